@@ -1,0 +1,53 @@
+// Package audit records one CloudTrail-shaped event per API call and hands it
+// to its sinks before the answer leaves. If no sink takes the event, Log
+// fails and the caller refuses to answer (fail closed). Events never hold
+// secret values: the protocol layer strips the members the service models
+// mark sensitive, and every blob, before an event is built.
+package audit
+
+import (
+	"time"
+)
+
+// Event is one record in CloudTrail's shape (eventVersion 1.08).
+type Event struct {
+	EventVersion       string         `json:"eventVersion"`
+	UserIdentity       UserIdentity   `json:"userIdentity"`
+	EventTime          time.Time      `json:"eventTime"`
+	EventSource        string         `json:"eventSource"`
+	EventName          string         `json:"eventName"`
+	AWSRegion          string         `json:"awsRegion"`
+	SourceIPAddress    string         `json:"sourceIPAddress"`
+	UserAgent          string         `json:"userAgent"`
+	ErrorCode          string         `json:"errorCode,omitempty"`
+	ErrorMessage       string         `json:"errorMessage,omitempty"`
+	RequestParameters  any            `json:"requestParameters"`
+	ResponseElements   any            `json:"responseElements"`
+	RequestID          string         `json:"requestID"`
+	EventID            string         `json:"eventID"`
+	ReadOnly           bool           `json:"readOnly"`
+	Resources          []ResourceRef  `json:"resources,omitempty"`
+	EventType          string         `json:"eventType"`
+	ManagementEvent    bool           `json:"managementEvent"`
+	RecipientAccountID string         `json:"recipientAccountId"`
+	EventCategory      string         `json:"eventCategory"`
+	AdditionalData     map[string]any `json:"additionalEventData,omitempty"`
+}
+
+// UserIdentity is CloudTrail's userIdentity block.
+type UserIdentity struct {
+	Type        string `json:"type"`
+	PrincipalID string `json:"principalId,omitempty"`
+	ARN         string `json:"arn,omitempty"`
+	AccountID   string `json:"accountId,omitempty"`
+	AccessKeyID string `json:"accessKeyId,omitempty"`
+	UserName    string `json:"userName,omitempty"`
+	InvokedBy   string `json:"invokedBy,omitempty"`
+}
+
+// ResourceRef is one entry of CloudTrail's resources list.
+type ResourceRef struct {
+	AccountID string `json:"accountId"`
+	Type      string `json:"type"`
+	ARN       string `json:"ARN"`
+}

@@ -1,0 +1,148 @@
+// Package model loads the botocore service models that are the wire
+// contract (trimmed copies of shared/spec/aws, embedded at build time) and
+// checks decoded requests against them the way AWS does: required members,
+// lengths, ranges, enums and patterns, reported in AWS's own words.
+package model
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sync"
+)
+
+//go:generate go run ./gen kms
+
+//go:embed *.json
+var files embed.FS
+
+// Service is one service's model. Immutable once loaded; safe for
+// concurrent use.
+type Service struct {
+	Metadata   Metadata              `json:"metadata"`
+	Operations map[string]*Operation `json:"operations"`
+	Shapes     map[string]*Shape     `json:"shapes"`
+}
+
+// Metadata is the model's service-wide facts.
+type Metadata struct {
+	Protocol       string `json:"protocol"`
+	TargetPrefix   string `json:"targetPrefix"`
+	EndpointPrefix string `json:"endpointPrefix"`
+	SigningName    string `json:"signingName"`
+	JSONVersion    string `json:"jsonVersion"`
+	APIVersion     string `json:"apiVersion"`
+	XMLNamespace   string `json:"xmlNamespace"`
+}
+
+// Operation is one operation's contract.
+type Operation struct {
+	Name   string   `json:"name"`
+	Input  *Ref     `json:"input"`
+	Output *Ref     `json:"output"`
+	Errors []Ref    `json:"errors"`
+	HTTP   HTTPInfo `json:"http"`
+}
+
+// HTTPInfo is where a REST operation lives.
+type HTTPInfo struct {
+	Method       string `json:"method"`
+	RequestURI   string `json:"requestUri"`
+	ResponseCode int    `json:"responseCode"`
+}
+
+// Ref points at a shape, with the member's wire facts.
+type Ref struct {
+	Shape        string `json:"shape"`
+	Location     string `json:"location"`
+	LocationName string `json:"locationName"`
+}
+
+// Shape is a type of the model with its constraints.
+type Shape struct {
+	Type      string          `json:"type"`
+	Members   map[string]*Ref `json:"members"`
+	Member    *Ref            `json:"member"`
+	Key       *Ref            `json:"key"`
+	Value     *Ref            `json:"value"`
+	Required  []string        `json:"required"`
+	Min       *float64        `json:"min"`
+	Max       *float64        `json:"max"`
+	Enum      []string        `json:"enum"`
+	Pattern   string          `json:"pattern"`
+	Sensitive bool            `json:"sensitive"`
+	Exception bool            `json:"exception"`
+	Fault     bool            `json:"fault"`
+	Error     *struct {
+		Code           string `json:"code"`
+		HTTPStatusCode int    `json:"httpStatusCode"`
+		SenderFault    bool   `json:"senderFault"`
+	} `json:"error"`
+
+	pattern *regexp.Regexp // nil when absent or not expressible in Go's syntax
+}
+
+var (
+	mu     sync.Mutex
+	loaded = map[string]*Service{}
+)
+
+// Load returns the model of the named service ("kms", "ssm", ...). It panics
+// if the model is not embedded: that is a build mistake, not a run-time state.
+func Load(name string) *Service {
+	mu.Lock()
+	defer mu.Unlock()
+	if s, ok := loaded[name]; ok {
+		return s
+	}
+	raw, err := files.ReadFile(name + ".json")
+	if err != nil {
+		panic(fmt.Sprintf("model: no embedded model for %q", name))
+	}
+	var s Service
+	if err := json.Unmarshal(raw, &s); err != nil {
+		panic(fmt.Sprintf("model: %s: %v", name, err))
+	}
+	for _, sh := range s.Shapes {
+		if sh.Pattern != "" {
+			sh.pattern, _ = regexp.Compile(sh.Pattern) // Java-only syntax is skipped
+		}
+	}
+	loaded[name] = &s
+	return &s
+}
+
+// Shape returns the named shape or nil.
+func (s *Service) Shape(name string) *Shape { return s.Shapes[name] }
+
+// InputShape returns the input shape of op, or nil if it takes none.
+func (s *Service) InputShape(op string) *Shape {
+	o := s.Operations[op]
+	if o == nil || o.Input == nil {
+		return nil
+	}
+	return s.Shapes[o.Input.Shape]
+}
+
+// OutputShape returns the output shape of op, or nil if it has none.
+func (s *Service) OutputShape(op string) *Shape {
+	o := s.Operations[op]
+	if o == nil || o.Output == nil {
+		return nil
+	}
+	return s.Shapes[o.Output.Shape]
+}
+
+// ErrorStatus returns the HTTP status the model gives the error code, and
+// whether the model knows the code as an error of this service.
+func (s *Service) ErrorStatus(code string) (status int, fault, ok bool) {
+	sh := s.Shapes[code]
+	if sh == nil || !sh.Exception {
+		return 0, false, false
+	}
+	if sh.Error != nil && sh.Error.HTTPStatusCode != 0 {
+		return sh.Error.HTTPStatusCode, sh.Fault, true
+	}
+	return 0, sh.Fault, true
+}

@@ -1,0 +1,233 @@
+package model
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// ValidationError lists constraint violations in AWS's wording:
+// "1 validation error detected: Value '0' at 'numberOfBytes' failed to
+// satisfy constraint: Member must have value greater than or equal to 1".
+type ValidationError struct{ Problems []string }
+
+func (e *ValidationError) Error() string {
+	n := len(e.Problems)
+	noun := "errors"
+	if n == 1 {
+		noun = "error"
+	}
+	return fmt.Sprintf("%d validation %s detected: %s", n, noun, strings.Join(e.Problems, "; "))
+}
+
+// SerializationError says a member has the wrong JSON type or encoding, which
+// AWS answers with SerializationException.
+type SerializationError struct{ Message string }
+
+func (e *SerializationError) Error() string { return e.Message }
+
+// Validate checks v, a request decoded with json.Decoder.UseNumber, against
+// shape. It returns nil, a *ValidationError or a *SerializationError.
+func (s *Service) Validate(shape *Shape, v any) error {
+	c := checker{svc: s}
+	c.value(shape, v, "", true)
+	if c.ser != nil {
+		return c.ser
+	}
+	if len(c.problems) > 0 {
+		return &ValidationError{Problems: c.problems}
+	}
+	return nil
+}
+
+type checker struct {
+	svc      *Service
+	problems []string
+	ser      *SerializationError
+}
+
+// wireName is how AWS names a member in messages and CloudTrail: first
+// letter lowered ("KeyId" → "keyId").
+func wireName(member string) string {
+	if member == "" {
+		return member
+	}
+	r, n := utf8.DecodeRuneInString(member)
+	return strings.ToLower(string(r)) + member[n:]
+}
+
+// WireName is wireName for other packages (audit parameter names).
+func WireName(member string) string { return wireName(member) }
+
+func join(path, name string) string {
+	if path == "" {
+		return name
+	}
+	return path + "." + name
+}
+
+func (c *checker) problem(path string, shown *string, constraint string) {
+	val := "null"
+	if shown != nil {
+		val = "'" + *shown + "'"
+	}
+	if shown != nil && *shown == "\x00hidden" {
+		c.problems = append(c.problems, fmt.Sprintf("Value at '%s' failed to satisfy constraint: %s", path, constraint))
+		return
+	}
+	c.problems = append(c.problems, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", val, path, constraint))
+}
+
+func (c *checker) mismatch(path, want string) {
+	if c.ser == nil {
+		c.ser = &SerializationError{Message: fmt.Sprintf("Unexpected value type at '%s': expected %s", path, want)}
+	}
+}
+
+var hidden = "\x00hidden"
+
+func (c *checker) value(sh *Shape, v any, path string, top bool) {
+	if sh == nil || v == nil {
+		return
+	}
+	switch sh.Type {
+	case "structure":
+		m, ok := v.(map[string]any)
+		if !ok {
+			c.mismatch(path, "an object")
+			return
+		}
+		for _, req := range sh.Required {
+			if m[req] == nil {
+				c.problem(join(path, wireName(req)), nil, "Member must not be null")
+			}
+		}
+		for name, ref := range sh.Members {
+			if mv, ok := m[name]; ok && mv != nil {
+				c.value(c.svc.Shapes[ref.Shape], mv, join(path, wireName(name)), false)
+			}
+		}
+	case "string":
+		str, ok := v.(string)
+		if !ok {
+			c.mismatch(path, "a string")
+			return
+		}
+		shown := &str
+		if sh.Sensitive {
+			shown = &hidden
+		}
+		c.length(sh, float64(utf8.RuneCountInString(str)), path, shown)
+		if len(sh.Enum) > 0 && !contains(sh.Enum, str) {
+			c.problem(path, shown, "Member must satisfy enum value set: ["+strings.Join(sh.Enum, ", ")+"]")
+		}
+		if sh.pattern != nil && !sh.pattern.MatchString(str) {
+			c.problem(path, shown, "Member must satisfy regular expression pattern: "+sh.Pattern)
+		}
+	case "blob":
+		str, ok := v.(string)
+		if !ok {
+			c.mismatch(path, "a base64 string")
+			return
+		}
+		b, err := base64.StdEncoding.DecodeString(str)
+		if err != nil {
+			c.mismatch(path, "base64-encoded bytes")
+			return
+		}
+		c.length(sh, float64(len(b)), path, &hidden)
+	case "integer", "long":
+		num, ok := v.(json.Number)
+		if !ok {
+			c.mismatch(path, "a number")
+			return
+		}
+		i, err := strconv.ParseInt(string(num), 10, 64)
+		if err != nil {
+			c.mismatch(path, "an integer")
+			return
+		}
+		if sh.Type == "integer" && (i > math.MaxInt32 || i < math.MinInt32) {
+			c.mismatch(path, "a 32-bit integer")
+			return
+		}
+		shown := string(num)
+		if sh.Min != nil && float64(i) < *sh.Min {
+			c.problem(path, &shown, fmt.Sprintf("Member must have value greater than or equal to %s", num64(*sh.Min)))
+		}
+		if sh.Max != nil && float64(i) > *sh.Max {
+			c.problem(path, &shown, fmt.Sprintf("Member must have value less than or equal to %s", num64(*sh.Max)))
+		}
+	case "boolean":
+		if _, ok := v.(bool); !ok {
+			c.mismatch(path, "a boolean")
+		}
+	case "timestamp":
+		switch v.(type) {
+		case json.Number, string:
+		default:
+			c.mismatch(path, "a timestamp")
+		}
+	case "double", "float":
+		if _, ok := v.(json.Number); !ok {
+			c.mismatch(path, "a number")
+		}
+	case "list":
+		l, ok := v.([]any)
+		if !ok {
+			c.mismatch(path, "a list")
+			return
+		}
+		c.length(sh, float64(len(l)), path, nil)
+		for i, e := range l {
+			if e == nil {
+				continue
+			}
+			c.value(c.svc.Shapes[sh.Member.Shape], e, fmt.Sprintf("%s.%d.member", path, i+1), false)
+		}
+	case "map":
+		m, ok := v.(map[string]any)
+		if !ok {
+			c.mismatch(path, "an object")
+			return
+		}
+		c.length(sh, float64(len(m)), path, nil)
+		for k, e := range m {
+			c.value(c.svc.Shapes[sh.Key.Shape], k, path+".key", false)
+			if e == nil {
+				continue
+			}
+			c.value(c.svc.Shapes[sh.Value.Shape], e, path+".value", false)
+		}
+	}
+}
+
+// length checks min/max of a string, blob, list or map. AWS shows a list's
+// or map's value only as null-free text it does not render, so callers pass
+// shown=nil for collections and the message leaves the value out.
+func (c *checker) length(sh *Shape, n float64, path string, shown *string) {
+	if shown == nil {
+		shown = &hidden
+	}
+	if sh.Min != nil && n < *sh.Min {
+		c.problem(path, shown, fmt.Sprintf("Member must have length greater than or equal to %s", num64(*sh.Min)))
+	}
+	if sh.Max != nil && n > *sh.Max {
+		c.problem(path, shown, fmt.Sprintf("Member must have length less than or equal to %s", num64(*sh.Max)))
+	}
+}
+
+func num64(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}

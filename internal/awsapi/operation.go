@@ -1,0 +1,65 @@
+// Package awsapi is the protocol core of the request path: it finds the
+// service and operation a request names, authenticates it, checks its input
+// against the service model, calls the service, records the audit event and
+// encodes the answer or the AWS error shape. It knows nothing of keys,
+// secrets or the store; services know nothing of HTTP.
+package awsapi
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/sealbox/sealbox/internal/awsapi/model"
+)
+
+// Service is one AWS surface the router serves.
+type Service struct {
+	// Name is the model's name and the SigV4 signing name ("kms").
+	Name string
+	// EventSource is the CloudTrail eventSource ("kms.amazonaws.com").
+	EventSource string
+	// InternalError is the code answered for an unexpected failure
+	// ("KMSInternalException").
+	InternalError string
+	// Operations are the operations served; others are unknown.
+	Operations []Operation
+
+	model *model.Service
+}
+
+// Operation binds an operation name to the service method that serves it.
+// Make one with Read or Write.
+type Operation struct {
+	Name     string
+	ReadOnly bool
+	call     func(ctx context.Context, body []byte) (any, error)
+}
+
+// Read binds a read-only operation (CloudTrail's readOnly: true).
+func Read[I, O any](name string, fn func(context.Context, *I) (*O, error)) Operation {
+	return Operation{Name: name, ReadOnly: true, call: bind(fn)}
+}
+
+// Write binds an operation that changes state.
+func Write[I, O any](name string, fn func(context.Context, *I) (*O, error)) Operation {
+	return Operation{Name: name, call: bind(fn)}
+}
+
+func bind[I, O any](fn func(context.Context, *I) (*O, error)) func(context.Context, []byte) (any, error) {
+	return func(ctx context.Context, body []byte) (any, error) {
+		in := new(I)
+		if len(body) > 0 {
+			if err := json.Unmarshal(body, in); err != nil {
+				return nil, errSerialization(err)
+			}
+		}
+		out, err := fn(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		if out == nil {
+			return struct{}{}, nil
+		}
+		return out, nil
+	}
+}

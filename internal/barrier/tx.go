@@ -1,0 +1,75 @@
+package barrier
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+// valuePrefix puts user keys in their own space of the raw store, apart
+// from the barrier's own records.
+const valuePrefix = "v/"
+
+var errEmptyKey = errors.New("barrier: key must not be empty")
+
+// tx seals and opens values on their way through a raw transaction. Values
+// it returns are fresh plaintext slices, but callers must still treat them
+// as valid only during the transaction, as store.Tx says.
+type tx struct {
+	b   *Barrier
+	raw store.Tx
+}
+
+func (t *tx) Get(key string) ([]byte, error) {
+	if key == "" {
+		return nil, errEmptyKey
+	}
+	rawKey := valuePrefix + key
+	sealed, err := t.raw.Get(rawKey)
+	if err != nil {
+		return nil, err
+	}
+	pt, err := t.b.open(rawKey, sealed)
+	if err != nil {
+		return nil, corrupt(key)
+	}
+	return pt, nil
+}
+
+func (t *tx) Put(key string, value []byte) error {
+	if key == "" {
+		return errEmptyKey
+	}
+	rawKey := valuePrefix + key
+	return t.raw.Put(rawKey, t.b.seal(rawKey, value))
+}
+
+func (t *tx) Delete(key string) error {
+	if key == "" {
+		return errEmptyKey
+	}
+	return t.raw.Delete(valuePrefix + key)
+}
+
+// Scan scans the raw keys under valuePrefix+prefix and hands fn each user
+// key with the prefix stripped and its value opened. A value that fails to
+// open ends the scan with an error wrapping ErrCorrupt.
+func (t *tx) Scan(prefix, after string, fn func(key string, value []byte) error) error {
+	rawAfter := ""
+	if after != "" {
+		rawAfter = valuePrefix + after
+	}
+	return t.raw.Scan(valuePrefix+prefix, rawAfter, func(rawKey string, sealed []byte) error {
+		key := rawKey[len(valuePrefix):]
+		pt, err := t.b.open(rawKey, sealed)
+		if err != nil {
+			return corrupt(key)
+		}
+		return fn(key, pt)
+	})
+}
+
+func corrupt(key string) error {
+	return fmt.Errorf("failed to open the value of %q: %w", key, ErrCorrupt)
+}

@@ -1,0 +1,10 @@
+package cli
+
+import (
+	"context"
+	"errors"
+)
+
+func runBench(ctx context.Context, args []string, env Env) error {
+	return errors.New("not yet")
+}

@@ -1,0 +1,83 @@
+// Package cli is sealbox's command line: one file per command, each a
+// constructor over its own options, no package globals.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+)
+
+// Env is what commands may touch of the outside world.
+type Env struct {
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+}
+
+type command struct {
+	name  string
+	short string
+	run   func(ctx context.Context, args []string, env Env) error
+}
+
+func commands() []command {
+	return []command{
+		{"server", "run the sealbox server", runServer},
+		{"bench", "drive a running server with signed requests and report ops/s and latency", runBench},
+	}
+}
+
+const usage = `sealbox keeps the keys, configuration and secrets of functions and services,
+and speaks the AWS KMS wire protocol.
+
+Usage:
+  sealbox <command> [flags]
+
+Commands:
+%s
+Run 'sealbox <command> -h' for a command's flags.
+
+Examples:
+  sealbox server                          # 127.0.0.1:8777, data in ./sealbox-data
+  sealbox server --tls=auto --listen 0.0.0.0:8777
+  sealbox bench --endpoint http://127.0.0.1:8777 --duration 10s
+`
+
+// errUsage marks an error already explained to the user.
+var errUsage = errors.New("usage")
+
+// Main runs the command args name and returns the process's exit code.
+func Main(ctx context.Context, args []string, env Env) int {
+	cmds := commands()
+	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
+	list := ""
+	for _, c := range cmds {
+		list += fmt.Sprintf("  %-8s %s\n", c.name, c.short)
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprintf(env.Stdout, usage, list)
+		return 0
+	}
+	for _, c := range cmds {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, args[1:], env)
+		switch {
+		case err == nil:
+			return 0
+		case errors.Is(err, flag.ErrHelp):
+			return 0
+		case errors.Is(err, errUsage):
+			return 2
+		default:
+			fmt.Fprintf(env.Stderr, "sealbox %s: %v\n", c.name, err)
+			return 1
+		}
+	}
+	fmt.Fprintf(env.Stderr, "sealbox: unknown command %q\n\n"+usage, args[0], list)
+	return 2
+}

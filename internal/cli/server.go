@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+
+	"golang.org/x/term"
+
+	"github.com/sealbox/sealbox/internal/config"
+	"github.com/sealbox/sealbox/internal/server"
+)
+
+func runServer(ctx context.Context, args []string, env Env) error {
+	cfg := config.Default()
+	fs := flag.NewFlagSet("sealbox server", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	cfg.Bind(fs, env.Getenv)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "sealbox server: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	srv, err := server.Open(ctx, cfg, server.Options{Logger: server.NewLogger(env.Stderr, cfg.LogLevel), Prompt: promptPassphrase})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		srv.Close()
+		return fmt.Errorf("failed to listen: %w", err)
+	}
+	scheme := "http"
+	if cfg.TLSEnabled() {
+		scheme = "https"
+	}
+	endpoint := scheme + "://" + ln.Addr().String()
+	fmt.Fprintf(env.Stdout, "sealbox listening on %s (data in %s)\n", endpoint, cfg.DataDir)
+	if srv.CAFile != "" {
+		fmt.Fprintf(env.Stdout, "TLS with a self-signed certificate: clients trust it with AWS_CA_BUNDLE=%s\n", srv.CAFile)
+	}
+	fmt.Fprintf(env.Stdout, "admin credentials in %s: AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=sealbox AWS_REGION=us-east-1 aws --endpoint-url %s kms list-keys\n",
+		srv.AdminCredentialsFile, srv.AdminCredentialsFile, endpoint)
+	return srv.Serve(ctx, ln)
+}
+
+// promptPassphrase reads the root-key passphrase from the terminal without
+// echoing it.
+func promptPassphrase() ([]byte, error) {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return nil, errors.New("no terminal to ask on: set SEALBOX_PASSPHRASE")
+	}
+	defer tty.Close()
+	fmt.Fprint(tty, "sealbox root-key passphrase: ")
+	p, err := term.ReadPassword(int(tty.Fd()))
+	fmt.Fprintln(tty)
+	return p, err
+}

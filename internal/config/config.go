@@ -1,0 +1,146 @@
+// Package config is the server's configuration: one typed struct with
+// defaults, where each knob has one flag and one SEALBOX_* environment
+// variable (the flag wins), and a Validate that says plainly what is wrong.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// Config is the server's configuration. The zero value is not useful: start
+// from Default.
+type Config struct {
+	Listen    string // address to serve on
+	DataDir   string // the data folder
+	AccountID string // the one account served
+
+	RootKey string // root-key provider: "file" or "passphrase"
+	// Passphrase for the passphrase provider; empty means prompt on the
+	// terminal. Only ever read from the environment, never a flag, so it
+	// does not show in the process list.
+	Passphrase string
+
+	TLS          string // "off", "auto" (self-signed in the data folder)
+	TLSCert      string // certificate file; with TLSKey serves HTTPS
+	TLSKey       string
+	InsecureHTTP bool // allow plain HTTP on a non-loopback address
+
+	AdminAccessKeyID     string // preset administrator pair (CI and tests)
+	AdminSecretAccessKey string
+
+	LogLevel      string        // debug, info, warn, error
+	AuditFsync    bool          // fsync each audit event
+	SweepInterval time.Duration // how often due deletions and rotations run
+}
+
+// Default returns the defaults of README's one-command start.
+func Default() Config {
+	return Config{
+		Listen:        "127.0.0.1:8777",
+		DataDir:       "sealbox-data",
+		AccountID:     "123456789012",
+		RootKey:       "file",
+		TLS:           "off",
+		LogLevel:      "info",
+		SweepInterval: time.Minute,
+	}
+}
+
+// Bind registers the server's flags on fs, each defaulting to its
+// environment variable if set, else to c's value. Call fs.Parse afterwards.
+func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
+	str := func(p *string, name, env, usage string) {
+		if v := getenv(env); v != "" {
+			*p = v
+		}
+		fs.StringVar(p, name, *p, usage+" ($"+env+")")
+	}
+	boolean := func(p *bool, name, env, usage string) {
+		if v, err := strconv.ParseBool(getenv(env)); err == nil {
+			*p = v
+		}
+		fs.BoolVar(p, name, *p, usage+" ($"+env+")")
+	}
+	str(&c.Listen, "listen", "SEALBOX_LISTEN", "address to listen on")
+	str(&c.DataDir, "data", "SEALBOX_DATA", "data folder")
+	str(&c.AccountID, "account-id", "SEALBOX_ACCOUNT_ID", "12-digit account id served")
+	str(&c.RootKey, "root-key", "SEALBOX_ROOT_KEY", `root-key provider: "file" (root.key in the data folder) or "passphrase" (Argon2id; $SEALBOX_PASSPHRASE or a prompt)`)
+	str(&c.TLS, "tls", "SEALBOX_TLS", `"auto" makes a self-signed certificate in the data folder; "off" serves plain HTTP (loopback only)`)
+	str(&c.TLSCert, "tls-cert", "SEALBOX_TLS_CERT", "TLS certificate file (PEM)")
+	str(&c.TLSKey, "tls-key", "SEALBOX_TLS_KEY", "TLS private key file (PEM)")
+	boolean(&c.InsecureHTTP, "insecure-http", "SEALBOX_INSECURE_HTTP", "allow plain HTTP on a non-loopback address")
+	str(&c.LogLevel, "log-level", "SEALBOX_LOG_LEVEL", "debug, info, warn or error")
+	boolean(&c.AuditFsync, "audit-fsync", "SEALBOX_AUDIT_FSYNC", "fsync every audit event before answering")
+	if v, err := time.ParseDuration(getenv("SEALBOX_SWEEP_INTERVAL")); err == nil {
+		c.SweepInterval = v
+	}
+	fs.DurationVar(&c.SweepInterval, "sweep-interval", c.SweepInterval, "how often due key deletions and rotations run ($SEALBOX_SWEEP_INTERVAL)")
+	c.Passphrase = getenv("SEALBOX_PASSPHRASE")
+	c.AdminAccessKeyID = getenv("SEALBOX_ADMIN_ACCESS_KEY_ID")
+	c.AdminSecretAccessKey = getenv("SEALBOX_ADMIN_SECRET_ACCESS_KEY")
+}
+
+// FromEnv is Default with the environment applied, without flags.
+func FromEnv() Config {
+	c := Default()
+	c.Bind(flag.NewFlagSet("env", flag.ContinueOnError), os.Getenv)
+	return c
+}
+
+var accountPattern = regexp.MustCompile(`^[0-9]{12}$`)
+
+// Validate checks the configuration and says what to change.
+func (c *Config) Validate() error {
+	var errs []error
+	if !accountPattern.MatchString(c.AccountID) {
+		errs = append(errs, fmt.Errorf("--account-id %q must be 12 digits", c.AccountID))
+	}
+	host, _, err := net.SplitHostPort(c.Listen)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("--listen %q must be host:port: %v", c.Listen, err))
+	}
+	switch c.RootKey {
+	case "file", "passphrase":
+	default:
+		errs = append(errs, fmt.Errorf(`--root-key %q must be "file" or "passphrase"`, c.RootKey))
+	}
+	switch c.TLS {
+	case "off", "auto":
+	default:
+		errs = append(errs, fmt.Errorf(`--tls %q must be "auto" or "off"`, c.TLS))
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key go together"))
+	}
+	if c.TLSCert != "" && c.TLS == "auto" {
+		errs = append(errs, errors.New("--tls=auto and --tls-cert exclude each other"))
+	}
+	if err == nil && !c.TLSEnabled() && !c.InsecureHTTP && !isLoopback(host) {
+		errs = append(errs, fmt.Errorf("refusing to serve plain HTTP on %s, which is not a loopback address: secrets would cross the network unencrypted. Use --tls=auto or --tls-cert/--tls-key, or --insecure-http if something in front terminates TLS", c.Listen))
+	}
+	if (c.AdminAccessKeyID == "") != (c.AdminSecretAccessKey == "") {
+		errs = append(errs, errors.New("SEALBOX_ADMIN_ACCESS_KEY_ID and SEALBOX_ADMIN_SECRET_ACCESS_KEY go together"))
+	}
+	if c.SweepInterval <= 0 {
+		errs = append(errs, errors.New("--sweep-interval must be positive"))
+	}
+	return errors.Join(errs...)
+}
+
+// TLSEnabled reports whether the server serves HTTPS.
+func (c *Config) TLSEnabled() bool { return c.TLS == "auto" || c.TLSCert != "" }
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,208 @@
+// Package keyring is the only holder of KMS key material. A KMS key has one
+// or more versions of material (rotation adds one; none is ever changed);
+// each is 32 random bytes stored in the store, which the barrier seals. The
+// keyring turns plaintexts into self-describing ciphertext blobs and back,
+// binding the encryption context as additional authenticated data.
+//
+// Blob layout (version 1), all of it authenticated:
+//
+//	0      version (1)
+//	1:17   key id (the UUID's 16 bytes)
+//	17:49  key material id (32 bytes; hex is the KeyMaterialId AWS shows)
+//	49:65  salt: a fresh per-blob key is HKDF-SHA256(material, salt)
+//	65:    AES-256-GCM nonce (12) || ciphertext || tag (16)
+//
+// AAD = blob[0:65] || canonical(encryption context). Deriving a key per blob
+// keeps AES-GCM far inside its random-nonce limits however often a key is
+// used, as AWS KMS does with its derived data keys.
+package keyring
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/sealbox/sealbox/internal/ids"
+	"github.com/sealbox/sealbox/internal/primitive"
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+const (
+	blobVersion  = 1
+	headerSize   = 65
+	minBlobSize  = headerSize + primitive.Overhead
+	materialSize = 32
+	saltSize     = 16
+	deriveInfo   = "sealbox kms blob v1"
+)
+
+var (
+	// ErrInvalidCiphertext is the one error a bad blob gets: malformed,
+	// truncated, altered, foreign, or opened under the wrong context.
+	ErrInvalidCiphertext = errors.New("keyring: invalid ciphertext")
+	// ErrNoMaterial is returned when the material a blob names is gone.
+	ErrNoMaterial = errors.New("keyring: key material not found")
+)
+
+// Ring encrypts and decrypts under stored key material. Opened material is
+// cached in memory: a version's material never changes, so the cache needs
+// no invalidation beyond Delete. Safe for concurrent use.
+type Ring struct {
+	cache sync.Map // storage key → primitive.Secret
+}
+
+// New returns an empty Ring.
+func New() *Ring { return &Ring{} }
+
+func materialKey(region, keyID, materialID string) string {
+	return "keyring/" + region + "/" + keyID + "/" + materialID
+}
+
+// Create makes a new version of material for keyID in region inside tx and
+// returns its KeyMaterialId (64 hex characters).
+func (r *Ring) Create(tx store.Tx, region, keyID string) (string, error) {
+	if _, ok := ids.ParseUUID(keyID); !ok {
+		return "", fmt.Errorf("keyring: key id %q is not a UUID", keyID)
+	}
+	id := hex.EncodeToString(primitive.Random(materialSize))
+	mat := primitive.Random(primitive.KeySize)
+	if err := tx.Put(materialKey(region, keyID, id), mat); err != nil {
+		return "", fmt.Errorf("failed to store key material: %w", err)
+	}
+	return id, nil
+}
+
+// Delete removes every version of keyID's material in region.
+func (r *Ring) Delete(tx store.Tx, region, keyID string) error {
+	prefix := "keyring/" + region + "/" + keyID + "/"
+	var keys []string
+	if err := tx.Scan(prefix, "", func(k string, _ []byte) error {
+		keys = append(keys, k)
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if err := tx.Delete(k); err != nil {
+			return err
+		}
+		r.cache.Delete(k)
+	}
+	return nil
+}
+
+func (r *Ring) material(tx store.Tx, region, keyID, materialID string) ([]byte, error) {
+	k := materialKey(region, keyID, materialID)
+	if s, ok := r.cache.Load(k); ok {
+		return s.(primitive.Secret).Bytes(), nil
+	}
+	v, err := tx.Get(k)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrNoMaterial
+	}
+	if err != nil {
+		return nil, err
+	}
+	mat := append([]byte(nil), v...)
+	r.cache.Store(k, primitive.NewSecret(mat))
+	return mat, nil
+}
+
+// Encrypt seals plaintext under keyID's material materialID, bound to the
+// encryption context ec.
+func (r *Ring) Encrypt(tx store.Tx, region, keyID, materialID string, plaintext []byte, ec map[string]string) ([]byte, error) {
+	kid, ok := ids.ParseUUID(keyID)
+	if !ok {
+		return nil, fmt.Errorf("keyring: key id %q is not a UUID", keyID)
+	}
+	mid, err := hex.DecodeString(materialID)
+	if err != nil || len(mid) != materialSize {
+		return nil, fmt.Errorf("keyring: bad material id")
+	}
+	mat, err := r.material(tx, region, keyID, materialID)
+	if err != nil {
+		return nil, err
+	}
+	blob := make([]byte, headerSize, headerSize+primitive.Overhead+len(plaintext))
+	blob[0] = blobVersion
+	copy(blob[1:17], kid[:])
+	copy(blob[17:49], mid)
+	copy(blob[49:65], primitive.Random(saltSize))
+	aead, err := primitive.NewAEAD(primitive.DeriveKey(mat, blob[49:65], deriveInfo))
+	if err != nil {
+		return nil, err
+	}
+	return aead.Seal(blob, plaintext, aad(blob[:headerSize], ec)), nil
+}
+
+// Header is what a blob says about itself before it is opened.
+type Header struct {
+	KeyID      string
+	MaterialID string
+}
+
+// ParseBlob reads a blob's header. It checks the shape only; Decrypt proves
+// the blob authentic.
+func ParseBlob(blob []byte) (Header, error) {
+	if len(blob) < minBlobSize || blob[0] != blobVersion {
+		return Header{}, ErrInvalidCiphertext
+	}
+	var kid [16]byte
+	copy(kid[:], blob[1:17])
+	return Header{KeyID: ids.FormatUUID(kid), MaterialID: hex.EncodeToString(blob[17:49])}, nil
+}
+
+// Decrypt opens blob under the encryption context ec. Every failure to
+// authenticate is ErrInvalidCiphertext.
+func (r *Ring) Decrypt(tx store.Tx, region string, blob []byte, ec map[string]string) ([]byte, error) {
+	h, err := ParseBlob(blob)
+	if err != nil {
+		return nil, err
+	}
+	mat, err := r.material(tx, region, h.KeyID, h.MaterialID)
+	if errors.Is(err, ErrNoMaterial) {
+		return nil, ErrInvalidCiphertext
+	}
+	if err != nil {
+		return nil, err
+	}
+	aead, err := primitive.NewAEAD(primitive.DeriveKey(mat, blob[49:65], deriveInfo))
+	if err != nil {
+		return nil, err
+	}
+	pt, err := aead.Open(nil, blob[headerSize:], aad(blob[:headerSize], ec))
+	if err != nil {
+		return nil, ErrInvalidCiphertext
+	}
+	return pt, nil
+}
+
+// Random returns n random bytes (GenerateRandom, data keys).
+func Random(n int) []byte { return primitive.Random(n) }
+
+// aad is the header followed by the encryption context in a canonical form:
+// pairs sorted by name, each name and value length-prefixed, so that no two
+// different contexts encode alike and order on the wire does not matter.
+func aad(header []byte, ec map[string]string) []byte {
+	names := make([]string, 0, len(ec))
+	size := len(header) + binary.MaxVarintLen64
+	for k, v := range ec {
+		names = append(names, k)
+		size += len(k) + len(v) + 2*binary.MaxVarintLen64
+	}
+	sort.Strings(names)
+	out := make([]byte, 0, size)
+	out = append(out, header...)
+	out = binary.AppendUvarint(out, uint64(len(names)))
+	for _, k := range names {
+		out = binary.AppendUvarint(out, uint64(len(k)))
+		out = append(out, k...)
+		v := ec[k]
+		out = binary.AppendUvarint(out, uint64(len(v)))
+		out = append(out, v...)
+	}
+	return out
+}

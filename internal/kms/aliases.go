@@ -1,0 +1,199 @@
+package kms
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sort"
+	"strings"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+const resourceTypeAlias = "AWS::KMS::Alias"
+
+// checkAliasName applies AWS's alias rules beyond the model's pattern.
+func checkAliasName(ctx context.Context, name string) error {
+	if !strings.HasPrefix(name, "alias/") {
+		return errValidation(`Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html`)
+	}
+	if strings.HasPrefix(name, "alias/aws/") {
+		r := request(ctx)
+		return sealbox.Errorf("AccessDeniedException", "User: %s is not authorized to perform this operation: alias/aws/ is reserved for AWS managed keys.", r.Principal.ARN)
+	}
+	if name == "alias/" {
+		return errValidation("Alias name must not be empty after the alias/ prefix.")
+	}
+	return nil
+}
+
+// targetKey resolves the key an alias is to point at: a key id or key ARN,
+// never another alias, and not pending deletion.
+func (s *Service) targetKey(ctx context.Context, tx store.Tx, id string) (*keyRecord, error) {
+	if strings.HasPrefix(id, "alias/") || (strings.HasPrefix(id, "arn:") && strings.Contains(id, ":alias/")) {
+		return nil, errValidation("Aliases must refer to keys. Not aliases")
+	}
+	k, err := s.resolve(ctx, tx, id, false)
+	if err != nil {
+		return nil, err
+	}
+	if k.Manager == managerAWS {
+		return nil, mutable(ctx, k, "kms:CreateAlias")
+	}
+	if k.State == statePendingDeletion {
+		return nil, errPendingDeletion(k)
+	}
+	return k, nil
+}
+
+// CreateAlias names a key.
+func (s *Service) CreateAlias(ctx context.Context, in *CreateAliasInput) (*Empty, error) {
+	r := request(ctx)
+	if err := checkAliasName(ctx, in.AliasName); err != nil {
+		return nil, err
+	}
+	r.AddResource(resourceTypeAlias, aliasARN(r, in.AliasName))
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		k, err := s.targetKey(ctx, tx, in.TargetKeyId)
+		if err != nil {
+			return err
+		}
+		if err := s.authorize(ctx, "kms:CreateAlias", k); err != nil {
+			return err
+		}
+		if _, err := tx.Get(aliasStoreKey(r.Region, in.AliasName)); err == nil {
+			return sealbox.Errorf("AlreadyExistsException", "An alias with the name %s already exists", aliasARN(r, in.AliasName))
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		now := s.clock.Now().UTC()
+		return putJSON(tx, aliasStoreKey(r.Region, in.AliasName), aliasRecord{Name: in.AliasName, KeyID: k.ID, Created: now, Updated: now})
+	})
+	return &Empty{}, err
+}
+
+// UpdateAlias points an existing alias at another key.
+func (s *Service) UpdateAlias(ctx context.Context, in *CreateAliasInput) (*Empty, error) {
+	r := request(ctx)
+	if err := checkAliasName(ctx, in.AliasName); err != nil {
+		return nil, err
+	}
+	r.AddResource(resourceTypeAlias, aliasARN(r, in.AliasName))
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		var a aliasRecord
+		if err := getJSON(tx, aliasStoreKey(r.Region, in.AliasName), &a); errors.Is(err, store.ErrNotFound) {
+			return errNotFoundAlias(r, in.AliasName)
+		} else if err != nil {
+			return err
+		}
+		k, err := s.targetKey(ctx, tx, in.TargetKeyId)
+		if err != nil {
+			return err
+		}
+		if err := s.authorize(ctx, "kms:UpdateAlias", k); err != nil {
+			return err
+		}
+		a.KeyID = k.ID
+		a.Updated = s.clock.Now().UTC()
+		return putJSON(tx, aliasStoreKey(r.Region, in.AliasName), a)
+	})
+	return &Empty{}, err
+}
+
+// DeleteAlias removes an alias; the key is untouched.
+func (s *Service) DeleteAlias(ctx context.Context, in *DeleteAliasInput) (*Empty, error) {
+	r := request(ctx)
+	if err := checkAliasName(ctx, in.AliasName); err != nil {
+		return nil, err
+	}
+	r.AddResource(resourceTypeAlias, aliasARN(r, in.AliasName))
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		var a aliasRecord
+		if err := getJSON(tx, aliasStoreKey(r.Region, in.AliasName), &a); errors.Is(err, store.ErrNotFound) {
+			return errNotFoundAlias(r, in.AliasName)
+		} else if err != nil {
+			return err
+		}
+		if k, err := loadKey(tx, r.Region, a.KeyID); err == nil {
+			if err := s.authorize(ctx, "kms:DeleteAlias", k); err != nil {
+				return err
+			}
+		}
+		return tx.Delete(aliasStoreKey(r.Region, in.AliasName))
+	})
+	return &Empty{}, err
+}
+
+// ListAliases lists the region's aliases by name, or those of one key. As in
+// AWS, the predefined AWS-managed aliases are listed, without a target,
+// before their keys are made.
+func (s *Service) ListAliases(ctx context.Context, in *ListAliasesInput) (*ListAliasesOutput, error) {
+	r := request(ctx)
+	var all []AliasListEntry
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		filter := ""
+		if in.KeyId != "" {
+			k, err := s.resolve(ctx, tx, in.KeyId, false)
+			if err != nil {
+				return err
+			}
+			filter = k.ID
+		}
+		seen := map[string]bool{}
+		err := tx.Scan(aliasPrefix(r.Region), "", func(_ string, v []byte) error {
+			var a aliasRecord
+			if err := json.Unmarshal(v, &a); err != nil {
+				return err
+			}
+			seen[a.Name] = true
+			if filter != "" && a.KeyID != filter {
+				return nil
+			}
+			all = append(all, AliasListEntry{AliasName: a.Name, AliasArn: aliasARN(r, a.Name), TargetKeyId: a.KeyID,
+				CreationDate: sealbox.At(a.Created), LastUpdatedDate: sealbox.At(a.Updated)})
+			return nil
+		})
+		if err != nil || filter != "" {
+			return err
+		}
+		for name := range managedAliases {
+			if !seen[name] {
+				all = append(all, AliasListEntry{AliasName: name, AliasArn: aliasARN(r, name)})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, "kms:ListAliases", nil); err != nil {
+		return nil, err
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].AliasName < all[j].AliasName })
+	page, next, err := paginate(all, in.Marker, pageLimit(in.Limit, 50), func(a AliasListEntry) string { return a.AliasName })
+	if err != nil {
+		return nil, err
+	}
+	return &ListAliasesOutput{Aliases: page, NextMarker: next, Truncated: next != ""}, nil
+}
+
+// paginate returns the items after marker (the name of the last item of the
+// previous page) and the marker of the next page, if any.
+func paginate[T any](items []T, marker string, limit int, name func(T) string) ([]T, string, error) {
+	start := 0
+	if marker != "" {
+		start = sort.Search(len(items), func(i int) bool { return name(items[i]) > marker })
+		if start > 0 && name(items[start-1]) != marker {
+			return nil, "", errInvalidMarker()
+		}
+		if start == 0 {
+			return nil, "", errInvalidMarker()
+		}
+	}
+	end := start + limit
+	if end >= len(items) {
+		return append([]T{}, items[start:]...), "", nil
+	}
+	return items[start:end], name(items[end-1]), nil
+}

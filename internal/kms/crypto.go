@@ -1,0 +1,241 @@
+package kms
+
+import (
+	"context"
+	"errors"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/keyring"
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+func errDryRun() error {
+	return sealbox.Errorf("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
+}
+
+// checkAlgorithm accepts the one algorithm symmetric keys have.
+func checkAlgorithm(k *keyRecord, alg string) error {
+	if alg == "" || alg == symmetricDefault {
+		return nil
+	}
+	return sealbox.Errorf("InvalidKeyUsageException", "%s is not a valid encryption algorithm for key %s.", alg, k.arn())
+}
+
+// encryptWith resolves keyID for a cryptographic operation and seals
+// plaintext under its current material.
+func (s *Service) encryptWith(ctx context.Context, keyID, action string, plaintext []byte, ec map[string]string, alg string, dryRun bool) (*keyRecord, []byte, error) {
+	var k *keyRecord
+	var blob []byte
+	err := s.view(ctx, func(tx store.Tx) (err error) {
+		k, err = s.resolve(ctx, tx, keyID, true)
+		if err != nil {
+			return err
+		}
+		if err := s.authorize(ctx, action, k); err != nil {
+			return err
+		}
+		if err := usable(k); err != nil {
+			return err
+		}
+		if err := checkAlgorithm(k, alg); err != nil {
+			return err
+		}
+		if dryRun {
+			return errDryRun()
+		}
+		blob, err = s.ring.Encrypt(tx, k.Region, k.ID, k.current().ID, plaintext, ec)
+		return err
+	})
+	return k, blob, err
+}
+
+// Encrypt encrypts up to 4096 bytes under a key, binding the encryption
+// context.
+func (s *Service) Encrypt(ctx context.Context, in *EncryptInput) (*EncryptOutput, error) {
+	k, blob, err := s.encryptWith(ctx, in.KeyId, "kms:Encrypt", in.Plaintext, in.EncryptionContext, in.EncryptionAlgorithm, in.DryRun)
+	if err != nil {
+		return nil, err
+	}
+	return &EncryptOutput{CiphertextBlob: blob, KeyId: k.arn(), EncryptionAlgorithm: symmetricDefault}, nil
+}
+
+// decryptWith opens blob: the blob names its key and material; keyID, when
+// given, must name the same key (IncorrectKeyException otherwise).
+func (s *Service) decryptWith(ctx context.Context, tx store.Tx, blob []byte, ec map[string]string, keyID, action, alg string) (*keyRecord, string, []byte, error) {
+	r := request(ctx)
+	h, err := keyring.ParseBlob(blob)
+	if err != nil {
+		return nil, "", nil, errInvalidCiphertext
+	}
+	k, err := loadKey(tx, r.Region, h.KeyID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, "", nil, errInvalidCiphertext
+	}
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if keyID != "" {
+		named, err := s.resolve(ctx, tx, keyID, true)
+		if err != nil {
+			return nil, "", nil, err
+		}
+		if named.ID != k.ID {
+			return nil, "", nil, sealbox.Errorf("IncorrectKeyException", "The key ID in the request does not identify a CMK that can perform this operation.")
+		}
+	}
+	r.AddResource(resourceTypeKey, k.arn())
+	if err := s.authorize(ctx, action, k); err != nil {
+		return nil, "", nil, err
+	}
+	if err := usable(k); err != nil {
+		return nil, "", nil, err
+	}
+	if err := checkAlgorithm(k, alg); err != nil {
+		return nil, "", nil, err
+	}
+	if !k.hasMaterial(h.MaterialID) {
+		return nil, "", nil, errInvalidCiphertext
+	}
+	pt, err := s.ring.Decrypt(tx, k.Region, blob, ec)
+	if errors.Is(err, keyring.ErrInvalidCiphertext) {
+		return nil, "", nil, errInvalidCiphertext
+	}
+	if err != nil {
+		return nil, "", nil, err
+	}
+	return k, h.MaterialID, pt, nil
+}
+
+// Decrypt decrypts a blob made by Encrypt, GenerateDataKey* or ReEncrypt,
+// under the same encryption context it was made with.
+func (s *Service) Decrypt(ctx context.Context, in *DecryptInput) (*DecryptOutput, error) {
+	if in.CiphertextBlob == nil {
+		return nil, errValidation("1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null")
+	}
+	var out *DecryptOutput
+	err := s.view(ctx, func(tx store.Tx) error {
+		k, mat, pt, err := s.decryptWith(ctx, tx, in.CiphertextBlob, in.EncryptionContext, in.KeyId, "kms:Decrypt", in.EncryptionAlgorithm)
+		if err != nil {
+			return err
+		}
+		if in.DryRun {
+			return errDryRun()
+		}
+		out = &DecryptOutput{KeyId: k.arn(), Plaintext: pt, EncryptionAlgorithm: symmetricDefault, KeyMaterialId: mat}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ReEncrypt decrypts a blob and encrypts its plaintext under another key (or
+// the same key's current material, or another context) without the plaintext
+// leaving the server.
+func (s *Service) ReEncrypt(ctx context.Context, in *ReEncryptInput) (*ReEncryptOutput, error) {
+	if in.CiphertextBlob == nil {
+		return nil, errValidation("1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null")
+	}
+	var out *ReEncryptOutput
+	err := s.view(ctx, func(tx store.Tx) error {
+		src, srcMat, pt, err := s.decryptWith(ctx, tx, in.CiphertextBlob, in.SourceEncryptionContext, in.SourceKeyId, "kms:ReEncryptFrom", in.SourceEncryptionAlgorithm)
+		if err != nil {
+			return err
+		}
+		dst, err := s.resolve(ctx, tx, in.DestinationKeyId, true)
+		if err != nil {
+			return err
+		}
+		if err := s.authorize(ctx, "kms:ReEncryptTo", dst); err != nil {
+			return err
+		}
+		if err := usable(dst); err != nil {
+			return err
+		}
+		if err := checkAlgorithm(dst, in.DestinationEncryptionAlgorithm); err != nil {
+			return err
+		}
+		if in.DryRun {
+			return errDryRun()
+		}
+		blob, err := s.ring.Encrypt(tx, dst.Region, dst.ID, dst.current().ID, pt, in.DestinationEncryptionContext)
+		if err != nil {
+			return err
+		}
+		out = &ReEncryptOutput{
+			CiphertextBlob:                 blob,
+			SourceKeyId:                    src.arn(),
+			KeyId:                          dst.arn(),
+			SourceEncryptionAlgorithm:      symmetricDefault,
+			DestinationEncryptionAlgorithm: symmetricDefault,
+			SourceKeyMaterialId:            srcMat,
+			DestinationKeyMaterialId:       dst.current().ID,
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// dataKeySize reads the size of a data key from KeySpec or NumberOfBytes:
+// exactly one of them must be given.
+func dataKeySize(spec string, n int) (int, error) {
+	switch {
+	case spec != "" && n != 0, spec == "" && n == 0:
+		return 0, errValidation("Please specify either number of bytes or key spec.")
+	case spec == "AES_256":
+		return 32, nil
+	case spec == "AES_128":
+		return 16, nil
+	case spec != "":
+		return 0, errValidation("1 validation error detected: Value '%s' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]", spec)
+	default:
+		return n, nil
+	}
+}
+
+// GenerateDataKey returns a fresh data key in plaintext and encrypted under
+// a key: the envelope-encryption pattern.
+func (s *Service) GenerateDataKey(ctx context.Context, in *GenerateDataKeyInput) (*GenerateDataKeyOutput, error) {
+	n, err := dataKeySize(in.KeySpec, in.NumberOfBytes)
+	if err != nil {
+		return nil, err
+	}
+	pt := keyring.Random(n)
+	k, blob, err := s.encryptWith(ctx, in.KeyId, "kms:GenerateDataKey", pt, in.EncryptionContext, "", in.DryRun)
+	if err != nil {
+		return nil, err
+	}
+	return &GenerateDataKeyOutput{CiphertextBlob: blob, Plaintext: pt, KeyId: k.arn(), KeyMaterialId: k.current().ID}, nil
+}
+
+// GenerateDataKeyWithoutPlaintext is GenerateDataKey that returns only the
+// encrypted data key.
+func (s *Service) GenerateDataKeyWithoutPlaintext(ctx context.Context, in *GenerateDataKeyInput) (*GenerateDataKeyWithoutPlaintextOutput, error) {
+	n, err := dataKeySize(in.KeySpec, in.NumberOfBytes)
+	if err != nil {
+		return nil, err
+	}
+	k, blob, err := s.encryptWith(ctx, in.KeyId, "kms:GenerateDataKeyWithoutPlaintext", keyring.Random(n), in.EncryptionContext, "", in.DryRun)
+	if err != nil {
+		return nil, err
+	}
+	return &GenerateDataKeyWithoutPlaintextOutput{CiphertextBlob: blob, KeyId: k.arn(), KeyMaterialId: k.current().ID}, nil
+}
+
+// GenerateRandom returns 1 to 1024 random bytes.
+func (s *Service) GenerateRandom(ctx context.Context, in *GenerateRandomInput) (*GenerateRandomOutput, error) {
+	if in.CustomKeyStoreId != "" {
+		return nil, sealbox.Errorf("CustomKeyStoreNotFoundException", "Custom key store %s does not exist.", in.CustomKeyStoreId)
+	}
+	if in.NumberOfBytes == 0 {
+		return nil, errValidation("1 validation error detected: Value null at 'numberOfBytes' failed to satisfy constraint: Member must not be null")
+	}
+	if err := s.authorize(ctx, "kms:GenerateRandom", nil); err != nil {
+		return nil, err
+	}
+	return &GenerateRandomOutput{Plaintext: keyring.Random(in.NumberOfBytes)}, nil
+}

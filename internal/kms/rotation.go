@@ -1,0 +1,226 @@
+package kms
+
+import (
+	"context"
+	"time"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+const (
+	defaultRotationDays = 365
+	maxOnDemand         = 25
+	rotationAutomatic   = "AUTOMATIC"
+	rotationOnDemand    = "ON_DEMAND"
+)
+
+func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
+
+// EnableKeyRotation turns on automatic rotation every RotationPeriodInDays
+// (90 to 2560, 365 by default); the scheduler adds the new material.
+func (s *Service) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationInput) (*Empty, error) {
+	period := in.RotationPeriodInDays
+	if period == 0 {
+		period = defaultRotationDays
+	}
+	_, err := s.update(ctx, in.KeyId, "kms:EnableKeyRotation", func(_ store.Tx, k *keyRecord) error {
+		if err := mutable(ctx, k, "kms:EnableKeyRotation"); err != nil {
+			return err
+		}
+		if k.State == stateDisabled {
+			return errDisabled(k)
+		}
+		k.RotationEnabled = true
+		k.RotationPeriod = period
+		k.NextRotation = s.clock.Now().UTC().Add(days(period))
+		return nil
+	})
+	return &Empty{}, err
+}
+
+// DisableKeyRotation turns automatic rotation off; old material stays.
+func (s *Service) DisableKeyRotation(ctx context.Context, in *KeyIDInput) (*Empty, error) {
+	_, err := s.update(ctx, in.KeyId, "kms:DisableKeyRotation", func(_ store.Tx, k *keyRecord) error {
+		if err := mutable(ctx, k, "kms:DisableKeyRotation"); err != nil {
+			return err
+		}
+		if k.State == stateDisabled {
+			return errDisabled(k)
+		}
+		k.RotationEnabled = false
+		k.RotationPeriod = 0
+		k.NextRotation = time.Time{}
+		return nil
+	})
+	return &Empty{}, err
+}
+
+// GetKeyRotationStatus tells whether and when a key rotates.
+func (s *Service) GetKeyRotationStatus(ctx context.Context, in *KeyIDInput) (*GetKeyRotationStatusOutput, error) {
+	k, err := s.read(ctx, in.KeyId, "kms:GetKeyRotationStatus", false)
+	if err != nil {
+		return nil, err
+	}
+	if k.State == statePendingDeletion {
+		return nil, errPendingDeletion(k)
+	}
+	out := &GetKeyRotationStatusOutput{KeyRotationEnabled: k.RotationEnabled, KeyId: k.arn()}
+	if k.RotationEnabled {
+		out.RotationPeriodInDays = k.RotationPeriod
+		out.NextRotationDate = sealbox.At(k.NextRotation)
+	}
+	return out, nil
+}
+
+// rotate adds a new material version, which becomes current.
+func (s *Service) rotate(tx store.Tx, k *keyRecord, kind string, now time.Time) error {
+	id, err := s.ring.Create(tx, k.Region, k.ID)
+	if err != nil {
+		return err
+	}
+	k.Materials = append(k.Materials, materialRef{ID: id, Created: now, RotationType: kind})
+	return nil
+}
+
+// RotateKeyOnDemand rotates a key now, at most 25 times a key; the
+// automatic schedule is unchanged.
+func (s *Service) RotateKeyOnDemand(ctx context.Context, in *KeyIDInput) (*KeyIDOutput, error) {
+	k, err := s.update(ctx, in.KeyId, "kms:RotateKeyOnDemand", func(tx store.Tx, k *keyRecord) error {
+		if err := mutable(ctx, k, "kms:RotateKeyOnDemand"); err != nil {
+			return err
+		}
+		if k.State == stateDisabled {
+			return errDisabled(k)
+		}
+		n := 0
+		for _, m := range k.Materials {
+			if m.RotationType == rotationOnDemand {
+				n++
+			}
+		}
+		if n >= maxOnDemand {
+			return sealbox.Errorf("LimitExceededException", "The on-demand rotations limit has been reached for the given key.")
+		}
+		return s.rotate(tx, k, rotationOnDemand, s.clock.Now().UTC())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &KeyIDOutput{KeyId: k.arn()}, nil
+}
+
+// ListKeyRotations lists a key's rotations, oldest first (with
+// ALL_KEY_MATERIAL, the original material too).
+func (s *Service) ListKeyRotations(ctx context.Context, in *ListKeyRotationsInput) (*ListKeyRotationsOutput, error) {
+	k, err := s.read(ctx, in.KeyId, "kms:ListKeyRotations", false)
+	if err != nil {
+		return nil, err
+	}
+	if k.State == statePendingDeletion {
+		return nil, errPendingDeletion(k)
+	}
+	var all []RotationsListEntry
+	cur := k.current().ID
+	for _, m := range k.Materials {
+		if m.RotationType == "" && in.IncludeKeyMaterial != "ALL_KEY_MATERIAL" {
+			continue
+		}
+		state := "NON_CURRENT"
+		if m.ID == cur {
+			state = "CURRENT"
+		}
+		e := RotationsListEntry{KeyId: k.arn(), KeyMaterialId: m.ID, KeyMaterialState: state, RotationType: m.RotationType}
+		if m.RotationType != "" {
+			e.RotationDate = sealbox.At(m.Created)
+		}
+		all = append(all, e)
+	}
+	if all == nil {
+		all = []RotationsListEntry{}
+	}
+	page, next, err := paginateIndex(all, in.Marker, pageLimit(in.Limit, 100))
+	if err != nil {
+		return nil, err
+	}
+	return &ListKeyRotationsOutput{Rotations: page, NextMarker: next, Truncated: next != ""}, nil
+}
+
+// paginateIndex pages a list whose order is positional: the marker is the
+// material id of the last item returned.
+func paginateIndex(items []RotationsListEntry, marker string, limit int) ([]RotationsListEntry, string, error) {
+	start := 0
+	if marker != "" {
+		start = -1
+		for i, e := range items {
+			if e.KeyMaterialId == marker {
+				start = i + 1
+			}
+		}
+		if start < 0 {
+			return nil, "", errInvalidMarker()
+		}
+	}
+	end := start + limit
+	if end >= len(items) {
+		return items[start:], "", nil
+	}
+	return items[start:end], items[end-1].KeyMaterialId, nil
+}
+
+// RunDue does the work whose time has come, as of now: it deletes keys whose
+// deletion window has ended and rotates keys whose rotation is due. The
+// server calls it periodically; it is safe to call at any time and from
+// several servers (each change is its own transaction and rechecks).
+func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted, rotated int, err error) {
+	type due struct{ region, id string }
+	var work []due
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		return tx.Scan("kms/", "", func(key string, v []byte) error {
+			if !isKeyRecordKey(key) {
+				return nil
+			}
+			k, err := decodeKey(v)
+			if err != nil {
+				return err
+			}
+			if dueNow(k, now) {
+				work = append(work, due{k.Region, k.ID})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, w := range work {
+		err := s.store.Update(ctx, func(tx store.Tx) error {
+			k, err := loadKey(tx, w.region, w.id)
+			if err != nil || !dueNow(k, now) {
+				return err
+			}
+			if k.State == statePendingDeletion {
+				deleted++
+				return s.deleteKey(tx, k)
+			}
+			// Rotate once even if several periods were missed, as AWS does.
+			if err := s.rotate(tx, k, rotationAutomatic, now); err != nil {
+				return err
+			}
+			k.NextRotation = now.Add(days(k.RotationPeriod))
+			rotated++
+			return saveKey(tx, k)
+		})
+		if err != nil {
+			return deleted, rotated, err
+		}
+	}
+	return deleted, rotated, nil
+}
+
+func dueNow(k *keyRecord, now time.Time) bool {
+	if k.State == statePendingDeletion {
+		return !now.Before(k.DeletionDate)
+	}
+	return k.State == stateEnabled && k.RotationEnabled && !k.NextRotation.IsZero() && !now.Before(k.NextRotation)
+}

@@ -1,0 +1,370 @@
+// Package kms serves the AWS KMS API (TrentService) over sealbox's store and
+// keyring: keys and their states, aliases, tags, key policies, rotation,
+// scheduled deletion, and the symmetric cryptographic operations. It never
+// sees raw key material (the keyring does) and never parses HTTP (awsapi
+// does).
+package kms
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/ids"
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+// Keyring is what the service needs of the key-material holder.
+type Keyring interface {
+	Create(tx store.Tx, region, keyID string) (materialID string, err error)
+	Delete(tx store.Tx, region, keyID string) error
+	Encrypt(tx store.Tx, region, keyID, materialID string, plaintext []byte, ec map[string]string) ([]byte, error)
+	Decrypt(tx store.Tx, region string, blob []byte, ec map[string]string) ([]byte, error)
+}
+
+// Authorizer decides whether the caller in ctx may perform action on the key
+// whose ARN and policy are given. It returns an *sealbox.Error
+// (AccessDeniedException) to deny. The identity issue brings the policy
+// engine; until then the administrator is the only caller and nil allows all.
+type Authorizer interface {
+	Authorize(ctx context.Context, action, resourceARN, keyPolicy string) error
+}
+
+// Service serves the KMS operations. Safe for concurrent use.
+type Service struct {
+	store store.Store
+	ring  Keyring
+	clock clock.Clock
+	authz Authorizer
+}
+
+// Config configures a Service.
+type Config struct {
+	Store      store.Store
+	Keyring    Keyring
+	Clock      clock.Clock // nil: the real clock
+	Authorizer Authorizer  // nil: allow every authenticated caller
+}
+
+// New returns a Service.
+func New(c Config) *Service {
+	if c.Clock == nil {
+		c.Clock = clock.Real{}
+	}
+	return &Service{store: c.Store, ring: c.Keyring, clock: c.Clock, authz: c.Authorizer}
+}
+
+// Key states and the other constants of the symmetric keys served.
+const (
+	stateEnabled         = "Enabled"
+	stateDisabled        = "Disabled"
+	statePendingDeletion = "PendingDeletion"
+
+	symmetricDefault = "SYMMETRIC_DEFAULT"
+	encryptDecrypt   = "ENCRYPT_DECRYPT"
+	managerCustomer  = "CUSTOMER"
+	managerAWS       = "AWS"
+
+	resourceTypeKey = "AWS::KMS::Key"
+)
+
+// keyRecord is a key's stored metadata. Its material lives in the keyring.
+type keyRecord struct {
+	ID            string    `json:"id"`
+	Region        string    `json:"region"`
+	Partition     string    `json:"partition"`
+	Account       string    `json:"account"`
+	Description   string    `json:"description"`
+	Created       time.Time `json:"created"`
+	State         string    `json:"state"`
+	Manager       string    `json:"manager"`
+	DeletionDate  time.Time `json:"deletionDate,omitzero"`
+	PendingWindow int       `json:"pendingWindow,omitempty"`
+	Policy        string    `json:"policy"`
+	Tags          []Tag     `json:"tags,omitempty"`
+
+	RotationEnabled bool      `json:"rotationEnabled,omitempty"`
+	RotationPeriod  int       `json:"rotationPeriod,omitempty"`
+	NextRotation    time.Time `json:"nextRotation,omitzero"`
+	// Materials lists the key's material versions, oldest first; the last
+	// is current and encrypts.
+	Materials []materialRef `json:"materials"`
+}
+
+type materialRef struct {
+	ID           string    `json:"id"`
+	Created      time.Time `json:"created"`
+	RotationType string    `json:"rotationType,omitempty"` // "" for the original material
+}
+
+func (k *keyRecord) arn() string {
+	return "arn:" + k.Partition + ":kms:" + k.Region + ":" + k.Account + ":key/" + k.ID
+}
+
+func (k *keyRecord) current() materialRef { return k.Materials[len(k.Materials)-1] }
+
+func (k *keyRecord) hasMaterial(id string) bool {
+	for _, m := range k.Materials {
+		if m.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+type aliasRecord struct {
+	Name    string    `json:"name"`
+	KeyID   string    `json:"keyId"`
+	Created time.Time `json:"created"`
+	Updated time.Time `json:"updated"`
+}
+
+func keyStoreKey(region, id string) string     { return "kms/" + region + "/key/" + id }
+func aliasStoreKey(region, name string) string { return "kms/" + region + "/alias/" + name }
+func keyPrefix(region string) string           { return "kms/" + region + "/key/" }
+func aliasPrefix(region string) string         { return "kms/" + region + "/alias/" }
+func aliasARN(r *sealbox.Request, name string) string {
+	return "arn:" + r.Partition + ":kms:" + r.Region + ":" + r.AccountID + ":" + name
+}
+func keyARN(r *sealbox.Request, id string) string {
+	return "arn:" + r.Partition + ":kms:" + r.Region + ":" + r.AccountID + ":key/" + id
+}
+
+func getJSON(tx store.Tx, key string, v any) error {
+	b, err := tx.Get(key)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(b, v)
+}
+
+func putJSON(tx store.Tx, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return tx.Put(key, b)
+}
+
+func loadKey(tx store.Tx, region, id string) (*keyRecord, error) {
+	var k keyRecord
+	if err := getJSON(tx, keyStoreKey(region, id), &k); err != nil {
+		return nil, err
+	}
+	return &k, nil
+}
+
+func saveKey(tx store.Tx, k *keyRecord) error { return putJSON(tx, keyStoreKey(k.Region, k.ID), k) }
+
+// request returns the call's Request; services are only reached through the
+// request path, which always sets one.
+func request(ctx context.Context) *sealbox.Request {
+	if r := sealbox.RequestFromContext(ctx); r != nil {
+		return r
+	}
+	return &sealbox.Request{Region: "us-east-1", Partition: "aws", AccountID: "123456789012"}
+}
+
+// Errors, worded as AWS words them.
+
+func errNotFoundKey(r *sealbox.Request, id string) error {
+	display := id
+	if !strings.HasPrefix(id, "arn:") {
+		display = keyARN(r, id)
+	}
+	return sealbox.Errorf("NotFoundException", "Key '%s' does not exist", display)
+}
+
+func errNotFoundAlias(r *sealbox.Request, name string) error {
+	display := name
+	if !strings.HasPrefix(name, "arn:") {
+		display = aliasARN(r, name)
+	}
+	return sealbox.Errorf("NotFoundException", "Alias %s is not found.", display)
+}
+
+func errInvalidKeyID(id string) error {
+	return sealbox.Errorf("NotFoundException", "Invalid keyId %s", id)
+}
+
+func errDisabled(k *keyRecord) error {
+	return sealbox.Errorf("DisabledException", "%s is disabled.", k.arn())
+}
+
+func errPendingDeletion(k *keyRecord) error {
+	return sealbox.Errorf("KMSInvalidStateException", "%s is pending deletion.", k.arn())
+}
+
+func errValidation(format string, args ...any) error {
+	return sealbox.Errorf("ValidationException", format, args...)
+}
+
+var errInvalidCiphertext = &sealbox.Error{Code: "InvalidCiphertextException"}
+
+// resolve finds the key keyID names: a key id, a key ARN, and, where
+// aliases is set, an alias name or alias ARN. AWS-managed aliases
+// (alias/aws/ssm …) are created on first use, as AWS does.
+func (s *Service) resolve(ctx context.Context, tx store.Tx, keyID string, aliases bool) (*keyRecord, error) {
+	r := request(ctx)
+	id := keyID
+	if strings.HasPrefix(keyID, "arn:") {
+		a, err := sealbox.ParseARN(keyID)
+		if err != nil || a.Service != "kms" {
+			return nil, sealbox.Errorf("InvalidArnException", "Invalid arn %s", keyID)
+		}
+		if a.Region != r.Region || a.AccountID != r.AccountID || a.Partition != r.Partition {
+			if strings.HasPrefix(a.Resource, "alias/") {
+				return nil, errNotFoundAlias(r, keyID)
+			}
+			return nil, errNotFoundKey(r, keyID)
+		}
+		switch {
+		case strings.HasPrefix(a.Resource, "key/"):
+			id = strings.TrimPrefix(a.Resource, "key/")
+		case strings.HasPrefix(a.Resource, "alias/") && aliases:
+			return s.resolveAlias(ctx, tx, a.Resource, keyID)
+		case strings.HasPrefix(a.Resource, "alias/"):
+			return nil, sealbox.Errorf("InvalidArnException", "Key Aliases are not supported for this operation")
+		default:
+			return nil, sealbox.Errorf("InvalidArnException", "Invalid arn %s", keyID)
+		}
+	} else if strings.HasPrefix(keyID, "alias/") {
+		if !aliases {
+			return nil, errInvalidKeyID(keyID)
+		}
+		return s.resolveAlias(ctx, tx, keyID, keyID)
+	}
+	if _, ok := ids.ParseUUID(strings.ToLower(id)); !ok {
+		return nil, errInvalidKeyID(keyID)
+	}
+	k, err := loadKey(tx, r.Region, strings.ToLower(id))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNotFoundKey(r, keyID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.AddResource(resourceTypeKey, k.arn())
+	return k, nil
+}
+
+func (s *Service) resolveAlias(ctx context.Context, tx store.Tx, name, display string) (*keyRecord, error) {
+	r := request(ctx)
+	var a aliasRecord
+	err := getJSON(tx, aliasStoreKey(r.Region, name), &a)
+	if errors.Is(err, store.ErrNotFound) {
+		if svc, ok := managedAliases[name]; ok {
+			return s.ensureManaged(ctx, tx, name, svc)
+		}
+		return nil, errNotFoundAlias(r, display)
+	}
+	if err != nil {
+		return nil, err
+	}
+	k, err := loadKey(tx, r.Region, a.KeyID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, errNotFoundAlias(r, display)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.AddResource(resourceTypeKey, k.arn())
+	return k, nil
+}
+
+// view runs fn in a read transaction, unless fn must write (an AWS-managed
+// key created on first use), which errNeedWrite signals; then fn runs again
+// in a write transaction.
+func (s *Service) view(ctx context.Context, fn func(tx store.Tx) error) error {
+	err := s.store.View(ctx, fn)
+	if errors.Is(err, store.ErrReadOnly) {
+		return s.store.Update(ctx, fn)
+	}
+	return err
+}
+
+// authorize asks the authorizer about action on k.
+func (s *Service) authorize(ctx context.Context, action string, k *keyRecord) error {
+	if s.authz == nil {
+		return nil
+	}
+	policy := ""
+	if k != nil {
+		policy = k.Policy
+	}
+	arn := "*"
+	if k != nil {
+		arn = k.arn()
+	}
+	return s.authz.Authorize(ctx, action, arn, policy)
+}
+
+// usable checks that k may encrypt or decrypt now.
+func usable(k *keyRecord) error {
+	switch k.State {
+	case stateEnabled:
+		return nil
+	case stateDisabled:
+		return errDisabled(k)
+	case statePendingDeletion:
+		return errPendingDeletion(k)
+	default:
+		return sealbox.Errorf("KMSInvalidStateException", "%s is %s.", k.arn(), k.State)
+	}
+}
+
+// mutable checks that k may be changed: not pending deletion, and not an
+// AWS-managed key, whose fixed policy lets nobody change it.
+func mutable(ctx context.Context, k *keyRecord, action string) error {
+	if k.Manager == managerAWS {
+		p := request(ctx).Principal
+		return sealbox.Errorf("AccessDeniedException", "User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action", p.ARN, action, k.arn(), action)
+	}
+	if k.State == statePendingDeletion {
+		return errPendingDeletion(k)
+	}
+	return nil
+}
+
+func (s *Service) metadata(k *keyRecord) *KeyMetadata {
+	m := &KeyMetadata{
+		AWSAccountId:          k.Account,
+		KeyId:                 k.ID,
+		Arn:                   k.arn(),
+		CreationDate:          sealbox.At(k.Created),
+		Enabled:               k.State == stateEnabled,
+		Description:           k.Description,
+		KeyUsage:              encryptDecrypt,
+		KeyState:              k.State,
+		Origin:                "AWS_KMS",
+		KeyManager:            k.Manager,
+		CustomerMasterKeySpec: symmetricDefault,
+		KeySpec:               symmetricDefault,
+		EncryptionAlgorithms:  []string{symmetricDefault},
+		CurrentKeyMaterialId:  k.current().ID,
+	}
+	if k.State == statePendingDeletion {
+		m.DeletionDate = sealbox.At(k.DeletionDate)
+		m.PendingDeletionWindowInDays = k.PendingWindow
+	}
+	return m
+}
+
+func isKeyRecordKey(storeKey string) bool {
+	// kms/<region>/key/<id>
+	rest := strings.TrimPrefix(storeKey, "kms/")
+	i := strings.IndexByte(rest, '/')
+	return i > 0 && strings.HasPrefix(rest[i:], "/key/")
+}
+
+func decodeKey(v []byte) (*keyRecord, error) {
+	var k keyRecord
+	if err := json.Unmarshal(v, &k); err != nil {
+		return nil, err
+	}
+	return &k, nil
+}

@@ -1,0 +1,154 @@
+// Package primitive is sealbox's one corner for cryptographic primitives: it
+// is the only package that imports crypto/aes, crypto/cipher, crypto/hmac and
+// golang.org/x/crypto (deps_test.go keeps it that way). Every choice is made
+// here once: AES-256-GCM with random 96-bit nonces, HKDF-SHA256, Argon2id,
+// HMAC-SHA256.
+package primitive
+
+import (
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"io"
+
+	"golang.org/x/crypto/argon2"
+)
+
+const (
+	// KeySize is the size of every symmetric key: AES-256.
+	KeySize = 32
+	// NonceSize is the AES-GCM nonce size.
+	NonceSize = 12
+	// Overhead is what Seal adds to a plaintext: the nonce and the GCM tag.
+	Overhead = NonceSize + 16
+)
+
+// ErrOpen is the one error Open returns: the cause (wrong key, altered
+// bytes, wrong additional data) is deliberately not told.
+var ErrOpen = errors.New("primitive: message authentication failed")
+
+// Random returns n bytes from the system's CSPRNG.
+func Random(n int) []byte {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(rand.Reader, b); err != nil {
+		panic("primitive: system random source failed: " + err.Error())
+	}
+	return b
+}
+
+// AEAD is an AES-256-GCM key ready for use. Safe for concurrent use.
+type AEAD struct{ gcm cipher.AEAD }
+
+// NewAEAD returns an AEAD for a 32-byte key.
+func NewAEAD(key []byte) (*AEAD, error) {
+	if len(key) != KeySize {
+		return nil, errors.New("primitive: key must be 32 bytes")
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	gcm, err := cipher.NewGCM(block)
+	if err != nil {
+		return nil, err
+	}
+	return &AEAD{gcm: gcm}, nil
+}
+
+// Seal encrypts and authenticates plaintext and authenticates aad, appending
+// nonce || ciphertext || tag to dst. A fresh random nonce is drawn each time.
+func (a *AEAD) Seal(dst, plaintext, aad []byte) []byte {
+	nonce := Random(NonceSize)
+	dst = append(dst, nonce...)
+	return a.gcm.Seal(dst, nonce, plaintext, aad)
+}
+
+// Open reverses Seal. Any failure is ErrOpen.
+func (a *AEAD) Open(dst, sealed, aad []byte) ([]byte, error) {
+	if len(sealed) < Overhead {
+		return nil, ErrOpen
+	}
+	out, err := a.gcm.Open(dst, sealed[:NonceSize], sealed[NonceSize:], aad)
+	if err != nil {
+		return nil, ErrOpen
+	}
+	return out, nil
+}
+
+// Seal is NewAEAD(key).Seal for one-off use.
+func Seal(key, plaintext, aad []byte) ([]byte, error) {
+	a, err := NewAEAD(key)
+	if err != nil {
+		return nil, err
+	}
+	return a.Seal(nil, plaintext, aad), nil
+}
+
+// Open is NewAEAD(key).Open for one-off use.
+func Open(key, sealed, aad []byte) ([]byte, error) {
+	a, err := NewAEAD(key)
+	if err != nil {
+		return nil, ErrOpen
+	}
+	return a.Open(nil, sealed, aad)
+}
+
+// DeriveKey derives a 32-byte key from secret with HKDF-SHA256.
+func DeriveKey(secret, salt []byte, info string) []byte {
+	k, err := hkdf.Key(sha256.New, secret, salt, info, KeySize)
+	if err != nil {
+		panic("primitive: hkdf: " + err.Error())
+	}
+	return k
+}
+
+// Argon2Params are the Argon2id cost parameters; they travel with what they
+// protect so that they can be raised later without breaking old data.
+type Argon2Params struct {
+	Time    uint32 `json:"t"`
+	Memory  uint32 `json:"m"` // KiB
+	Threads uint8  `json:"p"`
+}
+
+// DefaultArgon2 follows RFC 9106's second recommended option (64 MiB).
+var DefaultArgon2 = Argon2Params{Time: 3, Memory: 64 * 1024, Threads: 4}
+
+// PassphraseKey stretches a passphrase into a 32-byte key with Argon2id.
+func PassphraseKey(passphrase, salt []byte, p Argon2Params) []byte {
+	return argon2.IDKey(passphrase, salt, p.Time, p.Memory, p.Threads, KeySize)
+}
+
+// HMAC returns HMAC-SHA256(key, msg).
+func HMAC(key, msg []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write(msg)
+	return m.Sum(nil)
+}
+
+// Equal compares two byte strings in constant time.
+func Equal(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
+
+// Secret holds key material. It prints as a fixed placeholder and cannot be
+// compared with == (the struct holds a slice), so it cannot leak through a
+// log line or an error by accident.
+type Secret struct{ b []byte }
+
+// NewSecret wraps b; the Secret owns b from then on.
+func NewSecret(b []byte) Secret { return Secret{b: b} }
+
+// Bytes returns the material. Only code that must use the key calls it.
+func (s Secret) Bytes() []byte { return s.b }
+
+// Len is the material's length.
+func (s Secret) Len() int { return len(s.b) }
+
+func (Secret) String() string   { return "[secret]" }
+func (Secret) GoString() string { return "[secret]" }
+func (Secret) MarshalJSON() ([]byte, error) {
+	return nil, errors.New("primitive: a Secret is never serialised")
+}

@@ -1,0 +1,162 @@
+// Package sealtest starts real sealbox servers for tests: a real listener on
+// 127.0.0.1:0, the embedded store in a temporary folder, a clock the test
+// moves, and aws-sdk-go-v2 clients pointed at it with the admin pair.
+package sealtest
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/config"
+	"github.com/sealbox/sealbox/internal/server"
+)
+
+// The administrator pair every test server is preset with.
+const (
+	AccessKeyID     = "AKIAIOSFODNN7EXAMPLE"
+	SecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	AccountID       = "123456789012"
+)
+
+// Server is a running test server.
+type Server struct {
+	URL    string
+	Dir    string
+	Clock  *clock.Fake
+	Config config.Config
+	Srv    *server.Server
+	Logs   *syncBuffer
+
+	t      testing.TB
+	cancel context.CancelFunc
+	done   chan error
+	client *http.Client
+}
+
+// Option changes a test server's configuration before it starts.
+type Option func(*config.Config)
+
+// WithDir keeps the data in dir (to restart a server over the same data).
+func WithDir(dir string) Option { return func(c *config.Config) { c.DataDir = dir } }
+
+// Start starts a server and stops it when the test ends.
+func Start(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.AdminAccessKeyID = AccessKeyID
+	cfg.AdminSecretAccessKey = SecretAccessKey
+	cfg.SweepInterval = 10 * time.Millisecond
+	cfg.LogLevel = "debug"
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := &Server{Dir: cfg.DataDir, Clock: clock.NewFake(time.Now().UTC()), Config: cfg, t: t, Logs: &syncBuffer{}}
+	s.start()
+	t.Cleanup(func() { s.Stop() })
+	return s
+}
+
+func (s *Server) start() {
+	s.t.Helper()
+	logger := slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	srv, err := server.Open(context.Background(), s.Config, server.Options{Clock: s.Clock, Logger: logger})
+	if err != nil {
+		s.t.Fatalf("server.Open: %v", err)
+	}
+	ln, err := net.Listen("tcp", s.Config.Listen)
+	if err != nil {
+		srv.Close()
+		s.t.Fatalf("listen: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s.Srv, s.cancel, s.done = srv, cancel, make(chan error, 1)
+	scheme := "http://"
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	if s.Config.TLSEnabled() {
+		scheme = "https://"
+		pool := x509.NewCertPool()
+		pem, err := os.ReadFile(srv.CAFile)
+		if err != nil || !pool.AppendCertsFromPEM(pem) {
+			s.t.Fatalf("read CA %s: %v", srv.CAFile, err)
+		}
+		transport.TLSClientConfig = &tls.Config{RootCAs: pool}
+	}
+	s.client = &http.Client{Transport: transport}
+	s.URL = scheme + ln.Addr().String()
+	go func() { s.done <- srv.Serve(ctx, ln) }()
+}
+
+// Stop shuts the server down gracefully and waits for it. Stopping a
+// stopped server does nothing.
+func (s *Server) Stop() {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	s.cancel = nil
+	select {
+	case err := <-s.done:
+		if err != nil {
+			s.t.Errorf("Serve: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		s.t.Errorf("server did not stop within 30s")
+	}
+}
+
+// Restart stops the server and starts it again over the same data folder,
+// on a new port.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	s.start()
+}
+
+// AWSConfig is an SDK configuration for region with the admin pair, no
+// retries (tests want to see every error), pointed at the server.
+func (s *Server) AWSConfig(region string) aws.Config {
+	return aws.Config{
+		Region:       region,
+		Credentials:  credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
+		BaseEndpoint: aws.String(s.URL),
+		HTTPClient:   s.client,
+		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+	}
+}
+
+// KMS is a KMS client for us-east-1.
+func (s *Server) KMS() *kms.Client { return s.KMSIn("us-east-1") }
+
+// KMSIn is a KMS client for region.
+func (s *Server) KMSIn(region string) *kms.Client { return kms.NewFromConfig(s.AWSConfig(region)) }
+
+// HTTPClient is a client that trusts the server.
+func (s *Server) HTTPClient() *http.Client { return s.client }
+
+// Eventually polls cond every few milliseconds until it holds or timeout
+// passes; for work the server does in the background.
+func Eventually(t testing.TB, timeout time.Duration, cond func() bool) bool {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return true
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return cond()
+}

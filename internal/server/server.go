@@ -1,0 +1,303 @@
+// Package server wires sealbox together: the data folder, the store behind
+// the barrier, the services, the request path and the HTTP listener, with a
+// graceful shutdown. It is the one package that imports every service.
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/sealbox/sealbox/internal/audit"
+	"github.com/sealbox/sealbox/internal/awsapi"
+	"github.com/sealbox/sealbox/internal/barrier"
+	"github.com/sealbox/sealbox/internal/barrier/rootkey"
+	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/config"
+	"github.com/sealbox/sealbox/internal/identity"
+	"github.com/sealbox/sealbox/internal/keyring"
+	"github.com/sealbox/sealbox/internal/kms"
+	"github.com/sealbox/sealbox/internal/sigv4"
+	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/boltstore"
+)
+
+// Interface guards: where the services' consumer-side interfaces meet the
+// implementations.
+var (
+	_ kms.Keyring          = (*keyring.Ring)(nil)
+	_ sigv4.Credentials    = (*identity.Store)(nil)
+	_ awsapi.Auditor       = (*audit.Logger)(nil)
+	_ awsapi.Authenticator = (*sigv4.Verifier)(nil)
+	_ store.Store          = (*barrier.Barrier)(nil)
+)
+
+// Options are the parts a caller may inject; the zero value is production.
+type Options struct {
+	Clock  clock.Clock  // nil: the real clock
+	Logger *slog.Logger // nil: text logs on stderr at cfg.LogLevel
+	// Prompt asks for the passphrase when the passphrase provider is chosen
+	// and none is in the environment. nil: no prompt, an error instead.
+	Prompt func() ([]byte, error)
+}
+
+// Server is a running sealbox. Make one with Open; Serve it; it closes its
+// store when Serve returns.
+type Server struct {
+	cfg    config.Config
+	clock  clock.Clock
+	log    *slog.Logger
+	store  store.Store
+	audit  *audit.Logger
+	kms    *kms.Service
+	ids    *identity.Store
+	router *awsapi.Router
+
+	// AdminAccessKeyID and AdminSecretAccessKey are the administrator's
+	// pair, also written to AdminCredentialsFile.
+	AdminAccessKeyID     string
+	AdminSecretAccessKey string
+	AdminCredentialsFile string
+	// CAFile is the certificate to trust when --tls=auto made one.
+	CAFile string
+
+	tlsConfig *tls.Config
+	closeOnce sync.Once
+}
+
+// Open prepares a server from cfg: it creates or opens the data folder,
+// unseals the barrier with the root key, and makes the administrator pair
+// on first start. Nothing is served until Serve.
+func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, clock: opts.Clock, log: opts.Logger}
+	if s.clock == nil {
+		s.clock = clock.Real{}
+	}
+	if s.log == nil {
+		s.log = NewLogger(os.Stderr, cfg.LogLevel)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("failed to create the data folder: %w", err)
+	}
+	raw, err := boltstore.Open(filepath.Join(cfg.DataDir, "sealbox.db"), boltstore.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			raw.Close()
+		}
+	}()
+	provider, err := s.rootKeyProvider(opts)
+	if err != nil {
+		return nil, err
+	}
+	b, err := barrier.Open(ctx, raw, provider)
+	if err != nil {
+		return nil, err
+	}
+	s.store = b
+
+	s.ids = identity.New(b, cfg.AccountID, s.clock)
+	if err := s.ensureAdmin(ctx); err != nil {
+		return nil, err
+	}
+
+	sink, err := audit.NewFileSink(filepath.Join(cfg.DataDir, "audit"), cfg.AuditFsync)
+	if err != nil {
+		return nil, err
+	}
+	s.audit = audit.NewLogger(s.log, sink)
+
+	s.kms = kms.New(kms.Config{Store: b, Keyring: keyring.New(), Clock: s.clock})
+	s.router = awsapi.NewRouter(awsapi.Config{
+		AccountID: cfg.AccountID,
+		// Signatures are checked against the real clock even when tests
+		// move the services' clock: clients sign with the real time.
+		Auth:   &sigv4.Verifier{Credentials: s.ids},
+		Audit:  s.audit,
+		Logger: s.log,
+		Clock:  s.clock,
+	})
+	s.router.Register(kmsService(s.kms))
+
+	if err := s.setupTLS(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Server) rootKeyProvider(opts Options) (rootkey.Provider, error) {
+	if s.cfg.RootKey == "file" {
+		return rootkey.NewFile(filepath.Join(s.cfg.DataDir, "root.key")), nil
+	}
+	pass := []byte(s.cfg.Passphrase)
+	if len(pass) == 0 {
+		if opts.Prompt == nil {
+			return nil, errors.New("the passphrase root-key provider needs $SEALBOX_PASSPHRASE or a terminal to ask on")
+		}
+		p, err := opts.Prompt()
+		if err != nil {
+			return nil, fmt.Errorf("failed to read the passphrase: %w", err)
+		}
+		pass = p
+	}
+	if len(pass) == 0 {
+		return nil, errors.New("the passphrase must not be empty")
+	}
+	return rootkey.NewPassphrase(pass), nil
+}
+
+// ensureAdmin makes sure the administrator pair exists and that the
+// credentials file holds it.
+func (s *Server) ensureAdmin(ctx context.Context) error {
+	id, secret, changed, err := s.ids.EnsureAdmin(ctx, s.cfg.AdminAccessKeyID, s.cfg.AdminSecretAccessKey)
+	if err != nil {
+		return err
+	}
+	s.AdminAccessKeyID, s.AdminSecretAccessKey = id, secret
+	s.AdminCredentialsFile = filepath.Join(s.cfg.DataDir, "admin-credentials")
+	if _, err := os.Stat(s.AdminCredentialsFile); err == nil && !changed {
+		return nil
+	}
+	content := fmt.Sprintf("[sealbox]\naws_access_key_id = %s\naws_secret_access_key = %s\n", id, secret)
+	if err := writeFileAtomic(s.AdminCredentialsFile, []byte(content), 0o600); err != nil {
+		return fmt.Errorf("failed to write the admin credentials: %w", err)
+	}
+	return nil
+}
+
+// Handler is the server's HTTP handler: /healthz and the AWS APIs.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		io.WriteString(w, "ok\n")
+	})
+	mux.Handle("/", s.router)
+	return mux
+}
+
+// KMS returns the KMS service (tests drive the sweeper through it).
+func (s *Server) KMS() *kms.Service { return s.kms }
+
+// Serve serves on ln until ctx is done, then shuts down gracefully: it stops
+// accepting, lets in-flight requests finish (up to 30 s), stops the sweeper
+// and closes the store. It closes ln.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	defer s.Close()
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	if s.tlsConfig != nil {
+		hs.TLSConfig = s.tlsConfig
+		ln = tls.NewListener(ln, s.tlsConfig)
+	}
+	sweepCtx, stopSweep := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.sweep(sweepCtx)
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		s.log.Info("shutting down: finishing requests in flight")
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = hs.Shutdown(sctx)
+		cancel()
+		<-errc
+	}
+	stopSweep()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// sweep runs due key deletions and rotations every SweepInterval.
+func (s *Server) sweep(ctx context.Context) {
+	t := time.NewTicker(s.cfg.SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			deleted, rotated, err := s.kms.RunDue(ctx, s.clock.Now().UTC())
+			if err != nil && ctx.Err() == nil {
+				s.log.Error("sweep failed", "err", err)
+			}
+			if deleted+rotated > 0 {
+				s.log.Info("sweep", "keysDeleted", deleted, "keysRotated", rotated)
+			}
+		}
+	}
+}
+
+// Close closes the audit sinks and the store. Serve calls it; call it
+// yourself only for a server that was opened and never served.
+func (s *Server) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		err = errors.Join(s.audit.Close(), s.store.Close())
+	})
+	return err
+}
+
+// NewLogger returns the server's structured text logger at level.
+func NewLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

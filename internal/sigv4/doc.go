@@ -1,0 +1,44 @@
+// Package sigv4 verifies AWS Signature Version 4 on incoming requests, so
+// that the aws CLI, boto3, aws-sdk-go-v2 and every other AWS client can call
+// sealbox with their ordinary credentials.
+//
+// # What is checked
+//
+// Verify accepts both forms a client may use: the Authorization header
+// (AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…) and a
+// presigned query string (X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date,
+// X-Amz-SignedHeaders, X-Amz-Signature, optional X-Amz-Expires and
+// X-Amz-Security-Token). It checks, in the order AWS does and with AWS's
+// wording: that the parts are all there, the date is well formed and within
+// the clock skew, Host is signed, the algorithm is AWS4-HMAC-SHA256, the
+// credential scope names the expected service, a valid region, the signing
+// day and aws4_request, the access key is known, the payload hash is
+// honest, the signature matches, and the session token belongs to the key
+// and has not expired.
+//
+// # Who computes the signature
+//
+// The expected signature comes from aws-sdk-go-v2's own signer
+// (aws/signer/v4), fed with a minimal copy of the request that carries
+// exactly the headers the client signed (see expected.go for the signer's
+// quirks and how the copy works around them). sealbox thus shares the
+// canonicalisation that AWS's SDKs are tested against instead of carrying
+// its own copy of the algorithm, and no HMAC is computed here: only
+// internal/primitive touches crypto/hmac, and the final comparison is
+// primitive.Equal, in constant time.
+//
+// # What cannot be verified
+//
+// The SDK signer always signs X-Amz-Date in a header-signed request, and
+// signs Content-Length only when it is positive. A request dated by the
+// Date header alone, or one that signed "content-length:0", has a canonical
+// form the SDK cannot produce: the first is refused with a message saying
+// so, the second fails as a signature mismatch. No AWS SDK sends either.
+//
+// # Performance
+//
+// Verify runs on every request. It parses without allocating where it can,
+// keeps sixteen SDK signers so that their derived-key caches stay warm
+// across access keys, and touches the identity store once, after every
+// check that needs no key.
+package sigv4

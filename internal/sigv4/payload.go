@@ -1,0 +1,46 @@
+package sigv4
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strings"
+)
+
+const unsignedPayload = "UNSIGNED-PAYLOAD"
+
+// payloadHash returns the payload hash that goes into the canonical
+// request, and whether the body is left unsigned.
+//
+// A client may announce the hash in X-Amz-Content-Sha256 (botocore uses the
+// header's value in place of hashing the body whenever the header is set).
+// The announced value is what the client signed, so it is what the canonical
+// request must carry; but a hex hash that does not match the body would let
+// a signed hash vouch for a different body, so it is checked here. The one
+// non-hash value accepted is UNSIGNED-PAYLOAD, which leaves the body
+// unauthenticated; the caller reports that in Result.UnsignedPayload.
+func payloadHash(announced string, body []byte) (hash string, unsigned bool, err *AuthError) {
+	sum := sha256.Sum256(body)
+	var buf [2 * sha256.Size]byte
+	hex.Encode(buf[:], sum[:])
+	switch {
+	case announced == "":
+		return string(buf[:]), false, nil
+	case announced == unsignedPayload:
+		return announced, true, nil
+	case len(announced) != len(buf) || !isHex(announced):
+		return "", false, authErr(KindIncomplete, msgPayloadValue)
+	case !strings.EqualFold(announced, string(buf[:])):
+		return "", false, authErr(KindBadSignature, msgPayloadHash)
+	}
+	return announced, false, nil
+}
+
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}

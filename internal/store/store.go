@@ -1,0 +1,53 @@
+// Package store defines the ordered, transactional key-value interface that
+// every piece of sealbox state lives in. Backends (boltstore, memstore,
+// later pgstore) implement it and pass the storetest conformance suite. The
+// barrier wraps a Store and is one, so services never see raw bytes at rest.
+package store
+
+import (
+	"context"
+	"errors"
+)
+
+var (
+	// ErrNotFound is returned by Tx.Get when the key does not exist.
+	ErrNotFound = errors.New("store: key not found")
+	// ErrReadOnly is returned by Put and Delete inside a View transaction.
+	ErrReadOnly = errors.New("store: read-only transaction")
+	// ErrClosed is returned by View and Update once the store is closed.
+	ErrClosed = errors.New("store: closed")
+	// ErrStop may be returned by a Scan callback to end the scan early; Scan
+	// then returns nil.
+	ErrStop = errors.New("store: stop scan")
+)
+
+// Store is an ordered, transactional key-value store. Keys are compared
+// bytewise. Safe for concurrent use.
+type Store interface {
+	// View runs fn in a read-only transaction that sees a consistent
+	// snapshot of committed data.
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in a read-write transaction. If fn returns nil the
+	// transaction commits durably (fsync'd) before Update returns; if fn
+	// returns an error nothing fn wrote is kept and Update returns that error.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// Close releases the store. Transactions in flight finish first.
+	Close() error
+}
+
+// Tx is one transaction. It is valid only inside the function it was passed
+// to and is not safe for concurrent use.
+type Tx interface {
+	// Get returns the value of key, or ErrNotFound. The returned slice is
+	// valid only until the transaction ends; copy it to keep it.
+	Get(key string) ([]byte, error)
+	// Put sets key to value. The store keeps its own copy of value.
+	Put(key string, value []byte) error
+	// Delete removes key. Deleting a missing key is not an error.
+	Delete(key string) error
+	// Scan calls fn, in ascending key order, for every key that starts with
+	// prefix and sorts strictly after after (after "" means from the start).
+	// The value passed to fn is valid only during that call. An error from fn
+	// ends the scan and is returned, except ErrStop, which ends it quietly.
+	Scan(prefix, after string, fn func(key string, value []byte) error) error
+}

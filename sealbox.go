@@ -1,0 +1,77 @@
+// Package sealbox holds the vocabulary every other package shares: who is
+// calling (Principal), what a call is about (Request), how resources are
+// named (ARN) and the one error type that crosses the wire (Error).
+//
+// It imports the standard library only, so that every package may import it.
+package sealbox
+
+import (
+	"context"
+	"time"
+)
+
+// Principal is the authenticated caller of a request.
+type Principal struct {
+	// Type is CloudTrail's userIdentity type: "Root", "IAMUser" or "AssumedRole".
+	Type string
+	// ARN is the caller's ARN, e.g. arn:aws:iam::123456789012:root.
+	ARN string
+	// AccountID is the 12-digit account the caller belongs to.
+	AccountID string
+	// PrincipalID is the unique id AWS reports for the caller.
+	PrincipalID string
+	// AccessKeyID is the key the request was signed with.
+	AccessKeyID string
+	// UserName is set for IAM users.
+	UserName string
+}
+
+// Resource is a resource a call touched, as CloudTrail lists it.
+type Resource struct {
+	AccountID string `json:"accountId"`
+	Type      string `json:"type"`
+	ARN       string `json:"ARN"`
+}
+
+// Request is what the request path learns about one API call before the
+// service runs: its id, where it came from, who signed it and for which
+// region. Services add the resources they resolved, for the audit event.
+//
+// A Request belongs to one call and is not safe for concurrent use.
+type Request struct {
+	ID        string
+	Time      time.Time
+	Region    string
+	Partition string
+	AccountID string
+	Principal Principal
+	SourceIP  string
+	UserAgent string
+	Resources []Resource
+}
+
+// AddResource records that the call touched the resource arn of type typ.
+func (r *Request) AddResource(typ, arn string) {
+	if r == nil {
+		return
+	}
+	for _, res := range r.Resources {
+		if res.ARN == arn {
+			return
+		}
+	}
+	r.Resources = append(r.Resources, Resource{AccountID: r.AccountID, Type: typ, ARN: arn})
+}
+
+type requestKey struct{}
+
+// NewContext returns a context that carries r.
+func NewContext(ctx context.Context, r *Request) context.Context {
+	return context.WithValue(ctx, requestKey{}, r)
+}
+
+// RequestFromContext returns the call's Request, or nil outside a call.
+func RequestFromContext(ctx context.Context) *Request {
+	r, _ := ctx.Value(requestKey{}).(*Request)
+	return r
+}
