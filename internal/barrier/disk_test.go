@@ -200,8 +200,7 @@ func TestWrongRootKeyChangesNothing(t *testing.T) {
 
 func TestProviderMismatchError(t *testing.T) {
 	raw := openBolt(t, t.TempDir())
-	b := mustOpen(t, raw, rootkey.NewPassphraseParams([]byte("pw"), fastArgon2))
-	_ = b
+	mustOpen(t, raw, rootkey.NewPassphraseParams([]byte("pw"), fastArgon2))
 	_, err := Open(context.Background(), raw, rootkey.NewFile(filepath.Join(t.TempDir(), "root.key")))
 	var pm *ProviderMismatchError
 	if !errors.As(err, &pm) || pm.Sealed != "passphrase" || pm.Given != "file" {

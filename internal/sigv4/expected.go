@@ -67,36 +67,54 @@ func (v *Verifier) signer(accessKeyID string) *v4.Signer {
 // signatureMatches reports whether sig (hex) is the signature the SDK
 // computes for r and in. The comparison is constant-time. A request whose
 // canonical form the SDK cannot reproduce does not match.
+//
+// Signers disagree on one detail of header canonicalisation: the SDK signer
+// collapses runs of spaces only, while botocore, aws-sdk-java and
+// aws-sdk-js collapse runs of any white space (a tab, say) to one space.
+// When a signed value holds such white space and the first attempt fails,
+// the values are collapsed the botocore way and the signature computed
+// again; no other request pays for the second attempt.
 func (v *Verifier) signatureMatches(ctx context.Context, r *http.Request, in *signingInput, sig string) (bool, error) {
 	got, ok := decodeSignature(sig)
 	if !ok {
 		return false, nil
 	}
-	clone, cloned := cloneSigned(r, in.signedHeaders, in.presign)
-	if !cloned {
-		return false, nil
+	for _, collapse := range [...]bool{false, true} {
+		clone, otherSpace, cloned := cloneSigned(r, in.signedHeaders, in.presign, collapse)
+		if !cloned {
+			return false, nil
+		}
+		want, err := v.sign(ctx, clone, in)
+		if err != nil {
+			return false, err
+		}
+		exp, ok := decodeSignature(want)
+		if ok && primitive.Equal(exp[:], got[:]) {
+			return true, nil
+		}
+		if !otherSpace {
+			break
+		}
 	}
+	return false, nil
+}
+
+// sign has the SDK sign clone and returns the hex signature.
+func (v *Verifier) sign(ctx context.Context, clone *http.Request, in *signingInput) (string, error) {
 	creds := aws.Credentials{AccessKeyID: in.accessKeyID, SecretAccessKey: in.secret}
 	signer := v.signer(in.accessKeyID)
-	var want string
 	if in.presign {
 		clone.URL.RawQuery = in.query.Encode()
 		u, _, err := signer.PresignHTTP(ctx, creds, clone, in.payloadHash, in.service, in.region, in.signedAt)
 		if err != nil {
-			return false, err
+			return "", err
 		}
-		want = after(u, "X-Amz-Signature=")
-	} else {
-		if err := signer.SignHTTP(ctx, creds, clone, in.payloadHash, in.service, in.region, in.signedAt); err != nil {
-			return false, err
-		}
-		want = after(headerValue(clone.Header, "Authorization"), "Signature=")
+		return after(u, "X-Amz-Signature="), nil
 	}
-	exp, ok := decodeSignature(want)
-	if !ok {
-		return false, nil
+	if err := signer.SignHTTP(ctx, creds, clone, in.payloadHash, in.service, in.region, in.signedAt); err != nil {
+		return "", err
 	}
-	return primitive.Equal(exp[:], got[:]), nil
+	return after(headerValue(clone.Header, "Authorization"), "Signature="), nil
 }
 
 // decodeSignature decodes a 64-digit hex signature without allocating.
@@ -139,12 +157,16 @@ func after(s, marker string) string {
 // cloneSigned builds the request the SDK signer needs: method, path, query,
 // Host and exactly the headers named in signedHeaders, each under its
 // lower-case name with all its values (the signer joins them with commas
-// and trims spaces the way the SigV4 spec asks). ok is false when the
-// client's list cannot have come from a canonical request (not lower-case,
-// not sorted, repeated) or names a header the request does not carry: such
-// a request can never verify, and refusing early bounds the work an
-// unauthenticated list can cause.
-func cloneSigned(r *http.Request, signedHeaders string, presign bool) (c *http.Request, ok bool) {
+// and trims spaces the way the SigV4 spec asks). With collapse, runs of any
+// white space in the values become one space first; otherSpace reports
+// whether a value held white space other than spaces, where collapsing
+// changes the result.
+//
+// ok is false when the client's list cannot have come from a canonical
+// request (not lower-case, not sorted, repeated) or names a header the
+// request does not carry: such a request can never verify, and refusing
+// early bounds the work an unauthenticated list can cause.
+func cloneSigned(r *http.Request, signedHeaders string, presign, collapse bool) (c *http.Request, otherSpace, ok bool) {
 	h := make(http.Header, strings.Count(signedHeaders, ";")+1)
 	c = &http.Request{
 		Method: r.Method,
@@ -160,7 +182,7 @@ func cloneSigned(r *http.Request, signedHeaders string, presign bool) (c *http.R
 		var name string
 		name, rest, _ = strings.Cut(rest, ";")
 		if name <= prev || !isLower(name) {
-			return nil, false
+			return nil, false, false
 		}
 		prev = name
 		switch name {
@@ -173,19 +195,48 @@ func cloneSigned(r *http.Request, signedHeaders string, presign bool) (c *http.R
 		case "content-length":
 			n, ok := contentLength(r)
 			if !ok {
-				return nil, false
+				return nil, false, false
 			}
 			c.ContentLength = n
 			continue
 		}
 		vals := headerValues(r.Header, name)
 		if vals == nil {
-			return nil, false
+			return nil, false, false
+		}
+		if hasOtherSpace(vals) {
+			otherSpace = true
+			if collapse {
+				vals = collapseSpace(vals)
+			}
 		}
 		h[name] = vals
 	}
-	return c, true
+	return c, otherSpace, true
 }
+
+func hasOtherSpace(vals []string) bool {
+	for _, v := range vals {
+		if strings.ContainsAny(v, otherWhiteSpace) {
+			return true
+		}
+	}
+	return false
+}
+
+// collapseSpace returns a copy of vals with every run of white space made
+// one space and the ends trimmed, as botocore's " ".join(v.split()) does.
+func collapseSpace(vals []string) []string {
+	out := make([]string, len(vals))
+	for i, v := range vals {
+		out[i] = strings.Join(strings.Fields(v), " ")
+	}
+	return out
+}
+
+// otherWhiteSpace is the white space, other than ' ', that botocore's
+// str.split() and Java's \s fold into one space and the SDK signer keeps.
+const otherWhiteSpace = "\t\n\v\f\r"
 
 // contentLength returns the request's Content-Length as the client sent it,
 // provided the SDK signer would write it back the same way.

@@ -139,8 +139,8 @@ func TestVerifyPresigned(t *testing.T) {
 			wantMsg:  msgBadSignature,
 		},
 		{
-			name: "missing SignedHeaders",
-			req:  presignedAt(listKeysGet(), longTerm, time.Hour, func(q url.Values) { q.Del("X-Amz-SignedHeaders") }),
+			name:     "missing SignedHeaders",
+			req:      presignedAt(listKeysGet(), longTerm, time.Hour, func(q url.Values) { q.Del("X-Amz-SignedHeaders") }),
 			wantKind: KindIncomplete,
 			wantMsg: "AWS query-string parameters must include 'X-Amz-SignedHeaders'. " +
 				"Re-examine the query-string parameters.",

@@ -32,7 +32,7 @@ func withHeader(k, v string) func(*clientRequest) {
 	return func(c *clientRequest) { c.header[k] = append(c.header[k], v) }
 }
 
-func kms(edits ...func(*clientRequest)) clientRequest {
+func kmsReq(edits ...func(*clientRequest)) clientRequest {
 	c := kmsRequest()
 	for _, e := range edits {
 		e(&c)
@@ -51,37 +51,41 @@ func TestVerifyAccepts(t *testing.T) {
 	}{
 		{
 			name: "sdk signed kms request",
-			req:  serverSide(kms(), longTerm, nil),
+			req:  serverSide(kmsReq(), longTerm, nil),
 		},
 		{
 			name:     "session credentials",
-			req:      serverSide(kms(), temporary, nil),
+			req:      serverSide(kmsReq(), temporary, nil),
 			wantAKID: tempAKID,
 			wantARN:  "arn:aws:sts::123456789012:assumed-role/app/s1",
 		},
 		{
 			name: "unsigned extra header is fine",
-			req: serverSide(kms(), longTerm, func(r *http.Request) {
+			req: serverSide(kmsReq(), longTerm, func(r *http.Request) {
 				r.Header.Set("X-Unsigned-Extra", "whatever")
 				r.Header.Set("User-Agent", "changed-after-signing")
 			}),
 		},
 		{
 			name: "header value with extra spaces",
-			req:  serverSide(kms(withHeader("X-Amz-Meta-Note", "  two   spaced  words ")), longTerm, nil),
+			req:  serverSide(kmsReq(withHeader("X-Amz-Meta-Note", "  two   spaced  words ")), longTerm, nil),
+		},
+		{
+			name: "header value with a tab, kept by the go signer",
+			req:  serverSide(kmsReq(withHeader("X-Amz-Meta-Tabbed", "tab\tseparated")), longTerm, nil),
 		},
 		{
 			name: "duplicate header values",
-			req:  serverSide(kms(withHeader("X-Amz-Dup", "one"), withHeader("X-Amz-Dup", "two")), longTerm, nil),
+			req:  serverSide(kmsReq(withHeader("X-Amz-Dup", "one"), withHeader("X-Amz-Dup", "two")), longTerm, nil),
 		},
 		{
 			name: "signed user-agent as aws-sdk-java v1 does",
 			req: func(t testing.TB) (*http.Request, []byte) {
 				// The SDK ignores User-Agent unless its map key is not
 				// canonical; this is how to make it sign one, as Java v1 does.
-				req := kms().build(t)
+				req := kmsReq().build(t)
 				req.Header["user-agent"] = []string{"aws-sdk-java/1.12.0"}
-				if err := v4.NewSigner().SignHTTP(context.Background(), longTerm, req, hashHex(kms().body), testService, testRegion, t0); err != nil {
+				if err := v4.NewSigner().SignHTTP(context.Background(), longTerm, req, hashHex(kmsReq().body), testService, testRegion, t0); err != nil {
 					t.Fatalf("SignHTTP() err = %v", err)
 				}
 				if !strings.Contains(req.Header.Get("Authorization"), "user-agent") {
@@ -102,12 +106,12 @@ func TestVerifyAccepts(t *testing.T) {
 		},
 		{
 			name: "x-amz-content-sha256 announced and signed",
-			req:  serverSide(kms(withHeader("X-Amz-Content-Sha256", hashHex(kmsRequest().body))), longTerm, nil),
+			req:  serverSide(kmsReq(withHeader("X-Amz-Content-Sha256", hashHex(kmsRequest().body))), longTerm, nil),
 		},
 		{
 			name: "unsigned payload",
 			req: func(t testing.TB) (*http.Request, []byte) {
-				c := kms(withHeader("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD"))
+				c := kmsReq(withHeader("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD"))
 				req := c.build(t)
 				if err := v4.NewSigner().SignHTTP(context.Background(), longTerm, req, "UNSIGNED-PAYLOAD", testService, testRegion, t0); err != nil {
 					t.Fatalf("SignHTTP() err = %v", err)
@@ -118,21 +122,21 @@ func TestVerifyAccepts(t *testing.T) {
 		},
 		{
 			name: "just inside the past skew",
-			req:  serverSide(kms(), longTerm, nil),
+			req:  serverSide(kmsReq(), longTerm, nil),
 			now:  t0.Add(5 * time.Minute),
 		},
 		{
 			name: "just inside the future skew",
-			req:  serverSide(kms(), longTerm, nil),
+			req:  serverSide(kmsReq(), longTerm, nil),
 			now:  t0.Add(-5 * time.Minute),
 		},
 		{
 			name: "other region",
-			req:  signedFor(kms(), longTerm, "eu-west-3", testService, t0, nil),
+			req:  signedFor(kmsReq(), longTerm, "eu-west-3", testService, t0, nil),
 		},
 		{
 			name: "date and x-amz-date both signed",
-			req:  serverSide(kms(withHeader("Date", t0.Format(http.TimeFormat))), longTerm, nil),
+			req:  serverSide(kmsReq(withHeader("Date", t0.Format(http.TimeFormat))), longTerm, nil),
 		},
 	}
 	for _, tt := range tests {
@@ -179,20 +183,20 @@ func TestVerifyRefuses(t *testing.T) {
 	}{
 		{
 			name:     "wrong secret",
-			req:      serverSide(kms(), wrongSecret, nil),
+			req:      serverSide(kmsReq(), wrongSecret, nil),
 			wantKind: KindBadSignature,
 			wantMsg:  msgBadSignature,
 		},
 		{
 			name:     "unknown key",
-			req:      serverSide(kms(), unknown, nil),
+			req:      serverSide(kmsReq(), unknown, nil),
 			wantKind: KindUnknownKey,
 			wantMsg:  "The security token included in the request is invalid.",
 		},
 		{
 			name: "tampered body",
 			req: func(t testing.TB) (*http.Request, []byte) {
-				r, _ := serverSide(kms(), longTerm, nil)(t)
+				r, _ := serverSide(kmsReq(), longTerm, nil)(t)
 				return r, []byte(`{"KeyId":"alias/evil","Plaintext":"aGVsbG8="}`)
 			},
 			wantKind: KindBadSignature,
@@ -201,7 +205,7 @@ func TestVerifyRefuses(t *testing.T) {
 		{
 			name: "tampered body under an announced hash",
 			req: func(t testing.TB) (*http.Request, []byte) {
-				r, _ := serverSide(kms(withHeader("X-Amz-Content-Sha256", hashHex(kmsRequest().body))), longTerm, nil)(t)
+				r, _ := serverSide(kmsReq(withHeader("X-Amz-Content-Sha256", hashHex(kmsRequest().body))), longTerm, nil)(t)
 				return r, []byte(`{}`)
 			},
 			wantKind: KindBadSignature,
@@ -209,19 +213,19 @@ func TestVerifyRefuses(t *testing.T) {
 		},
 		{
 			name:     "streaming payload is not accepted",
-			req:      serverSide(kms(withHeader("X-Amz-Content-Sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")), longTerm, nil),
+			req:      serverSide(kmsReq(withHeader("X-Amz-Content-Sha256", "STREAMING-AWS4-HMAC-SHA256-PAYLOAD")), longTerm, nil),
 			wantKind: KindIncomplete,
 			wantMsg:  msgPayloadValue,
 		},
 		{
 			name:     "tampered signed header",
-			req:      serverSide(kms(), longTerm, func(r *http.Request) { r.Header.Set("X-Amz-Target", "TrentService.ScheduleKeyDeletion") }),
+			req:      serverSide(kmsReq(), longTerm, func(r *http.Request) { r.Header.Set("X-Amz-Target", "TrentService.ScheduleKeyDeletion") }),
 			wantKind: KindBadSignature,
 			wantMsg:  msgBadSignature,
 		},
 		{
 			name:     "tampered host",
-			req:      serverSide(kms(), longTerm, func(r *http.Request) { r.Host = "evil.example:8777" }),
+			req:      serverSide(kmsReq(), longTerm, func(r *http.Request) { r.Host = "evil.example:8777" }),
 			wantKind: KindBadSignature,
 			wantMsg:  msgBadSignature,
 		},
@@ -233,7 +237,7 @@ func TestVerifyRefuses(t *testing.T) {
 		},
 		{
 			name: "signed header removed",
-			req: serverSide(kms(withHeader("X-Amz-Meta-Gone", "x")), longTerm, func(r *http.Request) {
+			req: serverSide(kmsReq(withHeader("X-Amz-Meta-Gone", "x")), longTerm, func(r *http.Request) {
 				r.Header.Del("X-Amz-Meta-Gone")
 			}),
 			wantKind: KindBadSignature,
@@ -241,76 +245,76 @@ func TestVerifyRefuses(t *testing.T) {
 		},
 		{
 			name:     "stale date",
-			req:      serverSide(kms(), longTerm, nil),
+			req:      serverSide(kmsReq(), longTerm, nil),
 			now:      t0.Add(5*time.Minute + time.Second),
 			wantKind: KindExpired,
 			wantMsg:  expiredNow,
 		},
 		{
 			name:     "future date",
-			req:      serverSide(kms(), longTerm, nil),
+			req:      serverSide(kmsReq(), longTerm, nil),
 			now:      t0.Add(-5*time.Minute - time.Second),
 			wantKind: KindExpired,
 			wantMsg:  futureNow,
 		},
 		{
 			name:     "wrong service in scope",
-			req:      signedFor(kms(), longTerm, testRegion, "ssm", t0, nil),
+			req:      signedFor(kmsReq(), longTerm, testRegion, "ssm", t0, nil),
 			wantKind: KindBadSignature,
 			wantMsg:  "Credential should be scoped to correct service: 'kms'. ",
 		},
 		{
 			name:     "invalid region in scope",
-			req:      signedFor(kms(), longTerm, "us:east", testService, t0, nil),
+			req:      signedFor(kmsReq(), longTerm, "us:east", testService, t0, nil),
 			wantKind: KindBadSignature,
 			wantMsg:  "Credential should be scoped to a valid region. ",
 		},
 		{
 			name:     "empty region and wrong service",
-			req:      signedFor(kms(), longTerm, "", "sts", t0, nil),
+			req:      signedFor(kmsReq(), longTerm, "", "sts", t0, nil),
 			wantKind: KindBadSignature,
 			wantMsg:  "Credential should be scoped to a valid region. Credential should be scoped to correct service: 'kms'. ",
 		},
 		{
 			name:     "session token missing",
-			req:      serverSide(kms(), noToken, nil),
+			req:      serverSide(kmsReq(), noToken, nil),
 			wantKind: KindInvalidToken,
 			wantMsg:  "The security token included in the request is invalid.",
 		},
 		{
 			name:     "session token wrong",
-			req:      serverSide(kms(), otherToken, nil),
+			req:      serverSide(kmsReq(), otherToken, nil),
 			wantKind: KindInvalidToken,
 			wantMsg:  "The security token included in the request is invalid.",
 		},
 		{
 			name:     "session token on a long-term key",
-			req:      serverSide(kms(), tokenOnLongTerm, nil),
+			req:      serverSide(kmsReq(), tokenOnLongTerm, nil),
 			wantKind: KindInvalidToken,
 			wantMsg:  "The security token included in the request is invalid.",
 		},
 		{
 			name:     "session expired",
-			req:      signedFor(kms(), temporary, testRegion, testService, t0.Add(2*time.Hour), nil),
+			req:      signedFor(kmsReq(), temporary, testRegion, testService, t0.Add(2*time.Hour), nil),
 			now:      t0.Add(2 * time.Hour),
 			wantKind: KindExpiredToken,
 			wantMsg:  "The security token included in the request is expired",
 		},
 		{
 			name:     "no authentication",
-			req:      func(t testing.TB) (*http.Request, []byte) { return onServer(t, kms().build(t)) },
+			req:      func(t testing.TB) (*http.Request, []byte) { return onServer(t, kmsReq().build(t)) },
 			wantKind: KindMissing,
 			wantMsg:  "Request is missing Authentication Token",
 		},
 		{
 			name:     "signature version 2",
-			req:      serverSide(kms(), longTerm, func(r *http.Request) { r.Header.Set("Authorization", "AWS AKIDEXAMPLE:c2lnbmF0dXJl") }),
+			req:      serverSide(kmsReq(), longTerm, func(r *http.Request) { r.Header.Set("Authorization", "AWS AKIDEXAMPLE:c2lnbmF0dXJl") }),
 			wantKind: KindMissing,
 			wantMsg:  "Request is missing Authentication Token",
 		},
 		{
 			name: "both header and query authentication",
-			req: serverSide(kms(), longTerm, func(r *http.Request) {
+			req: serverSide(kmsReq(), longTerm, func(r *http.Request) {
 				r.URL.RawQuery = "X-Amz-Algorithm=AWS4-HMAC-SHA256"
 			}),
 			wantKind: KindBadSignature,
@@ -336,7 +340,7 @@ func TestVerifyRefuses(t *testing.T) {
 func TestVerifyStoreFailure(t *testing.T) {
 	storeErr := errors.New("database is down")
 	v := newVerifier(&memCreds{err: storeErr}, t0)
-	r, body := serverSide(kms(), longTerm, nil)(t)
+	r, body := serverSide(kmsReq(), longTerm, nil)(t)
 	got, err := v.Verify(context.Background(), r, body, testService)
 	if !errors.Is(err, storeErr) || kindOf(err) != 0 {
 		t.Fatalf("Verify() with a failing store = %+v, %v; want a wrapped %v that is not an AuthError", got, err, storeErr)
@@ -347,11 +351,11 @@ func TestVerifyDefaults(t *testing.T) {
 	// No clock and no skew: the real clock and AWS's 5 minutes.
 	now := time.Now().UTC().Truncate(time.Second)
 	v := &Verifier{Credentials: newCreds()}
-	r, body := signedFor(kms(), longTerm, testRegion, testService, now, nil)(t)
+	r, body := signedFor(kmsReq(), longTerm, testRegion, testService, now, nil)(t)
 	if _, err := v.Verify(context.Background(), r, body, testService); err != nil {
 		t.Fatalf("Verify() signed now = %v, want nil", err)
 	}
-	r, body = signedFor(kms(), longTerm, testRegion, testService, now.Add(-6*time.Minute), nil)(t)
+	r, body = signedFor(kmsReq(), longTerm, testRegion, testService, now.Add(-6*time.Minute), nil)(t)
 	if _, err := v.Verify(context.Background(), r, body, testService); kindOf(err) != KindExpired {
 		t.Fatalf("Verify() signed 6 minutes ago = %v, want %v", err, KindExpired)
 	}
@@ -359,7 +363,7 @@ func TestVerifyDefaults(t *testing.T) {
 
 func TestVerifyMaxSkew(t *testing.T) {
 	v := &Verifier{Credentials: newCreds(), Clock: newVerifier(nil, t0.Add(10*time.Minute)).Clock, MaxSkew: 15 * time.Minute}
-	r, body := serverSide(kms(), longTerm, nil)(t)
+	r, body := serverSide(kmsReq(), longTerm, nil)(t)
 	if _, err := v.Verify(context.Background(), r, body, testService); err != nil {
 		t.Fatalf("Verify() 10 minutes late with MaxSkew 15m = %v, want nil", err)
 	}

@@ -77,15 +77,29 @@ func Open(path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to open %s: %w", path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		_, err := tx.CreateBucketIfNotExists(bucket)
-		return err
-	})
-	if err != nil {
+	if err := ensureBucket(db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("failed to prepare %s: %w", path, err)
 	}
 	return &Store{db: db}, nil
+}
+
+// ensureBucket creates the bucket in a new file. An existing file is only
+// read: every commit rewrites a meta page, and opening a data folder (with
+// the wrong root key, say) must leave its file byte for byte as it was.
+func ensureBucket(db *bolt.DB) error {
+	exists := false
+	db.View(func(tx *bolt.Tx) error {
+		exists = tx.Bucket(bucket) != nil
+		return nil
+	})
+	if exists {
+		return nil
+	}
+	return db.Update(func(tx *bolt.Tx) error {
+		_, err := tx.CreateBucketIfNotExists(bucket)
+		return err
+	})
 }
 
 // View runs fn in a read-only transaction on a snapshot of committed data.

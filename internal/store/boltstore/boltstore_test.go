@@ -1,6 +1,7 @@
 package boltstore_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -86,6 +87,30 @@ func TestCloseReleasesLock(t *testing.T) {
 	s2 := open(t, dir)
 	if err := s2.View(context.Background(), func(store.Tx) error { return nil }); err != nil {
 		t.Errorf("View on reopened store = %v, want nil", err)
+	}
+}
+
+// Opening, reading and closing an existing file leaves it byte for byte as
+// it was (the barrier relies on it: a start refused for a wrong root key
+// must change nothing on disk).
+func TestReadOnlyUseLeavesFileUnchanged(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, boltstore.DefaultFileName)
+	s := open(t, dir)
+	if err := s.Update(context.Background(), func(tx store.Tx) error { return tx.Put("k", []byte("v")) }); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	before, _ := os.ReadFile(path)
+
+	s = open(t, dir)
+	err := s.View(context.Background(), func(tx store.Tx) error { _, err := tx.Get("k"); return err })
+	if err != nil {
+		t.Fatalf("View(Get) = %v", err)
+	}
+	s.Close()
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Errorf("file changed by Open + View + Close, want it unchanged")
 	}
 }
 

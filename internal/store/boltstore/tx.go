@@ -31,8 +31,9 @@ func (t *tx) Get(key string) ([]byte, error) {
 	if t.done {
 		return nil, errTxDone
 	}
-	k, v := t.b.Cursor().Seek([]byte(key))
-	if k == nil || !bytes.Equal(k, []byte(key)) {
+	kb := []byte(key)
+	k, v := t.b.Cursor().Seek(kb)
+	if k == nil || !bytes.Equal(k, kb) {
 		return nil, store.ErrNotFound
 	}
 	if v == nil {
