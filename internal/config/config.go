@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"time"
@@ -22,6 +23,10 @@ type Config struct {
 	AccountID string // the one account served
 
 	RootKey string // root-key provider: "file" or "passphrase"
+	// RootKeyFile is the file provider's key; empty means root.key in the
+	// data folder. Keep it elsewhere (and out of the folder's backups) so
+	// that a copy of the data folder alone reveals nothing.
+	RootKeyFile string
 	// Passphrase for the passphrase provider; empty means prompt on the
 	// terminal. Only ever read from the environment, never a flag, so it
 	// does not show in the process list.
@@ -72,6 +77,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.DataDir, "data", "SEALBOX_DATA", "data folder")
 	str(&c.AccountID, "account-id", "SEALBOX_ACCOUNT_ID", "12-digit account id served")
 	str(&c.RootKey, "root-key", "SEALBOX_ROOT_KEY", `root-key provider: "file" (root.key in the data folder) or "passphrase" (Argon2id; $SEALBOX_PASSPHRASE or a prompt)`)
+	str(&c.RootKeyFile, "root-key-file", "SEALBOX_ROOT_KEY_FILE", "the file provider's root key (default root.key in the data folder; keep it elsewhere so a copy of the data folder alone reveals nothing)")
 	str(&c.TLS, "tls", "SEALBOX_TLS", `"auto" makes a self-signed certificate in the data folder; "off" serves plain HTTP (loopback only)`)
 	str(&c.TLSCert, "tls-cert", "SEALBOX_TLS_CERT", "TLS certificate file (PEM)")
 	str(&c.TLSKey, "tls-key", "SEALBOX_TLS_KEY", "TLS private key file (PEM)")
@@ -132,6 +138,14 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("--sweep-interval must be positive"))
 	}
 	return errors.Join(errs...)
+}
+
+// RootKeyPath is where the file provider keeps the root key.
+func (c *Config) RootKeyPath() string {
+	if c.RootKeyFile != "" {
+		return c.RootKeyFile
+	}
+	return filepath.Join(c.DataDir, "root.key")
 }
 
 // TLSEnabled reports whether the server serves HTTPS.

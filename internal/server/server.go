@@ -141,7 +141,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 
 func (s *Server) rootKeyProvider(opts Options) (rootkey.Provider, error) {
 	if s.cfg.RootKey == "file" {
-		return rootkey.NewFile(filepath.Join(s.cfg.DataDir, "root.key")), nil
+		return rootkey.NewFile(s.cfg.RootKeyPath()), nil
 	}
 	pass := []byte(s.cfg.Passphrase)
 	if len(pass) == 0 {

@@ -1,0 +1,96 @@
+package sealbox_test
+
+import (
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/sealbox/sealbox"
+
+// imports maps each package directory to what its non-test files import.
+func imports(t *testing.T) map[string]map[string]bool {
+	t.Helper()
+	out := map[string]map[string]bool{}
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (d.Name() == "testdata" || strings.HasPrefix(d.Name(), ".")) && path != "." {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return nil
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+		if err != nil {
+			return err
+		}
+		dir := filepath.ToSlash(filepath.Dir(path))
+		if out[dir] == nil {
+			out[dir] = map[string]bool{}
+		}
+		for _, imp := range f.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			out[dir][p] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func under(path, prefix string) bool { return path == prefix || strings.HasPrefix(path, prefix+"/") }
+
+// TestImportRules keeps the layering of STYLE.md: one crypto corner, services
+// that never see HTTP or raw crypto, a protocol layer that knows no service,
+// backends that know no barrier, and a vocabulary package that imports
+// nothing of ours.
+func TestImportRules(t *testing.T) {
+	cryptoOnlyInPrimitive := []string{"crypto/aes", "crypto/cipher", "crypto/hmac", "crypto/hkdf", "golang.org/x/crypto"}
+	services := []string{"internal/kms", "internal/identity"}
+	for dir, imps := range imports(t) {
+		for imp := range imps {
+			own := strings.HasPrefix(imp, module+"/") || imp == module
+			if dir == "." && own {
+				t.Errorf("package sealbox imports %s: the vocabulary package imports nothing of ours", imp)
+			}
+			for _, c := range cryptoOnlyInPrimitive {
+				if under(imp, c) && dir != "internal/primitive" {
+					t.Errorf("%s imports %s: only internal/primitive may", dir, imp)
+				}
+			}
+			if under(imp, module+"/internal/primitive") && !(under(dir, "internal/keyring") || under(dir, "internal/barrier") ||
+				under(dir, "internal/sigv4") || under(dir, "internal/audit") || under(dir, "internal/identity")) {
+				t.Errorf("%s imports primitive: only keyring, barrier, sigv4, audit and identity may", dir)
+			}
+			for _, s := range services {
+				if under(dir, s) && (imp == "net/http" || under(imp, module+"/internal/awsapi") || under(imp, module+"/internal/primitive")) {
+					t.Errorf("service %s imports %s: services never see HTTP, the protocol layer or raw crypto", dir, imp)
+				}
+			}
+			if under(dir, "internal/awsapi") {
+				for _, bad := range []string{"internal/kms", "internal/identity", "internal/store", "internal/keyring", "internal/barrier", "internal/server"} {
+					if under(imp, module+"/"+bad) {
+						t.Errorf("%s imports %s: the protocol layer knows no service, store or keyring", dir, imp)
+					}
+				}
+			}
+			if under(dir, "internal/barrier") && (under(imp, "go.etcd.io/bbolt") || under(imp, module+"/internal/store/boltstore")) {
+				t.Errorf("%s imports %s: the barrier reaches storage only through store.Store", dir, imp)
+			}
+			if under(dir, "internal/store") && (under(imp, module+"/internal/barrier") || under(imp, module+"/internal/primitive")) {
+				t.Errorf("%s imports %s: store backends hold bytes and never see the barrier", dir, imp)
+			}
+			if dir == "cmd/sealbox" && own && imp != module+"/internal/cli" {
+				t.Errorf("cmd/sealbox imports %s: it imports only internal/cli", imp)
+			}
+		}
+	}
+}

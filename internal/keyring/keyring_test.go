@@ -1,0 +1,147 @@
+package keyring_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/sealbox/sealbox/internal/ids"
+	"github.com/sealbox/sealbox/internal/keyring"
+	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/memstore"
+)
+
+const region = "us-east-1"
+
+type fixture struct {
+	st    store.Store
+	ring  *keyring.Ring
+	keyID string
+	mat   string
+}
+
+func newFixture(t testing.TB) *fixture {
+	f := &fixture{st: memstore.New(), ring: keyring.New(), keyID: ids.UUID()}
+	err := f.st.Update(context.Background(), func(tx store.Tx) (err error) {
+		f.mat, err = f.ring.Create(tx, region, f.keyID)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	return f
+}
+
+func (f *fixture) encrypt(t testing.TB, pt []byte, ec map[string]string) []byte {
+	var blob []byte
+	err := f.st.View(context.Background(), func(tx store.Tx) (err error) {
+		blob, err = f.ring.Encrypt(tx, region, f.keyID, f.mat, pt, ec)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Encrypt: %v", err)
+	}
+	return blob
+}
+
+func (f *fixture) decrypt(blob []byte, ec map[string]string) ([]byte, error) {
+	var pt []byte
+	err := f.st.View(context.Background(), func(tx store.Tx) (err error) {
+		pt, err = f.ring.Decrypt(tx, region, blob, ec)
+		return err
+	})
+	return pt, err
+}
+
+func TestRoundTripAndHeader(t *testing.T) {
+	f := newFixture(t)
+	ec := map[string]string{"a": "1"}
+	blob := f.encrypt(t, []byte("secret"), ec)
+	h, err := keyring.ParseBlob(blob)
+	if err != nil || h.KeyID != f.keyID || h.MaterialID != f.mat {
+		t.Fatalf("ParseBlob = %+v, %v; want key %s material %s", h, err, f.keyID, f.mat)
+	}
+	pt, err := f.decrypt(blob, ec)
+	if err != nil || string(pt) != "secret" {
+		t.Fatalf("Decrypt = %q, %v", pt, err)
+	}
+	if again := f.encrypt(t, []byte("secret"), ec); bytes.Equal(again, blob) {
+		t.Fatalf("two encryptions of the same plaintext are equal")
+	}
+}
+
+func TestContextCanonicalForm(t *testing.T) {
+	f := newFixture(t)
+	// Pairs that would collide under naive concatenation must not.
+	blob := f.encrypt(t, []byte("x"), map[string]string{"ab": "c"})
+	for _, ec := range []map[string]string{{"a": "bc"}, {"abc": ""}, {"ab": "c", "": ""}, nil} {
+		if _, err := f.decrypt(blob, ec); !errors.Is(err, keyring.ErrInvalidCiphertext) {
+			t.Fatalf("Decrypt under %v = %v, want ErrInvalidCiphertext", ec, err)
+		}
+	}
+	empty := f.encrypt(t, []byte("x"), nil)
+	if _, err := f.decrypt(empty, map[string]string{}); err != nil {
+		t.Fatalf("nil and empty contexts differ: %v", err)
+	}
+}
+
+func TestEveryBitIsAuthenticated(t *testing.T) {
+	f := newFixture(t)
+	blob := f.encrypt(t, []byte("integrity"), nil)
+	for i := range blob {
+		for bit := 0; bit < 8; bit++ {
+			bad := append([]byte(nil), blob...)
+			bad[i] ^= 1 << bit
+			if _, err := f.decrypt(bad, nil); err == nil {
+				t.Fatalf("Decrypt accepted a blob with bit %d of byte %d flipped", bit, i)
+			}
+		}
+	}
+	for n := 0; n < len(blob); n++ {
+		if _, err := f.decrypt(blob[:n], nil); err == nil {
+			t.Fatalf("Decrypt accepted a blob truncated to %d bytes", n)
+		}
+	}
+}
+
+func TestDeleteForgetsMaterial(t *testing.T) {
+	f := newFixture(t)
+	blob := f.encrypt(t, []byte("gone"), nil)
+	if err := f.st.Update(context.Background(), func(tx store.Tx) error { return f.ring.Delete(tx, region, f.keyID) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.decrypt(blob, nil); !errors.Is(err, keyring.ErrInvalidCiphertext) {
+		t.Fatalf("Decrypt after Delete = %v, want ErrInvalidCiphertext", err)
+	}
+}
+
+func BenchmarkDecrypt(b *testing.B) {
+	f := newFixture(b)
+	blob := f.encrypt(b, make([]byte, 32), map[string]string{"k": "v"})
+	ec := map[string]string{"k": "v"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := f.decrypt(blob, ec); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// FuzzDecrypt feeds arbitrary blobs to the parser and decrypter: nothing may
+// panic, and only the genuine blob may open.
+func FuzzDecrypt(f *testing.F) {
+	fx := newFixture(f)
+	genuine := fx.encrypt(f, []byte("fuzz"), map[string]string{"k": "v"})
+	f.Add(genuine)
+	f.Add(genuine[:70])
+	f.Add([]byte{1})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, blob []byte) {
+		keyring.ParseBlob(blob)
+		pt, err := fx.decrypt(blob, map[string]string{"k": "v"})
+		if err == nil && (!bytes.Equal(blob, genuine) || string(pt) != "fuzz") {
+			t.Fatalf("Decrypt accepted a blob that is not the genuine one")
+		}
+	})
+}

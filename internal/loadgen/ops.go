@@ -1,0 +1,139 @@
+package loadgen
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"strings"
+)
+
+// Op is an operation the load generator can drive.
+type Op string
+
+// The operations. Ceiling is the server's bare GET /healthz, unsigned: the
+// most a client on this connection and this server process can get, against
+// which the others are measured.
+const (
+	Ceiling         Op = "ceiling"
+	Encrypt         Op = "encrypt"
+	Decrypt         Op = "decrypt"
+	GenerateDataKey Op = "generate-data-key"
+	GenerateRandom  Op = "generate-random"
+	DescribeKey     Op = "describe-key"
+)
+
+// AllOps lists every operation, in the order they are documented.
+var AllOps = []Op{Ceiling, Encrypt, Decrypt, GenerateDataKey, GenerateRandom, DescribeKey}
+
+// DefaultOps is what a bench runs unless told otherwise.
+var DefaultOps = []Op{Ceiling, Encrypt, Decrypt, GenerateDataKey}
+
+// ParseOps parses a comma-separated list of operation names.
+func ParseOps(s string) ([]Op, error) {
+	var ops []Op
+	seen := map[Op]bool{}
+	for _, f := range strings.Split(s, ",") {
+		op := Op(strings.TrimSpace(f))
+		if op == "" {
+			continue
+		}
+		if !op.valid() {
+			return nil, fmt.Errorf("unknown operation %q (known: %s)", op, opNames(AllOps))
+		}
+		if !seen[op] {
+			seen[op] = true
+			ops = append(ops, op)
+		}
+	}
+	if len(ops) == 0 {
+		return nil, fmt.Errorf("no operations in %q", s)
+	}
+	return ops, nil
+}
+
+func opNames(ops []Op) string {
+	names := make([]string, len(ops))
+	for i, op := range ops {
+		names[i] = string(op)
+	}
+	return strings.Join(names, ", ")
+}
+
+func (op Op) valid() bool {
+	for _, o := range AllOps {
+		if o == op {
+			return true
+		}
+	}
+	return false
+}
+
+// needsKey reports whether op works on the bench's key.
+func (op Op) needsKey() bool { return op != Ceiling && op != GenerateRandom }
+
+// target is op's X-Amz-Target; empty for the ceiling.
+func (op Op) target() string {
+	switch op {
+	case Encrypt:
+		return "TrentService.Encrypt"
+	case Decrypt:
+		return "TrentService.Decrypt"
+	case GenerateDataKey:
+		return "TrentService.GenerateDataKey"
+	case GenerateRandom:
+		return "TrentService.GenerateRandom"
+	case DescribeKey:
+		return "TrentService.DescribeKey"
+	}
+	return ""
+}
+
+// request is an operation's request, prepared once for a whole run: the
+// body and its hash never change, only the signature does.
+type request struct {
+	op     Op
+	target string
+	body   []byte
+	hash   string // hex SHA-256 of body
+}
+
+// fixture is what set-up made on the server.
+type fixture struct {
+	keyARN string
+	blob   []byte // 32 bytes encrypted under keyARN
+}
+
+// plaintext is what encrypt sends and decrypt's blob holds.
+var plaintext = []byte("sealbox-bench-32-byte-plaintext!")
+
+func prepare(op Op, fx fixture) (request, error) {
+	var in any
+	switch op {
+	case Ceiling:
+		return request{op: op}, nil
+	case Encrypt:
+		in = map[string]string{"KeyId": fx.keyARN, "Plaintext": base64.StdEncoding.EncodeToString(plaintext)}
+	case Decrypt:
+		in = map[string]string{"CiphertextBlob": base64.StdEncoding.EncodeToString(fx.blob)}
+	case GenerateDataKey:
+		in = map[string]string{"KeyId": fx.keyARN, "KeySpec": "AES_256"}
+	case GenerateRandom:
+		in = map[string]int{"NumberOfBytes": 32}
+	case DescribeKey:
+		in = map[string]string{"KeyId": fx.keyARN}
+	default:
+		return request{}, fmt.Errorf("unknown operation %q", op)
+	}
+	return newRequest(op, op.target(), in)
+}
+
+func newRequest(op Op, target string, in any) (request, error) {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return request{}, err
+	}
+	sum := sha256.Sum256(body)
+	return request{op: op, target: target, body: body, hash: hex.EncodeToString(sum[:])}, nil
+}
