@@ -17,7 +17,13 @@
 set -euo pipefail
 
 : "${SEALBOX_ENDPOINT:?set SEALBOX_ENDPOINT, e.g. http://127.0.0.1:8777}"
-command -v aws >/dev/null || { echo "smoke-cli: the aws CLI is not on PATH" >&2; exit 1; }
+AWS=${AWS_CLI:-$(command -v aws || true)}
+[ -n "$AWS" ] || { echo "smoke-cli: the aws CLI is not on PATH (or set AWS_CLI)" >&2; exit 1; }
+# A pyenv shim costs about half a second per call on top of the CLI's own
+# start-up; call the real script behind it.
+case "$AWS" in
+*/.pyenv/shims/*) AWS=$(pyenv which aws 2>/dev/null) || AWS=aws ;;
+esac
 command -v base64 >/dev/null || { echo "smoke-cli: base64 is not on PATH" >&2; exit 1; }
 
 # aws CLI v1 ignores AWS_REGION and wants AWS_DEFAULT_REGION.
@@ -27,7 +33,7 @@ export AWS_PAGER=""
 # Blob parameters: v1 sends a string argument as its raw bytes; v2 by default
 # expects base64 unless told raw-in-base64-out. Make both send raw bytes.
 BLOB_ARGS=()
-if aws --version 2>&1 | grep -q '^aws-cli/2'; then
+if "$AWS" --version 2>&1 | grep -q '^aws-cli/2'; then
 	BLOB_ARGS=(--cli-binary-format raw-in-base64-out)
 fi
 
@@ -47,7 +53,7 @@ ok() {
 }
 
 kms() {
-	aws --endpoint-url "$SEALBOX_ENDPOINT" "${BLOB_ARGS[@]}" kms "$@"
+	"$AWS" --endpoint-url "$SEALBOX_ENDPOINT" "${BLOB_ARGS[@]}" kms "$@"
 }
 
 # call ARGS...: run aws kms ARGS in step $STEP; its stdout lands in OUT.
@@ -98,7 +104,7 @@ ALIAS="alias/$RUN"
 CTX="purpose=smoke,run=$RUN"
 WRONG_CTX="purpose=smoke,run=someone-else"
 
-echo "sealbox CLI smoke against $SEALBOX_ENDPOINT ($(aws --version 2>&1 | cut -d' ' -f1))"
+echo "sealbox CLI smoke against $SEALBOX_ENDPOINT ($("$AWS" --version 2>&1 | cut -d' ' -f1))"
 
 STEP="create-key"
 call create-key --description "sealbox smoke $RUN" --tags TagKey=purpose,TagValue=smoke TagKey=run,TagValue="$RUN" \

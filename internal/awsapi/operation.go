@@ -8,6 +8,7 @@ package awsapi
 import (
 	"context"
 	"encoding/json"
+	"reflect"
 
 	"github.com/sealbox/sealbox/internal/awsapi/model"
 )
@@ -33,16 +34,19 @@ type Operation struct {
 	Name     string
 	ReadOnly bool
 	call     func(ctx context.Context, body []byte) (any, error)
+	// in and out are the Go types of the input and output, checked against
+	// the model once at Register.
+	in, out reflect.Type
 }
 
 // Read binds a read-only operation (CloudTrail's readOnly: true).
 func Read[I, O any](name string, fn func(context.Context, *I) (*O, error)) Operation {
-	return Operation{Name: name, ReadOnly: true, call: bind(fn)}
+	return Operation{Name: name, ReadOnly: true, call: bind(fn), in: reflect.TypeFor[I](), out: reflect.TypeFor[O]()}
 }
 
 // Write binds an operation that changes state.
 func Write[I, O any](name string, fn func(context.Context, *I) (*O, error)) Operation {
-	return Operation{Name: name, call: bind(fn)}
+	return Operation{Name: name, call: bind(fn), in: reflect.TypeFor[I](), out: reflect.TypeFor[O]()}
 }
 
 func bind[I, O any](fn func(context.Context, *I) (*O, error)) func(context.Context, []byte) (any, error) {

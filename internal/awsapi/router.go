@@ -82,6 +82,12 @@ func (rt *Router) Register(s *Service) {
 		if s.model.Operations[op.Name] == nil {
 			panic("awsapi: " + s.Name + " has no operation " + op.Name + " in its model")
 		}
+		if problems := checkShape(s.model, op.in, s.model.InputShape(op.Name), op.Name+" input"); len(problems) > 0 {
+			panic("awsapi: " + s.Name + " does not match its model: " + strings.Join(problems, "; "))
+		}
+		if problems := checkShape(s.model, op.out, s.model.OutputShape(op.Name), op.Name+" output"); len(problems) > 0 {
+			panic("awsapi: " + s.Name + " does not match its model: " + strings.Join(problems, "; "))
+		}
 		rt.byTarget[prefix+"."+op.Name] = &route{svc: s, op: op, in: s.model.InputShape(op.Name), out: s.model.OutputShape(op.Name)}
 	}
 }

@@ -62,7 +62,14 @@ type benchOptions struct {
 	format          string
 }
 
-func (o *benchOptions) bind(fs *flag.FlagSet, getenv func(string) string) {
+// newBenchFlagSet registers the bench's flags over o, each defaulting to
+// its environment variable if set.
+func newBenchFlagSet(o *benchOptions, getenv func(string) string) *flag.FlagSet {
+	fs := flag.NewFlagSet("sealbox bench", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), benchUsage)
+		fs.PrintDefaults()
+	}
 	str := func(p *string, name, env, def, usage string) {
 		*p = def
 		if v := getenv(env); v != "" {
@@ -91,17 +98,13 @@ func (o *benchOptions) bind(fs *flag.FlagSet, getenv func(string) string) {
 	dur(&o.duration, "duration", "SEALBOX_BENCH_DURATION", 5*time.Second, "measured time per operation and concurrency")
 	dur(&o.warmup, "warmup", "SEALBOX_BENCH_WARMUP", time.Second, "unmeasured time before each measurement")
 	str(&o.format, "format", "SEALBOX_BENCH_FORMAT", "text", `output: "text" or "markdown" (a table for the README)`)
+	return fs
 }
 
 func runBench(ctx context.Context, args []string, env Env) error {
 	var o benchOptions
-	fs := flag.NewFlagSet("sealbox bench", flag.ContinueOnError)
+	fs := newBenchFlagSet(&o, env.Getenv)
 	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
-		fmt.Fprint(env.Stderr, benchUsage)
-		fs.PrintDefaults()
-	}
-	o.bind(fs, env.Getenv)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
@@ -122,8 +125,12 @@ func runBench(ctx context.Context, args []string, env Env) error {
 	}
 	cfg.Progress = benchProgress(env.Stderr, cfg.Cells())
 
-	fmt.Fprintf(env.Stderr, "benchmarking %s as %s (%s): %d operations × %d concurrency levels, %v warm-up + %v each: about %v\n",
-		cfg.Endpoint, cfg.Credentials.AccessKeyID, source, len(cfg.Ops), len(cfg.Concurrency), cfg.Warmup, cfg.Duration, cfg.Estimate().Round(time.Second))
+	who := "unsigned"
+	if id := cfg.Credentials.AccessKeyID; id != "" {
+		who = id + " (" + source + ")"
+	}
+	fmt.Fprintf(env.Stderr, "benchmarking %s as %s: %d operations × %d concurrency levels, %v warm-up + %v each: about %v\n",
+		cfg.Endpoint, who, len(cfg.Ops), len(cfg.Concurrency), cfg.Warmup, cfg.Duration, cfg.Estimate().Round(time.Second))
 	rep, err := loadgen.Run(ctx, cfg)
 	if rep != nil && len(rep.Results) > 0 {
 		if o.format == "markdown" {

@@ -3,8 +3,8 @@ package kms
 import "github.com/sealbox/sealbox"
 
 // The input and output shapes of the operations served, named and typed as
-// in the KMS model (shared/spec/aws/kms.json); wire_test.go checks every
-// field name against the model.
+// in the KMS model (shared/spec/aws/kms.json); awsapi's Register checks every field
+// name and type against the model when the server starts.
 
 type Tag struct {
 	TagKey   string `json:"TagKey"`

@@ -116,7 +116,9 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 	case q >= 1:
 		return h.max
 	}
-	rank := uint64(math.Ceil(q * float64(h.n)))
+	// The epsilon keeps q·n that float arithmetic puts a hair above an
+	// integer (0.99·1000) on that integer.
+	rank := uint64(math.Ceil(q*float64(h.n) - 1e-9))
 	if rank < 1 {
 		rank = 1
 	}

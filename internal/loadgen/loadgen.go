@@ -83,10 +83,15 @@ func (c *Config) Validate() error {
 	if len(c.Ops) == 0 {
 		errs = append(errs, errors.New("no operations to run"))
 	}
+	seenOp := map[Op]bool{}
 	for _, op := range c.Ops {
 		if !op.valid() {
 			errs = append(errs, fmt.Errorf("unknown operation %q", op))
 		}
+		if seenOp[op] {
+			errs = append(errs, fmt.Errorf("operation %q is listed twice", op))
+		}
+		seenOp[op] = true
 	}
 	if c.signs() && (c.Credentials.AccessKeyID == "" || c.Credentials.SecretAccessKey == "") {
 		errs = append(errs, errors.New("credentials are needed for signed operations"))
@@ -94,10 +99,15 @@ func (c *Config) Validate() error {
 	if len(c.Concurrency) == 0 {
 		errs = append(errs, errors.New("no concurrency levels to run"))
 	}
+	seenN := map[int]bool{}
 	for _, n := range c.Concurrency {
 		if n < 1 || n > 4096 {
 			errs = append(errs, fmt.Errorf("concurrency %d must be between 1 and 4096", n))
 		}
+		if seenN[n] {
+			errs = append(errs, fmt.Errorf("concurrency %d is listed twice", n))
+		}
+		seenN[n] = true
 	}
 	if c.Duration <= 0 {
 		errs = append(errs, errors.New("duration must be positive"))

@@ -78,10 +78,11 @@ func (e *AuthError) Error() string { return "sigv4: " + e.Kind.String() + ": " +
 
 func authErr(k Kind, msg string) *AuthError { return &AuthError{Kind: k, Message: msg} }
 
-// AWS's wording for each failure. Sources (see the package report):
-// DynamoDB's and STS's observed responses as recorded by dynalite,
-// scratchstack-aws-signature and an STS oracle; minio's S3 error table for the
-// presigned-URL (X-Amz-Expires) messages.
+// AWS's wording for each failure, as AWS's JSON and Query services answer
+// (recorded against live endpoints by dynalite's tests, by
+// scratchstack-aws-signature and by published STS probes), and as S3
+// answers for presigned URLs (minio's S3 error table). Where a message ends
+// in ". " the trailing space is AWS's: the scope messages are concatenated.
 const (
 	msgMissingToken   = "Request is missing Authentication Token"
 	msgUnknownKey     = "The security token included in the request is invalid."

@@ -51,7 +51,7 @@ type signingInput struct {
 	query               url.Values // presign only: the query without X-Amz-Signature
 }
 
-// signers returns the SDK signer for an access key.
+// signer returns the SDK signer for an access key.
 func (v *Verifier) signer(accessKeyID string) *v4.Signer {
 	v.once.Do(func() {
 		v.seed = maphash.MakeSeed()

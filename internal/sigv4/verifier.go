@@ -94,11 +94,12 @@ type signedRequest struct {
 // who signed it. service is the signing name the endpoint expects ("kms",
 // "ssm", "iam" ...); the region is whatever the credential scope names.
 //
-// Authentication failures are *AuthError, with AWS's wording, in the order
-// AWS checks: form, date, clock skew, signed Host, algorithm, credential
-// scope, access key, payload, signature, session token. A failure of the
-// identity store is returned wrapped and is not an AuthError: answer it as
-// an internal error.
+// Authentication failures are *AuthError, with AWS's wording, mostly in the
+// order AWS checks: form, date, clock skew, signed Host, algorithm,
+// credential scope, payload hash, access key, signature, session token.
+// Everything that needs no key is checked before the identity store is
+// asked. A failure of the identity store is returned wrapped and is not an
+// AuthError: answer it as an internal error.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, service string) (*Result, error) {
 	now := v.now()
 	skew := v.MaxSkew
@@ -141,6 +142,11 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, ser
 	}
 	if err != nil {
 		return nil, fmt.Errorf("sigv4: failed to look up access key: %w", err)
+	}
+	if key.Secret == "" {
+		// A key without a secret would verify signatures made with the
+		// empty secret: a broken store must not open the door.
+		return nil, fmt.Errorf("sigv4: access key %q has no secret", sr.scope.accessKeyID)
 	}
 
 	in := signingInput{

@@ -347,6 +347,50 @@ func TestVerifyStoreFailure(t *testing.T) {
 	}
 }
 
+func TestVerifyKeyWithoutSecret(t *testing.T) {
+	creds := newCreds()
+	creds.keys[testAKID] = Key{Principal: testPrincipal}
+	v := newVerifier(creds, t0)
+	r, body := signedFor(kmsReq(), aws.Credentials{AccessKeyID: testAKID}, testRegion, testService, t0, nil)(t)
+	got, err := v.Verify(context.Background(), r, body, testService)
+	if err == nil || kindOf(err) != 0 {
+		t.Fatalf("Verify() with a stored key that has no secret = %+v, %v; want an internal error", got, err)
+	}
+}
+
+// TestVerifyConcurrent runs Verify from several goroutines with several
+// keys; run it with -race.
+func TestVerifyConcurrent(t *testing.T) {
+	v := newVerifier(newCreds(), t0)
+	type signed struct {
+		r    *http.Request
+		body []byte
+	}
+	var reqs []signed
+	for _, c := range []aws.Credentials{longTerm, temporary} {
+		r, body := serverSide(kmsReq(), c, nil)(t)
+		reqs = append(reqs, signed{r, body})
+	}
+	errs := make(chan error, 8)
+	for g := range 8 {
+		go func() {
+			var err error
+			for i := range 50 {
+				s := reqs[(g+i)%len(reqs)]
+				if _, err = v.Verify(context.Background(), s.r, s.body, testService); err != nil {
+					break
+				}
+			}
+			errs <- err
+		}()
+	}
+	for range 8 {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent Verify() err = %v", err)
+		}
+	}
+}
+
 func TestVerifyDefaults(t *testing.T) {
 	// No clock and no skew: the real clock and AWS's 5 minutes.
 	now := time.Now().UTC().Truncate(time.Second)

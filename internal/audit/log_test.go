@@ -1,0 +1,54 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sealbox/sealbox/internal/audit"
+)
+
+// failing is a sink whose storage is gone.
+type failing struct{}
+
+func (failing) Name() string                                      { return "broken" }
+func (failing) Write(context.Context, *audit.Event, []byte) error { return errors.New("disk gone") }
+func (failing) Close() error                                      { return nil }
+
+func event() *audit.Event {
+	return &audit.Event{EventName: "Decrypt", EventSource: "kms.amazonaws.com", EventTime: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+}
+
+func TestOneSinkIsEnough(t *testing.T) {
+	dir := t.TempDir()
+	file, err := audit.NewFileSink(dir, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	l := audit.NewLogger(slog.New(slog.NewTextHandler(&logs, nil)), failing{}, file)
+	if err := l.Log(context.Background(), event()); err != nil {
+		t.Fatalf("Log with one working sink = %v, want nil", err)
+	}
+	if !strings.Contains(logs.String(), "audit sink is failing") || !strings.Contains(logs.String(), "broken") {
+		t.Fatalf("a failing sink was not reported: %q", logs.String())
+	}
+	l.Close()
+	data, err := os.ReadFile(filepath.Join(dir, "2026-11-23.jsonl"))
+	if err != nil || !strings.Contains(string(data), `"eventName":"Decrypt"`) || !strings.HasSuffix(string(data), "\n") {
+		t.Fatalf("audit file = %q, %v", data, err)
+	}
+}
+
+func TestNoSinkFailsTheCall(t *testing.T) {
+	l := audit.NewLogger(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), failing{})
+	if err := l.Log(context.Background(), event()); !errors.Is(err, audit.ErrNoSink) {
+		t.Fatalf("Log with no working sink = %v, want ErrNoSink", err)
+	}
+}

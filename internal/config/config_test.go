@@ -1,0 +1,65 @@
+package config
+
+import (
+	"flag"
+	"strings"
+	"testing"
+)
+
+func TestDefaultIsValid(t *testing.T) {
+	c := Default()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Default().Validate() = %v", err)
+	}
+	if c.Listen != "127.0.0.1:8777" || c.DataDir != "sealbox-data" || c.AccountID != "123456789012" {
+		t.Fatalf("Default() = %+v", c)
+	}
+}
+
+func TestFlagsOverEnvironment(t *testing.T) {
+	env := map[string]string{"SEALBOX_LISTEN": "127.0.0.1:9000", "SEALBOX_DATA": "/env/data", "SEALBOX_ADMIN_ACCESS_KEY_ID": "AKIAEXAMPLE"}
+	c := Default()
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	c.Bind(fs, func(k string) string { return env[k] })
+	if err := fs.Parse([]string{"--data", "/flag/data"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "127.0.0.1:9000" || c.DataDir != "/flag/data" || c.AdminAccessKeyID != "AKIAEXAMPLE" {
+		t.Fatalf("config = %+v", c)
+	}
+}
+
+func TestValidateSaysWhatIsWrong(t *testing.T) {
+	cases := []struct {
+		name string
+		edit func(*Config)
+		want string
+	}{
+		{"account", func(c *Config) { c.AccountID = "123" }, "12 digits"},
+		{"listen", func(c *Config) { c.Listen = "nohost" }, "host:port"},
+		{"root key", func(c *Config) { c.RootKey = "hsm" }, `"file" or "passphrase"`},
+		{"plain HTTP off loopback", func(c *Config) { c.Listen = "0.0.0.0:8777" }, "not a loopback address"},
+		{"cert without key", func(c *Config) { c.TLSCert = "c.pem" }, "go together"},
+		{"half admin pair", func(c *Config) { c.AdminAccessKeyID = "AKIA" }, "go together"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			tc.edit(&c)
+			err := c.Validate()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Validate() = %v, want it to say %q", err, tc.want)
+			}
+		})
+	}
+	c := Default()
+	c.Listen, c.TLS = "0.0.0.0:8777", "auto"
+	if err := c.Validate(); err != nil {
+		t.Fatalf("TLS off loopback: Validate() = %v", err)
+	}
+	c = Default()
+	c.Listen, c.InsecureHTTP = "[::]:8777", true
+	if err := c.Validate(); err != nil {
+		t.Fatalf("--insecure-http: Validate() = %v", err)
+	}
+}

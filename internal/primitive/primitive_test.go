@@ -1,0 +1,58 @@
+package primitive
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"testing"
+)
+
+func TestSealOpen(t *testing.T) {
+	key := Random(KeySize)
+	sealed, err := Seal(key, []byte("plain"), []byte("aad"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sealed) != len("plain")+Overhead {
+		t.Fatalf("sealed length %d, want %d", len(sealed), len("plain")+Overhead)
+	}
+	if pt, err := Open(key, sealed, []byte("aad")); err != nil || string(pt) != "plain" {
+		t.Fatalf("Open = %q, %v", pt, err)
+	}
+	for name, try := range map[string]func() error{
+		"wrong aad": func() error { _, err := Open(key, sealed, []byte("other")); return err },
+		"wrong key": func() error { _, err := Open(Random(KeySize), sealed, []byte("aad")); return err },
+		"short":     func() error { _, err := Open(key, sealed[:Overhead-1], []byte("aad")); return err },
+		"short key": func() error { _, err := Open(key[:16], sealed, []byte("aad")); return err },
+	} {
+		if err := try(); err != ErrOpen {
+			t.Errorf("Open(%s) = %v, want ErrOpen", name, err)
+		}
+	}
+}
+
+func TestSecretDoesNotLeak(t *testing.T) {
+	s := NewSecret([]byte("hunter2"))
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s", s, s, s, s)} {
+		if bytes.Contains([]byte(out), []byte("hunter2")) {
+			t.Fatalf("formatted Secret shows its bytes: %q", out)
+		}
+	}
+	if _, err := json.Marshal(s); err == nil {
+		t.Fatalf("json.Marshal(Secret) succeeded")
+	}
+}
+
+func TestDeriveKeyAndPassphrase(t *testing.T) {
+	a := DeriveKey([]byte("secret"), []byte("salt"), "info")
+	if len(a) != KeySize || bytes.Equal(a, DeriveKey([]byte("secret"), []byte("salt2"), "info")) {
+		t.Fatalf("DeriveKey ignores its salt")
+	}
+	p := Argon2Params{Time: 1, Memory: 64, Threads: 1}
+	if !bytes.Equal(PassphraseKey([]byte("pw"), []byte("salt-salt"), p), PassphraseKey([]byte("pw"), []byte("salt-salt"), p)) {
+		t.Fatalf("PassphraseKey is not deterministic")
+	}
+	if bytes.Equal(PassphraseKey([]byte("pw"), []byte("salt-salt"), p), PassphraseKey([]byte("px"), []byte("salt-salt"), p)) {
+		t.Fatalf("PassphraseKey ignores the passphrase")
+	}
+}
