@@ -127,6 +127,11 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		rt.writeError(w, rte.svc.model, authErrorJSON(err))
 		return
 	}
+	if res.UnsignedPayload {
+		// The body carries the request: it must be covered by the signature.
+		rt.writeError(w, rte.svc.model, &sealbox.Error{Code: "InvalidSignatureException", Message: "The request payload must be signed: UNSIGNED-PAYLOAD is not accepted by this service."})
+		return
+	}
 	if !regionPattern.MatchString(res.Region) || len(res.Region) > 32 {
 		rt.writeError(w, rte.svc.model, &sealbox.Error{Code: "InvalidSignatureException", Message: "Credential should be scoped to a valid region. "})
 		return

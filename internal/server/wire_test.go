@@ -125,3 +125,23 @@ func TestHealthz(t *testing.T) {
 		t.Fatalf("GET /healthz = %d %q", resp.StatusCode, body)
 	}
 }
+
+func TestUnsignedPayloadRefused(t *testing.T) {
+	s := sealtest.Start(t)
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/", strings.NewReader("{}"))
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "TrentService.ListKeys")
+	req.Header.Set("X-Amz-Content-Sha256", "UNSIGNED-PAYLOAD")
+	creds := aws.Credentials{AccessKeyID: sealtest.AccessKeyID, SecretAccessKey: sealtest.SecretAccessKey}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, "UNSIGNED-PAYLOAD", "kms", "us-east-1", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := s.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 400 {
+		t.Fatalf("UNSIGNED-PAYLOAD request = %d, want 400", resp.StatusCode)
+	}
+}
