@@ -3,11 +3,13 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,4 +53,50 @@ func TestNoSinkFailsTheCall(t *testing.T) {
 	if err := l.Log(context.Background(), event()); !errors.Is(err, audit.ErrNoSink) {
 		t.Fatalf("Log with no working sink = %v, want ErrNoSink", err)
 	}
+}
+
+func TestFileSinkGroupCommitKeepsEveryLine(t *testing.T) {
+	dir := t.TempDir()
+	file, err := audit.NewFileSink(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := audit.NewLogger(nil, file)
+	const writers, each = 16, 200
+	var wg sync.WaitGroup
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				if err := l.Log(context.Background(), event()); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	l.Close()
+	data, _ := os.ReadFile(filepath.Join(dir, "2026-11-23.jsonl"))
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	if len(lines) != writers*each {
+		t.Fatalf("%d lines, want %d", len(lines), writers*each)
+	}
+	for _, line := range lines {
+		var e map[string]any
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("torn or interleaved line %q: %v", line, err)
+		}
+	}
+}
+
+func BenchmarkFileSinkParallel(b *testing.B) {
+	file, _ := audit.NewFileSink(b.TempDir(), false)
+	l := audit.NewLogger(nil, file)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			l.Log(context.Background(), event())
+		}
+	})
+	l.Close()
 }

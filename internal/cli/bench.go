@@ -32,6 +32,7 @@ server's bare GET /healthz (the "ceiling") at the same concurrency.
 Operations: ceiling, encrypt (32 bytes), decrypt (that blob),
 generate-data-key (AES_256), generate-random (32 bytes), describe-key.
 Set-up creates one key, scheduled for deletion (7 days) when the run ends.
+The server audits every request: expect about 1 KB of audit log per request.
 Any failed request makes the run fail (exit status 1).
 
 Credentials, first found: --access-key-id/--secret-access-key;

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -22,8 +23,8 @@ import (
 )
 
 // Store serves access-key lookups for request verification and manages the
-// administrator key. Lookups are cached in memory; every write goes through
-// this Store, which keeps the cache current. Safe for concurrent use.
+// administrator key. Lookups are cached in memory; the store's change feed
+// drops an entry the moment its key changes. Safe for concurrent use.
 type Store struct {
 	store   store.Store
 	account string
@@ -31,12 +32,16 @@ type Store struct {
 	cache   sync.Map // access key id → sigv4.Key
 }
 
-// New returns a Store over st for the account.
-func New(st store.Store, account string, c clock.Clock) *Store {
+// New returns a Store over st for the account; feed invalidates its cache.
+func New(st store.Store, feed store.Feed, account string, c clock.Clock) *Store {
 	if c == nil {
 		c = clock.Real{}
 	}
-	return &Store{store: st, account: account, clock: c}
+	s := &Store{store: st, account: account, clock: c}
+	feed.Watch("iam/accesskey/", func(ch store.Change) {
+		s.cache.Delete(strings.TrimPrefix(ch.Key, "iam/accesskey/"))
+	})
+	return s
 }
 
 type accessKeyRecord struct {
@@ -98,13 +103,11 @@ func (s *Store) EnsureAdmin(ctx context.Context, presetID, presetSecret string) 
 			if err := tx.Delete(accessKeyKey(cur.ID)); err != nil {
 				return err
 			}
-			s.cache.Delete(cur.ID)
 		}
 		rec := accessKeyRecord{ID: id, Secret: secret, Status: "Active", Owner: "root", Created: s.clock.Now().UTC()}
 		if err := putJSON(tx, accessKeyKey(id), rec); err != nil {
 			return err
 		}
-		s.cache.Delete(id)
 		created = true
 		return tx.Put(adminPointer, []byte(id))
 	})

@@ -67,7 +67,7 @@ func (s *Service) decryptWith(ctx context.Context, tx store.Tx, blob []byte, ec 
 	if err != nil {
 		return nil, "", nil, errInvalidCiphertext
 	}
-	k, err := loadKey(tx, r.Region, h.KeyID)
+	k, err := s.loadKey(tx, r.Region, h.KeyID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, "", nil, errInvalidCiphertext
 	}

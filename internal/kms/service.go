@@ -40,6 +40,7 @@ type Service struct {
 	ring  Keyring
 	clock clock.Clock
 	authz Authorizer
+	cache *recordCache // nil without a change feed
 }
 
 // Config configures a Service.
@@ -48,6 +49,9 @@ type Config struct {
 	Keyring    Keyring
 	Clock      clock.Clock // nil: the real clock
 	Authorizer Authorizer  // nil: allow every authenticated caller
+	// Feed, when set, lets the read path cache records: the feed tells the
+	// service the moment a record changes, on this server or another.
+	Feed store.Feed
 }
 
 // New returns a Service.
@@ -55,7 +59,11 @@ func New(c Config) *Service {
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
 	}
-	return &Service{store: c.Store, ring: c.Keyring, clock: c.Clock, authz: c.Authorizer}
+	s := &Service{store: c.Store, ring: c.Keyring, clock: c.Clock, authz: c.Authorizer}
+	if c.Feed != nil {
+		s.cache = newRecordCache(c.Feed)
+	}
+	return s
 }
 
 // Key states and the other constants of the symmetric keys served.
@@ -158,6 +166,12 @@ func loadKey(tx store.Tx, region, id string) (*keyRecord, error) {
 	return &k, nil
 }
 
+// loadKey reads a key record, through the cache on the read path. The
+// record returned on the read path is shared and must not be modified.
+func (s *Service) loadKey(tx store.Tx, region, id string) (*keyRecord, error) {
+	return cachedGet[keyRecord](s, tx, keyStoreKey(region, id))
+}
+
 func saveKey(tx store.Tx, k *keyRecord) error { return putJSON(tx, keyStoreKey(k.Region, k.ID), k) }
 
 // request returns the call's Request; services are only reached through the
@@ -241,7 +255,7 @@ func (s *Service) resolve(ctx context.Context, tx store.Tx, keyID string, aliase
 	if _, ok := ids.ParseUUID(strings.ToLower(id)); !ok {
 		return nil, errInvalidKeyID(keyID)
 	}
-	k, err := loadKey(tx, r.Region, strings.ToLower(id))
+	k, err := s.loadKey(tx, r.Region, strings.ToLower(id))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNotFoundKey(r, keyID)
 	}
@@ -254,8 +268,7 @@ func (s *Service) resolve(ctx context.Context, tx store.Tx, keyID string, aliase
 
 func (s *Service) resolveAlias(ctx context.Context, tx store.Tx, name, display string) (*keyRecord, error) {
 	r := request(ctx)
-	var a aliasRecord
-	err := getJSON(tx, aliasStoreKey(r.Region, name), &a)
+	a, err := cachedGet[aliasRecord](s, tx, aliasStoreKey(r.Region, name))
 	if errors.Is(err, store.ErrNotFound) {
 		if svc, ok := managedAliases[name]; ok {
 			return s.ensureManaged(ctx, tx, name, svc)
@@ -265,7 +278,7 @@ func (s *Service) resolveAlias(ctx context.Context, tx store.Tx, name, display s
 	if err != nil {
 		return nil, err
 	}
-	k, err := loadKey(tx, r.Region, a.KeyID)
+	k, err := s.loadKey(tx, r.Region, a.KeyID)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errNotFoundAlias(r, display)
 	}
@@ -280,7 +293,11 @@ func (s *Service) resolveAlias(ctx context.Context, tx store.Tx, name, display s
 // key created on first use), which errNeedWrite signals; then fn runs again
 // in a write transaction.
 func (s *Service) view(ctx context.Context, fn func(tx store.Tx) error) error {
-	err := s.store.View(ctx, fn)
+	var gen uint64
+	if s.cache != nil {
+		gen = s.cache.generation() // before the snapshot is taken
+	}
+	err := s.store.View(ctx, func(tx store.Tx) error { return fn(&readTx{Tx: tx, gen: gen}) })
 	if errors.Is(err, store.ErrReadOnly) {
 		return s.store.Update(ctx, fn)
 	}

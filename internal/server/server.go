@@ -108,9 +108,11 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	if err != nil {
 		return nil, err
 	}
-	s.store = b
+	// The feed tells caches the moment a record changes.
+	feed := store.WithFeed(b)
+	s.store = feed
 
-	s.ids = identity.New(b, cfg.AccountID, s.clock)
+	s.ids = identity.New(feed, feed, cfg.AccountID, s.clock)
 	if err := s.ensureAdmin(ctx); err != nil {
 		return nil, err
 	}
@@ -121,7 +123,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	}
 	s.audit = audit.NewLogger(s.log, sink)
 
-	s.kms = kms.New(kms.Config{Store: b, Keyring: keyring.New(), Clock: s.clock})
+	s.kms = kms.New(kms.Config{Store: feed, Feed: feed, Keyring: keyring.New(), Clock: s.clock})
 	s.router = awsapi.NewRouter(awsapi.Config{
 		AccountID: cfg.AccountID,
 		// Signatures are checked against the real clock even when tests

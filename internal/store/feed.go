@@ -1,0 +1,101 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"sync"
+)
+
+// Change is one key a committed transaction wrote or deleted.
+type Change struct {
+	Key     string
+	Deleted bool
+}
+
+// Feed is the change feed: it tells watchers which keys each committed
+// transaction changed, so that caches invalidate the moment data changes.
+// Within one process the Feed wrapper below serves it; a shared backend
+// (PostgreSQL, with LISTEN/NOTIFY) will serve it across servers.
+type Feed interface {
+	// Watch calls fn for every committed change to a key under prefix until
+	// cancel is called. fn runs on the committing goroutine after the
+	// commit and before Update returns, so it must be quick and must not
+	// call back into the store.
+	Watch(prefix string, fn func(Change)) (cancel func())
+}
+
+// FeedStore wraps a Store and reports its committed writes to watchers. It
+// is itself a Store and a Feed. Safe for concurrent use.
+type FeedStore struct {
+	Store
+
+	mu       sync.RWMutex
+	next     int
+	watchers map[int]watcher
+}
+
+type watcher struct {
+	prefix string
+	fn     func(Change)
+}
+
+// WithFeed wraps s.
+func WithFeed(s Store) *FeedStore { return &FeedStore{Store: s, watchers: map[int]watcher{}} }
+
+// Watch implements Feed.
+func (f *FeedStore) Watch(prefix string, fn func(Change)) (cancel func()) {
+	f.mu.Lock()
+	id := f.next
+	f.next++
+	f.watchers[id] = watcher{prefix, fn}
+	f.mu.Unlock()
+	return func() {
+		f.mu.Lock()
+		delete(f.watchers, id)
+		f.mu.Unlock()
+	}
+}
+
+// Update runs fn and, once it has committed, reports the keys it changed.
+func (f *FeedStore) Update(ctx context.Context, fn func(Tx) error) error {
+	var changes []Change
+	err := f.Store.Update(ctx, func(tx Tx) error {
+		changes = changes[:0] // a retried fn starts over
+		return fn(&recordingTx{Tx: tx, changes: &changes})
+	})
+	if err != nil || len(changes) == 0 {
+		return err
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	for _, c := range changes {
+		for _, w := range f.watchers {
+			if strings.HasPrefix(c.Key, w.prefix) {
+				w.fn(c)
+			}
+		}
+	}
+	return nil
+}
+
+// recordingTx notes the keys a transaction changes.
+type recordingTx struct {
+	Tx
+	changes *[]Change
+}
+
+func (t *recordingTx) Put(key string, value []byte) error {
+	if err := t.Tx.Put(key, value); err != nil {
+		return err
+	}
+	*t.changes = append(*t.changes, Change{Key: key})
+	return nil
+}
+
+func (t *recordingTx) Delete(key string) error {
+	if err := t.Tx.Delete(key); err != nil {
+		return err
+	}
+	*t.changes = append(*t.changes, Change{Key: key, Deleted: true})
+	return nil
+}
