@@ -26,6 +26,7 @@ type FileSink struct {
 	writing bool   // a writer holds the file
 	day     string // of the open file
 	file    *os.File
+	spare   []byte // a written batch's buffer, kept for the next batch
 }
 
 type batch struct {
@@ -55,7 +56,8 @@ func (f *FileSink) Write(_ context.Context, e *Event, line []byte) error {
 		f.cond.Wait() // at midnight the old day's batch goes first
 	}
 	if f.cur == nil {
-		f.cur = &batch{day: day}
+		f.cur = &batch{day: day, buf: f.spare[:0]}
+		f.spare = nil
 	}
 	b := f.cur
 	b.buf = append(b.buf, line...)
@@ -71,6 +73,10 @@ func (f *FileSink) Write(_ context.Context, e *Event, line []byte) error {
 		err := f.flush(w)
 		f.mu.Lock()
 		w.done, w.err, f.writing = true, err, false
+		if cap(w.buf) <= 1<<20 {
+			f.spare = w.buf
+		}
+		w.buf = nil
 		f.cond.Broadcast()
 	}
 	return b.err

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"runtime/debug"
 
 	"golang.org/x/term"
 
@@ -28,6 +29,12 @@ func runServer(ctx context.Context, args []string, env Env) error {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(env.Stderr, "sealbox server: unexpected argument %q\n", fs.Arg(0))
 		return errUsage
+	}
+	if env.Getenv("GOGC") == "" {
+		// The live heap is a few MiB and nearly every request allocates:
+		// more headroom between collections cuts GC work per request by
+		// about a third (README, Performance) for tens of MiB of memory.
+		debug.SetGCPercent(400)
 	}
 	srv, err := server.Open(ctx, cfg, server.Options{Logger: server.NewLogger(env.Stderr, cfg.LogLevel), Prompt: promptPassphrase})
 	if err != nil {
