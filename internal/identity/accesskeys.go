@@ -8,7 +8,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -80,7 +79,7 @@ func (s *Store) EnsureAdmin(ctx context.Context, presetID, presetSecret string) 
 		ptr, err := tx.Get(adminPointer)
 		switch {
 		case err == nil:
-			if err := getJSON(tx, accessKeyKey(string(ptr)), &cur); err != nil {
+			if err := store.GetJSON(tx, accessKeyKey(string(ptr)), &cur); err != nil {
 				return fmt.Errorf("failed to read the admin access key: %w", err)
 			}
 		case !errors.Is(err, store.ErrNotFound):
@@ -105,7 +104,7 @@ func (s *Store) EnsureAdmin(ctx context.Context, presetID, presetSecret string) 
 			}
 		}
 		rec := accessKeyRecord{ID: id, Secret: secret, Status: "Active", Owner: "root", Created: s.clock.Now().UTC()}
-		if err := putJSON(tx, accessKeyKey(id), rec); err != nil {
+		if err := store.PutJSON(tx, accessKeyKey(id), rec); err != nil {
 			return err
 		}
 		created = true
@@ -120,7 +119,7 @@ func (s *Store) LookupAccessKey(ctx context.Context, accessKeyID string) (sigv4.
 		return k.(sigv4.Key), nil
 	}
 	var rec accessKeyRecord
-	err := s.store.View(ctx, func(tx store.Tx) error { return getJSON(tx, accessKeyKey(accessKeyID), &rec) })
+	err := s.store.View(ctx, func(tx store.Tx) error { return store.GetJSON(tx, accessKeyKey(accessKeyID), &rec) })
 	if errors.Is(err, store.ErrNotFound) || (err == nil && rec.Status != "Active") {
 		return sigv4.Key{}, sigv4.ErrUnknownAccessKey
 	}
@@ -137,20 +136,4 @@ func newSecret() string {
 	b := make([]byte, 30)
 	rand.Read(b)
 	return base64.StdEncoding.EncodeToString(b)
-}
-
-func getJSON(tx store.Tx, key string, v any) error {
-	b, err := tx.Get(key)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, v)
-}
-
-func putJSON(tx store.Tx, key string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return tx.Put(key, b)
 }

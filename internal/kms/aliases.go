@@ -68,7 +68,7 @@ func (s *Service) CreateAlias(ctx context.Context, in *CreateAliasInput) (*Empty
 			return err
 		}
 		now := s.clock.Now().UTC()
-		return putJSON(tx, aliasStoreKey(r.Region, in.AliasName), aliasRecord{Name: in.AliasName, KeyID: k.ID, Created: now, Updated: now})
+		return store.PutJSON(tx, aliasStoreKey(r.Region, in.AliasName), aliasRecord{Name: in.AliasName, KeyID: k.ID, Created: now, Updated: now})
 	})
 	return &Empty{}, err
 }
@@ -82,7 +82,7 @@ func (s *Service) UpdateAlias(ctx context.Context, in *CreateAliasInput) (*Empty
 	r.AddResource(resourceTypeAlias, aliasARN(r, in.AliasName))
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		var a aliasRecord
-		if err := getJSON(tx, aliasStoreKey(r.Region, in.AliasName), &a); errors.Is(err, store.ErrNotFound) {
+		if err := store.GetJSON(tx, aliasStoreKey(r.Region, in.AliasName), &a); errors.Is(err, store.ErrNotFound) {
 			return errNotFoundAlias(r, in.AliasName)
 		} else if err != nil {
 			return err
@@ -96,7 +96,7 @@ func (s *Service) UpdateAlias(ctx context.Context, in *CreateAliasInput) (*Empty
 		}
 		a.KeyID = k.ID
 		a.Updated = s.clock.Now().UTC()
-		return putJSON(tx, aliasStoreKey(r.Region, in.AliasName), a)
+		return store.PutJSON(tx, aliasStoreKey(r.Region, in.AliasName), a)
 	})
 	return &Empty{}, err
 }
@@ -110,7 +110,7 @@ func (s *Service) DeleteAlias(ctx context.Context, in *DeleteAliasInput) (*Empty
 	r.AddResource(resourceTypeAlias, aliasARN(r, in.AliasName))
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		var a aliasRecord
-		if err := getJSON(tx, aliasStoreKey(r.Region, in.AliasName), &a); errors.Is(err, store.ErrNotFound) {
+		if err := store.GetJSON(tx, aliasStoreKey(r.Region, in.AliasName), &a); errors.Is(err, store.ErrNotFound) {
 			return errNotFoundAlias(r, in.AliasName)
 		} else if err != nil {
 			return err

@@ -73,7 +73,7 @@ func cachedGet[T any](s *Service, tx store.Tx, key string) (*T, error) {
 		}
 	}
 	v := new(T)
-	if err := getJSON(tx, key, v); err != nil {
+	if err := store.GetJSON(tx, key, v); err != nil {
 		return nil, err
 	}
 	if ok && s.cache != nil {

@@ -9,6 +9,14 @@ import (
 	"github.com/sealbox/sealbox/internal/store"
 )
 
+// requireBlob enforces a member the model leaves optional but AWS requires.
+func requireBlob(blob []byte) error {
+	if blob == nil {
+		return errValidation("1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null")
+	}
+	return nil
+}
+
 func errDryRun() error {
 	return sealbox.Errorf("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
 }
@@ -109,8 +117,8 @@ func (s *Service) decryptWith(ctx context.Context, tx store.Tx, blob []byte, ec 
 // Decrypt decrypts a blob made by Encrypt, GenerateDataKey* or ReEncrypt,
 // under the same encryption context it was made with.
 func (s *Service) Decrypt(ctx context.Context, in *DecryptInput) (*DecryptOutput, error) {
-	if in.CiphertextBlob == nil {
-		return nil, errValidation("1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null")
+	if err := requireBlob(in.CiphertextBlob); err != nil {
+		return nil, err
 	}
 	var out *DecryptOutput
 	err := s.view(ctx, func(tx store.Tx) error {
@@ -134,8 +142,8 @@ func (s *Service) Decrypt(ctx context.Context, in *DecryptInput) (*DecryptOutput
 // the same key's current material, or another context) without the plaintext
 // leaving the server.
 func (s *Service) ReEncrypt(ctx context.Context, in *ReEncryptInput) (*ReEncryptOutput, error) {
-	if in.CiphertextBlob == nil {
-		return nil, errValidation("1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null")
+	if err := requireBlob(in.CiphertextBlob); err != nil {
+		return nil, err
 	}
 	var out *ReEncryptOutput
 	err := s.view(ctx, func(tx store.Tx) error {

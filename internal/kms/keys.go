@@ -114,7 +114,7 @@ func (s *Service) ensureManaged(ctx context.Context, tx store.Tx, name, descript
 	if err := s.createKey(tx, k); err != nil {
 		return nil, err
 	}
-	if err := putJSON(tx, aliasStoreKey(r.Region, name), aliasRecord{Name: name, KeyID: k.ID, Created: now, Updated: now}); err != nil {
+	if err := store.PutJSON(tx, aliasStoreKey(r.Region, name), aliasRecord{Name: name, KeyID: k.ID, Created: now, Updated: now}); err != nil {
 		return nil, err
 	}
 	r.AddResource(resourceTypeKey, k.arn())

@@ -142,25 +142,9 @@ func keyARN(r *sealbox.Request, id string) string {
 	return "arn:" + r.Partition + ":kms:" + r.Region + ":" + r.AccountID + ":key/" + id
 }
 
-func getJSON(tx store.Tx, key string, v any) error {
-	b, err := tx.Get(key)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, v)
-}
-
-func putJSON(tx store.Tx, key string, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return tx.Put(key, b)
-}
-
 func loadKey(tx store.Tx, region, id string) (*keyRecord, error) {
 	var k keyRecord
-	if err := getJSON(tx, keyStoreKey(region, id), &k); err != nil {
+	if err := store.GetJSON(tx, keyStoreKey(region, id), &k); err != nil {
 		return nil, err
 	}
 	return &k, nil
@@ -172,7 +156,9 @@ func (s *Service) loadKey(tx store.Tx, region, id string) (*keyRecord, error) {
 	return cachedGet[keyRecord](s, tx, keyStoreKey(region, id))
 }
 
-func saveKey(tx store.Tx, k *keyRecord) error { return putJSON(tx, keyStoreKey(k.Region, k.ID), k) }
+func saveKey(tx store.Tx, k *keyRecord) error {
+	return store.PutJSON(tx, keyStoreKey(k.Region, k.ID), k)
+}
 
 // request returns the call's Request; services are only reached through the
 // request path, which always sets one.
