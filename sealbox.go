@@ -24,6 +24,13 @@ type Principal struct {
 	AccessKeyID string
 	// UserName is set for IAM users.
 	UserName string
+	// RoleARN and SessionName are set for assumed roles: a policy that names
+	// the role (arn:aws:iam::123456789012:role/deploy) matches its sessions.
+	RoleARN     string
+	SessionName string
+	// Temporary marks credentials from STS (an ASIA… key with a session
+	// token), which CloudTrail shows with their session context.
+	Temporary bool
 }
 
 // Resource is a resource a call touched, as CloudTrail lists it.
