@@ -54,6 +54,12 @@ type Request struct {
 	Principal Principal
 	SourceIP  string
 	UserAgent string
+	// SecureTransport reports whether the request came over TLS.
+	SecureTransport bool
+	// ViaService names the AWS service that made this call on the caller's
+	// behalf ("ssm.us-east-1.amazonaws.com"), empty for direct calls; it is
+	// kms:ViaService in policies and invokedBy in the audit event.
+	ViaService string
 	Resources []Resource
 }
 

@@ -145,6 +145,8 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Principal: res.Principal,
 		SourceIP:  sourceIP(r),
 		UserAgent: r.Header.Get("User-Agent"),
+
+		SecureTransport: r.TLS != nil,
 	}
 	c := &call{req: req, route: rte}
 	out, err := rt.invoke(sealbox.NewContext(ctx, req), c, body)

@@ -28,6 +28,18 @@ func checkAliasName(ctx context.Context, name string) error {
 	return nil
 }
 
+// authorizeAlias checks an alias action twice, as AWS does: on the alias
+// (identity policies) and on the key (its key policy).
+func (s *Service) authorizeAlias(ctx context.Context, action, alias string, k *keyRecord) error {
+	if s.authz != nil {
+		if err := s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: action, Resource: aliasARN(request(ctx), alias),
+			Context: map[string][]string{"kms:calleraccount": {request(ctx).Principal.AccountID}}}); err != nil {
+			return err
+		}
+	}
+	return s.authorize(ctx, action, k, nil, nil)
+}
+
 // targetKey resolves the key an alias is to point at: a key id or key ARN,
 // never another alias, and not pending deletion.
 func (s *Service) targetKey(ctx context.Context, tx store.Tx, id string) (*keyRecord, error) {
@@ -59,7 +71,7 @@ func (s *Service) CreateAlias(ctx context.Context, in *CreateAliasInput) (*Empty
 		if err != nil {
 			return err
 		}
-		if err := s.authorize(ctx, "kms:CreateAlias", k); err != nil {
+		if err := s.authorizeAlias(ctx, "kms:CreateAlias", in.AliasName, k); err != nil {
 			return err
 		}
 		if _, err := tx.Get(aliasStoreKey(r.Region, in.AliasName)); err == nil {
@@ -68,7 +80,10 @@ func (s *Service) CreateAlias(ctx context.Context, in *CreateAliasInput) (*Empty
 			return err
 		}
 		now := s.clock.Now().UTC()
-		return store.PutJSON(tx, aliasStoreKey(r.Region, in.AliasName), aliasRecord{Name: in.AliasName, KeyID: k.ID, Created: now, Updated: now})
+		if err := store.PutJSON(tx, aliasStoreKey(r.Region, in.AliasName), aliasRecord{Name: in.AliasName, KeyID: k.ID, Created: now, Updated: now}); err != nil {
+			return err
+		}
+		return s.relinkAlias(tx, r.Region, in.AliasName, "", k)
 	})
 	return &Empty{}, err
 }
@@ -91,12 +106,16 @@ func (s *Service) UpdateAlias(ctx context.Context, in *CreateAliasInput) (*Empty
 		if err != nil {
 			return err
 		}
-		if err := s.authorize(ctx, "kms:UpdateAlias", k); err != nil {
+		if err := s.authorizeAlias(ctx, "kms:UpdateAlias", in.AliasName, k); err != nil {
 			return err
 		}
+		old := a.KeyID
 		a.KeyID = k.ID
 		a.Updated = s.clock.Now().UTC()
-		return store.PutJSON(tx, aliasStoreKey(r.Region, in.AliasName), a)
+		if err := store.PutJSON(tx, aliasStoreKey(r.Region, in.AliasName), a); err != nil {
+			return err
+		}
+		return s.relinkAlias(tx, r.Region, in.AliasName, old, k)
 	})
 	return &Empty{}, err
 }
@@ -116,11 +135,14 @@ func (s *Service) DeleteAlias(ctx context.Context, in *DeleteAliasInput) (*Empty
 			return err
 		}
 		if k, err := loadKey(tx, r.Region, a.KeyID); err == nil {
-			if err := s.authorize(ctx, "kms:DeleteAlias", k); err != nil {
+			if err := s.authorizeAlias(ctx, "kms:DeleteAlias", in.AliasName, k); err != nil {
 				return err
 			}
 		}
-		return tx.Delete(aliasStoreKey(r.Region, in.AliasName))
+		if err := tx.Delete(aliasStoreKey(r.Region, in.AliasName)); err != nil {
+			return err
+		}
+		return s.relinkAlias(tx, r.Region, in.AliasName, a.KeyID, nil)
 	})
 	return &Empty{}, err
 }
@@ -167,7 +189,7 @@ func (s *Service) ListAliases(ctx context.Context, in *ListAliasesInput) (*ListA
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, "kms:ListAliases", nil); err != nil {
+	if err := s.authorize(ctx, "kms:ListAliases", nil, nil, nil); err != nil {
 		return nil, err
 	}
 	sort.Slice(all, func(i, j int) bool { return all[i].AliasName < all[j].AliasName })
@@ -176,6 +198,37 @@ func (s *Service) ListAliases(ctx context.Context, in *ListAliasesInput) (*ListA
 		return nil, err
 	}
 	return &ListAliasesOutput{Aliases: page, NextMarker: next, Truncated: next != ""}, nil
+}
+
+// relinkAlias moves alias from the key fromID (if any) to key to (if any)
+// in their Aliases lists, inside the alias operation's transaction.
+func (s *Service) relinkAlias(tx store.Tx, region, alias, fromID string, to *keyRecord) error {
+	if fromID != "" && (to == nil || fromID != to.ID) {
+		if from, err := loadKey(tx, region, fromID); err == nil {
+			from.Aliases = without(from.Aliases, alias)
+			if err := saveKey(tx, from); err != nil {
+				return err
+			}
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	if to == nil {
+		return nil
+	}
+	to.Aliases = append(without(to.Aliases, alias), alias)
+	sort.Strings(to.Aliases)
+	return saveKey(tx, to)
+}
+
+func without(list []string, s string) []string {
+	out := make([]string, 0, len(list))
+	for _, e := range list {
+		if e != s {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // paginate returns the items after marker (the name of the last item of the

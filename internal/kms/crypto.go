@@ -3,6 +3,7 @@ package kms
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/keyring"
@@ -15,6 +16,29 @@ func requireBlob(blob []byte) error {
 		return errValidation("1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy constraint: Member must not be null")
 	}
 	return nil
+}
+
+// nonNil makes an absent encryption context an empty one, so that the
+// authorizer still sets the cryptographic condition keys.
+func nonNil(ec map[string]string) map[string]string {
+	if ec == nil {
+		return map[string]string{}
+	}
+	return ec
+}
+
+// requestAlias is kms:RequestAlias: the alias the request named the key by.
+func requestAlias(keyID string) map[string][]string {
+	name := keyID
+	if strings.HasPrefix(keyID, "arn:") {
+		if i := strings.Index(keyID, ":alias/"); i >= 0 {
+			name = keyID[i+1:]
+		}
+	}
+	if !strings.HasPrefix(name, "alias/") {
+		return nil
+	}
+	return map[string][]string{"kms:requestalias": {name}}
 }
 
 func errDryRun() error {
@@ -39,7 +63,7 @@ func (s *Service) encryptWith(ctx context.Context, keyID, action string, plainte
 		if err != nil {
 			return err
 		}
-		if err := s.authorize(ctx, action, k); err != nil {
+		if err := s.authorize(ctx, action, k, nonNil(ec), requestAlias(keyID)); err != nil {
 			return err
 		}
 		if err := usable(k); err != nil {
@@ -92,7 +116,7 @@ func (s *Service) decryptWith(ctx context.Context, tx store.Tx, blob []byte, ec 
 		}
 	}
 	r.AddResource(resourceTypeKey, k.arn())
-	if err := s.authorize(ctx, action, k); err != nil {
+	if err := s.authorize(ctx, action, k, nonNil(ec), requestAlias(keyID)); err != nil {
 		return nil, "", nil, err
 	}
 	if err := usable(k); err != nil {
@@ -155,7 +179,7 @@ func (s *Service) ReEncrypt(ctx context.Context, in *ReEncryptInput) (*ReEncrypt
 		if err != nil {
 			return err
 		}
-		if err := s.authorize(ctx, "kms:ReEncryptTo", dst); err != nil {
+		if err := s.authorize(ctx, "kms:ReEncryptTo", dst, nonNil(in.DestinationEncryptionContext), requestAlias(in.DestinationKeyId)); err != nil {
 			return err
 		}
 		if err := usable(dst); err != nil {
@@ -242,7 +266,7 @@ func (s *Service) GenerateRandom(ctx context.Context, in *GenerateRandomInput) (
 	if in.NumberOfBytes == 0 {
 		return nil, errValidation("1 validation error detected: Value null at 'numberOfBytes' failed to satisfy constraint: Member must not be null")
 	}
-	if err := s.authorize(ctx, "kms:GenerateRandom", nil); err != nil {
+	if err := s.authorize(ctx, "kms:GenerateRandom", nil, nil, nil); err != nil {
 		return nil, err
 	}
 	return &GenerateRandomOutput{Plaintext: keyring.Random(in.NumberOfBytes)}, nil

@@ -3,6 +3,7 @@ package kms
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"time"
 
@@ -40,7 +41,7 @@ func (s *Service) CreateKey(ctx context.Context, in *CreateKeyInput) (*KeyMetada
 	if in.MultiRegion {
 		return nil, sealbox.Errorf("UnsupportedOperationException", "Multi-Region keys are not supported in this Region.")
 	}
-	if err := s.authorize(ctx, "kms:CreateKey", nil); err != nil {
+	if err := s.authorize(ctx, "kms:CreateKey", nil, nil, createKeyConditions(in)); err != nil {
 		return nil, err
 	}
 	policy := in.Policy
@@ -108,6 +109,7 @@ func (s *Service) ensureManaged(ctx context.Context, tx store.Tx, name, descript
 		Manager:         managerAWS,
 		Policy:          managedPolicy(r, service),
 		RotationEnabled: true,
+		Aliases:         []string{name},
 		RotationPeriod:  365,
 		NextRotation:    now.AddDate(0, 0, 365),
 	}
@@ -147,7 +149,7 @@ func (s *Service) DescribeKey(ctx context.Context, in *DescribeKeyInput) (*KeyMe
 	if err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, "kms:DescribeKey", k); err != nil {
+	if err := s.authorize(ctx, "kms:DescribeKey", k, nil, requestAlias(in.KeyId)); err != nil {
 		return nil, err
 	}
 	return &KeyMetadataOutput{KeyMetadata: s.metadata(k)}, nil
@@ -156,7 +158,7 @@ func (s *Service) DescribeKey(ctx context.Context, in *DescribeKeyInput) (*KeyMe
 // ListKeys lists the keys of the region, ordered by key id.
 func (s *Service) ListKeys(ctx context.Context, in *ListKeysInput) (*ListKeysOutput, error) {
 	r := request(ctx)
-	if err := s.authorize(ctx, "kms:ListKeys", nil); err != nil {
+	if err := s.authorize(ctx, "kms:ListKeys", nil, nil, nil); err != nil {
 		return nil, err
 	}
 	limit := pageLimit(in.Limit, 100)
@@ -197,14 +199,14 @@ func errInvalidMarker() error {
 
 // update loads the key keyID names (key id or ARN, never an alias), checks
 // the caller may perform action, and saves what fn changed.
-func (s *Service) update(ctx context.Context, keyID, action string, fn func(tx store.Tx, k *keyRecord) error) (*keyRecord, error) {
+func (s *Service) update(ctx context.Context, keyID, action string, extra map[string][]string, fn func(tx store.Tx, k *keyRecord) error) (*keyRecord, error) {
 	var k *keyRecord
 	err := s.store.Update(ctx, func(tx store.Tx) (err error) {
 		k, err = s.resolve(ctx, tx, keyID, false)
 		if err != nil {
 			return err
 		}
-		if err := s.authorize(ctx, action, k); err != nil {
+		if err := s.authorize(ctx, action, k, nil, extra); err != nil {
 			return err
 		}
 		if err := fn(tx, k); err != nil {
@@ -225,12 +227,12 @@ func (s *Service) read(ctx context.Context, keyID, action string, aliases bool) 
 	if err != nil {
 		return nil, err
 	}
-	return k, s.authorize(ctx, action, k)
+	return k, s.authorize(ctx, action, k, nil, nil)
 }
 
 // UpdateKeyDescription replaces a key's description.
 func (s *Service) UpdateKeyDescription(ctx context.Context, in *UpdateKeyDescriptionInput) (*Empty, error) {
-	_, err := s.update(ctx, in.KeyId, "kms:UpdateKeyDescription", func(_ store.Tx, k *keyRecord) error {
+	_, err := s.update(ctx, in.KeyId, "kms:UpdateKeyDescription", nil, func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:UpdateKeyDescription"); err != nil {
 			return err
 		}
@@ -242,7 +244,7 @@ func (s *Service) UpdateKeyDescription(ctx context.Context, in *UpdateKeyDescrip
 
 // EnableKey sets a disabled key to Enabled.
 func (s *Service) EnableKey(ctx context.Context, in *KeyIDInput) (*Empty, error) {
-	_, err := s.update(ctx, in.KeyId, "kms:EnableKey", func(_ store.Tx, k *keyRecord) error {
+	_, err := s.update(ctx, in.KeyId, "kms:EnableKey", nil, func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:EnableKey"); err != nil {
 			return err
 		}
@@ -255,7 +257,7 @@ func (s *Service) EnableKey(ctx context.Context, in *KeyIDInput) (*Empty, error)
 // DisableKey sets a key to Disabled: it then refuses every cryptographic
 // operation with DisabledException until enabled again.
 func (s *Service) DisableKey(ctx context.Context, in *KeyIDInput) (*Empty, error) {
-	_, err := s.update(ctx, in.KeyId, "kms:DisableKey", func(_ store.Tx, k *keyRecord) error {
+	_, err := s.update(ctx, in.KeyId, "kms:DisableKey", nil, func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:DisableKey"); err != nil {
 			return err
 		}
@@ -279,7 +281,7 @@ func (s *Service) ScheduleKeyDeletion(ctx context.Context, in *ScheduleKeyDeleti
 	if days > 30 {
 		return nil, errValidation("1 validation error detected: Value '%d' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value less than or equal to 30", days)
 	}
-	k, err := s.update(ctx, in.KeyId, "kms:ScheduleKeyDeletion", func(_ store.Tx, k *keyRecord) error {
+	k, err := s.update(ctx, in.KeyId, "kms:ScheduleKeyDeletion", map[string][]string{"kms:schedulekeydeletionpendingwindowindays": {strconv.Itoa(days)}}, func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:ScheduleKeyDeletion"); err != nil {
 			return err
 		}
@@ -297,7 +299,7 @@ func (s *Service) ScheduleKeyDeletion(ctx context.Context, in *ScheduleKeyDeleti
 // CancelKeyDeletion takes a key out of PendingDeletion; as in AWS it is left
 // Disabled.
 func (s *Service) CancelKeyDeletion(ctx context.Context, in *KeyIDInput) (*KeyIDOutput, error) {
-	k, err := s.update(ctx, in.KeyId, "kms:CancelKeyDeletion", func(_ store.Tx, k *keyRecord) error {
+	k, err := s.update(ctx, in.KeyId, "kms:CancelKeyDeletion", nil, func(_ store.Tx, k *keyRecord) error {
 		if k.Manager == managerAWS {
 			return mutable(ctx, k, "kms:CancelKeyDeletion")
 		}
@@ -340,4 +342,25 @@ func (s *Service) deleteKey(tx store.Tx, k *keyRecord) error {
 		return err
 	}
 	return tx.Delete(keyStoreKey(k.Region, k.ID))
+}
+
+// createKeyConditions are CreateKey's condition keys.
+func createKeyConditions(in *CreateKeyInput) map[string][]string {
+	cond := requestTagConditions(in.Tags)
+	if cond == nil {
+		cond = map[string][]string{}
+	}
+	spec, usage := in.KeySpec, in.KeyUsage
+	if spec == "" {
+		spec = symmetricDefault
+	}
+	if usage == "" {
+		usage = encryptDecrypt
+	}
+	cond["kms:keyspec"] = []string{spec}
+	cond["kms:keyusage"] = []string{usage}
+	cond["kms:keyorigin"] = []string{"AWS_KMS"}
+	cond["kms:multiregion"] = []string{strconv.FormatBool(in.MultiRegion)}
+	cond["kms:bypasspolicylockoutsafetycheck"] = []string{strconv.FormatBool(in.BypassPolicyLockoutSafetyCheck)}
+	return cond
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/store"
@@ -101,7 +102,7 @@ func (s *Service) PutKeyPolicy(ctx context.Context, in *PutKeyPolicyInput) (*Emp
 	if err := validatePolicy(in.Policy); err != nil {
 		return nil, err
 	}
-	_, err := s.update(ctx, in.KeyId, "kms:PutKeyPolicy", func(_ store.Tx, k *keyRecord) error {
+	_, err := s.update(ctx, in.KeyId, "kms:PutKeyPolicy", map[string][]string{"kms:bypasspolicylockoutsafetycheck": {strconv.FormatBool(in.BypassPolicyLockoutSafetyCheck)}}, func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:PutKeyPolicy"); err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package kms
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/sealbox/sealbox"
@@ -24,7 +25,7 @@ func (s *Service) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationIn
 	if period == 0 {
 		period = defaultRotationDays
 	}
-	_, err := s.update(ctx, in.KeyId, "kms:EnableKeyRotation", func(_ store.Tx, k *keyRecord) error {
+	_, err := s.update(ctx, in.KeyId, "kms:EnableKeyRotation", map[string][]string{"kms:rotationperiodindays": {strconv.Itoa(period)}}, func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:EnableKeyRotation"); err != nil {
 			return err
 		}
@@ -41,7 +42,7 @@ func (s *Service) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationIn
 
 // DisableKeyRotation turns automatic rotation off; old material stays.
 func (s *Service) DisableKeyRotation(ctx context.Context, in *KeyIDInput) (*Empty, error) {
-	_, err := s.update(ctx, in.KeyId, "kms:DisableKeyRotation", func(_ store.Tx, k *keyRecord) error {
+	_, err := s.update(ctx, in.KeyId, "kms:DisableKeyRotation", nil, func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:DisableKeyRotation"); err != nil {
 			return err
 		}
@@ -86,7 +87,7 @@ func (s *Service) rotate(tx store.Tx, k *keyRecord, kind string, now time.Time) 
 // RotateKeyOnDemand rotates a key now, at most 25 times a key; the
 // automatic schedule is unchanged.
 func (s *Service) RotateKeyOnDemand(ctx context.Context, in *KeyIDInput) (*KeyIDOutput, error) {
-	k, err := s.update(ctx, in.KeyId, "kms:RotateKeyOnDemand", func(tx store.Tx, k *keyRecord) error {
+	k, err := s.update(ctx, in.KeyId, "kms:RotateKeyOnDemand", nil, func(tx store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:RotateKeyOnDemand"); err != nil {
 			return err
 		}

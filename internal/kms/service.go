@@ -26,12 +26,11 @@ type Keyring interface {
 	Decrypt(tx store.Tx, region string, blob []byte, ec map[string]string) ([]byte, error)
 }
 
-// Authorizer decides whether the caller in ctx may perform action on the key
-// whose ARN and policy are given. It returns an *sealbox.Error
-// (AccessDeniedException) to deny. The identity issue brings the policy
-// engine; until then the administrator is the only caller and nil allows all.
+// Authorizer answers access queries with AWS's policy evaluation logic; it
+// returns an *sealbox.Error (AccessDeniedException) to deny. nil allows
+// every authenticated caller (unit tests).
 type Authorizer interface {
-	Authorize(ctx context.Context, action, resourceARN, keyPolicy string) error
+	Authorize(ctx context.Context, q *sealbox.AccessQuery) error
 }
 
 // Service serves the KMS operations. Safe for concurrent use.
@@ -101,6 +100,12 @@ type keyRecord struct {
 	// Materials lists the key's material versions, oldest first; the last
 	// is current and encrypts.
 	Materials []materialRef `json:"materials"`
+	// Aliases are the names pointing at the key (kms:ResourceAliases), kept
+	// here so the read path needs no alias scan.
+	Aliases []string `json:"aliases,omitempty"`
+	// Grants are the key's grants; they travel with the key so the read
+	// path's cache serves them too.
+	Grants []grantRecord `json:"grants,omitempty"`
 }
 
 type materialRef struct {
@@ -290,20 +295,57 @@ func (s *Service) view(ctx context.Context, fn func(tx store.Tx) error) error {
 	return err
 }
 
-// authorize asks the authorizer about action on k.
-func (s *Service) authorize(ctx context.Context, action string, k *keyRecord) error {
+// authorize asks the authorizer whether the caller may perform action on
+// k (nil for actions on no key). ec is the request's encryption context for
+// cryptographic operations; extra adds operation-specific condition keys.
+func (s *Service) authorize(ctx context.Context, action string, k *keyRecord, ec map[string]string, extra map[string][]string) error {
 	if s.authz == nil {
 		return nil
 	}
-	policy := ""
-	if k != nil {
-		policy = k.Policy
+	r := request(ctx)
+	cond := make(map[string][]string, 8+len(ec)+len(extra))
+	cond["kms:calleraccount"] = []string{r.Principal.AccountID}
+	if r.ViaService != "" {
+		cond["kms:viaservice"] = []string{r.ViaService}
 	}
-	arn := "*"
-	if k != nil {
-		arn = k.arn()
+	for name, v := range extra {
+		cond[name] = v
 	}
-	return s.authz.Authorize(ctx, action, arn, policy)
+	q := &sealbox.AccessQuery{Action: action, Resource: "*", Context: cond}
+	if k != nil {
+		q.Resource, q.ResourcePolicy, q.ResourcePolicyGates = k.arn(), k.Policy, true
+		cond["kms:keyspec"] = []string{symmetricDefault}
+		cond["kms:keyusage"] = []string{encryptDecrypt}
+		cond["kms:keyorigin"] = []string{"AWS_KMS"}
+		cond["kms:multiregion"] = []string{"false"}
+		if len(k.Aliases) > 0 {
+			cond["kms:resourcealiases"] = k.Aliases
+		}
+		for _, t := range k.Tags {
+			cond["aws:resourcetag/"+strings.ToLower(t.TagKey)] = []string{t.TagValue}
+		}
+		q.GrantAllows = k.grantAllows(r.Principal, action, ec)
+	}
+	if ec != nil || isCryptoAction(action) {
+		keys := make([]string, 0, len(ec))
+		for name, v := range ec {
+			cond["kms:encryptioncontext:"+strings.ToLower(name)] = []string{v}
+			keys = append(keys, name)
+		}
+		if len(keys) > 0 {
+			cond["kms:encryptioncontextkeys"] = keys
+		}
+		cond["kms:encryptionalgorithm"] = []string{symmetricDefault}
+	}
+	return s.authz.Authorize(ctx, q)
+}
+
+func isCryptoAction(action string) bool {
+	switch action {
+	case "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext":
+		return true
+	}
+	return false
 }
 
 // usable checks that k may encrypt or decrypt now.

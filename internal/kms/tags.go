@@ -46,7 +46,7 @@ func mergeTags(tags, add []Tag) ([]Tag, error) {
 
 // TagResource adds or replaces tags on a key.
 func (s *Service) TagResource(ctx context.Context, in *TagResourceInput) (*Empty, error) {
-	_, err := s.update(ctx, in.KeyId, "kms:TagResource", func(_ store.Tx, k *keyRecord) error {
+	_, err := s.update(ctx, in.KeyId, "kms:TagResource", requestTagConditions(in.Tags), func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:TagResource"); err != nil {
 			return err
 		}
@@ -62,7 +62,7 @@ func (s *Service) TagResource(ctx context.Context, in *TagResourceInput) (*Empty
 
 // UntagResource removes tags from a key; absent keys are ignored.
 func (s *Service) UntagResource(ctx context.Context, in *UntagResourceInput) (*Empty, error) {
-	_, err := s.update(ctx, in.KeyId, "kms:UntagResource", func(_ store.Tx, k *keyRecord) error {
+	_, err := s.update(ctx, in.KeyId, "kms:UntagResource", map[string][]string{"aws:tagkeys": in.TagKeys}, func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:UntagResource"); err != nil {
 			return err
 		}
@@ -97,4 +97,20 @@ func (s *Service) ListResourceTags(ctx context.Context, in *ListResourceTagsInpu
 		return nil, err
 	}
 	return &ListResourceTagsOutput{Tags: page, NextMarker: next, Truncated: next != ""}, nil
+}
+
+// requestTagConditions are aws:RequestTag/<key> and aws:TagKeys for tags a
+// request sets.
+func requestTagConditions(tags []Tag) map[string][]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	cond := map[string][]string{}
+	keys := make([]string, 0, len(tags))
+	for _, t := range tags {
+		cond["aws:requesttag/"+strings.ToLower(t.TagKey)] = []string{t.TagValue}
+		keys = append(keys, t.TagKey)
+	}
+	cond["aws:tagkeys"] = keys
+	return cond
 }

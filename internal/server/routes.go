@@ -42,6 +42,11 @@ func kmsService(k *kms.Service) *awsapi.Service {
 			awsapi.Read("GetKeyRotationStatus", k.GetKeyRotationStatus),
 			awsapi.Write("RotateKeyOnDemand", k.RotateKeyOnDemand),
 			awsapi.Read("ListKeyRotations", k.ListKeyRotations),
+			awsapi.Write("CreateGrant", k.CreateGrant),
+			awsapi.Read("ListGrants", k.ListGrants),
+			awsapi.Read("ListRetirableGrants", k.ListRetirableGrants),
+			awsapi.Write("RetireGrant", k.RetireGrant),
+			awsapi.Write("RevokeGrant", k.RevokeGrant),
 		},
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"sync"
 )
 
-//go:generate go run ./gen kms
+//go:generate go run ./gen kms iam sts
 
 //go:embed *.json
 var files embed.FS
@@ -57,6 +57,18 @@ type Ref struct {
 	Shape        string `json:"shape"`
 	Location     string `json:"location"`
 	LocationName string `json:"locationName"`
+	// QueryName is the EC2 protocol's input name for the member.
+	QueryName string `json:"queryName"`
+	// Flattened says a list or map member is written without its wrapper
+	// (Query: Name.1 instead of Name.member.1; XML: repeated elements).
+	Flattened bool `json:"flattened"`
+	// ResultWrapper, on an operation's output, names the element that wraps
+	// the output in a Query answer ("CreateRoleResult").
+	ResultWrapper string `json:"resultWrapper"`
+	// Order is the member's position in its structure in the source model
+	// (1-based; 0 when the trimmed model does not record it), so that XML
+	// answers list members in model order.
+	Order int `json:"order"`
 }
 
 // Shape is a type of the model with its constraints.

@@ -1,0 +1,413 @@
+package kms
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+	"time"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+// A grant lets a grantee principal perform some operations with a key,
+// optionally only under an encryption context, until it is retired or
+// revoked. Grants are kept on the key record.
+
+type GrantConstraints struct {
+	EncryptionContextSubset map[string]string `json:"EncryptionContextSubset,omitempty"`
+	EncryptionContextEquals map[string]string `json:"EncryptionContextEquals,omitempty"`
+}
+
+type CreateGrantInput struct {
+	KeyId             string
+	GranteePrincipal  string
+	RetiringPrincipal string
+	Operations        []string
+	Constraints       *GrantConstraints
+	GrantTokens       []string
+	Name              string
+	DryRun            bool
+}
+
+type CreateGrantOutput struct {
+	GrantToken string `json:"GrantToken"`
+	GrantId    string `json:"GrantId"`
+}
+
+type ListGrantsInput struct {
+	Limit            int
+	Marker           string
+	KeyId            string
+	GrantId          string
+	GranteePrincipal string
+}
+
+type ListRetirableGrantsInput struct {
+	Limit             int
+	Marker            string
+	RetiringPrincipal string
+}
+
+type GrantListEntry struct {
+	KeyId             string             `json:"KeyId"`
+	GrantId           string             `json:"GrantId"`
+	Name              string             `json:"Name,omitempty"`
+	CreationDate      *sealbox.Timestamp `json:"CreationDate,omitempty"`
+	GranteePrincipal  string             `json:"GranteePrincipal"`
+	RetiringPrincipal string             `json:"RetiringPrincipal,omitempty"`
+	IssuingAccount    string             `json:"IssuingAccount"`
+	Operations        []string           `json:"Operations"`
+	Constraints       *GrantConstraints  `json:"Constraints,omitempty"`
+}
+
+type ListGrantsOutput struct {
+	Grants     []GrantListEntry `json:"Grants"`
+	NextMarker string           `json:"NextMarker,omitempty"`
+	Truncated  bool             `json:"Truncated"`
+}
+
+type RetireGrantInput struct {
+	GrantToken string
+	KeyId      string
+	GrantId    string
+	DryRun     bool
+}
+
+type RevokeGrantInput struct {
+	KeyId   string
+	GrantId string
+	DryRun  bool
+}
+
+type grantRecord struct {
+	ID          string            `json:"id"`
+	Token       string            `json:"token"`
+	Name        string            `json:"name,omitempty"`
+	Created     time.Time         `json:"created"`
+	Grantee     string            `json:"grantee"`
+	Retiring    string            `json:"retiring,omitempty"`
+	Operations  []string          `json:"operations"`
+	Constraints *GrantConstraints `json:"constraints,omitempty"`
+	Issuer      string            `json:"issuer"`
+}
+
+const maxGrantsPerKey = 50000
+
+// principalMatches reports whether a grant's principal names p: its ARN,
+// the role an assumed-role session belongs to, or p's account root.
+func principalMatches(grantee string, p sealbox.Principal) bool {
+	if grantee == "" {
+		return false
+	}
+	if grantee == p.ARN || (p.RoleARN != "" && grantee == p.RoleARN) {
+		return true
+	}
+	return strings.HasPrefix(grantee, "arn:") && strings.HasSuffix(grantee, ":"+p.AccountID+":root")
+}
+
+// allows reports whether the grant allows action for p under ec.
+func (g *grantRecord) allows(p sealbox.Principal, action string, ec map[string]string) bool {
+	if !principalMatches(g.Grantee, p) {
+		return false
+	}
+	op := strings.TrimPrefix(action, "kms:")
+	found := false
+	for _, o := range g.Operations {
+		if o == op {
+			found = true
+			break
+		}
+	}
+	if !found {
+		return false
+	}
+	if c := g.Constraints; c != nil {
+		if c.EncryptionContextEquals != nil {
+			if len(ec) != len(c.EncryptionContextEquals) {
+				return false
+			}
+			for k, v := range c.EncryptionContextEquals {
+				if got, ok := ec[k]; !ok || got != v {
+					return false
+				}
+			}
+		}
+		for k, v := range c.EncryptionContextSubset {
+			if got, ok := ec[k]; !ok || got != v {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (k *keyRecord) grantAllows(p sealbox.Principal, action string, ec map[string]string) bool {
+	for i := range k.Grants {
+		if k.Grants[i].allows(p, action, ec) {
+			return true
+		}
+	}
+	return false
+}
+
+// symmetricGrantOperations are the grant operations a symmetric encryption
+// key accepts; the model checks the names, this the fit.
+var symmetricGrantOperations = map[string]bool{
+	"Decrypt": true, "Encrypt": true, "GenerateDataKey": true, "GenerateDataKeyWithoutPlaintext": true,
+	"ReEncryptFrom": true, "ReEncryptTo": true, "CreateGrant": true, "RetireGrant": true, "DescribeKey": true,
+}
+
+func checkGrantPrincipal(name, arn string) error {
+	if arn == "" {
+		return nil
+	}
+	if _, err := sealbox.ParseARN(arn); err != nil && !strings.HasSuffix(arn, ".amazonaws.com") {
+		return sealbox.Errorf("InvalidArnException", "%s is not a valid %s", arn, name)
+	}
+	return nil
+}
+
+// CreateGrant adds a grant to a key. A grant with the same name and the same
+// terms as an existing one is that grant (CreateGrant is idempotent by name).
+func (s *Service) CreateGrant(ctx context.Context, in *CreateGrantInput) (*CreateGrantOutput, error) {
+	for _, op := range in.Operations {
+		if !symmetricGrantOperations[op] {
+			return nil, sealbox.Errorf("ValidationException", "Grant operation %s is not valid for a symmetric encryption KMS key.", op)
+		}
+	}
+	if err := checkGrantPrincipal("grantee principal", in.GranteePrincipal); err != nil {
+		return nil, err
+	}
+	if err := checkGrantPrincipal("retiring principal", in.RetiringPrincipal); err != nil {
+		return nil, err
+	}
+	cond := map[string][]string{
+		"kms:grantoperations":       in.Operations,
+		"kms:granteeprincipal":      {in.GranteePrincipal},
+		"kms:grantisforawsresource": {"false"},
+	}
+	if in.RetiringPrincipal != "" {
+		cond["kms:retiringprincipal"] = []string{in.RetiringPrincipal}
+	}
+	if c := in.Constraints; c != nil {
+		if c.EncryptionContextEquals != nil {
+			cond["kms:grantconstrainttype"] = []string{"EncryptionContextEquals"}
+		} else if c.EncryptionContextSubset != nil {
+			cond["kms:grantconstrainttype"] = []string{"EncryptionContextSubset"}
+		}
+	}
+	r := request(ctx)
+	var out *CreateGrantOutput
+	_, err := s.update(ctx, in.KeyId, "kms:CreateGrant", cond, func(_ store.Tx, k *keyRecord) error {
+		if k.State == statePendingDeletion {
+			return errPendingDeletion(k)
+		}
+		if k.State == stateDisabled {
+			return errDisabled(k)
+		}
+		if in.DryRun {
+			return errDryRun()
+		}
+		if in.Name != "" {
+			for _, g := range k.Grants {
+				if g.Name == in.Name && g.Grantee == in.GranteePrincipal && strings.Join(g.Operations, ",") == strings.Join(in.Operations, ",") {
+					out = &CreateGrantOutput{GrantId: g.ID, GrantToken: g.Token}
+					return nil
+				}
+			}
+		}
+		if len(k.Grants) >= maxGrantsPerKey {
+			return sealbox.Errorf("LimitExceededException", "The key has reached the grants limit.")
+		}
+		g := grantRecord{
+			ID:          randomHex(32),
+			Token:       randomToken(),
+			Name:        in.Name,
+			Created:     s.clock.Now().UTC(),
+			Grantee:     in.GranteePrincipal,
+			Retiring:    in.RetiringPrincipal,
+			Operations:  in.Operations,
+			Constraints: in.Constraints,
+			Issuer:      "arn:" + r.Partition + ":iam::" + r.AccountID + ":root",
+		}
+		k.Grants = append(k.Grants, g)
+		out = &CreateGrantOutput{GrantId: g.ID, GrantToken: g.Token}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func entry(k *keyRecord, g *grantRecord) GrantListEntry {
+	return GrantListEntry{KeyId: k.arn(), GrantId: g.ID, Name: g.Name, CreationDate: sealbox.At(g.Created),
+		GranteePrincipal: g.Grantee, RetiringPrincipal: g.Retiring, IssuingAccount: g.Issuer,
+		Operations: g.Operations, Constraints: g.Constraints}
+}
+
+// ListGrants lists a key's grants, optionally one grant or one grantee's.
+func (s *Service) ListGrants(ctx context.Context, in *ListGrantsInput) (*ListGrantsOutput, error) {
+	k, err := s.read(ctx, in.KeyId, "kms:ListGrants", false)
+	if err != nil {
+		return nil, err
+	}
+	all := []GrantListEntry{}
+	for i := range k.Grants {
+		g := &k.Grants[i]
+		if (in.GrantId == "" || g.ID == in.GrantId) && (in.GranteePrincipal == "" || g.Grantee == in.GranteePrincipal) {
+			all = append(all, entry(k, g))
+		}
+	}
+	return pageGrants(all, in.Marker, in.Limit)
+}
+
+func pageGrants(all []GrantListEntry, marker string, limit int) (*ListGrantsOutput, error) {
+	start := 0
+	if marker != "" {
+		start = -1
+		for i, g := range all {
+			if g.GrantId == marker {
+				start = i + 1
+			}
+		}
+		if start < 0 {
+			return nil, errInvalidMarker()
+		}
+	}
+	end := start + pageLimit(limit, 50)
+	if end >= len(all) {
+		return &ListGrantsOutput{Grants: all[start:]}, nil
+	}
+	return &ListGrantsOutput{Grants: all[start:end], NextMarker: all[end-1].GrantId, Truncated: true}, nil
+}
+
+// ListRetirableGrants lists the region's grants a principal may retire.
+func (s *Service) ListRetirableGrants(ctx context.Context, in *ListRetirableGrantsInput) (*ListGrantsOutput, error) {
+	r := request(ctx)
+	if err := s.authorize(ctx, "kms:ListRetirableGrants", nil, nil, nil); err != nil {
+		return nil, err
+	}
+	all := []GrantListEntry{}
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(keyPrefix(r.Region), "", func(_ string, v []byte) error {
+			k, err := decodeKey(v)
+			if err != nil {
+				return err
+			}
+			for i := range k.Grants {
+				if k.Grants[i].Retiring == in.RetiringPrincipal {
+					all = append(all, entry(k, &k.Grants[i]))
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pageGrants(all, in.Marker, in.Limit)
+}
+
+// RetireGrant removes a grant, named by its token or by key and grant id.
+// As in AWS, the grant's retiring principal, or its grantee when the grant
+// allows RetireGrant, may retire it without any policy saying so.
+func (s *Service) RetireGrant(ctx context.Context, in *RetireGrantInput) (*Empty, error) {
+	r := request(ctx)
+	if in.GrantToken == "" && (in.KeyId == "" || in.GrantId == "") {
+		return nil, errValidation("Either GrantToken or both KeyId and GrantId must be specified.")
+	}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		var k *keyRecord
+		idx := -1
+		if in.KeyId != "" {
+			var err error
+			if k, err = s.resolve(ctx, tx, in.KeyId, false); err != nil {
+				return err
+			}
+			for i, g := range k.Grants {
+				if g.ID == in.GrantId || (in.GrantId == "" && g.Token == in.GrantToken) {
+					idx = i
+				}
+			}
+		} else {
+			err := tx.Scan(keyPrefix(r.Region), "", func(_ string, v []byte) error {
+				cand, err := decodeKey(v)
+				if err != nil {
+					return err
+				}
+				for i, g := range cand.Grants {
+					if g.Token == in.GrantToken {
+						k, idx = cand, i
+						return store.ErrStop
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if k != nil {
+				r.AddResource(resourceTypeKey, k.arn())
+			}
+		}
+		if idx < 0 {
+			if in.GrantToken != "" && in.GrantId == "" {
+				return sealbox.Errorf("InvalidGrantTokenException", "The grant token is not valid.")
+			}
+			return sealbox.Errorf("NotFoundException", "Grant ID %s not found", in.GrantId)
+		}
+		g := k.Grants[idx]
+		mayRetire := principalMatches(g.Retiring, r.Principal)
+		for _, op := range g.Operations {
+			if op == "RetireGrant" && principalMatches(g.Grantee, r.Principal) {
+				mayRetire = true
+			}
+		}
+		if !mayRetire {
+			if err := s.authorize(ctx, "kms:RetireGrant", k, nil, nil); err != nil {
+				return err
+			}
+		}
+		if in.DryRun {
+			return errDryRun()
+		}
+		k.Grants = append(k.Grants[:idx:idx], k.Grants[idx+1:]...)
+		return saveKey(tx, k)
+	})
+	return &Empty{}, err
+}
+
+// RevokeGrant removes a grant on the key administrator's authority.
+func (s *Service) RevokeGrant(ctx context.Context, in *RevokeGrantInput) (*Empty, error) {
+	_, err := s.update(ctx, in.KeyId, "kms:RevokeGrant", nil, func(_ store.Tx, k *keyRecord) error {
+		for i, g := range k.Grants {
+			if g.ID == in.GrantId {
+				if in.DryRun {
+					return errDryRun()
+				}
+				k.Grants = append(k.Grants[:i:i], k.Grants[i+1:]...)
+				return nil
+			}
+		}
+		return sealbox.Errorf("NotFoundException", "Grant ID %s not found", in.GrantId)
+	})
+	return &Empty{}, err
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// randomToken is an opaque grant token. Grants here take effect at once, so
+// a token is only ever needed to name a grant to RetireGrant.
+func randomToken() string {
+	b := make([]byte, 96)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
