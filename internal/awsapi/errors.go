@@ -76,7 +76,7 @@ func jsonProblem(err error) string {
 }
 
 // authError maps a sigv4 failure to the JSON protocols' code for it.
-func authErrorJSON(err error) *sealbox.Error {
+func authError(err error) *sealbox.Error {
 	ae, ok := err.(*sigv4.AuthError)
 	if !ok {
 		return &sealbox.Error{Code: "InternalFailure", Message: "An internal error occurred.", Server: true}
@@ -94,4 +94,34 @@ func authErrorJSON(err error) *sealbox.Error {
 		code = "IncompleteSignatureException"
 	}
 	return &sealbox.Error{Code: code, Message: ae.Message}
+}
+
+// queryNames are the Query protocol's names for the errors every protocol
+// shares (IAM and STS answer ValidationError, AccessDenied …).
+var queryNames = map[string]struct {
+	code   string
+	status int
+}{
+	"ValidationException":                 {"ValidationError", 400},
+	"SerializationException":              {"InvalidParameterValue", 400},
+	"AccessDeniedException":               {"AccessDenied", 403},
+	"MissingAuthenticationTokenException": {"MissingAuthenticationToken", 403},
+	"IncompleteSignatureException":        {"IncompleteSignature", 400},
+	"UnrecognizedClientException":         {"InvalidClientTokenId", 403},
+	"InvalidSignatureException":           {"SignatureDoesNotMatch", 403},
+	"ExpiredTokenException":               {"ExpiredToken", 403},
+	"RequestEntityTooLargeException":      {"RequestEntityTooLarge", 413},
+	"UnknownOperationException":           {"InvalidAction", 400},
+}
+
+// queryCode is e's code as the Query protocol names it; its status travels
+// in e.Status when the name changes.
+func queryCode(e *sealbox.Error) string {
+	if q, ok := queryNames[e.Code]; ok {
+		if e.Status == 0 {
+			e.Status = q.status
+		}
+		return q.code
+	}
+	return e.Code
 }

@@ -26,6 +26,7 @@ type Service struct {
 	Operations []Operation
 
 	model *model.Service
+	query bool // served over the AWS Query protocol
 }
 
 // Operation binds an operation name to the service method that serves it.

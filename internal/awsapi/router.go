@@ -16,6 +16,7 @@ import (
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/audit"
 	"github.com/sealbox/sealbox/internal/awsapi/model"
+	"github.com/sealbox/sealbox/internal/awsapi/query"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/sigv4"
@@ -48,7 +49,8 @@ type Config struct {
 // before serving; after that it is safe for concurrent use.
 type Router struct {
 	cfg      Config
-	byTarget map[string]*route
+	byTarget map[string]*route // JSON 1.1: "TrentService.Encrypt"
+	byAction map[string]*route // Query: "CreateRole", "AssumeRole"
 }
 
 type route struct {
@@ -69,14 +71,15 @@ func NewRouter(cfg Config) *Router {
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 1 << 20
 	}
-	return &Router{cfg: cfg, byTarget: map[string]*route{}}
+	return &Router{cfg: cfg, byTarget: map[string]*route{}, byAction: map[string]*route{}}
 }
 
 // Register adds a service. It panics if an operation is not in the service's
-// model: the operation table and the model must agree at build time.
+// model, or its Go types do not match the model: the operation table and the
+// model must agree at build time.
 func (rt *Router) Register(s *Service) {
 	s.model = model.Load(s.Name)
-	prefix := s.model.Metadata.TargetPrefix
+	s.query = s.model.Metadata.Protocol == "query"
 	for i := range s.Operations {
 		op := &s.Operations[i]
 		if s.model.Operations[op.Name] == nil {
@@ -88,7 +91,15 @@ func (rt *Router) Register(s *Service) {
 		if problems := checkShape(s.model, op.out, s.model.OutputShape(op.Name), op.Name+" output"); len(problems) > 0 {
 			panic("awsapi: " + s.Name + " does not match its model: " + strings.Join(problems, "; "))
 		}
-		rt.byTarget[prefix+"."+op.Name] = &route{svc: s, op: op, in: s.model.InputShape(op.Name), out: s.model.OutputShape(op.Name)}
+		rte := &route{svc: s, op: op, in: s.model.InputShape(op.Name), out: s.model.OutputShape(op.Name)}
+		if s.query {
+			if prev := rt.byAction[op.Name]; prev != nil {
+				panic("awsapi: Query action " + op.Name + " served by both " + prev.svc.Name + " and " + s.Name)
+			}
+			rt.byAction[op.Name] = rte
+		} else {
+			rt.byTarget[s.model.Metadata.TargetPrefix+"."+op.Name] = rte
+		}
 	}
 }
 
@@ -101,42 +112,122 @@ type call struct {
 
 var regionPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
+// ServeHTTP walks one request down the path: find the operation, read the
+// body, authenticate, decode and validate the input, call the service,
+// record the audit event, answer. The two protocols differ only in how the
+// operation and input are found and how answers are written.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := ids.UUID()
-	h := w.Header()
-	h.Set("x-amzn-RequestId", reqID)
-	target := r.Header.Get("X-Amz-Target")
-	rte := rt.byTarget[target]
-	if r.Method != http.MethodPost || rte == nil {
-		rt.writeError(w, nil, &sealbox.Error{Code: "UnknownOperationException", Message: ""})
+	w.Header().Set("x-amzn-RequestId", reqID)
+	if query.IsQuery(r) {
+		rt.serveQuery(w, r, reqID)
 		return
 	}
+	rte := rt.byTarget[r.Header.Get("X-Amz-Target")]
+	if r.Method != http.MethodPost || rte == nil {
+		writeJSONError(w, nil, &sealbox.Error{Code: "UnknownOperationException"})
+		return
+	}
+	body, apiErr := rt.readBody(r)
+	if apiErr != nil {
+		writeJSONError(w, rte.svc.model, apiErr)
+		return
+	}
+	req, apiErr := rt.authenticate(r, body, rte, reqID)
+	if apiErr != nil {
+		writeJSONError(w, rte.svc.model, apiErr)
+		return
+	}
+	c := &call{req: req, route: rte}
+	raw, err := decodeRaw(body)
+	var out any
+	if err != nil {
+		err = errSerialization(err)
+	} else {
+		out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, raw, body)
+	}
+	payload, apiErr := rt.finish(r.Context(), c, out, err)
+	if apiErr != nil {
+		writeJSONError(w, rte.svc.model, apiErr)
+		return
+	}
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Write(payload)
+}
+
+// serveQuery serves an AWS Query request (IAM, STS).
+func (rt *Router) serveQuery(w http.ResponseWriter, r *http.Request, reqID string) {
+	body, apiErr := rt.readBody(r)
+	if apiErr != nil {
+		query.EncodeError(w, nil, 0, queryCode(apiErr), apiErr.Message, reqID, !apiErr.Server)
+		return
+	}
+	action, _, form, err := query.ParseRequest(r, body)
+	if err != nil {
+		e, _ := sealbox.AsError(err)
+		query.EncodeError(w, nil, e.Status, e.Code, e.Message, reqID, true)
+		return
+	}
+	rte := rt.byAction[action]
+	if rte == nil {
+		query.EncodeError(w, nil, http.StatusBadRequest, "InvalidAction", "Could not find operation "+action+" for version NO_VERSION_SPECIFIED", reqID, true)
+		return
+	}
+	m := rte.svc.model
+	req, apiErr := rt.authenticate(r, body, rte, reqID)
+	if apiErr != nil {
+		writeQueryError(w, rte, apiErr, reqID)
+		return
+	}
+	c := &call{req: req, route: rte}
+	var out any
+	raw, err := query.Decode(form, m, rte.in)
+	if err == nil {
+		var js []byte
+		if js, err = json.Marshal(raw); err == nil {
+			out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, raw, js)
+		}
+	}
+	if _, apiErr := rt.finish(r.Context(), c, out, err); apiErr != nil {
+		writeQueryError(w, rte, apiErr, reqID)
+		return
+	}
+	var buf bytes.Buffer
+	if err := query.Encode(&buf, m, rte.op.Name, rte.out, out, reqID); err != nil {
+		rt.cfg.Logger.Error("failed to encode answer", "requestId", reqID, "op", rte.op.Name, "err", err)
+		writeQueryError(w, rte, internalError(rte), reqID)
+		return
+	}
+	w.Header().Set("Content-Type", query.ContentType)
+	w.Write(buf.Bytes())
+}
+
+func (rt *Router) readBody(r *http.Request) ([]byte, *sealbox.Error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, rt.cfg.MaxBody+1))
 	if err != nil {
-		rt.writeError(w, rte.svc.model, &sealbox.Error{Code: "SerializationException", Message: "Failed to read the request body."})
-		return
+		return nil, &sealbox.Error{Code: "SerializationException", Message: "Failed to read the request body."}
 	}
 	if int64(len(body)) > rt.cfg.MaxBody {
-		rt.writeError(w, rte.svc.model, &sealbox.Error{Code: "RequestEntityTooLargeException", Message: "Request body too large."})
-		return
+		return nil, &sealbox.Error{Code: "RequestEntityTooLargeException", Message: "Request body too large."}
 	}
-	ctx := r.Context()
-	res, err := rt.cfg.Auth.Verify(ctx, r, body, rte.svc.Name)
+	return body, nil
+}
+
+// authenticate verifies the signature and makes the call's Request.
+func (rt *Router) authenticate(r *http.Request, body []byte, rte *route, reqID string) (*sealbox.Request, *sealbox.Error) {
+	res, err := rt.cfg.Auth.Verify(r.Context(), r, body, rte.svc.Name)
 	if err != nil {
 		rt.cfg.Logger.Debug("request not authenticated", "requestId", reqID, "op", rte.op.Name, "err", err)
-		rt.writeError(w, rte.svc.model, authErrorJSON(err))
-		return
+		return nil, authError(err)
 	}
 	if res.UnsignedPayload {
 		// The body carries the request: it must be covered by the signature.
-		rt.writeError(w, rte.svc.model, &sealbox.Error{Code: "InvalidSignatureException", Message: "The request payload must be signed: UNSIGNED-PAYLOAD is not accepted by this service."})
-		return
+		return nil, &sealbox.Error{Code: "InvalidSignatureException", Message: "The request payload must be signed: UNSIGNED-PAYLOAD is not accepted by this service."}
 	}
 	if !regionPattern.MatchString(res.Region) || len(res.Region) > 32 {
-		rt.writeError(w, rte.svc.model, &sealbox.Error{Code: "InvalidSignatureException", Message: "Credential should be scoped to a valid region. "})
-		return
+		return nil, &sealbox.Error{Code: "InvalidSignatureException", Message: "Credential should be scoped to a valid region. "}
 	}
-	req := &sealbox.Request{
+	return &sealbox.Request{
 		ID:        reqID,
 		Time:      rt.cfg.Clock.Now().UTC(),
 		Region:    res.Region,
@@ -147,55 +238,46 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		UserAgent: r.Header.Get("User-Agent"),
 
 		SecureTransport: r.TLS != nil,
-	}
-	c := &call{req: req, route: rte}
-	out, err := rt.invoke(sealbox.NewContext(ctx, req), c, body)
+	}, nil
+}
+
+// finish turns the service's result into the answer's JSON payload or the
+// error to send, and records the audit event; no event, no answer.
+func (rt *Router) finish(ctx context.Context, c *call, out any, err error) ([]byte, *sealbox.Error) {
 	var payload []byte
 	if err == nil {
-		payload, err = json.Marshal(out)
-		if err != nil {
-			err = &sealbox.Error{Code: rte.svc.InternalError, Message: "An internal error occurred.", Server: true}
+		if payload, err = json.Marshal(out); err != nil {
 			payload = nil
 		}
 	}
 	apiErr := rt.apiError(c, err)
 	if aerr := rt.record(ctx, c, payload, apiErr); aerr != nil {
-		rt.cfg.Logger.Error("audit failed: refusing to answer", "requestId", reqID, "op", rte.op.Name, "err", aerr)
-		rt.writeError(w, rte.svc.model, &sealbox.Error{Code: rte.svc.InternalError, Message: "The request could not be recorded in the audit log.", Server: true})
-		return
+		rt.cfg.Logger.Error("audit failed: refusing to answer", "requestId", c.req.ID, "op", c.route.op.Name, "err", aerr)
+		return nil, &sealbox.Error{Code: c.route.svc.InternalError, Message: "The request could not be recorded in the audit log.", Server: true}
 	}
-	if apiErr != nil {
-		rt.writeError(w, rte.svc.model, apiErr)
-		return
-	}
-	h.Set("Content-Type", "application/x-amz-json-1.1")
-	w.Write(payload)
+	return payload, apiErr
 }
 
-// invoke validates the input against the model and calls the service,
-// turning a panic into an internal error.
-func (rt *Router) invoke(ctx context.Context, c *call, body []byte) (out any, err error) {
+// invoke validates the decoded input against the model and calls the
+// service with the same input as JSON, turning a panic into an internal
+// error.
+func (rt *Router) invoke(ctx context.Context, c *call, raw any, js []byte) (out any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			rt.cfg.Logger.Error("panic serving request", "requestId", c.req.ID, "op", c.route.op.Name, "panic", p, "stack", string(debug.Stack()))
 			out, err = nil, errors.New("panic")
 		}
 	}()
-	raw, err := decodeRaw(body)
-	if err != nil {
-		return nil, errSerialization(err)
-	}
 	m := c.route.svc.model
+	c.params = m.Redact(c.route.in, raw)
 	if err := m.Validate(c.route.in, raw); err != nil {
 		var se *model.SerializationError
 		if errors.As(err, &se) {
 			return nil, &sealbox.Error{Code: "SerializationException", Message: se.Message}
 		}
-		c.params = m.Redact(c.route.in, raw)
 		return nil, &sealbox.Error{Code: "ValidationException", Message: err.Error()}
 	}
-	c.params = m.Redact(c.route.in, raw)
-	return c.route.op.call(ctx, body)
+	return c.route.op.call(ctx, js)
 }
 
 // decodeRaw decodes a JSON body generically, for validation; an empty body
@@ -229,7 +311,11 @@ func (rt *Router) apiError(c *call, err error) *sealbox.Error {
 		return e
 	}
 	rt.cfg.Logger.Error("internal error", "requestId", c.req.ID, "op", c.route.op.Name, "err", err)
-	return &sealbox.Error{Code: c.route.svc.InternalError, Message: "An internal error occurred.", Server: true}
+	return internalError(c.route)
+}
+
+func internalError(rte *route) *sealbox.Error {
+	return &sealbox.Error{Code: rte.svc.InternalError, Message: "An internal error occurred.", Server: true}
 }
 
 // record writes the call's audit event.
@@ -280,16 +366,29 @@ func identity(p sealbox.Principal) audit.UserIdentity {
 	}
 }
 
-func (rt *Router) writeError(w http.ResponseWriter, m *model.Service, e *sealbox.Error) {
+// writeJSONError writes the AWS JSON error shape.
+func writeJSONError(w http.ResponseWriter, m *model.Service, e *sealbox.Error) {
 	h := w.Header()
 	h.Set("Content-Type", "application/x-amz-json-1.1")
-	st := status(m, e)
-	w.WriteHeader(st)
+	w.WriteHeader(status(m, e))
 	b, _ := json.Marshal(struct {
 		Type    string `json:"__type"`
 		Message string `json:"message,omitempty"`
 	}{e.Code, e.Message})
 	w.Write(b)
+}
+
+// writeQueryError writes the AWS Query error shape, with the Query names of
+// the errors every protocol shares.
+func writeQueryError(w http.ResponseWriter, rte *route, e *sealbox.Error, reqID string) {
+	code := queryCode(e)
+	st := e.Status
+	if st == 0 {
+		if s, ok := query.Status(rte.svc.model, code); ok {
+			st = s
+		}
+	}
+	query.EncodeError(w, rte.svc.model, st, code, e.Message, reqID, !e.Server)
 }
 
 func sourceIP(r *http.Request) string {

@@ -16,7 +16,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/config"
@@ -129,14 +131,26 @@ func (s *Server) Restart() {
 // AWSConfig is an SDK configuration for region with the admin pair, no
 // retries (tests want to see every error), pointed at the server.
 func (s *Server) AWSConfig(region string) aws.Config {
+	return s.AWSConfigAs(region, aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey})
+}
+
+// AWSConfigAs is AWSConfig with other credentials (an IAM user's key, or an
+// assumed role's session).
+func (s *Server) AWSConfigAs(region string, creds aws.Credentials) aws.Config {
 	return aws.Config{
 		Region:       region,
-		Credentials:  credentials.NewStaticCredentialsProvider(AccessKeyID, SecretAccessKey, ""),
+		Credentials:  credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken),
 		BaseEndpoint: aws.String(s.URL),
 		HTTPClient:   s.client,
 		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
 	}
 }
+
+// IAM is an IAM client with the admin pair.
+func (s *Server) IAM() *iam.Client { return iam.NewFromConfig(s.AWSConfig("us-east-1")) }
+
+// STS is an STS client with the admin pair.
+func (s *Server) STS() *sts.Client { return sts.NewFromConfig(s.AWSConfig("us-east-1")) }
 
 // KMS is a KMS client for us-east-1.
 func (s *Server) KMS() *kms.Client { return s.KMSIn("us-east-1") }

@@ -118,7 +118,9 @@ func Load(name string) *Service {
 	}
 	for _, sh := range s.Shapes {
 		if sh.Pattern != "" {
-			sh.pattern, _ = regexp.Compile(sh.Pattern) // Java-only syntax is skipped
+			// A model pattern constrains the whole value; Java-only syntax
+			// (\uXXXX escapes) does not compile here and is skipped.
+			sh.pattern, _ = regexp.Compile("^(?:" + sh.Pattern + ")$")
 		}
 	}
 	loaded[name] = &s
