@@ -1,7 +1,3 @@
-// Package identity keeps the principals and their access keys. For now it
-// holds the administrator's key pair (the account's root-equivalent
-// principal, made on first start); IAM users, roles and STS come with the
-// identity issue and land here. Secrets are stored only through the barrier.
 package identity
 
 import (
@@ -21,45 +17,66 @@ import (
 	"github.com/sealbox/sealbox/internal/store"
 )
 
-// Store serves access-key lookups for request verification and manages the
-// administrator key. Lookups are cached in memory; the store's change feed
-// drops an entry the moment its key changes. Safe for concurrent use.
+// Store is the identity store: it serves access-key lookups for request
+// verification (long-term AKIA… keys of the account and its users, and STS
+// ASIA… sessions), manages the administrator key, and holds the state the
+// IAM and STS services share. Lookups and policy sets are cached in memory;
+// the store's change feed drops an entry the moment what it was made from
+// changes, on this server or another. Safe for concurrent use.
 type Store struct {
 	store   store.Store
 	account string
 	clock   clock.Clock
-	cache   sync.Map // access key id → sigv4.Key
+
+	keys     genCache[sigv4.Key]   // access key id → key and principal
+	policies genCache[[]PolicyDoc] // principal or session → policy documents
 }
 
-// New returns a Store over st for the account; feed invalidates its cache.
+// New returns a Store over st for the account; feed invalidates its caches.
 func New(st store.Store, feed store.Feed, account string, c clock.Clock) *Store {
 	if c == nil {
 		c = clock.Real{}
 	}
 	s := &Store{store: st, account: account, clock: c}
-	feed.Watch("iam/accesskey/", func(ch store.Change) {
-		s.cache.Delete(strings.TrimPrefix(ch.Key, "iam/accesskey/"))
-	})
+	s.keys.init()
+	s.policies.init()
+	feed.Watch("iam/", s.changed)
 	return s
 }
 
-type accessKeyRecord struct {
-	ID      string    `json:"id"`
-	Secret  string    `json:"secret"`
-	Status  string    `json:"status"`
-	Owner   string    `json:"owner"` // "root" for the administrator
-	Created time.Time `json:"created"`
+// changed is the feed's callback: it drops what a committed change makes
+// stale. It runs on the committing goroutine and must stay quick.
+func (s *Store) changed(ch store.Change) {
+	rest := strings.TrimPrefix(ch.Key, "iam/")
+	switch {
+	case strings.HasPrefix(rest, "accesskey/"):
+		s.keys.drop(strings.TrimPrefix(rest, "accesskey/"))
+	case strings.HasPrefix(rest, "session/"):
+		id := strings.TrimPrefix(rest, "session/")
+		s.keys.drop(id)
+		s.policies.drop(sessionCacheKey(id))
+	case strings.HasPrefix(rest, "keys-of/"), strings.HasPrefix(rest, "sessions-of/"):
+		// Indexes only.
+	default:
+		// Users, groups, roles, policies, memberships: what applies to
+		// whom. These change rarely; start over.
+		s.policies.clear()
+		if ch.Deleted && (strings.HasPrefix(rest, "user/") || strings.HasPrefix(rest, "role/")) {
+			s.keys.clear()
+		}
+	}
 }
 
-const adminPointer = "iam/admin-access-key"
+// Account is the account the store serves.
+func (s *Store) Account() string { return s.account }
 
-func accessKeyKey(id string) string { return "iam/accesskey/" + id }
+const adminPointer = "iam/admin-access-key"
 
 // RootPrincipal is the account's root-equivalent principal.
 func (s *Store) RootPrincipal(accessKeyID string) sealbox.Principal {
 	return sealbox.Principal{
 		Type:        "Root",
-		ARN:         "arn:aws:iam::" + s.account + ":root",
+		ARN:         rootARN("aws", s.account),
 		AccountID:   s.account,
 		PrincipalID: s.account,
 		AccessKeyID: accessKeyID,
@@ -68,30 +85,32 @@ func (s *Store) RootPrincipal(accessKeyID string) sealbox.Principal {
 
 // EnsureAdmin makes sure the administrator has an access key. With a preset
 // pair (both non-empty) that pair becomes the administrator's; otherwise an
-// existing pair is kept, or a new one made. created reports a new or
+// existing pair is kept, or a new one made (also when the administrator's
+// key was deleted through DeleteAccessKey). created reports a new or
 // changed pair, which the caller writes to the credentials file.
 func (s *Store) EnsureAdmin(ctx context.Context, presetID, presetSecret string) (id, secret string, created bool, err error) {
 	if (presetID == "") != (presetSecret == "") {
 		return "", "", false, errors.New("both the admin access key id and its secret must be set, or neither")
 	}
 	err = s.store.Update(ctx, func(tx store.Tx) error {
+		id, secret, created = "", "", false
 		var cur accessKeyRecord
 		ptr, err := tx.Get(adminPointer)
 		switch {
 		case err == nil:
-			if err := store.GetJSON(tx, accessKeyKey(string(ptr)), &cur); err != nil {
+			err := store.GetJSON(tx, accessKeyKey(string(ptr)), &cur)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return fmt.Errorf("failed to read the admin access key: %w", err)
 			}
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		if presetID == "" && cur.ID != "" {
+		keep := cur.ID != "" && cur.Status == statusActive &&
+			(presetID == "" || (cur.ID == presetID && cur.Secret == presetSecret))
+		if keep {
 			id, secret = cur.ID, cur.Secret
-			return nil
-		}
-		if presetID != "" && cur.ID == presetID && cur.Secret == presetSecret {
-			id, secret = cur.ID, cur.Secret
-			return nil
+			// Keys made before the index existed get their entry.
+			return tx.Put(keysOfKey(ownerRoot, cur.ID), nil)
 		}
 		if presetID != "" {
 			id, secret = presetID, presetSecret
@@ -102,9 +121,15 @@ func (s *Store) EnsureAdmin(ctx context.Context, presetID, presetSecret string) 
 			if err := tx.Delete(accessKeyKey(cur.ID)); err != nil {
 				return err
 			}
+			if err := tx.Delete(keysOfKey(ownerRoot, cur.ID)); err != nil {
+				return err
+			}
 		}
-		rec := accessKeyRecord{ID: id, Secret: secret, Status: "Active", Owner: "root", Created: s.clock.Now().UTC()}
+		rec := accessKeyRecord{ID: id, Secret: secret, Status: statusActive, Owner: ownerRoot, Created: now(s.clock.Now())}
 		if err := store.PutJSON(tx, accessKeyKey(id), rec); err != nil {
+			return err
+		}
+		if err := tx.Put(keysOfKey(ownerRoot, id), nil); err != nil {
 			return err
 		}
 		created = true
@@ -113,22 +138,125 @@ func (s *Store) EnsureAdmin(ctx context.Context, presetID, presetSecret string) 
 	return id, secret, created, err
 }
 
-// LookupAccessKey implements sigv4.Credentials.
+// LookupAccessKey implements sigv4.Credentials. It serves the account's and
+// IAM users' long-term keys (AKIA…; an Inactive key is unknown) and STS
+// sessions (ASIA…, with their token and expiry, so that the verifier
+// answers ExpiredToken once a session has expired and until the sweeper
+// removes it). A key whose user or role is gone is unknown.
 func (s *Store) LookupAccessKey(ctx context.Context, accessKeyID string) (sigv4.Key, error) {
-	if k, ok := s.cache.Load(accessKeyID); ok {
-		return k.(sigv4.Key), nil
+	if k, ok := s.keys.get(accessKeyID); ok {
+		return k, nil
+	}
+	gen := s.keys.generation() // before the snapshot is taken
+	var k sigv4.Key
+	err := s.store.View(ctx, func(tx store.Tx) (err error) {
+		k, err = s.lookup(tx, accessKeyID)
+		return err
+	})
+	if err != nil {
+		return sigv4.Key{}, err
+	}
+	s.keys.put(accessKeyID, k, gen)
+	return k, nil
+}
+
+func (s *Store) lookup(tx store.Tx, id string) (sigv4.Key, error) {
+	if strings.HasPrefix(id, "ASIA") {
+		return s.lookupSession(tx, id)
 	}
 	var rec accessKeyRecord
-	err := s.store.View(ctx, func(tx store.Tx) error { return store.GetJSON(tx, accessKeyKey(accessKeyID), &rec) })
-	if errors.Is(err, store.ErrNotFound) || (err == nil && rec.Status != "Active") {
+	err := store.GetJSON(tx, accessKeyKey(id), &rec)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && rec.Status != statusActive) {
 		return sigv4.Key{}, sigv4.ErrUnknownAccessKey
 	}
 	if err != nil {
 		return sigv4.Key{}, err
 	}
-	k := sigv4.Key{Secret: rec.Secret, Principal: s.RootPrincipal(rec.ID)}
-	s.cache.Store(accessKeyID, k)
-	return k, nil
+	if rec.Owner == ownerRoot {
+		return sigv4.Key{Secret: rec.Secret, Principal: s.RootPrincipal(rec.ID)}, nil
+	}
+	u, err := loadEntity(tx, kindUser, rec.UserName)
+	if isNotFound(err) {
+		return sigv4.Key{}, sigv4.ErrUnknownAccessKey
+	}
+	if err != nil {
+		return sigv4.Key{}, err
+	}
+	return sigv4.Key{Secret: rec.Secret, Principal: s.userPrincipal(u, rec.ID, false)}, nil
+}
+
+func (s *Store) lookupSession(tx store.Tx, id string) (sigv4.Key, error) {
+	var sess sessionRecord
+	err := store.GetJSON(tx, sessionKey(id), &sess)
+	if errors.Is(err, store.ErrNotFound) {
+		return sigv4.Key{}, sigv4.ErrUnknownAccessKey
+	}
+	if err != nil {
+		return sigv4.Key{}, err
+	}
+	p, ok, err := s.sessionPrincipal(tx, &sess)
+	if err != nil {
+		return sigv4.Key{}, err
+	}
+	if !ok {
+		return sigv4.Key{}, sigv4.ErrUnknownAccessKey
+	}
+	return sigv4.Key{Secret: sess.Secret, SessionToken: sess.Token, Expires: sess.Expires, Principal: p}, nil
+}
+
+// sessionPrincipal is who a session stands for, or false if its user or
+// role no longer exists (deleting either deletes its sessions; this check
+// also covers one deleted and made again under the same name).
+func (s *Store) sessionPrincipal(tx store.Tx, sess *sessionRecord) (sealbox.Principal, bool, error) {
+	switch sess.Kind {
+	case "role":
+		role, err := loadEntity(tx, kindRole, sess.Name)
+		if isNotFound(err) || (err == nil && role.ID != sess.UID) {
+			return sealbox.Principal{}, false, nil
+		}
+		if err != nil {
+			return sealbox.Principal{}, false, err
+		}
+		return s.assumedRolePrincipal(role, sess.SessionName, sess.ID), true, nil
+	case "user":
+		u, err := loadEntity(tx, kindUser, sess.Name)
+		if isNotFound(err) || (err == nil && u.ID != sess.UID) {
+			return sealbox.Principal{}, false, nil
+		}
+		if err != nil {
+			return sealbox.Principal{}, false, err
+		}
+		return s.userPrincipal(u, sess.ID, true), true, nil
+	default:
+		p := s.RootPrincipal(sess.ID)
+		p.Temporary = true
+		return p, true, nil
+	}
+}
+
+func (s *Store) userPrincipal(u *entity, keyID string, temporary bool) sealbox.Principal {
+	return sealbox.Principal{
+		Type:        "IAMUser",
+		ARN:         u.arn(s.account),
+		AccountID:   s.account,
+		PrincipalID: u.ID,
+		AccessKeyID: keyID,
+		UserName:    u.Name,
+		Temporary:   temporary,
+	}
+}
+
+func (s *Store) assumedRolePrincipal(role *entity, session, keyID string) sealbox.Principal {
+	return sealbox.Principal{
+		Type:        "AssumedRole",
+		ARN:         assumedRoleARN(role.Partition, s.account, role.Name, session),
+		AccountID:   s.account,
+		PrincipalID: role.ID + ":" + session,
+		AccessKeyID: keyID,
+		RoleARN:     role.arn(s.account),
+		SessionName: session,
+		Temporary:   true,
+	}
 }
 
 // newSecret returns a 40-character secret access key in AWS's alphabet.
@@ -137,3 +265,71 @@ func newSecret() string {
 	rand.Read(b)
 	return base64.StdEncoding.EncodeToString(b)
 }
+
+// newSessionToken returns an opaque session token as long as AWS's short
+// ones; only the store knows what it stands for.
+func newSessionToken() string {
+	b := make([]byte, 192)
+	rand.Read(b)
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// genCache is a map whose entries the change feed drops. A generation
+// counter closes the race between a read that began before a commit and
+// the invalidation that follows it: a read may fill the cache only if no
+// invalidation happened since it began. Values are shared: callers must not
+// modify them. Safe for concurrent use after init.
+type genCache[V any] struct {
+	mu  sync.RWMutex
+	gen uint64
+	m   map[string]V
+}
+
+func (c *genCache[V]) init() { c.m = map[string]V{} }
+
+func (c *genCache[V]) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+func (c *genCache[V]) get(key string) (V, bool) {
+	c.mu.RLock()
+	v, ok := c.m[key]
+	c.mu.RUnlock()
+	return v, ok
+}
+
+// put fills the cache unless it changed since generation gen.
+func (c *genCache[V]) put(key string, v V, gen uint64) {
+	c.mu.Lock()
+	if c.gen == gen {
+		c.m[key] = v
+	}
+	c.mu.Unlock()
+}
+
+func (c *genCache[V]) drop(key string) {
+	c.mu.Lock()
+	c.gen++
+	delete(c.m, key)
+	c.mu.Unlock()
+}
+
+func (c *genCache[V]) clear() {
+	c.mu.Lock()
+	c.gen++
+	clear(c.m)
+	c.mu.Unlock()
+}
+
+const (
+	statusActive   = "Active"
+	statusInactive = "Inactive"
+)
+
+// Interface guard.
+var _ sigv4.Credentials = (*Store)(nil)
+
+// sessionExpired reports whether a session is past its expiry at t.
+func sessionExpired(sess *sessionRecord, t time.Time) bool { return !t.Before(sess.Expires) }

@@ -96,8 +96,10 @@ func TestAWSManagedKeysCreatedOnFirstUse(t *testing.T) {
 	if !rot.KeyRotationEnabled {
 		t.Fatalf("AWS-managed key does not rotate")
 	}
-	enc := must[*kms.EncryptOutput](t, "Encrypt(alias/aws/secretsmanager)")(c.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String("alias/aws/secretsmanager"), Plaintext: []byte("x")}))
-	must[*kms.DecryptOutput](t, "Decrypt")(c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob}))
+	// Its policy admits use only through its service (kms:ViaService), so a
+	// direct call is denied even to the account's root, as in AWS.
+	_, err := c.Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String("alias/aws/secretsmanager"), Plaintext: []byte("x")})
+	wantAPIError(t, "Encrypt(alias/aws/secretsmanager) directly", err, "AccessDeniedException", 400)
 	for name, call := range map[string]func() error{
 		"DisableKey": func() error { _, err := c.DisableKey(ctx, &kms.DisableKeyInput{KeyId: md.KeyId}); return err },
 		"ScheduleKeyDeletion": func() error {
@@ -115,6 +117,6 @@ func TestAWSManagedKeysCreatedOnFirstUse(t *testing.T) {
 	} {
 		wantAPIError(t, name+"(AWS-managed key)", call(), "AccessDeniedException", 400)
 	}
-	_, err := c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String("alias/aws/unknown-service")})
+	_, err = c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String("alias/aws/unknown-service")})
 	wantAPIError(t, "DescribeKey(alias/aws/unknown-service)", err, "NotFoundException", 400)
 }

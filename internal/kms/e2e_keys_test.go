@@ -267,13 +267,21 @@ func TestKeyPolicy(t *testing.T) {
 	if aws.ToString(out.PolicyName) != "default" {
 		t.Fatalf("PolicyName = %v", out.PolicyName)
 	}
-	policy := `{"Version":"2012-10-17","Statement":[{"Sid":"deploy","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/deploy"},"Action":["kms:Encrypt","kms:DescribeKey"],"Resource":"*"}]}`
+	// A policy that would lock the caller out is refused unless bypassed.
+	deployOnly := `{"Version":"2012-10-17","Statement":[{"Sid":"deploy","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/deploy"},"Action":["kms:Encrypt","kms:DescribeKey"],"Resource":"*"}]}`
+	_, err := c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: id, Policy: &deployOnly})
+	e := wantAPIError(t, "PutKeyPolicy(lockout)", err, "MalformedPolicyDocumentException", 400)
+	if e.Message != "The new key policy will not allow you to update the key policy in the future." {
+		t.Fatalf("message = %q", e.Message)
+	}
+	policy := `{"Version":"2012-10-17","Statement":[{"Sid":"admin","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"},` +
+		`{"Sid":"deploy","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/deploy"},"Action":["kms:Encrypt","kms:DescribeKey"],"Resource":"*"}]}`
 	must[*kms.PutKeyPolicyOutput](t, "PutKeyPolicy")(c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: id, Policy: &policy}))
 	out = must[*kms.GetKeyPolicyOutput](t, "GetKeyPolicy")(c.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: id, PolicyName: aws.String("default")}))
 	if *out.Policy != policy {
 		t.Fatalf("policy = %s, want %s", *out.Policy, policy)
 	}
-	_, err := c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: id, Policy: aws.String(`{"Statement": []}`)})
+	_, err = c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: id, Policy: aws.String(`{"Statement": []}`)})
 	wantAPIError(t, "PutKeyPolicy(no statements)", err, "MalformedPolicyDocumentException", 400)
 	_, err = c.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: id, PolicyName: aws.String("other")})
 	wantAPIError(t, "GetKeyPolicy(other)", err, "NotFoundException", 400)

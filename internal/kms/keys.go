@@ -54,8 +54,14 @@ func (s *Service) CreateKey(ctx context.Context, in *CreateKeyInput) (*KeyMetada
 	if err != nil {
 		return nil, err
 	}
+	id := ids.UUID()
+	if in.Policy != "" {
+		if err := s.checkLockout(ctx, keyARN(r, id), policy, in.BypassPolicyLockoutSafetyCheck); err != nil {
+			return nil, err
+		}
+	}
 	k := &keyRecord{
-		ID:          ids.UUID(),
+		ID:          id,
 		Region:      r.Region,
 		Partition:   r.Partition,
 		Account:     r.AccountID,

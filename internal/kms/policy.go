@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"strconv"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/iam"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -61,16 +61,35 @@ func managedPolicy(r *sealbox.Request, service string) string {
 	return string(b)
 }
 
-// validatePolicy checks that a key policy is a JSON policy document with
-// statements. The identity issue's policy engine checks its grammar fully.
+// maxKeyPolicy is KMS's key policy size limit.
+const maxKeyPolicy = 32 * 1024
+
+// validatePolicy checks a key policy's grammar with the policy engine.
 func validatePolicy(policy string) error {
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal([]byte(policy), &doc); err != nil {
-		return sealbox.Errorf("MalformedPolicyDocumentException", "The key policy is not a valid JSON document: %s", jsonProblem(err))
+	if len(policy) > maxKeyPolicy {
+		return sealbox.Errorf("LimitExceededException", "The key policy exceeds the maximum size of %d bytes.", maxKeyPolicy)
 	}
-	st, ok := doc["Statement"]
-	if !ok || len(st) == 0 || string(st) == "null" || string(st) == "[]" {
-		return sealbox.Errorf("MalformedPolicyDocumentException", "Policy contains a statement with no statement.")
+	if _, err := iam.Parse(policy, iam.KindKey); err != nil {
+		var pe *iam.ParseError
+		if errors.As(err, &pe) {
+			return sealbox.Errorf("MalformedPolicyDocumentException", "%s", pe.Message)
+		}
+		return err
+	}
+	return nil
+}
+
+// checkLockout is KMS's policy lockout safety check: unless the caller
+// bypasses it, a new key policy must still let the caller change the key
+// policy, so that nobody locks the key away by accident.
+func (s *Service) checkLockout(ctx context.Context, keyARN, policy string, bypass bool) error {
+	if bypass || s.authz == nil {
+		return nil
+	}
+	err := s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "kms:PutKeyPolicy", Resource: keyARN, ResourcePolicy: policy, ResourcePolicyGates: true,
+		Context: map[string][]string{"kms:calleraccount": {request(ctx).Principal.AccountID}}})
+	if err != nil {
+		return sealbox.Errorf("MalformedPolicyDocumentException", "The new key policy will not allow you to update the key policy in the future.")
 	}
 	return nil
 }
@@ -99,11 +118,14 @@ func (s *Service) PutKeyPolicy(ctx context.Context, in *PutKeyPolicyInput) (*Emp
 	if err := checkPolicyName(in.PolicyName); err != nil {
 		return nil, err
 	}
-	if err := validatePolicy(in.Policy); err != nil {
-		return nil, err
-	}
 	_, err := s.update(ctx, in.KeyId, "kms:PutKeyPolicy", map[string][]string{"kms:bypasspolicylockoutsafetycheck": {strconv.FormatBool(in.BypassPolicyLockoutSafetyCheck)}}, func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:PutKeyPolicy"); err != nil {
+			return err
+		}
+		if err := validatePolicy(in.Policy); err != nil {
+			return err
+		}
+		if err := s.checkLockout(ctx, k.arn(), in.Policy, in.BypassPolicyLockoutSafetyCheck); err != nil {
 			return err
 		}
 		k.Policy = in.Policy
@@ -118,13 +140,4 @@ func (s *Service) ListKeyPolicies(ctx context.Context, in *ListKeyPoliciesInput)
 		return nil, err
 	}
 	return &ListKeyPoliciesOutput{PolicyNames: []string{defaultPolicyName}}, nil
-}
-
-// jsonProblem says where a JSON document broke, without echoing it.
-func jsonProblem(err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("syntax error at offset %d", se.Offset)
-	}
-	return "it must be a JSON object"
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/sealbox/sealbox/internal/audit"
+	"github.com/sealbox/sealbox/internal/authz"
 	"github.com/sealbox/sealbox/internal/awsapi"
 	"github.com/sealbox/sealbox/internal/barrier"
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
@@ -60,6 +61,7 @@ type Server struct {
 	audit  *audit.Logger
 	kms    *kms.Service
 	ids    *identity.Store
+	sts    *identity.STS
 	router *awsapi.Router
 
 	// AdminAccessKeyID and AdminSecretAccessKey are the administrator's
@@ -123,7 +125,12 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	}
 	s.audit = audit.NewLogger(s.log, sink)
 
-	s.kms = kms.New(kms.Config{Store: feed, Feed: feed, Keyring: keyring.New(), Clock: s.clock})
+	// One authorizer for every service. It reads identity policies through
+	// an IAM view without an authorizer of its own (which would be a cycle).
+	az := authz.New(identity.NewIAM(s.ids, identity.Config{}), feed, s.clock)
+	idc := identity.Config{Checker: authz.Checker{A: az}, Authorizer: az}
+	s.sts = identity.NewSTS(s.ids, idc)
+	s.kms = kms.New(kms.Config{Store: feed, Feed: feed, Keyring: keyring.New(), Clock: s.clock, Authorizer: az})
 	s.router = awsapi.NewRouter(awsapi.Config{
 		AccountID: cfg.AccountID,
 		// Signatures are checked against the real clock even when tests
@@ -134,6 +141,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		Clock:  s.clock,
 	})
 	s.router.Register(kmsService(s.kms))
+	s.router.Register(iamService(identity.NewIAM(s.ids, idc)))
+	s.router.Register(stsService(s.sts))
 
 	if err := s.setupTLS(); err != nil {
 		return nil, err
@@ -241,7 +250,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// sweep runs due key deletions and rotations every SweepInterval.
+// sweep runs due key deletions and rotations, and drops expired STS
+// sessions, every SweepInterval.
 func (s *Server) sweep(ctx context.Context) {
 	t := time.NewTicker(s.cfg.SweepInterval)
 	defer t.Stop()
@@ -256,6 +266,11 @@ func (s *Server) sweep(ctx context.Context) {
 			}
 			if deleted+rotated > 0 {
 				s.log.Info("sweep", "keysDeleted", deleted, "keysRotated", rotated)
+			}
+			if n, err := s.sts.SweepExpired(ctx, s.clock.Now().UTC()); err != nil && ctx.Err() == nil {
+				s.log.Error("session sweep failed", "err", err)
+			} else if n > 0 {
+				s.log.Info("sweep", "sessionsExpired", n)
 			}
 		}
 	}

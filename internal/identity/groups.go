@@ -1,0 +1,264 @@
+package identity
+
+import (
+	"context"
+	"strings"
+
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+// CreateGroup creates a group.
+func (s *IAM) CreateGroup(ctx context.Context, in *CreateGroupInput) (*CreateGroupOutput, error) {
+	var c checker
+	c.path("path", in.Path)
+	c.name("groupName", in.GroupName, 128)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, "iam:CreateGroup", s.entityARN(ctx, kindGroup, in.Path, in.GroupName)); err != nil {
+		return nil, err
+	}
+	e := s.newEntity(ctx, kindGroup, in.GroupName, in.Path)
+	if err := s.createEntity(ctx, e); err != nil {
+		return nil, err
+	}
+	request(ctx).AddResource(kindGroup.resourceType(), e.arn(s.account))
+	g := s.groupOut(e)
+	return &CreateGroupOutput{Group: &g}, nil
+}
+
+// GetGroup returns a group and, a page at a time, its users.
+func (s *IAM) GetGroup(ctx context.Context, in *GetGroupInput) (*GetGroupOutput, error) {
+	var c checker
+	c.name("groupName", in.GroupName, 128)
+	c.paging(in.Marker, in.MaxItems)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeOn(ctx, "iam:GetGroup", kindGroup, in.GroupName); err != nil {
+		return nil, err
+	}
+	out := &GetGroupOutput{Users: []User{}}
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		g, err := mustEntity(tx, kindGroup, in.GroupName)
+		if err != nil {
+			return err
+		}
+		gv := s.groupOut(g)
+		out.Group = &gv
+		members, err := listIndex(tx, memberPrefix(g.Name))
+		if err != nil {
+			return err
+		}
+		members, out.Marker, out.IsTruncated = page(members, identityKey, in.Marker, in.MaxItems)
+		for _, m := range members {
+			u, err := loadEntity(tx, kindUser, m)
+			if isNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			out.Users = append(out.Users, s.userOut(u, false))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListGroups lists groups by name, optionally under a path prefix.
+func (s *IAM) ListGroups(ctx context.Context, in *ListGroupsInput) (*ListGroupsOutput, error) {
+	var c checker
+	c.pathPrefix("pathPrefix", in.PathPrefix)
+	c.paging(in.Marker, in.MaxItems)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, "iam:ListGroups", "*"); err != nil {
+		return nil, err
+	}
+	out := &ListGroupsOutput{Groups: []Group{}}
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		list, next, more, err := scanPage(tx, kindGroup.prefix(), in.Marker, in.MaxItems, func(e *entity) bool {
+			return strings.HasPrefix(e.Path, in.PathPrefix)
+		})
+		for _, e := range list {
+			out.Groups = append(out.Groups, s.groupOut(e))
+		}
+		out.Marker, out.IsTruncated = next, more
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteGroup deletes a group without users, inline or attached policies.
+func (s *IAM) DeleteGroup(ctx context.Context, in *DeleteGroupInput) (*Empty, error) {
+	var c checker
+	c.name("groupName", in.GroupName, 128)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeOn(ctx, "iam:DeleteGroup", kindGroup, in.GroupName); err != nil {
+		return nil, err
+	}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		g, err := mustEntity(tx, kindGroup, in.GroupName)
+		if err != nil {
+			return err
+		}
+		switch {
+		case hasAny(tx, memberPrefix(g.Name)):
+			return errDeleteConflict("Cannot delete entity, must remove users from group first.")
+		case len(g.Inline) > 0:
+			return errDeleteConflict("Cannot delete entity, must delete policies first.")
+		case len(g.Attached) > 0:
+			return errDeleteConflict("Cannot delete entity, must detach all policies first.")
+		}
+		request(ctx).AddResource(kindGroup.resourceType(), g.arn(s.account))
+		return tx.Delete(g.key())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// AddUserToGroup makes a user a member of a group; adding a member again
+// changes nothing. A user is in at most 10 groups.
+func (s *IAM) AddUserToGroup(ctx context.Context, in *AddUserToGroupInput) (*Empty, error) {
+	var c checker
+	c.name("groupName", in.GroupName, 128)
+	c.name("userName", in.UserName, 128)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeOn(ctx, "iam:AddUserToGroup", kindGroup, in.GroupName); err != nil {
+		return nil, err
+	}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		g, err := mustEntity(tx, kindGroup, in.GroupName)
+		if err != nil {
+			return err
+		}
+		u, err := mustEntity(tx, kindUser, in.UserName)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Get(memberKey(g.Name, u.Name)); err == nil {
+			return nil
+		} else if !isNotFound(err) {
+			return err
+		}
+		groups, err := listIndex(tx, groupsOfPrefix(u.Name))
+		if err != nil {
+			return err
+		}
+		if len(groups) >= maxGroupsPerUser {
+			return errQuota("GroupsPerUser", maxGroupsPerUser)
+		}
+		request(ctx).AddResource(kindGroup.resourceType(), g.arn(s.account))
+		if err := tx.Put(memberKey(g.Name, u.Name), nil); err != nil {
+			return err
+		}
+		return tx.Put(groupsOfKey(u.Name, g.Name), nil)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// RemoveUserFromGroup ends a membership.
+func (s *IAM) RemoveUserFromGroup(ctx context.Context, in *RemoveUserFromGroupInput) (*Empty, error) {
+	var c checker
+	c.name("groupName", in.GroupName, 128)
+	c.name("userName", in.UserName, 128)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeOn(ctx, "iam:RemoveUserFromGroup", kindGroup, in.GroupName); err != nil {
+		return nil, err
+	}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		g, err := mustEntity(tx, kindGroup, in.GroupName)
+		if err != nil {
+			return err
+		}
+		u, err := mustEntity(tx, kindUser, in.UserName)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Get(memberKey(g.Name, u.Name)); isNotFound(err) {
+			return errNoSuchUser(in.UserName)
+		} else if err != nil {
+			return err
+		}
+		request(ctx).AddResource(kindGroup.resourceType(), g.arn(s.account))
+		if err := tx.Delete(memberKey(g.Name, u.Name)); err != nil {
+			return err
+		}
+		return tx.Delete(groupsOfKey(u.Name, g.Name))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// ListGroupsForUser lists the groups a user is in, by name.
+func (s *IAM) ListGroupsForUser(ctx context.Context, in *ListGroupsForUserInput) (*ListGroupsOutput, error) {
+	var c checker
+	c.name("userName", in.UserName, 128)
+	c.paging(in.Marker, in.MaxItems)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeOn(ctx, "iam:ListGroupsForUser", kindUser, in.UserName); err != nil {
+		return nil, err
+	}
+	out := &ListGroupsOutput{Groups: []Group{}}
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		u, err := mustEntity(tx, kindUser, in.UserName)
+		if err != nil {
+			return err
+		}
+		groups, err := listIndex(tx, groupsOfPrefix(u.Name))
+		if err != nil {
+			return err
+		}
+		groups, out.Marker, out.IsTruncated = page(groups, identityKey, in.Marker, in.MaxItems)
+		for _, name := range groups {
+			g, err := loadEntity(tx, kindGroup, name)
+			if isNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			out.Groups = append(out.Groups, s.groupOut(g))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// listIndex returns the last key segments under an index prefix, in order.
+func listIndex(tx store.Tx, prefix string) ([]string, error) {
+	var out []string
+	err := tx.Scan(prefix, "", func(key string, _ []byte) error {
+		out = append(out, strings.TrimPrefix(key, prefix))
+		return nil
+	})
+	return out, err
+}
+
+func identityKey(s string) string { return s }

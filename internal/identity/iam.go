@@ -1,0 +1,188 @@
+package identity
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+// IAM serves the IAM operations: users, groups, roles, access keys, inline
+// and managed policies. Make one with NewIAM. Safe for concurrent use.
+type IAM struct {
+	ids     *Store
+	store   store.Store
+	account string
+	checker PolicyChecker
+	authz   Authorizer
+}
+
+// NewIAM returns the IAM service over ids.
+func NewIAM(ids *Store, c Config) *IAM {
+	return &IAM{ids: ids, store: ids.store, account: ids.account, checker: c.Checker, authz: c.Authorizer}
+}
+
+// authorize asks the authorizer whether the caller may perform action on
+// resource.
+func (s *IAM) authorize(ctx context.Context, action, resource string) error {
+	if s.authz == nil {
+		return nil
+	}
+	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: action, Resource: resource})
+}
+
+// authorizeOn asks the authorizer about action on the entity of kind named
+// name. It runs before, and outside, the operation's transaction (the
+// authorizer reads the store too). An entity that does not exist is named by
+// its ARN with the default path, so that a caller the action is denied to
+// learns nothing of what exists; the operation then answers NoSuchEntity.
+func (s *IAM) authorizeOn(ctx context.Context, action string, kind entityKind, name string) error {
+	if s.authz == nil {
+		return nil
+	}
+	arn := s.entityARN(ctx, kind, "/", name)
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		e, err := loadEntity(tx, kind, name)
+		if err == nil {
+			arn = e.arn(s.account)
+		} else if !isNotFound(err) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.authorize(ctx, action, arn)
+}
+
+// authorizeKeys asks about an access-key action on userName's keys, or
+// without a name on the caller's own.
+func (s *IAM) authorizeKeys(ctx context.Context, action, userName string) error {
+	if userName != "" {
+		return s.authorizeOn(ctx, action, kindUser, userName)
+	}
+	if s.authz == nil {
+		return nil
+	}
+	_, root, err := callerUser(ctx)
+	if err != nil {
+		return err
+	}
+	arn := request(ctx).Principal.ARN
+	if root {
+		arn = rootARN(partition(request(ctx)), s.account)
+	}
+	return s.authorize(ctx, action, arn)
+}
+
+// entityARN is the ARN an entity of kind named name at path has (or would
+// have), for authorization before it is loaded.
+func (s *IAM) entityARN(ctx context.Context, kind entityKind, path, name string) string {
+	return "arn:" + partition(request(ctx)) + ":iam::" + s.account + ":" + string(kind) + defaultPath(path) + name
+}
+
+// callerUser is the user an operation without UserName is about: the
+// calling IAM user, or "" for the account's root. Other callers must name
+// the user.
+func callerUser(ctx context.Context) (name string, root bool, err error) {
+	p := request(ctx).Principal
+	switch p.Type {
+	case "IAMUser":
+		return p.UserName, false, nil
+	case "Root", "":
+		return "", true, nil
+	default:
+		return "", false, errValidation("Must specify userName when calling with non-User credentials")
+	}
+}
+
+// page cuts a sorted list at marker (the key of the last item of the
+// previous page) and maxItems (default 100). It returns the page, and the
+// marker of the next one when the list goes on.
+func page[T any](items []T, key func(T) string, marker string, maxItems int) ([]T, string, bool) {
+	if maxItems <= 0 {
+		maxItems = 100
+	}
+	start := 0
+	if marker != "" {
+		start, _ = slices.BinarySearchFunc(items, marker, func(it T, m string) int {
+			return strings.Compare(key(it), m)
+		})
+		if start < len(items) && key(items[start]) == marker {
+			start++
+		}
+	}
+	items = items[start:]
+	if len(items) <= maxItems {
+		return items, "", false
+	}
+	items = items[:maxItems]
+	return items, key(items[len(items)-1]), true
+}
+
+// scanPage lists the records under prefix in key order, from after marker,
+// keeping those keep accepts, up to maxItems (default 100). The next marker
+// is the store key suffix of the last record returned.
+func scanPage[T any](tx store.Tx, prefix, marker string, maxItems int, keep func(*T) bool) (out []*T, next string, truncated bool, err error) {
+	if maxItems <= 0 {
+		maxItems = 100
+	}
+	after := ""
+	if marker != "" {
+		after = prefix + marker
+	}
+	var last string
+	err = tx.Scan(prefix, after, func(key string, v []byte) error {
+		var rec T
+		if err := decodeJSON(v, &rec); err != nil {
+			return err
+		}
+		if !keep(&rec) {
+			return nil
+		}
+		if len(out) == maxItems {
+			truncated = true
+			next = last
+			return store.ErrStop
+		}
+		out = append(out, &rec)
+		last = strings.TrimPrefix(key, prefix)
+		return nil
+	})
+	return out, next, truncated, err
+}
+
+func (s *IAM) userOut(e *entity, withTags bool) User {
+	u := User{Path: e.Path, UserName: e.Name, UserId: e.ID, Arn: e.arn(s.account), CreateDate: sealbox.At(e.Created)}
+	if withTags {
+		u.Tags = e.Tags
+	}
+	return u
+}
+
+func (s *IAM) groupOut(e *entity) Group {
+	return Group{Path: e.Path, GroupName: e.Name, GroupId: e.ID, Arn: e.arn(s.account), CreateDate: sealbox.At(e.Created)}
+}
+
+// roleOut is a role as IAM shows it; full adds what GetRole and CreateRole
+// show and ListRoles leaves out.
+func (s *IAM) roleOut(e *entity, full bool) Role {
+	r := Role{
+		Path:                     e.Path,
+		RoleName:                 e.Name,
+		RoleId:                   e.ID,
+		Arn:                      e.arn(s.account),
+		CreateDate:               sealbox.At(e.Created),
+		AssumeRolePolicyDocument: encodeDocument(e.TrustPolicy),
+		Description:              e.Description,
+		MaxSessionDuration:       e.MaxSessionDuration,
+	}
+	if full {
+		r.Tags = e.Tags
+		r.RoleLastUsed = &RoleLastUsed{LastUsedDate: sealbox.At(e.LastUsed), Region: e.LastUsedRegion}
+	}
+	return r
+}

@@ -1,0 +1,251 @@
+// Package identity serves the AWS IAM and STS APIs over sealbox's store: IAM
+// users, groups, roles, inline and managed policies, access keys; STS
+// sessions (AssumeRole, GetSessionToken) and GetCallerIdentity. It also
+// answers the two questions the request path asks of identity: who signed
+// this request (Store.LookupAccessKey, for SigV4) and which policies apply to
+// this caller (IAM.PoliciesFor, IAM.SessionPolicies, for the authorizer).
+//
+// # Storage
+//
+// IAM is global, as in AWS: every record lives under "iam/", without a
+// region. Names of users, groups, roles and managed policies are unique
+// regardless of case, as AWS has them, so records are keyed by the
+// lower-cased name and keep the name as created:
+//
+//	iam/user/<name>           iam/role/<name>          iam/group/<name>
+//	iam/policy/<name>         customer managed policies, every version inside
+//	iam/awspolicy/<name>      attachment count of an AWS managed policy
+//	iam/accesskey/<AKIA…>     long-term keys, secret included
+//	iam/keys-of/<owner>/<id>  index: the keys of "root" or "user/<name>"
+//	iam/member/<group>/<user> and iam/groups-of/<user>/<group>: memberships
+//	iam/session/<ASIA…>       STS sessions: secret, token, expiry, session policies
+//	iam/sessions-of/<owner>/<id>  index: the sessions of "root", "user/<name>", "role/<name>"
+//	iam/admin-access-key      the administrator's key id
+//
+// Secrets and session tokens are stored in the clear as far as this package
+// is concerned; in production the store is the barrier, which seals every
+// value (AES-256-GCM, the storage key as additional data). No answer except
+// CreateAccessKey, AssumeRole and GetSessionToken ever carries a secret.
+//
+// # Seams
+//
+// The policy language lives elsewhere: a PolicyChecker validates documents
+// and evaluates trust policies, and an optional Authorizer decides whether a
+// caller may perform an IAM action. Both are declared here, where they are
+// used.
+package identity
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/sealbox/sealbox"
+)
+
+// PolicyKind tells a PolicyChecker which grammar a document must follow.
+type PolicyKind int
+
+const (
+	// IdentityPolicy is a policy attached to a user, group or role (inline
+	// or managed), or a session policy: no Principal element.
+	IdentityPolicy PolicyKind = iota
+	// TrustPolicy is a role's trust (assume-role) policy: a resource policy
+	// whose Principal says who may assume the role.
+	TrustPolicy
+)
+
+func (k PolicyKind) String() string {
+	switch k {
+	case IdentityPolicy:
+		return "IdentityPolicy"
+	case TrustPolicy:
+		return "TrustPolicy"
+	default:
+		return fmt.Sprintf("PolicyKind(%d)", int(k))
+	}
+}
+
+// PolicyChecker validates documents and evaluates trust policies.
+// Implementations must be safe for concurrent use.
+type PolicyChecker interface {
+	// Validate checks doc against the policy grammar of kind. It returns
+	// an *sealbox.Error with code MalformedPolicyDocument and the reason
+	// (AWS's wording) when doc is not a valid policy; any other error is
+	// an internal failure.
+	Validate(doc string, kind PolicyKind) error
+	// TrustAllows reports whether the role trust policy trustDoc lets
+	// caller perform action ("sts:AssumeRole"). The AssumeRole request's
+	// own facts (external id, session name, source identity, session tags)
+	// are in ctx: see AssumeRoleRequestFromContext.
+	TrustAllows(ctx context.Context, trustDoc string, caller sealbox.Principal, action string) (bool, error)
+}
+
+// Authorizer decides whether the caller of the request in ctx may perform
+// q.Action ("iam:CreateUser") on q.Resource (an IAM ARN, or "*"). It
+// returns an *sealbox.Error (AccessDenied) to deny. It is the KMS
+// Authorizer's interface, so that one authorizer serves every service; IAM
+// asks with no resource policy and no condition keys of its own.
+type Authorizer interface {
+	Authorize(ctx context.Context, q *sealbox.AccessQuery) error
+}
+
+// Config is what NewIAM and NewSTS need besides the Store.
+type Config struct {
+	// Checker validates policy documents and evaluates trust policies.
+	// nil: documents must be JSON objects, and no trust policy allows
+	// anything (AssumeRole is always refused).
+	Checker PolicyChecker
+	// Authorizer, when set, is asked before every IAM operation. nil lets
+	// every authenticated caller call every operation.
+	Authorizer Authorizer
+}
+
+// PolicyDoc is one policy document that applies to a caller.
+type PolicyDoc struct {
+	// Source names the document, stable and unique per document version,
+	// usable as a cache key:
+	//
+	//	arn:aws:iam::123456789012:policy/Path/Name?v2@<hash>   managed, version v2
+	//	arn:aws:iam::aws:policy/AdministratorAccess?v1@<hash>  AWS managed
+	//	arn:aws:iam::123456789012:user/alice#inline-name@<hash> inline (user, group or role)
+	//	arn:aws:sts::123456789012:assumed-role/R/S#session@<hash> inline session policy
+	//
+	// <hash> is 16 hex digits of the document's SHA-256, so that a source
+	// never names two different documents (an inline policy rewritten, a
+	// policy deleted and created again under the same name).
+	Source string
+	// Document is the policy JSON as stored (not URL-encoded).
+	Document string
+}
+
+// AssumeRoleRequest is what an AssumeRole call asks, for the trust policy's
+// conditions (sts:ExternalId, sts:RoleSessionName, sts:SourceIdentity,
+// aws:RequestTag/…). STS puts it in the context it hands to TrustAllows.
+type AssumeRoleRequest struct {
+	RoleARN         string
+	RoleSessionName string
+	ExternalID      string
+	SourceIdentity  string
+	Tags            []Tag
+	DurationSeconds int
+}
+
+type assumeRoleKey struct{}
+
+// AssumeRoleRequestFromContext returns the AssumeRole request being
+// decided, inside PolicyChecker.TrustAllows.
+func AssumeRoleRequestFromContext(ctx context.Context) (*AssumeRoleRequest, bool) {
+	r, ok := ctx.Value(assumeRoleKey{}).(*AssumeRoleRequest)
+	return r, ok
+}
+
+// request returns the call's Request; services are reached only through the
+// request path, which always sets one.
+func request(ctx context.Context) *sealbox.Request {
+	if r := sealbox.RequestFromContext(ctx); r != nil {
+		return r
+	}
+	return &sealbox.Request{Region: "us-east-1", Partition: "aws", AccountID: "123456789012"}
+}
+
+// partition is the partition of the IAM ARNs a request makes: aws, unless
+// the request's region is in aws-cn or aws-us-gov.
+func partition(r *sealbox.Request) string {
+	if r.Region != "" {
+		return sealbox.PartitionFor(r.Region)
+	}
+	if r.Partition != "" {
+		return r.Partition
+	}
+	return "aws"
+}
+
+// Errors, as IAM and STS word them.
+
+func errNoSuchUser(name string) error {
+	return sealbox.Errorf("NoSuchEntity", "The user with name %s cannot be found.", name)
+}
+
+func errNoSuchEntity(kind entityKind, name string) error {
+	return sealbox.Errorf("NoSuchEntity", "The %s with name %s cannot be found.", kind, name)
+}
+
+func errNoSuchInline(kind entityKind, policy string) error {
+	return sealbox.Errorf("NoSuchEntity", "The %s policy with name %s cannot be found.", kind, policy)
+}
+
+func errNoSuchAccessKey(id string) error {
+	return sealbox.Errorf("NoSuchEntity", "The Access Key with id %s cannot be found.", id)
+}
+
+func errPolicyNotFound(arn string) error {
+	return sealbox.Errorf("NoSuchEntity", "Policy %s was not found.", arn)
+}
+
+func errPolicyNotAttachable(arn string) error {
+	return sealbox.Errorf("NoSuchEntity", "Policy %s does not exist or is not attachable.", arn)
+}
+
+func errPolicyVersionNotFound(arn, version string) error {
+	return sealbox.Errorf("NoSuchEntity", "Policy %s version %s does not exist or is not attachable.", arn, version)
+}
+
+func errAlreadyExists(kind entityKind, name string) error {
+	return sealbox.Errorf("EntityAlreadyExists", "%s with name %s already exists.", kind.title(), name)
+}
+
+func errDeleteConflict(msg string) error {
+	return &sealbox.Error{Code: "DeleteConflict", Message: msg}
+}
+
+func errQuota(quota string, n int) error {
+	return sealbox.Errorf("LimitExceeded", "Cannot exceed quota for %s: %d", quota, n)
+}
+
+func errLimit(format string, args ...any) error {
+	return sealbox.Errorf("LimitExceeded", format, args...)
+}
+
+func errInvalidInput(format string, args ...any) error {
+	return sealbox.Errorf("InvalidInput", format, args...)
+}
+
+func errValidation(format string, args ...any) error {
+	return sealbox.Errorf("ValidationError", format, args...)
+}
+
+// errAccessDenied is IAM's and STS's AccessDenied, answered with 403.
+func errAccessDenied(format string, args ...any) error {
+	e := sealbox.Errorf("AccessDenied", format, args...)
+	e.Status = 403
+	return e
+}
+
+// validationErrors collects constraint violations and words them as AWS
+// does: "1 validation error detected: Value 'x' at 'userName' failed to
+// satisfy constraint: Member must satisfy regular expression pattern: …".
+type validationErrors []string
+
+func (v *validationErrors) add(member string, value *string, constraint string) {
+	shown := "null"
+	if value != nil {
+		shown = "'" + *value + "'"
+	}
+	*v = append(*v, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", shown, member, constraint))
+}
+
+func (v validationErrors) err() error {
+	switch len(v) {
+	case 0:
+		return nil
+	case 1:
+		return errValidation("1 validation error detected: %s", v[0])
+	default:
+		return errValidation("%d validation errors detected: %s", len(v), strings.Join(v, "; "))
+	}
+}
+
+// isNotFound reports a store miss.
+func isNotFound(err error) bool { return errors.Is(err, errNotFound) }

@@ -1,0 +1,234 @@
+package identity
+
+import (
+	"context"
+	"maps"
+
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+// member is the request member that names an entity of the kind, and the
+// longest name the model accepts there.
+func (k entityKind) member() (string, int) {
+	switch k {
+	case kindUser:
+		return "userName", 128
+	case kindGroup:
+		return "groupName", 128
+	default:
+		return "roleName", 64
+	}
+}
+
+func (s *IAM) putInline(ctx context.Context, kind entityKind, name, policy, doc string) error {
+	var c checker
+	member, max := kind.member()
+	c.name(member, name, max)
+	c.name("policyName", policy, 128)
+	c.document("policyDocument", doc, 131072)
+	if err := c.err(); err != nil {
+		return err
+	}
+	if err := validateDocument(s.checker, doc, IdentityPolicy); err != nil {
+		return err
+	}
+	if err := s.authorizeOn(ctx, "iam:Put"+kind.title()+"Policy", kind, name); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		e, err := mustEntity(tx, kind, name)
+		if err != nil {
+			return err
+		}
+		inline := maps.Clone(e.Inline)
+		if inline == nil {
+			inline = map[string]string{}
+		}
+		inline[policy] = doc
+		total := 0
+		for _, d := range inline {
+			total += compactLen(d)
+		}
+		if total > kind.inlineLimit() {
+			return errLimit("Maximum policy size of %d bytes exceeded for %s %s", kind.inlineLimit(), kind, e.Name)
+		}
+		e.Inline = inline
+		request(ctx).AddResource(kind.resourceType(), e.arn(s.account))
+		return saveEntity(tx, e)
+	})
+}
+
+func (s *IAM) getInline(ctx context.Context, kind entityKind, name, policy string) (entityName, doc string, err error) {
+	var c checker
+	member, max := kind.member()
+	c.name(member, name, max)
+	c.name("policyName", policy, 128)
+	if err := c.err(); err != nil {
+		return "", "", err
+	}
+	if err := s.authorizeOn(ctx, "iam:Get"+kind.title()+"Policy", kind, name); err != nil {
+		return "", "", err
+	}
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		e, err := mustEntity(tx, kind, name)
+		if err != nil {
+			return err
+		}
+		d, ok := e.Inline[policy]
+		if !ok {
+			return errNoSuchInline(kind, policy)
+		}
+		entityName, doc = e.Name, d
+		return nil
+	})
+	return entityName, doc, err
+}
+
+func (s *IAM) listInline(ctx context.Context, kind entityKind, name, marker string, maxItems int) (*ListPolicyNamesOutput, error) {
+	var c checker
+	member, max := kind.member()
+	c.name(member, name, max)
+	c.paging(marker, maxItems)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeOn(ctx, "iam:List"+kind.title()+"Policies", kind, name); err != nil {
+		return nil, err
+	}
+	out := &ListPolicyNamesOutput{}
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		e, err := mustEntity(tx, kind, name)
+		if err != nil {
+			return err
+		}
+		out.PolicyNames, out.Marker, out.IsTruncated = page(e.inlineNames(), identityKey, marker, maxItems)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out.PolicyNames == nil {
+		out.PolicyNames = []string{}
+	}
+	return out, nil
+}
+
+func (s *IAM) deleteInline(ctx context.Context, kind entityKind, name, policy string) error {
+	var c checker
+	member, max := kind.member()
+	c.name(member, name, max)
+	c.name("policyName", policy, 128)
+	if err := c.err(); err != nil {
+		return err
+	}
+	if err := s.authorizeOn(ctx, "iam:Delete"+kind.title()+"Policy", kind, name); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		e, err := mustEntity(tx, kind, name)
+		if err != nil {
+			return err
+		}
+		if _, ok := e.Inline[policy]; !ok {
+			return errNoSuchInline(kind, policy)
+		}
+		inline := maps.Clone(e.Inline)
+		delete(inline, policy)
+		e.Inline = inline
+		request(ctx).AddResource(kind.resourceType(), e.arn(s.account))
+		return saveEntity(tx, e)
+	})
+}
+
+// PutUserPolicy adds or replaces a user's inline policy. A user's inline
+// policies together hold at most 2048 characters (whitespace aside).
+func (s *IAM) PutUserPolicy(ctx context.Context, in *PutUserPolicyInput) (*Empty, error) {
+	if err := s.putInline(ctx, kindUser, in.UserName, in.PolicyName, in.PolicyDocument); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// PutRolePolicy adds or replaces a role's inline policy (10240 characters
+// in all).
+func (s *IAM) PutRolePolicy(ctx context.Context, in *PutRolePolicyInput) (*Empty, error) {
+	if err := s.putInline(ctx, kindRole, in.RoleName, in.PolicyName, in.PolicyDocument); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// PutGroupPolicy adds or replaces a group's inline policy (5120 characters
+// in all).
+func (s *IAM) PutGroupPolicy(ctx context.Context, in *PutGroupPolicyInput) (*Empty, error) {
+	if err := s.putInline(ctx, kindGroup, in.GroupName, in.PolicyName, in.PolicyDocument); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// GetUserPolicy returns a user's inline policy, percent-encoded.
+func (s *IAM) GetUserPolicy(ctx context.Context, in *GetUserPolicyInput) (*GetUserPolicyOutput, error) {
+	name, doc, err := s.getInline(ctx, kindUser, in.UserName, in.PolicyName)
+	if err != nil {
+		return nil, err
+	}
+	return &GetUserPolicyOutput{UserName: name, PolicyName: in.PolicyName, PolicyDocument: encodeDocument(doc)}, nil
+}
+
+// GetRolePolicy returns a role's inline policy, percent-encoded.
+func (s *IAM) GetRolePolicy(ctx context.Context, in *GetRolePolicyInput) (*GetRolePolicyOutput, error) {
+	name, doc, err := s.getInline(ctx, kindRole, in.RoleName, in.PolicyName)
+	if err != nil {
+		return nil, err
+	}
+	return &GetRolePolicyOutput{RoleName: name, PolicyName: in.PolicyName, PolicyDocument: encodeDocument(doc)}, nil
+}
+
+// GetGroupPolicy returns a group's inline policy, percent-encoded.
+func (s *IAM) GetGroupPolicy(ctx context.Context, in *GetGroupPolicyInput) (*GetGroupPolicyOutput, error) {
+	name, doc, err := s.getInline(ctx, kindGroup, in.GroupName, in.PolicyName)
+	if err != nil {
+		return nil, err
+	}
+	return &GetGroupPolicyOutput{GroupName: name, PolicyName: in.PolicyName, PolicyDocument: encodeDocument(doc)}, nil
+}
+
+// ListUserPolicies lists the names of a user's inline policies.
+func (s *IAM) ListUserPolicies(ctx context.Context, in *ListUserPoliciesInput) (*ListPolicyNamesOutput, error) {
+	return s.listInline(ctx, kindUser, in.UserName, in.Marker, in.MaxItems)
+}
+
+// ListRolePolicies lists the names of a role's inline policies.
+func (s *IAM) ListRolePolicies(ctx context.Context, in *ListRolePoliciesInput) (*ListPolicyNamesOutput, error) {
+	return s.listInline(ctx, kindRole, in.RoleName, in.Marker, in.MaxItems)
+}
+
+// ListGroupPolicies lists the names of a group's inline policies.
+func (s *IAM) ListGroupPolicies(ctx context.Context, in *ListGroupPoliciesInput) (*ListPolicyNamesOutput, error) {
+	return s.listInline(ctx, kindGroup, in.GroupName, in.Marker, in.MaxItems)
+}
+
+// DeleteUserPolicy deletes a user's inline policy.
+func (s *IAM) DeleteUserPolicy(ctx context.Context, in *DeleteUserPolicyInput) (*Empty, error) {
+	if err := s.deleteInline(ctx, kindUser, in.UserName, in.PolicyName); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// DeleteRolePolicy deletes a role's inline policy.
+func (s *IAM) DeleteRolePolicy(ctx context.Context, in *DeleteRolePolicyInput) (*Empty, error) {
+	if err := s.deleteInline(ctx, kindRole, in.RoleName, in.PolicyName); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// DeleteGroupPolicy deletes a group's inline policy.
+func (s *IAM) DeleteGroupPolicy(ctx context.Context, in *DeleteGroupPolicyInput) (*Empty, error) {
+	if err := s.deleteInline(ctx, kindGroup, in.GroupName, in.PolicyName); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}

@@ -1,0 +1,718 @@
+package identity
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+// builtinPolicy is an AWS managed policy served read-only.
+type builtinPolicy struct {
+	ID          string
+	Description string
+	Created     time.Time
+	Document    string
+}
+
+// awsManaged are the AWS managed policies served, as AWS publishes them
+// (arn:aws:iam::aws:policy/<name>, path "/", version v1).
+var awsManaged = map[string]builtinPolicy{
+	"AdministratorAccess": {
+		ID:          "ANPAIWMBCKSKIEE64ZLYK",
+		Description: "Provides full access to AWS services and resources.",
+		Created:     time.Date(2015, 2, 6, 18, 39, 46, 0, time.UTC),
+		Document:    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`,
+	},
+}
+
+func builtinRecord(name, partition string) (*policyRecord, bool) {
+	b, ok := awsManaged[name]
+	if !ok {
+		return nil, false
+	}
+	return &policyRecord{
+		Name: name, ID: b.ID, Path: "/", Partition: partition, Description: b.Description,
+		Created: b.Created, Updated: b.Created, Default: "v1", NextVersion: 2,
+		Versions: []policyVersion{{ID: "v1", Document: b.Document, Created: b.Created}},
+		aws:      true,
+	}, true
+}
+
+type awsAttachments struct {
+	Attachments int `json:"attachments"`
+}
+
+// errInvalidARN is IAM's answer to a policy ARN it cannot read.
+func errInvalidARN(arn string) error { return errInvalidInput("ARN %s is not valid.", arn) }
+
+// findPolicy resolves a policy ARN. It returns InvalidInput for a string
+// that is not a policy ARN, and errNotFound when no such policy exists.
+func (s *IAM) findPolicy(tx store.Tx, arn string) (*policyRecord, error) {
+	a, err := sealbox.ParseARN(arn)
+	if err != nil || a.Service != "iam" || a.Region != "" || !strings.HasPrefix(a.Resource, "policy/") {
+		return nil, errInvalidARN(arn)
+	}
+	rest := strings.TrimPrefix(a.Resource, "policy")
+	i := strings.LastIndexByte(rest, '/')
+	path, name := rest[:i+1], rest[i+1:]
+	if name == "" {
+		return nil, errInvalidARN(arn)
+	}
+	switch a.AccountID {
+	case "aws":
+		p, ok := builtinRecord(name, a.Partition)
+		if !ok || path != "/" {
+			return nil, errNotFound
+		}
+		var n awsAttachments
+		if err := store.GetJSON(tx, awsPolicyKey(name), &n); err != nil && !isNotFound(err) {
+			return nil, err
+		}
+		p.Attachments = n.Attachments
+		return p, nil
+	case s.account:
+		var p policyRecord
+		if err := store.GetJSON(tx, policyKey(name), &p); err != nil {
+			return nil, err
+		}
+		if p.Path != path || p.Partition != a.Partition {
+			return nil, errNotFound
+		}
+		return &p, nil
+	default:
+		return nil, errNotFound
+	}
+}
+
+// mustPolicy resolves a policy ARN or answers NoSuchEntity with notFound.
+func (s *IAM) mustPolicy(tx store.Tx, arn string, notFound func(string) error) (*policyRecord, error) {
+	p, err := s.findPolicy(tx, arn)
+	if isNotFound(err) {
+		return nil, notFound(arn)
+	}
+	return p, err
+}
+
+func savePolicy(tx store.Tx, p *policyRecord) error {
+	if p.aws {
+		return store.PutJSON(tx, awsPolicyKey(p.Name), awsAttachments{Attachments: p.Attachments})
+	}
+	return store.PutJSON(tx, policyKey(p.Name), p)
+}
+
+// awsReadOnly refuses changes to AWS managed policies, as AWS does.
+func (s *IAM) awsReadOnly(ctx context.Context, p *policyRecord, action string) error {
+	if !p.aws {
+		return nil
+	}
+	return errAccessDenied("User: %s is not authorized to perform: %s on resource: policy %s", request(ctx).Principal.ARN, action, p.arn(s.account))
+}
+
+func (s *IAM) policyOut(p *policyRecord, full bool) Policy {
+	out := Policy{
+		PolicyName:       p.Name,
+		PolicyId:         p.ID,
+		Arn:              p.arn(s.account),
+		Path:             p.Path,
+		DefaultVersionId: p.Default,
+		AttachmentCount:  p.Attachments,
+		IsAttachable:     true,
+		CreateDate:       sealbox.At(p.Created),
+		UpdateDate:       sealbox.At(p.Updated),
+	}
+	if full {
+		out.Description = p.Description
+		out.Tags = p.Tags
+	}
+	return out
+}
+
+func versionOut(p *policyRecord, v *policyVersion, withDoc bool) PolicyVersion {
+	out := PolicyVersion{VersionId: v.ID, IsDefaultVersion: v.ID == p.Default, CreateDate: sealbox.At(v.Created)}
+	if withDoc {
+		out.Document = encodeDocument(v.Document)
+	}
+	return out
+}
+
+// checkManagedDocument checks a managed policy document: quota, grammar.
+func (s *IAM) checkManagedDocument(doc string) error {
+	if compactLen(doc) > maxManagedPolicyLen {
+		return errQuota("PolicySize", maxManagedPolicyLen)
+	}
+	return validateDocument(s.checker, doc, IdentityPolicy)
+}
+
+// authorizePolicy asks about action on the policy arn names, before and
+// outside the operation's transaction.
+func (s *IAM) authorizePolicy(ctx context.Context, action, arn string) error {
+	if s.authz == nil {
+		return nil
+	}
+	return s.authorize(ctx, action, arn)
+}
+
+// CreatePolicy creates a customer managed policy, version v1. Names are
+// unique in the account regardless of path and case.
+func (s *IAM) CreatePolicy(ctx context.Context, in *CreatePolicyInput) (*CreatePolicyOutput, error) {
+	var c checker
+	c.name("policyName", in.PolicyName, 128)
+	c.policyPath("path", in.Path)
+	c.document("policyDocument", in.PolicyDocument, 131072)
+	c.str("description", in.Description, false, 0, 1000, nil, "")
+	c.tags(in.Tags)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := uniqueTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if err := s.checkManagedDocument(in.PolicyDocument); err != nil {
+		return nil, err
+	}
+	t := now(s.ids.clock.Now())
+	p := &policyRecord{
+		Name:        in.PolicyName,
+		ID:          uniqueID("ANPA"),
+		Path:        defaultPath(in.Path),
+		Partition:   partition(request(ctx)),
+		Description: in.Description,
+		Created:     t,
+		Updated:     t,
+		Tags:        in.Tags,
+		Default:     "v1",
+		NextVersion: 2,
+		Versions:    []policyVersion{{ID: "v1", Document: in.PolicyDocument, Created: t}},
+	}
+	if err := s.authorizePolicy(ctx, "iam:CreatePolicy", p.arn(s.account)); err != nil {
+		return nil, err
+	}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		if _, err := tx.Get(policyKey(p.Name)); err == nil {
+			return sealbox.Errorf("EntityAlreadyExists", "A policy called %s already exists. Duplicate names are not allowed.", p.Name)
+		} else if !isNotFound(err) {
+			return err
+		}
+		return savePolicy(tx, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	request(ctx).AddResource("AWS::IAM::Policy", p.arn(s.account))
+	out := s.policyOut(p, true)
+	return &CreatePolicyOutput{Policy: &out}, nil
+}
+
+// GetPolicy returns a managed policy's metadata (its document is in
+// GetPolicyVersion).
+func (s *IAM) GetPolicy(ctx context.Context, in *GetPolicyInput) (*GetPolicyOutput, error) {
+	var c checker
+	c.arn("policyArn", in.PolicyArn)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizePolicy(ctx, "iam:GetPolicy", in.PolicyArn); err != nil {
+		return nil, err
+	}
+	var p *policyRecord
+	err := s.store.View(ctx, func(tx store.Tx) (err error) {
+		p, err = s.mustPolicy(tx, in.PolicyArn, errPolicyNotFound)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := s.policyOut(p, true)
+	return &GetPolicyOutput{Policy: &out}, nil
+}
+
+// GetPolicyVersion returns one version of a managed policy with its
+// document, percent-encoded.
+func (s *IAM) GetPolicyVersion(ctx context.Context, in *GetPolicyVersionInput) (*GetPolicyVersionOutput, error) {
+	var c checker
+	c.arn("policyArn", in.PolicyArn)
+	c.str("versionId", in.VersionId, true, 0, 0, versionIDPattern, versionIDPatternText)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizePolicy(ctx, "iam:GetPolicyVersion", in.PolicyArn); err != nil {
+		return nil, err
+	}
+	var out PolicyVersion
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		p, err := s.mustPolicy(tx, in.PolicyArn, errPolicyNotFound)
+		if err != nil {
+			return err
+		}
+		v := p.version(in.VersionId)
+		if v == nil {
+			return errPolicyVersionNotFound(p.arn(s.account), in.VersionId)
+		}
+		out = versionOut(p, v, true)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &GetPolicyVersionOutput{PolicyVersion: &out}, nil
+}
+
+// CreatePolicyVersion adds a version to a managed policy, the default one
+// with SetAsDefault. A policy has at most five versions.
+func (s *IAM) CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionInput) (*CreatePolicyVersionOutput, error) {
+	var c checker
+	c.arn("policyArn", in.PolicyArn)
+	c.document("policyDocument", in.PolicyDocument, 131072)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.checkManagedDocument(in.PolicyDocument); err != nil {
+		return nil, err
+	}
+	if err := s.authorizePolicy(ctx, "iam:CreatePolicyVersion", in.PolicyArn); err != nil {
+		return nil, err
+	}
+	var out PolicyVersion
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		p, err := s.mustPolicy(tx, in.PolicyArn, errPolicyNotFound)
+		if err != nil {
+			return err
+		}
+		if err := s.awsReadOnly(ctx, p, "iam:CreatePolicyVersion"); err != nil {
+			return err
+		}
+		if len(p.Versions) >= maxPolicyVersions {
+			return errLimit("A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", maxPolicyVersions)
+		}
+		t := now(s.ids.clock.Now())
+		v := policyVersion{ID: "v" + strconv.Itoa(p.NextVersion), Document: in.PolicyDocument, Created: t}
+		p.NextVersion++
+		p.Versions = append(p.Versions, v)
+		if in.SetAsDefault {
+			p.Default = v.ID
+			p.Updated = t
+		}
+		out = versionOut(p, &v, false)
+		request(ctx).AddResource("AWS::IAM::Policy", p.arn(s.account))
+		return savePolicy(tx, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &CreatePolicyVersionOutput{PolicyVersion: &out}, nil
+}
+
+// DeletePolicyVersion deletes a version other than the default.
+func (s *IAM) DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionInput) (*Empty, error) {
+	var c checker
+	c.arn("policyArn", in.PolicyArn)
+	c.str("versionId", in.VersionId, true, 0, 0, versionIDPattern, versionIDPatternText)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizePolicy(ctx, "iam:DeletePolicyVersion", in.PolicyArn); err != nil {
+		return nil, err
+	}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		p, err := s.mustPolicy(tx, in.PolicyArn, errPolicyNotFound)
+		if err != nil {
+			return err
+		}
+		if err := s.awsReadOnly(ctx, p, "iam:DeletePolicyVersion"); err != nil {
+			return err
+		}
+		if p.version(in.VersionId) == nil {
+			return errPolicyVersionNotFound(p.arn(s.account), in.VersionId)
+		}
+		if in.VersionId == p.Default {
+			return errDeleteConflict("Cannot delete the default version of a policy.")
+		}
+		p.Versions = slices.DeleteFunc(p.Versions, func(v policyVersion) bool { return v.ID == in.VersionId })
+		request(ctx).AddResource("AWS::IAM::Policy", p.arn(s.account))
+		return savePolicy(tx, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// SetDefaultPolicyVersion makes a version the one that applies.
+func (s *IAM) SetDefaultPolicyVersion(ctx context.Context, in *SetDefaultPolicyVersionInput) (*Empty, error) {
+	var c checker
+	c.arn("policyArn", in.PolicyArn)
+	c.str("versionId", in.VersionId, true, 0, 0, versionIDPattern, versionIDPatternText)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizePolicy(ctx, "iam:SetDefaultPolicyVersion", in.PolicyArn); err != nil {
+		return nil, err
+	}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		p, err := s.mustPolicy(tx, in.PolicyArn, errPolicyNotFound)
+		if err != nil {
+			return err
+		}
+		if err := s.awsReadOnly(ctx, p, "iam:SetDefaultPolicyVersion"); err != nil {
+			return err
+		}
+		if p.version(in.VersionId) == nil {
+			return errPolicyVersionNotFound(p.arn(s.account), in.VersionId)
+		}
+		if p.Default == in.VersionId {
+			return nil
+		}
+		p.Default = in.VersionId
+		p.Updated = now(s.ids.clock.Now())
+		request(ctx).AddResource("AWS::IAM::Policy", p.arn(s.account))
+		return savePolicy(tx, p)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// versionKey orders version ids by number for paging (v10 after v9).
+func versionKey(v PolicyVersion) string {
+	n, _ := strconv.Atoi(strings.TrimPrefix(v.VersionId, "v"))
+	return fmt.Sprintf("%010d", n)
+}
+
+// ListPolicyVersions lists a policy's versions, oldest first, without
+// documents.
+func (s *IAM) ListPolicyVersions(ctx context.Context, in *ListPolicyVersionsInput) (*ListPolicyVersionsOutput, error) {
+	var c checker
+	c.arn("policyArn", in.PolicyArn)
+	c.paging(in.Marker, in.MaxItems)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizePolicy(ctx, "iam:ListPolicyVersions", in.PolicyArn); err != nil {
+		return nil, err
+	}
+	out := &ListPolicyVersionsOutput{}
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		p, err := s.mustPolicy(tx, in.PolicyArn, errPolicyNotFound)
+		if err != nil {
+			return err
+		}
+		all := make([]PolicyVersion, 0, len(p.Versions))
+		for i := range p.Versions {
+			all = append(all, versionOut(p, &p.Versions[i], false))
+		}
+		slices.SortFunc(all, func(a, b PolicyVersion) int { return strings.Compare(versionKey(a), versionKey(b)) })
+		out.Versions, out.Marker, out.IsTruncated = page(all, versionKey, in.Marker, in.MaxItems)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ListPolicies lists managed policies: Scope Local (the account's), AWS
+// (the AWS managed policies served) or All (the default); OnlyAttached
+// keeps those attached to a user, group or role.
+func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesInput) (*ListPoliciesOutput, error) {
+	var c checker
+	c.enum("scope", in.Scope, "All", "AWS", "Local")
+	c.policyPath("pathPrefix", in.PathPrefix)
+	c.enum("policyUsageFilter", in.PolicyUsageFilter, "PermissionsPolicy", "PermissionsBoundary")
+	c.paging(in.Marker, in.MaxItems)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, "iam:ListPolicies", "*"); err != nil {
+		return nil, err
+	}
+	scope := in.Scope
+	if scope == "" {
+		scope = "All"
+	}
+	type item struct {
+		key string
+		p   *policyRecord
+	}
+	var all []item
+	keep := func(p *policyRecord) bool {
+		if !strings.HasPrefix(p.Path, in.PathPrefix) {
+			return false
+		}
+		if in.OnlyAttached && p.Attachments == 0 {
+			return false
+		}
+		// Permissions boundaries are not supported: no policy is one.
+		return in.PolicyUsageFilter != "PermissionsBoundary"
+	}
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		if scope != "Local" {
+			names := make([]string, 0, len(awsManaged))
+			for name := range awsManaged {
+				names = append(names, name)
+			}
+			slices.Sort(names)
+			for _, name := range names {
+				p, err := s.findPolicy(tx, "arn:"+partition(request(ctx))+":iam::aws:policy/"+name)
+				if err != nil {
+					return err
+				}
+				if keep(p) {
+					all = append(all, item{"aws/" + name, p})
+				}
+			}
+		}
+		if scope == "AWS" {
+			return nil
+		}
+		return tx.Scan("iam/policy/", "", func(key string, v []byte) error {
+			var p policyRecord
+			if err := decodeJSON(v, &p); err != nil {
+				return err
+			}
+			if keep(&p) {
+				all = append(all, item{"local/" + strings.TrimPrefix(key, "iam/policy/"), &p})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	items, marker, more := page(all, func(it item) string { return it.key }, in.Marker, in.MaxItems)
+	out := &ListPoliciesOutput{Policies: []Policy{}, IsTruncated: more, Marker: marker}
+	for _, it := range items {
+		out.Policies = append(out.Policies, s.policyOut(it.p, false))
+	}
+	return out, nil
+}
+
+// DeletePolicy deletes a customer managed policy that is attached to
+// nothing and has no versions besides the default, as AWS requires.
+func (s *IAM) DeletePolicy(ctx context.Context, in *DeletePolicyInput) (*Empty, error) {
+	var c checker
+	c.arn("policyArn", in.PolicyArn)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizePolicy(ctx, "iam:DeletePolicy", in.PolicyArn); err != nil {
+		return nil, err
+	}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		p, err := s.mustPolicy(tx, in.PolicyArn, errPolicyNotFound)
+		if err != nil {
+			return err
+		}
+		if err := s.awsReadOnly(ctx, p, "iam:DeletePolicy"); err != nil {
+			return err
+		}
+		if p.Attachments > 0 {
+			return errDeleteConflict("Cannot delete a policy attached to entities.")
+		}
+		if len(p.Versions) > 1 {
+			return errDeleteConflict("This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.")
+		}
+		request(ctx).AddResource("AWS::IAM::Policy", p.arn(s.account))
+		return tx.Delete(policyKey(p.Name))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+func (s *IAM) attach(ctx context.Context, kind entityKind, name, arn string) error {
+	var c checker
+	member, max := kind.member()
+	if kind == kindUser {
+		max = 64 // AttachUserPolicy's userNameType
+	}
+	c.name(member, name, max)
+	c.arn("policyArn", arn)
+	if err := c.err(); err != nil {
+		return err
+	}
+	if err := s.authorizeOn(ctx, "iam:Attach"+kind.title()+"Policy", kind, name); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		e, err := mustEntity(tx, kind, name)
+		if err != nil {
+			return err
+		}
+		p, err := s.mustPolicy(tx, arn, errPolicyNotAttachable)
+		if err != nil {
+			return err
+		}
+		canonical := p.arn(s.account)
+		if e.isAttached(canonical) {
+			return nil
+		}
+		if len(e.Attached) >= maxAttached {
+			return errQuota(kind.attachedQuota(), maxAttached)
+		}
+		e.Attached = append(slices.Clip(e.Attached), canonical)
+		p.Attachments++
+		request(ctx).AddResource(kind.resourceType(), e.arn(s.account))
+		request(ctx).AddResource("AWS::IAM::Policy", canonical)
+		if err := saveEntity(tx, e); err != nil {
+			return err
+		}
+		return savePolicy(tx, p)
+	})
+}
+
+func (s *IAM) detach(ctx context.Context, kind entityKind, name, arn string) error {
+	var c checker
+	member, max := kind.member()
+	if kind == kindUser {
+		max = 64
+	}
+	c.name(member, name, max)
+	c.arn("policyArn", arn)
+	if err := c.err(); err != nil {
+		return err
+	}
+	if err := s.authorizeOn(ctx, "iam:Detach"+kind.title()+"Policy", kind, name); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		e, err := mustEntity(tx, kind, name)
+		if err != nil {
+			return err
+		}
+		p, err := s.mustPolicy(tx, arn, errPolicyNotFound)
+		if err != nil {
+			return err
+		}
+		canonical := p.arn(s.account)
+		if !e.isAttached(canonical) {
+			return errPolicyNotFound(arn)
+		}
+		e.Attached = slices.DeleteFunc(slices.Clone(e.Attached), func(a string) bool { return a == canonical })
+		if p.Attachments > 0 {
+			p.Attachments--
+		}
+		request(ctx).AddResource(kind.resourceType(), e.arn(s.account))
+		request(ctx).AddResource("AWS::IAM::Policy", canonical)
+		if err := saveEntity(tx, e); err != nil {
+			return err
+		}
+		return savePolicy(tx, p)
+	})
+}
+
+func (s *IAM) listAttached(ctx context.Context, kind entityKind, name, pathPrefix, marker string, maxItems int) (*ListAttachedPoliciesOutput, error) {
+	var c checker
+	member, max := kind.member()
+	if kind == kindUser {
+		max = 64
+	}
+	c.name(member, name, max)
+	c.policyPath("pathPrefix", pathPrefix)
+	c.paging(marker, maxItems)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeOn(ctx, "iam:ListAttached"+kind.title()+"Policies", kind, name); err != nil {
+		return nil, err
+	}
+	out := &ListAttachedPoliciesOutput{AttachedPolicies: []AttachedPolicy{}}
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		e, err := mustEntity(tx, kind, name)
+		if err != nil {
+			return err
+		}
+		var all []AttachedPolicy
+		for _, arn := range e.Attached {
+			p, err := s.findPolicy(tx, arn)
+			if isNotFound(err) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if strings.HasPrefix(p.Path, pathPrefix) {
+				all = append(all, AttachedPolicy{PolicyName: p.Name, PolicyArn: arn})
+			}
+		}
+		slices.SortFunc(all, func(a, b AttachedPolicy) int { return strings.Compare(a.PolicyArn, b.PolicyArn) })
+		list, next, more := page(all, func(a AttachedPolicy) string { return a.PolicyArn }, marker, maxItems)
+		out.AttachedPolicies = append(out.AttachedPolicies, list...)
+		out.Marker, out.IsTruncated = next, more
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AttachUserPolicy attaches a managed policy to a user (at most 10).
+func (s *IAM) AttachUserPolicy(ctx context.Context, in *AttachUserPolicyInput) (*Empty, error) {
+	if err := s.attach(ctx, kindUser, in.UserName, in.PolicyArn); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// AttachRolePolicy attaches a managed policy to a role (at most 10).
+func (s *IAM) AttachRolePolicy(ctx context.Context, in *AttachRolePolicyInput) (*Empty, error) {
+	if err := s.attach(ctx, kindRole, in.RoleName, in.PolicyArn); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// AttachGroupPolicy attaches a managed policy to a group (at most 10).
+func (s *IAM) AttachGroupPolicy(ctx context.Context, in *AttachGroupPolicyInput) (*Empty, error) {
+	if err := s.attach(ctx, kindGroup, in.GroupName, in.PolicyArn); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// DetachUserPolicy detaches a managed policy from a user.
+func (s *IAM) DetachUserPolicy(ctx context.Context, in *DetachUserPolicyInput) (*Empty, error) {
+	if err := s.detach(ctx, kindUser, in.UserName, in.PolicyArn); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// DetachRolePolicy detaches a managed policy from a role.
+func (s *IAM) DetachRolePolicy(ctx context.Context, in *DetachRolePolicyInput) (*Empty, error) {
+	if err := s.detach(ctx, kindRole, in.RoleName, in.PolicyArn); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// DetachGroupPolicy detaches a managed policy from a group.
+func (s *IAM) DetachGroupPolicy(ctx context.Context, in *DetachGroupPolicyInput) (*Empty, error) {
+	if err := s.detach(ctx, kindGroup, in.GroupName, in.PolicyArn); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// ListAttachedUserPolicies lists the managed policies attached to a user.
+func (s *IAM) ListAttachedUserPolicies(ctx context.Context, in *ListAttachedUserPoliciesInput) (*ListAttachedPoliciesOutput, error) {
+	return s.listAttached(ctx, kindUser, in.UserName, in.PathPrefix, in.Marker, in.MaxItems)
+}
+
+// ListAttachedRolePolicies lists the managed policies attached to a role.
+func (s *IAM) ListAttachedRolePolicies(ctx context.Context, in *ListAttachedRolePoliciesInput) (*ListAttachedPoliciesOutput, error) {
+	return s.listAttached(ctx, kindRole, in.RoleName, in.PathPrefix, in.Marker, in.MaxItems)
+}
+
+// ListAttachedGroupPolicies lists the managed policies attached to a group.
+func (s *IAM) ListAttachedGroupPolicies(ctx context.Context, in *ListAttachedGroupPoliciesInput) (*ListAttachedPoliciesOutput, error) {
+	return s.listAttached(ctx, kindGroup, in.GroupName, in.PathPrefix, in.Marker, in.MaxItems)
+}

@@ -1,0 +1,290 @@
+package identity
+
+import (
+	"context"
+	"strings"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+// allowNothing stands in for a managed session policy that no longer
+// exists: it keeps the session's policy list non-empty (so the session
+// stays narrowed) and allows nothing (NotAction "*" matches no action).
+const allowNothing = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"*","Resource":"*"}]}`
+
+// PoliciesFor returns every identity-based policy document that applies to
+// p: for an IAM user (also through GetSessionToken) its inline policies,
+// the default versions of its attached managed policies, and the same of
+// each group it is in; for an assumed role the role's inline and attached
+// policies. The account's root has none: root is allowed by identity. A
+// principal whose user or role no longer exists (or was made again under
+// the same name) has none either. Session policies are separate: see
+// SessionPolicies.
+//
+// The result is cached until an IAM record changes; callers must not modify
+// it. Safe for concurrent use.
+func (s *IAM) PoliciesFor(ctx context.Context, p sealbox.Principal) ([]PolicyDoc, error) {
+	var kind entityKind
+	var name, id string
+	switch p.Type {
+	case "IAMUser":
+		kind, name, id = kindUser, p.UserName, p.PrincipalID
+		if name == "" {
+			name = lastSegment(p.ARN)
+		}
+	case "AssumedRole":
+		kind, name = kindRole, lastSegment(p.RoleARN)
+		id, _, _ = strings.Cut(p.PrincipalID, ":")
+	default:
+		return nil, nil
+	}
+	if name == "" {
+		return nil, nil
+	}
+	key := string(kind) + "|" + strings.ToLower(name) + "|" + id
+	if docs, ok := s.ids.policies.get(key); ok {
+		return docs, nil
+	}
+	gen := s.ids.policies.generation()
+	var docs []PolicyDoc
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		e, err := loadEntity(tx, kind, name)
+		if isNotFound(err) || (err == nil && id != "" && e.ID != id) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		c := docCollector{s: s, tx: tx, seen: map[string]bool{}}
+		if err := c.entity(e); err != nil {
+			return err
+		}
+		if kind == kindUser {
+			groups, err := listIndex(tx, groupsOfPrefix(e.Name))
+			if err != nil {
+				return err
+			}
+			for _, g := range groups {
+				ge, err := loadEntity(tx, kindGroup, g)
+				if isNotFound(err) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if err := c.entity(ge); err != nil {
+					return err
+				}
+			}
+		}
+		docs = c.docs
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.ids.policies.put(key, docs, gen)
+	return docs, nil
+}
+
+// docCollector gathers policy documents, each source once.
+type docCollector struct {
+	s    *IAM
+	tx   store.Tx
+	seen map[string]bool
+	docs []PolicyDoc
+}
+
+func (c *docCollector) add(locator, doc string) {
+	src := locator + "@" + docHash(doc)
+	if c.seen[src] {
+		return
+	}
+	c.seen[src] = true
+	c.docs = append(c.docs, PolicyDoc{Source: src, Document: doc})
+}
+
+// entity adds e's inline policies, by name, and the default versions of
+// its attached managed policies, in attachment order.
+func (c *docCollector) entity(e *entity) error {
+	arn := e.arn(c.s.account)
+	for _, name := range e.inlineNames() {
+		c.add(arn+"#"+name, e.Inline[name])
+	}
+	for _, parn := range e.Attached {
+		if err := c.managed(parn, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// managed adds the default version of the policy parn names. A policy that
+// no longer exists adds nothing, or with placeholder the allowNothing
+// document (for session policies, which narrow a session).
+func (c *docCollector) managed(parn string, placeholder bool) error {
+	p, err := c.s.findPolicy(c.tx, parn)
+	if isNotFound(err) || (err == nil && p.defaultVersion() == nil) {
+		if placeholder {
+			c.add(parn+"?deleted", allowNothing)
+		}
+		return nil
+	}
+	if err != nil {
+		if _, ok := sealbox.AsError(err); ok && placeholder { // not a policy ARN
+			c.add(parn+"?invalid", allowNothing)
+			return nil
+		}
+		return err
+	}
+	v := p.defaultVersion()
+	c.add(p.arn(c.s.account)+"?"+v.ID, v.Document)
+	return nil
+}
+
+func sessionCacheKey(id string) string { return "session|" + id }
+
+// SessionPolicies returns the session policies of an assumed-role session
+// (the inline Policy and the default versions of the PolicyArns given to
+// AssumeRole), which the authorizer intersects with the role's
+// permissions. It returns nil for any other key: such sessions are not
+// narrowed. A session policy deleted since the session began is replaced
+// by a document that allows nothing, so that the session stays narrowed.
+func (s *IAM) SessionPolicies(ctx context.Context, accessKeyID string) ([]PolicyDoc, error) {
+	if !strings.HasPrefix(accessKeyID, "ASIA") {
+		return nil, nil
+	}
+	key := sessionCacheKey(accessKeyID)
+	if docs, ok := s.ids.policies.get(key); ok {
+		return docs, nil
+	}
+	gen := s.ids.policies.generation()
+	var docs []PolicyDoc
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		var sess sessionRecord
+		err := store.GetJSON(tx, sessionKey(accessKeyID), &sess)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if sess.Kind != "role" {
+			return nil
+		}
+		c := docCollector{s: s, tx: tx, seen: map[string]bool{}}
+		if sess.Policy != "" {
+			c.add(assumedRoleARN(sess.Partition, s.account, sess.Name, sess.SessionName)+"#session", sess.Policy)
+		}
+		for _, parn := range sess.PolicyArns {
+			if err := c.managed(parn, true); err != nil {
+				return err
+			}
+		}
+		docs = c.docs
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.ids.policies.put(key, docs, gen)
+	return docs, nil
+}
+
+// Principal resolves the ARN of a user, a role, an assumed-role session or
+// the account's root to the principal it names, for policy simulation. A
+// role resolves to an AssumedRole principal without a session name (ARN
+// and RoleARN both the role's), which PoliciesFor serves. It reports false
+// for an ARN that names nothing in this account.
+func (s *IAM) Principal(ctx context.Context, arn string) (sealbox.Principal, bool, error) {
+	a, err := sealbox.ParseARN(arn)
+	if err != nil || a.AccountID != s.account || a.Region != "" {
+		return sealbox.Principal{}, false, nil
+	}
+	switch {
+	case a.Service == "iam" && a.Resource == "root":
+		p := s.ids.RootPrincipal("")
+		p.ARN = arn
+		return p, true, nil
+	case a.Service == "iam" && (strings.HasPrefix(a.Resource, "user/") || strings.HasPrefix(a.Resource, "role/")):
+		kind := kindUser
+		if strings.HasPrefix(a.Resource, "role/") {
+			kind = kindRole
+		}
+		e, ok, err := s.lookupByARN(ctx, kind, a)
+		if err != nil || !ok {
+			return sealbox.Principal{}, false, err
+		}
+		if kind == kindUser {
+			return s.ids.userPrincipal(e, "", false), true, nil
+		}
+		return sealbox.Principal{
+			Type:        "AssumedRole",
+			ARN:         e.arn(s.account),
+			AccountID:   s.account,
+			PrincipalID: e.ID,
+			RoleARN:     e.arn(s.account),
+		}, true, nil
+	case a.Service == "sts" && strings.HasPrefix(a.Resource, "assumed-role/"):
+		parts := strings.Split(strings.TrimPrefix(a.Resource, "assumed-role/"), "/")
+		if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+			return sealbox.Principal{}, false, nil
+		}
+		var e *entity
+		err := s.store.View(ctx, func(tx store.Tx) (err error) {
+			e, err = loadEntity(tx, kindRole, parts[0])
+			return err
+		})
+		if isNotFound(err) {
+			return sealbox.Principal{}, false, nil
+		}
+		if err != nil {
+			return sealbox.Principal{}, false, err
+		}
+		return s.ids.assumedRolePrincipal(e, parts[1], ""), true, nil
+	}
+	return sealbox.Principal{}, false, nil
+}
+
+// lookupByARN loads the user or role an IAM ARN names, path included.
+func (s *IAM) lookupByARN(ctx context.Context, kind entityKind, a sealbox.ARN) (e *entity, ok bool, err error) {
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		e, ok, err = s.lookupByARNTx(tx, kind, a)
+		return err
+	})
+	return e, ok, err
+}
+
+func (s *IAM) lookupByARNTx(tx store.Tx, kind entityKind, a sealbox.ARN) (*entity, bool, error) {
+	rest := strings.TrimPrefix(a.Resource, string(kind))
+	i := strings.LastIndexByte(rest, '/')
+	if i < 0 {
+		return nil, false, nil
+	}
+	path, name := rest[:i+1], rest[i+1:]
+	if name == "" {
+		return nil, false, nil
+	}
+	e, err := loadEntity(tx, kind, name)
+	if isNotFound(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	if e.Path != path || e.Partition != a.Partition || e.Name != name {
+		return nil, false, nil
+	}
+	return e, true, nil
+}
+
+// lastSegment is what follows the last "/" of an ARN: a user's or role's
+// name.
+func lastSegment(arn string) string {
+	i := strings.LastIndexByte(arn, '/')
+	if i < 0 {
+		return ""
+	}
+	return arn[i+1:]
+}

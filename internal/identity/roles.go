@@ -1,0 +1,182 @@
+package identity
+
+import (
+	"context"
+	"strings"
+
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+const (
+	defaultMaxSession = 3600
+	minMaxSession     = 3600
+	maxMaxSession     = 43200
+)
+
+// checkTrustPolicy validates a role's trust policy: its size quota, then
+// its grammar.
+func (s *IAM) checkTrustPolicy(doc string) error {
+	if compactLen(doc) > maxTrustPolicyLen {
+		return errQuota("ACLSizePerRole", maxTrustPolicyLen)
+	}
+	return validateDocument(s.checker, doc, TrustPolicy)
+}
+
+// CreateRole creates a role with its trust policy. MaxSessionDuration
+// bounds AssumeRole's DurationSeconds (3600 to 43200; 3600 by default).
+// Permissions boundaries are not supported and are refused.
+func (s *IAM) CreateRole(ctx context.Context, in *CreateRoleInput) (*CreateRoleOutput, error) {
+	var c checker
+	c.path("path", in.Path)
+	c.name("roleName", in.RoleName, 64)
+	c.document("assumeRolePolicyDocument", in.AssumeRolePolicyDocument, 131072)
+	c.str("description", in.Description, false, 0, 1000, descriptionPattern, `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*`)
+	c.intRange("maxSessionDuration", in.MaxSessionDuration, minMaxSession, maxMaxSession)
+	c.tags(in.Tags)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := uniqueTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if in.PermissionsBoundary != "" {
+		return nil, errInvalidInput("Permissions boundaries are not supported by this server.")
+	}
+	if err := s.checkTrustPolicy(in.AssumeRolePolicyDocument); err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, "iam:CreateRole", s.entityARN(ctx, kindRole, in.Path, in.RoleName)); err != nil {
+		return nil, err
+	}
+	e := s.newEntity(ctx, kindRole, in.RoleName, in.Path)
+	e.TrustPolicy = in.AssumeRolePolicyDocument
+	e.Description = in.Description
+	e.MaxSessionDuration = in.MaxSessionDuration
+	if e.MaxSessionDuration == 0 {
+		e.MaxSessionDuration = defaultMaxSession
+	}
+	e.Tags = in.Tags
+	if err := s.createEntity(ctx, e); err != nil {
+		return nil, err
+	}
+	request(ctx).AddResource(kindRole.resourceType(), e.arn(s.account))
+	r := s.roleOut(e, false)
+	r.Tags = e.Tags
+	return &CreateRoleOutput{Role: &r}, nil
+}
+
+// GetRole returns a role, its trust policy (percent-encoded, as IAM
+// returns it) and when it was last assumed.
+func (s *IAM) GetRole(ctx context.Context, in *GetRoleInput) (*GetRoleOutput, error) {
+	var c checker
+	c.name("roleName", in.RoleName, 64)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeOn(ctx, "iam:GetRole", kindRole, in.RoleName); err != nil {
+		return nil, err
+	}
+	var e *entity
+	err := s.store.View(ctx, func(tx store.Tx) (err error) {
+		e, err = mustEntity(tx, kindRole, in.RoleName)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	r := s.roleOut(e, true)
+	return &GetRoleOutput{Role: &r}, nil
+}
+
+// ListRoles lists roles by name, optionally under a path prefix.
+func (s *IAM) ListRoles(ctx context.Context, in *ListRolesInput) (*ListRolesOutput, error) {
+	var c checker
+	c.pathPrefix("pathPrefix", in.PathPrefix)
+	c.paging(in.Marker, in.MaxItems)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorize(ctx, "iam:ListRoles", "*"); err != nil {
+		return nil, err
+	}
+	out := &ListRolesOutput{Roles: []Role{}}
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		list, next, more, err := scanPage(tx, kindRole.prefix(), in.Marker, in.MaxItems, func(e *entity) bool {
+			return strings.HasPrefix(e.Path, in.PathPrefix)
+		})
+		for _, e := range list {
+			out.Roles = append(out.Roles, s.roleOut(e, false))
+		}
+		out.Marker, out.IsTruncated = next, more
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeleteRole deletes a role without inline or attached policies, as AWS
+// requires. Its sessions end with it: their keys stop authenticating at
+// once.
+func (s *IAM) DeleteRole(ctx context.Context, in *DeleteRoleInput) (*Empty, error) {
+	var c checker
+	c.name("roleName", in.RoleName, 64)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeOn(ctx, "iam:DeleteRole", kindRole, in.RoleName); err != nil {
+		return nil, err
+	}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		e, err := mustEntity(tx, kindRole, in.RoleName)
+		if err != nil {
+			return err
+		}
+		switch {
+		case len(e.Inline) > 0:
+			return errDeleteConflict("Cannot delete entity, must delete policies first.")
+		case len(e.Attached) > 0:
+			return errDeleteConflict("Cannot delete entity, must detach all policies first.")
+		}
+		if err := deleteSessionsOf(tx, ownerOf(kindRole, e.Name)); err != nil {
+			return err
+		}
+		request(ctx).AddResource(kindRole.resourceType(), e.arn(s.account))
+		return tx.Delete(e.key())
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// UpdateAssumeRolePolicy replaces a role's trust policy. Sessions already
+// made keep working until they expire, as in AWS.
+func (s *IAM) UpdateAssumeRolePolicy(ctx context.Context, in *UpdateAssumeRolePolicyInput) (*Empty, error) {
+	var c checker
+	c.name("roleName", in.RoleName, 64)
+	c.document("policyDocument", in.PolicyDocument, 131072)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.checkTrustPolicy(in.PolicyDocument); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeOn(ctx, "iam:UpdateAssumeRolePolicy", kindRole, in.RoleName); err != nil {
+		return nil, err
+	}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		e, err := mustEntity(tx, kindRole, in.RoleName)
+		if err != nil {
+			return err
+		}
+		e.TrustPolicy = in.PolicyDocument
+		request(ctx).AddResource(kindRole.resourceType(), e.arn(s.account))
+		return saveEntity(tx, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}

@@ -1,0 +1,381 @@
+package identity
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/ids"
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+// STS serves the STS operations: GetCallerIdentity, AssumeRole and
+// GetSessionToken. Sessions are stored (iam/session/<ASIA…>) so that they
+// survive restarts and work on every server over the same store. Make one
+// with NewSTS. Safe for concurrent use.
+type STS struct {
+	ids     *Store
+	iam     *IAM // for resolving managed session policies
+	store   store.Store
+	account string
+	checker PolicyChecker
+}
+
+// NewSTS returns the STS service over ids.
+func NewSTS(ids *Store, c Config) *STS {
+	return &STS{ids: ids, iam: NewIAM(ids, c), store: ids.store, account: ids.account, checker: c.Checker}
+}
+
+const (
+	defaultRoleSession  = 3600
+	minSession          = 900
+	maxRoleSession      = 43200
+	maxChainedSession   = 3600
+	defaultUserSession  = 43200
+	maxUserSession      = 129600
+	maxRootSession      = 3600
+	maxSessionPolicyArn = 10
+)
+
+// GetCallerIdentity says who signed the request. Every caller may ask.
+func (s *STS) GetCallerIdentity(ctx context.Context, _ *GetCallerIdentityInput) (*GetCallerIdentityOutput, error) {
+	p := request(ctx).Principal
+	account := p.AccountID
+	if account == "" {
+		account = s.account
+	}
+	return &GetCallerIdentityOutput{UserId: p.PrincipalID, Account: account, Arn: p.ARN}, nil
+}
+
+func mfaUnsupported(serial, code string) error {
+	if serial == "" && code == "" {
+		return nil
+	}
+	return errAccessDenied("MultiFactorAuthentication failed, unable to validate MFA code.")
+}
+
+// AssumeRole returns temporary credentials for a role whose trust policy
+// lets the caller assume it. DurationSeconds is 900 up to the role's
+// MaxSessionDuration (3600 by default; at most 3600 when the caller is
+// itself a role session). An inline session Policy and managed PolicyArns,
+// if given, are kept with the session and narrow it: see SessionPolicies.
+// The account's root may not assume roles, as in AWS; a role that does not
+// exist is refused as one that does not trust the caller, so that callers
+// learn nothing of what exists.
+func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleInput) (*AssumeRoleOutput, error) {
+	r := request(ctx)
+	var c checker
+	c.arn("roleArn", in.RoleArn)
+	c.str("roleSessionName", in.RoleSessionName, true, 2, 64, sessionNamePattern, sessionNamePatternText)
+	c.intRange("durationSeconds", in.DurationSeconds, minSession, maxRoleSession)
+	if in.Policy != "" {
+		c.document("policy", in.Policy, maxSessionPolicyLen)
+	}
+	if len(in.PolicyArns) > maxSessionPolicyArn {
+		c.v.add("policyArns", nil, "Member must have length less than or equal to "+strconv.Itoa(maxSessionPolicyArn))
+	}
+	for i, pa := range in.PolicyArns {
+		c.arn("policyArns."+strconv.Itoa(i+1)+".member.arn", pa.Arn)
+	}
+	c.tags(in.Tags)
+	if len(in.TransitiveTagKeys) > 50 {
+		c.v.add("transitiveTagKeys", nil, "Member must have length less than or equal to 50")
+	}
+	if in.ExternalId != "" {
+		c.str("externalId", in.ExternalId, false, 2, 1224, externalIDPattern, `[\w+=,.@:\/-]*`)
+	}
+	if in.SourceIdentity != "" {
+		c.str("sourceIdentity", in.SourceIdentity, false, 2, 64, sourceIdentityPat, `[\w+=,.@-]*`)
+	}
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := uniqueTags(in.Tags); err != nil {
+		return nil, err
+	}
+	if err := mfaUnsupported(in.SerialNumber, in.TokenCode); err != nil {
+		return nil, err
+	}
+	caller := r.Principal
+	if caller.Type == "Root" {
+		return nil, errAccessDenied("Roles may not be assumed by root accounts.")
+	}
+	denied := errAccessDenied("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.ARN, in.RoleArn)
+
+	a, err := sealbox.ParseARN(in.RoleArn)
+	if err != nil || a.Service != "iam" || a.Region != "" || !strings.HasPrefix(a.Resource, "role/") {
+		return nil, errValidation("Request ARN is invalid")
+	}
+	var role *entity
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		e, ok, err := s.iam.lookupByARNTx(tx, kindRole, a)
+		if ok {
+			role = e
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if role == nil || a.AccountID != s.account {
+		return nil, denied
+	}
+
+	duration := in.DurationSeconds
+	if duration == 0 {
+		duration = defaultRoleSession
+	}
+
+	var policyArns []string
+	for _, pa := range in.PolicyArns {
+		if _, err := parsePolicyARN(pa.Arn); err != nil {
+			return nil, errValidation("Invalid ARN %s in policyArns.", pa.Arn)
+		}
+		policyArns = append(policyArns, pa.Arn)
+	}
+	if in.Policy != "" {
+		if err := validateDocument(s.checker, in.Policy, IdentityPolicy); err != nil {
+			return nil, err
+		}
+	}
+	packed := 0
+	if in.Policy != "" || len(policyArns) > 0 || len(in.Tags) > 0 {
+		packed = packedSize(in.Policy, policyArns, in.Tags)
+		if packed > 100 {
+			return nil, sealbox.Errorf("PackedPolicyTooLarge", "Packed size of the session policy and tags is %d%% of the allowed size.", packed)
+		}
+	}
+
+	// The trust policy must allow sts:AssumeRole, and sts:TagSession for
+	// session tags and sts:SetSourceIdentity for a source identity, as in
+	// AWS. Only then are the role's limits told.
+	actions := []string{"sts:AssumeRole"}
+	if len(in.Tags) > 0 || len(in.TransitiveTagKeys) > 0 {
+		actions = append(actions, "sts:TagSession")
+	}
+	if in.SourceIdentity != "" {
+		actions = append(actions, "sts:SetSourceIdentity")
+	}
+	tctx := context.WithValue(ctx, assumeRoleKey{}, &AssumeRoleRequest{
+		RoleARN:         role.arn(s.account),
+		RoleSessionName: in.RoleSessionName,
+		ExternalID:      in.ExternalId,
+		SourceIdentity:  in.SourceIdentity,
+		Tags:            in.Tags,
+		DurationSeconds: duration,
+	})
+	for _, action := range actions {
+		ok := false
+		if s.checker != nil {
+			if ok, err = s.checker.TrustAllows(tctx, role.TrustPolicy, caller, action); err != nil {
+				return nil, err
+			}
+		}
+		if !ok {
+			return nil, errAccessDenied("User: %s is not authorized to perform: %s on resource: %s", caller.ARN, action, in.RoleArn)
+		}
+	}
+
+	if duration > role.MaxSessionDuration {
+		return nil, errValidation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	}
+	if caller.Type == "AssumedRole" && duration > maxChainedSession {
+		return nil, errValidation("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+	}
+
+	t := now(s.ids.clock.Now())
+	sess := &sessionRecord{
+		ID:             ids.AccessKeyID("ASIA"),
+		Secret:         newSecret(),
+		Token:          newSessionToken(),
+		Created:        t,
+		Expires:        t.Add(time.Duration(duration) * time.Second),
+		Kind:           string(kindRole),
+		Partition:      role.Partition,
+		Name:           role.Name,
+		UID:            role.ID,
+		Path:           role.Path,
+		SessionName:    in.RoleSessionName,
+		Policy:         in.Policy,
+		PolicyArns:     policyArns,
+		Tags:           in.Tags,
+		TransitiveTags: in.TransitiveTagKeys,
+		SourceIdentity: in.SourceIdentity,
+		ExternalID:     in.ExternalId,
+	}
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		cur, err := loadEntity(tx, kindRole, role.Name)
+		if isNotFound(err) || (err == nil && cur.ID != role.ID) {
+			return denied // deleted meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		cur.LastUsed, cur.LastUsedRegion = t, r.Region
+		if err := saveEntity(tx, cur); err != nil {
+			return err
+		}
+		return s.putSession(tx, sess)
+	})
+	if err != nil {
+		return nil, err
+	}
+	r.AddResource(kindRole.resourceType(), role.arn(s.account))
+	return &AssumeRoleOutput{
+		Credentials: credentialsOut(sess),
+		AssumedRoleUser: &AssumedRoleUser{
+			AssumedRoleId: role.ID + ":" + in.RoleSessionName,
+			Arn:           assumedRoleARN(role.Partition, s.account, role.Name, in.RoleSessionName),
+		},
+		PackedPolicySize: packed,
+		SourceIdentity:   in.SourceIdentity,
+	}, nil
+}
+
+// GetSessionToken returns temporary credentials standing for the caller,
+// an IAM user (900 to 129600 seconds, 43200 by default) or the account's
+// root (at most 3600, the default; a longer request gets 3600, as in AWS).
+// Session credentials may not ask for more.
+func (s *STS) GetSessionToken(ctx context.Context, in *GetSessionTokenInput) (*GetSessionTokenOutput, error) {
+	r := request(ctx)
+	var c checker
+	c.intRange("durationSeconds", in.DurationSeconds, minSession, maxUserSession)
+	if in.SerialNumber != "" {
+		c.str("serialNumber", in.SerialNumber, false, 9, 256, nil, "")
+	}
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := mfaUnsupported(in.SerialNumber, in.TokenCode); err != nil {
+		return nil, err
+	}
+	caller := r.Principal
+	if caller.Temporary || caller.Type == "AssumedRole" {
+		return nil, errAccessDenied("Cannot call GetSessionToken with session credentials")
+	}
+	t := now(s.ids.clock.Now())
+	sess := &sessionRecord{
+		ID:      ids.AccessKeyID("ASIA"),
+		Secret:  newSecret(),
+		Token:   newSessionToken(),
+		Created: t,
+	}
+	duration := in.DurationSeconds
+	switch caller.Type {
+	case "IAMUser":
+		if duration == 0 {
+			duration = defaultUserSession
+		}
+		sess.Kind, sess.Name, sess.UID = string(kindUser), caller.UserName, caller.PrincipalID
+	default: // Root
+		if duration == 0 || duration > maxRootSession {
+			duration = maxRootSession
+		}
+		sess.Kind = ownerRoot
+	}
+	sess.Expires = t.Add(time.Duration(duration) * time.Second)
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		if sess.Kind == string(kindUser) {
+			u, err := loadEntity(tx, kindUser, sess.Name)
+			if isNotFound(err) || (err == nil && u.ID != sess.UID) {
+				return errAccessDenied("User: %s is not authorized to perform: sts:GetSessionToken", caller.ARN)
+			}
+			if err != nil {
+				return err
+			}
+			sess.Partition, sess.Path = u.Partition, u.Path
+		}
+		return s.putSession(tx, sess)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &GetSessionTokenOutput{Credentials: credentialsOut(sess)}, nil
+}
+
+func (s *STS) putSession(tx store.Tx, sess *sessionRecord) error {
+	if err := store.PutJSON(tx, sessionKey(sess.ID), sess); err != nil {
+		return err
+	}
+	return tx.Put(sessionsOfKey(sess.owner(), sess.ID), nil)
+}
+
+func credentialsOut(sess *sessionRecord) *Credentials {
+	return &Credentials{
+		AccessKeyId:     sess.ID,
+		SecretAccessKey: sess.Secret,
+		SessionToken:    sess.Token,
+		Expiration:      sealbox.At(sess.Expires),
+	}
+}
+
+// packedSize approximates, in percent, how much of the session's packed
+// allowance its policies and tags use: AWS compresses them into a binary
+// form whose limit it does not publish; sealbox measures their compact
+// length against the 2048 characters AWS allows a plaintext session policy.
+func packedSize(policy string, arns []string, tags []Tag) int {
+	n := compactLen(policy)
+	for _, a := range arns {
+		n += len(a)
+	}
+	for _, t := range tags {
+		n += len(t.Key) + len(t.Value)
+	}
+	return (n*100 + maxSessionPolicyLen - 1) / maxSessionPolicyLen
+}
+
+// SweepExpired deletes the sessions that expired at or before t; their
+// keys then answer as unknown rather than expired. Run it periodically.
+func (s *STS) SweepExpired(ctx context.Context, t time.Time) (removed int, err error) {
+	type expired struct{ id, owner string }
+	var due []expired
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		due = due[:0]
+		return tx.Scan(sessionPrefix, "", func(_ string, v []byte) error {
+			var sess sessionRecord
+			if err := decodeJSON(v, &sess); err != nil {
+				return err
+			}
+			if sessionExpired(&sess, t) {
+				due = append(due, expired{sess.ID, sess.owner()})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	const batch = 500
+	for len(due) > 0 {
+		n := min(batch, len(due))
+		chunk := due[:n]
+		due = due[n:]
+		err := s.store.Update(ctx, func(tx store.Tx) error {
+			for _, e := range chunk {
+				if err := tx.Delete(sessionKey(e.id)); err != nil {
+					return err
+				}
+				if err := tx.Delete(sessionsOfKey(e.owner, e.id)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return removed, err
+		}
+		removed += n
+	}
+	return removed, nil
+}
+
+// parsePolicyARN checks that arn names a managed policy.
+func parsePolicyARN(arn string) (sealbox.ARN, error) {
+	a, err := sealbox.ParseARN(arn)
+	if err != nil || a.Service != "iam" || a.Region != "" || !strings.HasPrefix(a.Resource, "policy/") || strings.HasSuffix(a.Resource, "/") {
+		return sealbox.ARN{}, sealbox.ErrInvalidARN
+	}
+	return a, nil
+}

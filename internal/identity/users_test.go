@@ -1,0 +1,294 @@
+package identity_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/sealbox/sealbox/internal/identity"
+)
+
+var (
+	uniqueIDPattern = regexp.MustCompile(`^A[A-Z]{3}[A-Z2-7]{17}$`)
+	keyIDPattern    = regexp.MustCompile(`^AKIA[A-Z2-7]{16}$`)
+)
+
+func TestCreateGetUser(t *testing.T) {
+	e := newEnv(t)
+	out := must(e.iam.CreateUser(e.root, &identity.CreateUserInput{
+		UserName: "Alice", Path: "/engineering/", Tags: []identity.Tag{{Key: "team", Value: "core"}},
+	}))(t, "CreateUser")
+	u := out.User
+	if !uniqueIDPattern.MatchString(u.UserId) || !hasPrefix(u.UserId, "AIDA") {
+		t.Errorf("CreateUser UserId = %q, want AIDA and 17 characters", u.UserId)
+	}
+	if want := "arn:aws:iam::123456789012:user/engineering/Alice"; u.Arn != want {
+		t.Errorf("CreateUser Arn = %q, want %q", u.Arn, want)
+	}
+	if u.Path != "/engineering/" || u.CreateDate == nil || !u.CreateDate.Equal(t0) || len(u.Tags) != 1 {
+		t.Errorf("CreateUser User = %+v", u)
+	}
+
+	got := must(e.iam.GetUser(e.root, &identity.GetUserInput{UserName: "alice"}))(t, "GetUser")
+	if got.User.UserName != "Alice" || got.User.UserId != u.UserId {
+		t.Errorf("GetUser(alice) = %+v, want Alice (names are case-insensitive)", got.User)
+	}
+
+	_, err := e.iam.CreateUser(e.root, &identity.CreateUserInput{UserName: "alice"})
+	wantErr(t, "CreateUser(alice) again", err, "EntityAlreadyExists", "User with name alice already exists.")
+	_, err = e.iam.GetUser(e.root, &identity.GetUserInput{UserName: "bob"})
+	wantErr(t, "GetUser(bob)", err, "NoSuchEntity", "The user with name bob cannot be found.")
+	_, err = e.iam.CreateUser(e.root, &identity.CreateUserInput{UserName: "a b"})
+	wantErr(t, "CreateUser(a b)", err, "ValidationError",
+		`1 validation error detected: Value 'a b' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]+`)
+	_, err = e.iam.CreateUser(e.root, &identity.CreateUserInput{UserName: "x", Path: "noslash"})
+	wantErr(t, "CreateUser(path noslash)", err, "ValidationError", "")
+	_, err = e.iam.CreateUser(e.root, &identity.CreateUserInput{UserName: strings.Repeat("x", 65)})
+	wantErr(t, "CreateUser(65 characters)", err, "ValidationError", "")
+	_, err = e.iam.CreateUser(e.root, &identity.CreateUserInput{UserName: "t", Tags: []identity.Tag{{Key: "a", Value: "1"}, {Key: "A", Value: "2"}}})
+	wantErr(t, "CreateUser(duplicate tags)", err, "InvalidInput", "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+}
+
+func TestGetUserWithoutName(t *testing.T) {
+	e := newEnv(t)
+	alice, _ := e.user("alice")
+	got := must(e.iam.GetUser(alice, &identity.GetUserInput{}))(t, "GetUser as alice")
+	if got.User.UserName != "alice" {
+		t.Errorf("GetUser() as alice = %+v, want alice", got.User)
+	}
+	root := must(e.iam.GetUser(e.root, &identity.GetUserInput{}))(t, "GetUser as root")
+	if root.User.UserId != account || root.User.Arn != "arn:aws:iam::123456789012:root" || root.User.UserName != "" {
+		t.Errorf("GetUser() as root = %+v", root.User)
+	}
+	e.role("r", trustFor("arn:aws:iam::123456789012:user/alice"), 0)
+	creds := must(e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: "arn:aws:iam::123456789012:role/r", RoleSessionName: "s1"}))(t, "AssumeRole")
+	_, err := e.iam.GetUser(e.as(creds.Credentials.AccessKeyId), &identity.GetUserInput{})
+	wantErr(t, "GetUser() as a role", err, "ValidationError", "Must specify userName when calling with non-User credentials")
+}
+
+func TestListUsersPaging(t *testing.T) {
+	e := newEnv(t)
+	for _, n := range []string{"dave", "Carol", "bob", "alice", "eve"} {
+		path := "/"
+		if n == "bob" || n == "eve" {
+			path = "/ops/"
+		}
+		must(e.iam.CreateUser(e.root, &identity.CreateUserInput{UserName: n, Path: path}))(t, "CreateUser")
+	}
+	var names []string
+	marker := ""
+	pages := 0
+	for {
+		out := must(e.iam.ListUsers(e.root, &identity.ListUsersInput{MaxItems: 2, Marker: marker}))(t, "ListUsers")
+		pages++
+		for _, u := range out.Users {
+			names = append(names, u.UserName)
+			if u.Tags != nil {
+				t.Errorf("ListUsers shows tags; AWS leaves them out")
+			}
+		}
+		if !out.IsTruncated {
+			if out.Marker != "" {
+				t.Errorf("last page Marker = %q, want none", out.Marker)
+			}
+			break
+		}
+		marker = out.Marker
+	}
+	if got := strings.Join(names, ","); got != "alice,bob,Carol,dave,eve" || pages != 3 {
+		t.Errorf("ListUsers pages = %d, names = %s", pages, got)
+	}
+	ops := must(e.iam.ListUsers(e.root, &identity.ListUsersInput{PathPrefix: "/ops/"}))(t, "ListUsers(/ops/)")
+	if len(ops.Users) != 2 || ops.Users[0].UserName != "bob" || ops.IsTruncated {
+		t.Errorf("ListUsers(/ops/) = %+v", ops)
+	}
+	_, err := e.iam.ListUsers(e.root, &identity.ListUsersInput{MaxItems: 1001})
+	wantErr(t, "ListUsers(MaxItems 1001)", err, "ValidationError",
+		"1 validation error detected: Value '1001' at 'maxItems' failed to satisfy constraint: Member must have value less than or equal to 1000")
+}
+
+func TestAccessKeys(t *testing.T) {
+	e := newEnv(t)
+	must(e.iam.CreateUser(e.root, &identity.CreateUserInput{UserName: "alice", Path: "/dev/"}))(t, "CreateUser")
+	k1 := must(e.iam.CreateAccessKey(e.root, &identity.CreateAccessKeyInput{UserName: "alice"}))(t, "CreateAccessKey").AccessKey
+	if !keyIDPattern.MatchString(k1.AccessKeyId) || len(k1.SecretAccessKey) != 40 || k1.Status != "Active" || k1.UserName != "alice" {
+		t.Fatalf("CreateAccessKey = %+v", k1)
+	}
+	key, err := e.ids.LookupAccessKey(context.Background(), k1.AccessKeyId)
+	if err != nil || key.Secret != k1.SecretAccessKey || key.SessionToken != "" || !key.Expires.IsZero() {
+		t.Fatalf("LookupAccessKey = %+v, %v", key, err)
+	}
+	p := key.Principal
+	user := must(e.iam.GetUser(e.root, &identity.GetUserInput{UserName: "alice"}))(t, "GetUser").User
+	if p.Type != "IAMUser" || p.ARN != "arn:aws:iam::123456789012:user/dev/alice" || p.UserName != "alice" ||
+		p.PrincipalID != user.UserId || p.AccountID != account || p.AccessKeyID != k1.AccessKeyId || p.Temporary {
+		t.Errorf("LookupAccessKey principal = %+v", p)
+	}
+
+	// The caller's own key, without UserName.
+	alice := e.as(k1.AccessKeyId)
+	k2 := must(e.iam.CreateAccessKey(alice, &identity.CreateAccessKeyInput{}))(t, "CreateAccessKey as alice").AccessKey
+	if k2.UserName != "alice" {
+		t.Errorf("CreateAccessKey() as alice = %+v", k2)
+	}
+	_, err = e.iam.CreateAccessKey(e.root, &identity.CreateAccessKeyInput{UserName: "alice"})
+	wantErr(t, "third CreateAccessKey", err, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2")
+	_, err = e.iam.CreateAccessKey(e.root, &identity.CreateAccessKeyInput{UserName: "nobody"})
+	wantErr(t, "CreateAccessKey(nobody)", err, "NoSuchEntity", "The user with name nobody cannot be found.")
+
+	ls := must(e.iam.ListAccessKeys(alice, &identity.ListAccessKeysInput{}))(t, "ListAccessKeys")
+	if len(ls.AccessKeyMetadata) != 2 || ls.IsTruncated {
+		t.Fatalf("ListAccessKeys = %+v", ls)
+	}
+	page1 := must(e.iam.ListAccessKeys(e.root, &identity.ListAccessKeysInput{UserName: "alice", MaxItems: 1}))(t, "ListAccessKeys page 1")
+	page2 := must(e.iam.ListAccessKeys(e.root, &identity.ListAccessKeysInput{UserName: "alice", MaxItems: 1, Marker: page1.Marker}))(t, "ListAccessKeys page 2")
+	if !page1.IsTruncated || page2.IsTruncated || len(page2.AccessKeyMetadata) != 1 ||
+		page1.AccessKeyMetadata[0].AccessKeyId == page2.AccessKeyMetadata[0].AccessKeyId {
+		t.Errorf("ListAccessKeys pages = %+v, %+v", page1, page2)
+	}
+	// No secret in what audit sees of the listing.
+	b, _ := json.Marshal(ls)
+	for _, k := range []*identity.AccessKey{k1, k2} {
+		if strings.Contains(string(b), k.SecretAccessKey) {
+			t.Errorf("ListAccessKeys output holds a secret: %s", b)
+		}
+	}
+
+	// Inactive stops the key at once, although it was looked up (cached).
+	must(e.iam.UpdateAccessKey(e.root, &identity.UpdateAccessKeyInput{UserName: "alice", AccessKeyId: k1.AccessKeyId, Status: "Inactive"}))(t, "UpdateAccessKey Inactive")
+	unknownKey(t, e.ids, k1.AccessKeyId)
+	ls = must(e.iam.ListAccessKeys(e.root, &identity.ListAccessKeysInput{UserName: "alice"}))(t, "ListAccessKeys")
+	if ls.AccessKeyMetadata[0].Status == ls.AccessKeyMetadata[1].Status {
+		t.Errorf("ListAccessKeys statuses = %+v, want one Inactive", ls.AccessKeyMetadata)
+	}
+	must(e.iam.UpdateAccessKey(e.root, &identity.UpdateAccessKeyInput{UserName: "alice", AccessKeyId: k1.AccessKeyId, Status: "Active"}))(t, "UpdateAccessKey Active")
+	if _, err := e.ids.LookupAccessKey(context.Background(), k1.AccessKeyId); err != nil {
+		t.Errorf("LookupAccessKey after Active: %v", err)
+	}
+	_, err = e.iam.UpdateAccessKey(e.root, &identity.UpdateAccessKeyInput{UserName: "alice", AccessKeyId: k1.AccessKeyId, Status: "Sleeping"})
+	wantErr(t, "UpdateAccessKey(Sleeping)", err, "ValidationError",
+		"1 validation error detected: Value 'Sleeping' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]")
+
+	// A key of another owner is not found.
+	must(e.iam.CreateUser(e.root, &identity.CreateUserInput{UserName: "bob"}))(t, "CreateUser bob")
+	_, err = e.iam.DeleteAccessKey(e.root, &identity.DeleteAccessKeyInput{UserName: "bob", AccessKeyId: k1.AccessKeyId})
+	wantErr(t, "DeleteAccessKey(bob's)", err, "NoSuchEntity", fmt.Sprintf("The Access Key with id %s cannot be found.", k1.AccessKeyId))
+	_, err = e.iam.UpdateAccessKey(e.root, &identity.UpdateAccessKeyInput{AccessKeyId: k1.AccessKeyId, Status: "Inactive"})
+	wantErr(t, "UpdateAccessKey(root's)", err, "NoSuchEntity", "")
+
+	must(e.iam.DeleteAccessKey(alice, &identity.DeleteAccessKeyInput{AccessKeyId: k1.AccessKeyId}))(t, "DeleteAccessKey")
+	unknownKey(t, e.ids, k1.AccessKeyId)
+}
+
+func TestRootAccessKeys(t *testing.T) {
+	e := newEnv(t)
+	ls := must(e.iam.ListAccessKeys(e.root, &identity.ListAccessKeysInput{}))(t, "ListAccessKeys as root")
+	if len(ls.AccessKeyMetadata) != 1 {
+		t.Fatalf("ListAccessKeys as root = %+v, want the admin key", ls)
+	}
+	admin := ls.AccessKeyMetadata[0].AccessKeyId
+	k := must(e.iam.CreateAccessKey(e.root, &identity.CreateAccessKeyInput{}))(t, "CreateAccessKey as root").AccessKey
+	p := must(e.ids.LookupAccessKey(context.Background(), k.AccessKeyId))(t, "LookupAccessKey").Principal
+	if p.Type != "Root" || p.ARN != "arn:aws:iam::123456789012:root" {
+		t.Errorf("root key principal = %+v", p)
+	}
+	_, err := e.iam.CreateAccessKey(e.root, &identity.CreateAccessKeyInput{})
+	wantErr(t, "third root key", err, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2")
+
+	// Deleting the administrator's key: the next start makes a new one.
+	must(e.iam.DeleteAccessKey(e.root, &identity.DeleteAccessKeyInput{AccessKeyId: admin}))(t, "DeleteAccessKey(admin)")
+	unknownKey(t, e.ids, admin)
+	id, secret, created, err := e.ids.EnsureAdmin(context.Background(), "", "")
+	if err != nil || !created || id == admin || len(secret) != 40 {
+		t.Fatalf("EnsureAdmin() after its key was deleted = %s, %v, %v", id, created, err)
+	}
+	id2, _, created, err := e.ids.EnsureAdmin(context.Background(), "", "")
+	if err != nil || created || id2 != id {
+		t.Fatalf("EnsureAdmin() again = %s, %v, %v; want %s kept", id2, created, err, id)
+	}
+}
+
+func TestDeleteUserConflicts(t *testing.T) {
+	e := newEnv(t)
+	alice, key := e.user("alice")
+	sess := must(e.sts.GetSessionToken(alice, &identity.GetSessionTokenInput{}))(t, "GetSessionToken").Credentials
+	must(e.iam.PutUserPolicy(e.root, &identity.PutUserPolicyInput{UserName: "alice", PolicyName: "p", PolicyDocument: allow("s3:GetObject")}))(t, "PutUserPolicy")
+	pol := must(e.iam.CreatePolicy(e.root, &identity.CreatePolicyInput{PolicyName: "m", PolicyDocument: allow("kms:Decrypt")}))(t, "CreatePolicy").Policy
+	must(e.iam.AttachUserPolicy(e.root, &identity.AttachUserPolicyInput{UserName: "alice", PolicyArn: pol.Arn}))(t, "AttachUserPolicy")
+	must(e.iam.CreateGroup(e.root, &identity.CreateGroupInput{GroupName: "g"}))(t, "CreateGroup")
+	must(e.iam.AddUserToGroup(e.root, &identity.AddUserToGroupInput{GroupName: "g", UserName: "alice"}))(t, "AddUserToGroup")
+
+	steps := []struct {
+		msg  string
+		undo func()
+	}{
+		{"Cannot delete entity, must delete access keys first.", func() {
+			must(e.iam.DeleteAccessKey(e.root, &identity.DeleteAccessKeyInput{UserName: "alice", AccessKeyId: key.AccessKeyId}))(t, "DeleteAccessKey")
+		}},
+		{"Cannot delete entity, must delete policies first.", func() {
+			must(e.iam.DeleteUserPolicy(e.root, &identity.DeleteUserPolicyInput{UserName: "alice", PolicyName: "p"}))(t, "DeleteUserPolicy")
+		}},
+		{"Cannot delete entity, must detach all policies first.", func() {
+			must(e.iam.DetachUserPolicy(e.root, &identity.DetachUserPolicyInput{UserName: "alice", PolicyArn: pol.Arn}))(t, "DetachUserPolicy")
+		}},
+		{"Cannot delete entity, must remove users from group first.", func() {
+			must(e.iam.RemoveUserFromGroup(e.root, &identity.RemoveUserFromGroupInput{GroupName: "g", UserName: "alice"}))(t, "RemoveUserFromGroup")
+		}},
+	}
+	for _, s := range steps {
+		_, err := e.iam.DeleteUser(e.root, &identity.DeleteUserInput{UserName: "alice"})
+		wantErr(t, "DeleteUser(alice)", err, "DeleteConflict", s.msg)
+		s.undo()
+	}
+	if _, err := e.ids.LookupAccessKey(context.Background(), sess.AccessKeyId); err != nil {
+		t.Fatalf("session lookup before DeleteUser: %v", err)
+	}
+	must(e.iam.DeleteUser(e.root, &identity.DeleteUserInput{UserName: "alice"}))(t, "DeleteUser")
+	unknownKey(t, e.ids, sess.AccessKeyId)
+	_, err := e.iam.DeleteUser(e.root, &identity.DeleteUserInput{UserName: "alice"})
+	wantErr(t, "DeleteUser(alice) again", err, "NoSuchEntity", "The user with name alice cannot be found.")
+
+	// A user made again under the same name is someone else.
+	must(e.iam.CreateUser(e.root, &identity.CreateUserInput{UserName: "alice"}))(t, "CreateUser")
+	unknownKey(t, e.ids, sess.AccessKeyId)
+}
+
+// TestInactiveUnderConcurrentLookups toggles a key while other goroutines
+// look it up (and fill the cache): once UpdateAccessKey(Inactive) returns,
+// no lookup may find the key, whatever raced with it.
+func TestInactiveUnderConcurrentLookups(t *testing.T) {
+	e := newEnv(t)
+	_, key := e.user("alice")
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	for range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+					e.ids.LookupAccessKey(context.Background(), key.AccessKeyId)
+				}
+			}
+		}()
+	}
+	for i := range 50 {
+		status := "Inactive"
+		if i%2 == 1 {
+			status = "Active"
+		}
+		must(e.iam.UpdateAccessKey(e.root, &identity.UpdateAccessKeyInput{UserName: "alice", AccessKeyId: key.AccessKeyId, Status: status}))(t, "UpdateAccessKey")
+		if status == "Inactive" {
+			unknownKey(t, e.ids, key.AccessKeyId)
+		}
+	}
+	close(stop)
+	for range 4 {
+		<-done
+	}
+}

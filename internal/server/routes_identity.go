@@ -1,0 +1,78 @@
+package server
+
+import (
+	"github.com/sealbox/sealbox/internal/awsapi"
+	"github.com/sealbox/sealbox/internal/identity"
+)
+
+// iamService is the IAM operation table (AWS Query).
+func iamService(s *identity.IAM) *awsapi.Service {
+	return &awsapi.Service{
+		Name: "iam", EventSource: "iam.amazonaws.com", InternalError: "ServiceFailure",
+		Operations: []awsapi.Operation{
+			awsapi.Write("CreateUser", s.CreateUser),
+			awsapi.Read("GetUser", s.GetUser),
+			awsapi.Read("ListUsers", s.ListUsers),
+			awsapi.Write("DeleteUser", s.DeleteUser),
+			awsapi.Write("CreateRole", s.CreateRole),
+			awsapi.Read("GetRole", s.GetRole),
+			awsapi.Read("ListRoles", s.ListRoles),
+			awsapi.Write("DeleteRole", s.DeleteRole),
+			awsapi.Write("UpdateAssumeRolePolicy", s.UpdateAssumeRolePolicy),
+			awsapi.Write("CreateAccessKey", s.CreateAccessKey),
+			awsapi.Read("ListAccessKeys", s.ListAccessKeys),
+			awsapi.Write("UpdateAccessKey", s.UpdateAccessKey),
+			awsapi.Write("DeleteAccessKey", s.DeleteAccessKey),
+			awsapi.Write("PutUserPolicy", s.PutUserPolicy),
+			awsapi.Write("PutRolePolicy", s.PutRolePolicy),
+			awsapi.Write("PutGroupPolicy", s.PutGroupPolicy),
+			awsapi.Read("GetUserPolicy", s.GetUserPolicy),
+			awsapi.Read("GetRolePolicy", s.GetRolePolicy),
+			awsapi.Read("GetGroupPolicy", s.GetGroupPolicy),
+			awsapi.Read("ListUserPolicies", s.ListUserPolicies),
+			awsapi.Read("ListRolePolicies", s.ListRolePolicies),
+			awsapi.Read("ListGroupPolicies", s.ListGroupPolicies),
+			awsapi.Write("DeleteUserPolicy", s.DeleteUserPolicy),
+			awsapi.Write("DeleteRolePolicy", s.DeleteRolePolicy),
+			awsapi.Write("DeleteGroupPolicy", s.DeleteGroupPolicy),
+			awsapi.Write("CreatePolicy", s.CreatePolicy),
+			awsapi.Read("GetPolicy", s.GetPolicy),
+			awsapi.Read("GetPolicyVersion", s.GetPolicyVersion),
+			awsapi.Write("CreatePolicyVersion", s.CreatePolicyVersion),
+			awsapi.Write("DeletePolicyVersion", s.DeletePolicyVersion),
+			awsapi.Write("SetDefaultPolicyVersion", s.SetDefaultPolicyVersion),
+			awsapi.Read("ListPolicyVersions", s.ListPolicyVersions),
+			awsapi.Read("ListPolicies", s.ListPolicies),
+			awsapi.Write("DeletePolicy", s.DeletePolicy),
+			awsapi.Write("AttachUserPolicy", s.AttachUserPolicy),
+			awsapi.Write("AttachRolePolicy", s.AttachRolePolicy),
+			awsapi.Write("AttachGroupPolicy", s.AttachGroupPolicy),
+			awsapi.Write("DetachUserPolicy", s.DetachUserPolicy),
+			awsapi.Write("DetachRolePolicy", s.DetachRolePolicy),
+			awsapi.Write("DetachGroupPolicy", s.DetachGroupPolicy),
+			awsapi.Read("ListAttachedUserPolicies", s.ListAttachedUserPolicies),
+			awsapi.Read("ListAttachedRolePolicies", s.ListAttachedRolePolicies),
+			awsapi.Read("ListAttachedGroupPolicies", s.ListAttachedGroupPolicies),
+			awsapi.Write("CreateGroup", s.CreateGroup),
+			awsapi.Read("GetGroup", s.GetGroup),
+			awsapi.Read("ListGroups", s.ListGroups),
+			awsapi.Write("DeleteGroup", s.DeleteGroup),
+			awsapi.Write("AddUserToGroup", s.AddUserToGroup),
+			awsapi.Write("RemoveUserFromGroup", s.RemoveUserFromGroup),
+			awsapi.Read("ListGroupsForUser", s.ListGroupsForUser),
+		},
+	}
+}
+
+// stsService is the STS operation table (AWS Query); CloudTrail marks all
+// three readOnly.
+func stsService(s *identity.STS) *awsapi.Service {
+	return &awsapi.Service{
+		Name: "sts", EventSource: "sts.amazonaws.com", InternalError: "InternalFailure",
+		Operations: []awsapi.Operation{
+			awsapi.Read("GetCallerIdentity", s.GetCallerIdentity),
+			awsapi.Read("AssumeRole", s.AssumeRole),
+			awsapi.Read("GetSessionToken", s.GetSessionToken),
+		},
+	}
+}
