@@ -150,4 +150,3 @@ func TestLeastPrivilege(t *testing.T) {
 	wantDenied(t, "exec Decrypt without delegation", err, execSession, "kms:Decrypt", "because no resource-based policy allows the kms:Decrypt action")
 	must[*kms.EncryptOutput](t, "deploy Encrypt, named by the key policy")(deploy.Encrypt(ctx, &kms.EncryptInput{KeyId: key.KeyId, Plaintext: []byte("x")}))
 }
-
