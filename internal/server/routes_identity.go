@@ -1,12 +1,13 @@
 package server
 
 import (
+	"github.com/sealbox/sealbox/internal/authz"
 	"github.com/sealbox/sealbox/internal/awsapi"
 	"github.com/sealbox/sealbox/internal/identity"
 )
 
 // iamService is the IAM operation table (AWS Query).
-func iamService(s *identity.IAM) *awsapi.Service {
+func iamService(s *identity.IAM, sim *authz.Simulator) *awsapi.Service {
 	return &awsapi.Service{
 		Name: "iam", EventSource: "iam.amazonaws.com", InternalError: "ServiceFailure",
 		Operations: []awsapi.Operation{
@@ -60,6 +61,8 @@ func iamService(s *identity.IAM) *awsapi.Service {
 			awsapi.Write("AddUserToGroup", s.AddUserToGroup),
 			awsapi.Write("RemoveUserFromGroup", s.RemoveUserFromGroup),
 			awsapi.Read("ListGroupsForUser", s.ListGroupsForUser),
+			awsapi.Read("SimulatePrincipalPolicy", sim.SimulatePrincipalPolicy),
+			awsapi.Read("SimulateCustomPolicy", sim.SimulateCustomPolicy),
 		},
 	}
 }

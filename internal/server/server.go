@@ -127,7 +127,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 
 	// One authorizer for every service. It reads identity policies through
 	// an IAM view without an authorizer of its own (which would be a cycle).
-	az := authz.New(identity.NewIAM(s.ids, identity.Config{}), feed, s.clock)
+	view := identity.NewIAM(s.ids, identity.Config{})
+	az := authz.New(view, feed, s.clock)
 	idc := identity.Config{Checker: authz.Checker{A: az}, Authorizer: az}
 	s.sts = identity.NewSTS(s.ids, idc)
 	s.kms = kms.New(kms.Config{Store: feed, Feed: feed, Keyring: keyring.New(), Clock: s.clock, Authorizer: az})
@@ -141,7 +142,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		Clock:  s.clock,
 	})
 	s.router.Register(kmsService(s.kms))
-	s.router.Register(iamService(identity.NewIAM(s.ids, idc)))
+	s.router.Register(iamService(identity.NewIAM(s.ids, idc), &authz.Simulator{A: az, ID: view}))
 	s.router.Register(stsService(s.sts))
 
 	if err := s.setupTLS(); err != nil {
