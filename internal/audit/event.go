@@ -43,6 +43,24 @@ type UserIdentity struct {
 	AccessKeyID string `json:"accessKeyId,omitempty"`
 	UserName    string `json:"userName,omitempty"`
 	InvokedBy   string `json:"invokedBy,omitempty"`
+	// SessionContext is set for temporary credentials (assumed roles).
+	SessionContext *SessionContext `json:"sessionContext,omitempty"`
+}
+
+// SessionContext is CloudTrail's sessionContext: which role issued the
+// session.
+type SessionContext struct {
+	SessionIssuer *SessionIssuer    `json:"sessionIssuer,omitempty"`
+	Attributes    map[string]string `json:"attributes"`
+}
+
+// SessionIssuer is the role (or user) a session belongs to.
+type SessionIssuer struct {
+	Type        string `json:"type"`
+	PrincipalID string `json:"principalId"`
+	ARN         string `json:"arn"`
+	AccountID   string `json:"accountId"`
+	UserName    string `json:"userName"`
 }
 
 // ResourceRef is one entry of CloudTrail's resources list.

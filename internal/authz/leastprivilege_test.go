@@ -150,3 +150,34 @@ func TestLeastPrivilege(t *testing.T) {
 	wantDenied(t, "exec Decrypt without delegation", err, execSession, "kms:Decrypt", "because no resource-based policy allows the kms:Decrypt action")
 	must[*kms.EncryptOutput](t, "deploy Encrypt, named by the key policy")(deploy.Encrypt(ctx, &kms.EncryptInput{KeyId: key.KeyId, Plaintext: []byte("x")}))
 }
+
+// TestAuditRecordsTheSessionAndTheDenial checks the CloudTrail shape of an
+// assumed role's events, allowed and denied.
+func TestAuditRecordsTheSessionAndTheDenial(t *testing.T) {
+	s := sealtest.Start(t)
+	key := must[*kms.CreateKeyOutput](t, "CreateKey")(s.KMS().CreateKey(ctx, &kms.CreateKeyInput{})).KeyMetadata
+	execARN := role(t, s, "exec", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*"}]}`)
+	exec, session, _ := assume(t, s, pipeline(t, s), execARN, "audited")
+	must[*kms.EncryptOutput](t, "Encrypt")(exec.Encrypt(ctx, &kms.EncryptInput{KeyId: key.KeyId, Plaintext: []byte("x")}))
+	if _, err := exec.GenerateRandom(ctx, &kms.GenerateRandomInput{NumberOfBytes: aws.Int32(8)}); err == nil {
+		t.Fatalf("GenerateRandom without permission succeeded")
+	}
+	var allowed, denied map[string]any
+	for _, e := range sealtest.AuditEvents(t, s.Dir) {
+		switch e["eventName"] {
+		case "Encrypt":
+			allowed = e
+		case "GenerateRandom":
+			denied = e
+		}
+	}
+	ui, _ := allowed["userIdentity"].(map[string]any)
+	sc, _ := ui["sessionContext"].(map[string]any)
+	issuer, _ := sc["sessionIssuer"].(map[string]any)
+	if ui["type"] != "AssumedRole" || ui["arn"] != session || issuer["arn"] != execARN || issuer["userName"] != "exec" || issuer["type"] != "Role" {
+		t.Fatalf("userIdentity = %v", ui)
+	}
+	if denied["errorCode"] != "AccessDeniedException" || !strings.Contains(denied["errorMessage"].(string), "kms:GenerateRandom") {
+		t.Fatalf("denied event = %v", denied)
+	}
+}

@@ -356,7 +356,7 @@ func (rt *Router) record(ctx context.Context, c *call, payload []byte, apiErr *s
 }
 
 func identity(p sealbox.Principal) audit.UserIdentity {
-	return audit.UserIdentity{
+	u := audit.UserIdentity{
 		Type:        p.Type,
 		PrincipalID: p.PrincipalID,
 		ARN:         p.ARN,
@@ -364,6 +364,15 @@ func identity(p sealbox.Principal) audit.UserIdentity {
 		AccessKeyID: p.AccessKeyID,
 		UserName:    p.UserName,
 	}
+	if p.Temporary {
+		u.SessionContext = &audit.SessionContext{Attributes: map[string]string{"mfaAuthenticated": "false"}}
+		if p.RoleARN != "" {
+			roleID, _, _ := strings.Cut(p.PrincipalID, ":")
+			u.SessionContext.SessionIssuer = &audit.SessionIssuer{Type: "Role", PrincipalID: roleID, ARN: p.RoleARN,
+				AccountID: p.AccountID, UserName: p.RoleARN[strings.LastIndexByte(p.RoleARN, '/')+1:]}
+		}
+	}
+	return u
 }
 
 // writeJSONError writes the AWS JSON error shape.

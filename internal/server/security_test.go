@@ -1,13 +1,11 @@
 package server_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
@@ -55,29 +53,6 @@ func TestSignatureFailures(t *testing.T) {
 	}
 }
 
-// readAudit returns every audit event written so far.
-func readAudit(t *testing.T, dir string) []map[string]any {
-	t.Helper()
-	var events []map[string]any
-	files, _ := filepath.Glob(filepath.Join(dir, "audit", "*.jsonl"))
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc := bufio.NewScanner(bytes.NewReader(b))
-		sc.Buffer(nil, 1<<20)
-		for sc.Scan() {
-			var e map[string]any
-			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-				t.Fatalf("audit line is not JSON: %v", err)
-			}
-			events = append(events, e)
-		}
-	}
-	return events
-}
-
 func TestAuditEvents(t *testing.T) {
 	s := sealtest.Start(t)
 	c := s.KMS()
@@ -95,7 +70,7 @@ func TestAuditEvents(t *testing.T) {
 	}
 	c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob}) // fails: wrong context
 
-	events := readAudit(t, s.Dir)
+	events := sealtest.AuditEvents(t, s.Dir)
 	byName := map[string][]map[string]any{}
 	for _, e := range events {
 		byName[e["eventName"].(string)] = append(byName[e["eventName"].(string)], e)
