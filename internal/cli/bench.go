@@ -61,6 +61,7 @@ type benchOptions struct {
 	duration        time.Duration
 	warmup          time.Duration
 	format          string
+	asRole          bool
 }
 
 // newBenchFlagSet registers the bench's flags over o, each defaulting to
@@ -99,6 +100,7 @@ func newBenchFlagSet(o *benchOptions, getenv func(string) string) *flag.FlagSet 
 	dur(&o.duration, "duration", "SEALBOX_BENCH_DURATION", 5*time.Second, "measured time per operation and concurrency")
 	dur(&o.warmup, "warmup", "SEALBOX_BENCH_WARMUP", time.Second, "unmeasured time before each measurement")
 	str(&o.format, "format", "SEALBOX_BENCH_FORMAT", "text", `output: "text" or "markdown" (a table for the README)`)
+	fs.BoolVar(&o.asRole, "as-role", getenv("SEALBOX_BENCH_AS_ROLE") == "true", "run as an assumed role whose identity policy allows the operations, through the key policy's delegation: the credentials given make the user, role and session ($SEALBOX_BENCH_AS_ROLE)")
 	return fs
 }
 
@@ -125,6 +127,13 @@ func runBench(ctx context.Context, args []string, env Env) error {
 		return errUsage
 	}
 	cfg.Progress = benchProgress(env.Stderr, cfg.Cells())
+	if o.asRole {
+		creds, arn, err := loadgen.AssumeRole(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		cfg.Credentials, source = creds, arn
+	}
 
 	who := "unsigned"
 	if id := cfg.Credentials.AccessKeyID; id != "" {

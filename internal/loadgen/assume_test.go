@@ -1,0 +1,35 @@
+package loadgen
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sealbox/sealbox/internal/sealtest"
+)
+
+// TestRunAsAssumedRole runs the crypto operations as an assumed role, each
+// request decided through the key policy's delegation and the role's policy.
+func TestRunAsAssumedRole(t *testing.T) {
+	s := sealtest.Start(t)
+	cfg := Config{Endpoint: s.URL, Region: "us-east-1", Credentials: adminPair, Ops: DefaultOps,
+		Concurrency: []int{2}, Duration: 150 * time.Millisecond, Warmup: 20 * time.Millisecond}
+	creds, arn, err := AssumeRole(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("AssumeRole: %v", err)
+	}
+	if !strings.HasPrefix(creds.AccessKeyID, "ASIA") || !strings.HasPrefix(arn, "arn:aws:sts::123456789012:assumed-role/sealbox-bench-") {
+		t.Fatalf("AssumeRole = %s as %s", creds.AccessKeyID, arn)
+	}
+	cfg.Credentials = creds
+	rep, err := Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run as %s: %v", arn, err)
+	}
+	for _, r := range rep.Results {
+		if r.Requests == 0 || r.Errors != 0 {
+			t.Fatalf("%s: %d requests, %d errors (%v)", r.Op, r.Requests, r.Errors, r.ErrorKinds)
+		}
+	}
+}
