@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sealbox/sealbox/internal/sealtest"
 )
@@ -143,5 +144,40 @@ func TestUnsignedPayloadRefused(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 400 {
 		t.Fatalf("UNSIGNED-PAYLOAD request = %d, want 400", resp.StatusCode)
+	}
+}
+
+// TestPresignedGetCallerIdentity sends a presigned STS request (a GET with
+// the signature in the query string), as EKS-style and Vault-style
+// authentication does.
+func TestPresignedGetCallerIdentity(t *testing.T) {
+	s := sealtest.Start(t)
+	req, err := sts.NewPresignClient(s.STS()).PresignGetCallerIdentity(context.Background(), &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr, _ := http.NewRequest(req.Method, req.URL, nil)
+	for k, v := range req.SignedHeader {
+		hr.Header[k] = v
+	}
+	resp, err := s.HTTPClient().Do(hr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "<Arn>arn:aws:iam::123456789012:root</Arn>") ||
+		!strings.Contains(string(body), `xmlns="https://sts.amazonaws.com/doc/2011-06-15/"`) {
+		t.Fatalf("presigned GetCallerIdentity = %d %s", resp.StatusCode, body)
+	}
+	// Tampering with the presigned URL breaks the signature.
+	bad, _ := http.NewRequest(req.Method, strings.Replace(req.URL, "Action=GetCallerIdentity", "Action=GetSessionToken", 1), nil)
+	resp, err = s.HTTPClient().Do(bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Fatalf("tampered presigned URL = %d, want 403", resp.StatusCode)
 	}
 }
