@@ -181,3 +181,25 @@ func TestAuditRecordsTheSessionAndTheDenial(t *testing.T) {
 		t.Fatalf("denied event = %v", denied)
 	}
 }
+
+// TestIAMCallsAreAuthorized: a user may only do the IAM actions its
+// policies allow, and a denial comes back in IAM's own error shape.
+func TestIAMCallsAreAuthorized(t *testing.T) {
+	s := sealtest.Start(t)
+	pipe := pipeline(t, s) // may only sts:AssumeRole
+	c := iam.NewFromConfig(s.AWSConfigAs("us-east-1", pipe))
+	_, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("intruder")})
+	var api smithy.APIError
+	if !errors.As(err, &api) || api.ErrorCode() != "AccessDenied" ||
+		!strings.Contains(api.ErrorMessage(), "User: arn:aws:iam::123456789012:user/pipeline is not authorized to perform: iam:CreateUser") {
+		t.Fatalf("CreateUser as pipeline = %v, want AccessDenied", err)
+	}
+	if _, err := s.IAM().GetUser(ctx, &iam.GetUserInput{UserName: aws.String("intruder")}); err == nil {
+		t.Fatalf("a denied CreateUser created the user")
+	}
+	// Root cannot assume roles, as in AWS.
+	arn := role(t, s, "r", "")
+	if _, err := s.STS().AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String(arn), RoleSessionName: aws.String("x")}); err == nil {
+		t.Fatalf("root assumed a role")
+	}
+}
