@@ -125,8 +125,10 @@ func (s *Simulator) simulate(ctx context.Context, p sealbox.Principal, named []n
 			er := identity.EvaluationResult{EvalActionName: action, EvalResourceName: res, EvalDecision: decision(d)}
 			for _, n := range named {
 				if eff, _ := n.policy.Evaluate(req); (eff == iam.Allow && d.Allowed) || (eff == iam.Deny && !d.Allowed) {
-					er.MatchedStatements = append(er.MatchedStatements, identity.Statement{SourcePolicyId: n.source, SourcePolicyType: "IAM Policy"})
+					id, typ := policySource(n.source)
+					er.MatchedStatements = append(er.MatchedStatements, identity.Statement{SourcePolicyId: id, SourcePolicyType: typ})
 				}
+				er.MissingContextValues = appendNew(er.MissingContextValues, n.policy.MissingContext(req)...)
 			}
 			results = append(results, er)
 		}
@@ -171,4 +173,43 @@ func accessDenied(err error) error {
 		return &sealbox.Error{Code: "AccessDenied", Message: e.Message, Status: 403}
 	}
 	return err
+}
+
+// policySource turns a policy's cache source into what the simulator shows
+// (PolicySourceType): an inline policy's name with its entity type ("user",
+// "role", "group"), a managed policy's name as "user-managed" or
+// "aws-managed", and simulation input as "none".
+func policySource(source string) (id, typ string) {
+	source, _, _ = strings.Cut(source, "@")
+	if strings.HasPrefix(source, "PolicyInputList.") {
+		return source, "none"
+	}
+	if owner, name, ok := strings.Cut(source, "#"); ok {
+		typ = "none"
+		if a, err := sealbox.ParseARN(owner); err == nil {
+			typ, _, _ = strings.Cut(a.Resource, "/")
+		}
+		return name, typ
+	}
+	typ = "user-managed"
+	if a, err := sealbox.ParseARN(source); err == nil && a.AccountID == "aws" {
+		typ = "aws-managed"
+	}
+	if i := strings.LastIndexByte(source, '/'); i >= 0 {
+		source = source[i+1:]
+	}
+	return source, typ
+}
+
+func appendNew(list []string, add ...string) []string {
+	for _, a := range add {
+		found := false
+		for _, l := range list {
+			found = found || l == a
+		}
+		if !found {
+			list = append(list, a)
+		}
+	}
+	return list
 }

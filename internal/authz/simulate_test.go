@@ -1,6 +1,7 @@
 package authz_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -38,8 +39,14 @@ func TestSimulateMatchesTheServer(t *testing.T) {
 	}
 	noContext := must[*iam.SimulatePrincipalPolicyOutput](t, "SimulatePrincipalPolicy")(c.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
 		PolicySourceArn: aws.String(execARN), ActionNames: []string{"kms:Decrypt"}, ResourceArns: []string{*key.Arn}}))
-	if d := noContext.EvaluationResults[0].EvalDecision; d != iamtypes.PolicyEvaluationDecisionTypeImplicitDeny {
-		t.Fatalf("kms:Decrypt without the context = %s, want implicitDeny", d)
+	if r := noContext.EvaluationResults[0]; r.EvalDecision != iamtypes.PolicyEvaluationDecisionTypeImplicitDeny ||
+		len(r.MissingContextValues) != 1 || !strings.EqualFold(r.MissingContextValues[0], "kms:EncryptionContext:app") {
+		t.Fatalf("kms:Decrypt without the context = %s, missing %v; want implicitDeny, missing kms:EncryptionContext:app", r.EvalDecision, r.MissingContextValues)
+	}
+	for _, r := range out.EvaluationResults {
+		if *r.EvalActionName == "kms:Decrypt" && (len(r.MatchedStatements) != 1 || *r.MatchedStatements[0].SourcePolicyId != "inline" || r.MatchedStatements[0].SourcePolicyType != iamtypes.PolicySourceTypeRole) {
+			t.Fatalf("matched statements = %+v, want the role's inline policy", r.MatchedStatements)
+		}
 	}
 
 	// What the simulator said is what the server does.

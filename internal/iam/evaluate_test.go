@@ -366,3 +366,18 @@ func TestEffectString(t *testing.T) {
 		}
 	}
 }
+
+func TestMissingContext(t *testing.T) {
+	p, err := Parse(`{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*","Condition":{"StringEquals":{"kms:EncryptionContext:app":"billing"},"Bool":{"aws:SecureTransport":"true"}}},
+		{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"ssm.us-east-1.amazonaws.com"}}}]}`, KindIdentity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Request{Action: "kms:Decrypt", Resource: "arn:aws:kms:us-east-1:123456789012:key/k"}
+	r.Set("aws:SecureTransport", "true")
+	got := p.MissingContext(r)
+	if len(got) != 1 || got[0] != "kms:encryptioncontext:app" {
+		t.Fatalf("MissingContext = %v, want [kms:encryptioncontext:app]", got)
+	}
+}
