@@ -178,9 +178,25 @@ func BenchmarkServerCeiling(b *testing.B) {
 	benchmarkServer(b, Ceiling)
 }
 
-func benchmarkServer(b *testing.B, op Op) {
+// BenchmarkServerDecryptAsRole is BenchmarkServerDecrypt as an assumed
+// role, decided through the key policy's delegation and the role's policy.
+func BenchmarkServerDecryptAsRole(b *testing.B) {
+	benchmarkServerAs(b, Decrypt, true)
+}
+
+func benchmarkServer(b *testing.B, op Op) { benchmarkServerAs(b, op, false) }
+
+func benchmarkServerAs(b *testing.B, op Op, asRole bool) {
 	s := sealtest.Start(b)
-	c, err := newClient(Config{Endpoint: s.URL, Region: "us-east-1", Credentials: adminPair})
+	cfg := Config{Endpoint: s.URL, Region: "us-east-1", Credentials: adminPair}
+	if asRole {
+		creds, _, err := AssumeRole(context.Background(), cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg.Credentials = creds
+	}
+	c, err := newClient(cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
