@@ -3,9 +3,6 @@ package identity_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -13,90 +10,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
-	"github.com/sealbox/sealbox/internal/awsapi"
-	"github.com/sealbox/sealbox/internal/identity"
-	"github.com/sealbox/sealbox/internal/sigv4"
+	"github.com/sealbox/sealbox/internal/sealtest"
 )
-
-// The operation tables, as internal/server registers them.
-
-func iamService(s *identity.IAM) *awsapi.Service {
-	return &awsapi.Service{
-		Name:          "iam",
-		EventSource:   "iam.amazonaws.com",
-		InternalError: "ServiceFailure",
-		Operations: []awsapi.Operation{
-			awsapi.Write("CreateUser", s.CreateUser),
-			awsapi.Read("GetUser", s.GetUser),
-			awsapi.Read("ListUsers", s.ListUsers),
-			awsapi.Write("DeleteUser", s.DeleteUser),
-			awsapi.Write("CreateRole", s.CreateRole),
-			awsapi.Read("GetRole", s.GetRole),
-			awsapi.Read("ListRoles", s.ListRoles),
-			awsapi.Write("DeleteRole", s.DeleteRole),
-			awsapi.Write("UpdateAssumeRolePolicy", s.UpdateAssumeRolePolicy),
-			awsapi.Write("CreateAccessKey", s.CreateAccessKey),
-			awsapi.Read("ListAccessKeys", s.ListAccessKeys),
-			awsapi.Write("UpdateAccessKey", s.UpdateAccessKey),
-			awsapi.Write("DeleteAccessKey", s.DeleteAccessKey),
-			awsapi.Write("PutUserPolicy", s.PutUserPolicy),
-			awsapi.Write("PutRolePolicy", s.PutRolePolicy),
-			awsapi.Write("PutGroupPolicy", s.PutGroupPolicy),
-			awsapi.Read("GetUserPolicy", s.GetUserPolicy),
-			awsapi.Read("GetRolePolicy", s.GetRolePolicy),
-			awsapi.Read("GetGroupPolicy", s.GetGroupPolicy),
-			awsapi.Read("ListUserPolicies", s.ListUserPolicies),
-			awsapi.Read("ListRolePolicies", s.ListRolePolicies),
-			awsapi.Read("ListGroupPolicies", s.ListGroupPolicies),
-			awsapi.Write("DeleteUserPolicy", s.DeleteUserPolicy),
-			awsapi.Write("DeleteRolePolicy", s.DeleteRolePolicy),
-			awsapi.Write("DeleteGroupPolicy", s.DeleteGroupPolicy),
-			awsapi.Write("CreatePolicy", s.CreatePolicy),
-			awsapi.Read("GetPolicy", s.GetPolicy),
-			awsapi.Read("GetPolicyVersion", s.GetPolicyVersion),
-			awsapi.Write("CreatePolicyVersion", s.CreatePolicyVersion),
-			awsapi.Write("DeletePolicyVersion", s.DeletePolicyVersion),
-			awsapi.Write("SetDefaultPolicyVersion", s.SetDefaultPolicyVersion),
-			awsapi.Read("ListPolicyVersions", s.ListPolicyVersions),
-			awsapi.Read("ListPolicies", s.ListPolicies),
-			awsapi.Write("DeletePolicy", s.DeletePolicy),
-			awsapi.Write("AttachUserPolicy", s.AttachUserPolicy),
-			awsapi.Write("AttachRolePolicy", s.AttachRolePolicy),
-			awsapi.Write("AttachGroupPolicy", s.AttachGroupPolicy),
-			awsapi.Write("DetachUserPolicy", s.DetachUserPolicy),
-			awsapi.Write("DetachRolePolicy", s.DetachRolePolicy),
-			awsapi.Write("DetachGroupPolicy", s.DetachGroupPolicy),
-			awsapi.Read("ListAttachedUserPolicies", s.ListAttachedUserPolicies),
-			awsapi.Read("ListAttachedRolePolicies", s.ListAttachedRolePolicies),
-			awsapi.Read("ListAttachedGroupPolicies", s.ListAttachedGroupPolicies),
-			awsapi.Write("CreateGroup", s.CreateGroup),
-			awsapi.Read("GetGroup", s.GetGroup),
-			awsapi.Read("ListGroups", s.ListGroups),
-			awsapi.Write("DeleteGroup", s.DeleteGroup),
-			awsapi.Write("AddUserToGroup", s.AddUserToGroup),
-			awsapi.Write("RemoveUserFromGroup", s.RemoveUserFromGroup),
-			awsapi.Read("ListGroupsForUser", s.ListGroupsForUser),
-		},
-	}
-}
-
-func stsService(s *identity.STS) *awsapi.Service {
-	return &awsapi.Service{
-		Name:          "sts",
-		EventSource:   "sts.amazonaws.com",
-		InternalError: "InternalFailure",
-		Operations: []awsapi.Operation{
-			awsapi.Read("GetCallerIdentity", s.GetCallerIdentity),
-			awsapi.Read("AssumeRole", s.AssumeRole),
-			awsapi.Read("GetSessionToken", s.GetSessionToken),
-		},
-	}
-}
 
 // wantAPIError fails unless err is the AWS error code with HTTP status, as
 // aws-sdk-go-v2 sees it.
@@ -116,30 +35,18 @@ func wantAPIError(t *testing.T, call string, err error, code string, status int)
 	return api.ErrorMessage()
 }
 
-// TestSDK registers the operation tables with the router and drives IAM
-// and STS with aws-sdk-go-v2 clients over HTTP, SigV4 and the Query codec.
+// TestSDK drives IAM and STS on a real server with aws-sdk-go-v2 clients,
+// over HTTP, SigV4, the Query codec and the real authorizer.
 func TestSDK(t *testing.T) {
-	e := newEnv(t)
-	e.clock.Set(time.Now()) // clients sign with the real time; sessions expire by it
-	rt := awsapi.NewRouter(awsapi.Config{
-		AccountID: account,
-		Auth:      &sigv4.Verifier{Credentials: e.ids},
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
-	})
-	rt.Register(iamService(e.iam))
-	rt.Register(stsService(e.sts))
-	srv := httptest.NewServer(rt)
-	defer srv.Close()
+	srv := sealtest.Start(t)
 	iamAs := func(id, secret, token string) *iam.Client {
-		return iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Retryer: aws.NopRetryer{},
-			Credentials: credentials.NewStaticCredentialsProvider(id, secret, token), HTTPClient: srv.Client()})
+		return iam.NewFromConfig(srv.AWSConfigAs("us-east-1", aws.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: token}))
 	}
 	stsAs := func(id, secret, token string) *sts.Client {
-		return sts.New(sts.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Retryer: aws.NopRetryer{},
-			Credentials: credentials.NewStaticCredentialsProvider(id, secret, token), HTTPClient: srv.Client()})
+		return sts.NewFromConfig(srv.AWSConfigAs("us-east-1", aws.Credentials{AccessKeyID: id, SecretAccessKey: secret, SessionToken: token}))
 	}
 	ctx := context.Background()
-	admin := iamAs(e.adminID, e.adminSecret, "")
+	admin := srv.IAM()
 
 	u, err := admin.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("alice"), Path: aws.String("/dev/")})
 	if err != nil {
@@ -158,6 +65,11 @@ func TestSDK(t *testing.T) {
 	k, err := admin.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("alice")})
 	if err != nil {
 		t.Fatalf("CreateAccessKey: %v", err)
+	}
+	// Alice may read herself; the role's trust policy names her.
+	if _, err := admin.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("self"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::123456789012:user/dev/alice"}]}`)}); err != nil {
+		t.Fatalf("PutUserPolicy: %v", err)
 	}
 	alice := iamAs(aws.ToString(k.AccessKey.AccessKeyId), aws.ToString(k.AccessKey.SecretAccessKey), "")
 	me, err := alice.GetUser(ctx, &iam.GetUserInput{})
@@ -219,7 +131,7 @@ func TestSDK(t *testing.T) {
 
 	_, err = aliceSTS.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: r.Role.Arn, RoleSessionName: aws.String("ci-2"), DurationSeconds: aws.Int32(7201)})
 	wantAPIError(t, "AssumeRole(7201)", err, "ValidationError", 400)
-	_, err = stsAs(e.adminID, e.adminSecret, "").AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: r.Role.Arn, RoleSessionName: aws.String("root")})
+	_, err = srv.STS().AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: r.Role.Arn, RoleSessionName: aws.String("root")})
 	if msg := wantAPIError(t, "AssumeRole as root", err, "AccessDenied", 403); msg != "Roles may not be assumed by root accounts." {
 		t.Errorf("AssumeRole as root message = %q", msg)
 	}

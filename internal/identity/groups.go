@@ -71,30 +71,11 @@ func (s *IAM) GetGroup(ctx context.Context, in *GetGroupInput) (*GetGroupOutput,
 
 // ListGroups lists groups by name, optionally under a path prefix.
 func (s *IAM) ListGroups(ctx context.Context, in *ListGroupsInput) (*ListGroupsOutput, error) {
-	var c checker
-	c.pathPrefix("pathPrefix", in.PathPrefix)
-	c.paging(in.Marker, in.MaxItems)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, "iam:ListGroups", "*"); err != nil {
-		return nil, err
-	}
-	out := &ListGroupsOutput{Groups: []Group{}}
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		list, next, more, err := scanPage(tx, kindGroup.prefix(), in.Marker, in.MaxItems, func(e *entity) bool {
-			return strings.HasPrefix(e.Path, in.PathPrefix)
-		})
-		for _, e := range list {
-			out.Groups = append(out.Groups, s.groupOut(e))
-		}
-		out.Marker, out.IsTruncated = next, more
-		return err
-	})
+	groups, next, more, err := listByPath(ctx, s, kindGroup, "iam:ListGroups", in.PathPrefix, in.Marker, in.MaxItems, s.groupOut)
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &ListGroupsOutput{Groups: groups, Marker: next, IsTruncated: more}, nil
 }
 
 // DeleteGroup deletes a group without users, inline or attached policies.

@@ -186,3 +186,34 @@ func (s *IAM) roleOut(e *entity, full bool) Role {
 	}
 	return r
 }
+
+// listByPath lists one page of the entities of kind under pathPrefix, by
+// name, converted by out: ListUsers, ListRoles and ListGroups.
+func listByPath[T any](ctx context.Context, s *IAM, kind entityKind, action, pathPrefix, marker string, maxItems int, out func(*entity) T) ([]T, string, bool, error) {
+	var c checker
+	c.pathPrefix("pathPrefix", pathPrefix)
+	c.paging(marker, maxItems)
+	if err := c.err(); err != nil {
+		return nil, "", false, err
+	}
+	if err := s.authorize(ctx, action, "*"); err != nil {
+		return nil, "", false, err
+	}
+	items := []T{}
+	var next string
+	var more bool
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		list, n, m, err := scanPage(tx, kind.prefix(), marker, maxItems, func(e *entity) bool {
+			return strings.HasPrefix(e.Path, pathPrefix)
+		})
+		for _, e := range list {
+			items = append(items, out(e))
+		}
+		next, more = n, m
+		return err
+	})
+	if err != nil {
+		return nil, "", false, err
+	}
+	return items, next, more, nil
+}

@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"strings"
 
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -90,30 +89,12 @@ func (s *IAM) GetRole(ctx context.Context, in *GetRoleInput) (*GetRoleOutput, er
 
 // ListRoles lists roles by name, optionally under a path prefix.
 func (s *IAM) ListRoles(ctx context.Context, in *ListRolesInput) (*ListRolesOutput, error) {
-	var c checker
-	c.pathPrefix("pathPrefix", in.PathPrefix)
-	c.paging(in.Marker, in.MaxItems)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, "iam:ListRoles", "*"); err != nil {
-		return nil, err
-	}
-	out := &ListRolesOutput{Roles: []Role{}}
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		list, next, more, err := scanPage(tx, kindRole.prefix(), in.Marker, in.MaxItems, func(e *entity) bool {
-			return strings.HasPrefix(e.Path, in.PathPrefix)
-		})
-		for _, e := range list {
-			out.Roles = append(out.Roles, s.roleOut(e, false))
-		}
-		out.Marker, out.IsTruncated = next, more
-		return err
-	})
+	roles, next, more, err := listByPath(ctx, s, kindRole, "iam:ListRoles", in.PathPrefix, in.Marker, in.MaxItems,
+		func(e *entity) Role { return s.roleOut(e, false) })
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &ListRolesOutput{Roles: roles, Marker: next, IsTruncated: more}, nil
 }
 
 // DeleteRole deletes a role without inline or attached policies, as AWS

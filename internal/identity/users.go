@@ -105,30 +105,12 @@ func (s *IAM) GetUser(ctx context.Context, in *GetUserInput) (*GetUserOutput, er
 
 // ListUsers lists users by name, optionally under a path prefix.
 func (s *IAM) ListUsers(ctx context.Context, in *ListUsersInput) (*ListUsersOutput, error) {
-	var c checker
-	c.pathPrefix("pathPrefix", in.PathPrefix)
-	c.paging(in.Marker, in.MaxItems)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
-	if err := s.authorize(ctx, "iam:ListUsers", "*"); err != nil {
-		return nil, err
-	}
-	out := &ListUsersOutput{Users: []User{}}
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		list, next, more, err := scanPage(tx, kindUser.prefix(), in.Marker, in.MaxItems, func(e *entity) bool {
-			return strings.HasPrefix(e.Path, in.PathPrefix)
-		})
-		for _, e := range list {
-			out.Users = append(out.Users, s.userOut(e, false))
-		}
-		out.Marker, out.IsTruncated = next, more
-		return err
-	})
+	users, next, more, err := listByPath(ctx, s, kindUser, "iam:ListUsers", in.PathPrefix, in.Marker, in.MaxItems,
+		func(e *entity) User { return s.userOut(e, false) })
 	if err != nil {
 		return nil, err
 	}
-	return out, nil
+	return &ListUsersOutput{Users: users, Marker: next, IsTruncated: more}, nil
 }
 
 // DeleteUser deletes a user that has no access keys, inline or attached

@@ -1,0 +1,35 @@
+package server
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/sealbox/sealbox/internal/authz"
+	"github.com/sealbox/sealbox/internal/awsapi"
+	"github.com/sealbox/sealbox/internal/identity"
+	"github.com/sealbox/sealbox/internal/kms"
+)
+
+// TestReadOnlyAsCloudTrail keeps each operation's readOnly flag as
+// CloudTrail records it: the reads of IAM (Get*, List*, Simulate*) and of
+// KMS (Describe*, Get*, List*, and the cryptographic operations), and every
+// STS operation served (AssumeRole events are readOnly: true).
+func TestReadOnlyAsCloudTrail(t *testing.T) {
+	kmsReads := map[string]bool{"Encrypt": true, "Decrypt": true, "ReEncrypt": true, "GenerateDataKey": true,
+		"GenerateDataKeyWithoutPlaintext": true, "GenerateRandom": true}
+	for _, svc := range []*awsapi.Service{
+		kmsService(&kms.Service{}),
+		iamService(&identity.IAM{}, &authz.Simulator{}),
+		stsService(&identity.STS{}),
+	} {
+		for _, op := range svc.Operations {
+			want := svc.Name == "sts" || kmsReads[op.Name]
+			for _, prefix := range []string{"Get", "List", "Describe", "Simulate"} {
+				want = want || strings.HasPrefix(op.Name, prefix)
+			}
+			if op.ReadOnly != want {
+				t.Errorf("%s %s ReadOnly = %v, want %v", svc.Name, op.Name, op.ReadOnly, want)
+			}
+		}
+	}
+}
