@@ -60,7 +60,7 @@ type Request struct {
 	// behalf ("ssm.us-east-1.amazonaws.com"), empty for direct calls; it is
 	// kms:ViaService in policies and invokedBy in the audit event.
 	ViaService string
-	Resources []Resource
+	Resources  []Resource
 }
 
 // AddResource records that the call touched the resource arn of type typ.
