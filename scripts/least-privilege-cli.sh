@@ -20,19 +20,10 @@
 # Exits non-zero at the first mismatch, naming the step and what came back.
 set -euo pipefail
 
-: "${SEALBOX_ENDPOINT:?set SEALBOX_ENDPOINT, e.g. http://127.0.0.1:8777}"
 : "${AWS_SHARED_CREDENTIALS_FILE:?set AWS_SHARED_CREDENTIALS_FILE to the admin-credentials file of the server}"
-AWS=${AWS_CLI:-$(command -v aws || true)}
-[ -n "$AWS" ] || { echo "least-privilege-cli: the aws CLI is not on PATH (or set AWS_CLI)" >&2; exit 1; }
-# A pyenv shim costs about half a second per call on top of the CLI's own
-# start-up; call the real script behind it.
-case "$AWS" in
-*/.pyenv/shims/*) AWS=$(pyenv which aws 2>/dev/null) || AWS=aws ;;
-esac
-command -v base64 >/dev/null || { echo "least-privilege-cli: base64 is not on PATH" >&2; exit 1; }
-
-export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-${AWS_REGION:-us-east-1}}"
-export AWS_PAGER=""
+SCRIPT=least-privilege-cli
+# shellcheck source=lib/aws-cli.sh
+. "$(dirname "$0")/lib/aws-cli.sh"
 ADMIN=${AWS_PROFILE:-sealbox}
 unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 

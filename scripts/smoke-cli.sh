@@ -16,19 +16,9 @@
 # Exits non-zero at the first mismatch, naming the step and what came back.
 set -euo pipefail
 
-: "${SEALBOX_ENDPOINT:?set SEALBOX_ENDPOINT, e.g. http://127.0.0.1:8777}"
-AWS=${AWS_CLI:-$(command -v aws || true)}
-[ -n "$AWS" ] || { echo "smoke-cli: the aws CLI is not on PATH (or set AWS_CLI)" >&2; exit 1; }
-# A pyenv shim costs about half a second per call on top of the CLI's own
-# start-up; call the real script behind it.
-case "$AWS" in
-*/.pyenv/shims/*) AWS=$(pyenv which aws 2>/dev/null) || AWS=aws ;;
-esac
-command -v base64 >/dev/null || { echo "smoke-cli: base64 is not on PATH" >&2; exit 1; }
-
-# aws CLI v1 ignores AWS_REGION and wants AWS_DEFAULT_REGION.
-export AWS_DEFAULT_REGION="${AWS_DEFAULT_REGION:-${AWS_REGION:-us-east-1}}"
-export AWS_PAGER=""
+SCRIPT=smoke-cli
+# shellcheck source=lib/aws-cli.sh
+. "$(dirname "$0")/lib/aws-cli.sh"
 
 # Blob parameters: v1 sends a string argument as its raw bytes; v2 by default
 # expects base64 unless told raw-in-base64-out. Make both send raw bytes.
