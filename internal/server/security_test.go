@@ -335,3 +335,22 @@ func TestAdminCredentialsFile(t *testing.T) {
 	}
 	srv.Close()
 }
+
+func TestTLSWithGivenCertificate(t *testing.T) {
+	// Make a certificate the way --tls=auto does, then serve it as given files.
+	first := sealtest.Start(t, func(c *config.Config) { c.TLS = "auto" })
+	first.Stop()
+	cert, key := filepath.Join(first.Dir, "tls", "cert.pem"), filepath.Join(first.Dir, "tls", "key.pem")
+	s := sealtest.Start(t, func(c *config.Config) { c.TLSCert, c.TLSKey = cert, key })
+	if !strings.HasPrefix(s.URL, "https://") {
+		t.Fatalf("URL = %s, want https", s.URL)
+	}
+	if _, err := s.KMS().ListKeys(ctx, &kms.ListKeysInput{}); err != nil {
+		t.Fatalf("ListKeys over HTTPS with --tls-cert: %v", err)
+	}
+	cfg := config.Default()
+	cfg.DataDir, cfg.TLSCert, cfg.TLSKey = t.TempDir(), cert, filepath.Join(t.TempDir(), "missing.pem")
+	if _, err := server.Open(ctx, cfg, server.Options{}); err == nil || !strings.Contains(err.Error(), "TLS certificate") {
+		t.Fatalf("Open with a missing key file = %v, want a TLS error", err)
+	}
+}
