@@ -12,7 +12,7 @@ import (
 	"sync"
 )
 
-//go:generate go run ./gen kms iam sts
+//go:generate go run ./gen kms iam sts ssm
 
 //go:embed *.json
 var files embed.FS
