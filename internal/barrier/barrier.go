@@ -106,6 +106,11 @@ func (b *Barrier) Update(ctx context.Context, fn func(store.Tx) error) error {
 	return b.raw.Update(ctx, func(raw store.Tx) error { return fn(&tx{b: b, raw: raw}) })
 }
 
+// Batch is Update through the raw store's group commit.
+func (b *Barrier) Batch(ctx context.Context, fn func(store.Tx) error) error {
+	return b.raw.Batch(ctx, func(raw store.Tx) error { return fn(&tx{b: b, raw: raw}) })
+}
+
 // Close closes the raw store. The barrier key stays in memory until the
 // Barrier is garbage collected (Go cannot reliably wipe it sooner).
 func (b *Barrier) Close() error { return b.raw.Close() }

@@ -58,8 +58,17 @@ func (f *FeedStore) Watch(prefix string, fn func(Change)) (cancel func()) {
 
 // Update runs fn and, once it has committed, reports the keys it changed.
 func (f *FeedStore) Update(ctx context.Context, fn func(Tx) error) error {
+	return f.write(ctx, f.Store.Update, fn)
+}
+
+// Batch is Update through the underlying store's Batch.
+func (f *FeedStore) Batch(ctx context.Context, fn func(Tx) error) error {
+	return f.write(ctx, f.Store.Batch, fn)
+}
+
+func (f *FeedStore) write(ctx context.Context, commit func(context.Context, func(Tx) error) error, fn func(Tx) error) error {
 	var changes []Change
-	err := f.Store.Update(ctx, func(tx Tx) error {
+	err := commit(ctx, func(tx Tx) error {
 		changes = changes[:0] // a retried fn starts over
 		return fn(&recordingTx{Tx: tx, changes: &changes})
 	})

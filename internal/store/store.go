@@ -31,6 +31,13 @@ type Store interface {
 	// transaction commits durably (fsync'd) before Update returns; if fn
 	// returns an error nothing fn wrote is kept and Update returns that error.
 	Update(ctx context.Context, fn func(Tx) error) error
+	// Batch is Update for writes that may share one commit, and one fsync,
+	// with concurrent Batch calls: when Batch returns nil, fn's writes are
+	// as durable as after Update. fn may run more than once (if another
+	// call in its batch fails, the rest run again), so it must have no
+	// effects outside the transaction. An error from fn fails only its own
+	// call.
+	Batch(ctx context.Context, fn func(Tx) error) error
 	// Close releases the store. Transactions in flight finish first.
 	Close() error
 }

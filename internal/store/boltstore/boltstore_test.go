@@ -6,7 +6,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,7 +17,7 @@ import (
 	"github.com/sealbox/sealbox/internal/store/storetest"
 )
 
-func open(t *testing.T, dir string) *boltstore.Store {
+func open(t testing.TB, dir string) *boltstore.Store {
 	t.Helper()
 	path := filepath.Join(dir, boltstore.DefaultFileName)
 	s, err := boltstore.Open(path, boltstore.Options{})
@@ -145,5 +147,30 @@ func BenchmarkGet(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkDurableWrites compares Update (one fsync per write) with Batch
+// (writers share fsyncs) for 32 concurrent writers.
+func BenchmarkDurableWrites(b *testing.B) {
+	for _, mode := range []string{"Update", "Batch"} {
+		b.Run(mode, func(b *testing.B) {
+			s := open(b, b.TempDir())
+			defer s.Close()
+			var n atomic.Int64
+			b.SetParallelism(16)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					key := "k/" + strconv.FormatInt(n.Add(1), 10)
+					write := s.Update
+					if mode == "Batch" {
+						write = s.Batch
+					}
+					if err := write(context.Background(), func(tx store.Tx) error { return tx.Put(key, []byte("value")) }); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		})
 	}
 }

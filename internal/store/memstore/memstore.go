@@ -59,6 +59,9 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 // Update runs fn in a read-write transaction. fn's writes are applied to the
 // map as they happen (readers are locked out meanwhile) and undone from a
 // log if fn returns an error or panics.
+// Batch is Update: a memory store has no commit to share.
+func (s *Store) Batch(ctx context.Context, fn func(store.Tx) error) error { return s.Update(ctx, fn) }
+
 func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err

@@ -32,7 +32,7 @@ type testCase struct {
 // also closes through t.Cleanup must accept a second Close).
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	t.Helper()
-	cases := slices.Concat(basicCases, scanCases, txCases, concurrencyCases)
+	cases := slices.Concat(basicCases, scanCases, txCases, concurrencyCases, batchCases)
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			s := open(t)
