@@ -52,7 +52,7 @@ type Options struct {
 // Store is a store.Store over one bbolt file. Create it with Open; the zero
 // value is not usable. Safe for concurrent use.
 type Store struct {
-	batch batcher
+	batch  batcher
 	db     *bolt.DB
 	closed atomic.Bool
 }
