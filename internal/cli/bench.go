@@ -62,6 +62,8 @@ type benchOptions struct {
 	warmup          time.Duration
 	format          string
 	asRole          bool
+	ssmTree         int
+	ssmTotal        int
 }
 
 // newBenchFlagSet registers the bench's flags over o, each defaulting to
@@ -95,11 +97,13 @@ func newBenchFlagSet(o *benchOptions, getenv func(string) string) *flag.FlagSet 
 	fs.StringVar(&o.credentialsFile, "credentials-file", "", "AWS shared-credentials file (default: the server's admin-credentials if present, else ~/.aws/credentials) ($AWS_SHARED_CREDENTIALS_FILE)")
 	fs.StringVar(&o.profile, "profile", "", `profile in the credentials file (default: "default", or the file's only profile) ($AWS_PROFILE)`)
 	str(&o.caBundle, "ca-bundle", "AWS_CA_BUNDLE", "", "PEM certificates to trust for an https endpoint, besides the system's")
-	str(&o.ops, "ops", "SEALBOX_BENCH_OPS", "ceiling,encrypt,decrypt,generate-data-key", "operations to run, comma-separated: ceiling, encrypt, decrypt, generate-data-key, generate-random, describe-key")
+	str(&o.ops, "ops", "SEALBOX_BENCH_OPS", "ceiling,encrypt,decrypt,generate-data-key", "operations to run, comma-separated: ceiling, encrypt, decrypt, generate-data-key, generate-random, describe-key, get-parameter, get-secure-parameter, get-parameters-by-path, put-parameter")
 	str(&o.concurrency, "concurrency", "SEALBOX_BENCH_CONCURRENCY", "1,8,32", "concurrency levels, comma-separated: connections, each with one request in flight")
 	dur(&o.duration, "duration", "SEALBOX_BENCH_DURATION", 5*time.Second, "measured time per operation and concurrency")
 	dur(&o.warmup, "warmup", "SEALBOX_BENCH_WARMUP", time.Second, "unmeasured time before each measurement")
 	str(&o.format, "format", "SEALBOX_BENCH_FORMAT", "text", `output: "text" or "markdown" (a table for the README)`)
+	fs.IntVar(&o.ssmTree, "ssm-tree", 10000, "parameters in the tree get-parameters-by-path pages through")
+	fs.IntVar(&o.ssmTotal, "ssm-total", 10000, "parameters the set-up makes in all (at least --ssm-tree): by-path latency must not grow with it")
 	fs.BoolVar(&o.asRole, "as-role", getenv("SEALBOX_BENCH_AS_ROLE") == "true", "run as an assumed role whose identity policy allows the operations, through the key policy's delegation: the credentials given make the user, role and session ($SEALBOX_BENCH_AS_ROLE)")
 	return fs
 }
@@ -127,6 +131,7 @@ func runBench(ctx context.Context, args []string, env Env) error {
 		return errUsage
 	}
 	cfg.Progress = benchProgress(env.Stderr, cfg.Cells())
+	cfg.TreeSize, cfg.TotalParameters = o.ssmTree, o.ssmTotal
 	if o.asRole {
 		creds, arn, err := loadgen.AssumeRole(ctx, cfg)
 		if err != nil {

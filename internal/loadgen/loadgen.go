@@ -59,6 +59,11 @@ type Config struct {
 
 	// Progress, if set, is called with each cell's result as it completes.
 	Progress func(Result)
+
+	// TreeSize is how many parameters the by-path tree holds, and
+	// TotalParameters how many the set-up makes in all (at least TreeSize):
+	// by-path latency should not depend on the total.
+	TreeSize, TotalParameters int
 }
 
 // grace is how long past a cell's end a request still in flight may take
@@ -292,6 +297,8 @@ type client struct {
 	tls     *tls.Config
 	signer  *v4.Signer
 	healthz string
+
+	treeSize, totalParams int // the Parameter Store population
 }
 
 func newClient(cfg Config) (*client, error) {
@@ -308,6 +315,9 @@ func newClient(cfg Config) (*client, error) {
 		tls:     cfg.TLS,
 		signer:  v4.NewSigner(),
 		healthz: base + "/healthz",
+
+		treeSize:    cfg.TreeSize,
+		totalParams: cfg.TotalParameters,
 	}, nil
 }
 
@@ -356,7 +366,7 @@ func (c *client) send(ctx context.Context, hc *http.Client, rq *request, out any
 		}
 		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 		req.Header.Set("X-Amz-Target", rq.target)
-		if err := c.signer.SignHTTP(ctx, c.creds, req, rq.hash, "kms", c.region, time.Now()); err != nil {
+		if err := c.signer.SignHTTP(ctx, c.creds, req, rq.hash, rq.service(), c.region, time.Now()); err != nil {
 			return fmt.Errorf("failed to sign: %v", err)
 		}
 	}
@@ -426,10 +436,16 @@ func (c *client) setup(ctx context.Context, ops []Op) (fixture, error) {
 	if err := c.send(ctx, hc, &request{op: Ceiling}, nil); err != nil {
 		return fx, fmt.Errorf("failed to reach the server: GET %s: %w", c.healthz, err)
 	}
-	needKey, needBlob := false, false
+	needKey, needBlob, needParams := false, false, false
 	for _, op := range ops {
 		needKey = needKey || op.needsKey()
 		needBlob = needBlob || op == Decrypt
+		needParams = needParams || op.isSSM()
+	}
+	if needParams {
+		if err := c.setupParameters(ctx, hc); err != nil {
+			return fx, err
+		}
 	}
 	if !needKey {
 		return fx, nil

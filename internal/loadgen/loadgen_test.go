@@ -23,7 +23,7 @@ func TestRunEveryOpAgainstARealServer(t *testing.T) {
 		Endpoint:    s.URL,
 		Region:      "us-east-1",
 		Credentials: adminPair,
-		Ops:         AllOps,
+		Ops:         KMSOps,
 		Concurrency: []int{1, 4},
 		Duration:    200 * time.Millisecond,
 		Warmup:      30 * time.Millisecond,
@@ -34,13 +34,13 @@ func TestRunEveryOpAgainstARealServer(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run() err = %v, want nil", err)
 	}
-	if want := len(AllOps) * 2; len(rep.Results) != want || progressed != want {
+	if want := len(KMSOps) * 2; len(rep.Results) != want || progressed != want {
 		t.Fatalf("Run() gave %d results and %d progress calls, want %d of each", len(rep.Results), progressed, want)
 	}
 	for i := range rep.Results {
 		r := &rep.Results[i]
 		// Ordered by operation, then concurrency.
-		if wantOp, wantN := AllOps[i/2], []int{1, 4}[i%2]; r.Op != wantOp || r.Concurrency != wantN {
+		if wantOp, wantN := KMSOps[i/2], []int{1, 4}[i%2]; r.Op != wantOp || r.Concurrency != wantN {
 			t.Errorf("result %d is %s at %d, want %s at %d", i, r.Op, r.Concurrency, wantOp, wantN)
 		}
 		p50, p99 := r.Latency.Quantile(0.5), r.Latency.Quantile(0.99)

@@ -22,10 +22,23 @@ const (
 	GenerateDataKey Op = "generate-data-key"
 	GenerateRandom  Op = "generate-random"
 	DescribeKey     Op = "describe-key"
+
+	// Parameter Store.
+	GetParameter        Op = "get-parameter"          // a String
+	GetSecureParameter  Op = "get-secure-parameter"   // a SecureString, with decryption
+	GetParametersByPath Op = "get-parameters-by-path" // one 10-item page of the bench tree
+	PutParameter        Op = "put-parameter"          // a SecureString version, durable
 )
 
 // AllOps lists every operation, in the order they are documented.
-var AllOps = []Op{Ceiling, Encrypt, Decrypt, GenerateDataKey, GenerateRandom, DescribeKey}
+var AllOps = []Op{Ceiling, Encrypt, Decrypt, GenerateDataKey, GenerateRandom, DescribeKey,
+	GetParameter, GetSecureParameter, GetParametersByPath, PutParameter}
+
+// KMSOps are the KMS operations, with the ceiling.
+var KMSOps = []Op{Ceiling, Encrypt, Decrypt, GenerateDataKey, GenerateRandom, DescribeKey}
+
+// SSMOps are the Parameter Store operations, with the ceiling.
+var SSMOps = []Op{Ceiling, GetParameter, GetSecureParameter, GetParametersByPath, PutParameter}
 
 // DefaultOps is what a bench runs unless told otherwise.
 var DefaultOps = []Op{Ceiling, Encrypt, Decrypt, GenerateDataKey}
@@ -71,7 +84,16 @@ func (op Op) valid() bool {
 }
 
 // needsKey reports whether op works on the bench's key.
-func (op Op) needsKey() bool { return op != Ceiling && op != GenerateRandom }
+func (op Op) needsKey() bool { return op != Ceiling && op != GenerateRandom && !op.isSSM() }
+
+// isSSM reports whether op is a Parameter Store operation.
+func (op Op) isSSM() bool {
+	switch op {
+	case GetParameter, GetSecureParameter, GetParametersByPath, PutParameter:
+		return true
+	}
+	return false
+}
 
 // target is op's X-Amz-Target; empty for the ceiling.
 func (op Op) target() string {
@@ -86,8 +108,22 @@ func (op Op) target() string {
 		return "TrentService.GenerateRandom"
 	case DescribeKey:
 		return "TrentService.DescribeKey"
+	case GetParameter, GetSecureParameter:
+		return "AmazonSSM.GetParameter"
+	case GetParametersByPath:
+		return "AmazonSSM.GetParametersByPath"
+	case PutParameter:
+		return "AmazonSSM.PutParameter"
 	}
 	return ""
+}
+
+// service is the SigV4 signing name of the request's service.
+func (rq *request) service() string {
+	if strings.HasPrefix(rq.target, "AmazonSSM.") {
+		return "ssm"
+	}
+	return "kms"
 }
 
 // request is an operation's request, prepared once for a whole run: the
@@ -123,6 +159,14 @@ func prepare(op Op, fx fixture) (request, error) {
 		in = map[string]int{"NumberOfBytes": 32}
 	case DescribeKey:
 		in = map[string]string{"KeyId": fx.keyARN}
+	case GetParameter:
+		in = map[string]any{"Name": benchString}
+	case GetSecureParameter:
+		in = map[string]any{"Name": benchSecure, "WithDecryption": true}
+	case GetParametersByPath:
+		in = map[string]any{"Path": benchTree, "Recursive": true, "MaxResults": 10}
+	case PutParameter:
+		in = map[string]any{"Name": benchPut, "Value": string(plaintext), "Type": "SecureString", "Overwrite": true}
 	default:
 		return request{}, fmt.Errorf("unknown operation %q", op)
 	}
