@@ -436,3 +436,15 @@ func (l *lines) String() string {
 	defer l.mu.Unlock()
 	return l.buf.String()
 }
+
+// TestSmokeSSM runs the seeds' Parameter Store patterns with boto3 and the
+// aws CLI against the real binary.
+func TestSmokeSSM(t *testing.T) {
+	t.Parallel()
+	python := needBoto3(t)
+	needAWSCLI(t)
+	srv := startSealbox(t)
+	runScript(t, 2*time.Minute, srv.clientEnv(), python, scriptPath(t, "smoke_ssm_boto3.py"))
+	runScript(t, 3*time.Minute, srv.clientEnv(), "bash", scriptPath(t, "smoke-ssm-cli.sh"))
+	srv.stop(t)
+}

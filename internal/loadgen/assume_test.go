@@ -33,3 +33,22 @@ func TestRunAsAssumedRole(t *testing.T) {
 		}
 	}
 }
+
+// TestRunParameterStore drives the Parameter Store operations against a
+// real server, with a tree among other parameters.
+func TestRunParameterStore(t *testing.T) {
+	s := sealtest.Start(t)
+	cfg := Config{Endpoint: s.URL, Region: "us-east-1", Credentials: adminPair, Ops: SSMOps,
+		Concurrency: []int{2}, Duration: 150 * time.Millisecond, Warmup: 20 * time.Millisecond, TreeSize: 30, TotalParameters: 60}
+	rep, err := Run(context.Background(), cfg)
+	if rep != nil {
+		for _, r := range rep.Results {
+			if r.Requests == 0 || r.Errors != 0 {
+				t.Errorf("%s: %d requests, %d errors (%v)", r.Op, r.Requests, r.Errors, r.ErrorKinds)
+			}
+		}
+	}
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}

@@ -360,13 +360,14 @@ func (c *client) send(ctx context.Context, hc *http.Client, rq *request, out any
 			return err
 		}
 	} else {
-		req, err = http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/", bytes.NewReader(rq.body))
+		body, hash := rq.pick()
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/", bytes.NewReader(body))
 		if err != nil {
 			return err
 		}
 		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
 		req.Header.Set("X-Amz-Target", rq.target)
-		if err := c.signer.SignHTTP(ctx, c.creds, req, rq.hash, rq.service(), c.region, time.Now()); err != nil {
+		if err := c.signer.SignHTTP(ctx, c.creds, req, hash, rq.service(), c.region, time.Now()); err != nil {
 			return fmt.Errorf("failed to sign: %v", err)
 		}
 	}

@@ -6,7 +6,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // Op is an operation the load generator can drive.
@@ -133,7 +135,31 @@ type request struct {
 	target string
 	body   []byte
 	hash   string // hex SHA-256 of body
+
+	// variants, when set, are bodies taken in turn instead of body (a write
+	// spread over many resources); next picks the turn.
+	variants []variant
+	next     *atomic.Uint64
 }
+
+type variant struct {
+	body []byte
+	hash string
+}
+
+// pick returns the body to send next and its hash.
+func (rq *request) pick() ([]byte, string) {
+	if len(rq.variants) == 0 {
+		return rq.body, rq.hash
+	}
+	v := rq.variants[rq.next.Add(1)%uint64(len(rq.variants))]
+	return v.body, v.hash
+}
+
+// putVariants is how many parameters put-parameter spreads its writes over:
+// concurrent writes to one parameter are refused (TooManyUpdates), as AWS
+// refuses them.
+const putVariants = 256
 
 // fixture is what set-up made on the server.
 type fixture struct {
@@ -166,7 +192,15 @@ func prepare(op Op, fx fixture) (request, error) {
 	case GetParametersByPath:
 		in = map[string]any{"Path": benchTree, "Recursive": true, "MaxResults": 10}
 	case PutParameter:
-		in = map[string]any{"Name": benchPut, "Value": string(plaintext), "Type": "SecureString", "Overwrite": true}
+		rq := request{op: op, target: op.target(), next: new(atomic.Uint64)}
+		for i := range putVariants {
+			v, err := newRequest(op, op.target(), map[string]any{"Name": benchPut + "/" + strconv.Itoa(i), "Value": string(plaintext), "Type": "SecureString", "Overwrite": true})
+			if err != nil {
+				return request{}, err
+			}
+			rq.variants = append(rq.variants, variant{v.body, v.hash})
+		}
+		return rq, nil
 	default:
 		return request{}, fmt.Errorf("unknown operation %q", op)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sealbox/sealbox/internal/clock"
@@ -161,6 +162,12 @@ func (s *Server) KMS() *kms.Client { return s.KMSIn("us-east-1") }
 
 // KMSIn is a KMS client for region.
 func (s *Server) KMSIn(region string) *kms.Client { return kms.NewFromConfig(s.AWSConfig(region)) }
+
+// SSM is a Parameter Store (SSM) client for us-east-1 with the admin pair.
+func (s *Server) SSM() *ssm.Client { return s.SSMIn("us-east-1") }
+
+// SSMIn is an SSM client for region.
+func (s *Server) SSMIn(region string) *ssm.Client { return ssm.NewFromConfig(s.AWSConfig(region)) }
 
 // HTTPClient is a client that trusts the server.
 func (s *Server) HTTPClient() *http.Client { return s.client }

@@ -8,12 +8,14 @@ import (
 	"github.com/sealbox/sealbox/internal/awsapi"
 	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/kms"
+	"github.com/sealbox/sealbox/internal/parameters"
 )
 
 // TestReadOnlyAsCloudTrail keeps each operation's readOnly flag as
-// CloudTrail records it: the reads of IAM (Get*, List*, Simulate*) and of
-// KMS (Describe*, Get*, List*, and the cryptographic operations), and every
-// STS operation served (AssumeRole events are readOnly: true).
+// CloudTrail records it: the reads of IAM (Get*, List*, Simulate*), of SSM
+// (Get*, Describe*, List*) and of KMS (Describe*, Get*, List*, and the
+// cryptographic operations), and every STS operation served (AssumeRole
+// events are readOnly: true).
 func TestReadOnlyAsCloudTrail(t *testing.T) {
 	kmsReads := map[string]bool{"Encrypt": true, "Decrypt": true, "ReEncrypt": true, "GenerateDataKey": true,
 		"GenerateDataKeyWithoutPlaintext": true, "GenerateRandom": true}
@@ -21,6 +23,7 @@ func TestReadOnlyAsCloudTrail(t *testing.T) {
 		kmsService(&kms.Service{}),
 		iamService(&identity.IAM{}, &authz.Simulator{}),
 		stsService(&identity.STS{}),
+		ssmService(&parameters.Service{}),
 	} {
 		for _, op := range svc.Operations {
 			want := svc.Name == "sts" || kmsReads[op.Name]

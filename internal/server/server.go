@@ -27,6 +27,7 @@ import (
 	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/keyring"
 	"github.com/sealbox/sealbox/internal/kms"
+	"github.com/sealbox/sealbox/internal/parameters"
 	"github.com/sealbox/sealbox/internal/sigv4"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/boltstore"
@@ -36,6 +37,8 @@ import (
 // implementations.
 var (
 	_ kms.Keyring          = (*keyring.Ring)(nil)
+	_ parameters.KMS       = (*kms.Service)(nil)
+	_ parameters.Notifier  = (*policyNotifier)(nil)
 	_ sigv4.Credentials    = (*identity.Store)(nil)
 	_ awsapi.Auditor       = (*audit.Logger)(nil)
 	_ awsapi.Authenticator = (*sigv4.Verifier)(nil)
@@ -60,6 +63,7 @@ type Server struct {
 	store  store.Store
 	audit  *audit.Logger
 	kms    *kms.Service
+	ssm    *parameters.Service
 	ids    *identity.Store
 	sts    *identity.STS
 	router *awsapi.Router
@@ -132,6 +136,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	idc := identity.Config{Checker: authz.Checker{A: az}, Authorizer: az}
 	s.sts = identity.NewSTS(s.ids, idc)
 	s.kms = kms.New(kms.Config{Store: feed, Feed: feed, Keyring: keyring.New(), Clock: s.clock, Authorizer: az})
+	s.ssm = parameters.New(parameters.Config{Store: feed, Feed: feed, KMS: s.kms, Clock: s.clock, Authorizer: az,
+		Notifier: &policyNotifier{audit: s.audit, accountID: cfg.AccountID}})
 	s.router = awsapi.NewRouter(awsapi.Config{
 		AccountID: cfg.AccountID,
 		// Signatures are checked against the real clock even when tests
@@ -142,6 +148,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		Clock:  s.clock,
 	})
 	s.router.Register(kmsService(s.kms))
+	s.router.Register(ssmService(s.ssm))
 	s.router.Register(iamService(identity.NewIAM(s.ids, idc), &authz.Simulator{A: az, ID: view}))
 	s.router.Register(stsService(s.sts))
 
@@ -205,6 +212,10 @@ func (s *Server) Handler() http.Handler {
 // KMS returns the KMS service (tests drive the sweeper through it).
 func (s *Server) KMS() *kms.Service { return s.kms }
 
+// Parameters returns the Parameter Store service (tests drive its policies
+// through it).
+func (s *Server) Parameters() *parameters.Service { return s.ssm }
+
 // Serve serves on ln until ctx is done, then shuts down gracefully: it stops
 // accepting, lets in-flight requests finish (up to 30 s), stops the sweeper
 // and closes the store. It closes ln.
@@ -251,8 +262,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// sweep runs due key deletions and rotations, and drops expired STS
-// sessions, every SweepInterval.
+// sweep runs due key deletions and rotations and due parameter policies,
+// and drops expired STS sessions, every SweepInterval.
 func (s *Server) sweep(ctx context.Context) {
 	t := time.NewTicker(s.cfg.SweepInterval)
 	defer t.Stop()
@@ -267,6 +278,11 @@ func (s *Server) sweep(ctx context.Context) {
 			}
 			if deleted+rotated > 0 {
 				s.log.Info("sweep", "keysDeleted", deleted, "keysRotated", rotated)
+			}
+			if expired, notified, err := s.ssm.RunDue(ctx, s.clock.Now().UTC()); err != nil && ctx.Err() == nil {
+				s.log.Error("parameter policy sweep failed", "err", err)
+			} else if expired+notified > 0 {
+				s.log.Info("sweep", "parametersExpired", expired, "policyNotifications", notified)
 			}
 			if n, err := s.sts.SweepExpired(ctx, s.clock.Now().UTC()); err != nil && ctx.Err() == nil {
 				s.log.Error("session sweep failed", "err", err)
