@@ -1,12 +1,14 @@
 package parameters_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/sealbox/sealbox/internal/sealtest"
 )
@@ -140,5 +142,23 @@ func TestTiers(t *testing.T) {
 		ParameterFilters: []types.ParameterStringFilter{{Key: aws.String("Tier"), Values: []string{"Advanced"}}}}))
 	if len(d.Parameters) != 2 {
 		t.Fatalf("Advanced parameters = %d, want 2", len(d.Parameters))
+	}
+}
+
+func TestPutCannotChangeType(t *testing.T) {
+	s := sealtest.Start(t)
+	c := s.SSM()
+	if _, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/typed"), Value: aws.String("v"), Type: types.ParameterTypeString}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/typed"), Value: aws.String("v"), Type: types.ParameterTypeSecureString, Overwrite: aws.Bool(true)})
+	var api smithy.APIError
+	if !errors.As(err, &api) || api.ErrorCode() != "HierarchyTypeMismatchException" {
+		t.Fatalf("PutParameter(String → SecureString) = %v, want HierarchyTypeMismatchException", err)
+	}
+	// Leaving Type out keeps it.
+	out, err := c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/typed"), Value: aws.String("w"), Overwrite: aws.Bool(true)})
+	if err != nil || out.Version != 2 {
+		t.Fatalf("PutParameter without Type = %+v, %v", out, err)
 	}
 }

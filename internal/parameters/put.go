@@ -141,6 +141,9 @@ func (s *Service) nextVersion(in *PutParameterInput, cur *paramRecord, value str
 		if v.Type == "" {
 			v.Type = cur.Type
 		}
+		if v.Type != cur.Type {
+			return nil, sealbox.Errorf("HierarchyTypeMismatchException", "Parameter Store doesn't support changing a parameter type in a hierarchy. For example, you can't change a parameter from a String type to a SecureString type. You must create a new, unique parameter.")
+		}
 		if v.DataType == "" {
 			v.DataType = cur.DataType
 		}
