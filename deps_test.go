@@ -54,7 +54,7 @@ func under(path, prefix string) bool { return path == prefix || strings.HasPrefi
 // nothing of ours.
 func TestImportRules(t *testing.T) {
 	cryptoOnlyInPrimitive := []string{"crypto/aes", "crypto/cipher", "crypto/hmac", "crypto/hkdf", "golang.org/x/crypto"}
-	services := []string{"internal/kms", "internal/identity", "internal/parameters"}
+	services := []string{"internal/kms", "internal/identity", "internal/parameters", "internal/secrets"}
 	for dir, imps := range imports(t) {
 		for imp := range imps {
 			own := strings.HasPrefix(imp, module+"/") || imp == module
@@ -67,8 +67,8 @@ func TestImportRules(t *testing.T) {
 				}
 			}
 			if under(imp, module+"/internal/primitive") && !(under(dir, "internal/keyring") || under(dir, "internal/barrier") ||
-				under(dir, "internal/sigv4") || under(dir, "internal/audit") || under(dir, "internal/identity")) {
-				t.Errorf("%s imports primitive: only keyring, barrier, sigv4, audit and identity may", dir)
+				under(dir, "internal/sigv4") || under(dir, "internal/audit") || under(dir, "internal/identity") || under(dir, "internal/envelope")) {
+				t.Errorf("%s imports primitive: only keyring, barrier, sigv4, audit, identity and envelope may", dir)
 			}
 			for _, s := range services {
 				if under(dir, s) && (imp == "net/http" || under(imp, module+"/internal/awsapi") || under(imp, module+"/internal/primitive")) {
