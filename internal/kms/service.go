@@ -16,6 +16,7 @@ import (
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/recordcache"
 )
 
 // Keyring is what the service needs of the key-material holder.
@@ -39,7 +40,7 @@ type Service struct {
 	ring  Keyring
 	clock clock.Clock
 	authz Authorizer
-	cache *recordCache // nil without a change feed
+	cache *recordcache.Cache // nil without a change feed
 }
 
 // Config configures a Service.
@@ -60,7 +61,7 @@ func New(c Config) *Service {
 	}
 	s := &Service{store: c.Store, ring: c.Keyring, clock: c.Clock, authz: c.Authorizer}
 	if c.Feed != nil {
-		s.cache = newRecordCache(c.Feed)
+		s.cache = recordcache.New(c.Feed, "kms/")
 	}
 	return s
 }
@@ -158,7 +159,7 @@ func loadKey(tx store.Tx, region, id string) (*keyRecord, error) {
 // loadKey reads a key record, through the cache on the read path. The
 // record returned on the read path is shared and must not be modified.
 func (s *Service) loadKey(tx store.Tx, region, id string) (*keyRecord, error) {
-	return cachedGet[keyRecord](s, tx, keyStoreKey(region, id))
+	return recordcache.Get[keyRecord](tx, keyStoreKey(region, id))
 }
 
 func saveKey(tx store.Tx, k *keyRecord) error {
@@ -259,7 +260,7 @@ func (s *Service) resolve(ctx context.Context, tx store.Tx, keyID string, aliase
 
 func (s *Service) resolveAlias(ctx context.Context, tx store.Tx, name, display string) (*keyRecord, error) {
 	r := request(ctx)
-	a, err := cachedGet[aliasRecord](s, tx, aliasStoreKey(r.Region, name))
+	a, err := recordcache.Get[aliasRecord](tx, aliasStoreKey(r.Region, name))
 	if errors.Is(err, store.ErrNotFound) {
 		if svc, ok := managedAliases[name]; ok {
 			return s.ensureManaged(ctx, tx, name, svc)
@@ -280,19 +281,11 @@ func (s *Service) resolveAlias(ctx context.Context, tx store.Tx, name, display s
 	return k, nil
 }
 
-// view runs fn in a read transaction, unless fn must write (an AWS-managed
-// key created on first use), which errNeedWrite signals; then fn runs again
-// in a write transaction.
+// view runs fn in a read transaction whose reads may use the cache; if fn
+// must write (an AWS-managed key made on first use) it runs again in an
+// Update.
 func (s *Service) view(ctx context.Context, fn func(tx store.Tx) error) error {
-	var gen uint64
-	if s.cache != nil {
-		gen = s.cache.generation() // before the snapshot is taken
-	}
-	err := s.store.View(ctx, func(tx store.Tx) error { return fn(&readTx{Tx: tx, gen: gen}) })
-	if errors.Is(err, store.ErrReadOnly) {
-		return s.store.Update(ctx, fn)
-	}
-	return err
+	return s.cache.View(ctx, s.store, fn)
 }
 
 // authorize asks the authorizer whether the caller may perform action on

@@ -7,6 +7,7 @@ import (
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/recordcache"
 )
 
 // DescribeParameters lists parameter metadata (never values), in name
@@ -57,7 +58,7 @@ func (s *Service) DescribeParameters(ctx context.Context, in *DescribeParameters
 	var lastName string
 	err = s.view(ctx, func(tx store.Tx) error {
 		return scanLevel(tx, base+scanPrefix, after, recursive, func(key string, raw []byte) (bool, error) {
-			p, err := decodeScanned(s, tx, key, raw)
+			p, err := recordcache.Decode[paramRecord](tx, key, raw)
 			if err != nil {
 				return false, err
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/recordcache"
 )
 
 // resolved is one version a read found.
@@ -304,7 +305,7 @@ func (s *Service) GetParametersByPath(ctx context.Context, in *GetParametersByPa
 	more := false
 	err = s.view(ctx, func(tx store.Tx) error {
 		return scanLevel(tx, base+prefix, after, in.Recursive, func(key string, raw []byte) (bool, error) {
-			p, err := decodeScanned(s, tx, key, raw)
+			p, err := recordcache.Decode[paramRecord](tx, key, raw)
 			if err != nil {
 				return false, err
 			}

@@ -27,6 +27,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ import (
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/recordcache"
 )
 
 // KMS is what the service needs of the KMS service: the calls it makes on
@@ -86,7 +88,7 @@ type Service struct {
 	clock  clock.Clock
 	authz  Authorizer
 	notify Notifier
-	cache  *recordCache // nil without a change feed
+	cache  *recordcache.Cache // nil without a change feed
 }
 
 // Config configures a Service.
@@ -108,7 +110,7 @@ func New(c Config) *Service {
 	}
 	s := &Service{store: c.Store, kms: c.KMS, clock: c.Clock, authz: c.Authorizer, notify: c.Notifier}
 	if c.Feed != nil {
-		s.cache = newRecordCache(c.Feed)
+		s.cache = recordcache.New(c.Feed, "ssm/")
 	}
 	return s
 }
@@ -182,7 +184,7 @@ func (p *paramRecord) labelsOf(v int64) []string {
 			out = append(out, l)
 		}
 	}
-	sortStrings(out)
+	sort.Strings(out)
 	return out
 }
 
@@ -236,7 +238,7 @@ func viaSSM(ctx context.Context) context.Context {
 // load reads a parameter's record, through the cache on the read path. The
 // record returned on the read path is shared and must not be modified.
 func (s *Service) load(tx store.Tx, region, name string) (*paramRecord, error) {
-	return cachedGet(s, tx, paramKey(region, name))
+	return recordcache.Get[paramRecord](tx, paramKey(region, name))
 }
 
 // loadForUpdate reads a parameter's record for changing it (never cached).
@@ -254,11 +256,7 @@ func save(tx store.Tx, p *paramRecord) error {
 
 // view runs fn in a read transaction whose reads may use the cache.
 func (s *Service) view(ctx context.Context, fn func(tx store.Tx) error) error {
-	var gen uint64
-	if s.cache != nil {
-		gen = s.cache.generation() // before the snapshot is taken
-	}
-	return s.store.View(ctx, func(tx store.Tx) error { return fn(&readTx{Tx: tx, gen: gen}) })
+	return s.cache.View(ctx, s.store, fn)
 }
 
 // versionOf returns version v of p: the current version from the record,
