@@ -12,7 +12,7 @@ import (
 	"sync"
 )
 
-//go:generate go run ./gen kms iam sts ssm secretsmanager
+//go:generate go run ./gen kms iam sts ssm secretsmanager lambda
 
 //go:embed *.json
 var files embed.FS
