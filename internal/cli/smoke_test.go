@@ -437,6 +437,18 @@ func (l *lines) String() string {
 	return l.buf.String()
 }
 
+// TestSmokeSecrets runs the seeds' Secrets Manager patterns with boto3:
+// create, get_secret_value, put_secret_value, staging labels, the
+// /aws/reference/secretsmanager passthrough of Parameter Store, deletion
+// and restore.
+func TestSmokeSecrets(t *testing.T) {
+	t.Parallel()
+	python := needBoto3(t)
+	srv := startSealbox(t)
+	runScript(t, 2*time.Minute, srv.clientEnv(), python, scriptPath(t, "smoke_secrets_boto3.py"))
+	srv.stop(t)
+}
+
 // TestSmokeSSM runs the seeds' Parameter Store patterns with boto3 and the
 // aws CLI against the real binary.
 func TestSmokeSSM(t *testing.T) {

@@ -79,6 +79,13 @@ func (s *Service) parameter(ctx context.Context, res *resolved, decrypt bool) (*
 // "name:label") names; WithDecryption decrypts a SecureString through KMS.
 func (s *Service) GetParameter(ctx context.Context, in *GetParameterInput) (*GetParameterOutput, error) {
 	r := request(ctx)
+	if isReference(in.Name) {
+		p, err := s.reference(ctx, "ssm:GetParameter", in.Name, in.WithDecryption)
+		if err != nil {
+			return nil, err
+		}
+		return &GetParameterOutput{Parameter: p}, nil
+	}
 	ref, ok := parseRef(r, in.Name)
 	if !ok {
 		return nil, errValidation("%s", msgNameRules)
@@ -123,6 +130,7 @@ func (s *Service) GetParameters(ctx context.Context, in *GetParametersInput) (*G
 		ok  bool
 		res *resolved
 		err error
+		sec *Parameter // a reference to a secret, answered
 	}
 	items := make([]*item, 0, len(in.Names))
 	seen := map[string]bool{}
@@ -132,6 +140,17 @@ func (s *Service) GetParameters(ctx context.Context, in *GetParametersInput) (*G
 		}
 		seen[n] = true
 		it := &item{raw: n}
+		if isReference(n) {
+			// A reference that cannot be answered is listed as invalid;
+			// a denial fails the call.
+			p, err := s.reference(ctx, "ssm:GetParameters", n, in.WithDecryption)
+			if e, ok := sealbox.AsError(err); err != nil && (!ok || e.Server || e.Code == "AccessDeniedException") {
+				return nil, err
+			}
+			it.sec = p
+			items = append(items, it)
+			continue
+		}
 		it.ref, it.ok = parseRef(r, n)
 		items = append(items, it)
 	}
@@ -167,6 +186,10 @@ func (s *Service) GetParameters(ctx context.Context, in *GetParametersInput) (*G
 		}
 	}
 	for _, it := range items {
+		if it.sec != nil {
+			out.Parameters = append(out.Parameters, *it.sec)
+			continue
+		}
 		if it.res == nil {
 			out.InvalidParameters = append(out.InvalidParameters, it.raw)
 			continue

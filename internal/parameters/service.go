@@ -88,7 +88,9 @@ type Service struct {
 	clock  clock.Clock
 	authz  Authorizer
 	notify Notifier
-	cache  *recordcache.Cache // nil without a change feed
+	// secrets answers references to secrets; nil refuses them.
+	secrets Secrets
+	cache   *recordcache.Cache // nil without a change feed
 }
 
 // Config configures a Service.
@@ -98,6 +100,9 @@ type Config struct {
 	Clock      clock.Clock // nil: the real clock
 	Authorizer Authorizer  // nil: allow every authenticated caller
 	Notifier   Notifier    // nil: policy notifications are dropped
+	// Secrets answers /aws/reference/secretsmanager/<secret-id>; nil
+	// refuses such references.
+	Secrets Secrets
 	// Feed, when set, lets the read path cache decoded parameter records:
 	// the feed tells the service the moment a record changes.
 	Feed store.Feed
@@ -108,7 +113,7 @@ func New(c Config) *Service {
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
 	}
-	s := &Service{store: c.Store, kms: c.KMS, clock: c.Clock, authz: c.Authorizer, notify: c.Notifier}
+	s := &Service{store: c.Store, kms: c.KMS, clock: c.Clock, authz: c.Authorizer, notify: c.Notifier, secrets: c.Secrets}
 	if c.Feed != nil {
 		s.cache = recordcache.New(c.Feed, "ssm/")
 	}

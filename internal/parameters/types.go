@@ -38,12 +38,13 @@ type GetParameterInput struct {
 type Parameter struct {
 	Name             string             `json:"Name"`
 	Type             string             `json:"Type"`
-	Value            string             `json:"Value"`
+	Value            string             `json:"Value,omitempty"` // never empty but on a reference to a binary secret
 	Version          int64              `json:"Version"`
 	Selector         string             `json:"Selector,omitempty"`
+	SourceResult     string             `json:"SourceResult,omitempty"` // references to secrets only
 	LastModifiedDate *sealbox.Timestamp `json:"LastModifiedDate,omitempty"`
 	ARN              string             `json:"ARN"`
-	DataType         string             `json:"DataType"`
+	DataType         string             `json:"DataType,omitempty"` // always set but on references to secrets
 }
 
 type GetParameterOutput struct {

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -168,6 +169,15 @@ func (s *Server) SSM() *ssm.Client { return s.SSMIn("us-east-1") }
 
 // SSMIn is an SSM client for region.
 func (s *Server) SSMIn(region string) *ssm.Client { return ssm.NewFromConfig(s.AWSConfig(region)) }
+
+// SecretsManager is a Secrets Manager client for us-east-1 with the admin
+// pair.
+func (s *Server) SecretsManager() *secretsmanager.Client { return s.SecretsManagerIn("us-east-1") }
+
+// SecretsManagerIn is a Secrets Manager client for region.
+func (s *Server) SecretsManagerIn(region string) *secretsmanager.Client {
+	return secretsmanager.NewFromConfig(s.AWSConfig(region))
+}
 
 // HTTPClient is a client that trusts the server.
 func (s *Server) HTTPClient() *http.Client { return s.client }

@@ -9,24 +9,28 @@ import (
 	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/parameters"
+	"github.com/sealbox/sealbox/internal/secrets"
 )
 
 // TestReadOnlyAsCloudTrail keeps each operation's readOnly flag as
 // CloudTrail records it: the reads of IAM (Get*, List*, Simulate*), of SSM
-// (Get*, Describe*, List*) and of KMS (Describe*, Get*, List*, and the
-// cryptographic operations), and every STS operation served (AssumeRole
-// events are readOnly: true).
+// (Get*, Describe*, List*), of KMS (Describe*, Get*, List*, and the
+// cryptographic operations) and of Secrets Manager (Get*, List*,
+// Describe*, BatchGet*, ValidateResourcePolicy, GetRandomPassword), and
+// every STS operation served (AssumeRole events are readOnly: true).
 func TestReadOnlyAsCloudTrail(t *testing.T) {
 	kmsReads := map[string]bool{"Encrypt": true, "Decrypt": true, "ReEncrypt": true, "GenerateDataKey": true,
 		"GenerateDataKeyWithoutPlaintext": true, "GenerateRandom": true}
+	secretsReads := map[string]bool{"BatchGetSecretValue": true, "ValidateResourcePolicy": true}
 	for _, svc := range []*awsapi.Service{
 		kmsService(&kms.Service{}),
 		iamService(&identity.IAM{}, &authz.Simulator{}),
 		stsService(&identity.STS{}),
 		ssmService(&parameters.Service{}),
+		secretsService(&secrets.Service{}),
 	} {
 		for _, op := range svc.Operations {
-			want := svc.Name == "sts" || kmsReads[op.Name]
+			want := svc.Name == "sts" || kmsReads[op.Name] || svc.Name == "secretsmanager" && secretsReads[op.Name]
 			for _, prefix := range []string{"Get", "List", "Describe", "Simulate"} {
 				want = want || strings.HasPrefix(op.Name, prefix)
 			}

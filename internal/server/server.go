@@ -28,6 +28,7 @@ import (
 	"github.com/sealbox/sealbox/internal/keyring"
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/parameters"
+	"github.com/sealbox/sealbox/internal/secrets"
 	"github.com/sealbox/sealbox/internal/sigv4"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/boltstore"
@@ -39,6 +40,8 @@ var (
 	_ kms.Keyring          = (*keyring.Ring)(nil)
 	_ parameters.KMS       = (*kms.Service)(nil)
 	_ parameters.Notifier  = (*policyNotifier)(nil)
+	_ secrets.KMS          = (*kms.Service)(nil)
+	_ parameters.Secrets   = (*secrets.Service)(nil)
 	_ sigv4.Credentials    = (*identity.Store)(nil)
 	_ awsapi.Auditor       = (*audit.Logger)(nil)
 	_ awsapi.Authenticator = (*sigv4.Verifier)(nil)
@@ -64,6 +67,7 @@ type Server struct {
 	audit  *audit.Logger
 	kms    *kms.Service
 	ssm    *parameters.Service
+	sm     *secrets.Service
 	ids    *identity.Store
 	sts    *identity.STS
 	router *awsapi.Router
@@ -136,8 +140,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	idc := identity.Config{Checker: authz.Checker{A: az}, Authorizer: az}
 	s.sts = identity.NewSTS(s.ids, idc)
 	s.kms = kms.New(kms.Config{Store: feed, Feed: feed, Keyring: keyring.New(), Clock: s.clock, Authorizer: az})
+	s.sm = secrets.New(secrets.Config{Store: feed, Feed: feed, KMS: s.kms, Clock: s.clock, Authorizer: az})
 	s.ssm = parameters.New(parameters.Config{Store: feed, Feed: feed, KMS: s.kms, Clock: s.clock, Authorizer: az,
-		Notifier: &policyNotifier{audit: s.audit, accountID: cfg.AccountID}})
+		Notifier: &policyNotifier{audit: s.audit, accountID: cfg.AccountID}, Secrets: s.sm})
 	s.router = awsapi.NewRouter(awsapi.Config{
 		AccountID: cfg.AccountID,
 		// Signatures are checked against the real clock even when tests
@@ -149,6 +154,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	})
 	s.router.Register(kmsService(s.kms))
 	s.router.Register(ssmService(s.ssm))
+	s.router.Register(secretsService(s.sm))
 	s.router.Register(iamService(identity.NewIAM(s.ids, idc), &authz.Simulator{A: az, ID: view}))
 	s.router.Register(stsService(s.sts))
 
@@ -216,6 +222,10 @@ func (s *Server) KMS() *kms.Service { return s.kms }
 // through it).
 func (s *Server) Parameters() *parameters.Service { return s.ssm }
 
+// Secrets returns the Secrets Manager service (tests drive its deletion
+// sweeper through it).
+func (s *Server) Secrets() *secrets.Service { return s.sm }
+
 // Serve serves on ln until ctx is done, then shuts down gracefully: it stops
 // accepting, lets in-flight requests finish (up to 30 s), stops the sweeper
 // and closes the store. It closes ln.
@@ -262,8 +272,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
-// sweep runs due key deletions and rotations and due parameter policies,
-// and drops expired STS sessions, every SweepInterval.
+// sweep runs due key deletions and rotations, due parameter policies and
+// due secret deletions, and drops expired STS sessions, every
+// SweepInterval.
 func (s *Server) sweep(ctx context.Context) {
 	t := time.NewTicker(s.cfg.SweepInterval)
 	defer t.Stop()
@@ -283,6 +294,11 @@ func (s *Server) sweep(ctx context.Context) {
 				s.log.Error("parameter policy sweep failed", "err", err)
 			} else if expired+notified > 0 {
 				s.log.Info("sweep", "parametersExpired", expired, "policyNotifications", notified)
+			}
+			if n, err := s.sm.RunDue(ctx, s.clock.Now().UTC()); err != nil && ctx.Err() == nil {
+				s.log.Error("secret deletion sweep failed", "err", err)
+			} else if n > 0 {
+				s.log.Info("sweep", "secretsDeleted", n)
 			}
 			if n, err := s.sts.SweepExpired(ctx, s.clock.Now().UTC()); err != nil && ctx.Err() == nil {
 				s.log.Error("session sweep failed", "err", err)

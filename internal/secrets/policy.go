@@ -1,0 +1,174 @@
+package secrets
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/iam"
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+// GetResourcePolicy answers a secret's resource policy; ResourcePolicy is
+// left out when it has none, as in AWS.
+func (s *Service) GetResourcePolicy(ctx context.Context, in *SecretIDInput) (*GetResourcePolicyOutput, error) {
+	sec, err := s.access(ctx, in.SecretId, "GetResourcePolicy", nil, false)
+	if err != nil {
+		return nil, err
+	}
+	return &GetResourcePolicyOutput{ARN: sec.ARN, Name: sec.Name, ResourcePolicy: sec.Policy}, nil
+}
+
+// PutResourcePolicy attaches a resource policy to a secret. With
+// BlockPublicPolicy a policy that grants broad access is refused.
+func (s *Service) PutResourcePolicy(ctx context.Context, in *PutResourcePolicyInput) (*NameOutput, error) {
+	block := in.BlockPublicPolicy != nil && *in.BlockPublicPolicy
+	sec, err := s.access(ctx, in.SecretId, "PutResourcePolicy", map[string][]string{"secretsmanager:blockpublicpolicy": {strconv.FormatBool(block)}}, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPolicy(in.ResourcePolicy); err != nil {
+		return nil, err
+	}
+	if block && isPublic(in.ResourcePolicy) {
+		return nil, sealbox.Errorf("PublicPolicyException", "The BlockPublicPolicy parameter is set to true, and the resource policy did not prevent broad access to the secret.")
+	}
+	out, err := s.update(ctx, sec, false, func(_ store.Tx, cur *secretRecord) error {
+		cur.Policy = in.ResourcePolicy
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &NameOutput{ARN: out.ARN, Name: out.Name}, nil
+}
+
+// DeleteResourcePolicy removes a secret's resource policy.
+func (s *Service) DeleteResourcePolicy(ctx context.Context, in *SecretIDInput) (*NameOutput, error) {
+	sec, err := s.access(ctx, in.SecretId, "DeleteResourcePolicy", nil, false)
+	if err != nil {
+		return nil, err
+	}
+	out, err := s.update(ctx, sec, false, func(_ store.Tx, cur *secretRecord) error {
+		cur.Policy = ""
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &NameOutput{ARN: out.ARN, Name: out.Name}, nil
+}
+
+// ValidateResourcePolicy checks a resource policy's grammar (a syntax error
+// is MalformedPolicyDocumentException, as PutResourcePolicy answers it) and
+// whether it grants broad access, which fails validation.
+func (s *Service) ValidateResourcePolicy(ctx context.Context, in *ValidateResourcePolicyInput) (*ValidateResourcePolicyOutput, error) {
+	if in.SecretId != "" {
+		if _, err := s.access(ctx, in.SecretId, "ValidateResourcePolicy", nil, false); err != nil {
+			return nil, err
+		}
+	} else if err := s.authorize(ctx, "ValidateResourcePolicy", "*", nil, nil); err != nil {
+		return nil, err
+	}
+	if err := checkPolicy(in.ResourcePolicy); err != nil {
+		return nil, err
+	}
+	out := &ValidateResourcePolicyOutput{PolicyValidationPassed: true, ValidationErrors: []ValidationErrorsEntry{}}
+	if isPublic(in.ResourcePolicy) {
+		out.PolicyValidationPassed = false
+		out.ValidationErrors = append(out.ValidationErrors, ValidationErrorsEntry{CheckName: "PUBLIC_POLICY",
+			ErrorMessage: "The resource policy grants broad access to the secret: a statement allows a wildcard principal without a condition that restricts it to an account, organization, source or caller."})
+	}
+	return out, nil
+}
+
+// checkPolicy parses a resource policy with the policy engine.
+func checkPolicy(doc string) error {
+	if _, err := iam.Parse(doc, iam.KindResource); err != nil {
+		return sealbox.Errorf("MalformedPolicyDocumentException", "%s", err.Error())
+	}
+	return nil
+}
+
+// restricting are the condition keys that keep a wildcard principal from
+// being public: they pin the caller to an account, organization, source or
+// identity.
+var restricting = map[string]bool{
+	"aws:principalaccount": true, "aws:principalarn": true, "aws:principalorgid": true, "aws:principalorgpaths": true,
+	"aws:sourceaccount": true, "aws:sourcearn": true, "aws:sourceowner": true, "aws:sourcevpc": true, "aws:sourcevpce": true,
+	"aws:sourceip": true, "aws:userid": true, "aws:username": true, "aws:principalservicename": true, "kms:calleraccount": true,
+}
+
+// isPublic reports whether a (parsed) resource policy grants broad access:
+// an Allow statement for Principal "*" (or {"AWS": "*"}, or a NotPrincipal)
+// without a condition on one of the restricting keys.
+func isPublic(doc string) bool {
+	var p struct {
+		Statement json.RawMessage
+	}
+	if json.Unmarshal([]byte(doc), &p) != nil {
+		return false
+	}
+	type statement struct {
+		Effect       string
+		Principal    json.RawMessage
+		NotPrincipal json.RawMessage
+		Condition    map[string]map[string]json.RawMessage
+	}
+	var stmts []statement
+	if json.Unmarshal(p.Statement, &stmts) != nil {
+		var one statement
+		if json.Unmarshal(p.Statement, &one) != nil {
+			return false
+		}
+		stmts = []statement{one}
+	}
+	for _, st := range stmts {
+		if st.Effect != "Allow" {
+			continue
+		}
+		if len(st.NotPrincipal) == 0 && !wildcard(st.Principal) {
+			continue
+		}
+		restricted := false
+		for _, keys := range st.Condition {
+			for k := range keys {
+				restricted = restricted || restricting[strings.ToLower(k)]
+			}
+		}
+		if !restricted {
+			return true
+		}
+	}
+	return false
+}
+
+// wildcard reports whether a Principal element names everyone.
+func wildcard(raw json.RawMessage) bool {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s == "*"
+	}
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) != nil {
+		return false
+	}
+	aws, ok := m["AWS"]
+	if !ok {
+		return false
+	}
+	if json.Unmarshal(aws, &s) == nil {
+		return s == "*"
+	}
+	var list []string
+	if json.Unmarshal(aws, &list) == nil {
+		for _, v := range list {
+			if v == "*" {
+				return true
+			}
+		}
+	}
+	return false
+}

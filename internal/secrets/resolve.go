@@ -1,0 +1,128 @@
+package secrets
+
+import (
+	"context"
+	"regexp"
+	"strings"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/recordcache"
+)
+
+// validName is what CreateSecret accepts: ASCII letters, numbers and
+// /_+=.@- (CreateSecret's Name documentation).
+var validName = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]+$`)
+
+// checkName refuses a name CreateSecret does not accept, with the message
+// LocalStack answers for it.
+func checkName(name string) error {
+	if !validName.MatchString(name) {
+		return sealbox.Errorf("ValidationException", "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!")
+	}
+	return nil
+}
+
+// find resolves a SecretId in tx: a name, a full ARN, or a partial ARN (the
+// ARN without its "-XXXXXX" suffix). It returns store.ErrNotFound when no
+// secret answers to id in the caller's account and region.
+func (s *Service) find(tx store.Tx, r *sealbox.Request, id string) (*secretRecord, error) {
+	if !strings.HasPrefix(id, "arn:") {
+		return recordcache.Get[secretRecord](tx, secretKey(r.Region, id))
+	}
+	rest, ok := strings.CutPrefix(id, partialARN(r, ""))
+	if !ok || rest == "" {
+		return nil, store.ErrNotFound
+	}
+	// A full ARN: the name is what precedes the 7-character "-XXXXXX"
+	// suffix, and the secret's ARN must be exactly id (a secret deleted and
+	// created again under its name has another suffix).
+	if n := len(rest) - 7; n > 0 && rest[n] == '-' {
+		sec, err := recordcache.Get[secretRecord](tx, secretKey(r.Region, rest[:n]))
+		if err == nil && sec.ARN == id {
+			return sec, nil
+		}
+		if err != nil && !isNotFound(err) {
+			return nil, err
+		}
+	}
+	// A partial ARN names the secret without its suffix.
+	return recordcache.Get[secretRecord](tx, secretKey(r.Region, rest))
+}
+
+// resourceFor is the resource a call on id is authorized against when no
+// secret answers to it: the ARN given, or the partial ARN of the name.
+func resourceFor(r *sealbox.Request, id string) string {
+	if strings.HasPrefix(id, "arn:") {
+		return id
+	}
+	return partialARN(r, id)
+}
+
+// load resolves id in a cacheable read; a missing secret is nil, nil.
+func (s *Service) load(ctx context.Context, id string) (*secretRecord, error) {
+	r := request(ctx)
+	var sec *secretRecord
+	err := s.view(ctx, func(tx store.Tx) (err error) {
+		sec, err = s.find(tx, r, id)
+		return err
+	})
+	if isNotFound(err) {
+		return nil, nil
+	}
+	return sec, err
+}
+
+// access resolves the secret a call names, records it for the audit event
+// and authorizes action on it, in that order, so that a caller who may not
+// act on a name learns nothing about it. A secret scheduled for deletion is
+// refused unless deletedOK. The record returned is shared: clone it to
+// change it.
+func (s *Service) access(ctx context.Context, id, action string, extra map[string][]string, deletedOK bool) (*secretRecord, error) {
+	r := request(ctx)
+	sec, err := s.load(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	resource := resourceFor(r, id)
+	if sec != nil {
+		resource = sec.ARN
+	}
+	r.AddResource(resourceType, resource)
+	if err := s.authorize(ctx, action, resource, sec, extra); err != nil {
+		return nil, err
+	}
+	if sec == nil {
+		return nil, errNotFound()
+	}
+	if sec.deleted() && !deletedOK {
+		return nil, errMarkedForDeletion()
+	}
+	return sec, nil
+}
+
+// update changes the secret seen as seen in one write transaction: it reads
+// the record afresh, checks it is still the same secret in the same state
+// of deletion, lets fn change it and saves it. fn may write other records.
+func (s *Service) update(ctx context.Context, seen *secretRecord, deletedOK bool, fn func(tx store.Tx, sec *secretRecord) error) (*secretRecord, error) {
+	var out *secretRecord
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		var sec secretRecord
+		err := store.GetJSON(tx, secretKey(seen.Region, seen.Name), &sec)
+		if isNotFound(err) || err == nil && sec.ARN != seen.ARN {
+			return errNotFound()
+		}
+		if err != nil {
+			return err
+		}
+		if sec.deleted() && !deletedOK {
+			return errMarkedForDeletion()
+		}
+		if err := fn(tx, &sec); err != nil {
+			return err
+		}
+		out = &sec
+		return save(tx, &sec)
+	})
+	return out, err
+}
