@@ -97,7 +97,7 @@ func newBenchFlagSet(o *benchOptions, getenv func(string) string) *flag.FlagSet 
 	fs.StringVar(&o.credentialsFile, "credentials-file", "", "AWS shared-credentials file (default: the server's admin-credentials if present, else ~/.aws/credentials) ($AWS_SHARED_CREDENTIALS_FILE)")
 	fs.StringVar(&o.profile, "profile", "", `profile in the credentials file (default: "default", or the file's only profile) ($AWS_PROFILE)`)
 	str(&o.caBundle, "ca-bundle", "AWS_CA_BUNDLE", "", "PEM certificates to trust for an https endpoint, besides the system's")
-	str(&o.ops, "ops", "SEALBOX_BENCH_OPS", "ceiling,encrypt,decrypt,generate-data-key", "operations to run, comma-separated: ceiling, encrypt, decrypt, generate-data-key, generate-random, describe-key, get-parameter, get-secure-parameter, get-parameters-by-path, put-parameter")
+	str(&o.ops, "ops", "SEALBOX_BENCH_OPS", "ceiling,encrypt,decrypt,generate-data-key", "operations to run, comma-separated: ceiling, encrypt, decrypt, generate-data-key, generate-random, describe-key, get-parameter, get-secure-parameter, get-parameters-by-path, put-parameter, get-secret-value, batch-get-secret-value")
 	str(&o.concurrency, "concurrency", "SEALBOX_BENCH_CONCURRENCY", "1,8,32", "concurrency levels, comma-separated: connections, each with one request in flight")
 	dur(&o.duration, "duration", "SEALBOX_BENCH_DURATION", 5*time.Second, "measured time per operation and concurrency")
 	dur(&o.warmup, "warmup", "SEALBOX_BENCH_WARMUP", time.Second, "unmeasured time before each measurement")

@@ -52,3 +52,21 @@ func TestRunParameterStore(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 }
+
+// TestRunSecretsManager drives the Secrets Manager operations.
+func TestRunSecretsManager(t *testing.T) {
+	s := sealtest.Start(t)
+	cfg := Config{Endpoint: s.URL, Region: "us-east-1", Credentials: adminPair, Ops: SecretsOps,
+		Concurrency: []int{2}, Duration: 150 * time.Millisecond, Warmup: 20 * time.Millisecond}
+	rep, err := Run(context.Background(), cfg)
+	if rep != nil {
+		for _, r := range rep.Results {
+			if r.Requests == 0 || r.Errors != 0 {
+				t.Errorf("%s: %d requests, %d errors (%v)", r.Op, r.Requests, r.Errors, r.ErrorKinds)
+			}
+		}
+	}
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}

@@ -437,14 +437,20 @@ func (c *client) setup(ctx context.Context, ops []Op) (fixture, error) {
 	if err := c.send(ctx, hc, &request{op: Ceiling}, nil); err != nil {
 		return fx, fmt.Errorf("failed to reach the server: GET %s: %w", c.healthz, err)
 	}
-	needKey, needBlob, needParams := false, false, false
+	needKey, needBlob, needParams, needSecrets := false, false, false, false
 	for _, op := range ops {
 		needKey = needKey || op.needsKey()
 		needBlob = needBlob || op == Decrypt
 		needParams = needParams || op.isSSM()
+		needSecrets = needSecrets || op.isSecrets()
 	}
 	if needParams {
 		if err := c.setupParameters(ctx, hc); err != nil {
+			return fx, err
+		}
+	}
+	if needSecrets {
+		if err := c.setupSecrets(ctx, hc); err != nil {
 			return fx, err
 		}
 	}

@@ -30,11 +30,18 @@ const (
 	GetSecureParameter  Op = "get-secure-parameter"   // a SecureString, with decryption
 	GetParametersByPath Op = "get-parameters-by-path" // one 10-item page of the bench tree
 	PutParameter        Op = "put-parameter"          // a SecureString version, durable
+
+	// Secrets Manager.
+	GetSecretValue      Op = "get-secret-value"       // AWSCURRENT of a 1 KiB secret
+	BatchGetSecretValue Op = "batch-get-secret-value" // 10 secrets in one call
 )
 
 // AllOps lists every operation, in the order they are documented.
 var AllOps = []Op{Ceiling, Encrypt, Decrypt, GenerateDataKey, GenerateRandom, DescribeKey,
-	GetParameter, GetSecureParameter, GetParametersByPath, PutParameter}
+	GetParameter, GetSecureParameter, GetParametersByPath, PutParameter, GetSecretValue, BatchGetSecretValue}
+
+// SecretsOps are the Secrets Manager operations, with the ceiling.
+var SecretsOps = []Op{Ceiling, GetSecretValue, BatchGetSecretValue}
 
 // KMSOps are the KMS operations, with the ceiling.
 var KMSOps = []Op{Ceiling, Encrypt, Decrypt, GenerateDataKey, GenerateRandom, DescribeKey}
@@ -86,7 +93,12 @@ func (op Op) valid() bool {
 }
 
 // needsKey reports whether op works on the bench's key.
-func (op Op) needsKey() bool { return op != Ceiling && op != GenerateRandom && !op.isSSM() }
+func (op Op) needsKey() bool {
+	return op != Ceiling && op != GenerateRandom && !op.isSSM() && !op.isSecrets()
+}
+
+// isSecrets reports whether op is a Secrets Manager operation.
+func (op Op) isSecrets() bool { return op == GetSecretValue || op == BatchGetSecretValue }
 
 // isSSM reports whether op is a Parameter Store operation.
 func (op Op) isSSM() bool {
@@ -116,14 +128,21 @@ func (op Op) target() string {
 		return "AmazonSSM.GetParametersByPath"
 	case PutParameter:
 		return "AmazonSSM.PutParameter"
+	case GetSecretValue:
+		return "secretsmanager.GetSecretValue"
+	case BatchGetSecretValue:
+		return "secretsmanager.BatchGetSecretValue"
 	}
 	return ""
 }
 
 // service is the SigV4 signing name of the request's service.
 func (rq *request) service() string {
-	if strings.HasPrefix(rq.target, "AmazonSSM.") {
+	switch {
+	case strings.HasPrefix(rq.target, "AmazonSSM."):
 		return "ssm"
+	case strings.HasPrefix(rq.target, "secretsmanager."):
+		return "secretsmanager"
 	}
 	return "kms"
 }
@@ -191,6 +210,14 @@ func prepare(op Op, fx fixture) (request, error) {
 		in = map[string]any{"Name": benchSecure, "WithDecryption": true}
 	case GetParametersByPath:
 		in = map[string]any{"Path": benchTree, "Recursive": true, "MaxResults": 10}
+	case GetSecretValue:
+		in = map[string]any{"SecretId": benchSecret}
+	case BatchGetSecretValue:
+		ids := make([]string, benchSecrets)
+		for i := range ids {
+			ids[i] = benchSecret + "-" + strconv.Itoa(i)
+		}
+		in = map[string]any{"SecretIdList": ids}
 	case PutParameter:
 		rq := request{op: op, target: op.target(), next: new(atomic.Uint64)}
 		for i := range putVariants {
