@@ -69,6 +69,13 @@ type Ref struct {
 	// (1-based; 0 when the trimmed model does not record it), so that XML
 	// answers list members in model order.
 	Order int `json:"order"`
+	// TimestampFormat overrides the protocol's timestamp form for this
+	// member ("iso8601", "rfc822", "unixTimestamp"); "" keeps the shape's or
+	// the protocol's default.
+	TimestampFormat string `json:"timestampFormat"`
+	// JSONValue marks a string member carrying JSON text (base64-encoded
+	// when it travels in a REST header).
+	JSONValue bool `json:"jsonvalue"`
 }
 
 // Shape is a type of the model with its constraints.
@@ -91,6 +98,12 @@ type Shape struct {
 		HTTPStatusCode int    `json:"httpStatusCode"`
 		SenderFault    bool   `json:"senderFault"`
 	} `json:"error"`
+	// Payload, on a REST operation's input or output structure, names the
+	// member that is the whole HTTP body.
+	Payload string `json:"payload"`
+	// TimestampFormat, on a timestamp shape, overrides the protocol's
+	// timestamp form ("iso8601", "rfc822", "unixTimestamp").
+	TimestampFormat string `json:"timestampFormat"`
 
 	pattern *regexp.Regexp // nil when absent or not expressible in Go's syntax
 }

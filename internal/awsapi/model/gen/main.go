@@ -14,7 +14,7 @@ import (
 )
 
 var keepShape = []string{"type", "members", "member", "key", "value", "required", "min", "max",
-	"enum", "pattern", "sensitive", "exception", "error", "fault", "timestampFormat", "jsonvalue", "flattened", "box"}
+	"enum", "pattern", "sensitive", "exception", "error", "fault", "timestampFormat", "jsonvalue", "flattened", "box", "payload"}
 
 var keepMember = []string{"shape", "location", "locationName", "jsonvalue", "idempotencyToken", "flattened", "xmlNamespace", "queryName", "timestampFormat"}
 
