@@ -67,8 +67,9 @@ func TestImportRules(t *testing.T) {
 				}
 			}
 			if under(imp, module+"/internal/primitive") && !(under(dir, "internal/keyring") || under(dir, "internal/barrier") ||
-				under(dir, "internal/sigv4") || under(dir, "internal/audit") || under(dir, "internal/identity") || under(dir, "internal/envelope")) {
-				t.Errorf("%s imports primitive: only keyring, barrier, sigv4, audit, identity and envelope may", dir)
+				under(dir, "internal/sigv4") || under(dir, "internal/audit") || under(dir, "internal/identity") || under(dir, "internal/envelope") ||
+				under(dir, "internal/webhook")) {
+				t.Errorf("%s imports primitive: only keyring, barrier, sigv4, audit, identity, envelope and webhook may", dir)
 			}
 			for _, s := range services {
 				if under(dir, s) && (imp == "net/http" || under(imp, module+"/internal/awsapi") || under(imp, module+"/internal/primitive")) {

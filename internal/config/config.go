@@ -43,6 +43,11 @@ type Config struct {
 	LogLevel      string        // debug, info, warn, error
 	AuditFsync    bool          // fsync each audit event
 	SweepInterval time.Duration // how often due deletions and rotations run
+
+	// RotationTargets is the JSON file that registers the HTTPS rotation
+	// endpoints (webhooks) by RotationLambdaARN; a relative path is in the
+	// data folder. Empty: only the built-in rotators.
+	RotationTargets string
 }
 
 // Default returns the defaults of README's one-command start.
@@ -83,6 +88,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.TLSKey, "tls-key", "SEALBOX_TLS_KEY", "TLS private key file (PEM)")
 	boolean(&c.InsecureHTTP, "insecure-http", "SEALBOX_INSECURE_HTTP", "allow plain HTTP on a non-loopback address")
 	str(&c.LogLevel, "log-level", "SEALBOX_LOG_LEVEL", "debug, info, warn or error")
+	str(&c.RotationTargets, "rotation-targets", "SEALBOX_ROTATION_TARGETS", "JSON file registering the HTTPS rotation endpoints by RotationLambdaARN (relative: in the data folder)")
 	boolean(&c.AuditFsync, "audit-fsync", "SEALBOX_AUDIT_FSYNC", "fsync every audit event before answering")
 	if v, err := time.ParseDuration(getenv("SEALBOX_SWEEP_INTERVAL")); err == nil {
 		c.SweepInterval = v
@@ -138,6 +144,14 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("--sweep-interval must be positive"))
 	}
 	return errors.Join(errs...)
+}
+
+// RotationTargetsPath is the rotation targets file, or "" for none.
+func (c *Config) RotationTargetsPath() string {
+	if c.RotationTargets == "" || filepath.IsAbs(c.RotationTargets) {
+		return c.RotationTargets
+	}
+	return filepath.Join(c.DataDir, c.RotationTargets)
 }
 
 // RootKeyPath is where the file provider keeps the root key.

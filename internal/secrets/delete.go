@@ -122,6 +122,9 @@ func removeSecret(tx store.Tx, sec *secretRecord) error {
 	if sec.deleted() {
 		keys = append(keys, dueKey(sec.Deletion, sec.Region, sec.Name))
 	}
+	if sec.Rotation != nil && !sec.Rotation.Due.IsZero() {
+		keys = append(keys, rotationKey(sec.Rotation.Due, sec.Region, sec.Name))
+	}
 	keys = append(keys, secretKey(sec.Region, sec.Name))
 	for _, k := range keys {
 		if err := tx.Delete(k); err != nil {
@@ -131,9 +134,20 @@ func removeSecret(tx store.Tx, sec *secretRecord) error {
 	return nil
 }
 
-// RunDue deletes the secrets whose recovery window ended by now. The
-// server's sweeper calls it; it returns how many it deleted.
-func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted int, err error) {
+// RunDue deletes the secrets whose recovery window ended by now, then runs
+// the rotations due by now (see rotation.go). The server's sweeper calls
+// it; it returns how many secrets it deleted and how many rotations
+// completed.
+func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted, rotated int, err error) {
+	if deleted, err = s.runDeletions(ctx, now); err != nil {
+		return deleted, 0, err
+	}
+	rotated, err = s.runRotations(ctx, now)
+	return deleted, rotated, err
+}
+
+// runDeletions deletes the secrets whose recovery window ended by now.
+func (s *Service) runDeletions(ctx context.Context, now time.Time) (deleted int, err error) {
 	type due struct{ key, region, name string }
 	var list []due
 	nowKey := fmt.Sprintf("%020d", now.UnixNano())

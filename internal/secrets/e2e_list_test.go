@@ -166,7 +166,7 @@ func TestDeletionWindow(t *testing.T) {
 	// Delete again with the default 30 days; day 29 it is still there.
 	must[*secretsmanager.DeleteSecretOutput](t, "DeleteSecret default")(c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("gone")}))
 	s.Clock.Advance(29 * 24 * time.Hour)
-	if n, err := s.Srv.Secrets().RunDue(ctx, s.Clock.Now()); err != nil || n != 0 {
+	if n, _, err := s.Srv.Secrets().RunDue(ctx, s.Clock.Now()); err != nil || n != 0 {
 		t.Fatalf("RunDue on day 29 = %d, %v", n, err)
 	}
 	s.Clock.Advance(24*time.Hour + time.Minute)

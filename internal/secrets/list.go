@@ -35,9 +35,11 @@ func (s *Service) ListSecrets(ctx context.Context, in *ListSecretsInput) (*ListS
 	}
 	out := &ListSecretsOutput{SecretList: make([]SecretListEntry, 0, len(page)), NextToken: next}
 	for _, sec := range page {
-		out.SecretList = append(out.SecretList, SecretListEntry{ARN: sec.ARN, Name: sec.Name, Type: sec.Type, Description: sec.Description,
+		e := SecretListEntry{ARN: sec.ARN, Name: sec.Name, Type: sec.Type, Description: sec.Description,
 			KmsKeyId: sec.KmsKeyID, LastChangedDate: sealbox.At(sec.Changed), LastAccessedDate: sealbox.At(sec.Accessed),
-			DeletedDate: sealbox.At(sec.Deletion), Tags: sec.Tags, SecretVersionsToStages: sec.stagesMap(), CreatedDate: sealbox.At(sec.Created)})
+			DeletedDate: sealbox.At(sec.Deletion), Tags: sec.Tags, SecretVersionsToStages: sec.stagesMap(), CreatedDate: sealbox.At(sec.Created)}
+		e.RotationEnabled, e.RotationLambdaARN, e.RotationRules, e.LastRotatedDate, e.NextRotationDate = sec.rotationFields()
+		out.SecretList = append(out.SecretList, e)
 	}
 	return out, nil
 }

@@ -47,12 +47,22 @@ func (s *Service) GetRandomPassword(ctx context.Context, in *GetRandomPasswordIn
 	if err := s.authorize(ctx, "GetRandomPassword", "*", nil, nil); err != nil {
 		return nil, err
 	}
+	pw, err := generatePassword(in)
+	if err != nil {
+		return nil, err
+	}
+	return &GetRandomPasswordOutput{RandomPassword: pw}, nil
+}
+
+// generatePassword is GetRandomPassword without the authorization: the
+// built-in rotator uses it too.
+func generatePassword(in *GetRandomPasswordInput) (string, error) {
 	length := defaultPasswordLength
 	if in.PasswordLength != nil {
 		length = int(*in.PasswordLength)
 	}
 	if length < 1 || length > 4096 {
-		return nil, errInvalidParameter("PasswordLength must be between 1 and 4096.")
+		return "", errInvalidParameter("PasswordLength must be between 1 and 4096.")
 	}
 	keep := func(set string, excluded bool) string {
 		if excluded {
@@ -76,14 +86,14 @@ func (s *Service) GetRandomPassword(ctx context.Context, in *GetRandomPasswordIn
 	}
 	all += keep(" ", !in.IncludeSpace)
 	if all == "" {
-		return nil, errInvalidParameter("The password can't be generated: every character type is excluded.")
+		return "", errInvalidParameter("The password can't be generated: every character type is excluded.")
 	}
 	require := in.RequireEachIncludedType == nil || *in.RequireEachIncludedType
 	if !require {
 		classes = nil
 	}
 	if length < len(classes) {
-		return nil, errInvalidParameter("Password length is too short based on the required types.")
+		return "", errInvalidParameter("Password length is too short based on the required types.")
 	}
 	pw := make([]byte, length)
 	for i := range pw {
@@ -99,5 +109,5 @@ func (s *Service) GetRandomPassword(ctx context.Context, in *GetRandomPasswordIn
 		positions[i], positions[j] = positions[j], positions[i]
 		pw[positions[i]] = c[randIndex(len(c))]
 	}
-	return &GetRandomPasswordOutput{RandomPassword: string(pw)}, nil
+	return string(pw), nil
 }

@@ -177,9 +177,11 @@ func (s *Service) DescribeSecret(ctx context.Context, in *SecretIDInput) (*Descr
 	if err != nil {
 		return nil, err
 	}
-	return &DescribeSecretOutput{ARN: sec.ARN, Name: sec.Name, Description: sec.Description, KmsKeyId: sec.KmsKeyID,
+	out := &DescribeSecretOutput{ARN: sec.ARN, Name: sec.Name, Description: sec.Description, KmsKeyId: sec.KmsKeyID,
 		LastChangedDate: sealbox.At(sec.Changed), LastAccessedDate: sealbox.At(sec.Accessed), DeletedDate: sealbox.At(sec.Deletion),
-		Tags: sec.Tags, VersionIdsToStages: sec.stagesMap(), CreatedDate: sealbox.At(sec.Created), Type: sec.Type}, nil
+		Tags: sec.Tags, VersionIdsToStages: sec.stagesMap(), CreatedDate: sealbox.At(sec.Created), Type: sec.Type}
+	out.RotationEnabled, out.RotationLambdaARN, out.RotationRules, out.LastRotatedDate, out.NextRotationDate = sec.rotationFields()
+	return out, nil
 }
 
 // ListSecretVersionIds lists a secret's versions, newest first; versions

@@ -1,7 +1,8 @@
 // Package secrets serves the AWS Secrets Manager API (secretsmanager) over
 // sealbox's store: secrets of up to 64 KiB with versions and staging labels
 // (AWSCURRENT, AWSPREVIOUS, AWSPENDING), tags, resource policies, scheduled
-// deletion with a recovery window, and random passwords.
+// deletion with a recovery window, random passwords, rotation (rotation.go)
+// and validation rules (validate.go).
 //
 // Every version is sealed by envelope encryption, as AWS does it: a fresh
 // AES-256 data key from KMS GenerateDataKey under the secret's key (the
@@ -26,7 +27,8 @@
 // sealed value is a record of its own ("sm/<region>/value/<name>:<version
 // id>", ':' being a character no secret name may hold). Secrets scheduled
 // for deletion are indexed by their deletion date under "sm/_due/", so the
-// sweeper (RunDue) reads only what is due.
+// sweeper (RunDue) reads only what is due; rotations due are indexed the
+// same way under "sm/_rot/" (rotation.go).
 package secrets
 
 import (
@@ -67,6 +69,10 @@ type Service struct {
 	clock clock.Clock
 	authz Authorizer
 	cache *recordcache.Cache // nil without a change feed: caches nothing
+
+	targets  RotationTargets // nil: only the built-in rotators
+	notifier Notifier        // nil: rotation steps are not recorded
+	wake     chan struct{}   // RotateSecret asks the scheduler to run now
 }
 
 // Config configures a Service.
@@ -79,6 +85,13 @@ type Config struct {
 	// sealed values: the feed tells the service the moment a record
 	// changes. Plaintext values are never cached.
 	Feed store.Feed
+	// RotationTargets resolves the RotationLambdaARN of a secret to the
+	// rotator the operator registered for it (nil: only the built-in
+	// rotators).
+	RotationTargets RotationTargets
+	// Notifier records each rotation step and its outcome (the audit
+	// trail). nil records nothing.
+	Notifier Notifier
 }
 
 // New returns a Service.
@@ -86,7 +99,8 @@ func New(c Config) *Service {
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
 	}
-	s := &Service{store: c.Store, kms: c.KMS, clock: c.Clock, authz: c.Authorizer}
+	s := &Service{store: c.Store, kms: c.KMS, clock: c.Clock, authz: c.Authorizer,
+		targets: c.RotationTargets, notifier: c.Notifier, wake: make(chan struct{}, 1)}
 	if c.Feed != nil {
 		s.cache = recordcache.New(c.Feed, "sm/")
 	}
@@ -133,21 +147,22 @@ type versionMeta struct {
 // secretRecord is a secret's stored metadata and the list of its versions,
 // oldest first.
 type secretRecord struct {
-	Name        string        `json:"name"`
-	ARN         string        `json:"arn"`
-	Region      string        `json:"region"`
-	Partition   string        `json:"partition"`
-	Account     string        `json:"account"`
-	Description string        `json:"description,omitempty"`
-	KmsKeyID    string        `json:"kmsKeyId,omitempty"` // as the caller named it; "" is alias/aws/secretsmanager
-	Type        string        `json:"type,omitempty"`
-	Created     time.Time     `json:"created"`
-	Changed     time.Time     `json:"changed"`
-	Accessed    time.Time     `json:"accessed,omitzero"`
-	Deletion    time.Time     `json:"deletion,omitzero"` // when a scheduled deletion falls due
-	Tags        []Tag         `json:"tags,omitempty"`
-	Policy      string        `json:"policy,omitempty"`
-	Versions    []versionMeta `json:"versions,omitempty"`
+	Name        string         `json:"name"`
+	ARN         string         `json:"arn"`
+	Region      string         `json:"region"`
+	Partition   string         `json:"partition"`
+	Account     string         `json:"account"`
+	Description string         `json:"description,omitempty"`
+	KmsKeyID    string         `json:"kmsKeyId,omitempty"` // as the caller named it; "" is alias/aws/secretsmanager
+	Type        string         `json:"type,omitempty"`
+	Created     time.Time      `json:"created"`
+	Changed     time.Time      `json:"changed"`
+	Accessed    time.Time      `json:"accessed,omitzero"`
+	Deletion    time.Time      `json:"deletion,omitzero"` // when a scheduled deletion falls due
+	Tags        []Tag          `json:"tags,omitempty"`
+	Policy      string         `json:"policy,omitempty"`
+	Versions    []versionMeta  `json:"versions,omitempty"`
+	Rotation    *rotationState `json:"rotation,omitempty"`
 }
 
 // valueRecord is one version's sealed value and its encrypted data key.
@@ -163,6 +178,10 @@ func (s *secretRecord) deleted() bool { return !s.Deletion.IsZero() }
 func (s *secretRecord) clone() *secretRecord {
 	c := *s
 	c.Tags = append([]Tag(nil), s.Tags...)
+	if s.Rotation != nil {
+		r := *s.Rotation
+		c.Rotation = &r
+	}
 	c.Versions = make([]versionMeta, len(s.Versions))
 	for i, v := range s.Versions {
 		v.Stages = append([]string(nil), v.Stages...)

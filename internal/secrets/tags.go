@@ -15,6 +15,11 @@ func mergeTags(tags, add []Tag) ([]Tag, error) {
 		if strings.HasPrefix(strings.ToLower(t.Key), "aws:") {
 			return nil, errInvalidParameter("Invalid tag key: tag keys that begin with aws: are reserved for AWS use.")
 		}
+		if t.Key == validationTag {
+			if _, err := parseSchema(t.Value); err != nil {
+				return nil, err
+			}
+		}
 		replaced := false
 		for i := range out {
 			if out[i].Key == t.Key {

@@ -54,6 +54,10 @@ type DescribeSecretOutput struct {
 	Description        string              `json:"Description,omitempty"`
 	KmsKeyId           string              `json:"KmsKeyId,omitempty"`
 	RotationEnabled    *bool               `json:"RotationEnabled,omitempty"`
+	RotationLambdaARN  string              `json:"RotationLambdaARN,omitempty"`
+	RotationRules      *RotationRules      `json:"RotationRules,omitempty"`
+	LastRotatedDate    *sealbox.Timestamp  `json:"LastRotatedDate,omitempty"`
+	NextRotationDate   *sealbox.Timestamp  `json:"NextRotationDate,omitempty"`
 	LastChangedDate    *sealbox.Timestamp  `json:"LastChangedDate,omitempty"`
 	LastAccessedDate   *sealbox.Timestamp  `json:"LastAccessedDate,omitempty"`
 	DeletedDate        *sealbox.Timestamp  `json:"DeletedDate,omitempty"`
@@ -169,6 +173,10 @@ type SecretListEntry struct {
 	Description            string              `json:"Description,omitempty"`
 	KmsKeyId               string              `json:"KmsKeyId,omitempty"`
 	RotationEnabled        *bool               `json:"RotationEnabled,omitempty"`
+	RotationLambdaARN      string              `json:"RotationLambdaARN,omitempty"`
+	RotationRules          *RotationRules      `json:"RotationRules,omitempty"`
+	LastRotatedDate        *sealbox.Timestamp  `json:"LastRotatedDate,omitempty"`
+	NextRotationDate       *sealbox.Timestamp  `json:"NextRotationDate,omitempty"`
 	LastChangedDate        *sealbox.Timestamp  `json:"LastChangedDate,omitempty"`
 	LastAccessedDate       *sealbox.Timestamp  `json:"LastAccessedDate,omitempty"`
 	DeletedDate            *sealbox.Timestamp  `json:"DeletedDate,omitempty"`
@@ -267,6 +275,27 @@ type GetRandomPasswordInput struct {
 
 type GetRandomPasswordOutput struct {
 	RandomPassword string `json:"RandomPassword"`
+}
+
+type RotationRules struct {
+	AutomaticallyAfterDays *int64 `json:"AutomaticallyAfterDays,omitempty"`
+	Duration               string `json:"Duration,omitempty"`
+	ScheduleExpression     string `json:"ScheduleExpression,omitempty"`
+}
+
+type RotateSecretInput struct {
+	SecretId           string
+	ClientRequestToken string
+	RotationLambdaARN  string
+	RotationRules      *RotationRules
+	RotateImmediately  *bool
+}
+
+// RotationOutput is the output of RotateSecret and CancelRotateSecret.
+type RotationOutput struct {
+	ARN       string `json:"ARN"`
+	Name      string `json:"Name"`
+	VersionId string `json:"VersionId,omitempty"`
 }
 
 // Empty is the output of operations that answer with an empty object.

@@ -53,6 +53,11 @@ func (s *Service) commit(tx store.Tx, sec *secretRecord, p *pendingVersion, stag
 		return errVersionExists()
 	}
 	sec.addVersion(p.meta, stages)
+	if slices.Contains(sec.version(p.meta.ID).Stages, StageCurrent) {
+		if err := checkValue(sec, p.plain, p.meta.Binary); err != nil {
+			return err
+		}
+	}
 	if err := store.PutJSON(tx, valueKey(sec.Region, sec.Name, p.meta.ID), p.value); err != nil {
 		return err
 	}
@@ -328,6 +333,15 @@ func (s *Service) UpdateSecretVersionStage(ctx context.Context, in *UpdateSecret
 	sec, err := s.access(ctx, in.SecretId, "UpdateSecretVersionStage", cond, false)
 	if err != nil {
 		return nil, err
+	}
+	if in.VersionStage == StageCurrent && in.MoveToVersionId != "" {
+		// The validation schema is checked before a version becomes
+		// AWSCURRENT: this is how a rotation function finishes.
+		if v := sec.version(in.MoveToVersionId); v != nil && !slices.Contains(v.Stages, StageCurrent) {
+			if err := s.checkVersion(ctx, sec, v); err != nil {
+				return nil, err
+			}
+		}
 	}
 	out, err := s.update(ctx, sec, false, func(_ store.Tx, cur *secretRecord) error {
 		if err := moveStage(cur, in.VersionStage, in.RemoveFromVersionId, in.MoveToVersionId); err != nil {

@@ -32,6 +32,7 @@ import (
 	"github.com/sealbox/sealbox/internal/sigv4"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/boltstore"
+	"github.com/sealbox/sealbox/internal/webhook"
 )
 
 // Interface guards: where the services' consumer-side interfaces meet the
@@ -41,6 +42,8 @@ var (
 	_ parameters.KMS       = (*kms.Service)(nil)
 	_ parameters.Notifier  = (*policyNotifier)(nil)
 	_ secrets.KMS          = (*kms.Service)(nil)
+	_ secrets.Notifier     = (*rotationNotifier)(nil)
+	_ secrets.Rotator      = (*webhookRotator)(nil)
 	_ parameters.Secrets   = (*secrets.Service)(nil)
 	_ sigv4.Credentials    = (*identity.Store)(nil)
 	_ awsapi.Auditor       = (*audit.Logger)(nil)
@@ -140,7 +143,16 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	idc := identity.Config{Checker: authz.Checker{A: az}, Authorizer: az}
 	s.sts = identity.NewSTS(s.ids, idc)
 	s.kms = kms.New(kms.Config{Store: feed, Feed: feed, Keyring: keyring.New(), Clock: s.clock, Authorizer: az})
-	s.sm = secrets.New(secrets.Config{Store: feed, Feed: feed, KMS: s.kms, Clock: s.clock, Authorizer: az})
+	var targets secrets.RotationTargets
+	if path := cfg.RotationTargetsPath(); path != "" {
+		loaded, err := webhook.Load(path, os.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		targets = webhookTargets(loaded)
+	}
+	s.sm = secrets.New(secrets.Config{Store: feed, Feed: feed, KMS: s.kms, Clock: s.clock, Authorizer: az,
+		RotationTargets: targets, Notifier: &rotationNotifier{audit: s.audit, accountID: cfg.AccountID}})
 	s.ssm = parameters.New(parameters.Config{Store: feed, Feed: feed, KMS: s.kms, Clock: s.clock, Authorizer: az,
 		Notifier: &policyNotifier{audit: s.audit, accountID: cfg.AccountID}, Secrets: s.sm})
 	s.router = awsapi.NewRouter(awsapi.Config{
@@ -273,8 +285,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // sweep runs due key deletions and rotations, due parameter policies and
-// due secret deletions, and drops expired STS sessions, every
-// SweepInterval.
+// due secret deletions and rotations, and drops expired STS sessions, every
+// SweepInterval; and secret rotations at once when RotateSecret asks.
 func (s *Server) sweep(ctx context.Context) {
 	t := time.NewTicker(s.cfg.SweepInterval)
 	defer t.Stop()
@@ -282,6 +294,13 @@ func (s *Server) sweep(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.sm.RotationWake():
+			// RotateSecret asked for a rotation now.
+			if _, n, err := s.sm.RunDue(ctx, s.clock.Now().UTC()); err != nil && ctx.Err() == nil {
+				s.log.Error("secret rotation failed to run", "err", err)
+			} else if n > 0 {
+				s.log.Info("sweep", "secretsRotated", n)
+			}
 		case <-t.C:
 			deleted, rotated, err := s.kms.RunDue(ctx, s.clock.Now().UTC())
 			if err != nil && ctx.Err() == nil {
@@ -295,10 +314,10 @@ func (s *Server) sweep(ctx context.Context) {
 			} else if expired+notified > 0 {
 				s.log.Info("sweep", "parametersExpired", expired, "policyNotifications", notified)
 			}
-			if n, err := s.sm.RunDue(ctx, s.clock.Now().UTC()); err != nil && ctx.Err() == nil {
-				s.log.Error("secret deletion sweep failed", "err", err)
-			} else if n > 0 {
-				s.log.Info("sweep", "secretsDeleted", n)
+			if n, r, err := s.sm.RunDue(ctx, s.clock.Now().UTC()); err != nil && ctx.Err() == nil {
+				s.log.Error("secret deletion and rotation sweep failed", "err", err)
+			} else if n+r > 0 {
+				s.log.Info("sweep", "secretsDeleted", n, "secretsRotated", r)
 			}
 			if n, err := s.sts.SweepExpired(ctx, s.clock.Now().UTC()); err != nil && ctx.Err() == nil {
 				s.log.Error("session sweep failed", "err", err)
