@@ -460,3 +460,16 @@ func TestSmokeSSM(t *testing.T) {
 	runScript(t, 3*time.Minute, srv.clientEnv(), "bash", scriptPath(t, "smoke-ssm-cli.sh"))
 	srv.stop(t)
 }
+
+// TestSmokeSecretsCLI runs the Secrets Manager flow with the aws CLI
+// against the real binary: values, versions and staging labels, a
+// rotation by the built-in sealbox-generate-password rotator (run in the
+// background as RotateSecret asks), the Parameter Store passthrough and
+// deletion without recovery.
+func TestSmokeSecretsCLI(t *testing.T) {
+	t.Parallel()
+	needAWSCLI(t)
+	srv := startSealbox(t)
+	runScript(t, 3*time.Minute, srv.clientEnv(), "bash", scriptPath(t, "smoke-secrets-cli.sh"))
+	srv.stop(t)
+}

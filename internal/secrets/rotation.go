@@ -20,7 +20,9 @@ import (
 // ClientRequestToken is the id of the new version.
 //
 // A rotator is either built in (RotationLambdaARN
-// arn:aws:lambda:<region>:<account>:function:sealbox-generate-password), or
+// arn:aws:lambda:<region>:<account>:function:<name>, where <name> is
+// sealbox-generate-password, sealbox-postgresql-single-user or
+// sealbox-postgresql-multi-user), or
 // registered by the operator (RotationTargets: an HTTPS webhook in
 // sealbox's server). A webhook rotator calls back into sealbox with its own
 // credentials, as a Lambda rotation function calls Secrets Manager: it puts
@@ -57,7 +59,7 @@ type RotationEvent struct {
 // Rotator runs the four steps of a rotation. Each step is retried on a
 // later attempt with the same event, so each must be idempotent (as AWS's
 // rotation function templates are). The webhook rotator and the built-in
-// password rotator implement it; so will the PostgreSQL rotators.
+// rotators (password, PostgreSQL) implement it.
 type Rotator interface {
 	CreateSecret(ctx context.Context, ev *RotationEvent) error
 	SetSecret(ctx context.Context, ev *RotationEvent) error
@@ -167,17 +169,29 @@ func (s *secretRecord) inProgress() bool {
 	return p != nil && (c == nil || p.ID != c.ID) || s.Rotation != nil && s.Rotation.Token != ""
 }
 
-// isBuiltIn reports whether lambdaARN names the built-in password rotator
-// in the secret's account.
-func isBuiltIn(sec *secretRecord, lambdaARN string) bool {
+// builtIn answers the function name lambdaARN gives if it names one of
+// the built-in rotators in the secret's account, else "".
+func builtIn(sec *secretRecord, lambdaARN string) string {
 	p := strings.Split(lambdaARN, ":")
-	return len(p) == 7 && p[0] == "arn" && p[2] == "lambda" && p[4] == sec.Account && p[5] == "function" && p[6] == BuiltInPasswordRotator
+	if len(p) != 7 || p[0] != "arn" || p[2] != "lambda" || p[4] != sec.Account || p[5] != "function" {
+		return ""
+	}
+	switch p[6] {
+	case BuiltInPasswordRotator, BuiltInPostgresSingleUser, BuiltInPostgresMultiUser:
+		return p[6]
+	}
+	return ""
 }
 
 // rotatorFor resolves the rotator of sec's lambdaARN, or nil.
 func (s *Service) rotatorFor(sec *secretRecord, lambdaARN string) Rotator {
-	if isBuiltIn(sec, lambdaARN) {
+	switch builtIn(sec, lambdaARN) {
+	case BuiltInPasswordRotator:
 		return &passwordRotator{s: s}
+	case BuiltInPostgresSingleUser:
+		return &postgresRotator{p: passwordRotator{s: s}}
+	case BuiltInPostgresMultiUser:
+		return &postgresRotator{p: passwordRotator{s: s}, multiUser: true}
 	}
 	if s.targets != nil {
 		if r, ok := s.targets.Rotator(lambdaARN); ok {

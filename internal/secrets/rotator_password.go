@@ -40,6 +40,48 @@ func (p *passwordRotator) secretFor(ctx context.Context, ev *RotationEvent) (*se
 }
 
 func (p *passwordRotator) CreateSecret(ctx context.Context, ev *RotationEvent) error {
+	return p.createPending(ctx, ev, func(obj map[string]any) error {
+		pw, err := generatePassword(&GetRandomPasswordInput{ExcludeCharacters: `/@"'\`})
+		if err != nil {
+			return err
+		}
+		obj["password"] = pw
+		return nil
+	})
+}
+
+var errNotObject = errors.New("not a JSON object")
+
+// readJSON opens version v of sec and decodes it as a JSON object.
+func (p *passwordRotator) readJSON(ctx context.Context, sec *secretRecord, v *versionMeta) (map[string]any, error) {
+	if v.Binary {
+		return nil, fmt.Errorf("version %s is a SecretBinary, not a JSON SecretString", v.ID)
+	}
+	var rec valueRecord
+	if err := p.s.store.View(ctx, func(tx store.Tx) error {
+		return store.GetJSON(tx, valueKey(sec.Region, sec.Name, v.ID), &rec)
+	}); err != nil {
+		return nil, err
+	}
+	pt, err := p.s.open(ctx, sec.ARN, v.ID, &rec)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(pt)
+	dec := json.NewDecoder(bytes.NewReader(pt))
+	dec.UseNumber()
+	var obj map[string]any
+	if err := dec.Decode(&obj); err != nil || obj == nil {
+		return nil, fmt.Errorf("version %s: %w", v.ID, errNotObject)
+	}
+	return obj, nil
+}
+
+// createPending is createSecret of the built-in rotators: unless an
+// earlier attempt did it, it copies the AWSCURRENT JSON object, lets edit
+// change it (a new password, another username) and stores the result as
+// the version ev.ClientRequestToken labelled AWSPENDING.
+func (p *passwordRotator) createPending(ctx context.Context, ev *RotationEvent, edit func(obj map[string]any) error) error {
 	sec, err := p.secretFor(ctx, ev)
 	if err != nil {
 		return err
@@ -54,28 +96,16 @@ func (p *passwordRotator) CreateSecret(ctx context.Context, ev *RotationEvent) e
 	if cur == nil || cur.Binary {
 		return errors.New("the secret has no AWSCURRENT SecretString to rotate")
 	}
-	var rec valueRecord
-	if err := p.s.store.View(ctx, func(tx store.Tx) error {
-		return store.GetJSON(tx, valueKey(sec.Region, sec.Name, cur.ID), &rec)
-	}); err != nil {
-		return err
-	}
-	pt, err := p.s.open(ctx, sec.ARN, cur.ID, &rec)
-	if err != nil {
-		return err
-	}
-	defer clear(pt)
-	dec := json.NewDecoder(bytes.NewReader(pt))
-	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil || obj == nil {
+	obj, err := p.readJSON(ctx, sec, cur)
+	if errors.Is(err, errNotObject) {
 		return errors.New(`the AWSCURRENT value is not a JSON object: the built-in rotator sets its "password" field`)
 	}
-	pw, err := generatePassword(&GetRandomPasswordInput{ExcludeCharacters: `/@"'\`})
 	if err != nil {
 		return err
 	}
-	obj["password"] = pw
+	if err := edit(obj); err != nil {
+		return err
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

@@ -1,0 +1,410 @@
+package secrets_test
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/sealbox/sealbox/internal/sealtest"
+)
+
+const (
+	pgSingleARN = "arn:aws:lambda:us-east-1:123456789012:function:sealbox-postgresql-single-user"
+	pgMultiARN  = "arn:aws:lambda:us-east-1:123456789012:function:sealbox-postgresql-multi-user"
+)
+
+// pgCluster is a throwaway PostgreSQL cluster in a test's temporary
+// folder, listening on 127.0.0.1 only, on a free port, with password
+// (SCRAM) authentication over TCP, so that a wrong password is refused.
+type pgCluster struct {
+	t             *testing.T
+	initdb, pgctl string
+	dir, data     string
+	port          int
+	cred          *syscall.Credential // the unprivileged user the server runs as, when the test runs as root
+	superPassword string
+}
+
+// pgBinaries finds initdb and pg_ctl: on PATH, else in the newest
+// /usr/lib/postgresql/<version>/bin (Debian's layout).
+func pgBinaries(t *testing.T) (initdb, pgctl string) {
+	t.Helper()
+	if i, err := exec.LookPath("initdb"); err == nil {
+		if p, err := exec.LookPath("pg_ctl"); err == nil {
+			return i, p
+		}
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(a, b int) bool {
+		va, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[a])))
+		vb, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[b])))
+		return va < vb
+	})
+	for i := len(dirs) - 1; i >= 0; i-- {
+		initdb, pgctl = filepath.Join(dirs[i], "initdb"), filepath.Join(dirs[i], "pg_ctl")
+		if _, err := os.Stat(initdb); err == nil {
+			if _, err := os.Stat(pgctl); err == nil {
+				return initdb, pgctl
+			}
+		}
+	}
+	t.Fatalf("the PostgreSQL rotators' tests need PostgreSQL's initdb and pg_ctl, on PATH or in /usr/lib/postgresql/<version>/bin: install PostgreSQL (Debian: apt-get install postgresql; .ci/run does)")
+	return "", ""
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startPostgres makes and starts a cluster, stopped when the test ends.
+func startPostgres(t *testing.T) *pgCluster {
+	t.Helper()
+	initdb, pgctl := pgBinaries(t)
+	c := &pgCluster{t: t, initdb: initdb, pgctl: pgctl, dir: t.TempDir(), port: freePort(t), superPassword: "super-secret-pass-1"}
+	c.data = filepath.Join(c.dir, "data")
+	if os.Geteuid() == 0 {
+		// PostgreSQL refuses to run as root: run it as postgres (or nobody).
+		var u *user.User
+		var err error
+		for _, name := range []string{"postgres", "nobody"} {
+			if u, err = user.Lookup(name); err == nil {
+				break
+			}
+		}
+		if err != nil {
+			t.Fatalf("running as root, and no postgres or nobody user to run PostgreSQL as: %v", err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		c.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
+		if err := os.Chmod(filepath.Dir(c.dir), 0o711); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chown(c.dir, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pwfile := filepath.Join(c.dir, "pwfile")
+	if err := os.WriteFile(pwfile, []byte(c.superPassword+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if c.cred != nil {
+		os.Chown(pwfile, int(c.cred.Uid), int(c.cred.Gid))
+	}
+	c.run(c.initdb, "-D", c.data, "-U", "postgres", "--pwfile="+pwfile, "--auth-local=trust", "--auth-host=scram-sha-256",
+		"-E", "UTF8", "--locale=C", "--no-sync")
+	conf := fmt.Sprintf("\nlisten_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 20\n", c.port, c.dir)
+	f, err := os.OpenFile(filepath.Join(c.data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(conf)
+	f.Close()
+	c.start()
+	t.Cleanup(func() {
+		cmd := c.command(c.pgctl, "-D", c.data, "-m", "immediate", "-w", "stop")
+		cmd.Run() // already stopped is fine
+	})
+	return c
+}
+
+func (c *pgCluster) command(bin string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = c.dir
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	if c.cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
+	}
+	return cmd
+}
+
+func (c *pgCluster) run(bin string, args ...string) {
+	c.t.Helper()
+	if out, err := c.command(bin, args...).CombinedOutput(); err != nil {
+		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
+		c.t.Fatalf("%s %s: %v\n%s\n%s", filepath.Base(bin), strings.Join(args, " "), err, out, log)
+	}
+}
+
+func (c *pgCluster) start() {
+	c.t.Helper()
+	c.run(c.pgctl, "-D", c.data, "-l", filepath.Join(c.dir, "log"), "-w", "-t", "30", "start")
+}
+
+func (c *pgCluster) stop() {
+	c.t.Helper()
+	c.run(c.pgctl, "-D", c.data, "-m", "fast", "-w", "-t", "30", "stop")
+}
+
+// login connects over TCP as user with password and runs SELECT 1.
+func (c *pgCluster) login(user, password string) error {
+	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=127.0.0.1 port=%d dbname=postgres sslmode=disable connect_timeout=5", c.port))
+	if err != nil {
+		return err
+	}
+	cfg.User, cfg.Password = user, password
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	var one int
+	return conn.QueryRow(ctx, "SELECT 1").Scan(&one)
+}
+
+// exec runs statements as the superuser.
+func (c *pgCluster) exec(stmts ...string) {
+	c.t.Helper()
+	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=127.0.0.1 port=%d dbname=postgres sslmode=disable connect_timeout=5", c.port))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	cfg.User, cfg.Password = "postgres", c.superPassword
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		c.t.Fatalf("superuser login: %v", err)
+	}
+	defer conn.Close(ctx)
+	for _, s := range stmts {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			c.t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// wantAuthFailure fails unless err is PostgreSQL refusing the password.
+func wantAuthFailure(t *testing.T, what string, err error) {
+	t.Helper()
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "28P01" {
+		t.Fatalf("%s: err = %v, want password authentication failed (28P01)", what, err)
+	}
+}
+
+// dbSecret is the JSON of a database secret, as AWS's templates read it.
+type dbSecret struct {
+	Engine    string `json:"engine"`
+	Host      string `json:"host"`
+	Port      int    `json:"port"`
+	Username  string `json:"username"`
+	Password  string `json:"password"`
+	DBName    string `json:"dbname,omitempty"`
+	MasterARN string `json:"masterarn,omitempty"`
+}
+
+func (c *pgCluster) secret(user, password string) dbSecret {
+	return dbSecret{Engine: "postgres", Host: "127.0.0.1", Port: c.port, Username: user, Password: password, DBName: "postgres"}
+}
+
+func (d dbSecret) String() string {
+	b, _ := json.Marshal(d)
+	return string(b)
+}
+
+// stagedDB answers the database secret a label is on, and its version.
+func stagedDB(t *testing.T, c *secretsmanager.Client, id, stage string) (dbSecret, string) {
+	t.Helper()
+	v, ver := staged(t, c, id, stage)
+	var d dbSecret
+	if v != "" {
+		if err := json.Unmarshal([]byte(v), &d); err != nil {
+			t.Fatalf("%s of %s is not a database secret: %v", stage, id, err)
+		}
+	}
+	return d, ver
+}
+
+// rotateNow starts a rotation with lambdaARN and waits until AWSCURRENT is
+// on its version.
+func rotateNow(t *testing.T, s *sealtest.Server, id, lambdaARN string) string {
+	t.Helper()
+	c := s.SecretsManager()
+	out := must[*secretsmanager.RotateSecretOutput](t, "RotateSecret "+id)(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+		SecretId: aws.String(id), RotationLambdaARN: aws.String(lambdaARN)}))
+	runDue(t, s)
+	if !sealtest.Eventually(t, 10*time.Second, func() bool {
+		_, v := staged(t, c, id, "AWSCURRENT")
+		return v == *out.VersionId
+	}) {
+		var why []string
+		for _, e := range rotationEvents(t, s, id) {
+			if m, ok := e["errorMessage"].(string); ok {
+				why = append(why, m)
+			}
+		}
+		t.Fatalf("rotation of %s did not complete: %v", id, why)
+	}
+	return *out.VersionId
+}
+
+// TestRotatePostgres runs the built-in PostgreSQL rotators against a real,
+// throwaway PostgreSQL cluster: single user, alternating users, and a
+// rotation while the database is down.
+func TestRotatePostgres(t *testing.T) {
+	pg := startPostgres(t)
+	s := sealtest.Start(t)
+	c := s.SecretsManager()
+
+	t.Run("SingleUser", func(t *testing.T) {
+		// A role name that needs quoting: it must reach PostgreSQL intact.
+		const role, first = `svc "single" o'neil; --`, "single-first-pass-1"
+		pg.exec(`CREATE ROLE ` + pgx.Identifier{role}.Sanitize() + ` LOGIN PASSWORD 'single-first-pass-1'`)
+		old := pg.secret(role, first)
+		create(t, c, "pg/single", old.String())
+		token := rotateNow(t, s, "pg/single", pgSingleARN)
+
+		cur, _ := stagedDB(t, c, "pg/single", "AWSCURRENT")
+		if cur.Username != role || cur.Password == first || len(cur.Password) != 32 || cur.Host != old.Host || cur.Port != old.Port || cur.Engine != "postgres" {
+			t.Fatalf("AWSCURRENT after rotation = user %q, %d-character password; want the same user and a new 32-character password", cur.Username, len(cur.Password))
+		}
+		if strings.ContainsAny(cur.Password, `/@"'\:;?#[]{}%&+=,`+"`<>|$ ") {
+			t.Fatalf("the new password holds a character connection strings trip on")
+		}
+		if err := pg.login(role, cur.Password); err != nil {
+			t.Fatalf("the new AWSCURRENT password does not log in: %v", err)
+		}
+		wantAuthFailure(t, "the old password", pg.login(role, first))
+		if prev, _ := stagedDB(t, c, "pg/single", "AWSPREVIOUS"); prev != old {
+			t.Fatalf("AWSPREVIOUS = %+v, want the old value", prev)
+		}
+		if _, p := staged(t, c, "pg/single", "AWSPENDING"); p != "" {
+			t.Fatalf("AWSPENDING left on %s after rotation %s", p, token)
+		}
+		raw, _ := json.Marshal(sealtest.AuditEvents(t, s.Dir))
+		if strings.Contains(string(raw), cur.Password) || strings.Contains(string(raw), first) {
+			t.Fatalf("a password reached the audit trail")
+		}
+	})
+
+	t.Run("AlternatingUsers", func(t *testing.T) {
+		const first = "multi-first-pass-1"
+		pg.exec(`CREATE ROLE app_multi LOGIN PASSWORD 'multi-first-pass-1'`,
+			`CREATE TABLE multi_data (x int)`, `INSERT INTO multi_data VALUES (42)`, `GRANT SELECT ON multi_data TO app_multi`)
+		master := pg.secret("postgres", pg.superPassword)
+		m := create(t, c, "pg/master", master.String())
+		old := pg.secret("app_multi", first)
+		old.MasterARN = *m.ARN
+		create(t, c, "pg/multi", old.String())
+
+		// First rotation: the clone is created with the user's privileges.
+		rotateNow(t, s, "pg/multi", pgMultiARN)
+		cur, _ := stagedDB(t, c, "pg/multi", "AWSCURRENT")
+		if cur.Username != "app_multi_clone" || cur.MasterARN != *m.ARN || len(cur.Password) != 32 {
+			t.Fatalf("AWSCURRENT after the first rotation = user %q, masterarn %q", cur.Username, cur.MasterARN)
+		}
+		if err := pg.login(cur.Username, cur.Password); err != nil {
+			t.Fatalf("the clone does not log in: %v", err)
+		}
+		if err := pg.login("app_multi", first); err != nil {
+			t.Fatalf("the previous user no longer logs in: %v", err)
+		}
+		cfg, _ := pgx.ParseConfig(fmt.Sprintf("host=127.0.0.1 port=%d dbname=postgres sslmode=disable", pg.port))
+		cfg.User, cfg.Password = cur.Username, cur.Password
+		conn, err := pgx.ConnectConfig(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var x int
+		err = conn.QueryRow(ctx, "SELECT x FROM multi_data").Scan(&x)
+		conn.Close(ctx)
+		if err != nil || x != 42 {
+			t.Fatalf("the clone lacks the user's privileges: %v", err)
+		}
+		if prev, _ := stagedDB(t, c, "pg/multi", "AWSPREVIOUS"); prev != old {
+			t.Fatalf("AWSPREVIOUS = %+v, want the old value", prev)
+		}
+
+		// Second rotation: back to the original user, with a new password;
+		// the clone (now AWSPREVIOUS) keeps working.
+		clone := cur
+		rotateNow(t, s, "pg/multi", pgMultiARN)
+		cur, _ = stagedDB(t, c, "pg/multi", "AWSCURRENT")
+		if cur.Username != "app_multi" || cur.Password == first {
+			t.Fatalf("AWSCURRENT after the second rotation = user %q", cur.Username)
+		}
+		if err := pg.login(cur.Username, cur.Password); err != nil {
+			t.Fatalf("the new AWSCURRENT does not log in: %v", err)
+		}
+		wantAuthFailure(t, "the user's first password", pg.login("app_multi", first))
+		if err := pg.login(clone.Username, clone.Password); err != nil {
+			t.Fatalf("the previous user (the clone) no longer logs in: %v", err)
+		}
+		if prev, _ := stagedDB(t, c, "pg/multi", "AWSPREVIOUS"); prev != clone {
+			t.Fatalf("AWSPREVIOUS is not the clone's credentials")
+		}
+		if mv, _ := stagedDB(t, c, "pg/master", "AWSCURRENT"); mv != master {
+			t.Fatalf("the master secret changed")
+		}
+	})
+
+	t.Run("DatabaseDown", func(t *testing.T) {
+		const first = "down-first-pass-1"
+		pg.exec(`CREATE ROLE app_down LOGIN PASSWORD 'down-first-pass-1'`)
+		old := pg.secret("app_down", first)
+		created := create(t, c, "pg/down", old.String())
+		pg.stop()
+		out := must[*secretsmanager.RotateSecretOutput](t, "RotateSecret")(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+			SecretId: aws.String("pg/down"), RotationLambdaARN: aws.String(pgSingleARN)}))
+		token := *out.VersionId
+		runDue(t, s)
+		if !sealtest.Eventually(t, 10*time.Second, func() bool { return countEvents(rotationEvents(t, s, "pg/down"), "RotationFailed") >= 1 }) {
+			t.Fatalf("the rotation did not fail with the database down")
+		}
+		var why string
+		for _, e := range rotationEvents(t, s, "pg/down") {
+			if add := e["additionalEventData"].(map[string]any); add["step"] == "setSecret" && add["outcome"] == "Failed" {
+				why, _ = e["errorMessage"].(string)
+			}
+		}
+		if !strings.Contains(why, "cannot log in to PostgreSQL") {
+			t.Fatalf("setSecret failure = %q, want the login failure", why)
+		}
+		if cur, v := stagedDB(t, c, "pg/down", "AWSCURRENT"); cur != old || v != *created.VersionId {
+			t.Fatalf("AWSCURRENT moved after a failed rotation")
+		}
+		if _, v := staged(t, c, "pg/down", "AWSPENDING"); v != token {
+			t.Fatalf("AWSPENDING = %q, want the rotation's version %s kept", v, token)
+		}
+
+		// The database is back: the retry after the backoff completes.
+		pg.start()
+		if err := pg.login("app_down", first); err != nil {
+			t.Fatalf("AWSCURRENT no longer logs in after the failed rotation: %v", err)
+		}
+		s.Clock.Advance(2 * time.Hour)
+		runDue(t, s)
+		if !sealtest.Eventually(t, 10*time.Second, func() bool {
+			_, v := staged(t, c, "pg/down", "AWSCURRENT")
+			return v == token
+		}) {
+			t.Fatalf("the rotation did not complete after the database came back")
+		}
+		cur, _ := stagedDB(t, c, "pg/down", "AWSCURRENT")
+		if err := pg.login("app_down", cur.Password); err != nil {
+			t.Fatalf("the new AWSCURRENT password does not log in: %v", err)
+		}
+		wantAuthFailure(t, "the old password", pg.login("app_down", first))
+	})
+}
