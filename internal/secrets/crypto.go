@@ -72,3 +72,21 @@ func (s *Service) open(ctx context.Context, arn, versionID string, v *valueRecor
 // sameValue reports whether a and b are equal, in constant time for equal
 // lengths.
 func sameValue(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
+
+// rekey re-encrypts a version's data key under keyID on the caller's behalf
+// (KMS ReEncrypt, the same encryption context): the sealed value is left as
+// it is, and no plaintext leaves KMS. It returns the new value record and
+// the ARN of the key used.
+func (s *Service) rekey(ctx context.Context, keyID, arn, versionID string, v *valueRecord) (*valueRecord, string, error) {
+	key, err := s.keyFor(ctx, keyID)
+	if err != nil {
+		return nil, "", err
+	}
+	ec := encryptionContext(arn, versionID)
+	out, err := s.kms.ReEncrypt(viaSecretsManager(ctx), &kms.ReEncryptInput{CiphertextBlob: v.DataKey, SourceEncryptionContext: ec,
+		DestinationKeyId: key, DestinationEncryptionContext: ec})
+	if err != nil {
+		return nil, "", kmsError(err, true)
+	}
+	return &valueRecord{Sealed: v.Sealed, DataKey: out.CiphertextBlob}, out.KeyId, nil
+}

@@ -52,6 +52,7 @@ import (
 type KMS interface {
 	GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput) (*kms.GenerateDataKeyOutput, error)
 	Decrypt(ctx context.Context, in *kms.DecryptInput) (*kms.DecryptOutput, error)
+	ReEncrypt(ctx context.Context, in *kms.ReEncryptInput) (*kms.ReEncryptOutput, error)
 	ManagedKeyARN(ctx context.Context, alias string) (string, error)
 }
 

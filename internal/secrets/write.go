@@ -300,12 +300,30 @@ func (s *Service) UpdateSecret(ctx context.Context, in *UpdateSecretInput) (*Upd
 			return nil, err
 		}
 	}
+	// A new key without a new value: as AWS does, the labelled versions
+	// (AWSCURRENT, AWSPENDING, AWSPREVIOUS) move to the new key.
+	var rekeyed map[string]rekeyedVersion
+	if in.KmsKeyId != nil && !hasValue && keyID != sec.KmsKeyID {
+		if rekeyed, err = s.rekeyLabelled(ctx, sec, keyID); err != nil {
+			return nil, err
+		}
+	}
 	out, err := s.update(ctx, sec, false, func(tx store.Tx, cur *secretRecord) error {
 		if in.Description != nil {
 			cur.Description = *in.Description
 		}
 		cur.KmsKeyID = keyID
 		cur.Changed = s.clock.Now().UTC()
+		for id, r := range rekeyed {
+			v := cur.version(id)
+			if v == nil {
+				continue // removed meanwhile
+			}
+			if err := store.PutJSON(tx, valueKey(cur.Region, cur.Name, id), r.value); err != nil {
+				return err
+			}
+			v.KeyARN, v.DefaultKey = r.keyARN, keyID == ""
+		}
 		if p != nil {
 			return s.commit(tx, cur, p, []string{StageCurrent})
 		}
@@ -393,4 +411,32 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return append([]string(nil), s...)
+}
+
+type rekeyedVersion struct {
+	value  *valueRecord
+	keyARN string
+}
+
+// rekeyLabelled re-encrypts the data keys of sec's labelled versions under
+// keyID, outside any store transaction (KMS runs its own).
+func (s *Service) rekeyLabelled(ctx context.Context, sec *secretRecord, keyID string) (map[string]rekeyedVersion, error) {
+	out := map[string]rekeyedVersion{}
+	for _, v := range sec.Versions {
+		if len(v.Stages) == 0 {
+			continue
+		}
+		var rec valueRecord
+		if err := s.store.View(ctx, func(tx store.Tx) error {
+			return store.GetJSON(tx, valueKey(sec.Region, sec.Name, v.ID), &rec)
+		}); err != nil {
+			return nil, err
+		}
+		nv, keyARN, err := s.rekey(ctx, keyID, sec.ARN, v.ID, &rec)
+		if err != nil {
+			return nil, err
+		}
+		out[v.ID] = rekeyedVersion{nv, keyARN}
+	}
+	return out, nil
 }
