@@ -2,37 +2,22 @@ package identity_test
 
 import (
 	"context"
-	"errors"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/smithy-go"
 
 	"github.com/sealbox/sealbox/internal/sealtest"
 )
 
-// wantAPIError fails unless err is the AWS error code with HTTP status, as
-// aws-sdk-go-v2 sees it.
+// wantAPIError fails unless err is the AWS error code with HTTP status.
 func wantAPIError(t *testing.T, call string, err error, code string, status int) string {
 	t.Helper()
-	var api smithy.APIError
-	if !errors.As(err, &api) {
-		t.Fatalf("%s: err = %v, want API error %s", call, err, code)
-	}
-	if api.ErrorCode() != code {
-		t.Fatalf("%s: error = %s (%s), want %s", call, api.ErrorCode(), api.ErrorMessage(), code)
-	}
-	var re *awshttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() != status {
-		t.Fatalf("%s: HTTP status = %d, want %d", call, re.HTTPStatusCode(), status)
-	}
-	return api.ErrorMessage()
+	return sealtest.APIError(t, call, err, code, status)
 }
 
 // TestSDK drives IAM and STS on a real server with aws-sdk-go-v2 clients,
