@@ -76,6 +76,17 @@ func (r *Request) AddResource(typ, arn string) {
 	r.Resources = append(r.Resources, Resource{AccountID: r.AccountID, Type: typ, ARN: arn})
 }
 
+// Via returns a copy of r for a call that the AWS service named by prefix
+// ("ssm", "secretsmanager") makes on r's caller's behalf: the same caller,
+// with ViaService = <prefix>.<region>.amazonaws.com (kms:ViaService in
+// policies) and no resources yet, so that the copy records its own.
+func (r *Request) Via(prefix string) *Request {
+	c := *r
+	c.ViaService = prefix + "." + r.Region + ".amazonaws.com"
+	c.Resources = nil
+	return &c
+}
+
 type requestKey struct{}
 
 // NewContext returns a context that carries r.

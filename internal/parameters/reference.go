@@ -61,10 +61,8 @@ func (s *Service) reference(ctx context.Context, action, name string, decrypt bo
 			in.VersionStage = sel
 		}
 	}
-	via := *r
-	via.ViaService = "ssm." + r.Region + ".amazonaws.com"
-	via.Resources = nil
-	out, err := s.secrets.GetSecretValue(sealbox.NewContext(ctx, &via), in)
+	via := r.Via("ssm")
+	out, err := s.secrets.GetSecretValue(sealbox.NewContext(ctx, via), in)
 	for _, res := range via.Resources {
 		r.AddResource(res.Type, res.ARN)
 	}

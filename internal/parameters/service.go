@@ -234,10 +234,7 @@ func request(ctx context.Context) *sealbox.Request {
 // ViaService set: KMS authorizes the same caller, with kms:ViaService =
 // ssm.<region>.amazonaws.com, as it does when Parameter Store calls it.
 func viaSSM(ctx context.Context) context.Context {
-	r := *request(ctx)
-	r.ViaService = "ssm." + r.Region + ".amazonaws.com"
-	r.Resources = nil // the copy records its own; the caller's event lists the parameter
-	return sealbox.NewContext(ctx, &r)
+	return sealbox.NewContext(ctx, request(ctx).Via("ssm"))
 }
 
 // load reads a parameter's record, through the cache on the read path. The

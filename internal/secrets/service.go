@@ -227,10 +227,7 @@ func request(ctx context.Context) *sealbox.Request {
 // kms:ViaService = secretsmanager.<region>.amazonaws.com, as it does when
 // Secrets Manager calls it.
 func viaSecretsManager(ctx context.Context) context.Context {
-	r := *request(ctx)
-	r.ViaService = "secretsmanager." + r.Region + ".amazonaws.com"
-	r.Resources = nil // the copy records its own; the caller's event lists the secret
-	return sealbox.NewContext(ctx, &r)
+	return sealbox.NewContext(ctx, request(ctx).Via("secretsmanager"))
 }
 
 // view runs fn in a read transaction whose reads may use the cache of

@@ -15,6 +15,7 @@ import (
 	"github.com/sealbox/sealbox/internal/keyring"
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/parameters"
+	"github.com/sealbox/sealbox/internal/secrets"
 	"github.com/sealbox/sealbox/internal/sigv4"
 	"github.com/sealbox/sealbox/internal/store/memstore"
 )
@@ -34,16 +35,18 @@ func (discard) Log(context.Context, *audit.Event) error { return nil }
 // fuzzRouter is the real protocol layer over real services on a memory
 // store, trusting every caller: the fuzz target is what follows the
 // signature check.
-func fuzzRouter() (*awsapi.Router, *awsapi.Service, *awsapi.Service) {
+func fuzzRouter() (rt *awsapi.Router, kmsSvc, ssmSvc, smSvc *awsapi.Service) {
 	st := memstore.New()
 	k := kms.New(kms.Config{Store: st, Keyring: keyring.New()})
-	kmsSvc := kmsService(k)
-	ssmSvc := ssmService(parameters.New(parameters.Config{Store: st, KMS: k}))
-	rt := awsapi.NewRouter(awsapi.Config{AccountID: "123456789012", Auth: trustAll{}, Audit: discard{},
+	kmsSvc = kmsService(k)
+	ssmSvc = ssmService(parameters.New(parameters.Config{Store: st, KMS: k}))
+	smSvc = secretsService(secrets.New(secrets.Config{Store: st, KMS: k}))
+	rt = awsapi.NewRouter(awsapi.Config{AccountID: "123456789012", Auth: trustAll{}, Audit: discard{},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	rt.Register(kmsSvc)
 	rt.Register(ssmSvc)
-	return rt, kmsSvc, ssmSvc
+	rt.Register(smSvc)
+	return rt, kmsSvc, ssmSvc, smSvc
 }
 
 // fuzzService sends arbitrary bodies to every operation of svc: no input
@@ -69,7 +72,7 @@ func fuzzService(f *testing.F, rt *awsapi.Router, svc *awsapi.Service, prefix st
 
 // FuzzKMSRequest fuzzes every KMS operation.
 func FuzzKMSRequest(f *testing.F) {
-	rt, svc, _ := fuzzRouter()
+	rt, svc, _, _ := fuzzRouter()
 	fuzzService(f, rt, svc, "TrentService.", []string{
 		`{}`, ``, `{"KeyId":"alias/aws/ssm","Plaintext":"aGVsbG8="}`,
 		`{"Description":"x","Tags":[{"TagKey":"a","TagValue":"b"}]}`,
@@ -83,7 +86,7 @@ func FuzzKMSRequest(f *testing.F) {
 
 // FuzzSSMRequest fuzzes every Parameter Store operation.
 func FuzzSSMRequest(f *testing.F) {
-	rt, _, svc := fuzzRouter()
+	rt, _, svc, _ := fuzzRouter()
 	fuzzService(f, rt, svc, "AmazonSSM.", []string{
 		`{}`, ``, `{"Name":"/a/b","Value":"v","Type":"String"}`, `{"Name":"/a/b","Value":"v","Type":"SecureString","Overwrite":true}`,
 		`{"Name":"/a/b:1"}`, `{"Name":"/a/b:label","WithDecryption":true}`, `{"Names":["/a","/b:3"]}`,
@@ -91,5 +94,19 @@ func FuzzSSMRequest(f *testing.F) {
 		`{"ParameterFilters":[{"Key":"tag:env","Option":"Equals","Values":["p"]}]}`,
 		`{"Name":"/a/b","ParameterVersion":1,"Labels":["l"]}`, `{"ResourceType":"Parameter","ResourceId":"/a/b","Tags":[{"Key":"k","Value":"v"}]}`,
 		`{"Name":"/a/b","Value":"v","Type":"String","Tier":"Advanced","Policies":"[{\"Type\":\"Expiration\",\"Version\":\"1.0\",\"Attributes\":{\"Timestamp\":\"2030-01-01T00:00:00Z\"}}]"}`,
+	})
+}
+
+// FuzzSecretsRequest fuzzes every Secrets Manager operation.
+func FuzzSecretsRequest(f *testing.F) {
+	rt, _, _, svc := fuzzRouter()
+	fuzzService(f, rt, svc, "secretsmanager.", []string{
+		`{}`, ``, `{"Name":"db","SecretString":"s"}`, `{"Name":"db","SecretBinary":"AQ==","ClientRequestToken":"0123456789abcdef0123456789abcdef"}`,
+		`{"SecretId":"db"}`, `{"SecretId":"arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf","VersionStage":"AWSPREVIOUS"}`,
+		`{"SecretIdList":["db","x"]}`, `{"Filters":[{"Key":"name","Values":["!d"]}],"MaxResults":1}`,
+		`{"SecretId":"db","VersionStage":"AWSCURRENT","MoveToVersionId":"v","RemoveFromVersionId":"w"}`,
+		`{"SecretId":"db","RecoveryWindowInDays":7}`, `{"SecretId":"db","ResourcePolicy":"{\"Statement\":[]}","BlockPublicPolicy":true}`,
+		`{"PasswordLength":4096,"ExcludeCharacters":"abc"}`, `{"SecretId":"db","RotationRules":{"ScheduleExpression":"cron(0 1 ? * MON *)"}}`,
+		`{"SecretId":"db","Tags":[{"Key":"sealbox:validation-schema","Value":"{\"type\":\"object\"}"}]}`,
 	})
 }
