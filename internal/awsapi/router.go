@@ -324,27 +324,8 @@ func (rt *Router) record(ctx context.Context, c *call, payload []byte, apiErr *s
 		return nil
 	}
 	rte := c.route
-	e := &audit.Event{
-		EventVersion:       "1.08",
-		UserIdentity:       identity(c.req.Principal),
-		EventTime:          c.req.Time,
-		EventSource:        rte.svc.EventSource,
-		EventName:          rte.op.Name,
-		AWSRegion:          c.req.Region,
-		SourceIPAddress:    c.req.SourceIP,
-		UserAgent:          c.req.UserAgent,
-		RequestParameters:  c.params,
-		RequestID:          c.req.ID,
-		EventID:            ids.UUID(),
-		ReadOnly:           rte.op.ReadOnly,
-		EventType:          "AwsApiCall",
-		ManagementEvent:    true,
-		RecipientAccountID: c.req.AccountID,
-		EventCategory:      "Management",
-	}
-	for _, res := range c.req.Resources {
-		e.Resources = append(e.Resources, audit.ResourceRef(res))
-	}
+	e := audit.CallEvent(c.req, rte.svc.EventSource, rte.op.Name, rte.op.ReadOnly)
+	e.RequestParameters = c.params
 	if apiErr != nil {
 		e.ErrorCode, e.ErrorMessage = apiErr.Code, apiErr.Message
 	} else if !rte.op.ReadOnly && len(payload) > 0 {
@@ -353,26 +334,6 @@ func (rt *Router) record(ctx context.Context, c *call, payload []byte, apiErr *s
 		}
 	}
 	return rt.cfg.Audit.Log(ctx, e)
-}
-
-func identity(p sealbox.Principal) audit.UserIdentity {
-	u := audit.UserIdentity{
-		Type:        p.Type,
-		PrincipalID: p.PrincipalID,
-		ARN:         p.ARN,
-		AccountID:   p.AccountID,
-		AccessKeyID: p.AccessKeyID,
-		UserName:    p.UserName,
-	}
-	if p.Temporary {
-		u.SessionContext = &audit.SessionContext{Attributes: map[string]string{"mfaAuthenticated": "false"}}
-		if p.RoleARN != "" {
-			roleID, _, _ := strings.Cut(p.PrincipalID, ":")
-			u.SessionContext.SessionIssuer = &audit.SessionIssuer{Type: "Role", PrincipalID: roleID, ARN: p.RoleARN,
-				AccountID: p.AccountID, UserName: p.RoleARN[strings.LastIndexByte(p.RoleARN, '/')+1:]}
-		}
-	}
-	return u
 }
 
 // writeJSONError writes the AWS JSON error shape.

@@ -1,10 +1,13 @@
 package secrets_test
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
@@ -96,6 +99,32 @@ func TestListSecretsAndBatch(t *testing.T) {
 	if len(b.Errors) != 2 || *b.Errors[0].SecretId != "absent" || *b.Errors[0].ErrorCode != "ResourceNotFoundException" ||
 		*b.Errors[1].ErrorCode != "InvalidRequestException" || *b.Errors[1].Message != "You can't perform this operation on the secret because it was marked for deletion." {
 		t.Fatalf("Errors = %+v", b.Errors)
+	}
+	// As in AWS, each secret the batch asked for has its own GetSecretValue
+	// event beside the batch's, with the batch's request id.
+	batchID, _ := awsmiddleware.GetRequestIDMetadata(b.ResultMetadata)
+	reads := map[string]string{}
+	var batchEvents int
+	for _, e := range sealtest.AuditEvents(t, s.Dir) {
+		if e["requestID"] != batchID {
+			continue
+		}
+		switch e["eventName"] {
+		case "BatchGetSecretValue":
+			batchEvents++
+		case "GetSecretValue":
+			id := e["requestParameters"].(map[string]any)["secretId"].(string)
+			code, _ := e["errorCode"].(string)
+			if code == "" {
+				res, _ := json.Marshal(e["resources"])
+				code = string(res)
+			}
+			reads[id] = code
+		}
+	}
+	if batchEvents != 1 || len(reads) != 4 || reads["absent"] != "ResourceNotFoundException" || reads["dev/db"] != "InvalidRequestException" ||
+		!strings.Contains(reads["prod/db"], ":secret:prod/db-") || !strings.Contains(reads["prod/api"], ":secret:prod/api-") {
+		t.Fatalf("batch events: %d BatchGetSecretValue, GetSecretValue %v", batchEvents, reads)
 	}
 	// By filters, paged.
 	b = must[*secretsmanager.BatchGetSecretValueOutput](t, "BatchGetSecretValue filters")(c.BatchGetSecretValue(ctx, &secretsmanager.BatchGetSecretValueInput{

@@ -124,24 +124,29 @@ func (s *Service) BatchGetSecretValue(ctx context.Context, in *BatchGetSecretVal
 		return SecretValueEntry{ARN: v.ARN, Name: v.Name, VersionId: v.VersionId, SecretBinary: v.SecretBinary,
 			SecretString: v.SecretString, VersionStages: v.VersionStages, CreatedDate: v.CreatedDate}
 	}
-	failed := func(id string, err error) error {
+	// get reads one secret as GetSecretValue would, and records it as
+	// its own GetSecretValue event.
+	get := func(id string) error {
+		v, err := s.GetSecretValue(ctx, &GetSecretValueInput{SecretId: id})
 		e, ok := sealbox.AsError(err)
-		if !ok || e.Server {
+		if err != nil && (!ok || e.Server) {
 			return err
 		}
-		out.Errors = append(out.Errors, APIError{SecretId: id, ErrorCode: e.Code, Message: e.Message})
+		if err := s.recordRead(ctx, id, v, e); err != nil {
+			return err
+		}
+		if err != nil {
+			out.Errors = append(out.Errors, APIError{SecretId: id, ErrorCode: e.Code, Message: e.Message})
+			return nil
+		}
+		out.SecretValues = append(out.SecretValues, entry(v))
 		return nil
 	}
 	if len(in.SecretIdList) > 0 {
 		for _, id := range in.SecretIdList {
-			v, err := s.GetSecretValue(ctx, &GetSecretValueInput{SecretId: id})
-			if err != nil {
-				if err := failed(id, err); err != nil {
-					return nil, err
-				}
-				continue
+			if err := get(id); err != nil {
+				return nil, err
 			}
-			out.SecretValues = append(out.SecretValues, entry(v))
 		}
 		return out, nil
 	}
@@ -157,17 +162,29 @@ func (s *Service) BatchGetSecretValue(ctx context.Context, in *BatchGetSecretVal
 		return nil, err
 	}
 	for _, sec := range page {
-		v, err := s.GetSecretValue(ctx, &GetSecretValueInput{SecretId: sec.ARN})
-		if err != nil {
-			if err := failed(sec.ARN, err); err != nil {
-				return nil, err
-			}
-			continue
+		if err := get(sec.ARN); err != nil {
+			return nil, err
 		}
-		out.SecretValues = append(out.SecretValues, entry(v))
 	}
 	out.NextToken = next
 	return out, nil
+}
+
+// recordRead records a batch's read of secret id as the GetSecretValue
+// event AWS writes for it: the secret it resolved to, or the error.
+func (s *Service) recordRead(ctx context.Context, id string, v *GetSecretValueOutput, failure *sealbox.Error) error {
+	if s.recorder == nil {
+		return nil
+	}
+	r := &sealbox.Record{EventSource: "secretsmanager.amazonaws.com", EventName: "GetSecretValue", ReadOnly: true,
+		RequestParameters: map[string]any{"secretId": id}}
+	if failure != nil {
+		r.ErrorCode, r.ErrorMessage = failure.Code, failure.Message
+	} else {
+		a, _ := sealbox.ParseARN(v.ARN)
+		r.Resources = []sealbox.Resource{{AccountID: a.AccountID, Type: "AWS::SecretsManager::Secret", ARN: v.ARN}}
+	}
+	return s.recorder.Record(ctx, r)
 }
 
 // DescribeSecret answers a secret's metadata, also while it is scheduled

@@ -71,9 +71,10 @@ type Service struct {
 	authz Authorizer
 	cache *recordcache.Cache // nil without a change feed: caches nothing
 
-	targets  RotationTargets // nil: only the built-in rotators
-	notifier Notifier        // nil: rotation steps are not recorded
-	wake     chan struct{}   // RotateSecret asks the scheduler to run now
+	targets  RotationTargets  // nil: only the built-in rotators
+	notifier Notifier         // nil: rotation steps are not recorded
+	recorder sealbox.Recorder // nil: a batch's reads are not recorded one by one
+	wake     chan struct{}    // RotateSecret asks the scheduler to run now
 }
 
 // Config configures a Service.
@@ -93,6 +94,9 @@ type Config struct {
 	// Notifier records each rotation step and its outcome (the audit
 	// trail). nil records nothing.
 	Notifier Notifier
+	// Recorder records the GetSecretValue event of each secret a
+	// BatchGetSecretValue reads, as AWS does. nil records nothing.
+	Recorder sealbox.Recorder
 }
 
 // New returns a Service.
@@ -101,7 +105,7 @@ func New(c Config) *Service {
 		c.Clock = clock.Real{}
 	}
 	s := &Service{store: c.Store, kms: c.KMS, clock: c.Clock, authz: c.Authorizer,
-		targets: c.RotationTargets, notifier: c.Notifier, wake: make(chan struct{}, 1)}
+		targets: c.RotationTargets, notifier: c.Notifier, recorder: c.Recorder, wake: make(chan struct{}, 1)}
 	if c.Feed != nil {
 		s.cache = recordcache.New(c.Feed, "sm/")
 	}

@@ -152,7 +152,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		targets = webhookTargets(loaded)
 	}
 	s.sm = secrets.New(secrets.Config{Store: feed, Feed: feed, KMS: s.kms, Clock: s.clock, Authorizer: az,
-		RotationTargets: targets, Notifier: &rotationNotifier{audit: s.audit, accountID: cfg.AccountID}})
+		RotationTargets: targets, Notifier: &rotationNotifier{audit: s.audit, accountID: cfg.AccountID}, Recorder: s.audit})
 	s.ssm = parameters.New(parameters.Config{Store: feed, Feed: feed, KMS: s.kms, Clock: s.clock, Authorizer: az,
 		Notifier: &policyNotifier{audit: s.audit, accountID: cfg.AccountID}, Secrets: s.sm})
 	s.router = awsapi.NewRouter(awsapi.Config{
