@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -306,7 +307,28 @@ func TestRotatePostgres(t *testing.T) {
 		m := create(t, c, "pg/master", master.String())
 		old := pg.secret("app_multi", first)
 		old.MasterARN = *m.ARN
-		create(t, c, "pg/multi", old.String())
+		multi := create(t, c, "pg/multi", old.String())
+
+		// Configuring the rotation needs the right to read the master: a
+		// role that may rotate pg/multi but not read pg/master is refused.
+		rc, _, _ := roleClients(t, s, "rotator", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:RotateSecret","Resource":"*"}]}`)
+		_, err := rc.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: multi.ARN, RotationLambdaARN: aws.String(pgMultiARN), RotateImmediately: aws.Bool(false)})
+		if msg := wantAPIError(t, "RotateSecret without the right to read the master", err, "AccessDeniedException"); !strings.Contains(msg, "secretsmanager:GetSecretValue") || !strings.Contains(msg, *m.ARN) {
+			t.Fatalf("refusal = %q, want it to name the action and the master secret", msg)
+		}
+
+		// RotateImmediately false: only the trial runs, testSecret on
+		// AWSCURRENT, which logs in as the user and as the master.
+		must[*secretsmanager.RotateSecretOutput](t, "RotateSecret trial")(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+			SecretId: aws.String("pg/multi"), RotationLambdaARN: aws.String(pgMultiARN), RotateImmediately: aws.Bool(false),
+			RotationRules: &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)}}))
+		runDue(t, s)
+		if !sealtest.Eventually(t, 10*time.Second, func() bool { return countEvents(rotationEvents(t, s, "pg/multi"), "TestRotationSucceeded") == 1 }) {
+			t.Fatalf("the trial did not succeed: %v", rotationEvents(t, s, "pg/multi"))
+		}
+		if cur, v := stagedDB(t, c, "pg/multi", "AWSCURRENT"); cur != old || v != *multi.VersionId || countEvents(rotationEvents(t, s, "pg/multi"), "RotationStarted") != 0 {
+			t.Fatalf("the trial changed the secret")
+		}
 
 		// First rotation: the clone is created with the user's privileges.
 		rotateNow(t, s, "pg/multi", pgMultiARN)
@@ -356,6 +378,37 @@ func TestRotatePostgres(t *testing.T) {
 		}
 		if mv, _ := stagedDB(t, c, "pg/master", "AWSCURRENT"); mv != master {
 			t.Fatalf("the master secret changed")
+		}
+
+		// The rotation uses only the master RotateSecret checked: when the
+		// secret names another by the time a scheduled rotation runs, the
+		// rotation refuses it.
+		other := create(t, c, "pg/other-master", master.String())
+		must[*secretsmanager.RotateSecretOutput](t, "RotateSecret trial 2")(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+			SecretId: aws.String("pg/multi"), RotateImmediately: aws.Bool(false)}))
+		runDue(t, s)
+		if !sealtest.Eventually(t, 10*time.Second, func() bool { return countEvents(rotationEvents(t, s, "pg/multi"), "TestRotationSucceeded") == 2 }) {
+			t.Fatalf("the second trial did not succeed")
+		}
+		swapped := cur
+		swapped.MasterARN = *other.ARN
+		must[*secretsmanager.PutSecretValueOutput](t, "PutSecretValue")(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("pg/multi"), SecretString: aws.String(swapped.String())}))
+		s.Clock.Advance(31 * 24 * time.Hour)
+		runDue(t, s)
+		if !sealtest.Eventually(t, 10*time.Second, func() bool { return countEvents(rotationEvents(t, s, "pg/multi"), "RotationFailed") >= 1 }) {
+			t.Fatalf("a rotation with a master secret nobody checked did not fail")
+		}
+		var why string
+		for _, e := range rotationEvents(t, s, "pg/multi") {
+			if e["eventName"] == "RotationFailed" {
+				why, _ = e["errorMessage"].(string)
+			}
+		}
+		if !strings.Contains(why, "not the master secret RotateSecret was called with") {
+			t.Fatalf("RotationFailed = %q", why)
+		}
+		if v, _ := stagedDB(t, c, "pg/multi", "AWSCURRENT"); v != swapped {
+			t.Fatalf("AWSCURRENT moved after the refused rotation")
 		}
 	})
 

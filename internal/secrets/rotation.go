@@ -77,7 +77,8 @@ type RotationTargets interface {
 // step and its outcome, or the attempt's outcome. It never holds a value.
 type RotationNotice struct {
 	// EventName is "RotationStarted", "RotationStep", "RotationSucceeded"
-	// or "RotationFailed".
+	// or "RotationFailed"; for RotateSecret's trial, "TestRotationStarted",
+	// "RotationStep", "TestRotationSucceeded" or "TestRotationFailed".
 	EventName string
 	Step      string // for RotationStep
 	Failed    bool
@@ -112,6 +113,13 @@ type rotationState struct {
 	// Due is when the scheduler looks at the secret next, indexed under
 	// rotationPrefix.
 	Due time.Time `json:"due,omitzero"`
+	// Trial asks the scheduler for RotateSecret's test of the
+	// configuration (RotateImmediately false): testSecret alone.
+	Trial bool `json:"trial,omitempty"`
+	// Master is the master secret the alternating-users rotator may use:
+	// the one the secret named when RotateSecret's caller, who may read
+	// it, configured the rotation.
+	Master string `json:"master,omitempty"`
 }
 
 const (
@@ -245,6 +253,12 @@ func (s *Service) RotateSecret(ctx context.Context, in *RotateSecretInput) (*Rot
 	if sec.inProgress() {
 		return nil, errRotationInProgress()
 	}
+	var master string
+	if builtIn(sec, lambdaARN) == BuiltInPostgresMultiUser {
+		if master, err = s.checkMaster(ctx, sec); err != nil {
+			return nil, err
+		}
+	}
 	immediate := in.RotateImmediately == nil || *in.RotateImmediately
 	token := in.ClientRequestToken
 	if token == "" {
@@ -262,8 +276,8 @@ func (s *Service) RotateSecret(ctx context.Context, in *RotateSecretInput) (*Rot
 			cur.Rotation = &rotationState{}
 		}
 		r := cur.Rotation
-		r.Enabled, r.LambdaARN, r.Rules = true, lambdaARN, rules
-		r.Next = time.Time{}
+		r.Enabled, r.LambdaARN, r.Rules, r.Master = true, lambdaARN, rules, master
+		r.Next, r.Trial = time.Time{}, false
 		if sc != nil {
 			base := r.LastRotated
 			if base.IsZero() {
@@ -276,6 +290,8 @@ func (s *Service) RotateSecret(ctx context.Context, in *RotateSecretInput) (*Rot
 		due := r.Next
 		if immediate {
 			r.Token, r.Attempts, due = token, 0, now
+		} else if cur.staged(StageCurrent) != nil {
+			r.Trial, due = true, now
 		}
 		return setDue(tx, cur, due)
 	})
@@ -285,8 +301,8 @@ func (s *Service) RotateSecret(ctx context.Context, in *RotateSecretInput) (*Rot
 	res := &RotationOutput{ARN: out.ARN, Name: out.Name}
 	if immediate {
 		res.VersionId = token
-		s.kick()
 	}
+	s.kick()
 	return res, nil
 }
 
@@ -310,7 +326,7 @@ func (s *Service) CancelRotateSecret(ctx context.Context, in *SecretIDInput) (*R
 		if cur.Rotation.Token != "" && pending == "" && cur.version(cur.Rotation.Token) != nil {
 			pending = cur.Rotation.Token
 		}
-		cur.Rotation.Enabled, cur.Rotation.Next, cur.Rotation.Token, cur.Rotation.Attempts = false, time.Time{}, "", 0
+		cur.Rotation.Enabled, cur.Rotation.Next, cur.Rotation.Token, cur.Rotation.Attempts, cur.Rotation.Trial = false, time.Time{}, "", 0, false
 		return setDue(tx, cur, time.Time{})
 	})
 	if err != nil {
@@ -356,12 +372,15 @@ func (s *Service) runRotations(ctx context.Context, now time.Time) (rotated int,
 	return rotated, nil
 }
 
-// attempt is a claimed rotation attempt.
+// attempt is a claimed rotation attempt, or a trial.
 type attempt struct {
 	sec       *secretRecord // as claimed
 	token     string
 	lambdaARN string
 	number    int
+	// trial is RotateSecret's test of the configuration: testSecret
+	// alone, on the AWSCURRENT version (token).
+	trial bool
 }
 
 // claim takes the rotation indexed under key for one attempt, in one
@@ -388,6 +407,16 @@ func (s *Service) claim(ctx context.Context, key, region, name string, now time.
 			// Look again when the deletion is due: a secret restored
 			// before then resumes its rotation.
 			return setDue(tx, &sec, sec.Deletion.Add(time.Second))
+		}
+		if r.Token == "" && r.Trial {
+			r.Trial = false
+			if err := setDue(tx, &sec, r.Next); err != nil {
+				return err
+			}
+			if c := sec.staged(StageCurrent); c != nil && r.Enabled {
+				a = &attempt{sec: &sec, token: c.ID, lambdaARN: r.LambdaARN, number: 1, trial: true}
+			}
+			return save(tx, &sec)
 		}
 		if r.Token == "" {
 			if !r.Enabled {
@@ -440,6 +469,9 @@ func (s *Service) rotateOnce(ctx context.Context, key, region, name string, now 
 		}
 		return s.notifier.Notify(ctx, n)
 	}
+	if a.trial {
+		return false, s.runTrial(sctx, a, notice)
+	}
 	failure := notice("RotationStarted", "", nil)
 	if failure == nil {
 		failure = s.runSteps(sctx, a, notice)
@@ -473,6 +505,72 @@ func (s *Service) rotateOnce(ctx context.Context, key, region, name string, now 
 		return true, notice("RotationSucceeded", "", nil)
 	}
 	return false, notice("RotationFailed", "", failure)
+}
+
+// runTrial runs RotateSecret's test of a rotation configured without
+// RotateImmediately: as AWS does, the rotation function's testSecret step
+// alone, here on the AWSCURRENT version, so that nothing changes and a
+// rotator checks what it can (the built-in database rotators log in with
+// the current credentials and, for alternating users, the master's). Its
+// outcome is recorded as TestRotationStarted, the step, and
+// TestRotationSucceeded or TestRotationFailed.
+func (s *Service) runTrial(ctx context.Context, a *attempt, notice func(event, step string, failure error) error) error {
+	if err := notice("TestRotationStarted", "", nil); err != nil {
+		return err
+	}
+	var failure error
+	if rot := s.rotatorFor(a.sec, a.lambdaARN); rot == nil {
+		failure = fmt.Errorf("no rotation target is registered for %s", a.lambdaARN)
+	} else {
+		sctx, cancel := context.WithTimeout(ctx, stepTimeout)
+		failure = rot.TestSecret(sctx, &RotationEvent{Step: StepTest, SecretId: a.sec.ARN, ClientRequestToken: a.token, RotationToken: a.token})
+		cancel()
+	}
+	if err := notice("RotationStep", StepTest, failure); err != nil {
+		return err
+	}
+	if failure != nil {
+		return notice("TestRotationFailed", "", failure)
+	}
+	return notice("TestRotationSucceeded", "", nil)
+}
+
+// checkMaster is RotateSecret's check for the alternating-users rotator:
+// the master secret the secret's AWSCURRENT names (masterarn) exists and
+// the caller may read it, so that configuring a rotation never lends the
+// master's power to someone who could not use it. It answers the master's
+// ARN, the only master the rotation will then use.
+func (s *Service) checkMaster(ctx context.Context, sec *secretRecord) (string, error) {
+	r := &postgresRotator{p: passwordRotator{s: s}, multiUser: true}
+	c := sec.staged(StageCurrent)
+	if c == nil {
+		return "", errInvalidRequest("The secret has no AWSCURRENT version for the alternating-users rotator to start from.")
+	}
+	creds, err := r.versionCreds(serviceContext(ctx, sec, s.clock.Now().UTC()), sec, c, false)
+	if err != nil {
+		if _, ok := sealbox.AsError(err); ok {
+			return "", err
+		}
+		return "", errInvalidRequest("The secret's AWSCURRENT value is not a database secret the alternating-users rotator can use: %v.", err)
+	}
+	if creds.masterARN == "" {
+		return "", errInvalidRequest("The secret's AWSCURRENT value lacks the \"masterarn\" field the alternating-users rotator needs.")
+	}
+	var master *secretRecord
+	err = s.store.View(ctx, func(tx store.Tx) (err error) {
+		master, err = s.find(tx, request(ctx), creds.masterARN)
+		return err
+	})
+	if isNotFound(err) || err == nil && master.deleted() {
+		return "", errInvalidRequest("The master secret %s does not exist in the secret's account and Region.", creds.masterARN)
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := s.authorize(ctx, "GetSecretValue", master.ARN, master, versionConditions("", StageCurrent)); err != nil {
+		return "", err
+	}
+	return master.ARN, nil
 }
 
 // failureMessage words a step's failure for the audit trail: the

@@ -309,7 +309,7 @@ func (r *postgresRotator) SetSecret(ctx context.Context, ev *RotationEvent) erro
 	if !r.multiUser {
 		return r.setSingle(ctx, sec, cur, pending)
 	}
-	return r.setMulti(ctx, cur, pending)
+	return r.setMulti(ctx, sec, cur, pending)
 }
 
 // setSingle logs in as the user (with AWSCURRENT, else AWSPREVIOUS) and
@@ -341,7 +341,7 @@ func (r *postgresRotator) setSingle(ctx context.Context, sec *secretRecord, cur,
 
 // setMulti checks AWSCURRENT, then, as the master, sets the password of the
 // pending user, creating it as a member of the current user if need be.
-func (r *postgresRotator) setMulti(ctx context.Context, cur, pending *pgCreds) error {
+func (r *postgresRotator) setMulti(ctx context.Context, sec *secretRecord, cur, pending *pgCreds) error {
 	if alt, err := altUsername(cur.username); err != nil || alt != pending.username {
 		return fmt.Errorf("the pending version's user %q is neither the current user %q nor its clone", pending.username, cur.username)
 	}
@@ -353,7 +353,7 @@ func (r *postgresRotator) setMulti(ctx context.Context, cur, pending *pgCreds) e
 	if cur.masterARN == "" {
 		return errors.New(`the secret lacks the "masterarn" field`)
 	}
-	master, err := r.master(ctx, cur.masterARN)
+	master, err := r.master(ctx, sec, cur.masterARN)
 	if err != nil {
 		return err
 	}
@@ -383,8 +383,9 @@ func (r *postgresRotator) setMulti(ctx context.Context, cur, pending *pgCreds) e
 }
 
 // master reads the AWSCURRENT credentials of the master secret arn, which
-// must be in the rotated secret's account and region.
-func (r *postgresRotator) master(ctx context.Context, arn string) (*pgCreds, error) {
+// must be in the rotated secret's account and region and be the master
+// RotateSecret checked its caller may read.
+func (r *postgresRotator) master(ctx context.Context, rotated *secretRecord, arn string) (*pgCreds, error) {
 	var sec *secretRecord
 	err := r.p.s.store.View(ctx, func(tx store.Tx) (err error) {
 		sec, err = r.p.s.find(tx, request(ctx), arn)
@@ -395,6 +396,9 @@ func (r *postgresRotator) master(ctx context.Context, arn string) (*pgCreds, err
 	}
 	if err != nil {
 		return nil, err
+	}
+	if rotated.Rotation == nil || rotated.Rotation.Master != sec.ARN {
+		return nil, fmt.Errorf("the secret's masterarn %s is not the master secret RotateSecret was called with; call RotateSecret again so that sealbox checks that its caller may read it", arn)
 	}
 	v := sec.staged(StageCurrent)
 	if v == nil {
@@ -407,12 +411,36 @@ func (r *postgresRotator) master(ctx context.Context, arn string) (*pgCreds, err
 	return c, nil
 }
 
+// TestSecret logs in with the pending version. On a version already
+// AWSCURRENT (a retried finished rotation, or RotateSecret's trial), it
+// logs in with that version and, for alternating users, with the master.
 func (r *postgresRotator) TestSecret(ctx context.Context, ev *RotationEvent) error {
-	_, _, pending, done, err := r.state(ctx, ev)
-	if err != nil || done {
+	sec, _, pending, done, err := r.state(ctx, ev)
+	if err != nil {
 		return err
 	}
-	return pending.check(ctx)
+	if !done {
+		return pending.check(ctx)
+	}
+	cur, err := r.versionCreds(ctx, sec, sec.version(ev.ClientRequestToken), false)
+	if err != nil {
+		return err
+	}
+	if err := cur.check(ctx); err != nil {
+		return fmt.Errorf("AWSCURRENT: %w", err)
+	}
+	if !r.multiUser {
+		return nil
+	}
+	master, err := r.master(ctx, sec, cur.masterARN)
+	if err != nil {
+		return err
+	}
+	master.dbname = cur.dbname
+	if err := master.check(ctx); err != nil {
+		return fmt.Errorf("master secret: %w", err)
+	}
+	return nil
 }
 
 func (r *postgresRotator) FinishSecret(ctx context.Context, ev *RotationEvent) error {

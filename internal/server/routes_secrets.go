@@ -92,8 +92,8 @@ func (w *webhookRotator) FinishSecret(ctx context.Context, ev *secrets.RotationE
 // what Secrets Manager does on its own: eventType AwsServiceEvent by
 // userIdentity {type: AWSService, invokedBy: secretsmanager.amazonaws.com},
 // eventSource secretsmanager.amazonaws.com. The eventNames are AWS's
-// RotationStarted, RotationSucceeded and RotationFailed, and RotationStep
-// for each step (additionalEventData.step, .outcome); a failure's reason
+// RotationStarted, RotationSucceeded and RotationFailed (TestRotation… for
+// RotateSecret's trial), and RotationStep for each step (additionalEventData.step, .outcome); a failure's reason
 // is the errorMessage. No value is ever part of one.
 type rotationNotifier struct {
 	audit     *audit.Logger
