@@ -14,7 +14,7 @@ import (
 
 //go:generate go run ./gen kms iam sts ssm secretsmanager lambda
 
-//go:embed *.json
+//go:embed *.json extensions/*.json
 var files embed.FS
 
 // Service is one service's model. Immutable once loaded; safe for
@@ -128,6 +128,27 @@ func Load(name string) *Service {
 	var s Service
 	if err := json.Unmarshal(raw, &s); err != nil {
 		panic(fmt.Sprintf("model: %s: %v", name, err))
+	}
+	if raw, err := files.ReadFile("extensions/" + name + ".json"); err == nil {
+		// sealbox's own operations of an AWS surface (the environment
+		// `sealbox exec` asks Lambda's API for), in the model's form, so
+		// that they travel the same path; they may not redefine AWS's.
+		var ext Service
+		if err := json.Unmarshal(raw, &ext); err != nil {
+			panic(fmt.Sprintf("model: extensions/%s: %v", name, err))
+		}
+		for k, op := range ext.Operations {
+			if s.Operations[k] != nil {
+				panic("model: extensions/" + name + " redefines operation " + k)
+			}
+			s.Operations[k] = op
+		}
+		for k, sh := range ext.Shapes {
+			if s.Shapes[k] != nil {
+				panic("model: extensions/" + name + " redefines shape " + k)
+			}
+			s.Shapes[k] = sh
+		}
 	}
 	for _, sh := range s.Shapes {
 		if sh.Pattern != "" {
