@@ -24,6 +24,12 @@ type Service struct {
 	InternalError string
 	// Operations are the operations served; others are unknown.
 	Operations []Operation
+	// MaxBody bounds a request body when the router's bound is not
+	// enough (Lambda takes code uploads); 0 keeps the router's.
+	MaxBody int64
+	// TooLarge is the code for a body over MaxBody (Lambda's
+	// RequestTooLargeException); "" answers RequestEntityTooLargeException.
+	TooLarge string
 
 	model *model.Service
 	query bool // served over the AWS Query protocol

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -17,6 +18,7 @@ import (
 	"github.com/sealbox/sealbox/internal/audit"
 	"github.com/sealbox/sealbox/internal/awsapi/model"
 	"github.com/sealbox/sealbox/internal/awsapi/query"
+	"github.com/sealbox/sealbox/internal/awsapi/restjson"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/sigv4"
@@ -51,6 +53,15 @@ type Router struct {
 	cfg      Config
 	byTarget map[string]*route // JSON 1.1: "TrentService.Encrypt"
 	byAction map[string]*route // Query: "CreateRole", "AssumeRole"
+	rest     []*restService    // REST-JSON (Lambda): by method and path
+}
+
+// restService is a REST-JSON service: its operations are found by method
+// and path in its Table.
+type restService struct {
+	svc    *Service
+	table  *restjson.Table
+	byName map[string]*route
 }
 
 type route struct {
@@ -80,6 +91,11 @@ func NewRouter(cfg Config) *Router {
 func (rt *Router) Register(s *Service) {
 	s.model = model.Load(s.Name)
 	s.query = s.model.Metadata.Protocol == "query"
+	var rs *restService
+	if s.model.Metadata.Protocol == "rest-json" {
+		rs = &restService{svc: s, table: restjson.NewTable(s.model), byName: map[string]*route{}}
+		rt.rest = append(rt.rest, rs)
+	}
 	for i := range s.Operations {
 		op := &s.Operations[i]
 		if s.model.Operations[op.Name] == nil {
@@ -92,12 +108,15 @@ func (rt *Router) Register(s *Service) {
 			panic("awsapi: " + s.Name + " does not match its model: " + strings.Join(problems, "; "))
 		}
 		rte := &route{svc: s, op: op, in: s.model.InputShape(op.Name), out: s.model.OutputShape(op.Name)}
-		if s.query {
+		switch {
+		case rs != nil:
+			rs.byName[op.Name] = rte
+		case s.query:
 			if prev := rt.byAction[op.Name]; prev != nil {
 				panic("awsapi: Query action " + op.Name + " served by both " + prev.svc.Name + " and " + s.Name)
 			}
 			rt.byAction[op.Name] = rte
-		} else {
+		default:
 			rt.byTarget[s.model.Metadata.TargetPrefix+"."+op.Name] = rte
 		}
 	}
@@ -114,11 +133,17 @@ var regionPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
 // ServeHTTP walks one request down the path: find the operation, read the
 // body, authenticate, decode and validate the input, call the service,
-// record the audit event, answer. The two protocols differ only in how the
-// operation and input are found and how answers are written.
+// record the audit event, answer. The three protocols differ only in how
+// the operation and input are found and how answers are written: AWS JSON
+// names the operation in X-Amz-Target, AWS Query in Action (both at "/"),
+// REST-JSON in the method and path.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := ids.UUID()
 	w.Header().Set("x-amzn-RequestId", reqID)
+	if r.Header.Get("X-Amz-Target") == "" && r.URL.Path != "/" && len(rt.rest) > 0 {
+		rt.serveREST(w, r, reqID)
+		return
+	}
 	if query.IsQuery(r) {
 		rt.serveQuery(w, r, reqID)
 		return
@@ -202,12 +227,83 @@ func (rt *Router) serveQuery(w http.ResponseWriter, r *http.Request, reqID strin
 	w.Write(buf.Bytes())
 }
 
+// serveREST serves an AWS REST-JSON request (Lambda): the operation is the
+// one whose method and URI template match, its input is gathered from the
+// labels, query, headers and body into the shape an AWS JSON request of it
+// has, and from there the path is the shared one.
+func (rt *Router) serveREST(w http.ResponseWriter, r *http.Request, reqID string) {
+	var rs *restService
+	var rte *route
+	var labels map[string]string
+	for _, s := range rt.rest {
+		// RequestURI, not URL.Path: a label may hold an escaped slash.
+		if op, l, ok := s.table.Match(r.Method, r.URL.RequestURI()); ok {
+			rs, rte, labels = s, s.byName[op], l
+			break
+		}
+	}
+	if rte == nil {
+		var m *model.Service
+		if rs != nil {
+			m = rs.svc.model
+		}
+		restjson.EncodeError(w, m, http.StatusNotFound, "UnknownOperationException", "", reqID)
+		return
+	}
+	m := rs.svc.model
+	body, apiErr := rt.readBodyMax(r, rs.svc.MaxBody)
+	if apiErr != nil {
+		if apiErr.Code == "RequestEntityTooLargeException" && rs.svc.TooLarge != "" {
+			apiErr.Code, apiErr.Message = rs.svc.TooLarge, fmt.Sprintf("Request must be smaller than %d bytes for the %s operation", rs.svc.MaxBody+1, rte.op.Name)
+		}
+		writeRESTError(w, m, apiErr, reqID)
+		return
+	}
+	req, apiErr := rt.authenticate(r, body, rte, reqID)
+	if apiErr != nil {
+		writeRESTError(w, m, apiErr, reqID)
+		return
+	}
+	c := &call{req: req, route: rte}
+	var out any
+	raw, err := restjson.Decode(r, body, m, rte.in, labels)
+	if err == nil {
+		var js []byte
+		if js, err = json.Marshal(raw); err == nil {
+			out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, raw, js)
+		}
+	}
+	if _, apiErr := rt.finish(r.Context(), c, out, err); apiErr != nil {
+		writeRESTError(w, m, apiErr, reqID)
+		return
+	}
+	if err := restjson.Encode(w, m, rte.op.Name, rte.out, out, reqID); err != nil {
+		rt.cfg.Logger.Error("failed to encode answer", "requestId", reqID, "op", rte.op.Name, "err", err)
+		writeRESTError(w, m, internalError(rte), reqID)
+	}
+}
+
+// writeRESTError writes the REST-JSON error shape, with the status the
+// error carries or the one REST-JSON gives its code (a refused signature
+// is 403 there).
+func writeRESTError(w http.ResponseWriter, m *model.Service, e *sealbox.Error, reqID string) {
+	restjson.EncodeError(w, m, e.Status, e.Code, e.Message, reqID)
+}
+
 func (rt *Router) readBody(r *http.Request) ([]byte, *sealbox.Error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, rt.cfg.MaxBody+1))
+	return rt.readBodyMax(r, 0)
+}
+
+// readBodyMax reads the body up to max bytes (0: the router's MaxBody).
+func (rt *Router) readBodyMax(r *http.Request, max int64) ([]byte, *sealbox.Error) {
+	if max == 0 {
+		max = rt.cfg.MaxBody
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
 	if err != nil {
 		return nil, &sealbox.Error{Code: "SerializationException", Message: "Failed to read the request body."}
 	}
-	if int64(len(body)) > rt.cfg.MaxBody {
+	if int64(len(body)) > max {
 		return nil, &sealbox.Error{Code: "RequestEntityTooLargeException", Message: "Request body too large."}
 	}
 	return body, nil
