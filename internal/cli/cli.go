@@ -14,7 +14,12 @@ import (
 // Env is what commands may touch of the outside world.
 type Env struct {
 	Stdout, Stderr io.Writer
+	Stdin          io.Reader
 	Getenv         func(string) string
+	// Environ is the process environment, for commands that pass it on.
+	Environ func() []string
+	// Exec replaces the process with a program (syscall.Exec).
+	Exec func(program string, argv, envv []string) error
 }
 
 type command struct {
@@ -27,6 +32,8 @@ func commands() []command {
 	return []command{
 		{"server", "run the sealbox server", runServer},
 		{"bench", "drive a running server with signed requests and report ops/s and latency", runBench},
+		{"exec", "run a program with a function's environment, decrypted and resolved (its cold start)", runExec},
+		{"encrypt", "encrypt a value under a KMS key, for 'sealbox exec --decrypt-prefix'", runEncrypt},
 	}
 }
 
@@ -44,6 +51,7 @@ Examples:
   sealbox server                          # 127.0.0.1:8777, data in ./sealbox-data
   sealbox server --tls=auto --listen 0.0.0.0:8777
   sealbox bench --endpoint http://127.0.0.1:8777 --duration 10s
+  sealbox exec --function orders -- ./server
 `
 
 // errUsage marks an error already explained to the user.
