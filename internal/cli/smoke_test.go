@@ -154,7 +154,7 @@ func scriptPath(t *testing.T, name string) string {
 	return p
 }
 
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
@@ -171,7 +171,7 @@ var binary struct {
 	err   error
 }
 
-func sealboxBinary(t *testing.T) string {
+func sealboxBinary(t testing.TB) string {
 	t.Helper()
 	binary.Lock()
 	defer binary.Unlock()
@@ -471,5 +471,19 @@ func TestSmokeSecretsCLI(t *testing.T) {
 	needAWSCLI(t)
 	srv := startSealbox(t)
 	runScript(t, 3*time.Minute, srv.clientEnv(), "bash", scriptPath(t, "smoke-secrets-cli.sh"))
+	srv.stop(t)
+}
+
+// TestSmokeLambdaCLI runs the first seed end to end with the aws CLI and
+// `sealbox exec` (scripts/smoke-lambda-cli.sh): a function's environment
+// encrypted under a customer key, decrypted at start-up as its execution
+// role only, masked for readers, references resolved and audited one by
+// one.
+func TestSmokeLambdaCLI(t *testing.T) {
+	t.Parallel()
+	needAWSCLI(t)
+	srv := startSealbox(t)
+	env := append(srv.clientEnv(), "SEALBOX_BIN="+sealboxBinary(t), "SEALBOX_DATA="+srv.dataDir)
+	runScript(t, 3*time.Minute, env, "bash", scriptPath(t, "smoke-lambda-cli.sh"))
 	srv.stop(t)
 }

@@ -44,6 +44,11 @@ type Config struct {
 	AuditFsync    bool          // fsync each audit event
 	SweepInterval time.Duration // how often due deletions and rotations run
 
+	// MaskEnvironment masks the values of functions' environment
+	// variables in Lambda's answers unless the caller may also perform
+	// sealbox:RevealEnvironment; false answers them as Lambda does.
+	MaskEnvironment bool
+
 	// RotationTargets is the JSON file that registers the HTTPS rotation
 	// endpoints (webhooks) by RotationLambdaARN; a relative path is in the
 	// data folder. Empty: only the built-in rotators.
@@ -60,6 +65,8 @@ func Default() Config {
 		TLS:           "off",
 		LogLevel:      "info",
 		SweepInterval: time.Minute,
+
+		MaskEnvironment: true,
 	}
 }
 
@@ -90,6 +97,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.LogLevel, "log-level", "SEALBOX_LOG_LEVEL", "debug, info, warn or error")
 	str(&c.RotationTargets, "rotation-targets", "SEALBOX_ROTATION_TARGETS", "JSON file registering the HTTPS rotation endpoints by RotationLambdaARN (relative: in the data folder)")
 	boolean(&c.AuditFsync, "audit-fsync", "SEALBOX_AUDIT_FSYNC", "fsync every audit event before answering")
+	boolean(&c.MaskEnvironment, "mask-environment", "SEALBOX_MASK_ENVIRONMENT", "mask functions' environment values unless the caller may also perform sealbox:RevealEnvironment (false: as Lambda, values shown to whoever may read the configuration and decrypt)")
 	if v, err := time.ParseDuration(getenv("SEALBOX_SWEEP_INTERVAL")); err == nil {
 		c.SweepInterval = v
 	}

@@ -223,3 +223,9 @@ func benchmarkServerAs(b *testing.B, op Op, asRole bool) {
 		}
 	})
 }
+
+// BenchmarkServerGetSecretValue is BenchmarkServerDecrypt for Secrets
+// Manager's GetSecretValue of a 1 KiB secret.
+func BenchmarkServerGetSecretValue(b *testing.B) {
+	benchmarkServer(b, GetSecretValue)
+}

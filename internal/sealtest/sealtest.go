@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -177,6 +178,14 @@ func (s *Server) SecretsManager() *secretsmanager.Client { return s.SecretsManag
 // SecretsManagerIn is a Secrets Manager client for region.
 func (s *Server) SecretsManagerIn(region string) *secretsmanager.Client {
 	return secretsmanager.NewFromConfig(s.AWSConfig(region))
+}
+
+// Lambda is a Lambda client for us-east-1 with the admin pair.
+func (s *Server) Lambda() *lambda.Client { return s.LambdaIn("us-east-1") }
+
+// LambdaIn is a Lambda client for region.
+func (s *Server) LambdaIn(region string) *lambda.Client {
+	return lambda.NewFromConfig(s.AWSConfig(region))
 }
 
 // HTTPClient is a client that trusts the server.

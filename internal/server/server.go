@@ -24,6 +24,7 @@ import (
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/config"
+	"github.com/sealbox/sealbox/internal/functions"
 	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/keyring"
 	"github.com/sealbox/sealbox/internal/kms"
@@ -45,6 +46,9 @@ var (
 	_ secrets.Notifier     = (*rotationNotifier)(nil)
 	_ secrets.Rotator      = (*webhookRotator)(nil)
 	_ parameters.Secrets   = (*secrets.Service)(nil)
+	_ functions.KMS        = (*kms.Service)(nil)
+	_ functions.Parameters = (*parameters.Service)(nil)
+	_ functions.Secrets    = (*secrets.Service)(nil)
 	_ sigv4.Credentials    = (*identity.Store)(nil)
 	_ awsapi.Auditor       = (*audit.Logger)(nil)
 	_ awsapi.Authenticator = (*sigv4.Verifier)(nil)
@@ -71,6 +75,7 @@ type Server struct {
 	kms    *kms.Service
 	ssm    *parameters.Service
 	sm     *secrets.Service
+	fn     *functions.Service
 	ids    *identity.Store
 	sts    *identity.STS
 	router *awsapi.Router
@@ -155,6 +160,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		RotationTargets: targets, Notifier: &rotationNotifier{audit: s.audit, accountID: cfg.AccountID}, Recorder: s.audit})
 	s.ssm = parameters.New(parameters.Config{Store: feed, Feed: feed, KMS: s.kms, Clock: s.clock, Authorizer: az,
 		Notifier: &policyNotifier{audit: s.audit, accountID: cfg.AccountID}, Secrets: s.sm})
+	s.fn = functions.New(functions.Config{Store: feed, Feed: feed, KMS: s.kms, Clock: s.clock, Authorizer: az,
+		Parameters: s.ssm, Secrets: s.sm, Recorder: s.audit, UnmaskEnvironment: !cfg.MaskEnvironment})
 	s.router = awsapi.NewRouter(awsapi.Config{
 		AccountID: cfg.AccountID,
 		// Signatures are checked against the real clock even when tests
@@ -167,6 +174,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	s.router.Register(kmsService(s.kms))
 	s.router.Register(ssmService(s.ssm))
 	s.router.Register(secretsService(s.sm))
+	s.router.Register(lambdaService(s.fn))
 	s.router.Register(iamService(identity.NewIAM(s.ids, idc), &authz.Simulator{A: az, ID: view}))
 	s.router.Register(stsService(s.sts))
 
@@ -237,6 +245,9 @@ func (s *Server) Parameters() *parameters.Service { return s.ssm }
 // Secrets returns the Secrets Manager service (tests drive its deletion
 // sweeper through it).
 func (s *Server) Secrets() *secrets.Service { return s.sm }
+
+// Functions returns the Lambda configuration service.
+func (s *Server) Functions() *functions.Service { return s.fn }
 
 // Serve serves on ln until ctx is done, then shuts down gracefully: it stops
 // accepting, lets in-flight requests finish (up to 30 s), stops the sweeper

@@ -1,0 +1,135 @@
+package functions
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/sealbox/sealbox"
+)
+
+func TestParseReference(t *testing.T) {
+	ok := []struct {
+		in   string
+		want reference
+	}{
+		{"ssm:/a/b", reference{service: "ssm", name: "/a/b"}},
+		{"ssm:/a/b:3", reference{service: "ssm", name: "/a/b", version: 3}},
+		{"ssm:plain", reference{service: "ssm", name: "plain"}},
+		{"ssm-secure:/db/pw", reference{service: "ssm-secure", name: "/db/pw"}},
+		{"ssm:arn:aws:ssm:us-east-1:123456789012:parameter/a/b", reference{service: "ssm", name: "arn:aws:ssm:us-east-1:123456789012:parameter/a/b"}},
+		{"ssm:arn:aws:ssm:us-east-1:123456789012:parameter/a/b:7", reference{service: "ssm", name: "arn:aws:ssm:us-east-1:123456789012:parameter/a/b", version: 7}},
+		{"secretsmanager:db", reference{service: "secretsmanager", name: "db"}},
+		{"secretsmanager:db:SecretString:password", reference{service: "secretsmanager", name: "db", jsonKey: "password"}},
+		{"secretsmanager:db::password", reference{service: "secretsmanager", name: "db", jsonKey: "password"}},
+		{"secretsmanager:db:SecretString::AWSPREVIOUS", reference{service: "secretsmanager", name: "db", stage: "AWSPREVIOUS"}},
+		{"secretsmanager:db:SecretString:::0123-4567", reference{service: "secretsmanager", name: "db", versionID: "0123-4567"}},
+		{"secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf", reference{service: "secretsmanager", name: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"}},
+		{"secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf:SecretString:user:AWSCURRENT",
+			reference{service: "secretsmanager", name: "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf", jsonKey: "user", stage: "AWSCURRENT"}},
+	}
+	for _, c := range ok {
+		got, why := parseReference(c.in)
+		if why != "" || got != c.want {
+			t.Errorf("parseReference(%q) = %+v, %q, want %+v", c.in, got, why, c.want)
+		}
+	}
+	for _, bad := range []string{
+		"", "ssm", "ssm:", "vault:/x", "ssm::3", "ssm:/a:0", "ssm:/a:x", "ssm:/a:1:2", "ssm:arn:aws:ssm:us-east-1:1:other/a",
+		"secretsmanager:", "secretsmanager::SecretString", "secretsmanager:db:SecretBinary", "secretsmanager:db:SecretString:k:s:v",
+		"secretsmanager:db:SecretString:k:s:v:more", "secretsmanager:arn:aws:secretsmanager:us-east-1:1:secret",
+	} {
+		if got, why := parseReference(bad); why == "" {
+			t.Errorf("parseReference(%q) = %+v, want a refusal", bad, got)
+		}
+	}
+}
+
+func TestFindReferences(t *testing.T) {
+	v := "postgres://{{resolve:ssm:/db/user}}:{{resolve:secretsmanager:db:SecretString:password}}@host/db"
+	refs, err := findReferences("DSN", v)
+	if err != nil || len(refs) != 2 || v[refs[0].start:refs[0].end] != "{{resolve:ssm:/db/user}}" ||
+		v[refs[1].start:refs[1].end] != "{{resolve:secretsmanager:db:SecretString:password}}" {
+		t.Fatalf("findReferences = %+v, %v", refs, err)
+	}
+	if refs, err := findReferences("PLAIN", "no {{ references } here"); err != nil || len(refs) != 0 {
+		t.Fatalf("findReferences(plain) = %+v, %v", refs, err)
+	}
+	_, err = findReferences("BAD", "x {{resolve:ssm:/secret-looking-value")
+	if err == nil || strings.Contains(err.Error(), "secret-looking-value") || !strings.Contains(err.Error(), "BAD") {
+		t.Fatalf("findReferences(unterminated) error = %v", err)
+	}
+}
+
+func TestParseFunction(t *testing.T) {
+	r := &sealbox.Request{Region: "us-east-1", Partition: "aws", AccountID: "123456789012"}
+	const arn = "arn:aws:lambda:us-east-1:123456789012:function:orders"
+	for _, c := range []struct{ name, qualifier, wantQual string }{
+		{"orders", "", ""},
+		{"orders", "live", "live"},
+		{"orders:3", "", "3"},
+		{"orders:$LATEST", "$LATEST", "$LATEST"},
+		{"123456789012:function:orders", "", ""},
+		{"123456789012:function:orders:live", "", "live"},
+		{arn, "", ""},
+		{arn + ":7", "", "7"},
+		{"us-east-1:123456789012:function:orders", "", ""},
+	} {
+		ref, err := parseFunction(r, c.name, c.qualifier)
+		if err != nil || ref.name != "orders" || ref.arn != arn || ref.qualifier != c.wantQual {
+			t.Errorf("parseFunction(%q, %q) = %+v, %v", c.name, c.qualifier, ref, err)
+		}
+	}
+	for _, c := range []struct{ name, qualifier, code string }{
+		{"orders:1", "2", "InvalidParameterValueException"},
+		{"arn:aws:lambda:eu-west-1:123456789012:function:orders", "", "ResourceNotFoundException"},
+		{"orders:", "", "ValidationException"},
+		{"a:b:c", "", "ValidationException"},
+		{"arn:aws:s3:::bucket", "", "ValidationException"},
+		{"or/ders", "", "ValidationException"},
+	} {
+		_, err := parseFunction(r, c.name, c.qualifier)
+		if e, ok := sealbox.AsError(err); !ok || e.Code != c.code {
+			t.Errorf("parseFunction(%q, %q) error = %v, want %s", c.name, c.qualifier, err, c.code)
+		}
+	}
+	// Another account's ARN names a function sealbox does not have.
+	ref, err := parseFunction(r, "arn:aws:lambda:us-east-1:210987654321:function:orders", "")
+	if err != nil || ref.arn != "arn:aws:lambda:us-east-1:210987654321:function:orders" {
+		t.Fatalf("another account: %+v, %v", ref, err)
+	}
+}
+
+func TestEnvSize(t *testing.T) {
+	for _, c := range []struct {
+		vars map[string]string
+		want int
+	}{
+		{map[string]string{"AB": "x"}, len(`{"AB":"x"}`)},
+		{map[string]string{"AB": "<&>"}, len(`{"AB":"<&>"}`)},
+		{map[string]string{"AB": "é"}, len(`{"AB":"é"}`)},
+		{map[string]string{"AB": `"q"`}, len(`{"AB":"\"q\""}`)},
+		{map[string]string{"AB": "1", "CD": "2"}, len(`{"AB":"1","CD":"2"}`)},
+	} {
+		if got := envSize(c.vars); got != c.want {
+			t.Errorf("envSize(%v) = %d, want %d", c.vars, got, c.want)
+		}
+	}
+}
+
+func TestSameRole(t *testing.T) {
+	for _, c := range []struct {
+		caller, role string
+		want         bool
+	}{
+		{"arn:aws:iam::123456789012:role/app", "arn:aws:iam::123456789012:role/app", true},
+		{"arn:aws:iam::123456789012:role/service/app", "arn:aws:iam::123456789012:role/app", true},
+		{"arn:aws:iam::123456789012:role/app", "arn:aws:iam::123456789012:role/service/app", true},
+		{"arn:aws:iam::123456789012:role/app", "arn:aws:iam::123456789012:role/app2", false},
+		{"arn:aws:iam::123456789012:role/app", "arn:aws:iam::210987654321:role/app", false},
+		{"arn:aws:iam::123456789012:user/app", "arn:aws:iam::123456789012:role/app", false},
+	} {
+		if got := sameRole(c.caller, c.role); got != c.want {
+			t.Errorf("sameRole(%s, %s) = %v", c.caller, c.role, got)
+		}
+	}
+}
