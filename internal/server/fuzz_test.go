@@ -12,6 +12,7 @@ import (
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/audit"
 	"github.com/sealbox/sealbox/internal/awsapi"
+	"github.com/sealbox/sealbox/internal/functions"
 	"github.com/sealbox/sealbox/internal/keyring"
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/parameters"
@@ -39,13 +40,15 @@ func fuzzRouter() (rt *awsapi.Router, kmsSvc, ssmSvc, smSvc *awsapi.Service) {
 	st := memstore.New()
 	k := kms.New(kms.Config{Store: st, Keyring: keyring.New()})
 	kmsSvc = kmsService(k)
-	ssmSvc = ssmService(parameters.New(parameters.Config{Store: st, KMS: k}))
-	smSvc = secretsService(secrets.New(secrets.Config{Store: st, KMS: k}))
+	ps := parameters.New(parameters.Config{Store: st, KMS: k})
+	sm := secrets.New(secrets.Config{Store: st, KMS: k})
+	ssmSvc, smSvc = ssmService(ps), secretsService(sm)
 	rt = awsapi.NewRouter(awsapi.Config{AccountID: "123456789012", Auth: trustAll{}, Audit: discard{},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	rt.Register(kmsSvc)
 	rt.Register(ssmSvc)
 	rt.Register(smSvc)
+	rt.Register(lambdaService(functions.New(functions.Config{Store: st, KMS: k, Parameters: ps, Secrets: sm})))
 	return rt, kmsSvc, ssmSvc, smSvc
 }
 
@@ -108,5 +111,48 @@ func FuzzSecretsRequest(f *testing.F) {
 		`{"SecretId":"db","RecoveryWindowInDays":7}`, `{"SecretId":"db","ResourcePolicy":"{\"Statement\":[]}","BlockPublicPolicy":true}`,
 		`{"PasswordLength":4096,"ExcludeCharacters":"abc"}`, `{"SecretId":"db","RotationRules":{"ScheduleExpression":"cron(0 1 ? * MON *)"}}`,
 		`{"SecretId":"db","Tags":[{"Key":"sealbox:validation-schema","Value":"{\"type\":\"object\"}"}]}`,
+	})
+}
+
+// FuzzLambdaRequest fuzzes the REST-JSON path with Lambda's operations:
+// any method, request target and body; none may panic or get a 5xx.
+func FuzzLambdaRequest(f *testing.F) {
+	rt, _, _, _ := fuzzRouter()
+	methods := []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete}
+	create := `{"FunctionName":"f","Role":"arn:aws:iam::123456789012:role/r","Runtime":"python3.12","Handler":"a.h","Code":{"ZipFile":"UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="},"Environment":{"Variables":{"A":"b","R":"{{resolve:ssm:/p}}"}}}`
+	for _, seed := range []struct {
+		method      uint8
+		target, body string
+	}{
+		{1, "/2015-03-31/functions", create},
+		{0, "/2015-03-31/functions/f", ""},
+		{0, "/2015-03-31/functions/f/configuration?Qualifier=%24LATEST", ""},
+		{2, "/2015-03-31/functions/f/configuration", `{"Environment":{"Variables":{"A":"{{sealbox:masked}}"}},"RevisionId":"x"}`},
+		{2, "/2015-03-31/functions/f/code", `{"ZipFile":"AAAA","Publish":true}`},
+		{1, "/2015-03-31/functions/f/versions", `{"Description":"v"}`},
+		{0, "/2015-03-31/functions/?MaxItems=1&Marker=x&FunctionVersion=ALL", ""},
+		{1, "/2015-03-31/functions/f/aliases", `{"Name":"prod","FunctionVersion":"1","RoutingConfig":{"AdditionalVersionWeights":{"2":0.5}}}`},
+		{3, "/2015-03-31/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af%3A1", ""},
+		{1, "/2017-03-31/tags/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af", `{"Tags":{"k":"v"}}`},
+		{3, "/2017-03-31/tags/arn%3Aaws%3Alambda%3Aus-east-1%3A123456789012%3Afunction%3Af?tagKeys=k&tagKeys=j", ""},
+		{0, "/2015-03-31/functions/f/sealbox-environment?Qualifier=prod", ""},
+		{0, "/2015-03-31/functions/%ZZ/configuration", ""},
+		{1, "/2015-03-31/functions", `{"FunctionName":1}`},
+	} {
+		f.Add(seed.method, seed.target, seed.body)
+	}
+	f.Fuzz(func(t *testing.T, method uint8, target, body string) {
+		if !strings.HasPrefix(target, "/") || strings.ContainsAny(target, " \r\n#") {
+			return // not a request target a client can send
+		}
+		req, err := http.NewRequest(methods[int(method)%len(methods)], "http://sealbox"+target, strings.NewReader(body))
+		if err != nil {
+			return
+		}
+		w := httptest.NewRecorder()
+		rt.ServeHTTP(w, req)
+		if w.Code >= 500 {
+			t.Fatalf("%s %s %q = %d %s", req.Method, target, body, w.Code, w.Body.String())
+		}
 	})
 }

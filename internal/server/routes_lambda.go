@@ -16,8 +16,9 @@ func lambdaService(fn *functions.Service) *awsapi.Service {
 		EventSource:   "lambda.amazonaws.com",
 		InternalError: "ServiceException",
 		// CreateFunction and UpdateFunctionCode take a ZIP of up to 50 MB
-		// in the body, base64: Lambda's request limit.
-		MaxBody:  69905067,
+		// in the body, base64: Lambda's limit, "Request must be smaller
+		// than 69905067 bytes".
+		MaxBody:  69905066,
 		TooLarge: "RequestTooLargeException",
 		Operations: []awsapi.Operation{
 			awsapi.Write("CreateFunction", fn.CreateFunction),

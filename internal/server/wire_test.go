@@ -181,3 +181,67 @@ func TestPresignedGetCallerIdentity(t *testing.T) {
 		t.Fatalf("tampered presigned URL = %d, want 403", resp.StatusCode)
 	}
 }
+
+// rest sends a raw REST-JSON request (Lambda's protocol), signed with the
+// admin pair for service lambda unless unsigned, and returns the status,
+// the x-amzn-ErrorType header and the decoded body.
+func rest(t *testing.T, s *sealtest.Server, method, target, body string, unsigned bool) (int, string, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(method, s.URL+target, strings.NewReader(body))
+	if !unsigned {
+		sum := sha256.Sum256([]byte(body))
+		creds := aws.Credentials{AccessKeyID: sealtest.AccessKeyID, SecretAccessKey: sealtest.SecretAccessKey}
+		if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "lambda", "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := s.HTTPClient().Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, target, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var shape map[string]any
+	json.Unmarshal(raw, &shape)
+	if resp.Header.Get("x-amzn-RequestId") == "" {
+		t.Errorf("%s %s: no x-amzn-RequestId header", method, target)
+	}
+	return resp.StatusCode, resp.Header.Get("X-Amzn-Errortype"), shape
+}
+
+// TestRESTWireErrors checks the REST-JSON path's own answers: an unknown
+// path, a missing or bad signature (403 there, not JSON 1.1's 400), a body
+// that is not JSON or over Lambda's limit, a label that fails the model.
+func TestRESTWireErrors(t *testing.T) {
+	s := sealtest.Start(t)
+	cases := []struct {
+		name, method, target, body string
+		unsigned                   bool
+		status                     int
+		code, message              string
+	}{
+		{"unknown path", "GET", "/2015-03-31/nothing", "", false, 404, "UnknownOperationException", ""},
+		{"operation not served", "POST", "/2015-03-31/functions/f/invocations", "{}", false, 404, "UnknownOperationException", ""},
+		{"unsigned", "GET", "/2015-03-31/functions/", "", true, 403, "MissingAuthenticationTokenException", "Request is missing Authentication Token"},
+		{"body not JSON", "POST", "/2015-03-31/functions", "{not json", false, 400, "InvalidRequestContentException", ""},
+		{"label against the model", "GET", "/2015-03-31/functions/a%20b/configuration", "", false, 400, "ValidationException", "1 validation error detected: Value 'a b' at 'functionName' failed to satisfy constraint"},
+		{"absent function", "GET", "/2015-03-31/functions/nope/configuration", "", false, 404, "ResourceNotFoundException", "Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope"},
+		{"too large", "POST", "/2015-03-31/functions", `{"Code":{"ZipFile":"` + strings.Repeat("A", 69905067) + `"}}`, false, 413, "RequestTooLargeException",
+			"Request must be smaller than 69905067 bytes for the CreateFunction operation"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st, code, shape := rest(t, s, tc.method, tc.target, tc.body, tc.unsigned)
+			if st != tc.status || code != tc.code {
+				t.Fatalf("%s %s = %d %q %v, want %d %s", tc.method, tc.target, st, code, shape, tc.status, tc.code)
+			}
+			msg, _ := shape["message"].(string)
+			if msg == "" {
+				msg, _ = shape["Message"].(string)
+			}
+			if !strings.HasPrefix(msg, tc.message) {
+				t.Fatalf("message = %q, want prefix %q", msg, tc.message)
+			}
+		})
+	}
+}
