@@ -121,7 +121,7 @@ func FuzzLambdaRequest(f *testing.F) {
 	methods := []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete}
 	create := `{"FunctionName":"f","Role":"arn:aws:iam::123456789012:role/r","Runtime":"python3.12","Handler":"a.h","Code":{"ZipFile":"UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="},"Environment":{"Variables":{"A":"b","R":"{{resolve:ssm:/p}}"}}}`
 	for _, seed := range []struct {
-		method      uint8
+		method       uint8
 		target, body string
 	}{
 		{1, "/2015-03-31/functions", create},
