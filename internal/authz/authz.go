@@ -202,5 +202,8 @@ func (a *Authorizer) conditions(r *sealbox.Request, svc map[string][]string) map
 }
 
 func iamPrincipal(p sealbox.Principal) iam.Principal {
+	if p.Type == identity.ServicePrincipal {
+		return iam.Principal{Type: iam.TypeService, Service: p.ARN}
+	}
 	return iam.Principal{ARN: p.ARN, AccountID: p.AccountID, Type: p.Type, UserName: p.UserName, UserID: p.PrincipalID, RoleARN: p.RoleARN}
 }

@@ -70,7 +70,7 @@ func (c Checker) TrustAllows(ctx context.Context, trustDoc string, caller sealbo
 	}
 	req := &iam.Request{Principal: iamPrincipal(caller), Action: action, Resource: resource, Context: c.A.conditions(&asCaller, cond)}
 	var identityPolicies []*iam.Policy
-	if caller.Type != "Root" {
+	if caller.Type != "Root" && caller.Type != identity.ServicePrincipal {
 		set, err := c.A.identitySet(ctx, caller)
 		if err != nil {
 			return false, err

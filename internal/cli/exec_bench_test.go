@@ -54,7 +54,8 @@ func BenchmarkExecStartup(b *testing.B) {
 	must(err, "CreateSecret")
 
 	ic := s.IAM()
-	const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
+	const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"},
+		{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
 	role, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("bench-exec"), AssumeRolePolicyDocument: aws.String(trust)})
 	must(err, "CreateRole")
 	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[

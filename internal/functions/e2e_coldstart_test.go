@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -196,6 +197,7 @@ func TestDisabledKey(t *testing.T) {
 // on the role, for lambda.amazonaws.com.
 func TestPassRole(t *testing.T) {
 	s := sealtest.Start(t)
+	execRole(t, s)
 	deployer := newRole(t, s, "deployer", `{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Action":["lambda:CreateFunction","lambda:UpdateFunctionConfiguration"],"Resource":"*"}]}`)
 	dc := lambdaAs(s, deployer)
@@ -213,5 +215,20 @@ func TestPassRole(t *testing.T) {
 	_, err = dc.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("orders")})
 	if msg := wantError(t, "GetFunction not allowed", err, "AccessDeniedException", 403); !strings.Contains(msg, "lambda:GetFunction") {
 		t.Fatalf("message = %q", msg)
+	}
+
+	// Lambda must be able to assume the Role: a role that does not trust
+	// lambda.amazonaws.com, or none at all, is refused in Lambda's words.
+	must[*iam.CreateRoleOutput](t, "CreateRole no-lambda")(s.IAM().CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("no-lambda"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)}))
+	admin := s.Lambda()
+	for _, r := range []string{"arn:aws:iam::123456789012:role/no-lambda", "arn:aws:iam::123456789012:role/absent"} {
+		_, err = admin.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("untrusted"), Role: aws.String(r), Runtime: "python3.12",
+			Handler: aws.String("app.handler"), Code: &lambdatypes.FunctionCode{ZipFile: zipOf(t, "app.py", "")}})
+		if msg := wantError(t, "CreateFunction with "+r, err, "InvalidParameterValueException", 400); msg != "The role defined for the function cannot be assumed by Lambda." {
+			t.Fatalf("message = %q", msg)
+		}
+		_, err = admin.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("orders"), Role: aws.String(r)})
+		wantError(t, "UpdateFunctionConfiguration with "+r, err, "InvalidParameterValueException", 400)
 	}
 }

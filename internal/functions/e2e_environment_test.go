@@ -30,6 +30,7 @@ func setEnv(c *lambda.Client, name string, vars map[string]string) (*lambda.Upda
 // in Lambda's words but never quoting a value; malformed references.
 func TestEnvironmentRules(t *testing.T) {
 	s := sealtest.Start(t)
+	execRole(t, s)
 	c := s.Lambda()
 	createFunction(t, c, "orders", roleARN, "", map[string]string{"DB_PORT": "5432"})
 
@@ -117,6 +118,7 @@ func TestEnvironmentRules(t *testing.T) {
 // configuration written back masked keeps its values.
 func TestMasking(t *testing.T) {
 	s := sealtest.Start(t)
+	execRole(t, s)
 	c := s.Lambda()
 	key := must[*kms.CreateKeyOutput](t, "CreateKey")(s.KMS().CreateKey(ctx, &kms.CreateKeyInput{})).KeyMetadata
 	createFunction(t, c, "orders", roleARN, *key.Arn, map[string]string{"DB_ENDPOINT": "orders-db.internal", "DB_PASSWORD": "hunter2-orders"})
@@ -196,6 +198,7 @@ func TestMasking(t *testing.T) {
 // refusal is Lambda's Environment.Error.
 func TestUnmasked(t *testing.T) {
 	s := sealtest.Start(t, func(c *config.Config) { c.MaskEnvironment = false })
+	execRole(t, s)
 	c := s.Lambda()
 	key := must[*kms.CreateKeyOutput](t, "CreateKey")(s.KMS().CreateKey(ctx, &kms.CreateKeyInput{})).KeyMetadata
 	createFunction(t, c, "orders", roleARN, *key.Arn, map[string]string{"DB_PASSWORD": "hunter2-orders"})
@@ -216,6 +219,7 @@ func TestUnmasked(t *testing.T) {
 // bytes, the records below the barrier, the audit events or the logs.
 func TestValuesStayOut(t *testing.T) {
 	s := sealtest.Start(t)
+	execRole(t, s)
 	c := s.Lambda()
 	planted := "planted-variable-value-7c41e9"
 	createFunction(t, c, "orders", roleARN, "", map[string]string{"SECRET": planted})

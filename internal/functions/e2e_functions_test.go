@@ -27,6 +27,7 @@ var lastModified = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0
 // new code, list, delete.
 func TestFunctionLifecycle(t *testing.T) {
 	s := sealtest.Start(t)
+	execRole(t, s)
 	c := s.Lambda()
 	code := zipOf(t, "app.py", "def handler(e, c):\n    return 'ok'\n")
 	sum := sha256.Sum256(code)

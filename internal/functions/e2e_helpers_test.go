@@ -56,6 +56,14 @@ const trustAccount = `{"Version":"2012-10-17","Statement":[
 	{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"},
 	{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
 
+// execRole makes the role roleARN names, trusting Lambda, for the tests
+// that need a function's Role to exist but never assume it.
+func execRole(t *testing.T, s *sealtest.Server) {
+	t.Helper()
+	must[*iam.CreateRoleOutput](t, "CreateRole orders-exec")(s.IAM().CreateRole(ctx, &iam.CreateRoleInput{
+		RoleName: aws.String("orders-exec"), AssumeRolePolicyDocument: aws.String(trustAccount)}))
+}
+
 // role is an IAM role and a session of it.
 type role struct {
 	ARN     string          // the role's

@@ -16,6 +16,7 @@ import (
 // cannot be deleted.
 func TestVersionsAndAliases(t *testing.T) {
 	s := sealtest.Start(t)
+	execRole(t, s)
 	c := s.Lambda()
 	createFunction(t, c, "orders", roleARN, "", map[string]string{"STAGE": "one"})
 	v1 := must[*lambda.PublishVersionOutput](t, "PublishVersion")(c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("orders"), Description: aws.String("first")}))
@@ -142,6 +143,7 @@ func TestVersionsAndAliases(t *testing.T) {
 // with Lambda's words.
 func TestRevisionPreconditions(t *testing.T) {
 	s := sealtest.Start(t)
+	execRole(t, s)
 	c := s.Lambda()
 	out := createFunction(t, c, "orders", roleARN, "", nil)
 	up := must[*lambda.UpdateFunctionConfigurationOutput](t, "UpdateFunctionConfiguration")(c.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{
@@ -172,6 +174,7 @@ func TestRevisionPreconditions(t *testing.T) {
 // TestTags tags a function, not its versions.
 func TestTags(t *testing.T) {
 	s := sealtest.Start(t)
+	execRole(t, s)
 	c := s.Lambda()
 	createFunction(t, c, "orders", roleARN, "", nil)
 	must[*lambda.TagResourceOutput](t, "TagResource")(c.TagResource(ctx, &lambda.TagResourceInput{Resource: aws.String(fnARN), Tags: map[string]string{"team": "blue", "env": "prod"}}))

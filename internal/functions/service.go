@@ -84,6 +84,12 @@ type Secrets interface {
 	GetSecretValue(ctx context.Context, in *secrets.GetSecretValueInput) (*secrets.GetSecretValueOutput, error)
 }
 
+// Roles answers whether a role exists and trusts the AWS service principal
+// to assume it (lambda.amazonaws.com), as Lambda checks a function's Role.
+type Roles interface {
+	ServiceMayAssume(ctx context.Context, roleARN, service string) (bool, error)
+}
+
 // Authorizer answers access queries with AWS's policy evaluation logic; it
 // returns an *sealbox.Error (AccessDeniedException) to deny. nil allows
 // every authenticated caller (unit tests).
@@ -93,8 +99,11 @@ type Authorizer interface {
 
 // Config configures a Service.
 type Config struct {
-	Store      store.Store
-	KMS        KMS
+	Store store.Store
+	KMS   KMS
+	// Roles checks that a function's Role may be assumed by Lambda; nil
+	// accepts any role ARN (unit tests).
+	Roles      Roles
 	Clock      clock.Clock // nil: the real clock
 	Authorizer Authorizer  // nil: allow every authenticated caller
 	// Feed, when set, lets the read path cache decoded function records:
@@ -121,6 +130,7 @@ type Config struct {
 type Service struct {
 	store    store.Store
 	kms      KMS
+	roles    Roles
 	clock    clock.Clock
 	authz    Authorizer
 	params   Parameters
@@ -135,7 +145,7 @@ func New(c Config) *Service {
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
 	}
-	s := &Service{store: c.Store, kms: c.KMS, clock: c.Clock, authz: c.Authorizer, params: c.Parameters,
+	s := &Service{store: c.Store, kms: c.KMS, roles: c.Roles, clock: c.Clock, authz: c.Authorizer, params: c.Parameters,
 		secrets: c.Secrets, recorder: c.Recorder, unmask: c.UnmaskEnvironment}
 	if c.Feed != nil {
 		s.cache = recordcache.New(c.Feed, "fn/")
@@ -356,12 +366,27 @@ func (s *Service) authorize(ctx context.Context, action, resource string, fn *fu
 
 // passRole authorizes iam:PassRole of role to Lambda, as AWS does when a
 // function is given an execution role.
+// passRole checks that the caller may pass role to Lambda (iam:PassRole)
+// and that Lambda may assume it: the role exists and trusts
+// lambda.amazonaws.com, else Lambda's own refusal.
 func (s *Service) passRole(ctx context.Context, role string) error {
-	if s.authz == nil {
+	if s.authz != nil {
+		if err := s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:PassRole", Resource: role,
+			Context: map[string][]string{"iam:passedtoservice": {lambdaService}}}); err != nil {
+			return err
+		}
+	}
+	if s.roles == nil {
 		return nil
 	}
-	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:PassRole", Resource: role,
-		Context: map[string][]string{"iam:passedtoservice": {lambdaService}}})
+	ok, err := s.roles.ServiceMayAssume(ctx, role, lambdaService)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errInvalid("The role defined for the function cannot be assumed by Lambda.")
+	}
+	return nil
 }
 
 // lambdaTime is Lambda's LastModified text: 2026-11-23T18:43:24.887+0000.

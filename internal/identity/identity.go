@@ -67,6 +67,11 @@ func (k PolicyKind) String() string {
 	}
 }
 
+// ServicePrincipal is the Principal.Type of an AWS service acting as
+// itself (Principal.ARN is the service principal, "lambda.amazonaws.com"),
+// as a trust policy's {"Service": …} names it.
+const ServicePrincipal = "Service"
+
 // PolicyChecker validates documents and evaluates trust policies.
 // Implementations must be safe for concurrent use.
 type PolicyChecker interface {

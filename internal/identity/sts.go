@@ -379,3 +379,27 @@ func parsePolicyARN(arn string) (sealbox.ARN, error) {
 	}
 	return a, nil
 }
+
+// ServiceMayAssume reports whether the role roleARN exists in the account
+// and its trust policy lets the AWS service principal service
+// ("lambda.amazonaws.com") assume it: the check Lambda makes of a
+// function's Role before it accepts it.
+func (s *STS) ServiceMayAssume(ctx context.Context, roleARN, service string) (bool, error) {
+	a, err := sealbox.ParseARN(roleARN)
+	if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") || a.AccountID != s.account {
+		return false, nil
+	}
+	var role *entity
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		e, ok, err := s.iam.lookupByARNTx(tx, kindRole, a)
+		if ok {
+			role = e
+		}
+		return err
+	})
+	if err != nil || role == nil || s.checker == nil {
+		return false, err
+	}
+	tctx := context.WithValue(ctx, assumeRoleKey{}, &AssumeRoleRequest{RoleARN: role.arn(s.account), RoleSessionName: service})
+	return s.checker.TrustAllows(tctx, role.TrustPolicy, sealbox.Principal{Type: ServicePrincipal, ARN: service}, "sts:AssumeRole")
+}

@@ -49,6 +49,7 @@ var (
 	_ functions.KMS        = (*kms.Service)(nil)
 	_ functions.Parameters = (*parameters.Service)(nil)
 	_ functions.Secrets    = (*secrets.Service)(nil)
+	_ functions.Roles      = (*identity.STS)(nil)
 	_ sigv4.Credentials    = (*identity.Store)(nil)
 	_ awsapi.Auditor       = (*audit.Logger)(nil)
 	_ awsapi.Authenticator = (*sigv4.Verifier)(nil)
@@ -161,7 +162,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	s.ssm = parameters.New(parameters.Config{Store: feed, Feed: feed, KMS: s.kms, Clock: s.clock, Authorizer: az,
 		Notifier: &policyNotifier{audit: s.audit, accountID: cfg.AccountID}, Secrets: s.sm})
 	s.fn = functions.New(functions.Config{Store: feed, Feed: feed, KMS: s.kms, Clock: s.clock, Authorizer: az,
-		Parameters: s.ssm, Secrets: s.sm, Recorder: s.audit, UnmaskEnvironment: !cfg.MaskEnvironment})
+		Parameters: s.ssm, Secrets: s.sm, Roles: s.sts, Recorder: s.audit, UnmaskEnvironment: !cfg.MaskEnvironment})
 	s.router = awsapi.NewRouter(awsapi.Config{
 		AccountID: cfg.AccountID,
 		// Signatures are checked against the real clock even when tests
