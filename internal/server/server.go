@@ -22,6 +22,7 @@ import (
 	"github.com/sealbox/sealbox/internal/awsapi"
 	"github.com/sealbox/sealbox/internal/barrier"
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
+	"github.com/sealbox/sealbox/internal/changes"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/config"
 	"github.com/sealbox/sealbox/internal/functions"
@@ -38,6 +39,10 @@ import (
 
 // Interface guards: where the services' consumer-side interfaces meet the
 // implementations.
+// changeFeedLength is how many changes the change feed keeps for pollers
+// that fall behind; one further behind starts over (GetChanges' Reset).
+const changeFeedLength = 10000
+
 var (
 	_ kms.Keyring          = (*keyring.Ring)(nil)
 	_ parameters.KMS       = (*kms.Service)(nil)
@@ -50,6 +55,8 @@ var (
 	_ functions.Parameters = (*parameters.Service)(nil)
 	_ functions.Secrets    = (*secrets.Service)(nil)
 	_ functions.Roles      = (*identity.STS)(nil)
+	_ changes.Secrets      = (*secrets.Service)(nil)
+	_ changes.Parameters   = (*parameters.Service)(nil)
 	_ sigv4.Credentials    = (*identity.Store)(nil)
 	_ awsapi.Auditor       = (*audit.Logger)(nil)
 	_ awsapi.Authenticator = (*sigv4.Verifier)(nil)
@@ -68,18 +75,20 @@ type Options struct {
 // Server is a running sealbox. Make one with Open; Serve it; it closes its
 // store when Serve returns.
 type Server struct {
-	cfg    config.Config
-	clock  clock.Clock
-	log    *slog.Logger
-	store  store.Store
-	audit  *audit.Logger
-	kms    *kms.Service
-	ssm    *parameters.Service
-	sm     *secrets.Service
-	fn     *functions.Service
-	ids    *identity.Store
-	sts    *identity.STS
-	router *awsapi.Router
+	cfg   config.Config
+	clock clock.Clock
+	log   *slog.Logger
+	store store.Store
+	audit *audit.Logger
+	kms   *kms.Service
+	ssm   *parameters.Service
+	sm    *secrets.Service
+	fn    *functions.Service
+	// changes numbers the store's changes for the change feed.
+	changes *changes.Hub
+	ids     *identity.Store
+	sts     *identity.STS
+	router  *awsapi.Router
 
 	// AdminAccessKeyID and AdminSecretAccessKey are the administrator's
 	// pair, also written to AdminCredentialsFile.
@@ -176,6 +185,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	s.router.Register(ssmService(s.ssm))
 	s.router.Register(secretsService(s.sm))
 	s.router.Register(lambdaService(s.fn))
+	s.changes = changes.NewHub(feed, changeFeedLength)
+	s.router.Register(changesService(changes.NewService(s.changes, s.sm, s.ssm)))
 	s.router.Register(iamService(identity.NewIAM(s.ids, idc), &authz.Simulator{A: az, ID: view}))
 	s.router.Register(stsService(s.sts))
 
@@ -345,6 +356,9 @@ func (s *Server) sweep(ctx context.Context) {
 func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		if s.changes != nil {
+			s.changes.Close()
+		}
 		err = errors.Join(s.audit.Close(), s.store.Close())
 	})
 	return err

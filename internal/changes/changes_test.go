@@ -1,0 +1,211 @@
+package changes_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/sealbox/sealbox/internal/changes"
+	"github.com/sealbox/sealbox/internal/sealtest"
+	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/memstore"
+)
+
+var ctx = context.Background()
+
+func must[T any](t *testing.T, call string) func(T, error) T { return sealtest.Must[T](t, call) }
+
+// next is one Next that must succeed.
+func next(t *testing.T, c *changes.Client) ([]changes.Change, bool) {
+	t.Helper()
+	list, reset, err := c.Next(ctx)
+	if err != nil {
+		t.Fatalf("Next: %v", err)
+	}
+	return list, reset
+}
+
+// subscribed is a client past its first (reset) answer.
+func subscribed(t *testing.T, cfg aws.Config, endpoint string) *changes.Client {
+	t.Helper()
+	c := changes.NewClient(cfg, endpoint)
+	c.Wait = 2 * time.Second
+	if list, reset := next(t, c); !reset || len(list) != 0 {
+		t.Fatalf("first Next = %v, reset %v; want nothing and a reset", list, reset)
+	}
+	return c
+}
+
+// TestChangeFeed follows the feed as the administrator: a waiting poll
+// answers within a second of a write, one change per secret however many
+// records the write touched, parameters and label moves too, deletions
+// marked, and nothing of another region.
+func TestChangeFeed(t *testing.T) {
+	s := sealtest.Start(t)
+	sm, pc := s.SecretsManager(), s.SSM()
+	sec := must[*secretsmanager.CreateSecretOutput](t, "CreateSecret")(sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("app/db"), SecretString: aws.String("v1")}))
+	c := subscribed(t, s.AWSConfig("us-east-1"), s.URL)
+
+	// A poll waiting when the value changes answers at once.
+	type answer struct {
+		list []changes.Change
+		at   time.Time
+	}
+	got := make(chan answer, 1)
+	go func() {
+		list, _, err := c.Next(ctx)
+		if err != nil {
+			t.Errorf("Next: %v", err)
+		}
+		got <- answer{list, time.Now()}
+	}()
+	time.Sleep(100 * time.Millisecond) // the poll is waiting
+	put := time.Now()
+	must[*secretsmanager.PutSecretValueOutput](t, "PutSecretValue")(sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("app/db"), SecretString: aws.String("v2")}))
+	a := <-got
+	if lag := a.at.Sub(put); lag > time.Second {
+		t.Errorf("the change arrived %v after PutSecretValue, want well under a second", lag)
+	}
+	if len(a.list) != 1 || a.list[0].Service != "secretsmanager" || a.list[0].Name != "app/db" || a.list[0].ARN != *sec.ARN ||
+		a.list[0].Region != "us-east-1" || a.list[0].Deleted || a.list[0].Time == nil {
+		t.Fatalf("changes = %+v, want one change of app/db", a.list)
+	}
+	if strings.Contains(a.list[0].Name+a.list[0].ARN, "v2") {
+		t.Fatalf("a value in the feed")
+	}
+
+	// A parameter, its label move, a deletion; another region's change is
+	// not this region's caller's.
+	must[*ssm.PutParameterOutput](t, "PutParameter")(pc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/url"), Value: aws.String("a"), Type: ssmtypes.ParameterTypeString}))
+	must[*ssm.PutParameterOutput](t, "PutParameter 2")(pc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/url"), Value: aws.String("b"), Overwrite: aws.Bool(true)}))
+	must[*ssm.PutParameterOutput](t, "PutParameter elsewhere")(s.SSMIn("eu-west-1").PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/url"), Value: aws.String("x"), Type: ssmtypes.ParameterTypeString}))
+	list, _ := next(t, c)
+	if len(list) != 1 || list[0].Service != "ssm" || list[0].Name != "/app/url" || list[0].ARN != "arn:aws:ssm:us-east-1:123456789012:parameter/app/url" {
+		t.Fatalf("changes = %+v, want one change of /app/url in us-east-1", list)
+	}
+	must[*ssm.LabelParameterVersionOutput](t, "LabelParameterVersion")(pc.LabelParameterVersion(ctx, &ssm.LabelParameterVersionInput{Name: aws.String("/app/url"), ParameterVersion: aws.Int64(1), Labels: []string{"stable"}}))
+	if list, _ := next(t, c); len(list) != 1 || list[0].Name != "/app/url" {
+		t.Fatalf("after a label move: %+v", list)
+	}
+	must[*secretsmanager.DeleteSecretOutput](t, "DeleteSecret")(sm.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{SecretId: aws.String("app/db"), ForceDeleteWithoutRecovery: aws.Bool(true)}))
+	must[*ssm.DeleteParameterOutput](t, "DeleteParameter")(pc.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String("/app/url")}))
+	list, _ = next(t, c)
+	if len(list) != 2 || !list[0].Deleted || list[0].Name != "app/db" || !list[1].Deleted || list[1].Name != "/app/url" {
+		t.Fatalf("after deletions: %+v", list)
+	}
+
+	// Nothing new: the poll waits its time and answers nothing.
+	start := time.Now()
+	if list, reset := next(t, c); len(list) != 0 || reset || time.Since(start) < time.Second {
+		t.Fatalf("an idle poll = %+v, reset %v after %v", list, reset, time.Since(start))
+	}
+}
+
+// TestChangeFeedShowsOnlyWhatTheCallerMayRead follows the feed as a role
+// that may read one secret and one parameter path.
+func TestChangeFeedShowsOnlyWhatTheCallerMayRead(t *testing.T) {
+	s := sealtest.Start(t)
+	sm, pc, ic := s.SecretsManager(), s.SSM(), s.IAM()
+	mine := must[*secretsmanager.CreateSecretOutput](t, "CreateSecret mine")(sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("mine"), SecretString: aws.String("a")}))
+	must[*secretsmanager.CreateSecretOutput](t, "CreateSecret theirs")(sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("theirs"), SecretString: aws.String("a")}))
+
+	const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
+	role := must[*iam.CreateRoleOutput](t, "CreateRole")(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("fn"), AssumeRolePolicyDocument: aws.String(trust)}))
+	must[*iam.PutRolePolicyOutput](t, "PutRolePolicy")(ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("fn"), PolicyName: aws.String("read"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[
+			{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"` + *mine.ARN + `"},
+			{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:us-east-1:123456789012:parameter/fn/*"}]}`)}))
+	must[*iam.CreateUserOutput](t, "CreateUser")(ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("deployer")}))
+	must[*iam.PutUserPolicyOutput](t, "PutUserPolicy")(ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("deployer"), PolicyName: aws.String("assume"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)}))
+	key := must[*iam.CreateAccessKeyOutput](t, "CreateAccessKey")(ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("deployer")}))
+	sess := must[*sts.AssumeRoleOutput](t, "AssumeRole")(sts.NewFromConfig(s.AWSConfigAs("us-east-1", aws.Credentials{AccessKeyID: *key.AccessKey.AccessKeyId, SecretAccessKey: *key.AccessKey.SecretAccessKey})).
+		AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role.Role.Arn, RoleSessionName: aws.String("fn")}))
+	c := subscribed(t, s.AWSConfigAs("us-east-1", aws.Credentials{AccessKeyID: *sess.Credentials.AccessKeyId,
+		SecretAccessKey: *sess.Credentials.SecretAccessKey, SessionToken: *sess.Credentials.SessionToken}), s.URL)
+
+	must[*secretsmanager.PutSecretValueOutput](t, "PutSecretValue theirs")(sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("theirs"), SecretString: aws.String("b")}))
+	must[*ssm.PutParameterOutput](t, "PutParameter other")(pc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/other/x"), Value: aws.String("a"), Type: ssmtypes.ParameterTypeString}))
+	must[*secretsmanager.PutSecretValueOutput](t, "PutSecretValue mine")(sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("mine"), SecretString: aws.String("b")}))
+	must[*ssm.PutParameterOutput](t, "PutParameter fn")(pc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/fn/x"), Value: aws.String("a"), Type: ssmtypes.ParameterTypeString}))
+	var seen []string
+	for deadline := time.Now().Add(5 * time.Second); len(seen) < 2 && time.Now().Before(deadline); {
+		list, _ := next(t, c)
+		for _, ch := range list {
+			seen = append(seen, ch.Name)
+		}
+	}
+	if strings.Join(seen, ",") != "mine,/fn/x" {
+		t.Fatalf("the role saw %v, want only mine and /fn/x", seen)
+	}
+}
+
+// TestHubCursors checks the cursor rules on the Hub itself: a foreign,
+// malformed or too old cursor is a reset; within the ring none is lost.
+func TestHubCursors(t *testing.T) {
+	feed := store.WithFeed(memstore.New())
+	hub := changes.NewHub(feed, 4)
+	defer hub.Close()
+	svc := changes.NewService(hub, nil, nil)
+	put := func(key string) {
+		if err := feed.Update(ctx, func(tx store.Tx) error { return tx.Put(key, []byte("{}")) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, bad := range []string{"", "nope", "0123456789abcdef.1", "x.y"} {
+		out, err := svc.GetChanges(ctx, &changes.GetChangesInput{Cursor: bad})
+		if err != nil || !out.Reset || len(out.Changes) != 0 {
+			t.Fatalf("GetChanges(%q) = %+v, %v; want a reset", bad, out, err)
+		}
+	}
+	out, _ := svc.GetChanges(ctx, &changes.GetChangesInput{})
+	start := out.Cursor
+	for i := 0; i < 3; i++ {
+		put("sm/_rot/ignored") // the services' own indexes are not changes
+	}
+	put("ssm/us-east-1/param/a")
+	// Without a caller's region nothing is visible, but the cursor moves on.
+	if out, _ := svc.GetChanges(ctx, &changes.GetChangesInput{Cursor: start}); out.Reset || out.Cursor == start {
+		t.Fatalf("within the ring: %+v", out)
+	}
+	for i := 0; i < 5; i++ {
+		put("ssm/us-east-1/param/b")
+	}
+	if out, _ := svc.GetChanges(ctx, &changes.GetChangesInput{Cursor: start}); !out.Reset {
+		t.Fatalf("a cursor older than the ring = %+v, want a reset", out)
+	}
+}
+
+// TestClientUnsupported: an endpoint without the feed (AWS itself) is
+// ErrUnsupported, so an agent falls back to its TTL.
+func TestClientUnsupported(t *testing.T) {
+	for _, answer := range []func(http.ResponseWriter){
+		func(w http.ResponseWriter) { w.WriteHeader(http.StatusNotFound) },
+		func(w http.ResponseWriter) {
+			w.WriteHeader(http.StatusBadRequest)
+			w.Write([]byte(`{"__type":"UnknownOperationException"}`))
+		},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { answer(w) }))
+		cfg := aws.Config{Region: "us-east-1", Credentials: aws.AnonymousCredentials{}}
+		cfg.Credentials = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"}, nil
+		})
+		_, _, err := changes.NewClient(cfg, srv.URL).Next(ctx)
+		srv.Close()
+		if !errors.Is(err, changes.ErrUnsupported) {
+			t.Fatalf("Next against a server without the feed = %v, want ErrUnsupported", err)
+		}
+	}
+}

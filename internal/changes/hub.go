@@ -1,0 +1,143 @@
+// Package changes is sealbox's change feed for callers: which parameters
+// and secrets changed, in commit order, so that a cache in front of the
+// server (sealbox agent) drops a value the moment it changes instead of
+// when its TTL ends. The Hub numbers the store's committed changes; the
+// Service answers Sealbox.GetChanges, a long poll that shows a caller only
+// what it may read; the Client is the poller's side.
+package changes
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+// Services named in a Change.
+const (
+	ServiceSSM     = "ssm"
+	ServiceSecrets = "secretsmanager"
+)
+
+// entry is one numbered change as the store reported it: the parameter or
+// secret its key belongs to.
+type entry struct {
+	seq     uint64
+	service string
+	region  string
+	key     string // the secret's name, or the parameter's name without its leading slash
+	deleted bool
+	time    time.Time
+}
+
+// Hub keeps the last changes to parameters and secrets, numbered. A cursor
+// is "<epoch>.<seq>": the epoch changes when the server starts, so a
+// poller whose cursor is from another run learns it may have missed
+// changes. Safe for concurrent use.
+type Hub struct {
+	epoch  string
+	cancel []func()
+	now    func() time.Time
+
+	mu   sync.Mutex
+	seq  uint64  // the last change's number
+	ring []entry // the last len(ring) changes, entry n at ring[n%len(ring)]
+	wake chan struct{}
+}
+
+// NewHub watches feed for parameter and secret records and keeps the last
+// keep changes.
+func NewHub(feed store.Feed, keep int) *Hub {
+	var b [8]byte
+	rand.Read(b[:])
+	h := &Hub{epoch: hex.EncodeToString(b[:]), now: time.Now, ring: make([]entry, keep), wake: make(chan struct{})}
+	h.cancel = append(h.cancel, feed.Watch("sm/", h.secretKey), feed.Watch("ssm/", h.parameterKey))
+	return h
+}
+
+// Close stops watching the store.
+func (h *Hub) Close() {
+	for _, c := range h.cancel {
+		c()
+	}
+}
+
+// secretKey notes a change to sm/<region>/secret/<name> or
+// sm/<region>/value/<name>:<version>.
+func (h *Hub) secretKey(c store.Change) {
+	region, kind, rest, ok := split(c.Key, "sm/")
+	switch {
+	case !ok:
+	case kind == "secret":
+		h.add(ServiceSecrets, region, rest, c.Deleted)
+	case kind == "value":
+		if i := strings.LastIndexByte(rest, ':'); i > 0 {
+			h.add(ServiceSecrets, region, rest[:i], false)
+		}
+	}
+}
+
+// parameterKey notes a change to ssm/<region>/param/<name> or to one of its
+// older versions, ssm/<region>/hist/<name>:<version> (a label moved).
+func (h *Hub) parameterKey(c store.Change) {
+	region, kind, rest, ok := split(c.Key, "ssm/")
+	switch {
+	case !ok:
+	case kind == "param":
+		h.add(ServiceSSM, region, rest, c.Deleted)
+	case kind == "hist":
+		if i := strings.LastIndexByte(rest, ':'); i > 0 {
+			h.add(ServiceSSM, region, rest[:i], false)
+		}
+	}
+}
+
+// split cuts <prefix><region>/<kind>/<rest>; the services' own indexes
+// (a region of "_…") are not changes anyone reads.
+func split(key, prefix string) (region, kind, rest string, ok bool) {
+	parts := strings.SplitN(strings.TrimPrefix(key, prefix), "/", 3)
+	if len(parts) != 3 || parts[0] == "" || parts[0][0] == '_' || parts[2] == "" {
+		return "", "", "", false
+	}
+	return parts[0], parts[1], parts[2], true
+}
+
+// add numbers a change and wakes the pollers. It runs on the committing
+// goroutine, so it only appends.
+func (h *Hub) add(service, region, key string, deleted bool) {
+	h.mu.Lock()
+	h.seq++
+	h.ring[h.seq%uint64(len(h.ring))] = entry{seq: h.seq, service: service, region: region, key: key, deleted: deleted, time: h.now()}
+	close(h.wake)
+	h.wake = make(chan struct{})
+	h.mu.Unlock()
+}
+
+// cursor is the cursor after change seq.
+func (h *Hub) cursor(seq uint64) string { return h.epoch + "." + strconv.FormatUint(seq, 10) }
+
+// after answers the changes after cursor, the cursor after them, and a
+// channel closed at the next change. reset means the cursor is from
+// another run, malformed, empty or too old for the ring: the poller may
+// have missed changes, and the answer starts from now.
+func (h *Hub) after(cursor string) (list []entry, next string, reset bool, wake <-chan struct{}) {
+	epoch, n, _ := strings.Cut(cursor, ".")
+	seq, err := strconv.ParseUint(n, 10, 64)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	oldest := uint64(0)
+	if size := uint64(len(h.ring)); h.seq > size {
+		oldest = h.seq - size // the ring holds oldest+1 … h.seq
+	}
+	if epoch != h.epoch || err != nil || seq > h.seq || seq < oldest {
+		return nil, h.cursor(h.seq), true, h.wake
+	}
+	for s := seq + 1; s <= h.seq; s++ {
+		list = append(list, h.ring[s%uint64(len(h.ring))])
+	}
+	return list, h.cursor(h.seq), false, h.wake
+}

@@ -1,0 +1,140 @@
+package changes
+
+import (
+	"context"
+	"time"
+
+	"github.com/sealbox/sealbox"
+)
+
+// Secrets is what the feed asks Secrets Manager of each changed secret:
+// may the caller read it, and what is its ARN.
+type Secrets interface {
+	Readable(ctx context.Context, name string) (arn string, deleted, ok bool)
+}
+
+// Parameters is the same question to Parameter Store.
+type Parameters interface {
+	Readable(ctx context.Context, keyName string) (name, arn string, deleted, ok bool)
+}
+
+// Service answers Sealbox.GetChanges.
+type Service struct {
+	hub     *Hub
+	secrets Secrets
+	params  Parameters
+}
+
+// NewService serves hub's changes, filtered for each caller by what
+// secrets and params say it may read.
+func NewService(hub *Hub, secrets Secrets, params Parameters) *Service {
+	return &Service{hub: hub, secrets: secrets, params: params}
+}
+
+// GetChangesInput is GetChanges' input.
+type GetChangesInput struct {
+	Cursor          string
+	WaitTimeSeconds *int32
+}
+
+// Change is one change to a parameter or a secret.
+type Change struct {
+	Service string // ServiceSSM or ServiceSecrets
+	Region  string
+	// Name is the parameter's or the secret's name. A deleted parameter
+	// without a hierarchy may be named without the leading slash it was
+	// created with: compare parameter names without it.
+	Name string
+	// ARN is the parameter's ARN or the secret's full ARN; for a secret
+	// that is gone, its name's pattern (…:secret:<name>-??????).
+	ARN string
+	// Deleted says the parameter or secret is gone or scheduled for
+	// deletion.
+	Deleted bool
+	// Time is when the server saw the change committed.
+	Time *sealbox.Timestamp `json:",omitempty"`
+}
+
+// GetChangesOutput is GetChanges' output.
+type GetChangesOutput struct {
+	Changes []Change
+	Cursor  string
+	Reset   bool
+}
+
+// MaxWait is the longest a GetChanges call waits for a change.
+const MaxWait = 20 * time.Second
+
+// GetChanges answers the changes after Cursor to the parameters and secrets
+// of the caller's region that the caller may read (ssm:GetParameter,
+// secretsmanager:GetSecretValue), at most one per parameter or secret, in
+// commit order of their last change. With none yet, it waits up to
+// WaitTimeSeconds (at most 20) for one. An empty, foreign or too old
+// Cursor answers Reset and the cursor of now at once: the caller may have
+// missed changes and must drop what it cached.
+func (s *Service) GetChanges(ctx context.Context, in *GetChangesInput) (*GetChangesOutput, error) {
+	var region string
+	if r := sealbox.RequestFromContext(ctx); r != nil {
+		region = r.Region
+	}
+	var wait time.Duration
+	if in.WaitTimeSeconds != nil {
+		wait = min(time.Duration(*in.WaitTimeSeconds)*time.Second, MaxWait)
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	cursor := in.Cursor
+	for {
+		list, next, reset, wake := s.hub.after(cursor)
+		if reset {
+			return &GetChangesOutput{Changes: []Change{}, Cursor: next, Reset: true}, nil
+		}
+		cursor = next
+		if out := s.visible(ctx, region, list); len(out) > 0 {
+			return &GetChangesOutput{Changes: out, Cursor: cursor}, nil
+		}
+		select {
+		case <-wake:
+		case <-timer.C:
+			return &GetChangesOutput{Changes: []Change{}, Cursor: cursor}, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// visible keeps the last change of each parameter and secret of region in
+// list that the caller may read.
+func (s *Service) visible(ctx context.Context, region string, list []entry) []Change {
+	type id struct{ service, key string }
+	last := map[id]int{}
+	for i, e := range list {
+		if e.region == region {
+			last[id{e.service, e.key}] = i
+		}
+	}
+	var out []Change
+	for i, e := range list {
+		if e.region != region || last[id{e.service, e.key}] != i {
+			continue
+		}
+		c := Change{Service: e.service, Region: e.region, Time: sealbox.At(e.time)}
+		ok := false
+		switch e.service {
+		case ServiceSecrets:
+			if s.secrets != nil {
+				c.Name = e.key
+				c.ARN, c.Deleted, ok = s.secrets.Readable(ctx, e.key)
+			}
+		case ServiceSSM:
+			if s.params != nil {
+				c.Name, c.ARN, c.Deleted, ok = s.params.Readable(ctx, e.key)
+			}
+		}
+		if ok {
+			c.Deleted = c.Deleted || e.deleted
+			out = append(out, c)
+		}
+	}
+	return out
+}
