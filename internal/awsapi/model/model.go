@@ -12,7 +12,7 @@ import (
 	"sync"
 )
 
-//go:generate go run ./gen kms iam sts ssm secretsmanager lambda
+//go:generate go run ./gen kms iam sts ssm secretsmanager lambda cloudtrail
 
 //go:embed *.json extensions/*.json
 var files embed.FS
