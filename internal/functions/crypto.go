@@ -49,12 +49,6 @@ func (s *Service) seal(ctx context.Context, arn, keyID string, vars map[string]s
 	via := viaLambda(ctx)
 	ec := encryptionContext(arn)
 	dk, err := s.kms.GenerateDataKey(via, &kms.GenerateDataKeyInput{KeyId: key, KeySpec: "AES_256", EncryptionContext: ec})
-	if rerr := s.recordKMS(via, "GenerateDataKey", key, ec, dkKey(dk), err); rerr != nil {
-		if dk != nil {
-			clear(dk.Plaintext)
-		}
-		return nil, rerr
-	}
 	if err != nil {
 		return nil, kmsWriteError(err)
 	}
@@ -72,27 +66,14 @@ func (s *Service) seal(ctx context.Context, arn, keyID string, vars map[string]s
 	return &sealedEnv{Names: names, KeyARN: dk.KeyId, DataKey: dk.CiphertextBlob, Sealed: sealed}, nil
 }
 
-func dkKey(dk *kms.GenerateDataKeyOutput) string {
-	if dk == nil {
-		return ""
-	}
-	return dk.KeyId
-}
-
 // open decrypts env of the function arn as the caller: KMS Decrypt of its
-// data key on the caller's behalf (recorded as the caller's Decrypt), then
+// data key on the caller's behalf (the server records it as the caller's Decrypt), then
 // the sealed variables. The error is KMS's, as KMS words it, or a failure
 // to open, which says nothing of why.
 func (s *Service) open(ctx context.Context, arn string, env *sealedEnv) (map[string]string, error) {
 	via := viaLambda(ctx)
 	ec := encryptionContext(arn)
 	dk, err := s.kms.Decrypt(via, &kms.DecryptInput{CiphertextBlob: env.DataKey, EncryptionContext: ec})
-	if rerr := s.recordKMS(via, "Decrypt", env.KeyARN, ec, "", err); rerr != nil {
-		if dk != nil {
-			clear(dk.Plaintext)
-		}
-		return nil, rerr
-	}
 	if err != nil {
 		return nil, err
 	}
@@ -121,9 +102,6 @@ func (s *Service) rekey(ctx context.Context, arn, keyID string, env *sealedEnv) 
 	ec := encryptionContext(arn)
 	out, err := s.kms.ReEncrypt(via, &kms.ReEncryptInput{CiphertextBlob: env.DataKey, SourceEncryptionContext: ec,
 		DestinationKeyId: key, DestinationEncryptionContext: ec})
-	if rerr := s.recordKMS(via, "ReEncrypt", key, ec, "", err); rerr != nil {
-		return nil, rerr
-	}
 	if err != nil {
 		return nil, kmsWriteError(err)
 	}
@@ -131,48 +109,6 @@ func (s *Service) rekey(ctx context.Context, arn, keyID string, env *sealedEnv) 
 	n.Names = append([]string(nil), env.Names...)
 	n.KeyARN, n.DataKey = out.KeyId, out.CiphertextBlob
 	return &n, nil
-}
-
-// recordKMS records a KMS call made on the caller's behalf as the caller's
-// KMS event (userIdentity.invokedBy lambda.amazonaws.com, from ctx's
-// ViaService), as CloudTrail records the KMS calls Lambda makes. It names
-// the key and the encryption context, never a plaintext.
-func (s *Service) recordKMS(ctx context.Context, name, keyID string, ec map[string]string, usedKey string, callErr error) error {
-	if s.recorder == nil {
-		return nil
-	}
-	if usedKey != "" {
-		keyID = usedKey
-	}
-	ecAny := make(map[string]any, len(ec))
-	for k, v := range ec {
-		ecAny[k] = v
-	}
-	params := map[string]any{"encryptionAlgorithm": "SYMMETRIC_DEFAULT", "encryptionContext": ecAny}
-	switch name {
-	case "GenerateDataKey":
-		params["keySpec"] = "AES_256"
-		params["keyId"] = keyID
-	case "ReEncrypt":
-		params["destinationKeyId"] = keyID
-		params["destinationEncryptionContext"] = ecAny
-		params["sourceEncryptionContext"] = ecAny
-		delete(params, "encryptionContext")
-	default:
-		params["keyId"] = keyID
-	}
-	rec := &sealbox.Record{EventSource: "kms.amazonaws.com", EventName: name, ReadOnly: true, RequestParameters: params}
-	if a, err := sealbox.ParseARN(keyID); err == nil && a.Service == "kms" {
-		rec.Resources = []sealbox.Resource{{AccountID: a.AccountID, Type: "AWS::KMS::Key", ARN: keyID}}
-	}
-	if callErr != nil {
-		e, ok := sealbox.AsError(callErr)
-		if !ok {
-			return nil // an internal failure: the call fails and is logged
-		}
-		rec.ErrorCode, rec.ErrorMessage = e.Code, e.Message
-	}
-	return s.recorder.Record(ctx, rec)
 }
 
 // kmsWriteError words a KMS refusal while encrypting a new environment as

@@ -149,7 +149,8 @@ func TestGetFunctionEnvironment(t *testing.T) {
 				t.Fatalf("ResolveEnvironmentReference resources: %s", raw)
 			}
 			resolved[add["variable"].(string)+"="+add["source"].(string)]++
-		case ev["eventName"] == "Decrypt" && ev["eventSource"] == "kms.amazonaws.com" && who["arn"] == exec.Session && ev["errorCode"] == nil:
+		case ev["eventName"] == "Decrypt" && ev["eventSource"] == "kms.amazonaws.com" && who["arn"] == exec.Session && ev["errorCode"] == nil &&
+			who["invokedBy"] != "ssm.amazonaws.com" && who["invokedBy"] != "secretsmanager.amazonaws.com": // the references' own decrypts
 			params, _ := ev["requestParameters"].(map[string]any)
 			ec, _ := params["encryptionContext"].(map[string]any)
 			if who["invokedBy"] != "lambda.amazonaws.com" || params["keyId"] != key || ec["aws:lambda:FunctionArn"] != aws.ToString(fn.FunctionArn) ||

@@ -115,8 +115,9 @@ type Config struct {
 	Parameters Parameters
 	Secrets    Secrets
 	// Recorder records the events a call makes beside its own: each
-	// reference GetFunctionEnvironment resolves, each KMS use on the
-	// caller's behalf. nil records nothing.
+	// reference GetFunctionEnvironment resolves. (The KMS calls made on the
+	// caller's behalf are recorded by the KMS the server hands in.) nil
+	// records nothing.
 	Recorder sealbox.Recorder
 	// UnmaskEnvironment shows variables' values to whoever may read a
 	// configuration and decrypt with its key, as Lambda does. The zero

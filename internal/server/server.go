@@ -51,7 +51,9 @@ var (
 	_ secrets.Notifier     = (*rotationNotifier)(nil)
 	_ secrets.Rotator      = (*webhookRotator)(nil)
 	_ parameters.Secrets   = (*secrets.Service)(nil)
-	_ functions.KMS        = (*kms.Service)(nil)
+	_ functions.KMS        = (*onBehalfKMS)(nil)
+	_ secrets.KMS          = (*onBehalfKMS)(nil)
+	_ parameters.KMS       = (*onBehalfKMS)(nil)
 	_ functions.Parameters = (*parameters.Service)(nil)
 	_ functions.Secrets    = (*secrets.Service)(nil)
 	_ functions.Roles      = (*identity.STS)(nil)
@@ -166,11 +168,12 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		}
 		targets = webhookTargets(loaded)
 	}
-	s.sm = secrets.New(secrets.Config{Store: feed, Feed: feed, KMS: s.kms, Clock: s.clock, Authorizer: az,
+	onBehalf := &onBehalfKMS{k: s.kms, rec: s.audit}
+	s.sm = secrets.New(secrets.Config{Store: feed, Feed: feed, KMS: onBehalf, Clock: s.clock, Authorizer: az,
 		RotationTargets: targets, Notifier: &rotationNotifier{audit: s.audit, accountID: cfg.AccountID}, Recorder: s.audit})
-	s.ssm = parameters.New(parameters.Config{Store: feed, Feed: feed, KMS: s.kms, Clock: s.clock, Authorizer: az,
+	s.ssm = parameters.New(parameters.Config{Store: feed, Feed: feed, KMS: onBehalf, Clock: s.clock, Authorizer: az,
 		Notifier: &policyNotifier{audit: s.audit, accountID: cfg.AccountID}, Secrets: s.sm})
-	s.fn = functions.New(functions.Config{Store: feed, Feed: feed, KMS: s.kms, Clock: s.clock, Authorizer: az,
+	s.fn = functions.New(functions.Config{Store: feed, Feed: feed, KMS: onBehalf, Clock: s.clock, Authorizer: az,
 		Parameters: s.ssm, Secrets: s.sm, Roles: s.sts, Recorder: s.audit, UnmaskEnvironment: !cfg.MaskEnvironment})
 	s.router = awsapi.NewRouter(awsapi.Config{
 		AccountID: cfg.AccountID,

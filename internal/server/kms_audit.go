@@ -1,0 +1,134 @@
+package server
+
+import (
+	"context"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/kms"
+)
+
+// onBehalfKMS is the KMS service as Parameter Store, Secrets Manager and
+// Lambda call it on a caller's behalf: every call is also recorded as the
+// caller's own KMS event, with userIdentity.invokedBy the calling service
+// (the Request's ViaService), as CloudTrail shows the KMS calls AWS
+// services make for you. The event names the key and the encryption
+// context, never a plaintext or a ciphertext; a failed call is recorded
+// with its error. If the record cannot be kept, the call fails (the audit
+// trail fails closed) and a data key it produced is wiped.
+type onBehalfKMS struct {
+	k   *kms.Service
+	rec sealbox.Recorder
+}
+
+func (o *onBehalfKMS) ManagedKeyARN(ctx context.Context, alias string) (string, error) {
+	return o.k.ManagedKeyARN(ctx, alias)
+}
+
+func (o *onBehalfKMS) Encrypt(ctx context.Context, in *kms.EncryptInput) (*kms.EncryptOutput, error) {
+	out, err := o.k.Encrypt(ctx, in)
+	params := map[string]any{"keyId": in.KeyId, "encryptionAlgorithm": algorithm(in.EncryptionAlgorithm), "encryptionContext": in.EncryptionContext}
+	if rerr := o.record(ctx, "Encrypt", params, keyOf(out, in.KeyId), err); rerr != nil {
+		return nil, rerr
+	}
+	return out, err
+}
+
+func (o *onBehalfKMS) Decrypt(ctx context.Context, in *kms.DecryptInput) (*kms.DecryptOutput, error) {
+	out, err := o.k.Decrypt(ctx, in)
+	params := map[string]any{"encryptionAlgorithm": algorithm(in.EncryptionAlgorithm), "encryptionContext": in.EncryptionContext}
+	if in.KeyId != "" {
+		params["keyId"] = in.KeyId
+	}
+	key := in.KeyId
+	if out != nil {
+		key = out.KeyId
+		params["keyId"] = key // the key the ciphertext named, as the audit asks
+	}
+	if rerr := o.record(ctx, "Decrypt", params, key, err); rerr != nil {
+		if out != nil {
+			clear(out.Plaintext)
+		}
+		return nil, rerr
+	}
+	return out, err
+}
+
+func (o *onBehalfKMS) GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput) (*kms.GenerateDataKeyOutput, error) {
+	out, err := o.k.GenerateDataKey(ctx, in)
+	params := map[string]any{"keyId": in.KeyId, "encryptionContext": in.EncryptionContext}
+	if in.KeySpec != "" {
+		params["keySpec"] = in.KeySpec
+	}
+	if in.NumberOfBytes != 0 {
+		params["numberOfBytes"] = in.NumberOfBytes
+	}
+	key := in.KeyId
+	if out != nil {
+		key = out.KeyId
+	}
+	if rerr := o.record(ctx, "GenerateDataKey", params, key, err); rerr != nil {
+		if out != nil {
+			clear(out.Plaintext)
+		}
+		return nil, rerr
+	}
+	return out, err
+}
+
+func (o *onBehalfKMS) ReEncrypt(ctx context.Context, in *kms.ReEncryptInput) (*kms.ReEncryptOutput, error) {
+	out, err := o.k.ReEncrypt(ctx, in)
+	params := map[string]any{"destinationKeyId": in.DestinationKeyId, "sourceEncryptionContext": in.SourceEncryptionContext,
+		"destinationEncryptionContext": in.DestinationEncryptionContext,
+		"sourceEncryptionAlgorithm":    algorithm(in.SourceEncryptionAlgorithm), "destinationEncryptionAlgorithm": algorithm(in.DestinationEncryptionAlgorithm)}
+	key := in.DestinationKeyId
+	if out != nil {
+		key = out.KeyId
+	}
+	if rerr := o.record(ctx, "ReEncrypt", params, key, err); rerr != nil {
+		return nil, rerr
+	}
+	return out, err
+}
+
+// record keeps one on-behalf KMS event. A failure that is not an AWS error
+// (an internal one) is not an answer KMS gave; the call fails and is
+// logged as such.
+func (o *onBehalfKMS) record(ctx context.Context, name string, params map[string]any, key string, callErr error) error {
+	if o.rec == nil {
+		return nil
+	}
+	if r := sealbox.RequestFromContext(ctx); r == nil || r.ViaService == "" {
+		return nil // a direct call: the router records it
+	}
+	for k, v := range params {
+		if m, ok := v.(map[string]string); ok && len(m) == 0 {
+			delete(params, k)
+		}
+	}
+	rec := &sealbox.Record{EventSource: "kms.amazonaws.com", EventName: name, ReadOnly: true, RequestParameters: params}
+	if a, err := sealbox.ParseARN(key); err == nil && a.Service == "kms" {
+		rec.Resources = []sealbox.Resource{{AccountID: a.AccountID, Type: "AWS::KMS::Key", ARN: key}}
+	}
+	if callErr != nil {
+		e, ok := sealbox.AsError(callErr)
+		if !ok {
+			return nil
+		}
+		rec.ErrorCode, rec.ErrorMessage = e.Code, e.Message
+	}
+	return o.rec.Record(ctx, rec)
+}
+
+func algorithm(a string) string {
+	if a == "" {
+		return "SYMMETRIC_DEFAULT"
+	}
+	return a
+}
+
+func keyOf(out *kms.EncryptOutput, fallback string) string {
+	if out != nil {
+		return out.KeyId
+	}
+	return fallback
+}
