@@ -61,6 +61,23 @@ type Request struct {
 	// kms:ViaService in policies and invokedBy in the audit event.
 	ViaService string
 	Resources  []Resource
+	// AuditParameters are members a service adds to the requestParameters
+	// of the call's audit event, as CloudTrail records them although the
+	// request did not carry them (a Decrypt's keyId, resolved from the
+	// ciphertext). Never a value.
+	AuditParameters map[string]any
+}
+
+// SetAuditParameter adds a member to the call's recorded requestParameters
+// unless the request already carries it.
+func (r *Request) SetAuditParameter(name string, v any) {
+	if r == nil {
+		return
+	}
+	if r.AuditParameters == nil {
+		r.AuditParameters = map[string]any{}
+	}
+	r.AuditParameters[name] = v
 }
 
 // AddResource records that the call touched the resource arn of type typ.
@@ -83,7 +100,7 @@ func (r *Request) AddResource(typ, arn string) {
 func (r *Request) Via(prefix string) *Request {
 	c := *r
 	c.ViaService = prefix + "." + r.Region + ".amazonaws.com"
-	c.Resources = nil
+	c.Resources, c.AuditParameters = nil, nil
 	return &c
 }
 

@@ -422,6 +422,16 @@ func (rt *Router) record(ctx context.Context, c *call, payload []byte, apiErr *s
 	rte := c.route
 	e := audit.CallEvent(c.req, rte.svc.EventSource, rte.op.Name, rte.op.ReadOnly)
 	e.RequestParameters = c.params
+	if params, ok := c.params.(map[string]any); ok && len(c.req.AuditParameters) > 0 {
+		merged := make(map[string]any, len(params)+len(c.req.AuditParameters))
+		for k, v := range c.req.AuditParameters {
+			merged[k] = v
+		}
+		for k, v := range params {
+			merged[k] = v // what the request carried wins
+		}
+		e.RequestParameters = merged
+	}
 	if apiErr != nil {
 		e.ErrorCode, e.ErrorMessage = apiErr.Code, apiErr.Message
 	} else if !rte.op.ReadOnly && len(payload) > 0 {

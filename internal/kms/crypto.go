@@ -88,6 +88,7 @@ func (s *Service) Encrypt(ctx context.Context, in *EncryptInput) (*EncryptOutput
 	if err != nil {
 		return nil, err
 	}
+	request(ctx).SetAuditParameter("encryptionAlgorithm", symmetricDefault)
 	return &EncryptOutput{CiphertextBlob: blob, KeyId: k.arn(), EncryptionAlgorithm: symmetricDefault}, nil
 }
 
@@ -154,6 +155,11 @@ func (s *Service) Decrypt(ctx context.Context, in *DecryptInput) (*DecryptOutput
 			return errDryRun()
 		}
 		out = &DecryptOutput{KeyId: k.arn(), Plaintext: pt, EncryptionAlgorithm: symmetricDefault, KeyMaterialId: mat}
+		// CloudTrail's Decrypt names the key the ciphertext was under
+		// and the algorithm, although the request need not.
+		r := request(ctx)
+		r.SetAuditParameter("keyId", k.arn())
+		r.SetAuditParameter("encryptionAlgorithm", symmetricDefault)
 		return nil
 	})
 	if err != nil {

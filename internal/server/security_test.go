@@ -93,7 +93,10 @@ func TestAuditEvents(t *testing.T) {
 		t.Fatalf("userIdentity = %v", ui)
 	}
 	params := ok["requestParameters"].(map[string]any)
-	if params["encryptionContext"].(map[string]any)["app"] != "billing" {
+	// As CloudTrail records a Decrypt: the key the ciphertext named and the
+	// algorithm, though the request carried neither.
+	if params["encryptionContext"].(map[string]any)["app"] != "billing" || params["keyId"] != *key.KeyMetadata.Arn ||
+		params["encryptionAlgorithm"] != "SYMMETRIC_DEFAULT" {
 		t.Fatalf("Decrypt requestParameters = %v", params)
 	}
 	if _, has := params["ciphertextBlob"]; has {
