@@ -105,6 +105,17 @@ func TestChangeFeed(t *testing.T) {
 		t.Fatalf("after deletions: %+v", list)
 	}
 
+	// A read records its day (LastAccessedDate): bookkeeping, not a change
+	// a cache should drop its value for.
+	must[*secretsmanager.CreateSecretOutput](t, "CreateSecret fresh")(sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("fresh"), SecretString: aws.String("v")}))
+	if list, _ := next(t, c); len(list) != 1 || list[0].Name != "fresh" {
+		t.Fatalf("after CreateSecret fresh: %+v", list)
+	}
+	must[*secretsmanager.GetSecretValueOutput](t, "GetSecretValue fresh")(sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("fresh")}))
+	if d := must[*secretsmanager.DescribeSecretOutput](t, "DescribeSecret")(sm.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("fresh")})); d.LastAccessedDate == nil {
+		t.Fatalf("the read did not record LastAccessedDate")
+	}
+
 	// Nothing new: the poll waits its time and answers nothing.
 	start := time.Now()
 	if list, reset := next(t, c); len(list) != 0 || reset || time.Since(start) < time.Second {

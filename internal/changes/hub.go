@@ -69,6 +69,9 @@ func (h *Hub) Close() {
 // secretKey notes a change to sm/<region>/secret/<name> or
 // sm/<region>/value/<name>:<version>.
 func (h *Hub) secretKey(c store.Change) {
+	if c.Bookkeeping {
+		return // a read's LastAccessedDate: nothing a reader is served changed
+	}
 	region, kind, rest, ok := split(c.Key, "sm/")
 	switch {
 	case !ok:
@@ -84,6 +87,9 @@ func (h *Hub) secretKey(c store.Change) {
 // parameterKey notes a change to ssm/<region>/param/<name> or to one of its
 // older versions, ssm/<region>/hist/<name>:<version> (a label moved).
 func (h *Hub) parameterKey(c store.Change) {
+	if c.Bookkeeping {
+		return
+	}
 	region, kind, rest, ok := split(c.Key, "ssm/")
 	switch {
 	case !ok:

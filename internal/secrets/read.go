@@ -69,7 +69,7 @@ func (s *Service) touch(ctx context.Context, sec *secretRecord, v *versionMeta) 
 	if !sec.Accessed.Before(today) && !v.Accessed.Before(today) {
 		return
 	}
-	s.update(ctx, sec, false, func(_ store.Tx, cur *secretRecord) error {
+	s.update(store.Bookkeeping(ctx), sec, false, func(_ store.Tx, cur *secretRecord) error {
 		cur.Accessed = today
 		if cv := cur.version(v.ID); cv != nil {
 			cv.Accessed = today

@@ -10,6 +10,20 @@ import (
 type Change struct {
 	Key     string
 	Deleted bool
+	// Bookkeeping marks a write the server made for its own records (a
+	// read's LastAccessedDate): caches must hear of it, but it changes
+	// nothing a reader is served. See Bookkeeping.
+	Bookkeeping bool
+}
+
+type bookkeepingKey struct{}
+
+// Bookkeeping marks the writes made with the returned context as the
+// server's own bookkeeping: watchers still hear of them, flagged, so that
+// a cache refreshes its copy while the change feed callers read leaves
+// them out.
+func Bookkeeping(ctx context.Context) context.Context {
+	return context.WithValue(ctx, bookkeepingKey{}, true)
 }
 
 // Feed is the change feed: it tells watchers which keys each committed
@@ -74,6 +88,11 @@ func (f *FeedStore) write(ctx context.Context, commit func(context.Context, func
 	})
 	if err != nil || len(changes) == 0 {
 		return err
+	}
+	if ctx.Value(bookkeepingKey{}) != nil {
+		for i := range changes {
+			changes[i].Bookkeeping = true
+		}
 	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
