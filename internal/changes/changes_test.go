@@ -10,11 +10,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sealbox/sealbox/internal/changes"
 	"github.com/sealbox/sealbox/internal/sealtest"
@@ -127,24 +125,14 @@ func TestChangeFeed(t *testing.T) {
 // that may read one secret and one parameter path.
 func TestChangeFeedShowsOnlyWhatTheCallerMayRead(t *testing.T) {
 	s := sealtest.Start(t)
-	sm, pc, ic := s.SecretsManager(), s.SSM(), s.IAM()
+	sm, pc := s.SecretsManager(), s.SSM()
 	mine := must[*secretsmanager.CreateSecretOutput](t, "CreateSecret mine")(sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("mine"), SecretString: aws.String("a")}))
 	must[*secretsmanager.CreateSecretOutput](t, "CreateSecret theirs")(sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("theirs"), SecretString: aws.String("a")}))
 
-	const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
-	role := must[*iam.CreateRoleOutput](t, "CreateRole")(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("fn"), AssumeRolePolicyDocument: aws.String(trust)}))
-	must[*iam.PutRolePolicyOutput](t, "PutRolePolicy")(ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("fn"), PolicyName: aws.String("read"),
-		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[
-			{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"` + *mine.ARN + `"},
-			{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:us-east-1:123456789012:parameter/fn/*"}]}`)}))
-	must[*iam.CreateUserOutput](t, "CreateUser")(ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("deployer")}))
-	must[*iam.PutUserPolicyOutput](t, "PutUserPolicy")(ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("deployer"), PolicyName: aws.String("assume"),
-		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)}))
-	key := must[*iam.CreateAccessKeyOutput](t, "CreateAccessKey")(ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("deployer")}))
-	sess := must[*sts.AssumeRoleOutput](t, "AssumeRole")(sts.NewFromConfig(s.AWSConfigAs("us-east-1", aws.Credentials{AccessKeyID: *key.AccessKey.AccessKeyId, SecretAccessKey: *key.AccessKey.SecretAccessKey})).
-		AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role.Role.Arn, RoleSessionName: aws.String("fn")}))
-	c := subscribed(t, s.AWSConfigAs("us-east-1", aws.Credentials{AccessKeyID: *sess.Credentials.AccessKeyId,
-		SecretAccessKey: *sess.Credentials.SecretAccessKey, SessionToken: *sess.Credentials.SessionToken}), s.URL)
+	r := s.NewRole(t, "fn", "", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"`+*mine.ARN+`"},
+		{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:us-east-1:123456789012:parameter/fn/*"}]}`, "fn")
+	c := subscribed(t, r.Config(s), s.URL)
 
 	must[*secretsmanager.PutSecretValueOutput](t, "PutSecretValue theirs")(sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("theirs"), SecretString: aws.String("b")}))
 	must[*ssm.PutParameterOutput](t, "PutParameter other")(pc.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/other/x"), Value: aws.String("a"), Type: ssmtypes.ParameterTypeString}))

@@ -10,14 +10,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sealbox/sealbox/internal/sealtest"
 )
@@ -53,17 +51,14 @@ func BenchmarkExecStartup(b *testing.B) {
 	sec, err := s.SecretsManager().CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("bench/api"), KmsKeyId: aws.String(keyARN), SecretString: aws.String(`{"token":"t0k3n"}`)})
 	must(err, "CreateSecret")
 
-	ic := s.IAM()
 	const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"},
 		{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
-	role, err := ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("bench-exec"), AssumeRolePolicyDocument: aws.String(trust)})
-	must(err, "CreateRole")
 	policy := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[
 		{"Effect":"Allow","Action":"kms:Decrypt","Resource":%q},
 		{"Effect":"Allow","Action":"ssm:GetParameter","Resource":"arn:aws:ssm:us-east-1:123456789012:parameter/bench/*"},
 		{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":%q}]}`, keyARN, *sec.ARN)
-	_, err = ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("bench-exec"), PolicyName: aws.String("env"), PolicyDocument: aws.String(policy)})
-	must(err, "PutRolePolicy")
+	// The execution role's session, as Lambda hands it to a function.
+	role := s.NewRole(b, "bench-exec", trust, policy, "bench")
 
 	vars := map[string]string{
 		"DB_ENDPOINT": "{{resolve:ssm:/bench/endpoint}}",
@@ -74,25 +69,13 @@ func BenchmarkExecStartup(b *testing.B) {
 		vars[fmt.Sprintf("SETTING_%d", i)] = strings.Repeat(string(rune('a'+i)), 540)
 	}
 	lc := lambda.NewFromConfig(s.AWSConfig("us-east-1"))
-	_, err = lc.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("bench"), Role: role.Role.Arn,
+	_, err = lc.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("bench"), Role: aws.String(role.ARN),
 		Runtime: lambdatypes.RuntimeProvidedal2023, Handler: aws.String("bootstrap"), KMSKeyArn: aws.String(keyARN),
 		Code: &lambdatypes.FunctionCode{ZipFile: []byte("PK\x05\x06" + strings.Repeat("\x00", 18))}, Environment: &lambdatypes.Environment{Variables: vars}})
 	must(err, "CreateFunction")
 
-	// The execution role's session, as Lambda hands it to a function: an
-	// IAM user assumes the role (the root may not).
-	_, err = ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bench-deployer")})
-	must(err, "CreateUser")
-	_, err = ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("bench-deployer"), PolicyName: aws.String("assume"),
-		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)})
-	must(err, "PutUserPolicy")
-	ak, err := ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("bench-deployer")})
-	must(err, "CreateAccessKey")
-	sess, err := sts.NewFromConfig(s.AWSConfigAs("us-east-1", aws.Credentials{AccessKeyID: *ak.AccessKey.AccessKeyId, SecretAccessKey: *ak.AccessKey.SecretAccessKey})).
-		AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role.Role.Arn, RoleSessionName: aws.String("bench")})
-	must(err, "AssumeRole")
-	env := append(cleanEnv(), "AWS_ACCESS_KEY_ID="+*sess.Credentials.AccessKeyId, "AWS_SECRET_ACCESS_KEY="+*sess.Credentials.SecretAccessKey,
-		"AWS_SESSION_TOKEN="+*sess.Credentials.SessionToken, "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL="+s.URL,
+	env := append(cleanEnv(), "AWS_ACCESS_KEY_ID="+role.Creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+role.Creds.SecretAccessKey,
+		"AWS_SESSION_TOKEN="+role.Creds.SessionToken, "AWS_REGION=us-east-1", "AWS_ENDPOINT_URL="+s.URL,
 		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
 
 	run := func(name string, args ...string) time.Duration {

@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sealbox/sealbox/internal/sealtest"
 )
@@ -65,31 +64,13 @@ func execRole(t *testing.T, s *sealtest.Server) {
 }
 
 // role is an IAM role and a session of it.
-type role struct {
-	ARN     string          // the role's
-	Session string          // the session's (assumed-role) ARN
-	Creds   aws.Credentials // the session's
-}
+type role = sealtest.Role
 
-// newRole makes a role with the inline policy (empty: none), a user
-// allowed to assume it, and a session of the role.
+// newRole makes a role trusting Lambda and the account, with the inline
+// policy (empty: none), and a session of it.
 func newRole(t *testing.T, s *sealtest.Server, name, policy string) role {
 	t.Helper()
-	ic := s.IAM()
-	r := must[*iam.CreateRoleOutput](t, "CreateRole")(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trustAccount)}))
-	if policy != "" {
-		putPolicy(t, s, name, "inline", policy)
-	}
-	user := "u-" + name
-	must[*iam.CreateUserOutput](t, "CreateUser")(ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(user)}))
-	must[*iam.PutUserPolicyOutput](t, "PutUserPolicy")(ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String("assume"),
-		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)}))
-	key := must[*iam.CreateAccessKeyOutput](t, "CreateAccessKey")(ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}))
-	as := aws.Credentials{AccessKeyID: *key.AccessKey.AccessKeyId, SecretAccessKey: *key.AccessKey.SecretAccessKey}
-	sess := must[*sts.AssumeRoleOutput](t, "AssumeRole")(sts.NewFromConfig(s.AWSConfigAs("us-east-1", as)).AssumeRole(ctx, &sts.AssumeRoleInput{
-		RoleArn: r.Role.Arn, RoleSessionName: aws.String("cold-start")}))
-	creds := aws.Credentials{AccessKeyID: *sess.Credentials.AccessKeyId, SecretAccessKey: *sess.Credentials.SecretAccessKey, SessionToken: *sess.Credentials.SessionToken}
-	return role{ARN: *r.Role.Arn, Session: *sess.AssumedRoleUser.Arn, Creds: creds}
+	return s.NewRole(t, name, trustAccount, policy, "cold-start")
 }
 
 func putPolicy(t *testing.T, s *sealtest.Server, roleName, policyName, doc string) {

@@ -5,10 +5,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sealbox/sealbox/internal/sealtest"
 )
@@ -45,27 +43,12 @@ func value(t *testing.T, c *secretsmanager.Client, id string) string {
 	return aws.ToString(get(t, c, &secretsmanager.GetSecretValueInput{SecretId: aws.String(id)}).SecretString)
 }
 
-const trustAccount = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
-
-// roleClients makes a role with the inline policy (empty: none), a user
-// allowed to assume it, and returns Secrets Manager and KMS clients of a
-// session of the role, and the session's ARN.
+// roleClients makes a role with the inline policy (empty: none) and
+// returns Secrets Manager and KMS clients of a session of it, and the
+// session's ARN.
 func roleClients(t *testing.T, s *sealtest.Server, name, policy string) (*secretsmanager.Client, *kms.Client, string) {
 	t.Helper()
-	ic := s.IAM()
-	role := must[*iam.CreateRoleOutput](t, "CreateRole")(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trustAccount)}))
-	if policy != "" {
-		must[*iam.PutRolePolicyOutput](t, "PutRolePolicy")(ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("inline"), PolicyDocument: aws.String(policy)}))
-	}
-	user := "u-" + name
-	must[*iam.CreateUserOutput](t, "CreateUser")(ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(user)}))
-	must[*iam.PutUserPolicyOutput](t, "PutUserPolicy")(ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String("assume"),
-		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)}))
-	key := must[*iam.CreateAccessKeyOutput](t, "CreateAccessKey")(ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}))
-	as := aws.Credentials{AccessKeyID: *key.AccessKey.AccessKeyId, SecretAccessKey: *key.AccessKey.SecretAccessKey}
-	sess := must[*sts.AssumeRoleOutput](t, "AssumeRole")(sts.NewFromConfig(s.AWSConfigAs("us-east-1", as)).AssumeRole(ctx, &sts.AssumeRoleInput{
-		RoleArn: role.Role.Arn, RoleSessionName: aws.String("fn")}))
-	creds := aws.Credentials{AccessKeyID: *sess.Credentials.AccessKeyId, SecretAccessKey: *sess.Credentials.SecretAccessKey, SessionToken: *sess.Credentials.SessionToken}
-	cfg := s.AWSConfigAs("us-east-1", creds)
-	return secretsmanager.NewFromConfig(cfg), kms.NewFromConfig(cfg), *sess.AssumedRoleUser.Arn
+	r := s.NewRole(t, name, "", policy, "fn")
+	cfg := r.Config(s)
+	return secretsmanager.NewFromConfig(cfg), kms.NewFromConfig(cfg), r.Session
 }

@@ -8,12 +8,10 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/sealbox/sealbox/internal/sealtest"
@@ -25,22 +23,11 @@ var ctx = context.Background()
 func must[T any](t *testing.T, call string) func(T, error) T { return sealtest.Must[T](t, call) }
 
 // session makes a role with the inline policy and returns the config of a
-// session of it (assumed by a user, as the root may not).
+// session of it, and the role's ARN.
 func session(t *testing.T, s *sealtest.Server, name, policy string) (aws.Config, string) {
 	t.Helper()
-	ic := s.IAM()
-	const trust = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`
-	role := must[*iam.CreateRoleOutput](t, "CreateRole")(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(trust)}))
-	must[*iam.PutRolePolicyOutput](t, "PutRolePolicy")(ic.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(name), PolicyName: aws.String("p"), PolicyDocument: aws.String(policy)}))
-	user := "u-" + name
-	must[*iam.CreateUserOutput](t, "CreateUser")(ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(user)}))
-	must[*iam.PutUserPolicyOutput](t, "PutUserPolicy")(ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String("assume"),
-		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)}))
-	key := must[*iam.CreateAccessKeyOutput](t, "CreateAccessKey")(ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(user)}))
-	sess := must[*sts.AssumeRoleOutput](t, "AssumeRole")(sts.NewFromConfig(s.AWSConfigAs("us-east-1", aws.Credentials{AccessKeyID: *key.AccessKey.AccessKeyId, SecretAccessKey: *key.AccessKey.SecretAccessKey})).
-		AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: role.Role.Arn, RoleSessionName: aws.String("work")}))
-	return s.AWSConfigAs("us-east-1", aws.Credentials{AccessKeyID: *sess.Credentials.AccessKeyId, SecretAccessKey: *sess.Credentials.SecretAccessKey,
-		SessionToken: *sess.Credentials.SessionToken}), *role.Role.Arn
+	r := s.NewRole(t, name, "", policy, "work")
+	return r.Config(s), r.ARN
 }
 
 // TestSuggestedPolicyAllowsExactlyWhatWasDone: a role with every right does
