@@ -4,7 +4,25 @@
 #               boto3 smoke scripts, the race detector, and a short run of every fuzzer
 
 GO ?= go
-FUZZTIME ?= 10s
+
+# Every fuzzer, as target:package:budget. A budget is a count of executions
+# (about ten seconds each here), not a duration: a duration's deadline can
+# fail a healthy fuzzer under load in Go 1.26's fuzzing coordinator
+# (golang/go#75804). FUZZTIME=30s (or 1000x) overrides every budget.
+FUZZERS = \
+	FuzzDecrypt:./internal/keyring:500000x \
+	FuzzKMSRequest:./internal/server:30000x \
+	FuzzSSMRequest:./internal/server:30000x \
+	FuzzSecretsRequest:./internal/server:15000x \
+	FuzzLambdaRequest:./internal/server:40000x \
+	FuzzParseAuthorization:./internal/sigv4:150000x \
+	FuzzParse:./internal/iam:150000x \
+	FuzzMatch:./internal/iam/internal/pattern:25000x \
+	FuzzDecode:./internal/awsapi/query:80000x \
+	FuzzDecode:./internal/awsapi/restjson:80000x \
+	FuzzParseDigest:./internal/audit:300000x \
+	FuzzDecodeToken:./internal/cloudtrail:8000x \
+	FuzzParseQuery:./internal/agent:80000x
 
 .PHONY: run build test fuzz bench generate
 
@@ -19,17 +37,11 @@ test:
 	$(MAKE) --no-print-directory fuzz
 
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzDecrypt$$' -fuzztime $(FUZZTIME) ./internal/keyring
-	$(GO) test -run '^$$' -fuzz '^FuzzKMSRequest$$' -fuzztime $(FUZZTIME) ./internal/server
-	$(GO) test -run '^$$' -fuzz '^FuzzSSMRequest$$' -fuzztime $(FUZZTIME) ./internal/server
-	$(GO) test -run '^$$' -fuzz '^FuzzSecretsRequest$$' -fuzztime $(FUZZTIME) ./internal/server
-	$(GO) test -run '^$$' -fuzz '^FuzzLambdaRequest$$' -fuzztime $(FUZZTIME) ./internal/server
-	$(GO) test -run '^$$' -fuzz '^FuzzParseAuthorization$$' -fuzztime $(FUZZTIME) ./internal/sigv4
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./internal/iam
-	$(GO) test -run '^$$' -fuzz '^FuzzMatch$$' -fuzztime $(FUZZTIME) ./internal/iam/internal/pattern
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/awsapi/query
-	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./internal/awsapi/restjson
-	$(GO) test -run '^$$' -fuzz '^FuzzParseQuery$$' -fuzztime $(FUZZTIME) ./internal/agent
+	@set -e; for f in $(FUZZERS); do \
+		name=$${f%%:*}; rest=$${f#*:}; pkg=$${rest%%:*}; budget=$${rest#*:}; [ -z "$(FUZZTIME)" ] || budget=$(FUZZTIME); \
+		echo "$(GO) test -run '^$$' -fuzz '^'$$name'$$' -fuzztime $$budget $$pkg"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $$budget $$pkg; \
+	done
 
 # bench drives a server you started (make run) with signed requests.
 bench: build
