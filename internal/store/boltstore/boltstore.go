@@ -49,6 +49,16 @@ type Options struct {
 	LockTimeout time.Duration
 }
 
+// initialMmapSize is the address space bbolt maps at open: 32 GiB, so that
+// the file grows for a long time without a remap. A remap waits for every
+// read transaction to end and blocks new ones meanwhile, so a reader that
+// opens a second read transaction inside its first (an authorization
+// check inside a KMS read, say) deadlocks against a commit that must
+// remap: a test server hung so once the audit trail in the store made the
+// file grow steadily. Only address space: the mapping is read-only and
+// shared, and costs no memory until pages are read. etcd does the same.
+const initialMmapSize = 32 << 30
+
 // Store is a store.Store over one bbolt file. Create it with Open; the zero
 // value is not usable. Safe for concurrent use.
 type Store struct {
@@ -71,7 +81,7 @@ func Open(path string, opts Options) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create the data folder: %w", err)
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout})
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: timeout, InitialMmapSize: initialMmapSize})
 	if errors.Is(err, bolterrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w (file %s): %w", ErrInUse, path, err)
 	}
