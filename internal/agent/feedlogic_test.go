@@ -204,7 +204,7 @@ func TestValuesNeverLogged(t *testing.T) {
 	}
 	h.do(t, "GET", "/v1/prod/db", map[string]string{"X-Aws-Parameters-Secrets-Token": "a-wrong-token-guess"})
 	putSecret(t, srv, "prod/db", `{"password":"changed-value-never-logged"}`)
-	within(t, h, time.Now(), time.Second, "/secretsmanager/get?secretId=prod/db", `{"password":"changed-value-never-logged"}`, secretString)
+	within(t, h, time.Now(), pushed, "/secretsmanager/get?secretId=prod/db", `{"password":"changed-value-never-logged"}`, secretString)
 	logs := h.logs.String()
 	if !strings.Contains(logs, "level=DEBUG") {
 		t.Fatalf("no debug log: %s", logs)

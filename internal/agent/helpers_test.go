@@ -34,7 +34,7 @@ type harness struct {
 	url      string
 	clock    *clock.Fake
 	upstream *countingClient
-	logs     *syncBuffer
+	logs     *sealtest.Buffer
 	client   *http.Client
 	ctx      context.Context // the agent's lifetime: Start's
 	cancel   context.CancelFunc
@@ -54,7 +54,7 @@ func startAgent(t *testing.T, srv *sealtest.Server, change ...func(*setup)) *har
 	if srv == nil {
 		srv = sealtest.Start(t)
 	}
-	h := &harness{srv: srv, clock: clock.NewFake(time.Now()), logs: &syncBuffer{}}
+	h := &harness{srv: srv, clock: clock.NewFake(time.Now()), logs: &sealtest.Buffer{}}
 	awsCfg := srv.AWSConfig("us-east-1")
 	h.upstream = &countingClient{next: awsCfg.HTTPClient}
 	awsCfg.HTTPClient = h.upstream
@@ -217,23 +217,6 @@ func (c *countingClient) release(gate chan struct{}) {
 	c.gate = nil
 	c.mu.Unlock()
 	close(gate)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // createUser makes an IAM user with an inline policy and returns its

@@ -87,15 +87,15 @@ func TestPrefetchStaysReady(t *testing.T) {
 	h := startAgent(t, srv, func(s *setup) { s.cfg.Prefetch = []agent.PrefetchItem{{Kind: "secret", Value: "ready/s"}} })
 	p := "/secretsmanager/get?secretId=ready/s"
 	h.warm(t, p)
+	calls := h.upstream.count("secretsmanager.GetSecretValue")
 	start := time.Now()
 	putSecret(t, srv, "ready/s", "v2")
 	// Wait for the reload, without reading through the agent.
-	calls := h.upstream.count("secretsmanager.GetSecretValue")
-	if !sealtest.Eventually(t, time.Second, func() bool { return h.upstream.count("secretsmanager.GetSecretValue") > calls }) {
+	if !sealtest.Eventually(t, pushed, func() bool { return h.upstream.count("secretsmanager.GetSecretValue") > calls }) {
 		t.Fatalf("the prefetched secret was not fetched again after it changed")
 	}
 	h.warm(t, p)
-	within(t, h, start, time.Second, p, "v2", secretString)
+	within(t, h, start, pushed, p, "v2", secretString)
 }
 
 // TestPrefetchFailure: an item that cannot be loaded is logged and the

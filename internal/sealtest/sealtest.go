@@ -42,7 +42,7 @@ type Server struct {
 	Clock  *clock.Fake
 	Config config.Config
 	Srv    *server.Server
-	Logs   *syncBuffer
+	Logs   *Buffer
 
 	t      testing.TB
 	cancel context.CancelFunc
@@ -69,7 +69,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s := &Server{Dir: cfg.DataDir, Clock: clock.NewFake(time.Now().UTC()), Config: cfg, t: t, Logs: &syncBuffer{}}
+	s := &Server{Dir: cfg.DataDir, Clock: clock.NewFake(time.Now().UTC()), Config: cfg, t: t, Logs: &Buffer{}}
 	s.start()
 	t.Cleanup(func() { s.Stop() })
 	return s
