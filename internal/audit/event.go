@@ -3,6 +3,13 @@
 // fails and the caller refuses to answer (fail closed). Events never hold
 // secret values: the protocol layer strips the members the service models
 // mark sensitive, and every blob, before an event is built.
+//
+// Two sinks keep events: FileSink, JSON lines in a file a day, and
+// StoreSink, records of the store, which CloudTrail's LookupEvents reads and
+// a retention sweep (Expire) ages out. Each keeps its events as a
+// hash-chained trail and signs a digest of it every interval with the
+// server's Ed25519 key (chain.go, key.go); VerifyFiles and VerifyStore
+// find an event removed, altered, inserted or reordered, by position.
 package audit
 
 import (

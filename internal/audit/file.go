@@ -2,10 +2,15 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
+
+	"github.com/sealbox/sealbox/internal/clock"
 )
 
 // FileSink appends events as JSON lines to one file a day (UTC) in a folder:
@@ -16,9 +21,15 @@ import (
 // Concurrent writers are group-committed: while one writes, the lines of
 // the others gather in the next batch, which then goes out with one
 // write(2) (and one fsync). Safe for concurrent use.
+//
+// With a Signer (OpenFileSink), each day's file is a hash-chained trail and
+// the sink signs a digest of its new lines every interval into
+// <dir>/digests/<day>.jsonl (chain.go); the lines themselves stay plain
+// CloudTrail records.
 type FileSink struct {
 	dir   string
 	fsync bool
+	chain *fileChain // nil: no digests
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -30,19 +41,50 @@ type FileSink struct {
 }
 
 type batch struct {
-	day  string
-	buf  []byte
-	done bool
-	err  error
+	day    string
+	buf    []byte
+	events []pendingEvent // with a chain: one per line, in order
+	done   bool
+	err    error
+}
+
+// FileOptions configure OpenFileSink. The zero value is NewFileSink's
+// sink without fsync.
+type FileOptions struct {
+	// Fsync fsyncs each batch (and each digest) before Write returns.
+	Fsync bool
+	// Signer, when set, chains each day's lines and signs digests of them.
+	Signer *Signer
+	// DigestInterval is how often digests are signed; 0 means a minute.
+	// A digest is also signed as soon as 10,000 lines wait.
+	DigestInterval time.Duration
+	Clock          clock.Clock  // nil: the real clock (digest times)
+	Logger         *slog.Logger // nil: slog.Default (failing digests)
 }
 
 // NewFileSink returns a sink writing under dir, creating it (mode 0700).
 func NewFileSink(dir string, fsync bool) (*FileSink, error) {
+	return OpenFileSink(dir, FileOptions{Fsync: fsync})
+}
+
+// OpenFileSink returns a sink writing under dir, creating it (mode 0700).
+// With o.Signer it first finds the lines of earlier runs that no digest
+// covers yet (a crash between two digests) and signs them in its first
+// digest; a torn last line is ended with a newline so that the next line
+// starts clean (it stays in the trail, as written).
+func OpenFileSink(dir string, o FileOptions) (*FileSink, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create audit folder: %w", err)
 	}
-	f := &FileSink{dir: dir, fsync: fsync}
+	f := &FileSink{dir: dir, fsync: o.Fsync}
 	f.cond = sync.NewCond(&f.mu)
+	if o.Signer != nil {
+		c, err := openFileChain(dir, o)
+		if err != nil {
+			return nil, err
+		}
+		f.chain = c
+	}
 	return f, nil
 }
 
@@ -50,6 +92,10 @@ func (f *FileSink) Name() string { return "file:" + f.dir }
 
 func (f *FileSink) Write(_ context.Context, e *Event, line []byte) error {
 	day := e.EventTime.UTC().Format("2006-01-02")
+	var pe pendingEvent
+	if f.chain != nil {
+		pe = pendingEvent{hash: RecordHash(line), size: int64(len(line)), time: e.EventTime.UnixNano()}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for f.cur != nil && f.cur.day != day {
@@ -61,6 +107,9 @@ func (f *FileSink) Write(_ context.Context, e *Event, line []byte) error {
 	}
 	b := f.cur
 	b.buf = append(b.buf, line...)
+	if f.chain != nil {
+		b.events = append(b.events, pe)
+	}
 	for !b.done {
 		if f.writing {
 			f.cond.Wait()
@@ -76,7 +125,7 @@ func (f *FileSink) Write(_ context.Context, e *Event, line []byte) error {
 		if cap(w.buf) <= 1<<20 {
 			f.spare = w.buf
 		}
-		w.buf = nil
+		w.buf, w.events = nil, nil
 		f.cond.Broadcast()
 	}
 	return b.err
@@ -85,6 +134,13 @@ func (f *FileSink) Write(_ context.Context, e *Event, line []byte) error {
 // flush writes one batch. Only the writer calls it, so the file needs no
 // lock of its own.
 func (f *FileSink) flush(b *batch) error {
+	if f.chain != nil {
+		// The trail's state must match the file before its lines are
+		// added: on the day's first batch, and after a failed write.
+		if err := f.chain.ensure(b.day + ".jsonl"); err != nil {
+			return err
+		}
+	}
 	if f.file == nil || f.day != b.day {
 		if f.file != nil {
 			f.file.Close()
@@ -97,26 +153,43 @@ func (f *FileSink) flush(b *batch) error {
 		f.file, f.day = file, b.day
 	}
 	if _, err := f.file.Write(b.buf); err != nil {
+		f.chain.broken(b.day + ".jsonl")
 		return fmt.Errorf("failed to write audit events: %w", err)
 	}
 	if f.fsync {
 		if err := f.file.Sync(); err != nil {
+			f.chain.broken(b.day + ".jsonl")
 			return fmt.Errorf("failed to sync audit file: %w", err)
 		}
 	}
+	f.chain.appended(b.day+".jsonl", b.events)
 	return nil
 }
 
+// Seal signs a digest of the lines written since the last one, now rather
+// than at the next interval. Without a Signer it does nothing.
+func (f *FileSink) Seal() error {
+	if f.chain == nil {
+		return nil
+	}
+	return f.chain.seal()
+}
+
+// Close waits for the batch being written, closes the file and, with a
+// Signer, signs the last digest.
 func (f *FileSink) Close() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for f.writing {
 		f.cond.Wait()
 	}
-	if f.file == nil {
-		return nil
+	var err error
+	if f.file != nil {
+		err = f.file.Close()
+		f.file = nil
 	}
-	err := f.file.Close()
-	f.file = nil
+	if f.chain != nil {
+		err = errors.Join(err, f.chain.close())
+	}
 	return err
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 )
 
 // Sink takes serialised events. Write must not return before the line is
@@ -20,14 +21,61 @@ type Sink interface {
 // ErrNoSink is returned by Log when no sink took the event.
 var ErrNoSink = errors.New("audit: no sink accepted the event")
 
+// behind is how many events a later sink's queue holds; when it is full,
+// Log waits for room (back-pressure) rather than drop or reorder.
+const behind = 4096
+
+// laterEvery is how often a later sink writes at most. Each store commit
+// costs two fdatasyncs, more CPU here than the hundreds of events one
+// commit can carry: with a commit every few events Decrypt at concurrency
+// 8 lost 38% of its rate to the store sink, with one every 50 ms 13%
+// (README, Audit trail). A Flush does not wait for it.
+const laterEvery = 50 * time.Millisecond
+
+// BatchSink is a Sink that can take many events in one write: the store
+// sink commits them in one transaction.
+type BatchSink interface {
+	Sink
+	WriteBatch(ctx context.Context, entries []Entry) error
+}
+
+// Entry is one event of a WriteBatch, with its serialised line.
+type Entry struct {
+	Event *Event
+	Line  []byte
+}
+
 // Logger fans each event out to its sinks. One success is enough (the
 // others are logged loudly); none fails the call. Safe for concurrent use.
+//
+// The sinks are tried in their order: Log answers as soon as one has taken
+// the event, and the sinks after it get the event from a queue, each in
+// its own goroutine, as many at once as have queued (one WriteBatch for a
+// BatchSink). So with "file,store" a call waits for a write(2) to the file,
+// not for the store's commit, and the store still gets every event, in
+// order, in a few large commits; when the file fails, Log waits for the
+// store. Flush waits for the queues.
 type Logger struct {
 	sinks []Sink
+	queue []*queue // queue[i] feeds sinks[i]; nil for the first
 	log   *slog.Logger
 
 	mu      sync.Mutex
 	failing map[string]bool
+
+	closeMu sync.RWMutex
+	closed  bool
+}
+
+// queue is a later sink's backlog and the goroutine that drains it.
+type queue struct {
+	ch     chan Entry
+	mu     sync.Mutex
+	cond   *sync.Cond
+	queued uint64        // entries put in ch
+	done   uint64        // entries written (or failed); ch is FIFO, one reader
+	hurry  chan struct{} // Flush wakes a waiting drain
+	exited chan struct{}
 }
 
 // NewLogger returns a Logger over sinks; logger reports failing sinks.
@@ -35,32 +83,125 @@ func NewLogger(logger *slog.Logger, sinks ...Sink) *Logger {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	return &Logger{sinks: sinks, log: logger, failing: map[string]bool{}}
+	l := &Logger{sinks: sinks, queue: make([]*queue, len(sinks)), log: logger, failing: map[string]bool{}}
+	for i := 1; i < len(sinks); i++ {
+		q := &queue{ch: make(chan Entry, behind), hurry: make(chan struct{}, 1), exited: make(chan struct{})}
+		q.cond = sync.NewCond(&q.mu)
+		l.queue[i] = q
+		go l.drain(sinks[i], q)
+	}
+	return l
 }
 
-// Log records e. It returns ErrNoSink (wrapped with the causes) when no
-// sink took it; the caller must then not answer the request with success.
+// Log records e. It returns once a sink has taken the event, or ErrNoSink
+// (wrapped with the causes) when none did; the caller must then not answer
+// the request with success. e must not change afterwards: a later sink may
+// still be writing it.
 func (l *Logger) Log(ctx context.Context, e *Event) error {
 	line, err := json.Marshal(e)
 	if err != nil {
 		return fmt.Errorf("failed to encode audit event: %w", err)
 	}
 	line = append(line, '\n')
-	ok := 0
+	l.closeMu.RLock()
+	defer l.closeMu.RUnlock()
 	var errs []error
-	for _, s := range l.sinks {
-		if err := s.Write(ctx, e, line); err != nil {
+	for i, s := range l.sinks {
+		err := s.Write(ctx, e, line)
+		l.setFailing(s.Name(), err)
+		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", s.Name(), err))
-			l.setFailing(s.Name(), err)
 			continue
 		}
-		l.setFailing(s.Name(), nil)
-		ok++
+		for j := i + 1; j < len(l.sinks); j++ {
+			l.later(j, Entry{Event: e, Line: line})
+		}
+		return nil
 	}
-	if ok == 0 {
-		return fmt.Errorf("%w: %w", ErrNoSink, errors.Join(errs...))
+	return fmt.Errorf("%w: %w", ErrNoSink, errors.Join(errs...))
+}
+
+// later queues an entry for sinks[i]; after Close it writes it at once.
+func (l *Logger) later(i int, en Entry) {
+	q := l.queue[i]
+	if q == nil || l.closed {
+		l.setFailing(l.sinks[i].Name(), l.sinks[i].Write(context.Background(), en.Event, en.Line))
+		return
 	}
-	return nil
+	q.ch <- en
+	q.mu.Lock()
+	q.queued++
+	q.mu.Unlock()
+}
+
+// drain writes a later sink's queue until it is closed: everything queued
+// at once, in one WriteBatch when the sink can. The writes outlive the
+// requests: the calls happened.
+func (l *Logger) drain(s Sink, q *queue) {
+	defer close(q.exited)
+	bs, batches := s.(BatchSink)
+	var buf []Entry
+	var last time.Time
+	for en := range q.ch {
+		// Let the queue fill a while: a store commit's fdatasyncs cost
+		// more than the hundreds of events that one commit can carry.
+		if wait := laterEvery - time.Since(last); wait > 0 && len(q.ch) < behind/2 {
+			t := time.NewTimer(wait)
+			select {
+			case <-t.C:
+			case <-q.hurry: // a Flush waits
+			}
+			t.Stop()
+		}
+		last = time.Now()
+		buf = append(buf[:0], en)
+	more:
+		for len(buf) < behind {
+			select {
+			case en, ok := <-q.ch:
+				if !ok {
+					break more
+				}
+				buf = append(buf, en)
+			default:
+				break more
+			}
+		}
+		var err error
+		if batches {
+			err = bs.WriteBatch(context.Background(), buf)
+		} else {
+			for _, en := range buf {
+				err = errors.Join(err, s.Write(context.Background(), en.Event, en.Line))
+			}
+		}
+		l.setFailing(s.Name(), err)
+		clear(buf) // let the events go
+		q.mu.Lock()
+		q.done += uint64(len(buf))
+		q.cond.Broadcast()
+		q.mu.Unlock()
+	}
+}
+
+// Flush returns once the later sinks have written every event whose Log
+// returned before Flush was called, so that a reader of a later sink
+// (LookupEvents reads the store) sees every call answered before it asked.
+func (l *Logger) Flush() {
+	for _, q := range l.queue {
+		if q == nil {
+			continue
+		}
+		select {
+		case q.hurry <- struct{}{}:
+		default:
+		}
+		q.mu.Lock()
+		for t := q.queued; q.done < t; {
+			q.cond.Wait()
+		}
+		q.mu.Unlock()
+	}
 }
 
 func (l *Logger) setFailing(name string, err error) {
@@ -76,8 +217,20 @@ func (l *Logger) setFailing(name string, err error) {
 	}
 }
 
-// Close closes every sink.
+// Close writes what the later sinks have queued and closes every sink.
+// Events logged after Close go to the (closed) sinks at once, and fail.
 func (l *Logger) Close() error {
+	l.closeMu.Lock()
+	if !l.closed {
+		l.closed = true
+		for _, q := range l.queue {
+			if q != nil {
+				close(q.ch)
+				<-q.exited
+			}
+		}
+	}
+	l.closeMu.Unlock()
 	var errs []error
 	for _, s := range l.sinks {
 		errs = append(errs, s.Close())

@@ -100,3 +100,74 @@ func BenchmarkFileSinkParallel(b *testing.B) {
 	})
 	l.Close()
 }
+
+// gated is a sink whose writes wait for release.
+type gated struct {
+	release chan struct{}
+	mu      sync.Mutex
+	got     int
+}
+
+func (g *gated) Name() string { return "gated" }
+func (g *gated) Write(context.Context, *audit.Event, []byte) error {
+	<-g.release
+	g.mu.Lock()
+	g.got++
+	g.mu.Unlock()
+	return nil
+}
+func (g *gated) Close() error { return nil }
+func (g *gated) count() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.got
+}
+
+// The answer waits for the first sink only; the later ones get every event
+// in the background, and Flush waits for them.
+func TestLaterSinksWriteAfterTheAnswer(t *testing.T) {
+	file, err := audit.NewFileSink(t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := &gated{release: make(chan struct{})}
+	l := audit.NewLogger(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), file, slow)
+	for range 3 {
+		if err := l.Log(context.Background(), event()); err != nil {
+			t.Fatalf("Log = %v", err)
+		}
+	}
+	if n := slow.count(); n != 0 {
+		t.Fatalf("the later sink has %d events before it could write", n)
+	}
+	flushed := make(chan struct{})
+	go func() { l.Flush(); close(flushed) }()
+	select {
+	case <-flushed:
+		t.Fatal("Flush returned while the later sink was still writing")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(slow.release)
+	<-flushed
+	if n := slow.count(); n != 3 {
+		t.Fatalf("after Flush the later sink has %d events, want 3", n)
+	}
+	l.Close()
+}
+
+// When the first sink fails, the answer waits for the next one.
+func TestFailingFirstSinkWaitsForTheNext(t *testing.T) {
+	slow := &gated{release: make(chan struct{})}
+	l := audit.NewLogger(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), failing{}, slow)
+	done := make(chan error, 1)
+	go func() { done <- l.Log(context.Background(), event()) }()
+	select {
+	case err := <-done:
+		t.Fatalf("Log answered (%v) before any sink took the event", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(slow.release)
+	if err := <-done; err != nil || slow.count() != 1 {
+		t.Fatalf("Log = %v with %d events in the working sink", err, slow.count())
+	}
+}

@@ -34,6 +34,7 @@ func commands() []command {
 		{"bench", "drive a running server with signed requests and report ops/s and latency", runBench},
 		{"exec", "run a program with a function's environment, decrypted and resolved (its cold start)", runExec},
 		{"encrypt", "encrypt a value under a KMS key, for 'sealbox exec --decrypt-prefix'", runEncrypt},
+		{"audit", "print, follow and verify the audit trail (tail, verify)", runAudit},
 		{"agent", "the caching agent on 127.0.0.1:2773 (the Parameters and Secrets extension's API), kept current by the change feed", runAgent},
 		{"iam", "suggest-policy: the least-privilege policy of what a principal did, from the audit trail", runIAM},
 	}

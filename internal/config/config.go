@@ -11,7 +11,9 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -44,6 +46,17 @@ type Config struct {
 	AuditFsync    bool          // fsync each audit event
 	SweepInterval time.Duration // how often due deletions and rotations run
 
+	// AuditSinks lists where audit events go, comma-separated: "file"
+	// (JSON lines in <data>/audit) and "store" (the store: LookupEvents
+	// and retention). One sink taking an event is enough.
+	AuditSinks string
+	// AuditRetention is how long the store keeps events; 0 keeps them
+	// forever. The files are never deleted by the server.
+	AuditRetention time.Duration
+	// AuditDigestInterval is how often each sink signs a digest of the
+	// events written since its last one.
+	AuditDigestInterval time.Duration
+
 	// MaskEnvironment masks the values of functions' environment
 	// variables in Lambda's answers unless the caller may also perform
 	// sealbox:RevealEnvironment; false answers them as Lambda does.
@@ -65,6 +78,10 @@ func Default() Config {
 		TLS:           "off",
 		LogLevel:      "info",
 		SweepInterval: time.Minute,
+
+		AuditSinks:          "file,store",
+		AuditRetention:      90 * 24 * time.Hour,
+		AuditDigestInterval: time.Minute,
 
 		MaskEnvironment: true,
 	}
@@ -102,6 +119,25 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 		c.SweepInterval = v
 	}
 	fs.DurationVar(&c.SweepInterval, "sweep-interval", c.SweepInterval, "how often due key deletions and rotations run ($SEALBOX_SWEEP_INTERVAL)")
+	str(&c.AuditSinks, "audit-sinks", "SEALBOX_AUDIT_SINKS", `where audit events go, comma-separated: "file" (<data>/audit/*.jsonl), "store" (LookupEvents, retention); one taking an event is enough`)
+	days := func(p *time.Duration, name, env, usage string) {
+		if v, err := ParseDays(getenv(env)); err == nil {
+			*p = v
+		}
+		fs.Func(name, usage+" ($"+env+") (default "+FormatDays(*p)+")", func(s string) error {
+			v, err := ParseDays(s)
+			if err != nil {
+				return err
+			}
+			*p = v
+			return nil
+		})
+	}
+	days(&c.AuditRetention, "audit-retention", "SEALBOX_AUDIT_RETENTION", `how long the store keeps audit events, e.g. "90d" or "720h"; 0 keeps them forever`)
+	if v, err := time.ParseDuration(getenv("SEALBOX_AUDIT_DIGEST_INTERVAL")); err == nil {
+		c.AuditDigestInterval = v
+	}
+	fs.DurationVar(&c.AuditDigestInterval, "audit-digest-interval", c.AuditDigestInterval, "how often the audit sinks sign a digest of their new events ($SEALBOX_AUDIT_DIGEST_INTERVAL)")
 	c.Passphrase = getenv("SEALBOX_PASSPHRASE")
 	c.AdminAccessKeyID = getenv("SEALBOX_ADMIN_ACCESS_KEY_ID")
 	c.AdminSecretAccessKey = getenv("SEALBOX_ADMIN_SECRET_ACCESS_KEY")
@@ -151,7 +187,65 @@ func (c *Config) Validate() error {
 	if c.SweepInterval <= 0 {
 		errs = append(errs, errors.New("--sweep-interval must be positive"))
 	}
+	if _, err := c.AuditSinkList(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.AuditRetention < 0 {
+		errs = append(errs, errors.New("--audit-retention must not be negative (0 keeps events forever)"))
+	}
+	if c.AuditDigestInterval <= 0 {
+		errs = append(errs, errors.New("--audit-digest-interval must be positive"))
+	}
 	return errors.Join(errs...)
+}
+
+// The audit sinks.
+const (
+	AuditFile  = "file"
+	AuditStore = "store"
+)
+
+// AuditSinkList is AuditSinks as a list, checked: known names, no name
+// twice, at least one.
+func (c *Config) AuditSinkList() ([]string, error) {
+	var out []string
+	for _, s := range strings.Split(c.AuditSinks, ",") {
+		s = strings.TrimSpace(s)
+		switch {
+		case s == "":
+			continue
+		case s != AuditFile && s != AuditStore:
+			return nil, fmt.Errorf(`--audit-sinks: unknown sink %q: the sinks are "file" and "store"`, s)
+		case slices.Contains(out, s):
+			return nil, fmt.Errorf("--audit-sinks names %q twice", s)
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		return nil, errors.New(`--audit-sinks must name at least one sink ("file", "store"): every call is audited`)
+	}
+	return out, nil
+}
+
+// ParseDays parses a duration as time.ParseDuration does, and also a whole
+// number of days: "90d".
+func ParseDays(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		d, err := strconv.ParseUint(n, 10, 16)
+		if err != nil {
+			return 0, fmt.Errorf("invalid duration %q", s)
+		}
+		return time.Duration(d) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// FormatDays writes d as ParseDays reads it, in days when it is whole days.
+func FormatDays(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	}
+	return d.String()
 }
 
 // RotationTargetsPath is the rotation targets file, or "" for none.

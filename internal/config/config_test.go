@@ -4,6 +4,7 @@ import (
 	"flag"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDefaultIsValid(t *testing.T) {
@@ -41,6 +42,10 @@ func TestValidateSaysWhatIsWrong(t *testing.T) {
 		{"plain HTTP off loopback", func(c *Config) { c.Listen = "0.0.0.0:8777" }, "not a loopback address"},
 		{"cert without key", func(c *Config) { c.TLSCert = "c.pem" }, "go together"},
 		{"half admin pair", func(c *Config) { c.AdminAccessKeyID = "AKIA" }, "go together"},
+		{"unknown audit sink", func(c *Config) { c.AuditSinks = "file,syslog" }, `unknown sink "syslog"`},
+		{"no audit sink", func(c *Config) { c.AuditSinks = " , " }, "at least one sink"},
+		{"audit sink twice", func(c *Config) { c.AuditSinks = "store,store" }, `"store" twice`},
+		{"negative retention", func(c *Config) { c.AuditRetention = -time.Hour }, "must not be negative"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,5 +66,30 @@ func TestValidateSaysWhatIsWrong(t *testing.T) {
 	c.Listen, c.InsecureHTTP = "[::]:8777", true
 	if err := c.Validate(); err != nil {
 		t.Fatalf("--insecure-http: Validate() = %v", err)
+	}
+}
+
+func TestAuditFlags(t *testing.T) {
+	c := Default()
+	if sinks, err := c.AuditSinkList(); err != nil || strings.Join(sinks, ",") != "file,store" || c.AuditRetention != 90*24*time.Hour {
+		t.Fatalf("default audit sinks = %v, %v, retention %v; want file,store and 90 days", sinks, err, c.AuditRetention)
+	}
+	env := map[string]string{"SEALBOX_AUDIT_SINKS": "store", "SEALBOX_AUDIT_RETENTION": "30d"}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	c.Bind(fs, func(k string) string { return env[k] })
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if c.AuditSinks != "store" || c.AuditRetention != 30*24*time.Hour {
+		t.Fatalf("from the environment: sinks %q, retention %v; want store, 720h", c.AuditSinks, c.AuditRetention)
+	}
+	if err := fs.Parse([]string{"--audit-sinks", "file", "--audit-retention", "36h"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.AuditSinks != "file" || c.AuditRetention != 36*time.Hour {
+		t.Fatalf("from flags: sinks %q, retention %v; want file, 36h", c.AuditSinks, c.AuditRetention)
+	}
+	if err := fs.Parse([]string{"--audit-retention", "ninety"}); err == nil {
+		t.Fatal("--audit-retention ninety parsed")
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
 	"github.com/sealbox/sealbox/internal/changes"
 	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/cloudtrail"
 	"github.com/sealbox/sealbox/internal/config"
 	"github.com/sealbox/sealbox/internal/functions"
 	"github.com/sealbox/sealbox/internal/identity"
@@ -61,6 +62,7 @@ var (
 	_ changes.Parameters   = (*parameters.Service)(nil)
 	_ sigv4.Credentials    = (*identity.Store)(nil)
 	_ awsapi.Auditor       = (*audit.Logger)(nil)
+	_ cloudtrail.Events    = (*audit.StoreSink)(nil)
 	_ awsapi.Authenticator = (*sigv4.Verifier)(nil)
 	_ store.Store          = (*barrier.Barrier)(nil)
 )
@@ -91,6 +93,10 @@ type Server struct {
 	ids     *identity.Store
 	sts     *identity.STS
 	router  *awsapi.Router
+
+	// auditStore is the store sink (LookupEvents, retention); nil if
+	// --audit-sinks leaves it out.
+	auditStore *audit.StoreSink
 
 	// AdminAccessKeyID and AdminSecretAccessKey are the administrator's
 	// pair, also written to AdminCredentialsFile.
@@ -127,6 +133,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	}
 	defer func() {
 		if err != nil {
+			if s.audit != nil {
+				s.audit.Close()
+			}
 			raw.Close()
 		}
 	}()
@@ -147,11 +156,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		return nil, err
 	}
 
-	sink, err := audit.NewFileSink(filepath.Join(cfg.DataDir, "audit"), cfg.AuditFsync)
-	if err != nil {
+	if err := s.openAudit(ctx, b); err != nil {
 		return nil, err
 	}
-	s.audit = audit.NewLogger(s.log, sink)
 
 	// One authorizer for every service. It reads identity policies through
 	// an IAM view without an authorizer of its own (which would be a cycle).
@@ -192,6 +199,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	s.router.Register(changesService(changes.NewService(s.changes, s.sm, s.ssm)))
 	s.router.Register(iamService(identity.NewIAM(s.ids, idc), &authz.Simulator{A: az, ID: view}))
 	s.router.Register(stsService(s.sts))
+	s.router.Register(cloudtrailService(cloudtrail.New(cloudtrail.Config{Events: s.trailEvents(), Authorizer: az})))
 
 	if err := s.setupTLS(); err != nil {
 		return nil, err
@@ -350,6 +358,7 @@ func (s *Server) sweep(ctx context.Context) {
 			} else if n > 0 {
 				s.log.Info("sweep", "sessionsExpired", n)
 			}
+			s.expireAudit(ctx)
 		}
 	}
 }

@@ -1,0 +1,602 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+// The store sink's records. Events hold no secret value (see the package
+// comment); the store the server gives the sink is the barrier, so they are
+// sealed at rest all the same.
+//
+//	audit/e/<inverted time><inverted seq>  the event record, exactly the JSON line
+//	                                       the Logger wrote (without its newline)
+//	audit/s/<seq>                          the chain index: the record's SHA-256 (32
+//	                                       bytes) and its inverted time (8, big-endian)
+//	audit/d/<digest seq>                   a signed digest of the store trail
+//	audit/head                             the last seq given (8 bytes, big-endian)
+//	audit/sealed                           where the last digest ended (JSON)
+//	audit/expired                          the retention horizon (JSON)
+//
+// <inverted time> is 2^64-1 minus the eventTime in Unix nanoseconds, in 16
+// hex digits, and <inverted seq> likewise, so that an ascending scan — the
+// only kind the store has — reads newest first, and a time range is one
+// key range: LookupEvents reads a page with one short scan from its end
+// time, and the retention sweep deletes with one scan from its horizon.
+// <seq> is the event's position in the store trail, from 1, in 16 hex
+// digits: the order the events committed in, which is the chain's order.
+const (
+	eventPrefix  = "audit/e/"
+	indexPrefix  = "audit/s/"
+	digestPrefix = "audit/d/"
+	headKey      = "audit/head"
+	sealedKey    = "audit/sealed"
+	expiredKey   = "audit/expired"
+
+	storeTrail = "store"
+)
+
+// ErrCursor is returned (wrapped) by Lookup for a cursor it did not give.
+var ErrCursor = errors.New("audit: not a lookup cursor")
+
+// StoreOptions configure NewStoreSink.
+type StoreOptions struct {
+	// Signer, when set, signs digests of the store trail.
+	Signer *Signer
+	// DigestInterval is how often digests are signed; 0 means a minute.
+	// A digest is also signed as soon as 10,000 events wait.
+	DigestInterval time.Duration
+	Clock          clock.Clock  // nil: the real clock
+	Logger         *slog.Logger // nil: slog.Default
+}
+
+// StoreSink keeps events in the store, for LookupEvents and retention.
+// Writes are committed through store.Batch: concurrent writes share a
+// commit (and its fsync), and Write returns only once its own event has
+// committed, never before. Safe for concurrent use.
+type StoreSink struct {
+	st       store.Store
+	signer   *Signer
+	clock    clock.Clock
+	log      *slog.Logger
+	interval time.Duration
+
+	pending atomic.Int64 // events written since the last digest, about
+	sealMu  sync.Mutex
+
+	gmu       sync.Mutex
+	gcond     *sync.Cond
+	cur       *group // the group gathering, nil if none
+	leading   bool   // a writer is gathering or committing a group
+	inflight  int    // writers in Write
+	peak      int    // the most writers in Write since the last commit began
+	lastGroup int    // how many a group should wait for: the last cycle's peak
+
+	expireMu sync.Mutex
+	// digestsFrom is the newest event time of the oldest digest kept, so
+	// that the retention sweep reads digests only when one may be due.
+	digestsFrom time.Time
+
+	wake      chan struct{}
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// NewStoreSink returns a sink over st. With o.Signer it signs a digest every
+// interval until Close.
+func NewStoreSink(st store.Store, o StoreOptions) *StoreSink {
+	s := &StoreSink{st: st, signer: o.Signer, clock: o.Clock, log: o.Logger, interval: o.DigestInterval,
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	s.gcond = sync.NewCond(&s.gmu)
+	if s.clock == nil {
+		s.clock = clock.Real{}
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.interval <= 0 {
+		s.interval = time.Minute
+	}
+	if s.signer != nil {
+		go s.loop()
+	} else {
+		close(s.done)
+	}
+	return s
+}
+
+func (s *StoreSink) Name() string { return "store" }
+
+// gatherWait bounds how long the writer that leads a group waits for the
+// others it expects before committing. A lone writer never waits.
+const gatherWait = 500 * time.Microsecond
+
+// group is events committed together.
+type group struct {
+	events []groupEvent
+	done   bool  // guarded by StoreSink.gmu
+	err    error // set before done
+}
+
+type groupEvent struct {
+	rec  []byte
+	hash [32]byte
+	inv  uint64 // inverted eventTime
+}
+
+// Write adds the event to the store trail and returns once it has
+// committed. The write outlives the request: the call happened, so its
+// event is kept even if the client has gone.
+//
+// Concurrent writes are grouped: one writer leads, the others' events join
+// its group, and the group is one store.Batch (one commit, one fsync).
+// Committing the moment no commit runs, as the store's batcher does, would
+// under steady concurrency alternate a group of the one writer that came
+// back first with a group of all the others, two commits per round; so the
+// leader waits (at most gatherWait) for as many events as there were
+// writers in the last round before it commits. Measured on Decrypt at
+// concurrency 8, groups went from 4.8 events to 7.9, and the throughput up
+// by a third.
+func (s *StoreSink) Write(ctx context.Context, e *Event, line []byte) error {
+	rec := bytes.TrimSuffix(line, []byte{'\n'})
+	ev := groupEvent{rec: rec, hash: RecordHash(rec), inv: ^uint64(e.EventTime.UnixNano())}
+	s.gmu.Lock()
+	if s.cur == nil {
+		s.cur = &group{}
+	}
+	g := s.cur
+	g.events = append(g.events, ev)
+	s.inflight++
+	s.peak = max(s.peak, s.inflight)
+	s.gcond.Broadcast() // a gathering leader counts arrivals
+	for !g.done {
+		if s.leading {
+			s.gcond.Wait()
+			continue
+		}
+		s.leading = true
+		s.gather()
+		w := s.cur
+		s.cur = nil
+		s.gmu.Unlock()
+		err := s.commit(w.events)
+		s.gmu.Lock()
+		w.done, w.err = true, err
+		s.lastGroup, s.peak = s.peak, s.inflight
+		s.leading = false
+		s.gcond.Broadcast()
+	}
+	err := g.err
+	s.inflight--
+	s.gmu.Unlock()
+	if err != nil {
+		return fmt.Errorf("failed to store audit event: %w", err)
+	}
+	s.noteWritten(1)
+	return nil
+}
+
+// WriteBatch adds entries to the store trail in one commit, in their order.
+// The Logger calls it with a later sink's queue (log.go).
+func (s *StoreSink) WriteBatch(ctx context.Context, entries []Entry) error {
+	evs := make([]groupEvent, len(entries))
+	for i, en := range entries {
+		rec := bytes.TrimSuffix(en.Line, []byte{'\n'})
+		evs[i] = groupEvent{rec: rec, hash: RecordHash(rec), inv: ^uint64(en.Event.EventTime.UnixNano())}
+	}
+	// Through the group, so that it is never committed beside another
+	// Write's group (each reads and moves the trail's head).
+	s.gmu.Lock()
+	for s.leading {
+		s.gcond.Wait()
+	}
+	s.leading = true
+	s.gmu.Unlock()
+	err := s.commit(evs)
+	s.gmu.Lock()
+	s.leading = false
+	s.gcond.Broadcast()
+	s.gmu.Unlock()
+	if err != nil {
+		return fmt.Errorf("failed to store audit events: %w", err)
+	}
+	s.noteWritten(len(evs))
+	return nil
+}
+
+// noteWritten counts n events toward the next digest, and wakes the
+// digest loop when enough wait.
+func (s *StoreSink) noteWritten(n int) {
+	if s.signer != nil && s.pending.Add(int64(n)) >= digestEvents {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// gather waits, with gmu held, for as many events as there were writers in
+// the last round, or gatherWait.
+func (s *StoreSink) gather() {
+	want := s.lastGroup
+	if want <= 1 || len(s.cur.events) >= want {
+		return
+	}
+	deadline := time.Now().Add(gatherWait)
+	t := time.AfterFunc(gatherWait, func() {
+		s.gmu.Lock()
+		s.gcond.Broadcast()
+		s.gmu.Unlock()
+	})
+	defer t.Stop()
+	for len(s.cur.events) < want && time.Now().Before(deadline) {
+		s.gcond.Wait()
+	}
+}
+
+// commit writes a group's events in one store.Batch, each at the next
+// position of the trail.
+func (s *StoreSink) commit(evs []groupEvent) error {
+	return s.st.Batch(context.Background(), func(tx store.Tx) error {
+		seq, err := headSeq(tx)
+		if err != nil {
+			return err
+		}
+		for _, ev := range evs {
+			seq++
+			if err := tx.Put(eventKey(ev.inv, seq), ev.rec); err != nil {
+				return err
+			}
+			var idx [40]byte
+			copy(idx[:32], ev.hash[:])
+			binary.BigEndian.PutUint64(idx[32:], ev.inv)
+			if err := tx.Put(indexKey(seq), idx[:]); err != nil {
+				return err
+			}
+		}
+		var nb [8]byte
+		binary.BigEndian.PutUint64(nb[:], seq)
+		return tx.Put(headKey, nb[:])
+	})
+}
+
+// headSeq is the last position given in the trail, read in the writing
+// transaction: a batch that rolls back gives its numbers back, so the trail
+// has no gaps.
+func headSeq(tx store.Tx) (uint64, error) {
+	b, err := tx.Get(headKey)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return 0, nil
+	case err != nil:
+		return 0, err
+	case len(b) != 8:
+		return 0, errors.New("audit: malformed trail head")
+	}
+	return binary.BigEndian.Uint64(b), nil
+}
+
+func hex16(dst []byte, v uint64) []byte {
+	var b [8]byte
+	binary.BigEndian.PutUint64(b[:], v)
+	return hex.AppendEncode(dst, b[:])
+}
+
+func eventKey(invTime, seq uint64) string {
+	b := make([]byte, 0, len(eventPrefix)+32)
+	b = append(b, eventPrefix...)
+	b = hex16(b, invTime)
+	return string(hex16(b, ^seq))
+}
+
+func indexKey(seq uint64) string  { return string(hex16([]byte(indexPrefix), seq)) }
+func digestKey(seq uint64) string { return string(hex16([]byte(digestPrefix), seq)) }
+
+// parseEventKey returns the eventTime and seq of an event key.
+func parseEventKey(key string) (t time.Time, seq uint64, ok bool) {
+	rest, found := cutPrefix(key, eventPrefix)
+	if !found || len(rest) != 32 {
+		return time.Time{}, 0, false
+	}
+	var b [16]byte
+	if _, err := hex.Decode(b[:], []byte(rest)); err != nil {
+		return time.Time{}, 0, false
+	}
+	return time.Unix(0, int64(^binary.BigEndian.Uint64(b[:8]))).UTC(), ^binary.BigEndian.Uint64(b[8:]), true
+}
+
+func parseSeqKey(key, prefix string) (uint64, bool) {
+	rest, found := cutPrefix(key, prefix)
+	if !found || len(rest) != 16 {
+		return 0, false
+	}
+	var b [8]byte
+	if _, err := hex.Decode(b[:], []byte(rest)); err != nil {
+		return 0, false
+	}
+	return binary.BigEndian.Uint64(b[:]), true
+}
+
+func cutPrefix(s, prefix string) (string, bool) {
+	if len(s) < len(prefix) || s[:len(prefix)] != prefix {
+		return "", false
+	}
+	return s[len(prefix):], true
+}
+
+// Lookup calls fn with the records of the events whose eventTime is within
+// [start, end] (a zero bound is open), newest first, beginning after cursor
+// ("" for the newest), each with the cursor that resumes after it, until fn
+// returns false or an error. A cursor Lookup did not give fails with
+// ErrCursor.
+func (s *StoreSink) Lookup(ctx context.Context, start, end time.Time, cursor string, fn func(cursor string, record []byte) (bool, error)) error {
+	after := eventPrefix
+	if !end.IsZero() {
+		after = string(hex16([]byte(eventPrefix), ^uint64(end.UnixNano())))
+	}
+	if cursor != "" {
+		if _, _, ok := parseEventKey(cursor); !ok {
+			return ErrCursor
+		}
+		if cursor > after {
+			after = cursor
+		}
+	}
+	stop := ""
+	if !start.IsZero() {
+		// Keys above this one are of events before start.
+		stop = string(hex16(hex16([]byte(eventPrefix), ^uint64(start.UnixNano())), ^uint64(0)))
+	}
+	return s.st.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(eventPrefix, after, func(key string, value []byte) error {
+			if stop != "" && key > stop {
+				return store.ErrStop
+			}
+			more, err := fn(key, value)
+			if err != nil {
+				return err
+			}
+			if !more {
+				return store.ErrStop
+			}
+			return nil
+		})
+	})
+}
+
+// sealedState is where the store trail's last digest ended.
+type sealedState struct {
+	DigestSeq  uint64 `json:"digestSeq"`
+	DigestHash string `json:"digestHash"`
+	LastSeq    uint64 `json:"lastSeq"`
+	Chain      string `json:"chain"`
+}
+
+func (st *sealedState) chain() [32]byte {
+	if st.Chain == "" {
+		return genesis(storeTrail)
+	}
+	h, _ := hash32(st.Chain)
+	return h
+}
+
+func (s *StoreSink) loop() {
+	defer close(s.done)
+	t := time.NewTicker(s.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		case <-s.wake:
+		}
+		if err := s.Seal(context.Background()); err != nil {
+			s.log.Error("audit digest failed: the events stored since the last digest are not signed yet", "sink", "store", "err", err)
+		}
+	}
+}
+
+// Seal signs digests of the events stored since the last one, now rather
+// than at the next interval. Without a Signer it does nothing.
+func (s *StoreSink) Seal(ctx context.Context) error {
+	if s.signer == nil {
+		return nil
+	}
+	s.sealMu.Lock()
+	defer s.sealMu.Unlock()
+	for {
+		var n int
+		err := s.st.Update(ctx, func(tx store.Tx) error {
+			n = 0
+			var st sealedState
+			if err := store.GetJSON(tx, sealedKey, &st); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			r := run{trail: storeTrail, prevChain: st.chain()}
+			err := tx.Scan(indexPrefix, indexKey(st.LastSeq), func(key string, v []byte) error {
+				seq, ok := parseSeqKey(key, indexPrefix)
+				if !ok || len(v) != 40 {
+					return fmt.Errorf("audit: malformed chain index record %q", key)
+				}
+				if len(r.events) == 0 {
+					r.first = seq
+				} else if seq != r.first+uint64(len(r.events)) {
+					return store.ErrStop // a gap: the next digest starts after it
+				}
+				var pe pendingEvent
+				copy(pe.hash[:], v[:32])
+				pe.time = int64(^binary.BigEndian.Uint64(v[32:]))
+				r.events = append(r.events, pe)
+				if len(r.events) == digestEvents {
+					return store.ErrStop
+				}
+				return nil
+			})
+			if err != nil || len(r.events) == 0 {
+				return err
+			}
+			d, chain, _ := r.digest(st.DigestSeq+1, st.DigestHash, s.clock.Now(), s.signer.fp)
+			line, hash, err := s.signer.sign(d)
+			if err != nil {
+				return err
+			}
+			if err := tx.Put(digestKey(d.Seq), line); err != nil {
+				return err
+			}
+			n = len(r.events)
+			return store.PutJSON(tx, sealedKey, &sealedState{DigestSeq: d.Seq, DigestHash: hash,
+				LastSeq: r.first + uint64(n) - 1, Chain: hex.EncodeToString(chain[:])})
+		})
+		if err != nil {
+			return fmt.Errorf("failed to sign the store trail's digest: %w", err)
+		}
+		s.pending.Add(-int64(n))
+		if n < digestEvents {
+			return nil
+		}
+	}
+}
+
+// Close stops the digest loop and signs the last digest. It does not close
+// the store.
+func (s *StoreSink) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		if s.signer == nil {
+			return
+		}
+		close(s.stop)
+		<-s.done
+		err = s.Seal(context.Background())
+	})
+	return err
+}
+
+// expiredState is the retention horizon: events before it may be gone.
+type expiredState struct {
+	Before time.Time `json:"before"`
+}
+
+// expireChunk bounds the keys one retention transaction deletes, so that
+// the sweep never holds the store's writer for long.
+const expireChunk = 1000
+
+// Expire deletes the events whose eventTime is before before, with their
+// chain index records, and the digests all of whose events are gone. It
+// returns how many events it deleted.
+func (s *StoreSink) Expire(ctx context.Context, before time.Time) (int, error) {
+	s.expireMu.Lock()
+	defer s.expireMu.Unlock()
+	from := string(hex16(hex16([]byte(eventPrefix), ^uint64(before.UnixNano())), ^uint64(0)))
+	total := 0
+	for {
+		var keys []string
+		// Look first: most sweeps find nothing, and a View costs no commit.
+		err := s.st.View(ctx, func(tx store.Tx) error {
+			return tx.Scan(eventPrefix, from, func(key string, _ []byte) error {
+				keys = append(keys, key)
+				if len(keys) == expireChunk {
+					return store.ErrStop
+				}
+				return nil
+			})
+		})
+		if err != nil || len(keys) == 0 {
+			if err == nil {
+				err = s.expireDigests(ctx, before)
+			}
+			return total, err
+		}
+		err = s.st.Update(ctx, func(tx store.Tx) error {
+			var st expiredState
+			if err := store.GetJSON(tx, expiredKey, &st); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if before.After(st.Before) {
+				if err := store.PutJSON(tx, expiredKey, &expiredState{Before: before.UTC()}); err != nil {
+					return err
+				}
+			}
+			for _, k := range keys {
+				_, seq, _ := parseEventKey(k)
+				if err := tx.Delete(k); err != nil {
+					return err
+				}
+				if err := tx.Delete(indexKey(seq)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total += len(keys)
+		if len(keys) < expireChunk {
+			return total, s.expireDigests(ctx, before)
+		}
+	}
+}
+
+// expireDigests deletes the oldest digests while all their events are
+// before before.
+func (s *StoreSink) expireDigests(ctx context.Context, before time.Time) error {
+	if !s.digestsFrom.IsZero() && !s.digestsFrom.Before(before) {
+		return nil
+	}
+	var gone []string
+	var next time.Time
+	err := s.st.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(digestPrefix, "", func(key string, v []byte) error {
+			var sd struct {
+				Digest struct {
+					NewestEvent time.Time `json:"newestEventTime"`
+				} `json:"digest"`
+			}
+			if err := json.Unmarshal(v, &sd); err != nil {
+				return fmt.Errorf("audit: malformed digest record %q: %w", key, err)
+			}
+			if !sd.Digest.NewestEvent.Before(before) || len(gone) == expireChunk {
+				next = sd.Digest.NewestEvent
+				return store.ErrStop
+			}
+			gone = append(gone, key)
+			return nil
+		})
+	})
+	if err != nil || len(gone) == 0 {
+		if err == nil {
+			s.digestsFrom = next
+		}
+		return err
+	}
+	err = s.st.Update(ctx, func(tx store.Tx) error {
+		for _, k := range gone {
+			if err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil && len(gone) == expireChunk {
+		return s.expireDigests(ctx, before)
+	}
+	if err == nil {
+		s.digestsFrom = next
+	}
+	return err
+}

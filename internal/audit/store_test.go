@@ -1,0 +1,236 @@
+package audit_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sealbox/sealbox/internal/audit"
+	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/memstore"
+)
+
+var ctx = context.Background()
+
+// storeTrail writes n events (a second apart) through a store sink over a
+// fresh store, signing every perDigest, and returns the store.
+func storeTrail(t *testing.T, n, perDigest int) (store.Store, *audit.StoreSink) {
+	t.Helper()
+	st := memstore.New()
+	sink := audit.NewStoreSink(st, audit.StoreOptions{Signer: testSigner(), DigestInterval: time.Hour, Clock: clock.NewFake(day)})
+	l := audit.NewLogger(nil, sink)
+	for i := 1; i <= n; i++ {
+		if err := l.Log(ctx, numbered(i)); err != nil {
+			t.Fatal(err)
+		}
+		if i%perDigest == 0 {
+			if err := sink.Seal(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return st, sink
+}
+
+func verifyStore(t *testing.T, st store.Store) *audit.Report {
+	t.Helper()
+	rep, err := audit.VerifyStore(ctx, st, keysOf(testSigner()), time.Time{}, time.Time{})
+	if err != nil {
+		t.Fatalf("VerifyStore: %v", err)
+	}
+	return rep
+}
+
+// eventKeys returns the store's event keys by the events' number (their
+// id's last digits).
+func eventKeys(t *testing.T, st store.Store) map[int]string {
+	t.Helper()
+	keys := map[int]string{}
+	st.View(ctx, func(tx store.Tx) error {
+		return tx.Scan("audit/e/", "", func(k string, v []byte) error {
+			var e struct {
+				EventID string `json:"eventID"`
+			}
+			json.Unmarshal(v, &e)
+			var n int
+			for _, c := range e.EventID[len(e.EventID)-4:] {
+				n = n*10 + int(c-'0')
+			}
+			keys[n] = k
+			return nil
+		})
+	})
+	return keys
+}
+
+func TestUntamperedStoreVerifies(t *testing.T) {
+	st, _ := storeTrail(t, 25, 10)
+	rep := verifyStore(t, st)
+	if !rep.OK() || rep.Events != 25 || rep.Digests != 3 || rep.Unsigned != 0 {
+		t.Fatalf("VerifyStore of an untampered trail = %d events, %d digests, %d unsigned, problems:\n%s; want 25, 3, 0, none",
+			rep.Events, rep.Digests, rep.Unsigned, problems(rep))
+	}
+}
+
+// TestTamperedStoreIsCaught tampers with the store trail in each of the four
+// ways (as someone holding the root key could, below the digests) and wants
+// each found, by kind and sequence number.
+func TestTamperedStoreIsCaught(t *testing.T) {
+	cases := []struct {
+		name   string
+		tamper func(tx store.Tx, keys map[int]string, value func(int) []byte) error
+		want   string
+	}{
+		{"removed", func(tx store.Tx, keys map[int]string, _ func(int) []byte) error {
+			return tx.Delete(keys[7])
+		}, "store seq 7: removed"},
+		{"altered", func(tx store.Tx, keys map[int]string, value func(int) []byte) error {
+			return tx.Put(keys[12], []byte(strings.Replace(string(value(12)), "127.0.0.1", "10.9.8.7", 1)))
+		}, "store seq 12: altered: does not match the event signed at seq 12"},
+		{"inserted", func(tx store.Tx, keys map[int]string, value func(int) []byte) error {
+			// Another record at seq 5's position, a moment later.
+			k := keys[5]
+			forged := k[:len(k)-17] + "0" + k[len(k)-16:]
+			return tx.Put(forged, []byte(strings.Replace(string(value(5)), "Decrypt", "Encrypt", 1)))
+		}, "store seq 5: inserted"},
+		{"reordered", func(tx store.Tx, keys map[int]string, value func(int) []byte) error {
+			a, b := value(3), value(4)
+			if err := tx.Put(keys[3], b); err != nil {
+				return err
+			}
+			return tx.Put(keys[4], a)
+		}, "store seq 3: reordered: signed at seq 4"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st, _ := storeTrail(t, 25, 10)
+			keys := eventKeys(t, st)
+			if err := st.Update(ctx, func(tx store.Tx) error {
+				value := func(i int) []byte {
+					b, _ := tx.Get(keys[i])
+					return append([]byte(nil), b...)
+				}
+				return tc.tamper(tx, keys, value)
+			}); err != nil {
+				t.Fatal(err)
+			}
+			rep := verifyStore(t, st)
+			if got := problems(rep); !strings.Contains(got, tc.want) {
+				t.Fatalf("VerifyStore after the trail was %s =\n%swant a problem %q", tc.name, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestStoreDigestRemovedIsCaught(t *testing.T) {
+	st, _ := storeTrail(t, 25, 10)
+	st.Update(ctx, func(tx store.Tx) error { return tx.Delete("audit/d/0000000000000002") })
+	rep := verifyStore(t, st)
+	got := problems(rep)
+	if !strings.Contains(got, "digests 2 to 2 are missing") || !strings.Contains(got, "seq 11 to seq 20 are in no digest") {
+		t.Fatalf("VerifyStore without digest 2 =\n%swant the digest and its events reported", got)
+	}
+}
+
+// TestLookupNewestFirst: a time range is one scan, newest first, and a
+// cursor resumes where a page ended.
+func TestLookupNewestFirst(t *testing.T) {
+	_, sink := storeTrail(t, 20, 100)
+	var ids []string
+	var cursor string
+	page := func(start, end time.Time, after string, n int) {
+		ids, cursor = nil, ""
+		err := sink.Lookup(ctx, start, end, after, func(c string, rec []byte) (bool, error) {
+			var e struct {
+				EventID string `json:"eventID"`
+			}
+			if err := json.Unmarshal(rec, &e); err != nil {
+				return false, err
+			}
+			ids = append(ids, e.EventID[len(e.EventID)-2:])
+			cursor = c
+			return len(ids) < n, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	page(time.Time{}, time.Time{}, "", 3)
+	if strings.Join(ids, ",") != "20,19,18" {
+		t.Fatalf("the first page = %v, want 20,19,18", ids)
+	}
+	page(time.Time{}, time.Time{}, cursor, 3)
+	if strings.Join(ids, ",") != "17,16,15" {
+		t.Fatalf("the next page = %v, want 17,16,15", ids)
+	}
+	// Bounds are inclusive: events 5 to 8.
+	page(day.Add(5*time.Second), day.Add(8*time.Second), "", 100)
+	if strings.Join(ids, ",") != "08,07,06,05" {
+		t.Fatalf("events in [5s, 8s] = %v, want 08,07,06,05", ids)
+	}
+	if err := sink.Lookup(ctx, time.Time{}, time.Time{}, "audit/x", func(string, []byte) (bool, error) { return true, nil }); !errors.Is(err, audit.ErrCursor) {
+		t.Fatalf("Lookup with a cursor it did not give = %v, want ErrCursor", err)
+	}
+}
+
+// TestExpire deletes what is older than the horizon, and the digests all
+// of whose events are gone; the rest still verifies, the deleted events
+// counted as expired.
+func TestExpire(t *testing.T) {
+	st, sink := storeTrail(t, 25, 10)
+	n, err := sink.Expire(ctx, day.Add(15*time.Second))
+	if err != nil || n != 14 {
+		t.Fatalf("Expire(15s) = %d, %v; want 14 events (1 to 14)", n, err)
+	}
+	if n, err := sink.Expire(ctx, day.Add(15*time.Second)); err != nil || n != 0 {
+		t.Fatalf("Expire again = %d, %v; want 0", n, err)
+	}
+	if keys := eventKeys(t, st); len(keys) != 11 || keys[14] != "" || keys[15] == "" {
+		t.Fatalf("after Expire the store holds %d events, want 15 to 25", len(keys))
+	}
+	var digests int
+	st.View(ctx, func(tx store.Tx) error {
+		return tx.Scan("audit/d/", "", func(string, []byte) error { digests++; return nil })
+	})
+	if digests != 2 {
+		t.Fatalf("after Expire %d digests are kept, want 2 (the first one's events are all gone)", digests)
+	}
+	rep := verifyStore(t, st)
+	if !rep.OK() || rep.Expired != 4 {
+		t.Fatalf("VerifyStore after Expire = %d expired, problems:\n%s; want 4 expired (11 to 14), none", rep.Expired, problems(rep))
+	}
+}
+
+// TestStoreSinkConcurrentWritesAreOneTrail: concurrent writes share
+// batches and still make one gapless trail that verifies.
+func TestStoreSinkConcurrentWritesAreOneTrail(t *testing.T) {
+	st := memstore.New()
+	sink := audit.NewStoreSink(st, audit.StoreOptions{Signer: testSigner(), DigestInterval: time.Hour})
+	l := audit.NewLogger(nil, sink)
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				if err := l.Log(ctx, numbered(w*100+i)); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	l.Close()
+	rep := verifyStore(t, st)
+	if !rep.OK() || rep.Events != 400 {
+		t.Fatalf("VerifyStore after 8×50 concurrent writes = %d events, problems:\n%s; want 400, none", rep.Events, problems(rep))
+	}
+}

@@ -1,0 +1,779 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/sealbox/sealbox/internal/audit"
+	"github.com/sealbox/sealbox/internal/barrier"
+	"github.com/sealbox/sealbox/internal/barrier/rootkey"
+	"github.com/sealbox/sealbox/internal/store/boltstore"
+)
+
+const auditUsage = `Usage: sealbox audit <command> [flags]
+
+Commands:
+  tail     print the audit trail, a readable line per event, oldest first;
+           -f follows new events as they are written
+  verify   check the trail against its signed digests and report each event
+           removed, altered, inserted or reordered, by file and line (or
+           store sequence number)
+
+Where they read:
+  tail     the JSON-lines files of a data folder (--data), offline, with no
+           server and no credentials; or, with --endpoint, a running server
+           through CloudTrail's LookupEvents (cloudtrail:LookupEvents, the
+           region's events, as the AWS tools find credentials and region).
+  verify   offline only: the files and digests of a data folder (or of a copy
+           of its audit folder, --audit-dir) with the exported public key; with
+           --store, also the store itself, which needs the root key and the
+           server stopped (the store's file is locked while it runs).
+
+Run 'sealbox audit <command> -h' for a command's flags.
+
+Examples:
+  sealbox audit tail -f --action kms:Decrypt
+  sealbox audit tail --since 24h --principal arn:aws:iam::123456789012:role/orders
+  sealbox audit tail --endpoint http://127.0.0.1:8777 --resource alias/app
+  sealbox audit verify --data sealbox-data --from 2026-11-01
+  sealbox audit verify --data sealbox-data --store
+`
+
+func runAudit(ctx context.Context, args []string, env Env) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		fmt.Fprint(env.Stdout, auditUsage)
+		if len(args) == 0 {
+			return errUsage
+		}
+		return nil
+	}
+	switch args[0] {
+	case "tail":
+		return runAuditTail(ctx, args[1:], env)
+	case "verify":
+		return runAuditVerify(ctx, args[1:], env)
+	}
+	fmt.Fprintf(env.Stderr, "sealbox audit: unknown command %q\n\n%s", args[0], auditUsage)
+	return errUsage
+}
+
+// dataDir is the data folder a command reads: the flag, $SEALBOX_DATA, or
+// the server's default.
+func dataDir(flagValue string, env Env) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if v := env.Getenv("SEALBOX_DATA"); v != "" {
+		return v
+	}
+	return "sealbox-data"
+}
+
+// parseWhen reads a time bound: RFC 3339, a date (UTC midnight), or a
+// duration back from now ("24h", "7d").
+func parseWhen(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		s = n + "h"
+		if d, err := time.ParseDuration(s); err == nil {
+			return now.Add(-24 * d), nil
+		}
+	} else if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, fmt.Errorf("%q is neither a time (RFC 3339 or YYYY-MM-DD) nor a duration back from now (24h, 7d)", s)
+}
+
+// --- tail ------------------------------------------------------------------
+
+const tailUsage = `Usage: sealbox audit tail [flags]
+
+Prints the audit trail, one line per event, oldest first: the time, the
+outcome (ok or the error code), the action (service:Operation), the caller
+(and the service that called on its behalf), the resources and the source
+address. Without --since it prints the last --limit events; -f then follows
+new ones until interrupted.
+
+It reads the data folder's files (offline) unless --endpoint names a server,
+which it then asks with LookupEvents.
+
+Filters (all must match):
+  --principal  the caller's ARN, its role's ARN (for an assumed role's
+               sessions), a user or session name, or an access key id
+  --resource   a resource's ARN or name (a key id, alias/x, /param/path, …)
+  --action     kms:Decrypt, Decrypt, kms:*, ssm:Get* (eventSource prefix and
+               eventName; * matches any run of characters)
+
+Flags:
+`
+
+type tailOptions struct {
+	data                        string
+	follow, json                bool
+	since, until                string
+	principal, resource, action string
+	limit                       int
+	interval                    time.Duration
+	aws                         *awsOptions
+}
+
+func runAuditTail(ctx context.Context, args []string, env Env) error {
+	var o tailOptions
+	fs := flag.NewFlagSet("sealbox audit tail", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() { fmt.Fprint(env.Stderr, tailUsage); fs.PrintDefaults() }
+	fs.StringVar(&o.data, "data", "", "the data `folder` whose files to read (default $SEALBOX_DATA, else sealbox-data)")
+	fs.BoolVar(&o.follow, "f", false, "follow: keep printing new events until interrupted")
+	fs.BoolVar(&o.follow, "follow", false, "same as -f")
+	fs.BoolVar(&o.json, "json", false, "print each event's CloudTrail record (JSON) instead of a line")
+	fs.StringVar(&o.since, "since", "", "only events at or after this `time` (RFC 3339, YYYY-MM-DD, or 24h/7d back)")
+	fs.StringVar(&o.until, "until", "", "only events at or before this `time`")
+	fs.StringVar(&o.principal, "principal", "", "only events of this `caller`")
+	fs.StringVar(&o.resource, "resource", "", "only events on this `resource`")
+	fs.StringVar(&o.action, "action", "", "only events of this `action`")
+	fs.IntVar(&o.limit, "limit", 20, "print at most the last `n` events before following (0: all; with --since, all)")
+	fs.DurationVar(&o.interval, "interval", 0, "how often -f looks for new events (default 500ms for files, 2s for a server)")
+	o.aws = addAWSFlags(fs, false)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "sealbox audit tail: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	now := time.Now()
+	f := &auditFilter{principal: o.principal, resource: o.resource, action: o.action}
+	var err error
+	if f.since, err = parseWhen(o.since, now); err != nil {
+		return fmt.Errorf("--since: %w", err)
+	}
+	if f.until, err = parseWhen(o.until, now); err != nil {
+		return fmt.Errorf("--until: %w", err)
+	}
+	if o.since != "" && !set["limit"] {
+		o.limit = 0
+	}
+	print := func(r *auditRecord) {
+		if o.json {
+			fmt.Fprintln(env.Stdout, string(r.raw))
+		} else {
+			fmt.Fprintln(env.Stdout, r.line())
+		}
+	}
+	if o.aws.endpoint != "" {
+		if o.interval == 0 {
+			o.interval = 2 * time.Second
+		}
+		return tailServer(ctx, env, &o, f, print)
+	}
+	if o.interval == 0 {
+		o.interval = 500 * time.Millisecond
+	}
+	return tailFiles(ctx, filepath.Join(dataDir(o.data, env), "audit"), &o, f, print)
+}
+
+// auditRecord is what tail reads of an event record.
+type auditRecord struct {
+	EventTime       time.Time `json:"eventTime"`
+	EventSource     string    `json:"eventSource"`
+	EventName       string    `json:"eventName"`
+	EventID         string    `json:"eventID"`
+	ErrorCode       string    `json:"errorCode"`
+	SourceIPAddress string    `json:"sourceIPAddress"`
+	UserIdentity    struct {
+		Type           string `json:"type"`
+		ARN            string `json:"arn"`
+		UserName       string `json:"userName"`
+		PrincipalID    string `json:"principalId"`
+		AccessKeyID    string `json:"accessKeyId"`
+		InvokedBy      string `json:"invokedBy"`
+		SessionContext *struct {
+			SessionIssuer *struct {
+				ARN string `json:"arn"`
+			} `json:"sessionIssuer"`
+		} `json:"sessionContext"`
+	} `json:"userIdentity"`
+	Resources []struct {
+		ARN string `json:"ARN"`
+	} `json:"resources"`
+	raw []byte
+}
+
+func parseRecord(b []byte) (*auditRecord, bool) {
+	var r auditRecord
+	if json.Unmarshal(b, &r) != nil || r.EventName == "" {
+		return nil, false
+	}
+	r.raw = bytes.Clone(b)
+	return &r, true
+}
+
+// action is the record's IAM-style action: "kms:Decrypt".
+func (r *auditRecord) action() string {
+	svc, _, _ := strings.Cut(r.EventSource, ".")
+	return svc + ":" + r.EventName
+}
+
+func (r *auditRecord) line() string {
+	outcome := "ok"
+	if r.ErrorCode != "" {
+		outcome = r.ErrorCode
+	}
+	u := &r.UserIdentity
+	who := u.ARN
+	switch {
+	case u.Type == "AWSService":
+		who = u.InvokedBy
+	case u.InvokedBy != "":
+		who += " via " + u.InvokedBy
+	}
+	if who == "" {
+		who = "-"
+	}
+	res := "-"
+	if len(r.Resources) > 0 {
+		arns := make([]string, len(r.Resources))
+		for i, x := range r.Resources {
+			arns[i] = x.ARN
+		}
+		res = strings.Join(arns, ",")
+	}
+	return fmt.Sprintf("%s  %-14s  %-40s  %s  %s  from %s", r.EventTime.UTC().Format(time.RFC3339), outcome, r.action(), who, res, r.SourceIPAddress)
+}
+
+// auditFilter is tail's filters.
+type auditFilter struct {
+	principal, resource, action string
+	since, until                time.Time
+}
+
+func (f *auditFilter) match(r *auditRecord) bool {
+	if !f.since.IsZero() && r.EventTime.Before(f.since) || !f.until.IsZero() && r.EventTime.After(f.until) {
+		return false
+	}
+	if p := f.principal; p != "" {
+		u := &r.UserIdentity
+		session := u.ARN[strings.LastIndexByte(u.ARN, '/')+1:]
+		ok := p == u.ARN || p == u.UserName || p == u.AccessKeyID || p == u.PrincipalID || (u.Type == "AssumedRole" && p == session) ||
+			(u.SessionContext != nil && u.SessionContext.SessionIssuer != nil && p == u.SessionContext.SessionIssuer.ARN)
+		if !ok {
+			return false
+		}
+	}
+	if f.resource != "" {
+		ok := false
+		for _, x := range r.Resources {
+			ok = ok || x.ARN == f.resource || audit.ResourceName(x.ARN) == f.resource
+		}
+		if !ok {
+			return false
+		}
+	}
+	if a := f.action; a != "" {
+		got := r.action()
+		if !strings.Contains(a, ":") {
+			got = r.EventName
+		}
+		if ok, _ := path.Match(strings.ToLower(a), strings.ToLower(got)); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// tailFiles prints from the day files in dir, then follows them.
+func tailFiles(ctx context.Context, dir string, o *tailOptions, f *auditFilter, print func(*auditRecord)) error {
+	if _, err := os.Stat(dir); err != nil {
+		return fmt.Errorf("no audit folder at %s (is --data the server's data folder?): %w", dir, err)
+	}
+	t := &fileTail{dir: dir, offsets: map[string]int64{}}
+	var last []*auditRecord
+	err := t.poll(f, func(r *auditRecord) {
+		last = append(last, r)
+		if o.limit > 0 && len(last) > o.limit {
+			last = last[1:]
+		}
+	})
+	if err != nil {
+		return err
+	}
+	for _, r := range last {
+		print(r)
+	}
+	if !o.follow {
+		return nil
+	}
+	tick := time.NewTicker(o.interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		if err := t.poll(f, print); err != nil {
+			return err
+		}
+	}
+}
+
+// fileTail reads what was appended to the day files since it last looked.
+type fileTail struct {
+	dir     string
+	offsets map[string]int64 // bytes read, whole lines only
+	first   string           // the oldest file still of interest
+}
+
+func (t *fileTail) poll(f *auditFilter, fn func(*auditRecord)) error {
+	names, err := filepath.Glob(filepath.Join(t.dir, "????-??-??.jsonl"))
+	if err != nil {
+		return err
+	}
+	sort.Strings(names)
+	for _, p := range names {
+		name := filepath.Base(p)
+		day, err := time.Parse("2006-01-02", strings.TrimSuffix(name, ".jsonl"))
+		if err != nil || name < t.first || (!f.since.IsZero() && day.Add(24*time.Hour).Before(f.since)) || (!f.until.IsZero() && day.After(f.until)) {
+			continue
+		}
+		if err := t.read(p, f, fn); err != nil {
+			return err
+		}
+		// Events are filed by their own day: a late one may still land in
+		// yesterday's file, but not in older ones.
+		if prev := day.Add(-24 * time.Hour).Format("2006-01-02"); prev+".jsonl" > t.first {
+			t.first = prev + ".jsonl"
+		}
+	}
+	return nil
+}
+
+func (t *fileTail) read(p string, f *auditFilter, fn func(*auditRecord)) error {
+	file, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	off := t.offsets[filepath.Base(p)]
+	if _, err := file.Seek(off, io.SeekStart); err != nil {
+		return err
+	}
+	data, err := io.ReadAll(file)
+	if err != nil {
+		return err
+	}
+	end := bytes.LastIndexByte(data, '\n') + 1 // a line still being written waits
+	for _, line := range bytes.Split(data[:end], []byte{'\n'}) {
+		if r, ok := parseRecord(line); ok && f.match(r) {
+			fn(r)
+		}
+	}
+	t.offsets[filepath.Base(p)] = off + int64(end)
+	return nil
+}
+
+// tailServer prints from LookupEvents, then follows by asking again.
+func tailServer(ctx context.Context, env Env, o *tailOptions, f *auditFilter, print func(*auditRecord)) error {
+	cfg, err := o.aws.load(ctx, env)
+	if err != nil {
+		return err
+	}
+	c := &lookupClient{cfg: cfg, endpoint: strings.TrimSuffix(o.aws.endpointFor("CLOUDTRAIL", env), "/")}
+	attr := serverAttribute(f)
+	var newest []*auditRecord // newest first
+	err = c.each(ctx, attr, f.since, f.until, func(r *auditRecord) bool {
+		if f.match(r) {
+			newest = append(newest, r)
+		}
+		return o.limit == 0 || len(newest) < o.limit
+	})
+	if err != nil {
+		return err
+	}
+	seen := map[string]time.Time{}
+	var from time.Time
+	for i := len(newest) - 1; i >= 0; i-- {
+		print(newest[i])
+	}
+	for _, r := range newest {
+		seen[r.EventID] = r.EventTime
+		if r.EventTime.After(from) {
+			from = r.EventTime
+		}
+	}
+	if !o.follow {
+		return nil
+	}
+	if from.IsZero() {
+		from = time.Now().Add(-time.Minute)
+	}
+	tick := time.NewTicker(o.interval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		var fresh []*auditRecord
+		err := c.each(ctx, attr, from.Truncate(time.Second), f.until, func(r *auditRecord) bool {
+			if _, dup := seen[r.EventID]; !dup && f.match(r) {
+				fresh = append(fresh, r)
+			}
+			return true
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		for i := len(fresh) - 1; i >= 0; i-- {
+			print(fresh[i])
+			seen[fresh[i].EventID] = fresh[i].EventTime
+			if fresh[i].EventTime.After(from) {
+				from = fresh[i].EventTime
+			}
+		}
+		for id, at := range seen {
+			if at.Before(from.Add(-time.Minute)) {
+				delete(seen, id)
+			}
+		}
+	}
+}
+
+// serverAttribute picks the one lookup attribute the server filters by;
+// the client applies every filter anyway.
+func serverAttribute(f *auditFilter) map[string]string {
+	switch {
+	case f.action != "" && !strings.ContainsAny(f.action, "*?["):
+		_, name, found := strings.Cut(f.action, ":")
+		if !found {
+			name = f.action
+		}
+		return map[string]string{"AttributeKey": "EventName", "AttributeValue": name}
+	case f.resource != "":
+		return map[string]string{"AttributeKey": "ResourceName", "AttributeValue": f.resource}
+	case strings.HasPrefix(f.principal, "AKIA") || strings.HasPrefix(f.principal, "ASIA"):
+		return map[string]string{"AttributeKey": "AccessKeyId", "AttributeValue": f.principal}
+	}
+	return nil
+}
+
+// lookupClient calls CloudTrail's LookupEvents, signed with SigV4. The
+// module has no CloudTrail client; this is the one call tail needs.
+type lookupClient struct {
+	cfg      aws.Config
+	endpoint string
+}
+
+// each calls fn with the events of the lookup, newest first, page after
+// page, until fn returns false or the pages end.
+func (c *lookupClient) each(ctx context.Context, attr map[string]string, start, end time.Time, fn func(*auditRecord) bool) error {
+	in := map[string]any{}
+	if attr != nil {
+		in["LookupAttributes"] = []map[string]string{attr}
+	}
+	if !start.IsZero() {
+		in["StartTime"] = float64(start.UnixMilli()) / 1000
+	}
+	if !end.IsZero() {
+		in["EndTime"] = float64(end.UnixMilli()) / 1000
+	}
+	for {
+		var out struct {
+			Events []struct {
+				CloudTrailEvent string
+			}
+			NextToken string
+		}
+		if err := c.call(ctx, in, &out); err != nil {
+			return err
+		}
+		for _, e := range out.Events {
+			r, ok := parseRecord([]byte(e.CloudTrailEvent))
+			if !ok {
+				continue
+			}
+			if !fn(r) {
+				return nil
+			}
+		}
+		if out.NextToken == "" {
+			return nil
+		}
+		in["NextToken"] = out.NextToken
+	}
+}
+
+func (c *lookupClient) call(ctx context.Context, in, out any) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint+"/", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+	req.Header.Set("X-Amz-Target", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents")
+	creds, err := c.cfg.Credentials.Retrieve(ctx)
+	if err != nil {
+		return fmt.Errorf("AWS credentials: %w", err)
+	}
+	sum := sha256.Sum256(body)
+	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "cloudtrail", c.cfg.Region, time.Now()); err != nil {
+		return err
+	}
+	hc := c.cfg.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		var e struct {
+			Type    string `json:"__type"`
+			Message string `json:"message"`
+		}
+		json.Unmarshal(raw, &e)
+		if e.Type == "" {
+			return fmt.Errorf("LookupEvents: HTTP %d", resp.StatusCode)
+		}
+		return fmt.Errorf("LookupEvents: %s: %s", e.Type, e.Message)
+	}
+	return json.Unmarshal(raw, out)
+}
+
+// --- verify ----------------------------------------------------------------
+
+const verifyUsage = `Usage: sealbox audit verify [flags]
+
+Checks the audit trail against the digests the server signed (an Ed25519
+key kept sealed in the store; its public key in <data>/audit/public-key.pem)
+and prints each problem on a line of its own, then a summary per trail:
+
+  2026-11-23.jsonl line 12: altered: does not match the event signed at line 12
+  2026-11-23.jsonl line 7: removed: the event signed at line 7 is not there
+  store seq 40: inserted: no digest signs it
+
+Events written after a trail's last digest are counted as unsigned, not
+checked (the server signs a digest every --audit-digest-interval). Exit
+status 1 if anything is wrong.
+
+The files are checked offline, even while the server runs. --store also
+checks the store, which needs the root key (the file provider's root.key,
+or $SEALBOX_PASSPHRASE with SEALBOX_ROOT_KEY=passphrase) and the server
+stopped; it then checks the files with the key the store holds, so that a
+public-key.pem someone replaced cannot vouch for forged digests. Without
+--store, pin the key with --public-key: a copy kept away from the data
+folder.
+
+Flags:
+`
+
+func runAuditVerify(ctx context.Context, args []string, env Env) error {
+	fs := flag.NewFlagSet("sealbox audit verify", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() { fmt.Fprint(env.Stderr, verifyUsage); fs.PrintDefaults() }
+	data := fs.String("data", "", "the data `folder` (default $SEALBOX_DATA, else sealbox-data)")
+	auditDir := fs.String("audit-dir", "", "the audit `folder` to check, e.g. a copy (default <data>/audit)")
+	publicKey := fs.String("public-key", "", "the public key `file` (PEM) to check digests with (default <audit folder>/public-key.pem)")
+	withStore := fs.Bool("store", false, "also check the store (needs the root key, and the server stopped)")
+	rootKeyFile := fs.String("root-key-file", "", "the file provider's root key (default $SEALBOX_ROOT_KEY_FILE, else <data>/root.key)")
+	fromFlag := fs.String("from", "", "check from this `time` (RFC 3339, YYYY-MM-DD, or 7d back; files by day)")
+	toFlag := fs.String("to", "", "check up to this `time`")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "sealbox audit verify: unexpected argument %q\n", fs.Arg(0))
+		return errUsage
+	}
+	now := time.Now()
+	from, err := parseWhen(*fromFlag, now)
+	if err != nil {
+		return fmt.Errorf("--from: %w", err)
+	}
+	to, err := parseWhen(*toFlag, now)
+	if err != nil {
+		return fmt.Errorf("--to: %w", err)
+	}
+	dd := dataDir(*data, env)
+	dir := *auditDir
+	if dir == "" {
+		dir = filepath.Join(dd, "audit")
+	}
+	keyFile := *publicKey
+	if keyFile == "" {
+		keyFile = filepath.Join(dir, audit.PublicKeyFile)
+	}
+	keys, keyErr := audit.ReadPublicKeys(keyFile)
+	problems := 0
+
+	if *withStore {
+		rk := *rootKeyFile
+		if rk == "" {
+			rk = env.Getenv("SEALBOX_ROOT_KEY_FILE")
+		}
+		storeKey, rep, err := verifyStore(ctx, dd, rk, env, from, to)
+		if err != nil {
+			return err
+		}
+		if keyErr == nil && !containsKey(keys, storeKey) {
+			fmt.Fprintf(env.Stdout, "%s: the store's audit key (%s) is not in it: someone replaced it\n", keyFile, audit.Fingerprint(storeKey))
+			problems++
+		}
+		for _, k := range keys {
+			if !k.Equal(storeKey) {
+				fmt.Fprintf(env.Stdout, "%s: holds a key the server does not hold (%s)\n", keyFile, audit.Fingerprint(k))
+				problems++
+			}
+		}
+		// The files are checked with the key the server holds.
+		keys, keyErr = []ed25519.PublicKey{storeKey}, nil
+		problems += printReport(env, "store", rep)
+	}
+	if keyErr != nil {
+		return fmt.Errorf("no public key to check digests with: %w (pass --public-key)", keyErr)
+	}
+	if _, err := os.Stat(dir); err != nil {
+		if !*withStore {
+			return fmt.Errorf("no audit folder at %s: %w", dir, err)
+		}
+	} else {
+		rep, err := audit.VerifyFiles(dir, keys, from, to)
+		if err != nil {
+			return err
+		}
+		problems += printReport(env, "files", rep)
+	}
+	if problems > 0 {
+		return fmt.Errorf("the audit trail does not verify: %d problem(s)", problems)
+	}
+	return nil
+}
+
+func containsKey(keys []ed25519.PublicKey, k ed25519.PublicKey) bool {
+	for _, x := range keys {
+		if x.Equal(k) {
+			return true
+		}
+	}
+	return false
+}
+
+// verifyStore opens the data folder's store read-only in practice (nothing
+// is written to an initialized store) and verifies its trail.
+func verifyStore(ctx context.Context, dd, rootKeyFile string, env Env, from, to time.Time) (ed25519.PublicKey, *audit.Report, error) {
+	raw, err := boltstore.Open(filepath.Join(dd, boltstore.DefaultFileName), boltstore.Options{})
+	if errors.Is(err, boltstore.ErrInUse) {
+		return nil, nil, fmt.Errorf("the server is running on %s: stop it to check the store (the files can be checked while it runs): %w", dd, err)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	defer raw.Close()
+	ok, err := barrier.Initialized(ctx, raw)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return nil, nil, fmt.Errorf("%s holds no sealbox store", dd)
+	}
+	var p rootkey.Provider
+	if env.Getenv("SEALBOX_ROOT_KEY") == "passphrase" {
+		pass := env.Getenv("SEALBOX_PASSPHRASE")
+		if pass == "" {
+			return nil, nil, errors.New("SEALBOX_ROOT_KEY=passphrase needs $SEALBOX_PASSPHRASE")
+		}
+		p = rootkey.NewPassphrase([]byte(pass))
+	} else {
+		if rootKeyFile == "" {
+			rootKeyFile = filepath.Join(dd, "root.key")
+		}
+		p = rootkey.NewFile(rootKeyFile)
+	}
+	b, err := barrier.Open(ctx, raw, p)
+	if err != nil {
+		return nil, nil, fmt.Errorf("failed to unseal the store: %w", err)
+	}
+	pub, err := audit.StoredPublicKey(ctx, b)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep, err := audit.VerifyStore(ctx, b, []ed25519.PublicKey{pub}, from, to)
+	return pub, rep, err
+}
+
+// printReport prints a report's problems and its summary, and returns how
+// many problems it had.
+func printReport(env Env, what string, rep *audit.Report) int {
+	for _, p := range rep.Problems {
+		fmt.Fprintln(env.Stdout, p.String())
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: ", what)
+	if what == "files" {
+		fmt.Fprintf(&b, "%d files, ", rep.Trails)
+	}
+	fmt.Fprintf(&b, "%d events in %d digests", rep.Events, rep.Digests)
+	if rep.Unsigned > 0 {
+		fmt.Fprintf(&b, ", %d written since the last digest (not signed yet)", rep.Unsigned)
+	}
+	if rep.Expired > 0 {
+		fmt.Fprintf(&b, ", %d deleted by retention", rep.Expired)
+	}
+	if !rep.LastDigest.IsZero() {
+		fmt.Fprintf(&b, ", last digest signed %s", rep.LastDigest.UTC().Format(time.RFC3339))
+	}
+	if rep.OK() {
+		b.WriteString(": OK")
+	} else {
+		fmt.Fprintf(&b, ": %d problem(s)", len(rep.Problems))
+	}
+	fmt.Fprintln(env.Stdout, b.String())
+	return len(rep.Problems)
+}

@@ -1,0 +1,172 @@
+package cli
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+
+	"github.com/sealbox/sealbox/internal/sealtest"
+)
+
+// auditCalls makes a key, and has a role's session encrypt under it and be
+// refused a decrypt with it; it returns the key's ARN and the role.
+func auditCalls(t *testing.T, s *sealtest.Server) (string, sealtest.Role) {
+	t.Helper()
+	ctx := context.Background()
+	k := sealtest.Must[*kms.CreateKeyOutput](t, "CreateKey")(s.KMS().CreateKey(ctx, &kms.CreateKeyInput{}))
+	role := s.NewRole(t, "orders", "", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*"}]}`, "fn")
+	c := kms.NewFromConfig(s.AWSConfigAs("us-east-1", role.Creds))
+	sealtest.Must[*kms.EncryptOutput](t, "Encrypt")(c.Encrypt(ctx, &kms.EncryptInput{KeyId: k.KeyMetadata.Arn, Plaintext: []byte("x")}))
+	blob := sealtest.Must[*kms.EncryptOutput](t, "Encrypt")(s.KMS().Encrypt(ctx, &kms.EncryptInput{KeyId: k.KeyMetadata.Arn, Plaintext: []byte("y")}))
+	if _, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: blob.CiphertextBlob}); err == nil {
+		t.Fatal("the role decrypted without kms:Decrypt")
+	}
+	return *k.KeyMetadata.Arn, role
+}
+
+func TestAuditTailFiles(t *testing.T) {
+	s := sealtest.Start(t)
+	keyARN, role := auditCalls(t, s)
+	keyID := keyARN[strings.LastIndexByte(keyARN, '/')+1:]
+	cases := []struct {
+		name  string
+		args  []string
+		want  []string // one substring per line, in order
+		avoid string
+	}{
+		{"the role's calls", []string{"--principal", role.ARN}, []string{"ok  ", "kms:Encrypt", role.Session, keyARN}, "kms:CreateKey"},
+		{"by session name", []string{"--principal", "fn", "--action", "kms:Encrypt"}, []string{"kms:Encrypt"}, "AccessDenied"},
+		{"an action", []string{"--action", "kms:Decrypt"}, []string{"AccessDeniedException", "kms:Decrypt", role.Session}, "kms:Encrypt"},
+		{"a wildcard action", []string{"--action", "kms:*crypt", "--principal", role.ARN}, []string{"kms:Encrypt", "kms:Decrypt"}, "CreateKey"},
+		{"a resource by id", []string{"--resource", keyID, "--action", "CreateKey"}, []string{"kms:CreateKey", "arn:aws:iam::123456789012:root"}, "Encrypt"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"audit", "tail", "--data", s.Dir}, tc.args...)
+			code, out, errOut := runMain(t, nil, args...)
+			if code != 0 {
+				t.Fatalf("sealbox %s = exit %d: %s", strings.Join(args, " "), code, errOut)
+			}
+			if tc.avoid != "" && strings.Contains(out, tc.avoid) {
+				t.Fatalf("sealbox %s printed %q:\n%s", strings.Join(args, " "), tc.avoid, out)
+			}
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if len(lines) == 0 || lines[0] == "" {
+				t.Fatalf("sealbox %s printed nothing", strings.Join(args, " "))
+			}
+			joined := strings.Join(lines, "\n")
+			for _, w := range tc.want {
+				if !strings.Contains(joined, w) {
+					t.Fatalf("sealbox %s =\n%s\nwant %q in it", strings.Join(args, " "), out, w)
+				}
+			}
+		})
+	}
+	// --json prints the CloudTrail records; --limit the last ones.
+	code, out, _ := runMain(t, nil, "audit", "tail", "--data", s.Dir, "--json", "--limit", "2")
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 2 || !strings.HasPrefix(lines[1], `{"eventVersion":"1.08"`) || !strings.Contains(lines[1], `"eventName":"Decrypt"`) {
+		t.Fatalf("sealbox audit tail --json --limit 2 = exit %d:\n%s\nwant the last 2 records, Decrypt last", code, out)
+	}
+}
+
+func TestAuditTailFollowsFiles(t *testing.T) {
+	s := sealtest.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out sealtest.Buffer
+	done := make(chan int)
+	go func() {
+		done <- Main(ctx, []string{"audit", "tail", "-f", "--interval", "10ms", "--data", s.Dir, "--action", "kms:GenerateRandom"},
+			Env{Stdout: &out, Stderr: &out, Getenv: envOf(nil)})
+	}()
+	for i := 1; i <= 2; i++ {
+		sealtest.Must[*kms.GenerateRandomOutput](t, "GenerateRandom")(s.KMS().GenerateRandom(context.Background(), &kms.GenerateRandomInput{NumberOfBytes: aws.Int32(8)}))
+		if !sealtest.Eventually(t, 5*time.Second, func() bool { return strings.Count(out.String(), "kms:GenerateRandom") == i }) {
+			t.Fatalf("sealbox audit tail -f printed, after %d calls:\n%s", i, out.String())
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("sealbox audit tail -f ended with exit %d: %s", code, out.String())
+	}
+}
+
+func TestAuditTailServer(t *testing.T) {
+	s := sealtest.Start(t)
+	keyARN, role := auditCalls(t, s)
+	t.Setenv("AWS_ACCESS_KEY_ID", sealtest.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", sealtest.SecretAccessKey)
+	t.Setenv("AWS_SESSION_TOKEN", "")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_REGION", "us-east-1")
+	code, out, errOut := runMain(t, nil, "audit", "tail", "--endpoint", s.URL, "--resource", keyARN, "--principal", role.ARN)
+	if code != 0 {
+		t.Fatalf("sealbox audit tail --endpoint = exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 || !strings.Contains(lines[0], "kms:Encrypt") || !strings.Contains(lines[1], "AccessDeniedException") {
+		t.Fatalf("sealbox audit tail --endpoint of the role's calls on the key =\n%s\nwant its Encrypt, then its denied Decrypt", out)
+	}
+}
+
+// TestAuditVerify: a stopped server's trail verifies from the files and the
+// store; altered, it does not, and says where; a public key put in place of
+// the server's is caught with --store.
+func TestAuditVerify(t *testing.T) {
+	s := sealtest.Start(t)
+	auditCalls(t, s)
+	s.Stop() // its last digests are signed as it stops
+	code, out, errOut := runMain(t, nil, "audit", "verify", "--data", s.Dir, "--store")
+	if code != 0 || !strings.Contains(out, "files: 1 files, ") || !strings.Contains(out, "store: ") || strings.Count(out, ": OK") != 2 {
+		t.Fatalf("sealbox audit verify --store of an untouched trail = exit %d:\n%s%s\nwant files and store OK", code, out, errOut)
+	}
+
+	// One line altered.
+	files, _ := filepath.Glob(filepath.Join(s.Dir, "audit", "*.jsonl"))
+	b, _ := os.ReadFile(files[0])
+	lines := strings.Split(string(b), "\n")
+	lines[3] = strings.Replace(lines[3], `"readOnly":`, `"readOnly": `, 1)
+	os.WriteFile(files[0], []byte(strings.Join(lines, "\n")), 0o600)
+	code, out, _ = runMain(t, nil, "audit", "verify", "--data", s.Dir)
+	if code != 1 || !strings.Contains(out, filepath.Base(files[0])+" line 4: altered") {
+		t.Fatalf("sealbox audit verify after line 4 was altered = exit %d:\n%s\nwant exit 1 and the line named", code, out)
+	}
+	os.WriteFile(files[0], b, 0o600)
+
+	// Someone's own key beside the server's.
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	der, _ := x509.MarshalPKIXPublicKey(pub)
+	f, _ := os.OpenFile(filepath.Join(s.Dir, "audit", "public-key.pem"), os.O_APPEND|os.O_WRONLY, 0)
+	pem.Encode(f, &pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	f.Close()
+	code, out, _ = runMain(t, nil, "audit", "verify", "--data", s.Dir, "--store")
+	if code != 1 || !strings.Contains(out, "holds a key the server does not hold") {
+		t.Fatalf("sealbox audit verify --store with a foreign public key = exit %d:\n%s\nwant it caught", code, out)
+	}
+}
+
+func TestAuditVerifyWhileTheServerRuns(t *testing.T) {
+	s := sealtest.Start(t)
+	auditCalls(t, s)
+	code, _, errOut := runMain(t, nil, "audit", "verify", "--data", s.Dir, "--store")
+	if code != 1 || !strings.Contains(errOut, "stop it to check the store") {
+		t.Fatalf("sealbox audit verify --store on a running server's folder = exit %d: %s; want it to say why not", code, errOut)
+	}
+	// The files verify while it runs; what is not signed yet is counted.
+	code, out, errOut := runMain(t, nil, "audit", "verify", "--data", s.Dir)
+	if code != 0 || !strings.Contains(out, "not signed yet") {
+		t.Fatalf("sealbox audit verify of a running server's files = exit %d:\n%s%s", code, out, errOut)
+	}
+}
