@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/sealbox/sealbox/internal/clock"
 )
 
@@ -27,9 +29,11 @@ import (
 // <dir>/digests/<day>.jsonl (chain.go); the lines themselves stay plain
 // CloudTrail records.
 type FileSink struct {
-	dir   string
-	fsync bool
-	chain *fileChain // nil: no digests
+	dir     string
+	fsync   bool
+	minFree int64
+	closed  bool       // guarded by mu
+	chain   *fileChain // nil: no digests
 
 	mu      sync.Mutex
 	cond    *sync.Cond
@@ -58,8 +62,11 @@ type FileOptions struct {
 	// DigestInterval is how often digests are signed; 0 means a minute.
 	// A digest is also signed as soon as 10,000 lines wait.
 	DigestInterval time.Duration
-	Clock          clock.Clock  // nil: the real clock (digest times)
-	Logger         *slog.Logger // nil: slog.Default (failing digests)
+	// MinFree is the free space (bytes) Ready wants on the folder's file
+	// system; 0 checks only that the folder is there.
+	MinFree int64
+	Clock   clock.Clock  // nil: the real clock (digest times)
+	Logger  *slog.Logger // nil: slog.Default (failing digests)
 }
 
 // NewFileSink returns a sink writing under dir, creating it (mode 0700).
@@ -76,7 +83,7 @@ func OpenFileSink(dir string, o FileOptions) (*FileSink, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create audit folder: %w", err)
 	}
-	f := &FileSink{dir: dir, fsync: o.Fsync}
+	f := &FileSink{dir: dir, fsync: o.Fsync, minFree: o.MinFree}
 	f.cond = sync.NewCond(&f.mu)
 	if o.Signer != nil {
 		c, err := openFileChain(dir, o)
@@ -175,11 +182,39 @@ func (f *FileSink) Seal() error {
 	return f.chain.seal()
 }
 
+// Ready reports whether the sink can take events: it is open, its folder
+// is there, and its file system has MinFree bytes free. The Logger asks
+// before a call changes anything (fail closed: a full disk refuses the
+// write rather than leave a change without its event).
+func (f *FileSink) Ready() error {
+	f.mu.Lock()
+	closed := f.closed
+	f.mu.Unlock()
+	if closed {
+		return errors.New("the file sink is closed")
+	}
+	return hasFree(f.dir, f.minFree)
+}
+
+// hasFree reports an error unless dir is there and its file system has
+// min bytes free for an unprivileged writer.
+func hasFree(dir string, min int64) error {
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil {
+		return fmt.Errorf("audit folder: %w", err)
+	}
+	if free := int64(st.Bavail) * int64(st.Bsize); free < min {
+		return fmt.Errorf("the file system of %s has %d bytes free, under the %d that --audit-min-free keeps", dir, free, min)
+	}
+	return nil
+}
+
 // Close waits for the batch being written, closes the file and, with a
 // Signer, signs the last digest.
 func (f *FileSink) Close() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.closed = true
 	for f.writing {
 		f.cond.Wait()
 	}

@@ -121,6 +121,40 @@ func (l *Logger) Log(ctx context.Context, e *Event) error {
 	return fmt.Errorf("%w: %w", ErrNoSink, errors.Join(errs...))
 }
 
+// Readier is a Sink that can say, before a call changes anything,
+// whether it could take the call's event.
+type Readier interface {
+	Ready() error
+}
+
+// Ready reports whether some sink could take an event now: a sink that is
+// not a Readier counts as ready unless its last write failed. It returns
+// ErrNoSink (wrapped with the causes) otherwise. The router asks before a
+// write call, so that a call whose event could not be kept is refused
+// before it changes anything, not after.
+func (l *Logger) Ready() error {
+	var errs []error
+	for _, s := range l.sinks {
+		var err error
+		if r, ok := s.(Readier); ok {
+			err = r.Ready()
+		} else if l.isFailing(s.Name()) {
+			err = errors.New("its last write failed")
+		}
+		if err == nil {
+			return nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", s.Name(), err))
+	}
+	return fmt.Errorf("%w: %w", ErrNoSink, errors.Join(errs...))
+}
+
+func (l *Logger) isFailing(name string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.failing[name]
+}
+
 // later queues an entry for sinks[i]; after Close it writes it at once.
 func (l *Logger) later(i int, en Entry) {
 	q := l.queue[i]

@@ -171,3 +171,36 @@ func TestFailingFirstSinkWaitsForTheNext(t *testing.T) {
 		t.Fatalf("Log = %v with %d events in the working sink", err, slow.count())
 	}
 }
+
+// Ready: some sink able to take an event is enough; a sink that cannot say
+// counts as ready until a write fails.
+func TestReady(t *testing.T) {
+	dir := t.TempDir()
+	full, err := audit.OpenFileSink(dir, audit.FileOptions{MinFree: 1 << 60})
+	if err != nil {
+		t.Fatal(err)
+	}
+	roomy, err := audit.OpenFileSink(t.TempDir(), audit.FileOptions{MinFree: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil))
+	if err := audit.NewLogger(quiet, full, roomy).Ready(); err != nil {
+		t.Fatalf("Ready with one sink with room = %v", err)
+	}
+	if err := audit.NewLogger(quiet, full).Ready(); !errors.Is(err, audit.ErrNoSink) || !strings.Contains(err.Error(), "bytes free") {
+		t.Fatalf("Ready with a full file system = %v, want ErrNoSink naming the free space", err)
+	}
+	l := audit.NewLogger(quiet, failing{})
+	if err := l.Ready(); err != nil {
+		t.Fatalf("Ready before any write = %v", err)
+	}
+	l.Log(context.Background(), event())
+	if err := l.Ready(); !errors.Is(err, audit.ErrNoSink) {
+		t.Fatalf("Ready after the only sink failed = %v, want ErrNoSink", err)
+	}
+	roomy.Close()
+	if err := audit.NewLogger(quiet, roomy).Ready(); err == nil {
+		t.Fatal("a closed file sink is ready")
+	}
+}

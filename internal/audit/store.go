@@ -60,6 +60,10 @@ type StoreOptions struct {
 	DigestInterval time.Duration
 	Clock          clock.Clock  // nil: the real clock
 	Logger         *slog.Logger // nil: slog.Default
+	// Dir is the folder of the store's file and MinFree the free space
+	// Ready wants on its file system; "" checks no space.
+	Dir     string
+	MinFree int64
 }
 
 // StoreSink keeps events in the store, for LookupEvents and retention.
@@ -68,6 +72,8 @@ type StoreOptions struct {
 // committed, never before. Safe for concurrent use.
 type StoreSink struct {
 	st       store.Store
+	dir      string
+	minFree  int64
 	signer   *Signer
 	clock    clock.Clock
 	log      *slog.Logger
@@ -98,7 +104,7 @@ type StoreSink struct {
 // NewStoreSink returns a sink over st. With o.Signer it signs a digest every
 // interval until Close.
 func NewStoreSink(st store.Store, o StoreOptions) *StoreSink {
-	s := &StoreSink{st: st, signer: o.Signer, clock: o.Clock, log: o.Logger, interval: o.DigestInterval,
+	s := &StoreSink{st: st, dir: o.Dir, minFree: o.MinFree, signer: o.Signer, clock: o.Clock, log: o.Logger, interval: o.DigestInterval,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	s.gcond = sync.NewCond(&s.gmu)
 	if s.clock == nil {
@@ -119,6 +125,15 @@ func NewStoreSink(st store.Store, o StoreOptions) *StoreSink {
 }
 
 func (s *StoreSink) Name() string { return "store" }
+
+// Ready reports whether the store's file system has MinFree bytes free
+// (log.go, Readier).
+func (s *StoreSink) Ready() error {
+	if s.dir == "" {
+		return nil
+	}
+	return hasFree(s.dir, s.minFree)
+}
 
 // gatherWait bounds how long the writer that leads a group waits for the
 // others it expects before committing. A lone writer never waits.

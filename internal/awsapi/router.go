@@ -349,7 +349,7 @@ func (rt *Router) finish(ctx context.Context, c *call, out any, err error) ([]by
 	apiErr := rt.apiError(c, err)
 	if aerr := rt.record(ctx, c, payload, apiErr); aerr != nil {
 		rt.cfg.Logger.Error("audit failed: refusing to answer", "requestId", c.req.ID, "op", c.route.op.Name, "err", aerr)
-		return nil, &sealbox.Error{Code: c.route.svc.InternalError, Message: "The request could not be recorded in the audit log.", Server: true}
+		return nil, auditUnavailable(c.route)
 	}
 	return payload, apiErr
 }
@@ -373,7 +373,27 @@ func (rt *Router) invoke(ctx context.Context, c *call, raw any, js []byte) (out 
 		}
 		return nil, &sealbox.Error{Code: "ValidationException", Message: err.Error()}
 	}
+	if !c.route.op.ReadOnly {
+		// Fail closed before the call changes anything: a write whose
+		// event no sink could take is refused, not done and then hidden.
+		if r, ok := rt.cfg.Audit.(Readier); ok {
+			if err := r.Ready(); err != nil {
+				rt.cfg.Logger.Error("audit unavailable: refusing a write call", "requestId", c.req.ID, "op", c.route.op.Name, "err", err)
+				return nil, auditUnavailable(c.route)
+			}
+		}
+	}
 	return c.route.op.call(ctx, js)
+}
+
+// Readier is an Auditor that can say, before a write call, whether the
+// call's event could be kept (audit.Logger).
+type Readier interface {
+	Ready() error
+}
+
+func auditUnavailable(rte *route) *sealbox.Error {
+	return &sealbox.Error{Code: rte.svc.InternalError, Message: "The request could not be recorded in the audit log.", Server: true}
 }
 
 // decodeRaw decodes a JSON body generically, for validation; an empty body

@@ -50,6 +50,11 @@ type Config struct {
 	// (JSON lines in <data>/audit) and "store" (the store: LookupEvents
 	// and retention). One sink taking an event is enough.
 	AuditSinks string
+	// AuditMinFree is the free space (bytes) the audit folder's file
+	// system must keep for a write call to go ahead: below it writes are
+	// refused before they change anything, so that a full disk cannot
+	// leave a change without its event. 0 turns the check off.
+	AuditMinFree int64
 	// AuditRetention is how long the store keeps events; 0 keeps them
 	// forever. The files are never deleted by the server.
 	AuditRetention time.Duration
@@ -80,6 +85,7 @@ func Default() Config {
 		SweepInterval: time.Minute,
 
 		AuditSinks:          "file,store",
+		AuditMinFree:        64 << 20,
 		AuditRetention:      90 * 24 * time.Hour,
 		AuditDigestInterval: time.Minute,
 
@@ -133,6 +139,17 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 			return nil
 		})
 	}
+	if v, err := ParseSize(getenv("SEALBOX_AUDIT_MIN_FREE")); err == nil {
+		c.AuditMinFree = v
+	}
+	fs.Func("audit-min-free", `refuse write calls while the audit folder's file system has less free space than this, e.g. "64MiB", "1GiB"; 0 turns it off ($SEALBOX_AUDIT_MIN_FREE) (default `+FormatSize(c.AuditMinFree)+")", func(s string) error {
+		v, err := ParseSize(s)
+		if err != nil {
+			return err
+		}
+		c.AuditMinFree = v
+		return nil
+	})
 	days(&c.AuditRetention, "audit-retention", "SEALBOX_AUDIT_RETENTION", `how long the store keeps audit events, e.g. "90d" or "720h"; 0 keeps them forever`)
 	if v, err := time.ParseDuration(getenv("SEALBOX_AUDIT_DIGEST_INTERVAL")); err == nil {
 		c.AuditDigestInterval = v
@@ -225,6 +242,39 @@ func (c *Config) AuditSinkList() ([]string, error) {
 		return nil, errors.New(`--audit-sinks must name at least one sink ("file", "store"): every call is audited`)
 	}
 	return out, nil
+}
+
+// sizeUnits are the suffixes ParseSize reads, largest first.
+var sizeUnits = []struct {
+	suffix string
+	n      int64
+}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"B", 1}}
+
+// ParseSize parses a byte count: a whole number with an optional KiB, MiB,
+// GiB or TiB (or B) suffix.
+func ParseSize(s string) (int64, error) {
+	num, unit := s, int64(1)
+	for _, u := range sizeUnits {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			num, unit = n, u.n
+			break
+		}
+	}
+	v, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || v < 0 || v > (1<<62)/unit {
+		return 0, fmt.Errorf("invalid size %q: want a whole number of bytes, or of KiB, MiB, GiB or TiB", s)
+	}
+	return v * unit, nil
+}
+
+// FormatSize writes n as ParseSize reads it, in the largest whole unit.
+func FormatSize(n int64) string {
+	for _, u := range sizeUnits {
+		if n >= u.n && n%u.n == 0 {
+			return strconv.FormatInt(n/u.n, 10) + u.suffix
+		}
+	}
+	return strconv.FormatInt(n, 10)
 }
 
 // ParseDays parses a duration as time.ParseDuration does, and also a whole

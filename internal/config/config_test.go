@@ -93,3 +93,31 @@ func TestAuditFlags(t *testing.T) {
 		t.Fatal("--audit-retention ninety parsed")
 	}
 }
+
+func TestAuditMinFree(t *testing.T) {
+	c := Default()
+	if c.AuditMinFree != 64<<20 {
+		t.Fatalf("default --audit-min-free = %d, want 64 MiB", c.AuditMinFree)
+	}
+	env := map[string]string{"SEALBOX_AUDIT_MIN_FREE": "2GiB"}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	c.Bind(fs, func(k string) string { return env[k] })
+	if err := fs.Parse(nil); err != nil || c.AuditMinFree != 2<<30 {
+		t.Fatalf("from the environment: %d, %v; want 2 GiB", c.AuditMinFree, err)
+	}
+	for in, want := range map[string]int64{"0": 0, "512": 512, "100KiB": 100 << 10, "64MiB": 64 << 20, "3TiB": 3 << 40} {
+		if err := fs.Parse([]string{"--audit-min-free", in}); err != nil || c.AuditMinFree != want {
+			t.Errorf("--audit-min-free %s = %d, %v; want %d", in, c.AuditMinFree, err, want)
+		}
+		if got := FormatSize(want); want > 0 {
+			if back, err := ParseSize(got); err != nil || back != want {
+				t.Errorf("FormatSize(%d) = %q, which parses as %d, %v", want, got, back, err)
+			}
+		}
+	}
+	for _, bad := range []string{"", "-1MiB", "lots", "1.5GiB", "9999999TiB"} {
+		if err := fs.Parse([]string{"--audit-min-free", bad}); err == nil {
+			t.Errorf("--audit-min-free %q parsed", bad)
+		}
+	}
+}

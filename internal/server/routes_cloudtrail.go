@@ -52,7 +52,7 @@ func (s *Server) openAudit(ctx context.Context, b store.Store) error {
 	for _, name := range names {
 		switch name {
 		case config.AuditFile:
-			file, err := audit.OpenFileSink(dir, audit.FileOptions{Fsync: s.cfg.AuditFsync, Signer: signer,
+			file, err := audit.OpenFileSink(dir, audit.FileOptions{Fsync: s.cfg.AuditFsync, MinFree: s.cfg.AuditMinFree, Signer: signer,
 				DigestInterval: s.cfg.AuditDigestInterval, Clock: s.clock, Logger: s.log})
 			if err != nil {
 				return err
@@ -62,7 +62,7 @@ func (s *Server) openAudit(ctx context.Context, b store.Store) error {
 			// Straight to the barrier, not through the change feed: no
 			// cache watches the trail, and the feed would tell every
 			// watcher about every event.
-			s.auditStore = audit.NewStoreSink(b, audit.StoreOptions{Signer: signer,
+			s.auditStore = audit.NewStoreSink(b, audit.StoreOptions{Signer: signer, Dir: s.cfg.DataDir, MinFree: s.cfg.AuditMinFree,
 				DigestInterval: s.cfg.AuditDigestInterval, Clock: s.clock, Logger: s.log})
 			sinks = append(sinks, s.auditStore)
 		}
