@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sealbox/sealbox"
 )
 
 // Event is the part of a CloudTrail-shaped audit event the suggestion reads.
@@ -24,6 +26,7 @@ type Event struct {
 	EventType    string    `json:"eventType"`
 	AWSRegion    string    `json:"awsRegion"`
 	ErrorCode    string    `json:"errorCode"`
+	Account      string    `json:"recipientAccountId"`
 	UserIdentity struct {
 		Type           string `json:"type"`
 		ARN            string `json:"arn"`
@@ -137,6 +140,11 @@ func Suggest(events []Event, principal string, since time.Time) (p *Policy, ok b
 // resourcesOf are the ARNs e's action was performed on, or "*" for an
 // action on no resource (ListSecrets, GenerateRandom).
 func resourcesOf(e *Event, service string) []string {
+	if service == "ssm" && e.EventName == "GetParametersByPath" {
+		// Granted on the path, not on the parameters it answered.
+		path, _ := e.RequestParameters["path"].(string)
+		return []string{"arn:" + sealbox.PartitionFor(e.AWSRegion) + ":ssm:" + e.AWSRegion + ":" + e.Account + ":parameter" + strings.TrimSuffix(path, "/")}
+	}
 	want, known := resourceTypes[service]
 	var out []string
 	for _, r := range e.Resources {
@@ -157,7 +165,7 @@ var volatileContext = map[string]bool{"SecretVersionId": true}
 
 // conditionsOf are the condition keys a statement could pin for e: its
 // encryption context and the service that made the call for the
-// principal.
+// principal (KMS), and the path and overwrite keys (Parameter Store).
 func conditionsOf(e *Event, service string) map[string]string {
 	c := map[string]string{}
 	if service == "kms" {
@@ -173,7 +181,27 @@ func conditionsOf(e *Event, service string) map[string]string {
 			c["kms:ViaService"] = via + "." + e.AWSRegion + ".amazonaws.com"
 		}
 	}
+	if service == "ssm" {
+		// A path's reads and a parameter's writes have their own keys:
+		// whether a by-path read went down the tree, whether a put
+		// replaced a value.
+		switch e.EventName {
+		case "GetParametersByPath":
+			c["ssm:Recursive"] = boolParam(e.RequestParameters, "recursive")
+		case "PutParameter":
+			c["ssm:Overwrite"] = boolParam(e.RequestParameters, "overwrite")
+		}
+	}
 	return c
+}
+
+// boolParam is a boolean request parameter as a condition value; absent
+// is false, as the service reads it.
+func boolParam(params map[string]any, name string) string {
+	if b, _ := params[name].(bool); b {
+		return "true"
+	}
+	return "false"
 }
 
 // merge keeps the conditions that hold for this use and all before it.
