@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -59,15 +58,8 @@ func runAgent(ctx context.Context, args []string, env Env) error {
 	fs.StringVar(&ao.region, "region", "", "the `region` (default as the AWS tools find it, else us-east-1)")
 	fs.StringVar(&ao.profile, "profile", "", "the shared config `profile` (default $AWS_PROFILE)")
 	feedEndpoint := fs.String("feed-endpoint", "", "the sealbox `URL` whose change feed to follow (default $AWS_ENDPOINT_URL_SEALBOX, else the upstream's endpoint)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "sealbox agent: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
+	if err := parseFlags(fs, args, env); err != nil {
+		return err
 	}
 	if err := cfg.LoadToken(env.Getenv); err != nil {
 		return err

@@ -160,15 +160,8 @@ func runAuditTail(ctx context.Context, args []string, env Env) error {
 	fs.IntVar(&o.limit, "limit", 20, "print at most the last `n` events before following (0: all; with --since, all)")
 	fs.DurationVar(&o.interval, "interval", 0, "how often -f looks for new events (default 500ms for files, 2s for a server)")
 	o.aws = addAWSFlags(fs, false)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "sealbox audit tail: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
+	if err := parseFlags(fs, args, env); err != nil {
+		return err
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -622,15 +615,8 @@ func runAuditVerify(ctx context.Context, args []string, env Env) error {
 	rootKeyFile := fs.String("root-key-file", "", "the file provider's root key (default $SEALBOX_ROOT_KEY_FILE, else <data>/root.key)")
 	fromFlag := fs.String("from", "", "check from this `time` (RFC 3339, YYYY-MM-DD, or 7d back; files by day)")
 	toFlag := fs.String("to", "", "check up to this `time`")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "sealbox audit verify: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
+	if err := parseFlags(fs, args, env); err != nil {
+		return err
 	}
 	now := time.Now()
 	from, err := parseWhen(*fromFlag, now)

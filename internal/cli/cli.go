@@ -92,3 +92,20 @@ func Main(ctx context.Context, args []string, env Env) int {
 	fmt.Fprintf(env.Stderr, "sealbox: unknown command %q\n\n"+usage, args[0], list)
 	return 2
 }
+
+// parseFlags parses a command's flags, which take no arguments besides:
+// flag.ErrHelp for -h, errUsage for a bad flag (the flag package has said
+// why) or an argument.
+func parseFlags(fs *flag.FlagSet, args []string, env Env) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return errUsage
+	}
+	return nil
+}

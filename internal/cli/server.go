@@ -20,15 +20,8 @@ func runServer(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("sealbox server", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	cfg.Bind(fs, env.Getenv)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "sealbox server: unexpected argument %q\n", fs.Arg(0))
-		return errUsage
+	if err := parseFlags(fs, args, env); err != nil {
+		return err
 	}
 	if env.Getenv("GOGC") == "" {
 		// The live heap is a few MiB and nearly every request allocates:
