@@ -23,14 +23,14 @@ var ErrNoSink = errors.New("audit: no sink accepted the event")
 
 // behind is how many events a later sink's queue holds; when it is full,
 // Log waits for room (back-pressure) rather than drop or reorder.
-const behind = 4096
+const behind = 16384
 
 // laterEvery is how often a later sink writes at most. Each store commit
-// costs two fdatasyncs, more CPU here than the hundreds of events one
+// costs two fdatasyncs, more CPU here than the thousands of events one
 // commit can carry: with a commit every few events Decrypt at concurrency
-// 8 lost 38% of its rate to the store sink, with one every 50 ms 13%
-// (README, Audit trail). A Flush does not wait for it.
-const laterEvery = 50 * time.Millisecond
+// 8 lost 36% of its rate to the store sink, with one every 50 ms 13%, every
+// 200 ms 10% (README, Audit figures). A Flush does not wait for it.
+const laterEvery = 200 * time.Millisecond
 
 // BatchSink is a Sink that can take many events in one write: the store
 // sink commits them in one transaction.
