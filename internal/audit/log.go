@@ -29,7 +29,8 @@ const behind = 16384
 // costs two fdatasyncs, more CPU here than the thousands of events one
 // commit can carry: with a commit every few events Decrypt at concurrency
 // 8 lost 36% of its rate to the store sink, with one every 50 ms 13%, every
-// 200 ms 10% (README, Audit figures). A Flush does not wait for it.
+// 200 ms 10%, and 3% once a commit's events went in blocks (README, Audit
+// figures). A Flush does not wait for it.
 const laterEvery = 200 * time.Millisecond
 
 // BatchSink is a Sink that can take many events in one write: the store

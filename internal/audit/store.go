@@ -9,6 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,14 +25,24 @@ import (
 // comment); the store the server gives the sink is the barrier, so they are
 // sealed at rest all the same.
 //
-//	audit/e/<inverted time><inverted seq>  the event record, exactly the JSON line
-//	                                       the Logger wrote (without its newline)
-//	audit/s/<seq>                          the chain index: the record's SHA-256 (32
-//	                                       bytes) and its inverted time (8, big-endian)
+//	audit/e/<inverted time><inverted seq>  a block: the records of events committed
+//	                                       together, in trail order, each exactly the
+//	                                       JSON line the Logger wrote without its
+//	                                       newline, joined by newlines
+//	audit/s/<seq>                          the block's chain index: for each of its
+//	                                       events the SHA-256 of its record (32 bytes)
+//	                                       and its inverted time (8, big-endian)
 //	audit/d/<digest seq>                   a signed digest of the store trail
 //	audit/head                             the last seq given (8 bytes, big-endian)
 //	audit/sealed                           where the last digest ended (JSON)
 //	audit/expired                          the retention horizon (JSON)
+//
+// A block's key names its oldest event's time and its first event's seq;
+// the others' seqs follow in order. A block holds at most blockEvents
+// events within blockSpan of each other, so that one commit of thousands
+// of events is a few large records, not thousands of small ones (each
+// record costs bbolt a node insert and page space), and a time range is
+// still one short scan.
 //
 // <inverted time> is 2^64-1 minus the eventTime in Unix nanoseconds, in 16
 // hex digits, and <inverted seq> likewise, so that an ascending scan — the
@@ -46,6 +60,11 @@ const (
 	expiredKey   = "audit/expired"
 
 	storeTrail = "store"
+
+	// blockEvents and blockSpan bound a block: its events, and the time
+	// from its oldest event to its newest.
+	blockEvents = 1000
+	blockSpan   = 10 * time.Second
 )
 
 // ErrCursor is returned (wrapped) by Lookup for a cursor it did not give.
@@ -262,30 +281,66 @@ func (s *StoreSink) gather() {
 	}
 }
 
-// commit writes a group's events in one store.Batch, each at the next
-// position of the trail.
+// commit writes a group's events in one store.Batch, in blocks, each
+// event at the next position of the trail.
 func (s *StoreSink) commit(evs []groupEvent) error {
 	return s.st.Batch(context.Background(), func(tx store.Tx) error {
 		seq, err := headSeq(tx)
 		if err != nil {
 			return err
 		}
-		for _, ev := range evs {
-			seq++
-			if err := tx.Put(eventKey(ev.inv, seq), ev.rec); err != nil {
+		for rest := evs; len(rest) > 0; {
+			n := blockLen(rest)
+			if err := putBlock(tx, seq+1, rest[:n]); err != nil {
 				return err
 			}
-			var idx [40]byte
-			copy(idx[:32], ev.hash[:])
-			binary.BigEndian.PutUint64(idx[32:], ev.inv)
-			if err := tx.Put(indexKey(seq), idx[:]); err != nil {
-				return err
-			}
+			seq += uint64(n)
+			rest = rest[n:]
 		}
 		var nb [8]byte
 		binary.BigEndian.PutUint64(nb[:], seq)
 		return tx.Put(headKey, nb[:])
 	})
+}
+
+// blockLen is how many of evs, from the first, make the next block: at
+// most blockEvents, all within blockSpan of each other.
+func blockLen(evs []groupEvent) int {
+	lo, hi := evs[0].inv, evs[0].inv // inverted: lo is the newest
+	for i, ev := range evs {
+		if i == blockEvents {
+			return i
+		}
+		nlo, nhi := min(lo, ev.inv), max(hi, ev.inv)
+		if nhi-nlo > uint64(blockSpan) {
+			return i
+		}
+		lo, hi = nlo, nhi
+	}
+	return len(evs)
+}
+
+// putBlock writes evs as one block whose first event is at first.
+func putBlock(tx store.Tx, first uint64, evs []groupEvent) error {
+	size, oldest := len(evs)-1, evs[0].inv
+	for _, ev := range evs {
+		size += len(ev.rec)
+		oldest = max(oldest, ev.inv)
+	}
+	block := make([]byte, 0, size)
+	idx := make([]byte, 0, 40*len(evs))
+	for i, ev := range evs {
+		if i > 0 {
+			block = append(block, '\n')
+		}
+		block = append(block, ev.rec...)
+		idx = append(idx, ev.hash[:]...)
+		idx = binary.BigEndian.AppendUint64(idx, ev.inv)
+	}
+	if err := tx.Put(eventKey(oldest, first), block); err != nil {
+		return err
+	}
+	return tx.Put(indexKey(first), idx)
 }
 
 // headSeq is the last position given in the trail, read in the writing
@@ -356,40 +411,107 @@ func cutPrefix(s, prefix string) (string, bool) {
 // [start, end] (a zero bound is open), newest first, beginning after cursor
 // ("" for the newest), each with the cursor that resumes after it, until fn
 // returns false or an error. A cursor Lookup did not give fails with
-// ErrCursor.
+// ErrCursor. Newest first is exact within a block and between blocks that
+// do not overlap in time; blocks committed together may interleave.
 func (s *StoreSink) Lookup(ctx context.Context, start, end time.Time, cursor string, fn func(cursor string, record []byte) (bool, error)) error {
 	after := eventPrefix
 	if !end.IsZero() {
+		// Blocks whose oldest event is after end hold none within.
 		after = string(hex16([]byte(eventPrefix), ^uint64(end.UnixNano())))
 	}
+	curKey, curOrd := "", -1
 	if cursor != "" {
-		if _, _, ok := parseEventKey(cursor); !ok {
+		k, ord, ok := parseCursor(cursor)
+		if !ok {
 			return ErrCursor
 		}
-		if cursor > after {
-			after = cursor
+		curKey, curOrd = k, ord
+		if k > after {
+			after = k[:len(k)-1] // just before the cursor's block
 		}
 	}
 	stop := ""
 	if !start.IsZero() {
-		// Keys above this one are of events before start.
-		stop = string(hex16(hex16([]byte(eventPrefix), ^uint64(start.UnixNano())), ^uint64(0)))
+		// Keys above this one are of blocks wholly before start.
+		stop = string(hex16(hex16([]byte(eventPrefix), ^uint64(start.Add(-blockSpan).UnixNano())), ^uint64(0)))
 	}
 	return s.st.View(ctx, func(tx store.Tx) error {
 		return tx.Scan(eventPrefix, after, func(key string, value []byte) error {
 			if stop != "" && key > stop {
 				return store.ErrStop
 			}
-			more, err := fn(key, value)
-			if err != nil {
-				return err
+			if key < curKey {
+				return nil
 			}
-			if !more {
-				return store.ErrStop
+			evs, ok := readBlock(tx, key, value)
+			if !ok {
+				return nil
+			}
+			sort.SliceStable(evs, func(i, j int) bool {
+				if evs[i].time != evs[j].time {
+					return evs[i].time > evs[j].time
+				}
+				return evs[i].seq > evs[j].seq
+			})
+			for i, ev := range evs {
+				if key == curKey && i <= curOrd ||
+					!end.IsZero() && ev.time > end.UnixNano() || !start.IsZero() && ev.time < start.UnixNano() {
+					continue
+				}
+				more, err := fn(key+"/"+strconv.Itoa(i), ev.rec)
+				if err != nil {
+					return err
+				}
+				if !more {
+					return store.ErrStop
+				}
 			}
 			return nil
 		})
 	})
+}
+
+// parseCursor splits a Lookup cursor: a block's key and the position, newest
+// first, of an event in it.
+func parseCursor(c string) (key string, ord int, ok bool) {
+	i := strings.LastIndexByte(c, '/')
+	if i < 0 {
+		return "", 0, false
+	}
+	key = c[:i]
+	ord, err := strconv.Atoi(c[i+1:])
+	if _, _, valid := parseEventKey(key); !valid || err != nil || ord < 0 || ord >= blockEvents || c[i+1:] != strconv.Itoa(ord) {
+		return "", 0, false
+	}
+	return key, ord, true
+}
+
+// blockEvent is one event of a block read back.
+type blockEvent struct {
+	seq  uint64
+	rec  []byte
+	time int64 // eventTime in Unix nanoseconds
+}
+
+// readBlock splits the block at key into its events, in trail order. Their
+// times come from the block's index record; without one that matches, each
+// event has the block's oldest time. ok is false for a key that is not a
+// block's.
+func readBlock(tx store.Tx, key string, value []byte) (evs []blockEvent, ok bool) {
+	oldest, first, ok := parseEventKey(key)
+	if !ok {
+		return nil, false
+	}
+	recs := bytes.Split(value, []byte{'\n'})
+	idx, _ := tx.Get(indexKey(first))
+	evs = make([]blockEvent, len(recs))
+	for i, rec := range recs {
+		evs[i] = blockEvent{seq: first + uint64(i), rec: rec, time: oldest.UnixNano()}
+		if len(idx) == 40*len(recs) {
+			evs[i].time = int64(^binary.BigEndian.Uint64(idx[40*i+32:]))
+		}
+	}
+	return evs, true
 }
 
 // sealedState is where the store trail's last digest ended.
@@ -444,7 +566,7 @@ func (s *StoreSink) Seal(ctx context.Context) error {
 			r := run{trail: storeTrail, prevChain: st.chain()}
 			err := tx.Scan(indexPrefix, indexKey(st.LastSeq), func(key string, v []byte) error {
 				seq, ok := parseSeqKey(key, indexPrefix)
-				if !ok || len(v) != 40 {
+				if !ok || len(v) == 0 || len(v)%40 != 0 {
 					return fmt.Errorf("audit: malformed chain index record %q", key)
 				}
 				if len(r.events) == 0 {
@@ -452,11 +574,15 @@ func (s *StoreSink) Seal(ctx context.Context) error {
 				} else if seq != r.first+uint64(len(r.events)) {
 					return store.ErrStop // a gap: the next digest starts after it
 				}
-				var pe pendingEvent
-				copy(pe.hash[:], v[:32])
-				pe.time = int64(^binary.BigEndian.Uint64(v[32:]))
-				r.events = append(r.events, pe)
-				if len(r.events) == digestEvents {
+				// A digest takes whole blocks, so that the next one
+				// starts at a block.
+				for i := 0; i < len(v); i += 40 {
+					var pe pendingEvent
+					copy(pe.hash[:], v[i:i+32])
+					pe.time = int64(^binary.BigEndian.Uint64(v[i+32 : i+40]))
+					r.events = append(r.events, pe)
+				}
+				if len(r.events) >= digestEvents {
 					return store.ErrStop
 				}
 				return nil
@@ -510,58 +636,70 @@ type expiredState struct {
 // the sweep never holds the store's writer for long.
 const expireChunk = 1000
 
-// Expire deletes the events whose eventTime is before before, with their
+// Expire deletes the events whose eventTime is before before, a block at
+// a time (a block with a newer event waits for a later sweep), with their
 // chain index records, and the digests all of whose events are gone. It
 // returns how many events it deleted.
 func (s *StoreSink) Expire(ctx context.Context, before time.Time) (int, error) {
 	s.expireMu.Lock()
 	defer s.expireMu.Unlock()
+	// Keys above this one are of blocks whose oldest event is before.
 	from := string(hex16(hex16([]byte(eventPrefix), ^uint64(before.UnixNano())), ^uint64(0)))
 	total := 0
 	for {
-		var keys []string
+		type gone struct {
+			key   string
+			first uint64
+			n     int
+		}
+		var dels []gone
+		seen := 0
 		// Look first: most sweeps find nothing, and a View costs no commit.
 		err := s.st.View(ctx, func(tx store.Tx) error {
-			return tx.Scan(eventPrefix, from, func(key string, _ []byte) error {
-				keys = append(keys, key)
-				if len(keys) == expireChunk {
+			return tx.Scan(eventPrefix, from, func(key string, value []byte) error {
+				seen++
+				from = key
+				if evs, ok := readBlock(tx, key, value); ok && slices.IndexFunc(evs, func(ev blockEvent) bool { return ev.time >= before.UnixNano() }) < 0 {
+					dels = append(dels, gone{key, evs[0].seq, len(evs)})
+				}
+				if seen == expireChunk {
 					return store.ErrStop
 				}
 				return nil
 			})
 		})
-		if err != nil || len(keys) == 0 {
-			if err == nil {
-				err = s.expireDigests(ctx, before)
-			}
-			return total, err
-		}
-		err = s.st.Update(ctx, func(tx store.Tx) error {
-			var st expiredState
-			if err := store.GetJSON(tx, expiredKey, &st); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return err
-			}
-			if before.After(st.Before) {
-				if err := store.PutJSON(tx, expiredKey, &expiredState{Before: before.UTC()}); err != nil {
-					return err
-				}
-			}
-			for _, k := range keys {
-				_, seq, _ := parseEventKey(k)
-				if err := tx.Delete(k); err != nil {
-					return err
-				}
-				if err := tx.Delete(indexKey(seq)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
 		if err != nil {
 			return total, err
 		}
-		total += len(keys)
-		if len(keys) < expireChunk {
+		if len(dels) > 0 {
+			err = s.st.Update(ctx, func(tx store.Tx) error {
+				var st expiredState
+				if err := store.GetJSON(tx, expiredKey, &st); err != nil && !errors.Is(err, store.ErrNotFound) {
+					return err
+				}
+				if before.After(st.Before) {
+					if err := store.PutJSON(tx, expiredKey, &expiredState{Before: before.UTC()}); err != nil {
+						return err
+					}
+				}
+				for _, d := range dels {
+					if err := tx.Delete(d.key); err != nil {
+						return err
+					}
+					if err := tx.Delete(indexKey(d.first)); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if err != nil {
+				return total, err
+			}
+			for _, d := range dels {
+				total += d.n
+			}
+		}
+		if seen < expireChunk {
 			return total, s.expireDigests(ctx, before)
 		}
 	}

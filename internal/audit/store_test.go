@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -232,5 +233,135 @@ func TestStoreSinkConcurrentWritesAreOneTrail(t *testing.T) {
 	rep := verifyStore(t, st)
 	if !rep.OK() || rep.Events != 400 {
 		t.Fatalf("VerifyStore after 8×50 concurrent writes = %d events, problems:\n%s; want 400, none", rep.Events, problems(rep))
+	}
+}
+
+// blockTrail writes n events (i seconds after day, i from 1) through one
+// WriteBatch, so that they are stored as blocks of many events, and signs
+// them.
+func blockTrail(t *testing.T, n int) (store.Store, *audit.StoreSink) {
+	t.Helper()
+	st := memstore.New()
+	sink := audit.NewStoreSink(st, audit.StoreOptions{Signer: testSigner(), DigestInterval: time.Hour, Clock: clock.NewFake(day)})
+	entries := make([]audit.Entry, n)
+	for i := range entries {
+		e := numbered(i + 1)
+		line, _ := json.Marshal(e)
+		entries[i] = audit.Entry{Event: e, Line: append(line, '\n')}
+	}
+	if err := sink.WriteBatch(ctx, entries); err != nil {
+		t.Fatal(err)
+	}
+	if err := sink.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return st, sink
+}
+
+// blocks returns the store's block keys, oldest block first, with their
+// records.
+func blocks(t *testing.T, st store.Store) (keys []string, recs [][]string) {
+	t.Helper()
+	st.View(ctx, func(tx store.Tx) error {
+		return tx.Scan("audit/e/", "", func(k string, v []byte) error {
+			keys = append([]string{k}, keys...)
+			recs = append([][]string{strings.Split(string(v), "\n")}, recs...)
+			return nil
+		})
+	})
+	return keys, recs
+}
+
+// TestBlocks: one commit of many events is a few blocks (at most 10 s of
+// events each here, one a second), paged newest first across them, and
+// verified event by event.
+func TestBlocks(t *testing.T) {
+	st, sink := blockTrail(t, 35)
+	keys, recs := blocks(t, st)
+	if len(keys) != 4 || len(recs[0]) != 11 || len(recs[3]) != 2 {
+		t.Fatalf("35 events a second apart are %d blocks (first %d events, last %d), want 4: 11, 11, 11, 2", len(keys), len(recs[0]), len(recs[len(recs)-1]))
+	}
+	var got []string
+	cursor := ""
+	for page := 0; page < 20; page++ {
+		n := 0
+		err := sink.Lookup(ctx, time.Time{}, time.Time{}, cursor, func(c string, rec []byte) (bool, error) {
+			var e struct {
+				EventID string `json:"eventID"`
+			}
+			json.Unmarshal(rec, &e)
+			got = append(got, strings.TrimLeft(e.EventID[len(e.EventID)-2:], "0"))
+			cursor, n = c, n+1
+			return n < 4, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n < 4 {
+			break
+		}
+	}
+	want := make([]string, 35)
+	for i := range want {
+		want[i] = strconv.Itoa(35 - i)
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("pages of 4, newest first = %v, want %v", got, want)
+	}
+	rep := verifyStore(t, st)
+	if !rep.OK() || rep.Events != 35 {
+		t.Fatalf("VerifyStore of blocks = %d events, problems:\n%s", rep.Events, problems(rep))
+	}
+}
+
+// TestTamperedBlockIsCaught tampers inside a block of many events in each
+// of the four ways.
+func TestTamperedBlockIsCaught(t *testing.T) {
+	cases := []struct {
+		name   string
+		tamper func(lines []string) []string
+		want   string
+	}{
+		{"removed", func(l []string) []string { return append(l[:3:3], l[4:]...) }, "store seq 4: removed"},
+		{"altered", func(l []string) []string {
+			l[5] = strings.Replace(l[5], "127.0.0.1", "10.9.8.7", 1)
+			return l
+		}, "store seq 6: altered"},
+		{"inserted", func(l []string) []string {
+			return append(l[:2:2], append([]string{strings.Replace(l[2], "Decrypt", "Encrypt", 1)}, l[2:]...)...)
+		}, "store seq 3: inserted"},
+		{"reordered", func(l []string) []string { l[7], l[8] = l[8], l[7]; return l }, "store seq 8: reordered"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st, _ := blockTrail(t, 30)
+			keys, recs := blocks(t, st)
+			if err := st.Update(ctx, func(tx store.Tx) error {
+				return tx.Put(keys[0], []byte(strings.Join(tc.tamper(recs[0]), "\n")))
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if got := problems(verifyStore(t, st)); !strings.Contains(got, tc.want) {
+				t.Fatalf("VerifyStore after an event in a block was %s =\n%swant a problem %q", tc.name, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestExpireBlocks: a block goes when all its events are past the horizon.
+func TestExpireBlocks(t *testing.T) {
+	st, sink := blockTrail(t, 35)
+	// Blocks: 1-11, 12-22, 23-33, 34-35. At 16 s only the first is wholly before.
+	if n, err := sink.Expire(ctx, day.Add(16*time.Second)); err != nil || n != 11 {
+		t.Fatalf("Expire(16s) = %d, %v; want the first block's 11 events", n, err)
+	}
+	if n, err := sink.Expire(ctx, day.Add(23*time.Second)); err != nil || n != 11 {
+		t.Fatalf("Expire(23s) = %d, %v; want the second block's 11 events", n, err)
+	}
+	if keys, _ := blocks(t, st); len(keys) != 2 {
+		t.Fatalf("%d blocks are left, want 2", len(keys))
+	}
+	if rep := verifyStore(t, st); !rep.OK() {
+		t.Fatalf("VerifyStore after Expire, problems:\n%s", problems(rep))
 	}
 }

@@ -471,12 +471,23 @@ func VerifyStore(ctx context.Context, st store.Store, keys []ed25519.PublicKey, 
 	}
 	var evs []found
 	if len(sel) > 0 {
-		err = (&StoreSink{st: st}).Lookup(ctx, tmin, tmax, "", func(key string, rec []byte) (bool, error) {
-			_, seq, _ := parseEventKey(key)
-			if seq >= lo && seq <= hi && !within(seq, uncovered) {
-				evs = append(evs, found{seq, key, prefixOf(RecordHash(rec))})
-			}
-			return true, nil
+		// Every block that may hold one: from tmax's down to those whose
+		// oldest event is a block's span before tmin.
+		after := string(hex16([]byte(eventPrefix), ^uint64(tmax.UnixNano())))
+		stop := string(hex16(hex16([]byte(eventPrefix), ^uint64(tmin.Add(-blockSpan).UnixNano())), ^uint64(0)))
+		err = st.View(ctx, func(tx store.Tx) error {
+			return tx.Scan(eventPrefix, after, func(key string, value []byte) error {
+				if key > stop {
+					return store.ErrStop
+				}
+				bevs, _ := readBlock(tx, key, value)
+				for _, ev := range bevs {
+					if ev.seq >= lo && ev.seq <= hi && !within(ev.seq, uncovered) {
+						evs = append(evs, found{ev.seq, key, prefixOf(RecordHash(ev.rec))})
+					}
+				}
+				return nil
+			})
 		})
 		if err != nil {
 			return nil, fmt.Errorf("failed to read the store's events: %w", err)
