@@ -70,7 +70,7 @@ func TestChangeFeed(t *testing.T) {
 	}()
 	time.Sleep(100 * time.Millisecond) // the poll is waiting
 	put := time.Now()
-	must[*secretsmanager.PutSecretValueOutput](t, "PutSecretValue")(sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("app/db"), SecretString: aws.String("v2")}))
+	must[*secretsmanager.PutSecretValueOutput](t, "PutSecretValue")(sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("app/db"), SecretString: aws.String("second-value-never-in-the-feed")}))
 	a := <-got
 	if lag := a.at.Sub(put); lag > time.Second {
 		t.Errorf("the change arrived %v after PutSecretValue, want well under a second", lag)
@@ -79,7 +79,7 @@ func TestChangeFeed(t *testing.T) {
 		a.list[0].Region != "us-east-1" || a.list[0].Deleted || a.list[0].Time == nil {
 		t.Fatalf("changes = %+v, want one change of app/db", a.list)
 	}
-	if strings.Contains(a.list[0].Name+a.list[0].ARN, "v2") {
+	if strings.Contains(a.list[0].Name+a.list[0].ARN, "second-value-never-in-the-feed") {
 		t.Fatalf("a value in the feed")
 	}
 

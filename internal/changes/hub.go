@@ -55,8 +55,49 @@ func NewHub(feed store.Feed, keep int) *Hub {
 	var b [8]byte
 	rand.Read(b[:])
 	h := &Hub{epoch: hex.EncodeToString(b[:]), now: time.Now, ring: make([]entry, keep), wake: make(chan struct{})}
-	h.cancel = append(h.cancel, feed.Watch("sm/", h.secretKey), feed.Watch("ssm/", h.parameterKey))
+	if cf, ok := feed.(store.CommitFeed); ok {
+		// A commit's changes in one go, so that a poller is woken once
+		// for a secret write's two records, not between them.
+		h.cancel = append(h.cancel, cf.WatchCommits("sm/", h.commit(secretKey)), cf.WatchCommits("ssm/", h.commit(parameterKey)))
+	} else {
+		h.cancel = append(h.cancel, feed.Watch("sm/", h.each(secretKey)), feed.Watch("ssm/", h.each(parameterKey)))
+	}
 	return h
+}
+
+// A noter notes a change to a record through add, if it is one readers
+// are told of.
+type noter func(c store.Change, add func(service, region, key string, deleted bool))
+
+// commit watches a commit at a time: its changes are added under one lock,
+// and pollers are woken once, at the end.
+func (h *Hub) commit(note noter) func([]store.Change) {
+	return func(cs []store.Change) {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		added := false
+		for _, c := range cs {
+			note(c, func(service, region, key string, deleted bool) {
+				h.addLocked(service, region, key, deleted)
+				added = true
+			})
+		}
+		if added {
+			h.wakeLocked()
+		}
+	}
+}
+
+// each watches a change at a time.
+func (h *Hub) each(note noter) func(store.Change) {
+	return func(c store.Change) {
+		note(c, func(service, region, key string, deleted bool) {
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			h.addLocked(service, region, key, deleted)
+			h.wakeLocked()
+		})
+	}
 }
 
 // Close stops watching the store.
@@ -68,7 +109,7 @@ func (h *Hub) Close() {
 
 // secretKey notes a change to sm/<region>/secret/<name> or
 // sm/<region>/value/<name>:<version>.
-func (h *Hub) secretKey(c store.Change) {
+func secretKey(c store.Change, add func(service, region, key string, deleted bool)) {
 	if c.Bookkeeping {
 		return // a read's LastAccessedDate: nothing a reader is served changed
 	}
@@ -76,17 +117,17 @@ func (h *Hub) secretKey(c store.Change) {
 	switch {
 	case !ok:
 	case kind == "secret":
-		h.add(ServiceSecrets, region, rest, c.Deleted)
+		add(ServiceSecrets, region, rest, c.Deleted)
 	case kind == "value":
 		if i := strings.LastIndexByte(rest, ':'); i > 0 {
-			h.add(ServiceSecrets, region, rest[:i], false)
+			add(ServiceSecrets, region, rest[:i], false)
 		}
 	}
 }
 
 // parameterKey notes a change to ssm/<region>/param/<name> or to one of its
 // older versions, ssm/<region>/hist/<name>:<version> (a label moved).
-func (h *Hub) parameterKey(c store.Change) {
+func parameterKey(c store.Change, add func(service, region, key string, deleted bool)) {
 	if c.Bookkeeping {
 		return
 	}
@@ -94,10 +135,10 @@ func (h *Hub) parameterKey(c store.Change) {
 	switch {
 	case !ok:
 	case kind == "param":
-		h.add(ServiceSSM, region, rest, c.Deleted)
+		add(ServiceSSM, region, rest, c.Deleted)
 	case kind == "hist":
 		if i := strings.LastIndexByte(rest, ':'); i > 0 {
-			h.add(ServiceSSM, region, rest[:i], false)
+			add(ServiceSSM, region, rest[:i], false)
 		}
 	}
 }
@@ -112,15 +153,17 @@ func split(key, prefix string) (region, kind, rest string, ok bool) {
 	return parts[0], parts[1], parts[2], true
 }
 
-// add numbers a change and wakes the pollers. It runs on the committing
+// addLocked numbers a change; h.mu is held. It runs on the committing
 // goroutine, so it only appends.
-func (h *Hub) add(service, region, key string, deleted bool) {
-	h.mu.Lock()
+func (h *Hub) addLocked(service, region, key string, deleted bool) {
 	h.seq++
 	h.ring[h.seq%uint64(len(h.ring))] = entry{seq: h.seq, service: service, region: region, key: key, deleted: deleted, time: h.now()}
+}
+
+// wakeLocked wakes the pollers; h.mu is held.
+func (h *Hub) wakeLocked() {
 	close(h.wake)
 	h.wake = make(chan struct{})
-	h.mu.Unlock()
 }
 
 // cursor is the cursor after change seq.

@@ -38,6 +38,17 @@ type Feed interface {
 	Watch(prefix string, fn func(Change)) (cancel func())
 }
 
+// CommitFeed is a Feed that can also tell a watcher a commit's changes
+// together, for a watcher that must not act on half of them (a poller
+// woken between the two records of one secret write would be told of it
+// twice).
+type CommitFeed interface {
+	Feed
+	// WatchCommits calls fn once per committed transaction that changed
+	// keys under prefix, with those changes in order, as Watch does.
+	WatchCommits(prefix string, fn func([]Change)) (cancel func())
+}
+
 // FeedStore wraps a Store and reports its committed writes to watchers. It
 // is itself a Store and a Feed. Safe for concurrent use.
 type FeedStore struct {
@@ -50,7 +61,8 @@ type FeedStore struct {
 
 type watcher struct {
 	prefix string
-	fn     func(Change)
+	fn     func(Change)   // or
+	commit func([]Change) // a commit's changes at once
 }
 
 // WithFeed wraps s.
@@ -58,10 +70,19 @@ func WithFeed(s Store) *FeedStore { return &FeedStore{Store: s, watchers: map[in
 
 // Watch implements Feed.
 func (f *FeedStore) Watch(prefix string, fn func(Change)) (cancel func()) {
+	return f.watch(watcher{prefix: prefix, fn: fn})
+}
+
+// WatchCommits implements CommitFeed.
+func (f *FeedStore) WatchCommits(prefix string, fn func([]Change)) (cancel func()) {
+	return f.watch(watcher{prefix: prefix, commit: fn})
+}
+
+func (f *FeedStore) watch(w watcher) (cancel func()) {
 	f.mu.Lock()
 	id := f.next
 	f.next++
-	f.watchers[id] = watcher{prefix, fn}
+	f.watchers[id] = w
 	f.mu.Unlock()
 	return func() {
 		f.mu.Lock()
@@ -96,8 +117,20 @@ func (f *FeedStore) write(ctx context.Context, commit func(context.Context, func
 	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	for _, c := range changes {
-		for _, w := range f.watchers {
+	for _, w := range f.watchers {
+		if w.commit != nil {
+			var mine []Change
+			for _, c := range changes {
+				if strings.HasPrefix(c.Key, w.prefix) {
+					mine = append(mine, c)
+				}
+			}
+			if len(mine) > 0 {
+				w.commit(mine)
+			}
+			continue
+		}
+		for _, c := range changes {
 			if strings.HasPrefix(c.Key, w.prefix) {
 				w.fn(c)
 			}

@@ -44,3 +44,26 @@ func TestFeedReportsCommittedChanges(t *testing.T) {
 		t.Fatalf("a cancelled watcher was called: %+v", got)
 	}
 }
+
+// TestWatchCommits: a commit's changes under the prefix come in one call,
+// a rolled-back transaction's and other prefixes' not at all.
+func TestWatchCommits(t *testing.T) {
+	ctx := context.Background()
+	f := store.WithFeed(memstore.New())
+	var commits [][]store.Change
+	cancel := f.WatchCommits("sm/", func(cs []store.Change) { commits = append(commits, cs) })
+	defer cancel()
+	f.Update(ctx, func(tx store.Tx) error {
+		tx.Put("sm/r/secret/a", []byte("1"))
+		tx.Put("kms/k", []byte("1"))
+		return tx.Put("sm/r/value/a:1", []byte("1"))
+	})
+	f.Update(ctx, func(tx store.Tx) error { return tx.Put("kms/only", []byte("1")) })
+	f.Update(ctx, func(tx store.Tx) error {
+		tx.Put("sm/r/secret/b", []byte("1"))
+		return errors.New("abort")
+	})
+	if len(commits) != 1 || len(commits[0]) != 2 || commits[0][0].Key != "sm/r/secret/a" || commits[0][1].Key != "sm/r/value/a:1" {
+		t.Fatalf("commits = %+v, want one of the two sm/ changes", commits)
+	}
+}
