@@ -82,8 +82,38 @@ func (a *Authorizer) compile(doc string, kind iam.Kind) (*iam.Policy, error) {
 	return p, err
 }
 
+// preparedKey carries the caller's identity set, read by Prepare.
+type preparedKey struct{}
+
+type prepared struct {
+	key string
+	set *identitySet
+}
+
+// Prepare reads the policies of the caller of the request in ctx before the
+// call begins, and returns a context that carries them: the service's
+// authorization checks then read no store, so none opens a transaction
+// inside the service's own (bbolt deadlocks on that when a commit must
+// remap the file). The router calls it for every call.
+func (a *Authorizer) Prepare(ctx context.Context) (context.Context, error) {
+	r := sealbox.RequestFromContext(ctx)
+	if r == nil || r.Principal.Type == "Root" {
+		return ctx, nil
+	}
+	set, err := a.identitySet(ctx, r.Principal)
+	if err != nil {
+		return ctx, err
+	}
+	return context.WithValue(ctx, preparedKey{}, prepared{identityKey(r.Principal), set}), nil
+}
+
+func identityKey(p sealbox.Principal) string { return p.ARN + "\x00" + p.AccessKeyID }
+
 func (a *Authorizer) identitySet(ctx context.Context, p sealbox.Principal) (*identitySet, error) {
-	key := p.ARN + "\x00" + p.AccessKeyID
+	key := identityKey(p)
+	if pr, ok := ctx.Value(preparedKey{}).(prepared); ok && pr.key == key {
+		return pr.set, nil
+	}
 	a.mu.Lock()
 	set, ok := a.identity[key]
 	gen := a.gen

@@ -45,6 +45,10 @@ type Config struct {
 	// MaxBody bounds a request body; 0 means 1 MiB (the largest AWS JSON
 	// request sealbox serves is well under it).
 	MaxBody int64
+	// Prepare, when set, runs before each call's operation with the call's
+	// context and returns the context the operation gets (the authorizer
+	// reads the caller's policies there, outside any transaction).
+	Prepare func(context.Context) (context.Context, error)
 }
 
 // Router serves the registered services over HTTP. Register every service
@@ -372,6 +376,12 @@ func (rt *Router) invoke(ctx context.Context, c *call, raw any, js []byte) (out 
 			return nil, &sealbox.Error{Code: "SerializationException", Message: se.Message}
 		}
 		return nil, &sealbox.Error{Code: "ValidationException", Message: err.Error()}
+	}
+	if rt.cfg.Prepare != nil {
+		var err error
+		if ctx, err = rt.cfg.Prepare(ctx); err != nil {
+			return nil, err
+		}
 	}
 	if !c.route.op.ReadOnly {
 		// Fail closed before the call changes anything: a write whose

@@ -26,6 +26,7 @@ import (
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/config"
 	"github.com/sealbox/sealbox/internal/server"
+	"github.com/sealbox/sealbox/internal/store/boltstore"
 )
 
 // The administrator pair every test server is preset with.
@@ -52,6 +53,10 @@ type Server struct {
 
 // Option changes a test server's configuration before it starts.
 type Option func(*config.Config)
+
+// Every test server checks that no transaction begins inside another on
+// the same goroutine (boltstore.NestingCheck).
+func init() { boltstore.NestingCheck = true }
 
 // WithDir keeps the data in dir (to restart a server over the same data).
 func WithDir(dir string) Option { return func(c *config.Config) { c.DataDir = dir } }

@@ -186,10 +186,11 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		AccountID: cfg.AccountID,
 		// Signatures are checked against the real clock even when tests
 		// move the services' clock: clients sign with the real time.
-		Auth:   &sigv4.Verifier{Credentials: s.ids},
-		Audit:  s.audit,
-		Logger: s.log,
-		Clock:  s.clock,
+		Auth:    &sigv4.Verifier{Credentials: s.ids},
+		Audit:   s.audit,
+		Logger:  s.log,
+		Clock:   s.clock,
+		Prepare: az.Prepare,
 	})
 	s.router.Register(kmsService(s.kms))
 	s.router.Register(ssmService(s.ssm))

@@ -51,12 +51,14 @@ type Options struct {
 
 // initialMmapSize is the address space bbolt maps at open: 32 GiB, so that
 // the file grows for a long time without a remap. A remap waits for every
-// read transaction to end and blocks new ones meanwhile, so a reader that
-// opens a second read transaction inside its first (an authorization
-// check inside a KMS read, say) deadlocks against a commit that must
-// remap: a test server hung so once the audit trail in the store made the
-// file grow steadily. Only address space: the mapping is read-only and
-// shared, and costs no memory until pages are read. etcd does the same.
+// read transaction to end and blocks new ones meanwhile, so a transaction
+// begun inside another on the same goroutine deadlocks against a commit
+// that must remap: a test server hung so (a KMS read authorizing inside its
+// transaction) once the audit trail in the store made the file grow
+// steadily. The services no longer nest (the authorizer reads the caller's
+// policies before the call, and tests run with NestingCheck); the large
+// mapping is the second line. Only address space: the mapping is read-only
+// and shared, and costs no memory until pages are read. etcd does the same.
 const initialMmapSize = 32 << 30
 
 // Store is a store.Store over one bbolt file. Create it with Open; the zero
@@ -143,6 +145,7 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(store.Tx) error)
 		defer func() { t.done = true }()
 		return fn(t)
 	}
+	defer enter()()
 	var err error
 	if writable {
 		err = s.db.Update(body)
