@@ -327,7 +327,12 @@ func tailFiles(ctx context.Context, dir string, o *tailOptions, f *auditFilter, 
 	if !o.follow {
 		return nil
 	}
-	tick := time.NewTicker(o.interval)
+	return every(ctx, o.interval, func() error { return t.poll(f, print) })
+}
+
+// every calls fn each interval until ctx is done (then nil) or fn fails.
+func every(ctx context.Context, interval time.Duration, fn func() error) error {
+	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		select {
@@ -335,7 +340,7 @@ func tailFiles(ctx context.Context, dir string, o *tailOptions, f *auditFilter, 
 			return nil
 		case <-tick.C:
 		}
-		if err := t.poll(f, print); err != nil {
+		if err := fn(); err != nil {
 			return err
 		}
 	}
@@ -431,14 +436,7 @@ func tailServer(ctx context.Context, env Env, o *tailOptions, f *auditFilter, pr
 	if from.IsZero() {
 		from = time.Now().Add(-time.Minute)
 	}
-	tick := time.NewTicker(o.interval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
-		}
+	return every(ctx, o.interval, func() error {
 		var fresh []*auditRecord
 		err := c.each(ctx, attr, from.Truncate(time.Second), f.until, func(r *auditRecord) bool {
 			if _, dup := seen[r.EventID]; !dup && f.match(r) {
@@ -464,7 +462,8 @@ func tailServer(ctx context.Context, env Env, o *tailOptions, f *auditFilter, pr
 				delete(seen, id)
 			}
 		}
-	}
+		return nil
+	})
 }
 
 // serverAttribute picks the one lookup attribute the server filters by;
