@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -140,8 +142,9 @@ func (s *Server) Restart() {
 	s.start()
 }
 
-// AWSConfig is an SDK configuration for region with the admin pair, no
-// retries (tests want to see every error), pointed at the server.
+// AWSConfig is an SDK configuration for region with the admin pair, pointed
+// at the server, retrying nothing the server answers (tests want to see
+// every error).
 func (s *Server) AWSConfig(region string) aws.Config {
 	return s.AWSConfigAs(region, aws.Credentials{AccessKeyID: AccessKeyID, SecretAccessKey: SecretAccessKey})
 }
@@ -154,8 +157,21 @@ func (s *Server) AWSConfigAs(region string, creds aws.Credentials) aws.Config {
 		Credentials:  credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken),
 		BaseEndpoint: aws.String(s.URL),
 		HTTPClient:   s.client,
-		Retryer:      func() aws.Retryer { return aws.NopRetryer{} },
+		Retryer:      connectionRetryer,
 	}
+}
+
+// connectionRetryer tries a call once more, at once, only when the
+// connection failed under it ("connection reset", "use of closed network
+// connection": the SDK's own reading of a TCP reset, aws-sdk-go-v2#2737),
+// which a loaded CI machine showed once in a thousand runs.
+func connectionRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = 2
+		o.Retryables = []retry.IsErrorRetryable{retry.RetryableConnectionError{}}
+		o.RateLimiter = ratelimit.None
+		o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 0, nil })
+	})
 }
 
 // IAM is an IAM client with the admin pair.
