@@ -79,8 +79,18 @@ func (l *Logger) Record(ctx context.Context, r *sealbox.Record) error {
 	if r.RequestParameters != nil {
 		e.RequestParameters = r.RequestParameters
 	}
-	e.ErrorCode, e.ErrorMessage, e.AdditionalData = r.ErrorCode, r.ErrorMessage, r.AdditionalData
+	e.ErrorCode, e.ErrorMessage, e.AdditionalData = ErrorCode(r.ErrorCode), r.ErrorMessage, r.AdditionalData
 	return l.Log(ctx, e)
 }
 
 var _ sealbox.Recorder = (*Logger)(nil)
+
+// ErrorCode is the errorCode CloudTrail records for an API error code: a
+// denial is "AccessDenied" whatever the service calls it on the wire, so
+// that one filter finds every denied call.
+func ErrorCode(code string) string {
+	if code == "AccessDeniedException" {
+		return "AccessDenied"
+	}
+	return code
+}

@@ -177,7 +177,7 @@ func TestAuditRecordsTheSessionAndTheDenial(t *testing.T) {
 	if ui["type"] != "AssumedRole" || ui["arn"] != session || issuer["arn"] != execARN || issuer["userName"] != "exec" || issuer["type"] != "Role" {
 		t.Fatalf("userIdentity = %v", ui)
 	}
-	if denied["errorCode"] != "AccessDeniedException" || !strings.Contains(denied["errorMessage"].(string), "kms:GenerateRandom") {
+	if denied["errorCode"] != "AccessDenied" || !strings.Contains(denied["errorMessage"].(string), "kms:GenerateRandom") {
 		t.Fatalf("denied event = %v", denied)
 	}
 }

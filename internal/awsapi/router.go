@@ -463,7 +463,7 @@ func (rt *Router) record(ctx context.Context, c *call, payload []byte, apiErr *s
 		e.RequestParameters = merged
 	}
 	if apiErr != nil {
-		e.ErrorCode, e.ErrorMessage = apiErr.Code, apiErr.Message
+		e.ErrorCode, e.ErrorMessage = audit.ErrorCode(apiErr.Code), apiErr.Message
 	} else if !rte.op.ReadOnly && len(payload) > 0 {
 		if v, err := decodeRaw(payload); err == nil {
 			e.ResponseElements = rte.svc.model.Redact(rte.out, v)

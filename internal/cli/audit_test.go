@@ -46,7 +46,7 @@ func TestAuditTailFiles(t *testing.T) {
 	}{
 		{"the role's calls", []string{"--principal", role.ARN}, []string{"ok  ", "kms:Encrypt", role.Session, keyARN}, "kms:CreateKey"},
 		{"by session name", []string{"--principal", "fn", "--action", "kms:Encrypt"}, []string{"kms:Encrypt"}, "AccessDenied"},
-		{"an action", []string{"--action", "kms:Decrypt"}, []string{"AccessDeniedException", "kms:Decrypt", role.Session}, "kms:Encrypt"},
+		{"an action", []string{"--action", "kms:Decrypt"}, []string{"AccessDenied", "kms:Decrypt", role.Session}, "kms:Encrypt"},
 		{"a wildcard action", []string{"--action", "kms:*crypt", "--principal", role.ARN}, []string{"kms:Encrypt", "kms:Decrypt"}, "CreateKey"},
 		{"a resource by id", []string{"--resource", keyID, "--action", "CreateKey"}, []string{"kms:CreateKey", "arn:aws:iam::123456789012:root"}, "Encrypt"},
 	}
@@ -116,7 +116,7 @@ func TestAuditTailServer(t *testing.T) {
 		t.Fatalf("sealbox audit tail --endpoint = exit %d: %s", code, errOut)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 2 || !strings.Contains(lines[0], "kms:Encrypt") || !strings.Contains(lines[1], "AccessDeniedException") {
+	if len(lines) != 2 || !strings.Contains(lines[0], "kms:Encrypt") || !strings.Contains(lines[1], "AccessDenied") {
 		t.Fatalf("sealbox audit tail --endpoint of the role's calls on the key =\n%s\nwant its Encrypt, then its denied Decrypt", out)
 	}
 }

@@ -265,7 +265,7 @@ func TestLookupEventsIsAuthorized(t *testing.T) {
 	wantError(t, "LookupEvents without cloudtrail:LookupEvents", lookup(t, s, none.Creds, "us-east-1", map[string]any{}), "AccessDeniedException")
 	reader := s.NewRole(t, "auditor", "", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"cloudtrail:LookupEvents","Resource":"*"}]}`, "s2")
 	a := ok(t, "LookupEvents as an auditor", lookup(t, s, reader.Creds, "us-east-1", attr("EventName", "LookupEvents")))
-	if len(a.Events) == 0 || a.Events[0].Username != "s1" || !strings.Contains(a.Events[0].CloudTrailEvent, `"errorCode":"AccessDeniedException"`) {
+	if len(a.Events) == 0 || a.Events[0].Username != "s1" || !strings.Contains(a.Events[0].CloudTrailEvent, `"errorCode":"AccessDenied"`) {
 		t.Fatalf("the denied lookup's event = %+v, want it recorded as session s1's, denied", a.Events)
 	}
 }

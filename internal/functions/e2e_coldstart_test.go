@@ -138,7 +138,7 @@ func TestGetFunctionEnvironment(t *testing.T) {
 		}
 		who, _ := ev["userIdentity"].(map[string]any)
 		switch {
-		case ev["eventName"] == "ResolveEnvironmentReference" && ev["errorCode"] == "AccessDeniedException":
+		case ev["eventName"] == "ResolveEnvironmentReference" && ev["errorCode"] == "AccessDenied":
 			refused++
 		case ev["eventName"] == "ResolveEnvironmentReference" && ev["errorCode"] == nil:
 			add, _ := ev["additionalEventData"].(map[string]any)
