@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/sealbox/sealbox/internal/clock"
 )
 
@@ -194,19 +192,6 @@ func (f *FileSink) Ready() error {
 		return errors.New("the file sink is closed")
 	}
 	return hasFree(f.dir, f.minFree)
-}
-
-// hasFree reports an error unless dir is there and its file system has
-// min bytes free for an unprivileged writer.
-func hasFree(dir string, min int64) error {
-	var st unix.Statfs_t
-	if err := unix.Statfs(dir, &st); err != nil {
-		return fmt.Errorf("audit folder: %w", err)
-	}
-	if free := int64(st.Bavail) * int64(st.Bsize); free < min {
-		return fmt.Errorf("the file system of %s has %d bytes free, under the %d that --audit-min-free keeps", dir, free, min)
-	}
-	return nil
 }
 
 // Close waits for the batch being written, closes the file and, with a
