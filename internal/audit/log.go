@@ -122,8 +122,8 @@ func (l *Logger) Log(ctx context.Context, e *Event) error {
 	return fmt.Errorf("%w: %w", ErrNoSink, errors.Join(errs...))
 }
 
-// Readier is a Sink that can say, before a call changes anything,
-// whether it could take the call's event.
+// Readier is a Sink (or a Logger) that can say, before a call changes
+// anything, whether it could take the call's event.
 type Readier interface {
 	Ready() error
 }

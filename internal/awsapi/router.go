@@ -386,7 +386,7 @@ func (rt *Router) invoke(ctx context.Context, c *call, raw any, js []byte) (out 
 	if !c.route.op.ReadOnly {
 		// Fail closed before the call changes anything: a write whose
 		// event no sink could take is refused, not done and then hidden.
-		if r, ok := rt.cfg.Audit.(Readier); ok {
+		if r, ok := rt.cfg.Audit.(audit.Readier); ok { // audit.Logger
 			if err := r.Ready(); err != nil {
 				rt.cfg.Logger.Error("audit unavailable: refusing a write call", "requestId", c.req.ID, "op", c.route.op.Name, "err", err)
 				return nil, auditUnavailable(c.route)
@@ -394,12 +394,6 @@ func (rt *Router) invoke(ctx context.Context, c *call, raw any, js []byte) (out 
 		}
 	}
 	return c.route.op.call(ctx, js)
-}
-
-// Readier is an Auditor that can say, before a write call, whether the
-// call's event could be kept (audit.Logger).
-type Readier interface {
-	Ready() error
 }
 
 func auditUnavailable(rte *route) *sealbox.Error {
