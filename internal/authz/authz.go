@@ -1,23 +1,36 @@
 // Package authz is sealbox's one authorizer: every service asks it the same
 // question (sealbox.AccessQuery) and it answers with AWS's policy
-// evaluation logic for one account. An explicit deny in any policy wins;
-// then, where a resource policy gates access (a KMS key policy), the
-// resource policy must allow the caller directly, or allow the account and
-// so delegate to the caller's IAM policies; elsewhere an allow from either
-// an identity policy or the resource policy suffices. Otherwise access is
+// evaluation logic for one account, as iam.Decide puts it: an explicit deny
+// in any policy wins; then, where a resource policy gates access (a KMS key
+// policy, a role's trust policy), the resource policy must allow the
+// caller directly, or allow the account and so delegate to the caller's IAM
+// policies; elsewhere an allow from an identity policy, the resource policy
+// or a KMS grant suffices. A role session's session policies bound every
+// allow except one from a resource policy naming the session itself. A
+// policy that applies but no longer compiles denies. Otherwise access is
 // implicitly denied.
 //
-// Policies are compiled once and cached: compiled documents by their text,
-// and each principal's identity policies until the store's change feed says
-// an IAM record changed, so the hot path parses no JSON.
+// Policies are compiled once and cached: compiled documents by their text
+// (a bounded LRU), and each principal's policy set (also bounded) until the
+// store's change feed says what it was made from changed, so the hot path
+// parses no JSON.
 package authz
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/hashicorp/golang-lru/v2/simplelru"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/clock"
@@ -32,16 +45,40 @@ type Identities interface {
 	SessionPolicies(ctx context.Context, accessKeyID string) ([]identity.PolicyDoc, error)
 }
 
+// Cache bounds. A compiled policy takes a few KiB; a principal's set is a
+// few pointers to compiled policies.
+const (
+	// DocCacheSize is how many compiled policy documents are kept.
+	DocCacheSize = 4096
+	// PrincipalCacheSize is how many principals' policy sets are kept.
+	PrincipalCacheSize = 8192
+)
+
+// stripes is how many generation counters guard the principal cache
+// against a fill racing an invalidation of one session (see setGen).
+const stripes = 64
+
 // Authorizer decides access queries. Safe for concurrent use.
 type Authorizer struct {
 	ids   Identities
 	clock clock.Clock
+	log   *slog.Logger
 
-	docs sync.Map // policy text → *compiled
+	docs                       *lru.Cache[docKey, *compiled]
+	docHits, docMisses, docOut atomic.Uint64
 
-	mu       sync.Mutex
-	gen      uint64
-	identity map[string]*identitySet // principal ARN + access key → its policies
+	mu      sync.Mutex
+	gen     uint64          // bumped when every set is dropped
+	setGen  [stripes]uint64 // bumped when one set of the stripe is dropped
+	seed    maphash.Seed
+	sets    *simplelru.LRU[string, *identitySet] // see setKey
+	setHits atomic.Uint64
+	setMiss atomic.Uint64
+}
+
+type docKey struct {
+	kind iam.Kind
+	doc  string
 }
 
 type compiled struct {
@@ -51,42 +88,77 @@ type compiled struct {
 
 // identitySet is a principal's compiled identity and session policies.
 type identitySet struct {
+	arn      string
 	policies []*iam.Policy
 	session  []*iam.Policy // non-empty: an assumed role's session policies also bound it
+	// unreadable: a policy of the principal's did not compile, so every
+	// call of the principal is denied.
+	unreadable bool
 }
 
 // New returns an Authorizer over ids; feed invalidates its caches when IAM
-// records change.
-func New(ids Identities, feed store.Feed, c clock.Clock) *Authorizer {
+// records change. log (nil: slog.Default) hears of policies that no longer
+// compile.
+func New(ids Identities, feed store.Feed, c clock.Clock, log *slog.Logger) *Authorizer {
 	if c == nil {
 		c = clock.Real{}
 	}
-	a := &Authorizer{ids: ids, clock: c, identity: map[string]*identitySet{}}
-	feed.Watch("iam/", func(store.Change) {
-		a.mu.Lock()
-		a.gen++
-		a.identity = map[string]*identitySet{}
-		a.mu.Unlock()
-	})
+	if log == nil {
+		log = slog.Default()
+	}
+	a := &Authorizer{ids: ids, clock: c, log: log, seed: maphash.MakeSeed()}
+	a.docs, _ = lru.NewWithEvict(DocCacheSize, func(docKey, *compiled) { a.docOut.Add(1) })
+	a.sets, _ = simplelru.NewLRU[string, *identitySet](PrincipalCacheSize, nil)
+	feed.Watch("iam/", a.changed)
 	return a
 }
 
-// compile returns the compiled form of a policy document of kind.
-func (a *Authorizer) compile(doc string, kind iam.Kind) (*iam.Policy, error) {
-	key := strconv.Itoa(int(kind)) + doc
-	if c, ok := a.docs.Load(key); ok {
-		return c.(*compiled).policy, c.(*compiled).err
+// changed is the feed's callback: it drops the policy sets a committed IAM
+// change makes stale. A session's creation or expiry drops that session's
+// set only (AssumeRole storms must not evict everyone); a change to a user,
+// group, role, policy or membership drops every set. Bookkeeping writes
+// (a role's LastUsed) and the access-key and index records change no
+// policy. It runs on the committing goroutine and must stay quick.
+func (a *Authorizer) changed(ch store.Change) {
+	rest := strings.TrimPrefix(ch.Key, "iam/")
+	switch {
+	case strings.HasPrefix(rest, "session/"):
+		key := strings.TrimPrefix(rest, "session/")
+		a.mu.Lock()
+		a.setGen[a.stripe(key)]++
+		a.sets.Remove(key)
+		a.mu.Unlock()
+	case strings.HasPrefix(rest, "accesskey/"), strings.HasPrefix(rest, "keys-of/"), strings.HasPrefix(rest, "sessions-of/"):
+	case ch.Bookkeeping && (strings.HasPrefix(rest, "role/") || strings.HasPrefix(rest, "user/")):
+	default:
+		a.mu.Lock()
+		a.gen++
+		a.sets.Purge()
+		a.mu.Unlock()
 	}
+}
+
+func (a *Authorizer) stripe(key string) int { return int(maphash.String(a.seed, key) % stripes) }
+
+// compile returns the compiled form of a policy document of kind, and
+// whether it was compiled just now (not found in the cache).
+func (a *Authorizer) compile(doc string, kind iam.Kind) (_ *iam.Policy, fresh bool, _ error) {
+	key := docKey{kind, doc}
+	if c, ok := a.docs.Get(key); ok {
+		a.docHits.Add(1)
+		return c.policy, false, c.err
+	}
+	a.docMisses.Add(1)
 	p, err := iam.Parse(doc, kind)
-	a.docs.Store(key, &compiled{p, err})
-	return p, err
+	a.docs.Add(key, &compiled{p, err})
+	return p, true, err
 }
 
 // preparedKey carries the caller's identity set, read by Prepare.
 type preparedKey struct{}
 
 type prepared struct {
-	key string
+	p   sealbox.Principal
 	set *identitySet
 }
 
@@ -104,31 +176,45 @@ func (a *Authorizer) Prepare(ctx context.Context) (context.Context, error) {
 	if err != nil {
 		return ctx, err
 	}
-	return context.WithValue(ctx, preparedKey{}, prepared{identityKey(r.Principal), set}), nil
+	return context.WithValue(ctx, preparedKey{}, prepared{r.Principal, set}), nil
 }
 
-func identityKey(p sealbox.Principal) string { return p.ARN + "\x00" + p.AccessKeyID }
+// setKey is the principal cache's key: a session's access key id, which
+// names one session and which the session record's change names too; else
+// the principal's ARN and access key.
+func setKey(p sealbox.Principal) string {
+	if strings.HasPrefix(p.AccessKeyID, "ASIA") {
+		return p.AccessKeyID
+	}
+	return p.ARN + "\x00" + p.AccessKeyID
+}
 
 func (a *Authorizer) identitySet(ctx context.Context, p sealbox.Principal) (*identitySet, error) {
-	key := identityKey(p)
-	if pr, ok := ctx.Value(preparedKey{}).(prepared); ok && pr.key == key {
+	if pr, ok := ctx.Value(preparedKey{}).(prepared); ok && pr.p.ARN == p.ARN && pr.p.AccessKeyID == p.AccessKeyID {
 		return pr.set, nil
 	}
+	key := setKey(p)
 	a.mu.Lock()
-	set, ok := a.identity[key]
+	set, ok := a.sets.Get(key)
 	gen := a.gen
+	stripe := a.stripe(key)
+	sgen := a.setGen[stripe]
 	a.mu.Unlock()
-	if ok {
+	if ok && set.arn == p.ARN {
+		a.setHits.Add(1)
 		return set, nil
 	}
+	a.setMiss.Add(1)
 	docs, err := a.ids.PoliciesFor(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	set = &identitySet{}
+	set = &identitySet{arn: p.ARN}
 	for _, d := range docs {
-		if pol, err := a.compile(d.Document, iam.KindIdentity); err == nil {
+		if pol, ok := a.compileFor(p, d, "identity"); ok {
 			set.policies = append(set.policies, pol)
+		} else {
+			set.unreadable = true
 		}
 	}
 	if p.Temporary {
@@ -137,17 +223,46 @@ func (a *Authorizer) identitySet(ctx context.Context, p sealbox.Principal) (*ide
 			return nil, err
 		}
 		for _, d := range sess {
-			if pol, err := a.compile(d.Document, iam.KindIdentity); err == nil {
+			if pol, ok := a.compileFor(p, d, "session"); ok {
 				set.session = append(set.session, pol)
+			} else {
+				set.unreadable = true
 			}
 		}
 	}
 	a.mu.Lock()
-	if a.gen == gen {
-		a.identity[key] = set
+	if a.gen == gen && a.setGen[stripe] == sgen {
+		a.sets.Add(key, set)
 	}
 	a.mu.Unlock()
 	return set, nil
+}
+
+// compileFor compiles one of p's policies. A policy that does not compile
+// (stored by an older server, or damaged) is logged, by where it comes
+// from and never by its text, and reported: the caller denies p.
+func (a *Authorizer) compileFor(p sealbox.Principal, d identity.PolicyDoc, kind string) (*iam.Policy, bool) {
+	pol, _, err := a.compile(d.Document, iam.KindIdentity)
+	if err == nil {
+		return pol, true
+	}
+	attrs := []any{"principal", p.ARN, "policy", policyLocator(d.Source), "kind", kind}
+	var pe *iam.ParseError
+	if errors.As(err, &pe) && pe.Statement > 0 {
+		attrs = append(attrs, "statement", pe.Statement)
+	}
+	a.log.Error("policy does not compile: the principal's calls are denied", attrs...)
+	return nil, false
+}
+
+// policyLocator is where a policy document comes from (an inline policy's
+// owner ARN and name, a managed policy's ARN and version), without the
+// hash of its text.
+func policyLocator(source string) string {
+	if i := strings.LastIndexByte(source, '@'); i >= 0 {
+		return source[:i]
+	}
+	return source
 }
 
 // Authorize answers q for the caller of the request in ctx: nil to allow,
@@ -167,45 +282,64 @@ func (a *Authorizer) Authorize(ctx context.Context, q *sealbox.AccessQuery) erro
 	return &sealbox.Error{Code: "AccessDeniedException", Message: d.Message(req)}
 }
 
-// decide evaluates q for the caller of r with AWS's logic (iam.Decide), then
-// applies what Decide leaves to its caller: an assumed role's session
-// policies bound what its identity policies allow, and a KMS grant allows
-// like a key policy naming the caller, unless a policy explicitly denies.
+// decide gathers the facts of q for the caller of r and decides with
+// iam.Decide.
 func (a *Authorizer) decide(ctx context.Context, r *sealbox.Request, q *sealbox.AccessQuery) (iam.Decision, *iam.Request, error) {
 	p := r.Principal
 	req := &iam.Request{Principal: iamPrincipal(p), Action: q.Action, Resource: q.Resource, Context: a.conditions(r, q.Context)}
-	var identityPolicies, session []*iam.Policy
-	if p.Type != "Root" {
-		set, err := a.identitySet(ctx, p)
-		if err != nil {
-			return iam.Decision{}, nil, err
-		}
-		identityPolicies, session = set.policies, set.session
+	f := iam.Facts{Grant: q.GrantAllows}
+	if err := a.callerFacts(ctx, p, &f); err != nil {
+		return iam.Decision{}, nil, err
 	}
-	var resource *iam.Policy
 	if q.ResourcePolicy != "" {
 		kind := iam.KindResource
 		if q.ResourcePolicyGates {
 			kind = iam.KindKey
 		}
-		pol, err := a.compile(q.ResourcePolicy, kind)
+		pol, fresh, err := a.compile(q.ResourcePolicy, kind)
 		if err != nil {
-			// A stored policy that no longer parses allows nothing.
-			return iam.Decision{Reason: iam.NoResourceAllow}, req, nil
+			// A stored policy that no longer parses denies: its Deny
+			// statements are unknown.
+			if fresh {
+				a.log.Error("resource policy does not compile: calls on the resource are denied", "resource", q.Resource)
+			}
+			f.Unreadable = true
 		}
-		resource = pol
+		f.Resource = pol
 	}
-	d := iam.Decide(identityPolicies, resource, req)
-	if d.Allowed && d.Reason == iam.IdentityAllow && len(session) > 0 {
-		sd := iam.Decide(session, nil, req)
-		if !sd.Allowed {
-			d = sd
-		}
+	return iam.Decide(&f, req), req, nil
+}
+
+// callerFacts fills in the policies of the caller p: identity and session
+// policies, and whether one of them did not compile.
+func (a *Authorizer) callerFacts(ctx context.Context, p sealbox.Principal, f *iam.Facts) error {
+	if p.Type == "Root" || p.Type == identity.ServicePrincipal {
+		return nil
 	}
-	if !d.Allowed && q.GrantAllows && d.Reason != iam.IdentityDeny && d.Reason != iam.ResourceDeny {
-		d = iam.Decision{Allowed: true, Reason: iam.ResourceAllow}
+	set, err := a.identitySet(ctx, p)
+	if err != nil {
+		return err
 	}
-	return d, req, nil
+	f.Identity, f.Session, f.Unreadable = set.policies, set.session, f.Unreadable || set.unreadable
+	return nil
+}
+
+// WriteMetrics writes the authorizer's cache counters in Prometheus' text
+// format.
+func (a *Authorizer) WriteMetrics(w io.Writer) {
+	a.mu.Lock()
+	sets := a.sets.Len()
+	a.mu.Unlock()
+	metric := func(name, typ, help string, v uint64) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %d\n", name, help, name, typ, name, v)
+	}
+	metric("sealbox_authz_policy_cache_hits_total", "counter", "Policy documents found compiled in the cache.", a.docHits.Load())
+	metric("sealbox_authz_policy_cache_misses_total", "counter", "Policy documents compiled because the cache did not hold them.", a.docMisses.Load())
+	metric("sealbox_authz_policy_cache_evictions_total", "counter", "Compiled policy documents dropped because the cache was full.", a.docOut.Load())
+	metric("sealbox_authz_policy_cache_entries", "gauge", "Compiled policy documents in the cache (at most "+strconv.Itoa(DocCacheSize)+").", uint64(a.docs.Len()))
+	metric("sealbox_authz_principal_cache_hits_total", "counter", "Calls whose caller's policy set was cached.", a.setHits.Load())
+	metric("sealbox_authz_principal_cache_misses_total", "counter", "Calls whose caller's policy set was read from the store.", a.setMiss.Load())
+	metric("sealbox_authz_principal_cache_entries", "gauge", "Principals' policy sets in the cache (at most "+strconv.Itoa(PrincipalCacheSize)+").", uint64(sets))
 }
 
 // conditions adds the global condition keys to the service's.

@@ -12,9 +12,12 @@ import (
 
 // Checker is the identity service's policy checker: it validates documents
 // with the policy engine and decides trust policies with the authorizer, so
-// that AssumeRole follows the same logic as every other call: the trust
-// policy must allow the caller by name, or allow the account and so
-// delegate to the caller's identity policies (sts:AssumeRole on the role).
+// that AssumeRole follows the same logic as every other call (iam.Decide):
+// the trust policy must allow the caller by name, or allow the account and
+// so delegate to the caller's identity policies (sts:AssumeRole on the
+// role); a calling session's session policies bound either allow, unless
+// the trust policy names the session itself, so that a narrow session
+// cannot chain into a wider role.
 type Checker struct{ A *Authorizer }
 
 var _ identity.PolicyChecker = Checker{}
@@ -64,18 +67,15 @@ func (c Checker) TrustAllows(ctx context.Context, trustDoc string, caller sealbo
 	}
 	asCaller := *r
 	asCaller.Principal = caller
-	pol, err := c.A.compile(trustDoc, iam.KindTrust)
-	if err != nil {
-		return false, nil
-	}
 	req := &iam.Request{Principal: iamPrincipal(caller), Action: action, Resource: resource, Context: c.A.conditions(&asCaller, cond)}
-	var identityPolicies []*iam.Policy
-	if caller.Type != "Root" && caller.Type != identity.ServicePrincipal {
-		set, err := c.A.identitySet(ctx, caller)
-		if err != nil {
-			return false, err
-		}
-		identityPolicies = set.policies
+	var f iam.Facts
+	if err := c.A.callerFacts(ctx, caller, &f); err != nil {
+		return false, err
 	}
-	return iam.Decide(identityPolicies, pol, req).Allowed, nil
+	pol, _, err := c.A.compile(trustDoc, iam.KindTrust)
+	if err != nil {
+		f.Unreadable = true // a trust policy that no longer compiles trusts no one
+	}
+	f.Resource = pol
+	return iam.Decide(&f, req).Allowed, nil
 }

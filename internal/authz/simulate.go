@@ -18,10 +18,13 @@ type Principals interface {
 }
 
 // Simulator serves IAM's SimulatePrincipalPolicy and SimulateCustomPolicy
-// with the server's own decision logic (iam.Decide), so that `aws iam
-// simulate-principal-policy` answers what the server would decide. As AWS's
-// simulator, it evaluates identity policies and, when given, a resource
-// policy; it does not fetch KMS key policies. Safe for concurrent use.
+// with the server's own decision logic (iam.Decide, as the authorizer), so
+// that `aws iam simulate-principal-policy` answers what the server would
+// decide. As AWS's simulator, it evaluates identity policies and, when
+// given, a resource policy; it does not fetch KMS key policies, and a user
+// or role has no session policies. A stored policy that no longer compiles
+// denies every action (explicitDeny), as it does in the authorizer. Safe
+// for concurrent use.
 type Simulator struct {
 	A  *Authorizer
 	ID Principals
@@ -45,9 +48,11 @@ func (s *Simulator) SimulatePrincipalPolicy(ctx context.Context, in *identity.Si
 		return nil, err
 	}
 	var named []namedPolicy
+	unreadable := false
 	for _, d := range docs {
-		pol, err := s.A.compile(d.Document, iam.KindIdentity)
-		if err != nil {
+		pol, ok := s.A.compileFor(p, d, "identity")
+		if !ok {
+			unreadable = true // as the authorizer: the principal is denied
 			continue
 		}
 		named = append(named, namedPolicy{d.Source, pol})
@@ -56,7 +61,7 @@ func (s *Simulator) SimulatePrincipalPolicy(ctx context.Context, in *identity.Si
 	if err != nil {
 		return nil, err
 	}
-	return s.simulate(ctx, p, append(named, extra...), in.ActionNames, in.ResourceArns, in.ResourcePolicy, in.ContextEntries, in.MaxItems, in.Marker)
+	return s.simulate(ctx, p, append(named, extra...), unreadable, in.ActionNames, in.ResourceArns, in.ResourcePolicy, in.ContextEntries, in.MaxItems, in.Marker)
 }
 
 // SimulateCustomPolicy simulates the given policies alone.
@@ -73,7 +78,7 @@ func (s *Simulator) SimulateCustomPolicy(ctx context.Context, in *identity.Simul
 	if p.ARN == "" {
 		p.ARN = "arn:" + r.Partition + ":iam::" + r.AccountID + ":user/simulated"
 	}
-	return s.simulate(ctx, p, named, in.ActionNames, in.ResourceArns, in.ResourcePolicy, in.ContextEntries, in.MaxItems, in.Marker)
+	return s.simulate(ctx, p, named, false, in.ActionNames, in.ResourceArns, in.ResourcePolicy, in.ContextEntries, in.MaxItems, in.Marker)
 }
 
 type namedPolicy struct {
@@ -93,7 +98,7 @@ func (s *Simulator) parseInputs(docs []string) ([]namedPolicy, error) {
 	return out, nil
 }
 
-func (s *Simulator) simulate(ctx context.Context, p sealbox.Principal, named []namedPolicy, actions, resources []string, resourcePolicy string,
+func (s *Simulator) simulate(ctx context.Context, p sealbox.Principal, named []namedPolicy, unreadable bool, actions, resources []string, resourcePolicy string,
 	entries []identity.ContextEntry, maxItems int, marker string) (*identity.SimulatePolicyOutput, error) {
 	r := sealbox.RequestFromContext(ctx)
 	var resource *iam.Policy
@@ -121,7 +126,7 @@ func (s *Simulator) simulate(ctx context.Context, p sealbox.Principal, named []n
 				cond[strings.ToLower(e.ContextKeyName)] = e.ContextKeyValues
 			}
 			req := &iam.Request{Principal: iamPrincipal(p), Action: action, Resource: res, Context: s.A.conditions(&as, cond)}
-			d := iam.Decide(policies, resource, req)
+			d := iam.Decide(&iam.Facts{Identity: policies, Resource: resource, Unreadable: unreadable}, req)
 			er := identity.EvaluationResult{EvalActionName: action, EvalResourceName: res, EvalDecision: decision(d)}
 			for _, n := range named {
 				if eff, _ := n.policy.Evaluate(req); (eff == iam.Allow && d.Allowed) || (eff == iam.Deny && !d.Allowed) {
@@ -160,7 +165,9 @@ func decision(d iam.Decision) string {
 	switch {
 	case d.Allowed:
 		return "allowed"
-	case d.Reason == iam.IdentityDeny || d.Reason == iam.ResourceDeny:
+	case d.Reason == iam.IdentityDeny || d.Reason == iam.ResourceDeny || d.Reason == iam.SessionDeny || d.Reason == iam.Unreadable:
+		// A policy that cannot be read denies whatever else allows, as an
+		// explicit deny does.
 		return "explicitDeny"
 	default:
 		return "implicitDeny"

@@ -43,12 +43,12 @@ func BenchmarkDecide(b *testing.B) {
 	identity := []*Policy{mustParse(b, benchPolicy, KindIdentity)}
 	key := mustParse(b, defaultKeyPolicy, KindKey)
 	r := benchRequest()
-	if d := Decide(identity, key, r); !d.Allowed {
+	if d := Decide(&Facts{Identity: identity, Resource: key}, r); !d.Allowed {
 		b.Fatalf("Decide() = %+v, want allowed", d)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		Decide(identity, key, r)
+		Decide(&Facts{Identity: identity, Resource: key}, r)
 	}
 }
 
@@ -90,7 +90,8 @@ func TestEvaluateDoesNotAllocate(t *testing.T) {
 				p.Evaluate(r)
 			}
 			resource.Evaluate(r)
-			Decide(identity, resource, r)
+			Decide(&Facts{Identity: identity, Resource: resource}, r)
+			Decide(&Facts{Identity: identity, Session: identity[:1], Resource: resource, Grant: true}, r)
 		})
 		if allocs != 0 {
 			t.Errorf("Evaluate and Decide for %s allocate %v times per run, want 0", action, allocs)
@@ -139,7 +140,7 @@ func FuzzParse(f *testing.F) {
 				} else {
 					resourcePolicy = p
 				}
-				d := Decide(identity, resourcePolicy, r)
+				d := Decide(&Facts{Identity: identity, Resource: resourcePolicy}, r)
 				if d.Allowed && (e == Deny) {
 					t.Fatalf("Decide() allowed a request the policy denies: %+v", d)
 				}
@@ -160,7 +161,7 @@ func TestConcurrentEvaluate(t *testing.T) {
 		go func() {
 			var d Decision
 			for range 200 {
-				d = Decide(identity, key, r)
+				d = Decide(&Facts{Identity: identity, Resource: key}, r)
 			}
 			done <- d
 		}()

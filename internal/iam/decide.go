@@ -20,12 +20,22 @@ const (
 	// IdentityAllow: an identity-based policy allows (and, for a key or
 	// trust policy, that policy delegates to the caller's account).
 	IdentityAllow
-	// ResourceAllow: the resource-based policy allows the caller by name.
+	// ResourceAllow: the resource-based policy allows the caller by name,
+	// or a KMS grant allows the request.
 	ResourceAllow
 	// RootAllow: the caller is its account's root user, which is allowed
 	// everything no policy denies, except where a key or trust policy must
 	// allow.
 	RootAllow
+	// SessionDeny: a session policy explicitly denies.
+	SessionDeny
+	// NoSessionAllow: implicit deny, because a policy allows the request
+	// but none of the caller's session policies does.
+	NoSessionAllow
+	// Unreadable: a policy that applies to the caller could not be
+	// compiled. Its statements, Deny included, are unknown, so the request
+	// is denied whatever the other policies say.
+	Unreadable
 )
 
 // Decision is the outcome of Decide.
@@ -37,31 +47,61 @@ type Decision struct {
 	Sid string
 }
 
-// Decide combines the policies that apply to a request as AWS's policy
-// evaluation logic does within one account:
+// Facts are everything that bears on one request besides the request
+// itself: the caller's policies, the resource's, and a KMS grant.
+type Facts struct {
+	// Identity are the caller's identity-based policies (user, group and
+	// role policies).
+	Identity []*Policy
+	// Session are the session policies of a role session made with some
+	// (AssumeRole's Policy or PolicyArns). When there are any, they bound
+	// every allow but one from a resource policy that names the session's
+	// own ARN. Empty for every other caller.
+	Session []*Policy
+	// Resource is the resource's policy (KindResource), its key policy
+	// (KindKey) or the role's trust policy (KindTrust); nil for none.
+	Resource *Policy
+	// Grant says a KMS grant allows the request.
+	Grant bool
+	// Unreadable says a policy that applies to the caller could not be
+	// compiled: the request is denied.
+	Unreadable bool
+}
+
+// Decide is the one place where sealbox combines the policies that apply
+// to a request, as AWS's policy evaluation logic does within one account:
 //
-//  1. An explicit Deny in any identity-based policy or in the resource
-//     policy denies.
-//  2. The resource policy allows when it names the caller (its ARN, its
+//  1. A policy that applies but cannot be read denies: its Deny
+//     statements are unknown (fail closed).
+//  2. An explicit Deny in any identity-based policy, session policy or the
+//     resource policy denies.
+//  3. The resource policy allows when it names the caller (its ARN, its
 //     role, "*", its service, or its account for the root user): a
-//     same-account grant needs no identity policy.
-//  3. A resource policy that names only the caller's account delegates to
+//     same-account grant needs no identity policy. A KMS grant allows
+//     likewise.
+//  4. A resource policy that names only the caller's account delegates to
 //     the account: an identity-based policy must allow too.
-//  4. A key policy (KindKey) or trust policy (KindTrust) must allow,
-//     directly or by naming the account; an identity-based policy counts
-//     only when it does. Other resource policies (and none) leave the
-//     decision to identity-based policies.
-//  5. The account's root user is allowed what no policy denies, unless a
+//  5. A key policy (KindKey) or trust policy (KindTrust) must allow,
+//     directly or by naming the account (or a grant must allow); an
+//     identity-based policy counts only when it does. Other resource
+//     policies (and none) leave the decision to identity-based policies.
+//  6. The account's root user is allowed what no policy denies, unless a
 //     key or trust policy must allow.
-//  6. Otherwise the request is implicitly denied.
+//  7. A role session with session policies is allowed only what one of
+//     them allows too: they bound the allows of 3 to 5, resource policies
+//     naming the role, the account or "*" and grants included. Only a
+//     resource policy naming the session's own ARN is not bounded.
+//  8. Otherwise the request is implicitly denied.
 //
-// identity are the caller's identity-based policies (user, group and role
-// policies; session policies and permission boundaries are not modelled);
-// resource is the resource's policy, or nil. Decide does not allocate.
-func Decide(identity []*Policy, resource *Policy, r *Request) Decision {
+// Permission boundaries and SCPs are not modelled. Decide does not
+// allocate.
+func Decide(f *Facts, r *Request) Decision {
+	if f.Unreadable {
+		return Decision{Reason: Unreadable}
+	}
 	var idAllow bool
 	var idSid string
-	for _, p := range identity {
+	for _, p := range f.Identity {
 		res := p.eval(r)
 		if res.deny {
 			return Decision{Reason: IdentityDeny, Sid: res.denySid}
@@ -70,23 +110,44 @@ func Decide(identity []*Policy, resource *Policy, r *Request) Decision {
 			idAllow, idSid = true, res.allowSid
 		}
 	}
-	res := resource.eval(r)
+	bounded := len(f.Session) > 0
+	var sessAllow bool
+	for _, p := range f.Session {
+		res := p.eval(r)
+		if res.deny {
+			return Decision{Reason: SessionDeny, Sid: res.denySid}
+		}
+		sessAllow = sessAllow || res.allow != noPrincipal
+	}
+	res := f.Resource.eval(r)
 	if res.deny {
 		return Decision{Reason: ResourceDeny, Sid: res.denySid}
 	}
-	if res.allow == direct {
+	if res.allow == bySession {
 		return Decision{Allowed: true, Reason: ResourceAllow, Sid: res.allowSid}
 	}
-	gate := resource != nil && (resource.kind == KindKey || resource.kind == KindTrust)
+	// What the caller's policies and the resource's would allow, before
+	// the session's bound.
+	var d Decision
+	gate := f.Resource != nil && (f.Resource.kind == KindKey || f.Resource.kind == KindTrust)
 	switch {
+	case res.allow == direct:
+		d = Decision{Allowed: true, Reason: ResourceAllow, Sid: res.allowSid}
+	case f.Grant:
+		d = Decision{Allowed: true, Reason: ResourceAllow}
 	case gate && res.allow == noPrincipal:
 		return Decision{Reason: NoResourceAllow}
 	case idAllow:
-		return Decision{Allowed: true, Reason: IdentityAllow, Sid: idSid}
+		d = Decision{Allowed: true, Reason: IdentityAllow, Sid: idSid}
 	case !gate && r.Principal.Type == TypeRoot:
-		return Decision{Allowed: true, Reason: RootAllow}
+		d = Decision{Allowed: true, Reason: RootAllow}
+	default:
+		return Decision{Reason: NoIdentityAllow}
 	}
-	return Decision{Reason: NoIdentityAllow}
+	if bounded && !sessAllow {
+		return Decision{Reason: NoSessionAllow}
+	}
+	return d
 }
 
 // Explain words why the request was denied the way AWS ends an
@@ -104,6 +165,12 @@ func (d Decision) Explain(action string) string {
 		return "with an explicit deny in a resource-based policy"
 	case NoResourceAllow:
 		return "because no resource-based policy allows the " + action + " action"
+	case SessionDeny:
+		return "with an explicit deny in a session policy"
+	case NoSessionAllow:
+		return "because no session policy allows the " + action + " action"
+	case Unreadable:
+		return "because a policy that applies to the caller cannot be read"
 	}
 	return "because no identity-based policy allows the " + action + " action"
 }
@@ -149,6 +216,12 @@ func (r Reason) String() string {
 		return "allowed by a resource-based policy"
 	case RootAllow:
 		return "allowed as the account's root user"
+	case SessionDeny:
+		return "explicit deny in a session policy"
+	case NoSessionAllow:
+		return "no session policy allows"
+	case Unreadable:
+		return "a policy that applies cannot be read"
 	}
 	return "Reason(?)"
 }

@@ -122,7 +122,7 @@ func TestDecide(t *testing.T) {
 			if tt.resource != "" {
 				resource = mustParse(t, tt.resource, tt.kind)
 			}
-			got := Decide(identity, resource, tt.req)
+			got := Decide(&Facts{Identity: identity, Resource: resource}, tt.req)
 			if got != tt.want {
 				t.Errorf("Decide(%d identity policies, %v policy, %s %s) = %+v, want %+v", len(identity), tt.kind, tt.req.Principal.ARN+tt.req.Principal.Service, tt.req.Action, got, tt.want)
 			}

@@ -17,12 +17,14 @@
 // # Evaluating
 //
 // Policy.Evaluate answers for one policy (Deny, Allow or NoMatch); Decide
-// combines a caller's identity policies with a resource's policy: explicit
-// deny wins, then an allow from an identity policy or from the resource
-// policy, else implicit deny. A KMS key policy or a trust policy must allow,
+// combines everything that bears on a request (Facts: the caller's identity
+// and session policies, the resource's policy, a KMS grant): explicit deny
+// wins, then an allow from an identity policy, the resource policy or a
+// grant, else implicit deny. A KMS key policy or a trust policy must allow,
 // directly or by naming the account; naming the account delegates to the
-// account's identity policies. Both run on every request and do not
-// allocate.
+// account's identity policies. A role session's session policies bound
+// every allow except one from a resource policy naming the session itself.
+// Both run on every request and do not allocate.
 //
 // The language supported: Version 2012-10-17 and 2008-10-17 (policy
 // variables only in 2012-10-17), Id, Statement as an object or a list, Sid,

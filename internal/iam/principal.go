@@ -47,9 +47,14 @@ const (
 	// the account's root user. The account delegates: its identity policies
 	// must allow too.
 	byAccount
-	// direct: the statement names the caller itself ("*", its ARN, its role,
-	// its service, or its account when the caller is the root user).
+	// direct: the statement names the caller ("*", its user ARN, its role,
+	// its service, or its account when the caller is the root user). A role
+	// session's session policies still bound such an allow.
 	direct
+	// bySession: the statement names the caller's role session by its own
+	// ARN (arn:aws:sts::123456789012:assumed-role/name/session). As in AWS,
+	// the session's session policies do not bound this allow.
+	bySession
 )
 
 // principals is a compiled Principal or NotPrincipal element.
@@ -204,10 +209,10 @@ func validPartition(s string) bool { return partitions[s] }
 
 // match says how the element names the caller.
 func (p *principals) match(c *Principal) principalMatch {
-	if p.any {
-		return direct
-	}
 	if c.Type == TypeService {
+		if p.any {
+			return direct
+		}
 		for _, s := range p.services {
 			if s == c.Service {
 				return direct
@@ -215,12 +220,16 @@ func (p *principals) match(c *Principal) principalMatch {
 		}
 		return noPrincipal
 	}
+	m := noPrincipal
 	for _, a := range p.arns {
-		if a == c.ARN || (c.Type == TypeAssumedRole && c.RoleARN != "" && a == c.RoleARN) {
-			return direct
+		switch {
+		case a == c.ARN && c.Type == TypeAssumedRole && c.ARN != c.RoleARN:
+			return bySession
+		case a == c.ARN, c.Type == TypeAssumedRole && c.RoleARN != "" && a == c.RoleARN:
+			m = direct
 		}
 	}
-	if p.hasID(c) {
+	if m == direct || p.any || p.hasID(c) {
 		return direct
 	}
 	if c.AccountID != "" {

@@ -92,6 +92,7 @@ type Server struct {
 	changes *changes.Hub
 	ids     *identity.Store
 	sts     *identity.STS
+	authz   *authz.Authorizer
 	router  *awsapi.Router
 
 	// auditStore is the store sink (LookupEvents, retention); nil if
@@ -163,7 +164,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	// One authorizer for every service. It reads identity policies through
 	// an IAM view without an authorizer of its own (which would be a cycle).
 	view := identity.NewIAM(s.ids, identity.Config{})
-	az := authz.New(view, feed, s.clock)
+	az := authz.New(view, feed, s.clock, s.log)
+	s.authz = az
 	idc := identity.Config{Checker: authz.Checker{A: az}, Authorizer: az}
 	s.sts = identity.NewSTS(s.ids, idc)
 	s.kms = kms.New(kms.Config{Store: feed, Feed: feed, Keyring: keyring.New(), Clock: s.clock, Authorizer: az})
@@ -248,12 +250,18 @@ func (s *Server) ensureAdmin(ctx context.Context) error {
 	return nil
 }
 
-// Handler is the server's HTTP handler: /healthz and the AWS APIs.
+// Handler is the server's HTTP handler: /healthz, /metrics and the AWS
+// APIs. /metrics (Prometheus' text format, as the agent's) shows counters
+// only: the authorizer's cache hits, misses and sizes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		s.authz.WriteMetrics(w)
 	})
 	mux.Handle("/", s.router)
 	return mux
