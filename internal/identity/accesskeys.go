@@ -57,6 +57,8 @@ func (s *Store) changed(ch store.Change) {
 		s.policies.drop(sessionCacheKey(id))
 	case strings.HasPrefix(rest, "keys-of/"), strings.HasPrefix(rest, "sessions-of/"):
 		// Indexes only.
+	case ch.Bookkeeping && (strings.HasPrefix(rest, "user/") || strings.HasPrefix(rest, "role/")):
+		// A role's LastUsed: no policy changed.
 	default:
 		// Users, groups, roles, policies, memberships: what applies to
 		// whom. These change rarely; start over.

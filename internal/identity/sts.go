@@ -213,15 +213,12 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleInput) (*AssumeRoleO
 		if err != nil {
 			return err
 		}
-		cur.LastUsed, cur.LastUsedRegion = t, r.Region
-		if err := saveEntity(tx, cur); err != nil {
-			return err
-		}
 		return s.putSession(tx, sess)
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.touchRole(ctx, role, t, r.Region)
 	r.AddResource(kindRole.resourceType(), role.arn(s.account))
 	return &AssumeRoleOutput{
 		Credentials: credentialsOut(sess),
@@ -232,6 +229,21 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleInput) (*AssumeRoleO
 		PackedPolicySize: packed,
 		SourceIdentity:   in.SourceIdentity,
 	}, nil
+}
+
+// touchRole records that role was assumed at t in region (RoleLastUsed). It
+// is bookkeeping, written apart from the session: caches that hear of it
+// keep the role's policies, so a storm of AssumeRole calls does not evict
+// every caller's. A failure to record it does not fail the call.
+func (s *STS) touchRole(ctx context.Context, role *entity, t time.Time, region string) {
+	_ = s.store.Batch(store.Bookkeeping(ctx), func(tx store.Tx) error {
+		cur, err := loadEntity(tx, kindRole, role.Name)
+		if err != nil || cur.ID != role.ID {
+			return err // deleted meanwhile: nothing to record
+		}
+		cur.LastUsed, cur.LastUsedRegion = t, region
+		return saveEntity(tx, cur)
+	})
 }
 
 // GetSessionToken returns temporary credentials standing for the caller,
