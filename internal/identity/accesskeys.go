@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/ids"
@@ -276,29 +278,35 @@ func newSessionToken() string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-// genCache is a map whose entries the change feed drops. A generation
-// counter closes the race between a read that began before a commit and
-// the invalidation that follows it: a read may fill the cache only if no
-// invalidation happened since it began. Values are shared: callers must not
-// modify them. Safe for concurrent use after init.
+// genCache is a bounded LRU map whose entries the change feed drops. A
+// generation counter closes the race between a read that began before a
+// commit and the invalidation that follows it: a read may fill the cache
+// only if no invalidation happened since it began. Its size bounds what a
+// caller can make the server hold (every STS session it creates and uses
+// adds an entry). Values are shared: callers must not modify them. Safe for
+// concurrent use after init.
 type genCache[V any] struct {
-	mu  sync.RWMutex
+	mu  sync.Mutex
 	gen uint64
-	m   map[string]V
+	m   *simplelru.LRU[string, V]
 }
 
-func (c *genCache[V]) init() { c.m = map[string]V{} }
+// cacheSize is how many entries each of the store's caches keeps: the
+// access keys and sessions in use, and their policy documents.
+const cacheSize = 4096
+
+func (c *genCache[V]) init() { c.m, _ = simplelru.NewLRU[string, V](cacheSize, nil) }
 
 func (c *genCache[V]) generation() uint64 {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	return c.gen
 }
 
 func (c *genCache[V]) get(key string) (V, bool) {
-	c.mu.RLock()
-	v, ok := c.m[key]
-	c.mu.RUnlock()
+	c.mu.Lock()
+	v, ok := c.m.Get(key)
+	c.mu.Unlock()
 	return v, ok
 }
 
@@ -306,7 +314,7 @@ func (c *genCache[V]) get(key string) (V, bool) {
 func (c *genCache[V]) put(key string, v V, gen uint64) {
 	c.mu.Lock()
 	if c.gen == gen {
-		c.m[key] = v
+		c.m.Add(key, v)
 	}
 	c.mu.Unlock()
 }
@@ -314,14 +322,14 @@ func (c *genCache[V]) put(key string, v V, gen uint64) {
 func (c *genCache[V]) drop(key string) {
 	c.mu.Lock()
 	c.gen++
-	delete(c.m, key)
+	c.m.Remove(key)
 	c.mu.Unlock()
 }
 
 func (c *genCache[V]) clear() {
 	c.mu.Lock()
 	c.gen++
-	clear(c.m)
+	c.m.Purge()
 	c.mu.Unlock()
 }
 

@@ -218,7 +218,9 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleInput) (*AssumeRoleO
 	if err != nil {
 		return nil, err
 	}
-	s.touchRole(ctx, role, t, r.Region)
+	if t.Sub(role.LastUsed) >= lastUsedGranularity || role.LastUsedRegion != r.Region {
+		s.touchRole(ctx, role, t, r.Region)
+	}
 	r.AddResource(kindRole.resourceType(), role.arn(s.account))
 	return &AssumeRoleOutput{
 		Credentials: credentialsOut(sess),
@@ -231,10 +233,16 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleInput) (*AssumeRoleO
 	}, nil
 }
 
+// lastUsedGranularity is how stale a role's RoleLastUsed may be before
+// AssumeRole records it again (AWS's is also reported late).
+const lastUsedGranularity = time.Minute
+
 // touchRole records that role was assumed at t in region (RoleLastUsed). It
-// is bookkeeping, written apart from the session: caches that hear of it
-// keep the role's policies, so a storm of AssumeRole calls does not evict
-// every caller's. A failure to record it does not fail the call.
+// is bookkeeping, written apart from the session and at most once per
+// lastUsedGranularity and region: caches that hear of it keep the role's
+// policies, so a storm of AssumeRole calls neither evicts every caller's
+// policies nor doubles the commits. A failure to record it does not fail
+// the call.
 func (s *STS) touchRole(ctx context.Context, role *entity, t time.Time, region string) {
 	_ = s.store.Batch(store.Bookkeeping(ctx), func(tx store.Tx) error {
 		cur, err := loadEntity(tx, kindRole, role.Name)
