@@ -51,7 +51,7 @@ const (
 	// DocCacheSize is how many compiled policy documents are kept.
 	DocCacheSize = 4096
 	// PrincipalCacheSize is how many principals' policy sets are kept.
-	PrincipalCacheSize = 8192
+	PrincipalCacheSize = 4096
 )
 
 // stripes is how many generation counters guard the principal cache
@@ -158,8 +158,8 @@ func (a *Authorizer) compile(doc string, kind iam.Kind) (_ *iam.Policy, fresh bo
 type preparedKey struct{}
 
 type prepared struct {
-	p   sealbox.Principal
-	set *identitySet
+	arn, accessKeyID string
+	set              *identitySet
 }
 
 // Prepare reads the policies of the caller of the request in ctx before the
@@ -176,7 +176,7 @@ func (a *Authorizer) Prepare(ctx context.Context) (context.Context, error) {
 	if err != nil {
 		return ctx, err
 	}
-	return context.WithValue(ctx, preparedKey{}, prepared{r.Principal, set}), nil
+	return context.WithValue(ctx, preparedKey{}, prepared{r.Principal.ARN, r.Principal.AccessKeyID, set}), nil
 }
 
 // setKey is the principal cache's key: a session's access key id, which
@@ -190,7 +190,7 @@ func setKey(p sealbox.Principal) string {
 }
 
 func (a *Authorizer) identitySet(ctx context.Context, p sealbox.Principal) (*identitySet, error) {
-	if pr, ok := ctx.Value(preparedKey{}).(prepared); ok && pr.p.ARN == p.ARN && pr.p.AccessKeyID == p.AccessKeyID {
+	if pr, ok := ctx.Value(preparedKey{}).(prepared); ok && pr.arn == p.ARN && pr.accessKeyID == p.AccessKeyID {
 		return pr.set, nil
 	}
 	key := setKey(p)
