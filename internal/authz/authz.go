@@ -196,14 +196,16 @@ func (a *Authorizer) identitySet(ctx context.Context, p sealbox.Principal) (*ide
 	key := setKey(p)
 	a.mu.Lock()
 	set, ok := a.sets.Get(key)
-	gen := a.gen
-	stripe := a.stripe(key)
-	sgen := a.setGen[stripe]
-	a.mu.Unlock()
 	if ok && set.arn == p.ARN {
+		a.mu.Unlock()
 		a.setHits.Add(1)
 		return set, nil
 	}
+	// What is read from here on may be cached only if no invalidation
+	// of every set, or of this key's stripe, happens meanwhile.
+	stripe := a.stripe(key)
+	gen, sgen := a.gen, a.setGen[stripe]
+	a.mu.Unlock()
 	a.setMiss.Add(1)
 	docs, err := a.ids.PoliciesFor(ctx, p)
 	if err != nil {

@@ -2,6 +2,7 @@ package authz_test
 
 import (
 	"errors"
+	"io"
 	"strings"
 	"testing"
 
@@ -183,6 +184,12 @@ func TestUnreadableIdentityPolicyDenies(t *testing.T) {
 	_, err := alicekms.Encrypt(ctx, enc)
 	wantDenied(t, "Encrypt as alice, whose guard policy no longer compiles", err, "arn:aws:iam::123456789012:user/alice", "kms:Encrypt", "cannot be read")
 	wantLog(t, s, "arn:aws:iam::123456789012:user/alice", "guard")
+	// The simulator answers from the same decision.
+	sim := must[*iam.SimulatePrincipalPolicyOutput](t, "SimulatePrincipalPolicy")(s.IAM().SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
+		PolicySourceArn: aws.String("arn:aws:iam::123456789012:user/alice"), ActionNames: []string{"kms:Encrypt"}}))
+	if len(sim.EvaluationResults) != 1 || sim.EvaluationResults[0].EvalDecision != "explicitDeny" {
+		t.Errorf("SimulatePrincipalPolicy(alice, kms:Encrypt) = %+v, want explicitDeny", sim.EvaluationResults)
+	}
 	// Other principals are not affected.
 	must[*kms.EncryptOutput](t, "Encrypt as admin")(s.KMS().Encrypt(ctx, enc))
 }
@@ -231,4 +238,22 @@ func wantLog(t *testing.T, s *sealtest.Server, principal, policy string) {
 		}
 	}
 	t.Fatalf("no log line names %s's policy %s; logs:\n%s", principal, policy, s.Logs.String())
+}
+
+// GET /metrics shows the authorizer's cache counters.
+func TestMetricsShowPolicyCache(t *testing.T) {
+	s := sealtest.Start(t)
+	must[*kms.CreateKeyOutput](t, "CreateKey")(s.KMS().CreateKey(ctx, &kms.CreateKeyInput{}))
+	resp, err := s.HTTPClient().Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{"# TYPE sealbox_authz_policy_cache_hits_total counter", "sealbox_authz_policy_cache_misses_total ",
+		"sealbox_authz_policy_cache_entries ", "sealbox_authz_principal_cache_entries "} {
+		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+			t.Fatalf("GET /metrics = %d, lacks %q:\n%s", resp.StatusCode, want, body)
+		}
+	}
 }
