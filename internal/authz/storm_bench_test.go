@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sealbox/sealbox/internal/config"
@@ -108,4 +109,67 @@ func heap() uint64 {
 	runtime.GC()
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// BenchmarkDecryptDuringAssumeRoleStormE2E is BenchmarkDecryptDuringAssumeRoleStorm
+// through a real server and SDK clients: a warm role session's Decrypt,
+// quiet and while two other clients storm AssumeRole (each session making
+// one call), in alternating rounds. Client, server and storm share the
+// machine's cores, so the ratio includes their competition for CPU, not
+// only the authorizer's caches.
+func BenchmarkDecryptDuringAssumeRoleStormE2E(b *testing.B) {
+	s := sealtest.Start(b, func(c *config.Config) { c.SweepInterval = time.Hour })
+	fn := s.NewRole(b, "fn", "", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kms:Decrypt","kms:Encrypt","ssm:GetParameter"],"Resource":"*"}]}`, "warm")
+	k := sealtest.Must[*iam.CreateAccessKeyOutput](b, "CreateAccessKey")(s.IAM().CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("u-fn")}))
+	key := aws.Credentials{AccessKeyID: *k.AccessKey.AccessKeyId, SecretAccessKey: *k.AccessKey.SecretAccessKey}
+	c := kms.NewFromConfig(fn.Config(s))
+	keyID := sealtest.Must[*kms.CreateKeyOutput](b, "CreateKey")(s.KMS().CreateKey(ctx, &kms.CreateKeyInput{})).KeyMetadata.KeyId
+	blob := sealtest.Must[*kms.EncryptOutput](b, "Encrypt")(c.Encrypt(ctx, &kms.EncryptInput{KeyId: keyID, Plaintext: []byte("x")})).CiphertextBlob
+	op := func() {
+		if _, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: blob}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for range 100 {
+		op()
+	}
+	const rounds = 10
+	per := max(b.N/rounds, 1)
+	var quiet, stormy time.Duration
+	next := 1000
+	b.ResetTimer()
+	for range rounds {
+		start := time.Now()
+		for range per {
+			op()
+		}
+		quiet += time.Since(start)
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func(from int) {
+			defer wg.Done()
+			for i := from; ; i += 10 {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				storm(b, s, key, fn.ARN, i, i+2)
+			}
+		}(next)
+		next += 1000000
+		start = time.Now()
+		for range per {
+			op()
+		}
+		stormy += time.Since(start)
+		close(stop)
+		wg.Wait()
+	}
+	b.StopTimer()
+	n := float64(rounds * per)
+	b.ReportMetric(float64(quiet.Nanoseconds())/n, "quiet-ns/op")
+	b.ReportMetric(float64(stormy.Nanoseconds())/n, "storm-ns/op")
+	b.ReportMetric(float64(stormy)/float64(quiet), "storm/quiet")
 }
