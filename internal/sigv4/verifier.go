@@ -96,7 +96,9 @@ type signedRequest struct {
 //
 // Authentication failures are *AuthError, with AWS's wording, mostly in the
 // order AWS checks: form, date, clock skew, signed Host, algorithm,
-// credential scope, payload hash, access key, signature, session token.
+// credential scope, then sealbox's own rule that Content-Type and x-amz-*
+// headers be signed (signedheaders.go), payload hash, access key,
+// signature, session token.
 // Everything that needs no key is checked before the identity store is
 // asked. A failure of the identity store is returned wrapped and is not an
 // AuthError: answer it as an internal error.
@@ -125,6 +127,9 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, ser
 		return nil, authErr(KindMissing, msgMissingToken)
 	}
 	if aerr != nil {
+		return nil, aerr
+	}
+	if aerr := unsignedHeaders(r.Header, sr.signedHeaders); aerr != nil {
 		return nil, aerr
 	}
 
