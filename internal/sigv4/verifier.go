@@ -103,6 +103,13 @@ type signedRequest struct {
 // asked. A failure of the identity store is returned wrapped and is not an
 // AuthError: answer it as an internal error.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, service string) (*Result, error) {
+	return v.VerifyPayload(ctx, r, SHA256Hex(body), service)
+}
+
+// VerifyPayload is Verify for a body that is not held in memory: it takes
+// the SHA-256 of the body as received (lower-case hex, as SHA256Hex
+// writes it), computed while the body was read, spooled or streamed.
+func (v *Verifier) VerifyPayload(ctx context.Context, r *http.Request, payloadSHA256, service string) (*Result, error) {
 	now := v.now()
 	skew := v.MaxSkew
 	if skew <= 0 {
@@ -133,7 +140,7 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, ser
 		return nil, aerr
 	}
 
-	hash, unsigned, aerr := payloadHash(sr.announcedHash, body)
+	hash, unsigned, aerr := payloadHash(sr.announcedHash, payloadSHA256)
 	if aerr != nil {
 		return nil, aerr
 	}
