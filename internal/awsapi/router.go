@@ -83,6 +83,10 @@ type route struct {
 	op  *Operation
 	in  *model.Shape
 	out *model.Shape
+	// blobPaths are the input's blob members that REST-JSON streams
+	// out of the body (restjson.BlobPaths), when op binds them to a
+	// *spool.Blob.
+	blobPaths [][]string
 }
 
 // NewRouter returns a Router with no services.
@@ -127,6 +131,9 @@ func (rt *Router) Register(s *Service) {
 		rte := &route{svc: s, op: op, in: s.model.InputShape(op.Name), out: s.model.OutputShape(op.Name)}
 		switch {
 		case rs != nil:
+			if hasBlobs(op.in) {
+				rte.blobPaths = restjson.BlobPaths(s.model, rte.in)
+			}
 			rs.byName[op.Name] = rte
 		case s.query:
 			if prev := rt.byAction[op.Name]; prev != nil {
@@ -281,12 +288,14 @@ func (rt *Router) serveREST(w http.ResponseWriter, r *http.Request, reqID string
 	}
 	c := &call{req: req, route: rte}
 	var out any
-	body, err := rt.spooledBytes(spooled)
+	body, blobs, err := rt.restBody(spooled, rte, m)
+	defer closeBlobs(blobs)
 	var raw map[string]any
 	if err == nil {
 		raw, err = restjson.Decode(r, body, m, rte.in, labels)
 	}
 	if err == nil {
+		placeBlobs(raw, blobs)
 		var js []byte
 		if js, err = json.Marshal(raw); err == nil {
 			out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, raw, js)
@@ -369,12 +378,26 @@ func sumOf(b *spool.Blob) []byte {
 	return sum[:]
 }
 
-// spooledBytes returns an authenticated body's bytes.
-func (rt *Router) spooledBytes(b *spool.Blob) ([]byte, error) {
-	if data, ok := b.Bytes(); ok {
-		return data, nil
+// restBody returns an authenticated REST-JSON body for decoding. The blob
+// members the operation streams (Lambda's ZipFile) are base64-decoded out
+// of the body as it is read, each into its own spool.Blob (hashed and
+// counted on the way, spooled to a file beyond the memory limit), and
+// are null in the bytes returned; the rest of the body is held in memory,
+// up to the JSON cap (MaxBody) or RequestTooLarge. The caller closes the
+// blobs.
+func (rt *Router) restBody(b *spool.Blob, rte *route, m *model.Service) ([]byte, map[string]any, error) {
+	if data, ok := b.Bytes(); ok && len(rte.blobPaths) == 0 {
+		return data, nil, nil
 	}
-	return io.ReadAll(b.Open())
+	rest, blobs, err := restjson.SplitBlobs(b.Open(), m, rte.blobPaths, int(rt.cfg.MaxBody), func(r io.Reader) (any, error) {
+		// Derived from a body that holds its place in the budget, and no
+		// larger than it.
+		return rt.cfg.Spool.ReadAdmitted(r, b.Size())
+	})
+	if errors.Is(err, restjson.ErrRestTooLarge) {
+		return nil, nil, &sealbox.Error{Code: "RequestEntityTooLargeException", Message: fmt.Sprintf("The request body must be smaller than %d bytes besides its code.", rt.cfg.MaxBody+1)}
+	}
+	return rest, blobs, err
 }
 
 // authenticate verifies the signature, given the body's SHA-256 in
@@ -458,7 +481,7 @@ func (rt *Router) invoke(ctx context.Context, c *call, raw any, js []byte) (out 
 			}
 		}
 	}
-	return c.route.op.call(ctx, js)
+	return c.route.op.call(ctx, raw, js)
 }
 
 func auditUnavailable(rte *route) *sealbox.Error {

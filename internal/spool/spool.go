@@ -177,13 +177,16 @@ func (b *Blob) Close() error {
 	return err
 }
 
-// MarshalJSON refuses: a Blob has no JSON form.
-func (b *Blob) MarshalJSON() ([]byte, error) {
-	return nil, errors.New("spool: a Blob has no JSON form")
-}
+// MarshalJSON writes null: a Blob has no JSON form, and what it holds
+// (nor where) never reaches JSON.
+func (b *Blob) MarshalJSON() ([]byte, error) { return []byte("null"), nil }
 
-// UnmarshalJSON refuses: a Blob is made by a Spooler, never decoded.
-func (b *Blob) UnmarshalJSON([]byte) error {
+// UnmarshalJSON accepts null alone (leaving the Blob as it is): a Blob is
+// made by a Spooler, never decoded from JSON.
+func (b *Blob) UnmarshalJSON(data []byte) error {
+	if string(data) == "null" {
+		return nil
+	}
 	return errors.New("spool: a Blob cannot be decoded from JSON")
 }
 

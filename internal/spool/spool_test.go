@@ -174,8 +174,11 @@ func TestBlobHasNoJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	if _, err := json.Marshal(struct{ ZipFile *Blob }{b}); err == nil {
-		t.Fatalf("json.Marshal(*Blob) err = nil, want a refusal")
+	if got, err := json.Marshal(struct{ ZipFile *Blob }{b}); err != nil || string(got) != `{"ZipFile":null}` {
+		t.Fatalf("json.Marshal(*Blob) = %s, %v; want {\"ZipFile\":null}", got, err)
+	}
+	if err := json.Unmarshal([]byte(`{"ZipFile":null}`), &in); err != nil || in.ZipFile != nil {
+		t.Fatalf("json.Unmarshal(null into a *Blob) = %v, %v; want nil, nil", in.ZipFile, err)
 	}
 }
 
