@@ -37,7 +37,9 @@ func payloadHash(announced, computed string) (hash string, unsigned bool, err *A
 // it.
 func SHA256Hex(body []byte) string {
 	sum := sha256.Sum256(body)
-	return hex.EncodeToString(sum[:])
+	var buf [2 * sha256.Size]byte
+	hex.Encode(buf[:], sum[:])
+	return string(buf[:])
 }
 
 func isHex(s string) bool {
