@@ -7,11 +7,13 @@ import (
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/awsapi/model"
+	"github.com/sealbox/sealbox/internal/spool"
 )
 
 var (
 	timestampType = reflect.TypeFor[sealbox.Timestamp]()
 	timeType      = reflect.TypeFor[time.Time]()
+	spoolBlobType = reflect.TypeFor[spool.Blob]()
 )
 
 // checkShape lists where the Go type t, as encoding/json sees it, does not
@@ -69,8 +71,11 @@ func checkShape(m *model.Service, t reflect.Type, sh *model.Shape, path string) 
 		}
 		return checkShape(m, t.Elem(), m.Shapes[sh.Value.Shape], path+"{}")
 	case "blob":
+		if t == spoolBlobType {
+			break // a streamed blob: see blobs.go
+		}
 		if t.Kind() != reflect.Slice || t.Elem().Kind() != reflect.Uint8 {
-			return bad("[]byte")
+			return bad("[]byte or *spool.Blob")
 		}
 	case "string":
 		if t.Kind() != reflect.String {

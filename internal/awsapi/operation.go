@@ -40,7 +40,9 @@ type Service struct {
 type Operation struct {
 	Name     string
 	ReadOnly bool
-	call     func(ctx context.Context, body []byte) (any, error)
+	// call binds the input (body, the JSON of raw, the decoded value)
+	// and calls the service.
+	call func(ctx context.Context, raw any, body []byte) (any, error)
 	// in and out are the Go types of the input and output, checked against
 	// the model once at Register.
 	in, out reflect.Type
@@ -56,13 +58,17 @@ func Write[I, O any](name string, fn func(context.Context, *I) (*O, error)) Oper
 	return Operation{Name: name, call: bind(fn), in: reflect.TypeFor[I](), out: reflect.TypeFor[O]()}
 }
 
-func bind[I, O any](fn func(context.Context, *I) (*O, error)) func(context.Context, []byte) (any, error) {
-	return func(ctx context.Context, body []byte) (any, error) {
+func bind[I, O any](fn func(context.Context, *I) (*O, error)) func(context.Context, any, []byte) (any, error) {
+	blobs := hasBlobs(reflect.TypeFor[I]())
+	return func(ctx context.Context, raw any, body []byte) (any, error) {
 		in := new(I)
 		if len(body) > 0 {
 			if err := json.Unmarshal(body, in); err != nil {
 				return nil, errSerialization(err)
 			}
+		}
+		if blobs {
+			attachBlobs(reflect.ValueOf(in).Elem(), raw)
 		}
 		out, err := fn(ctx, in)
 		if err != nil {

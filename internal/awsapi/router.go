@@ -3,6 +3,7 @@ package awsapi
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,11 +23,14 @@ import (
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/sigv4"
+	"github.com/sealbox/sealbox/internal/spool"
 )
 
 // Authenticator verifies a request's signature and says who signed it.
+// The body is not passed: the router hashes it as it reads it (and may
+// have spooled it to a file), and passes its SHA-256 in lower-case hex.
 type Authenticator interface {
-	Verify(ctx context.Context, r *http.Request, body []byte, service string) (*sigv4.Result, error)
+	VerifyPayload(ctx context.Context, r *http.Request, payloadSHA256, service string) (*sigv4.Result, error)
 }
 
 // Auditor records one event per call; an error means the event was not
@@ -45,6 +49,12 @@ type Config struct {
 	// MaxBody bounds a request body; 0 means 1 MiB (the largest AWS JSON
 	// request sealbox serves is well under it).
 	MaxBody int64
+	// Spool reads the bodies of services whose MaxBody is over the JSON
+	// cap (Lambda's code uploads): before the signature is checked it
+	// holds at most its memory limit of a body in memory, the rest in a
+	// temporary file, under its budget of concurrent large bodies. nil is
+	// spool.New with the defaults.
+	Spool *spool.Spooler
 	// Prepare, when set, runs before each call's operation with the call's
 	// context and returns the context the operation gets (the authorizer
 	// reads the caller's policies there, outside any transaction).
@@ -73,6 +83,10 @@ type route struct {
 	op  *Operation
 	in  *model.Shape
 	out *model.Shape
+	// blobPaths are the input's blob members that REST-JSON streams
+	// out of the body (restjson.BlobPaths), when op binds them to a
+	// *spool.Blob.
+	blobPaths [][]string
 }
 
 // NewRouter returns a Router with no services.
@@ -85,6 +99,9 @@ func NewRouter(cfg Config) *Router {
 	}
 	if cfg.MaxBody == 0 {
 		cfg.MaxBody = 1 << 20
+	}
+	if cfg.Spool == nil {
+		cfg.Spool = spool.New(spool.Config{})
 	}
 	return &Router{cfg: cfg, byTarget: map[string]*route{}, byAction: map[string]*route{}}
 }
@@ -114,6 +131,9 @@ func (rt *Router) Register(s *Service) {
 		rte := &route{svc: s, op: op, in: s.model.InputShape(op.Name), out: s.model.OutputShape(op.Name)}
 		switch {
 		case rs != nil:
+			if hasBlobs(op.in) {
+				rte.blobPaths = restjson.BlobPaths(s.model, rte.in)
+			}
 			rs.byName[op.Name] = rte
 		case s.query:
 			if prev := rt.byAction[op.Name]; prev != nil {
@@ -162,7 +182,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, rte.svc.model, apiErr)
 		return
 	}
-	req, apiErr := rt.authenticate(r, body, rte, reqID)
+	req, apiErr := rt.authenticate(r, sigv4.SHA256Hex(body), rte, reqID)
 	if apiErr != nil {
 		writeJSONError(w, rte.svc.model, apiErr)
 		return
@@ -203,7 +223,7 @@ func (rt *Router) serveQuery(w http.ResponseWriter, r *http.Request, reqID strin
 		return
 	}
 	m := rte.svc.model
-	req, apiErr := rt.authenticate(r, body, rte, reqID)
+	req, apiErr := rt.authenticate(r, sigv4.SHA256Hex(body), rte, reqID)
 	if apiErr != nil {
 		writeQueryError(w, rte, apiErr, reqID)
 		return
@@ -255,23 +275,27 @@ func (rt *Router) serveREST(w http.ResponseWriter, r *http.Request, reqID string
 		return
 	}
 	m := rs.svc.model
-	body, apiErr := rt.readBodyMax(r, rs.svc.MaxBody)
+	spooled, apiErr := rt.readSpooled(w, r, rs, rte)
 	if apiErr != nil {
-		if apiErr.Code == "RequestEntityTooLargeException" && rs.svc.TooLarge != "" {
-			apiErr.Code, apiErr.Message = rs.svc.TooLarge, fmt.Sprintf("Request must be smaller than %d bytes for the %s operation", rs.svc.MaxBody+1, rte.op.Name)
-		}
 		writeRESTError(w, m, apiErr, reqID)
 		return
 	}
-	req, apiErr := rt.authenticate(r, body, rte, reqID)
+	defer spooled.Close()
+	req, apiErr := rt.authenticate(r, hex.EncodeToString(sumOf(spooled)), rte, reqID)
 	if apiErr != nil {
 		writeRESTError(w, m, apiErr, reqID)
 		return
 	}
 	c := &call{req: req, route: rte}
 	var out any
-	raw, err := restjson.Decode(r, body, m, rte.in, labels)
+	body, blobs, err := rt.restBody(spooled, rte, m)
+	defer closeBlobs(blobs)
+	var raw map[string]any
 	if err == nil {
+		raw, err = restjson.Decode(r, body, m, rte.in, labels)
+	}
+	if err == nil {
+		placeBlobs(raw, blobs)
 		var js []byte
 		if js, err = json.Marshal(raw); err == nil {
 			out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, raw, js)
@@ -313,9 +337,73 @@ func (rt *Router) readBodyMax(r *http.Request, max int64) ([]byte, *sealbox.Erro
 	return body, nil
 }
 
-// authenticate verifies the signature and makes the call's Request.
-func (rt *Router) authenticate(r *http.Request, body []byte, rte *route, reqID string) (*sealbox.Request, *sealbox.Error) {
-	res, err := rt.cfg.Auth.Verify(r.Context(), r, body, rte.svc.Name)
+// readSpooled reads a REST-JSON body of up to the service's MaxBody
+// through the spooler, so that at most the spooler's memory limit of it is
+// held in memory before the signature is checked; a larger body goes to a
+// temporary file, hashed on the way. Over the spooler's budget of large
+// bodies the answer is the service's throttling error with Retry-After.
+// The caller closes the Blob when the request ends.
+func (rt *Router) readSpooled(w http.ResponseWriter, r *http.Request, rs *restService, rte *route) (*spool.Blob, *sealbox.Error) {
+	max := rs.svc.MaxBody
+	if max == 0 {
+		max = rt.cfg.MaxBody
+	}
+	b, err := rt.cfg.Spool.Read(r.Body, r.ContentLength, max)
+	switch {
+	case err == nil:
+		return b, nil
+	case errors.Is(err, spool.ErrTooLarge):
+		if rs.svc.TooLarge != "" {
+			return nil, &sealbox.Error{Code: rs.svc.TooLarge, Message: fmt.Sprintf("Request must be smaller than %d bytes for the %s operation", max+1, rte.op.Name)}
+		}
+		return nil, &sealbox.Error{Code: "RequestEntityTooLargeException", Message: "Request body too large."}
+	case errors.Is(err, spool.ErrBusy):
+		w.Header().Set("Retry-After", retryAfterSeconds)
+		code := "ThrottlingException"
+		if _, _, ok := rs.svc.model.ErrorStatus("TooManyRequestsException"); ok {
+			code = "TooManyRequestsException"
+		}
+		return nil, &sealbox.Error{Code: code, Message: "Too many large requests in flight; retry after " + retryAfterSeconds + " s.", Status: http.StatusTooManyRequests}
+	}
+	rt.cfg.Logger.Debug("failed to read the request body", "op", rte.op.Name, "err", err)
+	return nil, &sealbox.Error{Code: "SerializationException", Message: "Failed to read the request body."}
+}
+
+// retryAfterSeconds is the Retry-After of a body refused over the spool's
+// budget: about the time one large upload takes on a local network.
+const retryAfterSeconds = "1"
+
+func sumOf(b *spool.Blob) []byte {
+	sum := b.SHA256()
+	return sum[:]
+}
+
+// restBody returns an authenticated REST-JSON body for decoding. The blob
+// members the operation streams (Lambda's ZipFile) are base64-decoded out
+// of the body as it is read, each into its own spool.Blob (hashed and
+// counted on the way, spooled to a file beyond the memory limit), and
+// are null in the bytes returned; the rest of the body is held in memory,
+// up to the JSON cap (MaxBody) or RequestTooLarge. The caller closes the
+// blobs.
+func (rt *Router) restBody(b *spool.Blob, rte *route, m *model.Service) ([]byte, map[string]any, error) {
+	if data, ok := b.Bytes(); ok && len(rte.blobPaths) == 0 {
+		return data, nil, nil
+	}
+	rest, blobs, err := restjson.SplitBlobs(b.Open(), m, rte.blobPaths, int(rt.cfg.MaxBody), func(r io.Reader) (any, error) {
+		// Derived from a body that holds its place in the budget, and no
+		// larger than it.
+		return rt.cfg.Spool.ReadAdmitted(r, b.Size())
+	})
+	if errors.Is(err, restjson.ErrRestTooLarge) {
+		return nil, nil, &sealbox.Error{Code: "RequestEntityTooLargeException", Message: fmt.Sprintf("The request body must be smaller than %d bytes besides its code.", rt.cfg.MaxBody+1)}
+	}
+	return rest, blobs, err
+}
+
+// authenticate verifies the signature, given the body's SHA-256 in
+// lower-case hex, and makes the call's Request.
+func (rt *Router) authenticate(r *http.Request, payloadSHA256 string, rte *route, reqID string) (*sealbox.Request, *sealbox.Error) {
+	res, err := rt.cfg.Auth.VerifyPayload(r.Context(), r, payloadSHA256, rte.svc.Name)
 	if err != nil {
 		rt.cfg.Logger.Debug("request not authenticated", "requestId", reqID, "op", rte.op.Name, "err", err)
 		return nil, authError(err)
@@ -393,7 +481,7 @@ func (rt *Router) invoke(ctx context.Context, c *call, raw any, js []byte) (out 
 			}
 		}
 	}
-	return c.route.op.call(ctx, js)
+	return c.route.op.call(ctx, raw, js)
 }
 
 func auditUnavailable(rte *route) *sealbox.Error {

@@ -67,6 +67,14 @@ type Config struct {
 	// sealbox:RevealEnvironment; false answers them as Lambda does.
 	MaskEnvironment bool
 
+	// BodySpoolDir is where request bodies larger than 1 MiB (Lambda code
+	// uploads) are spooled while they are read and checked; "" is the
+	// system's temporary folder. The files are unlinked as soon as made.
+	BodySpoolDir string
+	// LargeBodies is how many such bodies may be in flight at once;
+	// beyond it a request is answered 429 with Retry-After.
+	LargeBodies int
+
 	// RotationTargets is the JSON file that registers the HTTPS rotation
 	// endpoints (webhooks) by RotationLambdaARN; a relative path is in the
 	// data folder. Empty: only the built-in rotators.
@@ -90,6 +98,8 @@ func Default() Config {
 		AuditDigestInterval: time.Minute,
 
 		MaskEnvironment: true,
+
+		LargeBodies: 8,
 	}
 }
 
@@ -121,6 +131,11 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.RotationTargets, "rotation-targets", "SEALBOX_ROTATION_TARGETS", "JSON file registering the HTTPS rotation endpoints by RotationLambdaARN (relative: in the data folder)")
 	boolean(&c.AuditFsync, "audit-fsync", "SEALBOX_AUDIT_FSYNC", "fsync every audit event before answering")
 	boolean(&c.MaskEnvironment, "mask-environment", "SEALBOX_MASK_ENVIRONMENT", "mask functions' environment values unless the caller may also perform sealbox:RevealEnvironment (false: as Lambda, values shown to whoever may read the configuration and decrypt)")
+	str(&c.BodySpoolDir, "body-spool-dir", "SEALBOX_BODY_SPOOL_DIR", "folder for request bodies over 1 MiB (Lambda code uploads) while they are read and checked (default: the system's temporary folder)")
+	if v, err := strconv.Atoi(getenv("SEALBOX_LARGE_BODIES")); err == nil {
+		c.LargeBodies = v
+	}
+	fs.IntVar(&c.LargeBodies, "large-bodies", c.LargeBodies, "how many request bodies over 1 MiB may be in flight at once; beyond it: 429 with Retry-After ($SEALBOX_LARGE_BODIES)")
 	if v, err := time.ParseDuration(getenv("SEALBOX_SWEEP_INTERVAL")); err == nil {
 		c.SweepInterval = v
 	}
@@ -200,6 +215,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.AdminAccessKeyID == "") != (c.AdminSecretAccessKey == "") {
 		errs = append(errs, errors.New("SEALBOX_ADMIN_ACCESS_KEY_ID and SEALBOX_ADMIN_SECRET_ACCESS_KEY go together"))
+	}
+	if c.LargeBodies < 1 {
+		errs = append(errs, errors.New("--large-bodies must be at least 1"))
 	}
 	if c.SweepInterval <= 0 {
 		errs = append(errs, errors.New("--sweep-interval must be positive"))

@@ -2,20 +2,22 @@ package functions
 
 import (
 	"archive/zip"
-	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/spool"
 )
 
 // newCode is what is kept of the package a write sends: its SHA-256
-// (base64, as Lambda's CodeSha256) and size for an uploaded ZIP, whose
-// bytes are then dropped; the location of an S3 object or an image as
-// given. pkg is the function's package type.
-func newCode(pkg string, zipFile []byte, bucket, key, objVersion, image string) (codeRecord, error) {
+// (base64, as Lambda's CodeSha256) and size for an uploaded ZIP, which the
+// protocol layer streamed into a spool.Blob (hashed and counted on the
+// way, never held whole in memory) and which is then dropped; the location
+// of an S3 object or an image as given. pkg is the function's package
+// type.
+func newCode(pkg string, zipFile *spool.Blob, bucket, key, objVersion, image string) (codeRecord, error) {
 	if pkg == packageImage {
 		if image == "" {
 			return codeRecord{}, errInvalid("Please provide ImageUri when the function's packageType is Image.")
@@ -39,14 +41,14 @@ func newCode(pkg string, zipFile []byte, bucket, key, objVersion, image string) 
 	case zipFile != nil && bucket != "":
 		return codeRecord{}, errInvalid("Please provide either ZipFile or S3Bucket and S3Key, not both.")
 	case zipFile != nil:
-		if len(zipFile) > maxCode {
+		if zipFile.Size() > maxCode {
 			return codeRecord{}, sealbox.Errorf("RequestTooLargeException", "Zipped size must be smaller than %d bytes", maxCode)
 		}
-		if _, err := zip.NewReader(bytes.NewReader(zipFile), int64(len(zipFile))); err != nil {
+		if _, err := zip.NewReader(zipFile.ReaderAt(), zipFile.Size()); err != nil {
 			return codeRecord{}, errInvalid("Could not unzip uploaded file. Please check your file, then try to upload again.")
 		}
-		sum := sha256.Sum256(zipFile)
-		return codeRecord{Sha256: base64.StdEncoding.EncodeToString(sum[:]), Size: int64(len(zipFile))}, nil
+		sum := zipFile.SHA256()
+		return codeRecord{Sha256: base64.StdEncoding.EncodeToString(sum[:]), Size: zipFile.Size()}, nil
 	case bucket != "":
 		if key == "" {
 			return codeRecord{}, errInvalid("Please provide S3Key with S3Bucket.")

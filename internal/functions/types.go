@@ -1,5 +1,7 @@
 package functions
 
+import "github.com/sealbox/sealbox/internal/spool"
+
 // The input and output shapes of the operations served, named and typed as
 // in the Lambda model (shared/spec/aws/lambda.json, with sealbox's
 // extensions/lambda.json); awsapi's Register checks every field name and
@@ -23,7 +25,7 @@ type EnvironmentResponse struct {
 }
 
 type FunctionCode struct {
-	ZipFile         []byte
+	ZipFile         *spool.Blob
 	S3Bucket        string
 	S3Key           string
 	S3ObjectVersion string
@@ -132,7 +134,7 @@ type UpdateFunctionConfigurationInput struct {
 
 type UpdateFunctionCodeInput struct {
 	FunctionName    string
-	ZipFile         []byte
+	ZipFile         *spool.Blob
 	S3Bucket        string
 	S3Key           string
 	S3ObjectVersion string

@@ -33,6 +33,7 @@ import (
 	"github.com/sealbox/sealbox/internal/parameters"
 	"github.com/sealbox/sealbox/internal/secrets"
 	"github.com/sealbox/sealbox/internal/sigv4"
+	"github.com/sealbox/sealbox/internal/spool"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/boltstore"
 	"github.com/sealbox/sealbox/internal/webhook"
@@ -94,6 +95,7 @@ type Server struct {
 	sts     *identity.STS
 	authz   *authz.Authorizer
 	router  *awsapi.Router
+	spool   *spool.Spooler
 
 	// auditStore is the store sink (LookupEvents, retention); nil if
 	// --audit-sinks leaves it out.
@@ -184,6 +186,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		Notifier: &policyNotifier{audit: s.audit, accountID: cfg.AccountID}, Secrets: s.sm})
 	s.fn = functions.New(functions.Config{Store: feed, Feed: feed, KMS: onBehalf, Clock: s.clock, Authorizer: az,
 		Parameters: s.ssm, Secrets: s.sm, Roles: s.sts, Recorder: s.audit, UnmaskEnvironment: !cfg.MaskEnvironment})
+	s.spool = spool.New(spool.Config{Dir: cfg.BodySpoolDir, MaxFiles: cfg.LargeBodies})
 	s.router = awsapi.NewRouter(awsapi.Config{
 		AccountID: cfg.AccountID,
 		// Signatures are checked against the real clock even when tests
@@ -193,6 +196,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		Logger:  s.log,
 		Clock:   s.clock,
 		Prepare: az.Prepare,
+		Spool:   s.spool,
 	})
 	s.router.Register(kmsService(s.kms))
 	s.router.Register(ssmService(s.ssm))
@@ -277,6 +281,10 @@ func (s *Server) Parameters() *parameters.Service { return s.ssm }
 // Secrets returns the Secrets Manager service (tests drive its deletion
 // sweeper through it).
 func (s *Server) Secrets() *secrets.Service { return s.sm }
+
+// BodySpool returns the spooler that reads large request bodies (tests
+// read its counters).
+func (s *Server) BodySpool() *spool.Spooler { return s.spool }
 
 // Functions returns the Lambda configuration service.
 func (s *Server) Functions() *functions.Service { return s.fn }

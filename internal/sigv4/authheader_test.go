@@ -139,7 +139,7 @@ func TestVerifyMalformedAuthorization(t *testing.T) {
 		},
 		{
 			name:     "signed headers not sorted",
-			authz:    "AWS4-HMAC-SHA256 Credential=" + goodCred + ", SignedHeaders=host;content-type;x-amz-date, Signature=" + someSig,
+			authz:    "AWS4-HMAC-SHA256 Credential=" + goodCred + ", SignedHeaders=host;content-type;x-amz-date;x-amz-target, Signature=" + someSig,
 			date:     amzDate,
 			wantKind: KindBadSignature,
 			wantMsg:  msgBadSignature,
@@ -148,7 +148,7 @@ func TestVerifyMalformedAuthorization(t *testing.T) {
 		// signature, which the SDK signer cannot reproduce without X-Amz-Date.
 		{
 			name:     "dated by the Date header alone",
-			authz:    "AWS4-HMAC-SHA256 Credential=" + goodCred + ", SignedHeaders=date;host, Signature=" + someSig,
+			authz:    "AWS4-HMAC-SHA256 Credential=" + goodCred + ", SignedHeaders=content-type;date;host;x-amz-target, Signature=" + someSig,
 			date:     http.Header{"Date": {t0.Format(http.TimeFormat)}},
 			wantKind: KindIncomplete,
 			wantMsg:  msgDateOnly,

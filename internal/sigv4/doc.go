@@ -16,6 +16,12 @@
 // honest, the signature matches, and the session token belongs to the key
 // and has not expired.
 //
+// One check is sealbox's own, stricter than SigV4: Content-Type,
+// X-Amz-Target and every other x-amz-* header the request carries must be
+// signed, so that a signature cannot be replayed as another operation (see
+// signedheaders.go). X-Amz-Security-Token may be added after signing, and
+// x-amzn-* headers are not x-amz-* headers.
+//
 // # Who computes the signature
 //
 // The expected signature comes from aws-sdk-go-v2's own signer

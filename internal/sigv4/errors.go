@@ -97,7 +97,10 @@ const (
 	msgExpiresNumber  = "X-Amz-Expires should be a number"
 	msgExpiresNeg     = "X-Amz-Expires must be non-negative"
 	msgExpiresWeek    = "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds"
-	msgPayloadHash    = "The provided 'x-amz-content-sha256' header does not match what was computed."
+	// S3's AccessDenied wording for headers sent but not signed, followed
+	// by the names it lists in HeadersNotSigned.
+	msgHeadersNotSigned = "There were headers present in the request which were not signed. HeadersNotSigned: "
+	msgPayloadHash      = "The provided 'x-amz-content-sha256' header does not match what was computed."
 	// Adapted from S3's InvalidArgument text, which also lists the
 	// STREAMING-* forms that sealbox does not accept.
 	msgPayloadValue = "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, or a valid sha256 value."

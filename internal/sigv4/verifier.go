@@ -96,11 +96,20 @@ type signedRequest struct {
 //
 // Authentication failures are *AuthError, with AWS's wording, mostly in the
 // order AWS checks: form, date, clock skew, signed Host, algorithm,
-// credential scope, payload hash, access key, signature, session token.
+// credential scope, then sealbox's own rule that Content-Type and x-amz-*
+// headers be signed (signedheaders.go), payload hash, access key,
+// signature, session token.
 // Everything that needs no key is checked before the identity store is
 // asked. A failure of the identity store is returned wrapped and is not an
 // AuthError: answer it as an internal error.
 func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, service string) (*Result, error) {
+	return v.VerifyPayload(ctx, r, SHA256Hex(body), service)
+}
+
+// VerifyPayload is Verify for a body that is not held in memory: it takes
+// the SHA-256 of the body as received (lower-case hex, as SHA256Hex
+// writes it), computed while the body was read, spooled or streamed.
+func (v *Verifier) VerifyPayload(ctx context.Context, r *http.Request, payloadSHA256, service string) (*Result, error) {
 	now := v.now()
 	skew := v.MaxSkew
 	if skew <= 0 {
@@ -127,8 +136,11 @@ func (v *Verifier) Verify(ctx context.Context, r *http.Request, body []byte, ser
 	if aerr != nil {
 		return nil, aerr
 	}
+	if aerr := unsignedHeaders(r.Header, sr.signedHeaders); aerr != nil {
+		return nil, aerr
+	}
 
-	hash, unsigned, aerr := payloadHash(sr.announcedHash, body)
+	hash, unsigned, aerr := payloadHash(sr.announcedHash, payloadSHA256)
 	if aerr != nil {
 		return nil, aerr
 	}

@@ -129,6 +129,12 @@ func (c *checker) value(sh *Shape, v any, path string, top bool) {
 			c.problem(path, shown, "Member must satisfy regular expression pattern: "+sh.Pattern)
 		}
 	case "blob":
+		if b, ok := v.(interface{ Size() int64 }); ok {
+			// A blob the protocol layer streamed (internal/spool.Blob):
+			// its length is known without its bytes.
+			c.length(sh, float64(b.Size()), path, &hidden)
+			return
+		}
 		str, ok := v.(string)
 		if !ok {
 			c.mismatch(path, "a base64 string")
