@@ -295,7 +295,7 @@ func startSealbox(t *testing.T, extraArgs ...string) *sealboxProc {
 	if p.credFile != wantCred {
 		t.Errorf("how-to line names %q, want %q", p.credFile, wantCred)
 	}
-	for _, want := range []string{"AWS_SHARED_CREDENTIALS_FILE=" + wantCred, "AWS_PROFILE=sealbox", "--endpoint-url " + p.endpoint, "kms "} {
+	for _, want := range []string{": export AWS_SHARED_CREDENTIALS_FILE=" + wantCred + " ", "AWS_PROFILE=sealbox", "AWS_ENDPOINT_URL=" + p.endpoint} {
 		if !strings.Contains(how, want) {
 			t.Errorf("how-to line %q lacks %q", how, want)
 		}
