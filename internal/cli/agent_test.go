@@ -13,3 +13,16 @@ func TestAgentBlankToken(t *testing.T) {
 		t.Fatalf("sealbox agent with a blank token = exit %d, %q; want a refusal", code, errOut)
 	}
 }
+
+// TestUsageNamesServices: 'sealbox' says every service it serves.
+func TestUsageNamesServices(t *testing.T) {
+	code, out, _ := runMain(t, nil)
+	if code != 0 {
+		t.Fatalf("sealbox = exit %d", code)
+	}
+	for _, svc := range []string{"KMS", "Parameter Store (SSM)", "Secrets Manager", "Lambda", "IAM", "STS", "CloudTrail", "AWS_ENDPOINT_URL", "--listen"} {
+		if !strings.Contains(out, svc) {
+			t.Errorf("the usage text does not name %s:\n%s", svc, out)
+		}
+	}
+}
