@@ -33,7 +33,7 @@ import (
 
 // The administrator pair every test server is preset with: the access key
 // of the IAM user admin (AdministratorAccess), as the first start makes it.
-// Root is the account's root, for the tests of what AWS reserves to it.
+// Tests of what AWS reserves to the account's root use RootCredentials.
 const (
 	AccessKeyID     = "AKIAIOSFODNN7EXAMPLE"
 	SecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"

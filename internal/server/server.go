@@ -111,8 +111,9 @@ type Server struct {
 }
 
 // Open prepares a server from cfg: it creates or opens the data folder,
-// unseals the barrier with the root key, and makes the administrator pair
-// on first start. Nothing is served until Serve.
+// unseals the barrier with the root key, and makes the administrator (the
+// IAM user admin and its access key) on first start. Nothing is served
+// until Serve.
 func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
