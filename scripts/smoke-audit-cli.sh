@@ -69,8 +69,8 @@ n=$(ct --lookup-attributes AttributeKey=ReadOnly,AttributeValue=false --query 'E
 src=$(ct --lookup-attributes AttributeKey=EventSource,AttributeValue=kms.amazonaws.com --max-results 1 --query 'Events[0].EventSource' --output text)
 [ "$src" = kms.amazonaws.com ] || fail "$step" "EventSource $src"
 AK=$("$AWS" configure get aws_access_key_id 2>/dev/null || true)
-user=$(ct --lookup-attributes AttributeKey=Username,AttributeValue=root --max-results 1 --query 'Events[0].Username' --output text)
-[ "$user" = root ] || fail "$step" "Username $user"
+user=$(ct --lookup-attributes AttributeKey=Username,AttributeValue=admin --max-results 1 --query 'Events[0].Username' --output text)
+[ "$user" = admin ] || fail "$step" "Username $user"
 if [ -n "$AK" ]; then
 	n=$(ct --lookup-attributes "AttributeKey=AccessKeyId,AttributeValue=$AK" --query 'length(Events)' --output text)
 	[ "$n" -ge 4 ] || fail "$step" "$n events of $AK"

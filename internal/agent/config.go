@@ -183,12 +183,17 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 }
 
 // LoadToken sets c.Token from the first of TokenVariables that is set,
-// reading the file a file:// value names.
+// reading the file a file:// value names. The token is trimmed of white
+// space (a header's value is: a token with spaces around it could never
+// match), and one that is empty afterwards is refused rather than skipped.
 func (c *Config) LoadToken(getenv func(string) string) error {
 	for _, name := range TokenVariables {
 		v := getenv(name)
 		if v == "" {
 			continue
+		}
+		if v = strings.TrimSpace(v); v == "" {
+			return fmt.Errorf("$%s holds only white space: set a token (a value, or file://PATH)", name)
 		}
 		if path, ok := strings.CutPrefix(v, "file://"); ok {
 			b, err := os.ReadFile(path)
@@ -233,7 +238,7 @@ func (c *Config) Validate() error {
 	if c.Attempts < 1 {
 		errs = append(errs, fmt.Errorf("attempts %d: want 1 or more", c.Attempts))
 	}
-	if c.Token == "" {
+	if strings.TrimSpace(c.Token) == "" {
 		errs = append(errs, errors.New("no token"))
 	}
 	return errors.Join(errs...)

@@ -124,6 +124,10 @@ func TestToken(t *testing.T) {
 	if err := os.WriteFile(file, []byte("from-file\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	blank := filepath.Join(dir, "blank")
+	if err := os.WriteFile(blank, []byte(" \n\t\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		name string
 		env  map[string]string
@@ -136,6 +140,11 @@ func TestToken(t *testing.T) {
 		{"file", map[string]string{"AWS_TOKEN": "file://" + file}, "from-file", ""},
 		{"missing file", map[string]string{"AWS_TOKEN": "file://" + filepath.Join(dir, "nope")}, "", "no such file"},
 		{"none", nil, "", "no token"},
+		// A token of white space would let any header of spaces in: refused.
+		{"white space", map[string]string{"AWS_TOKEN": " \t\n "}, "", "$AWS_TOKEN holds only white space"},
+		{"white space, not the next", map[string]string{"AWS_TOKEN": "  ", "AWS_SESSION_TOKEN": "b"}, "", "$AWS_TOKEN holds only white space"},
+		{"a file of white space", map[string]string{"AWS_TOKEN": "file://" + blank}, "", "is empty"},
+		{"trimmed", map[string]string{"AWS_SESSION_TOKEN": " b\n"}, "b", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := agent.Default()

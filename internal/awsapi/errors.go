@@ -19,7 +19,7 @@ var commonStatus = map[string]int{
 	"IncompleteSignatureException":        400,
 	"InvalidSignatureException":           400,
 	"UnrecognizedClientException":         400,
-	"ExpiredTokenException":               400,
+	"ExpiredTokenException":               403, // AWS's common errors: expired temporary credentials
 	"ThrottlingException":                 400,
 	"RequestEntityTooLargeException":      413,
 	"InternalFailure":                     500,

@@ -48,7 +48,7 @@ func TestAuditTailFiles(t *testing.T) {
 		{"by session name", []string{"--principal", "fn", "--action", "kms:Encrypt"}, []string{"kms:Encrypt"}, "AccessDenied"},
 		{"an action", []string{"--action", "kms:Decrypt"}, []string{"AccessDenied", "kms:Decrypt", role.Session}, "kms:Encrypt"},
 		{"a wildcard action", []string{"--action", "kms:*crypt", "--principal", role.ARN}, []string{"kms:Encrypt", "kms:Decrypt"}, "CreateKey"},
-		{"a resource by id", []string{"--resource", keyID, "--action", "CreateKey"}, []string{"kms:CreateKey", "arn:aws:iam::123456789012:root"}, "Encrypt"},
+		{"a resource by id", []string{"--resource", keyID, "--action", "CreateKey"}, []string{"kms:CreateKey", "arn:aws:iam::123456789012:user/admin"}, "Encrypt"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

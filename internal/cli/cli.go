@@ -36,12 +36,15 @@ func commands() []command {
 		{"encrypt", "encrypt a value under a KMS key, for 'sealbox exec --decrypt-prefix'", runEncrypt},
 		{"audit", "print, follow and verify the audit trail (tail, verify)", runAudit},
 		{"agent", "the caching agent on 127.0.0.1:2773 (the Parameters and Secrets extension's API), kept current by the change feed", runAgent},
-		{"iam", "suggest-policy: the least-privilege policy of what a principal did, from the audit trail", runIAM},
+		{"iam", "suggest-policy (from the audit trail), root-credentials (break glass), migrate-admin", runIAM},
 	}
 }
 
 const usage = `sealbox keeps the keys, configuration and secrets of functions and services,
-and speaks the AWS KMS wire protocol.
+and speaks the AWS wire protocols of the services it serves: KMS, Parameter Store (SSM),
+Secrets Manager, Lambda's configuration API, IAM, STS and CloudTrail's LookupEvents.
+Point the aws CLI and the SDKs at it with AWS_ENDPOINT_URL, and its administrator's
+credentials with the line the server prints at start.
 
 Usage:
   sealbox <command> [flags]
@@ -52,7 +55,9 @@ Run 'sealbox <command> -h' for a command's flags.
 
 Examples:
   sealbox server                          # 127.0.0.1:8777, data in ./sealbox-data
+  sealbox server --listen 127.0.0.1:9000  # choose the address
   sealbox server --tls=auto --listen 0.0.0.0:8777
+  sealbox iam root-credentials --data ./sealbox-data   # break glass (server stopped)
   sealbox bench --endpoint http://127.0.0.1:8777 --duration 10s
   sealbox exec --function orders -- ./server
 `

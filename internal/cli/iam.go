@@ -28,11 +28,35 @@ Examples:
 Flags:
 `
 
+const iamUsage = `Usage: sealbox iam <command> [flags]
+
+Commands:
+  suggest-policy   the least-privilege policy of what a principal did, from the audit trail
+  root-credentials break glass: make an access key for the account's root (server stopped)
+  migrate-admin    move a data folder whose administrator key is the root's to the IAM user admin (server stopped)
+`
+
 func runIAM(ctx context.Context, args []string, env Env) error {
-	if len(args) == 0 || args[0] != "suggest-policy" {
-		fmt.Fprint(env.Stderr, "Usage: sealbox iam suggest-policy [flags]\n")
+	if len(args) == 0 {
+		fmt.Fprint(env.Stderr, iamUsage)
 		return errUsage
 	}
+	switch args[0] {
+	case "suggest-policy":
+		return runSuggestPolicy(ctx, args, env)
+	case "root-credentials":
+		return runRootCredentials(ctx, args[1:], env)
+	case "migrate-admin":
+		return runMigrateAdmin(ctx, args[1:], env)
+	case "-h", "--help", "help":
+		fmt.Fprint(env.Stdout, iamUsage)
+		return nil
+	}
+	fmt.Fprintf(env.Stderr, "sealbox iam: unknown command %q\n\n%s", args[0], iamUsage)
+	return errUsage
+}
+
+func runSuggestPolicy(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("iam suggest-policy", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() { fmt.Fprint(env.Stderr, suggestUsage); fs.PrintDefaults() }

@@ -29,27 +29,37 @@ func runServer(ctx context.Context, args []string, env Env) error {
 		// about a third (README, Performance) for tens of MiB of memory.
 		debug.SetGCPercent(400)
 	}
-	srv, err := server.Open(ctx, cfg, server.Options{Logger: server.NewLogger(env.Stderr, cfg.LogLevel), Prompt: promptPassphrase})
-	if err != nil {
-		return err
-	}
+	// Bind first: a busy address must not leave a fresh data folder behind.
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		srv.Close()
 		return fmt.Errorf("failed to listen: %w", err)
+	}
+	srv, err := server.Open(ctx, cfg, server.Options{Logger: server.NewLogger(env.Stderr, cfg.LogLevel), Prompt: promptPassphrase})
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	scheme := "http"
 	if cfg.TLSEnabled() {
 		scheme = "https"
 	}
 	endpoint := scheme + "://" + ln.Addr().String()
-	fmt.Fprintf(env.Stdout, "sealbox listening on %s (data in %s)\n", endpoint, cfg.DataDir)
+	fmt.Fprintf(env.Stdout, "sealbox listening on %s (data in %s)\n", endpoint, srv.DataDir())
 	if srv.CAFile != "" {
 		fmt.Fprintf(env.Stdout, "TLS with a self-signed certificate: clients trust it with AWS_CA_BUNDLE=%s\n", srv.CAFile)
 	}
-	fmt.Fprintf(env.Stdout, "admin credentials in %s: AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=sealbox AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 aws --endpoint-url %s kms list-keys\n",
-		srv.AdminCredentialsFile, srv.AdminCredentialsFile, endpoint)
+	// One line to copy from any folder: the paths are absolute.
+	fmt.Fprintf(env.Stdout, "admin credentials in %s: %s\n", srv.AdminCredentialsFile, exportLine(srv.AdminCredentialsFile, endpoint))
 	return srv.Serve(ctx, ln)
+}
+
+// exportLine is the shell line that points the aws CLI, boto3 and the SDKs
+// at a sealbox server as its administrator. botocore reads
+// AWS_DEFAULT_REGION, the other SDKs AWS_REGION; AWS_ENDPOINT_URL is read
+// by aws CLI v1 1.29+, v2 2.13+, boto3 1.28+ and aws-sdk-go-v2.
+func exportLine(credentialsFile, endpoint string) string {
+	return "export AWS_SHARED_CREDENTIALS_FILE=" + credentialsFile + " AWS_PROFILE=sealbox " +
+		"AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_ENDPOINT_URL=" + endpoint
 }
 
 // promptPassphrase reads the root-key passphrase from the terminal without

@@ -62,6 +62,25 @@ func TestLeastPrivilegeAWSCLI(t *testing.T) {
 	srv.stop(t)
 }
 
+// TestFirstStartWalkthroughAWSCLI is the least-privilege walkthrough every
+// AWS guide gives, run with the aws CLI from another folder with nothing
+// but the environment the first start prints (scripts/first-start-cli.sh):
+// the admin user creates a role trusting the account, assumes it with
+// `aws sts assume-role`, and the role can do exactly what its policy
+// allows. No --endpoint-url: AWS_ENDPOINT_URL points the CLI at sealbox.
+func TestFirstStartWalkthroughAWSCLI(t *testing.T) {
+	t.Parallel()
+	needAWSCLI(t)
+	srv := startSealbox(t)
+	if len(srv.exports) == 0 {
+		t.Fatalf("the banner has no export line:\n%s", srv.stdout.String())
+	}
+	env := append(cleanEnv(), srv.exports...)
+	env = append(env, "AWS_CONFIG_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
+	runScriptIn(t, t.TempDir(), 3*time.Minute, env, "bash", scriptPath(t, "first-start-cli.sh"))
+	srv.stop(t)
+}
+
 func TestSmokeBoto3(t *testing.T) {
 	t.Parallel()
 	python := needBoto3(t)
@@ -216,7 +235,10 @@ type sealboxProc struct {
 	dataDir  string
 	credFile string
 	caFile   string
-	stopped  bool
+	// exports are the NAME=value pairs of the export line the banner
+	// prints for the AWS tools.
+	exports []string
+	stopped bool
 }
 
 var (
@@ -295,10 +317,13 @@ func startSealbox(t *testing.T, extraArgs ...string) *sealboxProc {
 	if p.credFile != wantCred {
 		t.Errorf("how-to line names %q, want %q", p.credFile, wantCred)
 	}
-	for _, want := range []string{"AWS_SHARED_CREDENTIALS_FILE=" + wantCred, "AWS_PROFILE=sealbox", "--endpoint-url " + p.endpoint, "kms "} {
+	for _, want := range []string{": export AWS_SHARED_CREDENTIALS_FILE=" + wantCred + " ", "AWS_PROFILE=sealbox", "AWS_ENDPOINT_URL=" + p.endpoint} {
 		if !strings.Contains(how, want) {
 			t.Errorf("how-to line %q lacks %q", how, want)
 		}
+	}
+	if _, export, ok := strings.Cut(how, ": export "); ok {
+		p.exports = strings.Fields(export)
 	}
 	fi, err := os.Stat(wantCred)
 	if err != nil {
@@ -375,10 +400,17 @@ func cleanEnv() []string {
 // exits non-zero; it returns the output.
 func runScript(t *testing.T, timeout time.Duration, env []string, name string, args ...string) string {
 	t.Helper()
+	return runScriptIn(t, "", timeout, env, name, args...)
+}
+
+// runScriptIn is runScript in the working folder dir.
+func runScriptIn(t *testing.T, dir string, timeout time.Duration, env []string, name string, args ...string) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = env
+	cmd.Dir = dir
 	cmd.WaitDelay = 5 * time.Second
 	var out bytes.Buffer
 	cmd.Stdout = &out

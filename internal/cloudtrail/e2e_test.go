@@ -132,7 +132,7 @@ func TestLookupEvents(t *testing.T) {
 		t.Fatalf("LookupEvents = %s, want the calls newest first: PutParameter,Decrypt,Encrypt,CreateKey…", got)
 	}
 	dec := all.Events[1]
-	if dec.EventSource != "kms.amazonaws.com" || dec.ReadOnly != "true" || dec.AccessKeyId != sealtest.AccessKeyID || dec.Username != "root" ||
+	if dec.EventSource != "kms.amazonaws.com" || dec.ReadOnly != "true" || dec.AccessKeyId != sealtest.AccessKeyID || dec.Username != "admin" ||
 		len(dec.Resources) != 1 || dec.Resources[0].ResourceType != "AWS::KMS::Key" || dec.Resources[0].ResourceName != keyARN {
 		t.Fatalf("the Decrypt event = %+v", dec)
 	}
@@ -158,7 +158,7 @@ func TestLookupEvents(t *testing.T) {
 		{"ResourceType", "AWS::SSM::Parameter", "PutParameter"},
 		{"AccessKeyId", sealtest.AccessKeyID, names(all.Events)},
 		{"AccessKeyId", "AKIANOBODY", ""},
-		{"Username", "root", names(all.Events)},
+		{"Username", "admin", names(all.Events)},
 	}
 	for _, tc := range cases {
 		a := ok(t, "LookupEvents "+tc.key, lookup(t, s, admin, "us-east-1", attr(tc.key, tc.value)))

@@ -39,7 +39,7 @@ type Config struct {
 	TLSKey       string
 	InsecureHTTP bool // allow plain HTTP on a non-loopback address
 
-	AdminAccessKeyID     string // preset administrator pair (CI and tests)
+	AdminAccessKeyID     string // preset access key of the IAM user admin (CI and tests)
 	AdminSecretAccessKey string
 
 	LogLevel      string        // debug, info, warn, error

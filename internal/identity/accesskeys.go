@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -14,7 +13,6 @@ import (
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/clock"
-	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/sigv4"
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -74,8 +72,6 @@ func (s *Store) changed(ch store.Change) {
 // Account is the account the store serves.
 func (s *Store) Account() string { return s.account }
 
-const adminPointer = "iam/admin-access-key"
-
 // RootPrincipal is the account's root-equivalent principal.
 func (s *Store) RootPrincipal(accessKeyID string) sealbox.Principal {
 	return sealbox.Principal{
@@ -85,61 +81,6 @@ func (s *Store) RootPrincipal(accessKeyID string) sealbox.Principal {
 		PrincipalID: s.account,
 		AccessKeyID: accessKeyID,
 	}
-}
-
-// EnsureAdmin makes sure the administrator has an access key. With a preset
-// pair (both non-empty) that pair becomes the administrator's; otherwise an
-// existing pair is kept, or a new one made (also when the administrator's
-// key was deleted through DeleteAccessKey). created reports a new or
-// changed pair, which the caller writes to the credentials file.
-func (s *Store) EnsureAdmin(ctx context.Context, presetID, presetSecret string) (id, secret string, created bool, err error) {
-	if (presetID == "") != (presetSecret == "") {
-		return "", "", false, errors.New("both the admin access key id and its secret must be set, or neither")
-	}
-	err = s.store.Update(ctx, func(tx store.Tx) error {
-		id, secret, created = "", "", false
-		var cur accessKeyRecord
-		ptr, err := tx.Get(adminPointer)
-		switch {
-		case err == nil:
-			err := store.GetJSON(tx, accessKeyKey(string(ptr)), &cur)
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("failed to read the admin access key: %w", err)
-			}
-		case !errors.Is(err, store.ErrNotFound):
-			return err
-		}
-		keep := cur.ID != "" && cur.Status == statusActive &&
-			(presetID == "" || (cur.ID == presetID && cur.Secret == presetSecret))
-		if keep {
-			id, secret = cur.ID, cur.Secret
-			// Keys made before the index existed get their entry.
-			return tx.Put(keysOfKey(ownerRoot, cur.ID), nil)
-		}
-		if presetID != "" {
-			id, secret = presetID, presetSecret
-		} else {
-			id, secret = ids.AccessKeyID("AKIA"), newSecret()
-		}
-		if cur.ID != "" && cur.ID != id {
-			if err := tx.Delete(accessKeyKey(cur.ID)); err != nil {
-				return err
-			}
-			if err := tx.Delete(keysOfKey(ownerRoot, cur.ID)); err != nil {
-				return err
-			}
-		}
-		rec := accessKeyRecord{ID: id, Secret: secret, Status: statusActive, Owner: ownerRoot, Created: now(s.clock.Now())}
-		if err := store.PutJSON(tx, accessKeyKey(id), rec); err != nil {
-			return err
-		}
-		if err := tx.Put(keysOfKey(ownerRoot, id), nil); err != nil {
-			return err
-		}
-		created = true
-		return tx.Put(adminPointer, []byte(id))
-	})
-	return id, secret, created, err
 }
 
 // LookupAccessKey implements sigv4.Credentials. It serves the account's and

@@ -116,7 +116,7 @@ func TestSDK(t *testing.T) {
 
 	_, err = aliceSTS.AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: r.Role.Arn, RoleSessionName: aws.String("ci-2"), DurationSeconds: aws.Int32(7201)})
 	wantAPIError(t, "AssumeRole(7201)", err, "ValidationError", 400)
-	_, err = srv.STS().AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: r.Role.Arn, RoleSessionName: aws.String("root")})
+	_, err = sts.NewFromConfig(srv.RootConfig("us-east-1")).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: r.Role.Arn, RoleSessionName: aws.String("root")})
 	if msg := wantAPIError(t, "AssumeRole as root", err, "AccessDenied", 403); msg != "Roles may not be assumed by root accounts." {
 		t.Errorf("AssumeRole as root message = %q", msg)
 	}

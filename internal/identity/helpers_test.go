@@ -126,8 +126,11 @@ type env struct {
 	iam   *identity.IAM
 	sts   *identity.STS
 	clock *clock.Fake
-	root  context.Context
-	// adminID and adminSecret are the administrator's (root) key pair.
+	// root is signed by a root access key made by breaking glass
+	// (rootID); admin by the administrator's key (the IAM user admin).
+	root, admin context.Context
+	rootID      string
+	// adminID and adminSecret are the administrator's key pair.
 	adminID, adminSecret string
 }
 
@@ -143,12 +146,22 @@ func newEnvOver(t *testing.T, fs *store.FeedStore, authz identity.Authorizer) *e
 	cfg := identity.Config{Checker: jsonChecker{}, Authorizer: authz}
 	e.iam = identity.NewIAM(e.ids, cfg)
 	e.sts = identity.NewSTS(e.ids, cfg)
-	id, secret, _, err := e.ids.EnsureAdmin(context.Background(), "", "")
+	admin, err := e.ids.EnsureAdmin(context.Background(), "", "")
 	if err != nil {
 		t.Fatalf("EnsureAdmin() err = %v", err)
 	}
-	e.adminID, e.adminSecret = id, secret
-	e.root = e.as(id)
+	e.adminID, e.adminSecret = admin.AccessKeyID, admin.SecretAccessKey
+	e.admin = e.as(admin.AccessKeyID)
+	keys, err := e.ids.RootAccessKeys(context.Background())
+	if err != nil {
+		t.Fatalf("RootAccessKeys() err = %v", err)
+	}
+	if len(keys) > 0 { // a store opened again
+		e.rootID = keys[0]
+	} else if e.rootID, _, err = e.ids.CreateRootAccessKey(context.Background()); err != nil {
+		t.Fatalf("CreateRootAccessKey() err = %v", err)
+	}
+	e.root = e.as(e.rootID)
 	return e
 }
 

@@ -236,9 +236,10 @@ func TestManagedPolicies(t *testing.T) {
 		in   identity.ListPoliciesInput
 		want string
 	}{
-		{identity.ListPoliciesInput{}, "AdministratorAccess:1,KeyUse:3,Unused:0"},
+		// AdministratorAccess: the admin user's, and one attached above.
+		{identity.ListPoliciesInput{}, "AdministratorAccess:2,KeyUse:3,Unused:0"},
 		{identity.ListPoliciesInput{Scope: "Local"}, "KeyUse:3,Unused:0"},
-		{identity.ListPoliciesInput{Scope: "AWS"}, "AdministratorAccess:1"},
+		{identity.ListPoliciesInput{Scope: "AWS"}, "AdministratorAccess:2"},
 		{identity.ListPoliciesInput{Scope: "Local", OnlyAttached: true}, "KeyUse:3"},
 		{identity.ListPoliciesInput{PathPrefix: "/app/"}, "KeyUse:3"},
 	} {

@@ -32,7 +32,7 @@ func TestRestart(t *testing.T) {
 	must(e.iam.PutUserPolicy(e.root, &identity.PutUserPolicyInput{UserName: "alice", PolicyName: "p", PolicyDocument: allow("s3:GetObject")}))(t, "PutUserPolicy")
 	role := e.role("app", trustFor("arn:aws:iam::123456789012:user/alice"), 0)
 	sess := must(e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: role.Arn, RoleSessionName: "s1", Policy: allow("s3:GetObject")}))(t, "AssumeRole").Credentials
-	adminID := must(e.iam.ListAccessKeys(e.root, &identity.ListAccessKeysInput{}))(t, "ListAccessKeys").AccessKeyMetadata[0].AccessKeyId
+	adminID := e.adminID
 	if err := fs.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -40,9 +40,9 @@ func TestRestart(t *testing.T) {
 	fs = open()
 	defer fs.Close()
 	e2 := newEnvOver(t, fs, nil)
-	id, _, created, err := e2.ids.EnsureAdmin(context.Background(), "", "")
-	if err != nil || created || id != adminID {
-		t.Fatalf("EnsureAdmin after restart = %s, %v, %v; want %s kept", id, created, err, adminID)
+	admin, err := e2.ids.EnsureAdmin(context.Background(), "", "")
+	if err != nil || admin.Changed || admin.AccessKeyID != adminID || admin.UserName != "admin" {
+		t.Fatalf("EnsureAdmin after restart = %+v, %v; want %s of user admin kept", admin, err, adminID)
 	}
 	k := must(e2.ids.LookupAccessKey(context.Background(), key.AccessKeyId))(t, "LookupAccessKey(user key)")
 	if k.Secret != key.SecretAccessKey || k.Principal.UserName != "alice" {

@@ -346,9 +346,19 @@ func packedSize(policy string, arns []string, tags []Tag) int {
 	return (n*100 + maxSessionPolicyLen - 1) / maxSessionPolicyLen
 }
 
-// SweepExpired deletes the sessions that expired at or before t; their
-// keys then answer as unknown rather than expired. Run it periodically.
+// ExpiredSessionKept is how long an expired session is kept before
+// SweepExpired deletes it. Until then a request signed with it answers as
+// AWS answers one signed with expired credentials, ExpiredTokenException
+// (ExpiredToken on IAM and STS), so that clients refresh their credentials;
+// afterwards its key is unknown (UnrecognizedClientException). AWS's tokens
+// carry their own expiry and answer ExpiredToken forever; a day covers the
+// clients that notice late, at the cost of keeping a day of sessions.
+const ExpiredSessionKept = 24 * time.Hour
+
+// SweepExpired deletes the sessions that expired ExpiredSessionKept or
+// more before t. Run it periodically.
 func (s *STS) SweepExpired(ctx context.Context, t time.Time) (removed int, err error) {
+	t = t.Add(-ExpiredSessionKept)
 	type expired struct{ id, owner string }
 	var due []expired
 	err = s.store.View(ctx, func(tx store.Tx) error {

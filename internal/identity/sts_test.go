@@ -205,8 +205,9 @@ func TestGetSessionToken(t *testing.T) {
 }
 
 // TestSessionExpiry drives the SigV4 verifier with requests signed by
-// session credentials: accepted before expiry, ExpiredToken after it, and
-// an unknown key once swept.
+// session credentials: accepted before expiry, ExpiredToken after it (a
+// sweep meanwhile changes nothing), and an unknown key once swept a day
+// later.
 func TestSessionExpiry(t *testing.T) {
 	e := newEnv(t)
 	alice, _ := e.user("alice")
@@ -238,8 +239,18 @@ func TestSessionExpiry(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Kind != sigv4.KindExpiredToken {
 		t.Fatalf("Verify after expiry err = %v, want ExpiredToken", err)
 	}
+	// Swept at expiry, the session still answers ExpiredToken: AWS's
+	// expired credentials never become unknown.
+	if n := must(e.sts.SweepExpired(context.Background(), e.clock.Now()))(t, "SweepExpired"); n != 0 {
+		t.Errorf("SweepExpired at expiry removed %d, want 0", n)
+	}
+	_, err = verify()
+	if !errors.As(err, &ae) || ae.Kind != sigv4.KindExpiredToken {
+		t.Fatalf("Verify after expiry and a sweep err = %v, want ExpiredToken", err)
+	}
+	e.clock.Advance(identity.ExpiredSessionKept)
 	if n := must(e.sts.SweepExpired(context.Background(), e.clock.Now()))(t, "SweepExpired"); n != 1 {
-		t.Errorf("SweepExpired after expiry removed %d, want 1", n)
+		t.Errorf("SweepExpired a day after expiry removed %d, want 1", n)
 	}
 	_, err = verify()
 	if !errors.As(err, &ae) || ae.Kind != sigv4.KindUnknownKey {

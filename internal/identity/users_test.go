@@ -98,7 +98,7 @@ func TestListUsersPaging(t *testing.T) {
 		}
 		marker = out.Marker
 	}
-	if got := strings.Join(names, ","); got != "alice,bob,Carol,dave,eve" || pages != 3 {
+	if got := strings.Join(names, ","); got != "admin,alice,bob,Carol,dave,eve" || pages != 3 {
 		t.Errorf("ListUsers pages = %d, names = %s", pages, got)
 	}
 	ops := must(e.iam.ListUsers(e.root, &identity.ListUsersInput{PathPrefix: "/ops/"}))(t, "ListUsers(/ops/)")
@@ -186,10 +186,9 @@ func TestAccessKeys(t *testing.T) {
 func TestRootAccessKeys(t *testing.T) {
 	e := newEnv(t)
 	ls := must(e.iam.ListAccessKeys(e.root, &identity.ListAccessKeysInput{}))(t, "ListAccessKeys as root")
-	if len(ls.AccessKeyMetadata) != 1 {
-		t.Fatalf("ListAccessKeys as root = %+v, want the admin key", ls)
+	if len(ls.AccessKeyMetadata) != 1 || ls.AccessKeyMetadata[0].AccessKeyId != e.rootID {
+		t.Fatalf("ListAccessKeys as root = %+v, want the break-glass key %s", ls, e.rootID)
 	}
-	admin := ls.AccessKeyMetadata[0].AccessKeyId
 	k := must(e.iam.CreateAccessKey(e.root, &identity.CreateAccessKeyInput{}))(t, "CreateAccessKey as root").AccessKey
 	p := must(e.ids.LookupAccessKey(context.Background(), k.AccessKeyId))(t, "LookupAccessKey").Principal
 	if p.Type != "Root" || p.ARN != "arn:aws:iam::123456789012:root" {
@@ -197,17 +196,56 @@ func TestRootAccessKeys(t *testing.T) {
 	}
 	_, err := e.iam.CreateAccessKey(e.root, &identity.CreateAccessKeyInput{})
 	wantErr(t, "third root key", err, "LimitExceeded", "Cannot exceed quota for AccessKeysPerUser: 2")
+	if _, _, err := e.ids.CreateRootAccessKey(context.Background()); err == nil {
+		t.Errorf("CreateRootAccessKey() with two root keys err = nil, want the quota")
+	}
+	must(e.iam.DeleteAccessKey(e.root, &identity.DeleteAccessKeyInput{AccessKeyId: k.AccessKeyId}))(t, "DeleteAccessKey(root's)")
+	unknownKey(t, e.ids, k.AccessKeyId)
+}
+
+// TestAdminUser: the administrator is the IAM user admin with
+// AdministratorAccess; the admin user's key is its own, not the root's.
+func TestAdminUser(t *testing.T) {
+	e := newEnv(t)
+	p := must(e.ids.LookupAccessKey(context.Background(), e.adminID))(t, "LookupAccessKey(admin)").Principal
+	if p.Type != "IAMUser" || p.ARN != "arn:aws:iam::123456789012:user/admin" || p.UserName != "admin" {
+		t.Errorf("admin key principal = %+v, want the IAM user admin", p)
+	}
+	att := must(e.iam.ListAttachedUserPolicies(e.root, &identity.ListAttachedUserPoliciesInput{UserName: "admin"}))(t, "ListAttachedUserPolicies(admin)")
+	if len(att.AttachedPolicies) != 1 || att.AttachedPolicies[0].PolicyArn != "arn:aws:iam::aws:policy/AdministratorAccess" {
+		t.Errorf("admin's attached policies = %+v, want AdministratorAccess", att.AttachedPolicies)
+	}
+	pol := must(e.iam.GetPolicy(e.root, &identity.GetPolicyInput{PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess"}))(t, "GetPolicy")
+	if pol.Policy.AttachmentCount != 1 {
+		t.Errorf("AdministratorAccess AttachmentCount = %d, want 1", pol.Policy.AttachmentCount)
+	}
+	keys := must(e.iam.ListAccessKeys(e.admin, &identity.ListAccessKeysInput{}))(t, "ListAccessKeys as admin")
+	if len(keys.AccessKeyMetadata) != 1 || keys.AccessKeyMetadata[0].AccessKeyId != e.adminID || keys.AccessKeyMetadata[0].UserName != "admin" {
+		t.Errorf("ListAccessKeys as admin = %+v, want its own key", keys.AccessKeyMetadata)
+	}
 
 	// Deleting the administrator's key: the next start makes a new one.
-	must(e.iam.DeleteAccessKey(e.root, &identity.DeleteAccessKeyInput{AccessKeyId: admin}))(t, "DeleteAccessKey(admin)")
-	unknownKey(t, e.ids, admin)
-	id, secret, created, err := e.ids.EnsureAdmin(context.Background(), "", "")
-	if err != nil || !created || id == admin || len(secret) != 40 {
-		t.Fatalf("EnsureAdmin() after its key was deleted = %s, %v, %v", id, created, err)
+	must(e.iam.DeleteAccessKey(e.root, &identity.DeleteAccessKeyInput{UserName: "admin", AccessKeyId: e.adminID}))(t, "DeleteAccessKey(admin)")
+	unknownKey(t, e.ids, e.adminID)
+	a, err := e.ids.EnsureAdmin(context.Background(), "", "")
+	if err != nil || !a.Changed || a.AccessKeyID == e.adminID || len(a.SecretAccessKey) != 40 || a.UserName != "admin" {
+		t.Fatalf("EnsureAdmin() after its key was deleted = %+v, %v", a, err)
 	}
-	id2, _, created, err := e.ids.EnsureAdmin(context.Background(), "", "")
-	if err != nil || created || id2 != id {
-		t.Fatalf("EnsureAdmin() again = %s, %v, %v; want %s kept", id2, created, err, id)
+	again, err := e.ids.EnsureAdmin(context.Background(), "", "")
+	if err != nil || again.Changed || again.AccessKeyID != a.AccessKeyID {
+		t.Fatalf("EnsureAdmin() again = %+v, %v; want %s kept", again, err, a.AccessKeyID)
+	}
+	// A preset replaces the admin user's key.
+	b, err := e.ids.EnsureAdmin(context.Background(), "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+	if err != nil || !b.Changed || b.AccessKeyID != "AKIAIOSFODNN7EXAMPLE" || b.UserName != "admin" {
+		t.Fatalf("EnsureAdmin(preset) = %+v, %v", b, err)
+	}
+	unknownKey(t, e.ids, a.AccessKeyID)
+	if att := must(e.iam.ListAttachedUserPolicies(e.root, &identity.ListAttachedUserPoliciesInput{UserName: "admin"}))(t, "ListAttachedUserPolicies(admin)"); len(att.AttachedPolicies) != 1 {
+		t.Errorf("admin's attached policies after EnsureAdmin again = %+v, want one", att.AttachedPolicies)
+	}
+	if keys, err := e.ids.RootAccessKeys(context.Background()); err != nil || len(keys) != 1 {
+		t.Errorf("RootAccessKeys() = %v, %v; want only the break-glass key", keys, err)
 	}
 }
 

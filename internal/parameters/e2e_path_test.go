@@ -221,7 +221,7 @@ func TestDescribeParametersFilters(t *testing.T) {
 	out := must[*ssm.DescribeParametersOutput](t, "metadata")(c.DescribeParameters(ctx, &ssm.DescribeParametersInput{ParameterFilters: []types.ParameterStringFilter{f("Name", "", "/team/b/secret")}}))
 	m := out.Parameters[0]
 	if *m.ARN != "arn:aws:ssm:us-east-1:123456789012:parameter/team/b/secret" || *m.KeyId != "alias/aws/ssm" || m.Tier != types.ParameterTierStandard ||
-		*m.LastModifiedUser != "arn:aws:iam::123456789012:root" || *m.DataType != "text" || m.Version != 1 {
+		*m.LastModifiedUser != "arn:aws:iam::123456789012:user/admin" || *m.DataType != "text" || m.Version != 1 {
 		t.Fatalf("metadata = %+v", m)
 	}
 }

@@ -31,7 +31,9 @@ import (
 	"github.com/sealbox/sealbox/internal/store/boltstore"
 )
 
-// The administrator pair every test server is preset with.
+// The administrator pair every test server is preset with: the access key
+// of the IAM user admin (AdministratorAccess), as the first start makes it.
+// Tests of what AWS reserves to the account's root use RootCredentials.
 const (
 	AccessKeyID     = "AKIAIOSFODNN7EXAMPLE"
 	SecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
@@ -48,6 +50,7 @@ type Server struct {
 	Logs   *Buffer
 
 	t      testing.TB
+	root   aws.Credentials // made on first use (RootCredentials)
 	cancel context.CancelFunc
 	done   chan error
 	client *http.Client
@@ -159,6 +162,26 @@ func (s *Server) AWSConfigAs(region string, creds aws.Credentials) aws.Config {
 		HTTPClient:   s.client,
 		Retryer:      connectionRetryer,
 	}
+}
+
+// RootCredentials is an access key of the account's root, made the first
+// time a test asks by breaking glass (as 'sealbox iam root-credentials'
+// does), for the tests of what AWS reserves to the root.
+func (s *Server) RootCredentials() aws.Credentials {
+	s.t.Helper()
+	if s.root.AccessKeyID == "" {
+		id, secret, err := s.Srv.CreateRootAccessKey(context.Background(), "sealtest")
+		if err != nil {
+			s.t.Fatalf("CreateRootAccessKey: %v", err)
+		}
+		s.root = aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}
+	}
+	return s.root
+}
+
+// RootConfig is AWSConfig acting as the account's root (RootCredentials).
+func (s *Server) RootConfig(region string) aws.Config {
+	return s.AWSConfigAs(region, s.RootCredentials())
 }
 
 // connectionRetryer tries a call once more, at once, only when the

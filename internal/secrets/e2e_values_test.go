@@ -1,6 +1,7 @@
 package secrets_test
 
 import (
+	"fmt"
 	"regexp"
 	"slices"
 	"strings"
@@ -113,9 +114,23 @@ func TestCreateRules(t *testing.T) {
 		t.Fatalf("retry = %+v, want %+v", again, first)
 	}
 	_, err = c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("idem"), SecretString: aws.String("v2"), ClientRequestToken: aws.String(token)})
-	wantMessage(t, "CreateSecret same token other value", err, "ResourceExistsException", "already exists")
+	inUse := "You can't use ClientRequestToken " + token + " because that value is already in use for a version of secret " + *first.ARN + "."
+	wantMessage(t, "CreateSecret same token other value", err, "ResourceExistsException", inUse)
 	_, err = c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("idem"), SecretString: aws.String("v1")})
 	wantMessage(t, "CreateSecret existing", err, "ResourceExistsException", "The operation failed because the secret idem already exists.")
+
+	// A token with control characters is refused, whatever the call:
+	// it would become a VersionId (40 NUL bytes did).
+	for _, bad := range []string{strings.Repeat("\x00", 40), "11111111-2222-3333-4444-55555555555\n", "11111111-2222-3333-4444\t555555555555"} {
+		calls := map[string]error{}
+		_, calls["CreateSecret"] = c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("ctl"), SecretString: aws.String("v"), ClientRequestToken: aws.String(bad)})
+		_, calls["PutSecretValue"] = c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: first.ARN, SecretString: aws.String("v"), ClientRequestToken: aws.String(bad)})
+		_, calls["UpdateSecret"] = c.UpdateSecret(ctx, &secretsmanager.UpdateSecretInput{SecretId: first.ARN, SecretString: aws.String("v"), ClientRequestToken: aws.String(bad)})
+		_, calls["RotateSecret"] = c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: first.ARN, ClientRequestToken: aws.String(bad)})
+		for call, err := range calls {
+			wantMessage(t, fmt.Sprintf("%s with token %q", call, bad), err, "ValidationException", "Member must not contain control characters")
+		}
+	}
 
 	ptoken := "99999999-2222-3333-4444-555555555555"
 	p1 := must[*secretsmanager.PutSecretValueOutput](t, "PutSecretValue token")(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("idem"), SecretString: aws.String("v2"), ClientRequestToken: aws.String(ptoken)}))
@@ -124,7 +139,11 @@ func TestCreateRules(t *testing.T) {
 		t.Fatalf("PutSecretValue retry = %+v / %+v", p1, p2)
 	}
 	_, err = c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("idem"), SecretString: aws.String("v3"), ClientRequestToken: aws.String(ptoken)})
-	wantAPIError(t, "PutSecretValue same token other value", err, "ResourceExistsException")
+	wantMessage(t, "PutSecretValue same token other value", err, "ResourceExistsException",
+		"You can't use ClientRequestToken "+ptoken+" because that value is already in use for a version of secret "+*first.ARN+".")
+	_, err = c.UpdateSecret(ctx, &secretsmanager.UpdateSecretInput{SecretId: first.ARN, SecretString: aws.String("v3"), ClientRequestToken: aws.String(ptoken)})
+	wantMessage(t, "UpdateSecret same token other value", err, "ResourceExistsException",
+		"You can't use ClientRequestToken "+ptoken+" because that value is already in use for a version of secret "+*first.ARN+".")
 	_, err = c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("idem")})
 	wantMessage(t, "PutSecretValue without a value", err, "InvalidRequestException", "You must provide either SecretString or SecretBinary.")
 	l := must[*secretsmanager.ListSecretVersionIdsOutput](t, "ListSecretVersionIds")(c.ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("idem"), IncludeDeprecated: aws.Bool(true)}))

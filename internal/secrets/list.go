@@ -17,8 +17,10 @@ import (
 // SortBy) in SortOrder (asc by default), without those scheduled for
 // deletion unless IncludePlannedDeletion. Filters narrow the list: name,
 // tag-key, tag-value, primary-region and owning-service match a prefix,
-// case-sensitively; description and all match word prefixes,
-// case-insensitively; a value starting with "!" negates. NextToken holds the
+// case-sensitively; description and all break the value into words, each
+// of which must start a word of the attributes, case-insensitively (all:
+// the name, the description, the tags' keys and values; see splitWords);
+// a value starting with "!" negates. NextToken holds the
 // sort key and name of the last secret returned, so paging stays right
 // while secrets come and go.
 func (s *Service) ListSecrets(ctx context.Context, in *ListSecretsInput) (*ListSecretsOutput, error) {
@@ -159,7 +161,13 @@ func matches(sec *secretRecord, filters []Filter) bool {
 		case "owning-service":
 			// sealbox's secrets are never managed by another service.
 		case "all":
-			attrs, words = []string{sec.Name, sec.Description}, true
+			words = true
+			// A name with two different separators ("prod-app/db") gives
+			// AWS's search no words: it is found by no "all" value.
+			if !mixedSeparators(sec.Name) {
+				attrs = append(attrs, sec.Name)
+			}
+			attrs = append(attrs, sec.Description)
 			for _, t := range sec.Tags {
 				attrs = append(attrs, t.Key, t.Value)
 			}
@@ -207,30 +215,55 @@ func matchValue(v, attr string, words bool) bool {
 	return true
 }
 
-// splitWords splits s into lower-case words at spaces, the characters
-// /_+=.@- and lower-to-upper case changes ("MyDbSecret" is my, db, secret).
+// separators are the characters between the words of a name (besides
+// white space).
+const separators = "/_+=.@-"
+
+// mixedSeparators reports whether name holds two different separators.
+func mixedSeparators(name string) bool {
+	seen := -1
+	for _, c := range name {
+		if i := strings.IndexRune(separators, c); i >= 0 {
+			if seen >= 0 && seen != i {
+				return true
+			}
+			seen = i
+		}
+	}
+	return false
+}
+
+// splitWords splits s into lower-case words, as Secrets Manager's search
+// does: at white space and the separators /_+=.@-, before a capital that
+// follows a lower-case letter or a digit ("MyDbSecret" is my, db, secret),
+// and before the last capital of a run that a lower-case letter follows
+// ("SecretFTag" is secret, f, tag; "COMPANYthings" is compan, ythings).
 func splitWords(s string) []string {
+	rs := []rune(s)
 	var out []string
-	var cur []rune
-	flush := func() {
-		if len(cur) > 0 {
-			out = append(out, strings.ToLower(string(cur)))
-			cur = cur[:0]
+	start := -1
+	flush := func(end int) {
+		if start >= 0 {
+			out = append(out, strings.ToLower(string(rs[start:end])))
 		}
+		start = -1
 	}
-	prevLower := false
-	for _, c := range s {
-		switch {
-		case strings.ContainsRune(" /_+=.@-", c):
-			flush()
-			prevLower = false
+	for i, c := range rs {
+		if unicode.IsSpace(c) || strings.ContainsRune(separators, c) {
+			flush(i)
 			continue
-		case unicode.IsUpper(c) && prevLower:
-			flush()
 		}
-		cur = append(cur, c)
-		prevLower = unicode.IsLower(c) || unicode.IsDigit(c)
+		if start >= 0 && unicode.IsUpper(c) {
+			prev := rs[i-1]
+			nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1])
+			if unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && nextLower) {
+				flush(i)
+			}
+		}
+		if start < 0 {
+			start = i
+		}
 	}
-	flush()
+	flush(len(rs))
 	return out
 }

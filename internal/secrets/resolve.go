@@ -4,6 +4,7 @@ import (
 	"context"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/store"
@@ -19,6 +20,19 @@ var validName = regexp.MustCompile(`^[A-Za-z0-9/_+=.@-]+$`)
 func checkName(name string) error {
 	if !validName.MatchString(name) {
 		return sealbox.Errorf("ValidationException", "Invalid name. Must be a valid name containing alphanumeric characters, or any of the following: -/_+=.@!")
+	}
+	return nil
+}
+
+// checkToken refuses a ClientRequestToken with a control character. The
+// model allows any 32 to 64 characters; the token becomes a VersionId,
+// which is shown, logged and compared, so sealbox keeps them printable.
+// The message leaves the value out.
+func checkToken(token string) error {
+	for _, r := range token {
+		if unicode.IsControl(r) {
+			return sealbox.Errorf("ValidationException", "1 validation error detected: Value at 'clientRequestToken' failed to satisfy constraint: Member must not contain control characters")
+		}
 	}
 	return nil
 }

@@ -226,6 +226,9 @@ func (s *Service) kick() {
 // asynchronously, as in AWS: the answer's VersionId is the version it
 // will create.
 func (s *Service) RotateSecret(ctx context.Context, in *RotateSecretInput) (*RotationOutput, error) {
+	if err := checkToken(in.ClientRequestToken); err != nil {
+		return nil, err
+	}
 	sec, err := s.access(ctx, in.SecretId, "RotateSecret", nil, false)
 	if err != nil {
 		return nil, err
@@ -265,7 +268,7 @@ func (s *Service) RotateSecret(ctx context.Context, in *RotateSecretInput) (*Rot
 		token = ids.UUID()
 	}
 	if immediate && sec.version(token) != nil {
-		return nil, errVersionExists()
+		return nil, errVersionExists(token, sec.ARN)
 	}
 	now := s.clock.Now().UTC()
 	out, err := s.update(ctx, sec, false, func(tx store.Tx, cur *secretRecord) error {

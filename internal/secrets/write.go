@@ -50,7 +50,7 @@ func (s *Service) prepare(ctx context.Context, keyID, arn, id string, value []by
 // value and removes the versions AWS no longer keeps.
 func (s *Service) commit(tx store.Tx, sec *secretRecord, p *pendingVersion, stages []string) error {
 	if sec.version(p.meta.ID) != nil {
-		return errVersionExists()
+		return errVersionExists(p.meta.ID, sec.ARN)
 	}
 	sec.addVersion(p.meta, stages)
 	if slices.Contains(sec.version(p.meta.ID).Stages, StageCurrent) {
@@ -71,9 +71,9 @@ func (s *Service) commit(tx store.Tx, sec *secretRecord, p *pendingVersion, stag
 }
 
 // errVersionExists is the answer to a ClientRequestToken that names an
-// existing version with another value.
-func errVersionExists() error {
-	return sealbox.Errorf("ResourceExistsException", "A resource with the ID you requested already exists.")
+// existing version of the secret arn with another value, in AWS's words.
+func errVersionExists(token, arn string) error {
+	return sealbox.Errorf("ResourceExistsException", "You can't use ClientRequestToken %s because that value is already in use for a version of secret %s.", token, arn)
 }
 
 // sameVersion reports whether the existing version v of sec holds value:
@@ -105,6 +105,9 @@ func (s *Service) sameVersion(ctx context.Context, sec *secretRecord, v *version
 func (s *Service) CreateSecret(ctx context.Context, in *CreateSecretInput) (*CreateSecretOutput, error) {
 	r := request(ctx)
 	if err := checkName(in.Name); err != nil {
+		return nil, err
+	}
+	if err := checkToken(in.ClientRequestToken); err != nil {
 		return nil, err
 	}
 	if len(in.AddReplicaRegions) > 0 || in.ForceOverwriteReplicaSecret {
@@ -160,9 +163,10 @@ func (s *Service) CreateSecret(ctx context.Context, in *CreateSecretInput) (*Cre
 			if err != nil {
 				return nil, err
 			}
-			if same {
-				return &CreateSecretOutput{ARN: existing.ARN, Name: existing.Name, VersionId: v.ID}, nil
+			if !same {
+				return nil, errVersionExists(versionID, existing.ARN)
 			}
+			return &CreateSecretOutput{ARN: existing.ARN, Name: existing.Name, VersionId: v.ID}, nil
 		}
 		return nil, sealbox.Errorf("ResourceExistsException", "The operation failed because the secret %s already exists.", in.Name)
 	}
@@ -209,6 +213,9 @@ func (s *Service) CreateSecret(ctx context.Context, in *CreateSecretInput) (*Cre
 // ClientRequestToken naming an existing version with the same value does
 // nothing; with another value it is refused.
 func (s *Service) PutSecretValue(ctx context.Context, in *PutSecretValueInput) (*PutSecretValueOutput, error) {
+	if err := checkToken(in.ClientRequestToken); err != nil {
+		return nil, err
+	}
 	value, binary, hasValue, err := newValue(in.SecretString, in.SecretBinary)
 	if err != nil {
 		return nil, err
@@ -238,7 +245,7 @@ func (s *Service) PutSecretValue(ctx context.Context, in *PutSecretValueInput) (
 			return nil, err
 		}
 		if !same {
-			return nil, errVersionExists()
+			return nil, errVersionExists(versionID, sec.ARN)
 		}
 		return &PutSecretValueOutput{ARN: sec.ARN, Name: sec.Name, VersionId: v.ID, VersionStages: nonNil(v.Stages)}, nil
 	}
@@ -258,6 +265,9 @@ func (s *Service) PutSecretValue(ctx context.Context, in *PutSecretValueInput) (
 // UpdateSecret changes a secret's description and key, and with a new value
 // adds a version labelled AWSCURRENT, as PutSecretValue does.
 func (s *Service) UpdateSecret(ctx context.Context, in *UpdateSecretInput) (*UpdateSecretOutput, error) {
+	if err := checkToken(in.ClientRequestToken); err != nil {
+		return nil, err
+	}
 	value, binary, hasValue, err := newValue(in.SecretString, in.SecretBinary)
 	if err != nil {
 		return nil, err
@@ -292,7 +302,7 @@ func (s *Service) UpdateSecret(ctx context.Context, in *UpdateSecretInput) (*Upd
 				return nil, err
 			}
 			if !same {
-				return nil, errVersionExists()
+				return nil, errVersionExists(versionID, sec.ARN)
 			}
 			return &UpdateSecretOutput{ARN: sec.ARN, Name: sec.Name, VersionId: v.ID}, nil
 		}

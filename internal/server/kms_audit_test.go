@@ -48,7 +48,7 @@ func TestOnBehalfKMSEvents(t *testing.T) {
 		params := e["requestParameters"].(map[string]any)
 		ec, _ := params["encryptionContext"].(map[string]any)
 		key, _ := params["keyId"].(string)
-		if e["eventName"] != "Decrypt" || who["invokedBy"] != w.invokedBy || who["type"] != "Root" || ec[w.ctxKey] != w.ctxValue ||
+		if e["eventName"] != "Decrypt" || who["invokedBy"] != w.invokedBy || who["type"] != "IAMUser" || ec[w.ctxKey] != w.ctxValue ||
 			!strings.HasPrefix(key, "arn:aws:kms:us-east-1:123456789012:key/") || !strings.Contains(string(raw), `"type":"AWS::KMS::Key"`) {
 			t.Fatalf("on-behalf KMS event: %s", raw)
 		}

@@ -15,8 +15,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/sealbox/sealbox/internal/barrier"
@@ -89,7 +91,7 @@ func TestAuditEvents(t *testing.T) {
 		t.Fatalf("Decrypt event = %v", ok)
 	}
 	ui := ok["userIdentity"].(map[string]any)
-	if ui["type"] != "Root" || ui["accessKeyId"] != sealtest.AccessKeyID || ui["arn"] != "arn:aws:iam::123456789012:root" {
+	if ui["type"] != "IAMUser" || ui["accessKeyId"] != sealtest.AccessKeyID || ui["arn"] != "arn:aws:iam::123456789012:user/admin" || ui["userName"] != "admin" {
 		t.Fatalf("userIdentity = %v", ui)
 	}
 	params := ok["requestParameters"].(map[string]any)
@@ -323,8 +325,11 @@ func TestAdminCredentialsFile(t *testing.T) {
 	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("admin-credentials: %v, mode %v", err, info.Mode())
 	}
-	data, _ := os.ReadFile(filepath.Join(dir, "admin-credentials"))
-	want := "[sealbox]\naws_access_key_id = " + id + "\naws_secret_access_key = " + secret + "\n"
+	file := filepath.Join(dir, "admin-credentials")
+	data, _ := os.ReadFile(file)
+	want := "# The sealbox administrator's access key (IAM user admin). From any folder:\n" +
+		"#   export AWS_SHARED_CREDENTIALS_FILE=" + file + " AWS_PROFILE=sealbox\n" +
+		"[sealbox]\naws_access_key_id = " + id + "\naws_secret_access_key = " + secret + "\n"
 	if string(data) != want || !strings.HasPrefix(id, "AKIA") || len(id) != 20 || len(secret) != 40 {
 		t.Fatalf("admin-credentials = %q", data)
 	}
@@ -337,6 +342,43 @@ func TestAdminCredentialsFile(t *testing.T) {
 		t.Fatalf("restart changed the admin pair")
 	}
 	srv.Close()
+}
+
+// TestFirstStart: the first start, from a relative data folder, makes the
+// IAM user admin with AdministratorAccess and hands out its key, with
+// absolute paths; the root has no access key.
+func TestFirstStart(t *testing.T) {
+	t.Chdir(t.TempDir())
+	cfg := config.Default()
+	cfg.DataDir = "data"
+	srv, err := server.Open(ctx, cfg, server.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	want := filepath.Join(wd, "data", "admin-credentials")
+	if srv.AdminCredentialsFile != want || srv.DataDir() != filepath.Join(wd, "data") {
+		t.Errorf("AdminCredentialsFile = %q, DataDir = %q; want absolute paths under %s", srv.AdminCredentialsFile, srv.DataDir(), wd)
+	}
+	if b, _ := os.ReadFile(want); !strings.Contains(string(b), "export AWS_SHARED_CREDENTIALS_FILE="+want+" ") {
+		t.Errorf("admin-credentials does not name itself by its absolute path:\n%s", b)
+	}
+	keys, err := srv.RootAccessKeys(ctx)
+	if err != nil || len(keys) != 0 {
+		t.Errorf("root access keys after the first start = %v, %v; want none", keys, err)
+	}
+	srv.Close()
+
+	s := sealtest.Start(t, sealtest.WithDir(filepath.Join(wd, "data")), func(c *config.Config) { c.AdminAccessKeyID, c.AdminSecretAccessKey = "", "" })
+	creds := aws.Credentials{AccessKeyID: srv.AdminAccessKeyID, SecretAccessKey: srv.AdminSecretAccessKey}
+	who, err := sts.NewFromConfig(s.AWSConfigAs("us-east-1", creds)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil || aws.ToString(who.Arn) != "arn:aws:iam::123456789012:user/admin" {
+		t.Fatalf("GetCallerIdentity with the first start's key = %+v, %v; want the IAM user admin", who, err)
+	}
+	att, err := iam.NewFromConfig(s.AWSConfigAs("us-east-1", creds)).ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String("admin")})
+	if err != nil || len(att.AttachedPolicies) != 1 || aws.ToString(att.AttachedPolicies[0].PolicyArn) != "arn:aws:iam::aws:policy/AdministratorAccess" {
+		t.Fatalf("admin's attached policies = %+v, %v", att, err)
+	}
 }
 
 func TestTLSWithGivenCertificate(t *testing.T) {

@@ -114,12 +114,20 @@ type Server struct {
 }
 
 // Open prepares a server from cfg: it creates or opens the data folder,
-// unseals the barrier with the root key, and makes the administrator pair
-// on first start. Nothing is served until Serve.
+// unseals the barrier with the root key, and makes the administrator (the
+// IAM user admin and its access key) on first start. Nothing is served
+// until Serve.
 func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	// Absolute, so that the paths the server prints and writes work from
+	// any folder.
+	dir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("failed to find the data folder: %w", err)
+	}
+	cfg.DataDir = dir
 	s := &Server{cfg: cfg, clock: opts.Clock, log: opts.Logger}
 	if s.clock == nil {
 		s.clock = clock.Real{}
@@ -235,20 +243,45 @@ func (s *Server) rootKeyProvider(opts Options) (rootkey.Provider, error) {
 	return rootkey.NewPassphrase(pass), nil
 }
 
-// ensureAdmin makes sure the administrator pair exists and that the
-// credentials file holds it.
+// ensureAdmin makes sure the administrator (the IAM user admin) has an
+// access key and that the credentials file holds it. A data folder whose
+// administrator key is the account root's keeps it, and the log says once
+// how to move to the admin user.
 func (s *Server) ensureAdmin(ctx context.Context) error {
-	id, secret, changed, err := s.ids.EnsureAdmin(ctx, s.cfg.AdminAccessKeyID, s.cfg.AdminSecretAccessKey)
+	admin, err := s.ids.EnsureAdmin(ctx, s.cfg.AdminAccessKeyID, s.cfg.AdminSecretAccessKey)
 	if err != nil {
 		return err
 	}
-	s.AdminAccessKeyID, s.AdminSecretAccessKey = id, secret
-	s.AdminCredentialsFile = filepath.Join(s.cfg.DataDir, "admin-credentials")
-	if _, err := os.Stat(s.AdminCredentialsFile); err == nil && !changed {
+	s.AdminAccessKeyID, s.AdminSecretAccessKey = admin.AccessKeyID, admin.SecretAccessKey
+	s.AdminCredentialsFile = filepath.Join(s.cfg.DataDir, CredentialsFileName)
+	if admin.Root() {
+		s.log.Warn("the administrator access key is the account root's, which AWS advises never to create: "+
+			"stop the server and run 'sealbox iam migrate-admin --data "+s.cfg.DataDir+"' to move to an IAM user admin with AdministratorAccess",
+			"accessKeyId", admin.AccessKeyID)
+	}
+	if _, err := os.Stat(s.AdminCredentialsFile); err == nil && !admin.Changed {
 		return nil
 	}
-	content := fmt.Sprintf("[sealbox]\naws_access_key_id = %s\naws_secret_access_key = %s\n", id, secret)
-	if err := writeFileAtomic(s.AdminCredentialsFile, []byte(content), 0o600); err != nil {
+	who := "IAM user " + admin.UserName
+	if admin.Root() {
+		who = "the account root"
+	}
+	return WriteCredentials(s.AdminCredentialsFile, who, admin.AccessKeyID, admin.SecretAccessKey)
+}
+
+// CredentialsFileName is the administrator's credentials file in the data
+// folder.
+const CredentialsFileName = "admin-credentials"
+
+// WriteCredentials writes the access key of who (the administrator) to an
+// AWS shared-credentials file at path (profile sealbox, mode 0600). path
+// must be absolute: the comment the file starts with says how to use it
+// from any folder.
+func WriteCredentials(path, who, id, secret string) error {
+	content := fmt.Sprintf("# The sealbox administrator's access key (%s). From any folder:\n"+
+		"#   export AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=sealbox\n"+
+		"[sealbox]\naws_access_key_id = %s\naws_secret_access_key = %s\n", who, path, id, secret)
+	if err := writeFileAtomic(path, []byte(content), 0o600); err != nil {
 		return fmt.Errorf("failed to write the admin credentials: %w", err)
 	}
 	return nil
@@ -270,6 +303,9 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/", s.router)
 	return mux
 }
+
+// DataDir is the data folder's absolute path.
+func (s *Server) DataDir() string { return s.cfg.DataDir }
 
 // KMS returns the KMS service (tests drive the sweeper through it).
 func (s *Server) KMS() *kms.Service { return s.kms }

@@ -166,7 +166,7 @@ func TestPresignedGetCallerIdentity(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 200 || !strings.Contains(string(body), "<Arn>arn:aws:iam::123456789012:root</Arn>") ||
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "<Arn>arn:aws:iam::123456789012:user/admin</Arn>") ||
 		!strings.Contains(string(body), `xmlns="https://sts.amazonaws.com/doc/2011-06-15/"`) {
 		t.Fatalf("presigned GetCallerIdentity = %d %s", resp.StatusCode, body)
 	}

@@ -1,0 +1,86 @@
+package identity_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/identity"
+	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/memstore"
+)
+
+// TestLegacyRootAdmin: a store whose administrator key is the root's (the
+// layout before the admin user) keeps it, a different preset replaces it
+// as before, and MoveAdminToUser moves the administrator to the IAM user
+// admin; the root's keys go only when asked, never the administrator's.
+func TestLegacyRootAdmin(t *testing.T) {
+	ctx := context.Background()
+	fs := store.WithFeed(memstore.New())
+	const id, secret = "AKIAOLDROOTKEY000001", "oldrootsecretoldrootsecretoldrootsecret0"
+	err := fs.Update(ctx, func(tx store.Tx) error {
+		if err := tx.Put("iam/accesskey/"+id, []byte(`{"id":"`+id+`","secret":"`+secret+`","status":"Active","owner":"root","created":"2026-01-01T00:00:00Z"}`)); err != nil {
+			return err
+		}
+		return tx.Put("iam/admin-access-key", []byte(id))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := identity.New(fs, fs, account, clock.NewFake(t0))
+
+	a, err := ids.EnsureAdmin(ctx, "", "")
+	if err != nil || !a.Root() || a.AccessKeyID != id || a.SecretAccessKey != secret || a.Changed {
+		t.Fatalf("EnsureAdmin() on a legacy store = %+v, %v; want the root's key kept", a, err)
+	}
+	if p := must(ids.LookupAccessKey(ctx, id))(t, "LookupAccessKey").Principal; p.Type != "Root" {
+		t.Fatalf("the legacy key's principal = %+v, want the root", p)
+	}
+	if err := ids.DeleteRootAccessKeys(ctx, []string{id}); err == nil {
+		t.Fatalf("DeleteRootAccessKeys(the administrator's key) err = nil, want a refusal")
+	}
+
+	moved, rootKeys, err := ids.MoveAdminToUser(ctx)
+	if err != nil || !moved.Changed || moved.UserName != "admin" || moved.AccessKeyID == id || len(rootKeys) != 1 || rootKeys[0] != id {
+		t.Fatalf("MoveAdminToUser() = %+v, %v, %v", moved, rootKeys, err)
+	}
+	if p := must(ids.LookupAccessKey(ctx, moved.AccessKeyID))(t, "LookupAccessKey(new)").Principal; p.ARN != "arn:aws:iam::123456789012:user/admin" {
+		t.Fatalf("the new key's principal = %+v", p)
+	}
+	again, err := ids.EnsureAdmin(ctx, "", "")
+	if err != nil || again.Root() || again.AccessKeyID != moved.AccessKeyID || again.Changed {
+		t.Fatalf("EnsureAdmin() after the move = %+v, %v; want the user's key kept", again, err)
+	}
+	if _, _, err := ids.MoveAdminToUser(ctx); err != nil {
+		t.Fatalf("MoveAdminToUser() again: %v", err)
+	}
+	if err := ids.DeleteRootAccessKeys(ctx, rootKeys); err != nil {
+		t.Fatalf("DeleteRootAccessKeys: %v", err)
+	}
+	unknownKey(t, ids, id)
+	if keys := must(ids.RootAccessKeys(ctx))(t, "RootAccessKeys"); len(keys) != 0 {
+		t.Fatalf("RootAccessKeys() after the deletion = %v", keys)
+	}
+}
+
+// TestLegacyRootAdminPreset: a different preset on a legacy store replaces
+// the root's key, as it always did.
+func TestLegacyRootAdminPreset(t *testing.T) {
+	ctx := context.Background()
+	fs := store.WithFeed(memstore.New())
+	ids := identity.New(fs, fs, account, clock.NewFake(t0))
+	err := fs.Update(ctx, func(tx store.Tx) error {
+		if err := tx.Put("iam/accesskey/AKIAOLDROOTKEY000001", []byte(`{"id":"AKIAOLDROOTKEY000001","secret":"s","status":"Active","owner":"root","created":"2026-01-01T00:00:00Z"}`)); err != nil {
+			return err
+		}
+		return tx.Put("iam/admin-access-key", []byte("AKIAOLDROOTKEY000001"))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := ids.EnsureAdmin(ctx, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+	if err != nil || !a.Root() || !a.Changed || a.AccessKeyID != "AKIAIOSFODNN7EXAMPLE" {
+		t.Fatalf("EnsureAdmin(preset) on a legacy store = %+v, %v", a, err)
+	}
+	unknownKey(t, ids, "AKIAOLDROOTKEY000001")
+}
