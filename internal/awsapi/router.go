@@ -16,6 +16,7 @@ import (
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/audit"
+	"github.com/sealbox/sealbox/internal/awsapi/jsonvalue"
 	"github.com/sealbox/sealbox/internal/awsapi/model"
 	"github.com/sealbox/sealbox/internal/awsapi/query"
 	"github.com/sealbox/sealbox/internal/awsapi/restjson"
@@ -111,6 +112,7 @@ func (rt *Router) Register(s *Service) {
 		if problems := checkShape(s.model, op.out, s.model.OutputShape(op.Name), op.Name+" output"); len(problems) > 0 {
 			panic("awsapi: " + s.Name + " does not match its model: " + strings.Join(problems, "; "))
 		}
+		op.bind = binderFor(op.in)
 		rte := &route{svc: s, op: op, in: s.model.InputShape(op.Name), out: s.model.OutputShape(op.Name)}
 		switch {
 		case rs != nil:
@@ -168,12 +170,12 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &call{req: req, route: rte}
-	raw, err := decodeRaw(body)
+	raw, err := jsonvalue.DecodeObject(body)
 	var out any
 	if err != nil {
 		err = errSerialization(err)
 	} else {
-		out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, raw, body)
+		out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, raw)
 	}
 	payload, apiErr := rt.finish(r.Context(), c, out, err)
 	if apiErr != nil {
@@ -212,10 +214,7 @@ func (rt *Router) serveQuery(w http.ResponseWriter, r *http.Request, reqID strin
 	var out any
 	raw, err := query.Decode(form, m, rte.in)
 	if err == nil {
-		var js []byte
-		if js, err = json.Marshal(raw); err == nil {
-			out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, raw, js)
-		}
+		out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, raw)
 	}
 	if _, apiErr := rt.finish(r.Context(), c, out, err); apiErr != nil {
 		writeQueryError(w, rte, apiErr, reqID)
@@ -272,10 +271,7 @@ func (rt *Router) serveREST(w http.ResponseWriter, r *http.Request, reqID string
 	var out any
 	raw, err := restjson.Decode(r, body, m, rte.in, labels)
 	if err == nil {
-		var js []byte
-		if js, err = json.Marshal(raw); err == nil {
-			out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, raw, js)
-		}
+		out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, raw)
 	}
 	if _, apiErr := rt.finish(r.Context(), c, out, err); apiErr != nil {
 		writeRESTError(w, m, apiErr, reqID)
@@ -358,10 +354,10 @@ func (rt *Router) finish(ctx context.Context, c *call, out any, err error) ([]by
 	return payload, apiErr
 }
 
-// invoke validates the decoded input against the model and calls the
-// service with the same input as JSON, turning a panic into an internal
-// error.
-func (rt *Router) invoke(ctx context.Context, c *call, raw any, js []byte) (out any, err error) {
+// invoke validates the decoded input against the model, keeps its redacted
+// copy for the audit event, binds that same value into the operation's
+// input and calls the service, turning a panic into an internal error.
+func (rt *Router) invoke(ctx context.Context, c *call, raw map[string]any) (out any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			rt.cfg.Logger.Error("panic serving request", "requestId", c.req.ID, "op", c.route.op.Name, "panic", p, "stack", string(debug.Stack()))
@@ -393,32 +389,11 @@ func (rt *Router) invoke(ctx context.Context, c *call, raw any, js []byte) (out 
 			}
 		}
 	}
-	return c.route.op.call(ctx, js)
+	return c.route.op.call(ctx, c.route.op.bind, raw)
 }
 
 func auditUnavailable(rte *route) *sealbox.Error {
 	return &sealbox.Error{Code: rte.svc.InternalError, Message: "The request could not be recorded in the audit log.", Server: true}
-}
-
-// decodeRaw decodes a JSON body generically, for validation; an empty body
-// is an empty object, as botocore sends for operations without input.
-func decodeRaw(body []byte) (any, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return map[string]any{}, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if dec.More() {
-		return nil, errors.New("unexpected data after the JSON value")
-	}
-	if _, ok := v.(map[string]any); !ok {
-		return nil, errors.New("the request body must be a JSON object")
-	}
-	return v, nil
 }
 
 // apiError turns what the service returned into the error the client sees;
@@ -459,7 +434,7 @@ func (rt *Router) record(ctx context.Context, c *call, payload []byte, apiErr *s
 	if apiErr != nil {
 		e.ErrorCode, e.ErrorMessage = audit.ErrorCode(apiErr.Code), apiErr.Message
 	} else if !rte.op.ReadOnly && len(payload) > 0 {
-		if v, err := decodeRaw(payload); err == nil {
+		if v, err := jsonvalue.Decode(payload); err == nil {
 			e.ResponseElements = rte.svc.model.Redact(rte.out, v)
 		}
 	}
