@@ -1,7 +1,6 @@
 package awsapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"runtime/debug"
 	"strings"
@@ -18,7 +18,6 @@ import (
 	"github.com/sealbox/sealbox/internal/audit"
 	"github.com/sealbox/sealbox/internal/awsapi/jsonvalue"
 	"github.com/sealbox/sealbox/internal/awsapi/model"
-	"github.com/sealbox/sealbox/internal/awsapi/query"
 	"github.com/sealbox/sealbox/internal/awsapi/restjson"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/ids"
@@ -130,168 +129,84 @@ func (rt *Router) Register(s *Service) {
 
 // call is the state of one request on its way through the path.
 type call struct {
-	req    *sealbox.Request
-	route  *route
-	params any
+	reqID string
+	svc   *Service // the service, once known
+	route *route   // the operation, once found
+	// What the codec found besides the operation: the Query form, the
+	// REST-JSON labels.
+	form   url.Values
+	labels map[string]string
+
+	body     []byte
+	bodyRead bool
+
+	req     *sealbox.Request
+	params  any    // the input as the audit event records it
+	payload []byte // the output as JSON
 }
 
 var regionPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
-// ServeHTTP walks one request down the path: find the operation, read the
-// body, authenticate, decode and validate the input, call the service,
-// record the audit event, answer. The three protocols differ only in how
-// the operation and input are found and how answers are written: AWS JSON
-// names the operation in X-Amz-Target, AWS Query in Action (both at "/"),
-// REST-JSON in the method and path.
+// ServeHTTP walks one request down the path, the same for every protocol:
+// find the operation, read the body, authenticate, decode the input once,
+// validate and record it, call the service, record the audit event, answer.
+// The protocols differ only at the edges, in their codec: AWS JSON names
+// the operation in X-Amz-Target, AWS Query in Action (both at "/"),
+// REST-JSON in the method and path; each has its own answer and error
+// shapes.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := ids.UUID()
-	w.Header().Set("x-amzn-RequestId", reqID)
-	if r.Header.Get("X-Amz-Target") == "" && r.URL.Path != "/" && len(rt.rest) > 0 {
-		rt.serveREST(w, r, reqID)
+	c := &call{reqID: ids.UUID()}
+	w.Header().Set("x-amzn-RequestId", c.reqID)
+	p := rt.codecFor(r)
+	if e := p.find(r, c); e != nil {
+		p.encodeError(w, c, e)
 		return
 	}
-	if query.IsQuery(r) {
-		rt.serveQuery(w, r, reqID)
+	if e := rt.readBody(r, c); e != nil {
+		p.encodeError(w, c, e)
 		return
 	}
-	rte := rt.byTarget[r.Header.Get("X-Amz-Target")]
-	if r.Method != http.MethodPost || rte == nil {
-		writeJSONError(w, nil, &sealbox.Error{Code: "UnknownOperationException"})
+	req, e := rt.authenticate(r, c.body, c.route, c.reqID)
+	if e != nil {
+		p.encodeError(w, c, e)
 		return
 	}
-	body, apiErr := rt.readBody(r)
-	if apiErr != nil {
-		writeJSONError(w, rte.svc.model, apiErr)
-		return
-	}
-	req, apiErr := rt.authenticate(r, body, rte, reqID)
-	if apiErr != nil {
-		writeJSONError(w, rte.svc.model, apiErr)
-		return
-	}
-	c := &call{req: req, route: rte}
-	raw, err := jsonvalue.DecodeObject(body)
+	c.req = req
 	var out any
-	if err != nil {
-		err = errSerialization(err)
-	} else {
-		out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, raw)
-	}
-	payload, apiErr := rt.finish(r.Context(), c, out, err)
-	if apiErr != nil {
-		writeJSONError(w, rte.svc.model, apiErr)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Write(payload)
-}
-
-// serveQuery serves an AWS Query request (IAM, STS).
-func (rt *Router) serveQuery(w http.ResponseWriter, r *http.Request, reqID string) {
-	body, apiErr := rt.readBody(r)
-	if apiErr != nil {
-		query.EncodeError(w, nil, 0, queryCode(apiErr), apiErr.Message, reqID, !apiErr.Server)
-		return
-	}
-	action, _, form, err := query.ParseRequest(r, body)
-	if err != nil {
-		e, _ := sealbox.AsError(err)
-		query.EncodeError(w, nil, e.Status, e.Code, e.Message, reqID, true)
-		return
-	}
-	rte := rt.byAction[action]
-	if rte == nil {
-		query.EncodeError(w, nil, http.StatusBadRequest, "InvalidAction", "Could not find operation "+action+" for version NO_VERSION_SPECIFIED", reqID, true)
-		return
-	}
-	m := rte.svc.model
-	req, apiErr := rt.authenticate(r, body, rte, reqID)
-	if apiErr != nil {
-		writeQueryError(w, rte, apiErr, reqID)
-		return
-	}
-	c := &call{req: req, route: rte}
-	var out any
-	raw, err := query.Decode(form, m, rte.in)
+	in, err := p.decode(r, c)
 	if err == nil {
-		out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, raw)
+		out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, in)
 	}
-	if _, apiErr := rt.finish(r.Context(), c, out, err); apiErr != nil {
-		writeQueryError(w, rte, apiErr, reqID)
+	if e := rt.finish(r.Context(), c, out, err); e != nil {
+		p.encodeError(w, c, e)
 		return
 	}
-	var buf bytes.Buffer
-	if err := query.Encode(&buf, m, rte.op.Name, rte.out, out, reqID); err != nil {
-		rt.cfg.Logger.Error("failed to encode answer", "requestId", reqID, "op", rte.op.Name, "err", err)
-		writeQueryError(w, rte, internalError(rte), reqID)
-		return
-	}
-	w.Header().Set("Content-Type", query.ContentType)
-	w.Write(buf.Bytes())
-}
-
-// serveREST serves an AWS REST-JSON request (Lambda): the operation is the
-// one whose method and URI template match, its input is gathered from the
-// labels, query, headers and body into the shape an AWS JSON request of it
-// has, and from there the path is the shared one.
-func (rt *Router) serveREST(w http.ResponseWriter, r *http.Request, reqID string) {
-	var rs *restService
-	var rte *route
-	var labels map[string]string
-	for _, s := range rt.rest {
-		// RequestURI, not URL.Path: a label may hold an escaped slash.
-		if op, l, ok := s.table.Match(r.Method, r.URL.RequestURI()); ok {
-			rs, rte, labels = s, s.byName[op], l
-			break
-		}
-	}
-	if rte == nil {
-		var m *model.Service
-		if rs != nil {
-			m = rs.svc.model
-		}
-		restjson.EncodeError(w, m, http.StatusNotFound, "UnknownOperationException", "", reqID)
-		return
-	}
-	m := rs.svc.model
-	body, apiErr := rt.readBodyMax(r, rs.svc.MaxBody)
-	if apiErr != nil {
-		if apiErr.Code == "RequestEntityTooLargeException" && rs.svc.TooLarge != "" {
-			apiErr.Code, apiErr.Message = rs.svc.TooLarge, fmt.Sprintf("Request must be smaller than %d bytes for the %s operation", rs.svc.MaxBody+1, rte.op.Name)
-		}
-		writeRESTError(w, m, apiErr, reqID)
-		return
-	}
-	req, apiErr := rt.authenticate(r, body, rte, reqID)
-	if apiErr != nil {
-		writeRESTError(w, m, apiErr, reqID)
-		return
-	}
-	c := &call{req: req, route: rte}
-	var out any
-	raw, err := restjson.Decode(r, body, m, rte.in, labels)
-	if err == nil {
-		out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, raw)
-	}
-	if _, apiErr := rt.finish(r.Context(), c, out, err); apiErr != nil {
-		writeRESTError(w, m, apiErr, reqID)
-		return
-	}
-	if err := restjson.Encode(w, m, rte.op.Name, rte.out, out, reqID); err != nil {
-		rt.cfg.Logger.Error("failed to encode answer", "requestId", reqID, "op", rte.op.Name, "err", err)
-		writeRESTError(w, m, internalError(rte), reqID)
+	if err := p.encode(w, c, out); err != nil {
+		rt.cfg.Logger.Error("failed to encode answer", "requestId", c.reqID, "op", c.route.op.Name, "err", err)
+		p.encodeError(w, c, internalError(c.route))
 	}
 }
 
-// writeRESTError writes the REST-JSON error shape, with the status the
-// error carries or the one REST-JSON gives its code (a refused signature
-// is 403 there).
-func writeRESTError(w http.ResponseWriter, m *model.Service, e *sealbox.Error, reqID string) {
-	restjson.EncodeError(w, m, e.Status, e.Code, e.Message, reqID)
-}
-
-func (rt *Router) readBody(r *http.Request) ([]byte, *sealbox.Error) {
-	return rt.readBodyMax(r, 0)
+// readBody reads the request body into c.body, once, bounded by the
+// service's MaxBody (the router's before the service is known).
+func (rt *Router) readBody(r *http.Request, c *call) *sealbox.Error {
+	if c.bodyRead {
+		return nil
+	}
+	c.bodyRead = true
+	var max int64
+	if c.svc != nil {
+		max = c.svc.MaxBody
+	}
+	body, e := rt.readBodyMax(r, max)
+	if e != nil {
+		if e.Code == "RequestEntityTooLargeException" && c.svc != nil && c.svc.TooLarge != "" && c.route != nil {
+			e.Code, e.Message = c.svc.TooLarge, fmt.Sprintf("Request must be smaller than %d bytes for the %s operation", c.svc.MaxBody+1, c.route.op.Name)
+		}
+		return e
+	}
+	c.body = body
+	return nil
 }
 
 // readBodyMax reads the body up to max bytes (0: the router's MaxBody).
@@ -337,21 +252,21 @@ func (rt *Router) authenticate(r *http.Request, body []byte, rte *route, reqID s
 	}, nil
 }
 
-// finish turns the service's result into the answer's JSON payload or the
-// error to send, and records the audit event; no event, no answer.
-func (rt *Router) finish(ctx context.Context, c *call, out any, err error) ([]byte, *sealbox.Error) {
-	var payload []byte
+// finish turns the service's result into the answer's JSON payload
+// (c.payload) or the error to send, and records the audit event; no event,
+// no answer.
+func (rt *Router) finish(ctx context.Context, c *call, out any, err error) *sealbox.Error {
 	if err == nil {
-		if payload, err = json.Marshal(out); err != nil {
-			payload = nil
+		if c.payload, err = json.Marshal(out); err != nil {
+			c.payload = nil
 		}
 	}
 	apiErr := rt.apiError(c, err)
-	if aerr := rt.record(ctx, c, payload, apiErr); aerr != nil {
+	if aerr := rt.record(ctx, c, c.payload, apiErr); aerr != nil {
 		rt.cfg.Logger.Error("audit failed: refusing to answer", "requestId", c.req.ID, "op", c.route.op.Name, "err", aerr)
-		return nil, auditUnavailable(c.route)
+		return auditUnavailable(c.route)
 	}
-	return payload, apiErr
+	return apiErr
 }
 
 // invoke validates the decoded input against the model, keeps its redacted
@@ -439,31 +354,6 @@ func (rt *Router) record(ctx context.Context, c *call, payload []byte, apiErr *s
 		}
 	}
 	return rt.cfg.Audit.Log(ctx, e)
-}
-
-// writeJSONError writes the AWS JSON error shape.
-func writeJSONError(w http.ResponseWriter, m *model.Service, e *sealbox.Error) {
-	h := w.Header()
-	h.Set("Content-Type", "application/x-amz-json-1.1")
-	w.WriteHeader(status(m, e))
-	b, _ := json.Marshal(struct {
-		Type    string `json:"__type"`
-		Message string `json:"message,omitempty"`
-	}{e.Code, e.Message})
-	w.Write(b)
-}
-
-// writeQueryError writes the AWS Query error shape, with the Query names of
-// the errors every protocol shares.
-func writeQueryError(w http.ResponseWriter, rte *route, e *sealbox.Error, reqID string) {
-	code := queryCode(e)
-	st := e.Status
-	if st == 0 {
-		if s, ok := query.Status(rte.svc.model, code); ok {
-			st = s
-		}
-	}
-	query.EncodeError(w, rte.svc.model, st, code, e.Message, reqID, !e.Server)
 }
 
 func sourceIP(r *http.Request) string {
