@@ -20,6 +20,8 @@ FUZZERS = \
 	FuzzMatch:./internal/iam/internal/pattern:25000x \
 	FuzzDecode:./internal/awsapi/query:80000x \
 	FuzzDecode:./internal/awsapi/restjson:80000x \
+	FuzzDecode:./internal/awsapi/jsonvalue:200000x \
+	FuzzStrictDecode:./internal/awsapi:150000x \
 	FuzzParseDigest:./internal/audit:300000x \
 	FuzzDecodeToken:./internal/cloudtrail:8000x \
 	FuzzParseQuery:./internal/agent:80000x

@@ -11,11 +11,10 @@ import (
 // A blob member of an input may be bound to a *spool.Blob instead of a
 // []byte (Lambda's ZipFile, up to 50 MB): the REST-JSON path then streams
 // it out of the body into its own spooled Blob (restjson.SplitBlobs),
-// never holding it whole, and places the Blob in the decoded input. A
-// Blob has no JSON form (it marshals as null and unmarshals from null
-// alone), so it crosses the JSON binding of the typed input here, from the
-// decoded value to the struct field, and a client's JSON can never name a
-// Blob, its own or another request's.
+// never holding it whole, and places the Blob in the decoded input, from
+// where the binder (bindBlob) takes it into the struct field. Nothing a
+// client writes decodes to a Blob, so a client can never name one, its
+// own or another request's.
 
 var blobPtrType = reflect.TypeFor[*spool.Blob]()
 
@@ -41,47 +40,18 @@ func hasBlobsDepth(t reflect.Type, depth int) bool {
 	return false
 }
 
-// attachBlobs sets each *spool.Blob field of v (a struct) to the Blob at
-// the same member of raw, the decoded input, allocating the structs on the
-// way.
-func attachBlobs(v reflect.Value, raw any) {
-	m, ok := raw.(map[string]any)
-	if !ok {
-		return
+// bindBlob binds a blob member bound to a *spool.Blob: only a Blob the
+// protocol layer streamed and placed in the decoded value is taken; a
+// member the client wrote as JSON (null aside) is refused.
+func bindBlob(v any, dst reflect.Value, path string) error {
+	switch b := v.(type) {
+	case *spool.Blob:
+		dst.Set(reflect.ValueOf(b))
+		return nil
+	case nil:
+		return nil
 	}
-	t := v.Type()
-	for i := 0; i < t.NumField(); i++ {
-		f := t.Field(i)
-		if !f.IsExported() || !hasBlobs(f.Type) {
-			continue
-		}
-		mv, ok := m[jsonName(f)]
-		if !ok {
-			continue
-		}
-		fv := v.Field(i)
-		if f.Type == blobPtrType {
-			if b, ok := mv.(*spool.Blob); ok {
-				fv.Set(reflect.ValueOf(b))
-			}
-			continue
-		}
-		if f.Type.Kind() == reflect.Pointer {
-			if fv.IsNil() {
-				fv.Set(reflect.New(f.Type.Elem()))
-			}
-			fv = fv.Elem()
-		}
-		attachBlobs(fv, mv)
-	}
-}
-
-// jsonName is the member name encoding/json binds f to.
-func jsonName(f reflect.StructField) string {
-	if n, _, _ := strings.Cut(f.Tag.Get("json"), ","); n != "" && n != "-" {
-		return n
-	}
-	return f.Name
+	return &bindError{path: path, want: "streamed bytes"}
 }
 
 // placeBlobs puts each streamed blob into raw at its path ("Code.ZipFile"),

@@ -7,7 +7,6 @@ package awsapi
 
 import (
 	"context"
-	"encoding/json"
 	"reflect"
 
 	"github.com/sealbox/sealbox/internal/awsapi/model"
@@ -40,12 +39,13 @@ type Service struct {
 type Operation struct {
 	Name     string
 	ReadOnly bool
-	// call binds the input (body, the JSON of raw, the decoded value)
-	// and calls the service.
-	call func(ctx context.Context, raw any, body []byte) (any, error)
+	// call binds the request's generic value (validated against the model)
+	// into a new input with bind and calls the service method.
+	call func(ctx context.Context, bind binder, in map[string]any) (any, error)
 	// in and out are the Go types of the input and output, checked against
-	// the model once at Register.
+	// the model once at Register, where bind is made for in.
 	in, out reflect.Type
+	bind    binder
 }
 
 // Read binds a read-only operation (CloudTrail's readOnly: true).
@@ -58,17 +58,11 @@ func Write[I, O any](name string, fn func(context.Context, *I) (*O, error)) Oper
 	return Operation{Name: name, call: bind(fn), in: reflect.TypeFor[I](), out: reflect.TypeFor[O]()}
 }
 
-func bind[I, O any](fn func(context.Context, *I) (*O, error)) func(context.Context, any, []byte) (any, error) {
-	blobs := hasBlobs(reflect.TypeFor[I]())
-	return func(ctx context.Context, raw any, body []byte) (any, error) {
+func bind[I, O any](fn func(context.Context, *I) (*O, error)) func(context.Context, binder, map[string]any) (any, error) {
+	return func(ctx context.Context, b binder, v map[string]any) (any, error) {
 		in := new(I)
-		if len(body) > 0 {
-			if err := json.Unmarshal(body, in); err != nil {
-				return nil, errSerialization(err)
-			}
-		}
-		if blobs {
-			attachBlobs(reflect.ValueOf(in).Elem(), raw)
+		if err := b(v, reflect.ValueOf(in).Elem(), ""); err != nil {
+			return nil, errSerialization(err)
 		}
 		out, err := fn(ctx, in)
 		if err != nil {

@@ -1,7 +1,6 @@
 package awsapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -11,14 +10,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"runtime/debug"
 	"strings"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/audit"
+	"github.com/sealbox/sealbox/internal/awsapi/jsonvalue"
 	"github.com/sealbox/sealbox/internal/awsapi/model"
-	"github.com/sealbox/sealbox/internal/awsapi/query"
 	"github.com/sealbox/sealbox/internal/awsapi/restjson"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/ids"
@@ -27,8 +27,6 @@ import (
 )
 
 // Authenticator verifies a request's signature and says who signed it.
-// The body is not passed: the router hashes it as it reads it (and may
-// have spooled it to a file), and passes its SHA-256 in lower-case hex.
 type Authenticator interface {
 	VerifyPayload(ctx context.Context, r *http.Request, payloadSHA256, service string) (*sigv4.Result, error)
 }
@@ -128,6 +126,7 @@ func (rt *Router) Register(s *Service) {
 		if problems := checkShape(s.model, op.out, s.model.OutputShape(op.Name), op.Name+" output"); len(problems) > 0 {
 			panic("awsapi: " + s.Name + " does not match its model: " + strings.Join(problems, "; "))
 		}
+		op.bind = binderFor(op.in)
 		rte := &route{svc: s, op: op, in: s.model.InputShape(op.Name), out: s.model.OutputShape(op.Name)}
 		switch {
 		case rs != nil:
@@ -148,178 +147,162 @@ func (rt *Router) Register(s *Service) {
 
 // call is the state of one request on its way through the path.
 type call struct {
-	req    *sealbox.Request
-	route  *route
-	params any
+	reqID string
+	svc   *Service // the service, once known
+	route *route   // the operation, once found
+	// What the codec found besides the operation: the Query form, the
+	// REST-JSON labels.
+	form   url.Values
+	labels map[string]string
+
+	body       []byte
+	bodyRead   bool
+	bodySHA256 string // lower-case hex, for the signature
+	// A body over the JSON cap (Lambda's code uploads) is spooled instead
+	// of held in body, and the blobs streamed out of it (ZipFile) are
+	// blobs, by their member path; close releases both.
+	spooled *spool.Blob
+	blobs   map[string]any
+	header  http.Header // the answer's, for Retry-After
+
+	req     *sealbox.Request
+	params  any    // the input as the audit event records it
+	payload []byte // the output as JSON
 }
 
 var regionPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
-// ServeHTTP walks one request down the path: find the operation, read the
-// body, authenticate, decode and validate the input, call the service,
-// record the audit event, answer. The three protocols differ only in how
-// the operation and input are found and how answers are written: AWS JSON
-// names the operation in X-Amz-Target, AWS Query in Action (both at "/"),
-// REST-JSON in the method and path.
+// ServeHTTP walks one request down the path, the same for every protocol:
+// find the operation, read the body, authenticate, decode the input once,
+// validate and record it, call the service, record the audit event, answer.
+// The protocols differ only at the edges, in their codec: AWS JSON names
+// the operation in X-Amz-Target, AWS Query in Action (both at "/"),
+// REST-JSON in the method and path; each has its own answer and error
+// shapes.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := ids.UUID()
-	w.Header().Set("x-amzn-RequestId", reqID)
-	if r.Header.Get("X-Amz-Target") == "" && r.URL.Path != "/" && len(rt.rest) > 0 {
-		rt.serveREST(w, r, reqID)
+	c := &call{reqID: ids.UUID(), header: w.Header()}
+	defer c.close()
+	w.Header().Set("x-amzn-RequestId", c.reqID)
+	p := rt.codecFor(r)
+	if e := p.find(r, c); e != nil {
+		p.encodeError(w, c, e)
 		return
 	}
-	if query.IsQuery(r) {
-		rt.serveQuery(w, r, reqID)
+	if e := rt.readBody(r, c); e != nil {
+		p.encodeError(w, c, e)
 		return
 	}
-	rte := rt.byTarget[r.Header.Get("X-Amz-Target")]
-	if r.Method != http.MethodPost || rte == nil {
-		writeJSONError(w, nil, &sealbox.Error{Code: "UnknownOperationException"})
+	req, e := rt.authenticate(r, c.bodySHA256, c.route, c.reqID)
+	if e != nil {
+		p.encodeError(w, c, e)
 		return
 	}
-	body, apiErr := rt.readBody(r)
-	if apiErr != nil {
-		writeJSONError(w, rte.svc.model, apiErr)
-		return
-	}
-	req, apiErr := rt.authenticate(r, sigv4.SHA256Hex(body), rte, reqID)
-	if apiErr != nil {
-		writeJSONError(w, rte.svc.model, apiErr)
-		return
-	}
-	c := &call{req: req, route: rte}
-	raw, err := decodeRaw(body)
+	c.req = req
 	var out any
-	if err != nil {
-		err = errSerialization(err)
-	} else {
-		out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, raw, body)
-	}
-	payload, apiErr := rt.finish(r.Context(), c, out, err)
-	if apiErr != nil {
-		writeJSONError(w, rte.svc.model, apiErr)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	w.Write(payload)
-}
-
-// serveQuery serves an AWS Query request (IAM, STS).
-func (rt *Router) serveQuery(w http.ResponseWriter, r *http.Request, reqID string) {
-	body, apiErr := rt.readBody(r)
-	if apiErr != nil {
-		query.EncodeError(w, nil, 0, queryCode(apiErr), apiErr.Message, reqID, !apiErr.Server)
-		return
-	}
-	action, _, form, err := query.ParseRequest(r, body)
-	if err != nil {
-		e, _ := sealbox.AsError(err)
-		query.EncodeError(w, nil, e.Status, e.Code, e.Message, reqID, true)
-		return
-	}
-	rte := rt.byAction[action]
-	if rte == nil {
-		query.EncodeError(w, nil, http.StatusBadRequest, "InvalidAction", "Could not find operation "+action+" for version NO_VERSION_SPECIFIED", reqID, true)
-		return
-	}
-	m := rte.svc.model
-	req, apiErr := rt.authenticate(r, sigv4.SHA256Hex(body), rte, reqID)
-	if apiErr != nil {
-		writeQueryError(w, rte, apiErr, reqID)
-		return
-	}
-	c := &call{req: req, route: rte}
-	var out any
-	raw, err := query.Decode(form, m, rte.in)
+	in, err := p.decode(r, c)
 	if err == nil {
-		var js []byte
-		if js, err = json.Marshal(raw); err == nil {
-			out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, raw, js)
-		}
+		out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, in)
 	}
-	if _, apiErr := rt.finish(r.Context(), c, out, err); apiErr != nil {
-		writeQueryError(w, rte, apiErr, reqID)
+	if e := rt.finish(r.Context(), c, out, err); e != nil {
+		p.encodeError(w, c, e)
 		return
 	}
-	var buf bytes.Buffer
-	if err := query.Encode(&buf, m, rte.op.Name, rte.out, out, reqID); err != nil {
-		rt.cfg.Logger.Error("failed to encode answer", "requestId", reqID, "op", rte.op.Name, "err", err)
-		writeQueryError(w, rte, internalError(rte), reqID)
-		return
-	}
-	w.Header().Set("Content-Type", query.ContentType)
-	w.Write(buf.Bytes())
-}
-
-// serveREST serves an AWS REST-JSON request (Lambda): the operation is the
-// one whose method and URI template match, its input is gathered from the
-// labels, query, headers and body into the shape an AWS JSON request of it
-// has, and from there the path is the shared one.
-func (rt *Router) serveREST(w http.ResponseWriter, r *http.Request, reqID string) {
-	var rs *restService
-	var rte *route
-	var labels map[string]string
-	for _, s := range rt.rest {
-		// RequestURI, not URL.Path: a label may hold an escaped slash.
-		if op, l, ok := s.table.Match(r.Method, r.URL.RequestURI()); ok {
-			rs, rte, labels = s, s.byName[op], l
-			break
-		}
-	}
-	if rte == nil {
-		var m *model.Service
-		if rs != nil {
-			m = rs.svc.model
-		}
-		restjson.EncodeError(w, m, http.StatusNotFound, "UnknownOperationException", "", reqID)
-		return
-	}
-	m := rs.svc.model
-	spooled, apiErr := rt.readSpooled(w, r, rs, rte)
-	if apiErr != nil {
-		writeRESTError(w, m, apiErr, reqID)
-		return
-	}
-	defer spooled.Close()
-	req, apiErr := rt.authenticate(r, hex.EncodeToString(sumOf(spooled)), rte, reqID)
-	if apiErr != nil {
-		writeRESTError(w, m, apiErr, reqID)
-		return
-	}
-	c := &call{req: req, route: rte}
-	var out any
-	body, blobs, err := rt.restBody(spooled, rte, m)
-	defer closeBlobs(blobs)
-	var raw map[string]any
-	if err == nil {
-		raw, err = restjson.Decode(r, body, m, rte.in, labels)
-	}
-	if err == nil {
-		placeBlobs(raw, blobs)
-		var js []byte
-		if js, err = json.Marshal(raw); err == nil {
-			out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, raw, js)
-		}
-	}
-	if _, apiErr := rt.finish(r.Context(), c, out, err); apiErr != nil {
-		writeRESTError(w, m, apiErr, reqID)
-		return
-	}
-	if err := restjson.Encode(w, m, rte.op.Name, rte.out, out, reqID); err != nil {
-		rt.cfg.Logger.Error("failed to encode answer", "requestId", reqID, "op", rte.op.Name, "err", err)
-		writeRESTError(w, m, internalError(rte), reqID)
+	if err := p.encode(w, c, out); err != nil {
+		rt.cfg.Logger.Error("failed to encode answer", "requestId", c.reqID, "op", c.route.op.Name, "err", err)
+		p.encodeError(w, c, internalError(c.route))
 	}
 }
 
-// writeRESTError writes the REST-JSON error shape, with the status the
-// error carries or the one REST-JSON gives its code (a refused signature
-// is 403 there).
-func writeRESTError(w http.ResponseWriter, m *model.Service, e *sealbox.Error, reqID string) {
-	restjson.EncodeError(w, m, e.Status, e.Code, e.Message, reqID)
+// readBody reads the request body, once, bounded by the service's MaxBody
+// (the router's before the service is known), and hashes it for the
+// signature. A service whose bodies may exceed the router's JSON cap has
+// them spooled (readSpooled); every other body is held in c.body.
+func (rt *Router) readBody(r *http.Request, c *call) *sealbox.Error {
+	if c.bodyRead {
+		return nil
+	}
+	c.bodyRead = true
+	if c.svc != nil && c.svc.MaxBody > rt.cfg.MaxBody {
+		b, e := rt.readSpooled(r, c)
+		if e != nil {
+			return e
+		}
+		c.spooled = b
+		sum := b.SHA256()
+		c.bodySHA256 = hex.EncodeToString(sum[:])
+		return nil
+	}
+	body, e := rt.readBodyMax(r, 0)
+	if e != nil {
+		return e
+	}
+	c.body, c.bodySHA256 = body, sigv4.SHA256Hex(body)
+	return nil
 }
 
-func (rt *Router) readBody(r *http.Request) ([]byte, *sealbox.Error) {
-	return rt.readBodyMax(r, 0)
+// readSpooled reads a body of up to the service's MaxBody through the
+// spooler, so that at most the spooler's memory limit of it is held in
+// memory before the signature is checked; a larger body goes to a
+// temporary file, hashed on the way. Over the spooler's budget of large
+// bodies the answer is the service's throttling error with Retry-After.
+// c.close closes the Blob when the request ends.
+func (rt *Router) readSpooled(r *http.Request, c *call) (*spool.Blob, *sealbox.Error) {
+	max := c.svc.MaxBody
+	b, err := rt.cfg.Spool.Read(r.Body, r.ContentLength, max)
+	switch {
+	case err == nil:
+		return b, nil
+	case errors.Is(err, spool.ErrTooLarge):
+		if c.svc.TooLarge != "" && c.route != nil {
+			return nil, &sealbox.Error{Code: c.svc.TooLarge, Message: fmt.Sprintf("Request must be smaller than %d bytes for the %s operation", max+1, c.route.op.Name)}
+		}
+		return nil, &sealbox.Error{Code: "RequestEntityTooLargeException", Message: "Request body too large."}
+	case errors.Is(err, spool.ErrBusy):
+		c.header.Set("Retry-After", retryAfterSeconds)
+		code := "ThrottlingException"
+		if _, _, ok := c.svc.model.ErrorStatus("TooManyRequestsException"); ok {
+			code = "TooManyRequestsException"
+		}
+		return nil, &sealbox.Error{Code: code, Message: "Too many large requests in flight; retry after " + retryAfterSeconds + " s.", Status: http.StatusTooManyRequests}
+	}
+	rt.cfg.Logger.Debug("failed to read the request body", "requestId", c.reqID, "err", err)
+	return nil, &sealbox.Error{Code: "SerializationException", Message: "Failed to read the request body."}
+}
+
+// retryAfterSeconds is the Retry-After of a body refused over the spool's
+// budget: about the time one large upload takes on a local network.
+const retryAfterSeconds = "1"
+
+// restBody returns an authenticated, spooled REST-JSON body for decoding.
+// The blob members the operation streams (Lambda's ZipFile) are
+// base64-decoded out of the body as it is read, each into its own
+// spool.Blob (hashed and counted on the way, spooled to a file beyond the
+// memory limit), and are null in the bytes returned; the rest of the body
+// is held in memory, up to the JSON cap (MaxBody) or RequestTooLarge.
+// c.close closes the blobs.
+func (rt *Router) restBody(c *call) ([]byte, error) {
+	b := c.spooled
+	if data, ok := b.Bytes(); ok && len(c.route.blobPaths) == 0 {
+		return data, nil
+	}
+	rest, blobs, err := restjson.SplitBlobs(b.Open(), c.svc.model, c.route.blobPaths, int(rt.cfg.MaxBody), func(r io.Reader) (any, error) {
+		// Derived from a body that holds its place in the budget, and no
+		// larger than it.
+		return rt.cfg.Spool.ReadAdmitted(r, b.Size())
+	})
+	c.blobs = blobs
+	if errors.Is(err, restjson.ErrRestTooLarge) {
+		return nil, &sealbox.Error{Code: "RequestEntityTooLargeException", Message: fmt.Sprintf("The request body must be smaller than %d bytes besides its code.", rt.cfg.MaxBody+1)}
+	}
+	return rest, err
+}
+
+// close releases what the call spooled.
+func (c *call) close() {
+	if c.spooled != nil {
+		c.spooled.Close()
+	}
+	closeBlobs(c.blobs)
 }
 
 // readBodyMax reads the body up to max bytes (0: the router's MaxBody).
@@ -335,69 +318,6 @@ func (rt *Router) readBodyMax(r *http.Request, max int64) ([]byte, *sealbox.Erro
 		return nil, &sealbox.Error{Code: "RequestEntityTooLargeException", Message: "Request body too large."}
 	}
 	return body, nil
-}
-
-// readSpooled reads a REST-JSON body of up to the service's MaxBody
-// through the spooler, so that at most the spooler's memory limit of it is
-// held in memory before the signature is checked; a larger body goes to a
-// temporary file, hashed on the way. Over the spooler's budget of large
-// bodies the answer is the service's throttling error with Retry-After.
-// The caller closes the Blob when the request ends.
-func (rt *Router) readSpooled(w http.ResponseWriter, r *http.Request, rs *restService, rte *route) (*spool.Blob, *sealbox.Error) {
-	max := rs.svc.MaxBody
-	if max == 0 {
-		max = rt.cfg.MaxBody
-	}
-	b, err := rt.cfg.Spool.Read(r.Body, r.ContentLength, max)
-	switch {
-	case err == nil:
-		return b, nil
-	case errors.Is(err, spool.ErrTooLarge):
-		if rs.svc.TooLarge != "" {
-			return nil, &sealbox.Error{Code: rs.svc.TooLarge, Message: fmt.Sprintf("Request must be smaller than %d bytes for the %s operation", max+1, rte.op.Name)}
-		}
-		return nil, &sealbox.Error{Code: "RequestEntityTooLargeException", Message: "Request body too large."}
-	case errors.Is(err, spool.ErrBusy):
-		w.Header().Set("Retry-After", retryAfterSeconds)
-		code := "ThrottlingException"
-		if _, _, ok := rs.svc.model.ErrorStatus("TooManyRequestsException"); ok {
-			code = "TooManyRequestsException"
-		}
-		return nil, &sealbox.Error{Code: code, Message: "Too many large requests in flight; retry after " + retryAfterSeconds + " s.", Status: http.StatusTooManyRequests}
-	}
-	rt.cfg.Logger.Debug("failed to read the request body", "op", rte.op.Name, "err", err)
-	return nil, &sealbox.Error{Code: "SerializationException", Message: "Failed to read the request body."}
-}
-
-// retryAfterSeconds is the Retry-After of a body refused over the spool's
-// budget: about the time one large upload takes on a local network.
-const retryAfterSeconds = "1"
-
-func sumOf(b *spool.Blob) []byte {
-	sum := b.SHA256()
-	return sum[:]
-}
-
-// restBody returns an authenticated REST-JSON body for decoding. The blob
-// members the operation streams (Lambda's ZipFile) are base64-decoded out
-// of the body as it is read, each into its own spool.Blob (hashed and
-// counted on the way, spooled to a file beyond the memory limit), and
-// are null in the bytes returned; the rest of the body is held in memory,
-// up to the JSON cap (MaxBody) or RequestTooLarge. The caller closes the
-// blobs.
-func (rt *Router) restBody(b *spool.Blob, rte *route, m *model.Service) ([]byte, map[string]any, error) {
-	if data, ok := b.Bytes(); ok && len(rte.blobPaths) == 0 {
-		return data, nil, nil
-	}
-	rest, blobs, err := restjson.SplitBlobs(b.Open(), m, rte.blobPaths, int(rt.cfg.MaxBody), func(r io.Reader) (any, error) {
-		// Derived from a body that holds its place in the budget, and no
-		// larger than it.
-		return rt.cfg.Spool.ReadAdmitted(r, b.Size())
-	})
-	if errors.Is(err, restjson.ErrRestTooLarge) {
-		return nil, nil, &sealbox.Error{Code: "RequestEntityTooLargeException", Message: fmt.Sprintf("The request body must be smaller than %d bytes besides its code.", rt.cfg.MaxBody+1)}
-	}
-	return rest, blobs, err
 }
 
 // authenticate verifies the signature, given the body's SHA-256 in
@@ -429,27 +349,27 @@ func (rt *Router) authenticate(r *http.Request, payloadSHA256 string, rte *route
 	}, nil
 }
 
-// finish turns the service's result into the answer's JSON payload or the
-// error to send, and records the audit event; no event, no answer.
-func (rt *Router) finish(ctx context.Context, c *call, out any, err error) ([]byte, *sealbox.Error) {
-	var payload []byte
+// finish turns the service's result into the answer's JSON payload
+// (c.payload) or the error to send, and records the audit event; no event,
+// no answer.
+func (rt *Router) finish(ctx context.Context, c *call, out any, err error) *sealbox.Error {
 	if err == nil {
-		if payload, err = json.Marshal(out); err != nil {
-			payload = nil
+		if c.payload, err = json.Marshal(out); err != nil {
+			c.payload = nil
 		}
 	}
 	apiErr := rt.apiError(c, err)
-	if aerr := rt.record(ctx, c, payload, apiErr); aerr != nil {
+	if aerr := rt.record(ctx, c, c.payload, apiErr); aerr != nil {
 		rt.cfg.Logger.Error("audit failed: refusing to answer", "requestId", c.req.ID, "op", c.route.op.Name, "err", aerr)
-		return nil, auditUnavailable(c.route)
+		return auditUnavailable(c.route)
 	}
-	return payload, apiErr
+	return apiErr
 }
 
-// invoke validates the decoded input against the model and calls the
-// service with the same input as JSON, turning a panic into an internal
-// error.
-func (rt *Router) invoke(ctx context.Context, c *call, raw any, js []byte) (out any, err error) {
+// invoke validates the decoded input against the model, keeps its redacted
+// copy for the audit event, binds that same value into the operation's
+// input and calls the service, turning a panic into an internal error.
+func (rt *Router) invoke(ctx context.Context, c *call, raw map[string]any) (out any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			rt.cfg.Logger.Error("panic serving request", "requestId", c.req.ID, "op", c.route.op.Name, "panic", p, "stack", string(debug.Stack()))
@@ -481,32 +401,11 @@ func (rt *Router) invoke(ctx context.Context, c *call, raw any, js []byte) (out 
 			}
 		}
 	}
-	return c.route.op.call(ctx, raw, js)
+	return c.route.op.call(ctx, c.route.op.bind, raw)
 }
 
 func auditUnavailable(rte *route) *sealbox.Error {
 	return &sealbox.Error{Code: rte.svc.InternalError, Message: "The request could not be recorded in the audit log.", Server: true}
-}
-
-// decodeRaw decodes a JSON body generically, for validation; an empty body
-// is an empty object, as botocore sends for operations without input.
-func decodeRaw(body []byte) (any, error) {
-	if len(bytes.TrimSpace(body)) == 0 {
-		return map[string]any{}, nil
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	if dec.More() {
-		return nil, errors.New("unexpected data after the JSON value")
-	}
-	if _, ok := v.(map[string]any); !ok {
-		return nil, errors.New("the request body must be a JSON object")
-	}
-	return v, nil
 }
 
 // apiError turns what the service returned into the error the client sees;
@@ -547,36 +446,11 @@ func (rt *Router) record(ctx context.Context, c *call, payload []byte, apiErr *s
 	if apiErr != nil {
 		e.ErrorCode, e.ErrorMessage = audit.ErrorCode(apiErr.Code), apiErr.Message
 	} else if !rte.op.ReadOnly && len(payload) > 0 {
-		if v, err := decodeRaw(payload); err == nil {
+		if v, err := jsonvalue.Decode(payload); err == nil {
 			e.ResponseElements = rte.svc.model.Redact(rte.out, v)
 		}
 	}
 	return rt.cfg.Audit.Log(ctx, e)
-}
-
-// writeJSONError writes the AWS JSON error shape.
-func writeJSONError(w http.ResponseWriter, m *model.Service, e *sealbox.Error) {
-	h := w.Header()
-	h.Set("Content-Type", "application/x-amz-json-1.1")
-	w.WriteHeader(status(m, e))
-	b, _ := json.Marshal(struct {
-		Type    string `json:"__type"`
-		Message string `json:"message,omitempty"`
-	}{e.Code, e.Message})
-	w.Write(b)
-}
-
-// writeQueryError writes the AWS Query error shape, with the Query names of
-// the errors every protocol shares.
-func writeQueryError(w http.ResponseWriter, rte *route, e *sealbox.Error, reqID string) {
-	code := queryCode(e)
-	st := e.Status
-	if st == 0 {
-		if s, ok := query.Status(rte.svc.model, code); ok {
-			st = s
-		}
-	}
-	query.EncodeError(w, rte.svc.model, st, code, e.Message, reqID, !e.Server)
 }
 
 func sourceIP(r *http.Request) string {

@@ -84,6 +84,9 @@ func FuzzKMSRequest(f *testing.F) {
 		`{"Limit":1,"Marker":"x"}`, `{"AliasName":"alias/a","TargetKeyId":"alias/aws/lambda"}`,
 		`{"KeyId":"arn:aws:kms:us-east-1:123456789012:alias/aws/ssm"}`, `[]`, `null`, `{"Tags":[null]}`,
 		`{"EncryptionContext":{"a":null}}`, `{"NumberOfBytes":1e400}`,
+		// Issue 12: members in another case, and named twice.
+		`{"KeyId":"alias/aws/ssm","Plaintext":"eA==","plaintext":"eQ=="}`, `{"KeyId":"alias/aws/ssm","Plaintext":"eA==","Plaintext":"eQ=="}`,
+		`{"CiphertextBlob":"AQ==","EncryptionContext":{"a":"b","a":"c"}}`,
 	})
 }
 
@@ -95,7 +98,7 @@ func FuzzSSMRequest(f *testing.F) {
 		`{"Name":"/a/b:1"}`, `{"Name":"/a/b:label","WithDecryption":true}`, `{"Names":["/a","/b:3"]}`,
 		`{"Path":"/a","Recursive":true,"MaxResults":10,"NextToken":"x"}`,
 		`{"ParameterFilters":[{"Key":"tag:env","Option":"Equals","Values":["p"]}]}`,
-		`{"Name":"/a/b","ParameterVersion":1,"Labels":["l"]}`, `{"ResourceType":"Parameter","ResourceId":"/a/b","Tags":[{"Key":"k","Value":"v"}]}`,
+		`{"Name":"/a/b","ParameterVersion":1,"Labels":["l"]}`, `{"Name":"/a/b","name":"/c"}`, `{"Name":"/a/b","Name":"/c"}`, `{"ResourceType":"Parameter","ResourceId":"/a/b","Tags":[{"Key":"k","Value":"v"}]}`,
 		`{"Name":"/a/b","Value":"v","Type":"String","Tier":"Advanced","Policies":"[{\"Type\":\"Expiration\",\"Version\":\"1.0\",\"Attributes\":{\"Timestamp\":\"2030-01-01T00:00:00Z\"}}]"}`,
 	})
 }

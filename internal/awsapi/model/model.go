@@ -5,10 +5,12 @@
 package model
 
 import (
+	"cmp"
 	"embed"
 	"encoding/json"
 	"fmt"
-	"regexp"
+	"slices"
+	"strings"
 	"sync"
 )
 
@@ -105,7 +107,11 @@ type Shape struct {
 	// timestamp form ("iso8601", "rfc822", "unixTimestamp").
 	TimestampFormat string `json:"timestampFormat"`
 
-	pattern *regexp.Regexp // nil when absent or not expressible in Go's syntax
+	pattern matcher // nil when absent (or output-only and unsayable: see javaOnly)
+	// members are the structure's member names in model order (by name
+	// where the model does not record it), so that validation reports its
+	// problems in a stable order.
+	members []string
 }
 
 var (
@@ -150,15 +156,36 @@ func Load(name string) *Service {
 			s.Shapes[k] = sh
 		}
 	}
-	for _, sh := range s.Shapes {
+	for name, sh := range s.Shapes {
+		sh.members = sortedMembers(sh)
 		if sh.Pattern != "" {
-			// A model pattern constrains the whole value; Java-only syntax
-			// (\uXXXX escapes) does not compile here and is skipped.
-			sh.pattern, _ = regexp.Compile("^(?:" + sh.Pattern + ")$")
+			// A model pattern constrains the whole value. Every one is
+			// enforced: one that cannot be read is a build mistake.
+			m, err := compilePattern(sh.Pattern)
+			if err != nil {
+				panic(fmt.Sprintf("model: shape %s: %v", name, err))
+			}
+			sh.pattern = m
 		}
 	}
 	loaded[name] = &s
 	return &s
+}
+
+func sortedMembers(sh *Shape) []string {
+	names := make([]string, 0, len(sh.Members))
+	for name, ref := range sh.Members {
+		if ref != nil {
+			names = append(names, name)
+		}
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		if oa, ob := sh.Members[a].Order, sh.Members[b].Order; oa != ob {
+			return cmp.Compare(oa, ob)
+		}
+		return strings.Compare(a, b)
+	})
+	return names
 }
 
 // Shape returns the named shape or nil.

@@ -106,9 +106,9 @@ func (c *checker) value(sh *Shape, v any, path string, top bool) {
 				c.problem(join(path, wireName(req)), nil, "Member must not be null")
 			}
 		}
-		for name, ref := range sh.Members {
+		for _, name := range sh.members {
 			if mv, ok := m[name]; ok && mv != nil {
-				c.value(c.svc.Shapes[ref.Shape], mv, join(path, wireName(name)), false)
+				c.value(c.svc.Shapes[sh.Members[name].Shape], mv, join(path, wireName(name)), false)
 			}
 		}
 	case "string":

@@ -29,10 +29,12 @@ const MalformedCode = "InvalidParameterValue"
 // map[string]any, strings and blobs (base64, as JSON carries them) string,
 // booleans bool, numbers json.Number, and timestamps json.Number epoch
 // seconds (what the JSON protocols carry and sealbox.Timestamp binds). The
-// result is ready for model.Validate, model.Redact and binding with
-// encoding/json. Unknown parameters are ignored, as are Action and Version;
-// a nil input shape yields an empty object. A value that cannot be read as
-// its type is a *sealbox.Error with code MalformedCode.
+// result is ready for model.Validate, model.Redact and binding into the
+// operation's input. Parameter names are matched exactly; unknown
+// parameters are ignored, as are Action and Version; a nil input shape
+// yields an empty object. A value that cannot be read as its type, and a parameter given
+// more than once for one value (RoleName=a&RoleName=b: which one is meant
+// is not Decode's to guess), is a *sealbox.Error with code MalformedCode.
 func Decode(form url.Values, m *model.Service, input *model.Shape) (map[string]any, error) {
 	root := newTree(form)
 	delete(root.children, "Action")
@@ -54,6 +56,7 @@ type node struct {
 	name     string // the whole parameter name, for messages
 	value    string
 	hasValue bool
+	repeated bool // the parameter came more than once
 	children map[string]*node
 }
 
@@ -73,7 +76,7 @@ func newTree(form url.Values) *node {
 			n = c
 		}
 		if len(vs) > 0 {
-			n.name, n.value, n.hasValue = k, vs[0], true
+			n.name, n.value, n.hasValue, n.repeated = k, vs[0], true, len(vs) > 1
 		}
 	}
 	return root
@@ -272,6 +275,11 @@ func (d *decoder) value(sh *model.Shape, ref *model.Ref, n *node) (v any, ok boo
 	}
 	if !n.hasValue {
 		return nil, false, nil
+	}
+	if n.repeated {
+		// Two values for one member (both in the body, or one in the body
+		// and one in the URL): which one is meant is not ours to guess.
+		return nil, false, malformed(sh, n, "The parameter is repeated: it takes one value.")
 	}
 	v, err = scalar(sh, n)
 	return v, err == nil, err

@@ -144,8 +144,9 @@ func TestDecodeLenient(t *testing.T) {
 	for _, tc := range []struct {
 		op, form, want string
 	}{
-		// Unknown parameters, and Action and Version, are not members.
-		{"ListUsers", "Action=ListUsers&Version=2010-05-08&Bogus=1&MaxItems=5&MaxItems=6&Marker.member.1=x", `{"MaxItems":5}`},
+		// Unknown parameters, even repeated ones, and Action and Version,
+		// are not members; names are matched exactly.
+		{"ListUsers", "Action=ListUsers&Version=2010-05-08&Bogus=1&Bogus=2&MaxItems=5&Marker.member.1=x&maxitems=6", `{"MaxItems":5}`},
 		// Gaps in the indexes close up; an index with a leading zero or a
 		// sign is not one.
 		{"UntagRole", "RoleName=r&TagKeys.member.9=c&TagKeys.member.2=b&TagKeys.member.0=z&TagKeys.member.-1=z&TagKeys.member.01=z&TagKeys.member.x=z", `{"RoleName":"r","TagKeys":["b","c"]}`},
@@ -204,6 +205,12 @@ func TestDecodeMalformed(t *testing.T) {
 		{test, "Everything", "Secret=%FFhunter2", "Value (***) for parameter Secret is invalid."},
 		// Long values are shortened.
 		{iam, "ListUsers", "MaxItems=" + strings.Repeat("9", 100), "Value (" + strings.Repeat("9", 64) + "...) for"},
+		// A parameter given twice for one value is refused, at any depth,
+		// whatever the values: which one is meant is not Decode's to guess.
+		{iam, "GetRole", "RoleName=a&RoleName=b", "Value (a) for parameter RoleName is invalid. The parameter is repeated: it takes one value."},
+		{iam, "GetRole", "RoleName=a&RoleName=a", "for parameter RoleName is invalid. The parameter is repeated"},
+		{iam, "TagRole", "RoleName=r&Tags.member.1.Key=k&Tags.member.1.Value=v&Tags.member.1.Value=w", "for parameter Tags.member.1.Value is invalid. The parameter is repeated"},
+		{test, "Everything", "NamedMap.entry.1.Name=k&NamedMap.entry.1.Name=j", "for parameter NamedMap.entry.1.Name is invalid. The parameter is repeated"},
 	} {
 		form, err := url.ParseQuery(tc.form)
 		if err != nil {

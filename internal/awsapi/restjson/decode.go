@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"sort"
@@ -15,12 +13,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/awsapi/jsonvalue"
 	"github.com/sealbox/sealbox/internal/awsapi/model"
 )
 
 // Decode turns a REST-JSON request into the generic value a JSON request
 // of input's shape decodes to with json.Decoder.UseNumber, the value the
-// shared request path validates, redacts and binds with encoding/json:
+// shared request path validates, redacts and binds into the operation's
+// input:
 // structures are map[string]any keyed by member name, lists []any, maps
 // map[string]any, strings and blobs (base64) string, booleans bool, numbers
 // json.Number, and timestamps json.Number epoch seconds (what
@@ -46,8 +46,10 @@ import (
 // type: booleans true or false, integers in their range, timestamps ISO
 // 8601 in labels and queries and HTTP dates in headers (each form is
 // accepted anywhere, and epoch seconds), blobs base64. An empty body, and
-// unknown members, query parameters and headers, are nothing. A nil input
-// shape yields an empty object.
+// unknown members, query parameters and headers, are nothing; names are
+// matched exactly. A body is read strictly (jsonvalue): a member named
+// twice, at any depth, is refused, and so is a query parameter given twice
+// for one value. A nil input shape yields an empty object.
 //
 // A request that cannot be read is a *sealbox.Error with its HTTP status
 // set: a text value that is not of its type is the model's
@@ -272,6 +274,12 @@ func (d *decoder) queryValue(sh *model.Shape, ref *model.Ref, vals []string, nam
 		return nil, false, nil
 	}
 	if sh.Type != "list" {
+		if len(vals) > 1 {
+			// Two values for one member: which one is meant is not ours
+			// to guess (the audit event and the operation could read
+			// different ones).
+			return nil, false, d.paramError(fmt.Sprintf("The query parameter %s is repeated: it takes one value.", shortName(name)))
+		}
 		v, err := d.text(sh, ref, vals[0], "querystring", name)
 		return v, err == nil, err
 	}
@@ -503,38 +511,18 @@ func (d *decoder) bodyMembers(input *model.Shape, body []byte, out map[string]an
 	return nil
 }
 
-// parseJSON decodes a body; an empty one (or white space) is nil.
+// parseJSON decodes a body strictly (a member named twice, at any depth,
+// is refused: the model's code for a body it cannot read); an empty one
+// (or white space) is nil.
 func (d *decoder) parseJSON(body []byte) (any, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, nil
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, d.bodyError(jsonProblem(err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, d.bodyError("unexpected data after the JSON value.")
+	v, err := jsonvalue.Decode(body)
+	if err != nil {
+		return nil, d.bodyError(err.Error() + ".")
 	}
 	return v, nil
-}
-
-// jsonProblem describes a JSON syntax error briefly, without echoing the
-// body.
-func jsonProblem(err error) string {
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		return fmt.Sprintf("%s (at byte %d).", se.Error(), se.Offset)
-	}
-	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return "unexpected end of the JSON input."
-	}
-	msg := err.Error()
-	if len(msg) > 200 {
-		msg = msg[:200]
-	}
-	return msg
 }
 
 // bodyValue turns a JSON value of the body into the generic value of sh:
@@ -663,6 +651,15 @@ func (d *decoder) bodyValue(sh *model.Shape, ref *model.Ref, v any, path string)
 	}
 	// document and anything newer: as sent.
 	return v, nil
+}
+
+// shortName is a parameter name fit for a message.
+func shortName(name string) string {
+	name = strings.ToValidUTF8(name, "\uFFFD")
+	if r := []rune(name); len(r) > 64 {
+		name = string(r[:64]) + "..."
+	}
+	return name
 }
 
 func joinPath(path, name string) string {

@@ -230,9 +230,12 @@ func TestDecodeLenient(t *testing.T) {
 		headers              map[string]string
 		want                 string
 	}{
-		// Unknown query parameters and headers are not members; a repeated
-		// scalar parameter is its first value.
-		{lambda, "GET", "/2015-03-31/functions?Bogus=1&MaxItems=5&MaxItems=6", "", map[string]string{"X-Bogus": "1"}, `{"MaxItems":5}`},
+		// Unknown query parameters and headers are not members, even
+		// repeated ones.
+		{lambda, "GET", "/2015-03-31/functions?Bogus=1&Bogus=2&MaxItems=5", "", map[string]string{"X-Bogus": "1"}, `{"MaxItems":5}`},
+		// Member names in a body are matched exactly: another case is an
+		// unknown member.
+		{lambda, "POST", "/2015-03-31/functions", `{"FunctionName":"f","functionname":"g","FUNCTIONNAME":"h"}`, nil, `{"FunctionName":"f"}`},
 		// An empty body, white space, null: nothing.
 		{lambda, "POST", "/2015-03-31/functions/f/versions", "", nil, `{"FunctionName":"f"}`},
 		{lambda, "POST", "/2015-03-31/functions/f/versions", " \n", nil, `{"FunctionName":"f"}`},
@@ -262,7 +265,7 @@ func TestDecodeLenient(t *testing.T) {
 			`{"ThingId":"t","PartPath":"p","Created":1795428000.123,"CreatedIso":1795428000.5,"Nested":{"When":1795428000}}`},
 		// The query map takes what no other member, and no literal of the
 		// requestUri, claims.
-		{test, "PUT", "/v1/things/t/parts/p?str=s&a=1&a=2&b=&c", "", nil,
+		{test, "PUT", "/v1/things/t/parts/p?str=s&a=1&b=&c", "", nil,
 			`{"ThingId":"t","PartPath":"p","QStr":"s","Extra":{"a":"1","b":"","c":""}}`},
 		// A structure payload, and literal query parameters that are not
 		// data.
@@ -309,10 +312,19 @@ func TestDecodeMalformed(t *testing.T) {
 		{lambda, "GET", "/2015-03-31/functions/%FF", "", nil, ipv, "for path parameter FunctionName is invalid. Expected UTF-8 text."},
 		{lambda, "GET", "/2025-12-01/functions/f/durable-executions?StartedAfter=yesterday", "", nil, ipv, "Value (yesterday) for query parameter StartedAfter is invalid. Expected an ISO 8601 timestamp"},
 		{lambda, "GET", "/2025-12-01/functions/f/durable-executions?ReverseOrder=yes", "", nil, ipv, "Value (yes) for query parameter ReverseOrder is invalid. Expected true or false."},
-		{lambda, "POST", "/2015-03-31/functions", `{`, nil, irc, "Could not parse request body into json: unexpected end of the JSON input."},
+		{lambda, "POST", "/2015-03-31/functions", `{`, nil, irc, "Could not parse request body into json: unexpected end of the JSON input (at byte 1)."},
 		{lambda, "POST", "/2015-03-31/functions", `{"FunctionName":x}`, nil, irc, "Could not parse request body into json: invalid character 'x'"},
-		{lambda, "POST", "/2015-03-31/functions", `{} {}`, nil, irc, "unexpected data after the JSON value."},
+		{lambda, "POST", "/2015-03-31/functions", `{} {}`, nil, irc, "unexpected data after the JSON value (at byte 3)."},
 		{lambda, "POST", "/2015-03-31/functions", `[]`, nil, irc, "the body must be a JSON object."},
+		// A member named twice, at any depth, is refused: Decode does not
+		// guess which one the client meant.
+		{lambda, "POST", "/2015-03-31/functions", `{"FunctionName":"a","FunctionName":"b"}`, nil, irc, `Could not parse request body into json: duplicate member name "FunctionName" (at byte 20).`},
+		{lambda, "POST", "/2015-03-31/functions", `{"Environment":{"Variables":{"AB":"1","AB":"2"}}}`, nil, irc, `duplicate member name "AB"`},
+		{lambda, "POST", "/2015-03-31/functions", `{"Layers":[],"Bogus":{"x":1,"x":2}}`, nil, irc, `duplicate member name "x"`},
+		// So is a query parameter given twice for one value, a scalar
+		// member's or a query map's.
+		{lambda, "GET", "/2015-03-31/functions?MaxItems=5&MaxItems=6", "", nil, ipv, "The query parameter MaxItems is repeated: it takes one value."},
+		{test, "PUT", "/v1/things/t/parts/p?str=s&a=1&a=2", "", nil, ser, "The query parameter a is repeated: it takes one value."},
 		{lambda, "POST", "/2015-03-31/functions", `{"MemorySize":"big"}`, nil, irc, "Unexpected value type at 'memorySize': expected a number."},
 		{lambda, "POST", "/2015-03-31/functions", `{"Timeout":1.5}`, nil, irc, "Unexpected value type at 'timeout': expected a 32-bit integer."},
 		{lambda, "POST", "/2015-03-31/functions", `{"Timeout":2147483648}`, nil, irc, "expected a 32-bit integer"},

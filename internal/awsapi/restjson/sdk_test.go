@@ -439,7 +439,7 @@ func TestLambdaMalformedRequests(t *testing.T) {
 		method, path, body, code, message string
 	}{
 		{"GET", "/2015-03-31/functions?MaxItems=abc", "", "InvalidParameterValueException", "Value (abc) for query parameter MaxItems is invalid. Expected a 32-bit integer."},
-		{"POST", "/2015-03-31/functions", `{"FunctionName":`, "InvalidRequestContentException", "Could not parse request body into json: unexpected end of the JSON input."},
+		{"POST", "/2015-03-31/functions", `{"FunctionName":`, "InvalidRequestContentException", "Could not parse request body into json: unexpected end of the JSON input (at byte 16)."},
 		{"POST", "/2015-03-31/functions", `{"MemorySize":"big"}`, "InvalidRequestContentException", "Could not parse request body into json: Unexpected value type at 'memorySize': expected a number."},
 		{"GET", "/2015-03-31/nothing-here", "", "UnknownOperationException", "Unknown operation GET /2015-03-31/nothing-here"},
 	} {
