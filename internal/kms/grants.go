@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,23 +97,11 @@ type grantRecord struct {
 
 const maxGrantsPerKey = 50000
 
-// principalMatches reports whether a grant's principal names p: its ARN,
-// the role an assumed-role session belongs to, or p's account root.
-func principalMatches(grantee string, p sealbox.Principal) bool {
-	if grantee == "" {
-		return false
-	}
-	if grantee == p.ARN || (p.RoleARN != "" && grantee == p.RoleARN) {
-		return true
-	}
-	return strings.HasPrefix(grantee, "arn:") && strings.HasSuffix(grantee, ":"+p.AccountID+":root")
-}
-
-// allows reports whether the grant allows action for p under ec.
-func (g *grantRecord) allows(p sealbox.Principal, action string, ec map[string]string) bool {
-	if !principalMatches(g.Grantee, p) {
-		return false
-	}
+// allows reports whether the grant's operations and constraints allow
+// action under ec. Whom the grant allows is the authorizer's to decide
+// (iam.MatchGrantee): a grant to the account is not a grant to each of its
+// principals.
+func (g *grantRecord) allows(action string, ec map[string]string) bool {
 	op := strings.TrimPrefix(action, "kms:")
 	found := false
 	for _, o := range g.Operations {
@@ -144,13 +133,17 @@ func (g *grantRecord) allows(p sealbox.Principal, action string, ec map[string]s
 	return true
 }
 
-func (k *keyRecord) grantAllows(p sealbox.Principal, action string, ec map[string]string) bool {
+// grantees returns the grantee principals of k's grants that allow action
+// under ec, each once, for the authorizer to match against the caller.
+func (k *keyRecord) grantees(action string, ec map[string]string) []string {
+	var out []string
 	for i := range k.Grants {
-		if k.Grants[i].allows(p, action, ec) {
-			return true
+		g := &k.Grants[i]
+		if g.allows(action, ec) && !slices.Contains(out, g.Grantee) {
+			out = append(out, g.Grantee)
 		}
 	}
-	return false
+	return out
 }
 
 // symmetricGrantOperations are the grant operations a symmetric encryption
@@ -314,7 +307,9 @@ func (s *Service) ListRetirableGrants(ctx context.Context, in *ListRetirableGran
 
 // RetireGrant removes a grant, named by its token or by key and grant id.
 // As in AWS, the grant's retiring principal, or its grantee when the grant
-// allows RetireGrant, may retire it without any policy saying so.
+// allows RetireGrant, may retire it without any policy saying so (unless
+// that principal is the account: then an identity policy of the caller
+// must allow kms:RetireGrant).
 func (s *Service) RetireGrant(ctx context.Context, in *RetireGrantInput) (*Empty, error) {
 	r := request(ctx)
 	if in.GrantToken == "" && (in.KeyId == "" || in.GrantId == "") {
@@ -360,17 +355,18 @@ func (s *Service) RetireGrant(ctx context.Context, in *RetireGrantInput) (*Empty
 			}
 			return sealbox.Errorf("NotFoundException", "Grant ID %s not found", in.GrantId)
 		}
+		// The grant's retiring principal, and its grantee when the grant
+		// allows RetireGrant, may retire it as if a grant allowed them;
+		// through the one decision, so that a grant to the account
+		// delegates to the account's identity policies, a session policy
+		// bounds it and an explicit deny wins.
 		g := k.Grants[idx]
-		mayRetire := principalMatches(g.Retiring, r.Principal)
-		for _, op := range g.Operations {
-			if op == "RetireGrant" && principalMatches(g.Grantee, r.Principal) {
-				mayRetire = true
-			}
+		retirers := []string{g.Retiring}
+		if slices.Contains(g.Operations, "RetireGrant") {
+			retirers = append(retirers, g.Grantee)
 		}
-		if !mayRetire {
-			if err := s.authorize(ctx, "kms:RetireGrant", k, nil, nil); err != nil {
-				return err
-			}
+		if err := s.authorizeWith(ctx, "kms:RetireGrant", k, nil, nil, retirers); err != nil {
+			return err
 		}
 		if in.DryRun {
 			return errDryRun()
