@@ -161,3 +161,68 @@ func TestGrantRetireGrantOperationRetiresOnlyItsGrant(t *testing.T) {
 	wantAPIError(t, "RetireGrant of another grant by a grantee allowed RetireGrant", err, "AccessDeniedException", 400)
 	must[*kms.RetireGrantOutput](t, "RetireGrant of its own grant")(mallory.RetireGrant(ctx, &kms.RetireGrantInput{KeyId: md.KeyId, GrantId: own.GrantId}))
 }
+
+// A principal that may create grants only through a grant creates grants
+// of that grant's operations, with constraints at least as strict: a grant
+// allowing CreateGrant is not a way to grant oneself more.
+func TestGrantCreateGrantThroughAGrantCannotWiden(t *testing.T) {
+	s := sealtest.Start(t)
+	admin := s.KMS()
+	md := must[*kms.CreateKeyOutput](t, "CreateKey")(admin.CreateKey(ctx, &kms.CreateKeyInput{Policy: aws.String(grantKeyPolicy)})).KeyMetadata
+	mallory, _ := newUser(t, s, "mallory", "")
+	const malloryARN = "arn:aws:iam::123456789012:user/mallory"
+	billing := map[string]string{"app": "billing"}
+	must[*kms.CreateGrantOutput](t, "CreateGrant to mallory")(admin.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: md.KeyId, GranteePrincipal: aws.String(malloryARN),
+		Operations:  []types.GrantOperation{types.GrantOperationEncrypt, types.GrantOperationDecrypt, types.GrantOperationCreateGrant},
+		Constraints: &types.GrantConstraints{EncryptionContextSubset: billing}}))
+	child := func(ops []types.GrantOperation, c *types.GrantConstraints) error {
+		_, err := mallory.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: md.KeyId, GranteePrincipal: aws.String(malloryARN), Operations: ops, Constraints: c})
+		return err
+	}
+	decrypt := []types.GrantOperation{types.GrantOperationDecrypt}
+	for _, tt := range []struct {
+		name string
+		ops  []types.GrantOperation
+		c    *types.GrantConstraints
+	}{
+		{"no constraint", decrypt, nil},
+		{"another context", decrypt, &types.GrantConstraints{EncryptionContextSubset: map[string]string{"app": "payroll"}}},
+		{"a subset of the parent's context", decrypt, &types.GrantConstraints{EncryptionContextSubset: map[string]string{}}},
+		{"an operation the parent lacks", []types.GrantOperation{types.GrantOperationReEncryptFrom}, &types.GrantConstraints{EncryptionContextSubset: billing}},
+		{"RetireGrant, which the parent lacks", []types.GrantOperation{types.GrantOperationDecrypt, types.GrantOperationRetireGrant}, &types.GrantConstraints{EncryptionContextSubset: billing}},
+	} {
+		wantAPIError(t, "CreateGrant through a grant, "+tt.name, child(tt.ops, tt.c), "AccessDeniedException", 400)
+	}
+	for _, tt := range []struct {
+		name string
+		ops  []types.GrantOperation
+		c    *types.GrantConstraints
+	}{
+		{"same terms", decrypt, &types.GrantConstraints{EncryptionContextSubset: billing}},
+		{"a stricter subset", decrypt, &types.GrantConstraints{EncryptionContextSubset: map[string]string{"app": "billing", "env": "prod"}}},
+		{"an exact context that holds the parent's", []types.GrantOperation{types.GrantOperationEncrypt, types.GrantOperationCreateGrant}, &types.GrantConstraints{EncryptionContextEquals: billing}},
+	} {
+		if err := child(tt.ops, tt.c); err != nil {
+			t.Errorf("CreateGrant through a grant, %s: %v", tt.name, err)
+		}
+	}
+}
+
+// The same without constraints: a grant of Encrypt and CreateGrant does
+// not let its grantee grant itself Decrypt.
+func TestGrantCreateGrantThroughAGrantCannotAddOperations(t *testing.T) {
+	s := sealtest.Start(t)
+	admin := s.KMS()
+	md := must[*kms.CreateKeyOutput](t, "CreateKey")(admin.CreateKey(ctx, &kms.CreateKeyInput{Policy: aws.String(grantKeyPolicy)})).KeyMetadata
+	blob := must[*kms.EncryptOutput](t, "Encrypt")(admin.Encrypt(ctx, &kms.EncryptInput{KeyId: md.KeyId, Plaintext: []byte("secret")})).CiphertextBlob
+	eve, _ := newUser(t, s, "eve", "")
+	const eveARN = "arn:aws:iam::123456789012:user/eve"
+	must[*kms.CreateGrantOutput](t, "CreateGrant to eve")(admin.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: md.KeyId, GranteePrincipal: aws.String(eveARN),
+		Operations: []types.GrantOperation{types.GrantOperationEncrypt, types.GrantOperationCreateGrant}}))
+	_, err := eve.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: md.KeyId, GranteePrincipal: aws.String(eveARN), Operations: []types.GrantOperation{types.GrantOperationDecrypt}})
+	wantAPIError(t, "CreateGrant of Decrypt to itself through a grant of Encrypt and CreateGrant", err, "AccessDeniedException", 400)
+	_, err = eve.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: blob})
+	wantAPIError(t, "Decrypt after the refused CreateGrant", err, "AccessDeniedException", 400)
+	must[*kms.CreateGrantOutput](t, "CreateGrant of Encrypt through the grant")(eve.CreateGrant(ctx, &kms.CreateGrantInput{KeyId: md.KeyId,
+		GranteePrincipal: aws.String("arn:aws:iam::123456789012:role/app"), Operations: []types.GrantOperation{types.GrantOperationEncrypt}}))
+}

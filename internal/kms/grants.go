@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -194,46 +195,113 @@ func (s *Service) CreateGrant(ctx context.Context, in *CreateGrantInput) (*Creat
 	}
 	r := request(ctx)
 	var out *CreateGrantOutput
-	_, err := s.update(ctx, in.KeyId, "kms:CreateGrant", cond, func(_ store.Tx, k *keyRecord) error {
-		if k.State == statePendingDeletion {
-			return errPendingDeletion(k)
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		k, err := s.resolve(ctx, tx, in.KeyId, false)
+		if err != nil {
+			return err
 		}
-		if k.State == stateDisabled {
-			return errDisabled(k)
+		if err := s.authorizeWith(ctx, "kms:CreateGrant", k, nil, cond, k.creators(in)); err != nil {
+			return err
 		}
-		if in.DryRun {
-			return errDryRun()
+		if out, err = s.createGrant(k, in, r); err != nil {
+			return err
 		}
-		if in.Name != "" {
-			for _, g := range k.Grants {
-				if g.Name == in.Name && g.Grantee == in.GranteePrincipal && strings.Join(g.Operations, ",") == strings.Join(in.Operations, ",") {
-					out = &CreateGrantOutput{GrantId: g.ID, GrantToken: g.Token}
-					return nil
-				}
-			}
-		}
-		if len(k.Grants) >= maxGrantsPerKey {
-			return sealbox.Errorf("LimitExceededException", "The key has reached the grants limit.")
-		}
-		g := grantRecord{
-			ID:          randomHex(32),
-			Token:       randomToken(),
-			Name:        in.Name,
-			Created:     s.clock.Now().UTC(),
-			Grantee:     in.GranteePrincipal,
-			Retiring:    in.RetiringPrincipal,
-			Operations:  in.Operations,
-			Constraints: in.Constraints,
-			Issuer:      "arn:" + r.Partition + ":iam::" + r.AccountID + ":root",
-		}
-		k.Grants = append(k.Grants, g)
-		out = &CreateGrantOutput{GrantId: g.ID, GrantToken: g.Token}
-		return nil
+		return saveKey(tx, k)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// creators returns the grantees of k's grants that allow CreateGrant of a
+// grant on in's terms. As AWS limits a principal who may create grants
+// only through a grant, the new grant's operations must be among that
+// grant's, and its constraints at least as strict: a grant allowing
+// CreateGrant is not a way to grant oneself more than it allows.
+func (k *keyRecord) creators(in *CreateGrantInput) []string {
+	var out []string
+	for i := range k.Grants {
+		g := &k.Grants[i]
+		if !slices.Contains(g.Operations, "CreateGrant") || slices.Contains(out, g.Grantee) {
+			continue
+		}
+		ok := stricter(in.Constraints, g.Constraints)
+		for _, op := range in.Operations {
+			ok = ok && slices.Contains(g.Operations, op)
+		}
+		if ok {
+			out = append(out, g.Grantee)
+		}
+	}
+	return out
+}
+
+// stricter reports whether constraints c allow no encryption context that
+// parent does not: every context c accepts, parent accepts.
+func stricter(c, parent *GrantConstraints) bool {
+	if parent == nil {
+		return true
+	}
+	if c == nil {
+		return false
+	}
+	if parent.EncryptionContextEquals != nil {
+		return c.EncryptionContextEquals != nil && maps.Equal(c.EncryptionContextEquals, parent.EncryptionContextEquals) &&
+			includes(c.EncryptionContextEquals, c.EncryptionContextSubset)
+	}
+	// parent requires a subset: every pair of it must be required by c.
+	if c.EncryptionContextEquals != nil {
+		return includes(c.EncryptionContextEquals, parent.EncryptionContextSubset)
+	}
+	return includes(c.EncryptionContextSubset, parent.EncryptionContextSubset)
+}
+
+// includes reports whether every pair of sub is in m.
+func includes(m, sub map[string]string) bool {
+	for k, v := range sub {
+		if got, ok := m[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// createGrant adds the grant in describes to k (or finds the grant of the
+// same name and terms), once the caller may.
+func (s *Service) createGrant(k *keyRecord, in *CreateGrantInput, r *sealbox.Request) (*CreateGrantOutput, error) {
+	if k.State == statePendingDeletion {
+		return nil, errPendingDeletion(k)
+	}
+	if k.State == stateDisabled {
+		return nil, errDisabled(k)
+	}
+	if in.DryRun {
+		return nil, errDryRun()
+	}
+	if in.Name != "" {
+		for _, g := range k.Grants {
+			if g.Name == in.Name && g.Grantee == in.GranteePrincipal && strings.Join(g.Operations, ",") == strings.Join(in.Operations, ",") {
+				return &CreateGrantOutput{GrantId: g.ID, GrantToken: g.Token}, nil
+			}
+		}
+	}
+	if len(k.Grants) >= maxGrantsPerKey {
+		return nil, sealbox.Errorf("LimitExceededException", "The key has reached the grants limit.")
+	}
+	g := grantRecord{
+		ID:          randomHex(32),
+		Token:       randomToken(),
+		Name:        in.Name,
+		Created:     s.clock.Now().UTC(),
+		Grantee:     in.GranteePrincipal,
+		Retiring:    in.RetiringPrincipal,
+		Operations:  in.Operations,
+		Constraints: in.Constraints,
+		Issuer:      "arn:" + r.Partition + ":iam::" + r.AccountID + ":root",
+	}
+	k.Grants = append(k.Grants, g)
+	return &CreateGrantOutput{GrantId: g.ID, GrantToken: g.Token}, nil
 }
 
 func entry(k *keyRecord, g *grantRecord) GrantListEntry {
