@@ -18,9 +18,14 @@ type AccessQuery struct {
 	// policy must. Otherwise either an identity or a resource policy may
 	// allow it, as for Secrets Manager.
 	ResourcePolicyGates bool
-	// GrantAllows says a KMS grant allows the call; like a key policy that
-	// names the caller, it allows unless a policy explicitly denies.
-	GrantAllows bool
+	// Grantees are the principals (ARNs or service principals) of the KMS
+	// grants on the resource whose operations and constraints allow the
+	// call; for kms:RetireGrant, the grant's retiring principal too. The
+	// authorizer decides how each names the caller: a grant to the caller
+	// allows as a key policy naming the caller does; a grant to the
+	// caller's account delegates to the caller's identity policies, as a
+	// key policy naming the account does.
+	Grantees []string
 	// Context holds the service's condition keys (lower-case names), e.g.
 	// "kms:encryptioncontext:tenant" → ["acme"].
 	Context map[string][]string

@@ -289,7 +289,10 @@ func (a *Authorizer) Authorize(ctx context.Context, q *sealbox.AccessQuery) erro
 func (a *Authorizer) decide(ctx context.Context, r *sealbox.Request, q *sealbox.AccessQuery) (iam.Decision, *iam.Request, error) {
 	p := r.Principal
 	req := &iam.Request{Principal: iamPrincipal(p), Action: q.Action, Resource: q.Resource, Context: a.conditions(r, q.Context)}
-	f := iam.Facts{Grant: q.GrantAllows}
+	f := iam.Facts{}
+	for _, g := range q.Grantees {
+		f.Grant = max(f.Grant, iam.MatchGrantee(g, &req.Principal))
+	}
 	if err := a.callerFacts(ctx, p, &f); err != nil {
 		return iam.Decision{}, nil, err
 	}

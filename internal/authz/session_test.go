@@ -257,3 +257,56 @@ func TestMetricsShowPolicyCache(t *testing.T) {
 		}
 	}
 }
+
+// A narrow session cannot widen itself with a grant: CreateGrant is itself
+// bounded by its session policies, and a grant it makes to its own role,
+// or to its own session, is bounded too when it is used.
+func TestSessionCannotEscapeThroughAGrantItCreates(t *testing.T) {
+	s := sealtest.Start(t)
+	appARN := role(t, s, "app", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}`)
+	pipe := pipeline(t, s)
+	narrow := assumeWith(t, s, pipe, appARN, "narrow", ssmOnly)
+	creator := assumeWith(t, s, pipe, appARN, "creator", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:CreateGrant","Resource":"*"}]}`)
+	key := must[*kms.CreateKeyOutput](t, "CreateKey")(s.KMS().CreateKey(ctx, &kms.CreateKeyInput{})).KeyMetadata
+	blob := must[*kms.EncryptOutput](t, "Encrypt")(s.KMS().Encrypt(ctx, &kms.EncryptInput{KeyId: key.KeyId, Plaintext: []byte("x")})).CiphertextBlob
+	grantTo := func(as session, grantee string) error {
+		_, err := as.kms(s).CreateGrant(ctx, &kms.CreateGrantInput{KeyId: key.KeyId, GranteePrincipal: aws.String(grantee),
+			Operations: []types.GrantOperation{types.GrantOperationDecrypt}})
+		return err
+	}
+
+	wantDenied(t, "CreateGrant to its role as a session limited to ssm:GetParameter", grantTo(narrow, appARN), narrow.arn, "kms:CreateGrant",
+		"because no session policy allows the kms:CreateGrant action")
+	for _, grantee := range []string{appARN, creator.arn, "arn:aws:iam::123456789012:root"} {
+		if err := grantTo(creator, grantee); err != nil {
+			t.Fatalf("CreateGrant to %s as a session allowed kms:CreateGrant: %v", grantee, err)
+		}
+	}
+	_, err := creator.kms(s).Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: blob})
+	wantDenied(t, "Decrypt through grants to its role, its session and its account, as a session allowed only kms:CreateGrant", err, creator.arn, "kms:Decrypt",
+		"because no session policy allows the kms:Decrypt action")
+	_, err = narrow.kms(s).Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: blob})
+	wantDenied(t, "Decrypt through the grants as the narrow session", err, narrow.arn, "kms:Decrypt", "because no session policy allows the kms:Decrypt action")
+}
+
+// A trust policy that names "*" is bounded like one naming the account:
+// a session whose policies do not allow sts:AssumeRole cannot chain
+// through it. The policy simulator, asked by that session, is refused
+// too.
+func TestSessionCannotEscapeThroughAnOpenTrustPolicy(t *testing.T) {
+	s := sealtest.Start(t)
+	firstARN := role(t, s, "first", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
+	c := s.IAM()
+	open := must[*iam.CreateRoleOutput](t, "CreateRole open")(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("open"),
+		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`)}))
+	narrow := assumeWith(t, s, pipeline(t, s), firstARN, "narrow", ssmOnly)
+	_, err := narrow.sts(s).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: open.Role.Arn, RoleSessionName: aws.String("escape")})
+	wantCode(t, "AssumeRole of a role trusting * as a session limited to ssm:GetParameter", err, "AccessDenied")
+
+	asNarrow := iam.NewFromConfig(s.AWSConfigAs("us-east-1", narrow.creds))
+	_, err = asNarrow.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(firstARN), ActionNames: []string{"kms:Decrypt"}})
+	wantCode(t, "SimulatePrincipalPolicy as the narrow session", err, "AccessDenied")
+	_, err = asNarrow.SimulateCustomPolicy(ctx, &iam.SimulateCustomPolicyInput{ActionNames: []string{"kms:Decrypt"},
+		PolicyInputList: []string{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`}})
+	wantCode(t, "SimulateCustomPolicy as the narrow session", err, "AccessDenied")
+}

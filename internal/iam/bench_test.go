@@ -91,7 +91,7 @@ func TestEvaluateDoesNotAllocate(t *testing.T) {
 			}
 			resource.Evaluate(r)
 			Decide(&Facts{Identity: identity, Resource: resource}, r)
-			Decide(&Facts{Identity: identity, Session: identity[:1], Resource: resource, Grant: true}, r)
+			Decide(&Facts{Identity: identity, Session: identity[:1], Resource: resource, Grant: MatchGrantee("arn:aws:iam::123456789012:root", &r.Principal)}, r)
 		})
 		if allocs != 0 {
 			t.Errorf("Evaluate and Decide for %s allocate %v times per run, want 0", action, allocs)

@@ -61,8 +61,11 @@ type Facts struct {
 	// Resource is the resource's policy (KindResource), its key policy
 	// (KindKey) or the role's trust policy (KindTrust); nil for none.
 	Resource *Policy
-	// Grant says a KMS grant allows the request.
-	Grant bool
+	// Grant says whether a KMS grant allows the request and how it names
+	// the caller (MatchGrantee): a grant to the caller allows as a key
+	// policy naming the caller does; a grant to the caller's account
+	// delegates as a key policy naming the account does.
+	Grant GrantMatch
 	// Unreadable says a policy that applies to the caller could not be
 	// compiled: the request is denied.
 	Unreadable bool
@@ -77,14 +80,17 @@ type Facts struct {
 //     resource policy denies.
 //  3. The resource policy allows when it names the caller (its ARN, its
 //     role, "*", its service, or its account for the root user): a
-//     same-account grant needs no identity policy. A KMS grant allows
-//     likewise.
+//     same-account grant needs no identity policy. A KMS grant to the
+//     caller (GrantDirect) allows likewise.
 //  4. A resource policy that names only the caller's account delegates to
-//     the account: an identity-based policy must allow too.
+//     the account: an identity-based policy must allow too. So does a KMS
+//     grant to the caller's account (GrantByAccount): it is not an allow
+//     for every principal of the account.
 //  5. A key policy (KindKey) or trust policy (KindTrust) must allow,
-//     directly or by naming the account (or a grant must allow); an
-//     identity-based policy counts only when it does. Other resource
-//     policies (and none) leave the decision to identity-based policies.
+//     directly or by naming the account (or a grant must allow, directly
+//     or by naming the account); an identity-based policy counts only when
+//     it does. Other resource policies (and none) leave the decision to
+//     identity-based policies.
 //  6. The account's root user is allowed what no policy denies, unless a
 //     key or trust policy must allow.
 //  7. A role session with session policies is allowed only what one of
@@ -133,9 +139,9 @@ func Decide(f *Facts, r *Request) Decision {
 	switch {
 	case res.allow == direct:
 		d = Decision{Allowed: true, Reason: ResourceAllow, Sid: res.allowSid}
-	case f.Grant:
+	case f.Grant == GrantDirect:
 		d = Decision{Allowed: true, Reason: ResourceAllow}
-	case gate && res.allow == noPrincipal:
+	case gate && res.allow == noPrincipal && f.Grant != GrantByAccount:
 		return Decision{Reason: NoResourceAllow}
 	case idAllow:
 		d = Decision{Allowed: true, Reason: IdentityAllow, Sid: idSid}

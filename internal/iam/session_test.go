@@ -13,8 +13,12 @@ import (
 // user's) ARN is limited by the session policy too; only one that names the
 // session's own ARN is not. "*" and the account are bounded (the safe
 // reading). A KMS grant to the role is bounded like a key policy naming the
-// role (AWS documents nothing; the safe reading). An explicit deny in any
-// policy wins in every cell.
+// role (AWS documents nothing; the safe reading). A KMS grant to the
+// account delegates to the account as a key policy naming the account
+// does: a principal of the account other than its root user needs an
+// identity-based policy too (the CreateGrant reference lists accounts among
+// valid grantees and documents no more; the safe reading). An explicit
+// deny in any policy wins in every cell.
 func TestDecideSessionBound(t *testing.T) {
 	const (
 		roleARN    = "arn:aws:iam::123456789012:role/app"
@@ -38,29 +42,41 @@ func TestDecideSessionBound(t *testing.T) {
 		identity string // "" for none
 		resource string // a statement, "" for no resource policy
 		kind     Kind
-		grant    bool
+		grantee  string // the grantee of a grant whose operations and constraints allow the request; "" for none
 		// want is the outcome with no session policy, a session policy
 		// that allows the action, and one that does not.
 		want [3]Reason
 	}
 	allowedBy := func(r Reason) [3]Reason { return [3]Reason{r, r, NoSessionAllow} }
 	rows := []row{
-		{"identity policy, no resource policy", app, "kms:Encrypt", identityAllows, "", 0, false, allowedBy(IdentityAllow)},
-		{"identity policy, key policy names the account", app, "kms:Encrypt", identityAllows, naming("arn:aws:iam::123456789012:root"), KindKey, false, allowedBy(IdentityAllow)},
-		{"identity policy, key policy names someone else", app, "kms:Encrypt", identityAllows, nobody, KindKey, false, [3]Reason{NoResourceAllow, NoResourceAllow, NoResourceAllow}},
-		{"key policy names the account, no identity policy", app, "kms:Encrypt", "", naming("123456789012"), KindKey, false, [3]Reason{NoIdentityAllow, NoIdentityAllow, NoIdentityAllow}},
-		{"resource policy names the user", alice, "kms:Encrypt", "", naming(alice.ARN), KindResource, false, allowedBy(ResourceAllow)},
-		{"resource policy names the role", app, "kms:Encrypt", "", naming(roleARN), KindResource, false, allowedBy(ResourceAllow)},
-		{"key policy names the role", app, "kms:Encrypt", "", naming(roleARN), KindKey, false, allowedBy(ResourceAllow)},
-		{"key policy names the role's unique id", app, "kms:Encrypt", "", naming("AROAAPPEXAMPLE0000001"), KindKey, false, allowedBy(ResourceAllow)},
-		{"resource policy names *", app, "kms:Encrypt", "", anyone, KindResource, false, allowedBy(ResourceAllow)},
-		{"resource policy names the session", app, "kms:Encrypt", "", naming(sessionARN), KindResource, false, [3]Reason{ResourceAllow, ResourceAllow, ResourceAllow}},
-		{"key policy names the session", app, "kms:Encrypt", "", naming(sessionARN), KindKey, false, [3]Reason{ResourceAllow, ResourceAllow, ResourceAllow}},
-		{"grant to the role, key policy names someone else", app, "kms:Encrypt", "", nobody, KindKey, true, allowedBy(ResourceAllow)},
-		{"trust policy names the role", app, "sts:AssumeRole", "", naming(roleARN), KindTrust, false, allowedBy(ResourceAllow)},
-		{"trust policy names the session", app, "sts:AssumeRole", "", naming(sessionARN), KindTrust, false, [3]Reason{ResourceAllow, ResourceAllow, ResourceAllow}},
-		{"trust policy names the account, identity policy allows", app, "sts:AssumeRole", identityAllows, naming("arn:aws:iam::123456789012:root"), KindTrust, false, allowedBy(IdentityAllow)},
-		{"trust policy names the account, no identity policy", app, "sts:AssumeRole", "", naming("123456789012"), KindTrust, false, [3]Reason{NoIdentityAllow, NoIdentityAllow, NoIdentityAllow}},
+		{"identity policy, no resource policy", app, "kms:Encrypt", identityAllows, "", 0, "", allowedBy(IdentityAllow)},
+		{"identity policy, key policy names the account", app, "kms:Encrypt", identityAllows, naming("arn:aws:iam::123456789012:root"), KindKey, "", allowedBy(IdentityAllow)},
+		{"identity policy, key policy names someone else", app, "kms:Encrypt", identityAllows, nobody, KindKey, "", [3]Reason{NoResourceAllow, NoResourceAllow, NoResourceAllow}},
+		{"key policy names the account, no identity policy", app, "kms:Encrypt", "", naming("123456789012"), KindKey, "", [3]Reason{NoIdentityAllow, NoIdentityAllow, NoIdentityAllow}},
+		{"resource policy names the user", alice, "kms:Encrypt", "", naming(alice.ARN), KindResource, "", allowedBy(ResourceAllow)},
+		{"resource policy names the role", app, "kms:Encrypt", "", naming(roleARN), KindResource, "", allowedBy(ResourceAllow)},
+		{"key policy names the role", app, "kms:Encrypt", "", naming(roleARN), KindKey, "", allowedBy(ResourceAllow)},
+		{"key policy names the role's unique id", app, "kms:Encrypt", "", naming("AROAAPPEXAMPLE0000001"), KindKey, "", allowedBy(ResourceAllow)},
+		{"resource policy names *", app, "kms:Encrypt", "", anyone, KindResource, "", allowedBy(ResourceAllow)},
+		{"resource policy names the session", app, "kms:Encrypt", "", naming(sessionARN), KindResource, "", [3]Reason{ResourceAllow, ResourceAllow, ResourceAllow}},
+		{"key policy names the session", app, "kms:Encrypt", "", naming(sessionARN), KindKey, "", [3]Reason{ResourceAllow, ResourceAllow, ResourceAllow}},
+		{"grant to the role, key policy names someone else", app, "kms:Encrypt", "", nobody, KindKey, roleARN, allowedBy(ResourceAllow)},
+		{"grant to the session, key policy names someone else", app, "kms:Encrypt", "", nobody, KindKey, sessionARN, allowedBy(ResourceAllow)},
+		{"grant to the user, key policy names someone else", alice, "kms:Encrypt", "", nobody, KindKey, alice.ARN, allowedBy(ResourceAllow)},
+		{"grant to another user, key policy names someone else", app, "kms:Encrypt", identityAllows, nobody, KindKey, alice.ARN, [3]Reason{NoResourceAllow, NoResourceAllow, NoResourceAllow}},
+		{"grant to the account, no identity policy", app, "kms:Encrypt", "", nobody, KindKey, "arn:aws:iam::123456789012:root", [3]Reason{NoIdentityAllow, NoIdentityAllow, NoIdentityAllow}},
+		{"grant to the account, no identity policy, a user", alice, "kms:Encrypt", "", nobody, KindKey, "arn:aws:iam::123456789012:root", [3]Reason{NoIdentityAllow, NoIdentityAllow, NoIdentityAllow}},
+		{"grant to the account, no identity policy, no key policy statement", app, "kms:Encrypt", "", "", KindKey, "arn:aws:iam::123456789012:root", [3]Reason{NoIdentityAllow, NoIdentityAllow, NoIdentityAllow}},
+		{"grant to the account, identity policy allows", app, "kms:Encrypt", identityAllows, nobody, KindKey, "arn:aws:iam::123456789012:root", allowedBy(IdentityAllow)},
+		{"grant to the account, identity policy allows another action", app, "kms:Encrypt", stmt(`{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}`), nobody, KindKey, "arn:aws:iam::123456789012:root", [3]Reason{NoIdentityAllow, NoIdentityAllow, NoIdentityAllow}},
+		{"grant to the account, key policy names the account, no identity policy", app, "kms:Encrypt", "", naming("123456789012"), KindKey, "arn:aws:iam::123456789012:root", [3]Reason{NoIdentityAllow, NoIdentityAllow, NoIdentityAllow}},
+		{"grant to the account, the account's root user", root, "kms:Encrypt", "", nobody, KindKey, "arn:aws:iam::123456789012:root", allowedBy(ResourceAllow)},
+		{"grant to another account", app, "kms:Encrypt", identityAllows, nobody, KindKey, "arn:aws:iam::444455556666:root", [3]Reason{NoResourceAllow, NoResourceAllow, NoResourceAllow}},
+		{"grant to a look-alike of the account", app, "kms:Encrypt", "", nobody, KindKey, "arn:aws:sts::123456789012:root", [3]Reason{NoResourceAllow, NoResourceAllow, NoResourceAllow}},
+		{"trust policy names the role", app, "sts:AssumeRole", "", naming(roleARN), KindTrust, "", allowedBy(ResourceAllow)},
+		{"trust policy names the session", app, "sts:AssumeRole", "", naming(sessionARN), KindTrust, "", [3]Reason{ResourceAllow, ResourceAllow, ResourceAllow}},
+		{"trust policy names the account, identity policy allows", app, "sts:AssumeRole", identityAllows, naming("arn:aws:iam::123456789012:root"), KindTrust, "", allowedBy(IdentityAllow)},
+		{"trust policy names the account, no identity policy", app, "sts:AssumeRole", "", naming("123456789012"), KindTrust, "", [3]Reason{NoIdentityAllow, NoIdentityAllow, NoIdentityAllow}},
 	}
 	sessions := [3]string{"no session policy", "session policy allows", "session policy does not allow"}
 	denies := []string{"", "identity", "session", "resource"}
@@ -94,7 +110,7 @@ func TestDecideSessionBound(t *testing.T) {
 					name += "/explicit deny in the " + deny + " policy"
 				}
 				t.Run(name, func(t *testing.T) {
-					f := &Facts{Resource: resourceFor(t, deny == "resource"), Grant: tt.grant}
+					f := &Facts{Resource: resourceFor(t, deny == "resource"), Grant: MatchGrantee(tt.grantee, &tt.caller)}
 					if tt.identity != "" {
 						f.Identity = append(f.Identity, mustParse(t, tt.identity, KindIdentity))
 					}

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/hex"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,23 +98,11 @@ type grantRecord struct {
 
 const maxGrantsPerKey = 50000
 
-// principalMatches reports whether a grant's principal names p: its ARN,
-// the role an assumed-role session belongs to, or p's account root.
-func principalMatches(grantee string, p sealbox.Principal) bool {
-	if grantee == "" {
-		return false
-	}
-	if grantee == p.ARN || (p.RoleARN != "" && grantee == p.RoleARN) {
-		return true
-	}
-	return strings.HasPrefix(grantee, "arn:") && strings.HasSuffix(grantee, ":"+p.AccountID+":root")
-}
-
-// allows reports whether the grant allows action for p under ec.
-func (g *grantRecord) allows(p sealbox.Principal, action string, ec map[string]string) bool {
-	if !principalMatches(g.Grantee, p) {
-		return false
-	}
+// allows reports whether the grant's operations and constraints allow
+// action under ec. Whom the grant allows is the authorizer's to decide
+// (iam.MatchGrantee): a grant to the account is not a grant to each of its
+// principals.
+func (g *grantRecord) allows(action string, ec map[string]string) bool {
 	op := strings.TrimPrefix(action, "kms:")
 	found := false
 	for _, o := range g.Operations {
@@ -144,13 +134,17 @@ func (g *grantRecord) allows(p sealbox.Principal, action string, ec map[string]s
 	return true
 }
 
-func (k *keyRecord) grantAllows(p sealbox.Principal, action string, ec map[string]string) bool {
+// grantees returns the grantee principals of k's grants that allow action
+// under ec, each once, for the authorizer to match against the caller.
+func (k *keyRecord) grantees(action string, ec map[string]string) []string {
+	var out []string
 	for i := range k.Grants {
-		if k.Grants[i].allows(p, action, ec) {
-			return true
+		g := &k.Grants[i]
+		if g.allows(action, ec) && !slices.Contains(out, g.Grantee) {
+			out = append(out, g.Grantee)
 		}
 	}
-	return false
+	return out
 }
 
 // symmetricGrantOperations are the grant operations a symmetric encryption
@@ -201,46 +195,113 @@ func (s *Service) CreateGrant(ctx context.Context, in *CreateGrantInput) (*Creat
 	}
 	r := request(ctx)
 	var out *CreateGrantOutput
-	_, err := s.update(ctx, in.KeyId, "kms:CreateGrant", cond, func(_ store.Tx, k *keyRecord) error {
-		if k.State == statePendingDeletion {
-			return errPendingDeletion(k)
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		k, err := s.resolve(ctx, tx, in.KeyId, false)
+		if err != nil {
+			return err
 		}
-		if k.State == stateDisabled {
-			return errDisabled(k)
+		if err := s.authorizeWith(ctx, "kms:CreateGrant", k, nil, cond, k.creators(in)); err != nil {
+			return err
 		}
-		if in.DryRun {
-			return errDryRun()
+		if out, err = s.createGrant(k, in, r); err != nil {
+			return err
 		}
-		if in.Name != "" {
-			for _, g := range k.Grants {
-				if g.Name == in.Name && g.Grantee == in.GranteePrincipal && strings.Join(g.Operations, ",") == strings.Join(in.Operations, ",") {
-					out = &CreateGrantOutput{GrantId: g.ID, GrantToken: g.Token}
-					return nil
-				}
-			}
-		}
-		if len(k.Grants) >= maxGrantsPerKey {
-			return sealbox.Errorf("LimitExceededException", "The key has reached the grants limit.")
-		}
-		g := grantRecord{
-			ID:          randomHex(32),
-			Token:       randomToken(),
-			Name:        in.Name,
-			Created:     s.clock.Now().UTC(),
-			Grantee:     in.GranteePrincipal,
-			Retiring:    in.RetiringPrincipal,
-			Operations:  in.Operations,
-			Constraints: in.Constraints,
-			Issuer:      "arn:" + r.Partition + ":iam::" + r.AccountID + ":root",
-		}
-		k.Grants = append(k.Grants, g)
-		out = &CreateGrantOutput{GrantId: g.ID, GrantToken: g.Token}
-		return nil
+		return saveKey(tx, k)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// creators returns the grantees of k's grants that allow CreateGrant of a
+// grant on in's terms. As AWS limits a principal who may create grants
+// only through a grant, the new grant's operations must be among that
+// grant's, and its constraints at least as strict: a grant allowing
+// CreateGrant is not a way to grant oneself more than it allows.
+func (k *keyRecord) creators(in *CreateGrantInput) []string {
+	var out []string
+	for i := range k.Grants {
+		g := &k.Grants[i]
+		if !slices.Contains(g.Operations, "CreateGrant") || slices.Contains(out, g.Grantee) {
+			continue
+		}
+		ok := stricter(in.Constraints, g.Constraints)
+		for _, op := range in.Operations {
+			ok = ok && slices.Contains(g.Operations, op)
+		}
+		if ok {
+			out = append(out, g.Grantee)
+		}
+	}
+	return out
+}
+
+// stricter reports whether constraints c allow no encryption context that
+// parent does not: every context c accepts, parent accepts.
+func stricter(c, parent *GrantConstraints) bool {
+	if parent == nil {
+		return true
+	}
+	if c == nil {
+		return false
+	}
+	if parent.EncryptionContextEquals != nil {
+		return c.EncryptionContextEquals != nil && maps.Equal(c.EncryptionContextEquals, parent.EncryptionContextEquals) &&
+			includes(c.EncryptionContextEquals, c.EncryptionContextSubset)
+	}
+	// parent requires a subset: every pair of it must be required by c.
+	if c.EncryptionContextEquals != nil {
+		return includes(c.EncryptionContextEquals, parent.EncryptionContextSubset)
+	}
+	return includes(c.EncryptionContextSubset, parent.EncryptionContextSubset)
+}
+
+// includes reports whether every pair of sub is in m.
+func includes(m, sub map[string]string) bool {
+	for k, v := range sub {
+		if got, ok := m[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
+}
+
+// createGrant adds the grant in describes to k (or finds the grant of the
+// same name and terms), once the caller may.
+func (s *Service) createGrant(k *keyRecord, in *CreateGrantInput, r *sealbox.Request) (*CreateGrantOutput, error) {
+	if k.State == statePendingDeletion {
+		return nil, errPendingDeletion(k)
+	}
+	if k.State == stateDisabled {
+		return nil, errDisabled(k)
+	}
+	if in.DryRun {
+		return nil, errDryRun()
+	}
+	if in.Name != "" {
+		for _, g := range k.Grants {
+			if g.Name == in.Name && g.Grantee == in.GranteePrincipal && strings.Join(g.Operations, ",") == strings.Join(in.Operations, ",") {
+				return &CreateGrantOutput{GrantId: g.ID, GrantToken: g.Token}, nil
+			}
+		}
+	}
+	if len(k.Grants) >= maxGrantsPerKey {
+		return nil, sealbox.Errorf("LimitExceededException", "The key has reached the grants limit.")
+	}
+	g := grantRecord{
+		ID:          randomHex(32),
+		Token:       randomToken(),
+		Name:        in.Name,
+		Created:     s.clock.Now().UTC(),
+		Grantee:     in.GranteePrincipal,
+		Retiring:    in.RetiringPrincipal,
+		Operations:  in.Operations,
+		Constraints: in.Constraints,
+		Issuer:      "arn:" + r.Partition + ":iam::" + r.AccountID + ":root",
+	}
+	k.Grants = append(k.Grants, g)
+	return &CreateGrantOutput{GrantId: g.ID, GrantToken: g.Token}, nil
 }
 
 func entry(k *keyRecord, g *grantRecord) GrantListEntry {
@@ -314,7 +375,9 @@ func (s *Service) ListRetirableGrants(ctx context.Context, in *ListRetirableGran
 
 // RetireGrant removes a grant, named by its token or by key and grant id.
 // As in AWS, the grant's retiring principal, or its grantee when the grant
-// allows RetireGrant, may retire it without any policy saying so.
+// allows RetireGrant, may retire it without any policy saying so (unless
+// that principal is the account: then an identity policy of the caller
+// must allow kms:RetireGrant).
 func (s *Service) RetireGrant(ctx context.Context, in *RetireGrantInput) (*Empty, error) {
 	r := request(ctx)
 	if in.GrantToken == "" && (in.KeyId == "" || in.GrantId == "") {
@@ -360,17 +423,18 @@ func (s *Service) RetireGrant(ctx context.Context, in *RetireGrantInput) (*Empty
 			}
 			return sealbox.Errorf("NotFoundException", "Grant ID %s not found", in.GrantId)
 		}
+		// The grant's retiring principal, and its grantee when the grant
+		// allows RetireGrant, may retire it as if a grant allowed them;
+		// through the one decision, so that a grant to the account
+		// delegates to the account's identity policies, a session policy
+		// bounds it and an explicit deny wins.
 		g := k.Grants[idx]
-		mayRetire := principalMatches(g.Retiring, r.Principal)
-		for _, op := range g.Operations {
-			if op == "RetireGrant" && principalMatches(g.Grantee, r.Principal) {
-				mayRetire = true
-			}
+		retirers := []string{g.Retiring}
+		if slices.Contains(g.Operations, "RetireGrant") {
+			retirers = append(retirers, g.Grantee)
 		}
-		if !mayRetire {
-			if err := s.authorize(ctx, "kms:RetireGrant", k, nil, nil); err != nil {
-				return err
-			}
+		if err := s.authorizeWith(ctx, "kms:RetireGrant", k, nil, nil, retirers); err != nil {
+			return err
 		}
 		if in.DryRun {
 			return errDryRun()

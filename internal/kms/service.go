@@ -292,6 +292,16 @@ func (s *Service) view(ctx context.Context, fn func(tx store.Tx) error) error {
 // k (nil for actions on no key). ec is the request's encryption context for
 // cryptographic operations; extra adds operation-specific condition keys.
 func (s *Service) authorize(ctx context.Context, action string, k *keyRecord, ec map[string]string, extra map[string][]string) error {
+	var grantees []string
+	if k != nil {
+		grantees = k.grantees(action, ec)
+	}
+	return s.authorizeWith(ctx, action, k, ec, extra, grantees)
+}
+
+// authorizeWith is authorize with the grantees of the grants that allow the
+// call given (sealbox.AccessQuery.Grantees).
+func (s *Service) authorizeWith(ctx context.Context, action string, k *keyRecord, ec map[string]string, extra map[string][]string, grantees []string) error {
 	if s.authz == nil {
 		return nil
 	}
@@ -317,7 +327,7 @@ func (s *Service) authorize(ctx context.Context, action string, k *keyRecord, ec
 		for _, t := range k.Tags {
 			cond["aws:resourcetag/"+strings.ToLower(t.TagKey)] = []string{t.TagValue}
 		}
-		q.GrantAllows = k.grantAllows(r.Principal, action, ec)
+		q.Grantees = grantees
 	}
 	if ec != nil || isCryptoAction(action) {
 		keys := make([]string, 0, len(ec))

@@ -146,7 +146,8 @@ func TestUnauthenticatedLargeBodies(t *testing.T) {
 }
 
 // TestLargeBodyBudget: over the budget of concurrent large bodies the
-// answer is 429 TooManyRequestsException with Retry-After, before the body
+// answer is 429 TooManyRequestsException with Retry-After and Lambda's
+// Reason (CallerRateLimitExceeded), before the body
 // is read; a client that hangs up mid-body leaves no file behind.
 func TestLargeBodyBudget(t *testing.T) {
 	dir, opt := spoolDir(t)
@@ -173,8 +174,9 @@ func TestLargeBodyBudget(t *testing.T) {
 		st, raw, h := send(t, s, forgedPost(t, s, 4<<20, chunked))
 		var shape map[string]any
 		json.Unmarshal(raw, &shape)
-		if st != 429 || h.Get("X-Amzn-Errortype") != "TooManyRequestsException" || h.Get("Retry-After") != "1" || shape["Type"] != "User" {
-			t.Errorf("large body over the budget (chunked %v) = %d %q Retry-After %q %s, want 429 TooManyRequestsException, Retry-After 1",
+		if st != 429 || h.Get("X-Amzn-Errortype") != "TooManyRequestsException" || h.Get("Retry-After") != "1" || shape["Type"] != "User" ||
+			shape["Reason"] != "CallerRateLimitExceeded" {
+			t.Errorf("large body over the budget (chunked %v) = %d %q Retry-After %q %s, want 429 TooManyRequestsException, Retry-After 1, Reason CallerRateLimitExceeded",
 				chunked, st, h.Get("X-Amzn-Errortype"), h.Get("Retry-After"), raw)
 		}
 	}

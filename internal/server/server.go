@@ -173,6 +173,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 
 	// One authorizer for every service. It reads identity policies through
 	// an IAM view without an authorizer of its own (which would be a cycle).
+	// It is made after the identity store: its cache of compiled policy
+	// sets is built on the identity store's cache, so its watcher must run
+	// after the identity store's (the feed calls them in that order).
 	view := identity.NewIAM(s.ids, identity.Config{})
 	az := authz.New(view, feed, s.clock, s.log)
 	s.authz = az

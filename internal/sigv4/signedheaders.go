@@ -39,10 +39,19 @@ func mustBeSigned(name string) bool {
 
 // unsignedHeaders returns nil when every header of h that must be signed is
 // named in signedHeaders, and otherwise the refusal, naming them.
+//
+// A header held under two spellings (a map built by hand, never one read
+// from the wire, where net/http folds them into one) counts as unsigned:
+// the signature covers the values under the canonical key only (see
+// headerValues), and a reader of the other spelling would act on a value
+// no one signed.
 func unsignedHeaders(h http.Header, signedHeaders string) *AuthError {
 	var missing []string
 	for name := range h {
-		if mustBeSigned(name) && !listed(signedHeaders, name) {
+		if !mustBeSigned(name) {
+			continue
+		}
+		if !listed(signedHeaders, name) || twoSpellings(h, name) {
 			missing = append(missing, strings.ToLower(name))
 		}
 	}
@@ -66,4 +75,15 @@ func listed(list, name string) bool {
 		}
 	}
 	return false
+}
+
+// twoSpellings reports whether name is not in canonical form while h also
+// holds the header under its canonical form.
+func twoSpellings(h http.Header, name string) bool {
+	c := http.CanonicalHeaderKey(name) // no allocation when name is canonical
+	if c == name {
+		return false
+	}
+	_, ok := h[c]
+	return ok
 }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -34,7 +35,11 @@ type Feed interface {
 	// Watch calls fn for every committed change to a key under prefix until
 	// cancel is called. fn runs on the committing goroutine after the
 	// commit and before Update returns, so it must be quick and must not
-	// call back into the store.
+	// call back into the store. Watchers are called in the order they were
+	// registered: a cache built on another cache (the authorizer's compiled
+	// policy sets on the identity store's documents) registers after it,
+	// so that by the time it hears of a change the cache it reads from has
+	// dropped what the change made stale.
 	Watch(prefix string, fn func(Change)) (cancel func())
 }
 
@@ -56,17 +61,18 @@ type FeedStore struct {
 
 	mu       sync.RWMutex
 	next     int
-	watchers map[int]watcher
+	watchers []watcher // in the order they were registered
 }
 
 type watcher struct {
+	id     int
 	prefix string
 	fn     func(Change)   // or
 	commit func([]Change) // a commit's changes at once
 }
 
 // WithFeed wraps s.
-func WithFeed(s Store) *FeedStore { return &FeedStore{Store: s, watchers: map[int]watcher{}} }
+func WithFeed(s Store) *FeedStore { return &FeedStore{Store: s} }
 
 // Watch implements Feed.
 func (f *FeedStore) Watch(prefix string, fn func(Change)) (cancel func()) {
@@ -80,13 +86,13 @@ func (f *FeedStore) WatchCommits(prefix string, fn func([]Change)) (cancel func(
 
 func (f *FeedStore) watch(w watcher) (cancel func()) {
 	f.mu.Lock()
-	id := f.next
+	w.id = f.next
 	f.next++
-	f.watchers[id] = w
+	f.watchers = append(f.watchers, w)
 	f.mu.Unlock()
 	return func() {
 		f.mu.Lock()
-		delete(f.watchers, id)
+		f.watchers = slices.DeleteFunc(f.watchers, func(o watcher) bool { return o.id == w.id })
 		f.mu.Unlock()
 	}
 }

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 
@@ -42,6 +43,32 @@ func TestFeedReportsCommittedChanges(t *testing.T) {
 	f.Update(ctx, func(tx store.Tx) error { return tx.Put("kms/after-cancel", nil) })
 	if len(got) != 2 {
 		t.Fatalf("a cancelled watcher was called: %+v", got)
+	}
+}
+
+// TestFeedCallsWatchersInOrder: every commit reaches the watchers in the
+// order they were registered, Watch and WatchCommits alike, and a
+// cancelled watcher leaves the others' order alone. A cache built on
+// another (the authorizer's on the identity store's) relies on it.
+func TestFeedCallsWatchersInOrder(t *testing.T) {
+	ctx := context.Background()
+	f := store.WithFeed(memstore.New())
+	var got []int
+	var cancels []func()
+	for i := range 8 {
+		if i%2 == 0 {
+			cancels = append(cancels, f.Watch("iam/", func(store.Change) { got = append(got, i) }))
+		} else {
+			cancels = append(cancels, f.WatchCommits("iam/", func([]store.Change) { got = append(got, i) }))
+		}
+	}
+	cancels[3]()
+	for round := range 50 {
+		got = got[:0]
+		f.Update(ctx, func(tx store.Tx) error { return tx.Put("iam/user/alice", nil) })
+		if want := []int{0, 1, 2, 4, 5, 6, 7}; !slices.Equal(got, want) {
+			t.Fatalf("round %d: watchers called in the order %v, want %v", round, got, want)
+		}
 	}
 }
 

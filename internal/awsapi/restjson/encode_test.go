@@ -27,6 +27,9 @@ type encodeCase struct {
 	name, model, op string
 	out             any
 	code, message   string
+	// header is set on the answer before EncodeError, as the router sets
+	// Retry-After on a 429.
+	header map[string]string
 	// want is what botocore's parser makes of the answer (without its
 	// ResponseMetadata, whose RequestId and HTTPStatusCode are checked).
 	status int
@@ -124,7 +127,13 @@ func encodeCases() []encodeCase {
 		{name: "lambda-InvalidParameterValue", model: "lambda", op: "ListFunctions", code: "InvalidParameterValueException", message: "Value (abc) for query parameter MaxItems is invalid.", status: 400,
 			want: `{"Error":{"Code":"InvalidParameterValueException","Message":"Value (abc) for query parameter MaxItems is invalid."},"Type":"User","message":"Value (abc) for query parameter MaxItems is invalid.","exception":"InvalidParameterValueException"}`},
 		{name: "lambda-TooManyRequests", model: "lambda", op: "ListFunctions", code: "TooManyRequestsException", message: "Rate exceeded", status: 429,
-			want: `{"Error":{"Code":"TooManyRequestsException","Message":"Rate exceeded"},"Type":"User","message":"Rate exceeded","exception":"TooManyRequestsException"}`},
+			want: `{"Error":{"Code":"TooManyRequestsException","Message":"Rate exceeded"},"Type":"User","message":"Rate exceeded","Reason":"CallerRateLimitExceeded","exception":"TooManyRequestsException"}`},
+		{name: "lambda-TooManyRequests-RetryAfter", model: "lambda", op: "UpdateFunctionCode", code: "TooManyRequestsException",
+			message: "Too many large requests in flight; retry after 1 s.", status: 429, header: map[string]string{"Retry-After": "1"},
+			want: `{"Error":{"Code":"TooManyRequestsException","Message":"Too many large requests in flight; retry after 1 s."},"Type":"User",
+				"message":"Too many large requests in flight; retry after 1 s.","Reason":"CallerRateLimitExceeded","retryAfterSeconds":"1","exception":"TooManyRequestsException"}`},
+		{name: "lambda-ThrottlingException", model: "lambda", op: "ListFunctions", code: "ThrottlingException", message: "Rate exceeded", status: 429,
+			want: `{"Error":{"Code":"ThrottlingException","Message":"Rate exceeded"},"exception":"ClientError"}`},
 		{name: "lambda-ServiceException", model: "lambda", op: "ListFunctions", code: "ServiceException", message: "An internal error occurred.", status: 500,
 			want: `{"Error":{"Code":"ServiceException","Message":"An internal error occurred."},"Type":"Service","Message":"An internal error occurred.","exception":"ServiceException"}`},
 		{name: "lambda-InvalidRequestContent", model: "lambda", op: "CreateFunction", code: "InvalidRequestContentException", message: "Could not parse request body into json: x", status: 400,
@@ -154,6 +163,9 @@ type recorded struct {
 func answer(t *testing.T, m *model.Service, c encodeCase) *httptest.ResponseRecorder {
 	t.Helper()
 	rec := httptest.NewRecorder()
+	for k, v := range c.header {
+		rec.Header().Set(k, v)
+	}
 	if c.code != "" {
 		restjson.EncodeError(rec, m, 0, c.code, c.message, "req-1")
 		return rec

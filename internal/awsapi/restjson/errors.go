@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -118,6 +119,13 @@ func bodyCode(m *model.Service) string {
 // Message or message, and the SDKs' typed errors read only their own). For
 // another code (the request path's common errors) it is
 // {"message":"…"}. A status of 0 is Status(m, code), else 400.
+//
+// An exception whose model has a Reason member carries the reason sealbox
+// always means by that code (reasons): Lambda's TooManyRequestsException
+// says "Reason":"CallerRateLimitExceeded". Members the model binds to
+// headers are the caller's to set on w before the call (the router sets
+// Retry-After, Lambda's retryAfterSeconds, on every 429 it sends);
+// EncodeError keeps the headers it finds.
 func EncodeError(w http.ResponseWriter, m *model.Service, status int, code, message, requestID string) {
 	if status == 0 {
 		var ok bool
@@ -136,6 +144,9 @@ func EncodeError(w http.ResponseWriter, m *model.Service, status int, code, mess
 			body["Type"] = typ
 		}
 		body[messageMember(sh)] = message
+		if r := reason(m, sh, code); r != "" {
+			body["Reason"] = r
+		}
 	} else {
 		body = map[string]any{"message": message}
 	}
@@ -149,6 +160,29 @@ func EncodeError(w http.ResponseWriter, m *model.Service, status int, code, mess
 	}
 	w.WriteHeader(status)
 	w.Write(b)
+}
+
+// reasons is the Reason of each exception code whose model gives it one,
+// as sealbox means the code: every TooManyRequestsException it sends
+// refuses a caller over a request budget (the spool's budget of large
+// bodies). sealbox invokes no function, so none of Lambda's concurrency or
+// invocation-rate reasons ever applies.
+var reasons = map[string]string{
+	"TooManyRequestsException": "CallerRateLimitExceeded",
+}
+
+// reason returns the Reason member's value for an exception of code, or ""
+// when the shape has no Reason member or its enum does not list the value.
+func reason(m *model.Service, sh *model.Shape, code string) string {
+	r, ok := reasons[code]
+	ref := sh.Members["Reason"]
+	if !ok || ref == nil || ref.Location != "" {
+		return ""
+	}
+	if enum := m.Shapes[ref.Shape]; enum == nil || !slices.Contains(enum.Enum, r) {
+		return ""
+	}
+	return r
 }
 
 // messageMember is the member of an exception that carries its message:

@@ -75,6 +75,9 @@ func (s *fakeService) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.inputs[op] = v
 	s.mu.Unlock()
 	a := s.answer(op, v)
+	if a.code == "TooManyRequestsException" {
+		w.Header().Set("Retry-After", "1") // as the router does on a 429
+	}
 	if a.code != "" {
 		restjson.EncodeError(w, s.m, 0, a.code, a.message, id)
 		return
@@ -403,7 +406,8 @@ func TestLambdaWithSDK(t *testing.T) {
 		_, err = client.GetAccountSettings(ctx, &lambda.GetAccountSettingsInput{})
 		var tooMany *types.TooManyRequestsException
 		check(err, &tooMany, "TooManyRequestsException", 429)
-		if tooMany != nil && tooMany.ErrorMessage() != "Rate exceeded" {
+		if tooMany != nil && (tooMany.ErrorMessage() != "Rate exceeded" || tooMany.Reason != types.ThrottleReasonCallerRateLimitExceeded ||
+			aws.ToString(tooMany.RetryAfterSeconds) != "1" || aws.ToString(tooMany.Type) != "User") {
 			t.Errorf("TooManyRequestsException %+v", tooMany)
 		}
 		_, err = client.ListLayers(ctx, &lambda.ListLayersInput{})
