@@ -12,23 +12,18 @@ import (
 	"github.com/sealbox/sealbox/internal/store"
 )
 
-// builtinPolicy is an AWS managed policy served read-only.
+// builtinPolicy is an AWS managed policy served read-only: one version,
+// the default AWS publishes (see awsManaged).
 type builtinPolicy struct {
-	ID          string
+	ID          string // "": managedID(name)
+	Path        string // "": "/"
 	Description string
 	Created     time.Time
+	Version     string // the default version's id, as AWS numbers it
 	Document    string
-}
-
-// awsManaged are the AWS managed policies served, as AWS publishes them
-// (arn:aws:iam::aws:policy/<name>, path "/", version v1).
-var awsManaged = map[string]builtinPolicy{
-	"AdministratorAccess": {
-		ID:          "ANPAIWMBCKSKIEE64ZLYK",
-		Description: "Provides full access to AWS services and resources.",
-		Created:     time.Date(2015, 2, 6, 18, 39, 46, 0, time.UTC),
-		Document:    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`,
-	},
+	// Trimmed says statements or actions for services sealbox does not
+	// serve were left out of AWS's document.
+	Trimmed bool
 }
 
 func builtinRecord(name, partition string) (*policyRecord, bool) {
@@ -36,10 +31,18 @@ func builtinRecord(name, partition string) (*policyRecord, bool) {
 	if !ok {
 		return nil, false
 	}
+	id, path := b.ID, b.Path
+	if id == "" {
+		id = managedID(name)
+	}
+	if path == "" {
+		path = "/"
+	}
+	next, _ := strconv.Atoi(strings.TrimPrefix(b.Version, "v"))
 	return &policyRecord{
-		Name: name, ID: b.ID, Path: "/", Partition: partition, Description: b.Description,
-		Created: b.Created, Updated: b.Created, Default: "v1", NextVersion: 2,
-		Versions: []policyVersion{{ID: "v1", Document: b.Document, Created: b.Created}},
+		Name: name, ID: id, Path: path, Partition: partition, Description: b.Description,
+		Created: b.Created, Updated: b.Created, Default: b.Version, NextVersion: next + 1,
+		Versions: []policyVersion{{ID: b.Version, Document: b.Document, Created: b.Created}},
 		aws:      true,
 	}, true
 }
@@ -67,7 +70,7 @@ func (s *IAM) findPolicy(tx store.Tx, arn string) (*policyRecord, error) {
 	switch a.AccountID {
 	case "aws":
 		p, ok := builtinRecord(name, a.Partition)
-		if !ok || path != "/" {
+		if !ok || path != p.Path {
 			return nil, errNotFound
 		}
 		var n awsAttachments
@@ -459,7 +462,11 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesInput) (*ListPol
 			}
 			slices.Sort(names)
 			for _, name := range names {
-				p, err := s.findPolicy(tx, "arn:"+partition(request(ctx))+":iam::aws:policy/"+name)
+				p, ok := builtinRecord(name, partition(request(ctx)))
+				if !ok {
+					continue
+				}
+				p, err := s.findPolicy(tx, p.arn(s.account))
 				if err != nil {
 					return err
 				}
