@@ -43,6 +43,9 @@ import (
 type Identities interface {
 	PoliciesFor(ctx context.Context, p sealbox.Principal) ([]identity.PolicyDoc, error)
 	SessionPolicies(ctx context.Context, accessKeyID string) ([]identity.PolicyDoc, error)
+	// PrincipalTags are the tags aws:PrincipalTag/<key> reads (lower-case
+	// keys): a user's, or a role's with its session's tags over them.
+	PrincipalTags(ctx context.Context, p sealbox.Principal) (map[string]string, error)
 }
 
 // Cache bounds. A compiled policy takes a few KiB; a principal's set is a
@@ -94,6 +97,9 @@ type identitySet struct {
 	// unreadable: a policy of the principal's did not compile, so every
 	// call of the principal is denied.
 	unreadable bool
+	// tags are the principal's tags (aws:PrincipalTag/<key>), by
+	// lower-case key.
+	tags map[string]string
 }
 
 // New returns an Authorizer over ids; feed invalidates its caches when IAM
@@ -212,6 +218,9 @@ func (a *Authorizer) identitySet(ctx context.Context, p sealbox.Principal) (*ide
 		return nil, err
 	}
 	set = &identitySet{arn: p.ARN}
+	if set.tags, err = a.ids.PrincipalTags(ctx, p); err != nil {
+		return nil, err
+	}
 	for _, d := range docs {
 		if pol, ok := a.compileFor(p, d, "identity"); ok {
 			set.policies = append(set.policies, pol)
@@ -290,9 +299,11 @@ func (a *Authorizer) decide(ctx context.Context, r *sealbox.Request, q *sealbox.
 	p := r.Principal
 	req := &iam.Request{Principal: iamPrincipal(p), Action: q.Action, Resource: q.Resource, Context: a.conditions(r, q.Context)}
 	f := iam.Facts{Grant: q.GrantAllows}
-	if err := a.callerFacts(ctx, p, &f); err != nil {
+	tags, err := a.callerFacts(ctx, p, &f)
+	if err != nil {
 		return iam.Decision{}, nil, err
 	}
+	setPrincipalTags(req.Context, tags)
 	if q.ResourcePolicy != "" {
 		kind := iam.KindResource
 		if q.ResourcePolicyGates {
@@ -313,17 +324,31 @@ func (a *Authorizer) decide(ctx context.Context, r *sealbox.Request, q *sealbox.
 }
 
 // callerFacts fills in the policies of the caller p: identity and session
-// policies, and whether one of them did not compile.
-func (a *Authorizer) callerFacts(ctx context.Context, p sealbox.Principal, f *iam.Facts) error {
+// policies, and whether one of them did not compile. It returns p's tags.
+func (a *Authorizer) callerFacts(ctx context.Context, p sealbox.Principal, f *iam.Facts) (map[string]string, error) {
 	if p.Type == "Root" || p.Type == identity.ServicePrincipal {
-		return nil
+		return nil, nil
 	}
 	set, err := a.identitySet(ctx, p)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	f.Identity, f.Session, f.Unreadable = set.policies, set.session, f.Unreadable || set.unreadable
-	return nil
+	return set.tags, nil
+}
+
+// setPrincipalTags sets aws:PrincipalTag/<key> in c from the caller's tags
+// alone: any such key a service put there is dropped first, so that only
+// the identity store says what the caller's tags are.
+func setPrincipalTags(c map[string][]string, tags map[string]string) {
+	for k := range c {
+		if strings.HasPrefix(k, "aws:principaltag/") {
+			delete(c, k)
+		}
+	}
+	for k, v := range tags {
+		c["aws:principaltag/"+k] = []string{v}
+	}
 }
 
 // WriteMetrics writes the authorizer's cache counters in Prometheus' text

@@ -44,7 +44,7 @@ func (s *IAM) CreateRole(ctx context.Context, in *CreateRoleInput) (*CreateRoleO
 	if err := s.checkTrustPolicy(in.AssumeRolePolicyDocument); err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, "iam:CreateRole", s.entityARN(ctx, kindRole, in.Path, in.RoleName)); err != nil {
+	if err := s.authorizeCreate(ctx, kindRole, in.Path, in.RoleName, in.Tags); err != nil {
 		return nil, err
 	}
 	e := s.newEntity(ctx, kindRole, in.RoleName, in.Path)

@@ -134,6 +134,47 @@ type DeleteUserInput struct {
 	UserName string
 }
 
+// Tags of users and roles.
+
+type TagUserInput struct {
+	UserName string
+	Tags     []Tag
+}
+
+type UntagUserInput struct {
+	UserName string
+	TagKeys  []string
+}
+
+type ListUserTagsInput struct {
+	UserName string
+	Marker   string
+	MaxItems int
+}
+
+type TagRoleInput struct {
+	RoleName string
+	Tags     []Tag
+}
+
+type UntagRoleInput struct {
+	RoleName string
+	TagKeys  []string
+}
+
+type ListRoleTagsInput struct {
+	RoleName string
+	Marker   string
+	MaxItems int
+}
+
+// ListTagsOutput is the output of ListUserTags and ListRoleTags.
+type ListTagsOutput struct {
+	Tags        []Tag
+	IsTruncated bool
+	Marker      string `json:",omitempty"`
+}
+
 // Roles.
 
 type CreateRoleInput struct {

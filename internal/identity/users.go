@@ -24,6 +24,24 @@ func (s *IAM) createEntity(ctx context.Context, e *entity) error {
 	})
 }
 
+// authorizeCreate asks about creating the user or role name at path, with
+// tags as aws:RequestTag/<key> and aws:TagKeys; tags also need
+// iam:TagUser or iam:TagRole, as in AWS.
+func (s *IAM) authorizeCreate(ctx context.Context, kind entityKind, path, name string, tags []Tag) error {
+	if s.authz == nil {
+		return nil
+	}
+	arn := s.entityARN(ctx, kind, path, name)
+	cond := tagConditions(tags)
+	if err := s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:Create" + kind.title(), Resource: arn, Context: cond}); err != nil {
+		return err
+	}
+	if len(tags) == 0 {
+		return nil
+	}
+	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:Tag" + kind.title(), Resource: arn, Context: tagConditions(tags)})
+}
+
 func (s *IAM) newEntity(ctx context.Context, kind entityKind, name, path string) *entity {
 	return &entity{
 		Kind:      kind,
@@ -52,7 +70,7 @@ func (s *IAM) CreateUser(ctx context.Context, in *CreateUserInput) (*CreateUserO
 	if in.PermissionsBoundary != "" {
 		return nil, errInvalidInput("Permissions boundaries are not supported by this server.")
 	}
-	if err := s.authorize(ctx, "iam:CreateUser", s.entityARN(ctx, kindUser, in.Path, in.UserName)); err != nil {
+	if err := s.authorizeCreate(ctx, kindUser, in.Path, in.UserName, in.Tags); err != nil {
 		return nil, err
 	}
 	e := s.newEntity(ctx, kindUser, in.UserName, in.Path)
