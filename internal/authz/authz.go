@@ -46,6 +46,9 @@ type Identities interface {
 	// PrincipalTags are the tags aws:PrincipalTag/<key> reads (lower-case
 	// keys): a user's, or a role's with its session's tags over them.
 	PrincipalTags(ctx context.Context, p sealbox.Principal) (map[string]string, error)
+	// BoundaryFor is the permissions boundary of p's user or role; nil
+	// for none.
+	BoundaryFor(ctx context.Context, p sealbox.Principal) (*identity.PolicyDoc, error)
 }
 
 // Cache bounds. A compiled policy takes a few KiB; a principal's set is a
@@ -100,6 +103,9 @@ type identitySet struct {
 	// tags are the principal's tags (aws:PrincipalTag/<key>), by
 	// lower-case key.
 	tags map[string]string
+	// boundary is the permissions boundary of the principal's user or
+	// role; nil for none.
+	boundary *iam.Policy
 }
 
 // New returns an Authorizer over ids; feed invalidates its caches when IAM
@@ -221,6 +227,17 @@ func (a *Authorizer) identitySet(ctx context.Context, p sealbox.Principal) (*ide
 	if set.tags, err = a.ids.PrincipalTags(ctx, p); err != nil {
 		return nil, err
 	}
+	bd, err := a.ids.BoundaryFor(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if bd != nil {
+		if pol, ok := a.compileFor(p, *bd, "boundary"); ok {
+			set.boundary = pol
+		} else {
+			set.unreadable = true
+		}
+	}
 	for _, d := range docs {
 		if pol, ok := a.compileFor(p, d, "identity"); ok {
 			set.policies = append(set.policies, pol)
@@ -334,6 +351,7 @@ func (a *Authorizer) callerFacts(ctx context.Context, p sealbox.Principal, f *ia
 		return nil, err
 	}
 	f.Identity, f.Session, f.Unreadable = set.policies, set.session, f.Unreadable || set.unreadable
+	f.Boundary = set.boundary
 	return set.tags, nil
 }
 

@@ -33,6 +33,10 @@ func (f *fakeIDs) PrincipalTags(context.Context, sealbox.Principal) (map[string]
 	return nil, nil
 }
 
+func (f *fakeIDs) BoundaryFor(context.Context, sealbox.Principal) (*identity.PolicyDoc, error) {
+	return nil, nil
+}
+
 func (f *fakeIDs) SessionPolicies(_ context.Context, id string) ([]identity.PolicyDoc, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

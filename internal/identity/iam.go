@@ -175,6 +175,7 @@ func (s *IAM) userOut(e *entity, withTags bool) User {
 	u := User{Path: e.Path, UserName: e.Name, UserId: e.ID, Arn: e.arn(s.account), CreateDate: sealbox.At(e.Created)}
 	if withTags {
 		u.Tags = e.Tags
+		u.PermissionsBoundary = boundaryOut(e.Boundary)
 	}
 	return u
 }
@@ -198,6 +199,7 @@ func (s *IAM) roleOut(e *entity, full bool) Role {
 	}
 	if full {
 		r.Tags = e.Tags
+		r.PermissionsBoundary = boundaryOut(e.Boundary)
 		r.RoleLastUsed = &RoleLastUsed{LastUsedDate: sealbox.At(e.LastUsed), Region: e.LastUsedRegion}
 	}
 	return r

@@ -48,7 +48,8 @@ func builtinRecord(name, partition string) (*policyRecord, bool) {
 }
 
 type awsAttachments struct {
-	Attachments int `json:"attachments"`
+	Attachments  int `json:"attachments"`
+	BoundaryUses int `json:"boundaryUses,omitempty"`
 }
 
 // errInvalidARN is IAM's answer to a policy ARN it cannot read.
@@ -77,7 +78,7 @@ func (s *IAM) findPolicy(tx store.Tx, arn string) (*policyRecord, error) {
 		if err := store.GetJSON(tx, awsPolicyKey(name), &n); err != nil && !isNotFound(err) {
 			return nil, err
 		}
-		p.Attachments = n.Attachments
+		p.Attachments, p.BoundaryUses = n.Attachments, n.BoundaryUses
 		return p, nil
 	case s.account:
 		var p policyRecord
@@ -104,7 +105,7 @@ func (s *IAM) mustPolicy(tx store.Tx, arn string, notFound func(string) error) (
 
 func savePolicy(tx store.Tx, p *policyRecord) error {
 	if p.aws {
-		return store.PutJSON(tx, awsPolicyKey(p.Name), awsAttachments{Attachments: p.Attachments})
+		return store.PutJSON(tx, awsPolicyKey(p.Name), awsAttachments{Attachments: p.Attachments, BoundaryUses: p.BoundaryUses})
 	}
 	return store.PutJSON(tx, policyKey(p.Name), p)
 }
@@ -119,15 +120,16 @@ func (s *IAM) awsReadOnly(ctx context.Context, p *policyRecord, action string) e
 
 func (s *IAM) policyOut(p *policyRecord, full bool) Policy {
 	out := Policy{
-		PolicyName:       p.Name,
-		PolicyId:         p.ID,
-		Arn:              p.arn(s.account),
-		Path:             p.Path,
-		DefaultVersionId: p.Default,
-		AttachmentCount:  p.Attachments,
-		IsAttachable:     true,
-		CreateDate:       sealbox.At(p.Created),
-		UpdateDate:       sealbox.At(p.Updated),
+		PolicyName:                    p.Name,
+		PolicyId:                      p.ID,
+		Arn:                           p.arn(s.account),
+		Path:                          p.Path,
+		DefaultVersionId:              p.Default,
+		AttachmentCount:               p.Attachments,
+		IsAttachable:                  true,
+		PermissionsBoundaryUsageCount: p.BoundaryUses,
+		CreateDate:                    sealbox.At(p.Created),
+		UpdateDate:                    sealbox.At(p.Updated),
 	}
 	if full {
 		out.Description = p.Description
@@ -448,11 +450,16 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesInput) (*ListPol
 		if !strings.HasPrefix(p.Path, in.PathPrefix) {
 			return false
 		}
-		if in.OnlyAttached && p.Attachments == 0 {
+		if in.OnlyAttached && p.Attachments == 0 && p.BoundaryUses == 0 {
 			return false
 		}
-		// Permissions boundaries are not supported: no policy is one.
-		return in.PolicyUsageFilter != "PermissionsBoundary"
+		switch in.PolicyUsageFilter {
+		case "PermissionsBoundary":
+			return p.BoundaryUses > 0
+		case "PermissionsPolicy":
+			return p.Attachments > 0 || p.BoundaryUses == 0
+		}
+		return true
 	}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		if scope != "Local" {
@@ -519,7 +526,7 @@ func (s *IAM) DeletePolicy(ctx context.Context, in *DeletePolicyInput) (*Empty, 
 		if err := s.awsReadOnly(ctx, p, "iam:DeletePolicy"); err != nil {
 			return err
 		}
-		if p.Attachments > 0 {
+		if p.Attachments > 0 || p.BoundaryUses > 0 {
 			return errDeleteConflict("Cannot delete a policy attached to entities.")
 		}
 		if len(p.Versions) > 1 {
