@@ -43,6 +43,12 @@ import (
 type Identities interface {
 	PoliciesFor(ctx context.Context, p sealbox.Principal) ([]identity.PolicyDoc, error)
 	SessionPolicies(ctx context.Context, accessKeyID string) ([]identity.PolicyDoc, error)
+	// PrincipalTags are the tags aws:PrincipalTag/<key> reads (lower-case
+	// keys): a user's, or a role's with its session's tags over them.
+	PrincipalTags(ctx context.Context, p sealbox.Principal) (map[string]string, error)
+	// BoundaryFor is the permissions boundary of p's user or role; nil
+	// for none.
+	BoundaryFor(ctx context.Context, p sealbox.Principal) (*identity.PolicyDoc, error)
 }
 
 // Cache bounds. A compiled policy takes a few KiB; a principal's set is a
@@ -94,6 +100,12 @@ type identitySet struct {
 	// unreadable: a policy of the principal's did not compile, so every
 	// call of the principal is denied.
 	unreadable bool
+	// tags are the principal's tags (aws:PrincipalTag/<key>), by
+	// lower-case key.
+	tags map[string]string
+	// boundary is the permissions boundary of the principal's user or
+	// role; nil for none.
+	boundary *iam.Policy
 }
 
 // New returns an Authorizer over ids; feed invalidates its caches when IAM
@@ -212,6 +224,20 @@ func (a *Authorizer) identitySet(ctx context.Context, p sealbox.Principal) (*ide
 		return nil, err
 	}
 	set = &identitySet{arn: p.ARN}
+	if set.tags, err = a.ids.PrincipalTags(ctx, p); err != nil {
+		return nil, err
+	}
+	bd, err := a.ids.BoundaryFor(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if bd != nil {
+		if pol, ok := a.compileFor(p, *bd, "boundary"); ok {
+			set.boundary = pol
+		} else {
+			set.unreadable = true
+		}
+	}
 	for _, d := range docs {
 		if pol, ok := a.compileFor(p, d, "identity"); ok {
 			set.policies = append(set.policies, pol)
@@ -293,9 +319,11 @@ func (a *Authorizer) decide(ctx context.Context, r *sealbox.Request, q *sealbox.
 	for _, g := range q.Grantees {
 		f.Grant = max(f.Grant, iam.MatchGrantee(g, &req.Principal))
 	}
-	if err := a.callerFacts(ctx, p, &f); err != nil {
+	tags, err := a.callerFacts(ctx, p, &f)
+	if err != nil {
 		return iam.Decision{}, nil, err
 	}
+	setPrincipalTags(req.Context, tags)
 	if q.ResourcePolicy != "" {
 		kind := iam.KindResource
 		if q.ResourcePolicyGates {
@@ -316,17 +344,32 @@ func (a *Authorizer) decide(ctx context.Context, r *sealbox.Request, q *sealbox.
 }
 
 // callerFacts fills in the policies of the caller p: identity and session
-// policies, and whether one of them did not compile.
-func (a *Authorizer) callerFacts(ctx context.Context, p sealbox.Principal, f *iam.Facts) error {
+// policies, and whether one of them did not compile. It returns p's tags.
+func (a *Authorizer) callerFacts(ctx context.Context, p sealbox.Principal, f *iam.Facts) (map[string]string, error) {
 	if p.Type == "Root" || p.Type == identity.ServicePrincipal {
-		return nil
+		return nil, nil
 	}
 	set, err := a.identitySet(ctx, p)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	f.Identity, f.Session, f.Unreadable = set.policies, set.session, f.Unreadable || set.unreadable
-	return nil
+	f.Boundary = set.boundary
+	return set.tags, nil
+}
+
+// setPrincipalTags sets aws:PrincipalTag/<key> in c from the caller's tags
+// alone: any such key a service put there is dropped first, so that only
+// the identity store says what the caller's tags are.
+func setPrincipalTags(c map[string][]string, tags map[string]string) {
+	for k := range c {
+		if strings.HasPrefix(k, "aws:principaltag/") {
+			delete(c, k)
+		}
+	}
+	for k, v := range tags {
+		c["aws:principaltag/"+k] = []string{v}
+	}
 }
 
 // WriteMetrics writes the authorizer's cache counters in Prometheus' text

@@ -29,6 +29,14 @@ func (f *fakeIDs) PoliciesFor(context.Context, sealbox.Principal) ([]identity.Po
 	return f.policies, nil
 }
 
+func (f *fakeIDs) PrincipalTags(context.Context, sealbox.Principal) (map[string]string, error) {
+	return nil, nil
+}
+
+func (f *fakeIDs) BoundaryFor(context.Context, sealbox.Principal) (*identity.PolicyDoc, error) {
+	return nil, nil
+}
+
 func (f *fakeIDs) SessionPolicies(_ context.Context, id string) ([]identity.PolicyDoc, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()

@@ -69,9 +69,11 @@ func (c Checker) TrustAllows(ctx context.Context, trustDoc string, caller sealbo
 	asCaller.Principal = caller
 	req := &iam.Request{Principal: iamPrincipal(caller), Action: action, Resource: resource, Context: c.A.conditions(&asCaller, cond)}
 	var f iam.Facts
-	if err := c.A.callerFacts(ctx, caller, &f); err != nil {
+	tags, err := c.A.callerFacts(ctx, caller, &f)
+	if err != nil {
 		return false, err
 	}
+	setPrincipalTags(req.Context, tags)
 	pol, _, err := c.A.compile(trustDoc, iam.KindTrust)
 	if err != nil {
 		f.Unreadable = true // a trust policy that no longer compiles trusts no one

@@ -56,6 +56,14 @@ func (c *cachingIDs) SessionPolicies(context.Context, string) ([]identity.Policy
 	return nil, nil
 }
 
+func (c *cachingIDs) PrincipalTags(context.Context, sealbox.Principal) (map[string]string, error) {
+	return nil, nil
+}
+
+func (c *cachingIDs) BoundaryFor(context.Context, sealbox.Principal) (*identity.PolicyDoc, error) {
+	return nil, nil
+}
+
 func userCtx() context.Context {
 	return sealbox.NewContext(context.Background(), &sealbox.Request{Region: "us-east-1", Partition: "aws", AccountID: "123456789012",
 		Principal: sealbox.Principal{Type: "IAMUser", ARN: "arn:aws:iam::123456789012:user/alice", AccountID: "123456789012",

@@ -49,7 +49,11 @@ func runServer(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintf(env.Stdout, "TLS with a self-signed certificate: clients trust it with AWS_CA_BUNDLE=%s\n", srv.CAFile)
 	}
 	// One line to copy from any folder: the paths are absolute.
-	fmt.Fprintf(env.Stdout, "admin credentials in %s: %s\n", srv.AdminCredentialsFile, exportLine(srv.AdminCredentialsFile, endpoint))
+	if srv.AdminAccessKeyID == "" {
+		fmt.Fprintf(env.Stdout, "no administrator access key (the log says why); point the AWS tools at this server with: AWS_ENDPOINT_URL=%s\n", endpoint)
+	} else {
+		fmt.Fprintf(env.Stdout, "admin credentials in %s: %s\n", srv.AdminCredentialsFile, exportLine(srv.AdminCredentialsFile, endpoint))
+	}
 	return srv.Serve(ctx, ln)
 }
 

@@ -81,6 +81,21 @@ func TestFirstStartWalkthroughAWSCLI(t *testing.T) {
 	srv.stop(t)
 }
 
+// TestABACWalkthroughAWSCLI is attribute-based access control with the aws
+// CLI (scripts/abac-cli.sh): users tagged with their team assume one role,
+// tagging the session with their team; one policy reads the secrets tagged
+// with the session's team; a caller that tags its session with another team
+// is refused.
+func TestABACWalkthroughAWSCLI(t *testing.T) {
+	t.Parallel()
+	needAWSCLI(t)
+	srv := startSealbox(t)
+	env := append(cleanEnv(), srv.exports...)
+	env = append(env, "AWS_CONFIG_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
+	runScriptIn(t, t.TempDir(), 3*time.Minute, env, "bash", scriptPath(t, "abac-cli.sh"))
+	srv.stop(t)
+}
+
 func TestSmokeBoto3(t *testing.T) {
 	t.Parallel()
 	python := needBoto3(t)

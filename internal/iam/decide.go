@@ -36,6 +36,11 @@ const (
 	// compiled. Its statements, Deny included, are unknown, so the request
 	// is denied whatever the other policies say.
 	Unreadable
+	// BoundaryDeny: the caller's permissions boundary explicitly denies.
+	BoundaryDeny
+	// NoBoundaryAllow: implicit deny, because a policy allows the request
+	// but the caller's permissions boundary does not.
+	NoBoundaryAllow
 )
 
 // Decision is the outcome of Decide.
@@ -69,6 +74,10 @@ type Facts struct {
 	// Unreadable says a policy that applies to the caller could not be
 	// compiled: the request is denied.
 	Unreadable bool
+	// Boundary is the permissions boundary of the caller's user or role;
+	// nil for none. It bounds every allow but one from a resource policy
+	// that names the IAM user by its ARN, or the session by its own ARN.
+	Boundary *Policy
 }
 
 // Decide is the one place where sealbox combines the policies that apply
@@ -97,10 +106,14 @@ type Facts struct {
 //     them allows too: they bound the allows of 3 to 5, resource policies
 //     naming the role, the account or "*" and grants included. Only a
 //     resource policy naming the session's own ARN is not bounded.
-//  8. Otherwise the request is implicitly denied.
+//  8. A user or role with a permissions boundary is allowed only what the
+//     boundary allows too (an explicit Deny in it denies): it bounds the
+//     allows of 3 to 5 as session policies do, resource policies naming a
+//     role's ARN included, as in AWS; a resource policy naming the IAM user
+//     by its ARN is not bounded (AWS's "Policy evaluation logic").
+//  9. Otherwise the request is implicitly denied.
 //
-// Permission boundaries and SCPs are not modelled. Decide does not
-// allocate.
+// SCPs are not modelled. Decide does not allocate.
 func Decide(f *Facts, r *Request) Decision {
 	if f.Unreadable {
 		return Decision{Reason: Unreadable}
@@ -125,11 +138,25 @@ func Decide(f *Facts, r *Request) Decision {
 		}
 		sessAllow = sessAllow || res.allow != noPrincipal
 	}
+	var bAllow bool
+	if f.Boundary != nil {
+		b := f.Boundary.eval(r)
+		if b.deny {
+			return Decision{Reason: BoundaryDeny, Sid: b.denySid}
+		}
+		bAllow = b.allow != noPrincipal
+	}
 	res := f.Resource.eval(r)
 	if res.deny {
 		return Decision{Reason: ResourceDeny, Sid: res.denySid}
 	}
 	if res.allow == bySession {
+		// sealbox bounds an allow naming the session's own ARN by the
+		// role's boundary, which AWS may not: a denial, never a false
+		// allow.
+		if f.Boundary != nil && !bAllow {
+			return Decision{Reason: NoBoundaryAllow}
+		}
 		return Decision{Allowed: true, Reason: ResourceAllow, Sid: res.allowSid}
 	}
 	// What the caller's policies and the resource's would allow, before
@@ -137,7 +164,7 @@ func Decide(f *Facts, r *Request) Decision {
 	var d Decision
 	gate := f.Resource != nil && (f.Resource.kind == KindKey || f.Resource.kind == KindTrust)
 	switch {
-	case res.allow == direct:
+	case res.allow == direct || res.allow == byUser:
 		d = Decision{Allowed: true, Reason: ResourceAllow, Sid: res.allowSid}
 	case f.Grant == GrantDirect:
 		d = Decision{Allowed: true, Reason: ResourceAllow}
@@ -152,6 +179,11 @@ func Decide(f *Facts, r *Request) Decision {
 	}
 	if bounded && !sessAllow {
 		return Decision{Reason: NoSessionAllow}
+	}
+	// AWS: a same-account resource policy naming the IAM user's ARN is not
+	// limited by the user's boundary.
+	if f.Boundary != nil && !bAllow && d.Reason != RootAllow && !(d.Reason == ResourceAllow && res.allow == byUser) {
+		return Decision{Reason: NoBoundaryAllow}
 	}
 	return d
 }
@@ -177,6 +209,10 @@ func (d Decision) Explain(action string) string {
 		return "because no session policy allows the " + action + " action"
 	case Unreadable:
 		return "because a policy that applies to the caller cannot be read"
+	case BoundaryDeny:
+		return "with an explicit deny in a permissions boundary"
+	case NoBoundaryAllow:
+		return "because no permissions boundary allows the " + action + " action"
 	}
 	return "because no identity-based policy allows the " + action + " action"
 }
@@ -228,6 +264,10 @@ func (r Reason) String() string {
 		return "no session policy allows"
 	case Unreadable:
 		return "a policy that applies cannot be read"
+	case BoundaryDeny:
+		return "explicit deny in a permissions boundary"
+	case NoBoundaryAllow:
+		return "no permissions boundary allows"
 	}
 	return "Reason(?)"
 }

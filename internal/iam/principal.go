@@ -51,6 +51,10 @@ const (
 	// its service, or its account when the caller is the root user). A role
 	// session's session policies still bound such an allow.
 	direct
+	// byUser: the statement names the caller, an IAM user, by its user ARN
+	// or unique id. As in AWS, the user's permissions boundary does not
+	// bound this allow (one naming a role's ARN, or "*", it does).
+	byUser
 	// bySession: the statement names the caller's role session by its own
 	// ARN (arn:aws:sts::123456789012:assumed-role/name/session). As in AWS,
 	// the session's session policies do not bound this allow.
@@ -225,9 +229,14 @@ func (p *principals) match(c *Principal) principalMatch {
 		switch {
 		case a == c.ARN && c.Type == TypeAssumedRole && c.ARN != c.RoleARN:
 			return bySession
+		case a == c.ARN && c.Type == TypeIAMUser:
+			return byUser
 		case a == c.ARN, c.Type == TypeAssumedRole && c.RoleARN != "" && a == c.RoleARN:
 			m = direct
 		}
+	}
+	if c.Type == TypeIAMUser && p.hasID(c) {
+		return byUser
 	}
 	if m == direct || p.any || p.hasID(c) {
 		return direct

@@ -27,6 +27,13 @@ const (
 // root's.
 const adminPointer = "iam/admin-access-key"
 
+// bootstrapMarker records that the first start made the administrator. It
+// is written once and never removed: from then on EnsureAdmin makes no user
+// and no key on its own, so that deleting the admin user (or its key) is a
+// lock-down that restarts respect. A store with adminPointer but no marker
+// (made before the marker) is bootstrapped too.
+const bootstrapMarker = "iam/bootstrapped"
+
 // Admin is the administrator's access key, as EnsureAdmin and
 // MoveAdminToUser leave it.
 type Admin struct {
@@ -39,19 +46,29 @@ type Admin struct {
 	// Changed reports a new or replaced key, which the caller writes to
 	// the credentials file.
 	Changed bool
+	// Absent says why there is no administrator key (AccessKeyID is
+	// empty): the IAM user admin was deleted, or its key deleted or
+	// deactivated, after the first start. EnsureAdmin made nothing.
+	Absent string
 }
 
 // Root reports whether the administrator's key is the account root's.
-func (a Admin) Root() bool { return a.UserName == "" }
+func (a Admin) Root() bool { return a.UserName == "" && a.AccessKeyID != "" }
 
-// EnsureAdmin makes sure the administrator has an active access key.
+// EnsureAdmin makes the administrator on the first start and reports it
+// afterwards.
 //
-// On a fresh store it creates the IAM user admin with AdministratorAccess
-// attached and an access key for it: the preset pair when both presetID and
-// presetSecret are set, else a new one. Later it keeps the key, or makes a
-// new one when the key was deleted or deactivated, or replaces it with a
-// different preset; the user is made again (with the policy) if it was
-// deleted.
+// On a fresh store (no bootstrap marker) it creates the IAM user admin with
+// AdministratorAccess attached and an access key for it: the preset pair
+// when both presetID and presetSecret are set, else a new one.
+//
+// On every later start it keeps the administrator's key as it is, or
+// replaces it with a different preset: the preset is the operator's
+// explicit say. It never makes the user, nor a key of its own accord: if
+// the admin user was deleted, or its key deleted or deactivated, that was a
+// deliberate lock-down, and EnsureAdmin changes nothing and says so in
+// Admin.Absent (a preset is then ignored too). Breaking glass
+// (CreateRootAccessKey) is the way back in.
 //
 // A store whose administrator key is the account root's (made before the
 // admin user existed) keeps working unchanged: the root's key is kept, or
@@ -64,6 +81,25 @@ func (s *Store) EnsureAdmin(ctx context.Context, presetID, presetSecret string) 
 	var out Admin
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		out = Admin{}
+		first, err := firstStart(tx)
+		if err != nil {
+			return err
+		}
+		if first {
+			u, err := s.ensureAdminUser(tx)
+			if err != nil {
+				return err
+			}
+			rec, err := s.newAdminKey(tx, u, presetID, presetSecret)
+			if err != nil {
+				return err
+			}
+			out = Admin{AccessKeyID: rec.ID, SecretAccessKey: rec.Secret, UserName: u.Name, Changed: true}
+			return tx.Put(bootstrapMarker, nil)
+		}
+		if err := tx.Put(bootstrapMarker, nil); err != nil { // stores made before the marker
+			return err
+		}
 		cur, err := currentAdminKey(tx)
 		if err != nil {
 			return err
@@ -88,19 +124,27 @@ func (s *Store) EnsureAdmin(ctx context.Context, presetID, presetSecret string) 
 				out = Admin{AccessKeyID: rec.ID, SecretAccessKey: rec.Secret, Changed: true}
 				return tx.Put(adminPointer, []byte(rec.ID))
 			}
-			// The root's key was deleted or deactivated: from now on the
-			// administrator is the admin user.
+			out.Absent = "the administrator's access key (the account root's) was deleted or deactivated"
+			return nil
 		}
-		u, err := s.ensureAdminUser(tx)
+		u, err := loadEntity(tx, kindUser, AdminUserName)
+		if isNotFound(err) {
+			out.Absent = "the IAM user " + AdminUserName + " was deleted"
+			return nil
+		}
 		if err != nil {
 			return err
 		}
-		if keep && cur.Owner != ownerRoot && strings.EqualFold(cur.UserName, u.Name) {
+		if keep && strings.EqualFold(cur.UserName, u.Name) {
 			out = Admin{AccessKeyID: cur.ID, SecretAccessKey: cur.Secret, UserName: u.Name}
 			return nil
 		}
-		if cur.ID != "" && cur.Owner != ownerRoot && (presetID == "" || cur.ID != presetID) {
-			// The admin user's previous key, replaced.
+		if presetID == "" {
+			out = Admin{UserName: u.Name, Absent: "the access key of the IAM user " + u.Name + " was deleted or deactivated"}
+			return nil
+		}
+		if cur.ID != "" && cur.Owner != ownerRoot && cur.ID != presetID {
+			// The admin user's previous key, replaced by the preset.
 			if err := deleteAccessKey(tx, &cur); err != nil {
 				return err
 			}
@@ -113,6 +157,20 @@ func (s *Store) EnsureAdmin(ctx context.Context, presetID, presetSecret string) 
 		return nil
 	})
 	return out, err
+}
+
+// firstStart reports a store on which the administrator was never made.
+func firstStart(tx store.Tx) (bool, error) {
+	for _, key := range []string{bootstrapMarker, adminPointer} {
+		_, err := tx.Get(key)
+		if err == nil {
+			return false, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // MoveAdminToUser moves the administrator of a store made before the admin

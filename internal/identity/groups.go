@@ -19,7 +19,7 @@ func (s *IAM) CreateGroup(ctx context.Context, in *CreateGroupInput) (*CreateGro
 		return nil, err
 	}
 	e := s.newEntity(ctx, kindGroup, in.GroupName, in.Path)
-	if err := s.createEntity(ctx, e); err != nil {
+	if err := s.createEntity(ctx, e, ""); err != nil {
 		return nil, err
 	}
 	request(ctx).AddResource(kindGroup.resourceType(), e.arn(s.account))

@@ -39,14 +39,30 @@ func (s *IAM) authorize(ctx context.Context, action, resource string) error {
 // its ARN with the default path, so that a caller the action is denied to
 // learns nothing of what exists; the operation then answers NoSuchEntity.
 func (s *IAM) authorizeOn(ctx context.Context, action string, kind entityKind, name string) error {
+	return s.authorizeOnWith(ctx, action, kind, name, nil)
+}
+
+// authorizeOnWith is authorizeOn with the operation's condition keys
+// (aws:RequestTag/<key>, aws:TagKeys ...). A user's or role's tags are
+// aws:ResourceTag/<key> and iam:ResourceTag/<key>.
+func (s *IAM) authorizeOnWith(ctx context.Context, action string, kind entityKind, name string, extra map[string][]string) error {
 	if s.authz == nil {
 		return nil
 	}
 	arn := s.entityARN(ctx, kind, "/", name)
+	cond := make(map[string][]string, len(extra)+4)
+	for k, v := range extra {
+		cond[k] = v
+	}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		e, err := loadEntity(tx, kind, name)
 		if err == nil {
 			arn = e.arn(s.account)
+			for _, t := range e.Tags {
+				k := strings.ToLower(t.Key)
+				cond["aws:resourcetag/"+k] = []string{t.Value}
+				cond["iam:resourcetag/"+k] = []string{t.Value}
+			}
 		} else if !isNotFound(err) {
 			return err
 		}
@@ -55,7 +71,7 @@ func (s *IAM) authorizeOn(ctx context.Context, action string, kind entityKind, n
 	if err != nil {
 		return err
 	}
-	return s.authorize(ctx, action, arn)
+	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: action, Resource: arn, Context: cond})
 }
 
 // authorizeKeys asks about an access-key action on userName's keys, or
@@ -159,6 +175,7 @@ func (s *IAM) userOut(e *entity, withTags bool) User {
 	u := User{Path: e.Path, UserName: e.Name, UserId: e.ID, Arn: e.arn(s.account), CreateDate: sealbox.At(e.Created)}
 	if withTags {
 		u.Tags = e.Tags
+		u.PermissionsBoundary = boundaryOut(e.Boundary)
 	}
 	return u
 }
@@ -182,6 +199,7 @@ func (s *IAM) roleOut(e *entity, full bool) Role {
 	}
 	if full {
 		r.Tags = e.Tags
+		r.PermissionsBoundary = boundaryOut(e.Boundary)
 		r.RoleLastUsed = &RoleLastUsed{LastUsedDate: sealbox.At(e.LastUsed), Region: e.LastUsedRegion}
 	}
 	return r

@@ -12,23 +12,18 @@ import (
 	"github.com/sealbox/sealbox/internal/store"
 )
 
-// builtinPolicy is an AWS managed policy served read-only.
+// builtinPolicy is an AWS managed policy served read-only: one version,
+// the default AWS publishes (see awsManaged).
 type builtinPolicy struct {
-	ID          string
+	ID          string // "": managedID(name)
+	Path        string // "": "/"
 	Description string
 	Created     time.Time
+	Version     string // the default version's id, as AWS numbers it
 	Document    string
-}
-
-// awsManaged are the AWS managed policies served, as AWS publishes them
-// (arn:aws:iam::aws:policy/<name>, path "/", version v1).
-var awsManaged = map[string]builtinPolicy{
-	"AdministratorAccess": {
-		ID:          "ANPAIWMBCKSKIEE64ZLYK",
-		Description: "Provides full access to AWS services and resources.",
-		Created:     time.Date(2015, 2, 6, 18, 39, 46, 0, time.UTC),
-		Document:    `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`,
-	},
+	// Trimmed says statements or actions for services sealbox does not
+	// serve were left out of AWS's document.
+	Trimmed bool
 }
 
 func builtinRecord(name, partition string) (*policyRecord, bool) {
@@ -36,16 +31,25 @@ func builtinRecord(name, partition string) (*policyRecord, bool) {
 	if !ok {
 		return nil, false
 	}
+	id, path := b.ID, b.Path
+	if id == "" {
+		id = managedID(name)
+	}
+	if path == "" {
+		path = "/"
+	}
+	next, _ := strconv.Atoi(strings.TrimPrefix(b.Version, "v"))
 	return &policyRecord{
-		Name: name, ID: b.ID, Path: "/", Partition: partition, Description: b.Description,
-		Created: b.Created, Updated: b.Created, Default: "v1", NextVersion: 2,
-		Versions: []policyVersion{{ID: "v1", Document: b.Document, Created: b.Created}},
+		Name: name, ID: id, Path: path, Partition: partition, Description: b.Description,
+		Created: b.Created, Updated: b.Created, Default: b.Version, NextVersion: next + 1,
+		Versions: []policyVersion{{ID: b.Version, Document: b.Document, Created: b.Created}},
 		aws:      true,
 	}, true
 }
 
 type awsAttachments struct {
-	Attachments int `json:"attachments"`
+	Attachments  int `json:"attachments"`
+	BoundaryUses int `json:"boundaryUses,omitempty"`
 }
 
 // errInvalidARN is IAM's answer to a policy ARN it cannot read.
@@ -67,14 +71,14 @@ func (s *IAM) findPolicy(tx store.Tx, arn string) (*policyRecord, error) {
 	switch a.AccountID {
 	case "aws":
 		p, ok := builtinRecord(name, a.Partition)
-		if !ok || path != "/" {
+		if !ok || path != p.Path {
 			return nil, errNotFound
 		}
 		var n awsAttachments
 		if err := store.GetJSON(tx, awsPolicyKey(name), &n); err != nil && !isNotFound(err) {
 			return nil, err
 		}
-		p.Attachments = n.Attachments
+		p.Attachments, p.BoundaryUses = n.Attachments, n.BoundaryUses
 		return p, nil
 	case s.account:
 		var p policyRecord
@@ -101,7 +105,7 @@ func (s *IAM) mustPolicy(tx store.Tx, arn string, notFound func(string) error) (
 
 func savePolicy(tx store.Tx, p *policyRecord) error {
 	if p.aws {
-		return store.PutJSON(tx, awsPolicyKey(p.Name), awsAttachments{Attachments: p.Attachments})
+		return store.PutJSON(tx, awsPolicyKey(p.Name), awsAttachments{Attachments: p.Attachments, BoundaryUses: p.BoundaryUses})
 	}
 	return store.PutJSON(tx, policyKey(p.Name), p)
 }
@@ -116,15 +120,16 @@ func (s *IAM) awsReadOnly(ctx context.Context, p *policyRecord, action string) e
 
 func (s *IAM) policyOut(p *policyRecord, full bool) Policy {
 	out := Policy{
-		PolicyName:       p.Name,
-		PolicyId:         p.ID,
-		Arn:              p.arn(s.account),
-		Path:             p.Path,
-		DefaultVersionId: p.Default,
-		AttachmentCount:  p.Attachments,
-		IsAttachable:     true,
-		CreateDate:       sealbox.At(p.Created),
-		UpdateDate:       sealbox.At(p.Updated),
+		PolicyName:                    p.Name,
+		PolicyId:                      p.ID,
+		Arn:                           p.arn(s.account),
+		Path:                          p.Path,
+		DefaultVersionId:              p.Default,
+		AttachmentCount:               p.Attachments,
+		IsAttachable:                  true,
+		PermissionsBoundaryUsageCount: p.BoundaryUses,
+		CreateDate:                    sealbox.At(p.Created),
+		UpdateDate:                    sealbox.At(p.Updated),
 	}
 	if full {
 		out.Description = p.Description
@@ -445,11 +450,16 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesInput) (*ListPol
 		if !strings.HasPrefix(p.Path, in.PathPrefix) {
 			return false
 		}
-		if in.OnlyAttached && p.Attachments == 0 {
+		if in.OnlyAttached && p.Attachments == 0 && p.BoundaryUses == 0 {
 			return false
 		}
-		// Permissions boundaries are not supported: no policy is one.
-		return in.PolicyUsageFilter != "PermissionsBoundary"
+		switch in.PolicyUsageFilter {
+		case "PermissionsBoundary":
+			return p.BoundaryUses > 0
+		case "PermissionsPolicy":
+			return p.Attachments > 0 || p.BoundaryUses == 0
+		}
+		return true
 	}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		if scope != "Local" {
@@ -459,7 +469,11 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesInput) (*ListPol
 			}
 			slices.Sort(names)
 			for _, name := range names {
-				p, err := s.findPolicy(tx, "arn:"+partition(request(ctx))+":iam::aws:policy/"+name)
+				p, ok := builtinRecord(name, partition(request(ctx)))
+				if !ok {
+					continue
+				}
+				p, err := s.findPolicy(tx, p.arn(s.account))
 				if err != nil {
 					return err
 				}
@@ -512,7 +526,7 @@ func (s *IAM) DeletePolicy(ctx context.Context, in *DeletePolicyInput) (*Empty, 
 		if err := s.awsReadOnly(ctx, p, "iam:DeletePolicy"); err != nil {
 			return err
 		}
-		if p.Attachments > 0 {
+		if p.Attachments > 0 || p.BoundaryUses > 0 {
 			return errDeleteConflict("Cannot delete a policy attached to entities.")
 		}
 		if len(p.Versions) > 1 {

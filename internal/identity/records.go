@@ -87,6 +87,9 @@ type entity struct {
 	// Attached lists the ARNs of the attached managed policies, in the
 	// order they were attached.
 	Attached []string `json:"attached,omitempty"`
+	// Boundary is the ARN of the managed policy that is the user's or
+	// role's permissions boundary; "" for none.
+	Boundary string `json:"boundary,omitempty"`
 
 	// Roles only.
 	TrustPolicy        string    `json:"trustPolicy,omitempty"`
@@ -150,6 +153,9 @@ type policyRecord struct {
 	NextVersion int             `json:"nextVersion"`
 	Versions    []policyVersion `json:"versions"`
 	Attachments int             `json:"attachments"`
+	// BoundaryUses counts the users and roles whose permissions boundary
+	// the policy is.
+	BoundaryUses int `json:"boundaryUses,omitempty"`
 
 	aws bool // built in; never stored whole
 }

@@ -23,7 +23,7 @@ func (s *IAM) checkTrustPolicy(doc string) error {
 
 // CreateRole creates a role with its trust policy. MaxSessionDuration
 // bounds AssumeRole's DurationSeconds (3600 to 43200; 3600 by default).
-// Permissions boundaries are not supported and are refused.
+// Tags and a permissions boundary are set if given.
 func (s *IAM) CreateRole(ctx context.Context, in *CreateRoleInput) (*CreateRoleOutput, error) {
 	var c checker
 	c.path("path", in.Path)
@@ -38,13 +38,10 @@ func (s *IAM) CreateRole(ctx context.Context, in *CreateRoleInput) (*CreateRoleO
 	if err := uniqueTags(in.Tags); err != nil {
 		return nil, err
 	}
-	if in.PermissionsBoundary != "" {
-		return nil, errInvalidInput("Permissions boundaries are not supported by this server.")
-	}
 	if err := s.checkTrustPolicy(in.AssumeRolePolicyDocument); err != nil {
 		return nil, err
 	}
-	if err := s.authorize(ctx, "iam:CreateRole", s.entityARN(ctx, kindRole, in.Path, in.RoleName)); err != nil {
+	if err := s.authorizeCreate(ctx, kindRole, in.Path, in.RoleName, in.Tags, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
 	e := s.newEntity(ctx, kindRole, in.RoleName, in.Path)
@@ -55,12 +52,13 @@ func (s *IAM) CreateRole(ctx context.Context, in *CreateRoleInput) (*CreateRoleO
 		e.MaxSessionDuration = defaultMaxSession
 	}
 	e.Tags = in.Tags
-	if err := s.createEntity(ctx, e); err != nil {
+	if err := s.createEntity(ctx, e, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
 	request(ctx).AddResource(kindRole.resourceType(), e.arn(s.account))
 	r := s.roleOut(e, false)
 	r.Tags = e.Tags
+	r.PermissionsBoundary = boundaryOut(e.Boundary)
 	return &CreateRoleOutput{Role: &r}, nil
 }
 
@@ -121,6 +119,9 @@ func (s *IAM) DeleteRole(ctx context.Context, in *DeleteRoleInput) (*Empty, erro
 			return errDeleteConflict("Cannot delete entity, must detach all policies first.")
 		}
 		if err := deleteSessionsOf(tx, ownerOf(kindRole, e.Name)); err != nil {
+			return err
+		}
+		if err := s.setBoundary(tx, e, ""); err != nil {
 			return err
 		}
 		request(ctx).AddResource(kindRole.resourceType(), e.arn(s.account))

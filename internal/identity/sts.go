@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,6 +128,10 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleInput) (*AssumeRoleO
 	if duration == 0 {
 		duration = defaultRoleSession
 	}
+	tags, transitive, err := s.sessionTags(ctx, caller, in)
+	if err != nil {
+		return nil, err
+	}
 
 	var policyArns []string
 	for _, pa := range in.PolicyArns {
@@ -141,18 +146,20 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleInput) (*AssumeRoleO
 		}
 	}
 	packed := 0
-	if in.Policy != "" || len(policyArns) > 0 || len(in.Tags) > 0 {
-		packed = packedSize(in.Policy, policyArns, in.Tags)
+	if in.Policy != "" || len(policyArns) > 0 || len(tags) > 0 {
+		packed = packedSize(in.Policy, policyArns, tags)
 		if packed > 100 {
 			return nil, sealbox.Errorf("PackedPolicyTooLarge", "Packed size of the session policy and tags is %d%% of the allowed size.", packed)
 		}
 	}
 
 	// The trust policy must allow sts:AssumeRole, and sts:TagSession for
-	// session tags and sts:SetSourceIdentity for a source identity, as in
-	// AWS. Only then are the role's limits told.
+	// session tags (those passed, and those a role chain carries) and
+	// sts:SetSourceIdentity for a source identity, as in AWS: without the
+	// TagSession check any caller could claim any team. Only then are the
+	// role's limits told.
 	actions := []string{"sts:AssumeRole"}
-	if len(in.Tags) > 0 || len(in.TransitiveTagKeys) > 0 {
+	if len(tags) > 0 || len(in.TransitiveTagKeys) > 0 {
 		actions = append(actions, "sts:TagSession")
 	}
 	if in.SourceIdentity != "" {
@@ -163,7 +170,7 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleInput) (*AssumeRoleO
 		RoleSessionName: in.RoleSessionName,
 		ExternalID:      in.ExternalId,
 		SourceIdentity:  in.SourceIdentity,
-		Tags:            in.Tags,
+		Tags:            tags,
 		DurationSeconds: duration,
 	})
 	for _, action := range actions {
@@ -200,8 +207,8 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleInput) (*AssumeRoleO
 		SessionName:    in.RoleSessionName,
 		Policy:         in.Policy,
 		PolicyArns:     policyArns,
-		Tags:           in.Tags,
-		TransitiveTags: in.TransitiveTagKeys,
+		Tags:           tags,
+		TransitiveTags: transitive,
 		SourceIdentity: in.SourceIdentity,
 		ExternalID:     in.ExternalId,
 	}
@@ -231,6 +238,50 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleInput) (*AssumeRoleO
 		PackedPolicySize: packed,
 		SourceIdentity:   in.SourceIdentity,
 	}, nil
+}
+
+// maxSessionTags is how many session tags a session may have, those a role
+// chain carries included.
+const maxSessionTags = 50
+
+// sessionTags are the tags of the session AssumeRole makes, and which of
+// them are transitive: the tags passed (in.Tags), and, when the caller is
+// itself a role session, the transitive tags of the caller's session, which
+// stay transitive. As in AWS, a transitive key a role chain carries cannot
+// be passed again (its value cannot be changed down the chain), and every
+// TransitiveTagKeys key must be a key of a tag passed; keys compare
+// regardless of case.
+func (s *STS) sessionTags(ctx context.Context, caller sealbox.Principal, in *AssumeRoleInput) (tags []Tag, transitive []string, err error) {
+	var inherited []Tag
+	if caller.Type == "AssumedRole" && strings.HasPrefix(caller.AccessKeyID, "ASIA") {
+		var sess sessionRecord
+		err := s.store.View(ctx, func(tx store.Tx) error { return store.GetJSON(tx, sessionKey(caller.AccessKeyID), &sess) })
+		if err != nil && !isNotFound(err) {
+			return nil, nil, err
+		}
+		for _, t := range sess.Tags {
+			if slices.ContainsFunc(sess.TransitiveTags, func(k string) bool { return strings.EqualFold(k, t.Key) }) {
+				inherited = append(inherited, t)
+				transitive = append(transitive, t.Key)
+			}
+		}
+	}
+	for _, t := range in.Tags {
+		if slices.ContainsFunc(inherited, func(h Tag) bool { return strings.EqualFold(h.Key, t.Key) }) {
+			return nil, nil, sealbox.Errorf("InvalidParameterValue", "The session tag %s is transitive in this role chain: its value cannot be changed.", t.Key)
+		}
+	}
+	for _, k := range in.TransitiveTagKeys {
+		if !slices.ContainsFunc(in.Tags, func(t Tag) bool { return strings.EqualFold(t.Key, k) }) {
+			return nil, nil, sealbox.Errorf("InvalidParameterValue", "The transitive tag key %s is not the key of a session tag passed.", k)
+		}
+		transitive = append(transitive, k)
+	}
+	tags = append(inherited, in.Tags...)
+	if len(tags) > maxSessionTags {
+		return nil, nil, sealbox.Errorf("InvalidParameterValue", "A session may have at most %d session tags, those passed and those the role chain carries.", maxSessionTags)
+	}
+	return tags, transitive, nil
 }
 
 // lastUsedGranularity is how stale a role's RoleLastUsed may be before

@@ -20,13 +20,14 @@ type Tag struct {
 type Empty struct{}
 
 type User struct {
-	Path             string             `json:",omitempty"`
-	UserName         string             `json:",omitempty"`
-	UserId           string             `json:",omitempty"`
-	Arn              string             `json:",omitempty"`
-	CreateDate       *sealbox.Timestamp `json:",omitempty"`
-	PasswordLastUsed *sealbox.Timestamp `json:",omitempty"`
-	Tags             []Tag              `json:",omitempty"`
+	Path                string                       `json:",omitempty"`
+	UserName            string                       `json:",omitempty"`
+	UserId              string                       `json:",omitempty"`
+	Arn                 string                       `json:",omitempty"`
+	CreateDate          *sealbox.Timestamp           `json:",omitempty"`
+	PasswordLastUsed    *sealbox.Timestamp           `json:",omitempty"`
+	PermissionsBoundary *AttachedPermissionsBoundary `json:",omitempty"`
+	Tags                []Tag                        `json:",omitempty"`
 }
 
 type Group struct {
@@ -47,12 +48,13 @@ type Role struct {
 	RoleName                 string
 	RoleId                   string
 	Arn                      string
-	CreateDate               *sealbox.Timestamp `json:",omitempty"`
-	AssumeRolePolicyDocument string             `json:",omitempty"`
-	Description              string             `json:",omitempty"`
-	MaxSessionDuration       int                `json:",omitempty"`
-	Tags                     []Tag              `json:",omitempty"`
-	RoleLastUsed             *RoleLastUsed      `json:",omitempty"`
+	CreateDate               *sealbox.Timestamp           `json:",omitempty"`
+	AssumeRolePolicyDocument string                       `json:",omitempty"`
+	Description              string                       `json:",omitempty"`
+	MaxSessionDuration       int                          `json:",omitempty"`
+	PermissionsBoundary      *AttachedPermissionsBoundary `json:",omitempty"`
+	Tags                     []Tag                        `json:",omitempty"`
+	RoleLastUsed             *RoleLastUsed                `json:",omitempty"`
 }
 
 type Policy struct {
@@ -132,6 +134,67 @@ type ListUsersOutput struct {
 
 type DeleteUserInput struct {
 	UserName string
+}
+
+// Tags of users and roles.
+
+type TagUserInput struct {
+	UserName string
+	Tags     []Tag
+}
+
+type UntagUserInput struct {
+	UserName string
+	TagKeys  []string
+}
+
+type ListUserTagsInput struct {
+	UserName string
+	Marker   string
+	MaxItems int
+}
+
+type TagRoleInput struct {
+	RoleName string
+	Tags     []Tag
+}
+
+type UntagRoleInput struct {
+	RoleName string
+	TagKeys  []string
+}
+
+type ListRoleTagsInput struct {
+	RoleName string
+	Marker   string
+	MaxItems int
+}
+
+// ListTagsOutput is the output of ListUserTags and ListRoleTags.
+type ListTagsOutput struct {
+	Tags        []Tag
+	IsTruncated bool
+	Marker      string `json:",omitempty"`
+}
+
+// Permissions boundaries.
+
+type PutUserPermissionsBoundaryInput struct {
+	UserName            string
+	PermissionsBoundary string
+}
+
+type PutRolePermissionsBoundaryInput struct {
+	RoleName            string
+	PermissionsBoundary string
+}
+
+type DeleteUserPermissionsBoundaryInput struct {
+	UserName string
+}
+
+type DeleteRolePermissionsBoundaryInput struct {
+	RoleName string
 }
 
 // Roles.

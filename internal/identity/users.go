@@ -10,8 +10,9 @@ import (
 )
 
 // createEntity stores e unless an entity of its kind already has its name
-// (regardless of case).
-func (s *IAM) createEntity(ctx context.Context, e *entity) error {
+// (regardless of case), with the managed policy boundary (which must exist)
+// as its permissions boundary unless boundary is "".
+func (s *IAM) createEntity(ctx context.Context, e *entity, boundary string) error {
 	return s.store.Update(ctx, func(tx store.Tx) error {
 		_, err := loadEntity(tx, e.Kind, e.Name)
 		if err == nil {
@@ -20,8 +21,38 @@ func (s *IAM) createEntity(ctx context.Context, e *entity) error {
 		if !isNotFound(err) {
 			return err
 		}
+		if boundary != "" {
+			if err := s.setBoundary(tx, e, boundary); err != nil {
+				return err
+			}
+		}
 		return saveEntity(tx, e)
 	})
+}
+
+// authorizeCreate asks about creating the user or role name at path, with
+// tags as aws:RequestTag/<key> and aws:TagKeys and the boundary as
+// iam:PermissionsBoundary; tags also need iam:TagUser or iam:TagRole, as in
+// AWS.
+func (s *IAM) authorizeCreate(ctx context.Context, kind entityKind, path, name string, tags []Tag, boundary string) error {
+	if s.authz == nil {
+		return nil
+	}
+	arn := s.entityARN(ctx, kind, path, name)
+	cond := tagConditions(tags)
+	if boundary != "" {
+		if cond == nil {
+			cond = map[string][]string{}
+		}
+		cond["iam:permissionsboundary"] = []string{boundary}
+	}
+	if err := s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:Create" + kind.title(), Resource: arn, Context: cond}); err != nil {
+		return err
+	}
+	if len(tags) == 0 {
+		return nil
+	}
+	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:Tag" + kind.title(), Resource: arn, Context: tagConditions(tags)})
 }
 
 func (s *IAM) newEntity(ctx context.Context, kind entityKind, name, path string) *entity {
@@ -35,9 +66,8 @@ func (s *IAM) newEntity(ctx context.Context, kind entityKind, name, path string)
 	}
 }
 
-// CreateUser creates an IAM user. Permissions boundaries are not
-// supported: a request that sets one is refused rather than given an
-// account where the boundary silently does nothing.
+// CreateUser creates an IAM user, with tags and a permissions boundary if
+// given.
 func (s *IAM) CreateUser(ctx context.Context, in *CreateUserInput) (*CreateUserOutput, error) {
 	var c checker
 	c.name("userName", in.UserName, 64)
@@ -49,15 +79,12 @@ func (s *IAM) CreateUser(ctx context.Context, in *CreateUserInput) (*CreateUserO
 	if err := uniqueTags(in.Tags); err != nil {
 		return nil, err
 	}
-	if in.PermissionsBoundary != "" {
-		return nil, errInvalidInput("Permissions boundaries are not supported by this server.")
-	}
-	if err := s.authorize(ctx, "iam:CreateUser", s.entityARN(ctx, kindUser, in.Path, in.UserName)); err != nil {
+	if err := s.authorizeCreate(ctx, kindUser, in.Path, in.UserName, in.Tags, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
 	e := s.newEntity(ctx, kindUser, in.UserName, in.Path)
 	e.Tags = in.Tags
-	if err := s.createEntity(ctx, e); err != nil {
+	if err := s.createEntity(ctx, e, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
 	request(ctx).AddResource(kindUser.resourceType(), e.arn(s.account))
@@ -142,6 +169,9 @@ func (s *IAM) DeleteUser(ctx context.Context, in *DeleteUserInput) (*Empty, erro
 			return errDeleteConflict("Cannot delete entity, must remove users from group first.")
 		}
 		if err := deleteSessionsOf(tx, owner); err != nil {
+			return err
+		}
+		if err := s.setBoundary(tx, e, ""); err != nil {
 			return err
 		}
 		request(ctx).AddResource(kindUser.resourceType(), e.arn(s.account))

@@ -279,7 +279,8 @@ func versionOf(tx store.Tx, p *paramRecord, v int64) (*version, error) {
 
 // authorize asks the authorizer whether the caller may perform action on
 // resource (a parameter ARN, or "*"); p, when known, adds its tags as
-// aws:ResourceTag/<key>, and extra the operation's condition keys.
+// aws:ResourceTag/<key> and ssm:resourceTag/<key>, and extra the
+// operation's condition keys.
 func (s *Service) authorize(ctx context.Context, action, resource string, p *paramRecord, extra map[string][]string) error {
 	if s.authz == nil {
 		return nil
@@ -290,7 +291,9 @@ func (s *Service) authorize(ctx context.Context, action, resource string, p *par
 	}
 	if p != nil {
 		for _, t := range p.Tags {
-			cond["aws:resourcetag/"+strings.ToLower(t.Key)] = []string{t.Value}
+			k := strings.ToLower(t.Key)
+			cond["aws:resourcetag/"+k] = []string{t.Value}
+			cond["ssm:resourcetag/"+k] = []string{t.Value}
 		}
 	}
 	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: action, Resource: resource, Context: cond})

@@ -246,8 +246,10 @@ func (s *Server) rootKeyProvider(opts Options) (rootkey.Provider, error) {
 	return rootkey.NewPassphrase(pass), nil
 }
 
-// ensureAdmin makes sure the administrator (the IAM user admin) has an
-// access key and that the credentials file holds it. A data folder whose
+// ensureAdmin makes the administrator (the IAM user admin and its access
+// key) on the first start, and makes sure the credentials file holds its
+// key; later starts respect a deleted admin user or key (see
+// identity.Store.EnsureAdmin) and only log it. A data folder whose
 // administrator key is the account root's keeps it, and the log says once
 // how to move to the admin user.
 func (s *Server) ensureAdmin(ctx context.Context) error {
@@ -257,6 +259,16 @@ func (s *Server) ensureAdmin(ctx context.Context) error {
 	}
 	s.AdminAccessKeyID, s.AdminSecretAccessKey = admin.AccessKeyID, admin.SecretAccessKey
 	s.AdminCredentialsFile = filepath.Join(s.cfg.DataDir, CredentialsFileName)
+	if admin.Absent != "" {
+		// A lock-down is respected: nothing is made, the file is left.
+		attrs := []any{"dataDir", s.cfg.DataDir}
+		if s.cfg.AdminAccessKeyID != "" {
+			attrs = append(attrs, "presetIgnored", s.cfg.AdminAccessKeyID)
+		}
+		s.log.Warn("no administrator access key: "+admin.Absent+" after the first start, so none was made; "+
+			"an IAM administrator can make one, or break glass with 'sealbox iam root-credentials --data "+s.cfg.DataDir+"'", attrs...)
+		return nil
+	}
 	if admin.Root() {
 		s.log.Warn("the administrator access key is the account root's, which AWS advises never to create: "+
 			"stop the server and run 'sealbox iam migrate-admin --data "+s.cfg.DataDir+"' to move to an IAM user admin with AdministratorAccess",

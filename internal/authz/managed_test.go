@@ -1,0 +1,114 @@
+package authz_test
+
+import (
+	"net/url"
+	"slices"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	siam "github.com/sealbox/sealbox/internal/iam"
+	"github.com/sealbox/sealbox/internal/sealtest"
+)
+
+// TestAWSManagedPolicies: the AWS managed policies are served read-only
+// under arn:aws:iam::aws:policy/ (AWSLambdaBasicExecutionRole under
+// service-role/), listed by ListPolicies with Scope AWS, readable with
+// GetPolicy and GetPolicyVersion, attachable, and refused any change; each
+// document compiles, and an attached one allows what AWS's allows.
+func TestAWSManagedPolicies(t *testing.T) {
+	s := sealtest.Start(t)
+	c := s.IAM()
+	want := []string{
+		"arn:aws:iam::aws:policy/AWSKeyManagementServicePowerUser",
+		"arn:aws:iam::aws:policy/AWSLambda_FullAccess",
+		"arn:aws:iam::aws:policy/AWSLambda_ReadOnlyAccess",
+		"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+		"arn:aws:iam::aws:policy/AdministratorAccess",
+		"arn:aws:iam::aws:policy/AmazonSSMFullAccess",
+		"arn:aws:iam::aws:policy/AmazonSSMReadOnlyAccess",
+		"arn:aws:iam::aws:policy/IAMFullAccess",
+		"arn:aws:iam::aws:policy/IAMReadOnlyAccess",
+		"arn:aws:iam::aws:policy/PowerUserAccess",
+		"arn:aws:iam::aws:policy/ReadOnlyAccess",
+		"arn:aws:iam::aws:policy/SecretsManagerReadWrite",
+	}
+	var got []string
+	p := iam.NewListPoliciesPaginator(c, &iam.ListPoliciesInput{Scope: iamtypes.PolicyScopeTypeAws, MaxItems: aws.Int32(5)})
+	for p.HasMorePages() {
+		page := must[*iam.ListPoliciesOutput](t, "ListPolicies(AWS)")(p.NextPage(ctx))
+		for _, pol := range page.Policies {
+			got = append(got, *pol.Arn)
+		}
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("ListPolicies(Scope AWS) = %v, want %v", got, want)
+	}
+	local := must[*iam.ListPoliciesOutput](t, "ListPolicies(Local)")(c.ListPolicies(ctx, &iam.ListPoliciesInput{Scope: iamtypes.PolicyScopeTypeLocal}))
+	if len(local.Policies) != 0 {
+		t.Errorf("ListPolicies(Scope Local) = %d policies, want none", len(local.Policies))
+	}
+	sr := must[*iam.ListPoliciesOutput](t, "ListPolicies(/service-role/)")(c.ListPolicies(ctx, &iam.ListPoliciesInput{PathPrefix: aws.String("/service-role/")}))
+	if len(sr.Policies) != 1 || *sr.Policies[0].PolicyName != "AWSLambdaBasicExecutionRole" || *sr.Policies[0].Path != "/service-role/" {
+		t.Errorf("ListPolicies(PathPrefix /service-role/) = %+v", sr.Policies)
+	}
+
+	for _, arn := range want {
+		pol := must[*iam.GetPolicyOutput](t, "GetPolicy "+arn)(c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(arn)})).Policy
+		if *pol.Arn != arn || !pol.IsAttachable || pol.DefaultVersionId == nil || pol.Description == nil {
+			t.Errorf("GetPolicy(%s) = %+v", arn, pol)
+			continue
+		}
+		v := must[*iam.GetPolicyVersionOutput](t, "GetPolicyVersion "+arn)(c.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(arn), VersionId: pol.DefaultVersionId})).PolicyVersion
+		doc, err := url.QueryUnescape(*v.Document)
+		if err != nil || !v.IsDefaultVersion {
+			t.Fatalf("GetPolicyVersion(%s) = %+v, %v", arn, v, err)
+		}
+		if _, err := siam.Parse(doc, siam.KindIdentity); err != nil {
+			t.Errorf("the document of %s does not compile: %v", arn, err)
+		}
+	}
+	_, err := c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::aws:policy/AWSLambdaBasicExecutionRole")})
+	sealtest.APIError(t, "GetPolicy(AWSLambdaBasicExecutionRole without its path)", err, "NoSuchEntity", 404)
+
+	// Read-only, as AWS: every change is AccessDenied.
+	admin := aws.String("arn:aws:iam::aws:policy/AdministratorAccess")
+	doc := aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Decrypt","Resource":"*"}]}`)
+	_, err = c.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{PolicyArn: admin, PolicyDocument: doc, SetAsDefault: true})
+	sealtest.APIError(t, "CreatePolicyVersion(AWS managed)", err, "AccessDenied", 403)
+	_, err = c.DeletePolicy(ctx, &iam.DeletePolicyInput{PolicyArn: admin})
+	sealtest.APIError(t, "DeletePolicy(AWS managed)", err, "AccessDenied", 403)
+	_, err = c.SetDefaultPolicyVersion(ctx, &iam.SetDefaultPolicyVersionInput{PolicyArn: admin, VersionId: aws.String("v1")})
+	sealtest.APIError(t, "SetDefaultPolicyVersion(AWS managed)", err, "AccessDenied", 403)
+	_, err = c.DeletePolicyVersion(ctx, &iam.DeletePolicyVersionInput{PolicyArn: admin, VersionId: aws.String("v1")})
+	sealtest.APIError(t, "DeletePolicyVersion(AWS managed)", err, "AccessDenied", 403)
+
+	// Attached, ReadOnlyAccess reads parameters but no secret value and
+	// changes nothing; AmazonSSMFullAccess then writes parameters.
+	must[*ssm.PutParameterOutput](t, "PutParameter")(s.SSM().PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/p"), Value: aws.String("v"), Type: "String"}))
+	must[*secretsmanager.CreateSecretOutput](t, "CreateSecret")(s.SecretsManager().CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("app/s"), SecretString: aws.String("x")}))
+	r := s.NewRole(t, "reader", "", "", "s1")
+	must[*iam.AttachRolePolicyOutput](t, "AttachRolePolicy(ReadOnlyAccess)")(c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("reader"), PolicyArn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")}))
+	cfg := r.Config(s)
+	must[*ssm.GetParameterOutput](t, "GetParameter with ReadOnlyAccess")(ssm.NewFromConfig(cfg).GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/app/p")}))
+	must[*secretsmanager.DescribeSecretOutput](t, "DescribeSecret with ReadOnlyAccess")(secretsmanager.NewFromConfig(cfg).DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("app/s")}))
+	_, err = secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("app/s")})
+	sealtest.APIError(t, "GetSecretValue with ReadOnlyAccess", err, "AccessDeniedException", 400)
+	_, err = ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/p"), Value: aws.String("w"), Type: "String", Overwrite: aws.Bool(true)})
+	sealtest.APIError(t, "PutParameter with ReadOnlyAccess", err, "AccessDeniedException", 400)
+	_, err = kms.NewFromConfig(cfg).CreateKey(ctx, &kms.CreateKeyInput{})
+	sealtest.APIError(t, "CreateKey with ReadOnlyAccess", err, "AccessDeniedException", 400)
+	must[*iam.AttachRolePolicyOutput](t, "AttachRolePolicy(AmazonSSMFullAccess)")(c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String("reader"), PolicyArn: aws.String("arn:aws:iam::aws:policy/AmazonSSMFullAccess")}))
+	must[*ssm.PutParameterOutput](t, "PutParameter with AmazonSSMFullAccess")(ssm.NewFromConfig(cfg).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/app/p"), Value: aws.String("w"), Type: "String", Overwrite: aws.Bool(true)}))
+	pol := must[*iam.GetPolicyOutput](t, "GetPolicy(ReadOnlyAccess)")(c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::aws:policy/ReadOnlyAccess")})).Policy
+	if *pol.AttachmentCount != 1 {
+		t.Errorf("ReadOnlyAccess AttachmentCount = %d, want 1", *pol.AttachmentCount)
+	}
+}

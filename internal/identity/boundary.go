@@ -1,0 +1,181 @@
+package identity
+
+import (
+	"context"
+	"strings"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+// AttachedPermissionsBoundary is IAM's shape of a user's or role's
+// permissions boundary.
+type AttachedPermissionsBoundary struct {
+	PermissionsBoundaryType string
+	PermissionsBoundaryArn  string
+}
+
+func boundaryOut(arn string) *AttachedPermissionsBoundary {
+	if arn == "" {
+		return nil
+	}
+	return &AttachedPermissionsBoundary{PermissionsBoundaryType: "PermissionsBoundaryPolicy", PermissionsBoundaryArn: arn}
+}
+
+// setBoundary makes the managed policy arn (which must exist) e's
+// permissions boundary, or with arn "" removes it, and counts the
+// policies' boundary uses. The caller saves e.
+func (s *IAM) setBoundary(tx store.Tx, e *entity, arn string) error {
+	if arn != "" {
+		p, err := s.mustPolicy(tx, arn, errPolicyNotAttachable)
+		if err != nil {
+			return err
+		}
+		arn = p.arn(s.account)
+		if arn == e.Boundary {
+			return nil
+		}
+		p.BoundaryUses++
+		if err := savePolicy(tx, p); err != nil {
+			return err
+		}
+	}
+	if e.Boundary != "" {
+		old, err := s.findPolicy(tx, e.Boundary)
+		if err == nil && old.BoundaryUses > 0 {
+			old.BoundaryUses--
+			if err := savePolicy(tx, old); err != nil {
+				return err
+			}
+		} else if err != nil && !isNotFound(err) {
+			return err
+		}
+	}
+	e.Boundary = arn
+	return nil
+}
+
+func (s *IAM) putBoundary(ctx context.Context, kind entityKind, name, arn string) error {
+	var c checker
+	member, max := kind.member()
+	c.name(member, name, max)
+	c.arn("permissionsBoundary", arn)
+	if err := c.err(); err != nil {
+		return err
+	}
+	if err := s.authorizeOnWith(ctx, "iam:Put"+kind.title()+"PermissionsBoundary", kind, name,
+		map[string][]string{"iam:permissionsboundary": {arn}}); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		e, err := mustEntity(tx, kind, name)
+		if err != nil {
+			return err
+		}
+		if err := s.setBoundary(tx, e, arn); err != nil {
+			return err
+		}
+		request(ctx).AddResource(kind.resourceType(), e.arn(s.account))
+		return saveEntity(tx, e)
+	})
+}
+
+func (s *IAM) deleteBoundary(ctx context.Context, kind entityKind, name string) error {
+	var c checker
+	member, max := kind.member()
+	c.name(member, name, max)
+	if err := c.err(); err != nil {
+		return err
+	}
+	if err := s.authorizeOn(ctx, "iam:Delete"+kind.title()+"PermissionsBoundary", kind, name); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		e, err := mustEntity(tx, kind, name)
+		if err != nil {
+			return err
+		}
+		if e.Boundary == "" {
+			return nil
+		}
+		if err := s.setBoundary(tx, e, ""); err != nil {
+			return err
+		}
+		request(ctx).AddResource(kind.resourceType(), e.arn(s.account))
+		return saveEntity(tx, e)
+	})
+}
+
+// PutUserPermissionsBoundary sets a user's permissions boundary: a managed
+// policy that bounds what its identity-based policies allow.
+func (s *IAM) PutUserPermissionsBoundary(ctx context.Context, in *PutUserPermissionsBoundaryInput) (*Empty, error) {
+	if err := s.putBoundary(ctx, kindUser, in.UserName, in.PermissionsBoundary); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// PutRolePermissionsBoundary sets a role's permissions boundary; it bounds
+// the role's sessions from their next call.
+func (s *IAM) PutRolePermissionsBoundary(ctx context.Context, in *PutRolePermissionsBoundaryInput) (*Empty, error) {
+	if err := s.putBoundary(ctx, kindRole, in.RoleName, in.PermissionsBoundary); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// DeleteUserPermissionsBoundary removes a user's permissions boundary.
+func (s *IAM) DeleteUserPermissionsBoundary(ctx context.Context, in *DeleteUserPermissionsBoundaryInput) (*Empty, error) {
+	if err := s.deleteBoundary(ctx, kindUser, in.UserName); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// DeleteRolePermissionsBoundary removes a role's permissions boundary.
+func (s *IAM) DeleteRolePermissionsBoundary(ctx context.Context, in *DeleteRolePermissionsBoundaryInput) (*Empty, error) {
+	if err := s.deleteBoundary(ctx, kindRole, in.RoleName); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// BoundaryFor returns the permissions boundary of p's user or role (the
+// default version of the managed policy), or nil for none. A boundary
+// policy that no longer exists is a document that allows nothing, so that
+// the principal stays bounded.
+func (s *IAM) BoundaryFor(ctx context.Context, p sealbox.Principal) (*PolicyDoc, error) {
+	var kind entityKind
+	var name, id string
+	switch p.Type {
+	case "IAMUser":
+		kind, name, id = kindUser, p.UserName, p.PrincipalID
+		if name == "" {
+			name = lastSegment(p.ARN)
+		}
+	case "AssumedRole":
+		kind, name = kindRole, lastSegment(p.RoleARN)
+		id, _, _ = strings.Cut(p.PrincipalID, ":")
+	default:
+		return nil, nil
+	}
+	var out *PolicyDoc
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		e, err := loadEntity(tx, kind, name)
+		if isNotFound(err) || (err == nil && id != "" && e.ID != id) || (err == nil && e.Boundary == "") {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		c := docCollector{s: s, tx: tx, seen: map[string]bool{}}
+		if err := c.managed(e.Boundary, true); err != nil {
+			return err
+		}
+		if len(c.docs) > 0 {
+			out = &c.docs[0]
+		}
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,242 @@
+package identity
+
+import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+// maxEntityTags is how many tags a user or role may have, as in AWS.
+const maxEntityTags = 50
+
+// tagConditions are the condition keys of a request that sets tags:
+// aws:RequestTag/<key> for each tag and aws:TagKeys.
+func tagConditions(tags []Tag) map[string][]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	cond := make(map[string][]string, len(tags)+1)
+	keys := make([]string, 0, len(tags))
+	for _, t := range tags {
+		cond["aws:requesttag/"+strings.ToLower(t.Key)] = []string{t.Value}
+		keys = append(keys, t.Key)
+	}
+	cond["aws:tagkeys"] = keys
+	return cond
+}
+
+// mergeTags sets tags on have: a key already there (regardless of case)
+// takes the new key and value, as IAM's tag keys are case-insensitive.
+func mergeTags(have, tags []Tag) []Tag {
+	out := slices.Clone(have)
+	for _, t := range tags {
+		i := slices.IndexFunc(out, func(h Tag) bool { return strings.EqualFold(h.Key, t.Key) })
+		if i >= 0 {
+			out[i] = t
+		} else {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+func (s *IAM) tagEntity(ctx context.Context, kind entityKind, name string, tags []Tag) error {
+	var c checker
+	member, max := kind.member()
+	c.name(member, name, max)
+	if len(tags) == 0 {
+		c.v.add("tags", nil, "Member must not be null")
+	}
+	c.tags(tags)
+	if err := c.err(); err != nil {
+		return err
+	}
+	if err := uniqueTags(tags); err != nil {
+		return err
+	}
+	if err := s.authorizeOnWith(ctx, "iam:Tag"+kind.title(), kind, name, tagConditions(tags)); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		e, err := mustEntity(tx, kind, name)
+		if err != nil {
+			return err
+		}
+		merged := mergeTags(e.Tags, tags)
+		if len(merged) > maxEntityTags {
+			return errQuota("TagsPer"+kind.title(), maxEntityTags)
+		}
+		e.Tags = merged
+		request(ctx).AddResource(kind.resourceType(), e.arn(s.account))
+		return saveEntity(tx, e)
+	})
+}
+
+func (s *IAM) untagEntity(ctx context.Context, kind entityKind, name string, keys []string) error {
+	var c checker
+	member, max := kind.member()
+	c.name(member, name, max)
+	if keys == nil {
+		c.v.add("tagKeys", nil, "Member must not be null")
+	}
+	if len(keys) > maxEntityTags {
+		c.v.add("tagKeys", nil, "Member must have length less than or equal to 50")
+	}
+	for i, k := range keys {
+		c.str("tagKeys."+strconv.Itoa(i+1)+".member", k, true, 1, 128, tagKeyPattern, `[\p{L}\p{Z}\p{N}_.:/=+\-@]+`)
+	}
+	if err := c.err(); err != nil {
+		return err
+	}
+	var cond map[string][]string
+	if len(keys) > 0 {
+		cond = map[string][]string{"aws:tagkeys": keys}
+	}
+	if err := s.authorizeOnWith(ctx, "iam:Untag"+kind.title(), kind, name, cond); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		e, err := mustEntity(tx, kind, name)
+		if err != nil {
+			return err
+		}
+		e.Tags = slices.DeleteFunc(slices.Clone(e.Tags), func(t Tag) bool {
+			return slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(k, t.Key) })
+		})
+		request(ctx).AddResource(kind.resourceType(), e.arn(s.account))
+		return saveEntity(tx, e)
+	})
+}
+
+func (s *IAM) listEntityTags(ctx context.Context, kind entityKind, name, marker string, maxItems int) (*ListTagsOutput, error) {
+	var c checker
+	member, max := kind.member()
+	c.name(member, name, max)
+	c.paging(marker, maxItems)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeOn(ctx, "iam:List"+kind.title()+"Tags", kind, name); err != nil {
+		return nil, err
+	}
+	out := &ListTagsOutput{Tags: []Tag{}}
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		e, err := mustEntity(tx, kind, name)
+		if err != nil {
+			return err
+		}
+		tags := slices.Clone(e.Tags)
+		slices.SortFunc(tags, func(a, b Tag) int { return strings.Compare(a.Key, b.Key) })
+		list, next, more := page(tags, func(t Tag) string { return t.Key }, marker, maxItems)
+		out.Tags = append(out.Tags, list...)
+		out.Marker, out.IsTruncated = next, more
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// TagUser adds tags to a user, or changes the values of its tags with the
+// same keys (compared regardless of case). A user has at most 50 tags.
+func (s *IAM) TagUser(ctx context.Context, in *TagUserInput) (*Empty, error) {
+	if err := s.tagEntity(ctx, kindUser, in.UserName, in.Tags); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// UntagUser removes the tags with the keys given (regardless of case);
+// keys the user has no tag for are ignored.
+func (s *IAM) UntagUser(ctx context.Context, in *UntagUserInput) (*Empty, error) {
+	if err := s.untagEntity(ctx, kindUser, in.UserName, in.TagKeys); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// ListUserTags lists a user's tags by key.
+func (s *IAM) ListUserTags(ctx context.Context, in *ListUserTagsInput) (*ListTagsOutput, error) {
+	return s.listEntityTags(ctx, kindUser, in.UserName, in.Marker, in.MaxItems)
+}
+
+// TagRole adds tags to a role, or changes the values of its tags with the
+// same keys (compared regardless of case). A role has at most 50 tags. The
+// role's sessions see the change on their next call (aws:PrincipalTag).
+func (s *IAM) TagRole(ctx context.Context, in *TagRoleInput) (*Empty, error) {
+	if err := s.tagEntity(ctx, kindRole, in.RoleName, in.Tags); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// UntagRole removes the tags with the keys given (regardless of case).
+func (s *IAM) UntagRole(ctx context.Context, in *UntagRoleInput) (*Empty, error) {
+	if err := s.untagEntity(ctx, kindRole, in.RoleName, in.TagKeys); err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// ListRoleTags lists a role's tags by key.
+func (s *IAM) ListRoleTags(ctx context.Context, in *ListRoleTagsInput) (*ListTagsOutput, error) {
+	return s.listEntityTags(ctx, kindRole, in.RoleName, in.Marker, in.MaxItems)
+}
+
+// PrincipalTags returns the tags of the principal p, as the condition keys
+// aws:PrincipalTag/<key> see them: an IAM user's tags (also through
+// GetSessionToken); for an assumed role, the role's tags with the
+// session's tags over them (a session tag wins over the role's tag of the
+// same key, compared regardless of case). Keys are lower-cased. The root
+// and principals that no longer exist have none.
+func (s *IAM) PrincipalTags(ctx context.Context, p sealbox.Principal) (map[string]string, error) {
+	var kind entityKind
+	var name, id string
+	switch p.Type {
+	case "IAMUser":
+		kind, name, id = kindUser, p.UserName, p.PrincipalID
+		if name == "" {
+			name = lastSegment(p.ARN)
+		}
+	case "AssumedRole":
+		kind, name = kindRole, lastSegment(p.RoleARN)
+		id, _, _ = strings.Cut(p.PrincipalID, ":")
+	default:
+		return nil, nil
+	}
+	var tags map[string]string
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		e, err := loadEntity(tx, kind, name)
+		if isNotFound(err) || (err == nil && id != "" && e.ID != id) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		tags = make(map[string]string, len(e.Tags))
+		for _, t := range e.Tags {
+			tags[strings.ToLower(t.Key)] = t.Value
+		}
+		if kind != kindRole || !strings.HasPrefix(p.AccessKeyID, "ASIA") {
+			return nil
+		}
+		var sess sessionRecord
+		err = store.GetJSON(tx, sessionKey(p.AccessKeyID), &sess)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, t := range sess.Tags {
+			tags[strings.ToLower(t.Key)] = t.Value
+		}
+		return nil
+	})
+	return tags, err
+}
