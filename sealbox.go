@@ -51,6 +51,9 @@ type Request struct {
 	Region    string
 	Partition string
 	AccountID string
+	// Service names the service called, as its model does ("kms",
+	// "secretsmanager", "iam").
+	Service   string
 	Principal Principal
 	SourceIP  string
 	UserAgent string

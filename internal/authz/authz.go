@@ -129,8 +129,8 @@ func New(ids Identities, feed store.Feed, c clock.Clock, log *slog.Logger) *Auth
 // change makes stale. A session's creation or expiry drops that session's
 // set only (AssumeRole storms must not evict everyone); a change to a user,
 // group, role, policy or membership drops every set. Bookkeeping writes
-// (a role's LastUsed) and the access-key and index records change no
-// policy. It runs on the committing goroutine and must stay quick.
+// (a role's LastUsed) and the access-key, key-use and index records
+// change no policy. It runs on the committing goroutine and must stay quick.
 func (a *Authorizer) changed(ch store.Change) {
 	rest := strings.TrimPrefix(ch.Key, "iam/")
 	switch {
@@ -140,7 +140,7 @@ func (a *Authorizer) changed(ch store.Change) {
 		a.setGen[a.stripe(key)]++
 		a.sets.Remove(key)
 		a.mu.Unlock()
-	case strings.HasPrefix(rest, "accesskey/"), strings.HasPrefix(rest, "keys-of/"), strings.HasPrefix(rest, "sessions-of/"):
+	case strings.HasPrefix(rest, "accesskey/"), strings.HasPrefix(rest, "keys-of/"), strings.HasPrefix(rest, "sessions-of/"), strings.HasPrefix(rest, "keyused/"):
 	case ch.Bookkeeping && (strings.HasPrefix(rest, "role/") || strings.HasPrefix(rest, "user/")):
 	default:
 		a.mu.Lock()

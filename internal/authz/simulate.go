@@ -22,9 +22,13 @@ type Principals interface {
 // that `aws iam simulate-principal-policy` answers what the server would
 // decide. As AWS's simulator, it evaluates identity policies and, when
 // given, a resource policy; it does not fetch KMS key policies, and a user
-// or role has no session policies. A stored policy that no longer compiles
-// denies every action (explicitDeny), as it does in the authorizer. Safe
-// for concurrent use.
+// or role has no session policies. The principal's permissions boundary
+// (or the one PermissionsBoundaryPolicyInputList gives instead) bounds the
+// allows, and aws:PrincipalTag/<key> are the principal's own tags, not
+// context entries, exactly as in every call's decision: the simulator never
+// answers allowed where the call would be denied. A stored policy that no
+// longer compiles denies every action (explicitDeny), as it does in the
+// authorizer. Safe for concurrent use.
 type Simulator struct {
 	A  *Authorizer
 	ID Principals
@@ -61,7 +65,47 @@ func (s *Simulator) SimulatePrincipalPolicy(ctx context.Context, in *identity.Si
 	if err != nil {
 		return nil, err
 	}
-	return s.simulate(ctx, p, append(named, extra...), unreadable, in.ActionNames, in.ResourceArns, in.ResourcePolicy, in.ContextEntries, in.MaxItems, in.Marker)
+	boundary, err := parseBoundary(in.PermissionsBoundaryPolicyInputList)
+	if err != nil {
+		return nil, err
+	}
+	if boundary == nil {
+		bd, err := s.ID.BoundaryFor(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		if bd != nil {
+			if boundary, ok = s.A.compileFor(p, *bd, "boundary"); !ok {
+				unreadable = true
+			}
+		}
+	}
+	tags, err := s.ID.PrincipalTags(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if tags == nil {
+		tags = map[string]string{}
+	}
+	f := iam.Facts{Boundary: boundary, Unreadable: unreadable}
+	return s.simulate(ctx, p, append(named, extra...), &f, tags, in.ActionNames, in.ResourceArns, in.ResourcePolicy, in.ContextEntries, in.MaxItems, in.Marker)
+}
+
+// parseBoundary reads PermissionsBoundaryPolicyInputList: at most one
+// policy, as AWS allows.
+func parseBoundary(docs []string) (*iam.Policy, error) {
+	switch len(docs) {
+	case 0:
+		return nil, nil
+	case 1:
+	default:
+		return nil, sealbox.Errorf("InvalidInput", "Only one permissions boundary policy may be given; %d were.", len(docs))
+	}
+	pol, err := iam.Parse(docs[0], iam.KindIdentity)
+	if err != nil {
+		return nil, sealbox.Errorf("InvalidInput", "The permissions boundary policy is not valid: %v", err)
+	}
+	return pol, nil
 }
 
 // SimulateCustomPolicy simulates the given policies alone.
@@ -73,12 +117,32 @@ func (s *Simulator) SimulateCustomPolicy(ctx context.Context, in *identity.Simul
 	if err != nil {
 		return nil, err
 	}
+	boundary, err := parseBoundary(in.PermissionsBoundaryPolicyInputList)
+	if err != nil {
+		return nil, err
+	}
 	r := sealbox.RequestFromContext(ctx)
 	p := sealbox.Principal{Type: "IAMUser", AccountID: r.AccountID, ARN: in.CallerArn}
 	if p.ARN == "" {
 		p.ARN = "arn:" + r.Partition + ":iam::" + r.AccountID + ":user/simulated"
 	}
-	return s.simulate(ctx, p, named, false, in.ActionNames, in.ResourceArns, in.ResourcePolicy, in.ContextEntries, in.MaxItems, in.Marker)
+	// A CallerArn naming a user of the account: aws:PrincipalTag/<key>
+	// are that user's tags, as in its calls; otherwise the context
+	// entries say what they are.
+	var tags map[string]string
+	if in.CallerArn != "" {
+		if u, ok, err := s.ID.Principal(ctx, in.CallerArn); err != nil {
+			return nil, err
+		} else if ok && u.Type == "IAMUser" {
+			if tags, err = s.ID.PrincipalTags(ctx, u); err != nil {
+				return nil, err
+			}
+			if tags == nil {
+				tags = map[string]string{}
+			}
+		}
+	}
+	return s.simulate(ctx, p, named, &iam.Facts{Boundary: boundary}, tags, in.ActionNames, in.ResourceArns, in.ResourcePolicy, in.ContextEntries, in.MaxItems, in.Marker)
 }
 
 type namedPolicy struct {
@@ -98,7 +162,11 @@ func (s *Simulator) parseInputs(docs []string) ([]namedPolicy, error) {
 	return out, nil
 }
 
-func (s *Simulator) simulate(ctx context.Context, p sealbox.Principal, named []namedPolicy, unreadable bool, actions, resources []string, resourcePolicy string,
+// simulate decides each action on each resource with iam.Decide, over the
+// named identity policies and the facts given (boundary, unreadable). tags,
+// when not nil, are the principal's tags: they alone are
+// aws:PrincipalTag/<key>, as in the authorizer.
+func (s *Simulator) simulate(ctx context.Context, p sealbox.Principal, named []namedPolicy, facts *iam.Facts, tags map[string]string, actions, resources []string, resourcePolicy string,
 	entries []identity.ContextEntry, maxItems int, marker string) (*identity.SimulatePolicyOutput, error) {
 	r := sealbox.RequestFromContext(ctx)
 	var resource *iam.Policy
@@ -126,7 +194,12 @@ func (s *Simulator) simulate(ctx context.Context, p sealbox.Principal, named []n
 				cond[strings.ToLower(e.ContextKeyName)] = e.ContextKeyValues
 			}
 			req := &iam.Request{Principal: iamPrincipal(p), Action: action, Resource: res, Context: s.A.conditions(&as, cond)}
-			d := iam.Decide(&iam.Facts{Identity: policies, Resource: resource, Unreadable: unreadable}, req)
+			if tags != nil {
+				setPrincipalTags(req.Context, tags)
+			}
+			f := *facts
+			f.Identity, f.Resource = policies, resource
+			d := iam.Decide(&f, req)
 			er := identity.EvaluationResult{EvalActionName: action, EvalResourceName: res, EvalDecision: decision(d)}
 			for _, n := range named {
 				if eff, _ := n.policy.Evaluate(req); (eff == iam.Allow && d.Allowed) || (eff == iam.Deny && !d.Allowed) {
@@ -165,7 +238,7 @@ func decision(d iam.Decision) string {
 	switch {
 	case d.Allowed:
 		return "allowed"
-	case d.Reason == iam.IdentityDeny || d.Reason == iam.ResourceDeny || d.Reason == iam.SessionDeny || d.Reason == iam.Unreadable:
+	case d.Reason == iam.IdentityDeny || d.Reason == iam.ResourceDeny || d.Reason == iam.SessionDeny || d.Reason == iam.BoundaryDeny || d.Reason == iam.Unreadable:
 		// A policy that cannot be read denies whatever else allows, as an
 		// explicit deny does.
 		return "explicitDeny"

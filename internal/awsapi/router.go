@@ -341,6 +341,7 @@ func (rt *Router) authenticate(r *http.Request, payloadSHA256 string, rte *route
 		Region:    res.Region,
 		Partition: sealbox.PartitionFor(res.Region),
 		AccountID: rt.cfg.AccountID,
+		Service:   rte.svc.Name,
 		Principal: res.Principal,
 		SourceIP:  sourceIP(r),
 		UserAgent: r.Header.Get("User-Agent"),

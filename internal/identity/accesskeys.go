@@ -30,6 +30,7 @@ type Store struct {
 
 	keys     genCache[sigv4.Key]   // access key id → key and principal
 	policies genCache[[]PolicyDoc] // principal or session → policy documents
+	keyUses  keyUses               // when each key's use was last recorded
 }
 
 // New returns a Store over st for the account; feed invalidates its caches.
@@ -55,8 +56,8 @@ func (s *Store) changed(ch store.Change) {
 		id := strings.TrimPrefix(rest, "session/")
 		s.keys.drop(id)
 		s.policies.drop(sessionCacheKey(id))
-	case strings.HasPrefix(rest, "keys-of/"), strings.HasPrefix(rest, "sessions-of/"):
-		// Indexes only.
+	case strings.HasPrefix(rest, "keys-of/"), strings.HasPrefix(rest, "sessions-of/"), strings.HasPrefix(rest, "keyused/"):
+		// Indexes and a key's last use only.
 	case ch.Bookkeeping && (strings.HasPrefix(rest, "user/") || strings.HasPrefix(rest, "role/")):
 		// A role's LastUsed: no policy changed.
 	default:

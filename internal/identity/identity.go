@@ -17,6 +17,7 @@
 //	iam/awspolicy/<name>      attachment count of an AWS managed policy
 //	iam/accesskey/<AKIA…>     long-term keys, secret included
 //	iam/keys-of/<owner>/<id>  index: the keys of "root" or "user/<name>"
+//	iam/keyused/<AKIA…>       a key's last use (GetAccessKeyLastUsed), bookkeeping
 //	iam/member/<group>/<user> and iam/groups-of/<user>/<group>: memberships
 //	iam/session/<ASIA…>       STS sessions: secret, token, expiry, session policies
 //	iam/sessions-of/<owner>/<id>  index: the sessions of "root", "user/<name>", "role/<name>"

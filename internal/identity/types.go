@@ -716,3 +716,65 @@ type GetSessionTokenInput struct {
 type GetSessionTokenOutput struct {
 	Credentials *Credentials
 }
+
+// UpdateUser, UpdateRole, GetAccessKeyLastUsed, ListEntitiesForPolicy.
+
+type UpdateUserInput struct {
+	UserName    string
+	NewPath     string
+	NewUserName string
+}
+
+// UpdateRoleInput leaves a member that is absent unchanged.
+type UpdateRoleInput struct {
+	RoleName           string
+	Description        *string
+	MaxSessionDuration *int
+}
+
+type GetAccessKeyLastUsedInput struct {
+	AccessKeyId string
+}
+
+type AccessKeyLastUsed struct {
+	LastUsedDate *sealbox.Timestamp `json:",omitempty"`
+	ServiceName  string
+	Region       string
+}
+
+type GetAccessKeyLastUsedOutput struct {
+	UserName          string `json:",omitempty"`
+	AccessKeyLastUsed *AccessKeyLastUsed
+}
+
+type ListEntitiesForPolicyInput struct {
+	PolicyArn         string
+	EntityFilter      string
+	PathPrefix        string
+	PolicyUsageFilter string
+	Marker            string
+	MaxItems          int
+}
+
+type PolicyGroup struct {
+	GroupName string
+	GroupId   string
+}
+
+type PolicyUser struct {
+	UserName string
+	UserId   string
+}
+
+type PolicyRole struct {
+	RoleName string
+	RoleId   string
+}
+
+type ListEntitiesForPolicyOutput struct {
+	PolicyGroups []PolicyGroup
+	PolicyUsers  []PolicyUser
+	PolicyRoles  []PolicyRole
+	IsTruncated  bool
+	Marker       string `json:",omitempty"`
+}

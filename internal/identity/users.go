@@ -389,6 +389,9 @@ func (s *IAM) DeleteAccessKey(ctx context.Context, in *DeleteAccessKeyInput) (*E
 		if err := tx.Delete(accessKeyKey(rec.ID)); err != nil {
 			return err
 		}
+		if err := tx.Delete(keyUsedKey(rec.ID)); err != nil {
+			return err
+		}
 		return tx.Delete(keysOfKey(owner, rec.ID))
 	})
 	if err != nil {

@@ -202,12 +202,15 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		AccountID: cfg.AccountID,
 		// Signatures are checked against the real clock even when tests
 		// move the services' clock: clients sign with the real time.
-		Auth:    &sigv4.Verifier{Credentials: s.ids},
-		Audit:   s.audit,
-		Logger:  s.log,
-		Clock:   s.clock,
-		Prepare: az.Prepare,
-		Spool:   s.spool,
+		Auth:   &sigv4.Verifier{Credentials: s.ids},
+		Audit:  s.audit,
+		Logger: s.log,
+		Clock:  s.clock,
+		Prepare: func(ctx context.Context) (context.Context, error) {
+			s.ids.NoteKeyUse(ctx) // GetAccessKeyLastUsed
+			return az.Prepare(ctx)
+		},
+		Spool: s.spool,
 	})
 	s.router.Register(kmsService(s.kms))
 	s.router.Register(ssmService(s.ssm))

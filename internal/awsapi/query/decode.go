@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -53,6 +54,7 @@ func Decode(form url.Values, m *model.Service, input *model.Shape) (map[string]a
 // node is one segment of the dotted parameter names: Tags.member.1.Key is
 // root → Tags → member → 1 → Key.
 type node struct {
+	path     string // the parameter name up to this segment, for messages
 	name     string // the whole parameter name, for messages
 	value    string
 	hasValue bool
@@ -67,7 +69,10 @@ func newTree(form url.Values) *node {
 		for seg := range strings.SplitSeq(k, ".") {
 			c := n.children[seg]
 			if c == nil {
-				c = &node{}
+				c = &node{path: seg}
+				if n.path != "" {
+					c.path = n.path + "." + seg
+				}
 				if n.children == nil {
 					n.children = map[string]*node{}
 				}
@@ -82,26 +87,66 @@ func newTree(form url.Values) *node {
 	return root
 }
 
-// indexed returns the children of n named by a positive decimal index
-// without leading zeros, in index order: the elements of a list or the
-// entries of a map. Gaps are closed up.
-func (n *node) indexed() []*node {
+// indexed returns the children of n, the elements of a list or the
+// entries of a map, in index order; gaps are closed up. Every child must be
+// named by a decimal index from 1 to 999999999 without leading zeros:
+// anything else (Tags.member.0, a negative, overflowing or non-numeric
+// index) is a ValidationError, not dropped, so that what a client meant to
+// send is never quietly cut down (AWS documents nothing here; this is
+// sealbox's rule).
+func (n *node) indexed() ([]*node, error) {
 	type item struct {
 		i int
 		n *node
 	}
 	var items []item
+	var bad []string
 	for seg, c := range n.children {
-		if i, ok := index(seg); ok {
-			items = append(items, item{i, c})
+		i, ok := index(seg)
+		if !ok {
+			bad = append(bad, c.path)
+			continue
 		}
+		items = append(items, item{i, c})
+	}
+	if len(bad) > 0 {
+		return nil, badListKey(slices.Min(bad))
 	}
 	sort.Slice(items, func(a, b int) bool { return items[a].i < items[b].i })
 	out := make([]*node, len(items))
 	for i, it := range items {
 		out[i] = it.n
 	}
-	return out
+	return out, nil
+}
+
+// ValidationCode is the code of a list or map parameter whose name is not
+// a well-formed element of it: IAM's and STS's ValidationError, HTTP 400.
+const ValidationCode = "ValidationError"
+
+func badListKey(path string) *sealbox.Error {
+	return &sealbox.Error{Code: ValidationCode, Status: http.StatusBadRequest,
+		Message: fmt.Sprintf("Parameter %s is not a well-formed list or map element: elements are numbered from 1 to 999999999, without leading zeros.", strings.ToValidUTF8(path, "\uFFFD"))}
+}
+
+// collection checks the parameters of a list or map n (not flattened)
+// before its elements are read: nothing under it but child ("member",
+// "entry"), which holds no value itself, and no value on n but the empty
+// list's marker ("Tags=").
+func collection(n *node, child string) error {
+	if n.hasValue && n.value != "" {
+		return badListKey(n.path)
+	}
+	var bad []string
+	for seg, c := range n.children {
+		if seg != child || c.hasValue {
+			bad = append(bad, c.path)
+		}
+	}
+	if len(bad) > 0 {
+		return badListKey(slices.Min(bad))
+	}
+	return nil
 }
 
 func index(seg string) (int, bool) {
@@ -205,12 +250,19 @@ func (d *decoder) value(sh *model.Shape, ref *model.Ref, n *node) (v any, ok boo
 			if sh.Member != nil && sh.Member.LocationName != "" {
 				name = sh.Member.LocationName
 			}
+			if err := collection(n, name); err != nil {
+				return nil, false, err
+			}
 			items = n.children[name]
 		}
 		var out []any
 		if items != nil && sh.Member != nil {
 			esh := d.m.Shapes[sh.Member.Shape]
-			for _, c := range items.indexed() {
+			elems, err := items.indexed()
+			if err != nil {
+				return nil, false, err
+			}
+			for _, c := range elems {
 				e, ok, err := d.value(esh, sh.Member, c)
 				if err != nil {
 					return nil, false, err
@@ -231,6 +283,9 @@ func (d *decoder) value(sh *model.Shape, ref *model.Ref, n *node) (v any, ok boo
 	case "map":
 		entries := n
 		if !ref.Flattened {
+			if err := collection(n, "entry"); err != nil {
+				return nil, false, err
+			}
 			entries = n.children["entry"]
 		}
 		if sh.Key == nil || sh.Value == nil {
@@ -246,7 +301,11 @@ func (d *decoder) value(sh *model.Shape, ref *model.Ref, n *node) (v any, ok boo
 		out := map[string]any{}
 		if entries != nil {
 			ksh, vsh := d.m.Shapes[sh.Key.Shape], d.m.Shapes[sh.Value.Shape]
-			for _, e := range entries.indexed() {
+			elems, err := entries.indexed()
+			if err != nil {
+				return nil, false, err
+			}
+			for _, e := range elems {
 				kn := e.children[keyName]
 				if kn == nil || !kn.hasValue {
 					continue

@@ -114,7 +114,7 @@ func TestDecodeBinds(t *testing.T) {
 		"&Ratio=1e-3&When=2026-11-23T10:00:00.250Z&Data=AAFi&Names=&OtherName=r" +
 		"&Attrs.entry.2.key=b&Attrs.entry.2.value=2&Attrs.entry.1.key=a&Attrs.entry.1.value=1" +
 		"&NamedMap.entry.1.Name=k&NamedMap.entry.1.Val.Id=v&NamedMap.entry.1.Val.Child.Size=3" +
-		"&Nested.Id=n&Nested.Tags.member.3=c&Nested.Tags.member.1=a&Nested.Tags.member.02=ignored" +
+		"&Nested.Id=n&Nested.Tags.member.3=c&Nested.Tags.member.1=a" +
 		"&Matrix.member.1.member.1=a&Matrix.member.2=&Entry.1=e1&Entry.2=e2")
 	v, err := query.Decode(form, m, m.InputShape("Everything"))
 	if err != nil {
@@ -147,9 +147,8 @@ func TestDecodeLenient(t *testing.T) {
 		// Unknown parameters, even repeated ones, and Action and Version,
 		// are not members; names are matched exactly.
 		{"ListUsers", "Action=ListUsers&Version=2010-05-08&Bogus=1&Bogus=2&MaxItems=5&Marker.member.1=x&maxitems=6", `{"MaxItems":5}`},
-		// Gaps in the indexes close up; an index with a leading zero or a
-		// sign is not one.
-		{"UntagRole", "RoleName=r&TagKeys.member.9=c&TagKeys.member.2=b&TagKeys.member.0=z&TagKeys.member.-1=z&TagKeys.member.01=z&TagKeys.member.x=z", `{"RoleName":"r","TagKeys":["b","c"]}`},
+		// Gaps in the indexes close up (malformed indexes: TestDecodeListKeys).
+		{"UntagRole", "RoleName=r&TagKeys.member.9=c&TagKeys.member.2=b", `{"RoleName":"r","TagKeys":["b","c"]}`},
 		// Elements win over the empty-list marker.
 		{"UntagRole", "TagKeys=&TagKeys.member.1=a", `{"TagKeys":["a"]}`},
 		// A structure with no known member is absent.
@@ -177,6 +176,48 @@ func TestDecodeLenient(t *testing.T) {
 	got, err := query.Decode(url.Values{"A": {"b"}}, iam, nil)
 	if err != nil || len(got) != 0 {
 		t.Errorf("nil input: %v %v", got, err)
+	}
+}
+
+// TestDecodeListKeys: a list or map parameter whose element is not named
+// by an index from 1 to 999999999 without leading zeros, or that carries
+// something other than its elements, is a ValidationError (400) naming the
+// parameter, never dropped: sealbox's rule, where AWS documents none.
+func TestDecodeListKeys(t *testing.T) {
+	iam, sts, test := model.Load("iam"), model.Load("sts"), testModel(t)
+	for _, tc := range []struct {
+		m     *model.Service
+		op    string
+		form  string
+		param string
+	}{
+		{iam, "TagUser", "UserName=u&Tags.member.0.Key=k&Tags.member.0.Value=v", "Tags.member.0"},
+		{iam, "TagUser", "UserName=u&Tags.member.1.Key=a&Tags.member.-1.Key=k", "Tags.member.-1"},
+		{iam, "TagUser", "UserName=u&Tags.member.1000000000.Key=k", "Tags.member.1000000000"},
+		{iam, "TagUser", "UserName=u&Tags.member.99999999999999999999.Key=k", "Tags.member.99999999999999999999"},
+		{iam, "TagUser", "UserName=u&Tags.member.01.Key=k", "Tags.member.01"},
+		{iam, "TagUser", "UserName=u&Tags.member.x.Key=k", "Tags.member.x"},
+		{iam, "TagUser", "UserName=u&Tags.member.%2B1.Key=k", "Tags.member.+1"},
+		{iam, "TagUser", "UserName=u&Tags.member..Key=k", "Tags.member."},
+		{iam, "TagUser", "UserName=u&Tags.members.1.Key=k", "Tags.members"},
+		{iam, "TagUser", "UserName=u&Tags.member=k", "Tags.member"},
+		{iam, "TagUser", "UserName=u&Tags=k", "Tags"},
+		{iam, "UntagRole", "RoleName=r&TagKeys.member.0=z", "TagKeys.member.0"},
+		{sts, "AssumeRole", "RoleArn=arn:aws:iam::123456789012:role/r&RoleSessionName=s&Tags.member.0.Key=team&Tags.member.0.Value=red", "Tags.member.0"},
+		{sts, "AssumeRole", "RoleArn=a&RoleSessionName=s&TransitiveTagKeys.member.2=a&TransitiveTagKeys.member.02=b", "TransitiveTagKeys.member.02"},
+		{test, "Everything", "Attrs.entry.0.key=a&Attrs.entry.0.value=b", "Attrs.entry.0"},
+		{test, "Everything", "Attrs.entries.1.key=a", "Attrs.entries"},
+		{test, "Everything", "Matrix.member.1.member.0=a", "Matrix.member.1.member.0"},
+	} {
+		form, err := url.ParseQuery(tc.form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := query.Decode(form, tc.m, tc.m.InputShape(tc.op))
+		e, ok := sealbox.AsError(err)
+		if !ok || e.Code != "ValidationError" || e.Status != 400 || !strings.Contains(e.Message, "Parameter "+tc.param+" is not a well-formed") {
+			t.Errorf("Decode(%s %s) = %v, %v; want ValidationError 400 naming %s", tc.op, tc.form, pretty(v), err, tc.param)
+		}
 	}
 }
 

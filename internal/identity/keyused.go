@@ -1,0 +1,124 @@
+package identity
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/golang-lru/v2/simplelru"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+// keyUsedRecord is when a long-term access key was last used, with which
+// service and in which region: GetAccessKeyLastUsed's answer. It is kept
+// apart from the key (iam/keyused/<AKIA…>) and written as bookkeeping, so
+// that recording a use drops no cached lookup or policy set.
+type keyUsedRecord struct {
+	Date    time.Time `json:"date"`
+	Service string    `json:"service"`
+	Region  string    `json:"region"`
+}
+
+func keyUsedKey(id string) string { return "iam/keyused/" + id }
+
+// keyUses remembers when this server last recorded each key's use, so that
+// a key in steady use costs one bookkeeping write a lastUsedGranularity,
+// not one a request. Its size bounds the memory; a key it forgets is
+// recorded again on its next use, one write more.
+type keyUses struct {
+	mu   sync.Mutex
+	last *simplelru.LRU[string, time.Time]
+}
+
+func (u *keyUses) due(id string, t time.Time) bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.last == nil {
+		u.last, _ = simplelru.NewLRU[string, time.Time](cacheSize, nil)
+	}
+	if prev, ok := u.last.Get(id); ok && t.Sub(prev) < lastUsedGranularity && t.Sub(prev) >= 0 {
+		return false
+	}
+	u.last.Add(id, t)
+	return true
+}
+
+// NoteKeyUse records that the long-term access key (AKIA…) that signed the
+// request in ctx was used, now, with the request's service and region: at
+// most once a lastUsedGranularity per key on each server, as bookkeeping
+// written apart from the key (AWS's last-used information is also late by
+// minutes). Session keys (ASIA…) are not recorded, as in AWS. A failure to
+// record it does not fail the call. The router calls it for every call.
+func (s *Store) NoteKeyUse(ctx context.Context) {
+	r := sealbox.RequestFromContext(ctx)
+	if r == nil || !strings.HasPrefix(r.Principal.AccessKeyID, "AKIA") {
+		return
+	}
+	id, t := r.Principal.AccessKeyID, now(r.Time)
+	if r.Time.IsZero() {
+		t = now(s.clock.Now())
+	}
+	if !s.keyUses.due(id, t) {
+		return
+	}
+	service := r.Service
+	if service == "" {
+		service = "N/A"
+	}
+	_ = s.store.Batch(store.Bookkeeping(ctx), func(tx store.Tx) error {
+		if _, err := tx.Get(accessKeyKey(id)); err != nil {
+			return err // deleted meanwhile: nothing to record
+		}
+		return store.PutJSON(tx, keyUsedKey(id), keyUsedRecord{Date: t, Service: service, Region: r.Region})
+	})
+}
+
+// GetAccessKeyLastUsed says when an access key was last used, with which
+// service and in which region ("N/A" for a key never used), and whose it
+// is. The caller needs iam:GetAccessKeyLastUsed on the key's user (the
+// account's root for a root key). A key that does not exist is refused as
+// one the caller may not read, so that callers learn nothing of keys they
+// may not see.
+func (s *IAM) GetAccessKeyLastUsed(ctx context.Context, in *GetAccessKeyLastUsedInput) (*GetAccessKeyLastUsedOutput, error) {
+	var c checker
+	c.str("accessKeyId", in.AccessKeyId, true, 16, 128, accessKeyIDPattern, `[\w]+`)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	var rec accessKeyRecord
+	err := s.store.View(ctx, func(tx store.Tx) error { return store.GetJSON(tx, accessKeyKey(in.AccessKeyId), &rec) })
+	if isNotFound(err) {
+		return nil, errAccessDenied("User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key %s", request(ctx).Principal.ARN, in.AccessKeyId)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rec.Owner == ownerRoot {
+		err = s.authorize(ctx, "iam:GetAccessKeyLastUsed", rootARN(partition(request(ctx)), s.account))
+	} else {
+		err = s.authorizeOn(ctx, "iam:GetAccessKeyLastUsed", kindUser, rec.UserName)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &GetAccessKeyLastUsedOutput{UserName: rec.UserName, AccessKeyLastUsed: &AccessKeyLastUsed{ServiceName: "N/A", Region: "N/A"}}
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		var used keyUsedRecord
+		err := store.GetJSON(tx, keyUsedKey(in.AccessKeyId), &used)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out.AccessKeyLastUsed = &AccessKeyLastUsed{LastUsedDate: sealbox.At(used.Date), ServiceName: used.Service, Region: used.Region}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

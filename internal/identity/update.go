@@ -1,0 +1,329 @@
+package identity
+
+import (
+	"context"
+	"strings"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+// UpdateUser renames a user (NewUserName) or moves it to another path
+// (NewPath). As in AWS, the caller needs iam:UpdateUser on the user's ARN
+// before and after the change, and a name another user already has
+// (regardless of case) is refused with EntityAlreadyExists.
+//
+// The user keeps its unique id, its policies, boundary and tags, its group
+// memberships and its access keys and sessions, which from then on stand
+// for the new ARN: the old name names nothing, so a policy naming the old
+// ARN no longer applies to them. The change feed drops every cached lookup
+// and policy set made from the old record as the change commits.
+func (s *IAM) UpdateUser(ctx context.Context, in *UpdateUserInput) (*Empty, error) {
+	var c checker
+	c.name("userName", in.UserName, 128)
+	c.optName("newUserName", in.NewUserName, 64)
+	c.path("newPath", in.NewPath)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeUpdateUser(ctx, in); err != nil {
+		return nil, err
+	}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		e, err := mustEntity(tx, kindUser, in.UserName)
+		if err != nil {
+			return err
+		}
+		request(ctx).AddResource(kindUser.resourceType(), e.arn(s.account))
+		old := *e
+		if in.NewPath != "" {
+			e.Path = in.NewPath
+		}
+		if in.NewUserName != "" && in.NewUserName != e.Name {
+			if !strings.EqualFold(in.NewUserName, e.Name) {
+				if _, err := loadEntity(tx, kindUser, in.NewUserName); err == nil {
+					return errAlreadyExists(kindUser, in.NewUserName)
+				} else if !isNotFound(err) {
+					return err
+				}
+			}
+			e.Name = in.NewUserName
+			if err := s.renameUserIndexes(tx, &old, e); err != nil {
+				return err
+			}
+		} else if e.Path != old.Path {
+			if err := moveSessions(tx, &old, e); err != nil {
+				return err
+			}
+		}
+		if e.key() != old.key() {
+			if err := tx.Delete(old.key()); err != nil {
+				return err
+			}
+		}
+		request(ctx).AddResource(kindUser.resourceType(), e.arn(s.account))
+		return saveEntity(tx, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// authorizeUpdateUser asks for iam:UpdateUser on the user's ARN and, when
+// the name or path changes, on the ARN it will have: AWS's "permission on
+// both the source object and the target object". Both carry the user's
+// tags as aws:ResourceTag/<key>.
+func (s *IAM) authorizeUpdateUser(ctx context.Context, in *UpdateUserInput) error {
+	if s.authz == nil {
+		return nil
+	}
+	path, name := "/", in.UserName
+	cond := map[string][]string{}
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		e, err := loadEntity(tx, kindUser, in.UserName)
+		if err == nil {
+			path, name = e.Path, e.Name
+			for _, t := range e.Tags {
+				k := strings.ToLower(t.Key)
+				cond["aws:resourcetag/"+k] = []string{t.Value}
+				cond["iam:resourcetag/"+k] = []string{t.Value}
+			}
+		} else if !isNotFound(err) {
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	from := s.entityARN(ctx, kindUser, path, name)
+	if err := s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:UpdateUser", Resource: from, Context: cond}); err != nil {
+		return err
+	}
+	if in.NewPath != "" {
+		path = in.NewPath
+	}
+	if in.NewUserName != "" {
+		name = in.NewUserName
+	}
+	to := s.entityARN(ctx, kindUser, path, name)
+	if to == from {
+		return nil
+	}
+	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:UpdateUser", Resource: to, Context: cond})
+}
+
+// renameUserIndexes moves what is filed under a user's name to its new
+// name: its access keys (the records name their user), its sessions
+// (GetSessionToken) and its group memberships, with their indexes.
+func (s *IAM) renameUserIndexes(tx store.Tx, old, e *entity) error {
+	from, to := ownerOf(kindUser, old.Name), ownerOf(kindUser, e.Name)
+	keyIDs, err := listIndex(tx, keysOfPrefix(from))
+	if err != nil {
+		return err
+	}
+	for _, id := range keyIDs {
+		var rec accessKeyRecord
+		if err := store.GetJSON(tx, accessKeyKey(id), &rec); err != nil && !isNotFound(err) {
+			return err
+		} else if err == nil {
+			rec.UserName = e.Name
+			if err := store.PutJSON(tx, accessKeyKey(id), rec); err != nil {
+				return err
+			}
+		}
+		if from != to {
+			if err := tx.Delete(keysOfKey(from, id)); err != nil {
+				return err
+			}
+			if err := tx.Put(keysOfKey(to, id), nil); err != nil {
+				return err
+			}
+		}
+	}
+	if err := moveSessions(tx, old, e); err != nil {
+		return err
+	}
+	groups, err := listIndex(tx, groupsOfPrefix(old.Name))
+	if err != nil {
+		return err
+	}
+	if strings.EqualFold(old.Name, e.Name) {
+		return nil // the indexes are keyed by the lower-cased name
+	}
+	for _, g := range groups {
+		for _, k := range []string{memberKey(g, old.Name), groupsOfKey(old.Name, g)} {
+			if err := tx.Delete(k); err != nil {
+				return err
+			}
+		}
+		for _, k := range []string{memberKey(g, e.Name), groupsOfKey(e.Name, g)} {
+			if err := tx.Put(k, nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// moveSessions makes the sessions a user made with GetSessionToken stand
+// for it under its new name and path.
+func moveSessions(tx store.Tx, old, e *entity) error {
+	from, to := ownerOf(kindUser, old.Name), ownerOf(kindUser, e.Name)
+	sessIDs, err := listIndex(tx, sessionsOfPrefix(from))
+	if err != nil {
+		return err
+	}
+	for _, id := range sessIDs {
+		var sess sessionRecord
+		if err := store.GetJSON(tx, sessionKey(id), &sess); err != nil && !isNotFound(err) {
+			return err
+		} else if err == nil {
+			sess.Name, sess.Path = e.Name, e.Path
+			if err := store.PutJSON(tx, sessionKey(id), sess); err != nil {
+				return err
+			}
+		}
+		if from != to {
+			if err := tx.Delete(sessionsOfKey(from, id)); err != nil {
+				return err
+			}
+			if err := tx.Put(sessionsOfKey(to, id), nil); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// UpdateRole changes a role's Description and MaxSessionDuration; a member
+// absent from the request leaves its value as it is. Sessions already
+// issued keep their expiry, as in AWS.
+func (s *IAM) UpdateRole(ctx context.Context, in *UpdateRoleInput) (*Empty, error) {
+	var c checker
+	c.name("roleName", in.RoleName, 64)
+	if in.MaxSessionDuration != nil {
+		c.intRange("maxSessionDuration", *in.MaxSessionDuration, 3600, 43200)
+		if *in.MaxSessionDuration == 0 {
+			zero := "0"
+			c.v.add("maxSessionDuration", &zero, "Member must have value greater than or equal to 3600")
+		}
+	}
+	if in.Description != nil {
+		c.str("description", *in.Description, false, 0, 1000, descriptionPattern, `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*`)
+	}
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizeOn(ctx, "iam:UpdateRole", kindRole, in.RoleName); err != nil {
+		return nil, err
+	}
+	err := s.store.Update(ctx, func(tx store.Tx) error {
+		e, err := mustEntity(tx, kindRole, in.RoleName)
+		if err != nil {
+			return err
+		}
+		if in.Description != nil {
+			e.Description = *in.Description
+		}
+		if in.MaxSessionDuration != nil {
+			e.MaxSessionDuration = *in.MaxSessionDuration
+		}
+		request(ctx).AddResource(kindRole.resourceType(), e.arn(s.account))
+		return saveEntity(tx, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Empty{}, nil
+}
+
+// ListEntitiesForPolicy lists the groups, users and roles a managed policy
+// is attached to (PolicyUsageFilter PermissionsPolicy), or is the
+// permissions boundary of (PermissionsBoundary), or both (no filter);
+// EntityFilter keeps one kind (User, Role or Group; LocalManagedPolicy and
+// AWSManagedPolicy name no entity a policy is attached to, so nothing is
+// listed), PathPrefix the entities under a path. MaxItems counts the three
+// lists together; the Marker is opaque.
+func (s *IAM) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPolicyInput) (*ListEntitiesForPolicyOutput, error) {
+	var c checker
+	c.arn("policyArn", in.PolicyArn)
+	c.enum("entityFilter", in.EntityFilter, "User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy")
+	c.pathPrefix("pathPrefix", in.PathPrefix)
+	c.enum("policyUsageFilter", in.PolicyUsageFilter, "PermissionsPolicy", "PermissionsBoundary")
+	c.paging(in.Marker, in.MaxItems)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	if err := s.authorizePolicy(ctx, "iam:ListEntitiesForPolicy", in.PolicyArn); err != nil {
+		return nil, err
+	}
+	kinds := []entityKind{kindGroup, kindRole, kindUser} // the marker's order: see entityMarker
+	switch in.EntityFilter {
+	case "":
+	case "User":
+		kinds = []entityKind{kindUser}
+	case "Role":
+		kinds = []entityKind{kindRole}
+	case "Group":
+		kinds = []entityKind{kindGroup}
+	default:
+		kinds = nil
+	}
+	out := &ListEntitiesForPolicyOutput{PolicyGroups: []PolicyGroup{}, PolicyUsers: []PolicyUser{}, PolicyRoles: []PolicyRole{}}
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		p, err := s.mustPolicy(tx, in.PolicyArn, errPolicyNotFound)
+		if err != nil {
+			return err
+		}
+		arn := p.arn(s.account)
+		var found []*entity
+		for _, kind := range kinds {
+			err := tx.Scan(kind.prefix(), "", func(_ string, v []byte) error {
+				var e entity
+				if err := decodeJSON(v, &e); err != nil {
+					return err
+				}
+				if !strings.HasPrefix(e.Path, in.PathPrefix) {
+					return nil
+				}
+				attached, boundary := e.isAttached(arn), e.Boundary == arn
+				switch in.PolicyUsageFilter {
+				case "PermissionsPolicy":
+					boundary = false
+				case "PermissionsBoundary":
+					attached = false
+				}
+				if attached || boundary {
+					found = append(found, &e)
+				}
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+		}
+		found, out.Marker, out.IsTruncated = page(found, entityMarker, in.Marker, in.MaxItems)
+		for _, e := range found {
+			switch e.Kind {
+			case kindGroup:
+				out.PolicyGroups = append(out.PolicyGroups, PolicyGroup{GroupName: e.Name, GroupId: e.ID})
+			case kindRole:
+				out.PolicyRoles = append(out.PolicyRoles, PolicyRole{RoleName: e.Name, RoleId: e.ID})
+			default:
+				out.PolicyUsers = append(out.PolicyUsers, PolicyUser{UserName: e.Name, UserId: e.ID})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// entityMarker orders the entities ListEntitiesForPolicy lists, groups,
+// then roles, then users (the kinds sort in that order), each by name as
+// stored.
+func entityMarker(e *entity) string { return e.key() }
