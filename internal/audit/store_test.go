@@ -43,7 +43,7 @@ func storeTrail(t *testing.T, n, perDigest int) (store.Store, *audit.StoreSink) 
 
 func verifyStore(t *testing.T, st store.Store) *audit.Report {
 	t.Helper()
-	rep, err := audit.VerifyStore(ctx, st, keysOf(testSigner()), time.Time{}, time.Time{})
+	rep, err := audit.VerifyStore(ctx, st, keysOf(testSigner()), audit.VerifyOptions{Now: verifyNow})
 	if err != nil {
 		t.Fatalf("VerifyStore: %v", err)
 	}

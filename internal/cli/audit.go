@@ -25,6 +25,7 @@ import (
 	"github.com/sealbox/sealbox/internal/audit"
 	"github.com/sealbox/sealbox/internal/barrier"
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
+	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/boltstore"
 )
 
@@ -609,11 +610,14 @@ func runAuditVerify(ctx context.Context, args []string, env Env) error {
 	fs.Usage = func() { fmt.Fprint(env.Stderr, verifyUsage); fs.PrintDefaults() }
 	data := fs.String("data", "", "the data `folder` (default $SEALBOX_DATA, else sealbox-data)")
 	auditDir := fs.String("audit-dir", "", "the audit `folder` to check, e.g. a copy (default <data>/audit)")
-	publicKey := fs.String("public-key", "", "the public key `file` (PEM) to check digests with (default <audit folder>/public-key.pem)")
-	withStore := fs.Bool("store", false, "also check the store (needs the root key, and the server stopped)")
+	publicKey := fs.String("public-key", "", "the public key `file` (PEM) to check digests with: a copy kept away from the data folder")
+	fingerprint := fs.String("fingerprint", "", "the audit key's `fingerprint` (as the server printed it): check only with that key")
+	withStore := fs.Bool("store", false, "also check the store, and compare the files with it event by event (needs the root key, and the server stopped)")
 	rootKeyFile := fs.String("root-key-file", "", "the file provider's root key (default $SEALBOX_ROOT_KEY_FILE, else <data>/root.key)")
 	fromFlag := fs.String("from", "", "check from this `time` (RFC 3339, YYYY-MM-DD, or 7d back; files by day)")
 	toFlag := fs.String("to", "", "check up to this `time`")
+	interval := fs.Duration("digest-interval", time.Minute, "the server's --audit-digest-interval")
+	grace := fs.Duration("grace", time.Minute, "how much longer than the interval an event may wait for its digest")
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
@@ -626,6 +630,7 @@ func runAuditVerify(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("--to: %w", err)
 	}
+	o := audit.VerifyOptions{From: from, To: to, Now: now, MaxUnsigned: *interval + *grace}
 	dd := dataDir(*data, env)
 	dir := *auditDir
 	if dir == "" {
@@ -643,7 +648,12 @@ func runAuditVerify(ctx context.Context, args []string, env Env) error {
 		if rk == "" {
 			rk = env.Getenv("SEALBOX_ROOT_KEY_FILE")
 		}
-		storeKey, rep, err := verifyStore(ctx, dd, rk, env, from, to)
+		st, closeStore, err := openStoreOffline(ctx, dd, rk, env)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		storeKey, err := audit.StoredPublicKey(ctx, st)
 		if err != nil {
 			return err
 		}
@@ -659,7 +669,38 @@ func runAuditVerify(ctx context.Context, args []string, env Env) error {
 		}
 		// The files are checked with the key the server holds.
 		keys, keyErr = []ed25519.PublicKey{storeKey}, nil
+		rep, err := audit.VerifyStore(ctx, st, keys, o)
+		if err != nil {
+			return err
+		}
 		problems += printReport(env, "store", rep)
+		if _, err := os.Stat(dir); err == nil {
+			rep, err := audit.CompareFilesStore(ctx, dir, st, o)
+			if err != nil {
+				return err
+			}
+			problems += printReport(env, "files against the store", rep)
+		}
+	} else if keyErr == nil {
+		switch {
+		case *fingerprint != "":
+			var pinned []ed25519.PublicKey
+			for _, k := range keys {
+				if audit.Fingerprint(k) == strings.ToLower(*fingerprint) {
+					pinned = append(pinned, k)
+				}
+			}
+			if len(pinned) == 0 {
+				return fmt.Errorf("%s holds no key with fingerprint %s: it was replaced, or the fingerprint is not this server's", keyFile, *fingerprint)
+			}
+			keys = pinned
+		case *publicKey == "":
+			// Whoever can edit the trail can replace this key and sign
+			// their own digests: say so where it cannot be missed.
+			fmt.Fprintf(env.Stderr, "WARNING: checking with %s, the key file found beside the trail. Anyone who can edit the trail can replace it.\n"+
+				"WARNING: pin the key: --public-key <a copy kept elsewhere>, --fingerprint <as the server printed it>, or --store.\n", keyFile)
+			fmt.Fprintf(env.Stdout, "WARNING: the public key is not pinned (%s was found beside the trail)\n", keyFile)
+		}
 	}
 	if keyErr != nil {
 		return fmt.Errorf("no public key to check digests with: %w (pass --public-key)", keyErr)
@@ -669,7 +710,7 @@ func runAuditVerify(ctx context.Context, args []string, env Env) error {
 			return fmt.Errorf("no audit folder at %s: %w", dir, err)
 		}
 	} else {
-		rep, err := audit.VerifyFiles(dir, keys, from, to)
+		rep, err := audit.VerifyFiles(dir, keys, o)
 		if err != nil {
 			return err
 		}
@@ -690,9 +731,10 @@ func containsKey(keys []ed25519.PublicKey, k ed25519.PublicKey) bool {
 	return false
 }
 
-// verifyStore opens the data folder's store read-only in practice (nothing
-// is written to an initialized store) and verifies its trail.
-func verifyStore(ctx context.Context, dd, rootKeyFile string, env Env, from, to time.Time) (ed25519.PublicKey, *audit.Report, error) {
+// openStoreOffline opens the data folder's store through the barrier, for
+// reading (nothing is written to an initialized store). The server must be
+// stopped: its store's file is locked while it runs.
+func openStoreOffline(ctx context.Context, dd, rootKeyFile string, env Env) (store.Store, func(), error) {
 	raw, err := boltstore.Open(filepath.Join(dd, boltstore.DefaultFileName), boltstore.Options{})
 	if errors.Is(err, boltstore.ErrInUse) {
 		return nil, nil, fmt.Errorf("the server is running on %s: stop it to check the store (the files can be checked while it runs): %w", dd, err)
@@ -700,18 +742,19 @@ func verifyStore(ctx context.Context, dd, rootKeyFile string, env Env, from, to 
 	if err != nil {
 		return nil, nil, err
 	}
-	defer raw.Close()
 	ok, err := barrier.Initialized(ctx, raw)
-	if err != nil {
-		return nil, nil, err
+	if err == nil && !ok {
+		err = fmt.Errorf("%s holds no sealbox store", dd)
 	}
-	if !ok {
-		return nil, nil, fmt.Errorf("%s holds no sealbox store", dd)
+	if err != nil {
+		raw.Close()
+		return nil, nil, err
 	}
 	var p rootkey.Provider
 	if env.Getenv("SEALBOX_ROOT_KEY") == "passphrase" {
 		pass := env.Getenv("SEALBOX_PASSPHRASE")
 		if pass == "" {
+			raw.Close()
 			return nil, nil, errors.New("SEALBOX_ROOT_KEY=passphrase needs $SEALBOX_PASSPHRASE")
 		}
 		p = rootkey.NewPassphrase([]byte(pass))
@@ -723,14 +766,10 @@ func verifyStore(ctx context.Context, dd, rootKeyFile string, env Env, from, to 
 	}
 	b, err := barrier.Open(ctx, raw, p)
 	if err != nil {
+		raw.Close()
 		return nil, nil, fmt.Errorf("failed to unseal the store: %w", err)
 	}
-	pub, err := audit.StoredPublicKey(ctx, b)
-	if err != nil {
-		return nil, nil, err
-	}
-	rep, err := audit.VerifyStore(ctx, b, []ed25519.PublicKey{pub}, from, to)
-	return pub, rep, err
+	return b, func() { b.Close() }, nil
 }
 
 // printReport prints a report's problems and its summary, and returns how
@@ -741,10 +780,15 @@ func printReport(env Env, what string, rep *audit.Report) int {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: ", what)
-	if what == "files" {
+	switch what {
+	case "files":
 		fmt.Fprintf(&b, "%d files, ", rep.Trails)
+	case "files against the store":
+		fmt.Fprintf(&b, "%d files, %d events in both", rep.Trails, rep.Events)
 	}
-	fmt.Fprintf(&b, "%d events in %d digests", rep.Events, rep.Digests)
+	if what != "files against the store" {
+		fmt.Fprintf(&b, "%d events in %d digests", rep.Events, rep.Digests)
+	}
 	if rep.Unsigned > 0 {
 		fmt.Fprintf(&b, ", %d written since the last digest (not signed yet)", rep.Unsigned)
 	}
