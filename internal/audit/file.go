@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/store"
 )
 
 // FileSink appends events as JSON lines to one file a day (UTC) in a folder:
@@ -65,6 +66,15 @@ type FileOptions struct {
 	MinFree int64
 	Clock   clock.Clock  // nil: the real clock (digest times)
 	Logger  *slog.Logger // nil: slog.Default (failing digests)
+	// State, with a Signer, is where the sink keeps each file's head at
+	// its last digest, sealed (the server gives the barrier): at start it
+	// checks its files against it, since the digests beside them can be
+	// deleted with them.
+	State store.Store
+	// Witness, with a Signer, holds the same events (the store sink): the
+	// lines found at start after a file's last digest are signed only if
+	// it holds them (filechain.go, load).
+	Witness Witness
 }
 
 // NewFileSink returns a sink writing under dir, creating it (mode 0700).
@@ -178,6 +188,31 @@ func (f *FileSink) Seal() error {
 		return nil
 	}
 	return f.chain.seal()
+}
+
+// Findings returns what the sink found wrong with its trail at start (and
+// since, until OnFinding is set), and forgets it.
+func (f *FileSink) Findings() []Finding {
+	if f.chain == nil {
+		return nil
+	}
+	f.chain.mu.Lock()
+	defer f.chain.mu.Unlock()
+	out := f.chain.findings
+	f.chain.findings = nil
+	return out
+}
+
+// OnFinding has fn called with each finding from now on (a file deleted
+// or replaced while the sink runs), from the goroutine that found it: fn
+// must not log to this sink's Logger in that goroutine.
+func (f *FileSink) OnFinding(fn func(Finding)) {
+	if f.chain == nil {
+		return
+	}
+	f.chain.mu.Lock()
+	f.chain.onBreak = fn
+	f.chain.mu.Unlock()
 }
 
 // Ready reports whether the sink can take events: it is open, its folder

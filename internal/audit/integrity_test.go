@@ -158,3 +158,140 @@ func TestFilesAgainstStore(t *testing.T) {
 		})
 	}
 }
+
+// serverSinks opens the file and store sinks over dir and st as the server
+// does: the store keeps the files' heads and witnesses their lines.
+func serverSinks(t *testing.T, dir string, st store.Store) (*audit.Logger, *audit.FileSink, *audit.StoreSink) {
+	t.Helper()
+	ss := audit.NewStoreSink(st, audit.StoreOptions{Signer: testSigner(), DigestInterval: time.Hour, Clock: clock.NewFake(day)})
+	fs, err := audit.OpenFileSink(dir, audit.FileOptions{Signer: testSigner(), DigestInterval: time.Hour, Clock: clock.NewFake(day), State: st, Witness: ss})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return audit.NewLogger(nil, fs, ss), fs, ss
+}
+
+func logN(t *testing.T, l *audit.Logger, from, to int) {
+	t.Helper()
+	for i := from; i <= to; i++ {
+		if err := l.Log(ctx, numbered(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func appendLine(t *testing.T, path, line string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(line + "\n")
+	f.Close()
+}
+
+// TestForgedLineIsNeverSigned is issue 14's second attack: an event forged
+// into the file while the server is stopped. At start the sink checks the
+// lines after each file's last digest against the store: the forged one
+// is not there, so it is named in a finding and placed by an unverified
+// digest, never signed in; the events after it are signed as usual.
+func TestForgedLineIsNeverSigned(t *testing.T) {
+	dir, st := t.TempDir(), memstore.New()
+	l, _, _ := serverSinks(t, dir, st)
+	logN(t, l, 1, 5)
+	l.Close()
+	path := filepath.Join(dir, "2026-11-23.jsonl")
+	appendLine(t, path, strings.Replace(numberedLine(t, 6), "Decrypt", "DeleteParameter", 1))
+
+	l, fs, _ := serverSinks(t, dir, st)
+	found := fs.Findings()
+	logN(t, l, 7, 8)
+	l.Close()
+	if len(found) != 1 || found[0].File != "2026-11-23.jsonl" || found[0].First != 6 || found[0].Last != 6 || !strings.Contains(found[0].Reason, "not in the store") {
+		t.Fatalf("the sink's findings at start = %v; want line 6, not in the store", found)
+	}
+	rep := verifyFilesAt(t, dir, verifyNow)
+	if len(rep.Problems) != 1 || rep.Events != 8 || rep.Unsigned != 0 {
+		t.Fatalf("VerifyFiles after the restart = %d events, %d unsigned, problems:\n%s; want 8, 0, the forged line unverified", rep.Events, rep.Unsigned, problems(rep))
+	}
+	wantProblem(t, "VerifyFiles after the restart", rep, "2026-11-23.jsonl line 6: unverified: line 6 to line 6 are not vouched for", "not in the store")
+}
+
+// TestCrashTailInTheStoreIsSigned: lines an earlier run wrote and did not
+// sign (it was killed) are signed at the next start when the store holds
+// them: a crash is not tampering.
+func TestCrashTailInTheStoreIsSigned(t *testing.T) {
+	dir, st := t.TempDir(), memstore.New()
+	l, fs, _ := serverSinks(t, dir, st)
+	logN(t, l, 1, 5)
+	fs.Seal()
+	logN(t, l, 6, 8)
+	l.Flush() // the store has them; the file's digest is not signed: a kill -9
+
+	l2, fs2, _ := serverSinks(t, dir, st)
+	found := fs2.Findings()
+	logN(t, l2, 9, 9)
+	l2.Close()
+	if len(found) != 0 {
+		t.Fatalf("the sink's findings after a crash = %v; want none", found)
+	}
+	if rep := verifyFilesAt(t, dir, verifyNow); !rep.OK() || rep.Events != 9 {
+		t.Fatalf("VerifyFiles after a crash and a restart = %d events, problems:\n%s; want 9, none", rep.Events, problems(rep))
+	}
+	l.Close()
+}
+
+// TestDigestsRemovedWhileStopped: the store keeps each file's head, so a
+// sink that finds the digests gone says so, and does not sign the lines
+// they covered again as if new.
+func TestDigestsRemovedWhileStopped(t *testing.T) {
+	dir, st := t.TempDir(), memstore.New()
+	l, _, _ := serverSinks(t, dir, st)
+	logN(t, l, 1, 10)
+	l.Close()
+	os.RemoveAll(filepath.Join(dir, audit.DigestsDir))
+
+	l, fs, _ := serverSinks(t, dir, st)
+	found := fs.Findings()
+	logN(t, l, 11, 11)
+	l.Close()
+	var got []string
+	for _, f := range found {
+		got = append(got, f.String())
+	}
+	joined := strings.Join(got, "\n")
+	if !strings.Contains(joined, "digests: the digests end at digest 0, but the server signed up to digest 1") ||
+		!strings.Contains(joined, "2026-11-23.jsonl lines 1 to 10: its digests were removed") {
+		t.Fatalf("the sink's findings without its digests =\n%s\nwant both named", joined)
+	}
+	wantProblem(t, "VerifyFiles after the digests were removed", verifyFilesAt(t, dir, verifyNow), "digests 1 to 1 are missing", "line 1 to line 10 are in no digest")
+}
+
+// TestTruncatedFileIsSetAside: a file cut short while the server was
+// stopped is set aside at start, and the file starts again as a new
+// segment; verify names the lines the earlier segment lost.
+func TestTruncatedFileIsSetAside(t *testing.T) {
+	dir, st := t.TempDir(), memstore.New()
+	l, _, _ := serverSinks(t, dir, st)
+	logN(t, l, 1, 10)
+	l.Close()
+	path := filepath.Join(dir, "2026-11-23.jsonl")
+	writeLines(t, path, readLines(t, path)[:6])
+
+	l, fs, _ := serverSinks(t, dir, st)
+	found := fs.Findings()
+	logN(t, l, 11, 12)
+	l.Close()
+	if len(found) != 1 || !strings.Contains(found[0].Reason, "it was cut short") {
+		t.Fatalf("the sink's findings after the file was cut = %v; want it named", found)
+	}
+	aside, _ := filepath.Glob(path + ".set-aside-*")
+	if len(aside) != 1 || len(readLines(t, aside[0])) != 6 {
+		t.Fatalf("set aside: %v; want the cut file kept beside", aside)
+	}
+	rep := verifyFilesAt(t, dir, verifyNow)
+	wantProblem(t, "VerifyFiles after the file was cut", rep, "2026-11-23.jsonl: removed: lines 1 to 10 of an earlier version of the file (segment 0) are gone", "it was cut short")
+	if rep.Events != 2 {
+		t.Fatalf("VerifyFiles after the file was cut = %d events; want the 2 of the new segment", rep.Events)
+	}
+}

@@ -250,7 +250,12 @@ func increasingRun(v []int) []bool {
 // chain it ended on. It returns the expected events and the positions no
 // digest covers.
 func trailDigests(rep *Report, trail string, ds []*ParsedDigest, next uint64, chain [32]byte) (expected []entry, uncovered [][2]uint64) {
-	sort.Slice(ds, func(i, j int) bool { return ds[i].First < ds[j].First })
+	sort.Slice(ds, func(i, j int) bool {
+		if ds[i].First != ds[j].First {
+			return ds[i].First < ds[j].First
+		}
+		return ds[i].Seq < ds[j].Seq // a segment's opening digest, of no events, first
+	})
 	for _, d := range ds {
 		switch {
 		case d.First > next:
