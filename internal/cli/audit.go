@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,7 +38,11 @@ Commands:
            -f follows new events as they are written
   verify   check the trail against its signed digests and report each event
            removed, altered, inserted or reordered, by file and line (or
-           store sequence number)
+           store sequence number), and every event no digest covers
+  public-key
+           print the audit key's public key (PEM, with its fingerprint) from
+           the store, where whoever can edit the data folder cannot replace
+           it: keep the copy away from the data folder and verify with it
 
 Where they read:
   tail     the JSON-lines files of a data folder (--data), offline, with no
@@ -56,6 +62,8 @@ Examples:
   sealbox audit tail --endpoint http://127.0.0.1:8777 --resource alias/app
   sealbox audit verify --data sealbox-data --from 2026-11-01
   sealbox audit verify --data sealbox-data --store
+  sealbox audit public-key --data sealbox-data > ~/sealbox-audit.pem
+  sealbox audit verify --data sealbox-data --public-key ~/sealbox-audit.pem
 `
 
 func runAudit(ctx context.Context, args []string, env Env) error {
@@ -71,6 +79,8 @@ func runAudit(ctx context.Context, args []string, env Env) error {
 		return runAuditTail(ctx, args[1:], env)
 	case "verify":
 		return runAuditVerify(ctx, args[1:], env)
+	case "public-key":
+		return runAuditPublicKey(ctx, args[1:], env)
 	}
 	fmt.Fprintf(env.Stderr, "sealbox audit: unknown command %q\n\n%s", args[0], auditUsage)
 	return errUsage
@@ -770,6 +780,46 @@ func openStoreOffline(ctx context.Context, dd, rootKeyFile string, env Env) (sto
 		return nil, nil, fmt.Errorf("failed to unseal the store: %w", err)
 	}
 	return b, func() { b.Close() }, nil
+}
+
+const publicKeyUsage = `Usage: sealbox audit public-key [flags]
+
+Prints the public key of the key that signs the audit trail's digests, as
+PEM with its fingerprint, read from the store (sealed there by the barrier:
+it needs the root key, and the server stopped). The copy in
+<data>/audit/public-key.pem is a convenience: whoever can edit the trail
+can replace it. Keep this output elsewhere and verify with --public-key.
+
+Flags:
+`
+
+func runAuditPublicKey(ctx context.Context, args []string, env Env) error {
+	fs := flag.NewFlagSet("sealbox audit public-key", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() { fmt.Fprint(env.Stderr, publicKeyUsage); fs.PrintDefaults() }
+	data := fs.String("data", "", "the data `folder` (default $SEALBOX_DATA, else sealbox-data)")
+	rootKeyFile := fs.String("root-key-file", "", "the file provider's root key (default $SEALBOX_ROOT_KEY_FILE, else <data>/root.key)")
+	if err := parseFlags(fs, args, env); err != nil {
+		return err
+	}
+	rk := *rootKeyFile
+	if rk == "" {
+		rk = env.Getenv("SEALBOX_ROOT_KEY_FILE")
+	}
+	st, closeStore, err := openStoreOffline(ctx, dataDir(*data, env), rk, env)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	pub, err := audit.StoredPublicKey(ctx, st)
+	if err != nil {
+		return err
+	}
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return err
+	}
+	return pem.Encode(env.Stdout, &pem.Block{Type: "PUBLIC KEY", Headers: map[string]string{"Fingerprint": audit.Fingerprint(pub)}, Bytes: der})
 }
 
 // printReport prints a report's problems and its summary, and returns how

@@ -222,3 +222,31 @@ func TestAuditVerifyWarnsOfAnUnpinnedKey(t *testing.T) {
 		t.Fatalf("sealbox audit verify --fingerprint <another key> = exit %d: %s; want it refused", code, errOut)
 	}
 }
+
+// TestAuditPublicKey prints the key from the store; verify pinned to it
+// passes, and catches a public-key.pem replaced by someone's own key.
+func TestAuditPublicKey(t *testing.T) {
+	s := sealtest.Start(t)
+	auditCalls(t, s)
+	s.Stop()
+	code, out, errOut := runMain(t, nil, "audit", "public-key", "--data", s.Dir)
+	if code != 0 || !strings.Contains(out, "BEGIN PUBLIC KEY") || !strings.Contains(out, "Fingerprint: ") {
+		t.Fatalf("sealbox audit public-key = exit %d:\n%s%s", code, out, errOut)
+	}
+	pinned := filepath.Join(t.TempDir(), "pinned.pem")
+	os.WriteFile(pinned, []byte(out), 0o600)
+	if code, out, _ := runMain(t, nil, "audit", "verify", "--data", s.Dir, "--public-key", pinned); code != 0 || strings.Contains(out, "WARNING") {
+		t.Fatalf("sealbox audit verify --public-key <the printed key> = exit %d:\n%s", code, out)
+	}
+	// Someone's own key in place of the server's, and digests signed with
+	// it: the pinned key refuses them.
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	der, _ := x509.MarshalPKIXPublicKey(pub)
+	os.WriteFile(filepath.Join(s.Dir, "audit", "public-key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644)
+	if code, _, _ := runMain(t, nil, "audit", "verify", "--data", s.Dir, "--public-key", pinned); code != 0 {
+		t.Fatalf("sealbox audit verify --public-key <pinned> with public-key.pem replaced = exit %d; want OK (the pinned key is used)", code)
+	}
+	if code, _, _ := runMain(t, nil, "audit", "verify", "--data", s.Dir); code == 0 {
+		t.Fatal("sealbox audit verify with public-key.pem replaced, unpinned = exit 0; want the digests refused")
+	}
+}

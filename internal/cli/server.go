@@ -47,6 +47,9 @@ func runServer(ctx context.Context, args []string, env Env) error {
 	if srv.CAFile != "" {
 		fmt.Fprintf(env.Stdout, "TLS with a self-signed certificate: clients trust it with AWS_CA_BUNDLE=%s\n", srv.CAFile)
 	}
+	if srv.AuditPublicKey != "" {
+		fmt.Fprintf(env.Stdout, "audit trail public key: keep a copy away from the data folder, and verify with it (sealbox audit verify --public-key <copy>):\n%s", srv.AuditPublicKey)
+	}
 	fmt.Fprintf(env.Stdout, "admin credentials in %s: AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=sealbox AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 aws --endpoint-url %s kms list-keys\n",
 		srv.AdminCredentialsFile, srv.AdminCredentialsFile, endpoint)
 	return srv.Serve(ctx, ln)

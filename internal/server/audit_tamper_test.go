@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/sealbox/sealbox/internal/audit"
+	"github.com/sealbox/sealbox/internal/config"
 	"github.com/sealbox/sealbox/internal/sealtest"
 )
 
@@ -89,4 +90,100 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestDeletedAuditFolderWhileRunning is issue 14's third attack through a
+// real server: `rm -rf <data>/audit` while it runs. On main, with
+// --audit-sinks file, reads went on answering 200 with their events in the
+// deleted file. Now the sink makes its folder, file and public key again
+// and the read's event is there; when the folder cannot be made again (a
+// file in its place) every call fails, reads included, with the service's
+// internal error; with the store after the file, the store keeps the
+// events and the calls are answered. Each failure is logged.
+func TestDeletedAuditFolderWhileRunning(t *testing.T) {
+	ctx := context.Background()
+	once := func(o *kms.Options) { o.RetryMaxAttempts = 1 }
+	t.Run("file", func(t *testing.T) {
+		s := sealtest.Start(t, func(c *config.Config) { c.AuditSinks = "file" })
+		generateRandom(t, s)
+		dir := filepath.Join(s.Dir, "audit")
+		os.RemoveAll(dir)
+		sealtest.Must[*kms.ListKeysOutput](t, "ListKeys")(s.KMS().ListKeys(ctx, &kms.ListKeysInput{}))
+		var seen bool
+		for _, e := range sealtest.AuditEvents(t, s.Dir) {
+			seen = seen || e["eventName"] == "ListKeys"
+		}
+		if !seen {
+			t.Fatal("the ListKeys answered after the folder was deleted has no event in the files")
+		}
+		if _, err := os.Stat(filepath.Join(dir, audit.PublicKeyFile)); err != nil {
+			t.Fatalf("public-key.pem was not made again: %v", err)
+		}
+		if logs := s.Logs.String(); !strings.Contains(logs, "audit sink is failing") || !strings.Contains(logs, "audit sink recovered") {
+			t.Fatalf("the server did not log the sink's failure and recovery:\n%s", logs)
+		}
+
+		// Now it cannot be made again: no answer without an event.
+		os.RemoveAll(dir)
+		os.WriteFile(dir, []byte("in the way"), 0o600)
+		_, err := s.KMS().ListKeys(ctx, &kms.ListKeysInput{}, once)
+		sealtest.APIError(t, "ListKeys with no sink able to keep its event", err, "KMSInternalException", 500)
+		_, err = s.KMS().CreateKey(ctx, &kms.CreateKeyInput{}, once)
+		sealtest.APIError(t, "CreateKey with no sink able to keep its event", err, "KMSInternalException", 500)
+		os.Remove(dir)
+	})
+	t.Run("file,store", func(t *testing.T) {
+		s := sealtest.Start(t)
+		generateRandom(t, s)
+		dir := filepath.Join(s.Dir, "audit")
+		os.RemoveAll(dir)
+		os.WriteFile(dir, []byte("in the way"), 0o600)
+		sealtest.Must[*kms.ListKeysOutput](t, "ListKeys")(s.KMS().ListKeys(ctx, &kms.ListKeysInput{}))
+		if logs := s.Logs.String(); !strings.Contains(logs, "audit sink is failing") {
+			t.Fatalf("the file sink's failure was not logged:\n%s", logs)
+		}
+		var seen bool
+		s.Srv.AuditStore().Lookup(ctx, time.Time{}, time.Time{}, "", func(_ string, rec []byte) (bool, error) {
+			seen = seen || strings.Contains(string(rec), `"eventName":"ListKeys"`)
+			return true, nil
+		})
+		if !seen {
+			t.Fatal("the ListKeys answered while the file sink failed has no event in the store")
+		}
+		os.Remove(dir)
+	})
+}
+
+// TestTornPublicKeyIsRepaired: a kill -9 during a first start on main left
+// public-key.pem holding "-----BEGIN " (1 in 64 trials) and the folder
+// never started again. The key is derived from the store, so the server
+// sets the torn file aside, writes it again, and starts. The first start
+// hands out the key to keep (Server.AuditPublicKey); later ones do not.
+func TestTornPublicKeyIsRepaired(t *testing.T) {
+	s := sealtest.Start(t)
+	if !strings.Contains(s.Srv.AuditPublicKey, "BEGIN PUBLIC KEY") {
+		t.Fatalf("the first start's AuditPublicKey = %q; want the PEM to print", s.Srv.AuditPublicKey)
+	}
+	path := filepath.Join(s.Dir, "audit", audit.PublicKeyFile)
+	want, err := audit.ReadPublicKeys(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Stop()
+	os.WriteFile(path, []byte("-----BEGIN "), 0o644)
+	s.Restart()
+	generateRandom(t, s)
+	if s.Srv.AuditPublicKey != "" {
+		t.Fatal("a later start hands out the public key as if it were the first")
+	}
+	got, err := audit.ReadPublicKeys(path)
+	if err != nil || len(got) != 1 || !got[0].Equal(want[0]) {
+		t.Fatalf("public-key.pem after a start over a torn one: %v, %v; want the store's key", got, err)
+	}
+	if logs := s.Logs.String(); !strings.Contains(logs, "the audit public key file was torn") {
+		t.Fatalf("the repair was not logged:\n%s", logs)
+	}
+	if aside, _ := filepath.Glob(path + ".torn-*"); len(aside) != 1 {
+		t.Fatalf("the torn file was not kept aside: %v", aside)
+	}
 }

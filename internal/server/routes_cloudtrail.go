@@ -52,8 +52,16 @@ func (s *Server) openAudit(ctx context.Context, b store.Store) error {
 		return err
 	}
 	dir := filepath.Join(s.cfg.DataDir, "audit")
-	if err := signer.ExportPublicKey(dir); err != nil {
+	repaired, err := signer.WritePublicKey(dir)
+	if err != nil {
 		return err
+	}
+	if repaired {
+		s.log.Warn("the audit public key file was torn or not a key file: set aside and written again from the key the store holds",
+			"file", filepath.Join(dir, audit.PublicKeyFile), "fingerprint", signer.Fingerprint())
+	}
+	if signer.Made() {
+		s.AuditPublicKey = signer.PublicKeyPEM()
 	}
 	// The store sink first, whatever its place: the file sink asks it
 	// about the lines it finds unsigned at start.
