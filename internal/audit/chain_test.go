@@ -130,6 +130,10 @@ func TestTamperedFilesAreCaught(t *testing.T) {
 			[]string{"2026-11-23.jsonl line 3: reordered: signed at line 4"}},
 		{"a whole digest's lines removed", func(l []string) []string { return append(l[:10:10], l[20:]...) },
 			[]string{"2026-11-23.jsonl line 11: removed"}},
+		{"truncated", func(l []string) []string { return l[:17] },
+			[]string{"2026-11-23.jsonl line 18: removed", "2026-11-23.jsonl line 25: removed"}},
+		{"truncated inside a line", func(l []string) []string { l[16] = l[16][:40]; return l[:17] },
+			[]string{"2026-11-23.jsonl line 17: altered", "2026-11-23.jsonl line 18: removed"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

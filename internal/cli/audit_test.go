@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/sealbox/sealbox/internal/sealtest"
+	"github.com/sealbox/sealbox/internal/store"
 )
 
 // auditCalls makes a key, and has a role's session encrypt under it and be
@@ -248,5 +250,34 @@ func TestAuditPublicKey(t *testing.T) {
 	}
 	if code, _, _ := runMain(t, nil, "audit", "verify", "--data", s.Dir); code == 0 {
 		t.Fatal("sealbox audit verify with public-key.pem replaced, unpinned = exit 0; want the digests refused")
+	}
+}
+
+// TestAuditVerifyStoreBlockEdited: an event edited inside a block in the
+// store (by someone holding the root key) is named by its sequence number
+// against the digests, and against the files event by event.
+func TestAuditVerifyStoreBlockEdited(t *testing.T) {
+	s := sealtest.Start(t)
+	auditCalls(t, s)
+	s.EditStore(t, func(tx store.Tx) error {
+		var key string
+		var block []byte
+		tx.Scan("audit/e/", "", func(k string, v []byte) error {
+			if key == "" {
+				key, block = k, append([]byte(nil), v...)
+			}
+			return nil
+		})
+		edited := strings.Replace(string(block), `"sourceIPAddress":"127.0.0.1"`, `"sourceIPAddress":"10.9.8.7"`, 1)
+		if edited == string(block) {
+			t.Fatal("no event to edit in the newest block")
+		}
+		return tx.Put(key, []byte(edited))
+	})
+	s.Stop()
+	code, out, _ := runMain(t, nil, "audit", "verify", "--data", s.Dir, "--store")
+	if code != 1 || !regexp.MustCompile(`store seq \d+: altered`).MatchString(out) || !regexp.MustCompile(`store seq \d+: differs: not in the files`).MatchString(out) ||
+		!strings.Contains(out, "differs: not in the store") {
+		t.Fatalf("sealbox audit verify --store after an event in a block was edited = exit %d:\n%s\nwant it named against the digests and the files", code, out)
 	}
 }
