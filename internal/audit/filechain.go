@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -584,10 +585,18 @@ func lastLine(path string) ([]byte, error) {
 	return nil, nil
 }
 
-// seal signs a digest of each day file's lines written since its last one.
+// seal signs a digest of each day file's lines written since its last one,
+// and exports the public key again if it was deleted.
 func (c *fileChain) seal() error {
 	c.sealMu.Lock()
 	defer c.sealMu.Unlock()
+	if _, err := os.Stat(filepath.Join(c.dir, PublicKeyFile)); errors.Is(err, fs.ErrNotExist) {
+		if err := c.signer.ExportPublicKey(c.dir); err != nil {
+			c.log.Error("failed to export the audit public key again", "dir", c.dir, "err", err)
+		} else {
+			c.log.Warn("the audit public key file was gone: exported again", "file", filepath.Join(c.dir, PublicKeyFile))
+		}
+	}
 	type job struct {
 		name string
 		t    *fileTrail
@@ -660,11 +669,21 @@ func (c *fileChain) seal() error {
 
 // appendDigest appends one signed digest line to the day's digests file,
 // fsync'd: a digest is written once a minute, and it is the evidence.
+//
+// A digests file that vanished while the server ran (its earlier digests
+// with it) is written again from this digest on, and named in a finding;
+// verify will report the digests missing. The caller holds sealMu.
 func (c *fileChain) appendDigest(name string, line []byte) error {
-	if err := os.MkdirAll(filepath.Join(c.dir, DigestsDir), 0o700); err != nil {
-		return err
+	path := filepath.Join(c.dir, DigestsDir, name)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if h := c.heads[name]; h != nil && h.DigestSeq > 0 && !h.Gone {
+			c.find(Finding{File: name, First: 1, Last: h.Lines, Reason: fmt.Sprintf("its digests (the last, digest %d) were deleted while the server ran", h.DigestSeq)})
+		}
+		if err := os.MkdirAll(filepath.Join(c.dir, DigestsDir), 0o700); err != nil {
+			return err
+		}
 	}
-	f, err := os.OpenFile(filepath.Join(c.dir, DigestsDir, name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
 	}

@@ -65,8 +65,10 @@ func TestDeletedFolderIsMadeAgain(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, audit.PublicKeyFile)); err != nil {
 		t.Fatalf("the public key was not exported again: %v", err)
 	}
-	if len(found) != 1 || !strings.Contains(found[0].Reason, "was deleted") || found[0].Last != 3 {
-		t.Fatalf("findings after the folder was deleted = %v; want one naming lines 1 to 3 lost", found)
+	// Both are named: the digests went with the folder, and the file.
+	if len(found) != 2 || !strings.Contains(found[0].Reason, "its digests (the last, digest 1) were deleted") ||
+		!strings.Contains(found[1].Reason, "its file was deleted") || found[1].Last != 3 {
+		t.Fatalf("findings after the folder was deleted = %v; want the digests and the file's lines 1 to 3 named", found)
 	}
 	if got := logs.String(); !strings.Contains(got, "audit sink is failing") || !strings.Contains(got, "audit sink recovered") {
 		t.Fatalf("the sink did not log its failure and recovery:\n%s", got)
@@ -146,4 +148,28 @@ func TestVanishedSinkThatCannotBeMadeAgainFails(t *testing.T) {
 			t.Fatalf("the failure was not logged:\n%s", got)
 		}
 	}
+}
+
+// TestDigestsDeletedWhileRunning: the digests folder (and the public key)
+// deleted while the sink runs are named at the next digest, which starts
+// the digests file again; verify reports the digests missing.
+func TestDigestsDeletedWhileRunning(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "audit")
+	var logs sealtest.Buffer
+	l, fs := vanishSinks(t, dir, &logs, false)
+	logN(t, l, 1, 3)
+	fs.Seal()
+	os.RemoveAll(filepath.Join(dir, audit.DigestsDir))
+	os.Remove(filepath.Join(dir, audit.PublicKeyFile))
+	logN(t, l, 4, 5)
+	fs.Seal()
+	found := fs.Findings()
+	l.Close()
+	if len(found) != 1 || !strings.Contains(found[0].Reason, "were deleted while the server ran") {
+		t.Fatalf("findings after the digests were deleted = %v; want them named", found)
+	}
+	if _, err := os.Stat(filepath.Join(dir, audit.PublicKeyFile)); err != nil {
+		t.Fatalf("the public key was not exported again: %v", err)
+	}
+	wantProblem(t, "VerifyFiles after the digests were deleted", verifyFilesAt(t, dir, verifyNow), "digests 1 to 1 are missing")
 }
