@@ -1,9 +1,13 @@
 package server_test
 
 import (
+	"bufio"
 	"context"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -185,5 +189,50 @@ func TestTornPublicKeyIsRepaired(t *testing.T) {
 	}
 	if aside, _ := filepath.Glob(path + ".torn-*"); len(aside) != 1 {
 		t.Fatalf("the torn file was not kept aside: %v", aside)
+	}
+}
+
+// TestSyslogSink: with --audit-sinks file,store,syslog every call's event
+// also reaches a remote receiver, as an RFC 5424 message in RFC 6587
+// framing, fed from the queue: a receiver that is down fails no call.
+func TestSyslogSink(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	got := make(chan string, 64)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for {
+			n, err := br.ReadString(' ')
+			if err != nil {
+				return
+			}
+			size, _ := strconv.Atoi(strings.TrimSpace(n))
+			msg := make([]byte, size)
+			if _, err := io.ReadFull(br, msg); err != nil {
+				return
+			}
+			got <- string(msg)
+		}
+	}()
+	s := sealtest.Start(t, func(c *config.Config) { c.AuditSinks = "file,store,syslog"; c.AuditSyslog = ln.Addr().String() })
+	generateRandom(t, s)
+	deadline := time.After(10 * time.Second)
+	for {
+		select {
+		case m := <-got:
+			if strings.HasPrefix(m, "<109>1 ") && strings.Contains(m, " sealbox ") && strings.Contains(m, `"eventName":"GenerateRandom"`) {
+				return
+			}
+		case <-deadline:
+			t.Fatal("the GenerateRandom event never reached the syslog receiver")
+		}
 	}
 }

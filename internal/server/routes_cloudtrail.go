@@ -90,6 +90,12 @@ func (s *Server) openAudit(ctx context.Context, b store.Store) error {
 			sinks = append(sinks, file)
 		case config.AuditStore:
 			sinks = append(sinks, s.auditStore)
+		case config.AuditSyslog:
+			sl, err := audit.NewSyslogSink(s.cfg.AuditSyslog, nil, s.log)
+			if err != nil {
+				return err
+			}
+			sinks = append(sinks, sl)
 		}
 	}
 	s.audit = audit.NewLogger(s.log, sinks...)
