@@ -50,6 +50,9 @@ type fileChain struct {
 	state   store.Store
 	witness Witness
 	heads   map[string]*fileHead // as last saved in state (sealMu)
+	// keyExported: the public key was beside the files at open, so the
+	// sink exports it again if it goes (sealMu).
+	keyExported bool
 
 	mu       sync.Mutex
 	files    map[string]*fileTrail
@@ -143,6 +146,9 @@ func openFileChain(dir string, o FileOptions) (*fileChain, error) {
 	}
 	if err := os.MkdirAll(filepath.Join(dir, DigestsDir), 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create the audit digests folder: %w", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, PublicKeyFile)); err == nil {
+		c.keyExported = true
 	}
 	// The sink's last digest, and the files with lines no digest covers.
 	ends := map[string]*ParsedDigest{}
@@ -590,7 +596,7 @@ func lastLine(path string) ([]byte, error) {
 func (c *fileChain) seal() error {
 	c.sealMu.Lock()
 	defer c.sealMu.Unlock()
-	if _, err := os.Stat(filepath.Join(c.dir, PublicKeyFile)); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(c.dir, PublicKeyFile)); errors.Is(err, fs.ErrNotExist) && c.keyExported {
 		if err := c.signer.ExportPublicKey(c.dir); err != nil {
 			c.log.Error("failed to export the audit public key again", "dir", c.dir, "err", err)
 		} else {

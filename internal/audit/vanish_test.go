@@ -21,11 +21,11 @@ func vanishSinks(t *testing.T, dir string, logs *sealtest.Buffer, withStore bool
 	t.Helper()
 	st := memstore.New()
 	log := slog.New(slog.NewTextHandler(logs, nil))
-	fs, err := audit.OpenFileSink(dir, audit.FileOptions{Signer: testSigner(), DigestInterval: time.Hour, Clock: clock.NewFake(day), State: st, Logger: log})
-	if err != nil {
+	if err := testSigner().ExportPublicKey(dir); err != nil { // as the server does, before the sink
 		t.Fatal(err)
 	}
-	if err := testSigner().ExportPublicKey(dir); err != nil {
+	fs, err := audit.OpenFileSink(dir, audit.FileOptions{Signer: testSigner(), DigestInterval: time.Hour, Clock: clock.NewFake(day), State: st, Logger: log})
+	if err != nil {
 		t.Fatal(err)
 	}
 	sinks := []audit.Sink{fs}
