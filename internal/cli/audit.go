@@ -592,24 +592,34 @@ func (c *lookupClient) call(ctx context.Context, in, out any) error {
 const verifyUsage = `Usage: sealbox audit verify [flags]
 
 Checks the audit trail against the digests the server signed (an Ed25519
-key kept sealed in the store; its public key in <data>/audit/public-key.pem)
-and prints each problem on a line of its own, then a summary per trail:
+key kept sealed in the store) and prints each problem on a line of its own,
+then a summary per trail:
 
   2026-11-23.jsonl line 12: altered: does not match the event signed at line 12
   2026-11-23.jsonl line 7: removed: the event signed at line 7 is not there
+  2026-11-23.jsonl line 31: unsigned: lines 31 to 32 (...) are older than the digest interval plus its grace and no digest signs them
+  2026-11-23.jsonl line 40: unverified: line 40 to line 40 are not vouched for (digest 9): ...
   store seq 40: inserted: no digest signs it
 
-Events written after a trail's last digest are counted as unsigned, not
-checked (the server signs a digest every --audit-digest-interval). Exit
-status 1 if anything is wrong.
+It proves completeness as well as consistency: the digests folder must be
+there, the digests numbered without a gap, and every event older than
+--digest-interval plus --grace covered by a digest. Younger events after a
+trail's last digest are counted as not signed yet. Lines the server found at
+start and could not vouch for (written while it was stopped, or left by a
+crash with nothing to check them against) are "unverified"; a file deleted
+or replaced while the server ran shows as lines "removed" from its earlier
+segment. Exit status 1 if anything is wrong.
 
 The files are checked offline, even while the server runs. --store also
 checks the store, which needs the root key (the file provider's root.key,
 or $SEALBOX_PASSPHRASE with SEALBOX_ROOT_KEY=passphrase) and the server
-stopped; it then checks the files with the key the store holds, so that a
-public-key.pem someone replaced cannot vouch for forged digests. Without
---store, pin the key with --public-key: a copy kept away from the data
-folder.
+stopped, and compares the files with the store event by event (each event
+one side lacks, each line out of the store's order); it then checks the
+files with the key the store holds, so that a public-key.pem someone
+replaced cannot vouch for forged digests. Without --store, pin the key:
+--public-key with a copy kept away from the data folder (sealbox audit
+public-key prints it), or --fingerprint as the server printed it; with
+neither, verify warns that it uses the key file found beside the trail.
 
 Flags:
 `
