@@ -281,3 +281,23 @@ func TestAuditVerifyStoreBlockEdited(t *testing.T) {
 		t.Fatalf("sealbox audit verify --store after an event in a block was edited = exit %d:\n%s\nwant it named against the digests and the files", code, out)
 	}
 }
+
+// TestAuditVerifyAfterRestarts: the checks raise nothing on an honest
+// trail: a server stopped and started again, with calls between, verifies
+// clean from the files, the store and the files against the store.
+func TestAuditVerifyAfterRestarts(t *testing.T) {
+	s := sealtest.Start(t)
+	auditCalls(t, s)
+	for i := 0; i < 3; i++ {
+		s.Restart()
+		sealtest.Must[*kms.ListKeysOutput](t, "ListKeys")(s.KMS().ListKeys(context.Background(), &kms.ListKeysInput{}))
+	}
+	s.Stop()
+	code, out, errOut := runMain(t, nil, "audit", "verify", "--data", s.Dir, "--store")
+	if code != 0 || strings.Count(out, ": OK") != 3 {
+		t.Fatalf("sealbox audit verify --store after 3 restarts = exit %d:\n%s%s\nwant all OK", code, out, errOut)
+	}
+	if strings.Contains(s.Logs.String(), "tampering detected") {
+		t.Fatalf("an honest restart was reported as tampering:\n%s", s.Logs.String())
+	}
+}
