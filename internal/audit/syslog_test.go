@@ -2,10 +2,13 @@ package audit_test
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net"
+	"net/http/httptest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -31,6 +34,10 @@ func newReceiver(t *testing.T) *receiver {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return receiveOn(t, ln)
+}
+
+func receiveOn(t *testing.T, ln net.Listener) *receiver {
 	r := &receiver{ln: ln, msgs: make(chan string, 100)}
 	go func() {
 		for {
@@ -107,5 +114,41 @@ func TestSyslogSink(t *testing.T) {
 	l.Close()
 	if !strings.Contains(logs.String(), "audit sink is failing") || !strings.Contains(logs.String(), "syslog:") {
 		t.Fatalf("the syslog sink's failure was not logged:\n%s", logs.String())
+	}
+}
+
+// TestSyslogSinkTLS: "tls://host:port" sends over TLS (RFC 5425), the
+// receiver's certificate verified against the roots given.
+func TestSyslogSinkTLS(t *testing.T) {
+	hs := httptest.NewTLSServer(nil) // for its certificate, valid for 127.0.0.1
+	defer hs.Close()
+	ln, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: hs.TLS.Certificates})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := receiveOn(t, ln)
+	roots := x509.NewCertPool()
+	roots.AddCert(hs.Certificate())
+	sl, err := audit.NewSyslogSink("tls://"+ln.Addr().String(), &tls.Config{RootCAs: roots}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sl.Close()
+	if err := sl.Write(ctx, numbered(1), []byte(numberedLine(t, 1)+"\n")); err != nil {
+		t.Fatalf("Write over TLS = %v", err)
+	}
+	select {
+	case m := <-r.msgs:
+		if !rfc5424.MatchString(m) {
+			t.Fatalf("message over TLS is not RFC 5424 as wanted: %q", m)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the message never reached the TLS receiver")
+	}
+	// A receiver whose certificate the roots do not vouch for is refused.
+	bad, _ := audit.NewSyslogSink("tls://"+ln.Addr().String(), nil, nil)
+	defer bad.Close()
+	if err := bad.Write(ctx, numbered(2), []byte(numberedLine(t, 2)+"\n")); err == nil {
+		t.Fatal("Write over TLS to a receiver with an unknown certificate = nil; want it refused")
 	}
 }
