@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -172,4 +173,43 @@ func TestDigestsDeletedWhileRunning(t *testing.T) {
 		t.Fatalf("the public key was not exported again: %v", err)
 	}
 	wantProblem(t, "VerifyFiles after the digests were deleted", verifyFilesAt(t, dir, verifyNow), "digests 1 to 1 are missing")
+}
+
+// TestDeletedFolderUnderLoad: writers log at once while the folder is
+// deleted and digests are signed: every event logged after the deletion
+// is in the file made again, and the trail's new segment verifies.
+func TestDeletedFolderUnderLoad(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "audit")
+	var logs sealtest.Buffer
+	l, fs := vanishSinks(t, dir, &logs, false)
+	logN(t, l, 1, 50)
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				if err := l.Log(ctx, numbered(1000+w*100+i)); err != nil {
+					t.Error(err)
+					return
+				}
+				if i%10 == 0 {
+					fs.Seal()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	l.Close()
+	lines := readLines(t, filepath.Join(dir, "2026-11-23.jsonl"))
+	if len(lines) != 200 {
+		t.Fatalf("the file made again holds %d lines; want the 200 logged after the deletion", len(lines))
+	}
+	rep := verifyFilesAt(t, dir, day.Add(time.Hour))
+	if rep.Events != 200 || rep.Unsigned != 0 {
+		t.Fatalf("VerifyFiles of the new segment = %d events, %d unsigned, problems:\n%s; want 200, 0", rep.Events, rep.Unsigned, problems(rep))
+	}
 }
