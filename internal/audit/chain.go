@@ -86,6 +86,19 @@ type Digest struct {
 	Hashes string `json:"eventHashes"`
 	// Key is the fingerprint of the key that signs (Fingerprint).
 	Key string `json:"publicKeyFingerprint"`
+	// Segment numbers a file's versions: when the server finds its file
+	// deleted or replaced while it runs, it starts the file again, lines
+	// from 1 and the chain from genesisSeg, as the next segment, and signs
+	// a digest of no events that says so (Reason). 0 for the first.
+	Segment uint64 `json:"segment,omitempty"`
+	// Unverified marks a digest that places events without vouching for
+	// them: lines the server found at start after its last digest that it
+	// could not check against the store (Reason says why). They keep their
+	// positions, so that the trail stays complete, and verify names them.
+	Unverified bool `json:"unverified,omitempty"`
+	// Reason says why a digest breaks the trail (Unverified, or a new
+	// Segment).
+	Reason string `json:"reason,omitempty"`
 }
 
 // signedDigest is a digest as stored: its exact bytes and their signature.
@@ -101,6 +114,16 @@ const (
 
 // genesis is chain_0 of the trail named name.
 func genesis(name string) [32]byte { return sha256.Sum256([]byte(chainDomain + name)) }
+
+// genesisSeg is chain_0 of segment seg of the trail named name: the first
+// segment's is genesis, a later one's names its number, so that no run of
+// one segment chains into another.
+func genesisSeg(name string, seg uint64) [32]byte {
+	if seg == 0 {
+		return genesis(name)
+	}
+	return sha256.Sum256(fmt.Appendf(nil, "%s%s#%d", chainDomain, name, seg))
+}
 
 // link is one step of the chain.
 func link(chain, event [32]byte) [32]byte {
@@ -130,6 +153,9 @@ type run struct {
 	startOffset int64
 	prevChain   [32]byte
 	events      []pendingEvent
+	segment     uint64
+	unverified  bool
+	reason      string
 }
 
 // digest makes the (unsigned) digest of r; it returns the chain after r
@@ -162,6 +188,9 @@ func (r *run) digest(seq uint64, previous string, now time.Time, key string) (*D
 		Chain:         hex.EncodeToString(chain[:]),
 		Hashes:        base64.StdEncoding.EncodeToString(hashes),
 		Key:           key,
+		Segment:       r.segment,
+		Unverified:    r.unverified,
+		Reason:        r.reason,
 	}
 	if r.trail != storeTrail {
 		d.StartOffset, d.EndOffset = r.startOffset, end

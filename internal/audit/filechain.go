@@ -3,11 +3,14 @@ package audit
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/ed25519"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -17,6 +20,7 @@ import (
 	"time"
 
 	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/store"
 )
 
 // DigestsDir is the folder, inside the audit folder, of the file sink's
@@ -41,10 +45,21 @@ type fileChain struct {
 	seq      uint64 // the last digest's Seq (sealMu)
 	prevHash string // the last digest's hash (sealMu)
 
-	mu      sync.Mutex
-	files   map[string]*fileTrail
-	current string // the day file the writer has open
-	pending int
+	// state keeps each file's head sealed in the store (the barrier), and
+	// witness holds the same events; either may be nil.
+	state   store.Store
+	witness Witness
+	heads   map[string]*fileHead // as last saved in state (sealMu)
+	// keyExported: the public key was beside the files at open, so the
+	// sink exports it again if it goes (sealMu).
+	keyExported bool
+
+	mu       sync.Mutex
+	files    map[string]*fileTrail
+	current  string // the day file the writer has open
+	pending  int
+	findings []Finding
+	onBreak  func(Finding)
 
 	wake chan struct{}
 	stop chan struct{}
@@ -56,12 +71,69 @@ type fileTrail struct {
 	sealedLines  uint64   // lines covered by digests (sealMu)
 	sealedOffset int64    // bytes covered by digests (sealMu)
 	sealedChain  [32]byte // the chain after them (sealMu)
+	segment      uint64   // the file's version (sealMu)
 	events       []pendingEvent
 	broken       bool // a write failed: reread the file before the next
+	// unverified is a run of events, from and to indexes of events, that
+	// the next digests place without vouching for them (sealMu).
+	unverified struct {
+		from, to int
+		reason   string
+	}
+}
+
+// fileHead is where a file's chain stood at its last digest, as the sink
+// keeps it in the store: sealed by the barrier, out of reach of whoever
+// can edit the audit folder.
+type fileHead struct {
+	Lines     uint64 `json:"lines"`
+	Offset    int64  `json:"offset"`
+	Chain     string `json:"chain"`
+	Segment   uint64 `json:"segment,omitempty"`
+	DigestSeq uint64 `json:"digestSeq"`
+	Gone      bool   `json:"gone,omitempty"` // the file was found missing, and said so
+}
+
+// digestHead is the file sink's last digest, as kept in the store.
+type digestHead struct {
+	Seq  uint64 `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// The file sink's records in the store.
+const (
+	fileHeadPrefix = "audit/fh/" // + the day file's name: a fileHead
+	fileDigestKey  = "audit/fd"  // a digestHead
+)
+
+// Witness holds the same events as the files: the store sink. The file
+// sink asks it at start about the lines it finds after a file's last
+// digest, and signs only those it holds.
+type Witness interface {
+	// Holds returns, for each record hash, how many events with an
+	// eventTime within [from, to] it holds.
+	Holds(ctx context.Context, from, to time.Time) (map[[32]byte]int, error)
+}
+
+// Finding is something the file sink found wrong with its trail: at
+// start, or while it ran (a file deleted or replaced). The server records
+// each as an AuditTrailTamperingDetected event and logs it.
+type Finding struct {
+	File        string // the day file, or "digests"
+	First, Last uint64 // the lines concerned, 0 when not lines'
+	Reason      string
+}
+
+func (f Finding) String() string {
+	if f.First == 0 {
+		return f.File + ": " + f.Reason
+	}
+	return fmt.Sprintf("%s lines %d to %d: %s", f.File, f.First, f.Last, f.Reason)
 }
 
 func openFileChain(dir string, o FileOptions) (*fileChain, error) {
 	c := &fileChain{dir: dir, signer: o.Signer, clock: o.Clock, log: o.Logger, fsync: o.Fsync, interval: o.DigestInterval,
+		state: o.State, witness: o.Witness, heads: map[string]*fileHead{},
 		files: map[string]*fileTrail{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	if c.clock == nil {
 		c.clock = clock.Real{}
@@ -75,37 +147,116 @@ func openFileChain(dir string, o FileOptions) (*fileChain, error) {
 	if err := os.MkdirAll(filepath.Join(dir, DigestsDir), 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create the audit digests folder: %w", err)
 	}
+	if _, err := os.Stat(filepath.Join(dir, PublicKeyFile)); err == nil {
+		c.keyExported = true
+	}
 	// The sink's last digest, and the files with lines no digest covers.
-	ends := map[string]int64{}
+	ends := map[string]*ParsedDigest{}
 	digests, _ := filepath.Glob(filepath.Join(dir, DigestsDir, "*.jsonl"))
 	for _, path := range digests {
 		p, err := c.lastDigest(path)
 		if err != nil || p == nil {
 			continue
 		}
-		ends[filepath.Base(path)] = p.EndOffset
+		ends[filepath.Base(path)] = p
 		if p.Seq > c.seq {
 			c.seq, c.prevHash = p.Seq, p.Hash
 		}
+	}
+	// What the store says the trail was: the digests beside the files
+	// can be deleted with them, the store's records cannot.
+	var last digestHead
+	if c.state != nil {
+		err := c.state.View(context.Background(), func(tx store.Tx) error {
+			if err := store.GetJSON(tx, fileDigestKey, &last); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			return tx.Scan(fileHeadPrefix, "", func(key string, v []byte) error {
+				h := &fileHead{}
+				if err := json.Unmarshal(v, h); err != nil {
+					return fmt.Errorf("audit: malformed file head %q: %w", key, err)
+				}
+				c.heads[strings.TrimPrefix(key, fileHeadPrefix)] = h
+				return nil
+			})
+		})
+		if err != nil {
+			return nil, fmt.Errorf("failed to read the audit files' heads: %w", err)
+		}
+	}
+	if last.Seq > c.seq {
+		c.find(Finding{File: DigestsDir, Reason: fmt.Sprintf("the digests end at digest %d, but the server signed up to digest %d: digests were removed", c.seq, last.Seq)})
+		c.seq, c.prevHash = last.Seq, last.Hash
 	}
 	events, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	defer c.sealLeftovers()
 	c.sealMu.Lock()
 	defer c.sealMu.Unlock()
+	onDisk := map[string]bool{}
 	for _, path := range events {
-		if !isEventsFile(filepath.Base(path)) {
+		name := filepath.Base(path)
+		if !isEventsFile(name) {
 			continue
+		}
+		onDisk[name] = true
+		end := int64(0)
+		if d := ends[name]; d != nil {
+			end = d.EndOffset
+		}
+		if h := c.heads[name]; h != nil {
+			if d := ends[name]; d == nil || d.Seq < h.DigestSeq {
+				c.find(Finding{File: name, First: 1, Last: h.Lines, Reason: fmt.Sprintf("its digests were removed: the server's last digest of it was digest %d, of lines 1 to %d", h.DigestSeq, h.Lines)})
+			}
+			end = h.Offset
 		}
 		fi, err := os.Stat(path)
-		if err != nil || fi.Size() == ends[filepath.Base(path)] {
+		if err != nil || fi.Size() == end {
 			continue
 		}
-		if err := c.load(filepath.Base(path)); err != nil {
+		if err := c.load(name, true); err != nil {
 			return nil, err
+		}
+	}
+	for name, h := range c.heads {
+		if !onDisk[name] && !h.Gone {
+			c.find(Finding{File: name, First: 1, Last: h.Lines, Reason: "the file is gone: it was deleted while the server was stopped"})
+			h.Gone = true
+			c.saveHead(name, h)
 		}
 	}
 	go c.loop()
 	return c, nil
+}
+
+// find records a finding, logs it and hands it to the server.
+func (c *fileChain) find(f Finding) {
+	c.log.Error("audit trail tampering detected", "sink", "file:"+c.dir, "file", f.File, "lines", fmt.Sprintf("%d-%d", f.First, f.Last), "reason", f.Reason)
+	c.mu.Lock()
+	fn := c.onBreak
+	if fn == nil {
+		c.findings = append(c.findings, f)
+	}
+	c.mu.Unlock()
+	if fn != nil {
+		fn(f)
+	}
+}
+
+// saveHead keeps a file's head in the store. The caller holds sealMu.
+func (c *fileChain) saveHead(name string, h *fileHead) {
+	c.heads[name] = h
+	if c.state == nil {
+		return
+	}
+	err := c.state.Update(context.Background(), func(tx store.Tx) error {
+		if err := store.PutJSON(tx, fileHeadPrefix+name, h); err != nil {
+			return err
+		}
+		return store.PutJSON(tx, fileDigestKey, &digestHead{Seq: c.seq, Hash: c.prevHash})
+	})
+	if err != nil {
+		c.log.Error("failed to keep the audit file's head in the store: the next start cannot check this file against it", "file", name, "err", err)
+	}
 }
 
 // sealLeftovers signs what earlier runs left unsigned, before the first
@@ -165,7 +316,7 @@ func (c *fileChain) ensure(name string) error {
 	}
 	c.sealMu.Lock()
 	defer c.sealMu.Unlock()
-	return c.load(name)
+	return c.load(name, false)
 }
 
 // broken notes that a write to name failed part way, perhaps.
@@ -200,32 +351,51 @@ func (c *fileChain) appended(name string, evs []pendingEvent) {
 }
 
 // load (re)reads the trail of the day file name from disk: where its last
-// digest ended, and the lines after it. The caller holds sealMu and no
-// writer is appending to name.
-func (c *fileChain) load(name string) error {
+// digest ended (as the store keeps it, else as the digests file says), and
+// the lines after it. The caller holds sealMu and no writer is appending
+// to name.
+//
+// At start (check) the lines after the last digest were written by an
+// earlier run that did not sign them (it was killed), or by someone while
+// the server was stopped. They are signed only if the witness (the store)
+// holds them too; the others, and all of them without a witness, are
+// placed by an unverified digest and named in a Finding: nothing written
+// while the server was stopped is ever vouched for by a later digest. A
+// file shorter than its digests say is set aside and started again, as a
+// new segment.
+func (c *fileChain) load(name string, check bool) error {
 	t := &fileTrail{sealedChain: genesis(name)}
-	p, err := c.lastDigest(filepath.Join(c.dir, DigestsDir, name))
-	if err != nil {
-		return err
+	if h := c.heads[name]; h != nil {
+		ch, err := hash32(h.Chain)
+		if err != nil {
+			return fmt.Errorf("audit: the store's head of %s: %w", name, err)
+		}
+		t.sealedLines, t.sealedOffset, t.sealedChain, t.segment = h.Lines, h.Offset, ch, h.Segment
+	} else {
+		p, err := c.lastDigest(filepath.Join(c.dir, DigestsDir, name))
+		if err != nil {
+			return err
+		}
+		if p != nil {
+			t.sealedLines, t.sealedOffset, t.sealedChain, t.segment = p.First+uint64(p.Count)-1, p.EndOffset, p.chain, p.Segment
+		}
 	}
-	if p != nil {
-		t.sealedLines, t.sealedOffset, t.sealedChain = p.First+uint64(p.Count)-1, p.EndOffset, p.chain
+	path := filepath.Join(c.dir, name)
+	if fi, err := os.Stat(path); err == nil && fi.Size() < t.sealedOffset {
+		// Someone cut the file: the chain cannot go on from where the
+		// digests say. Keep what is left aside and start the file again.
+		reason := fmt.Sprintf("the file is %d bytes, but the server had signed %d (lines 1 to %d): it was cut short", fi.Size(), t.sealedOffset, t.sealedLines)
+		if err := c.restart(name, t, reason); err != nil {
+			return err
+		}
+		c.find(Finding{File: name, First: 1, Last: t.sealedLines, Reason: reason})
+		return nil
 	}
-	f, err := os.OpenFile(filepath.Join(c.dir, name), os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("failed to open audit file: %w", err)
 	}
 	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return err
-	}
-	if fi.Size() < t.sealedOffset {
-		// Someone cut the file: the chain cannot go on from where the
-		// digests say. Start after what is there; verify will tell.
-		c.log.Error("audit file is shorter than its digests say: it was truncated", "file", name, "size", fi.Size(), "signed", t.sealedOffset)
-		t.sealedOffset = fi.Size()
-	}
 	if _, err := f.Seek(t.sealedOffset, io.SeekStart); err != nil {
 		return err
 	}
@@ -245,6 +415,9 @@ func (c *fileChain) load(name string) error {
 			return fmt.Errorf("failed to end the torn last line of %s: %w", name, err)
 		}
 	}
+	if check && len(t.events) > 0 {
+		c.checkTail(name, t)
+	}
 	c.mu.Lock()
 	if old := c.files[name]; old != nil {
 		c.pending -= len(old.events)
@@ -252,6 +425,69 @@ func (c *fileChain) load(name string) error {
 	c.files[name] = t
 	c.pending += len(t.events)
 	c.mu.Unlock()
+	return nil
+}
+
+// checkTail marks the lines of t after its last digest that the witness
+// does not hold as unverified, from the first it lacks.
+func (c *fileChain) checkTail(name string, t *fileTrail) {
+	k := 0
+	reason := "written after the file's last digest, and with no store sink nothing can vouch for them: the server was killed, or someone appended them while it was stopped"
+	if c.witness != nil {
+		lo, hi := t.events[0].time, t.events[0].time
+		for _, e := range t.events {
+			lo, hi = min(lo, e.time), max(hi, e.time)
+		}
+		held, err := c.witness.Holds(context.Background(), time.Unix(0, lo).Add(-time.Second), time.Unix(0, hi).Add(time.Second))
+		if err != nil {
+			reason = fmt.Sprintf("written after the file's last digest; the store could not be asked about them (%v)", err)
+		} else {
+			for k < len(t.events) && held[t.events[k].hash] > 0 {
+				held[t.events[k].hash]--
+				k++
+			}
+			reason = "written after the file's last digest and not in the store: written while the server was stopped, or lost from the store's queue when the server was killed"
+		}
+	}
+	if k == len(t.events) {
+		return
+	}
+	t.unverified.from, t.unverified.to, t.unverified.reason = k, len(t.events), reason
+	c.find(Finding{File: name, First: t.sealedLines + uint64(k) + 1, Last: t.sealedLines + uint64(len(t.events)), Reason: reason})
+}
+
+// restart sets the file name aside (when it is there) and starts it
+// again, empty, as the next segment of its trail, with a digest that says
+// why. The lines of t not signed yet are lost to the file. The caller
+// holds sealMu.
+func (c *fileChain) restart(name string, t *fileTrail, reason string) error {
+	path := filepath.Join(c.dir, name)
+	if _, err := os.Lstat(path); err == nil {
+		aside := fmt.Sprintf("%s.set-aside-%d", path, c.clock.Now().UnixNano())
+		if err := os.Rename(path, aside); err != nil {
+			return fmt.Errorf("failed to set %s aside: %w", name, err)
+		}
+		c.log.Warn("audit file set aside", "file", name, "to", filepath.Base(aside), "reason", reason)
+	}
+	seg := t.segment + 1
+	nt := &fileTrail{segment: seg, sealedChain: genesisSeg(name, seg)}
+	r := run{trail: name, first: 1, prevChain: nt.sealedChain, segment: seg, reason: reason}
+	d, _, _ := r.digest(c.seq+1, c.prevHash, c.clock.Now(), c.signer.fp)
+	line, hash, err := c.signer.sign(d)
+	if err == nil {
+		err = c.appendDigest(name, line)
+	}
+	if err != nil {
+		return fmt.Errorf("failed to sign the restart of %s: %w", name, err)
+	}
+	c.seq, c.prevHash = d.Seq, hash
+	c.mu.Lock()
+	if old := c.files[name]; old != nil {
+		c.pending -= len(old.events)
+	}
+	c.files[name] = nt
+	c.mu.Unlock()
+	c.saveHead(name, &fileHead{Chain: hex.EncodeToString(nt.sealedChain[:]), Segment: seg, DigestSeq: d.Seq})
 	return nil
 }
 
@@ -309,8 +545,9 @@ func (c *fileChain) lastDigest(path string) (*ParsedDigest, error) {
 	}
 	p, err := ParseDigest(line, []ed25519.PublicKey{c.signer.pub})
 	if errors.Is(err, ErrDigestSignature) {
+		// Not this server's: it says nothing about where the trail is.
 		c.log.Warn("the last audit digest is not signed by this server's audit key", "file", path)
-		err = nil
+		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("the last line of %s: %w", path, err)
@@ -354,10 +591,18 @@ func lastLine(path string) ([]byte, error) {
 	return nil, nil
 }
 
-// seal signs a digest of each day file's lines written since its last one.
+// seal signs a digest of each day file's lines written since its last one,
+// and exports the public key again if it was deleted.
 func (c *fileChain) seal() error {
 	c.sealMu.Lock()
 	defer c.sealMu.Unlock()
+	if _, err := os.Stat(filepath.Join(c.dir, PublicKeyFile)); errors.Is(err, fs.ErrNotExist) && c.keyExported {
+		if err := c.signer.ExportPublicKey(c.dir); err != nil {
+			c.log.Error("failed to export the audit public key again", "dir", c.dir, "err", err)
+		} else {
+			c.log.Warn("the audit public key file was gone: exported again", "file", filepath.Join(c.dir, PublicKeyFile))
+		}
+	}
 	type job struct {
 		name string
 		t    *fileTrail
@@ -376,7 +621,19 @@ func (c *fileChain) seal() error {
 	for _, j := range jobs {
 		for len(j.evs) > 0 {
 			n := min(len(j.evs), digestEvents)
-			r := run{trail: j.name, first: j.t.sealedLines + 1, startOffset: j.t.sealedOffset, prevChain: j.t.sealedChain, events: j.evs[:n]}
+			u := j.t.unverified
+			unverified := false
+			switch {
+			case u.to > 0 && u.from > 0:
+				n = min(n, u.from) // the vouched-for lines before it first
+			case u.to > 0:
+				n, unverified = min(n, u.to), true
+			}
+			r := run{trail: j.name, first: j.t.sealedLines + 1, startOffset: j.t.sealedOffset, prevChain: j.t.sealedChain, events: j.evs[:n],
+				segment: j.t.segment, unverified: unverified}
+			if unverified {
+				r.reason = u.reason
+			}
 			d, chain, end := r.digest(c.seq+1, c.prevHash, c.clock.Now(), c.signer.fp)
 			line, hash, err := c.signer.sign(d)
 			if err == nil {
@@ -389,6 +646,10 @@ func (c *fileChain) seal() error {
 			c.seq, c.prevHash = d.Seq, hash
 			j.t.sealedLines += uint64(n)
 			j.t.sealedOffset, j.t.sealedChain = end, chain
+			if u.to > 0 {
+				j.t.unverified.from, j.t.unverified.to = max(0, u.from-n), max(0, u.to-n)
+			}
+			c.saveHead(j.name, &fileHead{Lines: j.t.sealedLines, Offset: end, Chain: hex.EncodeToString(chain[:]), Segment: j.t.segment, DigestSeq: d.Seq})
 			j.evs = j.evs[n:]
 			c.mu.Lock()
 			rest := j.t.events[n:]
@@ -414,8 +675,21 @@ func (c *fileChain) seal() error {
 
 // appendDigest appends one signed digest line to the day's digests file,
 // fsync'd: a digest is written once a minute, and it is the evidence.
+//
+// A digests file that vanished while the server ran (its earlier digests
+// with it) is written again from this digest on, and named in a finding;
+// verify will report the digests missing. The caller holds sealMu.
 func (c *fileChain) appendDigest(name string, line []byte) error {
-	f, err := os.OpenFile(filepath.Join(c.dir, DigestsDir, name), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	path := filepath.Join(c.dir, DigestsDir, name)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		if h := c.heads[name]; h != nil && h.DigestSeq > 0 && !h.Gone {
+			c.find(Finding{File: name, First: 1, Last: h.Lines, Reason: fmt.Sprintf("its digests (the last, digest %d) were deleted while the server ran", h.DigestSeq)})
+		}
+		if err := os.MkdirAll(filepath.Join(c.dir, DigestsDir), 0o700); err != nil {
+			return err
+		}
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
+	"github.com/sealbox/sealbox/internal/atomicfile"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -30,7 +32,13 @@ type Signer struct {
 	priv ed25519.PrivateKey
 	pub  ed25519.PublicKey
 	fp   string
+	made bool // LoadSigner made the key: the data folder's first start
 }
+
+// Made reports whether LoadSigner made the key now, rather than finding it
+// in the store: the server prints the public key then, for the operator to
+// keep away from the data folder.
+func (s *Signer) Made() bool { return s.made }
 
 // NewSigner returns a Signer over an existing private key (tests).
 func NewSigner(priv ed25519.PrivateKey) *Signer {
@@ -41,12 +49,14 @@ func NewSigner(priv ed25519.PrivateKey) *Signer {
 // LoadSigner returns the audit key kept in st, making it on first use.
 func LoadSigner(ctx context.Context, st store.Store) (*Signer, error) {
 	var seed []byte
+	made := false
 	err := st.Update(ctx, func(tx store.Tx) error {
 		b, err := tx.Get(signingKeyKey)
 		if err == nil {
 			seed = append([]byte(nil), b...)
 			return nil
 		}
+		made = true
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
@@ -63,6 +73,7 @@ func LoadSigner(ctx context.Context, st store.Store) (*Signer, error) {
 		return nil, errors.New("failed to load the audit signing key: it is not an Ed25519 seed")
 	}
 	s := NewSigner(ed25519.NewKeyFromSeed(seed))
+	s.made = made
 	clear(seed)
 	return s, nil
 }
@@ -81,39 +92,62 @@ func Fingerprint(pub ed25519.PublicKey) string {
 
 // ExportPublicKey writes the signer's public key (PEM, PKIX) to
 // dir/public-key.pem, keeping the keys already there (a verifier reads
-// them all: digests signed before a key change still verify).
+// them all: digests signed before a key change still verify). The file is
+// replaced atomically. One found torn or not a key file (a crash on an
+// older version, an edit) is set aside and written again from the key the
+// store holds: repaired is true then.
 func (s *Signer) ExportPublicKey(dir string) error {
+	_, err := s.WritePublicKey(dir)
+	return err
+}
+
+// WritePublicKey is ExportPublicKey, and says whether it repaired a torn
+// file.
+func (s *Signer) WritePublicKey(dir string) (repaired bool, err error) {
 	path := filepath.Join(dir, PublicKeyFile)
 	keys, err := ReadPublicKeys(path)
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+	case err != nil:
+		// Torn or foreign: nothing in it can be trusted to keep, and the
+		// store's key is what matters. Keep it beside for whoever looks.
+		if rerr := os.Rename(path, fmt.Sprintf("%s.torn-%d", path, time.Now().UnixNano())); rerr != nil {
+			return false, fmt.Errorf("%w; and failed to set it aside: %v (delete %s: the server writes it again)", err, rerr, path)
+		}
+		keys, repaired = nil, true
 	}
 	for _, k := range keys {
 		if k.Equal(s.pub) {
-			return nil
+			return false, nil
 		}
+	}
+	var out []byte
+	for _, k := range keys {
+		der, err := x509.MarshalPKIXPublicKey(k)
+		if err != nil {
+			return false, err
+		}
+		out = append(out, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Headers: map[string]string{"Fingerprint": Fingerprint(k)}, Bytes: der})...)
 	}
 	der, err := x509.MarshalPKIXPublicKey(s.pub)
 	if err != nil {
-		return err
+		return false, err
 	}
+	out = append(out, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Headers: map[string]string{"Fingerprint": s.fp}, Bytes: der})...)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+		return false, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return fmt.Errorf("failed to export the audit public key: %w", err)
+	if err := atomicfile.Write(path, out, 0o644); err != nil {
+		return false, fmt.Errorf("failed to export the audit public key: %w", err)
 	}
-	block := &pem.Block{Type: "PUBLIC KEY", Headers: map[string]string{"Fingerprint": s.fp}, Bytes: der}
-	if err := pem.Encode(f, block); err != nil {
-		f.Close()
-		return fmt.Errorf("failed to export the audit public key: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return repaired, nil
+}
+
+// PublicKeyPEM is the signer's public key as PEM (PKIX), with its
+// fingerprint as a header.
+func (s *Signer) PublicKeyPEM() string {
+	der, _ := x509.MarshalPKIXPublicKey(s.pub)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Headers: map[string]string{"Fingerprint": s.fp}, Bytes: der}))
 }
 
 // ReadPublicKeys reads every Ed25519 public key of a PEM file.

@@ -471,6 +471,18 @@ func (s *StoreSink) Lookup(ctx context.Context, start, end time.Time, cursor str
 	})
 }
 
+// Holds returns, for each record hash, how many of the trail's events
+// with an eventTime within [from, to] have it (Witness: the file sink asks
+// at start about lines it finds unsigned).
+func (s *StoreSink) Holds(ctx context.Context, from, to time.Time) (map[[32]byte]int, error) {
+	held := map[[32]byte]int{}
+	err := s.Lookup(ctx, from, to, "", func(_ string, rec []byte) (bool, error) {
+		held[RecordHash(rec)]++
+		return true, nil
+	})
+	return held, err
+}
+
 // parseCursor splits a Lookup cursor: a block's key and the position, newest
 // first, of an event in it.
 func parseCursor(c string) (key string, ord int, ok bool) {

@@ -43,7 +43,7 @@ func storeTrail(t *testing.T, n, perDigest int) (store.Store, *audit.StoreSink) 
 
 func verifyStore(t *testing.T, st store.Store) *audit.Report {
 	t.Helper()
-	rep, err := audit.VerifyStore(ctx, st, keysOf(testSigner()), time.Time{}, time.Time{})
+	rep, err := audit.VerifyStore(ctx, st, keysOf(testSigner()), audit.VerifyOptions{Now: verifyNow})
 	if err != nil {
 		t.Fatalf("VerifyStore: %v", err)
 	}
@@ -109,6 +109,14 @@ func TestTamperedStoreIsCaught(t *testing.T) {
 			}
 			return tx.Put(keys[4], a)
 		}, "store seq 3: reordered: signed at seq 4"},
+		{"truncated", func(tx store.Tx, keys map[int]string, _ func(int) []byte) error {
+			for i := 21; i <= 25; i++ { // the newest events
+				if err := tx.Delete(keys[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, "store seq 21: removed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -331,6 +339,7 @@ func TestTamperedBlockIsCaught(t *testing.T) {
 			return append(l[:2:2], append([]string{strings.Replace(l[2], "Decrypt", "Encrypt", 1)}, l[2:]...)...)
 		}, "store seq 3: inserted"},
 		{"reordered", func(l []string) []string { l[7], l[8] = l[8], l[7]; return l }, "store seq 8: reordered"},
+		{"truncated", func(l []string) []string { return l[:6] }, "store seq 7: removed"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

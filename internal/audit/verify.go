@@ -23,7 +23,43 @@ const (
 	Inserted  = "inserted"  // an event no digest signs, where digests cover
 	Reordered = "reordered" // a signed event is there, out of its order
 	BadDigest = "digest"    // a digest is missing, forged or inconsistent
+	// Unsigned: events older than the digest interval plus a grace that
+	// no digest covers (their digests were removed, or never signed).
+	Unsigned = "unsigned"
+	// Unverified: events a digest places but does not vouch for (the
+	// server found them at start and could not check them).
+	Unverified = "unverified"
+	// Differs: an event the files and the store do not both hold.
+	Differs = "differs"
 )
+
+// DefaultMaxUnsigned is how old an event may be and still be waiting for
+// its digest: the default digest interval (a minute) plus as much grace.
+const DefaultMaxUnsigned = 2 * time.Minute
+
+// VerifyOptions bound and tune a verification.
+type VerifyOptions struct {
+	// From and To bound what is checked (zero bounds are open): files by
+	// their day, the store by its digests' event times.
+	From, To time.Time
+	// Now is when the check runs (zero: time.Now()).
+	Now time.Time
+	// MaxUnsigned is how old an event may be without a digest covering it
+	// (the server's --audit-digest-interval plus a grace); older ones are
+	// Unsigned problems. Zero: DefaultMaxUnsigned.
+	MaxUnsigned time.Duration
+}
+
+func (o *VerifyOptions) cutoff() time.Time {
+	now, max := o.Now, o.MaxUnsigned
+	if now.IsZero() {
+		now = time.Now()
+	}
+	if max <= 0 {
+		max = DefaultMaxUnsigned
+	}
+	return now.Add(-max)
+}
 
 // Problem is one thing verification found wrong.
 type Problem struct {
@@ -214,7 +250,12 @@ func increasingRun(v []int) []bool {
 // chain it ended on. It returns the expected events and the positions no
 // digest covers.
 func trailDigests(rep *Report, trail string, ds []*ParsedDigest, next uint64, chain [32]byte) (expected []entry, uncovered [][2]uint64) {
-	sort.Slice(ds, func(i, j int) bool { return ds[i].First < ds[j].First })
+	sort.Slice(ds, func(i, j int) bool {
+		if ds[i].First != ds[j].First {
+			return ds[i].First < ds[j].First
+		}
+		return ds[i].Seq < ds[j].Seq // a segment's opening digest, of no events, first
+	})
 	for _, d := range ds {
 		switch {
 		case d.First > next:
@@ -226,6 +267,10 @@ func trailDigests(rep *Report, trail string, ds []*ParsedDigest, next uint64, ch
 			continue
 		case d.prevChain != chain:
 			rep.add(Problem{Trail: trail, Kind: BadDigest, Detail: fmt.Sprintf("digest %d does not continue the chain of the one before", d.Seq)})
+		}
+		if d.Unverified && d.Count > 0 {
+			rep.add(Problem{Trail: trail, Position: d.First, Kind: Unverified, Detail: fmt.Sprintf("%s to %s are not vouched for (digest %d): %s",
+				posName(trail, d.First), posName(trail, d.First+uint64(d.Count)-1), d.Seq, d.Reason)})
 		}
 		for i, h := range d.EventHashes {
 			expected = append(expected, entry{pos: d.First + uint64(i), hash: h})
@@ -267,11 +312,15 @@ func digestChain(rep *Report, ds []*ParsedDigest, inRange func(*ParsedDigest) bo
 }
 
 // VerifyFiles verifies the events files of the audit folder dir whose day
-// is within [from, to] (zero bounds are open) against the digests in
-// dir/digests, signed by one of keys. It reads only files; a missing or
-// unreadable file is an error, what it finds wrong is in the Report.
-func VerifyFiles(dir string, keys []ed25519.PublicKey, from, to time.Time) (*Report, error) {
+// is within [o.From, o.To] against the digests in dir/digests, signed by
+// one of keys. It proves completeness as well as consistency: the digests
+// folder must be there, the digests numbered without a gap, and every line
+// older than o.MaxUnsigned covered by a digest. It reads only files; a
+// missing or unreadable file is an error, what it finds wrong is in the
+// Report.
+func VerifyFiles(dir string, keys []ed25519.PublicKey, o VerifyOptions) (*Report, error) {
 	rep := &Report{}
+	from, to := o.From, o.To
 	byTrail := map[string][]*ParsedDigest{}
 	var all []*ParsedDigest
 	paths, _ := filepath.Glob(filepath.Join(dir, DigestsDir, "*.jsonl"))
@@ -314,12 +363,23 @@ func VerifyFiles(dir string, keys []ed25519.PublicKey, from, to time.Time) (*Rep
 	}
 	digestChain(rep, all, func(d *ParsedDigest) bool { return inRange(d.Trail) })
 	files, _ := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	var checked int
+	for _, path := range files {
+		if name := filepath.Base(path); isEventsFile(name) && inRange(name) {
+			checked++
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, DigestsDir)); errors.Is(err, os.ErrNotExist) && checked > 0 {
+		rep.add(Problem{Trail: DigestsDir, Kind: BadDigest, Detail: fmt.Sprintf("the digests folder %s is missing: nothing vouches for the %d events files", filepath.Join(dir, DigestsDir), checked)})
+	}
+	cutoff := o.cutoff()
 	for _, path := range files {
 		name := filepath.Base(path)
 		if !isEventsFile(name) || !inRange(name) {
 			continue
 		}
-		if err := verifyFile(rep, path, byTrail[name]); err != nil {
+		ds := currentSegment(rep, name, byTrail[name])
+		if err := verifyFile(rep, path, ds, cutoff); err != nil {
 			return nil, err
 		}
 	}
@@ -332,11 +392,50 @@ func VerifyFiles(dir string, keys []ed25519.PublicKey, from, to time.Time) (*Rep
 	return rep, nil
 }
 
-func verifyFile(rep *Report, path string, ds []*ParsedDigest) error {
+// currentSegment returns the digests of the file's last segment (the file
+// on disk), and reports the lines of earlier segments as removed: the
+// server found the file deleted or replaced and started it again.
+func currentSegment(rep *Report, name string, ds []*ParsedDigest) []*ParsedDigest {
+	var cur uint64
+	for _, d := range ds {
+		cur = max(cur, d.Segment)
+	}
+	if cur == 0 {
+		return ds
+	}
+	var keep []*ParsedDigest
+	gone := map[uint64]uint64{} // segment -> lines its digests signed
+	reason := ""
+	for _, d := range ds {
+		switch {
+		case d.Segment == cur:
+			keep = append(keep, d)
+			if d.Count == 0 && d.Reason != "" {
+				reason = fmt.Sprintf("digest %d: %s", d.Seq, d.Reason)
+			}
+		default:
+			gone[d.Segment] = max(gone[d.Segment], d.First+uint64(d.Count)-1)
+		}
+	}
+	for seg, lines := range gone {
+		if lines > 0 {
+			rep.add(Problem{Trail: name, Kind: Removed, Detail: fmt.Sprintf("lines 1 to %d of an earlier version of the file (segment %d) are gone; the server started it again (%s)", lines, seg, reason)})
+		}
+	}
+	return keep
+}
+
+func verifyFile(rep *Report, path string, ds []*ParsedDigest, cutoff time.Time) error {
 	name := filepath.Base(path)
 	rep.Trails++
 	before := len(rep.Problems)
-	expected, uncovered := trailDigests(rep, name, ds, 1, genesis(name))
+	var seg uint64
+	var covered uint64 // the last line a digest covers
+	for _, d := range ds {
+		seg = d.Segment
+		covered = max(covered, d.First+uint64(d.Count)-1)
+	}
+	expected, uncovered := trailDigests(rep, name, ds, 1, genesisSeg(name, seg))
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -346,10 +445,14 @@ func verifyFile(rep *Report, path string, ds []*ParsedDigest) error {
 	// end as the lines stand (it must match when nothing else is wrong).
 	sort.Slice(ds, func(i, j int) bool { return ds[i].First < ds[j].First })
 	var actual []entry
-	chain := genesis(name)
-	var chainAt []([32]byte)
+	chain := genesisSeg(name, seg)
+	chainAt := map[int][32]byte{} // by index in ds
 	di := 0
 	var line uint64
+	var stale struct {
+		first, last, n uint64
+		oldest         int64
+	}
 	err = readLines(f, func(rec []byte, _ bool) error {
 		line++
 		h := sha256.Sum256(rec)
@@ -358,7 +461,19 @@ func verifyFile(rep *Report, path string, ds []*ParsedDigest) error {
 			di++
 		}
 		if di < len(ds) && ds[di].First+uint64(ds[di].Count)-1 == line {
-			chainAt = append(chainAt, chain)
+			chainAt[di] = chain
+		}
+		if line > covered {
+			// After the last digest: it must be younger than the cutoff
+			// (completeness), or its digest is gone.
+			if t := eventTime(rec); t == 0 || t < cutoff.UnixNano() {
+				if stale.n == 0 {
+					stale.first, stale.oldest = line, t
+				}
+				stale.n++
+				stale.last = line
+				stale.oldest = min(stale.oldest, t)
+			}
 		}
 		if within(line, uncovered) {
 			return nil // in no digest: nothing to check it against
@@ -373,11 +488,20 @@ func verifyFile(rep *Report, path string, ds []*ParsedDigest) error {
 	rep.Problems = append(rep.Problems, problems...)
 	rep.Unsigned += unsigned
 	rep.Events += len(expected)
+	if stale.n > 0 {
+		when := "no time"
+		if stale.oldest != 0 {
+			when = "the oldest at " + time.Unix(0, stale.oldest).UTC().Format(time.RFC3339)
+		}
+		rep.add(Problem{Trail: name, Position: stale.first, Kind: Unsigned, Detail: fmt.Sprintf(
+			"lines %d to %d (%d events, %s) are older than the digest interval plus its grace and no digest signs them: their digests were removed, or the server stopped without signing them",
+			stale.first, stale.last, stale.n, when)})
+	}
 	if len(rep.Problems) == before && len(uncovered) == 0 {
 		// Every line is where it was signed: the full hashes must chain
 		// to what each digest signed.
 		for i, d := range ds {
-			if i < len(chainAt) && chainAt[i] != d.chain {
+			if at, ok := chainAt[i]; ok && at != d.chain && d.Count > 0 {
 				rep.add(Problem{Trail: name, Position: d.First, Kind: BadDigest,
 					Detail: fmt.Sprintf("the lines digest %d signs do not chain to its hash", d.Seq)})
 			}
@@ -388,9 +512,12 @@ func verifyFile(rep *Report, path string, ds []*ParsedDigest) error {
 
 // VerifyStore verifies the store trail in st (the barrier over the data
 // folder's store) against its digests, signed by one of keys; only the
-// digests whose events' times meet [from, to] (zero bounds are open).
-func VerifyStore(ctx context.Context, st store.Store, keys []ed25519.PublicKey, from, to time.Time) (*Report, error) {
+// digests whose events' times meet [o.From, o.To] (zero bounds are open).
+// Events after the last digest older than o.MaxUnsigned are Unsigned
+// problems.
+func VerifyStore(ctx context.Context, st store.Store, keys []ed25519.PublicKey, o VerifyOptions) (*Report, error) {
 	rep := &Report{Trails: 1}
+	from, to := o.From, o.To
 	var all []*ParsedDigest
 	var expired expiredState
 	var sealed sealedState
@@ -514,8 +641,47 @@ func VerifyStore(ctx context.Context, st store.Store, keys []ed25519.PublicKey, 
 	rep.Events += len(expected)
 	if head > sealed.LastSeq {
 		rep.Unsigned = int(head - sealed.LastSeq)
+		if err := staleStore(ctx, st, rep, sealed.LastSeq, o.cutoff()); err != nil {
+			return nil, err
+		}
 	}
 	return rep, nil
+}
+
+// staleStore reports the store's events after seq last, where no digest
+// covers them, that are older than cutoff.
+func staleStore(ctx context.Context, st store.Store, rep *Report, last uint64, cutoff time.Time) error {
+	var first, end, n uint64
+	var oldest int64
+	err := st.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(indexPrefix, indexKey(last), func(key string, v []byte) error {
+			seq, ok := parseSeqKey(key, indexPrefix)
+			if !ok || len(v)%40 != 0 {
+				return nil
+			}
+			for i := 0; i < len(v); i += 40 {
+				t := int64(^binary.BigEndian.Uint64(v[i+32 : i+40]))
+				if t < cutoff.UnixNano() {
+					if n == 0 {
+						first, oldest = seq+uint64(i/40), t
+					}
+					n++
+					end = seq + uint64(i/40)
+					oldest = min(oldest, t)
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return fmt.Errorf("failed to read the store's chain index: %w", err)
+	}
+	if n > 0 {
+		rep.add(Problem{Trail: storeTrail, Position: first, Kind: Unsigned, Detail: fmt.Sprintf(
+			"seq %d to seq %d (%d events, the oldest at %s) are older than the digest interval plus its grace and no digest signs them",
+			first, end, n, time.Unix(0, oldest).UTC().Format(time.RFC3339))})
+	}
+	return nil
 }
 
 // signedBefore reports whether the digest signing seq has events from

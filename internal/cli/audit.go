@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,6 +27,7 @@ import (
 	"github.com/sealbox/sealbox/internal/audit"
 	"github.com/sealbox/sealbox/internal/barrier"
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
+	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/boltstore"
 )
 
@@ -35,7 +38,11 @@ Commands:
            -f follows new events as they are written
   verify   check the trail against its signed digests and report each event
            removed, altered, inserted or reordered, by file and line (or
-           store sequence number)
+           store sequence number), and every event no digest covers
+  public-key
+           print the audit key's public key (PEM, with its fingerprint) from
+           the store, where whoever can edit the data folder cannot replace
+           it: keep the copy away from the data folder and verify with it
 
 Where they read:
   tail     the JSON-lines files of a data folder (--data), offline, with no
@@ -55,6 +62,8 @@ Examples:
   sealbox audit tail --endpoint http://127.0.0.1:8777 --resource alias/app
   sealbox audit verify --data sealbox-data --from 2026-11-01
   sealbox audit verify --data sealbox-data --store
+  sealbox audit public-key --data sealbox-data > ~/sealbox-audit.pem
+  sealbox audit verify --data sealbox-data --public-key ~/sealbox-audit.pem
 `
 
 func runAudit(ctx context.Context, args []string, env Env) error {
@@ -70,6 +79,8 @@ func runAudit(ctx context.Context, args []string, env Env) error {
 		return runAuditTail(ctx, args[1:], env)
 	case "verify":
 		return runAuditVerify(ctx, args[1:], env)
+	case "public-key":
+		return runAuditPublicKey(ctx, args[1:], env)
 	}
 	fmt.Fprintf(env.Stderr, "sealbox audit: unknown command %q\n\n%s", args[0], auditUsage)
 	return errUsage
@@ -581,24 +592,34 @@ func (c *lookupClient) call(ctx context.Context, in, out any) error {
 const verifyUsage = `Usage: sealbox audit verify [flags]
 
 Checks the audit trail against the digests the server signed (an Ed25519
-key kept sealed in the store; its public key in <data>/audit/public-key.pem)
-and prints each problem on a line of its own, then a summary per trail:
+key kept sealed in the store) and prints each problem on a line of its own,
+then a summary per trail:
 
   2026-11-23.jsonl line 12: altered: does not match the event signed at line 12
   2026-11-23.jsonl line 7: removed: the event signed at line 7 is not there
+  2026-11-23.jsonl line 31: unsigned: lines 31 to 32 (...) are older than the digest interval plus its grace and no digest signs them
+  2026-11-23.jsonl line 40: unverified: line 40 to line 40 are not vouched for (digest 9): ...
   store seq 40: inserted: no digest signs it
 
-Events written after a trail's last digest are counted as unsigned, not
-checked (the server signs a digest every --audit-digest-interval). Exit
-status 1 if anything is wrong.
+It proves completeness as well as consistency: the digests folder must be
+there, the digests numbered without a gap, and every event older than
+--digest-interval plus --grace covered by a digest. Younger events after a
+trail's last digest are counted as not signed yet. Lines the server found at
+start and could not vouch for (written while it was stopped, or left by a
+crash with nothing to check them against) are "unverified"; a file deleted
+or replaced while the server ran shows as lines "removed" from its earlier
+segment. Exit status 1 if anything is wrong.
 
 The files are checked offline, even while the server runs. --store also
 checks the store, which needs the root key (the file provider's root.key,
 or $SEALBOX_PASSPHRASE with SEALBOX_ROOT_KEY=passphrase) and the server
-stopped; it then checks the files with the key the store holds, so that a
-public-key.pem someone replaced cannot vouch for forged digests. Without
---store, pin the key with --public-key: a copy kept away from the data
-folder.
+stopped, and compares the files with the store event by event (each event
+one side lacks, each line out of the store's order); it then checks the
+files with the key the store holds, so that a public-key.pem someone
+replaced cannot vouch for forged digests. Without --store, pin the key:
+--public-key with a copy kept away from the data folder (sealbox audit
+public-key prints it), or --fingerprint as the server printed it; with
+neither, verify warns that it uses the key file found beside the trail.
 
 Flags:
 `
@@ -609,11 +630,14 @@ func runAuditVerify(ctx context.Context, args []string, env Env) error {
 	fs.Usage = func() { fmt.Fprint(env.Stderr, verifyUsage); fs.PrintDefaults() }
 	data := fs.String("data", "", "the data `folder` (default $SEALBOX_DATA, else sealbox-data)")
 	auditDir := fs.String("audit-dir", "", "the audit `folder` to check, e.g. a copy (default <data>/audit)")
-	publicKey := fs.String("public-key", "", "the public key `file` (PEM) to check digests with (default <audit folder>/public-key.pem)")
-	withStore := fs.Bool("store", false, "also check the store (needs the root key, and the server stopped)")
+	publicKey := fs.String("public-key", "", "the public key `file` (PEM) to check digests with: a copy kept away from the data folder")
+	fingerprint := fs.String("fingerprint", "", "the audit key's `fingerprint` (as the server printed it): check only with that key")
+	withStore := fs.Bool("store", false, "also check the store, and compare the files with it event by event (needs the root key, and the server stopped)")
 	rootKeyFile := fs.String("root-key-file", "", "the file provider's root key (default $SEALBOX_ROOT_KEY_FILE, else <data>/root.key)")
 	fromFlag := fs.String("from", "", "check from this `time` (RFC 3339, YYYY-MM-DD, or 7d back; files by day)")
 	toFlag := fs.String("to", "", "check up to this `time`")
+	interval := fs.Duration("digest-interval", time.Minute, "the server's --audit-digest-interval")
+	grace := fs.Duration("grace", time.Minute, "how much longer than the interval an event may wait for its digest")
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
@@ -626,6 +650,7 @@ func runAuditVerify(ctx context.Context, args []string, env Env) error {
 	if err != nil {
 		return fmt.Errorf("--to: %w", err)
 	}
+	o := audit.VerifyOptions{From: from, To: to, Now: now, MaxUnsigned: *interval + *grace}
 	dd := dataDir(*data, env)
 	dir := *auditDir
 	if dir == "" {
@@ -643,7 +668,12 @@ func runAuditVerify(ctx context.Context, args []string, env Env) error {
 		if rk == "" {
 			rk = env.Getenv("SEALBOX_ROOT_KEY_FILE")
 		}
-		storeKey, rep, err := verifyStore(ctx, dd, rk, env, from, to)
+		st, closeStore, err := openStoreOffline(ctx, dd, rk, env)
+		if err != nil {
+			return err
+		}
+		defer closeStore()
+		storeKey, err := audit.StoredPublicKey(ctx, st)
 		if err != nil {
 			return err
 		}
@@ -659,7 +689,38 @@ func runAuditVerify(ctx context.Context, args []string, env Env) error {
 		}
 		// The files are checked with the key the server holds.
 		keys, keyErr = []ed25519.PublicKey{storeKey}, nil
+		rep, err := audit.VerifyStore(ctx, st, keys, o)
+		if err != nil {
+			return err
+		}
 		problems += printReport(env, "store", rep)
+		if _, err := os.Stat(dir); err == nil {
+			rep, err := audit.CompareFilesStore(ctx, dir, st, o)
+			if err != nil {
+				return err
+			}
+			problems += printReport(env, "files against the store", rep)
+		}
+	} else if keyErr == nil {
+		switch {
+		case *fingerprint != "":
+			var pinned []ed25519.PublicKey
+			for _, k := range keys {
+				if audit.Fingerprint(k) == strings.ToLower(*fingerprint) {
+					pinned = append(pinned, k)
+				}
+			}
+			if len(pinned) == 0 {
+				return fmt.Errorf("%s holds no key with fingerprint %s: it was replaced, or the fingerprint is not this server's", keyFile, *fingerprint)
+			}
+			keys = pinned
+		case *publicKey == "":
+			// Whoever can edit the trail can replace this key and sign
+			// their own digests: say so where it cannot be missed.
+			fmt.Fprintf(env.Stderr, "WARNING: checking with %s, the key file found beside the trail. Anyone who can edit the trail can replace it.\n"+
+				"WARNING: pin the key: --public-key <a copy kept elsewhere>, --fingerprint <as the server printed it>, or --store.\n", keyFile)
+			fmt.Fprintf(env.Stdout, "WARNING: the public key is not pinned (%s was found beside the trail)\n", keyFile)
+		}
 	}
 	if keyErr != nil {
 		return fmt.Errorf("no public key to check digests with: %w (pass --public-key)", keyErr)
@@ -669,7 +730,7 @@ func runAuditVerify(ctx context.Context, args []string, env Env) error {
 			return fmt.Errorf("no audit folder at %s: %w", dir, err)
 		}
 	} else {
-		rep, err := audit.VerifyFiles(dir, keys, from, to)
+		rep, err := audit.VerifyFiles(dir, keys, o)
 		if err != nil {
 			return err
 		}
@@ -690,9 +751,10 @@ func containsKey(keys []ed25519.PublicKey, k ed25519.PublicKey) bool {
 	return false
 }
 
-// verifyStore opens the data folder's store read-only in practice (nothing
-// is written to an initialized store) and verifies its trail.
-func verifyStore(ctx context.Context, dd, rootKeyFile string, env Env, from, to time.Time) (ed25519.PublicKey, *audit.Report, error) {
+// openStoreOffline opens the data folder's store through the barrier, for
+// reading (nothing is written to an initialized store). The server must be
+// stopped: its store's file is locked while it runs.
+func openStoreOffline(ctx context.Context, dd, rootKeyFile string, env Env) (store.Store, func(), error) {
 	raw, err := boltstore.Open(filepath.Join(dd, boltstore.DefaultFileName), boltstore.Options{})
 	if errors.Is(err, boltstore.ErrInUse) {
 		return nil, nil, fmt.Errorf("the server is running on %s: stop it to check the store (the files can be checked while it runs): %w", dd, err)
@@ -700,18 +762,19 @@ func verifyStore(ctx context.Context, dd, rootKeyFile string, env Env, from, to 
 	if err != nil {
 		return nil, nil, err
 	}
-	defer raw.Close()
 	ok, err := barrier.Initialized(ctx, raw)
-	if err != nil {
-		return nil, nil, err
+	if err == nil && !ok {
+		err = fmt.Errorf("%s holds no sealbox store", dd)
 	}
-	if !ok {
-		return nil, nil, fmt.Errorf("%s holds no sealbox store", dd)
+	if err != nil {
+		raw.Close()
+		return nil, nil, err
 	}
 	var p rootkey.Provider
 	if env.Getenv("SEALBOX_ROOT_KEY") == "passphrase" {
 		pass := env.Getenv("SEALBOX_PASSPHRASE")
 		if pass == "" {
+			raw.Close()
 			return nil, nil, errors.New("SEALBOX_ROOT_KEY=passphrase needs $SEALBOX_PASSPHRASE")
 		}
 		p = rootkey.NewPassphrase([]byte(pass))
@@ -723,14 +786,50 @@ func verifyStore(ctx context.Context, dd, rootKeyFile string, env Env, from, to 
 	}
 	b, err := barrier.Open(ctx, raw, p)
 	if err != nil {
+		raw.Close()
 		return nil, nil, fmt.Errorf("failed to unseal the store: %w", err)
 	}
-	pub, err := audit.StoredPublicKey(ctx, b)
-	if err != nil {
-		return nil, nil, err
+	return b, func() { b.Close() }, nil
+}
+
+const publicKeyUsage = `Usage: sealbox audit public-key [flags]
+
+Prints the public key of the key that signs the audit trail's digests, as
+PEM with its fingerprint, read from the store (sealed there by the barrier:
+it needs the root key, and the server stopped). The copy in
+<data>/audit/public-key.pem is a convenience: whoever can edit the trail
+can replace it. Keep this output elsewhere and verify with --public-key.
+
+Flags:
+`
+
+func runAuditPublicKey(ctx context.Context, args []string, env Env) error {
+	fs := flag.NewFlagSet("sealbox audit public-key", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.Usage = func() { fmt.Fprint(env.Stderr, publicKeyUsage); fs.PrintDefaults() }
+	data := fs.String("data", "", "the data `folder` (default $SEALBOX_DATA, else sealbox-data)")
+	rootKeyFile := fs.String("root-key-file", "", "the file provider's root key (default $SEALBOX_ROOT_KEY_FILE, else <data>/root.key)")
+	if err := parseFlags(fs, args, env); err != nil {
+		return err
 	}
-	rep, err := audit.VerifyStore(ctx, b, []ed25519.PublicKey{pub}, from, to)
-	return pub, rep, err
+	rk := *rootKeyFile
+	if rk == "" {
+		rk = env.Getenv("SEALBOX_ROOT_KEY_FILE")
+	}
+	st, closeStore, err := openStoreOffline(ctx, dataDir(*data, env), rk, env)
+	if err != nil {
+		return err
+	}
+	defer closeStore()
+	pub, err := audit.StoredPublicKey(ctx, st)
+	if err != nil {
+		return err
+	}
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return err
+	}
+	return pem.Encode(env.Stdout, &pem.Block{Type: "PUBLIC KEY", Headers: map[string]string{"Fingerprint": audit.Fingerprint(pub)}, Bytes: der})
 }
 
 // printReport prints a report's problems and its summary, and returns how
@@ -741,10 +840,15 @@ func printReport(env Env, what string, rep *audit.Report) int {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s: ", what)
-	if what == "files" {
+	switch what {
+	case "files":
 		fmt.Fprintf(&b, "%d files, ", rep.Trails)
+	case "files against the store":
+		fmt.Fprintf(&b, "%d files, %d events in both", rep.Trails, rep.Events)
 	}
-	fmt.Fprintf(&b, "%d events in %d digests", rep.Events, rep.Digests)
+	if what != "files against the store" {
+		fmt.Fprintf(&b, "%d events in %d digests", rep.Events, rep.Digests)
+	}
 	if rep.Unsigned > 0 {
 		fmt.Fprintf(&b, ", %d written since the last digest (not signed yet)", rep.Unsigned)
 	}

@@ -20,7 +20,7 @@ func TestSmokeAuditCLI(t *testing.T) {
 	runScript(t, 3*time.Minute, env, "bash", scriptPath(t, "smoke-audit-cli.sh"))
 	srv.stop(t)
 	out := runScript(t, time.Minute, cleanEnv(), bin, "audit", "verify", "--data", srv.dataDir, "--store")
-	if strings.Count(out, ": OK") != 2 {
-		t.Fatalf("sealbox audit verify --store after the server stopped:\n%s\nwant the store and the files OK", out)
+	if strings.Count(out, ": OK") != 3 {
+		t.Fatalf("sealbox audit verify --store after the server stopped:\n%s\nwant the store, the files and the files against the store OK", out)
 	}
 }

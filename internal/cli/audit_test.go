@@ -6,8 +6,10 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/sealbox/sealbox/internal/sealtest"
+	"github.com/sealbox/sealbox/internal/store"
 )
 
 // auditCalls makes a key, and has a role's session encrypt under it and be
@@ -129,7 +132,7 @@ func TestAuditVerify(t *testing.T) {
 	auditCalls(t, s)
 	s.Stop() // its last digests are signed as it stops
 	code, out, errOut := runMain(t, nil, "audit", "verify", "--data", s.Dir, "--store")
-	if code != 0 || !strings.Contains(out, "files: 1 files, ") || !strings.Contains(out, "store: ") || strings.Count(out, ": OK") != 2 {
+	if code != 0 || !strings.Contains(out, "files: 1 files, ") || !strings.Contains(out, "store: ") || strings.Count(out, ": OK") != 3 || !strings.Contains(out, "files against the store: 1 files, ") {
 		t.Fatalf("sealbox audit verify --store of an untouched trail = exit %d:\n%s%s\nwant files and store OK", code, out, errOut)
 	}
 
@@ -168,5 +171,133 @@ func TestAuditVerifyWhileTheServerRuns(t *testing.T) {
 	code, out, errOut := runMain(t, nil, "audit", "verify", "--data", s.Dir)
 	if code != 0 || !strings.Contains(out, "not signed yet") {
 		t.Fatalf("sealbox audit verify of a running server's files = exit %d:\n%s%s", code, out, errOut)
+	}
+}
+
+// TestAuditVerifyDigestsRemoved is issue 14's first attack as an attacker
+// with the stopped server's disk makes it: a line's sourceIPAddress and
+// userIdentity.arn rewritten, the digests folder deleted. verify with the
+// pinned key names the missing folder; --store names the edited line, as
+// the files and the store no longer agree.
+func TestAuditVerifyDigestsRemoved(t *testing.T) {
+	s := sealtest.Start(t)
+	auditCalls(t, s)
+	s.Stop()
+	pinned := filepath.Join(t.TempDir(), "pinned.pem")
+	b, _ := os.ReadFile(filepath.Join(s.Dir, "audit", "public-key.pem"))
+	os.WriteFile(pinned, b, 0o600)
+
+	files, _ := filepath.Glob(filepath.Join(s.Dir, "audit", "*.jsonl"))
+	data, _ := os.ReadFile(files[0])
+	lines := strings.Split(string(data), "\n")
+	i := len(lines) - 2 // the last event, the denied Decrypt
+	lines[i] = strings.Replace(lines[i], `"sourceIPAddress":"127.0.0.1"`, `"sourceIPAddress":"10.9.8.7"`, 1)
+	lines[i] = strings.Replace(lines[i], `assumed-role/orders/fn`, `assumed-role/orders/someone-else`, 1)
+	os.WriteFile(files[0], []byte(strings.Join(lines, "\n")), 0o600)
+	os.RemoveAll(filepath.Join(s.Dir, "audit", "digests"))
+
+	code, out, _ := runMain(t, nil, "audit", "verify", "--data", s.Dir, "--public-key", pinned)
+	if code != 1 || !strings.Contains(out, "the digests folder") || !strings.Contains(out, "is missing") {
+		t.Fatalf("sealbox audit verify --public-key after the digests folder was deleted = exit %d:\n%s\nwant exit 1 and the folder named", code, out)
+	}
+	code, out, _ = runMain(t, nil, "audit", "verify", "--data", s.Dir, "--store")
+	want := fmt.Sprintf("%s line %d: differs: not in the store: Decrypt", filepath.Base(files[0]), i+1)
+	if code != 1 || !strings.Contains(out, want) || !strings.Contains(out, "not in the files: Decrypt") {
+		t.Fatalf("sealbox audit verify --store after a line was edited = exit %d:\n%s\nwant exit 1 and %q", code, out, want)
+	}
+}
+
+// TestAuditVerifyWarnsOfAnUnpinnedKey: with neither --public-key nor
+// --fingerprint nor --store, verify can only use the key file beside the
+// trail, which an attacker could have replaced; it says so loudly. A
+// fingerprint that is not the file's key is refused.
+func TestAuditVerifyWarnsOfAnUnpinnedKey(t *testing.T) {
+	s := sealtest.Start(t)
+	auditCalls(t, s)
+	s.Stop()
+	code, out, errOut := runMain(t, nil, "audit", "verify", "--data", s.Dir)
+	if code != 0 || !strings.Contains(errOut, "WARNING: checking with") || !strings.Contains(out, "WARNING: the public key is not pinned") {
+		t.Fatalf("sealbox audit verify without a pinned key = exit %d:\n%s%s\nwant OK with a loud warning", code, out, errOut)
+	}
+	code, _, errOut = runMain(t, nil, "audit", "verify", "--data", s.Dir, "--fingerprint", strings.Repeat("ab", 32))
+	if code == 0 || !strings.Contains(errOut, "holds no key with fingerprint") {
+		t.Fatalf("sealbox audit verify --fingerprint <another key> = exit %d: %s; want it refused", code, errOut)
+	}
+}
+
+// TestAuditPublicKey prints the key from the store; verify pinned to it
+// passes, and catches a public-key.pem replaced by someone's own key.
+func TestAuditPublicKey(t *testing.T) {
+	s := sealtest.Start(t)
+	auditCalls(t, s)
+	s.Stop()
+	code, out, errOut := runMain(t, nil, "audit", "public-key", "--data", s.Dir)
+	if code != 0 || !strings.Contains(out, "BEGIN PUBLIC KEY") || !strings.Contains(out, "Fingerprint: ") {
+		t.Fatalf("sealbox audit public-key = exit %d:\n%s%s", code, out, errOut)
+	}
+	pinned := filepath.Join(t.TempDir(), "pinned.pem")
+	os.WriteFile(pinned, []byte(out), 0o600)
+	if code, out, _ := runMain(t, nil, "audit", "verify", "--data", s.Dir, "--public-key", pinned); code != 0 || strings.Contains(out, "WARNING") {
+		t.Fatalf("sealbox audit verify --public-key <the printed key> = exit %d:\n%s", code, out)
+	}
+	// Someone's own key in place of the server's, and digests signed with
+	// it: the pinned key refuses them.
+	pub, _, _ := ed25519.GenerateKey(rand.Reader)
+	der, _ := x509.MarshalPKIXPublicKey(pub)
+	os.WriteFile(filepath.Join(s.Dir, "audit", "public-key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644)
+	if code, _, _ := runMain(t, nil, "audit", "verify", "--data", s.Dir, "--public-key", pinned); code != 0 {
+		t.Fatalf("sealbox audit verify --public-key <pinned> with public-key.pem replaced = exit %d; want OK (the pinned key is used)", code)
+	}
+	if code, _, _ := runMain(t, nil, "audit", "verify", "--data", s.Dir); code == 0 {
+		t.Fatal("sealbox audit verify with public-key.pem replaced, unpinned = exit 0; want the digests refused")
+	}
+}
+
+// TestAuditVerifyStoreBlockEdited: an event edited inside a block in the
+// store (by someone holding the root key) is named by its sequence number
+// against the digests, and against the files event by event.
+func TestAuditVerifyStoreBlockEdited(t *testing.T) {
+	s := sealtest.Start(t)
+	auditCalls(t, s)
+	s.EditStore(t, func(tx store.Tx) error {
+		var key string
+		var block []byte
+		tx.Scan("audit/e/", "", func(k string, v []byte) error {
+			if key == "" {
+				key, block = k, append([]byte(nil), v...)
+			}
+			return nil
+		})
+		edited := strings.Replace(string(block), `"sourceIPAddress":"127.0.0.1"`, `"sourceIPAddress":"10.9.8.7"`, 1)
+		if edited == string(block) {
+			t.Fatal("no event to edit in the newest block")
+		}
+		return tx.Put(key, []byte(edited))
+	})
+	s.Stop()
+	code, out, _ := runMain(t, nil, "audit", "verify", "--data", s.Dir, "--store")
+	if code != 1 || !regexp.MustCompile(`store seq \d+: altered`).MatchString(out) || !regexp.MustCompile(`store seq \d+: differs: not in the files`).MatchString(out) ||
+		!strings.Contains(out, "differs: not in the store") {
+		t.Fatalf("sealbox audit verify --store after an event in a block was edited = exit %d:\n%s\nwant it named against the digests and the files", code, out)
+	}
+}
+
+// TestAuditVerifyAfterRestarts: the checks raise nothing on an honest
+// trail: a server stopped and started again, with calls between, verifies
+// clean from the files, the store and the files against the store.
+func TestAuditVerifyAfterRestarts(t *testing.T) {
+	s := sealtest.Start(t)
+	auditCalls(t, s)
+	for i := 0; i < 3; i++ {
+		s.Restart()
+		sealtest.Must[*kms.ListKeysOutput](t, "ListKeys")(s.KMS().ListKeys(context.Background(), &kms.ListKeysInput{}))
+	}
+	s.Stop()
+	code, out, errOut := runMain(t, nil, "audit", "verify", "--data", s.Dir, "--store")
+	if code != 0 || strings.Count(out, ": OK") != 3 {
+		t.Fatalf("sealbox audit verify --store after 3 restarts = exit %d:\n%s%s\nwant all OK", code, out, errOut)
+	}
+	if strings.Contains(s.Logs.String(), "tampering detected") {
+		t.Fatalf("an honest restart was reported as tampering:\n%s", s.Logs.String())
 	}
 }

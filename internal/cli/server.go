@@ -48,6 +48,9 @@ func runServer(ctx context.Context, args []string, env Env) error {
 	if srv.CAFile != "" {
 		fmt.Fprintf(env.Stdout, "TLS with a self-signed certificate: clients trust it with AWS_CA_BUNDLE=%s\n", srv.CAFile)
 	}
+	if srv.AuditPublicKey != "" {
+		fmt.Fprintf(env.Stdout, "audit trail public key: keep a copy away from the data folder, and verify with it (sealbox audit verify --public-key <copy>):\n%s", srv.AuditPublicKey)
+	}
 	// One line to copy from any folder: the paths are absolute.
 	if srv.AdminAccessKeyID == "" {
 		fmt.Fprintf(env.Stdout, "no administrator access key (the log says why); point the AWS tools at this server with: AWS_ENDPOINT_URL=%s\n", endpoint)

@@ -58,6 +58,10 @@ type Config struct {
 	// AuditRetention is how long the store keeps events; 0 keeps them
 	// forever. The files are never deleted by the server.
 	AuditRetention time.Duration
+	// AuditSyslog is the remote syslog receiver of the "syslog" sink:
+	// host:port (TCP) or tls://host:port (TLS), RFC 5424 messages in RFC
+	// 6587 octet-counting framing.
+	AuditSyslog string
 	// AuditDigestInterval is how often each sink signs a digest of the
 	// events written since its last one.
 	AuditDigestInterval time.Duration
@@ -140,7 +144,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 		c.SweepInterval = v
 	}
 	fs.DurationVar(&c.SweepInterval, "sweep-interval", c.SweepInterval, "how often due key deletions and rotations run ($SEALBOX_SWEEP_INTERVAL)")
-	str(&c.AuditSinks, "audit-sinks", "SEALBOX_AUDIT_SINKS", `where audit events go, comma-separated: "file" (<data>/audit/*.jsonl), "store" (LookupEvents, retention); one taking an event is enough`)
+	str(&c.AuditSinks, "audit-sinks", "SEALBOX_AUDIT_SINKS", `where audit events go, comma-separated: "file" (<data>/audit/*.jsonl), "store" (LookupEvents, retention), "syslog" (--audit-syslog); one taking an event is enough`)
 	days := func(p *time.Duration, name, env, usage string) {
 		if v, err := ParseDays(getenv(env)); err == nil {
 			*p = v
@@ -165,6 +169,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 		c.AuditMinFree = v
 		return nil
 	})
+	str(&c.AuditSyslog, "audit-syslog", "SEALBOX_AUDIT_SYSLOG", `the "syslog" sink's receiver: host:port (TCP) or tls://host:port (TLS), RFC 5424 over RFC 6587 framing`)
 	days(&c.AuditRetention, "audit-retention", "SEALBOX_AUDIT_RETENTION", `how long the store keeps audit events, e.g. "90d" or "720h"; 0 keeps them forever`)
 	if v, err := time.ParseDuration(getenv("SEALBOX_AUDIT_DIGEST_INTERVAL")); err == nil {
 		c.AuditDigestInterval = v
@@ -236,8 +241,9 @@ func (c *Config) Validate() error {
 
 // The audit sinks.
 const (
-	AuditFile  = "file"
-	AuditStore = "store"
+	AuditFile   = "file"
+	AuditStore  = "store"
+	AuditSyslog = "syslog"
 )
 
 // AuditSinkList is AuditSinks as a list, checked: known names, no name
@@ -249,8 +255,10 @@ func (c *Config) AuditSinkList() ([]string, error) {
 		switch {
 		case s == "":
 			continue
-		case s != AuditFile && s != AuditStore:
-			return nil, fmt.Errorf(`--audit-sinks: unknown sink %q: the sinks are "file" and "store"`, s)
+		case s != AuditFile && s != AuditStore && s != AuditSyslog:
+			return nil, fmt.Errorf(`--audit-sinks: unknown sink %q: the sinks are "file", "store" and "syslog"`, s)
+		case s == AuditSyslog && c.AuditSyslog == "":
+			return nil, errors.New(`--audit-sinks names "syslog": --audit-syslog must name its receiver (host:port or tls://host:port)`)
 		case slices.Contains(out, s):
 			return nil, fmt.Errorf("--audit-sinks names %q twice", s)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/sealbox/sealbox/internal/awsapi"
 	"github.com/sealbox/sealbox/internal/cloudtrail"
 	"github.com/sealbox/sealbox/internal/config"
+	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -35,6 +36,12 @@ func cloudtrailService(s *cloudtrail.Service) *awsapi.Service {
 // hash-chained and signing digests with the server's audit key (kept in the
 // store through the barrier b, its public key exported beside the files so
 // that `sealbox audit verify` works offline).
+//
+// The file sink checks its files at start before it appends to them,
+// against the heads it keeps in the store and, with a store sink, against
+// the store's events (audit.FileOptions): what it finds wrong is logged
+// and recorded as an AuditTrailTamperingDetected event, as is a file found
+// deleted or replaced while the server runs.
 func (s *Server) openAudit(ctx context.Context, b store.Store) error {
 	names, err := s.cfg.AuditSinkList()
 	if err != nil {
@@ -45,32 +52,92 @@ func (s *Server) openAudit(ctx context.Context, b store.Store) error {
 		return err
 	}
 	dir := filepath.Join(s.cfg.DataDir, "audit")
-	if err := signer.ExportPublicKey(dir); err != nil {
+	repaired, err := signer.WritePublicKey(dir)
+	if err != nil {
 		return err
 	}
-	var sinks []audit.Sink
+	if repaired {
+		s.log.Warn("the audit public key file was torn or not a key file: set aside and written again from the key the store holds",
+			"file", filepath.Join(dir, audit.PublicKeyFile), "fingerprint", signer.Fingerprint())
+	}
+	if signer.Made() {
+		s.AuditPublicKey = signer.PublicKeyPEM()
+	}
+	// The store sink first, whatever its place: the file sink asks it
+	// about the lines it finds unsigned at start.
 	for _, name := range names {
-		switch name {
-		case config.AuditFile:
-			file, err := audit.OpenFileSink(dir, audit.FileOptions{Fsync: s.cfg.AuditFsync, MinFree: s.cfg.AuditMinFree, Signer: signer,
-				DigestInterval: s.cfg.AuditDigestInterval, Clock: s.clock, Logger: s.log})
-			if err != nil {
-				return err
-			}
-			sinks = append(sinks, file)
-		case config.AuditStore:
+		if name == config.AuditStore {
 			// Straight to the barrier, not through the change feed: no
 			// cache watches the trail, and the feed would tell every
 			// watcher about every event.
 			s.auditStore = audit.NewStoreSink(b, audit.StoreOptions{Signer: signer, Dir: s.cfg.DataDir, MinFree: s.cfg.AuditMinFree,
 				DigestInterval: s.cfg.AuditDigestInterval, Clock: s.clock, Logger: s.log})
+		}
+	}
+	var sinks []audit.Sink
+	var file *audit.FileSink
+	for _, name := range names {
+		switch name {
+		case config.AuditFile:
+			o := audit.FileOptions{Fsync: s.cfg.AuditFsync, MinFree: s.cfg.AuditMinFree, Signer: signer,
+				DigestInterval: s.cfg.AuditDigestInterval, Clock: s.clock, Logger: s.log, State: b}
+			if s.auditStore != nil {
+				o.Witness = s.auditStore
+			}
+			if file, err = audit.OpenFileSink(dir, o); err != nil {
+				return err
+			}
+			sinks = append(sinks, file)
+		case config.AuditStore:
 			sinks = append(sinks, s.auditStore)
+		case config.AuditSyslog:
+			sl, err := audit.NewSyslogSink(s.cfg.AuditSyslog, nil, s.log)
+			if err != nil {
+				return err
+			}
+			sinks = append(sinks, sl)
 		}
 	}
 	s.audit = audit.NewLogger(s.log, sinks...)
 	s.log.Info("audit trail", "sinks", strings.Join(names, ","), "publicKey", filepath.Join(dir, audit.PublicKeyFile),
 		"fingerprint", signer.Fingerprint())
+	if file != nil {
+		for _, f := range file.Findings() {
+			s.recordTampering(ctx, f)
+		}
+		file.OnFinding(func(f audit.Finding) { go s.recordTampering(context.Background(), f) })
+	}
 	return nil
+}
+
+// recordTampering records what the file sink found wrong with its trail as
+// an event of its own (CloudTrail's shape, as an AwsServiceEvent of
+// cloudtrail.amazonaws.com), so that it is in the trail it is about.
+func (s *Server) recordTampering(ctx context.Context, f audit.Finding) {
+	const svc = "cloudtrail.amazonaws.com"
+	e := &audit.Event{
+		EventVersion:       "1.08",
+		UserIdentity:       audit.UserIdentity{Type: "AWSService", InvokedBy: svc},
+		EventTime:          s.clock.Now().UTC(),
+		EventSource:        svc,
+		EventName:          "AuditTrailTamperingDetected",
+		AWSRegion:          "us-east-1",
+		SourceIPAddress:    svc,
+		UserAgent:          svc,
+		RequestID:          ids.UUID(),
+		EventID:            ids.UUID(),
+		EventType:          "AwsServiceEvent",
+		ManagementEvent:    true,
+		RecipientAccountID: s.cfg.AccountID,
+		EventCategory:      "Management",
+		AdditionalData:     map[string]any{"file": f.File, "reason": f.Reason},
+	}
+	if f.First > 0 {
+		e.AdditionalData["firstLine"], e.AdditionalData["lastLine"] = f.First, f.Last
+	}
+	if err := s.audit.Log(ctx, e); err != nil {
+		s.log.Error("failed to record the audit trail's tampering as an event", "file", f.File, "err", err)
+	}
 }
 
 // trailEvents is what LookupEvents reads: the store sink, if there is one.

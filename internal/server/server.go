@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sealbox/sealbox/internal/atomicfile"
 	"github.com/sealbox/sealbox/internal/audit"
 	"github.com/sealbox/sealbox/internal/authz"
 	"github.com/sealbox/sealbox/internal/awsapi"
@@ -108,6 +109,9 @@ type Server struct {
 	AdminCredentialsFile string
 	// CAFile is the certificate to trust when --tls=auto made one.
 	CAFile string
+	// AuditPublicKey is the audit trail's public key (PEM) when this start
+	// made it: the first. Keep a copy away from the data folder.
+	AuditPublicKey string
 
 	tlsConfig *tls.Config
 	closeOnce sync.Once
@@ -456,26 +460,8 @@ func NewLogger(w io.Writer, level string) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
+// writeFileAtomic writes a file the server makes so that a crash leaves the
+// old file or the new one, never a torn one (atomicfile).
 func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.Write(path, data, mode)
 }

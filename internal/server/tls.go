@@ -34,7 +34,7 @@ func (s *Server) setupTLS() error {
 	}
 	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
-		return fmt.Errorf("failed to load the TLS certificate: %w", err)
+		return fmt.Errorf("failed to load the TLS certificate %s with its key %s: %w (each must be a whole PEM file: write them again)", certFile, keyFile, err)
 	}
 	s.tlsConfig = &tls.Config{
 		Certificates: []tls.Certificate{cert},

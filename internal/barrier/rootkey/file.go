@@ -8,9 +8,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 
+	"github.com/sealbox/sealbox/internal/atomicfile"
 	"github.com/sealbox/sealbox/internal/primitive"
 )
 
@@ -110,7 +110,7 @@ func (f *File) read() ([]byte, error) {
 	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(b)))
 	clear(b)
 	if err != nil || len(key) != primitive.KeySize {
-		return nil, fmt.Errorf("root key file %s is malformed: want the base64 of %d bytes on one line", f.path, primitive.KeySize)
+		return nil, fmt.Errorf("root key file %s is malformed: want the base64 of %d bytes on one line (restore it from your copy: without it the store cannot be unsealed)", f.path, primitive.KeySize)
 	}
 	return key, nil
 }
@@ -126,45 +126,14 @@ func (f *File) create() ([]byte, error) {
 		return nil, fmt.Errorf("failed to create the root key folder: %w", err)
 	}
 	key := primitive.Random(primitive.KeySize)
-	tmp, err := os.CreateTemp(dir, ".rootkey-*.tmp") // mode 0600
-	if err != nil {
-		return nil, fmt.Errorf("failed to create the root key file: %w", err)
-	}
-	defer os.Remove(tmp.Name())
 	line := []byte(base64.StdEncoding.EncodeToString(key) + "\n")
-	_, err = tmp.Write(line)
+	err := atomicfile.Create(f.path, line, 0o600)
 	clear(line)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	if errors.Is(err, fs.ErrExist) {
+		return f.read() // created meanwhile by another start: use it
 	}
 	if err != nil {
-		return nil, fmt.Errorf("failed to write the root key file: %w", err)
-	}
-	if err := os.Link(tmp.Name(), f.path); err != nil {
-		if errors.Is(err, fs.ErrExist) {
-			return f.read() // created meanwhile by another start: use it
-		}
 		return nil, fmt.Errorf("failed to create the root key file: %w", err)
-	}
-	if err := syncDir(dir); err != nil {
-		return nil, fmt.Errorf("failed to save the root key file: %w", err)
 	}
 	return key, nil
-}
-
-// syncDir makes a new directory entry durable. Windows cannot fsync a
-// directory (and needs not).
-func syncDir(dir string) error {
-	if runtime.GOOS == "windows" {
-		return nil
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

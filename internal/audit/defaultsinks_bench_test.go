@@ -1,0 +1,36 @@
+package audit_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/sealbox/sealbox/internal/audit"
+	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/store/memstore"
+)
+
+// BenchmarkLogDefaultSinks is one Decrypt event through the server's
+// default sinks (file, chained and signed, then the store from the queue)
+// from 8 goroutines at once: the audit part of a Decrypt at concurrency 8.
+func BenchmarkLogDefaultSinks(b *testing.B) {
+	signer := testSigner()
+	file, err := audit.OpenFileSink(b.TempDir(), audit.FileOptions{Signer: signer, DigestInterval: time.Minute, Clock: clock.Real{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := audit.NewLogger(nil, file, audit.NewStoreSink(memstore.New(), audit.StoreOptions{Signer: signer, DigestInterval: time.Minute}))
+	b.ReportAllocs()
+	b.SetParallelism(4) // 8 goroutines on 2 cores
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			e := decryptEvent() // an event is not reused: the store may still hold it
+			if err := l.Log(context.Background(), e); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	l.Close()
+}
