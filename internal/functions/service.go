@@ -262,21 +262,6 @@ type aliasRecord struct {
 	RevisionID  string             `json:"revisionId"`
 }
 
-// clone returns a deep copy of f, for changing a record read on the read
-// path (whose records are shared).
-func (f *functionRecord) clone() *functionRecord {
-	c := *f
-	c.Tags = cloneMap(f.Tags)
-	c.Aliases = make(map[string]*aliasRecord, len(f.Aliases))
-	for k, a := range f.Aliases {
-		ac := *a
-		ac.Weights = cloneMap(a.Weights)
-		c.Aliases[k] = &ac
-	}
-	c.Latest = *f.Latest.clone()
-	return &c
-}
-
 func (c *configRecord) clone() *configRecord {
 	out := *c
 	out.Architectures = append([]string(nil), c.Architectures...)
@@ -309,11 +294,6 @@ func functionKey(region, name string) string   { return functionPrefix(region) +
 func versionPrefix(region, name string) string { return "fn/" + region + "/ver/" + name + "/" }
 func versionKey(region, name string, v int64) string {
 	return versionPrefix(region, name) + fmt.Sprintf("%010d", v)
-}
-
-// functionARN is arn:<partition>:lambda:<region>:<account>:function:<name>.
-func functionARN(r *sealbox.Request, name string) string {
-	return "arn:" + r.Partition + ":lambda:" + r.Region + ":" + r.AccountID + ":function:" + name
 }
 
 // qualified is arn with ":qualifier", or arn alone for none.
