@@ -137,6 +137,18 @@ func (s *Server) Stop() {
 	}
 }
 
+// WaitSweep waits for the sweeper to complete a whole sweep at the clock's
+// present time or later: call it after moving the clock to see what the
+// sweep did. It fails the test if none completes within 30 s of wall time.
+func (s *Server) WaitSweep() {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.Srv.WaitSwept(ctx, s.Clock.Now().UTC()); err != nil {
+		s.t.Fatalf("no sweep at %s: %v", s.Clock.Now().UTC(), err)
+	}
+}
+
 // Restart stops the server and starts it again over the same data folder,
 // on a new port.
 func (s *Server) Restart() {
