@@ -304,20 +304,11 @@ func qualified(arn, qualifier string) string {
 	return arn + ":" + qualifier
 }
 
-// request returns the call's Request; services are only reached through the
-// request path, which always sets one.
-func request(ctx context.Context) *sealbox.Request {
-	if r := sealbox.RequestFromContext(ctx); r != nil {
-		return r
-	}
-	return &sealbox.Request{Region: "us-east-1", Partition: "aws", AccountID: "123456789012"}
-}
-
 // viaLambda returns a context whose Request is a copy of the caller's with
 // ViaService set: KMS authorizes the same caller, with kms:ViaService =
 // lambda.<region>.amazonaws.com, as it does when Lambda calls it.
 func viaLambda(ctx context.Context) context.Context {
-	return sealbox.NewContext(ctx, request(ctx).Via("lambda"))
+	return sealbox.NewContext(ctx, sealbox.MustRequest(ctx).Via("lambda"))
 }
 
 // view runs fn in a read transaction whose reads may use the cache of
