@@ -66,6 +66,9 @@ func init() { boltstore.NestingCheck = true }
 // WithDir keeps the data in dir (to restart a server over the same data).
 func WithDir(dir string) Option { return func(c *config.Config) { c.DataDir = dir } }
 
+// WithAccountID serves account id (--account-id) instead of AccountID.
+func WithAccountID(id string) Option { return func(c *config.Config) { c.AccountID = id } }
+
 // Start starts a server and stops it when the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
