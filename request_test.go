@@ -1,6 +1,7 @@
 package sealbox_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/sealbox/sealbox"
@@ -17,4 +18,18 @@ func TestRequestVia(t *testing.T) {
 	if r.ViaService != "" || len(r.Resources) != 1 {
 		t.Fatalf("Via changed the caller's request: %+v", r)
 	}
+}
+
+func TestMustRequest(t *testing.T) {
+	r := &sealbox.Request{AccountID: "210987654321", Region: "eu-west-1"}
+	if got := sealbox.MustRequest(sealbox.NewContext(context.Background(), r)); got != r {
+		t.Fatalf("MustRequest(ctx with %p) = %p", r, got)
+	}
+	defer func() {
+		if p := recover(); p != sealbox.ErrNoRequest {
+			t.Fatalf("MustRequest(context.Background()) panicked with %v, want ErrNoRequest", p)
+		}
+	}()
+	r = sealbox.MustRequest(context.Background())
+	t.Fatalf("MustRequest(context.Background()) = %+v, want a panic", r)
 }

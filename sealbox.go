@@ -7,6 +7,7 @@ package sealbox
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -117,5 +118,26 @@ func NewContext(ctx context.Context, r *Request) context.Context {
 // RequestFromContext returns the call's Request, or nil outside a call.
 func RequestFromContext(ctx context.Context) *Request {
 	r, _ := ctx.Value(requestKey{}).(*Request)
+	return r
+}
+
+// ErrNoRequest is what MustRequest panics with: a service was called with
+// a context that carries no Request.
+var ErrNoRequest = errors.New("sealbox: a service was called without a Request in its context")
+
+// MustRequest returns the Request of the call ctx belongs to, for the
+// services, which learn from it the caller, the account and the region.
+//
+// Services are reached only through the request path, which always sets a
+// Request (background work sets its own), so a context without one is a
+// programming error, never a call to answer for a made-up account or
+// region: MustRequest panics with ErrNoRequest. Under go test the panic
+// fails the test that made the mistake; in production the request path
+// recovers it and answers the call with the service's internal error.
+func MustRequest(ctx context.Context) *Request {
+	r, _ := ctx.Value(requestKey{}).(*Request)
+	if r == nil {
+		panic(ErrNoRequest)
+	}
 	return r
 }

@@ -15,7 +15,6 @@
 #   AWS_REGION                   us-east-1 (aws CLI v1 only reads
 #                                AWS_DEFAULT_REGION; it is set from this)
 #   AWS_CA_BUNDLE                the server's CA when it serves HTTPS
-#   SIMULATE=1                   also check iam simulate-principal-policy
 #
 # Exits non-zero at the first mismatch, naming the step and what came back.
 set -euo pipefail
@@ -302,16 +301,12 @@ ok
 
 # --- 7. the policy simulator agrees ----------------------------------------
 
-if [ "${SIMULATE:-}" = 1 ]; then
-	STEP="admin: iam simulate-principal-policy (exec, app=billing)"
-	call "$ADMIN" iam simulate-principal-policy --policy-source-arn "$EXEC_ROLE" --action-names kms:Decrypt kms:Encrypt \
-		--resource-arns "$KEY_ARN" --context-entries ContextKeyName=kms:EncryptionContext:app,ContextKeyValues=billing,ContextKeyType=string \
-		--output text --query 'EvaluationResults[].[EvalActionName, EvalDecision]'
-	got=$(printf '%s\n' "$OUT" | sort | tr '\t\n' '=;')
-	expect EvalDecisions "$got" "kms:Decrypt=allowed;kms:Encrypt=implicitDeny;"
-	ok "$got"
-else
-	echo "skip admin: iam simulate-principal-policy (set SIMULATE=1)"
-fi
+STEP="admin: iam simulate-principal-policy (exec, app=billing)"
+call "$ADMIN" iam simulate-principal-policy --policy-source-arn "$EXEC_ROLE" --action-names kms:Decrypt kms:Encrypt \
+	--resource-arns "$KEY_ARN" --context-entries ContextKeyName=kms:EncryptionContext:app,ContextKeyValues=billing,ContextKeyType=string \
+	--output text --query 'EvaluationResults[].[EvalActionName, EvalDecision]'
+got=$(printf '%s\n' "$OUT" | sort | tr '\t\n' '=;')
+expect EvalDecisions "$got" "kms:Decrypt=allowed;kms:Encrypt=implicitDeny;"
+ok "$got"
 
 echo "PASS: sealbox least-privilege CLI run"

@@ -38,16 +38,19 @@ type request struct {
 }
 
 // key is the cache key: everything that selects the answer.
+// The query is the caller's, so a field may hold any byte, NUL included:
+// the lengths of a secret's id and version id come first, so that no two
+// requests share a key however their fields are cut.
 func (r request) key() string {
 	switch r.kind {
 	case kindSecret:
-		return "s\x00" + r.id + "\x00" + r.versionID + "\x00" + r.stage
+		return "s" + strconv.Itoa(len(r.id)) + ":" + strconv.Itoa(len(r.versionID)) + "\x00" + r.id + r.versionID + r.stage
 	default:
 		d := "0"
 		if r.decrypt {
 			d = "1"
 		}
-		return "p\x00" + r.id + r.selector + "\x00" + d
+		return "p" + d + r.id + r.selector
 	}
 }
 

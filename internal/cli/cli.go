@@ -1,5 +1,8 @@
-// Package cli is sealbox's command line: one file per command, each a
-// constructor over its own options, no package globals.
+// Package cli is sealbox's command line. Each command is a run function
+// (runServer, runAgent …) in a file named for it, listed once in commands();
+// it parses its own flag set into values local to the call, so no state is
+// shared between commands and the package has no globals but the errUsage
+// sentinel. Commands reach the outside world only through Env.
 package cli
 
 import (

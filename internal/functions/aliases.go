@@ -73,7 +73,7 @@ func checkRouting(tx store.Tx, fn *functionRecord, version string, rc *AliasRout
 // CreateAlias names a version ($LATEST or a published one) of a function,
 // with at most one more version to route a share of calls to.
 func (s *Service) CreateAlias(ctx context.Context, in *CreateAliasInput) (*AliasConfiguration, error) {
-	ref, err := unqualified(request(ctx), in.FunctionName)
+	ref, err := unqualified(sealbox.MustRequest(ctx), in.FunctionName)
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +111,7 @@ func (s *Service) CreateAlias(ctx context.Context, in *CreateAliasInput) (*Alias
 
 // GetAlias answers an alias.
 func (s *Service) GetAlias(ctx context.Context, in *AliasInput) (*AliasConfiguration, error) {
-	ref, err := unqualified(request(ctx), in.FunctionName)
+	ref, err := unqualified(sealbox.MustRequest(ctx), in.FunctionName)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func (s *Service) GetAlias(ctx context.Context, in *AliasInput) (*AliasConfigura
 // description or routing. A RevisionId that is not the alias's is refused
 // with PreconditionFailedException.
 func (s *Service) UpdateAlias(ctx context.Context, in *UpdateAliasInput) (*AliasConfiguration, error) {
-	ref, err := unqualified(request(ctx), in.FunctionName)
+	ref, err := unqualified(sealbox.MustRequest(ctx), in.FunctionName)
 	if err != nil {
 		return nil, err
 	}
@@ -177,7 +177,7 @@ func (s *Service) UpdateAlias(ctx context.Context, in *UpdateAliasInput) (*Alias
 // ListAliases lists a function's aliases by name, those of one version
 // with FunctionVersion, at most 50 (or MaxItems) a page.
 func (s *Service) ListAliases(ctx context.Context, in *ListAliasesInput) (*ListAliasesOutput, error) {
-	ref, err := unqualified(request(ctx), in.FunctionName)
+	ref, err := unqualified(sealbox.MustRequest(ctx), in.FunctionName)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +214,7 @@ func (s *Service) ListAliases(ctx context.Context, in *ListAliasesInput) (*ListA
 // DeleteAlias deletes an alias; deleting one that does not exist does
 // nothing, as in Lambda.
 func (s *Service) DeleteAlias(ctx context.Context, in *AliasInput) (*Empty, error) {
-	ref, err := unqualified(request(ctx), in.FunctionName)
+	ref, err := unqualified(sealbox.MustRequest(ctx), in.FunctionName)
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,7 @@ import (
 // version, the variable and the source; the Decrypt is recorded as the
 // session's KMS event invoked by Lambda.
 func (s *Service) GetFunctionEnvironment(ctx context.Context, in *GetFunctionEnvironmentInput) (*GetFunctionEnvironmentOutput, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	ref, err := parseFunction(r, in.FunctionName, in.Qualifier)
 	if err != nil {
 		return nil, err

@@ -69,7 +69,7 @@ func variables(e *Environment) map[string]string {
 // function's ARN and iam:PassRole on its Role. With Publish, version 1 is
 // published at once and answered.
 func (s *Service) CreateFunction(ctx context.Context, in *CreateFunctionInput) (*FunctionConfiguration, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	ref, err := unqualified(r, in.FunctionName)
 	if err != nil {
 		return nil, err
@@ -207,7 +207,7 @@ func applySettings(c *configRecord, timeout, memory *int, tracing *TracingConfig
 // see it), where its package is, and the function's tags. Qualifier (or a
 // qualifier in FunctionName) names a version or alias; none is $LATEST.
 func (s *Service) GetFunction(ctx context.Context, in *FunctionInput) (*GetFunctionOutput, error) {
-	ref, err := parseFunction(request(ctx), in.FunctionName, in.Qualifier)
+	ref, err := parseFunction(sealbox.MustRequest(ctx), in.FunctionName, in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func (s *Service) GetFunction(ctx context.Context, in *FunctionInput) (*GetFunct
 // GetFunctionConfiguration answers a version's configuration, its
 // environment masked as the caller may see it.
 func (s *Service) GetFunctionConfiguration(ctx context.Context, in *FunctionInput) (*FunctionConfiguration, error) {
-	ref, err := parseFunction(request(ctx), in.FunctionName, in.Qualifier)
+	ref, err := parseFunction(sealbox.MustRequest(ctx), in.FunctionName, in.Qualifier)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +246,7 @@ func (s *Service) GetFunctionConfiguration(ctx context.Context, in *FunctionInpu
 // alone moves the sealed environment to it (KMS ReEncrypt). A RevisionId
 // that is not $LATEST's is refused with PreconditionFailedException.
 func (s *Service) UpdateFunctionConfiguration(ctx context.Context, in *UpdateFunctionConfigurationInput) (*FunctionConfiguration, error) {
-	ref, err := unqualified(request(ctx), in.FunctionName)
+	ref, err := unqualified(sealbox.MustRequest(ctx), in.FunctionName)
 	if err != nil {
 		return nil, err
 	}
@@ -335,7 +335,7 @@ func (s *Service) touch(c *configRecord) {
 // kept, not its bytes); with Publish, a version is published from it and
 // answered; with DryRun, nothing is saved.
 func (s *Service) UpdateFunctionCode(ctx context.Context, in *UpdateFunctionCodeInput) (*FunctionConfiguration, error) {
-	ref, err := unqualified(request(ctx), in.FunctionName)
+	ref, err := unqualified(sealbox.MustRequest(ctx), in.FunctionName)
 	if err != nil {
 		return nil, err
 	}
@@ -435,7 +435,7 @@ func pageSize(maxItems int) int {
 // under its qualified ARN; at most 50 (or MaxItems) a page, the rest after
 // NextMarker. Environments are masked as the caller may see each.
 func (s *Service) ListFunctions(ctx context.Context, in *ListFunctionsInput) (*ListFunctionsOutput, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	if err := s.authorize(ctx, "lambda:ListFunctions", "*", nil, nil); err != nil {
 		return nil, err
 	}
@@ -517,7 +517,7 @@ func versions(tx store.Tx, fn *functionRecord) ([]*configRecord, error) {
 // with a version number as Qualifier, that version alone (unless an alias
 // points to it). $LATEST is deleted only with the function.
 func (s *Service) DeleteFunction(ctx context.Context, in *FunctionInput) (*DeleteFunctionOutput, error) {
-	ref, err := parseFunction(request(ctx), in.FunctionName, in.Qualifier)
+	ref, err := parseFunction(sealbox.MustRequest(ctx), in.FunctionName, in.Qualifier)
 	if err != nil {
 		return nil, err
 	}

@@ -166,7 +166,7 @@ func resolveQualifier(tx store.Tx, fn *functionRecord, qualifier string) (*confi
 // on a name learns nothing about it. The records returned are shared:
 // clone them to change them.
 func (s *Service) access(ctx context.Context, action string, ref fnRef, extra map[string][]string) (*target, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	var t *target
 	var resolveErr error
 	err := s.view(ctx, func(tx store.Tx) error {

@@ -262,21 +262,6 @@ type aliasRecord struct {
 	RevisionID  string             `json:"revisionId"`
 }
 
-// clone returns a deep copy of f, for changing a record read on the read
-// path (whose records are shared).
-func (f *functionRecord) clone() *functionRecord {
-	c := *f
-	c.Tags = cloneMap(f.Tags)
-	c.Aliases = make(map[string]*aliasRecord, len(f.Aliases))
-	for k, a := range f.Aliases {
-		ac := *a
-		ac.Weights = cloneMap(a.Weights)
-		c.Aliases[k] = &ac
-	}
-	c.Latest = *f.Latest.clone()
-	return &c
-}
-
 func (c *configRecord) clone() *configRecord {
 	out := *c
 	out.Architectures = append([]string(nil), c.Architectures...)
@@ -311,11 +296,6 @@ func versionKey(region, name string, v int64) string {
 	return versionPrefix(region, name) + fmt.Sprintf("%010d", v)
 }
 
-// functionARN is arn:<partition>:lambda:<region>:<account>:function:<name>.
-func functionARN(r *sealbox.Request, name string) string {
-	return "arn:" + r.Partition + ":lambda:" + r.Region + ":" + r.AccountID + ":function:" + name
-}
-
 // qualified is arn with ":qualifier", or arn alone for none.
 func qualified(arn, qualifier string) string {
 	if qualifier == "" {
@@ -324,20 +304,11 @@ func qualified(arn, qualifier string) string {
 	return arn + ":" + qualifier
 }
 
-// request returns the call's Request; services are only reached through the
-// request path, which always sets one.
-func request(ctx context.Context) *sealbox.Request {
-	if r := sealbox.RequestFromContext(ctx); r != nil {
-		return r
-	}
-	return &sealbox.Request{Region: "us-east-1", Partition: "aws", AccountID: "123456789012"}
-}
-
 // viaLambda returns a context whose Request is a copy of the caller's with
 // ViaService set: KMS authorizes the same caller, with kms:ViaService =
 // lambda.<region>.amazonaws.com, as it does when Lambda calls it.
 func viaLambda(ctx context.Context) context.Context {
-	return sealbox.NewContext(ctx, request(ctx).Via("lambda"))
+	return sealbox.NewContext(ctx, sealbox.MustRequest(ctx).Via("lambda"))
 }
 
 // view runs fn in a read transaction whose reads may use the cache of

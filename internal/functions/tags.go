@@ -55,7 +55,7 @@ func taggable(ctx context.Context, arn string) (fnRef, error) {
 	if len(p) < 7 || p[0] != "arn" || p[2] != "lambda" || p[5] != "function" {
 		return fnRef{}, sealbox.Errorf("ResourceNotFoundException", "The resource you requested does not exist. (Service: Lambda, Resource: %s)", arn)
 	}
-	ref, err := parseFunction(request(ctx), arn, "")
+	ref, err := parseFunction(sealbox.MustRequest(ctx), arn, "")
 	if err != nil {
 		return ref, err
 	}

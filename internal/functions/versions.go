@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 
+	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -44,7 +45,7 @@ func (s *Service) publishTx(tx store.Tx, fn *functionRecord, description *string
 // configuration and environment. CodeSha256 and RevisionId, when given,
 // must be $LATEST's. An unchanged $LATEST answers the last version.
 func (s *Service) PublishVersion(ctx context.Context, in *PublishVersionInput) (*FunctionConfiguration, error) {
-	ref, err := unqualified(request(ctx), in.FunctionName)
+	ref, err := unqualified(sealbox.MustRequest(ctx), in.FunctionName)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +74,7 @@ func (s *Service) PublishVersion(ctx context.Context, in *PublishVersionInput) (
 // ListVersionsByFunction lists $LATEST and the published versions in
 // order, each under its qualified ARN, at most 50 (or MaxItems) a page.
 func (s *Service) ListVersionsByFunction(ctx context.Context, in *ListVersionsByFunctionInput) (*ListVersionsByFunctionOutput, error) {
-	ref, err := unqualified(request(ctx), in.FunctionName)
+	ref, err := unqualified(sealbox.MustRequest(ctx), in.FunctionName)
 	if err != nil {
 		return nil, err
 	}

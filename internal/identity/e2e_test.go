@@ -102,7 +102,7 @@ func TestSDK(t *testing.T) {
 		t.Fatalf("AssumeRole: %v", err)
 	}
 	if aws.ToString(ar.AssumedRoleUser.Arn) != "arn:aws:sts::123456789012:assumed-role/app/ci-1" || ar.Credentials.Expiration == nil ||
-		ar.Credentials.Expiration.Sub(time.Now()) < 119*time.Minute {
+		time.Until(*ar.Credentials.Expiration) < 119*time.Minute {
 		t.Errorf("AssumeRole = %+v %+v", ar.AssumedRoleUser, ar.Credentials)
 	}
 	c := ar.Credentials

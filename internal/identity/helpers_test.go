@@ -259,9 +259,3 @@ func unknownKey(t *testing.T, ids *identity.Store, id string) {
 }
 
 func hasPrefix(s, p string) bool { return strings.HasPrefix(s, p) }
-
-// isCode reports an *sealbox.Error with code.
-func isCode(err error, code string) bool {
-	e, ok := sealbox.AsError(err)
-	return ok && e.Code == code
-}

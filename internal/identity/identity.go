@@ -147,14 +147,8 @@ func AssumeRoleRequestFromContext(ctx context.Context) (*AssumeRoleRequest, bool
 	return r, ok
 }
 
-// request returns the call's Request; services are reached only through the
-// request path, which always sets one.
-func request(ctx context.Context) *sealbox.Request {
-	if r := sealbox.RequestFromContext(ctx); r != nil {
-		return r
-	}
-	return &sealbox.Request{Region: "us-east-1", Partition: "aws", AccountID: "123456789012"}
-}
+// request is sealbox.MustRequest.
+func request(ctx context.Context) *sealbox.Request { return sealbox.MustRequest(ctx) }
 
 // partition is the partition of the IAM ARNs a request makes: aws, unless
 // the request's region is in aws-cn or aws-us-gov.

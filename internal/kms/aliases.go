@@ -19,7 +19,7 @@ func checkAliasName(ctx context.Context, name string) error {
 		return errValidation(`Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html`)
 	}
 	if strings.HasPrefix(name, "alias/aws/") {
-		r := request(ctx)
+		r := sealbox.MustRequest(ctx)
 		return sealbox.Errorf("AccessDeniedException", "User: %s is not authorized to perform this operation: alias/aws/ is reserved for AWS managed keys.", r.Principal.ARN)
 	}
 	if name == "alias/" {
@@ -32,8 +32,8 @@ func checkAliasName(ctx context.Context, name string) error {
 // (identity policies) and on the key (its key policy).
 func (s *Service) authorizeAlias(ctx context.Context, action, alias string, k *keyRecord) error {
 	if s.authz != nil {
-		if err := s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: action, Resource: aliasARN(request(ctx), alias),
-			Context: map[string][]string{"kms:calleraccount": {request(ctx).Principal.AccountID}}}); err != nil {
+		if err := s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: action, Resource: aliasARN(sealbox.MustRequest(ctx), alias),
+			Context: map[string][]string{"kms:calleraccount": {sealbox.MustRequest(ctx).Principal.AccountID}}}); err != nil {
 			return err
 		}
 	}
@@ -61,7 +61,7 @@ func (s *Service) targetKey(ctx context.Context, tx store.Tx, id string) (*keyRe
 
 // CreateAlias names a key.
 func (s *Service) CreateAlias(ctx context.Context, in *CreateAliasInput) (*Empty, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	if err := checkAliasName(ctx, in.AliasName); err != nil {
 		return nil, err
 	}
@@ -90,7 +90,7 @@ func (s *Service) CreateAlias(ctx context.Context, in *CreateAliasInput) (*Empty
 
 // UpdateAlias points an existing alias at another key.
 func (s *Service) UpdateAlias(ctx context.Context, in *CreateAliasInput) (*Empty, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	if err := checkAliasName(ctx, in.AliasName); err != nil {
 		return nil, err
 	}
@@ -122,7 +122,7 @@ func (s *Service) UpdateAlias(ctx context.Context, in *CreateAliasInput) (*Empty
 
 // DeleteAlias removes an alias; the key is untouched.
 func (s *Service) DeleteAlias(ctx context.Context, in *DeleteAliasInput) (*Empty, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	if err := checkAliasName(ctx, in.AliasName); err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func (s *Service) DeleteAlias(ctx context.Context, in *DeleteAliasInput) (*Empty
 // AWS, the predefined AWS-managed aliases are listed, without a target,
 // before their keys are made.
 func (s *Service) ListAliases(ctx context.Context, in *ListAliasesInput) (*ListAliasesOutput, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	var all []AliasListEntry
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		filter := ""

@@ -88,14 +88,14 @@ func (s *Service) Encrypt(ctx context.Context, in *EncryptInput) (*EncryptOutput
 	if err != nil {
 		return nil, err
 	}
-	request(ctx).SetAuditParameter("encryptionAlgorithm", symmetricDefault)
+	sealbox.MustRequest(ctx).SetAuditParameter("encryptionAlgorithm", symmetricDefault)
 	return &EncryptOutput{CiphertextBlob: blob, KeyId: k.arn(), EncryptionAlgorithm: symmetricDefault}, nil
 }
 
 // decryptWith opens blob: the blob names its key and material; keyID, when
 // given, must name the same key (IncorrectKeyException otherwise).
 func (s *Service) decryptWith(ctx context.Context, tx store.Tx, blob []byte, ec map[string]string, keyID, action, alg string) (*keyRecord, string, []byte, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	h, err := keyring.ParseBlob(blob)
 	if err != nil {
 		return nil, "", nil, errInvalidCiphertext
@@ -157,7 +157,7 @@ func (s *Service) Decrypt(ctx context.Context, in *DecryptInput) (*DecryptOutput
 		out = &DecryptOutput{KeyId: k.arn(), Plaintext: pt, EncryptionAlgorithm: symmetricDefault, KeyMaterialId: mat}
 		// CloudTrail's Decrypt names the key the ciphertext was under
 		// and the algorithm, although the request need not.
-		r := request(ctx)
+		r := sealbox.MustRequest(ctx)
 		r.SetAuditParameter("keyId", k.arn())
 		r.SetAuditParameter("encryptionAlgorithm", symmetricDefault)
 		return nil

@@ -63,6 +63,7 @@ func TestCreateKeyRejectsWhatIsNotServed(t *testing.T) {
 		code string
 	}{
 		{"asymmetric", kms.CreateKeyInput{KeySpec: types.KeySpecRsa2048}, "UnsupportedOperationException"},
+		//lint:ignore SA1019 old clients still send CustomerMasterKeySpec, and CreateKey must refuse it beside KeySpec as AWS does.
 		{"both specs", kms.CreateKeyInput{KeySpec: types.KeySpecSymmetricDefault, CustomerMasterKeySpec: types.CustomerMasterKeySpecSymmetricDefault}, "ValidationException"},
 		{"sign usage", kms.CreateKeyInput{KeyUsage: types.KeyUsageTypeSignVerify}, "ValidationException"},
 		{"bad enum", kms.CreateKeyInput{KeyUsage: "NOPE"}, "ValidationException"},

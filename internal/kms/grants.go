@@ -193,7 +193,7 @@ func (s *Service) CreateGrant(ctx context.Context, in *CreateGrantInput) (*Creat
 			cond["kms:grantconstrainttype"] = []string{"EncryptionContextSubset"}
 		}
 	}
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	var out *CreateGrantOutput
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		k, err := s.resolve(ctx, tx, in.KeyId, false)
@@ -348,7 +348,7 @@ func pageGrants(all []GrantListEntry, marker string, limit int) (*ListGrantsOutp
 
 // ListRetirableGrants lists the region's grants a principal may retire.
 func (s *Service) ListRetirableGrants(ctx context.Context, in *ListRetirableGrantsInput) (*ListGrantsOutput, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	if err := s.authorize(ctx, "kms:ListRetirableGrants", nil, nil, nil); err != nil {
 		return nil, err
 	}
@@ -379,7 +379,7 @@ func (s *Service) ListRetirableGrants(ctx context.Context, in *ListRetirableGran
 // that principal is the account: then an identity policy of the caller
 // must allow kms:RetireGrant).
 func (s *Service) RetireGrant(ctx context.Context, in *RetireGrantInput) (*Empty, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	if in.GrantToken == "" && (in.KeyId == "" || in.GrantId == "") {
 		return nil, errValidation("Either GrantToken or both KeyId and GrantId must be specified.")
 	}

@@ -15,7 +15,7 @@ import (
 // CreateKey creates a symmetric encryption key. Asymmetric, HMAC, imported,
 // custom-key-store and multi-Region keys are answered as unsupported.
 func (s *Service) CreateKey(ctx context.Context, in *CreateKeyInput) (*KeyMetadataOutput, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	if in.KeySpec != "" && in.CustomerMasterKeySpec != "" {
 		return nil, errValidation("You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.")
 	}
@@ -101,7 +101,7 @@ var managedAliases = map[string]string{
 // (which must be writable: in a View, Put fails with store.ErrReadOnly and
 // the caller retries in an Update).
 func (s *Service) ensureManaged(ctx context.Context, tx store.Tx, name, description string) (*keyRecord, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	now := s.clock.Now().UTC()
 	service := strings.TrimPrefix(name, "alias/aws/")
 	k := &keyRecord{
@@ -163,7 +163,7 @@ func (s *Service) DescribeKey(ctx context.Context, in *DescribeKeyInput) (*KeyMe
 
 // ListKeys lists the keys of the region, ordered by key id.
 func (s *Service) ListKeys(ctx context.Context, in *ListKeysInput) (*ListKeysOutput, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	if err := s.authorize(ctx, "kms:ListKeys", nil, nil, nil); err != nil {
 		return nil, err
 	}

@@ -87,7 +87,7 @@ func (s *Service) checkLockout(ctx context.Context, keyARN, policy string, bypas
 		return nil
 	}
 	err := s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "kms:PutKeyPolicy", Resource: keyARN, ResourcePolicy: policy, ResourcePolicyGates: true,
-		Context: map[string][]string{"kms:calleraccount": {request(ctx).Principal.AccountID}}})
+		Context: map[string][]string{"kms:calleraccount": {sealbox.MustRequest(ctx).Principal.AccountID}}})
 	if err != nil {
 		return sealbox.Errorf("MalformedPolicyDocumentException", "The new key policy will not allow you to update the key policy in the future.")
 	}

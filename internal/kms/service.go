@@ -166,15 +166,6 @@ func saveKey(tx store.Tx, k *keyRecord) error {
 	return store.PutJSON(tx, keyStoreKey(k.Region, k.ID), k)
 }
 
-// request returns the call's Request; services are only reached through the
-// request path, which always sets one.
-func request(ctx context.Context) *sealbox.Request {
-	if r := sealbox.RequestFromContext(ctx); r != nil {
-		return r
-	}
-	return &sealbox.Request{Region: "us-east-1", Partition: "aws", AccountID: "123456789012"}
-}
-
 // Errors, worded as AWS words them.
 
 func errNotFoundKey(r *sealbox.Request, id string) error {
@@ -215,7 +206,7 @@ var errInvalidCiphertext = &sealbox.Error{Code: "InvalidCiphertextException"}
 // aliases is set, an alias name or alias ARN. AWS-managed aliases
 // (alias/aws/ssm …) are created on first use, as AWS does.
 func (s *Service) resolve(ctx context.Context, tx store.Tx, keyID string, aliases bool) (*keyRecord, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	id := keyID
 	if strings.HasPrefix(keyID, "arn:") {
 		a, err := sealbox.ParseARN(keyID)
@@ -259,7 +250,7 @@ func (s *Service) resolve(ctx context.Context, tx store.Tx, keyID string, aliase
 }
 
 func (s *Service) resolveAlias(ctx context.Context, tx store.Tx, name, display string) (*keyRecord, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	a, err := recordcache.Get[aliasRecord](tx, aliasStoreKey(r.Region, name))
 	if errors.Is(err, store.ErrNotFound) {
 		if svc, ok := managedAliases[name]; ok {
@@ -305,7 +296,7 @@ func (s *Service) authorizeWith(ctx context.Context, action string, k *keyRecord
 	if s.authz == nil {
 		return nil
 	}
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	cond := make(map[string][]string, 8+len(ec)+len(extra))
 	cond["kms:calleraccount"] = []string{r.Principal.AccountID}
 	if r.ViaService != "" {
@@ -369,7 +360,7 @@ func usable(k *keyRecord) error {
 // AWS-managed key, whose fixed policy lets nobody change it.
 func mutable(ctx context.Context, k *keyRecord, action string) error {
 	if k.Manager == managerAWS {
-		p := request(ctx).Principal
+		p := sealbox.MustRequest(ctx).Principal
 		return sealbox.Errorf("AccessDeniedException", "User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action", p.ARN, action, k.arn(), action)
 	}
 	if k.State == statePendingDeletion {

@@ -3,12 +3,13 @@ package parameters
 import (
 	"context"
 
+	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
 // DeleteParameter deletes a parameter with all its versions.
 func (s *Service) DeleteParameter(ctx context.Context, in *DeleteParameterInput) (*Empty, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	ref, ok := parseRef(r, in.Name)
 	if !ok || ref.selector != "" {
 		return nil, errNotFound
@@ -41,7 +42,7 @@ func (s *Service) DeleteParameter(ctx context.Context, in *DeleteParameterInput)
 // listed in InvalidParameters. The caller must be allowed
 // ssm:DeleteParameters on every parameter named.
 func (s *Service) DeleteParameters(ctx context.Context, in *DeleteParametersInput) (*DeleteParametersOutput, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	out := &DeleteParametersOutput{DeletedParameters: []string{}, InvalidParameters: []string{}}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		out.DeletedParameters, out.InvalidParameters = out.DeletedParameters[:0], out.InvalidParameters[:0]

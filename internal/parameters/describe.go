@@ -15,7 +15,7 @@ import (
 // filter reads only that path's prefix. NextToken holds the last name
 // returned.
 func (s *Service) DescribeParameters(ctx context.Context, in *DescribeParametersInput) (*DescribeParametersOutput, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	if len(in.Filters) > 0 && len(in.ParameterFilters) > 0 {
 		return nil, errValidation("You can use either Filters or ParameterFilters in a single request.")
 	}

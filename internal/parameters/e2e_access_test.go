@@ -174,7 +174,7 @@ func TestPoliciesRun(t *testing.T) {
 	must[*ssm.PutParameterOutput](t, "PutParameter removing policies")(c.PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/p/keep"), Value: aws.String("v2"),
 		Overwrite: aws.Bool(true), Policies: aws.String("[]")}))
 	s.Clock.Advance(100 * time.Hour)
-	time.Sleep(100 * time.Millisecond) // several sweeps
+	s.WaitSweep() // a sweep past the removed expiration
 	must[*ssm.GetParameterOutput](t, "GetParameter without policies")(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/p/keep")}))
 	for _, e := range sealtest.AuditEvents(t, s.Dir) {
 		if b, _ := json.Marshal(e); bytes.Contains(b, []byte("policy-secret-value")) {

@@ -78,7 +78,7 @@ func (s *Service) parameter(ctx context.Context, res *resolved, decrypt bool) (*
 // GetParameter reads one parameter, or the version a selector ("name:3",
 // "name:label") names; WithDecryption decrypts a SecureString through KMS.
 func (s *Service) GetParameter(ctx context.Context, in *GetParameterInput) (*GetParameterOutput, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	if isReference(in.Name) {
 		p, err := s.reference(ctx, "ssm:GetParameter", in.Name, in.WithDecryption)
 		if err != nil {
@@ -122,7 +122,7 @@ func (s *Service) GetParameter(ctx context.Context, in *GetParameterInput) (*Get
 // listed in InvalidParameters. The caller must be allowed
 // ssm:GetParameters on every parameter named.
 func (s *Service) GetParameters(ctx context.Context, in *GetParametersInput) (*GetParametersOutput, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	out := &GetParametersOutput{Parameters: []Parameter{}, InvalidParameters: []string{}}
 	type item struct {
 		raw string
@@ -207,7 +207,7 @@ func (s *Service) GetParameters(ctx context.Context, in *GetParametersInput) (*G
 // first, with its labels and policies; WithDecryption decrypts SecureString
 // values. NextToken is the last version returned.
 func (s *Service) GetParameterHistory(ctx context.Context, in *GetParameterHistoryInput) (*GetParameterHistoryOutput, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	ref, ok := parseRef(r, in.Name)
 	if !ok || ref.selector != "" {
 		return nil, errValidation("%s", msgNameRules)
@@ -295,7 +295,7 @@ func (s *Service) GetParameterHistory(ctx context.Context, in *GetParameterHisto
 // subtrees without reading them. NextToken holds the last name returned, so
 // paging stays right while parameters come and go.
 func (s *Service) GetParametersByPath(ctx context.Context, in *GetParametersByPathInput) (*GetParametersByPathOutput, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	prefix, err := checkPath(in.Path)
 	if err != nil {
 		return nil, err

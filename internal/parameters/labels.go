@@ -12,7 +12,7 @@ import (
 // that break AWS's rules are returned in InvalidLabels and not attached; a
 // version holds at most 10 labels.
 func (s *Service) LabelParameterVersion(ctx context.Context, in *LabelParameterVersionInput) (*LabelParameterVersionOutput, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	ref, ok := parseRef(r, in.Name)
 	if !ok || ref.selector != "" {
 		return nil, errValidation("%s", msgNameRules)
@@ -77,7 +77,7 @@ func (s *Service) LabelParameterVersion(ctx context.Context, in *LabelParameterV
 // UnlabelParameterVersion removes labels from a version; labels not on
 // that version are returned in InvalidLabels.
 func (s *Service) UnlabelParameterVersion(ctx context.Context, in *UnlabelParameterVersionInput) (*UnlabelParameterVersionOutput, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	ref, ok := parseRef(r, in.Name)
 	if !ok || ref.selector != "" {
 		return nil, errValidation("%s", msgNameRules)

@@ -17,7 +17,7 @@ var amiID = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
 // value, and policies are kept until new ones (or "[]") are sent. A
 // SecureString's value is encrypted by KMS, once, on the caller's behalf.
 func (s *Service) PutParameter(ctx context.Context, in *PutParameterInput) (*PutParameterOutput, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	name, err := cleanName(in.Name)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -14,7 +15,7 @@ import (
 // leading slash a hierarchy requires; a name without one is given as
 // stored, so compare names without their leading slash.
 func (s *Service) Readable(ctx context.Context, keyName string) (name, arn string, deleted, ok bool) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	var p *paramRecord
 	err := s.view(ctx, func(tx store.Tx) (err error) {
 		p, err = s.load(tx, r.Region, keyName)

@@ -38,7 +38,7 @@ func errReferenceSyntax() error {
 // reference and secretsmanager:GetSecretValue on the secret, which is read
 // as the caller, on whose behalf Parameter Store calls Secrets Manager.
 func (s *Service) reference(ctx context.Context, action, name string, decrypt bool) (*Parameter, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	id, sel, hasSel := strings.Cut(strings.TrimPrefix(name, referencePrefix), ":")
 	if id == "" || hasSel && (sel == "" || strings.Contains(sel, ":")) {
 		return nil, errReferenceSyntax()

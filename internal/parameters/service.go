@@ -221,20 +221,11 @@ func dueKey(at time.Time, region, name string) string {
 	return duePrefix + fmt.Sprintf("%020d", at.UnixNano()) + "/" + region + "/" + strings.TrimPrefix(name, "/")
 }
 
-// request returns the call's Request; services are only reached through the
-// request path, which always sets one.
-func request(ctx context.Context) *sealbox.Request {
-	if r := sealbox.RequestFromContext(ctx); r != nil {
-		return r
-	}
-	return &sealbox.Request{Region: "us-east-1", Partition: "aws", AccountID: "123456789012"}
-}
-
 // viaSSM returns a context whose Request is a copy of the caller's with
 // ViaService set: KMS authorizes the same caller, with kms:ViaService =
 // ssm.<region>.amazonaws.com, as it does when Parameter Store calls it.
 func viaSSM(ctx context.Context) context.Context {
-	return sealbox.NewContext(ctx, request(ctx).Via("ssm"))
+	return sealbox.NewContext(ctx, sealbox.MustRequest(ctx).Via("ssm"))
 }
 
 // load reads a parameter's record, through the cache on the read path. The
@@ -341,7 +332,7 @@ func kmsError(ctx context.Context, err error) error {
 	if msg == "" && e.Code == "InvalidCiphertextException" {
 		msg = "null"
 	}
-	return sealbox.Errorf(code, "%s (Service: AWSKMS; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)", msg, e.Code, request(ctx).ID)
+	return sealbox.Errorf(code, "%s (Service: AWSKMS; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)", msg, e.Code, sealbox.MustRequest(ctx).ID)
 }
 
 // isNotFound reports whether err is the store's ErrNotFound.

@@ -77,7 +77,7 @@ func taggedParameter(r *sealbox.Request, typ, id string) (string, error) {
 // updateTags runs change on the tags of the parameter a tagging call names,
 // after authorizing action with cond.
 func (s *Service) updateTags(ctx context.Context, typ, id, action string, cond map[string][]string, change func([]Tag) ([]Tag, error)) error {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	name, err := taggedParameter(r, typ, id)
 	if err != nil {
 		return err
@@ -140,7 +140,7 @@ func (s *Service) RemoveTagsFromResource(ctx context.Context, in *RemoveTagsFrom
 
 // ListTagsForResource lists a parameter's tags by key.
 func (s *Service) ListTagsForResource(ctx context.Context, in *ListTagsForResourceInput) (*ListTagsForResourceOutput, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	name, err := taggedParameter(r, in.ResourceType, in.ResourceId)
 	if err != nil {
 		return nil, err

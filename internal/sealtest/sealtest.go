@@ -66,6 +66,9 @@ func init() { boltstore.NestingCheck = true }
 // WithDir keeps the data in dir (to restart a server over the same data).
 func WithDir(dir string) Option { return func(c *config.Config) { c.DataDir = dir } }
 
+// WithAccountID serves account id (--account-id) instead of AccountID.
+func WithAccountID(id string) Option { return func(c *config.Config) { c.AccountID = id } }
+
 // Start starts a server and stops it when the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
@@ -134,6 +137,18 @@ func (s *Server) Stop() {
 		}
 	case <-time.After(30 * time.Second):
 		s.t.Errorf("server did not stop within 30s")
+	}
+}
+
+// WaitSweep waits for the sweeper to complete a whole sweep at the clock's
+// present time or later: call it after moving the clock to see what the
+// sweep did. It fails the test if none completes within 30 s of wall time.
+func (s *Server) WaitSweep() {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.Srv.WaitSwept(ctx, s.Clock.Now().UTC()); err != nil {
+		s.t.Fatalf("no sweep at %s: %v", s.Clock.Now().UTC(), err)
 	}
 }
 

@@ -17,7 +17,7 @@ import (
 // ForceDeleteWithoutRecovery, deletes it at once (a secret that does not
 // exist is then no error, as in AWS).
 func (s *Service) DeleteSecret(ctx context.Context, in *DeleteSecretInput) (*DeleteSecretOutput, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	force := in.ForceDeleteWithoutRecovery != nil && *in.ForceDeleteWithoutRecovery
 	days := int64(defaultRecoveryDays)
 	if in.RecoveryWindowInDays != nil {

@@ -48,7 +48,7 @@ func (s *Service) ListSecrets(ctx context.Context, in *ListSecretsInput) (*ListS
 
 // list reads one page of the secrets that pass filters, in the order asked.
 func (s *Service) list(ctx context.Context, filters []Filter, withDeleted bool, sortBy, order string, limit int, token string) ([]*secretRecord, string, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	for _, f := range filters {
 		if len(f.Values) == 0 {
 			return nil, "", errInvalidParameter("Invalid filter values: each filter needs at least one value.")

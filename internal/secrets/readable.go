@@ -3,6 +3,7 @@ package secrets
 import (
 	"context"
 
+	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -14,7 +15,7 @@ import (
 // exact ARN does not match it, and such a caller learns of the deletion
 // when its cached value expires instead.
 func (s *Service) Readable(ctx context.Context, name string) (arn string, deleted, ok bool) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	var sec *secretRecord
 	err := s.view(ctx, func(tx store.Tx) (err error) {
 		sec, err = s.find(tx, r, name)

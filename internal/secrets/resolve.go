@@ -75,7 +75,7 @@ func resourceFor(r *sealbox.Request, id string) string {
 
 // load resolves id in a cacheable read; a missing secret is nil, nil.
 func (s *Service) load(ctx context.Context, id string) (*secretRecord, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	var sec *secretRecord
 	err := s.view(ctx, func(tx store.Tx) (err error) {
 		sec, err = s.find(tx, r, id)
@@ -93,7 +93,7 @@ func (s *Service) load(ctx context.Context, id string) (*secretRecord, error) {
 // refused unless deletedOK. The record returned is shared: clone it to
 // change it.
 func (s *Service) access(ctx context.Context, id, action string, extra map[string][]string, deletedOK bool) (*secretRecord, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	sec, err := s.load(ctx, id)
 	if err != nil {
 		return nil, err

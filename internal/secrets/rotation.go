@@ -561,7 +561,7 @@ func (s *Service) checkMaster(ctx context.Context, sec *secretRecord) (string, e
 	}
 	var master *secretRecord
 	err = s.store.View(ctx, func(tx store.Tx) (err error) {
-		master, err = s.find(tx, request(ctx), creds.masterARN)
+		master, err = s.find(tx, sealbox.MustRequest(ctx), creds.masterARN)
 		return err
 	})
 	if isNotFound(err) || err == nil && master.deleted() {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -27,7 +28,7 @@ var _ Rotator = (*passwordRotator)(nil)
 func (p *passwordRotator) secretFor(ctx context.Context, ev *RotationEvent) (*secretRecord, error) {
 	var sec *secretRecord
 	err := p.s.store.View(ctx, func(tx store.Tx) (err error) {
-		sec, err = p.s.find(tx, request(ctx), ev.SecretId)
+		sec, err = p.s.find(tx, sealbox.MustRequest(ctx), ev.SecretId)
 		return err
 	})
 	if isNotFound(err) || err == nil && sec.ARN != ev.SecretId {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -388,7 +389,7 @@ func (r *postgresRotator) setMulti(ctx context.Context, sec *secretRecord, cur, 
 func (r *postgresRotator) master(ctx context.Context, rotated *secretRecord, arn string) (*pgCreds, error) {
 	var sec *secretRecord
 	err := r.p.s.store.View(ctx, func(tx store.Tx) (err error) {
-		sec, err = r.p.s.find(tx, request(ctx), arn)
+		sec, err = r.p.s.find(tx, sealbox.MustRequest(ctx), arn)
 		return err
 	})
 	if isNotFound(err) || err == nil && sec.deleted() {

@@ -217,21 +217,12 @@ func partialARN(r *sealbox.Request, name string) string {
 	return "arn:" + r.Partition + ":secretsmanager:" + r.Region + ":" + r.AccountID + ":secret:" + name
 }
 
-// request returns the call's Request; services are only reached through the
-// request path, which always sets one.
-func request(ctx context.Context) *sealbox.Request {
-	if r := sealbox.RequestFromContext(ctx); r != nil {
-		return r
-	}
-	return &sealbox.Request{Region: "us-east-1", Partition: "aws", AccountID: "123456789012"}
-}
-
 // viaSecretsManager returns a context whose Request is a copy of the
 // caller's with ViaService set: KMS authorizes the same caller, with
 // kms:ViaService = secretsmanager.<region>.amazonaws.com, as it does when
 // Secrets Manager calls it.
 func viaSecretsManager(ctx context.Context) context.Context {
-	return sealbox.NewContext(ctx, request(ctx).Via("secretsmanager"))
+	return sealbox.NewContext(ctx, sealbox.MustRequest(ctx).Via("secretsmanager"))
 }
 
 // view runs fn in a read transaction whose reads may use the cache of

@@ -103,7 +103,7 @@ func (s *Service) sameVersion(ctx context.Context, sec *secretRecord, v *version
 // first version, labelled AWSCURRENT. ClientRequestToken is the version's
 // id: a retry with the same token and value answers the same version.
 func (s *Service) CreateSecret(ctx context.Context, in *CreateSecretInput) (*CreateSecretOutput, error) {
-	r := request(ctx)
+	r := sealbox.MustRequest(ctx)
 	if err := checkName(in.Name); err != nil {
 		return nil, err
 	}

@@ -115,6 +115,7 @@ type Server struct {
 
 	tlsConfig *tls.Config
 	closeOnce sync.Once
+	swept     sweeps
 }
 
 // Open prepares a server from cfg: it creates or opens the data folder,
@@ -411,29 +412,31 @@ func (s *Server) sweep(ctx context.Context) {
 				s.log.Info("sweep", "secretsRotated", n)
 			}
 		case <-t.C:
-			deleted, rotated, err := s.kms.RunDue(ctx, s.clock.Now().UTC())
+			now := s.clock.Now().UTC()
+			deleted, rotated, err := s.kms.RunDue(ctx, now)
 			if err != nil && ctx.Err() == nil {
 				s.log.Error("sweep failed", "err", err)
 			}
 			if deleted+rotated > 0 {
 				s.log.Info("sweep", "keysDeleted", deleted, "keysRotated", rotated)
 			}
-			if expired, notified, err := s.ssm.RunDue(ctx, s.clock.Now().UTC()); err != nil && ctx.Err() == nil {
+			if expired, notified, err := s.ssm.RunDue(ctx, now); err != nil && ctx.Err() == nil {
 				s.log.Error("parameter policy sweep failed", "err", err)
 			} else if expired+notified > 0 {
 				s.log.Info("sweep", "parametersExpired", expired, "policyNotifications", notified)
 			}
-			if n, r, err := s.sm.RunDue(ctx, s.clock.Now().UTC()); err != nil && ctx.Err() == nil {
+			if n, r, err := s.sm.RunDue(ctx, now); err != nil && ctx.Err() == nil {
 				s.log.Error("secret deletion and rotation sweep failed", "err", err)
 			} else if n+r > 0 {
 				s.log.Info("sweep", "secretsDeleted", n, "secretsRotated", r)
 			}
-			if n, err := s.sts.SweepExpired(ctx, s.clock.Now().UTC()); err != nil && ctx.Err() == nil {
+			if n, err := s.sts.SweepExpired(ctx, now); err != nil && ctx.Err() == nil {
 				s.log.Error("session sweep failed", "err", err)
 			} else if n > 0 {
 				s.log.Info("sweep", "sessionsExpired", n)
 			}
 			s.expireAudit(ctx)
+			s.swept.done(now)
 		}
 	}
 }

@@ -8,19 +8,32 @@
 // (AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…) and a
 // presigned query string (X-Amz-Algorithm, X-Amz-Credential, X-Amz-Date,
 // X-Amz-SignedHeaders, X-Amz-Signature, optional X-Amz-Expires and
-// X-Amz-Security-Token). It checks, in the order AWS does and with AWS's
-// wording: that the parts are all there, the date is well formed and within
-// the clock skew, Host is signed, the algorithm is AWS4-HMAC-SHA256, the
-// credential scope names the expected service, a valid region, the signing
-// day and aws4_request, the access key is known, the payload hash is
-// honest, the signature matches, and the session token belongs to the key
-// and has not expired.
+// X-Amz-Security-Token). Refusals carry AWS's wording. Verify checks, in
+// this order (verifier.go):
 //
-// One check is sealbox's own, stricter than SigV4: Content-Type,
-// X-Amz-Target and every other x-amz-* header the request carries must be
-// signed, so that a signature cannot be replayed as another operation (see
-// signedheaders.go). X-Amz-Security-Token may be added after signing, and
-// x-amzn-* headers are not x-amz-* headers.
+//  1. the parts are all there;
+//  2. the date is well formed and within the clock skew (a presigned
+//     request: not dated in the future, and not past X-Amz-Expires or,
+//     without one, the skew);
+//  3. Host is signed;
+//  4. the algorithm is AWS4-HMAC-SHA256;
+//  5. the credential scope names a valid region, the expected service,
+//     aws4_request and the signing day (all that is wrong, in one message);
+//  6. sealbox's own check, stricter than SigV4: Content-Type, X-Amz-Target
+//     and every other x-amz-* header the request carries are signed, so
+//     that a signature cannot be replayed as another operation (see
+//     signedheaders.go). X-Amz-Security-Token may be added after signing,
+//     and x-amzn-* headers are not x-amz-* headers;
+//  7. an announced X-Amz-Content-Sha256 is a hash that matches the body
+//     (or UNSIGNED-PAYLOAD);
+//  8. the request is not dated by the Date header alone (see below);
+//  9. the access key is known: the first and only call to the identity
+//     store;
+//  10. the signature matches;
+//  11. the session token is the key's own, and the key has not expired.
+//
+// Steps 6 to 8 need no key, so they come before the key lookup: a request
+// that fails them costs no store read.
 //
 // # Who computes the signature
 //

@@ -94,11 +94,11 @@ type signedRequest struct {
 // who signed it. service is the signing name the endpoint expects ("kms",
 // "ssm", "iam" ...); the region is whatever the credential scope names.
 //
-// Authentication failures are *AuthError, with AWS's wording, mostly in the
-// order AWS checks: form, date, clock skew, signed Host, algorithm,
-// credential scope, then sealbox's own rule that Content-Type and x-amz-*
-// headers be signed (signedheaders.go), payload hash, access key,
-// signature, session token.
+// Authentication failures are *AuthError, with AWS's wording, in the order
+// the package doc lists: form, date and clock skew, signed Host,
+// algorithm, credential scope, sealbox's own rule that Content-Type and
+// x-amz-* headers be signed (signedheaders.go), payload hash, a date from
+// the Date header alone, access key, signature, session token, expiry.
 // Everything that needs no key is checked before the identity store is
 // asked. A failure of the identity store is returned wrapped and is not an
 // AuthError: answer it as an internal error.

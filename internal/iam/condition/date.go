@@ -49,7 +49,7 @@ func ParseTime(s string) (time.Time, bool) {
 	if s == "" {
 		return time.Time{}, false
 	}
-	if strings.IndexByte(s, '-') < 0 && strings.IndexAny(s, "Tt") < 0 {
+	if strings.IndexByte(s, '-') < 0 && !strings.ContainsAny(s, "Tt") {
 		sec, ok := digits(s, 1, 18)
 		if !ok {
 			return time.Time{}, false

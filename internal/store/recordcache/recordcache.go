@@ -1,7 +1,10 @@
 // Package recordcache keeps decoded JSON records for a service's read path,
 // so that a hot record (a key, a parameter, a secret's metadata) is not read
 // and decoded on every call. The store's change feed invalidates an entry
-// the moment its record changes, on this server or another.
+// the moment a write through the same feed commits. The feed is in-process
+// today (store.FeedStore) and hears only this server's writes; no backend
+// yet shares a store between servers (the embedded one admits one process),
+// and one that does must carry the feed across them.
 //
 // A generation counter closes the race between a read that began before a
 // commit and the invalidation that follows it: a read may fill the cache

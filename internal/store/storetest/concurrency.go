@@ -114,7 +114,7 @@ func checkTotal(total int) func(store.Tx) error {
 			return err
 		}
 		if a+b != total {
-			return fmt.Errorf("Get saw a=%d b=%d, sum %d, want %d", a, b, a+b, total)
+			return fmt.Errorf("reading by Get saw a=%d b=%d, sum %d, want %d", a, b, a+b, total)
 		}
 		sum := 0
 		err = tx.Scan("acct/", "", func(_ string, v []byte) error {
@@ -126,7 +126,7 @@ func checkTotal(total int) func(store.Tx) error {
 			return err
 		}
 		if sum != total {
-			return fmt.Errorf("Scan saw balances summing to %d, want %d", sum, total)
+			return fmt.Errorf("reading by Scan saw balances summing to %d, want %d", sum, total)
 		}
 		return nil
 	}
