@@ -52,23 +52,17 @@ import (
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/clock"
-	"github.com/sealbox/sealbox/internal/kms"
+	"github.com/sealbox/sealbox/internal/envelope"
 	"github.com/sealbox/sealbox/internal/parameters"
 	"github.com/sealbox/sealbox/internal/secrets"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/recordcache"
 )
 
-// KMS is what the service needs of the KMS service: the calls it makes on
-// the caller's behalf. The context of each call carries a copy of the
-// caller's request with ViaService set, so KMS authorizes the same caller
-// with kms:ViaService = lambda.<region>.amazonaws.com.
-type KMS interface {
-	GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput) (*kms.GenerateDataKeyOutput, error)
-	Decrypt(ctx context.Context, in *kms.DecryptInput) (*kms.DecryptOutput, error)
-	ReEncrypt(ctx context.Context, in *kms.ReEncryptInput) (*kms.ReEncryptOutput, error)
-	ManagedKeyARN(ctx context.Context, alias string) (string, error)
-}
+// KMS is what the service needs of the KMS service: the calls the
+// envelope makes on the caller's behalf, with kms:ViaService =
+// lambda.<region>.amazonaws.com.
+type KMS = envelope.KMS
 
 // Parameters is what GetFunctionEnvironment needs of Parameter Store to
 // resolve {{resolve:ssm:…}} and {{resolve:ssm-secure:…}}: one GetParameter,
@@ -130,7 +124,7 @@ type Config struct {
 // use.
 type Service struct {
 	store    store.Store
-	kms      KMS
+	env      *envelope.Envelope // seals environments with KMS data keys, on the caller's behalf
 	roles    Roles
 	clock    clock.Clock
 	authz    Authorizer
@@ -146,7 +140,7 @@ func New(c Config) *Service {
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
 	}
-	s := &Service{store: c.Store, kms: c.KMS, roles: c.Roles, clock: c.Clock, authz: c.Authorizer, params: c.Parameters,
+	s := &Service{store: c.Store, env: envelope.New(c.KMS, defaultKeyAlias), roles: c.Roles, clock: c.Clock, authz: c.Authorizer, params: c.Parameters,
 		secrets: c.Secrets, recorder: c.Recorder, unmask: c.UnmaskEnvironment}
 	if c.Feed != nil {
 		s.cache = recordcache.New(c.Feed, "fn/")

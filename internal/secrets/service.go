@@ -40,21 +40,15 @@ import (
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/clock"
-	"github.com/sealbox/sealbox/internal/kms"
+	"github.com/sealbox/sealbox/internal/envelope"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/recordcache"
 )
 
-// KMS is what the service needs of the KMS service: the calls it makes on
-// the caller's behalf. The context of each call carries a copy of the
-// caller's request with ViaService set, so KMS authorizes the same caller
-// with kms:ViaService.
-type KMS interface {
-	GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput) (*kms.GenerateDataKeyOutput, error)
-	Decrypt(ctx context.Context, in *kms.DecryptInput) (*kms.DecryptOutput, error)
-	ReEncrypt(ctx context.Context, in *kms.ReEncryptInput) (*kms.ReEncryptOutput, error)
-	ManagedKeyARN(ctx context.Context, alias string) (string, error)
-}
+// KMS is what the service needs of the KMS service: the calls the
+// envelope makes on the caller's behalf, with kms:ViaService =
+// secretsmanager.<region>.amazonaws.com.
+type KMS = envelope.KMS
 
 // Authorizer answers access queries with AWS's policy evaluation logic; it
 // returns an *sealbox.Error (AccessDeniedException) to deny. nil allows
@@ -66,7 +60,7 @@ type Authorizer interface {
 // Service serves the Secrets Manager operations. Safe for concurrent use.
 type Service struct {
 	store store.Store
-	kms   KMS
+	env   *envelope.Envelope // seals values with KMS data keys, on the caller's behalf
 	clock clock.Clock
 	authz Authorizer
 	cache *recordcache.Cache // nil without a change feed: caches nothing
@@ -104,7 +98,7 @@ func New(c Config) *Service {
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
 	}
-	s := &Service{store: c.Store, kms: c.KMS, clock: c.Clock, authz: c.Authorizer,
+	s := &Service{store: c.Store, env: envelope.New(c.KMS, defaultKeyAlias), clock: c.Clock, authz: c.Authorizer,
 		targets: c.RotationTargets, notifier: c.Notifier, recorder: c.Recorder, wake: make(chan struct{}, 1)}
 	if c.Feed != nil {
 		s.cache = recordcache.New(c.Feed, "sm/")
