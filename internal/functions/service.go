@@ -47,7 +47,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/sealbox/sealbox"
@@ -84,13 +83,6 @@ type Roles interface {
 	ServiceMayAssume(ctx context.Context, roleARN, service string) (bool, error)
 }
 
-// Authorizer answers access queries with AWS's policy evaluation logic; it
-// returns an *sealbox.Error (AccessDeniedException) to deny. nil allows
-// every authenticated caller (unit tests).
-type Authorizer interface {
-	Authorize(ctx context.Context, q *sealbox.AccessQuery) error
-}
-
 // Config configures a Service.
 type Config struct {
 	Store store.Store
@@ -98,8 +90,8 @@ type Config struct {
 	// Roles checks that a function's Role may be assumed by Lambda; nil
 	// accepts any role ARN (unit tests).
 	Roles      Roles
-	Clock      clock.Clock // nil: the real clock
-	Authorizer Authorizer  // nil: allow every authenticated caller
+	Clock      clock.Clock        // nil: the real clock
+	Authorizer sealbox.Authorizer // nil: allow every authenticated caller
 	// Feed, when set, lets the read path cache decoded function records:
 	// the feed tells the service the moment a record changes. Plaintext
 	// values are never cached.
@@ -127,7 +119,7 @@ type Service struct {
 	env      *envelope.Envelope // seals environments with KMS data keys, on the caller's behalf
 	roles    Roles
 	clock    clock.Clock
-	authz    Authorizer
+	authz    sealbox.Authorizer
 	params   Parameters
 	secrets  Secrets
 	recorder sealbox.Recorder
@@ -353,7 +345,7 @@ func (s *Service) authorize(ctx context.Context, action, resource string, fn *fu
 	}
 	if fn != nil {
 		for k, v := range fn.Tags {
-			cond["aws:resourcetag/"+strings.ToLower(k)] = []string{v}
+			sealbox.SetResourceTag(cond, "", k, v)
 		}
 	}
 	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: action, Resource: resource, Context: cond})

@@ -35,7 +35,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/sealbox/sealbox"
@@ -50,19 +49,12 @@ import (
 // secretsmanager.<region>.amazonaws.com.
 type KMS = envelope.KMS
 
-// Authorizer answers access queries with AWS's policy evaluation logic; it
-// returns an *sealbox.Error (AccessDeniedException) to deny. nil allows
-// every authenticated caller (unit tests).
-type Authorizer interface {
-	Authorize(ctx context.Context, q *sealbox.AccessQuery) error
-}
-
 // Service serves the Secrets Manager operations. Safe for concurrent use.
 type Service struct {
 	store store.Store
 	env   *envelope.Envelope // seals values with KMS data keys, on the caller's behalf
 	clock clock.Clock
-	authz Authorizer
+	authz sealbox.Authorizer
 	cache *recordcache.Cache // nil without a change feed: caches nothing
 
 	targets  RotationTargets  // nil: only the built-in rotators
@@ -75,8 +67,8 @@ type Service struct {
 type Config struct {
 	Store      store.Store
 	KMS        KMS
-	Clock      clock.Clock // nil: the real clock
-	Authorizer Authorizer  // nil: allow every authenticated caller
+	Clock      clock.Clock        // nil: the real clock
+	Authorizer sealbox.Authorizer // nil: allow every authenticated caller
 	// Feed, when set, lets the read path cache decoded secret records and
 	// sealed values: the feed tells the service the moment a record
 	// changes. Plaintext values are never cached.
@@ -256,9 +248,7 @@ func (s *Service) authorize(ctx context.Context, action, resource string, sec *s
 		q.Resource, q.ResourcePolicy = sec.ARN, sec.Policy
 		cond["secretsmanager:secretid"] = []string{sec.ARN}
 		for _, t := range sec.Tags {
-			k := strings.ToLower(t.Key)
-			cond["aws:resourcetag/"+k] = []string{t.Value}
-			cond["secretsmanager:resourcetag/"+k] = []string{t.Value}
+			sealbox.SetResourceTag(cond, "secretsmanager", t.Key, t.Value)
 		}
 	}
 	return s.authz.Authorize(ctx, q)
