@@ -75,6 +75,19 @@ func setup(t *testing.T) (*envelope.Envelope, *recorder, context.Context, func()
 	return envelope.New(k, defaultAlias), k, sealbox.NewContext(direct, r.Via("secretsmanager")), newKey
 }
 
+// sealedOne is setup with "db-password" sealed under a new customer key
+// and the binding it was sealed with.
+func sealedOne(t *testing.T) (*envelope.Envelope, context.Context, *envelope.Sealed, envelope.Binding) {
+	t.Helper()
+	env, _, ctx, newKey := setup(t)
+	b := binding("arn:s", "v1")
+	sealed, err := env.Seal(ctx, newKey(), b, []byte("db-password"))
+	if err != nil {
+		t.Fatalf("Seal = %v", err)
+	}
+	return env, ctx, sealed, b
+}
+
 func binding(arn, version string) envelope.Binding {
 	return envelope.Binding{Context: map[string]string{"SecretARN": arn, "SecretVersionId": version}, AAD: []byte(arn + "\x00" + version)}
 }
@@ -125,12 +138,7 @@ func TestSealDefaultKey(t *testing.T) {
 }
 
 func TestOpenWrongBindingRefused(t *testing.T) {
-	env, _, ctx, newKey := setup(t)
-	b := binding("arn:s", "v1")
-	sealed, err := env.Seal(ctx, newKey(), b, []byte("db-password"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	env, ctx, sealed, b := sealedOne(t)
 	for _, tc := range []struct {
 		name string
 		b    envelope.Binding
@@ -155,12 +163,7 @@ func TestOpenWrongBindingRefused(t *testing.T) {
 // TestOpenTamperedRefused flips every bit of the sealed value, and one of
 // the data key: none opens.
 func TestOpenTamperedRefused(t *testing.T) {
-	env, _, ctx, newKey := setup(t)
-	b := binding("arn:s", "v1")
-	sealed, err := env.Seal(ctx, newKey(), b, []byte("db-password"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	env, ctx, sealed, b := sealedOne(t)
 	for i := range len(sealed.Value) * 8 {
 		v := bytes.Clone(sealed.Value)
 		v[i/8] ^= 1 << (i % 8)
