@@ -64,6 +64,13 @@ type Sealed struct {
 
 // Envelope seals and opens one service's values under its callers' KMS
 // keys. Safe for concurrent use.
+//
+// Each method's ctx carries the caller's Request with ViaService set (the
+// service's own copy, sealbox.Request.Via), so that KMS authorizes the
+// caller with kms:ViaService and records the call as the caller's, invoked
+// by the service. A context without one is refused before KMS is called.
+// Errors from KMS are returned as KMS words them, for the service to word
+// as AWS's service does.
 type Envelope struct {
 	kms        KMS
 	defaultKey string
@@ -76,13 +83,6 @@ func New(k KMS, defaultKey string) *Envelope {
 	return &Envelope{kms: k, defaultKey: defaultKey}
 }
 
-// Each method's ctx carries the caller's Request with ViaService set (the
-// service's own copy, sealbox.Request.Via), so that KMS authorizes the
-// caller with kms:ViaService and records the call as the caller's, invoked
-// by the service. A context without one is refused before KMS is called.
-// Errors from KMS are returned as KMS words them, for the service to word as
-// AWS's service does.
-
 // key is the ARN or id of the key a new value is sealed under: keyID, or
 // the AWS-managed default key (created on first use) when keyID is "" or
 // the default alias.
@@ -94,8 +94,8 @@ func (e *Envelope) key(ctx context.Context, keyID string) (string, error) {
 }
 
 // Seal seals plaintext under a fresh data key that KMS issues under keyID
-// (or the default key) and b.Context; the value is sealed with b.AAD. The plaintext
-// data key is wiped before Seal returns.
+// (or the default key) and b.Context; the value is sealed with b.AAD. The
+// plaintext data key is wiped before Seal returns.
 func (e *Envelope) Seal(ctx context.Context, keyID string, b Binding, plaintext []byte) (*Sealed, error) {
 	if err := onBehalf(ctx); err != nil {
 		return nil, err
