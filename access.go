@@ -1,5 +1,21 @@
 package sealbox
 
+import (
+	"context"
+	"strings"
+)
+
+// Authorizer answers AccessQueries with AWS's policy evaluation logic for
+// the caller of the request in ctx: nil allows, an *Error
+// (AccessDeniedException, or AccessDenied for IAM) denies. It is the one
+// call shape every service asks through; each service declares its own
+// actions, resources and condition keys in the query. A service configured
+// with none allows every authenticated caller (unit tests). Safe for
+// concurrent use.
+type Authorizer interface {
+	Authorize(ctx context.Context, q *AccessQuery) error
+}
+
 // AccessQuery is one authorization question a service asks the authorizer:
 // may the caller of the request in the context perform Action on Resource?
 // Services fill in what only they know (the resource's policy, their
@@ -29,4 +45,16 @@ type AccessQuery struct {
 	// Context holds the service's condition keys (lower-case names), e.g.
 	// "kms:encryptioncontext:tenant" → ["acme"].
 	Context map[string][]string
+}
+
+// SetResourceTag sets in cond the condition keys a resource's tag is known
+// by: aws:ResourceTag/<key> and, unless service is "",
+// <service>:ResourceTag/<key> (names lower-cased, as every key in
+// AccessQuery.Context is).
+func SetResourceTag(cond map[string][]string, service, key, value string) {
+	k := strings.ToLower(key)
+	cond["aws:resourcetag/"+k] = []string{value}
+	if service != "" {
+		cond[service+":resourcetag/"+k] = []string{value}
+	}
 }

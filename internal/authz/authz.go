@@ -64,7 +64,8 @@ const (
 // against a fill racing an invalidation of one session (see setGen).
 const stripes = 64
 
-// Authorizer decides access queries. Safe for concurrent use.
+// Authorizer decides access queries: it is the sealbox.Authorizer every
+// service asks. Safe for concurrent use.
 type Authorizer struct {
 	ids   Identities
 	clock clock.Clock
@@ -292,6 +293,8 @@ func policyLocator(source string) string {
 	}
 	return source
 }
+
+var _ sealbox.Authorizer = (*Authorizer)(nil)
 
 // Authorize answers q for the caller of the request in ctx: nil to allow,
 // an AccessDeniedException to deny.

@@ -30,25 +30,18 @@ type Events interface {
 	Lookup(ctx context.Context, start, end time.Time, cursor string, fn func(cursor string, record []byte) (bool, error)) error
 }
 
-// Authorizer answers access queries with AWS's policy evaluation logic; it
-// returns an *sealbox.Error (AccessDeniedException) to deny. nil allows
-// every authenticated caller (unit tests).
-type Authorizer interface {
-	Authorize(ctx context.Context, q *sealbox.AccessQuery) error
-}
-
 // Config configures a Service.
 type Config struct {
 	// Events is the trail; nil when the store sink is not configured, and
 	// then LookupEvents says so.
 	Events     Events
-	Authorizer Authorizer
+	Authorizer sealbox.Authorizer
 }
 
 // Service serves LookupEvents. Safe for concurrent use.
 type Service struct {
 	events Events
-	authz  Authorizer
+	authz  sealbox.Authorizer
 }
 
 // New returns a Service.

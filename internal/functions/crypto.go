@@ -3,84 +3,52 @@ package functions
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"sort"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/envelope"
-	"github.com/sealbox/sealbox/internal/kms"
 )
 
-// encryptionContext is the context Lambda binds a function's environment
-// to: {"aws:lambda:FunctionArn": <unqualified ARN>}.
-func encryptionContext(arn string) map[string]string { return map[string]string{contextARN: arn} }
-
-// aad binds a sealed environment to its function and its names, so that a
-// sealed blob moved to another function, or names edited beside it, do not
-// open.
-func aad(arn string, names []string) []byte {
+// binding is where Lambda binds a function's environment: the data key to
+// the encryption context {"aws:lambda:FunctionArn": <unqualified ARN>}, the
+// sealed variables to the function and their names, so that a sealed blob
+// moved to another function, or names edited beside it, do not open.
+func binding(arn string, names []string) envelope.Binding {
 	b, _ := json.Marshal(names)
-	return append([]byte(arn+"\x00"), b...)
+	return envelope.Binding{Context: map[string]string{contextARN: arn}, AAD: append([]byte(arn+"\x00"), b...)}
 }
 
-// keyFor is the key a function's environment is encrypted under: the one
-// it names, or the AWS-managed alias/aws/lambda, created on first use.
-func (s *Service) keyFor(ctx context.Context, keyID string) (string, error) {
-	if keyID != "" && keyID != defaultKeyAlias {
-		return keyID, nil
-	}
-	arn, err := s.kms.ManagedKeyARN(viaLambda(ctx), defaultKeyAlias)
-	if err != nil {
-		return "", kmsWriteError(err)
-	}
-	return arn, nil
-}
-
-// seal encrypts vars for the function arn under keyID: one GenerateDataKey
-// on the caller's behalf, the variables sealed with the plaintext data
-// key, which is then wiped. No variables seal to nil.
+// seal encrypts vars for the function arn under keyID (the AWS-managed
+// alias/aws/lambda when "") on the caller's behalf. No variables seal to
+// nil.
 func (s *Service) seal(ctx context.Context, arn, keyID string, vars map[string]string) (*sealedEnv, error) {
 	if len(vars) == 0 {
 		return nil, nil
 	}
-	key, err := s.keyFor(ctx, keyID)
-	if err != nil {
-		return nil, err
-	}
-	via := viaLambda(ctx)
-	ec := encryptionContext(arn)
-	dk, err := s.kms.GenerateDataKey(via, &kms.GenerateDataKeyInput{KeyId: key, KeySpec: "AES_256", EncryptionContext: ec})
-	if err != nil {
-		return nil, kmsWriteError(err)
-	}
-	defer clear(dk.Plaintext)
 	names := sortedNames(vars)
 	plain, err := json.Marshal(vars)
 	if err != nil {
 		return nil, err
 	}
 	defer clear(plain)
-	sealed, err := envelope.Seal(dk.Plaintext, plain, aad(arn, names))
+	sealed, err := s.env.Seal(viaLambda(ctx), keyID, binding(arn, names), plain)
 	if err != nil {
-		return nil, err
+		return nil, kmsWriteError(err)
 	}
-	return &sealedEnv{Names: names, KeyARN: dk.KeyId, DataKey: dk.CiphertextBlob, Sealed: sealed}, nil
+	return &sealedEnv{Names: names, KeyARN: sealed.KeyARN, DataKey: sealed.DataKey, Sealed: sealed.Value}, nil
 }
 
-// open decrypts env of the function arn as the caller: KMS Decrypt of its
-// data key on the caller's behalf (the server records it as the caller's Decrypt), then
-// the sealed variables. The error is KMS's, as KMS words it, or a failure
-// to open, which says nothing of why.
+// open decrypts env of the function arn on the caller's behalf (the server
+// records it as the caller's Decrypt). The error is KMS's, as KMS words it,
+// or a failure to open, which says nothing of why.
 func (s *Service) open(ctx context.Context, arn string, env *sealedEnv) (map[string]string, error) {
-	via := viaLambda(ctx)
-	ec := encryptionContext(arn)
-	dk, err := s.kms.Decrypt(via, &kms.DecryptInput{CiphertextBlob: env.DataKey, EncryptionContext: ec})
+	plain, err := s.env.Open(viaLambda(ctx), &envelope.Sealed{Value: env.Sealed, DataKey: env.DataKey}, binding(arn, env.Names))
+	if errors.Is(err, envelope.ErrOpen) {
+		return nil, &sealbox.Error{Code: "ServiceException", Message: "Lambda was unable to decrypt the environment variables.", Server: true}
+	}
 	if err != nil {
 		return nil, err
-	}
-	defer clear(dk.Plaintext)
-	plain, err := envelope.Open(dk.Plaintext, env.Sealed, aad(arn, env.Names))
-	if err != nil {
-		return nil, &sealbox.Error{Code: "ServiceException", Message: "Lambda was unable to decrypt the environment variables.", Server: true}
 	}
 	defer clear(plain)
 	vars := map[string]string{}
@@ -90,24 +58,16 @@ func (s *Service) open(ctx context.Context, arn string, env *sealedEnv) (map[str
 	return vars, nil
 }
 
-// rekey re-encrypts env's data key under keyID on the caller's behalf (KMS
-// ReEncrypt, the same encryption context): the sealed variables stay as
-// they are, and no plaintext leaves KMS.
+// rekey moves env's data key to keyID on the caller's behalf: the sealed
+// variables stay as they are, and no plaintext leaves KMS.
 func (s *Service) rekey(ctx context.Context, arn, keyID string, env *sealedEnv) (*sealedEnv, error) {
-	key, err := s.keyFor(ctx, keyID)
-	if err != nil {
-		return nil, err
-	}
-	via := viaLambda(ctx)
-	ec := encryptionContext(arn)
-	out, err := s.kms.ReEncrypt(via, &kms.ReEncryptInput{CiphertextBlob: env.DataKey, SourceEncryptionContext: ec,
-		DestinationKeyId: key, DestinationEncryptionContext: ec})
+	sealed, err := s.env.Rekey(viaLambda(ctx), keyID, &envelope.Sealed{Value: env.Sealed, DataKey: env.DataKey}, binding(arn, env.Names))
 	if err != nil {
 		return nil, kmsWriteError(err)
 	}
 	n := *env
 	n.Names = append([]string(nil), env.Names...)
-	n.KeyARN, n.DataKey = out.KeyId, out.CiphertextBlob
+	n.KeyARN, n.DataKey = sealed.KeyARN, sealed.DataKey
 	return &n, nil
 }
 

@@ -47,28 +47,21 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/clock"
-	"github.com/sealbox/sealbox/internal/kms"
+	"github.com/sealbox/sealbox/internal/envelope"
 	"github.com/sealbox/sealbox/internal/parameters"
 	"github.com/sealbox/sealbox/internal/secrets"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/recordcache"
 )
 
-// KMS is what the service needs of the KMS service: the calls it makes on
-// the caller's behalf. The context of each call carries a copy of the
-// caller's request with ViaService set, so KMS authorizes the same caller
-// with kms:ViaService = lambda.<region>.amazonaws.com.
-type KMS interface {
-	GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput) (*kms.GenerateDataKeyOutput, error)
-	Decrypt(ctx context.Context, in *kms.DecryptInput) (*kms.DecryptOutput, error)
-	ReEncrypt(ctx context.Context, in *kms.ReEncryptInput) (*kms.ReEncryptOutput, error)
-	ManagedKeyARN(ctx context.Context, alias string) (string, error)
-}
+// KMS is what the service needs of the KMS service: the calls the
+// envelope makes on the caller's behalf, with kms:ViaService =
+// lambda.<region>.amazonaws.com.
+type KMS = envelope.KMS
 
 // Parameters is what GetFunctionEnvironment needs of Parameter Store to
 // resolve {{resolve:ssm:…}} and {{resolve:ssm-secure:…}}: one GetParameter,
@@ -90,13 +83,6 @@ type Roles interface {
 	ServiceMayAssume(ctx context.Context, roleARN, service string) (bool, error)
 }
 
-// Authorizer answers access queries with AWS's policy evaluation logic; it
-// returns an *sealbox.Error (AccessDeniedException) to deny. nil allows
-// every authenticated caller (unit tests).
-type Authorizer interface {
-	Authorize(ctx context.Context, q *sealbox.AccessQuery) error
-}
-
 // Config configures a Service.
 type Config struct {
 	Store store.Store
@@ -104,8 +90,8 @@ type Config struct {
 	// Roles checks that a function's Role may be assumed by Lambda; nil
 	// accepts any role ARN (unit tests).
 	Roles      Roles
-	Clock      clock.Clock // nil: the real clock
-	Authorizer Authorizer  // nil: allow every authenticated caller
+	Clock      clock.Clock        // nil: the real clock
+	Authorizer sealbox.Authorizer // nil: allow every authenticated caller
 	// Feed, when set, lets the read path cache decoded function records:
 	// the feed tells the service the moment a record changes. Plaintext
 	// values are never cached.
@@ -130,10 +116,10 @@ type Config struct {
 // use.
 type Service struct {
 	store    store.Store
-	kms      KMS
+	env      *envelope.Envelope // seals environments with KMS data keys, on the caller's behalf
 	roles    Roles
 	clock    clock.Clock
-	authz    Authorizer
+	authz    sealbox.Authorizer
 	params   Parameters
 	secrets  Secrets
 	recorder sealbox.Recorder
@@ -146,7 +132,7 @@ func New(c Config) *Service {
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
 	}
-	s := &Service{store: c.Store, kms: c.KMS, roles: c.Roles, clock: c.Clock, authz: c.Authorizer, params: c.Parameters,
+	s := &Service{store: c.Store, env: envelope.New(c.KMS, defaultKeyAlias), roles: c.Roles, clock: c.Clock, authz: c.Authorizer, params: c.Parameters,
 		secrets: c.Secrets, recorder: c.Recorder, unmask: c.UnmaskEnvironment}
 	if c.Feed != nil {
 		s.cache = recordcache.New(c.Feed, "fn/")
@@ -330,7 +316,7 @@ func (s *Service) authorize(ctx context.Context, action, resource string, fn *fu
 	}
 	if fn != nil {
 		for k, v := range fn.Tags {
-			cond["aws:resourcetag/"+strings.ToLower(k)] = []string{v}
+			sealbox.SetResourceTag(cond, "", k, v)
 		}
 	}
 	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: action, Resource: resource, Context: cond})

@@ -139,7 +139,7 @@ func newEnv(t *testing.T) *env {
 	return newEnvOver(t, store.WithFeed(memstore.New()), nil)
 }
 
-func newEnvOver(t *testing.T, fs *store.FeedStore, authz identity.Authorizer) *env {
+func newEnvOver(t *testing.T, fs *store.FeedStore, authz sealbox.Authorizer) *env {
 	t.Helper()
 	e := &env{t: t, st: fs, clock: clock.NewFake(t0)}
 	e.ids = identity.New(fs, fs, account, e.clock)

@@ -16,7 +16,7 @@ type IAM struct {
 	store   store.Store
 	account string
 	checker PolicyChecker
-	authz   Authorizer
+	authz   sealbox.Authorizer
 }
 
 // NewIAM returns the IAM service over ids.
@@ -59,9 +59,7 @@ func (s *IAM) authorizeOnWith(ctx context.Context, action string, kind entityKin
 		if err == nil {
 			arn = e.arn(s.account)
 			for _, t := range e.Tags {
-				k := strings.ToLower(t.Key)
-				cond["aws:resourcetag/"+k] = []string{t.Value}
-				cond["iam:resourcetag/"+k] = []string{t.Value}
+				sealbox.SetResourceTag(cond, "iam", t.Key, t.Value)
 			}
 		} else if !isNotFound(err) {
 			return err

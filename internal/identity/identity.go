@@ -88,15 +88,6 @@ type PolicyChecker interface {
 	TrustAllows(ctx context.Context, trustDoc string, caller sealbox.Principal, action string) (bool, error)
 }
 
-// Authorizer decides whether the caller of the request in ctx may perform
-// q.Action ("iam:CreateUser") on q.Resource (an IAM ARN, or "*"). It
-// returns an *sealbox.Error (AccessDenied) to deny. It is the KMS
-// Authorizer's interface, so that one authorizer serves every service; IAM
-// asks with no resource policy and no condition keys of its own.
-type Authorizer interface {
-	Authorize(ctx context.Context, q *sealbox.AccessQuery) error
-}
-
 // Config is what NewIAM and NewSTS need besides the Store.
 type Config struct {
 	// Checker validates policy documents and evaluates trust policies.
@@ -105,7 +96,7 @@ type Config struct {
 	Checker PolicyChecker
 	// Authorizer, when set, is asked before every IAM operation. nil lets
 	// every authenticated caller call every operation.
-	Authorizer Authorizer
+	Authorizer sealbox.Authorizer
 }
 
 // PolicyDoc is one policy document that applies to a caller.

@@ -85,9 +85,7 @@ func (s *IAM) authorizeUpdateUser(ctx context.Context, in *UpdateUserInput) erro
 		if err == nil {
 			path, name = e.Path, e.Name
 			for _, t := range e.Tags {
-				k := strings.ToLower(t.Key)
-				cond["aws:resourcetag/"+k] = []string{t.Value}
-				cond["iam:resourcetag/"+k] = []string{t.Value}
+				sealbox.SetResourceTag(cond, "iam", t.Key, t.Value)
 			}
 		} else if !isNotFound(err) {
 			return err

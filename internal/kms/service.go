@@ -27,19 +27,12 @@ type Keyring interface {
 	Decrypt(tx store.Tx, region string, blob []byte, ec map[string]string) ([]byte, error)
 }
 
-// Authorizer answers access queries with AWS's policy evaluation logic; it
-// returns an *sealbox.Error (AccessDeniedException) to deny. nil allows
-// every authenticated caller (unit tests).
-type Authorizer interface {
-	Authorize(ctx context.Context, q *sealbox.AccessQuery) error
-}
-
 // Service serves the KMS operations. Safe for concurrent use.
 type Service struct {
 	store store.Store
 	ring  Keyring
 	clock clock.Clock
-	authz Authorizer
+	authz sealbox.Authorizer
 	cache *recordcache.Cache // nil without a change feed
 }
 
@@ -47,8 +40,8 @@ type Service struct {
 type Config struct {
 	Store      store.Store
 	Keyring    Keyring
-	Clock      clock.Clock // nil: the real clock
-	Authorizer Authorizer  // nil: allow every authenticated caller
+	Clock      clock.Clock        // nil: the real clock
+	Authorizer sealbox.Authorizer // nil: allow every authenticated caller
 	// Feed, when set, lets the read path cache records: the feed tells the
 	// service the moment a record changes, on this server or another.
 	Feed store.Feed
@@ -316,7 +309,7 @@ func (s *Service) authorizeWith(ctx context.Context, action string, k *keyRecord
 			cond["kms:resourcealiases"] = k.Aliases
 		}
 		for _, t := range k.Tags {
-			cond["aws:resourcetag/"+strings.ToLower(t.TagKey)] = []string{t.TagValue}
+			sealbox.SetResourceTag(cond, "", t.TagKey, t.TagValue)
 		}
 		q.Grantees = grantees
 	}

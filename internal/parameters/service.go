@@ -49,13 +49,6 @@ type KMS interface {
 	ManagedKeyARN(ctx context.Context, alias string) (string, error)
 }
 
-// Authorizer answers access queries with AWS's policy evaluation logic; it
-// returns an *sealbox.Error (AccessDeniedException) to deny. nil allows
-// every authenticated caller (unit tests).
-type Authorizer interface {
-	Authorize(ctx context.Context, q *sealbox.AccessQuery) error
-}
-
 // Notification is one parameter policy that fell due: an
 // ExpirationNotification before (or after) a parameter expires, a
 // NoChangeNotification for a parameter left unchanged, or the Expiration
@@ -86,7 +79,7 @@ type Service struct {
 	store  store.Store
 	kms    KMS
 	clock  clock.Clock
-	authz  Authorizer
+	authz  sealbox.Authorizer
 	notify Notifier
 	// secrets answers references to secrets; nil refuses them.
 	secrets Secrets
@@ -97,9 +90,9 @@ type Service struct {
 type Config struct {
 	Store      store.Store
 	KMS        KMS
-	Clock      clock.Clock // nil: the real clock
-	Authorizer Authorizer  // nil: allow every authenticated caller
-	Notifier   Notifier    // nil: policy notifications are dropped
+	Clock      clock.Clock        // nil: the real clock
+	Authorizer sealbox.Authorizer // nil: allow every authenticated caller
+	Notifier   Notifier           // nil: policy notifications are dropped
 	// Secrets answers /aws/reference/secretsmanager/<secret-id>; nil
 	// refuses such references.
 	Secrets Secrets
@@ -282,9 +275,7 @@ func (s *Service) authorize(ctx context.Context, action, resource string, p *par
 	}
 	if p != nil {
 		for _, t := range p.Tags {
-			k := strings.ToLower(t.Key)
-			cond["aws:resourcetag/"+k] = []string{t.Value}
-			cond["ssm:resourcetag/"+k] = []string{t.Value}
+			sealbox.SetResourceTag(cond, "ssm", t.Key, t.Value)
 		}
 	}
 	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: action, Resource: resource, Context: cond})

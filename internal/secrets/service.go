@@ -35,40 +35,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/clock"
-	"github.com/sealbox/sealbox/internal/kms"
+	"github.com/sealbox/sealbox/internal/envelope"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/recordcache"
 )
 
-// KMS is what the service needs of the KMS service: the calls it makes on
-// the caller's behalf. The context of each call carries a copy of the
-// caller's request with ViaService set, so KMS authorizes the same caller
-// with kms:ViaService.
-type KMS interface {
-	GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput) (*kms.GenerateDataKeyOutput, error)
-	Decrypt(ctx context.Context, in *kms.DecryptInput) (*kms.DecryptOutput, error)
-	ReEncrypt(ctx context.Context, in *kms.ReEncryptInput) (*kms.ReEncryptOutput, error)
-	ManagedKeyARN(ctx context.Context, alias string) (string, error)
-}
-
-// Authorizer answers access queries with AWS's policy evaluation logic; it
-// returns an *sealbox.Error (AccessDeniedException) to deny. nil allows
-// every authenticated caller (unit tests).
-type Authorizer interface {
-	Authorize(ctx context.Context, q *sealbox.AccessQuery) error
-}
+// KMS is what the service needs of the KMS service: the calls the
+// envelope makes on the caller's behalf, with kms:ViaService =
+// secretsmanager.<region>.amazonaws.com.
+type KMS = envelope.KMS
 
 // Service serves the Secrets Manager operations. Safe for concurrent use.
 type Service struct {
 	store store.Store
-	kms   KMS
+	env   *envelope.Envelope // seals values with KMS data keys, on the caller's behalf
 	clock clock.Clock
-	authz Authorizer
+	authz sealbox.Authorizer
 	cache *recordcache.Cache // nil without a change feed: caches nothing
 
 	targets  RotationTargets  // nil: only the built-in rotators
@@ -81,8 +67,8 @@ type Service struct {
 type Config struct {
 	Store      store.Store
 	KMS        KMS
-	Clock      clock.Clock // nil: the real clock
-	Authorizer Authorizer  // nil: allow every authenticated caller
+	Clock      clock.Clock        // nil: the real clock
+	Authorizer sealbox.Authorizer // nil: allow every authenticated caller
 	// Feed, when set, lets the read path cache decoded secret records and
 	// sealed values: the feed tells the service the moment a record
 	// changes. Plaintext values are never cached.
@@ -104,7 +90,7 @@ func New(c Config) *Service {
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
 	}
-	s := &Service{store: c.Store, kms: c.KMS, clock: c.Clock, authz: c.Authorizer,
+	s := &Service{store: c.Store, env: envelope.New(c.KMS, defaultKeyAlias), clock: c.Clock, authz: c.Authorizer,
 		targets: c.RotationTargets, notifier: c.Notifier, recorder: c.Recorder, wake: make(chan struct{}, 1)}
 	if c.Feed != nil {
 		s.cache = recordcache.New(c.Feed, "sm/")
@@ -253,9 +239,7 @@ func (s *Service) authorize(ctx context.Context, action, resource string, sec *s
 		q.Resource, q.ResourcePolicy = sec.ARN, sec.Policy
 		cond["secretsmanager:secretid"] = []string{sec.ARN}
 		for _, t := range sec.Tags {
-			k := strings.ToLower(t.Key)
-			cond["aws:resourcetag/"+k] = []string{t.Value}
-			cond["secretsmanager:resourcetag/"+k] = []string{t.Value}
+			sealbox.SetResourceTag(cond, "secretsmanager", t.Key, t.Value)
 		}
 	}
 	return s.authz.Authorize(ctx, q)
