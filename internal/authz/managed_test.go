@@ -111,4 +111,75 @@ func TestAWSManagedPolicies(t *testing.T) {
 	if *pol.AttachmentCount != 1 {
 		t.Errorf("ReadOnlyAccess AttachmentCount = %d, want 1", *pol.AttachmentCount)
 	}
+	// AWS's policy id and default version.
+	if *pol.PolicyId != "ANPAILL3HVNFSB6DCOWYQ" || *pol.DefaultVersionId != "v178" || !pol.UpdateDate.After(*pol.CreateDate) {
+		t.Errorf("GetPolicy(ReadOnlyAccess) = id %s, version %s, created %v, updated %v; want ANPAILL3HVNFSB6DCOWYQ, v178",
+			*pol.PolicyId, *pol.DefaultVersionId, pol.CreateDate, pol.UpdateDate)
+	}
+
+	// What AWS's statements allow, and what they do not, by the simulator.
+	decide := map[bool]iamtypes.PolicyEvaluationDecisionType{true: iamtypes.PolicyEvaluationDecisionTypeAllowed, false: iamtypes.PolicyEvaluationDecisionTypeImplicitDeny}
+	type sim struct {
+		action, resource, key, value string
+		allowed                      bool
+	}
+	simulate := func(policy string, cases []sim) {
+		t.Helper()
+		roleName := "sim-" + policy
+		role := must[*iam.CreateRoleOutput](t, "CreateRole "+roleName)(c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(roleName), AssumeRolePolicyDocument: aws.String(sealtest.TrustAccount)})).Role
+		must[*iam.AttachRolePolicyOutput](t, "AttachRolePolicy "+policy)(c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(roleName), PolicyArn: aws.String("arn:aws:iam::aws:policy/" + policy)}))
+		for _, k := range cases {
+			in := &iam.SimulatePrincipalPolicyInput{PolicySourceArn: role.Arn, ActionNames: []string{k.action}}
+			if k.resource != "" {
+				in.ResourceArns = []string{k.resource}
+			}
+			if k.key != "" {
+				in.ContextEntries = []iamtypes.ContextEntry{{ContextKeyName: aws.String(k.key), ContextKeyValues: []string{k.value}, ContextKeyType: iamtypes.ContextKeyTypeEnumString}}
+			}
+			out := must[*iam.SimulatePrincipalPolicyOutput](t, "SimulatePrincipalPolicy "+policy)(c.SimulatePrincipalPolicy(ctx, in))
+			if len(out.EvaluationResults) != 1 {
+				t.Fatalf("%s: %s: %d results, want 1", policy, k.action, len(out.EvaluationResults))
+			}
+			if got := out.EvaluationResults[0].EvalDecision; got != decide[k.allowed] {
+				t.Errorf("%s: %s on %q (%s=%s) = %s, want %s", policy, k.action, k.resource, k.key, k.value, got, decide[k.allowed])
+			}
+		}
+	}
+	const ssmSLR = "arn:aws:iam::123456789012:role/aws-service-role/ssm.amazonaws.com/AWSServiceRoleForAmazonSSM"
+	const lambdaSLR = "arn:aws:iam::123456789012:role/aws-service-role/lambda.amazonaws.com/AWSServiceRoleForLambda"
+	simulate("ReadOnlyAccess", []sim{
+		{action: "sts:GetSessionToken", allowed: true},
+		{action: "sts:GetAccessKeyInfo", allowed: true},
+		{action: "cloudtrail:LookupEvents", allowed: true},
+		{action: "sts:AssumeRole", resource: "arn:aws:iam::123456789012:role/reader"},
+		{action: "secretsmanager:GetSecretValue"},
+		{action: "kms:Decrypt"},
+	})
+	simulate("AmazonSSMFullAccess", []sim{
+		{action: "ssm:DeleteParameter", allowed: true},
+		{action: "iam:CreateServiceLinkedRole", resource: ssmSLR, key: "iam:AWSServiceName", value: "ssm.amazonaws.com", allowed: true},
+		{action: "iam:CreateServiceLinkedRole", resource: ssmSLR, key: "iam:AWSServiceName", value: "lambda.amazonaws.com"},
+		{action: "iam:CreateServiceLinkedRole", resource: lambdaSLR, key: "iam:AWSServiceName", value: "ssm.amazonaws.com"},
+		{action: "iam:DeleteServiceLinkedRole", resource: ssmSLR, allowed: true},
+		{action: "iam:GetServiceLinkedRoleDeletionStatus", resource: ssmSLR, allowed: true},
+		{action: "iam:DeleteServiceLinkedRole", resource: lambdaSLR},
+		{action: "iam:CreateRole", resource: "arn:aws:iam::123456789012:role/x"},
+	})
+	simulate("AWSLambda_FullAccess", []sim{
+		{action: "lambda:CreateFunction", allowed: true},
+		{action: "kms:DescribeKey", allowed: true},
+		{action: "kms:Decrypt"},
+		{action: "iam:PassRole", resource: "arn:aws:iam::123456789012:role/exec", key: "iam:PassedToService", value: "lambda.amazonaws.com", allowed: true},
+		{action: "iam:PassRole", resource: "arn:aws:iam::123456789012:role/exec", key: "iam:PassedToService", value: "ssm.amazonaws.com"},
+		{action: "iam:CreateServiceLinkedRole", resource: lambdaSLR, key: "iam:AWSServiceName", value: "lambda.amazonaws.com", allowed: true},
+		{action: "iam:CreateServiceLinkedRole", resource: ssmSLR, key: "iam:AWSServiceName", value: "lambda.amazonaws.com"},
+		{action: "iam:DeleteServiceLinkedRole", resource: lambdaSLR},
+	})
+	simulate("AWSLambda_ReadOnlyAccess", []sim{
+		{action: "lambda:GetFunction", allowed: true},
+		{action: "iam:GetRolePolicy", allowed: true},
+		{action: "kms:ListAliases", allowed: true},
+		{action: "kms:DescribeKey"},
+		{action: "lambda:InvokeFunction"},
+	})
 }

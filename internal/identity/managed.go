@@ -15,12 +15,15 @@ import (
 // builtinPolicy is an AWS managed policy served read-only: one version,
 // the default AWS publishes (see awsManaged).
 type builtinPolicy struct {
-	ID          string // "": managedID(name)
+	ID          string // AWS's PolicyId; "": managedID(name)
 	Path        string // "": "/"
 	Description string
 	Created     time.Time
-	Version     string // the default version's id, as AWS numbers it
-	Document    string
+	// Updated is when AWS made the default version (the policy's
+	// UpdateDate); zero: Created.
+	Updated  time.Time
+	Version  string // the default version's id, as AWS numbers it
+	Document string
 	// Trimmed says statements or actions for services sealbox does not
 	// serve were left out of AWS's document.
 	Trimmed bool
@@ -38,11 +41,15 @@ func builtinRecord(name, partition string) (*policyRecord, bool) {
 	if path == "" {
 		path = "/"
 	}
+	updated := b.Updated
+	if updated.IsZero() {
+		updated = b.Created
+	}
 	next, _ := strconv.Atoi(strings.TrimPrefix(b.Version, "v"))
 	return &policyRecord{
 		Name: name, ID: id, Path: path, Partition: partition, Description: b.Description,
-		Created: b.Created, Updated: b.Created, Default: b.Version, NextVersion: next + 1,
-		Versions: []policyVersion{{ID: b.Version, Document: b.Document, Created: b.Created}},
+		Created: b.Created, Updated: updated, Default: b.Version, NextVersion: next + 1,
+		Versions: []policyVersion{{ID: b.Version, Document: b.Document, Created: updated}},
 		aws:      true,
 	}, true
 }
