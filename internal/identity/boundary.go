@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"strings"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/store"
@@ -145,18 +144,8 @@ func (s *IAM) DeleteRolePermissionsBoundary(ctx context.Context, in *DeleteRoleP
 // policy that no longer exists is a document that allows nothing, so that
 // the principal stays bounded.
 func (s *IAM) BoundaryFor(ctx context.Context, p sealbox.Principal) (*PolicyDoc, error) {
-	var kind entityKind
-	var name, id string
-	switch p.Type {
-	case "IAMUser":
-		kind, name, id = kindUser, p.UserName, p.PrincipalID
-		if name == "" {
-			name = lastSegment(p.ARN)
-		}
-	case "AssumedRole":
-		kind, name = kindRole, lastSegment(p.RoleARN)
-		id, _, _ = strings.Cut(p.PrincipalID, ":")
-	default:
+	kind, name, id, ok := principalEntity(p)
+	if !ok {
 		return nil, nil
 	}
 	var out *PolicyDoc

@@ -13,6 +13,26 @@ import (
 // stays narrowed) and allows nothing (NotAction "*" matches no action).
 const allowNothing = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotAction":"*","Resource":"*"}]}`
 
+// principalEntity names the user or role whose policies, tags and
+// boundary apply to p, and the unique id it must still have (a user or role
+// made again under the same name is another entity); ok is false for the
+// root and service principals, which have none.
+func principalEntity(p sealbox.Principal) (kind entityKind, name, id string, ok bool) {
+	switch p.Type {
+	case "IAMUser":
+		kind, name, id = kindUser, p.UserName, p.PrincipalID
+		if name == "" {
+			name = lastSegment(p.ARN)
+		}
+	case "AssumedRole":
+		kind, name = kindRole, lastSegment(p.RoleARN)
+		id, _, _ = strings.Cut(p.PrincipalID, ":")
+	default:
+		return "", "", "", false
+	}
+	return kind, name, id, true
+}
+
 // PoliciesFor returns every identity-based policy document that applies to
 // p: for an IAM user (also through GetSessionToken) its inline policies,
 // the default versions of its attached managed policies, and the same of
@@ -25,18 +45,8 @@ const allowNothing = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","No
 // The result is cached until an IAM record changes; callers must not modify
 // it. Safe for concurrent use.
 func (s *IAM) PoliciesFor(ctx context.Context, p sealbox.Principal) ([]PolicyDoc, error) {
-	var kind entityKind
-	var name, id string
-	switch p.Type {
-	case "IAMUser":
-		kind, name, id = kindUser, p.UserName, p.PrincipalID
-		if name == "" {
-			name = lastSegment(p.ARN)
-		}
-	case "AssumedRole":
-		kind, name = kindRole, lastSegment(p.RoleARN)
-		id, _, _ = strings.Cut(p.PrincipalID, ":")
-	default:
+	kind, name, id, ok := principalEntity(p)
+	if !ok {
 		return nil, nil
 	}
 	if name == "" {

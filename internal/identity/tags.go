@@ -195,18 +195,8 @@ func (s *IAM) ListRoleTags(ctx context.Context, in *ListRoleTagsInput) (*ListTag
 // same key, compared regardless of case). Keys are lower-cased. The root
 // and principals that no longer exist have none.
 func (s *IAM) PrincipalTags(ctx context.Context, p sealbox.Principal) (map[string]string, error) {
-	var kind entityKind
-	var name, id string
-	switch p.Type {
-	case "IAMUser":
-		kind, name, id = kindUser, p.UserName, p.PrincipalID
-		if name == "" {
-			name = lastSegment(p.ARN)
-		}
-	case "AssumedRole":
-		kind, name = kindRole, lastSegment(p.RoleARN)
-		id, _, _ = strings.Cut(p.PrincipalID, ":")
-	default:
+	kind, name, id, ok := principalEntity(p)
+	if !ok {
 		return nil, nil
 	}
 	var tags map[string]string
