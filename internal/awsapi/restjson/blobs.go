@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -464,34 +465,16 @@ func (r *stringReader) unescape() (byte, error) {
 	case 'r':
 		return '\r', nil
 	case 'u':
-		var hex [4]byte
-		if _, err := io.ReadFull(r.br, hex[:]); err != nil {
+		var digits [4]byte
+		if _, err := io.ReadFull(r.br, digits[:]); err != nil {
 			return 0, errUnterminated
 		}
-		var v byte
-		for i, h := range hex {
-			d, ok := fromHex(h)
-			if !ok || (i < 2 && d != 0) {
-				return 0, errNotBase64
-			}
-			v = v<<4 | d
-		}
-		if v >= 0x80 {
+		// Only an escaped ASCII character (\u0000-\u007f) can be base64.
+		var v [2]byte
+		if _, err := hex.Decode(v[:], digits[:]); err != nil || v[0] != 0 || v[1] >= 0x80 {
 			return 0, errNotBase64
 		}
-		return v, nil
+		return v[1], nil
 	}
 	return 0, errNotBase64
-}
-
-func fromHex(c byte) (byte, bool) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', true
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10, true
-	case c >= 'A' && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
 }

@@ -59,6 +59,7 @@ func TestSplitBlobs(t *testing.T) {
 		// Left for Decode, which says what is wrong with it.
 		{"not a string", `{"Code":{"ZipFile":12}}`, `{"Code":{"ZipFile":12}}`, nil},
 		{"empty blob", `{"Code":{"ZipFile":""}}`, `{"Code":{"ZipFile":null}}`, map[string]any{"Code.ZipFile": ""}},
+		{"escaped base64 character", `{"Code":{"ZipFile":"\u0041\u0041\u0041\u0041"}}`, `{"Code":{"ZipFile":null}}`, map[string]any{"Code.ZipFile": "\x00\x00\x00"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,6 +75,7 @@ func TestSplitBlobs(t *testing.T) {
 	}{
 		{"not base64", `{"Code":{"ZipFile":"not base64!"}}`, "InvalidRequestContentException", "Unexpected value type at 'code.zipFile': expected base64-encoded bytes."},
 		{"non-ascii escape", `{"Code":{"ZipFile":"AA\u00e9A"}}`, "InvalidRequestContentException", "Unexpected value type at 'code.zipFile': expected base64-encoded bytes."},
+		{"bad escape digits", `{"Code":{"ZipFile":"AA\u00zzA"}}`, "InvalidRequestContentException", "Unexpected value type at 'code.zipFile': expected base64-encoded bytes."},
 		{"given twice", `{"Code":{"ZipFile":"AAAA","ZipFile":"AAAA"}}`, "InvalidRequestContentException", "Could not parse request body into json: Code.ZipFile is given twice."},
 		{"cut short", `{"Code":{"ZipFile":"AAAA`, "InvalidRequestContentException", "Could not parse request body into json: the body is not valid JSON."},
 		{"trailing data", `{} {}`, "InvalidRequestContentException", "Could not parse request body into json: the body is not valid JSON."},
