@@ -20,6 +20,7 @@ FUZZERS = \
 	FuzzMatch:./internal/iam/internal/pattern:25000x \
 	FuzzDecode:./internal/awsapi/query:80000x \
 	FuzzDecode:./internal/awsapi/restjson:80000x \
+	FuzzSplitBlobs:./internal/awsapi/restjson:200000x \
 	FuzzDecode:./internal/awsapi/jsonvalue:200000x \
 	FuzzStrictDecode:./internal/awsapi:150000x \
 	FuzzParseDigest:./internal/audit:300000x \
