@@ -58,7 +58,7 @@ func (s *Service) value(ctx context.Context, v *version, arn string, decrypt boo
 	if !decrypt {
 		return base64.StdEncoding.EncodeToString(v.Blob), nil
 	}
-	out, err := s.kms.Decrypt(viaSSM(ctx), &kms.DecryptInput{CiphertextBlob: v.Blob, EncryptionContext: map[string]string{contextKey: arn}})
+	out, err := s.kms.Decrypt(viaSSM(ctx), &kms.DecryptRequest{CiphertextBlob: v.Blob, EncryptionContext: map[string]string{contextKey: arn}})
 	if err != nil {
 		return "", kmsError(ctx, err)
 	}

@@ -248,7 +248,7 @@ func (s *Service) encrypt(ctx context.Context, v *version, arn, value string) er
 		}
 		keyID = managed
 	}
-	out, err := s.kms.Encrypt(via, &kms.EncryptInput{KeyId: keyID, Plaintext: []byte(value), EncryptionContext: map[string]string{contextKey: arn}})
+	out, err := s.kms.Encrypt(via, &kms.EncryptRequest{KeyId: keyID, Plaintext: []byte(value), EncryptionContext: map[string]string{contextKey: arn}})
 	if err != nil {
 		return kmsError(ctx, err)
 	}
