@@ -130,7 +130,7 @@ func (s *Service) resolve(ctx context.Context, variable string, rf *reference) (
 		if s.params == nil {
 			return "", "", errInvalid("Variable %s refers to the %s, but Parameter Store is not served.", variable, rf.describe())
 		}
-		out, err := s.params.GetParameter(ctx, &parameters.GetParameterInput{Name: rf.parameterName(), WithDecryption: rf.service == "ssm-secure"})
+		out, err := s.params.GetParameter(ctx, &parameters.GetParameterRequest{Name: rf.parameterName(), WithDecryption: rf.service == "ssm-secure"})
 		if err != nil {
 			return "", "", referenceError(err, variable, rf)
 		}

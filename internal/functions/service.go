@@ -67,7 +67,7 @@ type KMS = envelope.KMS
 // resolve {{resolve:ssm:…}} and {{resolve:ssm-secure:…}}: one GetParameter,
 // made as the caller.
 type Parameters interface {
-	GetParameter(ctx context.Context, in *parameters.GetParameterInput) (*parameters.GetParameterOutput, error)
+	GetParameter(ctx context.Context, in *parameters.GetParameterRequest) (*parameters.GetParameterResult, error)
 }
 
 // Secrets is what GetFunctionEnvironment needs of Secrets Manager to

@@ -42,4 +42,35 @@ var packages = []pkg{
 			"Tag":                         "TagKey TagValue",
 		},
 	},
+	{
+		Dir: "internal/parameters", Name: "parameters",
+		Services: []service{{"ssm", ops(`AddTagsToResource DeleteParameter DeleteParameters DescribeParameters
+			GetParameter GetParameterHistory GetParameters GetParametersByPath LabelParameterVersion
+			ListTagsForResource PutParameter RemoveTagsFromResource UnlabelParameterVersion`)}},
+		Emit: map[string]string{
+			"DeleteParametersResult":        "DeletedParameters InvalidParameters",
+			"DescribeParametersResult":      "Parameters",
+			"GetParameterHistoryResult":     "Parameters",
+			"GetParameterResult":            "Parameter",
+			"GetParametersByPathResult":     "Parameters",
+			"GetParametersResult":           "InvalidParameters Parameters",
+			"LabelParameterVersionResult":   "InvalidLabels ParameterVersion",
+			"ListTagsForResourceResult":     "TagList",
+			"Parameter":                     "ARN Name Type Version",
+			"ParameterHistory":              "DataType Labels Name Policies Tier Type Value Version",
+			"ParameterInlinePolicy":         "PolicyStatus PolicyText PolicyType",
+			"ParameterMetadata":             "ARN DataType Name Policies Tier Type Version",
+			"PutParameterResult":            "Tier Version",
+			"Tag":                           "Key Value",
+			"UnlabelParameterVersionResult": "InvalidLabels RemovedLabels",
+		},
+		// An absent member and an empty one mean different things here.
+		Types: map[string]string{
+			"LabelParameterVersionRequest.ParameterVersion": "*int64",
+			"PutParameterRequest.AllowedPattern":            "*string",
+			"PutParameterRequest.Description":               "*string",
+			"PutParameterRequest.Policies":                  "*string",
+			"PutParameterRequest.Value":                     "*string",
+		},
+	},
 }
