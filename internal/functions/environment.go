@@ -143,7 +143,7 @@ func (s *Service) resolve(ctx context.Context, variable string, rf *reference) (
 	if s.secrets == nil {
 		return "", "", errInvalid("Variable %s refers to the %s, but Secrets Manager is not served.", variable, rf.describe())
 	}
-	out, err := s.secrets.GetSecretValue(ctx, &secrets.GetSecretValueInput{SecretId: rf.name, VersionStage: rf.stage, VersionId: rf.versionID})
+	out, err := s.secrets.GetSecretValue(ctx, &secrets.GetSecretValueRequest{SecretId: rf.name, VersionStage: rf.stage, VersionId: rf.versionID})
 	if err != nil {
 		return "", "", referenceError(err, variable, rf)
 	}

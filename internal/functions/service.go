@@ -74,7 +74,7 @@ type Parameters interface {
 // resolve {{resolve:secretsmanager:…}}: one GetSecretValue, made as the
 // caller.
 type Secrets interface {
-	GetSecretValue(ctx context.Context, in *secrets.GetSecretValueInput) (*secrets.GetSecretValueOutput, error)
+	GetSecretValue(ctx context.Context, in *secrets.GetSecretValueRequest) (*secrets.GetSecretValueResponse, error)
 }
 
 // Roles answers whether a role exists and trusts the AWS service principal
