@@ -124,4 +124,38 @@ var packages = []pkg{
 			"UpdateSecretRequest.SecretString":                 "*string",
 		},
 	},
+	{
+		Dir: "internal/functions", Name: "functions",
+		Services: []service{{"lambda", ops(`CreateAlias CreateFunction DeleteAlias DeleteFunction GetAlias GetFunction
+			GetFunctionConfiguration GetFunctionEnvironment ListAliases ListFunctions ListTags
+			ListVersionsByFunction PublishVersion TagResource UntagResource UpdateAlias UpdateFunctionCode
+			UpdateFunctionConfiguration`)}},
+		Emit: map[string]string{
+			"AliasConfiguration": "AliasArn Description FunctionVersion Name RevisionId",
+			"EphemeralStorage":   "Size",
+			"FunctionConfiguration": "Architectures CodeSha256 CodeSize Description FunctionArn FunctionName LastModified " +
+				"LastUpdateStatus MemorySize PackageType RevisionId Role State Timeout Version",
+			"GetFunctionEnvironmentResponse": "FunctionArn FunctionName MemorySize References Role Timeout Variables Version",
+			"GetFunctionResponse":            "Configuration",
+			"ListAliasesResponse":            "Aliases",
+			"ListFunctionsResponse":          "Functions",
+			"ListTagsResponse":               "Tags",
+			"ListVersionsByFunctionResponse": "Versions",
+			"SealboxResolvedReference":       "Source Variable",
+		},
+		Types: map[string]string{
+			// The code is streamed out of the body, not held in memory
+			// (awsapi/blobs.go).
+			"FunctionCode.ZipFile":                           "*spool.Blob",
+			"UpdateFunctionCodeRequest.ZipFile":              "*spool.Blob",
+			"CreateFunctionRequest.MemorySize":               "*int32",
+			"CreateFunctionRequest.Timeout":                  "*int32",
+			"PublishVersionRequest.Description":              "*string",
+			"UpdateAliasRequest.Description":                 "*string",
+			"UpdateFunctionConfigurationRequest.Description": "*string",
+			"UpdateFunctionConfigurationRequest.KMSKeyArn":   "*string",
+			"UpdateFunctionConfigurationRequest.MemorySize":  "*int32",
+			"UpdateFunctionConfigurationRequest.Timeout":     "*int32",
+		},
+	},
 }
