@@ -102,11 +102,11 @@ type Notifier interface {
 // rotationState is a secret's rotation configuration and the rotation in
 // progress.
 type rotationState struct {
-	Enabled     bool           `json:"enabled"`
-	LambdaARN   string         `json:"lambdaArn,omitempty"`
+	Enabled     bool               `json:"enabled"`
+	LambdaARN   string             `json:"lambdaArn,omitempty"`
 	Rules       *RotationRulesType `json:"rules,omitempty"`
-	LastRotated time.Time      `json:"lastRotated,omitzero"`
-	Next        time.Time      `json:"next,omitzero"` // the next scheduled window
+	LastRotated time.Time          `json:"lastRotated,omitzero"`
+	Next        time.Time          `json:"next,omitzero"` // the next scheduled window
 	// Token is the rotation in progress: the id of its pending version.
 	Token    string `json:"token,omitempty"`
 	Attempts int    `json:"attempts,omitempty"` // failed attempts of Token

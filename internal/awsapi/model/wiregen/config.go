@@ -158,4 +158,84 @@ var packages = []pkg{
 			"UpdateFunctionConfigurationRequest.Timeout":     "*int32",
 		},
 	},
+	{
+		Dir: "internal/identity", Name: "identity",
+		Services: []service{
+			{"iam", ops(`AddUserToGroup AttachGroupPolicy AttachRolePolicy AttachUserPolicy CreateAccessKey CreateGroup
+				CreatePolicy CreatePolicyVersion CreateRole CreateUser DeleteAccessKey DeleteGroup DeleteGroupPolicy
+				DeletePolicy DeletePolicyVersion DeleteRole DeleteRolePermissionsBoundary DeleteRolePolicy DeleteUser
+				DeleteUserPermissionsBoundary DeleteUserPolicy DetachGroupPolicy DetachRolePolicy DetachUserPolicy
+				GetAccessKeyLastUsed GetGroup GetGroupPolicy GetPolicy GetPolicyVersion GetRole GetRolePolicy GetUser
+				GetUserPolicy ListAccessKeys ListAttachedGroupPolicies ListAttachedRolePolicies
+				ListAttachedUserPolicies ListEntitiesForPolicy ListGroupPolicies ListGroups ListGroupsForUser
+				ListPolicies ListPolicyVersions ListRolePolicies ListRoleTags ListRoles ListUserPolicies ListUserTags
+				ListUsers PutGroupPolicy PutRolePermissionsBoundary PutRolePolicy PutUserPermissionsBoundary
+				PutUserPolicy RemoveUserFromGroup SetDefaultPolicyVersion SimulateCustomPolicy
+				SimulatePrincipalPolicy TagRole TagUser UntagRole UntagUser UpdateAccessKey UpdateAssumeRolePolicy
+				UpdateRole UpdateUser`)},
+			{"sts", ops(`AssumeRole GetCallerIdentity GetSessionToken`)},
+		},
+		Emit: map[string]string{
+			"AccessKey":                         "AccessKeyId SecretAccessKey Status",
+			"AccessKeyLastUsed":                 "Region ServiceName",
+			"AccessKeyMetadata":                 "AccessKeyId Status",
+			"AssumeRoleResponse":                "AssumedRoleUser Credentials",
+			"AssumedRoleUser":                   "Arn AssumedRoleId",
+			"AttachedPermissionsBoundary":       "PermissionsBoundaryArn PermissionsBoundaryType",
+			"AttachedPolicy":                    "PolicyArn PolicyName",
+			"CreateAccessKeyResponse":           "AccessKey",
+			"CreateGroupResponse":               "Group",
+			"CreatePolicyResponse":              "Policy",
+			"CreatePolicyVersionResponse":       "PolicyVersion",
+			"CreateRoleResponse":                "Role",
+			"CreateUserResponse":                "User",
+			"Credentials":                       "AccessKeyId Expiration SecretAccessKey SessionToken",
+			"EvaluationResult":                  "EvalActionName EvalDecision",
+			"GetAccessKeyLastUsedResponse":      "AccessKeyLastUsed",
+			"GetCallerIdentityResponse":         "Account Arn UserId",
+			"GetGroupPolicyResponse":            "GroupName PolicyDocument PolicyName",
+			"GetGroupResponse":                  "Group IsTruncated Users",
+			"GetPolicyResponse":                 "Policy",
+			"GetPolicyVersionResponse":          "PolicyVersion",
+			"GetRolePolicyResponse":             "PolicyDocument PolicyName RoleName",
+			"GetRoleResponse":                   "Role",
+			"GetSessionTokenResponse":           "Credentials",
+			"GetUserPolicyResponse":             "PolicyDocument PolicyName UserName",
+			"GetUserResponse":                   "User",
+			"Group":                             "Arn GroupId GroupName Path",
+			"ListAccessKeysResponse":            "AccessKeyMetadata IsTruncated",
+			"ListAttachedGroupPoliciesResponse": "AttachedPolicies IsTruncated",
+			"ListAttachedRolePoliciesResponse":  "AttachedPolicies IsTruncated",
+			"ListAttachedUserPoliciesResponse":  "AttachedPolicies IsTruncated",
+			"ListEntitiesForPolicyResponse":     "IsTruncated PolicyGroups PolicyRoles PolicyUsers",
+			"ListGroupPoliciesResponse":         "IsTruncated PolicyNames",
+			"ListGroupsForUserResponse":         "Groups IsTruncated",
+			"ListGroupsResponse":                "Groups IsTruncated",
+			"ListPoliciesResponse":              "IsTruncated Policies",
+			"ListPolicyVersionsResponse":        "IsTruncated Versions",
+			"ListRolePoliciesResponse":          "IsTruncated PolicyNames",
+			"ListRoleTagsResponse":              "IsTruncated Tags",
+			"ListRolesResponse":                 "IsTruncated Roles",
+			"ListUserPoliciesResponse":          "IsTruncated PolicyNames",
+			"ListUserTagsResponse":              "IsTruncated Tags",
+			"ListUsersResponse":                 "IsTruncated Users",
+			"OrganizationsDecisionDetail":       "AllowedByOrganizations",
+			"PermissionsBoundaryDecisionDetail": "AllowedByPermissionsBoundary",
+			"Policy": "Arn AttachmentCount DefaultVersionId IsAttachable Path PermissionsBoundaryUsageCount " +
+				"PolicyId PolicyName",
+			"PolicyGroup":            "GroupId GroupName",
+			"PolicyRole":             "RoleId RoleName",
+			"PolicyUser":             "UserId UserName",
+			"PolicyVersion":          "IsDefaultVersion VersionId",
+			"Position":               "Column Line",
+			"ResourceSpecificResult": "EvalResourceDecision EvalResourceName",
+			"Role":                   "Arn Path RoleId RoleName",
+			"SimulatePolicyResponse": "EvaluationResults IsTruncated",
+			"Tag":                    "Key Value",
+		},
+		Types: map[string]string{
+			"UpdateRoleRequest.Description":        "*string",
+			"UpdateRoleRequest.MaxSessionDuration": "*int32",
+		},
+	},
 }
