@@ -50,6 +50,7 @@ fuzz:
 bench: build
 	./bin/sealbox bench --format markdown
 
-# generate refreshes the embedded service models from ../shared/spec/aws.
+# generate refreshes the embedded service models from ../shared/spec/aws and
+# the wire types generated from them (internal/*/types_gen.go).
 generate:
 	$(GO) generate ./internal/awsapi/model

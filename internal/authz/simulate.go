@@ -36,7 +36,7 @@ type Simulator struct {
 
 // SimulatePrincipalPolicy simulates the policies of a user, group member or
 // role, plus any extra policies given, for each action and resource.
-func (s *Simulator) SimulatePrincipalPolicy(ctx context.Context, in *identity.SimulatePrincipalPolicyInput) (*identity.SimulatePolicyOutput, error) {
+func (s *Simulator) SimulatePrincipalPolicy(ctx context.Context, in *identity.SimulatePrincipalPolicyRequest) (*identity.SimulatePolicyResponse, error) {
 	if err := s.A.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:SimulatePrincipalPolicy", Resource: in.PolicySourceArn}); err != nil {
 		return nil, accessDenied(err)
 	}
@@ -88,7 +88,7 @@ func (s *Simulator) SimulatePrincipalPolicy(ctx context.Context, in *identity.Si
 		tags = map[string]string{}
 	}
 	f := iam.Facts{Boundary: boundary, Unreadable: unreadable}
-	return s.simulate(ctx, p, append(named, extra...), &f, tags, in.ActionNames, in.ResourceArns, in.ResourcePolicy, in.ContextEntries, in.MaxItems, in.Marker)
+	return s.simulate(ctx, p, append(named, extra...), &f, tags, in.ActionNames, in.ResourceArns, in.ResourcePolicy, in.ContextEntries, int(in.MaxItems), in.Marker)
 }
 
 // parseBoundary reads PermissionsBoundaryPolicyInputList: at most one
@@ -109,7 +109,7 @@ func parseBoundary(docs []string) (*iam.Policy, error) {
 }
 
 // SimulateCustomPolicy simulates the given policies alone.
-func (s *Simulator) SimulateCustomPolicy(ctx context.Context, in *identity.SimulateCustomPolicyInput) (*identity.SimulatePolicyOutput, error) {
+func (s *Simulator) SimulateCustomPolicy(ctx context.Context, in *identity.SimulateCustomPolicyRequest) (*identity.SimulatePolicyResponse, error) {
 	if err := s.A.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:SimulateCustomPolicy", Resource: "*"}); err != nil {
 		return nil, accessDenied(err)
 	}
@@ -142,7 +142,7 @@ func (s *Simulator) SimulateCustomPolicy(ctx context.Context, in *identity.Simul
 			}
 		}
 	}
-	return s.simulate(ctx, p, named, &iam.Facts{Boundary: boundary}, tags, in.ActionNames, in.ResourceArns, in.ResourcePolicy, in.ContextEntries, in.MaxItems, in.Marker)
+	return s.simulate(ctx, p, named, &iam.Facts{Boundary: boundary}, tags, in.ActionNames, in.ResourceArns, in.ResourcePolicy, in.ContextEntries, int(in.MaxItems), in.Marker)
 }
 
 type namedPolicy struct {
@@ -167,7 +167,7 @@ func (s *Simulator) parseInputs(docs []string) ([]namedPolicy, error) {
 // when not nil, are the principal's tags: they alone are
 // aws:PrincipalTag/<key>, as in the authorizer.
 func (s *Simulator) simulate(ctx context.Context, p sealbox.Principal, named []namedPolicy, facts *iam.Facts, tags map[string]string, actions, resources []string, resourcePolicy string,
-	entries []identity.ContextEntry, maxItems int, marker string) (*identity.SimulatePolicyOutput, error) {
+	entries []identity.ContextEntry, maxItems int, marker string) (*identity.SimulatePolicyResponse, error) {
 	r := sealbox.RequestFromContext(ctx)
 	var resource *iam.Policy
 	if resourcePolicy != "" {
@@ -222,7 +222,7 @@ func (s *Simulator) simulate(ctx context.Context, p sealbox.Principal, named []n
 	if maxItems <= 0 {
 		maxItems = 100
 	}
-	out := &identity.SimulatePolicyOutput{EvaluationResults: results[start:]}
+	out := &identity.SimulatePolicyResponse{EvaluationResults: results[start:]}
 	if len(out.EvaluationResults) > maxItems {
 		out.EvaluationResults = out.EvaluationResults[:maxItems]
 		out.IsTruncated, out.Marker = true, strconv.Itoa(start+maxItems)

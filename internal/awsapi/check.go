@@ -16,10 +16,30 @@ var (
 	spoolBlobType = reflect.TypeFor[spool.Blob]()
 )
 
+// CheckTypes lists where the Go input and output types of s's operations
+// do not match s's model (see checkShape). The wire types generated from
+// the models (internal/awsapi/model/wiregen) match by construction; the
+// server's tests run CheckTypes over every service it registers, generated
+// or hand-written (CloudTrail, sealbox's own), so that a mismatch fails
+// the tests rather than each start.
+func CheckTypes(s *Service) []string {
+	m := model.Load(s.Name)
+	var problems []string
+	for _, op := range s.Operations {
+		if m.Operations[op.Name] == nil {
+			problems = append(problems, op.Name+": no such operation in the "+s.Name+" model")
+			continue
+		}
+		problems = append(problems, checkShape(m, op.in, m.InputShape(op.Name), op.Name+" input")...)
+		problems = append(problems, checkShape(m, op.out, m.OutputShape(op.Name), op.Name+" output")...)
+	}
+	return problems
+}
+
 // checkShape lists where the Go type t, as encoding/json sees it, does not
 // match the model's shape: a field the shape has no member for, or a member
-// of another kind. It runs once per operation at Register, so that a typo in
-// a field name fails at start-up instead of silently dropping a member.
+// of another kind, so that a typo in a field name fails a test instead of
+// silently dropping a member.
 func checkShape(m *model.Service, t reflect.Type, sh *model.Shape, path string) []string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()

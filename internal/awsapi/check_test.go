@@ -1,6 +1,7 @@
 package awsapi
 
 import (
+	"context"
 	"reflect"
 	"strings"
 	"testing"
@@ -28,5 +29,23 @@ func TestCheckShapeFindsMismatches(t *testing.T) {
 	p := checkShape(m, reflect.TypeFor[typo](), m.InputShape("Encrypt"), "Encrypt")
 	if len(p) != 2 || !strings.Contains(p[0]+p[1], "KeyID: no such member") || !strings.Contains(p[0]+p[1], "want []byte") {
 		t.Fatalf("checkShape(typo) = %v", p)
+	}
+}
+
+func TestCheckTypesFindsAMismatchedOperation(t *testing.T) {
+	type encryptInput struct {
+		KeyId     string
+		Plaintext []byte
+	}
+	type encryptOutput struct {
+		KeyID string // the model says KeyId
+	}
+	svc := &Service{Name: "kms", Operations: []Operation{
+		Read("Encrypt", func(context.Context, *encryptInput) (*encryptOutput, error) { return nil, nil }),
+		Read("NoSuchOperation", func(context.Context, *encryptInput) (*encryptOutput, error) { return nil, nil }),
+	}}
+	p := CheckTypes(svc)
+	if len(p) != 2 || !strings.Contains(p[0], "Encrypt output.KeyID: no such member") || !strings.Contains(p[1], "NoSuchOperation: no such operation") {
+		t.Fatalf("CheckTypes = %q, want the output's KeyID and the unknown operation", p)
 	}
 }

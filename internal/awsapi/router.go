@@ -105,8 +105,10 @@ func NewRouter(cfg Config) *Router {
 }
 
 // Register adds a service. It panics if an operation is not in the service's
-// model, or its Go types do not match the model: the operation table and the
-// model must agree at build time.
+// model: the operation table and the model must agree at build time. That
+// the operations' Go types match the model is checked by the generator of
+// the wire types and, for every service the server registers, by CheckTypes
+// in the server's tests, not at each start.
 func (rt *Router) Register(s *Service) {
 	s.model = model.Load(s.Name)
 	s.query = s.model.Metadata.Protocol == "query"
@@ -119,12 +121,6 @@ func (rt *Router) Register(s *Service) {
 		op := &s.Operations[i]
 		if s.model.Operations[op.Name] == nil {
 			panic("awsapi: " + s.Name + " has no operation " + op.Name + " in its model")
-		}
-		if problems := checkShape(s.model, op.in, s.model.InputShape(op.Name), op.Name+" input"); len(problems) > 0 {
-			panic("awsapi: " + s.Name + " does not match its model: " + strings.Join(problems, "; "))
-		}
-		if problems := checkShape(s.model, op.out, s.model.OutputShape(op.Name), op.Name+" output"); len(problems) > 0 {
-			panic("awsapi: " + s.Name + " does not match its model: " + strings.Join(problems, "; "))
 		}
 		op.bind = binderFor(op.in)
 		rte := &route{svc: s, op: op, in: s.model.InputShape(op.Name), out: s.model.OutputShape(op.Name)}

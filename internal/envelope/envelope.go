@@ -36,9 +36,9 @@ var errNotOnBehalf = errors.New("envelope: the context's request names no callin
 // KMS is what an Envelope needs of KMS: the calls it makes on a caller's
 // behalf.
 type KMS interface {
-	GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput) (*kms.GenerateDataKeyOutput, error)
-	Decrypt(ctx context.Context, in *kms.DecryptInput) (*kms.DecryptOutput, error)
-	ReEncrypt(ctx context.Context, in *kms.ReEncryptInput) (*kms.ReEncryptOutput, error)
+	GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyRequest) (*kms.GenerateDataKeyResponse, error)
+	Decrypt(ctx context.Context, in *kms.DecryptRequest) (*kms.DecryptResponse, error)
+	ReEncrypt(ctx context.Context, in *kms.ReEncryptRequest) (*kms.ReEncryptResponse, error)
 	ManagedKeyARN(ctx context.Context, alias string) (string, error)
 }
 
@@ -104,7 +104,7 @@ func (e *Envelope) Seal(ctx context.Context, keyID string, b Binding, plaintext 
 	if err != nil {
 		return nil, err
 	}
-	dk, err := e.kms.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: key, KeySpec: "AES_256", EncryptionContext: b.Context})
+	dk, err := e.kms.GenerateDataKey(ctx, &kms.GenerateDataKeyRequest{KeyId: key, KeySpec: "AES_256", EncryptionContext: b.Context})
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +123,7 @@ func (e *Envelope) Open(ctx context.Context, s *Sealed, b Binding) ([]byte, erro
 	if err := onBehalf(ctx); err != nil {
 		return nil, err
 	}
-	dk, err := e.kms.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: s.DataKey, EncryptionContext: b.Context})
+	dk, err := e.kms.Decrypt(ctx, &kms.DecryptRequest{CiphertextBlob: s.DataKey, EncryptionContext: b.Context})
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +146,7 @@ func (e *Envelope) Rekey(ctx context.Context, keyID string, s *Sealed, b Binding
 	if err != nil {
 		return nil, err
 	}
-	out, err := e.kms.ReEncrypt(ctx, &kms.ReEncryptInput{CiphertextBlob: s.DataKey, SourceEncryptionContext: b.Context,
+	out, err := e.kms.ReEncrypt(ctx, &kms.ReEncryptRequest{CiphertextBlob: s.DataKey, SourceEncryptionContext: b.Context,
 		DestinationKeyId: key, DestinationEncryptionContext: b.Context})
 	if err != nil {
 		return nil, err

@@ -31,7 +31,7 @@ func (r *recorder) note(ctx context.Context, op string) {
 	r.calls = append(r.calls, op+" via "+via)
 }
 
-func (r *recorder) GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput) (*kms.GenerateDataKeyOutput, error) {
+func (r *recorder) GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyRequest) (*kms.GenerateDataKeyResponse, error) {
 	r.note(ctx, "GenerateDataKey")
 	out, err := r.Service.GenerateDataKey(ctx, in)
 	if out != nil {
@@ -40,12 +40,12 @@ func (r *recorder) GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyI
 	return out, err
 }
 
-func (r *recorder) Decrypt(ctx context.Context, in *kms.DecryptInput) (*kms.DecryptOutput, error) {
+func (r *recorder) Decrypt(ctx context.Context, in *kms.DecryptRequest) (*kms.DecryptResponse, error) {
 	r.note(ctx, "Decrypt")
 	return r.Service.Decrypt(ctx, in)
 }
 
-func (r *recorder) ReEncrypt(ctx context.Context, in *kms.ReEncryptInput) (*kms.ReEncryptOutput, error) {
+func (r *recorder) ReEncrypt(ctx context.Context, in *kms.ReEncryptRequest) (*kms.ReEncryptResponse, error) {
 	r.note(ctx, "ReEncrypt")
 	return r.Service.ReEncrypt(ctx, in)
 }
@@ -66,7 +66,7 @@ func setup(t *testing.T) (*envelope.Envelope, *recorder, context.Context, func()
 	direct := sealbox.NewContext(context.Background(), r)
 	newKey := func() string {
 		t.Helper()
-		out, err := k.CreateKey(direct, &kms.CreateKeyInput{})
+		out, err := k.CreateKey(direct, &kms.CreateKeyRequest{})
 		if err != nil {
 			t.Fatalf("CreateKey: %v", err)
 		}
@@ -206,7 +206,7 @@ func TestRekey(t *testing.T) {
 	}
 	direct := sealbox.NewContext(ctx, &sealbox.Request{Region: "us-east-1", Partition: "aws", AccountID: "123456789012",
 		Principal: sealbox.Principal{ARN: "arn:aws:iam::123456789012:user/alice", AccountID: "123456789012"}})
-	if _, err := k.Service.DisableKey(direct, &kms.KeyIDInput{KeyId: from}); err != nil {
+	if _, err := k.Service.DisableKey(direct, &kms.DisableKeyRequest{KeyId: from}); err != nil {
 		t.Fatalf("DisableKey(%s) = %v", from, err)
 	}
 	if pt, err := env.Open(ctx, moved, b); err != nil || string(pt) != "db-password" {

@@ -72,7 +72,7 @@ func checkRouting(tx store.Tx, fn *functionRecord, version string, rc *AliasRout
 
 // CreateAlias names a version ($LATEST or a published one) of a function,
 // with at most one more version to route a share of calls to.
-func (s *Service) CreateAlias(ctx context.Context, in *CreateAliasInput) (*AliasConfiguration, error) {
+func (s *Service) CreateAlias(ctx context.Context, in *CreateAliasRequest) (*AliasConfiguration, error) {
 	ref, err := unqualified(sealbox.MustRequest(ctx), in.FunctionName)
 	if err != nil {
 		return nil, err
@@ -110,7 +110,7 @@ func (s *Service) CreateAlias(ctx context.Context, in *CreateAliasInput) (*Alias
 }
 
 // GetAlias answers an alias.
-func (s *Service) GetAlias(ctx context.Context, in *AliasInput) (*AliasConfiguration, error) {
+func (s *Service) GetAlias(ctx context.Context, in *GetAliasRequest) (*AliasConfiguration, error) {
 	ref, err := unqualified(sealbox.MustRequest(ctx), in.FunctionName)
 	if err != nil {
 		return nil, err
@@ -129,7 +129,7 @@ func (s *Service) GetAlias(ctx context.Context, in *AliasInput) (*AliasConfigura
 // UpdateAlias points an alias to another version, or changes its
 // description or routing. A RevisionId that is not the alias's is refused
 // with PreconditionFailedException.
-func (s *Service) UpdateAlias(ctx context.Context, in *UpdateAliasInput) (*AliasConfiguration, error) {
+func (s *Service) UpdateAlias(ctx context.Context, in *UpdateAliasRequest) (*AliasConfiguration, error) {
 	ref, err := unqualified(sealbox.MustRequest(ctx), in.FunctionName)
 	if err != nil {
 		return nil, err
@@ -176,7 +176,7 @@ func (s *Service) UpdateAlias(ctx context.Context, in *UpdateAliasInput) (*Alias
 
 // ListAliases lists a function's aliases by name, those of one version
 // with FunctionVersion, at most 50 (or MaxItems) a page.
-func (s *Service) ListAliases(ctx context.Context, in *ListAliasesInput) (*ListAliasesOutput, error) {
+func (s *Service) ListAliases(ctx context.Context, in *ListAliasesRequest) (*ListAliasesResponse, error) {
 	ref, err := unqualified(sealbox.MustRequest(ctx), in.FunctionName)
 	if err != nil {
 		return nil, err
@@ -197,7 +197,7 @@ func (s *Service) ListAliases(ctx context.Context, in *ListAliasesInput) (*ListA
 	}
 	sort.Strings(names)
 	limit := pageSize(in.MaxItems)
-	out := &ListAliasesOutput{Aliases: []AliasConfiguration{}}
+	out := &ListAliasesResponse{Aliases: []AliasConfiguration{}}
 	for _, n := range names {
 		if n <= after {
 			continue
@@ -213,7 +213,7 @@ func (s *Service) ListAliases(ctx context.Context, in *ListAliasesInput) (*ListA
 
 // DeleteAlias deletes an alias; deleting one that does not exist does
 // nothing, as in Lambda.
-func (s *Service) DeleteAlias(ctx context.Context, in *AliasInput) (*Empty, error) {
+func (s *Service) DeleteAlias(ctx context.Context, in *DeleteAliasRequest) (*Empty, error) {
 	ref, err := unqualified(sealbox.MustRequest(ctx), in.FunctionName)
 	if err != nil {
 		return nil, err

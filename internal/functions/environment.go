@@ -28,7 +28,7 @@ import (
 // own audit event, ResolveEnvironmentReference, naming the function, the
 // version, the variable and the source; the Decrypt is recorded as the
 // session's KMS event invoked by Lambda.
-func (s *Service) GetFunctionEnvironment(ctx context.Context, in *GetFunctionEnvironmentInput) (*GetFunctionEnvironmentOutput, error) {
+func (s *Service) GetFunctionEnvironment(ctx context.Context, in *GetFunctionEnvironmentRequest) (*GetFunctionEnvironmentResponse, error) {
 	r := sealbox.MustRequest(ctx)
 	ref, err := parseFunction(r, in.FunctionName, in.Qualifier)
 	if err != nil {
@@ -67,9 +67,9 @@ func (s *Service) GetFunctionEnvironment(ctx context.Context, in *GetFunctionEnv
 			return nil, kmsReadError(err)
 		}
 	}
-	out := &GetFunctionEnvironmentOutput{FunctionName: t.fn.Name, FunctionArn: t.arn, Version: t.cfg.Version,
-		Runtime: t.cfg.Runtime, Handler: t.cfg.Handler, MemorySize: t.cfg.MemorySize, Timeout: t.cfg.Timeout,
-		Role: t.cfg.Role, Variables: vars, References: []ResolvedReference{}}
+	out := &GetFunctionEnvironmentResponse{FunctionName: t.fn.Name, FunctionArn: t.arn, Version: t.cfg.Version,
+		Runtime: t.cfg.Runtime, Handler: t.cfg.Handler, MemorySize: int32(t.cfg.MemorySize), Timeout: int32(t.cfg.Timeout),
+		Role: t.cfg.Role, Variables: vars, References: []SealboxResolvedReference{}}
 	// References are read as the caller itself, on a copy of its request
 	// that gathers the resources they touch apart from this call's.
 	own := *r
@@ -98,7 +98,7 @@ func (s *Service) GetFunctionEnvironment(ctx context.Context, in *GetFunctionEnv
 			b.WriteString(value[last:rf.start])
 			b.WriteString(v)
 			last = rf.end
-			out.References = append(out.References, ResolvedReference{Variable: name, Source: src})
+			out.References = append(out.References, SealboxResolvedReference{Variable: name, Source: src})
 		}
 		b.WriteString(value[last:])
 		vars[name] = b.String()
@@ -130,7 +130,7 @@ func (s *Service) resolve(ctx context.Context, variable string, rf *reference) (
 		if s.params == nil {
 			return "", "", errInvalid("Variable %s refers to the %s, but Parameter Store is not served.", variable, rf.describe())
 		}
-		out, err := s.params.GetParameter(ctx, &parameters.GetParameterInput{Name: rf.parameterName(), WithDecryption: rf.service == "ssm-secure"})
+		out, err := s.params.GetParameter(ctx, &parameters.GetParameterRequest{Name: rf.parameterName(), WithDecryption: rf.service == "ssm-secure"})
 		if err != nil {
 			return "", "", referenceError(err, variable, rf)
 		}
@@ -143,7 +143,7 @@ func (s *Service) resolve(ctx context.Context, variable string, rf *reference) (
 	if s.secrets == nil {
 		return "", "", errInvalid("Variable %s refers to the %s, but Secrets Manager is not served.", variable, rf.describe())
 	}
-	out, err := s.secrets.GetSecretValue(ctx, &secrets.GetSecretValueInput{SecretId: rf.name, VersionStage: rf.stage, VersionId: rf.versionID})
+	out, err := s.secrets.GetSecretValue(ctx, &secrets.GetSecretValueRequest{SecretId: rf.name, VersionStage: rf.stage, VersionId: rf.versionID})
 	if err != nil {
 		return "", "", referenceError(err, variable, rf)
 	}
@@ -188,7 +188,7 @@ func referenceError(err error, variable string, rf *reference) error {
 // audit event: the request's function name and qualifier as it gave them,
 // the function and the source as its resources, never the value; a
 // failure with its error.
-func (s *Service) recordReference(ctx context.Context, t *target, in *GetFunctionEnvironmentInput, variable string, rf *reference, source string, callErr error) error {
+func (s *Service) recordReference(ctx context.Context, t *target, in *GetFunctionEnvironmentRequest, variable string, rf *reference, source string, callErr error) error {
 	if s.recorder == nil {
 		return nil
 	}

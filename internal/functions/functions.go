@@ -45,7 +45,7 @@ func (s *Service) update(ctx context.Context, seen *functionRecord, change strin
 }
 
 // checkLimits reads Timeout and MemorySize.
-func checkLimits(timeout, memory *int) error {
+func checkLimits(timeout, memory *int32) error {
 	if timeout != nil && *timeout > maxTimeout {
 		return errValidation("1 validation error detected: Value '%d' at 'timeout' failed to satisfy constraint: Member must have value less than or equal to %d", *timeout, maxTimeout)
 	}
@@ -68,7 +68,7 @@ func variables(e *Environment) map[string]string {
 // lambda:CreateFunction (and lambda:TagResource with Tags) on the
 // function's ARN and iam:PassRole on its Role. With Publish, version 1 is
 // published at once and answered.
-func (s *Service) CreateFunction(ctx context.Context, in *CreateFunctionInput) (*FunctionConfiguration, error) {
+func (s *Service) CreateFunction(ctx context.Context, in *CreateFunctionRequest) (*FunctionConfiguration, error) {
 	r := sealbox.MustRequest(ctx)
 	ref, err := unqualified(r, in.FunctionName)
 	if err != nil {
@@ -184,18 +184,18 @@ func errExists(name string) error {
 }
 
 // applySettings sets the settings a create or update sends.
-func applySettings(c *configRecord, timeout, memory *int, tracing *TracingConfig, eph *EphemeralStorage, logging *LoggingConfig) {
+func applySettings(c *configRecord, timeout, memory *int32, tracing *TracingConfig, eph *EphemeralStorage, logging *LoggingConfig) {
 	if timeout != nil {
-		c.Timeout = *timeout
+		c.Timeout = int(*timeout)
 	}
 	if memory != nil {
-		c.MemorySize = *memory
+		c.MemorySize = int(*memory)
 	}
 	if tracing != nil && tracing.Mode != "" {
 		c.Tracing = tracing.Mode
 	}
 	if eph != nil {
-		c.Ephemeral = eph.Size
+		c.Ephemeral = int(eph.Size)
 	}
 	if logging != nil {
 		l := *logging
@@ -206,7 +206,7 @@ func applySettings(c *configRecord, timeout, memory *int, tracing *TracingConfig
 // GetFunction answers a version's configuration (masked as the caller may
 // see it), where its package is, and the function's tags. Qualifier (or a
 // qualifier in FunctionName) names a version or alias; none is $LATEST.
-func (s *Service) GetFunction(ctx context.Context, in *FunctionInput) (*GetFunctionOutput, error) {
+func (s *Service) GetFunction(ctx context.Context, in *GetFunctionRequest) (*GetFunctionResponse, error) {
 	ref, err := parseFunction(sealbox.MustRequest(ctx), in.FunctionName, in.Qualifier)
 	if err != nil {
 		return nil, err
@@ -219,7 +219,7 @@ func (s *Service) GetFunction(ctx context.Context, in *FunctionInput) (*GetFunct
 	if err != nil {
 		return nil, err
 	}
-	out := &GetFunctionOutput{Configuration: cfg, Code: codeLocation(t.fn, t.cfg)}
+	out := &GetFunctionResponse{Configuration: cfg, Code: codeLocation(t.fn, t.cfg)}
 	if len(t.fn.Tags) > 0 {
 		out.Tags = cloneMap(t.fn.Tags)
 	}
@@ -228,7 +228,7 @@ func (s *Service) GetFunction(ctx context.Context, in *FunctionInput) (*GetFunct
 
 // GetFunctionConfiguration answers a version's configuration, its
 // environment masked as the caller may see it.
-func (s *Service) GetFunctionConfiguration(ctx context.Context, in *FunctionInput) (*FunctionConfiguration, error) {
+func (s *Service) GetFunctionConfiguration(ctx context.Context, in *GetFunctionConfigurationRequest) (*FunctionConfiguration, error) {
 	ref, err := parseFunction(sealbox.MustRequest(ctx), in.FunctionName, in.Qualifier)
 	if err != nil {
 		return nil, err
@@ -245,7 +245,7 @@ func (s *Service) GetFunctionConfiguration(ctx context.Context, in *FunctionInpu
 // value) and is sealed anew; a new KMSKeyArn ("" for alias/aws/lambda)
 // alone moves the sealed environment to it (KMS ReEncrypt). A RevisionId
 // that is not $LATEST's is refused with PreconditionFailedException.
-func (s *Service) UpdateFunctionConfiguration(ctx context.Context, in *UpdateFunctionConfigurationInput) (*FunctionConfiguration, error) {
+func (s *Service) UpdateFunctionConfiguration(ctx context.Context, in *UpdateFunctionConfigurationRequest) (*FunctionConfiguration, error) {
 	ref, err := unqualified(sealbox.MustRequest(ctx), in.FunctionName)
 	if err != nil {
 		return nil, err
@@ -334,7 +334,7 @@ func (s *Service) touch(c *configRecord) {
 // UpdateFunctionCode replaces $LATEST's package (its digest and size are
 // kept, not its bytes); with Publish, a version is published from it and
 // answered; with DryRun, nothing is saved.
-func (s *Service) UpdateFunctionCode(ctx context.Context, in *UpdateFunctionCodeInput) (*FunctionConfiguration, error) {
+func (s *Service) UpdateFunctionCode(ctx context.Context, in *UpdateFunctionCodeRequest) (*FunctionConfiguration, error) {
 	ref, err := unqualified(sealbox.MustRequest(ctx), in.FunctionName)
 	if err != nil {
 		return nil, err
@@ -423,18 +423,18 @@ func decodeMarker(m string) (string, error) {
 	return string(b), nil
 }
 
-func pageSize(maxItems int) int {
+func pageSize(maxItems int32) int {
 	if maxItems <= 0 || maxItems > defaultPage {
 		return defaultPage
 	}
-	return maxItems
+	return int(maxItems)
 }
 
 // ListFunctions lists the region's functions by name, each as $LATEST
 // under its unqualified ARN, or with FunctionVersion ALL every version
 // under its qualified ARN; at most 50 (or MaxItems) a page, the rest after
 // NextMarker. Environments are masked as the caller may see each.
-func (s *Service) ListFunctions(ctx context.Context, in *ListFunctionsInput) (*ListFunctionsOutput, error) {
+func (s *Service) ListFunctions(ctx context.Context, in *ListFunctionsRequest) (*ListFunctionsResponse, error) {
 	r := sealbox.MustRequest(ctx)
 	if err := s.authorize(ctx, "lambda:ListFunctions", "*", nil, nil); err != nil {
 		return nil, err
@@ -484,7 +484,7 @@ func (s *Service) ListFunctions(ctx context.Context, in *ListFunctionsInput) (*L
 	if err != nil {
 		return nil, err
 	}
-	out := &ListFunctionsOutput{Functions: []FunctionConfiguration{}}
+	out := &ListFunctionsResponse{Functions: []FunctionConfiguration{}}
 	if len(items) > limit {
 		items = items[:limit]
 		out.NextMarker = encodeMarker(items[limit-1].key)
@@ -516,7 +516,7 @@ func versions(tx store.Tx, fn *functionRecord) ([]*configRecord, error) {
 // DeleteFunction deletes a function with its versions and aliases, or,
 // with a version number as Qualifier, that version alone (unless an alias
 // points to it). $LATEST is deleted only with the function.
-func (s *Service) DeleteFunction(ctx context.Context, in *FunctionInput) (*DeleteFunctionOutput, error) {
+func (s *Service) DeleteFunction(ctx context.Context, in *DeleteFunctionRequest) (*DeleteFunctionResponse, error) {
 	ref, err := parseFunction(sealbox.MustRequest(ctx), in.FunctionName, in.Qualifier)
 	if err != nil {
 		return nil, err
@@ -551,7 +551,7 @@ func (s *Service) DeleteFunction(ctx context.Context, in *FunctionInput) (*Delet
 		if err != nil {
 			return nil, err
 		}
-		return &DeleteFunctionOutput{StatusCode: 204}, nil
+		return &DeleteFunctionResponse{StatusCode: 204}, nil
 	}
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		var keys []string
@@ -571,5 +571,5 @@ func (s *Service) DeleteFunction(ctx context.Context, in *FunctionInput) (*Delet
 	if err != nil {
 		return nil, err
 	}
-	return &DeleteFunctionOutput{StatusCode: 204}, nil
+	return &DeleteFunctionResponse{StatusCode: 204}, nil
 }

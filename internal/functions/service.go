@@ -67,14 +67,14 @@ type KMS = envelope.KMS
 // resolve {{resolve:ssm:…}} and {{resolve:ssm-secure:…}}: one GetParameter,
 // made as the caller.
 type Parameters interface {
-	GetParameter(ctx context.Context, in *parameters.GetParameterInput) (*parameters.GetParameterOutput, error)
+	GetParameter(ctx context.Context, in *parameters.GetParameterRequest) (*parameters.GetParameterResult, error)
 }
 
 // Secrets is what GetFunctionEnvironment needs of Secrets Manager to
 // resolve {{resolve:secretsmanager:…}}: one GetSecretValue, made as the
 // caller.
 type Secrets interface {
-	GetSecretValue(ctx context.Context, in *secrets.GetSecretValueInput) (*secrets.GetSecretValueOutput, error)
+	GetSecretValue(ctx context.Context, in *secrets.GetSecretValueRequest) (*secrets.GetSecretValueResponse, error)
 }
 
 // Roles answers whether a role exists and trusts the AWS service principal

@@ -67,7 +67,7 @@ func taggable(ctx context.Context, arn string) (fnRef, error) {
 
 // TagResource adds tags to a function, replacing the values of keys it
 // has.
-func (s *Service) TagResource(ctx context.Context, in *TagResourceInput) (*Empty, error) {
+func (s *Service) TagResource(ctx context.Context, in *TagResourceRequest) (*Empty, error) {
 	if _, err := mergeTags(nil, in.Tags); err != nil {
 		return nil, err
 	}
@@ -92,7 +92,7 @@ func (s *Service) TagResource(ctx context.Context, in *TagResourceInput) (*Empty
 
 // UntagResource removes tags from a function; keys it does not have are
 // no error.
-func (s *Service) UntagResource(ctx context.Context, in *UntagResourceInput) (*Empty, error) {
+func (s *Service) UntagResource(ctx context.Context, in *UntagResourceRequest) (*Empty, error) {
 	ref, err := taggable(ctx, in.Resource)
 	if err != nil {
 		return nil, err
@@ -117,7 +117,7 @@ func (s *Service) UntagResource(ctx context.Context, in *UntagResourceInput) (*E
 }
 
 // ListTags answers a function's tags.
-func (s *Service) ListTags(ctx context.Context, in *ListTagsInput) (*ListTagsOutput, error) {
+func (s *Service) ListTags(ctx context.Context, in *ListTagsRequest) (*ListTagsResponse, error) {
 	ref, err := taggable(ctx, in.Resource)
 	if err != nil {
 		return nil, err
@@ -130,5 +130,5 @@ func (s *Service) ListTags(ctx context.Context, in *ListTagsInput) (*ListTagsOut
 	if tags == nil {
 		tags = map[string]string{}
 	}
-	return &ListTagsOutput{Tags: tags}, nil
+	return &ListTagsResponse{Tags: tags}, nil
 }

@@ -44,7 +44,7 @@ func (s *Service) publishTx(tx store.Tx, fn *functionRecord, description *string
 // PublishVersion publishes $LATEST as a new version, which freezes its
 // configuration and environment. CodeSha256 and RevisionId, when given,
 // must be $LATEST's. An unchanged $LATEST answers the last version.
-func (s *Service) PublishVersion(ctx context.Context, in *PublishVersionInput) (*FunctionConfiguration, error) {
+func (s *Service) PublishVersion(ctx context.Context, in *PublishVersionRequest) (*FunctionConfiguration, error) {
 	ref, err := unqualified(sealbox.MustRequest(ctx), in.FunctionName)
 	if err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func (s *Service) PublishVersion(ctx context.Context, in *PublishVersionInput) (
 
 // ListVersionsByFunction lists $LATEST and the published versions in
 // order, each under its qualified ARN, at most 50 (or MaxItems) a page.
-func (s *Service) ListVersionsByFunction(ctx context.Context, in *ListVersionsByFunctionInput) (*ListVersionsByFunctionOutput, error) {
+func (s *Service) ListVersionsByFunction(ctx context.Context, in *ListVersionsByFunctionRequest) (*ListVersionsByFunctionResponse, error) {
 	ref, err := unqualified(sealbox.MustRequest(ctx), in.FunctionName)
 	if err != nil {
 		return nil, err
@@ -97,7 +97,7 @@ func (s *Service) ListVersionsByFunction(ctx context.Context, in *ListVersionsBy
 		return nil, err
 	}
 	limit := pageSize(in.MaxItems)
-	out := &ListVersionsByFunctionOutput{Versions: []FunctionConfiguration{}}
+	out := &ListVersionsByFunctionResponse{Versions: []FunctionConfiguration{}}
 	for _, c := range all {
 		key := itemKey(fn.Name, c.Version)
 		if key <= after {

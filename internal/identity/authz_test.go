@@ -28,14 +28,14 @@ func (d *denyAction) Authorize(_ context.Context, q *sealbox.AccessQuery) error 
 func TestAuthorizerIsAsked(t *testing.T) {
 	d := &denyAction{action: "iam:DeleteUser"}
 	e := newEnvOver(t, store.WithFeed(memstore.New()), d)
-	must(e.iam.CreateUser(e.root, &identity.CreateUserInput{UserName: "alice", Path: "/p/"}))(t, "CreateUser")
-	_, err := e.iam.DeleteUser(e.root, &identity.DeleteUserInput{UserName: "alice"})
+	must(e.iam.CreateUser(e.root, &identity.CreateUserRequest{UserName: "alice", Path: "/p/"}))(t, "CreateUser")
+	_, err := e.iam.DeleteUser(e.root, &identity.DeleteUserRequest{UserName: "alice"})
 	wantErr(t, "DeleteUser(alice)", err, "AccessDenied", "User: x is not authorized to perform: iam:DeleteUser on resource: arn:aws:iam::123456789012:user/p/alice")
 	// A user that does not exist is denied the same way, under the
 	// default path: no NoSuchEntity tells the caller what exists.
-	_, err = e.iam.DeleteUser(e.root, &identity.DeleteUserInput{UserName: "ghost"})
+	_, err = e.iam.DeleteUser(e.root, &identity.DeleteUserRequest{UserName: "ghost"})
 	wantErr(t, "DeleteUser(ghost)", err, "AccessDenied", "User: x is not authorized to perform: iam:DeleteUser on resource: arn:aws:iam::123456789012:user/ghost")
-	if _, err := e.iam.GetUser(e.root, &identity.GetUserInput{UserName: "alice"}); err != nil {
+	if _, err := e.iam.GetUser(e.root, &identity.GetUserRequest{UserName: "alice"}); err != nil {
 		t.Fatalf("GetUser(alice): %v", err)
 	}
 	want := []string{

@@ -7,13 +7,6 @@ import (
 	"github.com/sealbox/sealbox/internal/store"
 )
 
-// AttachedPermissionsBoundary is IAM's shape of a user's or role's
-// permissions boundary.
-type AttachedPermissionsBoundary struct {
-	PermissionsBoundaryType string
-	PermissionsBoundaryArn  string
-}
-
 func boundaryOut(arn string) *AttachedPermissionsBoundary {
 	if arn == "" {
 		return nil
@@ -107,7 +100,7 @@ func (s *IAM) deleteBoundary(ctx context.Context, kind entityKind, name string) 
 
 // PutUserPermissionsBoundary sets a user's permissions boundary: a managed
 // policy that bounds what its identity-based policies allow.
-func (s *IAM) PutUserPermissionsBoundary(ctx context.Context, in *PutUserPermissionsBoundaryInput) (*Empty, error) {
+func (s *IAM) PutUserPermissionsBoundary(ctx context.Context, in *PutUserPermissionsBoundaryRequest) (*Empty, error) {
 	if err := s.putBoundary(ctx, kindUser, in.UserName, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
@@ -116,7 +109,7 @@ func (s *IAM) PutUserPermissionsBoundary(ctx context.Context, in *PutUserPermiss
 
 // PutRolePermissionsBoundary sets a role's permissions boundary; it bounds
 // the role's sessions from their next call.
-func (s *IAM) PutRolePermissionsBoundary(ctx context.Context, in *PutRolePermissionsBoundaryInput) (*Empty, error) {
+func (s *IAM) PutRolePermissionsBoundary(ctx context.Context, in *PutRolePermissionsBoundaryRequest) (*Empty, error) {
 	if err := s.putBoundary(ctx, kindRole, in.RoleName, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
@@ -124,7 +117,7 @@ func (s *IAM) PutRolePermissionsBoundary(ctx context.Context, in *PutRolePermiss
 }
 
 // DeleteUserPermissionsBoundary removes a user's permissions boundary.
-func (s *IAM) DeleteUserPermissionsBoundary(ctx context.Context, in *DeleteUserPermissionsBoundaryInput) (*Empty, error) {
+func (s *IAM) DeleteUserPermissionsBoundary(ctx context.Context, in *DeleteUserPermissionsBoundaryRequest) (*Empty, error) {
 	if err := s.deleteBoundary(ctx, kindUser, in.UserName); err != nil {
 		return nil, err
 	}
@@ -132,7 +125,7 @@ func (s *IAM) DeleteUserPermissionsBoundary(ctx context.Context, in *DeleteUserP
 }
 
 // DeleteRolePermissionsBoundary removes a role's permissions boundary.
-func (s *IAM) DeleteRolePermissionsBoundary(ctx context.Context, in *DeleteRolePermissionsBoundaryInput) (*Empty, error) {
+func (s *IAM) DeleteRolePermissionsBoundary(ctx context.Context, in *DeleteRolePermissionsBoundaryRequest) (*Empty, error) {
 	if err := s.deleteBoundary(ctx, kindRole, in.RoleName); err != nil {
 		return nil, err
 	}

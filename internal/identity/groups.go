@@ -8,7 +8,7 @@ import (
 )
 
 // CreateGroup creates a group.
-func (s *IAM) CreateGroup(ctx context.Context, in *CreateGroupInput) (*CreateGroupOutput, error) {
+func (s *IAM) CreateGroup(ctx context.Context, in *CreateGroupRequest) (*CreateGroupResponse, error) {
 	var c checker
 	c.path("path", in.Path)
 	c.name("groupName", in.GroupName, 128)
@@ -24,21 +24,21 @@ func (s *IAM) CreateGroup(ctx context.Context, in *CreateGroupInput) (*CreateGro
 	}
 	request(ctx).AddResource(kindGroup.resourceType(), e.arn(s.account))
 	g := s.groupOut(e)
-	return &CreateGroupOutput{Group: &g}, nil
+	return &CreateGroupResponse{Group: &g}, nil
 }
 
 // GetGroup returns a group and, a page at a time, its users.
-func (s *IAM) GetGroup(ctx context.Context, in *GetGroupInput) (*GetGroupOutput, error) {
+func (s *IAM) GetGroup(ctx context.Context, in *GetGroupRequest) (*GetGroupResponse, error) {
 	var c checker
 	c.name("groupName", in.GroupName, 128)
-	c.paging(in.Marker, in.MaxItems)
+	c.paging(in.Marker, int(in.MaxItems))
 	if err := c.err(); err != nil {
 		return nil, err
 	}
 	if err := s.authorizeOn(ctx, "iam:GetGroup", kindGroup, in.GroupName); err != nil {
 		return nil, err
 	}
-	out := &GetGroupOutput{Users: []User{}}
+	out := &GetGroupResponse{Users: []User{}}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		g, err := mustEntity(tx, kindGroup, in.GroupName)
 		if err != nil {
@@ -50,7 +50,7 @@ func (s *IAM) GetGroup(ctx context.Context, in *GetGroupInput) (*GetGroupOutput,
 		if err != nil {
 			return err
 		}
-		members, out.Marker, out.IsTruncated = page(members, identityKey, in.Marker, in.MaxItems)
+		members, out.Marker, out.IsTruncated = page(members, identityKey, in.Marker, int(in.MaxItems))
 		for _, m := range members {
 			u, err := loadEntity(tx, kindUser, m)
 			if isNotFound(err) {
@@ -70,16 +70,16 @@ func (s *IAM) GetGroup(ctx context.Context, in *GetGroupInput) (*GetGroupOutput,
 }
 
 // ListGroups lists groups by name, optionally under a path prefix.
-func (s *IAM) ListGroups(ctx context.Context, in *ListGroupsInput) (*ListGroupsOutput, error) {
-	groups, next, more, err := listByPath(ctx, s, kindGroup, "iam:ListGroups", in.PathPrefix, in.Marker, in.MaxItems, s.groupOut)
+func (s *IAM) ListGroups(ctx context.Context, in *ListGroupsRequest) (*ListGroupsResponse, error) {
+	groups, next, more, err := listByPath(ctx, s, kindGroup, "iam:ListGroups", in.PathPrefix, in.Marker, int(in.MaxItems), s.groupOut)
 	if err != nil {
 		return nil, err
 	}
-	return &ListGroupsOutput{Groups: groups, Marker: next, IsTruncated: more}, nil
+	return &ListGroupsResponse{Groups: groups, Marker: next, IsTruncated: more}, nil
 }
 
 // DeleteGroup deletes a group without users, inline or attached policies.
-func (s *IAM) DeleteGroup(ctx context.Context, in *DeleteGroupInput) (*Empty, error) {
+func (s *IAM) DeleteGroup(ctx context.Context, in *DeleteGroupRequest) (*Empty, error) {
 	var c checker
 	c.name("groupName", in.GroupName, 128)
 	if err := c.err(); err != nil {
@@ -112,7 +112,7 @@ func (s *IAM) DeleteGroup(ctx context.Context, in *DeleteGroupInput) (*Empty, er
 
 // AddUserToGroup makes a user a member of a group; adding a member again
 // changes nothing. A user is in at most 10 groups.
-func (s *IAM) AddUserToGroup(ctx context.Context, in *AddUserToGroupInput) (*Empty, error) {
+func (s *IAM) AddUserToGroup(ctx context.Context, in *AddUserToGroupRequest) (*Empty, error) {
 	var c checker
 	c.name("groupName", in.GroupName, 128)
 	c.name("userName", in.UserName, 128)
@@ -156,7 +156,7 @@ func (s *IAM) AddUserToGroup(ctx context.Context, in *AddUserToGroupInput) (*Emp
 }
 
 // RemoveUserFromGroup ends a membership.
-func (s *IAM) RemoveUserFromGroup(ctx context.Context, in *RemoveUserFromGroupInput) (*Empty, error) {
+func (s *IAM) RemoveUserFromGroup(ctx context.Context, in *RemoveUserFromGroupRequest) (*Empty, error) {
 	var c checker
 	c.name("groupName", in.GroupName, 128)
 	c.name("userName", in.UserName, 128)
@@ -193,17 +193,17 @@ func (s *IAM) RemoveUserFromGroup(ctx context.Context, in *RemoveUserFromGroupIn
 }
 
 // ListGroupsForUser lists the groups a user is in, by name.
-func (s *IAM) ListGroupsForUser(ctx context.Context, in *ListGroupsForUserInput) (*ListGroupsOutput, error) {
+func (s *IAM) ListGroupsForUser(ctx context.Context, in *ListGroupsForUserRequest) (*ListGroupsForUserResponse, error) {
 	var c checker
 	c.name("userName", in.UserName, 128)
-	c.paging(in.Marker, in.MaxItems)
+	c.paging(in.Marker, int(in.MaxItems))
 	if err := c.err(); err != nil {
 		return nil, err
 	}
 	if err := s.authorizeOn(ctx, "iam:ListGroupsForUser", kindUser, in.UserName); err != nil {
 		return nil, err
 	}
-	out := &ListGroupsOutput{Groups: []Group{}}
+	out := &ListGroupsForUserResponse{Groups: []Group{}}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		u, err := mustEntity(tx, kindUser, in.UserName)
 		if err != nil {
@@ -213,7 +213,7 @@ func (s *IAM) ListGroupsForUser(ctx context.Context, in *ListGroupsForUserInput)
 		if err != nil {
 			return err
 		}
-		groups, out.Marker, out.IsTruncated = page(groups, identityKey, in.Marker, in.MaxItems)
+		groups, out.Marker, out.IsTruncated = page(groups, identityKey, in.Marker, int(in.MaxItems))
 		for _, name := range groups {
 			g, err := loadEntity(tx, kindGroup, name)
 			if isNotFound(err) {

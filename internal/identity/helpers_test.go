@@ -185,15 +185,15 @@ func withPrincipal(p sealbox.Principal) context.Context {
 // user creates a user with an access key and returns a context signed by it.
 func (e *env) user(name string) (context.Context, *identity.AccessKey) {
 	e.t.Helper()
-	must(e.iam.CreateUser(e.root, &identity.CreateUserInput{UserName: name}))(e.t, "CreateUser")
-	out := must(e.iam.CreateAccessKey(e.root, &identity.CreateAccessKeyInput{UserName: name}))(e.t, "CreateAccessKey")
+	must(e.iam.CreateUser(e.root, &identity.CreateUserRequest{UserName: name}))(e.t, "CreateUser")
+	out := must(e.iam.CreateAccessKey(e.root, &identity.CreateAccessKeyRequest{UserName: name}))(e.t, "CreateAccessKey")
 	return e.as(out.AccessKey.AccessKeyId), out.AccessKey
 }
 
 func (e *env) role(name, trust string, maxSession int) *identity.Role {
 	e.t.Helper()
-	out := must(e.iam.CreateRole(e.root, &identity.CreateRoleInput{
-		RoleName: name, AssumeRolePolicyDocument: trust, MaxSessionDuration: maxSession,
+	out := must(e.iam.CreateRole(e.root, &identity.CreateRoleRequest{
+		RoleName: name, AssumeRolePolicyDocument: trust, MaxSessionDuration: int32(maxSession),
 	}))(e.t, "CreateRole")
 	return out.Role
 }

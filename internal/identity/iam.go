@@ -193,7 +193,7 @@ func (s *IAM) roleOut(e *entity, full bool) Role {
 		CreateDate:               sealbox.At(e.Created),
 		AssumeRolePolicyDocument: encodeDocument(e.TrustPolicy),
 		Description:              e.Description,
-		MaxSessionDuration:       e.MaxSessionDuration,
+		MaxSessionDuration:       int32(e.MaxSessionDuration),
 	}
 	if full {
 		r.Tags = e.Tags

@@ -117,10 +117,10 @@ type PolicyDoc struct {
 	Document string
 }
 
-// AssumeRoleRequest is what an AssumeRole call asks, for the trust policy's
+// TrustRequest is what an AssumeRole call asks, for the trust policy's
 // conditions (sts:ExternalId, sts:RoleSessionName, sts:SourceIdentity,
 // aws:RequestTag/…). STS puts it in the context it hands to TrustAllows.
-type AssumeRoleRequest struct {
+type TrustRequest struct {
 	RoleARN         string
 	RoleSessionName string
 	ExternalID      string
@@ -133,8 +133,8 @@ type assumeRoleKey struct{}
 
 // AssumeRoleRequestFromContext returns the AssumeRole request being
 // decided, inside PolicyChecker.TrustAllows.
-func AssumeRoleRequestFromContext(ctx context.Context) (*AssumeRoleRequest, bool) {
-	r, ok := ctx.Value(assumeRoleKey{}).(*AssumeRoleRequest)
+func AssumeRoleRequestFromContext(ctx context.Context) (*TrustRequest, bool) {
+	r, ok := ctx.Value(assumeRoleKey{}).(*TrustRequest)
 	return r, ok
 }
 

@@ -84,7 +84,7 @@ func (s *IAM) getInline(ctx context.Context, kind entityKind, name, policy strin
 	return entityName, doc, err
 }
 
-func (s *IAM) listInline(ctx context.Context, kind entityKind, name, marker string, maxItems int) (*ListPolicyNamesOutput, error) {
+func (s *IAM) listInline(ctx context.Context, kind entityKind, name, marker string, maxItems int) (*ListUserPoliciesResponse, error) {
 	var c checker
 	member, max := kind.member()
 	c.name(member, name, max)
@@ -95,7 +95,7 @@ func (s *IAM) listInline(ctx context.Context, kind entityKind, name, marker stri
 	if err := s.authorizeOn(ctx, "iam:List"+kind.title()+"Policies", kind, name); err != nil {
 		return nil, err
 	}
-	out := &ListPolicyNamesOutput{}
+	out := &ListUserPoliciesResponse{}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		e, err := mustEntity(tx, kind, name)
 		if err != nil {
@@ -142,7 +142,7 @@ func (s *IAM) deleteInline(ctx context.Context, kind entityKind, name, policy st
 
 // PutUserPolicy adds or replaces a user's inline policy. A user's inline
 // policies together hold at most 2048 characters (whitespace aside).
-func (s *IAM) PutUserPolicy(ctx context.Context, in *PutUserPolicyInput) (*Empty, error) {
+func (s *IAM) PutUserPolicy(ctx context.Context, in *PutUserPolicyRequest) (*Empty, error) {
 	if err := s.putInline(ctx, kindUser, in.UserName, in.PolicyName, in.PolicyDocument); err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func (s *IAM) PutUserPolicy(ctx context.Context, in *PutUserPolicyInput) (*Empty
 
 // PutRolePolicy adds or replaces a role's inline policy (10240 characters
 // in all).
-func (s *IAM) PutRolePolicy(ctx context.Context, in *PutRolePolicyInput) (*Empty, error) {
+func (s *IAM) PutRolePolicy(ctx context.Context, in *PutRolePolicyRequest) (*Empty, error) {
 	if err := s.putInline(ctx, kindRole, in.RoleName, in.PolicyName, in.PolicyDocument); err != nil {
 		return nil, err
 	}
@@ -160,7 +160,7 @@ func (s *IAM) PutRolePolicy(ctx context.Context, in *PutRolePolicyInput) (*Empty
 
 // PutGroupPolicy adds or replaces a group's inline policy (5120 characters
 // in all).
-func (s *IAM) PutGroupPolicy(ctx context.Context, in *PutGroupPolicyInput) (*Empty, error) {
+func (s *IAM) PutGroupPolicy(ctx context.Context, in *PutGroupPolicyRequest) (*Empty, error) {
 	if err := s.putInline(ctx, kindGroup, in.GroupName, in.PolicyName, in.PolicyDocument); err != nil {
 		return nil, err
 	}
@@ -168,49 +168,51 @@ func (s *IAM) PutGroupPolicy(ctx context.Context, in *PutGroupPolicyInput) (*Emp
 }
 
 // GetUserPolicy returns a user's inline policy, percent-encoded.
-func (s *IAM) GetUserPolicy(ctx context.Context, in *GetUserPolicyInput) (*GetUserPolicyOutput, error) {
+func (s *IAM) GetUserPolicy(ctx context.Context, in *GetUserPolicyRequest) (*GetUserPolicyResponse, error) {
 	name, doc, err := s.getInline(ctx, kindUser, in.UserName, in.PolicyName)
 	if err != nil {
 		return nil, err
 	}
-	return &GetUserPolicyOutput{UserName: name, PolicyName: in.PolicyName, PolicyDocument: encodeDocument(doc)}, nil
+	return &GetUserPolicyResponse{UserName: name, PolicyName: in.PolicyName, PolicyDocument: encodeDocument(doc)}, nil
 }
 
 // GetRolePolicy returns a role's inline policy, percent-encoded.
-func (s *IAM) GetRolePolicy(ctx context.Context, in *GetRolePolicyInput) (*GetRolePolicyOutput, error) {
+func (s *IAM) GetRolePolicy(ctx context.Context, in *GetRolePolicyRequest) (*GetRolePolicyResponse, error) {
 	name, doc, err := s.getInline(ctx, kindRole, in.RoleName, in.PolicyName)
 	if err != nil {
 		return nil, err
 	}
-	return &GetRolePolicyOutput{RoleName: name, PolicyName: in.PolicyName, PolicyDocument: encodeDocument(doc)}, nil
+	return &GetRolePolicyResponse{RoleName: name, PolicyName: in.PolicyName, PolicyDocument: encodeDocument(doc)}, nil
 }
 
 // GetGroupPolicy returns a group's inline policy, percent-encoded.
-func (s *IAM) GetGroupPolicy(ctx context.Context, in *GetGroupPolicyInput) (*GetGroupPolicyOutput, error) {
+func (s *IAM) GetGroupPolicy(ctx context.Context, in *GetGroupPolicyRequest) (*GetGroupPolicyResponse, error) {
 	name, doc, err := s.getInline(ctx, kindGroup, in.GroupName, in.PolicyName)
 	if err != nil {
 		return nil, err
 	}
-	return &GetGroupPolicyOutput{GroupName: name, PolicyName: in.PolicyName, PolicyDocument: encodeDocument(doc)}, nil
+	return &GetGroupPolicyResponse{GroupName: name, PolicyName: in.PolicyName, PolicyDocument: encodeDocument(doc)}, nil
 }
 
 // ListUserPolicies lists the names of a user's inline policies.
-func (s *IAM) ListUserPolicies(ctx context.Context, in *ListUserPoliciesInput) (*ListPolicyNamesOutput, error) {
-	return s.listInline(ctx, kindUser, in.UserName, in.Marker, in.MaxItems)
+func (s *IAM) ListUserPolicies(ctx context.Context, in *ListUserPoliciesRequest) (*ListUserPoliciesResponse, error) {
+	return s.listInline(ctx, kindUser, in.UserName, in.Marker, int(in.MaxItems))
 }
 
 // ListRolePolicies lists the names of a role's inline policies.
-func (s *IAM) ListRolePolicies(ctx context.Context, in *ListRolePoliciesInput) (*ListPolicyNamesOutput, error) {
-	return s.listInline(ctx, kindRole, in.RoleName, in.Marker, in.MaxItems)
+func (s *IAM) ListRolePolicies(ctx context.Context, in *ListRolePoliciesRequest) (*ListRolePoliciesResponse, error) {
+	out, err := s.listInline(ctx, kindRole, in.RoleName, in.Marker, int(in.MaxItems))
+	return (*ListRolePoliciesResponse)(out), err
 }
 
 // ListGroupPolicies lists the names of a group's inline policies.
-func (s *IAM) ListGroupPolicies(ctx context.Context, in *ListGroupPoliciesInput) (*ListPolicyNamesOutput, error) {
-	return s.listInline(ctx, kindGroup, in.GroupName, in.Marker, in.MaxItems)
+func (s *IAM) ListGroupPolicies(ctx context.Context, in *ListGroupPoliciesRequest) (*ListGroupPoliciesResponse, error) {
+	out, err := s.listInline(ctx, kindGroup, in.GroupName, in.Marker, int(in.MaxItems))
+	return (*ListGroupPoliciesResponse)(out), err
 }
 
 // DeleteUserPolicy deletes a user's inline policy.
-func (s *IAM) DeleteUserPolicy(ctx context.Context, in *DeleteUserPolicyInput) (*Empty, error) {
+func (s *IAM) DeleteUserPolicy(ctx context.Context, in *DeleteUserPolicyRequest) (*Empty, error) {
 	if err := s.deleteInline(ctx, kindUser, in.UserName, in.PolicyName); err != nil {
 		return nil, err
 	}
@@ -218,7 +220,7 @@ func (s *IAM) DeleteUserPolicy(ctx context.Context, in *DeleteUserPolicyInput) (
 }
 
 // DeleteRolePolicy deletes a role's inline policy.
-func (s *IAM) DeleteRolePolicy(ctx context.Context, in *DeleteRolePolicyInput) (*Empty, error) {
+func (s *IAM) DeleteRolePolicy(ctx context.Context, in *DeleteRolePolicyRequest) (*Empty, error) {
 	if err := s.deleteInline(ctx, kindRole, in.RoleName, in.PolicyName); err != nil {
 		return nil, err
 	}
@@ -226,7 +228,7 @@ func (s *IAM) DeleteRolePolicy(ctx context.Context, in *DeleteRolePolicyInput) (
 }
 
 // DeleteGroupPolicy deletes a group's inline policy.
-func (s *IAM) DeleteGroupPolicy(ctx context.Context, in *DeleteGroupPolicyInput) (*Empty, error) {
+func (s *IAM) DeleteGroupPolicy(ctx context.Context, in *DeleteGroupPolicyRequest) (*Empty, error) {
 	if err := s.deleteInline(ctx, kindGroup, in.GroupName, in.PolicyName); err != nil {
 		return nil, err
 	}

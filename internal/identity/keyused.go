@@ -82,7 +82,7 @@ func (s *Store) NoteKeyUse(ctx context.Context) {
 // account's root for a root key). A key that does not exist is refused as
 // one the caller may not read, so that callers learn nothing of keys they
 // may not see.
-func (s *IAM) GetAccessKeyLastUsed(ctx context.Context, in *GetAccessKeyLastUsedInput) (*GetAccessKeyLastUsedOutput, error) {
+func (s *IAM) GetAccessKeyLastUsed(ctx context.Context, in *GetAccessKeyLastUsedRequest) (*GetAccessKeyLastUsedResponse, error) {
 	var c checker
 	c.str("accessKeyId", in.AccessKeyId, true, 16, 128, accessKeyIDPattern, `[\w]+`)
 	if err := c.err(); err != nil {
@@ -104,7 +104,7 @@ func (s *IAM) GetAccessKeyLastUsed(ctx context.Context, in *GetAccessKeyLastUsed
 	if err != nil {
 		return nil, err
 	}
-	out := &GetAccessKeyLastUsedOutput{UserName: rec.UserName, AccessKeyLastUsed: &AccessKeyLastUsed{ServiceName: "N/A", Region: "N/A"}}
+	out := &GetAccessKeyLastUsedResponse{UserName: rec.UserName, AccessKeyLastUsed: &AccessKeyLastUsed{ServiceName: "N/A", Region: "N/A"}}
 	err = s.store.View(ctx, func(tx store.Tx) error {
 		var used keyUsedRecord
 		err := store.GetJSON(tx, keyUsedKey(in.AccessKeyId), &used)

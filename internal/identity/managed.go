@@ -132,9 +132,9 @@ func (s *IAM) policyOut(p *policyRecord, full bool) Policy {
 		Arn:                           p.arn(s.account),
 		Path:                          p.Path,
 		DefaultVersionId:              p.Default,
-		AttachmentCount:               p.Attachments,
+		AttachmentCount:               int32(p.Attachments),
 		IsAttachable:                  true,
-		PermissionsBoundaryUsageCount: p.BoundaryUses,
+		PermissionsBoundaryUsageCount: int32(p.BoundaryUses),
 		CreateDate:                    sealbox.At(p.Created),
 		UpdateDate:                    sealbox.At(p.Updated),
 	}
@@ -172,7 +172,7 @@ func (s *IAM) authorizePolicy(ctx context.Context, action, arn string) error {
 
 // CreatePolicy creates a customer managed policy, version v1. Names are
 // unique in the account regardless of path and case.
-func (s *IAM) CreatePolicy(ctx context.Context, in *CreatePolicyInput) (*CreatePolicyOutput, error) {
+func (s *IAM) CreatePolicy(ctx context.Context, in *CreatePolicyRequest) (*CreatePolicyResponse, error) {
 	var c checker
 	c.name("policyName", in.PolicyName, 128)
 	c.policyPath("path", in.Path)
@@ -218,12 +218,12 @@ func (s *IAM) CreatePolicy(ctx context.Context, in *CreatePolicyInput) (*CreateP
 	}
 	request(ctx).AddResource("AWS::IAM::Policy", p.arn(s.account))
 	out := s.policyOut(p, true)
-	return &CreatePolicyOutput{Policy: &out}, nil
+	return &CreatePolicyResponse{Policy: &out}, nil
 }
 
 // GetPolicy returns a managed policy's metadata (its document is in
 // GetPolicyVersion).
-func (s *IAM) GetPolicy(ctx context.Context, in *GetPolicyInput) (*GetPolicyOutput, error) {
+func (s *IAM) GetPolicy(ctx context.Context, in *GetPolicyRequest) (*GetPolicyResponse, error) {
 	var c checker
 	c.arn("policyArn", in.PolicyArn)
 	if err := c.err(); err != nil {
@@ -241,12 +241,12 @@ func (s *IAM) GetPolicy(ctx context.Context, in *GetPolicyInput) (*GetPolicyOutp
 		return nil, err
 	}
 	out := s.policyOut(p, true)
-	return &GetPolicyOutput{Policy: &out}, nil
+	return &GetPolicyResponse{Policy: &out}, nil
 }
 
 // GetPolicyVersion returns one version of a managed policy with its
 // document, percent-encoded.
-func (s *IAM) GetPolicyVersion(ctx context.Context, in *GetPolicyVersionInput) (*GetPolicyVersionOutput, error) {
+func (s *IAM) GetPolicyVersion(ctx context.Context, in *GetPolicyVersionRequest) (*GetPolicyVersionResponse, error) {
 	var c checker
 	c.arn("policyArn", in.PolicyArn)
 	c.str("versionId", in.VersionId, true, 0, 0, versionIDPattern, versionIDPatternText)
@@ -272,12 +272,12 @@ func (s *IAM) GetPolicyVersion(ctx context.Context, in *GetPolicyVersionInput) (
 	if err != nil {
 		return nil, err
 	}
-	return &GetPolicyVersionOutput{PolicyVersion: &out}, nil
+	return &GetPolicyVersionResponse{PolicyVersion: &out}, nil
 }
 
 // CreatePolicyVersion adds a version to a managed policy, the default one
 // with SetAsDefault. A policy has at most five versions.
-func (s *IAM) CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionInput) (*CreatePolicyVersionOutput, error) {
+func (s *IAM) CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRequest) (*CreatePolicyVersionResponse, error) {
 	var c checker
 	c.arn("policyArn", in.PolicyArn)
 	c.document("policyDocument", in.PolicyDocument, 131072)
@@ -317,11 +317,11 @@ func (s *IAM) CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionIn
 	if err != nil {
 		return nil, err
 	}
-	return &CreatePolicyVersionOutput{PolicyVersion: &out}, nil
+	return &CreatePolicyVersionResponse{PolicyVersion: &out}, nil
 }
 
 // DeletePolicyVersion deletes a version other than the default.
-func (s *IAM) DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionInput) (*Empty, error) {
+func (s *IAM) DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionRequest) (*Empty, error) {
 	var c checker
 	c.arn("policyArn", in.PolicyArn)
 	c.str("versionId", in.VersionId, true, 0, 0, versionIDPattern, versionIDPatternText)
@@ -356,7 +356,7 @@ func (s *IAM) DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionIn
 }
 
 // SetDefaultPolicyVersion makes a version the one that applies.
-func (s *IAM) SetDefaultPolicyVersion(ctx context.Context, in *SetDefaultPolicyVersionInput) (*Empty, error) {
+func (s *IAM) SetDefaultPolicyVersion(ctx context.Context, in *SetDefaultPolicyVersionRequest) (*Empty, error) {
 	var c checker
 	c.arn("policyArn", in.PolicyArn)
 	c.str("versionId", in.VersionId, true, 0, 0, versionIDPattern, versionIDPatternText)
@@ -399,17 +399,17 @@ func versionKey(v PolicyVersion) string {
 
 // ListPolicyVersions lists a policy's versions, oldest first, without
 // documents.
-func (s *IAM) ListPolicyVersions(ctx context.Context, in *ListPolicyVersionsInput) (*ListPolicyVersionsOutput, error) {
+func (s *IAM) ListPolicyVersions(ctx context.Context, in *ListPolicyVersionsRequest) (*ListPolicyVersionsResponse, error) {
 	var c checker
 	c.arn("policyArn", in.PolicyArn)
-	c.paging(in.Marker, in.MaxItems)
+	c.paging(in.Marker, int(in.MaxItems))
 	if err := c.err(); err != nil {
 		return nil, err
 	}
 	if err := s.authorizePolicy(ctx, "iam:ListPolicyVersions", in.PolicyArn); err != nil {
 		return nil, err
 	}
-	out := &ListPolicyVersionsOutput{}
+	out := &ListPolicyVersionsResponse{}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		p, err := s.mustPolicy(tx, in.PolicyArn, errPolicyNotFound)
 		if err != nil {
@@ -420,7 +420,7 @@ func (s *IAM) ListPolicyVersions(ctx context.Context, in *ListPolicyVersionsInpu
 			all = append(all, versionOut(p, &p.Versions[i], false))
 		}
 		slices.SortFunc(all, func(a, b PolicyVersion) int { return strings.Compare(versionKey(a), versionKey(b)) })
-		out.Versions, out.Marker, out.IsTruncated = page(all, versionKey, in.Marker, in.MaxItems)
+		out.Versions, out.Marker, out.IsTruncated = page(all, versionKey, in.Marker, int(in.MaxItems))
 		return nil
 	})
 	if err != nil {
@@ -432,12 +432,12 @@ func (s *IAM) ListPolicyVersions(ctx context.Context, in *ListPolicyVersionsInpu
 // ListPolicies lists managed policies: Scope Local (the account's), AWS
 // (the AWS managed policies served) or All (the default); OnlyAttached
 // keeps those attached to a user, group or role.
-func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesInput) (*ListPoliciesOutput, error) {
+func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListPoliciesResponse, error) {
 	var c checker
 	c.enum("scope", in.Scope, "All", "AWS", "Local")
 	c.policyPath("pathPrefix", in.PathPrefix)
 	c.enum("policyUsageFilter", in.PolicyUsageFilter, "PermissionsPolicy", "PermissionsBoundary")
-	c.paging(in.Marker, in.MaxItems)
+	c.paging(in.Marker, int(in.MaxItems))
 	if err := c.err(); err != nil {
 		return nil, err
 	}
@@ -506,8 +506,8 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesInput) (*ListPol
 	if err != nil {
 		return nil, err
 	}
-	items, marker, more := page(all, func(it item) string { return it.key }, in.Marker, in.MaxItems)
-	out := &ListPoliciesOutput{Policies: []Policy{}, IsTruncated: more, Marker: marker}
+	items, marker, more := page(all, func(it item) string { return it.key }, in.Marker, int(in.MaxItems))
+	out := &ListPoliciesResponse{Policies: []Policy{}, IsTruncated: more, Marker: marker}
 	for _, it := range items {
 		out.Policies = append(out.Policies, s.policyOut(it.p, false))
 	}
@@ -516,7 +516,7 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesInput) (*ListPol
 
 // DeletePolicy deletes a customer managed policy that is attached to
 // nothing and has no versions besides the default, as AWS requires.
-func (s *IAM) DeletePolicy(ctx context.Context, in *DeletePolicyInput) (*Empty, error) {
+func (s *IAM) DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*Empty, error) {
 	var c checker
 	c.arn("policyArn", in.PolicyArn)
 	if err := c.err(); err != nil {
@@ -629,7 +629,7 @@ func (s *IAM) detach(ctx context.Context, kind entityKind, name, arn string) err
 	})
 }
 
-func (s *IAM) listAttached(ctx context.Context, kind entityKind, name, pathPrefix, marker string, maxItems int) (*ListAttachedPoliciesOutput, error) {
+func (s *IAM) listAttached(ctx context.Context, kind entityKind, name, pathPrefix, marker string, maxItems int) (*ListAttachedUserPoliciesResponse, error) {
 	var c checker
 	member, max := kind.member()
 	if kind == kindUser {
@@ -644,7 +644,7 @@ func (s *IAM) listAttached(ctx context.Context, kind entityKind, name, pathPrefi
 	if err := s.authorizeOn(ctx, "iam:ListAttached"+kind.title()+"Policies", kind, name); err != nil {
 		return nil, err
 	}
-	out := &ListAttachedPoliciesOutput{AttachedPolicies: []AttachedPolicy{}}
+	out := &ListAttachedUserPoliciesResponse{AttachedPolicies: []AttachedPolicy{}}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		e, err := mustEntity(tx, kind, name)
 		if err != nil {
@@ -676,7 +676,7 @@ func (s *IAM) listAttached(ctx context.Context, kind entityKind, name, pathPrefi
 }
 
 // AttachUserPolicy attaches a managed policy to a user (at most 10).
-func (s *IAM) AttachUserPolicy(ctx context.Context, in *AttachUserPolicyInput) (*Empty, error) {
+func (s *IAM) AttachUserPolicy(ctx context.Context, in *AttachUserPolicyRequest) (*Empty, error) {
 	if err := s.attach(ctx, kindUser, in.UserName, in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -684,7 +684,7 @@ func (s *IAM) AttachUserPolicy(ctx context.Context, in *AttachUserPolicyInput) (
 }
 
 // AttachRolePolicy attaches a managed policy to a role (at most 10).
-func (s *IAM) AttachRolePolicy(ctx context.Context, in *AttachRolePolicyInput) (*Empty, error) {
+func (s *IAM) AttachRolePolicy(ctx context.Context, in *AttachRolePolicyRequest) (*Empty, error) {
 	if err := s.attach(ctx, kindRole, in.RoleName, in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -692,7 +692,7 @@ func (s *IAM) AttachRolePolicy(ctx context.Context, in *AttachRolePolicyInput) (
 }
 
 // AttachGroupPolicy attaches a managed policy to a group (at most 10).
-func (s *IAM) AttachGroupPolicy(ctx context.Context, in *AttachGroupPolicyInput) (*Empty, error) {
+func (s *IAM) AttachGroupPolicy(ctx context.Context, in *AttachGroupPolicyRequest) (*Empty, error) {
 	if err := s.attach(ctx, kindGroup, in.GroupName, in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -700,7 +700,7 @@ func (s *IAM) AttachGroupPolicy(ctx context.Context, in *AttachGroupPolicyInput)
 }
 
 // DetachUserPolicy detaches a managed policy from a user.
-func (s *IAM) DetachUserPolicy(ctx context.Context, in *DetachUserPolicyInput) (*Empty, error) {
+func (s *IAM) DetachUserPolicy(ctx context.Context, in *DetachUserPolicyRequest) (*Empty, error) {
 	if err := s.detach(ctx, kindUser, in.UserName, in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -708,7 +708,7 @@ func (s *IAM) DetachUserPolicy(ctx context.Context, in *DetachUserPolicyInput) (
 }
 
 // DetachRolePolicy detaches a managed policy from a role.
-func (s *IAM) DetachRolePolicy(ctx context.Context, in *DetachRolePolicyInput) (*Empty, error) {
+func (s *IAM) DetachRolePolicy(ctx context.Context, in *DetachRolePolicyRequest) (*Empty, error) {
 	if err := s.detach(ctx, kindRole, in.RoleName, in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -716,7 +716,7 @@ func (s *IAM) DetachRolePolicy(ctx context.Context, in *DetachRolePolicyInput) (
 }
 
 // DetachGroupPolicy detaches a managed policy from a group.
-func (s *IAM) DetachGroupPolicy(ctx context.Context, in *DetachGroupPolicyInput) (*Empty, error) {
+func (s *IAM) DetachGroupPolicy(ctx context.Context, in *DetachGroupPolicyRequest) (*Empty, error) {
 	if err := s.detach(ctx, kindGroup, in.GroupName, in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -724,16 +724,18 @@ func (s *IAM) DetachGroupPolicy(ctx context.Context, in *DetachGroupPolicyInput)
 }
 
 // ListAttachedUserPolicies lists the managed policies attached to a user.
-func (s *IAM) ListAttachedUserPolicies(ctx context.Context, in *ListAttachedUserPoliciesInput) (*ListAttachedPoliciesOutput, error) {
-	return s.listAttached(ctx, kindUser, in.UserName, in.PathPrefix, in.Marker, in.MaxItems)
+func (s *IAM) ListAttachedUserPolicies(ctx context.Context, in *ListAttachedUserPoliciesRequest) (*ListAttachedUserPoliciesResponse, error) {
+	return s.listAttached(ctx, kindUser, in.UserName, in.PathPrefix, in.Marker, int(in.MaxItems))
 }
 
 // ListAttachedRolePolicies lists the managed policies attached to a role.
-func (s *IAM) ListAttachedRolePolicies(ctx context.Context, in *ListAttachedRolePoliciesInput) (*ListAttachedPoliciesOutput, error) {
-	return s.listAttached(ctx, kindRole, in.RoleName, in.PathPrefix, in.Marker, in.MaxItems)
+func (s *IAM) ListAttachedRolePolicies(ctx context.Context, in *ListAttachedRolePoliciesRequest) (*ListAttachedRolePoliciesResponse, error) {
+	out, err := s.listAttached(ctx, kindRole, in.RoleName, in.PathPrefix, in.Marker, int(in.MaxItems))
+	return (*ListAttachedRolePoliciesResponse)(out), err
 }
 
 // ListAttachedGroupPolicies lists the managed policies attached to a group.
-func (s *IAM) ListAttachedGroupPolicies(ctx context.Context, in *ListAttachedGroupPoliciesInput) (*ListAttachedPoliciesOutput, error) {
-	return s.listAttached(ctx, kindGroup, in.GroupName, in.PathPrefix, in.Marker, in.MaxItems)
+func (s *IAM) ListAttachedGroupPolicies(ctx context.Context, in *ListAttachedGroupPoliciesRequest) (*ListAttachedGroupPoliciesResponse, error) {
+	out, err := s.listAttached(ctx, kindGroup, in.GroupName, in.PathPrefix, in.Marker, int(in.MaxItems))
+	return (*ListAttachedGroupPoliciesResponse)(out), err
 }

@@ -12,74 +12,76 @@ import (
 
 func TestInlinePolicies(t *testing.T) {
 	e := newEnv(t)
-	must(e.iam.CreateUser(e.root, &identity.CreateUserInput{UserName: "alice"}))(t, "CreateUser")
+	must(e.iam.CreateUser(e.root, &identity.CreateUserRequest{UserName: "alice"}))(t, "CreateUser")
 	e.role("r", trustFor("arn:aws:iam::123456789012:user/alice"), 0)
-	must(e.iam.CreateGroup(e.root, &identity.CreateGroupInput{GroupName: "g"}))(t, "CreateGroup")
+	must(e.iam.CreateGroup(e.root, &identity.CreateGroupRequest{GroupName: "g"}))(t, "CreateGroup")
 	doc := "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:*\", \"Resource\": \"*\"}]\n}"
 
 	type ops struct {
 		kind   string
 		put    func(name, doc string) error
 		get    func(name string) (string, error)
-		list   func(marker string, max int) (*identity.ListPolicyNamesOutput, error)
+		list   func(marker string, max int) (*identity.ListUserPoliciesResponse, error)
 		delete func(name string) error
 	}
 	all := []ops{
 		{"user",
 			func(n, d string) error {
-				_, err := e.iam.PutUserPolicy(e.root, &identity.PutUserPolicyInput{UserName: "alice", PolicyName: n, PolicyDocument: d})
+				_, err := e.iam.PutUserPolicy(e.root, &identity.PutUserPolicyRequest{UserName: "alice", PolicyName: n, PolicyDocument: d})
 				return err
 			},
 			func(n string) (string, error) {
-				out, err := e.iam.GetUserPolicy(e.root, &identity.GetUserPolicyInput{UserName: "alice", PolicyName: n})
+				out, err := e.iam.GetUserPolicy(e.root, &identity.GetUserPolicyRequest{UserName: "alice", PolicyName: n})
 				if err != nil {
 					return "", err
 				}
 				return out.PolicyDocument, nil
 			},
-			func(m string, max int) (*identity.ListPolicyNamesOutput, error) {
-				return e.iam.ListUserPolicies(e.root, &identity.ListUserPoliciesInput{UserName: "alice", Marker: m, MaxItems: max})
+			func(m string, max int) (*identity.ListUserPoliciesResponse, error) {
+				return e.iam.ListUserPolicies(e.root, &identity.ListUserPoliciesRequest{UserName: "alice", Marker: m, MaxItems: int32(max)})
 			},
 			func(n string) error {
-				_, err := e.iam.DeleteUserPolicy(e.root, &identity.DeleteUserPolicyInput{UserName: "alice", PolicyName: n})
+				_, err := e.iam.DeleteUserPolicy(e.root, &identity.DeleteUserPolicyRequest{UserName: "alice", PolicyName: n})
 				return err
 			}},
 		{"role",
 			func(n, d string) error {
-				_, err := e.iam.PutRolePolicy(e.root, &identity.PutRolePolicyInput{RoleName: "r", PolicyName: n, PolicyDocument: d})
+				_, err := e.iam.PutRolePolicy(e.root, &identity.PutRolePolicyRequest{RoleName: "r", PolicyName: n, PolicyDocument: d})
 				return err
 			},
 			func(n string) (string, error) {
-				out, err := e.iam.GetRolePolicy(e.root, &identity.GetRolePolicyInput{RoleName: "r", PolicyName: n})
+				out, err := e.iam.GetRolePolicy(e.root, &identity.GetRolePolicyRequest{RoleName: "r", PolicyName: n})
 				if err != nil {
 					return "", err
 				}
 				return out.PolicyDocument, nil
 			},
-			func(m string, max int) (*identity.ListPolicyNamesOutput, error) {
-				return e.iam.ListRolePolicies(e.root, &identity.ListRolePoliciesInput{RoleName: "r", Marker: m, MaxItems: max})
+			func(m string, max int) (*identity.ListUserPoliciesResponse, error) {
+				out, err := e.iam.ListRolePolicies(e.root, &identity.ListRolePoliciesRequest{RoleName: "r", Marker: m, MaxItems: int32(max)})
+				return (*identity.ListUserPoliciesResponse)(out), err
 			},
 			func(n string) error {
-				_, err := e.iam.DeleteRolePolicy(e.root, &identity.DeleteRolePolicyInput{RoleName: "r", PolicyName: n})
+				_, err := e.iam.DeleteRolePolicy(e.root, &identity.DeleteRolePolicyRequest{RoleName: "r", PolicyName: n})
 				return err
 			}},
 		{"group",
 			func(n, d string) error {
-				_, err := e.iam.PutGroupPolicy(e.root, &identity.PutGroupPolicyInput{GroupName: "g", PolicyName: n, PolicyDocument: d})
+				_, err := e.iam.PutGroupPolicy(e.root, &identity.PutGroupPolicyRequest{GroupName: "g", PolicyName: n, PolicyDocument: d})
 				return err
 			},
 			func(n string) (string, error) {
-				out, err := e.iam.GetGroupPolicy(e.root, &identity.GetGroupPolicyInput{GroupName: "g", PolicyName: n})
+				out, err := e.iam.GetGroupPolicy(e.root, &identity.GetGroupPolicyRequest{GroupName: "g", PolicyName: n})
 				if err != nil {
 					return "", err
 				}
 				return out.PolicyDocument, nil
 			},
-			func(m string, max int) (*identity.ListPolicyNamesOutput, error) {
-				return e.iam.ListGroupPolicies(e.root, &identity.ListGroupPoliciesInput{GroupName: "g", Marker: m, MaxItems: max})
+			func(m string, max int) (*identity.ListUserPoliciesResponse, error) {
+				out, err := e.iam.ListGroupPolicies(e.root, &identity.ListGroupPoliciesRequest{GroupName: "g", Marker: m, MaxItems: int32(max)})
+				return (*identity.ListUserPoliciesResponse)(out), err
 			},
 			func(n string) error {
-				_, err := e.iam.DeleteGroupPolicy(e.root, &identity.DeleteGroupPolicyInput{GroupName: "g", PolicyName: n})
+				_, err := e.iam.DeleteGroupPolicy(e.root, &identity.DeleteGroupPolicyRequest{GroupName: "g", PolicyName: n})
 				return err
 			}},
 	}
@@ -121,65 +123,65 @@ func TestInlinePolicies(t *testing.T) {
 
 	// The size quota counts every inline policy of the entity.
 	big := allow(strings.Repeat("s3:GetObject", 150))
-	_, err := e.iam.PutUserPolicy(e.root, &identity.PutUserPolicyInput{UserName: "alice", PolicyName: "big", PolicyDocument: big})
+	_, err := e.iam.PutUserPolicy(e.root, &identity.PutUserPolicyRequest{UserName: "alice", PolicyName: "big", PolicyDocument: big})
 	wantErr(t, "PutUserPolicy(big)", err, "LimitExceeded", "Maximum policy size of 2048 bytes exceeded for user alice")
-	_, err = e.iam.PutUserPolicy(e.root, &identity.PutUserPolicyInput{UserName: "nobody", PolicyName: "p", PolicyDocument: doc})
+	_, err = e.iam.PutUserPolicy(e.root, &identity.PutUserPolicyRequest{UserName: "nobody", PolicyName: "p", PolicyDocument: doc})
 	wantErr(t, "PutUserPolicy(nobody)", err, "NoSuchEntity", "The user with name nobody cannot be found.")
-	_, err = e.iam.GetGroupPolicy(e.root, &identity.GetGroupPolicyInput{GroupName: "nogroup", PolicyName: "p"})
+	_, err = e.iam.GetGroupPolicy(e.root, &identity.GetGroupPolicyRequest{GroupName: "nogroup", PolicyName: "p"})
 	wantErr(t, "GetGroupPolicy(nogroup)", err, "NoSuchEntity", "The group with name nogroup cannot be found.")
 }
 
 func TestManagedPolicies(t *testing.T) {
 	e := newEnv(t)
 	doc1, doc2 := allow("kms:Decrypt"), allow("kms:Decrypt", "kms:Encrypt")
-	p := must(e.iam.CreatePolicy(e.root, &identity.CreatePolicyInput{PolicyName: "KeyUse", Path: "/app/", PolicyDocument: doc1, Description: "use keys"}))(t, "CreatePolicy").Policy
+	p := must(e.iam.CreatePolicy(e.root, &identity.CreatePolicyRequest{PolicyName: "KeyUse", Path: "/app/", PolicyDocument: doc1, Description: "use keys"}))(t, "CreatePolicy").Policy
 	if !uniqueIDPattern.MatchString(p.PolicyId) || !hasPrefix(p.PolicyId, "ANPA") || p.Arn != "arn:aws:iam::123456789012:policy/app/KeyUse" ||
 		p.DefaultVersionId != "v1" || p.AttachmentCount != 0 || !p.IsAttachable || p.Path != "/app/" {
 		t.Errorf("CreatePolicy = %+v", p)
 	}
-	_, err := e.iam.CreatePolicy(e.root, &identity.CreatePolicyInput{PolicyName: "keyuse", PolicyDocument: doc1})
+	_, err := e.iam.CreatePolicy(e.root, &identity.CreatePolicyRequest{PolicyName: "keyuse", PolicyDocument: doc1})
 	wantErr(t, "CreatePolicy(keyuse)", err, "EntityAlreadyExists", "A policy called keyuse already exists. Duplicate names are not allowed.")
-	_, err = e.iam.CreatePolicy(e.root, &identity.CreatePolicyInput{PolicyName: "m", PolicyDocument: "[]"})
+	_, err = e.iam.CreatePolicy(e.root, &identity.CreatePolicyRequest{PolicyName: "m", PolicyDocument: "[]"})
 	wantErr(t, "CreatePolicy(malformed)", err, "MalformedPolicyDocument", "")
-	_, err = e.iam.CreatePolicy(e.root, &identity.CreatePolicyInput{PolicyName: "huge", PolicyDocument: allow(strings.Repeat("a", 6200))})
+	_, err = e.iam.CreatePolicy(e.root, &identity.CreatePolicyRequest{PolicyName: "huge", PolicyDocument: allow(strings.Repeat("a", 6200))})
 	wantErr(t, "CreatePolicy(huge)", err, "LimitExceeded", "Cannot exceed quota for PolicySize: 6144")
 
-	_, err = e.iam.GetPolicy(e.root, &identity.GetPolicyInput{PolicyArn: "arn:aws:iam::123456789012:policy/KeyUse"})
+	_, err = e.iam.GetPolicy(e.root, &identity.GetPolicyRequest{PolicyArn: "arn:aws:iam::123456789012:policy/KeyUse"})
 	wantErr(t, "GetPolicy(wrong path)", err, "NoSuchEntity", "Policy arn:aws:iam::123456789012:policy/KeyUse was not found.")
-	_, err = e.iam.GetPolicy(e.root, &identity.GetPolicyInput{PolicyArn: "arn:aws:iam::123456789012:user/KeyUse"})
+	_, err = e.iam.GetPolicy(e.root, &identity.GetPolicyRequest{PolicyArn: "arn:aws:iam::123456789012:user/KeyUse"})
 	wantErr(t, "GetPolicy(user ARN)", err, "InvalidInput", "ARN arn:aws:iam::123456789012:user/KeyUse is not valid.")
 
-	v := must(e.iam.GetPolicyVersion(e.root, &identity.GetPolicyVersionInput{PolicyArn: p.Arn, VersionId: "v1"}))(t, "GetPolicyVersion").PolicyVersion
+	v := must(e.iam.GetPolicyVersion(e.root, &identity.GetPolicyVersionRequest{PolicyArn: p.Arn, VersionId: "v1"}))(t, "GetPolicyVersion").PolicyVersion
 	if !v.IsDefaultVersion || decode(t, v.Document) != doc1 {
 		t.Errorf("GetPolicyVersion(v1) = %+v", v)
 	}
-	_, err = e.iam.GetPolicyVersion(e.root, &identity.GetPolicyVersionInput{PolicyArn: p.Arn, VersionId: "v7"})
+	_, err = e.iam.GetPolicyVersion(e.root, &identity.GetPolicyVersionRequest{PolicyArn: p.Arn, VersionId: "v7"})
 	wantErr(t, "GetPolicyVersion(v7)", err, "NoSuchEntity", "Policy arn:aws:iam::123456789012:policy/app/KeyUse version v7 does not exist or is not attachable.")
 
-	v2 := must(e.iam.CreatePolicyVersion(e.root, &identity.CreatePolicyVersionInput{PolicyArn: p.Arn, PolicyDocument: doc2}))(t, "CreatePolicyVersion").PolicyVersion
+	v2 := must(e.iam.CreatePolicyVersion(e.root, &identity.CreatePolicyVersionRequest{PolicyArn: p.Arn, PolicyDocument: doc2}))(t, "CreatePolicyVersion").PolicyVersion
 	if v2.VersionId != "v2" || v2.IsDefaultVersion || v2.Document != "" {
 		t.Errorf("CreatePolicyVersion = %+v", v2)
 	}
 	for i := 3; i <= 5; i++ {
-		v := must(e.iam.CreatePolicyVersion(e.root, &identity.CreatePolicyVersionInput{PolicyArn: p.Arn, PolicyDocument: doc2, SetAsDefault: i == 5}))(t, "CreatePolicyVersion").PolicyVersion
+		v := must(e.iam.CreatePolicyVersion(e.root, &identity.CreatePolicyVersionRequest{PolicyArn: p.Arn, PolicyDocument: doc2, SetAsDefault: i == 5}))(t, "CreatePolicyVersion").PolicyVersion
 		if v.VersionId != fmt.Sprintf("v%d", i) || v.IsDefaultVersion != (i == 5) {
 			t.Errorf("CreatePolicyVersion %d = %+v", i, v)
 		}
 	}
-	_, err = e.iam.CreatePolicyVersion(e.root, &identity.CreatePolicyVersionInput{PolicyArn: p.Arn, PolicyDocument: doc2})
+	_, err = e.iam.CreatePolicyVersion(e.root, &identity.CreatePolicyVersionRequest{PolicyArn: p.Arn, PolicyDocument: doc2})
 	wantErr(t, "sixth version", err, "LimitExceeded", "A managed policy can have up to 5 versions. Before you create a new version, you must delete an existing version.")
-	got := must(e.iam.GetPolicy(e.root, &identity.GetPolicyInput{PolicyArn: p.Arn}))(t, "GetPolicy").Policy
+	got := must(e.iam.GetPolicy(e.root, &identity.GetPolicyRequest{PolicyArn: p.Arn}))(t, "GetPolicy").Policy
 	if got.DefaultVersionId != "v5" || got.Description != "use keys" {
 		t.Errorf("GetPolicy = %+v", got)
 	}
-	_, err = e.iam.DeletePolicyVersion(e.root, &identity.DeletePolicyVersionInput{PolicyArn: p.Arn, VersionId: "v5"})
+	_, err = e.iam.DeletePolicyVersion(e.root, &identity.DeletePolicyVersionRequest{PolicyArn: p.Arn, VersionId: "v5"})
 	wantErr(t, "DeletePolicyVersion(default)", err, "DeleteConflict", "Cannot delete the default version of a policy.")
-	must(e.iam.DeletePolicyVersion(e.root, &identity.DeletePolicyVersionInput{PolicyArn: p.Arn, VersionId: "v2"}))(t, "DeletePolicyVersion(v2)")
-	v6 := must(e.iam.CreatePolicyVersion(e.root, &identity.CreatePolicyVersionInput{PolicyArn: p.Arn, PolicyDocument: doc1}))(t, "CreatePolicyVersion").PolicyVersion
+	must(e.iam.DeletePolicyVersion(e.root, &identity.DeletePolicyVersionRequest{PolicyArn: p.Arn, VersionId: "v2"}))(t, "DeletePolicyVersion(v2)")
+	v6 := must(e.iam.CreatePolicyVersion(e.root, &identity.CreatePolicyVersionRequest{PolicyArn: p.Arn, PolicyDocument: doc1}))(t, "CreatePolicyVersion").PolicyVersion
 	if v6.VersionId != "v6" {
 		t.Errorf("version after a deletion = %s, want v6 (ids are never reused)", v6.VersionId)
 	}
-	vs := must(e.iam.ListPolicyVersions(e.root, &identity.ListPolicyVersionsInput{PolicyArn: p.Arn}))(t, "ListPolicyVersions")
+	vs := must(e.iam.ListPolicyVersions(e.root, &identity.ListPolicyVersionsRequest{PolicyArn: p.Arn}))(t, "ListPolicyVersions")
 	var ids []string
 	for _, v := range vs.Versions {
 		ids = append(ids, v.VersionId)
@@ -187,44 +189,44 @@ func TestManagedPolicies(t *testing.T) {
 	if strings.Join(ids, ",") != "v1,v3,v4,v5,v6" {
 		t.Errorf("ListPolicyVersions = %v", ids)
 	}
-	must(e.iam.SetDefaultPolicyVersion(e.root, &identity.SetDefaultPolicyVersionInput{PolicyArn: p.Arn, VersionId: "v1"}))(t, "SetDefaultPolicyVersion")
+	must(e.iam.SetDefaultPolicyVersion(e.root, &identity.SetDefaultPolicyVersionRequest{PolicyArn: p.Arn, VersionId: "v1"}))(t, "SetDefaultPolicyVersion")
 
 	// Attachments, on each kind, counted.
-	must(e.iam.CreateUser(e.root, &identity.CreateUserInput{UserName: "alice"}))(t, "CreateUser")
+	must(e.iam.CreateUser(e.root, &identity.CreateUserRequest{UserName: "alice"}))(t, "CreateUser")
 	e.role("r", trustFor("arn:aws:iam::123456789012:user/alice"), 0)
-	must(e.iam.CreateGroup(e.root, &identity.CreateGroupInput{GroupName: "g"}))(t, "CreateGroup")
-	must(e.iam.AttachUserPolicy(e.root, &identity.AttachUserPolicyInput{UserName: "alice", PolicyArn: p.Arn}))(t, "AttachUserPolicy")
-	must(e.iam.AttachUserPolicy(e.root, &identity.AttachUserPolicyInput{UserName: "alice", PolicyArn: p.Arn}))(t, "AttachUserPolicy again")
-	must(e.iam.AttachRolePolicy(e.root, &identity.AttachRolePolicyInput{RoleName: "r", PolicyArn: p.Arn}))(t, "AttachRolePolicy")
-	must(e.iam.AttachGroupPolicy(e.root, &identity.AttachGroupPolicyInput{GroupName: "g", PolicyArn: p.Arn}))(t, "AttachGroupPolicy")
-	must(e.iam.AttachRolePolicy(e.root, &identity.AttachRolePolicyInput{RoleName: "r", PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess"}))(t, "AttachRolePolicy(AWS)")
-	if n := must(e.iam.GetPolicy(e.root, &identity.GetPolicyInput{PolicyArn: p.Arn}))(t, "GetPolicy").Policy.AttachmentCount; n != 3 {
+	must(e.iam.CreateGroup(e.root, &identity.CreateGroupRequest{GroupName: "g"}))(t, "CreateGroup")
+	must(e.iam.AttachUserPolicy(e.root, &identity.AttachUserPolicyRequest{UserName: "alice", PolicyArn: p.Arn}))(t, "AttachUserPolicy")
+	must(e.iam.AttachUserPolicy(e.root, &identity.AttachUserPolicyRequest{UserName: "alice", PolicyArn: p.Arn}))(t, "AttachUserPolicy again")
+	must(e.iam.AttachRolePolicy(e.root, &identity.AttachRolePolicyRequest{RoleName: "r", PolicyArn: p.Arn}))(t, "AttachRolePolicy")
+	must(e.iam.AttachGroupPolicy(e.root, &identity.AttachGroupPolicyRequest{GroupName: "g", PolicyArn: p.Arn}))(t, "AttachGroupPolicy")
+	must(e.iam.AttachRolePolicy(e.root, &identity.AttachRolePolicyRequest{RoleName: "r", PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess"}))(t, "AttachRolePolicy(AWS)")
+	if n := must(e.iam.GetPolicy(e.root, &identity.GetPolicyRequest{PolicyArn: p.Arn}))(t, "GetPolicy").Policy.AttachmentCount; n != 3 {
 		t.Errorf("AttachmentCount = %d, want 3", n)
 	}
-	la := must(e.iam.ListAttachedRolePolicies(e.root, &identity.ListAttachedRolePoliciesInput{RoleName: "r"}))(t, "ListAttachedRolePolicies")
+	la := must(e.iam.ListAttachedRolePolicies(e.root, &identity.ListAttachedRolePoliciesRequest{RoleName: "r"}))(t, "ListAttachedRolePolicies")
 	if len(la.AttachedPolicies) != 2 || la.AttachedPolicies[0].PolicyName != "KeyUse" || la.AttachedPolicies[1].PolicyName != "AdministratorAccess" {
 		t.Errorf("ListAttachedRolePolicies = %+v", la)
 	}
-	la = must(e.iam.ListAttachedRolePolicies(e.root, &identity.ListAttachedRolePoliciesInput{RoleName: "r", PathPrefix: "/app/"}))(t, "ListAttachedRolePolicies(/app/)")
+	la = must(e.iam.ListAttachedRolePolicies(e.root, &identity.ListAttachedRolePoliciesRequest{RoleName: "r", PathPrefix: "/app/"}))(t, "ListAttachedRolePolicies(/app/)")
 	if len(la.AttachedPolicies) != 1 {
 		t.Errorf("ListAttachedRolePolicies(/app/) = %+v", la)
 	}
-	lu := must(e.iam.ListAttachedUserPolicies(e.root, &identity.ListAttachedUserPoliciesInput{UserName: "alice"}))(t, "ListAttachedUserPolicies")
-	lg := must(e.iam.ListAttachedGroupPolicies(e.root, &identity.ListAttachedGroupPoliciesInput{GroupName: "g"}))(t, "ListAttachedGroupPolicies")
+	lu := must(e.iam.ListAttachedUserPolicies(e.root, &identity.ListAttachedUserPoliciesRequest{UserName: "alice"}))(t, "ListAttachedUserPolicies")
+	lg := must(e.iam.ListAttachedGroupPolicies(e.root, &identity.ListAttachedGroupPoliciesRequest{GroupName: "g"}))(t, "ListAttachedGroupPolicies")
 	if len(lu.AttachedPolicies) != 1 || len(lg.AttachedPolicies) != 1 || lu.AttachedPolicies[0].PolicyArn != p.Arn {
 		t.Errorf("ListAttached user %+v group %+v", lu, lg)
 	}
 
-	_, err = e.iam.AttachUserPolicy(e.root, &identity.AttachUserPolicyInput{UserName: "alice", PolicyArn: "arn:aws:iam::123456789012:policy/nope"})
+	_, err = e.iam.AttachUserPolicy(e.root, &identity.AttachUserPolicyRequest{UserName: "alice", PolicyArn: "arn:aws:iam::123456789012:policy/nope"})
 	wantErr(t, "AttachUserPolicy(nope)", err, "NoSuchEntity", "Policy arn:aws:iam::123456789012:policy/nope does not exist or is not attachable.")
-	_, err = e.iam.DetachGroupPolicy(e.root, &identity.DetachGroupPolicyInput{GroupName: "g", PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess"})
+	_, err = e.iam.DetachGroupPolicy(e.root, &identity.DetachGroupPolicyRequest{GroupName: "g", PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess"})
 	wantErr(t, "DetachGroupPolicy(not attached)", err, "NoSuchEntity", "Policy arn:aws:iam::aws:policy/AdministratorAccess was not found.")
-	_, err = e.iam.DeletePolicy(e.root, &identity.DeletePolicyInput{PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess"})
+	_, err = e.iam.DeletePolicy(e.root, &identity.DeletePolicyRequest{PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess"})
 	wantErr(t, "DeletePolicy(AWS managed)", err, "AccessDenied", "")
 
 	// ListPolicies by scope.
-	must(e.iam.CreatePolicy(e.root, &identity.CreatePolicyInput{PolicyName: "Unused", PolicyDocument: doc1}))(t, "CreatePolicy")
-	names := func(in *identity.ListPoliciesInput) string {
+	must(e.iam.CreatePolicy(e.root, &identity.CreatePolicyRequest{PolicyName: "Unused", PolicyDocument: doc1}))(t, "CreatePolicy")
+	names := func(in *identity.ListPoliciesRequest) string {
 		out := must(e.iam.ListPolicies(e.root, in))(t, "ListPolicies")
 		var n []string
 		for _, p := range out.Policies {
@@ -233,40 +235,40 @@ func TestManagedPolicies(t *testing.T) {
 		return strings.Join(n, ",")
 	}
 	for _, c := range []struct {
-		in   identity.ListPoliciesInput
+		in   identity.ListPoliciesRequest
 		want string
 	}{
 		// AdministratorAccess: the admin user's, and one attached above.
-		{identity.ListPoliciesInput{OnlyAttached: true}, "AdministratorAccess:2,KeyUse:3"},
-		{identity.ListPoliciesInput{Scope: "Local"}, "KeyUse:3,Unused:0"},
-		{identity.ListPoliciesInput{Scope: "AWS", OnlyAttached: true}, "AdministratorAccess:2"},
-		{identity.ListPoliciesInput{Scope: "Local", OnlyAttached: true}, "KeyUse:3"},
-		{identity.ListPoliciesInput{PathPrefix: "/app/"}, "KeyUse:3"},
+		{identity.ListPoliciesRequest{OnlyAttached: true}, "AdministratorAccess:2,KeyUse:3"},
+		{identity.ListPoliciesRequest{Scope: "Local"}, "KeyUse:3,Unused:0"},
+		{identity.ListPoliciesRequest{Scope: "AWS", OnlyAttached: true}, "AdministratorAccess:2"},
+		{identity.ListPoliciesRequest{Scope: "Local", OnlyAttached: true}, "KeyUse:3"},
+		{identity.ListPoliciesRequest{PathPrefix: "/app/"}, "KeyUse:3"},
 	} {
 		if got := names(&c.in); got != c.want {
 			t.Errorf("ListPolicies(%+v) = %s, want %s", c.in, got, c.want)
 		}
 	}
-	pg := must(e.iam.ListPolicies(e.root, &identity.ListPoliciesInput{Scope: "Local", MaxItems: 1}))(t, "ListPolicies page 1")
-	pg2 := must(e.iam.ListPolicies(e.root, &identity.ListPoliciesInput{Scope: "Local", MaxItems: 1, Marker: pg.Marker}))(t, "ListPolicies page 2")
+	pg := must(e.iam.ListPolicies(e.root, &identity.ListPoliciesRequest{Scope: "Local", MaxItems: 1}))(t, "ListPolicies page 1")
+	pg2 := must(e.iam.ListPolicies(e.root, &identity.ListPoliciesRequest{Scope: "Local", MaxItems: 1, Marker: pg.Marker}))(t, "ListPolicies page 2")
 	if len(pg.Policies) != 1 || !pg.IsTruncated || len(pg2.Policies) != 1 || pg2.Policies[0].PolicyName != "Unused" {
 		t.Errorf("ListPolicies pages = %+v / %+v", pg, pg2)
 	}
 
 	// DeletePolicy: attached, then extra versions, then it goes.
-	_, err = e.iam.DeletePolicy(e.root, &identity.DeletePolicyInput{PolicyArn: p.Arn})
+	_, err = e.iam.DeletePolicy(e.root, &identity.DeletePolicyRequest{PolicyArn: p.Arn})
 	wantErr(t, "DeletePolicy(attached)", err, "DeleteConflict", "Cannot delete a policy attached to entities.")
-	must(e.iam.DetachUserPolicy(e.root, &identity.DetachUserPolicyInput{UserName: "alice", PolicyArn: p.Arn}))(t, "DetachUserPolicy")
-	must(e.iam.DetachRolePolicy(e.root, &identity.DetachRolePolicyInput{RoleName: "r", PolicyArn: p.Arn}))(t, "DetachRolePolicy")
-	must(e.iam.DetachGroupPolicy(e.root, &identity.DetachGroupPolicyInput{GroupName: "g", PolicyArn: p.Arn}))(t, "DetachGroupPolicy")
-	_, err = e.iam.DeletePolicy(e.root, &identity.DeletePolicyInput{PolicyArn: p.Arn})
+	must(e.iam.DetachUserPolicy(e.root, &identity.DetachUserPolicyRequest{UserName: "alice", PolicyArn: p.Arn}))(t, "DetachUserPolicy")
+	must(e.iam.DetachRolePolicy(e.root, &identity.DetachRolePolicyRequest{RoleName: "r", PolicyArn: p.Arn}))(t, "DetachRolePolicy")
+	must(e.iam.DetachGroupPolicy(e.root, &identity.DetachGroupPolicyRequest{GroupName: "g", PolicyArn: p.Arn}))(t, "DetachGroupPolicy")
+	_, err = e.iam.DeletePolicy(e.root, &identity.DeletePolicyRequest{PolicyArn: p.Arn})
 	wantErr(t, "DeletePolicy(versions)", err, "DeleteConflict",
 		"This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.")
 	for _, v := range []string{"v3", "v4", "v5", "v6"} {
-		must(e.iam.DeletePolicyVersion(e.root, &identity.DeletePolicyVersionInput{PolicyArn: p.Arn, VersionId: v}))(t, "DeletePolicyVersion")
+		must(e.iam.DeletePolicyVersion(e.root, &identity.DeletePolicyVersionRequest{PolicyArn: p.Arn, VersionId: v}))(t, "DeletePolicyVersion")
 	}
-	must(e.iam.DeletePolicy(e.root, &identity.DeletePolicyInput{PolicyArn: p.Arn}))(t, "DeletePolicy")
-	_, err = e.iam.GetPolicy(e.root, &identity.GetPolicyInput{PolicyArn: p.Arn})
+	must(e.iam.DeletePolicy(e.root, &identity.DeletePolicyRequest{PolicyArn: p.Arn}))(t, "DeletePolicy")
+	_, err = e.iam.GetPolicy(e.root, &identity.GetPolicyRequest{PolicyArn: p.Arn})
 	wantErr(t, "GetPolicy(deleted)", err, "NoSuchEntity", "")
 }
 
@@ -274,8 +276,8 @@ func TestAttachQuota(t *testing.T) {
 	e := newEnv(t)
 	e.role("r", trustFor("arn:aws:iam::123456789012:user/alice"), 0)
 	for i := range 11 {
-		p := must(e.iam.CreatePolicy(e.root, &identity.CreatePolicyInput{PolicyName: fmt.Sprintf("p%d", i), PolicyDocument: allow("s3:*")}))(t, "CreatePolicy").Policy
-		_, err := e.iam.AttachRolePolicy(e.root, &identity.AttachRolePolicyInput{RoleName: "r", PolicyArn: p.Arn})
+		p := must(e.iam.CreatePolicy(e.root, &identity.CreatePolicyRequest{PolicyName: fmt.Sprintf("p%d", i), PolicyDocument: allow("s3:*")}))(t, "CreatePolicy").Policy
+		_, err := e.iam.AttachRolePolicy(e.root, &identity.AttachRolePolicyRequest{RoleName: "r", PolicyArn: p.Arn})
 		if i < 10 && err != nil {
 			t.Fatalf("AttachRolePolicy %d: %v", i, err)
 		}
@@ -290,16 +292,16 @@ func TestPoliciesFor(t *testing.T) {
 	alice, key := e.user("alice")
 	_ = alice
 	for _, g := range []string{"devs", "ops"} {
-		must(e.iam.CreateGroup(e.root, &identity.CreateGroupInput{GroupName: g}))(t, "CreateGroup")
-		must(e.iam.AddUserToGroup(e.root, &identity.AddUserToGroupInput{GroupName: g, UserName: "alice"}))(t, "AddUserToGroup")
-		must(e.iam.PutGroupPolicy(e.root, &identity.PutGroupPolicyInput{GroupName: g, PolicyName: g + "-inline", PolicyDocument: allow(g + ":Inline")}))(t, "PutGroupPolicy")
+		must(e.iam.CreateGroup(e.root, &identity.CreateGroupRequest{GroupName: g}))(t, "CreateGroup")
+		must(e.iam.AddUserToGroup(e.root, &identity.AddUserToGroupRequest{GroupName: g, UserName: "alice"}))(t, "AddUserToGroup")
+		must(e.iam.PutGroupPolicy(e.root, &identity.PutGroupPolicyRequest{GroupName: g, PolicyName: g + "-inline", PolicyDocument: allow(g + ":Inline")}))(t, "PutGroupPolicy")
 	}
-	must(e.iam.PutUserPolicy(e.root, &identity.PutUserPolicyInput{UserName: "alice", PolicyName: "own", PolicyDocument: allow("own:Inline")}))(t, "PutUserPolicy")
-	shared := must(e.iam.CreatePolicy(e.root, &identity.CreatePolicyInput{PolicyName: "Shared", PolicyDocument: allow("shared:V1")}))(t, "CreatePolicy").Policy
-	opsOnly := must(e.iam.CreatePolicy(e.root, &identity.CreatePolicyInput{PolicyName: "OpsOnly", PolicyDocument: allow("ops:Managed")}))(t, "CreatePolicy").Policy
-	must(e.iam.AttachUserPolicy(e.root, &identity.AttachUserPolicyInput{UserName: "alice", PolicyArn: shared.Arn}))(t, "AttachUserPolicy")
-	must(e.iam.AttachGroupPolicy(e.root, &identity.AttachGroupPolicyInput{GroupName: "devs", PolicyArn: shared.Arn}))(t, "AttachGroupPolicy")
-	must(e.iam.AttachGroupPolicy(e.root, &identity.AttachGroupPolicyInput{GroupName: "ops", PolicyArn: opsOnly.Arn}))(t, "AttachGroupPolicy")
+	must(e.iam.PutUserPolicy(e.root, &identity.PutUserPolicyRequest{UserName: "alice", PolicyName: "own", PolicyDocument: allow("own:Inline")}))(t, "PutUserPolicy")
+	shared := must(e.iam.CreatePolicy(e.root, &identity.CreatePolicyRequest{PolicyName: "Shared", PolicyDocument: allow("shared:V1")}))(t, "CreatePolicy").Policy
+	opsOnly := must(e.iam.CreatePolicy(e.root, &identity.CreatePolicyRequest{PolicyName: "OpsOnly", PolicyDocument: allow("ops:Managed")}))(t, "CreatePolicy").Policy
+	must(e.iam.AttachUserPolicy(e.root, &identity.AttachUserPolicyRequest{UserName: "alice", PolicyArn: shared.Arn}))(t, "AttachUserPolicy")
+	must(e.iam.AttachGroupPolicy(e.root, &identity.AttachGroupPolicyRequest{GroupName: "devs", PolicyArn: shared.Arn}))(t, "AttachGroupPolicy")
+	must(e.iam.AttachGroupPolicy(e.root, &identity.AttachGroupPolicyRequest{GroupName: "ops", PolicyArn: opsOnly.Arn}))(t, "AttachGroupPolicy")
 
 	p := must(e.ids.LookupAccessKey(context.Background(), key.AccessKeyId))(t, "LookupAccessKey").Principal
 	docs := must(e.iam.PoliciesFor(context.Background(), p))(t, "PoliciesFor")
@@ -328,13 +330,13 @@ func TestPoliciesFor(t *testing.T) {
 	}
 
 	// A new default version replaces the old one, under a new source.
-	must(e.iam.CreatePolicyVersion(e.root, &identity.CreatePolicyVersionInput{PolicyArn: shared.Arn, PolicyDocument: allow("shared:V2"), SetAsDefault: true}))(t, "CreatePolicyVersion")
+	must(e.iam.CreatePolicyVersion(e.root, &identity.CreatePolicyVersionRequest{PolicyArn: shared.Arn, PolicyDocument: allow("shared:V2"), SetAsDefault: true}))(t, "CreatePolicyVersion")
 	docs2 := must(e.iam.PoliciesFor(context.Background(), p))(t, "PoliciesFor after v2")
 	if got := summary(docs2); !strings.Contains(got, "policy/Shared?v2=shared:V2") || strings.Contains(got, "shared:V1") {
 		t.Errorf("PoliciesFor after a new default version =\n%s", got)
 	}
 	// Leaving a group drops its policies.
-	must(e.iam.RemoveUserFromGroup(e.root, &identity.RemoveUserFromGroupInput{GroupName: "ops", UserName: "alice"}))(t, "RemoveUserFromGroup")
+	must(e.iam.RemoveUserFromGroup(e.root, &identity.RemoveUserFromGroupRequest{GroupName: "ops", UserName: "alice"}))(t, "RemoveUserFromGroup")
 	if got := summary(must(e.iam.PoliciesFor(context.Background(), p))(t, "PoliciesFor")); strings.Contains(got, "ops") {
 		t.Errorf("PoliciesFor after leaving ops =\n%s", got)
 	}
@@ -344,9 +346,9 @@ func TestPoliciesFor(t *testing.T) {
 		t.Errorf("PoliciesFor(root) = %v, want none", d)
 	}
 	e.role("app", trustFor("arn:aws:iam::123456789012:user/alice"), 0)
-	must(e.iam.PutRolePolicy(e.root, &identity.PutRolePolicyInput{RoleName: "app", PolicyName: "r", PolicyDocument: allow("role:Inline")}))(t, "PutRolePolicy")
-	must(e.iam.AttachRolePolicy(e.root, &identity.AttachRolePolicyInput{RoleName: "app", PolicyArn: opsOnly.Arn}))(t, "AttachRolePolicy")
-	creds := must(e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: "arn:aws:iam::123456789012:role/app", RoleSessionName: "s1"}))(t, "AssumeRole").Credentials
+	must(e.iam.PutRolePolicy(e.root, &identity.PutRolePolicyRequest{RoleName: "app", PolicyName: "r", PolicyDocument: allow("role:Inline")}))(t, "PutRolePolicy")
+	must(e.iam.AttachRolePolicy(e.root, &identity.AttachRolePolicyRequest{RoleName: "app", PolicyArn: opsOnly.Arn}))(t, "AttachRolePolicy")
+	creds := must(e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: "arn:aws:iam::123456789012:role/app", RoleSessionName: "s1"}))(t, "AssumeRole").Credentials
 	rp := must(e.ids.LookupAccessKey(context.Background(), creds.AccessKeyId))(t, "LookupAccessKey(session)").Principal
 	if got := summary(must(e.iam.PoliciesFor(context.Background(), rp))(t, "PoliciesFor(role)")); got !=
 		"arn:aws:iam::123456789012:role/app#r=role:Inline\narn:aws:iam::123456789012:policy/OpsOnly?v1=ops:Managed" {
@@ -369,7 +371,7 @@ func actionOf(doc string) string {
 
 func TestPrincipalByARN(t *testing.T) {
 	e := newEnv(t)
-	must(e.iam.CreateUser(e.root, &identity.CreateUserInput{UserName: "alice", Path: "/dev/"}))(t, "CreateUser")
+	must(e.iam.CreateUser(e.root, &identity.CreateUserRequest{UserName: "alice", Path: "/dev/"}))(t, "CreateUser")
 	role := e.role("app", trustFor("arn:aws:iam::123456789012:user/dev/alice"), 0)
 	for _, c := range []struct {
 		arn  string

@@ -29,9 +29,9 @@ func TestRestart(t *testing.T) {
 	fs := open()
 	e := newEnvOver(t, fs, nil)
 	alice, key := e.user("alice")
-	must(e.iam.PutUserPolicy(e.root, &identity.PutUserPolicyInput{UserName: "alice", PolicyName: "p", PolicyDocument: allow("s3:GetObject")}))(t, "PutUserPolicy")
+	must(e.iam.PutUserPolicy(e.root, &identity.PutUserPolicyRequest{UserName: "alice", PolicyName: "p", PolicyDocument: allow("s3:GetObject")}))(t, "PutUserPolicy")
 	role := e.role("app", trustFor("arn:aws:iam::123456789012:user/alice"), 0)
-	sess := must(e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: role.Arn, RoleSessionName: "s1", Policy: allow("s3:GetObject")}))(t, "AssumeRole").Credentials
+	sess := must(e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: role.Arn, RoleSessionName: "s1", Policy: allow("s3:GetObject")}))(t, "AssumeRole").Credentials
 	adminID := e.adminID
 	if err := fs.Close(); err != nil {
 		t.Fatal(err)
@@ -71,7 +71,7 @@ func TestSecretsSealedAtRest(t *testing.T) {
 	e := newEnvOver(t, store.WithFeed(b), nil)
 	alice, key := e.user("alice")
 	role := e.role("app", trustFor("arn:aws:iam::123456789012:user/alice"), 0)
-	sess := must(e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: role.Arn, RoleSessionName: "s1"}))(t, "AssumeRole").Credentials
+	sess := must(e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: role.Arn, RoleSessionName: "s1"}))(t, "AssumeRole").Credentials
 	secrets := [][]byte{[]byte(key.SecretAccessKey), []byte(sess.SecretAccessKey), []byte(sess.SessionToken)}
 	n := 0
 	err = raw.View(context.Background(), func(tx store.Tx) error {

@@ -24,13 +24,13 @@ func (s *IAM) checkTrustPolicy(doc string) error {
 // CreateRole creates a role with its trust policy. MaxSessionDuration
 // bounds AssumeRole's DurationSeconds (3600 to 43200; 3600 by default).
 // Tags and a permissions boundary are set if given.
-func (s *IAM) CreateRole(ctx context.Context, in *CreateRoleInput) (*CreateRoleOutput, error) {
+func (s *IAM) CreateRole(ctx context.Context, in *CreateRoleRequest) (*CreateRoleResponse, error) {
 	var c checker
 	c.path("path", in.Path)
 	c.name("roleName", in.RoleName, 64)
 	c.document("assumeRolePolicyDocument", in.AssumeRolePolicyDocument, 131072)
 	c.str("description", in.Description, false, 0, 1000, descriptionPattern, `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*`)
-	c.intRange("maxSessionDuration", in.MaxSessionDuration, minMaxSession, maxMaxSession)
+	c.intRange("maxSessionDuration", int(in.MaxSessionDuration), minMaxSession, maxMaxSession)
 	c.tags(in.Tags)
 	if err := c.err(); err != nil {
 		return nil, err
@@ -47,7 +47,7 @@ func (s *IAM) CreateRole(ctx context.Context, in *CreateRoleInput) (*CreateRoleO
 	e := s.newEntity(ctx, kindRole, in.RoleName, in.Path)
 	e.TrustPolicy = in.AssumeRolePolicyDocument
 	e.Description = in.Description
-	e.MaxSessionDuration = in.MaxSessionDuration
+	e.MaxSessionDuration = int(in.MaxSessionDuration)
 	if e.MaxSessionDuration == 0 {
 		e.MaxSessionDuration = defaultMaxSession
 	}
@@ -59,12 +59,12 @@ func (s *IAM) CreateRole(ctx context.Context, in *CreateRoleInput) (*CreateRoleO
 	r := s.roleOut(e, false)
 	r.Tags = e.Tags
 	r.PermissionsBoundary = boundaryOut(e.Boundary)
-	return &CreateRoleOutput{Role: &r}, nil
+	return &CreateRoleResponse{Role: &r}, nil
 }
 
 // GetRole returns a role, its trust policy (percent-encoded, as IAM
 // returns it) and when it was last assumed.
-func (s *IAM) GetRole(ctx context.Context, in *GetRoleInput) (*GetRoleOutput, error) {
+func (s *IAM) GetRole(ctx context.Context, in *GetRoleRequest) (*GetRoleResponse, error) {
 	var c checker
 	c.name("roleName", in.RoleName, 64)
 	if err := c.err(); err != nil {
@@ -82,23 +82,23 @@ func (s *IAM) GetRole(ctx context.Context, in *GetRoleInput) (*GetRoleOutput, er
 		return nil, err
 	}
 	r := s.roleOut(e, true)
-	return &GetRoleOutput{Role: &r}, nil
+	return &GetRoleResponse{Role: &r}, nil
 }
 
 // ListRoles lists roles by name, optionally under a path prefix.
-func (s *IAM) ListRoles(ctx context.Context, in *ListRolesInput) (*ListRolesOutput, error) {
-	roles, next, more, err := listByPath(ctx, s, kindRole, "iam:ListRoles", in.PathPrefix, in.Marker, in.MaxItems,
+func (s *IAM) ListRoles(ctx context.Context, in *ListRolesRequest) (*ListRolesResponse, error) {
+	roles, next, more, err := listByPath(ctx, s, kindRole, "iam:ListRoles", in.PathPrefix, in.Marker, int(in.MaxItems),
 		func(e *entity) Role { return s.roleOut(e, false) })
 	if err != nil {
 		return nil, err
 	}
-	return &ListRolesOutput{Roles: roles, Marker: next, IsTruncated: more}, nil
+	return &ListRolesResponse{Roles: roles, Marker: next, IsTruncated: more}, nil
 }
 
 // DeleteRole deletes a role without inline or attached policies, as AWS
 // requires. Its sessions end with it: their keys stop authenticating at
 // once.
-func (s *IAM) DeleteRole(ctx context.Context, in *DeleteRoleInput) (*Empty, error) {
+func (s *IAM) DeleteRole(ctx context.Context, in *DeleteRoleRequest) (*Empty, error) {
 	var c checker
 	c.name("roleName", in.RoleName, 64)
 	if err := c.err(); err != nil {
@@ -135,7 +135,7 @@ func (s *IAM) DeleteRole(ctx context.Context, in *DeleteRoleInput) (*Empty, erro
 
 // UpdateAssumeRolePolicy replaces a role's trust policy. Sessions already
 // made keep working until they expire, as in AWS.
-func (s *IAM) UpdateAssumeRolePolicy(ctx context.Context, in *UpdateAssumeRolePolicyInput) (*Empty, error) {
+func (s *IAM) UpdateAssumeRolePolicy(ctx context.Context, in *UpdateAssumeRolePolicyRequest) (*Empty, error) {
 	var c checker
 	c.name("roleName", in.RoleName, 64)
 	c.document("policyDocument", in.PolicyDocument, 131072)

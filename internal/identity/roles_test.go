@@ -10,7 +10,7 @@ import (
 func TestRoles(t *testing.T) {
 	e := newEnv(t)
 	trust := trustFor("arn:aws:iam::123456789012:user/alice")
-	out := must(e.iam.CreateRole(e.root, &identity.CreateRoleInput{
+	out := must(e.iam.CreateRole(e.root, &identity.CreateRoleRequest{
 		RoleName: "deploy", Path: "/ci/", AssumeRolePolicyDocument: trust, Description: "CI deploys",
 	}))(t, "CreateRole")
 	r := out.Role
@@ -24,46 +24,46 @@ func TestRoles(t *testing.T) {
 		t.Errorf("CreateRole AssumeRolePolicyDocument = %q, want %q percent-encoded", r.AssumeRolePolicyDocument, trust)
 	}
 
-	got := must(e.iam.GetRole(e.root, &identity.GetRoleInput{RoleName: "Deploy"}))(t, "GetRole").Role
+	got := must(e.iam.GetRole(e.root, &identity.GetRoleRequest{RoleName: "Deploy"}))(t, "GetRole").Role
 	if got.RoleId != r.RoleId || got.RoleLastUsed == nil || got.RoleLastUsed.LastUsedDate != nil {
 		t.Errorf("GetRole = %+v", got)
 	}
-	_, err := e.iam.GetRole(e.root, &identity.GetRoleInput{RoleName: "nope"})
+	_, err := e.iam.GetRole(e.root, &identity.GetRoleRequest{RoleName: "nope"})
 	wantErr(t, "GetRole(nope)", err, "NoSuchEntity", "The role with name nope cannot be found.")
-	_, err = e.iam.CreateRole(e.root, &identity.CreateRoleInput{RoleName: "DEPLOY", AssumeRolePolicyDocument: trust})
+	_, err = e.iam.CreateRole(e.root, &identity.CreateRoleRequest{RoleName: "DEPLOY", AssumeRolePolicyDocument: trust})
 	wantErr(t, "CreateRole(DEPLOY)", err, "EntityAlreadyExists", "Role with name DEPLOY already exists.")
-	_, err = e.iam.CreateRole(e.root, &identity.CreateRoleInput{RoleName: "bad", AssumeRolePolicyDocument: "not json"})
+	_, err = e.iam.CreateRole(e.root, &identity.CreateRoleRequest{RoleName: "bad", AssumeRolePolicyDocument: "not json"})
 	wantErr(t, "CreateRole(bad trust)", err, "MalformedPolicyDocument", "Syntax errors in policy.")
-	_, err = e.iam.CreateRole(e.root, &identity.CreateRoleInput{RoleName: "bad", AssumeRolePolicyDocument: allow("s3:*")})
+	_, err = e.iam.CreateRole(e.root, &identity.CreateRoleRequest{RoleName: "bad", AssumeRolePolicyDocument: allow("s3:*")})
 	wantErr(t, "CreateRole(trust without principal)", err, "MalformedPolicyDocument", "Missing required field Principal")
 	for _, d := range []int{100, 3599, 43201} {
-		_, err = e.iam.CreateRole(e.root, &identity.CreateRoleInput{RoleName: "bad", AssumeRolePolicyDocument: trust, MaxSessionDuration: d})
+		_, err = e.iam.CreateRole(e.root, &identity.CreateRoleRequest{RoleName: "bad", AssumeRolePolicyDocument: trust, MaxSessionDuration: int32(d)})
 		wantErr(t, "CreateRole(MaxSessionDuration)", err, "ValidationError", "")
 	}
-	long := must(e.iam.CreateRole(e.root, &identity.CreateRoleInput{RoleName: "long", AssumeRolePolicyDocument: trust, MaxSessionDuration: 43200}))(t, "CreateRole(43200)")
+	long := must(e.iam.CreateRole(e.root, &identity.CreateRoleRequest{RoleName: "long", AssumeRolePolicyDocument: trust, MaxSessionDuration: 43200}))(t, "CreateRole(43200)")
 	if long.Role.MaxSessionDuration != 43200 || long.Role.Path != "/" {
 		t.Errorf("CreateRole(43200) = %+v", long.Role)
 	}
 
-	ls := must(e.iam.ListRoles(e.root, &identity.ListRolesInput{MaxItems: 1}))(t, "ListRoles")
-	ls2 := must(e.iam.ListRoles(e.root, &identity.ListRolesInput{MaxItems: 1, Marker: ls.Marker}))(t, "ListRoles page 2")
+	ls := must(e.iam.ListRoles(e.root, &identity.ListRolesRequest{MaxItems: 1}))(t, "ListRoles")
+	ls2 := must(e.iam.ListRoles(e.root, &identity.ListRolesRequest{MaxItems: 1, Marker: ls.Marker}))(t, "ListRoles page 2")
 	if len(ls.Roles) != 1 || !ls.IsTruncated || ls.Roles[0].RoleName != "deploy" || ls2.Roles[0].RoleName != "long" || ls2.IsTruncated {
 		t.Errorf("ListRoles pages = %+v, %+v", ls, ls2)
 	}
-	ci := must(e.iam.ListRoles(e.root, &identity.ListRolesInput{PathPrefix: "/ci"}))(t, "ListRoles(/ci)")
+	ci := must(e.iam.ListRoles(e.root, &identity.ListRolesRequest{PathPrefix: "/ci"}))(t, "ListRoles(/ci)")
 	if len(ci.Roles) != 1 || ci.Roles[0].Tags != nil || ci.Roles[0].RoleLastUsed != nil {
 		t.Errorf("ListRoles(/ci) = %+v", ci.Roles)
 	}
 
 	newTrust := trustFor("arn:aws:iam::123456789012:user/bob")
-	must(e.iam.UpdateAssumeRolePolicy(e.root, &identity.UpdateAssumeRolePolicyInput{RoleName: "deploy", PolicyDocument: newTrust}))(t, "UpdateAssumeRolePolicy")
-	got = must(e.iam.GetRole(e.root, &identity.GetRoleInput{RoleName: "deploy"}))(t, "GetRole").Role
+	must(e.iam.UpdateAssumeRolePolicy(e.root, &identity.UpdateAssumeRolePolicyRequest{RoleName: "deploy", PolicyDocument: newTrust}))(t, "UpdateAssumeRolePolicy")
+	got = must(e.iam.GetRole(e.root, &identity.GetRoleRequest{RoleName: "deploy"}))(t, "GetRole").Role
 	if decode(t, got.AssumeRolePolicyDocument) != newTrust {
 		t.Errorf("trust after UpdateAssumeRolePolicy = %s", decode(t, got.AssumeRolePolicyDocument))
 	}
-	_, err = e.iam.UpdateAssumeRolePolicy(e.root, &identity.UpdateAssumeRolePolicyInput{RoleName: "deploy", PolicyDocument: "{"})
+	_, err = e.iam.UpdateAssumeRolePolicy(e.root, &identity.UpdateAssumeRolePolicyRequest{RoleName: "deploy", PolicyDocument: "{"})
 	wantErr(t, "UpdateAssumeRolePolicy(malformed)", err, "MalformedPolicyDocument", "")
-	_, err = e.iam.UpdateAssumeRolePolicy(e.root, &identity.UpdateAssumeRolePolicyInput{RoleName: "nope", PolicyDocument: newTrust})
+	_, err = e.iam.UpdateAssumeRolePolicy(e.root, &identity.UpdateAssumeRolePolicyRequest{RoleName: "nope", PolicyDocument: newTrust})
 	wantErr(t, "UpdateAssumeRolePolicy(nope)", err, "NoSuchEntity", "The role with name nope cannot be found.")
 }
 
@@ -71,25 +71,25 @@ func TestDeleteRoleConflictsAndSessions(t *testing.T) {
 	e := newEnv(t)
 	alice, _ := e.user("alice")
 	e.role("app", trustFor("arn:aws:iam::123456789012:user/alice"), 0)
-	must(e.iam.PutRolePolicy(e.root, &identity.PutRolePolicyInput{RoleName: "app", PolicyName: "read", PolicyDocument: allow("ssm:GetParameter")}))(t, "PutRolePolicy")
-	pol := must(e.iam.CreatePolicy(e.root, &identity.CreatePolicyInput{PolicyName: "dec", PolicyDocument: allow("kms:Decrypt")}))(t, "CreatePolicy").Policy
-	must(e.iam.AttachRolePolicy(e.root, &identity.AttachRolePolicyInput{RoleName: "app", PolicyArn: pol.Arn}))(t, "AttachRolePolicy")
+	must(e.iam.PutRolePolicy(e.root, &identity.PutRolePolicyRequest{RoleName: "app", PolicyName: "read", PolicyDocument: allow("ssm:GetParameter")}))(t, "PutRolePolicy")
+	pol := must(e.iam.CreatePolicy(e.root, &identity.CreatePolicyRequest{PolicyName: "dec", PolicyDocument: allow("kms:Decrypt")}))(t, "CreatePolicy").Policy
+	must(e.iam.AttachRolePolicy(e.root, &identity.AttachRolePolicyRequest{RoleName: "app", PolicyArn: pol.Arn}))(t, "AttachRolePolicy")
 
-	creds := must(e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: "arn:aws:iam::123456789012:role/app", RoleSessionName: "run-1"}))(t, "AssumeRole").Credentials
+	creds := must(e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: "arn:aws:iam::123456789012:role/app", RoleSessionName: "run-1"}))(t, "AssumeRole").Credentials
 	if _, err := e.ids.LookupAccessKey(alice, creds.AccessKeyId); err != nil {
 		t.Fatalf("session lookup: %v", err)
 	}
 
-	_, err := e.iam.DeleteRole(e.root, &identity.DeleteRoleInput{RoleName: "app"})
+	_, err := e.iam.DeleteRole(e.root, &identity.DeleteRoleRequest{RoleName: "app"})
 	wantErr(t, "DeleteRole(inline)", err, "DeleteConflict", "Cannot delete entity, must delete policies first.")
-	must(e.iam.DeleteRolePolicy(e.root, &identity.DeleteRolePolicyInput{RoleName: "app", PolicyName: "read"}))(t, "DeleteRolePolicy")
-	_, err = e.iam.DeleteRole(e.root, &identity.DeleteRoleInput{RoleName: "app"})
+	must(e.iam.DeleteRolePolicy(e.root, &identity.DeleteRolePolicyRequest{RoleName: "app", PolicyName: "read"}))(t, "DeleteRolePolicy")
+	_, err = e.iam.DeleteRole(e.root, &identity.DeleteRoleRequest{RoleName: "app"})
 	wantErr(t, "DeleteRole(attached)", err, "DeleteConflict", "Cannot delete entity, must detach all policies first.")
-	must(e.iam.DetachRolePolicy(e.root, &identity.DetachRolePolicyInput{RoleName: "app", PolicyArn: pol.Arn}))(t, "DetachRolePolicy")
+	must(e.iam.DetachRolePolicy(e.root, &identity.DetachRolePolicyRequest{RoleName: "app", PolicyArn: pol.Arn}))(t, "DetachRolePolicy")
 
-	must(e.iam.DeleteRole(e.root, &identity.DeleteRoleInput{RoleName: "app"}))(t, "DeleteRole")
+	must(e.iam.DeleteRole(e.root, &identity.DeleteRoleRequest{RoleName: "app"}))(t, "DeleteRole")
 	unknownKey(t, e.ids, creds.AccessKeyId)
-	_, err = e.iam.DeleteRole(e.root, &identity.DeleteRoleInput{RoleName: "app"})
+	_, err = e.iam.DeleteRole(e.root, &identity.DeleteRoleRequest{RoleName: "app"})
 	wantErr(t, "DeleteRole again", err, "NoSuchEntity", "The role with name app cannot be found.")
 
 	// A role made again under the same name does not revive old sessions.

@@ -41,13 +41,13 @@ const (
 )
 
 // GetCallerIdentity says who signed the request. Every caller may ask.
-func (s *STS) GetCallerIdentity(ctx context.Context, _ *GetCallerIdentityInput) (*GetCallerIdentityOutput, error) {
+func (s *STS) GetCallerIdentity(ctx context.Context, _ *GetCallerIdentityRequest) (*GetCallerIdentityResponse, error) {
 	p := request(ctx).Principal
 	account := p.AccountID
 	if account == "" {
 		account = s.account
 	}
-	return &GetCallerIdentityOutput{UserId: p.PrincipalID, Account: account, Arn: p.ARN}, nil
+	return &GetCallerIdentityResponse{UserId: p.PrincipalID, Account: account, Arn: p.ARN}, nil
 }
 
 func mfaUnsupported(serial, code string) error {
@@ -65,12 +65,12 @@ func mfaUnsupported(serial, code string) error {
 // The account's root may not assume roles, as in AWS; a role that does not
 // exist is refused as one that does not trust the caller, so that callers
 // learn nothing of what exists.
-func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleInput) (*AssumeRoleOutput, error) {
+func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRoleResponse, error) {
 	r := request(ctx)
 	var c checker
 	c.arn("roleArn", in.RoleArn)
 	c.str("roleSessionName", in.RoleSessionName, true, 2, 64, sessionNamePattern, sessionNamePatternText)
-	c.intRange("durationSeconds", in.DurationSeconds, minSession, maxRoleSession)
+	c.intRange("durationSeconds", int(in.DurationSeconds), minSession, maxRoleSession)
 	if in.Policy != "" {
 		c.document("policy", in.Policy, maxSessionPolicyLen)
 	}
@@ -124,7 +124,7 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleInput) (*AssumeRoleO
 		return nil, denied
 	}
 
-	duration := in.DurationSeconds
+	duration := int(in.DurationSeconds)
 	if duration == 0 {
 		duration = defaultRoleSession
 	}
@@ -165,7 +165,7 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleInput) (*AssumeRoleO
 	if in.SourceIdentity != "" {
 		actions = append(actions, "sts:SetSourceIdentity")
 	}
-	tctx := context.WithValue(ctx, assumeRoleKey{}, &AssumeRoleRequest{
+	tctx := context.WithValue(ctx, assumeRoleKey{}, &TrustRequest{
 		RoleARN:         role.arn(s.account),
 		RoleSessionName: in.RoleSessionName,
 		ExternalID:      in.ExternalId,
@@ -229,13 +229,13 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleInput) (*AssumeRoleO
 		s.touchRole(ctx, role, t, r.Region)
 	}
 	r.AddResource(kindRole.resourceType(), role.arn(s.account))
-	return &AssumeRoleOutput{
+	return &AssumeRoleResponse{
 		Credentials: credentialsOut(sess),
 		AssumedRoleUser: &AssumedRoleUser{
 			AssumedRoleId: role.ID + ":" + in.RoleSessionName,
 			Arn:           assumedRoleARN(role.Partition, s.account, role.Name, in.RoleSessionName),
 		},
-		PackedPolicySize: packed,
+		PackedPolicySize: int32(packed),
 		SourceIdentity:   in.SourceIdentity,
 	}, nil
 }
@@ -251,7 +251,7 @@ const maxSessionTags = 50
 // be passed again (its value cannot be changed down the chain), and every
 // TransitiveTagKeys key must be a key of a tag passed; keys compare
 // regardless of case.
-func (s *STS) sessionTags(ctx context.Context, caller sealbox.Principal, in *AssumeRoleInput) (tags []Tag, transitive []string, err error) {
+func (s *STS) sessionTags(ctx context.Context, caller sealbox.Principal, in *AssumeRoleRequest) (tags []Tag, transitive []string, err error) {
 	var inherited []Tag
 	if caller.Type == "AssumedRole" && strings.HasPrefix(caller.AccessKeyID, "ASIA") {
 		var sess sessionRecord
@@ -309,10 +309,10 @@ func (s *STS) touchRole(ctx context.Context, role *entity, t time.Time, region s
 // an IAM user (900 to 129600 seconds, 43200 by default) or the account's
 // root (at most 3600, the default; a longer request gets 3600, as in AWS).
 // Session credentials may not ask for more.
-func (s *STS) GetSessionToken(ctx context.Context, in *GetSessionTokenInput) (*GetSessionTokenOutput, error) {
+func (s *STS) GetSessionToken(ctx context.Context, in *GetSessionTokenRequest) (*GetSessionTokenResponse, error) {
 	r := request(ctx)
 	var c checker
-	c.intRange("durationSeconds", in.DurationSeconds, minSession, maxUserSession)
+	c.intRange("durationSeconds", int(in.DurationSeconds), minSession, maxUserSession)
 	if in.SerialNumber != "" {
 		c.str("serialNumber", in.SerialNumber, false, 9, 256, nil, "")
 	}
@@ -333,7 +333,7 @@ func (s *STS) GetSessionToken(ctx context.Context, in *GetSessionTokenInput) (*G
 		Token:   newSessionToken(),
 		Created: t,
 	}
-	duration := in.DurationSeconds
+	duration := int(in.DurationSeconds)
 	switch caller.Type {
 	case "IAMUser":
 		if duration == 0 {
@@ -363,7 +363,7 @@ func (s *STS) GetSessionToken(ctx context.Context, in *GetSessionTokenInput) (*G
 	if err != nil {
 		return nil, err
 	}
-	return &GetSessionTokenOutput{Credentials: credentialsOut(sess)}, nil
+	return &GetSessionTokenResponse{Credentials: credentialsOut(sess)}, nil
 }
 
 func (s *STS) putSession(tx store.Tx, sess *sessionRecord) error {
@@ -481,6 +481,6 @@ func (s *STS) ServiceMayAssume(ctx context.Context, roleARN, service string) (bo
 	if err != nil || role == nil || s.checker == nil {
 		return false, err
 	}
-	tctx := context.WithValue(ctx, assumeRoleKey{}, &AssumeRoleRequest{RoleARN: role.arn(s.account), RoleSessionName: service})
+	tctx := context.WithValue(ctx, assumeRoleKey{}, &TrustRequest{RoleARN: role.arn(s.account), RoleSessionName: service})
 	return s.checker.TrustAllows(tctx, role.TrustPolicy, sealbox.Principal{Type: ServicePrincipal, ARN: service}, "sts:AssumeRole")
 }

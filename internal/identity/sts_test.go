@@ -26,7 +26,7 @@ func TestAssumeRole(t *testing.T) {
 	bob, _ := e.user("bob")
 	role := e.role("deploy", trustFor("arn:aws:iam::123456789012:user/alice"), 7200)
 
-	out := must(e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: role.Arn, RoleSessionName: "build-42"}))(t, "AssumeRole")
+	out := must(e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: role.Arn, RoleSessionName: "build-42"}))(t, "AssumeRole")
 	c := out.Credentials
 	if !sessionKeyPattern.MatchString(c.AccessKeyId) || len(c.SecretAccessKey) != 40 || len(c.SessionToken) < 100 {
 		t.Errorf("AssumeRole Credentials = %+v", c)
@@ -48,49 +48,49 @@ func TestAssumeRole(t *testing.T) {
 		p.RoleARN != role.Arn || p.SessionName != "build-42" || !p.Temporary || p.AccountID != account {
 		t.Errorf("session principal = %+v", p)
 	}
-	who := must(e.sts.GetCallerIdentity(withPrincipal(p), &identity.GetCallerIdentityInput{}))(t, "GetCallerIdentity")
+	who := must(e.sts.GetCallerIdentity(withPrincipal(p), &identity.GetCallerIdentityRequest{}))(t, "GetCallerIdentity")
 	if who.Arn != p.ARN || who.UserId != p.PrincipalID || who.Account != account {
 		t.Errorf("GetCallerIdentity(session) = %+v", who)
 	}
-	got := must(e.iam.GetRole(e.root, &identity.GetRoleInput{RoleName: "deploy"}))(t, "GetRole").Role
+	got := must(e.iam.GetRole(e.root, &identity.GetRoleRequest{RoleName: "deploy"}))(t, "GetRole").Role
 	if got.RoleLastUsed.LastUsedDate == nil || got.RoleLastUsed.Region != "us-east-1" {
 		t.Errorf("RoleLastUsed = %+v", got.RoleLastUsed)
 	}
 
 	// Refusals.
-	_, err := e.sts.AssumeRole(bob, &identity.AssumeRoleInput{RoleArn: role.Arn, RoleSessionName: "s1"})
+	_, err := e.sts.AssumeRole(bob, &identity.AssumeRoleRequest{RoleArn: role.Arn, RoleSessionName: "s1"})
 	wantErr(t, "AssumeRole as bob", err, "AccessDenied",
 		"User: arn:aws:iam::123456789012:user/bob is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/deploy")
-	_, err = e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: "arn:aws:iam::123456789012:role/missing", RoleSessionName: "s1"})
+	_, err = e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: "arn:aws:iam::123456789012:role/missing", RoleSessionName: "s1"})
 	wantErr(t, "AssumeRole(missing)", err, "AccessDenied",
 		"User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:AssumeRole on resource: arn:aws:iam::123456789012:role/missing")
-	_, err = e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: "arn:aws:iam::123456789012:role/other/deploy", RoleSessionName: "s1"})
+	_, err = e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: "arn:aws:iam::123456789012:role/other/deploy", RoleSessionName: "s1"})
 	wantErr(t, "AssumeRole(wrong path)", err, "AccessDenied", "")
-	_, err = e.sts.AssumeRole(e.root, &identity.AssumeRoleInput{RoleArn: role.Arn, RoleSessionName: "s1"})
+	_, err = e.sts.AssumeRole(e.root, &identity.AssumeRoleRequest{RoleArn: role.Arn, RoleSessionName: "s1"})
 	wantErr(t, "AssumeRole as root", err, "AccessDenied", "Roles may not be assumed by root accounts.")
-	_, err = e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: "arn:aws:iam::123456789012:user/alice", RoleSessionName: "s1"})
+	_, err = e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: "arn:aws:iam::123456789012:user/alice", RoleSessionName: "s1"})
 	wantErr(t, "AssumeRole(user ARN)", err, "ValidationError", "Request ARN is invalid")
-	_, err = e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: role.Arn, RoleSessionName: "a b"})
+	_, err = e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: role.Arn, RoleSessionName: "a b"})
 	wantErr(t, "AssumeRole(session name)", err, "ValidationError",
 		`1 validation error detected: Value 'a b' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*`)
 
 	// Session tags need sts:TagSession, a source identity
 	// sts:SetSourceIdentity, in the trust policy.
-	_, err = e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: role.Arn, RoleSessionName: "s1", Tags: []identity.Tag{{Key: "team", Value: "core"}}})
+	_, err = e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: role.Arn, RoleSessionName: "s1", Tags: []identity.Tag{{Key: "team", Value: "core"}}})
 	wantErr(t, "AssumeRole(tags)", err, "AccessDenied",
 		"User: arn:aws:iam::123456789012:user/alice is not authorized to perform: sts:TagSession on resource: arn:aws:iam::123456789012:role/deploy")
-	_, err = e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: role.Arn, RoleSessionName: "s1", SourceIdentity: "alice"})
+	_, err = e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: role.Arn, RoleSessionName: "s1", SourceIdentity: "alice"})
 	wantErr(t, "AssumeRole(source identity)", err, "AccessDenied", "")
 	// Limits are told only to callers the role trusts.
-	_, err = e.sts.AssumeRole(bob, &identity.AssumeRoleInput{RoleArn: role.Arn, RoleSessionName: "s1", DurationSeconds: 43200})
+	_, err = e.sts.AssumeRole(bob, &identity.AssumeRoleRequest{RoleArn: role.Arn, RoleSessionName: "s1", DurationSeconds: 43200})
 	wantErr(t, "AssumeRole as bob (43200)", err, "AccessDenied", "")
 
 	// A Deny in the trust policy wins.
 	deny := `{"Version":"2012-10-17","Statement":[` +
 		`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/alice"},"Action":"sts:AssumeRole"},` +
 		`{"Effect":"Deny","Principal":{"AWS":["arn:aws:iam::123456789012:user/alice"]},"Action":"sts:AssumeRole"}]}`
-	must(e.iam.UpdateAssumeRolePolicy(e.root, &identity.UpdateAssumeRolePolicyInput{RoleName: "deploy", PolicyDocument: deny}))(t, "UpdateAssumeRolePolicy")
-	_, err = e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: role.Arn, RoleSessionName: "s2"})
+	must(e.iam.UpdateAssumeRolePolicy(e.root, &identity.UpdateAssumeRolePolicyRequest{RoleName: "deploy", PolicyDocument: deny}))(t, "UpdateAssumeRolePolicy")
+	_, err = e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: role.Arn, RoleSessionName: "s2"})
 	wantErr(t, "AssumeRole(denied by trust)", err, "AccessDenied", "")
 	// The session made before keeps working until it expires, as in AWS.
 	if _, err := e.ids.LookupAccessKey(context.Background(), c.AccessKeyId); err != nil {
@@ -116,7 +116,7 @@ func TestAssumeRoleDuration(t *testing.T) {
 		{long.Arn, 43200, "", ""},
 		{long.Arn, 43201, "ValidationError", "1 validation error detected: Value '43201' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200"},
 	} {
-		out, err := e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: c.role, RoleSessionName: "s1", DurationSeconds: c.duration})
+		out, err := e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: c.role, RoleSessionName: "s1", DurationSeconds: int32(c.duration)})
 		if c.code != "" {
 			wantErr(t, "AssumeRole(duration)", err, c.code, c.msg)
 			continue
@@ -131,23 +131,23 @@ func TestAssumeRoleDuration(t *testing.T) {
 	}
 
 	// Role chaining: at most one hour, whatever the role allows.
-	first := must(e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: short.Arn, RoleSessionName: "s1"}))(t, "AssumeRole(short)").Credentials
+	first := must(e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: short.Arn, RoleSessionName: "s1"}))(t, "AssumeRole(short)").Credentials
 	chained := e.as(first.AccessKeyId)
-	_, err := e.sts.AssumeRole(chained, &identity.AssumeRoleInput{RoleArn: long.Arn, RoleSessionName: "s2", DurationSeconds: 3601})
+	_, err := e.sts.AssumeRole(chained, &identity.AssumeRoleRequest{RoleArn: long.Arn, RoleSessionName: "s2", DurationSeconds: 3601})
 	wantErr(t, "chained AssumeRole(3601)", err, "ValidationError", "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
-	must(e.sts.AssumeRole(chained, &identity.AssumeRoleInput{RoleArn: long.Arn, RoleSessionName: "s2"}))(t, "chained AssumeRole")
+	must(e.sts.AssumeRole(chained, &identity.AssumeRoleRequest{RoleArn: long.Arn, RoleSessionName: "s2"}))(t, "chained AssumeRole")
 }
 
 func TestSessionPolicies(t *testing.T) {
 	e := newEnv(t)
 	alice, _ := e.user("alice")
 	role := e.role("app", trustFor("arn:aws:iam::123456789012:user/alice"), 0)
-	narrow := must(e.iam.CreatePolicy(e.root, &identity.CreatePolicyInput{PolicyName: "Narrow", PolicyDocument: allow("kms:Decrypt")}))(t, "CreatePolicy").Policy
+	narrow := must(e.iam.CreatePolicy(e.root, &identity.CreatePolicyRequest{PolicyName: "Narrow", PolicyDocument: allow("kms:Decrypt")}))(t, "CreatePolicy").Policy
 	inline := allow("ssm:GetParameter")
 
-	out := must(e.sts.AssumeRole(alice, &identity.AssumeRoleInput{
+	out := must(e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{
 		RoleArn: role.Arn, RoleSessionName: "narrowed", Policy: inline,
-		PolicyArns: []identity.PolicyDescriptor{{Arn: narrow.Arn}},
+		PolicyArns: []identity.PolicyDescriptorType{{Arn: narrow.Arn}},
 	}))(t, "AssumeRole with session policies")
 	if out.PackedPolicySize <= 0 || out.PackedPolicySize > 100 {
 		t.Errorf("PackedPolicySize = %d", out.PackedPolicySize)
@@ -160,22 +160,22 @@ func TestSessionPolicies(t *testing.T) {
 
 	// A managed session policy deleted since stays as one that allows
 	// nothing, so that the session stays narrowed.
-	must(e.iam.DeletePolicy(e.root, &identity.DeletePolicyInput{PolicyArn: narrow.Arn}))(t, "DeletePolicy")
+	must(e.iam.DeletePolicy(e.root, &identity.DeletePolicyRequest{PolicyArn: narrow.Arn}))(t, "DeletePolicy")
 	docs = must(e.iam.SessionPolicies(context.Background(), out.Credentials.AccessKeyId))(t, "SessionPolicies after DeletePolicy")
 	if len(docs) != 2 || !strings.Contains(docs[1].Document, `"NotAction":"*"`) {
 		t.Errorf("SessionPolicies after DeletePolicy = %+v", docs)
 	}
 
-	_, err := e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: role.Arn, RoleSessionName: "bad", Policy: `{"Version":"2012-10-17"}`})
+	_, err := e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: role.Arn, RoleSessionName: "bad", Policy: `{"Version":"2012-10-17"}`})
 	wantErr(t, "AssumeRole(malformed session policy)", err, "MalformedPolicyDocument", "")
-	_, err = e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: role.Arn, RoleSessionName: "bad", Policy: allow(strings.Repeat("s", 2100))})
+	_, err = e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: role.Arn, RoleSessionName: "bad", Policy: allow(strings.Repeat("s", 2100))})
 	wantErr(t, "AssumeRole(long session policy)", err, "ValidationError", "")
 }
 
 func TestGetSessionToken(t *testing.T) {
 	e := newEnv(t)
 	alice, _ := e.user("alice")
-	c := must(e.sts.GetSessionToken(alice, &identity.GetSessionTokenInput{}))(t, "GetSessionToken").Credentials
+	c := must(e.sts.GetSessionToken(alice, &identity.GetSessionTokenRequest{}))(t, "GetSessionToken").Credentials
 	if !c.Expiration.Equal(t0.Add(12*time.Hour)) || !sessionKeyPattern.MatchString(c.AccessKeyId) {
 		t.Errorf("GetSessionToken = %+v, want 12 hours", c)
 	}
@@ -183,18 +183,18 @@ func TestGetSessionToken(t *testing.T) {
 	if p.Type != "IAMUser" || p.UserName != "alice" || p.ARN != "arn:aws:iam::123456789012:user/alice" || !p.Temporary {
 		t.Errorf("GetSessionToken principal = %+v", p)
 	}
-	_, err := e.sts.GetSessionToken(withPrincipal(p), &identity.GetSessionTokenInput{})
+	_, err := e.sts.GetSessionToken(withPrincipal(p), &identity.GetSessionTokenRequest{})
 	wantErr(t, "GetSessionToken with session credentials", err, "AccessDenied", "Cannot call GetSessionToken with session credentials")
 
-	long := must(e.sts.GetSessionToken(alice, &identity.GetSessionTokenInput{DurationSeconds: 129600}))(t, "GetSessionToken(36h)").Credentials
+	long := must(e.sts.GetSessionToken(alice, &identity.GetSessionTokenRequest{DurationSeconds: 129600}))(t, "GetSessionToken(36h)").Credentials
 	if !long.Expiration.Equal(t0.Add(36 * time.Hour)) {
 		t.Errorf("GetSessionToken(129600) Expiration = %v", long.Expiration)
 	}
-	_, err = e.sts.GetSessionToken(alice, &identity.GetSessionTokenInput{DurationSeconds: 129601})
+	_, err = e.sts.GetSessionToken(alice, &identity.GetSessionTokenRequest{DurationSeconds: 129601})
 	wantErr(t, "GetSessionToken(129601)", err, "ValidationError",
 		"1 validation error detected: Value '129601' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 129600")
 
-	root := must(e.sts.GetSessionToken(e.root, &identity.GetSessionTokenInput{DurationSeconds: 7200}))(t, "GetSessionToken as root").Credentials
+	root := must(e.sts.GetSessionToken(e.root, &identity.GetSessionTokenRequest{DurationSeconds: 7200}))(t, "GetSessionToken as root").Credentials
 	if !root.Expiration.Equal(t0.Add(time.Hour)) {
 		t.Errorf("root GetSessionToken(7200) Expiration = %v, want one hour", root.Expiration)
 	}
@@ -212,7 +212,7 @@ func TestSessionExpiry(t *testing.T) {
 	e := newEnv(t)
 	alice, _ := e.user("alice")
 	role := e.role("app", trustFor("arn:aws:iam::123456789012:user/alice"), 0)
-	c := must(e.sts.AssumeRole(alice, &identity.AssumeRoleInput{RoleArn: role.Arn, RoleSessionName: "s1", DurationSeconds: 900}))(t, "AssumeRole").Credentials
+	c := must(e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: role.Arn, RoleSessionName: "s1", DurationSeconds: 900}))(t, "AssumeRole").Credentials
 	v := &sigv4.Verifier{Credentials: e.ids, Clock: e.clock}
 	verify := func() (*sigv4.Result, error) {
 		body := "Action=GetCallerIdentity&Version=2011-06-15"
@@ -261,12 +261,12 @@ func TestSessionExpiry(t *testing.T) {
 func TestGetCallerIdentity(t *testing.T) {
 	e := newEnv(t)
 	alice, _ := e.user("alice")
-	who := must(e.sts.GetCallerIdentity(alice, &identity.GetCallerIdentityInput{}))(t, "GetCallerIdentity(alice)")
-	u := must(e.iam.GetUser(e.root, &identity.GetUserInput{UserName: "alice"}))(t, "GetUser").User
+	who := must(e.sts.GetCallerIdentity(alice, &identity.GetCallerIdentityRequest{}))(t, "GetCallerIdentity(alice)")
+	u := must(e.iam.GetUser(e.root, &identity.GetUserRequest{UserName: "alice"}))(t, "GetUser").User
 	if who.Arn != u.Arn || who.UserId != u.UserId || who.Account != account {
 		t.Errorf("GetCallerIdentity(alice) = %+v", who)
 	}
-	root := must(e.sts.GetCallerIdentity(e.root, &identity.GetCallerIdentityInput{}))(t, "GetCallerIdentity(root)")
+	root := must(e.sts.GetCallerIdentity(e.root, &identity.GetCallerIdentityRequest{}))(t, "GetCallerIdentity(root)")
 	if root.Arn != "arn:aws:iam::123456789012:root" || root.UserId != account {
 		t.Errorf("GetCallerIdentity(root) = %+v", root)
 	}

@@ -112,7 +112,7 @@ func (s *IAM) untagEntity(ctx context.Context, kind entityKind, name string, key
 	})
 }
 
-func (s *IAM) listEntityTags(ctx context.Context, kind entityKind, name, marker string, maxItems int) (*ListTagsOutput, error) {
+func (s *IAM) listEntityTags(ctx context.Context, kind entityKind, name, marker string, maxItems int) (*ListUserTagsResponse, error) {
 	var c checker
 	member, max := kind.member()
 	c.name(member, name, max)
@@ -123,7 +123,7 @@ func (s *IAM) listEntityTags(ctx context.Context, kind entityKind, name, marker 
 	if err := s.authorizeOn(ctx, "iam:List"+kind.title()+"Tags", kind, name); err != nil {
 		return nil, err
 	}
-	out := &ListTagsOutput{Tags: []Tag{}}
+	out := &ListUserTagsResponse{Tags: []Tag{}}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		e, err := mustEntity(tx, kind, name)
 		if err != nil {
@@ -144,7 +144,7 @@ func (s *IAM) listEntityTags(ctx context.Context, kind entityKind, name, marker 
 
 // TagUser adds tags to a user, or changes the values of its tags with the
 // same keys (compared regardless of case). A user has at most 50 tags.
-func (s *IAM) TagUser(ctx context.Context, in *TagUserInput) (*Empty, error) {
+func (s *IAM) TagUser(ctx context.Context, in *TagUserRequest) (*Empty, error) {
 	if err := s.tagEntity(ctx, kindUser, in.UserName, in.Tags); err != nil {
 		return nil, err
 	}
@@ -153,7 +153,7 @@ func (s *IAM) TagUser(ctx context.Context, in *TagUserInput) (*Empty, error) {
 
 // UntagUser removes the tags with the keys given (regardless of case);
 // keys the user has no tag for are ignored.
-func (s *IAM) UntagUser(ctx context.Context, in *UntagUserInput) (*Empty, error) {
+func (s *IAM) UntagUser(ctx context.Context, in *UntagUserRequest) (*Empty, error) {
 	if err := s.untagEntity(ctx, kindUser, in.UserName, in.TagKeys); err != nil {
 		return nil, err
 	}
@@ -161,14 +161,14 @@ func (s *IAM) UntagUser(ctx context.Context, in *UntagUserInput) (*Empty, error)
 }
 
 // ListUserTags lists a user's tags by key.
-func (s *IAM) ListUserTags(ctx context.Context, in *ListUserTagsInput) (*ListTagsOutput, error) {
-	return s.listEntityTags(ctx, kindUser, in.UserName, in.Marker, in.MaxItems)
+func (s *IAM) ListUserTags(ctx context.Context, in *ListUserTagsRequest) (*ListUserTagsResponse, error) {
+	return s.listEntityTags(ctx, kindUser, in.UserName, in.Marker, int(in.MaxItems))
 }
 
 // TagRole adds tags to a role, or changes the values of its tags with the
 // same keys (compared regardless of case). A role has at most 50 tags. The
 // role's sessions see the change on their next call (aws:PrincipalTag).
-func (s *IAM) TagRole(ctx context.Context, in *TagRoleInput) (*Empty, error) {
+func (s *IAM) TagRole(ctx context.Context, in *TagRoleRequest) (*Empty, error) {
 	if err := s.tagEntity(ctx, kindRole, in.RoleName, in.Tags); err != nil {
 		return nil, err
 	}
@@ -176,7 +176,7 @@ func (s *IAM) TagRole(ctx context.Context, in *TagRoleInput) (*Empty, error) {
 }
 
 // UntagRole removes the tags with the keys given (regardless of case).
-func (s *IAM) UntagRole(ctx context.Context, in *UntagRoleInput) (*Empty, error) {
+func (s *IAM) UntagRole(ctx context.Context, in *UntagRoleRequest) (*Empty, error) {
 	if err := s.untagEntity(ctx, kindRole, in.RoleName, in.TagKeys); err != nil {
 		return nil, err
 	}
@@ -184,8 +184,9 @@ func (s *IAM) UntagRole(ctx context.Context, in *UntagRoleInput) (*Empty, error)
 }
 
 // ListRoleTags lists a role's tags by key.
-func (s *IAM) ListRoleTags(ctx context.Context, in *ListRoleTagsInput) (*ListTagsOutput, error) {
-	return s.listEntityTags(ctx, kindRole, in.RoleName, in.Marker, in.MaxItems)
+func (s *IAM) ListRoleTags(ctx context.Context, in *ListRoleTagsRequest) (*ListRoleTagsResponse, error) {
+	out, err := s.listEntityTags(ctx, kindRole, in.RoleName, in.Marker, int(in.MaxItems))
+	return (*ListRoleTagsResponse)(out), err
 }
 
 // PrincipalTags returns the tags of the principal p, as the condition keys

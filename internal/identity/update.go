@@ -18,7 +18,7 @@ import (
 // for the new ARN: the old name names nothing, so a policy naming the old
 // ARN no longer applies to them. The change feed drops every cached lookup
 // and policy set made from the old record as the change commits.
-func (s *IAM) UpdateUser(ctx context.Context, in *UpdateUserInput) (*Empty, error) {
+func (s *IAM) UpdateUser(ctx context.Context, in *UpdateUserRequest) (*Empty, error) {
 	var c checker
 	c.name("userName", in.UserName, 128)
 	c.optName("newUserName", in.NewUserName, 64)
@@ -74,7 +74,7 @@ func (s *IAM) UpdateUser(ctx context.Context, in *UpdateUserInput) (*Empty, erro
 // the name or path changes, on the ARN it will have: AWS's "permission on
 // both the source object and the target object". Both carry the user's
 // tags as aws:ResourceTag/<key>.
-func (s *IAM) authorizeUpdateUser(ctx context.Context, in *UpdateUserInput) error {
+func (s *IAM) authorizeUpdateUser(ctx context.Context, in *UpdateUserRequest) error {
 	if s.authz == nil {
 		return nil
 	}
@@ -198,11 +198,11 @@ func moveSessions(tx store.Tx, old, e *entity) error {
 // UpdateRole changes a role's Description and MaxSessionDuration; a member
 // absent from the request leaves its value as it is. Sessions already
 // issued keep their expiry, as in AWS.
-func (s *IAM) UpdateRole(ctx context.Context, in *UpdateRoleInput) (*Empty, error) {
+func (s *IAM) UpdateRole(ctx context.Context, in *UpdateRoleRequest) (*UpdateRoleResponse, error) {
 	var c checker
 	c.name("roleName", in.RoleName, 64)
 	if in.MaxSessionDuration != nil {
-		c.intRange("maxSessionDuration", *in.MaxSessionDuration, 3600, 43200)
+		c.intRange("maxSessionDuration", int(*in.MaxSessionDuration), 3600, 43200)
 		if *in.MaxSessionDuration == 0 {
 			zero := "0"
 			c.v.add("maxSessionDuration", &zero, "Member must have value greater than or equal to 3600")
@@ -226,7 +226,7 @@ func (s *IAM) UpdateRole(ctx context.Context, in *UpdateRoleInput) (*Empty, erro
 			e.Description = *in.Description
 		}
 		if in.MaxSessionDuration != nil {
-			e.MaxSessionDuration = *in.MaxSessionDuration
+			e.MaxSessionDuration = int(*in.MaxSessionDuration)
 		}
 		request(ctx).AddResource(kindRole.resourceType(), e.arn(s.account))
 		return saveEntity(tx, e)
@@ -234,7 +234,7 @@ func (s *IAM) UpdateRole(ctx context.Context, in *UpdateRoleInput) (*Empty, erro
 	if err != nil {
 		return nil, err
 	}
-	return &Empty{}, nil
+	return &UpdateRoleResponse{}, nil
 }
 
 // ListEntitiesForPolicy lists the groups, users and roles a managed policy
@@ -244,13 +244,13 @@ func (s *IAM) UpdateRole(ctx context.Context, in *UpdateRoleInput) (*Empty, erro
 // AWSManagedPolicy name no entity a policy is attached to, so nothing is
 // listed), PathPrefix the entities under a path. MaxItems counts the three
 // lists together; the Marker is opaque.
-func (s *IAM) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPolicyInput) (*ListEntitiesForPolicyOutput, error) {
+func (s *IAM) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPolicyRequest) (*ListEntitiesForPolicyResponse, error) {
 	var c checker
 	c.arn("policyArn", in.PolicyArn)
 	c.enum("entityFilter", in.EntityFilter, "User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy")
 	c.pathPrefix("pathPrefix", in.PathPrefix)
 	c.enum("policyUsageFilter", in.PolicyUsageFilter, "PermissionsPolicy", "PermissionsBoundary")
-	c.paging(in.Marker, in.MaxItems)
+	c.paging(in.Marker, int(in.MaxItems))
 	if err := c.err(); err != nil {
 		return nil, err
 	}
@@ -269,7 +269,7 @@ func (s *IAM) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPoli
 	default:
 		kinds = nil
 	}
-	out := &ListEntitiesForPolicyOutput{PolicyGroups: []PolicyGroup{}, PolicyUsers: []PolicyUser{}, PolicyRoles: []PolicyRole{}}
+	out := &ListEntitiesForPolicyResponse{PolicyGroups: []PolicyGroup{}, PolicyUsers: []PolicyUser{}, PolicyRoles: []PolicyRole{}}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		p, err := s.mustPolicy(tx, in.PolicyArn, errPolicyNotFound)
 		if err != nil {
@@ -302,7 +302,7 @@ func (s *IAM) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPoli
 				return err
 			}
 		}
-		found, out.Marker, out.IsTruncated = page(found, entityMarker, in.Marker, in.MaxItems)
+		found, out.Marker, out.IsTruncated = page(found, entityMarker, in.Marker, int(in.MaxItems))
 		for _, e := range found {
 			switch e.Kind {
 			case kindGroup:

@@ -68,7 +68,7 @@ func (s *IAM) newEntity(ctx context.Context, kind entityKind, name, path string)
 
 // CreateUser creates an IAM user, with tags and a permissions boundary if
 // given.
-func (s *IAM) CreateUser(ctx context.Context, in *CreateUserInput) (*CreateUserOutput, error) {
+func (s *IAM) CreateUser(ctx context.Context, in *CreateUserRequest) (*CreateUserResponse, error) {
 	var c checker
 	c.name("userName", in.UserName, 64)
 	c.path("path", in.Path)
@@ -89,12 +89,12 @@ func (s *IAM) CreateUser(ctx context.Context, in *CreateUserInput) (*CreateUserO
 	}
 	request(ctx).AddResource(kindUser.resourceType(), e.arn(s.account))
 	u := s.userOut(e, true)
-	return &CreateUserOutput{User: &u}, nil
+	return &CreateUserResponse{User: &u}, nil
 }
 
 // GetUser returns a user; without UserName, the calling user (or, for the
 // account's root, the account).
-func (s *IAM) GetUser(ctx context.Context, in *GetUserInput) (*GetUserOutput, error) {
+func (s *IAM) GetUser(ctx context.Context, in *GetUserRequest) (*GetUserResponse, error) {
 	var c checker
 	c.optName("userName", in.UserName, 128)
 	if err := c.err(); err != nil {
@@ -111,7 +111,7 @@ func (s *IAM) GetUser(ctx context.Context, in *GetUserInput) (*GetUserOutput, er
 			if err := s.authorize(ctx, "iam:GetUser", arn); err != nil {
 				return nil, err
 			}
-			return &GetUserOutput{User: &User{UserId: s.account, Arn: arn}}, nil
+			return &GetUserResponse{User: &User{UserId: s.account, Arn: arn}}, nil
 		}
 		name = caller
 	}
@@ -127,23 +127,23 @@ func (s *IAM) GetUser(ctx context.Context, in *GetUserInput) (*GetUserOutput, er
 		return nil, err
 	}
 	u := s.userOut(e, true)
-	return &GetUserOutput{User: &u}, nil
+	return &GetUserResponse{User: &u}, nil
 }
 
 // ListUsers lists users by name, optionally under a path prefix.
-func (s *IAM) ListUsers(ctx context.Context, in *ListUsersInput) (*ListUsersOutput, error) {
-	users, next, more, err := listByPath(ctx, s, kindUser, "iam:ListUsers", in.PathPrefix, in.Marker, in.MaxItems,
+func (s *IAM) ListUsers(ctx context.Context, in *ListUsersRequest) (*ListUsersResponse, error) {
+	users, next, more, err := listByPath(ctx, s, kindUser, "iam:ListUsers", in.PathPrefix, in.Marker, int(in.MaxItems),
 		func(e *entity) User { return s.userOut(e, false) })
 	if err != nil {
 		return nil, err
 	}
-	return &ListUsersOutput{Users: users, Marker: next, IsTruncated: more}, nil
+	return &ListUsersResponse{Users: users, Marker: next, IsTruncated: more}, nil
 }
 
 // DeleteUser deletes a user that has no access keys, inline or attached
 // policies and group memberships left, as AWS requires; sessions the user
 // made with GetSessionToken end with it.
-func (s *IAM) DeleteUser(ctx context.Context, in *DeleteUserInput) (*Empty, error) {
+func (s *IAM) DeleteUser(ctx context.Context, in *DeleteUserRequest) (*Empty, error) {
 	var c checker
 	c.name("userName", in.UserName, 128)
 	if err := c.err(); err != nil {
@@ -216,7 +216,7 @@ func (s *IAM) keyOwner(ctx context.Context, tx store.Tx, userName string) (owner
 // CreateAccessKey makes a long-term key for a user, or for the caller
 // without UserName (the account's root gets a root key). A user has at most
 // two. The secret is in this answer and nowhere else, ever.
-func (s *IAM) CreateAccessKey(ctx context.Context, in *CreateAccessKeyInput) (*CreateAccessKeyOutput, error) {
+func (s *IAM) CreateAccessKey(ctx context.Context, in *CreateAccessKeyRequest) (*CreateAccessKeyResponse, error) {
 	var c checker
 	c.optName("userName", in.UserName, 128)
 	if err := c.err(); err != nil {
@@ -254,7 +254,7 @@ func (s *IAM) CreateAccessKey(ctx context.Context, in *CreateAccessKeyInput) (*C
 	if err != nil {
 		return nil, err
 	}
-	return &CreateAccessKeyOutput{AccessKey: &AccessKey{
+	return &CreateAccessKeyResponse{AccessKey: &AccessKey{
 		UserName:        rec.UserName,
 		AccessKeyId:     rec.ID,
 		Status:          rec.Status,
@@ -264,17 +264,17 @@ func (s *IAM) CreateAccessKey(ctx context.Context, in *CreateAccessKeyInput) (*C
 }
 
 // ListAccessKeys lists a user's keys (or the caller's) without secrets.
-func (s *IAM) ListAccessKeys(ctx context.Context, in *ListAccessKeysInput) (*ListAccessKeysOutput, error) {
+func (s *IAM) ListAccessKeys(ctx context.Context, in *ListAccessKeysRequest) (*ListAccessKeysResponse, error) {
 	var c checker
 	c.optName("userName", in.UserName, 128)
-	c.paging(in.Marker, in.MaxItems)
+	c.paging(in.Marker, int(in.MaxItems))
 	if err := c.err(); err != nil {
 		return nil, err
 	}
 	if err := s.authorizeKeys(ctx, "iam:ListAccessKeys", in.UserName); err != nil {
 		return nil, err
 	}
-	out := &ListAccessKeysOutput{AccessKeyMetadata: []AccessKeyMetadata{}}
+	out := &ListAccessKeysResponse{AccessKeyMetadata: []AccessKeyMetadata{}}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		owner, _, err := s.keyOwner(ctx, tx, in.UserName)
 		if err != nil {
@@ -288,7 +288,7 @@ func (s *IAM) ListAccessKeys(ctx context.Context, in *ListAccessKeysInput) (*Lis
 		if err != nil {
 			return err
 		}
-		keyIDs, out.Marker, out.IsTruncated = page(keyIDs, func(id string) string { return id }, in.Marker, in.MaxItems)
+		keyIDs, out.Marker, out.IsTruncated = page(keyIDs, func(id string) string { return id }, in.Marker, int(in.MaxItems))
 		for _, id := range keyIDs {
 			var rec accessKeyRecord
 			if err := store.GetJSON(tx, accessKeyKey(id), &rec); err != nil {
@@ -328,7 +328,7 @@ func ownedKey(tx store.Tx, owner, id string) (*accessKeyRecord, error) {
 // UpdateAccessKey makes a key Active or Inactive. An Inactive key stops
 // authenticating at once, on every server: the change feed drops it from
 // the lookup cache as the change commits.
-func (s *IAM) UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyInput) (*Empty, error) {
+func (s *IAM) UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyRequest) (*Empty, error) {
 	var c checker
 	c.optName("userName", in.UserName, 128)
 	c.str("accessKeyId", in.AccessKeyId, true, 16, 128, accessKeyIDPattern, `[\w]+`)
@@ -367,7 +367,7 @@ func (s *IAM) UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyInput) (*E
 }
 
 // DeleteAccessKey deletes a key; it stops authenticating at once.
-func (s *IAM) DeleteAccessKey(ctx context.Context, in *DeleteAccessKeyInput) (*Empty, error) {
+func (s *IAM) DeleteAccessKey(ctx context.Context, in *DeleteAccessKeyRequest) (*Empty, error) {
 	var c checker
 	c.optName("userName", in.UserName, 128)
 	c.str("accessKeyId", in.AccessKeyId, true, 16, 128, accessKeyIDPattern, `[\w]+`)

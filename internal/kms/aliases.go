@@ -60,7 +60,7 @@ func (s *Service) targetKey(ctx context.Context, tx store.Tx, id string) (*keyRe
 }
 
 // CreateAlias names a key.
-func (s *Service) CreateAlias(ctx context.Context, in *CreateAliasInput) (*Empty, error) {
+func (s *Service) CreateAlias(ctx context.Context, in *CreateAliasRequest) (*Empty, error) {
 	r := sealbox.MustRequest(ctx)
 	if err := checkAliasName(ctx, in.AliasName); err != nil {
 		return nil, err
@@ -89,7 +89,7 @@ func (s *Service) CreateAlias(ctx context.Context, in *CreateAliasInput) (*Empty
 }
 
 // UpdateAlias points an existing alias at another key.
-func (s *Service) UpdateAlias(ctx context.Context, in *CreateAliasInput) (*Empty, error) {
+func (s *Service) UpdateAlias(ctx context.Context, in *UpdateAliasRequest) (*Empty, error) {
 	r := sealbox.MustRequest(ctx)
 	if err := checkAliasName(ctx, in.AliasName); err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ func (s *Service) UpdateAlias(ctx context.Context, in *CreateAliasInput) (*Empty
 }
 
 // DeleteAlias removes an alias; the key is untouched.
-func (s *Service) DeleteAlias(ctx context.Context, in *DeleteAliasInput) (*Empty, error) {
+func (s *Service) DeleteAlias(ctx context.Context, in *DeleteAliasRequest) (*Empty, error) {
 	r := sealbox.MustRequest(ctx)
 	if err := checkAliasName(ctx, in.AliasName); err != nil {
 		return nil, err
@@ -150,7 +150,7 @@ func (s *Service) DeleteAlias(ctx context.Context, in *DeleteAliasInput) (*Empty
 // ListAliases lists the region's aliases by name, or those of one key. As in
 // AWS, the predefined AWS-managed aliases are listed, without a target,
 // before their keys are made.
-func (s *Service) ListAliases(ctx context.Context, in *ListAliasesInput) (*ListAliasesOutput, error) {
+func (s *Service) ListAliases(ctx context.Context, in *ListAliasesRequest) (*ListAliasesResponse, error) {
 	r := sealbox.MustRequest(ctx)
 	var all []AliasListEntry
 	err := s.store.View(ctx, func(tx store.Tx) error {
@@ -197,7 +197,7 @@ func (s *Service) ListAliases(ctx context.Context, in *ListAliasesInput) (*ListA
 	if err != nil {
 		return nil, err
 	}
-	return &ListAliasesOutput{Aliases: page, NextMarker: next, Truncated: next != ""}, nil
+	return &ListAliasesResponse{Aliases: page, NextMarker: next, Truncated: next != ""}, nil
 }
 
 // relinkAlias moves alias from the key fromID (if any) to key to (if any)

@@ -83,13 +83,13 @@ func (s *Service) encryptWith(ctx context.Context, keyID, action string, plainte
 
 // Encrypt encrypts up to 4096 bytes under a key, binding the encryption
 // context.
-func (s *Service) Encrypt(ctx context.Context, in *EncryptInput) (*EncryptOutput, error) {
+func (s *Service) Encrypt(ctx context.Context, in *EncryptRequest) (*EncryptResponse, error) {
 	k, blob, err := s.encryptWith(ctx, in.KeyId, "kms:Encrypt", in.Plaintext, in.EncryptionContext, in.EncryptionAlgorithm, in.DryRun)
 	if err != nil {
 		return nil, err
 	}
 	sealbox.MustRequest(ctx).SetAuditParameter("encryptionAlgorithm", symmetricDefault)
-	return &EncryptOutput{CiphertextBlob: blob, KeyId: k.arn(), EncryptionAlgorithm: symmetricDefault}, nil
+	return &EncryptResponse{CiphertextBlob: blob, KeyId: k.arn(), EncryptionAlgorithm: symmetricDefault}, nil
 }
 
 // decryptWith opens blob: the blob names its key and material; keyID, when
@@ -141,11 +141,11 @@ func (s *Service) decryptWith(ctx context.Context, tx store.Tx, blob []byte, ec 
 
 // Decrypt decrypts a blob made by Encrypt, GenerateDataKey* or ReEncrypt,
 // under the same encryption context it was made with.
-func (s *Service) Decrypt(ctx context.Context, in *DecryptInput) (*DecryptOutput, error) {
+func (s *Service) Decrypt(ctx context.Context, in *DecryptRequest) (*DecryptResponse, error) {
 	if err := requireBlob(in.CiphertextBlob); err != nil {
 		return nil, err
 	}
-	var out *DecryptOutput
+	var out *DecryptResponse
 	err := s.view(ctx, func(tx store.Tx) error {
 		k, mat, pt, err := s.decryptWith(ctx, tx, in.CiphertextBlob, in.EncryptionContext, in.KeyId, "kms:Decrypt", in.EncryptionAlgorithm)
 		if err != nil {
@@ -154,7 +154,7 @@ func (s *Service) Decrypt(ctx context.Context, in *DecryptInput) (*DecryptOutput
 		if in.DryRun {
 			return errDryRun()
 		}
-		out = &DecryptOutput{KeyId: k.arn(), Plaintext: pt, EncryptionAlgorithm: symmetricDefault, KeyMaterialId: mat}
+		out = &DecryptResponse{KeyId: k.arn(), Plaintext: pt, EncryptionAlgorithm: symmetricDefault, KeyMaterialId: mat}
 		// CloudTrail's Decrypt names the key the ciphertext was under
 		// and the algorithm, although the request need not.
 		r := sealbox.MustRequest(ctx)
@@ -171,11 +171,11 @@ func (s *Service) Decrypt(ctx context.Context, in *DecryptInput) (*DecryptOutput
 // ReEncrypt decrypts a blob and encrypts its plaintext under another key (or
 // the same key's current material, or another context) without the plaintext
 // leaving the server.
-func (s *Service) ReEncrypt(ctx context.Context, in *ReEncryptInput) (*ReEncryptOutput, error) {
+func (s *Service) ReEncrypt(ctx context.Context, in *ReEncryptRequest) (*ReEncryptResponse, error) {
 	if err := requireBlob(in.CiphertextBlob); err != nil {
 		return nil, err
 	}
-	var out *ReEncryptOutput
+	var out *ReEncryptResponse
 	err := s.view(ctx, func(tx store.Tx) error {
 		src, srcMat, pt, err := s.decryptWith(ctx, tx, in.CiphertextBlob, in.SourceEncryptionContext, in.SourceKeyId, "kms:ReEncryptFrom", in.SourceEncryptionAlgorithm)
 		if err != nil {
@@ -201,7 +201,7 @@ func (s *Service) ReEncrypt(ctx context.Context, in *ReEncryptInput) (*ReEncrypt
 		if err != nil {
 			return err
 		}
-		out = &ReEncryptOutput{
+		out = &ReEncryptResponse{
 			CiphertextBlob:                 blob,
 			SourceKeyId:                    src.arn(),
 			KeyId:                          dst.arn(),
@@ -220,7 +220,7 @@ func (s *Service) ReEncrypt(ctx context.Context, in *ReEncryptInput) (*ReEncrypt
 
 // dataKeySize reads the size of a data key from KeySpec or NumberOfBytes:
 // exactly one of them must be given.
-func dataKeySize(spec string, n int) (int, error) {
+func dataKeySize(spec string, n int32) (int, error) {
 	switch {
 	case spec != "" && n != 0, spec == "" && n == 0:
 		return 0, errValidation("Please specify either number of bytes or key spec.")
@@ -231,13 +231,13 @@ func dataKeySize(spec string, n int) (int, error) {
 	case spec != "":
 		return 0, errValidation("1 validation error detected: Value '%s' at 'keySpec' failed to satisfy constraint: Member must satisfy enum value set: [AES_256, AES_128]", spec)
 	default:
-		return n, nil
+		return int(n), nil
 	}
 }
 
 // GenerateDataKey returns a fresh data key in plaintext and encrypted under
 // a key: the envelope-encryption pattern.
-func (s *Service) GenerateDataKey(ctx context.Context, in *GenerateDataKeyInput) (*GenerateDataKeyOutput, error) {
+func (s *Service) GenerateDataKey(ctx context.Context, in *GenerateDataKeyRequest) (*GenerateDataKeyResponse, error) {
 	n, err := dataKeySize(in.KeySpec, in.NumberOfBytes)
 	if err != nil {
 		return nil, err
@@ -247,12 +247,12 @@ func (s *Service) GenerateDataKey(ctx context.Context, in *GenerateDataKeyInput)
 	if err != nil {
 		return nil, err
 	}
-	return &GenerateDataKeyOutput{CiphertextBlob: blob, Plaintext: pt, KeyId: k.arn(), KeyMaterialId: k.current().ID}, nil
+	return &GenerateDataKeyResponse{CiphertextBlob: blob, Plaintext: pt, KeyId: k.arn(), KeyMaterialId: k.current().ID}, nil
 }
 
 // GenerateDataKeyWithoutPlaintext is GenerateDataKey that returns only the
 // encrypted data key.
-func (s *Service) GenerateDataKeyWithoutPlaintext(ctx context.Context, in *GenerateDataKeyInput) (*GenerateDataKeyWithoutPlaintextOutput, error) {
+func (s *Service) GenerateDataKeyWithoutPlaintext(ctx context.Context, in *GenerateDataKeyWithoutPlaintextRequest) (*GenerateDataKeyWithoutPlaintextResponse, error) {
 	n, err := dataKeySize(in.KeySpec, in.NumberOfBytes)
 	if err != nil {
 		return nil, err
@@ -261,11 +261,11 @@ func (s *Service) GenerateDataKeyWithoutPlaintext(ctx context.Context, in *Gener
 	if err != nil {
 		return nil, err
 	}
-	return &GenerateDataKeyWithoutPlaintextOutput{CiphertextBlob: blob, KeyId: k.arn(), KeyMaterialId: k.current().ID}, nil
+	return &GenerateDataKeyWithoutPlaintextResponse{CiphertextBlob: blob, KeyId: k.arn(), KeyMaterialId: k.current().ID}, nil
 }
 
 // GenerateRandom returns 1 to 1024 random bytes.
-func (s *Service) GenerateRandom(ctx context.Context, in *GenerateRandomInput) (*GenerateRandomOutput, error) {
+func (s *Service) GenerateRandom(ctx context.Context, in *GenerateRandomRequest) (*GenerateRandomResponse, error) {
 	if in.CustomKeyStoreId != "" {
 		return nil, sealbox.Errorf("CustomKeyStoreNotFoundException", "Custom key store %s does not exist.", in.CustomKeyStoreId)
 	}
@@ -275,5 +275,5 @@ func (s *Service) GenerateRandom(ctx context.Context, in *GenerateRandomInput) (
 	if err := s.authorize(ctx, "kms:GenerateRandom", nil, nil, nil); err != nil {
 		return nil, err
 	}
-	return &GenerateRandomOutput{Plaintext: keyring.Random(in.NumberOfBytes)}, nil
+	return &GenerateRandomResponse{Plaintext: keyring.Random(int(in.NumberOfBytes))}, nil
 }

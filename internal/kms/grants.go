@@ -18,72 +18,6 @@ import (
 // optionally only under an encryption context, until it is retired or
 // revoked. Grants are kept on the key record.
 
-type GrantConstraints struct {
-	EncryptionContextSubset map[string]string `json:"EncryptionContextSubset,omitempty"`
-	EncryptionContextEquals map[string]string `json:"EncryptionContextEquals,omitempty"`
-}
-
-type CreateGrantInput struct {
-	KeyId             string
-	GranteePrincipal  string
-	RetiringPrincipal string
-	Operations        []string
-	Constraints       *GrantConstraints
-	GrantTokens       []string
-	Name              string
-	DryRun            bool
-}
-
-type CreateGrantOutput struct {
-	GrantToken string `json:"GrantToken"`
-	GrantId    string `json:"GrantId"`
-}
-
-type ListGrantsInput struct {
-	Limit            int
-	Marker           string
-	KeyId            string
-	GrantId          string
-	GranteePrincipal string
-}
-
-type ListRetirableGrantsInput struct {
-	Limit             int
-	Marker            string
-	RetiringPrincipal string
-}
-
-type GrantListEntry struct {
-	KeyId             string             `json:"KeyId"`
-	GrantId           string             `json:"GrantId"`
-	Name              string             `json:"Name,omitempty"`
-	CreationDate      *sealbox.Timestamp `json:"CreationDate,omitempty"`
-	GranteePrincipal  string             `json:"GranteePrincipal"`
-	RetiringPrincipal string             `json:"RetiringPrincipal,omitempty"`
-	IssuingAccount    string             `json:"IssuingAccount"`
-	Operations        []string           `json:"Operations"`
-	Constraints       *GrantConstraints  `json:"Constraints,omitempty"`
-}
-
-type ListGrantsOutput struct {
-	Grants     []GrantListEntry `json:"Grants"`
-	NextMarker string           `json:"NextMarker,omitempty"`
-	Truncated  bool             `json:"Truncated"`
-}
-
-type RetireGrantInput struct {
-	GrantToken string
-	KeyId      string
-	GrantId    string
-	DryRun     bool
-}
-
-type RevokeGrantInput struct {
-	KeyId   string
-	GrantId string
-	DryRun  bool
-}
-
 type grantRecord struct {
 	ID          string            `json:"id"`
 	Token       string            `json:"token"`
@@ -166,7 +100,7 @@ func checkGrantPrincipal(name, arn string) error {
 
 // CreateGrant adds a grant to a key. A grant with the same name and the same
 // terms as an existing one is that grant (CreateGrant is idempotent by name).
-func (s *Service) CreateGrant(ctx context.Context, in *CreateGrantInput) (*CreateGrantOutput, error) {
+func (s *Service) CreateGrant(ctx context.Context, in *CreateGrantRequest) (*CreateGrantResponse, error) {
 	for _, op := range in.Operations {
 		if !symmetricGrantOperations[op] {
 			return nil, sealbox.Errorf("ValidationException", "Grant operation %s is not valid for a symmetric encryption KMS key.", op)
@@ -194,7 +128,7 @@ func (s *Service) CreateGrant(ctx context.Context, in *CreateGrantInput) (*Creat
 		}
 	}
 	r := sealbox.MustRequest(ctx)
-	var out *CreateGrantOutput
+	var out *CreateGrantResponse
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		k, err := s.resolve(ctx, tx, in.KeyId, false)
 		if err != nil {
@@ -219,7 +153,7 @@ func (s *Service) CreateGrant(ctx context.Context, in *CreateGrantInput) (*Creat
 // only through a grant, the new grant's operations must be among that
 // grant's, and its constraints at least as strict: a grant allowing
 // CreateGrant is not a way to grant oneself more than it allows.
-func (k *keyRecord) creators(in *CreateGrantInput) []string {
+func (k *keyRecord) creators(in *CreateGrantRequest) []string {
 	var out []string
 	for i := range k.Grants {
 		g := &k.Grants[i]
@@ -269,7 +203,7 @@ func includes(m, sub map[string]string) bool {
 
 // createGrant adds the grant in describes to k (or finds the grant of the
 // same name and terms), once the caller may.
-func (s *Service) createGrant(k *keyRecord, in *CreateGrantInput, r *sealbox.Request) (*CreateGrantOutput, error) {
+func (s *Service) createGrant(k *keyRecord, in *CreateGrantRequest, r *sealbox.Request) (*CreateGrantResponse, error) {
 	if k.State == statePendingDeletion {
 		return nil, errPendingDeletion(k)
 	}
@@ -282,7 +216,7 @@ func (s *Service) createGrant(k *keyRecord, in *CreateGrantInput, r *sealbox.Req
 	if in.Name != "" {
 		for _, g := range k.Grants {
 			if g.Name == in.Name && g.Grantee == in.GranteePrincipal && strings.Join(g.Operations, ",") == strings.Join(in.Operations, ",") {
-				return &CreateGrantOutput{GrantId: g.ID, GrantToken: g.Token}, nil
+				return &CreateGrantResponse{GrantId: g.ID, GrantToken: g.Token}, nil
 			}
 		}
 	}
@@ -301,7 +235,7 @@ func (s *Service) createGrant(k *keyRecord, in *CreateGrantInput, r *sealbox.Req
 		Issuer:      "arn:" + r.Partition + ":iam::" + r.AccountID + ":root",
 	}
 	k.Grants = append(k.Grants, g)
-	return &CreateGrantOutput{GrantId: g.ID, GrantToken: g.Token}, nil
+	return &CreateGrantResponse{GrantId: g.ID, GrantToken: g.Token}, nil
 }
 
 func entry(k *keyRecord, g *grantRecord) GrantListEntry {
@@ -311,7 +245,7 @@ func entry(k *keyRecord, g *grantRecord) GrantListEntry {
 }
 
 // ListGrants lists a key's grants, optionally one grant or one grantee's.
-func (s *Service) ListGrants(ctx context.Context, in *ListGrantsInput) (*ListGrantsOutput, error) {
+func (s *Service) ListGrants(ctx context.Context, in *ListGrantsRequest) (*ListGrantsResponse, error) {
 	k, err := s.read(ctx, in.KeyId, "kms:ListGrants", false)
 	if err != nil {
 		return nil, err
@@ -326,7 +260,7 @@ func (s *Service) ListGrants(ctx context.Context, in *ListGrantsInput) (*ListGra
 	return pageGrants(all, in.Marker, in.Limit)
 }
 
-func pageGrants(all []GrantListEntry, marker string, limit int) (*ListGrantsOutput, error) {
+func pageGrants(all []GrantListEntry, marker string, limit int32) (*ListGrantsResponse, error) {
 	start := 0
 	if marker != "" {
 		start = -1
@@ -341,13 +275,13 @@ func pageGrants(all []GrantListEntry, marker string, limit int) (*ListGrantsOutp
 	}
 	end := start + pageLimit(limit, 50)
 	if end >= len(all) {
-		return &ListGrantsOutput{Grants: all[start:]}, nil
+		return &ListGrantsResponse{Grants: all[start:]}, nil
 	}
-	return &ListGrantsOutput{Grants: all[start:end], NextMarker: all[end-1].GrantId, Truncated: true}, nil
+	return &ListGrantsResponse{Grants: all[start:end], NextMarker: all[end-1].GrantId, Truncated: true}, nil
 }
 
 // ListRetirableGrants lists the region's grants a principal may retire.
-func (s *Service) ListRetirableGrants(ctx context.Context, in *ListRetirableGrantsInput) (*ListGrantsOutput, error) {
+func (s *Service) ListRetirableGrants(ctx context.Context, in *ListRetirableGrantsRequest) (*ListGrantsResponse, error) {
 	r := sealbox.MustRequest(ctx)
 	if err := s.authorize(ctx, "kms:ListRetirableGrants", nil, nil, nil); err != nil {
 		return nil, err
@@ -378,7 +312,7 @@ func (s *Service) ListRetirableGrants(ctx context.Context, in *ListRetirableGran
 // allows RetireGrant, may retire it without any policy saying so (unless
 // that principal is the account: then an identity policy of the caller
 // must allow kms:RetireGrant).
-func (s *Service) RetireGrant(ctx context.Context, in *RetireGrantInput) (*Empty, error) {
+func (s *Service) RetireGrant(ctx context.Context, in *RetireGrantRequest) (*Empty, error) {
 	r := sealbox.MustRequest(ctx)
 	if in.GrantToken == "" && (in.KeyId == "" || in.GrantId == "") {
 		return nil, errValidation("Either GrantToken or both KeyId and GrantId must be specified.")
@@ -446,7 +380,7 @@ func (s *Service) RetireGrant(ctx context.Context, in *RetireGrantInput) (*Empty
 }
 
 // RevokeGrant removes a grant on the key administrator's authority.
-func (s *Service) RevokeGrant(ctx context.Context, in *RevokeGrantInput) (*Empty, error) {
+func (s *Service) RevokeGrant(ctx context.Context, in *RevokeGrantRequest) (*Empty, error) {
 	_, err := s.update(ctx, in.KeyId, "kms:RevokeGrant", nil, func(_ store.Tx, k *keyRecord) error {
 		for i, g := range k.Grants {
 			if g.ID == in.GrantId {

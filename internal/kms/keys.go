@@ -14,7 +14,7 @@ import (
 
 // CreateKey creates a symmetric encryption key. Asymmetric, HMAC, imported,
 // custom-key-store and multi-Region keys are answered as unsupported.
-func (s *Service) CreateKey(ctx context.Context, in *CreateKeyInput) (*KeyMetadataOutput, error) {
+func (s *Service) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKeyResponse, error) {
 	r := sealbox.MustRequest(ctx)
 	if in.KeySpec != "" && in.CustomerMasterKeySpec != "" {
 		return nil, errValidation("You cannot specify KeySpec and CustomerMasterKeySpec in the same request. CustomerMasterKeySpec is deprecated.")
@@ -77,7 +77,7 @@ func (s *Service) CreateKey(ctx context.Context, in *CreateKeyInput) (*KeyMetada
 		return nil, err
 	}
 	r.AddResource(resourceTypeKey, k.arn())
-	return &KeyMetadataOutput{KeyMetadata: s.metadata(k)}, nil
+	return &CreateKeyResponse{KeyMetadata: s.metadata(k)}, nil
 }
 
 func (s *Service) createKey(tx store.Tx, k *keyRecord) error {
@@ -146,7 +146,7 @@ func (s *Service) ManagedKeyARN(ctx context.Context, alias string) (string, erro
 }
 
 // DescribeKey returns a key's metadata; the key may be named by alias.
-func (s *Service) DescribeKey(ctx context.Context, in *DescribeKeyInput) (*KeyMetadataOutput, error) {
+func (s *Service) DescribeKey(ctx context.Context, in *DescribeKeyRequest) (*DescribeKeyResponse, error) {
 	var k *keyRecord
 	err := s.view(ctx, func(tx store.Tx) (err error) {
 		k, err = s.resolve(ctx, tx, in.KeyId, true)
@@ -158,11 +158,11 @@ func (s *Service) DescribeKey(ctx context.Context, in *DescribeKeyInput) (*KeyMe
 	if err := s.authorize(ctx, "kms:DescribeKey", k, nil, requestAlias(in.KeyId)); err != nil {
 		return nil, err
 	}
-	return &KeyMetadataOutput{KeyMetadata: s.metadata(k)}, nil
+	return &DescribeKeyResponse{KeyMetadata: s.metadata(k)}, nil
 }
 
 // ListKeys lists the keys of the region, ordered by key id.
-func (s *Service) ListKeys(ctx context.Context, in *ListKeysInput) (*ListKeysOutput, error) {
+func (s *Service) ListKeys(ctx context.Context, in *ListKeysRequest) (*ListKeysResponse, error) {
 	r := sealbox.MustRequest(ctx)
 	if err := s.authorize(ctx, "kms:ListKeys", nil, nil, nil); err != nil {
 		return nil, err
@@ -173,7 +173,7 @@ func (s *Service) ListKeys(ctx context.Context, in *ListKeysInput) (*ListKeysOut
 			return nil, errInvalidMarker()
 		}
 	}
-	out := &ListKeysOutput{Keys: []KeyListEntry{}}
+	out := &ListKeysResponse{Keys: []KeyListEntry{}}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		return tx.Scan(keyPrefix(r.Region), keyPrefix(r.Region)+in.Marker, func(key string, _ []byte) error {
 			id := strings.TrimPrefix(key, keyPrefix(r.Region))
@@ -192,11 +192,11 @@ func (s *Service) ListKeys(ctx context.Context, in *ListKeysInput) (*ListKeysOut
 	return out, nil
 }
 
-func pageLimit(limit, def int) int {
+func pageLimit(limit int32, def int) int {
 	if limit <= 0 {
 		return def
 	}
-	return limit
+	return int(limit)
 }
 
 func errInvalidMarker() error {
@@ -237,7 +237,7 @@ func (s *Service) read(ctx context.Context, keyID, action string, aliases bool) 
 }
 
 // UpdateKeyDescription replaces a key's description.
-func (s *Service) UpdateKeyDescription(ctx context.Context, in *UpdateKeyDescriptionInput) (*Empty, error) {
+func (s *Service) UpdateKeyDescription(ctx context.Context, in *UpdateKeyDescriptionRequest) (*Empty, error) {
 	_, err := s.update(ctx, in.KeyId, "kms:UpdateKeyDescription", nil, func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:UpdateKeyDescription"); err != nil {
 			return err
@@ -249,7 +249,7 @@ func (s *Service) UpdateKeyDescription(ctx context.Context, in *UpdateKeyDescrip
 }
 
 // EnableKey sets a disabled key to Enabled.
-func (s *Service) EnableKey(ctx context.Context, in *KeyIDInput) (*Empty, error) {
+func (s *Service) EnableKey(ctx context.Context, in *EnableKeyRequest) (*Empty, error) {
 	_, err := s.update(ctx, in.KeyId, "kms:EnableKey", nil, func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:EnableKey"); err != nil {
 			return err
@@ -262,7 +262,7 @@ func (s *Service) EnableKey(ctx context.Context, in *KeyIDInput) (*Empty, error)
 
 // DisableKey sets a key to Disabled: it then refuses every cryptographic
 // operation with DisabledException until enabled again.
-func (s *Service) DisableKey(ctx context.Context, in *KeyIDInput) (*Empty, error) {
+func (s *Service) DisableKey(ctx context.Context, in *DisableKeyRequest) (*Empty, error) {
 	_, err := s.update(ctx, in.KeyId, "kms:DisableKey", nil, func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:DisableKey"); err != nil {
 			return err
@@ -276,8 +276,8 @@ func (s *Service) DisableKey(ctx context.Context, in *KeyIDInput) (*Empty, error
 // ScheduleKeyDeletion puts a key in PendingDeletion for 7 to 30 days (30 by
 // default); the sweeper deletes it, its material and its aliases when the
 // window ends.
-func (s *Service) ScheduleKeyDeletion(ctx context.Context, in *ScheduleKeyDeletionInput) (*ScheduleKeyDeletionOutput, error) {
-	days := in.PendingWindowInDays
+func (s *Service) ScheduleKeyDeletion(ctx context.Context, in *ScheduleKeyDeletionRequest) (*ScheduleKeyDeletionResponse, error) {
+	days := int(in.PendingWindowInDays)
 	if days == 0 {
 		days = 30
 	}
@@ -299,12 +299,12 @@ func (s *Service) ScheduleKeyDeletion(ctx context.Context, in *ScheduleKeyDeleti
 	if err != nil {
 		return nil, err
 	}
-	return &ScheduleKeyDeletionOutput{KeyId: k.arn(), DeletionDate: sealbox.At(k.DeletionDate), KeyState: k.State, PendingWindowInDays: days}, nil
+	return &ScheduleKeyDeletionResponse{KeyId: k.arn(), DeletionDate: sealbox.At(k.DeletionDate), KeyState: k.State, PendingWindowInDays: int32(days)}, nil
 }
 
 // CancelKeyDeletion takes a key out of PendingDeletion; as in AWS it is left
 // Disabled.
-func (s *Service) CancelKeyDeletion(ctx context.Context, in *KeyIDInput) (*KeyIDOutput, error) {
+func (s *Service) CancelKeyDeletion(ctx context.Context, in *CancelKeyDeletionRequest) (*CancelKeyDeletionResponse, error) {
 	k, err := s.update(ctx, in.KeyId, "kms:CancelKeyDeletion", nil, func(_ store.Tx, k *keyRecord) error {
 		if k.Manager == managerAWS {
 			return mutable(ctx, k, "kms:CancelKeyDeletion")
@@ -320,7 +320,7 @@ func (s *Service) CancelKeyDeletion(ctx context.Context, in *KeyIDInput) (*KeyID
 	if err != nil {
 		return nil, err
 	}
-	return &KeyIDOutput{KeyId: k.arn()}, nil
+	return &CancelKeyDeletionResponse{KeyId: k.arn()}, nil
 }
 
 // deleteKey removes a key, its material and every alias that points at it.
@@ -351,7 +351,7 @@ func (s *Service) deleteKey(tx store.Tx, k *keyRecord) error {
 }
 
 // createKeyConditions are CreateKey's condition keys.
-func createKeyConditions(in *CreateKeyInput) map[string][]string {
+func createKeyConditions(in *CreateKeyRequest) map[string][]string {
 	cond := requestTagConditions(in.Tags)
 	if cond == nil {
 		cond = map[string][]string{}

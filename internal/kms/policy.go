@@ -102,7 +102,7 @@ func checkPolicyName(name string) error {
 }
 
 // GetKeyPolicy returns a key's policy (its only policy is named "default").
-func (s *Service) GetKeyPolicy(ctx context.Context, in *GetKeyPolicyInput) (*GetKeyPolicyOutput, error) {
+func (s *Service) GetKeyPolicy(ctx context.Context, in *GetKeyPolicyRequest) (*GetKeyPolicyResponse, error) {
 	if err := checkPolicyName(in.PolicyName); err != nil {
 		return nil, err
 	}
@@ -110,11 +110,11 @@ func (s *Service) GetKeyPolicy(ctx context.Context, in *GetKeyPolicyInput) (*Get
 	if err != nil {
 		return nil, err
 	}
-	return &GetKeyPolicyOutput{Policy: k.Policy, PolicyName: defaultPolicyName}, nil
+	return &GetKeyPolicyResponse{Policy: k.Policy, PolicyName: defaultPolicyName}, nil
 }
 
 // PutKeyPolicy replaces a key's policy.
-func (s *Service) PutKeyPolicy(ctx context.Context, in *PutKeyPolicyInput) (*Empty, error) {
+func (s *Service) PutKeyPolicy(ctx context.Context, in *PutKeyPolicyRequest) (*Empty, error) {
 	if err := checkPolicyName(in.PolicyName); err != nil {
 		return nil, err
 	}
@@ -135,9 +135,9 @@ func (s *Service) PutKeyPolicy(ctx context.Context, in *PutKeyPolicyInput) (*Emp
 }
 
 // ListKeyPolicies lists a key's policy names: always "default".
-func (s *Service) ListKeyPolicies(ctx context.Context, in *ListKeyPoliciesInput) (*ListKeyPoliciesOutput, error) {
+func (s *Service) ListKeyPolicies(ctx context.Context, in *ListKeyPoliciesRequest) (*ListKeyPoliciesResponse, error) {
 	if _, err := s.read(ctx, in.KeyId, "kms:ListKeyPolicies", false); err != nil {
 		return nil, err
 	}
-	return &ListKeyPoliciesOutput{PolicyNames: []string{defaultPolicyName}}, nil
+	return &ListKeyPoliciesResponse{PolicyNames: []string{defaultPolicyName}}, nil
 }

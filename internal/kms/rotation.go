@@ -20,8 +20,8 @@ func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
 
 // EnableKeyRotation turns on automatic rotation every RotationPeriodInDays
 // (90 to 2560, 365 by default); the scheduler adds the new material.
-func (s *Service) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationInput) (*Empty, error) {
-	period := in.RotationPeriodInDays
+func (s *Service) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationRequest) (*Empty, error) {
+	period := int(in.RotationPeriodInDays)
 	if period == 0 {
 		period = defaultRotationDays
 	}
@@ -41,7 +41,7 @@ func (s *Service) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationIn
 }
 
 // DisableKeyRotation turns automatic rotation off; old material stays.
-func (s *Service) DisableKeyRotation(ctx context.Context, in *KeyIDInput) (*Empty, error) {
+func (s *Service) DisableKeyRotation(ctx context.Context, in *DisableKeyRotationRequest) (*Empty, error) {
 	_, err := s.update(ctx, in.KeyId, "kms:DisableKeyRotation", nil, func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:DisableKeyRotation"); err != nil {
 			return err
@@ -58,7 +58,7 @@ func (s *Service) DisableKeyRotation(ctx context.Context, in *KeyIDInput) (*Empt
 }
 
 // GetKeyRotationStatus tells whether and when a key rotates.
-func (s *Service) GetKeyRotationStatus(ctx context.Context, in *KeyIDInput) (*GetKeyRotationStatusOutput, error) {
+func (s *Service) GetKeyRotationStatus(ctx context.Context, in *GetKeyRotationStatusRequest) (*GetKeyRotationStatusResponse, error) {
 	k, err := s.read(ctx, in.KeyId, "kms:GetKeyRotationStatus", false)
 	if err != nil {
 		return nil, err
@@ -66,9 +66,9 @@ func (s *Service) GetKeyRotationStatus(ctx context.Context, in *KeyIDInput) (*Ge
 	if k.State == statePendingDeletion {
 		return nil, errPendingDeletion(k)
 	}
-	out := &GetKeyRotationStatusOutput{KeyRotationEnabled: k.RotationEnabled, KeyId: k.arn()}
+	out := &GetKeyRotationStatusResponse{KeyRotationEnabled: k.RotationEnabled, KeyId: k.arn()}
 	if k.RotationEnabled {
-		out.RotationPeriodInDays = k.RotationPeriod
+		out.RotationPeriodInDays = int32(k.RotationPeriod)
 		out.NextRotationDate = sealbox.At(k.NextRotation)
 	}
 	return out, nil
@@ -86,7 +86,7 @@ func (s *Service) rotate(tx store.Tx, k *keyRecord, kind string, now time.Time) 
 
 // RotateKeyOnDemand rotates a key now, at most 25 times a key; the
 // automatic schedule is unchanged.
-func (s *Service) RotateKeyOnDemand(ctx context.Context, in *KeyIDInput) (*KeyIDOutput, error) {
+func (s *Service) RotateKeyOnDemand(ctx context.Context, in *RotateKeyOnDemandRequest) (*RotateKeyOnDemandResponse, error) {
 	k, err := s.update(ctx, in.KeyId, "kms:RotateKeyOnDemand", nil, func(tx store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:RotateKeyOnDemand"); err != nil {
 			return err
@@ -108,12 +108,12 @@ func (s *Service) RotateKeyOnDemand(ctx context.Context, in *KeyIDInput) (*KeyID
 	if err != nil {
 		return nil, err
 	}
-	return &KeyIDOutput{KeyId: k.arn()}, nil
+	return &RotateKeyOnDemandResponse{KeyId: k.arn()}, nil
 }
 
 // ListKeyRotations lists a key's rotations, oldest first (with
 // ALL_KEY_MATERIAL, the original material too).
-func (s *Service) ListKeyRotations(ctx context.Context, in *ListKeyRotationsInput) (*ListKeyRotationsOutput, error) {
+func (s *Service) ListKeyRotations(ctx context.Context, in *ListKeyRotationsRequest) (*ListKeyRotationsResponse, error) {
 	k, err := s.read(ctx, in.KeyId, "kms:ListKeyRotations", false)
 	if err != nil {
 		return nil, err
@@ -144,7 +144,7 @@ func (s *Service) ListKeyRotations(ctx context.Context, in *ListKeyRotationsInpu
 	if err != nil {
 		return nil, err
 	}
-	return &ListKeyRotationsOutput{Rotations: page, NextMarker: next, Truncated: next != ""}, nil
+	return &ListKeyRotationsResponse{Rotations: page, NextMarker: next, Truncated: next != ""}, nil
 }
 
 // paginateIndex pages a list whose order is positional: the marker is the

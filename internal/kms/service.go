@@ -381,7 +381,7 @@ func (s *Service) metadata(k *keyRecord) *KeyMetadata {
 	}
 	if k.State == statePendingDeletion {
 		m.DeletionDate = sealbox.At(k.DeletionDate)
-		m.PendingDeletionWindowInDays = k.PendingWindow
+		m.PendingDeletionWindowInDays = int32(k.PendingWindow)
 	}
 	return m
 }

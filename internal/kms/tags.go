@@ -45,7 +45,7 @@ func mergeTags(tags, add []Tag) ([]Tag, error) {
 }
 
 // TagResource adds or replaces tags on a key.
-func (s *Service) TagResource(ctx context.Context, in *TagResourceInput) (*Empty, error) {
+func (s *Service) TagResource(ctx context.Context, in *TagResourceRequest) (*Empty, error) {
 	_, err := s.update(ctx, in.KeyId, "kms:TagResource", requestTagConditions(in.Tags), func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:TagResource"); err != nil {
 			return err
@@ -61,7 +61,7 @@ func (s *Service) TagResource(ctx context.Context, in *TagResourceInput) (*Empty
 }
 
 // UntagResource removes tags from a key; absent keys are ignored.
-func (s *Service) UntagResource(ctx context.Context, in *UntagResourceInput) (*Empty, error) {
+func (s *Service) UntagResource(ctx context.Context, in *UntagResourceRequest) (*Empty, error) {
 	_, err := s.update(ctx, in.KeyId, "kms:UntagResource", map[string][]string{"aws:tagkeys": in.TagKeys}, func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:UntagResource"); err != nil {
 			return err
@@ -83,7 +83,7 @@ func (s *Service) UntagResource(ctx context.Context, in *UntagResourceInput) (*E
 }
 
 // ListResourceTags lists a key's tags by tag key.
-func (s *Service) ListResourceTags(ctx context.Context, in *ListResourceTagsInput) (*ListResourceTagsOutput, error) {
+func (s *Service) ListResourceTags(ctx context.Context, in *ListResourceTagsRequest) (*ListResourceTagsResponse, error) {
 	k, err := s.read(ctx, in.KeyId, "kms:ListResourceTags", false)
 	if err != nil {
 		return nil, err
@@ -96,7 +96,7 @@ func (s *Service) ListResourceTags(ctx context.Context, in *ListResourceTagsInpu
 	if err != nil {
 		return nil, err
 	}
-	return &ListResourceTagsOutput{Tags: page, NextMarker: next, Truncated: next != ""}, nil
+	return &ListResourceTagsResponse{Tags: page, NextMarker: next, Truncated: next != ""}, nil
 }
 
 // requestTagConditions are aws:RequestTag/<key> and aws:TagKeys for tags a

@@ -26,13 +26,13 @@ func BenchmarkByPath(b *testing.B) {
 				} else if i < total/2 {
 					name = fmt.Sprintf("/app/deep/%d/p%d", i%50, i) // a large subtree under /app
 				}
-				if _, err := s.PutParameter(ctx, &PutParameterInput{Name: name, Value: &str, Type: typeString}); err != nil {
+				if _, err := s.PutParameter(ctx, &PutParameterRequest{Name: name, Value: &str, Type: typeString}); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				out, err := s.GetParametersByPath(ctx, &GetParametersByPathInput{Path: "/app"})
+				out, err := s.GetParametersByPath(ctx, &GetParametersByPathRequest{Path: "/app"})
 				if err != nil || len(out.Parameters) != 10 {
 					b.Fatalf("%v, %d", err, len(out.Parameters))
 				}

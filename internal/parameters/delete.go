@@ -8,7 +8,7 @@ import (
 )
 
 // DeleteParameter deletes a parameter with all its versions.
-func (s *Service) DeleteParameter(ctx context.Context, in *DeleteParameterInput) (*Empty, error) {
+func (s *Service) DeleteParameter(ctx context.Context, in *DeleteParameterRequest) (*DeleteParameterResult, error) {
 	r := sealbox.MustRequest(ctx)
 	ref, ok := parseRef(r, in.Name)
 	if !ok || ref.selector != "" {
@@ -35,15 +35,15 @@ func (s *Service) DeleteParameter(ctx context.Context, in *DeleteParameterInput)
 	if err != nil {
 		return nil, err
 	}
-	return &Empty{}, nil
+	return &DeleteParameterResult{}, nil
 }
 
 // DeleteParameters deletes up to 10 parameters; names that find nothing are
 // listed in InvalidParameters. The caller must be allowed
 // ssm:DeleteParameters on every parameter named.
-func (s *Service) DeleteParameters(ctx context.Context, in *DeleteParametersInput) (*DeleteParametersOutput, error) {
+func (s *Service) DeleteParameters(ctx context.Context, in *DeleteParametersRequest) (*DeleteParametersResult, error) {
 	r := sealbox.MustRequest(ctx)
-	out := &DeleteParametersOutput{DeletedParameters: []string{}, InvalidParameters: []string{}}
+	out := &DeleteParametersResult{DeletedParameters: []string{}, InvalidParameters: []string{}}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		out.DeletedParameters, out.InvalidParameters = out.DeletedParameters[:0], out.InvalidParameters[:0]
 		var found []*paramRecord

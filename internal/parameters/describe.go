@@ -14,7 +14,7 @@ import (
 // order, narrowed by Filters or ParameterFilters (not both). A single Path
 // filter reads only that path's prefix. NextToken holds the last name
 // returned.
-func (s *Service) DescribeParameters(ctx context.Context, in *DescribeParametersInput) (*DescribeParametersOutput, error) {
+func (s *Service) DescribeParameters(ctx context.Context, in *DescribeParametersRequest) (*DescribeParametersResult, error) {
 	r := sealbox.MustRequest(ctx)
 	if len(in.Filters) > 0 && len(in.ParameterFilters) > 0 {
 		return nil, errValidation("You can use either Filters or ParameterFilters in a single request.")
@@ -30,7 +30,7 @@ func (s *Service) DescribeParameters(ctx context.Context, in *DescribeParameters
 	if err := s.authorize(ctx, "ssm:DescribeParameters", "*", nil, nil); err != nil {
 		return nil, err
 	}
-	limit := in.MaxResults
+	limit := int(in.MaxResults)
 	if limit <= 0 {
 		limit = 10
 	}
@@ -54,7 +54,7 @@ func (s *Service) DescribeParameters(ctx context.Context, in *DescribeParameters
 		}
 		after = base + last
 	}
-	out := &DescribeParametersOutput{Parameters: []ParameterMetadata{}}
+	out := &DescribeParametersResult{Parameters: []ParameterMetadata{}}
 	var lastName string
 	err = s.view(ctx, func(tx store.Tx) error {
 		return scanLevel(tx, base+scanPrefix, after, recursive, func(key string, raw []byte) (bool, error) {

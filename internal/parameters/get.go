@@ -58,7 +58,7 @@ func (s *Service) value(ctx context.Context, v *version, arn string, decrypt boo
 	if !decrypt {
 		return base64.StdEncoding.EncodeToString(v.Blob), nil
 	}
-	out, err := s.kms.Decrypt(viaSSM(ctx), &kms.DecryptInput{CiphertextBlob: v.Blob, EncryptionContext: map[string]string{contextKey: arn}})
+	out, err := s.kms.Decrypt(viaSSM(ctx), &kms.DecryptRequest{CiphertextBlob: v.Blob, EncryptionContext: map[string]string{contextKey: arn}})
 	if err != nil {
 		return "", kmsError(ctx, err)
 	}
@@ -77,14 +77,14 @@ func (s *Service) parameter(ctx context.Context, res *resolved, decrypt bool) (*
 
 // GetParameter reads one parameter, or the version a selector ("name:3",
 // "name:label") names; WithDecryption decrypts a SecureString through KMS.
-func (s *Service) GetParameter(ctx context.Context, in *GetParameterInput) (*GetParameterOutput, error) {
+func (s *Service) GetParameter(ctx context.Context, in *GetParameterRequest) (*GetParameterResult, error) {
 	r := sealbox.MustRequest(ctx)
 	if isReference(in.Name) {
 		p, err := s.reference(ctx, "ssm:GetParameter", in.Name, in.WithDecryption)
 		if err != nil {
 			return nil, err
 		}
-		return &GetParameterOutput{Parameter: p}, nil
+		return &GetParameterResult{Parameter: p}, nil
 	}
 	ref, ok := parseRef(r, in.Name)
 	if !ok {
@@ -115,15 +115,15 @@ func (s *Service) GetParameter(ctx context.Context, in *GetParameterInput) (*Get
 	if err != nil {
 		return nil, err
 	}
-	return &GetParameterOutput{Parameter: out}, nil
+	return &GetParameterResult{Parameter: out}, nil
 }
 
 // GetParameters reads up to 10 parameters; names that find nothing are
 // listed in InvalidParameters. The caller must be allowed
 // ssm:GetParameters on every parameter named.
-func (s *Service) GetParameters(ctx context.Context, in *GetParametersInput) (*GetParametersOutput, error) {
+func (s *Service) GetParameters(ctx context.Context, in *GetParametersRequest) (*GetParametersResult, error) {
 	r := sealbox.MustRequest(ctx)
-	out := &GetParametersOutput{Parameters: []Parameter{}, InvalidParameters: []string{}}
+	out := &GetParametersResult{Parameters: []Parameter{}, InvalidParameters: []string{}}
 	type item struct {
 		raw string
 		ref ref
@@ -206,13 +206,13 @@ func (s *Service) GetParameters(ctx context.Context, in *GetParametersInput) (*G
 // GetParameterHistory lists every kept version of a parameter, oldest
 // first, with its labels and policies; WithDecryption decrypts SecureString
 // values. NextToken is the last version returned.
-func (s *Service) GetParameterHistory(ctx context.Context, in *GetParameterHistoryInput) (*GetParameterHistoryOutput, error) {
+func (s *Service) GetParameterHistory(ctx context.Context, in *GetParameterHistoryRequest) (*GetParameterHistoryResult, error) {
 	r := sealbox.MustRequest(ctx)
 	ref, ok := parseRef(r, in.Name)
 	if !ok || ref.selector != "" {
 		return nil, errValidation("%s", msgNameRules)
 	}
-	limit := in.MaxResults
+	limit := int(in.MaxResults)
 	if limit <= 0 {
 		limit = 50
 	}
@@ -265,7 +265,7 @@ func (s *Service) GetParameterHistory(ctx context.Context, in *GetParameterHisto
 	if err != nil {
 		return nil, err
 	}
-	out := &GetParameterHistoryOutput{Parameters: make([]ParameterHistory, 0, len(versions))}
+	out := &GetParameterHistoryResult{Parameters: make([]ParameterHistory, 0, len(versions))}
 	for _, v := range versions {
 		val, err := s.value(ctx, v, arn, in.WithDecryption)
 		if err != nil {
@@ -294,7 +294,7 @@ func (s *Service) GetParameterHistory(ctx context.Context, in *GetParameterHisto
 // read is one ordered scan of the path's prefix; one level skips deeper
 // subtrees without reading them. NextToken holds the last name returned, so
 // paging stays right while parameters come and go.
-func (s *Service) GetParametersByPath(ctx context.Context, in *GetParametersByPathInput) (*GetParametersByPathOutput, error) {
+func (s *Service) GetParametersByPath(ctx context.Context, in *GetParametersByPathRequest) (*GetParametersByPathResult, error) {
 	r := sealbox.MustRequest(ctx)
 	prefix, err := checkPath(in.Path)
 	if err != nil {
@@ -304,7 +304,7 @@ func (s *Service) GetParametersByPath(ctx context.Context, in *GetParametersByPa
 	if err != nil {
 		return nil, err
 	}
-	limit := in.MaxResults
+	limit := int(in.MaxResults)
 	if limit <= 0 {
 		limit = 10
 	}
@@ -347,7 +347,7 @@ func (s *Service) GetParametersByPath(ctx context.Context, in *GetParametersByPa
 	if err != nil {
 		return nil, err
 	}
-	out := &GetParametersByPathOutput{Parameters: make([]Parameter, 0, len(found))}
+	out := &GetParametersByPathResult{Parameters: make([]Parameter, 0, len(found))}
 	for _, res := range found {
 		r.AddResource(resourceType, res.p.arn())
 		p, err := s.parameter(ctx, res, in.WithDecryption)

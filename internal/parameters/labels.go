@@ -11,13 +11,13 @@ import (
 // is named). A label already on another version moves to this one. Labels
 // that break AWS's rules are returned in InvalidLabels and not attached; a
 // version holds at most 10 labels.
-func (s *Service) LabelParameterVersion(ctx context.Context, in *LabelParameterVersionInput) (*LabelParameterVersionOutput, error) {
+func (s *Service) LabelParameterVersion(ctx context.Context, in *LabelParameterVersionRequest) (*LabelParameterVersionResult, error) {
 	r := sealbox.MustRequest(ctx)
 	ref, ok := parseRef(r, in.Name)
 	if !ok || ref.selector != "" {
 		return nil, errValidation("%s", msgNameRules)
 	}
-	out := &LabelParameterVersionOutput{InvalidLabels: []string{}}
+	out := &LabelParameterVersionResult{InvalidLabels: []string{}}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		p, err := loadForUpdate(tx, r.Region, ref.name)
 		arn := requestARN(r, ref.name)
@@ -76,13 +76,13 @@ func (s *Service) LabelParameterVersion(ctx context.Context, in *LabelParameterV
 
 // UnlabelParameterVersion removes labels from a version; labels not on
 // that version are returned in InvalidLabels.
-func (s *Service) UnlabelParameterVersion(ctx context.Context, in *UnlabelParameterVersionInput) (*UnlabelParameterVersionOutput, error) {
+func (s *Service) UnlabelParameterVersion(ctx context.Context, in *UnlabelParameterVersionRequest) (*UnlabelParameterVersionResult, error) {
 	r := sealbox.MustRequest(ctx)
 	ref, ok := parseRef(r, in.Name)
 	if !ok || ref.selector != "" {
 		return nil, errValidation("%s", msgNameRules)
 	}
-	out := &UnlabelParameterVersionOutput{RemovedLabels: []string{}, InvalidLabels: []string{}}
+	out := &UnlabelParameterVersionResult{RemovedLabels: []string{}, InvalidLabels: []string{}}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		p, err := loadForUpdate(tx, r.Region, ref.name)
 		arn := requestARN(r, ref.name)

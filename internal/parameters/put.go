@@ -16,7 +16,7 @@ var amiID = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
 // Type is required on create; on overwrite every omitted attribute keeps its
 // value, and policies are kept until new ones (or "[]") are sent. A
 // SecureString's value is encrypted by KMS, once, on the caller's behalf.
-func (s *Service) PutParameter(ctx context.Context, in *PutParameterInput) (*PutParameterOutput, error) {
+func (s *Service) PutParameter(ctx context.Context, in *PutParameterRequest) (*PutParameterResult, error) {
 	r := sealbox.MustRequest(ctx)
 	name, err := cleanName(in.Name)
 	if err != nil {
@@ -123,7 +123,7 @@ func (s *Service) PutParameter(ctx context.Context, in *PutParameterInput) (*Put
 			return nil, err
 		}
 		if !conflict {
-			return &PutParameterOutput{Version: next.Version, Tier: next.Tier}, nil
+			return &PutParameterResult{Version: next.Version, Tier: next.Tier}, nil
 		}
 	}
 	return nil, sealbox.Errorf("TooManyUpdates", "There are concurrent updates for a resource that supports one update at a time.")
@@ -131,7 +131,7 @@ func (s *Service) PutParameter(ctx context.Context, in *PutParameterInput) (*Put
 
 // nextVersion builds the version PutParameter writes over cur (nil for a
 // new parameter) and checks it against AWS's rules.
-func (s *Service) nextVersion(in *PutParameterInput, cur *paramRecord, value string, policies []policy) (*version, error) {
+func (s *Service) nextVersion(in *PutParameterRequest, cur *paramRecord, value string, policies []policy) (*version, error) {
 	v := &version{Version: 1, Type: in.Type, KeyID: in.KeyId, DataType: in.DataType}
 	if cur != nil {
 		if err := checkVersionLimit(cur); err != nil {
@@ -248,7 +248,7 @@ func (s *Service) encrypt(ctx context.Context, v *version, arn, value string) er
 		}
 		keyID = managed
 	}
-	out, err := s.kms.Encrypt(via, &kms.EncryptInput{KeyId: keyID, Plaintext: []byte(value), EncryptionContext: map[string]string{contextKey: arn}})
+	out, err := s.kms.Encrypt(via, &kms.EncryptRequest{KeyId: keyID, Plaintext: []byte(value), EncryptionContext: map[string]string{contextKey: arn}})
 	if err != nil {
 		return kmsError(ctx, err)
 	}

@@ -15,7 +15,7 @@ import (
 // one GetSecretValue, made as the caller with ViaService
 // ssm.<region>.amazonaws.com.
 type Secrets interface {
-	GetSecretValue(ctx context.Context, in *secrets.GetSecretValueInput) (*secrets.GetSecretValueOutput, error)
+	GetSecretValue(ctx context.Context, in *secrets.GetSecretValueRequest) (*secrets.GetSecretValueResponse, error)
 }
 
 // referencePrefix names a Secrets Manager secret through Parameter Store.
@@ -53,7 +53,7 @@ func (s *Service) reference(ctx context.Context, action, name string, decrypt bo
 	if s.secrets == nil {
 		return nil, errValidation("Invalid Request to Secrets Manager")
 	}
-	in := &secrets.GetSecretValueInput{SecretId: id}
+	in := &secrets.GetSecretValueRequest{SecretId: id}
 	if hasSel {
 		if versionIDLike(sel) {
 			in.VersionId = sel

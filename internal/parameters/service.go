@@ -44,8 +44,8 @@ import (
 // caller's request with ViaService set, so KMS authorizes the same caller
 // with kms:ViaService.
 type KMS interface {
-	Encrypt(ctx context.Context, in *kms.EncryptInput) (*kms.EncryptOutput, error)
-	Decrypt(ctx context.Context, in *kms.DecryptInput) (*kms.DecryptOutput, error)
+	Encrypt(ctx context.Context, in *kms.EncryptRequest) (*kms.EncryptResponse, error)
+	Decrypt(ctx context.Context, in *kms.DecryptRequest) (*kms.DecryptResponse, error)
 	ManagedKeyARN(ctx context.Context, alias string) (string, error)
 }
 

@@ -106,19 +106,19 @@ func (s *Service) updateTags(ctx context.Context, typ, id, action string, cond m
 }
 
 // AddTagsToResource adds or replaces tags on a parameter.
-func (s *Service) AddTagsToResource(ctx context.Context, in *AddTagsToResourceInput) (*Empty, error) {
+func (s *Service) AddTagsToResource(ctx context.Context, in *AddTagsToResourceRequest) (*AddTagsToResourceResult, error) {
 	err := s.updateTags(ctx, in.ResourceType, in.ResourceId, "ssm:AddTagsToResource", requestTagConditions(in.Tags), func(tags []Tag) ([]Tag, error) {
 		return mergeTags(tags, in.Tags)
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Empty{}, nil
+	return &AddTagsToResourceResult{}, nil
 }
 
 // RemoveTagsFromResource removes tags from a parameter; absent keys are
 // ignored.
-func (s *Service) RemoveTagsFromResource(ctx context.Context, in *RemoveTagsFromResourceInput) (*Empty, error) {
+func (s *Service) RemoveTagsFromResource(ctx context.Context, in *RemoveTagsFromResourceRequest) (*RemoveTagsFromResourceResult, error) {
 	err := s.updateTags(ctx, in.ResourceType, in.ResourceId, "ssm:RemoveTagsFromResource", map[string][]string{"aws:tagkeys": in.TagKeys}, func(tags []Tag) ([]Tag, error) {
 		drop := map[string]bool{}
 		for _, k := range in.TagKeys {
@@ -135,11 +135,11 @@ func (s *Service) RemoveTagsFromResource(ctx context.Context, in *RemoveTagsFrom
 	if err != nil {
 		return nil, err
 	}
-	return &Empty{}, nil
+	return &RemoveTagsFromResourceResult{}, nil
 }
 
 // ListTagsForResource lists a parameter's tags by key.
-func (s *Service) ListTagsForResource(ctx context.Context, in *ListTagsForResourceInput) (*ListTagsForResourceOutput, error) {
+func (s *Service) ListTagsForResource(ctx context.Context, in *ListTagsForResourceRequest) (*ListTagsForResourceResult, error) {
 	r := sealbox.MustRequest(ctx)
 	name, err := taggedParameter(r, in.ResourceType, in.ResourceId)
 	if err != nil {
@@ -164,6 +164,6 @@ func (s *Service) ListTagsForResource(ctx context.Context, in *ListTagsForResour
 	if err := s.authorize(ctx, "ssm:ListTagsForResource", arn, p, nil); err != nil {
 		return nil, err
 	}
-	out := &ListTagsForResourceOutput{TagList: append([]Tag{}, p.Tags...)}
+	out := &ListTagsForResourceResult{TagList: append([]Tag{}, p.Tags...)}
 	return out, nil
 }

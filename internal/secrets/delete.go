@@ -16,7 +16,7 @@ import (
 // every other operation but DescribeSecret refuses it; or, with
 // ForceDeleteWithoutRecovery, deletes it at once (a secret that does not
 // exist is then no error, as in AWS).
-func (s *Service) DeleteSecret(ctx context.Context, in *DeleteSecretInput) (*DeleteSecretOutput, error) {
+func (s *Service) DeleteSecret(ctx context.Context, in *DeleteSecretRequest) (*DeleteSecretResponse, error) {
 	r := sealbox.MustRequest(ctx)
 	force := in.ForceDeleteWithoutRecovery != nil && *in.ForceDeleteWithoutRecovery
 	days := int64(defaultRecoveryDays)
@@ -52,7 +52,7 @@ func (s *Service) DeleteSecret(ctx context.Context, in *DeleteSecretInput) (*Del
 			if strings.HasPrefix(name, "arn:") {
 				name = name[strings.LastIndex(name, ":")+1:]
 			}
-			return &DeleteSecretOutput{ARN: resource, Name: name, DeletionDate: sealbox.At(now)}, nil
+			return &DeleteSecretResponse{ARN: resource, Name: name, DeletionDate: sealbox.At(now)}, nil
 		}
 		return nil, errNotFound()
 	}
@@ -74,7 +74,7 @@ func (s *Service) DeleteSecret(ctx context.Context, in *DeleteSecretInput) (*Del
 		if err != nil {
 			return nil, err
 		}
-		return &DeleteSecretOutput{ARN: sec.ARN, Name: sec.Name, DeletionDate: sealbox.At(now)}, nil
+		return &DeleteSecretResponse{ARN: sec.ARN, Name: sec.Name, DeletionDate: sealbox.At(now)}, nil
 	}
 	when := now.Add(time.Duration(days) * 24 * time.Hour)
 	out, err := s.update(ctx, sec, false, func(tx store.Tx, cur *secretRecord) error {
@@ -84,11 +84,11 @@ func (s *Service) DeleteSecret(ctx context.Context, in *DeleteSecretInput) (*Del
 	if err != nil {
 		return nil, err
 	}
-	return &DeleteSecretOutput{ARN: out.ARN, Name: out.Name, DeletionDate: sealbox.At(when)}, nil
+	return &DeleteSecretResponse{ARN: out.ARN, Name: out.Name, DeletionDate: sealbox.At(when)}, nil
 }
 
 // RestoreSecret cancels a secret's scheduled deletion.
-func (s *Service) RestoreSecret(ctx context.Context, in *SecretIDInput) (*NameOutput, error) {
+func (s *Service) RestoreSecret(ctx context.Context, in *RestoreSecretRequest) (*RestoreSecretResponse, error) {
 	sec, err := s.access(ctx, in.SecretId, "RestoreSecret", nil, true)
 	if err != nil {
 		return nil, err
@@ -106,7 +106,7 @@ func (s *Service) RestoreSecret(ctx context.Context, in *SecretIDInput) (*NameOu
 	if err != nil {
 		return nil, err
 	}
-	return &NameOutput{ARN: out.ARN, Name: out.Name}, nil
+	return &RestoreSecretResponse{ARN: out.ARN, Name: out.Name}, nil
 }
 
 // removeSecret deletes sec, its values and its due entry in tx.

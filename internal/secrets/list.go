@@ -23,11 +23,11 @@ import (
 // a value starting with "!" negates. NextToken holds the
 // sort key and name of the last secret returned, so paging stays right
 // while secrets come and go.
-func (s *Service) ListSecrets(ctx context.Context, in *ListSecretsInput) (*ListSecretsOutput, error) {
+func (s *Service) ListSecrets(ctx context.Context, in *ListSecretsRequest) (*ListSecretsResponse, error) {
 	if err := s.authorize(ctx, "ListSecrets", "*", nil, nil); err != nil {
 		return nil, err
 	}
-	limit := in.MaxResults
+	limit := int(in.MaxResults)
 	if limit == 0 {
 		limit = 100
 	}
@@ -35,7 +35,7 @@ func (s *Service) ListSecrets(ctx context.Context, in *ListSecretsInput) (*ListS
 	if err != nil {
 		return nil, err
 	}
-	out := &ListSecretsOutput{SecretList: make([]SecretListEntry, 0, len(page)), NextToken: next}
+	out := &ListSecretsResponse{SecretList: make([]SecretListEntry, 0, len(page)), NextToken: next}
 	for _, sec := range page {
 		e := SecretListEntry{ARN: sec.ARN, Name: sec.Name, Type: sec.Type, Description: sec.Description,
 			KmsKeyId: sec.KmsKeyID, LastChangedDate: sealbox.At(sec.Changed), LastAccessedDate: sealbox.At(sec.Accessed),

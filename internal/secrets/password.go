@@ -43,7 +43,7 @@ func randomSuffix() string {
 // less the classes excluded and ExcludeCharacters, plus the space with
 // IncludeSpace. Unless RequireEachIncludedType is false, it holds at least
 // one character of each included class (the space is not required).
-func (s *Service) GetRandomPassword(ctx context.Context, in *GetRandomPasswordInput) (*GetRandomPasswordOutput, error) {
+func (s *Service) GetRandomPassword(ctx context.Context, in *GetRandomPasswordRequest) (*GetRandomPasswordResponse, error) {
 	if err := s.authorize(ctx, "GetRandomPassword", "*", nil, nil); err != nil {
 		return nil, err
 	}
@@ -51,12 +51,12 @@ func (s *Service) GetRandomPassword(ctx context.Context, in *GetRandomPasswordIn
 	if err != nil {
 		return nil, err
 	}
-	return &GetRandomPasswordOutput{RandomPassword: pw}, nil
+	return &GetRandomPasswordResponse{RandomPassword: pw}, nil
 }
 
 // generatePassword is GetRandomPassword without the authorization: the
 // built-in rotator uses it too.
-func generatePassword(in *GetRandomPasswordInput) (string, error) {
+func generatePassword(in *GetRandomPasswordRequest) (string, error) {
 	length := defaultPasswordLength
 	if in.PasswordLength != nil {
 		length = int(*in.PasswordLength)

@@ -13,17 +13,17 @@ import (
 
 // GetResourcePolicy answers a secret's resource policy; ResourcePolicy is
 // left out when it has none, as in AWS.
-func (s *Service) GetResourcePolicy(ctx context.Context, in *SecretIDInput) (*GetResourcePolicyOutput, error) {
+func (s *Service) GetResourcePolicy(ctx context.Context, in *GetResourcePolicyRequest) (*GetResourcePolicyResponse, error) {
 	sec, err := s.access(ctx, in.SecretId, "GetResourcePolicy", nil, false)
 	if err != nil {
 		return nil, err
 	}
-	return &GetResourcePolicyOutput{ARN: sec.ARN, Name: sec.Name, ResourcePolicy: sec.Policy}, nil
+	return &GetResourcePolicyResponse{ARN: sec.ARN, Name: sec.Name, ResourcePolicy: sec.Policy}, nil
 }
 
 // PutResourcePolicy attaches a resource policy to a secret. With
 // BlockPublicPolicy a policy that grants broad access is refused.
-func (s *Service) PutResourcePolicy(ctx context.Context, in *PutResourcePolicyInput) (*NameOutput, error) {
+func (s *Service) PutResourcePolicy(ctx context.Context, in *PutResourcePolicyRequest) (*PutResourcePolicyResponse, error) {
 	block := in.BlockPublicPolicy != nil && *in.BlockPublicPolicy
 	sec, err := s.access(ctx, in.SecretId, "PutResourcePolicy", map[string][]string{"secretsmanager:blockpublicpolicy": {strconv.FormatBool(block)}}, false)
 	if err != nil {
@@ -42,11 +42,11 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *PutResourcePolicyIn
 	if err != nil {
 		return nil, err
 	}
-	return &NameOutput{ARN: out.ARN, Name: out.Name}, nil
+	return &PutResourcePolicyResponse{ARN: out.ARN, Name: out.Name}, nil
 }
 
 // DeleteResourcePolicy removes a secret's resource policy.
-func (s *Service) DeleteResourcePolicy(ctx context.Context, in *SecretIDInput) (*NameOutput, error) {
+func (s *Service) DeleteResourcePolicy(ctx context.Context, in *DeleteResourcePolicyRequest) (*DeleteResourcePolicyResponse, error) {
 	sec, err := s.access(ctx, in.SecretId, "DeleteResourcePolicy", nil, false)
 	if err != nil {
 		return nil, err
@@ -58,13 +58,13 @@ func (s *Service) DeleteResourcePolicy(ctx context.Context, in *SecretIDInput) (
 	if err != nil {
 		return nil, err
 	}
-	return &NameOutput{ARN: out.ARN, Name: out.Name}, nil
+	return &DeleteResourcePolicyResponse{ARN: out.ARN, Name: out.Name}, nil
 }
 
 // ValidateResourcePolicy checks a resource policy's grammar (a syntax error
 // is MalformedPolicyDocumentException, as PutResourcePolicy answers it) and
 // whether it grants broad access, which fails validation.
-func (s *Service) ValidateResourcePolicy(ctx context.Context, in *ValidateResourcePolicyInput) (*ValidateResourcePolicyOutput, error) {
+func (s *Service) ValidateResourcePolicy(ctx context.Context, in *ValidateResourcePolicyRequest) (*ValidateResourcePolicyResponse, error) {
 	if in.SecretId != "" {
 		if _, err := s.access(ctx, in.SecretId, "ValidateResourcePolicy", nil, false); err != nil {
 			return nil, err
@@ -75,7 +75,7 @@ func (s *Service) ValidateResourcePolicy(ctx context.Context, in *ValidateResour
 	if err := checkPolicy(in.ResourcePolicy); err != nil {
 		return nil, err
 	}
-	out := &ValidateResourcePolicyOutput{PolicyValidationPassed: true, ValidationErrors: []ValidationErrorsEntry{}}
+	out := &ValidateResourcePolicyResponse{PolicyValidationPassed: true, ValidationErrors: []ValidationErrorsEntry{}}
 	if isPublic(in.ResourcePolicy) {
 		out.PolicyValidationPassed = false
 		out.ValidationErrors = append(out.ValidationErrors, ValidationErrorsEntry{CheckName: "PUBLIC_POLICY",

@@ -36,7 +36,7 @@ func pick(sec *secretRecord, versionID, stage string) (*versionMeta, error) {
 
 // value opens version v of sec: its value record through the cache, its
 // data key through KMS on the caller's behalf.
-func (s *Service) value(ctx context.Context, sec *secretRecord, v *versionMeta) (*GetSecretValueOutput, error) {
+func (s *Service) value(ctx context.Context, sec *secretRecord, v *versionMeta) (*GetSecretValueResponse, error) {
 	var rec *valueRecord
 	err := s.view(ctx, func(tx store.Tx) (err error) {
 		rec, err = recordcache.Get[valueRecord](tx, valueKey(sec.Region, sec.Name, v.ID))
@@ -49,7 +49,7 @@ func (s *Service) value(ctx context.Context, sec *secretRecord, v *versionMeta) 
 	if err != nil {
 		return nil, err
 	}
-	out := &GetSecretValueOutput{ARN: sec.ARN, Name: sec.Name, VersionId: v.ID, VersionStages: nonNil(v.Stages), CreatedDate: sealbox.At(v.Created)}
+	out := &GetSecretValueResponse{ARN: sec.ARN, Name: sec.Name, VersionId: v.ID, VersionStages: nonNil(v.Stages), CreatedDate: sealbox.At(v.Created)}
 	if v.Binary {
 		out.SecretBinary = pt
 	} else {
@@ -92,7 +92,7 @@ func versionConditions(versionID, stage string) map[string][]string {
 // GetSecretValue answers a version's value: AWSCURRENT unless VersionId or
 // VersionStage names another. SecretId is a name, a full ARN or a partial
 // ARN.
-func (s *Service) GetSecretValue(ctx context.Context, in *GetSecretValueInput) (*GetSecretValueOutput, error) {
+func (s *Service) GetSecretValue(ctx context.Context, in *GetSecretValueRequest) (*GetSecretValueResponse, error) {
 	sec, err := s.access(ctx, in.SecretId, "GetSecretValue", versionConditions(in.VersionId, in.VersionStage), false)
 	if err != nil {
 		return nil, err
@@ -109,7 +109,7 @@ func (s *Service) GetSecretValue(ctx context.Context, in *GetSecretValueInput) (
 // is listed in Errors with the error GetSecretValue would answer; the call
 // itself fails only for bad parameters or a denied
 // secretsmanager:BatchGetSecretValue (or ListSecrets, with Filters).
-func (s *Service) BatchGetSecretValue(ctx context.Context, in *BatchGetSecretValueInput) (*BatchGetSecretValueOutput, error) {
+func (s *Service) BatchGetSecretValue(ctx context.Context, in *BatchGetSecretValueRequest) (*BatchGetSecretValueResponse, error) {
 	if (len(in.SecretIdList) > 0) == (len(in.Filters) > 0) {
 		return nil, errInvalidParameter("Either 'SecretIdList' or 'Filters' must be provided, but not both.")
 	}
@@ -119,15 +119,15 @@ func (s *Service) BatchGetSecretValue(ctx context.Context, in *BatchGetSecretVal
 	if err := s.authorize(ctx, "BatchGetSecretValue", "*", nil, nil); err != nil {
 		return nil, err
 	}
-	out := &BatchGetSecretValueOutput{SecretValues: []SecretValueEntry{}, Errors: []APIError{}}
-	entry := func(v *GetSecretValueOutput) SecretValueEntry {
+	out := &BatchGetSecretValueResponse{SecretValues: []SecretValueEntry{}, Errors: []APIErrorType{}}
+	entry := func(v *GetSecretValueResponse) SecretValueEntry {
 		return SecretValueEntry{ARN: v.ARN, Name: v.Name, VersionId: v.VersionId, SecretBinary: v.SecretBinary,
 			SecretString: v.SecretString, VersionStages: v.VersionStages, CreatedDate: v.CreatedDate}
 	}
 	// get reads one secret as GetSecretValue would, and records it as
 	// its own GetSecretValue event.
 	get := func(id string) error {
-		v, err := s.GetSecretValue(ctx, &GetSecretValueInput{SecretId: id})
+		v, err := s.GetSecretValue(ctx, &GetSecretValueRequest{SecretId: id})
 		e, ok := sealbox.AsError(err)
 		if err != nil && (!ok || e.Server) {
 			return err
@@ -136,7 +136,7 @@ func (s *Service) BatchGetSecretValue(ctx context.Context, in *BatchGetSecretVal
 			return err
 		}
 		if err != nil {
-			out.Errors = append(out.Errors, APIError{SecretId: id, ErrorCode: e.Code, Message: e.Message})
+			out.Errors = append(out.Errors, APIErrorType{SecretId: id, ErrorCode: e.Code, Message: e.Message})
 			return nil
 		}
 		out.SecretValues = append(out.SecretValues, entry(v))
@@ -153,7 +153,7 @@ func (s *Service) BatchGetSecretValue(ctx context.Context, in *BatchGetSecretVal
 	if err := s.authorize(ctx, "ListSecrets", "*", nil, nil); err != nil {
 		return nil, err
 	}
-	limit := in.MaxResults
+	limit := int(in.MaxResults)
 	if limit == 0 {
 		limit = 20
 	}
@@ -172,7 +172,7 @@ func (s *Service) BatchGetSecretValue(ctx context.Context, in *BatchGetSecretVal
 
 // recordRead records a batch's read of secret id as the GetSecretValue
 // event AWS writes for it: the secret it resolved to, or the error.
-func (s *Service) recordRead(ctx context.Context, id string, v *GetSecretValueOutput, failure *sealbox.Error) error {
+func (s *Service) recordRead(ctx context.Context, id string, v *GetSecretValueResponse, failure *sealbox.Error) error {
 	if s.recorder == nil {
 		return nil
 	}
@@ -189,12 +189,12 @@ func (s *Service) recordRead(ctx context.Context, id string, v *GetSecretValueOu
 
 // DescribeSecret answers a secret's metadata, also while it is scheduled
 // for deletion. KmsKeyId is left out for the AWS-managed key, as AWS does.
-func (s *Service) DescribeSecret(ctx context.Context, in *SecretIDInput) (*DescribeSecretOutput, error) {
+func (s *Service) DescribeSecret(ctx context.Context, in *DescribeSecretRequest) (*DescribeSecretResponse, error) {
 	sec, err := s.access(ctx, in.SecretId, "DescribeSecret", nil, true)
 	if err != nil {
 		return nil, err
 	}
-	out := &DescribeSecretOutput{ARN: sec.ARN, Name: sec.Name, Description: sec.Description, KmsKeyId: sec.KmsKeyID,
+	out := &DescribeSecretResponse{ARN: sec.ARN, Name: sec.Name, Description: sec.Description, KmsKeyId: sec.KmsKeyID,
 		LastChangedDate: sealbox.At(sec.Changed), LastAccessedDate: sealbox.At(sec.Accessed), DeletedDate: sealbox.At(sec.Deletion),
 		Tags: sec.Tags, VersionIdsToStages: sec.stagesMap(), CreatedDate: sealbox.At(sec.Created), Type: sec.Type}
 	out.RotationEnabled, out.RotationLambdaARN, out.RotationRules, out.LastRotatedDate, out.NextRotationDate = sec.rotationFields()
@@ -204,12 +204,12 @@ func (s *Service) DescribeSecret(ctx context.Context, in *SecretIDInput) (*Descr
 // ListSecretVersionIds lists a secret's versions, newest first; versions
 // without a staging label ("deprecated") only with IncludeDeprecated.
 // NextToken is the last version id returned.
-func (s *Service) ListSecretVersionIds(ctx context.Context, in *ListSecretVersionIdsInput) (*ListSecretVersionIdsOutput, error) {
+func (s *Service) ListSecretVersionIds(ctx context.Context, in *ListSecretVersionIdsRequest) (*ListSecretVersionIdsResponse, error) {
 	sec, err := s.access(ctx, in.SecretId, "ListSecretVersionIds", nil, false)
 	if err != nil {
 		return nil, err
 	}
-	limit := in.MaxResults
+	limit := int(in.MaxResults)
 	if limit == 0 {
 		limit = 100
 	}
@@ -242,7 +242,7 @@ func (s *Service) ListSecretVersionIds(ctx context.Context, in *ListSecretVersio
 			return nil, errInvalidToken()
 		}
 	}
-	out := &ListSecretVersionIdsOutput{ARN: sec.ARN, Name: sec.Name, Versions: []SecretVersionsListEntry{}}
+	out := &ListSecretVersionIdsResponse{ARN: sec.ARN, Name: sec.Name, Versions: []SecretVersionsListEntry{}}
 	end := min(start+limit, len(all))
 	out.Versions = append(out.Versions, all[start:end]...)
 	if end < len(all) {

@@ -102,11 +102,11 @@ type Notifier interface {
 // rotationState is a secret's rotation configuration and the rotation in
 // progress.
 type rotationState struct {
-	Enabled     bool           `json:"enabled"`
-	LambdaARN   string         `json:"lambdaArn,omitempty"`
-	Rules       *RotationRules `json:"rules,omitempty"`
-	LastRotated time.Time      `json:"lastRotated,omitzero"`
-	Next        time.Time      `json:"next,omitzero"` // the next scheduled window
+	Enabled     bool               `json:"enabled"`
+	LambdaARN   string             `json:"lambdaArn,omitempty"`
+	Rules       *RotationRulesType `json:"rules,omitempty"`
+	LastRotated time.Time          `json:"lastRotated,omitzero"`
+	Next        time.Time          `json:"next,omitzero"` // the next scheduled window
 	// Token is the rotation in progress: the id of its pending version.
 	Token    string `json:"token,omitempty"`
 	Attempts int    `json:"attempts,omitempty"` // failed attempts of Token
@@ -225,7 +225,7 @@ func (s *Service) kick() {
 // whose new version is ClientRequestToken. The rotation runs
 // asynchronously, as in AWS: the answer's VersionId is the version it
 // will create.
-func (s *Service) RotateSecret(ctx context.Context, in *RotateSecretInput) (*RotationOutput, error) {
+func (s *Service) RotateSecret(ctx context.Context, in *RotateSecretRequest) (*RotateSecretResponse, error) {
 	if err := checkToken(in.ClientRequestToken); err != nil {
 		return nil, err
 	}
@@ -301,7 +301,7 @@ func (s *Service) RotateSecret(ctx context.Context, in *RotateSecretInput) (*Rot
 	if err != nil {
 		return nil, err
 	}
-	res := &RotationOutput{ARN: out.ARN, Name: out.Name}
+	res := &RotateSecretResponse{ARN: out.ARN, Name: out.Name}
 	if immediate {
 		res.VersionId = token
 	}
@@ -313,7 +313,7 @@ func (s *Service) RotateSecret(ctx context.Context, in *RotateSecretInput) (*Rot
 // progress. As in AWS, the version a failed or cancelled rotation left
 // labelled AWSPENDING is kept, and its id answered: the caller decides
 // whether to remove the label.
-func (s *Service) CancelRotateSecret(ctx context.Context, in *SecretIDInput) (*RotationOutput, error) {
+func (s *Service) CancelRotateSecret(ctx context.Context, in *CancelRotateSecretRequest) (*CancelRotateSecretResponse, error) {
 	sec, err := s.access(ctx, in.SecretId, "CancelRotateSecret", nil, false)
 	if err != nil {
 		return nil, err
@@ -335,7 +335,7 @@ func (s *Service) CancelRotateSecret(ctx context.Context, in *SecretIDInput) (*R
 	if err != nil {
 		return nil, err
 	}
-	return &RotationOutput{ARN: out.ARN, Name: out.Name, VersionId: pending}, nil
+	return &CancelRotateSecretResponse{ARN: out.ARN, Name: out.Name, VersionId: pending}, nil
 }
 
 // runRotations runs the rotations due by now, one after the other, and
@@ -698,7 +698,7 @@ func (s *Service) checkVersion(ctx context.Context, sec *secretRecord, v *versio
 // rotationFields are the rotation members of DescribeSecret and
 // ListSecrets: RotationEnabled, RotationLambdaARN, RotationRules,
 // LastRotatedDate and NextRotationDate (while rotation is on).
-func (s *secretRecord) rotationFields() (*bool, string, *RotationRules, *sealbox.Timestamp, *sealbox.Timestamp) {
+func (s *secretRecord) rotationFields() (*bool, string, *RotationRulesType, *sealbox.Timestamp, *sealbox.Timestamp) {
 	r := s.Rotation
 	if r == nil {
 		return nil, "", nil, nil, nil

@@ -42,7 +42,7 @@ func (p *passwordRotator) secretFor(ctx context.Context, ev *RotationEvent) (*se
 
 func (p *passwordRotator) CreateSecret(ctx context.Context, ev *RotationEvent) error {
 	return p.createPending(ctx, ev, func(obj map[string]any) error {
-		pw, err := generatePassword(&GetRandomPasswordInput{ExcludeCharacters: `/@"'\`})
+		pw, err := generatePassword(&GetRandomPasswordRequest{ExcludeCharacters: `/@"'\`})
 		if err != nil {
 			return err
 		}

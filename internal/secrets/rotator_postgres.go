@@ -287,7 +287,7 @@ func (r *postgresRotator) CreateSecret(ctx context.Context, ev *RotationEvent) e
 			}
 			obj["username"] = alt
 		}
-		pw, err := generatePassword(&GetRandomPasswordInput{ExcludeCharacters: pgExclude})
+		pw, err := generatePassword(&GetRandomPasswordRequest{ExcludeCharacters: pgExclude})
 		if err != nil {
 			return err
 		}

@@ -20,7 +20,7 @@ type schedule struct {
 
 // parseRules checks rules as RotateSecret does and returns the schedule,
 // or nil when rules set none.
-func parseRules(r *RotationRules) (*schedule, error) {
+func parseRules(r *RotationRulesType) (*schedule, error) {
 	if r == nil || r.AutomaticallyAfterDays == nil && r.ScheduleExpression == "" {
 		if r != nil && r.Duration != "" {
 			return nil, errInvalidParameter("Duration needs a ScheduleExpression or AutomaticallyAfterDays.")

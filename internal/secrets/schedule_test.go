@@ -10,19 +10,19 @@ func TestScheduleNext(t *testing.T) {
 	days := int64(30)
 	for _, tc := range []struct {
 		name  string
-		rules RotationRules
+		rules RotationRulesType
 		want  time.Time
 	}{
-		{"AutomaticallyAfterDays", RotationRules{AutomaticallyAfterDays: &days}, time.Date(2026, 4, 9, 0, 0, 0, 0, time.UTC)},
-		{"rate days", RotationRules{ScheduleExpression: "rate(10 days)"}, time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC)},
-		{"rate hours", RotationRules{ScheduleExpression: "rate(6 hours)", Duration: "2h"}, time.Date(2026, 3, 10, 19, 0, 0, 0, time.UTC)},
-		{"cron days of month", RotationRules{ScheduleExpression: "cron(0 16 1,15 * ? *)"}, time.Date(2026, 3, 15, 16, 0, 0, 0, time.UTC)},
-		{"cron same day later", RotationRules{ScheduleExpression: "cron(30 14 * * ? *)"}, time.Date(2026, 3, 10, 14, 30, 0, 0, time.UTC)},
-		{"cron hour steps weekdays", RotationRules{ScheduleExpression: "cron(0 8-19/4 ? * MON-FRI *)"}, time.Date(2026, 3, 10, 16, 0, 0, 0, time.UTC)},
-		{"cron first Monday", RotationRules{ScheduleExpression: "cron(0 10 ? * 2#1 *)"}, time.Date(2026, 4, 6, 10, 0, 0, 0, time.UTC)},
-		{"cron last day", RotationRules{ScheduleExpression: "cron(0 0 L * ? *)"}, time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)},
-		{"cron last Friday", RotationRules{ScheduleExpression: "cron(0 1 ? * 6L *)"}, time.Date(2026, 3, 27, 1, 0, 0, 0, time.UTC)},
-		{"cron named month and year", RotationRules{ScheduleExpression: "cron(0 0 1 JAN ? 2027)"}, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
+		{"AutomaticallyAfterDays", RotationRulesType{AutomaticallyAfterDays: &days}, time.Date(2026, 4, 9, 0, 0, 0, 0, time.UTC)},
+		{"rate days", RotationRulesType{ScheduleExpression: "rate(10 days)"}, time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC)},
+		{"rate hours", RotationRulesType{ScheduleExpression: "rate(6 hours)", Duration: "2h"}, time.Date(2026, 3, 10, 19, 0, 0, 0, time.UTC)},
+		{"cron days of month", RotationRulesType{ScheduleExpression: "cron(0 16 1,15 * ? *)"}, time.Date(2026, 3, 15, 16, 0, 0, 0, time.UTC)},
+		{"cron same day later", RotationRulesType{ScheduleExpression: "cron(30 14 * * ? *)"}, time.Date(2026, 3, 10, 14, 30, 0, 0, time.UTC)},
+		{"cron hour steps weekdays", RotationRulesType{ScheduleExpression: "cron(0 8-19/4 ? * MON-FRI *)"}, time.Date(2026, 3, 10, 16, 0, 0, 0, time.UTC)},
+		{"cron first Monday", RotationRulesType{ScheduleExpression: "cron(0 10 ? * 2#1 *)"}, time.Date(2026, 4, 6, 10, 0, 0, 0, time.UTC)},
+		{"cron last day", RotationRulesType{ScheduleExpression: "cron(0 0 L * ? *)"}, time.Date(2026, 3, 31, 0, 0, 0, 0, time.UTC)},
+		{"cron last Friday", RotationRulesType{ScheduleExpression: "cron(0 1 ? * 6L *)"}, time.Date(2026, 3, 27, 1, 0, 0, 0, time.UTC)},
+		{"cron named month and year", RotationRulesType{ScheduleExpression: "cron(0 0 1 JAN ? 2027)"}, time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)},
 	} {
 		sc, err := parseRules(&tc.rules)
 		if err != nil {
@@ -37,7 +37,7 @@ func TestScheduleNext(t *testing.T) {
 
 func TestScheduleRefused(t *testing.T) {
 	days := int64(3)
-	for _, r := range []RotationRules{
+	for _, r := range []RotationRulesType{
 		{AutomaticallyAfterDays: &days, ScheduleExpression: "rate(3 days)"},
 		{ScheduleExpression: "rate(2 hours)"},
 		{ScheduleExpression: "rate(3 weeks)"},

@@ -57,7 +57,7 @@ func requestTagConditions(tags []Tag) map[string][]string {
 }
 
 // TagResource adds tags to a secret, replacing the values of keys it has.
-func (s *Service) TagResource(ctx context.Context, in *TagResourceInput) (*Empty, error) {
+func (s *Service) TagResource(ctx context.Context, in *TagResourceRequest) (*Empty, error) {
 	if _, err := mergeTags(nil, in.Tags); err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (s *Service) TagResource(ctx context.Context, in *TagResourceInput) (*Empty
 
 // UntagResource removes tags from a secret; keys it does not have are no
 // error.
-func (s *Service) UntagResource(ctx context.Context, in *UntagResourceInput) (*Empty, error) {
+func (s *Service) UntagResource(ctx context.Context, in *UntagResourceRequest) (*Empty, error) {
 	sec, err := s.access(ctx, in.SecretId, "UntagResource", map[string][]string{"aws:tagkeys": in.TagKeys}, false)
 	if err != nil {
 		return nil, err

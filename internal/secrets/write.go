@@ -102,7 +102,7 @@ func (s *Service) sameVersion(ctx context.Context, sec *secretRecord, v *version
 // CreateSecret creates a secret, and with SecretString or SecretBinary its
 // first version, labelled AWSCURRENT. ClientRequestToken is the version's
 // id: a retry with the same token and value answers the same version.
-func (s *Service) CreateSecret(ctx context.Context, in *CreateSecretInput) (*CreateSecretOutput, error) {
+func (s *Service) CreateSecret(ctx context.Context, in *CreateSecretRequest) (*CreateSecretResponse, error) {
 	r := sealbox.MustRequest(ctx)
 	if err := checkName(in.Name); err != nil {
 		return nil, err
@@ -166,7 +166,7 @@ func (s *Service) CreateSecret(ctx context.Context, in *CreateSecretInput) (*Cre
 			if !same {
 				return nil, errVersionExists(versionID, existing.ARN)
 			}
-			return &CreateSecretOutput{ARN: existing.ARN, Name: existing.Name, VersionId: v.ID}, nil
+			return &CreateSecretResponse{ARN: existing.ARN, Name: existing.Name, VersionId: v.ID}, nil
 		}
 		return nil, sealbox.Errorf("ResourceExistsException", "The operation failed because the secret %s already exists.", in.Name)
 	}
@@ -201,7 +201,7 @@ func (s *Service) CreateSecret(ctx context.Context, in *CreateSecretInput) (*Cre
 	if err != nil {
 		return nil, err
 	}
-	out := &CreateSecretOutput{ARN: arn, Name: in.Name}
+	out := &CreateSecretResponse{ARN: arn, Name: in.Name}
 	if p != nil {
 		out.VersionId = versionID
 	}
@@ -212,7 +212,7 @@ func (s *Service) CreateSecret(ctx context.Context, in *CreateSecretInput) (*Cre
 // version gets AWSCURRENT, and the version that had it AWSPREVIOUS. A
 // ClientRequestToken naming an existing version with the same value does
 // nothing; with another value it is refused.
-func (s *Service) PutSecretValue(ctx context.Context, in *PutSecretValueInput) (*PutSecretValueOutput, error) {
+func (s *Service) PutSecretValue(ctx context.Context, in *PutSecretValueRequest) (*PutSecretValueResponse, error) {
 	if err := checkToken(in.ClientRequestToken); err != nil {
 		return nil, err
 	}
@@ -247,7 +247,7 @@ func (s *Service) PutSecretValue(ctx context.Context, in *PutSecretValueInput) (
 		if !same {
 			return nil, errVersionExists(versionID, sec.ARN)
 		}
-		return &PutSecretValueOutput{ARN: sec.ARN, Name: sec.Name, VersionId: v.ID, VersionStages: nonNil(v.Stages)}, nil
+		return &PutSecretValueResponse{ARN: sec.ARN, Name: sec.Name, VersionId: v.ID, VersionStages: nonNil(v.Stages)}, nil
 	}
 	p, err := s.prepare(ctx, sec.KmsKeyID, sec.ARN, versionID, value, binary)
 	if err != nil {
@@ -259,12 +259,12 @@ func (s *Service) PutSecretValue(ctx context.Context, in *PutSecretValueInput) (
 	if err != nil {
 		return nil, err
 	}
-	return &PutSecretValueOutput{ARN: out.ARN, Name: out.Name, VersionId: versionID, VersionStages: nonNil(out.version(versionID).Stages)}, nil
+	return &PutSecretValueResponse{ARN: out.ARN, Name: out.Name, VersionId: versionID, VersionStages: nonNil(out.version(versionID).Stages)}, nil
 }
 
 // UpdateSecret changes a secret's description and key, and with a new value
 // adds a version labelled AWSCURRENT, as PutSecretValue does.
-func (s *Service) UpdateSecret(ctx context.Context, in *UpdateSecretInput) (*UpdateSecretOutput, error) {
+func (s *Service) UpdateSecret(ctx context.Context, in *UpdateSecretRequest) (*UpdateSecretResponse, error) {
 	if err := checkToken(in.ClientRequestToken); err != nil {
 		return nil, err
 	}
@@ -304,7 +304,7 @@ func (s *Service) UpdateSecret(ctx context.Context, in *UpdateSecretInput) (*Upd
 			if !same {
 				return nil, errVersionExists(versionID, sec.ARN)
 			}
-			return &UpdateSecretOutput{ARN: sec.ARN, Name: sec.Name, VersionId: v.ID}, nil
+			return &UpdateSecretResponse{ARN: sec.ARN, Name: sec.Name, VersionId: v.ID}, nil
 		}
 		if p, err = s.prepare(ctx, keyID, sec.ARN, versionID, value, binary); err != nil {
 			return nil, err
@@ -342,7 +342,7 @@ func (s *Service) UpdateSecret(ctx context.Context, in *UpdateSecretInput) (*Upd
 	if err != nil {
 		return nil, err
 	}
-	res := &UpdateSecretOutput{ARN: out.ARN, Name: out.Name}
+	res := &UpdateSecretResponse{ARN: out.ARN, Name: out.Name}
 	if p != nil {
 		res.VersionId = versionID
 	}
@@ -353,7 +353,7 @@ func (s *Service) UpdateSecret(ctx context.Context, in *UpdateSecretInput) (*Upd
 // RemoveFromVersionId. A label on another version must be named in
 // RemoveFromVersionId; AWSCURRENT can only be moved, never removed, and
 // moving it moves AWSPREVIOUS to the version it left.
-func (s *Service) UpdateSecretVersionStage(ctx context.Context, in *UpdateSecretVersionStageInput) (*NameOutput, error) {
+func (s *Service) UpdateSecretVersionStage(ctx context.Context, in *UpdateSecretVersionStageRequest) (*UpdateSecretVersionStageResponse, error) {
 	cond := map[string][]string{"secretsmanager:versionstage": {in.VersionStage}}
 	if in.MoveToVersionId != "" {
 		cond["secretsmanager:versionid"] = []string{in.MoveToVersionId}
@@ -381,7 +381,7 @@ func (s *Service) UpdateSecretVersionStage(ctx context.Context, in *UpdateSecret
 	if err != nil {
 		return nil, err
 	}
-	return &NameOutput{ARN: out.ARN, Name: out.Name}, nil
+	return &UpdateSecretVersionStageResponse{ARN: out.ARN, Name: out.Name}, nil
 }
 
 // moveStage applies UpdateSecretVersionStage's rules to sec.

@@ -24,7 +24,7 @@ func (o *onBehalfKMS) ManagedKeyARN(ctx context.Context, alias string) (string, 
 	return o.k.ManagedKeyARN(ctx, alias)
 }
 
-func (o *onBehalfKMS) Encrypt(ctx context.Context, in *kms.EncryptInput) (*kms.EncryptOutput, error) {
+func (o *onBehalfKMS) Encrypt(ctx context.Context, in *kms.EncryptRequest) (*kms.EncryptResponse, error) {
 	out, err := o.k.Encrypt(ctx, in)
 	params := map[string]any{"keyId": in.KeyId, "encryptionAlgorithm": algorithm(in.EncryptionAlgorithm), "encryptionContext": in.EncryptionContext}
 	if rerr := o.record(ctx, "Encrypt", params, keyOf(out, in.KeyId), err); rerr != nil {
@@ -33,7 +33,7 @@ func (o *onBehalfKMS) Encrypt(ctx context.Context, in *kms.EncryptInput) (*kms.E
 	return out, err
 }
 
-func (o *onBehalfKMS) Decrypt(ctx context.Context, in *kms.DecryptInput) (*kms.DecryptOutput, error) {
+func (o *onBehalfKMS) Decrypt(ctx context.Context, in *kms.DecryptRequest) (*kms.DecryptResponse, error) {
 	out, err := o.k.Decrypt(ctx, in)
 	params := map[string]any{"encryptionAlgorithm": algorithm(in.EncryptionAlgorithm), "encryptionContext": in.EncryptionContext}
 	if in.KeyId != "" {
@@ -53,7 +53,7 @@ func (o *onBehalfKMS) Decrypt(ctx context.Context, in *kms.DecryptInput) (*kms.D
 	return out, err
 }
 
-func (o *onBehalfKMS) GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyInput) (*kms.GenerateDataKeyOutput, error) {
+func (o *onBehalfKMS) GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyRequest) (*kms.GenerateDataKeyResponse, error) {
 	out, err := o.k.GenerateDataKey(ctx, in)
 	params := map[string]any{"keyId": in.KeyId, "encryptionContext": in.EncryptionContext}
 	if in.KeySpec != "" {
@@ -75,7 +75,7 @@ func (o *onBehalfKMS) GenerateDataKey(ctx context.Context, in *kms.GenerateDataK
 	return out, err
 }
 
-func (o *onBehalfKMS) ReEncrypt(ctx context.Context, in *kms.ReEncryptInput) (*kms.ReEncryptOutput, error) {
+func (o *onBehalfKMS) ReEncrypt(ctx context.Context, in *kms.ReEncryptRequest) (*kms.ReEncryptResponse, error) {
 	out, err := o.k.ReEncrypt(ctx, in)
 	params := map[string]any{"destinationKeyId": in.DestinationKeyId, "sourceEncryptionContext": in.SourceEncryptionContext,
 		"destinationEncryptionContext": in.DestinationEncryptionContext,
@@ -126,7 +126,7 @@ func algorithm(a string) string {
 	return a
 }
 
-func keyOf(out *kms.EncryptOutput, fallback string) string {
+func keyOf(out *kms.EncryptResponse, fallback string) string {
 	if out != nil {
 		return out.KeyId
 	}

@@ -15,6 +15,7 @@ import (
 )
 
 //go:generate go run ./gen kms iam sts ssm secretsmanager lambda cloudtrail
+//go:generate go run ./wiregen
 
 //go:embed *.json extensions/*.json
 var files embed.FS
