@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"time"
 
@@ -163,7 +164,7 @@ func backoff(n int) time.Duration {
 	if d > backoffMax {
 		d = backoffMax
 	}
-	return d/2 + time.Duration(randIndex(int(d/2/time.Second)+1))*time.Second
+	return d/2 + time.Duration(rand.N(int(d/2/time.Second)+1))*time.Second
 }
 
 func errRotationInProgress() error {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/secrets/password"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -42,7 +43,7 @@ func (p *passwordRotator) secretFor(ctx context.Context, ev *RotationEvent) (*se
 
 func (p *passwordRotator) CreateSecret(ctx context.Context, ev *RotationEvent) error {
 	return p.createPending(ctx, ev, func(obj map[string]any) error {
-		pw, err := generatePassword(&GetRandomPasswordInput{ExcludeCharacters: `/@"'\`})
+		pw, err := password.Generate(password.Options{Length: password.DefaultLength, ExcludeCharacters: `/@"'\`, RequireEachIncludedType: true})
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/secrets/password"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -287,7 +288,7 @@ func (r *postgresRotator) CreateSecret(ctx context.Context, ev *RotationEvent) e
 			}
 			obj["username"] = alt
 		}
-		pw, err := generatePassword(&GetRandomPasswordInput{ExcludeCharacters: pgExclude})
+		pw, err := password.Generate(password.Options{Length: password.DefaultLength, ExcludeCharacters: pgExclude, RequireEachIncludedType: true})
 		if err != nil {
 			return err
 		}
