@@ -1,9 +1,11 @@
 package secrets
 
 import (
+	"context"
 	"errors"
 
 	"github.com/sealbox/sealbox/internal/secrets/schema"
+	"github.com/sealbox/sealbox/internal/store"
 )
 
 // A validation rule: a secret tagged sealbox:validation-schema holds, in
@@ -64,4 +66,25 @@ func checkValue(sec *secretRecord, value []byte, binary bool) error {
 
 func errValidation(msg string) error {
 	return errInvalidRequest("The secret value does not satisfy the secret's validation schema (tag %s): %s.", validationTag, msg)
+}
+
+// checkVersion opens version v of sec and checks it against the secret's
+// validation schema, if it has one.
+func (s *Service) checkVersion(ctx context.Context, sec *secretRecord, v *versionMeta) error {
+	if sc, err := sec.schemaOf(); err != nil || sc == nil {
+		return err
+	}
+	var rec valueRecord
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		return store.GetJSON(tx, valueKey(sec.Region, sec.Name, v.ID), &rec)
+	})
+	if err != nil {
+		return err
+	}
+	pt, err := s.open(ctx, sec.ARN, v.ID, &rec)
+	if err != nil {
+		return err
+	}
+	defer clear(pt)
+	return checkValue(sec, pt, v.Binary)
 }

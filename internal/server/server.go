@@ -33,6 +33,7 @@ import (
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/parameters"
 	"github.com/sealbox/sealbox/internal/secrets"
+	"github.com/sealbox/sealbox/internal/secrets/rotation"
 	"github.com/sealbox/sealbox/internal/sigv4"
 	"github.com/sealbox/sealbox/internal/spool"
 	"github.com/sealbox/sealbox/internal/store"
@@ -51,8 +52,8 @@ var (
 	_ parameters.KMS       = (*kms.Service)(nil)
 	_ parameters.Notifier  = (*policyNotifier)(nil)
 	_ secrets.KMS          = (*kms.Service)(nil)
-	_ secrets.Notifier     = (*rotationNotifier)(nil)
-	_ secrets.Rotator      = (*webhookRotator)(nil)
+	_ rotation.Notifier    = (*rotationNotifier)(nil)
+	_ rotation.Rotator     = (*webhookRotator)(nil)
 	_ parameters.Secrets   = (*secrets.Service)(nil)
 	_ functions.KMS        = (*onBehalfKMS)(nil)
 	_ secrets.KMS          = (*onBehalfKMS)(nil)
@@ -187,7 +188,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	idc := identity.Config{Checker: authz.Checker{A: az}, Authorizer: az}
 	s.sts = identity.NewSTS(s.ids, idc)
 	s.kms = kms.New(kms.Config{Store: feed, Feed: feed, Keyring: keyring.New(), Clock: s.clock, Authorizer: az})
-	var targets secrets.RotationTargets
+	var targets rotation.Targets
 	if path := cfg.RotationTargetsPath(); path != "" {
 		loaded, err := webhook.Load(path, os.Getenv)
 		if err != nil {
