@@ -55,7 +55,16 @@ func under(path, prefix string) bool { return path == prefix || strings.HasPrefi
 func TestImportRules(t *testing.T) {
 	cryptoOnlyInPrimitive := []string{"crypto/aes", "crypto/cipher", "crypto/hmac", "crypto/hkdf", "golang.org/x/crypto"}
 	services := []string{"internal/kms", "internal/identity", "internal/parameters", "internal/secrets", "internal/functions"}
-	for dir, imps := range imports(t) {
+	all := imports(t)
+	// The packages the layout rules below name must exist, so that a move
+	// does not leave a rule checking nothing.
+	for _, dir := range []string{"internal/secrets", "internal/secrets/rotation", "internal/secrets/rotation/postgres", "internal/secrets/schema",
+		"internal/secrets/password", "internal/changes", "internal/changes/hub", "internal/changes/client"} {
+		if all[dir] == nil {
+			t.Errorf("no package %s: update TestImportRules to the new layout", dir)
+		}
+	}
+	for dir, imps := range all {
 		for imp := range imps {
 			own := strings.HasPrefix(imp, module+"/") || imp == module
 			if dir == "." && own {
@@ -97,6 +106,26 @@ func TestImportRules(t *testing.T) {
 			}
 			if under(dir, "internal/store") && (under(imp, module+"/internal/barrier") || under(imp, module+"/internal/primitive")) {
 				t.Errorf("%s imports %s: store backends hold bytes and never see the barrier", dir, imp)
+			}
+			// Secrets Manager: the service, the rotation engine, the
+			// rotators' database driver and the validator, each its own job.
+			if under(imp, "github.com/jackc/pgx") && dir != "internal/secrets/rotation/postgres" {
+				t.Errorf("%s imports %s: only internal/secrets/rotation/postgres talks to PostgreSQL", dir, imp)
+			}
+			if under(dir, "internal/secrets/rotation") && (imp == module+"/internal/secrets" || under(imp, module+"/internal/server")) {
+				t.Errorf("%s imports %s: rotation sees the service only through rotation.Secrets", dir, imp)
+			}
+			if (under(dir, "internal/secrets/schema") && own) || (dir == "internal/secrets/password" && own && imp != module) {
+				t.Errorf("%s imports %s: the validator imports nothing of ours, the password generator only the vocabulary", dir, imp)
+			}
+			// The change feed: the server's hub and the agent's client
+			// share only the wire types of internal/changes.
+			if dir == "internal/changes" && own && imp != module {
+				t.Errorf("internal/changes imports %s: the feed's wire types import only the vocabulary", imp)
+			}
+			if under(dir, "internal/changes/client") && (under(imp, module+"/internal/changes/hub") || under(imp, module+"/internal/store")) ||
+				under(dir, "internal/changes/hub") && under(imp, module+"/internal/changes/client") {
+				t.Errorf("%s imports %s: the feed's server side (hub) and poller side (client) never import each other", dir, imp)
 			}
 			if dir == "cmd/sealbox" && own && imp != module+"/internal/cli" {
 				t.Errorf("cmd/sealbox imports %s: it imports only internal/cli", imp)

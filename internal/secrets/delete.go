@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/secrets/rotation"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -123,7 +124,7 @@ func removeSecret(tx store.Tx, sec *secretRecord) error {
 		keys = append(keys, dueKey(sec.Deletion, sec.Region, sec.Name))
 	}
 	if sec.Rotation != nil && !sec.Rotation.Due.IsZero() {
-		keys = append(keys, rotationKey(sec.Rotation.Due, sec.Region, sec.Name))
+		keys = append(keys, rotation.DueKey(sec.Rotation.Due, sec.Region, sec.Name))
 	}
 	keys = append(keys, secretKey(sec.Region, sec.Name))
 	for _, k := range keys {
@@ -135,14 +136,14 @@ func removeSecret(tx store.Tx, sec *secretRecord) error {
 }
 
 // RunDue deletes the secrets whose recovery window ended by now, then runs
-// the rotations due by now (see rotation.go). The server's sweeper calls
+// the rotations due by now (package rotation). The server's sweeper calls
 // it; it returns how many secrets it deleted and how many rotations
 // completed.
 func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted, rotated int, err error) {
 	if deleted, err = s.runDeletions(ctx, now); err != nil {
 		return deleted, 0, err
 	}
-	rotated, err = s.runRotations(ctx, now)
+	rotated, err = s.rotation.RunDue(ctx, now)
 	return deleted, rotated, err
 }
 

@@ -20,7 +20,7 @@ import (
 
 	"github.com/sealbox/sealbox/internal/config"
 	"github.com/sealbox/sealbox/internal/sealtest"
-	"github.com/sealbox/sealbox/internal/secrets"
+	"github.com/sealbox/sealbox/internal/secrets/rotation"
 	"github.com/sealbox/sealbox/internal/webhook"
 )
 
@@ -221,7 +221,7 @@ func (h *rotatorHook) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "bad signature", http.StatusUnauthorized)
 		return
 	}
-	var ev secrets.RotationEvent
+	var ev rotation.Event
 	if err := json.Unmarshal(body, &ev); err != nil {
 		http.Error(w, "bad event", http.StatusBadRequest)
 		return

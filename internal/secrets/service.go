@@ -1,8 +1,9 @@
 // Package secrets serves the AWS Secrets Manager API (secretsmanager) over
 // sealbox's store: secrets of up to 64 KiB with versions and staging labels
 // (AWSCURRENT, AWSPREVIOUS, AWSPENDING), tags, resource policies, scheduled
-// deletion with a recovery window, random passwords, rotation (rotation.go)
-// and validation rules (validate.go).
+// deletion with a recovery window, random passwords (secrets/password),
+// rotation (rotate.go; the engine is secrets/rotation) and validation rules
+// (validation.go; the validator is secrets/schema).
 //
 // Every version is sealed by envelope encryption, as AWS does it: a fresh
 // AES-256 data key from KMS GenerateDataKey under the secret's key (the
@@ -28,7 +29,7 @@
 // id>", ':' being a character no secret name may hold). Secrets scheduled
 // for deletion are indexed by their deletion date under "sm/_due/", so the
 // sweeper (RunDue) reads only what is due; rotations due are indexed the
-// same way under "sm/_rot/" (rotation.go).
+// same way under "sm/_rot/" (rotation.DueKey).
 package secrets
 
 import (
@@ -40,6 +41,8 @@ import (
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/envelope"
+	"github.com/sealbox/sealbox/internal/secrets/rotation"
+	"github.com/sealbox/sealbox/internal/secrets/rotation/postgres"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/recordcache"
 )
@@ -57,10 +60,8 @@ type Service struct {
 	authz sealbox.Authorizer
 	cache *recordcache.Cache // nil without a change feed: caches nothing
 
-	targets  RotationTargets  // nil: only the built-in rotators
-	notifier Notifier         // nil: rotation steps are not recorded
+	rotation *rotation.Engine
 	recorder sealbox.Recorder // nil: a batch's reads are not recorded one by one
-	wake     chan struct{}    // RotateSecret asks the scheduler to run now
 }
 
 // Config configures a Service.
@@ -76,10 +77,10 @@ type Config struct {
 	// RotationTargets resolves the RotationLambdaARN of a secret to the
 	// rotator the operator registered for it (nil: only the built-in
 	// rotators).
-	RotationTargets RotationTargets
+	RotationTargets rotation.Targets
 	// Notifier records each rotation step and its outcome (the audit
 	// trail). nil records nothing.
-	Notifier Notifier
+	Notifier rotation.Notifier
 	// Recorder records the GetSecretValue event of each secret a
 	// BatchGetSecretValue reads, as AWS does. nil records nothing.
 	Recorder sealbox.Recorder
@@ -90,8 +91,14 @@ func New(c Config) *Service {
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
 	}
-	s := &Service{store: c.Store, env: envelope.New(c.KMS, defaultKeyAlias), clock: c.Clock, authz: c.Authorizer,
-		targets: c.RotationTargets, notifier: c.Notifier, recorder: c.Recorder, wake: make(chan struct{}, 1)}
+	s := &Service{store: c.Store, env: envelope.New(c.KMS, defaultKeyAlias), clock: c.Clock, authz: c.Authorizer, recorder: c.Recorder}
+	f := forRotation{s}
+	s.rotation = rotation.New(rotation.Config{Store: c.Store, Secrets: f, Clock: c.Clock, Targets: c.RotationTargets, Notifier: c.Notifier,
+		BuiltIns: map[string]rotation.Rotator{
+			rotation.BuiltInPasswordRotator: rotation.Password{Secrets: f},
+			postgres.SingleUser:             postgres.New(f, false),
+			postgres.MultiUser:              postgres.New(f, true),
+		}})
 	if c.Feed != nil {
 		s.cache = recordcache.New(c.Feed, "sm/")
 	}
@@ -100,9 +107,9 @@ func New(c Config) *Service {
 
 // Staging labels and the other constants of Secrets Manager.
 const (
-	StageCurrent  = "AWSCURRENT"
-	StagePrevious = "AWSPREVIOUS"
-	StagePending  = "AWSPENDING"
+	StageCurrent  = rotation.StageCurrent
+	StagePrevious = rotation.StagePrevious
+	StagePending  = rotation.StagePending
 
 	defaultKeyAlias = "alias/aws/secretsmanager"
 	resourceType    = "AWS::SecretsManager::Secret"
@@ -138,22 +145,22 @@ type versionMeta struct {
 // secretRecord is a secret's stored metadata and the list of its versions,
 // oldest first.
 type secretRecord struct {
-	Name        string         `json:"name"`
-	ARN         string         `json:"arn"`
-	Region      string         `json:"region"`
-	Partition   string         `json:"partition"`
-	Account     string         `json:"account"`
-	Description string         `json:"description,omitempty"`
-	KmsKeyID    string         `json:"kmsKeyId,omitempty"` // as the caller named it; "" is alias/aws/secretsmanager
-	Type        string         `json:"type,omitempty"`
-	Created     time.Time      `json:"created"`
-	Changed     time.Time      `json:"changed"`
-	Accessed    time.Time      `json:"accessed,omitzero"`
-	Deletion    time.Time      `json:"deletion,omitzero"` // when a scheduled deletion falls due
-	Tags        []Tag          `json:"tags,omitempty"`
-	Policy      string         `json:"policy,omitempty"`
-	Versions    []versionMeta  `json:"versions,omitempty"`
-	Rotation    *rotationState `json:"rotation,omitempty"`
+	Name        string          `json:"name"`
+	ARN         string          `json:"arn"`
+	Region      string          `json:"region"`
+	Partition   string          `json:"partition"`
+	Account     string          `json:"account"`
+	Description string          `json:"description,omitempty"`
+	KmsKeyID    string          `json:"kmsKeyId,omitempty"` // as the caller named it; "" is alias/aws/secretsmanager
+	Type        string          `json:"type,omitempty"`
+	Created     time.Time       `json:"created"`
+	Changed     time.Time       `json:"changed"`
+	Accessed    time.Time       `json:"accessed,omitzero"`
+	Deletion    time.Time       `json:"deletion,omitzero"` // when a scheduled deletion falls due
+	Tags        []Tag           `json:"tags,omitempty"`
+	Policy      string          `json:"policy,omitempty"`
+	Versions    []versionMeta   `json:"versions,omitempty"`
+	Rotation    *rotation.State `json:"rotation,omitempty"`
 }
 
 // valueRecord is one version's sealed value and its encrypted data key.
@@ -163,23 +170,6 @@ type valueRecord struct {
 }
 
 func (s *secretRecord) deleted() bool { return !s.Deletion.IsZero() }
-
-// clone returns a deep copy of s, for changing a record read on the read
-// path (whose records are shared).
-func (s *secretRecord) clone() *secretRecord {
-	c := *s
-	c.Tags = append([]Tag(nil), s.Tags...)
-	if s.Rotation != nil {
-		r := *s.Rotation
-		c.Rotation = &r
-	}
-	c.Versions = make([]versionMeta, len(s.Versions))
-	for i, v := range s.Versions {
-		v.Stages = append([]string(nil), v.Stages...)
-		c.Versions[i] = v
-	}
-	return &c
-}
 
 // Store keys.
 func secretPrefix(region string) string       { return "sm/" + region + "/secret/" }

@@ -2,13 +2,13 @@ package server
 
 import (
 	"github.com/sealbox/sealbox/internal/awsapi"
-	"github.com/sealbox/sealbox/internal/changes"
+	"github.com/sealbox/sealbox/internal/changes/hub"
 )
 
 // changesService is sealbox's own JSON 1.1 service (X-Amz-Target
 // Sealbox.<Op>, signing name sealbox): the change feed that sealbox agent
 // long-polls to drop a cached value the moment it changes.
-func changesService(c *changes.Service) *awsapi.Service {
+func changesService(c *hub.Service) *awsapi.Service {
 	return &awsapi.Service{
 		Name:          "sealbox",
 		EventSource:   "sealbox",

@@ -8,6 +8,7 @@ import (
 	"github.com/sealbox/sealbox/internal/awsapi"
 	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/secrets"
+	"github.com/sealbox/sealbox/internal/secrets/rotation"
 	"github.com/sealbox/sealbox/internal/webhook"
 )
 
@@ -50,7 +51,7 @@ func secretsService(s *secrets.Service) *awsapi.Service {
 // by RotationLambdaARN.
 type webhookTargets map[string]*webhook.Target
 
-func (w webhookTargets) Rotator(lambdaARN string) (secrets.Rotator, bool) {
+func (w webhookTargets) Rotator(lambdaARN string) (rotation.Rotator, bool) {
 	t, ok := w[lambdaARN]
 	if !ok {
 		return nil, false
@@ -64,7 +65,7 @@ func (w webhookTargets) Rotator(lambdaARN string) (secrets.Rotator, bool) {
 // answer is the step's success.
 type webhookRotator struct{ t *webhook.Target }
 
-func (w *webhookRotator) send(ctx context.Context, ev *secrets.RotationEvent) error {
+func (w *webhookRotator) send(ctx context.Context, ev *rotation.Event) error {
 	body, err := json.Marshal(ev)
 	if err != nil {
 		return err
@@ -72,19 +73,19 @@ func (w *webhookRotator) send(ctx context.Context, ev *secrets.RotationEvent) er
 	return w.t.Send(ctx, body)
 }
 
-func (w *webhookRotator) CreateSecret(ctx context.Context, ev *secrets.RotationEvent) error {
+func (w *webhookRotator) CreateSecret(ctx context.Context, ev *rotation.Event) error {
 	return w.send(ctx, ev)
 }
 
-func (w *webhookRotator) SetSecret(ctx context.Context, ev *secrets.RotationEvent) error {
+func (w *webhookRotator) SetSecret(ctx context.Context, ev *rotation.Event) error {
 	return w.send(ctx, ev)
 }
 
-func (w *webhookRotator) TestSecret(ctx context.Context, ev *secrets.RotationEvent) error {
+func (w *webhookRotator) TestSecret(ctx context.Context, ev *rotation.Event) error {
 	return w.send(ctx, ev)
 }
 
-func (w *webhookRotator) FinishSecret(ctx context.Context, ev *secrets.RotationEvent) error {
+func (w *webhookRotator) FinishSecret(ctx context.Context, ev *rotation.Event) error {
 	return w.send(ctx, ev)
 }
 
@@ -100,7 +101,7 @@ type rotationNotifier struct {
 	accountID string
 }
 
-func (n *rotationNotifier) Notify(ctx context.Context, r *secrets.RotationNotice) error {
+func (n *rotationNotifier) Notify(ctx context.Context, r *rotation.Notice) error {
 	const svc = "secretsmanager.amazonaws.com"
 	e := &audit.Event{
 		EventVersion:       "1.08",

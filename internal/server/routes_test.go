@@ -6,7 +6,7 @@ import (
 
 	"github.com/sealbox/sealbox/internal/authz"
 	"github.com/sealbox/sealbox/internal/awsapi"
-	"github.com/sealbox/sealbox/internal/changes"
+	"github.com/sealbox/sealbox/internal/changes/hub"
 	"github.com/sealbox/sealbox/internal/cloudtrail"
 	"github.com/sealbox/sealbox/internal/functions"
 	"github.com/sealbox/sealbox/internal/identity"
@@ -56,7 +56,7 @@ func TestOperationsMatchModels(t *testing.T) {
 		ssmService(&parameters.Service{}),
 		secretsService(&secrets.Service{}),
 		lambdaService(&functions.Service{}),
-		changesService(&changes.Service{}),
+		changesService(&hub.Service{}),
 		cloudtrailService(&cloudtrail.Service{}),
 	} {
 		if problems := awsapi.CheckTypes(svc); len(problems) > 0 {

@@ -23,7 +23,7 @@ import (
 	"github.com/sealbox/sealbox/internal/awsapi"
 	"github.com/sealbox/sealbox/internal/barrier"
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
-	"github.com/sealbox/sealbox/internal/changes"
+	"github.com/sealbox/sealbox/internal/changes/hub"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/cloudtrail"
 	"github.com/sealbox/sealbox/internal/config"
@@ -33,6 +33,7 @@ import (
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/parameters"
 	"github.com/sealbox/sealbox/internal/secrets"
+	"github.com/sealbox/sealbox/internal/secrets/rotation"
 	"github.com/sealbox/sealbox/internal/sigv4"
 	"github.com/sealbox/sealbox/internal/spool"
 	"github.com/sealbox/sealbox/internal/store"
@@ -51,8 +52,8 @@ var (
 	_ parameters.KMS       = (*kms.Service)(nil)
 	_ parameters.Notifier  = (*policyNotifier)(nil)
 	_ secrets.KMS          = (*kms.Service)(nil)
-	_ secrets.Notifier     = (*rotationNotifier)(nil)
-	_ secrets.Rotator      = (*webhookRotator)(nil)
+	_ rotation.Notifier    = (*rotationNotifier)(nil)
+	_ rotation.Rotator     = (*webhookRotator)(nil)
 	_ parameters.Secrets   = (*secrets.Service)(nil)
 	_ functions.KMS        = (*onBehalfKMS)(nil)
 	_ secrets.KMS          = (*onBehalfKMS)(nil)
@@ -60,8 +61,8 @@ var (
 	_ functions.Parameters = (*parameters.Service)(nil)
 	_ functions.Secrets    = (*secrets.Service)(nil)
 	_ functions.Roles      = (*identity.STS)(nil)
-	_ changes.Secrets      = (*secrets.Service)(nil)
-	_ changes.Parameters   = (*parameters.Service)(nil)
+	_ hub.Secrets          = (*secrets.Service)(nil)
+	_ hub.Parameters       = (*parameters.Service)(nil)
 	_ sigv4.Credentials    = (*identity.Store)(nil)
 	_ awsapi.Auditor       = (*audit.Logger)(nil)
 	_ cloudtrail.Events    = (*audit.StoreSink)(nil)
@@ -91,7 +92,7 @@ type Server struct {
 	sm    *secrets.Service
 	fn    *functions.Service
 	// changes numbers the store's changes for the change feed.
-	changes *changes.Hub
+	changes *hub.Hub
 	ids     *identity.Store
 	sts     *identity.STS
 	authz   *authz.Authorizer
@@ -187,7 +188,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	idc := identity.Config{Checker: authz.Checker{A: az}, Authorizer: az}
 	s.sts = identity.NewSTS(s.ids, idc)
 	s.kms = kms.New(kms.Config{Store: feed, Feed: feed, Keyring: keyring.New(), Clock: s.clock, Authorizer: az})
-	var targets secrets.RotationTargets
+	var targets rotation.Targets
 	if path := cfg.RotationTargetsPath(); path != "" {
 		loaded, err := webhook.Load(path, os.Getenv)
 		if err != nil {
@@ -221,8 +222,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	s.router.Register(ssmService(s.ssm))
 	s.router.Register(secretsService(s.sm))
 	s.router.Register(lambdaService(s.fn))
-	s.changes = changes.NewHub(feed, changeFeedLength)
-	s.router.Register(changesService(changes.NewService(s.changes, s.sm, s.ssm)))
+	s.changes = hub.NewHub(feed, changeFeedLength)
+	s.router.Register(changesService(hub.NewService(s.changes, s.sm, s.ssm)))
 	s.router.Register(iamService(identity.NewIAM(s.ids, idc), &authz.Simulator{A: az, ID: view}))
 	s.router.Register(stsService(s.sts))
 	s.router.Register(cloudtrailService(cloudtrail.New(cloudtrail.Config{Events: s.trailEvents(), Authorizer: az})))

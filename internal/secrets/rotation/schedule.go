@@ -1,33 +1,43 @@
-package secrets
+package rotation
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sealbox/sealbox"
 )
 
-// A rotation schedule, from RotationRules: AutomaticallyAfterDays, or a
+// Rules are a secret's RotationRules, as RotateSecret took them and the
+// secret's record keeps them.
+type Rules struct {
+	AutomaticallyAfterDays *int64 `json:"AutomaticallyAfterDays,omitempty"`
+	Duration               string `json:"Duration,omitempty"`
+	ScheduleExpression     string `json:"ScheduleExpression,omitempty"`
+}
+
+// Schedule is a rotation schedule, from RotationRules: AutomaticallyAfterDays, or a
 // ScheduleExpression rate(N days|hours) or cron(...), and the window
 // (Duration) in which a rotation may run. All times are UTC, as in AWS.
 // sealbox starts a rotation at the opening of its window; the window only
 // bounds how late a rotation may start.
-type schedule struct {
+type Schedule struct {
 	days, hours int       // rate(N days) / AutomaticallyAfterDays, rate(N hours)
 	cron        *cronExpr // cron(...)
 	window      time.Duration
 }
 
-// parseRules checks rules as RotateSecret does and returns the schedule,
-// or nil when rules set none.
-func parseRules(r *RotationRulesType) (*schedule, error) {
+// ParseRules checks rules as RotateSecret does and returns the schedule,
+// or nil when rules set none. Its errors are InvalidParameterException.
+func ParseRules(r *Rules) (*Schedule, error) {
 	if r == nil || r.AutomaticallyAfterDays == nil && r.ScheduleExpression == "" {
 		if r != nil && r.Duration != "" {
 			return nil, errInvalidParameter("Duration needs a ScheduleExpression or AutomaticallyAfterDays.")
 		}
 		return nil, nil
 	}
-	sc := &schedule{}
+	sc := &Schedule{}
 	switch expr := strings.TrimSpace(r.ScheduleExpression); {
 	case r.AutomaticallyAfterDays != nil && expr != "":
 		return nil, errInvalidParameter("You cannot specify both rotation frequency and schedule expression together.")
@@ -79,6 +89,10 @@ func parseRules(r *RotationRulesType) (*schedule, error) {
 	return sc, nil
 }
 
+func errInvalidParameter(format string, args ...any) error {
+	return sealbox.Errorf("InvalidParameterException", format, args...)
+}
+
 func firstOr(s []string, def string) string {
 	if len(s) == 0 {
 		return def
@@ -88,7 +102,7 @@ func firstOr(s []string, def string) string {
 
 // checkWindow refuses a window that extends into the next UTC day or into
 // the next rotation window (RotationRules' documentation).
-func (sc *schedule) checkWindow() error {
+func (sc *Schedule) checkWindow() error {
 	if sc.window == 0 {
 		return nil
 	}
@@ -108,8 +122,8 @@ func (sc *schedule) checkWindow() error {
 	return nil
 }
 
-// next is when the first rotation window after t opens.
-func (sc *schedule) next(t time.Time) time.Time {
+// Next is when the first rotation window after t opens.
+func (sc *Schedule) Next(t time.Time) time.Time {
 	t = t.UTC()
 	switch {
 	case sc.days > 0: // the window opens at midnight

@@ -1,22 +1,7 @@
-package secrets
-
-import (
-	"context"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"net"
-	"strconv"
-	"strings"
-	"time"
-
-	"github.com/jackc/pgx/v5"
-
-	"github.com/sealbox/sealbox"
-	"github.com/sealbox/sealbox/internal/store"
-)
-
-// The built-in PostgreSQL rotators follow AWS's rotation function templates
+// Package postgres is the built-in PostgreSQL rotators of Secrets
+// Manager rotation, and the module's only user of pgx.
+//
+// They follow AWS's rotation function templates
 // for PostgreSQL, which AWS's managed rotation deploys for a database
 // secret: SecretsManagerRDSPostgreSQLRotationSingleUser ("single user" in
 // the console) and SecretsManagerRDSPostgreSQLRotationMultiUser
@@ -63,9 +48,30 @@ import (
 // to AWSPREVIOUS to log in. Role names are quoted as identifiers
 // (pgx.Identifier) and the password as a literal by the server
 // (quote_literal), never pasted.
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/secrets/password"
+	"github.com/sealbox/sealbox/internal/secrets/rotation"
+	"github.com/sealbox/sealbox/internal/store"
+)
+
 const (
-	BuiltInPostgresSingleUser = "sealbox-postgresql-single-user"
-	BuiltInPostgresMultiUser  = "sealbox-postgresql-multi-user"
+	// SingleUser and MultiUser are the function names of the rotators.
+	SingleUser = "sealbox-postgresql-single-user"
+	MultiUser  = "sealbox-postgresql-multi-user"
 
 	pgConnectTimeout = 5 * time.Second
 	// pgExclude are the characters a generated database password lacks:
@@ -76,12 +82,19 @@ const (
 	pgClone   = "_clone"
 )
 
-type postgresRotator struct {
-	p         passwordRotator // the secret's store, values and labels
+// Rotator is a built-in PostgreSQL rotator.
+type Rotator struct {
+	p         rotation.Password // the secret's values and labels
 	multiUser bool
 }
 
-var _ Rotator = (*postgresRotator)(nil)
+// New returns the single-user rotator, or with multiUser the
+// alternating-users rotator, of the secrets s.
+func New(s rotation.Secrets, multiUser bool) *Rotator {
+	return &Rotator{p: rotation.Password{Secrets: s}, multiUser: multiUser}
+}
+
+var _ rotation.MasterUser = (*Rotator)(nil)
 
 // pgCreds are the connection fields of a database secret.
 type pgCreds struct {
@@ -231,9 +244,39 @@ func setPassword(ctx context.Context, q pgx.Tx, role, password string, create bo
 	return nil
 }
 
+// MasterARN is RotateSecret's check for the alternating-users rotator:
+// the master secret the secret's AWSCURRENT names (masterarn), which
+// RotateSecret then checks its caller may read, so that configuring a
+// rotation never lends the master's power to someone who could not use
+// it. The single-user rotator uses no master: "".
+func (r *Rotator) MasterARN(ctx context.Context, sec *rotation.Secret) (string, error) {
+	if !r.multiUser {
+		return "", nil
+	}
+	c := sec.Staged(rotation.StageCurrent)
+	if c == nil {
+		return "", errInvalidRequest("The secret has no AWSCURRENT version for the alternating-users rotator to start from.")
+	}
+	creds, err := r.versionCreds(ctx, sec, c, false)
+	if err != nil {
+		if _, ok := sealbox.AsError(err); ok {
+			return "", err
+		}
+		return "", errInvalidRequest("The secret's AWSCURRENT value is not a database secret the alternating-users rotator can use: %v.", err)
+	}
+	if creds.masterARN == "" {
+		return "", errInvalidRequest("The secret's AWSCURRENT value lacks the \"masterarn\" field the alternating-users rotator needs.")
+	}
+	return creds.masterARN, nil
+}
+
+func errInvalidRequest(format string, args ...any) error {
+	return sealbox.Errorf("InvalidRequestException", format, args...)
+}
+
 // versionCreds reads and parses version v of sec.
-func (r *postgresRotator) versionCreds(ctx context.Context, sec *secretRecord, v *versionMeta, master bool) (*pgCreds, error) {
-	obj, err := r.p.readJSON(ctx, sec, v)
+func (r *Rotator) versionCreds(ctx context.Context, sec *rotation.Secret, v *rotation.Version, master bool) (*pgCreds, error) {
+	obj, err := r.p.ReadJSON(ctx, sec, v)
 	if err != nil {
 		return nil, err
 	}
@@ -243,22 +286,22 @@ func (r *postgresRotator) versionCreds(ctx context.Context, sec *secretRecord, v
 // state reads the secret of ev with its AWSCURRENT and pending
 // credentials; done reports that the token's version is already
 // AWSCURRENT (nothing left to do).
-func (r *postgresRotator) state(ctx context.Context, ev *RotationEvent) (sec *secretRecord, cur, pending *pgCreds, done bool, err error) {
-	sec, err = r.p.secretFor(ctx, ev)
+func (r *Rotator) state(ctx context.Context, ev *rotation.Event) (sec *rotation.Secret, cur, pending *pgCreds, done bool, err error) {
+	sec, err = r.p.Secret(ctx, ev)
 	if err != nil {
 		return nil, nil, nil, false, err
 	}
-	v := sec.version(ev.ClientRequestToken)
+	v := sec.Version(ev.ClientRequestToken)
 	if v == nil {
 		return nil, nil, nil, false, fmt.Errorf("version %s does not exist", ev.ClientRequestToken)
 	}
-	if hasStage(v, StageCurrent) {
+	if v.Has(rotation.StageCurrent) {
 		return sec, nil, nil, true, nil
 	}
-	if !hasStage(v, StagePending) {
+	if !v.Has(rotation.StagePending) {
 		return nil, nil, nil, false, fmt.Errorf("version %s is not labelled AWSPENDING", v.ID)
 	}
-	c := sec.staged(StageCurrent)
+	c := sec.Staged(rotation.StageCurrent)
 	if c == nil {
 		return nil, nil, nil, false, errors.New("the secret has no AWSCURRENT version")
 	}
@@ -271,8 +314,8 @@ func (r *postgresRotator) state(ctx context.Context, ev *RotationEvent) (sec *se
 	return sec, cur, pending, false, nil
 }
 
-func (r *postgresRotator) CreateSecret(ctx context.Context, ev *RotationEvent) error {
-	return r.p.createPending(ctx, ev, func(obj map[string]any) error {
+func (r *Rotator) CreateSecret(ctx context.Context, ev *rotation.Event) error {
+	return r.p.CreatePending(ctx, ev, func(obj map[string]any) error {
 		c, err := parseCreds(obj, false)
 		if err != nil {
 			return err
@@ -287,7 +330,7 @@ func (r *postgresRotator) CreateSecret(ctx context.Context, ev *RotationEvent) e
 			}
 			obj["username"] = alt
 		}
-		pw, err := generatePassword(&GetRandomPasswordRequest{ExcludeCharacters: pgExclude})
+		pw, err := password.Generate(password.Options{Length: password.DefaultLength, ExcludeCharacters: pgExclude, RequireEachIncludedType: true})
 		if err != nil {
 			return err
 		}
@@ -296,7 +339,7 @@ func (r *postgresRotator) CreateSecret(ctx context.Context, ev *RotationEvent) e
 	})
 }
 
-func (r *postgresRotator) SetSecret(ctx context.Context, ev *RotationEvent) error {
+func (r *Rotator) SetSecret(ctx context.Context, ev *rotation.Event) error {
 	sec, cur, pending, done, err := r.state(ctx, ev)
 	if err != nil || done {
 		return err
@@ -315,13 +358,13 @@ func (r *postgresRotator) SetSecret(ctx context.Context, ev *RotationEvent) erro
 
 // setSingle logs in as the user (with AWSCURRENT, else AWSPREVIOUS) and
 // changes its own password.
-func (r *postgresRotator) setSingle(ctx context.Context, sec *secretRecord, cur, pending *pgCreds) error {
+func (r *Rotator) setSingle(ctx context.Context, sec *rotation.Secret, cur, pending *pgCreds) error {
 	if pending.username != cur.username {
 		return fmt.Errorf("the pending version's user %q is not the current user %q", pending.username, cur.username)
 	}
 	conn, err := cur.connect(ctx)
 	if err != nil {
-		prev := sec.staged(StagePrevious)
+		prev := sec.Staged(rotation.StagePrevious)
 		if prev == nil {
 			return err
 		}
@@ -342,7 +385,7 @@ func (r *postgresRotator) setSingle(ctx context.Context, sec *secretRecord, cur,
 
 // setMulti checks AWSCURRENT, then, as the master, sets the password of the
 // pending user, creating it as a member of the current user if need be.
-func (r *postgresRotator) setMulti(ctx context.Context, sec *secretRecord, cur, pending *pgCreds) error {
+func (r *Rotator) setMulti(ctx context.Context, sec *rotation.Secret, cur, pending *pgCreds) error {
 	if alt, err := altUsername(cur.username); err != nil || alt != pending.username {
 		return fmt.Errorf("the pending version's user %q is neither the current user %q nor its clone", pending.username, cur.username)
 	}
@@ -386,13 +429,9 @@ func (r *postgresRotator) setMulti(ctx context.Context, sec *secretRecord, cur, 
 // master reads the AWSCURRENT credentials of the master secret arn, which
 // must be in the rotated secret's account and region and be the master
 // RotateSecret checked its caller may read.
-func (r *postgresRotator) master(ctx context.Context, rotated *secretRecord, arn string) (*pgCreds, error) {
-	var sec *secretRecord
-	err := r.p.s.store.View(ctx, func(tx store.Tx) (err error) {
-		sec, err = r.p.s.find(tx, sealbox.MustRequest(ctx), arn)
-		return err
-	})
-	if isNotFound(err) || err == nil && sec.deleted() {
+func (r *Rotator) master(ctx context.Context, rotated *rotation.Secret, arn string) (*pgCreds, error) {
+	sec, err := r.p.Secrets.Find(ctx, arn)
+	if errors.Is(err, store.ErrNotFound) || err == nil && sec.Deleted() {
 		return nil, fmt.Errorf("the master secret %s does not exist in the secret's account and region", arn)
 	}
 	if err != nil {
@@ -401,7 +440,7 @@ func (r *postgresRotator) master(ctx context.Context, rotated *secretRecord, arn
 	if rotated.Rotation == nil || rotated.Rotation.Master != sec.ARN {
 		return nil, fmt.Errorf("the secret's masterarn %s is not the master secret RotateSecret was called with; call RotateSecret again so that sealbox checks that its caller may read it", arn)
 	}
-	v := sec.staged(StageCurrent)
+	v := sec.Staged(rotation.StageCurrent)
 	if v == nil {
 		return nil, errors.New("the master secret has no AWSCURRENT version")
 	}
@@ -415,7 +454,7 @@ func (r *postgresRotator) master(ctx context.Context, rotated *secretRecord, arn
 // TestSecret logs in with the pending version. On a version already
 // AWSCURRENT (a retried finished rotation, or RotateSecret's trial), it
 // logs in with that version and, for alternating users, with the master.
-func (r *postgresRotator) TestSecret(ctx context.Context, ev *RotationEvent) error {
+func (r *Rotator) TestSecret(ctx context.Context, ev *rotation.Event) error {
 	sec, _, pending, done, err := r.state(ctx, ev)
 	if err != nil {
 		return err
@@ -423,7 +462,7 @@ func (r *postgresRotator) TestSecret(ctx context.Context, ev *RotationEvent) err
 	if !done {
 		return pending.check(ctx)
 	}
-	cur, err := r.versionCreds(ctx, sec, sec.version(ev.ClientRequestToken), false)
+	cur, err := r.versionCreds(ctx, sec, sec.Version(ev.ClientRequestToken), false)
 	if err != nil {
 		return err
 	}
@@ -444,6 +483,6 @@ func (r *postgresRotator) TestSecret(ctx context.Context, ev *RotationEvent) err
 	return nil
 }
 
-func (r *postgresRotator) FinishSecret(ctx context.Context, ev *RotationEvent) error {
+func (r *Rotator) FinishSecret(ctx context.Context, ev *rotation.Event) error {
 	return r.p.FinishSecret(ctx, ev)
 }

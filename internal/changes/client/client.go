@@ -1,4 +1,7 @@
-package changes
+// Package client is the poller's side of sealbox's change feed: it
+// long-polls Sealbox.GetChanges, signed with the caller's credentials, for
+// the changes to what those credentials may read. sealbox agent uses it.
+package client
 
 import (
 	"bytes"
@@ -15,6 +18,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/sealbox/sealbox/internal/changes"
 )
 
 // ErrUnsupported is Next's error when the server has no change feed: the
@@ -30,14 +35,14 @@ type Client struct {
 	endpoint string
 	cursor   string
 	signer   *v4.Signer
-	// Wait is how long one call waits for a change (at most MaxWait).
+	// Wait is how long one call waits for a change (at most changes.MaxWait).
 	Wait time.Duration
 }
 
 // NewClient polls the sealbox server at endpoint ("http://127.0.0.1:8777")
 // in cfg's region, as cfg's credentials.
 func NewClient(cfg aws.Config, endpoint string) *Client {
-	return &Client{cfg: cfg, endpoint: strings.TrimRight(endpoint, "/") + "/", signer: v4.NewSigner(), Wait: MaxWait}
+	return &Client{cfg: cfg, endpoint: strings.TrimRight(endpoint, "/") + "/", signer: v4.NewSigner(), Wait: changes.MaxWait}
 }
 
 // Next waits up to Wait for changes after the client's cursor and returns
@@ -45,9 +50,9 @@ func NewClient(cfg aws.Config, endpoint string) *Client {
 // missed changes (its first call, a server restart, or it fell behind):
 // whatever it cached must be dropped. An error leaves the cursor where it
 // was; errors.Is(err, ErrUnsupported) says the server has no feed.
-func (c *Client) Next(ctx context.Context) (changes []Change, reset bool, err error) {
-	wait := int32(min(c.Wait, MaxWait) / time.Second)
-	body, _ := json.Marshal(GetChangesInput{Cursor: c.cursor, WaitTimeSeconds: &wait})
+func (c *Client) Next(ctx context.Context) (list []changes.Change, reset bool, err error) {
+	wait := int32(min(c.Wait, changes.MaxWait) / time.Second)
+	body, _ := json.Marshal(changes.GetChangesInput{Cursor: c.cursor, WaitTimeSeconds: &wait})
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(wait)*time.Second+10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint, bytes.NewReader(body))
@@ -88,7 +93,7 @@ func (c *Client) Next(ctx context.Context) (changes []Change, reset bool, err er
 		}
 		return nil, false, fmt.Errorf("changes: %d %s: %s", resp.StatusCode, e.Type, e.Message)
 	}
-	var out GetChangesOutput
+	var out changes.GetChangesOutput
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return nil, false, fmt.Errorf("changes: the answer is not GetChanges': %w", err)
 	}

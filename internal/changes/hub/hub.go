@@ -1,10 +1,8 @@
-// Package changes is sealbox's change feed for callers: which parameters
-// and secrets changed, in commit order, so that a cache in front of the
-// server (sealbox agent) drops a value the moment it changes instead of
-// when its TTL ends. The Hub numbers the store's committed changes; the
-// Service answers Sealbox.GetChanges, a long poll that shows a caller only
-// what it may read; the Client is the poller's side.
-package changes
+// Package hub is the server's side of the change feed: the Hub numbers
+// the store's committed changes to parameters and secrets, and the Service
+// answers Sealbox.GetChanges, a long poll that shows a caller only what it
+// may read.
+package hub
 
 import (
 	"crypto/rand"
@@ -14,13 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sealbox/sealbox/internal/changes"
 	"github.com/sealbox/sealbox/internal/store"
-)
-
-// Services named in a Change.
-const (
-	ServiceSSM     = "ssm"
-	ServiceSecrets = "secretsmanager"
 )
 
 // entry is one numbered change as the store reported it: the parameter or
@@ -117,10 +110,10 @@ func secretKey(c store.Change, add func(service, region, key string, deleted boo
 	switch {
 	case !ok:
 	case kind == "secret":
-		add(ServiceSecrets, region, rest, c.Deleted)
+		add(changes.ServiceSecrets, region, rest, c.Deleted)
 	case kind == "value":
 		if i := strings.LastIndexByte(rest, ':'); i > 0 {
-			add(ServiceSecrets, region, rest[:i], false)
+			add(changes.ServiceSecrets, region, rest[:i], false)
 		}
 	}
 }
@@ -135,10 +128,10 @@ func parameterKey(c store.Change, add func(service, region, key string, deleted 
 	switch {
 	case !ok:
 	case kind == "param":
-		add(ServiceSSM, region, rest, c.Deleted)
+		add(changes.ServiceSSM, region, rest, c.Deleted)
 	case kind == "hist":
 		if i := strings.LastIndexByte(rest, ':'); i > 0 {
-			add(ServiceSSM, region, rest[:i], false)
+			add(changes.ServiceSSM, region, rest[:i], false)
 		}
 	}
 }

@@ -1,10 +1,11 @@
-package changes
+package hub
 
 import (
 	"context"
 	"time"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/changes"
 )
 
 // Secrets is what the feed asks Secrets Manager of each changed secret:
@@ -31,40 +32,6 @@ func NewService(hub *Hub, secrets Secrets, params Parameters) *Service {
 	return &Service{hub: hub, secrets: secrets, params: params}
 }
 
-// GetChangesInput is GetChanges' input.
-type GetChangesInput struct {
-	Cursor          string
-	WaitTimeSeconds *int32
-}
-
-// Change is one change to a parameter or a secret.
-type Change struct {
-	Service string // ServiceSSM or ServiceSecrets
-	Region  string
-	// Name is the parameter's or the secret's name. A deleted parameter
-	// without a hierarchy may be named without the leading slash it was
-	// created with: compare parameter names without it.
-	Name string
-	// ARN is the parameter's ARN or the secret's full ARN; for a secret
-	// that is gone, its name's pattern (…:secret:<name>-??????).
-	ARN string
-	// Deleted says the parameter or secret is gone or scheduled for
-	// deletion.
-	Deleted bool
-	// Time is when the server saw the change committed.
-	Time *sealbox.Timestamp `json:",omitempty"`
-}
-
-// GetChangesOutput is GetChanges' output.
-type GetChangesOutput struct {
-	Changes []Change
-	Cursor  string
-	Reset   bool
-}
-
-// MaxWait is the longest a GetChanges call waits for a change.
-const MaxWait = 20 * time.Second
-
 // GetChanges answers the changes after Cursor to the parameters and secrets
 // of the caller's region that the caller may read (ssm:GetParameter,
 // secretsmanager:GetSecretValue), at most one per parameter or secret, in
@@ -72,14 +39,14 @@ const MaxWait = 20 * time.Second
 // WaitTimeSeconds (at most 20) for one. An empty, foreign or too old
 // Cursor answers Reset and the cursor of now at once: the caller may have
 // missed changes and must drop what it cached.
-func (s *Service) GetChanges(ctx context.Context, in *GetChangesInput) (*GetChangesOutput, error) {
+func (s *Service) GetChanges(ctx context.Context, in *changes.GetChangesInput) (*changes.GetChangesOutput, error) {
 	var region string
 	if r := sealbox.RequestFromContext(ctx); r != nil {
 		region = r.Region
 	}
 	var wait time.Duration
 	if in.WaitTimeSeconds != nil {
-		wait = min(time.Duration(*in.WaitTimeSeconds)*time.Second, MaxWait)
+		wait = min(time.Duration(*in.WaitTimeSeconds)*time.Second, changes.MaxWait)
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
@@ -87,16 +54,16 @@ func (s *Service) GetChanges(ctx context.Context, in *GetChangesInput) (*GetChan
 	for {
 		list, next, reset, wake := s.hub.after(cursor)
 		if reset {
-			return &GetChangesOutput{Changes: []Change{}, Cursor: next, Reset: true}, nil
+			return &changes.GetChangesOutput{Changes: []changes.Change{}, Cursor: next, Reset: true}, nil
 		}
 		cursor = next
 		if out := s.visible(ctx, region, list); len(out) > 0 {
-			return &GetChangesOutput{Changes: out, Cursor: cursor}, nil
+			return &changes.GetChangesOutput{Changes: out, Cursor: cursor}, nil
 		}
 		select {
 		case <-wake:
 		case <-timer.C:
-			return &GetChangesOutput{Changes: []Change{}, Cursor: cursor}, nil
+			return &changes.GetChangesOutput{Changes: []changes.Change{}, Cursor: cursor}, nil
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
@@ -105,7 +72,7 @@ func (s *Service) GetChanges(ctx context.Context, in *GetChangesInput) (*GetChan
 
 // visible keeps the last change of each parameter and secret of region in
 // list that the caller may read.
-func (s *Service) visible(ctx context.Context, region string, list []entry) []Change {
+func (s *Service) visible(ctx context.Context, region string, list []entry) []changes.Change {
 	type id struct{ service, key string }
 	last := map[id]int{}
 	for i, e := range list {
@@ -113,20 +80,20 @@ func (s *Service) visible(ctx context.Context, region string, list []entry) []Ch
 			last[id{e.service, e.key}] = i
 		}
 	}
-	var out []Change
+	var out []changes.Change
 	for i, e := range list {
 		if e.region != region || last[id{e.service, e.key}] != i {
 			continue
 		}
-		c := Change{Service: e.service, Region: e.region, Time: sealbox.At(e.time)}
+		c := changes.Change{Service: e.service, Region: e.region, Time: sealbox.At(e.time)}
 		ok := false
 		switch e.service {
-		case ServiceSecrets:
+		case changes.ServiceSecrets:
 			if s.secrets != nil {
 				c.Name = e.key
 				c.ARN, c.Deleted, ok = s.secrets.Readable(ctx, e.key)
 			}
-		case ServiceSSM:
+		case changes.ServiceSSM:
 			if s.params != nil {
 				c.Name, c.ARN, c.Deleted, ok = s.params.Readable(ctx, e.key)
 			}

@@ -1,10 +1,7 @@
-package changes_test
+package hub_test
 
 import (
 	"context"
-	"errors"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +12,8 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/sealbox/sealbox/internal/changes"
+	"github.com/sealbox/sealbox/internal/changes/client"
+	"github.com/sealbox/sealbox/internal/changes/hub"
 	"github.com/sealbox/sealbox/internal/sealtest"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/memstore"
@@ -25,7 +24,7 @@ var ctx = context.Background()
 func must[T any](t *testing.T, call string) func(T, error) T { return sealtest.Must[T](t, call) }
 
 // next is one Next that must succeed.
-func next(t *testing.T, c *changes.Client) ([]changes.Change, bool) {
+func next(t *testing.T, c *client.Client) ([]changes.Change, bool) {
 	t.Helper()
 	list, reset, err := c.Next(ctx)
 	if err != nil {
@@ -35,9 +34,9 @@ func next(t *testing.T, c *changes.Client) ([]changes.Change, bool) {
 }
 
 // subscribed is a client past its first (reset) answer.
-func subscribed(t *testing.T, cfg aws.Config, endpoint string) *changes.Client {
+func subscribed(t *testing.T, cfg aws.Config, endpoint string) *client.Client {
 	t.Helper()
-	c := changes.NewClient(cfg, endpoint)
+	c := client.NewClient(cfg, endpoint)
 	c.Wait = 2 * time.Second
 	if list, reset := next(t, c); !reset || len(list) != 0 {
 		t.Fatalf("first Next = %v, reset %v; want nothing and a reset", list, reset)
@@ -154,9 +153,9 @@ func TestChangeFeedShowsOnlyWhatTheCallerMayRead(t *testing.T) {
 // malformed or too old cursor is a reset; within the ring none is lost.
 func TestHubCursors(t *testing.T) {
 	feed := store.WithFeed(memstore.New())
-	hub := changes.NewHub(feed, 4)
-	defer hub.Close()
-	svc := changes.NewService(hub, nil, nil)
+	h := hub.NewHub(feed, 4)
+	defer h.Close()
+	svc := hub.NewService(h, nil, nil)
 	put := func(key string) {
 		if err := feed.Update(ctx, func(tx store.Tx) error { return tx.Put(key, []byte("{}")) }); err != nil {
 			t.Fatal(err)
@@ -183,28 +182,5 @@ func TestHubCursors(t *testing.T) {
 	}
 	if out, _ := svc.GetChanges(ctx, &changes.GetChangesInput{Cursor: start}); !out.Reset {
 		t.Fatalf("a cursor older than the ring = %+v, want a reset", out)
-	}
-}
-
-// TestClientUnsupported: an endpoint without the feed (AWS itself) is
-// ErrUnsupported, so an agent falls back to its TTL.
-func TestClientUnsupported(t *testing.T) {
-	for _, answer := range []func(http.ResponseWriter){
-		func(w http.ResponseWriter) { w.WriteHeader(http.StatusNotFound) },
-		func(w http.ResponseWriter) {
-			w.WriteHeader(http.StatusBadRequest)
-			w.Write([]byte(`{"__type":"UnknownOperationException"}`))
-		},
-	} {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { answer(w) }))
-		cfg := aws.Config{Region: "us-east-1", Credentials: aws.AnonymousCredentials{}}
-		cfg.Credentials = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret"}, nil
-		})
-		_, _, err := changes.NewClient(cfg, srv.URL).Next(ctx)
-		srv.Close()
-		if !errors.Is(err, changes.ErrUnsupported) {
-			t.Fatalf("Next against a server without the feed = %v, want ErrUnsupported", err)
-		}
 	}
 }
