@@ -11,6 +11,7 @@ import (
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/cache"
 	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/sigv4"
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -132,7 +133,7 @@ func (s *Store) lookup(tx store.Tx, id string) (sigv4.Key, error) {
 		return s.lookupSession(tx, id)
 	}
 	var rec accessKeyRecord
-	err := store.GetJSON(tx, accessKeyKey(id), &rec)
+	err := getAccessKey(tx, id, &rec)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && rec.Status != statusActive) {
 		return sigv4.Key{}, sigv4.ErrUnknownAccessKey
 	}
@@ -154,7 +155,7 @@ func (s *Store) lookup(tx store.Tx, id string) (sigv4.Key, error) {
 
 func (s *Store) lookupSession(tx store.Tx, id string) (sigv4.Key, error) {
 	var sess sessionRecord
-	err := store.GetJSON(tx, sessionKey(id), &sess)
+	err := getSession(tx, id, &sess)
 	if errors.Is(err, store.ErrNotFound) {
 		return sigv4.Key{}, sigv4.ErrUnknownAccessKey
 	}
@@ -227,18 +228,19 @@ func (s *Store) assumedRolePrincipal(role *entity, session, keyID string) sealbo
 }
 
 // newSecret returns a 40-character secret access key in AWS's alphabet.
-func newSecret() string {
-	b := make([]byte, 30)
-	rand.Read(b)
-	return base64.StdEncoding.EncodeToString(b)
-}
+func newSecret() primitive.Secret { return randomBase64(30) }
 
 // newSessionToken returns an opaque session token as long as AWS's short
 // ones; only the store knows what it stands for.
-func newSessionToken() string {
-	b := make([]byte, 192)
+func newSessionToken() primitive.Secret { return randomBase64(192) }
+
+// randomBase64 is n random bytes in base64, as a secret from the start.
+func randomBase64(n int) primitive.Secret {
+	b := make([]byte, n)
 	rand.Read(b)
-	return base64.StdEncoding.EncodeToString(b)
+	out := make([]byte, base64.StdEncoding.EncodedLen(n))
+	base64.StdEncoding.Encode(out, b)
+	return primitive.NewSecret(out)
 }
 
 const (

@@ -86,7 +86,7 @@ func (s *IAM) GetAccessKeyLastUsed(ctx context.Context, in *GetAccessKeyLastUsed
 		return nil, err
 	}
 	var rec accessKeyRecord
-	err := s.store.View(ctx, func(tx store.Tx) error { return store.GetJSON(tx, accessKeyKey(in.AccessKeyId), &rec) })
+	err := s.store.View(ctx, func(tx store.Tx) error { return getAccessKey(tx, in.AccessKeyId, &rec) })
 	if isNotFound(err) {
 		return nil, errAccessDenied("User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key %s", request(ctx).Principal.ARN, in.AccessKeyId)
 	}

@@ -173,7 +173,7 @@ func (s *IAM) SessionPolicies(ctx context.Context, accessKeyID string) ([]Policy
 	var docs []PolicyDoc
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		var sess sessionRecord
-		err := store.GetJSON(tx, sessionKey(accessKeyID), &sess)
+		err := getSession(tx, accessKeyID, &sess)
 		if isNotFound(err) {
 			return nil
 		}

@@ -33,6 +33,7 @@ import (
 	"github.com/sealbox/sealbox/internal/keyring"
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/parameters"
+	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/secrets"
 	"github.com/sealbox/sealbox/internal/sigv4"
 	"github.com/sealbox/sealbox/internal/spool"
@@ -107,7 +108,7 @@ type Server struct {
 	// AdminAccessKeyID and AdminSecretAccessKey are the administrator's
 	// pair, also written to AdminCredentialsFile.
 	AdminAccessKeyID     string
-	AdminSecretAccessKey string
+	AdminSecretAccessKey primitive.Secret
 	AdminCredentialsFile string
 	// CAFile is the certificate to trust when --tls=auto made one.
 	CAFile string
@@ -242,7 +243,7 @@ func (s *Server) rootKeyProvider(opts Options) (rootkey.Provider, error) {
 	if s.cfg.RootKey == "file" {
 		return rootkey.NewFile(s.cfg.RootKeyPath()), nil
 	}
-	pass := []byte(s.cfg.Passphrase)
+	pass := s.cfg.Passphrase.Bytes()
 	if len(pass) == 0 {
 		if opts.Prompt == nil {
 			return nil, errors.New("the passphrase root-key provider needs $SEALBOX_PASSPHRASE or a terminal to ask on")
@@ -305,10 +306,11 @@ const CredentialsFileName = "admin-credentials"
 // AWS shared-credentials file at path (profile sealbox, mode 0600). path
 // must be absolute: the comment the file starts with says how to use it
 // from any folder.
-func WriteCredentials(path, who, id, secret string) error {
+func WriteCredentials(path, who, id string, secret primitive.Secret) error {
+	// The boundary: the file is where the secret is meant to go.
 	content := fmt.Sprintf("# The sealbox administrator's access key (%s). From any folder:\n"+
 		"#   export AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=sealbox\n"+
-		"[sealbox]\naws_access_key_id = %s\naws_secret_access_key = %s\n", who, path, id, secret)
+		"[sealbox]\naws_access_key_id = %s\naws_secret_access_key = %s\n", who, path, id, secret.Bytes())
 	if err := writeFileAtomic(path, []byte(content), 0o600); err != nil {
 		return fmt.Errorf("failed to write the admin credentials: %w", err)
 	}
