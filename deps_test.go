@@ -1,6 +1,7 @@
 package sealbox_test
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -46,6 +47,55 @@ func imports(t *testing.T) map[string]map[string]bool {
 	return out
 }
 
+// secretOnly are the packages that hold secrets (access-key secrets,
+// session tokens, the passphrase) and pass them on, but use no primitive:
+// they may import primitive for its Secret type alone
+// (TestSecretOnlyUses). The identity service among them mints secrets
+// with crypto/rand and keeps them as Secrets.
+var secretOnly = map[string]bool{"internal/identity": true, "internal/server": true, "internal/config": true, "internal/cli": true, "internal/sealtest": true}
+
+// TestSecretOnlyUses keeps the packages of secretOnly to primitive.Secret
+// and primitive.NewSecret.
+func TestSecretOnlyUses(t *testing.T) {
+	for dir := range secretOnly {
+		files, err := filepath.Glob(filepath.Join(filepath.FromSlash(dir), "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range files {
+			if strings.HasSuffix(name, "_test.go") {
+				continue
+			}
+			f, err := parser.ParseFile(token.NewFileSet(), name, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			local := ""
+			for _, imp := range f.Imports {
+				if p, _ := strconv.Unquote(imp.Path.Value); p == module+"/internal/primitive" {
+					local = "primitive"
+					if imp.Name != nil {
+						local = imp.Name.Name
+					}
+				}
+			}
+			if local == "" {
+				continue
+			}
+			ast.Inspect(f, func(n ast.Node) bool {
+				sel, ok := n.(*ast.SelectorExpr)
+				if !ok {
+					return true
+				}
+				if x, ok := sel.X.(*ast.Ident); ok && x.Name == local && sel.Sel.Name != "Secret" && sel.Sel.Name != "NewSecret" {
+					t.Errorf("%s uses primitive.%s: it may use primitive.Secret and primitive.NewSecret only", name, sel.Sel.Name)
+				}
+				return true
+			})
+		}
+	}
+}
+
 func under(path, prefix string) bool { return path == prefix || strings.HasPrefix(path, prefix+"/") }
 
 // TestImportRules keeps the layering of STYLE.md: one crypto corner, services
@@ -77,14 +127,14 @@ func TestImportRules(t *testing.T) {
 			}
 			if under(imp, module+"/internal/primitive") && !(under(dir, "internal/keyring") || under(dir, "internal/barrier") ||
 				under(dir, "internal/sigv4") || under(dir, "internal/audit") || under(dir, "internal/identity") || under(dir, "internal/envelope") ||
-				under(dir, "internal/webhook")) {
+				under(dir, "internal/webhook")) && !secretOnly[dir] {
 				t.Errorf("%s imports primitive: only keyring, barrier, sigv4, audit, identity, envelope and webhook may", dir)
 			}
 			for _, s := range services {
 				if !under(dir, s) {
 					continue
 				}
-				if imp == "net/http" || under(imp, module+"/internal/awsapi") || under(imp, module+"/internal/primitive") {
+				if imp == "net/http" || under(imp, module+"/internal/awsapi") || (under(imp, module+"/internal/primitive") && !secretOnly[dir]) {
 					t.Errorf("service %s imports %s: services never see HTTP, the protocol layer or raw crypto", dir, imp)
 				}
 				// Randomness, constant-time comparison and hashing of

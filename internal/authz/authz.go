@@ -10,29 +10,24 @@
 // policy that applies but no longer compiles denies. Otherwise access is
 // implicitly denied.
 //
-// Policies are compiled once and cached: compiled documents by their text
-// (a bounded LRU), and each principal's policy set (also bounded) until the
+// Policies are compiled once and cached (internal/cache): compiled
+// documents by their text, and each principal's policy set until the
 // store's change feed says what it was made from changed, so the hot path
-// parses no JSON.
+// parses no JSON. Both caches are bounded.
 package authz
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"log/slog"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	lru "github.com/hashicorp/golang-lru/v2"
-	"github.com/hashicorp/golang-lru/v2/simplelru"
-
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/cache"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/iam"
 	"github.com/sealbox/sealbox/internal/identity"
@@ -60,10 +55,6 @@ const (
 	PrincipalCacheSize = 4096
 )
 
-// stripes is how many generation counters guard the principal cache
-// against a fill racing an invalidation of one session (see setGen).
-const stripes = 64
-
 // Authorizer decides access queries: it is the sealbox.Authorizer every
 // service asks. Safe for concurrent use.
 type Authorizer struct {
@@ -71,16 +62,8 @@ type Authorizer struct {
 	clock clock.Clock
 	log   *slog.Logger
 
-	docs                       *lru.Cache[docKey, *compiled]
-	docHits, docMisses, docOut atomic.Uint64
-
-	mu      sync.Mutex
-	gen     uint64          // bumped when every set is dropped
-	setGen  [stripes]uint64 // bumped when one set of the stripe is dropped
-	seed    maphash.Seed
-	sets    *simplelru.LRU[string, *identitySet] // see setKey
-	setHits atomic.Uint64
-	setMiss atomic.Uint64
+	docs *cache.Cache[docKey, *compiled]
+	sets *cache.Cache[string, *identitySet] // see setKey
 }
 
 type docKey struct {
@@ -119,51 +102,43 @@ func New(ids Identities, feed store.Feed, c clock.Clock, log *slog.Logger) *Auth
 	if log == nil {
 		log = slog.Default()
 	}
-	a := &Authorizer{ids: ids, clock: c, log: log, seed: maphash.MakeSeed()}
-	a.docs, _ = lru.NewWithEvict(DocCacheSize, func(docKey, *compiled) { a.docOut.Add(1) })
-	a.sets, _ = simplelru.NewLRU[string, *identitySet](PrincipalCacheSize, nil)
-	feed.Watch("iam/", a.changed)
+	a := &Authorizer{ids: ids, clock: c, log: log}
+	a.docs = cache.New[docKey, *compiled](feed, "authz/documents", DocCacheSize)
+	a.docs.Local("content-addressed: a document's compiled form is a function of its text and kind")
+	// Made after the identity store's caches, so that the feed drops what
+	// they hold before this cache hears of a change (see store.Feed).
+	a.sets = cache.New[string, *identitySet](feed, "authz/principals", PrincipalCacheSize)
+	a.sets.Follow("iam/", setsStale)
 	return a
 }
 
-// changed is the feed's callback: it drops the policy sets a committed IAM
-// change makes stale. A session's creation or expiry drops that session's
-// set only (AssumeRole storms must not evict everyone); a change to a user,
-// group, role, policy or membership drops every set. Bookkeeping writes
-// (a role's LastUsed) and the access-key, key-use and index records
-// change no policy. It runs on the committing goroutine and must stay quick.
-func (a *Authorizer) changed(ch store.Change) {
+// setsStale says which policy sets a committed IAM change makes stale. A
+// session's creation or expiry drops that session's set only (AssumeRole
+// storms must not evict everyone); a change to a user, group, role, policy
+// or membership drops every set. Bookkeeping writes (a role's LastUsed) and
+// the access-key, key-use and index records change no policy.
+func setsStale(ch store.Change) (string, cache.Scope) {
 	rest := strings.TrimPrefix(ch.Key, "iam/")
 	switch {
 	case strings.HasPrefix(rest, "session/"):
-		key := strings.TrimPrefix(rest, "session/")
-		a.mu.Lock()
-		a.setGen[a.stripe(key)]++
-		a.sets.Remove(key)
-		a.mu.Unlock()
+		return strings.TrimPrefix(rest, "session/"), cache.DropKey
 	case strings.HasPrefix(rest, "accesskey/"), strings.HasPrefix(rest, "keys-of/"), strings.HasPrefix(rest, "sessions-of/"), strings.HasPrefix(rest, "keyused/"):
+		return "", cache.Keep
 	case ch.Bookkeeping && (strings.HasPrefix(rest, "role/") || strings.HasPrefix(rest, "user/")):
-	default:
-		a.mu.Lock()
-		a.gen++
-		a.sets.Purge()
-		a.mu.Unlock()
+		return "", cache.Keep
 	}
+	return "", cache.DropAll
 }
-
-func (a *Authorizer) stripe(key string) int { return int(maphash.String(a.seed, key) % stripes) }
 
 // compile returns the compiled form of a policy document of kind, and
 // whether it was compiled just now (not found in the cache).
 func (a *Authorizer) compile(doc string, kind iam.Kind) (_ *iam.Policy, fresh bool, _ error) {
 	key := docKey{kind, doc}
 	if c, ok := a.docs.Get(key); ok {
-		a.docHits.Add(1)
 		return c.policy, false, c.err
 	}
-	a.docMisses.Add(1)
 	p, err := iam.Parse(doc, kind)
-	a.docs.Add(key, &compiled{p, err})
+	a.docs.Put(key, &compiled{p, err}, a.docs.Ticket()) // never outdated: see New
 	return p, true, err
 }
 
@@ -207,19 +182,14 @@ func (a *Authorizer) identitySet(ctx context.Context, p sealbox.Principal) (*ide
 		return pr.set, nil
 	}
 	key := setKey(p)
-	a.mu.Lock()
 	set, ok := a.sets.Get(key)
 	if ok && set.arn == p.ARN {
-		a.mu.Unlock()
-		a.setHits.Add(1)
 		return set, nil
 	}
 	// What is read from here on may be cached only if no invalidation
-	// of every set, or of this key's stripe, happens meanwhile.
-	stripe := a.stripe(key)
-	gen, sgen := a.gen, a.setGen[stripe]
-	a.mu.Unlock()
-	a.setMiss.Add(1)
+	// of every set, or of one that shares this key's stripe, happens
+	// meanwhile.
+	ticket := a.sets.TicketFor(key)
 	docs, err := a.ids.PoliciesFor(ctx, p)
 	if err != nil {
 		return nil, err
@@ -259,11 +229,7 @@ func (a *Authorizer) identitySet(ctx context.Context, p sealbox.Principal) (*ide
 			}
 		}
 	}
-	a.mu.Lock()
-	if a.gen == gen && a.setGen[stripe] == sgen {
-		a.sets.Add(key, set)
-	}
-	a.mu.Unlock()
+	a.sets.Put(key, set, ticket)
 	return set, nil
 }
 
@@ -376,21 +342,20 @@ func setPrincipalTags(c map[string][]string, tags map[string]string) {
 }
 
 // WriteMetrics writes the authorizer's cache counters in Prometheus' text
-// format.
+// format, under the names they had before every cache was counted alike
+// (sealbox_cache_*{cache="authz/..."}).
 func (a *Authorizer) WriteMetrics(w io.Writer) {
-	a.mu.Lock()
-	sets := a.sets.Len()
-	a.mu.Unlock()
+	docs, sets := a.docs.Stats(), a.sets.Stats()
 	metric := func(name, typ, help string, v uint64) {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n%s %d\n", name, help, name, typ, name, v)
 	}
-	metric("sealbox_authz_policy_cache_hits_total", "counter", "Policy documents found compiled in the cache.", a.docHits.Load())
-	metric("sealbox_authz_policy_cache_misses_total", "counter", "Policy documents compiled because the cache did not hold them.", a.docMisses.Load())
-	metric("sealbox_authz_policy_cache_evictions_total", "counter", "Compiled policy documents dropped because the cache was full.", a.docOut.Load())
-	metric("sealbox_authz_policy_cache_entries", "gauge", "Compiled policy documents in the cache (at most "+strconv.Itoa(DocCacheSize)+").", uint64(a.docs.Len()))
-	metric("sealbox_authz_principal_cache_hits_total", "counter", "Calls whose caller's policy set was cached.", a.setHits.Load())
-	metric("sealbox_authz_principal_cache_misses_total", "counter", "Calls whose caller's policy set was read from the store.", a.setMiss.Load())
-	metric("sealbox_authz_principal_cache_entries", "gauge", "Principals' policy sets in the cache (at most "+strconv.Itoa(PrincipalCacheSize)+").", uint64(sets))
+	metric("sealbox_authz_policy_cache_hits_total", "counter", "Policy documents found compiled in the cache.", docs.Hits)
+	metric("sealbox_authz_policy_cache_misses_total", "counter", "Policy documents compiled because the cache did not hold them.", docs.Misses)
+	metric("sealbox_authz_policy_cache_evictions_total", "counter", "Compiled policy documents dropped because the cache was full.", docs.Evictions)
+	metric("sealbox_authz_policy_cache_entries", "gauge", "Compiled policy documents in the cache (at most "+strconv.Itoa(DocCacheSize)+").", uint64(docs.Len))
+	metric("sealbox_authz_principal_cache_hits_total", "counter", "Calls whose caller's policy set was cached.", sets.Hits)
+	metric("sealbox_authz_principal_cache_misses_total", "counter", "Calls whose caller's policy set was read from the store.", sets.Misses)
+	metric("sealbox_authz_principal_cache_entries", "gauge", "Principals' policy sets in the cache (at most "+strconv.Itoa(PrincipalCacheSize)+").", uint64(sets.Len))
 }
 
 // conditions adds the global condition keys to the service's.

@@ -78,7 +78,8 @@ func runRootCredentials(ctx context.Context, args []string, env Env) error {
 	}
 	fmt.Fprintf(env.Stderr, "An access key of the account's root, shown this once and recorded on the audit trail.\n"+
 		"Keep it out of everyday use, and delete it when done (aws iam delete-access-key --access-key-id %s).\n", id)
-	fmt.Fprintf(env.Stdout, "[sealbox-root]\naws_access_key_id = %s\naws_secret_access_key = %s\n", id, secret)
+	// The boundary: shown this once, to the operator who broke glass.
+	fmt.Fprintf(env.Stdout, "[sealbox-root]\naws_access_key_id = %s\naws_secret_access_key = %s\n", id, secret.Bytes())
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sealbox/sealbox/internal/config"
+	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/sealtest"
 )
 
@@ -33,7 +34,7 @@ func readCreds(t *testing.T, text string) aws.Credentials {
 
 // noPreset starts a test server without a preset administrator: the data
 // folder's own is used.
-func noPreset(c *config.Config) { c.AdminAccessKeyID, c.AdminSecretAccessKey = "", "" }
+func noPreset(c *config.Config) { c.AdminAccessKeyID, c.AdminSecretAccessKey = "", primitive.Secret{} }
 
 func callerARN(t *testing.T, s *sealtest.Server, creds aws.Credentials) (string, error) {
 	t.Helper()

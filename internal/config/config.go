@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sealbox/sealbox/internal/primitive"
 )
 
 // Config is the server's configuration. The zero value is not useful: start
@@ -32,15 +34,15 @@ type Config struct {
 	// Passphrase for the passphrase provider; empty means prompt on the
 	// terminal. Only ever read from the environment, never a flag, so it
 	// does not show in the process list.
-	Passphrase string
+	Passphrase primitive.Secret
 
 	TLS          string // "off", "auto" (self-signed in the data folder)
 	TLSCert      string // certificate file; with TLSKey serves HTTPS
 	TLSKey       string
 	InsecureHTTP bool // allow plain HTTP on a non-loopback address
 
-	AdminAccessKeyID     string // preset access key of the IAM user admin (CI and tests)
-	AdminSecretAccessKey string
+	AdminAccessKeyID     string           // preset access key of the IAM user admin (CI and tests)
+	AdminSecretAccessKey primitive.Secret // its secret, from the environment only
 
 	LogLevel      string        // debug, info, warn, error
 	AuditFsync    bool          // fsync each audit event
@@ -175,9 +177,9 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 		c.AuditDigestInterval = v
 	}
 	fs.DurationVar(&c.AuditDigestInterval, "audit-digest-interval", c.AuditDigestInterval, "how often the audit sinks sign a digest of their new events ($SEALBOX_AUDIT_DIGEST_INTERVAL)")
-	c.Passphrase = getenv("SEALBOX_PASSPHRASE")
+	c.Passphrase = primitive.NewSecret([]byte(getenv("SEALBOX_PASSPHRASE")))
 	c.AdminAccessKeyID = getenv("SEALBOX_ADMIN_ACCESS_KEY_ID")
-	c.AdminSecretAccessKey = getenv("SEALBOX_ADMIN_SECRET_ACCESS_KEY")
+	c.AdminSecretAccessKey = primitive.NewSecret([]byte(getenv("SEALBOX_ADMIN_SECRET_ACCESS_KEY")))
 }
 
 // FromEnv is Default with the environment applied, without flags.
@@ -218,7 +220,7 @@ func (c *Config) Validate() error {
 	if err == nil && !c.TLSEnabled() && !c.InsecureHTTP && !isLoopback(host) {
 		errs = append(errs, fmt.Errorf("refusing to serve plain HTTP on %s, which is not a loopback address: secrets would cross the network unencrypted. Use --tls=auto or --tls-cert/--tls-key, or --insecure-http if something in front terminates TLS", c.Listen))
 	}
-	if (c.AdminAccessKeyID == "") != (c.AdminSecretAccessKey == "") {
+	if (c.AdminAccessKeyID == "") != (c.AdminSecretAccessKey.Len() == 0) {
 		errs = append(errs, errors.New("SEALBOX_ADMIN_ACCESS_KEY_ID and SEALBOX_ADMIN_SECRET_ACCESS_KEY go together"))
 	}
 	if c.LargeBodies < 1 {

@@ -60,7 +60,7 @@ func (r *recorder) ManagedKeyARN(ctx context.Context, alias string) (string, err
 // it, and the ARN of a customer key that caller made.
 func setup(t *testing.T) (*envelope.Envelope, *recorder, context.Context, func() string) {
 	t.Helper()
-	k := &recorder{Service: kms.New(kms.Config{Store: memstore.New(), Keyring: keyring.New()})}
+	k := &recorder{Service: kms.New(kms.Config{Store: memstore.New(), Keyring: keyring.New(nil)})}
 	r := &sealbox.Request{ID: "req-1", Region: "us-east-1", Partition: "aws", AccountID: "123456789012", Service: "kms",
 		Principal: sealbox.Principal{Type: "IAMUser", ARN: "arn:aws:iam::123456789012:user/alice", AccountID: "123456789012", UserName: "alice"}}
 	direct := sealbox.NewContext(context.Background(), r)

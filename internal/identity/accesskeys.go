@@ -6,13 +6,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/simplelru"
-
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/cache"
 	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/sigv4"
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -28,46 +27,69 @@ type Store struct {
 	account string
 	clock   clock.Clock
 
-	keys     genCache[sigv4.Key]   // access key id → key and principal
-	policies genCache[[]PolicyDoc] // principal or session → policy documents
-	keyUses  keyUses               // when each key's use was last recorded
+	// The caches' sizes bound what a caller can make the server hold
+	// (every STS session it creates and uses adds an entry to each). A
+	// fill takes a ticket that any invalidation outdates.
+	keys     *cache.Cache[string, sigv4.Key]   // access key id → key and principal
+	policies *cache.Cache[string, []PolicyDoc] // principal or session → policy documents
+	keyUses  keyUses                           // when each key's use was last recorded
 }
 
-// New returns a Store over st for the account; feed invalidates its caches.
+// cacheSize is how many entries each of the store's caches keeps: the
+// access keys and sessions in use, and their policy documents.
+const cacheSize = 4096
+
+// New returns a Store over st for the account; feed invalidates its caches
+// (see keysStale and policiesStale), and its registry lists them.
 func New(st store.Store, feed store.Feed, account string, c clock.Clock) *Store {
 	if c == nil {
 		c = clock.Real{}
 	}
 	s := &Store{store: st, account: account, clock: c}
-	s.keys.init()
-	s.policies.init()
-	feed.Watch("iam/", s.changed)
+	s.keys = cache.New[string, sigv4.Key](feed, "identity/keys", cacheSize)
+	s.keys.Follow("iam/", keysStale)
+	s.policies = cache.New[string, []PolicyDoc](feed, "identity/policies", cacheSize)
+	s.policies.Follow("iam/", policiesStale)
+	s.keyUses.last = cache.New[string, time.Time](feed, "identity/keyuses", cacheSize)
+	s.keyUses.last.Local("this server's own record of when it last wrote each key's use; the writes it remembers are its own")
 	return s
 }
 
-// changed is the feed's callback: it drops what a committed change makes
-// stale. It runs on the committing goroutine and must stay quick.
-func (s *Store) changed(ch store.Change) {
+// keysStale says which access-key lookup a committed change makes stale:
+// the key's or the session's own record, or every lookup when a user or a
+// role is deleted (its keys and sessions are unknown from then on).
+func keysStale(ch store.Change) (string, cache.Scope) {
 	rest := strings.TrimPrefix(ch.Key, "iam/")
 	switch {
 	case strings.HasPrefix(rest, "accesskey/"):
-		s.keys.drop(strings.TrimPrefix(rest, "accesskey/"))
+		return strings.TrimPrefix(rest, "accesskey/"), cache.DropKey
 	case strings.HasPrefix(rest, "session/"):
-		id := strings.TrimPrefix(rest, "session/")
-		s.keys.drop(id)
-		s.policies.drop(sessionCacheKey(id))
-	case strings.HasPrefix(rest, "keys-of/"), strings.HasPrefix(rest, "sessions-of/"), strings.HasPrefix(rest, "keyused/"):
-		// Indexes and a key's last use only.
-	case ch.Bookkeeping && (strings.HasPrefix(rest, "user/") || strings.HasPrefix(rest, "role/")):
-		// A role's LastUsed: no policy changed.
-	default:
-		// Users, groups, roles, policies, memberships: what applies to
-		// whom. These change rarely; start over.
-		s.policies.clear()
-		if ch.Deleted && (strings.HasPrefix(rest, "user/") || strings.HasPrefix(rest, "role/")) {
-			s.keys.clear()
-		}
+		return strings.TrimPrefix(rest, "session/"), cache.DropKey
+	case ch.Bookkeeping:
+		// A role's LastUsed, a key's last use.
+		return "", cache.Keep
+	case ch.Deleted && (strings.HasPrefix(rest, "user/") || strings.HasPrefix(rest, "role/")):
+		return "", cache.DropAll
 	}
+	return "", cache.Keep
+}
+
+// policiesStale says which policy documents a committed change makes
+// stale: a session's record drops that session's; users, groups, roles,
+// policies and memberships (what applies to whom) drop every set: these
+// change rarely. Indexes, keys, a key's last use and a role's LastUsed
+// change no policy.
+func policiesStale(ch store.Change) (string, cache.Scope) {
+	rest := strings.TrimPrefix(ch.Key, "iam/")
+	switch {
+	case strings.HasPrefix(rest, "session/"):
+		return sessionCacheKey(strings.TrimPrefix(rest, "session/")), cache.DropKey
+	case strings.HasPrefix(rest, "accesskey/"), strings.HasPrefix(rest, "keys-of/"), strings.HasPrefix(rest, "sessions-of/"), strings.HasPrefix(rest, "keyused/"):
+		return "", cache.Keep
+	case ch.Bookkeeping && (strings.HasPrefix(rest, "user/") || strings.HasPrefix(rest, "role/")):
+		return "", cache.Keep
+	}
+	return "", cache.DropAll
 }
 
 // Account is the account the store serves.
@@ -90,10 +112,10 @@ func (s *Store) RootPrincipal(accessKeyID string) sealbox.Principal {
 // answers ExpiredToken once a session has expired and until the sweeper
 // removes it). A key whose user or role is gone is unknown.
 func (s *Store) LookupAccessKey(ctx context.Context, accessKeyID string) (sigv4.Key, error) {
-	if k, ok := s.keys.get(accessKeyID); ok {
+	if k, ok := s.keys.Get(accessKeyID); ok {
 		return k, nil
 	}
-	gen := s.keys.generation() // before the snapshot is taken
+	ticket := s.keys.Ticket() // before the snapshot is taken
 	var k sigv4.Key
 	err := s.store.View(ctx, func(tx store.Tx) (err error) {
 		k, err = s.lookup(tx, accessKeyID)
@@ -102,7 +124,7 @@ func (s *Store) LookupAccessKey(ctx context.Context, accessKeyID string) (sigv4.
 	if err != nil {
 		return sigv4.Key{}, err
 	}
-	s.keys.put(accessKeyID, k, gen)
+	s.keys.Put(accessKeyID, k, ticket)
 	return k, nil
 }
 
@@ -111,7 +133,7 @@ func (s *Store) lookup(tx store.Tx, id string) (sigv4.Key, error) {
 		return s.lookupSession(tx, id)
 	}
 	var rec accessKeyRecord
-	err := store.GetJSON(tx, accessKeyKey(id), &rec)
+	err := getAccessKey(tx, id, &rec)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && rec.Status != statusActive) {
 		return sigv4.Key{}, sigv4.ErrUnknownAccessKey
 	}
@@ -133,7 +155,7 @@ func (s *Store) lookup(tx store.Tx, id string) (sigv4.Key, error) {
 
 func (s *Store) lookupSession(tx store.Tx, id string) (sigv4.Key, error) {
 	var sess sessionRecord
-	err := store.GetJSON(tx, sessionKey(id), &sess)
+	err := getSession(tx, id, &sess)
 	if errors.Is(err, store.ErrNotFound) {
 		return sigv4.Key{}, sigv4.ErrUnknownAccessKey
 	}
@@ -206,73 +228,19 @@ func (s *Store) assumedRolePrincipal(role *entity, session, keyID string) sealbo
 }
 
 // newSecret returns a 40-character secret access key in AWS's alphabet.
-func newSecret() string {
-	b := make([]byte, 30)
-	rand.Read(b)
-	return base64.StdEncoding.EncodeToString(b)
-}
+func newSecret() primitive.Secret { return randomBase64(30) }
 
 // newSessionToken returns an opaque session token as long as AWS's short
 // ones; only the store knows what it stands for.
-func newSessionToken() string {
-	b := make([]byte, 192)
+func newSessionToken() primitive.Secret { return randomBase64(192) }
+
+// randomBase64 is n random bytes in base64, as a secret from the start.
+func randomBase64(n int) primitive.Secret {
+	b := make([]byte, n)
 	rand.Read(b)
-	return base64.StdEncoding.EncodeToString(b)
-}
-
-// genCache is a bounded LRU map whose entries the change feed drops. A
-// generation counter closes the race between a read that began before a
-// commit and the invalidation that follows it: a read may fill the cache
-// only if no invalidation happened since it began. Its size bounds what a
-// caller can make the server hold (every STS session it creates and uses
-// adds an entry). Values are shared: callers must not modify them. Safe for
-// concurrent use after init.
-type genCache[V any] struct {
-	mu  sync.Mutex
-	gen uint64
-	m   *simplelru.LRU[string, V]
-}
-
-// cacheSize is how many entries each of the store's caches keeps: the
-// access keys and sessions in use, and their policy documents.
-const cacheSize = 4096
-
-func (c *genCache[V]) init() { c.m, _ = simplelru.NewLRU[string, V](cacheSize, nil) }
-
-func (c *genCache[V]) generation() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.gen
-}
-
-func (c *genCache[V]) get(key string) (V, bool) {
-	c.mu.Lock()
-	v, ok := c.m.Get(key)
-	c.mu.Unlock()
-	return v, ok
-}
-
-// put fills the cache unless it changed since generation gen.
-func (c *genCache[V]) put(key string, v V, gen uint64) {
-	c.mu.Lock()
-	if c.gen == gen {
-		c.m.Add(key, v)
-	}
-	c.mu.Unlock()
-}
-
-func (c *genCache[V]) drop(key string) {
-	c.mu.Lock()
-	c.gen++
-	c.m.Remove(key)
-	c.mu.Unlock()
-}
-
-func (c *genCache[V]) clear() {
-	c.mu.Lock()
-	c.gen++
-	c.m.Purge()
-	c.mu.Unlock()
+	out := make([]byte, base64.StdEncoding.EncodedLen(n))
+	base64.StdEncoding.Encode(out, b)
+	return primitive.NewSecret(out)
 }
 
 const (

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sealbox/sealbox/internal/ids"
+	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -38,7 +39,7 @@ const bootstrapMarker = "iam/bootstrapped"
 // MoveAdminToUser leave it.
 type Admin struct {
 	AccessKeyID     string
-	SecretAccessKey string
+	SecretAccessKey primitive.Secret
 	// UserName is the IAM user the key belongs to ("admin"); empty when
 	// the key is the account root's (a data folder made by a version
 	// before the admin user: see MoveAdminToUser).
@@ -74,8 +75,8 @@ func (a Admin) Root() bool { return a.UserName == "" && a.AccessKeyID != "" }
 // admin user existed) keeps working unchanged: the root's key is kept, or
 // replaced by a different preset as it always was, and Admin.Root reports
 // it; MoveAdminToUser moves it to the admin user.
-func (s *Store) EnsureAdmin(ctx context.Context, presetID, presetSecret string) (Admin, error) {
-	if (presetID == "") != (presetSecret == "") {
+func (s *Store) EnsureAdmin(ctx context.Context, presetID string, presetSecret primitive.Secret) (Admin, error) {
+	if (presetID == "") != (presetSecret.Len() == 0) {
 		return Admin{}, errors.New("both the admin access key id and its secret must be set, or neither")
 	}
 	var out Admin
@@ -105,7 +106,7 @@ func (s *Store) EnsureAdmin(ctx context.Context, presetID, presetSecret string) 
 			return err
 		}
 		keep := cur.ID != "" && cur.Status == statusActive &&
-			(presetID == "" || (cur.ID == presetID && cur.Secret == presetSecret))
+			(presetID == "" || (cur.ID == presetID && cur.Secret.Equal(presetSecret)))
 		if cur.ID != "" && cur.Owner == ownerRoot {
 			// A data folder of the version before the admin user.
 			if keep {
@@ -196,7 +197,7 @@ func (s *Store) MoveAdminToUser(ctx context.Context) (admin Admin, rootKeys []st
 			if err != nil {
 				return err
 			}
-			rec, err := s.newAdminKey(tx, u, "", "")
+			rec, err := s.newAdminKey(tx, u, "", primitive.Secret{})
 			if err != nil {
 				return err
 			}
@@ -211,7 +212,7 @@ func (s *Store) MoveAdminToUser(ctx context.Context) (admin Admin, rootKeys []st
 // CreateRootAccessKey makes an access key for the account's root: the
 // break-glass path for a server whose administrators are locked out. AWS
 // allows the root two keys; so does this.
-func (s *Store) CreateRootAccessKey(ctx context.Context) (id, secret string, err error) {
+func (s *Store) CreateRootAccessKey(ctx context.Context) (id string, secret primitive.Secret, err error) {
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		keys, err := scanKeyIDs(tx, ownerRoot)
 		if err != nil {
@@ -250,7 +251,7 @@ func (s *Store) DeleteRootAccessKeys(ctx context.Context, keys []string) error {
 				return fmt.Errorf("access key %s is the administrator's: move the administrator to the admin user first", id)
 			}
 			var rec accessKeyRecord
-			err := store.GetJSON(tx, accessKeyKey(id), &rec)
+			err := getAccessKey(tx, id, &rec)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}
@@ -279,7 +280,7 @@ func currentAdminKey(tx store.Tx) (accessKeyRecord, error) {
 	if err != nil {
 		return cur, err
 	}
-	err = store.GetJSON(tx, accessKeyKey(string(ptr)), &cur)
+	err = getAccessKey(tx, string(ptr), &cur)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return cur, fmt.Errorf("failed to read the admin access key: %w", err)
 	}
@@ -322,7 +323,7 @@ func (s *Store) ensureAdminUser(tx store.Tx) (*entity, error) {
 
 // newAdminKey makes the admin user's key (the preset pair, or a new one)
 // and points the administrator pointer at it.
-func (s *Store) newAdminKey(tx store.Tx, u *entity, presetID, presetSecret string) (*accessKeyRecord, error) {
+func (s *Store) newAdminKey(tx store.Tx, u *entity, presetID string, presetSecret primitive.Secret) (*accessKeyRecord, error) {
 	rec := &accessKeyRecord{ID: presetID, Secret: presetSecret, Status: statusActive, Owner: "user", UserName: u.Name, Created: now(s.clock.Now())}
 	if presetID == "" {
 		rec.ID, rec.Secret = ids.AccessKeyID("AKIA"), newSecret()
@@ -331,7 +332,7 @@ func (s *Store) newAdminKey(tx store.Tx, u *entity, presetID, presetSecret strin
 		// (kept above when its secret matched) or another's, which the
 		// preset takes over.
 		var old accessKeyRecord
-		err := store.GetJSON(tx, accessKeyKey(presetID), &old)
+		err := getAccessKey(tx, presetID, &old)
 		if err == nil {
 			if err := deleteAccessKey(tx, &old); err != nil {
 				return nil, err
@@ -347,7 +348,7 @@ func (s *Store) newAdminKey(tx store.Tx, u *entity, presetID, presetSecret strin
 }
 
 func putAccessKey(tx store.Tx, rec *accessKeyRecord) error {
-	if err := store.PutJSON(tx, accessKeyKey(rec.ID), rec); err != nil {
+	if err := saveAccessKey(tx, rec); err != nil {
 		return err
 	}
 	return tx.Put(keysOfKey(rec.owner(), rec.ID), nil)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/identity"
+	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/memstore"
 )
@@ -29,8 +30,8 @@ func TestLegacyRootAdmin(t *testing.T) {
 	}
 	ids := identity.New(fs, fs, account, clock.NewFake(t0))
 
-	a, err := ids.EnsureAdmin(ctx, "", "")
-	if err != nil || !a.Root() || a.AccessKeyID != id || a.SecretAccessKey != secret || a.Changed {
+	a, err := ids.EnsureAdmin(ctx, "", primitive.Secret{})
+	if err != nil || !a.Root() || a.AccessKeyID != id || !a.SecretAccessKey.EqualString(secret) || a.Changed {
 		t.Fatalf("EnsureAdmin() on a legacy store = %+v, %v; want the root's key kept", a, err)
 	}
 	if p := must(ids.LookupAccessKey(ctx, id))(t, "LookupAccessKey").Principal; p.Type != "Root" {
@@ -47,7 +48,7 @@ func TestLegacyRootAdmin(t *testing.T) {
 	if p := must(ids.LookupAccessKey(ctx, moved.AccessKeyID))(t, "LookupAccessKey(new)").Principal; p.ARN != "arn:aws:iam::123456789012:user/admin" {
 		t.Fatalf("the new key's principal = %+v", p)
 	}
-	again, err := ids.EnsureAdmin(ctx, "", "")
+	again, err := ids.EnsureAdmin(ctx, "", primitive.Secret{})
 	if err != nil || again.Root() || again.AccessKeyID != moved.AccessKeyID || again.Changed {
 		t.Fatalf("EnsureAdmin() after the move = %+v, %v; want the user's key kept", again, err)
 	}
@@ -78,7 +79,7 @@ func TestLegacyRootAdminPreset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := ids.EnsureAdmin(ctx, "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+	a, err := ids.EnsureAdmin(ctx, "AKIAIOSFODNN7EXAMPLE", primitive.NewSecret([]byte("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")))
 	if err != nil || !a.Root() || !a.Changed || a.AccessKeyID != "AKIAIOSFODNN7EXAMPLE" {
 		t.Fatalf("EnsureAdmin(preset) on a legacy store = %+v, %v", a, err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/identity"
+	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/sigv4"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/memstore"
@@ -146,11 +147,11 @@ func newEnvOver(t *testing.T, fs *store.FeedStore, authz sealbox.Authorizer) *en
 	cfg := identity.Config{Checker: jsonChecker{}, Authorizer: authz}
 	e.iam = identity.NewIAM(e.ids, cfg)
 	e.sts = identity.NewSTS(e.ids, cfg)
-	admin, err := e.ids.EnsureAdmin(context.Background(), "", "")
+	admin, err := e.ids.EnsureAdmin(context.Background(), "", primitive.Secret{})
 	if err != nil {
 		t.Fatalf("EnsureAdmin() err = %v", err)
 	}
-	e.adminID, e.adminSecret = admin.AccessKeyID, admin.SecretAccessKey
+	e.adminID, e.adminSecret = admin.AccessKeyID, string(admin.SecretAccessKey.Bytes())
 	e.admin = e.as(admin.AccessKeyID)
 	keys, err := e.ids.RootAccessKeys(context.Background())
 	if err != nil {

@@ -25,8 +25,12 @@
 //
 // Secrets and session tokens are stored in the clear as far as this package
 // is concerned; in production the store is the barrier, which seals every
-// value (AES-256-GCM, the storage key as additional data). No answer except
-// CreateAccessKey, AssumeRole and GetSessionToken ever carries a secret.
+// value (AES-256-GCM, the storage key as additional data). In memory they
+// are primitive.Secrets, which do not print, marshal or compare in variable
+// time; the records that hold them are read and written through their own
+// encoding (records.go), in the format they have always had. No answer
+// except CreateAccessKey, AssumeRole and GetSessionToken ever carries a
+// secret.
 //
 // # Seams
 //

@@ -6,9 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/hashicorp/golang-lru/v2/simplelru"
-
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/cache"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -27,22 +26,20 @@ func keyUsedKey(id string) string { return "iam/keyused/" + id }
 // keyUses remembers when this server last recorded each key's use, so that
 // a key in steady use costs one bookkeeping write a lastUsedGranularity,
 // not one a request. Its size bounds the memory; a key it forgets is
-// recorded again on its next use, one write more.
+// recorded again on its next use, one write more. mu makes due's read and
+// write one step, so that one write is due per key and period.
 type keyUses struct {
 	mu   sync.Mutex
-	last *simplelru.LRU[string, time.Time]
+	last *cache.Cache[string, time.Time]
 }
 
 func (u *keyUses) due(id string, t time.Time) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if u.last == nil {
-		u.last, _ = simplelru.NewLRU[string, time.Time](cacheSize, nil)
-	}
 	if prev, ok := u.last.Get(id); ok && t.Sub(prev) < lastUsedGranularity && t.Sub(prev) >= 0 {
 		return false
 	}
-	u.last.Add(id, t)
+	u.last.Put(id, t, u.last.Ticket())
 	return true
 }
 
@@ -89,7 +86,7 @@ func (s *IAM) GetAccessKeyLastUsed(ctx context.Context, in *GetAccessKeyLastUsed
 		return nil, err
 	}
 	var rec accessKeyRecord
-	err := s.store.View(ctx, func(tx store.Tx) error { return store.GetJSON(tx, accessKeyKey(in.AccessKeyId), &rec) })
+	err := s.store.View(ctx, func(tx store.Tx) error { return getAccessKey(tx, in.AccessKeyId, &rec) })
 	if isNotFound(err) {
 		return nil, errAccessDenied("User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key %s", request(ctx).Principal.ARN, in.AccessKeyId)
 	}

@@ -53,10 +53,10 @@ func (s *IAM) PoliciesFor(ctx context.Context, p sealbox.Principal) ([]PolicyDoc
 		return nil, nil
 	}
 	key := string(kind) + "|" + strings.ToLower(name) + "|" + id
-	if docs, ok := s.ids.policies.get(key); ok {
+	if docs, ok := s.ids.policies.Get(key); ok {
 		return docs, nil
 	}
-	gen := s.ids.policies.generation()
+	ticket := s.ids.policies.Ticket() // before the snapshot is taken
 	var docs []PolicyDoc
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		e, err := loadEntity(tx, kind, name)
@@ -94,7 +94,7 @@ func (s *IAM) PoliciesFor(ctx context.Context, p sealbox.Principal) ([]PolicyDoc
 	if err != nil {
 		return nil, err
 	}
-	s.ids.policies.put(key, docs, gen)
+	s.ids.policies.Put(key, docs, ticket)
 	return docs, nil
 }
 
@@ -166,14 +166,14 @@ func (s *IAM) SessionPolicies(ctx context.Context, accessKeyID string) ([]Policy
 		return nil, nil
 	}
 	key := sessionCacheKey(accessKeyID)
-	if docs, ok := s.ids.policies.get(key); ok {
+	if docs, ok := s.ids.policies.Get(key); ok {
 		return docs, nil
 	}
-	gen := s.ids.policies.generation()
+	ticket := s.ids.policies.Ticket() // before the snapshot is taken
 	var docs []PolicyDoc
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		var sess sessionRecord
-		err := store.GetJSON(tx, sessionKey(accessKeyID), &sess)
+		err := getSession(tx, accessKeyID, &sess)
 		if isNotFound(err) {
 			return nil
 		}
@@ -198,7 +198,7 @@ func (s *IAM) SessionPolicies(ctx context.Context, accessKeyID string) ([]Policy
 	if err != nil {
 		return nil, err
 	}
-	s.ids.policies.put(key, docs, gen)
+	s.ids.policies.Put(key, docs, ticket)
 	return docs, nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -190,13 +191,17 @@ func (p *policyRecord) defaultVersion() *policyVersion { return p.version(p.Defa
 // accessKeyRecord is a long-term access key (AKIA…). Owner is "root" for
 // the account's own keys (the administrator's among them) and "user" for an
 // IAM user's.
+//
+// It holds a primitive.Secret, which refuses to be marshalled: the record
+// is read and written with getAccessKey and saveAccessKey, never with
+// store.GetJSON and store.PutJSON.
 type accessKeyRecord struct {
-	ID       string    `json:"id"`
-	Secret   string    `json:"secret"`
-	Status   string    `json:"status"`
-	Owner    string    `json:"owner"`
-	UserName string    `json:"userName,omitempty"`
-	Created  time.Time `json:"created"`
+	ID       string           `json:"id"`
+	Secret   primitive.Secret `json:"secret"`
+	Status   string           `json:"status"`
+	Owner    string           `json:"owner"`
+	UserName string           `json:"userName,omitempty"`
+	Created  time.Time        `json:"created"`
 }
 
 func accessKeyKey(id string) string { return "iam/accesskey/" + id }
@@ -229,13 +234,15 @@ func groupsOfKey(user, group string) string {
 func groupsOfPrefix(user string) string { return "iam/groups-of/" + strings.ToLower(user) + "/" }
 
 // sessionRecord is an STS session (ASIA…): its credentials, who it stands
-// for and, for an assumed role, the session policies that narrow it.
+// for and, for an assumed role, the session policies that narrow it. Like
+// accessKeyRecord it is read and written with its own functions
+// (getSession, decodeSession, saveSession).
 type sessionRecord struct {
-	ID      string    `json:"id"`
-	Secret  string    `json:"secret"`
-	Token   string    `json:"token"`
-	Created time.Time `json:"created"`
-	Expires time.Time `json:"expires"`
+	ID      string           `json:"id"`
+	Secret  primitive.Secret `json:"secret"`
+	Token   primitive.Secret `json:"token"`
+	Created time.Time        `json:"created"`
+	Expires time.Time        `json:"expires"`
 	// Kind is "role" for AssumeRole, "user" or "root" for GetSessionToken.
 	Kind      string `json:"kind"`
 	Partition string `json:"partition"`
@@ -256,6 +263,62 @@ type sessionRecord struct {
 }
 
 func sessionKey(id string) string { return "iam/session/" + id }
+
+// The stored forms of the records that hold secrets: the record, with its
+// secrets as the JSON strings every version has stored (the outer fields
+// hide the record's own of the same JSON name). This is the one place the
+// secrets become strings, on their way into the store, whose barrier
+// seals the whole value; and the one place they are read back.
+type (
+	storedAccessKey struct {
+		*accessKeyRecord
+		Secret string `json:"secret"`
+	}
+	storedSession struct {
+		*sessionRecord
+		Secret string `json:"secret"`
+		Token  string `json:"token"`
+	}
+)
+
+// getAccessKey reads the access key id into rec.
+func getAccessKey(tx store.Tx, id string, rec *accessKeyRecord) error {
+	st := storedAccessKey{accessKeyRecord: rec}
+	if err := store.GetJSON(tx, accessKeyKey(id), &st); err != nil {
+		return err
+	}
+	rec.Secret = primitive.NewSecret([]byte(st.Secret))
+	return nil
+}
+
+// saveAccessKey writes rec (and no index).
+func saveAccessKey(tx store.Tx, rec *accessKeyRecord) error {
+	return store.PutJSON(tx, accessKeyKey(rec.ID), storedAccessKey{rec, string(rec.Secret.Bytes())})
+}
+
+// getSession reads the session id into sess.
+func getSession(tx store.Tx, id string, sess *sessionRecord) error {
+	raw, err := tx.Get(sessionKey(id))
+	if err != nil {
+		return err
+	}
+	return decodeSession(raw, sess)
+}
+
+// decodeSession decodes a stored session into sess.
+func decodeSession(raw []byte, sess *sessionRecord) error {
+	st := storedSession{sessionRecord: sess}
+	if err := json.Unmarshal(raw, &st); err != nil {
+		return err
+	}
+	sess.Secret, sess.Token = primitive.NewSecret([]byte(st.Secret)), primitive.NewSecret([]byte(st.Token))
+	return nil
+}
+
+// saveSession writes sess (and no index).
+func saveSession(tx store.Tx, sess *sessionRecord) error {
+	return store.PutJSON(tx, sessionKey(sess.ID), storedSession{sess, string(sess.Secret.Bytes()), string(sess.Token.Bytes())})
+}
 
 const sessionPrefix = "iam/session/"
 

@@ -9,6 +9,7 @@ import (
 	"github.com/sealbox/sealbox/internal/barrier"
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
 	"github.com/sealbox/sealbox/internal/identity"
+	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/boltstore"
 	"github.com/sealbox/sealbox/internal/store/memstore"
@@ -40,16 +41,16 @@ func TestRestart(t *testing.T) {
 	fs = open()
 	defer fs.Close()
 	e2 := newEnvOver(t, fs, nil)
-	admin, err := e2.ids.EnsureAdmin(context.Background(), "", "")
+	admin, err := e2.ids.EnsureAdmin(context.Background(), "", primitive.Secret{})
 	if err != nil || admin.Changed || admin.AccessKeyID != adminID || admin.UserName != "admin" {
 		t.Fatalf("EnsureAdmin after restart = %+v, %v; want %s of user admin kept", admin, err, adminID)
 	}
 	k := must(e2.ids.LookupAccessKey(context.Background(), key.AccessKeyId))(t, "LookupAccessKey(user key)")
-	if k.Secret != key.SecretAccessKey || k.Principal.UserName != "alice" {
+	if !k.Secret.EqualString(key.SecretAccessKey) || k.Principal.UserName != "alice" {
 		t.Errorf("user key after restart = %+v", k)
 	}
 	s := must(e2.ids.LookupAccessKey(context.Background(), sess.AccessKeyId))(t, "LookupAccessKey(session)")
-	if s.SessionToken != sess.SessionToken || s.Principal.RoleARN != role.Arn {
+	if !s.SessionToken.EqualString(sess.SessionToken) || s.Principal.RoleARN != role.Arn {
 		t.Errorf("session after restart = %+v", s)
 	}
 	if d := must(e2.iam.PoliciesFor(context.Background(), k.Principal))(t, "PoliciesFor"); len(d) != 1 {

@@ -255,7 +255,7 @@ func (s *STS) sessionTags(ctx context.Context, caller sealbox.Principal, in *Ass
 	var inherited []Tag
 	if caller.Type == "AssumedRole" && strings.HasPrefix(caller.AccessKeyID, "ASIA") {
 		var sess sessionRecord
-		err := s.store.View(ctx, func(tx store.Tx) error { return store.GetJSON(tx, sessionKey(caller.AccessKeyID), &sess) })
+		err := s.store.View(ctx, func(tx store.Tx) error { return getSession(tx, caller.AccessKeyID, &sess) })
 		if err != nil && !isNotFound(err) {
 			return nil, nil, err
 		}
@@ -367,17 +367,19 @@ func (s *STS) GetSessionToken(ctx context.Context, in *GetSessionTokenRequest) (
 }
 
 func (s *STS) putSession(tx store.Tx, sess *sessionRecord) error {
-	if err := store.PutJSON(tx, sessionKey(sess.ID), sess); err != nil {
+	if err := saveSession(tx, sess); err != nil {
 		return err
 	}
 	return tx.Put(sessionsOfKey(sess.owner(), sess.ID), nil)
 }
 
 func credentialsOut(sess *sessionRecord) *Credentials {
+	// The boundary: the wire answer carries the credentials as strings,
+	// once, to the caller that asked for them.
 	return &Credentials{
 		AccessKeyId:     sess.ID,
-		SecretAccessKey: sess.Secret,
-		SessionToken:    sess.Token,
+		SecretAccessKey: string(sess.Secret.Bytes()),
+		SessionToken:    string(sess.Token.Bytes()),
 		Expiration:      sealbox.At(sess.Expires),
 	}
 }
@@ -416,7 +418,7 @@ func (s *STS) SweepExpired(ctx context.Context, t time.Time) (removed int, err e
 		due = due[:0]
 		return tx.Scan(sessionPrefix, "", func(_ string, v []byte) error {
 			var sess sessionRecord
-			if err := decodeJSON(v, &sess); err != nil {
+			if err := decodeSession(v, &sess); err != nil {
 				return err
 			}
 			if sessionExpired(&sess, t) {

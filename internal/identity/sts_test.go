@@ -41,7 +41,7 @@ func TestAssumeRole(t *testing.T) {
 
 	k := must(e.ids.LookupAccessKey(context.Background(), c.AccessKeyId))(t, "LookupAccessKey(session)")
 	p := k.Principal
-	if k.Secret != c.SecretAccessKey || k.SessionToken != c.SessionToken || !k.Expires.Equal(c.Expiration.Time) {
+	if !k.Secret.EqualString(c.SecretAccessKey) || !k.SessionToken.EqualString(c.SessionToken) || !k.Expires.Equal(c.Expiration.Time) {
 		t.Errorf("session key = %+v", k)
 	}
 	if p.Type != "AssumedRole" || p.ARN != out.AssumedRoleUser.Arn || p.PrincipalID != out.AssumedRoleUser.AssumedRoleId ||

@@ -217,7 +217,7 @@ func (s *IAM) PrincipalTags(ctx context.Context, p sealbox.Principal) (map[strin
 			return nil
 		}
 		var sess sessionRecord
-		err = store.GetJSON(tx, sessionKey(p.AccessKeyID), &sess)
+		err = getSession(tx, p.AccessKeyID, &sess)
 		if isNotFound(err) {
 			return nil
 		}

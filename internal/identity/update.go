@@ -123,11 +123,11 @@ func (s *IAM) renameUserIndexes(tx store.Tx, old, e *entity) error {
 	}
 	for _, id := range keyIDs {
 		var rec accessKeyRecord
-		if err := store.GetJSON(tx, accessKeyKey(id), &rec); err != nil && !isNotFound(err) {
+		if err := getAccessKey(tx, id, &rec); err != nil && !isNotFound(err) {
 			return err
 		} else if err == nil {
 			rec.UserName = e.Name
-			if err := store.PutJSON(tx, accessKeyKey(id), rec); err != nil {
+			if err := saveAccessKey(tx, &rec); err != nil {
 				return err
 			}
 		}
@@ -175,11 +175,11 @@ func moveSessions(tx store.Tx, old, e *entity) error {
 	}
 	for _, id := range sessIDs {
 		var sess sessionRecord
-		if err := store.GetJSON(tx, sessionKey(id), &sess); err != nil && !isNotFound(err) {
+		if err := getSession(tx, id, &sess); err != nil && !isNotFound(err) {
 			return err
 		} else if err == nil {
 			sess.Name, sess.Path = e.Name, e.Path
-			if err := store.PutJSON(tx, sessionKey(id), sess); err != nil {
+			if err := saveSession(tx, &sess); err != nil {
 				return err
 			}
 		}

@@ -246,7 +246,7 @@ func (s *IAM) CreateAccessKey(ctx context.Context, in *CreateAccessKeyRequest) (
 			rec.Owner, rec.UserName = "user", u.Name
 			request(ctx).AddResource(kindUser.resourceType(), u.arn(s.account))
 		}
-		if err := store.PutJSON(tx, accessKeyKey(rec.ID), rec); err != nil {
+		if err := saveAccessKey(tx, &rec); err != nil {
 			return err
 		}
 		return tx.Put(keysOfKey(owner, rec.ID), nil)
@@ -254,11 +254,13 @@ func (s *IAM) CreateAccessKey(ctx context.Context, in *CreateAccessKeyRequest) (
 	if err != nil {
 		return nil, err
 	}
+	// The boundary: the wire answer carries the secret as a string, once,
+	// to the caller that made the key.
 	return &CreateAccessKeyResponse{AccessKey: &AccessKey{
 		UserName:        rec.UserName,
 		AccessKeyId:     rec.ID,
 		Status:          rec.Status,
-		SecretAccessKey: rec.Secret,
+		SecretAccessKey: string(rec.Secret.Bytes()),
 		CreateDate:      sealbox.At(rec.Created),
 	}}, nil
 }
@@ -291,7 +293,7 @@ func (s *IAM) ListAccessKeys(ctx context.Context, in *ListAccessKeysRequest) (*L
 		keyIDs, out.Marker, out.IsTruncated = page(keyIDs, func(id string) string { return id }, in.Marker, int(in.MaxItems))
 		for _, id := range keyIDs {
 			var rec accessKeyRecord
-			if err := store.GetJSON(tx, accessKeyKey(id), &rec); err != nil {
+			if err := getAccessKey(tx, id, &rec); err != nil {
 				if isNotFound(err) {
 					continue
 				}
@@ -315,7 +317,7 @@ func (s *IAM) ListAccessKeys(ctx context.Context, in *ListAccessKeysRequest) (*L
 // ownedKey loads the access key id of owner, or answers NoSuchEntity.
 func ownedKey(tx store.Tx, owner, id string) (*accessKeyRecord, error) {
 	var rec accessKeyRecord
-	err := store.GetJSON(tx, accessKeyKey(id), &rec)
+	err := getAccessKey(tx, id, &rec)
 	if isNotFound(err) || (err == nil && rec.owner() != owner) {
 		return nil, errNoSuchAccessKey(id)
 	}
@@ -358,7 +360,7 @@ func (s *IAM) UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyRequest) (
 			return nil
 		}
 		rec.Status = in.Status
-		return store.PutJSON(tx, accessKeyKey(rec.ID), rec)
+		return saveAccessKey(tx, rec)
 	})
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sealbox/sealbox/internal/identity"
+	"github.com/sealbox/sealbox/internal/primitive"
 )
 
 var (
@@ -118,7 +119,7 @@ func TestAccessKeys(t *testing.T) {
 		t.Fatalf("CreateAccessKey = %+v", k1)
 	}
 	key, err := e.ids.LookupAccessKey(context.Background(), k1.AccessKeyId)
-	if err != nil || key.Secret != k1.SecretAccessKey || key.SessionToken != "" || !key.Expires.IsZero() {
+	if err != nil || !key.Secret.EqualString(k1.SecretAccessKey) || key.SessionToken.Len() != 0 || !key.Expires.IsZero() {
 		t.Fatalf("LookupAccessKey = %+v, %v", key, err)
 	}
 	p := key.Principal
@@ -228,7 +229,7 @@ func TestAdminUser(t *testing.T) {
 	// makes no new one.
 	must(e.iam.DeleteAccessKey(e.root, &identity.DeleteAccessKeyRequest{UserName: "admin", AccessKeyId: e.adminID}))(t, "DeleteAccessKey(admin)")
 	unknownKey(t, e.ids, e.adminID)
-	a, err := e.ids.EnsureAdmin(context.Background(), "", "")
+	a, err := e.ids.EnsureAdmin(context.Background(), "", primitive.Secret{})
 	if err != nil || a.Changed || a.AccessKeyID != "" || a.Absent == "" || a.Root() {
 		t.Fatalf("EnsureAdmin() after its key was deleted = %+v, %v; want nothing made, Absent said", a, err)
 	}
@@ -236,11 +237,11 @@ func TestAdminUser(t *testing.T) {
 		t.Fatalf("admin's keys after EnsureAdmin = %+v, want none", keys.AccessKeyMetadata)
 	}
 	// A preset, the operator's explicit say, gives the admin user its key.
-	b, err := e.ids.EnsureAdmin(context.Background(), "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+	b, err := e.ids.EnsureAdmin(context.Background(), "AKIAIOSFODNN7EXAMPLE", primitive.NewSecret([]byte("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")))
 	if err != nil || !b.Changed || b.AccessKeyID != "AKIAIOSFODNN7EXAMPLE" || b.UserName != "admin" {
 		t.Fatalf("EnsureAdmin(preset) = %+v, %v", b, err)
 	}
-	again, err := e.ids.EnsureAdmin(context.Background(), "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+	again, err := e.ids.EnsureAdmin(context.Background(), "AKIAIOSFODNN7EXAMPLE", primitive.NewSecret([]byte("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")))
 	if err != nil || again.Changed || again.AccessKeyID != b.AccessKeyID {
 		t.Fatalf("EnsureAdmin(preset) again = %+v, %v; want %s kept", again, err, b.AccessKeyID)
 	}

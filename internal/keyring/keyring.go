@@ -23,8 +23,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 
+	"github.com/sealbox/sealbox/internal/cache"
 	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/store"
@@ -48,14 +48,23 @@ var (
 )
 
 // Ring encrypts and decrypts under stored key material. Opened material is
-// cached in memory: a version's material never changes, so the cache needs
-// no invalidation beyond Delete. Safe for concurrent use.
+// cached in memory (MaterialCacheSize versions): a version's material never
+// changes, so only its deletion invalidates it. Safe for concurrent use.
 type Ring struct {
-	cache sync.Map // storage key → primitive.Secret
+	cache *cache.Cache[string, primitive.Secret] // storage key → material
 }
 
-// New returns an empty Ring.
-func New() *Ring { return &Ring{} }
+// MaterialCacheSize is how many versions of key material a Ring keeps
+// opened in memory.
+const MaterialCacheSize = 4096
+
+// New returns an empty Ring whose cache feed invalidates (nil: only
+// Delete does).
+func New(feed store.Feed) *Ring {
+	r := &Ring{cache: cache.New[string, primitive.Secret](feed, "keyring/material", MaterialCacheSize)}
+	r.cache.Follow("keyring/", cache.ByKey)
+	return r
+}
 
 func materialKey(region, keyID, materialID string) string {
 	return "keyring/" + region + "/" + keyID + "/" + materialID
@@ -89,16 +98,22 @@ func (r *Ring) Delete(tx store.Tx, region, keyID string) error {
 		if err := tx.Delete(k); err != nil {
 			return err
 		}
-		r.cache.Delete(k)
+		r.cache.Drop(k) // the feed drops it too, once committed
 	}
 	return nil
 }
 
 func (r *Ring) material(tx store.Tx, region, keyID, materialID string) ([]byte, error) {
 	k := materialKey(region, keyID, materialID)
-	if s, ok := r.cache.Load(k); ok {
-		return s.(primitive.Secret).Bytes(), nil
+	if s, ok := r.cache.Get(k); ok {
+		return s.Bytes(), nil
 	}
+	// The ticket is taken inside tx, after its snapshot: material read
+	// from a snapshot older than its deletion can still be cached. It is
+	// material no key names any more (kms refuses a deleted key before it
+	// asks the keyring) and it ages out of the bounded cache; a version
+	// that exists never changes, so nothing stale is ever served.
+	ticket := r.cache.TicketFor(k)
 	v, err := tx.Get(k)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, ErrNoMaterial
@@ -107,7 +122,7 @@ func (r *Ring) material(tx store.Tx, region, keyID, materialID string) ([]byte, 
 		return nil, err
 	}
 	mat := append([]byte(nil), v...)
-	r.cache.Store(k, primitive.NewSecret(mat))
+	r.cache.Put(k, primitive.NewSecret(mat), ticket)
 	return mat, nil
 }
 

@@ -22,7 +22,7 @@ type fixture struct {
 }
 
 func newFixture(t testing.TB) *fixture {
-	f := &fixture{st: memstore.New(), ring: keyring.New(), keyID: ids.UUID()}
+	f := &fixture{st: memstore.New(), ring: keyring.New(nil), keyID: ids.UUID()}
 	err := f.st.Update(context.Background(), func(tx store.Tx) (err error) {
 		f.mat, err = f.ring.Create(tx, region, f.keyID)
 		return err

@@ -14,7 +14,9 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"io"
+	"log/slog"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -133,22 +135,74 @@ func HMAC(key, msg []byte) []byte {
 // Equal compares two byte strings in constant time.
 func Equal(a, b []byte) bool { return subtle.ConstantTimeCompare(a, b) == 1 }
 
-// Secret holds key material. It prints as a fixed placeholder and cannot be
-// compared with == (the struct holds a slice), so it cannot leak through a
-// log line or an error by accident.
-type Secret struct{ b []byte }
+// Secret holds key material, a secret access key, a session token or a
+// passphrase. It prints as a fixed placeholder with every verb and in
+// every log handler, refuses to be marshalled, and cannot be compared with
+// ==: Equal compares in constant time. So it cannot leak through a log
+// line, an error or an answer by accident; code that must hand the value
+// on (a signer, a file, the wire) calls Bytes, at that boundary. The zero
+// value is the empty secret.
+//
+// The bytes sit behind a pointer: fmt, printing a struct that holds a
+// Secret in an unexported field, cannot call its methods, and prints a
+// pointer's address, not what it points to.
+type Secret struct {
+	_ [0]func() // incomparable: == would not be constant-time
+	p *[]byte
+}
 
 // NewSecret wraps b; the Secret owns b from then on.
-func NewSecret(b []byte) Secret { return Secret{b: b} }
+func NewSecret(b []byte) Secret { return Secret{p: &b} }
 
 // Bytes returns the material. Only code that must use the key calls it.
-func (s Secret) Bytes() []byte { return s.b }
+func (s Secret) Bytes() []byte {
+	if s.p == nil {
+		return nil
+	}
+	return *s.p
+}
 
 // Len is the material's length.
-func (s Secret) Len() int { return len(s.b) }
+func (s Secret) Len() int { return len(s.Bytes()) }
 
-func (Secret) String() string   { return "[secret]" }
-func (Secret) GoString() string { return "[secret]" }
+// Equal reports whether s and t hold the same bytes, in time that depends
+// on their lengths only.
+func (s Secret) Equal(t Secret) bool { return Equal(s.Bytes(), t.Bytes()) }
+
+// EqualString is Equal for a value that came as a string (a request's
+// session token), without copying it: the loop is subtle's, over the
+// string's bytes.
+func (s Secret) EqualString(t string) bool {
+	b := s.Bytes()
+	if len(b) != len(t) {
+		return false
+	}
+	var v byte
+	for i := range len(t) {
+		v |= b[i] ^ t[i]
+	}
+	return subtle.ConstantTimeByteEq(v, 0) == 1
+}
+
+const placeholder = "[secret]"
+
+func (Secret) String() string   { return placeholder }
+func (Secret) GoString() string { return placeholder }
+
+// Format prints the placeholder whatever the verb: %d or %x would
+// otherwise print the bytes of the struct.
+func (Secret) Format(f fmt.State, _ rune) { io.WriteString(f, placeholder) }
+
+// LogValue is the placeholder: slog's handlers do not all call String.
+func (Secret) LogValue() slog.Value { return slog.StringValue(placeholder) }
+
+// MarshalJSON refuses: a record that holds a Secret is stored through an
+// explicit encoding of its own, never by accident.
 func (Secret) MarshalJSON() ([]byte, error) {
+	return nil, errors.New("primitive: a Secret is never serialised")
+}
+
+// MarshalText refuses, as MarshalJSON.
+func (Secret) MarshalText() ([]byte, error) {
 	return nil, errors.New("primitive: a Secret is never serialised")
 }

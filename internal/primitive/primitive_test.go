@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"testing"
 )
 
@@ -33,13 +34,31 @@ func TestSealOpen(t *testing.T) {
 
 func TestSecretDoesNotLeak(t *testing.T) {
 	s := NewSecret([]byte("hunter2"))
-	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s", s, s, s, s)} {
-		if bytes.Contains([]byte(out), []byte("hunter2")) {
+	var logged bytes.Buffer
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("m", "secret", s, "struct", struct{ S Secret }{s})
+	slog.New(slog.NewJSONHandler(&logged, nil)).Info("m", "secret", s, "struct", struct{ S Secret }{s})
+	for _, out := range []string{fmt.Sprint(s), fmt.Sprintf("%v %+v %#v %s %d %x %q", s, s, s, s, s, s, s),
+		fmt.Sprintf("%v %+v %#v %d", struct{ S Secret }{s}, struct{ S Secret }{s}, struct{ S Secret }{s}, struct{ S Secret }{s}),
+		fmt.Sprintf("%v %+v %#v %d", struct{ s Secret }{s}, &struct{ s Secret }{s}, struct{ s Secret }{s}, &struct{ s Secret }{s}), logged.String()} {
+		if bytes.Contains([]byte(out), []byte("hunter2")) || bytes.Contains([]byte(out), []byte("104")) || bytes.Contains([]byte(out), []byte("68756e")) {
 			t.Fatalf("formatted Secret shows its bytes: %q", out)
 		}
 	}
 	if _, err := json.Marshal(s); err == nil {
 		t.Fatalf("json.Marshal(Secret) succeeded")
+	}
+	if _, err := json.Marshal(struct{ S Secret }{s}); err == nil {
+		t.Fatalf("json.Marshal(struct holding a Secret) succeeded")
+	}
+}
+
+func TestSecretEqual(t *testing.T) {
+	a, b := NewSecret([]byte("hunter2")), NewSecret([]byte("hunter2"))
+	if !a.Equal(b) || a.Equal(NewSecret([]byte("hunter3"))) || a.Equal(Secret{}) || !(Secret{}).Equal(NewSecret(nil)) {
+		t.Fatalf("Secret.Equal disagrees with bytes.Equal")
+	}
+	if !a.EqualString("hunter2") || a.EqualString("hunter3") || a.EqualString("hunter") || a.EqualString("") || !(Secret{}).EqualString("") {
+		t.Fatalf("Secret.EqualString disagrees with ==")
 	}
 }
 

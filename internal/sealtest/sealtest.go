@@ -27,6 +27,7 @@ import (
 
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/config"
+	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/server"
 	"github.com/sealbox/sealbox/internal/store/boltstore"
 )
@@ -76,7 +77,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
 	cfg.AdminAccessKeyID = AccessKeyID
-	cfg.AdminSecretAccessKey = SecretAccessKey
+	cfg.AdminSecretAccessKey = primitive.NewSecret([]byte(SecretAccessKey))
 	cfg.SweepInterval = 10 * time.Millisecond
 	cfg.LogLevel = "debug"
 	for _, o := range opts {
@@ -189,7 +190,8 @@ func (s *Server) RootCredentials() aws.Credentials {
 		if err != nil {
 			s.t.Fatalf("CreateRootAccessKey: %v", err)
 		}
-		s.root = aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}
+		// The boundary: a client signs with the secret as a string.
+		s.root = aws.Credentials{AccessKeyID: id, SecretAccessKey: string(secret.Bytes())}
 	}
 	return s.root
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/sealbox/sealbox/internal/audit"
 	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/ids"
+	"github.com/sealbox/sealbox/internal/primitive"
 )
 
 // The administrator's key outside the API: breaking glass for a root key,
@@ -21,10 +22,10 @@ import (
 // glass) and records it on the audit trail: if the event cannot be kept,
 // the key is deleted again and the call fails. The secret is returned, never
 // recorded.
-func (s *Server) CreateRootAccessKey(ctx context.Context, userAgent string) (id, secret string, err error) {
+func (s *Server) CreateRootAccessKey(ctx context.Context, userAgent string) (id string, secret primitive.Secret, err error) {
 	id, secret, err = s.ids.CreateRootAccessKey(ctx)
 	if err != nil {
-		return "", "", err
+		return "", primitive.Secret{}, err
 	}
 	e := s.adminEvent(userAgent, "CreateAccessKey", s.ids.RootPrincipal(""))
 	e.ResponseElements = map[string]any{"accessKey": map[string]any{"accessKeyId": id, "status": "Active"}}
@@ -33,7 +34,7 @@ func (s *Server) CreateRootAccessKey(ctx context.Context, userAgent string) (id,
 		if derr := s.ids.DeleteRootAccessKeys(ctx, []string{id}); derr != nil {
 			err = errors.Join(err, derr)
 		}
-		return "", "", fmt.Errorf("failed to record the root access key on the audit trail, so it was not made: %w", err)
+		return "", primitive.Secret{}, fmt.Errorf("failed to record the root access key on the audit trail, so it was not made: %w", err)
 	}
 	s.audit.Flush()
 	return id, secret, nil

@@ -38,7 +38,7 @@ func (discard) Log(context.Context, *audit.Event) error { return nil }
 // signature check.
 func fuzzRouter() (rt *awsapi.Router, kmsSvc, ssmSvc, smSvc *awsapi.Service) {
 	st := memstore.New()
-	k := kms.New(kms.Config{Store: st, Keyring: keyring.New()})
+	k := kms.New(kms.Config{Store: st, Keyring: keyring.New(nil)})
 	kmsSvc = kmsService(k)
 	ps := parameters.New(parameters.Config{Store: st, KMS: k})
 	sm := secrets.New(secrets.Config{Store: st, KMS: k})

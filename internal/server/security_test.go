@@ -24,6 +24,7 @@ import (
 	"github.com/sealbox/sealbox/internal/barrier"
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
 	"github.com/sealbox/sealbox/internal/config"
+	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/sealtest"
 	"github.com/sealbox/sealbox/internal/server"
 	"github.com/sealbox/sealbox/internal/store"
@@ -269,7 +270,7 @@ func TestPassphraseRootKey(t *testing.T) {
 	dir := t.TempDir()
 	s := sealtest.Start(t, sealtest.WithDir(dir), func(c *config.Config) {
 		c.RootKey = "passphrase"
-		c.Passphrase = "correct horse battery staple"
+		c.Passphrase = primitive.NewSecret([]byte("correct horse battery staple"))
 	})
 	c := s.KMS()
 	key, err := c.CreateKey(ctx, &kms.CreateKeyInput{})
@@ -287,7 +288,7 @@ func TestPassphraseRootKey(t *testing.T) {
 
 	before := hashTree(t, dir)
 	cfg := s.Config
-	cfg.Passphrase = "wrong horse"
+	cfg.Passphrase = primitive.NewSecret([]byte("wrong horse"))
 	_, err = server.Open(ctx, cfg, server.Options{})
 	if err == nil || !strings.Contains(err.Error(), "wrong passphrase") {
 		t.Fatalf("Open with a wrong passphrase = %v, want a wrong-passphrase error", err)
@@ -303,7 +304,7 @@ func TestPassphraseRootKey(t *testing.T) {
 
 	s2 := sealtest.Start(t, sealtest.WithDir(dir), func(c *config.Config) {
 		c.RootKey = "passphrase"
-		c.Passphrase = "correct horse battery staple"
+		c.Passphrase = primitive.NewSecret([]byte("correct horse battery staple"))
 	})
 	dec, err := s2.KMS().Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob})
 	if err != nil || string(dec.Plaintext) != "locked" {
@@ -319,7 +320,7 @@ func TestAdminCredentialsFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	id, secret := srv.AdminAccessKeyID, srv.AdminSecretAccessKey
+	id, secret := srv.AdminAccessKeyID, string(srv.AdminSecretAccessKey.Bytes())
 	srv.Close()
 	info, err := os.Stat(filepath.Join(dir, "admin-credentials"))
 	if err != nil || info.Mode().Perm() != 0o600 {
@@ -338,7 +339,7 @@ func TestAdminCredentialsFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if srv.AdminAccessKeyID != id || srv.AdminSecretAccessKey != secret {
+	if srv.AdminAccessKeyID != id || !srv.AdminSecretAccessKey.EqualString(secret) {
 		t.Fatalf("restart changed the admin pair")
 	}
 	srv.Close()
@@ -369,8 +370,8 @@ func TestFirstStart(t *testing.T) {
 	}
 	srv.Close()
 
-	s := sealtest.Start(t, sealtest.WithDir(filepath.Join(wd, "data")), func(c *config.Config) { c.AdminAccessKeyID, c.AdminSecretAccessKey = "", "" })
-	creds := aws.Credentials{AccessKeyID: srv.AdminAccessKeyID, SecretAccessKey: srv.AdminSecretAccessKey}
+	s := sealtest.Start(t, sealtest.WithDir(filepath.Join(wd, "data")), func(c *config.Config) { c.AdminAccessKeyID, c.AdminSecretAccessKey = "", primitive.Secret{} })
+	creds := aws.Credentials{AccessKeyID: srv.AdminAccessKeyID, SecretAccessKey: string(srv.AdminSecretAccessKey.Bytes())}
 	who, err := sts.NewFromConfig(s.AWSConfigAs("us-east-1", creds)).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil || aws.ToString(who.Arn) != "arn:aws:iam::123456789012:user/admin" {
 		t.Fatalf("GetCallerIdentity with the first start's key = %+v, %v; want the IAM user admin", who, err)

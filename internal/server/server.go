@@ -23,6 +23,7 @@ import (
 	"github.com/sealbox/sealbox/internal/awsapi"
 	"github.com/sealbox/sealbox/internal/barrier"
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
+	"github.com/sealbox/sealbox/internal/cache"
 	"github.com/sealbox/sealbox/internal/changes/hub"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/cloudtrail"
@@ -32,6 +33,7 @@ import (
 	"github.com/sealbox/sealbox/internal/keyring"
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/parameters"
+	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/secrets"
 	"github.com/sealbox/sealbox/internal/secrets/rotation"
 	"github.com/sealbox/sealbox/internal/sigv4"
@@ -96,6 +98,7 @@ type Server struct {
 	ids     *identity.Store
 	sts     *identity.STS
 	authz   *authz.Authorizer
+	caches  *cache.Registry
 	router  *awsapi.Router
 	spool   *spool.Spooler
 
@@ -106,7 +109,7 @@ type Server struct {
 	// AdminAccessKeyID and AdminSecretAccessKey are the administrator's
 	// pair, also written to AdminCredentialsFile.
 	AdminAccessKeyID     string
-	AdminSecretAccessKey string
+	AdminSecretAccessKey primitive.Secret
 	AdminCredentialsFile string
 	// CAFile is the certificate to trust when --tls=auto made one.
 	CAFile string
@@ -164,11 +167,14 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	if err != nil {
 		return nil, err
 	}
-	// The feed tells caches the moment a record changes.
+	// The feed tells caches the moment a record changes. Every cache is
+	// made over cacheFeed, which lists it in s.caches.
 	feed := store.WithFeed(b)
 	s.store = feed
+	s.caches = cache.NewRegistry()
+	cacheFeed := s.caches.Feed(feed)
 
-	s.ids = identity.New(feed, feed, cfg.AccountID, s.clock)
+	s.ids = identity.New(feed, cacheFeed, cfg.AccountID, s.clock)
 	if err := s.ensureAdmin(ctx); err != nil {
 		return nil, err
 	}
@@ -183,11 +189,11 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	// sets is built on the identity store's cache, so its watcher must run
 	// after the identity store's (the feed calls them in that order).
 	view := identity.NewIAM(s.ids, identity.Config{})
-	az := authz.New(view, feed, s.clock, s.log)
+	az := authz.New(view, cacheFeed, s.clock, s.log)
 	s.authz = az
 	idc := identity.Config{Checker: authz.Checker{A: az}, Authorizer: az}
 	s.sts = identity.NewSTS(s.ids, idc)
-	s.kms = kms.New(kms.Config{Store: feed, Feed: feed, Keyring: keyring.New(), Clock: s.clock, Authorizer: az})
+	s.kms = kms.New(kms.Config{Store: feed, Feed: cacheFeed, Keyring: keyring.New(cacheFeed), Clock: s.clock, Authorizer: az})
 	var targets rotation.Targets
 	if path := cfg.RotationTargetsPath(); path != "" {
 		loaded, err := webhook.Load(path, os.Getenv)
@@ -197,11 +203,11 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		targets = webhookTargets(loaded)
 	}
 	onBehalf := &onBehalfKMS{k: s.kms, rec: s.audit}
-	s.sm = secrets.New(secrets.Config{Store: feed, Feed: feed, KMS: onBehalf, Clock: s.clock, Authorizer: az,
+	s.sm = secrets.New(secrets.Config{Store: feed, Feed: cacheFeed, KMS: onBehalf, Clock: s.clock, Authorizer: az,
 		RotationTargets: targets, Notifier: &rotationNotifier{audit: s.audit, accountID: cfg.AccountID}, Recorder: s.audit})
-	s.ssm = parameters.New(parameters.Config{Store: feed, Feed: feed, KMS: onBehalf, Clock: s.clock, Authorizer: az,
+	s.ssm = parameters.New(parameters.Config{Store: feed, Feed: cacheFeed, KMS: onBehalf, Clock: s.clock, Authorizer: az,
 		Notifier: &policyNotifier{audit: s.audit, accountID: cfg.AccountID}, Secrets: s.sm})
-	s.fn = functions.New(functions.Config{Store: feed, Feed: feed, KMS: onBehalf, Clock: s.clock, Authorizer: az,
+	s.fn = functions.New(functions.Config{Store: feed, Feed: cacheFeed, KMS: onBehalf, Clock: s.clock, Authorizer: az,
 		Parameters: s.ssm, Secrets: s.sm, Roles: s.sts, Recorder: s.audit, UnmaskEnvironment: !cfg.MaskEnvironment})
 	s.spool = spool.New(spool.Config{Dir: cfg.BodySpoolDir, MaxFiles: cfg.LargeBodies})
 	s.router = awsapi.NewRouter(awsapi.Config{
@@ -238,7 +244,7 @@ func (s *Server) rootKeyProvider(opts Options) (rootkey.Provider, error) {
 	if s.cfg.RootKey == "file" {
 		return rootkey.NewFile(s.cfg.RootKeyPath()), nil
 	}
-	pass := []byte(s.cfg.Passphrase)
+	pass := s.cfg.Passphrase.Bytes()
 	if len(pass) == 0 {
 		if opts.Prompt == nil {
 			return nil, errors.New("the passphrase root-key provider needs $SEALBOX_PASSPHRASE or a terminal to ask on")
@@ -301,10 +307,11 @@ const CredentialsFileName = "admin-credentials"
 // AWS shared-credentials file at path (profile sealbox, mode 0600). path
 // must be absolute: the comment the file starts with says how to use it
 // from any folder.
-func WriteCredentials(path, who, id, secret string) error {
+func WriteCredentials(path, who, id string, secret primitive.Secret) error {
+	// The boundary: the file is where the secret is meant to go.
 	content := fmt.Sprintf("# The sealbox administrator's access key (%s). From any folder:\n"+
 		"#   export AWS_SHARED_CREDENTIALS_FILE=%s AWS_PROFILE=sealbox\n"+
-		"[sealbox]\naws_access_key_id = %s\naws_secret_access_key = %s\n", who, path, id, secret)
+		"[sealbox]\naws_access_key_id = %s\naws_secret_access_key = %s\n", who, path, id, secret.Bytes())
 	if err := writeFileAtomic(path, []byte(content), 0o600); err != nil {
 		return fmt.Errorf("failed to write the admin credentials: %w", err)
 	}
@@ -313,7 +320,7 @@ func WriteCredentials(path, who, id, secret string) error {
 
 // Handler is the server's HTTP handler: /healthz, /metrics and the AWS
 // APIs. /metrics (Prometheus' text format, as the agent's) shows counters
-// only: the authorizer's cache hits, misses and sizes.
+// only: every cache's hits, misses, evictions, invalidations and sizes.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -323,10 +330,14 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		s.authz.WriteMetrics(w)
+		s.caches.WriteMetrics(w)
 	})
 	mux.Handle("/", s.router)
 	return mux
 }
+
+// Caches describes the server's caches, by name.
+func (s *Server) Caches() []cache.Info { return s.caches.Caches() }
 
 // DataDir is the data folder's absolute path.
 func (s *Server) DataDir() string { return s.cfg.DataDir }

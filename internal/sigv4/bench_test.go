@@ -59,7 +59,7 @@ func BenchmarkVerifyManyKeys(b *testing.B) {
 	var bodies [][]byte
 	for i := range 64 {
 		id := fmt.Sprintf("AKIDBENCH%011d", i)
-		creds.keys[id] = Key{Secret: testSecret + id, Principal: testPrincipal}
+		creds.keys[id] = Key{Secret: secret(testSecret + id), Principal: testPrincipal}
 		r, body := onServer(b, decryptRequest().signed(b, aws.Credentials{AccessKeyID: id, SecretAccessKey: testSecret + id}, testRegion, testService, t0))
 		reqs, bodies = append(reqs, r), append(bodies, body)
 	}

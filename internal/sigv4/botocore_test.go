@@ -68,7 +68,7 @@ func TestBotocore(t *testing.T) {
 		{"session credentials", tempAKID, tempSecret, tempToken},
 	} {
 		keys := newCreds()
-		keys.keys[tempAKID] = Key{Secret: tempSecret, SessionToken: tempToken}
+		keys.keys[tempAKID] = Key{Secret: secret(tempSecret), SessionToken: secret(tempToken)}
 		v := &Verifier{Credentials: keys} // botocore signs with the real clock
 		for _, b := range runBotocore(t, creds.akid, creds.secret, creds.token) {
 			t.Run(creds.name+"/"+b.Name, func(t *testing.T) {

@@ -42,13 +42,14 @@ const signerShards = 16
 
 // signingInput is everything the SDK signer needs besides the request.
 type signingInput struct {
-	accessKeyID, secret string
-	region, service     string
-	signedAt            time.Time
-	payloadHash         string
-	signedHeaders       string
-	presign             bool
-	query               url.Values // presign only: the query without X-Amz-Signature
+	accessKeyID     string
+	secret          primitive.Secret
+	region, service string
+	signedAt        time.Time
+	payloadHash     string
+	signedHeaders   string
+	presign         bool
+	query           url.Values // presign only: the query without X-Amz-Signature
 }
 
 // signer returns the SDK signer for an access key.
@@ -101,7 +102,10 @@ func (v *Verifier) signatureMatches(ctx context.Context, r *http.Request, in *si
 
 // sign has the SDK sign clone and returns the hex signature.
 func (v *Verifier) sign(ctx context.Context, clone *http.Request, in *signingInput) (string, error) {
-	creds := aws.Credentials{AccessKeyID: in.accessKeyID, SecretAccessKey: in.secret}
+	// The boundary: the SDK signer takes the secret as a string. It is
+	// made here, used for this one signature and dropped (the signer
+	// caches the signing key it derives, not the secret).
+	creds := aws.Credentials{AccessKeyID: in.accessKeyID, SecretAccessKey: string(in.secret.Bytes())}
 	signer := v.signer(in.accessKeyID)
 	if in.presign {
 		clone.URL.RawQuery = in.query.Encode()

@@ -20,7 +20,11 @@ import (
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/primitive"
 )
+
+// secret wraps a test secret as the identity store hands it over.
+func secret(s string) primitive.Secret { return primitive.NewSecret([]byte(s)) }
 
 const (
 	testAKID    = "AKIDEXAMPLE0000000001"
@@ -65,8 +69,8 @@ func (m *memCreds) LookupAccessKey(_ context.Context, id string) (Key, error) {
 
 func newCreds() *memCreds {
 	return &memCreds{keys: map[string]Key{
-		testAKID: {Secret: testSecret, Principal: testPrincipal},
-		tempAKID: {Secret: tempSecret, SessionToken: tempToken, Expires: t0.Add(time.Hour), Principal: sealbox.Principal{
+		testAKID: {Secret: secret(testSecret), Principal: testPrincipal},
+		tempAKID: {Secret: secret(tempSecret), SessionToken: secret(tempToken), Expires: t0.Add(time.Hour), Principal: sealbox.Principal{
 			Type: "AssumedRole", ARN: "arn:aws:sts::123456789012:assumed-role/app/s1", AccountID: "123456789012",
 		}},
 	}}

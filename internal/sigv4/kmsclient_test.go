@@ -106,7 +106,7 @@ func TestKMSClient(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			creds := newCreds()
-			creds.keys[tempAKID] = Key{Secret: tempSecret, SessionToken: tempToken} // no expiry: the real clock runs
+			creds.keys[tempAKID] = Key{Secret: secret(tempSecret), SessionToken: secret(tempToken)} // no expiry: the real clock runs
 			srv := newVerifyingServer(t, &Verifier{Credentials: creds}, testService, `{"Keys":[],"Truncated":false,"CiphertextBlob":"AAAA","KeyId":"k"}`)
 			callErr := tt.call(context.Background(), kmsClient(srv.URL, tt.creds))
 			res, err := srv.last()

@@ -27,14 +27,15 @@ type Credentials interface {
 	LookupAccessKey(ctx context.Context, accessKeyID string) (Key, error)
 }
 
-// Key is an access key as the identity store holds it.
+// Key is an access key as the identity store holds it. Its secrets print
+// as placeholders and do not marshal.
 type Key struct {
 	// Secret is the secret access key.
-	Secret string
+	Secret primitive.Secret
 	// SessionToken is set for temporary (ASIA…) credentials: the request's
 	// X-Amz-Security-Token must equal it. For a long-term key it is empty,
 	// and a request that carries a token anyway is refused.
-	SessionToken string
+	SessionToken primitive.Secret
 	// Expires is when temporary credentials stop working; zero means never.
 	Expires time.Time
 	// Principal is who the key belongs to.
@@ -155,7 +156,7 @@ func (v *Verifier) VerifyPayload(ctx context.Context, r *http.Request, payloadSH
 	if err != nil {
 		return nil, fmt.Errorf("sigv4: failed to look up access key: %w", err)
 	}
-	if key.Secret == "" {
+	if key.Secret.Len() == 0 {
 		// A key without a secret would verify signatures made with the
 		// empty secret: a broken store must not open the door.
 		return nil, fmt.Errorf("sigv4: access key %q has no secret", sr.scope.accessKeyID)
@@ -182,8 +183,8 @@ func (v *Verifier) VerifyPayload(ctx context.Context, r *http.Request, payloadSH
 
 	// The token is checked only once the signature holds, as AWS does, so
 	// that an unsigned caller learns nothing about a key's session.
-	if key.SessionToken != "" || sr.token != "" {
-		if !primitive.Equal([]byte(sr.token), []byte(key.SessionToken)) {
+	if key.SessionToken.Len() != 0 || sr.token != "" {
+		if !key.SessionToken.EqualString(sr.token) {
 			return nil, authErr(KindInvalidToken, msgInvalidToken)
 		}
 	}

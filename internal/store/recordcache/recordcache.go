@@ -1,14 +1,15 @@
 // Package recordcache keeps decoded JSON records for a service's read path,
 // so that a hot record (a key, a parameter, a secret's metadata) is not read
-// and decoded on every call. The store's change feed invalidates an entry
-// the moment a write through the same feed commits. The feed is in-process
+// and decoded on every call. It is a cache.Cache of RecordCacheSize records
+// keyed by storage key: the store's change feed invalidates an entry the
+// moment a write through the same feed commits. The feed is in-process
 // today (store.FeedStore) and hears only this server's writes; no backend
 // yet shares a store between servers (the embedded one admits one process),
 // and one that does must carry the feed across them.
 //
-// A generation counter closes the race between a read that began before a
-// commit and the invalidation that follows it: a read may fill the cache
-// only if no invalidation happened since its transaction began. Reads go
+// The cache's generation guard closes the race between a read that began
+// before a commit and the invalidation that follows it: a read may fill the
+// cache only if no invalidation happened since its transaction began. Reads go
 // through the cache only inside View; write transactions always read the
 // store.
 //
@@ -20,38 +21,36 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"sync"
+	"strings"
 
+	"github.com/sealbox/sealbox/internal/cache"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
+// RecordCacheSize is how many decoded records each service's cache keeps.
+const RecordCacheSize = 4096
+
 // Cache is a feed-invalidated cache of decoded records.
 type Cache struct {
-	mu  sync.RWMutex
-	gen uint64
-	m   map[string]any
+	c *cache.Cache[string, any]
 }
 
 // New returns a Cache for the records under prefix, invalidated by feed.
+// It registers as "records/<prefix without its slash>".
 func New(feed store.Feed, prefix string) *Cache {
-	c := &Cache{m: map[string]any{}}
-	feed.Watch(prefix, func(ch store.Change) { c.invalidate(ch.Key) })
-	return c
+	c := cache.New[string, any](feed, "records/"+strings.TrimSuffix(prefix, "/"), RecordCacheSize)
+	c.Follow(prefix, cache.ByKey)
+	return &Cache{c: c}
 }
 
-func (c *Cache) invalidate(key string) {
-	c.mu.Lock()
-	c.gen++
-	delete(c.m, key)
-	c.mu.Unlock()
-}
+func (c *Cache) invalidate(key string) { c.c.Drop(key) }
 
 // readTx marks a read transaction whose reads may use the cache, with the
 // generation taken before it began.
 type readTx struct {
 	store.Tx
-	c   *Cache
-	gen uint64
+	c      *Cache
+	ticket cache.Ticket
 }
 
 // View runs fn in a read transaction of st whose Get and Decode calls may
@@ -59,13 +58,11 @@ type readTx struct {
 // it returns store.ErrReadOnly from a Put and View runs it again in an
 // Update, where nothing is cached.
 func (c *Cache) View(ctx context.Context, st store.Store, fn func(store.Tx) error) error {
-	var gen uint64
+	var ticket cache.Ticket
 	if c != nil {
-		c.mu.RLock()
-		gen = c.gen // before the snapshot is taken
-		c.mu.RUnlock()
+		ticket = c.c.Ticket() // before the snapshot is taken
 	}
-	err := st.View(ctx, func(tx store.Tx) error { return fn(&readTx{Tx: tx, c: c, gen: gen}) })
+	err := st.View(ctx, func(tx store.Tx) error { return fn(&readTx{Tx: tx, c: c, ticket: ticket}) })
 	if errors.Is(err, store.ErrReadOnly) {
 		return st.Update(ctx, fn)
 	}
@@ -105,22 +102,9 @@ func decode[T any](rt *readTx, cacheable bool, key string, raw []byte) (*T, erro
 		return nil, err
 	}
 	if cacheable && rt.c != nil {
-		rt.c.fill(key, v, rt.gen)
+		rt.c.c.Put(key, v, rt.ticket)
 	}
 	return v, nil
 }
 
-func (c *Cache) lookup(key string) (any, bool) {
-	c.mu.RLock()
-	v, ok := c.m[key]
-	c.mu.RUnlock()
-	return v, ok
-}
-
-func (c *Cache) fill(key string, v any, gen uint64) {
-	c.mu.Lock()
-	if c.gen == gen {
-		c.m[key] = v
-	}
-	c.mu.Unlock()
-}
+func (c *Cache) lookup(key string) (any, bool) { return c.c.Get(key) }
