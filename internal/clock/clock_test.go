@@ -167,7 +167,7 @@ func TestFakeAfterFuncStopReset(t *testing.T) {
 	f := NewFake(t0)
 	var runs atomic.Int32
 	tm := f.AfterFunc(time.Minute, func() { runs.Add(1) })
-	if tm.Reset(2 * time.Minute) != true {
+	if !tm.Reset(2 * time.Minute) {
 		t.Fatalf("Reset of a waiting timer = false, want true")
 	}
 	f.Advance(time.Minute)
