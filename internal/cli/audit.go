@@ -26,6 +26,7 @@ import (
 	"github.com/sealbox/sealbox/internal/audit"
 	"github.com/sealbox/sealbox/internal/barrier"
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
+	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/boltstore"
 )
@@ -175,7 +176,7 @@ func runAuditTail(ctx context.Context, args []string, env Env) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	now := time.Now()
+	now := env.clock().Now()
 	f := &auditFilter{principal: o.principal, resource: o.resource, action: o.action}
 	var err error
 	if f.since, err = parseWhen(o.since, now); err != nil {
@@ -203,7 +204,7 @@ func runAuditTail(ctx context.Context, args []string, env Env) error {
 	if o.interval == 0 {
 		o.interval = 500 * time.Millisecond
 	}
-	return tailFiles(ctx, filepath.Join(dataDir(o.data, env), "audit"), &o, f, print)
+	return tailFiles(ctx, env.clock(), filepath.Join(dataDir(o.data, env), "audit"), &o, f, print)
 }
 
 // auditRecord is what tail reads of an event record.
@@ -316,7 +317,7 @@ func (f *auditFilter) match(r *auditRecord) bool {
 }
 
 // tailFiles prints from the day files in dir, then follows them.
-func tailFiles(ctx context.Context, dir string, o *tailOptions, f *auditFilter, print func(*auditRecord)) error {
+func tailFiles(ctx context.Context, clk clock.Clock, dir string, o *tailOptions, f *auditFilter, print func(*auditRecord)) error {
 	if _, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("no audit folder at %s (is --data the server's data folder?): %w", dir, err)
 	}
@@ -337,18 +338,19 @@ func tailFiles(ctx context.Context, dir string, o *tailOptions, f *auditFilter, 
 	if !o.follow {
 		return nil
 	}
-	return every(ctx, o.interval, func() error { return t.poll(f, print) })
+	return every(ctx, clk, o.interval, func() error { return t.poll(f, print) })
 }
 
-// every calls fn each interval until ctx is done (then nil) or fn fails.
-func every(ctx context.Context, interval time.Duration, fn func() error) error {
-	tick := time.NewTicker(interval)
+// every calls fn each interval of clk until ctx is done (then nil) or fn
+// fails.
+func every(ctx context.Context, clk clock.Clock, interval time.Duration, fn func() error) error {
+	tick := clk.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-tick.C:
+		case <-tick.C():
 		}
 		if err := fn(); err != nil {
 			return err
@@ -444,9 +446,9 @@ func tailServer(ctx context.Context, env Env, o *tailOptions, f *auditFilter, pr
 		return nil
 	}
 	if from.IsZero() {
-		from = time.Now().Add(-time.Minute)
+		from = env.clock().Now().Add(-time.Minute)
 	}
-	return every(ctx, o.interval, func() error {
+	return every(ctx, env.clock(), o.interval, func() error {
 		var fresh []*auditRecord
 		err := lookupEvents(ctx, c, attrs, from.Truncate(time.Second), f.until, func(r *auditRecord) bool {
 			if _, dup := seen[r.EventID]; !dup && f.match(r) {
