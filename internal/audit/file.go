@@ -78,7 +78,7 @@ type FileOptions struct {
 	// MinFree is the free space (bytes) Ready wants on the folder's file
 	// system; 0 checks only that the folder is there.
 	MinFree int64
-	Clock   clock.Clock  // nil: the real clock (digest times)
+	Clock   clock.Clock  // nil: the real clock (digest times and the digest ticker)
 	Logger  *slog.Logger // nil: slog.Default (failing digests)
 	// State, with a Signer, is where the sink keeps each file's head at
 	// its last digest, sealed (the server gives the barrier): at start it

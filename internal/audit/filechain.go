@@ -224,7 +224,7 @@ func openFileChain(dir string, o FileOptions) (*fileChain, error) {
 			c.saveHead(name, h)
 		}
 	}
-	go c.loop()
+	go c.loop(c.clock.NewTicker(c.interval))
 	return c, nil
 }
 
@@ -273,16 +273,16 @@ func (c *fileChain) sealLeftovers() {
 	}
 }
 
-// loop signs a digest every interval, and when many lines wait.
-func (c *fileChain) loop() {
+// loop signs a digest at every tick of t (every interval of the sink's
+// clock), and when many lines wait.
+func (c *fileChain) loop(t clock.Ticker) {
 	defer close(c.done)
-	t := time.NewTicker(c.interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-c.stop:
 			return
-		case <-t.C:
+		case <-t.C():
 		case <-c.wake:
 		}
 		if err := c.seal(); err != nil {

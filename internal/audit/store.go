@@ -136,7 +136,7 @@ func NewStoreSink(st store.Store, o StoreOptions) *StoreSink {
 		s.interval = time.Minute
 	}
 	if s.signer != nil {
-		go s.loop()
+		go s.loop(s.clock.NewTicker(s.interval))
 	} else {
 		close(s.done)
 	}
@@ -542,15 +542,16 @@ func (st *sealedState) chain() [32]byte {
 	return h
 }
 
-func (s *StoreSink) loop() {
+// loop signs a digest at every tick of t (every interval of the sink's
+// clock), and when many events wait.
+func (s *StoreSink) loop(t clock.Ticker) {
 	defer close(s.done)
-	t := time.NewTicker(s.interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-s.stop:
 			return
-		case <-t.C:
+		case <-t.C():
 		case <-s.wake:
 		}
 		if err := s.Seal(context.Background()); err != nil {

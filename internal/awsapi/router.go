@@ -136,7 +136,16 @@ func (rt *Router) Register(s *Service) {
 			}
 			rt.byAction[op.Name] = rte
 		default:
-			rt.byTarget[s.model.Metadata.TargetPrefix+"."+op.Name] = rte
+			prefix := s.model.Metadata.TargetPrefix
+			rt.byTarget[prefix+"."+op.Name] = rte
+			// SDKs built from the Smithy models (aws-sdk-go-v2, the
+			// JavaScript v3 SDK) name the service shape alone:
+			// "CloudTrail_20131101.LookupEvents" where botocore's model says
+			// "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101". AWS
+			// answers both.
+			if i := strings.LastIndexByte(prefix, '.'); i >= 0 {
+				rt.byTarget[prefix[i+1:]+"."+op.Name] = rte
+			}
 		}
 	}
 }

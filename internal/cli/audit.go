@@ -4,16 +4,13 @@ import (
 	"bytes"
 	"context"
 	"crypto/ed25519"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path"
 	"path/filepath"
@@ -22,11 +19,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/sealbox/sealbox/internal/audit"
 	"github.com/sealbox/sealbox/internal/barrier"
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
+	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/boltstore"
 )
@@ -176,7 +176,7 @@ func runAuditTail(ctx context.Context, args []string, env Env) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	now := time.Now()
+	now := env.clock().Now()
 	f := &auditFilter{principal: o.principal, resource: o.resource, action: o.action}
 	var err error
 	if f.since, err = parseWhen(o.since, now); err != nil {
@@ -204,7 +204,7 @@ func runAuditTail(ctx context.Context, args []string, env Env) error {
 	if o.interval == 0 {
 		o.interval = 500 * time.Millisecond
 	}
-	return tailFiles(ctx, filepath.Join(dataDir(o.data, env), "audit"), &o, f, print)
+	return tailFiles(ctx, env.clock(), filepath.Join(dataDir(o.data, env), "audit"), &o, f, print)
 }
 
 // auditRecord is what tail reads of an event record.
@@ -317,7 +317,7 @@ func (f *auditFilter) match(r *auditRecord) bool {
 }
 
 // tailFiles prints from the day files in dir, then follows them.
-func tailFiles(ctx context.Context, dir string, o *tailOptions, f *auditFilter, print func(*auditRecord)) error {
+func tailFiles(ctx context.Context, clk clock.Clock, dir string, o *tailOptions, f *auditFilter, print func(*auditRecord)) error {
 	if _, err := os.Stat(dir); err != nil {
 		return fmt.Errorf("no audit folder at %s (is --data the server's data folder?): %w", dir, err)
 	}
@@ -338,18 +338,19 @@ func tailFiles(ctx context.Context, dir string, o *tailOptions, f *auditFilter, 
 	if !o.follow {
 		return nil
 	}
-	return every(ctx, o.interval, func() error { return t.poll(f, print) })
+	return every(ctx, clk, o.interval, func() error { return t.poll(f, print) })
 }
 
-// every calls fn each interval until ctx is done (then nil) or fn fails.
-func every(ctx context.Context, interval time.Duration, fn func() error) error {
-	tick := time.NewTicker(interval)
+// every calls fn each interval of clk until ctx is done (then nil) or fn
+// fails.
+func every(ctx context.Context, clk clock.Clock, interval time.Duration, fn func() error) error {
+	tick := clk.NewTicker(interval)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-tick.C:
+		case <-tick.C():
 		}
 		if err := fn(); err != nil {
 			return err
@@ -418,10 +419,10 @@ func tailServer(ctx context.Context, env Env, o *tailOptions, f *auditFilter, pr
 	if err != nil {
 		return err
 	}
-	c := &lookupClient{cfg: cfg, endpoint: strings.TrimSuffix(o.aws.endpointFor("CLOUDTRAIL", env), "/")}
-	attr := serverAttribute(f)
+	c := cloudtrail.NewFromConfig(cfg, func(co *cloudtrail.Options) { co.BaseEndpoint = aws.String(o.aws.endpointFor("CLOUDTRAIL", env)) })
+	attrs := serverAttributes(f)
 	var newest []*auditRecord // newest first
-	err = c.each(ctx, attr, f.since, f.until, func(r *auditRecord) bool {
+	err = lookupEvents(ctx, c, attrs, f.since, f.until, func(r *auditRecord) bool {
 		if f.match(r) {
 			newest = append(newest, r)
 		}
@@ -445,11 +446,11 @@ func tailServer(ctx context.Context, env Env, o *tailOptions, f *auditFilter, pr
 		return nil
 	}
 	if from.IsZero() {
-		from = time.Now().Add(-time.Minute)
+		from = env.clock().Now().Add(-time.Minute)
 	}
-	return every(ctx, o.interval, func() error {
+	return every(ctx, env.clock(), o.interval, func() error {
 		var fresh []*auditRecord
-		err := c.each(ctx, attr, from.Truncate(time.Second), f.until, func(r *auditRecord) bool {
+		err := lookupEvents(ctx, c, attrs, from.Truncate(time.Second), f.until, func(r *auditRecord) bool {
 			if _, dup := seen[r.EventID]; !dup && f.match(r) {
 				fresh = append(fresh, r)
 			}
@@ -477,56 +478,49 @@ func tailServer(ctx context.Context, env Env, o *tailOptions, f *auditFilter, pr
 	})
 }
 
-// serverAttribute picks the one lookup attribute the server filters by;
+// serverAttributes picks the one lookup attribute the server filters by;
 // the client applies every filter anyway.
-func serverAttribute(f *auditFilter) map[string]string {
+func serverAttributes(f *auditFilter) []cttypes.LookupAttribute {
+	attr := func(k cttypes.LookupAttributeKey, v string) []cttypes.LookupAttribute {
+		return []cttypes.LookupAttribute{{AttributeKey: k, AttributeValue: aws.String(v)}}
+	}
 	switch {
 	case f.action != "" && !strings.ContainsAny(f.action, "*?["):
 		_, name, found := strings.Cut(f.action, ":")
 		if !found {
 			name = f.action
 		}
-		return map[string]string{"AttributeKey": "EventName", "AttributeValue": name}
+		return attr(cttypes.LookupAttributeKeyEventName, name)
 	case f.resource != "":
-		return map[string]string{"AttributeKey": "ResourceName", "AttributeValue": f.resource}
+		return attr(cttypes.LookupAttributeKeyResourceName, f.resource)
 	case strings.HasPrefix(f.principal, "AKIA") || strings.HasPrefix(f.principal, "ASIA"):
-		return map[string]string{"AttributeKey": "AccessKeyId", "AttributeValue": f.principal}
+		return attr(cttypes.LookupAttributeKeyAccessKeyId, f.principal)
 	}
 	return nil
 }
 
-// lookupClient calls CloudTrail's LookupEvents, signed with SigV4. The
-// module has no CloudTrail client; this is the one call tail needs.
-type lookupClient struct {
-	cfg      aws.Config
-	endpoint string
-}
-
-// each calls fn with the events of the lookup, newest first, page after
+// lookupEvents calls fn with the events of CloudTrail's LookupEvents
+// between start and end (either zero: open), newest first, page after
 // page, until fn returns false or the pages end.
-func (c *lookupClient) each(ctx context.Context, attr map[string]string, start, end time.Time, fn func(*auditRecord) bool) error {
-	in := map[string]any{}
-	if attr != nil {
-		in["LookupAttributes"] = []map[string]string{attr}
-	}
+func lookupEvents(ctx context.Context, c *cloudtrail.Client, attrs []cttypes.LookupAttribute, start, end time.Time, fn func(*auditRecord) bool) error {
+	in := &cloudtrail.LookupEventsInput{LookupAttributes: attrs}
 	if !start.IsZero() {
-		in["StartTime"] = float64(start.UnixMilli()) / 1000
+		in.StartTime = aws.Time(start)
 	}
 	if !end.IsZero() {
-		in["EndTime"] = float64(end.UnixMilli()) / 1000
+		in.EndTime = aws.Time(end)
 	}
-	for {
-		var out struct {
-			Events []struct {
-				CloudTrailEvent string
+	for p := cloudtrail.NewLookupEventsPaginator(c, in); p.HasMorePages(); {
+		out, err := p.NextPage(ctx)
+		if err != nil {
+			var ae smithy.APIError
+			if errors.As(err, &ae) {
+				return fmt.Errorf("LookupEvents: %s: %s", ae.ErrorCode(), ae.ErrorMessage())
 			}
-			NextToken string
-		}
-		if err := c.call(ctx, in, &out); err != nil {
 			return err
 		}
 		for _, e := range out.Events {
-			r, ok := parseRecord([]byte(e.CloudTrailEvent))
+			r, ok := parseRecord([]byte(aws.ToString(e.CloudTrailEvent)))
 			if !ok {
 				continue
 			}
@@ -534,57 +528,8 @@ func (c *lookupClient) each(ctx context.Context, attr map[string]string, start, 
 				return nil
 			}
 		}
-		if out.NextToken == "" {
-			return nil
-		}
-		in["NextToken"] = out.NextToken
 	}
-}
-
-func (c *lookupClient) call(ctx context.Context, in, out any) error {
-	body, err := json.Marshal(in)
-	if err != nil {
-		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint+"/", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.1")
-	req.Header.Set("X-Amz-Target", "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents")
-	creds, err := c.cfg.Credentials.Retrieve(ctx)
-	if err != nil {
-		return fmt.Errorf("AWS credentials: %w", err)
-	}
-	sum := sha256.Sum256(body)
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "cloudtrail", c.cfg.Region, time.Now()); err != nil {
-		return err
-	}
-	hc := c.cfg.HTTPClient
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		var e struct {
-			Type    string `json:"__type"`
-			Message string `json:"message"`
-		}
-		json.Unmarshal(raw, &e)
-		if e.Type == "" {
-			return fmt.Errorf("LookupEvents: HTTP %d", resp.StatusCode)
-		}
-		return fmt.Errorf("LookupEvents: %s: %s", e.Type, e.Message)
-	}
-	return json.Unmarshal(raw, out)
+	return nil
 }
 
 // --- verify ----------------------------------------------------------------

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/sealtest"
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -83,26 +84,53 @@ func TestAuditTailFiles(t *testing.T) {
 	}
 }
 
+// TestAuditTailFollowsFiles: tail -f prints each new event at the next
+// tick of its clock. The test moves the clock and waits for the line.
 func TestAuditTailFollowsFiles(t *testing.T) {
 	s := sealtest.Start(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out sealtest.Buffer
+	clk := clock.NewFake(time.Now())
+	var errOut sealtest.Buffer
+	printed := lineWriter{make(chan string, 4)}
 	done := make(chan int)
 	go func() {
 		done <- Main(ctx, []string{"audit", "tail", "-f", "--interval", "10ms", "--data", s.Dir, "--action", "kms:GenerateRandom"},
-			Env{Stdout: &out, Stderr: &out, Getenv: envOf(nil)})
+			Env{Stdout: printed, Stderr: &errOut, Getenv: envOf(nil), Clock: clk})
 	}()
+	// Once tail -f waits on its ticker it has read the files as they were.
+	wait, stop := context.WithTimeout(ctx, 10*time.Second)
+	defer stop()
+	if err := clk.WaitTimers(wait, 1); err != nil {
+		t.Fatalf("sealbox audit tail -f did not start following: %v; stderr: %s", err, errOut.String())
+	}
 	for i := 1; i <= 2; i++ {
 		sealtest.Must[*kms.GenerateRandomOutput](t, "GenerateRandom")(s.KMS().GenerateRandom(context.Background(), &kms.GenerateRandomInput{NumberOfBytes: aws.Int32(8)}))
-		if !sealtest.Eventually(t, 5*time.Second, func() bool { return strings.Count(out.String(), "kms:GenerateRandom") == i }) {
-			t.Fatalf("sealbox audit tail -f printed, after %d calls:\n%s", i, out.String())
+		clk.Advance(10 * time.Millisecond)
+		select {
+		case line := <-printed.lines:
+			if !strings.Contains(line, "kms:GenerateRandom") {
+				t.Fatalf("sealbox audit tail -f printed %q after call %d, want its kms:GenerateRandom", line, i)
+			}
+		case <-wait.Done():
+			t.Fatalf("sealbox audit tail -f printed nothing after call %d and a tick; stderr: %s", i, errOut.String())
 		}
 	}
 	cancel()
 	if code := <-done; code != 0 {
-		t.Fatalf("sealbox audit tail -f ended with exit %d: %s", code, out.String())
+		t.Fatalf("sealbox audit tail -f ended with exit %d: %s", code, errOut.String())
 	}
+	if len(printed.lines) != 0 {
+		t.Fatalf("sealbox audit tail -f printed more: %q", <-printed.lines)
+	}
+}
+
+// lineWriter hands each write (a printed line) to the test.
+type lineWriter struct{ lines chan string }
+
+func (w lineWriter) Write(p []byte) (int, error) {
+	w.lines <- string(p)
+	return len(p), nil
 }
 
 func TestAuditTailServer(t *testing.T) {

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
+
+	"github.com/sealbox/sealbox/internal/clock"
 )
 
 // Env is what commands may touch of the outside world.
@@ -23,6 +25,16 @@ type Env struct {
 	Environ func() []string
 	// Exec replaces the process with a program (syscall.Exec).
 	Exec func(program string, argv, envv []string) error
+	// Clock is the time audit tail reads and follows by; nil: the real
+	// clock.
+	Clock clock.Clock
+}
+
+func (e Env) clock() clock.Clock {
+	if e.Clock == nil {
+		return clock.Real{}
+	}
+	return e.Clock
 }
 
 type command struct {

@@ -85,12 +85,10 @@ func TestAutomaticRotation(t *testing.T) {
 	old := must[*kms.EncryptOutput](t, "Encrypt")(c.Encrypt(ctx, &kms.EncryptInput{KeyId: id, Plaintext: []byte("before rotation")}))
 
 	s.Clock.Advance(90*24*time.Hour + time.Minute)
-	rotated := sealtest.Eventually(t, 5*time.Second, func() bool {
-		l, err := c.ListKeyRotations(ctx, &kms.ListKeyRotationsInput{KeyId: id})
-		return err == nil && len(l.Rotations) == 1 && l.Rotations[0].RotationType == types.RotationTypeAutomatic
-	})
-	if !rotated {
-		t.Fatalf("key not rotated after its period")
+	s.WaitSweep()
+	l := must[*kms.ListKeyRotationsOutput](t, "ListKeyRotations")(c.ListKeyRotations(ctx, &kms.ListKeyRotationsInput{KeyId: id}))
+	if len(l.Rotations) != 1 || l.Rotations[0].RotationType != types.RotationTypeAutomatic {
+		t.Fatalf("ListKeyRotations after its period and a sweep = %+v, want one automatic rotation", l.Rotations)
 	}
 	st2 := must[*kms.GetKeyRotationStatusOutput](t, "GetKeyRotationStatus")(c.GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: id}))
 	if !st2.NextRotationDate.After(*st.NextRotationDate) {

@@ -131,11 +131,12 @@ func TestPoliciesRun(t *testing.T) {
 		return ""
 	}
 	s.Clock.Advance(13 * time.Hour)
-	if !sealtest.Eventually(t, 5*time.Second, func() bool { return len(events("NoChangeNotification")) == 1 }) {
-		t.Fatalf("no NoChangeNotification event after 13h")
+	s.WaitSweep()
+	if n := len(events("NoChangeNotification")); n != 1 {
+		t.Fatalf("%d NoChangeNotification events after 13h, want 1", n)
 	}
-	if !sealtest.Eventually(t, 5*time.Second, func() bool { return status("NoChangeNotification") == "Finished" }) {
-		t.Fatalf("NoChangeNotification status = %s", status("NoChangeNotification"))
+	if st := status("NoChangeNotification"); st != "Finished" {
+		t.Fatalf("NoChangeNotification status = %s", st)
 	}
 	e := events("NoChangeNotification")[0]
 	if e["eventSource"] != "ssm.amazonaws.com" || e["eventType"] != "AwsServiceEvent" ||
@@ -149,20 +150,16 @@ func TestPoliciesRun(t *testing.T) {
 		t.Fatalf("NoChangeNotification after an update = %s", st)
 	}
 	s.Clock.Advance(35 * time.Hour) // 48h: a day before the expiration
-	if !sealtest.Eventually(t, 5*time.Second, func() bool {
-		return len(events("ExpirationNotification")) == 1 && len(events("NoChangeNotification")) == 2
-	}) {
+	s.WaitSweep()
+	if len(events("ExpirationNotification")) != 1 || len(events("NoChangeNotification")) != 2 {
 		t.Fatalf("after 48h: %d ExpirationNotification, %d NoChangeNotification events", len(events("ExpirationNotification")), len(events("NoChangeNotification")))
 	}
 	must[*ssm.GetParameterOutput](t, "GetParameter before expiry")(c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/p/temp")}))
 	s.Clock.Advance(25 * time.Hour)
-	if !sealtest.Eventually(t, 5*time.Second, func() bool {
-		_, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/p/temp")})
-		return err != nil
-	}) {
-		t.Fatalf("the parameter outlived its expiration")
-	}
-	_, err := c.GetParameterHistory(ctx, &ssm.GetParameterHistoryInput{Name: aws.String("/p/temp")})
+	s.WaitSweep()
+	_, err := c.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/p/temp")})
+	wantAPIError(t, "GetParameter after expiry", err, "ParameterNotFound")
+	_, err = c.GetParameterHistory(ctx, &ssm.GetParameterHistoryInput{Name: aws.String("/p/temp")})
 	wantAPIError(t, "history after expiry", err, "ParameterNotFound")
 	if len(events("Expiration")) != 1 || len(events("ExpirationNotification")) != 1 {
 		t.Fatalf("events: %d Expiration, %d ExpirationNotification", len(events("Expiration")), len(events("ExpirationNotification")))

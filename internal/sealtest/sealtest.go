@@ -142,8 +142,10 @@ func (s *Server) Stop() {
 }
 
 // WaitSweep waits for the sweeper to complete a whole sweep at the clock's
-// present time or later: call it after moving the clock to see what the
-// sweep did. It fails the test if none completes within 30 s of wall time.
+// present time or later: move the clock by at least the sweep interval
+// (10 ms unless an Option says otherwise), which fires the sweeper's
+// ticker, then call it to see what the sweep did. It fails the test if
+// none completes within 30 s of wall time.
 func (s *Server) WaitSweep() {
 	s.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -253,7 +255,9 @@ func (s *Server) LambdaIn(region string) *lambda.Client {
 func (s *Server) HTTPClient() *http.Client { return s.client }
 
 // Eventually polls cond every few milliseconds until it holds or timeout
-// passes; for work the server does in the background.
+// passes; for what no clock drives and nothing signals (a goroutine
+// blocked on a socket, another process). Work the clock drives is waited
+// on by moving Clock and then waiting on the work (WaitSweep).
 func Eventually(t testing.TB, timeout time.Duration, cond func() bool) bool {
 	t.Helper()
 	deadline := time.Now().Add(timeout)

@@ -35,12 +35,10 @@ func TestExpiredSessionAnswers(t *testing.T) {
 		"GetSessionToken": {AccessKeyID: *gst.Credentials.AccessKeyId, SecretAccessKey: *gst.Credentials.SecretAccessKey,
 			SessionToken: *gst.Credentials.SessionToken},
 	}
-	s.Clock.Set(time.Now())
-	swept := func() {
-		// The sweeper runs every 10 ms: let it run a few times.
-		time.Sleep(100 * time.Millisecond)
-	}
-	swept()
+	// Back to the wall clock's time and a sweep interval on, so the
+	// sweeper's ticker fires; then the sweep is over.
+	s.Clock.Set(time.Now().Add(s.Config.SweepInterval))
+	s.WaitSweep()
 
 	calls := func(cfg aws.Config) map[string]error {
 		out := map[string]error{}
@@ -64,7 +62,7 @@ func TestExpiredSessionAnswers(t *testing.T) {
 	}
 
 	s.Clock.Advance(identity.ExpiredSessionKept)
-	swept()
+	s.WaitSweep()
 	for kind, creds := range sessions {
 		errs := calls(s.AWSConfigAs("us-east-1", creds))
 		sealtest.APIError(t, kind+" session a day later, kms", errs["kms"], "UnrecognizedClientException", 400)

@@ -119,6 +119,9 @@ type Server struct {
 
 	tlsConfig *tls.Config
 	closeOnce sync.Once
+	// sweepTick paces the sweeper, on the server's clock. Open makes it,
+	// so that a test's clock can move as soon as Open returns.
+	sweepTick clock.Ticker
 	swept     sweeps
 }
 
@@ -237,6 +240,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	if err := s.setupTLS(); err != nil {
 		return nil, err
 	}
+	s.sweepTick = s.clock.NewTicker(cfg.SweepInterval)
 	return s, nil
 }
 
@@ -408,10 +412,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // sweep runs due key deletions and rotations, due parameter policies and
 // due secret deletions and rotations, and drops expired STS sessions, every
-// SweepInterval; and secret rotations at once when RotateSecret asks.
+// SweepInterval of the server's clock; and secret rotations at once when
+// RotateSecret asks.
 func (s *Server) sweep(ctx context.Context) {
-	t := time.NewTicker(s.cfg.SweepInterval)
-	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -423,7 +426,7 @@ func (s *Server) sweep(ctx context.Context) {
 			} else if n > 0 {
 				s.log.Info("sweep", "secretsRotated", n)
 			}
-		case <-t.C:
+		case <-s.sweepTick.C():
 			now := s.clock.Now().UTC()
 			deleted, rotated, err := s.kms.RunDue(ctx, now)
 			if err != nil && ctx.Err() == nil {
@@ -458,6 +461,7 @@ func (s *Server) sweep(ctx context.Context) {
 func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		s.sweepTick.Stop()
 		if s.changes != nil {
 			s.changes.Close()
 		}
