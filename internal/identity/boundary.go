@@ -48,13 +48,6 @@ func (s *IAM) setBoundary(tx store.Tx, e *entity, arn string) error {
 }
 
 func (s *IAM) putBoundary(ctx context.Context, kind entityKind, name, arn string) error {
-	var c checker
-	member, max := kind.member()
-	c.name(member, name, max)
-	c.arn("permissionsBoundary", arn)
-	if err := c.err(); err != nil {
-		return err
-	}
 	if err := s.authorizeOnWith(ctx, "iam:Put"+kind.title()+"PermissionsBoundary", kind, name,
 		map[string][]string{"iam:permissionsboundary": {arn}}); err != nil {
 		return err
@@ -73,12 +66,6 @@ func (s *IAM) putBoundary(ctx context.Context, kind entityKind, name, arn string
 }
 
 func (s *IAM) deleteBoundary(ctx context.Context, kind entityKind, name string) error {
-	var c checker
-	member, max := kind.member()
-	c.name(member, name, max)
-	if err := c.err(); err != nil {
-		return err
-	}
 	if err := s.authorizeOn(ctx, "iam:Delete"+kind.title()+"PermissionsBoundary", kind, name); err != nil {
 		return err
 	}

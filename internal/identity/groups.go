@@ -9,12 +9,6 @@ import (
 
 // CreateGroup creates a group.
 func (s *IAM) CreateGroup(ctx context.Context, in *CreateGroupRequest) (*CreateGroupResponse, error) {
-	var c checker
-	c.path("path", in.Path)
-	c.name("groupName", in.GroupName, 128)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorize(ctx, "iam:CreateGroup", s.entityARN(ctx, kindGroup, in.Path, in.GroupName)); err != nil {
 		return nil, err
 	}
@@ -29,12 +23,6 @@ func (s *IAM) CreateGroup(ctx context.Context, in *CreateGroupRequest) (*CreateG
 
 // GetGroup returns a group and, a page at a time, its users.
 func (s *IAM) GetGroup(ctx context.Context, in *GetGroupRequest) (*GetGroupResponse, error) {
-	var c checker
-	c.name("groupName", in.GroupName, 128)
-	c.paging(in.Marker, int(in.MaxItems))
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizeOn(ctx, "iam:GetGroup", kindGroup, in.GroupName); err != nil {
 		return nil, err
 	}
@@ -80,11 +68,6 @@ func (s *IAM) ListGroups(ctx context.Context, in *ListGroupsRequest) (*ListGroup
 
 // DeleteGroup deletes a group without users, inline or attached policies.
 func (s *IAM) DeleteGroup(ctx context.Context, in *DeleteGroupRequest) (*Empty, error) {
-	var c checker
-	c.name("groupName", in.GroupName, 128)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizeOn(ctx, "iam:DeleteGroup", kindGroup, in.GroupName); err != nil {
 		return nil, err
 	}
@@ -113,12 +96,6 @@ func (s *IAM) DeleteGroup(ctx context.Context, in *DeleteGroupRequest) (*Empty, 
 // AddUserToGroup makes a user a member of a group; adding a member again
 // changes nothing. A user is in at most 10 groups.
 func (s *IAM) AddUserToGroup(ctx context.Context, in *AddUserToGroupRequest) (*Empty, error) {
-	var c checker
-	c.name("groupName", in.GroupName, 128)
-	c.name("userName", in.UserName, 128)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizeOn(ctx, "iam:AddUserToGroup", kindGroup, in.GroupName); err != nil {
 		return nil, err
 	}
@@ -157,12 +134,6 @@ func (s *IAM) AddUserToGroup(ctx context.Context, in *AddUserToGroupRequest) (*E
 
 // RemoveUserFromGroup ends a membership.
 func (s *IAM) RemoveUserFromGroup(ctx context.Context, in *RemoveUserFromGroupRequest) (*Empty, error) {
-	var c checker
-	c.name("groupName", in.GroupName, 128)
-	c.name("userName", in.UserName, 128)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizeOn(ctx, "iam:RemoveUserFromGroup", kindGroup, in.GroupName); err != nil {
 		return nil, err
 	}
@@ -194,12 +165,6 @@ func (s *IAM) RemoveUserFromGroup(ctx context.Context, in *RemoveUserFromGroupRe
 
 // ListGroupsForUser lists the groups a user is in, by name.
 func (s *IAM) ListGroupsForUser(ctx context.Context, in *ListGroupsForUserRequest) (*ListGroupsForUserResponse, error) {
-	var c checker
-	c.name("userName", in.UserName, 128)
-	c.paging(in.Marker, int(in.MaxItems))
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizeOn(ctx, "iam:ListGroupsForUser", kindUser, in.UserName); err != nil {
 		return nil, err
 	}

@@ -7,28 +7,7 @@ import (
 	"github.com/sealbox/sealbox/internal/store"
 )
 
-// member is the request member that names an entity of the kind, and the
-// longest name the model accepts there.
-func (k entityKind) member() (string, int) {
-	switch k {
-	case kindUser:
-		return "userName", 128
-	case kindGroup:
-		return "groupName", 128
-	default:
-		return "roleName", 64
-	}
-}
-
 func (s *IAM) putInline(ctx context.Context, kind entityKind, name, policy, doc string) error {
-	var c checker
-	member, max := kind.member()
-	c.name(member, name, max)
-	c.name("policyName", policy, 128)
-	c.document("policyDocument", doc, 131072)
-	if err := c.err(); err != nil {
-		return err
-	}
 	if err := validateDocument(s.checker, doc, IdentityPolicy); err != nil {
 		return err
 	}
@@ -59,13 +38,6 @@ func (s *IAM) putInline(ctx context.Context, kind entityKind, name, policy, doc 
 }
 
 func (s *IAM) getInline(ctx context.Context, kind entityKind, name, policy string) (entityName, doc string, err error) {
-	var c checker
-	member, max := kind.member()
-	c.name(member, name, max)
-	c.name("policyName", policy, 128)
-	if err := c.err(); err != nil {
-		return "", "", err
-	}
 	if err := s.authorizeOn(ctx, "iam:Get"+kind.title()+"Policy", kind, name); err != nil {
 		return "", "", err
 	}
@@ -85,13 +57,6 @@ func (s *IAM) getInline(ctx context.Context, kind entityKind, name, policy strin
 }
 
 func (s *IAM) listInline(ctx context.Context, kind entityKind, name, marker string, maxItems int) (*ListUserPoliciesResponse, error) {
-	var c checker
-	member, max := kind.member()
-	c.name(member, name, max)
-	c.paging(marker, maxItems)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizeOn(ctx, "iam:List"+kind.title()+"Policies", kind, name); err != nil {
 		return nil, err
 	}
@@ -114,13 +79,6 @@ func (s *IAM) listInline(ctx context.Context, kind entityKind, name, marker stri
 }
 
 func (s *IAM) deleteInline(ctx context.Context, kind entityKind, name, policy string) error {
-	var c checker
-	member, max := kind.member()
-	c.name(member, name, max)
-	c.name("policyName", policy, 128)
-	if err := c.err(); err != nil {
-		return err
-	}
 	if err := s.authorizeOn(ctx, "iam:Delete"+kind.title()+"Policy", kind, name); err != nil {
 		return err
 	}

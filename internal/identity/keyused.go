@@ -80,11 +80,6 @@ func (s *Store) NoteKeyUse(ctx context.Context) {
 // one the caller may not read, so that callers learn nothing of keys they
 // may not see.
 func (s *IAM) GetAccessKeyLastUsed(ctx context.Context, in *GetAccessKeyLastUsedRequest) (*GetAccessKeyLastUsedResponse, error) {
-	var c checker
-	c.str("accessKeyId", in.AccessKeyId, true, 16, 128, accessKeyIDPattern, `[\w]+`)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	var rec accessKeyRecord
 	err := s.store.View(ctx, func(tx store.Tx) error { return getAccessKey(tx, in.AccessKeyId, &rec) })
 	if isNotFound(err) {

@@ -173,15 +173,6 @@ func (s *IAM) authorizePolicy(ctx context.Context, action, arn string) error {
 // CreatePolicy creates a customer managed policy, version v1. Names are
 // unique in the account regardless of path and case.
 func (s *IAM) CreatePolicy(ctx context.Context, in *CreatePolicyRequest) (*CreatePolicyResponse, error) {
-	var c checker
-	c.name("policyName", in.PolicyName, 128)
-	c.policyPath("path", in.Path)
-	c.document("policyDocument", in.PolicyDocument, 131072)
-	c.str("description", in.Description, false, 0, 1000, nil, "")
-	c.tags(in.Tags)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := uniqueTags(in.Tags); err != nil {
 		return nil, err
 	}
@@ -224,11 +215,6 @@ func (s *IAM) CreatePolicy(ctx context.Context, in *CreatePolicyRequest) (*Creat
 // GetPolicy returns a managed policy's metadata (its document is in
 // GetPolicyVersion).
 func (s *IAM) GetPolicy(ctx context.Context, in *GetPolicyRequest) (*GetPolicyResponse, error) {
-	var c checker
-	c.arn("policyArn", in.PolicyArn)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizePolicy(ctx, "iam:GetPolicy", in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -247,12 +233,6 @@ func (s *IAM) GetPolicy(ctx context.Context, in *GetPolicyRequest) (*GetPolicyRe
 // GetPolicyVersion returns one version of a managed policy with its
 // document, percent-encoded.
 func (s *IAM) GetPolicyVersion(ctx context.Context, in *GetPolicyVersionRequest) (*GetPolicyVersionResponse, error) {
-	var c checker
-	c.arn("policyArn", in.PolicyArn)
-	c.str("versionId", in.VersionId, true, 0, 0, versionIDPattern, versionIDPatternText)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizePolicy(ctx, "iam:GetPolicyVersion", in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -278,12 +258,6 @@ func (s *IAM) GetPolicyVersion(ctx context.Context, in *GetPolicyVersionRequest)
 // CreatePolicyVersion adds a version to a managed policy, the default one
 // with SetAsDefault. A policy has at most five versions.
 func (s *IAM) CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRequest) (*CreatePolicyVersionResponse, error) {
-	var c checker
-	c.arn("policyArn", in.PolicyArn)
-	c.document("policyDocument", in.PolicyDocument, 131072)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.checkManagedDocument(in.PolicyDocument); err != nil {
 		return nil, err
 	}
@@ -322,12 +296,6 @@ func (s *IAM) CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRe
 
 // DeletePolicyVersion deletes a version other than the default.
 func (s *IAM) DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionRequest) (*Empty, error) {
-	var c checker
-	c.arn("policyArn", in.PolicyArn)
-	c.str("versionId", in.VersionId, true, 0, 0, versionIDPattern, versionIDPatternText)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizePolicy(ctx, "iam:DeletePolicyVersion", in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -357,12 +325,6 @@ func (s *IAM) DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionRe
 
 // SetDefaultPolicyVersion makes a version the one that applies.
 func (s *IAM) SetDefaultPolicyVersion(ctx context.Context, in *SetDefaultPolicyVersionRequest) (*Empty, error) {
-	var c checker
-	c.arn("policyArn", in.PolicyArn)
-	c.str("versionId", in.VersionId, true, 0, 0, versionIDPattern, versionIDPatternText)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizePolicy(ctx, "iam:SetDefaultPolicyVersion", in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -400,12 +362,6 @@ func versionKey(v PolicyVersion) string {
 // ListPolicyVersions lists a policy's versions, oldest first, without
 // documents.
 func (s *IAM) ListPolicyVersions(ctx context.Context, in *ListPolicyVersionsRequest) (*ListPolicyVersionsResponse, error) {
-	var c checker
-	c.arn("policyArn", in.PolicyArn)
-	c.paging(in.Marker, int(in.MaxItems))
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizePolicy(ctx, "iam:ListPolicyVersions", in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -433,14 +389,6 @@ func (s *IAM) ListPolicyVersions(ctx context.Context, in *ListPolicyVersionsRequ
 // (the AWS managed policies served) or All (the default); OnlyAttached
 // keeps those attached to a user, group or role.
 func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListPoliciesResponse, error) {
-	var c checker
-	c.enum("scope", in.Scope, "All", "AWS", "Local")
-	c.policyPath("pathPrefix", in.PathPrefix)
-	c.enum("policyUsageFilter", in.PolicyUsageFilter, "PermissionsPolicy", "PermissionsBoundary")
-	c.paging(in.Marker, int(in.MaxItems))
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorize(ctx, "iam:ListPolicies", "*"); err != nil {
 		return nil, err
 	}
@@ -517,11 +465,6 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListP
 // DeletePolicy deletes a customer managed policy that is attached to
 // nothing and has no versions besides the default, as AWS requires.
 func (s *IAM) DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*Empty, error) {
-	var c checker
-	c.arn("policyArn", in.PolicyArn)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizePolicy(ctx, "iam:DeletePolicy", in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -549,16 +492,6 @@ func (s *IAM) DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*Empty
 }
 
 func (s *IAM) attach(ctx context.Context, kind entityKind, name, arn string) error {
-	var c checker
-	member, max := kind.member()
-	if kind == kindUser {
-		max = 64 // AttachUserPolicy's userNameType
-	}
-	c.name(member, name, max)
-	c.arn("policyArn", arn)
-	if err := c.err(); err != nil {
-		return err
-	}
 	if err := s.authorizeOn(ctx, "iam:Attach"+kind.title()+"Policy", kind, name); err != nil {
 		return err
 	}
@@ -590,16 +523,6 @@ func (s *IAM) attach(ctx context.Context, kind entityKind, name, arn string) err
 }
 
 func (s *IAM) detach(ctx context.Context, kind entityKind, name, arn string) error {
-	var c checker
-	member, max := kind.member()
-	if kind == kindUser {
-		max = 64
-	}
-	c.name(member, name, max)
-	c.arn("policyArn", arn)
-	if err := c.err(); err != nil {
-		return err
-	}
 	if err := s.authorizeOn(ctx, "iam:Detach"+kind.title()+"Policy", kind, name); err != nil {
 		return err
 	}
@@ -630,17 +553,6 @@ func (s *IAM) detach(ctx context.Context, kind entityKind, name, arn string) err
 }
 
 func (s *IAM) listAttached(ctx context.Context, kind entityKind, name, pathPrefix, marker string, maxItems int) (*ListAttachedUserPoliciesResponse, error) {
-	var c checker
-	member, max := kind.member()
-	if kind == kindUser {
-		max = 64
-	}
-	c.name(member, name, max)
-	c.policyPath("pathPrefix", pathPrefix)
-	c.paging(marker, maxItems)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizeOn(ctx, "iam:ListAttached"+kind.title()+"Policies", kind, name); err != nil {
 		return nil, err
 	}

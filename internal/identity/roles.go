@@ -6,11 +6,7 @@ import (
 	"github.com/sealbox/sealbox/internal/store"
 )
 
-const (
-	defaultMaxSession = 3600
-	minMaxSession     = 3600
-	maxMaxSession     = 43200
-)
+const defaultMaxSession = 3600
 
 // checkTrustPolicy validates a role's trust policy: its size quota, then
 // its grammar.
@@ -25,16 +21,6 @@ func (s *IAM) checkTrustPolicy(doc string) error {
 // bounds AssumeRole's DurationSeconds (3600 to 43200; 3600 by default).
 // Tags and a permissions boundary are set if given.
 func (s *IAM) CreateRole(ctx context.Context, in *CreateRoleRequest) (*CreateRoleResponse, error) {
-	var c checker
-	c.path("path", in.Path)
-	c.name("roleName", in.RoleName, 64)
-	c.document("assumeRolePolicyDocument", in.AssumeRolePolicyDocument, 131072)
-	c.str("description", in.Description, false, 0, 1000, descriptionPattern, `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*`)
-	c.intRange("maxSessionDuration", int(in.MaxSessionDuration), minMaxSession, maxMaxSession)
-	c.tags(in.Tags)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := uniqueTags(in.Tags); err != nil {
 		return nil, err
 	}
@@ -65,11 +51,6 @@ func (s *IAM) CreateRole(ctx context.Context, in *CreateRoleRequest) (*CreateRol
 // GetRole returns a role, its trust policy (percent-encoded, as IAM
 // returns it) and when it was last assumed.
 func (s *IAM) GetRole(ctx context.Context, in *GetRoleRequest) (*GetRoleResponse, error) {
-	var c checker
-	c.name("roleName", in.RoleName, 64)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizeOn(ctx, "iam:GetRole", kindRole, in.RoleName); err != nil {
 		return nil, err
 	}
@@ -99,11 +80,6 @@ func (s *IAM) ListRoles(ctx context.Context, in *ListRolesRequest) (*ListRolesRe
 // requires. Its sessions end with it: their keys stop authenticating at
 // once.
 func (s *IAM) DeleteRole(ctx context.Context, in *DeleteRoleRequest) (*Empty, error) {
-	var c checker
-	c.name("roleName", in.RoleName, 64)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizeOn(ctx, "iam:DeleteRole", kindRole, in.RoleName); err != nil {
 		return nil, err
 	}
@@ -136,12 +112,6 @@ func (s *IAM) DeleteRole(ctx context.Context, in *DeleteRoleRequest) (*Empty, er
 // UpdateAssumeRolePolicy replaces a role's trust policy. Sessions already
 // made keep working until they expire, as in AWS.
 func (s *IAM) UpdateAssumeRolePolicy(ctx context.Context, in *UpdateAssumeRolePolicyRequest) (*Empty, error) {
-	var c checker
-	c.name("roleName", in.RoleName, 64)
-	c.document("policyDocument", in.PolicyDocument, 131072)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.checkTrustPolicy(in.PolicyDocument); err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -31,11 +30,8 @@ func NewSTS(ids *Store, c Config) *STS {
 
 const (
 	defaultRoleSession  = 3600
-	minSession          = 900
-	maxRoleSession      = 43200
 	maxChainedSession   = 3600
 	defaultUserSession  = 43200
-	maxUserSession      = 129600
 	maxRootSession      = 3600
 	maxSessionPolicyArn = 10
 )
@@ -67,30 +63,7 @@ func mfaUnsupported(serial, code string) error {
 // learn nothing of what exists.
 func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRoleResponse, error) {
 	r := request(ctx)
-	var c checker
-	c.arn("roleArn", in.RoleArn)
-	c.str("roleSessionName", in.RoleSessionName, true, 2, 64, sessionNamePattern, sessionNamePatternText)
-	c.intRange("durationSeconds", int(in.DurationSeconds), minSession, maxRoleSession)
-	if in.Policy != "" {
-		c.document("policy", in.Policy, maxSessionPolicyLen)
-	}
-	if len(in.PolicyArns) > maxSessionPolicyArn {
-		c.v.add("policyArns", nil, "Member must have length less than or equal to "+strconv.Itoa(maxSessionPolicyArn))
-	}
-	for i, pa := range in.PolicyArns {
-		c.arn("policyArns."+strconv.Itoa(i+1)+".member.arn", pa.Arn)
-	}
-	c.tags(in.Tags)
-	if len(in.TransitiveTagKeys) > 50 {
-		c.v.add("transitiveTagKeys", nil, "Member must have length less than or equal to 50")
-	}
-	if in.ExternalId != "" {
-		c.str("externalId", in.ExternalId, false, 2, 1224, externalIDPattern, `[\w+=,.@:\/-]*`)
-	}
-	if in.SourceIdentity != "" {
-		c.str("sourceIdentity", in.SourceIdentity, false, 2, 64, sourceIdentityPat, `[\w+=,.@-]*`)
-	}
-	if err := c.err(); err != nil {
+	if err := sessionPolicyLimits(in); err != nil {
 		return nil, err
 	}
 	if err := uniqueTags(in.Tags); err != nil {
@@ -311,14 +284,6 @@ func (s *STS) touchRole(ctx context.Context, role *entity, t time.Time, region s
 // Session credentials may not ask for more.
 func (s *STS) GetSessionToken(ctx context.Context, in *GetSessionTokenRequest) (*GetSessionTokenResponse, error) {
 	r := request(ctx)
-	var c checker
-	c.intRange("durationSeconds", int(in.DurationSeconds), minSession, maxUserSession)
-	if in.SerialNumber != "" {
-		c.str("serialNumber", in.SerialNumber, false, 9, 256, nil, "")
-	}
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := mfaUnsupported(in.SerialNumber, in.TokenCode); err != nil {
 		return nil, err
 	}

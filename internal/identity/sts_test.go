@@ -70,9 +70,6 @@ func TestAssumeRole(t *testing.T) {
 	wantErr(t, "AssumeRole as root", err, "AccessDenied", "Roles may not be assumed by root accounts.")
 	_, err = e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: "arn:aws:iam::123456789012:user/alice", RoleSessionName: "s1"})
 	wantErr(t, "AssumeRole(user ARN)", err, "ValidationError", "Request ARN is invalid")
-	_, err = e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: role.Arn, RoleSessionName: "a b"})
-	wantErr(t, "AssumeRole(session name)", err, "ValidationError",
-		`1 validation error detected: Value 'a b' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*`)
 
 	// Session tags need sts:TagSession, a source identity
 	// sts:SetSourceIdentity, in the trust policy.
@@ -109,12 +106,10 @@ func TestAssumeRoleDuration(t *testing.T) {
 		code     string
 		msg      string
 	}{
-		{short.Arn, 899, "ValidationError", "1 validation error detected: Value '899' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to 900"},
 		{short.Arn, 900, "", ""},
 		{short.Arn, 3600, "", ""},
 		{short.Arn, 3601, "ValidationError", "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."},
 		{long.Arn, 43200, "", ""},
-		{long.Arn, 43201, "ValidationError", "1 validation error detected: Value '43201' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 43200"},
 	} {
 		out, err := e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: c.role, RoleSessionName: "s1", DurationSeconds: int32(c.duration)})
 		if c.code != "" {
@@ -190,9 +185,6 @@ func TestGetSessionToken(t *testing.T) {
 	if !long.Expiration.Equal(t0.Add(36 * time.Hour)) {
 		t.Errorf("GetSessionToken(129600) Expiration = %v", long.Expiration)
 	}
-	_, err = e.sts.GetSessionToken(alice, &identity.GetSessionTokenRequest{DurationSeconds: 129601})
-	wantErr(t, "GetSessionToken(129601)", err, "ValidationError",
-		"1 validation error detected: Value '129601' at 'durationSeconds' failed to satisfy constraint: Member must have value less than or equal to 129600")
 
 	root := must(e.sts.GetSessionToken(e.root, &identity.GetSessionTokenRequest{DurationSeconds: 7200}))(t, "GetSessionToken as root").Credentials
 	if !root.Expiration.Equal(t0.Add(time.Hour)) {

@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/sealbox/sealbox"
@@ -45,14 +44,7 @@ func mergeTags(have, tags []Tag) []Tag {
 }
 
 func (s *IAM) tagEntity(ctx context.Context, kind entityKind, name string, tags []Tag) error {
-	var c checker
-	member, max := kind.member()
-	c.name(member, name, max)
-	if len(tags) == 0 {
-		c.v.add("tags", nil, "Member must not be null")
-	}
-	c.tags(tags)
-	if err := c.err(); err != nil {
+	if err := someTags(tags); err != nil {
 		return err
 	}
 	if err := uniqueTags(tags); err != nil {
@@ -77,21 +69,6 @@ func (s *IAM) tagEntity(ctx context.Context, kind entityKind, name string, tags 
 }
 
 func (s *IAM) untagEntity(ctx context.Context, kind entityKind, name string, keys []string) error {
-	var c checker
-	member, max := kind.member()
-	c.name(member, name, max)
-	if keys == nil {
-		c.v.add("tagKeys", nil, "Member must not be null")
-	}
-	if len(keys) > maxEntityTags {
-		c.v.add("tagKeys", nil, "Member must have length less than or equal to 50")
-	}
-	for i, k := range keys {
-		c.str("tagKeys."+strconv.Itoa(i+1)+".member", k, true, 1, 128, tagKeyPattern, `[\p{L}\p{Z}\p{N}_.:/=+\-@]+`)
-	}
-	if err := c.err(); err != nil {
-		return err
-	}
 	var cond map[string][]string
 	if len(keys) > 0 {
 		cond = map[string][]string{"aws:tagkeys": keys}
@@ -113,13 +90,6 @@ func (s *IAM) untagEntity(ctx context.Context, kind entityKind, name string, key
 }
 
 func (s *IAM) listEntityTags(ctx context.Context, kind entityKind, name, marker string, maxItems int) (*ListUserTagsResponse, error) {
-	var c checker
-	member, max := kind.member()
-	c.name(member, name, max)
-	c.paging(marker, maxItems)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizeOn(ctx, "iam:List"+kind.title()+"Tags", kind, name); err != nil {
 		return nil, err
 	}

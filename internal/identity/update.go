@@ -19,13 +19,6 @@ import (
 // ARN no longer applies to them. The change feed drops every cached lookup
 // and policy set made from the old record as the change commits.
 func (s *IAM) UpdateUser(ctx context.Context, in *UpdateUserRequest) (*Empty, error) {
-	var c checker
-	c.name("userName", in.UserName, 128)
-	c.optName("newUserName", in.NewUserName, 64)
-	c.path("newPath", in.NewPath)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizeUpdateUser(ctx, in); err != nil {
 		return nil, err
 	}
@@ -199,21 +192,6 @@ func moveSessions(tx store.Tx, old, e *entity) error {
 // absent from the request leaves its value as it is. Sessions already
 // issued keep their expiry, as in AWS.
 func (s *IAM) UpdateRole(ctx context.Context, in *UpdateRoleRequest) (*UpdateRoleResponse, error) {
-	var c checker
-	c.name("roleName", in.RoleName, 64)
-	if in.MaxSessionDuration != nil {
-		c.intRange("maxSessionDuration", int(*in.MaxSessionDuration), 3600, 43200)
-		if *in.MaxSessionDuration == 0 {
-			zero := "0"
-			c.v.add("maxSessionDuration", &zero, "Member must have value greater than or equal to 3600")
-		}
-	}
-	if in.Description != nil {
-		c.str("description", *in.Description, false, 0, 1000, descriptionPattern, `[\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*`)
-	}
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizeOn(ctx, "iam:UpdateRole", kindRole, in.RoleName); err != nil {
 		return nil, err
 	}
@@ -245,15 +223,6 @@ func (s *IAM) UpdateRole(ctx context.Context, in *UpdateRoleRequest) (*UpdateRol
 // listed), PathPrefix the entities under a path. MaxItems counts the three
 // lists together; the Marker is opaque.
 func (s *IAM) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPolicyRequest) (*ListEntitiesForPolicyResponse, error) {
-	var c checker
-	c.arn("policyArn", in.PolicyArn)
-	c.enum("entityFilter", in.EntityFilter, "User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy")
-	c.pathPrefix("pathPrefix", in.PathPrefix)
-	c.enum("policyUsageFilter", in.PolicyUsageFilter, "PermissionsPolicy", "PermissionsBoundary")
-	c.paging(in.Marker, int(in.MaxItems))
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizePolicy(ctx, "iam:ListEntitiesForPolicy", in.PolicyArn); err != nil {
 		return nil, err
 	}

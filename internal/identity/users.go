@@ -69,13 +69,6 @@ func (s *IAM) newEntity(ctx context.Context, kind entityKind, name, path string)
 // CreateUser creates an IAM user, with tags and a permissions boundary if
 // given.
 func (s *IAM) CreateUser(ctx context.Context, in *CreateUserRequest) (*CreateUserResponse, error) {
-	var c checker
-	c.name("userName", in.UserName, 64)
-	c.path("path", in.Path)
-	c.tags(in.Tags)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := uniqueTags(in.Tags); err != nil {
 		return nil, err
 	}
@@ -95,11 +88,6 @@ func (s *IAM) CreateUser(ctx context.Context, in *CreateUserRequest) (*CreateUse
 // GetUser returns a user; without UserName, the calling user (or, for the
 // account's root, the account).
 func (s *IAM) GetUser(ctx context.Context, in *GetUserRequest) (*GetUserResponse, error) {
-	var c checker
-	c.optName("userName", in.UserName, 128)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	name := in.UserName
 	if name == "" {
 		caller, root, err := callerUser(ctx)
@@ -144,11 +132,6 @@ func (s *IAM) ListUsers(ctx context.Context, in *ListUsersRequest) (*ListUsersRe
 // policies and group memberships left, as AWS requires; sessions the user
 // made with GetSessionToken end with it.
 func (s *IAM) DeleteUser(ctx context.Context, in *DeleteUserRequest) (*Empty, error) {
-	var c checker
-	c.name("userName", in.UserName, 128)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizeOn(ctx, "iam:DeleteUser", kindUser, in.UserName); err != nil {
 		return nil, err
 	}
@@ -217,11 +200,6 @@ func (s *IAM) keyOwner(ctx context.Context, tx store.Tx, userName string) (owner
 // without UserName (the account's root gets a root key). A user has at most
 // two. The secret is in this answer and nowhere else, ever.
 func (s *IAM) CreateAccessKey(ctx context.Context, in *CreateAccessKeyRequest) (*CreateAccessKeyResponse, error) {
-	var c checker
-	c.optName("userName", in.UserName, 128)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizeKeys(ctx, "iam:CreateAccessKey", in.UserName); err != nil {
 		return nil, err
 	}
@@ -267,12 +245,6 @@ func (s *IAM) CreateAccessKey(ctx context.Context, in *CreateAccessKeyRequest) (
 
 // ListAccessKeys lists a user's keys (or the caller's) without secrets.
 func (s *IAM) ListAccessKeys(ctx context.Context, in *ListAccessKeysRequest) (*ListAccessKeysResponse, error) {
-	var c checker
-	c.optName("userName", in.UserName, 128)
-	c.paging(in.Marker, int(in.MaxItems))
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizeKeys(ctx, "iam:ListAccessKeys", in.UserName); err != nil {
 		return nil, err
 	}
@@ -331,16 +303,6 @@ func ownedKey(tx store.Tx, owner, id string) (*accessKeyRecord, error) {
 // authenticating at once, on every server: the change feed drops it from
 // the lookup cache as the change commits.
 func (s *IAM) UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyRequest) (*Empty, error) {
-	var c checker
-	c.optName("userName", in.UserName, 128)
-	c.str("accessKeyId", in.AccessKeyId, true, 16, 128, accessKeyIDPattern, `[\w]+`)
-	if in.Status == "" {
-		c.v.add("status", nil, "Member must not be null")
-	}
-	c.enum("status", in.Status, statusActive, statusInactive, "Expired")
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if in.Status != statusActive && in.Status != statusInactive {
 		return nil, errInvalidInput("Access key status %s is not valid: use Active or Inactive.", in.Status)
 	}
@@ -370,12 +332,6 @@ func (s *IAM) UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyRequest) (
 
 // DeleteAccessKey deletes a key; it stops authenticating at once.
 func (s *IAM) DeleteAccessKey(ctx context.Context, in *DeleteAccessKeyRequest) (*Empty, error) {
-	var c checker
-	c.optName("userName", in.UserName, 128)
-	c.str("accessKeyId", in.AccessKeyId, true, 16, 128, accessKeyIDPattern, `[\w]+`)
-	if err := c.err(); err != nil {
-		return nil, err
-	}
 	if err := s.authorizeKeys(ctx, "iam:DeleteAccessKey", in.UserName); err != nil {
 		return nil, err
 	}

@@ -42,13 +42,6 @@ func TestCreateGetUser(t *testing.T) {
 	wantErr(t, "CreateUser(alice) again", err, "EntityAlreadyExists", "User with name alice already exists.")
 	_, err = e.iam.GetUser(e.root, &identity.GetUserRequest{UserName: "bob"})
 	wantErr(t, "GetUser(bob)", err, "NoSuchEntity", "The user with name bob cannot be found.")
-	_, err = e.iam.CreateUser(e.root, &identity.CreateUserRequest{UserName: "a b"})
-	wantErr(t, "CreateUser(a b)", err, "ValidationError",
-		`1 validation error detected: Value 'a b' at 'userName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]+`)
-	_, err = e.iam.CreateUser(e.root, &identity.CreateUserRequest{UserName: "x", Path: "noslash"})
-	wantErr(t, "CreateUser(path noslash)", err, "ValidationError", "")
-	_, err = e.iam.CreateUser(e.root, &identity.CreateUserRequest{UserName: strings.Repeat("x", 65)})
-	wantErr(t, "CreateUser(65 characters)", err, "ValidationError", "")
 	_, err = e.iam.CreateUser(e.root, &identity.CreateUserRequest{UserName: "t", Tags: []identity.Tag{{Key: "a", Value: "1"}, {Key: "A", Value: "2"}}})
 	wantErr(t, "CreateUser(duplicate tags)", err, "InvalidInput", "Duplicate tag keys found. Please note that Tag keys are case insensitive.")
 }
@@ -106,9 +99,6 @@ func TestListUsersPaging(t *testing.T) {
 	if len(ops.Users) != 2 || ops.Users[0].UserName != "bob" || ops.IsTruncated {
 		t.Errorf("ListUsers(/ops/) = %+v", ops)
 	}
-	_, err := e.iam.ListUsers(e.root, &identity.ListUsersRequest{MaxItems: 1001})
-	wantErr(t, "ListUsers(MaxItems 1001)", err, "ValidationError",
-		"1 validation error detected: Value '1001' at 'maxItems' failed to satisfy constraint: Member must have value less than or equal to 1000")
 }
 
 func TestAccessKeys(t *testing.T) {
@@ -169,9 +159,6 @@ func TestAccessKeys(t *testing.T) {
 	if _, err := e.ids.LookupAccessKey(context.Background(), k1.AccessKeyId); err != nil {
 		t.Errorf("LookupAccessKey after Active: %v", err)
 	}
-	_, err = e.iam.UpdateAccessKey(e.root, &identity.UpdateAccessKeyRequest{UserName: "alice", AccessKeyId: k1.AccessKeyId, Status: "Sleeping"})
-	wantErr(t, "UpdateAccessKey(Sleeping)", err, "ValidationError",
-		"1 validation error detected: Value 'Sleeping' at 'status' failed to satisfy constraint: Member must satisfy enum value set: [Active, Inactive, Expired]")
 
 	// A key of another owner is not found.
 	must(e.iam.CreateUser(e.root, &identity.CreateUserRequest{UserName: "bob"}))(t, "CreateUser bob")
