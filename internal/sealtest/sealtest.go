@@ -155,6 +155,20 @@ func (s *Server) WaitSweep() {
 	}
 }
 
+// WaitRotations waits until the rotation engine is idle: every rotation
+// RotateSecret started has had its attempt (RotateSecret answers before its
+// rotation runs, as in AWS), and none is running. Scheduled rotations run
+// in the sweep: move the clock and call WaitSweep. It fails the test if the
+// engine is not idle within 30 s of wall time.
+func (s *Server) WaitRotations() {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.Srv.Secrets().WaitRotations(ctx); err != nil {
+		s.t.Fatalf("rotations still running: %v", err)
+	}
+}
+
 // Restart stops the server and starts it again over the same data folder,
 // on a new port.
 func (s *Server) Restart() {
