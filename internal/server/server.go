@@ -383,6 +383,9 @@ func (s *Server) Parameters() *parameters.Service { return s.ssm }
 // sweeper through it).
 func (s *Server) Secrets() *secrets.Service { return s.sm }
 
+// Changes returns the change feed's hub (tests wait on its long polls).
+func (s *Server) Changes() *hub.Hub { return s.changes }
+
 // BodySpool returns the spooler that reads large request bodies (tests
 // read its counters).
 func (s *Server) BodySpool() *spool.Spooler { return s.spool }
