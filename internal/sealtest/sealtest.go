@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,6 +56,8 @@ type Server struct {
 	cancel context.CancelFunc
 	done   chan error
 	client *http.Client
+	// panicsExpected: the test makes background jobs panic on purpose.
+	panicsExpected bool
 }
 
 // Option changes a test server's configuration before it starts.
@@ -139,7 +142,23 @@ func (s *Server) Stop() {
 	case <-time.After(30 * time.Second):
 		s.t.Errorf("server did not stop within 30s")
 	}
+	// The server recovers a background job's panic and carries on, as it
+	// must in production; a test still hears of it, as it would of a
+	// panic on the request path.
+	if n := s.Srv.BackgroundPanics(); n > 0 && !s.panicsExpected {
+		var lines []string
+		for line := range strings.SplitSeq(s.Logs.String(), "\n") {
+			if strings.Contains(line, "background job panicked") {
+				lines = append(lines, line)
+			}
+		}
+		s.t.Errorf("%d background job(s) panicked (recovered by the server):\n%s", n, strings.Join(lines, "\n"))
+	}
 }
+
+// ExpectBackgroundPanics tells Stop that the test makes background jobs
+// panic on purpose; otherwise a panic recovered in one fails the test.
+func (s *Server) ExpectBackgroundPanics() { s.panicsExpected = true }
 
 // WaitSweep waits for the sweeper to complete a whole sweep at the clock's
 // present time or later: move the clock by at least the sweep interval
@@ -152,6 +171,20 @@ func (s *Server) WaitSweep() {
 	defer cancel()
 	if err := s.Srv.WaitSwept(ctx, s.Clock.Now().UTC()); err != nil {
 		s.t.Fatalf("no sweep at %s: %v", s.Clock.Now().UTC(), err)
+	}
+}
+
+// WaitRotations waits until the rotation engine is idle: every rotation
+// RotateSecret started has had its attempt (RotateSecret answers before its
+// rotation runs, as in AWS), and none is running. Scheduled rotations run
+// in the sweep: move the clock and call WaitSweep. It fails the test if the
+// engine is not idle within 30 s of wall time.
+func (s *Server) WaitRotations() {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.Srv.Secrets().WaitRotations(ctx); err != nil {
+		s.t.Fatalf("rotations still running: %v", err)
 	}
 }
 

@@ -199,12 +199,7 @@ func TestDeletionWindow(t *testing.T) {
 		t.Fatalf("RunDue on day 29 = %d, %v", n, err)
 	}
 	s.Clock.Advance(24*time.Hour + time.Minute)
-	if !sealtest.Eventually(t, 5*time.Second, func() bool {
-		_, err := c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("gone")})
-		return err != nil
-	}) {
-		t.Fatal("the sweeper did not delete the secret when its window ended")
-	}
+	s.WaitSweep()
 	_, err = c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("gone")})
 	wantAPIError(t, "DescribeSecret after the window", err, "ResourceNotFoundException")
 	again := create(t, c, "gone", "new")

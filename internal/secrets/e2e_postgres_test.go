@@ -237,18 +237,15 @@ func stagedDB(t *testing.T, c *secretsmanager.Client, id, stage string) (dbSecre
 	return d, ver
 }
 
-// rotateNow starts a rotation with lambdaARN and waits until AWSCURRENT is
-// on its version.
+// rotateNow starts a rotation with lambdaARN, waits for the engine to run
+// it, and checks that AWSCURRENT is on its version.
 func rotateNow(t *testing.T, s *sealtest.Server, id, lambdaARN string) string {
 	t.Helper()
 	c := s.SecretsManager()
 	out := must[*secretsmanager.RotateSecretOutput](t, "RotateSecret "+id)(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
 		SecretId: aws.String(id), RotationLambdaARN: aws.String(lambdaARN)}))
-	runDue(t, s)
-	if !sealtest.Eventually(t, 10*time.Second, func() bool {
-		_, v := staged(t, c, id, "AWSCURRENT")
-		return v == *out.VersionId
-	}) {
+	s.WaitRotations()
+	if _, v := staged(t, c, id, "AWSCURRENT"); v != *out.VersionId {
 		var why []string
 		for _, e := range rotationEvents(t, s, id) {
 			if m, ok := e["errorMessage"].(string); ok {
@@ -322,8 +319,8 @@ func TestRotatePostgres(t *testing.T) {
 		must[*secretsmanager.RotateSecretOutput](t, "RotateSecret trial")(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
 			SecretId: aws.String("pg/multi"), RotationLambdaARN: aws.String(pgMultiARN), RotateImmediately: aws.Bool(false),
 			RotationRules: &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)}}))
-		runDue(t, s)
-		if !sealtest.Eventually(t, 10*time.Second, func() bool { return countEvents(rotationEvents(t, s, "pg/multi"), "TestRotationSucceeded") == 1 }) {
+		s.WaitRotations()
+		if countEvents(rotationEvents(t, s, "pg/multi"), "TestRotationSucceeded") != 1 {
 			t.Fatalf("the trial did not succeed: %v", rotationEvents(t, s, "pg/multi"))
 		}
 		if cur, v := stagedDB(t, c, "pg/multi", "AWSCURRENT"); cur != old || v != *multi.VersionId || countEvents(rotationEvents(t, s, "pg/multi"), "RotationStarted") != 0 {
@@ -386,16 +383,15 @@ func TestRotatePostgres(t *testing.T) {
 		other := create(t, c, "pg/other-master", master.String())
 		must[*secretsmanager.RotateSecretOutput](t, "RotateSecret trial 2")(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
 			SecretId: aws.String("pg/multi"), RotateImmediately: aws.Bool(false)}))
-		runDue(t, s)
-		if !sealtest.Eventually(t, 10*time.Second, func() bool { return countEvents(rotationEvents(t, s, "pg/multi"), "TestRotationSucceeded") == 2 }) {
+		s.WaitRotations()
+		if countEvents(rotationEvents(t, s, "pg/multi"), "TestRotationSucceeded") != 2 {
 			t.Fatalf("the second trial did not succeed")
 		}
 		swapped := cur
 		swapped.MasterARN = *other.ARN
 		must[*secretsmanager.PutSecretValueOutput](t, "PutSecretValue")(c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("pg/multi"), SecretString: aws.String(swapped.String())}))
-		s.Clock.Advance(31 * 24 * time.Hour)
-		runDue(t, s)
-		if !sealtest.Eventually(t, 10*time.Second, func() bool { return countEvents(rotationEvents(t, s, "pg/multi"), "RotationFailed") >= 1 }) {
+		sweepAfter(s, 31*24*time.Hour)
+		if countEvents(rotationEvents(t, s, "pg/multi"), "RotationFailed") < 1 {
 			t.Fatalf("a rotation with a master secret nobody checked did not fail")
 		}
 		var why string
@@ -421,8 +417,8 @@ func TestRotatePostgres(t *testing.T) {
 		out := must[*secretsmanager.RotateSecretOutput](t, "RotateSecret")(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
 			SecretId: aws.String("pg/down"), RotationLambdaARN: aws.String(pgSingleARN)}))
 		token := *out.VersionId
-		runDue(t, s)
-		if !sealtest.Eventually(t, 10*time.Second, func() bool { return countEvents(rotationEvents(t, s, "pg/down"), "RotationFailed") >= 1 }) {
+		s.WaitRotations()
+		if countEvents(rotationEvents(t, s, "pg/down"), "RotationFailed") < 1 {
 			t.Fatalf("the rotation did not fail with the database down")
 		}
 		var why string
@@ -446,12 +442,8 @@ func TestRotatePostgres(t *testing.T) {
 		if err := pg.login("app_down", first); err != nil {
 			t.Fatalf("AWSCURRENT no longer logs in after the failed rotation: %v", err)
 		}
-		s.Clock.Advance(2 * time.Hour)
-		runDue(t, s)
-		if !sealtest.Eventually(t, 10*time.Second, func() bool {
-			_, v := staged(t, c, "pg/down", "AWSCURRENT")
-			return v == token
-		}) {
+		sweepAfter(s, 2*time.Hour)
+		if _, v := staged(t, c, "pg/down", "AWSCURRENT"); v != token {
 			t.Fatalf("the rotation did not complete after the database came back")
 		}
 		cur, _ := stagedDB(t, c, "pg/down", "AWSCURRENT")

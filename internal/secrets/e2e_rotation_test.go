@@ -36,12 +36,11 @@ func staged(t *testing.T, c *secretsmanager.Client, id, stage string) (value, ve
 	return aws.ToString(g.SecretString), aws.ToString(g.VersionId)
 }
 
-// runDue drives the scheduler as the server's sweeper does.
-func runDue(t *testing.T, s *sealtest.Server) {
-	t.Helper()
-	if _, _, err := s.Srv.Secrets().RunDue(ctx, s.Clock.Now()); err != nil {
-		t.Fatalf("RunDue: %v", err)
-	}
+// sweepAfter moves the clock by d and waits for the sweep that follows,
+// which runs the rotations then due, as a server's sweeper does.
+func sweepAfter(s *sealtest.Server, d time.Duration) {
+	s.Clock.Advance(d)
+	s.WaitSweep()
 }
 
 // rotationEvents are the audit events of rotation for the secret name.
@@ -70,7 +69,7 @@ func countEvents(events []map[string]any, name string) int {
 // TestRotateBuiltIn rotates with the built-in password rotator: at once
 // (AWSCURRENT moves to the new version, AWSPREVIOUS to the old one,
 // LastRotatedDate set), then on schedule after AutomaticallyAfterDays,
-// driven by RunDue on the fake clock; then CancelRotateSecret.
+// driven by the sweeper on the fake clock; then CancelRotateSecret.
 func TestRotateBuiltIn(t *testing.T) {
 	s := sealtest.Start(t)
 	c := s.SecretsManager()
@@ -82,10 +81,8 @@ func TestRotateBuiltIn(t *testing.T) {
 	if len(aws.ToString(out.VersionId)) < 32 {
 		t.Fatalf("RotateSecret VersionId = %q", aws.ToString(out.VersionId))
 	}
-	if !sealtest.Eventually(t, 5*time.Second, func() bool {
-		_, v := staged(t, c, "app/db", "AWSCURRENT")
-		return v == *out.VersionId
-	}) {
+	s.WaitRotations()
+	if _, v := staged(t, c, "app/db", "AWSCURRENT"); v != *out.VersionId {
 		t.Fatalf("AWSCURRENT did not move to %s", *out.VersionId)
 	}
 	cur, _ := staged(t, c, "app/db", "AWSCURRENT")
@@ -115,17 +112,12 @@ func TestRotateBuiltIn(t *testing.T) {
 
 	// Day 29: nothing is due. Day 31: the scheduled rotation runs.
 	first := cur
-	s.Clock.Advance(29 * 24 * time.Hour)
-	runDue(t, s)
+	sweepAfter(s, 29*24*time.Hour)
 	if v, _ := staged(t, c, "app/db", "AWSCURRENT"); v != first {
 		t.Fatalf("rotated before AutomaticallyAfterDays")
 	}
-	s.Clock.Advance(2 * 24 * time.Hour)
-	runDue(t, s)
-	if !sealtest.Eventually(t, 5*time.Second, func() bool {
-		v, _ := staged(t, c, "app/db", "AWSCURRENT")
-		return v != first
-	}) {
+	sweepAfter(s, 2*24*time.Hour)
+	if v, _ := staged(t, c, "app/db", "AWSCURRENT"); v == first {
 		t.Fatalf("the scheduled rotation did not run")
 	}
 	if prev, _ := staged(t, c, "app/db", "AWSPREVIOUS"); prev != first {
@@ -157,8 +149,7 @@ func TestRotateBuiltIn(t *testing.T) {
 		t.Fatalf("DescribeSecret after cancel = %+v", d3)
 	}
 	before, _ := staged(t, c, "app/db", "AWSCURRENT")
-	s.Clock.Advance(60 * 24 * time.Hour)
-	runDue(t, s)
+	sweepAfter(s, 60*24*time.Hour)
 	if v, _ := staged(t, c, "app/db", "AWSCURRENT"); v != before || countEvents(rotationEvents(t, s, "app/db"), "RotationStarted") != 2 {
 		t.Fatalf("a cancelled rotation ran")
 	}
@@ -315,8 +306,7 @@ func startWithHook(t *testing.T) (*sealtest.Server, *rotatorHook, *httptest.Serv
 
 // TestRotateWebhook rotates through an HTTPS webhook that fails testSecret
 // at first: AWSCURRENT stays, AWSPENDING is kept, the rotation is retried
-// with backoff on later RunDue calls, and completes when the webhook
-// recovers. The webhook verifies every signature; a wrong secret is
+// with backoff on later sweeps, and completes when the webhook recovers. The webhook verifies every signature; a wrong secret is
 // refused.
 func TestRotateWebhook(t *testing.T) {
 	s, h, hs := startWithHook(t)
@@ -328,8 +318,9 @@ func TestRotateWebhook(t *testing.T) {
 		SecretId: aws.String("hook/db"), RotationLambdaARN: aws.String(hookARN),
 		RotationRules: &types.RotationRulesType{ScheduleExpression: aws.String("rate(10 days)")}}))
 	token := *out.VersionId
-	if !sealtest.Eventually(t, 10*time.Second, func() bool { return countEvents(rotationEvents(t, s, "hook/db"), "RotationFailed") == 1 }) {
-		t.Fatalf("the first attempt did not fail; steps = %v", h.steps)
+	s.WaitRotations()
+	if n := countEvents(rotationEvents(t, s, "hook/db"), "RotationFailed"); n != 1 {
+		t.Fatalf("the first attempt did not fail (%d RotationFailed); steps = %v", n, h.steps)
 	}
 	if cur, v := staged(t, c, "hook/db", "AWSCURRENT"); cur != old || v != *created.VersionId {
 		t.Fatalf("AWSCURRENT moved after a failed testSecret")
@@ -340,28 +331,23 @@ func TestRotateWebhook(t *testing.T) {
 	_, err := c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("hook/db")})
 	wantMessage(t, "RotateSecret during a failed rotation", err, "InvalidRequestException", "A previous rotation isn't complete. That rotation will be reattempted.")
 
-	// Not before the backoff: RunDue now runs nothing.
+	// Not before the backoff: a sweep now runs nothing.
 	tests := h.stepCount("testSecret")
-	runDue(t, s)
+	sweepAfter(s, s.Config.SweepInterval)
 	if h.stepCount("testSecret") != tests {
 		t.Fatalf("retried before the backoff elapsed")
 	}
 	// After the backoff, still failing: a second failed attempt.
-	s.Clock.Advance(2 * time.Hour)
-	runDue(t, s)
-	if !sealtest.Eventually(t, 10*time.Second, func() bool { return countEvents(rotationEvents(t, s, "hook/db"), "RotationFailed") == 2 }) {
-		t.Fatalf("no second attempt after the backoff")
+	sweepAfter(s, 2*time.Hour)
+	if n := countEvents(rotationEvents(t, s, "hook/db"), "RotationFailed"); n != 2 {
+		t.Fatalf("no second attempt after the backoff (%d RotationFailed)", n)
 	}
 	// The webhook recovers; the next attempt completes the same rotation.
 	h.mu.Lock()
 	h.failTest = false
 	h.mu.Unlock()
-	s.Clock.Advance(2 * time.Hour)
-	runDue(t, s)
-	if !sealtest.Eventually(t, 10*time.Second, func() bool {
-		_, v := staged(t, c, "hook/db", "AWSCURRENT")
-		return v == token
-	}) {
+	sweepAfter(s, 2*time.Hour)
+	if _, v := staged(t, c, "hook/db", "AWSCURRENT"); v != token {
 		t.Fatalf("the rotation did not complete after the webhook recovered; steps = %v", h.steps)
 	}
 	if prev, _ := staged(t, c, "hook/db", "AWSPREVIOUS"); prev != old {
@@ -453,7 +439,8 @@ func TestValidationSchema(t *testing.T) {
 	h.mu.Unlock()
 	out := must[*secretsmanager.RotateSecretOutput](t, "RotateSecret")(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
 		SecretId: aws.String("v/db"), RotationLambdaARN: aws.String(hookARN)}))
-	if !sealtest.Eventually(t, 10*time.Second, func() bool { return countEvents(rotationEvents(t, s, "v/db"), "RotationFailed") == 1 }) {
+	s.WaitRotations()
+	if countEvents(rotationEvents(t, s, "v/db"), "RotationFailed") != 1 {
 		t.Fatalf("the malformed rotation did not fail")
 	}
 	if v, _ := staged(t, c, "v/db", "AWSCURRENT"); v != good {
@@ -477,7 +464,8 @@ func TestValidationSchema(t *testing.T) {
 	must[*secretsmanager.CreateSecretOutput](t, "CreateSecret tight")(c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("v/tight"), SecretString: aws.String(`{"password":"short"}`),
 		Tags: []types.Tag{{Key: aws.String("sealbox:validation-schema"), Value: aws.String(tight)}}}))
 	must[*secretsmanager.RotateSecretOutput](t, "RotateSecret tight")(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("v/tight"), RotationLambdaARN: aws.String(builtIn)}))
-	if !sealtest.Eventually(t, 10*time.Second, func() bool { return countEvents(rotationEvents(t, s, "v/tight"), "RotationFailed") == 1 }) {
+	s.WaitRotations()
+	if countEvents(rotationEvents(t, s, "v/tight"), "RotationFailed") != 1 {
 		t.Fatalf("the built-in rotation that breaks the schema did not fail")
 	}
 	if v, _ := staged(t, c, "v/tight", "AWSCURRENT"); v != `{"password":"short"}` {
@@ -488,4 +476,45 @@ func TestValidationSchema(t *testing.T) {
 	_, err = c.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("v/db"),
 		Tags: []types.Tag{{Key: aws.String("sealbox:validation-schema"), Value: aws.String(`{"type":"object","format":"email"}`)}}})
 	wantMessage(t, "TagResource unsupported schema", err, "InvalidParameterException", `keyword "format" is not supported`)
+}
+
+// TestRotationResumesAfterRestore: a scheduled rotation that falls due
+// while its secret is scheduled for deletion waits; RestoreSecret brings
+// the secret back and, once the clock passes the deletion's date, the
+// rotation runs. (The scheduler used to move the rotation's index entry
+// without saving the due time in the secret's record, and then dropped the
+// entry as stale: the restored secret never rotated again.)
+func TestRotationResumesAfterRestore(t *testing.T) {
+	s := sealtest.Start(t)
+	c := s.SecretsManager()
+	create(t, c, "restored/db", `{"username":"app","password":"first-pass"}`)
+	must[*secretsmanager.RotateSecretOutput](t, "RotateSecret")(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+		SecretId: aws.String("restored/db"), RotationLambdaARN: aws.String(builtIn),
+		RotationRules: &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(30)}}))
+	s.WaitRotations()
+	first, _ := staged(t, c, "restored/db", "AWSCURRENT")
+	if countEvents(rotationEvents(t, s, "restored/db"), "RotationSucceeded") != 1 {
+		t.Fatalf("the first rotation did not succeed")
+	}
+
+	// Day 25: deleted with a 7-day window (until day 32). Day 31: the
+	// rotation is due but the secret is scheduled for deletion.
+	sweepAfter(s, 25*24*time.Hour)
+	must[*secretsmanager.DeleteSecretOutput](t, "DeleteSecret")(c.DeleteSecret(ctx, &secretsmanager.DeleteSecretInput{
+		SecretId: aws.String("restored/db"), RecoveryWindowInDays: aws.Int64(7)}))
+	sweepAfter(s, 6*24*time.Hour)
+	if n := countEvents(rotationEvents(t, s, "restored/db"), "RotationStarted"); n != 1 {
+		t.Fatalf("a secret scheduled for deletion rotated: %d RotationStarted", n)
+	}
+
+	// Restored on day 31; past day 32 the rotation runs.
+	must[*secretsmanager.RestoreSecretOutput](t, "RestoreSecret")(c.RestoreSecret(ctx, &secretsmanager.RestoreSecretInput{SecretId: aws.String("restored/db")}))
+	sweepAfter(s, 2*24*time.Hour)
+	if v, _ := staged(t, c, "restored/db", "AWSCURRENT"); v == first || countEvents(rotationEvents(t, s, "restored/db"), "RotationSucceeded") != 2 {
+		t.Fatalf("the restored secret's rotation did not resume")
+	}
+	d := must[*secretsmanager.DescribeSecretOutput](t, "DescribeSecret")(c.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("restored/db")}))
+	if !aws.ToBool(d.RotationEnabled) || d.NextRotationDate == nil || !d.NextRotationDate.After(s.Clock.Now()) {
+		t.Fatalf("DescribeSecret after the resumed rotation = enabled %v, next %v", aws.ToBool(d.RotationEnabled), d.NextRotationDate)
+	}
 }

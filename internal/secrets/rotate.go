@@ -17,6 +17,11 @@ import (
 // server's scheduler need not wait for its next tick.
 func (s *Service) RotationWake() <-chan struct{} { return s.rotation.Wake() }
 
+// WaitRotations returns once the rotation engine is idle (rotation.Engine's
+// WaitIdle): every rotation RotateSecret started so far has had its
+// attempt, and none is running; or with ctx's error.
+func (s *Service) WaitRotations(ctx context.Context) error { return s.rotation.WaitIdle(ctx) }
+
 func errRotationInProgress() error {
 	return errInvalidRequest("A previous rotation isn't complete. That rotation will be reattempted.")
 }

@@ -108,7 +108,7 @@ func (s *Server) adminEvent(userAgent, name string, who sealbox.Principal) *audi
 	req := &sealbox.Request{
 		ID:        ids.UUID(),
 		Time:      s.clock.Now().UTC(),
-		Region:    "us-east-1",
+		Region:    homeRegion,
 		Partition: "aws",
 		AccountID: s.cfg.AccountID,
 		Principal: who,

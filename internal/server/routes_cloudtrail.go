@@ -105,7 +105,12 @@ func (s *Server) openAudit(ctx context.Context, b store.Store) error {
 		for _, f := range file.Findings() {
 			s.recordTampering(ctx, f)
 		}
-		file.OnFinding(func(f audit.Finding) { go s.recordTampering(context.Background(), f) })
+		// On the goroutine that found it, the finding may not be logged
+		// (audit.FileSink.OnFinding): a goroutine of the server's own, which
+		// Close waits for; a finding after Close is logged, not recorded.
+		file.OnFinding(func(f audit.Finding) {
+			s.bg.start(jobTampering, func() { s.recordTampering(context.Background(), f) })
+		})
 	}
 	return nil
 }
@@ -121,7 +126,7 @@ func (s *Server) recordTampering(ctx context.Context, f audit.Finding) {
 		EventTime:          s.clock.Now().UTC(),
 		EventSource:        svc,
 		EventName:          "AuditTrailTamperingDetected",
-		AWSRegion:          "us-east-1",
+		AWSRegion:          homeRegion,
 		SourceIPAddress:    svc,
 		UserAgent:          svc,
 		RequestID:          ids.UUID(),
@@ -139,6 +144,12 @@ func (s *Server) recordTampering(ctx context.Context, f audit.Finding) {
 		s.log.Error("failed to record the audit trail's tampering as an event", "file", f.File, "err", err)
 	}
 }
+
+// homeRegion is the region of the events that are the server's own rather
+// than a request's (the tampering it found, the IAM changes its commands
+// make): the region AWS records its global services' events in. sealbox
+// serves every region a request signs for, and has no region of its own.
+const homeRegion = "us-east-1"
 
 // trailEvents is what LookupEvents reads: the store sink, if there is one.
 func (s *Server) trailEvents() cloudtrail.Events {

@@ -123,6 +123,29 @@ type Server struct {
 	// so that a test's clock can move as soon as Open returns.
 	sweepTick clock.Ticker
 	swept     sweeps
+	// bg runs the sweeper's jobs and the server's goroutines under
+	// recover, and Close waits for the goroutines.
+	bg     *background
+	jobsMu sync.Mutex
+	jobs   []sweepJob // what a sweep runs, in order
+}
+
+// Job names, as the log and sealbox_background_panics_total give them.
+const (
+	jobKeys        = "key deletions and rotations"
+	jobParameters  = "parameter policies"
+	jobSecrets     = "secret deletions and rotations"
+	jobRotateNow   = "secret rotations asked for"
+	jobSessions    = "expired sessions"
+	jobAuditExpiry = "audit retention"
+	jobTampering   = "audit tampering recorder"
+)
+
+// sweepJob is one job of the sweep: it runs at now, the clock time the
+// sweep read.
+type sweepJob struct {
+	name string
+	run  func(ctx context.Context, now time.Time)
 }
 
 // Open prepares a server from cfg: it creates or opens the data folder,
@@ -147,6 +170,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	if s.log == nil {
 		s.log = NewLogger(os.Stderr, cfg.LogLevel)
 	}
+	s.bg = newBackground(s.log, jobKeys, jobParameters, jobSecrets, jobRotateNow, jobSessions, jobAuditExpiry, jobTampering)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create the data folder: %w", err)
 	}
@@ -240,6 +264,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	if err := s.setupTLS(); err != nil {
 		return nil, err
 	}
+	s.jobs = s.sweepJobs()
 	s.sweepTick = s.clock.NewTicker(cfg.SweepInterval)
 	return s, nil
 }
@@ -335,6 +360,7 @@ func (s *Server) Handler() http.Handler {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 		s.authz.WriteMetrics(w)
 		s.caches.WriteMetrics(w)
+		s.bg.WriteMetrics(w)
 	})
 	mux.Handle("/", s.router)
 	return mux
@@ -356,6 +382,9 @@ func (s *Server) Parameters() *parameters.Service { return s.ssm }
 // Secrets returns the Secrets Manager service (tests drive its deletion
 // sweeper through it).
 func (s *Server) Secrets() *secrets.Service { return s.sm }
+
+// Changes returns the change feed's hub (tests wait on its long polls).
+func (s *Server) Changes() *hub.Hub { return s.changes }
 
 // BodySpool returns the spooler that reads large request bodies (tests
 // read its counters).
@@ -411,9 +440,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // sweep runs due key deletions and rotations, due parameter policies and
-// due secret deletions and rotations, and drops expired STS sessions, every
-// SweepInterval of the server's clock; and secret rotations at once when
-// RotateSecret asks.
+// due secret deletions and rotations, drops expired STS sessions and
+// expired audit events, every SweepInterval of the server's clock; and
+// secret rotations at once when RotateSecret asks. Each job runs under
+// recover (background): one that panics is logged and counted, and the
+// others and the next sweep run as ever.
 func (s *Server) sweep(ctx context.Context) {
 	for {
 		select {
@@ -421,13 +452,30 @@ func (s *Server) sweep(ctx context.Context) {
 			return
 		case <-s.sm.RotationWake():
 			// RotateSecret asked for a rotation now.
-			if _, n, err := s.sm.RunDue(ctx, s.clock.Now().UTC()); err != nil && ctx.Err() == nil {
-				s.log.Error("secret rotation failed to run", "err", err)
-			} else if n > 0 {
-				s.log.Info("sweep", "secretsRotated", n)
-			}
+			s.bg.run(jobRotateNow, func() {
+				if _, n, err := s.sm.RunDue(ctx, s.clock.Now().UTC()); err != nil && ctx.Err() == nil {
+					s.log.Error("secret rotation failed to run", "err", err)
+				} else if n > 0 {
+					s.log.Info("sweep", "secretsRotated", n)
+				}
+			})
 		case <-s.sweepTick.C():
 			now := s.clock.Now().UTC()
+			s.jobsMu.Lock()
+			jobs := s.jobs
+			s.jobsMu.Unlock()
+			for _, j := range jobs {
+				s.bg.run(j.name, func() { j.run(ctx, now) })
+			}
+			s.swept.done(now)
+		}
+	}
+}
+
+// sweepJobs are the jobs of a sweep.
+func (s *Server) sweepJobs() []sweepJob {
+	return []sweepJob{
+		{jobKeys, func(ctx context.Context, now time.Time) {
 			deleted, rotated, err := s.kms.RunDue(ctx, now)
 			if err != nil && ctx.Err() == nil {
 				s.log.Error("sweep failed", "err", err)
@@ -435,26 +483,35 @@ func (s *Server) sweep(ctx context.Context) {
 			if deleted+rotated > 0 {
 				s.log.Info("sweep", "keysDeleted", deleted, "keysRotated", rotated)
 			}
+		}},
+		{jobParameters, func(ctx context.Context, now time.Time) {
 			if expired, notified, err := s.ssm.RunDue(ctx, now); err != nil && ctx.Err() == nil {
 				s.log.Error("parameter policy sweep failed", "err", err)
 			} else if expired+notified > 0 {
 				s.log.Info("sweep", "parametersExpired", expired, "policyNotifications", notified)
 			}
+		}},
+		{jobSecrets, func(ctx context.Context, now time.Time) {
 			if n, r, err := s.sm.RunDue(ctx, now); err != nil && ctx.Err() == nil {
 				s.log.Error("secret deletion and rotation sweep failed", "err", err)
 			} else if n+r > 0 {
 				s.log.Info("sweep", "secretsDeleted", n, "secretsRotated", r)
 			}
+		}},
+		{jobSessions, func(ctx context.Context, now time.Time) {
 			if n, err := s.sts.SweepExpired(ctx, now); err != nil && ctx.Err() == nil {
 				s.log.Error("session sweep failed", "err", err)
 			} else if n > 0 {
 				s.log.Info("sweep", "sessionsExpired", n)
 			}
-			s.expireAudit(ctx)
-			s.swept.done(now)
-		}
+		}},
+		{jobAuditExpiry, func(ctx context.Context, _ time.Time) { s.expireAudit(ctx) }},
 	}
 }
+
+// BackgroundPanics reports how many background jobs panicked (and were
+// recovered) since Open.
+func (s *Server) BackgroundPanics() uint64 { return s.bg.Panics() }
 
 // Close closes the audit sinks and the store. Serve calls it; call it
 // yourself only for a server that was opened and never served.
@@ -462,6 +519,9 @@ func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		s.sweepTick.Stop()
+		// The goroutines write to the audit trail and the store: they
+		// end before those close, and none starts after.
+		s.bg.close()
 		if s.changes != nil {
 			s.changes.Close()
 		}

@@ -5,6 +5,7 @@
 package hub
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"strconv"
@@ -40,6 +41,9 @@ type Hub struct {
 	seq  uint64  // the last change's number
 	ring []entry // the last len(ring) changes, entry n at ring[n%len(ring)]
 	wake chan struct{}
+
+	polls  int           // long polls waiting for a change
+	joined chan struct{} // closed when polls grows (WaitPolls)
 }
 
 // NewHub watches feed for parameter and secret records and keeps the last
@@ -157,6 +161,47 @@ func (h *Hub) addLocked(service, region, key string, deleted bool) {
 func (h *Hub) wakeLocked() {
 	close(h.wake)
 	h.wake = make(chan struct{})
+}
+
+// waiting counts a long poll waiting on a wake channel after answered it,
+// until the returned func is called.
+func (h *Hub) waiting() (done func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.polls++
+	if h.joined != nil {
+		close(h.joined)
+		h.joined = nil
+	}
+	return func() {
+		h.mu.Lock()
+		h.polls--
+		h.mu.Unlock()
+	}
+}
+
+// WaitPolls returns once at least n long polls wait for a change, or with
+// ctx's error. A poll counted waits on a channel the next change closes,
+// so a test that writes after WaitPolls knows the poll will see the write
+// as it happens, not in its next answer.
+func (h *Hub) WaitPolls(ctx context.Context, n int) error {
+	for {
+		h.mu.Lock()
+		if h.polls >= n {
+			h.mu.Unlock()
+			return nil
+		}
+		if h.joined == nil {
+			h.joined = make(chan struct{})
+		}
+		joined := h.joined
+		h.mu.Unlock()
+		select {
+		case <-joined:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 // cursor is the cursor after change seq.

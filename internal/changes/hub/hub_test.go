@@ -67,7 +67,11 @@ func TestChangeFeed(t *testing.T) {
 		}
 		got <- answer{list, time.Now()}
 	}()
-	time.Sleep(100 * time.Millisecond) // the poll is waiting
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.Srv.Changes().WaitPolls(wctx, 1); err != nil {
+		t.Fatalf("the poll is not waiting: %v", err)
+	}
 	put := time.Now()
 	must[*secretsmanager.PutSecretValueOutput](t, "PutSecretValue")(sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("app/db"), SecretString: aws.String("second-value-never-in-the-feed")}))
 	a := <-got

@@ -48,6 +48,11 @@ func (s *Service) GetChanges(ctx context.Context, in *changes.GetChangesInput) (
 	if in.WaitTimeSeconds != nil {
 		wait = min(time.Duration(*in.WaitTimeSeconds)*time.Second, changes.MaxWait)
 	}
+	// Wall time, not the server's clock: the wait is the HTTP request's
+	// own deadline, which the client (WaitTimeSeconds, its HTTP timeout)
+	// and the server (WriteTimeout) measure in real time. On a test's fake
+	// clock a poll would wait until the test moved the clock, and no
+	// server logic is driven by it: only the answer's timing.
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	cursor := in.Cursor
@@ -60,13 +65,27 @@ func (s *Service) GetChanges(ctx context.Context, in *changes.GetChangesInput) (
 		if out := s.visible(ctx, region, list); len(out) > 0 {
 			return &changes.GetChangesOutput{Changes: out, Cursor: cursor}, nil
 		}
-		select {
-		case <-wake:
-		case <-timer.C:
+		if !s.wait(ctx, wake, timer.C) {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
 			return &changes.GetChangesOutput{Changes: []changes.Change{}, Cursor: cursor}, nil
-		case <-ctx.Done():
-			return nil, ctx.Err()
 		}
+	}
+}
+
+// wait waits for wake, and reports true when it is closed, false when the
+// poll's time is up or ctx is done. The poll counts as waiting meanwhile
+// (Hub.WaitPolls).
+func (s *Service) wait(ctx context.Context, wake <-chan struct{}, timeUp <-chan time.Time) bool {
+	defer s.hub.waiting()()
+	select {
+	case <-wake:
+		return true
+	case <-timeUp:
+		return false
+	case <-ctx.Done():
+		return false
 	}
 }
 

@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sealbox/sealbox"
@@ -190,6 +191,14 @@ type Engine struct {
 	targets  Targets            // nil: only the built-in rotators
 	notifier Notifier           // nil: rotation steps are not recorded
 	wake     chan struct{}      // Kick asks the scheduler to run now
+
+	// Kick's asks and the RunDue calls that answer them, for WaitIdle.
+	mu      sync.Mutex
+	asked   uint64        // how many times Kick was called
+	askedAt time.Time     // the clock's time at the last Kick
+	covered uint64        // the asks a completed RunDue started after
+	running int           // RunDue calls in progress
+	settled chan struct{} // closed when the engine next becomes idle
 }
 
 // Config configures an Engine.
@@ -257,17 +266,75 @@ func (e *Engine) MasterARN(ctx context.Context, sec *Secret, lambdaARN string) (
 // scheduler need not wait for its next tick.
 func (e *Engine) Wake() <-chan struct{} { return e.wake }
 
-// Kick signals Wake.
+// Kick signals Wake. WaitIdle waits for a RunDue that starts after it.
 func (e *Engine) Kick() {
+	e.mu.Lock()
+	e.asked++
+	e.askedAt = e.clock.Now()
+	e.mu.Unlock()
 	select {
 	case e.wake <- struct{}{}:
 	default:
 	}
 }
 
+// WaitIdle returns once the engine is idle, or with ctx's error: no RunDue
+// is in progress, and every Kick so far (every rotation RotateSecret
+// started) has been followed by a RunDue that started after it, at a time
+// not before it, and completed. A rotation due then has had its attempt
+// by then, failed or not. RotateSecret answers before its rotation runs,
+// as in AWS; a test waits on this, not on the secret's value.
+func (e *Engine) WaitIdle(ctx context.Context) error {
+	for {
+		e.mu.Lock()
+		if e.running == 0 && e.covered >= e.asked {
+			e.mu.Unlock()
+			return nil
+		}
+		if e.settled == nil {
+			e.settled = make(chan struct{})
+		}
+		settled := e.settled
+		e.mu.Unlock()
+		select {
+		case <-settled:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// started notes a RunDue at now beginning, and answers the asks it covers:
+// all so far, unless now is before the last (a rotation RotateSecret made
+// due after now, which this run may not see).
+func (e *Engine) started(now time.Time) uint64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.running++
+	if now.Before(e.askedAt) {
+		return e.covered
+	}
+	return e.asked
+}
+
+// finished notes a RunDue that covered asks ending, and wakes WaitIdle's
+// callers if the engine is idle.
+func (e *Engine) finished(asks uint64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.running--
+	e.covered = max(e.covered, asks)
+	if e.running == 0 && e.covered >= e.asked && e.settled != nil {
+		close(e.settled)
+		e.settled = nil
+	}
+}
+
 // RunDue runs the rotations due by now, one after the other, and returns
 // how many completed.
 func (e *Engine) RunDue(ctx context.Context, now time.Time) (rotated int, err error) {
+	asks := e.started(now)
+	defer e.finished(asks)
 	type due struct{ key, region, name string }
 	var list []due
 	nowKey := fmt.Sprintf("%020d", now.UnixNano())
@@ -334,8 +401,13 @@ func (e *Engine) claim(ctx context.Context, key, region, name string, now time.T
 		}
 		if sec.Deleted() {
 			// Look again when the deletion is due: a secret restored
-			// before then resumes its rotation.
-			return setDue(tx, sec, sec.Deletion.Add(time.Second))
+			// before then resumes its rotation. The record keeps the
+			// new due time with its entry, or the next claim would
+			// take the entry for a stale one and drop the rotation.
+			if err := setDue(tx, sec, sec.Deletion.Add(time.Second)); err != nil {
+				return err
+			}
+			return e.secrets.Save(tx, sec)
 		}
 		if r.Token == "" && r.Trial {
 			r.Trial = false
