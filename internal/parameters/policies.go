@@ -5,11 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/dueindex"
 )
 
 // Parameter policy types and statuses, as AWS names them.
@@ -200,28 +200,16 @@ func setDue(tx store.Tx, p *paramRecord, oldDue time.Time) error {
 // commits: at least once, never lost. It returns how many parameters
 // expired and how many notifications were sent.
 func (s *Service) RunDue(ctx context.Context, now time.Time) (expired, notified int, err error) {
-	type due struct{ key, region, name string }
-	var work []due
-	limit := duePrefix + timeKey(now) + "/\xff"
-	err = s.store.View(ctx, func(tx store.Tx) error {
-		return tx.Scan(duePrefix, "", func(key string, _ []byte) error {
-			if key > limit {
-				return store.ErrStop
-			}
-			rest := strings.TrimPrefix(key, duePrefix)
-			parts := strings.SplitN(rest, "/", 3)
-			if len(parts) != 3 {
-				return nil
-			}
-			work = append(work, due{key, parts[1], parts[2]})
-			return nil
-		})
+	var work []dueindex.Entry
+	err = s.store.View(ctx, func(tx store.Tx) (err error) {
+		work, err = dues.Due(tx, now)
+		return err
 	})
 	if err != nil {
 		return 0, 0, err
 	}
 	for _, w := range work {
-		e, n, err := s.runOne(ctx, w.key, w.region, w.name, now)
+		e, n, err := s.runOne(ctx, w.Key, w.Region, w.Name, now)
 		expired += e
 		notified += n
 		if err != nil {
@@ -229,11 +217,6 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (expired, notified 
 		}
 	}
 	return expired, notified, nil
-}
-
-func timeKey(t time.Time) string {
-	k := dueKey(t, "", "")
-	return strings.TrimSuffix(strings.TrimPrefix(k, duePrefix), "//")
 }
 
 // runOne carries out what is due for one parameter.

@@ -36,6 +36,7 @@ import (
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/dueindex"
 	"github.com/sealbox/sealbox/internal/store/recordcache"
 )
 
@@ -208,10 +209,12 @@ func histKey(region, name string, v int64) string {
 	return histPrefix(region, name) + fmt.Sprintf("%020d", v)
 }
 
-const duePrefix = "ssm/_due/" // "_" is in no region name
+// dues indexes the parameters by the next time a policy of theirs is due
+// ("_" is in no region name).
+const dues = dueindex.Index("ssm/_due/")
 
 func dueKey(at time.Time, region, name string) string {
-	return duePrefix + fmt.Sprintf("%020d", at.UnixNano()) + "/" + region + "/" + strings.TrimPrefix(name, "/")
+	return dues.Key(at, region, strings.TrimPrefix(name, "/"))
 }
 
 // viaSSM returns a context whose Request is a copy of the caller's with

@@ -2,7 +2,6 @@ package secrets
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/secrets/rotation"
 	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/dueindex"
 )
 
 // DeleteSecret schedules a secret's deletion after a recovery window of 7
@@ -149,21 +149,10 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted, rotated i
 
 // runDeletions deletes the secrets whose recovery window ended by now.
 func (s *Service) runDeletions(ctx context.Context, now time.Time) (deleted int, err error) {
-	type due struct{ key, region, name string }
-	var list []due
-	nowKey := fmt.Sprintf("%020d", now.UnixNano())
-	err = s.store.View(ctx, func(tx store.Tx) error {
-		return tx.Scan(duePrefix, "", func(k string, _ []byte) error {
-			parts := strings.SplitN(strings.TrimPrefix(k, duePrefix), "/", 3)
-			if len(parts) != 3 {
-				return nil
-			}
-			if parts[0] > nowKey {
-				return store.ErrStop // keys sort by due time: the rest are later
-			}
-			list = append(list, due{k, parts[1], parts[2]})
-			return nil
-		})
+	var list []dueindex.Entry
+	err = s.store.View(ctx, func(tx store.Tx) (err error) {
+		list, err = deletions.Due(tx, now)
+		return err
 	})
 	if err != nil {
 		return 0, err
@@ -176,9 +165,9 @@ func (s *Service) runDeletions(ctx context.Context, now time.Time) (deleted int,
 		err := s.store.Update(ctx, func(tx store.Tx) error {
 			done = false
 			var sec secretRecord
-			err := store.GetJSON(tx, secretKey(d.region, d.name), &sec)
-			if isNotFound(err) || err == nil && (!sec.deleted() || sec.Deletion.After(now) || dueKey(sec.Deletion, d.region, d.name) != d.key) {
-				return tx.Delete(d.key) // a stale entry
+			err := store.GetJSON(tx, secretKey(d.Region, d.Name), &sec)
+			if isNotFound(err) || err == nil && (!sec.deleted() || sec.Deletion.After(now) || dueKey(sec.Deletion, d.Region, d.Name) != d.Key) {
+				return tx.Delete(d.Key) // a stale entry
 			}
 			if err != nil {
 				return err

@@ -35,7 +35,6 @@ package secrets
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/sealbox/sealbox"
@@ -44,6 +43,7 @@ import (
 	"github.com/sealbox/sealbox/internal/secrets/rotation"
 	"github.com/sealbox/sealbox/internal/secrets/rotation/postgres"
 	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/dueindex"
 	"github.com/sealbox/sealbox/internal/store/recordcache"
 )
 
@@ -177,11 +177,11 @@ func secretKey(region, name string) string    { return secretPrefix(region) + na
 func valuePrefix(region, name string) string  { return "sm/" + region + "/value/" + name + ":" }
 func valueKey(region, name, id string) string { return valuePrefix(region, name) + id }
 
-const duePrefix = "sm/_due/" // "_" is in no region name
+// deletions indexes the secrets scheduled for deletion by the end of their
+// recovery window ("_" is in no region name).
+const deletions = dueindex.Index("sm/_due/")
 
-func dueKey(at time.Time, region, name string) string {
-	return duePrefix + fmt.Sprintf("%020d", at.UnixNano()) + "/" + region + "/" + name
-}
+func dueKey(at time.Time, region, name string) string { return deletions.Key(at, region, name) }
 
 // secretARN is arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<suffix>.
 func secretARN(r *sealbox.Request, name, suffix string) string {

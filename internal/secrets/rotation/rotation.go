@@ -45,6 +45,7 @@ import (
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/dueindex"
 )
 
 // The four steps.
@@ -131,8 +132,6 @@ type State struct {
 }
 
 const (
-	rotationPrefix = "sm/_rot/" // "_" is in no region name
-
 	// BuiltInPasswordRotator is the function name of the built-in rotator:
 	// it sets the "password" field of the JSON SecretString to a new
 	// random password. sealbox- is a prefix no AWS-managed function uses.
@@ -147,9 +146,11 @@ const (
 
 // DueKey is the key of the rotation index entry of the secret region/name
 // due at at.
-func DueKey(at time.Time, region, name string) string {
-	return rotationPrefix + fmt.Sprintf("%020d", at.UnixNano()) + "/" + region + "/" + name
-}
+func DueKey(at time.Time, region, name string) string { return rotations.Key(at, region, name) }
+
+// rotations indexes the secrets by their next rotation ("_" is in no
+// region name).
+const rotations = dueindex.Index("sm/_rot/")
 
 // SetDue moves the entry of the secret region/name in the rotation index
 // to at (zero: none), in tx; the caller saves r with the secret.
@@ -335,21 +336,10 @@ func (e *Engine) finished(asks uint64) {
 func (e *Engine) RunDue(ctx context.Context, now time.Time) (rotated int, err error) {
 	asks := e.started(now)
 	defer e.finished(asks)
-	type due struct{ key, region, name string }
-	var list []due
-	nowKey := fmt.Sprintf("%020d", now.UnixNano())
-	err = e.store.View(ctx, func(tx store.Tx) error {
-		return tx.Scan(rotationPrefix, "", func(k string, _ []byte) error {
-			parts := strings.SplitN(strings.TrimPrefix(k, rotationPrefix), "/", 3)
-			if len(parts) != 3 {
-				return nil
-			}
-			if parts[0] > nowKey {
-				return store.ErrStop
-			}
-			list = append(list, due{k, parts[1], parts[2]})
-			return nil
-		})
+	var list []dueindex.Entry
+	err = e.store.View(ctx, func(tx store.Tx) (err error) {
+		list, err = rotations.Due(tx, now)
+		return err
 	})
 	if err != nil {
 		return 0, err
@@ -358,7 +348,7 @@ func (e *Engine) RunDue(ctx context.Context, now time.Time) (rotated int, err er
 		if err := ctx.Err(); err != nil {
 			return rotated, err
 		}
-		ok, err := e.rotateOnce(ctx, d.key, d.region, d.name, now)
+		ok, err := e.rotateOnce(ctx, d.Key, d.Region, d.Name, now)
 		if err != nil {
 			return rotated, err
 		}
