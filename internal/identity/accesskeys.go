@@ -253,3 +253,49 @@ var _ sigv4.Credentials = (*Store)(nil)
 
 // sessionExpired reports whether a session is past its expiry at t.
 func sessionExpired(sess *sessionRecord, t time.Time) bool { return !t.Before(sess.Expires) }
+
+// deleteExpiredSessions deletes the sessions expired at t, with their
+// index entries, in batches.
+func (s *Store) deleteExpiredSessions(ctx context.Context, t time.Time) (removed int, err error) {
+	type expired struct{ id, owner string }
+	var due []expired
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		due = due[:0]
+		return tx.Scan(sessionPrefix, "", func(_ string, v []byte) error {
+			var sess sessionRecord
+			if err := decodeSession(v, &sess); err != nil {
+				return err
+			}
+			if sessionExpired(&sess, t) {
+				due = append(due, expired{sess.ID, sess.owner()})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	const batch = 500
+	for len(due) > 0 {
+		n := min(batch, len(due))
+		chunk := due[:n]
+		due = due[n:]
+		err := s.store.Update(ctx, func(tx store.Tx) error {
+			for _, e := range chunk {
+				if err := tx.Delete(sessionKey(e.id)); err != nil {
+					return err
+				}
+				if err := tx.Delete(sessionsOfKey(e.owner, e.id)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return removed, err
+		}
+		removed += n
+	}
+	return removed, nil
+}
+

@@ -3,7 +3,6 @@ package identity
 import (
 	"context"
 
-	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -33,7 +32,7 @@ func (s *IAM) setBoundary(tx store.Tx, e *entity, arn string) error {
 		}
 	}
 	if e.Boundary != "" {
-		old, err := s.findPolicy(tx, e.Boundary)
+		old, err := s.ids.findPolicy(tx, e.Boundary)
 		if err == nil && old.BoundaryUses > 0 {
 			old.BoundaryUses--
 			if err := savePolicy(tx, old); err != nil {
@@ -119,32 +118,3 @@ func (s *IAM) DeleteRolePermissionsBoundary(ctx context.Context, in *DeleteRoleP
 	return &Empty{}, nil
 }
 
-// BoundaryFor returns the permissions boundary of p's user or role (the
-// default version of the managed policy), or nil for none. A boundary
-// policy that no longer exists is a document that allows nothing, so that
-// the principal stays bounded.
-func (s *IAM) BoundaryFor(ctx context.Context, p sealbox.Principal) (*PolicyDoc, error) {
-	kind, name, id, ok := principalEntity(p)
-	if !ok {
-		return nil, nil
-	}
-	var out *PolicyDoc
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		e, err := loadEntity(tx, kind, name)
-		if isNotFound(err) || (err == nil && id != "" && e.ID != id) || (err == nil && e.Boundary == "") {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		c := docCollector{s: s, tx: tx, seen: map[string]bool{}}
-		if err := c.managed(e.Boundary, true); err != nil {
-			return err
-		}
-		if len(c.docs) > 0 {
-			out = &c.docs[0]
-		}
-		return nil
-	})
-	return out, err
-}

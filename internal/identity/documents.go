@@ -2,8 +2,6 @@ package identity
 
 import (
 	"encoding/json"
-	"net/url"
-	"strings"
 
 	"github.com/sealbox/sealbox"
 )
@@ -21,9 +19,3 @@ func validateDocument(pc PolicyChecker, doc string, kind PolicyKind) error {
 	return nil
 }
 
-// encodeDocument is a policy document as IAM returns it: percent-encoded
-// (RFC 3986; a space is %20), which botocore decodes and aws-sdk-go-v2
-// leaves to the caller (url.QueryUnescape).
-func encodeDocument(doc string) string {
-	return strings.ReplaceAll(url.QueryEscape(doc), "+", "%20")
-}

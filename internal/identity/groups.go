@@ -2,7 +2,6 @@ package identity
 
 import (
 	"context"
-	"strings"
 
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -195,16 +194,6 @@ func (s *IAM) ListGroupsForUser(ctx context.Context, in *ListGroupsForUserReques
 		return nil, err
 	}
 	return out, nil
-}
-
-// listIndex returns the last key segments under an index prefix, in order.
-func listIndex(tx store.Tx, prefix string) ([]string, error) {
-	var out []string
-	err := tx.Scan(prefix, "", func(key string, _ []byte) error {
-		out = append(out, strings.TrimPrefix(key, prefix))
-		return nil
-	})
-	return out, err
 }
 
 func identityKey(s string) string { return s }

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -234,4 +235,23 @@ func listByPath[T any](ctx context.Context, s *IAM, kind entityKind, action, pat
 		return nil, "", false, err
 	}
 	return items, next, more, nil
+}
+
+// encodeDocument is a policy document as IAM returns it: percent-encoded
+// (RFC 3986; a space is %20), which botocore decodes and aws-sdk-go-v2
+// leaves to the caller (url.QueryUnescape).
+func encodeDocument(doc string) string {
+	return strings.ReplaceAll(url.QueryEscape(doc), "+", "%20")
+}
+
+// partition is the partition of the IAM ARNs a request makes: aws, unless
+// the request's region is in aws-cn or aws-us-gov.
+func partition(r *sealbox.Request) string {
+	if r.Region != "" {
+		return sealbox.PartitionFor(r.Region)
+	}
+	if r.Partition != "" {
+		return r.Partition
+	}
+	return "aws"
 }

@@ -44,7 +44,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/sealbox/sealbox"
 )
@@ -145,102 +144,7 @@ func AssumeRoleRequestFromContext(ctx context.Context) (*TrustRequest, bool) {
 // request is sealbox.MustRequest.
 func request(ctx context.Context) *sealbox.Request { return sealbox.MustRequest(ctx) }
 
-// partition is the partition of the IAM ARNs a request makes: aws, unless
-// the request's region is in aws-cn or aws-us-gov.
-func partition(r *sealbox.Request) string {
-	if r.Region != "" {
-		return sealbox.PartitionFor(r.Region)
-	}
-	if r.Partition != "" {
-		return r.Partition
-	}
-	return "aws"
-}
 
-// Errors, as IAM and STS word them.
-
-func errNoSuchUser(name string) error {
-	return sealbox.Errorf("NoSuchEntity", "The user with name %s cannot be found.", name)
-}
-
-func errNoSuchEntity(kind entityKind, name string) error {
-	return sealbox.Errorf("NoSuchEntity", "The %s with name %s cannot be found.", kind, name)
-}
-
-func errNoSuchInline(kind entityKind, policy string) error {
-	return sealbox.Errorf("NoSuchEntity", "The %s policy with name %s cannot be found.", kind, policy)
-}
-
-func errNoSuchAccessKey(id string) error {
-	return sealbox.Errorf("NoSuchEntity", "The Access Key with id %s cannot be found.", id)
-}
-
-func errPolicyNotFound(arn string) error {
-	return sealbox.Errorf("NoSuchEntity", "Policy %s was not found.", arn)
-}
-
-func errPolicyNotAttachable(arn string) error {
-	return sealbox.Errorf("NoSuchEntity", "Policy %s does not exist or is not attachable.", arn)
-}
-
-func errPolicyVersionNotFound(arn, version string) error {
-	return sealbox.Errorf("NoSuchEntity", "Policy %s version %s does not exist or is not attachable.", arn, version)
-}
-
-func errAlreadyExists(kind entityKind, name string) error {
-	return sealbox.Errorf("EntityAlreadyExists", "%s with name %s already exists.", kind.title(), name)
-}
-
-func errDeleteConflict(msg string) error {
-	return &sealbox.Error{Code: "DeleteConflict", Message: msg}
-}
-
-func errQuota(quota string, n int) error {
-	return sealbox.Errorf("LimitExceeded", "Cannot exceed quota for %s: %d", quota, n)
-}
-
-func errLimit(format string, args ...any) error {
-	return sealbox.Errorf("LimitExceeded", format, args...)
-}
-
-func errInvalidInput(format string, args ...any) error {
-	return sealbox.Errorf("InvalidInput", format, args...)
-}
-
-func errValidation(format string, args ...any) error {
-	return sealbox.Errorf("ValidationError", format, args...)
-}
-
-// errAccessDenied is IAM's and STS's AccessDenied, answered with 403.
-func errAccessDenied(format string, args ...any) error {
-	e := sealbox.Errorf("AccessDenied", format, args...)
-	e.Status = 403
-	return e
-}
-
-// validationErrors collects constraint violations and words them as AWS
-// does: "1 validation error detected: Value 'x' at 'userName' failed to
-// satisfy constraint: Member must satisfy regular expression pattern: …".
-type validationErrors []string
-
-func (v *validationErrors) add(member string, value *string, constraint string) {
-	shown := "null"
-	if value != nil {
-		shown = "'" + *value + "'"
-	}
-	*v = append(*v, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", shown, member, constraint))
-}
-
-func (v validationErrors) err() error {
-	switch len(v) {
-	case 0:
-		return nil
-	case 1:
-		return errValidation("1 validation error detected: %s", v[0])
-	default:
-		return errValidation("%d validation errors detected: %s", len(v), strings.Join(v, "; "))
-	}
-}
 
 // isNotFound reports a store miss.
 func isNotFound(err error) bool { return errors.Is(err, errNotFound) }

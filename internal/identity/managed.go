@@ -6,115 +6,18 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
-// builtinPolicy is an AWS managed policy served read-only: one version,
-// the default AWS publishes (see awsManaged).
-type builtinPolicy struct {
-	ID          string // AWS's PolicyId; "": managedID(name)
-	Path        string // "": "/"
-	Description string
-	Created     time.Time
-	// Updated is when AWS made the default version (the policy's
-	// UpdateDate); zero: Created.
-	Updated  time.Time
-	Version  string // the default version's id, as AWS numbers it
-	Document string
-	// Trimmed says statements or actions for services sealbox does not
-	// serve were left out of AWS's document.
-	Trimmed bool
-}
-
-func builtinRecord(name, partition string) (*policyRecord, bool) {
-	b, ok := awsManaged[name]
-	if !ok {
-		return nil, false
-	}
-	id, path := b.ID, b.Path
-	if id == "" {
-		id = managedID(name)
-	}
-	if path == "" {
-		path = "/"
-	}
-	updated := b.Updated
-	if updated.IsZero() {
-		updated = b.Created
-	}
-	next, _ := strconv.Atoi(strings.TrimPrefix(b.Version, "v"))
-	return &policyRecord{
-		Name: name, ID: id, Path: path, Partition: partition, Description: b.Description,
-		Created: b.Created, Updated: updated, Default: b.Version, NextVersion: next + 1,
-		Versions: []policyVersion{{ID: b.Version, Document: b.Document, Created: updated}},
-		aws:      true,
-	}, true
-}
-
-type awsAttachments struct {
-	Attachments  int `json:"attachments"`
-	BoundaryUses int `json:"boundaryUses,omitempty"`
-}
-
-// errInvalidARN is IAM's answer to a policy ARN it cannot read.
-func errInvalidARN(arn string) error { return errInvalidInput("ARN %s is not valid.", arn) }
-
-// findPolicy resolves a policy ARN. It returns InvalidInput for a string
-// that is not a policy ARN, and errNotFound when no such policy exists.
-func (s *IAM) findPolicy(tx store.Tx, arn string) (*policyRecord, error) {
-	a, err := sealbox.ParseARN(arn)
-	if err != nil || a.Service != "iam" || a.Region != "" || !strings.HasPrefix(a.Resource, "policy/") {
-		return nil, errInvalidARN(arn)
-	}
-	rest := strings.TrimPrefix(a.Resource, "policy")
-	i := strings.LastIndexByte(rest, '/')
-	path, name := rest[:i+1], rest[i+1:]
-	if name == "" {
-		return nil, errInvalidARN(arn)
-	}
-	switch a.AccountID {
-	case "aws":
-		p, ok := builtinRecord(name, a.Partition)
-		if !ok || path != p.Path {
-			return nil, errNotFound
-		}
-		var n awsAttachments
-		if err := store.GetJSON(tx, awsPolicyKey(name), &n); err != nil && !isNotFound(err) {
-			return nil, err
-		}
-		p.Attachments, p.BoundaryUses = n.Attachments, n.BoundaryUses
-		return p, nil
-	case s.account:
-		var p policyRecord
-		if err := store.GetJSON(tx, policyKey(name), &p); err != nil {
-			return nil, err
-		}
-		if p.Path != path || p.Partition != a.Partition {
-			return nil, errNotFound
-		}
-		return &p, nil
-	default:
-		return nil, errNotFound
-	}
-}
-
 // mustPolicy resolves a policy ARN or answers NoSuchEntity with notFound.
 func (s *IAM) mustPolicy(tx store.Tx, arn string, notFound func(string) error) (*policyRecord, error) {
-	p, err := s.findPolicy(tx, arn)
+	p, err := s.ids.findPolicy(tx, arn)
 	if isNotFound(err) {
 		return nil, notFound(arn)
 	}
 	return p, err
-}
-
-func savePolicy(tx store.Tx, p *policyRecord) error {
-	if p.aws {
-		return store.PutJSON(tx, awsPolicyKey(p.Name), awsAttachments{Attachments: p.Attachments, BoundaryUses: p.BoundaryUses})
-	}
-	return store.PutJSON(tx, policyKey(p.Name), p)
 }
 
 // awsReadOnly refuses changes to AWS managed policies, as AWS does.
@@ -428,7 +331,7 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListP
 				if !ok {
 					continue
 				}
-				p, err := s.findPolicy(tx, p.arn(s.account))
+				p, err := s.ids.findPolicy(tx, p.arn(s.account))
 				if err != nil {
 					return err
 				}
@@ -564,7 +467,7 @@ func (s *IAM) listAttached(ctx context.Context, kind entityKind, name, pathPrefi
 		}
 		var all []AttachedPolicy
 		for _, arn := range e.Attached {
-			p, err := s.findPolicy(tx, arn)
+			p, err := s.ids.findPolicy(tx, arn)
 			if isNotFound(err) {
 				continue
 			}

@@ -44,7 +44,7 @@ func principalEntity(p sealbox.Principal) (kind entityKind, name, id string, ok 
 //
 // The result is cached until an IAM record changes; callers must not modify
 // it. Safe for concurrent use.
-func (s *IAM) PoliciesFor(ctx context.Context, p sealbox.Principal) ([]PolicyDoc, error) {
+func (s *Store) PoliciesFor(ctx context.Context, p sealbox.Principal) ([]PolicyDoc, error) {
 	kind, name, id, ok := principalEntity(p)
 	if !ok {
 		return nil, nil
@@ -53,10 +53,10 @@ func (s *IAM) PoliciesFor(ctx context.Context, p sealbox.Principal) ([]PolicyDoc
 		return nil, nil
 	}
 	key := string(kind) + "|" + strings.ToLower(name) + "|" + id
-	if docs, ok := s.ids.policies.Get(key); ok {
+	if docs, ok := s.policies.Get(key); ok {
 		return docs, nil
 	}
-	ticket := s.ids.policies.Ticket() // before the snapshot is taken
+	ticket := s.policies.Ticket() // before the snapshot is taken
 	var docs []PolicyDoc
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		e, err := loadEntity(tx, kind, name)
@@ -94,13 +94,13 @@ func (s *IAM) PoliciesFor(ctx context.Context, p sealbox.Principal) ([]PolicyDoc
 	if err != nil {
 		return nil, err
 	}
-	s.ids.policies.Put(key, docs, ticket)
+	s.policies.Put(key, docs, ticket)
 	return docs, nil
 }
 
 // docCollector gathers policy documents, each source once.
 type docCollector struct {
-	s    *IAM
+	s    *Store
 	tx   store.Tx
 	seen map[string]bool
 	docs []PolicyDoc
@@ -161,15 +161,15 @@ func sessionCacheKey(id string) string { return "session|" + id }
 // permissions. It returns nil for any other key: such sessions are not
 // narrowed. A session policy deleted since the session began is replaced
 // by a document that allows nothing, so that the session stays narrowed.
-func (s *IAM) SessionPolicies(ctx context.Context, accessKeyID string) ([]PolicyDoc, error) {
+func (s *Store) SessionPolicies(ctx context.Context, accessKeyID string) ([]PolicyDoc, error) {
 	if !strings.HasPrefix(accessKeyID, "ASIA") {
 		return nil, nil
 	}
 	key := sessionCacheKey(accessKeyID)
-	if docs, ok := s.ids.policies.Get(key); ok {
+	if docs, ok := s.policies.Get(key); ok {
 		return docs, nil
 	}
-	ticket := s.ids.policies.Ticket() // before the snapshot is taken
+	ticket := s.policies.Ticket() // before the snapshot is taken
 	var docs []PolicyDoc
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		var sess sessionRecord
@@ -198,7 +198,7 @@ func (s *IAM) SessionPolicies(ctx context.Context, accessKeyID string) ([]Policy
 	if err != nil {
 		return nil, err
 	}
-	s.ids.policies.Put(key, docs, ticket)
+	s.policies.Put(key, docs, ticket)
 	return docs, nil
 }
 
@@ -207,14 +207,14 @@ func (s *IAM) SessionPolicies(ctx context.Context, accessKeyID string) ([]Policy
 // role resolves to an AssumedRole principal without a session name (ARN
 // and RoleARN both the role's), which PoliciesFor serves. It reports false
 // for an ARN that names nothing in this account.
-func (s *IAM) Principal(ctx context.Context, arn string) (sealbox.Principal, bool, error) {
+func (s *Store) Principal(ctx context.Context, arn string) (sealbox.Principal, bool, error) {
 	a, err := sealbox.ParseARN(arn)
 	if err != nil || a.AccountID != s.account || a.Region != "" {
 		return sealbox.Principal{}, false, nil
 	}
 	switch {
 	case a.Service == "iam" && a.Resource == "root":
-		p := s.ids.RootPrincipal("")
+		p := s.RootPrincipal("")
 		p.ARN = arn
 		return p, true, nil
 	case a.Service == "iam" && (strings.HasPrefix(a.Resource, "user/") || strings.HasPrefix(a.Resource, "role/")):
@@ -227,7 +227,7 @@ func (s *IAM) Principal(ctx context.Context, arn string) (sealbox.Principal, boo
 			return sealbox.Principal{}, false, err
 		}
 		if kind == kindUser {
-			return s.ids.userPrincipal(e, "", false), true, nil
+			return s.userPrincipal(e, "", false), true, nil
 		}
 		return sealbox.Principal{
 			Type:        "AssumedRole",
@@ -252,13 +252,13 @@ func (s *IAM) Principal(ctx context.Context, arn string) (sealbox.Principal, boo
 		if err != nil {
 			return sealbox.Principal{}, false, err
 		}
-		return s.ids.assumedRolePrincipal(e, parts[1], ""), true, nil
+		return s.assumedRolePrincipal(e, parts[1], ""), true, nil
 	}
 	return sealbox.Principal{}, false, nil
 }
 
 // lookupByARN loads the user or role an IAM ARN names, path included.
-func (s *IAM) lookupByARN(ctx context.Context, kind entityKind, a sealbox.ARN) (e *entity, ok bool, err error) {
+func (s *Store) lookupByARN(ctx context.Context, kind entityKind, a sealbox.ARN) (e *entity, ok bool, err error) {
 	err = s.store.View(ctx, func(tx store.Tx) error {
 		e, ok, err = s.lookupByARNTx(tx, kind, a)
 		return err
@@ -266,7 +266,7 @@ func (s *IAM) lookupByARN(ctx context.Context, kind entityKind, a sealbox.ARN) (
 	return e, ok, err
 }
 
-func (s *IAM) lookupByARNTx(tx store.Tx, kind entityKind, a sealbox.ARN) (*entity, bool, error) {
+func (s *Store) lookupByARNTx(tx store.Tx, kind entityKind, a sealbox.ARN) (*entity, bool, error) {
 	rest := strings.TrimPrefix(a.Resource, string(kind))
 	i := strings.LastIndexByte(rest, '/')
 	if i < 0 {
@@ -297,4 +297,126 @@ func lastSegment(arn string) string {
 		return ""
 	}
 	return arn[i+1:]
+}
+
+// errInvalidARN is IAM's answer to a policy ARN it cannot read.
+func errInvalidARN(arn string) error { return errInvalidInput("ARN %s is not valid.", arn) }
+
+// findPolicy resolves a policy ARN. It returns InvalidInput for a string
+// that is not a policy ARN, and errNotFound when no such policy exists.
+func (s *Store) findPolicy(tx store.Tx, arn string) (*policyRecord, error) {
+	a, err := sealbox.ParseARN(arn)
+	if err != nil || a.Service != "iam" || a.Region != "" || !strings.HasPrefix(a.Resource, "policy/") {
+		return nil, errInvalidARN(arn)
+	}
+	rest := strings.TrimPrefix(a.Resource, "policy")
+	i := strings.LastIndexByte(rest, '/')
+	path, name := rest[:i+1], rest[i+1:]
+	if name == "" {
+		return nil, errInvalidARN(arn)
+	}
+	switch a.AccountID {
+	case "aws":
+		p, ok := builtinRecord(name, a.Partition)
+		if !ok || path != p.Path {
+			return nil, errNotFound
+		}
+		var n awsAttachments
+		if err := store.GetJSON(tx, awsPolicyKey(name), &n); err != nil && !isNotFound(err) {
+			return nil, err
+		}
+		p.Attachments, p.BoundaryUses = n.Attachments, n.BoundaryUses
+		return p, nil
+	case s.account:
+		var p policyRecord
+		if err := store.GetJSON(tx, policyKey(name), &p); err != nil {
+			return nil, err
+		}
+		if p.Path != path || p.Partition != a.Partition {
+			return nil, errNotFound
+		}
+		return &p, nil
+	default:
+		return nil, errNotFound
+	}
+}
+
+func savePolicy(tx store.Tx, p *policyRecord) error {
+	if p.aws {
+		return store.PutJSON(tx, awsPolicyKey(p.Name), awsAttachments{Attachments: p.Attachments, BoundaryUses: p.BoundaryUses})
+	}
+	return store.PutJSON(tx, policyKey(p.Name), p)
+}
+
+// BoundaryFor returns the permissions boundary of p's user or role (the
+// default version of the managed policy), or nil for none. A boundary
+// policy that no longer exists is a document that allows nothing, so that
+// the principal stays bounded.
+func (s *Store) BoundaryFor(ctx context.Context, p sealbox.Principal) (*PolicyDoc, error) {
+	kind, name, id, ok := principalEntity(p)
+	if !ok {
+		return nil, nil
+	}
+	var out *PolicyDoc
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		e, err := loadEntity(tx, kind, name)
+		if isNotFound(err) || (err == nil && id != "" && e.ID != id) || (err == nil && e.Boundary == "") {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		c := docCollector{s: s, tx: tx, seen: map[string]bool{}}
+		if err := c.managed(e.Boundary, true); err != nil {
+			return err
+		}
+		if len(c.docs) > 0 {
+			out = &c.docs[0]
+		}
+		return nil
+	})
+	return out, err
+}
+
+// PrincipalTags returns the tags of the principal p, as the condition keys
+// aws:PrincipalTag/<key> see them: an IAM user's tags (also through
+// GetSessionToken); for an assumed role, the role's tags with the
+// session's tags over them (a session tag wins over the role's tag of the
+// same key, compared regardless of case). Keys are lower-cased. The root
+// and principals that no longer exist have none.
+func (s *Store) PrincipalTags(ctx context.Context, p sealbox.Principal) (map[string]string, error) {
+	kind, name, id, ok := principalEntity(p)
+	if !ok {
+		return nil, nil
+	}
+	var tags map[string]string
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		e, err := loadEntity(tx, kind, name)
+		if isNotFound(err) || (err == nil && id != "" && e.ID != id) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		tags = make(map[string]string, len(e.Tags))
+		for _, t := range e.Tags {
+			tags[strings.ToLower(t.Key)] = t.Value
+		}
+		if kind != kindRole || !strings.HasPrefix(p.AccessKeyID, "ASIA") {
+			return nil
+		}
+		var sess sessionRecord
+		err = getSession(tx, p.AccessKeyID, &sess)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, t := range sess.Tags {
+			tags[strings.ToLower(t.Key)] = t.Value
+		}
+		return nil
+	})
+	return tags, err
 }

@@ -304,7 +304,7 @@ func TestPoliciesFor(t *testing.T) {
 	must(e.iam.AttachGroupPolicy(e.root, &identity.AttachGroupPolicyRequest{GroupName: "ops", PolicyArn: opsOnly.Arn}))(t, "AttachGroupPolicy")
 
 	p := must(e.ids.LookupAccessKey(context.Background(), key.AccessKeyId))(t, "LookupAccessKey").Principal
-	docs := must(e.iam.PoliciesFor(context.Background(), p))(t, "PoliciesFor")
+	docs := must(e.ids.PoliciesFor(context.Background(), p))(t, "PoliciesFor")
 	summary := func(docs []identity.PolicyDoc) string {
 		var out []string
 		for _, d := range docs {
@@ -331,18 +331,18 @@ func TestPoliciesFor(t *testing.T) {
 
 	// A new default version replaces the old one, under a new source.
 	must(e.iam.CreatePolicyVersion(e.root, &identity.CreatePolicyVersionRequest{PolicyArn: shared.Arn, PolicyDocument: allow("shared:V2"), SetAsDefault: true}))(t, "CreatePolicyVersion")
-	docs2 := must(e.iam.PoliciesFor(context.Background(), p))(t, "PoliciesFor after v2")
+	docs2 := must(e.ids.PoliciesFor(context.Background(), p))(t, "PoliciesFor after v2")
 	if got := summary(docs2); !strings.Contains(got, "policy/Shared?v2=shared:V2") || strings.Contains(got, "shared:V1") {
 		t.Errorf("PoliciesFor after a new default version =\n%s", got)
 	}
 	// Leaving a group drops its policies.
 	must(e.iam.RemoveUserFromGroup(e.root, &identity.RemoveUserFromGroupRequest{GroupName: "ops", UserName: "alice"}))(t, "RemoveUserFromGroup")
-	if got := summary(must(e.iam.PoliciesFor(context.Background(), p))(t, "PoliciesFor")); strings.Contains(got, "ops") {
+	if got := summary(must(e.ids.PoliciesFor(context.Background(), p))(t, "PoliciesFor")); strings.Contains(got, "ops") {
 		t.Errorf("PoliciesFor after leaving ops =\n%s", got)
 	}
 
 	// Root has none; a role session has the role's.
-	if d := must(e.iam.PoliciesFor(context.Background(), e.ids.RootPrincipal("")))(t, "PoliciesFor(root)"); len(d) != 0 {
+	if d := must(e.ids.PoliciesFor(context.Background(), e.ids.RootPrincipal("")))(t, "PoliciesFor(root)"); len(d) != 0 {
 		t.Errorf("PoliciesFor(root) = %v, want none", d)
 	}
 	e.role("app", trustFor("arn:aws:iam::123456789012:user/alice"), 0)
@@ -350,11 +350,11 @@ func TestPoliciesFor(t *testing.T) {
 	must(e.iam.AttachRolePolicy(e.root, &identity.AttachRolePolicyRequest{RoleName: "app", PolicyArn: opsOnly.Arn}))(t, "AttachRolePolicy")
 	creds := must(e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: "arn:aws:iam::123456789012:role/app", RoleSessionName: "s1"}))(t, "AssumeRole").Credentials
 	rp := must(e.ids.LookupAccessKey(context.Background(), creds.AccessKeyId))(t, "LookupAccessKey(session)").Principal
-	if got := summary(must(e.iam.PoliciesFor(context.Background(), rp))(t, "PoliciesFor(role)")); got !=
+	if got := summary(must(e.ids.PoliciesFor(context.Background(), rp))(t, "PoliciesFor(role)")); got !=
 		"arn:aws:iam::123456789012:role/app#r=role:Inline\narn:aws:iam::123456789012:policy/OpsOnly?v1=ops:Managed" {
 		t.Errorf("PoliciesFor(role session) =\n%s", got)
 	}
-	if d := must(e.iam.SessionPolicies(context.Background(), creds.AccessKeyId))(t, "SessionPolicies"); d != nil {
+	if d := must(e.ids.SessionPolicies(context.Background(), creds.AccessKeyId))(t, "SessionPolicies"); d != nil {
 		t.Errorf("SessionPolicies without session policies = %v, want none", d)
 	}
 }
@@ -386,7 +386,7 @@ func TestPrincipalByARN(t *testing.T) {
 		{"arn:aws:iam::999999999999:user/dev/alice", false, sealbox.Principal{}},
 		{"not an arn", false, sealbox.Principal{}},
 	} {
-		p, ok, err := e.iam.Principal(context.Background(), c.arn)
+		p, ok, err := e.ids.Principal(context.Background(), c.arn)
 		if err != nil || ok != c.ok {
 			t.Errorf("Principal(%s) = %v, %v; want ok %v", c.arn, ok, err, c.ok)
 			continue

@@ -128,15 +128,6 @@ func loadEntity(tx store.Tx, kind entityKind, name string) (*entity, error) {
 	return &e, nil
 }
 
-// mustEntity loads the entity or answers NoSuchEntity in AWS's words.
-func mustEntity(tx store.Tx, kind entityKind, name string) (*entity, error) {
-	e, err := loadEntity(tx, kind, name)
-	if isNotFound(err) {
-		return nil, errNoSuchEntity(kind, name)
-	}
-	return e, err
-}
-
 func saveEntity(tx store.Tx, e *entity) error { return store.PutJSON(tx, e.key(), e) }
 
 // policyRecord is a managed policy: customer managed (stored whole) or AWS
@@ -408,3 +399,20 @@ func compactLen(doc string) int {
 }
 
 func decodeJSON(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// listIndex returns the last key segments under an index prefix, in order.
+func listIndex(tx store.Tx, prefix string) ([]string, error) {
+	var out []string
+	err := tx.Scan(prefix, "", func(key string, _ []byte) error {
+		out = append(out, strings.TrimPrefix(key, prefix))
+		return nil
+	})
+	return out, err
+}
+
+func putSession(tx store.Tx, sess *sessionRecord) error {
+	if err := saveSession(tx, sess); err != nil {
+		return err
+	}
+	return tx.Put(sessionsOfKey(sess.owner(), sess.ID), nil)
+}

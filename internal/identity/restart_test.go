@@ -53,10 +53,10 @@ func TestRestart(t *testing.T) {
 	if !s.SessionToken.EqualString(sess.SessionToken) || s.Principal.RoleARN != role.Arn {
 		t.Errorf("session after restart = %+v", s)
 	}
-	if d := must(e2.iam.PoliciesFor(context.Background(), k.Principal))(t, "PoliciesFor"); len(d) != 1 {
+	if d := must(e2.ids.PoliciesFor(context.Background(), k.Principal))(t, "PoliciesFor"); len(d) != 1 {
 		t.Errorf("PoliciesFor(alice) after restart = %v", d)
 	}
-	if d := must(e2.iam.SessionPolicies(context.Background(), sess.AccessKeyId))(t, "SessionPolicies"); len(d) != 1 {
+	if d := must(e2.ids.SessionPolicies(context.Background(), sess.AccessKeyId))(t, "SessionPolicies"); len(d) != 1 {
 		t.Errorf("SessionPolicies after restart = %v", d)
 	}
 }

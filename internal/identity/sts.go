@@ -3,8 +3,10 @@ package identity
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/ids"
@@ -17,7 +19,6 @@ import (
 // with NewSTS. Safe for concurrent use.
 type STS struct {
 	ids     *Store
-	iam     *IAM // for resolving managed session policies
 	store   store.Store
 	account string
 	checker PolicyChecker
@@ -25,7 +26,7 @@ type STS struct {
 
 // NewSTS returns the STS service over ids.
 func NewSTS(ids *Store, c Config) *STS {
-	return &STS{ids: ids, iam: NewIAM(ids, c), store: ids.store, account: ids.account, checker: c.Checker}
+	return &STS{ids: ids, store: ids.store, account: ids.account, checker: c.Checker}
 }
 
 const (
@@ -84,7 +85,7 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRol
 	}
 	var role *entity
 	err = s.store.View(ctx, func(tx store.Tx) error {
-		e, ok, err := s.iam.lookupByARNTx(tx, kindRole, a)
+		e, ok, err := s.ids.lookupByARNTx(tx, kindRole, a)
 		if ok {
 			role = e
 		}
@@ -193,7 +194,7 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRol
 		if err != nil {
 			return err
 		}
-		return s.putSession(tx, sess)
+		return putSession(tx, sess)
 	})
 	if err != nil {
 		return nil, err
@@ -323,19 +324,12 @@ func (s *STS) GetSessionToken(ctx context.Context, in *GetSessionTokenRequest) (
 			}
 			sess.Partition, sess.Path = u.Partition, u.Path
 		}
-		return s.putSession(tx, sess)
+		return putSession(tx, sess)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &GetSessionTokenResponse{Credentials: credentialsOut(sess)}, nil
-}
-
-func (s *STS) putSession(tx store.Tx, sess *sessionRecord) error {
-	if err := saveSession(tx, sess); err != nil {
-		return err
-	}
-	return tx.Put(sessionsOfKey(sess.owner(), sess.ID), nil)
 }
 
 func credentialsOut(sess *sessionRecord) *Credentials {
@@ -376,47 +370,7 @@ const ExpiredSessionKept = 24 * time.Hour
 // SweepExpired deletes the sessions that expired ExpiredSessionKept or
 // more before t. Run it periodically.
 func (s *STS) SweepExpired(ctx context.Context, t time.Time) (removed int, err error) {
-	t = t.Add(-ExpiredSessionKept)
-	type expired struct{ id, owner string }
-	var due []expired
-	err = s.store.View(ctx, func(tx store.Tx) error {
-		due = due[:0]
-		return tx.Scan(sessionPrefix, "", func(_ string, v []byte) error {
-			var sess sessionRecord
-			if err := decodeSession(v, &sess); err != nil {
-				return err
-			}
-			if sessionExpired(&sess, t) {
-				due = append(due, expired{sess.ID, sess.owner()})
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return 0, err
-	}
-	const batch = 500
-	for len(due) > 0 {
-		n := min(batch, len(due))
-		chunk := due[:n]
-		due = due[n:]
-		err := s.store.Update(ctx, func(tx store.Tx) error {
-			for _, e := range chunk {
-				if err := tx.Delete(sessionKey(e.id)); err != nil {
-					return err
-				}
-				if err := tx.Delete(sessionsOfKey(e.owner, e.id)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return removed, err
-		}
-		removed += n
-	}
-	return removed, nil
+	return s.ids.deleteExpiredSessions(ctx, t.Add(-ExpiredSessionKept))
 }
 
 // parsePolicyARN checks that arn names a managed policy.
@@ -439,7 +393,7 @@ func (s *STS) ServiceMayAssume(ctx context.Context, roleARN, service string) (bo
 	}
 	var role *entity
 	err = s.store.View(ctx, func(tx store.Tx) error {
-		e, ok, err := s.iam.lookupByARNTx(tx, kindRole, a)
+		e, ok, err := s.ids.lookupByARNTx(tx, kindRole, a)
 		if ok {
 			role = e
 		}
@@ -450,4 +404,18 @@ func (s *STS) ServiceMayAssume(ctx context.Context, roleARN, service string) (bo
 	}
 	tctx := context.WithValue(ctx, assumeRoleKey{}, &TrustRequest{RoleARN: role.arn(s.account), RoleSessionName: service})
 	return s.checker.TrustAllows(tctx, role.TrustPolicy, sealbox.Principal{Type: ServicePrincipal, ARN: service}, "sts:AssumeRole")
+}
+
+// sessionPolicyLimits bounds AssumeRole's session policies as STS does and
+// its model does not: an inline Policy of at most maxSessionPolicyLen
+// characters and at most maxSessionPolicyArn managed PolicyArns.
+func sessionPolicyLimits(in *AssumeRoleRequest) error {
+	var v validationErrors
+	if utf8.RuneCountInString(in.Policy) > maxSessionPolicyLen {
+		v.add("policy", &in.Policy, "Member must have length less than or equal to "+strconv.Itoa(maxSessionPolicyLen))
+	}
+	if len(in.PolicyArns) > maxSessionPolicyArn {
+		v.add("policyArns", nil, "Member must have length less than or equal to "+strconv.Itoa(maxSessionPolicyArn))
+	}
+	return v.err()
 }

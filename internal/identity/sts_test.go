@@ -147,7 +147,7 @@ func TestSessionPolicies(t *testing.T) {
 	if out.PackedPolicySize <= 0 || out.PackedPolicySize > 100 {
 		t.Errorf("PackedPolicySize = %d", out.PackedPolicySize)
 	}
-	docs := must(e.iam.SessionPolicies(context.Background(), out.Credentials.AccessKeyId))(t, "SessionPolicies")
+	docs := must(e.ids.SessionPolicies(context.Background(), out.Credentials.AccessKeyId))(t, "SessionPolicies")
 	if len(docs) != 2 || docs[0].Document != inline || !strings.HasPrefix(docs[0].Source, "arn:aws:sts::123456789012:assumed-role/app/narrowed#session@") ||
 		docs[1].Document != allow("kms:Decrypt") || !strings.HasPrefix(docs[1].Source, narrow.Arn+"?v1@") {
 		t.Fatalf("SessionPolicies = %+v", docs)
@@ -156,7 +156,7 @@ func TestSessionPolicies(t *testing.T) {
 	// A managed session policy deleted since stays as one that allows
 	// nothing, so that the session stays narrowed.
 	must(e.iam.DeletePolicy(e.root, &identity.DeletePolicyRequest{PolicyArn: narrow.Arn}))(t, "DeletePolicy")
-	docs = must(e.iam.SessionPolicies(context.Background(), out.Credentials.AccessKeyId))(t, "SessionPolicies after DeletePolicy")
+	docs = must(e.ids.SessionPolicies(context.Background(), out.Credentials.AccessKeyId))(t, "SessionPolicies after DeletePolicy")
 	if len(docs) != 2 || !strings.Contains(docs[1].Document, `"NotAction":"*"`) {
 		t.Errorf("SessionPolicies after DeletePolicy = %+v", docs)
 	}

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -159,45 +158,3 @@ func (s *IAM) ListRoleTags(ctx context.Context, in *ListRoleTagsRequest) (*ListR
 	return (*ListRoleTagsResponse)(out), err
 }
 
-// PrincipalTags returns the tags of the principal p, as the condition keys
-// aws:PrincipalTag/<key> see them: an IAM user's tags (also through
-// GetSessionToken); for an assumed role, the role's tags with the
-// session's tags over them (a session tag wins over the role's tag of the
-// same key, compared regardless of case). Keys are lower-cased. The root
-// and principals that no longer exist have none.
-func (s *IAM) PrincipalTags(ctx context.Context, p sealbox.Principal) (map[string]string, error) {
-	kind, name, id, ok := principalEntity(p)
-	if !ok {
-		return nil, nil
-	}
-	var tags map[string]string
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		e, err := loadEntity(tx, kind, name)
-		if isNotFound(err) || (err == nil && id != "" && e.ID != id) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		tags = make(map[string]string, len(e.Tags))
-		for _, t := range e.Tags {
-			tags[strings.ToLower(t.Key)] = t.Value
-		}
-		if kind != kindRole || !strings.HasPrefix(p.AccessKeyID, "ASIA") {
-			return nil
-		}
-		var sess sessionRecord
-		err = getSession(tx, p.AccessKeyID, &sess)
-		if isNotFound(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		for _, t := range sess.Tags {
-			tags[strings.ToLower(t.Key)] = t.Value
-		}
-		return nil
-	})
-	return tags, err
-}

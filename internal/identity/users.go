@@ -357,3 +357,45 @@ func (s *IAM) DeleteAccessKey(ctx context.Context, in *DeleteAccessKeyRequest) (
 	}
 	return &Empty{}, nil
 }
+
+// GetAccessKeyLastUsed says when an access key was last used, with which
+// service and in which region ("N/A" for a key never used), and whose it
+// is. The caller needs iam:GetAccessKeyLastUsed on the key's user (the
+// account's root for a root key). A key that does not exist is refused as
+// one the caller may not read, so that callers learn nothing of keys they
+// may not see.
+func (s *IAM) GetAccessKeyLastUsed(ctx context.Context, in *GetAccessKeyLastUsedRequest) (*GetAccessKeyLastUsedResponse, error) {
+	var rec accessKeyRecord
+	err := s.store.View(ctx, func(tx store.Tx) error { return getAccessKey(tx, in.AccessKeyId, &rec) })
+	if isNotFound(err) {
+		return nil, errAccessDenied("User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key %s", request(ctx).Principal.ARN, in.AccessKeyId)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rec.Owner == ownerRoot {
+		err = s.authorize(ctx, "iam:GetAccessKeyLastUsed", rootARN(partition(request(ctx)), s.account))
+	} else {
+		err = s.authorizeOn(ctx, "iam:GetAccessKeyLastUsed", kindUser, rec.UserName)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &GetAccessKeyLastUsedResponse{UserName: rec.UserName, AccessKeyLastUsed: &AccessKeyLastUsed{ServiceName: "N/A", Region: "N/A"}}
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		var used keyUsedRecord
+		err := store.GetJSON(tx, keyUsedKey(in.AccessKeyId), &used)
+		if isNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out.AccessKeyLastUsed = &AccessKeyLastUsed{LastUsedDate: sealbox.At(used.Date), ServiceName: used.Service, Region: used.Region}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}

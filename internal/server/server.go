@@ -186,13 +186,12 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		return nil, err
 	}
 
-	// One authorizer for every service. It reads identity policies through
-	// an IAM view without an authorizer of its own (which would be a cycle).
+	// One authorizer for every service. It reads identity policies from
+	// the identity store, which asks no authorizer (that would be a cycle).
 	// It is made after the identity store: its cache of compiled policy
 	// sets is built on the identity store's cache, so its watcher must run
 	// after the identity store's (the feed calls them in that order).
-	view := identity.NewIAM(s.ids, identity.Config{})
-	az := authz.New(view, cacheFeed, s.clock, s.log)
+	az := authz.New(s.ids, cacheFeed, s.clock, s.log)
 	s.authz = az
 	idc := identity.Config{Checker: authz.Checker{A: az}, Authorizer: az}
 	s.sts = identity.NewSTS(s.ids, idc)
@@ -233,7 +232,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	s.router.Register(lambdaService(s.fn))
 	s.changes = hub.NewHub(feed, changeFeedLength)
 	s.router.Register(changesService(hub.NewService(s.changes, s.sm, s.ssm)))
-	s.router.Register(iamService(identity.NewIAM(s.ids, idc), &authz.Simulator{A: az, ID: view}))
+	s.router.Register(iamService(identity.NewIAM(s.ids, idc), &authz.Simulator{A: az, ID: s.ids}))
 	s.router.Register(stsService(s.sts))
 	s.router.Register(cloudtrailService(cloudtrail.New(cloudtrail.Config{Events: s.trailEvents(), Authorizer: az})))
 
