@@ -2,6 +2,8 @@ package identity
 
 import (
 	"crypto/sha256"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -203,7 +205,7 @@ type builtinPolicy struct {
 	Trimmed bool
 }
 
-func builtinRecord(name, partition string) (*policyRecord, bool) {
+func builtinRecord(name, partition string) (*PolicyRecord, bool) {
 	b, ok := awsManaged[name]
 	if !ok {
 		return nil, false
@@ -220,10 +222,10 @@ func builtinRecord(name, partition string) (*policyRecord, bool) {
 		updated = b.Created
 	}
 	next, _ := strconv.Atoi(strings.TrimPrefix(b.Version, "v"))
-	return &policyRecord{
+	return &PolicyRecord{
 		Name: name, ID: id, Path: path, Partition: partition, Description: b.Description,
 		Created: b.Created, Updated: updated, Default: b.Version, NextVersion: next + 1,
-		Versions: []policyVersion{{ID: b.Version, Document: b.Document, Created: updated}},
+		Versions: []PolicyVersionRecord{{ID: b.Version, Document: b.Document, Created: updated}},
 		aws:      true,
 	}, true
 }
@@ -231,4 +233,16 @@ func builtinRecord(name, partition string) (*policyRecord, bool) {
 type awsAttachments struct {
 	Attachments  int `json:"attachments"`
 	BoundaryUses int `json:"boundaryUses,omitempty"`
+}
+
+// AWSManagedARNs lists the ARNs of the AWS managed policies served, in the
+// partition, by name.
+func AWSManagedARNs(partition string) []string {
+	names := slices.Sorted(maps.Keys(awsManaged))
+	arns := make([]string, 0, len(names))
+	for _, name := range names {
+		p, _ := builtinRecord(name, partition)
+		arns = append(arns, p.ARN(""))
+	}
+	return arns
 }

@@ -16,29 +16,29 @@ func boundaryOut(arn string) *AttachedPermissionsBoundary {
 // setBoundary makes the managed policy arn (which must exist) e's
 // permissions boundary, or with arn "" removes it, and counts the
 // policies' boundary uses. The caller saves e.
-func (s *IAM) setBoundary(tx store.Tx, e *entity, arn string) error {
+func (s *IAM) setBoundary(tx store.Tx, e *Entity, arn string) error {
 	if arn != "" {
 		p, err := s.mustPolicy(tx, arn, errPolicyNotAttachable)
 		if err != nil {
 			return err
 		}
-		arn = p.arn(s.account)
+		arn = p.ARN(s.account)
 		if arn == e.Boundary {
 			return nil
 		}
 		p.BoundaryUses++
-		if err := savePolicy(tx, p); err != nil {
+		if err := SavePolicy(tx, p); err != nil {
 			return err
 		}
 	}
 	if e.Boundary != "" {
-		old, err := s.ids.findPolicy(tx, e.Boundary)
+		old, err := s.ids.FindPolicy(tx, e.Boundary)
 		if err == nil && old.BoundaryUses > 0 {
 			old.BoundaryUses--
-			if err := savePolicy(tx, old); err != nil {
+			if err := SavePolicy(tx, old); err != nil {
 				return err
 			}
-		} else if err != nil && !isNotFound(err) {
+		} else if err != nil && !IsNotFound(err) {
 			return err
 		}
 	}
@@ -46,8 +46,8 @@ func (s *IAM) setBoundary(tx store.Tx, e *entity, arn string) error {
 	return nil
 }
 
-func (s *IAM) putBoundary(ctx context.Context, kind entityKind, name, arn string) error {
-	if err := s.authorizeOnWith(ctx, "iam:Put"+kind.title()+"PermissionsBoundary", kind, name,
+func (s *IAM) putBoundary(ctx context.Context, kind EntityKind, name, arn string) error {
+	if err := s.authorizeOnWith(ctx, "iam:Put"+kind.Title()+"PermissionsBoundary", kind, name,
 		map[string][]string{"iam:permissionsboundary": {arn}}); err != nil {
 		return err
 	}
@@ -59,13 +59,13 @@ func (s *IAM) putBoundary(ctx context.Context, kind entityKind, name, arn string
 		if err := s.setBoundary(tx, e, arn); err != nil {
 			return err
 		}
-		request(ctx).AddResource(kind.resourceType(), e.arn(s.account))
-		return saveEntity(tx, e)
+		request(ctx).AddResource(kind.ResourceType(), e.ARN(s.account))
+		return SaveEntity(tx, e)
 	})
 }
 
-func (s *IAM) deleteBoundary(ctx context.Context, kind entityKind, name string) error {
-	if err := s.authorizeOn(ctx, "iam:Delete"+kind.title()+"PermissionsBoundary", kind, name); err != nil {
+func (s *IAM) deleteBoundary(ctx context.Context, kind EntityKind, name string) error {
+	if err := s.authorizeOn(ctx, "iam:Delete"+kind.Title()+"PermissionsBoundary", kind, name); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx store.Tx) error {
@@ -79,15 +79,15 @@ func (s *IAM) deleteBoundary(ctx context.Context, kind entityKind, name string) 
 		if err := s.setBoundary(tx, e, ""); err != nil {
 			return err
 		}
-		request(ctx).AddResource(kind.resourceType(), e.arn(s.account))
-		return saveEntity(tx, e)
+		request(ctx).AddResource(kind.ResourceType(), e.ARN(s.account))
+		return SaveEntity(tx, e)
 	})
 }
 
 // PutUserPermissionsBoundary sets a user's permissions boundary: a managed
 // policy that bounds what its identity-based policies allow.
 func (s *IAM) PutUserPermissionsBoundary(ctx context.Context, in *PutUserPermissionsBoundaryRequest) (*Empty, error) {
-	if err := s.putBoundary(ctx, kindUser, in.UserName, in.PermissionsBoundary); err != nil {
+	if err := s.putBoundary(ctx, KindUser, in.UserName, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -96,7 +96,7 @@ func (s *IAM) PutUserPermissionsBoundary(ctx context.Context, in *PutUserPermiss
 // PutRolePermissionsBoundary sets a role's permissions boundary; it bounds
 // the role's sessions from their next call.
 func (s *IAM) PutRolePermissionsBoundary(ctx context.Context, in *PutRolePermissionsBoundaryRequest) (*Empty, error) {
-	if err := s.putBoundary(ctx, kindRole, in.RoleName, in.PermissionsBoundary); err != nil {
+	if err := s.putBoundary(ctx, KindRole, in.RoleName, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -104,7 +104,7 @@ func (s *IAM) PutRolePermissionsBoundary(ctx context.Context, in *PutRolePermiss
 
 // DeleteUserPermissionsBoundary removes a user's permissions boundary.
 func (s *IAM) DeleteUserPermissionsBoundary(ctx context.Context, in *DeleteUserPermissionsBoundaryRequest) (*Empty, error) {
-	if err := s.deleteBoundary(ctx, kindUser, in.UserName); err != nil {
+	if err := s.deleteBoundary(ctx, KindUser, in.UserName); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -112,9 +112,8 @@ func (s *IAM) DeleteUserPermissionsBoundary(ctx context.Context, in *DeleteUserP
 
 // DeleteRolePermissionsBoundary removes a role's permissions boundary.
 func (s *IAM) DeleteRolePermissionsBoundary(ctx context.Context, in *DeleteRolePermissionsBoundaryRequest) (*Empty, error) {
-	if err := s.deleteBoundary(ctx, kindRole, in.RoleName); err != nil {
+	if err := s.deleteBoundary(ctx, KindRole, in.RoleName); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
-

@@ -6,9 +6,9 @@ import (
 	"github.com/sealbox/sealbox"
 )
 
-// validateDocument asks the checker about doc; without a checker, doc must
+// ValidateDocument asks the checker about doc; without a checker, doc must
 // be a JSON object.
-func validateDocument(pc PolicyChecker, doc string, kind PolicyKind) error {
+func ValidateDocument(pc PolicyChecker, doc string, kind PolicyKind) error {
 	if pc != nil {
 		return pc.Validate(doc, kind)
 	}
@@ -18,4 +18,3 @@ func validateDocument(pc PolicyChecker, doc string, kind PolicyKind) error {
 	}
 	return nil
 }
-

@@ -9,11 +9,11 @@ func errNoSuchUser(name string) error {
 	return sealbox.Errorf("NoSuchEntity", "The user with name %s cannot be found.", name)
 }
 
-func errNoSuchEntity(kind entityKind, name string) error {
+func errNoSuchEntity(kind EntityKind, name string) error {
 	return sealbox.Errorf("NoSuchEntity", "The %s with name %s cannot be found.", kind, name)
 }
 
-func errNoSuchInline(kind entityKind, policy string) error {
+func errNoSuchInline(kind EntityKind, policy string) error {
 	return sealbox.Errorf("NoSuchEntity", "The %s policy with name %s cannot be found.", kind, policy)
 }
 
@@ -33,8 +33,8 @@ func errPolicyVersionNotFound(arn, version string) error {
 	return sealbox.Errorf("NoSuchEntity", "Policy %s version %s does not exist or is not attachable.", arn, version)
 }
 
-func errAlreadyExists(kind entityKind, name string) error {
-	return sealbox.Errorf("EntityAlreadyExists", "%s with name %s already exists.", kind.title(), name)
+func errAlreadyExists(kind EntityKind, name string) error {
+	return sealbox.Errorf("EntityAlreadyExists", "%s with name %s already exists.", kind.Title(), name)
 }
 
 func errDeleteConflict(msg string) error {
@@ -50,10 +50,19 @@ func errLimit(format string, args ...any) error {
 }
 
 // mustEntity loads the entity or answers NoSuchEntity in AWS's words.
-func mustEntity(tx store.Tx, kind entityKind, name string) (*entity, error) {
-	e, err := loadEntity(tx, kind, name)
-	if isNotFound(err) {
+func mustEntity(tx store.Tx, kind EntityKind, name string) (*Entity, error) {
+	e, err := LoadEntity(tx, kind, name)
+	if IsNotFound(err) {
 		return nil, errNoSuchEntity(kind, name)
 	}
 	return e, err
 }
+
+// AWS's default quotas, as its LimitExceeded messages name them.
+const (
+	maxAttached         = 10
+	maxGroupsPerUser    = 10
+	maxPolicyVersions   = 5
+	maxManagedPolicyLen = 6144 // characters, whitespace excluded
+	maxTrustPolicyLen   = 2048
+)

@@ -8,39 +8,39 @@ import (
 
 // CreateGroup creates a group.
 func (s *IAM) CreateGroup(ctx context.Context, in *CreateGroupRequest) (*CreateGroupResponse, error) {
-	if err := s.authorize(ctx, "iam:CreateGroup", s.entityARN(ctx, kindGroup, in.Path, in.GroupName)); err != nil {
+	if err := s.authorize(ctx, "iam:CreateGroup", s.entityARN(ctx, KindGroup, in.Path, in.GroupName)); err != nil {
 		return nil, err
 	}
-	e := s.newEntity(ctx, kindGroup, in.GroupName, in.Path)
+	e := s.newEntity(ctx, KindGroup, in.GroupName, in.Path)
 	if err := s.createEntity(ctx, e, ""); err != nil {
 		return nil, err
 	}
-	request(ctx).AddResource(kindGroup.resourceType(), e.arn(s.account))
+	request(ctx).AddResource(KindGroup.ResourceType(), e.ARN(s.account))
 	g := s.groupOut(e)
 	return &CreateGroupResponse{Group: &g}, nil
 }
 
 // GetGroup returns a group and, a page at a time, its users.
 func (s *IAM) GetGroup(ctx context.Context, in *GetGroupRequest) (*GetGroupResponse, error) {
-	if err := s.authorizeOn(ctx, "iam:GetGroup", kindGroup, in.GroupName); err != nil {
+	if err := s.authorizeOn(ctx, "iam:GetGroup", KindGroup, in.GroupName); err != nil {
 		return nil, err
 	}
 	out := &GetGroupResponse{Users: []User{}}
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		g, err := mustEntity(tx, kindGroup, in.GroupName)
+		g, err := mustEntity(tx, KindGroup, in.GroupName)
 		if err != nil {
 			return err
 		}
 		gv := s.groupOut(g)
 		out.Group = &gv
-		members, err := listIndex(tx, memberPrefix(g.Name))
+		members, err := ListIndex(tx, MemberPrefix(g.Name))
 		if err != nil {
 			return err
 		}
 		members, out.Marker, out.IsTruncated = page(members, identityKey, in.Marker, int(in.MaxItems))
 		for _, m := range members {
-			u, err := loadEntity(tx, kindUser, m)
-			if isNotFound(err) {
+			u, err := LoadEntity(tx, KindUser, m)
+			if IsNotFound(err) {
 				continue
 			}
 			if err != nil {
@@ -58,7 +58,7 @@ func (s *IAM) GetGroup(ctx context.Context, in *GetGroupRequest) (*GetGroupRespo
 
 // ListGroups lists groups by name, optionally under a path prefix.
 func (s *IAM) ListGroups(ctx context.Context, in *ListGroupsRequest) (*ListGroupsResponse, error) {
-	groups, next, more, err := listByPath(ctx, s, kindGroup, "iam:ListGroups", in.PathPrefix, in.Marker, int(in.MaxItems), s.groupOut)
+	groups, next, more, err := listByPath(ctx, s, KindGroup, "iam:ListGroups", in.PathPrefix, in.Marker, int(in.MaxItems), s.groupOut)
 	if err != nil {
 		return nil, err
 	}
@@ -67,24 +67,24 @@ func (s *IAM) ListGroups(ctx context.Context, in *ListGroupsRequest) (*ListGroup
 
 // DeleteGroup deletes a group without users, inline or attached policies.
 func (s *IAM) DeleteGroup(ctx context.Context, in *DeleteGroupRequest) (*Empty, error) {
-	if err := s.authorizeOn(ctx, "iam:DeleteGroup", kindGroup, in.GroupName); err != nil {
+	if err := s.authorizeOn(ctx, "iam:DeleteGroup", KindGroup, in.GroupName); err != nil {
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		g, err := mustEntity(tx, kindGroup, in.GroupName)
+		g, err := mustEntity(tx, KindGroup, in.GroupName)
 		if err != nil {
 			return err
 		}
 		switch {
-		case hasAny(tx, memberPrefix(g.Name)):
+		case hasAny(tx, MemberPrefix(g.Name)):
 			return errDeleteConflict("Cannot delete entity, must remove users from group first.")
 		case len(g.Inline) > 0:
 			return errDeleteConflict("Cannot delete entity, must delete policies first.")
 		case len(g.Attached) > 0:
 			return errDeleteConflict("Cannot delete entity, must detach all policies first.")
 		}
-		request(ctx).AddResource(kindGroup.resourceType(), g.arn(s.account))
-		return tx.Delete(g.key())
+		request(ctx).AddResource(KindGroup.ResourceType(), g.ARN(s.account))
+		return tx.Delete(g.Key())
 	})
 	if err != nil {
 		return nil, err
@@ -95,35 +95,35 @@ func (s *IAM) DeleteGroup(ctx context.Context, in *DeleteGroupRequest) (*Empty, 
 // AddUserToGroup makes a user a member of a group; adding a member again
 // changes nothing. A user is in at most 10 groups.
 func (s *IAM) AddUserToGroup(ctx context.Context, in *AddUserToGroupRequest) (*Empty, error) {
-	if err := s.authorizeOn(ctx, "iam:AddUserToGroup", kindGroup, in.GroupName); err != nil {
+	if err := s.authorizeOn(ctx, "iam:AddUserToGroup", KindGroup, in.GroupName); err != nil {
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		g, err := mustEntity(tx, kindGroup, in.GroupName)
+		g, err := mustEntity(tx, KindGroup, in.GroupName)
 		if err != nil {
 			return err
 		}
-		u, err := mustEntity(tx, kindUser, in.UserName)
+		u, err := mustEntity(tx, KindUser, in.UserName)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Get(memberKey(g.Name, u.Name)); err == nil {
+		if _, err := tx.Get(MemberKey(g.Name, u.Name)); err == nil {
 			return nil
-		} else if !isNotFound(err) {
+		} else if !IsNotFound(err) {
 			return err
 		}
-		groups, err := listIndex(tx, groupsOfPrefix(u.Name))
+		groups, err := ListIndex(tx, GroupsOfPrefix(u.Name))
 		if err != nil {
 			return err
 		}
 		if len(groups) >= maxGroupsPerUser {
 			return errQuota("GroupsPerUser", maxGroupsPerUser)
 		}
-		request(ctx).AddResource(kindGroup.resourceType(), g.arn(s.account))
-		if err := tx.Put(memberKey(g.Name, u.Name), nil); err != nil {
+		request(ctx).AddResource(KindGroup.ResourceType(), g.ARN(s.account))
+		if err := tx.Put(MemberKey(g.Name, u.Name), nil); err != nil {
 			return err
 		}
-		return tx.Put(groupsOfKey(u.Name, g.Name), nil)
+		return tx.Put(GroupsOfKey(u.Name, g.Name), nil)
 	})
 	if err != nil {
 		return nil, err
@@ -133,28 +133,28 @@ func (s *IAM) AddUserToGroup(ctx context.Context, in *AddUserToGroupRequest) (*E
 
 // RemoveUserFromGroup ends a membership.
 func (s *IAM) RemoveUserFromGroup(ctx context.Context, in *RemoveUserFromGroupRequest) (*Empty, error) {
-	if err := s.authorizeOn(ctx, "iam:RemoveUserFromGroup", kindGroup, in.GroupName); err != nil {
+	if err := s.authorizeOn(ctx, "iam:RemoveUserFromGroup", KindGroup, in.GroupName); err != nil {
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		g, err := mustEntity(tx, kindGroup, in.GroupName)
+		g, err := mustEntity(tx, KindGroup, in.GroupName)
 		if err != nil {
 			return err
 		}
-		u, err := mustEntity(tx, kindUser, in.UserName)
+		u, err := mustEntity(tx, KindUser, in.UserName)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Get(memberKey(g.Name, u.Name)); isNotFound(err) {
+		if _, err := tx.Get(MemberKey(g.Name, u.Name)); IsNotFound(err) {
 			return errNoSuchUser(in.UserName)
 		} else if err != nil {
 			return err
 		}
-		request(ctx).AddResource(kindGroup.resourceType(), g.arn(s.account))
-		if err := tx.Delete(memberKey(g.Name, u.Name)); err != nil {
+		request(ctx).AddResource(KindGroup.ResourceType(), g.ARN(s.account))
+		if err := tx.Delete(MemberKey(g.Name, u.Name)); err != nil {
 			return err
 		}
-		return tx.Delete(groupsOfKey(u.Name, g.Name))
+		return tx.Delete(GroupsOfKey(u.Name, g.Name))
 	})
 	if err != nil {
 		return nil, err
@@ -164,23 +164,23 @@ func (s *IAM) RemoveUserFromGroup(ctx context.Context, in *RemoveUserFromGroupRe
 
 // ListGroupsForUser lists the groups a user is in, by name.
 func (s *IAM) ListGroupsForUser(ctx context.Context, in *ListGroupsForUserRequest) (*ListGroupsForUserResponse, error) {
-	if err := s.authorizeOn(ctx, "iam:ListGroupsForUser", kindUser, in.UserName); err != nil {
+	if err := s.authorizeOn(ctx, "iam:ListGroupsForUser", KindUser, in.UserName); err != nil {
 		return nil, err
 	}
 	out := &ListGroupsForUserResponse{Groups: []Group{}}
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		u, err := mustEntity(tx, kindUser, in.UserName)
+		u, err := mustEntity(tx, KindUser, in.UserName)
 		if err != nil {
 			return err
 		}
-		groups, err := listIndex(tx, groupsOfPrefix(u.Name))
+		groups, err := ListIndex(tx, GroupsOfPrefix(u.Name))
 		if err != nil {
 			return err
 		}
 		groups, out.Marker, out.IsTruncated = page(groups, identityKey, in.Marker, int(in.MaxItems))
 		for _, name := range groups {
-			g, err := loadEntity(tx, kindGroup, name)
-			if isNotFound(err) {
+			g, err := LoadEntity(tx, KindGroup, name)
+			if IsNotFound(err) {
 				continue
 			}
 			if err != nil {

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"slices"
 	"strings"
@@ -22,7 +23,7 @@ type IAM struct {
 
 // NewIAM returns the IAM service over ids.
 func NewIAM(ids *Store, c Config) *IAM {
-	return &IAM{ids: ids, store: ids.store, account: ids.account, checker: c.Checker, authz: c.Authorizer}
+	return &IAM{ids: ids, store: ids.Backend(), account: ids.Account(), checker: c.Checker, authz: c.Authorizer}
 }
 
 // authorize asks the authorizer whether the caller may perform action on
@@ -39,14 +40,14 @@ func (s *IAM) authorize(ctx context.Context, action, resource string) error {
 // authorizer reads the store too). An entity that does not exist is named by
 // its ARN with the default path, so that a caller the action is denied to
 // learns nothing of what exists; the operation then answers NoSuchEntity.
-func (s *IAM) authorizeOn(ctx context.Context, action string, kind entityKind, name string) error {
+func (s *IAM) authorizeOn(ctx context.Context, action string, kind EntityKind, name string) error {
 	return s.authorizeOnWith(ctx, action, kind, name, nil)
 }
 
 // authorizeOnWith is authorizeOn with the operation's condition keys
 // (aws:RequestTag/<key>, aws:TagKeys ...). A user's or role's tags are
 // aws:ResourceTag/<key> and iam:ResourceTag/<key>.
-func (s *IAM) authorizeOnWith(ctx context.Context, action string, kind entityKind, name string, extra map[string][]string) error {
+func (s *IAM) authorizeOnWith(ctx context.Context, action string, kind EntityKind, name string, extra map[string][]string) error {
 	if s.authz == nil {
 		return nil
 	}
@@ -56,13 +57,13 @@ func (s *IAM) authorizeOnWith(ctx context.Context, action string, kind entityKin
 		cond[k] = v
 	}
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		e, err := loadEntity(tx, kind, name)
+		e, err := LoadEntity(tx, kind, name)
 		if err == nil {
-			arn = e.arn(s.account)
+			arn = e.ARN(s.account)
 			for _, t := range e.Tags {
 				sealbox.SetResourceTag(cond, "iam", t.Key, t.Value)
 			}
-		} else if !isNotFound(err) {
+		} else if !IsNotFound(err) {
 			return err
 		}
 		return nil
@@ -77,7 +78,7 @@ func (s *IAM) authorizeOnWith(ctx context.Context, action string, kind entityKin
 // without a name on the caller's own.
 func (s *IAM) authorizeKeys(ctx context.Context, action, userName string) error {
 	if userName != "" {
-		return s.authorizeOn(ctx, action, kindUser, userName)
+		return s.authorizeOn(ctx, action, KindUser, userName)
 	}
 	if s.authz == nil {
 		return nil
@@ -88,14 +89,14 @@ func (s *IAM) authorizeKeys(ctx context.Context, action, userName string) error 
 	}
 	arn := request(ctx).Principal.ARN
 	if root {
-		arn = rootARN(partition(request(ctx)), s.account)
+		arn = RootARN(partition(request(ctx)), s.account)
 	}
 	return s.authorize(ctx, action, arn)
 }
 
 // entityARN is the ARN an entity of kind named name at path has (or would
 // have), for authorization before it is loaded.
-func (s *IAM) entityARN(ctx context.Context, kind entityKind, path, name string) string {
+func (s *IAM) entityARN(ctx context.Context, kind EntityKind, path, name string) string {
 	return "arn:" + partition(request(ctx)) + ":iam::" + s.account + ":" + string(kind) + defaultPath(path) + name
 }
 
@@ -118,7 +119,7 @@ func callerUser(ctx context.Context) (name string, root bool, err error) {
 	case "Root", "":
 		return "", true, nil
 	default:
-		return "", false, errValidation("Must specify userName when calling with non-User credentials")
+		return "", false, ValidationError("Must specify userName when calling with non-User credentials")
 	}
 }
 
@@ -160,7 +161,7 @@ func scanPage[T any](tx store.Tx, prefix, marker string, maxItems int, keep func
 	var last string
 	err = tx.Scan(prefix, after, func(key string, v []byte) error {
 		var rec T
-		if err := decodeJSON(v, &rec); err != nil {
+		if err := json.Unmarshal(v, &rec); err != nil {
 			return err
 		}
 		if !keep(&rec) {
@@ -178,8 +179,8 @@ func scanPage[T any](tx store.Tx, prefix, marker string, maxItems int, keep func
 	return out, next, truncated, err
 }
 
-func (s *IAM) userOut(e *entity, withTags bool) User {
-	u := User{Path: e.Path, UserName: e.Name, UserId: e.ID, Arn: e.arn(s.account), CreateDate: sealbox.At(e.Created)}
+func (s *IAM) userOut(e *Entity, withTags bool) User {
+	u := User{Path: e.Path, UserName: e.Name, UserId: e.ID, Arn: e.ARN(s.account), CreateDate: sealbox.At(e.Created)}
 	if withTags {
 		u.Tags = e.Tags
 		u.PermissionsBoundary = boundaryOut(e.Boundary)
@@ -187,18 +188,18 @@ func (s *IAM) userOut(e *entity, withTags bool) User {
 	return u
 }
 
-func (s *IAM) groupOut(e *entity) Group {
-	return Group{Path: e.Path, GroupName: e.Name, GroupId: e.ID, Arn: e.arn(s.account), CreateDate: sealbox.At(e.Created)}
+func (s *IAM) groupOut(e *Entity) Group {
+	return Group{Path: e.Path, GroupName: e.Name, GroupId: e.ID, Arn: e.ARN(s.account), CreateDate: sealbox.At(e.Created)}
 }
 
 // roleOut is a role as IAM shows it; full adds what GetRole and CreateRole
 // show and ListRoles leaves out.
-func (s *IAM) roleOut(e *entity, full bool) Role {
+func (s *IAM) roleOut(e *Entity, full bool) Role {
 	r := Role{
 		Path:                     e.Path,
 		RoleName:                 e.Name,
 		RoleId:                   e.ID,
-		Arn:                      e.arn(s.account),
+		Arn:                      e.ARN(s.account),
 		CreateDate:               sealbox.At(e.Created),
 		AssumeRolePolicyDocument: encodeDocument(e.TrustPolicy),
 		Description:              e.Description,
@@ -214,7 +215,7 @@ func (s *IAM) roleOut(e *entity, full bool) Role {
 
 // listByPath lists one page of the entities of kind under pathPrefix, by
 // name, converted by out: ListUsers, ListRoles and ListGroups.
-func listByPath[T any](ctx context.Context, s *IAM, kind entityKind, action, pathPrefix, marker string, maxItems int, out func(*entity) T) ([]T, string, bool, error) {
+func listByPath[T any](ctx context.Context, s *IAM, kind EntityKind, action, pathPrefix, marker string, maxItems int, out func(*Entity) T) ([]T, string, bool, error) {
 	if err := s.authorize(ctx, action, "*"); err != nil {
 		return nil, "", false, err
 	}
@@ -222,7 +223,7 @@ func listByPath[T any](ctx context.Context, s *IAM, kind entityKind, action, pat
 	var next string
 	var more bool
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		list, n, m, err := scanPage(tx, kind.prefix(), marker, maxItems, func(e *entity) bool {
+		list, n, m, err := scanPage(tx, kind.Prefix(), marker, maxItems, func(e *Entity) bool {
 			return strings.HasPrefix(e.Path, pathPrefix)
 		})
 		for _, e := range list {

@@ -134,6 +134,13 @@ type TrustRequest struct {
 
 type assumeRoleKey struct{}
 
+// WithAssumeRoleRequest returns a copy of ctx that carries r, the
+// AssumeRole request being decided: STS hands it to
+// PolicyChecker.TrustAllows.
+func WithAssumeRoleRequest(ctx context.Context, r *TrustRequest) context.Context {
+	return context.WithValue(ctx, assumeRoleKey{}, r)
+}
+
 // AssumeRoleRequestFromContext returns the AssumeRole request being
 // decided, inside PolicyChecker.TrustAllows.
 func AssumeRoleRequestFromContext(ctx context.Context) (*TrustRequest, bool) {
@@ -144,7 +151,5 @@ func AssumeRoleRequestFromContext(ctx context.Context) (*TrustRequest, bool) {
 // request is sealbox.MustRequest.
 func request(ctx context.Context) *sealbox.Request { return sealbox.MustRequest(ctx) }
 
-
-
-// isNotFound reports a store miss.
-func isNotFound(err error) bool { return errors.Is(err, errNotFound) }
+// IsNotFound reports a store miss.
+func IsNotFound(err error) bool { return errors.Is(err, errNotFound) }

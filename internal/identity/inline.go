@@ -7,11 +7,11 @@ import (
 	"github.com/sealbox/sealbox/internal/store"
 )
 
-func (s *IAM) putInline(ctx context.Context, kind entityKind, name, policy, doc string) error {
-	if err := validateDocument(s.checker, doc, IdentityPolicy); err != nil {
+func (s *IAM) putInline(ctx context.Context, kind EntityKind, name, policy, doc string) error {
+	if err := ValidateDocument(s.checker, doc, IdentityPolicy); err != nil {
 		return err
 	}
-	if err := s.authorizeOn(ctx, "iam:Put"+kind.title()+"Policy", kind, name); err != nil {
+	if err := s.authorizeOn(ctx, "iam:Put"+kind.Title()+"Policy", kind, name); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx store.Tx) error {
@@ -26,19 +26,19 @@ func (s *IAM) putInline(ctx context.Context, kind entityKind, name, policy, doc 
 		inline[policy] = doc
 		total := 0
 		for _, d := range inline {
-			total += compactLen(d)
+			total += CompactLen(d)
 		}
-		if total > kind.inlineLimit() {
-			return errLimit("Maximum policy size of %d bytes exceeded for %s %s", kind.inlineLimit(), kind, e.Name)
+		if total > kind.InlineLimit() {
+			return errLimit("Maximum policy size of %d bytes exceeded for %s %s", kind.InlineLimit(), kind, e.Name)
 		}
 		e.Inline = inline
-		request(ctx).AddResource(kind.resourceType(), e.arn(s.account))
-		return saveEntity(tx, e)
+		request(ctx).AddResource(kind.ResourceType(), e.ARN(s.account))
+		return SaveEntity(tx, e)
 	})
 }
 
-func (s *IAM) getInline(ctx context.Context, kind entityKind, name, policy string) (entityName, doc string, err error) {
-	if err := s.authorizeOn(ctx, "iam:Get"+kind.title()+"Policy", kind, name); err != nil {
+func (s *IAM) getInline(ctx context.Context, kind EntityKind, name, policy string) (entityName, doc string, err error) {
+	if err := s.authorizeOn(ctx, "iam:Get"+kind.Title()+"Policy", kind, name); err != nil {
 		return "", "", err
 	}
 	err = s.store.View(ctx, func(tx store.Tx) error {
@@ -56,8 +56,8 @@ func (s *IAM) getInline(ctx context.Context, kind entityKind, name, policy strin
 	return entityName, doc, err
 }
 
-func (s *IAM) listInline(ctx context.Context, kind entityKind, name, marker string, maxItems int) (*ListUserPoliciesResponse, error) {
-	if err := s.authorizeOn(ctx, "iam:List"+kind.title()+"Policies", kind, name); err != nil {
+func (s *IAM) listInline(ctx context.Context, kind EntityKind, name, marker string, maxItems int) (*ListUserPoliciesResponse, error) {
+	if err := s.authorizeOn(ctx, "iam:List"+kind.Title()+"Policies", kind, name); err != nil {
 		return nil, err
 	}
 	out := &ListUserPoliciesResponse{}
@@ -66,7 +66,7 @@ func (s *IAM) listInline(ctx context.Context, kind entityKind, name, marker stri
 		if err != nil {
 			return err
 		}
-		out.PolicyNames, out.Marker, out.IsTruncated = page(e.inlineNames(), identityKey, marker, maxItems)
+		out.PolicyNames, out.Marker, out.IsTruncated = page(e.InlineNames(), identityKey, marker, maxItems)
 		return nil
 	})
 	if err != nil {
@@ -78,8 +78,8 @@ func (s *IAM) listInline(ctx context.Context, kind entityKind, name, marker stri
 	return out, nil
 }
 
-func (s *IAM) deleteInline(ctx context.Context, kind entityKind, name, policy string) error {
-	if err := s.authorizeOn(ctx, "iam:Delete"+kind.title()+"Policy", kind, name); err != nil {
+func (s *IAM) deleteInline(ctx context.Context, kind EntityKind, name, policy string) error {
+	if err := s.authorizeOn(ctx, "iam:Delete"+kind.Title()+"Policy", kind, name); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx store.Tx) error {
@@ -93,15 +93,15 @@ func (s *IAM) deleteInline(ctx context.Context, kind entityKind, name, policy st
 		inline := maps.Clone(e.Inline)
 		delete(inline, policy)
 		e.Inline = inline
-		request(ctx).AddResource(kind.resourceType(), e.arn(s.account))
-		return saveEntity(tx, e)
+		request(ctx).AddResource(kind.ResourceType(), e.ARN(s.account))
+		return SaveEntity(tx, e)
 	})
 }
 
 // PutUserPolicy adds or replaces a user's inline policy. A user's inline
 // policies together hold at most 2048 characters (whitespace aside).
 func (s *IAM) PutUserPolicy(ctx context.Context, in *PutUserPolicyRequest) (*Empty, error) {
-	if err := s.putInline(ctx, kindUser, in.UserName, in.PolicyName, in.PolicyDocument); err != nil {
+	if err := s.putInline(ctx, KindUser, in.UserName, in.PolicyName, in.PolicyDocument); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -110,7 +110,7 @@ func (s *IAM) PutUserPolicy(ctx context.Context, in *PutUserPolicyRequest) (*Emp
 // PutRolePolicy adds or replaces a role's inline policy (10240 characters
 // in all).
 func (s *IAM) PutRolePolicy(ctx context.Context, in *PutRolePolicyRequest) (*Empty, error) {
-	if err := s.putInline(ctx, kindRole, in.RoleName, in.PolicyName, in.PolicyDocument); err != nil {
+	if err := s.putInline(ctx, KindRole, in.RoleName, in.PolicyName, in.PolicyDocument); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -119,7 +119,7 @@ func (s *IAM) PutRolePolicy(ctx context.Context, in *PutRolePolicyRequest) (*Emp
 // PutGroupPolicy adds or replaces a group's inline policy (5120 characters
 // in all).
 func (s *IAM) PutGroupPolicy(ctx context.Context, in *PutGroupPolicyRequest) (*Empty, error) {
-	if err := s.putInline(ctx, kindGroup, in.GroupName, in.PolicyName, in.PolicyDocument); err != nil {
+	if err := s.putInline(ctx, KindGroup, in.GroupName, in.PolicyName, in.PolicyDocument); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -127,7 +127,7 @@ func (s *IAM) PutGroupPolicy(ctx context.Context, in *PutGroupPolicyRequest) (*E
 
 // GetUserPolicy returns a user's inline policy, percent-encoded.
 func (s *IAM) GetUserPolicy(ctx context.Context, in *GetUserPolicyRequest) (*GetUserPolicyResponse, error) {
-	name, doc, err := s.getInline(ctx, kindUser, in.UserName, in.PolicyName)
+	name, doc, err := s.getInline(ctx, KindUser, in.UserName, in.PolicyName)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +136,7 @@ func (s *IAM) GetUserPolicy(ctx context.Context, in *GetUserPolicyRequest) (*Get
 
 // GetRolePolicy returns a role's inline policy, percent-encoded.
 func (s *IAM) GetRolePolicy(ctx context.Context, in *GetRolePolicyRequest) (*GetRolePolicyResponse, error) {
-	name, doc, err := s.getInline(ctx, kindRole, in.RoleName, in.PolicyName)
+	name, doc, err := s.getInline(ctx, KindRole, in.RoleName, in.PolicyName)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +145,7 @@ func (s *IAM) GetRolePolicy(ctx context.Context, in *GetRolePolicyRequest) (*Get
 
 // GetGroupPolicy returns a group's inline policy, percent-encoded.
 func (s *IAM) GetGroupPolicy(ctx context.Context, in *GetGroupPolicyRequest) (*GetGroupPolicyResponse, error) {
-	name, doc, err := s.getInline(ctx, kindGroup, in.GroupName, in.PolicyName)
+	name, doc, err := s.getInline(ctx, KindGroup, in.GroupName, in.PolicyName)
 	if err != nil {
 		return nil, err
 	}
@@ -154,24 +154,24 @@ func (s *IAM) GetGroupPolicy(ctx context.Context, in *GetGroupPolicyRequest) (*G
 
 // ListUserPolicies lists the names of a user's inline policies.
 func (s *IAM) ListUserPolicies(ctx context.Context, in *ListUserPoliciesRequest) (*ListUserPoliciesResponse, error) {
-	return s.listInline(ctx, kindUser, in.UserName, in.Marker, int(in.MaxItems))
+	return s.listInline(ctx, KindUser, in.UserName, in.Marker, int(in.MaxItems))
 }
 
 // ListRolePolicies lists the names of a role's inline policies.
 func (s *IAM) ListRolePolicies(ctx context.Context, in *ListRolePoliciesRequest) (*ListRolePoliciesResponse, error) {
-	out, err := s.listInline(ctx, kindRole, in.RoleName, in.Marker, int(in.MaxItems))
+	out, err := s.listInline(ctx, KindRole, in.RoleName, in.Marker, int(in.MaxItems))
 	return (*ListRolePoliciesResponse)(out), err
 }
 
 // ListGroupPolicies lists the names of a group's inline policies.
 func (s *IAM) ListGroupPolicies(ctx context.Context, in *ListGroupPoliciesRequest) (*ListGroupPoliciesResponse, error) {
-	out, err := s.listInline(ctx, kindGroup, in.GroupName, in.Marker, int(in.MaxItems))
+	out, err := s.listInline(ctx, KindGroup, in.GroupName, in.Marker, int(in.MaxItems))
 	return (*ListGroupPoliciesResponse)(out), err
 }
 
 // DeleteUserPolicy deletes a user's inline policy.
 func (s *IAM) DeleteUserPolicy(ctx context.Context, in *DeleteUserPolicyRequest) (*Empty, error) {
-	if err := s.deleteInline(ctx, kindUser, in.UserName, in.PolicyName); err != nil {
+	if err := s.deleteInline(ctx, KindUser, in.UserName, in.PolicyName); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -179,7 +179,7 @@ func (s *IAM) DeleteUserPolicy(ctx context.Context, in *DeleteUserPolicyRequest)
 
 // DeleteRolePolicy deletes a role's inline policy.
 func (s *IAM) DeleteRolePolicy(ctx context.Context, in *DeleteRolePolicyRequest) (*Empty, error) {
-	if err := s.deleteInline(ctx, kindRole, in.RoleName, in.PolicyName); err != nil {
+	if err := s.deleteInline(ctx, KindRole, in.RoleName, in.PolicyName); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -187,7 +187,7 @@ func (s *IAM) DeleteRolePolicy(ctx context.Context, in *DeleteRolePolicyRequest)
 
 // DeleteGroupPolicy deletes a group's inline policy.
 func (s *IAM) DeleteGroupPolicy(ctx context.Context, in *DeleteGroupPolicyRequest) (*Empty, error) {
-	if err := s.deleteInline(ctx, kindGroup, in.GroupName, in.PolicyName); err != nil {
+	if err := s.deleteInline(ctx, KindGroup, in.GroupName, in.PolicyName); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil

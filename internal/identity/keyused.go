@@ -11,17 +11,17 @@ import (
 	"github.com/sealbox/sealbox/internal/store"
 )
 
-// keyUsedRecord is when a long-term access key was last used, with which
+// KeyUsedRecord is when a long-term access key was last used, with which
 // service and in which region: GetAccessKeyLastUsed's answer. It is kept
 // apart from the key (iam/keyused/<AKIA…>) and written as bookkeeping, so
 // that recording a use drops no cached lookup or policy set.
-type keyUsedRecord struct {
+type KeyUsedRecord struct {
 	Date    time.Time `json:"date"`
 	Service string    `json:"service"`
 	Region  string    `json:"region"`
 }
 
-func keyUsedKey(id string) string { return "iam/keyused/" + id }
+func KeyUsedKey(id string) string { return "iam/keyused/" + id }
 
 // keyUses remembers when this server last recorded each key's use, so that
 // a key in steady use costs one bookkeeping write a lastUsedGranularity,
@@ -36,7 +36,7 @@ type keyUses struct {
 func (u *keyUses) due(id string, t time.Time) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if prev, ok := u.last.Get(id); ok && t.Sub(prev) < lastUsedGranularity && t.Sub(prev) >= 0 {
+	if prev, ok := u.last.Get(id); ok && t.Sub(prev) < LastUsedGranularity && t.Sub(prev) >= 0 {
 		return false
 	}
 	u.last.Put(id, t, u.last.Ticket())
@@ -66,10 +66,13 @@ func (s *Store) NoteKeyUse(ctx context.Context) {
 		service = "N/A"
 	}
 	_ = s.store.Batch(store.Bookkeeping(ctx), func(tx store.Tx) error {
-		if _, err := tx.Get(accessKeyKey(id)); err != nil {
+		if _, err := tx.Get(AccessKeyKey(id)); err != nil {
 			return err // deleted meanwhile: nothing to record
 		}
-		return store.PutJSON(tx, keyUsedKey(id), keyUsedRecord{Date: t, Service: service, Region: r.Region})
+		return store.PutJSON(tx, KeyUsedKey(id), KeyUsedRecord{Date: t, Service: service, Region: r.Region})
 	})
 }
 
+// LastUsedGranularity is how stale a role's RoleLastUsed may be before
+// AssumeRole records it again (AWS's is also reported late).
+const LastUsedGranularity = time.Minute

@@ -9,10 +9,9 @@ package identity
 // tagging with nothing is refused as tagging without Tags.
 func someTags(tags []Tag) error {
 	if len(tags) == 0 {
-		var v validationErrors
-		v.add("tags", nil, "Member must not be null")
-		return v.err()
+		var v ValidationErrors
+		v.Add("tags", nil, "Member must not be null")
+		return v.Err()
 	}
 	return nil
 }
-

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -12,27 +13,27 @@ import (
 )
 
 // mustPolicy resolves a policy ARN or answers NoSuchEntity with notFound.
-func (s *IAM) mustPolicy(tx store.Tx, arn string, notFound func(string) error) (*policyRecord, error) {
-	p, err := s.ids.findPolicy(tx, arn)
-	if isNotFound(err) {
+func (s *IAM) mustPolicy(tx store.Tx, arn string, notFound func(string) error) (*PolicyRecord, error) {
+	p, err := s.ids.FindPolicy(tx, arn)
+	if IsNotFound(err) {
 		return nil, notFound(arn)
 	}
 	return p, err
 }
 
 // awsReadOnly refuses changes to AWS managed policies, as AWS does.
-func (s *IAM) awsReadOnly(ctx context.Context, p *policyRecord, action string) error {
-	if !p.aws {
+func (s *IAM) awsReadOnly(ctx context.Context, p *PolicyRecord, action string) error {
+	if !p.AWSManaged() {
 		return nil
 	}
-	return errAccessDenied("User: %s is not authorized to perform: %s on resource: policy %s", request(ctx).Principal.ARN, action, p.arn(s.account))
+	return AccessDenied("User: %s is not authorized to perform: %s on resource: policy %s", request(ctx).Principal.ARN, action, p.ARN(s.account))
 }
 
-func (s *IAM) policyOut(p *policyRecord, full bool) Policy {
+func (s *IAM) policyOut(p *PolicyRecord, full bool) Policy {
 	out := Policy{
 		PolicyName:                    p.Name,
 		PolicyId:                      p.ID,
-		Arn:                           p.arn(s.account),
+		Arn:                           p.ARN(s.account),
 		Path:                          p.Path,
 		DefaultVersionId:              p.Default,
 		AttachmentCount:               int32(p.Attachments),
@@ -48,7 +49,7 @@ func (s *IAM) policyOut(p *policyRecord, full bool) Policy {
 	return out
 }
 
-func versionOut(p *policyRecord, v *policyVersion, withDoc bool) PolicyVersion {
+func versionOut(p *PolicyRecord, v *PolicyVersionRecord, withDoc bool) PolicyVersion {
 	out := PolicyVersion{VersionId: v.ID, IsDefaultVersion: v.ID == p.Default, CreateDate: sealbox.At(v.Created)}
 	if withDoc {
 		out.Document = encodeDocument(v.Document)
@@ -58,10 +59,10 @@ func versionOut(p *policyRecord, v *policyVersion, withDoc bool) PolicyVersion {
 
 // checkManagedDocument checks a managed policy document: quota, grammar.
 func (s *IAM) checkManagedDocument(doc string) error {
-	if compactLen(doc) > maxManagedPolicyLen {
+	if CompactLen(doc) > maxManagedPolicyLen {
 		return errQuota("PolicySize", maxManagedPolicyLen)
 	}
-	return validateDocument(s.checker, doc, IdentityPolicy)
+	return ValidateDocument(s.checker, doc, IdentityPolicy)
 }
 
 // authorizePolicy asks about action on the policy arn names, before and
@@ -76,16 +77,16 @@ func (s *IAM) authorizePolicy(ctx context.Context, action, arn string) error {
 // CreatePolicy creates a customer managed policy, version v1. Names are
 // unique in the account regardless of path and case.
 func (s *IAM) CreatePolicy(ctx context.Context, in *CreatePolicyRequest) (*CreatePolicyResponse, error) {
-	if err := uniqueTags(in.Tags); err != nil {
+	if err := UniqueTags(in.Tags); err != nil {
 		return nil, err
 	}
 	if err := s.checkManagedDocument(in.PolicyDocument); err != nil {
 		return nil, err
 	}
-	t := now(s.ids.clock.Now())
-	p := &policyRecord{
+	t := s.ids.Now()
+	p := &PolicyRecord{
 		Name:        in.PolicyName,
-		ID:          uniqueID("ANPA"),
+		ID:          UniqueID("ANPA"),
 		Path:        defaultPath(in.Path),
 		Partition:   partition(request(ctx)),
 		Description: in.Description,
@@ -94,23 +95,23 @@ func (s *IAM) CreatePolicy(ctx context.Context, in *CreatePolicyRequest) (*Creat
 		Tags:        in.Tags,
 		Default:     "v1",
 		NextVersion: 2,
-		Versions:    []policyVersion{{ID: "v1", Document: in.PolicyDocument, Created: t}},
+		Versions:    []PolicyVersionRecord{{ID: "v1", Document: in.PolicyDocument, Created: t}},
 	}
-	if err := s.authorizePolicy(ctx, "iam:CreatePolicy", p.arn(s.account)); err != nil {
+	if err := s.authorizePolicy(ctx, "iam:CreatePolicy", p.ARN(s.account)); err != nil {
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		if _, err := tx.Get(policyKey(p.Name)); err == nil {
+		if _, err := tx.Get(PolicyKey(p.Name)); err == nil {
 			return sealbox.Errorf("EntityAlreadyExists", "A policy called %s already exists. Duplicate names are not allowed.", p.Name)
-		} else if !isNotFound(err) {
+		} else if !IsNotFound(err) {
 			return err
 		}
-		return savePolicy(tx, p)
+		return SavePolicy(tx, p)
 	})
 	if err != nil {
 		return nil, err
 	}
-	request(ctx).AddResource("AWS::IAM::Policy", p.arn(s.account))
+	request(ctx).AddResource("AWS::IAM::Policy", p.ARN(s.account))
 	out := s.policyOut(p, true)
 	return &CreatePolicyResponse{Policy: &out}, nil
 }
@@ -121,7 +122,7 @@ func (s *IAM) GetPolicy(ctx context.Context, in *GetPolicyRequest) (*GetPolicyRe
 	if err := s.authorizePolicy(ctx, "iam:GetPolicy", in.PolicyArn); err != nil {
 		return nil, err
 	}
-	var p *policyRecord
+	var p *PolicyRecord
 	err := s.store.View(ctx, func(tx store.Tx) (err error) {
 		p, err = s.mustPolicy(tx, in.PolicyArn, errPolicyNotFound)
 		return err
@@ -145,9 +146,9 @@ func (s *IAM) GetPolicyVersion(ctx context.Context, in *GetPolicyVersionRequest)
 		if err != nil {
 			return err
 		}
-		v := p.version(in.VersionId)
+		v := p.Version(in.VersionId)
 		if v == nil {
-			return errPolicyVersionNotFound(p.arn(s.account), in.VersionId)
+			return errPolicyVersionNotFound(p.ARN(s.account), in.VersionId)
 		}
 		out = versionOut(p, v, true)
 		return nil
@@ -179,8 +180,8 @@ func (s *IAM) CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRe
 		if len(p.Versions) >= maxPolicyVersions {
 			return errLimit("A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", maxPolicyVersions)
 		}
-		t := now(s.ids.clock.Now())
-		v := policyVersion{ID: "v" + strconv.Itoa(p.NextVersion), Document: in.PolicyDocument, Created: t}
+		t := s.ids.Now()
+		v := PolicyVersionRecord{ID: "v" + strconv.Itoa(p.NextVersion), Document: in.PolicyDocument, Created: t}
 		p.NextVersion++
 		p.Versions = append(p.Versions, v)
 		if in.SetAsDefault {
@@ -188,8 +189,8 @@ func (s *IAM) CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRe
 			p.Updated = t
 		}
 		out = versionOut(p, &v, false)
-		request(ctx).AddResource("AWS::IAM::Policy", p.arn(s.account))
-		return savePolicy(tx, p)
+		request(ctx).AddResource("AWS::IAM::Policy", p.ARN(s.account))
+		return SavePolicy(tx, p)
 	})
 	if err != nil {
 		return nil, err
@@ -210,15 +211,15 @@ func (s *IAM) DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionRe
 		if err := s.awsReadOnly(ctx, p, "iam:DeletePolicyVersion"); err != nil {
 			return err
 		}
-		if p.version(in.VersionId) == nil {
-			return errPolicyVersionNotFound(p.arn(s.account), in.VersionId)
+		if p.Version(in.VersionId) == nil {
+			return errPolicyVersionNotFound(p.ARN(s.account), in.VersionId)
 		}
 		if in.VersionId == p.Default {
 			return errDeleteConflict("Cannot delete the default version of a policy.")
 		}
-		p.Versions = slices.DeleteFunc(p.Versions, func(v policyVersion) bool { return v.ID == in.VersionId })
-		request(ctx).AddResource("AWS::IAM::Policy", p.arn(s.account))
-		return savePolicy(tx, p)
+		p.Versions = slices.DeleteFunc(p.Versions, func(v PolicyVersionRecord) bool { return v.ID == in.VersionId })
+		request(ctx).AddResource("AWS::IAM::Policy", p.ARN(s.account))
+		return SavePolicy(tx, p)
 	})
 	if err != nil {
 		return nil, err
@@ -239,16 +240,16 @@ func (s *IAM) SetDefaultPolicyVersion(ctx context.Context, in *SetDefaultPolicyV
 		if err := s.awsReadOnly(ctx, p, "iam:SetDefaultPolicyVersion"); err != nil {
 			return err
 		}
-		if p.version(in.VersionId) == nil {
-			return errPolicyVersionNotFound(p.arn(s.account), in.VersionId)
+		if p.Version(in.VersionId) == nil {
+			return errPolicyVersionNotFound(p.ARN(s.account), in.VersionId)
 		}
 		if p.Default == in.VersionId {
 			return nil
 		}
 		p.Default = in.VersionId
-		p.Updated = now(s.ids.clock.Now())
-		request(ctx).AddResource("AWS::IAM::Policy", p.arn(s.account))
-		return savePolicy(tx, p)
+		p.Updated = s.ids.Now()
+		request(ctx).AddResource("AWS::IAM::Policy", p.ARN(s.account))
+		return SavePolicy(tx, p)
 	})
 	if err != nil {
 		return nil, err
@@ -301,10 +302,10 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListP
 	}
 	type item struct {
 		key string
-		p   *policyRecord
+		p   *PolicyRecord
 	}
 	var all []item
-	keep := func(p *policyRecord) bool {
+	keep := func(p *PolicyRecord) bool {
 		if !strings.HasPrefix(p.Path, in.PathPrefix) {
 			return false
 		}
@@ -321,22 +322,13 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListP
 	}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		if scope != "Local" {
-			names := make([]string, 0, len(awsManaged))
-			for name := range awsManaged {
-				names = append(names, name)
-			}
-			slices.Sort(names)
-			for _, name := range names {
-				p, ok := builtinRecord(name, partition(request(ctx)))
-				if !ok {
-					continue
-				}
-				p, err := s.ids.findPolicy(tx, p.arn(s.account))
+			for _, arn := range AWSManagedARNs(partition(request(ctx))) {
+				p, err := s.ids.FindPolicy(tx, arn)
 				if err != nil {
 					return err
 				}
 				if keep(p) {
-					all = append(all, item{"aws/" + name, p})
+					all = append(all, item{"aws/" + p.Name, p})
 				}
 			}
 		}
@@ -344,8 +336,8 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListP
 			return nil
 		}
 		return tx.Scan("iam/policy/", "", func(key string, v []byte) error {
-			var p policyRecord
-			if err := decodeJSON(v, &p); err != nil {
+			var p PolicyRecord
+			if err := json.Unmarshal(v, &p); err != nil {
 				return err
 			}
 			if keep(&p) {
@@ -385,8 +377,8 @@ func (s *IAM) DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*Empty
 		if len(p.Versions) > 1 {
 			return errDeleteConflict("This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.")
 		}
-		request(ctx).AddResource("AWS::IAM::Policy", p.arn(s.account))
-		return tx.Delete(policyKey(p.Name))
+		request(ctx).AddResource("AWS::IAM::Policy", p.ARN(s.account))
+		return tx.Delete(PolicyKey(p.Name))
 	})
 	if err != nil {
 		return nil, err
@@ -394,8 +386,8 @@ func (s *IAM) DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*Empty
 	return &Empty{}, nil
 }
 
-func (s *IAM) attach(ctx context.Context, kind entityKind, name, arn string) error {
-	if err := s.authorizeOn(ctx, "iam:Attach"+kind.title()+"Policy", kind, name); err != nil {
+func (s *IAM) attach(ctx context.Context, kind EntityKind, name, arn string) error {
+	if err := s.authorizeOn(ctx, "iam:Attach"+kind.Title()+"Policy", kind, name); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx store.Tx) error {
@@ -407,26 +399,26 @@ func (s *IAM) attach(ctx context.Context, kind entityKind, name, arn string) err
 		if err != nil {
 			return err
 		}
-		canonical := p.arn(s.account)
-		if e.isAttached(canonical) {
+		canonical := p.ARN(s.account)
+		if e.IsAttached(canonical) {
 			return nil
 		}
 		if len(e.Attached) >= maxAttached {
-			return errQuota(kind.attachedQuota(), maxAttached)
+			return errQuota(kind.AttachedQuota(), maxAttached)
 		}
 		e.Attached = append(slices.Clip(e.Attached), canonical)
 		p.Attachments++
-		request(ctx).AddResource(kind.resourceType(), e.arn(s.account))
+		request(ctx).AddResource(kind.ResourceType(), e.ARN(s.account))
 		request(ctx).AddResource("AWS::IAM::Policy", canonical)
-		if err := saveEntity(tx, e); err != nil {
+		if err := SaveEntity(tx, e); err != nil {
 			return err
 		}
-		return savePolicy(tx, p)
+		return SavePolicy(tx, p)
 	})
 }
 
-func (s *IAM) detach(ctx context.Context, kind entityKind, name, arn string) error {
-	if err := s.authorizeOn(ctx, "iam:Detach"+kind.title()+"Policy", kind, name); err != nil {
+func (s *IAM) detach(ctx context.Context, kind EntityKind, name, arn string) error {
+	if err := s.authorizeOn(ctx, "iam:Detach"+kind.Title()+"Policy", kind, name); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx store.Tx) error {
@@ -438,25 +430,25 @@ func (s *IAM) detach(ctx context.Context, kind entityKind, name, arn string) err
 		if err != nil {
 			return err
 		}
-		canonical := p.arn(s.account)
-		if !e.isAttached(canonical) {
+		canonical := p.ARN(s.account)
+		if !e.IsAttached(canonical) {
 			return errPolicyNotFound(arn)
 		}
 		e.Attached = slices.DeleteFunc(slices.Clone(e.Attached), func(a string) bool { return a == canonical })
 		if p.Attachments > 0 {
 			p.Attachments--
 		}
-		request(ctx).AddResource(kind.resourceType(), e.arn(s.account))
+		request(ctx).AddResource(kind.ResourceType(), e.ARN(s.account))
 		request(ctx).AddResource("AWS::IAM::Policy", canonical)
-		if err := saveEntity(tx, e); err != nil {
+		if err := SaveEntity(tx, e); err != nil {
 			return err
 		}
-		return savePolicy(tx, p)
+		return SavePolicy(tx, p)
 	})
 }
 
-func (s *IAM) listAttached(ctx context.Context, kind entityKind, name, pathPrefix, marker string, maxItems int) (*ListAttachedUserPoliciesResponse, error) {
-	if err := s.authorizeOn(ctx, "iam:ListAttached"+kind.title()+"Policies", kind, name); err != nil {
+func (s *IAM) listAttached(ctx context.Context, kind EntityKind, name, pathPrefix, marker string, maxItems int) (*ListAttachedUserPoliciesResponse, error) {
+	if err := s.authorizeOn(ctx, "iam:ListAttached"+kind.Title()+"Policies", kind, name); err != nil {
 		return nil, err
 	}
 	out := &ListAttachedUserPoliciesResponse{AttachedPolicies: []AttachedPolicy{}}
@@ -467,8 +459,8 @@ func (s *IAM) listAttached(ctx context.Context, kind entityKind, name, pathPrefi
 		}
 		var all []AttachedPolicy
 		for _, arn := range e.Attached {
-			p, err := s.ids.findPolicy(tx, arn)
-			if isNotFound(err) {
+			p, err := s.ids.FindPolicy(tx, arn)
+			if IsNotFound(err) {
 				continue
 			}
 			if err != nil {
@@ -492,7 +484,7 @@ func (s *IAM) listAttached(ctx context.Context, kind entityKind, name, pathPrefi
 
 // AttachUserPolicy attaches a managed policy to a user (at most 10).
 func (s *IAM) AttachUserPolicy(ctx context.Context, in *AttachUserPolicyRequest) (*Empty, error) {
-	if err := s.attach(ctx, kindUser, in.UserName, in.PolicyArn); err != nil {
+	if err := s.attach(ctx, KindUser, in.UserName, in.PolicyArn); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -500,7 +492,7 @@ func (s *IAM) AttachUserPolicy(ctx context.Context, in *AttachUserPolicyRequest)
 
 // AttachRolePolicy attaches a managed policy to a role (at most 10).
 func (s *IAM) AttachRolePolicy(ctx context.Context, in *AttachRolePolicyRequest) (*Empty, error) {
-	if err := s.attach(ctx, kindRole, in.RoleName, in.PolicyArn); err != nil {
+	if err := s.attach(ctx, KindRole, in.RoleName, in.PolicyArn); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -508,7 +500,7 @@ func (s *IAM) AttachRolePolicy(ctx context.Context, in *AttachRolePolicyRequest)
 
 // AttachGroupPolicy attaches a managed policy to a group (at most 10).
 func (s *IAM) AttachGroupPolicy(ctx context.Context, in *AttachGroupPolicyRequest) (*Empty, error) {
-	if err := s.attach(ctx, kindGroup, in.GroupName, in.PolicyArn); err != nil {
+	if err := s.attach(ctx, KindGroup, in.GroupName, in.PolicyArn); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -516,7 +508,7 @@ func (s *IAM) AttachGroupPolicy(ctx context.Context, in *AttachGroupPolicyReques
 
 // DetachUserPolicy detaches a managed policy from a user.
 func (s *IAM) DetachUserPolicy(ctx context.Context, in *DetachUserPolicyRequest) (*Empty, error) {
-	if err := s.detach(ctx, kindUser, in.UserName, in.PolicyArn); err != nil {
+	if err := s.detach(ctx, KindUser, in.UserName, in.PolicyArn); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -524,7 +516,7 @@ func (s *IAM) DetachUserPolicy(ctx context.Context, in *DetachUserPolicyRequest)
 
 // DetachRolePolicy detaches a managed policy from a role.
 func (s *IAM) DetachRolePolicy(ctx context.Context, in *DetachRolePolicyRequest) (*Empty, error) {
-	if err := s.detach(ctx, kindRole, in.RoleName, in.PolicyArn); err != nil {
+	if err := s.detach(ctx, KindRole, in.RoleName, in.PolicyArn); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -532,7 +524,7 @@ func (s *IAM) DetachRolePolicy(ctx context.Context, in *DetachRolePolicyRequest)
 
 // DetachGroupPolicy detaches a managed policy from a group.
 func (s *IAM) DetachGroupPolicy(ctx context.Context, in *DetachGroupPolicyRequest) (*Empty, error) {
-	if err := s.detach(ctx, kindGroup, in.GroupName, in.PolicyArn); err != nil {
+	if err := s.detach(ctx, KindGroup, in.GroupName, in.PolicyArn); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -540,17 +532,17 @@ func (s *IAM) DetachGroupPolicy(ctx context.Context, in *DetachGroupPolicyReques
 
 // ListAttachedUserPolicies lists the managed policies attached to a user.
 func (s *IAM) ListAttachedUserPolicies(ctx context.Context, in *ListAttachedUserPoliciesRequest) (*ListAttachedUserPoliciesResponse, error) {
-	return s.listAttached(ctx, kindUser, in.UserName, in.PathPrefix, in.Marker, int(in.MaxItems))
+	return s.listAttached(ctx, KindUser, in.UserName, in.PathPrefix, in.Marker, int(in.MaxItems))
 }
 
 // ListAttachedRolePolicies lists the managed policies attached to a role.
 func (s *IAM) ListAttachedRolePolicies(ctx context.Context, in *ListAttachedRolePoliciesRequest) (*ListAttachedRolePoliciesResponse, error) {
-	out, err := s.listAttached(ctx, kindRole, in.RoleName, in.PathPrefix, in.Marker, int(in.MaxItems))
+	out, err := s.listAttached(ctx, KindRole, in.RoleName, in.PathPrefix, in.Marker, int(in.MaxItems))
 	return (*ListAttachedRolePoliciesResponse)(out), err
 }
 
 // ListAttachedGroupPolicies lists the managed policies attached to a group.
 func (s *IAM) ListAttachedGroupPolicies(ctx context.Context, in *ListAttachedGroupPoliciesRequest) (*ListAttachedGroupPoliciesResponse, error) {
-	out, err := s.listAttached(ctx, kindGroup, in.GroupName, in.PathPrefix, in.Marker, int(in.MaxItems))
+	out, err := s.listAttached(ctx, KindGroup, in.GroupName, in.PathPrefix, in.Marker, int(in.MaxItems))
 	return (*ListAttachedGroupPoliciesResponse)(out), err
 }

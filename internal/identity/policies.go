@@ -17,15 +17,15 @@ const allowNothing = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","No
 // boundary apply to p, and the unique id it must still have (a user or role
 // made again under the same name is another entity); ok is false for the
 // root and service principals, which have none.
-func principalEntity(p sealbox.Principal) (kind entityKind, name, id string, ok bool) {
+func principalEntity(p sealbox.Principal) (kind EntityKind, name, id string, ok bool) {
 	switch p.Type {
 	case "IAMUser":
-		kind, name, id = kindUser, p.UserName, p.PrincipalID
+		kind, name, id = KindUser, p.UserName, p.PrincipalID
 		if name == "" {
 			name = lastSegment(p.ARN)
 		}
 	case "AssumedRole":
-		kind, name = kindRole, lastSegment(p.RoleARN)
+		kind, name = KindRole, lastSegment(p.RoleARN)
 		id, _, _ = strings.Cut(p.PrincipalID, ":")
 	default:
 		return "", "", "", false
@@ -59,8 +59,8 @@ func (s *Store) PoliciesFor(ctx context.Context, p sealbox.Principal) ([]PolicyD
 	ticket := s.policies.Ticket() // before the snapshot is taken
 	var docs []PolicyDoc
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		e, err := loadEntity(tx, kind, name)
-		if isNotFound(err) || (err == nil && id != "" && e.ID != id) {
+		e, err := LoadEntity(tx, kind, name)
+		if IsNotFound(err) || (err == nil && id != "" && e.ID != id) {
 			return nil
 		}
 		if err != nil {
@@ -70,14 +70,14 @@ func (s *Store) PoliciesFor(ctx context.Context, p sealbox.Principal) ([]PolicyD
 		if err := c.entity(e); err != nil {
 			return err
 		}
-		if kind == kindUser {
-			groups, err := listIndex(tx, groupsOfPrefix(e.Name))
+		if kind == KindUser {
+			groups, err := ListIndex(tx, GroupsOfPrefix(e.Name))
 			if err != nil {
 				return err
 			}
 			for _, g := range groups {
-				ge, err := loadEntity(tx, kindGroup, g)
-				if isNotFound(err) {
+				ge, err := LoadEntity(tx, KindGroup, g)
+				if IsNotFound(err) {
 					continue
 				}
 				if err != nil {
@@ -117,9 +117,9 @@ func (c *docCollector) add(locator, doc string) {
 
 // entity adds e's inline policies, by name, and the default versions of
 // its attached managed policies, in attachment order.
-func (c *docCollector) entity(e *entity) error {
-	arn := e.arn(c.s.account)
-	for _, name := range e.inlineNames() {
+func (c *docCollector) entity(e *Entity) error {
+	arn := e.ARN(c.s.account)
+	for _, name := range e.InlineNames() {
 		c.add(arn+"#"+name, e.Inline[name])
 	}
 	for _, parn := range e.Attached {
@@ -134,8 +134,8 @@ func (c *docCollector) entity(e *entity) error {
 // no longer exists adds nothing, or with placeholder the allowNothing
 // document (for session policies, which narrow a session).
 func (c *docCollector) managed(parn string, placeholder bool) error {
-	p, err := c.s.findPolicy(c.tx, parn)
-	if isNotFound(err) || (err == nil && p.defaultVersion() == nil) {
+	p, err := c.s.FindPolicy(c.tx, parn)
+	if IsNotFound(err) || (err == nil && p.defaultVersion() == nil) {
 		if placeholder {
 			c.add(parn+"?deleted", allowNothing)
 		}
@@ -149,7 +149,7 @@ func (c *docCollector) managed(parn string, placeholder bool) error {
 		return err
 	}
 	v := p.defaultVersion()
-	c.add(p.arn(c.s.account)+"?"+v.ID, v.Document)
+	c.add(p.ARN(c.s.account)+"?"+v.ID, v.Document)
 	return nil
 }
 
@@ -172,9 +172,9 @@ func (s *Store) SessionPolicies(ctx context.Context, accessKeyID string) ([]Poli
 	ticket := s.policies.Ticket() // before the snapshot is taken
 	var docs []PolicyDoc
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		var sess sessionRecord
-		err := getSession(tx, accessKeyID, &sess)
-		if isNotFound(err) {
+		var sess SessionRecord
+		err := GetSession(tx, accessKeyID, &sess)
+		if IsNotFound(err) {
 			return nil
 		}
 		if err != nil {
@@ -185,7 +185,7 @@ func (s *Store) SessionPolicies(ctx context.Context, accessKeyID string) ([]Poli
 		}
 		c := docCollector{s: s, tx: tx, seen: map[string]bool{}}
 		if sess.Policy != "" {
-			c.add(assumedRoleARN(sess.Partition, s.account, sess.Name, sess.SessionName)+"#session", sess.Policy)
+			c.add(AssumedRoleARN(sess.Partition, s.account, sess.Name, sess.SessionName)+"#session", sess.Policy)
 		}
 		for _, parn := range sess.PolicyArns {
 			if err := c.managed(parn, true); err != nil {
@@ -218,35 +218,35 @@ func (s *Store) Principal(ctx context.Context, arn string) (sealbox.Principal, b
 		p.ARN = arn
 		return p, true, nil
 	case a.Service == "iam" && (strings.HasPrefix(a.Resource, "user/") || strings.HasPrefix(a.Resource, "role/")):
-		kind := kindUser
+		kind := KindUser
 		if strings.HasPrefix(a.Resource, "role/") {
-			kind = kindRole
+			kind = KindRole
 		}
 		e, ok, err := s.lookupByARN(ctx, kind, a)
 		if err != nil || !ok {
 			return sealbox.Principal{}, false, err
 		}
-		if kind == kindUser {
+		if kind == KindUser {
 			return s.userPrincipal(e, "", false), true, nil
 		}
 		return sealbox.Principal{
 			Type:        "AssumedRole",
-			ARN:         e.arn(s.account),
+			ARN:         e.ARN(s.account),
 			AccountID:   s.account,
 			PrincipalID: e.ID,
-			RoleARN:     e.arn(s.account),
+			RoleARN:     e.ARN(s.account),
 		}, true, nil
 	case a.Service == "sts" && strings.HasPrefix(a.Resource, "assumed-role/"):
 		parts := strings.Split(strings.TrimPrefix(a.Resource, "assumed-role/"), "/")
 		if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
 			return sealbox.Principal{}, false, nil
 		}
-		var e *entity
+		var e *Entity
 		err := s.store.View(ctx, func(tx store.Tx) (err error) {
-			e, err = loadEntity(tx, kindRole, parts[0])
+			e, err = LoadEntity(tx, KindRole, parts[0])
 			return err
 		})
-		if isNotFound(err) {
+		if IsNotFound(err) {
 			return sealbox.Principal{}, false, nil
 		}
 		if err != nil {
@@ -258,15 +258,15 @@ func (s *Store) Principal(ctx context.Context, arn string) (sealbox.Principal, b
 }
 
 // lookupByARN loads the user or role an IAM ARN names, path included.
-func (s *Store) lookupByARN(ctx context.Context, kind entityKind, a sealbox.ARN) (e *entity, ok bool, err error) {
+func (s *Store) lookupByARN(ctx context.Context, kind EntityKind, a sealbox.ARN) (e *Entity, ok bool, err error) {
 	err = s.store.View(ctx, func(tx store.Tx) error {
-		e, ok, err = s.lookupByARNTx(tx, kind, a)
+		e, ok, err = s.EntityByARN(tx, kind, a)
 		return err
 	})
 	return e, ok, err
 }
 
-func (s *Store) lookupByARNTx(tx store.Tx, kind entityKind, a sealbox.ARN) (*entity, bool, error) {
+func (s *Store) EntityByARN(tx store.Tx, kind EntityKind, a sealbox.ARN) (*Entity, bool, error) {
 	rest := strings.TrimPrefix(a.Resource, string(kind))
 	i := strings.LastIndexByte(rest, '/')
 	if i < 0 {
@@ -276,8 +276,8 @@ func (s *Store) lookupByARNTx(tx store.Tx, kind entityKind, a sealbox.ARN) (*ent
 	if name == "" {
 		return nil, false, nil
 	}
-	e, err := loadEntity(tx, kind, name)
-	if isNotFound(err) {
+	e, err := LoadEntity(tx, kind, name)
+	if IsNotFound(err) {
 		return nil, false, nil
 	}
 	if err != nil {
@@ -300,11 +300,11 @@ func lastSegment(arn string) string {
 }
 
 // errInvalidARN is IAM's answer to a policy ARN it cannot read.
-func errInvalidARN(arn string) error { return errInvalidInput("ARN %s is not valid.", arn) }
+func errInvalidARN(arn string) error { return InvalidInput("ARN %s is not valid.", arn) }
 
-// findPolicy resolves a policy ARN. It returns InvalidInput for a string
+// FindPolicy resolves a policy ARN. It returns InvalidInput for a string
 // that is not a policy ARN, and errNotFound when no such policy exists.
-func (s *Store) findPolicy(tx store.Tx, arn string) (*policyRecord, error) {
+func (s *Store) FindPolicy(tx store.Tx, arn string) (*PolicyRecord, error) {
 	a, err := sealbox.ParseARN(arn)
 	if err != nil || a.Service != "iam" || a.Region != "" || !strings.HasPrefix(a.Resource, "policy/") {
 		return nil, errInvalidARN(arn)
@@ -322,14 +322,14 @@ func (s *Store) findPolicy(tx store.Tx, arn string) (*policyRecord, error) {
 			return nil, errNotFound
 		}
 		var n awsAttachments
-		if err := store.GetJSON(tx, awsPolicyKey(name), &n); err != nil && !isNotFound(err) {
+		if err := store.GetJSON(tx, awsPolicyKey(name), &n); err != nil && !IsNotFound(err) {
 			return nil, err
 		}
 		p.Attachments, p.BoundaryUses = n.Attachments, n.BoundaryUses
 		return p, nil
 	case s.account:
-		var p policyRecord
-		if err := store.GetJSON(tx, policyKey(name), &p); err != nil {
+		var p PolicyRecord
+		if err := store.GetJSON(tx, PolicyKey(name), &p); err != nil {
 			return nil, err
 		}
 		if p.Path != path || p.Partition != a.Partition {
@@ -341,11 +341,11 @@ func (s *Store) findPolicy(tx store.Tx, arn string) (*policyRecord, error) {
 	}
 }
 
-func savePolicy(tx store.Tx, p *policyRecord) error {
+func SavePolicy(tx store.Tx, p *PolicyRecord) error {
 	if p.aws {
 		return store.PutJSON(tx, awsPolicyKey(p.Name), awsAttachments{Attachments: p.Attachments, BoundaryUses: p.BoundaryUses})
 	}
-	return store.PutJSON(tx, policyKey(p.Name), p)
+	return store.PutJSON(tx, PolicyKey(p.Name), p)
 }
 
 // BoundaryFor returns the permissions boundary of p's user or role (the
@@ -359,8 +359,8 @@ func (s *Store) BoundaryFor(ctx context.Context, p sealbox.Principal) (*PolicyDo
 	}
 	var out *PolicyDoc
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		e, err := loadEntity(tx, kind, name)
-		if isNotFound(err) || (err == nil && id != "" && e.ID != id) || (err == nil && e.Boundary == "") {
+		e, err := LoadEntity(tx, kind, name)
+		if IsNotFound(err) || (err == nil && id != "" && e.ID != id) || (err == nil && e.Boundary == "") {
 			return nil
 		}
 		if err != nil {
@@ -391,8 +391,8 @@ func (s *Store) PrincipalTags(ctx context.Context, p sealbox.Principal) (map[str
 	}
 	var tags map[string]string
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		e, err := loadEntity(tx, kind, name)
-		if isNotFound(err) || (err == nil && id != "" && e.ID != id) {
+		e, err := LoadEntity(tx, kind, name)
+		if IsNotFound(err) || (err == nil && id != "" && e.ID != id) {
 			return nil
 		}
 		if err != nil {
@@ -402,12 +402,12 @@ func (s *Store) PrincipalTags(ctx context.Context, p sealbox.Principal) (map[str
 		for _, t := range e.Tags {
 			tags[strings.ToLower(t.Key)] = t.Value
 		}
-		if kind != kindRole || !strings.HasPrefix(p.AccessKeyID, "ASIA") {
+		if kind != KindRole || !strings.HasPrefix(p.AccessKeyID, "ASIA") {
 			return nil
 		}
-		var sess sessionRecord
-		err = getSession(tx, p.AccessKeyID, &sess)
-		if isNotFound(err) {
+		var sess SessionRecord
+		err = GetSession(tx, p.AccessKeyID, &sess)
+		if IsNotFound(err) {
 			return nil
 		}
 		if err != nil {

@@ -11,26 +11,26 @@ const defaultMaxSession = 3600
 // checkTrustPolicy validates a role's trust policy: its size quota, then
 // its grammar.
 func (s *IAM) checkTrustPolicy(doc string) error {
-	if compactLen(doc) > maxTrustPolicyLen {
+	if CompactLen(doc) > maxTrustPolicyLen {
 		return errQuota("ACLSizePerRole", maxTrustPolicyLen)
 	}
-	return validateDocument(s.checker, doc, TrustPolicy)
+	return ValidateDocument(s.checker, doc, TrustPolicy)
 }
 
 // CreateRole creates a role with its trust policy. MaxSessionDuration
 // bounds AssumeRole's DurationSeconds (3600 to 43200; 3600 by default).
 // Tags and a permissions boundary are set if given.
 func (s *IAM) CreateRole(ctx context.Context, in *CreateRoleRequest) (*CreateRoleResponse, error) {
-	if err := uniqueTags(in.Tags); err != nil {
+	if err := UniqueTags(in.Tags); err != nil {
 		return nil, err
 	}
 	if err := s.checkTrustPolicy(in.AssumeRolePolicyDocument); err != nil {
 		return nil, err
 	}
-	if err := s.authorizeCreate(ctx, kindRole, in.Path, in.RoleName, in.Tags, in.PermissionsBoundary); err != nil {
+	if err := s.authorizeCreate(ctx, KindRole, in.Path, in.RoleName, in.Tags, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
-	e := s.newEntity(ctx, kindRole, in.RoleName, in.Path)
+	e := s.newEntity(ctx, KindRole, in.RoleName, in.Path)
 	e.TrustPolicy = in.AssumeRolePolicyDocument
 	e.Description = in.Description
 	e.MaxSessionDuration = int(in.MaxSessionDuration)
@@ -41,7 +41,7 @@ func (s *IAM) CreateRole(ctx context.Context, in *CreateRoleRequest) (*CreateRol
 	if err := s.createEntity(ctx, e, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
-	request(ctx).AddResource(kindRole.resourceType(), e.arn(s.account))
+	request(ctx).AddResource(KindRole.ResourceType(), e.ARN(s.account))
 	r := s.roleOut(e, false)
 	r.Tags = e.Tags
 	r.PermissionsBoundary = boundaryOut(e.Boundary)
@@ -51,12 +51,12 @@ func (s *IAM) CreateRole(ctx context.Context, in *CreateRoleRequest) (*CreateRol
 // GetRole returns a role, its trust policy (percent-encoded, as IAM
 // returns it) and when it was last assumed.
 func (s *IAM) GetRole(ctx context.Context, in *GetRoleRequest) (*GetRoleResponse, error) {
-	if err := s.authorizeOn(ctx, "iam:GetRole", kindRole, in.RoleName); err != nil {
+	if err := s.authorizeOn(ctx, "iam:GetRole", KindRole, in.RoleName); err != nil {
 		return nil, err
 	}
-	var e *entity
+	var e *Entity
 	err := s.store.View(ctx, func(tx store.Tx) (err error) {
-		e, err = mustEntity(tx, kindRole, in.RoleName)
+		e, err = mustEntity(tx, KindRole, in.RoleName)
 		return err
 	})
 	if err != nil {
@@ -68,8 +68,8 @@ func (s *IAM) GetRole(ctx context.Context, in *GetRoleRequest) (*GetRoleResponse
 
 // ListRoles lists roles by name, optionally under a path prefix.
 func (s *IAM) ListRoles(ctx context.Context, in *ListRolesRequest) (*ListRolesResponse, error) {
-	roles, next, more, err := listByPath(ctx, s, kindRole, "iam:ListRoles", in.PathPrefix, in.Marker, int(in.MaxItems),
-		func(e *entity) Role { return s.roleOut(e, false) })
+	roles, next, more, err := listByPath(ctx, s, KindRole, "iam:ListRoles", in.PathPrefix, in.Marker, int(in.MaxItems),
+		func(e *Entity) Role { return s.roleOut(e, false) })
 	if err != nil {
 		return nil, err
 	}
@@ -80,11 +80,11 @@ func (s *IAM) ListRoles(ctx context.Context, in *ListRolesRequest) (*ListRolesRe
 // requires. Its sessions end with it: their keys stop authenticating at
 // once.
 func (s *IAM) DeleteRole(ctx context.Context, in *DeleteRoleRequest) (*Empty, error) {
-	if err := s.authorizeOn(ctx, "iam:DeleteRole", kindRole, in.RoleName); err != nil {
+	if err := s.authorizeOn(ctx, "iam:DeleteRole", KindRole, in.RoleName); err != nil {
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		e, err := mustEntity(tx, kindRole, in.RoleName)
+		e, err := mustEntity(tx, KindRole, in.RoleName)
 		if err != nil {
 			return err
 		}
@@ -94,14 +94,14 @@ func (s *IAM) DeleteRole(ctx context.Context, in *DeleteRoleRequest) (*Empty, er
 		case len(e.Attached) > 0:
 			return errDeleteConflict("Cannot delete entity, must detach all policies first.")
 		}
-		if err := deleteSessionsOf(tx, ownerOf(kindRole, e.Name)); err != nil {
+		if err := DeleteSessionsOf(tx, OwnerOf(KindRole, e.Name)); err != nil {
 			return err
 		}
 		if err := s.setBoundary(tx, e, ""); err != nil {
 			return err
 		}
-		request(ctx).AddResource(kindRole.resourceType(), e.arn(s.account))
-		return tx.Delete(e.key())
+		request(ctx).AddResource(KindRole.ResourceType(), e.ARN(s.account))
+		return tx.Delete(e.Key())
 	})
 	if err != nil {
 		return nil, err
@@ -115,17 +115,17 @@ func (s *IAM) UpdateAssumeRolePolicy(ctx context.Context, in *UpdateAssumeRolePo
 	if err := s.checkTrustPolicy(in.PolicyDocument); err != nil {
 		return nil, err
 	}
-	if err := s.authorizeOn(ctx, "iam:UpdateAssumeRolePolicy", kindRole, in.RoleName); err != nil {
+	if err := s.authorizeOn(ctx, "iam:UpdateAssumeRolePolicy", KindRole, in.RoleName); err != nil {
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		e, err := mustEntity(tx, kindRole, in.RoleName)
+		e, err := mustEntity(tx, KindRole, in.RoleName)
 		if err != nil {
 			return err
 		}
 		e.TrustPolicy = in.PolicyDocument
-		request(ctx).AddResource(kindRole.resourceType(), e.arn(s.account))
-		return saveEntity(tx, e)
+		request(ctx).AddResource(KindRole.ResourceType(), e.ARN(s.account))
+		return SaveEntity(tx, e)
 	})
 	if err != nil {
 		return nil, err

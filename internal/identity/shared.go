@@ -7,41 +7,41 @@ import (
 	"github.com/sealbox/sealbox"
 )
 
-// uniqueTags answers InvalidInput when two tags share a key, compared
+// UniqueTags answers InvalidInput when two tags share a key, compared
 // regardless of case, as IAM does.
-func uniqueTags(tags []Tag) error {
+func UniqueTags(tags []Tag) error {
 	seen := map[string]bool{}
 	for _, t := range tags {
 		k := strings.ToLower(t.Key)
 		if seen[k] {
-			return errInvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+			return InvalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
 		}
 		seen[k] = true
 	}
 	return nil
 }
 
-func errInvalidInput(format string, args ...any) error {
+func InvalidInput(format string, args ...any) error {
 	return sealbox.Errorf("InvalidInput", format, args...)
 }
 
-func errValidation(format string, args ...any) error {
+func ValidationError(format string, args ...any) error {
 	return sealbox.Errorf("ValidationError", format, args...)
 }
 
-// errAccessDenied is IAM's and STS's AccessDenied, answered with 403.
-func errAccessDenied(format string, args ...any) error {
+// AccessDenied is IAM's and STS's AccessDenied, answered with 403.
+func AccessDenied(format string, args ...any) error {
 	e := sealbox.Errorf("AccessDenied", format, args...)
 	e.Status = 403
 	return e
 }
 
-// validationErrors collects constraint violations and words them as AWS
+// ValidationErrors collects constraint violations and words them as AWS
 // does: "1 validation error detected: Value 'x' at 'userName' failed to
 // satisfy constraint: Member must satisfy regular expression pattern: …".
-type validationErrors []string
+type ValidationErrors []string
 
-func (v *validationErrors) add(member string, value *string, constraint string) {
+func (v *ValidationErrors) Add(member string, value *string, constraint string) {
 	shown := "null"
 	if value != nil {
 		shown = "'" + *value + "'"
@@ -49,13 +49,13 @@ func (v *validationErrors) add(member string, value *string, constraint string) 
 	*v = append(*v, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", shown, member, constraint))
 }
 
-func (v validationErrors) err() error {
+func (v ValidationErrors) Err() error {
 	switch len(v) {
 	case 0:
 		return nil
 	case 1:
-		return errValidation("1 validation error detected: %s", v[0])
+		return ValidationError("1 validation error detected: %s", v[0])
 	default:
-		return errValidation("%d validation errors detected: %s", len(v), strings.Join(v, "; "))
+		return ValidationError("%d validation errors detected: %s", len(v), strings.Join(v, "; "))
 	}
 }

@@ -26,7 +26,7 @@ type STS struct {
 
 // NewSTS returns the STS service over ids.
 func NewSTS(ids *Store, c Config) *STS {
-	return &STS{ids: ids, store: ids.store, account: ids.account, checker: c.Checker}
+	return &STS{ids: ids, store: ids.Backend(), account: ids.Account(), checker: c.Checker}
 }
 
 const (
@@ -35,6 +35,7 @@ const (
 	defaultUserSession  = 43200
 	maxRootSession      = 3600
 	maxSessionPolicyArn = 10
+	maxSessionPolicyLen = 2048
 )
 
 // GetCallerIdentity says who signed the request. Every caller may ask.
@@ -51,7 +52,7 @@ func mfaUnsupported(serial, code string) error {
 	if serial == "" && code == "" {
 		return nil
 	}
-	return errAccessDenied("MultiFactorAuthentication failed, unable to validate MFA code.")
+	return AccessDenied("MultiFactorAuthentication failed, unable to validate MFA code.")
 }
 
 // AssumeRole returns temporary credentials for a role whose trust policy
@@ -67,7 +68,7 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRol
 	if err := sessionPolicyLimits(in); err != nil {
 		return nil, err
 	}
-	if err := uniqueTags(in.Tags); err != nil {
+	if err := UniqueTags(in.Tags); err != nil {
 		return nil, err
 	}
 	if err := mfaUnsupported(in.SerialNumber, in.TokenCode); err != nil {
@@ -75,17 +76,17 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRol
 	}
 	caller := r.Principal
 	if caller.Type == "Root" {
-		return nil, errAccessDenied("Roles may not be assumed by root accounts.")
+		return nil, AccessDenied("Roles may not be assumed by root accounts.")
 	}
-	denied := errAccessDenied("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.ARN, in.RoleArn)
+	denied := AccessDenied("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.ARN, in.RoleArn)
 
 	a, err := sealbox.ParseARN(in.RoleArn)
 	if err != nil || a.Service != "iam" || a.Region != "" || !strings.HasPrefix(a.Resource, "role/") {
-		return nil, errValidation("Request ARN is invalid")
+		return nil, ValidationError("Request ARN is invalid")
 	}
-	var role *entity
+	var role *Entity
 	err = s.store.View(ctx, func(tx store.Tx) error {
-		e, ok, err := s.ids.lookupByARNTx(tx, kindRole, a)
+		e, ok, err := s.ids.EntityByARN(tx, KindRole, a)
 		if ok {
 			role = e
 		}
@@ -110,12 +111,12 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRol
 	var policyArns []string
 	for _, pa := range in.PolicyArns {
 		if _, err := parsePolicyARN(pa.Arn); err != nil {
-			return nil, errValidation("Invalid ARN %s in policyArns.", pa.Arn)
+			return nil, ValidationError("Invalid ARN %s in policyArns.", pa.Arn)
 		}
 		policyArns = append(policyArns, pa.Arn)
 	}
 	if in.Policy != "" {
-		if err := validateDocument(s.checker, in.Policy, IdentityPolicy); err != nil {
+		if err := ValidateDocument(s.checker, in.Policy, IdentityPolicy); err != nil {
 			return nil, err
 		}
 	}
@@ -139,8 +140,8 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRol
 	if in.SourceIdentity != "" {
 		actions = append(actions, "sts:SetSourceIdentity")
 	}
-	tctx := context.WithValue(ctx, assumeRoleKey{}, &TrustRequest{
-		RoleARN:         role.arn(s.account),
+	tctx := WithAssumeRoleRequest(ctx, &TrustRequest{
+		RoleARN:         role.ARN(s.account),
 		RoleSessionName: in.RoleSessionName,
 		ExternalID:      in.ExternalId,
 		SourceIdentity:  in.SourceIdentity,
@@ -155,25 +156,25 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRol
 			}
 		}
 		if !ok {
-			return nil, errAccessDenied("User: %s is not authorized to perform: %s on resource: %s", caller.ARN, action, in.RoleArn)
+			return nil, AccessDenied("User: %s is not authorized to perform: %s on resource: %s", caller.ARN, action, in.RoleArn)
 		}
 	}
 
 	if duration > role.MaxSessionDuration {
-		return nil, errValidation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+		return nil, ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
 	if caller.Type == "AssumedRole" && duration > maxChainedSession {
-		return nil, errValidation("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+		return nil, ValidationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 	}
 
-	t := now(s.ids.clock.Now())
-	sess := &sessionRecord{
+	t := s.ids.Now()
+	sess := &SessionRecord{
 		ID:             ids.AccessKeyID("ASIA"),
-		Secret:         newSecret(),
-		Token:          newSessionToken(),
+		Secret:         NewSecret(),
+		Token:          NewSessionToken(),
 		Created:        t,
 		Expires:        t.Add(time.Duration(duration) * time.Second),
-		Kind:           string(kindRole),
+		Kind:           string(KindRole),
 		Partition:      role.Partition,
 		Name:           role.Name,
 		UID:            role.ID,
@@ -187,27 +188,27 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRol
 		ExternalID:     in.ExternalId,
 	}
 	err = s.store.Update(ctx, func(tx store.Tx) error {
-		cur, err := loadEntity(tx, kindRole, role.Name)
-		if isNotFound(err) || (err == nil && cur.ID != role.ID) {
+		cur, err := LoadEntity(tx, KindRole, role.Name)
+		if IsNotFound(err) || (err == nil && cur.ID != role.ID) {
 			return denied // deleted meanwhile
 		}
 		if err != nil {
 			return err
 		}
-		return putSession(tx, sess)
+		return PutSession(tx, sess)
 	})
 	if err != nil {
 		return nil, err
 	}
-	if t.Sub(role.LastUsed) >= lastUsedGranularity || role.LastUsedRegion != r.Region {
+	if t.Sub(role.LastUsed) >= LastUsedGranularity || role.LastUsedRegion != r.Region {
 		s.touchRole(ctx, role, t, r.Region)
 	}
-	r.AddResource(kindRole.resourceType(), role.arn(s.account))
+	r.AddResource(KindRole.ResourceType(), role.ARN(s.account))
 	return &AssumeRoleResponse{
 		Credentials: credentialsOut(sess),
 		AssumedRoleUser: &AssumedRoleUser{
 			AssumedRoleId: role.ID + ":" + in.RoleSessionName,
-			Arn:           assumedRoleARN(role.Partition, s.account, role.Name, in.RoleSessionName),
+			Arn:           AssumedRoleARN(role.Partition, s.account, role.Name, in.RoleSessionName),
 		},
 		PackedPolicySize: int32(packed),
 		SourceIdentity:   in.SourceIdentity,
@@ -228,9 +229,9 @@ const maxSessionTags = 50
 func (s *STS) sessionTags(ctx context.Context, caller sealbox.Principal, in *AssumeRoleRequest) (tags []Tag, transitive []string, err error) {
 	var inherited []Tag
 	if caller.Type == "AssumedRole" && strings.HasPrefix(caller.AccessKeyID, "ASIA") {
-		var sess sessionRecord
-		err := s.store.View(ctx, func(tx store.Tx) error { return getSession(tx, caller.AccessKeyID, &sess) })
-		if err != nil && !isNotFound(err) {
+		var sess SessionRecord
+		err := s.store.View(ctx, func(tx store.Tx) error { return GetSession(tx, caller.AccessKeyID, &sess) })
+		if err != nil && !IsNotFound(err) {
 			return nil, nil, err
 		}
 		for _, t := range sess.Tags {
@@ -258,24 +259,20 @@ func (s *STS) sessionTags(ctx context.Context, caller sealbox.Principal, in *Ass
 	return tags, transitive, nil
 }
 
-// lastUsedGranularity is how stale a role's RoleLastUsed may be before
-// AssumeRole records it again (AWS's is also reported late).
-const lastUsedGranularity = time.Minute
-
 // touchRole records that role was assumed at t in region (RoleLastUsed). It
 // is bookkeeping, written apart from the session and at most once per
 // lastUsedGranularity and region: caches that hear of it keep the role's
 // policies, so a storm of AssumeRole calls neither evicts every caller's
 // policies nor doubles the commits. A failure to record it does not fail
 // the call.
-func (s *STS) touchRole(ctx context.Context, role *entity, t time.Time, region string) {
+func (s *STS) touchRole(ctx context.Context, role *Entity, t time.Time, region string) {
 	_ = s.store.Batch(store.Bookkeeping(ctx), func(tx store.Tx) error {
-		cur, err := loadEntity(tx, kindRole, role.Name)
+		cur, err := LoadEntity(tx, KindRole, role.Name)
 		if err != nil || cur.ID != role.ID {
 			return err // deleted meanwhile: nothing to record
 		}
 		cur.LastUsed, cur.LastUsedRegion = t, region
-		return saveEntity(tx, cur)
+		return SaveEntity(tx, cur)
 	})
 }
 
@@ -290,13 +287,13 @@ func (s *STS) GetSessionToken(ctx context.Context, in *GetSessionTokenRequest) (
 	}
 	caller := r.Principal
 	if caller.Temporary || caller.Type == "AssumedRole" {
-		return nil, errAccessDenied("Cannot call GetSessionToken with session credentials")
+		return nil, AccessDenied("Cannot call GetSessionToken with session credentials")
 	}
-	t := now(s.ids.clock.Now())
-	sess := &sessionRecord{
+	t := s.ids.Now()
+	sess := &SessionRecord{
 		ID:      ids.AccessKeyID("ASIA"),
-		Secret:  newSecret(),
-		Token:   newSessionToken(),
+		Secret:  NewSecret(),
+		Token:   NewSessionToken(),
 		Created: t,
 	}
 	duration := int(in.DurationSeconds)
@@ -305,26 +302,26 @@ func (s *STS) GetSessionToken(ctx context.Context, in *GetSessionTokenRequest) (
 		if duration == 0 {
 			duration = defaultUserSession
 		}
-		sess.Kind, sess.Name, sess.UID = string(kindUser), caller.UserName, caller.PrincipalID
+		sess.Kind, sess.Name, sess.UID = string(KindUser), caller.UserName, caller.PrincipalID
 	default: // Root
 		if duration == 0 || duration > maxRootSession {
 			duration = maxRootSession
 		}
-		sess.Kind = ownerRoot
+		sess.Kind = OwnerRoot
 	}
 	sess.Expires = t.Add(time.Duration(duration) * time.Second)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		if sess.Kind == string(kindUser) {
-			u, err := loadEntity(tx, kindUser, sess.Name)
-			if isNotFound(err) || (err == nil && u.ID != sess.UID) {
-				return errAccessDenied("User: %s is not authorized to perform: sts:GetSessionToken", caller.ARN)
+		if sess.Kind == string(KindUser) {
+			u, err := LoadEntity(tx, KindUser, sess.Name)
+			if IsNotFound(err) || (err == nil && u.ID != sess.UID) {
+				return AccessDenied("User: %s is not authorized to perform: sts:GetSessionToken", caller.ARN)
 			}
 			if err != nil {
 				return err
 			}
 			sess.Partition, sess.Path = u.Partition, u.Path
 		}
-		return putSession(tx, sess)
+		return PutSession(tx, sess)
 	})
 	if err != nil {
 		return nil, err
@@ -332,7 +329,7 @@ func (s *STS) GetSessionToken(ctx context.Context, in *GetSessionTokenRequest) (
 	return &GetSessionTokenResponse{Credentials: credentialsOut(sess)}, nil
 }
 
-func credentialsOut(sess *sessionRecord) *Credentials {
+func credentialsOut(sess *SessionRecord) *Credentials {
 	// The boundary: the wire answer carries the credentials as strings,
 	// once, to the caller that asked for them.
 	return &Credentials{
@@ -348,7 +345,7 @@ func credentialsOut(sess *sessionRecord) *Credentials {
 // form whose limit it does not publish; sealbox measures their compact
 // length against the 2048 characters AWS allows a plaintext session policy.
 func packedSize(policy string, arns []string, tags []Tag) int {
-	n := compactLen(policy)
+	n := CompactLen(policy)
 	for _, a := range arns {
 		n += len(a)
 	}
@@ -370,7 +367,7 @@ const ExpiredSessionKept = 24 * time.Hour
 // SweepExpired deletes the sessions that expired ExpiredSessionKept or
 // more before t. Run it periodically.
 func (s *STS) SweepExpired(ctx context.Context, t time.Time) (removed int, err error) {
-	return s.ids.deleteExpiredSessions(ctx, t.Add(-ExpiredSessionKept))
+	return s.ids.DeleteExpiredSessions(ctx, t.Add(-ExpiredSessionKept))
 }
 
 // parsePolicyARN checks that arn names a managed policy.
@@ -391,9 +388,9 @@ func (s *STS) ServiceMayAssume(ctx context.Context, roleARN, service string) (bo
 	if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") || a.AccountID != s.account {
 		return false, nil
 	}
-	var role *entity
+	var role *Entity
 	err = s.store.View(ctx, func(tx store.Tx) error {
-		e, ok, err := s.ids.lookupByARNTx(tx, kindRole, a)
+		e, ok, err := s.ids.EntityByARN(tx, KindRole, a)
 		if ok {
 			role = e
 		}
@@ -402,7 +399,7 @@ func (s *STS) ServiceMayAssume(ctx context.Context, roleARN, service string) (bo
 	if err != nil || role == nil || s.checker == nil {
 		return false, err
 	}
-	tctx := context.WithValue(ctx, assumeRoleKey{}, &TrustRequest{RoleARN: role.arn(s.account), RoleSessionName: service})
+	tctx := WithAssumeRoleRequest(ctx, &TrustRequest{RoleARN: role.ARN(s.account), RoleSessionName: service})
 	return s.checker.TrustAllows(tctx, role.TrustPolicy, sealbox.Principal{Type: ServicePrincipal, ARN: service}, "sts:AssumeRole")
 }
 
@@ -410,12 +407,12 @@ func (s *STS) ServiceMayAssume(ctx context.Context, roleARN, service string) (bo
 // its model does not: an inline Policy of at most maxSessionPolicyLen
 // characters and at most maxSessionPolicyArn managed PolicyArns.
 func sessionPolicyLimits(in *AssumeRoleRequest) error {
-	var v validationErrors
+	var v ValidationErrors
 	if utf8.RuneCountInString(in.Policy) > maxSessionPolicyLen {
-		v.add("policy", &in.Policy, "Member must have length less than or equal to "+strconv.Itoa(maxSessionPolicyLen))
+		v.Add("policy", &in.Policy, "Member must have length less than or equal to "+strconv.Itoa(maxSessionPolicyLen))
 	}
 	if len(in.PolicyArns) > maxSessionPolicyArn {
-		v.add("policyArns", nil, "Member must have length less than or equal to "+strconv.Itoa(maxSessionPolicyArn))
+		v.Add("policyArns", nil, "Member must have length less than or equal to "+strconv.Itoa(maxSessionPolicyArn))
 	}
-	return v.err()
+	return v.Err()
 }

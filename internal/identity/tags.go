@@ -42,14 +42,14 @@ func mergeTags(have, tags []Tag) []Tag {
 	return out
 }
 
-func (s *IAM) tagEntity(ctx context.Context, kind entityKind, name string, tags []Tag) error {
+func (s *IAM) tagEntity(ctx context.Context, kind EntityKind, name string, tags []Tag) error {
 	if err := someTags(tags); err != nil {
 		return err
 	}
-	if err := uniqueTags(tags); err != nil {
+	if err := UniqueTags(tags); err != nil {
 		return err
 	}
-	if err := s.authorizeOnWith(ctx, "iam:Tag"+kind.title(), kind, name, tagConditions(tags)); err != nil {
+	if err := s.authorizeOnWith(ctx, "iam:Tag"+kind.Title(), kind, name, tagConditions(tags)); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx store.Tx) error {
@@ -59,20 +59,20 @@ func (s *IAM) tagEntity(ctx context.Context, kind entityKind, name string, tags 
 		}
 		merged := mergeTags(e.Tags, tags)
 		if len(merged) > maxEntityTags {
-			return errQuota("TagsPer"+kind.title(), maxEntityTags)
+			return errQuota("TagsPer"+kind.Title(), maxEntityTags)
 		}
 		e.Tags = merged
-		request(ctx).AddResource(kind.resourceType(), e.arn(s.account))
-		return saveEntity(tx, e)
+		request(ctx).AddResource(kind.ResourceType(), e.ARN(s.account))
+		return SaveEntity(tx, e)
 	})
 }
 
-func (s *IAM) untagEntity(ctx context.Context, kind entityKind, name string, keys []string) error {
+func (s *IAM) untagEntity(ctx context.Context, kind EntityKind, name string, keys []string) error {
 	var cond map[string][]string
 	if len(keys) > 0 {
 		cond = map[string][]string{"aws:tagkeys": keys}
 	}
-	if err := s.authorizeOnWith(ctx, "iam:Untag"+kind.title(), kind, name, cond); err != nil {
+	if err := s.authorizeOnWith(ctx, "iam:Untag"+kind.Title(), kind, name, cond); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx store.Tx) error {
@@ -83,13 +83,13 @@ func (s *IAM) untagEntity(ctx context.Context, kind entityKind, name string, key
 		e.Tags = slices.DeleteFunc(slices.Clone(e.Tags), func(t Tag) bool {
 			return slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(k, t.Key) })
 		})
-		request(ctx).AddResource(kind.resourceType(), e.arn(s.account))
-		return saveEntity(tx, e)
+		request(ctx).AddResource(kind.ResourceType(), e.ARN(s.account))
+		return SaveEntity(tx, e)
 	})
 }
 
-func (s *IAM) listEntityTags(ctx context.Context, kind entityKind, name, marker string, maxItems int) (*ListUserTagsResponse, error) {
-	if err := s.authorizeOn(ctx, "iam:List"+kind.title()+"Tags", kind, name); err != nil {
+func (s *IAM) listEntityTags(ctx context.Context, kind EntityKind, name, marker string, maxItems int) (*ListUserTagsResponse, error) {
+	if err := s.authorizeOn(ctx, "iam:List"+kind.Title()+"Tags", kind, name); err != nil {
 		return nil, err
 	}
 	out := &ListUserTagsResponse{Tags: []Tag{}}
@@ -114,7 +114,7 @@ func (s *IAM) listEntityTags(ctx context.Context, kind entityKind, name, marker 
 // TagUser adds tags to a user, or changes the values of its tags with the
 // same keys (compared regardless of case). A user has at most 50 tags.
 func (s *IAM) TagUser(ctx context.Context, in *TagUserRequest) (*Empty, error) {
-	if err := s.tagEntity(ctx, kindUser, in.UserName, in.Tags); err != nil {
+	if err := s.tagEntity(ctx, KindUser, in.UserName, in.Tags); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -123,7 +123,7 @@ func (s *IAM) TagUser(ctx context.Context, in *TagUserRequest) (*Empty, error) {
 // UntagUser removes the tags with the keys given (regardless of case);
 // keys the user has no tag for are ignored.
 func (s *IAM) UntagUser(ctx context.Context, in *UntagUserRequest) (*Empty, error) {
-	if err := s.untagEntity(ctx, kindUser, in.UserName, in.TagKeys); err != nil {
+	if err := s.untagEntity(ctx, KindUser, in.UserName, in.TagKeys); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -131,14 +131,14 @@ func (s *IAM) UntagUser(ctx context.Context, in *UntagUserRequest) (*Empty, erro
 
 // ListUserTags lists a user's tags by key.
 func (s *IAM) ListUserTags(ctx context.Context, in *ListUserTagsRequest) (*ListUserTagsResponse, error) {
-	return s.listEntityTags(ctx, kindUser, in.UserName, in.Marker, int(in.MaxItems))
+	return s.listEntityTags(ctx, KindUser, in.UserName, in.Marker, int(in.MaxItems))
 }
 
 // TagRole adds tags to a role, or changes the values of its tags with the
 // same keys (compared regardless of case). A role has at most 50 tags. The
 // role's sessions see the change on their next call (aws:PrincipalTag).
 func (s *IAM) TagRole(ctx context.Context, in *TagRoleRequest) (*Empty, error) {
-	if err := s.tagEntity(ctx, kindRole, in.RoleName, in.Tags); err != nil {
+	if err := s.tagEntity(ctx, KindRole, in.RoleName, in.Tags); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -146,7 +146,7 @@ func (s *IAM) TagRole(ctx context.Context, in *TagRoleRequest) (*Empty, error) {
 
 // UntagRole removes the tags with the keys given (regardless of case).
 func (s *IAM) UntagRole(ctx context.Context, in *UntagRoleRequest) (*Empty, error) {
-	if err := s.untagEntity(ctx, kindRole, in.RoleName, in.TagKeys); err != nil {
+	if err := s.untagEntity(ctx, KindRole, in.RoleName, in.TagKeys); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -154,7 +154,6 @@ func (s *IAM) UntagRole(ctx context.Context, in *UntagRoleRequest) (*Empty, erro
 
 // ListRoleTags lists a role's tags by key.
 func (s *IAM) ListRoleTags(ctx context.Context, in *ListRoleTagsRequest) (*ListRoleTagsResponse, error) {
-	out, err := s.listEntityTags(ctx, kindRole, in.RoleName, in.Marker, int(in.MaxItems))
+	out, err := s.listEntityTags(ctx, KindRole, in.RoleName, in.Marker, int(in.MaxItems))
 	return (*ListRoleTagsResponse)(out), err
 }
-

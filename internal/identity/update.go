@@ -2,6 +2,7 @@ package identity
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 
 	"github.com/sealbox/sealbox"
@@ -23,20 +24,20 @@ func (s *IAM) UpdateUser(ctx context.Context, in *UpdateUserRequest) (*Empty, er
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		e, err := mustEntity(tx, kindUser, in.UserName)
+		e, err := mustEntity(tx, KindUser, in.UserName)
 		if err != nil {
 			return err
 		}
-		request(ctx).AddResource(kindUser.resourceType(), e.arn(s.account))
+		request(ctx).AddResource(KindUser.ResourceType(), e.ARN(s.account))
 		old := *e
 		if in.NewPath != "" {
 			e.Path = in.NewPath
 		}
 		if in.NewUserName != "" && in.NewUserName != e.Name {
 			if !strings.EqualFold(in.NewUserName, e.Name) {
-				if _, err := loadEntity(tx, kindUser, in.NewUserName); err == nil {
-					return errAlreadyExists(kindUser, in.NewUserName)
-				} else if !isNotFound(err) {
+				if _, err := LoadEntity(tx, KindUser, in.NewUserName); err == nil {
+					return errAlreadyExists(KindUser, in.NewUserName)
+				} else if !IsNotFound(err) {
 					return err
 				}
 			}
@@ -49,13 +50,13 @@ func (s *IAM) UpdateUser(ctx context.Context, in *UpdateUserRequest) (*Empty, er
 				return err
 			}
 		}
-		if e.key() != old.key() {
-			if err := tx.Delete(old.key()); err != nil {
+		if e.Key() != old.Key() {
+			if err := tx.Delete(old.Key()); err != nil {
 				return err
 			}
 		}
-		request(ctx).AddResource(kindUser.resourceType(), e.arn(s.account))
-		return saveEntity(tx, e)
+		request(ctx).AddResource(KindUser.ResourceType(), e.ARN(s.account))
+		return SaveEntity(tx, e)
 	})
 	if err != nil {
 		return nil, err
@@ -74,13 +75,13 @@ func (s *IAM) authorizeUpdateUser(ctx context.Context, in *UpdateUserRequest) er
 	path, name := "/", in.UserName
 	cond := map[string][]string{}
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		e, err := loadEntity(tx, kindUser, in.UserName)
+		e, err := LoadEntity(tx, KindUser, in.UserName)
 		if err == nil {
 			path, name = e.Path, e.Name
 			for _, t := range e.Tags {
 				sealbox.SetResourceTag(cond, "iam", t.Key, t.Value)
 			}
-		} else if !isNotFound(err) {
+		} else if !IsNotFound(err) {
 			return err
 		}
 		return nil
@@ -88,7 +89,7 @@ func (s *IAM) authorizeUpdateUser(ctx context.Context, in *UpdateUserRequest) er
 	if err != nil {
 		return err
 	}
-	from := s.entityARN(ctx, kindUser, path, name)
+	from := s.entityARN(ctx, KindUser, path, name)
 	if err := s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:UpdateUser", Resource: from, Context: cond}); err != nil {
 		return err
 	}
@@ -98,7 +99,7 @@ func (s *IAM) authorizeUpdateUser(ctx context.Context, in *UpdateUserRequest) er
 	if in.NewUserName != "" {
 		name = in.NewUserName
 	}
-	to := s.entityARN(ctx, kindUser, path, name)
+	to := s.entityARN(ctx, KindUser, path, name)
 	if to == from {
 		return nil
 	}
@@ -108,27 +109,27 @@ func (s *IAM) authorizeUpdateUser(ctx context.Context, in *UpdateUserRequest) er
 // renameUserIndexes moves what is filed under a user's name to its new
 // name: its access keys (the records name their user), its sessions
 // (GetSessionToken) and its group memberships, with their indexes.
-func (s *IAM) renameUserIndexes(tx store.Tx, old, e *entity) error {
-	from, to := ownerOf(kindUser, old.Name), ownerOf(kindUser, e.Name)
-	keyIDs, err := listIndex(tx, keysOfPrefix(from))
+func (s *IAM) renameUserIndexes(tx store.Tx, old, e *Entity) error {
+	from, to := OwnerOf(KindUser, old.Name), OwnerOf(KindUser, e.Name)
+	keyIDs, err := ListIndex(tx, KeysOfPrefix(from))
 	if err != nil {
 		return err
 	}
 	for _, id := range keyIDs {
-		var rec accessKeyRecord
-		if err := getAccessKey(tx, id, &rec); err != nil && !isNotFound(err) {
+		var rec AccessKeyRecord
+		if err := GetAccessKey(tx, id, &rec); err != nil && !IsNotFound(err) {
 			return err
 		} else if err == nil {
 			rec.UserName = e.Name
-			if err := saveAccessKey(tx, &rec); err != nil {
+			if err := SaveAccessKey(tx, &rec); err != nil {
 				return err
 			}
 		}
 		if from != to {
-			if err := tx.Delete(keysOfKey(from, id)); err != nil {
+			if err := tx.Delete(KeysOfKey(from, id)); err != nil {
 				return err
 			}
-			if err := tx.Put(keysOfKey(to, id), nil); err != nil {
+			if err := tx.Put(KeysOfKey(to, id), nil); err != nil {
 				return err
 			}
 		}
@@ -136,7 +137,7 @@ func (s *IAM) renameUserIndexes(tx store.Tx, old, e *entity) error {
 	if err := moveSessions(tx, old, e); err != nil {
 		return err
 	}
-	groups, err := listIndex(tx, groupsOfPrefix(old.Name))
+	groups, err := ListIndex(tx, GroupsOfPrefix(old.Name))
 	if err != nil {
 		return err
 	}
@@ -144,12 +145,12 @@ func (s *IAM) renameUserIndexes(tx store.Tx, old, e *entity) error {
 		return nil // the indexes are keyed by the lower-cased name
 	}
 	for _, g := range groups {
-		for _, k := range []string{memberKey(g, old.Name), groupsOfKey(old.Name, g)} {
+		for _, k := range []string{MemberKey(g, old.Name), GroupsOfKey(old.Name, g)} {
 			if err := tx.Delete(k); err != nil {
 				return err
 			}
 		}
-		for _, k := range []string{memberKey(g, e.Name), groupsOfKey(e.Name, g)} {
+		for _, k := range []string{MemberKey(g, e.Name), GroupsOfKey(e.Name, g)} {
 			if err := tx.Put(k, nil); err != nil {
 				return err
 			}
@@ -160,27 +161,27 @@ func (s *IAM) renameUserIndexes(tx store.Tx, old, e *entity) error {
 
 // moveSessions makes the sessions a user made with GetSessionToken stand
 // for it under its new name and path.
-func moveSessions(tx store.Tx, old, e *entity) error {
-	from, to := ownerOf(kindUser, old.Name), ownerOf(kindUser, e.Name)
-	sessIDs, err := listIndex(tx, sessionsOfPrefix(from))
+func moveSessions(tx store.Tx, old, e *Entity) error {
+	from, to := OwnerOf(KindUser, old.Name), OwnerOf(KindUser, e.Name)
+	sessIDs, err := ListIndex(tx, SessionsOfPrefix(from))
 	if err != nil {
 		return err
 	}
 	for _, id := range sessIDs {
-		var sess sessionRecord
-		if err := getSession(tx, id, &sess); err != nil && !isNotFound(err) {
+		var sess SessionRecord
+		if err := GetSession(tx, id, &sess); err != nil && !IsNotFound(err) {
 			return err
 		} else if err == nil {
 			sess.Name, sess.Path = e.Name, e.Path
-			if err := saveSession(tx, &sess); err != nil {
+			if err := SaveSession(tx, &sess); err != nil {
 				return err
 			}
 		}
 		if from != to {
-			if err := tx.Delete(sessionsOfKey(from, id)); err != nil {
+			if err := tx.Delete(SessionsOfKey(from, id)); err != nil {
 				return err
 			}
-			if err := tx.Put(sessionsOfKey(to, id), nil); err != nil {
+			if err := tx.Put(SessionsOfKey(to, id), nil); err != nil {
 				return err
 			}
 		}
@@ -192,11 +193,11 @@ func moveSessions(tx store.Tx, old, e *entity) error {
 // absent from the request leaves its value as it is. Sessions already
 // issued keep their expiry, as in AWS.
 func (s *IAM) UpdateRole(ctx context.Context, in *UpdateRoleRequest) (*UpdateRoleResponse, error) {
-	if err := s.authorizeOn(ctx, "iam:UpdateRole", kindRole, in.RoleName); err != nil {
+	if err := s.authorizeOn(ctx, "iam:UpdateRole", KindRole, in.RoleName); err != nil {
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		e, err := mustEntity(tx, kindRole, in.RoleName)
+		e, err := mustEntity(tx, KindRole, in.RoleName)
 		if err != nil {
 			return err
 		}
@@ -206,8 +207,8 @@ func (s *IAM) UpdateRole(ctx context.Context, in *UpdateRoleRequest) (*UpdateRol
 		if in.MaxSessionDuration != nil {
 			e.MaxSessionDuration = int(*in.MaxSessionDuration)
 		}
-		request(ctx).AddResource(kindRole.resourceType(), e.arn(s.account))
-		return saveEntity(tx, e)
+		request(ctx).AddResource(KindRole.ResourceType(), e.ARN(s.account))
+		return SaveEntity(tx, e)
 	})
 	if err != nil {
 		return nil, err
@@ -226,15 +227,15 @@ func (s *IAM) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPoli
 	if err := s.authorizePolicy(ctx, "iam:ListEntitiesForPolicy", in.PolicyArn); err != nil {
 		return nil, err
 	}
-	kinds := []entityKind{kindGroup, kindRole, kindUser} // the marker's order: see entityMarker
+	kinds := []EntityKind{KindGroup, KindRole, KindUser} // the marker's order: see entityMarker
 	switch in.EntityFilter {
 	case "":
 	case "User":
-		kinds = []entityKind{kindUser}
+		kinds = []EntityKind{KindUser}
 	case "Role":
-		kinds = []entityKind{kindRole}
+		kinds = []EntityKind{KindRole}
 	case "Group":
-		kinds = []entityKind{kindGroup}
+		kinds = []EntityKind{KindGroup}
 	default:
 		kinds = nil
 	}
@@ -244,18 +245,18 @@ func (s *IAM) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPoli
 		if err != nil {
 			return err
 		}
-		arn := p.arn(s.account)
-		var found []*entity
+		arn := p.ARN(s.account)
+		var found []*Entity
 		for _, kind := range kinds {
-			err := tx.Scan(kind.prefix(), "", func(_ string, v []byte) error {
-				var e entity
-				if err := decodeJSON(v, &e); err != nil {
+			err := tx.Scan(kind.Prefix(), "", func(_ string, v []byte) error {
+				var e Entity
+				if err := json.Unmarshal(v, &e); err != nil {
 					return err
 				}
 				if !strings.HasPrefix(e.Path, in.PathPrefix) {
 					return nil
 				}
-				attached, boundary := e.isAttached(arn), e.Boundary == arn
+				attached, boundary := e.IsAttached(arn), e.Boundary == arn
 				switch in.PolicyUsageFilter {
 				case "PermissionsPolicy":
 					boundary = false
@@ -274,9 +275,9 @@ func (s *IAM) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPoli
 		found, out.Marker, out.IsTruncated = page(found, entityMarker, in.Marker, int(in.MaxItems))
 		for _, e := range found {
 			switch e.Kind {
-			case kindGroup:
+			case KindGroup:
 				out.PolicyGroups = append(out.PolicyGroups, PolicyGroup{GroupName: e.Name, GroupId: e.ID})
-			case kindRole:
+			case KindRole:
 				out.PolicyRoles = append(out.PolicyRoles, PolicyRole{RoleName: e.Name, RoleId: e.ID})
 			default:
 				out.PolicyUsers = append(out.PolicyUsers, PolicyUser{UserName: e.Name, UserId: e.ID})
@@ -293,4 +294,4 @@ func (s *IAM) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPoli
 // entityMarker orders the entities ListEntitiesForPolicy lists, groups,
 // then roles, then users (the kinds sort in that order), each by name as
 // stored.
-func entityMarker(e *entity) string { return e.key() }
+func entityMarker(e *Entity) string { return e.Key() }

@@ -12,13 +12,13 @@ import (
 // createEntity stores e unless an entity of its kind already has its name
 // (regardless of case), with the managed policy boundary (which must exist)
 // as its permissions boundary unless boundary is "".
-func (s *IAM) createEntity(ctx context.Context, e *entity, boundary string) error {
+func (s *IAM) createEntity(ctx context.Context, e *Entity, boundary string) error {
 	return s.store.Update(ctx, func(tx store.Tx) error {
-		_, err := loadEntity(tx, e.Kind, e.Name)
+		_, err := LoadEntity(tx, e.Kind, e.Name)
 		if err == nil {
 			return errAlreadyExists(e.Kind, e.Name)
 		}
-		if !isNotFound(err) {
+		if !IsNotFound(err) {
 			return err
 		}
 		if boundary != "" {
@@ -26,7 +26,7 @@ func (s *IAM) createEntity(ctx context.Context, e *entity, boundary string) erro
 				return err
 			}
 		}
-		return saveEntity(tx, e)
+		return SaveEntity(tx, e)
 	})
 }
 
@@ -34,7 +34,7 @@ func (s *IAM) createEntity(ctx context.Context, e *entity, boundary string) erro
 // tags as aws:RequestTag/<key> and aws:TagKeys and the boundary as
 // iam:PermissionsBoundary; tags also need iam:TagUser or iam:TagRole, as in
 // AWS.
-func (s *IAM) authorizeCreate(ctx context.Context, kind entityKind, path, name string, tags []Tag, boundary string) error {
+func (s *IAM) authorizeCreate(ctx context.Context, kind EntityKind, path, name string, tags []Tag, boundary string) error {
 	if s.authz == nil {
 		return nil
 	}
@@ -46,41 +46,41 @@ func (s *IAM) authorizeCreate(ctx context.Context, kind entityKind, path, name s
 		}
 		cond["iam:permissionsboundary"] = []string{boundary}
 	}
-	if err := s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:Create" + kind.title(), Resource: arn, Context: cond}); err != nil {
+	if err := s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:Create" + kind.Title(), Resource: arn, Context: cond}); err != nil {
 		return err
 	}
 	if len(tags) == 0 {
 		return nil
 	}
-	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:Tag" + kind.title(), Resource: arn, Context: tagConditions(tags)})
+	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:Tag" + kind.Title(), Resource: arn, Context: tagConditions(tags)})
 }
 
-func (s *IAM) newEntity(ctx context.Context, kind entityKind, name, path string) *entity {
-	return &entity{
+func (s *IAM) newEntity(ctx context.Context, kind EntityKind, name, path string) *Entity {
+	return &Entity{
 		Kind:      kind,
 		Name:      name,
-		ID:        uniqueID(kind.idPrefix()),
+		ID:        UniqueID(kind.IDPrefix()),
 		Path:      defaultPath(path),
 		Partition: partition(request(ctx)),
-		Created:   now(s.ids.clock.Now()),
+		Created:   s.ids.Now(),
 	}
 }
 
 // CreateUser creates an IAM user, with tags and a permissions boundary if
 // given.
 func (s *IAM) CreateUser(ctx context.Context, in *CreateUserRequest) (*CreateUserResponse, error) {
-	if err := uniqueTags(in.Tags); err != nil {
+	if err := UniqueTags(in.Tags); err != nil {
 		return nil, err
 	}
-	if err := s.authorizeCreate(ctx, kindUser, in.Path, in.UserName, in.Tags, in.PermissionsBoundary); err != nil {
+	if err := s.authorizeCreate(ctx, KindUser, in.Path, in.UserName, in.Tags, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
-	e := s.newEntity(ctx, kindUser, in.UserName, in.Path)
+	e := s.newEntity(ctx, KindUser, in.UserName, in.Path)
 	e.Tags = in.Tags
 	if err := s.createEntity(ctx, e, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
-	request(ctx).AddResource(kindUser.resourceType(), e.arn(s.account))
+	request(ctx).AddResource(KindUser.ResourceType(), e.ARN(s.account))
 	u := s.userOut(e, true)
 	return &CreateUserResponse{User: &u}, nil
 }
@@ -95,7 +95,7 @@ func (s *IAM) GetUser(ctx context.Context, in *GetUserRequest) (*GetUserResponse
 			return nil, err
 		}
 		if root {
-			arn := rootARN(partition(request(ctx)), s.account)
+			arn := RootARN(partition(request(ctx)), s.account)
 			if err := s.authorize(ctx, "iam:GetUser", arn); err != nil {
 				return nil, err
 			}
@@ -103,12 +103,12 @@ func (s *IAM) GetUser(ctx context.Context, in *GetUserRequest) (*GetUserResponse
 		}
 		name = caller
 	}
-	if err := s.authorizeOn(ctx, "iam:GetUser", kindUser, name); err != nil {
+	if err := s.authorizeOn(ctx, "iam:GetUser", KindUser, name); err != nil {
 		return nil, err
 	}
-	var e *entity
+	var e *Entity
 	err := s.store.View(ctx, func(tx store.Tx) (err error) {
-		e, err = mustEntity(tx, kindUser, name)
+		e, err = mustEntity(tx, KindUser, name)
 		return err
 	})
 	if err != nil {
@@ -120,8 +120,8 @@ func (s *IAM) GetUser(ctx context.Context, in *GetUserRequest) (*GetUserResponse
 
 // ListUsers lists users by name, optionally under a path prefix.
 func (s *IAM) ListUsers(ctx context.Context, in *ListUsersRequest) (*ListUsersResponse, error) {
-	users, next, more, err := listByPath(ctx, s, kindUser, "iam:ListUsers", in.PathPrefix, in.Marker, int(in.MaxItems),
-		func(e *entity) User { return s.userOut(e, false) })
+	users, next, more, err := listByPath(ctx, s, KindUser, "iam:ListUsers", in.PathPrefix, in.Marker, int(in.MaxItems),
+		func(e *Entity) User { return s.userOut(e, false) })
 	if err != nil {
 		return nil, err
 	}
@@ -132,33 +132,33 @@ func (s *IAM) ListUsers(ctx context.Context, in *ListUsersRequest) (*ListUsersRe
 // policies and group memberships left, as AWS requires; sessions the user
 // made with GetSessionToken end with it.
 func (s *IAM) DeleteUser(ctx context.Context, in *DeleteUserRequest) (*Empty, error) {
-	if err := s.authorizeOn(ctx, "iam:DeleteUser", kindUser, in.UserName); err != nil {
+	if err := s.authorizeOn(ctx, "iam:DeleteUser", KindUser, in.UserName); err != nil {
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		e, err := mustEntity(tx, kindUser, in.UserName)
+		e, err := mustEntity(tx, KindUser, in.UserName)
 		if err != nil {
 			return err
 		}
-		owner := ownerOf(kindUser, e.Name)
+		owner := OwnerOf(KindUser, e.Name)
 		switch {
-		case hasAny(tx, keysOfPrefix(owner)):
+		case hasAny(tx, KeysOfPrefix(owner)):
 			return errDeleteConflict("Cannot delete entity, must delete access keys first.")
 		case len(e.Inline) > 0:
 			return errDeleteConflict("Cannot delete entity, must delete policies first.")
 		case len(e.Attached) > 0:
 			return errDeleteConflict("Cannot delete entity, must detach all policies first.")
-		case hasAny(tx, groupsOfPrefix(e.Name)):
+		case hasAny(tx, GroupsOfPrefix(e.Name)):
 			return errDeleteConflict("Cannot delete entity, must remove users from group first.")
 		}
-		if err := deleteSessionsOf(tx, owner); err != nil {
+		if err := DeleteSessionsOf(tx, owner); err != nil {
 			return err
 		}
 		if err := s.setBoundary(tx, e, ""); err != nil {
 			return err
 		}
-		request(ctx).AddResource(kindUser.resourceType(), e.arn(s.account))
-		return tx.Delete(e.key())
+		request(ctx).AddResource(KindUser.ResourceType(), e.ARN(s.account))
+		return tx.Delete(e.Key())
 	})
 	if err != nil {
 		return nil, err
@@ -178,22 +178,22 @@ func hasAny(tx store.Tx, prefix string) bool {
 
 // keyOwner resolves whose access keys an operation is about: the named
 // user (which must exist), or without a name the caller.
-func (s *IAM) keyOwner(ctx context.Context, tx store.Tx, userName string) (owner string, u *entity, err error) {
+func (s *IAM) keyOwner(ctx context.Context, tx store.Tx, userName string) (owner string, u *Entity, err error) {
 	if userName == "" {
 		caller, root, err := callerUser(ctx)
 		if err != nil {
 			return "", nil, err
 		}
 		if root {
-			return ownerRoot, nil, nil
+			return OwnerRoot, nil, nil
 		}
 		userName = caller
 	}
-	u, err = mustEntity(tx, kindUser, userName)
+	u, err = mustEntity(tx, KindUser, userName)
 	if err != nil {
 		return "", nil, err
 	}
-	return ownerOf(kindUser, u.Name), u, nil
+	return OwnerOf(KindUser, u.Name), u, nil
 }
 
 // CreateAccessKey makes a long-term key for a user, or for the caller
@@ -203,31 +203,31 @@ func (s *IAM) CreateAccessKey(ctx context.Context, in *CreateAccessKeyRequest) (
 	if err := s.authorizeKeys(ctx, "iam:CreateAccessKey", in.UserName); err != nil {
 		return nil, err
 	}
-	var rec accessKeyRecord
+	var rec AccessKeyRecord
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		owner, u, err := s.keyOwner(ctx, tx, in.UserName)
 		if err != nil {
 			return err
 		}
 		n := 0
-		err = tx.Scan(keysOfPrefix(owner), "", func(string, []byte) error { n++; return nil })
+		err = tx.Scan(KeysOfPrefix(owner), "", func(string, []byte) error { n++; return nil })
 		if err != nil {
 			return err
 		}
-		if n >= maxAccessKeys {
-			return errQuota("AccessKeysPerUser", maxAccessKeys)
+		if n >= MaxAccessKeys {
+			return errQuota("AccessKeysPerUser", MaxAccessKeys)
 		}
-		rec = accessKeyRecord{ID: ids.AccessKeyID("AKIA"), Secret: newSecret(), Status: statusActive, Created: now(s.ids.clock.Now())}
+		rec = AccessKeyRecord{ID: ids.AccessKeyID("AKIA"), Secret: NewSecret(), Status: StatusActive, Created: s.ids.Now()}
 		if u == nil {
-			rec.Owner = ownerRoot
+			rec.Owner = OwnerRoot
 		} else {
 			rec.Owner, rec.UserName = "user", u.Name
-			request(ctx).AddResource(kindUser.resourceType(), u.arn(s.account))
+			request(ctx).AddResource(KindUser.ResourceType(), u.ARN(s.account))
 		}
-		if err := saveAccessKey(tx, &rec); err != nil {
+		if err := SaveAccessKey(tx, &rec); err != nil {
 			return err
 		}
-		return tx.Put(keysOfKey(owner, rec.ID), nil)
+		return tx.Put(KeysOfKey(owner, rec.ID), nil)
 	})
 	if err != nil {
 		return nil, err
@@ -255,8 +255,8 @@ func (s *IAM) ListAccessKeys(ctx context.Context, in *ListAccessKeysRequest) (*L
 			return err
 		}
 		var keyIDs []string
-		err = tx.Scan(keysOfPrefix(owner), "", func(key string, _ []byte) error {
-			keyIDs = append(keyIDs, strings.TrimPrefix(key, keysOfPrefix(owner)))
+		err = tx.Scan(KeysOfPrefix(owner), "", func(key string, _ []byte) error {
+			keyIDs = append(keyIDs, strings.TrimPrefix(key, KeysOfPrefix(owner)))
 			return nil
 		})
 		if err != nil {
@@ -264,9 +264,9 @@ func (s *IAM) ListAccessKeys(ctx context.Context, in *ListAccessKeysRequest) (*L
 		}
 		keyIDs, out.Marker, out.IsTruncated = page(keyIDs, func(id string) string { return id }, in.Marker, int(in.MaxItems))
 		for _, id := range keyIDs {
-			var rec accessKeyRecord
-			if err := getAccessKey(tx, id, &rec); err != nil {
-				if isNotFound(err) {
+			var rec AccessKeyRecord
+			if err := GetAccessKey(tx, id, &rec); err != nil {
+				if IsNotFound(err) {
 					continue
 				}
 				return err
@@ -287,10 +287,10 @@ func (s *IAM) ListAccessKeys(ctx context.Context, in *ListAccessKeysRequest) (*L
 }
 
 // ownedKey loads the access key id of owner, or answers NoSuchEntity.
-func ownedKey(tx store.Tx, owner, id string) (*accessKeyRecord, error) {
-	var rec accessKeyRecord
-	err := getAccessKey(tx, id, &rec)
-	if isNotFound(err) || (err == nil && rec.owner() != owner) {
+func ownedKey(tx store.Tx, owner, id string) (*AccessKeyRecord, error) {
+	var rec AccessKeyRecord
+	err := GetAccessKey(tx, id, &rec)
+	if IsNotFound(err) || (err == nil && rec.IndexOwner() != owner) {
 		return nil, errNoSuchAccessKey(id)
 	}
 	if err != nil {
@@ -303,8 +303,8 @@ func ownedKey(tx store.Tx, owner, id string) (*accessKeyRecord, error) {
 // authenticating at once, on every server: the change feed drops it from
 // the lookup cache as the change commits.
 func (s *IAM) UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyRequest) (*Empty, error) {
-	if in.Status != statusActive && in.Status != statusInactive {
-		return nil, errInvalidInput("Access key status %s is not valid: use Active or Inactive.", in.Status)
+	if in.Status != StatusActive && in.Status != StatusInactive {
+		return nil, InvalidInput("Access key status %s is not valid: use Active or Inactive.", in.Status)
 	}
 	if err := s.authorizeKeys(ctx, "iam:UpdateAccessKey", in.UserName); err != nil {
 		return nil, err
@@ -322,7 +322,7 @@ func (s *IAM) UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyRequest) (
 			return nil
 		}
 		rec.Status = in.Status
-		return saveAccessKey(tx, rec)
+		return SaveAccessKey(tx, rec)
 	})
 	if err != nil {
 		return nil, err
@@ -344,13 +344,13 @@ func (s *IAM) DeleteAccessKey(ctx context.Context, in *DeleteAccessKeyRequest) (
 		if err != nil {
 			return err
 		}
-		if err := tx.Delete(accessKeyKey(rec.ID)); err != nil {
+		if err := tx.Delete(AccessKeyKey(rec.ID)); err != nil {
 			return err
 		}
-		if err := tx.Delete(keyUsedKey(rec.ID)); err != nil {
+		if err := tx.Delete(KeyUsedKey(rec.ID)); err != nil {
 			return err
 		}
-		return tx.Delete(keysOfKey(owner, rec.ID))
+		return tx.Delete(KeysOfKey(owner, rec.ID))
 	})
 	if err != nil {
 		return nil, err
@@ -365,27 +365,27 @@ func (s *IAM) DeleteAccessKey(ctx context.Context, in *DeleteAccessKeyRequest) (
 // one the caller may not read, so that callers learn nothing of keys they
 // may not see.
 func (s *IAM) GetAccessKeyLastUsed(ctx context.Context, in *GetAccessKeyLastUsedRequest) (*GetAccessKeyLastUsedResponse, error) {
-	var rec accessKeyRecord
-	err := s.store.View(ctx, func(tx store.Tx) error { return getAccessKey(tx, in.AccessKeyId, &rec) })
-	if isNotFound(err) {
-		return nil, errAccessDenied("User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key %s", request(ctx).Principal.ARN, in.AccessKeyId)
+	var rec AccessKeyRecord
+	err := s.store.View(ctx, func(tx store.Tx) error { return GetAccessKey(tx, in.AccessKeyId, &rec) })
+	if IsNotFound(err) {
+		return nil, AccessDenied("User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key %s", request(ctx).Principal.ARN, in.AccessKeyId)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if rec.Owner == ownerRoot {
-		err = s.authorize(ctx, "iam:GetAccessKeyLastUsed", rootARN(partition(request(ctx)), s.account))
+	if rec.Owner == OwnerRoot {
+		err = s.authorize(ctx, "iam:GetAccessKeyLastUsed", RootARN(partition(request(ctx)), s.account))
 	} else {
-		err = s.authorizeOn(ctx, "iam:GetAccessKeyLastUsed", kindUser, rec.UserName)
+		err = s.authorizeOn(ctx, "iam:GetAccessKeyLastUsed", KindUser, rec.UserName)
 	}
 	if err != nil {
 		return nil, err
 	}
 	out := &GetAccessKeyLastUsedResponse{UserName: rec.UserName, AccessKeyLastUsed: &AccessKeyLastUsed{ServiceName: "N/A", Region: "N/A"}}
 	err = s.store.View(ctx, func(tx store.Tx) error {
-		var used keyUsedRecord
-		err := store.GetJSON(tx, keyUsedKey(in.AccessKeyId), &used)
-		if isNotFound(err) {
+		var used KeyUsedRecord
+		err := store.GetJSON(tx, KeyUsedKey(in.AccessKeyId), &used)
+		if IsNotFound(err) {
 			return nil
 		}
 		if err != nil {
