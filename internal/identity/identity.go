@@ -91,15 +91,44 @@ type PolicyChecker interface {
 	TrustAllows(ctx context.Context, trustDoc string, caller sealbox.Principal, action string) (bool, error)
 }
 
-// Config is what NewIAM and NewSTS need besides the Store.
-type Config struct {
-	// Checker validates policy documents and evaluates trust policies.
-	// nil: documents must be JSON objects, and no trust policy allows
-	// anything (AssumeRole is always refused).
-	Checker PolicyChecker
-	// Authorizer, when set, is asked before every IAM operation. nil lets
-	// every authenticated caller call every operation.
-	Authorizer sealbox.Authorizer
+// Tag is a tag of a user, role, managed policy or session, as the records
+// keep it. The IAM and STS wire types have a Tag of the same fields.
+type Tag struct {
+	Key   string `json:"Key"`
+	Value string `json:"Value"`
+}
+
+// wireTag is the IAM and STS wire types' Tag: generated in each service's
+// package, with the fields of Tag.
+type wireTag interface {
+	~struct {
+		Key   string `json:"Key"`
+		Value string `json:"Value"`
+	}
+}
+
+// TagsFrom are wire tags as the records keep them (nil stays nil).
+func TagsFrom[T wireTag](tags []T) []Tag {
+	if tags == nil {
+		return nil
+	}
+	out := make([]Tag, len(tags))
+	for i, t := range tags {
+		out[i] = Tag(t)
+	}
+	return out
+}
+
+// TagsTo are a record's tags as a service's wire type (nil stays nil).
+func TagsTo[T wireTag](tags []Tag) []T {
+	if tags == nil {
+		return nil
+	}
+	out := make([]T, len(tags))
+	for i, t := range tags {
+		out[i] = T(t)
+	}
+	return out
 }
 
 // PolicyDoc is one policy document that applies to a caller.
@@ -147,9 +176,6 @@ func AssumeRoleRequestFromContext(ctx context.Context) (*TrustRequest, bool) {
 	r, ok := ctx.Value(assumeRoleKey{}).(*TrustRequest)
 	return r, ok
 }
-
-// request is sealbox.MustRequest.
-func request(ctx context.Context) *sealbox.Request { return sealbox.MustRequest(ctx) }
 
 // IsNotFound reports a store miss.
 func IsNotFound(err error) bool { return errors.Is(err, errNotFound) }

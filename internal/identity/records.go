@@ -395,8 +395,6 @@ func CompactLen(doc string) int {
 	return n
 }
 
-func decodeJSON(b []byte, v any) error { return json.Unmarshal(b, v) }
-
 // ListIndex returns the last key segments under an index prefix, in order.
 func ListIndex(tx store.Tx, prefix string) ([]string, error) {
 	var out []string

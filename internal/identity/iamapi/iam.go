@@ -1,8 +1,9 @@
-package identity
+package iamapi
 
 import (
 	"context"
 	"encoding/json"
+	"github.com/sealbox/sealbox/internal/identity"
 	"net/url"
 	"slices"
 	"strings"
@@ -11,24 +12,35 @@ import (
 	"github.com/sealbox/sealbox/internal/store"
 )
 
-// IAM serves the IAM operations: users, groups, roles, access keys, inline
+// Config is what New needs besides the identity store.
+type Config struct {
+	// Checker validates policy documents and evaluates trust policies.
+	// nil: documents must be JSON objects, and no trust policy allows
+	// anything (AssumeRole is always refused).
+	Checker identity.PolicyChecker
+	// Authorizer, when set, is asked before every IAM operation. nil lets
+	// every authenticated caller call every operation.
+	Authorizer sealbox.Authorizer
+}
+
+// Service serves the Service operations: users, groups, roles, access keys, inline
 // and managed policies. Make one with NewIAM. Safe for concurrent use.
-type IAM struct {
-	ids     *Store
+type Service struct {
+	ids     *identity.Store
 	store   store.Store
 	account string
-	checker PolicyChecker
+	checker identity.PolicyChecker
 	authz   sealbox.Authorizer
 }
 
-// NewIAM returns the IAM service over ids.
-func NewIAM(ids *Store, c Config) *IAM {
-	return &IAM{ids: ids, store: ids.Backend(), account: ids.Account(), checker: c.Checker, authz: c.Authorizer}
+// New returns the IAM service over ids.
+func New(ids *identity.Store, c Config) *Service {
+	return &Service{ids: ids, store: ids.Backend(), account: ids.Account(), checker: c.Checker, authz: c.Authorizer}
 }
 
 // authorize asks the authorizer whether the caller may perform action on
 // resource.
-func (s *IAM) authorize(ctx context.Context, action, resource string) error {
+func (s *Service) authorize(ctx context.Context, action, resource string) error {
 	if s.authz == nil {
 		return nil
 	}
@@ -40,14 +52,14 @@ func (s *IAM) authorize(ctx context.Context, action, resource string) error {
 // authorizer reads the store too). An entity that does not exist is named by
 // its ARN with the default path, so that a caller the action is denied to
 // learns nothing of what exists; the operation then answers NoSuchEntity.
-func (s *IAM) authorizeOn(ctx context.Context, action string, kind EntityKind, name string) error {
+func (s *Service) authorizeOn(ctx context.Context, action string, kind identity.EntityKind, name string) error {
 	return s.authorizeOnWith(ctx, action, kind, name, nil)
 }
 
 // authorizeOnWith is authorizeOn with the operation's condition keys
 // (aws:RequestTag/<key>, aws:TagKeys ...). A user's or role's tags are
 // aws:ResourceTag/<key> and iam:ResourceTag/<key>.
-func (s *IAM) authorizeOnWith(ctx context.Context, action string, kind EntityKind, name string, extra map[string][]string) error {
+func (s *Service) authorizeOnWith(ctx context.Context, action string, kind identity.EntityKind, name string, extra map[string][]string) error {
 	if s.authz == nil {
 		return nil
 	}
@@ -57,13 +69,13 @@ func (s *IAM) authorizeOnWith(ctx context.Context, action string, kind EntityKin
 		cond[k] = v
 	}
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		e, err := LoadEntity(tx, kind, name)
+		e, err := identity.LoadEntity(tx, kind, name)
 		if err == nil {
 			arn = e.ARN(s.account)
 			for _, t := range e.Tags {
 				sealbox.SetResourceTag(cond, "iam", t.Key, t.Value)
 			}
-		} else if !IsNotFound(err) {
+		} else if !identity.IsNotFound(err) {
 			return err
 		}
 		return nil
@@ -76,9 +88,9 @@ func (s *IAM) authorizeOnWith(ctx context.Context, action string, kind EntityKin
 
 // authorizeKeys asks about an access-key action on userName's keys, or
 // without a name on the caller's own.
-func (s *IAM) authorizeKeys(ctx context.Context, action, userName string) error {
+func (s *Service) authorizeKeys(ctx context.Context, action, userName string) error {
 	if userName != "" {
-		return s.authorizeOn(ctx, action, KindUser, userName)
+		return s.authorizeOn(ctx, action, identity.KindUser, userName)
 	}
 	if s.authz == nil {
 		return nil
@@ -89,14 +101,14 @@ func (s *IAM) authorizeKeys(ctx context.Context, action, userName string) error 
 	}
 	arn := request(ctx).Principal.ARN
 	if root {
-		arn = RootARN(partition(request(ctx)), s.account)
+		arn = identity.RootARN(partition(request(ctx)), s.account)
 	}
 	return s.authorize(ctx, action, arn)
 }
 
 // entityARN is the ARN an entity of kind named name at path has (or would
 // have), for authorization before it is loaded.
-func (s *IAM) entityARN(ctx context.Context, kind EntityKind, path, name string) string {
+func (s *Service) entityARN(ctx context.Context, kind identity.EntityKind, path, name string) string {
 	return "arn:" + partition(request(ctx)) + ":iam::" + s.account + ":" + string(kind) + defaultPath(path) + name
 }
 
@@ -119,7 +131,7 @@ func callerUser(ctx context.Context) (name string, root bool, err error) {
 	case "Root", "":
 		return "", true, nil
 	default:
-		return "", false, ValidationError("Must specify userName when calling with non-User credentials")
+		return "", false, identity.ValidationError("Must specify userName when calling with non-User credentials")
 	}
 }
 
@@ -179,22 +191,22 @@ func scanPage[T any](tx store.Tx, prefix, marker string, maxItems int, keep func
 	return out, next, truncated, err
 }
 
-func (s *IAM) userOut(e *Entity, withTags bool) User {
+func (s *Service) userOut(e *identity.Entity, withTags bool) User {
 	u := User{Path: e.Path, UserName: e.Name, UserId: e.ID, Arn: e.ARN(s.account), CreateDate: sealbox.At(e.Created)}
 	if withTags {
-		u.Tags = e.Tags
+		u.Tags = tagsOut(e.Tags)
 		u.PermissionsBoundary = boundaryOut(e.Boundary)
 	}
 	return u
 }
 
-func (s *IAM) groupOut(e *Entity) Group {
+func (s *Service) groupOut(e *identity.Entity) Group {
 	return Group{Path: e.Path, GroupName: e.Name, GroupId: e.ID, Arn: e.ARN(s.account), CreateDate: sealbox.At(e.Created)}
 }
 
 // roleOut is a role as IAM shows it; full adds what GetRole and CreateRole
 // show and ListRoles leaves out.
-func (s *IAM) roleOut(e *Entity, full bool) Role {
+func (s *Service) roleOut(e *identity.Entity, full bool) Role {
 	r := Role{
 		Path:                     e.Path,
 		RoleName:                 e.Name,
@@ -206,7 +218,7 @@ func (s *IAM) roleOut(e *Entity, full bool) Role {
 		MaxSessionDuration:       int32(e.MaxSessionDuration),
 	}
 	if full {
-		r.Tags = e.Tags
+		r.Tags = tagsOut(e.Tags)
 		r.PermissionsBoundary = boundaryOut(e.Boundary)
 		r.RoleLastUsed = &RoleLastUsed{LastUsedDate: sealbox.At(e.LastUsed), Region: e.LastUsedRegion}
 	}
@@ -215,7 +227,7 @@ func (s *IAM) roleOut(e *Entity, full bool) Role {
 
 // listByPath lists one page of the entities of kind under pathPrefix, by
 // name, converted by out: ListUsers, ListRoles and ListGroups.
-func listByPath[T any](ctx context.Context, s *IAM, kind EntityKind, action, pathPrefix, marker string, maxItems int, out func(*Entity) T) ([]T, string, bool, error) {
+func listByPath[T any](ctx context.Context, s *Service, kind identity.EntityKind, action, pathPrefix, marker string, maxItems int, out func(*identity.Entity) T) ([]T, string, bool, error) {
 	if err := s.authorize(ctx, action, "*"); err != nil {
 		return nil, "", false, err
 	}
@@ -223,7 +235,7 @@ func listByPath[T any](ctx context.Context, s *IAM, kind EntityKind, action, pat
 	var next string
 	var more bool
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		list, n, m, err := scanPage(tx, kind.Prefix(), marker, maxItems, func(e *Entity) bool {
+		list, n, m, err := scanPage(tx, kind.Prefix(), marker, maxItems, func(e *identity.Entity) bool {
 			return strings.HasPrefix(e.Path, pathPrefix)
 		})
 		for _, e := range list {
@@ -256,3 +268,6 @@ func partition(r *sealbox.Request) string {
 	}
 	return "aws"
 }
+
+// request is sealbox.MustRequest.
+func request(ctx context.Context) *sealbox.Request { return sealbox.MustRequest(ctx) }

@@ -1,9 +1,10 @@
-package identity
+package iamapi
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/sealbox/sealbox/internal/identity"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,23 +14,23 @@ import (
 )
 
 // mustPolicy resolves a policy ARN or answers NoSuchEntity with notFound.
-func (s *IAM) mustPolicy(tx store.Tx, arn string, notFound func(string) error) (*PolicyRecord, error) {
+func (s *Service) mustPolicy(tx store.Tx, arn string, notFound func(string) error) (*identity.PolicyRecord, error) {
 	p, err := s.ids.FindPolicy(tx, arn)
-	if IsNotFound(err) {
+	if identity.IsNotFound(err) {
 		return nil, notFound(arn)
 	}
 	return p, err
 }
 
 // awsReadOnly refuses changes to AWS managed policies, as AWS does.
-func (s *IAM) awsReadOnly(ctx context.Context, p *PolicyRecord, action string) error {
+func (s *Service) awsReadOnly(ctx context.Context, p *identity.PolicyRecord, action string) error {
 	if !p.AWSManaged() {
 		return nil
 	}
-	return AccessDenied("User: %s is not authorized to perform: %s on resource: policy %s", request(ctx).Principal.ARN, action, p.ARN(s.account))
+	return identity.AccessDenied("User: %s is not authorized to perform: %s on resource: policy %s", request(ctx).Principal.ARN, action, p.ARN(s.account))
 }
 
-func (s *IAM) policyOut(p *PolicyRecord, full bool) Policy {
+func (s *Service) policyOut(p *identity.PolicyRecord, full bool) Policy {
 	out := Policy{
 		PolicyName:                    p.Name,
 		PolicyId:                      p.ID,
@@ -44,12 +45,12 @@ func (s *IAM) policyOut(p *PolicyRecord, full bool) Policy {
 	}
 	if full {
 		out.Description = p.Description
-		out.Tags = p.Tags
+		out.Tags = tagsOut(p.Tags)
 	}
 	return out
 }
 
-func versionOut(p *PolicyRecord, v *PolicyVersionRecord, withDoc bool) PolicyVersion {
+func versionOut(p *identity.PolicyRecord, v *identity.PolicyVersionRecord, withDoc bool) PolicyVersion {
 	out := PolicyVersion{VersionId: v.ID, IsDefaultVersion: v.ID == p.Default, CreateDate: sealbox.At(v.Created)}
 	if withDoc {
 		out.Document = encodeDocument(v.Document)
@@ -58,16 +59,16 @@ func versionOut(p *PolicyRecord, v *PolicyVersionRecord, withDoc bool) PolicyVer
 }
 
 // checkManagedDocument checks a managed policy document: quota, grammar.
-func (s *IAM) checkManagedDocument(doc string) error {
-	if CompactLen(doc) > maxManagedPolicyLen {
+func (s *Service) checkManagedDocument(doc string) error {
+	if identity.CompactLen(doc) > maxManagedPolicyLen {
 		return errQuota("PolicySize", maxManagedPolicyLen)
 	}
-	return ValidateDocument(s.checker, doc, IdentityPolicy)
+	return identity.ValidateDocument(s.checker, doc, identity.IdentityPolicy)
 }
 
 // authorizePolicy asks about action on the policy arn names, before and
 // outside the operation's transaction.
-func (s *IAM) authorizePolicy(ctx context.Context, action, arn string) error {
+func (s *Service) authorizePolicy(ctx context.Context, action, arn string) error {
 	if s.authz == nil {
 		return nil
 	}
@@ -76,37 +77,37 @@ func (s *IAM) authorizePolicy(ctx context.Context, action, arn string) error {
 
 // CreatePolicy creates a customer managed policy, version v1. Names are
 // unique in the account regardless of path and case.
-func (s *IAM) CreatePolicy(ctx context.Context, in *CreatePolicyRequest) (*CreatePolicyResponse, error) {
-	if err := UniqueTags(in.Tags); err != nil {
+func (s *Service) CreatePolicy(ctx context.Context, in *CreatePolicyRequest) (*CreatePolicyResponse, error) {
+	if err := identity.UniqueTags(tagsIn(in.Tags)); err != nil {
 		return nil, err
 	}
 	if err := s.checkManagedDocument(in.PolicyDocument); err != nil {
 		return nil, err
 	}
 	t := s.ids.Now()
-	p := &PolicyRecord{
+	p := &identity.PolicyRecord{
 		Name:        in.PolicyName,
-		ID:          UniqueID("ANPA"),
+		ID:          identity.UniqueID("ANPA"),
 		Path:        defaultPath(in.Path),
 		Partition:   partition(request(ctx)),
 		Description: in.Description,
 		Created:     t,
 		Updated:     t,
-		Tags:        in.Tags,
+		Tags:        tagsIn(in.Tags),
 		Default:     "v1",
 		NextVersion: 2,
-		Versions:    []PolicyVersionRecord{{ID: "v1", Document: in.PolicyDocument, Created: t}},
+		Versions:    []identity.PolicyVersionRecord{{ID: "v1", Document: in.PolicyDocument, Created: t}},
 	}
 	if err := s.authorizePolicy(ctx, "iam:CreatePolicy", p.ARN(s.account)); err != nil {
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		if _, err := tx.Get(PolicyKey(p.Name)); err == nil {
+		if _, err := tx.Get(identity.PolicyKey(p.Name)); err == nil {
 			return sealbox.Errorf("EntityAlreadyExists", "A policy called %s already exists. Duplicate names are not allowed.", p.Name)
-		} else if !IsNotFound(err) {
+		} else if !identity.IsNotFound(err) {
 			return err
 		}
-		return SavePolicy(tx, p)
+		return identity.SavePolicy(tx, p)
 	})
 	if err != nil {
 		return nil, err
@@ -118,11 +119,11 @@ func (s *IAM) CreatePolicy(ctx context.Context, in *CreatePolicyRequest) (*Creat
 
 // GetPolicy returns a managed policy's metadata (its document is in
 // GetPolicyVersion).
-func (s *IAM) GetPolicy(ctx context.Context, in *GetPolicyRequest) (*GetPolicyResponse, error) {
+func (s *Service) GetPolicy(ctx context.Context, in *GetPolicyRequest) (*GetPolicyResponse, error) {
 	if err := s.authorizePolicy(ctx, "iam:GetPolicy", in.PolicyArn); err != nil {
 		return nil, err
 	}
-	var p *PolicyRecord
+	var p *identity.PolicyRecord
 	err := s.store.View(ctx, func(tx store.Tx) (err error) {
 		p, err = s.mustPolicy(tx, in.PolicyArn, errPolicyNotFound)
 		return err
@@ -136,7 +137,7 @@ func (s *IAM) GetPolicy(ctx context.Context, in *GetPolicyRequest) (*GetPolicyRe
 
 // GetPolicyVersion returns one version of a managed policy with its
 // document, percent-encoded.
-func (s *IAM) GetPolicyVersion(ctx context.Context, in *GetPolicyVersionRequest) (*GetPolicyVersionResponse, error) {
+func (s *Service) GetPolicyVersion(ctx context.Context, in *GetPolicyVersionRequest) (*GetPolicyVersionResponse, error) {
 	if err := s.authorizePolicy(ctx, "iam:GetPolicyVersion", in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -161,7 +162,7 @@ func (s *IAM) GetPolicyVersion(ctx context.Context, in *GetPolicyVersionRequest)
 
 // CreatePolicyVersion adds a version to a managed policy, the default one
 // with SetAsDefault. A policy has at most five versions.
-func (s *IAM) CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRequest) (*CreatePolicyVersionResponse, error) {
+func (s *Service) CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRequest) (*CreatePolicyVersionResponse, error) {
 	if err := s.checkManagedDocument(in.PolicyDocument); err != nil {
 		return nil, err
 	}
@@ -181,7 +182,7 @@ func (s *IAM) CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRe
 			return errLimit("A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", maxPolicyVersions)
 		}
 		t := s.ids.Now()
-		v := PolicyVersionRecord{ID: "v" + strconv.Itoa(p.NextVersion), Document: in.PolicyDocument, Created: t}
+		v := identity.PolicyVersionRecord{ID: "v" + strconv.Itoa(p.NextVersion), Document: in.PolicyDocument, Created: t}
 		p.NextVersion++
 		p.Versions = append(p.Versions, v)
 		if in.SetAsDefault {
@@ -190,7 +191,7 @@ func (s *IAM) CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRe
 		}
 		out = versionOut(p, &v, false)
 		request(ctx).AddResource("AWS::IAM::Policy", p.ARN(s.account))
-		return SavePolicy(tx, p)
+		return identity.SavePolicy(tx, p)
 	})
 	if err != nil {
 		return nil, err
@@ -199,7 +200,7 @@ func (s *IAM) CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRe
 }
 
 // DeletePolicyVersion deletes a version other than the default.
-func (s *IAM) DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionRequest) (*Empty, error) {
+func (s *Service) DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionRequest) (*Empty, error) {
 	if err := s.authorizePolicy(ctx, "iam:DeletePolicyVersion", in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -217,9 +218,9 @@ func (s *IAM) DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionRe
 		if in.VersionId == p.Default {
 			return errDeleteConflict("Cannot delete the default version of a policy.")
 		}
-		p.Versions = slices.DeleteFunc(p.Versions, func(v PolicyVersionRecord) bool { return v.ID == in.VersionId })
+		p.Versions = slices.DeleteFunc(p.Versions, func(v identity.PolicyVersionRecord) bool { return v.ID == in.VersionId })
 		request(ctx).AddResource("AWS::IAM::Policy", p.ARN(s.account))
-		return SavePolicy(tx, p)
+		return identity.SavePolicy(tx, p)
 	})
 	if err != nil {
 		return nil, err
@@ -228,7 +229,7 @@ func (s *IAM) DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionRe
 }
 
 // SetDefaultPolicyVersion makes a version the one that applies.
-func (s *IAM) SetDefaultPolicyVersion(ctx context.Context, in *SetDefaultPolicyVersionRequest) (*Empty, error) {
+func (s *Service) SetDefaultPolicyVersion(ctx context.Context, in *SetDefaultPolicyVersionRequest) (*Empty, error) {
 	if err := s.authorizePolicy(ctx, "iam:SetDefaultPolicyVersion", in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -249,7 +250,7 @@ func (s *IAM) SetDefaultPolicyVersion(ctx context.Context, in *SetDefaultPolicyV
 		p.Default = in.VersionId
 		p.Updated = s.ids.Now()
 		request(ctx).AddResource("AWS::IAM::Policy", p.ARN(s.account))
-		return SavePolicy(tx, p)
+		return identity.SavePolicy(tx, p)
 	})
 	if err != nil {
 		return nil, err
@@ -265,7 +266,7 @@ func versionKey(v PolicyVersion) string {
 
 // ListPolicyVersions lists a policy's versions, oldest first, without
 // documents.
-func (s *IAM) ListPolicyVersions(ctx context.Context, in *ListPolicyVersionsRequest) (*ListPolicyVersionsResponse, error) {
+func (s *Service) ListPolicyVersions(ctx context.Context, in *ListPolicyVersionsRequest) (*ListPolicyVersionsResponse, error) {
 	if err := s.authorizePolicy(ctx, "iam:ListPolicyVersions", in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -292,7 +293,7 @@ func (s *IAM) ListPolicyVersions(ctx context.Context, in *ListPolicyVersionsRequ
 // ListPolicies lists managed policies: Scope Local (the account's), AWS
 // (the AWS managed policies served) or All (the default); OnlyAttached
 // keeps those attached to a user, group or role.
-func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListPoliciesResponse, error) {
+func (s *Service) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListPoliciesResponse, error) {
 	if err := s.authorize(ctx, "iam:ListPolicies", "*"); err != nil {
 		return nil, err
 	}
@@ -302,10 +303,10 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListP
 	}
 	type item struct {
 		key string
-		p   *PolicyRecord
+		p   *identity.PolicyRecord
 	}
 	var all []item
-	keep := func(p *PolicyRecord) bool {
+	keep := func(p *identity.PolicyRecord) bool {
 		if !strings.HasPrefix(p.Path, in.PathPrefix) {
 			return false
 		}
@@ -322,7 +323,7 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListP
 	}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		if scope != "Local" {
-			for _, arn := range AWSManagedARNs(partition(request(ctx))) {
+			for _, arn := range identity.AWSManagedARNs(partition(request(ctx))) {
 				p, err := s.ids.FindPolicy(tx, arn)
 				if err != nil {
 					return err
@@ -336,7 +337,7 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListP
 			return nil
 		}
 		return tx.Scan("iam/policy/", "", func(key string, v []byte) error {
-			var p PolicyRecord
+			var p identity.PolicyRecord
 			if err := json.Unmarshal(v, &p); err != nil {
 				return err
 			}
@@ -359,7 +360,7 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListP
 
 // DeletePolicy deletes a customer managed policy that is attached to
 // nothing and has no versions besides the default, as AWS requires.
-func (s *IAM) DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*Empty, error) {
+func (s *Service) DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*Empty, error) {
 	if err := s.authorizePolicy(ctx, "iam:DeletePolicy", in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -378,7 +379,7 @@ func (s *IAM) DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*Empty
 			return errDeleteConflict("This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.")
 		}
 		request(ctx).AddResource("AWS::IAM::Policy", p.ARN(s.account))
-		return tx.Delete(PolicyKey(p.Name))
+		return tx.Delete(identity.PolicyKey(p.Name))
 	})
 	if err != nil {
 		return nil, err
@@ -386,7 +387,7 @@ func (s *IAM) DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*Empty
 	return &Empty{}, nil
 }
 
-func (s *IAM) attach(ctx context.Context, kind EntityKind, name, arn string) error {
+func (s *Service) attach(ctx context.Context, kind identity.EntityKind, name, arn string) error {
 	if err := s.authorizeOn(ctx, "iam:Attach"+kind.Title()+"Policy", kind, name); err != nil {
 		return err
 	}
@@ -410,14 +411,14 @@ func (s *IAM) attach(ctx context.Context, kind EntityKind, name, arn string) err
 		p.Attachments++
 		request(ctx).AddResource(kind.ResourceType(), e.ARN(s.account))
 		request(ctx).AddResource("AWS::IAM::Policy", canonical)
-		if err := SaveEntity(tx, e); err != nil {
+		if err := identity.SaveEntity(tx, e); err != nil {
 			return err
 		}
-		return SavePolicy(tx, p)
+		return identity.SavePolicy(tx, p)
 	})
 }
 
-func (s *IAM) detach(ctx context.Context, kind EntityKind, name, arn string) error {
+func (s *Service) detach(ctx context.Context, kind identity.EntityKind, name, arn string) error {
 	if err := s.authorizeOn(ctx, "iam:Detach"+kind.Title()+"Policy", kind, name); err != nil {
 		return err
 	}
@@ -440,14 +441,14 @@ func (s *IAM) detach(ctx context.Context, kind EntityKind, name, arn string) err
 		}
 		request(ctx).AddResource(kind.ResourceType(), e.ARN(s.account))
 		request(ctx).AddResource("AWS::IAM::Policy", canonical)
-		if err := SaveEntity(tx, e); err != nil {
+		if err := identity.SaveEntity(tx, e); err != nil {
 			return err
 		}
-		return SavePolicy(tx, p)
+		return identity.SavePolicy(tx, p)
 	})
 }
 
-func (s *IAM) listAttached(ctx context.Context, kind EntityKind, name, pathPrefix, marker string, maxItems int) (*ListAttachedUserPoliciesResponse, error) {
+func (s *Service) listAttached(ctx context.Context, kind identity.EntityKind, name, pathPrefix, marker string, maxItems int) (*ListAttachedUserPoliciesResponse, error) {
 	if err := s.authorizeOn(ctx, "iam:ListAttached"+kind.Title()+"Policies", kind, name); err != nil {
 		return nil, err
 	}
@@ -460,7 +461,7 @@ func (s *IAM) listAttached(ctx context.Context, kind EntityKind, name, pathPrefi
 		var all []AttachedPolicy
 		for _, arn := range e.Attached {
 			p, err := s.ids.FindPolicy(tx, arn)
-			if IsNotFound(err) {
+			if identity.IsNotFound(err) {
 				continue
 			}
 			if err != nil {
@@ -483,66 +484,66 @@ func (s *IAM) listAttached(ctx context.Context, kind EntityKind, name, pathPrefi
 }
 
 // AttachUserPolicy attaches a managed policy to a user (at most 10).
-func (s *IAM) AttachUserPolicy(ctx context.Context, in *AttachUserPolicyRequest) (*Empty, error) {
-	if err := s.attach(ctx, KindUser, in.UserName, in.PolicyArn); err != nil {
+func (s *Service) AttachUserPolicy(ctx context.Context, in *AttachUserPolicyRequest) (*Empty, error) {
+	if err := s.attach(ctx, identity.KindUser, in.UserName, in.PolicyArn); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // AttachRolePolicy attaches a managed policy to a role (at most 10).
-func (s *IAM) AttachRolePolicy(ctx context.Context, in *AttachRolePolicyRequest) (*Empty, error) {
-	if err := s.attach(ctx, KindRole, in.RoleName, in.PolicyArn); err != nil {
+func (s *Service) AttachRolePolicy(ctx context.Context, in *AttachRolePolicyRequest) (*Empty, error) {
+	if err := s.attach(ctx, identity.KindRole, in.RoleName, in.PolicyArn); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // AttachGroupPolicy attaches a managed policy to a group (at most 10).
-func (s *IAM) AttachGroupPolicy(ctx context.Context, in *AttachGroupPolicyRequest) (*Empty, error) {
-	if err := s.attach(ctx, KindGroup, in.GroupName, in.PolicyArn); err != nil {
+func (s *Service) AttachGroupPolicy(ctx context.Context, in *AttachGroupPolicyRequest) (*Empty, error) {
+	if err := s.attach(ctx, identity.KindGroup, in.GroupName, in.PolicyArn); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // DetachUserPolicy detaches a managed policy from a user.
-func (s *IAM) DetachUserPolicy(ctx context.Context, in *DetachUserPolicyRequest) (*Empty, error) {
-	if err := s.detach(ctx, KindUser, in.UserName, in.PolicyArn); err != nil {
+func (s *Service) DetachUserPolicy(ctx context.Context, in *DetachUserPolicyRequest) (*Empty, error) {
+	if err := s.detach(ctx, identity.KindUser, in.UserName, in.PolicyArn); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // DetachRolePolicy detaches a managed policy from a role.
-func (s *IAM) DetachRolePolicy(ctx context.Context, in *DetachRolePolicyRequest) (*Empty, error) {
-	if err := s.detach(ctx, KindRole, in.RoleName, in.PolicyArn); err != nil {
+func (s *Service) DetachRolePolicy(ctx context.Context, in *DetachRolePolicyRequest) (*Empty, error) {
+	if err := s.detach(ctx, identity.KindRole, in.RoleName, in.PolicyArn); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // DetachGroupPolicy detaches a managed policy from a group.
-func (s *IAM) DetachGroupPolicy(ctx context.Context, in *DetachGroupPolicyRequest) (*Empty, error) {
-	if err := s.detach(ctx, KindGroup, in.GroupName, in.PolicyArn); err != nil {
+func (s *Service) DetachGroupPolicy(ctx context.Context, in *DetachGroupPolicyRequest) (*Empty, error) {
+	if err := s.detach(ctx, identity.KindGroup, in.GroupName, in.PolicyArn); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // ListAttachedUserPolicies lists the managed policies attached to a user.
-func (s *IAM) ListAttachedUserPolicies(ctx context.Context, in *ListAttachedUserPoliciesRequest) (*ListAttachedUserPoliciesResponse, error) {
-	return s.listAttached(ctx, KindUser, in.UserName, in.PathPrefix, in.Marker, int(in.MaxItems))
+func (s *Service) ListAttachedUserPolicies(ctx context.Context, in *ListAttachedUserPoliciesRequest) (*ListAttachedUserPoliciesResponse, error) {
+	return s.listAttached(ctx, identity.KindUser, in.UserName, in.PathPrefix, in.Marker, int(in.MaxItems))
 }
 
 // ListAttachedRolePolicies lists the managed policies attached to a role.
-func (s *IAM) ListAttachedRolePolicies(ctx context.Context, in *ListAttachedRolePoliciesRequest) (*ListAttachedRolePoliciesResponse, error) {
-	out, err := s.listAttached(ctx, KindRole, in.RoleName, in.PathPrefix, in.Marker, int(in.MaxItems))
+func (s *Service) ListAttachedRolePolicies(ctx context.Context, in *ListAttachedRolePoliciesRequest) (*ListAttachedRolePoliciesResponse, error) {
+	out, err := s.listAttached(ctx, identity.KindRole, in.RoleName, in.PathPrefix, in.Marker, int(in.MaxItems))
 	return (*ListAttachedRolePoliciesResponse)(out), err
 }
 
 // ListAttachedGroupPolicies lists the managed policies attached to a group.
-func (s *IAM) ListAttachedGroupPolicies(ctx context.Context, in *ListAttachedGroupPoliciesRequest) (*ListAttachedGroupPoliciesResponse, error) {
-	out, err := s.listAttached(ctx, KindGroup, in.GroupName, in.PathPrefix, in.Marker, int(in.MaxItems))
+func (s *Service) ListAttachedGroupPolicies(ctx context.Context, in *ListAttachedGroupPoliciesRequest) (*ListAttachedGroupPoliciesResponse, error) {
+	out, err := s.listAttached(ctx, identity.KindGroup, in.GroupName, in.PathPrefix, in.Marker, int(in.MaxItems))
 	return (*ListAttachedGroupPoliciesResponse)(out), err
 }

@@ -1,7 +1,8 @@
-package identity
+package iamapi
 
 import (
 	"context"
+	"github.com/sealbox/sealbox/internal/identity"
 	"slices"
 	"strings"
 
@@ -27,12 +28,16 @@ func tagConditions(tags []Tag) map[string][]string {
 	return cond
 }
 
+// tagsIn are wire tags as the records keep them; tagsOut the reverse.
+func tagsIn(tags []Tag) []identity.Tag  { return identity.TagsFrom(tags) }
+func tagsOut(tags []identity.Tag) []Tag { return identity.TagsTo[Tag](tags) }
+
 // mergeTags sets tags on have: a key already there (regardless of case)
 // takes the new key and value, as IAM's tag keys are case-insensitive.
-func mergeTags(have, tags []Tag) []Tag {
+func mergeTags(have, tags []identity.Tag) []identity.Tag {
 	out := slices.Clone(have)
 	for _, t := range tags {
-		i := slices.IndexFunc(out, func(h Tag) bool { return strings.EqualFold(h.Key, t.Key) })
+		i := slices.IndexFunc(out, func(h identity.Tag) bool { return strings.EqualFold(h.Key, t.Key) })
 		if i >= 0 {
 			out[i] = t
 		} else {
@@ -42,11 +47,11 @@ func mergeTags(have, tags []Tag) []Tag {
 	return out
 }
 
-func (s *IAM) tagEntity(ctx context.Context, kind EntityKind, name string, tags []Tag) error {
+func (s *Service) tagEntity(ctx context.Context, kind identity.EntityKind, name string, tags []Tag) error {
 	if err := someTags(tags); err != nil {
 		return err
 	}
-	if err := UniqueTags(tags); err != nil {
+	if err := identity.UniqueTags(tagsIn(tags)); err != nil {
 		return err
 	}
 	if err := s.authorizeOnWith(ctx, "iam:Tag"+kind.Title(), kind, name, tagConditions(tags)); err != nil {
@@ -57,17 +62,17 @@ func (s *IAM) tagEntity(ctx context.Context, kind EntityKind, name string, tags 
 		if err != nil {
 			return err
 		}
-		merged := mergeTags(e.Tags, tags)
+		merged := mergeTags(e.Tags, tagsIn(tags))
 		if len(merged) > maxEntityTags {
 			return errQuota("TagsPer"+kind.Title(), maxEntityTags)
 		}
 		e.Tags = merged
 		request(ctx).AddResource(kind.ResourceType(), e.ARN(s.account))
-		return SaveEntity(tx, e)
+		return identity.SaveEntity(tx, e)
 	})
 }
 
-func (s *IAM) untagEntity(ctx context.Context, kind EntityKind, name string, keys []string) error {
+func (s *Service) untagEntity(ctx context.Context, kind identity.EntityKind, name string, keys []string) error {
 	var cond map[string][]string
 	if len(keys) > 0 {
 		cond = map[string][]string{"aws:tagkeys": keys}
@@ -80,15 +85,15 @@ func (s *IAM) untagEntity(ctx context.Context, kind EntityKind, name string, key
 		if err != nil {
 			return err
 		}
-		e.Tags = slices.DeleteFunc(slices.Clone(e.Tags), func(t Tag) bool {
+		e.Tags = slices.DeleteFunc(slices.Clone(e.Tags), func(t identity.Tag) bool {
 			return slices.ContainsFunc(keys, func(k string) bool { return strings.EqualFold(k, t.Key) })
 		})
 		request(ctx).AddResource(kind.ResourceType(), e.ARN(s.account))
-		return SaveEntity(tx, e)
+		return identity.SaveEntity(tx, e)
 	})
 }
 
-func (s *IAM) listEntityTags(ctx context.Context, kind EntityKind, name, marker string, maxItems int) (*ListUserTagsResponse, error) {
+func (s *Service) listEntityTags(ctx context.Context, kind identity.EntityKind, name, marker string, maxItems int) (*ListUserTagsResponse, error) {
 	if err := s.authorizeOn(ctx, "iam:List"+kind.Title()+"Tags", kind, name); err != nil {
 		return nil, err
 	}
@@ -98,7 +103,7 @@ func (s *IAM) listEntityTags(ctx context.Context, kind EntityKind, name, marker 
 		if err != nil {
 			return err
 		}
-		tags := slices.Clone(e.Tags)
+		tags := tagsOut(e.Tags)
 		slices.SortFunc(tags, func(a, b Tag) int { return strings.Compare(a.Key, b.Key) })
 		list, next, more := page(tags, func(t Tag) string { return t.Key }, marker, maxItems)
 		out.Tags = append(out.Tags, list...)
@@ -113,8 +118,8 @@ func (s *IAM) listEntityTags(ctx context.Context, kind EntityKind, name, marker 
 
 // TagUser adds tags to a user, or changes the values of its tags with the
 // same keys (compared regardless of case). A user has at most 50 tags.
-func (s *IAM) TagUser(ctx context.Context, in *TagUserRequest) (*Empty, error) {
-	if err := s.tagEntity(ctx, KindUser, in.UserName, in.Tags); err != nil {
+func (s *Service) TagUser(ctx context.Context, in *TagUserRequest) (*Empty, error) {
+	if err := s.tagEntity(ctx, identity.KindUser, in.UserName, in.Tags); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -122,38 +127,38 @@ func (s *IAM) TagUser(ctx context.Context, in *TagUserRequest) (*Empty, error) {
 
 // UntagUser removes the tags with the keys given (regardless of case);
 // keys the user has no tag for are ignored.
-func (s *IAM) UntagUser(ctx context.Context, in *UntagUserRequest) (*Empty, error) {
-	if err := s.untagEntity(ctx, KindUser, in.UserName, in.TagKeys); err != nil {
+func (s *Service) UntagUser(ctx context.Context, in *UntagUserRequest) (*Empty, error) {
+	if err := s.untagEntity(ctx, identity.KindUser, in.UserName, in.TagKeys); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // ListUserTags lists a user's tags by key.
-func (s *IAM) ListUserTags(ctx context.Context, in *ListUserTagsRequest) (*ListUserTagsResponse, error) {
-	return s.listEntityTags(ctx, KindUser, in.UserName, in.Marker, int(in.MaxItems))
+func (s *Service) ListUserTags(ctx context.Context, in *ListUserTagsRequest) (*ListUserTagsResponse, error) {
+	return s.listEntityTags(ctx, identity.KindUser, in.UserName, in.Marker, int(in.MaxItems))
 }
 
 // TagRole adds tags to a role, or changes the values of its tags with the
 // same keys (compared regardless of case). A role has at most 50 tags. The
 // role's sessions see the change on their next call (aws:PrincipalTag).
-func (s *IAM) TagRole(ctx context.Context, in *TagRoleRequest) (*Empty, error) {
-	if err := s.tagEntity(ctx, KindRole, in.RoleName, in.Tags); err != nil {
+func (s *Service) TagRole(ctx context.Context, in *TagRoleRequest) (*Empty, error) {
+	if err := s.tagEntity(ctx, identity.KindRole, in.RoleName, in.Tags); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // UntagRole removes the tags with the keys given (regardless of case).
-func (s *IAM) UntagRole(ctx context.Context, in *UntagRoleRequest) (*Empty, error) {
-	if err := s.untagEntity(ctx, KindRole, in.RoleName, in.TagKeys); err != nil {
+func (s *Service) UntagRole(ctx context.Context, in *UntagRoleRequest) (*Empty, error) {
+	if err := s.untagEntity(ctx, identity.KindRole, in.RoleName, in.TagKeys); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // ListRoleTags lists a role's tags by key.
-func (s *IAM) ListRoleTags(ctx context.Context, in *ListRoleTagsRequest) (*ListRoleTagsResponse, error) {
-	out, err := s.listEntityTags(ctx, KindRole, in.RoleName, in.Marker, int(in.MaxItems))
+func (s *Service) ListRoleTags(ctx context.Context, in *ListRoleTagsRequest) (*ListRoleTagsResponse, error) {
+	out, err := s.listEntityTags(ctx, identity.KindRole, in.RoleName, in.Marker, int(in.MaxItems))
 	return (*ListRoleTagsResponse)(out), err
 }

@@ -1,7 +1,8 @@
-package identity
+package iamapi
 
 import (
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -9,11 +10,11 @@ func errNoSuchUser(name string) error {
 	return sealbox.Errorf("NoSuchEntity", "The user with name %s cannot be found.", name)
 }
 
-func errNoSuchEntity(kind EntityKind, name string) error {
+func errNoSuchEntity(kind identity.EntityKind, name string) error {
 	return sealbox.Errorf("NoSuchEntity", "The %s with name %s cannot be found.", kind, name)
 }
 
-func errNoSuchInline(kind EntityKind, policy string) error {
+func errNoSuchInline(kind identity.EntityKind, policy string) error {
 	return sealbox.Errorf("NoSuchEntity", "The %s policy with name %s cannot be found.", kind, policy)
 }
 
@@ -33,7 +34,7 @@ func errPolicyVersionNotFound(arn, version string) error {
 	return sealbox.Errorf("NoSuchEntity", "Policy %s version %s does not exist or is not attachable.", arn, version)
 }
 
-func errAlreadyExists(kind EntityKind, name string) error {
+func errAlreadyExists(kind identity.EntityKind, name string) error {
 	return sealbox.Errorf("EntityAlreadyExists", "%s with name %s already exists.", kind.Title(), name)
 }
 
@@ -50,9 +51,9 @@ func errLimit(format string, args ...any) error {
 }
 
 // mustEntity loads the entity or answers NoSuchEntity in AWS's words.
-func mustEntity(tx store.Tx, kind EntityKind, name string) (*Entity, error) {
-	e, err := LoadEntity(tx, kind, name)
-	if IsNotFound(err) {
+func mustEntity(tx store.Tx, kind identity.EntityKind, name string) (*identity.Entity, error) {
+	e, err := identity.LoadEntity(tx, kind, name)
+	if identity.IsNotFound(err) {
 		return nil, errNoSuchEntity(kind, name)
 	}
 	return e, err

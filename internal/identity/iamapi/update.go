@@ -1,8 +1,9 @@
-package identity
+package iamapi
 
 import (
 	"context"
 	"encoding/json"
+	"github.com/sealbox/sealbox/internal/identity"
 	"strings"
 
 	"github.com/sealbox/sealbox"
@@ -19,25 +20,25 @@ import (
 // for the new ARN: the old name names nothing, so a policy naming the old
 // ARN no longer applies to them. The change feed drops every cached lookup
 // and policy set made from the old record as the change commits.
-func (s *IAM) UpdateUser(ctx context.Context, in *UpdateUserRequest) (*Empty, error) {
+func (s *Service) UpdateUser(ctx context.Context, in *UpdateUserRequest) (*Empty, error) {
 	if err := s.authorizeUpdateUser(ctx, in); err != nil {
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		e, err := mustEntity(tx, KindUser, in.UserName)
+		e, err := mustEntity(tx, identity.KindUser, in.UserName)
 		if err != nil {
 			return err
 		}
-		request(ctx).AddResource(KindUser.ResourceType(), e.ARN(s.account))
+		request(ctx).AddResource(identity.KindUser.ResourceType(), e.ARN(s.account))
 		old := *e
 		if in.NewPath != "" {
 			e.Path = in.NewPath
 		}
 		if in.NewUserName != "" && in.NewUserName != e.Name {
 			if !strings.EqualFold(in.NewUserName, e.Name) {
-				if _, err := LoadEntity(tx, KindUser, in.NewUserName); err == nil {
-					return errAlreadyExists(KindUser, in.NewUserName)
-				} else if !IsNotFound(err) {
+				if _, err := identity.LoadEntity(tx, identity.KindUser, in.NewUserName); err == nil {
+					return errAlreadyExists(identity.KindUser, in.NewUserName)
+				} else if !identity.IsNotFound(err) {
 					return err
 				}
 			}
@@ -55,8 +56,8 @@ func (s *IAM) UpdateUser(ctx context.Context, in *UpdateUserRequest) (*Empty, er
 				return err
 			}
 		}
-		request(ctx).AddResource(KindUser.ResourceType(), e.ARN(s.account))
-		return SaveEntity(tx, e)
+		request(ctx).AddResource(identity.KindUser.ResourceType(), e.ARN(s.account))
+		return identity.SaveEntity(tx, e)
 	})
 	if err != nil {
 		return nil, err
@@ -68,20 +69,20 @@ func (s *IAM) UpdateUser(ctx context.Context, in *UpdateUserRequest) (*Empty, er
 // the name or path changes, on the ARN it will have: AWS's "permission on
 // both the source object and the target object". Both carry the user's
 // tags as aws:ResourceTag/<key>.
-func (s *IAM) authorizeUpdateUser(ctx context.Context, in *UpdateUserRequest) error {
+func (s *Service) authorizeUpdateUser(ctx context.Context, in *UpdateUserRequest) error {
 	if s.authz == nil {
 		return nil
 	}
 	path, name := "/", in.UserName
 	cond := map[string][]string{}
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		e, err := LoadEntity(tx, KindUser, in.UserName)
+		e, err := identity.LoadEntity(tx, identity.KindUser, in.UserName)
 		if err == nil {
 			path, name = e.Path, e.Name
 			for _, t := range e.Tags {
 				sealbox.SetResourceTag(cond, "iam", t.Key, t.Value)
 			}
-		} else if !IsNotFound(err) {
+		} else if !identity.IsNotFound(err) {
 			return err
 		}
 		return nil
@@ -89,7 +90,7 @@ func (s *IAM) authorizeUpdateUser(ctx context.Context, in *UpdateUserRequest) er
 	if err != nil {
 		return err
 	}
-	from := s.entityARN(ctx, KindUser, path, name)
+	from := s.entityARN(ctx, identity.KindUser, path, name)
 	if err := s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:UpdateUser", Resource: from, Context: cond}); err != nil {
 		return err
 	}
@@ -99,7 +100,7 @@ func (s *IAM) authorizeUpdateUser(ctx context.Context, in *UpdateUserRequest) er
 	if in.NewUserName != "" {
 		name = in.NewUserName
 	}
-	to := s.entityARN(ctx, KindUser, path, name)
+	to := s.entityARN(ctx, identity.KindUser, path, name)
 	if to == from {
 		return nil
 	}
@@ -109,27 +110,27 @@ func (s *IAM) authorizeUpdateUser(ctx context.Context, in *UpdateUserRequest) er
 // renameUserIndexes moves what is filed under a user's name to its new
 // name: its access keys (the records name their user), its sessions
 // (GetSessionToken) and its group memberships, with their indexes.
-func (s *IAM) renameUserIndexes(tx store.Tx, old, e *Entity) error {
-	from, to := OwnerOf(KindUser, old.Name), OwnerOf(KindUser, e.Name)
-	keyIDs, err := ListIndex(tx, KeysOfPrefix(from))
+func (s *Service) renameUserIndexes(tx store.Tx, old, e *identity.Entity) error {
+	from, to := identity.OwnerOf(identity.KindUser, old.Name), identity.OwnerOf(identity.KindUser, e.Name)
+	keyIDs, err := identity.ListIndex(tx, identity.KeysOfPrefix(from))
 	if err != nil {
 		return err
 	}
 	for _, id := range keyIDs {
-		var rec AccessKeyRecord
-		if err := GetAccessKey(tx, id, &rec); err != nil && !IsNotFound(err) {
+		var rec identity.AccessKeyRecord
+		if err := identity.GetAccessKey(tx, id, &rec); err != nil && !identity.IsNotFound(err) {
 			return err
 		} else if err == nil {
 			rec.UserName = e.Name
-			if err := SaveAccessKey(tx, &rec); err != nil {
+			if err := identity.SaveAccessKey(tx, &rec); err != nil {
 				return err
 			}
 		}
 		if from != to {
-			if err := tx.Delete(KeysOfKey(from, id)); err != nil {
+			if err := tx.Delete(identity.KeysOfKey(from, id)); err != nil {
 				return err
 			}
-			if err := tx.Put(KeysOfKey(to, id), nil); err != nil {
+			if err := tx.Put(identity.KeysOfKey(to, id), nil); err != nil {
 				return err
 			}
 		}
@@ -137,7 +138,7 @@ func (s *IAM) renameUserIndexes(tx store.Tx, old, e *Entity) error {
 	if err := moveSessions(tx, old, e); err != nil {
 		return err
 	}
-	groups, err := ListIndex(tx, GroupsOfPrefix(old.Name))
+	groups, err := identity.ListIndex(tx, identity.GroupsOfPrefix(old.Name))
 	if err != nil {
 		return err
 	}
@@ -145,12 +146,12 @@ func (s *IAM) renameUserIndexes(tx store.Tx, old, e *Entity) error {
 		return nil // the indexes are keyed by the lower-cased name
 	}
 	for _, g := range groups {
-		for _, k := range []string{MemberKey(g, old.Name), GroupsOfKey(old.Name, g)} {
+		for _, k := range []string{identity.MemberKey(g, old.Name), identity.GroupsOfKey(old.Name, g)} {
 			if err := tx.Delete(k); err != nil {
 				return err
 			}
 		}
-		for _, k := range []string{MemberKey(g, e.Name), GroupsOfKey(e.Name, g)} {
+		for _, k := range []string{identity.MemberKey(g, e.Name), identity.GroupsOfKey(e.Name, g)} {
 			if err := tx.Put(k, nil); err != nil {
 				return err
 			}
@@ -161,27 +162,27 @@ func (s *IAM) renameUserIndexes(tx store.Tx, old, e *Entity) error {
 
 // moveSessions makes the sessions a user made with GetSessionToken stand
 // for it under its new name and path.
-func moveSessions(tx store.Tx, old, e *Entity) error {
-	from, to := OwnerOf(KindUser, old.Name), OwnerOf(KindUser, e.Name)
-	sessIDs, err := ListIndex(tx, SessionsOfPrefix(from))
+func moveSessions(tx store.Tx, old, e *identity.Entity) error {
+	from, to := identity.OwnerOf(identity.KindUser, old.Name), identity.OwnerOf(identity.KindUser, e.Name)
+	sessIDs, err := identity.ListIndex(tx, identity.SessionsOfPrefix(from))
 	if err != nil {
 		return err
 	}
 	for _, id := range sessIDs {
-		var sess SessionRecord
-		if err := GetSession(tx, id, &sess); err != nil && !IsNotFound(err) {
+		var sess identity.SessionRecord
+		if err := identity.GetSession(tx, id, &sess); err != nil && !identity.IsNotFound(err) {
 			return err
 		} else if err == nil {
 			sess.Name, sess.Path = e.Name, e.Path
-			if err := SaveSession(tx, &sess); err != nil {
+			if err := identity.SaveSession(tx, &sess); err != nil {
 				return err
 			}
 		}
 		if from != to {
-			if err := tx.Delete(SessionsOfKey(from, id)); err != nil {
+			if err := tx.Delete(identity.SessionsOfKey(from, id)); err != nil {
 				return err
 			}
-			if err := tx.Put(SessionsOfKey(to, id), nil); err != nil {
+			if err := tx.Put(identity.SessionsOfKey(to, id), nil); err != nil {
 				return err
 			}
 		}
@@ -192,12 +193,12 @@ func moveSessions(tx store.Tx, old, e *Entity) error {
 // UpdateRole changes a role's Description and MaxSessionDuration; a member
 // absent from the request leaves its value as it is. Sessions already
 // issued keep their expiry, as in AWS.
-func (s *IAM) UpdateRole(ctx context.Context, in *UpdateRoleRequest) (*UpdateRoleResponse, error) {
-	if err := s.authorizeOn(ctx, "iam:UpdateRole", KindRole, in.RoleName); err != nil {
+func (s *Service) UpdateRole(ctx context.Context, in *UpdateRoleRequest) (*UpdateRoleResponse, error) {
+	if err := s.authorizeOn(ctx, "iam:UpdateRole", identity.KindRole, in.RoleName); err != nil {
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		e, err := mustEntity(tx, KindRole, in.RoleName)
+		e, err := mustEntity(tx, identity.KindRole, in.RoleName)
 		if err != nil {
 			return err
 		}
@@ -207,8 +208,8 @@ func (s *IAM) UpdateRole(ctx context.Context, in *UpdateRoleRequest) (*UpdateRol
 		if in.MaxSessionDuration != nil {
 			e.MaxSessionDuration = int(*in.MaxSessionDuration)
 		}
-		request(ctx).AddResource(KindRole.ResourceType(), e.ARN(s.account))
-		return SaveEntity(tx, e)
+		request(ctx).AddResource(identity.KindRole.ResourceType(), e.ARN(s.account))
+		return identity.SaveEntity(tx, e)
 	})
 	if err != nil {
 		return nil, err
@@ -223,19 +224,19 @@ func (s *IAM) UpdateRole(ctx context.Context, in *UpdateRoleRequest) (*UpdateRol
 // AWSManagedPolicy name no entity a policy is attached to, so nothing is
 // listed), PathPrefix the entities under a path. MaxItems counts the three
 // lists together; the Marker is opaque.
-func (s *IAM) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPolicyRequest) (*ListEntitiesForPolicyResponse, error) {
+func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPolicyRequest) (*ListEntitiesForPolicyResponse, error) {
 	if err := s.authorizePolicy(ctx, "iam:ListEntitiesForPolicy", in.PolicyArn); err != nil {
 		return nil, err
 	}
-	kinds := []EntityKind{KindGroup, KindRole, KindUser} // the marker's order: see entityMarker
+	kinds := []identity.EntityKind{identity.KindGroup, identity.KindRole, identity.KindUser} // the marker's order: see entityMarker
 	switch in.EntityFilter {
 	case "":
 	case "User":
-		kinds = []EntityKind{KindUser}
+		kinds = []identity.EntityKind{identity.KindUser}
 	case "Role":
-		kinds = []EntityKind{KindRole}
+		kinds = []identity.EntityKind{identity.KindRole}
 	case "Group":
-		kinds = []EntityKind{KindGroup}
+		kinds = []identity.EntityKind{identity.KindGroup}
 	default:
 		kinds = nil
 	}
@@ -246,10 +247,10 @@ func (s *IAM) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPoli
 			return err
 		}
 		arn := p.ARN(s.account)
-		var found []*Entity
+		var found []*identity.Entity
 		for _, kind := range kinds {
 			err := tx.Scan(kind.Prefix(), "", func(_ string, v []byte) error {
-				var e Entity
+				var e identity.Entity
 				if err := json.Unmarshal(v, &e); err != nil {
 					return err
 				}
@@ -275,9 +276,9 @@ func (s *IAM) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPoli
 		found, out.Marker, out.IsTruncated = page(found, entityMarker, in.Marker, int(in.MaxItems))
 		for _, e := range found {
 			switch e.Kind {
-			case KindGroup:
+			case identity.KindGroup:
 				out.PolicyGroups = append(out.PolicyGroups, PolicyGroup{GroupName: e.Name, GroupId: e.ID})
-			case KindRole:
+			case identity.KindRole:
 				out.PolicyRoles = append(out.PolicyRoles, PolicyRole{RoleName: e.Name, RoleId: e.ID})
 			default:
 				out.PolicyUsers = append(out.PolicyUsers, PolicyUser{UserName: e.Name, UserId: e.ID})
@@ -294,4 +295,4 @@ func (s *IAM) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPoli
 // entityMarker orders the entities ListEntitiesForPolicy lists, groups,
 // then roles, then users (the kinds sort in that order), each by name as
 // stored.
-func entityMarker(e *Entity) string { return e.Key() }
+func entityMarker(e *identity.Entity) string { return e.Key() }

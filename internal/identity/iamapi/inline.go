@@ -1,14 +1,15 @@
-package identity
+package iamapi
 
 import (
 	"context"
+	"github.com/sealbox/sealbox/internal/identity"
 	"maps"
 
 	"github.com/sealbox/sealbox/internal/store"
 )
 
-func (s *IAM) putInline(ctx context.Context, kind EntityKind, name, policy, doc string) error {
-	if err := ValidateDocument(s.checker, doc, IdentityPolicy); err != nil {
+func (s *Service) putInline(ctx context.Context, kind identity.EntityKind, name, policy, doc string) error {
+	if err := identity.ValidateDocument(s.checker, doc, identity.IdentityPolicy); err != nil {
 		return err
 	}
 	if err := s.authorizeOn(ctx, "iam:Put"+kind.Title()+"Policy", kind, name); err != nil {
@@ -26,18 +27,18 @@ func (s *IAM) putInline(ctx context.Context, kind EntityKind, name, policy, doc 
 		inline[policy] = doc
 		total := 0
 		for _, d := range inline {
-			total += CompactLen(d)
+			total += identity.CompactLen(d)
 		}
 		if total > kind.InlineLimit() {
 			return errLimit("Maximum policy size of %d bytes exceeded for %s %s", kind.InlineLimit(), kind, e.Name)
 		}
 		e.Inline = inline
 		request(ctx).AddResource(kind.ResourceType(), e.ARN(s.account))
-		return SaveEntity(tx, e)
+		return identity.SaveEntity(tx, e)
 	})
 }
 
-func (s *IAM) getInline(ctx context.Context, kind EntityKind, name, policy string) (entityName, doc string, err error) {
+func (s *Service) getInline(ctx context.Context, kind identity.EntityKind, name, policy string) (entityName, doc string, err error) {
 	if err := s.authorizeOn(ctx, "iam:Get"+kind.Title()+"Policy", kind, name); err != nil {
 		return "", "", err
 	}
@@ -56,7 +57,7 @@ func (s *IAM) getInline(ctx context.Context, kind EntityKind, name, policy strin
 	return entityName, doc, err
 }
 
-func (s *IAM) listInline(ctx context.Context, kind EntityKind, name, marker string, maxItems int) (*ListUserPoliciesResponse, error) {
+func (s *Service) listInline(ctx context.Context, kind identity.EntityKind, name, marker string, maxItems int) (*ListUserPoliciesResponse, error) {
 	if err := s.authorizeOn(ctx, "iam:List"+kind.Title()+"Policies", kind, name); err != nil {
 		return nil, err
 	}
@@ -78,7 +79,7 @@ func (s *IAM) listInline(ctx context.Context, kind EntityKind, name, marker stri
 	return out, nil
 }
 
-func (s *IAM) deleteInline(ctx context.Context, kind EntityKind, name, policy string) error {
+func (s *Service) deleteInline(ctx context.Context, kind identity.EntityKind, name, policy string) error {
 	if err := s.authorizeOn(ctx, "iam:Delete"+kind.Title()+"Policy", kind, name); err != nil {
 		return err
 	}
@@ -94,14 +95,14 @@ func (s *IAM) deleteInline(ctx context.Context, kind EntityKind, name, policy st
 		delete(inline, policy)
 		e.Inline = inline
 		request(ctx).AddResource(kind.ResourceType(), e.ARN(s.account))
-		return SaveEntity(tx, e)
+		return identity.SaveEntity(tx, e)
 	})
 }
 
 // PutUserPolicy adds or replaces a user's inline policy. A user's inline
 // policies together hold at most 2048 characters (whitespace aside).
-func (s *IAM) PutUserPolicy(ctx context.Context, in *PutUserPolicyRequest) (*Empty, error) {
-	if err := s.putInline(ctx, KindUser, in.UserName, in.PolicyName, in.PolicyDocument); err != nil {
+func (s *Service) PutUserPolicy(ctx context.Context, in *PutUserPolicyRequest) (*Empty, error) {
+	if err := s.putInline(ctx, identity.KindUser, in.UserName, in.PolicyName, in.PolicyDocument); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -109,8 +110,8 @@ func (s *IAM) PutUserPolicy(ctx context.Context, in *PutUserPolicyRequest) (*Emp
 
 // PutRolePolicy adds or replaces a role's inline policy (10240 characters
 // in all).
-func (s *IAM) PutRolePolicy(ctx context.Context, in *PutRolePolicyRequest) (*Empty, error) {
-	if err := s.putInline(ctx, KindRole, in.RoleName, in.PolicyName, in.PolicyDocument); err != nil {
+func (s *Service) PutRolePolicy(ctx context.Context, in *PutRolePolicyRequest) (*Empty, error) {
+	if err := s.putInline(ctx, identity.KindRole, in.RoleName, in.PolicyName, in.PolicyDocument); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -118,16 +119,16 @@ func (s *IAM) PutRolePolicy(ctx context.Context, in *PutRolePolicyRequest) (*Emp
 
 // PutGroupPolicy adds or replaces a group's inline policy (5120 characters
 // in all).
-func (s *IAM) PutGroupPolicy(ctx context.Context, in *PutGroupPolicyRequest) (*Empty, error) {
-	if err := s.putInline(ctx, KindGroup, in.GroupName, in.PolicyName, in.PolicyDocument); err != nil {
+func (s *Service) PutGroupPolicy(ctx context.Context, in *PutGroupPolicyRequest) (*Empty, error) {
+	if err := s.putInline(ctx, identity.KindGroup, in.GroupName, in.PolicyName, in.PolicyDocument); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // GetUserPolicy returns a user's inline policy, percent-encoded.
-func (s *IAM) GetUserPolicy(ctx context.Context, in *GetUserPolicyRequest) (*GetUserPolicyResponse, error) {
-	name, doc, err := s.getInline(ctx, KindUser, in.UserName, in.PolicyName)
+func (s *Service) GetUserPolicy(ctx context.Context, in *GetUserPolicyRequest) (*GetUserPolicyResponse, error) {
+	name, doc, err := s.getInline(ctx, identity.KindUser, in.UserName, in.PolicyName)
 	if err != nil {
 		return nil, err
 	}
@@ -135,8 +136,8 @@ func (s *IAM) GetUserPolicy(ctx context.Context, in *GetUserPolicyRequest) (*Get
 }
 
 // GetRolePolicy returns a role's inline policy, percent-encoded.
-func (s *IAM) GetRolePolicy(ctx context.Context, in *GetRolePolicyRequest) (*GetRolePolicyResponse, error) {
-	name, doc, err := s.getInline(ctx, KindRole, in.RoleName, in.PolicyName)
+func (s *Service) GetRolePolicy(ctx context.Context, in *GetRolePolicyRequest) (*GetRolePolicyResponse, error) {
+	name, doc, err := s.getInline(ctx, identity.KindRole, in.RoleName, in.PolicyName)
 	if err != nil {
 		return nil, err
 	}
@@ -144,8 +145,8 @@ func (s *IAM) GetRolePolicy(ctx context.Context, in *GetRolePolicyRequest) (*Get
 }
 
 // GetGroupPolicy returns a group's inline policy, percent-encoded.
-func (s *IAM) GetGroupPolicy(ctx context.Context, in *GetGroupPolicyRequest) (*GetGroupPolicyResponse, error) {
-	name, doc, err := s.getInline(ctx, KindGroup, in.GroupName, in.PolicyName)
+func (s *Service) GetGroupPolicy(ctx context.Context, in *GetGroupPolicyRequest) (*GetGroupPolicyResponse, error) {
+	name, doc, err := s.getInline(ctx, identity.KindGroup, in.GroupName, in.PolicyName)
 	if err != nil {
 		return nil, err
 	}
@@ -153,41 +154,41 @@ func (s *IAM) GetGroupPolicy(ctx context.Context, in *GetGroupPolicyRequest) (*G
 }
 
 // ListUserPolicies lists the names of a user's inline policies.
-func (s *IAM) ListUserPolicies(ctx context.Context, in *ListUserPoliciesRequest) (*ListUserPoliciesResponse, error) {
-	return s.listInline(ctx, KindUser, in.UserName, in.Marker, int(in.MaxItems))
+func (s *Service) ListUserPolicies(ctx context.Context, in *ListUserPoliciesRequest) (*ListUserPoliciesResponse, error) {
+	return s.listInline(ctx, identity.KindUser, in.UserName, in.Marker, int(in.MaxItems))
 }
 
 // ListRolePolicies lists the names of a role's inline policies.
-func (s *IAM) ListRolePolicies(ctx context.Context, in *ListRolePoliciesRequest) (*ListRolePoliciesResponse, error) {
-	out, err := s.listInline(ctx, KindRole, in.RoleName, in.Marker, int(in.MaxItems))
+func (s *Service) ListRolePolicies(ctx context.Context, in *ListRolePoliciesRequest) (*ListRolePoliciesResponse, error) {
+	out, err := s.listInline(ctx, identity.KindRole, in.RoleName, in.Marker, int(in.MaxItems))
 	return (*ListRolePoliciesResponse)(out), err
 }
 
 // ListGroupPolicies lists the names of a group's inline policies.
-func (s *IAM) ListGroupPolicies(ctx context.Context, in *ListGroupPoliciesRequest) (*ListGroupPoliciesResponse, error) {
-	out, err := s.listInline(ctx, KindGroup, in.GroupName, in.Marker, int(in.MaxItems))
+func (s *Service) ListGroupPolicies(ctx context.Context, in *ListGroupPoliciesRequest) (*ListGroupPoliciesResponse, error) {
+	out, err := s.listInline(ctx, identity.KindGroup, in.GroupName, in.Marker, int(in.MaxItems))
 	return (*ListGroupPoliciesResponse)(out), err
 }
 
 // DeleteUserPolicy deletes a user's inline policy.
-func (s *IAM) DeleteUserPolicy(ctx context.Context, in *DeleteUserPolicyRequest) (*Empty, error) {
-	if err := s.deleteInline(ctx, KindUser, in.UserName, in.PolicyName); err != nil {
+func (s *Service) DeleteUserPolicy(ctx context.Context, in *DeleteUserPolicyRequest) (*Empty, error) {
+	if err := s.deleteInline(ctx, identity.KindUser, in.UserName, in.PolicyName); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // DeleteRolePolicy deletes a role's inline policy.
-func (s *IAM) DeleteRolePolicy(ctx context.Context, in *DeleteRolePolicyRequest) (*Empty, error) {
-	if err := s.deleteInline(ctx, KindRole, in.RoleName, in.PolicyName); err != nil {
+func (s *Service) DeleteRolePolicy(ctx context.Context, in *DeleteRolePolicyRequest) (*Empty, error) {
+	if err := s.deleteInline(ctx, identity.KindRole, in.RoleName, in.PolicyName); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // DeleteGroupPolicy deletes a group's inline policy.
-func (s *IAM) DeleteGroupPolicy(ctx context.Context, in *DeleteGroupPolicyRequest) (*Empty, error) {
-	if err := s.deleteInline(ctx, KindGroup, in.GroupName, in.PolicyName); err != nil {
+func (s *Service) DeleteGroupPolicy(ctx context.Context, in *DeleteGroupPolicyRequest) (*Empty, error) {
+	if err := s.deleteInline(ctx, identity.KindGroup, in.GroupName, in.PolicyName); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil

@@ -1,7 +1,8 @@
-package identity
+package iamapi
 
 import (
 	"context"
+	"github.com/sealbox/sealbox/internal/identity"
 
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -16,7 +17,7 @@ func boundaryOut(arn string) *AttachedPermissionsBoundary {
 // setBoundary makes the managed policy arn (which must exist) e's
 // permissions boundary, or with arn "" removes it, and counts the
 // policies' boundary uses. The caller saves e.
-func (s *IAM) setBoundary(tx store.Tx, e *Entity, arn string) error {
+func (s *Service) setBoundary(tx store.Tx, e *identity.Entity, arn string) error {
 	if arn != "" {
 		p, err := s.mustPolicy(tx, arn, errPolicyNotAttachable)
 		if err != nil {
@@ -27,7 +28,7 @@ func (s *IAM) setBoundary(tx store.Tx, e *Entity, arn string) error {
 			return nil
 		}
 		p.BoundaryUses++
-		if err := SavePolicy(tx, p); err != nil {
+		if err := identity.SavePolicy(tx, p); err != nil {
 			return err
 		}
 	}
@@ -35,10 +36,10 @@ func (s *IAM) setBoundary(tx store.Tx, e *Entity, arn string) error {
 		old, err := s.ids.FindPolicy(tx, e.Boundary)
 		if err == nil && old.BoundaryUses > 0 {
 			old.BoundaryUses--
-			if err := SavePolicy(tx, old); err != nil {
+			if err := identity.SavePolicy(tx, old); err != nil {
 				return err
 			}
-		} else if err != nil && !IsNotFound(err) {
+		} else if err != nil && !identity.IsNotFound(err) {
 			return err
 		}
 	}
@@ -46,7 +47,7 @@ func (s *IAM) setBoundary(tx store.Tx, e *Entity, arn string) error {
 	return nil
 }
 
-func (s *IAM) putBoundary(ctx context.Context, kind EntityKind, name, arn string) error {
+func (s *Service) putBoundary(ctx context.Context, kind identity.EntityKind, name, arn string) error {
 	if err := s.authorizeOnWith(ctx, "iam:Put"+kind.Title()+"PermissionsBoundary", kind, name,
 		map[string][]string{"iam:permissionsboundary": {arn}}); err != nil {
 		return err
@@ -60,11 +61,11 @@ func (s *IAM) putBoundary(ctx context.Context, kind EntityKind, name, arn string
 			return err
 		}
 		request(ctx).AddResource(kind.ResourceType(), e.ARN(s.account))
-		return SaveEntity(tx, e)
+		return identity.SaveEntity(tx, e)
 	})
 }
 
-func (s *IAM) deleteBoundary(ctx context.Context, kind EntityKind, name string) error {
+func (s *Service) deleteBoundary(ctx context.Context, kind identity.EntityKind, name string) error {
 	if err := s.authorizeOn(ctx, "iam:Delete"+kind.Title()+"PermissionsBoundary", kind, name); err != nil {
 		return err
 	}
@@ -80,14 +81,14 @@ func (s *IAM) deleteBoundary(ctx context.Context, kind EntityKind, name string) 
 			return err
 		}
 		request(ctx).AddResource(kind.ResourceType(), e.ARN(s.account))
-		return SaveEntity(tx, e)
+		return identity.SaveEntity(tx, e)
 	})
 }
 
 // PutUserPermissionsBoundary sets a user's permissions boundary: a managed
 // policy that bounds what its identity-based policies allow.
-func (s *IAM) PutUserPermissionsBoundary(ctx context.Context, in *PutUserPermissionsBoundaryRequest) (*Empty, error) {
-	if err := s.putBoundary(ctx, KindUser, in.UserName, in.PermissionsBoundary); err != nil {
+func (s *Service) PutUserPermissionsBoundary(ctx context.Context, in *PutUserPermissionsBoundaryRequest) (*Empty, error) {
+	if err := s.putBoundary(ctx, identity.KindUser, in.UserName, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
@@ -95,24 +96,24 @@ func (s *IAM) PutUserPermissionsBoundary(ctx context.Context, in *PutUserPermiss
 
 // PutRolePermissionsBoundary sets a role's permissions boundary; it bounds
 // the role's sessions from their next call.
-func (s *IAM) PutRolePermissionsBoundary(ctx context.Context, in *PutRolePermissionsBoundaryRequest) (*Empty, error) {
-	if err := s.putBoundary(ctx, KindRole, in.RoleName, in.PermissionsBoundary); err != nil {
+func (s *Service) PutRolePermissionsBoundary(ctx context.Context, in *PutRolePermissionsBoundaryRequest) (*Empty, error) {
+	if err := s.putBoundary(ctx, identity.KindRole, in.RoleName, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // DeleteUserPermissionsBoundary removes a user's permissions boundary.
-func (s *IAM) DeleteUserPermissionsBoundary(ctx context.Context, in *DeleteUserPermissionsBoundaryRequest) (*Empty, error) {
-	if err := s.deleteBoundary(ctx, KindUser, in.UserName); err != nil {
+func (s *Service) DeleteUserPermissionsBoundary(ctx context.Context, in *DeleteUserPermissionsBoundaryRequest) (*Empty, error) {
+	if err := s.deleteBoundary(ctx, identity.KindUser, in.UserName); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // DeleteRolePermissionsBoundary removes a role's permissions boundary.
-func (s *IAM) DeleteRolePermissionsBoundary(ctx context.Context, in *DeleteRolePermissionsBoundaryRequest) (*Empty, error) {
-	if err := s.deleteBoundary(ctx, KindRole, in.RoleName); err != nil {
+func (s *Service) DeleteRolePermissionsBoundary(ctx context.Context, in *DeleteRolePermissionsBoundaryRequest) (*Empty, error) {
+	if err := s.deleteBoundary(ctx, identity.KindRole, in.RoleName); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
