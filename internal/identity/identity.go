@@ -1,9 +1,17 @@
-// Package identity serves the AWS IAM and STS APIs over sealbox's store: IAM
-// users, groups, roles, inline and managed policies, access keys; STS
-// sessions (AssumeRole, GetSessionToken) and GetCallerIdentity. It also
-// answers the two questions the request path asks of identity: who signed
-// this request (Store.LookupAccessKey, for SigV4) and which policies apply to
-// this caller (IAM.PoliciesFor, IAM.SessionPolicies, for the authorizer).
+// Package identity is the credential and principal store: the records of
+// IAM users, groups, roles, managed policies, access keys and STS sessions,
+// and the questions the request path asks of them. Who signed this request
+// (Store.LookupAccessKey, for SigV4); which policies, boundary and tags
+// apply to this caller (Store.PoliciesFor, SessionPolicies, BoundaryFor,
+// PrincipalTags, for the authorizer); when a key was last used
+// (Store.NoteKeyUse); and the administrator's bootstrap (Store.EnsureAdmin).
+// Lookups and policy sets are cached, and the change feed drops an entry the
+// moment what it was made from changes.
+//
+// The IAM and STS APIs that manage these records are served by the
+// packages iamapi and stsapi, over a Store. This package imports neither:
+// what both services use (the records and their keys, the errors they word
+// alike, the document and tag checks they share) is here.
 //
 // # Storage
 //
@@ -35,9 +43,9 @@
 // # Seams
 //
 // The policy language lives elsewhere: a PolicyChecker validates documents
-// and evaluates trust policies, and an optional Authorizer decides whether a
-// caller may perform an IAM action. Both are declared here, where they are
-// used.
+// and evaluates trust policies for the IAM and STS services, which declare
+// their own Config; the IAM service also takes an optional Authorizer. The
+// PolicyChecker is declared here, where both services find it.
 package identity
 
 import (

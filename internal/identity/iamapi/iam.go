@@ -1,14 +1,21 @@
+// Package iamapi serves the AWS IAM API (AWS Query): users, groups, roles,
+// access keys, inline and managed policies, permissions boundaries and
+// tags, over the identity store, whose records it reads and writes in the
+// store's transactions. It asks the authorizer before every operation and a
+// PolicyChecker about every document. The protocol layer (internal/awsapi)
+// calls its operations; it never sees HTTP. The policy language it does
+// not know: that is internal/iam, reached through identity.PolicyChecker.
 package iamapi
 
 import (
 	"context"
 	"encoding/json"
-	"github.com/sealbox/sealbox/internal/identity"
 	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -23,8 +30,8 @@ type Config struct {
 	Authorizer sealbox.Authorizer
 }
 
-// Service serves the Service operations: users, groups, roles, access keys, inline
-// and managed policies. Make one with NewIAM. Safe for concurrent use.
+// Service serves the IAM operations: users, groups, roles, access keys,
+// inline and managed policies. Make one with New. Safe for concurrent use.
 type Service struct {
 	ids     *identity.Store
 	store   store.Store

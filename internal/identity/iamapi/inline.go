@@ -2,9 +2,9 @@ package iamapi
 
 import (
 	"context"
-	"github.com/sealbox/sealbox/internal/identity"
 	"maps"
 
+	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/store"
 )
 

@@ -2,8 +2,8 @@ package iamapi
 
 import (
 	"context"
-	"github.com/sealbox/sealbox/internal/identity"
 
+	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/store"
 )
 

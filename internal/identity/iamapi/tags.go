@@ -2,10 +2,10 @@ package iamapi
 
 import (
 	"context"
-	"github.com/sealbox/sealbox/internal/identity"
 	"slices"
 	"strings"
 
+	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/store"
 )
 

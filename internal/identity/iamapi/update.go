@@ -3,10 +3,10 @@ package iamapi
 import (
 	"context"
 	"encoding/json"
-	"github.com/sealbox/sealbox/internal/identity"
 	"strings"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/store"
 )
 

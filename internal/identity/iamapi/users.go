@@ -2,10 +2,10 @@ package iamapi
 
 import (
 	"context"
-	"github.com/sealbox/sealbox/internal/identity"
 	"strings"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/store"
 )

@@ -1,8 +1,12 @@
+// Package stsapi serves the AWS STS API (AWS Query): GetCallerIdentity,
+// AssumeRole and GetSessionToken, over the identity store, where the
+// sessions it makes are kept (and the SigV4 verifier finds them). Role
+// trust policies are evaluated by an identity.PolicyChecker. It never sees
+// HTTP, and knows nothing of the IAM API.
 package stsapi
 
 import (
 	"context"
-	"github.com/sealbox/sealbox/internal/identity"
 	"slices"
 	"strconv"
 	"strings"
@@ -10,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -22,10 +27,10 @@ type Config struct {
 	Checker identity.PolicyChecker
 }
 
-// Service serves the Service operations: GetCallerIdentity, AssumeRole and
+// Service serves the STS operations: GetCallerIdentity, AssumeRole and
 // GetSessionToken. Sessions are stored (iam/session/<ASIA…>) so that they
 // survive restarts and work on every server over the same store. Make one
-// with NewSTS. Safe for concurrent use.
+// with New. Safe for concurrent use.
 type Service struct {
 	ids     *identity.Store
 	store   store.Store
@@ -68,7 +73,8 @@ func mfaUnsupported(serial, code string) error {
 // lets the caller assume it. DurationSeconds is 900 up to the role's
 // MaxSessionDuration (3600 by default; at most 3600 when the caller is
 // itself a role session). An inline session Policy and managed PolicyArns,
-// if given, are kept with the session and narrow it: see SessionPolicies.
+// if given, are kept with the session and narrow it: see
+// identity.Store.SessionPolicies.
 // The account's root may not assume roles, as in AWS; a role that does not
 // exist is refused as one that does not trust the caller, so that callers
 // learn nothing of what exists.
