@@ -275,7 +275,7 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, t time.Time) (removed
 				return err
 			}
 			if sessionExpired(&sess, t) {
-				due = append(due, expired{sess.ID, sess.IndexOwner()})
+				due = append(due, expired{sess.ID, sess.indexOwner()})
 			}
 			return nil
 		})

@@ -17,8 +17,8 @@ import (
 // start hands out. The account's root has no access key unless someone
 // breaks glass (CreateRootAccessKey).
 const (
-	// AdminUserName is the administrator IAM user the first start makes.
-	AdminUserName = "admin"
+	// adminUserName is the administrator IAM user the first start makes.
+	adminUserName = "admin"
 	// AdministratorAccessARN is the AWS managed policy attached to it.
 	AdministratorAccessARN = "arn:aws:iam::aws:policy/AdministratorAccess"
 )
@@ -128,9 +128,9 @@ func (s *Store) EnsureAdmin(ctx context.Context, presetID string, presetSecret p
 			out.Absent = "the administrator's access key (the account root's) was deleted or deactivated"
 			return nil
 		}
-		u, err := LoadEntity(tx, KindUser, AdminUserName)
+		u, err := LoadEntity(tx, KindUser, adminUserName)
 		if IsNotFound(err) {
-			out.Absent = "the IAM user " + AdminUserName + " was deleted"
+			out.Absent = "the IAM user " + adminUserName + " was deleted"
 			return nil
 		}
 		if err != nil {
@@ -290,7 +290,7 @@ func currentAdminKey(tx store.Tx) (AccessKeyRecord, error) {
 // ensureAdminUser returns the IAM user admin, made with AdministratorAccess
 // attached if it does not exist. An existing user is left as it is.
 func (s *Store) ensureAdminUser(tx store.Tx) (*Entity, error) {
-	u, err := LoadEntity(tx, KindUser, AdminUserName)
+	u, err := LoadEntity(tx, KindUser, adminUserName)
 	if err == nil {
 		return u, nil
 	}
@@ -299,7 +299,7 @@ func (s *Store) ensureAdminUser(tx store.Tx) (*Entity, error) {
 	}
 	u = &Entity{
 		Kind:      KindUser,
-		Name:      AdminUserName,
+		Name:      adminUserName,
 		ID:        UniqueID(KindUser.IDPrefix()),
 		Path:      "/",
 		Partition: "aws",

@@ -310,7 +310,7 @@ func SaveSession(tx store.Tx, sess *SessionRecord) error {
 
 const sessionPrefix = "iam/session/"
 
-func (s *SessionRecord) IndexOwner() string {
+func (s *SessionRecord) indexOwner() string {
 	switch s.Kind {
 	case "role":
 		return OwnerOf(KindRole, s.Name)
@@ -409,5 +409,5 @@ func PutSession(tx store.Tx, sess *SessionRecord) error {
 	if err := SaveSession(tx, sess); err != nil {
 		return err
 	}
-	return tx.Put(SessionsOfKey(sess.IndexOwner(), sess.ID), nil)
+	return tx.Put(SessionsOfKey(sess.indexOwner(), sess.ID), nil)
 }

@@ -33,7 +33,7 @@ func TestSecretsDoNotLeak(t *testing.T) {
 	values := map[string]any{
 		"accessKeyRecord": AccessKeyRecord{ID: "AKIAIOSFODNN7EXAMPLE", Secret: sec, Status: StatusActive, Owner: OwnerRoot},
 		"sessionRecord":   SessionRecord{ID: "ASIAIOSFODNN7EXAMPLE", Secret: sec, Token: tok, Kind: "role", Name: "app"},
-		"Admin":           Admin{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: sec, UserName: AdminUserName},
+		"Admin":           Admin{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: sec, UserName: adminUserName},
 		"sigv4.Key":       sigv4.Key{Secret: sec, SessionToken: tok},
 		"config.Config":   cfg,
 	}
