@@ -50,8 +50,9 @@ func imports(t *testing.T) map[string]map[string]bool {
 // secretOnly are the packages that hold secrets (access-key secrets,
 // session tokens, the passphrase) and pass them on, but use no primitive:
 // they may import primitive for its Secret type alone
-// (TestSecretOnlyUses). The identity service among them mints secrets
-// with crypto/rand and keeps them as Secrets.
+// (TestSecretOnlyUses). The identity store among them mints secrets
+// with crypto/rand and keeps them as Secrets; the IAM and STS services it
+// serves hand them out only through it, and import no primitive at all.
 var secretOnly = map[string]bool{"internal/identity": true, "internal/server": true, "internal/config": true, "internal/cli": true, "internal/sealtest": true}
 
 // TestSecretOnlyUses keeps the packages of secretOnly to primitive.Secret
@@ -104,11 +105,11 @@ func under(path, prefix string) bool { return path == prefix || strings.HasPrefi
 // nothing of ours.
 func TestImportRules(t *testing.T) {
 	cryptoOnlyInPrimitive := []string{"crypto/aes", "crypto/cipher", "crypto/hmac", "crypto/hkdf", "golang.org/x/crypto"}
-	services := []string{"internal/kms", "internal/identity", "internal/parameters", "internal/secrets", "internal/functions"}
+	services := []string{"internal/kms", "internal/identity/iamapi", "internal/identity/stsapi", "internal/parameters", "internal/secrets", "internal/functions"}
 	all := imports(t)
 	// The packages the layout rules below name must exist, so that a move
 	// does not leave a rule checking nothing.
-	for _, dir := range []string{"internal/secrets", "internal/secrets/rotation", "internal/secrets/rotation/postgres", "internal/secrets/schema",
+	for _, dir := range []string{"internal/identity", "internal/identity/iamapi", "internal/identity/stsapi", "internal/secrets", "internal/secrets/rotation", "internal/secrets/rotation/postgres", "internal/secrets/schema",
 		"internal/secrets/password", "internal/changes", "internal/changes/hub", "internal/changes/client"} {
 		if all[dir] == nil {
 			t.Errorf("no package %s: update TestImportRules to the new layout", dir)
@@ -126,9 +127,9 @@ func TestImportRules(t *testing.T) {
 				}
 			}
 			if under(imp, module+"/internal/primitive") && !(under(dir, "internal/keyring") || under(dir, "internal/barrier") ||
-				under(dir, "internal/sigv4") || under(dir, "internal/audit") || under(dir, "internal/identity") || under(dir, "internal/envelope") ||
+				under(dir, "internal/sigv4") || under(dir, "internal/audit") || dir == "internal/identity" || under(dir, "internal/envelope") ||
 				under(dir, "internal/webhook")) && !secretOnly[dir] {
-				t.Errorf("%s imports primitive: only keyring, barrier, sigv4, audit, identity, envelope and webhook may", dir)
+				t.Errorf("%s imports primitive: only keyring, barrier, sigv4, audit, the identity store, envelope and webhook may", dir)
 			}
 			for _, s := range services {
 				if !under(dir, s) {
@@ -143,6 +144,26 @@ func TestImportRules(t *testing.T) {
 				if under(imp, "crypto") && imp != "crypto/rand" && imp != "crypto/subtle" && imp != "crypto/sha256" {
 					t.Errorf("service %s imports %s: services use no cipher; KMS and internal/envelope do the cryptography", dir, imp)
 				}
+			}
+			// Identity: the credential store the request path leans on, and
+			// the IAM and STS services over it. The store knows neither
+			// service, nor HTTP, nor the protocol layer, and uses no cipher;
+			// the two services never import each other (what they share is
+			// the store's).
+			if dir == "internal/identity" {
+				if under(imp, module+"/internal/identity/iamapi") || under(imp, module+"/internal/identity/stsapi") {
+					t.Errorf("internal/identity imports %s: the identity store knows neither the IAM nor the STS service", imp)
+				}
+				if imp == "net/http" || under(imp, module+"/internal/awsapi") {
+					t.Errorf("internal/identity imports %s: the identity store never sees HTTP or the protocol layer", imp)
+				}
+				if under(imp, "crypto") && imp != "crypto/rand" && imp != "crypto/subtle" && imp != "crypto/sha256" {
+					t.Errorf("internal/identity imports %s: the identity store uses no cipher", imp)
+				}
+			}
+			if under(dir, "internal/identity/iamapi") && under(imp, module+"/internal/identity/stsapi") ||
+				under(dir, "internal/identity/stsapi") && under(imp, module+"/internal/identity/iamapi") {
+				t.Errorf("%s imports %s: the IAM and STS services never import each other", dir, imp)
 			}
 			if under(dir, "internal/awsapi") {
 				for _, bad := range []string{"internal/kms", "internal/identity", "internal/store", "internal/keyring", "internal/barrier", "internal/server"} {

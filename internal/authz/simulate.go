@@ -7,7 +7,7 @@ import (
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/iam"
-	"github.com/sealbox/sealbox/internal/identity"
+	"github.com/sealbox/sealbox/internal/identity/iamapi"
 )
 
 // Principals resolves ARNs to principals and their policies, for the
@@ -36,7 +36,7 @@ type Simulator struct {
 
 // SimulatePrincipalPolicy simulates the policies of a user, group member or
 // role, plus any extra policies given, for each action and resource.
-func (s *Simulator) SimulatePrincipalPolicy(ctx context.Context, in *identity.SimulatePrincipalPolicyRequest) (*identity.SimulatePolicyResponse, error) {
+func (s *Simulator) SimulatePrincipalPolicy(ctx context.Context, in *iamapi.SimulatePrincipalPolicyRequest) (*iamapi.SimulatePolicyResponse, error) {
 	if err := s.A.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:SimulatePrincipalPolicy", Resource: in.PolicySourceArn}); err != nil {
 		return nil, accessDenied(err)
 	}
@@ -109,7 +109,7 @@ func parseBoundary(docs []string) (*iam.Policy, error) {
 }
 
 // SimulateCustomPolicy simulates the given policies alone.
-func (s *Simulator) SimulateCustomPolicy(ctx context.Context, in *identity.SimulateCustomPolicyRequest) (*identity.SimulatePolicyResponse, error) {
+func (s *Simulator) SimulateCustomPolicy(ctx context.Context, in *iamapi.SimulateCustomPolicyRequest) (*iamapi.SimulatePolicyResponse, error) {
 	if err := s.A.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:SimulateCustomPolicy", Resource: "*"}); err != nil {
 		return nil, accessDenied(err)
 	}
@@ -167,7 +167,7 @@ func (s *Simulator) parseInputs(docs []string) ([]namedPolicy, error) {
 // when not nil, are the principal's tags: they alone are
 // aws:PrincipalTag/<key>, as in the authorizer.
 func (s *Simulator) simulate(ctx context.Context, p sealbox.Principal, named []namedPolicy, facts *iam.Facts, tags map[string]string, actions, resources []string, resourcePolicy string,
-	entries []identity.ContextEntry, maxItems int, marker string) (*identity.SimulatePolicyResponse, error) {
+	entries []iamapi.ContextEntry, maxItems int, marker string) (*iamapi.SimulatePolicyResponse, error) {
 	r := sealbox.RequestFromContext(ctx)
 	var resource *iam.Policy
 	if resourcePolicy != "" {
@@ -186,7 +186,7 @@ func (s *Simulator) simulate(ctx context.Context, p sealbox.Principal, named []n
 	}
 	as := *r
 	as.Principal = p
-	var results []identity.EvaluationResult
+	var results []iamapi.EvaluationResult
 	for _, action := range actions {
 		for _, res := range resources {
 			cond := map[string][]string{}
@@ -200,11 +200,11 @@ func (s *Simulator) simulate(ctx context.Context, p sealbox.Principal, named []n
 			f := *facts
 			f.Identity, f.Resource = policies, resource
 			d := iam.Decide(&f, req)
-			er := identity.EvaluationResult{EvalActionName: action, EvalResourceName: res, EvalDecision: decision(d)}
+			er := iamapi.EvaluationResult{EvalActionName: action, EvalResourceName: res, EvalDecision: decision(d)}
 			for _, n := range named {
 				if eff, _ := n.policy.Evaluate(req); (eff == iam.Allow && d.Allowed) || (eff == iam.Deny && !d.Allowed) {
 					id, typ := policySource(n.source)
-					er.MatchedStatements = append(er.MatchedStatements, identity.Statement{SourcePolicyId: id, SourcePolicyType: typ})
+					er.MatchedStatements = append(er.MatchedStatements, iamapi.Statement{SourcePolicyId: id, SourcePolicyType: typ})
 				}
 				er.MissingContextValues = appendNew(er.MissingContextValues, n.policy.MissingContext(req)...)
 			}
@@ -222,13 +222,13 @@ func (s *Simulator) simulate(ctx context.Context, p sealbox.Principal, named []n
 	if maxItems <= 0 {
 		maxItems = 100
 	}
-	out := &identity.SimulatePolicyResponse{EvaluationResults: results[start:]}
+	out := &iamapi.SimulatePolicyResponse{EvaluationResults: results[start:]}
 	if len(out.EvaluationResults) > maxItems {
 		out.EvaluationResults = out.EvaluationResults[:maxItems]
 		out.IsTruncated, out.Marker = true, strconv.Itoa(start+maxItems)
 	}
 	if out.EvaluationResults == nil {
-		out.EvaluationResults = []identity.EvaluationResult{}
+		out.EvaluationResults = []iamapi.EvaluationResult{}
 	}
 	return out, nil
 }

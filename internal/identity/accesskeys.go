@@ -92,6 +92,14 @@ func policiesStale(ch store.Change) (string, cache.Scope) {
 	return "", cache.DropAll
 }
 
+// Backend is the store.Store the records live in: the IAM and STS
+// services read and write them in its transactions.
+func (s *Store) Backend() store.Store { return s.store }
+
+// Now is the time on the store's clock, to the second, as IAM records
+// times.
+func (s *Store) Now() time.Time { return now(s.clock.Now()) }
+
 // Account is the account the store serves.
 func (s *Store) Account() string { return s.account }
 
@@ -99,7 +107,7 @@ func (s *Store) Account() string { return s.account }
 func (s *Store) RootPrincipal(accessKeyID string) sealbox.Principal {
 	return sealbox.Principal{
 		Type:        "Root",
-		ARN:         rootARN("aws", s.account),
+		ARN:         RootARN("aws", s.account),
 		AccountID:   s.account,
 		PrincipalID: s.account,
 		AccessKeyID: accessKeyID,
@@ -132,19 +140,19 @@ func (s *Store) lookup(tx store.Tx, id string) (sigv4.Key, error) {
 	if strings.HasPrefix(id, "ASIA") {
 		return s.lookupSession(tx, id)
 	}
-	var rec accessKeyRecord
-	err := getAccessKey(tx, id, &rec)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && rec.Status != statusActive) {
+	var rec AccessKeyRecord
+	err := GetAccessKey(tx, id, &rec)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && rec.Status != StatusActive) {
 		return sigv4.Key{}, sigv4.ErrUnknownAccessKey
 	}
 	if err != nil {
 		return sigv4.Key{}, err
 	}
-	if rec.Owner == ownerRoot {
+	if rec.Owner == OwnerRoot {
 		return sigv4.Key{Secret: rec.Secret, Principal: s.RootPrincipal(rec.ID)}, nil
 	}
-	u, err := loadEntity(tx, kindUser, rec.UserName)
-	if isNotFound(err) {
+	u, err := LoadEntity(tx, KindUser, rec.UserName)
+	if IsNotFound(err) {
 		return sigv4.Key{}, sigv4.ErrUnknownAccessKey
 	}
 	if err != nil {
@@ -154,8 +162,8 @@ func (s *Store) lookup(tx store.Tx, id string) (sigv4.Key, error) {
 }
 
 func (s *Store) lookupSession(tx store.Tx, id string) (sigv4.Key, error) {
-	var sess sessionRecord
-	err := getSession(tx, id, &sess)
+	var sess SessionRecord
+	err := GetSession(tx, id, &sess)
 	if errors.Is(err, store.ErrNotFound) {
 		return sigv4.Key{}, sigv4.ErrUnknownAccessKey
 	}
@@ -175,11 +183,11 @@ func (s *Store) lookupSession(tx store.Tx, id string) (sigv4.Key, error) {
 // sessionPrincipal is who a session stands for, or false if its user or
 // role no longer exists (deleting either deletes its sessions; this check
 // also covers one deleted and made again under the same name).
-func (s *Store) sessionPrincipal(tx store.Tx, sess *sessionRecord) (sealbox.Principal, bool, error) {
+func (s *Store) sessionPrincipal(tx store.Tx, sess *SessionRecord) (sealbox.Principal, bool, error) {
 	switch sess.Kind {
 	case "role":
-		role, err := loadEntity(tx, kindRole, sess.Name)
-		if isNotFound(err) || (err == nil && role.ID != sess.UID) {
+		role, err := LoadEntity(tx, KindRole, sess.Name)
+		if IsNotFound(err) || (err == nil && role.ID != sess.UID) {
 			return sealbox.Principal{}, false, nil
 		}
 		if err != nil {
@@ -187,8 +195,8 @@ func (s *Store) sessionPrincipal(tx store.Tx, sess *sessionRecord) (sealbox.Prin
 		}
 		return s.assumedRolePrincipal(role, sess.SessionName, sess.ID), true, nil
 	case "user":
-		u, err := loadEntity(tx, kindUser, sess.Name)
-		if isNotFound(err) || (err == nil && u.ID != sess.UID) {
+		u, err := LoadEntity(tx, KindUser, sess.Name)
+		if IsNotFound(err) || (err == nil && u.ID != sess.UID) {
 			return sealbox.Principal{}, false, nil
 		}
 		if err != nil {
@@ -202,10 +210,10 @@ func (s *Store) sessionPrincipal(tx store.Tx, sess *sessionRecord) (sealbox.Prin
 	}
 }
 
-func (s *Store) userPrincipal(u *entity, keyID string, temporary bool) sealbox.Principal {
+func (s *Store) userPrincipal(u *Entity, keyID string, temporary bool) sealbox.Principal {
 	return sealbox.Principal{
 		Type:        "IAMUser",
-		ARN:         u.arn(s.account),
+		ARN:         u.ARN(s.account),
 		AccountID:   s.account,
 		PrincipalID: u.ID,
 		AccessKeyID: keyID,
@@ -214,25 +222,25 @@ func (s *Store) userPrincipal(u *entity, keyID string, temporary bool) sealbox.P
 	}
 }
 
-func (s *Store) assumedRolePrincipal(role *entity, session, keyID string) sealbox.Principal {
+func (s *Store) assumedRolePrincipal(role *Entity, session, keyID string) sealbox.Principal {
 	return sealbox.Principal{
 		Type:        "AssumedRole",
-		ARN:         assumedRoleARN(role.Partition, s.account, role.Name, session),
+		ARN:         AssumedRoleARN(role.Partition, s.account, role.Name, session),
 		AccountID:   s.account,
 		PrincipalID: role.ID + ":" + session,
 		AccessKeyID: keyID,
-		RoleARN:     role.arn(s.account),
+		RoleARN:     role.ARN(s.account),
 		SessionName: session,
 		Temporary:   true,
 	}
 }
 
-// newSecret returns a 40-character secret access key in AWS's alphabet.
-func newSecret() primitive.Secret { return randomBase64(30) }
+// NewSecret returns a 40-character secret access key in AWS's alphabet.
+func NewSecret() primitive.Secret { return randomBase64(30) }
 
-// newSessionToken returns an opaque session token as long as AWS's short
+// NewSessionToken returns an opaque session token as long as AWS's short
 // ones; only the store knows what it stands for.
-func newSessionToken() primitive.Secret { return randomBase64(192) }
+func NewSessionToken() primitive.Secret { return randomBase64(192) }
 
 // randomBase64 is n random bytes in base64, as a secret from the start.
 func randomBase64(n int) primitive.Secret {
@@ -244,12 +252,57 @@ func randomBase64(n int) primitive.Secret {
 }
 
 const (
-	statusActive   = "Active"
-	statusInactive = "Inactive"
+	StatusActive   = "Active"
+	StatusInactive = "Inactive"
 )
 
 // Interface guard.
 var _ sigv4.Credentials = (*Store)(nil)
 
 // sessionExpired reports whether a session is past its expiry at t.
-func sessionExpired(sess *sessionRecord, t time.Time) bool { return !t.Before(sess.Expires) }
+func sessionExpired(sess *SessionRecord, t time.Time) bool { return !t.Before(sess.Expires) }
+
+// DeleteExpiredSessions deletes the sessions expired at t, with their
+// index entries, in batches.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, t time.Time) (removed int, err error) {
+	type expired struct{ id, owner string }
+	var due []expired
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		due = due[:0]
+		return tx.Scan(sessionPrefix, "", func(_ string, v []byte) error {
+			var sess SessionRecord
+			if err := decodeSession(v, &sess); err != nil {
+				return err
+			}
+			if sessionExpired(&sess, t) {
+				due = append(due, expired{sess.ID, sess.indexOwner()})
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	const batch = 500
+	for len(due) > 0 {
+		n := min(batch, len(due))
+		chunk := due[:n]
+		due = due[n:]
+		err := s.store.Update(ctx, func(tx store.Tx) error {
+			for _, e := range chunk {
+				if err := tx.Delete(sessionKey(e.id)); err != nil {
+					return err
+				}
+				if err := tx.Delete(SessionsOfKey(e.owner, e.id)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return removed, err
+		}
+		removed += n
+	}
+	return removed, nil
+}

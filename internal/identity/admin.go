@@ -17,8 +17,8 @@ import (
 // start hands out. The account's root has no access key unless someone
 // breaks glass (CreateRootAccessKey).
 const (
-	// AdminUserName is the administrator IAM user the first start makes.
-	AdminUserName = "admin"
+	// adminUserName is the administrator IAM user the first start makes.
+	adminUserName = "admin"
 	// AdministratorAccessARN is the AWS managed policy attached to it.
 	AdministratorAccessARN = "arn:aws:iam::aws:policy/AdministratorAccess"
 )
@@ -105,20 +105,20 @@ func (s *Store) EnsureAdmin(ctx context.Context, presetID string, presetSecret p
 		if err != nil {
 			return err
 		}
-		keep := cur.ID != "" && cur.Status == statusActive &&
+		keep := cur.ID != "" && cur.Status == StatusActive &&
 			(presetID == "" || (cur.ID == presetID && cur.Secret.Equal(presetSecret)))
-		if cur.ID != "" && cur.Owner == ownerRoot {
+		if cur.ID != "" && cur.Owner == OwnerRoot {
 			// A data folder of the version before the admin user.
 			if keep {
 				out = Admin{AccessKeyID: cur.ID, SecretAccessKey: cur.Secret}
 				// Keys made before the index existed get their entry.
-				return tx.Put(keysOfKey(ownerRoot, cur.ID), nil)
+				return tx.Put(KeysOfKey(OwnerRoot, cur.ID), nil)
 			}
 			if presetID != "" {
 				if err := deleteAccessKey(tx, &cur); err != nil {
 					return err
 				}
-				rec := accessKeyRecord{ID: presetID, Secret: presetSecret, Status: statusActive, Owner: ownerRoot, Created: now(s.clock.Now())}
+				rec := AccessKeyRecord{ID: presetID, Secret: presetSecret, Status: StatusActive, Owner: OwnerRoot, Created: now(s.clock.Now())}
 				if err := putAccessKey(tx, &rec); err != nil {
 					return err
 				}
@@ -128,9 +128,9 @@ func (s *Store) EnsureAdmin(ctx context.Context, presetID string, presetSecret p
 			out.Absent = "the administrator's access key (the account root's) was deleted or deactivated"
 			return nil
 		}
-		u, err := loadEntity(tx, kindUser, AdminUserName)
-		if isNotFound(err) {
-			out.Absent = "the IAM user " + AdminUserName + " was deleted"
+		u, err := LoadEntity(tx, KindUser, adminUserName)
+		if IsNotFound(err) {
+			out.Absent = "the IAM user " + adminUserName + " was deleted"
 			return nil
 		}
 		if err != nil {
@@ -144,7 +144,7 @@ func (s *Store) EnsureAdmin(ctx context.Context, presetID string, presetSecret p
 			out = Admin{UserName: u.Name, Absent: "the access key of the IAM user " + u.Name + " was deleted or deactivated"}
 			return nil
 		}
-		if cur.ID != "" && cur.Owner != ownerRoot && cur.ID != presetID {
+		if cur.ID != "" && cur.Owner != OwnerRoot && cur.ID != presetID {
 			// The admin user's previous key, replaced by the preset.
 			if err := deleteAccessKey(tx, &cur); err != nil {
 				return err
@@ -188,7 +188,7 @@ func (s *Store) MoveAdminToUser(ctx context.Context) (admin Admin, rootKeys []st
 		if err != nil {
 			return err
 		}
-		if cur.ID == "" || cur.Owner != ownerRoot {
+		if cur.ID == "" || cur.Owner != OwnerRoot {
 			if cur.ID != "" {
 				admin = Admin{AccessKeyID: cur.ID, SecretAccessKey: cur.Secret, UserName: cur.UserName}
 			}
@@ -203,7 +203,7 @@ func (s *Store) MoveAdminToUser(ctx context.Context) (admin Admin, rootKeys []st
 			}
 			admin = Admin{AccessKeyID: rec.ID, SecretAccessKey: rec.Secret, UserName: u.Name, Changed: true}
 		}
-		rootKeys, err = scanKeyIDs(tx, ownerRoot)
+		rootKeys, err = scanKeyIDs(tx, OwnerRoot)
 		return err
 	})
 	return admin, rootKeys, err
@@ -214,14 +214,14 @@ func (s *Store) MoveAdminToUser(ctx context.Context) (admin Admin, rootKeys []st
 // allows the root two keys; so does this.
 func (s *Store) CreateRootAccessKey(ctx context.Context) (id string, secret primitive.Secret, err error) {
 	err = s.store.Update(ctx, func(tx store.Tx) error {
-		keys, err := scanKeyIDs(tx, ownerRoot)
+		keys, err := scanKeyIDs(tx, OwnerRoot)
 		if err != nil {
 			return err
 		}
-		if len(keys) >= maxAccessKeys {
+		if len(keys) >= MaxAccessKeys {
 			return fmt.Errorf("the root already has %d access keys (%s), the most AWS allows: delete one first", len(keys), strings.Join(keys, ", "))
 		}
-		rec := accessKeyRecord{ID: ids.AccessKeyID("AKIA"), Secret: newSecret(), Status: statusActive, Owner: ownerRoot, Created: now(s.clock.Now())}
+		rec := AccessKeyRecord{ID: ids.AccessKeyID("AKIA"), Secret: NewSecret(), Status: StatusActive, Owner: OwnerRoot, Created: now(s.clock.Now())}
 		id, secret = rec.ID, rec.Secret
 		return putAccessKey(tx, &rec)
 	})
@@ -231,7 +231,7 @@ func (s *Store) CreateRootAccessKey(ctx context.Context) (id string, secret prim
 // RootAccessKeys lists the ids of the root's access keys.
 func (s *Store) RootAccessKeys(ctx context.Context) (keys []string, err error) {
 	err = s.store.View(ctx, func(tx store.Tx) error {
-		keys, err = scanKeyIDs(tx, ownerRoot)
+		keys, err = scanKeyIDs(tx, OwnerRoot)
 		return err
 	})
 	return keys, err
@@ -250,29 +250,29 @@ func (s *Store) DeleteRootAccessKeys(ctx context.Context, keys []string) error {
 			if id == string(ptr) {
 				return fmt.Errorf("access key %s is the administrator's: move the administrator to the admin user first", id)
 			}
-			var rec accessKeyRecord
-			err := getAccessKey(tx, id, &rec)
+			var rec AccessKeyRecord
+			err := GetAccessKey(tx, id, &rec)
 			if errors.Is(err, store.ErrNotFound) {
 				continue
 			}
 			if err != nil {
 				return err
 			}
-			if rec.Owner != ownerRoot {
+			if rec.Owner != OwnerRoot {
 				return fmt.Errorf("access key %s is not the root's", id)
 			}
 			if err := deleteAccessKey(tx, &rec); err != nil {
 				return err
 			}
 		}
-		return deleteSessionsOf(tx, ownerRoot)
+		return DeleteSessionsOf(tx, OwnerRoot)
 	})
 }
 
 // currentAdminKey is the key the administrator pointer names; the zero
 // record when there is none.
-func currentAdminKey(tx store.Tx) (accessKeyRecord, error) {
-	var cur accessKeyRecord
+func currentAdminKey(tx store.Tx) (AccessKeyRecord, error) {
+	var cur AccessKeyRecord
 	ptr, err := tx.Get(adminPointer)
 	if errors.Is(err, store.ErrNotFound) {
 		return cur, nil
@@ -280,7 +280,7 @@ func currentAdminKey(tx store.Tx) (accessKeyRecord, error) {
 	if err != nil {
 		return cur, err
 	}
-	err = getAccessKey(tx, string(ptr), &cur)
+	err = GetAccessKey(tx, string(ptr), &cur)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return cur, fmt.Errorf("failed to read the admin access key: %w", err)
 	}
@@ -289,29 +289,29 @@ func currentAdminKey(tx store.Tx) (accessKeyRecord, error) {
 
 // ensureAdminUser returns the IAM user admin, made with AdministratorAccess
 // attached if it does not exist. An existing user is left as it is.
-func (s *Store) ensureAdminUser(tx store.Tx) (*entity, error) {
-	u, err := loadEntity(tx, kindUser, AdminUserName)
+func (s *Store) ensureAdminUser(tx store.Tx) (*Entity, error) {
+	u, err := LoadEntity(tx, KindUser, adminUserName)
 	if err == nil {
 		return u, nil
 	}
-	if !isNotFound(err) {
+	if !IsNotFound(err) {
 		return nil, err
 	}
-	u = &entity{
-		Kind:      kindUser,
-		Name:      AdminUserName,
-		ID:        uniqueID(kindUser.idPrefix()),
+	u = &Entity{
+		Kind:      KindUser,
+		Name:      adminUserName,
+		ID:        UniqueID(KindUser.IDPrefix()),
 		Path:      "/",
 		Partition: "aws",
 		Created:   now(s.clock.Now()),
 		Attached:  []string{AdministratorAccessARN},
 	}
-	if err := saveEntity(tx, u); err != nil {
+	if err := SaveEntity(tx, u); err != nil {
 		return nil, err
 	}
 	var n awsAttachments
 	name := strings.TrimPrefix(AdministratorAccessARN, "arn:aws:iam::aws:policy/")
-	if err := store.GetJSON(tx, awsPolicyKey(name), &n); err != nil && !isNotFound(err) {
+	if err := store.GetJSON(tx, awsPolicyKey(name), &n); err != nil && !IsNotFound(err) {
 		return nil, err
 	}
 	n.Attachments++
@@ -323,16 +323,16 @@ func (s *Store) ensureAdminUser(tx store.Tx) (*entity, error) {
 
 // newAdminKey makes the admin user's key (the preset pair, or a new one)
 // and points the administrator pointer at it.
-func (s *Store) newAdminKey(tx store.Tx, u *entity, presetID string, presetSecret primitive.Secret) (*accessKeyRecord, error) {
-	rec := &accessKeyRecord{ID: presetID, Secret: presetSecret, Status: statusActive, Owner: "user", UserName: u.Name, Created: now(s.clock.Now())}
+func (s *Store) newAdminKey(tx store.Tx, u *Entity, presetID string, presetSecret primitive.Secret) (*AccessKeyRecord, error) {
+	rec := &AccessKeyRecord{ID: presetID, Secret: presetSecret, Status: StatusActive, Owner: "user", UserName: u.Name, Created: now(s.clock.Now())}
 	if presetID == "" {
-		rec.ID, rec.Secret = ids.AccessKeyID("AKIA"), newSecret()
+		rec.ID, rec.Secret = ids.AccessKeyID("AKIA"), NewSecret()
 	} else {
 		// A preset id may already name a key: the administrator's own
 		// (kept above when its secret matched) or another's, which the
 		// preset takes over.
-		var old accessKeyRecord
-		err := getAccessKey(tx, presetID, &old)
+		var old AccessKeyRecord
+		err := GetAccessKey(tx, presetID, &old)
 		if err == nil {
 			if err := deleteAccessKey(tx, &old); err != nil {
 				return nil, err
@@ -347,25 +347,25 @@ func (s *Store) newAdminKey(tx store.Tx, u *entity, presetID string, presetSecre
 	return rec, tx.Put(adminPointer, []byte(rec.ID))
 }
 
-func putAccessKey(tx store.Tx, rec *accessKeyRecord) error {
-	if err := saveAccessKey(tx, rec); err != nil {
+func putAccessKey(tx store.Tx, rec *AccessKeyRecord) error {
+	if err := SaveAccessKey(tx, rec); err != nil {
 		return err
 	}
-	return tx.Put(keysOfKey(rec.owner(), rec.ID), nil)
+	return tx.Put(KeysOfKey(rec.IndexOwner(), rec.ID), nil)
 }
 
-func deleteAccessKey(tx store.Tx, rec *accessKeyRecord) error {
-	if err := tx.Delete(accessKeyKey(rec.ID)); err != nil {
+func deleteAccessKey(tx store.Tx, rec *AccessKeyRecord) error {
+	if err := tx.Delete(AccessKeyKey(rec.ID)); err != nil {
 		return err
 	}
-	return tx.Delete(keysOfKey(rec.owner(), rec.ID))
+	return tx.Delete(KeysOfKey(rec.IndexOwner(), rec.ID))
 }
 
 // scanKeyIDs lists the ids of owner's access keys, sorted.
 func scanKeyIDs(tx store.Tx, owner string) ([]string, error) {
 	var keys []string
-	err := tx.Scan(keysOfPrefix(owner), "", func(key string, _ []byte) error {
-		keys = append(keys, strings.TrimPrefix(key, keysOfPrefix(owner)))
+	err := tx.Scan(KeysOfPrefix(owner), "", func(key string, _ []byte) error {
+		keys = append(keys, strings.TrimPrefix(key, KeysOfPrefix(owner)))
 		return nil
 	})
 	slices.Sort(keys)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/identity"
+	"github.com/sealbox/sealbox/internal/identity/iamapi"
 	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/memstore"
@@ -84,4 +85,53 @@ func TestLegacyRootAdminPreset(t *testing.T) {
 		t.Fatalf("EnsureAdmin(preset) on a legacy store = %+v, %v", a, err)
 	}
 	unknownKey(t, ids, "AKIAOLDROOTKEY000001")
+}
+
+// TestAdminUser: the administrator is the IAM user admin with
+// AdministratorAccess; the admin user's key is its own, not the root's.
+func TestAdminUser(t *testing.T) {
+	e := newEnv(t)
+	p := must(e.IDs.LookupAccessKey(context.Background(), e.AdminID))(t, "LookupAccessKey(admin)").Principal
+	if p.Type != "IAMUser" || p.ARN != "arn:aws:iam::123456789012:user/admin" || p.UserName != "admin" {
+		t.Errorf("admin key principal = %+v, want the IAM user admin", p)
+	}
+	att := must(e.IAM.ListAttachedUserPolicies(e.Root, &iamapi.ListAttachedUserPoliciesRequest{UserName: "admin"}))(t, "ListAttachedUserPolicies(admin)")
+	if len(att.AttachedPolicies) != 1 || att.AttachedPolicies[0].PolicyArn != "arn:aws:iam::aws:policy/AdministratorAccess" {
+		t.Errorf("admin's attached policies = %+v, want AdministratorAccess", att.AttachedPolicies)
+	}
+	pol := must(e.IAM.GetPolicy(e.Root, &iamapi.GetPolicyRequest{PolicyArn: "arn:aws:iam::aws:policy/AdministratorAccess"}))(t, "GetPolicy")
+	if pol.Policy.AttachmentCount != 1 {
+		t.Errorf("AdministratorAccess AttachmentCount = %d, want 1", pol.Policy.AttachmentCount)
+	}
+	keys := must(e.IAM.ListAccessKeys(e.Admin, &iamapi.ListAccessKeysRequest{}))(t, "ListAccessKeys as admin")
+	if len(keys.AccessKeyMetadata) != 1 || keys.AccessKeyMetadata[0].AccessKeyId != e.AdminID || keys.AccessKeyMetadata[0].UserName != "admin" {
+		t.Errorf("ListAccessKeys as admin = %+v, want its own key", keys.AccessKeyMetadata)
+	}
+
+	// Deleting the administrator's key is a lock-down: the next start
+	// makes no new one.
+	must(e.IAM.DeleteAccessKey(e.Root, &iamapi.DeleteAccessKeyRequest{UserName: "admin", AccessKeyId: e.AdminID}))(t, "DeleteAccessKey(admin)")
+	unknownKey(t, e.IDs, e.AdminID)
+	a, err := e.IDs.EnsureAdmin(context.Background(), "", primitive.Secret{})
+	if err != nil || a.Changed || a.AccessKeyID != "" || a.Absent == "" || a.Root() {
+		t.Fatalf("EnsureAdmin() after its key was deleted = %+v, %v; want nothing made, Absent said", a, err)
+	}
+	if keys := must(e.IAM.ListAccessKeys(e.Root, &iamapi.ListAccessKeysRequest{UserName: "admin"}))(t, "ListAccessKeys(admin)"); len(keys.AccessKeyMetadata) != 0 {
+		t.Fatalf("admin's keys after EnsureAdmin = %+v, want none", keys.AccessKeyMetadata)
+	}
+	// A preset, the operator's explicit say, gives the admin user its key.
+	b, err := e.IDs.EnsureAdmin(context.Background(), "AKIAIOSFODNN7EXAMPLE", primitive.NewSecret([]byte("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")))
+	if err != nil || !b.Changed || b.AccessKeyID != "AKIAIOSFODNN7EXAMPLE" || b.UserName != "admin" {
+		t.Fatalf("EnsureAdmin(preset) = %+v, %v", b, err)
+	}
+	again, err := e.IDs.EnsureAdmin(context.Background(), "AKIAIOSFODNN7EXAMPLE", primitive.NewSecret([]byte("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")))
+	if err != nil || again.Changed || again.AccessKeyID != b.AccessKeyID {
+		t.Fatalf("EnsureAdmin(preset) again = %+v, %v; want %s kept", again, err, b.AccessKeyID)
+	}
+	if att := must(e.IAM.ListAttachedUserPolicies(e.Root, &iamapi.ListAttachedUserPoliciesRequest{UserName: "admin"}))(t, "ListAttachedUserPolicies(admin)"); len(att.AttachedPolicies) != 1 {
+		t.Errorf("admin's attached policies after EnsureAdmin again = %+v, want one", att.AttachedPolicies)
+	}
+	if keys, err := e.IDs.RootAccessKeys(context.Background()); err != nil || len(keys) != 1 {
+		t.Errorf("RootAccessKeys() = %v, %v; want only the break-glass key", keys, err)
+	}
 }

@@ -2,6 +2,10 @@ package identity
 
 import (
 	"crypto/sha256"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -182,4 +186,63 @@ func managedID(name string) string {
 		out = append(out, base32Upper[c&31])
 	}
 	return string(out)
+}
+
+// builtinPolicy is an AWS managed policy served read-only: one version,
+// the default AWS publishes (see awsManaged).
+type builtinPolicy struct {
+	ID          string // AWS's PolicyId; "": managedID(name)
+	Path        string // "": "/"
+	Description string
+	Created     time.Time
+	// Updated is when AWS made the default version (the policy's
+	// UpdateDate); zero: Created.
+	Updated  time.Time
+	Version  string // the default version's id, as AWS numbers it
+	Document string
+	// Trimmed says statements or actions for services sealbox does not
+	// serve were left out of AWS's document.
+	Trimmed bool
+}
+
+func builtinRecord(name, partition string) (*PolicyRecord, bool) {
+	b, ok := awsManaged[name]
+	if !ok {
+		return nil, false
+	}
+	id, path := b.ID, b.Path
+	if id == "" {
+		id = managedID(name)
+	}
+	if path == "" {
+		path = "/"
+	}
+	updated := b.Updated
+	if updated.IsZero() {
+		updated = b.Created
+	}
+	next, _ := strconv.Atoi(strings.TrimPrefix(b.Version, "v"))
+	return &PolicyRecord{
+		Name: name, ID: id, Path: path, Partition: partition, Description: b.Description,
+		Created: b.Created, Updated: updated, Default: b.Version, NextVersion: next + 1,
+		Versions: []PolicyVersionRecord{{ID: b.Version, Document: b.Document, Created: updated}},
+		aws:      true,
+	}, true
+}
+
+type awsAttachments struct {
+	Attachments  int `json:"attachments"`
+	BoundaryUses int `json:"boundaryUses,omitempty"`
+}
+
+// AWSManagedARNs lists the ARNs of the AWS managed policies served, in the
+// partition, by name.
+func AWSManagedARNs(partition string) []string {
+	names := slices.Sorted(maps.Keys(awsManaged))
+	arns := make([]string, 0, len(names))
+	for _, name := range names {
+		p, _ := builtinRecord(name, partition)
+		arns = append(arns, p.ARN(""))
+	}
+	return arns
 }

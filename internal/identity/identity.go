@@ -1,9 +1,17 @@
-// Package identity serves the AWS IAM and STS APIs over sealbox's store: IAM
-// users, groups, roles, inline and managed policies, access keys; STS
-// sessions (AssumeRole, GetSessionToken) and GetCallerIdentity. It also
-// answers the two questions the request path asks of identity: who signed
-// this request (Store.LookupAccessKey, for SigV4) and which policies apply to
-// this caller (IAM.PoliciesFor, IAM.SessionPolicies, for the authorizer).
+// Package identity is the credential and principal store: the records of
+// IAM users, groups, roles, managed policies, access keys and STS sessions,
+// and the questions the request path asks of them. Who signed this request
+// (Store.LookupAccessKey, for SigV4); which policies, boundary and tags
+// apply to this caller (Store.PoliciesFor, SessionPolicies, BoundaryFor,
+// PrincipalTags, for the authorizer); when a key was last used
+// (Store.NoteKeyUse); and the administrator's bootstrap (Store.EnsureAdmin).
+// Lookups and policy sets are cached, and the change feed drops an entry the
+// moment what it was made from changes.
+//
+// The IAM and STS APIs that manage these records are served by the
+// packages iamapi and stsapi, over a Store. This package imports neither:
+// what both services use (the records and their keys, the errors they word
+// alike, the document and tag checks they share) is here.
 //
 // # Storage
 //
@@ -35,16 +43,15 @@
 // # Seams
 //
 // The policy language lives elsewhere: a PolicyChecker validates documents
-// and evaluates trust policies, and an optional Authorizer decides whether a
-// caller may perform an IAM action. Both are declared here, where they are
-// used.
+// and evaluates trust policies for the IAM and STS services, which declare
+// their own Config; the IAM service also takes an optional Authorizer. The
+// PolicyChecker is declared here, where both services find it.
 package identity
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/sealbox/sealbox"
 )
@@ -92,15 +99,44 @@ type PolicyChecker interface {
 	TrustAllows(ctx context.Context, trustDoc string, caller sealbox.Principal, action string) (bool, error)
 }
 
-// Config is what NewIAM and NewSTS need besides the Store.
-type Config struct {
-	// Checker validates policy documents and evaluates trust policies.
-	// nil: documents must be JSON objects, and no trust policy allows
-	// anything (AssumeRole is always refused).
-	Checker PolicyChecker
-	// Authorizer, when set, is asked before every IAM operation. nil lets
-	// every authenticated caller call every operation.
-	Authorizer sealbox.Authorizer
+// Tag is a tag of a user, role, managed policy or session, as the records
+// keep it. The IAM and STS wire types have a Tag of the same fields.
+type Tag struct {
+	Key   string `json:"Key"`
+	Value string `json:"Value"`
+}
+
+// wireTag is the IAM and STS wire types' Tag: generated in each service's
+// package, with the fields of Tag.
+type wireTag interface {
+	~struct {
+		Key   string `json:"Key"`
+		Value string `json:"Value"`
+	}
+}
+
+// TagsFrom are wire tags as the records keep them (nil stays nil).
+func TagsFrom[T wireTag](tags []T) []Tag {
+	if tags == nil {
+		return nil
+	}
+	out := make([]Tag, len(tags))
+	for i, t := range tags {
+		out[i] = Tag(t)
+	}
+	return out
+}
+
+// TagsTo are a record's tags as a service's wire type (nil stays nil).
+func TagsTo[T wireTag](tags []Tag) []T {
+	if tags == nil {
+		return nil
+	}
+	out := make([]T, len(tags))
+	for i, t := range tags {
+		out[i] = T(t)
+	}
+	return out
 }
 
 // PolicyDoc is one policy document that applies to a caller.
@@ -135,6 +171,13 @@ type TrustRequest struct {
 
 type assumeRoleKey struct{}
 
+// WithAssumeRoleRequest returns a copy of ctx that carries r, the
+// AssumeRole request being decided: STS hands it to
+// PolicyChecker.TrustAllows.
+func WithAssumeRoleRequest(ctx context.Context, r *TrustRequest) context.Context {
+	return context.WithValue(ctx, assumeRoleKey{}, r)
+}
+
 // AssumeRoleRequestFromContext returns the AssumeRole request being
 // decided, inside PolicyChecker.TrustAllows.
 func AssumeRoleRequestFromContext(ctx context.Context) (*TrustRequest, bool) {
@@ -142,105 +185,5 @@ func AssumeRoleRequestFromContext(ctx context.Context) (*TrustRequest, bool) {
 	return r, ok
 }
 
-// request is sealbox.MustRequest.
-func request(ctx context.Context) *sealbox.Request { return sealbox.MustRequest(ctx) }
-
-// partition is the partition of the IAM ARNs a request makes: aws, unless
-// the request's region is in aws-cn or aws-us-gov.
-func partition(r *sealbox.Request) string {
-	if r.Region != "" {
-		return sealbox.PartitionFor(r.Region)
-	}
-	if r.Partition != "" {
-		return r.Partition
-	}
-	return "aws"
-}
-
-// Errors, as IAM and STS word them.
-
-func errNoSuchUser(name string) error {
-	return sealbox.Errorf("NoSuchEntity", "The user with name %s cannot be found.", name)
-}
-
-func errNoSuchEntity(kind entityKind, name string) error {
-	return sealbox.Errorf("NoSuchEntity", "The %s with name %s cannot be found.", kind, name)
-}
-
-func errNoSuchInline(kind entityKind, policy string) error {
-	return sealbox.Errorf("NoSuchEntity", "The %s policy with name %s cannot be found.", kind, policy)
-}
-
-func errNoSuchAccessKey(id string) error {
-	return sealbox.Errorf("NoSuchEntity", "The Access Key with id %s cannot be found.", id)
-}
-
-func errPolicyNotFound(arn string) error {
-	return sealbox.Errorf("NoSuchEntity", "Policy %s was not found.", arn)
-}
-
-func errPolicyNotAttachable(arn string) error {
-	return sealbox.Errorf("NoSuchEntity", "Policy %s does not exist or is not attachable.", arn)
-}
-
-func errPolicyVersionNotFound(arn, version string) error {
-	return sealbox.Errorf("NoSuchEntity", "Policy %s version %s does not exist or is not attachable.", arn, version)
-}
-
-func errAlreadyExists(kind entityKind, name string) error {
-	return sealbox.Errorf("EntityAlreadyExists", "%s with name %s already exists.", kind.title(), name)
-}
-
-func errDeleteConflict(msg string) error {
-	return &sealbox.Error{Code: "DeleteConflict", Message: msg}
-}
-
-func errQuota(quota string, n int) error {
-	return sealbox.Errorf("LimitExceeded", "Cannot exceed quota for %s: %d", quota, n)
-}
-
-func errLimit(format string, args ...any) error {
-	return sealbox.Errorf("LimitExceeded", format, args...)
-}
-
-func errInvalidInput(format string, args ...any) error {
-	return sealbox.Errorf("InvalidInput", format, args...)
-}
-
-func errValidation(format string, args ...any) error {
-	return sealbox.Errorf("ValidationError", format, args...)
-}
-
-// errAccessDenied is IAM's and STS's AccessDenied, answered with 403.
-func errAccessDenied(format string, args ...any) error {
-	e := sealbox.Errorf("AccessDenied", format, args...)
-	e.Status = 403
-	return e
-}
-
-// validationErrors collects constraint violations and words them as AWS
-// does: "1 validation error detected: Value 'x' at 'userName' failed to
-// satisfy constraint: Member must satisfy regular expression pattern: …".
-type validationErrors []string
-
-func (v *validationErrors) add(member string, value *string, constraint string) {
-	shown := "null"
-	if value != nil {
-		shown = "'" + *value + "'"
-	}
-	*v = append(*v, fmt.Sprintf("Value %s at '%s' failed to satisfy constraint: %s", shown, member, constraint))
-}
-
-func (v validationErrors) err() error {
-	switch len(v) {
-	case 0:
-		return nil
-	case 1:
-		return errValidation("1 validation error detected: %s", v[0])
-	default:
-		return errValidation("%d validation errors detected: %s", len(v), strings.Join(v, "; "))
-	}
-}
-
-// isNotFound reports a store miss.
-func isNotFound(err error) bool { return errors.Is(err, errNotFound) }
+// IsNotFound reports a store miss.
+func IsNotFound(err error) bool { return errors.Is(err, errNotFound) }

@@ -11,17 +11,17 @@ import (
 	"github.com/sealbox/sealbox/internal/store"
 )
 
-// keyUsedRecord is when a long-term access key was last used, with which
+// KeyUsedRecord is when a long-term access key was last used, with which
 // service and in which region: GetAccessKeyLastUsed's answer. It is kept
 // apart from the key (iam/keyused/<AKIA…>) and written as bookkeeping, so
 // that recording a use drops no cached lookup or policy set.
-type keyUsedRecord struct {
+type KeyUsedRecord struct {
 	Date    time.Time `json:"date"`
 	Service string    `json:"service"`
 	Region  string    `json:"region"`
 }
 
-func keyUsedKey(id string) string { return "iam/keyused/" + id }
+func KeyUsedKey(id string) string { return "iam/keyused/" + id }
 
 // keyUses remembers when this server last recorded each key's use, so that
 // a key in steady use costs one bookkeeping write a lastUsedGranularity,
@@ -36,7 +36,7 @@ type keyUses struct {
 func (u *keyUses) due(id string, t time.Time) bool {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	if prev, ok := u.last.Get(id); ok && t.Sub(prev) < lastUsedGranularity && t.Sub(prev) >= 0 {
+	if prev, ok := u.last.Get(id); ok && t.Sub(prev) < LastUsedGranularity && t.Sub(prev) >= 0 {
 		return false
 	}
 	u.last.Put(id, t, u.last.Ticket())
@@ -66,51 +66,13 @@ func (s *Store) NoteKeyUse(ctx context.Context) {
 		service = "N/A"
 	}
 	_ = s.store.Batch(store.Bookkeeping(ctx), func(tx store.Tx) error {
-		if _, err := tx.Get(accessKeyKey(id)); err != nil {
+		if _, err := tx.Get(AccessKeyKey(id)); err != nil {
 			return err // deleted meanwhile: nothing to record
 		}
-		return store.PutJSON(tx, keyUsedKey(id), keyUsedRecord{Date: t, Service: service, Region: r.Region})
+		return store.PutJSON(tx, KeyUsedKey(id), KeyUsedRecord{Date: t, Service: service, Region: r.Region})
 	})
 }
 
-// GetAccessKeyLastUsed says when an access key was last used, with which
-// service and in which region ("N/A" for a key never used), and whose it
-// is. The caller needs iam:GetAccessKeyLastUsed on the key's user (the
-// account's root for a root key). A key that does not exist is refused as
-// one the caller may not read, so that callers learn nothing of keys they
-// may not see.
-func (s *IAM) GetAccessKeyLastUsed(ctx context.Context, in *GetAccessKeyLastUsedRequest) (*GetAccessKeyLastUsedResponse, error) {
-	var rec accessKeyRecord
-	err := s.store.View(ctx, func(tx store.Tx) error { return getAccessKey(tx, in.AccessKeyId, &rec) })
-	if isNotFound(err) {
-		return nil, errAccessDenied("User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key %s", request(ctx).Principal.ARN, in.AccessKeyId)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if rec.Owner == ownerRoot {
-		err = s.authorize(ctx, "iam:GetAccessKeyLastUsed", rootARN(partition(request(ctx)), s.account))
-	} else {
-		err = s.authorizeOn(ctx, "iam:GetAccessKeyLastUsed", kindUser, rec.UserName)
-	}
-	if err != nil {
-		return nil, err
-	}
-	out := &GetAccessKeyLastUsedResponse{UserName: rec.UserName, AccessKeyLastUsed: &AccessKeyLastUsed{ServiceName: "N/A", Region: "N/A"}}
-	err = s.store.View(ctx, func(tx store.Tx) error {
-		var used keyUsedRecord
-		err := store.GetJSON(tx, keyUsedKey(in.AccessKeyId), &used)
-		if isNotFound(err) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		out.AccessKeyLastUsed = &AccessKeyLastUsed{LastUsedDate: sealbox.At(used.Date), ServiceName: used.Service, Region: used.Region}
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
+// LastUsedGranularity is how stale a role's RoleLastUsed may be before
+// AssumeRole records it again (AWS's is also reported late).
+const LastUsedGranularity = time.Minute

@@ -17,15 +17,15 @@ const allowNothing = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","No
 // boundary apply to p, and the unique id it must still have (a user or role
 // made again under the same name is another entity); ok is false for the
 // root and service principals, which have none.
-func principalEntity(p sealbox.Principal) (kind entityKind, name, id string, ok bool) {
+func principalEntity(p sealbox.Principal) (kind EntityKind, name, id string, ok bool) {
 	switch p.Type {
 	case "IAMUser":
-		kind, name, id = kindUser, p.UserName, p.PrincipalID
+		kind, name, id = KindUser, p.UserName, p.PrincipalID
 		if name == "" {
 			name = lastSegment(p.ARN)
 		}
 	case "AssumedRole":
-		kind, name = kindRole, lastSegment(p.RoleARN)
+		kind, name = KindRole, lastSegment(p.RoleARN)
 		id, _, _ = strings.Cut(p.PrincipalID, ":")
 	default:
 		return "", "", "", false
@@ -44,7 +44,7 @@ func principalEntity(p sealbox.Principal) (kind entityKind, name, id string, ok 
 //
 // The result is cached until an IAM record changes; callers must not modify
 // it. Safe for concurrent use.
-func (s *IAM) PoliciesFor(ctx context.Context, p sealbox.Principal) ([]PolicyDoc, error) {
+func (s *Store) PoliciesFor(ctx context.Context, p sealbox.Principal) ([]PolicyDoc, error) {
 	kind, name, id, ok := principalEntity(p)
 	if !ok {
 		return nil, nil
@@ -53,14 +53,14 @@ func (s *IAM) PoliciesFor(ctx context.Context, p sealbox.Principal) ([]PolicyDoc
 		return nil, nil
 	}
 	key := string(kind) + "|" + strings.ToLower(name) + "|" + id
-	if docs, ok := s.ids.policies.Get(key); ok {
+	if docs, ok := s.policies.Get(key); ok {
 		return docs, nil
 	}
-	ticket := s.ids.policies.Ticket() // before the snapshot is taken
+	ticket := s.policies.Ticket() // before the snapshot is taken
 	var docs []PolicyDoc
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		e, err := loadEntity(tx, kind, name)
-		if isNotFound(err) || (err == nil && id != "" && e.ID != id) {
+		e, err := LoadEntity(tx, kind, name)
+		if IsNotFound(err) || (err == nil && id != "" && e.ID != id) {
 			return nil
 		}
 		if err != nil {
@@ -70,14 +70,14 @@ func (s *IAM) PoliciesFor(ctx context.Context, p sealbox.Principal) ([]PolicyDoc
 		if err := c.entity(e); err != nil {
 			return err
 		}
-		if kind == kindUser {
-			groups, err := listIndex(tx, groupsOfPrefix(e.Name))
+		if kind == KindUser {
+			groups, err := ListIndex(tx, GroupsOfPrefix(e.Name))
 			if err != nil {
 				return err
 			}
 			for _, g := range groups {
-				ge, err := loadEntity(tx, kindGroup, g)
-				if isNotFound(err) {
+				ge, err := LoadEntity(tx, KindGroup, g)
+				if IsNotFound(err) {
 					continue
 				}
 				if err != nil {
@@ -94,13 +94,13 @@ func (s *IAM) PoliciesFor(ctx context.Context, p sealbox.Principal) ([]PolicyDoc
 	if err != nil {
 		return nil, err
 	}
-	s.ids.policies.Put(key, docs, ticket)
+	s.policies.Put(key, docs, ticket)
 	return docs, nil
 }
 
 // docCollector gathers policy documents, each source once.
 type docCollector struct {
-	s    *IAM
+	s    *Store
 	tx   store.Tx
 	seen map[string]bool
 	docs []PolicyDoc
@@ -117,9 +117,9 @@ func (c *docCollector) add(locator, doc string) {
 
 // entity adds e's inline policies, by name, and the default versions of
 // its attached managed policies, in attachment order.
-func (c *docCollector) entity(e *entity) error {
-	arn := e.arn(c.s.account)
-	for _, name := range e.inlineNames() {
+func (c *docCollector) entity(e *Entity) error {
+	arn := e.ARN(c.s.account)
+	for _, name := range e.InlineNames() {
 		c.add(arn+"#"+name, e.Inline[name])
 	}
 	for _, parn := range e.Attached {
@@ -134,8 +134,8 @@ func (c *docCollector) entity(e *entity) error {
 // no longer exists adds nothing, or with placeholder the allowNothing
 // document (for session policies, which narrow a session).
 func (c *docCollector) managed(parn string, placeholder bool) error {
-	p, err := c.s.findPolicy(c.tx, parn)
-	if isNotFound(err) || (err == nil && p.defaultVersion() == nil) {
+	p, err := c.s.FindPolicy(c.tx, parn)
+	if IsNotFound(err) || (err == nil && p.defaultVersion() == nil) {
 		if placeholder {
 			c.add(parn+"?deleted", allowNothing)
 		}
@@ -149,7 +149,7 @@ func (c *docCollector) managed(parn string, placeholder bool) error {
 		return err
 	}
 	v := p.defaultVersion()
-	c.add(p.arn(c.s.account)+"?"+v.ID, v.Document)
+	c.add(p.ARN(c.s.account)+"?"+v.ID, v.Document)
 	return nil
 }
 
@@ -161,20 +161,20 @@ func sessionCacheKey(id string) string { return "session|" + id }
 // permissions. It returns nil for any other key: such sessions are not
 // narrowed. A session policy deleted since the session began is replaced
 // by a document that allows nothing, so that the session stays narrowed.
-func (s *IAM) SessionPolicies(ctx context.Context, accessKeyID string) ([]PolicyDoc, error) {
+func (s *Store) SessionPolicies(ctx context.Context, accessKeyID string) ([]PolicyDoc, error) {
 	if !strings.HasPrefix(accessKeyID, "ASIA") {
 		return nil, nil
 	}
 	key := sessionCacheKey(accessKeyID)
-	if docs, ok := s.ids.policies.Get(key); ok {
+	if docs, ok := s.policies.Get(key); ok {
 		return docs, nil
 	}
-	ticket := s.ids.policies.Ticket() // before the snapshot is taken
+	ticket := s.policies.Ticket() // before the snapshot is taken
 	var docs []PolicyDoc
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		var sess sessionRecord
-		err := getSession(tx, accessKeyID, &sess)
-		if isNotFound(err) {
+		var sess SessionRecord
+		err := GetSession(tx, accessKeyID, &sess)
+		if IsNotFound(err) {
 			return nil
 		}
 		if err != nil {
@@ -185,7 +185,7 @@ func (s *IAM) SessionPolicies(ctx context.Context, accessKeyID string) ([]Policy
 		}
 		c := docCollector{s: s, tx: tx, seen: map[string]bool{}}
 		if sess.Policy != "" {
-			c.add(assumedRoleARN(sess.Partition, s.account, sess.Name, sess.SessionName)+"#session", sess.Policy)
+			c.add(AssumedRoleARN(sess.Partition, s.account, sess.Name, sess.SessionName)+"#session", sess.Policy)
 		}
 		for _, parn := range sess.PolicyArns {
 			if err := c.managed(parn, true); err != nil {
@@ -198,7 +198,7 @@ func (s *IAM) SessionPolicies(ctx context.Context, accessKeyID string) ([]Policy
 	if err != nil {
 		return nil, err
 	}
-	s.ids.policies.Put(key, docs, ticket)
+	s.policies.Put(key, docs, ticket)
 	return docs, nil
 }
 
@@ -207,66 +207,66 @@ func (s *IAM) SessionPolicies(ctx context.Context, accessKeyID string) ([]Policy
 // role resolves to an AssumedRole principal without a session name (ARN
 // and RoleARN both the role's), which PoliciesFor serves. It reports false
 // for an ARN that names nothing in this account.
-func (s *IAM) Principal(ctx context.Context, arn string) (sealbox.Principal, bool, error) {
+func (s *Store) Principal(ctx context.Context, arn string) (sealbox.Principal, bool, error) {
 	a, err := sealbox.ParseARN(arn)
 	if err != nil || a.AccountID != s.account || a.Region != "" {
 		return sealbox.Principal{}, false, nil
 	}
 	switch {
 	case a.Service == "iam" && a.Resource == "root":
-		p := s.ids.RootPrincipal("")
+		p := s.RootPrincipal("")
 		p.ARN = arn
 		return p, true, nil
 	case a.Service == "iam" && (strings.HasPrefix(a.Resource, "user/") || strings.HasPrefix(a.Resource, "role/")):
-		kind := kindUser
+		kind := KindUser
 		if strings.HasPrefix(a.Resource, "role/") {
-			kind = kindRole
+			kind = KindRole
 		}
 		e, ok, err := s.lookupByARN(ctx, kind, a)
 		if err != nil || !ok {
 			return sealbox.Principal{}, false, err
 		}
-		if kind == kindUser {
-			return s.ids.userPrincipal(e, "", false), true, nil
+		if kind == KindUser {
+			return s.userPrincipal(e, "", false), true, nil
 		}
 		return sealbox.Principal{
 			Type:        "AssumedRole",
-			ARN:         e.arn(s.account),
+			ARN:         e.ARN(s.account),
 			AccountID:   s.account,
 			PrincipalID: e.ID,
-			RoleARN:     e.arn(s.account),
+			RoleARN:     e.ARN(s.account),
 		}, true, nil
 	case a.Service == "sts" && strings.HasPrefix(a.Resource, "assumed-role/"):
 		parts := strings.Split(strings.TrimPrefix(a.Resource, "assumed-role/"), "/")
 		if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
 			return sealbox.Principal{}, false, nil
 		}
-		var e *entity
+		var e *Entity
 		err := s.store.View(ctx, func(tx store.Tx) (err error) {
-			e, err = loadEntity(tx, kindRole, parts[0])
+			e, err = LoadEntity(tx, KindRole, parts[0])
 			return err
 		})
-		if isNotFound(err) {
+		if IsNotFound(err) {
 			return sealbox.Principal{}, false, nil
 		}
 		if err != nil {
 			return sealbox.Principal{}, false, err
 		}
-		return s.ids.assumedRolePrincipal(e, parts[1], ""), true, nil
+		return s.assumedRolePrincipal(e, parts[1], ""), true, nil
 	}
 	return sealbox.Principal{}, false, nil
 }
 
 // lookupByARN loads the user or role an IAM ARN names, path included.
-func (s *IAM) lookupByARN(ctx context.Context, kind entityKind, a sealbox.ARN) (e *entity, ok bool, err error) {
+func (s *Store) lookupByARN(ctx context.Context, kind EntityKind, a sealbox.ARN) (e *Entity, ok bool, err error) {
 	err = s.store.View(ctx, func(tx store.Tx) error {
-		e, ok, err = s.lookupByARNTx(tx, kind, a)
+		e, ok, err = s.EntityByARN(tx, kind, a)
 		return err
 	})
 	return e, ok, err
 }
 
-func (s *IAM) lookupByARNTx(tx store.Tx, kind entityKind, a sealbox.ARN) (*entity, bool, error) {
+func (s *Store) EntityByARN(tx store.Tx, kind EntityKind, a sealbox.ARN) (*Entity, bool, error) {
 	rest := strings.TrimPrefix(a.Resource, string(kind))
 	i := strings.LastIndexByte(rest, '/')
 	if i < 0 {
@@ -276,8 +276,8 @@ func (s *IAM) lookupByARNTx(tx store.Tx, kind entityKind, a sealbox.ARN) (*entit
 	if name == "" {
 		return nil, false, nil
 	}
-	e, err := loadEntity(tx, kind, name)
-	if isNotFound(err) {
+	e, err := LoadEntity(tx, kind, name)
+	if IsNotFound(err) {
 		return nil, false, nil
 	}
 	if err != nil {
@@ -297,4 +297,126 @@ func lastSegment(arn string) string {
 		return ""
 	}
 	return arn[i+1:]
+}
+
+// errInvalidARN is IAM's answer to a policy ARN it cannot read.
+func errInvalidARN(arn string) error { return InvalidInput("ARN %s is not valid.", arn) }
+
+// FindPolicy resolves a policy ARN. It returns InvalidInput for a string
+// that is not a policy ARN, and errNotFound when no such policy exists.
+func (s *Store) FindPolicy(tx store.Tx, arn string) (*PolicyRecord, error) {
+	a, err := sealbox.ParseARN(arn)
+	if err != nil || a.Service != "iam" || a.Region != "" || !strings.HasPrefix(a.Resource, "policy/") {
+		return nil, errInvalidARN(arn)
+	}
+	rest := strings.TrimPrefix(a.Resource, "policy")
+	i := strings.LastIndexByte(rest, '/')
+	path, name := rest[:i+1], rest[i+1:]
+	if name == "" {
+		return nil, errInvalidARN(arn)
+	}
+	switch a.AccountID {
+	case "aws":
+		p, ok := builtinRecord(name, a.Partition)
+		if !ok || path != p.Path {
+			return nil, errNotFound
+		}
+		var n awsAttachments
+		if err := store.GetJSON(tx, awsPolicyKey(name), &n); err != nil && !IsNotFound(err) {
+			return nil, err
+		}
+		p.Attachments, p.BoundaryUses = n.Attachments, n.BoundaryUses
+		return p, nil
+	case s.account:
+		var p PolicyRecord
+		if err := store.GetJSON(tx, PolicyKey(name), &p); err != nil {
+			return nil, err
+		}
+		if p.Path != path || p.Partition != a.Partition {
+			return nil, errNotFound
+		}
+		return &p, nil
+	default:
+		return nil, errNotFound
+	}
+}
+
+func SavePolicy(tx store.Tx, p *PolicyRecord) error {
+	if p.aws {
+		return store.PutJSON(tx, awsPolicyKey(p.Name), awsAttachments{Attachments: p.Attachments, BoundaryUses: p.BoundaryUses})
+	}
+	return store.PutJSON(tx, PolicyKey(p.Name), p)
+}
+
+// BoundaryFor returns the permissions boundary of p's user or role (the
+// default version of the managed policy), or nil for none. A boundary
+// policy that no longer exists is a document that allows nothing, so that
+// the principal stays bounded.
+func (s *Store) BoundaryFor(ctx context.Context, p sealbox.Principal) (*PolicyDoc, error) {
+	kind, name, id, ok := principalEntity(p)
+	if !ok {
+		return nil, nil
+	}
+	var out *PolicyDoc
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		e, err := LoadEntity(tx, kind, name)
+		if IsNotFound(err) || (err == nil && id != "" && e.ID != id) || (err == nil && e.Boundary == "") {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		c := docCollector{s: s, tx: tx, seen: map[string]bool{}}
+		if err := c.managed(e.Boundary, true); err != nil {
+			return err
+		}
+		if len(c.docs) > 0 {
+			out = &c.docs[0]
+		}
+		return nil
+	})
+	return out, err
+}
+
+// PrincipalTags returns the tags of the principal p, as the condition keys
+// aws:PrincipalTag/<key> see them: an IAM user's tags (also through
+// GetSessionToken); for an assumed role, the role's tags with the
+// session's tags over them (a session tag wins over the role's tag of the
+// same key, compared regardless of case). Keys are lower-cased. The root
+// and principals that no longer exist have none.
+func (s *Store) PrincipalTags(ctx context.Context, p sealbox.Principal) (map[string]string, error) {
+	kind, name, id, ok := principalEntity(p)
+	if !ok {
+		return nil, nil
+	}
+	var tags map[string]string
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		e, err := LoadEntity(tx, kind, name)
+		if IsNotFound(err) || (err == nil && id != "" && e.ID != id) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		tags = make(map[string]string, len(e.Tags))
+		for _, t := range e.Tags {
+			tags[strings.ToLower(t.Key)] = t.Value
+		}
+		if kind != KindRole || !strings.HasPrefix(p.AccessKeyID, "ASIA") {
+			return nil
+		}
+		var sess SessionRecord
+		err = GetSession(tx, p.AccessKeyID, &sess)
+		if IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, t := range sess.Tags {
+			tags[strings.ToLower(t.Key)] = t.Value
+		}
+		return nil
+	})
+	return tags, err
 }

@@ -15,68 +15,61 @@ import (
 
 var errNotFound = store.ErrNotFound
 
-// entityKind is a kind of IAM identity that holds policies: user, group or
+// EntityKind is a kind of IAM identity that holds policies: user, group or
 // role. Its string form is the word AWS's messages use ("user").
-type entityKind string
+type EntityKind string
 
 const (
-	kindUser  entityKind = "user"
-	kindGroup entityKind = "group"
-	kindRole  entityKind = "role"
+	KindUser  EntityKind = "user"
+	KindGroup EntityKind = "group"
+	KindRole  EntityKind = "role"
 )
 
-func (k entityKind) title() string { return strings.ToUpper(string(k[:1])) + string(k[1:]) }
+func (k EntityKind) Title() string { return strings.ToUpper(string(k[:1])) + string(k[1:]) }
 
-// prefix is where records of the kind live.
-func (k entityKind) prefix() string { return "iam/" + string(k) + "/" }
+// Prefix is where records of the kind live.
+func (k EntityKind) Prefix() string { return "iam/" + string(k) + "/" }
 
-// idPrefix is the first four characters of the kind's unique ids.
-func (k entityKind) idPrefix() string {
+// IDPrefix is the first four characters of the kind's unique ids.
+func (k EntityKind) IDPrefix() string {
 	switch k {
-	case kindUser:
+	case KindUser:
 		return "AIDA"
-	case kindGroup:
+	case KindGroup:
 		return "AGPA"
 	default:
 		return "AROA"
 	}
 }
 
-// resourceType is the kind's CloudTrail resource type.
-func (k entityKind) resourceType() string { return "AWS::IAM::" + k.title() }
+// ResourceType is the kind's CloudTrail resource type.
+func (k EntityKind) ResourceType() string { return "AWS::IAM::" + k.Title() }
 
-// AWS's default quotas, as its LimitExceeded messages name them.
-const (
-	maxAccessKeys       = 2
-	maxAttached         = 10
-	maxGroupsPerUser    = 10
-	maxPolicyVersions   = 5
-	maxManagedPolicyLen = 6144 // characters, whitespace excluded
-	maxTrustPolicyLen   = 2048
-	maxSessionPolicyLen = 2048
-)
+// MaxAccessKeys is how many access keys a user, or the account's root, may
+// have: AWS's default quota.
+const MaxAccessKeys = 2
 
-func (k entityKind) attachedQuota() string {
-	return "PoliciesPer" + k.title()
+func (k EntityKind) AttachedQuota() string {
+	return "PoliciesPer" + k.Title()
 }
 
-// inlineLimit is the aggregate size of the kind's inline policies, in
+// InlineLimit is the aggregate size of the kind's inline policies, in
 // characters without whitespace: AWS's "Maximum policy size of N bytes
 // exceeded for user X".
-func (k entityKind) inlineLimit() int {
+func (k EntityKind) InlineLimit() int {
 	switch k {
-	case kindUser:
+	case KindUser:
 		return 2048
-	case kindGroup:
+	case KindGroup:
 		return 5120
 	default:
 		return 10240
 	}
 }
 
-// entity is the stored record of a user, group or role.
-type entity struct {
-	Kind      entityKind `json:"kind"`
+// Entity is the stored record of a user, group or role.
+type Entity struct {
+	Kind      EntityKind `json:"kind"`
 	Name      string     `json:"name"`
 	ID        string     `json:"id"`
 	Path      string     `json:"path"`
@@ -100,16 +93,16 @@ type entity struct {
 	LastUsedRegion     string    `json:"lastUsedRegion,omitempty"`
 }
 
-func entityKey(kind entityKind, name string) string { return kind.prefix() + strings.ToLower(name) }
+func entityKey(kind EntityKind, name string) string { return kind.Prefix() + strings.ToLower(name) }
 
-func (e *entity) key() string { return entityKey(e.Kind, e.Name) }
+func (e *Entity) Key() string { return entityKey(e.Kind, e.Name) }
 
-// arn is arn:<partition>:iam::<account>:<kind><path><name>.
-func (e *entity) arn(account string) string {
+// ARN is ARN:<partition>:iam::<account>:<kind><path><name>.
+func (e *Entity) ARN(account string) string {
 	return "arn:" + e.Partition + ":iam::" + account + ":" + string(e.Kind) + e.Path + e.Name
 }
 
-func (e *entity) inlineNames() []string {
+func (e *Entity) InlineNames() []string {
 	names := make([]string, 0, len(e.Inline))
 	for n := range e.Inline {
 		names = append(names, n)
@@ -118,42 +111,33 @@ func (e *entity) inlineNames() []string {
 	return names
 }
 
-func (e *entity) isAttached(arn string) bool { return slices.Contains(e.Attached, arn) }
+func (e *Entity) IsAttached(arn string) bool { return slices.Contains(e.Attached, arn) }
 
-func loadEntity(tx store.Tx, kind entityKind, name string) (*entity, error) {
-	var e entity
+func LoadEntity(tx store.Tx, kind EntityKind, name string) (*Entity, error) {
+	var e Entity
 	if err := store.GetJSON(tx, entityKey(kind, name), &e); err != nil {
 		return nil, err
 	}
 	return &e, nil
 }
 
-// mustEntity loads the entity or answers NoSuchEntity in AWS's words.
-func mustEntity(tx store.Tx, kind entityKind, name string) (*entity, error) {
-	e, err := loadEntity(tx, kind, name)
-	if isNotFound(err) {
-		return nil, errNoSuchEntity(kind, name)
-	}
-	return e, err
-}
+func SaveEntity(tx store.Tx, e *Entity) error { return store.PutJSON(tx, e.Key(), e) }
 
-func saveEntity(tx store.Tx, e *entity) error { return store.PutJSON(tx, e.key(), e) }
-
-// policyRecord is a managed policy: customer managed (stored whole) or AWS
+// PolicyRecord is a managed policy: customer managed (stored whole) or AWS
 // managed (built in; only its attachment count is stored).
-type policyRecord struct {
-	Name        string          `json:"name"`
-	ID          string          `json:"id"`
-	Path        string          `json:"path"`
-	Partition   string          `json:"partition"`
-	Description string          `json:"description,omitempty"`
-	Created     time.Time       `json:"created"`
-	Updated     time.Time       `json:"updated"`
-	Tags        []Tag           `json:"tags,omitempty"`
-	Default     string          `json:"default"`
-	NextVersion int             `json:"nextVersion"`
-	Versions    []policyVersion `json:"versions"`
-	Attachments int             `json:"attachments"`
+type PolicyRecord struct {
+	Name        string                `json:"name"`
+	ID          string                `json:"id"`
+	Path        string                `json:"path"`
+	Partition   string                `json:"partition"`
+	Description string                `json:"description,omitempty"`
+	Created     time.Time             `json:"created"`
+	Updated     time.Time             `json:"updated"`
+	Tags        []Tag                 `json:"tags,omitempty"`
+	Default     string                `json:"default"`
+	NextVersion int                   `json:"nextVersion"`
+	Versions    []PolicyVersionRecord `json:"versions"`
+	Attachments int                   `json:"attachments"`
 	// BoundaryUses counts the users and roles whose permissions boundary
 	// the policy is.
 	BoundaryUses int `json:"boundaryUses,omitempty"`
@@ -161,23 +145,27 @@ type policyRecord struct {
 	aws bool // built in; never stored whole
 }
 
-type policyVersion struct {
+type PolicyVersionRecord struct {
 	ID       string    `json:"id"`
 	Document string    `json:"document"`
 	Created  time.Time `json:"created"`
 }
 
-func policyKey(name string) string    { return "iam/policy/" + strings.ToLower(name) }
+func PolicyKey(name string) string    { return "iam/policy/" + strings.ToLower(name) }
 func awsPolicyKey(name string) string { return "iam/awspolicy/" + name }
 
-func (p *policyRecord) arn(account string) string {
+func (p *PolicyRecord) ARN(account string) string {
 	if p.aws {
 		return "arn:" + p.Partition + ":iam::aws:policy" + p.Path + p.Name
 	}
 	return "arn:" + p.Partition + ":iam::" + account + ":policy" + p.Path + p.Name
 }
 
-func (p *policyRecord) version(id string) *policyVersion {
+// AWSManaged reports a policy AWS manages: served read-only, only its
+// attachment counts stored.
+func (p *PolicyRecord) AWSManaged() bool { return p.aws }
+
+func (p *PolicyRecord) Version(id string) *PolicyVersionRecord {
 	for i := range p.Versions {
 		if p.Versions[i].ID == id {
 			return &p.Versions[i]
@@ -186,16 +174,16 @@ func (p *policyRecord) version(id string) *policyVersion {
 	return nil
 }
 
-func (p *policyRecord) defaultVersion() *policyVersion { return p.version(p.Default) }
+func (p *PolicyRecord) defaultVersion() *PolicyVersionRecord { return p.Version(p.Default) }
 
-// accessKeyRecord is a long-term access key (AKIA…). Owner is "root" for
+// AccessKeyRecord is a long-term access key (AKIA…). Owner is "root" for
 // the account's own keys (the administrator's among them) and "user" for an
 // IAM user's.
 //
 // It holds a primitive.Secret, which refuses to be marshalled: the record
 // is read and written with getAccessKey and saveAccessKey, never with
 // store.GetJSON and store.PutJSON.
-type accessKeyRecord struct {
+type AccessKeyRecord struct {
 	ID       string           `json:"id"`
 	Secret   primitive.Secret `json:"secret"`
 	Status   string           `json:"status"`
@@ -204,40 +192,40 @@ type accessKeyRecord struct {
 	Created  time.Time        `json:"created"`
 }
 
-func accessKeyKey(id string) string { return "iam/accesskey/" + id }
+func AccessKeyKey(id string) string { return "iam/accesskey/" + id }
 
-// ownerOf names whose keys and sessions an index lists: "root" or
+// OwnerOf names whose keys and sessions an index lists: "root" or
 // "user/<name>" or "role/<name>".
-func ownerOf(kind entityKind, name string) string {
+func OwnerOf(kind EntityKind, name string) string {
 	return string(kind) + "/" + strings.ToLower(name)
 }
 
-const ownerRoot = "root"
+const OwnerRoot = "root"
 
-func keysOfPrefix(owner string) string  { return "iam/keys-of/" + owner + "/" }
-func keysOfKey(owner, id string) string { return keysOfPrefix(owner) + id }
+func KeysOfPrefix(owner string) string  { return "iam/keys-of/" + owner + "/" }
+func KeysOfKey(owner, id string) string { return KeysOfPrefix(owner) + id }
 
-func (k *accessKeyRecord) owner() string {
-	if k.Owner == ownerRoot {
-		return ownerRoot
+func (k *AccessKeyRecord) IndexOwner() string {
+	if k.Owner == OwnerRoot {
+		return OwnerRoot
 	}
-	return ownerOf(kindUser, k.UserName)
+	return OwnerOf(KindUser, k.UserName)
 }
 
-func memberKey(group, user string) string {
+func MemberKey(group, user string) string {
 	return "iam/member/" + strings.ToLower(group) + "/" + strings.ToLower(user)
 }
-func memberPrefix(group string) string { return "iam/member/" + strings.ToLower(group) + "/" }
-func groupsOfKey(user, group string) string {
+func MemberPrefix(group string) string { return "iam/member/" + strings.ToLower(group) + "/" }
+func GroupsOfKey(user, group string) string {
 	return "iam/groups-of/" + strings.ToLower(user) + "/" + strings.ToLower(group)
 }
-func groupsOfPrefix(user string) string { return "iam/groups-of/" + strings.ToLower(user) + "/" }
+func GroupsOfPrefix(user string) string { return "iam/groups-of/" + strings.ToLower(user) + "/" }
 
-// sessionRecord is an STS session (ASIA…): its credentials, who it stands
+// SessionRecord is an STS session (ASIA…): its credentials, who it stands
 // for and, for an assumed role, the session policies that narrow it. Like
 // accessKeyRecord it is read and written with its own functions
 // (getSession, decodeSession, saveSession).
-type sessionRecord struct {
+type SessionRecord struct {
 	ID      string           `json:"id"`
 	Secret  primitive.Secret `json:"secret"`
 	Token   primitive.Secret `json:"token"`
@@ -271,33 +259,33 @@ func sessionKey(id string) string { return "iam/session/" + id }
 // seals the whole value; and the one place they are read back.
 type (
 	storedAccessKey struct {
-		*accessKeyRecord
+		*AccessKeyRecord
 		Secret string `json:"secret"`
 	}
 	storedSession struct {
-		*sessionRecord
+		*SessionRecord
 		Secret string `json:"secret"`
 		Token  string `json:"token"`
 	}
 )
 
-// getAccessKey reads the access key id into rec.
-func getAccessKey(tx store.Tx, id string, rec *accessKeyRecord) error {
-	st := storedAccessKey{accessKeyRecord: rec}
-	if err := store.GetJSON(tx, accessKeyKey(id), &st); err != nil {
+// GetAccessKey reads the access key id into rec.
+func GetAccessKey(tx store.Tx, id string, rec *AccessKeyRecord) error {
+	st := storedAccessKey{AccessKeyRecord: rec}
+	if err := store.GetJSON(tx, AccessKeyKey(id), &st); err != nil {
 		return err
 	}
 	rec.Secret = primitive.NewSecret([]byte(st.Secret))
 	return nil
 }
 
-// saveAccessKey writes rec (and no index).
-func saveAccessKey(tx store.Tx, rec *accessKeyRecord) error {
-	return store.PutJSON(tx, accessKeyKey(rec.ID), storedAccessKey{rec, string(rec.Secret.Bytes())})
+// SaveAccessKey writes rec (and no index).
+func SaveAccessKey(tx store.Tx, rec *AccessKeyRecord) error {
+	return store.PutJSON(tx, AccessKeyKey(rec.ID), storedAccessKey{rec, string(rec.Secret.Bytes())})
 }
 
-// getSession reads the session id into sess.
-func getSession(tx store.Tx, id string, sess *sessionRecord) error {
+// GetSession reads the session id into sess.
+func GetSession(tx store.Tx, id string, sess *SessionRecord) error {
 	raw, err := tx.Get(sessionKey(id))
 	if err != nil {
 		return err
@@ -306,8 +294,8 @@ func getSession(tx store.Tx, id string, sess *sessionRecord) error {
 }
 
 // decodeSession decodes a stored session into sess.
-func decodeSession(raw []byte, sess *sessionRecord) error {
-	st := storedSession{sessionRecord: sess}
+func decodeSession(raw []byte, sess *SessionRecord) error {
+	st := storedSession{SessionRecord: sess}
 	if err := json.Unmarshal(raw, &st); err != nil {
 		return err
 	}
@@ -315,33 +303,33 @@ func decodeSession(raw []byte, sess *sessionRecord) error {
 	return nil
 }
 
-// saveSession writes sess (and no index).
-func saveSession(tx store.Tx, sess *sessionRecord) error {
+// SaveSession writes sess (and no index).
+func SaveSession(tx store.Tx, sess *SessionRecord) error {
 	return store.PutJSON(tx, sessionKey(sess.ID), storedSession{sess, string(sess.Secret.Bytes()), string(sess.Token.Bytes())})
 }
 
 const sessionPrefix = "iam/session/"
 
-func (s *sessionRecord) owner() string {
+func (s *SessionRecord) indexOwner() string {
 	switch s.Kind {
 	case "role":
-		return ownerOf(kindRole, s.Name)
+		return OwnerOf(KindRole, s.Name)
 	case "user":
-		return ownerOf(kindUser, s.Name)
+		return OwnerOf(KindUser, s.Name)
 	default:
-		return ownerRoot
+		return OwnerRoot
 	}
 }
 
-func sessionsOfPrefix(owner string) string  { return "iam/sessions-of/" + owner + "/" }
-func sessionsOfKey(owner, id string) string { return sessionsOfPrefix(owner) + id }
+func SessionsOfPrefix(owner string) string  { return "iam/sessions-of/" + owner + "/" }
+func SessionsOfKey(owner, id string) string { return SessionsOfPrefix(owner) + id }
 
-// deleteSessionsOf deletes every session of owner, with the index; the
+// DeleteSessionsOf deletes every session of owner, with the index; the
 // change feed drops them from the lookup cache.
-func deleteSessionsOf(tx store.Tx, owner string) error {
+func DeleteSessionsOf(tx store.Tx, owner string) error {
 	var ids []string
-	err := tx.Scan(sessionsOfPrefix(owner), "", func(key string, _ []byte) error {
-		ids = append(ids, strings.TrimPrefix(key, sessionsOfPrefix(owner)))
+	err := tx.Scan(SessionsOfPrefix(owner), "", func(key string, _ []byte) error {
+		ids = append(ids, strings.TrimPrefix(key, SessionsOfPrefix(owner)))
 		return nil
 	})
 	if err != nil {
@@ -351,7 +339,7 @@ func deleteSessionsOf(tx store.Tx, owner string) error {
 		if err := tx.Delete(sessionKey(id)); err != nil {
 			return err
 		}
-		if err := tx.Delete(sessionsOfKey(owner, id)); err != nil {
+		if err := tx.Delete(SessionsOfKey(owner, id)); err != nil {
 			return err
 		}
 	}
@@ -360,11 +348,11 @@ func deleteSessionsOf(tx store.Tx, owner string) error {
 
 // ARNs of principals.
 
-func rootARN(partition, account string) string {
+func RootARN(partition, account string) string {
 	return "arn:" + partition + ":iam::" + account + ":root"
 }
 
-func assumedRoleARN(partition, account, role, session string) string {
+func AssumedRoleARN(partition, account, role, session string) string {
 	return "arn:" + partition + ":sts::" + account + ":assumed-role/" + role + "/" + session
 }
 
@@ -372,9 +360,9 @@ func assumedRoleARN(partition, account, role, session string) string {
 
 const base32Upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
-// uniqueID returns an IAM unique id: the four-letter prefix of its kind
+// UniqueID returns an IAM unique id: the four-letter prefix of its kind
 // (AIDA, AROA, AGPA, ANPA) and 17 characters, 21 in all, as AWS makes them.
-func uniqueID(prefix string) string {
+func UniqueID(prefix string) string {
 	var b [17]byte
 	rand.Read(b[:])
 	out := []byte(prefix)
@@ -393,9 +381,9 @@ func docHash(doc string) string {
 // now is t truncated to the second: IAM reports times to the second.
 func now(t time.Time) time.Time { return t.UTC().Truncate(time.Second) }
 
-// compactLen is the length of doc without whitespace, which is how IAM
+// CompactLen is the length of doc without whitespace, which is how IAM
 // measures a policy against its quotas.
-func compactLen(doc string) int {
+func CompactLen(doc string) int {
 	n := 0
 	for _, r := range doc {
 		switch r {
@@ -407,4 +395,19 @@ func compactLen(doc string) int {
 	return n
 }
 
-func decodeJSON(b []byte, v any) error { return json.Unmarshal(b, v) }
+// ListIndex returns the last key segments under an index prefix, in order.
+func ListIndex(tx store.Tx, prefix string) ([]string, error) {
+	var out []string
+	err := tx.Scan(prefix, "", func(key string, _ []byte) error {
+		out = append(out, strings.TrimPrefix(key, prefix))
+		return nil
+	})
+	return out, err
+}
+
+func PutSession(tx store.Tx, sess *SessionRecord) error {
+	if err := SaveSession(tx, sess); err != nil {
+		return err
+	}
+	return tx.Put(SessionsOfKey(sess.indexOwner(), sess.ID), nil)
+}

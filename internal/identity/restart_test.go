@@ -8,7 +8,8 @@ import (
 
 	"github.com/sealbox/sealbox/internal/barrier"
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
-	"github.com/sealbox/sealbox/internal/identity"
+	"github.com/sealbox/sealbox/internal/identity/iamapi"
+	"github.com/sealbox/sealbox/internal/identity/stsapi"
 	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/boltstore"
@@ -29,11 +30,11 @@ func TestRestart(t *testing.T) {
 	}
 	fs := open()
 	e := newEnvOver(t, fs, nil)
-	alice, key := e.user("alice")
-	must(e.iam.PutUserPolicy(e.root, &identity.PutUserPolicyRequest{UserName: "alice", PolicyName: "p", PolicyDocument: allow("s3:GetObject")}))(t, "PutUserPolicy")
-	role := e.role("app", trustFor("arn:aws:iam::123456789012:user/alice"), 0)
-	sess := must(e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: role.Arn, RoleSessionName: "s1", Policy: allow("s3:GetObject")}))(t, "AssumeRole").Credentials
-	adminID := e.adminID
+	alice, key := e.User("alice")
+	must(e.IAM.PutUserPolicy(e.Root, &iamapi.PutUserPolicyRequest{UserName: "alice", PolicyName: "p", PolicyDocument: allow("s3:GetObject")}))(t, "PutUserPolicy")
+	role := e.Role("app", trustFor("arn:aws:iam::123456789012:user/alice"), 0)
+	sess := must(e.STS.AssumeRole(alice, &stsapi.AssumeRoleRequest{RoleArn: role.Arn, RoleSessionName: "s1", Policy: allow("s3:GetObject")}))(t, "AssumeRole").Credentials
+	adminID := e.AdminID
 	if err := fs.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -41,22 +42,22 @@ func TestRestart(t *testing.T) {
 	fs = open()
 	defer fs.Close()
 	e2 := newEnvOver(t, fs, nil)
-	admin, err := e2.ids.EnsureAdmin(context.Background(), "", primitive.Secret{})
+	admin, err := e2.IDs.EnsureAdmin(context.Background(), "", primitive.Secret{})
 	if err != nil || admin.Changed || admin.AccessKeyID != adminID || admin.UserName != "admin" {
 		t.Fatalf("EnsureAdmin after restart = %+v, %v; want %s of user admin kept", admin, err, adminID)
 	}
-	k := must(e2.ids.LookupAccessKey(context.Background(), key.AccessKeyId))(t, "LookupAccessKey(user key)")
+	k := must(e2.IDs.LookupAccessKey(context.Background(), key.AccessKeyId))(t, "LookupAccessKey(user key)")
 	if !k.Secret.EqualString(key.SecretAccessKey) || k.Principal.UserName != "alice" {
 		t.Errorf("user key after restart = %+v", k)
 	}
-	s := must(e2.ids.LookupAccessKey(context.Background(), sess.AccessKeyId))(t, "LookupAccessKey(session)")
+	s := must(e2.IDs.LookupAccessKey(context.Background(), sess.AccessKeyId))(t, "LookupAccessKey(session)")
 	if !s.SessionToken.EqualString(sess.SessionToken) || s.Principal.RoleARN != role.Arn {
 		t.Errorf("session after restart = %+v", s)
 	}
-	if d := must(e2.iam.PoliciesFor(context.Background(), k.Principal))(t, "PoliciesFor"); len(d) != 1 {
+	if d := must(e2.IDs.PoliciesFor(context.Background(), k.Principal))(t, "PoliciesFor"); len(d) != 1 {
 		t.Errorf("PoliciesFor(alice) after restart = %v", d)
 	}
-	if d := must(e2.iam.SessionPolicies(context.Background(), sess.AccessKeyId))(t, "SessionPolicies"); len(d) != 1 {
+	if d := must(e2.IDs.SessionPolicies(context.Background(), sess.AccessKeyId))(t, "SessionPolicies"); len(d) != 1 {
 		t.Errorf("SessionPolicies after restart = %v", d)
 	}
 }
@@ -70,9 +71,9 @@ func TestSecretsSealedAtRest(t *testing.T) {
 		t.Fatalf("barrier.Open: %v", err)
 	}
 	e := newEnvOver(t, store.WithFeed(b), nil)
-	alice, key := e.user("alice")
-	role := e.role("app", trustFor("arn:aws:iam::123456789012:user/alice"), 0)
-	sess := must(e.sts.AssumeRole(alice, &identity.AssumeRoleRequest{RoleArn: role.Arn, RoleSessionName: "s1"}))(t, "AssumeRole").Credentials
+	alice, key := e.User("alice")
+	role := e.Role("app", trustFor("arn:aws:iam::123456789012:user/alice"), 0)
+	sess := must(e.STS.AssumeRole(alice, &stsapi.AssumeRoleRequest{RoleArn: role.Arn, RoleSessionName: "s1"}))(t, "AssumeRole").Credentials
 	secrets := [][]byte{[]byte(key.SecretAccessKey), []byte(sess.SecretAccessKey), []byte(sess.SessionToken)}
 	n := 0
 	err = raw.View(context.Background(), func(tx store.Tx) error {

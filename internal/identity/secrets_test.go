@@ -31,9 +31,9 @@ func TestSecretsDoNotLeak(t *testing.T) {
 	cfg := config.Default()
 	cfg.AdminAccessKeyID, cfg.AdminSecretAccessKey, cfg.Passphrase = "AKIAIOSFODNN7EXAMPLE", sec, tok
 	values := map[string]any{
-		"accessKeyRecord": accessKeyRecord{ID: "AKIAIOSFODNN7EXAMPLE", Secret: sec, Status: statusActive, Owner: ownerRoot},
-		"sessionRecord":   sessionRecord{ID: "ASIAIOSFODNN7EXAMPLE", Secret: sec, Token: tok, Kind: "role", Name: "app"},
-		"Admin":           Admin{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: sec, UserName: AdminUserName},
+		"accessKeyRecord": AccessKeyRecord{ID: "AKIAIOSFODNN7EXAMPLE", Secret: sec, Status: StatusActive, Owner: OwnerRoot},
+		"sessionRecord":   SessionRecord{ID: "ASIAIOSFODNN7EXAMPLE", Secret: sec, Token: tok, Kind: "role", Name: "app"},
+		"Admin":           Admin{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", SecretAccessKey: sec, UserName: adminUserName},
 		"sigv4.Key":       sigv4.Key{Secret: sec, SessionToken: tok},
 		"config.Config":   cfg,
 	}
@@ -91,18 +91,18 @@ func TestStoredFormatOfSecretRecords(t *testing.T) {
 	// Read and written again, each record is what it was, byte for byte
 	// but for the order of members.
 	err = fs.Update(ctx, func(tx store.Tx) error {
-		var rec accessKeyRecord
-		if err := getAccessKey(tx, "AKIAOLDFORMAT0000001", &rec); err != nil {
+		var rec AccessKeyRecord
+		if err := GetAccessKey(tx, "AKIAOLDFORMAT0000001", &rec); err != nil {
 			return err
 		}
-		if err := saveAccessKey(tx, &rec); err != nil {
+		if err := SaveAccessKey(tx, &rec); err != nil {
 			return err
 		}
-		var sess sessionRecord
-		if err := getSession(tx, "ASIAOLDFORMAT0000001", &sess); err != nil {
+		var sess SessionRecord
+		if err := GetSession(tx, "ASIAOLDFORMAT0000001", &sess); err != nil {
 			return err
 		}
-		return saveSession(tx, &sess)
+		return SaveSession(tx, &sess)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -128,12 +128,12 @@ func TestStoredFormatOfSecretRecords(t *testing.T) {
 
 	// The records refuse the accidental path.
 	if err := fs.Update(ctx, func(tx store.Tx) error {
-		return store.PutJSON(tx, accessKeyKey("AKIAACCIDENT00000001"), accessKeyRecord{ID: "AKIAACCIDENT00000001", Secret: primitive.NewSecret([]byte(knownSecret))})
+		return store.PutJSON(tx, AccessKeyKey("AKIAACCIDENT00000001"), AccessKeyRecord{ID: "AKIAACCIDENT00000001", Secret: primitive.NewSecret([]byte(knownSecret))})
 	}); err == nil {
 		t.Errorf("store.PutJSON(accessKeyRecord) succeeded: a record with a secret was stored by accident")
 	}
 	if err := fs.View(ctx, func(tx store.Tx) error {
-		var sess sessionRecord
+		var sess SessionRecord
 		return store.GetJSON(tx, sessionKey("ASIAOLDFORMAT0000001"), &sess)
 	}); err == nil {
 		t.Errorf("store.GetJSON(sessionRecord) succeeded: a record with a secret was read by accident")

@@ -13,7 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
-	"github.com/sealbox/sealbox/internal/identity"
+	"github.com/sealbox/sealbox/internal/identity/stsapi"
 	"github.com/sealbox/sealbox/internal/sealtest"
 )
 
@@ -61,7 +61,7 @@ func TestExpiredSessionAnswers(t *testing.T) {
 		}
 	}
 
-	s.Clock.Advance(identity.ExpiredSessionKept)
+	s.Clock.Advance(stsapi.ExpiredSessionKept)
 	s.WaitSweep()
 	for kind, creds := range sessions {
 		errs := calls(s.AWSConfigAs("us-east-1", creds))

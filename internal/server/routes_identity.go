@@ -3,11 +3,12 @@ package server
 import (
 	"github.com/sealbox/sealbox/internal/authz"
 	"github.com/sealbox/sealbox/internal/awsapi"
-	"github.com/sealbox/sealbox/internal/identity"
+	"github.com/sealbox/sealbox/internal/identity/iamapi"
+	"github.com/sealbox/sealbox/internal/identity/stsapi"
 )
 
 // iamService is the IAM operation table (AWS Query).
-func iamService(s *identity.IAM, sim *authz.Simulator) *awsapi.Service {
+func iamService(s *iamapi.Service, sim *authz.Simulator) *awsapi.Service {
 	return &awsapi.Service{
 		Name: "iam", EventSource: "iam.amazonaws.com", InternalError: "ServiceFailure",
 		Operations: []awsapi.Operation{
@@ -83,7 +84,7 @@ func iamService(s *identity.IAM, sim *authz.Simulator) *awsapi.Service {
 
 // stsService is the STS operation table (AWS Query); CloudTrail marks all
 // three readOnly.
-func stsService(s *identity.STS) *awsapi.Service {
+func stsService(s *stsapi.Service) *awsapi.Service {
 	return &awsapi.Service{
 		Name: "sts", EventSource: "sts.amazonaws.com", InternalError: "InternalFailure",
 		Operations: []awsapi.Operation{

@@ -9,7 +9,8 @@ import (
 	"github.com/sealbox/sealbox/internal/changes/hub"
 	"github.com/sealbox/sealbox/internal/cloudtrail"
 	"github.com/sealbox/sealbox/internal/functions"
-	"github.com/sealbox/sealbox/internal/identity"
+	"github.com/sealbox/sealbox/internal/identity/iamapi"
+	"github.com/sealbox/sealbox/internal/identity/stsapi"
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/parameters"
 	"github.com/sealbox/sealbox/internal/secrets"
@@ -27,8 +28,8 @@ func TestReadOnlyAsCloudTrail(t *testing.T) {
 	secretsReads := map[string]bool{"BatchGetSecretValue": true, "ValidateResourcePolicy": true}
 	for _, svc := range []*awsapi.Service{
 		kmsService(&kms.Service{}),
-		iamService(&identity.IAM{}, &authz.Simulator{}),
-		stsService(&identity.STS{}),
+		iamService(&iamapi.Service{}, &authz.Simulator{}),
+		stsService(&stsapi.Service{}),
 		ssmService(&parameters.Service{}),
 		secretsService(&secrets.Service{}),
 	} {
@@ -51,8 +52,8 @@ func TestReadOnlyAsCloudTrail(t *testing.T) {
 func TestOperationsMatchModels(t *testing.T) {
 	for _, svc := range []*awsapi.Service{
 		kmsService(&kms.Service{}),
-		iamService(&identity.IAM{}, &authz.Simulator{}),
-		stsService(&identity.STS{}),
+		iamService(&iamapi.Service{}, &authz.Simulator{}),
+		stsService(&stsapi.Service{}),
 		ssmService(&parameters.Service{}),
 		secretsService(&secrets.Service{}),
 		lambdaService(&functions.Service{}),

@@ -30,6 +30,8 @@ import (
 	"github.com/sealbox/sealbox/internal/config"
 	"github.com/sealbox/sealbox/internal/functions"
 	"github.com/sealbox/sealbox/internal/identity"
+	"github.com/sealbox/sealbox/internal/identity/iamapi"
+	"github.com/sealbox/sealbox/internal/identity/stsapi"
 	"github.com/sealbox/sealbox/internal/keyring"
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/parameters"
@@ -62,7 +64,7 @@ var (
 	_ parameters.KMS       = (*onBehalfKMS)(nil)
 	_ functions.Parameters = (*parameters.Service)(nil)
 	_ functions.Secrets    = (*secrets.Service)(nil)
-	_ functions.Roles      = (*identity.STS)(nil)
+	_ functions.Roles      = (*stsapi.Service)(nil)
 	_ hub.Secrets          = (*secrets.Service)(nil)
 	_ hub.Parameters       = (*parameters.Service)(nil)
 	_ sigv4.Credentials    = (*identity.Store)(nil)
@@ -96,7 +98,7 @@ type Server struct {
 	// changes numbers the store's changes for the change feed.
 	changes *hub.Hub
 	ids     *identity.Store
-	sts     *identity.STS
+	sts     *stsapi.Service
 	authz   *authz.Authorizer
 	caches  *cache.Registry
 	router  *awsapi.Router
@@ -210,16 +212,14 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		return nil, err
 	}
 
-	// One authorizer for every service. It reads identity policies through
-	// an IAM view without an authorizer of its own (which would be a cycle).
+	// One authorizer for every service. It reads identity policies from
+	// the identity store, which asks no authorizer (that would be a cycle).
 	// It is made after the identity store: its cache of compiled policy
 	// sets is built on the identity store's cache, so its watcher must run
 	// after the identity store's (the feed calls them in that order).
-	view := identity.NewIAM(s.ids, identity.Config{})
-	az := authz.New(view, cacheFeed, s.clock, s.log)
+	az := authz.New(s.ids, cacheFeed, s.clock, s.log)
 	s.authz = az
-	idc := identity.Config{Checker: authz.Checker{A: az}, Authorizer: az}
-	s.sts = identity.NewSTS(s.ids, idc)
+	s.sts = stsapi.New(s.ids, stsapi.Config{Checker: authz.Checker{A: az}})
 	s.kms = kms.New(kms.Config{Store: feed, Feed: cacheFeed, Keyring: keyring.New(cacheFeed), Clock: s.clock, Authorizer: az})
 	var targets rotation.Targets
 	if path := cfg.RotationTargetsPath(); path != "" {
@@ -257,7 +257,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	s.router.Register(lambdaService(s.fn))
 	s.changes = hub.NewHub(feed, changeFeedLength)
 	s.router.Register(changesService(hub.NewService(s.changes, s.sm, s.ssm)))
-	s.router.Register(iamService(identity.NewIAM(s.ids, idc), &authz.Simulator{A: az, ID: view}))
+	s.router.Register(iamService(iamapi.New(s.ids, iamapi.Config{Checker: authz.Checker{A: az}, Authorizer: az}), &authz.Simulator{A: az, ID: s.ids}))
 	s.router.Register(stsService(s.sts))
 	s.router.Register(cloudtrailService(cloudtrail.New(cloudtrail.Config{Events: s.trailEvents(), Authorizer: az})))
 

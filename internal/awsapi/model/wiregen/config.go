@@ -159,7 +159,7 @@ var packages = []pkg{
 		},
 	},
 	{
-		Dir: "internal/identity", Name: "identity",
+		Dir: "internal/identity/iamapi", Name: "iamapi",
 		Services: []service{
 			{"iam", ops(`AddUserToGroup AttachGroupPolicy AttachRolePolicy AttachUserPolicy CreateAccessKey CreateGroup
 				CreatePolicy CreatePolicyVersion CreateRole CreateUser DeleteAccessKey DeleteGroup DeleteGroupPolicy
@@ -173,14 +173,11 @@ var packages = []pkg{
 				PutUserPolicy RemoveUserFromGroup SetDefaultPolicyVersion SimulateCustomPolicy
 				SimulatePrincipalPolicy TagRole TagUser UntagRole UntagUser UpdateAccessKey UpdateAssumeRolePolicy
 				UpdateRole UpdateUser`)},
-			{"sts", ops(`AssumeRole GetCallerIdentity GetSessionToken`)},
 		},
 		Emit: map[string]string{
 			"AccessKey":                         "AccessKeyId SecretAccessKey Status",
 			"AccessKeyLastUsed":                 "Region ServiceName",
 			"AccessKeyMetadata":                 "AccessKeyId Status",
-			"AssumeRoleResponse":                "AssumedRoleUser Credentials",
-			"AssumedRoleUser":                   "Arn AssumedRoleId",
 			"AttachedPermissionsBoundary":       "PermissionsBoundaryArn PermissionsBoundaryType",
 			"AttachedPolicy":                    "PolicyArn PolicyName",
 			"CreateAccessKeyResponse":           "AccessKey",
@@ -189,17 +186,14 @@ var packages = []pkg{
 			"CreatePolicyVersionResponse":       "PolicyVersion",
 			"CreateRoleResponse":                "Role",
 			"CreateUserResponse":                "User",
-			"Credentials":                       "AccessKeyId Expiration SecretAccessKey SessionToken",
 			"EvaluationResult":                  "EvalActionName EvalDecision",
 			"GetAccessKeyLastUsedResponse":      "AccessKeyLastUsed",
-			"GetCallerIdentityResponse":         "Account Arn UserId",
 			"GetGroupPolicyResponse":            "GroupName PolicyDocument PolicyName",
 			"GetGroupResponse":                  "Group IsTruncated Users",
 			"GetPolicyResponse":                 "Policy",
 			"GetPolicyVersionResponse":          "PolicyVersion",
 			"GetRolePolicyResponse":             "PolicyDocument PolicyName RoleName",
 			"GetRoleResponse":                   "Role",
-			"GetSessionTokenResponse":           "Credentials",
 			"GetUserPolicyResponse":             "PolicyDocument PolicyName UserName",
 			"GetUserResponse":                   "User",
 			"Group":                             "Arn GroupId GroupName Path",
@@ -236,6 +230,18 @@ var packages = []pkg{
 		Types: map[string]string{
 			"UpdateRoleRequest.Description":        "*string",
 			"UpdateRoleRequest.MaxSessionDuration": "*int32",
+		},
+	},
+	{
+		Dir: "internal/identity/stsapi", Name: "stsapi",
+		Services: []service{{"sts", ops(`AssumeRole GetCallerIdentity GetSessionToken`)}},
+		Emit: map[string]string{
+			"AssumeRoleResponse":        "AssumedRoleUser Credentials",
+			"AssumedRoleUser":           "Arn AssumedRoleId",
+			"Credentials":               "AccessKeyId Expiration SecretAccessKey SessionToken",
+			"GetCallerIdentityResponse": "Account Arn UserId",
+			"GetSessionTokenResponse":   "Credentials",
+			"Tag":                       "Key Value",
 		},
 	},
 }

@@ -1,4 +1,4 @@
-package identity_test
+package iamapi_test
 
 import (
 	"context"

@@ -1,8 +1,9 @@
-package identity
+package iamapi
 
 import (
 	"context"
 
+	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -10,53 +11,53 @@ const defaultMaxSession = 3600
 
 // checkTrustPolicy validates a role's trust policy: its size quota, then
 // its grammar.
-func (s *IAM) checkTrustPolicy(doc string) error {
-	if compactLen(doc) > maxTrustPolicyLen {
+func (s *Service) checkTrustPolicy(doc string) error {
+	if identity.CompactLen(doc) > maxTrustPolicyLen {
 		return errQuota("ACLSizePerRole", maxTrustPolicyLen)
 	}
-	return validateDocument(s.checker, doc, TrustPolicy)
+	return identity.ValidateDocument(s.checker, doc, identity.TrustPolicy)
 }
 
 // CreateRole creates a role with its trust policy. MaxSessionDuration
 // bounds AssumeRole's DurationSeconds (3600 to 43200; 3600 by default).
 // Tags and a permissions boundary are set if given.
-func (s *IAM) CreateRole(ctx context.Context, in *CreateRoleRequest) (*CreateRoleResponse, error) {
-	if err := uniqueTags(in.Tags); err != nil {
+func (s *Service) CreateRole(ctx context.Context, in *CreateRoleRequest) (*CreateRoleResponse, error) {
+	if err := identity.UniqueTags(tagsIn(in.Tags)); err != nil {
 		return nil, err
 	}
 	if err := s.checkTrustPolicy(in.AssumeRolePolicyDocument); err != nil {
 		return nil, err
 	}
-	if err := s.authorizeCreate(ctx, kindRole, in.Path, in.RoleName, in.Tags, in.PermissionsBoundary); err != nil {
+	if err := s.authorizeCreate(ctx, identity.KindRole, in.Path, in.RoleName, in.Tags, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
-	e := s.newEntity(ctx, kindRole, in.RoleName, in.Path)
+	e := s.newEntity(ctx, identity.KindRole, in.RoleName, in.Path)
 	e.TrustPolicy = in.AssumeRolePolicyDocument
 	e.Description = in.Description
 	e.MaxSessionDuration = int(in.MaxSessionDuration)
 	if e.MaxSessionDuration == 0 {
 		e.MaxSessionDuration = defaultMaxSession
 	}
-	e.Tags = in.Tags
+	e.Tags = tagsIn(in.Tags)
 	if err := s.createEntity(ctx, e, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
-	request(ctx).AddResource(kindRole.resourceType(), e.arn(s.account))
+	request(ctx).AddResource(identity.KindRole.ResourceType(), e.ARN(s.account))
 	r := s.roleOut(e, false)
-	r.Tags = e.Tags
+	r.Tags = tagsOut(e.Tags)
 	r.PermissionsBoundary = boundaryOut(e.Boundary)
 	return &CreateRoleResponse{Role: &r}, nil
 }
 
 // GetRole returns a role, its trust policy (percent-encoded, as IAM
 // returns it) and when it was last assumed.
-func (s *IAM) GetRole(ctx context.Context, in *GetRoleRequest) (*GetRoleResponse, error) {
-	if err := s.authorizeOn(ctx, "iam:GetRole", kindRole, in.RoleName); err != nil {
+func (s *Service) GetRole(ctx context.Context, in *GetRoleRequest) (*GetRoleResponse, error) {
+	if err := s.authorizeOn(ctx, "iam:GetRole", identity.KindRole, in.RoleName); err != nil {
 		return nil, err
 	}
-	var e *entity
+	var e *identity.Entity
 	err := s.store.View(ctx, func(tx store.Tx) (err error) {
-		e, err = mustEntity(tx, kindRole, in.RoleName)
+		e, err = mustEntity(tx, identity.KindRole, in.RoleName)
 		return err
 	})
 	if err != nil {
@@ -67,9 +68,9 @@ func (s *IAM) GetRole(ctx context.Context, in *GetRoleRequest) (*GetRoleResponse
 }
 
 // ListRoles lists roles by name, optionally under a path prefix.
-func (s *IAM) ListRoles(ctx context.Context, in *ListRolesRequest) (*ListRolesResponse, error) {
-	roles, next, more, err := listByPath(ctx, s, kindRole, "iam:ListRoles", in.PathPrefix, in.Marker, int(in.MaxItems),
-		func(e *entity) Role { return s.roleOut(e, false) })
+func (s *Service) ListRoles(ctx context.Context, in *ListRolesRequest) (*ListRolesResponse, error) {
+	roles, next, more, err := listByPath(ctx, s, identity.KindRole, "iam:ListRoles", in.PathPrefix, in.Marker, int(in.MaxItems),
+		func(e *identity.Entity) Role { return s.roleOut(e, false) })
 	if err != nil {
 		return nil, err
 	}
@@ -79,12 +80,12 @@ func (s *IAM) ListRoles(ctx context.Context, in *ListRolesRequest) (*ListRolesRe
 // DeleteRole deletes a role without inline or attached policies, as AWS
 // requires. Its sessions end with it: their keys stop authenticating at
 // once.
-func (s *IAM) DeleteRole(ctx context.Context, in *DeleteRoleRequest) (*Empty, error) {
-	if err := s.authorizeOn(ctx, "iam:DeleteRole", kindRole, in.RoleName); err != nil {
+func (s *Service) DeleteRole(ctx context.Context, in *DeleteRoleRequest) (*Empty, error) {
+	if err := s.authorizeOn(ctx, "iam:DeleteRole", identity.KindRole, in.RoleName); err != nil {
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		e, err := mustEntity(tx, kindRole, in.RoleName)
+		e, err := mustEntity(tx, identity.KindRole, in.RoleName)
 		if err != nil {
 			return err
 		}
@@ -94,14 +95,14 @@ func (s *IAM) DeleteRole(ctx context.Context, in *DeleteRoleRequest) (*Empty, er
 		case len(e.Attached) > 0:
 			return errDeleteConflict("Cannot delete entity, must detach all policies first.")
 		}
-		if err := deleteSessionsOf(tx, ownerOf(kindRole, e.Name)); err != nil {
+		if err := identity.DeleteSessionsOf(tx, identity.OwnerOf(identity.KindRole, e.Name)); err != nil {
 			return err
 		}
 		if err := s.setBoundary(tx, e, ""); err != nil {
 			return err
 		}
-		request(ctx).AddResource(kindRole.resourceType(), e.arn(s.account))
-		return tx.Delete(e.key())
+		request(ctx).AddResource(identity.KindRole.ResourceType(), e.ARN(s.account))
+		return tx.Delete(e.Key())
 	})
 	if err != nil {
 		return nil, err
@@ -111,21 +112,21 @@ func (s *IAM) DeleteRole(ctx context.Context, in *DeleteRoleRequest) (*Empty, er
 
 // UpdateAssumeRolePolicy replaces a role's trust policy. Sessions already
 // made keep working until they expire, as in AWS.
-func (s *IAM) UpdateAssumeRolePolicy(ctx context.Context, in *UpdateAssumeRolePolicyRequest) (*Empty, error) {
+func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *UpdateAssumeRolePolicyRequest) (*Empty, error) {
 	if err := s.checkTrustPolicy(in.PolicyDocument); err != nil {
 		return nil, err
 	}
-	if err := s.authorizeOn(ctx, "iam:UpdateAssumeRolePolicy", kindRole, in.RoleName); err != nil {
+	if err := s.authorizeOn(ctx, "iam:UpdateAssumeRolePolicy", identity.KindRole, in.RoleName); err != nil {
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		e, err := mustEntity(tx, kindRole, in.RoleName)
+		e, err := mustEntity(tx, identity.KindRole, in.RoleName)
 		if err != nil {
 			return err
 		}
 		e.TrustPolicy = in.PolicyDocument
-		request(ctx).AddResource(kindRole.resourceType(), e.arn(s.account))
-		return saveEntity(tx, e)
+		request(ctx).AddResource(identity.KindRole.ResourceType(), e.ARN(s.account))
+		return identity.SaveEntity(tx, e)
 	})
 	if err != nil {
 		return nil, err

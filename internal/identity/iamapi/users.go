@@ -1,10 +1,11 @@
-package identity
+package iamapi
 
 import (
 	"context"
 	"strings"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -12,13 +13,13 @@ import (
 // createEntity stores e unless an entity of its kind already has its name
 // (regardless of case), with the managed policy boundary (which must exist)
 // as its permissions boundary unless boundary is "".
-func (s *IAM) createEntity(ctx context.Context, e *entity, boundary string) error {
+func (s *Service) createEntity(ctx context.Context, e *identity.Entity, boundary string) error {
 	return s.store.Update(ctx, func(tx store.Tx) error {
-		_, err := loadEntity(tx, e.Kind, e.Name)
+		_, err := identity.LoadEntity(tx, e.Kind, e.Name)
 		if err == nil {
 			return errAlreadyExists(e.Kind, e.Name)
 		}
-		if !isNotFound(err) {
+		if !identity.IsNotFound(err) {
 			return err
 		}
 		if boundary != "" {
@@ -26,7 +27,7 @@ func (s *IAM) createEntity(ctx context.Context, e *entity, boundary string) erro
 				return err
 			}
 		}
-		return saveEntity(tx, e)
+		return identity.SaveEntity(tx, e)
 	})
 }
 
@@ -34,7 +35,7 @@ func (s *IAM) createEntity(ctx context.Context, e *entity, boundary string) erro
 // tags as aws:RequestTag/<key> and aws:TagKeys and the boundary as
 // iam:PermissionsBoundary; tags also need iam:TagUser or iam:TagRole, as in
 // AWS.
-func (s *IAM) authorizeCreate(ctx context.Context, kind entityKind, path, name string, tags []Tag, boundary string) error {
+func (s *Service) authorizeCreate(ctx context.Context, kind identity.EntityKind, path, name string, tags []Tag, boundary string) error {
 	if s.authz == nil {
 		return nil
 	}
@@ -46,48 +47,48 @@ func (s *IAM) authorizeCreate(ctx context.Context, kind entityKind, path, name s
 		}
 		cond["iam:permissionsboundary"] = []string{boundary}
 	}
-	if err := s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:Create" + kind.title(), Resource: arn, Context: cond}); err != nil {
+	if err := s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:Create" + kind.Title(), Resource: arn, Context: cond}); err != nil {
 		return err
 	}
 	if len(tags) == 0 {
 		return nil
 	}
-	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:Tag" + kind.title(), Resource: arn, Context: tagConditions(tags)})
+	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:Tag" + kind.Title(), Resource: arn, Context: tagConditions(tags)})
 }
 
-func (s *IAM) newEntity(ctx context.Context, kind entityKind, name, path string) *entity {
-	return &entity{
+func (s *Service) newEntity(ctx context.Context, kind identity.EntityKind, name, path string) *identity.Entity {
+	return &identity.Entity{
 		Kind:      kind,
 		Name:      name,
-		ID:        uniqueID(kind.idPrefix()),
+		ID:        identity.UniqueID(kind.IDPrefix()),
 		Path:      defaultPath(path),
 		Partition: partition(request(ctx)),
-		Created:   now(s.ids.clock.Now()),
+		Created:   s.ids.Now(),
 	}
 }
 
 // CreateUser creates an IAM user, with tags and a permissions boundary if
 // given.
-func (s *IAM) CreateUser(ctx context.Context, in *CreateUserRequest) (*CreateUserResponse, error) {
-	if err := uniqueTags(in.Tags); err != nil {
+func (s *Service) CreateUser(ctx context.Context, in *CreateUserRequest) (*CreateUserResponse, error) {
+	if err := identity.UniqueTags(tagsIn(in.Tags)); err != nil {
 		return nil, err
 	}
-	if err := s.authorizeCreate(ctx, kindUser, in.Path, in.UserName, in.Tags, in.PermissionsBoundary); err != nil {
+	if err := s.authorizeCreate(ctx, identity.KindUser, in.Path, in.UserName, in.Tags, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
-	e := s.newEntity(ctx, kindUser, in.UserName, in.Path)
-	e.Tags = in.Tags
+	e := s.newEntity(ctx, identity.KindUser, in.UserName, in.Path)
+	e.Tags = tagsIn(in.Tags)
 	if err := s.createEntity(ctx, e, in.PermissionsBoundary); err != nil {
 		return nil, err
 	}
-	request(ctx).AddResource(kindUser.resourceType(), e.arn(s.account))
+	request(ctx).AddResource(identity.KindUser.ResourceType(), e.ARN(s.account))
 	u := s.userOut(e, true)
 	return &CreateUserResponse{User: &u}, nil
 }
 
 // GetUser returns a user; without UserName, the calling user (or, for the
 // account's root, the account).
-func (s *IAM) GetUser(ctx context.Context, in *GetUserRequest) (*GetUserResponse, error) {
+func (s *Service) GetUser(ctx context.Context, in *GetUserRequest) (*GetUserResponse, error) {
 	name := in.UserName
 	if name == "" {
 		caller, root, err := callerUser(ctx)
@@ -95,7 +96,7 @@ func (s *IAM) GetUser(ctx context.Context, in *GetUserRequest) (*GetUserResponse
 			return nil, err
 		}
 		if root {
-			arn := rootARN(partition(request(ctx)), s.account)
+			arn := identity.RootARN(partition(request(ctx)), s.account)
 			if err := s.authorize(ctx, "iam:GetUser", arn); err != nil {
 				return nil, err
 			}
@@ -103,12 +104,12 @@ func (s *IAM) GetUser(ctx context.Context, in *GetUserRequest) (*GetUserResponse
 		}
 		name = caller
 	}
-	if err := s.authorizeOn(ctx, "iam:GetUser", kindUser, name); err != nil {
+	if err := s.authorizeOn(ctx, "iam:GetUser", identity.KindUser, name); err != nil {
 		return nil, err
 	}
-	var e *entity
+	var e *identity.Entity
 	err := s.store.View(ctx, func(tx store.Tx) (err error) {
-		e, err = mustEntity(tx, kindUser, name)
+		e, err = mustEntity(tx, identity.KindUser, name)
 		return err
 	})
 	if err != nil {
@@ -119,9 +120,9 @@ func (s *IAM) GetUser(ctx context.Context, in *GetUserRequest) (*GetUserResponse
 }
 
 // ListUsers lists users by name, optionally under a path prefix.
-func (s *IAM) ListUsers(ctx context.Context, in *ListUsersRequest) (*ListUsersResponse, error) {
-	users, next, more, err := listByPath(ctx, s, kindUser, "iam:ListUsers", in.PathPrefix, in.Marker, int(in.MaxItems),
-		func(e *entity) User { return s.userOut(e, false) })
+func (s *Service) ListUsers(ctx context.Context, in *ListUsersRequest) (*ListUsersResponse, error) {
+	users, next, more, err := listByPath(ctx, s, identity.KindUser, "iam:ListUsers", in.PathPrefix, in.Marker, int(in.MaxItems),
+		func(e *identity.Entity) User { return s.userOut(e, false) })
 	if err != nil {
 		return nil, err
 	}
@@ -131,34 +132,34 @@ func (s *IAM) ListUsers(ctx context.Context, in *ListUsersRequest) (*ListUsersRe
 // DeleteUser deletes a user that has no access keys, inline or attached
 // policies and group memberships left, as AWS requires; sessions the user
 // made with GetSessionToken end with it.
-func (s *IAM) DeleteUser(ctx context.Context, in *DeleteUserRequest) (*Empty, error) {
-	if err := s.authorizeOn(ctx, "iam:DeleteUser", kindUser, in.UserName); err != nil {
+func (s *Service) DeleteUser(ctx context.Context, in *DeleteUserRequest) (*Empty, error) {
+	if err := s.authorizeOn(ctx, "iam:DeleteUser", identity.KindUser, in.UserName); err != nil {
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		e, err := mustEntity(tx, kindUser, in.UserName)
+		e, err := mustEntity(tx, identity.KindUser, in.UserName)
 		if err != nil {
 			return err
 		}
-		owner := ownerOf(kindUser, e.Name)
+		owner := identity.OwnerOf(identity.KindUser, e.Name)
 		switch {
-		case hasAny(tx, keysOfPrefix(owner)):
+		case hasAny(tx, identity.KeysOfPrefix(owner)):
 			return errDeleteConflict("Cannot delete entity, must delete access keys first.")
 		case len(e.Inline) > 0:
 			return errDeleteConflict("Cannot delete entity, must delete policies first.")
 		case len(e.Attached) > 0:
 			return errDeleteConflict("Cannot delete entity, must detach all policies first.")
-		case hasAny(tx, groupsOfPrefix(e.Name)):
+		case hasAny(tx, identity.GroupsOfPrefix(e.Name)):
 			return errDeleteConflict("Cannot delete entity, must remove users from group first.")
 		}
-		if err := deleteSessionsOf(tx, owner); err != nil {
+		if err := identity.DeleteSessionsOf(tx, owner); err != nil {
 			return err
 		}
 		if err := s.setBoundary(tx, e, ""); err != nil {
 			return err
 		}
-		request(ctx).AddResource(kindUser.resourceType(), e.arn(s.account))
-		return tx.Delete(e.key())
+		request(ctx).AddResource(identity.KindUser.ResourceType(), e.ARN(s.account))
+		return tx.Delete(e.Key())
 	})
 	if err != nil {
 		return nil, err
@@ -178,56 +179,56 @@ func hasAny(tx store.Tx, prefix string) bool {
 
 // keyOwner resolves whose access keys an operation is about: the named
 // user (which must exist), or without a name the caller.
-func (s *IAM) keyOwner(ctx context.Context, tx store.Tx, userName string) (owner string, u *entity, err error) {
+func (s *Service) keyOwner(ctx context.Context, tx store.Tx, userName string) (owner string, u *identity.Entity, err error) {
 	if userName == "" {
 		caller, root, err := callerUser(ctx)
 		if err != nil {
 			return "", nil, err
 		}
 		if root {
-			return ownerRoot, nil, nil
+			return identity.OwnerRoot, nil, nil
 		}
 		userName = caller
 	}
-	u, err = mustEntity(tx, kindUser, userName)
+	u, err = mustEntity(tx, identity.KindUser, userName)
 	if err != nil {
 		return "", nil, err
 	}
-	return ownerOf(kindUser, u.Name), u, nil
+	return identity.OwnerOf(identity.KindUser, u.Name), u, nil
 }
 
 // CreateAccessKey makes a long-term key for a user, or for the caller
 // without UserName (the account's root gets a root key). A user has at most
 // two. The secret is in this answer and nowhere else, ever.
-func (s *IAM) CreateAccessKey(ctx context.Context, in *CreateAccessKeyRequest) (*CreateAccessKeyResponse, error) {
+func (s *Service) CreateAccessKey(ctx context.Context, in *CreateAccessKeyRequest) (*CreateAccessKeyResponse, error) {
 	if err := s.authorizeKeys(ctx, "iam:CreateAccessKey", in.UserName); err != nil {
 		return nil, err
 	}
-	var rec accessKeyRecord
+	var rec identity.AccessKeyRecord
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		owner, u, err := s.keyOwner(ctx, tx, in.UserName)
 		if err != nil {
 			return err
 		}
 		n := 0
-		err = tx.Scan(keysOfPrefix(owner), "", func(string, []byte) error { n++; return nil })
+		err = tx.Scan(identity.KeysOfPrefix(owner), "", func(string, []byte) error { n++; return nil })
 		if err != nil {
 			return err
 		}
-		if n >= maxAccessKeys {
-			return errQuota("AccessKeysPerUser", maxAccessKeys)
+		if n >= identity.MaxAccessKeys {
+			return errQuota("AccessKeysPerUser", identity.MaxAccessKeys)
 		}
-		rec = accessKeyRecord{ID: ids.AccessKeyID("AKIA"), Secret: newSecret(), Status: statusActive, Created: now(s.ids.clock.Now())}
+		rec = identity.AccessKeyRecord{ID: ids.AccessKeyID("AKIA"), Secret: identity.NewSecret(), Status: identity.StatusActive, Created: s.ids.Now()}
 		if u == nil {
-			rec.Owner = ownerRoot
+			rec.Owner = identity.OwnerRoot
 		} else {
 			rec.Owner, rec.UserName = "user", u.Name
-			request(ctx).AddResource(kindUser.resourceType(), u.arn(s.account))
+			request(ctx).AddResource(identity.KindUser.ResourceType(), u.ARN(s.account))
 		}
-		if err := saveAccessKey(tx, &rec); err != nil {
+		if err := identity.SaveAccessKey(tx, &rec); err != nil {
 			return err
 		}
-		return tx.Put(keysOfKey(owner, rec.ID), nil)
+		return tx.Put(identity.KeysOfKey(owner, rec.ID), nil)
 	})
 	if err != nil {
 		return nil, err
@@ -244,7 +245,7 @@ func (s *IAM) CreateAccessKey(ctx context.Context, in *CreateAccessKeyRequest) (
 }
 
 // ListAccessKeys lists a user's keys (or the caller's) without secrets.
-func (s *IAM) ListAccessKeys(ctx context.Context, in *ListAccessKeysRequest) (*ListAccessKeysResponse, error) {
+func (s *Service) ListAccessKeys(ctx context.Context, in *ListAccessKeysRequest) (*ListAccessKeysResponse, error) {
 	if err := s.authorizeKeys(ctx, "iam:ListAccessKeys", in.UserName); err != nil {
 		return nil, err
 	}
@@ -255,8 +256,8 @@ func (s *IAM) ListAccessKeys(ctx context.Context, in *ListAccessKeysRequest) (*L
 			return err
 		}
 		var keyIDs []string
-		err = tx.Scan(keysOfPrefix(owner), "", func(key string, _ []byte) error {
-			keyIDs = append(keyIDs, strings.TrimPrefix(key, keysOfPrefix(owner)))
+		err = tx.Scan(identity.KeysOfPrefix(owner), "", func(key string, _ []byte) error {
+			keyIDs = append(keyIDs, strings.TrimPrefix(key, identity.KeysOfPrefix(owner)))
 			return nil
 		})
 		if err != nil {
@@ -264,9 +265,9 @@ func (s *IAM) ListAccessKeys(ctx context.Context, in *ListAccessKeysRequest) (*L
 		}
 		keyIDs, out.Marker, out.IsTruncated = page(keyIDs, func(id string) string { return id }, in.Marker, int(in.MaxItems))
 		for _, id := range keyIDs {
-			var rec accessKeyRecord
-			if err := getAccessKey(tx, id, &rec); err != nil {
-				if isNotFound(err) {
+			var rec identity.AccessKeyRecord
+			if err := identity.GetAccessKey(tx, id, &rec); err != nil {
+				if identity.IsNotFound(err) {
 					continue
 				}
 				return err
@@ -287,10 +288,10 @@ func (s *IAM) ListAccessKeys(ctx context.Context, in *ListAccessKeysRequest) (*L
 }
 
 // ownedKey loads the access key id of owner, or answers NoSuchEntity.
-func ownedKey(tx store.Tx, owner, id string) (*accessKeyRecord, error) {
-	var rec accessKeyRecord
-	err := getAccessKey(tx, id, &rec)
-	if isNotFound(err) || (err == nil && rec.owner() != owner) {
+func ownedKey(tx store.Tx, owner, id string) (*identity.AccessKeyRecord, error) {
+	var rec identity.AccessKeyRecord
+	err := identity.GetAccessKey(tx, id, &rec)
+	if identity.IsNotFound(err) || (err == nil && rec.IndexOwner() != owner) {
 		return nil, errNoSuchAccessKey(id)
 	}
 	if err != nil {
@@ -302,9 +303,9 @@ func ownedKey(tx store.Tx, owner, id string) (*accessKeyRecord, error) {
 // UpdateAccessKey makes a key Active or Inactive. An Inactive key stops
 // authenticating at once, on every server: the change feed drops it from
 // the lookup cache as the change commits.
-func (s *IAM) UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyRequest) (*Empty, error) {
-	if in.Status != statusActive && in.Status != statusInactive {
-		return nil, errInvalidInput("Access key status %s is not valid: use Active or Inactive.", in.Status)
+func (s *Service) UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyRequest) (*Empty, error) {
+	if in.Status != identity.StatusActive && in.Status != identity.StatusInactive {
+		return nil, identity.InvalidInput("Access key status %s is not valid: use Active or Inactive.", in.Status)
 	}
 	if err := s.authorizeKeys(ctx, "iam:UpdateAccessKey", in.UserName); err != nil {
 		return nil, err
@@ -322,7 +323,7 @@ func (s *IAM) UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyRequest) (
 			return nil
 		}
 		rec.Status = in.Status
-		return saveAccessKey(tx, rec)
+		return identity.SaveAccessKey(tx, rec)
 	})
 	if err != nil {
 		return nil, err
@@ -331,7 +332,7 @@ func (s *IAM) UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyRequest) (
 }
 
 // DeleteAccessKey deletes a key; it stops authenticating at once.
-func (s *IAM) DeleteAccessKey(ctx context.Context, in *DeleteAccessKeyRequest) (*Empty, error) {
+func (s *Service) DeleteAccessKey(ctx context.Context, in *DeleteAccessKeyRequest) (*Empty, error) {
 	if err := s.authorizeKeys(ctx, "iam:DeleteAccessKey", in.UserName); err != nil {
 		return nil, err
 	}
@@ -344,16 +345,58 @@ func (s *IAM) DeleteAccessKey(ctx context.Context, in *DeleteAccessKeyRequest) (
 		if err != nil {
 			return err
 		}
-		if err := tx.Delete(accessKeyKey(rec.ID)); err != nil {
+		if err := tx.Delete(identity.AccessKeyKey(rec.ID)); err != nil {
 			return err
 		}
-		if err := tx.Delete(keyUsedKey(rec.ID)); err != nil {
+		if err := tx.Delete(identity.KeyUsedKey(rec.ID)); err != nil {
 			return err
 		}
-		return tx.Delete(keysOfKey(owner, rec.ID))
+		return tx.Delete(identity.KeysOfKey(owner, rec.ID))
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
+}
+
+// GetAccessKeyLastUsed says when an access key was last used, with which
+// service and in which region ("N/A" for a key never used), and whose it
+// is. The caller needs iam:GetAccessKeyLastUsed on the key's user (the
+// account's root for a root key). A key that does not exist is refused as
+// one the caller may not read, so that callers learn nothing of keys they
+// may not see.
+func (s *Service) GetAccessKeyLastUsed(ctx context.Context, in *GetAccessKeyLastUsedRequest) (*GetAccessKeyLastUsedResponse, error) {
+	var rec identity.AccessKeyRecord
+	err := s.store.View(ctx, func(tx store.Tx) error { return identity.GetAccessKey(tx, in.AccessKeyId, &rec) })
+	if identity.IsNotFound(err) {
+		return nil, identity.AccessDenied("User: %s is not authorized to perform: iam:GetAccessKeyLastUsed on resource: access key %s", request(ctx).Principal.ARN, in.AccessKeyId)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rec.Owner == identity.OwnerRoot {
+		err = s.authorize(ctx, "iam:GetAccessKeyLastUsed", identity.RootARN(partition(request(ctx)), s.account))
+	} else {
+		err = s.authorizeOn(ctx, "iam:GetAccessKeyLastUsed", identity.KindUser, rec.UserName)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &GetAccessKeyLastUsedResponse{UserName: rec.UserName, AccessKeyLastUsed: &AccessKeyLastUsed{ServiceName: "N/A", Region: "N/A"}}
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		var used identity.KeyUsedRecord
+		err := store.GetJSON(tx, identity.KeyUsedKey(in.AccessKeyId), &used)
+		if identity.IsNotFound(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		out.AccessKeyLastUsed = &AccessKeyLastUsed{LastUsedDate: sealbox.At(used.Date), ServiceName: used.Service, Region: used.Region}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }

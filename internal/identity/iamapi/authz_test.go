@@ -1,11 +1,11 @@
-package identity_test
+package iamapi_test
 
 import (
 	"context"
 	"testing"
 
 	"github.com/sealbox/sealbox"
-	"github.com/sealbox/sealbox/internal/identity"
+	"github.com/sealbox/sealbox/internal/identity/iamapi"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/memstore"
 )
@@ -28,14 +28,14 @@ func (d *denyAction) Authorize(_ context.Context, q *sealbox.AccessQuery) error 
 func TestAuthorizerIsAsked(t *testing.T) {
 	d := &denyAction{action: "iam:DeleteUser"}
 	e := newEnvOver(t, store.WithFeed(memstore.New()), d)
-	must(e.iam.CreateUser(e.root, &identity.CreateUserRequest{UserName: "alice", Path: "/p/"}))(t, "CreateUser")
-	_, err := e.iam.DeleteUser(e.root, &identity.DeleteUserRequest{UserName: "alice"})
+	must(e.IAM.CreateUser(e.Root, &iamapi.CreateUserRequest{UserName: "alice", Path: "/p/"}))(t, "CreateUser")
+	_, err := e.IAM.DeleteUser(e.Root, &iamapi.DeleteUserRequest{UserName: "alice"})
 	wantErr(t, "DeleteUser(alice)", err, "AccessDenied", "User: x is not authorized to perform: iam:DeleteUser on resource: arn:aws:iam::123456789012:user/p/alice")
 	// A user that does not exist is denied the same way, under the
 	// default path: no NoSuchEntity tells the caller what exists.
-	_, err = e.iam.DeleteUser(e.root, &identity.DeleteUserRequest{UserName: "ghost"})
+	_, err = e.IAM.DeleteUser(e.Root, &iamapi.DeleteUserRequest{UserName: "ghost"})
 	wantErr(t, "DeleteUser(ghost)", err, "AccessDenied", "User: x is not authorized to perform: iam:DeleteUser on resource: arn:aws:iam::123456789012:user/ghost")
-	if _, err := e.iam.GetUser(e.root, &identity.GetUserRequest{UserName: "alice"}); err != nil {
+	if _, err := e.IAM.GetUser(e.Root, &iamapi.GetUserRequest{UserName: "alice"}); err != nil {
 		t.Fatalf("GetUser(alice): %v", err)
 	}
 	want := []string{

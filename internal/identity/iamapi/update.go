@@ -1,10 +1,12 @@
-package identity
+package iamapi
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -18,25 +20,25 @@ import (
 // for the new ARN: the old name names nothing, so a policy naming the old
 // ARN no longer applies to them. The change feed drops every cached lookup
 // and policy set made from the old record as the change commits.
-func (s *IAM) UpdateUser(ctx context.Context, in *UpdateUserRequest) (*Empty, error) {
+func (s *Service) UpdateUser(ctx context.Context, in *UpdateUserRequest) (*Empty, error) {
 	if err := s.authorizeUpdateUser(ctx, in); err != nil {
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		e, err := mustEntity(tx, kindUser, in.UserName)
+		e, err := mustEntity(tx, identity.KindUser, in.UserName)
 		if err != nil {
 			return err
 		}
-		request(ctx).AddResource(kindUser.resourceType(), e.arn(s.account))
+		request(ctx).AddResource(identity.KindUser.ResourceType(), e.ARN(s.account))
 		old := *e
 		if in.NewPath != "" {
 			e.Path = in.NewPath
 		}
 		if in.NewUserName != "" && in.NewUserName != e.Name {
 			if !strings.EqualFold(in.NewUserName, e.Name) {
-				if _, err := loadEntity(tx, kindUser, in.NewUserName); err == nil {
-					return errAlreadyExists(kindUser, in.NewUserName)
-				} else if !isNotFound(err) {
+				if _, err := identity.LoadEntity(tx, identity.KindUser, in.NewUserName); err == nil {
+					return errAlreadyExists(identity.KindUser, in.NewUserName)
+				} else if !identity.IsNotFound(err) {
 					return err
 				}
 			}
@@ -49,13 +51,13 @@ func (s *IAM) UpdateUser(ctx context.Context, in *UpdateUserRequest) (*Empty, er
 				return err
 			}
 		}
-		if e.key() != old.key() {
-			if err := tx.Delete(old.key()); err != nil {
+		if e.Key() != old.Key() {
+			if err := tx.Delete(old.Key()); err != nil {
 				return err
 			}
 		}
-		request(ctx).AddResource(kindUser.resourceType(), e.arn(s.account))
-		return saveEntity(tx, e)
+		request(ctx).AddResource(identity.KindUser.ResourceType(), e.ARN(s.account))
+		return identity.SaveEntity(tx, e)
 	})
 	if err != nil {
 		return nil, err
@@ -67,20 +69,20 @@ func (s *IAM) UpdateUser(ctx context.Context, in *UpdateUserRequest) (*Empty, er
 // the name or path changes, on the ARN it will have: AWS's "permission on
 // both the source object and the target object". Both carry the user's
 // tags as aws:ResourceTag/<key>.
-func (s *IAM) authorizeUpdateUser(ctx context.Context, in *UpdateUserRequest) error {
+func (s *Service) authorizeUpdateUser(ctx context.Context, in *UpdateUserRequest) error {
 	if s.authz == nil {
 		return nil
 	}
 	path, name := "/", in.UserName
 	cond := map[string][]string{}
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		e, err := loadEntity(tx, kindUser, in.UserName)
+		e, err := identity.LoadEntity(tx, identity.KindUser, in.UserName)
 		if err == nil {
 			path, name = e.Path, e.Name
 			for _, t := range e.Tags {
 				sealbox.SetResourceTag(cond, "iam", t.Key, t.Value)
 			}
-		} else if !isNotFound(err) {
+		} else if !identity.IsNotFound(err) {
 			return err
 		}
 		return nil
@@ -88,7 +90,7 @@ func (s *IAM) authorizeUpdateUser(ctx context.Context, in *UpdateUserRequest) er
 	if err != nil {
 		return err
 	}
-	from := s.entityARN(ctx, kindUser, path, name)
+	from := s.entityARN(ctx, identity.KindUser, path, name)
 	if err := s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:UpdateUser", Resource: from, Context: cond}); err != nil {
 		return err
 	}
@@ -98,7 +100,7 @@ func (s *IAM) authorizeUpdateUser(ctx context.Context, in *UpdateUserRequest) er
 	if in.NewUserName != "" {
 		name = in.NewUserName
 	}
-	to := s.entityARN(ctx, kindUser, path, name)
+	to := s.entityARN(ctx, identity.KindUser, path, name)
 	if to == from {
 		return nil
 	}
@@ -108,27 +110,27 @@ func (s *IAM) authorizeUpdateUser(ctx context.Context, in *UpdateUserRequest) er
 // renameUserIndexes moves what is filed under a user's name to its new
 // name: its access keys (the records name their user), its sessions
 // (GetSessionToken) and its group memberships, with their indexes.
-func (s *IAM) renameUserIndexes(tx store.Tx, old, e *entity) error {
-	from, to := ownerOf(kindUser, old.Name), ownerOf(kindUser, e.Name)
-	keyIDs, err := listIndex(tx, keysOfPrefix(from))
+func (s *Service) renameUserIndexes(tx store.Tx, old, e *identity.Entity) error {
+	from, to := identity.OwnerOf(identity.KindUser, old.Name), identity.OwnerOf(identity.KindUser, e.Name)
+	keyIDs, err := identity.ListIndex(tx, identity.KeysOfPrefix(from))
 	if err != nil {
 		return err
 	}
 	for _, id := range keyIDs {
-		var rec accessKeyRecord
-		if err := getAccessKey(tx, id, &rec); err != nil && !isNotFound(err) {
+		var rec identity.AccessKeyRecord
+		if err := identity.GetAccessKey(tx, id, &rec); err != nil && !identity.IsNotFound(err) {
 			return err
 		} else if err == nil {
 			rec.UserName = e.Name
-			if err := saveAccessKey(tx, &rec); err != nil {
+			if err := identity.SaveAccessKey(tx, &rec); err != nil {
 				return err
 			}
 		}
 		if from != to {
-			if err := tx.Delete(keysOfKey(from, id)); err != nil {
+			if err := tx.Delete(identity.KeysOfKey(from, id)); err != nil {
 				return err
 			}
-			if err := tx.Put(keysOfKey(to, id), nil); err != nil {
+			if err := tx.Put(identity.KeysOfKey(to, id), nil); err != nil {
 				return err
 			}
 		}
@@ -136,7 +138,7 @@ func (s *IAM) renameUserIndexes(tx store.Tx, old, e *entity) error {
 	if err := moveSessions(tx, old, e); err != nil {
 		return err
 	}
-	groups, err := listIndex(tx, groupsOfPrefix(old.Name))
+	groups, err := identity.ListIndex(tx, identity.GroupsOfPrefix(old.Name))
 	if err != nil {
 		return err
 	}
@@ -144,12 +146,12 @@ func (s *IAM) renameUserIndexes(tx store.Tx, old, e *entity) error {
 		return nil // the indexes are keyed by the lower-cased name
 	}
 	for _, g := range groups {
-		for _, k := range []string{memberKey(g, old.Name), groupsOfKey(old.Name, g)} {
+		for _, k := range []string{identity.MemberKey(g, old.Name), identity.GroupsOfKey(old.Name, g)} {
 			if err := tx.Delete(k); err != nil {
 				return err
 			}
 		}
-		for _, k := range []string{memberKey(g, e.Name), groupsOfKey(e.Name, g)} {
+		for _, k := range []string{identity.MemberKey(g, e.Name), identity.GroupsOfKey(e.Name, g)} {
 			if err := tx.Put(k, nil); err != nil {
 				return err
 			}
@@ -160,27 +162,27 @@ func (s *IAM) renameUserIndexes(tx store.Tx, old, e *entity) error {
 
 // moveSessions makes the sessions a user made with GetSessionToken stand
 // for it under its new name and path.
-func moveSessions(tx store.Tx, old, e *entity) error {
-	from, to := ownerOf(kindUser, old.Name), ownerOf(kindUser, e.Name)
-	sessIDs, err := listIndex(tx, sessionsOfPrefix(from))
+func moveSessions(tx store.Tx, old, e *identity.Entity) error {
+	from, to := identity.OwnerOf(identity.KindUser, old.Name), identity.OwnerOf(identity.KindUser, e.Name)
+	sessIDs, err := identity.ListIndex(tx, identity.SessionsOfPrefix(from))
 	if err != nil {
 		return err
 	}
 	for _, id := range sessIDs {
-		var sess sessionRecord
-		if err := getSession(tx, id, &sess); err != nil && !isNotFound(err) {
+		var sess identity.SessionRecord
+		if err := identity.GetSession(tx, id, &sess); err != nil && !identity.IsNotFound(err) {
 			return err
 		} else if err == nil {
 			sess.Name, sess.Path = e.Name, e.Path
-			if err := saveSession(tx, &sess); err != nil {
+			if err := identity.SaveSession(tx, &sess); err != nil {
 				return err
 			}
 		}
 		if from != to {
-			if err := tx.Delete(sessionsOfKey(from, id)); err != nil {
+			if err := tx.Delete(identity.SessionsOfKey(from, id)); err != nil {
 				return err
 			}
-			if err := tx.Put(sessionsOfKey(to, id), nil); err != nil {
+			if err := tx.Put(identity.SessionsOfKey(to, id), nil); err != nil {
 				return err
 			}
 		}
@@ -191,12 +193,12 @@ func moveSessions(tx store.Tx, old, e *entity) error {
 // UpdateRole changes a role's Description and MaxSessionDuration; a member
 // absent from the request leaves its value as it is. Sessions already
 // issued keep their expiry, as in AWS.
-func (s *IAM) UpdateRole(ctx context.Context, in *UpdateRoleRequest) (*UpdateRoleResponse, error) {
-	if err := s.authorizeOn(ctx, "iam:UpdateRole", kindRole, in.RoleName); err != nil {
+func (s *Service) UpdateRole(ctx context.Context, in *UpdateRoleRequest) (*UpdateRoleResponse, error) {
+	if err := s.authorizeOn(ctx, "iam:UpdateRole", identity.KindRole, in.RoleName); err != nil {
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		e, err := mustEntity(tx, kindRole, in.RoleName)
+		e, err := mustEntity(tx, identity.KindRole, in.RoleName)
 		if err != nil {
 			return err
 		}
@@ -206,8 +208,8 @@ func (s *IAM) UpdateRole(ctx context.Context, in *UpdateRoleRequest) (*UpdateRol
 		if in.MaxSessionDuration != nil {
 			e.MaxSessionDuration = int(*in.MaxSessionDuration)
 		}
-		request(ctx).AddResource(kindRole.resourceType(), e.arn(s.account))
-		return saveEntity(tx, e)
+		request(ctx).AddResource(identity.KindRole.ResourceType(), e.ARN(s.account))
+		return identity.SaveEntity(tx, e)
 	})
 	if err != nil {
 		return nil, err
@@ -222,19 +224,19 @@ func (s *IAM) UpdateRole(ctx context.Context, in *UpdateRoleRequest) (*UpdateRol
 // AWSManagedPolicy name no entity a policy is attached to, so nothing is
 // listed), PathPrefix the entities under a path. MaxItems counts the three
 // lists together; the Marker is opaque.
-func (s *IAM) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPolicyRequest) (*ListEntitiesForPolicyResponse, error) {
+func (s *Service) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPolicyRequest) (*ListEntitiesForPolicyResponse, error) {
 	if err := s.authorizePolicy(ctx, "iam:ListEntitiesForPolicy", in.PolicyArn); err != nil {
 		return nil, err
 	}
-	kinds := []entityKind{kindGroup, kindRole, kindUser} // the marker's order: see entityMarker
+	kinds := []identity.EntityKind{identity.KindGroup, identity.KindRole, identity.KindUser} // the marker's order: see entityMarker
 	switch in.EntityFilter {
 	case "":
 	case "User":
-		kinds = []entityKind{kindUser}
+		kinds = []identity.EntityKind{identity.KindUser}
 	case "Role":
-		kinds = []entityKind{kindRole}
+		kinds = []identity.EntityKind{identity.KindRole}
 	case "Group":
-		kinds = []entityKind{kindGroup}
+		kinds = []identity.EntityKind{identity.KindGroup}
 	default:
 		kinds = nil
 	}
@@ -244,18 +246,18 @@ func (s *IAM) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPoli
 		if err != nil {
 			return err
 		}
-		arn := p.arn(s.account)
-		var found []*entity
+		arn := p.ARN(s.account)
+		var found []*identity.Entity
 		for _, kind := range kinds {
-			err := tx.Scan(kind.prefix(), "", func(_ string, v []byte) error {
-				var e entity
-				if err := decodeJSON(v, &e); err != nil {
+			err := tx.Scan(kind.Prefix(), "", func(_ string, v []byte) error {
+				var e identity.Entity
+				if err := json.Unmarshal(v, &e); err != nil {
 					return err
 				}
 				if !strings.HasPrefix(e.Path, in.PathPrefix) {
 					return nil
 				}
-				attached, boundary := e.isAttached(arn), e.Boundary == arn
+				attached, boundary := e.IsAttached(arn), e.Boundary == arn
 				switch in.PolicyUsageFilter {
 				case "PermissionsPolicy":
 					boundary = false
@@ -274,9 +276,9 @@ func (s *IAM) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPoli
 		found, out.Marker, out.IsTruncated = page(found, entityMarker, in.Marker, int(in.MaxItems))
 		for _, e := range found {
 			switch e.Kind {
-			case kindGroup:
+			case identity.KindGroup:
 				out.PolicyGroups = append(out.PolicyGroups, PolicyGroup{GroupName: e.Name, GroupId: e.ID})
-			case kindRole:
+			case identity.KindRole:
 				out.PolicyRoles = append(out.PolicyRoles, PolicyRole{RoleName: e.Name, RoleId: e.ID})
 			default:
 				out.PolicyUsers = append(out.PolicyUsers, PolicyUser{UserName: e.Name, UserId: e.ID})
@@ -293,4 +295,4 @@ func (s *IAM) ListEntitiesForPolicy(ctx context.Context, in *ListEntitiesForPoli
 // entityMarker orders the entities ListEntitiesForPolicy lists, groups,
 // then roles, then users (the kinds sort in that order), each by name as
 // stored.
-func entityMarker(e *entity) string { return e.key() }
+func entityMarker(e *identity.Entity) string { return e.Key() }

@@ -1,31 +1,46 @@
-package identity
+// Package stsapi serves the AWS STS API (AWS Query): GetCallerIdentity,
+// AssumeRole and GetSessionToken, over the identity store, where the
+// sessions it makes are kept (and the SigV4 verifier finds them). Role
+// trust policies are evaluated by an identity.PolicyChecker. It never sees
+// HTTP, and knows nothing of the IAM API.
+package stsapi
 
 import (
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
-// STS serves the STS operations: GetCallerIdentity, AssumeRole and
-// GetSessionToken. Sessions are stored (iam/session/<ASIA…>) so that they
-// survive restarts and work on every server over the same store. Make one
-// with NewSTS. Safe for concurrent use.
-type STS struct {
-	ids     *Store
-	iam     *IAM // for resolving managed session policies
-	store   store.Store
-	account string
-	checker PolicyChecker
+// Config is what New needs besides the identity store.
+type Config struct {
+	// Checker evaluates role trust policies and validates session
+	// policies. nil: session policies must be JSON objects, and no trust
+	// policy allows anything (AssumeRole is always refused).
+	Checker identity.PolicyChecker
 }
 
-// NewSTS returns the STS service over ids.
-func NewSTS(ids *Store, c Config) *STS {
-	return &STS{ids: ids, iam: NewIAM(ids, c), store: ids.store, account: ids.account, checker: c.Checker}
+// Service serves the STS operations: GetCallerIdentity, AssumeRole and
+// GetSessionToken. Sessions are stored (iam/session/<ASIA…>) so that they
+// survive restarts and work on every server over the same store. Make one
+// with New. Safe for concurrent use.
+type Service struct {
+	ids     *identity.Store
+	store   store.Store
+	account string
+	checker identity.PolicyChecker
+}
+
+// New returns the STS service over ids.
+func New(ids *identity.Store, c Config) *Service {
+	return &Service{ids: ids, store: ids.Backend(), account: ids.Account(), checker: c.Checker}
 }
 
 const (
@@ -34,10 +49,11 @@ const (
 	defaultUserSession  = 43200
 	maxRootSession      = 3600
 	maxSessionPolicyArn = 10
+	maxSessionPolicyLen = 2048
 )
 
 // GetCallerIdentity says who signed the request. Every caller may ask.
-func (s *STS) GetCallerIdentity(ctx context.Context, _ *GetCallerIdentityRequest) (*GetCallerIdentityResponse, error) {
+func (s *Service) GetCallerIdentity(ctx context.Context, _ *GetCallerIdentityRequest) (*GetCallerIdentityResponse, error) {
 	p := request(ctx).Principal
 	account := p.AccountID
 	if account == "" {
@@ -50,23 +66,24 @@ func mfaUnsupported(serial, code string) error {
 	if serial == "" && code == "" {
 		return nil
 	}
-	return errAccessDenied("MultiFactorAuthentication failed, unable to validate MFA code.")
+	return identity.AccessDenied("MultiFactorAuthentication failed, unable to validate MFA code.")
 }
 
 // AssumeRole returns temporary credentials for a role whose trust policy
 // lets the caller assume it. DurationSeconds is 900 up to the role's
 // MaxSessionDuration (3600 by default; at most 3600 when the caller is
 // itself a role session). An inline session Policy and managed PolicyArns,
-// if given, are kept with the session and narrow it: see SessionPolicies.
+// if given, are kept with the session and narrow it: see
+// identity.Store.SessionPolicies.
 // The account's root may not assume roles, as in AWS; a role that does not
 // exist is refused as one that does not trust the caller, so that callers
 // learn nothing of what exists.
-func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRoleResponse, error) {
+func (s *Service) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRoleResponse, error) {
 	r := request(ctx)
 	if err := sessionPolicyLimits(in); err != nil {
 		return nil, err
 	}
-	if err := uniqueTags(in.Tags); err != nil {
+	if err := identity.UniqueTags(identity.TagsFrom(in.Tags)); err != nil {
 		return nil, err
 	}
 	if err := mfaUnsupported(in.SerialNumber, in.TokenCode); err != nil {
@@ -74,17 +91,17 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRol
 	}
 	caller := r.Principal
 	if caller.Type == "Root" {
-		return nil, errAccessDenied("Roles may not be assumed by root accounts.")
+		return nil, identity.AccessDenied("Roles may not be assumed by root accounts.")
 	}
-	denied := errAccessDenied("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.ARN, in.RoleArn)
+	denied := identity.AccessDenied("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.ARN, in.RoleArn)
 
 	a, err := sealbox.ParseARN(in.RoleArn)
 	if err != nil || a.Service != "iam" || a.Region != "" || !strings.HasPrefix(a.Resource, "role/") {
-		return nil, errValidation("Request ARN is invalid")
+		return nil, identity.ValidationError("Request ARN is invalid")
 	}
-	var role *entity
+	var role *identity.Entity
 	err = s.store.View(ctx, func(tx store.Tx) error {
-		e, ok, err := s.iam.lookupByARNTx(tx, kindRole, a)
+		e, ok, err := s.ids.EntityByARN(tx, identity.KindRole, a)
 		if ok {
 			role = e
 		}
@@ -109,12 +126,12 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRol
 	var policyArns []string
 	for _, pa := range in.PolicyArns {
 		if _, err := parsePolicyARN(pa.Arn); err != nil {
-			return nil, errValidation("Invalid ARN %s in policyArns.", pa.Arn)
+			return nil, identity.ValidationError("Invalid ARN %s in policyArns.", pa.Arn)
 		}
 		policyArns = append(policyArns, pa.Arn)
 	}
 	if in.Policy != "" {
-		if err := validateDocument(s.checker, in.Policy, IdentityPolicy); err != nil {
+		if err := identity.ValidateDocument(s.checker, in.Policy, identity.IdentityPolicy); err != nil {
 			return nil, err
 		}
 	}
@@ -138,8 +155,8 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRol
 	if in.SourceIdentity != "" {
 		actions = append(actions, "sts:SetSourceIdentity")
 	}
-	tctx := context.WithValue(ctx, assumeRoleKey{}, &TrustRequest{
-		RoleARN:         role.arn(s.account),
+	tctx := identity.WithAssumeRoleRequest(ctx, &identity.TrustRequest{
+		RoleARN:         role.ARN(s.account),
 		RoleSessionName: in.RoleSessionName,
 		ExternalID:      in.ExternalId,
 		SourceIdentity:  in.SourceIdentity,
@@ -154,25 +171,25 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRol
 			}
 		}
 		if !ok {
-			return nil, errAccessDenied("User: %s is not authorized to perform: %s on resource: %s", caller.ARN, action, in.RoleArn)
+			return nil, identity.AccessDenied("User: %s is not authorized to perform: %s on resource: %s", caller.ARN, action, in.RoleArn)
 		}
 	}
 
 	if duration > role.MaxSessionDuration {
-		return nil, errValidation("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+		return nil, identity.ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
 	}
 	if caller.Type == "AssumedRole" && duration > maxChainedSession {
-		return nil, errValidation("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+		return nil, identity.ValidationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
 	}
 
-	t := now(s.ids.clock.Now())
-	sess := &sessionRecord{
+	t := s.ids.Now()
+	sess := &identity.SessionRecord{
 		ID:             ids.AccessKeyID("ASIA"),
-		Secret:         newSecret(),
-		Token:          newSessionToken(),
+		Secret:         identity.NewSecret(),
+		Token:          identity.NewSessionToken(),
 		Created:        t,
 		Expires:        t.Add(time.Duration(duration) * time.Second),
-		Kind:           string(kindRole),
+		Kind:           string(identity.KindRole),
 		Partition:      role.Partition,
 		Name:           role.Name,
 		UID:            role.ID,
@@ -186,27 +203,27 @@ func (s *STS) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRol
 		ExternalID:     in.ExternalId,
 	}
 	err = s.store.Update(ctx, func(tx store.Tx) error {
-		cur, err := loadEntity(tx, kindRole, role.Name)
-		if isNotFound(err) || (err == nil && cur.ID != role.ID) {
+		cur, err := identity.LoadEntity(tx, identity.KindRole, role.Name)
+		if identity.IsNotFound(err) || (err == nil && cur.ID != role.ID) {
 			return denied // deleted meanwhile
 		}
 		if err != nil {
 			return err
 		}
-		return s.putSession(tx, sess)
+		return identity.PutSession(tx, sess)
 	})
 	if err != nil {
 		return nil, err
 	}
-	if t.Sub(role.LastUsed) >= lastUsedGranularity || role.LastUsedRegion != r.Region {
+	if t.Sub(role.LastUsed) >= identity.LastUsedGranularity || role.LastUsedRegion != r.Region {
 		s.touchRole(ctx, role, t, r.Region)
 	}
-	r.AddResource(kindRole.resourceType(), role.arn(s.account))
+	r.AddResource(identity.KindRole.ResourceType(), role.ARN(s.account))
 	return &AssumeRoleResponse{
 		Credentials: credentialsOut(sess),
 		AssumedRoleUser: &AssumedRoleUser{
 			AssumedRoleId: role.ID + ":" + in.RoleSessionName,
-			Arn:           assumedRoleARN(role.Partition, s.account, role.Name, in.RoleSessionName),
+			Arn:           identity.AssumedRoleARN(role.Partition, s.account, role.Name, in.RoleSessionName),
 		},
 		PackedPolicySize: int32(packed),
 		SourceIdentity:   in.SourceIdentity,
@@ -224,12 +241,12 @@ const maxSessionTags = 50
 // be passed again (its value cannot be changed down the chain), and every
 // TransitiveTagKeys key must be a key of a tag passed; keys compare
 // regardless of case.
-func (s *STS) sessionTags(ctx context.Context, caller sealbox.Principal, in *AssumeRoleRequest) (tags []Tag, transitive []string, err error) {
-	var inherited []Tag
+func (s *Service) sessionTags(ctx context.Context, caller sealbox.Principal, in *AssumeRoleRequest) (tags []identity.Tag, transitive []string, err error) {
+	var inherited []identity.Tag
 	if caller.Type == "AssumedRole" && strings.HasPrefix(caller.AccessKeyID, "ASIA") {
-		var sess sessionRecord
-		err := s.store.View(ctx, func(tx store.Tx) error { return getSession(tx, caller.AccessKeyID, &sess) })
-		if err != nil && !isNotFound(err) {
+		var sess identity.SessionRecord
+		err := s.store.View(ctx, func(tx store.Tx) error { return identity.GetSession(tx, caller.AccessKeyID, &sess) })
+		if err != nil && !identity.IsNotFound(err) {
 			return nil, nil, err
 		}
 		for _, t := range sess.Tags {
@@ -240,7 +257,7 @@ func (s *STS) sessionTags(ctx context.Context, caller sealbox.Principal, in *Ass
 		}
 	}
 	for _, t := range in.Tags {
-		if slices.ContainsFunc(inherited, func(h Tag) bool { return strings.EqualFold(h.Key, t.Key) }) {
+		if slices.ContainsFunc(inherited, func(h identity.Tag) bool { return strings.EqualFold(h.Key, t.Key) }) {
 			return nil, nil, sealbox.Errorf("InvalidParameterValue", "The session tag %s is transitive in this role chain: its value cannot be changed.", t.Key)
 		}
 	}
@@ -250,16 +267,12 @@ func (s *STS) sessionTags(ctx context.Context, caller sealbox.Principal, in *Ass
 		}
 		transitive = append(transitive, k)
 	}
-	tags = append(inherited, in.Tags...)
+	tags = append(inherited, identity.TagsFrom(in.Tags)...)
 	if len(tags) > maxSessionTags {
 		return nil, nil, sealbox.Errorf("InvalidParameterValue", "A session may have at most %d session tags, those passed and those the role chain carries.", maxSessionTags)
 	}
 	return tags, transitive, nil
 }
-
-// lastUsedGranularity is how stale a role's RoleLastUsed may be before
-// AssumeRole records it again (AWS's is also reported late).
-const lastUsedGranularity = time.Minute
 
 // touchRole records that role was assumed at t in region (RoleLastUsed). It
 // is bookkeeping, written apart from the session and at most once per
@@ -267,14 +280,14 @@ const lastUsedGranularity = time.Minute
 // policies, so a storm of AssumeRole calls neither evicts every caller's
 // policies nor doubles the commits. A failure to record it does not fail
 // the call.
-func (s *STS) touchRole(ctx context.Context, role *entity, t time.Time, region string) {
+func (s *Service) touchRole(ctx context.Context, role *identity.Entity, t time.Time, region string) {
 	_ = s.store.Batch(store.Bookkeeping(ctx), func(tx store.Tx) error {
-		cur, err := loadEntity(tx, kindRole, role.Name)
+		cur, err := identity.LoadEntity(tx, identity.KindRole, role.Name)
 		if err != nil || cur.ID != role.ID {
 			return err // deleted meanwhile: nothing to record
 		}
 		cur.LastUsed, cur.LastUsedRegion = t, region
-		return saveEntity(tx, cur)
+		return identity.SaveEntity(tx, cur)
 	})
 }
 
@@ -282,20 +295,20 @@ func (s *STS) touchRole(ctx context.Context, role *entity, t time.Time, region s
 // an IAM user (900 to 129600 seconds, 43200 by default) or the account's
 // root (at most 3600, the default; a longer request gets 3600, as in AWS).
 // Session credentials may not ask for more.
-func (s *STS) GetSessionToken(ctx context.Context, in *GetSessionTokenRequest) (*GetSessionTokenResponse, error) {
+func (s *Service) GetSessionToken(ctx context.Context, in *GetSessionTokenRequest) (*GetSessionTokenResponse, error) {
 	r := request(ctx)
 	if err := mfaUnsupported(in.SerialNumber, in.TokenCode); err != nil {
 		return nil, err
 	}
 	caller := r.Principal
 	if caller.Temporary || caller.Type == "AssumedRole" {
-		return nil, errAccessDenied("Cannot call GetSessionToken with session credentials")
+		return nil, identity.AccessDenied("Cannot call GetSessionToken with session credentials")
 	}
-	t := now(s.ids.clock.Now())
-	sess := &sessionRecord{
+	t := s.ids.Now()
+	sess := &identity.SessionRecord{
 		ID:      ids.AccessKeyID("ASIA"),
-		Secret:  newSecret(),
-		Token:   newSessionToken(),
+		Secret:  identity.NewSecret(),
+		Token:   identity.NewSessionToken(),
 		Created: t,
 	}
 	duration := int(in.DurationSeconds)
@@ -304,26 +317,26 @@ func (s *STS) GetSessionToken(ctx context.Context, in *GetSessionTokenRequest) (
 		if duration == 0 {
 			duration = defaultUserSession
 		}
-		sess.Kind, sess.Name, sess.UID = string(kindUser), caller.UserName, caller.PrincipalID
+		sess.Kind, sess.Name, sess.UID = string(identity.KindUser), caller.UserName, caller.PrincipalID
 	default: // Root
 		if duration == 0 || duration > maxRootSession {
 			duration = maxRootSession
 		}
-		sess.Kind = ownerRoot
+		sess.Kind = identity.OwnerRoot
 	}
 	sess.Expires = t.Add(time.Duration(duration) * time.Second)
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		if sess.Kind == string(kindUser) {
-			u, err := loadEntity(tx, kindUser, sess.Name)
-			if isNotFound(err) || (err == nil && u.ID != sess.UID) {
-				return errAccessDenied("User: %s is not authorized to perform: sts:GetSessionToken", caller.ARN)
+		if sess.Kind == string(identity.KindUser) {
+			u, err := identity.LoadEntity(tx, identity.KindUser, sess.Name)
+			if identity.IsNotFound(err) || (err == nil && u.ID != sess.UID) {
+				return identity.AccessDenied("User: %s is not authorized to perform: sts:GetSessionToken", caller.ARN)
 			}
 			if err != nil {
 				return err
 			}
 			sess.Partition, sess.Path = u.Partition, u.Path
 		}
-		return s.putSession(tx, sess)
+		return identity.PutSession(tx, sess)
 	})
 	if err != nil {
 		return nil, err
@@ -331,14 +344,7 @@ func (s *STS) GetSessionToken(ctx context.Context, in *GetSessionTokenRequest) (
 	return &GetSessionTokenResponse{Credentials: credentialsOut(sess)}, nil
 }
 
-func (s *STS) putSession(tx store.Tx, sess *sessionRecord) error {
-	if err := saveSession(tx, sess); err != nil {
-		return err
-	}
-	return tx.Put(sessionsOfKey(sess.owner(), sess.ID), nil)
-}
-
-func credentialsOut(sess *sessionRecord) *Credentials {
+func credentialsOut(sess *identity.SessionRecord) *Credentials {
 	// The boundary: the wire answer carries the credentials as strings,
 	// once, to the caller that asked for them.
 	return &Credentials{
@@ -353,8 +359,8 @@ func credentialsOut(sess *sessionRecord) *Credentials {
 // allowance its policies and tags use: AWS compresses them into a binary
 // form whose limit it does not publish; sealbox measures their compact
 // length against the 2048 characters AWS allows a plaintext session policy.
-func packedSize(policy string, arns []string, tags []Tag) int {
-	n := compactLen(policy)
+func packedSize(policy string, arns []string, tags []identity.Tag) int {
+	n := identity.CompactLen(policy)
 	for _, a := range arns {
 		n += len(a)
 	}
@@ -375,48 +381,8 @@ const ExpiredSessionKept = 24 * time.Hour
 
 // SweepExpired deletes the sessions that expired ExpiredSessionKept or
 // more before t. Run it periodically.
-func (s *STS) SweepExpired(ctx context.Context, t time.Time) (removed int, err error) {
-	t = t.Add(-ExpiredSessionKept)
-	type expired struct{ id, owner string }
-	var due []expired
-	err = s.store.View(ctx, func(tx store.Tx) error {
-		due = due[:0]
-		return tx.Scan(sessionPrefix, "", func(_ string, v []byte) error {
-			var sess sessionRecord
-			if err := decodeSession(v, &sess); err != nil {
-				return err
-			}
-			if sessionExpired(&sess, t) {
-				due = append(due, expired{sess.ID, sess.owner()})
-			}
-			return nil
-		})
-	})
-	if err != nil {
-		return 0, err
-	}
-	const batch = 500
-	for len(due) > 0 {
-		n := min(batch, len(due))
-		chunk := due[:n]
-		due = due[n:]
-		err := s.store.Update(ctx, func(tx store.Tx) error {
-			for _, e := range chunk {
-				if err := tx.Delete(sessionKey(e.id)); err != nil {
-					return err
-				}
-				if err := tx.Delete(sessionsOfKey(e.owner, e.id)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return removed, err
-		}
-		removed += n
-	}
-	return removed, nil
+func (s *Service) SweepExpired(ctx context.Context, t time.Time) (removed int, err error) {
+	return s.ids.DeleteExpiredSessions(ctx, t.Add(-ExpiredSessionKept))
 }
 
 // parsePolicyARN checks that arn names a managed policy.
@@ -432,14 +398,14 @@ func parsePolicyARN(arn string) (sealbox.ARN, error) {
 // and its trust policy lets the AWS service principal service
 // ("lambda.amazonaws.com") assume it: the check Lambda makes of a
 // function's Role before it accepts it.
-func (s *STS) ServiceMayAssume(ctx context.Context, roleARN, service string) (bool, error) {
+func (s *Service) ServiceMayAssume(ctx context.Context, roleARN, service string) (bool, error) {
 	a, err := sealbox.ParseARN(roleARN)
 	if err != nil || a.Service != "iam" || !strings.HasPrefix(a.Resource, "role/") || a.AccountID != s.account {
 		return false, nil
 	}
-	var role *entity
+	var role *identity.Entity
 	err = s.store.View(ctx, func(tx store.Tx) error {
-		e, ok, err := s.iam.lookupByARNTx(tx, kindRole, a)
+		e, ok, err := s.ids.EntityByARN(tx, identity.KindRole, a)
 		if ok {
 			role = e
 		}
@@ -448,6 +414,23 @@ func (s *STS) ServiceMayAssume(ctx context.Context, roleARN, service string) (bo
 	if err != nil || role == nil || s.checker == nil {
 		return false, err
 	}
-	tctx := context.WithValue(ctx, assumeRoleKey{}, &TrustRequest{RoleARN: role.arn(s.account), RoleSessionName: service})
-	return s.checker.TrustAllows(tctx, role.TrustPolicy, sealbox.Principal{Type: ServicePrincipal, ARN: service}, "sts:AssumeRole")
+	tctx := identity.WithAssumeRoleRequest(ctx, &identity.TrustRequest{RoleARN: role.ARN(s.account), RoleSessionName: service})
+	return s.checker.TrustAllows(tctx, role.TrustPolicy, sealbox.Principal{Type: identity.ServicePrincipal, ARN: service}, "sts:AssumeRole")
 }
+
+// sessionPolicyLimits bounds AssumeRole's session policies as STS does and
+// its model does not: an inline Policy of at most maxSessionPolicyLen
+// characters and at most maxSessionPolicyArn managed PolicyArns.
+func sessionPolicyLimits(in *AssumeRoleRequest) error {
+	var v identity.ValidationErrors
+	if utf8.RuneCountInString(in.Policy) > maxSessionPolicyLen {
+		v.Add("policy", &in.Policy, "Member must have length less than or equal to "+strconv.Itoa(maxSessionPolicyLen))
+	}
+	if len(in.PolicyArns) > maxSessionPolicyArn {
+		v.Add("policyArns", nil, "Member must have length less than or equal to "+strconv.Itoa(maxSessionPolicyArn))
+	}
+	return v.Err()
+}
+
+// request is sealbox.MustRequest.
+func request(ctx context.Context) *sealbox.Request { return sealbox.MustRequest(ctx) }

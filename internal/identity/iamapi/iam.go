@@ -1,32 +1,53 @@
-package identity
+// Package iamapi serves the AWS IAM API (AWS Query): users, groups, roles,
+// access keys, inline and managed policies, permissions boundaries and
+// tags, over the identity store, whose records it reads and writes in the
+// store's transactions. It asks the authorizer before every operation and a
+// PolicyChecker about every document. The protocol layer (internal/awsapi)
+// calls its operations; it never sees HTTP. The policy language it does
+// not know: that is internal/iam, reached through identity.PolicyChecker.
+package iamapi
 
 import (
 	"context"
+	"encoding/json"
+	"net/url"
 	"slices"
 	"strings"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
-// IAM serves the IAM operations: users, groups, roles, access keys, inline
-// and managed policies. Make one with NewIAM. Safe for concurrent use.
-type IAM struct {
-	ids     *Store
+// Config is what New needs besides the identity store.
+type Config struct {
+	// Checker validates policy documents and evaluates trust policies.
+	// nil: documents must be JSON objects, and no trust policy allows
+	// anything (AssumeRole is always refused).
+	Checker identity.PolicyChecker
+	// Authorizer, when set, is asked before every IAM operation. nil lets
+	// every authenticated caller call every operation.
+	Authorizer sealbox.Authorizer
+}
+
+// Service serves the IAM operations: users, groups, roles, access keys,
+// inline and managed policies. Make one with New. Safe for concurrent use.
+type Service struct {
+	ids     *identity.Store
 	store   store.Store
 	account string
-	checker PolicyChecker
+	checker identity.PolicyChecker
 	authz   sealbox.Authorizer
 }
 
-// NewIAM returns the IAM service over ids.
-func NewIAM(ids *Store, c Config) *IAM {
-	return &IAM{ids: ids, store: ids.store, account: ids.account, checker: c.Checker, authz: c.Authorizer}
+// New returns the IAM service over ids.
+func New(ids *identity.Store, c Config) *Service {
+	return &Service{ids: ids, store: ids.Backend(), account: ids.Account(), checker: c.Checker, authz: c.Authorizer}
 }
 
 // authorize asks the authorizer whether the caller may perform action on
 // resource.
-func (s *IAM) authorize(ctx context.Context, action, resource string) error {
+func (s *Service) authorize(ctx context.Context, action, resource string) error {
 	if s.authz == nil {
 		return nil
 	}
@@ -38,14 +59,14 @@ func (s *IAM) authorize(ctx context.Context, action, resource string) error {
 // authorizer reads the store too). An entity that does not exist is named by
 // its ARN with the default path, so that a caller the action is denied to
 // learns nothing of what exists; the operation then answers NoSuchEntity.
-func (s *IAM) authorizeOn(ctx context.Context, action string, kind entityKind, name string) error {
+func (s *Service) authorizeOn(ctx context.Context, action string, kind identity.EntityKind, name string) error {
 	return s.authorizeOnWith(ctx, action, kind, name, nil)
 }
 
 // authorizeOnWith is authorizeOn with the operation's condition keys
 // (aws:RequestTag/<key>, aws:TagKeys ...). A user's or role's tags are
 // aws:ResourceTag/<key> and iam:ResourceTag/<key>.
-func (s *IAM) authorizeOnWith(ctx context.Context, action string, kind entityKind, name string, extra map[string][]string) error {
+func (s *Service) authorizeOnWith(ctx context.Context, action string, kind identity.EntityKind, name string, extra map[string][]string) error {
 	if s.authz == nil {
 		return nil
 	}
@@ -55,13 +76,13 @@ func (s *IAM) authorizeOnWith(ctx context.Context, action string, kind entityKin
 		cond[k] = v
 	}
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		e, err := loadEntity(tx, kind, name)
+		e, err := identity.LoadEntity(tx, kind, name)
 		if err == nil {
-			arn = e.arn(s.account)
+			arn = e.ARN(s.account)
 			for _, t := range e.Tags {
 				sealbox.SetResourceTag(cond, "iam", t.Key, t.Value)
 			}
-		} else if !isNotFound(err) {
+		} else if !identity.IsNotFound(err) {
 			return err
 		}
 		return nil
@@ -74,9 +95,9 @@ func (s *IAM) authorizeOnWith(ctx context.Context, action string, kind entityKin
 
 // authorizeKeys asks about an access-key action on userName's keys, or
 // without a name on the caller's own.
-func (s *IAM) authorizeKeys(ctx context.Context, action, userName string) error {
+func (s *Service) authorizeKeys(ctx context.Context, action, userName string) error {
 	if userName != "" {
-		return s.authorizeOn(ctx, action, kindUser, userName)
+		return s.authorizeOn(ctx, action, identity.KindUser, userName)
 	}
 	if s.authz == nil {
 		return nil
@@ -87,14 +108,14 @@ func (s *IAM) authorizeKeys(ctx context.Context, action, userName string) error 
 	}
 	arn := request(ctx).Principal.ARN
 	if root {
-		arn = rootARN(partition(request(ctx)), s.account)
+		arn = identity.RootARN(partition(request(ctx)), s.account)
 	}
 	return s.authorize(ctx, action, arn)
 }
 
 // entityARN is the ARN an entity of kind named name at path has (or would
 // have), for authorization before it is loaded.
-func (s *IAM) entityARN(ctx context.Context, kind entityKind, path, name string) string {
+func (s *Service) entityARN(ctx context.Context, kind identity.EntityKind, path, name string) string {
 	return "arn:" + partition(request(ctx)) + ":iam::" + s.account + ":" + string(kind) + defaultPath(path) + name
 }
 
@@ -117,7 +138,7 @@ func callerUser(ctx context.Context) (name string, root bool, err error) {
 	case "Root", "":
 		return "", true, nil
 	default:
-		return "", false, errValidation("Must specify userName when calling with non-User credentials")
+		return "", false, identity.ValidationError("Must specify userName when calling with non-User credentials")
 	}
 }
 
@@ -159,7 +180,7 @@ func scanPage[T any](tx store.Tx, prefix, marker string, maxItems int, keep func
 	var last string
 	err = tx.Scan(prefix, after, func(key string, v []byte) error {
 		var rec T
-		if err := decodeJSON(v, &rec); err != nil {
+		if err := json.Unmarshal(v, &rec); err != nil {
 			return err
 		}
 		if !keep(&rec) {
@@ -177,34 +198,34 @@ func scanPage[T any](tx store.Tx, prefix, marker string, maxItems int, keep func
 	return out, next, truncated, err
 }
 
-func (s *IAM) userOut(e *entity, withTags bool) User {
-	u := User{Path: e.Path, UserName: e.Name, UserId: e.ID, Arn: e.arn(s.account), CreateDate: sealbox.At(e.Created)}
+func (s *Service) userOut(e *identity.Entity, withTags bool) User {
+	u := User{Path: e.Path, UserName: e.Name, UserId: e.ID, Arn: e.ARN(s.account), CreateDate: sealbox.At(e.Created)}
 	if withTags {
-		u.Tags = e.Tags
+		u.Tags = tagsOut(e.Tags)
 		u.PermissionsBoundary = boundaryOut(e.Boundary)
 	}
 	return u
 }
 
-func (s *IAM) groupOut(e *entity) Group {
-	return Group{Path: e.Path, GroupName: e.Name, GroupId: e.ID, Arn: e.arn(s.account), CreateDate: sealbox.At(e.Created)}
+func (s *Service) groupOut(e *identity.Entity) Group {
+	return Group{Path: e.Path, GroupName: e.Name, GroupId: e.ID, Arn: e.ARN(s.account), CreateDate: sealbox.At(e.Created)}
 }
 
 // roleOut is a role as IAM shows it; full adds what GetRole and CreateRole
 // show and ListRoles leaves out.
-func (s *IAM) roleOut(e *entity, full bool) Role {
+func (s *Service) roleOut(e *identity.Entity, full bool) Role {
 	r := Role{
 		Path:                     e.Path,
 		RoleName:                 e.Name,
 		RoleId:                   e.ID,
-		Arn:                      e.arn(s.account),
+		Arn:                      e.ARN(s.account),
 		CreateDate:               sealbox.At(e.Created),
 		AssumeRolePolicyDocument: encodeDocument(e.TrustPolicy),
 		Description:              e.Description,
 		MaxSessionDuration:       int32(e.MaxSessionDuration),
 	}
 	if full {
-		r.Tags = e.Tags
+		r.Tags = tagsOut(e.Tags)
 		r.PermissionsBoundary = boundaryOut(e.Boundary)
 		r.RoleLastUsed = &RoleLastUsed{LastUsedDate: sealbox.At(e.LastUsed), Region: e.LastUsedRegion}
 	}
@@ -213,7 +234,7 @@ func (s *IAM) roleOut(e *entity, full bool) Role {
 
 // listByPath lists one page of the entities of kind under pathPrefix, by
 // name, converted by out: ListUsers, ListRoles and ListGroups.
-func listByPath[T any](ctx context.Context, s *IAM, kind entityKind, action, pathPrefix, marker string, maxItems int, out func(*entity) T) ([]T, string, bool, error) {
+func listByPath[T any](ctx context.Context, s *Service, kind identity.EntityKind, action, pathPrefix, marker string, maxItems int, out func(*identity.Entity) T) ([]T, string, bool, error) {
 	if err := s.authorize(ctx, action, "*"); err != nil {
 		return nil, "", false, err
 	}
@@ -221,7 +242,7 @@ func listByPath[T any](ctx context.Context, s *IAM, kind entityKind, action, pat
 	var next string
 	var more bool
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		list, n, m, err := scanPage(tx, kind.prefix(), marker, maxItems, func(e *entity) bool {
+		list, n, m, err := scanPage(tx, kind.Prefix(), marker, maxItems, func(e *identity.Entity) bool {
 			return strings.HasPrefix(e.Path, pathPrefix)
 		})
 		for _, e := range list {
@@ -235,3 +256,25 @@ func listByPath[T any](ctx context.Context, s *IAM, kind entityKind, action, pat
 	}
 	return items, next, more, nil
 }
+
+// encodeDocument is a policy document as IAM returns it: percent-encoded
+// (RFC 3986; a space is %20), which botocore decodes and aws-sdk-go-v2
+// leaves to the caller (url.QueryUnescape).
+func encodeDocument(doc string) string {
+	return strings.ReplaceAll(url.QueryEscape(doc), "+", "%20")
+}
+
+// partition is the partition of the IAM ARNs a request makes: aws, unless
+// the request's region is in aws-cn or aws-us-gov.
+func partition(r *sealbox.Request) string {
+	if r.Region != "" {
+		return sealbox.PartitionFor(r.Region)
+	}
+	if r.Partition != "" {
+		return r.Partition
+	}
+	return "aws"
+}
+
+// request is sealbox.MustRequest.
+func request(ctx context.Context) *sealbox.Request { return sealbox.MustRequest(ctx) }

@@ -1,135 +1,40 @@
-package identity
+package iamapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
-// builtinPolicy is an AWS managed policy served read-only: one version,
-// the default AWS publishes (see awsManaged).
-type builtinPolicy struct {
-	ID          string // AWS's PolicyId; "": managedID(name)
-	Path        string // "": "/"
-	Description string
-	Created     time.Time
-	// Updated is when AWS made the default version (the policy's
-	// UpdateDate); zero: Created.
-	Updated  time.Time
-	Version  string // the default version's id, as AWS numbers it
-	Document string
-	// Trimmed says statements or actions for services sealbox does not
-	// serve were left out of AWS's document.
-	Trimmed bool
-}
-
-func builtinRecord(name, partition string) (*policyRecord, bool) {
-	b, ok := awsManaged[name]
-	if !ok {
-		return nil, false
-	}
-	id, path := b.ID, b.Path
-	if id == "" {
-		id = managedID(name)
-	}
-	if path == "" {
-		path = "/"
-	}
-	updated := b.Updated
-	if updated.IsZero() {
-		updated = b.Created
-	}
-	next, _ := strconv.Atoi(strings.TrimPrefix(b.Version, "v"))
-	return &policyRecord{
-		Name: name, ID: id, Path: path, Partition: partition, Description: b.Description,
-		Created: b.Created, Updated: updated, Default: b.Version, NextVersion: next + 1,
-		Versions: []policyVersion{{ID: b.Version, Document: b.Document, Created: updated}},
-		aws:      true,
-	}, true
-}
-
-type awsAttachments struct {
-	Attachments  int `json:"attachments"`
-	BoundaryUses int `json:"boundaryUses,omitempty"`
-}
-
-// errInvalidARN is IAM's answer to a policy ARN it cannot read.
-func errInvalidARN(arn string) error { return errInvalidInput("ARN %s is not valid.", arn) }
-
-// findPolicy resolves a policy ARN. It returns InvalidInput for a string
-// that is not a policy ARN, and errNotFound when no such policy exists.
-func (s *IAM) findPolicy(tx store.Tx, arn string) (*policyRecord, error) {
-	a, err := sealbox.ParseARN(arn)
-	if err != nil || a.Service != "iam" || a.Region != "" || !strings.HasPrefix(a.Resource, "policy/") {
-		return nil, errInvalidARN(arn)
-	}
-	rest := strings.TrimPrefix(a.Resource, "policy")
-	i := strings.LastIndexByte(rest, '/')
-	path, name := rest[:i+1], rest[i+1:]
-	if name == "" {
-		return nil, errInvalidARN(arn)
-	}
-	switch a.AccountID {
-	case "aws":
-		p, ok := builtinRecord(name, a.Partition)
-		if !ok || path != p.Path {
-			return nil, errNotFound
-		}
-		var n awsAttachments
-		if err := store.GetJSON(tx, awsPolicyKey(name), &n); err != nil && !isNotFound(err) {
-			return nil, err
-		}
-		p.Attachments, p.BoundaryUses = n.Attachments, n.BoundaryUses
-		return p, nil
-	case s.account:
-		var p policyRecord
-		if err := store.GetJSON(tx, policyKey(name), &p); err != nil {
-			return nil, err
-		}
-		if p.Path != path || p.Partition != a.Partition {
-			return nil, errNotFound
-		}
-		return &p, nil
-	default:
-		return nil, errNotFound
-	}
-}
-
 // mustPolicy resolves a policy ARN or answers NoSuchEntity with notFound.
-func (s *IAM) mustPolicy(tx store.Tx, arn string, notFound func(string) error) (*policyRecord, error) {
-	p, err := s.findPolicy(tx, arn)
-	if isNotFound(err) {
+func (s *Service) mustPolicy(tx store.Tx, arn string, notFound func(string) error) (*identity.PolicyRecord, error) {
+	p, err := s.ids.FindPolicy(tx, arn)
+	if identity.IsNotFound(err) {
 		return nil, notFound(arn)
 	}
 	return p, err
 }
 
-func savePolicy(tx store.Tx, p *policyRecord) error {
-	if p.aws {
-		return store.PutJSON(tx, awsPolicyKey(p.Name), awsAttachments{Attachments: p.Attachments, BoundaryUses: p.BoundaryUses})
-	}
-	return store.PutJSON(tx, policyKey(p.Name), p)
-}
-
 // awsReadOnly refuses changes to AWS managed policies, as AWS does.
-func (s *IAM) awsReadOnly(ctx context.Context, p *policyRecord, action string) error {
-	if !p.aws {
+func (s *Service) awsReadOnly(ctx context.Context, p *identity.PolicyRecord, action string) error {
+	if !p.AWSManaged() {
 		return nil
 	}
-	return errAccessDenied("User: %s is not authorized to perform: %s on resource: policy %s", request(ctx).Principal.ARN, action, p.arn(s.account))
+	return identity.AccessDenied("User: %s is not authorized to perform: %s on resource: policy %s", request(ctx).Principal.ARN, action, p.ARN(s.account))
 }
 
-func (s *IAM) policyOut(p *policyRecord, full bool) Policy {
+func (s *Service) policyOut(p *identity.PolicyRecord, full bool) Policy {
 	out := Policy{
 		PolicyName:                    p.Name,
 		PolicyId:                      p.ID,
-		Arn:                           p.arn(s.account),
+		Arn:                           p.ARN(s.account),
 		Path:                          p.Path,
 		DefaultVersionId:              p.Default,
 		AttachmentCount:               int32(p.Attachments),
@@ -140,12 +45,12 @@ func (s *IAM) policyOut(p *policyRecord, full bool) Policy {
 	}
 	if full {
 		out.Description = p.Description
-		out.Tags = p.Tags
+		out.Tags = tagsOut(p.Tags)
 	}
 	return out
 }
 
-func versionOut(p *policyRecord, v *policyVersion, withDoc bool) PolicyVersion {
+func versionOut(p *identity.PolicyRecord, v *identity.PolicyVersionRecord, withDoc bool) PolicyVersion {
 	out := PolicyVersion{VersionId: v.ID, IsDefaultVersion: v.ID == p.Default, CreateDate: sealbox.At(v.Created)}
 	if withDoc {
 		out.Document = encodeDocument(v.Document)
@@ -154,16 +59,16 @@ func versionOut(p *policyRecord, v *policyVersion, withDoc bool) PolicyVersion {
 }
 
 // checkManagedDocument checks a managed policy document: quota, grammar.
-func (s *IAM) checkManagedDocument(doc string) error {
-	if compactLen(doc) > maxManagedPolicyLen {
+func (s *Service) checkManagedDocument(doc string) error {
+	if identity.CompactLen(doc) > maxManagedPolicyLen {
 		return errQuota("PolicySize", maxManagedPolicyLen)
 	}
-	return validateDocument(s.checker, doc, IdentityPolicy)
+	return identity.ValidateDocument(s.checker, doc, identity.IdentityPolicy)
 }
 
 // authorizePolicy asks about action on the policy arn names, before and
 // outside the operation's transaction.
-func (s *IAM) authorizePolicy(ctx context.Context, action, arn string) error {
+func (s *Service) authorizePolicy(ctx context.Context, action, arn string) error {
 	if s.authz == nil {
 		return nil
 	}
@@ -172,53 +77,53 @@ func (s *IAM) authorizePolicy(ctx context.Context, action, arn string) error {
 
 // CreatePolicy creates a customer managed policy, version v1. Names are
 // unique in the account regardless of path and case.
-func (s *IAM) CreatePolicy(ctx context.Context, in *CreatePolicyRequest) (*CreatePolicyResponse, error) {
-	if err := uniqueTags(in.Tags); err != nil {
+func (s *Service) CreatePolicy(ctx context.Context, in *CreatePolicyRequest) (*CreatePolicyResponse, error) {
+	if err := identity.UniqueTags(tagsIn(in.Tags)); err != nil {
 		return nil, err
 	}
 	if err := s.checkManagedDocument(in.PolicyDocument); err != nil {
 		return nil, err
 	}
-	t := now(s.ids.clock.Now())
-	p := &policyRecord{
+	t := s.ids.Now()
+	p := &identity.PolicyRecord{
 		Name:        in.PolicyName,
-		ID:          uniqueID("ANPA"),
+		ID:          identity.UniqueID("ANPA"),
 		Path:        defaultPath(in.Path),
 		Partition:   partition(request(ctx)),
 		Description: in.Description,
 		Created:     t,
 		Updated:     t,
-		Tags:        in.Tags,
+		Tags:        tagsIn(in.Tags),
 		Default:     "v1",
 		NextVersion: 2,
-		Versions:    []policyVersion{{ID: "v1", Document: in.PolicyDocument, Created: t}},
+		Versions:    []identity.PolicyVersionRecord{{ID: "v1", Document: in.PolicyDocument, Created: t}},
 	}
-	if err := s.authorizePolicy(ctx, "iam:CreatePolicy", p.arn(s.account)); err != nil {
+	if err := s.authorizePolicy(ctx, "iam:CreatePolicy", p.ARN(s.account)); err != nil {
 		return nil, err
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		if _, err := tx.Get(policyKey(p.Name)); err == nil {
+		if _, err := tx.Get(identity.PolicyKey(p.Name)); err == nil {
 			return sealbox.Errorf("EntityAlreadyExists", "A policy called %s already exists. Duplicate names are not allowed.", p.Name)
-		} else if !isNotFound(err) {
+		} else if !identity.IsNotFound(err) {
 			return err
 		}
-		return savePolicy(tx, p)
+		return identity.SavePolicy(tx, p)
 	})
 	if err != nil {
 		return nil, err
 	}
-	request(ctx).AddResource("AWS::IAM::Policy", p.arn(s.account))
+	request(ctx).AddResource("AWS::IAM::Policy", p.ARN(s.account))
 	out := s.policyOut(p, true)
 	return &CreatePolicyResponse{Policy: &out}, nil
 }
 
 // GetPolicy returns a managed policy's metadata (its document is in
 // GetPolicyVersion).
-func (s *IAM) GetPolicy(ctx context.Context, in *GetPolicyRequest) (*GetPolicyResponse, error) {
+func (s *Service) GetPolicy(ctx context.Context, in *GetPolicyRequest) (*GetPolicyResponse, error) {
 	if err := s.authorizePolicy(ctx, "iam:GetPolicy", in.PolicyArn); err != nil {
 		return nil, err
 	}
-	var p *policyRecord
+	var p *identity.PolicyRecord
 	err := s.store.View(ctx, func(tx store.Tx) (err error) {
 		p, err = s.mustPolicy(tx, in.PolicyArn, errPolicyNotFound)
 		return err
@@ -232,7 +137,7 @@ func (s *IAM) GetPolicy(ctx context.Context, in *GetPolicyRequest) (*GetPolicyRe
 
 // GetPolicyVersion returns one version of a managed policy with its
 // document, percent-encoded.
-func (s *IAM) GetPolicyVersion(ctx context.Context, in *GetPolicyVersionRequest) (*GetPolicyVersionResponse, error) {
+func (s *Service) GetPolicyVersion(ctx context.Context, in *GetPolicyVersionRequest) (*GetPolicyVersionResponse, error) {
 	if err := s.authorizePolicy(ctx, "iam:GetPolicyVersion", in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -242,9 +147,9 @@ func (s *IAM) GetPolicyVersion(ctx context.Context, in *GetPolicyVersionRequest)
 		if err != nil {
 			return err
 		}
-		v := p.version(in.VersionId)
+		v := p.Version(in.VersionId)
 		if v == nil {
-			return errPolicyVersionNotFound(p.arn(s.account), in.VersionId)
+			return errPolicyVersionNotFound(p.ARN(s.account), in.VersionId)
 		}
 		out = versionOut(p, v, true)
 		return nil
@@ -257,7 +162,7 @@ func (s *IAM) GetPolicyVersion(ctx context.Context, in *GetPolicyVersionRequest)
 
 // CreatePolicyVersion adds a version to a managed policy, the default one
 // with SetAsDefault. A policy has at most five versions.
-func (s *IAM) CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRequest) (*CreatePolicyVersionResponse, error) {
+func (s *Service) CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRequest) (*CreatePolicyVersionResponse, error) {
 	if err := s.checkManagedDocument(in.PolicyDocument); err != nil {
 		return nil, err
 	}
@@ -276,8 +181,8 @@ func (s *IAM) CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRe
 		if len(p.Versions) >= maxPolicyVersions {
 			return errLimit("A managed policy can have up to %d versions. Before you create a new version, you must delete an existing version.", maxPolicyVersions)
 		}
-		t := now(s.ids.clock.Now())
-		v := policyVersion{ID: "v" + strconv.Itoa(p.NextVersion), Document: in.PolicyDocument, Created: t}
+		t := s.ids.Now()
+		v := identity.PolicyVersionRecord{ID: "v" + strconv.Itoa(p.NextVersion), Document: in.PolicyDocument, Created: t}
 		p.NextVersion++
 		p.Versions = append(p.Versions, v)
 		if in.SetAsDefault {
@@ -285,8 +190,8 @@ func (s *IAM) CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRe
 			p.Updated = t
 		}
 		out = versionOut(p, &v, false)
-		request(ctx).AddResource("AWS::IAM::Policy", p.arn(s.account))
-		return savePolicy(tx, p)
+		request(ctx).AddResource("AWS::IAM::Policy", p.ARN(s.account))
+		return identity.SavePolicy(tx, p)
 	})
 	if err != nil {
 		return nil, err
@@ -295,7 +200,7 @@ func (s *IAM) CreatePolicyVersion(ctx context.Context, in *CreatePolicyVersionRe
 }
 
 // DeletePolicyVersion deletes a version other than the default.
-func (s *IAM) DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionRequest) (*Empty, error) {
+func (s *Service) DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionRequest) (*Empty, error) {
 	if err := s.authorizePolicy(ctx, "iam:DeletePolicyVersion", in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -307,15 +212,15 @@ func (s *IAM) DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionRe
 		if err := s.awsReadOnly(ctx, p, "iam:DeletePolicyVersion"); err != nil {
 			return err
 		}
-		if p.version(in.VersionId) == nil {
-			return errPolicyVersionNotFound(p.arn(s.account), in.VersionId)
+		if p.Version(in.VersionId) == nil {
+			return errPolicyVersionNotFound(p.ARN(s.account), in.VersionId)
 		}
 		if in.VersionId == p.Default {
 			return errDeleteConflict("Cannot delete the default version of a policy.")
 		}
-		p.Versions = slices.DeleteFunc(p.Versions, func(v policyVersion) bool { return v.ID == in.VersionId })
-		request(ctx).AddResource("AWS::IAM::Policy", p.arn(s.account))
-		return savePolicy(tx, p)
+		p.Versions = slices.DeleteFunc(p.Versions, func(v identity.PolicyVersionRecord) bool { return v.ID == in.VersionId })
+		request(ctx).AddResource("AWS::IAM::Policy", p.ARN(s.account))
+		return identity.SavePolicy(tx, p)
 	})
 	if err != nil {
 		return nil, err
@@ -324,7 +229,7 @@ func (s *IAM) DeletePolicyVersion(ctx context.Context, in *DeletePolicyVersionRe
 }
 
 // SetDefaultPolicyVersion makes a version the one that applies.
-func (s *IAM) SetDefaultPolicyVersion(ctx context.Context, in *SetDefaultPolicyVersionRequest) (*Empty, error) {
+func (s *Service) SetDefaultPolicyVersion(ctx context.Context, in *SetDefaultPolicyVersionRequest) (*Empty, error) {
 	if err := s.authorizePolicy(ctx, "iam:SetDefaultPolicyVersion", in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -336,16 +241,16 @@ func (s *IAM) SetDefaultPolicyVersion(ctx context.Context, in *SetDefaultPolicyV
 		if err := s.awsReadOnly(ctx, p, "iam:SetDefaultPolicyVersion"); err != nil {
 			return err
 		}
-		if p.version(in.VersionId) == nil {
-			return errPolicyVersionNotFound(p.arn(s.account), in.VersionId)
+		if p.Version(in.VersionId) == nil {
+			return errPolicyVersionNotFound(p.ARN(s.account), in.VersionId)
 		}
 		if p.Default == in.VersionId {
 			return nil
 		}
 		p.Default = in.VersionId
-		p.Updated = now(s.ids.clock.Now())
-		request(ctx).AddResource("AWS::IAM::Policy", p.arn(s.account))
-		return savePolicy(tx, p)
+		p.Updated = s.ids.Now()
+		request(ctx).AddResource("AWS::IAM::Policy", p.ARN(s.account))
+		return identity.SavePolicy(tx, p)
 	})
 	if err != nil {
 		return nil, err
@@ -361,7 +266,7 @@ func versionKey(v PolicyVersion) string {
 
 // ListPolicyVersions lists a policy's versions, oldest first, without
 // documents.
-func (s *IAM) ListPolicyVersions(ctx context.Context, in *ListPolicyVersionsRequest) (*ListPolicyVersionsResponse, error) {
+func (s *Service) ListPolicyVersions(ctx context.Context, in *ListPolicyVersionsRequest) (*ListPolicyVersionsResponse, error) {
 	if err := s.authorizePolicy(ctx, "iam:ListPolicyVersions", in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -388,7 +293,7 @@ func (s *IAM) ListPolicyVersions(ctx context.Context, in *ListPolicyVersionsRequ
 // ListPolicies lists managed policies: Scope Local (the account's), AWS
 // (the AWS managed policies served) or All (the default); OnlyAttached
 // keeps those attached to a user, group or role.
-func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListPoliciesResponse, error) {
+func (s *Service) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListPoliciesResponse, error) {
 	if err := s.authorize(ctx, "iam:ListPolicies", "*"); err != nil {
 		return nil, err
 	}
@@ -398,10 +303,10 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListP
 	}
 	type item struct {
 		key string
-		p   *policyRecord
+		p   *identity.PolicyRecord
 	}
 	var all []item
-	keep := func(p *policyRecord) bool {
+	keep := func(p *identity.PolicyRecord) bool {
 		if !strings.HasPrefix(p.Path, in.PathPrefix) {
 			return false
 		}
@@ -418,22 +323,13 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListP
 	}
 	err := s.store.View(ctx, func(tx store.Tx) error {
 		if scope != "Local" {
-			names := make([]string, 0, len(awsManaged))
-			for name := range awsManaged {
-				names = append(names, name)
-			}
-			slices.Sort(names)
-			for _, name := range names {
-				p, ok := builtinRecord(name, partition(request(ctx)))
-				if !ok {
-					continue
-				}
-				p, err := s.findPolicy(tx, p.arn(s.account))
+			for _, arn := range identity.AWSManagedARNs(partition(request(ctx))) {
+				p, err := s.ids.FindPolicy(tx, arn)
 				if err != nil {
 					return err
 				}
 				if keep(p) {
-					all = append(all, item{"aws/" + name, p})
+					all = append(all, item{"aws/" + p.Name, p})
 				}
 			}
 		}
@@ -441,8 +337,8 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListP
 			return nil
 		}
 		return tx.Scan("iam/policy/", "", func(key string, v []byte) error {
-			var p policyRecord
-			if err := decodeJSON(v, &p); err != nil {
+			var p identity.PolicyRecord
+			if err := json.Unmarshal(v, &p); err != nil {
 				return err
 			}
 			if keep(&p) {
@@ -464,7 +360,7 @@ func (s *IAM) ListPolicies(ctx context.Context, in *ListPoliciesRequest) (*ListP
 
 // DeletePolicy deletes a customer managed policy that is attached to
 // nothing and has no versions besides the default, as AWS requires.
-func (s *IAM) DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*Empty, error) {
+func (s *Service) DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*Empty, error) {
 	if err := s.authorizePolicy(ctx, "iam:DeletePolicy", in.PolicyArn); err != nil {
 		return nil, err
 	}
@@ -482,8 +378,8 @@ func (s *IAM) DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*Empty
 		if len(p.Versions) > 1 {
 			return errDeleteConflict("This policy has more than one version. Before you delete a policy, you must delete the policy's versions. The default version is deleted with the policy.")
 		}
-		request(ctx).AddResource("AWS::IAM::Policy", p.arn(s.account))
-		return tx.Delete(policyKey(p.Name))
+		request(ctx).AddResource("AWS::IAM::Policy", p.ARN(s.account))
+		return tx.Delete(identity.PolicyKey(p.Name))
 	})
 	if err != nil {
 		return nil, err
@@ -491,8 +387,8 @@ func (s *IAM) DeletePolicy(ctx context.Context, in *DeletePolicyRequest) (*Empty
 	return &Empty{}, nil
 }
 
-func (s *IAM) attach(ctx context.Context, kind entityKind, name, arn string) error {
-	if err := s.authorizeOn(ctx, "iam:Attach"+kind.title()+"Policy", kind, name); err != nil {
+func (s *Service) attach(ctx context.Context, kind identity.EntityKind, name, arn string) error {
+	if err := s.authorizeOn(ctx, "iam:Attach"+kind.Title()+"Policy", kind, name); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx store.Tx) error {
@@ -504,26 +400,26 @@ func (s *IAM) attach(ctx context.Context, kind entityKind, name, arn string) err
 		if err != nil {
 			return err
 		}
-		canonical := p.arn(s.account)
-		if e.isAttached(canonical) {
+		canonical := p.ARN(s.account)
+		if e.IsAttached(canonical) {
 			return nil
 		}
 		if len(e.Attached) >= maxAttached {
-			return errQuota(kind.attachedQuota(), maxAttached)
+			return errQuota(kind.AttachedQuota(), maxAttached)
 		}
 		e.Attached = append(slices.Clip(e.Attached), canonical)
 		p.Attachments++
-		request(ctx).AddResource(kind.resourceType(), e.arn(s.account))
+		request(ctx).AddResource(kind.ResourceType(), e.ARN(s.account))
 		request(ctx).AddResource("AWS::IAM::Policy", canonical)
-		if err := saveEntity(tx, e); err != nil {
+		if err := identity.SaveEntity(tx, e); err != nil {
 			return err
 		}
-		return savePolicy(tx, p)
+		return identity.SavePolicy(tx, p)
 	})
 }
 
-func (s *IAM) detach(ctx context.Context, kind entityKind, name, arn string) error {
-	if err := s.authorizeOn(ctx, "iam:Detach"+kind.title()+"Policy", kind, name); err != nil {
+func (s *Service) detach(ctx context.Context, kind identity.EntityKind, name, arn string) error {
+	if err := s.authorizeOn(ctx, "iam:Detach"+kind.Title()+"Policy", kind, name); err != nil {
 		return err
 	}
 	return s.store.Update(ctx, func(tx store.Tx) error {
@@ -535,25 +431,25 @@ func (s *IAM) detach(ctx context.Context, kind entityKind, name, arn string) err
 		if err != nil {
 			return err
 		}
-		canonical := p.arn(s.account)
-		if !e.isAttached(canonical) {
+		canonical := p.ARN(s.account)
+		if !e.IsAttached(canonical) {
 			return errPolicyNotFound(arn)
 		}
 		e.Attached = slices.DeleteFunc(slices.Clone(e.Attached), func(a string) bool { return a == canonical })
 		if p.Attachments > 0 {
 			p.Attachments--
 		}
-		request(ctx).AddResource(kind.resourceType(), e.arn(s.account))
+		request(ctx).AddResource(kind.ResourceType(), e.ARN(s.account))
 		request(ctx).AddResource("AWS::IAM::Policy", canonical)
-		if err := saveEntity(tx, e); err != nil {
+		if err := identity.SaveEntity(tx, e); err != nil {
 			return err
 		}
-		return savePolicy(tx, p)
+		return identity.SavePolicy(tx, p)
 	})
 }
 
-func (s *IAM) listAttached(ctx context.Context, kind entityKind, name, pathPrefix, marker string, maxItems int) (*ListAttachedUserPoliciesResponse, error) {
-	if err := s.authorizeOn(ctx, "iam:ListAttached"+kind.title()+"Policies", kind, name); err != nil {
+func (s *Service) listAttached(ctx context.Context, kind identity.EntityKind, name, pathPrefix, marker string, maxItems int) (*ListAttachedUserPoliciesResponse, error) {
+	if err := s.authorizeOn(ctx, "iam:ListAttached"+kind.Title()+"Policies", kind, name); err != nil {
 		return nil, err
 	}
 	out := &ListAttachedUserPoliciesResponse{AttachedPolicies: []AttachedPolicy{}}
@@ -564,8 +460,8 @@ func (s *IAM) listAttached(ctx context.Context, kind entityKind, name, pathPrefi
 		}
 		var all []AttachedPolicy
 		for _, arn := range e.Attached {
-			p, err := s.findPolicy(tx, arn)
-			if isNotFound(err) {
+			p, err := s.ids.FindPolicy(tx, arn)
+			if identity.IsNotFound(err) {
 				continue
 			}
 			if err != nil {
@@ -588,66 +484,66 @@ func (s *IAM) listAttached(ctx context.Context, kind entityKind, name, pathPrefi
 }
 
 // AttachUserPolicy attaches a managed policy to a user (at most 10).
-func (s *IAM) AttachUserPolicy(ctx context.Context, in *AttachUserPolicyRequest) (*Empty, error) {
-	if err := s.attach(ctx, kindUser, in.UserName, in.PolicyArn); err != nil {
+func (s *Service) AttachUserPolicy(ctx context.Context, in *AttachUserPolicyRequest) (*Empty, error) {
+	if err := s.attach(ctx, identity.KindUser, in.UserName, in.PolicyArn); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // AttachRolePolicy attaches a managed policy to a role (at most 10).
-func (s *IAM) AttachRolePolicy(ctx context.Context, in *AttachRolePolicyRequest) (*Empty, error) {
-	if err := s.attach(ctx, kindRole, in.RoleName, in.PolicyArn); err != nil {
+func (s *Service) AttachRolePolicy(ctx context.Context, in *AttachRolePolicyRequest) (*Empty, error) {
+	if err := s.attach(ctx, identity.KindRole, in.RoleName, in.PolicyArn); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // AttachGroupPolicy attaches a managed policy to a group (at most 10).
-func (s *IAM) AttachGroupPolicy(ctx context.Context, in *AttachGroupPolicyRequest) (*Empty, error) {
-	if err := s.attach(ctx, kindGroup, in.GroupName, in.PolicyArn); err != nil {
+func (s *Service) AttachGroupPolicy(ctx context.Context, in *AttachGroupPolicyRequest) (*Empty, error) {
+	if err := s.attach(ctx, identity.KindGroup, in.GroupName, in.PolicyArn); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // DetachUserPolicy detaches a managed policy from a user.
-func (s *IAM) DetachUserPolicy(ctx context.Context, in *DetachUserPolicyRequest) (*Empty, error) {
-	if err := s.detach(ctx, kindUser, in.UserName, in.PolicyArn); err != nil {
+func (s *Service) DetachUserPolicy(ctx context.Context, in *DetachUserPolicyRequest) (*Empty, error) {
+	if err := s.detach(ctx, identity.KindUser, in.UserName, in.PolicyArn); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // DetachRolePolicy detaches a managed policy from a role.
-func (s *IAM) DetachRolePolicy(ctx context.Context, in *DetachRolePolicyRequest) (*Empty, error) {
-	if err := s.detach(ctx, kindRole, in.RoleName, in.PolicyArn); err != nil {
+func (s *Service) DetachRolePolicy(ctx context.Context, in *DetachRolePolicyRequest) (*Empty, error) {
+	if err := s.detach(ctx, identity.KindRole, in.RoleName, in.PolicyArn); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // DetachGroupPolicy detaches a managed policy from a group.
-func (s *IAM) DetachGroupPolicy(ctx context.Context, in *DetachGroupPolicyRequest) (*Empty, error) {
-	if err := s.detach(ctx, kindGroup, in.GroupName, in.PolicyArn); err != nil {
+func (s *Service) DetachGroupPolicy(ctx context.Context, in *DetachGroupPolicyRequest) (*Empty, error) {
+	if err := s.detach(ctx, identity.KindGroup, in.GroupName, in.PolicyArn); err != nil {
 		return nil, err
 	}
 	return &Empty{}, nil
 }
 
 // ListAttachedUserPolicies lists the managed policies attached to a user.
-func (s *IAM) ListAttachedUserPolicies(ctx context.Context, in *ListAttachedUserPoliciesRequest) (*ListAttachedUserPoliciesResponse, error) {
-	return s.listAttached(ctx, kindUser, in.UserName, in.PathPrefix, in.Marker, int(in.MaxItems))
+func (s *Service) ListAttachedUserPolicies(ctx context.Context, in *ListAttachedUserPoliciesRequest) (*ListAttachedUserPoliciesResponse, error) {
+	return s.listAttached(ctx, identity.KindUser, in.UserName, in.PathPrefix, in.Marker, int(in.MaxItems))
 }
 
 // ListAttachedRolePolicies lists the managed policies attached to a role.
-func (s *IAM) ListAttachedRolePolicies(ctx context.Context, in *ListAttachedRolePoliciesRequest) (*ListAttachedRolePoliciesResponse, error) {
-	out, err := s.listAttached(ctx, kindRole, in.RoleName, in.PathPrefix, in.Marker, int(in.MaxItems))
+func (s *Service) ListAttachedRolePolicies(ctx context.Context, in *ListAttachedRolePoliciesRequest) (*ListAttachedRolePoliciesResponse, error) {
+	out, err := s.listAttached(ctx, identity.KindRole, in.RoleName, in.PathPrefix, in.Marker, int(in.MaxItems))
 	return (*ListAttachedRolePoliciesResponse)(out), err
 }
 
 // ListAttachedGroupPolicies lists the managed policies attached to a group.
-func (s *IAM) ListAttachedGroupPolicies(ctx context.Context, in *ListAttachedGroupPoliciesRequest) (*ListAttachedGroupPoliciesResponse, error) {
-	out, err := s.listAttached(ctx, kindGroup, in.GroupName, in.PathPrefix, in.Marker, int(in.MaxItems))
+func (s *Service) ListAttachedGroupPolicies(ctx context.Context, in *ListAttachedGroupPoliciesRequest) (*ListAttachedGroupPoliciesResponse, error) {
+	out, err := s.listAttached(ctx, identity.KindGroup, in.GroupName, in.PathPrefix, in.Marker, int(in.MaxItems))
 	return (*ListAttachedGroupPoliciesResponse)(out), err
 }
