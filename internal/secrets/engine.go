@@ -117,7 +117,7 @@ func (f forRotation) AddPending(ctx context.Context, sec *rotation.Secret, id st
 	if err != nil {
 		return err
 	}
-	_, err = f.s.update(ctx, rec, false, func(tx store.Tx, cur *secretRecord) error {
+	_, err = f.s.updateAdding(ctx, rec, []*pendingVersion{pending}, func(tx store.Tx, cur *secretRecord) error {
 		if cur.version(id) != nil {
 			return nil
 		}

@@ -161,6 +161,10 @@ type secretRecord struct {
 	Policy      string          `json:"policy,omitempty"`
 	Versions    []versionMeta   `json:"versions,omitempty"`
 	Rotation    *rotation.State `json:"rotation,omitempty"`
+	// Replicas are a primary's replicas in other Regions (replicate.go).
+	Replicas []replicaState `json:"replicas,omitempty"`
+	// PrimaryRegion is set on a replica: the Region of its primary.
+	PrimaryRegion string `json:"primaryRegion,omitempty"`
 }
 
 // valueRecord is one version's sealed value and its encrypted data key.
