@@ -312,3 +312,32 @@ func TestReplicationValuesStayOut(t *testing.T) {
 		t.Fatalf("found %d replica value records, want 2", replicaValues)
 	}
 }
+
+// TestReplicationAccess: adding replicas needs ReplicateSecretToRegions
+// besides CreateSecret, and the replica's KMS calls are the caller's in the
+// replica's Region: denied there, the replica is Failed, the primary made.
+func TestReplicationAccess(t *testing.T) {
+	s := sealtest.Start(t)
+	noReplicate, _, _ := roleClients(t, s, "no-replicate", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":["secretsmanager:CreateSecret","secretsmanager:GetSecretValue"],"Resource":"*"},
+		{"Effect":"Allow","Action":"kms:*","Resource":"*"}]}`)
+	_, err := noReplicate.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("a"), SecretString: aws.String("v"),
+		AddReplicaRegions: []types.ReplicaRegionType{{Region: aws.String("eu-west-1")}}})
+	wantAPIError(t, "CreateSecret with replicas, no ReplicateSecretToRegions", err, "AccessDeniedException")
+
+	noEUKMS, _, _ := roleClients(t, s, "no-eu-kms", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"secretsmanager:*","Resource":"*"},
+		{"Effect":"Allow","Action":"kms:*","Resource":"*"},
+		{"Effect":"Deny","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"kms:ViaService":"secretsmanager.eu-west-1.amazonaws.com"}}}]}`)
+	out := must[*secretsmanager.CreateSecretOutput](t, "CreateSecret denied KMS in eu-west-1")(noEUKMS.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("b"), SecretString: aws.String("v"), AddReplicaRegions: []types.ReplicaRegionType{{Region: aws.String("eu-west-1")}}}))
+	wantStatus(t, "CreateSecret denied KMS in eu-west-1", out.ReplicationStatus, map[string]string{"eu-west-1": "Failed"})
+	if m := aws.ToString(out.ReplicationStatus[0].StatusMessage); m != "Replication failed: Access to KMS is not allowed" {
+		t.Fatalf("StatusMessage = %q", m)
+	}
+	if v := value(t, noEUKMS, "b"); v != "v" {
+		t.Fatalf("primary = %q", v)
+	}
+	_, err = s.SecretsManagerIn("eu-west-1").DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("b")})
+	wantAPIError(t, "DescribeSecret of a replica never made", err, "ResourceNotFoundException")
+}

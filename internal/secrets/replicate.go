@@ -364,8 +364,8 @@ func replicaConditions(cond map[string][]string, regions []ReplicaRegionType, fo
 	for _, r := range regions {
 		names = append(names, r.Region)
 	}
-	cond["secretsmanager:AddReplicaRegions"] = names
-	cond["secretsmanager:ForceOverwriteReplicaSecret"] = []string{fmt.Sprint(force)}
+	cond["secretsmanager:addreplicaregions"] = names
+	cond["secretsmanager:forceoverwritereplicasecret"] = []string{fmt.Sprint(force)}
 }
 
 // newReplicaState is the state of a replica being added.
