@@ -238,6 +238,26 @@ func TestReplicationFailures(t *testing.T) {
 	if v := aws.ToString(get(t, euw1, &secretsmanager.GetSecretValueInput{SecretId: aws.String("keyed"), VersionStage: aws.String("AWSPREVIOUS")}).SecretString); v != "v2" {
 		t.Fatalf("caught-up replica AWSPREVIOUS = %q", v)
 	}
+
+	// A replica's own KMS key is the one thing it may change; the primary's
+	// next versions are sealed for it under the new key.
+	_, err = euw1.UpdateSecret(ctx, &secretsmanager.UpdateSecretInput{SecretId: aws.String("keyed"), Description: aws.String("mine")})
+	wantMessage(t, "UpdateSecret Description on a replica", err, "InvalidParameterException", notOnReplica)
+	key2 := must[*kms.CreateKeyOutput](t, "CreateKey eu-west-1 2")(euKMS.CreateKey(ctx, &kms.CreateKeyInput{}))
+	must[*secretsmanager.UpdateSecretOutput](t, "UpdateSecret KmsKeyId on a replica")(euw1.UpdateSecret(ctx, &secretsmanager.UpdateSecretInput{SecretId: aws.String("keyed"), KmsKeyId: key2.KeyMetadata.Arn}))
+	if k := aws.ToString(describe(t, use1, "keyed").ReplicationStatus[0].KmsKeyId); k != *key2.KeyMetadata.Arn {
+		t.Fatalf("primary's ReplicationStatus KmsKeyId = %q", k)
+	}
+	p4 := must[*secretsmanager.PutSecretValueOutput](t, "PutSecretValue v4")(use1.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("keyed"), SecretString: aws.String("v4")}))
+	vs = must[*secretsmanager.ListSecretVersionIdsOutput](t, "ListSecretVersionIds")(euw1.ListSecretVersionIds(ctx, &secretsmanager.ListSecretVersionIdsInput{SecretId: aws.String("keyed")}))
+	for _, v := range vs.Versions {
+		if *v.VersionId == *p4.VersionId && (len(v.KmsKeyIds) != 1 || v.KmsKeyIds[0] != *key2.KeyMetadata.Arn) {
+			t.Fatalf("v4 on the replica under %v", v.KmsKeyIds)
+		}
+	}
+	if w := value(t, euw1, "keyed"); w != "v4" {
+		t.Fatalf("replica after its key change = %q", w)
+	}
 }
 
 // TestReplicationValuesStayOut: replicated values are sealed in the store

@@ -506,3 +506,23 @@ func (s *Service) StopReplicationToReplica(ctx context.Context, in *StopReplicat
 	}
 	return &StopReplicationToReplicaResponse{ARN: out.ARN}, nil
 }
+
+// replicaKeyChanged records in the primary of the replica rep, in tx, the
+// replica's new KMS key, under which the primary's next versions are
+// sealed for it.
+func (s *Service) replicaKeyChanged(tx store.Tx, rep *secretRecord) error {
+	var prim secretRecord
+	err := store.GetJSON(tx, secretKey(rep.PrimaryRegion, rep.Name), &prim)
+	if isNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	st := prim.replica(rep.Region)
+	if st == nil || prim.ARN != replicaARN(rep.ARN, rep.Region, rep.PrimaryRegion) {
+		return nil
+	}
+	st.KmsKeyID = rep.KmsKeyID
+	return save(tx, &prim)
+}

@@ -93,6 +93,11 @@ func (s *Service) load(ctx context.Context, id string) (*secretRecord, error) {
 // refused unless deletedOK. The record returned is shared: clone it to
 // change it.
 func (s *Service) access(ctx context.Context, id, action string, extra map[string][]string, deletedOK bool) (*secretRecord, error) {
+	return s.accessOn(ctx, id, action, extra, deletedOK, refusedOnReplica[action])
+}
+
+// accessOn is access; notOnReplica refuses the call on a replica.
+func (s *Service) accessOn(ctx context.Context, id, action string, extra map[string][]string, deletedOK, notOnReplica bool) (*secretRecord, error) {
 	r := sealbox.MustRequest(ctx)
 	sec, err := s.load(ctx, id)
 	if err != nil {
@@ -109,7 +114,7 @@ func (s *Service) access(ctx context.Context, id, action string, extra map[strin
 	if sec == nil {
 		return nil, errNotFound()
 	}
-	if sec.isReplica() && refusedOnReplica[action] {
+	if sec.isReplica() && notOnReplica {
 		return nil, errOnReplica()
 	}
 	if sec.deleted() && !deletedOK {

@@ -306,7 +306,11 @@ func (s *Service) UpdateSecret(ctx context.Context, in *UpdateSecretRequest) (*U
 	if in.KmsKeyId != nil {
 		cond["secretsmanager:kmskeyid"] = []string{*in.KmsKeyId}
 	}
-	sec, err := s.access(ctx, in.SecretId, "UpdateSecret", cond, false)
+	// A replica's only change of its own is its KMS key (AWS's
+	// "A replica secret can't be updated independently from its primary
+	// secret, except for its encryption key").
+	keyOnly := in.KmsKeyId != nil && !hasValue && in.Description == nil
+	sec, err := s.accessOn(ctx, in.SecretId, "UpdateSecret", cond, false, !keyOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -355,6 +359,11 @@ func (s *Service) UpdateSecret(ctx context.Context, in *UpdateSecretRequest) (*U
 		}
 		cur.KmsKeyID = keyID
 		cur.Changed = s.clock.Now().UTC()
+		if cur.isReplica() {
+			if err := s.replicaKeyChanged(tx, cur); err != nil {
+				return err
+			}
+		}
 		for id, r := range rekeyed {
 			v := cur.version(id)
 			if v == nil {
