@@ -361,3 +361,24 @@ func TestReplicationAccess(t *testing.T) {
 	_, err = s.SecretsManagerIn("eu-west-1").DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String("b")})
 	wantAPIError(t, "DescribeSecret of a replica never made", err, "ResourceNotFoundException")
 }
+
+// TestReplicationRotation: a rotation of the primary reaches its replica,
+// as AWS propagates it: the replica's AWSCURRENT is the rotated value.
+func TestReplicationRotation(t *testing.T) {
+	s := sealtest.Start(t)
+	use1, euw1 := s.SecretsManager(), s.SecretsManagerIn("eu-west-1")
+	must[*secretsmanager.CreateSecretOutput](t, "CreateSecret")(use1.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("rot/db"), SecretString: aws.String(`{"username":"app","password":"first-pass"}`),
+		AddReplicaRegions: []types.ReplicaRegionType{{Region: aws.String("eu-west-1")}}}))
+	out := must[*secretsmanager.RotateSecretOutput](t, "RotateSecret")(use1.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+		SecretId: aws.String("rot/db"), RotationLambdaARN: aws.String(builtIn)}))
+	s.WaitRotations()
+	p := get(t, use1, &secretsmanager.GetSecretValueInput{SecretId: aws.String("rot/db")})
+	r := get(t, euw1, &secretsmanager.GetSecretValueInput{SecretId: aws.String("rot/db")})
+	if *p.VersionId != *out.VersionId || *r.VersionId != *out.VersionId || *r.SecretString != *p.SecretString {
+		t.Fatalf("after rotation: primary %s, replica %s (same value: %v), want %s", *p.VersionId, *r.VersionId, *r.SecretString == *p.SecretString, *out.VersionId)
+	}
+	_, err := euw1.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("rot/db"), VersionStage: aws.String("AWSPENDING")})
+	wantAPIError(t, "replica AWSPENDING after rotation", err, "ResourceNotFoundException")
+	wantStatus(t, "DescribeSecret after rotation", describe(t, use1, "rot/db").ReplicationStatus, map[string]string{"eu-west-1": "InSync"})
+}

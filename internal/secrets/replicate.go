@@ -2,6 +2,7 @@ package secrets
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -182,7 +183,7 @@ func (s *Service) plan(ctx context.Context, prim *secretRecord, st replicaState,
 		}
 		have = nil
 	}
-	rctx := inRegion(ctx, st.Region)
+	var rctx context.Context
 	versions := slices.Clone(prim.Versions)
 	for _, f := range fresh {
 		versions = append(versions, f.meta)
@@ -190,6 +191,13 @@ func (s *Service) plan(ctx context.Context, prim *secretRecord, st replicaState,
 	for _, v := range versions {
 		if have != nil && have.version(v.ID) != nil || p.sealed[v.ID] != nil {
 			continue
+		}
+		if rctx == nil {
+			if sealbox.RequestFromContext(ctx) == nil {
+				// Only a call seals, on its caller's behalf.
+				return p.fail(replicationFailure(errors.New("replication outside a call")))
+			}
+			rctx = inRegion(ctx, st.Region)
 		}
 		var plain []byte
 		if i := slices.IndexFunc(fresh, func(f *pendingVersion) bool { return f.meta.ID == v.ID }); i >= 0 {
