@@ -76,6 +76,9 @@ func TestReplication(t *testing.T) {
 	if v := value(t, euw1, "dup"); v != "s1" {
 		t.Fatalf("replica value = %q", v)
 	}
+	if st := describe(t, use1, "dup").ReplicationStatus; len(st) != 1 || st[0].LastAccessedDate == nil {
+		t.Fatalf("ReplicationStatus after a read of the replica = %+v", st)
+	}
 
 	// A new version, then a label move: the replica follows.
 	p := must[*secretsmanager.PutSecretValueOutput](t, "PutSecretValue")(use1.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("dup"), SecretString: aws.String("s2")}))

@@ -200,7 +200,7 @@ func (s *Service) DescribeSecret(ctx context.Context, in *DescribeSecretRequest)
 	out.RotationEnabled, out.RotationLambdaARN, out.RotationRules, out.LastRotatedDate, out.NextRotationDate = sec.rotationFields()
 	out.PrimaryRegion = sec.primaryRegion()
 	if len(sec.Replicas) > 0 {
-		out.ReplicationStatus = sec.replicationStatus()
+		out.ReplicationStatus = s.replicationStatusRead(ctx, sec)
 	}
 	return out, nil
 }

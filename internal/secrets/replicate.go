@@ -534,3 +534,19 @@ func (s *Service) replicaKeyChanged(tx store.Tx, rep *secretRecord) error {
 	st.KmsKeyID = rep.KmsKeyID
 	return save(tx, &prim)
 }
+
+// replicationStatusRead is sec's ReplicationStatus with each replica's
+// LastAccessedDate, read from the replica.
+func (s *Service) replicationStatusRead(ctx context.Context, sec *secretRecord) []ReplicationStatusType {
+	out := sec.replicationStatus()
+	s.view(ctx, func(tx store.Tx) error {
+		for i := range out {
+			rep, err := recordcache.Get[secretRecord](tx, secretKey(out[i].Region, sec.Name))
+			if err == nil && isReplicaOf(rep, sec, out[i].Region) {
+				out[i].LastAccessedDate = sealbox.At(rep.Accessed)
+			}
+		}
+		return nil
+	})
+	return out
+}
