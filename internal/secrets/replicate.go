@@ -200,6 +200,7 @@ func (s *Service) plan(ctx context.Context, prim *secretRecord, st replicaState,
 			rctx = inRegion(ctx, st.Region)
 		}
 		var plain []byte
+		opened := false
 		if i := slices.IndexFunc(fresh, func(f *pendingVersion) bool { return f.meta.ID == v.ID }); i >= 0 {
 			plain = fresh[i].plain
 		} else {
@@ -214,9 +215,12 @@ func (s *Service) plan(ctx context.Context, prim *secretRecord, st replicaState,
 			if err != nil {
 				return p.fail(replicationFailure(err))
 			}
-			defer clear(plain)
+			opened = true
 		}
 		sealed, keyARN, err := s.seal(rctx, st.KmsKeyID, arn, v.ID, plain)
+		if opened {
+			clear(plain) // a value opened here; a fresh one is the caller's
+		}
 		if err != nil {
 			return p.fail(replicationFailure(unwrapKMS(err)))
 		}
