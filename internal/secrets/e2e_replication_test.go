@@ -129,6 +129,16 @@ func TestReplication(t *testing.T) {
 	if len(l.SecretList) != 1 || aws.ToString(l.SecretList[0].PrimaryRegion) != "us-east-1" || *l.SecretList[0].ARN != replicaARN {
 		t.Fatalf("ListSecrets primary-region us-east-1 in eu-west-1 = %+v", l.SecretList)
 	}
+	// The replica carries the primary's tags and description (moto's
+	// test_list_replica_secret_with_filters).
+	for _, f := range []types.Filter{{Key: types.FilterNameStringTypeTagKey, Values: []string{"team"}},
+		{Key: types.FilterNameStringTypeTagValue, Values: []string{"blue"}}, {Key: types.FilterNameStringTypeAll, Values: []string{"team"}},
+		{Key: types.FilterNameStringTypeDescription, Values: []string{"changed"}}} {
+		l := must[*secretsmanager.ListSecretsOutput](t, "ListSecrets")(euw1.ListSecrets(ctx, &secretsmanager.ListSecretsInput{Filters: []types.Filter{f}}))
+		if len(l.SecretList) != 1 {
+			t.Fatalf("ListSecrets %s %v in eu-west-1 = %d secrets", f.Key, f.Values, len(l.SecretList))
+		}
+	}
 	l = must[*secretsmanager.ListSecretsOutput](t, "ListSecrets")(euw1.ListSecrets(ctx, &secretsmanager.ListSecretsInput{
 		Filters: []types.Filter{{Key: types.FilterNameStringTypePrimaryRegion, Values: []string{"eu-west-1"}}}}))
 	if len(l.SecretList) != 0 {
