@@ -5,7 +5,8 @@ JSON SecretString and read with get_secret_value at cold start, rotated by
 put_secret_value (AWSCURRENT moves, AWSPREVIOUS follows), staging labels
 moved by hand with update_secret_version_stage, the same secret read through
 Parameter Store with get_parameter(Name='/aws/reference/secretsmanager/<name>',
-WithDecryption=True), and a deletion with a recovery window and a restore.
+WithDecryption=True), a replica in another Region (read, refused a write,
+removed), and a deletion with a recovery window and a restore.
 
 Environment: SEALBOX_ENDPOINT (required), AWS_SHARED_CREDENTIALS_FILE and
 AWS_PROFILE (the server's admin-credentials file, profile sealbox),
@@ -129,6 +130,31 @@ def main():
     if len(pw) != 24 or not pw.isalnum():
         fail(step, "get_random_password ignored its options")
     ok(step)
+
+    step = "replicate to eu-west-1: the replica reads, is read-only, then is removed"
+    replica_region = "eu-west-1"
+    eu = session.client("secretsmanager", region_name=replica_region, endpoint_url=endpoint, verify=verify, config=cfg)
+    rep = sm.replicate_secret_to_regions(SecretId=name, AddReplicaRegions=[{"Region": replica_region}])
+    if [(s["Region"], s["Status"]) for s in rep["ReplicationStatus"]] != [(replica_region, "InSync")]:
+        fail(step, str(rep["ReplicationStatus"]))
+    replica_arn = arn.replace(":us-east-1:", ":" + replica_region + ":")
+    if eu.get_secret_value(SecretId=replica_arn)["SecretString"] != sm.get_secret_value(SecretId=name)["SecretString"]:
+        fail(step, "the replica holds another value")
+    if eu.describe_secret(SecretId=name).get("PrimaryRegion") != "us-east-1":
+        fail(step, "the replica does not name its primary Region")
+    try:
+        eu.put_secret_value(SecretId=name, SecretString="x")
+        fail(step, "a write to the replica was accepted")
+    except ClientError as e:
+        if code(e) != "InvalidParameterException":
+            fail(step, f"write to the replica: {code(e)}")
+    sm.remove_regions_from_replication(SecretId=name, RemoveReplicaRegions=[replica_region])
+    try:
+        eu.describe_secret(SecretId=name)
+        fail(step, "a removed replica is still described")
+    except eu.exceptions.ResourceNotFoundException:
+        pass
+    ok(step, replica_arn)
 
     step = "delete with a recovery window, then restore"
     sm.delete_secret(SecretId=name, RecoveryWindowInDays=7)

@@ -46,6 +46,16 @@ func (s *Service) DeleteSecret(ctx context.Context, in *DeleteSecretRequest) (*D
 	if err := s.authorize(ctx, "DeleteSecret", resource, sec, cond); err != nil {
 		return nil, err
 	}
+	if sec != nil && sec.isReplica() {
+		return nil, errOnReplica()
+	}
+	if sec != nil && len(sec.Replicas) > 0 {
+		regions := make([]string, 0, len(sec.Replicas))
+		for _, st := range sec.Replicas {
+			regions = append(regions, st.Region)
+		}
+		return nil, errInvalidParameter("You can't delete secret %s that still has replica regions [%s].", in.SecretId, strings.Join(regions, ", "))
+	}
 	now := s.clock.Now().UTC()
 	if sec == nil {
 		if force {

@@ -101,8 +101,11 @@ func TestCreateRules(t *testing.T) {
 		t.Fatal("CreateSecret of 65,537 bytes succeeded")
 	}
 	_, err = c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("rep"), SecretString: aws.String("x"),
-		AddReplicaRegions: []types.ReplicaRegionType{{Region: aws.String("eu-west-1")}}})
-	wantAPIError(t, "AddReplicaRegions", err, "InvalidRequestException")
+		AddReplicaRegions: []types.ReplicaRegionType{{Region: aws.String("us-east-1")}}})
+	wantMessage(t, "AddReplicaRegions of its own Region", err, "InvalidParameterException", "Invalid replica region.")
+	_, err = c.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("rep"), SecretString: aws.String("x"),
+		AddReplicaRegions: []types.ReplicaRegionType{{Region: aws.String("Not A Region")}}})
+	wantAPIError(t, "AddReplicaRegions of a bad Region", err, "ValidationException")
 
 	// Idempotency: the same token and value answer the same version; the
 	// same token with another value is refused.

@@ -50,7 +50,8 @@ func (f forRotation) Save(tx store.Tx, sec *rotation.Secret) error {
 
 func (f forRotation) Update(ctx context.Context, sec *rotation.Secret, fn func(tx store.Tx, cur *rotation.Secret) error) error {
 	seen := &secretRecord{Region: sec.Region, Name: sec.Name, ARN: sec.ARN}
-	_, err := f.s.update(ctx, seen, true, func(tx store.Tx, rec *secretRecord) error {
+	// The rotation's own state is the primary's: replicas do not rotate.
+	_, err := f.s.change(ctx, seen, true, false, nil, func(tx store.Tx, rec *secretRecord) error {
 		cur := rec.view()
 		if err := fn(tx, cur); err != nil {
 			return err
@@ -117,7 +118,7 @@ func (f forRotation) AddPending(ctx context.Context, sec *rotation.Secret, id st
 	if err != nil {
 		return err
 	}
-	_, err = f.s.update(ctx, rec, false, func(tx store.Tx, cur *secretRecord) error {
+	_, err = f.s.updateAdding(ctx, rec, []*pendingVersion{pending}, func(tx store.Tx, cur *secretRecord) error {
 		if cur.version(id) != nil {
 			return nil
 		}

@@ -41,6 +41,7 @@ func (s *Service) ListSecrets(ctx context.Context, in *ListSecretsRequest) (*Lis
 			KmsKeyId: sec.KmsKeyID, LastChangedDate: sealbox.At(sec.Changed), LastAccessedDate: sealbox.At(sec.Accessed),
 			DeletedDate: sealbox.At(sec.Deletion), Tags: sec.Tags, SecretVersionsToStages: sec.stagesMap(), CreatedDate: sealbox.At(sec.Created)}
 		e.RotationEnabled, e.RotationLambdaARN, e.RotationRules, e.LastRotatedDate, e.NextRotationDate = sec.rotationFields()
+		e.PrimaryRegion = sec.primaryRegion()
 		out.SecretList = append(out.SecretList, e)
 	}
 	return out, nil
@@ -157,7 +158,8 @@ func matches(sec *secretRecord, filters []Filter) bool {
 				attrs = append(attrs, t.Value)
 			}
 		case "primary-region":
-			attrs = []string{sec.Region}
+			// The Region the secret originated in: a replica's primary's.
+			attrs = []string{sec.primaryRegion()}
 		case "owning-service":
 			// sealbox's secrets are never managed by another service.
 		case "all":

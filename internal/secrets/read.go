@@ -69,7 +69,7 @@ func (s *Service) touch(ctx context.Context, sec *secretRecord, v *versionMeta) 
 	if !sec.Accessed.Before(today) && !v.Accessed.Before(today) {
 		return
 	}
-	s.update(store.Bookkeeping(ctx), sec, false, func(_ store.Tx, cur *secretRecord) error {
+	s.change(store.Bookkeeping(ctx), sec, false, false, nil, func(_ store.Tx, cur *secretRecord) error {
 		cur.Accessed = today
 		if cv := cur.version(v.ID); cv != nil {
 			cv.Accessed = today
@@ -198,6 +198,10 @@ func (s *Service) DescribeSecret(ctx context.Context, in *DescribeSecretRequest)
 		LastChangedDate: sealbox.At(sec.Changed), LastAccessedDate: sealbox.At(sec.Accessed), DeletedDate: sealbox.At(sec.Deletion),
 		Tags: sec.Tags, VersionIdsToStages: sec.stagesMap(), CreatedDate: sealbox.At(sec.Created), Type: sec.Type}
 	out.RotationEnabled, out.RotationLambdaARN, out.RotationRules, out.LastRotatedDate, out.NextRotationDate = sec.rotationFields()
+	out.PrimaryRegion = sec.primaryRegion()
+	if len(sec.Replicas) > 0 {
+		out.ReplicationStatus = s.replicationStatusRead(ctx, sec)
+	}
 	return out, nil
 }
 

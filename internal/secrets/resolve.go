@@ -93,6 +93,11 @@ func (s *Service) load(ctx context.Context, id string) (*secretRecord, error) {
 // refused unless deletedOK. The record returned is shared: clone it to
 // change it.
 func (s *Service) access(ctx context.Context, id, action string, extra map[string][]string, deletedOK bool) (*secretRecord, error) {
+	return s.accessOn(ctx, id, action, extra, deletedOK, refusedOnReplica[action])
+}
+
+// accessOn is access; notOnReplica refuses the call on a replica.
+func (s *Service) accessOn(ctx context.Context, id, action string, extra map[string][]string, deletedOK, notOnReplica bool) (*secretRecord, error) {
 	r := sealbox.MustRequest(ctx)
 	sec, err := s.load(ctx, id)
 	if err != nil {
@@ -109,6 +114,9 @@ func (s *Service) access(ctx context.Context, id, action string, extra map[strin
 	if sec == nil {
 		return nil, errNotFound()
 	}
+	if sec.isReplica() && notOnReplica {
+		return nil, errOnReplica()
+	}
 	if sec.deleted() && !deletedOK {
 		return nil, errMarkedForDeletion()
 	}
@@ -118,7 +126,24 @@ func (s *Service) access(ctx context.Context, id, action string, extra map[strin
 // update changes the secret seen as seen in one write transaction: it reads
 // the record afresh, checks it is still the same secret in the same state
 // of deletion, lets fn change it and saves it. fn may write other records.
+// The secret's replicas are written in the same transaction, as it now is.
 func (s *Service) update(ctx context.Context, seen *secretRecord, deletedOK bool, fn func(tx store.Tx, sec *secretRecord) error) (*secretRecord, error) {
+	return s.change(ctx, seen, deletedOK, true, nil, fn)
+}
+
+// updateAdding is update for a write whose fn commits the versions fresh:
+// they are sealed for each replica before the transaction.
+func (s *Service) updateAdding(ctx context.Context, seen *secretRecord, fresh []*pendingVersion, fn func(tx store.Tx, sec *secretRecord) error) (*secretRecord, error) {
+	return s.change(ctx, seen, false, true, fresh, fn)
+}
+
+// change is update; replicate false leaves the replicas alone (bookkeeping
+// of the primary's own reads).
+func (s *Service) change(ctx context.Context, seen *secretRecord, deletedOK, replicate bool, fresh []*pendingVersion, fn func(tx store.Tx, sec *secretRecord) error) (*secretRecord, error) {
+	var plans map[string]*replicaPlan
+	if replicate && !seen.isReplica() {
+		plans = s.plans(ctx, seen, fresh)
+	}
 	var out *secretRecord
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		var sec secretRecord
@@ -134,6 +159,11 @@ func (s *Service) update(ctx context.Context, seen *secretRecord, deletedOK bool
 		}
 		if err := fn(tx, &sec); err != nil {
 			return err
+		}
+		if plans != nil {
+			if err := s.applyReplicas(tx, &sec, plans); err != nil {
+				return err
+			}
 		}
 		out = &sec
 		return save(tx, &sec)

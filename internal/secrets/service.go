@@ -2,8 +2,9 @@
 // sealbox's store: secrets of up to 64 KiB with versions and staging labels
 // (AWSCURRENT, AWSPREVIOUS, AWSPENDING), tags, resource policies, scheduled
 // deletion with a recovery window, random passwords (secrets/password),
-// rotation (rotate.go; the engine is secrets/rotation) and validation rules
-// (validation.go; the validator is secrets/schema).
+// rotation (rotate.go; the engine is secrets/rotation), replication to other
+// Regions (replicate.go) and validation rules (validation.go; the validator
+// is secrets/schema).
 //
 // Every version is sealed by envelope encryption, as AWS does it: a fresh
 // AES-256 data key from KMS GenerateDataKey under the secret's key (the
@@ -29,7 +30,9 @@
 // id>", ':' being a character no secret name may hold). Secrets scheduled
 // for deletion are indexed by their deletion date under "sm/_due/", so the
 // sweeper (RunDue) reads only what is due; rotations due are indexed the
-// same way under "sm/_rot/" (rotation.DueKey).
+// same way under "sm/_rot/" (rotation.DueKey). A replica is a secret record
+// of the replica's Region, marked with its primary's Region, with value
+// records of its own (replicate.go).
 package secrets
 
 import (
@@ -161,6 +164,10 @@ type secretRecord struct {
 	Policy      string          `json:"policy,omitempty"`
 	Versions    []versionMeta   `json:"versions,omitempty"`
 	Rotation    *rotation.State `json:"rotation,omitempty"`
+	// Replicas are a primary's replicas in other Regions (replicate.go).
+	Replicas []replicaState `json:"replicas,omitempty"`
+	// PrimaryRegion is set on a replica: the Region of its primary.
+	PrimaryRegion string `json:"primaryRegion,omitempty"`
 }
 
 // valueRecord is one version's sealed value and its encrypted data key.

@@ -213,9 +213,30 @@ type PutSecretValueResponse struct {
 	VersionStages []string `json:"VersionStages"`
 }
 
+type RemoveRegionsFromReplicationRequest struct {
+	SecretId             string   `json:"SecretId,omitempty"`
+	RemoveReplicaRegions []string `json:"RemoveReplicaRegions,omitempty"`
+}
+
+type RemoveRegionsFromReplicationResponse struct {
+	ARN               string                  `json:"ARN"`
+	ReplicationStatus []ReplicationStatusType `json:"ReplicationStatus"`
+}
+
 type ReplicaRegionType struct {
 	Region   string `json:"Region,omitempty"`
 	KmsKeyId string `json:"KmsKeyId,omitempty"`
+}
+
+type ReplicateSecretToRegionsRequest struct {
+	SecretId                    string              `json:"SecretId,omitempty"`
+	AddReplicaRegions           []ReplicaRegionType `json:"AddReplicaRegions,omitempty"`
+	ForceOverwriteReplicaSecret bool                `json:"ForceOverwriteReplicaSecret,omitempty"`
+}
+
+type ReplicateSecretToRegionsResponse struct {
+	ARN               string                  `json:"ARN"`
+	ReplicationStatus []ReplicationStatusType `json:"ReplicationStatus"`
 }
 
 type ReplicationStatusType struct {
@@ -296,6 +317,14 @@ type SecretVersionsListEntry struct {
 	LastAccessedDate *sealbox.Timestamp `json:"LastAccessedDate,omitempty"`
 	CreatedDate      *sealbox.Timestamp `json:"CreatedDate,omitempty"`
 	KmsKeyIds        []string           `json:"KmsKeyIds,omitempty"`
+}
+
+type StopReplicationToReplicaRequest struct {
+	SecretId string `json:"SecretId,omitempty"`
+}
+
+type StopReplicationToReplicaResponse struct {
+	ARN string `json:"ARN"`
 }
 
 type Tag struct {

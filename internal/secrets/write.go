@@ -110,8 +110,8 @@ func (s *Service) CreateSecret(ctx context.Context, in *CreateSecretRequest) (*C
 	if err := checkToken(in.ClientRequestToken); err != nil {
 		return nil, err
 	}
-	if len(in.AddReplicaRegions) > 0 || in.ForceOverwriteReplicaSecret {
-		return nil, errInvalidRequest("Replication to other Regions isn't available in sealbox: each region it serves is its own namespace. Create the secret in each region instead.")
+	if err := checkReplicaRegions(r.Region, in.AddReplicaRegions); err != nil {
+		return nil, err
 	}
 	value, binary, hasValue, err := newValue(in.SecretString, in.SecretBinary)
 	if err != nil {
@@ -139,9 +139,18 @@ func (s *Service) CreateSecret(ctx context.Context, in *CreateSecretRequest) (*C
 	for k, v := range requestTagConditions(tags) {
 		cond[k] = v
 	}
+	if len(in.AddReplicaRegions) > 0 {
+		replicaConditions(cond, in.AddReplicaRegions, in.ForceOverwriteReplicaSecret)
+	}
 	r.AddResource(resourceType, arn)
 	if err := s.authorize(ctx, "CreateSecret", arn, nil, cond); err != nil {
 		return nil, err
+	}
+	if len(in.AddReplicaRegions) > 0 {
+		// Adding replicas at creation needs ReplicateSecretToRegions too.
+		if err := s.authorize(ctx, "ReplicateSecretToRegions", arn, nil, cond); err != nil {
+			return nil, err
+		}
 	}
 	if len(tags) > 0 {
 		// Tagging at creation is authorized with CreateSecret's keys.
@@ -185,6 +194,18 @@ func (s *Service) CreateSecret(ctx context.Context, in *CreateSecretRequest) (*C
 	if sec.KmsKeyID == defaultKeyAlias {
 		sec.KmsKeyID = ""
 	}
+	plans := map[string]*replicaPlan{}
+	if len(in.AddReplicaRegions) > 0 {
+		var fresh []*pendingVersion
+		if p != nil {
+			fresh = append(fresh, p)
+		}
+		for _, rr := range in.AddReplicaRegions {
+			pl := s.plan(ctx, sec, newReplicaState(rr), fresh, in.ForceOverwriteReplicaSecret)
+			plans[rr.Region] = pl
+			sec.Replicas = append(sec.Replicas, pl.state)
+		}
+	}
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		if _, err := tx.Get(secretKey(r.Region, in.Name)); err == nil {
 			return sealbox.Errorf("ResourceExistsException", "The operation failed because the secret %s already exists.", in.Name)
@@ -196,12 +217,18 @@ func (s *Service) CreateSecret(ctx context.Context, in *CreateSecretRequest) (*C
 				return err
 			}
 		}
+		if err := s.applyReplicas(tx, sec, plans); err != nil {
+			return err
+		}
 		return save(tx, sec)
 	})
 	if err != nil {
 		return nil, err
 	}
 	out := &CreateSecretResponse{ARN: arn, Name: in.Name}
+	if len(sec.Replicas) > 0 {
+		out.ReplicationStatus = sec.replicationStatus()
+	}
 	if p != nil {
 		out.VersionId = versionID
 	}
@@ -253,7 +280,7 @@ func (s *Service) PutSecretValue(ctx context.Context, in *PutSecretValueRequest)
 	if err != nil {
 		return nil, err
 	}
-	out, err := s.update(ctx, sec, false, func(tx store.Tx, cur *secretRecord) error {
+	out, err := s.updateAdding(ctx, sec, []*pendingVersion{p}, func(tx store.Tx, cur *secretRecord) error {
 		return s.commit(tx, cur, p, slices.Compact(slices.Sorted(slices.Values(stages))))
 	})
 	if err != nil {
@@ -279,7 +306,11 @@ func (s *Service) UpdateSecret(ctx context.Context, in *UpdateSecretRequest) (*U
 	if in.KmsKeyId != nil {
 		cond["secretsmanager:kmskeyid"] = []string{*in.KmsKeyId}
 	}
-	sec, err := s.access(ctx, in.SecretId, "UpdateSecret", cond, false)
+	// A replica's only change of its own is its KMS key (AWS's
+	// "A replica secret can't be updated independently from its primary
+	// secret, except for its encryption key").
+	keyOnly := in.KmsKeyId != nil && !hasValue && in.Description == nil
+	sec, err := s.accessOn(ctx, in.SecretId, "UpdateSecret", cond, false, !keyOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -318,12 +349,21 @@ func (s *Service) UpdateSecret(ctx context.Context, in *UpdateSecretRequest) (*U
 			return nil, err
 		}
 	}
-	out, err := s.update(ctx, sec, false, func(tx store.Tx, cur *secretRecord) error {
+	var fresh []*pendingVersion
+	if p != nil {
+		fresh = append(fresh, p)
+	}
+	out, err := s.updateAdding(ctx, sec, fresh, func(tx store.Tx, cur *secretRecord) error {
 		if in.Description != nil {
 			cur.Description = *in.Description
 		}
 		cur.KmsKeyID = keyID
 		cur.Changed = s.clock.Now().UTC()
+		if cur.isReplica() {
+			if err := s.replicaKeyChanged(tx, cur); err != nil {
+				return err
+			}
+		}
 		for id, r := range rekeyed {
 			v := cur.version(id)
 			if v == nil {

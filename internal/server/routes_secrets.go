@@ -16,7 +16,7 @@ import (
 // X-Amz-Target secretsmanager.<Op>): each served operation, whether it
 // changes state (CloudTrail's readOnly: Get*, List*, Describe*, BatchGet*,
 // ValidateResourcePolicy and GetRandomPassword are reads), and the method
-// that serves it. Replication is not served.
+// that serves it.
 func secretsService(s *secrets.Service) *awsapi.Service {
 	return &awsapi.Service{
 		Name:          "secretsmanager",
@@ -43,6 +43,9 @@ func secretsService(s *secrets.Service) *awsapi.Service {
 			awsapi.Read("GetRandomPassword", s.GetRandomPassword),
 			awsapi.Write("RotateSecret", s.RotateSecret),
 			awsapi.Write("CancelRotateSecret", s.CancelRotateSecret),
+			awsapi.Write("ReplicateSecretToRegions", s.ReplicateSecretToRegions),
+			awsapi.Write("RemoveRegionsFromReplication", s.RemoveRegionsFromReplication),
+			awsapi.Write("StopReplicationToReplica", s.StopReplicationToReplica),
 		},
 	}
 }
