@@ -483,3 +483,47 @@ func TestAsymmetricAuditEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestAsymmetricConditionKeys checks the condition keys of the new
+// actions: kms:KeySpec and kms:KeyUsage on CreateKey, kms:MessageType and
+// kms:SigningAlgorithm on Sign, kms:DataKeyPairSpec, kms:MacAlgorithm and
+// kms:KeyAgreementAlgorithm.
+func TestAsymmetricConditionKeys(t *testing.T) {
+	s := sealtest.Start(t)
+	admin := s.KMS()
+	policy := `{"Version":"2012-10-17","Statement":[
+	{"Effect":"Allow","Action":"kms:CreateKey","Resource":"*","Condition":{"StringEquals":{"kms:KeySpec":"ECC_NIST_P256","kms:KeyUsage":"SIGN_VERIFY"}}},
+	{"Effect":"Allow","Action":"kms:Sign","Resource":"*","Condition":{"StringEquals":{"kms:MessageType":"RAW","kms:SigningAlgorithm":"ECDSA_SHA_256"}}},
+	{"Effect":"Allow","Action":"kms:GenerateMac","Resource":"*","Condition":{"StringEquals":{"kms:MacAlgorithm":"HMAC_SHA_384"}}},
+	{"Effect":"Allow","Action":"kms:DeriveSharedSecret","Resource":"*","Condition":{"StringEquals":{"kms:KeyAgreementAlgorithm":"ECDH"}}},
+	{"Effect":"Allow","Action":"kms:GenerateDataKeyPair","Resource":"*","Condition":{"StringEquals":{"kms:DataKeyPairSpec":"ECC_NIST_P256"}}}]}`
+	role := s.NewRole(t, "signer", "", policy, "signer-session")
+	c := kms.NewFromConfig(role.Config(s))
+
+	md := createAsym(t, c, types.KeySpecEccNistP256, types.KeyUsageTypeSignVerify)
+	_, err := c.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: types.KeySpecRsa2048, KeyUsage: types.KeyUsageTypeSignVerify})
+	wantAPIError(t, "CreateKey(RSA_2048) with kms:KeySpec ECC_NIST_P256", err, "AccessDeniedException", 400)
+	_, err = c.CreateKey(ctx, &kms.CreateKeyInput{KeySpec: types.KeySpecEccNistP256, KeyUsage: types.KeyUsageTypeKeyAgreement})
+	wantAPIError(t, "CreateKey(KEY_AGREEMENT) with kms:KeyUsage SIGN_VERIFY", err, "AccessDeniedException", 400)
+
+	must[*kms.SignOutput](t, "Sign(RAW)")(c.Sign(ctx, &kms.SignInput{KeyId: md.KeyId, Message: []byte("m"), SigningAlgorithm: "ECDSA_SHA_256"}))
+	d := sha256.Sum256([]byte("m"))
+	_, err = c.Sign(ctx, &kms.SignInput{KeyId: md.KeyId, Message: d[:], MessageType: types.MessageTypeDigest, SigningAlgorithm: "ECDSA_SHA_256"})
+	wantAPIError(t, "Sign(DIGEST) with kms:MessageType RAW", err, "AccessDeniedException", 400)
+
+	mac256 := createAsym(t, admin, types.KeySpecHmac256, types.KeyUsageTypeGenerateVerifyMac)
+	mac384 := createAsym(t, admin, types.KeySpecHmac384, types.KeyUsageTypeGenerateVerifyMac)
+	must[*kms.GenerateMacOutput](t, "GenerateMac(HMAC_SHA_384)")(c.GenerateMac(ctx, &kms.GenerateMacInput{KeyId: mac384.KeyId, Message: []byte("m"), MacAlgorithm: "HMAC_SHA_384"}))
+	_, err = c.GenerateMac(ctx, &kms.GenerateMacInput{KeyId: mac256.KeyId, Message: []byte("m"), MacAlgorithm: "HMAC_SHA_256"})
+	wantAPIError(t, "GenerateMac(HMAC_SHA_256) with kms:MacAlgorithm HMAC_SHA_384", err, "AccessDeniedException", 400)
+
+	agree := createAsym(t, admin, types.KeySpecEccNistP256, types.KeyUsageTypeKeyAgreement)
+	peer, _ := ecdh.P256().GenerateKey(rand.Reader)
+	peerDER, _ := x509.MarshalPKIXPublicKey(peer.PublicKey())
+	must[*kms.DeriveSharedSecretOutput](t, "DeriveSharedSecret")(c.DeriveSharedSecret(ctx, &kms.DeriveSharedSecretInput{KeyId: agree.KeyId, KeyAgreementAlgorithm: "ECDH", PublicKey: peerDER}))
+
+	sym := createKey(t, admin, "pairs")
+	must[*kms.GenerateDataKeyPairOutput](t, "GenerateDataKeyPair(P256)")(c.GenerateDataKeyPair(ctx, &kms.GenerateDataKeyPairInput{KeyId: sym.KeyId, KeyPairSpec: "ECC_NIST_P256"}))
+	_, err = c.GenerateDataKeyPair(ctx, &kms.GenerateDataKeyPairInput{KeyId: sym.KeyId, KeyPairSpec: "ECC_NIST_P384"})
+	wantAPIError(t, "GenerateDataKeyPair(P384) with kms:DataKeyPairSpec ECC_NIST_P256", err, "AccessDeniedException", 400)
+}
