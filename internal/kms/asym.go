@@ -412,13 +412,11 @@ func (s *Service) dataKeyPair(ctx context.Context, keyID, action, spec string, e
 	if spec == "SM2" {
 		return nil, nil, nil, nil, sealbox.Errorf("UnsupportedOperationException", "KeyPairSpec %s is not supported in this Region.", spec)
 	}
-	// The pair is made before the key is checked, so that the key is
-	// read once; a refused call discards it.
-	priv, pub, err := keyring.GenerateKeyPair(spec)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	k, blob, err := s.encryptWith(ctx, keyID, action, priv, ec, "", dryRun, map[string][]string{"kms:datakeypairspec": {spec}})
+	var priv, pub []byte
+	k, blob, err := s.encryptMade(ctx, keyID, action, func() (_ []byte, err error) {
+		priv, pub, err = keyring.GenerateKeyPair(spec)
+		return priv, err
+	}, ec, "", dryRun, map[string][]string{"kms:datakeypairspec": {spec}})
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}

@@ -78,6 +78,14 @@ func encryptionAlgorithm(extra map[string][]string, alg string) map[string][]str
 // plaintext under its current material. Only Encrypt takes an asymmetric
 // key; the data-key operations need a symmetric one.
 func (s *Service) encryptWith(ctx context.Context, keyID, action string, plaintext []byte, ec map[string]string, alg string, dryRun bool, extra map[string][]string) (*keyRecord, []byte, error) {
+	return s.encryptMade(ctx, keyID, action, func() ([]byte, error) { return plaintext, nil }, ec, alg, dryRun, extra)
+}
+
+// encryptMade is encryptWith for a plaintext that mk makes only once the
+// call is known to be allowed and valid (a data key pair: an RSA key costs
+// a refused caller nothing). mk may run more than once; the last
+// plaintext is the one sealed.
+func (s *Service) encryptMade(ctx context.Context, keyID, action string, mk func() ([]byte, error), ec map[string]string, alg string, dryRun bool, extra map[string][]string) (*keyRecord, []byte, error) {
 	var k *keyRecord
 	var blob []byte
 	err := s.view(ctx, func(tx store.Tx) (err error) {
@@ -98,11 +106,15 @@ func (s *Service) encryptWith(ctx context.Context, keyID, action string, plainte
 		if err := checkAlgorithm(k, op, alg); err != nil {
 			return err
 		}
-		if err := checkAsymmetricInput(k, alg, plaintext, ec); err != nil {
-			return err
-		}
 		if dryRun {
 			return errDryRun()
+		}
+		plaintext, err := mk()
+		if err != nil {
+			return err
+		}
+		if err := checkAsymmetricInput(k, alg, plaintext, ec); err != nil {
+			return err
 		}
 		blob, err = s.encryptUnder(tx, k, alg, plaintext, ec)
 		return err

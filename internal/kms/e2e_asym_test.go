@@ -197,6 +197,8 @@ func TestSignVerifyEverySpec(t *testing.T) {
 		wantAPIError(t, "EnableKeyRotation(asymmetric)", err, "UnsupportedOperationException", 400)
 		_, err = c.RotateKeyOnDemand(ctx, &kms.RotateKeyOnDemandInput{KeyId: md.KeyId})
 		wantAPIError(t, "RotateKeyOnDemand(asymmetric)", err, "UnsupportedOperationException", 400)
+		_, err = c.GetKeyRotationStatus(ctx, &kms.GetKeyRotationStatusInput{KeyId: md.KeyId})
+		wantAPIError(t, "GetKeyRotationStatus(asymmetric)", err, "UnsupportedOperationException", 400)
 	}
 	ec := createAsym(t, c, types.KeySpecEccNistP256, types.KeyUsageTypeSignVerify)
 	_, err := c.Sign(ctx, &kms.SignInput{KeyId: ec.KeyId, Message: make([]byte, 31), MessageType: types.MessageTypeDigest, SigningAlgorithm: "ECDSA_SHA_256"})

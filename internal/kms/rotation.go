@@ -133,6 +133,9 @@ func (s *Service) ListKeyRotations(ctx context.Context, in *ListKeyRotationsRequ
 	if k.State == statePendingDeletion {
 		return nil, errPendingDeletion(k)
 	}
+	if err := rotatable(k); err != nil {
+		return nil, err
+	}
 	var all []RotationsListEntry
 	cur := k.current().ID
 	for _, m := range k.Materials {
