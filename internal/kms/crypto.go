@@ -106,15 +106,15 @@ func (s *Service) encryptMade(ctx context.Context, keyID, action string, mk func
 		if err := checkAlgorithm(k, op, alg); err != nil {
 			return err
 		}
-		if dryRun {
-			return errDryRun()
-		}
 		plaintext, err := mk()
 		if err != nil {
 			return err
 		}
 		if err := checkAsymmetricInput(k, alg, plaintext, ec); err != nil {
 			return err
+		}
+		if dryRun {
+			return errDryRun()
 		}
 		blob, err = s.encryptUnder(tx, k, alg, plaintext, ec)
 		return err
