@@ -25,7 +25,8 @@ FUZZERS = \
 	FuzzStrictDecode:./internal/awsapi:150000x \
 	FuzzParseDigest:./internal/audit:300000x \
 	FuzzDecodeToken:./internal/cloudtrail:8000x \
-	FuzzParseQuery:./internal/agent:80000x
+	FuzzParseQuery:./internal/agent:80000x \
+	FuzzParseECPublicKey:./internal/primitive:50000x
 
 .PHONY: run build test fuzz bench generate
 

@@ -104,7 +104,8 @@ func under(path, prefix string) bool { return path == prefix || strings.HasPrefi
 // backends that know no barrier, and a vocabulary package that imports
 // nothing of ours.
 func TestImportRules(t *testing.T) {
-	cryptoOnlyInPrimitive := []string{"crypto/aes", "crypto/cipher", "crypto/hmac", "crypto/hkdf", "golang.org/x/crypto"}
+	cryptoOnlyInPrimitive := []string{"crypto/aes", "crypto/cipher", "crypto/hmac", "crypto/hkdf", "golang.org/x/crypto",
+		"github.com/cloudflare/circl", "github.com/decred/dcrd"}
 	services := []string{"internal/kms", "internal/identity/iamapi", "internal/identity/stsapi", "internal/parameters", "internal/secrets", "internal/functions"}
 	all := imports(t)
 	// The packages the layout rules below name must exist, so that a move
@@ -130,6 +131,11 @@ func TestImportRules(t *testing.T) {
 				under(dir, "internal/sigv4") || under(dir, "internal/audit") || dir == "internal/identity" || under(dir, "internal/envelope") ||
 				under(dir, "internal/webhook")) && !secretOnly[dir] {
 				t.Errorf("%s imports primitive: only keyring, barrier, sigv4, audit, the identity store, envelope and webhook may", dir)
+			}
+			// The keyring holds KMS key material and calls primitive for
+			// every operation on it, symmetric or not.
+			if under(dir, "internal/keyring") && under(imp, "crypto") {
+				t.Errorf("%s imports %s: the keyring's cryptography is primitive's", dir, imp)
 			}
 			for _, s := range services {
 				if !under(dir, s) {

@@ -420,15 +420,101 @@ def main():
         eq("decrypt after cancel+enable", kms.decrypt(CiphertextBlob=blob, EncryptionContext=ctx)["Plaintext"], plaintext)
         ok("Disabled, re-enabled, decrypts")
 
+    asym_keys = asymmetric(kms, X)
+
     if os.environ.get("SMOKE_KEEP") != "1":
         with step("cleanup"):
             kms.delete_alias(AliasName=alias)
             raises(X.NotFoundException, kms.describe_key, KeyId=alias)
             kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
             kms.schedule_key_deletion(KeyId=key2_id, PendingWindowInDays=7)
+            for k in asym_keys:
+                kms.schedule_key_deletion(KeyId=k, PendingWindowInDays=7)
             ok("alias deleted, keys scheduled for deletion")
 
     print("PASS: sealbox boto3 smoke", flush=True)
+
+
+def asymmetric(kms, X):
+    """Asymmetric and HMAC keys, each result checked with the `cryptography`
+    package from GetPublicKey's DER: RSA-OAEP made here and decrypted by KMS,
+    PSS and ECDSA signatures verified here, data key pairs whose private key
+    matches the public key. Returns the keys made, for the cleanup."""
+    try:
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, padding
+    except ImportError:
+        print("skip asymmetric keys: the cryptography package is not importable", flush=True)
+        return []
+    made = []
+    message = b"signed by KMS, verified by cryptography"
+
+    with step("asymmetric: RSA_2048 ENCRYPT_DECRYPT, OAEP made locally, decrypted by KMS"):
+        md = kms.create_key(KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")["KeyMetadata"]
+        made.append(md["KeyId"])
+        eq("EncryptionAlgorithms", md.get("EncryptionAlgorithms"), ["RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256"])
+        pub = serialization.load_der_public_key(kms.get_public_key(KeyId=md["KeyId"])["PublicKey"])
+        for alg, h in (("RSAES_OAEP_SHA_1", hashes.SHA1()), ("RSAES_OAEP_SHA_256", hashes.SHA256())):
+            ct = pub.encrypt(b"local plaintext", padding.OAEP(mgf=padding.MGF1(algorithm=h), algorithm=h, label=None))
+            r = kms.decrypt(CiphertextBlob=ct, KeyId=md["KeyId"], EncryptionAlgorithm=alg)
+            eq(f"decrypt {alg}", r["Plaintext"], b"local plaintext")
+            eq("EncryptionAlgorithm", r["EncryptionAlgorithm"], alg)
+        raises(X.InvalidCiphertextException, kms.decrypt, CiphertextBlob=ct)
+        ok("both OAEP hashes decrypt")
+
+    with step("asymmetric: RSA_3072 PSS and PKCS1 signatures verified locally"):
+        md = kms.create_key(KeySpec="RSA_3072", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+        made.append(md["KeyId"])
+        pub = serialization.load_der_public_key(kms.get_public_key(KeyId=md["KeyId"])["PublicKey"])
+        for alg, h in (("RSASSA_PSS_SHA_256", hashes.SHA256()), ("RSASSA_PSS_SHA_512", hashes.SHA512())):
+            sig = kms.sign(KeyId=md["KeyId"], Message=message, SigningAlgorithm=alg)["Signature"]
+            pub.verify(sig, message, padding.PSS(mgf=padding.MGF1(h), salt_length=h.digest_size), h)
+        sig = kms.sign(KeyId=md["KeyId"], Message=message, SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_384")["Signature"]
+        pub.verify(sig, message, padding.PKCS1v15(), hashes.SHA384())
+        eq("verify", kms.verify(KeyId=md["KeyId"], Message=message, Signature=sig, SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_384")["SignatureValid"], True)
+        bad = bytes([sig[0] ^ 1]) + sig[1:]
+        raises(X.KMSInvalidSignatureException, kms.verify, KeyId=md["KeyId"], Message=message, Signature=bad, SigningAlgorithm="RSASSA_PKCS1_V1_5_SHA_384")
+        raises(X.InvalidKeyUsageException, kms.sign, KeyId=md["KeyId"], Message=message, SigningAlgorithm="ECDSA_SHA_256")
+        raises(X.UnsupportedOperationException, kms.enable_key_rotation, KeyId=md["KeyId"])
+        ok("PSS SHA-256/512, PKCS1 SHA-384 verify; tampered -> KMSInvalidSignatureException")
+
+    with step("asymmetric: ECDSA P-256 and P-384 (RAW and DIGEST) verified locally"):
+        for spec, alg, h in (("ECC_NIST_P256", "ECDSA_SHA_256", hashes.SHA256()), ("ECC_NIST_P384", "ECDSA_SHA_384", hashes.SHA384())):
+            md = kms.create_key(KeySpec=spec, KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+            made.append(md["KeyId"])
+            eq("SigningAlgorithms", md.get("SigningAlgorithms"), [alg])
+            pub = serialization.load_der_public_key(kms.get_public_key(KeyId=md["KeyId"])["PublicKey"])
+            sig = kms.sign(KeyId=md["KeyId"], Message=message, SigningAlgorithm=alg)["Signature"]
+            pub.verify(sig, message, ec.ECDSA(h))
+            d = hashes.Hash(h)
+            d.update(message)
+            sig = kms.sign(KeyId=md["KeyId"], Message=d.finalize(), MessageType="DIGEST", SigningAlgorithm=alg)["Signature"]
+            pub.verify(sig, message, ec.ECDSA(h))
+            raises_code("ValidationException", kms.sign, KeyId=md["KeyId"], Message=b"short", MessageType="DIGEST", SigningAlgorithm=alg)
+        ok("both curves, both message types")
+
+    with step("asymmetric: HMAC_256 GenerateMac / VerifyMac"):
+        md = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"]
+        made.append(md["KeyId"])
+        mac = kms.generate_mac(KeyId=md["KeyId"], Message=message, MacAlgorithm="HMAC_SHA_256")["Mac"]
+        eq("MAC length", len(mac), 32)
+        eq("verify_mac", kms.verify_mac(KeyId=md["KeyId"], Message=message, Mac=mac, MacAlgorithm="HMAC_SHA_256")["MacValid"], True)
+        raises(X.KMSInvalidMacException, kms.verify_mac, KeyId=md["KeyId"], Message=message + b"!", Mac=mac, MacAlgorithm="HMAC_SHA_256")
+        raises(X.InvalidKeyUsageException, kms.generate_mac, KeyId=md["KeyId"], Message=message, MacAlgorithm="HMAC_SHA_512")
+        ok("MAC verifies; another message -> KMSInvalidMacException")
+
+    with step("asymmetric: GenerateDataKeyPair ECC_NIST_P256, private key matches"):
+        sym = kms.create_key()["KeyMetadata"]["KeyId"]
+        made.append(sym)
+        ctx = {"purpose": "smoke"}
+        r = kms.generate_data_key_pair(KeyId=sym, KeyPairSpec="ECC_NIST_P256", EncryptionContext=ctx)
+        priv = serialization.load_der_private_key(r["PrivateKeyPlaintext"], password=None)
+        der = priv.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        eq("public key of the private key", der, r["PublicKey"])
+        eq("decrypted private key", kms.decrypt(CiphertextBlob=r["PrivateKeyCiphertextBlob"], EncryptionContext=ctx)["Plaintext"], r["PrivateKeyPlaintext"])
+        ok("PKCS #8 private key matches; its ciphertext decrypts under the context")
+    return made
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 // Package keyring is the only holder of KMS key material. A KMS key has one
 // or more versions of material (rotation adds one; none is ever changed);
-// each is 32 random bytes stored in the store, which the barrier seals. The
+// each is stored in the store, which the barrier seals: 32 random bytes for
+// a symmetric key, a spec-tagged private key or HMAC key otherwise
+// (asym.go). The
 // keyring turns plaintexts into self-describing ciphertext blobs and back,
 // binding the encryption context as additional authenticated data.
 //
@@ -126,6 +128,23 @@ func (r *Ring) material(tx store.Tx, region, keyID, materialID string) ([]byte, 
 	return mat, nil
 }
 
+// symmetric reads a version of symmetric material: asymmetric or HMAC
+// material never encrypts a blob.
+func (r *Ring) symmetric(tx store.Tx, region, keyID, materialID string) ([]byte, error) {
+	v, err := r.material(tx, region, keyID, materialID)
+	if err != nil {
+		return nil, err
+	}
+	spec, mat, err := decodeMaterial(v)
+	if err != nil {
+		return nil, err
+	}
+	if spec != SymmetricDefault {
+		return nil, ErrWrongKind
+	}
+	return mat, nil
+}
+
 // Encrypt seals plaintext under keyID's material materialID, bound to the
 // encryption context ec.
 func (r *Ring) Encrypt(tx store.Tx, region, keyID, materialID string, plaintext []byte, ec map[string]string) ([]byte, error) {
@@ -137,7 +156,7 @@ func (r *Ring) Encrypt(tx store.Tx, region, keyID, materialID string, plaintext 
 	if err != nil || len(mid) != materialSize {
 		return nil, fmt.Errorf("keyring: bad material id")
 	}
-	mat, err := r.material(tx, region, keyID, materialID)
+	mat, err := r.symmetric(tx, region, keyID, materialID)
 	if err != nil {
 		return nil, err
 	}
@@ -177,8 +196,8 @@ func (r *Ring) Decrypt(tx store.Tx, region string, blob []byte, ec map[string]st
 	if err != nil {
 		return nil, err
 	}
-	mat, err := r.material(tx, region, h.KeyID, h.MaterialID)
-	if errors.Is(err, ErrNoMaterial) {
+	mat, err := r.symmetric(tx, region, h.KeyID, h.MaterialID)
+	if errors.Is(err, ErrNoMaterial) || errors.Is(err, ErrWrongKind) {
 		return nil, ErrInvalidCiphertext
 	}
 	if err != nil {

@@ -145,3 +145,56 @@ func FuzzDecrypt(f *testing.F) {
 		}
 	})
 }
+
+func TestAsymmetricMaterial(t *testing.T) {
+	st, ring, ctx := memstore.New(), keyring.New(nil), context.Background()
+	mk := func(spec string) keyring.Ref {
+		ref := keyring.Ref{Region: region, KeyID: ids.UUID()}
+		err := st.Update(ctx, func(tx store.Tx) (err error) {
+			ref.MaterialID, err = ring.CreateSpec(tx, region, ref.KeyID, spec)
+			return err
+		})
+		if err != nil {
+			t.Fatalf("CreateSpec(%s): %v", spec, err)
+		}
+		return ref
+	}
+	ec := mk("ECC_NIST_P256")
+	mac := mk("HMAC_256")
+	sym := newFixture(t)
+	err := st.View(ctx, func(tx store.Tx) error {
+		sig, err := ring.Sign(tx, ec, "ECDSA_SHA_256", "RAW", []byte("m"))
+		if err != nil {
+			return err
+		}
+		if ok, err := ring.Verify(tx, ec, "ECDSA_SHA_256", "RAW", []byte("m"), sig); !ok || err != nil {
+			t.Errorf("Verify = %v, %v", ok, err)
+		}
+		if _, err := ring.PublicKey(tx, ec); err != nil {
+			t.Errorf("PublicKey: %v", err)
+		}
+		if _, err := ring.Encrypt(tx, region, ec.KeyID, ec.MaterialID, []byte("x"), nil); !errors.Is(err, keyring.ErrWrongKind) {
+			t.Errorf("Encrypt under EC material err = %v, want ErrWrongKind", err)
+		}
+		if _, err := ring.PublicKey(tx, mac); !errors.Is(err, keyring.ErrWrongKind) {
+			t.Errorf("PublicKey(HMAC) err = %v, want ErrWrongKind", err)
+		}
+		if _, err := ring.MAC(tx, mac, "HMAC_SHA_256", []byte("m")); err != nil {
+			t.Errorf("MAC: %v", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = sym.st.View(ctx, func(tx store.Tx) error {
+		_, err := ring.Sign(tx, keyring.Ref{Region: region, KeyID: sym.keyID, MaterialID: sym.mat}, "ECDSA_SHA_256", "RAW", []byte("m"))
+		if !errors.Is(err, keyring.ErrWrongKind) {
+			t.Errorf("Sign with symmetric material err = %v, want ErrWrongKind", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

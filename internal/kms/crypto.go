@@ -3,6 +3,7 @@ package kms
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/sealbox/sealbox"
@@ -45,17 +46,46 @@ func errDryRun() error {
 	return sealbox.Errorf("DryRunOperationException", "The request would have succeeded, but the DryRun option is set.")
 }
 
-// checkAlgorithm accepts the one algorithm symmetric keys have.
-func checkAlgorithm(k *keyRecord, alg string) error {
-	if alg == "" || alg == symmetricDefault {
+// checkAlgorithm checks that k encrypts and decrypts (for op) with alg
+// ("" is SYMMETRIC_DEFAULT).
+func checkAlgorithm(k *keyRecord, op, alg string) error {
+	if k.usage() != encryptDecrypt {
+		return errKeyUsage(k, op)
+	}
+	if slices.Contains(k.algorithms().enc, orDefault(alg)) {
 		return nil
 	}
-	return sealbox.Errorf("InvalidKeyUsageException", "%s is not a valid encryption algorithm for key %s.", alg, k.arn())
+	return sealbox.Errorf("InvalidKeyUsageException", "%s is not a valid encryption algorithm for key %s.", orDefault(alg), k.arn())
+}
+
+func orDefault(alg string) string {
+	if alg == "" {
+		return symmetricDefault
+	}
+	return alg
+}
+
+// encryptionAlgorithm is kms:EncryptionAlgorithm for a request naming alg.
+func encryptionAlgorithm(extra map[string][]string, alg string) map[string][]string {
+	out := map[string][]string{"kms:encryptionalgorithm": {orDefault(alg)}}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
 }
 
 // encryptWith resolves keyID for a cryptographic operation and seals
-// plaintext under its current material.
-func (s *Service) encryptWith(ctx context.Context, keyID, action string, plaintext []byte, ec map[string]string, alg string, dryRun bool) (*keyRecord, []byte, error) {
+// plaintext under its current material. Only Encrypt takes an asymmetric
+// key; the data-key operations need a symmetric one.
+func (s *Service) encryptWith(ctx context.Context, keyID, action string, plaintext []byte, ec map[string]string, alg string, dryRun bool, extra map[string][]string) (*keyRecord, []byte, error) {
+	return s.encryptMade(ctx, keyID, action, func() ([]byte, error) { return plaintext, nil }, ec, alg, dryRun, extra)
+}
+
+// encryptMade is encryptWith for a plaintext that mk makes only once the
+// call is known to be allowed and valid (a data key pair: an RSA key costs
+// a refused caller nothing). mk may run more than once; the last
+// plaintext is the one sealed.
+func (s *Service) encryptMade(ctx context.Context, keyID, action string, mk func() ([]byte, error), ec map[string]string, alg string, dryRun bool, extra map[string][]string) (*keyRecord, []byte, error) {
 	var k *keyRecord
 	var blob []byte
 	err := s.view(ctx, func(tx store.Tx) (err error) {
@@ -63,39 +93,100 @@ func (s *Service) encryptWith(ctx context.Context, keyID, action string, plainte
 		if err != nil {
 			return err
 		}
-		if err := s.authorize(ctx, action, k, nonNil(ec), requestAlias(keyID)); err != nil {
+		if err := s.authorize(ctx, action, k, nonNil(ec), encryptionAlgorithm(merge(requestAlias(keyID), extra), alg)); err != nil {
 			return err
 		}
 		if err := usable(k); err != nil {
 			return err
 		}
-		if err := checkAlgorithm(k, alg); err != nil {
+		op := strings.TrimPrefix(action, "kms:")
+		if action != "kms:Encrypt" && k.spec() != symmetricDefault {
+			return errKeyUsage(k, op)
+		}
+		if err := checkAlgorithm(k, op, alg); err != nil {
+			return err
+		}
+		plaintext, err := mk()
+		if err != nil {
+			return err
+		}
+		if err := checkAsymmetricInput(k, alg, plaintext, ec); err != nil {
 			return err
 		}
 		if dryRun {
 			return errDryRun()
 		}
-		blob, err = s.ring.Encrypt(tx, k.Region, k.ID, k.current().ID, plaintext, ec)
+		blob, err = s.encryptUnder(tx, k, alg, plaintext, ec)
 		return err
 	})
 	return k, blob, err
 }
 
+// encryptUnder seals plaintext under k's current material: a keyring blob
+// for a symmetric key, the raw RSAES-OAEP ciphertext for an RSA key.
+func (s *Service) encryptUnder(tx store.Tx, k *keyRecord, alg string, plaintext []byte, ec map[string]string) ([]byte, error) {
+	if k.spec() == symmetricDefault {
+		return s.ring.Encrypt(tx, k.Region, k.ID, k.current().ID, plaintext, ec)
+	}
+	return s.ring.EncryptAsym(tx, k.ref(), alg, plaintext)
+}
+
+// checkAsymmetricInput refuses what RSA encryption cannot take: an
+// encryption context, or a plaintext longer than OAEP allows.
+func checkAsymmetricInput(k *keyRecord, alg string, plaintext []byte, ec map[string]string) error {
+	if k.spec() == symmetricDefault {
+		return nil
+	}
+	if len(ec) > 0 {
+		return errValidation("EncryptionContext is not supported with asymmetric KMS keys.")
+	}
+	if max := keyring.MaxPlaintext(k.spec(), alg); len(plaintext) > max {
+		return errValidation("Plaintext of %d bytes is too long for %s with key spec %s: at most %d bytes.", len(plaintext), alg, k.spec(), max)
+	}
+	return nil
+}
+
+func merge(a, b map[string][]string) map[string][]string {
+	if len(b) == 0 {
+		return a
+	}
+	out := make(map[string][]string, len(a)+len(b))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		out[k] = v
+	}
+	return out
+}
+
 // Encrypt encrypts up to 4096 bytes under a key, binding the encryption
 // context.
 func (s *Service) Encrypt(ctx context.Context, in *EncryptRequest) (*EncryptResponse, error) {
-	k, blob, err := s.encryptWith(ctx, in.KeyId, "kms:Encrypt", in.Plaintext, in.EncryptionContext, in.EncryptionAlgorithm, in.DryRun)
+	k, blob, err := s.encryptWith(ctx, in.KeyId, "kms:Encrypt", in.Plaintext, in.EncryptionContext, in.EncryptionAlgorithm, in.DryRun, nil)
 	if err != nil {
 		return nil, err
 	}
-	sealbox.MustRequest(ctx).SetAuditParameter("encryptionAlgorithm", symmetricDefault)
-	return &EncryptResponse{CiphertextBlob: blob, KeyId: k.arn(), EncryptionAlgorithm: symmetricDefault}, nil
+	alg := orDefault(in.EncryptionAlgorithm)
+	sealbox.MustRequest(ctx).SetAuditParameter("encryptionAlgorithm", alg)
+	return &EncryptResponse{CiphertextBlob: blob, KeyId: k.arn(), EncryptionAlgorithm: alg}, nil
 }
 
 // decryptWith opens blob: the blob names its key and material; keyID, when
-// given, must name the same key (IncorrectKeyException otherwise).
+// given, must name the same key (IncorrectKeyException otherwise). An RSA
+// ciphertext names nothing: keyID must name its key, and alg its algorithm.
 func (s *Service) decryptWith(ctx context.Context, tx store.Tx, blob []byte, ec map[string]string, keyID, action, alg string) (*keyRecord, string, []byte, error) {
 	r := sealbox.MustRequest(ctx)
+	var named *keyRecord
+	if keyID != "" {
+		var err error
+		if named, err = s.resolve(ctx, tx, keyID, true); err != nil {
+			return nil, "", nil, err
+		}
+		if named.spec() != symmetricDefault {
+			return s.decryptAsym(ctx, tx, named, blob, ec, keyID, action, alg)
+		}
+	}
 	h, err := keyring.ParseBlob(blob)
 	if err != nil {
 		return nil, "", nil, errInvalidCiphertext
@@ -107,23 +198,19 @@ func (s *Service) decryptWith(ctx context.Context, tx store.Tx, blob []byte, ec 
 	if err != nil {
 		return nil, "", nil, err
 	}
-	if keyID != "" {
-		named, err := s.resolve(ctx, tx, keyID, true)
-		if err != nil {
-			return nil, "", nil, err
-		}
+	if named != nil {
 		if named.ID != k.ID {
 			return nil, "", nil, sealbox.Errorf("IncorrectKeyException", "The key ID in the request does not identify a CMK that can perform this operation.")
 		}
 	}
 	r.AddResource(resourceTypeKey, k.arn())
-	if err := s.authorize(ctx, action, k, nonNil(ec), requestAlias(keyID)); err != nil {
+	if err := s.authorize(ctx, action, k, nonNil(ec), encryptionAlgorithm(requestAlias(keyID), alg)); err != nil {
 		return nil, "", nil, err
 	}
 	if err := usable(k); err != nil {
 		return nil, "", nil, err
 	}
-	if err := checkAlgorithm(k, alg); err != nil {
+	if err := checkAlgorithm(k, strings.TrimPrefix(action, "kms:"), alg); err != nil {
 		return nil, "", nil, err
 	}
 	if !k.hasMaterial(h.MaterialID) {
@@ -154,12 +241,13 @@ func (s *Service) Decrypt(ctx context.Context, in *DecryptRequest) (*DecryptResp
 		if in.DryRun {
 			return errDryRun()
 		}
-		out = &DecryptResponse{KeyId: k.arn(), Plaintext: pt, EncryptionAlgorithm: symmetricDefault, KeyMaterialId: mat}
+		alg := orDefault(in.EncryptionAlgorithm)
+		out = &DecryptResponse{KeyId: k.arn(), Plaintext: pt, EncryptionAlgorithm: alg, KeyMaterialId: mat}
 		// CloudTrail's Decrypt names the key the ciphertext was under
 		// and the algorithm, although the request need not.
 		r := sealbox.MustRequest(ctx)
 		r.SetAuditParameter("keyId", k.arn())
-		r.SetAuditParameter("encryptionAlgorithm", symmetricDefault)
+		r.SetAuditParameter("encryptionAlgorithm", alg)
 		return nil
 	})
 	if err != nil {
@@ -185,19 +273,22 @@ func (s *Service) ReEncrypt(ctx context.Context, in *ReEncryptRequest) (*ReEncry
 		if err != nil {
 			return err
 		}
-		if err := s.authorize(ctx, "kms:ReEncryptTo", dst, nonNil(in.DestinationEncryptionContext), requestAlias(in.DestinationKeyId)); err != nil {
+		if err := s.authorize(ctx, "kms:ReEncryptTo", dst, nonNil(in.DestinationEncryptionContext), encryptionAlgorithm(requestAlias(in.DestinationKeyId), in.DestinationEncryptionAlgorithm)); err != nil {
 			return err
 		}
 		if err := usable(dst); err != nil {
 			return err
 		}
-		if err := checkAlgorithm(dst, in.DestinationEncryptionAlgorithm); err != nil {
+		if err := checkAlgorithm(dst, "ReEncrypt", in.DestinationEncryptionAlgorithm); err != nil {
+			return err
+		}
+		if err := checkAsymmetricInput(dst, in.DestinationEncryptionAlgorithm, pt, in.DestinationEncryptionContext); err != nil {
 			return err
 		}
 		if in.DryRun {
 			return errDryRun()
 		}
-		blob, err := s.ring.Encrypt(tx, dst.Region, dst.ID, dst.current().ID, pt, in.DestinationEncryptionContext)
+		blob, err := s.encryptUnder(tx, dst, in.DestinationEncryptionAlgorithm, pt, in.DestinationEncryptionContext)
 		if err != nil {
 			return err
 		}
@@ -205,10 +296,12 @@ func (s *Service) ReEncrypt(ctx context.Context, in *ReEncryptRequest) (*ReEncry
 			CiphertextBlob:                 blob,
 			SourceKeyId:                    src.arn(),
 			KeyId:                          dst.arn(),
-			SourceEncryptionAlgorithm:      symmetricDefault,
-			DestinationEncryptionAlgorithm: symmetricDefault,
+			SourceEncryptionAlgorithm:      orDefault(in.SourceEncryptionAlgorithm),
+			DestinationEncryptionAlgorithm: orDefault(in.DestinationEncryptionAlgorithm),
 			SourceKeyMaterialId:            srcMat,
-			DestinationKeyMaterialId:       dst.current().ID,
+		}
+		if dst.spec() == symmetricDefault {
+			out.DestinationKeyMaterialId = dst.current().ID
 		}
 		return nil
 	})
@@ -243,7 +336,7 @@ func (s *Service) GenerateDataKey(ctx context.Context, in *GenerateDataKeyReques
 		return nil, err
 	}
 	pt := keyring.Random(n)
-	k, blob, err := s.encryptWith(ctx, in.KeyId, "kms:GenerateDataKey", pt, in.EncryptionContext, "", in.DryRun)
+	k, blob, err := s.encryptWith(ctx, in.KeyId, "kms:GenerateDataKey", pt, in.EncryptionContext, "", in.DryRun, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +350,7 @@ func (s *Service) GenerateDataKeyWithoutPlaintext(ctx context.Context, in *Gener
 	if err != nil {
 		return nil, err
 	}
-	k, blob, err := s.encryptWith(ctx, in.KeyId, "kms:GenerateDataKeyWithoutPlaintext", keyring.Random(n), in.EncryptionContext, "", in.DryRun)
+	k, blob, err := s.encryptWith(ctx, in.KeyId, "kms:GenerateDataKeyWithoutPlaintext", keyring.Random(n), in.EncryptionContext, "", in.DryRun, nil)
 	if err != nil {
 		return nil, err
 	}

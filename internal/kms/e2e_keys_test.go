@@ -62,7 +62,10 @@ func TestCreateKeyRejectsWhatIsNotServed(t *testing.T) {
 		in   kms.CreateKeyInput
 		code string
 	}{
-		{"asymmetric", kms.CreateKeyInput{KeySpec: types.KeySpecRsa2048}, "UnsupportedOperationException"},
+		{"SM2 (China Regions only)", kms.CreateKeyInput{KeySpec: types.KeySpecSm2, KeyUsage: types.KeyUsageTypeSignVerify}, "UnsupportedOperationException"},
+		{"ECC with the default usage", kms.CreateKeyInput{KeySpec: types.KeySpecEccNistP256}, "ValidationException"},
+		{"HMAC signing", kms.CreateKeyInput{KeySpec: types.KeySpecHmac256, KeyUsage: types.KeyUsageTypeSignVerify}, "ValidationException"},
+		{"secp256k1 agreement", kms.CreateKeyInput{KeySpec: types.KeySpecEccSecgP256k1, KeyUsage: types.KeyUsageTypeKeyAgreement}, "ValidationException"},
 		//lint:ignore SA1019 old clients still send CustomerMasterKeySpec, and CreateKey must refuse it beside KeySpec as AWS does.
 		{"both specs", kms.CreateKeyInput{KeySpec: types.KeySpecSymmetricDefault, CustomerMasterKeySpec: types.CustomerMasterKeySpecSymmetricDefault}, "ValidationException"},
 		{"sign usage", kms.CreateKeyInput{KeyUsage: types.KeyUsageTypeSignVerify}, "ValidationException"},

@@ -81,13 +81,6 @@ func (k *keyRecord) grantees(action string, ec map[string]string) []string {
 	return out
 }
 
-// symmetricGrantOperations are the grant operations a symmetric encryption
-// key accepts; the model checks the names, this the fit.
-var symmetricGrantOperations = map[string]bool{
-	"Decrypt": true, "Encrypt": true, "GenerateDataKey": true, "GenerateDataKeyWithoutPlaintext": true,
-	"ReEncryptFrom": true, "ReEncryptTo": true, "CreateGrant": true, "RetireGrant": true, "DescribeKey": true,
-}
-
 func checkGrantPrincipal(name, arn string) error {
 	if arn == "" {
 		return nil
@@ -101,11 +94,6 @@ func checkGrantPrincipal(name, arn string) error {
 // CreateGrant adds a grant to a key. A grant with the same name and the same
 // terms as an existing one is that grant (CreateGrant is idempotent by name).
 func (s *Service) CreateGrant(ctx context.Context, in *CreateGrantRequest) (*CreateGrantResponse, error) {
-	for _, op := range in.Operations {
-		if !symmetricGrantOperations[op] {
-			return nil, sealbox.Errorf("ValidationException", "Grant operation %s is not valid for a symmetric encryption KMS key.", op)
-		}
-	}
 	if err := checkGrantPrincipal("grantee principal", in.GranteePrincipal); err != nil {
 		return nil, err
 	}
@@ -133,6 +121,12 @@ func (s *Service) CreateGrant(ctx context.Context, in *CreateGrantRequest) (*Cre
 		k, err := s.resolve(ctx, tx, in.KeyId, false)
 		if err != nil {
 			return err
+		}
+		valid := grantOperations(k)
+		for _, op := range in.Operations {
+			if !slices.Contains(valid, op) {
+				return sealbox.Errorf("ValidationException", "Grant operation %s is not valid for %s.", op, keyKind(k))
+			}
 		}
 		if err := s.authorizeWith(ctx, "kms:CreateGrant", k, nil, cond, k.creators(in)); err != nil {
 			return err

@@ -12,8 +12,10 @@ import (
 	"github.com/sealbox/sealbox/internal/store"
 )
 
-// CreateKey creates a symmetric encryption key. Asymmetric, HMAC, imported,
-// custom-key-store and multi-Region keys are answered as unsupported.
+// CreateKey creates a key of any KeySpec AWS offers in commercial Regions
+// (symmetric, RSA, elliptic curve, Ed25519, ML-DSA, HMAC) with a KeyUsage
+// its spec allows. SM2 (China Regions only), imported, custom-key-store and
+// multi-Region keys are answered as unsupported.
 func (s *Service) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKeyResponse, error) {
 	r := sealbox.MustRequest(ctx)
 	if in.KeySpec != "" && in.CustomerMasterKeySpec != "" {
@@ -23,11 +25,15 @@ func (s *Service) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateK
 	if spec == "" {
 		spec = in.CustomerMasterKeySpec
 	}
-	if spec != "" && spec != symmetricDefault {
-		return nil, sealbox.Errorf("UnsupportedOperationException", "KeySpec %s is not supported in this Region.", spec)
+	if spec == "" {
+		spec = symmetricDefault
 	}
-	if in.KeyUsage != "" && in.KeyUsage != encryptDecrypt {
-		return nil, errValidation("KeyUsage %s is not compatible with KeySpec SYMMETRIC_DEFAULT", in.KeyUsage)
+	usage := in.KeyUsage
+	if usage == "" {
+		usage = encryptDecrypt
+	}
+	if err := checkKeySpec(spec, usage); err != nil {
+		return nil, err
 	}
 	if in.Origin != "" && in.Origin != "AWS_KMS" {
 		return nil, sealbox.Errorf("UnsupportedOperationException", "Origin %s is not supported in this Region.", in.Origin)
@@ -41,7 +47,7 @@ func (s *Service) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateK
 	if in.MultiRegion {
 		return nil, sealbox.Errorf("UnsupportedOperationException", "Multi-Region keys are not supported in this Region.")
 	}
-	if err := s.authorize(ctx, "kms:CreateKey", nil, nil, createKeyConditions(in)); err != nil {
+	if err := s.authorize(ctx, "kms:CreateKey", nil, nil, createKeyConditions(in, spec, usage)); err != nil {
 		return nil, err
 	}
 	policy := in.Policy
@@ -72,6 +78,9 @@ func (s *Service) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateK
 		Policy:      policy,
 		Tags:        tags,
 	}
+	if spec != symmetricDefault || usage != encryptDecrypt {
+		k.Spec, k.Usage = spec, usage
+	}
 	err = s.store.Update(ctx, func(tx store.Tx) error { return s.createKey(tx, k) })
 	if err != nil {
 		return nil, err
@@ -81,7 +90,7 @@ func (s *Service) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateK
 }
 
 func (s *Service) createKey(tx store.Tx, k *keyRecord) error {
-	mat, err := s.ring.Create(tx, k.Region, k.ID)
+	mat, err := s.ring.CreateSpec(tx, k.Region, k.ID, k.spec())
 	if err != nil {
 		return err
 	}
@@ -351,17 +360,10 @@ func (s *Service) deleteKey(tx store.Tx, k *keyRecord) error {
 }
 
 // createKeyConditions are CreateKey's condition keys.
-func createKeyConditions(in *CreateKeyRequest) map[string][]string {
+func createKeyConditions(in *CreateKeyRequest, spec, usage string) map[string][]string {
 	cond := requestTagConditions(in.Tags)
 	if cond == nil {
 		cond = map[string][]string{}
-	}
-	spec, usage := in.KeySpec, in.KeyUsage
-	if spec == "" {
-		spec = symmetricDefault
-	}
-	if usage == "" {
-		usage = encryptDecrypt
 	}
 	cond["kms:keyspec"] = []string{spec}
 	cond["kms:keyusage"] = []string{usage}

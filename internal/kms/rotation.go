@@ -29,6 +29,9 @@ func (s *Service) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationRe
 		if err := mutable(ctx, k, "kms:EnableKeyRotation"); err != nil {
 			return err
 		}
+		if err := rotatable(k); err != nil {
+			return err
+		}
 		if k.State == stateDisabled {
 			return errDisabled(k)
 		}
@@ -44,6 +47,9 @@ func (s *Service) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationRe
 func (s *Service) DisableKeyRotation(ctx context.Context, in *DisableKeyRotationRequest) (*Empty, error) {
 	_, err := s.update(ctx, in.KeyId, "kms:DisableKeyRotation", nil, func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:DisableKeyRotation"); err != nil {
+			return err
+		}
+		if err := rotatable(k); err != nil {
 			return err
 		}
 		if k.State == stateDisabled {
@@ -65,6 +71,9 @@ func (s *Service) GetKeyRotationStatus(ctx context.Context, in *GetKeyRotationSt
 	}
 	if k.State == statePendingDeletion {
 		return nil, errPendingDeletion(k)
+	}
+	if err := rotatable(k); err != nil {
+		return nil, err
 	}
 	out := &GetKeyRotationStatusResponse{KeyRotationEnabled: k.RotationEnabled, KeyId: k.arn()}
 	if k.RotationEnabled {
@@ -89,6 +98,9 @@ func (s *Service) rotate(tx store.Tx, k *keyRecord, kind string, now time.Time) 
 func (s *Service) RotateKeyOnDemand(ctx context.Context, in *RotateKeyOnDemandRequest) (*RotateKeyOnDemandResponse, error) {
 	k, err := s.update(ctx, in.KeyId, "kms:RotateKeyOnDemand", nil, func(tx store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:RotateKeyOnDemand"); err != nil {
+			return err
+		}
+		if err := rotatable(k); err != nil {
 			return err
 		}
 		if k.State == stateDisabled {
@@ -120,6 +132,9 @@ func (s *Service) ListKeyRotations(ctx context.Context, in *ListKeyRotationsRequ
 	}
 	if k.State == statePendingDeletion {
 		return nil, errPendingDeletion(k)
+	}
+	if err := rotatable(k); err != nil {
+		return nil, err
 	}
 	var all []RotationsListEntry
 	cur := k.current().ID

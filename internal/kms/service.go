@@ -22,9 +22,11 @@ import (
 // Keyring is what the service needs of the key-material holder.
 type Keyring interface {
 	Create(tx store.Tx, region, keyID string) (materialID string, err error)
+	CreateSpec(tx store.Tx, region, keyID, spec string) (materialID string, err error)
 	Delete(tx store.Tx, region, keyID string) error
 	Encrypt(tx store.Tx, region, keyID, materialID string, plaintext []byte, ec map[string]string) ([]byte, error)
 	Decrypt(tx store.Tx, region string, blob []byte, ec map[string]string) ([]byte, error)
+	AsymmetricKeyring
 }
 
 // Service serves the KMS operations. Safe for concurrent use.
@@ -76,6 +78,8 @@ const (
 // keyRecord is a key's stored metadata. Its material lives in the keyring.
 type keyRecord struct {
 	ID            string    `json:"id"`
+	Spec          string    `json:"spec,omitempty"`  // KeySpec; "" is SYMMETRIC_DEFAULT
+	Usage         string    `json:"usage,omitempty"` // KeyUsage; "" is ENCRYPT_DECRYPT
 	Region        string    `json:"region"`
 	Partition     string    `json:"partition"`
 	Account       string    `json:"account"`
@@ -301,8 +305,8 @@ func (s *Service) authorizeWith(ctx context.Context, action string, k *keyRecord
 	q := &sealbox.AccessQuery{Action: action, Resource: "*", Context: cond}
 	if k != nil {
 		q.Resource, q.ResourcePolicy, q.ResourcePolicyGates = k.arn(), k.Policy, true
-		cond["kms:keyspec"] = []string{symmetricDefault}
-		cond["kms:keyusage"] = []string{encryptDecrypt}
+		cond["kms:keyspec"] = []string{k.spec()}
+		cond["kms:keyusage"] = []string{k.usage()}
 		cond["kms:keyorigin"] = []string{"AWS_KMS"}
 		cond["kms:multiregion"] = []string{"false"}
 		if len(k.Aliases) > 0 {
@@ -322,14 +326,17 @@ func (s *Service) authorizeWith(ctx context.Context, action string, k *keyRecord
 		if len(keys) > 0 {
 			cond["kms:encryptioncontextkeys"] = keys
 		}
-		cond["kms:encryptionalgorithm"] = []string{symmetricDefault}
+		if _, ok := extra["kms:encryptionalgorithm"]; !ok {
+			cond["kms:encryptionalgorithm"] = []string{symmetricDefault}
+		}
 	}
 	return s.authz.Authorize(ctx, q)
 }
 
 func isCryptoAction(action string) bool {
 	switch action {
-	case "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext":
+	case "kms:Encrypt", "kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+		"kms:GenerateDataKeyPair", "kms:GenerateDataKeyPairWithoutPlaintext":
 		return true
 	}
 	return false
@@ -370,15 +377,16 @@ func (s *Service) metadata(k *keyRecord) *KeyMetadata {
 		CreationDate:          sealbox.At(k.Created),
 		Enabled:               k.State == stateEnabled,
 		Description:           k.Description,
-		KeyUsage:              encryptDecrypt,
+		KeyUsage:              k.usage(),
 		KeyState:              k.State,
 		Origin:                "AWS_KMS",
 		KeyManager:            k.Manager,
-		CustomerMasterKeySpec: symmetricDefault,
-		KeySpec:               symmetricDefault,
-		EncryptionAlgorithms:  []string{symmetricDefault},
+		CustomerMasterKeySpec: customerMasterKeySpec(k.spec()),
+		KeySpec:               k.spec(),
 		CurrentKeyMaterialId:  k.current().ID,
 	}
+	a := k.algorithms()
+	m.EncryptionAlgorithms, m.SigningAlgorithms, m.MacAlgorithms, m.KeyAgreementAlgorithms = a.enc, a.sign, a.mac, a.agree
 	if k.State == statePendingDeletion {
 		m.DeletionDate = sealbox.At(k.DeletionDate)
 		m.PendingDeletionWindowInDays = int32(k.PendingWindow)

@@ -87,6 +87,23 @@ type DeleteAliasRequest struct {
 	AliasName string `json:"AliasName,omitempty"`
 }
 
+type DeriveSharedSecretRequest struct {
+	KeyId                 string         `json:"KeyId,omitempty"`
+	KeyAgreementAlgorithm string         `json:"KeyAgreementAlgorithm,omitempty"`
+	PublicKey             []byte         `json:"PublicKey,omitempty"`
+	GrantTokens           []string       `json:"GrantTokens,omitempty"`
+	DryRun                bool           `json:"DryRun,omitempty"`
+	Recipient             *RecipientInfo `json:"Recipient,omitempty"`
+}
+
+type DeriveSharedSecretResponse struct {
+	KeyId                  string `json:"KeyId,omitempty"`
+	SharedSecret           []byte `json:"SharedSecret,omitempty"`
+	CiphertextForRecipient []byte `json:"CiphertextForRecipient,omitempty"`
+	KeyAgreementAlgorithm  string `json:"KeyAgreementAlgorithm,omitempty"`
+	KeyOrigin              string `json:"KeyOrigin,omitempty"`
+}
+
 type DescribeKeyRequest struct {
 	KeyId       string   `json:"KeyId,omitempty"`
 	GrantTokens []string `json:"GrantTokens,omitempty"`
@@ -128,6 +145,41 @@ type EncryptResponse struct {
 	EncryptionAlgorithm string `json:"EncryptionAlgorithm"`
 }
 
+type GenerateDataKeyPairRequest struct {
+	EncryptionContext map[string]string `json:"EncryptionContext,omitempty"`
+	KeyId             string            `json:"KeyId,omitempty"`
+	KeyPairSpec       string            `json:"KeyPairSpec,omitempty"`
+	GrantTokens       []string          `json:"GrantTokens,omitempty"`
+	Recipient         *RecipientInfo    `json:"Recipient,omitempty"`
+	DryRun            bool              `json:"DryRun,omitempty"`
+}
+
+type GenerateDataKeyPairResponse struct {
+	PrivateKeyCiphertextBlob []byte `json:"PrivateKeyCiphertextBlob,omitempty"`
+	PrivateKeyPlaintext      []byte `json:"PrivateKeyPlaintext,omitempty"`
+	PublicKey                []byte `json:"PublicKey,omitempty"`
+	KeyId                    string `json:"KeyId,omitempty"`
+	KeyPairSpec              string `json:"KeyPairSpec,omitempty"`
+	CiphertextForRecipient   []byte `json:"CiphertextForRecipient,omitempty"`
+	KeyMaterialId            string `json:"KeyMaterialId,omitempty"`
+}
+
+type GenerateDataKeyPairWithoutPlaintextRequest struct {
+	EncryptionContext map[string]string `json:"EncryptionContext,omitempty"`
+	KeyId             string            `json:"KeyId,omitempty"`
+	KeyPairSpec       string            `json:"KeyPairSpec,omitempty"`
+	GrantTokens       []string          `json:"GrantTokens,omitempty"`
+	DryRun            bool              `json:"DryRun,omitempty"`
+}
+
+type GenerateDataKeyPairWithoutPlaintextResponse struct {
+	PrivateKeyCiphertextBlob []byte `json:"PrivateKeyCiphertextBlob,omitempty"`
+	PublicKey                []byte `json:"PublicKey,omitempty"`
+	KeyId                    string `json:"KeyId,omitempty"`
+	KeyPairSpec              string `json:"KeyPairSpec,omitempty"`
+	KeyMaterialId            string `json:"KeyMaterialId,omitempty"`
+}
+
 type GenerateDataKeyRequest struct {
 	KeyId             string            `json:"KeyId,omitempty"`
 	EncryptionContext map[string]string `json:"EncryptionContext,omitempty"`
@@ -161,6 +213,20 @@ type GenerateDataKeyWithoutPlaintextResponse struct {
 	KeyMaterialId  string `json:"KeyMaterialId,omitempty"`
 }
 
+type GenerateMacRequest struct {
+	Message      []byte   `json:"Message,omitempty"`
+	KeyId        string   `json:"KeyId,omitempty"`
+	MacAlgorithm string   `json:"MacAlgorithm,omitempty"`
+	GrantTokens  []string `json:"GrantTokens,omitempty"`
+	DryRun       bool     `json:"DryRun,omitempty"`
+}
+
+type GenerateMacResponse struct {
+	Mac          []byte `json:"Mac,omitempty"`
+	MacAlgorithm string `json:"MacAlgorithm,omitempty"`
+	KeyId        string `json:"KeyId,omitempty"`
+}
+
 type GenerateRandomRequest struct {
 	NumberOfBytes    int32          `json:"NumberOfBytes,omitempty"`
 	CustomKeyStoreId string         `json:"CustomKeyStoreId,omitempty"`
@@ -192,6 +258,22 @@ type GetKeyRotationStatusResponse struct {
 	RotationPeriodInDays      int32              `json:"RotationPeriodInDays,omitempty"`
 	NextRotationDate          *sealbox.Timestamp `json:"NextRotationDate,omitempty"`
 	OnDemandRotationStartDate *sealbox.Timestamp `json:"OnDemandRotationStartDate,omitempty"`
+}
+
+type GetPublicKeyRequest struct {
+	KeyId       string   `json:"KeyId,omitempty"`
+	GrantTokens []string `json:"GrantTokens,omitempty"`
+}
+
+type GetPublicKeyResponse struct {
+	KeyId                  string   `json:"KeyId,omitempty"`
+	PublicKey              []byte   `json:"PublicKey,omitempty"`
+	CustomerMasterKeySpec  string   `json:"CustomerMasterKeySpec,omitempty"`
+	KeySpec                string   `json:"KeySpec,omitempty"`
+	KeyUsage               string   `json:"KeyUsage,omitempty"`
+	EncryptionAlgorithms   []string `json:"EncryptionAlgorithms,omitempty"`
+	SigningAlgorithms      []string `json:"SigningAlgorithms,omitempty"`
+	KeyAgreementAlgorithms []string `json:"KeyAgreementAlgorithms,omitempty"`
 }
 
 type GrantConstraints struct {
@@ -232,9 +314,9 @@ type KeyMetadata struct {
 	CloudHsmClusterId           string                    `json:"CloudHsmClusterId,omitempty"`
 	ExpirationModel             string                    `json:"ExpirationModel,omitempty"`
 	KeyManager                  string                    `json:"KeyManager"`
-	CustomerMasterKeySpec       string                    `json:"CustomerMasterKeySpec"`
+	CustomerMasterKeySpec       string                    `json:"CustomerMasterKeySpec,omitempty"`
 	KeySpec                     string                    `json:"KeySpec"`
-	EncryptionAlgorithms        []string                  `json:"EncryptionAlgorithms"`
+	EncryptionAlgorithms        []string                  `json:"EncryptionAlgorithms,omitempty"`
 	SigningAlgorithms           []string                  `json:"SigningAlgorithms,omitempty"`
 	KeyAgreementAlgorithms      []string                  `json:"KeyAgreementAlgorithms,omitempty"`
 	MultiRegion                 bool                      `json:"MultiRegion"`
@@ -416,6 +498,21 @@ type ScheduleKeyDeletionResponse struct {
 	PendingWindowInDays int32              `json:"PendingWindowInDays"`
 }
 
+type SignRequest struct {
+	KeyId            string   `json:"KeyId,omitempty"`
+	Message          []byte   `json:"Message,omitempty"`
+	MessageType      string   `json:"MessageType,omitempty"`
+	GrantTokens      []string `json:"GrantTokens,omitempty"`
+	SigningAlgorithm string   `json:"SigningAlgorithm,omitempty"`
+	DryRun           bool     `json:"DryRun,omitempty"`
+}
+
+type SignResponse struct {
+	KeyId            string `json:"KeyId,omitempty"`
+	Signature        []byte `json:"Signature,omitempty"`
+	SigningAlgorithm string `json:"SigningAlgorithm,omitempty"`
+}
+
 type Tag struct {
 	TagKey   string `json:"TagKey"`
 	TagValue string `json:"TagValue"`
@@ -439,6 +536,37 @@ type UpdateAliasRequest struct {
 type UpdateKeyDescriptionRequest struct {
 	KeyId       string `json:"KeyId,omitempty"`
 	Description string `json:"Description,omitempty"`
+}
+
+type VerifyMacRequest struct {
+	Message      []byte   `json:"Message,omitempty"`
+	KeyId        string   `json:"KeyId,omitempty"`
+	MacAlgorithm string   `json:"MacAlgorithm,omitempty"`
+	Mac          []byte   `json:"Mac,omitempty"`
+	GrantTokens  []string `json:"GrantTokens,omitempty"`
+	DryRun       bool     `json:"DryRun,omitempty"`
+}
+
+type VerifyMacResponse struct {
+	KeyId        string `json:"KeyId"`
+	MacValid     bool   `json:"MacValid"`
+	MacAlgorithm string `json:"MacAlgorithm"`
+}
+
+type VerifyRequest struct {
+	KeyId            string   `json:"KeyId,omitempty"`
+	Message          []byte   `json:"Message,omitempty"`
+	MessageType      string   `json:"MessageType,omitempty"`
+	Signature        []byte   `json:"Signature,omitempty"`
+	SigningAlgorithm string   `json:"SigningAlgorithm,omitempty"`
+	GrantTokens      []string `json:"GrantTokens,omitempty"`
+	DryRun           bool     `json:"DryRun,omitempty"`
+}
+
+type VerifyResponse struct {
+	KeyId            string `json:"KeyId"`
+	SignatureValid   bool   `json:"SignatureValid"`
+	SigningAlgorithm string `json:"SigningAlgorithm"`
 }
 
 type XksKeyConfigurationType struct {

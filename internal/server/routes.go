@@ -47,6 +47,14 @@ func kmsService(k *kms.Service) *awsapi.Service {
 			awsapi.Read("ListRetirableGrants", k.ListRetirableGrants),
 			awsapi.Write("RetireGrant", k.RetireGrant),
 			awsapi.Write("RevokeGrant", k.RevokeGrant),
+			awsapi.Read("GetPublicKey", k.GetPublicKey),
+			awsapi.Read("Sign", k.Sign),
+			awsapi.Read("Verify", k.Verify),
+			awsapi.Read("GenerateMac", k.GenerateMac),
+			awsapi.Read("VerifyMac", k.VerifyMac),
+			awsapi.Read("DeriveSharedSecret", k.DeriveSharedSecret),
+			awsapi.Read("GenerateDataKeyPair", k.GenerateDataKeyPair),
+			awsapi.Read("GenerateDataKeyPairWithoutPlaintext", k.GenerateDataKeyPairWithoutPlaintext),
 		},
 	}
 }

@@ -24,7 +24,8 @@ import (
 // every STS operation served (AssumeRole events are readOnly: true).
 func TestReadOnlyAsCloudTrail(t *testing.T) {
 	kmsReads := map[string]bool{"Encrypt": true, "Decrypt": true, "ReEncrypt": true, "GenerateDataKey": true,
-		"GenerateDataKeyWithoutPlaintext": true, "GenerateRandom": true}
+		"GenerateDataKeyWithoutPlaintext": true, "GenerateRandom": true, "Sign": true, "Verify": true, "GenerateMac": true,
+		"VerifyMac": true, "DeriveSharedSecret": true, "GenerateDataKeyPair": true, "GenerateDataKeyPairWithoutPlaintext": true}
 	secretsReads := map[string]bool{"BatchGetSecretValue": true, "ValidateResourcePolicy": true}
 	for _, svc := range []*awsapi.Service{
 		kmsService(&kms.Service{}),

@@ -11,7 +11,9 @@ var packages = []pkg{
 			GenerateDataKeyWithoutPlaintext GenerateRandom GetKeyPolicy GetKeyRotationStatus ListAliases ListGrants
 			ListKeyPolicies ListKeyRotations ListKeys ListResourceTags ListRetirableGrants PutKeyPolicy ReEncrypt
 			RetireGrant RevokeGrant RotateKeyOnDemand ScheduleKeyDeletion TagResource UntagResource UpdateAlias
-			UpdateKeyDescription`)}},
+			UpdateKeyDescription
+			DeriveSharedSecret GenerateDataKeyPair GenerateDataKeyPairWithoutPlaintext GenerateMac GetPublicKey Sign Verify
+			VerifyMac`)}},
 		Emit: map[string]string{
 			"AliasListEntry":                          "AliasArn AliasName",
 			"CancelKeyDeletionResponse":               "KeyId",
@@ -27,7 +29,7 @@ var packages = []pkg{
 			"GetKeyRotationStatusResponse":            "KeyId KeyRotationEnabled",
 			"GrantListEntry":                          "GrantId GranteePrincipal IssuingAccount KeyId Operations",
 			"KeyListEntry":                            "KeyArn KeyId",
-			"KeyMetadata": "AWSAccountId Arn CustomerMasterKeySpec Description Enabled EncryptionAlgorithms KeyId KeyManager " +
+			"KeyMetadata": "AWSAccountId Arn Description Enabled KeyId KeyManager " +
 				"KeySpec KeyState KeyUsage MultiRegion Origin",
 			"ListAliasesResponse":         "Aliases Truncated",
 			"ListGrantsResponse":          "Grants Truncated",
@@ -37,6 +39,8 @@ var packages = []pkg{
 			"ListResourceTagsResponse":    "Tags Truncated",
 			"ReEncryptResponse":           "CiphertextBlob DestinationEncryptionAlgorithm KeyId SourceEncryptionAlgorithm SourceKeyId",
 			"RotateKeyOnDemandResponse":   "KeyId",
+			"VerifyResponse":              "KeyId SignatureValid SigningAlgorithm",
+			"VerifyMacResponse":           "KeyId MacAlgorithm MacValid",
 			"RotationsListEntry":          "KeyId KeyMaterialId KeyMaterialState",
 			"ScheduleKeyDeletionResponse": "KeyId KeyState PendingWindowInDays",
 			"Tag":                         "TagKey TagValue",
