@@ -30,8 +30,13 @@ operations per second, the p50 and p99 latency, and the ratio to the
 server's bare GET /healthz (the "ceiling") at the same concurrency.
 
 Operations: ceiling, encrypt (32 bytes), decrypt (that blob),
-generate-data-key (AES_256), generate-random (32 bytes), describe-key.
-Set-up creates one key, scheduled for deletion (7 days) when the run ends.
+generate-data-key (AES_256), generate-random (32 bytes), describe-key;
+sign-ecc-p256 (ECDSA_SHA_256), sign-rsa-2048 (RSASSA_PSS_SHA_256),
+verify-ecc-p256 and verify-rsa-2048 (a signature made at set-up),
+generate-mac (HMAC_SHA_256), each of a 32-byte RAW message; the Parameter
+Store and Secrets Manager operations listed under --ops.
+Set-up creates the keys the operations need (symmetric, ECC_NIST_P256,
+RSA_2048, HMAC_256), scheduled for deletion (7 days) when the run ends.
 The server audits every request: expect about 1 KB of audit log per request.
 Any failed request makes the run fail (exit status 1).
 
@@ -97,7 +102,7 @@ func newBenchFlagSet(o *benchOptions, getenv func(string) string) *flag.FlagSet 
 	fs.StringVar(&o.credentialsFile, "credentials-file", "", "AWS shared-credentials file (default: the server's admin-credentials if present, else ~/.aws/credentials) ($AWS_SHARED_CREDENTIALS_FILE)")
 	fs.StringVar(&o.profile, "profile", "", `profile in the credentials file (default: "default", or the file's only profile) ($AWS_PROFILE)`)
 	str(&o.caBundle, "ca-bundle", "AWS_CA_BUNDLE", "", "PEM certificates to trust for an https endpoint, besides the system's")
-	str(&o.ops, "ops", "SEALBOX_BENCH_OPS", "ceiling,encrypt,decrypt,generate-data-key", "operations to run, comma-separated: ceiling, encrypt, decrypt, generate-data-key, generate-random, describe-key, get-parameter, get-secure-parameter, get-parameters-by-path, put-parameter, get-secret-value, batch-get-secret-value")
+	str(&o.ops, "ops", "SEALBOX_BENCH_OPS", "ceiling,encrypt,decrypt,generate-data-key", "operations to run, comma-separated: ceiling, encrypt, decrypt, generate-data-key, generate-random, describe-key, sign-ecc-p256, sign-rsa-2048, verify-ecc-p256, verify-rsa-2048, generate-mac, get-parameter, get-secure-parameter, get-parameters-by-path, put-parameter, get-secret-value, batch-get-secret-value")
 	str(&o.concurrency, "concurrency", "SEALBOX_BENCH_CONCURRENCY", "1,8,32", "concurrency levels, comma-separated: connections, each with one request in flight")
 	dur(&o.duration, "duration", "SEALBOX_BENCH_DURATION", 5*time.Second, "measured time per operation and concurrency")
 	dur(&o.warmup, "warmup", "SEALBOX_BENCH_WARMUP", time.Second, "unmeasured time before each measurement")

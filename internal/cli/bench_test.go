@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sealbox/sealbox/internal/loadgen"
 	"github.com/sealbox/sealbox/internal/sealtest"
 )
 
@@ -120,9 +121,20 @@ func TestBenchUsageErrors(t *testing.T) {
 	if code, _, errOut := runMain(t, vars, "bench", "-h"); code != 0 || !strings.Contains(errOut, "$SEALBOX_BENCH_DURATION") {
 		t.Errorf("sealbox bench -h = exit %d, want 0 and flags naming their environment variables:\n%s", code, errOut)
 	}
+	if _, _, errOut := runMain(t, vars, "bench", "-h"); !strings.Contains(errOut, strings.Join(opNames(loadgen.AllOps), ", ")) {
+		t.Errorf("sealbox bench -h does not list every operation (%v) in --ops:\n%s", loadgen.AllOps, errOut)
+	}
 	if _, _, errOut := runMain(t, vars, "bench", "-h"); strings.Contains(errOut, "secret\"") {
 		t.Errorf("sealbox bench -h prints the secret from the environment:\n%s", errOut)
 	}
+}
+
+func opNames(ops []loadgen.Op) []string {
+	names := make([]string, len(ops))
+	for i, op := range ops {
+		names[i] = string(op)
+	}
+	return names
 }
 
 func TestBenchCredentials(t *testing.T) {

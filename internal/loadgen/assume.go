@@ -17,7 +17,8 @@ import (
 // operations the load tool calls, on any key, so each request is decided
 // through the key policy's delegation and this identity policy.
 const benchRolePolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":[
-"kms:CreateKey","kms:Encrypt","kms:Decrypt","kms:GenerateDataKey","kms:GenerateRandom","kms:DescribeKey","kms:ScheduleKeyDeletion"],"Resource":"*"}]}`
+"kms:CreateKey","kms:Encrypt","kms:Decrypt","kms:GenerateDataKey","kms:GenerateRandom","kms:DescribeKey",
+"kms:Sign","kms:Verify","kms:GenerateMac","kms:ScheduleKeyDeletion"],"Resource":"*"}]}`
 
 // AssumeRole prepares an assumed-role caller for a run, using c's
 // credentials (the administrator's): an IAM user allowed sts:AssumeRole, a

@@ -9,11 +9,13 @@ import (
 	"github.com/sealbox/sealbox/internal/sealtest"
 )
 
-// TestRunAsAssumedRole runs the crypto operations as an assumed role, each
-// request decided through the key policy's delegation and the role's policy.
+// TestRunAsAssumedRole runs the crypto operations (signing and MACs among
+// them) as an assumed role, each request decided through the key policy's
+// delegation and the role's policy.
 func TestRunAsAssumedRole(t *testing.T) {
 	s := sealtest.Start(t)
-	cfg := Config{Endpoint: s.URL, Region: "us-east-1", Credentials: adminPair, Ops: DefaultOps,
+	ops := []Op{Ceiling, Encrypt, Decrypt, GenerateDataKey, SignECCP256, VerifyECCP256, GenerateMac}
+	cfg := Config{Endpoint: s.URL, Region: "us-east-1", Credentials: adminPair, Ops: ops,
 		Concurrency: []int{2}, Duration: 150 * time.Millisecond, Warmup: 0}
 	creds, arn, err := AssumeRole(context.Background(), cfg)
 	if err != nil {

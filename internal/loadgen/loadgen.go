@@ -12,9 +12,11 @@
 // signer, without the SDK client's middleware stack. Latencies go into a
 // fixed-size histogram per worker.
 //
-// Set-up creates one KMS key on the server (and encrypts one blob with it
-// for decrypt); when the run ends the key is scheduled for deletion after
-// the minimum seven days.
+// Set-up creates the KMS keys the operations need on the server: a
+// symmetric key (and one blob encrypted with it for decrypt), an
+// ECC_NIST_P256 and an RSA_2048 signing key (and a signature of each for
+// verify), an HMAC_256 key. When the run ends the keys are scheduled for
+// deletion after the minimum seven days.
 package loadgen
 
 import (
@@ -174,10 +176,11 @@ func (r *Result) OpsPerSec() float64 {
 // Report is a run's outcome.
 type Report struct {
 	Config  Config
-	KeyARN  string // the key set-up created; empty if no operation needed one
+	KeyARN  string   // the symmetric key set-up created; empty if no operation needed one
+	KeyARNs []string // every key set-up created, KeyARN first if made
 	Results []Result
 	Took    time.Duration
-	// CleanupErr is set if the bench key could not be scheduled for
+	// CleanupErr is set if a bench key could not be scheduled for
 	// deletion.
 	CleanupErr error
 }
@@ -234,9 +237,9 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	if err != nil {
 		return rep, err
 	}
-	rep.KeyARN = fx.keyARN
-	if fx.keyARN != "" {
-		defer func() { rep.CleanupErr = c.cleanup(fx.keyARN) }()
+	rep.KeyARN, rep.KeyARNs = fx.keyARN, fx.keyARNs()
+	if len(rep.KeyARNs) > 0 {
+		defer func() { rep.CleanupErr = c.cleanup(rep.KeyARNs) }()
 	}
 	reqs := make(map[Op]request, len(cfg.Ops))
 	for _, op := range cfg.Ops {
@@ -425,8 +428,8 @@ func statusError(status int, body []byte) error {
 	return fmt.Errorf("HTTP %d: %s", status, text)
 }
 
-// setup checks the server is there and makes what ops need: a key, and a
-// blob for decrypt.
+// setup checks the server is there and makes what ops need: parameters,
+// secrets, keys, a blob for decrypt and signatures for verify.
 func (c *client) setup(ctx context.Context, ops []Op) (fixture, error) {
 	var fx fixture
 	t := c.transport(1)
@@ -437,10 +440,8 @@ func (c *client) setup(ctx context.Context, ops []Op) (fixture, error) {
 	if err := c.send(ctx, hc, &request{op: Ceiling}, nil); err != nil {
 		return fx, fmt.Errorf("failed to reach the server: GET %s: %w", c.healthz, err)
 	}
-	needKey, needBlob, needParams, needSecrets := false, false, false, false
+	needParams, needSecrets := false, false
 	for _, op := range ops {
-		needKey = needKey || op.needsKey()
-		needBlob = needBlob || op == Decrypt
 		needParams = needParams || op.isSSM()
 		needSecrets = needSecrets || op.isSecrets()
 	}
@@ -454,52 +455,10 @@ func (c *client) setup(ctx context.Context, ops []Op) (fixture, error) {
 			return fx, err
 		}
 	}
-	if !needKey {
-		return fx, nil
-	}
-	rq, err := newRequest("", "TrentService.CreateKey", map[string]string{
-		"Description": "sealbox bench " + time.Now().UTC().Format(time.RFC3339),
-	})
-	if err != nil {
+	if err := c.setupKeys(ctx, hc, ops, &fx); err != nil {
 		return fx, err
 	}
-	var created struct{ KeyMetadata struct{ Arn string } }
-	if err := c.send(ctx, hc, &rq, &created); err != nil {
-		return fx, fmt.Errorf("failed to create the bench key: %w", err)
-	}
-	if created.KeyMetadata.Arn == "" {
-		return fx, errors.New("failed to create the bench key: CreateKey answered no KeyMetadata.Arn")
-	}
-	fx.keyARN = created.KeyMetadata.Arn
-	if !needBlob {
-		return fx, nil
-	}
-	if rq, err = prepare(Encrypt, fx); err != nil {
-		return fx, err
-	}
-	var enc struct{ CiphertextBlob []byte }
-	if err := c.send(ctx, hc, &rq, &enc); err != nil {
-		c.cleanup(fx.keyARN)
-		return fx, fmt.Errorf("failed to encrypt the blob for decrypt: %w", err)
-	}
-	fx.blob = enc.CiphertextBlob
 	return fx, nil
-}
-
-// cleanup schedules the bench key for deletion, in the shortest window.
-func (c *client) cleanup(keyARN string) error {
-	t := c.transport(1)
-	defer t.CloseIdleConnections()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	rq, err := newRequest("", "TrentService.ScheduleKeyDeletion", map[string]any{"KeyId": keyARN, "PendingWindowInDays": 7})
-	if err != nil {
-		return err
-	}
-	if err := c.send(ctx, newHTTPClient(t), &rq, nil); err != nil {
-		return fmt.Errorf("failed to schedule the bench key %s for deletion: %w", keyARN, err)
-	}
-	return nil
 }
 
 // worker is one connection's loop state.

@@ -70,12 +70,66 @@ func TestRunEveryOpAgainstARealServer(t *testing.T) {
 	if rep.CleanupErr != nil {
 		t.Errorf("CleanupErr = %v, want nil", rep.CleanupErr)
 	}
-	out, err := s.KMS().DescribeKey(context.Background(), &kms.DescribeKeyInput{KeyId: aws.String(rep.KeyARN)})
-	if err != nil {
-		t.Fatalf("DescribeKey(bench key %q): %v", rep.KeyARN, err)
+	// One key of each kind: symmetric, ECC_NIST_P256, RSA_2048, HMAC_256.
+	wantSpecs := []types.KeySpec{types.KeySpecSymmetricDefault, types.KeySpecEccNistP256, types.KeySpecRsa2048, types.KeySpecHmac256}
+	if len(rep.KeyARNs) != len(wantSpecs) || rep.KeyARN == "" || rep.KeyARNs[0] != rep.KeyARN {
+		t.Fatalf("Run() made keys %q (symmetric %q), want %d, the symmetric one first", rep.KeyARNs, rep.KeyARN, len(wantSpecs))
 	}
-	if got := out.KeyMetadata.KeyState; got != types.KeyStatePendingDeletion {
-		t.Errorf("bench key state after the run = %s, want PendingDeletion", got)
+	for i, arn := range rep.KeyARNs {
+		out, err := s.KMS().DescribeKey(context.Background(), &kms.DescribeKeyInput{KeyId: aws.String(arn)})
+		if err != nil {
+			t.Fatalf("DescribeKey(bench key %q): %v", arn, err)
+		}
+		if got := out.KeyMetadata.KeySpec; got != wantSpecs[i] {
+			t.Errorf("bench key %d is %s, want %s", i, got, wantSpecs[i])
+		}
+		if got := out.KeyMetadata.KeyState; got != types.KeyStatePendingDeletion {
+			t.Errorf("bench key %s (%s) state after the run = %s, want PendingDeletion", arn, wantSpecs[i], got)
+		}
+	}
+}
+
+// TestSetupMakesOnlyTheKeysNeeded: the asymmetric and HMAC operations make
+// no symmetric key, and verify's signatures check.
+func TestSetupMakesOnlyTheKeysNeeded(t *testing.T) {
+	s := sealtest.Start(t)
+	ctx := context.Background()
+	c, err := newClient(Config{Endpoint: s.URL, Region: "us-east-1", Credentials: adminPair})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ops   []Op
+		kinds []keyKind
+	}{
+		{[]Op{Ceiling, GenerateRandom}, nil},
+		{[]Op{VerifyRSA2048}, []keyKind{rsaKey}},
+		{[]Op{GenerateMac, SignECCP256, VerifyECCP256}, []keyKind{eccKey, hmacKey}},
+		{[]Op{Decrypt, SignRSA2048}, []keyKind{symmetricKey, rsaKey}},
+	} {
+		fx, err := c.setup(ctx, tc.ops)
+		if err != nil {
+			t.Fatalf("setup(%v): %v", tc.ops, err)
+		}
+		arns := fx.keyARNs()
+		if len(arns) != len(tc.kinds) {
+			t.Errorf("setup(%v) made %d keys, want %d", tc.ops, len(arns), len(tc.kinds))
+		}
+		for _, k := range tc.kinds {
+			if fx.keys[k] == "" {
+				t.Errorf("setup(%v) made no key of kind %d", tc.ops, k)
+			}
+		}
+		for k, sig := range fx.sigs {
+			out, err := s.KMS().Verify(ctx, &kms.VerifyInput{KeyId: aws.String(fx.keys[k]), Message: plaintext, Signature: sig,
+				MessageType: types.MessageTypeRaw, SigningAlgorithm: types.SigningAlgorithmSpec(k.signingAlgorithm())})
+			if err != nil || !out.SignatureValid {
+				t.Errorf("Verify(set-up's signature with key kind %d) = %v, want valid", k, err)
+			}
+		}
+		if err := c.cleanup(arns); err != nil {
+			t.Errorf("cleanup(%v): %v", tc.ops, err)
+		}
 	}
 }
 

@@ -25,6 +25,13 @@ const (
 	GenerateRandom  Op = "generate-random"
 	DescribeKey     Op = "describe-key"
 
+	// KMS asymmetric and HMAC keys: a 32-byte message, MessageType RAW.
+	SignECCP256   Op = "sign-ecc-p256"   // ECDSA_SHA_256 with an ECC_NIST_P256 key
+	SignRSA2048   Op = "sign-rsa-2048"   // RSASSA_PSS_SHA_256 with an RSA_2048 key
+	VerifyECCP256 Op = "verify-ecc-p256" // the signature set-up made with the ECC_NIST_P256 key
+	VerifyRSA2048 Op = "verify-rsa-2048" // the signature set-up made with the RSA_2048 key
+	GenerateMac   Op = "generate-mac"    // HMAC_SHA_256 with an HMAC_256 key
+
 	// Parameter Store.
 	GetParameter        Op = "get-parameter"          // a String
 	GetSecureParameter  Op = "get-secure-parameter"   // a SecureString, with decryption
@@ -38,13 +45,15 @@ const (
 
 // AllOps lists every operation, in the order they are documented.
 var AllOps = []Op{Ceiling, Encrypt, Decrypt, GenerateDataKey, GenerateRandom, DescribeKey,
+	SignECCP256, SignRSA2048, VerifyECCP256, VerifyRSA2048, GenerateMac,
 	GetParameter, GetSecureParameter, GetParametersByPath, PutParameter, GetSecretValue, BatchGetSecretValue}
 
 // SecretsOps are the Secrets Manager operations, with the ceiling.
 var SecretsOps = []Op{Ceiling, GetSecretValue, BatchGetSecretValue}
 
 // KMSOps are the KMS operations, with the ceiling.
-var KMSOps = []Op{Ceiling, Encrypt, Decrypt, GenerateDataKey, GenerateRandom, DescribeKey}
+var KMSOps = []Op{Ceiling, Encrypt, Decrypt, GenerateDataKey, GenerateRandom, DescribeKey,
+	SignECCP256, SignRSA2048, VerifyECCP256, VerifyRSA2048, GenerateMac}
 
 // SSMOps are the Parameter Store operations, with the ceiling.
 var SSMOps = []Op{Ceiling, GetParameter, GetSecureParameter, GetParametersByPath, PutParameter}
@@ -92,9 +101,19 @@ func (op Op) valid() bool {
 	return false
 }
 
-// needsKey reports whether op works on the bench's key.
-func (op Op) needsKey() bool {
-	return op != Ceiling && op != GenerateRandom && !op.isSSM() && !op.isSecrets()
+// key is the kind of KMS key op works on; ok is false if it needs none.
+func (op Op) key() (k keyKind, ok bool) {
+	switch op {
+	case Encrypt, Decrypt, GenerateDataKey, DescribeKey:
+		return symmetricKey, true
+	case SignECCP256, VerifyECCP256:
+		return eccKey, true
+	case SignRSA2048, VerifyRSA2048:
+		return rsaKey, true
+	case GenerateMac:
+		return hmacKey, true
+	}
+	return 0, false
 }
 
 // isSecrets reports whether op is a Secrets Manager operation.
@@ -122,6 +141,12 @@ func (op Op) target() string {
 		return "TrentService.GenerateRandom"
 	case DescribeKey:
 		return "TrentService.DescribeKey"
+	case SignECCP256, SignRSA2048:
+		return "TrentService.Sign"
+	case VerifyECCP256, VerifyRSA2048:
+		return "TrentService.Verify"
+	case GenerateMac:
+		return "TrentService.GenerateMac"
 	case GetParameter, GetSecureParameter:
 		return "AmazonSSM.GetParameter"
 	case GetParametersByPath:
@@ -182,11 +207,15 @@ const putVariants = 256
 
 // fixture is what set-up made on the server.
 type fixture struct {
-	keyARN string
+	keyARN string // the symmetric key
 	blob   []byte // 32 bytes encrypted under keyARN
+
+	keys map[keyKind]string // every key made, by kind (keyARN too)
+	sigs map[keyKind][]byte // plaintext signed with the kind's key, for verify
 }
 
-// plaintext is what encrypt sends and decrypt's blob holds.
+// plaintext is what encrypt sends and decrypt's blob holds, and the message
+// sign, verify and generate-mac send.
 var plaintext = []byte("sealbox-bench-32-byte-plaintext!")
 
 func prepare(op Op, fx fixture) (request, error) {
@@ -204,6 +233,16 @@ func prepare(op Op, fx fixture) (request, error) {
 		in = map[string]int{"NumberOfBytes": 32}
 	case DescribeKey:
 		in = map[string]string{"KeyId": fx.keyARN}
+	case SignECCP256, SignRSA2048:
+		k, _ := op.key()
+		in = signInput(fx.keys[k], k)
+	case VerifyECCP256, VerifyRSA2048:
+		k, _ := op.key()
+		v := signInput(fx.keys[k], k)
+		v["Signature"] = base64.StdEncoding.EncodeToString(fx.sigs[k])
+		in = v
+	case GenerateMac:
+		in = map[string]string{"KeyId": fx.keys[hmacKey], "Message": base64.StdEncoding.EncodeToString(plaintext), "MacAlgorithm": "HMAC_SHA_256"}
 	case GetParameter:
 		in = map[string]any{"Name": benchString}
 	case GetSecureParameter:
