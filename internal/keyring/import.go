@@ -88,6 +88,9 @@ func (r *Ring) NewImportToken(tx store.Tx, p ImportParams) (token, public []byte
 	if err != nil {
 		return nil, nil, err
 	}
+	if err := pruneImportTokens(tx, p.Region, p.Expires.Add(-importTokenKeep)); err != nil {
+		return nil, nil, err
+	}
 	token = append([]byte{importTokenVersion}, primitive.Random(importTokenIDSize)...)
 	id, _ := ParseImportToken(token)
 	v, err := json.Marshal(importRecord{ImportParams: p, Private: priv})
@@ -98,6 +101,35 @@ func (r *Ring) NewImportToken(tx store.Tx, p ImportParams) (token, public []byte
 		return nil, nil, fmt.Errorf("failed to store the wrapping key: %w", err)
 	}
 	return token, public, nil
+}
+
+// importTokenKeep is how long a wrapping key is kept past its token's
+// 24 hours (and its key's deletion), so that a late ImportKeyMaterial is told
+// its token expired rather than that it is unknown.
+const importTokenKeep = 8 * 24 * time.Hour
+
+// pruneImportTokens deletes the wrapping keys of region whose tokens
+// expired before cutoff. Tokens are made by hand, rarely: a scan is cheap.
+func pruneImportTokens(tx store.Tx, region string, cutoff time.Time) error {
+	var old []string
+	err := tx.Scan("keyring/import/"+region+"/", "", func(k string, v []byte) error {
+		var rec struct {
+			Expires time.Time
+		}
+		if json.Unmarshal(v, &rec) != nil || rec.Expires.Before(cutoff) {
+			old = append(old, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, k := range old {
+		if err := tx.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Imported is material unwrapped for a key, not yet stored.

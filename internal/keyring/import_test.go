@@ -118,3 +118,20 @@ func FuzzImportToken(f *testing.F) {
 		}
 	})
 }
+
+func TestImportTokensArePruned(t *testing.T) {
+	fx := newImportFixture(t)
+	later := fx.now.Add(10 * 24 * time.Hour)
+	err := fx.st.Update(context.Background(), func(tx store.Tx) error {
+		_, _, err := fx.ring.NewImportToken(tx, keyring.ImportParams{
+			Region: region, KeyID: ids.UUID(), WrappingKeySpec: "RSA_2048", WrappingAlgorithm: "RSAES_OAEP_SHA_1", Expires: later.Add(24 * time.Hour),
+		})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fx.unwrap(fx.keyID, keyring.SymmetricDefault, fx.token, fx.wrap(t, make([]byte, 32)), later); !errors.Is(err, keyring.ErrImportToken) {
+		t.Fatalf("a token long expired: %v, want it pruned (ErrImportToken)", err)
+	}
+}
