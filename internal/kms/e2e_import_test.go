@@ -120,6 +120,10 @@ func TestImportSymmetric(t *testing.T) {
 	newMat := must[*kms.ImportKeyMaterialOutput](t, "ImportKeyMaterial(NEW)")(c.ImportKeyMaterial(ctx, &kms.ImportKeyMaterialInput{
 		KeyId: id, ImportToken: token, EncryptedKeyMaterial: wrapped, ValidTo: &validTo, ImportType: types.ImportTypeNewKeyMaterial,
 	}))
+	l := must[*kms.ListKeyRotationsOutput](t, "ListKeyRotations")(c.ListKeyRotations(ctx, &kms.ListKeyRotationsInput{KeyId: id, IncludeKeyMaterial: types.IncludeKeyMaterialAllKeyMaterial}))
+	if len(l.Rotations) != 2 || l.Rotations[1].KeyMaterialState != types.KeyMaterialStatePendingRotation || l.Rotations[0].ImportState != types.ImportStateImported {
+		t.Fatalf("ListKeyRotations with new material imported = %+v", l.Rotations)
+	}
 	must[*kms.RotateKeyOnDemandOutput](t, "RotateKeyOnDemand")(c.RotateKeyOnDemand(ctx, &kms.RotateKeyOnDemandInput{KeyId: id}))
 	enc2 := must[*kms.EncryptOutput](t, "Encrypt(new material)")(c.Encrypt(ctx, &kms.EncryptInput{KeyId: id, Plaintext: []byte("new")}))
 	if d2 := must[*kms.DecryptOutput](t, "Decrypt(new blob)")(c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: enc2.CiphertextBlob})); *d2.KeyMaterialId != *newMat.KeyMaterialId {

@@ -346,3 +346,25 @@ func orDefaultOrigin(origin string) string {
 	}
 	return origin
 }
+
+// importRotations adds what ListKeyRotations tells of an EXTERNAL key: each
+// version's import state and expiry, and NEW_KEY_MATERIAL not yet rotated
+// to (PENDING_ROTATION).
+func importRotations(k *keyRecord, all []RotationsListEntry) []RotationsListEntry {
+	if k.Import == nil {
+		return all
+	}
+	state := "IMPORTED"
+	if k.Import.Missing {
+		state = "PENDING_IMPORT"
+	}
+	if k.Import.Pending != "" {
+		all = append(all, RotationsListEntry{KeyId: k.arn(), KeyMaterialId: k.Import.Pending, KeyMaterialState: "PENDING_ROTATION"})
+	}
+	for i := range all {
+		all[i].ImportState = state
+		all[i].ExpirationModel = k.Import.ExpirationModel
+		all[i].ValidTo = sealbox.At(k.Import.ValidTo)
+	}
+	return all
+}

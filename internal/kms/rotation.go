@@ -158,6 +158,7 @@ func (s *Service) ListKeyRotations(ctx context.Context, in *ListKeyRotationsRequ
 		}
 		all = append(all, e)
 	}
+	all = importRotations(k, all)
 	if all == nil {
 		all = []RotationsListEntry{}
 	}
