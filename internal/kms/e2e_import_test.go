@@ -203,6 +203,16 @@ func TestImportRefusals(t *testing.T) {
 	far := s.Clock.Now().Add(400 * 24 * time.Hour)
 	_, err = importMaterial(c, ext.KeyId, token, wrapped, &far)
 	wantAPIError(t, "ImportKeyMaterial(ValidTo past 365 days)", err, "ValidationException", 400)
+
+	// A key without material comes back from PendingDeletion PendingImport.
+	must[*kms.ScheduleKeyDeletionOutput](t, "ScheduleKeyDeletion")(c.ScheduleKeyDeletion(ctx, &kms.ScheduleKeyDeletionInput{KeyId: ext.KeyId, PendingWindowInDays: aws.Int32(7)}))
+	_, err = c.GetParametersForImport(ctx, &kms.GetParametersForImportInput{KeyId: ext.KeyId, WrappingAlgorithm: types.AlgorithmSpecRsaesOaepSha256, WrappingKeySpec: types.WrappingKeySpecRsa2048})
+	wantAPIError(t, "GetParametersForImport(PendingDeletion)", err, "KMSInvalidStateException", 400)
+	must[*kms.CancelKeyDeletionOutput](t, "CancelKeyDeletion")(c.CancelKeyDeletion(ctx, &kms.CancelKeyDeletionInput{KeyId: ext.KeyId}))
+	d := must[*kms.DescribeKeyOutput](t, "DescribeKey")(c.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: ext.KeyId})).KeyMetadata
+	if d.KeyState != types.KeyStatePendingImport {
+		t.Fatalf("state after CancelKeyDeletion = %s, want PendingImport", d.KeyState)
+	}
 }
 
 func TestImportAsymmetricAndHMAC(t *testing.T) {
