@@ -3,6 +3,7 @@ package kms_test
 import (
 	"bytes"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/hmac"
 	"crypto/rand"
@@ -264,6 +265,16 @@ func TestImportAsymmetricAndHMAC(t *testing.T) {
 	token, wrapped = wrapFor(t, c, ek.KeyId, types.AlgorithmSpecRsaesOaepSha256, otherDER)
 	_, err = importMaterial(c, ek.KeyId, token, wrapped, nil)
 	wantAPIError(t, "ImportKeyMaterial(another P-256 key)", err, "IncorrectKeyMaterialException", 400)
+
+	edk := createExternal(t, c, types.KeySpecEccNistEdwards25519, types.KeyUsageTypeSignVerify)
+	edPub, edPriv, _ := ed25519.GenerateKey(rand.Reader)
+	edDER, _ := x509.MarshalPKCS8PrivateKey(edPriv)
+	token, wrapped = wrapFor(t, c, edk.KeyId, types.AlgorithmSpecRsaesOaepSha1, edDER)
+	must[*kms.ImportKeyMaterialOutput](t, "ImportKeyMaterial(Ed25519)")(importMaterial(c, edk.KeyId, token, wrapped, nil))
+	edSig := must[*kms.SignOutput](t, "Sign(Ed25519)")(c.Sign(ctx, &kms.SignInput{KeyId: edk.KeyId, Message: msg, SigningAlgorithm: types.SigningAlgorithmSpecEd25519Sha512, MessageType: types.MessageTypeRaw}))
+	if !ed25519.Verify(edPub, msg, edSig.Signature) {
+		t.Fatalf("the Ed25519 signature does not verify with the imported key's public half")
+	}
 
 	// Nothing secret in the audit trail.
 	secrets := [][]byte{hkey, der, wrapped, token}
