@@ -11,6 +11,7 @@ GO ?= go
 # (golang/go#75804). FUZZTIME=30s (or 1000x) overrides every budget.
 FUZZERS = \
 	FuzzDecrypt:./internal/keyring:500000x \
+	FuzzImportToken:./internal/keyring:20000x \
 	FuzzKMSRequest:./internal/server:30000x \
 	FuzzSSMRequest:./internal/server:30000x \
 	FuzzSecretsRequest:./internal/server:15000x \

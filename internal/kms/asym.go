@@ -397,7 +397,7 @@ func (s *Service) DeriveSharedSecret(ctx context.Context, in *DeriveSharedSecret
 		if err != nil {
 			return err
 		}
-		out = &DeriveSharedSecretResponse{KeyId: k.arn(), SharedSecret: secret, KeyAgreementAlgorithm: in.KeyAgreementAlgorithm, KeyOrigin: "AWS_KMS"}
+		out = &DeriveSharedSecretResponse{KeyId: k.arn(), SharedSecret: secret, KeyAgreementAlgorithm: in.KeyAgreementAlgorithm, KeyOrigin: k.origin()}
 		return nil
 	})
 	if err != nil {

@@ -35,8 +35,9 @@ func (s *Service) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateK
 	if err := checkKeySpec(spec, usage); err != nil {
 		return nil, err
 	}
-	if in.Origin != "" && in.Origin != "AWS_KMS" {
-		return nil, sealbox.Errorf("UnsupportedOperationException", "Origin %s is not supported in this Region.", in.Origin)
+	external, err := checkOrigin(in.Origin, spec)
+	if err != nil {
+		return nil, err
 	}
 	if in.CustomKeyStoreId != "" {
 		return nil, sealbox.Errorf("CustomKeyStoreNotFoundException", "Custom key store %s does not exist.", in.CustomKeyStoreId)
@@ -81,7 +82,15 @@ func (s *Service) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateK
 	if spec != symmetricDefault || usage != encryptDecrypt {
 		k.Spec, k.Usage = spec, usage
 	}
-	err = s.store.Update(ctx, func(tx store.Tx) error { return s.createKey(tx, k) })
+	if external {
+		k.external()
+	}
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		if external {
+			return saveKey(tx, k)
+		}
+		return s.createKey(tx, k)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -263,6 +272,9 @@ func (s *Service) EnableKey(ctx context.Context, in *EnableKeyRequest) (*Empty, 
 		if err := mutable(ctx, k, "kms:EnableKey"); err != nil {
 			return err
 		}
+		if err := notPendingImport(k); err != nil {
+			return err
+		}
 		k.State = stateEnabled
 		return nil
 	})
@@ -274,6 +286,9 @@ func (s *Service) EnableKey(ctx context.Context, in *EnableKeyRequest) (*Empty, 
 func (s *Service) DisableKey(ctx context.Context, in *DisableKeyRequest) (*Empty, error) {
 	_, err := s.update(ctx, in.KeyId, "kms:DisableKey", nil, func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:DisableKey"); err != nil {
+			return err
+		}
+		if err := notPendingImport(k); err != nil {
 			return err
 		}
 		k.State = stateDisabled
@@ -322,6 +337,9 @@ func (s *Service) CancelKeyDeletion(ctx context.Context, in *CancelKeyDeletionRe
 			return sealbox.Errorf("KMSInvalidStateException", "%s is not pending deletion.", k.arn())
 		}
 		k.State = stateDisabled
+		if k.Import != nil && k.Import.Missing {
+			k.State = statePendingImport
+		}
 		k.DeletionDate = time.Time{}
 		k.PendingWindow = 0
 		return nil
@@ -367,7 +385,7 @@ func createKeyConditions(in *CreateKeyRequest, spec, usage string) map[string][]
 	}
 	cond["kms:keyspec"] = []string{spec}
 	cond["kms:keyusage"] = []string{usage}
-	cond["kms:keyorigin"] = []string{"AWS_KMS"}
+	cond["kms:keyorigin"] = []string{orDefaultOrigin(in.Origin)}
 	cond["kms:multiregion"] = []string{strconv.FormatBool(in.MultiRegion)}
 	cond["kms:bypasspolicylockoutsafetycheck"] = []string{strconv.FormatBool(in.BypassPolicyLockoutSafetyCheck)}
 	return cond

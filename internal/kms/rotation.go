@@ -32,6 +32,9 @@ func (s *Service) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationRe
 		if err := rotatable(k); err != nil {
 			return err
 		}
+		if k.Import != nil {
+			return rotateImported(k, rotationAutomatic, time.Time{})
+		}
 		if k.State == stateDisabled {
 			return errDisabled(k)
 		}
@@ -85,6 +88,9 @@ func (s *Service) GetKeyRotationStatus(ctx context.Context, in *GetKeyRotationSt
 
 // rotate adds a new material version, which becomes current.
 func (s *Service) rotate(tx store.Tx, k *keyRecord, kind string, now time.Time) error {
+	if k.Import != nil {
+		return rotateImported(k, kind, now)
+	}
 	id, err := s.ring.Create(tx, k.Region, k.ID)
 	if err != nil {
 		return err
@@ -152,6 +158,7 @@ func (s *Service) ListKeyRotations(ctx context.Context, in *ListKeyRotationsRequ
 		}
 		all = append(all, e)
 	}
+	all = importRotations(k, all)
 	if all == nil {
 		all = []RotationsListEntry{}
 	}
@@ -215,9 +222,15 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted, rotated i
 			if err != nil || !dueNow(k, now) {
 				return err
 			}
-			if k.State == statePendingDeletion {
+			if k.State == statePendingDeletion && !now.Before(k.DeletionDate) {
 				deleted++
 				return s.deleteKey(tx, k)
+			}
+			if importExpired(k, now) {
+				if err := s.expireImport(tx, k); err != nil {
+					return err
+				}
+				return saveKey(tx, k)
 			}
 			// Rotate once even if several periods were missed, as AWS does.
 			if err := s.rotate(tx, k, rotationAutomatic, now); err != nil {
@@ -235,6 +248,9 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted, rotated i
 }
 
 func dueNow(k *keyRecord, now time.Time) bool {
+	if importExpired(k, now) {
+		return true
+	}
 	if k.State == statePendingDeletion {
 		return !now.Before(k.DeletionDate)
 	}

@@ -27,6 +27,7 @@ type Keyring interface {
 	Encrypt(tx store.Tx, region, keyID, materialID string, plaintext []byte, ec map[string]string) ([]byte, error)
 	Decrypt(tx store.Tx, region string, blob []byte, ec map[string]string) ([]byte, error)
 	AsymmetricKeyring
+	ImportKeyring
 }
 
 // Service serves the KMS operations. Safe for concurrent use.
@@ -104,6 +105,8 @@ type keyRecord struct {
 	// Grants are the key's grants; they travel with the key so the read
 	// path's cache serves them too.
 	Grants []grantRecord `json:"grants,omitempty"`
+	// Import is set for a key with imported material (Origin EXTERNAL).
+	Import *importState `json:"import,omitempty"`
 }
 
 type materialRef struct {
@@ -116,7 +119,12 @@ func (k *keyRecord) arn() string {
 	return "arn:" + k.Partition + ":kms:" + k.Region + ":" + k.Account + ":key/" + k.ID
 }
 
-func (k *keyRecord) current() materialRef { return k.Materials[len(k.Materials)-1] }
+func (k *keyRecord) current() materialRef {
+	if len(k.Materials) == 0 { // an EXTERNAL key before its first import
+		return materialRef{}
+	}
+	return k.Materials[len(k.Materials)-1]
+}
 
 func (k *keyRecord) hasMaterial(id string) bool {
 	for _, m := range k.Materials {
@@ -307,7 +315,7 @@ func (s *Service) authorizeWith(ctx context.Context, action string, k *keyRecord
 		q.Resource, q.ResourcePolicy, q.ResourcePolicyGates = k.arn(), k.Policy, true
 		cond["kms:keyspec"] = []string{k.spec()}
 		cond["kms:keyusage"] = []string{k.usage()}
-		cond["kms:keyorigin"] = []string{"AWS_KMS"}
+		cond["kms:keyorigin"] = []string{k.origin()}
 		cond["kms:multiregion"] = []string{"false"}
 		if len(k.Aliases) > 0 {
 			cond["kms:resourcealiases"] = k.Aliases
@@ -351,6 +359,8 @@ func usable(k *keyRecord) error {
 		return errDisabled(k)
 	case statePendingDeletion:
 		return errPendingDeletion(k)
+	case statePendingImport:
+		return errPendingImport(k)
 	default:
 		return sealbox.Errorf("KMSInvalidStateException", "%s is %s.", k.arn(), k.State)
 	}
@@ -391,6 +401,7 @@ func (s *Service) metadata(k *keyRecord) *KeyMetadata {
 		m.DeletionDate = sealbox.At(k.DeletionDate)
 		m.PendingDeletionWindowInDays = int32(k.PendingWindow)
 	}
+	importMetadata(k, m)
 	return m
 }
 

@@ -87,6 +87,16 @@ type DeleteAliasRequest struct {
 	AliasName string `json:"AliasName,omitempty"`
 }
 
+type DeleteImportedKeyMaterialRequest struct {
+	KeyId         string `json:"KeyId,omitempty"`
+	KeyMaterialId string `json:"KeyMaterialId,omitempty"`
+}
+
+type DeleteImportedKeyMaterialResponse struct {
+	KeyId         string `json:"KeyId,omitempty"`
+	KeyMaterialId string `json:"KeyMaterialId,omitempty"`
+}
+
 type DeriveSharedSecretRequest struct {
 	KeyId                 string         `json:"KeyId,omitempty"`
 	KeyAgreementAlgorithm string         `json:"KeyAgreementAlgorithm,omitempty"`
@@ -260,6 +270,19 @@ type GetKeyRotationStatusResponse struct {
 	OnDemandRotationStartDate *sealbox.Timestamp `json:"OnDemandRotationStartDate,omitempty"`
 }
 
+type GetParametersForImportRequest struct {
+	KeyId             string `json:"KeyId,omitempty"`
+	WrappingAlgorithm string `json:"WrappingAlgorithm,omitempty"`
+	WrappingKeySpec   string `json:"WrappingKeySpec,omitempty"`
+}
+
+type GetParametersForImportResponse struct {
+	KeyId             string             `json:"KeyId,omitempty"`
+	ImportToken       []byte             `json:"ImportToken,omitempty"`
+	PublicKey         []byte             `json:"PublicKey,omitempty"`
+	ParametersValidTo *sealbox.Timestamp `json:"ParametersValidTo,omitempty"`
+}
+
 type GetPublicKeyRequest struct {
 	KeyId       string   `json:"KeyId,omitempty"`
 	GrantTokens []string `json:"GrantTokens,omitempty"`
@@ -291,6 +314,22 @@ type GrantListEntry struct {
 	IssuingAccount    string             `json:"IssuingAccount"`
 	Operations        []string           `json:"Operations"`
 	Constraints       *GrantConstraints  `json:"Constraints,omitempty"`
+}
+
+type ImportKeyMaterialRequest struct {
+	KeyId                  string             `json:"KeyId,omitempty"`
+	ImportToken            []byte             `json:"ImportToken,omitempty"`
+	EncryptedKeyMaterial   []byte             `json:"EncryptedKeyMaterial,omitempty"`
+	ValidTo                *sealbox.Timestamp `json:"ValidTo,omitempty"`
+	ExpirationModel        string             `json:"ExpirationModel,omitempty"`
+	ImportType             string             `json:"ImportType,omitempty"`
+	KeyMaterialDescription string             `json:"KeyMaterialDescription,omitempty"`
+	KeyMaterialId          string             `json:"KeyMaterialId,omitempty"`
+}
+
+type ImportKeyMaterialResponse struct {
+	KeyId         string `json:"KeyId,omitempty"`
+	KeyMaterialId string `json:"KeyMaterialId,omitempty"`
 }
 
 type KeyListEntry struct {

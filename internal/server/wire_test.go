@@ -63,7 +63,7 @@ func TestWireErrors(t *testing.T) {
 		message  string
 	}{
 		{"unknown operation", "TrentService.Nope", "{}", false, 400, "UnknownOperationException", ""},
-		{"operation not served", "TrentService.ImportKeyMaterial", "{}", false, 400, "UnknownOperationException", ""},
+		{"operation not served", "TrentService.ConnectCustomKeyStore", "{}", false, 400, "UnknownOperationException", ""},
 		{"unsigned", "TrentService.ListKeys", "{}", true, 400, "MissingAuthenticationTokenException", "Request is missing Authentication Token"},
 		{"malformed JSON", "TrentService.ListKeys", "{not json", false, 400, "SerializationException", ""},
 		{"not an object", "TrentService.ListKeys", "[1,2]", false, 400, "SerializationException", ""},

@@ -1,0 +1,370 @@
+package kms
+
+// Imported key material (BYOK): keys made with Origin EXTERNAL start in
+// PendingImport with no material; GetParametersForImport hands out an RSA
+// wrapping public key and an import token (valid 24 hours); ImportKeyMaterial
+// unwraps the material in the keyring and makes the key usable until ValidTo,
+// when the sweeper deletes the material and the key is PendingImport again;
+// DeleteImportedKeyMaterial does the same at once.
+//
+// Wrapping: RSAES_OAEP_SHA_1 and RSAES_OAEP_SHA_256, which carry symmetric,
+// HMAC and ECC material. The RSA_AES_KEY_WRAP_* algorithms, which AWS
+// requires for RSA private keys, need AES key wrap with padding (RFC 5649):
+// neither the standard library nor golang.org/x/crypto has it, and sealbox
+// writes no primitive of its own, so they are refused and RSA keys cannot
+// be EXTERNAL. RSAES_PKCS1_V1_5 is refused, as AWS refuses it since 2023.
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/keyring"
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+const (
+	statePendingImport = "PendingImport"
+	originAWSKMS       = "AWS_KMS"
+	originExternal     = "EXTERNAL"
+
+	expiresModel      = "KEY_MATERIAL_EXPIRES"
+	doesNotExpire     = "KEY_MATERIAL_DOES_NOT_EXPIRE"
+	importNewMaterial = "NEW_KEY_MATERIAL"
+	importExisting    = "EXISTING_KEY_MATERIAL"
+
+	importTokenLife = 24 * time.Hour
+	maxValidTo      = 365 * 24 * time.Hour
+)
+
+// ImportKeyring is what imported material needs of the keyring.
+type ImportKeyring interface {
+	NewImportToken(tx store.Tx, p keyring.ImportParams) (token, public []byte, err error)
+	Unwrap(tx store.Tx, region, keyID, spec string, token, wrapped []byte, now time.Time) (*keyring.Imported, error)
+	Store(tx store.Tx, m *keyring.Imported) error
+	DeleteMaterial(tx store.Tx, ref keyring.Ref) error
+}
+
+// importState is an EXTERNAL key's import: how its material expires and
+// whether the material is there.
+type importState struct {
+	ExpirationModel string    `json:"expirationModel,omitempty"`
+	ValidTo         time.Time `json:"validTo,omitzero"`
+	// Missing is set while the current material is not in the keyring
+	// (never imported, expired or deleted).
+	Missing bool `json:"missing,omitempty"`
+	// Pending is NEW_KEY_MATERIAL imported and not yet made current by
+	// RotateKeyOnDemand.
+	Pending string `json:"pending,omitempty"`
+}
+
+func (k *keyRecord) origin() string {
+	if k.Import != nil {
+		return originExternal
+	}
+	return originAWSKMS
+}
+
+func errPendingImport(k *keyRecord) error {
+	return sealbox.Errorf("KMSInvalidStateException", "%s is pending import.", k.arn())
+}
+
+func errNotExternal(k *keyRecord) error {
+	return sealbox.Errorf("UnsupportedOperationException", "%s origin is %s which is not valid for this operation.", k.arn(), k.origin())
+}
+
+func errIncorrectMaterial(k *keyRecord) error {
+	return sealbox.Errorf("IncorrectKeyMaterialException", "The key material being imported does not match the key material expected for %s.", k.arn())
+}
+
+// checkOrigin validates CreateKey's Origin and tells whether the key is
+// EXTERNAL.
+func checkOrigin(origin, spec string) (bool, error) {
+	switch origin {
+	case "", originAWSKMS:
+		return false, nil
+	case originExternal:
+	case "AWS_CLOUDHSM", "EXTERNAL_KEY_STORE":
+		return false, sealbox.Errorf("UnsupportedOperationException", "Origin %s is not supported in this Region.", origin)
+	default:
+		return false, errValidation("1 validation error detected: Value '%s' at 'origin' failed to satisfy constraint: Member must satisfy enum value set: [EXTERNAL_KEY_STORE, AWS_CLOUDHSM, AWS_KMS, EXTERNAL]", origin)
+	}
+	switch spec {
+	case "RSA_2048", "RSA_3072", "RSA_4096":
+		return false, sealbox.Errorf("UnsupportedOperationException", "Importing %s key material needs an RSA_AES_KEY_WRAP wrapping algorithm, which this server does not offer.", spec)
+	case "ML_DSA_44", "ML_DSA_65", "ML_DSA_87", "SM2":
+		return false, sealbox.Errorf("UnsupportedOperationException", "Importing %s key material is not supported in this Region.", spec)
+	}
+	return true, nil
+}
+
+// external makes k an EXTERNAL key without material, PendingImport.
+func (k *keyRecord) external() {
+	k.Import = &importState{Missing: true}
+	k.State = statePendingImport
+}
+
+// importMetadata adds what DescribeKey tells of an EXTERNAL key.
+func importMetadata(k *keyRecord, m *KeyMetadata) {
+	m.Origin = k.origin()
+	if k.Import == nil {
+		return
+	}
+	m.ExpirationModel = k.Import.ExpirationModel
+	m.ValidTo = sealbox.At(k.Import.ValidTo)
+	if len(k.Materials) == 0 {
+		m.CurrentKeyMaterialId = ""
+	}
+}
+
+// externalKey checks that k takes imported material now.
+func externalKey(k *keyRecord) error {
+	if k.Import == nil {
+		return errNotExternal(k)
+	}
+	if k.State == statePendingDeletion {
+		return errPendingDeletion(k)
+	}
+	return nil
+}
+
+// GetParametersForImport makes a wrapping key pair for k and returns its
+// public key with an import token valid for 24 hours.
+func (s *Service) GetParametersForImport(ctx context.Context, in *GetParametersForImportRequest) (*GetParametersForImportResponse, error) {
+	switch in.WrappingAlgorithm {
+	case "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256":
+	case "RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256":
+		return nil, sealbox.Errorf("UnsupportedOperationException", "The %s wrapping algorithm is not supported by this server: it offers RSAES_OAEP_SHA_1 and RSAES_OAEP_SHA_256.", in.WrappingAlgorithm)
+	case "RSAES_PKCS1_V1_5":
+		return nil, sealbox.Errorf("UnsupportedOperationException", "The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported. Use RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1.")
+	default:
+		return nil, errValidation("1 validation error detected: Value '%s' at 'wrappingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [RSA_AES_KEY_WRAP_SHA_256, RSAES_PKCS1_V1_5, RSAES_OAEP_SHA_256, RSA_AES_KEY_WRAP_SHA_1, SM2PKE, RSAES_OAEP_SHA_1]", in.WrappingAlgorithm)
+	}
+	switch in.WrappingKeySpec {
+	case "RSA_2048", "RSA_3072", "RSA_4096":
+	case "SM2":
+		return nil, sealbox.Errorf("UnsupportedOperationException", "The SM2 wrapping key spec is supported only in China Regions.")
+	default:
+		return nil, errValidation("1 validation error detected: Value '%s' at 'wrappingKeySpec' failed to satisfy constraint: Member must satisfy enum value set: [RSA_2048, RSA_3072, RSA_4096, SM2]", in.WrappingKeySpec)
+	}
+	extra := map[string][]string{"kms:wrappingalgorithm": {in.WrappingAlgorithm}, "kms:wrappingkeyspec": {in.WrappingKeySpec}}
+	out := &GetParametersForImportResponse{}
+	_, err := s.update(ctx, in.KeyId, "kms:GetParametersForImport", extra, func(tx store.Tx, k *keyRecord) error {
+		if err := externalKey(k); err != nil {
+			return err
+		}
+		expires := s.clock.Now().UTC().Add(importTokenLife)
+		token, public, err := s.ring.NewImportToken(tx, keyring.ImportParams{
+			Region: k.Region, KeyID: k.ID, WrappingKeySpec: in.WrappingKeySpec, WrappingAlgorithm: in.WrappingAlgorithm, Expires: expires,
+		})
+		if err != nil {
+			return err
+		}
+		*out = GetParametersForImportResponse{KeyId: k.arn(), ImportToken: token, PublicKey: public, ParametersValidTo: sealbox.At(expires)}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ImportKeyMaterial unwraps material with an import token's wrapping key
+// and makes it the key's: the first import, the same material again
+// (EXISTING_KEY_MATERIAL), or, for a symmetric key, new material that
+// RotateKeyOnDemand then makes current (NEW_KEY_MATERIAL).
+func (s *Service) ImportKeyMaterial(ctx context.Context, in *ImportKeyMaterialRequest) (*ImportKeyMaterialResponse, error) {
+	if in.ImportToken == nil {
+		return nil, errValidation("1 validation error detected: Value null at 'importToken' failed to satisfy constraint: Member must not be null")
+	}
+	if in.EncryptedKeyMaterial == nil {
+		return nil, errValidation("1 validation error detected: Value null at 'encryptedKeyMaterial' failed to satisfy constraint: Member must not be null")
+	}
+	now := s.clock.Now().UTC()
+	model := in.ExpirationModel
+	if model == "" {
+		model = expiresModel
+	}
+	var validTo time.Time
+	switch model {
+	case expiresModel:
+		if in.ValidTo == nil {
+			return nil, errValidation("A validTo date must be set if the ExpirationModel is KEY_MATERIAL_EXPIRES")
+		}
+		validTo = in.ValidTo.UTC()
+		if !validTo.After(now) {
+			return nil, errValidation("The validTo date must be in the future")
+		}
+		if validTo.After(now.Add(maxValidTo)) {
+			return nil, errValidation("The validTo date must be at most 365 days in the future")
+		}
+	case doesNotExpire:
+		if in.ValidTo != nil {
+			return nil, errValidation("A validTo date must not be set if the ExpirationModel is KEY_MATERIAL_DOES_NOT_EXPIRE")
+		}
+	default:
+		return nil, errValidation("1 validation error detected: Value '%s' at 'expirationModel' failed to satisfy constraint: Member must satisfy enum value set: [KEY_MATERIAL_DOES_NOT_EXPIRE, KEY_MATERIAL_EXPIRES]", in.ExpirationModel)
+	}
+	switch in.ImportType {
+	case "", importExisting, importNewMaterial:
+	default:
+		return nil, errValidation("1 validation error detected: Value '%s' at 'importType' failed to satisfy constraint: Member must satisfy enum value set: [NEW_KEY_MATERIAL, EXISTING_KEY_MATERIAL]", in.ImportType)
+	}
+	extra := map[string][]string{"kms:expirationmodel": {model}}
+	if !validTo.IsZero() {
+		extra["kms:validto"] = []string{validTo.Format(time.RFC3339)}
+	}
+	var materialID string
+	k, err := s.update(ctx, in.KeyId, "kms:ImportKeyMaterial", extra, func(tx store.Tx, k *keyRecord) error {
+		if err := externalKey(k); err != nil {
+			return err
+		}
+		m, err := s.ring.Unwrap(tx, k.Region, k.ID, k.spec(), in.ImportToken, in.EncryptedKeyMaterial, now)
+		switch {
+		case errors.Is(err, keyring.ErrImportToken):
+			return sealbox.Errorf("InvalidImportTokenException", "Import token is invalid or is not associated with %s.", k.arn())
+		case errors.Is(err, keyring.ErrImportTokenExpired):
+			return sealbox.Errorf("ExpiredImportTokenException", "The import token is expired. Use GetParametersForImport to get a new import token and public key.")
+		case errors.Is(err, keyring.ErrImportMaterial):
+			return sealbox.Errorf("InvalidCiphertextException", "The encrypted key material could not be unwrapped, or is not key material of the key spec %s.", k.spec())
+		case err != nil:
+			return err
+		}
+		materialID = m.MaterialID
+		if in.KeyMaterialId != "" && in.KeyMaterialId != materialID {
+			return errIncorrectMaterial(k)
+		}
+		if in.ImportType == importNewMaterial {
+			if k.spec() != symmetricDefault {
+				return sealbox.Errorf("UnsupportedOperationException", "%s key spec is %s: only symmetric encryption keys take new key material.", k.arn(), k.spec())
+			}
+			if len(k.Materials) == 0 || k.hasMaterial(materialID) || k.Import.Pending == materialID {
+				return errIncorrectMaterial(k)
+			}
+			k.Import.Pending = materialID
+		} else if len(k.Materials) == 0 {
+			k.Materials = []materialRef{{ID: materialID, Created: now}}
+		} else if !k.hasMaterial(materialID) && k.Import.Pending != materialID {
+			return errIncorrectMaterial(k)
+		}
+		if err := s.ring.Store(tx, m); err != nil {
+			return err
+		}
+		k.Import.ExpirationModel, k.Import.ValidTo = model, validTo
+		if materialID == k.current().ID {
+			k.Import.Missing = false
+			if k.State == statePendingImport {
+				k.State = stateEnabled
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &ImportKeyMaterialResponse{KeyId: k.arn(), KeyMaterialId: materialID}, nil
+}
+
+// DeleteImportedKeyMaterial deletes a version of imported material (the
+// current one by default, which leaves the key PendingImport).
+func (s *Service) DeleteImportedKeyMaterial(ctx context.Context, in *DeleteImportedKeyMaterialRequest) (*DeleteImportedKeyMaterialResponse, error) {
+	var materialID string
+	k, err := s.update(ctx, in.KeyId, "kms:DeleteImportedKeyMaterial", nil, func(tx store.Tx, k *keyRecord) error {
+		if err := externalKey(k); err != nil {
+			return err
+		}
+		materialID = in.KeyMaterialId
+		if materialID == "" {
+			materialID = k.current().ID
+		} else if !k.hasMaterial(materialID) && k.Import.Pending != materialID {
+			return errValidation("Key material %s is not associated with %s.", materialID, k.arn())
+		}
+		if materialID == "" { // nothing was ever imported
+			return nil
+		}
+		if materialID != k.current().ID {
+			if materialID == k.Import.Pending {
+				k.Import.Pending = ""
+			}
+			return s.ring.DeleteMaterial(tx, keyring.Ref{Region: k.Region, KeyID: k.ID, MaterialID: materialID})
+		}
+		return s.expireImport(tx, k)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &DeleteImportedKeyMaterialResponse{KeyId: k.arn(), KeyMaterialId: materialID}, nil
+}
+
+// expireImport deletes k's material, every version of it, and leaves k
+// PendingImport (PendingDeletion stays as it is).
+func (s *Service) expireImport(tx store.Tx, k *keyRecord) error {
+	if err := s.ring.Delete(tx, k.Region, k.ID); err != nil {
+		return err
+	}
+	k.Import.Missing, k.Import.Pending, k.Import.ValidTo = true, "", time.Time{}
+	if k.State != statePendingDeletion {
+		k.State = statePendingImport
+	}
+	return nil
+}
+
+// importExpired reports whether k's imported material expires by now.
+func importExpired(k *keyRecord, now time.Time) bool {
+	return k.Import != nil && !k.Import.Missing && !k.Import.ValidTo.IsZero() && !now.Before(k.Import.ValidTo)
+}
+
+// rotateImported makes the NEW_KEY_MATERIAL imported into k current.
+func rotateImported(k *keyRecord, kind string, now time.Time) error {
+	if kind != rotationOnDemand {
+		return sealbox.Errorf("UnsupportedOperationException", "%s origin is EXTERNAL: automatic rotation is not supported for keys with imported key material.", k.arn())
+	}
+	if k.State == statePendingImport {
+		return errPendingImport(k)
+	}
+	if k.Import.Pending == "" || slices.ContainsFunc(k.Materials, func(m materialRef) bool { return m.ID == k.Import.Pending }) {
+		return sealbox.Errorf("UnsupportedOperationException", "%s has no new key material to rotate to: import it with ImportType NEW_KEY_MATERIAL first.", k.arn())
+	}
+	k.Materials = append(k.Materials, materialRef{ID: k.Import.Pending, Created: now, RotationType: kind})
+	k.Import.Pending = ""
+	return nil
+}
+
+// notPendingImport refuses to enable or disable a key without material.
+func notPendingImport(k *keyRecord) error {
+	if k.State == statePendingImport {
+		return errPendingImport(k)
+	}
+	return nil
+}
+
+func orDefaultOrigin(origin string) string {
+	if origin == "" {
+		return originAWSKMS
+	}
+	return origin
+}
+
+// importRotations adds what ListKeyRotations tells of an EXTERNAL key: each
+// version's import state and expiry, and NEW_KEY_MATERIAL not yet rotated
+// to (PENDING_ROTATION).
+func importRotations(k *keyRecord, all []RotationsListEntry) []RotationsListEntry {
+	if k.Import == nil {
+		return all
+	}
+	state := "IMPORTED"
+	if k.Import.Missing {
+		state = "PENDING_IMPORT"
+	}
+	if k.Import.Pending != "" {
+		all = append(all, RotationsListEntry{KeyId: k.arn(), KeyMaterialId: k.Import.Pending, KeyMaterialState: "PENDING_ROTATION"})
+	}
+	for i := range all {
+		all[i].ImportState = state
+		all[i].ExpirationModel = k.Import.ExpirationModel
+		all[i].ValidTo = sealbox.At(k.Import.ValidTo)
+	}
+	return all
+}
