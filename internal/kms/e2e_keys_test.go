@@ -71,7 +71,6 @@ func TestCreateKeyRejectsWhatIsNotServed(t *testing.T) {
 		{"sign usage", kms.CreateKeyInput{KeyUsage: types.KeyUsageTypeSignVerify}, "ValidationException"},
 		{"bad enum", kms.CreateKeyInput{KeyUsage: "NOPE"}, "ValidationException"},
 		{"external origin", kms.CreateKeyInput{Origin: types.OriginTypeExternal}, "UnsupportedOperationException"},
-		{"multi-region", kms.CreateKeyInput{MultiRegion: aws.Bool(true)}, "UnsupportedOperationException"},
 		{"custom key store", kms.CreateKeyInput{CustomKeyStoreId: aws.String("cks-1234567890abcdef0")}, "CustomKeyStoreNotFoundException"},
 		{"malformed policy", kms.CreateKeyInput{Policy: aws.String("{not json")}, "MalformedPolicyDocumentException"},
 		{"reserved tag", kms.CreateKeyInput{Tags: []types.Tag{{TagKey: aws.String("aws:x"), TagValue: aws.String("v")}}}, "TagException"},

@@ -9,12 +9,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/clock"
-	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/recordcache"
 )
@@ -24,6 +24,7 @@ type Keyring interface {
 	Create(tx store.Tx, region, keyID string) (materialID string, err error)
 	CreateSpec(tx store.Tx, region, keyID, spec string) (materialID string, err error)
 	Delete(tx store.Tx, region, keyID string) error
+	Replicate(tx store.Tx, from, to, keyID string, materialIDs ...string) error
 	Encrypt(tx store.Tx, region, keyID, materialID string, plaintext []byte, ec map[string]string) ([]byte, error)
 	Decrypt(tx store.Tx, region string, blob []byte, ec map[string]string) ([]byte, error)
 	AsymmetricKeyring
@@ -36,6 +37,7 @@ type Service struct {
 	clock clock.Clock
 	authz sealbox.Authorizer
 	cache *recordcache.Cache // nil without a change feed
+	usage usageLog           // uses noted for GetKeyLastUsage (lastusage.go)
 }
 
 // Config configures a Service.
@@ -104,6 +106,8 @@ type keyRecord struct {
 	// Grants are the key's grants; they travel with the key so the read
 	// path's cache serves them too.
 	Grants []grantRecord `json:"grants,omitempty"`
+
+	multiRegion // multiregion.go
 }
 
 type materialRef struct {
@@ -160,6 +164,9 @@ func (s *Service) loadKey(tx store.Tx, region, id string) (*keyRecord, error) {
 }
 
 func saveKey(tx store.Tx, k *keyRecord) error {
+	if err := syncShared(tx, k); err != nil {
+		return err
+	}
 	return store.PutJSON(tx, keyStoreKey(k.Region, k.ID), k)
 }
 
@@ -232,7 +239,7 @@ func (s *Service) resolve(ctx context.Context, tx store.Tx, keyID string, aliase
 		}
 		return s.resolveAlias(ctx, tx, keyID, keyID)
 	}
-	if _, ok := ids.ParseUUID(strings.ToLower(id)); !ok {
+	if !validKeyID(strings.ToLower(id)) {
 		return nil, errInvalidKeyID(keyID)
 	}
 	k, err := s.loadKey(tx, r.Region, strings.ToLower(id))
@@ -308,7 +315,7 @@ func (s *Service) authorizeWith(ctx context.Context, action string, k *keyRecord
 		cond["kms:keyspec"] = []string{k.spec()}
 		cond["kms:keyusage"] = []string{k.usage()}
 		cond["kms:keyorigin"] = []string{"AWS_KMS"}
-		cond["kms:multiregion"] = []string{"false"}
+		cond["kms:multiregion"] = []string{strconv.FormatBool(k.MultiRegion)}
 		if len(k.Aliases) > 0 {
 			cond["kms:resourcealiases"] = k.Aliases
 		}
@@ -363,7 +370,7 @@ func mutable(ctx context.Context, k *keyRecord, action string) error {
 		p := sealbox.MustRequest(ctx).Principal
 		return sealbox.Errorf("AccessDeniedException", "User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action", p.ARN, action, k.arn(), action)
 	}
-	if k.State == statePendingDeletion {
+	if k.State == statePendingDeletion || k.State == statePendingReplicaDeletion {
 		return errPendingDeletion(k)
 	}
 	return nil
@@ -391,6 +398,7 @@ func (s *Service) metadata(k *keyRecord) *KeyMetadata {
 		m.DeletionDate = sealbox.At(k.DeletionDate)
 		m.PendingDeletionWindowInDays = int32(k.PendingWindow)
 	}
+	multiRegionMetadata(k, m)
 	return m
 }
 

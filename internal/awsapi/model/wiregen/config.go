@@ -13,7 +13,8 @@ var packages = []pkg{
 			RetireGrant RevokeGrant RotateKeyOnDemand ScheduleKeyDeletion TagResource UntagResource UpdateAlias
 			UpdateKeyDescription
 			DeriveSharedSecret GenerateDataKeyPair GenerateDataKeyPairWithoutPlaintext GenerateMac GetPublicKey Sign Verify
-			VerifyMac`)}},
+			VerifyMac
+			GetKeyLastUsage ReplicateKey UpdatePrimaryRegion`)}},
 		Emit: map[string]string{
 			"AliasListEntry":                          "AliasArn AliasName",
 			"CancelKeyDeletionResponse":               "KeyId",
