@@ -114,6 +114,13 @@ func TestMultiRegionKeys(t *testing.T) {
 	_, err = cw.UpdatePrimaryRegion(ctx, &kms.UpdatePrimaryRegionInput{KeyId: &id, PrimaryRegion: aws.String(east)})
 	wantAPIError(t, "UpdatePrimaryRegion(on a replica)", err, "UnsupportedOperationException", 400)
 
+	_, err = ce.UpdatePrimaryRegion(ctx, &kms.UpdatePrimaryRegionInput{KeyId: &id, PrimaryRegion: aws.String(east)})
+	wantAPIError(t, "UpdatePrimaryRegion(own Region)", err, "UnsupportedOperationException", 400)
+	must[*kms.DisableKeyOutput](t, "DisableKey(replica)")(cw.DisableKey(ctx, &kms.DisableKeyInput{KeyId: &id}))
+	_, err = ce.UpdatePrimaryRegion(ctx, &kms.UpdatePrimaryRegionInput{KeyId: &id, PrimaryRegion: aws.String(west)})
+	wantAPIError(t, "UpdatePrimaryRegion(to a disabled replica)", err, "DisabledException", 400)
+	must[*kms.EnableKeyOutput](t, "EnableKey(replica)")(cw.EnableKey(ctx, &kms.EnableKeyInput{KeyId: &id}))
+
 	// UpdatePrimaryRegion swaps the roles.
 	must[*kms.UpdatePrimaryRegionOutput](t, "UpdatePrimaryRegion")(ce.UpdatePrimaryRegion(ctx, &kms.UpdatePrimaryRegionInput{KeyId: &id, PrimaryRegion: aws.String(west)}))
 	wantConfig(t, describe(t, cw, id), types.MultiRegionKeyTypePrimary, west, east)

@@ -147,6 +147,9 @@ func (s *Service) primaryKey(ctx context.Context, tx store.Tx, keyID, action str
 	if !k.isPrimary() {
 		return nil, errNotPrimary(k)
 	}
+	if k.State == stateDisabled {
+		return nil, errDisabled(k)
+	}
 	return k, nil
 }
 
@@ -259,15 +262,16 @@ func (s *Service) UpdatePrimaryRegion(ctx context.Context, in *UpdatePrimaryRegi
 			return err
 		}
 		if in.PrimaryRegion == k.Region {
-			return errValidation("%s is already the primary key in region %s.", k.arn(), k.Region)
+			return sealbox.Errorf("UnsupportedOperationException", "%s is already the primary key in region %s.", k.arn(), k.Region)
 		}
 		if !slices.Contains(k.ReplicaRegions, in.PrimaryRegion) {
 			return sealbox.Errorf("NotFoundException", "Key '%s' does not exist", regionARN(k, in.PrimaryRegion))
 		}
 		peers := s.peerRecords(tx, k)
 		for _, p := range peers {
-			if p.Region == in.PrimaryRegion && (p.State == statePendingDeletion || p.State == statePendingImport) {
-				return sealbox.Errorf("KMSInvalidStateException", "%s is %s.", p.arn(), p.State)
+			// AWS: both keys must be Enabled when the operation starts.
+			if p.Region == in.PrimaryRegion && p.State != stateEnabled {
+				return usable(p)
 			}
 		}
 		replicas := append(slices.DeleteFunc(slices.Clone(k.ReplicaRegions), func(s string) bool { return s == in.PrimaryRegion }), k.Region)

@@ -120,7 +120,14 @@ func (k *keyRecord) arn() string {
 	return "arn:" + k.Partition + ":kms:" + k.Region + ":" + k.Account + ":key/" + k.ID
 }
 
-func (k *keyRecord) current() materialRef { return k.Materials[len(k.Materials)-1] }
+// current is the material version that encrypts; zero for a key without
+// material (PendingImport), which no cryptographic operation reaches.
+func (k *keyRecord) current() materialRef {
+	if len(k.Materials) == 0 {
+		return materialRef{}
+	}
+	return k.Materials[len(k.Materials)-1]
+}
 
 func (k *keyRecord) hasMaterial(id string) bool {
 	for _, m := range k.Materials {
