@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/sealbox/sealbox/internal/sealtest"
 )
@@ -233,4 +235,17 @@ func TestGetKeyLastUsage(t *testing.T) {
 	check("Decrypt")
 	_, err = c.GetKeyLastUsage(ctx, &kms.GetKeyLastUsageInput{KeyId: aws.String("alias/nope")})
 	wantAPIError(t, "GetKeyLastUsage(alias)", err, "NotFoundException", 400)
+}
+
+// A use on a caller's behalf (a SecureString parameter) is a use too.
+func TestGetKeyLastUsageOnBehalf(t *testing.T) {
+	s := sealtest.Start(t)
+	must[*ssm.PutParameterOutput](t, "PutParameter")(s.SSM().PutParameter(ctx, &ssm.PutParameterInput{
+		Name: aws.String("/app/secret"), Value: aws.String("v"), Type: ssmtypes.ParameterTypeSecureString}))
+	c := s.KMS()
+	md := describe(t, c, "alias/aws/ssm")
+	out := must[*kms.GetKeyLastUsageOutput](t, "GetKeyLastUsage")(c.GetKeyLastUsage(ctx, &kms.GetKeyLastUsageInput{KeyId: md.Arn}))
+	if out.KeyLastUsage == nil || out.KeyLastUsage.Operation != "Encrypt" || aws.ToString(out.KeyId) != *md.KeyId {
+		t.Fatalf("GetKeyLastUsage = %+v", out)
+	}
 }

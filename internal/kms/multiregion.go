@@ -15,6 +15,7 @@ import (
 	"errors"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -81,6 +82,17 @@ func (k *keyRecord) setMultiRegion(on bool) {
 
 func regionARN(k *keyRecord, region string) string {
 	return "arn:" + k.Partition + ":kms:" + region + ":" + k.Account + ":key/" + k.ID
+}
+
+// multiRegionConditions sets kms:MultiRegion and kms:MultiRegionKeyType.
+func multiRegionConditions(k *keyRecord, cond map[string][]string) {
+	cond["kms:multiregion"] = []string{strconv.FormatBool(k.MultiRegion)}
+	switch {
+	case k.isPrimary():
+		cond["kms:multiregionkeytype"] = []string{"PRIMARY"}
+	case k.isReplica():
+		cond["kms:multiregionkeytype"] = []string{"REPLICA"}
+	}
 }
 
 // multiRegionMetadata adds the multi-Region part of DescribeKey's answer.

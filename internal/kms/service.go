@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -322,7 +321,7 @@ func (s *Service) authorizeWith(ctx context.Context, action string, k *keyRecord
 		cond["kms:keyspec"] = []string{k.spec()}
 		cond["kms:keyusage"] = []string{k.usage()}
 		cond["kms:keyorigin"] = []string{"AWS_KMS"}
-		cond["kms:multiregion"] = []string{strconv.FormatBool(k.MultiRegion)}
+		multiRegionConditions(k, cond)
 		if len(k.Aliases) > 0 {
 			cond["kms:resourcealiases"] = k.Aliases
 		}
