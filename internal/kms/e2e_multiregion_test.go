@@ -249,3 +249,20 @@ func TestGetKeyLastUsageOnBehalf(t *testing.T) {
 		t.Fatalf("GetKeyLastUsage = %+v", out)
 	}
 }
+
+// ReplicateKey needs kms:ReplicateKey on the primary and kms:CreateKey from
+// the caller's IAM policy (and kms:TagResource to tag the replica).
+func TestReplicateKeyPermissions(t *testing.T) {
+	s := sealtest.Start(t)
+	md := createMRK(t, s.KMS(), &kms.CreateKeyInput{})
+	c, setPolicy := newUser(t, s, "replicator", allowOnKey("kms:ReplicateKey", *md.Arn))
+	in := &kms.ReplicateKeyInput{KeyId: md.KeyId, ReplicaRegion: aws.String(west)}
+	_, err := c.ReplicateKey(ctx, in)
+	wantAPIError(t, "ReplicateKey(without kms:CreateKey)", err, "AccessDeniedException", 400)
+	setPolicy(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kms:ReplicateKey","kms:CreateKey"],"Resource":"*"}]}`)
+	in.Tags = []types.Tag{{TagKey: aws.String("k"), TagValue: aws.String("v")}}
+	_, err = c.ReplicateKey(ctx, in)
+	wantAPIError(t, "ReplicateKey(tags without kms:TagResource)", err, "AccessDeniedException", 400)
+	in.Tags = nil
+	must[*kms.ReplicateKeyOutput](t, "ReplicateKey")(c.ReplicateKey(ctx, in))
+}

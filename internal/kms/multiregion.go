@@ -183,6 +183,16 @@ func (s *Service) ReplicateKey(ctx context.Context, in *ReplicateKeyRequest) (*R
 	if err != nil {
 		return nil, err
 	}
+	// AWS: kms:CreateKey in the replica Region, and kms:TagResource to
+	// tag it, from the caller's IAM policies.
+	if err := s.authorize(ctx, "kms:CreateKey", nil, nil, map[string][]string{"kms:multiregion": {"true"}}); err != nil {
+		return nil, err
+	}
+	if len(in.Tags) > 0 {
+		if err := s.authorize(ctx, "kms:TagResource", nil, nil, requestTagConditions(in.Tags)); err != nil {
+			return nil, err
+		}
+	}
 	var rep *keyRecord
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		k, err := s.primaryKey(ctx, tx, in.KeyId, "kms:ReplicateKey", map[string][]string{"kms:replicaregion": {in.ReplicaRegion}})
