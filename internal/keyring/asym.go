@@ -18,7 +18,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -66,8 +65,8 @@ func (r *Ring) CreateSpec(tx store.Tx, region, keyID, spec string) (string, erro
 	if spec == SymmetricDefault {
 		return r.Create(tx, region, keyID)
 	}
-	if _, ok := ids.ParseUUID(keyID); !ok {
-		return "", fmt.Errorf("keyring: key id %q is not a UUID", keyID)
+	if err := checkKeyID(keyID); err != nil {
+		return "", err
 	}
 	mat, err := primitive.GenerateKey(spec)
 	if err != nil {

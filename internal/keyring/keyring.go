@@ -8,7 +8,7 @@
 //
 // Blob layout (version 1), all of it authenticated:
 //
-//	0      version (1)
+//	0      version (1; 2 when the key is multi-Region, mrk.go)
 //	1:17   key id (the UUID's 16 bytes)
 //	17:49  key material id (32 bytes; hex is the KeyMaterialId AWS shows)
 //	49:65  salt: a fresh per-blob key is HKDF-SHA256(material, salt)
@@ -27,7 +27,6 @@ import (
 	"sort"
 
 	"github.com/sealbox/sealbox/internal/cache"
-	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -75,8 +74,8 @@ func materialKey(region, keyID, materialID string) string {
 // Create makes a new version of material for keyID in region inside tx and
 // returns its KeyMaterialId (64 hex characters).
 func (r *Ring) Create(tx store.Tx, region, keyID string) (string, error) {
-	if _, ok := ids.ParseUUID(keyID); !ok {
-		return "", fmt.Errorf("keyring: key id %q is not a UUID", keyID)
+	if err := checkKeyID(keyID); err != nil {
+		return "", err
 	}
 	id := hex.EncodeToString(primitive.Random(materialSize))
 	mat := primitive.Random(primitive.KeySize)
@@ -148,7 +147,7 @@ func (r *Ring) symmetric(tx store.Tx, region, keyID, materialID string) ([]byte,
 // Encrypt seals plaintext under keyID's material materialID, bound to the
 // encryption context ec.
 func (r *Ring) Encrypt(tx store.Tx, region, keyID, materialID string, plaintext []byte, ec map[string]string) ([]byte, error) {
-	kid, ok := ids.ParseUUID(keyID)
+	version, kid, ok := parseKeyID(keyID)
 	if !ok {
 		return nil, fmt.Errorf("keyring: key id %q is not a UUID", keyID)
 	}
@@ -161,7 +160,7 @@ func (r *Ring) Encrypt(tx store.Tx, region, keyID, materialID string, plaintext 
 		return nil, err
 	}
 	blob := make([]byte, headerSize, headerSize+primitive.Overhead+len(plaintext))
-	blob[0] = blobVersion
+	blob[0] = version
 	copy(blob[1:17], kid[:])
 	copy(blob[17:49], mid)
 	copy(blob[49:65], primitive.Random(saltSize))
@@ -181,12 +180,12 @@ type Header struct {
 // ParseBlob reads a blob's header. It checks the shape only; Decrypt proves
 // the blob authentic.
 func ParseBlob(blob []byte) (Header, error) {
-	if len(blob) < minBlobSize || blob[0] != blobVersion {
+	if len(blob) < minBlobSize || blob[0] != blobVersion && blob[0] != blobVersionMRK {
 		return Header{}, ErrInvalidCiphertext
 	}
 	var kid [16]byte
 	copy(kid[:], blob[1:17])
-	return Header{KeyID: ids.FormatUUID(kid), MaterialID: hex.EncodeToString(blob[17:49])}, nil
+	return Header{KeyID: formatKeyID(blob[0], kid), MaterialID: hex.EncodeToString(blob[17:49])}, nil
 }
 
 // Decrypt opens blob under the encryption context ec. Every failure to

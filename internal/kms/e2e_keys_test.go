@@ -72,7 +72,6 @@ func TestCreateKeyRejectsWhatIsNotServed(t *testing.T) {
 		{"bad enum", kms.CreateKeyInput{KeyUsage: "NOPE"}, "ValidationException"},
 		{"external RSA (needs RSA_AES_KEY_WRAP)", kms.CreateKeyInput{Origin: types.OriginTypeExternal, KeySpec: types.KeySpecRsa2048, KeyUsage: types.KeyUsageTypeSignVerify}, "UnsupportedOperationException"},
 		{"CloudHSM origin", kms.CreateKeyInput{Origin: types.OriginTypeAwsCloudhsm}, "UnsupportedOperationException"},
-		{"multi-region", kms.CreateKeyInput{MultiRegion: aws.Bool(true)}, "UnsupportedOperationException"},
 		{"custom key store", kms.CreateKeyInput{CustomKeyStoreId: aws.String("cks-1234567890abcdef0")}, "CustomKeyStoreNotFoundException"},
 		{"malformed policy", kms.CreateKeyInput{Policy: aws.String("{not json")}, "MalformedPolicyDocumentException"},
 		{"reserved tag", kms.CreateKeyInput{Tags: []types.Tag{{TagKey: aws.String("aws:x"), TagValue: aws.String("v")}}}, "TagException"},

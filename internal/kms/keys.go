@@ -14,8 +14,9 @@ import (
 
 // CreateKey creates a key of any KeySpec AWS offers in commercial Regions
 // (symmetric, RSA, elliptic curve, Ed25519, ML-DSA, HMAC) with a KeyUsage
-// its spec allows. SM2 (China Regions only), imported, custom-key-store and
-// multi-Region keys are answered as unsupported.
+// its spec allows, single- or multi-Region (multiregion.go). SM2 (China
+// Regions only), imported and custom-key-store keys are answered as
+// unsupported.
 func (s *Service) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateKeyResponse, error) {
 	r := sealbox.MustRequest(ctx)
 	if in.KeySpec != "" && in.CustomerMasterKeySpec != "" {
@@ -45,9 +46,6 @@ func (s *Service) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateK
 	if in.XksKeyId != "" {
 		return nil, errValidation("XksKeyId can be specified only for keys in an external key store.")
 	}
-	if in.MultiRegion {
-		return nil, sealbox.Errorf("UnsupportedOperationException", "Multi-Region keys are not supported in this Region.")
-	}
 	if err := s.authorize(ctx, "kms:CreateKey", nil, nil, createKeyConditions(in, spec, usage)); err != nil {
 		return nil, err
 	}
@@ -61,7 +59,7 @@ func (s *Service) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateK
 	if err != nil {
 		return nil, err
 	}
-	id := ids.UUID()
+	id := newKeyID(in.MultiRegion)
 	if in.Policy != "" {
 		if err := s.checkLockout(ctx, keyARN(r, id), policy, in.BypassPolicyLockoutSafetyCheck); err != nil {
 			return nil, err
@@ -85,6 +83,7 @@ func (s *Service) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateK
 	if external {
 		k.external()
 	}
+	k.setMultiRegion(in.MultiRegion)
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		if external {
 			return saveKey(tx, k)
@@ -187,7 +186,7 @@ func (s *Service) ListKeys(ctx context.Context, in *ListKeysRequest) (*ListKeysR
 	}
 	limit := pageLimit(in.Limit, 100)
 	if in.Marker != "" {
-		if _, ok := ids.ParseUUID(in.Marker); !ok {
+		if !validKeyID(in.Marker) {
 			return nil, errInvalidMarker()
 		}
 	}
@@ -318,6 +317,7 @@ func (s *Service) ScheduleKeyDeletion(ctx context.Context, in *ScheduleKeyDeleti
 		k.State = statePendingDeletion
 		k.PendingWindow = days
 		k.DeletionDate = s.clock.Now().UTC().Add(time.Duration(days) * 24 * time.Hour)
+		scheduleDeletion(k)
 		return nil
 	})
 	if err != nil {
@@ -333,7 +333,7 @@ func (s *Service) CancelKeyDeletion(ctx context.Context, in *CancelKeyDeletionRe
 		if k.Manager == managerAWS {
 			return mutable(ctx, k, "kms:CancelKeyDeletion")
 		}
-		if k.State != statePendingDeletion {
+		if k.State != statePendingDeletion && k.State != statePendingReplicaDeletion {
 			return sealbox.Errorf("KMSInvalidStateException", "%s is not pending deletion.", k.arn())
 		}
 		k.State = stateDisabled
@@ -372,6 +372,9 @@ func (s *Service) deleteKey(tx store.Tx, k *keyRecord) error {
 		}
 	}
 	if err := s.ring.Delete(tx, k.Region, k.ID); err != nil {
+		return err
+	}
+	if err := s.forgetRecord(tx, k); err != nil {
 		return err
 	}
 	return tx.Delete(keyStoreKey(k.Region, k.ID))

@@ -29,7 +29,7 @@ func (s *Service) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationRe
 		if err := mutable(ctx, k, "kms:EnableKeyRotation"); err != nil {
 			return err
 		}
-		if err := rotatable(k); err != nil {
+		if err := rotatableHere(k); err != nil {
 			return err
 		}
 		if k.Import != nil {
@@ -52,7 +52,7 @@ func (s *Service) DisableKeyRotation(ctx context.Context, in *DisableKeyRotation
 		if err := mutable(ctx, k, "kms:DisableKeyRotation"); err != nil {
 			return err
 		}
-		if err := rotatable(k); err != nil {
+		if err := rotatableHere(k); err != nil {
 			return err
 		}
 		if k.State == stateDisabled {
@@ -96,7 +96,7 @@ func (s *Service) rotate(tx store.Tx, k *keyRecord, kind string, now time.Time) 
 		return err
 	}
 	k.Materials = append(k.Materials, materialRef{ID: id, Created: now, RotationType: kind})
-	return nil
+	return s.replicateRotation(tx, k, id)
 }
 
 // RotateKeyOnDemand rotates a key now, at most 25 times a key; the
@@ -106,7 +106,7 @@ func (s *Service) RotateKeyOnDemand(ctx context.Context, in *RotateKeyOnDemandRe
 		if err := mutable(ctx, k, "kms:RotateKeyOnDemand"); err != nil {
 			return err
 		}
-		if err := rotatable(k); err != nil {
+		if err := rotatableHere(k); err != nil {
 			return err
 		}
 		if k.State == stateDisabled {
@@ -196,6 +196,9 @@ func paginateIndex(items []RotationsListEntry, marker string, limit int) ([]Rota
 // server calls it periodically; it is safe to call at any time and from
 // several servers (each change is its own transaction and rechecks).
 func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted, rotated int, err error) {
+	if err := s.flushUsage(ctx); err != nil {
+		return 0, 0, err
+	}
 	type due struct{ region, id string }
 	var work []due
 	err = s.store.View(ctx, func(tx store.Tx) error {
@@ -254,5 +257,5 @@ func dueNow(k *keyRecord, now time.Time) bool {
 	if k.State == statePendingDeletion {
 		return !now.Before(k.DeletionDate)
 	}
-	return k.State == stateEnabled && k.RotationEnabled && !k.NextRotation.IsZero() && !now.Before(k.NextRotation)
+	return k.State == stateEnabled && !k.isReplica() && k.RotationEnabled && !k.NextRotation.IsZero() && !now.Before(k.NextRotation)
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/clock"
-	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/recordcache"
 )
@@ -24,6 +23,7 @@ type Keyring interface {
 	Create(tx store.Tx, region, keyID string) (materialID string, err error)
 	CreateSpec(tx store.Tx, region, keyID, spec string) (materialID string, err error)
 	Delete(tx store.Tx, region, keyID string) error
+	Replicate(tx store.Tx, from, to, keyID string, materialIDs ...string) error
 	Encrypt(tx store.Tx, region, keyID, materialID string, plaintext []byte, ec map[string]string) ([]byte, error)
 	Decrypt(tx store.Tx, region string, blob []byte, ec map[string]string) ([]byte, error)
 	AsymmetricKeyring
@@ -37,6 +37,7 @@ type Service struct {
 	clock clock.Clock
 	authz sealbox.Authorizer
 	cache *recordcache.Cache // nil without a change feed
+	usage usageLog           // uses noted for GetKeyLastUsage (lastusage.go)
 }
 
 // Config configures a Service.
@@ -107,6 +108,8 @@ type keyRecord struct {
 	Grants []grantRecord `json:"grants,omitempty"`
 	// Import is set for a key with imported material (Origin EXTERNAL).
 	Import *importState `json:"import,omitempty"`
+
+	multiRegion // multiregion.go
 }
 
 type materialRef struct {
@@ -119,8 +122,10 @@ func (k *keyRecord) arn() string {
 	return "arn:" + k.Partition + ":kms:" + k.Region + ":" + k.Account + ":key/" + k.ID
 }
 
+// current is the material version that encrypts; zero for a key without
+// material (PendingImport), which no cryptographic operation reaches.
 func (k *keyRecord) current() materialRef {
-	if len(k.Materials) == 0 { // an EXTERNAL key before its first import
+	if len(k.Materials) == 0 {
 		return materialRef{}
 	}
 	return k.Materials[len(k.Materials)-1]
@@ -168,6 +173,9 @@ func (s *Service) loadKey(tx store.Tx, region, id string) (*keyRecord, error) {
 }
 
 func saveKey(tx store.Tx, k *keyRecord) error {
+	if err := syncShared(tx, k); err != nil {
+		return err
+	}
 	return store.PutJSON(tx, keyStoreKey(k.Region, k.ID), k)
 }
 
@@ -240,7 +248,7 @@ func (s *Service) resolve(ctx context.Context, tx store.Tx, keyID string, aliase
 		}
 		return s.resolveAlias(ctx, tx, keyID, keyID)
 	}
-	if _, ok := ids.ParseUUID(strings.ToLower(id)); !ok {
+	if !validKeyID(strings.ToLower(id)) {
 		return nil, errInvalidKeyID(keyID)
 	}
 	k, err := s.loadKey(tx, r.Region, strings.ToLower(id))
@@ -316,7 +324,7 @@ func (s *Service) authorizeWith(ctx context.Context, action string, k *keyRecord
 		cond["kms:keyspec"] = []string{k.spec()}
 		cond["kms:keyusage"] = []string{k.usage()}
 		cond["kms:keyorigin"] = []string{k.origin()}
-		cond["kms:multiregion"] = []string{"false"}
+		multiRegionConditions(k, cond)
 		if len(k.Aliases) > 0 {
 			cond["kms:resourcealiases"] = k.Aliases
 		}
@@ -373,7 +381,7 @@ func mutable(ctx context.Context, k *keyRecord, action string) error {
 		p := sealbox.MustRequest(ctx).Principal
 		return sealbox.Errorf("AccessDeniedException", "User: %s is not authorized to perform: %s on resource: %s because no resource-based policy allows the %s action", p.ARN, action, k.arn(), action)
 	}
-	if k.State == statePendingDeletion {
+	if k.State == statePendingDeletion || k.State == statePendingReplicaDeletion {
 		return errPendingDeletion(k)
 	}
 	return nil
@@ -402,6 +410,7 @@ func (s *Service) metadata(k *keyRecord) *KeyMetadata {
 		m.PendingDeletionWindowInDays = int32(k.PendingWindow)
 	}
 	importMetadata(k, m)
+	multiRegionMetadata(k, m)
 	return m
 }
 

@@ -248,6 +248,17 @@ type GenerateRandomResponse struct {
 	CiphertextForRecipient []byte `json:"CiphertextForRecipient,omitempty"`
 }
 
+type GetKeyLastUsageRequest struct {
+	KeyId string `json:"KeyId,omitempty"`
+}
+
+type GetKeyLastUsageResponse struct {
+	KeyId             string             `json:"KeyId,omitempty"`
+	KeyLastUsage      *KeyLastUsageData  `json:"KeyLastUsage,omitempty"`
+	TrackingStartDate *sealbox.Timestamp `json:"TrackingStartDate,omitempty"`
+	KeyCreationDate   *sealbox.Timestamp `json:"KeyCreationDate,omitempty"`
+}
+
 type GetKeyPolicyRequest struct {
 	KeyId      string `json:"KeyId,omitempty"`
 	PolicyName string `json:"PolicyName,omitempty"`
@@ -330,6 +341,13 @@ type ImportKeyMaterialRequest struct {
 type ImportKeyMaterialResponse struct {
 	KeyId         string `json:"KeyId,omitempty"`
 	KeyMaterialId string `json:"KeyMaterialId,omitempty"`
+}
+
+type KeyLastUsageData struct {
+	Operation         string             `json:"Operation,omitempty"`
+	Timestamp         *sealbox.Timestamp `json:"Timestamp,omitempty"`
+	CloudTrailEventId string             `json:"CloudTrailEventId,omitempty"`
+	KmsRequestId      string             `json:"KmsRequestId,omitempty"`
 }
 
 type KeyListEntry struct {
@@ -492,6 +510,21 @@ type RecipientInfo struct {
 	AttestationDocument    []byte `json:"AttestationDocument,omitempty"`
 }
 
+type ReplicateKeyRequest struct {
+	KeyId                          string `json:"KeyId,omitempty"`
+	ReplicaRegion                  string `json:"ReplicaRegion,omitempty"`
+	Policy                         string `json:"Policy,omitempty"`
+	BypassPolicyLockoutSafetyCheck bool   `json:"BypassPolicyLockoutSafetyCheck,omitempty"`
+	Description                    string `json:"Description,omitempty"`
+	Tags                           []Tag  `json:"Tags,omitempty"`
+}
+
+type ReplicateKeyResponse struct {
+	ReplicaKeyMetadata *KeyMetadata `json:"ReplicaKeyMetadata,omitempty"`
+	ReplicaPolicy      string       `json:"ReplicaPolicy,omitempty"`
+	ReplicaTags        []Tag        `json:"ReplicaTags,omitempty"`
+}
+
 type RetireGrantRequest struct {
 	GrantToken string `json:"GrantToken,omitempty"`
 	KeyId      string `json:"KeyId,omitempty"`
@@ -575,6 +608,11 @@ type UpdateAliasRequest struct {
 type UpdateKeyDescriptionRequest struct {
 	KeyId       string `json:"KeyId,omitempty"`
 	Description string `json:"Description,omitempty"`
+}
+
+type UpdatePrimaryRegionRequest struct {
+	KeyId         string `json:"KeyId,omitempty"`
+	PrimaryRegion string `json:"PrimaryRegion,omitempty"`
 }
 
 type VerifyMacRequest struct {

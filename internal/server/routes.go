@@ -6,7 +6,8 @@ import (
 )
 
 // kmsService is the KMS operation table: each served operation, whether it
-// changes state (CloudTrail's readOnly), and the method that serves it.
+// changes state (CloudTrail's readOnly), and the method that serves it;
+// kms.Tracked notes a cryptographic operation's keys for GetKeyLastUsage.
 func kmsService(k *kms.Service) *awsapi.Service {
 	return &awsapi.Service{
 		Name:          "kms",
@@ -31,11 +32,11 @@ func kmsService(k *kms.Service) *awsapi.Service {
 			awsapi.Write("UpdateAlias", k.UpdateAlias),
 			awsapi.Write("DeleteAlias", k.DeleteAlias),
 			awsapi.Read("ListAliases", k.ListAliases),
-			awsapi.Read("Encrypt", k.Encrypt),
-			awsapi.Read("Decrypt", k.Decrypt),
-			awsapi.Read("ReEncrypt", k.ReEncrypt),
-			awsapi.Read("GenerateDataKey", k.GenerateDataKey),
-			awsapi.Read("GenerateDataKeyWithoutPlaintext", k.GenerateDataKeyWithoutPlaintext),
+			awsapi.Read("Encrypt", kms.Tracked(k, "Encrypt", k.Encrypt)),
+			awsapi.Read("Decrypt", kms.Tracked(k, "Decrypt", k.Decrypt)),
+			awsapi.Read("ReEncrypt", kms.Tracked(k, "ReEncrypt", k.ReEncrypt)),
+			awsapi.Read("GenerateDataKey", kms.Tracked(k, "GenerateDataKey", k.GenerateDataKey)),
+			awsapi.Read("GenerateDataKeyWithoutPlaintext", kms.Tracked(k, "GenerateDataKeyWithoutPlaintext", k.GenerateDataKeyWithoutPlaintext)),
 			awsapi.Read("GenerateRandom", k.GenerateRandom),
 			awsapi.Write("EnableKeyRotation", k.EnableKeyRotation),
 			awsapi.Write("DisableKeyRotation", k.DisableKeyRotation),
@@ -51,13 +52,16 @@ func kmsService(k *kms.Service) *awsapi.Service {
 			awsapi.Write("RetireGrant", k.RetireGrant),
 			awsapi.Write("RevokeGrant", k.RevokeGrant),
 			awsapi.Read("GetPublicKey", k.GetPublicKey),
-			awsapi.Read("Sign", k.Sign),
-			awsapi.Read("Verify", k.Verify),
-			awsapi.Read("GenerateMac", k.GenerateMac),
-			awsapi.Read("VerifyMac", k.VerifyMac),
-			awsapi.Read("DeriveSharedSecret", k.DeriveSharedSecret),
-			awsapi.Read("GenerateDataKeyPair", k.GenerateDataKeyPair),
-			awsapi.Read("GenerateDataKeyPairWithoutPlaintext", k.GenerateDataKeyPairWithoutPlaintext),
+			awsapi.Read("Sign", kms.Tracked(k, "Sign", k.Sign)),
+			awsapi.Read("Verify", kms.Tracked(k, "Verify", k.Verify)),
+			awsapi.Read("GenerateMac", kms.Tracked(k, "GenerateMac", k.GenerateMac)),
+			awsapi.Read("VerifyMac", kms.Tracked(k, "VerifyMac", k.VerifyMac)),
+			awsapi.Read("DeriveSharedSecret", kms.Tracked(k, "DeriveSharedSecret", k.DeriveSharedSecret)),
+			awsapi.Read("GenerateDataKeyPair", kms.Tracked(k, "GenerateDataKeyPair", k.GenerateDataKeyPair)),
+			awsapi.Read("GenerateDataKeyPairWithoutPlaintext", kms.Tracked(k, "GenerateDataKeyPairWithoutPlaintext", k.GenerateDataKeyPairWithoutPlaintext)),
+			awsapi.Write("ReplicateKey", k.ReplicateKey),
+			awsapi.Write("UpdatePrimaryRegion", k.UpdatePrimaryRegion),
+			awsapi.Read("GetKeyLastUsage", k.GetKeyLastUsage),
 		},
 	}
 }

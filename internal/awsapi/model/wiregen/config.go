@@ -14,7 +14,8 @@ var packages = []pkg{
 			UpdateKeyDescription
 			DeriveSharedSecret GenerateDataKeyPair GenerateDataKeyPairWithoutPlaintext GenerateMac GetPublicKey Sign Verify
 			VerifyMac
-			DeleteImportedKeyMaterial GetParametersForImport ImportKeyMaterial`)}},
+			DeleteImportedKeyMaterial GetParametersForImport ImportKeyMaterial
+			GetKeyLastUsage ReplicateKey UpdatePrimaryRegion`)}},
 		Emit: map[string]string{
 			"AliasListEntry":                          "AliasArn AliasName",
 			"CancelKeyDeletionResponse":               "KeyId",
