@@ -127,9 +127,16 @@ func TestDeletedAuditFolderWhileRunning(t *testing.T) {
 			t.Fatalf("the server did not log the sink's failure and recovery:\n%s", logs)
 		}
 
-		// Now it cannot be made again: no answer without an event.
-		os.RemoveAll(dir)
-		os.WriteFile(dir, []byte("in the way"), 0o600)
+		// Now it cannot be made again: no answer without an event. The
+		// server records what its sink found as an event of its own, on a
+		// goroutine: wait for it, or it makes the folder again.
+		s.Srv.WaitBackground()
+		if err := os.RemoveAll(dir); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(dir, []byte("in the way"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		_, err := s.KMS().ListKeys(ctx, &kms.ListKeysInput{}, once)
 		sealtest.APIError(t, "ListKeys with no sink able to keep its event", err, "KMSInternalException", 500)
 		_, err = s.KMS().CreateKey(ctx, &kms.CreateKeyInput{}, once)

@@ -93,6 +93,9 @@ func (b *background) close() {
 	b.wg.Wait()
 }
 
+// wait waits for the goroutines started so far, without closing.
+func (b *background) wait() { b.wg.Wait() }
+
 // Panics reports how many background jobs panicked.
 func (b *background) Panics() uint64 {
 	b.mu.Lock()

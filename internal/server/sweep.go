@@ -55,3 +55,8 @@ func (w *sweeps) wait(ctx context.Context, t time.Time) error {
 func (s *Server) WaitSwept(ctx context.Context, t time.Time) error {
 	return s.swept.wait(ctx, t)
 }
+
+// WaitBackground waits until the background goroutines started so far
+// (the audit tampering recorder's) have finished: a test that changes the
+// audit folder under the server waits for the server's own writes first.
+func (s *Server) WaitBackground() { s.bg.wait() }
