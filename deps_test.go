@@ -111,7 +111,8 @@ func TestImportRules(t *testing.T) {
 	// The packages the layout rules below name must exist, so that a move
 	// does not leave a rule checking nothing.
 	for _, dir := range []string{"internal/identity", "internal/identity/iamapi", "internal/identity/stsapi", "internal/secrets", "internal/secrets/rotation", "internal/secrets/rotation/postgres", "internal/secrets/schema",
-		"internal/secrets/password", "internal/changes", "internal/changes/hub", "internal/changes/client"} {
+		"internal/secrets/password", "internal/changes", "internal/changes/hub", "internal/changes/client",
+		"internal/cache", "internal/clock", "internal/store/dueindex"} {
 		if all[dir] == nil {
 			t.Errorf("no package %s: update TestImportRules to the new layout", dir)
 		}
@@ -203,6 +204,12 @@ func TestImportRules(t *testing.T) {
 			if under(dir, "internal/changes/client") && (under(imp, module+"/internal/changes/hub") || under(imp, module+"/internal/store")) ||
 				under(dir, "internal/changes/hub") && under(imp, module+"/internal/changes/client") {
 				t.Errorf("%s imports %s: the feed's server side (hub) and poller side (client) never import each other", dir, imp)
+			}
+			// The shared helpers under every service know no service: the
+			// cache and the due index only the store, the clock nothing.
+			if (dir == "internal/cache" || dir == "internal/store/dueindex") && own && imp != module+"/internal/store" ||
+				dir == "internal/clock" && own {
+				t.Errorf("%s imports %s: the cache and the due index import only the store, the clock nothing of ours", dir, imp)
 			}
 			if dir == "cmd/sealbox" && own && imp != module+"/internal/cli" {
 				t.Errorf("cmd/sealbox imports %s: it imports only internal/cli", imp)
