@@ -70,10 +70,16 @@ func (l *usageLog) take() map[string]usageRecord {
 func Tracked[I, O any](s *Service, op string, fn func(context.Context, *I) (*O, error)) func(context.Context, *I) (*O, error) {
 	return func(ctx context.Context, in *I) (*O, error) {
 		out, err := fn(ctx, in)
-		if err == nil {
-			s.noteUse(ctx, op)
-		}
+		s.NoteUse(ctx, op, err)
 		return out, err
+	}
+}
+
+// NoteUse notes, when err is nil, a use by op of each key the call named:
+// for a call made on a caller's behalf, which no Tracked route wraps.
+func (s *Service) NoteUse(ctx context.Context, op string, err error) {
+	if err == nil {
+		s.noteUse(ctx, op)
 	}
 }
 

@@ -25,7 +25,8 @@ func (o *onBehalfKMS) ManagedKeyARN(ctx context.Context, alias string) (string, 
 }
 
 func (o *onBehalfKMS) Encrypt(ctx context.Context, in *kms.EncryptRequest) (*kms.EncryptResponse, error) {
-	out, err := kms.Tracked(o.k, "Encrypt", o.k.Encrypt)(ctx, in)
+	out, err := o.k.Encrypt(ctx, in)
+	o.k.NoteUse(ctx, "Encrypt", err)
 	params := map[string]any{"keyId": in.KeyId, "encryptionAlgorithm": algorithm(in.EncryptionAlgorithm), "encryptionContext": in.EncryptionContext}
 	if rerr := o.record(ctx, "Encrypt", params, keyOf(out, in.KeyId), err); rerr != nil {
 		return nil, rerr
@@ -34,7 +35,8 @@ func (o *onBehalfKMS) Encrypt(ctx context.Context, in *kms.EncryptRequest) (*kms
 }
 
 func (o *onBehalfKMS) Decrypt(ctx context.Context, in *kms.DecryptRequest) (*kms.DecryptResponse, error) {
-	out, err := kms.Tracked(o.k, "Decrypt", o.k.Decrypt)(ctx, in)
+	out, err := o.k.Decrypt(ctx, in)
+	o.k.NoteUse(ctx, "Decrypt", err)
 	params := map[string]any{"encryptionAlgorithm": algorithm(in.EncryptionAlgorithm), "encryptionContext": in.EncryptionContext}
 	if in.KeyId != "" {
 		params["keyId"] = in.KeyId
@@ -54,7 +56,8 @@ func (o *onBehalfKMS) Decrypt(ctx context.Context, in *kms.DecryptRequest) (*kms
 }
 
 func (o *onBehalfKMS) GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyRequest) (*kms.GenerateDataKeyResponse, error) {
-	out, err := kms.Tracked(o.k, "GenerateDataKey", o.k.GenerateDataKey)(ctx, in)
+	out, err := o.k.GenerateDataKey(ctx, in)
+	o.k.NoteUse(ctx, "GenerateDataKey", err)
 	params := map[string]any{"keyId": in.KeyId, "encryptionContext": in.EncryptionContext}
 	if in.KeySpec != "" {
 		params["keySpec"] = in.KeySpec
@@ -76,7 +79,8 @@ func (o *onBehalfKMS) GenerateDataKey(ctx context.Context, in *kms.GenerateDataK
 }
 
 func (o *onBehalfKMS) ReEncrypt(ctx context.Context, in *kms.ReEncryptRequest) (*kms.ReEncryptResponse, error) {
-	out, err := kms.Tracked(o.k, "ReEncrypt", o.k.ReEncrypt)(ctx, in)
+	out, err := o.k.ReEncrypt(ctx, in)
+	o.k.NoteUse(ctx, "ReEncrypt", err)
 	params := map[string]any{"destinationKeyId": in.DestinationKeyId, "sourceEncryptionContext": in.SourceEncryptionContext,
 		"destinationEncryptionContext": in.DestinationEncryptionContext,
 		"sourceEncryptionAlgorithm":    algorithm(in.SourceEncryptionAlgorithm), "destinationEncryptionAlgorithm": algorithm(in.DestinationEncryptionAlgorithm)}
