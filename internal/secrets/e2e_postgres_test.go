@@ -2,17 +2,8 @@ package secrets_test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"os/user"
-	"path/filepath"
-	"sort"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,9 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/sealbox/sealbox/internal/sealtest"
+	"github.com/sealbox/sealbox/internal/sealtest/pgtest"
 )
 
 const (
@@ -30,176 +21,10 @@ const (
 	pgMultiARN  = "arn:aws:lambda:us-east-1:123456789012:function:sealbox-postgresql-multi-user"
 )
 
-// pgCluster is a throwaway PostgreSQL cluster in a test's temporary
-// folder, listening on 127.0.0.1 only, on a free port, with password
-// (SCRAM) authentication over TCP, so that a wrong password is refused.
-type pgCluster struct {
-	t             *testing.T
-	initdb, pgctl string
-	dir, data     string
-	port          int
-	cred          *syscall.Credential // the unprivileged user the server runs as, when the test runs as root
-	superPassword string
-}
-
-// pgBinaries finds initdb and pg_ctl: on PATH, else in the newest
-// /usr/lib/postgresql/<version>/bin (Debian's layout).
-func pgBinaries(t *testing.T) (initdb, pgctl string) {
-	t.Helper()
-	if i, err := exec.LookPath("initdb"); err == nil {
-		if p, err := exec.LookPath("pg_ctl"); err == nil {
-			return i, p
-		}
-	}
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
-	sort.Slice(dirs, func(a, b int) bool {
-		va, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[a])))
-		vb, _ := strconv.Atoi(filepath.Base(filepath.Dir(dirs[b])))
-		return va < vb
-	})
-	for i := len(dirs) - 1; i >= 0; i-- {
-		initdb, pgctl = filepath.Join(dirs[i], "initdb"), filepath.Join(dirs[i], "pg_ctl")
-		if _, err := os.Stat(initdb); err == nil {
-			if _, err := os.Stat(pgctl); err == nil {
-				return initdb, pgctl
-			}
-		}
-	}
-	t.Fatalf("the PostgreSQL rotators' tests need PostgreSQL's initdb and pg_ctl, on PATH or in /usr/lib/postgresql/<version>/bin: install PostgreSQL (Debian: apt-get install postgresql; .ci/run does)")
-	return "", ""
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startPostgres makes and starts a cluster, stopped when the test ends.
-func startPostgres(t *testing.T) *pgCluster {
-	t.Helper()
-	initdb, pgctl := pgBinaries(t)
-	c := &pgCluster{t: t, initdb: initdb, pgctl: pgctl, dir: t.TempDir(), port: freePort(t), superPassword: "super-secret-pass-1"}
-	c.data = filepath.Join(c.dir, "data")
-	if os.Geteuid() == 0 {
-		// PostgreSQL refuses to run as root: run it as postgres (or nobody).
-		var u *user.User
-		var err error
-		for _, name := range []string{"postgres", "nobody"} {
-			if u, err = user.Lookup(name); err == nil {
-				break
-			}
-		}
-		if err != nil {
-			t.Fatalf("running as root, and no postgres or nobody user to run PostgreSQL as: %v", err)
-		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
-		c.cred = &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}
-		if err := os.Chmod(filepath.Dir(c.dir), 0o711); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.Chown(c.dir, uid, gid); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pwfile := filepath.Join(c.dir, "pwfile")
-	if err := os.WriteFile(pwfile, []byte(c.superPassword+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if c.cred != nil {
-		os.Chown(pwfile, int(c.cred.Uid), int(c.cred.Gid))
-	}
-	c.run(c.initdb, "-D", c.data, "-U", "postgres", "--pwfile="+pwfile, "--auth-local=trust", "--auth-host=scram-sha-256",
-		"-E", "UTF8", "--locale=C", "--no-sync")
-	conf := fmt.Sprintf("\nlisten_addresses = '127.0.0.1'\nport = %d\nunix_socket_directories = '%s'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 20\n", c.port, c.dir)
-	f, err := os.OpenFile(filepath.Join(c.data, "postgresql.conf"), os.O_APPEND|os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.WriteString(conf)
-	f.Close()
-	c.start()
-	t.Cleanup(func() {
-		cmd := c.command(c.pgctl, "-D", c.data, "-m", "immediate", "-w", "stop")
-		cmd.Run() // already stopped is fine
-	})
-	return c
-}
-
-func (c *pgCluster) command(bin string, args ...string) *exec.Cmd {
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = c.dir
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	if c.cred != nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
-	}
-	return cmd
-}
-
-func (c *pgCluster) run(bin string, args ...string) {
-	c.t.Helper()
-	if out, err := c.command(bin, args...).CombinedOutput(); err != nil {
-		log, _ := os.ReadFile(filepath.Join(c.dir, "log"))
-		c.t.Fatalf("%s %s: %v\n%s\n%s", filepath.Base(bin), strings.Join(args, " "), err, out, log)
-	}
-}
-
-func (c *pgCluster) start() {
-	c.t.Helper()
-	c.run(c.pgctl, "-D", c.data, "-l", filepath.Join(c.dir, "log"), "-w", "-t", "30", "start")
-}
-
-func (c *pgCluster) stop() {
-	c.t.Helper()
-	c.run(c.pgctl, "-D", c.data, "-m", "fast", "-w", "-t", "30", "stop")
-}
-
-// login connects over TCP as user with password and runs SELECT 1.
-func (c *pgCluster) login(user, password string) error {
-	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=127.0.0.1 port=%d dbname=postgres sslmode=disable connect_timeout=5", c.port))
-	if err != nil {
-		return err
-	}
-	cfg.User, cfg.Password = user, password
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(ctx)
-	var one int
-	return conn.QueryRow(ctx, "SELECT 1").Scan(&one)
-}
-
-// exec runs statements as the superuser.
-func (c *pgCluster) exec(stmts ...string) {
-	c.t.Helper()
-	cfg, err := pgx.ParseConfig(fmt.Sprintf("host=127.0.0.1 port=%d dbname=postgres sslmode=disable connect_timeout=5", c.port))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	cfg.User, cfg.Password = "postgres", c.superPassword
-	conn, err := pgx.ConnectConfig(ctx, cfg)
-	if err != nil {
-		c.t.Fatalf("superuser login: %v", err)
-	}
-	defer conn.Close(ctx)
-	for _, s := range stmts {
-		if _, err := conn.Exec(ctx, s); err != nil {
-			c.t.Fatalf("%s: %v", s, err)
-		}
-	}
-}
-
 // wantAuthFailure fails unless err is PostgreSQL refusing the password.
 func wantAuthFailure(t *testing.T, what string, err error) {
 	t.Helper()
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) || pe.Code != "28P01" {
+	if !pgtest.IsAuthFailure(err) {
 		t.Fatalf("%s: err = %v, want password authentication failed (28P01)", what, err)
 	}
 }
@@ -215,8 +40,8 @@ type dbSecret struct {
 	MasterARN string `json:"masterarn,omitempty"`
 }
 
-func (c *pgCluster) secret(user, password string) dbSecret {
-	return dbSecret{Engine: "postgres", Host: "127.0.0.1", Port: c.port, Username: user, Password: password, DBName: "postgres"}
+func pgSecret(c *pgtest.Cluster, user, password string) dbSecret {
+	return dbSecret{Engine: "postgres", Host: "127.0.0.1", Port: c.Port, Username: user, Password: password, DBName: "postgres"}
 }
 
 func (d dbSecret) String() string {
@@ -261,15 +86,15 @@ func rotateNow(t *testing.T, s *sealtest.Server, id, lambdaARN string) string {
 // throwaway PostgreSQL cluster: single user, alternating users, and a
 // rotation while the database is down.
 func TestRotatePostgres(t *testing.T) {
-	pg := startPostgres(t)
+	pg := pgtest.Start(t, pgtest.Options{})
 	s := sealtest.Start(t)
 	c := s.SecretsManager()
 
 	t.Run("SingleUser", func(t *testing.T) {
 		// A role name that needs quoting: it must reach PostgreSQL intact.
 		const role, first = `svc "single" o'neil; --`, "single-first-pass-1"
-		pg.exec(`CREATE ROLE ` + pgx.Identifier{role}.Sanitize() + ` LOGIN PASSWORD 'single-first-pass-1'`)
-		old := pg.secret(role, first)
+		pg.Exec(`CREATE ROLE ` + pgx.Identifier{role}.Sanitize() + ` LOGIN PASSWORD 'single-first-pass-1'`)
+		old := pgSecret(pg, role, first)
 		create(t, c, "pg/single", old.String())
 		token := rotateNow(t, s, "pg/single", pgSingleARN)
 
@@ -280,10 +105,10 @@ func TestRotatePostgres(t *testing.T) {
 		if strings.ContainsAny(cur.Password, `/@"'\:;?#[]{}%&+=,`+"`<>|$ ") {
 			t.Fatalf("the new password holds a character connection strings trip on")
 		}
-		if err := pg.login(role, cur.Password); err != nil {
+		if err := pg.Login(role, cur.Password); err != nil {
 			t.Fatalf("the new AWSCURRENT password does not log in: %v", err)
 		}
-		wantAuthFailure(t, "the old password", pg.login(role, first))
+		wantAuthFailure(t, "the old password", pg.Login(role, first))
 		if prev, _ := stagedDB(t, c, "pg/single", "AWSPREVIOUS"); prev != old {
 			t.Fatalf("AWSPREVIOUS = %+v, want the old value", prev)
 		}
@@ -298,11 +123,11 @@ func TestRotatePostgres(t *testing.T) {
 
 	t.Run("AlternatingUsers", func(t *testing.T) {
 		const first = "multi-first-pass-1"
-		pg.exec(`CREATE ROLE app_multi LOGIN PASSWORD 'multi-first-pass-1'`,
+		pg.Exec(`CREATE ROLE app_multi LOGIN PASSWORD 'multi-first-pass-1'`,
 			`CREATE TABLE multi_data (x int)`, `INSERT INTO multi_data VALUES (42)`, `GRANT SELECT ON multi_data TO app_multi`)
-		master := pg.secret("postgres", pg.superPassword)
+		master := pgSecret(pg, "postgres", pg.SuperPassword)
 		m := create(t, c, "pg/master", master.String())
-		old := pg.secret("app_multi", first)
+		old := pgSecret(pg, "app_multi", first)
 		old.MasterARN = *m.ARN
 		multi := create(t, c, "pg/multi", old.String())
 
@@ -333,13 +158,13 @@ func TestRotatePostgres(t *testing.T) {
 		if cur.Username != "app_multi_clone" || cur.MasterARN != *m.ARN || len(cur.Password) != 32 {
 			t.Fatalf("AWSCURRENT after the first rotation = user %q, masterarn %q", cur.Username, cur.MasterARN)
 		}
-		if err := pg.login(cur.Username, cur.Password); err != nil {
+		if err := pg.Login(cur.Username, cur.Password); err != nil {
 			t.Fatalf("the clone does not log in: %v", err)
 		}
-		if err := pg.login("app_multi", first); err != nil {
+		if err := pg.Login("app_multi", first); err != nil {
 			t.Fatalf("the previous user no longer logs in: %v", err)
 		}
-		cfg, _ := pgx.ParseConfig(fmt.Sprintf("host=127.0.0.1 port=%d dbname=postgres sslmode=disable", pg.port))
+		cfg, _ := pgx.ParseConfig(fmt.Sprintf("host=127.0.0.1 port=%d dbname=postgres sslmode=disable", pg.Port))
 		cfg.User, cfg.Password = cur.Username, cur.Password
 		conn, err := pgx.ConnectConfig(ctx, cfg)
 		if err != nil {
@@ -363,11 +188,11 @@ func TestRotatePostgres(t *testing.T) {
 		if cur.Username != "app_multi" || cur.Password == first {
 			t.Fatalf("AWSCURRENT after the second rotation = user %q", cur.Username)
 		}
-		if err := pg.login(cur.Username, cur.Password); err != nil {
+		if err := pg.Login(cur.Username, cur.Password); err != nil {
 			t.Fatalf("the new AWSCURRENT does not log in: %v", err)
 		}
-		wantAuthFailure(t, "the user's first password", pg.login("app_multi", first))
-		if err := pg.login(clone.Username, clone.Password); err != nil {
+		wantAuthFailure(t, "the user's first password", pg.Login("app_multi", first))
+		if err := pg.Login(clone.Username, clone.Password); err != nil {
 			t.Fatalf("the previous user (the clone) no longer logs in: %v", err)
 		}
 		if prev, _ := stagedDB(t, c, "pg/multi", "AWSPREVIOUS"); prev != clone {
@@ -410,10 +235,10 @@ func TestRotatePostgres(t *testing.T) {
 
 	t.Run("DatabaseDown", func(t *testing.T) {
 		const first = "down-first-pass-1"
-		pg.exec(`CREATE ROLE app_down LOGIN PASSWORD 'down-first-pass-1'`)
-		old := pg.secret("app_down", first)
+		pg.Exec(`CREATE ROLE app_down LOGIN PASSWORD 'down-first-pass-1'`)
+		old := pgSecret(pg, "app_down", first)
 		created := create(t, c, "pg/down", old.String())
-		pg.stop()
+		pg.Stop()
 		out := must[*secretsmanager.RotateSecretOutput](t, "RotateSecret")(c.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
 			SecretId: aws.String("pg/down"), RotationLambdaARN: aws.String(pgSingleARN)}))
 		token := *out.VersionId
@@ -438,8 +263,8 @@ func TestRotatePostgres(t *testing.T) {
 		}
 
 		// The database is back: the retry after the backoff completes.
-		pg.start()
-		if err := pg.login("app_down", first); err != nil {
+		pg.Start()
+		if err := pg.Login("app_down", first); err != nil {
 			t.Fatalf("AWSCURRENT no longer logs in after the failed rotation: %v", err)
 		}
 		sweepAfter(s, 2*time.Hour)
@@ -447,9 +272,9 @@ func TestRotatePostgres(t *testing.T) {
 			t.Fatalf("the rotation did not complete after the database came back")
 		}
 		cur, _ := stagedDB(t, c, "pg/down", "AWSCURRENT")
-		if err := pg.login("app_down", cur.Password); err != nil {
+		if err := pg.Login("app_down", cur.Password); err != nil {
 			t.Fatalf("the new AWSCURRENT password does not log in: %v", err)
 		}
-		wantAuthFailure(t, "the old password", pg.login("app_down", first))
+		wantAuthFailure(t, "the old password", pg.Login("app_down", first))
 	})
 }
