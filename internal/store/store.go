@@ -19,6 +19,13 @@ var (
 	// ErrStop may be returned by a Scan callback to end the scan early; Scan
 	// then returns nil.
 	ErrStop = errors.New("store: stop scan")
+	// ErrUnavailable is wrapped by the errors of a store that cannot reach
+	// its database (a shared backend: PostgreSQL down, unreachable, out of
+	// connections). The call may succeed if tried again later; services
+	// answer it as their retryable internal error. An Update or Batch that
+	// fails so may or may not have committed, when the connection was lost
+	// during the commit.
+	ErrUnavailable = errors.New("store: unavailable")
 )
 
 // Store is an ordered, transactional key-value store. Keys are compared
@@ -30,6 +37,14 @@ type Store interface {
 	// Update runs fn in a read-write transaction. If fn returns nil the
 	// transaction commits durably (fsync'd) before Update returns; if fn
 	// returns an error nothing fn wrote is kept and Update returns that error.
+	//
+	// On a store shared by several servers (pgstore) fn may run more than
+	// once: a transaction that conflicts with another server's is rolled
+	// back and fn runs again, in a new transaction, from the start. So fn
+	// must have no effects outside the transaction that a second run would
+	// repeat (appending to memory it does not reset, notifying, counting);
+	// act on what fn computed after Update returns nil. The embedded
+	// stores run fn once.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Batch is Update for writes that may share one commit, and one fsync,
 	// with concurrent Batch calls: when Batch returns nil, fn's writes are
