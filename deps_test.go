@@ -112,7 +112,7 @@ func TestImportRules(t *testing.T) {
 	// does not leave a rule checking nothing.
 	for _, dir := range []string{"internal/identity", "internal/identity/iamapi", "internal/identity/stsapi", "internal/secrets", "internal/secrets/rotation", "internal/secrets/rotation/postgres", "internal/secrets/schema",
 		"internal/secrets/password", "internal/changes", "internal/changes/hub", "internal/changes/client",
-		"internal/cache", "internal/clock", "internal/store/dueindex"} {
+		"internal/cache", "internal/clock", "internal/store/dueindex", "internal/store/pgstore"} {
 		if all[dir] == nil {
 			t.Errorf("no package %s: update TestImportRules to the new layout", dir)
 		}
@@ -187,8 +187,17 @@ func TestImportRules(t *testing.T) {
 			}
 			// Secrets Manager: the service, the rotation engine, the
 			// rotators' database driver and the validator, each its own job.
-			if under(imp, "github.com/jackc/pgx") && dir != "internal/secrets/rotation/postgres" {
-				t.Errorf("%s imports %s: only internal/secrets/rotation/postgres talks to PostgreSQL", dir, imp)
+			if under(imp, "github.com/jackc/pgx") && dir != "internal/secrets/rotation/postgres" && dir != "internal/store/pgstore" {
+				t.Errorf("%s imports %s: only internal/secrets/rotation/postgres (the rotators' driver) and internal/store/pgstore (the shared store) talk to PostgreSQL", dir, imp)
+			}
+			// The PostgreSQL store: chosen by the server and the CLI (store
+			// copy), reached by everything else as a store.Store; it knows
+			// only the store interface.
+			if imp == module+"/internal/store/pgstore" && dir != "internal/server" && dir != "internal/cli" {
+				t.Errorf("%s imports internal/store/pgstore: only the server and the CLI choose a backend; the rest see a store.Store", dir)
+			}
+			if dir == "internal/store/pgstore" && own && imp != module+"/internal/store" {
+				t.Errorf("internal/store/pgstore imports %s: it imports only internal/store of ours", imp)
 			}
 			if under(dir, "internal/secrets/rotation") && (imp == module+"/internal/secrets" || under(imp, module+"/internal/server")) {
 				t.Errorf("%s imports %s: rotation sees the service only through rotation.Secrets", dir, imp)

@@ -41,7 +41,6 @@ import (
 	"github.com/sealbox/sealbox/internal/sigv4"
 	"github.com/sealbox/sealbox/internal/spool"
 	"github.com/sealbox/sealbox/internal/store"
-	"github.com/sealbox/sealbox/internal/store/boltstore"
 	"github.com/sealbox/sealbox/internal/webhook"
 )
 
@@ -176,7 +175,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create the data folder: %w", err)
 	}
-	raw, err := boltstore.Open(filepath.Join(cfg.DataDir, "sealbox.db"), boltstore.Options{})
+	raw, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
