@@ -51,7 +51,9 @@ func TestChangeLog(t *testing.T) {
 	}
 	put := func(tx store.Tx, k string) error { return tx.Put(k, []byte("v")) }
 	steps := []func() error{
-		func() error { return s.Update(ctx, func(tx store.Tx) error { put(tx, "b"); put(tx, "a"); return put(tx, "b") }) },
+		func() error {
+			return s.Update(ctx, func(tx store.Tx) error { put(tx, "b"); put(tx, "a"); return put(tx, "b") })
+		},
 		func() error { return s.Update(ctx, func(tx store.Tx) error { return tx.Delete("missing") }) }, // changed nothing
 		func() error { return s.Update(ctx, func(tx store.Tx) error { put(tx, "x"); return errors.New("no") }) },
 		func() error { return s.View(ctx, func(tx store.Tx) error { _, err := tx.Get("a"); return err }) },
