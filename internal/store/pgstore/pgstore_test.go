@@ -1,6 +1,7 @@
 package pgstore_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -332,5 +333,69 @@ func TestConnectionsDropped(t *testing.T) {
 	}
 	if got := get(t, s, "n"); got != "2" {
 		t.Errorf("n = %s, want 2", got)
+	}
+}
+
+// PostgreSQL stops: calls fail soon with ErrUnavailable, never hang; it
+// starts again: the same store carries on.
+func TestDatabaseDown(t *testing.T) {
+	c := shared(t)
+	s := openFresh(t)
+	if err := s.Update(ctx, increment("n")); err != nil {
+		t.Fatal(err)
+	}
+	c.Stop()
+	restarted := false
+	defer func() {
+		if !restarted {
+			c.Start() // for the tests after this one
+		}
+	}()
+	for name, call := range map[string]func(context.Context) error{
+		"View":   func(ctx context.Context) error { return s.View(ctx, func(store.Tx) error { return nil }) },
+		"Update": func(ctx context.Context) error { return s.Update(ctx, increment("n")) },
+		"Batch":  func(ctx context.Context) error { return s.Batch(ctx, increment("n")) },
+		"ChangesAfter": func(ctx context.Context) error {
+			_, err := s.ChangesAfter(ctx, 0, 1)
+			return err
+		},
+	} {
+		start := time.Now()
+		callCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		err := call(callCtx)
+		cancel()
+		if !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s with PostgreSQL stopped = %v, want ErrUnavailable", name, err)
+		}
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("%s with PostgreSQL stopped took %v, want it to fail within the connect timeout", name, d)
+		}
+	}
+	c.Start()
+	restarted = true
+	if err := s.Update(ctx, increment("n")); err != nil {
+		t.Fatalf("Update after PostgreSQL came back = %v, want nil", err)
+	}
+	if got := get(t, s, "n"); got != "2" {
+		t.Errorf("n = %s, want 2: one increment before the stop, one after, none while it was down", got)
+	}
+}
+
+// The password may come from Options.Password (--store-password-file) or
+// PGPASSWORD when the URL has none; sslmode is honoured (the test cluster
+// serves no TLS, so require fails).
+func TestPasswordAndSSLMode(t *testing.T) {
+	name, _ := newDatabase(t)
+	c := shared(t)
+	noPassword := fmt.Sprintf("postgres://%s@127.0.0.1:%d/%s?sslmode=disable", name, c.Port, name)
+	if _, err := pgstore.Open(ctx, noPassword, pgstore.Options{Password: "wrong"}); err == nil || !pgtest.IsAuthFailure(err) {
+		t.Errorf("Open with a wrong password = %v, want an authentication failure", err)
+	}
+	open(t, noPassword, pgstore.Options{Password: "pw-" + name}).Close()
+	t.Setenv("PGPASSWORD", "pw-"+name)
+	open(t, noPassword, pgstore.Options{}).Close()
+	_, err := pgstore.Open(ctx, strings.Replace(noPassword, "sslmode=disable", "sslmode=require", 1), pgstore.Options{})
+	if err == nil || !strings.Contains(err.Error(), "TLS") {
+		t.Errorf("Open with sslmode=require on a server without TLS = %v, want a TLS refusal", err)
 	}
 }
