@@ -102,7 +102,7 @@ func (s *Store) batchOnce(ctx context.Context, calls []*batchCall) (err error) {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}
-	ptx, err := s.pool.BeginTx(ctx, serializable)
+	ptx, err := s.begin(ctx, serializable)
 	if err != nil {
 		return s.failed(ctx, "begin", err)
 	}

@@ -150,12 +150,11 @@ func (s *Store) ChangesAfter(ctx context.Context, seq int64, limit int) ([]Chang
 	if limit <= 0 {
 		limit = 1000
 	}
-	var out []ChangeRecord
-	err := s.View(ctx, func(store.Tx) error { return nil }) // usable, and the same errors as View
-	if err != nil {
+	if err := s.usable(ctx); err != nil {
 		return nil, err
 	}
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	var out []ChangeRecord
+	ptx, err := s.begin(ctx, readOnly)
 	if err != nil {
 		return nil, s.failed(ctx, "begin", err)
 	}

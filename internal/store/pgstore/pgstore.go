@@ -50,8 +50,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -98,7 +101,24 @@ func (o *Options) defaults() {
 	}
 }
 
-var serializable = pgx.TxOptions{IsoLevel: pgx.Serializable}
+var (
+	serializable = pgx.TxOptions{IsoLevel: pgx.Serializable}
+	readOnly     = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
+)
+
+// begin begins a transaction. A pooled connection that PostgreSQL closed
+// meanwhile (a restart, an administrator) fails at BEGIN, before anything
+// ran: begin tries another, so that a restart costs callers nothing once
+// the database is back. A database that cannot be reached fails at once.
+func (s *Store) begin(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error) {
+	for attempt := 1; ; attempt++ {
+		ptx, err := s.pool.BeginTx(ctx, opts)
+		var ce *pgconn.ConnectError
+		if err == nil || attempt > s.maxConns || ctx.Err() != nil || errors.As(err, &ce) || !cannotReach(err) {
+			return ptx, err
+		}
+	}
+}
 
 // maxAttempts bounds how often a transaction runs when it keeps
 // conflicting with others (SQLSTATE 40001, 40P01).
@@ -120,6 +140,7 @@ type Store struct {
 	written  atomic.Int64 // change rows this store appended, for pruning
 	pruning  atomic.Bool
 	migrated bool // Open ran migrations (tests)
+	maxConns int  // the pool's size
 }
 
 var _ store.Store = (*Store)(nil)
@@ -160,7 +181,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("failed to connect to PostgreSQL: %w", err))
 	}
-	s := &Store{pool: pool, opts: opts}
+	s := &Store{pool: pool, opts: opts, maxConns: int(cfg.MaxConns)}
 	s.stopCtx, s.stop = context.WithCancel(context.Background())
 	if s.migrated, err = migrate(ctx, pool); err != nil {
 		pool.Close()
@@ -174,7 +195,7 @@ func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	if err := s.usable(ctx); err != nil {
 		return err
 	}
-	ptx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	ptx, err := s.begin(ctx, readOnly)
 	if err != nil {
 		return s.failed(ctx, "begin", err)
 	}
@@ -237,7 +258,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 
 // update is one attempt of Update.
 func (s *Store) update(ctx context.Context, fn func(store.Tx) error) (err error) {
-	ptx, err := s.pool.BeginTx(ctx, serializable)
+	ptx, err := s.begin(ctx, serializable)
 	if err != nil {
 		return s.failed(ctx, "begin", err)
 	}
@@ -325,14 +346,27 @@ func unavailable(err error) error {
 	if isUnavailable(err) {
 		return err
 	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && !unavailableCode(pe.Code) {
-		return err // the server answered: something else is wrong
-	}
-	if errors.Is(err, context.Canceled) {
+	if !cannotReach(err) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", store.ErrUnavailable, err)
+}
+
+// cannotReach tells an error that says the database is out of reach (or
+// not answering) from one that says something else is wrong.
+func cannotReach(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return unavailableCode(pe.Code)
+	}
+	if errors.Is(err, context.Canceled) {
+		return false
+	}
+	var ce *pgconn.ConnectError
+	var ne net.Error
+	return errors.As(err, &ce) || errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		pgconn.Timeout(err) || pgconn.SafeToRetry(err) || errors.Is(err, context.DeadlineExceeded) ||
+		strings.Contains(err.Error(), "conn closed") // pgx's word for a connection it lost earlier
 }
 
 func isUnavailable(err error) bool { return errors.Is(err, store.ErrUnavailable) }
