@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 }
 
 // shared answers the binary's cluster, starting it on first use.
-func shared(t *testing.T) *pgtest.Cluster {
+func shared(t testing.TB) *pgtest.Cluster {
 	t.Helper()
 	clusterOnce.Do(func() {
 		defer func() {
@@ -144,4 +144,17 @@ func querySingle(t *testing.T, url, query string) string {
 		t.Fatalf("%s: %v", query, err)
 	}
 	return out
+}
+
+// openFreshB is openFresh for a benchmark.
+func openFreshB(b *testing.B) *pgstore.Store {
+	b.Helper()
+	c := shared(b)
+	name := fmt.Sprintf("db%d", databases.Add(1))
+	s, err := pgstore.Open(ctx, c.CreateDatabase(name, "pw-"+name), pgstore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
 }
