@@ -1,6 +1,6 @@
 // Package store defines the ordered, transactional key-value interface that
 // every piece of sealbox state lives in. Backends (boltstore, memstore,
-// later pgstore) implement it and pass the storetest conformance suite. The
+// pgstore) implement it and pass the storetest conformance suite. The
 // barrier wraps a Store and is one, so services never see raw bytes at rest.
 package store
 
