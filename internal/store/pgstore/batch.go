@@ -121,7 +121,7 @@ func (s *Store) batchOnce(ctx context.Context, calls []*batchCall) (err error) {
 		if _, err := ptx.Exec(ctx, "SAVEPOINT sealbox_call"); err != nil {
 			return s.failed(ctx, "begin a savepoint in", err)
 		}
-		t := &tx{ctx: ctx, ptx: ptx, writable: true}
+		t := &tx{ctx: ctx, ptx: ptx, writable: true, bookkeeping: store.IsBookkeeping(c.ctx)}
 		ferr := runCall(c, t)
 		if t.err != nil && (isConflict(t.err) || isUnavailable(t.err)) {
 			return t.err // the transaction is lost, not just this call

@@ -48,8 +48,9 @@ type ChangeRecord struct {
 	// clock.
 	At time.Time
 	// Changes are the keys the transaction wrote (Deleted: its last
-	// write deleted the key), in the order first written. Bookkeeping is
-	// never set: the store does not know it.
+	// write deleted the key), in the order first written. Bookkeeping:
+	// every write to the key was made under store.Bookkeeping (in a
+	// Batch, each call's context counts for its own writes).
 	Changes []store.Change
 }
 
@@ -73,16 +74,17 @@ func (s *Store) logChanges(ctx context.Context, ptx pgx.Tx, changes []store.Chan
 	}
 	keys := make([][]byte, len(changes))
 	deleted := make([]bool, len(changes))
+	bookkeeping := make([]bool, len(changes))
 	for i, c := range changes {
-		keys[i], deleted[i] = []byte(c.Key), c.Deleted
+		keys[i], deleted[i], bookkeeping[i] = []byte(c.Key), c.Deleted, c.Bookkeeping
 	}
 	// Held until commit: see the ordering note above.
 	if _, err := ptx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", changeLockKey); err != nil {
 		return s.failed(ctx, "lock the change log in", err)
 	}
 	_, err := ptx.Exec(ctx, `WITH row AS (
-		INSERT INTO sealbox_changes (seq, keys, deleted) VALUES (nextval('sealbox_changes_seq'), $1, $2) RETURNING seq
-	) SELECT pg_notify('`+ChannelName+`', seq::text) FROM row`, keys, deleted)
+		INSERT INTO sealbox_changes (seq, keys, deleted, bookkeeping) VALUES (nextval('sealbox_changes_seq'), $1, $2, $3) RETURNING seq
+	) SELECT pg_notify('`+ChannelName+`', seq::text) FROM row`, keys, deleted, bookkeeping)
 	if err != nil {
 		return s.failed(ctx, "log the changes of", err)
 	}
@@ -166,7 +168,7 @@ func (s *Store) ChangesAfter(ctx context.Context, seq int64, limit int) ([]Chang
 	if seq < pruned {
 		return nil, fmt.Errorf("%w: asked for the changes after %d, and those up to %d are gone", ErrChangesPruned, seq, pruned)
 	}
-	rows, err := ptx.Query(ctx, "SELECT seq, at, keys, deleted FROM sealbox_changes WHERE seq > $1 ORDER BY seq LIMIT $2", seq, limit)
+	rows, err := ptx.Query(ctx, "SELECT seq, at, keys, deleted, bookkeeping FROM sealbox_changes WHERE seq > $1 ORDER BY seq LIMIT $2", seq, limit)
 	if err != nil {
 		return nil, s.failed(ctx, "read the change log in", err)
 	}
@@ -174,13 +176,13 @@ func (s *Store) ChangesAfter(ctx context.Context, seq int64, limit int) ([]Chang
 	for rows.Next() {
 		var r ChangeRecord
 		var keys [][]byte
-		var deleted []bool
-		if err := rows.Scan(&r.Seq, &r.At, &keys, &deleted); err != nil {
+		var deleted, bookkeeping []bool
+		if err := rows.Scan(&r.Seq, &r.At, &keys, &deleted, &bookkeeping); err != nil {
 			return nil, s.failed(ctx, "read the change log in", err)
 		}
 		r.Changes = make([]store.Change, len(keys))
 		for i, k := range keys {
-			r.Changes[i] = store.Change{Key: string(k), Deleted: i < len(deleted) && deleted[i]}
+			r.Changes[i] = store.Change{Key: string(k), Deleted: i < len(deleted) && deleted[i], Bookkeeping: i < len(bookkeeping) && bookkeeping[i]}
 		}
 		out = append(out, r)
 	}

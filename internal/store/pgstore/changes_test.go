@@ -23,6 +23,8 @@ func changesAfter(t *testing.T, s *pgstore.Store, seq int64) []pgstore.ChangeRec
 	return recs
 }
 
+// describe writes each record's changes as "key", "-key" (deleted) or
+// "key(b)" (bookkeeping).
 func describe(recs []pgstore.ChangeRecord) []string {
 	var out []string
 	for _, r := range recs {
@@ -31,7 +33,11 @@ func describe(recs []pgstore.ChangeRecord) []string {
 			if c.Deleted {
 				s += "-"
 			}
-			s += c.Key + " "
+			s += c.Key
+			if c.Bookkeeping {
+				s += "(b)"
+			}
+			s += " "
 		}
 		out = append(out, s)
 	}
@@ -59,12 +65,16 @@ func TestChangeLog(t *testing.T) {
 		func() error { return s.View(ctx, func(tx store.Tx) error { _, err := tx.Get("a"); return err }) },
 		func() error { return s.Update(ctx, func(tx store.Tx) error { tx.Delete("a"); return put(tx, "c") }) },
 		func() error { return s.Batch(ctx, func(tx store.Tx) error { return tx.Delete("c") }) },
+		func() error {
+			return s.Update(store.Bookkeeping(ctx), func(tx store.Tx) error { put(tx, "b"); return put(tx, "d") })
+		},
+		func() error { return s.Batch(store.Bookkeeping(ctx), func(tx store.Tx) error { return put(tx, "e") }) },
 	}
 	for _, step := range steps {
 		step()
 	}
 	recs := changesAfter(t, s, 0)
-	if got, want := describe(recs), []string{"b a ", "-a c ", "-c "}; !slices.Equal(got, want) {
+	if got, want := describe(recs), []string{"b a ", "-a c ", "-c ", "b(b) d(b) ", "e(b) "}; !slices.Equal(got, want) {
 		t.Fatalf("change records = %q, want %q", got, want)
 	}
 	for i := 1; i < len(recs); i++ {
@@ -76,8 +86,8 @@ func TestChangeLog(t *testing.T) {
 	if seq, err := s.LatestSeq(ctx); err != nil || seq != last {
 		t.Errorf("LatestSeq = %d, %v; want %d", seq, err, last)
 	}
-	if got := changesAfter(t, s, recs[0].Seq); len(got) != 2 || got[0].Seq != recs[1].Seq {
-		t.Errorf("ChangesAfter(first) = %v, want the last two records", describe(got))
+	if got := changesAfter(t, s, recs[0].Seq); len(got) != 4 || got[0].Seq != recs[1].Seq {
+		t.Errorf("ChangesAfter(first) = %v, want all records but the first", describe(got))
 	}
 	// Listen hears of them; the channel keeps the newest.
 	deadline := time.After(5 * time.Second)
@@ -217,5 +227,49 @@ func TestChangeLogPrune(t *testing.T) {
 	}
 	if seq, err := s.LatestSeq(ctx); err != nil || seq != recs[4].Seq {
 		t.Errorf("LatestSeq with every record pruned = %d, %v; want %d", seq, err, recs[4].Seq)
+	}
+}
+
+// In one batch, a key one call writes as bookkeeping and another for real
+// is a real change; a key only bookkeeping calls write is bookkeeping.
+func TestChangeLogBookkeepingInBatch(t *testing.T) {
+	s := openFresh(t)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Go(func() {
+			<-start
+			c := ctx
+			if i%2 == 0 {
+				c = store.Bookkeeping(ctx)
+			}
+			err := s.Batch(c, func(tx store.Tx) error {
+				if i%2 == 0 {
+					if err := tx.Put("only-bookkeeping", nil); err != nil {
+						return err
+					}
+				}
+				return tx.Put("mixed", nil)
+			})
+			if err != nil {
+				t.Errorf("Batch = %v", err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	flags := map[string][]bool{}
+	for _, r := range changesAfter(t, s, 0) {
+		for _, c := range r.Changes {
+			flags[c.Key] = append(flags[c.Key], c.Bookkeeping)
+		}
+	}
+	if slices.Contains(flags["only-bookkeeping"], false) || len(flags["only-bookkeeping"]) == 0 {
+		t.Errorf("Bookkeeping flags of a key only bookkeeping calls wrote = %v, want all true", flags["only-bookkeeping"])
+	}
+	// Each record that has "mixed" had a real write to it unless every call
+	// of that record's batch was bookkeeping; at least one record did.
+	if !slices.Contains(flags["mixed"], false) {
+		t.Errorf("Bookkeeping flags of a key real calls wrote = %v, want a real change", flags["mixed"])
 	}
 }

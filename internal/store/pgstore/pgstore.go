@@ -34,7 +34,7 @@
 //
 // Every read-write transaction that changed keys appends, in the same
 // transaction, one row to sealbox_changes (its seq from a sequence, the
-// keys, which were deletions) and NOTIFYs sealbox_changes with the seq;
+// keys, which were deletions, which were store.Bookkeeping) and NOTIFYs sealbox_changes with the seq;
 // see ChangesAfter, LatestSeq and Listen, which the cross-server change
 // feed follows.
 //
@@ -262,7 +262,7 @@ func (s *Store) update(ctx context.Context, fn func(store.Tx) error) (err error)
 	if err != nil {
 		return s.failed(ctx, "begin", err)
 	}
-	t := &tx{ctx: ctx, ptx: ptx, writable: true}
+	t := &tx{ctx: ctx, ptx: ptx, writable: true, bookkeeping: store.IsBookkeeping(ctx)}
 	committed := false
 	defer func() {
 		t.done = true

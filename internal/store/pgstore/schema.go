@@ -33,8 +33,9 @@ var migrations = []string{
 	CREATE TABLE sealbox_changes (
 		seq     bigint PRIMARY KEY,
 		at      timestamptz NOT NULL DEFAULT clock_timestamp(),
-		keys    bytea[] NOT NULL,
-		deleted boolean[] NOT NULL
+		keys        bytea[] NOT NULL,
+		deleted     boolean[] NOT NULL,
+		bookkeeping boolean[] NOT NULL
 	);
 	CREATE TABLE sealbox_feed (
 		pruned_through bigint NOT NULL

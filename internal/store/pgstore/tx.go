@@ -53,6 +53,8 @@ type tx struct {
 	ptx      pgx.Tx
 	writable bool
 	done     bool
+	// bookkeeping: the writes were made under store.Bookkeeping.
+	bookkeeping bool
 	// err is the first statement that failed: PostgreSQL has aborted the
 	// transaction (or the savepoint), so every later statement would fail
 	// too, and it must not commit whatever fn makes of the error.
@@ -117,7 +119,7 @@ func (t *tx) Put(key string, value []byte) error {
 	if err != nil {
 		return t.fail(err)
 	}
-	t.changes.note(key, false)
+	t.changes.note(store.Change{Key: key, Bookkeeping: t.bookkeeping})
 	return nil
 }
 
@@ -134,7 +136,7 @@ func (t *tx) Delete(key string) error {
 		return t.fail(err)
 	}
 	if tag.RowsAffected() > 0 {
-		t.changes.note(key, true)
+		t.changes.note(store.Change{Key: key, Deleted: true, Bookkeeping: t.bookkeeping})
 	}
 	return nil
 }
@@ -205,26 +207,28 @@ func successor(prefix string) ([]byte, bool) {
 }
 
 // changeSet is the keys a transaction changed, in the order first
-// changed, each with whether its last change deleted it.
+// changed, each with whether its last change deleted it, and whether
+// every change to it was bookkeeping.
 type changeSet struct {
 	keys  []store.Change
 	index map[string]int
 }
 
-func (c *changeSet) note(key string, deleted bool) {
-	if i, ok := c.index[key]; ok {
-		c.keys[i].Deleted = deleted
+func (c *changeSet) note(ch store.Change) {
+	if i, ok := c.index[ch.Key]; ok {
+		c.keys[i].Deleted = ch.Deleted
+		c.keys[i].Bookkeeping = c.keys[i].Bookkeeping && ch.Bookkeeping
 		return
 	}
 	if c.index == nil {
 		c.index = map[string]int{}
 	}
-	c.index[key] = len(c.keys)
-	c.keys = append(c.keys, store.Change{Key: key, Deleted: deleted})
+	c.index[ch.Key] = len(c.keys)
+	c.keys = append(c.keys, ch)
 }
 
 func (c *changeSet) merge(o *changeSet) {
 	for _, ch := range o.keys {
-		c.note(ch.Key, ch.Deleted)
+		c.note(ch)
 	}
 }
