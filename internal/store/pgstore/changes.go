@@ -78,14 +78,14 @@ func (s *Store) logChanges(ctx context.Context, ptx pgx.Tx, changes []store.Chan
 	for i, c := range changes {
 		keys[i], deleted[i], bookkeeping[i] = []byte(c.Key), c.Deleted, c.Bookkeeping
 	}
-	// Held until commit: see the ordering note above.
-	if _, err := ptx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", changeLockKey); err != nil {
-		return s.failed(ctx, "lock the change log in", err)
-	}
-	_, err := ptx.Exec(ctx, `WITH row AS (
+	// The lock, held until commit (see the ordering note above), then the
+	// row: two statements that PostgreSQL runs in order, sent at once.
+	b := &pgx.Batch{}
+	b.Queue("SELECT pg_advisory_xact_lock($1)", changeLockKey)
+	b.Queue(`WITH row AS (
 		INSERT INTO sealbox_changes (seq, keys, deleted, bookkeeping) VALUES (nextval('sealbox_changes_seq'), $1, $2, $3) RETURNING seq
 	) SELECT pg_notify('`+ChannelName+`', seq::text) FROM row`, keys, deleted, bookkeeping)
-	if err != nil {
+	if err := ptx.SendBatch(ctx, b).Close(); err != nil {
 		return s.failed(ctx, "log the changes of", err)
 	}
 	return nil
