@@ -235,6 +235,18 @@ func (s *Service) ReplicateKey(ctx context.Context, in *ReplicateKeyRequest) (*R
 		return nil, err
 	}
 	r.AddResource(resourceTypeKey, rep.arn())
+	// AWS: "A ReplicateKey request results in a ReplicateKey operation
+	// and a CreateKey operation" (KMS developer guide, the ReplicateKey
+	// CloudTrail example): the call's own event in the primary's Region,
+	// and the replica's CreateKey in its Region.
+	params := map[string]any{"description": in.Description, "keyUsage": rep.usage(), "keySpec": rep.spec(),
+		"origin": rep.origin(), "multiRegion": true, "bypassPolicyLockoutSafetyCheck": in.BypassPolicyLockoutSafetyCheck}
+	if in.Policy != "" {
+		params["policy"] = in.Policy
+	}
+	if err := s.recordIn(ctx, rep.Region, "CreateKey", params, rep.arn()); err != nil {
+		return nil, err
+	}
 	return &ReplicateKeyResponse{ReplicaKeyMetadata: s.metadata(rep), ReplicaPolicy: policy, ReplicaTags: tags}, nil
 }
 
@@ -299,7 +311,33 @@ func (s *Service) UpdatePrimaryRegion(ctx context.Context, in *UpdatePrimaryRegi
 	for _, a := range arns {
 		r.AddResource(resourceTypeKey, a)
 	}
+	// AWS writes two events: the call's, in the Region of the primary
+	// turned replica, and one in the Region of the replica turned primary,
+	// whose keyId is the new primary's ARN and which lists no resources
+	// (KMS developer guide, the UpdatePrimaryRegion CloudTrail examples).
+	params := map[string]any{"keyId": arns[1], "primaryRegion": in.PrimaryRegion}
+	if err := s.recordIn(ctx, in.PrimaryRegion, "UpdatePrimaryRegion", params, ""); err != nil {
+		return nil, err
+	}
 	return &Empty{}, nil
+}
+
+// recordIn records the event a multi-Region call writes in region, another
+// Region than the one called: the caller's own event (same identity and
+// request id), which CloudTrail marks invokedBy kms.amazonaws.com, about
+// the key arn ("" lists no resource). If the record cannot be kept, the
+// call fails (the audit trail fails closed).
+func (s *Service) recordIn(ctx context.Context, region, name string, params map[string]any, arn string) error {
+	if s.rec == nil {
+		return nil
+	}
+	r := *sealbox.MustRequest(ctx)
+	r.Region, r.ViaService, r.Resources, r.AuditParameters = region, "kms."+region+".amazonaws.com", nil, nil
+	rec := &sealbox.Record{EventSource: "kms.amazonaws.com", EventName: name, RequestParameters: params}
+	if arn != "" {
+		rec.Resources = []sealbox.Resource{{AccountID: r.AccountID, Type: resourceTypeKey, ARN: arn}}
+	}
+	return s.rec.Record(sealbox.NewContext(ctx, &r), rec)
 }
 
 // scheduleDeletion is ScheduleKeyDeletion's multi-Region rule: a primary
