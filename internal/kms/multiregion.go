@@ -130,7 +130,7 @@ func errNotMultiRegion(k *keyRecord) error {
 }
 
 func errNotPrimary(k *keyRecord) error {
-	return sealbox.Errorf("UnsupportedOperationException", "%s is not a multi-Region primary key.", k.arn())
+	return sealbox.Errorf("UnsupportedOperationException", "%s is not a multi-region primary key.", k.arn())
 }
 
 // primaryKey resolves a multi-Region primary key for a change of its set.
