@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -394,4 +395,69 @@ func TestReplicationRotation(t *testing.T) {
 	_, err := euw1.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("rot/db"), VersionStage: aws.String("AWSPENDING")})
 	wantAPIError(t, "replica AWSPENDING after rotation", err, "ResourceNotFoundException")
 	wantStatus(t, "DescribeSecret after rotation", describe(t, use1, "rot/db").ReplicationStatus, map[string]string{"eu-west-1": "InSync"})
+}
+
+// TestReplicaRotationSettings: a replica reports its primary's rotation
+// settings (AWS rotates in the primary's Region and the value propagates;
+// a replica has the primary's metadata), in DescribeSecret and ListSecrets
+// of its own Region; RotateSecret and CancelRotateSecret on it are refused
+// as every write to a replica is; a promoted replica has no rotation of
+// its own.
+func TestReplicaRotationSettings(t *testing.T) {
+	s := sealtest.Start(t)
+	use1, euw1 := s.SecretsManager(), s.SecretsManagerIn("eu-west-1")
+	must[*secretsmanager.CreateSecretOutput](t, "CreateSecret")(use1.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("rot/settings"), SecretString: aws.String(`{"username":"app","password":"first-pass"}`),
+		AddReplicaRegions: []types.ReplicaRegionType{{Region: aws.String("eu-west-1")}}}))
+	if d := describe(t, euw1, "rot/settings"); d.RotationEnabled != nil || d.RotationLambdaARN != nil || d.RotationRules != nil {
+		t.Fatalf("replica of a secret without rotation: RotationEnabled %v, lambda %v, rules %+v", d.RotationEnabled, d.RotationLambdaARN, d.RotationRules)
+	}
+	must[*secretsmanager.RotateSecretOutput](t, "RotateSecret")(use1.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+		SecretId: aws.String("rot/settings"), RotationLambdaARN: aws.String(builtIn),
+		RotationRules: &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(10)}}))
+	s.WaitRotations()
+	p, r := describe(t, use1, "rot/settings"), describe(t, euw1, "rot/settings")
+	if !aws.ToBool(p.RotationEnabled) || p.LastRotatedDate == nil || p.NextRotationDate == nil {
+		t.Fatalf("primary after RotateSecret: enabled %v, last %v, next %v", p.RotationEnabled, p.LastRotatedDate, p.NextRotationDate)
+	}
+	same := func(call string, enabled *bool, lambda *string, rules *types.RotationRulesType, last, next any) {
+		t.Helper()
+		if aws.ToBool(enabled) != aws.ToBool(p.RotationEnabled) || enabled == nil || aws.ToString(lambda) != builtIn ||
+			rules == nil || aws.ToInt64(rules.AutomaticallyAfterDays) != 10 {
+			t.Fatalf("%s: enabled %v, lambda %q, rules %+v; want the primary's", call, enabled, aws.ToString(lambda), rules)
+		}
+		if !reflect.DeepEqual(last, p.LastRotatedDate) || !reflect.DeepEqual(next, p.NextRotationDate) {
+			t.Fatalf("%s: last rotated %v, next %v; the primary's %v, %v", call, last, next, p.LastRotatedDate, p.NextRotationDate)
+		}
+	}
+	same("DescribeSecret(replica)", r.RotationEnabled, r.RotationLambdaARN, r.RotationRules, r.LastRotatedDate, r.NextRotationDate)
+	if aws.ToString(r.PrimaryRegion) != "us-east-1" {
+		t.Fatalf("replica PrimaryRegion %q", aws.ToString(r.PrimaryRegion))
+	}
+	list := must[*secretsmanager.ListSecretsOutput](t, "ListSecrets(replica Region)")(euw1.ListSecrets(ctx, &secretsmanager.ListSecretsInput{}))
+	if len(list.SecretList) != 1 {
+		t.Fatalf("ListSecrets in the replica's Region: %+v", list.SecretList)
+	}
+	e := list.SecretList[0]
+	same("ListSecrets(replica)", e.RotationEnabled, e.RotationLambdaARN, e.RotationRules, e.LastRotatedDate, e.NextRotationDate)
+
+	_, err := euw1.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("rot/settings")})
+	wantMessage(t, "RotateSecret(replica)", err, "InvalidParameterException", notOnReplica)
+	_, err = euw1.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("rot/settings"), RotationLambdaARN: aws.String(builtIn),
+		RotationRules: &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(3)}})
+	wantMessage(t, "RotateSecret(replica, new rules)", err, "InvalidParameterException", notOnReplica)
+	_, err = euw1.CancelRotateSecret(ctx, &secretsmanager.CancelRotateSecretInput{SecretId: aws.String("rot/settings")})
+	wantMessage(t, "CancelRotateSecret(replica)", err, "InvalidParameterException", notOnReplica)
+	if d := describe(t, euw1, "rot/settings"); !aws.ToBool(d.RotationEnabled) || aws.ToInt64(d.RotationRules.AutomaticallyAfterDays) != 10 {
+		t.Fatalf("a refused rotation call changed the replica's rotation: %v %+v", d.RotationEnabled, d.RotationRules)
+	}
+
+	must[*secretsmanager.CancelRotateSecretOutput](t, "CancelRotateSecret")(use1.CancelRotateSecret(ctx, &secretsmanager.CancelRotateSecretInput{SecretId: aws.String("rot/settings")}))
+	if d := describe(t, euw1, "rot/settings"); d.RotationEnabled == nil || *d.RotationEnabled || d.NextRotationDate != nil {
+		t.Fatalf("replica after the primary's CancelRotateSecret: enabled %v, next %v", d.RotationEnabled, d.NextRotationDate)
+	}
+	must[*secretsmanager.StopReplicationToReplicaOutput](t, "StopReplicationToReplica")(euw1.StopReplicationToReplica(ctx, &secretsmanager.StopReplicationToReplicaInput{SecretId: aws.String("rot/settings")}))
+	if d := describe(t, euw1, "rot/settings"); d.RotationEnabled != nil || d.RotationLambdaARN != nil || d.PrimaryRegion == nil || *d.PrimaryRegion != "eu-west-1" {
+		t.Fatalf("promoted replica: enabled %v, lambda %v, primary %v", d.RotationEnabled, d.RotationLambdaARN, d.PrimaryRegion)
+	}
 }

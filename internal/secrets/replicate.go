@@ -554,3 +554,28 @@ func (s *Service) replicationStatusRead(ctx context.Context, sec *secretRecord) 
 	})
 	return out
 }
+
+// rotationShown is the secret whose rotation settings sec reports: for a
+// replica, its primary's. AWS rotates a replicated secret in the primary's
+// Region only and the new value reaches the replicas ("If you turn on
+// rotation for your primary secret, Secrets Manager rotates the secret in
+// the primary Region, and the new secret value propagates to all of the
+// associated replica secrets", user guide, replicate-secrets); a replica
+// has "the same secret value and metadata as the primary" and turning on
+// rotation for it takes promoting it (standalone-secret). The replica
+// record keeps no rotation state of its own, so that nothing schedules a
+// rotation of it; a replica whose primary is gone shows none.
+func (s *Service) rotationShown(ctx context.Context, sec *secretRecord) *secretRecord {
+	if !sec.isReplica() {
+		return sec
+	}
+	var prim *secretRecord
+	err := s.view(ctx, func(tx store.Tx) (err error) {
+		prim, err = recordcache.Get[secretRecord](tx, secretKey(sec.PrimaryRegion, sec.Name))
+		return err
+	})
+	if err != nil || !isReplicaOf(sec, prim, sec.Region) || prim.replica(sec.Region) == nil {
+		return sec
+	}
+	return prim
+}
