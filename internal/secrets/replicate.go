@@ -178,8 +178,8 @@ func (s *Service) plan(ctx context.Context, prim *secretRecord, st replicaState,
 	case err != nil:
 		return p.fail(replicationFailure(err))
 	case !isReplicaOf(have, prim, st.Region):
-		if !overwrite {
-			return p.fail(fmt.Sprintf("Replication failed: Secret name %s already exists in region %s.", prim.Name, st.Region))
+		if msg := overwriteRefused(have, overwrite); msg != "" {
+			return p.fail(msg)
 		}
 		have = nil
 	}
@@ -302,8 +302,10 @@ func (s *Service) applyReplica(tx store.Tx, prim *secretRecord, p *replicaPlan) 
 		return st, err
 	case isReplicaOf(&have, prim, region):
 		old = &have
-	case !p.overwrite:
-		return p.fail(fmt.Sprintf("Replication failed: Secret name %s already exists in region %s.", prim.Name, region)).state, nil
+	default:
+		if msg := overwriteRefused(&have, p.overwrite); msg != "" {
+			return p.fail(msg).state, nil
+		}
 	}
 	now := s.clock.Now().UTC()
 	rep := &secretRecord{Name: prim.Name, ARN: replicaARN(prim.ARN, prim.Region, region), Region: region,
@@ -352,6 +354,30 @@ func (s *Service) applyReplica(tx store.Tx, prim *secretRecord, p *replicaPlan) 
 	}
 	st.Status, st.Message = statusInSync, msgInSync
 	return st, nil
+}
+
+// overwriteRefused is why the secret have, of a primary's name in the
+// Region of a replica being made, stays: any secret, unless
+// ForceOverwriteReplicaSecret; with it, a secret that is itself part of
+// a replication. ForceOverwriteReplicaSecret "specifies whether to
+// overwrite a secret with the same name in the destination Region"; a
+// replica of another primary, or a primary with replicas of its own, is
+// not overwritten, as that would leave the other primary listing a replica
+// that is gone, or replicas whose primary is gone. "" means it goes.
+func overwriteRefused(have *secretRecord, overwrite bool) string {
+	switch {
+	case !overwrite:
+		return fmt.Sprintf("Replication failed: Secret name %s already exists in region %s.", have.Name, have.Region)
+	case have.isReplica():
+		return fmt.Sprintf("Replication failed: Secret name %s already exists in region %s as a replica of a secret in region %s.", have.Name, have.Region, have.PrimaryRegion)
+	case len(have.Replicas) > 0:
+		regions := make([]string, len(have.Replicas))
+		for i, r := range have.Replicas {
+			regions[i] = r.Region
+		}
+		return fmt.Sprintf("Replication failed: Secret name %s already exists in region %s as a primary secret with replica regions [%s].", have.Name, have.Region, strings.Join(regions, ", "))
+	}
+	return ""
 }
 
 // versionOrNil is s.version(id), nil for a nil s.
