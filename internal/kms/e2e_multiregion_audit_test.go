@@ -84,6 +84,9 @@ func TestMultiRegionEventsInOtherRegions(t *testing.T) {
 	if call.AWSRegion != east || call.EventType != "AwsApiCall" || call.UserIdentity.InvokedBy != "" || call.RequestParameters["replicaRegion"] != west {
 		t.Fatalf("ReplicateKey event %+v", call)
 	}
+	if len(call.Resources) != 1 || call.Resources[0].ARN != eastARN {
+		t.Fatalf("ReplicateKey resources %+v, want the primary %s alone (as AWS's example)", call.Resources, eastARN)
+	}
 	if got := trailEvents(t, s, west, "ReplicateKey"); len(got) != 0 {
 		t.Fatalf("ReplicateKey events in the replica's Region: %+v", got)
 	}
@@ -110,8 +113,8 @@ func TestMultiRegionEventsInOtherRegions(t *testing.T) {
 	if old.AWSRegion != east || old.UserIdentity.InvokedBy != "" || old.RequestParameters["keyId"] != id || old.RequestParameters["primaryRegion"] != west {
 		t.Fatalf("UpdatePrimaryRegion event in the old primary's Region %+v", old)
 	}
-	if len(old.Resources) == 0 || old.Resources[0].ARN != eastARN {
-		t.Fatalf("UpdatePrimaryRegion resources %+v, want %s first", old.Resources, eastARN)
+	if len(old.Resources) != 1 || old.Resources[0].ARN != eastARN {
+		t.Fatalf("UpdatePrimaryRegion resources %+v, want %s alone (as AWS's example)", old.Resources, eastARN)
 	}
 	nw := oneTrailEvent(t, s, west, "UpdatePrimaryRegion")
 	if nw.AWSRegion != west || nw.EventType != "AwsApiCall" || nw.RequestID != old.RequestID || nw.UserIdentity.ARN != old.UserIdentity.ARN ||

@@ -234,11 +234,11 @@ func (s *Service) ReplicateKey(ctx context.Context, in *ReplicateKeyRequest) (*R
 	if err != nil {
 		return nil, err
 	}
-	r.AddResource(resourceTypeKey, rep.arn())
 	// AWS: "A ReplicateKey request results in a ReplicateKey operation
 	// and a CreateKey operation" (KMS developer guide, the ReplicateKey
 	// CloudTrail example): the call's own event in the primary's Region,
-	// and the replica's CreateKey in its Region.
+	// whose resources are the primary key alone, and the replica's
+	// CreateKey in its Region, which names the replica.
 	params := map[string]any{"description": in.Description, "keyUsage": rep.usage(), "keySpec": rep.spec(),
 		"origin": rep.origin(), "multiRegion": true, "bypassPolicyLockoutSafetyCheck": in.BypassPolicyLockoutSafetyCheck}
 	if in.Policy != "" {
@@ -277,11 +277,10 @@ func (s *Service) rewriteSet(tx store.Tx, records []*keyRecord, primary string, 
 // UpdatePrimaryRegion makes the replica in PrimaryRegion the primary key
 // and the current primary a replica.
 func (s *Service) UpdatePrimaryRegion(ctx context.Context, in *UpdatePrimaryRegionRequest) (*Empty, error) {
-	r := sealbox.MustRequest(ctx)
 	if err := checkRegion("primaryRegion", in.PrimaryRegion); err != nil {
 		return nil, err
 	}
-	var arns []string
+	var newPrimary string
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		k, err := s.primaryKey(ctx, tx, in.KeyId, "kms:UpdatePrimaryRegion", map[string][]string{"kms:primaryregion": {in.PrimaryRegion}})
 		if err != nil {
@@ -302,20 +301,18 @@ func (s *Service) UpdatePrimaryRegion(ctx context.Context, in *UpdatePrimaryRegi
 		}
 		replicas := append(slices.DeleteFunc(slices.Clone(k.ReplicaRegions), func(s string) bool { return s == in.PrimaryRegion }), k.Region)
 		slices.Sort(replicas)
-		arns = []string{k.arn(), regionARN(k, in.PrimaryRegion)}
+		newPrimary = regionARN(k, in.PrimaryRegion)
 		return s.rewriteSet(tx, append(peers, k), in.PrimaryRegion, replicas)
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range arns {
-		r.AddResource(resourceTypeKey, a)
-	}
-	// AWS writes two events: the call's, in the Region of the primary
-	// turned replica, and one in the Region of the replica turned primary,
-	// whose keyId is the new primary's ARN and which lists no resources
-	// (KMS developer guide, the UpdatePrimaryRegion CloudTrail examples).
-	params := map[string]any{"keyId": arns[1], "primaryRegion": in.PrimaryRegion}
+	// AWS writes two events (KMS developer guide, the UpdatePrimaryRegion
+	// CloudTrail examples): the call's, in the Region of the primary
+	// turned replica, whose resources are that key alone, and one in the
+	// Region of the replica turned primary, whose keyId is the new
+	// primary's ARN and which lists no resources.
+	params := map[string]any{"keyId": newPrimary, "primaryRegion": in.PrimaryRegion}
 	if err := s.recordIn(ctx, in.PrimaryRegion, "UpdatePrimaryRegion", params, ""); err != nil {
 		return nil, err
 	}
