@@ -38,6 +38,7 @@ type Service struct {
 	authz sealbox.Authorizer
 	cache *recordcache.Cache // nil without a change feed
 	usage usageLog           // uses noted for GetKeyLastUsage (lastusage.go)
+	rec   sealbox.Recorder   // nil: no events in other Regions (multiregion.go)
 }
 
 // Config configures a Service.
@@ -49,6 +50,10 @@ type Config struct {
 	// Feed, when set, lets the read path cache records: the feed tells the
 	// service the moment a record changes, on this server or another.
 	Feed store.Feed
+	// Recorder, when set, takes the events a multi-Region call writes in
+	// another Region than the one called (ReplicateKey's CreateKey in the
+	// replica Region, UpdatePrimaryRegion's in the new primary's).
+	Recorder sealbox.Recorder
 }
 
 // New returns a Service.
@@ -56,7 +61,7 @@ func New(c Config) *Service {
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
 	}
-	s := &Service{store: c.Store, ring: c.Keyring, clock: c.Clock, authz: c.Authorizer}
+	s := &Service{store: c.Store, ring: c.Keyring, clock: c.Clock, authz: c.Authorizer, rec: c.Recorder}
 	if c.Feed != nil {
 		s.cache = recordcache.New(c.Feed, "kms/")
 	}

@@ -220,7 +220,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	az := authz.New(s.ids, cacheFeed, s.clock, s.log)
 	s.authz = az
 	s.sts = stsapi.New(s.ids, stsapi.Config{Checker: authz.Checker{A: az}})
-	s.kms = kms.New(kms.Config{Store: feed, Feed: cacheFeed, Keyring: keyring.New(cacheFeed), Clock: s.clock, Authorizer: az})
+	s.kms = kms.New(kms.Config{Store: feed, Feed: cacheFeed, Keyring: keyring.New(cacheFeed), Clock: s.clock, Authorizer: az,
+		Recorder: s.audit})
 	var targets rotation.Targets
 	if path := cfg.RotationTargetsPath(); path != "" {
 		loaded, err := webhook.Load(path, os.Getenv)
