@@ -130,6 +130,7 @@ func NewRouter(cfg Config) *Router {
 func (rt *Router) Register(s *Service) {
 	s.model = model.Load(s.Name)
 	s.query = s.model.Metadata.Protocol == "query"
+	s.internalModelled = modelsError(s.model, s.InternalError)
 	var rs *restService
 	if s.model.Metadata.Protocol == "rest-json" {
 		rs = &restService{svc: s, table: restjson.NewTable(s.model), byName: map[string]*route{}}
@@ -535,12 +536,27 @@ func internalError(rte *route) *sealbox.Error {
 	return &sealbox.Error{Code: rte.svc.InternalError, Message: "An internal error occurred.", Server: true}
 }
 
+// modelsError reports whether m has an error shape that answers code (a
+// Query service's error code may differ from its shape's name:
+// ServiceFailure is IAM's ServiceFailureException).
+func modelsError(m *model.Service, code string) bool {
+	if _, _, ok := m.ErrorStatus(code); ok {
+		return true
+	}
+	for _, sh := range m.Shapes {
+		if sh.Exception && sh.Error != nil && sh.Error.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
 // unavailableError is the answer to a call the store could not serve for
 // now: the service's modelled internal error (a 5xx, which the SDKs retry),
 // else AWS's common ServiceUnavailable, 503. It says nothing of the store.
 func unavailableError(rte *route) *sealbox.Error {
 	const msg = "The service is unavailable for a moment. Retry the request."
-	if _, _, ok := rte.svc.model.ErrorStatus(rte.svc.InternalError); ok {
+	if rte.svc.internalModelled {
 		return &sealbox.Error{Code: rte.svc.InternalError, Message: msg, Server: true}
 	}
 	return &sealbox.Error{Code: "ServiceUnavailable", Message: msg, Server: true, Status: http.StatusServiceUnavailable}
