@@ -298,7 +298,10 @@ func TestStoreUnavailableAnswers(t *testing.T) {
 			return err
 		}, "InternalServiceError", 500},
 		{"Lambda ListFunctions", func() error { _, err := s.Lambda().ListFunctions(ctx, &lambda.ListFunctionsInput{}); return err }, "ServiceException", 500},
-		{"IAM CreateUser", func() error { _, err := s.IAM().CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u")}); return err }, "ServiceFailure", 500},
+		{"IAM CreateUser", func() error {
+			_, err := s.IAM().CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("u")})
+			return err
+		}, "ServiceFailure", 500},
 		{"STS GetSessionToken", func() error { _, err := s.STS().GetSessionToken(ctx, &sts.GetSessionTokenInput{}); return err }, "ServiceUnavailable", 503},
 	}
 	for _, c := range calls {
