@@ -82,18 +82,28 @@ const readyTimeout = time.Second
 // check gets a context that ends after a second. Safe to call while
 // serving.
 func (s *Server) AddReadyCheck(name string, check func(ctx context.Context) error) {
-	s.readyMu.Lock()
-	defer s.readyMu.Unlock()
+	s.hooksMu.Lock()
+	defer s.hooksMu.Unlock()
 	s.ready = append(s.ready[:len(s.ready):len(s.ready)], readyCheck{name, check})
+}
+
+// AddMetrics adds write to what GET /metrics writes, after the built-in
+// families: for parts that come after Open (the change feed's lag, the
+// leader's state). write must write whole families in Prometheus' text
+// format. Safe to call while serving.
+func (s *Server) AddMetrics(write func(io.Writer)) {
+	s.hooksMu.Lock()
+	defer s.hooksMu.Unlock()
+	s.moreMetrics = append(s.moreMetrics[:len(s.moreMetrics):len(s.moreMetrics)], write)
 }
 
 // readyz answers 200 "ready" when every ready check holds, else 503 "not
 // ready: <check>" naming the first that fails; a change either way is
 // logged, with the cause.
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	s.readyMu.Lock()
+	s.hooksMu.Lock()
 	checks := s.ready
-	s.readyMu.Unlock()
+	s.hooksMu.Unlock()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	for _, c := range checks {

@@ -396,6 +396,12 @@ func TestReadyz(t *testing.T) {
 	if !strings.Contains(s.Logs.String(), "not ready") || !errors.Is(errDown, store.ErrUnavailable) {
 		t.Errorf("the log does not say the server is not ready")
 	}
+	s.Srv.AddMetrics(func(w io.Writer) {
+		io.WriteString(w, "# TYPE sealbox_feed_lag_seconds gauge\nsealbox_feed_lag_seconds 12\n")
+	})
+	if body := s.Metrics(t); !strings.Contains(body, "\nsealbox_feed_lag_seconds 12\n") {
+		t.Errorf("GET /metrics lacks what AddMetrics wrote")
+	}
 	s.Srv.AddReadyCheck("feed", func(context.Context) error { return errors.New("behind by 12 s") })
 	if code, body := get(t, s, "/readyz", nil, ""); code != http.StatusServiceUnavailable || body != "not ready: feed\n" {
 		t.Errorf("GET /readyz with the feed behind = %d %q, want 503 \"not ready: feed\"", code, body)

@@ -115,10 +115,13 @@ type Server struct {
 	// metricsToken is the token GET /metrics accepts; empty: none.
 	metricsToken primitive.Secret
 	// ready are the checks GET /readyz makes, in order; notReady is
-	// whether the last answer was 503, to log changes only.
-	readyMu  sync.Mutex
+	// whether the last answer was 503, to log changes only. hooksMu
+	// guards ready and moreMetrics.
+	hooksMu  sync.Mutex
 	ready    []readyCheck
 	notReady atomic.Bool
+	// moreMetrics write the metrics of parts added after Open (AddMetrics).
+	moreMetrics []func(io.Writer)
 
 	// auditStore is the store sink (LookupEvents, retention); nil if
 	// --audit-sinks leaves it out.
@@ -399,6 +402,12 @@ func (s *Server) Handler() http.Handler {
 		s.authz.WriteMetrics(w)
 		s.caches.WriteMetrics(w)
 		s.bg.WriteMetrics(w)
+		s.hooksMu.Lock()
+		more := s.moreMetrics
+		s.hooksMu.Unlock()
+		for _, write := range more {
+			write(w)
+		}
 	})
 	mux.Handle("/", s.router)
 	return mux
