@@ -35,6 +35,8 @@ type Service struct {
 	// internalModelled: the model has InternalError, so a store that
 	// cannot be reached answers it (else ServiceUnavailable).
 	internalModelled bool
+	// errorCodes are the codes its calls' errors are counted by, sorted.
+	errorCodes []string
 }
 
 // Operation binds an operation name to the service method that serves it.

@@ -131,6 +131,7 @@ func (rt *Router) Register(s *Service) {
 	s.model = model.Load(s.Name)
 	s.query = s.model.Metadata.Protocol == "query"
 	s.internalModelled = modelsError(s.model, s.InternalError)
+	s.errorCodes = errorCodes(s)
 	var rs *restService
 	if s.model.Metadata.Protocol == "rest-json" {
 		rs = &restService{svc: s, table: restjson.NewTable(s.model), byName: map[string]*route{}}
@@ -143,6 +144,7 @@ func (rt *Router) Register(s *Service) {
 		}
 		op.bind = binderFor(op.in)
 		rte := &route{svc: s, op: op, in: s.model.InputShape(op.Name), out: s.model.OutputShape(op.Name)}
+		rte.metrics.errors = make([]atomic.Uint64, len(s.errorCodes)+1)
 		rt.routes = append(rt.routes, rte)
 		switch {
 		case rs != nil:
@@ -254,7 +256,7 @@ func (rt *Router) observe(c *call, start time.Time) {
 	if c.route != nil {
 		m = &c.route.metrics
 	}
-	m.observe(c.err, statusOf(c, c.err), time.Since(start))
+	m.observe(c.svc, c.err, statusOf(c, c.err), time.Since(start))
 }
 
 // readBody reads the request body, once, bounded by the service's MaxBody

@@ -161,6 +161,8 @@ func TestRequestMetrics(t *testing.T) {
 	sealtest.APIError(t, "DescribeKey", err, "NotFoundException", 400)
 	_, err = kms.NewFromConfig(s.AWSConfigAs("us-east-1", nosy)).GenerateRandom(ctx, &kms.GenerateRandomInput{NumberOfBytes: aws.Int32(8)})
 	sealtest.APIError(t, "GenerateRandom as nosy", err, "AccessDeniedException", 400)
+	_, err = s.IAM().CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("no spaces allowed")})
+	sealtest.APIError(t, "CreateUser", err, "ValidationError", 400)
 	req, _ := http.NewRequest(http.MethodPost, s.URL+"/", strings.NewReader("{}"))
 	req.Header.Set("X-Amz-Target", "TrentService.NoSuchOperation")
 	if resp, err := s.HTTPClient().Do(req); err != nil {
@@ -176,6 +178,9 @@ func TestRequestMetrics(t *testing.T) {
 		`sealbox_requests_total{service="kms",operation="DescribeKey",outcome="client_error"} 1`,
 		`sealbox_requests_total{service="unknown",operation="unknown",outcome="client_error"} 1`,
 		`sealbox_authz_denials_total{service="kms",operation="GenerateRandom"} 1`,
+		`sealbox_request_errors_total{service="kms",operation="GenerateRandom",code="AccessDeniedException"} 1`,
+		`sealbox_request_errors_total{service="kms",operation="DescribeKey",code="NotFoundException"} 1`,
+		`sealbox_request_errors_total{service="iam",operation="CreateUser",code="ValidationError"} 1`,
 		`sealbox_request_duration_seconds_count{service="kms",operation="GenerateRandom"} 4`,
 		`sealbox_request_duration_seconds_bucket{service="kms",operation="GenerateRandom",le="+Inf"} 4`,
 		`sealbox_audit_sink_up{sink="file"} 1`,
@@ -323,6 +328,8 @@ func TestStoreUnavailableAnswers(t *testing.T) {
 	for _, want := range []string{
 		`sealbox_requests_total{service="kms",operation="CreateKey",outcome="server_error"} 1`,
 		`sealbox_requests_total{service="sts",operation="GetSessionToken",outcome="server_error"} 1`,
+		`sealbox_request_errors_total{service="sts",operation="GetSessionToken",code="ServiceUnavailable"} 1`,
+		`sealbox_request_errors_total{service="iam",operation="CreateUser",code="ServiceFailure"} 1`,
 	} {
 		if !strings.Contains(body, want+"\n") {
 			t.Errorf("GET /metrics lacks %s:\n%s", want, grepLines(body, "sealbox_requests_total"))
