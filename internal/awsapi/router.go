@@ -450,6 +450,10 @@ func (rt *Router) finish(ctx context.Context, c *call, out any, err error) *seal
 	}
 	apiErr := rt.apiError(c, err)
 	if aerr := rt.record(ctx, c, c.payload, apiErr); aerr != nil {
+		if rt.cfg.Unavailable != nil && rt.cfg.Unavailable(aerr) {
+			// The audit trail is in the store, which cannot be reached.
+			return rt.unexpected(c, aerr)
+		}
 		rt.cfg.Logger.Error("audit failed: refusing to answer", "requestId", c.req.ID, "op", c.route.op.Name, "err", aerr)
 		return auditUnavailable(c.route)
 	}
