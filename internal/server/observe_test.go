@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -412,5 +413,16 @@ func TestReadyz(t *testing.T) {
 	s.Srv.AddReadyCheck("feed", func(context.Context) error { return errors.New("behind by 12 s") })
 	if code, body := get(t, s, "/readyz", nil, ""); code != http.StatusServiceUnavailable || body != "not ready: feed\n" {
 		t.Errorf("GET /readyz with the feed behind = %d %q, want 503 \"not ready: feed\"", code, body)
+	}
+}
+
+// TestReadyzStoreClosed: a server whose store is closed is not ready.
+func TestReadyzStoreClosed(t *testing.T) {
+	s := sealtest.Start(t)
+	s.Stop() // closes the store
+	w := httptest.NewRecorder()
+	s.Srv.Handler().ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/readyz", nil))
+	if w.Code != http.StatusServiceUnavailable || w.Body.String() != "not ready: store\n" {
+		t.Errorf("GET /readyz with the store closed = %d %q, want 503 \"not ready: store\"", w.Code, w.Body.String())
 	}
 }
