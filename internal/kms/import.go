@@ -7,17 +7,17 @@ package kms
 // when the sweeper deletes the material and the key is PendingImport again;
 // DeleteImportedKeyMaterial does the same at once.
 //
-// Wrapping: RSAES_OAEP_SHA_1 and RSAES_OAEP_SHA_256, which carry symmetric,
-// HMAC and ECC material. The RSA_AES_KEY_WRAP_* algorithms, which AWS
-// requires for RSA private keys, need AES key wrap with padding (RFC 5649):
-// neither the standard library nor golang.org/x/crypto has it, and sealbox
-// writes no primitive of its own, so they are refused and RSA keys cannot
-// be EXTERNAL. RSAES_PKCS1_V1_5 is refused, as AWS refuses it since 2023.
+// Wrapping: RSAES_OAEP_SHA_1 and RSAES_OAEP_SHA_256 carry symmetric, HMAC
+// and ECC material; RSA_AES_KEY_WRAP_SHA_1 and RSA_AES_KEY_WRAP_SHA_256
+// (RSA-OAEP of an AES key, then AES key wrap with padding) carry material of
+// every spec, and are the only ones for RSA private keys, as in AWS.
+// RSAES_PKCS1_V1_5 is refused, as AWS refuses it since 2023.
 
 import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sealbox/sealbox"
@@ -92,8 +92,6 @@ func checkOrigin(origin, spec string) (bool, error) {
 		return false, errValidation("1 validation error detected: Value '%s' at 'origin' failed to satisfy constraint: Member must satisfy enum value set: [EXTERNAL_KEY_STORE, AWS_CLOUDHSM, AWS_KMS, EXTERNAL]", origin)
 	}
 	switch spec {
-	case "RSA_2048", "RSA_3072", "RSA_4096":
-		return false, sealbox.Errorf("UnsupportedOperationException", "Importing %s key material needs an RSA_AES_KEY_WRAP wrapping algorithm, which this server does not offer.", spec)
 	case "ML_DSA_44", "ML_DSA_65", "ML_DSA_87", "SM2":
 		return false, sealbox.Errorf("UnsupportedOperationException", "Importing %s key material is not supported in this Region.", spec)
 	}
@@ -134,11 +132,11 @@ func externalKey(k *keyRecord) error {
 // public key with an import token valid for 24 hours.
 func (s *Service) GetParametersForImport(ctx context.Context, in *GetParametersForImportRequest) (*GetParametersForImportResponse, error) {
 	switch in.WrappingAlgorithm {
-	case "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256":
-	case "RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256":
-		return nil, sealbox.Errorf("UnsupportedOperationException", "The %s wrapping algorithm is not supported by this server: it offers RSAES_OAEP_SHA_1 and RSAES_OAEP_SHA_256.", in.WrappingAlgorithm)
+	case "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256":
 	case "RSAES_PKCS1_V1_5":
 		return nil, sealbox.Errorf("UnsupportedOperationException", "The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported. Use RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1.")
+	case "SM2PKE":
+		return nil, sealbox.Errorf("UnsupportedOperationException", "The SM2PKE wrapping algorithm is supported only in China Regions.")
 	default:
 		return nil, errValidation("1 validation error detected: Value '%s' at 'wrappingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [RSA_AES_KEY_WRAP_SHA_256, RSAES_PKCS1_V1_5, RSAES_OAEP_SHA_256, RSA_AES_KEY_WRAP_SHA_1, SM2PKE, RSAES_OAEP_SHA_1]", in.WrappingAlgorithm)
 	}
@@ -154,6 +152,10 @@ func (s *Service) GetParametersForImport(ctx context.Context, in *GetParametersF
 	_, err := s.update(ctx, in.KeyId, "kms:GetParametersForImport", extra, func(tx store.Tx, k *keyRecord) error {
 		if err := externalKey(k); err != nil {
 			return err
+		}
+		if strings.HasPrefix(k.spec(), "RSA_") && !strings.HasPrefix(in.WrappingAlgorithm, "RSA_AES_KEY_WRAP_") {
+			// An RSA private key is longer than RSA-OAEP can carry.
+			return sealbox.Errorf("UnsupportedOperationException", "%s key material cannot be wrapped with the %s wrapping algorithm. Use RSA_AES_KEY_WRAP_SHA_256 or RSA_AES_KEY_WRAP_SHA_1.", k.spec(), in.WrappingAlgorithm)
 		}
 		expires := s.clock.Now().UTC().Add(importTokenLife)
 		token, public, err := s.ring.NewImportToken(tx, keyring.ImportParams{
@@ -228,7 +230,9 @@ func (s *Service) ImportKeyMaterial(ctx context.Context, in *ImportKeyMaterialRe
 		case errors.Is(err, keyring.ErrImportTokenExpired):
 			return sealbox.Errorf("ExpiredImportTokenException", "The import token is expired. Use GetParametersForImport to get a new import token and public key.")
 		case errors.Is(err, keyring.ErrImportMaterial):
-			return sealbox.Errorf("InvalidCiphertextException", "The encrypted key material could not be unwrapped, or is not key material of the key spec %s.", k.spec())
+			return sealbox.Errorf("InvalidCiphertextException", "The encrypted key material could not be unwrapped with the wrapping key and algorithm of the import token.")
+		case errors.Is(err, keyring.ErrImportSpec):
+			return sealbox.Errorf("IncorrectKeyMaterialException", "The key material being imported is not valid key material for the key spec %s of %s.", k.spec(), k.arn())
 		case err != nil:
 			return err
 		}

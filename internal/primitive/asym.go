@@ -6,7 +6,8 @@ package primitive
 //
 //	RSA_*                 PKCS #8 private key; RSASSA-PSS (salt = hash size) and
 //	                      PKCS #1 v1.5 signatures; RSAES-OAEP with SHA-1 or SHA-256
-//	                      (MGF1 with the same hash, no label)
+//	                      (MGF1 with the same hash, no label); RSA-AES key wrap
+//	                      (keywrap.go)
 //	ECC_NIST_P256/384/521 PKCS #8; ECDSA signatures DER-encoded (RFC 3279); ECDH
 //	ECC_SECG_P256K1       PKCS #8 (RFC 5915 inside); ECDSA, deterministic (RFC 6979),
 //	                      low-S, by github.com/decred/dcrd/dcrec/secp256k1
