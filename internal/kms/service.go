@@ -38,6 +38,8 @@ type Service struct {
 	authz sealbox.Authorizer
 	cache *recordcache.Cache // nil without a change feed
 	usage usageLog           // uses noted for GetKeyLastUsage (lastusage.go)
+	// notify receives what KMS does to keys on its own; nil drops it.
+	notify Notifier
 }
 
 // Config configures a Service.
@@ -49,6 +51,24 @@ type Config struct {
 	// Feed, when set, lets the read path cache records: the feed tells the
 	// service the moment a record changes, on this server or another.
 	Feed store.Feed
+	// Notifier receives the service events of RunDue; nil drops them.
+	Notifier Notifier
+}
+
+// ServiceEvent is something KMS does to a key on its own, which CloudTrail
+// records as an AwsServiceEvent invoked by kms.amazonaws.com. EventName is
+// CloudTrail's: DeleteExpiredKeyMaterial when imported material reaches
+// its ValidTo. It names the key, never material.
+type ServiceEvent struct {
+	EventName                 string
+	Region, AccountID, KeyARN string
+	Time                      time.Time
+}
+
+// Notifier receives service events. An error leaves the work undone:
+// RunDue tries it again, and sends the event again, on its next run.
+type Notifier interface {
+	Notify(ctx context.Context, e *ServiceEvent) error
 }
 
 // New returns a Service.
@@ -56,7 +76,7 @@ func New(c Config) *Service {
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
 	}
-	s := &Service{store: c.Store, ring: c.Keyring, clock: c.Clock, authz: c.Authorizer}
+	s := &Service{store: c.Store, ring: c.Keyring, clock: c.Clock, authz: c.Authorizer, notify: c.Notifier}
 	if c.Feed != nil {
 		s.cache = recordcache.New(c.Feed, "kms/")
 	}

@@ -4,8 +4,41 @@ import (
 	"context"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/audit"
+	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/kms"
 )
+
+// kmsNotifier records what KMS does to keys on its own as CloudTrail does:
+// eventType AwsServiceEvent by userIdentity {type: AWSService, invokedBy:
+// kms.amazonaws.com}, the key as the one resource, no request parameters
+// or response elements (DeleteExpiredKeyMaterial when imported material
+// reaches its ValidTo).
+type kmsNotifier struct {
+	audit     *audit.Logger
+	accountID string
+}
+
+func (n *kmsNotifier) Notify(ctx context.Context, e *kms.ServiceEvent) error {
+	const svc = "kms.amazonaws.com"
+	return n.audit.Log(ctx, &audit.Event{
+		EventVersion:       "1.08",
+		UserIdentity:       audit.UserIdentity{Type: "AWSService", AccountID: e.AccountID, InvokedBy: svc},
+		EventTime:          e.Time,
+		EventSource:        svc,
+		EventName:          e.EventName,
+		AWSRegion:          e.Region,
+		SourceIPAddress:    svc,
+		UserAgent:          svc,
+		RequestID:          ids.UUID(),
+		EventID:            ids.UUID(),
+		Resources:          []audit.ResourceRef{{AccountID: e.AccountID, Type: "AWS::KMS::Key", ARN: e.KeyARN}},
+		EventType:          "AwsServiceEvent",
+		ManagementEvent:    true,
+		RecipientAccountID: n.accountID,
+		EventCategory:      "Management",
+	})
+}
 
 // onBehalfKMS is the KMS service as Parameter Store, Secrets Manager and
 // Lambda call it on a caller's behalf: every call is also recorded as the

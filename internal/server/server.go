@@ -55,6 +55,7 @@ var (
 	_ kms.Keyring          = (*keyring.Ring)(nil)
 	_ parameters.KMS       = (*kms.Service)(nil)
 	_ parameters.Notifier  = (*policyNotifier)(nil)
+	_ kms.Notifier         = (*kmsNotifier)(nil)
 	_ secrets.KMS          = (*kms.Service)(nil)
 	_ rotation.Notifier    = (*rotationNotifier)(nil)
 	_ rotation.Rotator     = (*webhookRotator)(nil)
@@ -220,7 +221,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	az := authz.New(s.ids, cacheFeed, s.clock, s.log)
 	s.authz = az
 	s.sts = stsapi.New(s.ids, stsapi.Config{Checker: authz.Checker{A: az}})
-	s.kms = kms.New(kms.Config{Store: feed, Feed: cacheFeed, Keyring: keyring.New(cacheFeed), Clock: s.clock, Authorizer: az})
+	s.kms = kms.New(kms.Config{Store: feed, Feed: cacheFeed, Keyring: keyring.New(cacheFeed), Clock: s.clock, Authorizer: az,
+		Notifier: &kmsNotifier{audit: s.audit, accountID: cfg.AccountID}})
 	var targets rotation.Targets
 	if path := cfg.RotationTargetsPath(); path != "" {
 		loaded, err := webhook.Load(path, os.Getenv)
