@@ -152,8 +152,14 @@ func TestImportSymmetric(t *testing.T) {
 	_, err = importMaterial(c, id, []byte("forged token"), wrapped, nil)
 	wantAPIError(t, "ImportKeyMaterial(forged token)", err, "InvalidImportTokenException", 400)
 
-	// Reimport the current material, without expiry, then delete it.
+	// Reimport the current material, without expiry: the key waits for
+	// every version, as AWS's does; then the original one, then delete the
+	// current one.
 	must[*kms.ImportKeyMaterialOutput](t, "ImportKeyMaterial(after expiry)")(importMaterial(c, id, token, wrapped, nil))
+	_, err = c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: enc2.CiphertextBlob})
+	sealtest.APIErrorContaining(t, "Decrypt(one version of two reimported)", err, "KMSInvalidStateException", 400, "is pending import.")
+	token, wrapped = wrapFor(t, c, id, types.AlgorithmSpecRsaesOaepSha256, mat)
+	must[*kms.ImportKeyMaterialOutput](t, "ImportKeyMaterial(the original, after expiry)")(importMaterial(c, id, token, wrapped, nil))
 	must[*kms.DecryptOutput](t, "Decrypt(reimported)")(c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: enc2.CiphertextBlob}))
 	del := must[*kms.DeleteImportedKeyMaterialOutput](t, "DeleteImportedKeyMaterial")(c.DeleteImportedKeyMaterial(ctx, &kms.DeleteImportedKeyMaterialInput{KeyId: id}))
 	if *del.KeyMaterialId != *newMat.KeyMaterialId {

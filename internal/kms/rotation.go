@@ -193,7 +193,7 @@ func paginateIndex(items []RotationsListEntry, marker string, limit int) ([]Rota
 
 // RunDue does the work whose time has come, as of now: it deletes keys whose
 // deletion window has ended, deletes imported material whose ValidTo has
-// passed (a DeleteExpiredKeyMaterial service event, sent to the Notifier
+// passed (a DeleteExpiredKeyMaterial service event for each version, sent to the Notifier
 // before the change commits: at least once, never lost), and rotates keys
 // whose rotation is due. The server calls it periodically; it is safe to
 // call at any time and from several servers (each change is its own
@@ -204,7 +204,7 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted, rotated i
 	}
 	type due struct {
 		region, id string
-		expired    *ServiceEvent // the material's expiry, when it is due
+		expired    []*ServiceEvent // the versions of material that expire
 	}
 	var work []due
 	err = s.store.View(ctx, func(tx store.Tx) error {
@@ -218,8 +218,10 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted, rotated i
 			}
 			if dueNow(k, now) {
 				d := due{region: k.Region, id: k.ID}
-				if importExpired(k, now) && (k.State != statePendingDeletion || now.Before(k.DeletionDate)) {
-					d.expired = &ServiceEvent{EventName: "DeleteExpiredKeyMaterial", Region: k.Region, AccountID: k.Account, KeyARN: k.arn(), Time: now}
+				if k.State != statePendingDeletion || now.Before(k.DeletionDate) {
+					for _, mid := range expiredVersions(k, now) {
+						d.expired = append(d.expired, &ServiceEvent{EventName: "DeleteExpiredKeyMaterial", Region: k.Region, AccountID: k.Account, KeyARN: k.arn(), KeyMaterialID: mid, Time: now})
+					}
 				}
 				work = append(work, d)
 			}
@@ -232,8 +234,11 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted, rotated i
 	for _, w := range work {
 		// The event first, outside the transaction (the audit trail may
 		// write to the store), then the change that it records.
-		if w.expired != nil && s.notify != nil {
-			if err := s.notify.Notify(ctx, w.expired); err != nil {
+		for _, e := range w.expired {
+			if s.notify == nil {
+				break
+			}
+			if err := s.notify.Notify(ctx, e); err != nil {
 				return deleted, rotated, err
 			}
 		}
@@ -247,7 +252,7 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted, rotated i
 				return s.deleteKey(tx, k)
 			}
 			if importExpired(k, now) {
-				if err := s.expireImport(tx, k); err != nil {
+				if err := s.expireImport(tx, k, now); err != nil {
 					return err
 				}
 				return saveKey(tx, k)

@@ -62,7 +62,9 @@ type Config struct {
 type ServiceEvent struct {
 	EventName                 string
 	Region, AccountID, KeyARN string
-	Time                      time.Time
+	// KeyMaterialID is the version of imported material the event is about.
+	KeyMaterialID string
+	Time          time.Time
 }
 
 // Notifier receives service events. An error leaves the work undone:
@@ -149,6 +151,14 @@ func (k *keyRecord) current() materialRef {
 		return materialRef{}
 	}
 	return k.Materials[len(k.Materials)-1]
+}
+
+func (k *keyRecord) materialIDs() []string {
+	ids := make([]string, len(k.Materials))
+	for i, m := range k.Materials {
+		ids[i] = m.ID
+	}
+	return ids
 }
 
 func (k *keyRecord) hasMaterial(id string) bool {

@@ -12,8 +12,8 @@ import (
 // kmsNotifier records what KMS does to keys on its own as CloudTrail does:
 // eventType AwsServiceEvent by userIdentity {type: AWSService, invokedBy:
 // kms.amazonaws.com}, the key as the one resource, no request parameters
-// or response elements (DeleteExpiredKeyMaterial when imported material
-// reaches its ValidTo).
+// or response elements, the version of material in additionalEventData
+// (DeleteExpiredKeyMaterial when imported material reaches its ValidTo).
 type kmsNotifier struct {
 	audit     *audit.Logger
 	accountID string
@@ -37,6 +37,7 @@ func (n *kmsNotifier) Notify(ctx context.Context, e *kms.ServiceEvent) error {
 		ManagementEvent:    true,
 		RecipientAccountID: n.accountID,
 		EventCategory:      "Management",
+		AdditionalData:     map[string]any{"keyMaterialId": e.KeyMaterialID},
 	})
 }
 
