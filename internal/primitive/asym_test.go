@@ -24,7 +24,7 @@ import (
 	secpecdsa "github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
 )
 
-func mustKey(t *testing.T, spec string) ([]byte, []byte) {
+func mustKey(t testing.TB, spec string) ([]byte, []byte) {
 	t.Helper()
 	priv, err := GenerateKey(spec)
 	if err != nil {

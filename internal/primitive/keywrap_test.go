@@ -70,7 +70,7 @@ func TestKWPVectors(t *testing.T) {
 
 // rsaAESKeyWrap wraps mat as an importer does, with Go's RSA-OAEP and
 // tink's KWP under a fresh AES key of kekSize bytes.
-func rsaAESKeyWrap(t *testing.T, pubDER []byte, h hash.Hash, kekSize int, mat []byte) []byte {
+func rsaAESKeyWrap(t testing.TB, pubDER []byte, h hash.Hash, kekSize int, mat []byte) []byte {
 	t.Helper()
 	pub, err := x509.ParsePKIXPublicKey(pubDER)
 	if err != nil {
@@ -146,4 +146,28 @@ func TestUnwrapRSAAESKeyWrap(t *testing.T) {
 			t.Errorf("WrapsImport(%s, %s) = %v", tc.spec, tc.alg, !tc.ok)
 		}
 	}
+}
+
+// FuzzUnwrapRSAAESKeyWrap feeds arbitrary bytes to the unwrapper, whole and
+// as the KWP part after a genuine OAEP part: nothing panics, every failure
+// is ErrDecrypt, and nothing unwraps but the material that was wrapped.
+func FuzzUnwrapRSAAESKeyWrap(f *testing.F) {
+	priv, pub := mustKey(f, "RSA_2048")
+	mat := bytes.Repeat([]byte{0x5a}, 32)
+	good := rsaAESKeyWrap(f, pub, sha256.New(), 32, mat)
+	f.Add(good)
+	f.Add(good[256:])
+	f.Add([]byte{})
+	f.Add(make([]byte, 257))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, w := range [][]byte{b, append(bytes.Clone(good[:256]), b...)} {
+			got, err := UnwrapRSAAESKeyWrap("RSA_2048", priv, "RSA_AES_KEY_WRAP_SHA_256", w)
+			if err == nil && !bytes.Equal(got, mat) {
+				t.Fatalf("unwrapped %x, which was never wrapped", got)
+			}
+			if err != nil && !errors.Is(err, ErrDecrypt) {
+				t.Fatalf("err = %v, want ErrDecrypt", err)
+			}
+		}
+	})
 }
