@@ -3,8 +3,10 @@ package kms
 // Imported key material (BYOK): keys made with Origin EXTERNAL start in
 // PendingImport with no material; GetParametersForImport hands out an RSA
 // wrapping public key and an import token (valid 24 hours); ImportKeyMaterial
-// unwraps the material in the keyring and makes the key usable until ValidTo,
-// when the sweeper deletes the material and the key is PendingImport again;
+// unwraps a version of material in the keyring, with its own expiry, and the
+// key is usable while every version is there. When a version's ValidTo
+// passes, the sweeper deletes it (a DeleteExpiredKeyMaterial service event)
+// and the key is PendingImport until it is imported again;
 // DeleteImportedKeyMaterial does the same at once.
 //
 // Wrapping: RSAES_OAEP_SHA_1 and RSAES_OAEP_SHA_256 carry symmetric, HMAC
