@@ -31,7 +31,7 @@ func TestImportExpiryServiceEvent(t *testing.T) {
 	}
 	validTo := s.Clock.Now().Add(48 * time.Hour)
 	token, wrapped := wrapFor(t, c, md.KeyId, types.AlgorithmSpecRsaesOaepSha256, mat)
-	must[*kms.ImportKeyMaterialOutput](t, "ImportKeyMaterial")(importMaterial(c, md.KeyId, token, wrapped, &validTo))
+	imp := must[*kms.ImportKeyMaterialOutput](t, "ImportKeyMaterial")(importMaterial(c, md.KeyId, token, wrapped, &validTo))
 	token2, wrapped2 := wrapFor(t, c, other.KeyId, types.AlgorithmSpecRsaesOaepSha256, mat)
 	must[*kms.ImportKeyMaterialOutput](t, "ImportKeyMaterial(no expiry)")(importMaterial(c, other.KeyId, token2, wrapped2, nil))
 
@@ -70,16 +70,19 @@ func TestImportExpiryServiceEvent(t *testing.T) {
 		UserIdentity struct {
 			Type, AccountID, InvokedBy string
 		} `json:"userIdentity"`
-		RequestParameters any    `json:"requestParameters"`
-		AWSRegion         string `json:"awsRegion"`
-		ManagementEvent   bool   `json:"managementEvent"`
+		RequestParameters   any               `json:"requestParameters"`
+		AWSRegion           string            `json:"awsRegion"`
+		SourceIPAddress     string            `json:"sourceIPAddress"`
+		ManagementEvent     bool              `json:"managementEvent"`
+		ServiceEventDetails map[string]string `json:"serviceEventDetails"`
 	}
 	doc := aws.ToString(e.CloudTrailEvent)
 	if err := json.Unmarshal([]byte(doc), &raw); err != nil {
 		t.Fatalf("CloudTrailEvent %q: %v", doc, err)
 	}
-	if raw.EventType != "AwsServiceEvent" || raw.UserIdentity.Type != "AWSService" || raw.UserIdentity.InvokedBy != "kms.amazonaws.com" ||
-		raw.UserIdentity.AccountID != aws.ToString(md.AWSAccountId) || raw.RequestParameters != nil || raw.AWSRegion != "us-east-1" || !raw.ManagementEvent {
+	if raw.EventType != "AwsServiceEvent" || raw.UserIdentity.InvokedBy != "AWS Internal" || raw.SourceIPAddress != "AWS Internal" ||
+		raw.UserIdentity.AccountID != aws.ToString(md.AWSAccountId) || raw.RequestParameters != nil || raw.AWSRegion != "us-east-1" || !raw.ManagementEvent ||
+		raw.ServiceEventDetails["keyId"] != aws.ToString(md.KeyId) || raw.ServiceEventDetails["keyMaterialId"] != aws.ToString(imp.KeyMaterialId) {
 		t.Fatalf("CloudTrailEvent = %s", doc)
 	}
 	for _, secret := range [][]byte{mat, wrapped, token} {

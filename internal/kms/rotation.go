@@ -220,7 +220,7 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted, rotated i
 				d := due{region: k.Region, id: k.ID}
 				if k.State != statePendingDeletion || now.Before(k.DeletionDate) {
 					for _, mid := range expiredVersions(k, now) {
-						d.expired = append(d.expired, &ServiceEvent{EventName: "DeleteExpiredKeyMaterial", Region: k.Region, AccountID: k.Account, KeyARN: k.arn(), KeyMaterialID: mid, Time: now})
+						d.expired = append(d.expired, &ServiceEvent{EventName: "DeleteExpiredKeyMaterial", Region: k.Region, AccountID: k.Account, KeyID: k.ID, KeyARN: k.arn(), KeyMaterialID: mid, Time: now})
 					}
 				}
 				work = append(work, d)

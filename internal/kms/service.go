@@ -60,8 +60,8 @@ type Config struct {
 // CloudTrail's: DeleteExpiredKeyMaterial when imported material reaches
 // its ValidTo. It names the key, never material.
 type ServiceEvent struct {
-	EventName                 string
-	Region, AccountID, KeyARN string
+	EventName                        string
+	Region, AccountID, KeyID, KeyARN string
 	// KeyMaterialID is the version of imported material the event is about.
 	KeyMaterialID string
 	Time          time.Time

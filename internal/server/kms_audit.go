@@ -9,35 +9,42 @@ import (
 	"github.com/sealbox/sealbox/internal/kms"
 )
 
-// kmsNotifier records what KMS does to keys on its own as CloudTrail does:
-// eventType AwsServiceEvent by userIdentity {type: AWSService, invokedBy:
-// kms.amazonaws.com}, the key as the one resource, no request parameters
-// or response elements, the version of material in additionalEventData
-// (DeleteExpiredKeyMaterial when imported material reaches its ValidTo).
+// kmsNotifier records what KMS does to keys on its own as CloudTrail does
+// (AWS's example of DeleteExpiredKeyMaterial, eventVersion 1.11):
+// eventType AwsServiceEvent, userIdentity {accountId, invokedBy: "AWS
+// Internal"}, sourceIPAddress and userAgent "AWS Internal", no request
+// parameters or response elements, the key as the one resource, and
+// serviceEventDetails {keyId, keyMaterialId}. userIdentity.type is
+// AWSService, as sealbox's other service events have it (AWS's example
+// has none).
 type kmsNotifier struct {
 	audit     *audit.Logger
 	accountID string
 }
 
 func (n *kmsNotifier) Notify(ctx context.Context, e *kms.ServiceEvent) error {
-	const svc = "kms.amazonaws.com"
+	const internal = "AWS Internal"
+	details := map[string]any{"keyId": e.KeyID}
+	if e.KeyMaterialID != "" {
+		details["keyMaterialId"] = e.KeyMaterialID
+	}
 	return n.audit.Log(ctx, &audit.Event{
-		EventVersion:       "1.08",
-		UserIdentity:       audit.UserIdentity{Type: "AWSService", AccountID: e.AccountID, InvokedBy: svc},
-		EventTime:          e.Time,
-		EventSource:        svc,
-		EventName:          e.EventName,
-		AWSRegion:          e.Region,
-		SourceIPAddress:    svc,
-		UserAgent:          svc,
-		RequestID:          ids.UUID(),
-		EventID:            ids.UUID(),
-		Resources:          []audit.ResourceRef{{AccountID: e.AccountID, Type: "AWS::KMS::Key", ARN: e.KeyARN}},
-		EventType:          "AwsServiceEvent",
-		ManagementEvent:    true,
-		RecipientAccountID: n.accountID,
-		EventCategory:      "Management",
-		AdditionalData:     map[string]any{"keyMaterialId": e.KeyMaterialID},
+		EventVersion:        "1.08",
+		UserIdentity:        audit.UserIdentity{Type: "AWSService", AccountID: e.AccountID, InvokedBy: internal},
+		EventTime:           e.Time,
+		EventSource:         "kms.amazonaws.com",
+		EventName:           e.EventName,
+		AWSRegion:           e.Region,
+		SourceIPAddress:     internal,
+		UserAgent:           internal,
+		RequestID:           ids.UUID(),
+		EventID:             ids.UUID(),
+		Resources:           []audit.ResourceRef{{AccountID: e.AccountID, Type: "AWS::KMS::Key", ARN: e.KeyARN}},
+		EventType:           "AwsServiceEvent",
+		ManagementEvent:     true,
+		RecipientAccountID:  n.accountID,
+		EventCategory:       "Management",
+		ServiceEventDetails: details,
 	})
 }
 
