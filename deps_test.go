@@ -105,7 +105,7 @@ func under(path, prefix string) bool { return path == prefix || strings.HasPrefi
 // nothing of ours.
 func TestImportRules(t *testing.T) {
 	cryptoOnlyInPrimitive := []string{"crypto/aes", "crypto/cipher", "crypto/hmac", "crypto/hkdf", "golang.org/x/crypto",
-		"github.com/cloudflare/circl", "github.com/decred/dcrd"}
+		"github.com/cloudflare/circl", "github.com/decred/dcrd", "github.com/tink-crypto/tink-go", "filippo.io/mldsa"}
 	services := []string{"internal/kms", "internal/identity/iamapi", "internal/identity/stsapi", "internal/parameters", "internal/secrets", "internal/functions"}
 	all := imports(t)
 	// The packages the layout rules below name must exist, so that a move

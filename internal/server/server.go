@@ -55,6 +55,7 @@ var (
 	_ kms.Keyring          = (*keyring.Ring)(nil)
 	_ parameters.KMS       = (*kms.Service)(nil)
 	_ parameters.Notifier  = (*policyNotifier)(nil)
+	_ kms.Notifier         = (*kmsNotifier)(nil)
 	_ secrets.KMS          = (*kms.Service)(nil)
 	_ rotation.Notifier    = (*rotationNotifier)(nil)
 	_ rotation.Rotator     = (*webhookRotator)(nil)
@@ -221,7 +222,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	s.authz = az
 	s.sts = stsapi.New(s.ids, stsapi.Config{Checker: authz.Checker{A: az}})
 	s.kms = kms.New(kms.Config{Store: feed, Feed: cacheFeed, Keyring: keyring.New(cacheFeed), Clock: s.clock, Authorizer: az,
-		Recorder: s.audit})
+		Recorder: s.audit, Notifier: &kmsNotifier{audit: s.audit, accountID: cfg.AccountID}})
 	var targets rotation.Targets
 	if path := cfg.RotationTargetsPath(); path != "" {
 		loaded, err := webhook.Load(path, os.Getenv)
