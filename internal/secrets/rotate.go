@@ -17,6 +17,14 @@ import (
 // server's scheduler need not wait for its next tick.
 func (s *Service) RotationWake() <-chan struct{} { return s.rotation.Wake() }
 
+// WakeRotationsOnDue signals RotationWake whenever a commit seen on feed
+// makes a rotation due now, until cancel is called (rotation.Engine's
+// WakeOnDue): the elected server watches the feed while it leads, so
+// that RotateSecret answered by any server starts the rotation on it.
+func (s *Service) WakeRotationsOnDue(feed store.Feed) (cancel func()) {
+	return s.rotation.WakeOnDue(feed)
+}
+
 // WaitRotations returns once the rotation engine is idle (rotation.Engine's
 // WaitIdle): every rotation RotateSecret started so far has had its
 // attempt, and none is running; or with ctx's error.

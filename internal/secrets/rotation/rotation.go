@@ -37,6 +37,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -266,6 +267,38 @@ func (e *Engine) MasterARN(ctx context.Context, sec *Secret, lambdaARN string) (
 // Wake is signalled when a rotation should start now, so the server's
 // scheduler need not wait for its next tick.
 func (e *Engine) Wake() <-chan struct{} { return e.wake }
+
+// WakeOnDue signals Wake whenever a commit seen on feed makes a rotation
+// due now (RotateSecret's, on this server or, through a feed shared
+// across servers, on another), until cancel is called. The server's
+// elected leader watches while it leads, so that a rotation asked of any
+// server starts on the leader at once rather than at its next sweep. The
+// engine's own claims and outcomes move entries into the future, and
+// wake nothing.
+func (e *Engine) WakeOnDue(feed store.Feed) (cancel func()) {
+	return feed.Watch(string(rotations), func(c store.Change) {
+		if c.Deleted {
+			return
+		}
+		if at, ok := dueAt(c.Key); ok && !at.After(e.clock.Now()) {
+			e.Kick()
+		}
+	})
+}
+
+// dueAt reads the time of a rotation index key (dueindex's layout: the
+// prefix, then the due time in Unix nanoseconds in 20 digits).
+func dueAt(key string) (time.Time, bool) {
+	rest, ok := strings.CutPrefix(key, string(rotations))
+	if !ok || len(rest) < 20 {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(rest[:20], 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, n), true
+}
 
 // Kick signals Wake. WaitIdle waits for a RunDue that starts after it.
 func (e *Engine) Kick() {
