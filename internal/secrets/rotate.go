@@ -115,6 +115,7 @@ func (s *Service) RotateSecret(ctx context.Context, in *RotateSecretRequest) (*R
 			}
 		}
 		due := r.Next
+		r.Lease, r.Step = "", "" // of a rotation cancelled: this one starts afresh
 		if immediate {
 			r.Token, r.Attempts, due = token, 0, now
 		} else if cur.staged(StageCurrent) != nil {
@@ -153,7 +154,10 @@ func (s *Service) CancelRotateSecret(ctx context.Context, in *CancelRotateSecret
 		if cur.Rotation.Token != "" && pending == "" && cur.version(cur.Rotation.Token) != nil {
 			pending = cur.Rotation.Token
 		}
+		// Clearing Token and Lease stops an attempt running now at its
+		// next step or lease renewal (rotation.Engine).
 		cur.Rotation.Enabled, cur.Rotation.Next, cur.Rotation.Token, cur.Rotation.Attempts, cur.Rotation.Trial = false, time.Time{}, "", 0, false
+		cur.Rotation.Lease, cur.Rotation.Step = "", ""
 		return cur.Rotation.SetDue(tx, cur.Region, cur.Name, time.Time{})
 	})
 	if err != nil {
