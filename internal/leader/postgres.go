@@ -97,6 +97,13 @@ func NewPostgres(url string, log *slog.Logger, clk clock.Clock) (*Postgres, erro
 		// pgx's parse errors leave the password out of their text.
 		return nil, fmt.Errorf("leader election: %w", err)
 	}
+	return NewPostgresConfig(cfg, log, clk), nil
+}
+
+// NewPostgresConfig is NewPostgres from a parsed configuration (the
+// store's, with the password it found in a file, say), which it copies.
+func NewPostgresConfig(cfg *pgx.ConnConfig, log *slog.Logger, clk clock.Clock) *Postgres {
+	cfg = cfg.Copy()
 	if cfg.ConnectTimeout == 0 || cfg.ConnectTimeout > ConnectTimeout {
 		cfg.ConnectTimeout = ConnectTimeout
 	}
@@ -111,7 +118,7 @@ func NewPostgres(url string, log *slog.Logger, clk clock.Clock) (*Postgres, erro
 	if clk == nil {
 		clk = clock.Real{}
 	}
-	return &Postgres{cfg: cfg, log: log, clk: clk}, nil
+	return &Postgres{cfg: cfg, log: log, clk: clk}
 }
 
 // Run campaigns until ctx is done: it connects, tries the lock every

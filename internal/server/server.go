@@ -180,14 +180,18 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	}
 	cfg.DataDir = dir
 	s := &Server{cfg: cfg, clock: opts.Clock, log: opts.Logger, elector: opts.Elector}
-	if s.elector == nil {
-		s.elector = &leader.Always{}
-	}
 	if s.clock == nil {
 		s.clock = clock.Real{}
 	}
 	if s.log == nil {
 		s.log = NewLogger(os.Stderr, cfg.LogLevel)
+	}
+	if s.elector == nil {
+		// The pgstore merge: newElector(cfg.Store, s.log), which answers
+		// leader.Postgres for a postgres:// store.
+		if s.elector, err = newElector("", s.log); err != nil {
+			return nil, err
+		}
 	}
 	s.bg = newBackground(s.log, jobKeys, jobParameters, jobSecrets, jobRotateNow, jobSessions, jobAuditExpiry, jobDigests, jobTampering)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
