@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -221,9 +222,10 @@ func (p *Postgres) hold(ctx context.Context, conn *pgx.Conn, sent time.Time, lea
 	// The watchdog: leadership ends HoldLimit after the send of the last
 	// check that succeeded, even if the next check hangs.
 	expired := make(chan struct{})
+	var once sync.Once // a Reset after it fired arms it again
 	watchdog := p.clk.AfterFunc(HoldLimit-p.clk.Since(sent), func() {
 		cancel()
-		close(expired)
+		once.Do(func() { close(expired) })
 	})
 	t := p.clk.NewTicker(CheckInterval)
 	defer t.Stop()
