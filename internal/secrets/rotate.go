@@ -27,7 +27,8 @@ func (s *Service) WakeRotationsOnDue(feed store.Feed) (cancel func()) {
 
 // WaitRotations returns once the rotation engine is idle (rotation.Engine's
 // WaitIdle): every rotation RotateSecret started so far has had its
-// attempt, and none is running; or with ctx's error.
+// attempt, and none is running; or with ctx's error. Only the server that
+// leads runs rotations: on another, call it on the leader's service.
 func (s *Service) WaitRotations(ctx context.Context) error { return s.rotation.WaitIdle(ctx) }
 
 func errRotationInProgress() error {
