@@ -74,6 +74,7 @@ func TestBackgroundWorkOnlyWhileLeading(t *testing.T) {
 	cfg.AdminAccessKeyID = "AKIAIOSFODNN7EXAMPLE"
 	cfg.AdminSecretAccessKey = primitive.NewSecret([]byte("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"))
 	cfg.SweepInterval = 10 * time.Millisecond
+	cfg.AuditDigestInterval = 10 * time.Millisecond
 	clk := clock.NewFake(time.Now().UTC())
 	el := newManualElector()
 	s, err := Open(context.Background(), cfg, Options{Clock: clk, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Elector: el})
@@ -98,10 +99,14 @@ func TestBackgroundWorkOnlyWhileLeading(t *testing.T) {
 	wait, stop := context.WithTimeout(ctx, 30*time.Second)
 	defer stop()
 
-	// A follower: no goroutine of the server sweeps.
+	// A follower: no goroutine of the server sweeps or signs the store
+	// trail's digests.
 	clk.Advance(cfg.SweepInterval)
 	if n := runs.Load(); n != 0 {
 		t.Fatalf("a follower swept %d times", n)
+	}
+	if err := s.WaitDigests(expired(), clk.Now().UTC()); err == nil {
+		t.Fatal("a follower signed the store trail's digests")
 	}
 	if m := metrics(s); !strings.Contains(m, "\nsealbox_leader 0\n") {
 		t.Fatalf("a follower's metrics:\n%s", m)
@@ -122,6 +127,10 @@ func TestBackgroundWorkOnlyWhileLeading(t *testing.T) {
 	clk.Advance(cfg.SweepInterval)
 	if err := s.WaitSwept(wait, clk.Now().UTC()); err != nil {
 		t.Fatalf("no sweep at the leader's tick: %v", err)
+	}
+	// The leader signs the store trail's digests at its ticks.
+	if err := s.WaitDigests(wait, clk.Now().UTC()); err != nil {
+		t.Fatalf("no digest at the leader's tick: %v", err)
 	}
 
 	// Deposed: by the time the elector hears lead return, the sweeper
@@ -145,6 +154,14 @@ func TestBackgroundWorkOnlyWhileLeading(t *testing.T) {
 	if runs.Load() == n {
 		t.Fatal("the server elected again did not sweep")
 	}
+}
+
+// expired is a context already done: a wait on it reports only what has
+// already happened.
+func expired() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
 }
 
 func metrics(s *Server) string {

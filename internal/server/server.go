@@ -138,6 +138,7 @@ type Server struct {
 	sweepTick  clock.Ticker
 	digestTick clock.Ticker
 	swept      sweeps
+	sealed     sweeps // the store trail's digests signed, as swept
 	// bg runs the sweeper's jobs and the server's goroutines under
 	// recover, and Close waits for the goroutines.
 	bg     *background
@@ -503,10 +504,15 @@ func (s *Server) sealDigests(ctx context.Context) {
 		case <-s.digestTick.C():
 		case <-s.auditStore.SealWake():
 		}
+		now := s.clock.Now().UTC()
 		s.bg.run(jobDigests, func() {
-			if err := s.auditStore.Seal(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("audit digest failed: the events stored since the last digest are not signed yet", "sink", "store", "err", err)
+			if err := s.auditStore.Seal(ctx); err != nil {
+				if ctx.Err() == nil {
+					s.log.Error("audit digest failed: the events stored since the last digest are not signed yet", "sink", "store", "err", err)
+				}
+				return
 			}
+			s.sealed.done(now)
 		})
 	}
 }
