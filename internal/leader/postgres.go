@@ -20,43 +20,47 @@ import (
 // schema migrations) use other keys.
 const LockKey int64 = 0x007365616c626f78
 
-// The timings of a Postgres elector. The leader must stop its work before
-// PostgreSQL can free the lock for another server, whatever fails:
+// The timings of a Postgres elector. The old leader must have stopped its
+// work before the new one starts, whatever fails:
 //
 //   - The leader checks its session every CheckInterval with a SELECT 1
 //     that may take at most CheckTimeout, and gives leadership up (cancels
-//     its work's context) when no check sent in the last HoldLimit has
-//     succeeded, or at the first check that fails: at most HoldLimit
-//     (2.5 s) after it sent the last check PostgreSQL answered.
-//   - PostgreSQL ends the session, and frees the lock, when it sees the
-//     connection closed (a killed process: at once), or when the session
-//     has been idle for IdleSessionTimeout (a partition, a half-open TCP
-//     connection, a wedged process: the leader's checks stop arriving),
-//     or when TCP keepalives go unanswered for ServerKeepalive (a peer
-//     gone without a word). Both count from the last check PostgreSQL
-//     received, which is after the leader sent it: no sooner than 6 s after
-//     the send from which the leader's HoldLimit counts.
+//     its work's context) at the first check that fails, or when no check
+//     sent in the last HoldLimit has succeeded: at most HoldLimit (2.5 s)
+//     after it sent the last check PostgreSQL answered. That check was
+//     sent before PostgreSQL freed the lock, however it came to free it.
+//   - A server that takes the lock holds it for Grace (3 s) before it
+//     starts the work, checking its session all the while: by then the
+//     old leader has stopped, HoldLimit after a send that preceded the
+//     lock's release, with 0.5 s to spare for its work to see the context
+//     cancelled. Grace is what makes a terminated session safe (an
+//     administrator's pg_terminate_backend, a backend crash: PostgreSQL
+//     frees the lock at once, and the old leader learns of it only at its
+//     next check). Only the durations on each machine count, so no clock
+//     skew between machines enters. A process paused for longer (SIGSTOP,
+//     a frozen VM) can resume believing it leads for a moment: what must
+//     never overlap guards itself in the store (see the package comment).
+//   - PostgreSQL frees the lock when the session ends: at once when the
+//     connection closes (a server stopped or killed: the kernel closes
+//     it), else when the session has been idle for IdleSessionTimeout (a
+//     partition, a half-open connection, a wedged process: the leader's
+//     checks stop arriving) or its TCP keepalives go unanswered for
+//     ServerKeepalive (a machine gone without a word), both 4 s.
 //
-// The margin between the two, 3.5 s, is for the leader's own delays in
-// noticing (scheduling, a garbage collection) and for the work to see its
-// context cancelled; both are durations measured on one machine each, so
-// no clock skew between machines enters. A process paused for longer than
-// that (SIGSTOP, a VM frozen) can resume believing it leads for a moment:
-// what must never overlap guards itself in the store (see the package
-// comment).
-//
-// A takeover then takes: after a crash, up to RetryInterval (1 s) for a
-// follower's next try; after a partition or a wedged leader, up to
-// IdleSessionTimeout plus RetryInterval, 7 s. Both are well within 10 s.
+// A takeover then takes: after a server stops or dies, up to RetryInterval
+// (0.5 s) for a follower's next try plus Grace, 3.5 s; after a partition or
+// a wedged or vanished leader, IdleSessionTimeout more, 7.5 s. Both are
+// within 10 s.
 const (
-	RetryInterval      = time.Second
+	RetryInterval      = 500 * time.Millisecond
 	CheckInterval      = time.Second
 	CheckTimeout       = time.Second
 	HoldLimit          = 2500 * time.Millisecond
-	IdleSessionTimeout = 6 * time.Second
+	Grace              = HoldLimit + 500*time.Millisecond
+	IdleSessionTimeout = 4 * time.Second
 	// ServerKeepalive is tcp_keepalives_idle plus tcp_keepalives_count
 	// probes tcp_keepalives_interval apart, set on the session.
-	ServerKeepalive = 4*time.Second + 2*time.Second
+	ServerKeepalive = 2*time.Second + 2*time.Second
 	// ConnectTimeout bounds one connection attempt.
 	ConnectTimeout = 5 * time.Second
 )
@@ -66,11 +70,11 @@ const (
 // partition (a wedged leader process is then noticed only through its
 // own HoldLimit).
 var sessionSettings = []string{
-	"SET tcp_keepalives_idle = 4",
+	"SET tcp_keepalives_idle = 2",
 	"SET tcp_keepalives_interval = 1",
 	"SET tcp_keepalives_count = 2",
-	"SET tcp_user_timeout = 6000",
-	"SET idle_session_timeout = 6000",
+	"SET tcp_user_timeout = 4000",
+	"SET idle_session_timeout = 4000",
 	"SET application_name = 'sealbox leader election'",
 }
 
@@ -145,7 +149,7 @@ func (p *Postgres) Run(ctx context.Context, lead func(ctx context.Context)) {
 		}
 		if err != nil {
 			if !failing {
-				p.log.Warn("leader election: no session with PostgreSQL; trying again every second", "err", err)
+				p.log.Warn("leader election: no session with PostgreSQL; trying again", "every", RetryInterval, "err", err)
 			} else {
 				p.log.Debug("leader election: still no session with PostgreSQL", "err", err)
 			}
@@ -205,20 +209,14 @@ func (p *Postgres) campaign(ctx context.Context, conn *pgx.Conn, lead func(conte
 	}
 }
 
-// hold leads while conn stays healthy: it runs lead on a goroutine with a
-// context it cancels the moment a check fails, or when no check sent
-// within HoldLimit has succeeded (sent is when the query that took the
-// lock was sent). It returns once lead has returned.
+// hold leads while conn stays healthy: after Grace, it runs lead on a
+// goroutine with a context it cancels the moment a check fails, or when
+// no check sent within HoldLimit has succeeded (sent is when the query
+// that took the lock was sent). It returns once lead has returned.
 func (p *Postgres) hold(ctx context.Context, conn *pgx.Conn, sent time.Time, lead func(context.Context)) (err error) {
 	lctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	p.set(true)
-	p.log.Info("leader election: this server leads; it runs the background work")
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		lead(lctx)
-	}()
+	p.log.Debug("leader election: took the lock; leading after the grace period", "grace", Grace)
 	// The watchdog: leadership ends HoldLimit after the send of the last
 	// check that succeeded, even if the next check hangs.
 	expired := make(chan struct{})
@@ -227,6 +225,11 @@ func (p *Postgres) hold(ctx context.Context, conn *pgx.Conn, sent time.Time, lea
 		cancel()
 		once.Do(func() { close(expired) })
 	})
+	graceOver := make(chan struct{})
+	graceTimer := p.clk.AfterFunc(Grace, func() { close(graceOver) })
+	defer graceTimer.Stop()
+	grace := graceOver
+	var done chan struct{} // closed when lead returns; nil until it starts
 	t := p.clk.NewTicker(CheckInterval)
 	defer t.Stop()
 loop:
@@ -236,6 +239,16 @@ loop:
 			break loop
 		case <-done:
 			break loop // lead gave up on its own: let another lead
+		case <-grace:
+			grace = nil
+			p.set(true)
+			p.log.Info("leader election: this server leads; it runs the background work")
+			d := make(chan struct{})
+			done = d
+			go func() {
+				defer close(d)
+				lead(lctx)
+			}()
 		case <-t.C():
 			sent := p.clk.Now()
 			if err = p.check(lctx, conn); err != nil {
@@ -248,7 +261,6 @@ loop:
 	}
 	cancel()
 	watchdog.Stop()
-	p.set(false)
 	select {
 	case <-expired:
 		if err == nil {
@@ -256,6 +268,13 @@ loop:
 		}
 	default:
 	}
+	if done == nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err // lost within the grace period: never led
+	}
+	p.set(false)
 	switch {
 	case ctx.Err() != nil:
 		p.log.Info("leader election: stepping down, the server is stopping")

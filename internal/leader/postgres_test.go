@@ -145,7 +145,7 @@ func TestOneOfThreeLeads(t *testing.T) {
 		f.add(url)
 	}
 	first := f.elected(takeover)
-	// All three are in: two try the lock and fail, every second.
+	// All three are in: two try the lock and fail, again and again.
 	sessions(t, c, 3)
 	if got := f.leaders(); len(got) != 1 || got[0] != first.who {
 		t.Fatalf("leaders %v, want only %d", got, first.who)
@@ -168,6 +168,9 @@ func TestOneOfThreeLeads(t *testing.T) {
 	}
 	next := f.elected(takeover)
 	t.Logf("takeover after a shutdown: %v", next.at.Sub(lost.at))
+	if d := next.at.Sub(lost.at); d < leader.Grace {
+		t.Errorf("the next leader started %v after the old one stopped, before the grace period %v", d, leader.Grace)
+	}
 	if next.who == first.who {
 		t.Fatalf("the stopped candidate %d was elected again", first.who)
 	}
@@ -208,6 +211,9 @@ func TestTerminatedBackend(t *testing.T) {
 	}
 	next := f.elected(takeover)
 	t.Logf("candidate %d leads %v after the kill", next.who, next.at.Sub(killed))
+	if !next.at.After(lost.at) {
+		t.Errorf("candidate %d led before the old leader stopped", next.who)
+	}
 	if d := next.at.Sub(killed); d > takeover {
 		t.Errorf("a leader again only after %v", d)
 	}
