@@ -45,7 +45,11 @@ const LockKey int64 = 0x007365616c626f78
 //     it), else when the session has been idle for IdleSessionTimeout (a
 //     partition, a half-open connection, a wedged process: the leader's
 //     checks stop arriving) or its TCP keepalives go unanswered for
-//     ServerKeepalive (a machine gone without a word), both 4 s.
+//     ServerKeepalive (a machine gone without a word), both 4 s. These
+//     count from the last check PostgreSQL received, sent no sooner than
+//     the one the old leader's HoldLimit counts from: so in those cases
+//     the old leader has stopped 1.5 s before the lock is even free, a
+//     second margin on top of Grace.
 //
 // A takeover then takes: after a server stops or dies, up to RetryInterval
 // (0.5 s) for a follower's next try plus Grace, 3.5 s; after a partition or
