@@ -373,8 +373,19 @@ func TestDeadHolderIsFenced(t *testing.T) {
 	if ts.rot[1].sets.Load() != 0 {
 		t.Fatal("server 1 ran setSecret within server 0's lease")
 	}
-	// Past it (server 0's clock stands still: it renews nothing).
+	// Past it (server 0's clock stands still: it renews nothing), server
+	// 1's scheduler is woken: it does not wait for its next sweep.
+	select {
+	case <-ts.eng[1].Wake():
+		t.Fatal("server 1 was woken before the lease ended")
+	default:
+	}
 	ts.clk[1].Advance(2 * time.Second)
+	select {
+	case <-ts.eng[1].Wake():
+	default:
+		t.Fatal("server 1 was not woken when the lease it saw ended")
+	}
 	if r := wait(t, ts.runDue(context.Background(), 1), "server 1's RunDue past the lease"); r.err != nil || r.rotated != 1 {
 		t.Fatalf("server 1's RunDue past the lease = %d, %v; want 1, nil", r.rotated, r.err)
 	}

@@ -240,6 +240,9 @@ type Engine struct {
 	covered uint64        // the asks a completed RunDue started after
 	running int           // RunDue calls in progress
 	settled chan struct{} // closed when the engine next becomes idle
+	// leaseEnd kicks the scheduler when the earliest lease another
+	// attempt holds ends (watchLeases), nil if none is armed.
+	leaseEnd clock.Timer
 }
 
 // Config configures an Engine.
@@ -428,7 +431,66 @@ func (e *Engine) RunDue(ctx context.Context, now time.Time) (rotated int, err er
 			rotated++
 		}
 	}
-	return rotated, nil
+	return rotated, e.watchLeases(ctx, now)
+}
+
+// watchLeases arms a timer that kicks the scheduler when the earliest
+// lease another attempt holds (a server that stopped leading, or died,
+// mid-rotation) ends, so that this scheduler resumes the rotation then
+// rather than at its next sweep. Leases end within leaseTTL of their
+// holder's last renewal: it looks no further than twice that.
+func (e *Engine) watchLeases(ctx context.Context, now time.Time) error {
+	var end time.Time
+	err := e.store.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(string(rotations), "", func(key string, _ []byte) error {
+			at, ok := dueAt(key)
+			if !ok || !at.After(now) {
+				return nil
+			}
+			if at.After(now.Add(2 * leaseTTL)) {
+				return store.ErrStop // keys sort by due time: the rest are later
+			}
+			region, name, ok := entryName(key)
+			if !ok {
+				return nil
+			}
+			sec, err := e.secrets.Load(tx, region, name)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if r := sec.Rotation; r != nil && r.Lease != "" && DueKey(r.Due, region, name) == key {
+				end = at
+				return store.ErrStop
+			}
+			return nil
+		})
+	})
+	if err != nil || end.IsZero() {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.leaseEnd != nil {
+		e.leaseEnd.Stop()
+	}
+	e.leaseEnd = e.clock.AfterFunc(end.Sub(e.clock.Now())+time.Millisecond, e.Kick)
+	return nil
+}
+
+// entryName reads the secret's region and name from a rotation index key.
+func entryName(key string) (region, name string, ok bool) {
+	rest, ok := strings.CutPrefix(key, string(rotations))
+	if !ok {
+		return "", "", false
+	}
+	parts := strings.SplitN(rest, "/", 3)
+	if len(parts) != 3 {
+		return "", "", false
+	}
+	return parts[1], parts[2], true
 }
 
 // attempt is a claimed rotation attempt, or a trial.
