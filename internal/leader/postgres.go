@@ -103,8 +103,9 @@ var _ Elector = (*Postgres)(nil)
 func NewPostgres(url string, log *slog.Logger, clk clock.Clock) (*Postgres, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		// pgx's parse errors leave the password out of their text.
-		return nil, fmt.Errorf("leader election: %w", err)
+		// pgx's parse errors quote the connection string, its password
+		// masked only as far as it can tell where the password is.
+		return nil, errors.New("leader election: failed to parse the PostgreSQL connection URL (check its syntax; the password is not shown)")
 	}
 	return NewPostgresConfig(cfg, log, clk), nil
 }
@@ -129,6 +130,10 @@ func NewPostgresConfig(cfg *pgx.ConnConfig, log *slog.Logger, clk clock.Clock) *
 	}
 	return &Postgres{cfg: cfg, log: log, clk: clk}
 }
+
+// SetPassword replaces the URL's password (the store's, read from a
+// file). Call it before Run.
+func (p *Postgres) SetPassword(password string) { p.cfg.Password = password }
 
 // Run campaigns until ctx is done: it connects, tries the lock every
 // RetryInterval, and leads while it holds it; on any failure it closes the

@@ -188,9 +188,10 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		s.log = NewLogger(os.Stderr, cfg.LogLevel)
 	}
 	if s.elector == nil {
-		// The pgstore merge: newElector(cfg.Store, s.log), which answers
+		// The pgstore merge: newElector(string(cfg.Store), <the password
+		// from cfg.StorePasswordFile>, s.log), which answers
 		// leader.Postgres for a postgres:// store.
-		if s.elector, err = newElector("", s.log); err != nil {
+		if s.elector, err = newElector("", "", s.log); err != nil {
 			return nil, err
 		}
 	}
