@@ -35,6 +35,7 @@ import (
 	"github.com/sealbox/sealbox/internal/identity/stsapi"
 	"github.com/sealbox/sealbox/internal/keyring"
 	"github.com/sealbox/sealbox/internal/kms"
+	"github.com/sealbox/sealbox/internal/leader"
 	"github.com/sealbox/sealbox/internal/metrics"
 	"github.com/sealbox/sealbox/internal/parameters"
 	"github.com/sealbox/sealbox/internal/primitive"
@@ -57,6 +58,7 @@ var (
 	_ kms.Keyring          = (*keyring.Ring)(nil)
 	_ parameters.KMS       = (*kms.Service)(nil)
 	_ parameters.Notifier  = (*policyNotifier)(nil)
+	_ kms.Notifier         = (*kmsNotifier)(nil)
 	_ secrets.KMS          = (*kms.Service)(nil)
 	_ rotation.Notifier    = (*rotationNotifier)(nil)
 	_ rotation.Rotator     = (*webhookRotator)(nil)
@@ -83,6 +85,10 @@ type Options struct {
 	// Prompt asks for the passphrase when the passphrase provider is chosen
 	// and none is in the environment. nil: no prompt, an error instead.
 	Prompt func() ([]byte, error)
+	// Elector elects the server that runs the background work among those
+	// sharing the store. nil: this one always does (leader.Always), as it
+	// must on bbolt, which one process opens at a time.
+	Elector leader.Elector
 	// WrapStore, when set, wraps the store the services see (above the
 	// barrier): tests make it fail.
 	WrapStore func(store.Store) store.Store
@@ -140,10 +146,19 @@ type Server struct {
 
 	tlsConfig *tls.Config
 	closeOnce sync.Once
-	// sweepTick paces the sweeper, on the server's clock. Open makes it,
-	// so that a test's clock can move as soon as Open returns.
-	sweepTick clock.Ticker
-	swept     sweeps
+	// elector elects the server that runs the background work (lead).
+	elector leader.Elector
+	// feed is the store's change feed: the leader watches it for
+	// rotations made due.
+	feed store.Feed
+	// sweepTick paces the sweeper, and digestTick the store trail's
+	// digests (nil without a store sink), on the server's clock. Open
+	// makes them, so that a test's clock can move as soon as Open
+	// returns.
+	sweepTick  clock.Ticker
+	digestTick clock.Ticker
+	swept      sweeps
+	sealed     sweeps // the store trail's digests signed, as swept
 	// bg runs the sweeper's jobs and the server's goroutines under
 	// recover, and Close waits for the goroutines.
 	bg     *background
@@ -159,6 +174,7 @@ const (
 	jobRotateNow   = "secret rotations asked for"
 	jobSessions    = "expired sessions"
 	jobAuditExpiry = "audit retention"
+	jobDigests     = "audit store digests"
 	jobTampering   = "audit tampering recorder"
 )
 
@@ -184,14 +200,22 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		return nil, fmt.Errorf("failed to find the data folder: %w", err)
 	}
 	cfg.DataDir = dir
-	s := &Server{cfg: cfg, clock: opts.Clock, log: opts.Logger}
+	s := &Server{cfg: cfg, clock: opts.Clock, log: opts.Logger, elector: opts.Elector}
 	if s.clock == nil {
 		s.clock = clock.Real{}
 	}
 	if s.log == nil {
 		s.log = NewLogger(os.Stderr, cfg.LogLevel)
 	}
-	s.bg = newBackground(s.log, jobKeys, jobParameters, jobSecrets, jobRotateNow, jobSessions, jobAuditExpiry, jobTampering)
+	if s.elector == nil {
+		// The pgstore merge: newElector(string(cfg.Store), <the password
+		// from cfg.StorePasswordFile>, s.log), which answers
+		// leader.Postgres for a postgres:// store.
+		if s.elector, err = newElector("", "", s.log); err != nil {
+			return nil, err
+		}
+	}
+	s.bg = newBackground(s.log, jobKeys, jobParameters, jobSecrets, jobRotateNow, jobSessions, jobAuditExpiry, jobDigests, jobTampering)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create the data folder: %w", err)
 	}
@@ -224,7 +248,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	// The feed tells caches the moment a record changes. Every cache is
 	// made over cacheFeed, which lists it in s.caches.
 	feed := store.WithFeed(s.timed)
-	s.store = feed
+	s.store, s.feed = feed, feed
 	s.caches = cache.NewRegistry()
 	cacheFeed := s.caches.Feed(feed)
 
@@ -246,7 +270,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	s.authz = az
 	s.sts = stsapi.New(s.ids, stsapi.Config{Checker: authz.Checker{A: az}})
 	s.kms = kms.New(kms.Config{Store: feed, Feed: cacheFeed, Keyring: keyring.New(cacheFeed), Clock: s.clock, Authorizer: az,
-		Recorder: s.audit})
+		Recorder: s.audit, Notifier: &kmsNotifier{audit: s.audit, accountID: cfg.AccountID}})
 	var targets rotation.Targets
 	if path := cfg.RotationTargetsPath(); path != "" {
 		loaded, err := webhook.Load(path, os.Getenv)
@@ -297,6 +321,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	s.ready = []readyCheck{{"root key", s.rootKeyLoaded}, {"store", s.storeAnswers}}
 	s.jobs = s.sweepJobs()
 	s.sweepTick = s.clock.NewTicker(cfg.SweepInterval)
+	if s.auditStore != nil {
+		s.digestTick = s.clock.NewTicker(s.auditStore.DigestInterval())
+	}
 	return s, nil
 }
 
@@ -402,6 +429,7 @@ func (s *Server) Handler() http.Handler {
 		s.authz.WriteMetrics(w)
 		s.caches.WriteMetrics(w)
 		s.bg.WriteMetrics(w)
+		s.elector.WriteMetrics(w)
 		s.hooksMu.Lock()
 		more := s.moreMetrics
 		s.hooksMu.Unlock()
@@ -441,8 +469,9 @@ func (s *Server) BodySpool() *spool.Spooler { return s.spool }
 func (s *Server) Functions() *functions.Service { return s.fn }
 
 // Serve serves on ln until ctx is done, then shuts down gracefully: it stops
-// accepting, lets in-flight requests finish (up to 30 s), stops the sweeper
-// and closes the store. It closes ln.
+// accepting, lets in-flight requests finish (up to 30 s), stops the
+// background work and closes the store. It closes ln. The background work
+// (lead) runs while the elector says this server leads.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer s.Close()
 	hs := &http.Server{
@@ -464,7 +493,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.sweep(sweepCtx)
+		s.elector.Run(sweepCtx, s.lead)
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -486,13 +515,70 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// lead runs the background work that one server among those sharing the
+// store does, while it leads (ctx is cancelled the moment it stops
+// leading): the sweeper, the rotations asked for, and the store trail's
+// digests. It returns once they have stopped.
+//
+// A rotation RotateSecret asked of another server reaches this one
+// through the change feed: the leader watches the rotation index, and a
+// commit that makes a rotation due now wakes its scheduler (with a feed
+// shared across servers, within the feed's delay; without one, at the
+// next sweep, which finds it in the store).
+//
+// The file trail's digests are not here: each server signs its own file
+// trail, leader or not (audit.FileSink).
+func (s *Server) lead(ctx context.Context) {
+	stopWake := s.sm.WakeRotationsOnDue(s.feed)
+	defer stopWake()
+	var wg sync.WaitGroup
+	if s.digestTick != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.sealDigests(ctx)
+		}()
+	}
+	s.sweep(ctx)
+	wg.Wait()
+}
+
+// sealDigests signs the store trail's digests every DigestInterval, and
+// when many events wait, until ctx is done.
+func (s *Server) sealDigests(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.digestTick.C():
+		case <-s.auditStore.SealWake():
+		}
+		now := s.clock.Now().UTC()
+		s.bg.run(jobDigests, func() {
+			if err := s.auditStore.Seal(ctx); err != nil {
+				if ctx.Err() == nil {
+					s.log.Error("audit digest failed: the events stored since the last digest are not signed yet", "sink", "store", "err", err)
+				}
+				return
+			}
+			s.sealed.done(now)
+		})
+	}
+}
+
 // sweep runs due key deletions and rotations, due parameter policies and
 // due secret deletions and rotations, drops expired STS sessions and
-// expired audit events, every SweepInterval of the server's clock; and
-// secret rotations at once when RotateSecret asks. Each job runs under
-// recover (background): one that panics is logged and counted, and the
-// others and the next sweep run as ever.
+// expired audit events, every SweepInterval of the server's clock (and at
+// once when elected); and secret rotations at once when RotateSecret asks.
+// Each job runs under recover (background): one that panics is logged and
+// counted, and the others and the next sweep run as ever.
 func (s *Server) sweep(ctx context.Context) {
+	// A server elected among several sweeps at once, taking over the
+	// work due rather than one interval later; one alone on its store
+	// (leader.Always) leads from its start and sweeps at its ticks.
+	if _, alone := s.elector.(*leader.Always); !alone {
+		s.sweepOnce(ctx)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -507,16 +593,24 @@ func (s *Server) sweep(ctx context.Context) {
 				}
 			})
 		case <-s.sweepTick.C():
-			now := s.clock.Now().UTC()
-			s.jobsMu.Lock()
-			jobs := s.jobs
-			s.jobsMu.Unlock()
-			for _, j := range jobs {
-				s.bg.run(j.name, func() { j.run(ctx, now) })
-			}
-			s.swept.done(now)
+			s.sweepOnce(ctx)
 		}
 	}
+}
+
+// sweepOnce runs every job of a sweep at the clock's time.
+func (s *Server) sweepOnce(ctx context.Context) {
+	now := s.clock.Now().UTC()
+	s.jobsMu.Lock()
+	jobs := s.jobs
+	s.jobsMu.Unlock()
+	for _, j := range jobs {
+		if ctx.Err() != nil {
+			return // no longer the leader, or stopping: the sweep is not complete
+		}
+		s.bg.run(j.name, func() { j.run(ctx, now) })
+	}
+	s.swept.done(now)
 }
 
 // sweepJobs are the jobs of a sweep.
@@ -566,6 +660,9 @@ func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		s.sweepTick.Stop()
+		if s.digestTick != nil {
+			s.digestTick.Stop()
+		}
 		// The goroutines write to the audit trail and the store: they
 		// end before those close, and none starts after.
 		s.bg.close()
