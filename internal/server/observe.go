@@ -3,9 +3,11 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sealbox/sealbox"
@@ -69,6 +71,40 @@ func refuse(w http.ResponseWriter, status int) {
 type readyCheck struct {
 	name  string
 	check func(ctx context.Context) error
+	// running is set while a run of check is under way: a check that
+	// outlives its deadline (a store that ignores it) is not run again
+	// until it returns, so that probes cannot pile up behind it.
+	running *atomic.Bool
+}
+
+// errStillRunning answers a probe while the check's previous run, which
+// outlived its deadline, has not returned.
+var errStillRunning = errors.New("the previous check has not returned")
+
+// run runs the check, waiting at most readyTimeout for it.
+func (c readyCheck) run(ctx context.Context) error {
+	if !c.running.CompareAndSwap(false, true) {
+		return errStillRunning
+	}
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	done := make(chan error, 1)
+	go func() {
+		defer c.running.Store(false)
+		defer cancel()
+		done <- c.check(ctx)
+	}()
+	timer := time.NewTimer(readyTimeout + readyTimeout/10)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-timer.C:
+		return fmt.Errorf("no answer within %v", readyTimeout)
+	}
+}
+
+func newReadyCheck(name string, check func(ctx context.Context) error) readyCheck {
+	return readyCheck{name: name, check: check, running: new(atomic.Bool)}
 }
 
 // readyTimeout bounds each of /readyz's checks: a load balancer wants an
@@ -84,7 +120,7 @@ const readyTimeout = time.Second
 func (s *Server) AddReadyCheck(name string, check func(ctx context.Context) error) {
 	s.hooksMu.Lock()
 	defer s.hooksMu.Unlock()
-	s.ready = append(s.ready[:len(s.ready):len(s.ready)], readyCheck{name, check})
+	s.ready = append(s.ready[:len(s.ready):len(s.ready)], newReadyCheck(name, check))
 }
 
 // AddMetrics adds write to what GET /metrics writes, after the built-in
@@ -107,10 +143,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	for _, c := range checks {
-		ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
-		err := c.check(ctx)
-		cancel()
-		if err != nil {
+		if err := c.run(r.Context()); err != nil {
 			if !s.notReady.Swap(true) {
 				s.log.Warn("not ready", "check", c.name, "err", err)
 			}

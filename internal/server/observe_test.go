@@ -426,3 +426,60 @@ func TestReadyzStoreClosed(t *testing.T) {
 		t.Errorf("GET /readyz with the store closed = %d %q, want 503 \"not ready: store\"", w.Code, w.Body.String())
 	}
 }
+
+// hangingStore blocks every read of key until release is closed, as a
+// store that ignores its context would.
+type hangingStore struct {
+	store.Store
+	key     string
+	release chan struct{}
+}
+
+func (h *hangingStore) View(ctx context.Context, fn func(store.Tx) error) error {
+	return h.Store.View(ctx, func(tx store.Tx) error { return fn(hangingTx{tx, h}) })
+}
+
+type hangingTx struct {
+	store.Tx
+	h *hangingStore
+}
+
+func (t hangingTx) Get(key string) ([]byte, error) {
+	if key == t.h.key {
+		<-t.h.release
+	}
+	return t.Tx.Get(key)
+}
+
+// TestReadyzStoreHangs: a store that does not answer, deadline or not,
+// makes /readyz answer 503 within its timeout, and the probes after it
+// answer at once without piling up behind the hung one, until it returns.
+func TestReadyzStoreHangs(t *testing.T) {
+	h := &hangingStore{key: "sys/ready-probe", release: make(chan struct{})}
+	s := sealtest.StartWrapped(t, func(st store.Store) store.Store { h.Store = st; return h })
+	released := false
+	defer func() {
+		if !released { // before the server stops: its store waits for the read
+			close(h.release)
+		}
+	}()
+	start := time.Now()
+	if code, body := get(t, s, "/readyz", nil, ""); code != http.StatusServiceUnavailable || body != "not ready: store\n" {
+		t.Errorf("GET /readyz with the store hung = %d %q, want 503 \"not ready: store\"", code, body)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("GET /readyz with the store hung took %v", d)
+	}
+	start = time.Now()
+	if code, _ := get(t, s, "/readyz", nil, ""); code != http.StatusServiceUnavailable {
+		t.Errorf("GET /readyz again = %d, want 503", code)
+	}
+	if d := time.Since(start); d > 500*time.Millisecond {
+		t.Errorf("GET /readyz while the first probe still hangs took %v, want an answer at once", d)
+	}
+	close(h.release)
+	released = true
+	if !sealtest.Eventually(t, 5*time.Second, func() bool { code, _ := get(t, s, "/readyz", nil, ""); return code == http.StatusOK }) {
+		t.Errorf("GET /readyz stays not ready once the store answers")
+	}
+}

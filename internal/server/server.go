@@ -318,7 +318,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	if s.metricsToken, err = cfg.ReadMetricsToken(); err != nil {
 		return nil, err
 	}
-	s.ready = []readyCheck{{"root key", s.rootKeyLoaded}, {"store", s.storeAnswers}}
+	s.ready = []readyCheck{newReadyCheck("root key", s.rootKeyLoaded), newReadyCheck("store", s.storeAnswers)}
 	s.jobs = s.sweepJobs()
 	s.sweepTick = s.clock.NewTicker(cfg.SweepInterval)
 	if s.auditStore != nil {
