@@ -108,7 +108,7 @@ func TestBackgroundWorkOnlyWhileLeading(t *testing.T) {
 	if err := s.WaitDigests(expired(), clk.Now().UTC()); err == nil {
 		t.Fatal("a follower signed the store trail's digests")
 	}
-	if m := metrics(s); !strings.Contains(m, "\nsealbox_leader 0\n") {
+	if m := scrapeMetrics(s); !strings.Contains(m, "\nsealbox_leader 0\n") {
 		t.Fatalf("a follower's metrics:\n%s", m)
 	}
 
@@ -121,7 +121,7 @@ func TestBackgroundWorkOnlyWhileLeading(t *testing.T) {
 	if runs.Load() == 0 {
 		t.Fatal("the elected server's sweep did not run the job")
 	}
-	if m := metrics(s); !strings.Contains(m, "\nsealbox_leader 1\n") {
+	if m := scrapeMetrics(s); !strings.Contains(m, "\nsealbox_leader 1\n") {
 		t.Fatalf("the leader's metrics:\n%s", m)
 	}
 	clk.Advance(cfg.SweepInterval)
@@ -164,8 +164,13 @@ func expired() context.Context {
 	return ctx
 }
 
-func metrics(s *Server) string {
+// scrapeMetrics is s's GET /metrics, asked with a metrics token given to s.
+func scrapeMetrics(s *Server) string {
+	const token = "leader-test-metrics-token"
+	s.metricsToken = primitive.NewSecret([]byte(token))
 	rec := httptest.NewRecorder()
-	s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	s.Handler().ServeHTTP(rec, req)
 	return rec.Body.String()
 }

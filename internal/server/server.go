@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sealbox/sealbox/internal/atomicfile"
@@ -35,6 +36,7 @@ import (
 	"github.com/sealbox/sealbox/internal/keyring"
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/leader"
+	"github.com/sealbox/sealbox/internal/metrics"
 	"github.com/sealbox/sealbox/internal/parameters"
 	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/secrets"
@@ -87,6 +89,9 @@ type Options struct {
 	// sharing the store. nil: this one always does (leader.Always), as it
 	// must on bbolt, which one process opens at a time.
 	Elector leader.Elector
+	// WrapStore, when set, wraps the store the services see (above the
+	// barrier): tests make it fail.
+	WrapStore func(store.Store) store.Store
 }
 
 // Server is a running sealbox. Make one with Open; Serve it; it closes its
@@ -109,6 +114,20 @@ type Server struct {
 	caches  *cache.Registry
 	router  *awsapi.Router
 	spool   *spool.Spooler
+	// timed times the store's transactions for /metrics.
+	timed *timedStore
+	// barrier is the unsealed barrier: the root key is loaded.
+	barrier *barrier.Barrier
+	// metricsToken is the token GET /metrics accepts; empty: none.
+	metricsToken primitive.Secret
+	// ready are the checks GET /readyz makes, in order; notReady is
+	// whether the last answer was 503, to log changes only. hooksMu
+	// guards ready and moreMetrics.
+	hooksMu  sync.Mutex
+	ready    []readyCheck
+	notReady atomic.Bool
+	// moreMetrics write the metrics of parts added after Open (AddMetrics).
+	moreMetrics []func(io.Writer)
 
 	// auditStore is the store sink (LookupEvents, retention); nil if
 	// --audit-sinks leaves it out.
@@ -220,9 +239,15 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	if err != nil {
 		return nil, err
 	}
+	s.barrier = b
+	var seen store.Store = b
+	if opts.WrapStore != nil {
+		seen = opts.WrapStore(seen)
+	}
+	s.timed = &timedStore{Store: seen}
 	// The feed tells caches the moment a record changes. Every cache is
 	// made over cacheFeed, which lists it in s.caches.
-	feed := store.WithFeed(b)
+	feed := store.WithFeed(s.timed)
 	s.store, s.feed = feed, feed
 	s.caches = cache.NewRegistry()
 	cacheFeed := s.caches.Feed(feed)
@@ -274,7 +299,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 			s.ids.NoteKeyUse(ctx) // GetAccessKeyLastUsed
 			return az.Prepare(ctx)
 		},
-		Spool: s.spool,
+		Spool:       s.spool,
+		Unavailable: func(err error) bool { return errors.Is(err, store.ErrUnavailable) },
 	})
 	s.router.Register(kmsService(s.kms))
 	s.router.Register(ssmService(s.ssm))
@@ -289,6 +315,10 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	if err := s.setupTLS(); err != nil {
 		return nil, err
 	}
+	if s.metricsToken, err = cfg.ReadMetricsToken(); err != nil {
+		return nil, err
+	}
+	s.ready = []readyCheck{newReadyCheck("root key", s.rootKeyLoaded), newReadyCheck("store", s.storeAnswers)}
 	s.jobs = s.sweepJobs()
 	s.sweepTick = s.clock.NewTicker(cfg.SweepInterval)
 	if s.auditStore != nil {
@@ -375,21 +405,37 @@ func WriteCredentials(path, who, id string, secret primitive.Secret) error {
 	return nil
 }
 
-// Handler is the server's HTTP handler: /healthz, /metrics and the AWS
-// APIs. /metrics (Prometheus' text format, as the agent's) shows counters
-// only: every cache's hits, misses, evictions, invalidations and sizes.
+// Handler is the server's HTTP handler: /healthz, /readyz, /metrics and
+// the AWS APIs. /healthz (alive) and /readyz (able to serve) answer anyone
+// and say nothing of what the server holds; /metrics (Prometheus' text
+// format) answers only the metrics token or a signed request allowed
+// sealbox:GetMetrics (see metricsAllowed), since its counters tell about
+// the secrets' use.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if !s.metricsAllowed(w, r) {
+			return
+		}
+		w.Header().Set("Content-Type", metrics.ContentType)
+		s.router.WriteMetrics(w)
+		s.timed.WriteMetrics(w)
+		s.audit.WriteMetrics(w)
 		s.authz.WriteMetrics(w)
 		s.caches.WriteMetrics(w)
 		s.bg.WriteMetrics(w)
 		s.elector.WriteMetrics(w)
+		s.hooksMu.Lock()
+		more := s.moreMetrics
+		s.hooksMu.Unlock()
+		for _, write := range more {
+			write(w)
+		}
 	})
 	mux.Handle("/", s.router)
 	return mux

@@ -19,6 +19,13 @@ var (
 	// ErrStop may be returned by a Scan callback to end the scan early; Scan
 	// then returns nil.
 	ErrStop = errors.New("store: stop scan")
+	// ErrUnavailable is wrapped by the errors of a store that cannot reach
+	// its database (a shared backend: PostgreSQL down, unreachable, out of
+	// connections). The call may succeed if tried again later; services
+	// answer it as their retryable internal error. An Update or Batch that
+	// fails so may or may not have committed, when the connection was lost
+	// during the commit.
+	ErrUnavailable = errors.New("store: unavailable")
 )
 
 // Store is an ordered, transactional key-value store. Keys are compared
