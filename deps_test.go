@@ -116,7 +116,7 @@ func TestImportRules(t *testing.T) {
 	// does not leave a rule checking nothing.
 	for _, dir := range []string{"internal/identity", "internal/identity/iamapi", "internal/identity/stsapi", "internal/secrets", "internal/secrets/rotation", "internal/secrets/rotation/postgres", "internal/secrets/schema",
 		"internal/secrets/password", "internal/changes", "internal/changes/hub", "internal/changes/client",
-		"internal/cache", "internal/clock", "internal/store/dueindex", "internal/leader", "internal/metrics"} {
+		"internal/cache", "internal/clock", "internal/store/dueindex", "internal/leader", "internal/metrics", "internal/store/pgstore"} {
 		if all[dir] == nil {
 			t.Errorf("no package %s: update TestImportRules to the new layout", dir)
 		}
@@ -198,6 +198,15 @@ func TestImportRules(t *testing.T) {
 			// the server hands it the work to run.
 			if dir == "internal/leader" && own && imp != module+"/internal/clock" {
 				t.Errorf("internal/leader imports %s: the election imports only the clock", imp)
+			}
+			// The PostgreSQL store: chosen by the server and the CLI (store
+			// copy), reached by everything else as a store.Store; it knows
+			// only the store interface.
+			if imp == module+"/internal/store/pgstore" && dir != "internal/server" && dir != "internal/cli" {
+				t.Errorf("%s imports internal/store/pgstore: only the server and the CLI choose a backend; the rest see a store.Store", dir)
+			}
+			if dir == "internal/store/pgstore" && own && imp != module+"/internal/store" {
+				t.Errorf("internal/store/pgstore imports %s: it imports only internal/store of ours", imp)
 			}
 			if under(dir, "internal/secrets/rotation") && (imp == module+"/internal/secrets" || under(imp, module+"/internal/server")) {
 				t.Errorf("%s imports %s: rotation sees the service only through rotation.Secrets", dir, imp)

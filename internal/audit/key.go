@@ -51,6 +51,7 @@ func LoadSigner(ctx context.Context, st store.Store) (*Signer, error) {
 	var seed []byte
 	made := false
 	err := st.Update(ctx, func(tx store.Tx) error {
+		made = false // fn runs again after a conflict on a shared store
 		b, err := tx.Get(signingKeyKey)
 		if err == nil {
 			seed = append([]byte(nil), b...)

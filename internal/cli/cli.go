@@ -52,6 +52,7 @@ func commands() []command {
 		{"audit", "print, follow and verify the audit trail (tail, verify)", runAudit},
 		{"agent", "the caching agent on 127.0.0.1:2773 (the Parameters and Secrets extension's API), kept current by the change feed", runAgent},
 		{"iam", "suggest-policy (from the audit trail), root-credentials (break glass), migrate-admin", runIAM},
+		{"store", "copy every record between stores: bolt:DIR and postgres:// (servers stopped)", runStore},
 	}
 }
 
@@ -73,6 +74,7 @@ Examples:
   sealbox server --listen 127.0.0.1:9000  # choose the address
   sealbox server --tls=auto --listen 0.0.0.0:8777
   sealbox iam root-credentials --data ./sealbox-data   # break glass (server stopped)
+  sealbox store copy --from bolt:./sealbox-data --to postgres://sealbox@db/sealbox
   sealbox bench --endpoint http://127.0.0.1:8777 --duration 10s
   sealbox exec --function orders -- ./server
 `

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -26,6 +27,14 @@ type Config struct {
 	Listen    string // address to serve on
 	DataDir   string // the data folder
 	AccountID string // the one account served
+
+	// Store is where the records live: "bolt:" (the data folder's
+	// sealbox.db, the default) or a postgres:// (postgresql://) URL,
+	// shared by several servers. See ParseStore.
+	Store StoreURL
+	// StorePasswordFile holds PostgreSQL's password (its first line),
+	// when neither the URL nor PGPASSWORD/PGPASSFILE gives it.
+	StorePasswordFile string
 
 	RootKey string // root-key provider: "file" or "passphrase"
 	// RootKeyFile is the file provider's key; empty means root.key in the
@@ -102,6 +111,7 @@ func Default() Config {
 		Listen:        "127.0.0.1:8777",
 		DataDir:       "sealbox-data",
 		AccountID:     "123456789012",
+		Store:         "bolt:",
 		RootKey:       "file",
 		TLS:           "off",
 		LogLevel:      "info",
@@ -136,6 +146,11 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.Listen, "listen", "SEALBOX_LISTEN", "address to listen on")
 	str(&c.DataDir, "data", "SEALBOX_DATA", "data folder")
 	str(&c.AccountID, "account-id", "SEALBOX_ACCOUNT_ID", "12-digit account id served")
+	if v := getenv("SEALBOX_STORE"); v != "" {
+		c.Store = StoreURL(v)
+	}
+	fs.Var(&c.Store, "store", `where the records live: "bolt:" (sealbox.db in the data folder) or postgres://user@host/db?sslmode=verify-full, shared by several servers ($SEALBOX_STORE)`)
+	str(&c.StorePasswordFile, "store-password-file", "SEALBOX_STORE_PASSWORD_FILE", "file holding PostgreSQL's password, when neither the --store URL nor PGPASSWORD/PGPASSFILE gives it")
 	str(&c.RootKey, "root-key", "SEALBOX_ROOT_KEY", `root-key provider: "file" (root.key in the data folder) or "passphrase" (Argon2id; $SEALBOX_PASSPHRASE or a prompt)`)
 	str(&c.RootKeyFile, "root-key-file", "SEALBOX_ROOT_KEY_FILE", "the file provider's root key (default root.key in the data folder; keep it elsewhere so a copy of the data folder alone reveals nothing)")
 	str(&c.TLS, "tls", "SEALBOX_TLS", `"auto" makes a self-signed certificate in the data folder; "off" serves plain HTTP (loopback only)`)
@@ -211,6 +226,11 @@ func (c *Config) Validate() error {
 	host, _, err := net.SplitHostPort(c.Listen)
 	if err != nil {
 		errs = append(errs, fmt.Errorf("--listen %q must be host:port: %v", c.Listen, err))
+	}
+	if sp, err := ParseStore(string(c.Store)); err != nil {
+		errs = append(errs, err)
+	} else if c.StorePasswordFile != "" && sp.Kind != StorePostgres {
+		errs = append(errs, errors.New("--store-password-file goes with a postgres:// --store"))
 	}
 	switch c.RootKey {
 	case "file", "passphrase":
@@ -388,4 +408,74 @@ func isLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// StoreURL is the --store setting. It prints with any password masked, so
+// that a Config can be logged.
+type StoreURL string
+
+// String implements fmt.Stringer and flag.Value: the URL, password masked.
+func (u StoreURL) String() string {
+	sp, err := ParseStore(string(u))
+	if err != nil {
+		if strings.HasPrefix(string(u), "bolt:") {
+			return string(u)
+		}
+		return "(an unreadable store URL)"
+	}
+	if sp.Kind != StorePostgres {
+		return string(u)
+	}
+	parsed, _ := url.Parse(sp.URL)
+	if q := parsed.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		parsed.RawQuery = q.Encode()
+	}
+	return parsed.Redacted()
+}
+
+// GoString is String, for %#v.
+func (u StoreURL) GoString() string { return strconv.Quote(u.String()) }
+
+// MarshalText is String, for encoders (a JSON log of the Config).
+func (u StoreURL) MarshalText() ([]byte, error) { return []byte(u.String()), nil }
+
+// Set implements flag.Value.
+func (u *StoreURL) Set(s string) error {
+	*u = StoreURL(s)
+	return nil
+}
+
+// The store kinds.
+const (
+	StoreBolt     = "bolt"
+	StorePostgres = "postgres"
+)
+
+// StoreSpec is a parsed --store.
+type StoreSpec struct {
+	Kind string // StoreBolt or StorePostgres
+	// Dir is the bolt store's folder, "" for the data folder: the file
+	// is sealbox.db in it.
+	Dir string
+	URL string // the PostgreSQL URL, as given
+}
+
+// ParseStore reads a store setting: "bolt:" or "bolt:DIR" (sealbox.db in
+// DIR; "" is the data folder), or a postgres:// or postgresql:// URL.
+func ParseStore(s string) (StoreSpec, error) {
+	if dir, ok := strings.CutPrefix(s, "bolt:"); ok {
+		return StoreSpec{Kind: StoreBolt, Dir: dir}, nil
+	}
+	if strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://") {
+		if _, err := url.Parse(s); err != nil {
+			// url's errors quote the URL: the password with it.
+			return StoreSpec{}, errors.New("--store: the PostgreSQL URL does not parse (check its syntax and %-escape special characters; the password is not shown)")
+		}
+		return StoreSpec{Kind: StorePostgres, URL: s}, nil
+	}
+	if s == "" {
+		return StoreSpec{Kind: StoreBolt}, nil
+	}
+	return StoreSpec{}, errors.New(`--store must be "bolt:" (or "bolt:DIR") or a postgres:// URL`)
 }

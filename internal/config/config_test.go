@@ -1,7 +1,9 @@
 package config
 
 import (
+	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -51,6 +53,8 @@ func TestValidateSaysWhatIsWrong(t *testing.T) {
 		{"no audit sink", func(c *Config) { c.AuditSinks = " , " }, "at least one sink"},
 		{"audit sink twice", func(c *Config) { c.AuditSinks = "store,store" }, `"store" twice`},
 		{"negative retention", func(c *Config) { c.AuditRetention = -time.Hour }, "must not be negative"},
+		{"unknown store", func(c *Config) { c.Store = "mysql://db" }, `"bolt:" (or "bolt:DIR") or a postgres:// URL`},
+		{"password file for bolt", func(c *Config) { c.StorePasswordFile = "pw" }, "goes with a postgres:// --store"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,5 +171,55 @@ func TestReadMetricsToken(t *testing.T) {
 	c.MetricsTokenFile = "x"
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "metrics-token-file") {
 		t.Errorf("Validate() with both the file and the variable = %v, want an error naming --metrics-token-file", err)
+	}
+}
+
+func TestStore(t *testing.T) {
+	env := map[string]string{"SEALBOX_STORE": "postgres://sealbox:env-pass@db.example:5432/sealbox?sslmode=verify-full"}
+	c := Default()
+	if c.Store != "bolt:" {
+		t.Errorf("Default().Store = %q, want bolt:", c.Store)
+	}
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	c.Bind(fs, func(k string) string { return env[k] })
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if c.Store != StoreURL(env["SEALBOX_STORE"]) {
+		t.Errorf("Store from $SEALBOX_STORE = %q, want %q", c.Store, env["SEALBOX_STORE"])
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate() with a postgres store = %v", err)
+	}
+	if err := fs.Parse([]string{"--store", "postgresql://u:flag-pass@h/db?password=query-pass", "--store-password-file", "/run/pw"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.StorePasswordFile != "/run/pw" {
+		t.Errorf("StorePasswordFile = %q, want /run/pw", c.StorePasswordFile)
+	}
+	// Printed in any way, the config shows no password.
+	js, _ := json.Marshal(c)
+	for _, printed := range []string{c.Store.String(), fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), fmt.Sprintf("%v", &c), string(js)} {
+		for _, pw := range []string{"flag-pass", "query-pass"} {
+			if strings.Contains(printed, pw) {
+				t.Errorf("the config printed shows the store password: %s", printed)
+			}
+		}
+	}
+	if got := c.Store.String(); !strings.Contains(got, "postgresql://u:xxxxx@h/db") {
+		t.Errorf("Store.String() = %q, want the URL with the password masked", got)
+	}
+	for in, want := range map[string]StoreSpec{
+		"bolt:":               {Kind: StoreBolt},
+		"bolt:/var/lib/sb":    {Kind: StoreBolt, Dir: "/var/lib/sb"},
+		"postgres://h/db":     {Kind: StorePostgres, URL: "postgres://h/db"},
+		"postgresql://h/db?x": {Kind: StorePostgres, URL: "postgresql://h/db?x"},
+	} {
+		if got, err := ParseStore(in); err != nil || got != want {
+			t.Errorf("ParseStore(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	if _, err := ParseStore("postgres://u:p%zz@h/db"); err == nil || strings.Contains(err.Error(), "p%zz") {
+		t.Errorf("ParseStore(a bad URL) = %v, want an error that does not quote it", err)
 	}
 }

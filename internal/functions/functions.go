@@ -156,7 +156,12 @@ func (s *Service) CreateFunction(ctx context.Context, in *CreateFunctionRequest)
 	}
 	applySettings(&fn.Latest, in.Timeout, in.MemorySize, in.TracingConfig, in.EphemeralStorage, in.LoggingConfig)
 	var published *configRecord
+	built := *fn
 	err = s.store.Update(ctx, func(tx store.Tx) error {
+		// publishTx numbers the version in fn: a second run (after a
+		// conflict on a shared store) starts again from the record as
+		// built, or it would publish version 2.
+		*fn, published = built, nil
 		if _, err := tx.Get(functionKey(r.Region, ref.name)); err == nil {
 			return errExists(ref.name)
 		} else if !isNotFound(err) {

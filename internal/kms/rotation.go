@@ -242,13 +242,16 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted, rotated i
 				return deleted, rotated, err
 			}
 		}
+		// Counted once committed: on a shared store fn may run again.
+		var wasDeleted, wasRotated bool
 		err := s.store.Update(ctx, func(tx store.Tx) error {
+			wasDeleted, wasRotated = false, false
 			k, err := loadKey(tx, w.region, w.id)
 			if err != nil || !dueNow(k, now) {
 				return err
 			}
 			if k.State == statePendingDeletion && !now.Before(k.DeletionDate) {
-				deleted++
+				wasDeleted = true
 				return s.deleteKey(tx, k)
 			}
 			if importExpired(k, now) {
@@ -262,11 +265,17 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted, rotated i
 				return err
 			}
 			k.NextRotation = now.Add(days(k.RotationPeriod))
-			rotated++
+			wasRotated = true
 			return saveKey(tx, k)
 		})
 		if err != nil {
 			return deleted, rotated, err
+		}
+		if wasDeleted {
+			deleted++
+		}
+		if wasRotated {
+			rotated++
 		}
 	}
 	return deleted, rotated, nil

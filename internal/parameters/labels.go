@@ -19,6 +19,7 @@ func (s *Service) LabelParameterVersion(ctx context.Context, in *LabelParameterV
 	}
 	out := &LabelParameterVersionResult{InvalidLabels: []string{}}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
+		*out = LabelParameterVersionResult{InvalidLabels: []string{}} // fn runs again after a conflict on a shared store
 		p, err := loadForUpdate(tx, r.Region, ref.name)
 		arn := requestARN(r, ref.name)
 		if err == nil {
@@ -84,6 +85,7 @@ func (s *Service) UnlabelParameterVersion(ctx context.Context, in *UnlabelParame
 	}
 	out := &UnlabelParameterVersionResult{RemovedLabels: []string{}, InvalidLabels: []string{}}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
+		*out = UnlabelParameterVersionResult{RemovedLabels: []string{}, InvalidLabels: []string{}} // fn runs again after a conflict on a shared store
 		p, err := loadForUpdate(tx, r.Region, ref.name)
 		arn := requestARN(r, ref.name)
 		if err == nil {

@@ -260,6 +260,7 @@ func (s *Service) runOne(ctx context.Context, key, region, name string, now time
 		}
 	}
 	err = s.store.Update(ctx, func(tx store.Tx) error {
+		expired = 0 // fn runs again after a conflict on a shared store
 		cur, err := loadForUpdate(tx, region, name)
 		if isNotFound(err) {
 			return tx.Delete(key)

@@ -146,6 +146,7 @@ func (s *Service) CancelRotateSecret(ctx context.Context, in *CancelRotateSecret
 	}
 	var pending string
 	out, err := s.update(ctx, sec, false, func(tx store.Tx, cur *secretRecord) error {
+		pending = "" // fn runs again after a conflict on a shared store
 		if p, c := cur.staged(StagePending), cur.staged(StageCurrent); p != nil && (c == nil || p.ID != c.ID) {
 			pending = p.ID
 		}

@@ -206,7 +206,13 @@ func (s *Service) CreateSecret(ctx context.Context, in *CreateSecretRequest) (*C
 			sec.Replicas = append(sec.Replicas, pl.state)
 		}
 	}
+	built := *sec
 	err = s.store.Update(ctx, func(tx store.Tx) error {
+		// commit and applyReplicas change sec: a second run (after a
+		// conflict on a shared store) starts again from the record as
+		// built.
+		*sec = built
+		sec.Versions, sec.Replicas = slices.Clone(built.Versions), slices.Clone(built.Replicas)
 		if _, err := tx.Get(secretKey(r.Region, in.Name)); err == nil {
 			return sealbox.Errorf("ResourceExistsException", "The operation failed because the secret %s already exists.", in.Name)
 		} else if !isNotFound(err) {

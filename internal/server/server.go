@@ -44,7 +44,6 @@ import (
 	"github.com/sealbox/sealbox/internal/sigv4"
 	"github.com/sealbox/sealbox/internal/spool"
 	"github.com/sealbox/sealbox/internal/store"
-	"github.com/sealbox/sealbox/internal/store/boltstore"
 	"github.com/sealbox/sealbox/internal/webhook"
 )
 
@@ -208,10 +207,13 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		s.log = NewLogger(os.Stderr, cfg.LogLevel)
 	}
 	if s.elector == nil {
-		// The pgstore merge: newElector(string(cfg.Store), <the password
-		// from cfg.StorePasswordFile>, s.log), which answers
-		// leader.Postgres for a postgres:// store.
-		if s.elector, err = newElector("", "", s.log); err != nil {
+		var password string
+		if cfg.StorePasswordFile != "" {
+			if password, err = ReadPasswordFile(cfg.StorePasswordFile); err != nil {
+				return nil, err
+			}
+		}
+		if s.elector, err = newElector(string(cfg.Store), password, s.log); err != nil {
 			return nil, err
 		}
 	}
@@ -219,7 +221,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create the data folder: %w", err)
 	}
-	raw, err := boltstore.Open(filepath.Join(cfg.DataDir, "sealbox.db"), boltstore.Options{})
+	raw, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -27,6 +27,10 @@ func Bookkeeping(ctx context.Context) context.Context {
 	return context.WithValue(ctx, bookkeepingKey{}, true)
 }
 
+// IsBookkeeping reports whether ctx was made by Bookkeeping: a store that
+// logs its changes itself (pgstore) flags them so.
+func IsBookkeeping(ctx context.Context) bool { return ctx.Value(bookkeepingKey{}) != nil }
+
 // Feed is the change feed: it tells watchers which keys each committed
 // transaction changed, so that caches invalidate the moment data changes.
 // Within one process the Feed wrapper below serves it; a shared backend
@@ -116,7 +120,7 @@ func (f *FeedStore) write(ctx context.Context, commit func(context.Context, func
 	if err != nil || len(changes) == 0 {
 		return err
 	}
-	if ctx.Value(bookkeepingKey{}) != nil {
+	if IsBookkeeping(ctx) {
 		for i := range changes {
 			changes[i].Bookkeeping = true
 		}

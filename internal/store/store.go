@@ -1,6 +1,6 @@
 // Package store defines the ordered, transactional key-value interface that
 // every piece of sealbox state lives in. Backends (boltstore, memstore,
-// later pgstore) implement it and pass the storetest conformance suite. The
+// pgstore) implement it and pass the storetest conformance suite. The
 // barrier wraps a Store and is one, so services never see raw bytes at rest.
 package store
 
@@ -37,6 +37,14 @@ type Store interface {
 	// Update runs fn in a read-write transaction. If fn returns nil the
 	// transaction commits durably (fsync'd) before Update returns; if fn
 	// returns an error nothing fn wrote is kept and Update returns that error.
+	//
+	// On a store shared by several servers (pgstore) fn may run more than
+	// once: a transaction that conflicts with another server's is rolled
+	// back and fn runs again, in a new transaction, from the start. So fn
+	// must have no effects outside the transaction that a second run would
+	// repeat (appending to memory it does not reset, notifying, counting);
+	// act on what fn computed after Update returns nil. The embedded
+	// stores run fn once.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Batch is Update for writes that may share one commit, and one fsync,
 	// with concurrent Batch calls: when Batch returns nil, fn's writes are

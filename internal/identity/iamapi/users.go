@@ -14,7 +14,12 @@ import (
 // (regardless of case), with the managed policy boundary (which must exist)
 // as its permissions boundary unless boundary is "".
 func (s *Service) createEntity(ctx context.Context, e *identity.Entity, boundary string) error {
+	built := e.Boundary
 	return s.store.Update(ctx, func(tx store.Tx) error {
+		// setBoundary counts the boundary's use only when it changes e's:
+		// a second run (after a conflict on a shared store) starts from e
+		// as built.
+		e.Boundary = built
 		_, err := identity.LoadEntity(tx, e.Kind, e.Name)
 		if err == nil {
 			return errAlreadyExists(e.Kind, e.Name)

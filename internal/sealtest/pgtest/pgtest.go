@@ -50,6 +50,11 @@ func BinDir(t testing.TB) string {
 	t.Helper()
 	if i, err := exec.LookPath("initdb"); err == nil {
 		if _, err := exec.LookPath("pg_ctl"); err == nil {
+			// A link on PATH (/usr/local/bin/initdb) leads to the folder
+			// that also holds pg_dump and psql.
+			if real, err := filepath.EvalSymlinks(i); err == nil {
+				i = real
+			}
 			return filepath.Dir(i)
 		}
 	}

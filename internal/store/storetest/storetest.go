@@ -1,5 +1,5 @@
 // Package storetest is the conformance suite every store.Store runs: the
-// backends (memstore, boltstore, later pgstore) and the barrier over each of
+// backends (memstore, boltstore, pgstore) and the barrier over each of
 // them. A behaviour the services rely on belongs here, tested once, against
 // the real thing.
 //

@@ -1,0 +1,169 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+// maxBatch bounds the calls that share one transaction. Each runs under
+// its own savepoint, a subtransaction: PostgreSQL tracks up to 64 of them
+// per transaction cheaply, and beyond that every other session's
+// visibility checks slow down (subtransaction cache overflow).
+const maxBatch = 48
+
+// batcher group-commits Batch calls, as boltstore's does: no timer; the
+// first caller commits at once, and the calls that arrive meanwhile form
+// the next transaction.
+type batcher struct {
+	mu      sync.Mutex
+	cond    *sync.Cond
+	pending []*batchCall
+	running bool
+}
+
+type batchCall struct {
+	ctx   context.Context
+	fn    func(store.Tx) error
+	err   error // set by the committer before done
+	own   bool  // err is the call's own (fn's, or its ctx's), not the transaction's
+	panic any   // what fn panicked with, re-raised on the caller's goroutine
+	done  bool  // guarded by batcher.mu
+}
+
+// Batch implements store.Store: calls that arrive together share one
+// serializable transaction, each under a savepoint. An error from one fn
+// rolls back that fn's writes only and fails only its call; a conflict
+// with another transaction runs them all again.
+func (s *Store) Batch(ctx context.Context, fn func(store.Tx) error) error {
+	if err := s.usable(ctx); err != nil {
+		return err
+	}
+	b := &s.batch
+	b.mu.Lock()
+	if b.cond == nil {
+		b.cond = sync.NewCond(&b.mu)
+	}
+	c := &batchCall{ctx: ctx, fn: fn}
+	b.pending = append(b.pending, c)
+	for !c.done {
+		if b.running {
+			b.cond.Wait()
+			continue
+		}
+		calls := b.pending
+		if len(calls) > maxBatch {
+			calls = calls[:maxBatch:maxBatch]
+			b.pending = append([]*batchCall(nil), b.pending[maxBatch:]...)
+		} else {
+			b.pending = nil
+		}
+		b.running = true
+		b.mu.Unlock()
+		s.commitBatch(calls) // sets each call's err
+		b.mu.Lock()
+		for _, done := range calls {
+			done.done = true // published under the lock the waiters read it with
+		}
+		b.running = false
+		b.cond.Broadcast()
+	}
+	b.mu.Unlock()
+	if c.panic != nil {
+		panic(c.panic)
+	}
+	return c.err
+}
+
+// commitBatch runs calls in one transaction, again on a conflict, and
+// sets each call's err.
+func (s *Store) commitBatch(calls []*batchCall) {
+	// The transaction serves several callers, so it runs under none of
+	// their contexts (one caller giving up would break it for all), but
+	// under a deadline of its own.
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.BatchTimeout)
+	defer cancel()
+	err := s.retry(ctx, func() error { return s.batchOnce(ctx, calls) })
+	for _, c := range calls {
+		if !c.own {
+			c.err = err
+		}
+	}
+}
+
+// batchOnce is one attempt at committing calls. It sets the errors the
+// calls own and answers the transaction's.
+func (s *Store) batchOnce(ctx context.Context, calls []*batchCall) (err error) {
+	for _, c := range calls {
+		c.err, c.own, c.panic = nil, false, nil
+	}
+	if s.closed.Load() {
+		return store.ErrClosed
+	}
+	ptx, err := s.begin(ctx, serializable)
+	if err != nil {
+		return s.failed(ctx, "begin", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			rollback(ptx)
+		}
+	}()
+	var all changeSet
+	for _, c := range calls {
+		if err := c.ctx.Err(); err != nil {
+			c.err, c.own = err, true
+			continue
+		}
+		if _, err := ptx.Exec(ctx, "SAVEPOINT sealbox_call"); err != nil {
+			return s.failed(ctx, "begin a savepoint in", err)
+		}
+		t := &tx{ctx: ctx, ptx: ptx, writable: true, bookkeeping: store.IsBookkeeping(c.ctx)}
+		ferr := runCall(c, t)
+		if t.err != nil && (isConflict(t.err) || isUnavailable(t.err)) {
+			return t.err // the transaction is lost, not just this call
+		}
+		if ferr == nil && c.panic == nil {
+			if _, err := ptx.Exec(ctx, "RELEASE SAVEPOINT sealbox_call"); err != nil {
+				return s.failed(ctx, "release a savepoint in", err)
+			}
+			all.merge(&t.changes)
+			continue
+		}
+		if _, err := ptx.Exec(ctx, "ROLLBACK TO SAVEPOINT sealbox_call"); err != nil {
+			return s.failed(ctx, "roll back a savepoint in", err)
+		}
+		if _, err := ptx.Exec(ctx, "RELEASE SAVEPOINT sealbox_call"); err != nil {
+			return s.failed(ctx, "release a savepoint in", err)
+		}
+		c.err, c.own = ferr, true
+	}
+	if err := s.logChanges(ctx, ptx, all.keys); err != nil {
+		return err
+	}
+	committed = true
+	if err := ptx.Commit(ctx); err != nil {
+		return s.failed(ctx, "commit", err)
+	}
+	s.afterCommit(len(all.keys) > 0)
+	return nil
+}
+
+// runCall runs c's fn on t, catching a panic for the caller to re-raise.
+func runCall(c *batchCall, t *tx) (err error) {
+	defer func() {
+		t.done = true
+		if p := recover(); p != nil {
+			c.panic, c.own = p, true
+			err = errors.New("pgstore: batched function panicked")
+		}
+	}()
+	err = c.fn(t)
+	if err == nil && t.err != nil {
+		err = t.err // a failed statement fn ignored: its writes are not whole
+	}
+	return err
+}

@@ -1,0 +1,234 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/sealbox/sealbox/internal/store"
+)
+
+var (
+	errTxDone   = errors.New("pgstore: transaction used after its function returned")
+	errEmptyKey = errors.New("pgstore: empty key")
+)
+
+// pageRows is how many rows one query of a Scan reads: the rows are held
+// in memory while the callback runs (the connection cannot run the
+// callback's own statements while a query's rows are open).
+const pageRows = 128
+
+// The Scan queries: a lower bound that is the prefix (>=) or after (>),
+// and an upper bound, the prefix's successor, when it has one. Separate
+// statements, so that each plan is an index range scan bounded both ways.
+var scanQueries = func() (q [2][2]string) {
+	for _, strict := range []bool{false, true} {
+		for _, upper := range []bool{false, true} {
+			op, where := ">=", ""
+			if strict {
+				op = ">"
+			}
+			if upper {
+				where = " AND key < $3"
+			}
+			q[b2i(strict)][b2i(upper)] = fmt.Sprintf("SELECT key, value FROM sealbox_kv WHERE key %s $1%s ORDER BY key LIMIT $2", op, where)
+		}
+	}
+	return q
+}()
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// tx is one store.Tx: statements on the connection of a PostgreSQL
+// transaction (in a Batch, one call's share of it).
+type tx struct {
+	ctx      context.Context
+	ptx      pgx.Tx
+	writable bool
+	done     bool
+	// bookkeeping: the writes were made under store.Bookkeeping.
+	bookkeeping bool
+	// err is the first statement that failed: PostgreSQL has aborted the
+	// transaction (or the savepoint), so every later statement would fail
+	// too, and it must not commit whatever fn makes of the error.
+	err     error
+	changes changeSet
+}
+
+func (t *tx) usable() error {
+	if t.done {
+		return errTxDone
+	}
+	return t.err
+}
+
+// fail records err as the statement failure that aborts the transaction
+// and answers it, classified.
+func (t *tx) fail(err error) error {
+	if t.ctx.Err() == nil && !isConflict(err) {
+		err = unavailable(err)
+	}
+	if t.err == nil {
+		t.err = err
+	}
+	return err
+}
+
+// Get implements store.Tx. The value is the caller's to keep.
+func (t *tx) Get(key string) ([]byte, error) {
+	if err := t.usable(); err != nil {
+		return nil, err
+	}
+	var v []byte
+	err := t.ptx.QueryRow(t.ctx, "SELECT value FROM sealbox_kv WHERE key = $1", []byte(key)).Scan(&v)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, store.ErrNotFound
+	}
+	if err != nil {
+		return nil, t.fail(err)
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
+
+// Put implements store.Tx.
+func (t *tx) Put(key string, value []byte) error {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	if !t.writable {
+		return store.ErrReadOnly
+	}
+	if key == "" {
+		return errEmptyKey
+	}
+	if value == nil {
+		value = []byte{} // nil would be NULL
+	}
+	_, err := t.ptx.Exec(t.ctx, "INSERT INTO sealbox_kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+		[]byte(key), value)
+	if err != nil {
+		return t.fail(err)
+	}
+	t.changes.note(store.Change{Key: key, Bookkeeping: t.bookkeeping})
+	return nil
+}
+
+// Delete implements store.Tx.
+func (t *tx) Delete(key string) error {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	if !t.writable {
+		return store.ErrReadOnly
+	}
+	tag, err := t.ptx.Exec(t.ctx, "DELETE FROM sealbox_kv WHERE key = $1", []byte(key))
+	if err != nil {
+		return t.fail(err)
+	}
+	if tag.RowsAffected() > 0 {
+		t.changes.note(store.Change{Key: key, Deleted: true, Bookkeeping: t.bookkeeping})
+	}
+	return nil
+}
+
+// Scan implements store.Tx, a page of pageRows keys at a time: keys the
+// callback writes ahead of the scan's position are visited, as in bbolt.
+func (t *tx) Scan(prefix, after string, fn func(key string, value []byte) error) error {
+	if err := t.usable(); err != nil {
+		return err
+	}
+	upper, bounded := successor(prefix)
+	from, strict := prefix, false
+	if after != "" && after >= prefix {
+		from, strict = after, true
+	}
+	type row struct{ k, v []byte }
+	page := make([]row, 0, pageRows)
+	for {
+		args := []any{[]byte(from), pageRows}
+		if bounded {
+			args = append(args, upper)
+		}
+		rows, err := t.ptx.Query(t.ctx, scanQueries[b2i(strict)][b2i(bounded)], args...)
+		if err != nil {
+			return t.fail(err)
+		}
+		page = page[:0]
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.k, &r.v); err != nil {
+				rows.Close()
+				return t.fail(err)
+			}
+			page = append(page, r)
+		}
+		if err := rows.Err(); err != nil {
+			return t.fail(err)
+		}
+		for _, r := range page {
+			if err := fn(string(r.k), r.v); err != nil {
+				if errors.Is(err, store.ErrStop) {
+					return nil
+				}
+				return err
+			}
+			if err := t.usable(); err != nil {
+				return err // the callback's own statement failed
+			}
+		}
+		if len(page) < pageRows {
+			return nil
+		}
+		from, strict = string(page[len(page)-1].k), true
+	}
+}
+
+// successor answers the least key greater than every key that starts with
+// prefix, and false when there is none (prefix is empty or all 0xff).
+func successor(prefix string) ([]byte, bool) {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] != 0xff {
+			b[i]++
+			return b[:i+1], true
+		}
+	}
+	return nil, false
+}
+
+// changeSet is the keys a transaction changed, in the order first
+// changed, each with whether its last change deleted it, and whether
+// every change to it was bookkeeping.
+type changeSet struct {
+	keys  []store.Change
+	index map[string]int
+}
+
+func (c *changeSet) note(ch store.Change) {
+	if i, ok := c.index[ch.Key]; ok {
+		c.keys[i].Deleted = ch.Deleted
+		c.keys[i].Bookkeeping = c.keys[i].Bookkeeping && ch.Bookkeeping
+		return
+	}
+	if c.index == nil {
+		c.index = map[string]int{}
+	}
+	c.index[ch.Key] = len(c.keys)
+	c.keys = append(c.keys, ch)
+}
+
+func (c *changeSet) merge(o *changeSet) {
+	for _, ch := range o.keys {
+		c.note(ch)
+	}
+}
