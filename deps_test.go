@@ -97,6 +97,10 @@ func TestSecretOnlyUses(t *testing.T) {
 	}
 }
 
+// talksToPostgres are the packages that may import pgx.
+var talksToPostgres = map[string]bool{"internal/secrets/rotation/postgres": true, "internal/leader": true,
+	"internal/store/pgstore": true, "internal/sealtest/pgtest": true}
+
 func under(path, prefix string) bool { return path == prefix || strings.HasPrefix(path, prefix+"/") }
 
 // TestImportRules keeps the layering of STYLE.md: one crypto corner, services
@@ -105,14 +109,14 @@ func under(path, prefix string) bool { return path == prefix || strings.HasPrefi
 // nothing of ours.
 func TestImportRules(t *testing.T) {
 	cryptoOnlyInPrimitive := []string{"crypto/aes", "crypto/cipher", "crypto/hmac", "crypto/hkdf", "golang.org/x/crypto",
-		"github.com/cloudflare/circl", "github.com/decred/dcrd"}
+		"github.com/cloudflare/circl", "github.com/decred/dcrd", "github.com/tink-crypto/tink-go", "filippo.io/mldsa"}
 	services := []string{"internal/kms", "internal/identity/iamapi", "internal/identity/stsapi", "internal/parameters", "internal/secrets", "internal/functions"}
 	all := imports(t)
 	// The packages the layout rules below name must exist, so that a move
 	// does not leave a rule checking nothing.
 	for _, dir := range []string{"internal/identity", "internal/identity/iamapi", "internal/identity/stsapi", "internal/secrets", "internal/secrets/rotation", "internal/secrets/rotation/postgres", "internal/secrets/schema",
 		"internal/secrets/password", "internal/changes", "internal/changes/hub", "internal/changes/client",
-		"internal/cache", "internal/clock", "internal/store/dueindex", "internal/store/pgstore"} {
+		"internal/cache", "internal/clock", "internal/store/dueindex", "internal/leader", "internal/metrics", "internal/store/pgstore"} {
 		if all[dir] == nil {
 			t.Errorf("no package %s: update TestImportRules to the new layout", dir)
 		}
@@ -187,8 +191,13 @@ func TestImportRules(t *testing.T) {
 			}
 			// Secrets Manager: the service, the rotation engine, the
 			// rotators' database driver and the validator, each its own job.
-			if under(imp, "github.com/jackc/pgx") && dir != "internal/secrets/rotation/postgres" && dir != "internal/store/pgstore" && dir != "internal/sealtest/pgtest" {
-				t.Errorf("%s imports %s: only internal/secrets/rotation/postgres (the rotators' driver), internal/store/pgstore (the shared store) and the tests' internal/sealtest/pgtest talk to PostgreSQL", dir, imp)
+			if under(imp, "github.com/jackc/pgx") && !talksToPostgres[dir] {
+				t.Errorf("%s imports %s: only the rotators, the leader election, the store backend and its test clusters talk to PostgreSQL", dir, imp)
+			}
+			// The leader election knows nothing of ours but the clock:
+			// the server hands it the work to run.
+			if dir == "internal/leader" && own && imp != module+"/internal/clock" {
+				t.Errorf("internal/leader imports %s: the election imports only the clock", imp)
 			}
 			// The PostgreSQL store: chosen by the server and the CLI (store
 			// copy), reached by everything else as a store.Store; it knows
@@ -219,6 +228,11 @@ func TestImportRules(t *testing.T) {
 			if (dir == "internal/cache" || dir == "internal/store/dueindex") && own && imp != module+"/internal/store" ||
 				dir == "internal/clock" && own {
 				t.Errorf("%s imports %s: the cache and the due index import only the store, the clock nothing of ours", dir, imp)
+			}
+			// Counting knows nothing it counts: the router and the server
+			// lay the counters out and name them.
+			if dir == "internal/metrics" && own {
+				t.Errorf("internal/metrics imports %s: it imports nothing of ours", imp)
 			}
 			if dir == "cmd/sealbox" && own && imp != module+"/internal/cli" {
 				t.Errorf("cmd/sealbox imports %s: it imports only internal/cli", imp)

@@ -39,6 +39,9 @@ type Event struct {
 	RecipientAccountID string         `json:"recipientAccountId"`
 	EventCategory      string         `json:"eventCategory"`
 	AdditionalData     map[string]any `json:"additionalEventData,omitempty"`
+	// ServiceEventDetails is what an AwsServiceEvent tells of the service's
+	// own action (KMS: keyId, keyMaterialId).
+	ServiceEventDetails map[string]any `json:"serviceEventDetails,omitempty"`
 }
 
 // UserIdentity is CloudTrail's userIdentity block.

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 )
@@ -148,6 +150,27 @@ func (l *Logger) Ready() error {
 		errs = append(errs, fmt.Errorf("%s: %w", s.Name(), err))
 	}
 	return fmt.Errorf("%w: %w", ErrNoSink, errors.Join(errs...))
+}
+
+// WriteMetrics writes sealbox_audit_sink_up in Prometheus' text format: 1
+// for a sink whose last write succeeded and that is Ready (if it can
+// tell), 0 for one that fails. Sinks are named by kind (file, store,
+// syslog), not by their folder or address.
+func (l *Logger) WriteMetrics(w io.Writer) {
+	const name = "sealbox_audit_sink_up"
+	fmt.Fprintf(w, "# HELP %s Whether the audit sink takes events (1) or fails (0); calls fail only when every sink does.\n# TYPE %s gauge\n", name, name)
+	for _, s := range l.sinks {
+		up := !l.isFailing(s.Name())
+		if r, ok := s.(Readier); ok && up {
+			up = r.Ready() == nil
+		}
+		kind, _, _ := strings.Cut(s.Name(), ":")
+		v := 0
+		if up {
+			v = 1
+		}
+		fmt.Fprintf(w, "%s{sink=%q} %d\n", name, kind, v)
+	}
 }
 
 func (l *Logger) isFailing(name string) bool {

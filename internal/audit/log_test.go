@@ -204,3 +204,27 @@ func TestReady(t *testing.T) {
 		t.Fatal("a closed file sink is ready")
 	}
 }
+
+// TestSinkUpMetric: sealbox_audit_sink_up is 1 for a sink that takes
+// events and 0 for one whose last write failed, named by kind, not path.
+func TestSinkUpMetric(t *testing.T) {
+	file, err := audit.NewFileSink(t.TempDir(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := audit.NewLogger(slog.New(slog.NewTextHandler(&bytes.Buffer{}, nil)), failing{}, file)
+	defer l.Close()
+	if err := l.Log(context.Background(), event()); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	l.WriteMetrics(&b)
+	for _, want := range []string{"sealbox_audit_sink_up{sink=\"broken\"} 0\n", "sealbox_audit_sink_up{sink=\"file\"} 1\n"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("WriteMetrics lacks %q:\n%s", want, b.String())
+		}
+	}
+	if strings.Contains(b.String(), "file:") {
+		t.Errorf("WriteMetrics names the file sink's folder:\n%s", b.String())
+	}
+}

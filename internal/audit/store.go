@@ -77,6 +77,14 @@ type StoreOptions struct {
 	// DigestInterval is how often digests are signed; 0 means a minute.
 	// A digest is also signed as soon as 10,000 events wait.
 	DigestInterval time.Duration
+	// ElectedDigests leaves the signing to the sink's owner: the sink runs
+	// no digest loop, and the owner calls Seal every DigestInterval and
+	// when SealWake is signalled, while it is the elected server among
+	// those sharing the store (package leader), so that one server signs
+	// the shared trail's digests. Close still signs the events waiting:
+	// Seal is one transaction over the trail's sealed state, so a digest
+	// signed by a server that is not the leader continues the same chain.
+	ElectedDigests bool
 	Clock          clock.Clock  // nil: the real clock
 	Logger         *slog.Logger // nil: slog.Default
 	// Dir is the folder of the store's file and MinFree the free space
@@ -135,7 +143,7 @@ func NewStoreSink(st store.Store, o StoreOptions) *StoreSink {
 	if s.interval <= 0 {
 		s.interval = time.Minute
 	}
-	if s.signer != nil {
+	if s.signer != nil && !o.ElectedDigests {
 		go s.loop(s.clock.NewTicker(s.interval))
 	} else {
 		close(s.done)
@@ -144,6 +152,13 @@ func NewStoreSink(st store.Store, o StoreOptions) *StoreSink {
 }
 
 func (s *StoreSink) Name() string { return "store" }
+
+// DigestInterval is how often digests are to be signed.
+func (s *StoreSink) DigestInterval() time.Duration { return s.interval }
+
+// SealWake is signalled when enough events written through this sink wait
+// for a digest that one should be signed now (see ElectedDigests).
+func (s *StoreSink) SealWake() <-chan struct{} { return s.wake }
 
 // Ready reports whether the store's file system has MinFree bytes free
 // (log.go, Readier).

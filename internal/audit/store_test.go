@@ -374,3 +374,51 @@ func TestExpireBlocks(t *testing.T) {
 		t.Fatalf("VerifyStore after Expire, problems:\n%s", problems(rep))
 	}
 }
+
+// TestElectedDigestsTwoServers: two servers' sinks over one store, with
+// ElectedDigests: neither signs on its own, however its clock moves; the
+// digests the elected one signs, and those each signs on Close, make one
+// chain over both servers' events.
+func TestElectedDigestsTwoServers(t *testing.T) {
+	st := memstore.New()
+	clk := clock.NewFake(day)
+	var sinks [2]*audit.StoreSink
+	var logs [2]*audit.Logger
+	for i := range sinks {
+		sinks[i] = audit.NewStoreSink(st, audit.StoreOptions{Signer: testSigner(), DigestInterval: time.Minute, ElectedDigests: true, Clock: clk})
+		logs[i] = audit.NewLogger(nil, sinks[i])
+	}
+	for i := 1; i <= 10; i++ {
+		if err := logs[i%2].Log(ctx, numbered(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk.Advance(time.Hour)
+	if rep := verifyStore(t, st); rep.Digests != 0 || rep.Unsigned != 10 {
+		t.Fatalf("before any Seal: %d digests, %d unsigned; want 0 and 10 (no sink signs on its own)", rep.Digests, rep.Unsigned)
+	}
+	if err := sinks[0].Seal(ctx); err != nil { // the leader
+		t.Fatal(err)
+	}
+	for i := 11; i <= 14; i++ {
+		if err := logs[i%2].Log(ctx, numbered(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := sinks[1].Seal(ctx); err != nil { // a new leader
+		t.Fatal(err)
+	}
+	if err := logs[0].Log(ctx, numbered(15)); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range logs {
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rep := verifyStore(t, st)
+	if !rep.OK() || rep.Events != 15 || rep.Digests != 3 || rep.Unsigned != 0 {
+		t.Fatalf("VerifyStore = %d events, %d digests, %d unsigned, problems:\n%s; want 15, 3, 0, none",
+			rep.Events, rep.Digests, rep.Unsigned, problems(rep))
+	}
+}

@@ -76,11 +76,7 @@ func jsonProblem(err error) string {
 }
 
 // authError maps a sigv4 failure to the JSON protocols' code for it.
-func authError(err error) *sealbox.Error {
-	ae, ok := err.(*sigv4.AuthError)
-	if !ok {
-		return &sealbox.Error{Code: "InternalFailure", Message: "An internal error occurred.", Server: true}
-	}
+func authError(ae *sigv4.AuthError) *sealbox.Error {
 	code := map[sigv4.Kind]string{
 		sigv4.KindMissing:      "MissingAuthenticationTokenException",
 		sigv4.KindIncomplete:   "IncompleteSignatureException",

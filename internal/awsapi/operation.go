@@ -32,6 +32,11 @@ type Service struct {
 
 	model *model.Service
 	query bool // served over the AWS Query protocol
+	// internalModelled: the model has InternalError, so a store that
+	// cannot be reached answers it (else ServiceUnavailable).
+	internalModelled bool
+	// errorCodes are the codes its calls' errors are counted by, sorted.
+	errorCodes []string
 }
 
 // Operation binds an operation name to the service method that serves it.

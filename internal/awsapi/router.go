@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/audit"
@@ -57,6 +59,12 @@ type Config struct {
 	// context and returns the context the operation gets (the authorizer
 	// reads the caller's policies there, outside any transaction).
 	Prepare func(context.Context) (context.Context, error)
+	// Unavailable, when set, says whether an unexpected error means the
+	// store cannot be reached for now (store.ErrUnavailable): such a call
+	// is answered with its service's retryable internal error, or AWS's
+	// common ServiceUnavailable (503) where the model has none, and the
+	// cause is logged at most every unavailableLogEvery.
+	Unavailable func(error) bool
 }
 
 // Router serves the registered services over HTTP. Register every service
@@ -66,6 +74,15 @@ type Router struct {
 	byTarget map[string]*route // JSON 1.1: "TrentService.Encrypt"
 	byAction map[string]*route // Query: "CreateRole", "AssumeRole"
 	rest     []*restService    // REST-JSON (Lambda): by method and path
+
+	// routes are every registered operation, in order, for WriteMetrics;
+	// unknown counts the calls of no registered operation.
+	routes  []*route
+	unknown opMetrics
+	// unavailableLogged is when (Unix ns) the store's unavailability was
+	// last logged; unavailableQuiet counts the calls since, not logged.
+	unavailableLogged atomic.Int64
+	unavailableQuiet  atomic.Uint64
 }
 
 // restService is a REST-JSON service: its operations are found by method
@@ -85,6 +102,7 @@ type route struct {
 	// out of the body (restjson.BlobPaths), when op binds them to a
 	// *spool.Blob.
 	blobPaths [][]string
+	metrics   opMetrics
 }
 
 // NewRouter returns a Router with no services.
@@ -112,6 +130,8 @@ func NewRouter(cfg Config) *Router {
 func (rt *Router) Register(s *Service) {
 	s.model = model.Load(s.Name)
 	s.query = s.model.Metadata.Protocol == "query"
+	s.internalModelled = modelsError(s.model, s.InternalError)
+	s.errorCodes = errorCodes(s)
 	var rs *restService
 	if s.model.Metadata.Protocol == "rest-json" {
 		rs = &restService{svc: s, table: restjson.NewTable(s.model), byName: map[string]*route{}}
@@ -124,6 +144,8 @@ func (rt *Router) Register(s *Service) {
 		}
 		op.bind = binderFor(op.in)
 		rte := &route{svc: s, op: op, in: s.model.InputShape(op.Name), out: s.model.OutputShape(op.Name)}
+		rte.metrics.errors = make([]atomic.Uint64, len(s.errorCodes)+1)
+		rt.routes = append(rt.routes, rte)
 		switch {
 		case rs != nil:
 			if hasBlobs(op.in) {
@@ -168,7 +190,8 @@ type call struct {
 	// blobs, by their member path; close releases both.
 	spooled *spool.Blob
 	blobs   map[string]any
-	header  http.Header // the answer's, for Retry-After
+	header  http.Header    // the answer's, for Retry-After
+	err     *sealbox.Error // the error answered, for the metrics
 
 	req     *sealbox.Request
 	params  any    // the input as the audit event records it
@@ -185,21 +208,23 @@ var regionPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 // REST-JSON in the method and path; each has its own answer and error
 // shapes.
 func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	c := &call{reqID: ids.UUID(), header: w.Header()}
+	defer rt.observe(c, start)
 	defer c.close()
 	w.Header().Set("x-amzn-RequestId", c.reqID)
 	p := rt.codecFor(r)
 	if e := p.find(r, c); e != nil {
-		p.encodeError(w, c, e)
+		c.fail(w, p, e)
 		return
 	}
 	if e := rt.readBody(r, c); e != nil {
-		p.encodeError(w, c, e)
+		c.fail(w, p, e)
 		return
 	}
-	req, e := rt.authenticate(r, c.bodySHA256, c.route, c.reqID)
+	req, e := rt.authenticate(r, c)
 	if e != nil {
-		p.encodeError(w, c, e)
+		c.fail(w, p, e)
 		return
 	}
 	c.req = req
@@ -209,13 +234,29 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, in)
 	}
 	if e := rt.finish(r.Context(), c, out, err); e != nil {
-		p.encodeError(w, c, e)
+		c.fail(w, p, e)
 		return
 	}
 	if err := p.encode(w, c, out); err != nil {
 		rt.cfg.Logger.Error("failed to encode answer", "requestId", c.reqID, "op", c.route.op.Name, "err", err)
-		p.encodeError(w, c, internalError(c.route))
+		c.fail(w, p, internalError(c.route))
 	}
+}
+
+// fail answers e in the protocol's error shape and keeps it for the
+// metrics.
+func (c *call) fail(w http.ResponseWriter, p codec, e *sealbox.Error) {
+	c.err = e
+	p.encodeError(w, c, e)
+}
+
+// observe counts the call in its operation's metrics (or unknown's).
+func (rt *Router) observe(c *call, start time.Time) {
+	m := &rt.unknown
+	if c.route != nil {
+		m = &c.route.metrics
+	}
+	m.observe(c.svc, c.err, statusOf(c, c.err), time.Since(start))
 }
 
 // readBody reads the request body, once, bounded by the service's MaxBody
@@ -325,13 +366,56 @@ func (rt *Router) readBodyMax(r *http.Request, max int64) ([]byte, *sealbox.Erro
 	return body, nil
 }
 
-// authenticate verifies the signature, given the body's SHA-256 in
-// lower-case hex, and makes the call's Request.
-func (rt *Router) authenticate(r *http.Request, payloadSHA256 string, rte *route, reqID string) (*sealbox.Request, *sealbox.Error) {
-	res, err := rt.cfg.Auth.VerifyPayload(r.Context(), r, payloadSHA256, rte.svc.Name)
+// authenticate verifies the call's signature, over the body's SHA-256,
+// and makes the call's Request. A signature refused is the protocol's
+// authentication error; a failure to check it (the store that holds the
+// access keys) is the service's internal error.
+func (rt *Router) authenticate(r *http.Request, c *call) (*sealbox.Request, *sealbox.Error) {
+	req, err := rt.verify(r, c.bodySHA256, c.route.svc.Name, c.reqID)
+	if err == nil {
+		return req, nil
+	}
+	if e, ok := sealbox.AsError(err); ok {
+		rt.cfg.Logger.Debug("request not authenticated", "requestId", c.reqID, "op", c.route.op.Name, "err", err)
+		return nil, e
+	}
+	return nil, rt.unexpected(c, err)
+}
+
+// Authenticate verifies the SigV4 signature of r, a request outside the
+// AWS APIs (the server's GET /metrics), for the signing name service,
+// through the path every call takes (the same verifier, skew and region
+// rules, the body read up to MaxBody and hashed), and returns the context
+// a call of the signer would have: its Request, prepared by
+// Config.Prepare, for the authorizer. It reads r's body. The error says why
+// for the log; it is not meant for the answer.
+func (rt *Router) Authenticate(r *http.Request, service string) (context.Context, error) {
+	body, e := rt.readBodyMax(r, 0)
+	if e != nil {
+		return nil, e
+	}
+	req, err := rt.verify(r, sigv4.SHA256Hex(body), service, ids.UUID())
 	if err != nil {
-		rt.cfg.Logger.Debug("request not authenticated", "requestId", reqID, "op", rte.op.Name, "err", err)
-		return nil, authError(err)
+		return nil, err
+	}
+	ctx := sealbox.NewContext(r.Context(), req)
+	if rt.cfg.Prepare != nil {
+		return rt.cfg.Prepare(ctx)
+	}
+	return ctx, nil
+}
+
+// verify checks r's signature over a body whose SHA-256 is payloadSHA256
+// (lower-case hex) for service, and makes the call's Request. A refused
+// signature is a *sealbox.Error; any other error is a failure to check it.
+func (rt *Router) verify(r *http.Request, payloadSHA256, service, reqID string) (*sealbox.Request, error) {
+	res, err := rt.cfg.Auth.VerifyPayload(r.Context(), r, payloadSHA256, service)
+	if err != nil {
+		var ae *sigv4.AuthError
+		if errors.As(err, &ae) {
+			return nil, authError(ae)
+		}
+		return nil, err
 	}
 	if res.UnsignedPayload {
 		// The body carries the request: it must be covered by the signature.
@@ -346,7 +430,7 @@ func (rt *Router) authenticate(r *http.Request, payloadSHA256 string, rte *route
 		Region:    res.Region,
 		Partition: sealbox.PartitionFor(res.Region),
 		AccountID: rt.cfg.AccountID,
-		Service:   rte.svc.Name,
+		Service:   service,
 		Principal: res.Principal,
 		SourceIP:  sourceIP(r),
 		UserAgent: r.Header.Get("User-Agent"),
@@ -366,6 +450,10 @@ func (rt *Router) finish(ctx context.Context, c *call, out any, err error) *seal
 	}
 	apiErr := rt.apiError(c, err)
 	if aerr := rt.record(ctx, c, c.payload, apiErr); aerr != nil {
+		if rt.cfg.Unavailable != nil && rt.cfg.Unavailable(aerr) {
+			// The audit trail is in the store, which cannot be reached.
+			return rt.unexpected(c, aerr)
+		}
 		rt.cfg.Logger.Error("audit failed: refusing to answer", "requestId", c.req.ID, "op", c.route.op.Name, "err", aerr)
 		return auditUnavailable(c.route)
 	}
@@ -423,12 +511,61 @@ func (rt *Router) apiError(c *call, err error) *sealbox.Error {
 	if e, ok := sealbox.AsError(err); ok {
 		return e
 	}
-	rt.cfg.Logger.Error("internal error", "requestId", c.req.ID, "op", c.route.op.Name, "err", err)
+	return rt.unexpected(c, err)
+}
+
+// unexpected logs an error that is not the API's and answers the service's
+// internal error. When the store cannot be reached (Config.Unavailable)
+// the answer says to retry, and the log says so at most every
+// unavailableLogEvery, with how many calls failed so meanwhile.
+func (rt *Router) unexpected(c *call, err error) *sealbox.Error {
+	if rt.cfg.Unavailable != nil && rt.cfg.Unavailable(err) {
+		now := time.Now().UnixNano()
+		last := rt.unavailableLogged.Load()
+		if now-last >= int64(unavailableLogEvery) && rt.unavailableLogged.CompareAndSwap(last, now) {
+			rt.cfg.Logger.Error("store unavailable: answering calls with the retryable internal error", "requestId", c.reqID,
+				"op", c.route.op.Name, "err", err, "alsoFailedSinceLastLog", rt.unavailableQuiet.Swap(0))
+		} else {
+			rt.unavailableQuiet.Add(1)
+		}
+		return unavailableError(c.route)
+	}
+	rt.cfg.Logger.Error("internal error", "requestId", c.reqID, "op", c.route.op.Name, "err", err)
 	return internalError(c.route)
 }
 
+// unavailableLogEvery is how often at most the store's unavailability is
+// logged: under load every call fails alike.
+const unavailableLogEvery = 10 * time.Second
+
 func internalError(rte *route) *sealbox.Error {
 	return &sealbox.Error{Code: rte.svc.InternalError, Message: "An internal error occurred.", Server: true}
+}
+
+// modelsError reports whether m has an error shape that answers code (a
+// Query service's error code may differ from its shape's name:
+// ServiceFailure is IAM's ServiceFailureException).
+func modelsError(m *model.Service, code string) bool {
+	if _, _, ok := m.ErrorStatus(code); ok {
+		return true
+	}
+	for _, sh := range m.Shapes {
+		if sh.Exception && sh.Error != nil && sh.Error.Code == code {
+			return true
+		}
+	}
+	return false
+}
+
+// unavailableError is the answer to a call the store could not serve for
+// now: the service's modelled internal error (a 5xx, which the SDKs retry),
+// else AWS's common ServiceUnavailable, 503. It says nothing of the store.
+func unavailableError(rte *route) *sealbox.Error {
+	const msg = "The service is unavailable for a moment. Retry the request."
+	if rte.svc.internalModelled {
+		return &sealbox.Error{Code: rte.svc.InternalError, Message: msg, Server: true}
+	}
+	return &sealbox.Error{Code: "ServiceUnavailable", Message: msg, Server: true, Status: http.StatusServiceUnavailable}
 }
 
 // record writes the call's audit event.

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -94,6 +95,14 @@ type Config struct {
 	// endpoints (webhooks) by RotationLambdaARN; a relative path is in the
 	// data folder. Empty: only the built-in rotators.
 	RotationTargets string
+
+	// MetricsTokenFile holds the token that GET /metrics accepts as
+	// "Authorization: Bearer <token>" (Prometheus' credentials_file);
+	// MetricsToken is the token itself, from the environment only, never a
+	// flag. Neither: /metrics answers only signed requests of principals
+	// allowed sealbox:GetMetrics.
+	MetricsTokenFile string
+	MetricsToken     primitive.Secret
 }
 
 // Default returns the defaults of README's one-command start.
@@ -152,6 +161,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.RotationTargets, "rotation-targets", "SEALBOX_ROTATION_TARGETS", "JSON file registering the HTTPS rotation endpoints by RotationLambdaARN (relative: in the data folder)")
 	boolean(&c.AuditFsync, "audit-fsync", "SEALBOX_AUDIT_FSYNC", "fsync every audit event before answering")
 	boolean(&c.MaskEnvironment, "mask-environment", "SEALBOX_MASK_ENVIRONMENT", "mask functions' environment values unless the caller may also perform sealbox:RevealEnvironment (false: as Lambda, values shown to whoever may read the configuration and decrypt)")
+	str(&c.MetricsTokenFile, "metrics-token-file", "SEALBOX_METRICS_TOKEN_FILE", "file holding the token GET /metrics accepts as \"Authorization: Bearer <token>\" (or the token itself in $SEALBOX_METRICS_TOKEN); without one, /metrics answers only requests signed by a principal allowed sealbox:GetMetrics")
 	str(&c.BodySpoolDir, "body-spool-dir", "SEALBOX_BODY_SPOOL_DIR", "folder for request bodies over 1 MiB (Lambda code uploads) while they are read and checked (default: the system's temporary folder)")
 	if v, err := strconv.Atoi(getenv("SEALBOX_LARGE_BODIES")); err == nil {
 		c.LargeBodies = v
@@ -193,6 +203,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	}
 	fs.DurationVar(&c.AuditDigestInterval, "audit-digest-interval", c.AuditDigestInterval, "how often the audit sinks sign a digest of their new events ($SEALBOX_AUDIT_DIGEST_INTERVAL)")
 	c.Passphrase = primitive.NewSecret([]byte(getenv("SEALBOX_PASSPHRASE")))
+	c.MetricsToken = primitive.NewSecret([]byte(getenv("SEALBOX_METRICS_TOKEN")))
 	c.AdminAccessKeyID = getenv("SEALBOX_ADMIN_ACCESS_KEY_ID")
 	c.AdminSecretAccessKey = primitive.NewSecret([]byte(getenv("SEALBOX_ADMIN_SECRET_ACCESS_KEY")))
 }
@@ -242,6 +253,9 @@ func (c *Config) Validate() error {
 	}
 	if (c.AdminAccessKeyID == "") != (c.AdminSecretAccessKey.Len() == 0) {
 		errs = append(errs, errors.New("SEALBOX_ADMIN_ACCESS_KEY_ID and SEALBOX_ADMIN_SECRET_ACCESS_KEY go together"))
+	}
+	if c.MetricsTokenFile != "" && c.MetricsToken.Len() > 0 {
+		errs = append(errs, errors.New("--metrics-token-file and $SEALBOX_METRICS_TOKEN exclude each other: give the token one way"))
 	}
 	if c.LargeBodies < 1 {
 		errs = append(errs, errors.New("--large-bodies must be at least 1"))
@@ -344,6 +358,29 @@ func FormatDays(d time.Duration) string {
 		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
 	}
 	return d.String()
+}
+
+// MinMetricsToken is the shortest token /metrics accepts: 16 bytes, 128
+// bits if they are random.
+const MinMetricsToken = 16
+
+// ReadMetricsToken is the token GET /metrics accepts: MetricsToken, or the
+// content of MetricsTokenFile without its surrounding white space; the
+// empty Secret when neither is set. A token shorter than MinMetricsToken
+// is an error: it would be guessed.
+func (c *Config) ReadMetricsToken() (primitive.Secret, error) {
+	tok := c.MetricsToken
+	if c.MetricsTokenFile != "" {
+		b, err := os.ReadFile(c.MetricsTokenFile)
+		if err != nil {
+			return primitive.Secret{}, fmt.Errorf("failed to read --metrics-token-file: %w", err)
+		}
+		tok = primitive.NewSecret(bytes.TrimSpace(b))
+	}
+	if n := tok.Len(); n > 0 && n < MinMetricsToken {
+		return primitive.Secret{}, fmt.Errorf("the metrics token must be at least %d bytes (e.g. openssl rand -hex 16); it has %d", MinMetricsToken, n)
+	}
+	return tok, nil
 }
 
 // RotationTargetsPath is the rotation targets file, or "" for none.

@@ -4,9 +4,13 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sealbox/sealbox/internal/primitive"
 )
 
 func TestDefaultIsValid(t *testing.T) {
@@ -124,6 +128,49 @@ func TestAuditMinFree(t *testing.T) {
 		if err := fs.Parse([]string{"--audit-min-free", bad}); err == nil {
 			t.Errorf("--audit-min-free %q parsed", bad)
 		}
+	}
+}
+
+func TestReadMetricsToken(t *testing.T) {
+	dir := t.TempDir()
+	file := func(content string) string {
+		p := filepath.Join(dir, "token")
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name          string
+		env, fileText string
+		want          string
+		wantErr       bool
+	}{
+		{name: "none"},
+		{name: "environment", env: "0123456789abcdef", want: "0123456789abcdef"},
+		{name: "file, trimmed", fileText: "0123456789abcdef\n", want: "0123456789abcdef"},
+		{name: "too short", env: "short", wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			c.MetricsToken = primitive.NewSecret([]byte(tc.env))
+			if tc.fileText != "" {
+				c.MetricsTokenFile = file(tc.fileText)
+			}
+			got, err := c.ReadMetricsToken()
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("ReadMetricsToken() err = %v, want error %v", err, tc.wantErr)
+			}
+			if string(got.Bytes()) != tc.want {
+				t.Errorf("ReadMetricsToken() = %q, want %q", got.Bytes(), tc.want)
+			}
+		})
+	}
+	c := Default()
+	c.MetricsToken = primitive.NewSecret([]byte("0123456789abcdef"))
+	c.MetricsTokenFile = "x"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "metrics-token-file") {
+		t.Errorf("Validate() with both the file and the variable = %v, want an error naming --metrics-token-file", err)
 	}
 }
 

@@ -39,16 +39,19 @@ var (
 	ErrImportToken = errors.New("keyring: invalid import token")
 	// ErrImportTokenExpired: the token's 24 hours have passed.
 	ErrImportTokenExpired = errors.New("keyring: import token expired")
-	// ErrImportMaterial: the wrapped material does not unwrap, or is not
-	// material of the key's spec.
+	// ErrImportMaterial: the wrapped material does not unwrap.
 	ErrImportMaterial = errors.New("keyring: invalid imported key material")
+	// ErrImportSpec: the material unwraps but is not material of the
+	// key's spec (its size, type, modulus size or curve).
+	ErrImportSpec = errors.New("keyring: imported key material is not of the key's spec")
 )
 
 // ImportParams are the wrapping parameters an import token was made for.
 type ImportParams struct {
 	Region, KeyID string
 	// WrappingKeySpec is RSA_2048, RSA_3072 or RSA_4096; WrappingAlgorithm
-	// is RSAES_OAEP_SHA_1 or RSAES_OAEP_SHA_256.
+	// is RSAES_OAEP_SHA_1, RSAES_OAEP_SHA_256, RSA_AES_KEY_WRAP_SHA_1 or
+	// RSA_AES_KEY_WRAP_SHA_256.
 	WrappingKeySpec, WrappingAlgorithm string
 	Expires                            time.Time
 }
@@ -77,7 +80,7 @@ func (r *Ring) NewImportToken(tx store.Tx, p ImportParams) (token, public []byte
 	if _, ok := ids.ParseUUID(p.KeyID); !ok {
 		return nil, nil, fmt.Errorf("keyring: key id %q is not a UUID", p.KeyID)
 	}
-	if primitive.MaxOAEPPlaintext(p.WrappingKeySpec, p.WrappingAlgorithm) == 0 {
+	if !primitive.WrapsImport(p.WrappingKeySpec, p.WrappingAlgorithm) {
 		return nil, nil, ErrAlgorithm
 	}
 	priv, err := primitive.GenerateKey(p.WrappingKeySpec)
@@ -144,7 +147,8 @@ type Imported struct {
 // Unwrap opens wrapped material with the wrapping key token names, for the
 // key of region and keyID with spec, as of now. The material must be of
 // spec: 32 bytes for SYMMETRIC_DEFAULT, an HMAC key of the spec's size
-// range, or a PKCS #8 private key of an ECC spec.
+// range, or a PKCS #8 private key of an RSA or ECC spec (of the spec's
+// modulus size or curve).
 func (r *Ring) Unwrap(tx store.Tx, region, keyID, spec string, token, wrapped []byte, now time.Time) (*Imported, error) {
 	id, err := ParseImportToken(token)
 	if err != nil {
@@ -162,7 +166,7 @@ func (r *Ring) Unwrap(tx store.Tx, region, keyID, spec string, token, wrapped []
 	if !now.Before(rec.Expires) {
 		return nil, ErrImportTokenExpired
 	}
-	mat, err := primitive.DecryptOAEP(rec.WrappingKeySpec, rec.Private, rec.WrappingAlgorithm, wrapped)
+	mat, err := unwrapImported(rec, wrapped)
 	if err != nil {
 		return nil, ErrImportMaterial
 	}
@@ -171,6 +175,16 @@ func (r *Ring) Unwrap(tx store.Tx, region, keyID, spec string, token, wrapped []
 	}
 	mid := primitive.HMAC(mat, []byte(importIDInfo+keyID))
 	return &Imported{ref: Ref{region, keyID, hex.EncodeToString(mid)}, spec: spec, mat: mat, MaterialID: hex.EncodeToString(mid)}, nil
+}
+
+// unwrapImported opens wrapped material with the wrapping key of rec, by
+// the algorithm rec was made for.
+func unwrapImported(rec importRecord, wrapped []byte) ([]byte, error) {
+	switch rec.WrappingAlgorithm {
+	case "RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256":
+		return primitive.UnwrapRSAAESKeyWrap(rec.WrappingKeySpec, rec.Private, rec.WrappingAlgorithm, wrapped)
+	}
+	return primitive.DecryptOAEP(rec.WrappingKeySpec, rec.Private, rec.WrappingAlgorithm, wrapped)
 }
 
 // hmacSizes are the key sizes, in bytes, KMS accepts for imported HMAC
@@ -183,15 +197,15 @@ func checkImported(spec string, mat []byte) error {
 	switch {
 	case spec == SymmetricDefault:
 		if len(mat) != primitive.KeySize {
-			return ErrImportMaterial
+			return ErrImportSpec
 		}
 	case isHMAC(spec):
 		if n := hmacSizes[spec]; len(mat) < n[0] || len(mat) > n[1] {
-			return ErrImportMaterial
+			return ErrImportSpec
 		}
 	default:
 		if _, err := primitive.PublicKey(spec, mat); err != nil {
-			return ErrImportMaterial
+			return ErrImportSpec
 		}
 	}
 	return nil

@@ -90,9 +90,9 @@ func TestImportUnwrap(t *testing.T) {
 		"forged":      {fx.keyID, keyring.SymmetricDefault, append([]byte{0x49}, make([]byte, 32)...), fx.wrap(t, mat), fx.now, keyring.ErrImportToken},
 		"short token": {fx.keyID, keyring.SymmetricDefault, fx.token[:10], fx.wrap(t, mat), fx.now, keyring.ErrImportToken},
 		"garbage":     {fx.keyID, keyring.SymmetricDefault, fx.token, []byte("not wrapped"), fx.now, keyring.ErrImportMaterial},
-		"16 bytes":    {fx.keyID, keyring.SymmetricDefault, fx.token, fx.wrap(t, mat[:16]), fx.now, keyring.ErrImportMaterial},
-		"short HMAC":  {fx.keyID, "HMAC_512", fx.token, fx.wrap(t, mat), fx.now, keyring.ErrImportMaterial},
-		"not a P-256": {fx.keyID, "ECC_NIST_P256", fx.token, fx.wrap(t, mat), fx.now, keyring.ErrImportMaterial},
+		"16 bytes":    {fx.keyID, keyring.SymmetricDefault, fx.token, fx.wrap(t, mat[:16]), fx.now, keyring.ErrImportSpec},
+		"short HMAC":  {fx.keyID, "HMAC_512", fx.token, fx.wrap(t, mat), fx.now, keyring.ErrImportSpec},
+		"not a P-256": {fx.keyID, "ECC_NIST_P256", fx.token, fx.wrap(t, mat), fx.now, keyring.ErrImportSpec},
 	} {
 		if _, err := fx.unwrap(c.keyID, c.spec, c.token, c.wrapped, c.now); !errors.Is(err, c.want) {
 			t.Errorf("%s: Unwrap = %v, want %v", name, err, c.want)

@@ -31,6 +31,9 @@ const (
 	messageRaw     = "RAW"
 	messageDigest  = "DIGEST"
 	messageMu      = "EXTERNAL_MU"
+	// muSize is the length of an EXTERNAL_MU message: ML-DSA's message
+	// representative (FIPS 204 section 6.2).
+	muSize = 64
 )
 
 // algorithms are the algorithms a key of one spec and usage performs, as
@@ -220,13 +223,10 @@ func checkSigning(k *keyRecord, alg, msgType string, msg []byte) error {
 		return sealbox.Errorf("InvalidKeyUsageException", "Algorithm %s is incompatible with key spec %s.", alg, k.spec())
 	}
 	switch {
-	case msgType == messageMu:
-		// ML-DSA's external mu needs the signer's internal interface,
-		// which the ML-DSA library does not offer.
-		if alg == "ML_DSA_SHAKE_256" {
-			return sealbox.Errorf("UnsupportedOperationException", "MessageType EXTERNAL_MU is not supported by this server.")
-		}
+	case msgType == messageMu && alg != "ML_DSA_SHAKE_256":
 		return errValidation("MessageType %s is not valid for signing algorithm %s.", msgType, alg)
+	case msgType == messageMu && len(msg) != muSize:
+		return errValidation("Message is invalid length for MessageType EXTERNAL_MU: it must be a %d-byte mu.", muSize)
 	case msgType == messageDigest && (alg == "ED25519_SHA_512" || alg == "ML_DSA_SHAKE_256"),
 		msgType == messageRaw && alg == "ED25519_PH_SHA_512":
 		return errValidation("MessageType %s is not valid for signing algorithm %s.", msgType, alg)
@@ -287,6 +287,13 @@ func (s *Service) Verify(ctx context.Context, in *VerifyRequest) (*VerifyRespons
 		}
 		if err := checkSigning(k, in.SigningAlgorithm, mt, in.Message); err != nil {
 			return err
+		}
+		if mt == messageMu {
+			// Verifying from mu needs ML-DSA's internal verification, which
+			// the ML-DSA library does not export. The signature is an
+			// ordinary ML-DSA signature of the message, so it verifies with
+			// MessageType RAW, or offline.
+			return sealbox.Errorf("UnsupportedOperationException", "Verify with MessageType EXTERNAL_MU is not supported by this server. Verify the signature of the message with MessageType RAW, or offline with the public key.")
 		}
 		if in.DryRun {
 			return errDryRun()

@@ -152,8 +152,14 @@ func TestImportSymmetric(t *testing.T) {
 	_, err = importMaterial(c, id, []byte("forged token"), wrapped, nil)
 	wantAPIError(t, "ImportKeyMaterial(forged token)", err, "InvalidImportTokenException", 400)
 
-	// Reimport the current material, without expiry, then delete it.
+	// Reimport the current material, without expiry: the key waits for
+	// every version, as AWS's does; then the original one, then delete the
+	// current one.
 	must[*kms.ImportKeyMaterialOutput](t, "ImportKeyMaterial(after expiry)")(importMaterial(c, id, token, wrapped, nil))
+	_, err = c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: enc2.CiphertextBlob})
+	sealtest.APIErrorContaining(t, "Decrypt(one version of two reimported)", err, "KMSInvalidStateException", 400, "is pending import.")
+	token, wrapped = wrapFor(t, c, id, types.AlgorithmSpecRsaesOaepSha256, mat)
+	must[*kms.ImportKeyMaterialOutput](t, "ImportKeyMaterial(the original, after expiry)")(importMaterial(c, id, token, wrapped, nil))
 	must[*kms.DecryptOutput](t, "Decrypt(reimported)")(c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: enc2.CiphertextBlob}))
 	del := must[*kms.DeleteImportedKeyMaterialOutput](t, "DeleteImportedKeyMaterial")(c.DeleteImportedKeyMaterial(ctx, &kms.DeleteImportedKeyMaterialInput{KeyId: id}))
 	if *del.KeyMaterialId != *newMat.KeyMaterialId {
@@ -183,19 +189,17 @@ func TestImportRefusals(t *testing.T) {
 	wantAPIError(t, "DeleteImportedKeyMaterial(AWS_KMS key)", err, "UnsupportedOperationException", 400)
 	ext := createExternal(t, c, "", "")
 	for alg, code := range map[types.AlgorithmSpec]string{
-		types.AlgorithmSpecRsaesPkcs1V15:       "UnsupportedOperationException",
-		types.AlgorithmSpecRsaAesKeyWrapSha256: "UnsupportedOperationException",
-		"ROT13":                                "ValidationException",
+		types.AlgorithmSpecRsaesPkcs1V15: "UnsupportedOperationException",
+		types.AlgorithmSpecSm2pke:        "UnsupportedOperationException",
+		"ROT13":                          "ValidationException",
 	} {
 		_, err = c.GetParametersForImport(ctx, &kms.GetParametersForImportInput{KeyId: ext.KeyId, WrappingAlgorithm: alg, WrappingKeySpec: types.WrappingKeySpecRsa2048})
 		wantAPIError(t, "GetParametersForImport("+string(alg)+")", err, code, 400)
 	}
-	_, err = c.CreateKey(ctx, &kms.CreateKeyInput{Origin: types.OriginTypeExternal, KeySpec: types.KeySpecRsa2048, KeyUsage: types.KeyUsageTypeSignVerify})
-	wantAPIError(t, "CreateKey(EXTERNAL RSA)", err, "UnsupportedOperationException", 400)
 
 	token, wrapped := wrapFor(t, c, ext.KeyId, types.AlgorithmSpecRsaesOaepSha256, make([]byte, 16))
 	_, err = importMaterial(c, ext.KeyId, token, wrapped, nil)
-	wantAPIError(t, "ImportKeyMaterial(16 bytes)", err, "InvalidCiphertextException", 400)
+	sealtest.APIErrorContaining(t, "ImportKeyMaterial(16 bytes)", err, "IncorrectKeyMaterialException", 400, "not valid key material for the key spec SYMMETRIC_DEFAULT")
 	_, err = c.ImportKeyMaterial(ctx, &kms.ImportKeyMaterialInput{KeyId: ext.KeyId, ImportToken: token, EncryptedKeyMaterial: wrapped})
 	wantAPIError(t, "ImportKeyMaterial(no ValidTo)", err, "ValidationException", 400)
 	past := s.Clock.Now().Add(-time.Hour)
@@ -233,7 +237,7 @@ func TestImportAsymmetricAndHMAC(t *testing.T) {
 	}
 	token, wrapped = wrapFor(t, c, hk.KeyId, types.AlgorithmSpecRsaesOaepSha256, hkey[:20])
 	_, err := importMaterial(c, hk.KeyId, token, wrapped, nil)
-	wantAPIError(t, "ImportKeyMaterial(HMAC too short)", err, "InvalidCiphertextException", 400)
+	wantAPIError(t, "ImportKeyMaterial(HMAC too short)", err, "IncorrectKeyMaterialException", 400)
 	token, wrapped = wrapFor(t, c, hk.KeyId, types.AlgorithmSpecRsaesOaepSha256, bytes.Repeat([]byte{0x43}, 40))
 	_, err = c.ImportKeyMaterial(ctx, &kms.ImportKeyMaterialInput{KeyId: hk.KeyId, ImportToken: token, EncryptedKeyMaterial: wrapped,
 		ExpirationModel: types.ExpirationModelTypeKeyMaterialDoesNotExpire, ImportType: types.ImportTypeNewKeyMaterial})

@@ -3,21 +3,23 @@ package kms
 // Imported key material (BYOK): keys made with Origin EXTERNAL start in
 // PendingImport with no material; GetParametersForImport hands out an RSA
 // wrapping public key and an import token (valid 24 hours); ImportKeyMaterial
-// unwraps the material in the keyring and makes the key usable until ValidTo,
-// when the sweeper deletes the material and the key is PendingImport again;
+// unwraps a version of material in the keyring, with its own expiry, and the
+// key is usable while every version is there. When a version's ValidTo
+// passes, the sweeper deletes it (a DeleteExpiredKeyMaterial service event)
+// and the key is PendingImport until it is imported again;
 // DeleteImportedKeyMaterial does the same at once.
 //
-// Wrapping: RSAES_OAEP_SHA_1 and RSAES_OAEP_SHA_256, which carry symmetric,
-// HMAC and ECC material. The RSA_AES_KEY_WRAP_* algorithms, which AWS
-// requires for RSA private keys, need AES key wrap with padding (RFC 5649):
-// neither the standard library nor golang.org/x/crypto has it, and sealbox
-// writes no primitive of its own, so they are refused and RSA keys cannot
-// be EXTERNAL. RSAES_PKCS1_V1_5 is refused, as AWS refuses it since 2023.
+// Wrapping: RSAES_OAEP_SHA_1 and RSAES_OAEP_SHA_256 carry symmetric, HMAC
+// and ECC material; RSA_AES_KEY_WRAP_SHA_1 and RSA_AES_KEY_WRAP_SHA_256
+// (RSA-OAEP of an AES key, then AES key wrap with padding) carry material of
+// every spec, and are the only ones for RSA private keys, as in AWS.
+// RSAES_PKCS1_V1_5 is refused, as AWS refuses it since 2023.
 
 import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/sealbox/sealbox"
@@ -47,17 +49,112 @@ type ImportKeyring interface {
 	DeleteMaterial(tx store.Tx, ref keyring.Ref) error
 }
 
-// importState is an EXTERNAL key's import: how its material expires and
-// whether the material is there.
+// importState is an EXTERNAL key's import: each version's expiry and
+// whether its material is in the keyring, and what DescribeKey tells of
+// them all. As in AWS, each import sets the expiry of the version it
+// imports, and the key is usable only while every version of its material
+// is there.
 type importState struct {
+	// ExpirationModel is KEY_MATERIAL_EXPIRES when an imported version
+	// expires, else KEY_MATERIAL_DOES_NOT_EXPIRE (the last one while no
+	// version is imported); ValidTo the earliest expiry of an imported
+	// version. Both follow Versions (syncImport). Records stored before
+	// expiry was per version had only these (upgrade).
 	ExpirationModel string    `json:"expirationModel,omitempty"`
 	ValidTo         time.Time `json:"validTo,omitzero"`
-	// Missing is set while the current material is not in the keyring
-	// (never imported, expired or deleted).
+	// Missing is set while a version of the key's material is not in the
+	// keyring (never imported, expired or deleted): the key is then
+	// PendingImport.
 	Missing bool `json:"missing,omitempty"`
 	// Pending is NEW_KEY_MATERIAL imported and not yet made current by
 	// RotateKeyOnDemand.
 	Pending string `json:"pending,omitempty"`
+	// Versions is the import of each version, current, older and pending,
+	// by KeyMaterialId.
+	Versions map[string]*importVersion `json:"versions,omitempty"`
+}
+
+// importVersion is one version's import.
+type importVersion struct {
+	ExpirationModel string    `json:"expirationModel,omitempty"`
+	ValidTo         time.Time `json:"validTo,omitzero"` // zero unless KEY_MATERIAL_EXPIRES
+	Missing         bool      `json:"missing,omitempty"`
+}
+
+// upgrade gives a record stored before expiry was per version the same
+// import for each version as the key had: one expiry, and expiry and
+// deletion took every version.
+func (st *importState) upgrade(materials []materialRef) {
+	if st == nil || st.Versions != nil {
+		return
+	}
+	st.Versions = map[string]*importVersion{}
+	for _, m := range materials {
+		st.Versions[m.ID] = &importVersion{ExpirationModel: st.ExpirationModel, ValidTo: st.ValidTo, Missing: st.Missing}
+	}
+	if st.Pending != "" {
+		st.Versions[st.Pending] = &importVersion{ExpirationModel: st.ExpirationModel, ValidTo: st.ValidTo}
+	}
+}
+
+// importVersion is the import of k's material id (nil for one never
+// imported here, such as a version a multi-Region primary rotated to). It
+// reads a record stored before expiry was per version as upgrade would
+// make it, without changing it (records on the read path are shared).
+func (k *keyRecord) importVersion(id string) *importVersion {
+	st := k.Import
+	if st.Versions != nil {
+		return st.Versions[id]
+	}
+	switch {
+	case id == st.Pending:
+		return &importVersion{ExpirationModel: st.ExpirationModel, ValidTo: st.ValidTo}
+	case k.hasMaterial(id):
+		return &importVersion{ExpirationModel: st.ExpirationModel, ValidTo: st.ValidTo, Missing: st.Missing}
+	}
+	return nil
+}
+
+// setVersion records the import of version id.
+func (k *keyRecord) setVersion(id string, v *importVersion) {
+	k.Import.upgrade(k.Materials)
+	k.Import.Versions[id] = v
+}
+
+// syncImport derives the key's import state, and its state, from its
+// versions: PendingImport while one is missing (PendingDeletion stays as
+// it is), Enabled again once every one is imported.
+func (k *keyRecord) syncImport() {
+	st := k.Import
+	st.upgrade(k.Materials)
+	st.Missing, st.ValidTo = len(k.Materials) == 0, time.Time{}
+	imported, expires := false, false
+	for _, m := range k.Materials {
+		v := st.Versions[m.ID]
+		if v == nil || v.Missing {
+			st.Missing = true
+			continue
+		}
+		imported = true
+		if v.ExpirationModel == expiresModel {
+			expires = true
+			if st.ValidTo.IsZero() || v.ValidTo.Before(st.ValidTo) {
+				st.ValidTo = v.ValidTo
+			}
+		}
+	}
+	switch {
+	case expires:
+		st.ExpirationModel = expiresModel
+	case imported:
+		st.ExpirationModel = doesNotExpire
+	}
+	switch {
+	case st.Missing && k.State != statePendingDeletion:
+		k.State = statePendingImport
+	case !st.Missing && k.State == statePendingImport:
+		k.State = stateEnabled
+	}
 }
 
 func (k *keyRecord) origin() string {
@@ -92,8 +189,6 @@ func checkOrigin(origin, spec string) (bool, error) {
 		return false, errValidation("1 validation error detected: Value '%s' at 'origin' failed to satisfy constraint: Member must satisfy enum value set: [EXTERNAL_KEY_STORE, AWS_CLOUDHSM, AWS_KMS, EXTERNAL]", origin)
 	}
 	switch spec {
-	case "RSA_2048", "RSA_3072", "RSA_4096":
-		return false, sealbox.Errorf("UnsupportedOperationException", "Importing %s key material needs an RSA_AES_KEY_WRAP wrapping algorithm, which this server does not offer.", spec)
 	case "ML_DSA_44", "ML_DSA_65", "ML_DSA_87", "SM2":
 		return false, sealbox.Errorf("UnsupportedOperationException", "Importing %s key material is not supported in this Region.", spec)
 	}
@@ -102,7 +197,7 @@ func checkOrigin(origin, spec string) (bool, error) {
 
 // external makes k an EXTERNAL key without material, PendingImport.
 func (k *keyRecord) external() {
-	k.Import = &importState{Missing: true}
+	k.Import = &importState{Missing: true, Versions: map[string]*importVersion{}}
 	k.State = statePendingImport
 }
 
@@ -134,11 +229,11 @@ func externalKey(k *keyRecord) error {
 // public key with an import token valid for 24 hours.
 func (s *Service) GetParametersForImport(ctx context.Context, in *GetParametersForImportRequest) (*GetParametersForImportResponse, error) {
 	switch in.WrappingAlgorithm {
-	case "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256":
-	case "RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256":
-		return nil, sealbox.Errorf("UnsupportedOperationException", "The %s wrapping algorithm is not supported by this server: it offers RSAES_OAEP_SHA_1 and RSAES_OAEP_SHA_256.", in.WrappingAlgorithm)
+	case "RSAES_OAEP_SHA_1", "RSAES_OAEP_SHA_256", "RSA_AES_KEY_WRAP_SHA_1", "RSA_AES_KEY_WRAP_SHA_256":
 	case "RSAES_PKCS1_V1_5":
 		return nil, sealbox.Errorf("UnsupportedOperationException", "The RSAES_PKCS1_V1_5 wrapping algorithm is no longer supported. Use RSAES_OAEP_SHA_256 or RSAES_OAEP_SHA_1.")
+	case "SM2PKE":
+		return nil, sealbox.Errorf("UnsupportedOperationException", "The SM2PKE wrapping algorithm is supported only in China Regions.")
 	default:
 		return nil, errValidation("1 validation error detected: Value '%s' at 'wrappingAlgorithm' failed to satisfy constraint: Member must satisfy enum value set: [RSA_AES_KEY_WRAP_SHA_256, RSAES_PKCS1_V1_5, RSAES_OAEP_SHA_256, RSA_AES_KEY_WRAP_SHA_1, SM2PKE, RSAES_OAEP_SHA_1]", in.WrappingAlgorithm)
 	}
@@ -154,6 +249,10 @@ func (s *Service) GetParametersForImport(ctx context.Context, in *GetParametersF
 	_, err := s.update(ctx, in.KeyId, "kms:GetParametersForImport", extra, func(tx store.Tx, k *keyRecord) error {
 		if err := externalKey(k); err != nil {
 			return err
+		}
+		if strings.HasPrefix(k.spec(), "RSA_") && !strings.HasPrefix(in.WrappingAlgorithm, "RSA_AES_KEY_WRAP_") {
+			// An RSA private key is longer than RSA-OAEP can carry.
+			return sealbox.Errorf("UnsupportedOperationException", "%s key material cannot be wrapped with the %s wrapping algorithm. Use RSA_AES_KEY_WRAP_SHA_256 or RSA_AES_KEY_WRAP_SHA_1.", k.spec(), in.WrappingAlgorithm)
 		}
 		expires := s.clock.Now().UTC().Add(importTokenLife)
 		token, public, err := s.ring.NewImportToken(tx, keyring.ImportParams{
@@ -228,7 +327,9 @@ func (s *Service) ImportKeyMaterial(ctx context.Context, in *ImportKeyMaterialRe
 		case errors.Is(err, keyring.ErrImportTokenExpired):
 			return sealbox.Errorf("ExpiredImportTokenException", "The import token is expired. Use GetParametersForImport to get a new import token and public key.")
 		case errors.Is(err, keyring.ErrImportMaterial):
-			return sealbox.Errorf("InvalidCiphertextException", "The encrypted key material could not be unwrapped, or is not key material of the key spec %s.", k.spec())
+			return sealbox.Errorf("InvalidCiphertextException", "The encrypted key material could not be unwrapped with the wrapping key and algorithm of the import token.")
+		case errors.Is(err, keyring.ErrImportSpec):
+			return sealbox.Errorf("IncorrectKeyMaterialException", "The key material being imported is not valid key material for the key spec %s of %s.", k.spec(), k.arn())
 		case err != nil:
 			return err
 		}
@@ -252,13 +353,8 @@ func (s *Service) ImportKeyMaterial(ctx context.Context, in *ImportKeyMaterialRe
 		if err := s.ring.Store(tx, m); err != nil {
 			return err
 		}
-		k.Import.ExpirationModel, k.Import.ValidTo = model, validTo
-		if materialID == k.current().ID {
-			k.Import.Missing = false
-			if k.State == statePendingImport {
-				k.State = stateEnabled
-			}
-		}
+		k.setVersion(materialID, &importVersion{ExpirationModel: model, ValidTo: validTo})
+		k.syncImport()
 		return nil
 	})
 	if err != nil {
@@ -268,7 +364,8 @@ func (s *Service) ImportKeyMaterial(ctx context.Context, in *ImportKeyMaterialRe
 }
 
 // DeleteImportedKeyMaterial deletes a version of imported material (the
-// current one by default, which leaves the key PendingImport).
+// current one by default). Without it the key is PendingImport until the
+// same material is imported again; pending NEW_KEY_MATERIAL is simply gone.
 func (s *Service) DeleteImportedKeyMaterial(ctx context.Context, in *DeleteImportedKeyMaterialRequest) (*DeleteImportedKeyMaterialResponse, error) {
 	var materialID string
 	k, err := s.update(ctx, in.KeyId, "kms:DeleteImportedKeyMaterial", nil, func(tx store.Tx, k *keyRecord) error {
@@ -284,13 +381,7 @@ func (s *Service) DeleteImportedKeyMaterial(ctx context.Context, in *DeleteImpor
 		if materialID == "" { // nothing was ever imported
 			return nil
 		}
-		if materialID != k.current().ID {
-			if materialID == k.Import.Pending {
-				k.Import.Pending = ""
-			}
-			return s.ring.DeleteMaterial(tx, keyring.Ref{Region: k.Region, KeyID: k.ID, MaterialID: materialID})
-		}
-		return s.expireImport(tx, k)
+		return s.deleteVersion(tx, k, materialID)
 	})
 	if err != nil {
 		return nil, err
@@ -298,22 +389,55 @@ func (s *Service) DeleteImportedKeyMaterial(ctx context.Context, in *DeleteImpor
 	return &DeleteImportedKeyMaterialResponse{KeyId: k.arn(), KeyMaterialId: materialID}, nil
 }
 
-// expireImport deletes k's material, every version of it, and leaves k
-// PendingImport (PendingDeletion stays as it is).
-func (s *Service) expireImport(tx store.Tx, k *keyRecord) error {
-	if err := s.ring.Delete(tx, k.Region, k.ID); err != nil {
+// deleteVersion deletes version id of k's imported material: pending
+// material is forgotten, a version of the key's is missing until imported
+// again.
+func (s *Service) deleteVersion(tx store.Tx, k *keyRecord, id string) error {
+	if err := s.ring.DeleteMaterial(tx, keyring.Ref{Region: k.Region, KeyID: k.ID, MaterialID: id}); err != nil {
 		return err
 	}
-	k.Import.Missing, k.Import.Pending, k.Import.ValidTo = true, "", time.Time{}
-	if k.State != statePendingDeletion {
-		k.State = statePendingImport
+	k.Import.upgrade(k.Materials)
+	if id == k.Import.Pending {
+		k.Import.Pending = ""
+		delete(k.Import.Versions, id)
+	} else {
+		k.Import.Versions[id] = &importVersion{Missing: true}
+	}
+	k.syncImport()
+	return nil
+}
+
+// expiredVersions are the versions of k's imported material whose ValidTo
+// has passed by now, still in the keyring.
+func expiredVersions(k *keyRecord, now time.Time) []string {
+	if k.Import == nil {
+		return nil
+	}
+	var out []string
+	for _, id := range append(k.materialIDs(), k.Import.Pending) {
+		v := k.importVersion(id)
+		if id != "" && v != nil && !v.Missing && v.ExpirationModel == expiresModel && !now.Before(v.ValidTo) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// expireImport deletes the versions of k's material whose ValidTo has
+// passed by now.
+func (s *Service) expireImport(tx store.Tx, k *keyRecord, now time.Time) error {
+	for _, id := range expiredVersions(k, now) {
+		if err := s.deleteVersion(tx, k, id); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// importExpired reports whether k's imported material expires by now.
+// importExpired reports whether a version of k's imported material expires
+// by now.
 func importExpired(k *keyRecord, now time.Time) bool {
-	return k.Import != nil && !k.Import.Missing && !k.Import.ValidTo.IsZero() && !now.Before(k.Import.ValidTo)
+	return len(expiredVersions(k, now)) > 0
 }
 
 // rotateImported makes the NEW_KEY_MATERIAL imported into k current.
@@ -329,6 +453,7 @@ func rotateImported(k *keyRecord, kind string, now time.Time) error {
 	}
 	k.Materials = append(k.Materials, materialRef{ID: k.Import.Pending, Created: now, RotationType: kind})
 	k.Import.Pending = ""
+	k.syncImport()
 	return nil
 }
 
@@ -354,17 +479,20 @@ func importRotations(k *keyRecord, all []RotationsListEntry) []RotationsListEntr
 	if k.Import == nil {
 		return all
 	}
-	state := "IMPORTED"
-	if k.Import.Missing {
-		state = "PENDING_IMPORT"
-	}
 	if k.Import.Pending != "" {
 		all = append(all, RotationsListEntry{KeyId: k.arn(), KeyMaterialId: k.Import.Pending, KeyMaterialState: "PENDING_ROTATION"})
 	}
 	for i := range all {
-		all[i].ImportState = state
-		all[i].ExpirationModel = k.Import.ExpirationModel
-		all[i].ValidTo = sealbox.At(k.Import.ValidTo)
+		v := k.importVersion(all[i].KeyMaterialId)
+		if v == nil || v.Missing {
+			all[i].ImportState = "PENDING_IMPORT"
+			continue
+		}
+		all[i].ImportState = "IMPORTED"
+		all[i].ExpirationModel = v.ExpirationModel
+		if v.ExpirationModel == expiresModel {
+			all[i].ValidTo = sealbox.At(v.ValidTo)
+		}
 	}
 	return all
 }

@@ -130,7 +130,7 @@ func errNotMultiRegion(k *keyRecord) error {
 }
 
 func errNotPrimary(k *keyRecord) error {
-	return sealbox.Errorf("UnsupportedOperationException", "%s is not a multi-Region primary key.", k.arn())
+	return sealbox.Errorf("UnsupportedOperationException", "%s is not a multi-region primary key.", k.arn())
 }
 
 // primaryKey resolves a multi-Region primary key for a change of its set.
@@ -234,7 +234,19 @@ func (s *Service) ReplicateKey(ctx context.Context, in *ReplicateKeyRequest) (*R
 	if err != nil {
 		return nil, err
 	}
-	r.AddResource(resourceTypeKey, rep.arn())
+	// AWS: "A ReplicateKey request results in a ReplicateKey operation
+	// and a CreateKey operation" (KMS developer guide, the ReplicateKey
+	// CloudTrail example): the call's own event in the primary's Region,
+	// whose resources are the primary key alone, and the replica's
+	// CreateKey in its Region, which names the replica.
+	params := map[string]any{"description": in.Description, "keyUsage": rep.usage(), "keySpec": rep.spec(),
+		"origin": rep.origin(), "multiRegion": true, "bypassPolicyLockoutSafetyCheck": in.BypassPolicyLockoutSafetyCheck}
+	if in.Policy != "" {
+		params["policy"] = in.Policy
+	}
+	if err := s.recordIn(ctx, rep.Region, "CreateKey", params, rep.arn()); err != nil {
+		return nil, err
+	}
 	return &ReplicateKeyResponse{ReplicaKeyMetadata: s.metadata(rep), ReplicaPolicy: policy, ReplicaTags: tags}, nil
 }
 
@@ -265,11 +277,10 @@ func (s *Service) rewriteSet(tx store.Tx, records []*keyRecord, primary string, 
 // UpdatePrimaryRegion makes the replica in PrimaryRegion the primary key
 // and the current primary a replica.
 func (s *Service) UpdatePrimaryRegion(ctx context.Context, in *UpdatePrimaryRegionRequest) (*Empty, error) {
-	r := sealbox.MustRequest(ctx)
 	if err := checkRegion("primaryRegion", in.PrimaryRegion); err != nil {
 		return nil, err
 	}
-	var arns []string
+	var newPrimary string
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		k, err := s.primaryKey(ctx, tx, in.KeyId, "kms:UpdatePrimaryRegion", map[string][]string{"kms:primaryregion": {in.PrimaryRegion}})
 		if err != nil {
@@ -290,16 +301,40 @@ func (s *Service) UpdatePrimaryRegion(ctx context.Context, in *UpdatePrimaryRegi
 		}
 		replicas := append(slices.DeleteFunc(slices.Clone(k.ReplicaRegions), func(s string) bool { return s == in.PrimaryRegion }), k.Region)
 		slices.Sort(replicas)
-		arns = []string{k.arn(), regionARN(k, in.PrimaryRegion)}
+		newPrimary = regionARN(k, in.PrimaryRegion)
 		return s.rewriteSet(tx, append(peers, k), in.PrimaryRegion, replicas)
 	})
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range arns {
-		r.AddResource(resourceTypeKey, a)
+	// AWS writes two events (KMS developer guide, the UpdatePrimaryRegion
+	// CloudTrail examples): the call's, in the Region of the primary
+	// turned replica, whose resources are that key alone, and one in the
+	// Region of the replica turned primary, whose keyId is the new
+	// primary's ARN and which lists no resources.
+	params := map[string]any{"keyId": newPrimary, "primaryRegion": in.PrimaryRegion}
+	if err := s.recordIn(ctx, in.PrimaryRegion, "UpdatePrimaryRegion", params, ""); err != nil {
+		return nil, err
 	}
 	return &Empty{}, nil
+}
+
+// recordIn records the event a multi-Region call writes in region, another
+// Region than the one called: the caller's own event (same identity and
+// request id), which CloudTrail marks invokedBy kms.amazonaws.com, about
+// the key arn ("" lists no resource). If the record cannot be kept, the
+// call fails (the audit trail fails closed).
+func (s *Service) recordIn(ctx context.Context, region, name string, params map[string]any, arn string) error {
+	if s.rec == nil {
+		return nil
+	}
+	r := *sealbox.MustRequest(ctx)
+	r.Region, r.ViaService, r.Resources, r.AuditParameters = region, "kms."+region+".amazonaws.com", nil, nil
+	rec := &sealbox.Record{EventSource: "kms.amazonaws.com", EventName: name, RequestParameters: params}
+	if arn != "" {
+		rec.Resources = []sealbox.Resource{{AccountID: r.AccountID, Type: resourceTypeKey, ARN: arn}}
+	}
+	return s.rec.Record(sealbox.NewContext(ctx, &r), rec)
 }
 
 // scheduleDeletion is ScheduleKeyDeletion's multi-Region rule: a primary

@@ -192,14 +192,20 @@ func paginateIndex(items []RotationsListEntry, marker string, limit int) ([]Rota
 }
 
 // RunDue does the work whose time has come, as of now: it deletes keys whose
-// deletion window has ended and rotates keys whose rotation is due. The
-// server calls it periodically; it is safe to call at any time and from
-// several servers (each change is its own transaction and rechecks).
+// deletion window has ended, deletes imported material whose ValidTo has
+// passed (a DeleteExpiredKeyMaterial service event for each version, sent to the Notifier
+// before the change commits: at least once, never lost), and rotates keys
+// whose rotation is due. The server calls it periodically; it is safe to
+// call at any time and from several servers (each change is its own
+// transaction and rechecks).
 func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted, rotated int, err error) {
 	if err := s.flushUsage(ctx); err != nil {
 		return 0, 0, err
 	}
-	type due struct{ region, id string }
+	type due struct {
+		region, id string
+		expired    []*ServiceEvent // the versions of material that expire
+	}
 	var work []due
 	err = s.store.View(ctx, func(tx store.Tx) error {
 		return tx.Scan("kms/", "", func(key string, v []byte) error {
@@ -211,7 +217,13 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted, rotated i
 				return err
 			}
 			if dueNow(k, now) {
-				work = append(work, due{k.Region, k.ID})
+				d := due{region: k.Region, id: k.ID}
+				if k.State != statePendingDeletion || now.Before(k.DeletionDate) {
+					for _, mid := range expiredVersions(k, now) {
+						d.expired = append(d.expired, &ServiceEvent{EventName: "DeleteExpiredKeyMaterial", Region: k.Region, AccountID: k.Account, KeyID: k.ID, KeyARN: k.arn(), KeyMaterialID: mid, Time: now})
+					}
+				}
+				work = append(work, d)
 			}
 			return nil
 		})
@@ -220,6 +232,16 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted, rotated i
 		return 0, 0, err
 	}
 	for _, w := range work {
+		// The event first, outside the transaction (the audit trail may
+		// write to the store), then the change that it records.
+		for _, e := range w.expired {
+			if s.notify == nil {
+				break
+			}
+			if err := s.notify.Notify(ctx, e); err != nil {
+				return deleted, rotated, err
+			}
+		}
 		// Counted once committed: on a shared store fn may run again.
 		var wasDeleted, wasRotated bool
 		err := s.store.Update(ctx, func(tx store.Tx) error {
@@ -233,7 +255,7 @@ func (s *Service) RunDue(ctx context.Context, now time.Time) (deleted, rotated i
 				return s.deleteKey(tx, k)
 			}
 			if importExpired(k, now) {
-				if err := s.expireImport(tx, k); err != nil {
+				if err := s.expireImport(tx, k, now); err != nil {
 					return err
 				}
 				return saveKey(tx, k)

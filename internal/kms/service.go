@@ -38,6 +38,9 @@ type Service struct {
 	authz sealbox.Authorizer
 	cache *recordcache.Cache // nil without a change feed
 	usage usageLog           // uses noted for GetKeyLastUsage (lastusage.go)
+	rec   sealbox.Recorder   // nil: no events in other Regions (multiregion.go)
+	// notify receives what KMS does to keys on its own; nil drops it.
+	notify Notifier
 }
 
 // Config configures a Service.
@@ -49,6 +52,30 @@ type Config struct {
 	// Feed, when set, lets the read path cache records: the feed tells the
 	// service the moment a record changes, on this server or another.
 	Feed store.Feed
+	// Recorder, when set, takes the events a multi-Region call writes in
+	// another Region than the one called (ReplicateKey's CreateKey in the
+	// replica Region, UpdatePrimaryRegion's in the new primary's).
+	Recorder sealbox.Recorder
+	// Notifier receives the service events of RunDue; nil drops them.
+	Notifier Notifier
+}
+
+// ServiceEvent is something KMS does to a key on its own, which CloudTrail
+// records as an AwsServiceEvent invoked by kms.amazonaws.com. EventName is
+// CloudTrail's: DeleteExpiredKeyMaterial when imported material reaches
+// its ValidTo. It names the key, never material.
+type ServiceEvent struct {
+	EventName                        string
+	Region, AccountID, KeyID, KeyARN string
+	// KeyMaterialID is the version of imported material the event is about.
+	KeyMaterialID string
+	Time          time.Time
+}
+
+// Notifier receives service events. An error leaves the work undone:
+// RunDue tries it again, and sends the event again, on its next run.
+type Notifier interface {
+	Notify(ctx context.Context, e *ServiceEvent) error
 }
 
 // New returns a Service.
@@ -56,7 +83,7 @@ func New(c Config) *Service {
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
 	}
-	s := &Service{store: c.Store, ring: c.Keyring, clock: c.Clock, authz: c.Authorizer}
+	s := &Service{store: c.Store, ring: c.Keyring, clock: c.Clock, authz: c.Authorizer, rec: c.Recorder, notify: c.Notifier}
 	if c.Feed != nil {
 		s.cache = recordcache.New(c.Feed, "kms/")
 	}
@@ -129,6 +156,14 @@ func (k *keyRecord) current() materialRef {
 		return materialRef{}
 	}
 	return k.Materials[len(k.Materials)-1]
+}
+
+func (k *keyRecord) materialIDs() []string {
+	ids := make([]string, len(k.Materials))
+	for i, m := range k.Materials {
+		ids[i] = m.ID
+	}
+	return ids
 }
 
 func (k *keyRecord) hasMaterial(id string) bool {

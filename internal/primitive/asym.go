@@ -6,13 +6,17 @@ package primitive
 //
 //	RSA_*                 PKCS #8 private key; RSASSA-PSS (salt = hash size) and
 //	                      PKCS #1 v1.5 signatures; RSAES-OAEP with SHA-1 or SHA-256
-//	                      (MGF1 with the same hash, no label)
+//	                      (MGF1 with the same hash, no label); RSA-AES key wrap
+//	                      (keywrap.go)
 //	ECC_NIST_P256/384/521 PKCS #8; ECDSA signatures DER-encoded (RFC 3279); ECDH
 //	ECC_SECG_P256K1       PKCS #8 (RFC 5915 inside); ECDSA, deterministic (RFC 6979),
 //	                      low-S, by github.com/decred/dcrd/dcrec/secp256k1
 //	ECC_NIST_EDWARDS25519 PKCS #8; pure Ed25519 (RAW) and Ed25519ph (DIGEST)
-//	ML_DSA_44/65/87       the 32-byte seed (FIPS 204 keygen); hedged ML-DSA with an
-//	                      empty context, by github.com/cloudflare/circl
+//	ML_DSA_44/65/87       the 32-byte seed ξ (FIPS 204 ML-DSA.KeyGen_internal); hedged
+//	                      ML-DSA with an empty context, or signing a caller's μ
+//	                      (EXTERNAL_MU), by filippo.io/mldsa (crypto/mldsa from
+//	                      Go 1.27). Seeds made under github.com/cloudflare/circl,
+//	                      which sealbox used before, give the same keys.
 //	HMAC_224/256/384/512  random key bytes of the spec's size (224 to 512 bits)
 //
 // Public keys are DER SubjectPublicKeyInfo, as GetPublicKey returns them.
@@ -35,9 +39,8 @@ import (
 	"errors"
 	"hash"
 
-	"github.com/cloudflare/circl/sign/mldsa/mldsa44"
-	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
-	"github.com/cloudflare/circl/sign/mldsa/mldsa87"
+	"filippo.io/mldsa"
+	"filippo.io/mldsa/mldsacrypto"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	secpecdsa "github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
 )
@@ -48,8 +51,11 @@ var (
 	// ErrAlgorithm is returned for an algorithm the key cannot perform.
 	ErrAlgorithm = errors.New("primitive: algorithm not valid for the key")
 	// ErrDigestLength is returned when a DIGEST message is not exactly the
-	// size of the algorithm's hash.
+	// size of the algorithm's hash, or an EXTERNAL_MU message not 64 bytes.
 	ErrDigestLength = errors.New("primitive: digest has the wrong length")
+	// ErrUnsupported is returned for an operation no library offers:
+	// verifying an ML-DSA signature of a caller's μ (EXTERNAL_MU).
+	ErrUnsupported = errors.New("primitive: operation not supported")
 	// ErrKey is the one error for private material that does not parse: it
 	// says nothing about the material.
 	ErrKey = errors.New("primitive: invalid private key")
@@ -76,6 +82,14 @@ var oidMLDSA = map[string]asn1.ObjectIdentifier{
 	"ML_DSA_65": {2, 16, 840, 1, 101, 3, 4, 3, 18},
 	"ML_DSA_87": {2, 16, 840, 1, 101, 3, 4, 3, 19},
 }
+
+var mldsaParams = map[string]mldsa.Parameters{
+	"ML_DSA_44": mldsa.MLDSA44(), "ML_DSA_65": mldsa.MLDSA65(), "ML_DSA_87": mldsa.MLDSA87(),
+}
+
+// MuSize is the length of an ML-DSA message representative μ
+// (FIPS 204 section 6.2), which an EXTERNAL_MU message must have.
+const MuSize = 64
 
 var rsaBits = map[string]int{"RSA_2048": 2048, "RSA_3072": 3072, "RSA_4096": 4096}
 
@@ -112,7 +126,7 @@ func GenerateKey(spec string) ([]byte, error) {
 		}
 		return x509.MarshalPKCS8PrivateKey(k)
 	case "ML_DSA_44", "ML_DSA_65", "ML_DSA_87":
-		return Random(32), nil
+		return Random(mldsa.PrivateKeySize), nil
 	}
 	if h, ok := hmacSizes[spec]; ok {
 		return Random(h.Size()), nil
@@ -183,14 +197,12 @@ func marshalSPKI(algo pkix.AlgorithmIdentifier, pub []byte) ([]byte, error) {
 
 // signer is a parsed private key of one of the signing specs.
 type signer struct {
-	spec    string
-	rsa     *rsa.PrivateKey
-	ec      *ecdsa.PrivateKey
-	k1      *secp256k1.PrivateKey
-	ed      ed25519.PrivateKey
-	mldsa44 *mldsa44.PrivateKey
-	mldsa65 *mldsa65.PrivateKey
-	mldsa87 *mldsa87.PrivateKey
+	spec  string
+	rsa   *rsa.PrivateKey
+	ec    *ecdsa.PrivateKey
+	k1    *secp256k1.PrivateKey
+	ed    ed25519.PrivateKey
+	mldsa *mldsa.PrivateKey
 }
 
 func parse(spec string, priv []byte) (*signer, error) {
@@ -223,22 +235,15 @@ func parse(spec string, priv []byte) (*signer, error) {
 		}
 		s.k1 = k
 	case "ML_DSA_44", "ML_DSA_65", "ML_DSA_87":
-		if len(priv) != 32 {
+		k, err := mldsa.NewPrivateKey(mldsaParams[spec], priv)
+		if err != nil {
 			return nil, ErrKey
 		}
-		seed := [32]byte(priv)
-		switch spec {
-		case "ML_DSA_44":
-			_, s.mldsa44 = mldsa44.NewKeyFromSeed(&seed)
-		case "ML_DSA_65":
-			_, s.mldsa65 = mldsa65.NewKeyFromSeed(&seed)
-		default:
-			_, s.mldsa87 = mldsa87.NewKeyFromSeed(&seed)
-		}
+		s.mldsa = k
 	default:
 		return nil, ErrKeySpec
 	}
-	if s.rsa == nil && s.ec == nil && s.k1 == nil && s.ed == nil && s.mldsa44 == nil && s.mldsa65 == nil && s.mldsa87 == nil {
+	if s.rsa == nil && s.ec == nil && s.k1 == nil && s.ed == nil && s.mldsa == nil {
 		return nil, ErrKey
 	}
 	return s, nil
@@ -260,12 +265,8 @@ func PublicKey(spec string, priv []byte) ([]byte, error) {
 	case s.k1 != nil:
 		param, _ := asn1.Marshal(oidSecp256k1)
 		return marshalSPKI(pkix.AlgorithmIdentifier{Algorithm: oidECPublicKey, Parameters: asn1.RawValue{FullBytes: param}}, s.k1.PubKey().SerializeUncompressed())
-	case s.mldsa44 != nil:
-		return marshalSPKI(pkix.AlgorithmIdentifier{Algorithm: oidMLDSA[spec]}, s.mldsa44.Public().(*mldsa44.PublicKey).Bytes())
-	case s.mldsa65 != nil:
-		return marshalSPKI(pkix.AlgorithmIdentifier{Algorithm: oidMLDSA[spec]}, s.mldsa65.Public().(*mldsa65.PublicKey).Bytes())
 	default:
-		return marshalSPKI(pkix.AlgorithmIdentifier{Algorithm: oidMLDSA[spec]}, s.mldsa87.Public().(*mldsa87.PublicKey).Bytes())
+		return marshalSPKI(pkix.AlgorithmIdentifier{Algorithm: oidMLDSA[spec]}, s.mldsa.PublicKey().Bytes())
 	}
 }
 
@@ -383,20 +384,22 @@ func Sign(spec string, priv []byte, alg, msgType string, msg []byte) ([]byte, er
 		}
 		return nil, ErrAlgorithm
 	default:
-		if alg != "ML_DSA_SHAKE_256" || msgType != MessageRaw {
+		if alg != "ML_DSA_SHAKE_256" {
 			return nil, ErrAlgorithm
 		}
-		switch {
-		case s.mldsa44 != nil:
-			sig := make([]byte, mldsa44.SignatureSize)
-			return sig, mldsa44.SignTo(s.mldsa44, msg, nil, true, sig)
-		case s.mldsa65 != nil:
-			sig := make([]byte, mldsa65.SignatureSize)
-			return sig, mldsa65.SignTo(s.mldsa65, msg, nil, true, sig)
-		default:
-			sig := make([]byte, mldsa87.SignatureSize)
-			return sig, mldsa87.SignTo(s.mldsa87, msg, nil, true, sig)
+		switch msgType {
+		case MessageRaw:
+			// Hedged (fresh randomness inside), empty context, as KMS signs.
+			return s.mldsa.Sign(nil, msg, nil)
+		case MessageExternalMu:
+			// msg is μ = SHAKE256(SHAKE256(pk, 64) || M', 64): the signer
+			// skips computing it.
+			if len(msg) != MuSize {
+				return nil, ErrDigestLength
+			}
+			return s.mldsa.Sign(nil, msg, mldsacrypto.MLDSAMu)
 		}
+		return nil, ErrAlgorithm
 	}
 }
 
@@ -449,17 +452,18 @@ func Verify(spec string, priv []byte, alg, msgType string, msg, sig []byte) (boo
 		}
 		return false, ErrAlgorithm
 	default:
-		if alg != "ML_DSA_SHAKE_256" || msgType != MessageRaw {
+		if alg != "ML_DSA_SHAKE_256" {
 			return false, ErrAlgorithm
 		}
-		switch {
-		case s.mldsa44 != nil:
-			return mldsa44.Verify(s.mldsa44.Public().(*mldsa44.PublicKey), msg, nil, sig), nil
-		case s.mldsa65 != nil:
-			return mldsa65.Verify(s.mldsa65.Public().(*mldsa65.PublicKey), msg, nil, sig), nil
-		default:
-			return mldsa87.Verify(s.mldsa87.Public().(*mldsa87.PublicKey), msg, nil, sig), nil
+		switch msgType {
+		case MessageRaw:
+			return mldsa.Verify(s.mldsa.PublicKey(), msg, sig, nil) == nil, nil
+		case MessageExternalMu:
+			// Verifying from μ needs ML-DSA.Verify_internal, which neither
+			// filippo.io/mldsa nor circl exports.
+			return false, ErrUnsupported
 		}
+		return false, ErrAlgorithm
 	}
 }
 

@@ -10,19 +10,21 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/sha3"
 	"crypto/sha512"
 	"crypto/x509"
 	"encoding/asn1"
+	"encoding/hex"
 	"errors"
 	"hash"
 	"testing"
 
-	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
+	"filippo.io/mldsa"
 	"github.com/decred/dcrd/dcrec/secp256k1/v4"
 	secpecdsa "github.com/decred/dcrd/dcrec/secp256k1/v4/ecdsa"
 )
 
-func mustKey(t *testing.T, spec string) ([]byte, []byte) {
+func mustKey(t testing.TB, spec string) ([]byte, []byte) {
 	t.Helper()
 	priv, err := GenerateKey(spec)
 	if err != nil {
@@ -163,7 +165,7 @@ func TestSecp256k1(t *testing.T) {
 
 func TestMLDSA(t *testing.T) {
 	for _, spec := range []string{"ML_DSA_44", "ML_DSA_65", "ML_DSA_87"} {
-		priv, pub := mustKey(t, spec)
+		priv, pubDER := mustKey(t, spec)
 		msg := []byte("post-quantum")
 		sig, err := Sign(spec, priv, "ML_DSA_SHAKE_256", MessageRaw, msg)
 		if err != nil {
@@ -172,19 +174,84 @@ func TestMLDSA(t *testing.T) {
 		if ok, err := Verify(spec, priv, "ML_DSA_SHAKE_256", MessageRaw, msg, sig); !ok || err != nil {
 			t.Fatalf("Verify(%s) = %v, %v", spec, ok, err)
 		}
-		if spec == "ML_DSA_65" {
-			var s spki
-			if _, err := asn1.Unmarshal(pub, &s); err != nil {
-				t.Fatal(err)
-			}
-			var pk mldsa65.PublicKey
-			if err := pk.UnmarshalBinary(s.PublicKey.Bytes); err != nil {
-				t.Fatal(err)
-			}
-			if !mldsa65.Verify(&pk, msg, nil, sig) {
-				t.Fatal("ML-DSA-65 signature does not verify from the SPKI")
-			}
+		var s spki
+		if _, err := asn1.Unmarshal(pubDER, &s); err != nil || !s.Algo.Algorithm.Equal(oidMLDSA[spec]) {
+			t.Fatalf("%s SPKI: %v, algorithm %v", spec, err, s.Algo.Algorithm)
 		}
+		pub, err := mldsa.NewPublicKey(mldsaParams[spec], s.PublicKey.Bytes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := mldsa.Verify(pub, msg, sig, nil); err != nil {
+			t.Fatalf("%s signature does not verify from the SPKI: %v", spec, err)
+		}
+
+		// EXTERNAL_MU: the caller computes μ with the empty context; the
+		// signature is an ordinary one of the message.
+		mu := externalMu(pub.Bytes(), msg)
+		sig, err = Sign(spec, priv, "ML_DSA_SHAKE_256", MessageExternalMu, mu)
+		if err != nil {
+			t.Fatalf("Sign(%s, EXTERNAL_MU): %v", spec, err)
+		}
+		if err := mldsa.Verify(pub, msg, sig, nil); err != nil {
+			t.Fatalf("%s signature of μ does not verify over the message: %v", spec, err)
+		}
+		if ok, err := Verify(spec, priv, "ML_DSA_SHAKE_256", MessageRaw, msg, sig); !ok || err != nil {
+			t.Fatalf("Verify(%s, RAW) of the μ signature = %v, %v", spec, ok, err)
+		}
+		if _, err := Sign(spec, priv, "ML_DSA_SHAKE_256", MessageExternalMu, mu[:32]); !errors.Is(err, ErrDigestLength) {
+			t.Errorf("Sign(%s, 32-byte μ) = %v, want ErrDigestLength", spec, err)
+		}
+		if _, err := Verify(spec, priv, "ML_DSA_SHAKE_256", MessageExternalMu, mu, sig); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("Verify(%s, EXTERNAL_MU) = %v, want ErrUnsupported", spec, err)
+		}
+		if _, err := Sign(spec, priv, "ML_DSA_SHAKE_256", MessageDigest, mu); !errors.Is(err, ErrAlgorithm) {
+			t.Errorf("Sign(%s, DIGEST) = %v, want ErrAlgorithm", spec, err)
+		}
+	}
+}
+
+// externalMu is FIPS 204's μ for msg with the empty context:
+// SHAKE256(SHAKE256(pk, 64) || 0x00 || 0x00 || msg, 64).
+func externalMu(pk, msg []byte) []byte {
+	tr := sha3.SumSHAKE256(pk, 64)
+	h := sha3.NewSHAKE256()
+	h.Write(tr)
+	h.Write([]byte{0, 0})
+	h.Write(msg)
+	mu := make([]byte, 64)
+	h.Read(mu)
+	return mu
+}
+
+// TestMLDSASeedsKeepTheirKeys pins the public key each seed gives: keys
+// stored as seeds when github.com/cloudflare/circl made them must keep
+// their public keys under filippo.io/mldsa. The digests were taken from
+// circl v1.6.5's NewKeyFromSeed for the seed 00 01 … 1f.
+func TestMLDSASeedsKeepTheirKeys(t *testing.T) {
+	seed := make([]byte, 32)
+	for i := range seed {
+		seed[i] = byte(i)
+	}
+	for spec, want := range map[string]string{
+		"ML_DSA_44": "9f107644c1084526af3bc8098680b05499a2325a644e388fb4f970e058d19d46",
+		"ML_DSA_65": "d666806e11cee19a7c989f7445f90dd419cf4d2d51db8c0fdb4c0f0a542238c9",
+		"ML_DSA_87": "91dc389cfaa01470b7f66eee45a4ae9026d154817c754dfe22298b3fa241ffcd",
+	} {
+		der, err := PublicKey(spec, seed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s spki
+		if _, err := asn1.Unmarshal(der, &s); err != nil {
+			t.Fatal(err)
+		}
+		if got := sha256.Sum256(s.PublicKey.Bytes); hex.EncodeToString(got[:]) != want {
+			t.Errorf("%s: the seed gives public key %x, circl gave %s", spec, got, want)
+		}
+	}
+	if _, err := PublicKey("ML_DSA_65", seed[:31]); !errors.Is(err, ErrKey) {
+		t.Errorf("PublicKey(31-byte seed) = %v, want ErrKey", err)
 	}
 }
 

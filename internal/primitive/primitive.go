@@ -1,7 +1,7 @@
 // Package primitive is sealbox's one corner for cryptographic primitives: it
 // is the only package that imports crypto/aes, crypto/cipher, crypto/hmac and
-// golang.org/x/crypto, and the ML-DSA and secp256k1 libraries (deps_test.go
-// keeps it that way). Every choice is made here once: AES-256-GCM with random
+// golang.org/x/crypto, and the ML-DSA, secp256k1 and AES-KWP libraries
+// (deps_test.go keeps it that way). Every choice is made here once: AES-256-GCM with random
 // 96-bit nonces, HKDF-SHA256, Argon2id, HMAC-SHA256, and the asymmetric and
 // HMAC operations of KMS keys (asym.go).
 package primitive

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -30,6 +31,7 @@ import (
 	"github.com/sealbox/sealbox/internal/config"
 	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/server"
+	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/boltstore"
 )
 
@@ -40,6 +42,8 @@ const (
 	AccessKeyID     = "AKIAIOSFODNN7EXAMPLE"
 	SecretAccessKey = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 	AccountID       = "123456789012"
+	// MetricsToken is every test server's metrics token (Metrics sends it).
+	MetricsToken = "sealtest-metrics-token-0123456789"
 )
 
 // Server is a running test server.
@@ -58,6 +62,8 @@ type Server struct {
 	client *http.Client
 	// panicsExpected: the test makes background jobs panic on purpose.
 	panicsExpected bool
+	// wrap wraps the store the services see (StartWrapped).
+	wrap func(store.Store) store.Store
 }
 
 // Option changes a test server's configuration before it starts.
@@ -78,6 +84,14 @@ func WithAccountID(id string) Option { return func(c *config.Config) { c.Account
 // Start starts a server and stops it when the test ends.
 func Start(t testing.TB, opts ...Option) *Server {
 	t.Helper()
+	return StartWrapped(t, nil, opts...)
+}
+
+// StartWrapped is Start with the store the services see wrapped by wrap
+// (server.Options.WrapStore), over every start of the server: tests make
+// it fail. nil wraps nothing.
+func StartWrapped(t testing.TB, wrap func(store.Store) store.Store, opts ...Option) *Server {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = t.TempDir()
@@ -85,10 +99,11 @@ func Start(t testing.TB, opts ...Option) *Server {
 	cfg.AdminSecretAccessKey = primitive.NewSecret([]byte(SecretAccessKey))
 	cfg.SweepInterval = 10 * time.Millisecond
 	cfg.LogLevel = "debug"
+	cfg.MetricsToken = primitive.NewSecret([]byte(MetricsToken))
 	for _, o := range opts {
 		o(&cfg)
 	}
-	s := &Server{Dir: cfg.DataDir, Clock: clock.NewFake(time.Now().UTC()), Config: cfg, t: t, Logs: &Buffer{}}
+	s := &Server{Dir: cfg.DataDir, Clock: clock.NewFake(time.Now().UTC()), Config: cfg, t: t, Logs: &Buffer{}, wrap: wrap}
 	s.start()
 	t.Cleanup(func() { s.Stop() })
 	return s
@@ -97,7 +112,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 func (s *Server) start() {
 	s.t.Helper()
 	logger := slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := server.Open(context.Background(), s.Config, server.Options{Clock: s.Clock, Logger: logger})
+	srv, err := server.Open(context.Background(), s.Config, server.Options{Clock: s.Clock, Logger: logger, WrapStore: s.wrap})
 	if err != nil {
 		s.t.Fatalf("server.Open: %v", err)
 	}
@@ -284,6 +299,26 @@ func (s *Server) Lambda() *lambda.Client { return s.LambdaIn("us-east-1") }
 // LambdaIn is a Lambda client for region.
 func (s *Server) LambdaIn(region string) *lambda.Client {
 	return lambda.NewFromConfig(s.AWSConfig(region))
+}
+
+// Metrics is the server's GET /metrics, asked with MetricsToken.
+func (s *Server) Metrics(t testing.TB) string {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, s.URL+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+MetricsToken)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics = %d %s, %v", resp.StatusCode, body, err)
+	}
+	return string(body)
 }
 
 // HTTPClient is a client that trusts the server.

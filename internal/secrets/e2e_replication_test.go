@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -394,4 +395,181 @@ func TestReplicationRotation(t *testing.T) {
 	_, err := euw1.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("rot/db"), VersionStage: aws.String("AWSPENDING")})
 	wantAPIError(t, "replica AWSPENDING after rotation", err, "ResourceNotFoundException")
 	wantStatus(t, "DescribeSecret after rotation", describe(t, use1, "rot/db").ReplicationStatus, map[string]string{"eu-west-1": "InSync"})
+}
+
+// TestReplicaRotationSettings: a replica reports its primary's rotation
+// settings (AWS rotates in the primary's Region and the value propagates;
+// a replica has the primary's metadata), in DescribeSecret and ListSecrets
+// of its own Region; RotateSecret and CancelRotateSecret on it are refused
+// as every write to a replica is; a promoted replica has no rotation of
+// its own.
+func TestReplicaRotationSettings(t *testing.T) {
+	s := sealtest.Start(t)
+	use1, euw1 := s.SecretsManager(), s.SecretsManagerIn("eu-west-1")
+	must[*secretsmanager.CreateSecretOutput](t, "CreateSecret")(use1.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("rot/settings"), SecretString: aws.String(`{"username":"app","password":"first-pass"}`),
+		AddReplicaRegions: []types.ReplicaRegionType{{Region: aws.String("eu-west-1")}}}))
+	if d := describe(t, euw1, "rot/settings"); d.RotationEnabled != nil || d.RotationLambdaARN != nil || d.RotationRules != nil {
+		t.Fatalf("replica of a secret without rotation: RotationEnabled %v, lambda %v, rules %+v", d.RotationEnabled, d.RotationLambdaARN, d.RotationRules)
+	}
+	must[*secretsmanager.RotateSecretOutput](t, "RotateSecret")(use1.RotateSecret(ctx, &secretsmanager.RotateSecretInput{
+		SecretId: aws.String("rot/settings"), RotationLambdaARN: aws.String(builtIn),
+		RotationRules: &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(10)}}))
+	s.WaitRotations()
+	p, r := describe(t, use1, "rot/settings"), describe(t, euw1, "rot/settings")
+	if !aws.ToBool(p.RotationEnabled) || p.LastRotatedDate == nil || p.NextRotationDate == nil {
+		t.Fatalf("primary after RotateSecret: enabled %v, last %v, next %v", p.RotationEnabled, p.LastRotatedDate, p.NextRotationDate)
+	}
+	same := func(call string, enabled *bool, lambda *string, rules *types.RotationRulesType, last, next any) {
+		t.Helper()
+		if aws.ToBool(enabled) != aws.ToBool(p.RotationEnabled) || enabled == nil || aws.ToString(lambda) != builtIn ||
+			rules == nil || aws.ToInt64(rules.AutomaticallyAfterDays) != 10 {
+			t.Fatalf("%s: enabled %v, lambda %q, rules %+v; want the primary's", call, enabled, aws.ToString(lambda), rules)
+		}
+		if !reflect.DeepEqual(last, p.LastRotatedDate) || !reflect.DeepEqual(next, p.NextRotationDate) {
+			t.Fatalf("%s: last rotated %v, next %v; the primary's %v, %v", call, last, next, p.LastRotatedDate, p.NextRotationDate)
+		}
+	}
+	same("DescribeSecret(replica)", r.RotationEnabled, r.RotationLambdaARN, r.RotationRules, r.LastRotatedDate, r.NextRotationDate)
+	if aws.ToString(r.PrimaryRegion) != "us-east-1" {
+		t.Fatalf("replica PrimaryRegion %q", aws.ToString(r.PrimaryRegion))
+	}
+	list := must[*secretsmanager.ListSecretsOutput](t, "ListSecrets(replica Region)")(euw1.ListSecrets(ctx, &secretsmanager.ListSecretsInput{}))
+	if len(list.SecretList) != 1 {
+		t.Fatalf("ListSecrets in the replica's Region: %+v", list.SecretList)
+	}
+	e := list.SecretList[0]
+	same("ListSecrets(replica)", e.RotationEnabled, e.RotationLambdaARN, e.RotationRules, e.LastRotatedDate, e.NextRotationDate)
+
+	_, err := euw1.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("rot/settings")})
+	wantMessage(t, "RotateSecret(replica)", err, "InvalidParameterException", notOnReplica)
+	_, err = euw1.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("rot/settings"), RotationLambdaARN: aws.String(builtIn),
+		RotationRules: &types.RotationRulesType{AutomaticallyAfterDays: aws.Int64(3)}})
+	wantMessage(t, "RotateSecret(replica, new rules)", err, "InvalidParameterException", notOnReplica)
+	_, err = euw1.CancelRotateSecret(ctx, &secretsmanager.CancelRotateSecretInput{SecretId: aws.String("rot/settings")})
+	wantMessage(t, "CancelRotateSecret(replica)", err, "InvalidParameterException", notOnReplica)
+	if d := describe(t, euw1, "rot/settings"); !aws.ToBool(d.RotationEnabled) || aws.ToInt64(d.RotationRules.AutomaticallyAfterDays) != 10 {
+		t.Fatalf("a refused rotation call changed the replica's rotation: %v %+v", d.RotationEnabled, d.RotationRules)
+	}
+
+	must[*secretsmanager.CancelRotateSecretOutput](t, "CancelRotateSecret")(use1.CancelRotateSecret(ctx, &secretsmanager.CancelRotateSecretInput{SecretId: aws.String("rot/settings")}))
+	if d := describe(t, euw1, "rot/settings"); d.RotationEnabled == nil || *d.RotationEnabled || d.NextRotationDate != nil {
+		t.Fatalf("replica after the primary's CancelRotateSecret: enabled %v, next %v", d.RotationEnabled, d.NextRotationDate)
+	}
+	must[*secretsmanager.StopReplicationToReplicaOutput](t, "StopReplicationToReplica")(euw1.StopReplicationToReplica(ctx, &secretsmanager.StopReplicationToReplicaInput{SecretId: aws.String("rot/settings")}))
+	if d := describe(t, euw1, "rot/settings"); d.RotationEnabled != nil || d.RotationLambdaARN != nil || d.PrimaryRegion == nil || *d.PrimaryRegion != "eu-west-1" {
+		t.Fatalf("promoted replica: enabled %v, lambda %v, primary %v", d.RotationEnabled, d.RotationLambdaARN, d.PrimaryRegion)
+	}
+}
+
+// wantLinksConsistent checks, over the wire, every replication link among
+// the secrets of regions: each replica's primary exists and lists it, and
+// each primary's ReplicationStatus lists, as InSync, only replicas of its
+// own (a Failed entry names a Region where its replica may be missing or
+// stale, never one that belongs to another primary).
+func wantLinksConsistent(t *testing.T, s *sealtest.Server, regions ...string) {
+	t.Helper()
+	for _, region := range regions {
+		c := s.SecretsManagerIn(region)
+		list := must[*secretsmanager.ListSecretsOutput](t, "ListSecrets "+region)(c.ListSecrets(ctx, &secretsmanager.ListSecretsInput{}))
+		for _, e := range list.SecretList {
+			name, primary := aws.ToString(e.Name), aws.ToString(e.PrimaryRegion)
+			if primary != region {
+				p, err := s.SecretsManagerIn(primary).DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(name)})
+				if err != nil {
+					t.Fatalf("the replica %s in %s: its primary in %s: %v", name, region, primary, err)
+				}
+				if aws.ToString(p.ARN) != strings.Replace(aws.ToString(e.ARN), ":"+region+":", ":"+primary+":", 1) ||
+					!slices.ContainsFunc(p.ReplicationStatus, func(st types.ReplicationStatusType) bool { return aws.ToString(st.Region) == region }) {
+					t.Fatalf("the replica %s in %s: its primary %s lists %+v", name, region, aws.ToString(p.ARN), p.ReplicationStatus)
+				}
+			}
+			d := describe(t, c, aws.ToString(e.ARN))
+			for _, st := range d.ReplicationStatus {
+				r, err := s.SecretsManagerIn(aws.ToString(st.Region)).DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(name)})
+				mine := err == nil && aws.ToString(r.PrimaryRegion) == region &&
+					aws.ToString(r.ARN) == strings.Replace(aws.ToString(d.ARN), ":"+region+":", ":"+aws.ToString(st.Region)+":", 1)
+				if st.Status == types.StatusTypeInSync && !mine {
+					t.Fatalf("%s in %s lists an InSync replica in %s that is not its own (%v)", name, region, aws.ToString(st.Region), err)
+				}
+				if !mine && err == nil && aws.ToString(r.PrimaryRegion) == region {
+					t.Fatalf("%s in %s: the secret in %s claims it as primary but is another's", name, region, aws.ToString(st.Region))
+				}
+			}
+		}
+	}
+}
+
+// TestForceOverwriteKeepsLinks: ForceOverwriteReplicaSecret overwrites a
+// standalone secret of the name in the replica's Region, but not one that
+// is itself part of a replication (a primary with replicas, a replica of
+// another primary): that replica fails with the reason, both secrets stay
+// as they were, and no link is left dangling, through
+// ReplicateSecretToRegions and CreateSecret alike. Once the other secret
+// is standalone, the overwrite goes through.
+func TestForceOverwriteKeepsLinks(t *testing.T) {
+	const a, b, c = "us-east-1", "eu-west-1", "us-west-2"
+	s := sealtest.Start(t)
+	ca, cb, cc := s.SecretsManagerIn(a), s.SecretsManagerIn(b), s.SecretsManagerIn(c)
+	regions := func(rs ...string) []types.ReplicaRegionType {
+		var out []types.ReplicaRegionType
+		for _, r := range rs {
+			out = append(out, types.ReplicaRegionType{Region: aws.String(r)})
+		}
+		return out
+	}
+	// In b, "prim" is a primary replicated to c; in c, "rep" is a primary
+	// replicated to b.
+	must[*secretsmanager.CreateSecretOutput](t, "CreateSecret prim in b")(cb.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("prim"), SecretString: aws.String("b's prim"), AddReplicaRegions: regions(c)}))
+	must[*secretsmanager.CreateSecretOutput](t, "CreateSecret rep in c")(cc.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("rep"), SecretString: aws.String("c's rep"), AddReplicaRegions: regions(b)}))
+	wantLinksConsistent(t, s, a, b, c)
+
+	create(t, ca, "prim", "a's prim")
+	out := must[*secretsmanager.ReplicateSecretToRegionsOutput](t, "ReplicateSecretToRegions over a primary")(ca.ReplicateSecretToRegions(ctx, &secretsmanager.ReplicateSecretToRegionsInput{
+		SecretId: aws.String("prim"), ForceOverwriteReplicaSecret: true, AddReplicaRegions: regions(b)}))
+	wantStatus(t, "force over a primary with replicas", out.ReplicationStatus, map[string]string{b: "Failed"})
+	if m := aws.ToString(out.ReplicationStatus[0].StatusMessage); m != "Replication failed: Secret name prim already exists in region eu-west-1 as a primary secret with replica regions [us-west-2]." {
+		t.Fatalf("StatusMessage = %q", m)
+	}
+	if v, w := value(t, cb, "prim"), value(t, cc, "prim"); v != "b's prim" || w != "b's prim" {
+		t.Fatalf("after a refused overwrite: b %q, c %q", v, w)
+	}
+	wantLinksConsistent(t, s, a, b, c)
+
+	cr := must[*secretsmanager.CreateSecretOutput](t, "CreateSecret over a replica")(ca.CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("rep"), SecretString: aws.String("a's rep"), AddReplicaRegions: regions(b), ForceOverwriteReplicaSecret: true}))
+	wantStatus(t, "force over a replica of another primary", cr.ReplicationStatus, map[string]string{b: "Failed"})
+	if m := aws.ToString(cr.ReplicationStatus[0].StatusMessage); m != "Replication failed: Secret name rep already exists in region eu-west-1 as a replica of a secret in region us-west-2." {
+		t.Fatalf("StatusMessage = %q", m)
+	}
+	if d := describe(t, cb, "rep"); aws.ToString(d.PrimaryRegion) != c || value(t, cb, "rep") != "c's rep" {
+		t.Fatalf("the replica in b after a refused overwrite: primary %q", aws.ToString(d.PrimaryRegion))
+	}
+	wantStatus(t, "c's rep", describe(t, cc, "rep").ReplicationStatus, map[string]string{b: "InSync"})
+	// A later write to a's secret does not take b's replica either.
+	must[*secretsmanager.PutSecretValueOutput](t, "PutSecretValue a's rep")(ca.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("rep"), SecretString: aws.String("a's rep 2")}))
+	if v := value(t, cb, "rep"); v != "c's rep" {
+		t.Fatalf("b's replica of c after a write to a's secret = %q", v)
+	}
+	wantLinksConsistent(t, s, a, b, c)
+
+	// Once b's secrets are out of their replications, they are standalone
+	// and the overwrite goes through.
+	must[*secretsmanager.RemoveRegionsFromReplicationOutput](t, "RemoveRegionsFromReplication")(cb.RemoveRegionsFromReplication(ctx, &secretsmanager.RemoveRegionsFromReplicationInput{
+		SecretId: aws.String("prim"), RemoveReplicaRegions: []string{c}}))
+	must[*secretsmanager.StopReplicationToReplicaOutput](t, "StopReplicationToReplica")(cb.StopReplicationToReplica(ctx, &secretsmanager.StopReplicationToReplicaInput{SecretId: aws.String("rep")}))
+	for _, name := range []string{"prim", "rep"} {
+		out := must[*secretsmanager.ReplicateSecretToRegionsOutput](t, "ReplicateSecretToRegions over a standalone")(ca.ReplicateSecretToRegions(ctx, &secretsmanager.ReplicateSecretToRegionsInput{
+			SecretId: aws.String(name), ForceOverwriteReplicaSecret: true, AddReplicaRegions: regions(b)}))
+		wantStatus(t, "force over a standalone "+name, out.ReplicationStatus, map[string]string{b: "InSync"})
+		if d := describe(t, cb, name); aws.ToString(d.PrimaryRegion) != a {
+			t.Fatalf("%s in b after the overwrite: primary %q", name, aws.ToString(d.PrimaryRegion))
+		}
+	}
+	if v := value(t, cb, "rep"); v != "a's rep 2" {
+		t.Fatalf("b's rep after the overwrite = %q", v)
+	}
+	wantLinksConsistent(t, s, a, b, c)
 }

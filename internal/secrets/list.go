@@ -40,7 +40,7 @@ func (s *Service) ListSecrets(ctx context.Context, in *ListSecretsRequest) (*Lis
 		e := SecretListEntry{ARN: sec.ARN, Name: sec.Name, Type: sec.Type, Description: sec.Description,
 			KmsKeyId: sec.KmsKeyID, LastChangedDate: sealbox.At(sec.Changed), LastAccessedDate: sealbox.At(sec.Accessed),
 			DeletedDate: sealbox.At(sec.Deletion), Tags: sec.Tags, SecretVersionsToStages: sec.stagesMap(), CreatedDate: sealbox.At(sec.Created)}
-		e.RotationEnabled, e.RotationLambdaARN, e.RotationRules, e.LastRotatedDate, e.NextRotationDate = sec.rotationFields()
+		e.RotationEnabled, e.RotationLambdaARN, e.RotationRules, e.LastRotatedDate, e.NextRotationDate = s.rotationShown(ctx, sec).rotationFields()
 		e.PrimaryRegion = sec.primaryRegion()
 		out.SecretList = append(out.SecretList, e)
 	}

@@ -197,7 +197,7 @@ func (s *Service) DescribeSecret(ctx context.Context, in *DescribeSecretRequest)
 	out := &DescribeSecretResponse{ARN: sec.ARN, Name: sec.Name, Description: sec.Description, KmsKeyId: sec.KmsKeyID,
 		LastChangedDate: sealbox.At(sec.Changed), LastAccessedDate: sealbox.At(sec.Accessed), DeletedDate: sealbox.At(sec.Deletion),
 		Tags: sec.Tags, VersionIdsToStages: sec.stagesMap(), CreatedDate: sealbox.At(sec.Created), Type: sec.Type}
-	out.RotationEnabled, out.RotationLambdaARN, out.RotationRules, out.LastRotatedDate, out.NextRotationDate = sec.rotationFields()
+	out.RotationEnabled, out.RotationLambdaARN, out.RotationRules, out.LastRotatedDate, out.NextRotationDate = s.rotationShown(ctx, sec).rotationFields()
 	out.PrimaryRegion = sec.primaryRegion()
 	if len(sec.Replicas) > 0 {
 		out.ReplicationStatus = s.replicationStatusRead(ctx, sec)

@@ -178,8 +178,8 @@ func (s *Service) plan(ctx context.Context, prim *secretRecord, st replicaState,
 	case err != nil:
 		return p.fail(replicationFailure(err))
 	case !isReplicaOf(have, prim, st.Region):
-		if !overwrite {
-			return p.fail(fmt.Sprintf("Replication failed: Secret name %s already exists in region %s.", prim.Name, st.Region))
+		if msg := overwriteRefused(have, overwrite); msg != "" {
+			return p.fail(msg)
 		}
 		have = nil
 	}
@@ -302,8 +302,10 @@ func (s *Service) applyReplica(tx store.Tx, prim *secretRecord, p *replicaPlan) 
 		return st, err
 	case isReplicaOf(&have, prim, region):
 		old = &have
-	case !p.overwrite:
-		return p.fail(fmt.Sprintf("Replication failed: Secret name %s already exists in region %s.", prim.Name, region)).state, nil
+	default:
+		if msg := overwriteRefused(&have, p.overwrite); msg != "" {
+			return p.fail(msg).state, nil
+		}
 	}
 	now := s.clock.Now().UTC()
 	rep := &secretRecord{Name: prim.Name, ARN: replicaARN(prim.ARN, prim.Region, region), Region: region,
@@ -352,6 +354,30 @@ func (s *Service) applyReplica(tx store.Tx, prim *secretRecord, p *replicaPlan) 
 	}
 	st.Status, st.Message = statusInSync, msgInSync
 	return st, nil
+}
+
+// overwriteRefused is why the secret have, of a primary's name in the
+// Region of a replica being made, stays: any secret, unless
+// ForceOverwriteReplicaSecret; with it, a secret that is itself part of
+// a replication. ForceOverwriteReplicaSecret "specifies whether to
+// overwrite a secret with the same name in the destination Region"; a
+// replica of another primary, or a primary with replicas of its own, is
+// not overwritten, as that would leave the other primary listing a replica
+// that is gone, or replicas whose primary is gone. "" means it goes.
+func overwriteRefused(have *secretRecord, overwrite bool) string {
+	switch {
+	case !overwrite:
+		return fmt.Sprintf("Replication failed: Secret name %s already exists in region %s.", have.Name, have.Region)
+	case have.isReplica():
+		return fmt.Sprintf("Replication failed: Secret name %s already exists in region %s as a replica of a secret in region %s.", have.Name, have.Region, have.PrimaryRegion)
+	case len(have.Replicas) > 0:
+		regions := make([]string, len(have.Replicas))
+		for i, r := range have.Replicas {
+			regions[i] = r.Region
+		}
+		return fmt.Sprintf("Replication failed: Secret name %s already exists in region %s as a primary secret with replica regions [%s].", have.Name, have.Region, strings.Join(regions, ", "))
+	}
+	return ""
 }
 
 // versionOrNil is s.version(id), nil for a nil s.
@@ -553,4 +579,29 @@ func (s *Service) replicationStatusRead(ctx context.Context, sec *secretRecord) 
 		return nil
 	})
 	return out
+}
+
+// rotationShown is the secret whose rotation settings sec reports: for a
+// replica, its primary's. AWS rotates a replicated secret in the primary's
+// Region only and the new value reaches the replicas ("If you turn on
+// rotation for your primary secret, Secrets Manager rotates the secret in
+// the primary Region, and the new secret value propagates to all of the
+// associated replica secrets", user guide, replicate-secrets); a replica
+// has "the same secret value and metadata as the primary" and turning on
+// rotation for it takes promoting it (standalone-secret). The replica
+// record keeps no rotation state of its own, so that nothing schedules a
+// rotation of it; a replica whose primary is gone shows none.
+func (s *Service) rotationShown(ctx context.Context, sec *secretRecord) *secretRecord {
+	if !sec.isReplica() {
+		return sec
+	}
+	var prim *secretRecord
+	err := s.view(ctx, func(tx store.Tx) (err error) {
+		prim, err = recordcache.Get[secretRecord](tx, secretKey(sec.PrimaryRegion, sec.Name))
+		return err
+	})
+	if err != nil || !isReplicaOf(sec, prim, sec.Region) || prim.replica(sec.Region) == nil {
+		return sec
+	}
+	return prim
 }

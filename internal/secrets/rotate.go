@@ -17,9 +17,18 @@ import (
 // server's scheduler need not wait for its next tick.
 func (s *Service) RotationWake() <-chan struct{} { return s.rotation.Wake() }
 
+// WakeRotationsOnDue signals RotationWake whenever a commit seen on feed
+// makes a rotation due now, until cancel is called (rotation.Engine's
+// WakeOnDue): the elected server watches the feed while it leads, so
+// that RotateSecret answered by any server starts the rotation on it.
+func (s *Service) WakeRotationsOnDue(feed store.Feed) (cancel func()) {
+	return s.rotation.WakeOnDue(feed)
+}
+
 // WaitRotations returns once the rotation engine is idle (rotation.Engine's
 // WaitIdle): every rotation RotateSecret started so far has had its
-// attempt, and none is running; or with ctx's error.
+// attempt, and none is running; or with ctx's error. Only the server that
+// leads runs rotations: on another, call it on the leader's service.
 func (s *Service) WaitRotations(ctx context.Context) error { return s.rotation.WaitIdle(ctx) }
 
 func errRotationInProgress() error {
@@ -107,6 +116,7 @@ func (s *Service) RotateSecret(ctx context.Context, in *RotateSecretRequest) (*R
 			}
 		}
 		due := r.Next
+		r.Lease, r.Step = "", "" // of a rotation cancelled: this one starts afresh
 		if immediate {
 			r.Token, r.Attempts, due = token, 0, now
 		} else if cur.staged(StageCurrent) != nil {
@@ -146,7 +156,10 @@ func (s *Service) CancelRotateSecret(ctx context.Context, in *CancelRotateSecret
 		if cur.Rotation.Token != "" && pending == "" && cur.version(cur.Rotation.Token) != nil {
 			pending = cur.Rotation.Token
 		}
+		// Clearing Token and Lease stops an attempt running now at its
+		// next step or lease renewal (rotation.Engine).
 		cur.Rotation.Enabled, cur.Rotation.Next, cur.Rotation.Token, cur.Rotation.Attempts, cur.Rotation.Trial = false, time.Time{}, "", 0, false
+		cur.Rotation.Lease, cur.Rotation.Step = "", ""
 		return cur.Rotation.SetDue(tx, cur.Region, cur.Name, time.Time{})
 	})
 	if err != nil {

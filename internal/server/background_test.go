@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"context"
-	"io"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -19,13 +18,8 @@ import (
 // metric answers the line of GET /metrics that starts with series.
 func metric(t *testing.T, s *sealtest.Server, series string) string {
 	t.Helper()
-	resp, err := s.HTTPClient().Get(s.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for line := range strings.SplitSeq(string(body), "\n") {
+	body := s.Metrics(t)
+	for line := range strings.SplitSeq(body, "\n") {
 		if strings.HasPrefix(line, series+" ") {
 			return line
 		}

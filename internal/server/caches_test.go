@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"io"
 	"strings"
 	"testing"
 
@@ -192,12 +191,7 @@ func TestWritesInvalidateTheCaches(t *testing.T) {
 	})
 
 	// Every cache's counters are at GET /metrics.
-	resp, err := s.HTTPClient().Get(s.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	body := s.Metrics(t)
 	for _, want := range []string{`sealbox_cache_invalidations_total{cache="records/ssm"} `, `sealbox_cache_hits_total{cache="identity/keys"} `,
 		`sealbox_cache_evictions_total{cache="keyring/material"} `, "sealbox_authz_policy_cache_hits_total "} {
 		if !strings.Contains(string(body), want) {

@@ -4,8 +4,49 @@ import (
 	"context"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/audit"
+	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/kms"
 )
+
+// kmsNotifier records what KMS does to keys on its own as CloudTrail does
+// (AWS's example of DeleteExpiredKeyMaterial, eventVersion 1.11):
+// eventType AwsServiceEvent, userIdentity {accountId, invokedBy: "AWS
+// Internal"}, sourceIPAddress and userAgent "AWS Internal", no request
+// parameters or response elements, the key as the one resource, and
+// serviceEventDetails {keyId, keyMaterialId}. userIdentity.type is
+// AWSService, as sealbox's other service events have it (AWS's example
+// has none).
+type kmsNotifier struct {
+	audit     *audit.Logger
+	accountID string
+}
+
+func (n *kmsNotifier) Notify(ctx context.Context, e *kms.ServiceEvent) error {
+	const internal = "AWS Internal"
+	details := map[string]any{"keyId": e.KeyID}
+	if e.KeyMaterialID != "" {
+		details["keyMaterialId"] = e.KeyMaterialID
+	}
+	return n.audit.Log(ctx, &audit.Event{
+		EventVersion:        "1.08",
+		UserIdentity:        audit.UserIdentity{Type: "AWSService", AccountID: e.AccountID, InvokedBy: internal},
+		EventTime:           e.Time,
+		EventSource:         "kms.amazonaws.com",
+		EventName:           e.EventName,
+		AWSRegion:           e.Region,
+		SourceIPAddress:     internal,
+		UserAgent:           internal,
+		RequestID:           ids.UUID(),
+		EventID:             ids.UUID(),
+		Resources:           []audit.ResourceRef{{AccountID: e.AccountID, Type: "AWS::KMS::Key", ARN: e.KeyARN}},
+		EventType:           "AwsServiceEvent",
+		ManagementEvent:     true,
+		RecipientAccountID:  n.accountID,
+		EventCategory:       "Management",
+		ServiceEventDetails: details,
+	})
+}
 
 // onBehalfKMS is the KMS service as Parameter Store, Secrets Manager and
 // Lambda call it on a caller's behalf: every call is also recorded as the

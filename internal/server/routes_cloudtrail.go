@@ -71,7 +71,7 @@ func (s *Server) openAudit(ctx context.Context, b store.Store) error {
 			// cache watches the trail, and the feed would tell every
 			// watcher about every event.
 			s.auditStore = audit.NewStoreSink(b, audit.StoreOptions{Signer: signer, Dir: s.cfg.DataDir, MinFree: s.cfg.AuditMinFree,
-				DigestInterval: s.cfg.AuditDigestInterval, Clock: s.clock, Logger: s.log})
+				DigestInterval: s.cfg.AuditDigestInterval, ElectedDigests: true, Clock: s.clock, Logger: s.log})
 		}
 	}
 	var sinks []audit.Sink

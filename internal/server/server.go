@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sealbox/sealbox/internal/atomicfile"
@@ -34,6 +35,8 @@ import (
 	"github.com/sealbox/sealbox/internal/identity/stsapi"
 	"github.com/sealbox/sealbox/internal/keyring"
 	"github.com/sealbox/sealbox/internal/kms"
+	"github.com/sealbox/sealbox/internal/leader"
+	"github.com/sealbox/sealbox/internal/metrics"
 	"github.com/sealbox/sealbox/internal/parameters"
 	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/secrets"
@@ -54,6 +57,7 @@ var (
 	_ kms.Keyring          = (*keyring.Ring)(nil)
 	_ parameters.KMS       = (*kms.Service)(nil)
 	_ parameters.Notifier  = (*policyNotifier)(nil)
+	_ kms.Notifier         = (*kmsNotifier)(nil)
 	_ secrets.KMS          = (*kms.Service)(nil)
 	_ rotation.Notifier    = (*rotationNotifier)(nil)
 	_ rotation.Rotator     = (*webhookRotator)(nil)
@@ -80,6 +84,13 @@ type Options struct {
 	// Prompt asks for the passphrase when the passphrase provider is chosen
 	// and none is in the environment. nil: no prompt, an error instead.
 	Prompt func() ([]byte, error)
+	// Elector elects the server that runs the background work among those
+	// sharing the store. nil: this one always does (leader.Always), as it
+	// must on bbolt, which one process opens at a time.
+	Elector leader.Elector
+	// WrapStore, when set, wraps the store the services see (above the
+	// barrier): tests make it fail.
+	WrapStore func(store.Store) store.Store
 }
 
 // Server is a running sealbox. Make one with Open; Serve it; it closes its
@@ -102,6 +113,20 @@ type Server struct {
 	caches  *cache.Registry
 	router  *awsapi.Router
 	spool   *spool.Spooler
+	// timed times the store's transactions for /metrics.
+	timed *timedStore
+	// barrier is the unsealed barrier: the root key is loaded.
+	barrier *barrier.Barrier
+	// metricsToken is the token GET /metrics accepts; empty: none.
+	metricsToken primitive.Secret
+	// ready are the checks GET /readyz makes, in order; notReady is
+	// whether the last answer was 503, to log changes only. hooksMu
+	// guards ready and moreMetrics.
+	hooksMu  sync.Mutex
+	ready    []readyCheck
+	notReady atomic.Bool
+	// moreMetrics write the metrics of parts added after Open (AddMetrics).
+	moreMetrics []func(io.Writer)
 
 	// auditStore is the store sink (LookupEvents, retention); nil if
 	// --audit-sinks leaves it out.
@@ -120,10 +145,19 @@ type Server struct {
 
 	tlsConfig *tls.Config
 	closeOnce sync.Once
-	// sweepTick paces the sweeper, on the server's clock. Open makes it,
-	// so that a test's clock can move as soon as Open returns.
-	sweepTick clock.Ticker
-	swept     sweeps
+	// elector elects the server that runs the background work (lead).
+	elector leader.Elector
+	// feed is the store's change feed: the leader watches it for
+	// rotations made due.
+	feed store.Feed
+	// sweepTick paces the sweeper, and digestTick the store trail's
+	// digests (nil without a store sink), on the server's clock. Open
+	// makes them, so that a test's clock can move as soon as Open
+	// returns.
+	sweepTick  clock.Ticker
+	digestTick clock.Ticker
+	swept      sweeps
+	sealed     sweeps // the store trail's digests signed, as swept
 	// bg runs the sweeper's jobs and the server's goroutines under
 	// recover, and Close waits for the goroutines.
 	bg     *background
@@ -139,6 +173,7 @@ const (
 	jobRotateNow   = "secret rotations asked for"
 	jobSessions    = "expired sessions"
 	jobAuditExpiry = "audit retention"
+	jobDigests     = "audit store digests"
 	jobTampering   = "audit tampering recorder"
 )
 
@@ -164,14 +199,25 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		return nil, fmt.Errorf("failed to find the data folder: %w", err)
 	}
 	cfg.DataDir = dir
-	s := &Server{cfg: cfg, clock: opts.Clock, log: opts.Logger}
+	s := &Server{cfg: cfg, clock: opts.Clock, log: opts.Logger, elector: opts.Elector}
 	if s.clock == nil {
 		s.clock = clock.Real{}
 	}
 	if s.log == nil {
 		s.log = NewLogger(os.Stderr, cfg.LogLevel)
 	}
-	s.bg = newBackground(s.log, jobKeys, jobParameters, jobSecrets, jobRotateNow, jobSessions, jobAuditExpiry, jobTampering)
+	if s.elector == nil {
+		var password string
+		if cfg.StorePasswordFile != "" {
+			if password, err = ReadPasswordFile(cfg.StorePasswordFile); err != nil {
+				return nil, err
+			}
+		}
+		if s.elector, err = newElector(string(cfg.Store), password, s.log); err != nil {
+			return nil, err
+		}
+	}
+	s.bg = newBackground(s.log, jobKeys, jobParameters, jobSecrets, jobRotateNow, jobSessions, jobAuditExpiry, jobDigests, jobTampering)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create the data folder: %w", err)
 	}
@@ -195,10 +241,16 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	if err != nil {
 		return nil, err
 	}
+	s.barrier = b
+	var seen store.Store = b
+	if opts.WrapStore != nil {
+		seen = opts.WrapStore(seen)
+	}
+	s.timed = &timedStore{Store: seen}
 	// The feed tells caches the moment a record changes. Every cache is
 	// made over cacheFeed, which lists it in s.caches.
-	feed := store.WithFeed(b)
-	s.store = feed
+	feed := store.WithFeed(s.timed)
+	s.store, s.feed = feed, feed
 	s.caches = cache.NewRegistry()
 	cacheFeed := s.caches.Feed(feed)
 
@@ -219,7 +271,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	az := authz.New(s.ids, cacheFeed, s.clock, s.log)
 	s.authz = az
 	s.sts = stsapi.New(s.ids, stsapi.Config{Checker: authz.Checker{A: az}})
-	s.kms = kms.New(kms.Config{Store: feed, Feed: cacheFeed, Keyring: keyring.New(cacheFeed), Clock: s.clock, Authorizer: az})
+	s.kms = kms.New(kms.Config{Store: feed, Feed: cacheFeed, Keyring: keyring.New(cacheFeed), Clock: s.clock, Authorizer: az,
+		Recorder: s.audit, Notifier: &kmsNotifier{audit: s.audit, accountID: cfg.AccountID}})
 	var targets rotation.Targets
 	if path := cfg.RotationTargetsPath(); path != "" {
 		loaded, err := webhook.Load(path, os.Getenv)
@@ -248,7 +301,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 			s.ids.NoteKeyUse(ctx) // GetAccessKeyLastUsed
 			return az.Prepare(ctx)
 		},
-		Spool: s.spool,
+		Spool:       s.spool,
+		Unavailable: func(err error) bool { return errors.Is(err, store.ErrUnavailable) },
 	})
 	s.router.Register(kmsService(s.kms))
 	s.router.Register(ssmService(s.ssm))
@@ -263,8 +317,15 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	if err := s.setupTLS(); err != nil {
 		return nil, err
 	}
+	if s.metricsToken, err = cfg.ReadMetricsToken(); err != nil {
+		return nil, err
+	}
+	s.ready = []readyCheck{newReadyCheck("root key", s.rootKeyLoaded), newReadyCheck("store", s.storeAnswers)}
 	s.jobs = s.sweepJobs()
 	s.sweepTick = s.clock.NewTicker(cfg.SweepInterval)
+	if s.auditStore != nil {
+		s.digestTick = s.clock.NewTicker(s.auditStore.DigestInterval())
+	}
 	return s, nil
 }
 
@@ -346,20 +407,37 @@ func WriteCredentials(path, who, id string, secret primitive.Secret) error {
 	return nil
 }
 
-// Handler is the server's HTTP handler: /healthz, /metrics and the AWS
-// APIs. /metrics (Prometheus' text format, as the agent's) shows counters
-// only: every cache's hits, misses, evictions, invalidations and sizes.
+// Handler is the server's HTTP handler: /healthz, /readyz, /metrics and
+// the AWS APIs. /healthz (alive) and /readyz (able to serve) answer anyone
+// and say nothing of what the server holds; /metrics (Prometheus' text
+// format) answers only the metrics token or a signed request allowed
+// sealbox:GetMetrics (see metricsAllowed), since its counters tell about
+// the secrets' use.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		io.WriteString(w, "ok\n")
 	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if !s.metricsAllowed(w, r) {
+			return
+		}
+		w.Header().Set("Content-Type", metrics.ContentType)
+		s.router.WriteMetrics(w)
+		s.timed.WriteMetrics(w)
+		s.audit.WriteMetrics(w)
 		s.authz.WriteMetrics(w)
 		s.caches.WriteMetrics(w)
 		s.bg.WriteMetrics(w)
+		s.elector.WriteMetrics(w)
+		s.hooksMu.Lock()
+		more := s.moreMetrics
+		s.hooksMu.Unlock()
+		for _, write := range more {
+			write(w)
+		}
 	})
 	mux.Handle("/", s.router)
 	return mux
@@ -393,8 +471,9 @@ func (s *Server) BodySpool() *spool.Spooler { return s.spool }
 func (s *Server) Functions() *functions.Service { return s.fn }
 
 // Serve serves on ln until ctx is done, then shuts down gracefully: it stops
-// accepting, lets in-flight requests finish (up to 30 s), stops the sweeper
-// and closes the store. It closes ln.
+// accepting, lets in-flight requests finish (up to 30 s), stops the
+// background work and closes the store. It closes ln. The background work
+// (lead) runs while the elector says this server leads.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	defer s.Close()
 	hs := &http.Server{
@@ -416,7 +495,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		s.sweep(sweepCtx)
+		s.elector.Run(sweepCtx, s.lead)
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -438,13 +517,70 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return err
 }
 
+// lead runs the background work that one server among those sharing the
+// store does, while it leads (ctx is cancelled the moment it stops
+// leading): the sweeper, the rotations asked for, and the store trail's
+// digests. It returns once they have stopped.
+//
+// A rotation RotateSecret asked of another server reaches this one
+// through the change feed: the leader watches the rotation index, and a
+// commit that makes a rotation due now wakes its scheduler (with a feed
+// shared across servers, within the feed's delay; without one, at the
+// next sweep, which finds it in the store).
+//
+// The file trail's digests are not here: each server signs its own file
+// trail, leader or not (audit.FileSink).
+func (s *Server) lead(ctx context.Context) {
+	stopWake := s.sm.WakeRotationsOnDue(s.feed)
+	defer stopWake()
+	var wg sync.WaitGroup
+	if s.digestTick != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.sealDigests(ctx)
+		}()
+	}
+	s.sweep(ctx)
+	wg.Wait()
+}
+
+// sealDigests signs the store trail's digests every DigestInterval, and
+// when many events wait, until ctx is done.
+func (s *Server) sealDigests(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.digestTick.C():
+		case <-s.auditStore.SealWake():
+		}
+		now := s.clock.Now().UTC()
+		s.bg.run(jobDigests, func() {
+			if err := s.auditStore.Seal(ctx); err != nil {
+				if ctx.Err() == nil {
+					s.log.Error("audit digest failed: the events stored since the last digest are not signed yet", "sink", "store", "err", err)
+				}
+				return
+			}
+			s.sealed.done(now)
+		})
+	}
+}
+
 // sweep runs due key deletions and rotations, due parameter policies and
 // due secret deletions and rotations, drops expired STS sessions and
-// expired audit events, every SweepInterval of the server's clock; and
-// secret rotations at once when RotateSecret asks. Each job runs under
-// recover (background): one that panics is logged and counted, and the
-// others and the next sweep run as ever.
+// expired audit events, every SweepInterval of the server's clock (and at
+// once when elected); and secret rotations at once when RotateSecret asks.
+// Each job runs under recover (background): one that panics is logged and
+// counted, and the others and the next sweep run as ever.
 func (s *Server) sweep(ctx context.Context) {
+	// A server elected among several sweeps at once, taking over the
+	// work due rather than one interval later; one alone on its store
+	// (leader.Always) leads from its start and sweeps at its ticks.
+	if _, alone := s.elector.(*leader.Always); !alone {
+		s.sweepOnce(ctx)
+	}
 	for {
 		select {
 		case <-ctx.Done():
@@ -459,16 +595,24 @@ func (s *Server) sweep(ctx context.Context) {
 				}
 			})
 		case <-s.sweepTick.C():
-			now := s.clock.Now().UTC()
-			s.jobsMu.Lock()
-			jobs := s.jobs
-			s.jobsMu.Unlock()
-			for _, j := range jobs {
-				s.bg.run(j.name, func() { j.run(ctx, now) })
-			}
-			s.swept.done(now)
+			s.sweepOnce(ctx)
 		}
 	}
+}
+
+// sweepOnce runs every job of a sweep at the clock's time.
+func (s *Server) sweepOnce(ctx context.Context) {
+	now := s.clock.Now().UTC()
+	s.jobsMu.Lock()
+	jobs := s.jobs
+	s.jobsMu.Unlock()
+	for _, j := range jobs {
+		if ctx.Err() != nil {
+			return // no longer the leader, or stopping: the sweep is not complete
+		}
+		s.bg.run(j.name, func() { j.run(ctx, now) })
+	}
+	s.swept.done(now)
 }
 
 // sweepJobs are the jobs of a sweep.
@@ -518,6 +662,9 @@ func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		s.sweepTick.Stop()
+		if s.digestTick != nil {
+			s.digestTick.Stop()
+		}
 		// The goroutines write to the audit trail and the store: they
 		// end before those close, and none starts after.
 		s.bg.close()

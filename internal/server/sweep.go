@@ -56,6 +56,13 @@ func (s *Server) WaitSwept(ctx context.Context, t time.Time) error {
 	return s.swept.wait(ctx, t)
 }
 
+// WaitDigests returns once the leader has signed the store trail's digests
+// (every event stored so far) at clock time t or later, or with ctx's
+// error. Tests call it after moving the clock by the digest interval.
+func (s *Server) WaitDigests(ctx context.Context, t time.Time) error {
+	return s.sealed.wait(ctx, t)
+}
+
 // WaitBackground waits until the background goroutines started so far
 // (the audit tampering recorder's) have finished: a test that changes the
 // audit folder under the server waits for the server's own writes first.

@@ -30,6 +30,16 @@
 // it waits for the next scheduled window, where it is reattempted. Every
 // step and its outcome is given to the Notifier (the audit trail), without
 // any value.
+//
+// Several servers may run schedulers over one store (one leads at a time,
+// package leader, but a handover is never instantaneous). An attempt claims
+// its rotation in a store transaction, under a lease it renews while it
+// runs and checks before each write (State.Lease): another scheduler takes
+// the rotation only once the lease has ended, and an attempt that lost it
+// stops and writes nothing more. Each completed step is recorded
+// (State.Step), so that an attempt stopped midway (its server stopped
+// leading, or died) resumes on the next holder after it, with the same
+// token and so the same AWSPENDING version.
 package rotation
 
 import (
@@ -37,6 +47,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -129,6 +140,16 @@ type State struct {
 	// the one the secret named when RotateSecret's caller, who may read
 	// it, configured the rotation.
 	Master string `json:"master,omitempty"`
+	// Lease names the attempt of Token that holds the rotation now (a
+	// random id the claim wrote), while Due, moved to the lease's end,
+	// keeps other schedulers off. Each of the attempt's writes checks it
+	// first, so that an attempt that lost its lease writes nothing.
+	Lease string `json:"lease,omitempty"`
+	// Step is the last step of Token's rotation that completed: an
+	// attempt interrupted (its server stopped leading, or died) resumes
+	// after it. A failed attempt clears it: the next starts over, as AWS
+	// retries a rotation from createSecret.
+	Step string `json:"step,omitempty"`
 }
 
 const (
@@ -137,12 +158,31 @@ const (
 	// random password. sealbox- is a prefix no AWS-managed function uses.
 	BuiltInPasswordRotator = "sealbox-generate-password"
 
-	maxAttempts   = 5
-	backoffBase   = time.Minute
-	backoffMax    = time.Hour
-	stepTimeout   = 2 * time.Minute
-	rotationLease = 4*stepTimeout + time.Minute
+	maxAttempts = 5
+	backoffBase = time.Minute
+	backoffMax  = time.Hour
+	stepTimeout = 2 * time.Minute
 )
+
+// The lease of a claimed attempt. The claim moves the secret's due entry
+// leaseTTL ahead; the attempt renews it every leaseRenew while it runs;
+// and it stops (cancels its steps' context) when no renewal sent within
+// leaseGiveUp has committed, or the moment a renewal finds the lease taken.
+// Another scheduler takes the rotation only once the entry is due on its
+// own clock: when the holder has died, leaseTTL after its last renewal at
+// most; the holder stops leaseTTL-leaseGiveUp (10 s) before that, which
+// is the margin for the holder's delays and for the servers' clocks
+// disagreeing (keep them within a few seconds: NTP). An attempt stopped
+// on purpose (its server no longer leads) releases the lease at once,
+// due now, so that the next leader resumes it at its first sweep.
+const (
+	leaseTTL    = 30 * time.Second
+	leaseRenew  = 5 * time.Second
+	leaseGiveUp = 20 * time.Second
+)
+
+// errLeaseLost is an attempt finding another holding its rotation.
+var errLeaseLost = errors.New("the rotation's lease is held by another attempt")
 
 // DueKey is the key of the rotation index entry of the secret region/name
 // due at at.
@@ -200,6 +240,9 @@ type Engine struct {
 	covered uint64        // the asks a completed RunDue started after
 	running int           // RunDue calls in progress
 	settled chan struct{} // closed when the engine next becomes idle
+	// leaseEnd kicks the scheduler when the earliest lease another
+	// attempt holds ends (watchLeases), nil if none is armed.
+	leaseEnd clock.Timer
 }
 
 // Config configures an Engine.
@@ -266,6 +309,38 @@ func (e *Engine) MasterARN(ctx context.Context, sec *Secret, lambdaARN string) (
 // Wake is signalled when a rotation should start now, so the server's
 // scheduler need not wait for its next tick.
 func (e *Engine) Wake() <-chan struct{} { return e.wake }
+
+// WakeOnDue signals Wake whenever a commit seen on feed makes a rotation
+// due now (RotateSecret's, on this server or, through a feed shared
+// across servers, on another), until cancel is called. The server's
+// elected leader watches while it leads, so that a rotation asked of any
+// server starts on the leader at once rather than at its next sweep. The
+// engine's own claims and outcomes move entries into the future, and
+// wake nothing.
+func (e *Engine) WakeOnDue(feed store.Feed) (cancel func()) {
+	return feed.Watch(string(rotations), func(c store.Change) {
+		if c.Deleted {
+			return
+		}
+		if at, ok := dueAt(c.Key); ok && !at.After(e.clock.Now()) {
+			e.Kick()
+		}
+	})
+}
+
+// dueAt reads the time of a rotation index key (dueindex's layout: the
+// prefix, then the due time in Unix nanoseconds in 20 digits).
+func dueAt(key string) (time.Time, bool) {
+	rest, ok := strings.CutPrefix(key, string(rotations))
+	if !ok || len(rest) < 20 {
+		return time.Time{}, false
+	}
+	n, err := strconv.ParseInt(rest[:20], 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.Unix(0, n), true
+}
 
 // Kick signals Wake. WaitIdle waits for a RunDue that starts after it.
 func (e *Engine) Kick() {
@@ -356,7 +431,66 @@ func (e *Engine) RunDue(ctx context.Context, now time.Time) (rotated int, err er
 			rotated++
 		}
 	}
-	return rotated, nil
+	return rotated, e.watchLeases(ctx, now)
+}
+
+// watchLeases arms a timer that kicks the scheduler when the earliest
+// lease another attempt holds (a server that stopped leading, or died,
+// mid-rotation) ends, so that this scheduler resumes the rotation then
+// rather than at its next sweep. Leases end within leaseTTL of their
+// holder's last renewal: it looks no further than twice that.
+func (e *Engine) watchLeases(ctx context.Context, now time.Time) error {
+	var end time.Time
+	err := e.store.View(ctx, func(tx store.Tx) error {
+		return tx.Scan(string(rotations), "", func(key string, _ []byte) error {
+			at, ok := dueAt(key)
+			if !ok || !at.After(now) {
+				return nil
+			}
+			if at.After(now.Add(2 * leaseTTL)) {
+				return store.ErrStop // keys sort by due time: the rest are later
+			}
+			region, name, ok := entryName(key)
+			if !ok {
+				return nil
+			}
+			sec, err := e.secrets.Load(tx, region, name)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if r := sec.Rotation; r != nil && r.Lease != "" && DueKey(r.Due, region, name) == key {
+				end = at
+				return store.ErrStop
+			}
+			return nil
+		})
+	})
+	if err != nil || end.IsZero() {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.leaseEnd != nil {
+		e.leaseEnd.Stop()
+	}
+	e.leaseEnd = e.clock.AfterFunc(end.Sub(e.clock.Now())+time.Millisecond, e.Kick)
+	return nil
+}
+
+// entryName reads the secret's region and name from a rotation index key.
+func entryName(key string) (region, name string, ok bool) {
+	rest, ok := strings.CutPrefix(key, string(rotations))
+	if !ok {
+		return "", "", false
+	}
+	parts := strings.SplitN(rest, "/", 3)
+	if len(parts) != 3 {
+		return "", "", false
+	}
+	return parts[1], parts[2], true
 }
 
 // attempt is a claimed rotation attempt, or a trial.
@@ -365,6 +499,9 @@ type attempt struct {
 	token     string
 	lambdaARN string
 	number    int
+	lease     string    // the State.Lease the claim wrote
+	claimed   time.Time // the clock's time when the claim began
+	done      string    // the last step completed before this attempt (State.Step)
 	// trial is RotateSecret's test of the configuration: testSecret
 	// alone, on the AWSCURRENT version (token).
 	trial bool
@@ -376,6 +513,9 @@ type attempt struct {
 // not complete), and moves the index entry to the end of a lease.
 func (e *Engine) claim(ctx context.Context, key, region, name string, now time.Time) (*attempt, error) {
 	var a *attempt
+	// The lease runs from the claim, not from now: a RunDue works through
+	// its list one rotation after another, and now is when it began.
+	claimed := e.clock.Now().UTC()
 	err := e.store.Update(ctx, func(tx store.Tx) error {
 		a = nil
 		sec, err := e.secrets.Load(tx, region, name)
@@ -413,7 +553,7 @@ func (e *Engine) claim(ctx context.Context, key, region, name string, now time.T
 			if !r.Enabled {
 				return setDue(tx, sec, time.Time{})
 			}
-			r.Token, r.Attempts = ids.UUID(), 0
+			r.Token, r.Attempts, r.Step = ids.UUID(), 0, ""
 			if p, c := sec.Staged(StagePending), sec.Staged(StageCurrent); p != nil && (c == nil || p.ID != c.ID) {
 				r.Token = p.ID // that rotation is reattempted
 			}
@@ -421,10 +561,15 @@ func (e *Engine) claim(ctx context.Context, key, region, name string, now time.T
 		if r.Attempts >= maxAttempts {
 			r.Attempts = 0 // the next window: a fresh series of attempts
 		}
-		if err := setDue(tx, sec, now.Add(rotationLease)); err != nil {
+		from := claimed
+		if now.After(from) {
+			from = now
+		}
+		if err := setDue(tx, sec, from.Add(leaseTTL)); err != nil {
 			return err
 		}
-		a = &attempt{sec: sec, token: r.Token, lambdaARN: r.LambdaARN, number: r.Attempts + 1}
+		r.Lease = ids.UUID()
+		a = &attempt{sec: sec, token: r.Token, lambdaARN: r.LambdaARN, number: r.Attempts + 1, lease: r.Lease, claimed: claimed, done: r.Step}
 		return e.secrets.Save(tx, sec)
 	})
 	return a, err
@@ -448,8 +593,24 @@ func (e *Engine) rotateOnce(ctx context.Context, key, region, name string, now t
 	if err != nil || a == nil {
 		return false, err
 	}
-	sctx := serviceContext(ctx, a.sec, now)
-	notice := func(event, step string, failure error) error {
+	if a.trial {
+		return false, e.runAttempt(ctx, a, now)
+	}
+	actx, release := e.hold(ctx, a)
+	defer release()
+	return e.runClaimed(ctx, actx, a, now)
+}
+
+// runAttempt runs a trial, which holds no lease (its claim took it off the
+// index's due work).
+func (e *Engine) runAttempt(ctx context.Context, a *attempt, now time.Time) error {
+	return e.runTrial(serviceContext(ctx, a.sec, now), a, e.notice(ctx, a))
+}
+
+// notice answers the function that gives attempt a's notices to the
+// Notifier.
+func (e *Engine) notice(ctx context.Context, a *attempt) func(event, step string, failure error) error {
+	return func(event, step string, failure error) error {
 		if e.notifier == nil {
 			return nil
 		}
@@ -460,20 +621,37 @@ func (e *Engine) rotateOnce(ctx context.Context, key, region, name string, now t
 		}
 		return e.notifier.Notify(ctx, n)
 	}
-	if a.trial {
-		return false, e.runTrial(sctx, a, notice)
+}
+
+// runClaimed runs the claimed attempt a, its steps in actx (cancelled when
+// the lease is lost or ctx is done), and records its outcome: success,
+// failure (the next attempt after a backoff), or, stopped before it had
+// one, the lease released with the rotation due at once.
+func (e *Engine) runClaimed(ctx, actx context.Context, a *attempt, now time.Time) (bool, error) {
+	notice := e.notice(ctx, a)
+	sctx := serviceContext(actx, a.sec, now)
+	var failure error
+	if a.done == "" {
+		failure = notice("RotationStarted", "", nil)
 	}
-	failure := notice("RotationStarted", "", nil)
 	if failure == nil {
 		failure = e.runSteps(sctx, a, notice)
 	}
+	if actx.Err() != nil || errors.Is(failure, errLeaseLost) {
+		// Stopped, not failed: this server stopped leading or the lease
+		// was lost. The steps have returned; let the next holder resume
+		// after the last step recorded, at once (if the lease is still
+		// this attempt's: otherwise its holder goes on).
+		return false, e.letGo(ctx, a)
+	}
 	ok := failure == nil
 	now = e.clock.Now().UTC()
-	err = e.secrets.Update(ctx, a.sec, func(tx store.Tx, cur *Secret) error {
+	err := e.secrets.Update(ctx, a.sec, func(tx store.Tx, cur *Secret) error {
 		r := cur.Rotation
-		if r == nil || r.Token != a.token {
-			return nil // cancelled or reconfigured meanwhile
+		if r == nil || r.Token != a.token || r.Lease != a.lease {
+			return nil // cancelled, reconfigured or taken over meanwhile
 		}
+		r.Lease, r.Step = "", ""
 		var next time.Time
 		if sc, _ := ParseRules(r.Rules); sc != nil && r.Enabled {
 			next = sc.Next(now)
@@ -496,6 +674,109 @@ func (e *Engine) rotateOnce(ctx context.Context, key, region, name string, now t
 		return true, notice("RotationSucceeded", "", nil)
 	}
 	return false, notice("RotationFailed", "", failure)
+}
+
+// hold keeps a's lease while its steps run: it renews the lease every
+// leaseRenew, and cancels the context it answers when a renewal finds the
+// lease taken or none sent within leaseGiveUp has committed (see
+// leaseTTL). release stops it; call it once the steps have returned.
+func (e *Engine) hold(ctx context.Context, a *attempt) (actx context.Context, release func()) {
+	actx, cancel := context.WithCancel(ctx)
+	giveUp := e.clock.AfterFunc(leaseGiveUp-e.clock.Since(a.claimed), cancel)
+	t := e.clock.NewTicker(leaseRenew)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-actx.Done():
+				return
+			case <-t.C():
+			}
+			sent := e.clock.Now().UTC()
+			err := e.touch(actx, a, "", sent)
+			if errors.Is(err, errLeaseLost) {
+				cancel()
+				return
+			}
+			if err == nil {
+				if left := leaseGiveUp - e.clock.Since(sent); left <= 0 || !giveUp.Reset(left) {
+					cancel()
+					return
+				}
+			}
+			// Any other error: the next renewal may commit; the give-up
+			// timer decides.
+		}
+	}()
+	return actx, func() {
+		close(stop)
+		t.Stop()
+		<-done
+		giveUp.Stop()
+		cancel()
+	}
+}
+
+// touch renews a's lease from sent, and records step (if not "") as
+// completed, in one transaction that first checks the lease is still a's.
+// The write is the engine's bookkeeping: the change feed's callers are
+// not told of it.
+func (e *Engine) touch(ctx context.Context, a *attempt, step string, sent time.Time) error {
+	return e.store.Update(store.Bookkeeping(ctx), func(tx store.Tx) error {
+		sec, err := e.secrets.Load(tx, a.sec.Region, a.sec.Name)
+		if errors.Is(err, store.ErrNotFound) {
+			return errLeaseLost
+		}
+		if err != nil {
+			return err
+		}
+		r := sec.Rotation
+		if r == nil || sec.ARN != a.sec.ARN || r.Token != a.token || r.Lease != a.lease {
+			return errLeaseLost
+		}
+		if step != "" {
+			r.Step = step
+		}
+		if err := setDue(tx, sec, sent.Add(leaseTTL)); err != nil {
+			return err
+		}
+		return e.secrets.Save(tx, sec)
+	})
+}
+
+// letGo releases a's lease after its steps stopped short of an outcome:
+// the rotation is due at once, to resume after its recorded step. It
+// writes even when ctx is done (a server stepping down), briefly.
+func (e *Engine) letGo(ctx context.Context, a *attempt) error {
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	now := e.clock.Now().UTC()
+	err := e.store.Update(store.Bookkeeping(wctx), func(tx store.Tx) error {
+		sec, err := e.secrets.Load(tx, a.sec.Region, a.sec.Name)
+		if err != nil {
+			return err
+		}
+		r := sec.Rotation
+		if r == nil || sec.ARN != a.sec.ARN || r.Token != a.token || r.Lease != a.lease {
+			return nil // another holds it, or it is gone or reconfigured
+		}
+		r.Lease = ""
+		if err := setDue(tx, sec, now); err != nil {
+			return err
+		}
+		return e.secrets.Save(tx, sec)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		err = nil
+	}
+	if err != nil {
+		return fmt.Errorf("failed to release the rotation of %s after it was stopped (another server takes it when its lease ends): %w", a.sec.ARN, err)
+	}
+	return ctx.Err()
 }
 
 // runTrial runs RotateSecret's test of a rotation configured without
@@ -537,6 +818,7 @@ func failureMessage(err error) string {
 
 // runSteps runs the four steps of attempt a and checks their outcomes.
 func (e *Engine) runSteps(ctx context.Context, a *attempt, notice func(event, step string, failure error) error) error {
+	eng := e // the loop below shadows e
 	rot := e.Rotator(a.sec, a.lambdaARN)
 	ev := &Event{SecretId: a.sec.ARN, ClientRequestToken: a.token, RotationToken: a.token}
 	steps := []struct {
@@ -552,7 +834,13 @@ func (e *Engine) runSteps(ctx context.Context, a *attempt, notice func(event, st
 	if rot != nil {
 		steps[0].run, steps[1].run, steps[2].run, steps[3].run = rot.CreateSecret, rot.SetSecret, rot.TestSecret, rot.FinishSecret
 	}
-	for _, st := range steps {
+	resume := 0 // the steps before it completed in an earlier, interrupted attempt
+	for i, st := range steps {
+		if st.name == a.done {
+			resume = i + 1
+		}
+	}
+	for _, st := range steps[resume:] {
 		e := *ev
 		e.Step = st.name
 		var err error
@@ -571,6 +859,13 @@ func (e *Engine) runSteps(ctx context.Context, a *attempt, notice func(event, st
 		}
 		if err != nil {
 			return fmt.Errorf("%s: %w", st.name, err)
+		}
+		if st.name != StepFinish {
+			// Recorded with the lease renewed: a later attempt resumes
+			// after it. A lease found lost stops the attempt here.
+			if err := eng.touch(ctx, a, st.name, eng.clock.Now().UTC()); err != nil {
+				return fmt.Errorf("%s: recording the step: %w", st.name, err)
+			}
 		}
 	}
 	return nil
