@@ -70,8 +70,10 @@ type Server struct {
 type Option func(*config.Config)
 
 // Every test server checks that no transaction begins inside another on
-// the same goroutine (boltstore.NestingCheck).
-func init() { boltstore.NestingCheck = true }
+// the same goroutine (boltstore.NestingCheck), and runs each Update's
+// function twice, the first run rolled back (boltstore.RerunCheck), as a
+// server on PostgreSQL does after a conflict.
+func init() { boltstore.NestingCheck, boltstore.RerunCheck = true, true }
 
 // WithDir keeps the data in dir (to restart a server over the same data).
 func WithDir(dir string) Option { return func(c *config.Config) { c.DataDir = dir } }

@@ -147,6 +147,11 @@ func (s *Store) run(ctx context.Context, writable bool, fn func(store.Tx) error)
 	}
 	defer enter()()
 	var err error
+	if writable && RerunCheck {
+		if err := s.rehearse(body); err != nil {
+			return err
+		}
+	}
 	if writable {
 		err = s.db.Update(body)
 	} else {

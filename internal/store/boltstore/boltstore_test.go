@@ -174,3 +174,35 @@ func BenchmarkDurableWrites(b *testing.B) {
 		})
 	}
 }
+
+// RerunCheck runs an Update's function twice, keeping only the second
+// run's writes; an error from the first run is the answer.
+func TestRerunCheck(t *testing.T) {
+	boltstore.RerunCheck = true
+	defer func() { boltstore.RerunCheck = false }()
+	s := open(t, t.TempDir())
+	runs := 0
+	err := s.Update(context.Background(), func(tx store.Tx) error {
+		runs++
+		return tx.Put("run", []byte(strconv.Itoa(runs)))
+	})
+	if err != nil || runs != 2 {
+		t.Fatalf("Update under RerunCheck = %v after %d runs, want nil after 2", err, runs)
+	}
+	err = s.View(context.Background(), func(tx store.Tx) error {
+		v, err := tx.Get("run")
+		if err == nil && string(v) != "2" {
+			t.Errorf("Get(run) = %q, want the second run's 2", v)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs = 0
+	errBoom := errors.New("boom")
+	err = s.Update(context.Background(), func(store.Tx) error { runs++; return errBoom })
+	if !errors.Is(err, errBoom) || runs != 1 {
+		t.Errorf("failing Update under RerunCheck = %v after %d runs, want boom after 1", err, runs)
+	}
+}
