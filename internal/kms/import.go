@@ -7,7 +7,15 @@ package kms
 // key is usable while every version is there. When a version's ValidTo
 // passes, the sweeper deletes it (a DeleteExpiredKeyMaterial service event)
 // and the key is PendingImport until it is imported again;
-// DeleteImportedKeyMaterial does the same at once.
+// DeleteImportedKeyMaterial does the same at once. Each version keeps the
+// KeyMaterialDescription of its last import that gave one.
+//
+// Multi-Region keys (AWS copies no imported material between Regions): a
+// replica expects its primary's versions and is PendingImport until each
+// is imported into it too. New material goes into the primary
+// (NEW_KEY_MATERIAL), then into each replica (EXISTING_KEY_MATERIAL); until
+// every replica has it, it is PENDING_MULTI_REGION_IMPORT_AND_ROTATION in
+// every Region, and RotateKeyOnDemand on the primary is refused.
 //
 // Wrapping: RSAES_OAEP_SHA_1 and RSAES_OAEP_SHA_256 carry symmetric, HMAC
 // and ECC material; RSA_AES_KEY_WRAP_SHA_1 and RSA_AES_KEY_WRAP_SHA_256
