@@ -71,6 +71,9 @@ func TestImportKeyMaterialDescription(t *testing.T) {
 	// New material: PENDING_ROTATION (no rotation date or type), then
 	// CURRENT, the first NON_CURRENT.
 	token, wrapped = wrapFor(t, c, &id, types.AlgorithmSpecRsaesOaepSha256, second)
+	_, err = c.ImportKeyMaterial(ctx, &kms.ImportKeyMaterialInput{KeyId: &id, ImportToken: token, EncryptedKeyMaterial: wrapped,
+		ExpirationModel: types.ExpirationModelTypeKeyMaterialDoesNotExpire, ImportType: types.ImportTypeNewKeyMaterial, KeyMaterialId: a.KeyMaterialId})
+	wantAPIError(t, "ImportKeyMaterial(NEW with a KeyMaterialId)", err, "ValidationException", 400)
 	b := must[*kms.ImportKeyMaterialOutput](t, "ImportKeyMaterial(NEW)")(importDescribed(c, id, token, wrapped, types.ImportTypeNewKeyMaterial, "second"))
 	r, list := rotationsOf(t, c, id)
 	if e := r[*b.KeyMaterialId]; len(list) != 2 || e.KeyMaterialState != types.KeyMaterialStatePendingRotation || e.RotationDate != nil || e.RotationType != "" ||

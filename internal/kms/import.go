@@ -326,6 +326,11 @@ func (s *Service) ImportKeyMaterial(ctx context.Context, in *ImportKeyMaterialRe
 	default:
 		return nil, errValidation("1 validation error detected: Value '%s' at 'importType' failed to satisfy constraint: Member must satisfy enum value set: [NEW_KEY_MATERIAL, EXISTING_KEY_MATERIAL]", in.ImportType)
 	}
+	if in.ImportType == importNewMaterial && in.KeyMaterialId != "" {
+		// AWS: "You cannot specify a key material ID with ImportType set
+		// to NEW_KEY_MATERIAL."
+		return nil, errValidation("A key material ID cannot be specified when the ImportType is NEW_KEY_MATERIAL")
+	}
 	extra := map[string][]string{"kms:expirationmodel": {model}}
 	if !validTo.IsZero() {
 		extra["kms:validto"] = []string{validTo.Format(time.RFC3339)}
