@@ -27,7 +27,8 @@ FUZZERS = \
 	FuzzParseDigest:./internal/audit:300000x \
 	FuzzDecodeToken:./internal/cloudtrail:8000x \
 	FuzzParseQuery:./internal/agent:80000x \
-	FuzzParseECPublicKey:./internal/primitive:50000x
+	FuzzParseECPublicKey:./internal/primitive:50000x \
+	FuzzUnwrapRSAAESKeyWrap:./internal/primitive:300x
 
 .PHONY: run build test fuzz bench generate
 

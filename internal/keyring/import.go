@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -77,8 +76,8 @@ func ParseImportToken(token []byte) (string, error) {
 // NewImportToken makes a wrapping key pair for p inside tx and returns the
 // import token and the wrapping public key (DER SubjectPublicKeyInfo).
 func (r *Ring) NewImportToken(tx store.Tx, p ImportParams) (token, public []byte, err error) {
-	if _, ok := ids.ParseUUID(p.KeyID); !ok {
-		return nil, nil, fmt.Errorf("keyring: key id %q is not a UUID", p.KeyID)
+	if err := checkKeyID(p.KeyID); err != nil { // a UUID or a multi-Region key id
+		return nil, nil, err
 	}
 	if !primitive.WrapsImport(p.WrappingKeySpec, p.WrappingAlgorithm) {
 		return nil, nil, ErrAlgorithm

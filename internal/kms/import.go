@@ -7,7 +7,15 @@ package kms
 // key is usable while every version is there. When a version's ValidTo
 // passes, the sweeper deletes it (a DeleteExpiredKeyMaterial service event)
 // and the key is PendingImport until it is imported again;
-// DeleteImportedKeyMaterial does the same at once.
+// DeleteImportedKeyMaterial does the same at once. Each version keeps the
+// KeyMaterialDescription of its last import that gave one.
+//
+// Multi-Region keys (AWS copies no imported material between Regions): a
+// replica expects its primary's versions and is PendingImport until each
+// is imported into it too. New material goes into the primary
+// (NEW_KEY_MATERIAL), then into each replica (EXISTING_KEY_MATERIAL); until
+// every replica has it, it is PENDING_MULTI_REGION_IMPORT_AND_ROTATION in
+// every Region, and RotateKeyOnDemand on the primary is refused.
 //
 // Wrapping: RSAES_OAEP_SHA_1 and RSAES_OAEP_SHA_256 carry symmetric, HMAC
 // and ECC material; RSA_AES_KEY_WRAP_SHA_1 and RSA_AES_KEY_WRAP_SHA_256
@@ -79,6 +87,10 @@ type importVersion struct {
 	ExpirationModel string    `json:"expirationModel,omitempty"`
 	ValidTo         time.Time `json:"validTo,omitzero"` // zero unless KEY_MATERIAL_EXPIRES
 	Missing         bool      `json:"missing,omitempty"`
+	// Description is the KeyMaterialDescription of the version's last
+	// import that gave one; it outlives a deletion or expiry, as AWS
+	// keeps it for the reimport of the same material.
+	Description string `json:"description,omitempty"`
 }
 
 // upgrade gives a record stored before expiry was per version the same
@@ -123,7 +135,8 @@ func (k *keyRecord) setVersion(id string, v *importVersion) {
 
 // syncImport derives the key's import state, and its state, from its
 // versions: PendingImport while one is missing (PendingDeletion stays as
-// it is), Enabled again once every one is imported.
+// it is, as does PendingReplicaDeletion), Enabled again once every one is
+// imported.
 func (k *keyRecord) syncImport() {
 	st := k.Import
 	st.upgrade(k.Materials)
@@ -150,7 +163,7 @@ func (k *keyRecord) syncImport() {
 		st.ExpirationModel = doesNotExpire
 	}
 	switch {
-	case st.Missing && k.State != statePendingDeletion:
+	case st.Missing && k.State != statePendingDeletion && k.State != statePendingReplicaDeletion:
 		k.State = statePendingImport
 	case !st.Missing && k.State == statePendingImport:
 		k.State = stateEnabled
@@ -209,7 +222,9 @@ func importMetadata(k *keyRecord, m *KeyMetadata) {
 	}
 	m.ExpirationModel = k.Import.ExpirationModel
 	m.ValidTo = sealbox.At(k.Import.ValidTo)
-	if len(k.Materials) == 0 {
+	if len(k.Materials) == 0 || k.importVersion(k.current().ID) == nil {
+		// No material, or a multi-Region replica's version never
+		// imported into it.
 		m.CurrentKeyMaterialId = ""
 	}
 }
@@ -311,6 +326,11 @@ func (s *Service) ImportKeyMaterial(ctx context.Context, in *ImportKeyMaterialRe
 	default:
 		return nil, errValidation("1 validation error detected: Value '%s' at 'importType' failed to satisfy constraint: Member must satisfy enum value set: [NEW_KEY_MATERIAL, EXISTING_KEY_MATERIAL]", in.ImportType)
 	}
+	if in.ImportType == importNewMaterial && in.KeyMaterialId != "" {
+		// AWS: "You cannot specify a key material ID with ImportType set
+		// to NEW_KEY_MATERIAL."
+		return nil, errValidation("A key material ID cannot be specified when the ImportType is NEW_KEY_MATERIAL")
+	}
 	extra := map[string][]string{"kms:expirationmodel": {model}}
 	if !validTo.IsZero() {
 		extra["kms:validto"] = []string{validTo.Format(time.RFC3339)}
@@ -337,7 +357,14 @@ func (s *Service) ImportKeyMaterial(ctx context.Context, in *ImportKeyMaterialRe
 		if in.KeyMaterialId != "" && in.KeyMaterialId != materialID {
 			return errIncorrectMaterial(k)
 		}
-		if in.ImportType == importNewMaterial {
+		if in.KeyMaterialDescription != "" && k.spec() != symmetricDefault {
+			return sealbox.Errorf("UnsupportedOperationException", "%s key spec is %s: a key material description is supported only for symmetric encryption keys.", k.arn(), k.spec())
+		}
+		if k.isReplica() {
+			if err := s.replicaImport(tx, k, in.ImportType, materialID); err != nil {
+				return err
+			}
+		} else if in.ImportType == importNewMaterial {
 			if k.spec() != symmetricDefault {
 				return sealbox.Errorf("UnsupportedOperationException", "%s key spec is %s: only symmetric encryption keys take new key material.", k.arn(), k.spec())
 			}
@@ -353,7 +380,13 @@ func (s *Service) ImportKeyMaterial(ctx context.Context, in *ImportKeyMaterialRe
 		if err := s.ring.Store(tx, m); err != nil {
 			return err
 		}
-		k.setVersion(materialID, &importVersion{ExpirationModel: model, ValidTo: validTo})
+		v := &importVersion{ExpirationModel: model, ValidTo: validTo, Description: in.KeyMaterialDescription}
+		if old := k.importVersion(materialID); old != nil && v.Description == "" {
+			// AWS: without a description, the reimport keeps the one
+			// given when the same material was last imported.
+			v.Description = old.Description
+		}
+		k.setVersion(materialID, v)
 		k.syncImport()
 		return nil
 	})
@@ -361,6 +394,54 @@ func (s *Service) ImportKeyMaterial(ctx context.Context, in *ImportKeyMaterialRe
 		return nil, err
 	}
 	return &ImportKeyMaterialResponse{KeyId: k.arn(), KeyMaterialId: materialID}, nil
+}
+
+// replicaImport checks material imported into a multi-Region replica: the
+// primary's versions are the set's, so the material must be one of them,
+// current, older or pending rotation (new material is imported into the
+// primary alone, then into each replica as EXISTING_KEY_MATERIAL). The
+// replica's versions are brought up to the primary's first, which also
+// mends records stored before the replica held the primary's versions.
+func (s *Service) replicaImport(tx store.Tx, k *keyRecord, importType, materialID string) error {
+	if importType == importNewMaterial {
+		return sealbox.Errorf("UnsupportedOperationException", "%s is a multi-Region replica key: import new key material into its primary key in %s, then the same key material into each replica key with ImportType EXISTING_KEY_MATERIAL.", k.arn(), k.PrimaryRegion)
+	}
+	p, err := loadKey(tx, k.PrimaryRegion, k.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return errIncorrectMaterial(k)
+	} else if err != nil {
+		return err
+	}
+	if p.Import == nil {
+		return errIncorrectMaterial(k)
+	}
+	if len(p.Materials) == 0 {
+		return sealbox.Errorf("KMSInvalidStateException", "%s is a multi-Region replica key: import key material into its primary key in %s first.", k.arn(), k.PrimaryRegion)
+	}
+	k.shareVersions(p)
+	if !k.hasMaterial(materialID) && k.Import.Pending != materialID {
+		return errIncorrectMaterial(k)
+	}
+	return nil
+}
+
+// shareVersions gives replica k the versions of its primary p: the same
+// material versions and the same material pending rotation. A version k
+// gets here it has not imported (PENDING_IMPORT), so k is PendingImport
+// until it imports that material too; k's import of pending material p no
+// longer has is forgotten.
+func (k *keyRecord) shareVersions(p *keyRecord) {
+	k.Import.upgrade(k.Materials) // before Materials change: a version new here is not imported here
+	k.Materials = slices.Clone(p.Materials)
+	pending := ""
+	if p.Import != nil {
+		pending = p.Import.Pending
+	}
+	if old := k.Import.Pending; old != "" && old != pending && !k.hasMaterial(old) {
+		delete(k.Import.Versions, old)
+	}
+	k.Import.Pending = pending
+	k.syncImport()
 }
 
 // DeleteImportedKeyMaterial deletes a version of imported material (the
@@ -397,11 +478,29 @@ func (s *Service) deleteVersion(tx store.Tx, k *keyRecord, id string) error {
 		return err
 	}
 	k.Import.upgrade(k.Materials)
-	if id == k.Import.Pending {
+	switch {
+	case id == k.Import.Pending && k.isReplica():
+		// The pending material is the primary's: this replica no longer
+		// has it, the others and the primary keep theirs.
+		delete(k.Import.Versions, id)
+	case id == k.Import.Pending:
+		// AWS: deleting a primary's material pending rotation deletes the
+		// replicas' too (syncShared forgets their imports of it).
 		k.Import.Pending = ""
 		delete(k.Import.Versions, id)
-	} else {
-		k.Import.Versions[id] = &importVersion{Missing: true}
+		if k.isPrimary() {
+			for _, region := range k.ReplicaRegions {
+				if err := s.ring.DeleteMaterial(tx, keyring.Ref{Region: region, KeyID: k.ID, MaterialID: id}); err != nil {
+					return err
+				}
+			}
+		}
+	default:
+		v := &importVersion{Missing: true}
+		if old := k.Import.Versions[id]; old != nil {
+			v.Description = old.Description
+		}
+		k.Import.Versions[id] = v
 	}
 	k.syncImport()
 	return nil
@@ -440,8 +539,10 @@ func importExpired(k *keyRecord, now time.Time) bool {
 	return len(expiredVersions(k, now)) > 0
 }
 
-// rotateImported makes the NEW_KEY_MATERIAL imported into k current.
-func rotateImported(k *keyRecord, kind string, now time.Time) error {
+// rotateImported makes the NEW_KEY_MATERIAL imported into k current. A
+// multi-Region primary's replicas (peers, for a primary) must each have
+// imported it first.
+func rotateImported(k *keyRecord, peers []*keyRecord, kind string, now time.Time) error {
 	if kind != rotationOnDemand {
 		return sealbox.Errorf("UnsupportedOperationException", "%s origin is EXTERNAL: automatic rotation is not supported for keys with imported key material.", k.arn())
 	}
@@ -450,6 +551,9 @@ func rotateImported(k *keyRecord, kind string, now time.Time) error {
 	}
 	if k.Import.Pending == "" || slices.ContainsFunc(k.Materials, func(m materialRef) bool { return m.ID == k.Import.Pending }) {
 		return sealbox.Errorf("UnsupportedOperationException", "%s has no new key material to rotate to: import it with ImportType NEW_KEY_MATERIAL first.", k.arn())
+	}
+	if lacking := lackingPending(k.Import.Pending, peers); len(lacking) > 0 {
+		return sealbox.Errorf("KMSInvalidStateException", "The key material %s of %s is in PENDING_MULTI_REGION_IMPORT_AND_ROTATION state: import it into the replica keys in %s before rotating.", k.Import.Pending, k.arn(), strings.Join(lacking, ", "))
 	}
 	k.Materials = append(k.Materials, materialRef{ID: k.Import.Pending, Created: now, RotationType: kind})
 	k.Import.Pending = ""
@@ -472,18 +576,43 @@ func orDefaultOrigin(origin string) string {
 	return origin
 }
 
+// lackingPending are the Regions of the replicas among records that have
+// not imported material pending (sorted).
+func lackingPending(pending string, records []*keyRecord) []string {
+	var out []string
+	for _, r := range records {
+		if !r.isReplica() || r.Import == nil {
+			continue
+		}
+		if v := r.importVersion(pending); v == nil || v.Missing {
+			out = append(out, r.Region)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // importRotations adds what ListKeyRotations tells of an EXTERNAL key: each
-// version's import state and expiry, and NEW_KEY_MATERIAL not yet rotated
-// to (PENDING_ROTATION).
-func importRotations(k *keyRecord, all []RotationsListEntry) []RotationsListEntry {
+// version's import state, expiry and description, and NEW_KEY_MATERIAL not
+// yet rotated to: PENDING_ROTATION, or, while a replica of a multi-Region
+// key has not imported it, PENDING_MULTI_REGION_IMPORT_AND_ROTATION. peers
+// are the key's other multi-Region records.
+func importRotations(k *keyRecord, peers []*keyRecord, all []RotationsListEntry) []RotationsListEntry {
 	if k.Import == nil {
 		return all
 	}
-	if k.Import.Pending != "" {
-		all = append(all, RotationsListEntry{KeyId: k.arn(), KeyMaterialId: k.Import.Pending, KeyMaterialState: "PENDING_ROTATION"})
+	if pending := k.Import.Pending; pending != "" && !k.hasMaterial(pending) {
+		state := "PENDING_ROTATION"
+		if len(lackingPending(pending, append(peers, k))) > 0 {
+			state = "PENDING_MULTI_REGION_IMPORT_AND_ROTATION"
+		}
+		all = append(all, RotationsListEntry{KeyId: k.arn(), KeyMaterialId: pending, KeyMaterialState: state})
 	}
 	for i := range all {
 		v := k.importVersion(all[i].KeyMaterialId)
+		if v != nil {
+			all[i].KeyMaterialDescription = v.Description
+		}
 		if v == nil || v.Missing {
 			all[i].ImportState = "PENDING_IMPORT"
 			continue

@@ -215,8 +215,11 @@ func (s *Service) ReplicateKey(ctx context.Context, in *ReplicateKeyRequest) (*R
 		}
 		if k.origin() == originExternal {
 			// AWS: the replica of a key with imported material has none
-			// until the same material is imported into it.
+			// until the same material is imported into it: it expects the
+			// primary's versions (PENDING_IMPORT), and is PendingImport
+			// until it has them all.
 			rep.external()
+			rep.shareVersions(k)
 		} else {
 			rep.Materials = slices.Clone(k.Materials)
 			mids := make([]string, len(k.Materials))
@@ -361,7 +364,10 @@ func (s *Service) replicateRotation(tx store.Tx, k *keyRecord, materialID string
 }
 
 // syncShared copies a multi-Region primary's shared properties (material
-// versions, rotation settings) to its replicas as it is saved.
+// versions, rotation settings) to its replicas as it is saved. A replica
+// with imported material gets the versions (and the material pending
+// rotation) but not the material: its state follows at once, PendingImport
+// while it lacks a version.
 func syncShared(tx store.Tx, k *keyRecord) error {
 	if !k.isPrimary() {
 		return nil
@@ -374,7 +380,9 @@ func syncShared(tx store.Tx, k *keyRecord) error {
 		if err != nil {
 			return err
 		}
-		if p.State != statePendingImport {
+		if p.Import != nil {
+			p.shareVersions(k)
+		} else {
 			p.Materials = slices.Clone(k.Materials)
 		}
 		p.RotationEnabled, p.RotationPeriod, p.NextRotation = k.RotationEnabled, k.RotationPeriod, k.NextRotation

@@ -2,6 +2,7 @@ package kms
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -33,7 +34,7 @@ func (s *Service) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationRe
 			return err
 		}
 		if k.Import != nil {
-			return rotateImported(k, rotationAutomatic, time.Time{})
+			return rotateImported(k, nil, rotationAutomatic, time.Time{})
 		}
 		if k.State == stateDisabled {
 			return errDisabled(k)
@@ -89,7 +90,11 @@ func (s *Service) GetKeyRotationStatus(ctx context.Context, in *GetKeyRotationSt
 // rotate adds a new material version, which becomes current.
 func (s *Service) rotate(tx store.Tx, k *keyRecord, kind string, now time.Time) error {
 	if k.Import != nil {
-		return rotateImported(k, kind, now)
+		var peers []*keyRecord
+		if k.isPrimary() {
+			peers = s.peerRecords(tx, k)
+		}
+		return rotateImported(k, peers, kind, now)
 	}
 	id, err := s.ring.Create(tx, k.Region, k.ID)
 	if err != nil {
@@ -158,7 +163,27 @@ func (s *Service) ListKeyRotations(ctx context.Context, in *ListKeyRotationsRequ
 		}
 		all = append(all, e)
 	}
-	all = importRotations(k, all)
+	var peers []*keyRecord
+	if k.MultiRegion && k.Import != nil {
+		// The pending material's state is the set's: load the others.
+		err := s.view(ctx, func(tx store.Tx) error {
+			peers = nil
+			for _, region := range k.peers() {
+				p, err := s.loadKey(tx, region, k.ID)
+				if errors.Is(err, store.ErrNotFound) {
+					continue
+				} else if err != nil {
+					return err
+				}
+				peers = append(peers, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	all = importRotations(k, peers, all)
 	if all == nil {
 		all = []RotationsListEntry{}
 	}
