@@ -154,7 +154,7 @@ func (f *Follower) Run(ctx context.Context) {
 // read fails or the connection drops.
 func (f *Follower) follow(ctx context.Context, first *bool) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // closes the LISTEN connection
+	defer cancel()                      // closes the LISTEN connection
 	notes, err := f.cfg.Log.Listen(ctx) // ctx is the connection's life; connecting is bounded by the store's connect timeout
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
