@@ -245,7 +245,11 @@ func (s *Store) Listen(ctx context.Context) (<-chan int64, error) {
 	if err := s.usable(ctx); err != nil {
 		return nil, err
 	}
-	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig)
+	cc := s.pool.Config().ConnConfig // a copy
+	// Named apart from the pool's connections, so that an administrator
+	// (or a test) sees which connection is the follower's.
+	cc.RuntimeParams["application_name"] += "-feed"
+	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
 		return nil, s.failed(ctx, "listen for the changes of", err)
 	}
