@@ -80,7 +80,6 @@ func soon(t *testing.T, what string, check func() error) (first bool) {
 	return false
 }
 
-
 // A write answered by server A is what server B answers next, though B
 // had cached the old value: parameters, secret values, key state and
 // identity policies.
