@@ -348,3 +348,46 @@ func TestFeedCursorAcrossServers(t *testing.T) {
 		}
 	}
 }
+
+// A rotation RotateSecret asked of the server that does not lead is
+// started by the leader through the feed, within a second, not at its next
+// sweep (the test servers' sweep clocks never move here).
+func TestFeedWakesTheLeadersRotations(t *testing.T) {
+	_, srv := sharedServers(t, 2)
+	leads := regexp.MustCompile(`(?m)^sealbox_leader 1$`)
+	var leader, other *sealtest.Server
+	if !sealtest.Eventually(t, 10*time.Second, func() bool {
+		for i, s := range srv {
+			if leads.MatchString(s.Metrics(t)) {
+				leader, other = s, srv[1-i]
+				return true
+			}
+		}
+		return false
+	}) {
+		t.Fatal("no server leads")
+	}
+	// Each test server has a fake clock of its own, none moving: the
+	// rotation is due at the asking server's now, and the leader wakes for
+	// what is due by its own clock. Not later than the leader's, then.
+	if now := leader.Clock.Now(); other.Clock.Now().After(now) {
+		other.Clock.Set(now)
+	}
+	ctx := context.Background()
+	sm := other.SecretsManager()
+	sealtest.OK(sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("app/rot"), SecretString: aws.String(`{"username":"app","password":"first-pass-0000"}`)}))(t, "CreateSecret")
+	asked := time.Now()
+	rotated := sealtest.OK(sm.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("app/rot"),
+		RotationLambdaARN: aws.String("arn:aws:lambda:us-east-1:123456789012:function:sealbox-generate-password")}))(t, "RotateSecret")
+	if !sealtest.Eventually(t, 5*time.Second, func() bool {
+		out, err := leader.SecretsManager().GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("app/rot")})
+		return err == nil && aws.ToString(out.VersionId) == aws.ToString(rotated.VersionId)
+	}) {
+		t.Fatal("the leader did not rotate the secret within 5 s of RotateSecret on the other server")
+	}
+	took := time.Since(asked)
+	t.Logf("RotateSecret on the server that does not lead: rotated by the leader %v later", took.Round(time.Millisecond))
+	if took > time.Second {
+		t.Errorf("the rotation took %v: want it started within a second, through the feed", took)
+	}
+}
