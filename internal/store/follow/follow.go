@@ -97,7 +97,6 @@ type Follower struct {
 	seq       atomic.Int64 // the last record delivered
 	connected atomic.Bool  // the LISTEN connection is up
 	lastRead  atomic.Int64 // unix nanos of the last read of the log that succeeded
-	newest    atomic.Int64 // unix nanos of the newest record's At
 
 	mu      sync.Mutex
 	current bool          // the caches are resumed
@@ -251,7 +250,6 @@ func (f *Follower) deliver(r Record) {
 		f.cfg.Global(r.Seq, changes)
 	}
 	f.seq.Store(r.Seq)
-	f.newest.Store(r.At.UnixNano())
 }
 
 // setCurrent suspends or resumes the caches.
