@@ -139,6 +139,9 @@ func (f *Follower) Run(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
+		if f.lastRead.Load() > time.Now().Add(-f.cfg.Poll-f.cfg.Timeout).UnixNano() {
+			backoff = 50 * time.Millisecond // it was following: a new outage
+		}
 		f.cfg.Logger.Warn("the change feed is down: caches bypassed until it is back", "err", err, "seq", f.seq.Load())
 		select {
 		case <-ctx.Done():
@@ -185,6 +188,7 @@ func (f *Follower) follow(ctx context.Context, first *bool) error {
 		if err := f.catchUp(ctx); err != nil {
 			return err
 		}
+		f.setCurrent(true) // again, if a pruned log suspended the caches
 	}
 }
 

@@ -105,10 +105,11 @@ type harness struct {
 	global   []string // "seq:keys" the hub heard of
 	restarts []int64
 	heard    chan struct{} // a Global call
+	restart  chan int64    // a Restart call
 }
 
 func start(t *testing.T, log *fakeLog) *harness {
-	h := &harness{t: t, log: log, caches: &fakeCaches{}, heard: make(chan struct{}, 1000)}
+	h := &harness{t: t, log: log, caches: &fakeCaches{}, heard: make(chan struct{}, 1000), restart: make(chan int64, 100)}
 	local := store.WithFeed(memstore.New())
 	local.Watch("", func(c store.Change) {
 		h.mu.Lock()
@@ -127,8 +128,13 @@ func start(t *testing.T, log *fakeLog) *harness {
 			h.mu.Unlock()
 			h.heard <- struct{}{}
 		},
-		Restart: func(seq int64) { h.mu.Lock(); h.restarts = append(h.restarts, seq); h.mu.Unlock() },
-		Poll:    time.Hour, // no polls: notifications and reconnections only
+		Restart: func(seq int64) {
+			h.mu.Lock()
+			h.restarts = append(h.restarts, seq)
+			h.mu.Unlock()
+			h.restart <- seq
+		},
+		Poll: time.Hour, // no polls: notifications and reconnections only
 	})
 	if !h.caches.took("suspend") {
 		t.Fatal("New did not suspend the caches")
@@ -251,4 +257,39 @@ func TestFollowAfterPrunedLog(t *testing.T) {
 	log.add(1, "v/after")
 	h.hear(1)
 	h.check([]string{"after"}, []string{"3:after"})
+}
+
+// A log pruned past the follower's position while it follows (it fell
+// behind): the caches are emptied, the follower starts over from the
+// newest seq, and the caches serve again.
+func TestFollowPrunedWhileFollowing(t *testing.T) {
+	log := &fakeLog{}
+	h := start(t, log)
+	log.mu.Lock()
+	log.recs = append(log.recs, Record{Seq: 1}, Record{Seq: 2})
+	log.pruned = 2
+	log.mu.Unlock()
+	h.caches.mu.Lock()
+	h.caches.calls = nil
+	h.caches.mu.Unlock()
+	log.add(1, "v/lost") // seq 3, notified: the follower finds the log pruned and starts after 3
+	<-h.restart          // the start's
+	select {
+	case seq := <-h.restart:
+		if seq != 3 {
+			t.Fatalf("restarted from %d; want 3", seq)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the follower did not restart after the log was pruned")
+	}
+	log.add(1, "v/after") // seq 4
+	h.hear(1)
+	h.check([]string{"after"}, []string{"4:after"})
+	h.wait(true)
+	h.caches.mu.Lock()
+	calls := slices.Clone(h.caches.calls)
+	h.caches.mu.Unlock()
+	if !slices.Contains(calls, "purge") || calls[len(calls)-1] != "resume" {
+		t.Fatalf("caches %v after the log was pruned under the follower; want a purge, then resumed", calls)
+	}
 }
