@@ -68,10 +68,10 @@ func soon(t *testing.T, what string, check func() error) (first bool) {
 	if err == nil {
 		return true
 	}
-	deadline := time.Now().Add(time.Second)
-	for time.Now().Before(deadline) {
+	start := time.Now()
+	for time.Since(start) < time.Second {
 		if err = check(); err == nil {
-			t.Logf("%s: the first read was stale, a later one saw the write", what)
+			t.Logf("%s: the first read was stale, one %v later saw the write", what, time.Since(start).Round(100*time.Microsecond))
 			return false
 		}
 		time.Sleep(time.Millisecond) // polling another server: there is no signal to wait on

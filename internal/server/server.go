@@ -540,9 +540,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 //
 // A rotation RotateSecret asked of another server reaches this one
 // through the change feed: the leader watches the rotation index, and a
-// commit that makes a rotation due now wakes its scheduler (with a feed
-// shared across servers, within the feed's delay; without one, at the
-// next sweep, which finds it in the store).
+// commit that makes a rotation due now wakes its scheduler, a few
+// milliseconds after the other server committed it (feed.go;
+// TestFeedWakesTheLeadersRotations); a wake lost with the feed is found
+// by the next sweep, in the store.
 //
 // The file trail's digests are not here: each server signs its own file
 // trail, leader or not (audit.FileSink).
