@@ -12,7 +12,8 @@ import (
 	"github.com/sealbox/sealbox/internal/store/pgstore"
 )
 
-// jobFeed names the follower of the shared store's change log.
+// jobFeed names the follower of the shared store's change log (counted in
+// sealbox_background_panics_total from its start: bg.start registers it).
 const jobFeed = "change feed"
 
 // The change feed across servers. Every server on one PostgreSQL database

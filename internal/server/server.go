@@ -224,7 +224,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 			return nil, err
 		}
 	}
-	s.bg = newBackground(s.log, jobKeys, jobParameters, jobSecrets, jobRotateNow, jobSessions, jobAuditExpiry, jobDigests, jobTampering, jobFeed)
+	s.bg = newBackground(s.log, jobKeys, jobParameters, jobSecrets, jobRotateNow, jobSessions, jobAuditExpiry, jobDigests, jobTampering)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create the data folder: %w", err)
 	}
