@@ -227,7 +227,7 @@ func hits(t *testing.T, s *sealtest.Server) int {
 	return n
 }
 
-func readyz(t *testing.T, s *sealtest.Server) int {
+func feedReadyz(t *testing.T, s *sealtest.Server) int {
 	t.Helper()
 	resp, err := s.HTTPClient().Get(s.URL + "/readyz")
 	if err != nil {
@@ -258,14 +258,14 @@ func TestFeedDownBypassesCaches(t *testing.T) {
 		return nil
 	})
 	get() // cached now
-	if code := readyz(t, b); code != http.StatusOK {
+	if code := feedReadyz(t, b); code != http.StatusOK {
 		t.Fatalf("/readyz on B = %d before the feed is cut, want 200", code)
 	}
 
 	release := b.Srv.Feed().Hold() // B does not reconnect until released
 	pg.Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'sealbox-feed'")
 	waitCurrent(t, b, false)
-	if code := readyz(t, b); code != http.StatusServiceUnavailable {
+	if code := feedReadyz(t, b); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz on B while its feed is down = %d, want 503", code)
 	}
 	if !regexp.MustCompile(`(?m)^sealbox_feed_connected 0$`).MatchString(b.Metrics(t)) {
@@ -284,7 +284,7 @@ func TestFeedDownBypassesCaches(t *testing.T) {
 
 	release()
 	waitCurrent(t, b, true)
-	if code := readyz(t, b); code != http.StatusOK {
+	if code := feedReadyz(t, b); code != http.StatusOK {
 		t.Errorf("/readyz on B after it reconnected = %d, want 200", code)
 	}
 	if got := get(); got != "v2" {
