@@ -5,7 +5,9 @@
 // so that every cache in the server follows every server's writes.
 //
 // While it cannot prove it has heard of every commit (the LISTEN connection
-// dropped, a read of the log failed, or no read succeeded for Timeout) it
+// dropped, or a read of the log failed or took longer than Timeout, 1 s:
+// the log is read at least every Poll, 1 s, so a follower that has read
+// nothing for 2 s says so) it
 // suspends the server's caches (cache.Registry.Suspend: they serve and
 // keep nothing, the services read the store); once it has read the log
 // from where it stopped and delivered what it missed, it resumes them. A
