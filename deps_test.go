@@ -116,7 +116,7 @@ func TestImportRules(t *testing.T) {
 	// does not leave a rule checking nothing.
 	for _, dir := range []string{"internal/identity", "internal/identity/iamapi", "internal/identity/stsapi", "internal/secrets", "internal/secrets/rotation", "internal/secrets/rotation/postgres", "internal/secrets/schema",
 		"internal/secrets/password", "internal/changes", "internal/changes/hub", "internal/changes/client",
-		"internal/cache", "internal/clock", "internal/store/dueindex", "internal/leader", "internal/metrics", "internal/store/pgstore"} {
+		"internal/cache", "internal/clock", "internal/store/dueindex", "internal/leader", "internal/metrics", "internal/store/pgstore", "internal/store/follow"} {
 		if all[dir] == nil {
 			t.Errorf("no package %s: update TestImportRules to the new layout", dir)
 		}
@@ -204,6 +204,11 @@ func TestImportRules(t *testing.T) {
 			// only the store interface.
 			if imp == module+"/internal/store/pgstore" && dir != "internal/server" && dir != "internal/cli" {
 				t.Errorf("%s imports internal/store/pgstore: only the server and the CLI choose a backend; the rest see a store.Store", dir)
+			}
+			// The follower of a shared store's change log knows the store's
+			// vocabulary only: the server adapts the log and names the caches.
+			if dir == "internal/store/follow" && own && imp != module+"/internal/store" {
+				t.Errorf("internal/store/follow imports %s: it imports only internal/store", imp)
 			}
 			if dir == "internal/store/pgstore" && own && imp != module+"/internal/store" {
 				t.Errorf("internal/store/pgstore imports %s: it imports only internal/store of ours", imp)

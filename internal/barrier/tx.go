@@ -3,6 +3,7 @@ package barrier
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -73,3 +74,8 @@ func (t *tx) Scan(prefix, after string, fn func(key string, value []byte) error)
 func corrupt(key string) error {
 	return fmt.Errorf("failed to open the value of %q: %w", key, ErrCorrupt)
 }
+
+// UserKey answers the key a raw storage key holds the sealed value of, and
+// false for the barrier's own records (its keyring): a follower of the raw
+// store's change log tells watchers of the barrier's keys.
+func UserKey(raw string) (string, bool) { return strings.CutPrefix(raw, valuePrefix) }

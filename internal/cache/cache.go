@@ -72,6 +72,9 @@ type Cache[K comparable, V any] struct {
 
 	hits, misses, evictions, invalidations atomic.Uint64
 
+	// bypass is the registry's (Registry.Suspend), or never.
+	bypass *atomic.Bool
+
 	prefix string // the feed prefix it follows
 	local  string // why it follows none
 }
@@ -91,11 +94,16 @@ func New[K comparable, V any](feed store.Feed, name string, size int) *Cache[K, 
 	}
 	c := &Cache[K, V]{name: name, size: size, feed: feed, seed: maphash.MakeSeed(), read: make(map[K]*entry[V])}
 	c.order, _ = simplelru.NewLRU[K, *entry[V]](size, nil)
+	c.bypass = &never
 	if r := registryOf(feed); r != nil {
+		c.bypass = &r.bypass
 		r.add(c)
 	}
 	return c
 }
+
+// never is the bypass flag of a cache in no registry.
+var never atomic.Bool
 
 // Follow has the feed invalidate the cache: for each committed change
 // under prefix, stale says what it makes stale. stale runs on the
@@ -126,6 +134,11 @@ func (c *Cache[K, V]) Local(why string) { c.local = why }
 
 // Get returns the value cached under k.
 func (c *Cache[K, V]) Get(k K) (V, bool) {
+	if c.bypass.Load() {
+		c.misses.Add(1)
+		var zero V
+		return zero, false
+	}
 	c.rmu.RLock()
 	e, ok := c.read[k]
 	c.rmu.RUnlock()
@@ -178,12 +191,13 @@ func (c *Cache[K, V]) current(k K, t Ticket) bool {
 
 // Put caches v under k, unless t is outdated: v may have been read before
 // a change that the cache has since been told of. It reports whether v was
-// cached. A full cache evicts the least recently used value that has not
+// cached. It refuses every value while the cache's registry is suspended
+// (Registry.Suspend). A full cache evicts the least recently used value that has not
 // been read since it was last considered.
 func (c *Cache[K, V]) Put(k K, v V, t Ticket) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.current(k, t) {
+	if c.bypass.Load() || !c.current(k, t) {
 		return false
 	}
 	e := &entry[V]{v: v}

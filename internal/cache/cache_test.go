@@ -231,3 +231,38 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatalf("Len() = %d, want at most 32", c.Len())
 	}
 }
+
+// While its registry is suspended (the feed is down) a cache serves and
+// keeps nothing, and a fill whose ticket was taken before Suspend is
+// refused after Resume too: changes missed meanwhile may concern it.
+func TestSuspendBypasses(t *testing.T) {
+	st := store.WithFeed(memstore.New())
+	r := NewRegistry()
+	c := New[string, string](r.Feed(st), "c", 4)
+	c.Follow("r/", ByKey)
+	c.Put("r/a", "x", c.Ticket())
+	before := c.TicketFor("r/b")
+	r.Suspend()
+	if !r.Suspended() {
+		t.Fatal("Suspended() = false after Suspend")
+	}
+	if v, ok := c.Get("r/a"); ok {
+		t.Fatalf("Get while suspended = %q, true; want a miss", v)
+	}
+	if c.Put("r/a", "y", c.Ticket()) {
+		t.Fatal("Put while suspended = true; want refused")
+	}
+	r.Resume()
+	if v, ok := c.Get("r/a"); ok {
+		t.Fatalf("Get after Resume = %q: what the cache held before Suspend must be gone", v)
+	}
+	if c.Put("r/b", "old", before) {
+		t.Fatal("Put after Resume with a ticket taken before Suspend = true; want refused")
+	}
+	if !c.Put("r/a", "z", c.Ticket()) {
+		t.Fatal("Put after Resume = false")
+	}
+	if v, ok := c.Get("r/a"); !ok || v != "z" {
+		t.Fatalf("Get after Resume = %q, %v; want z", v, ok)
+	}
+}

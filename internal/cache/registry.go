@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -16,7 +17,16 @@ import (
 // in the registry of the feed it is made over. Safe for concurrent use.
 type Registry struct {
 	mu     sync.Mutex
-	caches []interface{ Info() Info }
+	caches []registeredCache
+
+	// bypass is read by every Get of every cache in the registry: while
+	// it is set they serve and keep nothing (Suspend).
+	bypass atomic.Bool
+}
+
+type registeredCache interface {
+	Info() Info
+	Purge()
 }
 
 // Info describes a cache: its name, bound, what it follows and its
@@ -35,7 +45,7 @@ type Info struct {
 // NewRegistry returns an empty Registry.
 func NewRegistry() *Registry { return &Registry{} }
 
-func (r *Registry) add(c interface{ Info() Info }) {
+func (r *Registry) add(c registeredCache) {
 	r.mu.Lock()
 	r.caches = append(r.caches, c)
 	r.mu.Unlock()
@@ -51,6 +61,35 @@ func (r *Registry) Caches() []Info {
 	r.mu.Unlock()
 	slices.SortFunc(out, func(a, b Info) int { return strings.Compare(a.Name, b.Name) })
 	return out
+}
+
+// Suspend has every cache in r serve and keep nothing until Resume: a Get
+// misses, a Put refuses. It is for a server whose change feed is down: it
+// cannot prove what its caches hold current, so it reads the store. What
+// the caches held is dropped, and with it every ticket taken before
+// Suspend, so that a fill that began before cannot land after Resume (the
+// changes missed while the feed was down were never delivered to outdate
+// it). While r is not suspended, it costs a Get one atomic load.
+func (r *Registry) Suspend() {
+	r.bypass.Store(true) // first: a Put that saw it unset holds the cache's lock, and Purge waits for it
+	r.Purge()
+}
+
+// Resume ends Suspend: call it once the feed has delivered every change
+// committed while it was down (or Purge, if it cannot).
+func (r *Registry) Resume() { r.bypass.Store(false) }
+
+// Suspended reports whether r is suspended.
+func (r *Registry) Suspended() bool { return r.bypass.Load() }
+
+// Purge empties every cache in r and outdates every ticket.
+func (r *Registry) Purge() {
+	r.mu.Lock()
+	caches := slices.Clone(r.caches)
+	r.mu.Unlock()
+	for _, c := range caches {
+		c.Purge()
+	}
 }
 
 // Feed returns f carrying r: caches made over it register in r.

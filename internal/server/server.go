@@ -44,6 +44,7 @@ import (
 	"github.com/sealbox/sealbox/internal/sigv4"
 	"github.com/sealbox/sealbox/internal/spool"
 	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/follow"
 	"github.com/sealbox/sealbox/internal/webhook"
 )
 
@@ -147,6 +148,12 @@ type Server struct {
 	closeOnce sync.Once
 	// elector elects the server that runs the background work (lead).
 	elector leader.Elector
+	// follower follows a shared store's change log (feed.go), nil on
+	// bbolt; sharedIdentity is the database's identity, the hub's epoch;
+	// stopFeed stops the follower.
+	follower       *follow.Follower
+	sharedIdentity string
+	stopFeed       context.CancelFunc
 	// feed is the store's change feed: the leader watches it for
 	// rotations made due.
 	feed store.Feed
@@ -253,6 +260,10 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	s.store, s.feed = feed, feed
 	s.caches = cache.NewRegistry()
 	cacheFeed := s.caches.Feed(feed)
+	// On a shared store, the follower of its change log (feed.go).
+	if err := s.followShared(ctx, raw, feed); err != nil {
+		return nil, err
+	}
 
 	s.ids = identity.New(feed, cacheFeed, cfg.AccountID, s.clock)
 	if err := s.ensureAdmin(ctx); err != nil {
@@ -308,7 +319,11 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	s.router.Register(ssmService(s.ssm))
 	s.router.Register(secretsService(s.sm))
 	s.router.Register(lambdaService(s.fn))
-	s.changes = hub.NewHub(feed, changeFeedLength)
+	if s.follower != nil {
+		s.changes = hub.NewShared(s.sharedIdentity, changeFeedLength)
+	} else {
+		s.changes = hub.NewHub(feed, changeFeedLength)
+	}
 	s.router.Register(changesService(hub.NewService(s.changes, s.sm, s.ssm)))
 	s.router.Register(iamService(iamapi.New(s.ids, iamapi.Config{Checker: authz.Checker{A: az}, Authorizer: az}), &authz.Simulator{A: az, ID: s.ids}))
 	s.router.Register(stsService(s.sts))
@@ -326,6 +341,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	if s.auditStore != nil {
 		s.digestTick = s.clock.NewTicker(s.auditStore.DigestInterval())
 	}
+	s.startFollowing()
 	return s, nil
 }
 
@@ -524,9 +540,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 //
 // A rotation RotateSecret asked of another server reaches this one
 // through the change feed: the leader watches the rotation index, and a
-// commit that makes a rotation due now wakes its scheduler (with a feed
-// shared across servers, within the feed's delay; without one, at the
-// next sweep, which finds it in the store).
+// commit that makes a rotation due now wakes its scheduler, a few
+// milliseconds after the other server committed it (feed.go;
+// TestFeedWakesTheLeadersRotations); a wake lost with the feed is found
+// by the next sweep, in the store.
 //
 // The file trail's digests are not here: each server signs its own file
 // trail, leader or not (audit.FileSink).
@@ -664,6 +681,9 @@ func (s *Server) Close() error {
 		s.sweepTick.Stop()
 		if s.digestTick != nil {
 			s.digestTick.Stop()
+		}
+		if s.stopFeed != nil {
+			s.stopFeed()
 		}
 		// The goroutines write to the audit trail and the store: they
 		// end before those close, and none starts after.

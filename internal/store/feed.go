@@ -33,8 +33,9 @@ func IsBookkeeping(ctx context.Context) bool { return ctx.Value(bookkeepingKey{}
 
 // Feed is the change feed: it tells watchers which keys each committed
 // transaction changed, so that caches invalidate the moment data changes.
-// Within one process the Feed wrapper below serves it; a shared backend
-// (PostgreSQL, with LISTEN/NOTIFY) will serve it across servers.
+// Within one process the Feed wrapper below serves it; on a shared backend
+// (PostgreSQL) a follower of the backend's change log (store/follow)
+// delivers the other servers' commits to it (FeedStore.Deliver).
 type Feed interface {
 	// Watch calls fn for every committed change to a key under prefix until
 	// cancel is called. fn runs on the committing goroutine after the
@@ -125,6 +126,17 @@ func (f *FeedStore) write(ctx context.Context, commit func(context.Context, func
 			changes[i].Bookkeeping = true
 		}
 	}
+	f.Deliver(changes)
+	return nil
+}
+
+// Deliver tells the watchers of a transaction another server committed,
+// as if it had committed here: the follower of a shared store's change log
+// calls it, one commit at a time, in commit order. This server's own
+// commits are delivered by Update and Batch, on the committing goroutine,
+// before they return (a server reads its own writes at once); the follower
+// skips them.
+func (f *FeedStore) Deliver(changes []Change) {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	for _, w := range f.watchers {
@@ -146,7 +158,6 @@ func (f *FeedStore) write(ctx context.Context, commit func(context.Context, func
 			}
 		}
 	}
-	return nil
 }
 
 // recordingTx notes the keys a transaction changes.

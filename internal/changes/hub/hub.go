@@ -29,18 +29,30 @@ type entry struct {
 }
 
 // Hub keeps the last changes to parameters and secrets, numbered. A cursor
-// is "<epoch>.<seq>": the epoch changes when the server starts, so a
+// is "<epoch>.<seq>": the poller has been told of every change numbered
+// seq or below.
+//
+// On a store of its own (NewHub) the hub numbers the changes its feed
+// reports one by one, and the epoch is drawn when the server starts, so a
 // poller whose cursor is from another run learns it may have missed
-// changes. Safe for concurrent use.
+// changes. On a store several servers share (NewShared) the follower of
+// the store's change log hands it every commit, this server's own
+// included, in the log's order (Record): a change is numbered with its
+// commit's seq, and the epoch is the database's identity, so a cursor
+// from one server means the same on every other. Safe for concurrent use.
 type Hub struct {
 	epoch  string
+	shared bool
 	cancel []func()
 	now    func() time.Time
 
-	mu   sync.Mutex
-	seq  uint64  // the last change's number
-	ring []entry // the last len(ring) changes, entry n at ring[n%len(ring)]
-	wake chan struct{}
+	mu    sync.Mutex
+	seq   uint64  // the last change's number (shared: the last commit's seq)
+	floor uint64  // changes numbered floor or below may be gone: older cursors are reset
+	ring  []entry // the last changes, oldest at ring[head], n of them
+	head  int
+	n     int
+	wake  chan struct{}
 
 	polls  int           // long polls waiting for a change
 	joined chan struct{} // closed when polls grows (WaitPolls)
@@ -60,6 +72,48 @@ func NewHub(feed store.Feed, keep int) *Hub {
 		h.cancel = append(h.cancel, feed.Watch("sm/", h.each(secretKey)), feed.Watch("ssm/", h.each(parameterKey)))
 	}
 	return h
+}
+
+// NewShared returns a hub for servers sharing a store: it hears of
+// commits through Record and Restart, and its cursors carry identity (the
+// database's) as their epoch. It keeps the last keep changes.
+func NewShared(identity string, keep int) *Hub {
+	return &Hub{epoch: identity, shared: true, now: time.Now, ring: make([]entry, keep), wake: make(chan struct{})}
+}
+
+// Record numbers the changes of the commit seq of the shared store: every
+// commit, in seq order (the follower of the change log calls it).
+func (h *Hub) Record(seq int64, cs []store.Change) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if uint64(seq) <= h.seq {
+		return // heard of already
+	}
+	h.seq = uint64(seq)
+	added := false
+	for _, c := range cs {
+		note := parameterKey
+		if strings.HasPrefix(c.Key, "sm/") {
+			note = secretKey
+		}
+		note(c, func(service, region, key string, deleted bool) {
+			h.appendLocked(entry{seq: uint64(seq), service: service, region: region, key: key, deleted: deleted, time: h.now()})
+			added = true
+		})
+	}
+	if added {
+		h.wakeLocked()
+	}
+}
+
+// Restart has the shared hub follow from seq: the changes up to it will
+// not be heard of (the follower starts there, or the log was pruned past
+// it), so pollers with older cursors are reset.
+func (h *Hub) Restart(seq int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.seq, h.floor, h.head, h.n = uint64(seq), uint64(seq), 0, 0
+	h.wakeLocked()
 }
 
 // A noter notes a change to a record through add, if it is one readers
@@ -154,7 +208,19 @@ func split(key, prefix string) (region, kind, rest string, ok bool) {
 // goroutine, so it only appends.
 func (h *Hub) addLocked(service, region, key string, deleted bool) {
 	h.seq++
-	h.ring[h.seq%uint64(len(h.ring))] = entry{seq: h.seq, service: service, region: region, key: key, deleted: deleted, time: h.now()}
+	h.appendLocked(entry{seq: h.seq, service: service, region: region, key: key, deleted: deleted, time: h.now()})
+}
+
+// appendLocked keeps e, dropping the oldest change when the ring is full;
+// h.mu is held.
+func (h *Hub) appendLocked(e entry) {
+	if h.n == len(h.ring) {
+		h.floor = max(h.floor, h.ring[h.head].seq)
+		h.head = (h.head + 1) % len(h.ring)
+		h.n--
+	}
+	h.ring[(h.head+h.n)%len(h.ring)] = e
+	h.n++
 }
 
 // wakeLocked wakes the pollers; h.mu is held.
@@ -209,22 +275,27 @@ func (h *Hub) cursor(seq uint64) string { return h.epoch + "." + strconv.FormatU
 
 // after answers the changes after cursor, the cursor after them, and a
 // channel closed at the next change. reset means the cursor is from
-// another run, malformed, empty or too old for the ring: the poller may
-// have missed changes, and the answer starts from now.
+// another run (or another database), malformed, empty or too old for the
+// ring: the poller may have missed changes, and the answer starts from
+// now. On a shared store a cursor ahead of this hub (from a server that
+// heard of a commit first) waits for the hub to catch up.
 func (h *Hub) after(cursor string) (list []entry, next string, reset bool, wake <-chan struct{}) {
 	epoch, n, _ := strings.Cut(cursor, ".")
 	seq, err := strconv.ParseUint(n, 10, 64)
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	oldest := uint64(0)
-	if size := uint64(len(h.ring)); h.seq > size {
-		oldest = h.seq - size // the ring holds oldest+1 … h.seq
-	}
-	if epoch != h.epoch || err != nil || seq > h.seq || seq < oldest {
+	if epoch != h.epoch || err != nil || seq < h.floor || seq > h.seq && !h.shared {
 		return nil, h.cursor(h.seq), true, h.wake
 	}
-	for s := seq + 1; s <= h.seq; s++ {
-		list = append(list, h.ring[s%uint64(len(h.ring))])
+	if seq >= h.seq {
+		return nil, h.cursor(seq), false, h.wake
+	}
+	first := h.n // the oldest change after seq
+	for first > 0 && h.ring[(h.head+first-1)%len(h.ring)].seq > seq {
+		first--
+	}
+	for i := first; i < h.n; i++ {
+		list = append(list, h.ring[(h.head+i)%len(h.ring)])
 	}
 	return list, h.cursor(h.seq), false, h.wake
 }

@@ -188,3 +188,42 @@ func TestHubCursors(t *testing.T) {
 		t.Fatalf("a cursor older than the ring = %+v, want a reset", out)
 	}
 }
+
+// TestSharedHubCursors: on a shared store the hubs of two servers number
+// commits by the change log's seq under the database's identity, so a
+// cursor from one is valid on the other, even one ahead of it (the poll
+// waits for it to catch up); a Restart past a cursor resets it.
+func TestSharedHubCursors(t *testing.T) {
+	a, b := hub.NewShared("db1", 4), hub.NewShared("db1", 4)
+	change := []store.Change{{Key: "ssm/us-east-1/param/a"}}
+	for _, h := range []*hub.Hub{a, b} {
+		h.Restart(10)
+	}
+	a.Record(11, change)
+	a.Record(12, nil)
+	none := aws.Int32(0)
+	fromA, _ := hub.NewService(a, nil, nil).GetChanges(ctx, &changes.GetChangesInput{Cursor: "db1.10", WaitTimeSeconds: none})
+	if fromA.Reset || fromA.Cursor != "db1.12" {
+		t.Fatalf("GetChanges on A = %+v, want cursor db1.12", fromA)
+	}
+	svcB := hub.NewService(b, nil, nil)
+	// B has not heard of 11 and 12 yet: the cursor is kept, not reset.
+	if out, err := svcB.GetChanges(ctx, &changes.GetChangesInput{Cursor: fromA.Cursor, WaitTimeSeconds: none}); err != nil || out.Reset || out.Cursor != "db1.12" {
+		t.Fatalf("GetChanges on B with A's cursor = %+v, %v; want db1.12 kept", out, err)
+	}
+	b.Record(11, change)
+	b.Record(12, nil)
+	b.Record(13, change)
+	if out, _ := svcB.GetChanges(ctx, &changes.GetChangesInput{Cursor: fromA.Cursor, WaitTimeSeconds: none}); out.Reset || out.Cursor != "db1.13" {
+		t.Fatalf("GetChanges on B after catching up = %+v, want db1.13", out)
+	}
+	for _, bad := range []string{"db2.12", "db1.9"} {
+		if out, _ := svcB.GetChanges(ctx, &changes.GetChangesInput{Cursor: bad, WaitTimeSeconds: none}); !out.Reset {
+			t.Fatalf("GetChanges on B with %q = %+v, want a reset", bad, out)
+		}
+	}
+	b.Restart(20) // the log was pruned past B's position
+	if out, _ := svcB.GetChanges(ctx, &changes.GetChangesInput{Cursor: "db1.13", WaitTimeSeconds: none}); !out.Reset || out.Cursor != "db1.20" {
+		t.Fatalf("GetChanges after Restart(20) = %+v, want a reset to db1.20", out)
+	}
+}

@@ -47,6 +47,8 @@ type ChangeRecord struct {
 	// At is when the transaction wrote its change row, on the database's
 	// clock.
 	At time.Time
+	// Origin is the Origin of the Store that committed it.
+	Origin int64
 	// Changes are the keys the transaction wrote (Deleted: its last
 	// write deleted the key), in the order first written. Bookkeeping:
 	// every write to the key was made under store.Bookkeeping (in a
@@ -83,8 +85,8 @@ func (s *Store) logChanges(ctx context.Context, ptx pgx.Tx, changes []store.Chan
 	b := &pgx.Batch{}
 	b.Queue("SELECT pg_advisory_xact_lock($1)", changeLockKey)
 	b.Queue(`WITH row AS (
-		INSERT INTO sealbox_changes (seq, keys, deleted, bookkeeping) VALUES (nextval('sealbox_changes_seq'), $1, $2, $3) RETURNING seq
-	) SELECT pg_notify('`+ChannelName+`', seq::text) FROM row`, keys, deleted, bookkeeping)
+		INSERT INTO sealbox_changes (seq, keys, deleted, bookkeeping, origin) VALUES (nextval('sealbox_changes_seq'), $1, $2, $3, $4) RETURNING seq
+	) SELECT pg_notify('`+ChannelName+`', seq::text) FROM row`, keys, deleted, bookkeeping, s.origin)
 	if err := ptx.SendBatch(ctx, b).Close(); err != nil {
 		return s.failed(ctx, "log the changes of", err)
 	}
@@ -168,7 +170,7 @@ func (s *Store) ChangesAfter(ctx context.Context, seq int64, limit int) ([]Chang
 	if seq < pruned {
 		return nil, fmt.Errorf("%w: asked for the changes after %d, and those up to %d are gone", ErrChangesPruned, seq, pruned)
 	}
-	rows, err := ptx.Query(ctx, "SELECT seq, at, keys, deleted, bookkeeping FROM sealbox_changes WHERE seq > $1 ORDER BY seq LIMIT $2", seq, limit)
+	rows, err := ptx.Query(ctx, "SELECT seq, at, origin, keys, deleted, bookkeeping FROM sealbox_changes WHERE seq > $1 ORDER BY seq LIMIT $2", seq, limit)
 	if err != nil {
 		return nil, s.failed(ctx, "read the change log in", err)
 	}
@@ -177,7 +179,7 @@ func (s *Store) ChangesAfter(ctx context.Context, seq int64, limit int) ([]Chang
 		var r ChangeRecord
 		var keys [][]byte
 		var deleted, bookkeeping []bool
-		if err := rows.Scan(&r.Seq, &r.At, &keys, &deleted, &bookkeeping); err != nil {
+		if err := rows.Scan(&r.Seq, &r.At, &r.Origin, &keys, &deleted, &bookkeeping); err != nil {
 			return nil, s.failed(ctx, "read the change log in", err)
 		}
 		r.Changes = make([]store.Change, len(keys))
@@ -190,6 +192,27 @@ func (s *Store) ChangesAfter(ctx context.Context, seq int64, limit int) ([]Chang
 		return nil, s.failed(ctx, "read the change log in", err)
 	}
 	return out, nil
+}
+
+// Origin answers this Store's origin: a random number drawn by Open that
+// every change row it writes carries (ChangeRecord.Origin), so that a
+// follower skips the records of its own commits, which it has heard of
+// already.
+func (s *Store) Origin() int64 { return s.origin }
+
+// Identity answers the database's identity: drawn once, when the schema
+// was made, the same for every server on the database. Numbers read from
+// the change log (seqs) mean the same on every server with the same
+// identity.
+func (s *Store) Identity(ctx context.Context) (string, error) {
+	if err := s.usable(ctx); err != nil {
+		return "", err
+	}
+	var id string
+	if err := s.pool.QueryRow(ctx, "SELECT identity FROM sealbox_feed").Scan(&id); err != nil {
+		return "", s.failed(ctx, "read the identity of", err)
+	}
+	return id, nil
 }
 
 // LatestSeq answers the seq of the latest committed change record (0 when
@@ -222,7 +245,11 @@ func (s *Store) Listen(ctx context.Context) (<-chan int64, error) {
 	if err := s.usable(ctx); err != nil {
 		return nil, err
 	}
-	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig)
+	cc := s.pool.Config().ConnConfig // a copy
+	// Named apart from the pool's connections, so that an administrator
+	// (or a test) sees which connection is the follower's.
+	cc.RuntimeParams["application_name"] += "-feed"
+	conn, err := pgx.ConnectConfig(ctx, cc)
 	if err != nil {
 		return nil, s.failed(ctx, "listen for the changes of", err)
 	}

@@ -273,3 +273,27 @@ func TestChangeLogBookkeepingInBatch(t *testing.T) {
 		t.Errorf("Bookkeeping flags of a key real calls wrote = %v, want a real change", flags["mixed"])
 	}
 }
+
+// Each record names the Store that committed it; two Stores on one
+// database have different origins and the same identity.
+func TestChangeLogOrigin(t *testing.T) {
+	_, url := newDatabase(t)
+	a, b := open(t, url, pgstore.Options{}), open(t, url, pgstore.Options{})
+	if a.Origin() == b.Origin() || a.Origin() == 0 {
+		t.Fatalf("origins %d and %d: want two different, not 0", a.Origin(), b.Origin())
+	}
+	ia, errA := a.Identity(ctx)
+	ib, errB := b.Identity(ctx)
+	if errA != nil || errB != nil || ia == "" || ia != ib {
+		t.Fatalf("Identity = %q, %v and %q, %v; want one non-empty identity", ia, errA, ib, errB)
+	}
+	for _, s := range []*pgstore.Store{a, b} {
+		if err := s.Update(ctx, func(tx store.Tx) error { return tx.Put("k", []byte("v")) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recs := changesAfter(t, a, 0)
+	if len(recs) != 2 || recs[0].Origin != a.Origin() || recs[1].Origin != b.Origin() {
+		t.Fatalf("records %+v: want one from %d, then one from %d", recs, a.Origin(), b.Origin())
+	}
+}

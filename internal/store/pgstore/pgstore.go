@@ -137,6 +137,7 @@ type Store struct {
 	stop    context.CancelFunc
 	stopCtx context.Context
 
+	origin   int64        // see Origin
 	written  atomic.Int64 // change rows this store appended, for pruning
 	pruning  atomic.Bool
 	migrated bool // Open ran migrations (tests)
@@ -181,7 +182,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, unavailable(fmt.Errorf("failed to connect to PostgreSQL: %w", err))
 	}
-	s := &Store{pool: pool, opts: opts, maxConns: int(cfg.MaxConns)}
+	s := &Store{pool: pool, opts: opts, maxConns: int(cfg.MaxConns), origin: newOrigin()}
 	s.stopCtx, s.stop = context.WithCancel(context.Background())
 	if s.migrated, err = migrate(ctx, pool); err != nil {
 		pool.Close()
@@ -388,4 +389,14 @@ func unavailableCode(code string) bool {
 func isConflict(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+}
+
+// newOrigin draws a Store's origin: random, not 0 (rows written before
+// origins were recorded carry 0).
+func newOrigin() int64 {
+	for {
+		if o := rand.Int64(); o != 0 {
+			return o
+		}
+	}
 }

@@ -41,6 +41,12 @@ var migrations = []string{
 		pruned_through bigint NOT NULL
 	);
 	INSERT INTO sealbox_feed (pruned_through) VALUES (0);`,
+	// 2: each change row names the Store that wrote it (Store.Origin), so
+	// that a server following the log skips its own commits; and the
+	// database's identity, drawn once (Store.Identity), that cursors
+	// numbered by the log's seq carry from one server to another.
+	`ALTER TABLE sealbox_changes ADD COLUMN origin bigint NOT NULL DEFAULT 0;
+	ALTER TABLE sealbox_feed ADD COLUMN identity text NOT NULL DEFAULT md5(random()::text || clock_timestamp()::text);`,
 }
 
 // SchemaVersion is the schema version this code knows and migrates to.

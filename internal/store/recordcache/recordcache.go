@@ -2,10 +2,11 @@
 // so that a hot record (a key, a parameter, a secret's metadata) is not read
 // and decoded on every call. It is a cache.Cache of RecordCacheSize records
 // keyed by storage key: the store's change feed invalidates an entry the
-// moment a write through the same feed commits. The feed is in-process
-// today (store.FeedStore) and hears only this server's writes; no backend
-// yet shares a store between servers (the embedded one admits one process),
-// and one that does must carry the feed across them.
+// moment a write through the same feed commits: this server's writes on
+// the committing goroutine, other servers' (on PostgreSQL) when the
+// follower of the change log delivers them (store/follow), and while that
+// follower is not current the cache, as every cache in the registry, is
+// bypassed.
 //
 // The cache's generation guard closes the race between a read that began
 // before a commit and the invalidation that follows it: a read may fill the
