@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -80,5 +81,68 @@ func TestClusterFirstStart(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A key used on a server that does not lead is written by that server's
+// own flush (the uses are noted in its memory; the leader cannot see
+// them), and read back on the leader, which never saw the use. A server
+// stopped gracefully flushes what it noted last.
+func TestClusterKeyUsageOnFollower(t *testing.T) {
+	c := sealtest.StartCluster(t, 3)
+	lead := c.Leader(t)
+	var followers []*sealtest.Server
+	for _, s := range c.Servers {
+		if s != lead {
+			followers = append(followers, s)
+		}
+	}
+	ctx := context.Background()
+	usedOn := func(s *sealtest.Server) *string {
+		t.Helper()
+		key, err := s.KMS().CreateKey(ctx, &kms.CreateKeyInput{})
+		if err != nil {
+			t.Fatalf("CreateKey = %v", err)
+		}
+		enc, err := s.KMS().Encrypt(ctx, &kms.EncryptInput{KeyId: key.KeyMetadata.KeyId, Plaintext: []byte("x")})
+		if err != nil {
+			t.Fatalf("Encrypt = %v", err)
+		}
+		if _, err := s.KMS().Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob}); err != nil {
+			t.Fatalf("Decrypt = %v", err)
+		}
+		return key.KeyMetadata.KeyId
+	}
+	lastUse := func(id *string) string {
+		t.Helper()
+		out, err := lead.KMS().GetKeyLastUsage(ctx, &kms.GetKeyLastUsageInput{KeyId: id})
+		if err != nil {
+			t.Fatalf("GetKeyLastUsage on the leader = %v", err)
+		}
+		if out.KeyLastUsage == nil {
+			return ""
+		}
+		return string(out.KeyLastUsage.Operation)
+	}
+
+	ticked := usedOn(followers[0])
+	if op := lastUse(ticked); op != "" {
+		t.Fatalf("GetKeyLastUsage on the leader before the follower's flush = %s", op)
+	}
+	f := followers[0]
+	f.Clock.Advance(f.Config.SweepInterval)
+	wait, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := f.Srv.WaitFlushed(wait, f.Clock.Now().UTC()); err != nil {
+		t.Fatalf("the follower did not flush its key uses: %v", err)
+	}
+	if op := lastUse(ticked); op != "Decrypt" {
+		t.Errorf("GetKeyLastUsage on the leader after the follower's flush = %q, want Decrypt", op)
+	}
+
+	stopped := usedOn(followers[1])
+	followers[1].Stop()
+	if op := lastUse(stopped); op != "Decrypt" {
+		t.Errorf("GetKeyLastUsage on the leader after the follower stopped = %q, want Decrypt", op)
 	}
 }
