@@ -158,10 +158,10 @@ type Server struct {
 	digestTick clock.Ticker
 	// localTick paces the work every server does for itself, leader or
 	// not (local), and flushed records its runs.
-	localTick  clock.Ticker
-	flushed    sweeps
-	swept      sweeps
-	sealed     sweeps // the store trail's digests signed, as swept
+	localTick clock.Ticker
+	flushed   sweeps
+	swept     sweeps
+	sealed    sweeps // the store trail's digests signed, as swept
 	// bg runs the sweeper's jobs and the server's goroutines under
 	// recover, and Close waits for the goroutines.
 	bg     *background
