@@ -81,6 +81,9 @@ func (s *Server) openAudit(ctx context.Context, b store.Store) error {
 		case config.AuditFile:
 			o := audit.FileOptions{Fsync: s.cfg.AuditFsync, MinFree: s.cfg.AuditMinFree, Signer: signer,
 				DigestInterval: s.cfg.AuditDigestInterval, Clock: s.clock, Logger: s.log, State: b}
+			if o.Node, err = s.nodeID(); err != nil {
+				return err
+			}
 			if s.auditStore != nil {
 				o.Witness = s.auditStore
 			}
