@@ -30,7 +30,15 @@ type Cluster struct {
 // would), and stops them when the test ends. opts apply to every server.
 func StartCluster(t testing.TB, n int, opts ...Option) *Cluster {
 	t.Helper()
-	pg := pgtest.Start(t, pgtest.Options{MaxConnections: 30 * n})
+	return StartClusterOn(t, pgtest.Start(t, pgtest.Options{MaxConnections: 30 * n}), n, opts...)
+}
+
+// StartClusterOn is StartCluster on a PostgreSQL the test started (a
+// durable one, say: a test cluster acknowledges commits before they are
+// on disk, which a crash of PostgreSQL loses). It needs about 30
+// connections a server.
+func StartClusterOn(t testing.TB, pg *pgtest.Cluster, n int, opts ...Option) *Cluster {
+	t.Helper()
 	c := &Cluster{PG: pg, Store: pg.CreateDatabase("sealbox", "sealtest-cluster-pass"),
 		RootKeyFile: filepath.Join(t.TempDir(), "root.key")}
 	c.Servers = make([]*Server, n)
