@@ -203,6 +203,7 @@ func TestClusterPostgresRestartUnderLoad(t *testing.T) {
 		t.Logf("PostgreSQL %s and started again: every server answered writes again %v after it accepted connections",
 			how.name, l.recovered(back, 60*time.Second).Round(time.Millisecond))
 		c.Leader(t) // and one of them leads the background work again
+		t.Logf("a server leads again %v after PostgreSQL accepted connections", time.Since(back).Round(time.Millisecond))
 	}
 	l.finish()
 	if t.Failed() {
