@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -31,13 +32,21 @@ import (
 // retry elsewhere on failure, one server is killed with SIGKILL: the
 // others keep answering (every call after the kill is eventually
 // acknowledged by one of them), and every acknowledged write is read back
-// through a server started afterwards.
+// through a server started afterwards. The server killed is the leader:
+// another leads within 10 s.
 func TestClusterServerKilledUnderLoad(t *testing.T) {
 	pg := pgtest.Start(t, pgtest.Options{MaxConnections: 150, Durable: true})
 	const dbPassword = "kill-test-db-pass-4e1f"
 	url := pg.CreateDatabase("sealbox", dbPassword)
 	keyFile := filepath.Join(t.TempDir(), "root.key")
-	start := func() *sealboxProc { return startSealbox(t, "--store", url, "--root-key-file", keyFile) }
+	const metricsToken = "kill-test-metrics-token-0123456789"
+	tokenFile := filepath.Join(t.TempDir(), "metrics-token")
+	if err := os.WriteFile(tokenFile, []byte(metricsToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	start := func() *sealboxProc {
+		return startSealbox(t, "--store", url, "--root-key-file", keyFile, "--metrics-token-file", tokenFile)
+	}
 	procs := []*sealboxProc{start(), start(), start()}
 
 	var creds aws.Credentials
@@ -127,7 +136,7 @@ func TestClusterServerKilledUnderLoad(t *testing.T) {
 		}
 	}
 	waitCount("writes before the kill", &total, 200)
-	victim := 0
+	victim := leaderOf(t, procs, metricsToken, -1)
 	killed.Store(int32(victim + 1))
 	if err := procs[victim].cmd.Process.Kill(); err != nil { // SIGKILL
 		t.Fatal(err)
@@ -137,6 +146,9 @@ func TestClusterServerKilledUnderLoad(t *testing.T) {
 	mu.Lock()
 	before := append([]int(nil), ackedBy...)
 	mu.Unlock()
+	killedAt := time.Now()
+	next := leaderOf(t, procs, metricsToken, victim)
+	t.Logf("server %d leads %v after server %d, the leader, was killed", next, time.Since(killedAt).Round(time.Millisecond), victim)
 	waitCount("writes after the kill", &afterKill, 300)
 	close(stop)
 	wg.Wait()
@@ -173,6 +185,37 @@ func TestClusterServerKilledUnderLoad(t *testing.T) {
 			t.Errorf("server %d printed the database password", i)
 		}
 	}
+}
+
+// leaderOf answers which of procs (but the one at index dead) says on
+// /metrics that it leads, waiting up to 10 s for one.
+func leaderOf(t *testing.T, procs []*sealboxProc, token string, dead int) int {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		for i, p := range procs {
+			if i == dead {
+				continue
+			}
+			req, err := http.NewRequest(http.MethodGet, p.endpoint+"/metrics", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				continue
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if regexp.MustCompile(`(?m)^sealbox_leader 1$`).Match(body) {
+				return i
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("no server leads within 10 s")
+	return -1
 }
 
 // retryable reports a 5xx answer: the server's say that the call may be
