@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
+	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
@@ -42,8 +44,9 @@ func TestClusterFileTrailsApart(t *testing.T) {
 	}
 }
 
-// Two servers take audited calls concurrently (2×8 clients); the store
-// trail they share stays one chain: after both stop (signing the events
+// Two servers take audited calls concurrently (2×8 clients); LookupEvents
+// on either sees both servers' events; the store trail they share stays
+// one chain: after both stop (signing the events
 // waiting), VerifyStore over the database finds it intact, every event
 // signed, and each acknowledged call's event in it exactly once. The test
 // logs how many transactions PostgreSQL rolled back for a serialization
@@ -86,6 +89,22 @@ func TestClusterStoreTrail(t *testing.T) {
 		n, clients, took.Round(time.Millisecond), float64(n)/took.Seconds(), conflicts, float64(conflicts)/float64(n))
 	if t.Failed() {
 		t.FailNow()
+	}
+	// LookupEvents on either server sees both servers' events.
+	for si, s := range c.Servers {
+		p := cloudtrail.NewLookupEventsPaginator(cloudtrail.NewFromConfig(s.AWSConfig("us-east-1")), &cloudtrail.LookupEventsInput{
+			LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String("PutParameter")}}})
+		found := 0
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if err != nil {
+				t.Fatalf("LookupEvents on server %d = %v", si, err)
+			}
+			found += len(page.Events)
+		}
+		if found != n {
+			t.Errorf("LookupEvents on server %d finds %d PutParameter events, want the %d of both servers", si, found, n)
+		}
 	}
 	for _, s := range c.Servers {
 		s.Stop() // signs the events waiting
