@@ -90,7 +90,12 @@ func TestClusterStoreTrail(t *testing.T) {
 	if t.Failed() {
 		t.FailNow()
 	}
-	// LookupEvents on either server sees both servers' events.
+	// LookupEvents on either server sees both servers' events, once each
+	// has written what it queued for the store (LookupEvents flushes only
+	// its own server's queue).
+	for _, s := range c.Servers {
+		s.Srv.FlushAudit()
+	}
 	for si, s := range c.Servers {
 		p := cloudtrail.NewLookupEventsPaginator(cloudtrail.NewFromConfig(s.AWSConfig("us-east-1")), &cloudtrail.LookupEventsInput{
 			LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyEventName, AttributeValue: aws.String("PutParameter")}}})
