@@ -3,8 +3,11 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,5 +147,38 @@ func TestClusterKeyUsageOnFollower(t *testing.T) {
 	followers[1].Stop()
 	if op := lastUse(stopped); op != "Decrypt" {
 		t.Errorf("GetKeyLastUsage on the leader after the follower stopped = %q, want Decrypt", op)
+	}
+}
+
+// A server started on the cluster's database with a root key of its own
+// (its data folder's, as by default) refuses to start and says that every
+// server needs the first one's.
+func TestClusterOwnRootKeyRefused(t *testing.T) {
+	c := sealtest.StartCluster(t, 1)
+	for _, tc := range []struct {
+		name string
+		make func(path string)
+	}{
+		{"missing", func(string) {}},
+		{"another", func(path string) {
+			if err := os.WriteFile(path, []byte(base64.StdEncoding.EncodeToString(primitive.Random(primitive.KeySize))+"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := c.Servers[0].Config
+			cfg.DataDir = t.TempDir()
+			cfg.RootKeyFile = ""
+			tc.make(cfg.RootKeyPath())
+			srv, err := server.Open(context.Background(), cfg, server.Options{Logger: slog.New(slog.DiscardHandler)})
+			if err == nil {
+				srv.Close()
+				t.Fatal("a server with another root key started on the cluster's database")
+			}
+			if !strings.Contains(err.Error(), "every server on one database needs the same root key") {
+				t.Errorf("server.Open = %v; want it to say every server needs the same root key", err)
+			}
+		})
 	}
 }

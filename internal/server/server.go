@@ -244,6 +244,12 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	}
 	b, err := barrier.Open(ctx, raw, provider)
 	if err != nil {
+		if sp, perr := config.ParseStore(string(cfg.Store)); perr == nil && sp.Kind == config.StorePostgres &&
+			(errors.Is(err, rootkey.ErrWrongRootKey) || errors.Is(err, rootkey.ErrRootKeyMissing)) {
+			// The usual cause: a server started with the root key its
+			// own data folder made, not the one the database was sealed with.
+			err = fmt.Errorf("%w (every server on one database needs the same root key: give each --root-key-file with a copy of the first server's)", err)
+		}
 		return nil, err
 	}
 	s.barrier = b
