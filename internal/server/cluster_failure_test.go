@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -177,10 +178,21 @@ func (l *putLoad) checkAcked(s *sealtest.Server) {
 	}
 }
 
+// readyz answers the status of the server's GET /readyz.
+func readyz(t *testing.T, s *sealtest.Server) int {
+	t.Helper()
+	resp, err := s.HTTPClient().Get(s.URL + "/readyz")
+	if err != nil {
+		t.Fatalf("GET /readyz: %v", err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 // PostgreSQL stopped under a load of writes across three servers, then
 // crashed: meanwhile every call answers at once with SSM's retryable
-// InternalServerError (never a hang, never a 4xx); when it is back every
-// server answers again on its own; no acknowledged write is lost (read
+// InternalServerError (never a hang, never a 4xx) and /readyz answers
+// 503; when it is back every server answers again on its own; no acknowledged write is lost (read
 // back through a server started afterwards).
 //
 // PostgreSQL runs durable here (fsync, synchronous_commit): a test
@@ -198,10 +210,20 @@ func TestClusterPostgresRestartUnderLoad(t *testing.T) {
 		how.stop()
 		errs := l.errs.Load()
 		l.waitFor("calls failing while PostgreSQL is "+how.name, 30*time.Second, func() bool { return l.errs.Load() >= errs+30 })
+		for i, s := range c.Servers {
+			if code := readyz(t, s); code != http.StatusServiceUnavailable {
+				t.Errorf("GET /readyz on server %d while PostgreSQL is %s = %d, want 503", i, how.name, code)
+			}
+		}
 		c.PG.Start()
 		back := time.Now()
 		t.Logf("PostgreSQL %s and started again: every server answered writes again %v after it accepted connections",
 			how.name, l.recovered(back, 60*time.Second).Round(time.Millisecond))
+		for i, s := range c.Servers {
+			if !sealtest.Eventually(t, 10*time.Second, func() bool { return readyz(t, s) == http.StatusOK }) {
+				t.Errorf("GET /readyz on server %d is not 200 10 s after PostgreSQL is back", i)
+			}
+		}
 		c.Leader(t) // and one of them leads the background work again
 		t.Logf("a server leads again %v after PostgreSQL accepted connections", time.Since(back).Round(time.Millisecond))
 	}
