@@ -18,7 +18,11 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
 	"github.com/sealbox/sealbox/internal/audit"
+	"github.com/sealbox/sealbox/internal/barrier"
+	"github.com/sealbox/sealbox/internal/barrier/rootkey"
 	"github.com/sealbox/sealbox/internal/sealtest"
+	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/pgstore"
 )
 
 // Each server's file trail is its own chain, in its own data folder, and
@@ -115,7 +119,7 @@ func TestClusterStoreTrail(t *testing.T) {
 		s.Stop() // signs the events waiting
 	}
 
-	st := c.OpenStore(t)
+	st := openClusterStore(t, c)
 	pub, err := audit.StoredPublicKey(ctx, st)
 	if err != nil {
 		t.Fatal(err)
@@ -157,4 +161,23 @@ func TestClusterStoreTrail(t *testing.T) {
 	if len(seen) != len(acked) {
 		t.Errorf("the store trail holds %d PutParameter events, %d calls were acknowledged", len(seen), len(acked))
 	}
+}
+
+// openClusterStore opens the cluster's database through the barrier, as a
+// server would (and as 'sealbox audit verify --store' does), to read what
+// the servers committed without any server's cache.
+func openClusterStore(t *testing.T, c *sealtest.Cluster) store.Store {
+	t.Helper()
+	ctx := context.Background()
+	raw, err := pgstore.Open(ctx, c.Store, pgstore.Options{})
+	if err != nil {
+		t.Fatalf("open the cluster's store: %v", err)
+	}
+	b, err := barrier.Open(ctx, raw, rootkey.NewFile(c.RootKeyFile))
+	if err != nil {
+		raw.Close()
+		t.Fatalf("unseal the cluster's store: %v", err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
 }

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,7 +10,7 @@ import (
 
 	"github.com/sealbox/sealbox/internal/atomicfile"
 	"github.com/sealbox/sealbox/internal/config"
-	"github.com/sealbox/sealbox/internal/primitive"
+	"github.com/sealbox/sealbox/internal/ids"
 )
 
 // NodeIDFileName is the file in the data folder naming this server among
@@ -32,7 +31,7 @@ func (s *Server) nodeID() (string, error) {
 	path := filepath.Join(s.cfg.DataDir, NodeIDFileName)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		id := hex.EncodeToString(primitive.Random(8))
+		id := ids.UUID()
 		err = atomicfile.Create(path, []byte(id+"\n"), 0o600)
 		if errors.Is(err, fs.ErrExist) {
 			b, err = os.ReadFile(path)
