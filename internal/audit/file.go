@@ -85,6 +85,9 @@ type FileOptions struct {
 	// checks its files against it, since the digests beside them can be
 	// deleted with them.
 	State store.Store
+	// Node names this sink's trail among the servers sharing State (each
+	// keeps its own heads there); "" for a store one server opens.
+	Node string
 	// Witness, with a Signer, holds the same events (the store sink): the
 	// lines found at start after a file's last digest are signed only if
 	// it holds them (filechain.go, load).

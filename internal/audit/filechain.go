@@ -40,6 +40,9 @@ type fileChain struct {
 	log      *slog.Logger
 	fsync    bool
 	interval time.Duration
+	// headPrefix and digestKey are where state keeps this trail's heads
+	// (fileStateKeys).
+	headPrefix, digestKey string
 
 	sealMu   sync.Mutex
 	seq      uint64 // the last digest's Seq (sealMu)
@@ -100,11 +103,24 @@ type digestHead struct {
 	Hash string `json:"hash"`
 }
 
-// The file sink's records in the store.
+// The file sink's records in the store. Servers sharing one store each
+// keep their own (FileOptions.Node), under audit/node/<node>/ + these
+// names without audit/: a file trail is one server's, in its data folder,
+// and another's heads would read as tampering with it.
 const (
 	fileHeadPrefix = "audit/fh/" // + the day file's name: a fileHead
 	fileDigestKey  = "audit/fd"  // a digestHead
+	nodePrefix     = "audit/node/"
 )
+
+// fileStateKeys are the head prefix and digest key of node's file trail.
+func fileStateKeys(node string) (headPrefix, digestKey string) {
+	if node == "" {
+		return fileHeadPrefix, fileDigestKey
+	}
+	p := nodePrefix + node + "/"
+	return p + strings.TrimPrefix(fileHeadPrefix, "audit/"), p + strings.TrimPrefix(fileDigestKey, "audit/")
+}
 
 // Witness holds the same events as the files: the store sink. The file
 // sink asks it at start about the lines it finds after a file's last
@@ -135,6 +151,7 @@ func openFileChain(dir string, o FileOptions) (*fileChain, error) {
 	c := &fileChain{dir: dir, signer: o.Signer, clock: o.Clock, log: o.Logger, fsync: o.Fsync, interval: o.DigestInterval,
 		state: o.State, witness: o.Witness, heads: map[string]*fileHead{},
 		files: map[string]*fileTrail{}, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	c.headPrefix, c.digestKey = fileStateKeys(o.Node)
 	if c.clock == nil {
 		c.clock = clock.Real{}
 	}
@@ -168,15 +185,15 @@ func openFileChain(dir string, o FileOptions) (*fileChain, error) {
 	var last digestHead
 	if c.state != nil {
 		err := c.state.View(context.Background(), func(tx store.Tx) error {
-			if err := store.GetJSON(tx, fileDigestKey, &last); err != nil && !errors.Is(err, store.ErrNotFound) {
+			if err := store.GetJSON(tx, c.digestKey, &last); err != nil && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}
-			return tx.Scan(fileHeadPrefix, "", func(key string, v []byte) error {
+			return tx.Scan(c.headPrefix, "", func(key string, v []byte) error {
 				h := &fileHead{}
 				if err := json.Unmarshal(v, h); err != nil {
 					return fmt.Errorf("audit: malformed file head %q: %w", key, err)
 				}
-				c.heads[strings.TrimPrefix(key, fileHeadPrefix)] = h
+				c.heads[strings.TrimPrefix(key, c.headPrefix)] = h
 				return nil
 			})
 		})
@@ -249,10 +266,10 @@ func (c *fileChain) saveHead(name string, h *fileHead) {
 		return
 	}
 	err := c.state.Update(context.Background(), func(tx store.Tx) error {
-		if err := store.PutJSON(tx, fileHeadPrefix+name, h); err != nil {
+		if err := store.PutJSON(tx, c.headPrefix+name, h); err != nil {
 			return err
 		}
-		return store.PutJSON(tx, fileDigestKey, &digestHead{Seq: c.seq, Hash: c.prevHash})
+		return store.PutJSON(tx, c.digestKey, &digestHead{Seq: c.seq, Hash: c.prevHash})
 	})
 	if err != nil {
 		c.log.Error("failed to keep the audit file's head in the store: the next start cannot check this file against it", "file", name, "err", err)

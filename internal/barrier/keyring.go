@@ -85,6 +85,7 @@ func initKeyring(ctx context.Context, raw store.Store, p rootkey.Provider) (keyr
 	}
 	var existing []byte
 	err = raw.Update(ctx, func(tx store.Tx) error {
+		existing = nil // fn runs again after a conflict on a shared store
 		v, err := tx.Get(keyringKey)
 		if err == nil {
 			existing = bytes.Clone(v)

@@ -100,6 +100,12 @@ func (s *Service) noteUse(ctx context.Context, op string) {
 	}
 }
 
+// FlushUsage writes the key uses this server noted since the last flush
+// to the store (GetKeyLastUsage). Every server calls it periodically,
+// leader or not: the uses are noted in each server's memory. RunDue calls
+// it too.
+func (s *Service) FlushUsage(ctx context.Context) error { return s.flushUsage(ctx) }
+
 // flushUsage writes the uses noted to the store, keeping the later of a
 // stored use and a noted one (several servers may note uses of one key).
 // A use of a key since deleted is dropped.

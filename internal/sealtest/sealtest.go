@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -92,14 +93,7 @@ func Start(t testing.TB, opts ...Option) *Server {
 // it fail. nil wraps nothing.
 func StartWrapped(t testing.TB, wrap func(store.Store) store.Store, opts ...Option) *Server {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Listen = "127.0.0.1:0"
-	cfg.DataDir = t.TempDir()
-	cfg.AdminAccessKeyID = AccessKeyID
-	cfg.AdminSecretAccessKey = primitive.NewSecret([]byte(SecretAccessKey))
-	cfg.SweepInterval = 10 * time.Millisecond
-	cfg.LogLevel = "debug"
-	cfg.MetricsToken = primitive.NewSecret([]byte(MetricsToken))
+	cfg := defaultConfig(t)
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -109,17 +103,38 @@ func StartWrapped(t testing.TB, wrap func(store.Store) store.Store, opts ...Opti
 	return s
 }
 
+// defaultConfig is a test server's configuration before its Options.
+func defaultConfig(t testing.TB) config.Config {
+	cfg := config.Default()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.DataDir = t.TempDir()
+	cfg.AdminAccessKeyID = AccessKeyID
+	cfg.AdminSecretAccessKey = primitive.NewSecret([]byte(SecretAccessKey))
+	cfg.SweepInterval = 10 * time.Millisecond
+	cfg.LogLevel = "debug"
+	cfg.MetricsToken = primitive.NewSecret([]byte(MetricsToken))
+	return cfg
+}
+
 func (s *Server) start() {
 	s.t.Helper()
+	if err := s.open(); err != nil {
+		s.t.Fatal(err)
+	}
+}
+
+// open is start answering its error, for starts on other goroutines than
+// the test's (StartCluster).
+func (s *Server) open() error {
 	logger := slog.New(slog.NewTextHandler(s.Logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := server.Open(context.Background(), s.Config, server.Options{Clock: s.Clock, Logger: logger, WrapStore: s.wrap})
 	if err != nil {
-		s.t.Fatalf("server.Open: %v", err)
+		return fmt.Errorf("server.Open: %w", err)
 	}
 	ln, err := net.Listen("tcp", s.Config.Listen)
 	if err != nil {
 		srv.Close()
-		s.t.Fatalf("listen: %v", err)
+		return fmt.Errorf("listen: %w", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.Srv, s.cancel, s.done = srv, cancel, make(chan error, 1)
@@ -134,13 +149,18 @@ func (s *Server) start() {
 		pool := x509.NewCertPool()
 		pem, err := os.ReadFile(ca)
 		if err != nil || !pool.AppendCertsFromPEM(pem) {
-			s.t.Fatalf("read CA %s: %v", ca, err)
+			ln.Close()
+			srv.Close()
+			cancel()
+			s.cancel = nil
+			return fmt.Errorf("read CA %s: %v", ca, err)
 		}
 		transport.TLSClientConfig = &tls.Config{RootCAs: pool}
 	}
 	s.client = &http.Client{Transport: transport}
 	s.URL = scheme + ln.Addr().String()
 	go func() { s.done <- srv.Serve(ctx, ln) }()
+	return nil
 }
 
 // Stop shuts the server down gracefully and waits for it. Stopping a

@@ -27,3 +27,7 @@ func newElector(store, password string, log *slog.Logger) (leader.Elector, error
 	}
 	return e, nil
 }
+
+// Leading reports whether this server leads the background work among
+// those sharing its store now.
+func (s *Server) Leading() bool { return s.elector.Leading() }

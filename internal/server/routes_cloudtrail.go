@@ -81,6 +81,9 @@ func (s *Server) openAudit(ctx context.Context, b store.Store) error {
 		case config.AuditFile:
 			o := audit.FileOptions{Fsync: s.cfg.AuditFsync, MinFree: s.cfg.AuditMinFree, Signer: signer,
 				DigestInterval: s.cfg.AuditDigestInterval, Clock: s.clock, Logger: s.log, State: b}
+			if o.Node, err = s.nodeID(); err != nil {
+				return err
+			}
 			if s.auditStore != nil {
 				o.Witness = s.auditStore
 			}
@@ -188,3 +191,10 @@ func (s *Server) expireAudit(ctx context.Context) {
 // AuditStore returns the store sink, nil without one (tests drive its
 // digests and retention through it).
 func (s *Server) AuditStore() *audit.StoreSink { return s.auditStore }
+
+// FlushAudit returns once the events of every call this server answered
+// so far are in the store trail. LookupEvents on this server does it
+// itself; another server sharing the store sees them once this server's
+// queue has been written (within the audit logger's batching interval),
+// or after FlushAudit.
+func (s *Server) FlushAudit() { s.audit.Flush() }

@@ -163,8 +163,12 @@ type Server struct {
 	// returns.
 	sweepTick  clock.Ticker
 	digestTick clock.Ticker
-	swept      sweeps
-	sealed     sweeps // the store trail's digests signed, as swept
+	// localTick paces the work every server does for itself, leader or
+	// not (local), and flushed records its runs.
+	localTick clock.Ticker
+	flushed   sweeps
+	swept     sweeps
+	sealed    sweeps // the store trail's digests signed, as swept
 	// bg runs the sweeper's jobs and the server's goroutines under
 	// recover, and Close waits for the goroutines.
 	bg     *background
@@ -182,6 +186,7 @@ const (
 	jobAuditExpiry = "audit retention"
 	jobDigests     = "audit store digests"
 	jobTampering   = "audit tampering recorder"
+	jobKeyUsage    = "key usage bookkeeping"
 )
 
 // sweepJob is one job of the sweep: it runs at now, the clock time the
@@ -224,7 +229,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 			return nil, err
 		}
 	}
-	s.bg = newBackground(s.log, jobKeys, jobParameters, jobSecrets, jobRotateNow, jobSessions, jobAuditExpiry, jobDigests, jobTampering)
+	s.bg = newBackground(s.log, jobKeys, jobParameters, jobSecrets, jobRotateNow, jobSessions, jobAuditExpiry, jobDigests, jobTampering, jobKeyUsage)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create the data folder: %w", err)
 	}
@@ -246,6 +251,12 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	}
 	b, err := barrier.Open(ctx, raw, provider)
 	if err != nil {
+		if sp, perr := config.ParseStore(string(cfg.Store)); perr == nil && sp.Kind == config.StorePostgres &&
+			(errors.Is(err, rootkey.ErrWrongRootKey) || errors.Is(err, rootkey.ErrRootKeyMissing)) {
+			// The usual cause: a server started with the root key its
+			// own data folder made, not the one the database was sealed with.
+			err = fmt.Errorf("%w (every server on one database needs the same root key: give each --root-key-file with a copy of the first server's)", err)
+		}
 		return nil, err
 	}
 	s.barrier = b
@@ -338,6 +349,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	s.ready = []readyCheck{newReadyCheck("root key", s.rootKeyLoaded), newReadyCheck("store", s.storeAnswers)}
 	s.jobs = s.sweepJobs()
 	s.sweepTick = s.clock.NewTicker(cfg.SweepInterval)
+	s.localTick = s.clock.NewTicker(cfg.SweepInterval)
 	if s.auditStore != nil {
 		s.digestTick = s.clock.NewTicker(s.auditStore.DigestInterval())
 	}
@@ -508,10 +520,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		s.elector.Run(sweepCtx, s.lead)
+	}()
+	go func() {
+		defer wg.Done()
+		s.local(sweepCtx)
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -560,6 +576,37 @@ func (s *Server) lead(ctx context.Context) {
 	}
 	s.sweep(ctx)
 	wg.Wait()
+}
+
+// local runs, every SweepInterval until ctx is done, the background work
+// each server does for itself whether it leads or not: what it keeps in
+// its own memory and no other server can write. Today that is the KMS
+// key uses it noted (GetKeyLastUsage). When ctx is done it flushes them a
+// last time, so that a graceful stop loses none. (Its audit file trail
+// signs its own digests, audit.FileSink; its sessions and access key uses
+// are written to the store as they happen.)
+func (s *Server) local(ctx context.Context) {
+	flush := func(ctx context.Context) {
+		now := s.clock.Now().UTC()
+		s.bg.run(jobKeyUsage, func() {
+			if err := s.kms.FlushUsage(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("failed to write the KMS key uses noted: kept for the next try", "err", err)
+				return
+			}
+			s.flushed.done(now)
+		})
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			stop, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			flush(stop)
+			cancel()
+			return
+		case <-s.localTick.C():
+			flush(ctx)
+		}
+	}
 }
 
 // sealDigests signs the store trail's digests every DigestInterval, and
@@ -679,6 +726,7 @@ func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		s.sweepTick.Stop()
+		s.localTick.Stop()
 		if s.digestTick != nil {
 			s.digestTick.Stop()
 		}

@@ -56,6 +56,13 @@ func (s *Server) WaitSwept(ctx context.Context, t time.Time) error {
 	return s.swept.wait(ctx, t)
 }
 
+// WaitFlushed returns once this server has written the KMS key uses it
+// noted (its own work, leader or not) at clock time t or later, or with
+// ctx's error. Tests call it after moving the clock by the sweep interval.
+func (s *Server) WaitFlushed(ctx context.Context, t time.Time) error {
+	return s.flushed.wait(ctx, t)
+}
+
 // WaitDigests returns once the leader has signed the store trail's digests
 // (every event stored so far) at clock time t or later, or with ctx's
 // error. Tests call it after moving the clock by the digest interval.
