@@ -861,7 +861,8 @@ const publicKeyUsage = `Usage: sealbox audit public-key [flags]
 
 Prints the public key of the key that signs the audit trail's digests, as
 PEM with its fingerprint, read from the store (sealed there by the barrier:
-it needs the root key, and the server stopped). The copy in
+it needs the root key, and on bbolt the server stopped; on PostgreSQL,
+--store postgres://..., the servers may run). The copy in
 <data>/audit/public-key.pem is a convenience: whoever can edit the trail
 can replace it. Keep this output elsewhere and verify with --public-key.
 
@@ -874,6 +875,8 @@ func runAuditPublicKey(ctx context.Context, args []string, env Env) error {
 	fs.Usage = func() { fmt.Fprint(env.Stderr, publicKeyUsage); fs.PrintDefaults() }
 	data := fs.String("data", "", "the data `folder` (default $SEALBOX_DATA, else sealbox-data)")
 	rootKeyFile := fs.String("root-key-file", "", "the file provider's root key (default $SEALBOX_ROOT_KEY_FILE, else <data>/root.key)")
+	storeURL := fs.String("store", "", "the store: bolt: (the data folder's) or a postgres:// `URL` (default $SEALBOX_STORE)")
+	pwFile := fs.String("store-password-file", "", "`file` holding PostgreSQL's password, when neither the --store URL nor PGPASSWORD/PGPASSFILE gives it (default $SEALBOX_STORE_PASSWORD_FILE)")
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
@@ -881,7 +884,14 @@ func runAuditPublicKey(ctx context.Context, args []string, env Env) error {
 	if rk == "" {
 		rk = env.Getenv("SEALBOX_ROOT_KEY_FILE")
 	}
-	st, closeStore, err := openStoreOffline(ctx, dataDir(*data, env), rk, env)
+	spec, pw := *storeURL, *pwFile
+	if spec == "" {
+		spec = env.Getenv("SEALBOX_STORE")
+	}
+	if pw == "" {
+		pw = env.Getenv("SEALBOX_STORE_PASSWORD_FILE")
+	}
+	st, closeStore, _, err := openStoreFor(ctx, spec, pw, dataDir(*data, env), rk, env)
 	if err != nil {
 		return err
 	}

@@ -71,6 +71,13 @@ func TestAuditVerifyPostgres(t *testing.T) {
 		}
 	}
 
+	// The audit key, printed from the database, is the one the servers
+	// wrote beside their trails.
+	code, pub, errOut := runMain(t, nil, "audit", "public-key", "--data", a.Dir, "--root-key-file", c.RootKeyFile, "--store", c.Store)
+	if want, _ := os.ReadFile(filepath.Join(a.Dir, "audit", "public-key.pem")); code != 0 || !strings.Contains(string(want), strings.TrimSpace(pub[strings.Index(pub, "\n\n")+2:])) {
+		t.Errorf("sealbox audit public-key --store = exit %d %s\n%s\nwant the key in %s", code, errOut, pub, want)
+	}
+
 	// Find a block of A's events, through the barrier, and delete it from
 	// the table underneath.
 	nodeA, err := os.ReadFile(filepath.Join(a.Dir, server.NodeIDFileName))
