@@ -21,6 +21,10 @@ import (
 // event one side lacks (by file and line, or by store seq), Reordered for
 // a line out of the store's order. Days are bounded by o.From and o.To.
 //
+// With o.Node, the files are one server's among several sharing the
+// store: the other servers' events (by the writer each block records) are
+// left out.
+//
 // The two sinks get the same events (log.go), so a difference is either a
 // sink that failed (the server logged "audit sink is failing") or an edit:
 // a line forged into the files, or one removed from them together with
@@ -102,6 +106,14 @@ func CompareFilesStore(ctx context.Context, dir string, st store.Store, o Verify
 			bevs, ok := readBlock(tx, key, value)
 			if !ok {
 				return nil
+			}
+			if o.Node != "" {
+				switch w, err := tx.Get(writerKey(bevs[0].seq)); {
+				case err == nil && string(w) != o.Node:
+					return nil // another server's events: in its files
+				case err != nil && !errors.Is(err, store.ErrNotFound):
+					return err
+				}
 			}
 			for _, ev := range bevs {
 				if in(ev.time) {

@@ -55,6 +55,12 @@ const (
 	eventPrefix  = "audit/e/"
 	indexPrefix  = "audit/s/"
 	digestPrefix = "audit/d/"
+	// writerPrefix + a block's first seq (as indexKey) names the node
+	// whose sink wrote the block (StoreOptions.Node), so that one server's
+	// files are compared with its own events only (CompareFilesStore).
+	// Blocks written before it, or by a server alone on its store, have
+	// none. It is outside the chain: the events' hashes are as they were.
+	writerPrefix = "audit/w/"
 	headKey      = "audit/head"
 	sealedKey    = "audit/sealed"
 	expiredKey   = "audit/expired"
@@ -91,6 +97,11 @@ type StoreOptions struct {
 	// Ready wants on its file system; "" checks no space.
 	Dir     string
 	MinFree int64
+	// Node names the server writing through this sink among those sharing
+	// the store (FileOptions.Node): each block it writes records it, so
+	// that CompareFilesStore matches a server's file trail with its own
+	// events. "" records nothing (one server alone on its store).
+	Node string
 }
 
 // StoreSink keeps events in the store, for LookupEvents and retention.
@@ -99,6 +110,7 @@ type StoreOptions struct {
 // committed, never before. Safe for concurrent use.
 type StoreSink struct {
 	st       store.Store
+	node     string
 	dir      string
 	minFree  int64
 	signer   *Signer
@@ -131,7 +143,7 @@ type StoreSink struct {
 // NewStoreSink returns a sink over st. With o.Signer it signs a digest every
 // interval until Close.
 func NewStoreSink(st store.Store, o StoreOptions) *StoreSink {
-	s := &StoreSink{st: st, dir: o.Dir, minFree: o.MinFree, signer: o.Signer, clock: o.Clock, log: o.Logger, interval: o.DigestInterval,
+	s := &StoreSink{st: st, node: o.Node, dir: o.Dir, minFree: o.MinFree, signer: o.Signer, clock: o.Clock, log: o.Logger, interval: o.DigestInterval,
 		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
 	s.gcond = sync.NewCond(&s.gmu)
 	if s.clock == nil {
@@ -306,7 +318,7 @@ func (s *StoreSink) commit(evs []groupEvent) error {
 		}
 		for rest := evs; len(rest) > 0; {
 			n := blockLen(rest)
-			if err := putBlock(tx, seq+1, rest[:n]); err != nil {
+			if err := putBlock(tx, seq+1, rest[:n], s.node); err != nil {
 				return err
 			}
 			seq += uint64(n)
@@ -335,8 +347,9 @@ func blockLen(evs []groupEvent) int {
 	return len(evs)
 }
 
-// putBlock writes evs as one block whose first event is at first.
-func putBlock(tx store.Tx, first uint64, evs []groupEvent) error {
+// putBlock writes evs as one block whose first event is at first, and
+// which node wrote it unless node is "".
+func putBlock(tx store.Tx, first uint64, evs []groupEvent, node string) error {
 	size, oldest := len(evs)-1, evs[0].inv
 	for _, ev := range evs {
 		size += len(ev.rec)
@@ -354,6 +367,11 @@ func putBlock(tx store.Tx, first uint64, evs []groupEvent) error {
 	}
 	if err := tx.Put(eventKey(oldest, first), block); err != nil {
 		return err
+	}
+	if node != "" {
+		if err := tx.Put(writerKey(first), []byte(node)); err != nil {
+			return err
+		}
 	}
 	return tx.Put(indexKey(first), idx)
 }
@@ -388,6 +406,7 @@ func eventKey(invTime, seq uint64) string {
 }
 
 func indexKey(seq uint64) string  { return string(hex16([]byte(indexPrefix), seq)) }
+func writerKey(seq uint64) string { return string(hex16([]byte(writerPrefix), seq)) }
 func digestKey(seq uint64) string { return string(hex16([]byte(digestPrefix), seq)) }
 
 // parseEventKey returns the eventTime and seq of an event key.
@@ -715,6 +734,9 @@ func (s *StoreSink) Expire(ctx context.Context, before time.Time) (int, error) {
 						return err
 					}
 					if err := tx.Delete(indexKey(d.first)); err != nil {
+						return err
+					}
+					if err := tx.Delete(writerKey(d.first)); err != nil && !errors.Is(err, store.ErrNotFound) {
 						return err
 					}
 				}

@@ -422,3 +422,46 @@ func TestElectedDigestsTwoServers(t *testing.T) {
 			rep.Events, rep.Digests, rep.Unsigned, problems(rep))
 	}
 }
+
+// TestStoreWriters: two servers' sinks over one store record which node
+// wrote each block (StoreOptions.Node), outside the chain (the trail
+// verifies as ever), and the retention sweep deletes the records with
+// their blocks.
+func TestStoreWriters(t *testing.T) {
+	st := memstore.New()
+	var logs [2]*audit.Logger
+	for i, node := range []string{"node-a", "node-b"} {
+		logs[i] = audit.NewLogger(nil, audit.NewStoreSink(st, audit.StoreOptions{Signer: testSigner(), ElectedDigests: true, Node: node}))
+	}
+	for i := 1; i <= 6; i++ {
+		if err := logs[i%2].Log(ctx, numbered(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, l := range logs {
+		if err := l.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writers := func() map[string]int {
+		m := map[string]int{}
+		st.View(ctx, func(tx store.Tx) error {
+			return tx.Scan("audit/w/", "", func(_ string, v []byte) error { m[string(v)]++; return nil })
+		})
+		return m
+	}
+	if w := writers(); w["node-a"] == 0 || w["node-b"] == 0 || len(w) != 2 {
+		t.Fatalf("the blocks' writers = %v; want node-a's and node-b's", w)
+	}
+	if rep := verifyStore(t, st); !rep.OK() || rep.Events != 6 {
+		t.Fatalf("VerifyStore = %d events, problems:\n%s", rep.Events, problems(rep))
+	}
+	sink := audit.NewStoreSink(st, audit.StoreOptions{})
+	defer sink.Close()
+	if n, err := sink.Expire(ctx, day.Add(24*time.Hour)); err != nil || n != 6 {
+		t.Fatalf("Expire = %d, %v; want the 6 events", n, err)
+	}
+	if w := writers(); len(w) != 0 {
+		t.Fatalf("after Expire the store still names writers %v", w)
+	}
+}

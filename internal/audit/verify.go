@@ -48,6 +48,12 @@ type VerifyOptions struct {
 	// (the server's --audit-digest-interval plus a grace); older ones are
 	// Unsigned problems. Zero: DefaultMaxUnsigned.
 	MaxUnsigned time.Duration
+	// Node is the server whose files CompareFilesStore compares: only the
+	// store events its sink wrote are expected in them (StoreOptions.Node),
+	// and those of blocks that record no writer (written before writers
+	// were recorded, or by a server alone on its store). "" compares every
+	// event.
+	Node string
 }
 
 func (o *VerifyOptions) cutoff() time.Time {

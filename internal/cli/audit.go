@@ -27,8 +27,11 @@ import (
 	"github.com/sealbox/sealbox/internal/barrier"
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
 	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/config"
+	"github.com/sealbox/sealbox/internal/server"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/boltstore"
+	"github.com/sealbox/sealbox/internal/store/pgstore"
 )
 
 const auditUsage = `Usage: sealbox audit <command> [flags]
@@ -62,6 +65,7 @@ Examples:
   sealbox audit tail --endpoint http://127.0.0.1:8777 --resource alias/app
   sealbox audit verify --data sealbox-data --from 2026-11-01
   sealbox audit verify --data sealbox-data --store
+  sealbox audit verify --data node-a-data --store postgres://sealbox@db/sealbox --root-key-file root.key
   sealbox audit public-key --data sealbox-data > ~/sealbox-audit.pem
   sealbox audit verify --data sealbox-data --public-key ~/sealbox-audit.pem
 `
@@ -561,7 +565,16 @@ or $SEALBOX_PASSPHRASE with SEALBOX_ROOT_KEY=passphrase) and the server
 stopped, and compares the files with the store event by event (each event
 one side lacks, each line out of the store's order); it then checks the
 files with the key the store holds, so that a public-key.pem someone
-replaced cannot vouch for forged digests. Without --store, pin the key:
+replaced cannot vouch for forged digests.
+
+Several servers on PostgreSQL share one store trail, each with its own
+files: --store postgres://... (or $SEALBOX_STORE; the password from the URL,
+PGPASSWORD/PGPASSFILE or --store-password-file) with --root-key-file the
+servers share checks the store trail while they run, and compares the
+files of --data's server with the events that server wrote (by its
+<data>/node-id). Run it once per server's data folder.
+
+Without --store, pin the key:
 --public-key with a copy kept away from the data folder (sealbox audit
 public-key prints it), or --fingerprint as the server printed it; with
 neither, verify warns that it uses the key file found beside the trail.
@@ -577,13 +590,15 @@ func runAuditVerify(ctx context.Context, args []string, env Env) error {
 	auditDir := fs.String("audit-dir", "", "the audit `folder` to check, e.g. a copy (default <data>/audit)")
 	publicKey := fs.String("public-key", "", "the public key `file` (PEM) to check digests with: a copy kept away from the data folder")
 	fingerprint := fs.String("fingerprint", "", "the audit key's `fingerprint` (as the server printed it): check only with that key")
-	withStore := fs.Bool("store", false, "also check the store, and compare the files with it event by event (needs the root key, and the server stopped)")
+	withStore := &storeFlag{}
+	fs.Var(withStore, "store", "also check the store, and compare the files with it event by event (needs the root key; the server stopped, on bbolt); --store=URL (or --store URL) checks a postgres:// store (default $SEALBOX_STORE, else bolt: the data folder's)")
+	pwFile := fs.String("store-password-file", "", "`file` holding PostgreSQL's password, when neither the --store URL nor PGPASSWORD/PGPASSFILE gives it (default $SEALBOX_STORE_PASSWORD_FILE)")
 	rootKeyFile := fs.String("root-key-file", "", "the file provider's root key (default $SEALBOX_ROOT_KEY_FILE, else <data>/root.key)")
 	fromFlag := fs.String("from", "", "check from this `time` (RFC 3339, YYYY-MM-DD, or 7d back; files by day)")
 	toFlag := fs.String("to", "", "check up to this `time`")
 	interval := fs.Duration("digest-interval", time.Minute, "the server's --audit-digest-interval")
 	grace := fs.Duration("grace", time.Minute, "how much longer than the interval an event may wait for its digest")
-	if err := parseFlags(fs, args, env); err != nil {
+	if err := parseFlags(fs, joinStoreURL(args), env); err != nil {
 		return err
 	}
 	now := time.Now()
@@ -608,16 +623,28 @@ func runAuditVerify(ctx context.Context, args []string, env Env) error {
 	keys, keyErr := audit.ReadPublicKeys(keyFile)
 	problems := 0
 
-	if *withStore {
+	if withStore.set {
 		rk := *rootKeyFile
 		if rk == "" {
 			rk = env.Getenv("SEALBOX_ROOT_KEY_FILE")
 		}
-		st, closeStore, err := openStoreOffline(ctx, dd, rk, env)
+		spec := withStore.url
+		if spec == "" {
+			spec = env.Getenv("SEALBOX_STORE")
+		}
+		pw := *pwFile
+		if pw == "" {
+			pw = env.Getenv("SEALBOX_STORE_PASSWORD_FILE")
+		}
+		st, closeStore, node, err := openStoreFor(ctx, spec, pw, dd, rk, env)
 		if err != nil {
 			return err
 		}
 		defer closeStore()
+		// On PostgreSQL the files are this server's among several: compare
+		// them with its own events (by its <data>/node-id).
+		o := o
+		o.Node = node
 		storeKey, err := audit.StoredPublicKey(ctx, st)
 		if err != nil {
 			return err
@@ -671,7 +698,7 @@ func runAuditVerify(ctx context.Context, args []string, env Env) error {
 		return fmt.Errorf("no public key to check digests with: %w (pass --public-key)", keyErr)
 	}
 	if _, err := os.Stat(dir); err != nil {
-		if !*withStore {
+		if !withStore.set {
 			return fmt.Errorf("no audit folder at %s: %w", dir, err)
 		}
 	} else {
@@ -696,6 +723,92 @@ func containsKey(keys []ed25519.PublicKey, k ed25519.PublicKey) bool {
 	return false
 }
 
+// storeFlag is verify's --store: alone, check the store too (the one
+// $SEALBOX_STORE names, else the data folder's); --store=URL names it.
+type storeFlag struct {
+	set bool
+	url string
+}
+
+func (f *storeFlag) IsBoolFlag() bool { return true }
+
+// String never shows the URL: it may hold a password.
+func (f *storeFlag) String() string { return "" }
+
+func (f *storeFlag) Set(v string) error {
+	switch v {
+	case "true":
+		f.set = true
+	case "false":
+		f.set, f.url = false, ""
+	default:
+		if _, err := config.ParseStore(v); err != nil {
+			return err
+		}
+		f.set, f.url = true, v
+	}
+	return nil
+}
+
+// joinStoreURL turns "--store URL" into "--store=URL": --store is also a
+// flag alone, which the flag package would end at.
+func joinStoreURL(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if (a == "--store" || a == "-store") && i+1 < len(args) {
+			next := args[i+1]
+			if strings.HasPrefix(next, "postgres://") || strings.HasPrefix(next, "postgresql://") || strings.HasPrefix(next, "bolt:") {
+				out = append(out, a+"="+next)
+				i++
+				continue
+			}
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// openStoreFor opens the store spec names ("" is the data folder's bbolt
+// file) through the barrier, for reading, and answers the node id of the
+// data folder's server when the store is PostgreSQL's (shared: "" on
+// bbolt). passwordFile holds PostgreSQL's password for a URL without one.
+func openStoreFor(ctx context.Context, spec, passwordFile, dd, rootKeyFile string, env Env) (store.Store, func(), string, error) {
+	sp, err := config.ParseStore(spec)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if sp.Kind != config.StorePostgres {
+		if sp.Dir != "" {
+			dd = sp.Dir
+		}
+		st, closeStore, err := openStoreOffline(ctx, dd, rootKeyFile, env)
+		return st, closeStore, "", err
+	}
+	opts := pgstore.Options{}
+	if passwordFile != "" {
+		if opts.Password, err = server.ReadPasswordFile(passwordFile); err != nil {
+			return nil, nil, "", err
+		}
+	}
+	raw, err := pgstore.Open(ctx, sp.URL, opts)
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("failed to open the store %s: %w", config.StoreURL(spec), err)
+	}
+	node := ""
+	if b, err := os.ReadFile(filepath.Join(dd, server.NodeIDFileName)); err == nil {
+		node = strings.TrimSpace(string(b))
+	} else if !errors.Is(err, os.ErrNotExist) {
+		raw.Close()
+		return nil, nil, "", err
+	}
+	st, closeStore, err := unseal(ctx, raw, config.StoreURL(spec).String(), dd, rootKeyFile, env)
+	return st, closeStore, node, err
+}
+
 // openStoreOffline opens the data folder's store through the barrier, for
 // reading (nothing is written to an initialized store). The server must be
 // stopped: its store's file is locked while it runs.
@@ -707,9 +820,16 @@ func openStoreOffline(ctx context.Context, dd, rootKeyFile string, env Env) (sto
 	if err != nil {
 		return nil, nil, err
 	}
+	return unseal(ctx, raw, dd, dd, rootKeyFile, env)
+}
+
+// unseal opens the barrier over raw (named where for errors) with the root
+// key: $SEALBOX_PASSPHRASE with SEALBOX_ROOT_KEY=passphrase, else the root
+// key file (default <dd>/root.key). It closes raw on failure.
+func unseal(ctx context.Context, raw store.Store, where, dd, rootKeyFile string, env Env) (store.Store, func(), error) {
 	ok, err := barrier.Initialized(ctx, raw)
 	if err == nil && !ok {
-		err = fmt.Errorf("%s holds no sealbox store", dd)
+		err = fmt.Errorf("%s holds no sealbox store", where)
 	}
 	if err != nil {
 		raw.Close()
@@ -741,7 +861,8 @@ const publicKeyUsage = `Usage: sealbox audit public-key [flags]
 
 Prints the public key of the key that signs the audit trail's digests, as
 PEM with its fingerprint, read from the store (sealed there by the barrier:
-it needs the root key, and the server stopped). The copy in
+it needs the root key, and on bbolt the server stopped; on PostgreSQL,
+--store postgres://..., the servers may run). The copy in
 <data>/audit/public-key.pem is a convenience: whoever can edit the trail
 can replace it. Keep this output elsewhere and verify with --public-key.
 
@@ -754,6 +875,8 @@ func runAuditPublicKey(ctx context.Context, args []string, env Env) error {
 	fs.Usage = func() { fmt.Fprint(env.Stderr, publicKeyUsage); fs.PrintDefaults() }
 	data := fs.String("data", "", "the data `folder` (default $SEALBOX_DATA, else sealbox-data)")
 	rootKeyFile := fs.String("root-key-file", "", "the file provider's root key (default $SEALBOX_ROOT_KEY_FILE, else <data>/root.key)")
+	storeURL := fs.String("store", "", "the store: bolt: (the data folder's) or a postgres:// `URL` (default $SEALBOX_STORE)")
+	pwFile := fs.String("store-password-file", "", "`file` holding PostgreSQL's password, when neither the --store URL nor PGPASSWORD/PGPASSFILE gives it (default $SEALBOX_STORE_PASSWORD_FILE)")
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
@@ -761,7 +884,14 @@ func runAuditPublicKey(ctx context.Context, args []string, env Env) error {
 	if rk == "" {
 		rk = env.Getenv("SEALBOX_ROOT_KEY_FILE")
 	}
-	st, closeStore, err := openStoreOffline(ctx, dataDir(*data, env), rk, env)
+	spec, pw := *storeURL, *pwFile
+	if spec == "" {
+		spec = env.Getenv("SEALBOX_STORE")
+	}
+	if pw == "" {
+		pw = env.Getenv("SEALBOX_STORE_PASSWORD_FILE")
+	}
+	st, closeStore, _, err := openStoreFor(ctx, spec, pw, dataDir(*data, env), rk, env)
 	if err != nil {
 		return err
 	}

@@ -65,13 +65,17 @@ func (s *Server) openAudit(ctx context.Context, b store.Store) error {
 	}
 	// The store sink first, whatever its place: the file sink asks it
 	// about the lines it finds unsigned at start.
+	node, err := s.nodeID()
+	if err != nil {
+		return err
+	}
 	for _, name := range names {
 		if name == config.AuditStore {
 			// Straight to the barrier, not through the change feed: no
 			// cache watches the trail, and the feed would tell every
 			// watcher about every event.
 			s.auditStore = audit.NewStoreSink(b, audit.StoreOptions{Signer: signer, Dir: s.cfg.DataDir, MinFree: s.cfg.AuditMinFree,
-				DigestInterval: s.cfg.AuditDigestInterval, ElectedDigests: true, Clock: s.clock, Logger: s.log})
+				DigestInterval: s.cfg.AuditDigestInterval, ElectedDigests: true, Clock: s.clock, Logger: s.log, Node: node})
 		}
 	}
 	var sinks []audit.Sink
@@ -81,9 +85,7 @@ func (s *Server) openAudit(ctx context.Context, b store.Store) error {
 		case config.AuditFile:
 			o := audit.FileOptions{Fsync: s.cfg.AuditFsync, MinFree: s.cfg.AuditMinFree, Signer: signer,
 				DigestInterval: s.cfg.AuditDigestInterval, Clock: s.clock, Logger: s.log, State: b}
-			if o.Node, err = s.nodeID(); err != nil {
-				return err
-			}
+			o.Node = node
 			if s.auditStore != nil {
 				o.Witness = s.auditStore
 			}
