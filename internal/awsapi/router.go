@@ -530,6 +530,12 @@ func (rt *Router) unexpected(c *call, err error) *sealbox.Error {
 		}
 		return unavailableError(c.route)
 	}
+	if errors.Is(err, context.Canceled) {
+		// The client went away (a long poll it gave up, a closed
+		// connection): no one hears the answer, and nothing failed here.
+		rt.cfg.Logger.Debug("request canceled by the client", "requestId", c.reqID, "op", c.route.op.Name)
+		return internalError(c.route)
+	}
 	rt.cfg.Logger.Error("internal error", "requestId", c.reqID, "op", c.route.op.Name, "err", err)
 	return internalError(c.route)
 }
