@@ -35,6 +35,10 @@ type Config struct {
 	// StorePasswordFile holds PostgreSQL's password (its first line),
 	// when neither the URL nor PGPASSWORD/PGPASSFILE gives it.
 	StorePasswordFile string
+	// NodeID names this server among those sharing a PostgreSQL store (its
+	// audit file trail's heads in the store). Empty: the data folder's
+	// <data>/node-id, made on its first start on PostgreSQL.
+	NodeID string
 
 	RootKey string // root-key provider: "file" or "passphrase"
 	// RootKeyFile is the file provider's key; empty means root.key in the
@@ -150,6 +154,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 		c.Store = StoreURL(v)
 	}
 	fs.Var(&c.Store, "store", `where the records live: "bolt:" (sealbox.db in the data folder) or postgres://user@host/db?sslmode=verify-full, shared by several servers ($SEALBOX_STORE)`)
+	str(&c.NodeID, "node-id", "SEALBOX_NODE_ID", "this server's name among those sharing a PostgreSQL store (its audit file trail's); kept in <data>/node-id on the first start, which a later start must match; default: a name made on the first start")
 	str(&c.StorePasswordFile, "store-password-file", "SEALBOX_STORE_PASSWORD_FILE", "file holding PostgreSQL's password, when neither the --store URL nor PGPASSWORD/PGPASSFILE gives it")
 	str(&c.RootKey, "root-key", "SEALBOX_ROOT_KEY", `root-key provider: "file" (root.key in the data folder) or "passphrase" (Argon2id; $SEALBOX_PASSPHRASE or a prompt)`)
 	str(&c.RootKeyFile, "root-key-file", "SEALBOX_ROOT_KEY_FILE", "the file provider's root key (default root.key in the data folder; keep it elsewhere so a copy of the data folder alone reveals nothing)")
@@ -231,6 +236,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	} else if c.StorePasswordFile != "" && sp.Kind != StorePostgres {
 		errs = append(errs, errors.New("--store-password-file goes with a postgres:// --store"))
+	}
+	if c.NodeID != "" && (len(c.NodeID) > 128 || strings.ContainsAny(c.NodeID, "/ \t\r\n")) {
+		errs = append(errs, fmt.Errorf("--node-id %q must be one word of at most 128 characters, without a slash", c.NodeID))
 	}
 	switch c.RootKey {
 	case "file", "passphrase":
