@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -13,6 +15,8 @@ import (
 // per transaction cheaply, and beyond that every other session's
 // visibility checks slow down (subtransaction cache overflow).
 const maxBatch = 48
+
+const savepointSQL = "SAVEPOINT sealbox_call"
 
 // batcher group-commits Batch calls, as boltstore's does: no timer; the
 // first caller commits at once, and the calls that arrive meanwhile form
@@ -118,26 +122,26 @@ func (s *Store) batchOnce(ctx context.Context, calls []*batchCall) (err error) {
 			c.err, c.own = err, true
 			continue
 		}
-		if _, err := ptx.Exec(ctx, "SAVEPOINT sealbox_call"); err != nil {
-			return s.failed(ctx, "begin a savepoint in", err)
-		}
-		t := &tx{ctx: ctx, ptx: ptx, writable: true, bookkeeping: store.IsBookkeeping(c.ctx)}
+		// The savepoint goes with the call's first read, its release with
+		// its last writes (see tx.send): two round trips for a call that
+		// reads once.
+		t := &tx{ctx: ctx, ptx: ptx, writable: true, bookkeeping: store.IsBookkeeping(c.ctx),
+			held: []heldStmt{{sql: savepointSQL}}}
 		ferr := runCall(c, t)
 		if t.err != nil && (isConflict(t.err) || isUnavailable(t.err)) {
 			return t.err // the transaction is lost, not just this call
 		}
 		if ferr == nil && c.panic == nil {
-			if _, err := ptx.Exec(ctx, "RELEASE SAVEPOINT sealbox_call"); err != nil {
-				return s.failed(ctx, "release a savepoint in", err)
-			}
-			all.merge(&t.changes)
+			all.merge(&t.changes) // released by runCall
 			continue
 		}
-		if _, err := ptx.Exec(ctx, "ROLLBACK TO SAVEPOINT sealbox_call"); err != nil {
-			return s.failed(ctx, "roll back a savepoint in", err)
-		}
-		if _, err := ptx.Exec(ctx, "RELEASE SAVEPOINT sealbox_call"); err != nil {
-			return s.failed(ctx, "release a savepoint in", err)
+		if len(t.held) == 0 || t.held[0].sql != savepointSQL { // the savepoint was sent
+			b := &pgx.Batch{}
+			b.Queue("ROLLBACK TO SAVEPOINT sealbox_call")
+			b.Queue("RELEASE SAVEPOINT sealbox_call")
+			if err := ptx.SendBatch(ctx, b).Close(); err != nil {
+				return s.failed(ctx, "roll back a savepoint in", err)
+			}
 		}
 		c.err, c.own = ferr, true
 	}
@@ -162,6 +166,10 @@ func runCall(c *batchCall, t *tx) (err error) {
 		}
 	}()
 	err = c.fn(t)
+	if err == nil && t.err == nil {
+		t.hold(heldStmt{sql: "RELEASE SAVEPOINT sealbox_call"})
+		t.flush() // a failure is t.err
+	}
 	if err == nil && t.err != nil {
 		err = t.err // a failed statement fn ignored: its writes are not whole
 	}

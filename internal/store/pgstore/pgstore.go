@@ -272,6 +272,9 @@ func (s *Store) update(ctx context.Context, fn func(store.Tx) error) (err error)
 		}
 	}()
 	ferr := fn(t)
+	if ferr == nil && t.err == nil {
+		t.flush() // the writes fn made last; a failure is t.err
+	}
 	if t.err != nil && (ferr == nil || isConflict(t.err) || isUnavailable(t.err)) {
 		// A statement failed: the transaction is aborted whatever fn
 		// made of it.
