@@ -191,19 +191,17 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// View runs fn in a read-only transaction on a snapshot of committed data.
+// View runs fn in a read-only transaction on a snapshot of committed data,
+// begun with fn's first statement (see lazyTx).
 func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	if err := s.usable(ctx); err != nil {
 		return err
 	}
-	ptx, err := s.begin(ctx, readOnly)
-	if err != nil {
-		return s.failed(ctx, "begin", err)
-	}
-	t := &tx{ctx: ctx, ptx: ptx}
+	lazy := &lazyTx{s: s}
+	t := &tx{ctx: ctx, ptx: lazy}
 	defer func() {
 		t.done = true
-		rollback(ptx) // read only: nothing to commit
+		lazy.end()
 	}()
 	ferr := fn(t)
 	if t.err != nil && (ferr == nil || isUnavailable(t.err)) {

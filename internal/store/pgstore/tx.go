@@ -51,7 +51,7 @@ func b2i(b bool) int {
 // transaction (in a Batch, one call's share of it).
 type tx struct {
 	ctx      context.Context
-	ptx      pgx.Tx
+	ptx      sender
 	writable bool
 	done     bool
 	// bookkeeping: the writes were made under store.Bookkeeping.
