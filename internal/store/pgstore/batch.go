@@ -5,8 +5,6 @@ import (
 	"errors"
 	"sync"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -116,34 +114,52 @@ func (s *Store) batchOnce(ctx context.Context, calls []*batchCall) (err error) {
 			rollback(ptx)
 		}
 	}()
-	var all changeSet
+	// A call's writes and the RELEASE of its savepoint are not sent when
+	// its function returns, but carried to the next call and sent with
+	// its SAVEPOINT and first read: a call that reads once costs one
+	// round trip. A carried statement that fails fails the transaction
+	// (every call), not the next call; only a function's own error is
+	// its call's alone.
+	var carry []heldStmt
+	var ok []*tx // the calls that succeeded, in order
 	for _, c := range calls {
 		if err := c.ctx.Err(); err != nil {
 			c.err, c.own = err, true
 			continue
 		}
-		// The savepoint goes with the call's first read, its release with
-		// its last writes (see tx.send): two round trips for a call that
-		// reads once.
 		t := &tx{ctx: ctx, ptx: ptx, writable: true, bookkeeping: store.IsBookkeeping(c.ctx),
-			held: []heldStmt{{sql: savepointSQL}}}
+			held: append(carry, heldStmt{sql: savepointSQL})}
+		inherited := len(carry)
+		carry = nil
 		ferr := runCall(c, t)
+		if t.inheritedErr != nil {
+			return t.inheritedErr
+		}
 		if t.err != nil && (isConflict(t.err) || isUnavailable(t.err)) {
 			return t.err // the transaction is lost, not just this call
 		}
 		if ferr == nil && c.panic == nil {
-			all.merge(&t.changes) // released by runCall
+			carry = inherit(t.held) // its writes, then RELEASE (runCall)
+			ok = append(ok, t)
 			continue
 		}
-		if len(t.held) == 0 || t.held[0].sql != savepointSQL { // the savepoint was sent
-			b := &pgx.Batch{}
-			b.Queue("ROLLBACK TO SAVEPOINT sealbox_call")
-			b.Queue("RELEASE SAVEPOINT sealbox_call")
-			if err := ptx.SendBatch(ctx, b).Close(); err != nil {
-				return s.failed(ctx, "roll back a savepoint in", err)
+		if t.savepointSent { // with everything held before it
+			carry = []heldStmt{
+				{sql: "ROLLBACK TO SAVEPOINT sealbox_call", inherited: true},
+				{sql: "RELEASE SAVEPOINT sealbox_call", inherited: true},
 			}
+		} else { // nothing of the call's reached PostgreSQL
+			carry = t.held[:inherited]
 		}
 		c.err, c.own = ferr, true
+	}
+	last := &tx{ctx: ctx, ptx: ptx, held: carry}
+	if err := last.flush(); err != nil {
+		return err
+	}
+	var all changeSet
+	for _, t := range ok {
+		all.merge(&t.changes)
 	}
 	if err := s.logChanges(ctx, ptx, all.keys); err != nil {
 		return err
@@ -154,6 +170,14 @@ func (s *Store) batchOnce(ctx context.Context, calls []*batchCall) (err error) {
 	}
 	s.afterCommit(len(all.keys) > 0)
 	return nil
+}
+
+// inherit marks held as made by an earlier call.
+func inherit(held []heldStmt) []heldStmt {
+	for i := range held {
+		held[i].inherited = true
+	}
+	return held
 }
 
 // runCall runs c's fn on t, catching a panic for the caller to re-raise.
@@ -167,8 +191,7 @@ func runCall(c *batchCall, t *tx) (err error) {
 	}()
 	err = c.fn(t)
 	if err == nil && t.err == nil {
-		t.hold(heldStmt{sql: "RELEASE SAVEPOINT sealbox_call"})
-		t.flush() // a failure is t.err
+		t.hold(heldStmt{sql: "RELEASE SAVEPOINT sealbox_call"}) // sent by batchOnce, with what follows
 	}
 	if err == nil && t.err != nil {
 		err = t.err // a failed statement fn ignored: its writes are not whole

@@ -65,6 +65,11 @@ type tx struct {
 	// to PostgreSQL with the next read, or at the end of the function,
 	// in one round trip (see send).
 	held []heldStmt
+	// inheritedErr is set when a statement t inherited from an earlier
+	// call of its Batch failed: the transaction fails, not t's call.
+	inheritedErr error
+	// savepointSent: a held SAVEPOINT has been sent.
+	savepointSent bool
 }
 
 // heldStmt is a statement a tx holds back until its next round trip.
@@ -75,6 +80,12 @@ type heldStmt struct {
 	// row), noted in t.changes when the statement has run, in order.
 	key     string
 	deleted bool
+	// changes is where the change is noted: the changes of the tx that
+	// made the statement, which in a Batch may be an earlier call's.
+	changes     *changeSet
+	bookkeeping bool
+	// inherited: made by an earlier call of the Batch (see batchOnce).
+	inherited bool
 }
 
 func (t *tx) usable() error {
@@ -156,7 +167,12 @@ func (t *tx) Delete(key string) error {
 // hold keeps st for the next round trip. The writes of a transaction need
 // no answer before it reads again or ends, so a function that reads one
 // record and writes three costs two round trips rather than four.
-func (t *tx) hold(st heldStmt) { t.held = append(t.held, st) }
+func (t *tx) hold(st heldStmt) {
+	if st.key != "" {
+		st.changes, st.bookkeeping = &t.changes, t.bookkeeping
+	}
+	t.held = append(t.held, st)
+}
 
 // send sends the held statements, then sql with args unless sql is empty,
 // in one round trip (a pipeline: PostgreSQL runs them in order, and stops
@@ -187,13 +203,20 @@ func (t *tx) send(sql string, args []any, read func(pgx.BatchResults) error) err
 	t.held = nil
 	br := t.ptx.SendBatch(t.ctx, b)
 	for _, st := range held {
+		t.savepointSent = t.savepointSent || st.sql == savepointSQL
+	}
+	for _, st := range held {
 		tag, err := br.Exec()
 		if err != nil {
 			br.Close()
-			return t.fail(err)
+			err = t.fail(err)
+			if st.inherited && t.inheritedErr == nil {
+				t.inheritedErr = err
+			}
+			return err
 		}
-		if st.key != "" && (!st.deleted || tag.RowsAffected() > 0) {
-			t.changes.note(store.Change{Key: st.key, Deleted: st.deleted, Bookkeeping: t.bookkeeping})
+		if st.changes != nil && (!st.deleted || tag.RowsAffected() > 0) {
+			st.changes.note(store.Change{Key: st.key, Deleted: st.deleted, Bookkeeping: st.bookkeeping})
 		}
 	}
 	var err error
