@@ -101,10 +101,9 @@ func (o *Options) defaults() {
 	}
 }
 
-var (
-	serializable = pgx.TxOptions{IsoLevel: pgx.Serializable}
-	readOnly     = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-)
+// serializable is Update's and Batch's isolation; View's is in
+// beginReadOnly.
+var serializable = pgx.TxOptions{IsoLevel: pgx.Serializable}
 
 // begin begins a transaction. A pooled connection that PostgreSQL closed
 // meanwhile (a restart, an administrator) fails at BEGIN, before anything
