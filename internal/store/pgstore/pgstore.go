@@ -29,8 +29,8 @@
 // Batch group-commits: calls that arrive while a batch is committing share
 // the next PostgreSQL transaction, each under its own SAVEPOINT, so an
 // error a function returns rolls back only its writes and fails only its
-// call. (A statement PostgreSQL refuses fails the transaction, every call
-// of it: a call's writes are sent with the next call's first read.)
+// call. (A write PostgreSQL refuses may fail the transaction, every call
+// of it: a call's last writes are sent with the next call's first read.)
 //
 // Round trips. A transaction's writes are held and sent pipelined with its
 // next read or at its end (tx.send); View's BEGIN goes with its first
