@@ -14,6 +14,8 @@ import (
 // visibility checks slow down (subtransaction cache overflow).
 const maxBatch = 48
 
+const savepointSQL = "SAVEPOINT sealbox_call"
+
 // batcher group-commits Batch calls, as boltstore's does: no timer; the
 // first caller commits at once, and the calls that arrive meanwhile form
 // the next transaction.
@@ -112,34 +114,52 @@ func (s *Store) batchOnce(ctx context.Context, calls []*batchCall) (err error) {
 			rollback(ptx)
 		}
 	}()
-	var all changeSet
+	// A call's writes and the RELEASE of its savepoint are not sent when
+	// its function returns, but carried to the next call and sent with
+	// its SAVEPOINT and first read: a call that reads once costs one
+	// round trip. A carried statement that fails fails the transaction
+	// (every call), not the next call; only a function's own error is
+	// its call's alone.
+	var carry []heldStmt
+	var ok []*tx // the calls that succeeded, in order
 	for _, c := range calls {
 		if err := c.ctx.Err(); err != nil {
 			c.err, c.own = err, true
 			continue
 		}
-		if _, err := ptx.Exec(ctx, "SAVEPOINT sealbox_call"); err != nil {
-			return s.failed(ctx, "begin a savepoint in", err)
-		}
-		t := &tx{ctx: ctx, ptx: ptx, writable: true, bookkeeping: store.IsBookkeeping(c.ctx)}
+		t := &tx{ctx: ctx, ptx: ptx, writable: true, bookkeeping: store.IsBookkeeping(c.ctx),
+			held: append(carry, heldStmt{sql: savepointSQL})}
+		inherited := len(carry)
+		carry = nil
 		ferr := runCall(c, t)
+		if t.inheritedErr != nil {
+			return t.inheritedErr
+		}
 		if t.err != nil && (isConflict(t.err) || isUnavailable(t.err)) {
 			return t.err // the transaction is lost, not just this call
 		}
 		if ferr == nil && c.panic == nil {
-			if _, err := ptx.Exec(ctx, "RELEASE SAVEPOINT sealbox_call"); err != nil {
-				return s.failed(ctx, "release a savepoint in", err)
-			}
-			all.merge(&t.changes)
+			carry = inherit(t.held) // its writes, then RELEASE (runCall)
+			ok = append(ok, t)
 			continue
 		}
-		if _, err := ptx.Exec(ctx, "ROLLBACK TO SAVEPOINT sealbox_call"); err != nil {
-			return s.failed(ctx, "roll back a savepoint in", err)
-		}
-		if _, err := ptx.Exec(ctx, "RELEASE SAVEPOINT sealbox_call"); err != nil {
-			return s.failed(ctx, "release a savepoint in", err)
+		if t.savepointSent { // with everything held before it
+			carry = []heldStmt{
+				{sql: "ROLLBACK TO SAVEPOINT sealbox_call", inherited: true},
+				{sql: "RELEASE SAVEPOINT sealbox_call", inherited: true},
+			}
+		} else { // nothing of the call's reached PostgreSQL
+			carry = t.held[:inherited]
 		}
 		c.err, c.own = ferr, true
+	}
+	last := &tx{ctx: ctx, ptx: ptx, held: carry}
+	if err := last.flush(); err != nil {
+		return err
+	}
+	var all changeSet
+	for _, t := range ok {
+		all.merge(&t.changes)
 	}
 	if err := s.logChanges(ctx, ptx, all.keys); err != nil {
 		return err
@@ -152,6 +172,14 @@ func (s *Store) batchOnce(ctx context.Context, calls []*batchCall) (err error) {
 	return nil
 }
 
+// inherit marks held as made by an earlier call.
+func inherit(held []heldStmt) []heldStmt {
+	for i := range held {
+		held[i].inherited = true
+	}
+	return held
+}
+
 // runCall runs c's fn on t, catching a panic for the caller to re-raise.
 func runCall(c *batchCall, t *tx) (err error) {
 	defer func() {
@@ -162,6 +190,9 @@ func runCall(c *batchCall, t *tx) (err error) {
 		}
 	}()
 	err = c.fn(t)
+	if err == nil && t.err == nil {
+		t.hold(heldStmt{sql: "RELEASE SAVEPOINT sealbox_call"}) // sent by batchOnce, with what follows
+	}
 	if err == nil && t.err != nil {
 		err = t.err // a failed statement fn ignored: its writes are not whole
 	}

@@ -157,31 +157,37 @@ func (s *Store) ChangesAfter(ctx context.Context, seq int64, limit int) ([]Chang
 	if err := s.usable(ctx); err != nil {
 		return nil, err
 	}
-	var out []ChangeRecord
-	ptx, err := s.begin(ctx, readOnly)
-	if err != nil {
-		return nil, s.failed(ctx, "begin", err)
-	}
-	defer rollback(ptx)
-	var pruned int64
-	if err := ptx.QueryRow(ctx, "SELECT pruned_through FROM sealbox_feed").Scan(&pruned); err != nil {
-		return nil, s.failed(ctx, "read the change log in", err)
-	}
-	if seq < pruned {
-		return nil, fmt.Errorf("%w: asked for the changes after %d, and those up to %d are gone", ErrChangesPruned, seq, pruned)
-	}
-	rows, err := ptx.Query(ctx, "SELECT seq, at, origin, keys, deleted, bookkeeping FROM sealbox_changes WHERE seq > $1 ORDER BY seq LIMIT $2", seq, limit)
+	// One statement, so one snapshot (READ COMMITTED takes one per
+	// statement) for both the prune mark and the rows, in one round trip:
+	// the mark and the rows it covers are deleted together, and the
+	// ordering guarantee needs only that the rows come from one snapshot.
+	// The feed's one row is joined to the page of records, or to NULLs
+	// when there are none.
+	rows, err := s.pool.Query(ctx, `SELECT f.pruned_through, c.seq, c.at, c.origin, c.keys, c.deleted, c.bookkeeping
+		FROM sealbox_feed f LEFT JOIN LATERAL (
+			SELECT seq, at, origin, keys, deleted, bookkeeping FROM sealbox_changes WHERE seq > $1 ORDER BY seq LIMIT $2
+		) c ON true ORDER BY c.seq`, seq, limit)
 	if err != nil {
 		return nil, s.failed(ctx, "read the change log in", err)
 	}
 	defer rows.Close()
+	var out []ChangeRecord
 	for rows.Next() {
-		var r ChangeRecord
+		var pruned int64
+		var rseq, origin *int64
+		var at *time.Time
 		var keys [][]byte
 		var deleted, bookkeeping []bool
-		if err := rows.Scan(&r.Seq, &r.At, &r.Origin, &keys, &deleted, &bookkeeping); err != nil {
+		if err := rows.Scan(&pruned, &rseq, &at, &origin, &keys, &deleted, &bookkeeping); err != nil {
 			return nil, s.failed(ctx, "read the change log in", err)
 		}
+		if seq < pruned {
+			return nil, fmt.Errorf("%w: asked for the changes after %d, and those up to %d are gone", ErrChangesPruned, seq, pruned)
+		}
+		if rseq == nil {
+			break // no records: the feed's row alone
+		}
+		r := ChangeRecord{Seq: *rseq, At: *at, Origin: *origin}
 		r.Changes = make([]store.Change, len(keys))
 		for i, k := range keys {
 			r.Changes[i] = store.Change{Key: string(k), Deleted: i < len(deleted) && deleted[i], Bookkeeping: i < len(bookkeeping) && bookkeeping[i]}

@@ -297,3 +297,61 @@ func TestChangeLogOrigin(t *testing.T) {
 		t.Fatalf("records %+v: want one from %d, then one from %d", recs, a.Origin(), b.Origin())
 	}
 }
+
+// In a Batch a call's writes are sent with the next call's first read
+// (tx.send): a call that reads, writes, then fails leaves nothing, neither
+// rows nor changes, and the calls around it keep theirs, in rounds of
+// concurrent calls large enough to share transactions.
+func TestBatchCarriedWrites(t *testing.T) {
+	s := openFresh(t)
+	errBoom := errors.New("boom")
+	const workers = 24
+	var wg sync.WaitGroup
+	for i := range workers {
+		wg.Go(func() {
+			key := fmt.Sprintf("k/%02d", i)
+			err := s.Batch(ctx, func(tx store.Tx) error {
+				if _, err := tx.Get(key); !errors.Is(err, store.ErrNotFound) {
+					return fmt.Errorf("Get(%s) = %v, want ErrNotFound", key, err)
+				}
+				if err := tx.Put(key, []byte("v")); err != nil {
+					return err
+				}
+				if err := tx.Put(key+"/x", []byte("w")); err != nil {
+					return err
+				}
+				if _, err := tx.Get(key + "/x"); err != nil { // its own write, sent with this read
+					return err
+				}
+				if err := tx.Delete(key + "/x"); err != nil {
+					return err
+				}
+				if i%4 == 0 {
+					return errBoom
+				}
+				return nil
+			})
+			if i%4 == 0 && !errors.Is(err, errBoom) || i%4 != 0 && err != nil {
+				t.Errorf("Batch(call %d) = %v", i, err)
+			}
+		})
+	}
+	wg.Wait()
+	var changed []string
+	for _, r := range changesAfter(t, s, 0) {
+		for _, c := range r.Changes {
+			changed = append(changed, fmt.Sprintf("%s %v", c.Key, c.Deleted))
+		}
+	}
+	for i := range workers {
+		key := fmt.Sprintf("k/%02d", i)
+		err := s.View(ctx, func(tx store.Tx) error { _, err := tx.Get(key); return err })
+		kept := slices.Contains(changed, key+" false")
+		if i%4 == 0 && (!errors.Is(err, store.ErrNotFound) || kept) {
+			t.Errorf("failed call %d: Get = %v, in the change log %v; want neither", i, err, kept)
+		}
+		if i%4 != 0 && (err != nil || !kept || !slices.Contains(changed, key+"/x true")) {
+			t.Errorf("call %d: Get = %v, change log %v; want its key and its deleted /x", i, err, changed)
+		}
+	}
+}

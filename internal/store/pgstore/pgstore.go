@@ -28,7 +28,13 @@
 //
 // Batch group-commits: calls that arrive while a batch is committing share
 // the next PostgreSQL transaction, each under its own SAVEPOINT, so an
-// error from one rolls back only its writes and fails only its call.
+// error a function returns rolls back only its writes and fails only its
+// call. (A write PostgreSQL refuses may fail the transaction, every call
+// of it: a call's last writes are sent with the next call's first read.)
+//
+// Round trips. A transaction's writes are held and sent pipelined with its
+// next read or at its end (tx.send); View's BEGIN goes with its first
+// read, and a View that reads nothing (its records cached) never begins.
 //
 // # The change log
 //
@@ -101,10 +107,9 @@ func (o *Options) defaults() {
 	}
 }
 
-var (
-	serializable = pgx.TxOptions{IsoLevel: pgx.Serializable}
-	readOnly     = pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}
-)
+// serializable is Update's and Batch's isolation; View's is in
+// beginReadOnly.
+var serializable = pgx.TxOptions{IsoLevel: pgx.Serializable}
 
 // begin begins a transaction. A pooled connection that PostgreSQL closed
 // meanwhile (a restart, an administrator) fails at BEGIN, before anything
@@ -191,19 +196,17 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// View runs fn in a read-only transaction on a snapshot of committed data.
+// View runs fn in a read-only transaction on a snapshot of committed data,
+// begun with fn's first statement (see lazyTx).
 func (s *Store) View(ctx context.Context, fn func(store.Tx) error) error {
 	if err := s.usable(ctx); err != nil {
 		return err
 	}
-	ptx, err := s.begin(ctx, readOnly)
-	if err != nil {
-		return s.failed(ctx, "begin", err)
-	}
-	t := &tx{ctx: ctx, ptx: ptx}
+	lazy := &lazyTx{s: s}
+	t := &tx{ctx: ctx, ptx: lazy}
 	defer func() {
 		t.done = true
-		rollback(ptx) // read only: nothing to commit
+		lazy.end()
 	}()
 	ferr := fn(t)
 	if t.err != nil && (ferr == nil || isUnavailable(t.err)) {
@@ -272,6 +275,9 @@ func (s *Store) update(ctx context.Context, fn func(store.Tx) error) (err error)
 		}
 	}()
 	ferr := fn(t)
+	if ferr == nil && t.err == nil {
+		t.flush() // the writes fn made last; a failure is t.err
+	}
 	if t.err != nil && (ferr == nil || isConflict(t.err) || isUnavailable(t.err)) {
 		// A statement failed: the transaction is aborted whatever fn
 		// made of it.

@@ -1,6 +1,7 @@
 package pgstore
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -50,7 +51,7 @@ func b2i(b bool) int {
 // transaction (in a Batch, one call's share of it).
 type tx struct {
 	ctx      context.Context
-	ptx      pgx.Tx
+	ptx      sender
 	writable bool
 	done     bool
 	// bookkeeping: the writes were made under store.Bookkeeping.
@@ -60,6 +61,31 @@ type tx struct {
 	// too, and it must not commit whatever fn makes of the error.
 	err     error
 	changes changeSet
+	// held is the statements (writes, a savepoint) not sent yet: they go
+	// to PostgreSQL with the next read, or at the end of the function,
+	// in one round trip (see send).
+	held []heldStmt
+	// inheritedErr is set when a statement t inherited from an earlier
+	// call of its Batch failed: the transaction fails, not t's call.
+	inheritedErr error
+	// savepointSent: a held SAVEPOINT has been sent.
+	savepointSent bool
+}
+
+// heldStmt is a statement a tx holds back until its next round trip.
+type heldStmt struct {
+	sql  string
+	args []any
+	// key is the key a write changes (for a DELETE, if it removed a
+	// row), noted in t.changes when the statement has run, in order.
+	key     string
+	deleted bool
+	// changes is where the change is noted: the changes of the tx that
+	// made the statement, which in a Batch may be an earlier call's.
+	changes     *changeSet
+	bookkeeping bool
+	// inherited: made by an earlier call of the Batch (see batchOnce).
+	inherited bool
 }
 
 func (t *tx) usable() error {
@@ -87,7 +113,12 @@ func (t *tx) Get(key string) ([]byte, error) {
 		return nil, err
 	}
 	var v []byte
-	err := t.ptx.QueryRow(t.ctx, "SELECT value FROM sealbox_kv WHERE key = $1", []byte(key)).Scan(&v)
+	err := t.send("SELECT value FROM sealbox_kv WHERE key = $1", []any{[]byte(key)}, func(br pgx.BatchResults) error {
+		return br.QueryRow().Scan(&v)
+	})
+	if t.err != nil {
+		return nil, t.err // a held statement failed
+	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, store.ErrNotFound
 	}
@@ -114,12 +145,10 @@ func (t *tx) Put(key string, value []byte) error {
 	if value == nil {
 		value = []byte{} // nil would be NULL
 	}
-	_, err := t.ptx.Exec(t.ctx, "INSERT INTO sealbox_kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-		[]byte(key), value)
-	if err != nil {
-		return t.fail(err)
-	}
-	t.changes.note(store.Change{Key: key, Bookkeeping: t.bookkeeping})
+	// Copied: the statement is sent later, and the caller may reuse
+	// value once Put returns.
+	t.hold(heldStmt{sql: "INSERT INTO sealbox_kv (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+		args: []any{[]byte(key), bytes.Clone(value)}, key: key})
 	return nil
 }
 
@@ -131,14 +160,87 @@ func (t *tx) Delete(key string) error {
 	if !t.writable {
 		return store.ErrReadOnly
 	}
-	tag, err := t.ptx.Exec(t.ctx, "DELETE FROM sealbox_kv WHERE key = $1", []byte(key))
-	if err != nil {
-		return t.fail(err)
-	}
-	if tag.RowsAffected() > 0 {
-		t.changes.note(store.Change{Key: key, Deleted: true, Bookkeeping: t.bookkeeping})
-	}
+	t.hold(heldStmt{sql: "DELETE FROM sealbox_kv WHERE key = $1", args: []any{[]byte(key)}, key: key, deleted: true})
 	return nil
+}
+
+// hold keeps st for the next round trip. The writes of a transaction need
+// no answer before it reads again or ends, so a function that reads one
+// record and writes three costs two round trips rather than four.
+func (t *tx) hold(st heldStmt) {
+	if st.key != "" {
+		st.changes, st.bookkeeping = &t.changes, t.bookkeeping
+	}
+	t.held = append(t.held, st)
+}
+
+// send sends the held statements, then sql with args unless sql is empty,
+// in one round trip (a pipeline: PostgreSQL runs them in order, and stops
+// at the first that fails), and hands sql's result to read. A held
+// statement that fails is recorded as t.err and answered; read's error is
+// answered as it is, for the caller to classify.
+func (t *tx) send(sql string, args []any, read func(pgx.BatchResults) error) error {
+	if len(t.held) == 0 {
+		if sql == "" {
+			return nil
+		}
+		// One statement: no pipeline needed.
+		br := t.ptx.SendBatch(t.ctx, batchOf(sql, args))
+		err := read(br)
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		return err
+	}
+	b := &pgx.Batch{}
+	for _, st := range t.held {
+		b.Queue(st.sql, st.args...)
+	}
+	if sql != "" {
+		b.Queue(sql, args...)
+	}
+	held := t.held
+	t.held = nil
+	br := t.ptx.SendBatch(t.ctx, b)
+	for _, st := range held {
+		t.savepointSent = t.savepointSent || st.sql == savepointSQL
+	}
+	for _, st := range held {
+		tag, err := br.Exec()
+		if err != nil {
+			br.Close()
+			err = t.fail(err)
+			if st.inherited && t.inheritedErr == nil {
+				t.inheritedErr = err
+			}
+			return err
+		}
+		if st.changes != nil && (!st.deleted || tag.RowsAffected() > 0) {
+			st.changes.note(store.Change{Key: st.key, Deleted: st.deleted, Bookkeeping: st.bookkeeping})
+		}
+	}
+	var err error
+	if sql != "" {
+		err = read(br)
+	}
+	if cerr := br.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	return err
+}
+
+func batchOf(sql string, args []any) *pgx.Batch {
+	b := &pgx.Batch{}
+	b.Queue(sql, args...)
+	return b
+}
+
+// flush sends the held statements.
+func (t *tx) flush() error {
+	if err := t.send("", nil, nil); err != nil {
+		return err
+	}
+	return t.err
 }
 
 // Scan implements store.Tx, a page of pageRows keys at a time: keys the
@@ -159,20 +261,26 @@ func (t *tx) Scan(prefix, after string, fn func(key string, value []byte) error)
 		if bounded {
 			args = append(args, upper)
 		}
-		rows, err := t.ptx.Query(t.ctx, scanQueries[b2i(strict)][b2i(bounded)], args...)
-		if err != nil {
-			return t.fail(err)
-		}
 		page = page[:0]
-		for rows.Next() {
-			var r row
-			if err := rows.Scan(&r.k, &r.v); err != nil {
-				rows.Close()
-				return t.fail(err)
+		err := t.send(scanQueries[b2i(strict)][b2i(bounded)], args, func(br pgx.BatchResults) error {
+			rows, err := br.Query()
+			if err != nil {
+				return err
 			}
-			page = append(page, r)
+			defer rows.Close()
+			for rows.Next() {
+				var r row
+				if err := rows.Scan(&r.k, &r.v); err != nil {
+					return err
+				}
+				page = append(page, r)
+			}
+			return rows.Err()
+		})
+		if t.err != nil {
+			return t.err
 		}
-		if err := rows.Err(); err != nil {
+		if err != nil {
 			return t.fail(err)
 		}
 		for _, r := range page {
