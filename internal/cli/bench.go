@@ -69,6 +69,8 @@ type benchOptions struct {
 	asRole          bool
 	ssmTree         int
 	ssmTotal        int
+	serverPID       int
+	serveFloor      string
 }
 
 // newBenchFlagSet registers the bench's flags over o, each defaulting to
@@ -106,9 +108,12 @@ func newBenchFlagSet(o *benchOptions, getenv func(string) string) *flag.FlagSet 
 	str(&o.concurrency, "concurrency", "SEALBOX_BENCH_CONCURRENCY", "1,8,32", "concurrency levels, comma-separated: connections, each with one request in flight")
 	dur(&o.duration, "duration", "SEALBOX_BENCH_DURATION", 5*time.Second, "measured time per operation and concurrency")
 	dur(&o.warmup, "warmup", "SEALBOX_BENCH_WARMUP", time.Second, "unmeasured time before each measurement")
-	str(&o.format, "format", "SEALBOX_BENCH_FORMAT", "text", `output: "text" or "markdown" (a table for the README)`)
+	str(&o.format, "format", "SEALBOX_BENCH_FORMAT", "text", `output: "text", "markdown" (a table for the README) or "tsv" (one line a cell, for scripts)`)
 	fs.IntVar(&o.ssmTree, "ssm-tree", 10000, "parameters in the tree get-parameters-by-path pages through")
 	fs.IntVar(&o.ssmTotal, "ssm-total", 10000, "parameters the set-up makes in all (at least --ssm-tree): by-path latency must not grow with it")
+	o.serverPID, _ = strconv.Atoi(getenv("SEALBOX_BENCH_SERVER_PID"))
+	fs.IntVar(&o.serverPID, "server-pid", o.serverPID, "the server's process id, when it runs on this machine: each cell also reports the server's CPU time per request, from /proc (Linux) ($SEALBOX_BENCH_SERVER_PID)")
+	fs.StringVar(&o.serveFloor, "serve-floor", "", "instead of a run, serve the floor at this address (host:port) until interrupted: a bare net/http server answering 200 \"ok\" to every request, to measure beside a server with --ops ceiling")
 	fs.BoolVar(&o.asRole, "as-role", getenv("SEALBOX_BENCH_AS_ROLE") == "true", "run as an assumed role whose identity policy allows the operations, through the key policy's delegation: the credentials given make the user, role and session ($SEALBOX_BENCH_AS_ROLE)")
 	return fs
 }
@@ -122,6 +127,9 @@ func runBench(ctx context.Context, args []string, env Env) error {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.serveFloor != "" {
+		return serveFloor(ctx, o.serveFloor, env)
+	}
 
 	cfg, source, err := o.config(set, env.Getenv)
 	if err != nil {
@@ -146,9 +154,12 @@ func runBench(ctx context.Context, args []string, env Env) error {
 		cfg.Endpoint, who, len(cfg.Ops), len(cfg.Concurrency), cfg.Warmup, cfg.Duration, cfg.Estimate().Round(time.Second))
 	rep, err := loadgen.Run(ctx, cfg)
 	if rep != nil && len(rep.Results) > 0 {
-		if o.format == "markdown" {
+		switch o.format {
+		case "markdown":
 			writeBenchMarkdown(env.Stdout, rep)
-		} else {
+		case "tsv":
+			writeBenchTSV(env.Stdout, rep)
+		default:
 			writeBenchText(env.Stdout, rep)
 		}
 	}
@@ -172,6 +183,8 @@ func (o *benchOptions) config(set map[string]bool, getenv func(string) string) (
 		Region:   o.region,
 		Duration: o.duration,
 		Warmup:   o.warmup,
+
+		ServerPID: o.serverPID,
 	}
 	var err error
 	if cfg.Ops, err = loadgen.ParseOps(o.ops); err != nil {
@@ -180,8 +193,8 @@ func (o *benchOptions) config(set map[string]bool, getenv func(string) string) (
 	if cfg.Concurrency, err = parseConcurrency(o.concurrency); err != nil {
 		return cfg, "", fmt.Errorf("--concurrency: %v", err)
 	}
-	if o.format != "text" && o.format != "markdown" {
-		return cfg, "", fmt.Errorf(`--format %q must be "text" or "markdown"`, o.format)
+	if o.format != "text" && o.format != "markdown" && o.format != "tsv" {
+		return cfg, "", fmt.Errorf(`--format %q must be "text", "markdown" or "tsv"`, o.format)
 	}
 	if u, err := url.Parse(cfg.Endpoint); err == nil && u.Scheme == "https" {
 		if cfg.TLS, err = tlsConfig(o.caBundle); err != nil {
@@ -356,6 +369,10 @@ func writeBenchText(w io.Writer, rep *loadgen.Report) {
 		cfg.Endpoint, cfg.Duration, cfg.Warmup, runtime.GOMAXPROCS(0), rep.Took.Round(100*time.Millisecond))
 	errCol := rep.Errors() > 0
 	header := fmt.Sprintf("%-18s %11s %10s %9s %9s %12s", "op", "concurrency", "ops/s", "p50", "p99", "vs ceiling")
+	cpuCol := cfg.ServerPID > 0
+	if cpuCol {
+		header += fmt.Sprintf(" %14s", "server CPU/op")
+	}
 	if errCol {
 		header += fmt.Sprintf(" %8s", "errors")
 	}
@@ -364,6 +381,9 @@ func writeBenchText(w io.Writer, rep *loadgen.Report) {
 		r := &rep.Results[i]
 		line := fmt.Sprintf("%-18s %11d %10s %9s %9s %12s", r.Op, r.Concurrency, fmtRate(r.OpsPerSec()),
 			fmtLatency(r.Latency.Quantile(0.5)), fmtLatency(r.Latency.Quantile(0.99)), fmtRatio(rep, r))
+		if cpuCol {
+			line += fmt.Sprintf(" %14s", fmtServerCPU(r))
+		}
 		if errCol {
 			line += fmt.Sprintf(" %8d", r.Errors)
 		}
@@ -372,13 +392,46 @@ func writeBenchText(w io.Writer, rep *loadgen.Report) {
 }
 
 func writeBenchMarkdown(w io.Writer, rep *loadgen.Report) {
-	fmt.Fprintln(w, "| op | concurrency | ops/s | p50 | p99 | ratio to ceiling |")
-	fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|")
+	cpuCol := rep.Config.ServerPID > 0
+	if cpuCol {
+		fmt.Fprintln(w, "| op | concurrency | ops/s | p50 | p99 | ratio to ceiling | server CPU per op |")
+		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|--:|")
+	} else {
+		fmt.Fprintln(w, "| op | concurrency | ops/s | p50 | p99 | ratio to ceiling |")
+		fmt.Fprintln(w, "|---|--:|--:|--:|--:|--:|")
+	}
 	for i := range rep.Results {
 		r := &rep.Results[i]
-		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s |\n", r.Op, r.Concurrency, fmtRate(r.OpsPerSec()),
+		fmt.Fprintf(w, "| %s | %d | %s | %s | %s | %s |", r.Op, r.Concurrency, fmtRate(r.OpsPerSec()),
 			fmtLatency(r.Latency.Quantile(0.5)), fmtLatency(r.Latency.Quantile(0.99)), fmtRatio(rep, r))
+		if cpuCol {
+			fmt.Fprintf(w, " %s |", fmtServerCPU(r))
+		}
+		fmt.Fprintln(w)
 	}
+}
+
+// writeBenchTSV writes one line a cell, for scripts (scripts/bench-peers.sh):
+// op, concurrency, ops/s, p50 and p99 in µs, server CPU per op in µs (0:
+// not measured), errors.
+func writeBenchTSV(w io.Writer, rep *loadgen.Report) {
+	fmt.Fprintln(w, "op\tconcurrency\tops_per_sec\tp50_us\tp99_us\tserver_cpu_us\terrors")
+	for i := range rep.Results {
+		r := &rep.Results[i]
+		per, _ := r.ServerCPUPerOp()
+		fmt.Fprintf(w, "%s\t%d\t%.0f\t%.1f\t%.1f\t%.1f\t%d\n", r.Op, r.Concurrency, r.OpsPerSec(),
+			micros(r.Latency.Quantile(0.5)), micros(r.Latency.Quantile(0.99)), micros(per), r.Errors)
+	}
+}
+
+func micros(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+func fmtServerCPU(r *loadgen.Result) string {
+	per, ok := r.ServerCPUPerOp()
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fµs", micros(per))
 }
 
 // writeBenchFailures says loudly that the run had failed requests, and why.

@@ -66,6 +66,12 @@ type Config struct {
 	// TotalParameters how many the set-up makes in all (at least TreeSize):
 	// by-path latency should not depend on the total.
 	TreeSize, TotalParameters int
+
+	// ServerPID, when set, is the server's process on this machine: each
+	// cell also measures the CPU time it used over the measured window
+	// (Result.ServerCPU), the figure least moved by the load generator
+	// sharing the machine's cores.
+	ServerPID int
 }
 
 // grace is how long past a cell's end a request still in flight may take
@@ -122,6 +128,13 @@ func (c *Config) Validate() error {
 	if c.Warmup < 0 {
 		errs = append(errs, errors.New("warm-up must not be negative"))
 	}
+	if c.ServerPID < 0 {
+		errs = append(errs, errors.New("server pid must not be negative"))
+	} else if c.ServerPID > 0 {
+		if _, err := ProcessCPU(c.ServerPID); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -157,6 +170,9 @@ type Result struct {
 	// they were, most frequent first.
 	Errors     int64
 	ErrorKinds []ErrorKind
+	// ServerCPU is the CPU time the server process used over the measured
+	// window, when Config.ServerPID is set.
+	ServerCPU time.Duration
 }
 
 // ErrorKind is a distinct failure and how often it happened.
@@ -171,6 +187,15 @@ func (r *Result) OpsPerSec() float64 {
 		return 0
 	}
 	return float64(r.Requests) / r.Elapsed.Seconds()
+}
+
+// ServerCPUPerOp is the server's CPU time per successful request of the
+// measured window; ok is false when it was not measured.
+func (r *Result) ServerCPUPerOp() (time.Duration, bool) {
+	if r.ServerCPU <= 0 || r.Requests == 0 {
+		return 0, false
+	}
+	return r.ServerCPU / time.Duration(r.Requests), true
 }
 
 // Report is a run's outcome.
@@ -252,7 +277,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	for _, n := range cfg.Concurrency {
 		for _, op := range cfg.Ops {
 			rq := reqs[op]
-			res := c.cell(ctx, &rq, n, cfg.Warmup, cfg.Duration)
+			res := c.cell(ctx, &rq, n, cfg.Warmup, cfg.Duration, cfg.ServerPID)
 			if ctx.Err() != nil {
 				return rep, ctx.Err()
 			}
@@ -437,13 +462,18 @@ func (c *client) setup(ctx context.Context, ops []Op) (fixture, error) {
 	hc := newHTTPClient(t)
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := c.send(ctx, hc, &request{op: Ceiling}, nil); err != nil {
-		return fx, fmt.Errorf("failed to reach the server: GET %s: %w", c.healthz, err)
-	}
-	needParams, needSecrets := false, false
+	needParams, needSecrets, ceiling := false, false, false
 	for _, op := range ops {
+		ceiling = ceiling || op == Ceiling
 		needParams = needParams || op.isSSM()
 		needSecrets = needSecrets || op.isSecrets()
+	}
+	// A peer measured beside sealbox (local-kms) may have no /healthz: with
+	// no ceiling to run, the first call of the set-up tells if it is there.
+	if ceiling {
+		if err := c.send(ctx, hc, &request{op: Ceiling}, nil); err != nil {
+			return fx, fmt.Errorf("failed to reach the server: GET %s: %w", c.healthz, err)
+		}
 	}
 	if needParams {
 		if err := c.setupParameters(ctx, hc); err != nil {
@@ -470,7 +500,7 @@ type worker struct {
 }
 
 // cell runs rq at concurrency n: warm-up, then the measured duration.
-func (c *client) cell(ctx context.Context, rq *request, n int, warmup, duration time.Duration) Result {
+func (c *client) cell(ctx context.Context, rq *request, n int, warmup, duration time.Duration, serverPID int) Result {
 	t := c.transport(n)
 	defer t.CloseIdleConnections()
 	hc := newHTTPClient(t)
@@ -481,6 +511,18 @@ func (c *client) cell(ctx context.Context, rq *request, n int, warmup, duration 
 	cctx, cancel := context.WithDeadline(ctx, deadline.Add(grace))
 	defer cancel()
 
+	// The server's CPU is read when the measured window opens and once the
+	// last worker is done, as the window's request count is.
+	var cpuFrom time.Duration
+	var cpuErr error
+	cpuRead := make(chan struct{})
+	if serverPID > 0 {
+		t := time.AfterFunc(time.Until(measureFrom), func() {
+			cpuFrom, cpuErr = ProcessCPU(serverPID)
+			close(cpuRead)
+		})
+		defer t.Stop()
+	}
 	workers := make([]worker, n)
 	var wg sync.WaitGroup
 	for i := range workers {
@@ -489,6 +531,16 @@ func (c *client) cell(ctx context.Context, rq *request, n int, warmup, duration 
 	}
 	wg.Wait()
 	res := Result{Op: rq.op, Concurrency: n, Latency: new(Histogram), Elapsed: time.Since(measureFrom)}
+	if serverPID > 0 {
+		cpuTo, err := ProcessCPU(serverPID)
+		select {
+		case <-cpuRead:
+			if err == nil && cpuErr == nil {
+				res.ServerCPU = cpuTo - cpuFrom
+			}
+		default: // the run was cut short before the window opened
+		}
+	}
 	kinds := map[string]int64{}
 	for i := range workers {
 		w := &workers[i]
