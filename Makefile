@@ -30,7 +30,7 @@ FUZZERS = \
 	FuzzParseECPublicKey:./internal/primitive:50000x \
 	FuzzUnwrapRSAAESKeyWrap:./internal/primitive:300x
 
-.PHONY: run build test fuzz bench generate
+.PHONY: run build test fuzz bench bench-peers generate
 
 run:
 	$(GO) run ./cmd/sealbox server
@@ -52,6 +52,12 @@ fuzz:
 # bench drives a server you started (make run) with signed requests.
 bench: build
 	./bin/sealbox bench --format markdown
+
+# bench-peers measures the floor (bare net/http), sealbox and, with
+# LOCAL_KMS=/path/to/local-kms, local-kms side by side, with each server's CPU
+# per request (scripts/bench-peers.sh; PIN=1 pins servers and load apart).
+bench-peers:
+	bash scripts/bench-peers.sh
 
 # generate refreshes the embedded service models from ../shared/spec/aws and
 # the wire types generated from them (internal/*/types_gen.go).

@@ -515,3 +515,25 @@ func TestSmokeLambdaCLI(t *testing.T) {
 	runScript(t, 3*time.Minute, env, "bash", scriptPath(t, "smoke-lambda-cli.sh"))
 	srv.stop(t)
 }
+
+// TestBenchPeersScript runs scripts/bench-peers.sh briefly, as a user runs
+// it without a peer built: the floor and sealbox, each measured with its
+// server CPU per request, in the markdown table the README shows.
+func TestBenchPeersScript(t *testing.T) {
+	t.Parallel()
+	env := append(cleanEnv(), "SEALBOX_BIN="+sealboxBinary(t), "DURATION=300ms", "WARMUP=50ms", "PASSES=1",
+		"CONCURRENCY=2", "SEALBOX_OPS=decrypt,get-secret-value")
+	out := runScript(t, 3*time.Minute, env, "bash", scriptPath(t, "bench-peers.sh"))
+	for _, row := range []string{"| floor: bare net/http, GET / | 2 | ", "| sealbox GET /healthz | 2 | ", "| sealbox decrypt | 2 | ", "| sealbox get-secret-value | 2 | "} {
+		line := ""
+		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, row) {
+				line = l
+			}
+		}
+		// ops/s, then the server's CPU per op in µs: both measured, not zero.
+		if !regexp.MustCompile(`^\| [^|]+ \| 2 \| [1-9][0-9]* \| [1-9][0-9]* µs \| [0-9.]+ ms \|$`).MatchString(line) {
+			t.Errorf("no measured row %q in:\n%s", row, out)
+		}
+	}
+}
