@@ -87,8 +87,6 @@ func parseQueryAuth(r *http.Request, service string, now time.Time, skew time.Du
 	if sr.announcedHash == "" {
 		sr.announcedHash = headerValue(r.Header, "X-Amz-Content-Sha256")
 	}
-	q.Del("X-Amz-Signature")
-	sr.query = q
 	return sr, nil
 }
 
