@@ -32,9 +32,7 @@ import (
 //     one; every other value trimmed of white space at both ends (as
 //     strings.TrimSpace does) with inner runs of spaces made one, several
 //     values joined by commas. Content-Length only when it is positive.
-//     In a header-signed request X-Amz-Date is the signing time as parsed,
-//     and in a presigned one the query's X-Amz-Algorithm, -Credential,
-//     -Date and -SignedHeaders are rewritten as the signer writes them.
+//     X-Amz-Date must be signed in a header-signed request.
 //
 // The SDK signer cannot leave X-Amz-Date out of a header-signed request,
 // so a request dated by the Date header alone is refused (msgDateOnly)
@@ -59,16 +57,16 @@ const maxQueryParams = 10000
 // workspace holds the buffers one signature computation writes into; they
 // are pooled so that a verification allocates nothing for them.
 type workspace struct {
-	canon  []byte     // the canonical request
-	sts    []byte     // the string to sign
-	qbuf   []byte     // the encoded query keys and values, back to back
-	qkey   []byte     // one query key, unescaped
-	qval   []byte     // one query value, unescaped
-	params []qparam   // where each pair of qbuf lies
-	key    [32]byte   // the signing key (here, not on the stack: the MAC takes a slice of it)
-	got    [32]byte   // the client's signature, decoded
-	date   [8]byte    // the scope's day, YYYYMMDD
-	amz    [16]byte   // the signing time, YYYYMMDDTHHMMSSZ
+	canon  []byte    // the canonical request
+	sts    []byte    // the string to sign
+	qbuf   []byte    // the encoded query keys and values, back to back
+	qkey   []byte    // one query key, unescaped
+	qval   []byte    // one query value, unescaped
+	params []qparam  // where each pair of qbuf lies
+	key    [32]byte  // the signing key (here, not on the stack: the MAC takes a slice of it)
+	got    [32]byte  // the client's signature, decoded
+	date   [8]byte   // the scope's day, YYYYMMDD
+	amz    [16]byte  // the signing time, YYYYMMDDTHHMMSSZ
 	_      [0]func() // not comparable
 }
 
@@ -202,10 +200,10 @@ func unreserved(c byte) bool {
 }
 
 // appendCanonicalQuery appends the canonical query string. In a presigned
-// request X-Amz-Signature is left out, and the four parameters the SDK
-// signer sets itself are written as it writes them, whatever the client
-// sent: the signature is checked over the values the checks before it
-// read (the first of each), never over a second copy.
+// request X-Amz-Signature is left out, and every other parameter is signed
+// as sent, X-Amz-Date and X-Amz-Credential too (the SDK signer writes them
+// itself, the same way): a second copy of one, or the same date written
+// otherwise, does not verify.
 func (w *workspace) appendCanonicalQuery(b []byte, raw string, in *signingInput) ([]byte, bool) {
 	if strings.Count(raw, "&")+1 > maxQueryParams {
 		return b, false
@@ -224,20 +222,10 @@ func (w *workspace) appendCanonicalQuery(b []byte, raw string, in *signingInput)
 		if !okK || !okV {
 			continue // as url.ParseQuery: a bad escape drops the pair
 		}
-		if in.presign && presignSets(w.qkey) {
+		if in.presign && string(w.qkey) == "X-Amz-Signature" {
 			continue
 		}
 		w.addParam(w.qkey, w.qval)
-	}
-	if in.presign {
-		var cred [256]byte
-		c := append(cred[:0], in.accessKeyID...)
-		c = append(c, '/')
-		c = appendScope(c, &w.date, in.region, in.service)
-		w.addParam([]byte("X-Amz-Algorithm"), []byte(algorithm))
-		w.addParam([]byte("X-Amz-Credential"), c)
-		w.addParam([]byte("X-Amz-Date"), w.amz[:])
-		w.addParam([]byte("X-Amz-SignedHeaders"), []byte(in.signedHeaders))
 	}
 	q := w.qbuf
 	slices.SortFunc(w.params, func(x, y qparam) int {
@@ -264,16 +252,6 @@ func (w *workspace) addParam(key, value []byte) {
 	w.qbuf = appendEscaped(w.qbuf, string(value), true)
 	p.v1 = len(w.qbuf)
 	w.params = append(w.params, p)
-}
-
-// presignSets reports whether the SDK signer, presigning, drops or
-// replaces the parameter named key.
-func presignSets(key []byte) bool {
-	switch string(key) {
-	case "X-Amz-Signature", "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders":
-		return true
-	}
-	return false
 }
 
 // appendQueryUnescape appends s decoded as url.QueryUnescape decodes it
@@ -328,9 +306,6 @@ func (w *workspace) appendCanonicalHeaders(b []byte, r *http.Request, in *signin
 			// The SDK signer trims and collapses spaces in Host, nothing else.
 			b = appendCollapsed(b, strings.Trim(r.Host, " "))
 			sawHost = true
-		case name == "x-amz-date" && !in.presign:
-			b = append(b, w.amz[:]...)
-			sawDate = true
 		case name == "content-length":
 			n, ok := contentLength(r)
 			if !ok {
@@ -338,6 +313,10 @@ func (w *workspace) appendCanonicalHeaders(b []byte, r *http.Request, in *signin
 			}
 			b = strconv.AppendInt(b, n, 10)
 		default:
+			// X-Amz-Date is signed as sent, like any header: the same
+			// instant written otherwise, or a second value after the one
+			// read as the signing time, does not verify.
+			sawDate = sawDate || name == "x-amz-date"
 			vals := headerValues(r.Header, name)
 			if vals == nil {
 				return b, false, false
