@@ -181,7 +181,7 @@ func appendCanonicalURI(b []byte, r *http.Request) []byte {
 
 // appendEscaped appends s with every byte but the unreserved ones (and '/'
 // unless escapeSlash) written as %XX, upper-case, as SigV4's UriEncode.
-func appendEscaped(b []byte, s string, escapeSlash bool) []byte {
+func appendEscaped[T string | []byte](b []byte, s T, escapeSlash bool) []byte {
 	const hexUpper = "0123456789ABCDEF"
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -246,10 +246,10 @@ func (w *workspace) appendCanonicalQuery(b []byte, raw string, in *signingInput)
 // addParam appends key=value, both escaped, to w.qbuf and records it.
 func (w *workspace) addParam(key, value []byte) {
 	p := qparam{k0: len(w.qbuf)}
-	w.qbuf = appendEscaped(w.qbuf, string(key), true) // string(b) as an argument does not allocate
+	w.qbuf = appendEscaped(w.qbuf, key, true)
 	p.k1 = len(w.qbuf)
 	w.qbuf = append(w.qbuf, '=')
-	w.qbuf = appendEscaped(w.qbuf, string(value), true)
+	w.qbuf = appendEscaped(w.qbuf, value, true)
 	p.v1 = len(w.qbuf)
 	w.params = append(w.params, p)
 }
@@ -421,7 +421,8 @@ func contentLength(r *http.Request) (int64, bool) {
 		return r.ContentLength, r.ContentLength > 0
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != v {
+	var buf [20]byte
+	if err != nil || n <= 0 || string(strconv.AppendInt(buf[:0], n, 10)) != v {
 		return 0, false
 	}
 	return n, true

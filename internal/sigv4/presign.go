@@ -47,10 +47,10 @@ var presignParams = [...]string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Si
 func parseQueryAuth(r *http.Request, service string, now time.Time, skew time.Duration) (signedRequest, *AuthError) {
 	// Parse errors are ignored as the SDK signer ignores them: a parameter
 	// it cannot read is left out of both sides.
-	q, _ := url.ParseQuery(r.URL.RawQuery)
+	q := rawQuery(r.URL.RawQuery)
 	var missing strings.Builder
 	for _, p := range presignParams {
-		if q.Get(p) == "" {
+		if q.get(p) == "" {
 			missing.WriteString("AWS query-string parameters must include '")
 			missing.WriteString(p)
 			missing.WriteString("'. ")
@@ -60,15 +60,15 @@ func parseQueryAuth(r *http.Request, service string, now time.Time, skew time.Du
 		missing.WriteString(msgReexamineQuery)
 		return signedRequest{}, authErr(KindIncomplete, missing.String())
 	}
-	signedAt, aerr := parseAmzDate(q.Get("X-Amz-Date"))
+	signedAt, aerr := parseAmzDate(q.get("X-Amz-Date"))
 	if aerr != nil {
 		return signedRequest{}, aerr
 	}
 	if aerr := checkPresignTime(q, signedAt, now, skew); aerr != nil {
 		return signedRequest{}, aerr
 	}
-	signedHeaders := q.Get("X-Amz-SignedHeaders")
-	sc, aerr := checkCommon(q.Get("X-Amz-Algorithm"), q.Get("X-Amz-Credential"), signedHeaders, service, signedAt, now, skew, false)
+	signedHeaders := q.get("X-Amz-SignedHeaders")
+	sc, aerr := checkCommon(q.get("X-Amz-Algorithm"), q.get("X-Amz-Credential"), signedHeaders, service, signedAt, now, skew, false)
 	if aerr != nil {
 		return signedRequest{}, aerr
 	}
@@ -76,9 +76,9 @@ func parseQueryAuth(r *http.Request, service string, now time.Time, skew time.Du
 		scope:         sc,
 		signedAt:      signedAt,
 		signedHeaders: signedHeaders,
-		signature:     q.Get("X-Amz-Signature"),
-		token:         q.Get("X-Amz-Security-Token"),
-		announcedHash: q.Get("X-Amz-Content-Sha256"),
+		signature:     q.get("X-Amz-Signature"),
+		token:         q.get("X-Amz-Security-Token"),
+		announcedHash: q.get("X-Amz-Content-Sha256"),
 		presign:       true,
 	}
 	if sr.token == "" {
@@ -92,15 +92,15 @@ func parseQueryAuth(r *http.Request, service string, now time.Time, skew time.Du
 
 // checkPresignTime refuses a presigned request dated too far in the future,
 // or past its X-Amz-Expires (or, without one, older than the skew allows).
-func checkPresignTime(q url.Values, signedAt, now time.Time, skew time.Duration) *AuthError {
+func checkPresignTime(q rawQuery, signedAt, now time.Time, skew time.Duration) *AuthError {
 	if signedAt.After(now.Add(skew)) {
 		return skewError(signedAt, now, skew)
 	}
-	v, ok := q["X-Amz-Expires"]
-	if !ok || len(v) == 0 {
+	v, ok := q.lookup("X-Amz-Expires")
+	if !ok {
 		return checkSkew(signedAt, now, skew)
 	}
-	secs, err := strconv.ParseInt(v[0], 10, 64)
+	secs, err := strconv.ParseInt(v, 10, 64)
 	switch {
 	case err != nil:
 		return authErr(KindIncomplete, msgExpiresNumber)
@@ -114,4 +114,56 @@ func checkPresignTime(q url.Values, signedAt, now time.Time, skew time.Duration)
 		return authErr(KindExpired, msgRequestExpired)
 	}
 	return nil
+}
+
+// rawQuery is a query string as it came, read the way url.ParseQuery reads
+// it (a pair holding ';' or a bad escape is skipped, and past
+// maxQueryParams the query is empty) without building the whole map.
+type rawQuery string
+
+// get is url.Values.Get: the first value of key, or "".
+func (q rawQuery) get(key string) string {
+	v, _ := q.lookup(key)
+	return v
+}
+
+// lookup returns the first value of key and whether there is one. Only a
+// value that holds an escape is copied.
+func (q rawQuery) lookup(key string) (string, bool) {
+	raw := string(q)
+	if strings.Count(raw, "&")+1 > maxQueryParams {
+		return "", false
+	}
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		if !queryKeyIs(k, key) {
+			continue
+		}
+		if !strings.ContainsAny(v, "%+") {
+			return v, true
+		}
+		if u, err := url.QueryUnescape(v); err == nil {
+			return u, true
+		}
+		// A bad escape in the value drops the pair; a later one may count.
+	}
+	return "", false
+}
+
+// queryKeyIs reports whether the raw query key k decodes to key.
+func queryKeyIs(k, key string) bool {
+	if !strings.ContainsAny(k, "%+") {
+		return k == key
+	}
+	var buf [64]byte
+	if len(k) > 3*len(buf) {
+		return false // decodes to more than 64 bytes, longer than any key asked for
+	}
+	d, ok := appendQueryUnescape(buf[:0], k)
+	return ok && string(d) == key
 }
