@@ -57,20 +57,20 @@ const maxQueryParams = 10000
 // workspace holds the buffers one signature computation writes into; they
 // are pooled so that a verification allocates nothing for them.
 type workspace struct {
-	canon  []byte    // the canonical request
-	sts    []byte    // the string to sign
-	qbuf   []byte    // the encoded query keys and values, back to back
-	qkey   []byte    // one query key, unescaped
-	qval   []byte    // one query value, unescaped
-	params []qparam  // where each pair of qbuf lies
-	key    [32]byte  // the signing key (here, not on the stack: the MAC takes a slice of it)
-	got    [32]byte  // the client's signature, decoded
-	date   [8]byte   // the scope's day, YYYYMMDD
-	amz    [16]byte  // the signing time, YYYYMMDDTHHMMSSZ
-	_      [0]func() // not comparable
+	canon  []byte   // the canonical request
+	sts    []byte   // the string to sign
+	qbuf   []byte   // the encoded query keys and values, back to back
+	qkey   []byte   // one query key, unescaped
+	qval   []byte   // one query value, unescaped
+	params []qparam // where each pair of qbuf lies
+	key    [32]byte // the signing key (here, not on the stack: the MAC takes a slice of it)
+	got    [32]byte // the client's signature, decoded
+	date   [8]byte  // the scope's day, YYYYMMDD
+	amz    [16]byte // the signing time, YYYYMMDDTHHMMSSZ
 }
 
-// qparam is one query parameter: qbuf[k0:k1] = qbuf[k1+1:v1] after '='.
+// qparam is one query parameter in qbuf: the key at [k0:k1], '=' at k1,
+// the value at [k1+1:v1].
 type qparam struct{ k0, k1, v1 int }
 
 var workspaces = sync.Pool{New: func() any {
@@ -82,10 +82,10 @@ var workspaces = sync.Pool{New: func() any {
 const maxPooled = 64 << 10
 
 func (w *workspace) release() {
+	clear(w.key[:])
 	if cap(w.canon) > maxPooled || cap(w.qbuf) > maxPooled || cap(w.qkey) > maxPooled || cap(w.qval) > maxPooled {
 		return
 	}
-	clear(w.key[:])
 	workspaces.Put(w)
 }
 
@@ -109,13 +109,22 @@ func (v *Verifier) signatureMatches(r *http.Request, in *signingInput, sig strin
 	utc := in.signedAt.UTC()
 	utc.AppendFormat(w.date[:0], "20060102")
 	utc.AppendFormat(w.amz[:0], isoBasic)
-	v.signingKey(in, &w.date, &w.key)
+	var sum [sha256.Size]byte
+	cached := false
 	for _, collapse := range [...]bool{false, true} {
 		otherSpace, ok := w.stringToSign(r, in, collapse)
 		if !ok {
 			return false
 		}
+		if !cached {
+			sum, cached = v.signingKey(in, &w.date, &w.key)
+		}
 		if primitive.Equal(primitive.HMAC(w.key[:], w.sts), w.got[:]) {
+			if !cached {
+				// Only a key that verified a signature is kept, so that
+				// unsigned requests cannot crowd the cache.
+				v.keepSigningKey(in, &w.date, &sum, &w.key)
+			}
 			return true
 		}
 		if !otherSpace {

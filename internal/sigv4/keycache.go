@@ -19,7 +19,9 @@ import (
 // is still asked on every request, so revocation and expiry do not wait
 // for the cache.
 //
-// The cache holds hashes of secrets and day-scoped keys, never a secret.
+// The cache holds hashes of secrets and day-scoped keys, never a secret,
+// and only keys that have verified a signature: a request that fails costs
+// a derivation but evicts nothing.
 
 const (
 	keyCacheShards = 16
@@ -55,27 +57,34 @@ func (v *Verifier) cache() *keyCache {
 }
 
 // signingKey writes into dst the signing key for in's secret and scope
-// (date is YYYYMMDD), from the cache or newly derived.
-func (v *Verifier) signingKey(in *signingInput, date *[8]byte, dst *[sha256.Size]byte) {
+// (date is YYYYMMDD), and reports whether it came from the cache. It
+// returns the secret's SHA-256, for keepSigningKey.
+func (v *Verifier) signingKey(in *signingInput, date *[8]byte, dst *[sha256.Size]byte) (secretSum [sha256.Size]byte, cached bool) {
 	c := v.cache()
 	secret := in.secret.Bytes()
-	sum := sha256.Sum256(secret)
+	secretSum = sha256.Sum256(secret)
 	k := scopeKey{accessKeyID: in.accessKeyID, date: *date, region: in.region, service: in.service}
-	sh := &c.shards[maphash.String(c.seed, in.accessKeyID)%keyCacheShards]
-
+	sh := c.shard(in.accessKeyID)
 	sh.mu.RLock()
 	e, ok := sh.m[k]
 	sh.mu.RUnlock()
-	if ok && primitive.Equal(e.secretSum[:], sum[:]) {
+	if ok && primitive.Equal(e.secretSum[:], secretSum[:]) {
 		*dst = e.key
-		return
+		return secretSum, true
 	}
+	*dst = deriveSigningKey(secret, date[:], in.region, in.service)
+	return secretSum, false
+}
 
-	e = derivedKey{secretSum: sum, key: deriveSigningKey(secret, date[:], in.region, in.service)}
+// keepSigningKey caches key, derived from the secret whose SHA-256 is
+// secretSum, for in's access key and scope.
+func (v *Verifier) keepSigningKey(in *signingInput, date *[8]byte, secretSum, key *[sha256.Size]byte) {
 	// The strings are slices of the request's headers or query: copies
 	// keep the cache from pinning whole requests.
-	k.accessKeyID, k.region, k.service = strings.Clone(k.accessKeyID), strings.Clone(k.region), strings.Clone(k.service)
+	k := scopeKey{accessKeyID: strings.Clone(in.accessKeyID), date: *date, region: strings.Clone(in.region), service: strings.Clone(in.service)}
+	sh := v.cache().shard(in.accessKeyID)
 	sh.mu.Lock()
+	defer sh.mu.Unlock()
 	if sh.m == nil {
 		sh.m = make(map[scopeKey]derivedKey)
 	}
@@ -85,9 +94,11 @@ func (v *Verifier) signingKey(in *signingInput, date *[8]byte, dst *[sha256.Size
 			break
 		}
 	}
-	sh.m[k] = e
-	sh.mu.Unlock()
-	*dst = e.key
+	sh.m[k] = derivedKey{secretSum: *secretSum, key: *key}
+}
+
+func (c *keyCache) shard(accessKeyID string) *keyShard {
+	return &c.shards[maphash.String(c.seed, accessKeyID)%keyCacheShards]
 }
 
 // deriveSigningKey is SigV4's key derivation:

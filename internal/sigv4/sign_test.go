@@ -270,3 +270,38 @@ func TestVerifyAllocations(t *testing.T) {
 		t.Errorf("VerifyPayload allocates %v times, want at most 8", allocs)
 	}
 }
+
+// TestSigningKeyCacheKeepsOnlyVerifiedKeys: a request that fails its
+// signature leaves nothing in the cache, so unsigned traffic naming a known
+// key (in any region) cannot crowd out the keys in use.
+func TestSigningKeyCacheKeepsOnlyVerifiedKeys(t *testing.T) {
+	v := newVerifier(newCreds(), t0)
+	cached := func() int {
+		n := 0
+		for i := range v.keys.shards {
+			sh := &v.keys.shards[i]
+			sh.mu.RLock()
+			n += len(sh.m)
+			sh.mu.RUnlock()
+		}
+		return n
+	}
+	for _, region := range []string{"us-east-1", "eu-west-1", "ap-south-2"} {
+		r, body := onServer(t, kmsRequest().signed(t, aws.Credentials{AccessKeyID: testAKID, SecretAccessKey: "guess"}, region, testService, t0))
+		if _, err := v.Verify(context.Background(), r, body, testService); kindOf(err) != KindBadSignature {
+			t.Fatalf("Verify(wrong secret, %s) err = %v, want %v", region, err, KindBadSignature)
+		}
+	}
+	if n := cached(); n != 0 {
+		t.Fatalf("after failed signatures the cache holds %d keys, want 0", n)
+	}
+	r, body := onServer(t, kmsRequest().signed(t, longTerm, testRegion, testService, t0))
+	for range 2 {
+		if _, err := v.Verify(context.Background(), r, body, testService); err != nil {
+			t.Fatalf("Verify() err = %v", err)
+		}
+	}
+	if n := cached(); n != 1 {
+		t.Fatalf("after a good signature the cache holds %d keys, want 1", n)
+	}
+}
