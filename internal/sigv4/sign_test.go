@@ -249,9 +249,10 @@ func TestSigningKeyCacheBounded(t *testing.T) {
 }
 
 // TestVerifyAllocations holds the header-signed hot path to its budget: the
-// Result, and the HMAC primitive.HMAC makes (crypto/hmac's state and sum).
+// Result, and the HMAC primitive.HMAC makes (crypto/hmac's state and sum,
+// six allocations).
 func TestVerifyAllocations(t *testing.T) {
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		t.Skip("allocation count")
 	}
 	v := newVerifier(newCreds(), t0)
@@ -266,8 +267,8 @@ func TestVerifyAllocations(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	if allocs > 8 {
-		t.Errorf("VerifyPayload allocates %v times, want at most 8", allocs)
+	if allocs > 7 {
+		t.Errorf("VerifyPayload allocates %v times, want at most 7", allocs)
 	}
 }
 
