@@ -43,3 +43,34 @@ func TestInactiveUnderConcurrentLookups(t *testing.T) {
 		<-done
 	}
 }
+
+// TestLookupAccessKeyCachedAllocatesNothing: every verified request looks
+// its key up, so a lookup the cache answers must not allocate.
+func TestLookupAccessKeyCachedAllocatesNothing(t *testing.T) {
+	e := newEnv(t)
+	_, key := e.User("alice")
+	ctx := context.Background()
+	if _, err := e.IDs.LookupAccessKey(ctx, key.AccessKeyId); err != nil {
+		t.Fatalf("LookupAccessKey() err = %v", err)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if _, err := e.IDs.LookupAccessKey(ctx, key.AccessKeyId); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("LookupAccessKey(cached) allocates %v times, want 0", allocs)
+	}
+}
+
+func BenchmarkLookupAccessKeyCached(b *testing.B) {
+	e := newEnv(b)
+	_, key := e.User("alice")
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := e.IDs.LookupAccessKey(ctx, key.AccessKeyId); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -9,9 +9,10 @@ import (
 	"testing"
 )
 
-// TestImports keeps cipher and MAC code out of sigv4: the signature is
-// computed by the SDK signer and compared by internal/primitive, the one
-// package that may import crypto/hmac and its kin.
+// TestImports keeps cipher and MAC code out of sigv4: the canonical request
+// is hashed here with crypto/sha256, but the MAC and the comparison are
+// internal/primitive's, the one package that may import crypto/hmac and
+// its kin.
 func TestImports(t *testing.T) {
 	forbidden := []string{"crypto/hmac", "crypto/aes", "crypto/cipher", "crypto/subtle", "golang.org/x/crypto"}
 	files, err := filepath.Glob("*.go")

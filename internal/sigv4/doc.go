@@ -37,14 +37,21 @@
 //
 // # Who computes the signature
 //
-// The expected signature comes from aws-sdk-go-v2's own signer
-// (aws/signer/v4), fed with a minimal copy of the request that carries
-// exactly the headers the client signed (see expected.go for the signer's
-// quirks and how the copy works around them). sealbox thus shares the
-// canonicalisation that AWS's SDKs are tested against instead of carrying
-// its own copy of the algorithm, and no HMAC is computed here: only
-// internal/primitive touches crypto/hmac, and the final comparison is
-// primitive.Equal, in constant time.
+// The expected signature is computed here (expected.go), following the
+// SigV4 specification as aws-sdk-go-v2's signer applies it: the canonical
+// request is written into pooled buffers, hashed with crypto/sha256, and
+// signed with primitive.HMAC under a signing key derived once per access
+// key, day, region and service and cached (keycache.go). A cached key is
+// used only with the secret it was derived from: the entry holds the
+// secret's SHA-256, compared in constant time with that of the secret the
+// identity store returns for this request. The store is asked on every
+// request all the same, so revocation and expiry take effect at once.
+// Signatures are compared with primitive.Equal, in constant time; only
+// internal/primitive touches crypto/hmac.
+//
+// FuzzVerifyMatchesSDK holds the verifier to the SDK signer: for fuzzed
+// requests both compute the same signature, and a change to any signed part
+// is refused; botocore's signatures are checked by TestBotocore.
 //
 // # What cannot be verified
 //
@@ -53,11 +60,14 @@
 // Date header alone, or one that signed "content-length:0", has a canonical
 // form the SDK cannot produce: the first is refused with a message saying
 // so, the second fails as a signature mismatch. No AWS SDK sends either.
+// Nor is a canonical form accepted that differs from the bytes sent: a
+// second X-Amz-Date, or the signing time written otherwise, fails.
 //
 // # Performance
 //
-// Verify runs on every request. It parses without allocating where it can,
-// keeps sixteen SDK signers so that their derived-key caches stay warm
-// across access keys, and touches the identity store once, after every
-// check that needs no key.
+// Verify runs on every request. It parses without allocating, writes the
+// canonical request into pooled buffers, derives a signing key once per
+// scope, and touches the identity store once, after every check that needs
+// no key. What it allocates on the header-signed path is the Result and
+// the HMAC state primitive.HMAC makes.
 package sigv4

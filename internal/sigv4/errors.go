@@ -104,9 +104,10 @@ const (
 	// Adapted from S3's InvalidArgument text, which also lists the
 	// STREAMING-* forms that sealbox does not accept.
 	msgPayloadValue = "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, or a valid sha256 value."
-	// AWS accepts a request dated only by the Date header; the SDK signer
-	// cannot reproduce its canonical request (see expected.go), so sealbox
-	// says so plainly rather than answering with a misleading mismatch.
+	// AWS accepts a request dated only by the Date header; the SDK signer,
+	// which the verifier follows, cannot produce its canonical request (see
+	// expected.go), so sealbox says so plainly rather than answering with a
+	// misleading mismatch.
 	msgDateOnly = "Signing with the 'Date' header alone is not supported; sign the 'X-Amz-Date' header."
 )
 

@@ -1,46 +1,44 @@
 package sigv4
 
 import (
-	"context"
-	"hash/maphash"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/textproto"
-	"net/url"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/sealbox/sealbox/internal/primitive"
 )
 
-// The expected signature is computed by aws-sdk-go-v2's own signer, not by
-// a copy of the algorithm: the verifier builds a minimal request that
-// carries exactly what the client signed and lets the SDK sign it with the
-// stored secret. Three quirks of the SDK signer shape that request:
+// The expected signature is computed here, into pooled buffers, following
+// the SigV4 specification the way aws-sdk-go-v2's signer (aws/signer/v4)
+// applies it; FuzzVerifyMatchesSDK holds the two to the same signature for
+// the same request. Where the SDK signer departs from the letter of the
+// spec, this follows the SDK, since that is what clients sign with:
 //
-//   - It signs every header in the map except an ignore list (User-Agent,
-//     X-Amzn-Trace-Id, Expect, Transfer-Encoding, Authorization). The list
-//     is matched against the map key as written, so the clone stores each
-//     signed header under its lower-case name: nothing is ignored, and a
-//     client that signed User-Agent (aws-sdk-java v1 does) still verifies.
-//   - It signs Host from Request.Host, Content-Length from
-//     Request.ContentLength (and only when it is > 0), and always adds
-//     X-Amz-Date itself from the signing time (in header mode). So those
-//     three are never copied as headers.
-//   - It cannot leave X-Amz-Date out of a header-signed request, so a
-//     request dated by the Date header alone cannot be reproduced (Verify
-//     refuses it with msgDateOnly), nor can a signed "content-length:0".
+//   - Canonical URI: the path as it came on the wire (URL.EscapedPath),
+//     escaped once more, every byte but A-Z a-z 0-9 - . _ ~ and '/': the
+//     double encoding of every service but S3. sealbox serves no S3, so
+//     the path is never left single-encoded.
+//   - Canonical query: parsed as url.ParseQuery parses it (a pair with ';'
+//     or a bad %-escape is left out, '+' is a space), each key and value
+//     escaped as above with '/' escaped too, sorted by key then value.
+//   - Canonical headers: host from Request.Host with runs of spaces made
+//     one; every other value trimmed of white space at both ends (as
+//     strings.TrimSpace does) with inner runs of spaces made one, several
+//     values joined by commas. Content-Length only when it is positive.
+//     X-Amz-Date must be signed in a header-signed request.
+//
+// The SDK signer cannot leave X-Amz-Date out of a header-signed request,
+// so a request dated by the Date header alone is refused (msgDateOnly)
+// rather than verified in a form no SDK produces.
 
-// signerShards spreads access keys over several SDK signers. Each signer
-// caches one derived signing key per region/service pair, for the last
-// access key that used it; sharding by access key keeps the cache warm when
-// several keys call the same service.
-const signerShards = 16
-
-// signingInput is everything the SDK signer needs besides the request.
+// signingInput is what the signature covers besides the request.
 type signingInput struct {
 	accessKeyID     string
 	secret          primitive.Secret
@@ -49,25 +47,51 @@ type signingInput struct {
 	payloadHash     string
 	signedHeaders   string
 	presign         bool
-	query           url.Values // presign only: the query without X-Amz-Signature
 }
 
-// signer returns the SDK signer for an access key.
-func (v *Verifier) signer(accessKeyID string) *v4.Signer {
-	v.once.Do(func() {
-		v.seed = maphash.MakeSeed()
-		for i := range v.signers {
-			// Hoisting would move signed X-Amz-* headers into the query of a
-			// presigned request; the client already decided where they went.
-			v.signers[i] = v4.NewSigner(func(o *v4.SignerOptions) { o.DisableHeaderHoisting = true })
-		}
-	})
-	return v.signers[maphash.String(v.seed, accessKeyID)%signerShards]
+// maxQueryParams is url.ParseQuery's limit: past it the SDK signer sees an
+// empty query. A request so long is refused instead of verified with its
+// query unsigned.
+const maxQueryParams = 10000
+
+// workspace holds the buffers one signature computation writes into; they
+// are pooled so that a verification allocates nothing for them.
+type workspace struct {
+	canon  []byte   // the canonical request
+	sts    []byte   // the string to sign
+	qbuf   []byte   // the encoded query keys and values, back to back
+	qkey   []byte   // one query key, unescaped
+	qval   []byte   // one query value, unescaped
+	params []qparam // where each pair of qbuf lies
+	key    [32]byte // the signing key (here, not on the stack: the MAC takes a slice of it)
+	got    [32]byte // the client's signature, decoded
+	date   [8]byte  // the scope's day, YYYYMMDD
+	amz    [16]byte // the signing time, YYYYMMDDTHHMMSSZ
 }
 
-// signatureMatches reports whether sig (hex) is the signature the SDK
-// computes for r and in. The comparison is constant-time. A request whose
-// canonical form the SDK cannot reproduce does not match.
+// qparam is one query parameter in qbuf: the key at [k0:k1], '=' at k1,
+// the value at [k1+1:v1].
+type qparam struct{ k0, k1, v1 int }
+
+var workspaces = sync.Pool{New: func() any {
+	return &workspace{canon: make([]byte, 0, 1024), sts: make([]byte, 0, 256)}
+}}
+
+// maxPooled is the largest buffer returned to the pool: one huge request
+// must not pin its buffers for the life of the process.
+const maxPooled = 64 << 10
+
+func (w *workspace) release() {
+	clear(w.key[:])
+	if cap(w.canon) > maxPooled || cap(w.qbuf) > maxPooled || cap(w.qkey) > maxPooled || cap(w.qval) > maxPooled {
+		return
+	}
+	workspaces.Put(w)
+}
+
+// signatureMatches reports whether sig (hex) is the signature of r and in.
+// The comparison is constant-time. A request whose canonical form the SDK
+// signer cannot produce does not match.
 //
 // Signers disagree on one detail of header canonicalisation: the SDK signer
 // collapses runs of spaces only, while botocore, aws-sdk-java and
@@ -75,51 +99,299 @@ func (v *Verifier) signer(accessKeyID string) *v4.Signer {
 // When a signed value holds such white space and the first attempt fails,
 // the values are collapsed the botocore way and the signature computed
 // again; no other request pays for the second attempt.
-func (v *Verifier) signatureMatches(ctx context.Context, r *http.Request, in *signingInput, sig string) (bool, error) {
-	got, ok := decodeSignature(sig)
-	if !ok {
-		return false, nil
+func (v *Verifier) signatureMatches(r *http.Request, in *signingInput, sig string) bool {
+	w := workspaces.Get().(*workspace)
+	defer w.release()
+	var ok bool
+	if w.got, ok = decodeSignature(sig); !ok {
+		return false
 	}
+	utc := in.signedAt.UTC()
+	utc.AppendFormat(w.date[:0], "20060102")
+	utc.AppendFormat(w.amz[:0], isoBasic)
+	var sum [sha256.Size]byte
+	cached := false
 	for _, collapse := range [...]bool{false, true} {
-		clone, otherSpace, cloned := cloneSigned(r, in.signedHeaders, in.presign, collapse)
-		if !cloned {
-			return false, nil
+		otherSpace, ok := w.stringToSign(r, in, collapse)
+		if !ok {
+			return false
 		}
-		want, err := v.sign(ctx, clone, in)
-		if err != nil {
-			return false, err
+		if !cached {
+			sum, cached = v.signingKey(in, &w.date, &w.key)
 		}
-		exp, ok := decodeSignature(want)
-		if ok && primitive.Equal(exp[:], got[:]) {
-			return true, nil
+		if primitive.Equal(primitive.HMAC(w.key[:], w.sts), w.got[:]) {
+			if !cached {
+				// Only a key that verified a signature is kept, so that
+				// unsigned requests cannot crowd the cache.
+				v.keepSigningKey(in, &w.date, &sum, &w.key)
+			}
+			return true
 		}
 		if !otherSpace {
 			break
 		}
 	}
-	return false, nil
+	return false
 }
 
-// sign has the SDK sign clone and returns the hex signature.
-func (v *Verifier) sign(ctx context.Context, clone *http.Request, in *signingInput) (string, error) {
-	// The boundary: the SDK signer takes the secret as a string. It is
-	// made here, used for this one signature and dropped (the signer
-	// caches the signing key it derives, not the secret).
-	creds := aws.Credentials{AccessKeyID: in.accessKeyID, SecretAccessKey: string(in.secret.Bytes())}
-	signer := v.signer(in.accessKeyID)
-	if in.presign {
-		clone.URL.RawQuery = in.query.Encode()
-		u, _, err := signer.PresignHTTP(ctx, creds, clone, in.payloadHash, in.service, in.region, in.signedAt)
-		if err != nil {
-			return "", err
-		}
-		return after(u, "X-Amz-Signature="), nil
+// stringToSign writes the string to sign into w.sts. ok is false when the
+// request cannot have been signed as the client claims (see
+// appendCanonicalHeaders); otherSpace is appendCanonicalHeaders's.
+func (w *workspace) stringToSign(r *http.Request, in *signingInput, collapse bool) (otherSpace, ok bool) {
+	b := append(w.canon[:0], r.Method...)
+	b = append(b, '\n')
+	b = appendCanonicalURI(b, r)
+	b = append(b, '\n')
+	if b, ok = w.appendCanonicalQuery(b, r.URL.RawQuery, in); !ok {
+		w.canon = b
+		return false, false
 	}
-	if err := signer.SignHTTP(ctx, creds, clone, in.payloadHash, in.service, in.region, in.signedAt); err != nil {
-		return "", err
+	b = append(b, '\n')
+	if b, otherSpace, ok = w.appendCanonicalHeaders(b, r, in, collapse); !ok {
+		w.canon = b
+		return false, false
 	}
-	return after(headerValue(clone.Header, "Authorization"), "Signature="), nil
+	b = append(b, '\n')
+	b = append(b, in.signedHeaders...)
+	b = append(b, '\n')
+	b = append(b, in.payloadHash...)
+	w.canon = b
+	sum := sha256.Sum256(b)
+
+	s := append(w.sts[:0], algorithm+"\n"...)
+	s = append(s, w.amz[:]...)
+	s = append(s, '\n')
+	s = appendScope(s, &w.date, in.region, in.service)
+	s = append(s, '\n')
+	s = hex.AppendEncode(s, sum[:])
+	w.sts = s
+	return otherSpace, true
 }
+
+// appendScope appends date/region/service/aws4_request.
+func appendScope(b []byte, date *[8]byte, region, service string) []byte {
+	b = append(b, date[:]...)
+	b = append(b, '/')
+	b = append(b, region...)
+	b = append(b, '/')
+	b = append(b, service...)
+	return append(b, "/aws4_request"...)
+}
+
+// appendCanonicalURI appends the path as it came on the wire, escaped once
+// more, as SigV4 asks for every service but S3.
+func appendCanonicalURI(b []byte, r *http.Request) []byte {
+	p := r.URL.EscapedPath() // no allocation unless RawPath is set
+	if p == "" {
+		p = "/"
+	}
+	return appendEscaped(b, p, false)
+}
+
+// appendEscaped appends s with every byte but the unreserved ones (and '/'
+// unless escapeSlash) written as %XX, upper-case, as SigV4's UriEncode.
+func appendEscaped[T string | []byte](b []byte, s T, escapeSlash bool) []byte {
+	const hexUpper = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if unreserved(c) || c == '/' && !escapeSlash {
+			b = append(b, c)
+			continue
+		}
+		b = append(b, '%', hexUpper[c>>4], hexUpper[c&15])
+	}
+	return b
+}
+
+func unreserved(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' ||
+		c == '-' || c == '.' || c == '_' || c == '~'
+}
+
+// appendCanonicalQuery appends the canonical query string. In a presigned
+// request X-Amz-Signature is left out, and every other parameter is signed
+// as sent, X-Amz-Date and X-Amz-Credential too (the SDK signer writes them
+// itself, the same way): a second copy of one, or the same date written
+// otherwise, does not verify.
+func (w *workspace) appendCanonicalQuery(b []byte, raw string, in *signingInput) ([]byte, bool) {
+	if strings.Count(raw, "&")+1 > maxQueryParams {
+		return b, false
+	}
+	w.qbuf, w.params = w.qbuf[:0], w.params[:0]
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue // as url.ParseQuery: not a parameter
+		}
+		k, val, _ := strings.Cut(pair, "=")
+		var okK, okV bool
+		w.qkey, okK = appendQueryUnescape(w.qkey[:0], k)
+		w.qval, okV = appendQueryUnescape(w.qval[:0], val)
+		if !okK || !okV {
+			continue // as url.ParseQuery: a bad escape drops the pair
+		}
+		if in.presign && string(w.qkey) == "X-Amz-Signature" {
+			continue
+		}
+		w.addParam(w.qkey, w.qval)
+	}
+	q := w.qbuf
+	slices.SortFunc(w.params, func(x, y qparam) int {
+		if c := bytes.Compare(q[x.k0:x.k1], q[y.k0:y.k1]); c != 0 {
+			return c
+		}
+		return bytes.Compare(q[x.k1+1:x.v1], q[y.k1+1:y.v1])
+	})
+	for i, p := range w.params {
+		if i > 0 {
+			b = append(b, '&')
+		}
+		b = append(b, q[p.k0:p.v1]...)
+	}
+	return b, true
+}
+
+// addParam appends key=value, both escaped, to w.qbuf and records it.
+func (w *workspace) addParam(key, value []byte) {
+	p := qparam{k0: len(w.qbuf)}
+	w.qbuf = appendEscaped(w.qbuf, key, true)
+	p.k1 = len(w.qbuf)
+	w.qbuf = append(w.qbuf, '=')
+	w.qbuf = appendEscaped(w.qbuf, value, true)
+	p.v1 = len(w.qbuf)
+	w.params = append(w.params, p)
+}
+
+// appendQueryUnescape appends s decoded as url.QueryUnescape decodes it
+// ('+' is a space), and reports false where QueryUnescape fails.
+func appendQueryUnescape(b []byte, s string) ([]byte, bool) {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '%':
+			if i+2 >= len(s) {
+				return b, false
+			}
+			hi, ok1 := fromHex(s[i+1])
+			lo, ok2 := fromHex(s[i+2])
+			if !ok1 || !ok2 {
+				return b, false
+			}
+			b = append(b, hi<<4|lo)
+			i += 2
+		case '+':
+			b = append(b, ' ')
+		default:
+			b = append(b, c)
+		}
+	}
+	return b, true
+}
+
+// appendCanonicalHeaders appends one name:value line for each header the
+// client's list names. With collapse, runs of any white space in the values
+// become one space first; otherSpace reports whether a value held white
+// space other than spaces, where collapsing changes the result.
+//
+// ok is false when the client's list cannot have come from the SDK signer:
+// not lower-case, not sorted, repeated, without host or (header-signed)
+// x-amz-date, or naming a header the request does not carry. Such a
+// request can never verify, and refusing early bounds the work an
+// unauthenticated list can cause.
+func (w *workspace) appendCanonicalHeaders(b []byte, r *http.Request, in *signingInput, collapse bool) (_ []byte, otherSpace, ok bool) {
+	prev := ""
+	var sawHost, sawDate bool
+	for rest := in.signedHeaders; rest != ""; {
+		var name string
+		name, rest, _ = strings.Cut(rest, ";")
+		if name <= prev || !isLower(name) {
+			return b, false, false
+		}
+		prev = name
+		b = append(b, name...)
+		b = append(b, ':')
+		switch {
+		case name == "host":
+			// The SDK signer trims and collapses spaces in Host, nothing else.
+			b = appendCollapsed(b, strings.Trim(r.Host, " "))
+			sawHost = true
+		case name == "content-length":
+			n, ok := contentLength(r)
+			if !ok {
+				return b, false, false
+			}
+			b = strconv.AppendInt(b, n, 10)
+		default:
+			// X-Amz-Date is signed as sent, like any header: the same
+			// instant written otherwise, or a second value after the one
+			// read as the signing time, does not verify.
+			sawDate = sawDate || name == "x-amz-date"
+			vals := headerValues(r.Header, name)
+			if vals == nil {
+				return b, false, false
+			}
+			fold := false
+			if hasOtherSpace(vals) {
+				otherSpace = true
+				fold = collapse
+			}
+			for i, v := range vals {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				if fold {
+					b = appendFields(b, v)
+				} else {
+					b = appendCollapsed(b, strings.TrimSpace(v))
+				}
+			}
+		}
+		b = append(b, '\n')
+	}
+	if !sawHost || !in.presign && !sawDate {
+		return b, false, false
+	}
+	return b, otherSpace, true
+}
+
+// appendCollapsed appends s with every run of spaces made one space.
+func appendCollapsed(b []byte, s string) []byte {
+	for {
+		i := strings.Index(s, "  ")
+		if i < 0 {
+			return append(b, s...)
+		}
+		b = append(b, s[:i+1]...)
+		s = strings.TrimLeft(s[i+1:], " ")
+	}
+}
+
+// appendFields appends s with every run of white space made one space and
+// the ends trimmed, as botocore's " ".join(v.split()) does.
+func appendFields(b []byte, s string) []byte {
+	first := true
+	for f := range strings.FieldsSeq(s) {
+		if !first {
+			b = append(b, ' ')
+		}
+		first = false
+		b = append(b, f...)
+	}
+	return b
+}
+
+func hasOtherSpace(vals []string) bool {
+	for _, v := range vals {
+		if strings.ContainsAny(v, otherWhiteSpace) {
+			return true
+		}
+	}
+	return false
+}
+
+// otherWhiteSpace is the white space, other than ' ', that botocore's
+// str.split() and Java's \s fold into one space and the SDK signer keeps.
+const otherWhiteSpace = "\t\n\v\f\r"
 
 // decodeSignature decodes a 64-digit hex signature without allocating.
 func decodeSignature(s string) (sig [32]byte, ok bool) {
@@ -149,121 +421,29 @@ func fromHex(c byte) (byte, bool) {
 	return 0, false
 }
 
-// after returns what follows the last occurrence of marker in s.
-func after(s, marker string) string {
-	i := strings.LastIndex(s, marker)
-	if i < 0 {
-		return ""
-	}
-	return s[i+len(marker):]
-}
-
-// cloneSigned builds the request the SDK signer needs: method, path, query,
-// Host and exactly the headers named in signedHeaders, each under its
-// lower-case name with all its values (the signer joins them with commas
-// and trims spaces the way the SigV4 spec asks). With collapse, runs of any
-// white space in the values become one space first; otherSpace reports
-// whether a value held white space other than spaces, where collapsing
-// changes the result.
-//
-// ok is false when the client's list cannot have come from a canonical
-// request (not lower-case, not sorted, repeated) or names a header the
-// request does not carry: such a request can never verify, and refusing
-// early bounds the work an unauthenticated list can cause.
-func cloneSigned(r *http.Request, signedHeaders string, presign, collapse bool) (c *http.Request, otherSpace, ok bool) {
-	h := make(http.Header, strings.Count(signedHeaders, ";")+1)
-	c = &http.Request{
-		Method: r.Method,
-		// The path is taken as it came on the wire (RawPath when it differs
-		// from the default encoding); the signer escapes it once more, as
-		// SigV4 asks for every service but S3.
-		URL:    &url.URL{Path: r.URL.Path, RawPath: r.URL.RawPath, RawQuery: r.URL.RawQuery},
-		Host:   r.Host,
-		Header: h,
-	}
-	prev := ""
-	for rest := signedHeaders; rest != ""; {
-		var name string
-		name, rest, _ = strings.Cut(rest, ";")
-		if name <= prev || !isLower(name) {
-			return nil, false, false
-		}
-		prev = name
-		switch name {
-		case "host":
-			continue
-		case "x-amz-date":
-			if !presign {
-				continue // the signer adds it from the signing time
-			}
-		case "content-length":
-			n, ok := contentLength(r)
-			if !ok {
-				return nil, false, false
-			}
-			c.ContentLength = n
-			continue
-		}
-		vals := headerValues(r.Header, name)
-		if vals == nil {
-			return nil, false, false
-		}
-		if hasOtherSpace(vals) {
-			otherSpace = true
-			if collapse {
-				vals = collapseSpace(vals)
-			}
-		}
-		h[name] = vals
-	}
-	return c, otherSpace, true
-}
-
-func hasOtherSpace(vals []string) bool {
-	for _, v := range vals {
-		if strings.ContainsAny(v, otherWhiteSpace) {
-			return true
-		}
-	}
-	return false
-}
-
-// collapseSpace returns a copy of vals with every run of white space made
-// one space and the ends trimmed, as botocore's " ".join(v.split()) does.
-func collapseSpace(vals []string) []string {
-	out := make([]string, len(vals))
-	for i, v := range vals {
-		out[i] = strings.Join(strings.Fields(v), " ")
-	}
-	return out
-}
-
-// otherWhiteSpace is the white space, other than ' ', that botocore's
-// str.split() and Java's \s fold into one space and the SDK signer keeps.
-const otherWhiteSpace = "\t\n\v\f\r"
-
 // contentLength returns the request's Content-Length as the client sent it,
-// provided the SDK signer would write it back the same way.
+// provided the SDK signer would write it back the same way (it signs the
+// header only when the length is positive).
 func contentLength(r *http.Request) (int64, bool) {
 	v := headerValue(r.Header, "Content-Length")
 	if v == "" {
 		return r.ContentLength, r.ContentLength > 0
 	}
 	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 || strconv.FormatInt(n, 10) != v {
+	var buf [20]byte
+	if err != nil || n <= 0 || string(strconv.AppendInt(buf[:0], n, 10)) != v {
 		return 0, false
 	}
 	return n, true
 }
 
-// headerValues returns the values of the header named lower (lower-case).
-// Common names are canonicalised without allocating.
+// headerValues returns the values of the header named lower (lower-case),
+// under its canonical key, or else under any spelling (a request built by
+// hand may hold a key that is not canonical).
 func headerValues(h http.Header, lower string) []string {
-	key := canonicalName(lower)
-	if vals, ok := h[key]; ok {
+	if vals, ok := lookupCanonical(h, lower); ok {
 		return vals
 	}
-	// A request built by hand may hold a key that is not canonical.
 	var found []string
 	for k, vals := range h {
 		if strings.EqualFold(k, lower) {
@@ -273,30 +453,42 @@ func headerValues(h http.Header, lower string) []string {
 	return found
 }
 
-func canonicalName(lower string) string {
-	switch lower {
-	case "content-type":
-		return "Content-Type"
-	case "x-amz-target":
-		return "X-Amz-Target"
-	case "x-amz-security-token":
-		return "X-Amz-Security-Token"
-	case "x-amz-content-sha256":
-		return "X-Amz-Content-Sha256"
-	case "x-amz-user-agent":
-		return "X-Amz-User-Agent"
-	case "amz-sdk-invocation-id":
-		return "Amz-Sdk-Invocation-Id"
-	case "amz-sdk-request":
-		return "Amz-Sdk-Request"
-	case "x-amz-date":
-		return "X-Amz-Date"
-	case "user-agent":
-		return "User-Agent"
-	case "date":
-		return "Date"
+// lookupCanonical is h[textproto.CanonicalMIMEHeaderKey(lower)], the
+// canonical key built on the stack for names of ordinary length.
+func lookupCanonical(h http.Header, lower string) ([]string, bool) {
+	var buf [64]byte
+	if len(lower) > len(buf) {
+		vals, ok := h[textproto.CanonicalMIMEHeaderKey(lower)]
+		return vals, ok
 	}
-	return textproto.CanonicalMIMEHeaderKey(lower)
+	upper := true
+	for i := 0; i < len(lower); i++ {
+		c := lower[i]
+		if !tokenByte(c) {
+			// CanonicalMIMEHeaderKey leaves such a name as it is.
+			vals, ok := h[lower]
+			return vals, ok
+		}
+		if upper && 'a' <= c && c <= 'z' {
+			c -= 'a' - 'A'
+		} else if !upper && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf[i] = c
+		upper = c == '-'
+	}
+	vals, ok := h[string(buf[:len(lower)])] // the lookup does not allocate
+	return vals, ok
+}
+
+// tokenByte reports whether c may appear in a header name (RFC 9110's
+// tchar), as net/textproto decides whether to canonicalise one.
+func tokenByte(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
 }
 
 func isLower(s string) bool {

@@ -33,9 +33,90 @@ func queryHasKey(raw, key string) bool {
 	return false
 }
 
-// presignParams are the query parameters a presigned request must carry,
-// in the order AWS names the missing ones.
-var presignParams = [...]string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Date"}
+// The query parameters the presigned form reads. The first five must be
+// there, and are in the order AWS names the missing ones.
+const (
+	qAlgorithm = iota
+	qCredential
+	qSignature
+	qSignedHeaders
+	qDate
+	qExpires
+	qToken
+	qContentSHA256
+	qParams
+	qRequired = qDate + 1
+)
+
+var presignKeys = [qParams]string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Signature", "X-Amz-SignedHeaders", "X-Amz-Date",
+	"X-Amz-Expires", "X-Amz-Security-Token", "X-Amz-Content-Sha256"}
+
+// presignQuery is what the presigned form reads from the query: the first
+// value of each parameter, as url.ParseQuery would give it, read in one
+// pass without building the whole map.
+type presignQuery struct {
+	val  [qParams]string
+	seen [qParams]bool
+}
+
+// readPresignQuery reads raw the way url.ParseQuery does: a pair holding
+// ';' or a bad escape is skipped, and past maxQueryParams the query is
+// empty. Only a value that holds an escape is copied.
+func readPresignQuery(raw string) (q presignQuery) {
+	if strings.Count(raw, "&")+1 > maxQueryParams {
+		return q
+	}
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.IndexByte(pair, ';') >= 0 {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		i := presignParam(k)
+		if i < 0 || q.seen[i] {
+			continue
+		}
+		if strings.IndexByte(v, '%') >= 0 || strings.IndexByte(v, '+') >= 0 {
+			u, err := url.QueryUnescape(v)
+			if err != nil {
+				continue // the pair is dropped; a later one may count
+			}
+			v = u
+		}
+		q.val[i], q.seen[i] = v, true
+	}
+	return q
+}
+
+// presignParam returns the index in presignKeys of the raw query key k,
+// or -1.
+func presignParam(k string) int {
+	if len(k) < len("X-Amz-") {
+		return -1
+	}
+	if strings.IndexByte(k, '%') >= 0 || strings.IndexByte(k, '+') >= 0 {
+		var buf [64]byte
+		if len(k) > 3*len(buf) {
+			return -1 // decodes to more than 64 bytes, longer than any key here
+		}
+		d, ok := appendQueryUnescape(buf[:0], k)
+		if !ok {
+			return -1
+		}
+		return presignParamDecoded(string(d))
+	}
+	return presignParamDecoded(k)
+}
+
+func presignParamDecoded(k string) int {
+	for i, key := range presignKeys {
+		if k == key {
+			return i
+		}
+	}
+	return -1
+}
 
 // parseQueryAuth reads and checks the presigned (query string) form.
 //
@@ -47,10 +128,10 @@ var presignParams = [...]string{"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Si
 func parseQueryAuth(r *http.Request, service string, now time.Time, skew time.Duration) (signedRequest, *AuthError) {
 	// Parse errors are ignored as the SDK signer ignores them: a parameter
 	// it cannot read is left out of both sides.
-	q, _ := url.ParseQuery(r.URL.RawQuery)
+	q := readPresignQuery(r.URL.RawQuery)
 	var missing strings.Builder
-	for _, p := range presignParams {
-		if q.Get(p) == "" {
+	for i, p := range presignKeys[:qRequired] {
+		if q.val[i] == "" {
 			missing.WriteString("AWS query-string parameters must include '")
 			missing.WriteString(p)
 			missing.WriteString("'. ")
@@ -60,15 +141,15 @@ func parseQueryAuth(r *http.Request, service string, now time.Time, skew time.Du
 		missing.WriteString(msgReexamineQuery)
 		return signedRequest{}, authErr(KindIncomplete, missing.String())
 	}
-	signedAt, aerr := parseAmzDate(q.Get("X-Amz-Date"))
+	signedAt, aerr := parseAmzDate(q.val[qDate])
 	if aerr != nil {
 		return signedRequest{}, aerr
 	}
-	if aerr := checkPresignTime(q, signedAt, now, skew); aerr != nil {
+	if aerr := checkPresignTime(&q, signedAt, now, skew); aerr != nil {
 		return signedRequest{}, aerr
 	}
-	signedHeaders := q.Get("X-Amz-SignedHeaders")
-	sc, aerr := checkCommon(q.Get("X-Amz-Algorithm"), q.Get("X-Amz-Credential"), signedHeaders, service, signedAt, now, skew, false)
+	signedHeaders := q.val[qSignedHeaders]
+	sc, aerr := checkCommon(q.val[qAlgorithm], q.val[qCredential], signedHeaders, service, signedAt, now, skew, false)
 	if aerr != nil {
 		return signedRequest{}, aerr
 	}
@@ -76,9 +157,9 @@ func parseQueryAuth(r *http.Request, service string, now time.Time, skew time.Du
 		scope:         sc,
 		signedAt:      signedAt,
 		signedHeaders: signedHeaders,
-		signature:     q.Get("X-Amz-Signature"),
-		token:         q.Get("X-Amz-Security-Token"),
-		announcedHash: q.Get("X-Amz-Content-Sha256"),
+		signature:     q.val[qSignature],
+		token:         q.val[qToken],
+		announcedHash: q.val[qContentSHA256],
 		presign:       true,
 	}
 	if sr.token == "" {
@@ -87,22 +168,20 @@ func parseQueryAuth(r *http.Request, service string, now time.Time, skew time.Du
 	if sr.announcedHash == "" {
 		sr.announcedHash = headerValue(r.Header, "X-Amz-Content-Sha256")
 	}
-	q.Del("X-Amz-Signature")
-	sr.query = q
 	return sr, nil
 }
 
 // checkPresignTime refuses a presigned request dated too far in the future,
 // or past its X-Amz-Expires (or, without one, older than the skew allows).
-func checkPresignTime(q url.Values, signedAt, now time.Time, skew time.Duration) *AuthError {
+func checkPresignTime(q *presignQuery, signedAt, now time.Time, skew time.Duration) *AuthError {
 	if signedAt.After(now.Add(skew)) {
 		return skewError(signedAt, now, skew)
 	}
-	v, ok := q["X-Amz-Expires"]
-	if !ok || len(v) == 0 {
+	v, ok := q.val[qExpires], q.seen[qExpires]
+	if !ok {
 		return checkSkew(signedAt, now, skew)
 	}
-	secs, err := strconv.ParseInt(v[0], 10, 64)
+	secs, err := strconv.ParseInt(v, 10, 64)
 	switch {
 	case err != nil:
 		return authErr(KindIncomplete, msgExpiresNumber)

@@ -4,13 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/maphash"
 	"net/http"
-	"net/url"
 	"sync"
 	"time"
-
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/clock"
@@ -20,10 +16,10 @@ import (
 // Credentials is what the verifier needs from the identity store.
 type Credentials interface {
 	// LookupAccessKey returns the access key's secret and principal, or
-	// ErrUnknownAccessKey. A key's secret must never change: the SDK
-	// signer caches signing keys derived from it by access key id and day,
-	// as AWS's immutable access keys allow. To change a secret, mint a new
-	// access key.
+	// ErrUnknownAccessKey. It is called for every request, so that a key
+	// revoked, deactivated or expired stops working at once; the signing
+	// keys the verifier derives are cached, but only ever used again with
+	// the very secret they came from.
 	LookupAccessKey(ctx context.Context, accessKeyID string) (Key, error)
 }
 
@@ -56,9 +52,8 @@ type Verifier struct {
 	// way; 0 means 5 minutes, as AWS.
 	MaxSkew time.Duration
 
-	once    sync.Once
-	seed    maphash.Seed
-	signers [signerShards]*v4.Signer
+	once sync.Once
+	keys *keyCache // behind a pointer, so that printing a Verifier shows no key
 }
 
 // Result is who signed a request and for what.
@@ -88,7 +83,6 @@ type signedRequest struct {
 	announcedHash string // X-Amz-Content-Sha256, if sent
 	dateOnly      bool   // dated by the Date header alone
 	presign       bool
-	query         url.Values // presign only: the query without X-Amz-Signature
 }
 
 // Verify checks r, whose body has already been read into body, and returns
@@ -171,13 +165,8 @@ func (v *Verifier) VerifyPayload(ctx context.Context, r *http.Request, payloadSH
 		payloadHash:   hash,
 		signedHeaders: sr.signedHeaders,
 		presign:       sr.presign,
-		query:         sr.query,
 	}
-	ok, err := v.signatureMatches(ctx, r, &in, sr.signature)
-	if err != nil {
-		return nil, fmt.Errorf("sigv4: failed to compute the signature: %w", err)
-	}
-	if !ok {
+	if !v.signatureMatches(r, &in, sr.signature) {
 		return nil, authErr(KindBadSignature, msgBadSignature)
 	}
 
