@@ -46,6 +46,10 @@ type BatchSink interface {
 type Entry struct {
 	Event *Event
 	Line  []byte
+	// hash is RecordHash(Line) when hashed: the Logger computes it once
+	// for all its sinks.
+	hash   [32]byte
+	hashed bool
 }
 
 // Logger fans each event out to its sinks. One success is enough (the
@@ -61,6 +65,7 @@ type Entry struct {
 type Logger struct {
 	sinks []Sink
 	queue []*queue // queue[i] feeds sinks[i]; nil for the first
+	hash  bool     // some sink hashes records (hashingSink)
 	log   *slog.Logger
 
 	mu      sync.Mutex
@@ -87,6 +92,11 @@ func NewLogger(logger *slog.Logger, sinks ...Sink) *Logger {
 		logger = slog.Default()
 	}
 	l := &Logger{sinks: sinks, queue: make([]*queue, len(sinks)), log: logger, failing: map[string]bool{}}
+	for _, s := range sinks {
+		if hs, ok := s.(hashingSink); ok && hs.hashes() {
+			l.hash = true
+		}
+	}
 	for i := 1; i < len(sinks); i++ {
 		q := &queue{ch: make(chan Entry, behind), hurry: make(chan struct{}, 1), exited: make(chan struct{})}
 		q.cond = sync.NewCond(&q.mu)
@@ -101,27 +111,76 @@ func NewLogger(logger *slog.Logger, sinks ...Sink) *Logger {
 // the request with success. e must not change afterwards: a later sink may
 // still be writing it.
 func (l *Logger) Log(ctx context.Context, e *Event) error {
-	line, err := json.Marshal(e)
+	line, err := encodeLine(e)
 	if err != nil {
 		return fmt.Errorf("failed to encode audit event: %w", err)
 	}
-	line = append(line, '\n')
+	// The sinks that chain their records hash the same bytes: hash them
+	// once, here, outside the sinks' locks.
+	en := Entry{Event: e, Line: line}
+	if l.hash {
+		en.hash, en.hashed = RecordHash(line), true
+	}
 	l.closeMu.RLock()
 	defer l.closeMu.RUnlock()
 	var errs []error
 	for i, s := range l.sinks {
-		err := s.Write(ctx, e, line)
+		err := writeEntry(ctx, s, &en)
 		l.setFailing(s.Name(), err)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", s.Name(), err))
 			continue
 		}
 		for j := i + 1; j < len(l.sinks); j++ {
-			l.later(j, Entry{Event: e, Line: line})
+			l.later(j, en)
 		}
 		return nil
 	}
 	return fmt.Errorf("%w: %w", ErrNoSink, errors.Join(errs...))
+}
+
+// hashingSink is a sink of this package that hashes each record
+// (RecordHash): it takes the hash the Logger computed rather than compute
+// it again.
+type hashingSink interface {
+	hashes() bool
+	writeHashed(ctx context.Context, e *Event, line []byte, h *[32]byte) error
+}
+
+// writeEntry writes en to s, with its hash if s takes one.
+func writeEntry(ctx context.Context, s Sink, en *Entry) error {
+	if hs, ok := s.(hashingSink); ok && en.hashed {
+		return hs.writeHashed(ctx, en.Event, en.Line, &en.hash)
+	}
+	return s.Write(ctx, en.Event, en.Line)
+}
+
+// scratch holds the buffers events are encoded in.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// encodeLine returns e's record and its newline, in a slice of its own: a
+// later sink keeps it until its queue is written.
+func encodeLine(e *Event) ([]byte, error) {
+	bp := scratch.Get().(*[]byte)
+	b, err := appendEvent((*bp)[:0], e)
+	if err != nil {
+		// What appendEvent cannot encode, json.Marshal fails on as it
+		// always did (or encodes: correct first).
+		scratch.Put(bp)
+		line, err := json.Marshal(e)
+		if err != nil {
+			return nil, err
+		}
+		return append(line, '\n'), nil
+	}
+	b = append(b, '\n')
+	line := make([]byte, len(b))
+	copy(line, b)
+	if cap(b) <= 64<<10 {
+		*bp = b
+		scratch.Put(bp)
+	}
+	return line, nil
 }
 
 // Readier is a Sink (or a Logger) that can say, before a call changes
@@ -183,7 +242,7 @@ func (l *Logger) isFailing(name string) bool {
 func (l *Logger) later(i int, en Entry) {
 	q := l.queue[i]
 	if q == nil || l.closed {
-		l.setFailing(l.sinks[i].Name(), l.sinks[i].Write(context.Background(), en.Event, en.Line))
+		l.setFailing(l.sinks[i].Name(), writeEntry(context.Background(), l.sinks[i], &en))
 		return
 	}
 	q.ch <- en
@@ -229,8 +288,8 @@ func (l *Logger) drain(s Sink, q *queue) {
 		if batches {
 			err = bs.WriteBatch(context.Background(), buf)
 		} else {
-			for _, en := range buf {
-				err = errors.Join(err, s.Write(context.Background(), en.Event, en.Line))
+			for i := range buf {
+				err = errors.Join(err, writeEntry(context.Background(), s, &buf[i]))
 			}
 		}
 		l.setFailing(s.Name(), err)
