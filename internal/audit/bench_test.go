@@ -101,3 +101,11 @@ func BenchmarkLog(b *testing.B) {
 	}
 	l.Close()
 }
+
+// BenchmarkCallEvent is the making of an assumed role's Decrypt event.
+func BenchmarkCallEvent(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		roleDecryptEvent()
+	}
+}

@@ -29,15 +29,17 @@ import (
 // <dir>/digests/<day>.jsonl (chain.go); the lines themselves stay plain
 // CloudTrail records.
 type FileSink struct {
-	dir     string
-	fsync   bool
-	minFree int64
-	closed  bool       // guarded by mu
-	chain   *fileChain // nil: no digests
+	dir      string
+	sinkName string // "file:" + dir
+	fsync    bool
+	minFree  int64
+	closed   bool       // guarded by mu
+	chain    *fileChain // nil: no digests
 
 	mu          sync.Mutex
 	cond        *sync.Cond
 	cur         *batch // lines waiting to be written, nil if none
+	free        *batch // a batch done with, for the next one
 	writing     bool   // a writer holds the file
 	day         day    // of the open file
 	name        string // the open file's: day + ".jsonl"
@@ -64,6 +66,9 @@ type batch struct {
 	events []pendingEvent // with a chain: one per line, in order
 	done   bool
 	err    error
+	// waiters is how many writers have lines in it and have not read
+	// err yet; the last one gives it back (FileSink.free).
+	waiters int
 }
 
 // FileOptions configure OpenFileSink. The zero value is NewFileSink's
@@ -109,7 +114,7 @@ func OpenFileSink(dir string, o FileOptions) (*FileSink, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create audit folder: %w", err)
 	}
-	f := &FileSink{dir: dir, fsync: o.Fsync, minFree: o.MinFree, log: o.Logger}
+	f := &FileSink{dir: dir, sinkName: "file:" + dir, fsync: o.Fsync, minFree: o.MinFree, log: o.Logger}
 	if f.log == nil {
 		f.log = slog.Default()
 	}
@@ -124,25 +129,25 @@ func OpenFileSink(dir string, o FileOptions) (*FileSink, error) {
 	return f, nil
 }
 
-func (f *FileSink) Name() string { return "file:" + f.dir }
+func (f *FileSink) Name() string { return f.sinkName }
 
 func (f *FileSink) Write(ctx context.Context, e *Event, line []byte) error {
 	var h [32]byte
 	if f.chain != nil {
 		h = RecordHash(line)
 	}
-	return f.writeHashed(ctx, e, line, &h)
+	return f.writeHashed(ctx, e, line, h)
 }
 
 // hashes says whether the sink hashes its records (hashingSink, log.go).
 func (f *FileSink) hashes() bool { return f.chain != nil }
 
 // writeHashed is Write with the record's hash, RecordHash(line).
-func (f *FileSink) writeHashed(_ context.Context, e *Event, line []byte, h *[32]byte) error {
+func (f *FileSink) writeHashed(_ context.Context, e *Event, line []byte, h [32]byte) error {
 	day := dayOf(e.EventTime)
 	var pe pendingEvent
 	if f.chain != nil {
-		pe = pendingEvent{hash: *h, size: int64(len(line)), time: e.EventTime.UnixNano()}
+		pe = pendingEvent{hash: h, size: int64(len(line)), time: e.EventTime.UnixNano()}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -150,10 +155,15 @@ func (f *FileSink) writeHashed(_ context.Context, e *Event, line []byte, h *[32]
 		f.cond.Wait() // at midnight the old day's batch goes first
 	}
 	if f.cur == nil {
-		f.cur = &batch{day: day, buf: f.spare[:0], events: f.spareEvents[:0]}
-		f.spare, f.spareEvents = nil, nil
+		b := f.free
+		if b == nil {
+			b = new(batch)
+		}
+		*b = batch{day: day, buf: f.spare[:0], events: f.spareEvents[:0]}
+		f.cur, f.free, f.spare, f.spareEvents = b, nil, nil, nil
 	}
 	b := f.cur
+	b.waiters++
 	b.buf = append(b.buf, line...)
 	if f.chain != nil {
 		b.events = append(b.events, pe)
@@ -180,7 +190,11 @@ func (f *FileSink) writeHashed(_ context.Context, e *Event, line []byte, h *[32]
 		w.buf, w.events = nil, nil
 		f.cond.Broadcast()
 	}
-	return b.err
+	err := b.err
+	if b.waiters--; b.waiters == 0 {
+		f.free = b // the last to read it: the next batch's
+	}
+	return err
 }
 
 // day is a UTC date, which names a day's file.

@@ -213,16 +213,16 @@ type groupEvent struct {
 // by a third.
 func (s *StoreSink) Write(ctx context.Context, e *Event, line []byte) error {
 	h := RecordHash(line)
-	return s.writeHashed(ctx, e, line, &h)
+	return s.writeHashed(ctx, e, line, h)
 }
 
 // hashes says the sink hashes its records (hashingSink, log.go).
 func (s *StoreSink) hashes() bool { return true }
 
 // writeHashed is Write with the record's hash, RecordHash(line).
-func (s *StoreSink) writeHashed(ctx context.Context, e *Event, line []byte, h *[32]byte) error {
+func (s *StoreSink) writeHashed(ctx context.Context, e *Event, line []byte, h [32]byte) error {
 	rec := bytes.TrimSuffix(line, []byte{'\n'})
-	ev := groupEvent{rec: rec, hash: *h, inv: ^uint64(e.EventTime.UnixNano())}
+	ev := groupEvent{rec: rec, hash: h, inv: ^uint64(e.EventTime.UnixNano())}
 	s.gmu.Lock()
 	if s.cur == nil {
 		s.cur = &group{}
