@@ -367,6 +367,19 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Skip 8 plain bytes at a time: most of an event is ARNs, ids
+		// and names with nothing to escape.
+		for ; i+8 <= len(s); i += 8 {
+			t := s[i : i+8]
+			w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+				uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+			if !plain8(w) {
+				break
+			}
+		}
+		if i == len(s) {
+			break
+		}
 		if b := s[i]; b < utf8.RuneSelf {
 			if plain[b] {
 				i++
@@ -413,6 +426,26 @@ func appendString(dst []byte, s string) []byte {
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// plain8 reports whether all 8 bytes of w are plain (ASCII that needs no
+// escaping): none is 0x80 or above, below 0x20, or '"', '\\', '<', '>'
+// or '&'. The tests of a word for a zero byte and for a byte below n are
+// exact as tests of the whole word. '<' and '>' differ in one bit, and
+// so do '"' and '&': with it set, one test finds either.
+func plain8(w uint64) bool {
+	bad := w | (w-0x20*lsb)&^w |
+		zeroByte(w^'\\'*lsb) | zeroByte((w|0x02*lsb)^'>'*lsb) | zeroByte((w|0x04*lsb)^'&'*lsb)
+	return bad&msb == 0
+}
+
+// zeroByte has a byte's high bit set if x has a zero byte (and only then,
+// for the word as a whole).
+func zeroByte(x uint64) uint64 { return (x - lsb) &^ x }
 
 // validNumber is encoding/json's isValidNumber: the JSON number grammar.
 func validNumber(s string) bool {
