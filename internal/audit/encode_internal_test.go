@@ -2,8 +2,6 @@ package audit
 
 import "testing"
 
-
-
 // plain8 agrees with the table for every byte in every position.
 func TestPlain8(t *testing.T) {
 	for b := range 256 {
