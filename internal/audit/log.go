@@ -47,8 +47,8 @@ type BatchSink interface {
 type Entry struct {
 	Event *Event
 	Line  []byte
-	// hash is RecordHash(Line) when hashed: the Logger computes it once
-	// for all its sinks.
+	// hash is RecordHash(Line) when hashed: computed once for all the
+	// Logger's sinks (writeEntry).
 	hash   [32]byte
 	hashed bool
 }
@@ -66,7 +66,6 @@ type Entry struct {
 type Logger struct {
 	sinks []Sink
 	queue []*queue // queue[i] feeds sinks[i]; nil for the first
-	hash  bool     // some sink hashes records (hashingSink)
 	log   *slog.Logger
 
 	names   []string      // the sinks' names
@@ -96,9 +95,6 @@ func NewLogger(logger *slog.Logger, sinks ...Sink) *Logger {
 		names: make([]string, len(sinks)), failing: make([]atomic.Bool, len(sinks))}
 	for i, s := range sinks {
 		l.names[i] = s.Name()
-		if hs, ok := s.(hashingSink); ok && hs.hashes() {
-			l.hash = true
-		}
 	}
 	for i := 1; i < len(sinks); i++ {
 		q := &queue{ch: make(chan Entry, behind), hurry: make(chan struct{}, 1), exited: make(chan struct{})}
@@ -118,12 +114,7 @@ func (l *Logger) Log(ctx context.Context, e *Event) error {
 	if err != nil {
 		return fmt.Errorf("failed to encode audit event: %w", err)
 	}
-	// The sinks that chain their records hash the same bytes: hash them
-	// once, here, outside the sinks' locks.
 	en := Entry{Event: e, Line: line}
-	if l.hash {
-		en.hash, en.hashed = RecordHash(line), true
-	}
 	l.closeMu.RLock()
 	defer l.closeMu.RUnlock()
 	var errs []error
@@ -150,9 +141,14 @@ type hashingSink interface {
 	writeHashed(ctx context.Context, e *Event, line []byte, h [32]byte) error
 }
 
-// writeEntry writes en to s, with its hash if s takes one.
+// writeEntry writes en to s. The sinks that chain their records (the file
+// and the store) hash the same bytes: the first to write en hashes it, and
+// the entries queued for the later sinks carry the hash.
 func writeEntry(ctx context.Context, s Sink, en *Entry) error {
-	if hs, ok := s.(hashingSink); ok && en.hashed {
+	if hs, ok := s.(hashingSink); ok && hs.hashes() {
+		if !en.hashed {
+			en.hash, en.hashed = RecordHash(en.Line), true
+		}
 		return hs.writeHashed(ctx, en.Event, en.Line, en.hash)
 	}
 	return s.Write(ctx, en.Event, en.Line)
