@@ -12,54 +12,109 @@ import (
 // CallEvent is the event of a call req made, before its outcome: the
 // caller, when and from where, as CloudTrail records an AwsApiCall.
 func CallEvent(req *sealbox.Request, source, name string, readOnly bool) *Event {
-	e := &Event{
-		EventVersion:       "1.08",
-		UserIdentity:       Identity(req.Principal),
-		EventTime:          req.Time,
-		EventSource:        source,
-		EventName:          name,
-		AWSRegion:          req.Region,
-		SourceIPAddress:    req.SourceIP,
-		UserAgent:          req.UserAgent,
-		RequestID:          req.ID,
-		EventID:            ids.UUID(),
-		ReadOnly:           readOnly,
-		EventType:          "AwsApiCall",
-		ManagementEvent:    true,
-		RecipientAccountID: req.AccountID,
-		EventCategory:      "Management",
+	return callEvent(req, source, name, readOnly, req.Resources)
+}
+
+// callEvent is CallEvent with the event's resources. Every call makes one
+// or more (a BatchGetSecretValue of 10, 11), so it allocates little: the
+// event with its session context in one piece.
+func callEvent(req *sealbox.Request, source, name string, readOnly bool, resources []sealbox.Resource) *Event {
+	var e *Event
+	if req.Principal.Temporary {
+		a := new(struct {
+			e  Event
+			sc SessionContext
+			si SessionIssuer
+		})
+		e = &a.e
+		identity(&e.UserIdentity, req.Principal, &a.sc, &a.si)
+	} else {
+		e = new(Event)
+		identity(&e.UserIdentity, req.Principal, nil, nil)
 	}
+	e.EventVersion = "1.08"
+	e.EventTime = req.Time
+	e.EventSource = source
+	e.EventName = name
+	e.AWSRegion = req.Region
+	e.SourceIPAddress = req.SourceIP
+	e.UserAgent = req.UserAgent
+	e.RequestID = req.ID
+	e.EventID = ids.UUID()
+	e.ReadOnly = readOnly
+	e.EventType = "AwsApiCall"
+	e.ManagementEvent = true
+	e.RecipientAccountID = req.AccountID
+	e.EventCategory = "Management"
 	if req.ViaService != "" {
 		// CloudTrail names the service that called on the caller's
 		// behalf without its region: "secretsmanager.amazonaws.com".
 		svc, _, _ := strings.Cut(req.ViaService, ".")
-		e.UserIdentity.InvokedBy = svc + ".amazonaws.com"
+		e.UserIdentity.InvokedBy = serviceHost(svc)
 	}
-	for _, res := range req.Resources {
-		e.Resources = append(e.Resources, ResourceRef(res))
+	if len(resources) > 0 {
+		e.Resources = make([]ResourceRef, len(resources))
+		for i, res := range resources {
+			e.Resources[i] = ResourceRef(res)
+		}
 	}
 	return e
 }
 
+// serviceHost is svc + ".amazonaws.com", without an allocation for the
+// services that call others on a caller's behalf.
+func serviceHost(svc string) string {
+	switch svc {
+	case "secretsmanager":
+		return "secretsmanager.amazonaws.com"
+	case "ssm":
+		return "ssm.amazonaws.com"
+	case "lambda":
+		return "lambda.amazonaws.com"
+	case "kms":
+		return "kms.amazonaws.com"
+	}
+	return svc + ".amazonaws.com"
+}
+
 // Identity is CloudTrail's userIdentity for p.
 func Identity(p sealbox.Principal) UserIdentity {
-	u := UserIdentity{
-		Type:        p.Type,
-		PrincipalID: p.PrincipalID,
-		ARN:         p.ARN,
-		AccountID:   p.AccountID,
-		AccessKeyID: p.AccessKeyID,
-		UserName:    p.UserName,
-	}
+	var u UserIdentity
+	var sc *SessionContext
+	var si *SessionIssuer
 	if p.Temporary {
-		u.SessionContext = &SessionContext{Attributes: map[string]string{"mfaAuthenticated": "false"}}
+		sc = new(SessionContext)
 		if p.RoleARN != "" {
-			roleID, _, _ := strings.Cut(p.PrincipalID, ":")
-			u.SessionContext.SessionIssuer = &SessionIssuer{Type: "Role", PrincipalID: roleID, ARN: p.RoleARN,
-				AccountID: p.AccountID, UserName: p.RoleARN[strings.LastIndexByte(p.RoleARN, '/')+1:]}
+			si = new(SessionIssuer)
 		}
 	}
+	identity(&u, p, sc, si)
 	return u
+}
+
+// mfaNotAuthenticated is every session context's attributes: shared by
+// the events, never changed (SessionContext.Attributes).
+var mfaNotAuthenticated = map[string]string{"mfaAuthenticated": "false"}
+
+// identity sets u to p's identity, with sc and si as its session context
+// and issuer when p's credentials are temporary.
+func identity(u *UserIdentity, p sealbox.Principal, sc *SessionContext, si *SessionIssuer) {
+	u.Type = p.Type
+	u.PrincipalID = p.PrincipalID
+	u.ARN = p.ARN
+	u.AccountID = p.AccountID
+	u.AccessKeyID = p.AccessKeyID
+	u.UserName = p.UserName
+	if p.Temporary {
+		*sc = SessionContext{Attributes: mfaNotAuthenticated}
+		u.SessionContext = sc
+		if p.RoleARN != "" {
+			roleID, _, _ := strings.Cut(p.PrincipalID, ":")
+			*si = SessionIssuer{Type: "Role", PrincipalID: roleID, ARN: p.RoleARN,
+				AccountID: p.AccountID, UserName: p.RoleARN[strings.LastIndexByte(p.RoleARN, '/')+1:]}
+			sc.SessionIssuer = si
+		}
+	}
 }
 
 var errNoRequest = errors.New("audit: a record outside a call")
@@ -71,11 +126,7 @@ func (l *Logger) Record(ctx context.Context, r *sealbox.Record) error {
 	if req == nil {
 		return errNoRequest
 	}
-	e := CallEvent(req, r.EventSource, r.EventName, r.ReadOnly)
-	e.Resources = nil
-	for _, res := range r.Resources {
-		e.Resources = append(e.Resources, ResourceRef(res))
-	}
+	e := callEvent(req, r.EventSource, r.EventName, r.ReadOnly, r.Resources)
 	if r.RequestParameters != nil {
 		e.RequestParameters = r.RequestParameters
 	}

@@ -210,12 +210,22 @@ func (s *Signer) sign(d *Digest) (line []byte, hash string, err error) {
 		return nil, "", err
 	}
 	sig := ed25519.Sign(s.priv, append([]byte(digestDomain), raw...))
-	line, err = json.Marshal(signedDigest{Digest: raw, Signature: base64.StdEncoding.EncodeToString(sig)})
-	if err != nil {
-		return nil, "", err
-	}
+	line = signedLine(raw, sig)
 	sum := sha256.Sum256(raw)
 	return line, hex.EncodeToString(sum[:]), nil
+}
+
+// signedLine is json.Marshal(signedDigest{raw, base64 of sig}) without
+// encoding/json, which would compact raw again byte by byte (a digest lists
+// 22 base64 bytes an event): raw is json.Marshal's output, compact and
+// escaped already, and base64 needs no escaping.
+func signedLine(raw, sig []byte) []byte {
+	line := make([]byte, 0, len(`{"digest":,"signature":""}`)+len(raw)+base64.StdEncoding.EncodedLen(len(sig)))
+	line = append(line, `{"digest":`...)
+	line = append(line, raw...)
+	line = append(line, `,"signature":"`...)
+	line = base64.StdEncoding.AppendEncode(line, sig)
+	return append(line, `"}`...)
 }
 
 // Errors of ParseDigest.

@@ -60,8 +60,10 @@ type UserIdentity struct {
 // SessionContext is CloudTrail's sessionContext: which role issued the
 // session.
 type SessionContext struct {
-	SessionIssuer *SessionIssuer    `json:"sessionIssuer,omitempty"`
-	Attributes    map[string]string `json:"attributes"`
+	SessionIssuer *SessionIssuer `json:"sessionIssuer,omitempty"`
+	// Attributes of CallEvent's and Identity's events are one map they
+	// share: replace it, never change it.
+	Attributes map[string]string `json:"attributes"`
 }
 
 // SessionIssuer is the role (or user) a session belongs to.

@@ -29,23 +29,26 @@ import (
 // <dir>/digests/<day>.jsonl (chain.go); the lines themselves stay plain
 // CloudTrail records.
 type FileSink struct {
-	dir     string
-	fsync   bool
-	minFree int64
-	closed  bool       // guarded by mu
-	chain   *fileChain // nil: no digests
+	dir      string
+	sinkName string // "file:" + dir
+	fsync    bool
+	minFree  int64
+	closed   bool       // guarded by mu
+	chain    *fileChain // nil: no digests
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	cur     *batch // lines waiting to be written, nil if none
-	writing bool   // a writer holds the file
-	day     string // of the open file
-	name    string // the open file's: day + ".jsonl"
-	file    *os.File
-	spare   []byte    // a written batch's buffer, kept for the next batch
-	pathAt  time.Time // when the writer last compared the path with the file
-	failing bool      // the last batch failed (mu)
-	log     *slog.Logger
+	mu          sync.Mutex
+	cond        *sync.Cond
+	cur         *batch // lines waiting to be written, nil if none
+	free        *batch // a batch done with, for the next one
+	writing     bool   // a writer holds the file
+	day         day    // of the open file
+	name        string // the open file's: day + ".jsonl"
+	file        *os.File
+	spare       []byte         // a written batch's buffer, kept for the next batch
+	spareEvents []pendingEvent // and its events
+	pathAt      time.Time      // when the writer last compared the path with the file
+	failing     bool           // the last batch failed (mu)
+	log         *slog.Logger
 }
 
 // pathEvery is how often, at most, the writer checks that its file is
@@ -58,11 +61,14 @@ type FileSink struct {
 var pathEvery = 50 * time.Millisecond
 
 type batch struct {
-	day    string
+	day    day
 	buf    []byte
 	events []pendingEvent // with a chain: one per line, in order
 	done   bool
 	err    error
+	// waiters is how many writers have lines in it and have not read
+	// err yet; the last one gives it back (FileSink.free).
+	waiters int
 }
 
 // FileOptions configure OpenFileSink. The zero value is NewFileSink's
@@ -108,7 +114,7 @@ func OpenFileSink(dir string, o FileOptions) (*FileSink, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create audit folder: %w", err)
 	}
-	f := &FileSink{dir: dir, fsync: o.Fsync, minFree: o.MinFree, log: o.Logger}
+	f := &FileSink{dir: dir, sinkName: "file:" + dir, fsync: o.Fsync, minFree: o.MinFree, log: o.Logger}
 	if f.log == nil {
 		f.log = slog.Default()
 	}
@@ -123,13 +129,25 @@ func OpenFileSink(dir string, o FileOptions) (*FileSink, error) {
 	return f, nil
 }
 
-func (f *FileSink) Name() string { return "file:" + f.dir }
+func (f *FileSink) Name() string { return f.sinkName }
 
-func (f *FileSink) Write(_ context.Context, e *Event, line []byte) error {
-	day := e.EventTime.UTC().Format("2006-01-02")
+func (f *FileSink) Write(ctx context.Context, e *Event, line []byte) error {
+	var h [32]byte
+	if f.chain != nil {
+		h = RecordHash(line)
+	}
+	return f.writeHashed(ctx, e, line, h)
+}
+
+// hashes says whether the sink hashes its records (hashingSink, log.go).
+func (f *FileSink) hashes() bool { return f.chain != nil }
+
+// writeHashed is Write with the record's hash, RecordHash(line).
+func (f *FileSink) writeHashed(_ context.Context, e *Event, line []byte, h [32]byte) error {
+	day := dayOf(e.EventTime)
 	var pe pendingEvent
 	if f.chain != nil {
-		pe = pendingEvent{hash: RecordHash(line), size: int64(len(line)), time: e.EventTime.UnixNano()}
+		pe = pendingEvent{hash: h, size: int64(len(line)), time: e.EventTime.UnixNano()}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -137,10 +155,15 @@ func (f *FileSink) Write(_ context.Context, e *Event, line []byte) error {
 		f.cond.Wait() // at midnight the old day's batch goes first
 	}
 	if f.cur == nil {
-		f.cur = &batch{day: day, buf: f.spare[:0]}
-		f.spare = nil
+		b := f.free
+		if b == nil {
+			b = new(batch)
+		}
+		*b = batch{day: day, buf: f.spare[:0], events: f.spareEvents[:0]}
+		f.cur, f.free, f.spare, f.spareEvents = b, nil, nil, nil
 	}
 	b := f.cur
+	b.waiters++
 	b.buf = append(b.buf, line...)
 	if f.chain != nil {
 		b.events = append(b.events, pe)
@@ -161,10 +184,35 @@ func (f *FileSink) Write(_ context.Context, e *Event, line []byte) error {
 		if cap(w.buf) <= 1<<20 {
 			f.spare = w.buf
 		}
+		if cap(w.events) <= 1<<14 {
+			f.spareEvents = w.events // appended copied them
+		}
 		w.buf, w.events = nil, nil
 		f.cond.Broadcast()
 	}
-	return b.err
+	err := b.err
+	if b.waiters--; b.waiters == 0 {
+		f.free = b // the last to read it: the next batch's
+	}
+	return err
+}
+
+// day is a UTC date, which names a day's file.
+type day struct {
+	y int
+	m time.Month
+	d int
+}
+
+// dayOf is t's UTC date; formatting it for every event cost an allocation.
+func dayOf(t time.Time) day {
+	y, m, d := t.UTC().Date()
+	return day{y, m, d}
+}
+
+// name is the day's file name: "2026-11-23.jsonl".
+func (d day) name() string {
+	return time.Date(d.y, d.m, d.d, 0, 0, 0, 0, time.UTC).Format("2006-01-02") + ".jsonl"
 }
 
 // flush writes one batch. Only the writer calls it, so the file needs no
@@ -179,7 +227,7 @@ func (f *FileSink) Write(_ context.Context, e *Event, line []byte) error {
 func (f *FileSink) flush(b *batch) error {
 	name := f.name
 	if f.file == nil || f.day != b.day {
-		name = b.day + ".jsonl"
+		name = b.day.name()
 	}
 	if err := f.write(b, name); err != nil {
 		return err

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,6 +47,10 @@ type BatchSink interface {
 type Entry struct {
 	Event *Event
 	Line  []byte
+	// hash is RecordHash(Line) when hashed: computed once for all the
+	// Logger's sinks (writeEntry).
+	hash   [32]byte
+	hashed bool
 }
 
 // Logger fans each event out to its sinks. One success is enough (the
@@ -63,8 +68,8 @@ type Logger struct {
 	queue []*queue // queue[i] feeds sinks[i]; nil for the first
 	log   *slog.Logger
 
-	mu      sync.Mutex
-	failing map[string]bool
+	names   []string      // the sinks' names
+	failing []atomic.Bool // failing[i]: sinks[i]'s last write failed
 
 	closeMu sync.RWMutex
 	closed  bool
@@ -75,8 +80,8 @@ type queue struct {
 	ch     chan Entry
 	mu     sync.Mutex
 	cond   *sync.Cond
-	queued uint64        // entries put in ch
-	done   uint64        // entries written (or failed); ch is FIFO, one reader
+	queued atomic.Uint64 // entries put in ch
+	done   uint64        // entries written (or failed), under mu; ch is FIFO, one reader
 	hurry  chan struct{} // Flush wakes a waiting drain
 	exited chan struct{}
 }
@@ -86,12 +91,16 @@ func NewLogger(logger *slog.Logger, sinks ...Sink) *Logger {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	l := &Logger{sinks: sinks, queue: make([]*queue, len(sinks)), log: logger, failing: map[string]bool{}}
+	l := &Logger{sinks: sinks, queue: make([]*queue, len(sinks)), log: logger,
+		names: make([]string, len(sinks)), failing: make([]atomic.Bool, len(sinks))}
+	for i, s := range sinks {
+		l.names[i] = s.Name()
+	}
 	for i := 1; i < len(sinks); i++ {
 		q := &queue{ch: make(chan Entry, behind), hurry: make(chan struct{}, 1), exited: make(chan struct{})}
 		q.cond = sync.NewCond(&q.mu)
 		l.queue[i] = q
-		go l.drain(sinks[i], q)
+		go l.drain(i, q)
 	}
 	return l
 }
@@ -101,27 +110,76 @@ func NewLogger(logger *slog.Logger, sinks ...Sink) *Logger {
 // the request with success. e must not change afterwards: a later sink may
 // still be writing it.
 func (l *Logger) Log(ctx context.Context, e *Event) error {
-	line, err := json.Marshal(e)
+	line, err := encodeLine(e)
 	if err != nil {
 		return fmt.Errorf("failed to encode audit event: %w", err)
 	}
-	line = append(line, '\n')
+	en := Entry{Event: e, Line: line}
 	l.closeMu.RLock()
 	defer l.closeMu.RUnlock()
 	var errs []error
 	for i, s := range l.sinks {
-		err := s.Write(ctx, e, line)
-		l.setFailing(s.Name(), err)
+		err := writeEntry(ctx, s, &en)
+		l.setFailing(i, err)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", s.Name(), err))
+			errs = append(errs, fmt.Errorf("%s: %w", l.names[i], err))
 			continue
 		}
 		for j := i + 1; j < len(l.sinks); j++ {
-			l.later(j, Entry{Event: e, Line: line})
+			l.later(j, en)
 		}
 		return nil
 	}
 	return fmt.Errorf("%w: %w", ErrNoSink, errors.Join(errs...))
+}
+
+// hashingSink is a sink of this package that hashes each record
+// (RecordHash): it takes the hash the Logger computed rather than compute
+// it again.
+type hashingSink interface {
+	hashes() bool
+	writeHashed(ctx context.Context, e *Event, line []byte, h [32]byte) error
+}
+
+// writeEntry writes en to s. The sinks that chain their records (the file
+// and the store) hash the same bytes: the first to write en hashes it, and
+// the entries queued for the later sinks carry the hash.
+func writeEntry(ctx context.Context, s Sink, en *Entry) error {
+	if hs, ok := s.(hashingSink); ok && hs.hashes() {
+		if !en.hashed {
+			en.hash, en.hashed = RecordHash(en.Line), true
+		}
+		return hs.writeHashed(ctx, en.Event, en.Line, en.hash)
+	}
+	return s.Write(ctx, en.Event, en.Line)
+}
+
+// scratch holds the buffers events are encoded in.
+var scratch = sync.Pool{New: func() any { return new([]byte) }}
+
+// encodeLine returns e's record and its newline, in a slice of its own: a
+// later sink keeps it until its queue is written.
+func encodeLine(e *Event) ([]byte, error) {
+	bp := scratch.Get().(*[]byte)
+	b, err := appendEvent((*bp)[:0], e)
+	if err != nil {
+		// What appendEvent cannot encode, json.Marshal fails on as it
+		// always did (or encodes: correct first).
+		scratch.Put(bp)
+		line, err := json.Marshal(e)
+		if err != nil {
+			return nil, err
+		}
+		return append(line, '\n'), nil
+	}
+	b = append(b, '\n')
+	line := make([]byte, len(b))
+	copy(line, b)
+	if cap(b) <= 64<<10 {
+		*bp = b
+		scratch.Put(bp)
+	}
+	return line, nil
 }
 
 // Readier is a Sink (or a Logger) that can say, before a call changes
@@ -137,11 +195,11 @@ type Readier interface {
 // before it changes anything, not after.
 func (l *Logger) Ready() error {
 	var errs []error
-	for _, s := range l.sinks {
+	for i, s := range l.sinks {
 		var err error
 		if r, ok := s.(Readier); ok {
 			err = r.Ready()
-		} else if l.isFailing(s.Name()) {
+		} else if l.failing[i].Load() {
 			err = errors.New("its last write failed")
 		}
 		if err == nil {
@@ -159,8 +217,8 @@ func (l *Logger) Ready() error {
 func (l *Logger) WriteMetrics(w io.Writer) {
 	const name = "sealbox_audit_sink_up"
 	fmt.Fprintf(w, "# HELP %s Whether the audit sink takes events (1) or fails (0); calls fail only when every sink does.\n# TYPE %s gauge\n", name, name)
-	for _, s := range l.sinks {
-		up := !l.isFailing(s.Name())
+	for i, s := range l.sinks {
+		up := !l.failing[i].Load()
 		if r, ok := s.(Readier); ok && up {
 			up = r.Ready() == nil
 		}
@@ -173,29 +231,22 @@ func (l *Logger) WriteMetrics(w io.Writer) {
 	}
 }
 
-func (l *Logger) isFailing(name string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.failing[name]
-}
-
 // later queues an entry for sinks[i]; after Close it writes it at once.
 func (l *Logger) later(i int, en Entry) {
 	q := l.queue[i]
 	if q == nil || l.closed {
-		l.setFailing(l.sinks[i].Name(), l.sinks[i].Write(context.Background(), en.Event, en.Line))
+		l.setFailing(i, writeEntry(context.Background(), l.sinks[i], &en))
 		return
 	}
 	q.ch <- en
-	q.mu.Lock()
-	q.queued++
-	q.mu.Unlock()
+	q.queued.Add(1)
 }
 
 // drain writes a later sink's queue until it is closed: everything queued
 // at once, in one WriteBatch when the sink can. The writes outlive the
 // requests: the calls happened.
-func (l *Logger) drain(s Sink, q *queue) {
+func (l *Logger) drain(i int, q *queue) {
+	s := l.sinks[i]
 	defer close(q.exited)
 	bs, batches := s.(BatchSink)
 	var buf []Entry
@@ -229,11 +280,11 @@ func (l *Logger) drain(s Sink, q *queue) {
 		if batches {
 			err = bs.WriteBatch(context.Background(), buf)
 		} else {
-			for _, en := range buf {
-				err = errors.Join(err, s.Write(context.Background(), en.Event, en.Line))
+			for j := range buf {
+				err = errors.Join(err, writeEntry(context.Background(), s, &buf[j]))
 			}
 		}
-		l.setFailing(s.Name(), err)
+		l.setFailing(i, err)
 		clear(buf) // let the events go
 		q.mu.Lock()
 		q.done += uint64(len(buf))
@@ -255,18 +306,18 @@ func (l *Logger) Flush() {
 		default:
 		}
 		q.mu.Lock()
-		for t := q.queued; q.done < t; {
+		for t := q.queued.Load(); q.done < t; {
 			q.cond.Wait()
 		}
 		q.mu.Unlock()
 	}
 }
 
-func (l *Logger) setFailing(name string, err error) {
-	l.mu.Lock()
-	was := l.failing[name]
-	l.failing[name] = err != nil
-	l.mu.Unlock()
+// setFailing notes how sinks[i]'s last write went, and logs a change. It
+// runs for every event: no lock.
+func (l *Logger) setFailing(i int, err error) {
+	was := l.failing[i].Swap(err != nil)
+	name := l.names[i]
 	switch {
 	case err != nil && !was:
 		l.log.Error("audit sink is failing", "sink", name, "err", err)

@@ -93,11 +93,14 @@ func TestFileSinkGroupCommitKeepsEveryLine(t *testing.T) {
 func BenchmarkFileSinkParallel(b *testing.B) {
 	file, _ := audit.NewFileSink(b.TempDir(), false)
 	l := audit.NewLogger(nil, file)
+	b.ReportAllocs()
+	start := cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			l.Log(context.Background(), event())
 		}
 	})
+	reportCPU(b, start)
 	l.Close()
 }
 

@@ -212,8 +212,17 @@ type groupEvent struct {
 // concurrency 8, groups went from 4.8 events to 7.9, and the throughput up
 // by a third.
 func (s *StoreSink) Write(ctx context.Context, e *Event, line []byte) error {
+	h := RecordHash(line)
+	return s.writeHashed(ctx, e, line, h)
+}
+
+// hashes says the sink hashes its records (hashingSink, log.go).
+func (s *StoreSink) hashes() bool { return true }
+
+// writeHashed is Write with the record's hash, RecordHash(line).
+func (s *StoreSink) writeHashed(ctx context.Context, e *Event, line []byte, h [32]byte) error {
 	rec := bytes.TrimSuffix(line, []byte{'\n'})
-	ev := groupEvent{rec: rec, hash: RecordHash(rec), inv: ^uint64(e.EventTime.UnixNano())}
+	ev := groupEvent{rec: rec, hash: h, inv: ^uint64(e.EventTime.UnixNano())}
 	s.gmu.Lock()
 	if s.cur == nil {
 		s.cur = &group{}
@@ -254,9 +263,14 @@ func (s *StoreSink) Write(ctx context.Context, e *Event, line []byte) error {
 // The Logger calls it with a later sink's queue (log.go).
 func (s *StoreSink) WriteBatch(ctx context.Context, entries []Entry) error {
 	evs := make([]groupEvent, len(entries))
-	for i, en := range entries {
+	for i := range entries {
+		en := &entries[i]
 		rec := bytes.TrimSuffix(en.Line, []byte{'\n'})
-		evs[i] = groupEvent{rec: rec, hash: RecordHash(rec), inv: ^uint64(en.Event.EventTime.UnixNano())}
+		h := en.hash // the Logger's, if it hashed
+		if !en.hashed {
+			h = RecordHash(rec)
+		}
+		evs[i] = groupEvent{rec: rec, hash: h, inv: ^uint64(en.Event.EventTime.UnixNano())}
 	}
 	// Through the group, so that it is never committed beside another
 	// Write's group (each reads and moves the trail's head).

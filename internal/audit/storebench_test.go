@@ -28,6 +28,7 @@ func BenchmarkStoreSinkParallel(b *testing.B) {
 	l := audit.NewLogger(nil, sink)
 	b.SetParallelism(16)
 	b.ReportAllocs()
+	start := cpuTime()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			if err := l.Log(context.Background(), decryptEvent()); err != nil {
@@ -35,5 +36,6 @@ func BenchmarkStoreSinkParallel(b *testing.B) {
 			}
 		}
 	})
+	reportCPU(b, start)
 	l.Close()
 }

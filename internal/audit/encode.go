@@ -1,0 +1,491 @@
+package audit
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// The events' JSON without reflection. Log encodes every event, and
+// json.Marshal spent most of its time walking Event's fields and the
+// generic values by reflection (a sixth of a Decrypt's server CPU with the
+// rest of the audit path). appendEvent writes the same bytes as
+// json.Marshal, byte for byte: the trails are hash-chained, and a record
+// encoded differently would no longer compare with its other copy (the
+// file's and the store's are compared by hash) or with older records.
+// FuzzEncodeEventMatchesJSON and the corpus test hold it to that.
+//
+// Values of a type it does not know (a caller's own type, a pointer, a
+// Marshaler) are encoded by json.Marshal, as the value they are; any error
+// makes Log encode the whole event with json.Marshal, so that what fails
+// fails as it always did.
+
+// errEncode means appendEvent could not encode the event as json.Marshal
+// would: the caller encodes it with json.Marshal instead.
+var errEncode = errors.New("audit: event needs encoding/json")
+
+// maxDepth is how deep appendValue nests before it hands the rest to
+// json.Marshal, which finds cycles (a map holding itself): recursing here
+// would not end.
+const maxDepth = 100
+
+// appendEvent appends json.Marshal(e)'s bytes to dst.
+func appendEvent(dst []byte, e *Event) ([]byte, error) {
+	var err error
+	dst = append(dst, `{"eventVersion":`...)
+	dst = appendString(dst, e.EventVersion)
+	dst = append(dst, `,"userIdentity":`...)
+	dst = appendIdentity(dst, &e.UserIdentity)
+	dst = append(dst, `,"eventTime":`...)
+	if dst, err = appendTime(dst, e.EventTime); err != nil {
+		return dst, err
+	}
+	dst = append(dst, `,"eventSource":`...)
+	dst = appendString(dst, e.EventSource)
+	dst = append(dst, `,"eventName":`...)
+	dst = appendString(dst, e.EventName)
+	dst = append(dst, `,"awsRegion":`...)
+	dst = appendString(dst, e.AWSRegion)
+	dst = append(dst, `,"sourceIPAddress":`...)
+	dst = appendString(dst, e.SourceIPAddress)
+	dst = append(dst, `,"userAgent":`...)
+	dst = appendString(dst, e.UserAgent)
+	if e.ErrorCode != "" {
+		dst = append(dst, `,"errorCode":`...)
+		dst = appendString(dst, e.ErrorCode)
+	}
+	if e.ErrorMessage != "" {
+		dst = append(dst, `,"errorMessage":`...)
+		dst = appendString(dst, e.ErrorMessage)
+	}
+	dst = append(dst, `,"requestParameters":`...)
+	if dst, err = appendValue(dst, e.RequestParameters, 0); err != nil {
+		return dst, err
+	}
+	dst = append(dst, `,"responseElements":`...)
+	if dst, err = appendValue(dst, e.ResponseElements, 0); err != nil {
+		return dst, err
+	}
+	dst = append(dst, `,"requestID":`...)
+	dst = appendString(dst, e.RequestID)
+	dst = append(dst, `,"eventID":`...)
+	dst = appendString(dst, e.EventID)
+	dst = append(dst, `,"readOnly":`...)
+	dst = strconv.AppendBool(dst, e.ReadOnly)
+	if len(e.Resources) > 0 {
+		dst = append(dst, `,"resources":[`...)
+		for i := range e.Resources {
+			r := &e.Resources[i]
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"accountId":`...)
+			dst = appendString(dst, r.AccountID)
+			dst = append(dst, `,"type":`...)
+			dst = appendString(dst, r.Type)
+			dst = append(dst, `,"ARN":`...)
+			dst = appendString(dst, r.ARN)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	dst = append(dst, `,"eventType":`...)
+	dst = appendString(dst, e.EventType)
+	dst = append(dst, `,"managementEvent":`...)
+	dst = strconv.AppendBool(dst, e.ManagementEvent)
+	dst = append(dst, `,"recipientAccountId":`...)
+	dst = appendString(dst, e.RecipientAccountID)
+	dst = append(dst, `,"eventCategory":`...)
+	dst = appendString(dst, e.EventCategory)
+	if len(e.AdditionalData) > 0 {
+		dst = append(dst, `,"additionalEventData":`...)
+		if dst, err = appendMap(dst, e.AdditionalData, 0); err != nil {
+			return dst, err
+		}
+	}
+	if len(e.ServiceEventDetails) > 0 {
+		dst = append(dst, `,"serviceEventDetails":`...)
+		if dst, err = appendMap(dst, e.ServiceEventDetails, 0); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+func appendIdentity(dst []byte, u *UserIdentity) []byte {
+	dst = append(dst, `{"type":`...)
+	dst = appendString(dst, u.Type)
+	dst = appendOmit(dst, `,"principalId":`, u.PrincipalID)
+	dst = appendOmit(dst, `,"arn":`, u.ARN)
+	dst = appendOmit(dst, `,"accountId":`, u.AccountID)
+	dst = appendOmit(dst, `,"accessKeyId":`, u.AccessKeyID)
+	dst = appendOmit(dst, `,"userName":`, u.UserName)
+	dst = appendOmit(dst, `,"invokedBy":`, u.InvokedBy)
+	if sc := u.SessionContext; sc != nil {
+		dst = append(dst, `,"sessionContext":{`...)
+		if si := sc.SessionIssuer; si != nil {
+			dst = append(dst, `"sessionIssuer":{"type":`...)
+			dst = appendString(dst, si.Type)
+			dst = append(dst, `,"principalId":`...)
+			dst = appendString(dst, si.PrincipalID)
+			dst = append(dst, `,"arn":`...)
+			dst = appendString(dst, si.ARN)
+			dst = append(dst, `,"accountId":`...)
+			dst = appendString(dst, si.AccountID)
+			dst = append(dst, `,"userName":`...)
+			dst = appendString(dst, si.UserName)
+			dst = append(dst, `},`...)
+		}
+		dst = append(dst, `"attributes":`...)
+		dst = appendStringMap(dst, sc.Attributes)
+		dst = append(dst, '}')
+	}
+	return append(dst, '}')
+}
+
+// appendOmit appends a string member tagged omitempty.
+func appendOmit(dst []byte, name, s string) []byte {
+	if s == "" {
+		return dst
+	}
+	return appendString(append(dst, name...), s)
+}
+
+// appendTime appends t as time.Time's MarshalJSON does, without its
+// allocation; a time it refuses (a year outside 0-9999, an offset of a day
+// or more) is errEncode. The checks are MarshalJSON's, on the same text.
+func appendTime(dst []byte, t time.Time) ([]byte, error) {
+	dst = append(dst, '"')
+	n0 := len(dst)
+	dst = t.AppendFormat(dst, time.RFC3339Nano)
+	num2 := func(b []byte) byte { return 10*(b[0]-'0') + (b[1] - '0') }
+	switch {
+	case dst[n0+len("9999")] != '-': // the year is 4 digits exactly
+		return dst, errEncode
+	case dst[len(dst)-1] != 'Z':
+		c := dst[len(dst)-len("Z07:00")]
+		if ('0' <= c && c <= '9') || num2(dst[len(dst)-len("07:00"):]) >= 24 {
+			return dst, errEncode
+		}
+	}
+	return append(dst, '"'), nil
+}
+
+// appendValue appends a generic value: what jsonvalue decodes and the
+// services put in requestParameters and the like.
+func appendValue(dst []byte, v any, depth int) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(dst, "null"...), nil
+	case string:
+		return appendString(dst, v), nil
+	case map[string]any:
+		return appendMap(dst, v, depth)
+	case []any:
+		if v == nil {
+			return append(dst, "null"...), nil
+		}
+		if depth >= maxDepth {
+			return appendJSON(dst, v)
+		}
+		dst = append(dst, '[')
+		for i, x := range v {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, err = appendValue(dst, x, depth+1); err != nil {
+				return dst, err
+			}
+		}
+		return append(dst, ']'), nil
+	case json.Number:
+		s := string(v)
+		if s == "" {
+			s = "0"
+		}
+		if !validNumber(s) {
+			return dst, errEncode
+		}
+		return append(dst, s...), nil
+	case bool:
+		return strconv.AppendBool(dst, v), nil
+	case float64:
+		return appendFloat(dst, v, 64)
+	case float32:
+		return appendFloat(dst, float64(v), 32)
+	case int:
+		return strconv.AppendInt(dst, int64(v), 10), nil
+	case int64:
+		return strconv.AppendInt(dst, v, 10), nil
+	case int32:
+		return strconv.AppendInt(dst, int64(v), 10), nil
+	case int16:
+		return strconv.AppendInt(dst, int64(v), 10), nil
+	case int8:
+		return strconv.AppendInt(dst, int64(v), 10), nil
+	case uint:
+		return strconv.AppendUint(dst, uint64(v), 10), nil
+	case uint64:
+		return strconv.AppendUint(dst, v, 10), nil
+	case uint32:
+		return strconv.AppendUint(dst, uint64(v), 10), nil
+	case uint16:
+		return strconv.AppendUint(dst, uint64(v), 10), nil
+	case uint8:
+		return strconv.AppendUint(dst, uint64(v), 10), nil
+	case map[string]string:
+		return appendStringMap(dst, v), nil
+	case []string:
+		if v == nil {
+			return append(dst, "null"...), nil
+		}
+		dst = append(dst, '[')
+		for i, s := range v {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendString(dst, s)
+		}
+		return append(dst, ']'), nil
+	}
+	return appendJSON(dst, v)
+}
+
+// appendJSON appends what json.Marshal makes of v: a value of a type
+// appendValue does not know, encoded as encoding/json encodes it inside
+// an event.
+func appendJSON(dst []byte, v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, b...), nil
+}
+
+// sortedKeys returns m's keys in encoding/json's order (bytewise), in buf
+// when they fit.
+func sortedKeys[V any](buf []string, m map[string]V) []string {
+	keys := buf[:0]
+	for k := range m {
+		keys = append(keys, k)
+	}
+	if len(keys) <= 8 {
+		for i := 1; i < len(keys); i++ { // insertion sort: the usual few keys
+			for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
+				keys[j], keys[j-1] = keys[j-1], keys[j]
+			}
+		}
+	} else {
+		slices.Sort(keys)
+	}
+	return keys
+}
+
+func appendMap(dst []byte, m map[string]any, depth int) ([]byte, error) {
+	if m == nil {
+		return append(dst, "null"...), nil
+	}
+	if depth >= maxDepth {
+		return appendJSON(dst, m)
+	}
+	var buf [16]string
+	dst = append(dst, '{')
+	for i, k := range sortedKeys(buf[:], m) {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, k)
+		dst = append(dst, ':')
+		var err error
+		if dst, err = appendValue(dst, m[k], depth+1); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+func appendStringMap(dst []byte, m map[string]string) []byte {
+	if m == nil {
+		return append(dst, "null"...)
+	}
+	var buf [16]string
+	dst = append(dst, '{')
+	for i, k := range sortedKeys(buf[:], m) {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, k)
+		dst = append(dst, ':')
+		dst = appendString(dst, m[k])
+	}
+	return append(dst, '}')
+}
+
+// appendFloat is encoding/json's floatEncoder: ES6's number formatting.
+func appendFloat(dst []byte, f float64, bits int) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return dst, errEncode
+	}
+	abs := math.Abs(f)
+	fmt := byte('f')
+	if abs != 0 {
+		if bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			fmt = 'e'
+		}
+	}
+	dst = strconv.AppendFloat(dst, f, fmt, -1, bits)
+	if fmt == 'e' {
+		// clean up e-09 to e-9
+		n := len(dst)
+		if n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst, nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// plain marks the ASCII bytes a string holds unescaped: encoding/json's
+// htmlSafeSet (no control characters, '"', '\\', '<', '>' or '&').
+var plain = func() (t [utf8.RuneSelf]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		t[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return t
+}()
+
+// appendString is encoding/json's appendString with HTML escaping, as
+// json.Marshal uses it.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		// Skip 8 plain bytes at a time: most of an event is ARNs, ids
+		// and names with nothing to escape.
+		for ; i+8 <= len(s); i += 8 {
+			t := s[i : i+8]
+			w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
+				uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
+			if !plain8(w) {
+				break
+			}
+		}
+		if i == len(s) {
+			break
+		}
+		if b := s[i]; b < utf8.RuneSelf {
+			if plain[b] {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// plain8 reports whether all 8 bytes of w are plain (ASCII that needs no
+// escaping): none is 0x80 or above, below 0x20, or '"', '\\', '<', '>'
+// or '&'. The tests of a word for a zero byte and for a byte below n are
+// exact as tests of the whole word. '<' and '>' differ in one bit, and
+// so do '"' and '&': with it set, one test finds either.
+func plain8(w uint64) bool {
+	bad := w | (w-0x20*lsb)&^w |
+		zeroByte(w^'\\'*lsb) | zeroByte((w|0x02*lsb)^'>'*lsb) | zeroByte((w|0x04*lsb)^'&'*lsb)
+	return bad&msb == 0
+}
+
+// zeroByte has a byte's high bit set if x has a zero byte (and only then,
+// for the word as a whole).
+func zeroByte(x uint64) uint64 { return (x - lsb) &^ x }
+
+// validNumber is encoding/json's isValidNumber: the JSON number grammar.
+func validNumber(s string) bool {
+	if s == "" {
+		return false
+	}
+	if s[0] == '-' {
+		s = s[1:]
+		if s == "" {
+			return false
+		}
+	}
+	switch {
+	default:
+		return false
+	case s[0] == '0':
+		s = s[1:]
+	case '1' <= s[0] && s[0] <= '9':
+		s = s[1:]
+		for len(s) > 0 && '0' <= s[0] && s[0] <= '9' {
+			s = s[1:]
+		}
+	}
+	if len(s) >= 2 && s[0] == '.' && '0' <= s[1] && s[1] <= '9' {
+		s = s[2:]
+		for len(s) > 0 && '0' <= s[0] && s[0] <= '9' {
+			s = s[1:]
+		}
+	}
+	if len(s) >= 2 && (s[0] == 'e' || s[0] == 'E') {
+		s = s[1:]
+		if s[0] == '+' || s[0] == '-' {
+			s = s[1:]
+			if s == "" {
+				return false
+			}
+		}
+		for len(s) > 0 && '0' <= s[0] && s[0] <= '9' {
+			s = s[1:]
+		}
+	}
+	return s == ""
+}
