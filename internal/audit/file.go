@@ -144,14 +144,34 @@ func (f *FileSink) hashes() bool { return f.chain != nil }
 
 // writeHashed is Write with the record's hash, RecordHash(line).
 func (f *FileSink) writeHashed(_ context.Context, e *Event, line []byte, h [32]byte) error {
-	day := dayOf(e.EventTime)
-	var pe pendingEvent
-	if f.chain != nil {
-		pe = pendingEvent{hash: h, size: int64(len(line)), time: e.EventTime.UnixNano()}
+	en := [1]Entry{{Event: e, Line: line, hash: h, hashed: true}}
+	return f.writeDay(dayOf(e.EventTime), en[:])
+}
+
+// writeGroup writes the entries of one call (Logger.LogAll) together: in
+// the batch being gathered, so in one write(2) with the others waiting,
+// all of a day's or none. Their hashes are set when the sink chains.
+func (f *FileSink) writeGroup(_ context.Context, ens []Entry) error {
+	for len(ens) > 0 {
+		d, n := dayOf(ens[0].Event.EventTime), 1
+		for n < len(ens) && dayOf(ens[n].Event.EventTime) == d {
+			n++
+		}
+		if err := f.writeDay(d, ens[:n]); err != nil {
+			return err
+		}
+		ens = ens[n:]
 	}
+	return nil
+}
+
+// writeDay appends the lines of ens, all of day d, to the batch being
+// gathered and returns once that batch is written: the first writer
+// waiting writes the batch ahead, and everyone in it learns its outcome.
+func (f *FileSink) writeDay(d day, ens []Entry) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for f.cur != nil && f.cur.day != day {
+	for f.cur != nil && f.cur.day != d {
 		f.cond.Wait() // at midnight the old day's batch goes first
 	}
 	if f.cur == nil {
@@ -159,14 +179,17 @@ func (f *FileSink) writeHashed(_ context.Context, e *Event, line []byte, h [32]b
 		if b == nil {
 			b = new(batch)
 		}
-		*b = batch{day: day, buf: f.spare[:0], events: f.spareEvents[:0]}
+		*b = batch{day: d, buf: f.spare[:0], events: f.spareEvents[:0]}
 		f.cur, f.free, f.spare, f.spareEvents = b, nil, nil, nil
 	}
 	b := f.cur
 	b.waiters++
-	b.buf = append(b.buf, line...)
-	if f.chain != nil {
-		b.events = append(b.events, pe)
+	for i := range ens {
+		en := &ens[i]
+		b.buf = append(b.buf, en.Line...)
+		if f.chain != nil {
+			b.events = append(b.events, pendingEvent{hash: en.hash, size: int64(len(en.Line)), time: en.Event.EventTime.UnixNano()})
+		}
 	}
 	for !b.done {
 		if f.writing {

@@ -110,6 +110,9 @@ func NewLogger(logger *slog.Logger, sinks ...Sink) *Logger {
 // the request with success. e must not change afterwards: a later sink may
 // still be writing it.
 func (l *Logger) Log(ctx context.Context, e *Event) error {
+	if p := pendingFrom(ctx); p != nil && p.keep(e) {
+		return nil // written with the call's own event (LogPending)
+	}
 	line, err := encodeLine(e)
 	if err != nil {
 		return fmt.Errorf("failed to encode audit event: %w", err)
