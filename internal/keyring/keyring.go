@@ -265,14 +265,6 @@ func (r *Ring) DecryptAs(tx store.Tx, region string, h Header, blob []byte, ec m
 // Random returns n random bytes (GenerateRandom, data keys).
 func Random(n int) []byte { return primitive.Random(n) }
 
-// aad is the header followed by the encryption context in a canonical form:
-// pairs sorted by name, each name and value length-prefixed, so that no two
-// different contexts encode alike and order on the wire does not matter.
-func aad(header []byte, ec map[string]string) []byte {
-	var sc scratch
-	return sc.aad(header, ec)
-}
-
 // scratch is a call's reusable buffers: the AAD and the context's sorted
 // names, pooled so that a blob's opening allocates neither.
 type scratch struct {
@@ -293,7 +285,10 @@ func (sc *scratch) put() {
 	scratches.Put(sc)
 }
 
-// aad builds the AAD in sc's buffer, valid until sc is put back.
+// aad is the header followed by the encryption context in a canonical form:
+// pairs sorted by name, each name and value length-prefixed, so that no two
+// different contexts encode alike and order on the wire does not matter.
+// It is built in sc's buffer, valid until sc is put back.
 func (sc *scratch) aad(header []byte, ec map[string]string) []byte {
 	names := sc.names[:0]
 	size := len(header) + binary.MaxVarintLen64
