@@ -20,7 +20,6 @@
 package keyring
 
 import (
-	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -182,9 +181,7 @@ func (r *Ring) Encrypt(tx store.Tx, region, keyID, materialID string, plaintext 
 	blob[0] = version
 	copy(blob[1:17], kid[:])
 	copy(blob[17:49], mid[:])
-	if _, err := rand.Read(blob[49:65]); err != nil {
-		panic("keyring: system random source failed: " + err.Error())
-	}
+	primitive.RandomInto(blob[49:65])
 	var key [primitive.KeySize]byte
 	primitive.DeriveKeyInto(&key, mat, blob[49:65], deriveInfo)
 	defer clear(key[:])

@@ -44,6 +44,14 @@ func Random(n int) []byte {
 	return b
 }
 
+// RandomInto fills b from the system's CSPRNG: Random without a buffer of
+// its own.
+func RandomInto(b []byte) {
+	if _, err := rand.Read(b); err != nil {
+		panic("primitive: system random source failed: " + err.Error())
+	}
+}
+
 // AEAD is an AES-256-GCM key ready for use. Safe for concurrent use.
 type AEAD struct{ gcm cipher.AEAD }
 
@@ -75,9 +83,7 @@ func seal(gcm cipher.AEAD, dst, plaintext, aad []byte) []byte {
 	// The nonce is drawn into dst itself: no buffer of its own.
 	n := len(dst)
 	dst = append(dst, make([]byte, NonceSize)...)
-	if _, err := rand.Read(dst[n:]); err != nil {
-		panic("primitive: system random source failed: " + err.Error())
-	}
+	RandomInto(dst[n:])
 	return gcm.Seal(dst, dst[n:], plaintext, aad)
 }
 
