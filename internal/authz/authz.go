@@ -177,8 +177,17 @@ func setKey(p sealbox.Principal) string {
 	if strings.HasPrefix(p.AccessKeyID, "ASIA") {
 		return p.AccessKeyID
 	}
-	return p.ARN + "\x00" + p.AccessKeyID
+	if k, ok := setKeys.Get([2]string{p.ARN, p.AccessKeyID}); ok {
+		return k
+	}
+	k := p.ARN + "\x00" + p.AccessKeyID
+	setKeys.Put([2]string{p.ARN, p.AccessKeyID}, k)
+	return k
 }
+
+// setKeys remembers the principal cache's keys of long-term callers, so
+// that Prepare, on every call, builds none.
+var setKeys = cache.NewMemo[[2]string, string](PrincipalCacheSize)
 
 func (a *Authorizer) identitySet(ctx context.Context, p sealbox.Principal) (*identitySet, error) {
 	if pr, ok := ctx.Value(preparedKey{}).(prepared); ok && pr.arn == p.ARN && pr.accessKeyID == p.AccessKeyID {
