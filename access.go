@@ -11,7 +11,9 @@ import (
 // call shape every service asks through; each service declares its own
 // actions, resources and condition keys in the query. A service configured
 // with none allows every authenticated caller (unit tests). Safe for
-// concurrent use.
+// concurrent use. Authorize must keep neither q nor its Context past the
+// call: services use them again for their next question, and the values
+// in Context may be shared, read-only slices.
 type Authorizer interface {
 	Authorize(ctx context.Context, q *AccessQuery) error
 }

@@ -24,6 +24,8 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sealbox/sealbox"
@@ -64,6 +66,7 @@ type Authorizer struct {
 
 	docs *cache.Cache[docKey, *compiled]
 	sets *cache.Cache[string, *identitySet] // see setKey
+	now  atomic.Pointer[timeValues]         // the time keys of the last second asked
 }
 
 type docKey struct {
@@ -174,8 +177,17 @@ func setKey(p sealbox.Principal) string {
 	if strings.HasPrefix(p.AccessKeyID, "ASIA") {
 		return p.AccessKeyID
 	}
-	return p.ARN + "\x00" + p.AccessKeyID
+	if k, ok := setKeys.Get([2]string{p.ARN, p.AccessKeyID}); ok {
+		return k
+	}
+	k := p.ARN + "\x00" + p.AccessKeyID
+	setKeys.Put([2]string{p.ARN, p.AccessKeyID}, k)
+	return k
 }
+
+// setKeys remembers the principal cache's keys of long-term callers, so
+// that Prepare, on every call, builds none.
+var setKeys = cache.NewMemo[[2]string, string](PrincipalCacheSize)
 
 func (a *Authorizer) identitySet(ctx context.Context, p sealbox.Principal) (*identitySet, error) {
 	if pr, ok := ctx.Value(preparedKey{}).(prepared); ok && pr.arn == p.ARN && pr.accessKeyID == p.AccessKeyID {
@@ -269,7 +281,14 @@ func (a *Authorizer) Authorize(ctx context.Context, q *sealbox.AccessQuery) erro
 	if r == nil {
 		return &sealbox.Error{Code: "AccessDeniedException", Message: "no caller"}
 	}
-	d, req, err := a.decide(ctx, r, q)
+	// iam.Decide hands the request to its conditions' evaluation, which
+	// the compiler cannot follow: a pooled request costs no allocation.
+	req := requests.Get().(*iam.Request)
+	defer func() {
+		*req = iam.Request{}
+		requests.Put(req)
+	}()
+	d, err := a.decide(ctx, r, q, req)
 	if err != nil {
 		return err
 	}
@@ -279,18 +298,20 @@ func (a *Authorizer) Authorize(ctx context.Context, q *sealbox.AccessQuery) erro
 	return &sealbox.Error{Code: "AccessDeniedException", Message: d.Message(req)}
 }
 
-// decide gathers the facts of q for the caller of r and decides with
-// iam.Decide.
-func (a *Authorizer) decide(ctx context.Context, r *sealbox.Request, q *sealbox.AccessQuery) (iam.Decision, *iam.Request, error) {
+var requests = sync.Pool{New: func() any { return new(iam.Request) }}
+
+// decide gathers the facts of q for the caller of r into req and decides
+// with iam.Decide.
+func (a *Authorizer) decide(ctx context.Context, r *sealbox.Request, q *sealbox.AccessQuery, req *iam.Request) (iam.Decision, error) {
 	p := r.Principal
-	req := &iam.Request{Principal: iamPrincipal(p), Action: q.Action, Resource: q.Resource, Context: a.conditions(r, q.Context)}
+	*req = iam.Request{Principal: iamPrincipal(p), Action: q.Action, Resource: q.Resource, Context: a.conditions(r, q.Context)}
 	f := iam.Facts{}
 	for _, g := range q.Grantees {
 		f.Grant = max(f.Grant, iam.MatchGrantee(g, &req.Principal))
 	}
 	tags, err := a.callerFacts(ctx, p, &f)
 	if err != nil {
-		return iam.Decision{}, nil, err
+		return iam.Decision{}, err
 	}
 	setPrincipalTags(req.Context, tags)
 	if q.ResourcePolicy != "" {
@@ -309,7 +330,7 @@ func (a *Authorizer) decide(ctx context.Context, r *sealbox.Request, q *sealbox.
 		}
 		f.Resource = pol
 	}
-	return iam.Decide(&f, req), req, nil
+	return iam.Decide(&f, req), nil
 }
 
 // callerFacts fills in the policies of the caller p: identity and session
@@ -337,8 +358,20 @@ func setPrincipalTags(c map[string][]string, tags map[string]string) {
 		}
 	}
 	for k, v := range tags {
-		c["aws:principaltag/"+k] = []string{v}
+		c[principalTagKey(k)] = oneValue(v)
 	}
+}
+
+var principalTagKeys = cache.NewMemo[string, string](4096)
+
+// principalTagKey is aws:principaltag/<key>, remembered.
+func principalTagKey(key string) string {
+	if s, ok := principalTagKeys.Get(key); ok {
+		return s
+	}
+	s := "aws:principaltag/" + key
+	principalTagKeys.Put(key, s)
+	return s
 }
 
 // WriteMetrics writes the authorizer's cache counters in Prometheus' text
@@ -358,27 +391,84 @@ func (a *Authorizer) WriteMetrics(w io.Writer) {
 	metric("sealbox_authz_principal_cache_entries", "gauge", "Principals' policy sets in the cache (at most "+strconv.Itoa(PrincipalCacheSize)+").", uint64(sets.Len))
 }
 
-// conditions adds the global condition keys to the service's.
+// conditions adds the global condition keys to the service's. Their
+// values are shared, read-only slices where they repeat from call to call
+// (the second's time, the Region, the caller's address), so that a call
+// allocates none: what reads the map never changes a value.
 func (a *Authorizer) conditions(r *sealbox.Request, svc map[string][]string) map[string][]string {
 	c := svc
 	if c == nil {
 		c = make(map[string][]string, 10)
 	}
-	now := a.clock.Now().UTC()
 	if r.SourceIP != "" {
-		c["aws:sourceip"] = []string{r.SourceIP}
+		c["aws:sourceip"] = oneValue(r.SourceIP)
 	}
-	c["aws:currenttime"] = []string{now.Format(time.RFC3339)}
-	c["aws:epochtime"] = []string{strconv.FormatInt(now.Unix(), 10)}
-	c["aws:securetransport"] = []string{strconv.FormatBool(r.SecureTransport)}
-	c["aws:requestedregion"] = []string{r.Region}
+	t := a.timeConditions()
+	c["aws:currenttime"], c["aws:epochtime"] = t.current, t.epoch
+	c["aws:securetransport"] = boolValue(r.SecureTransport)
+	c["aws:requestedregion"] = oneValue(r.Region)
 	if r.ViaService != "" {
-		c["aws:viaawsservice"] = []string{"true"}
-		c["aws:calledvia"] = []string{strings.SplitN(r.ViaService, ".", 2)[0] + ".amazonaws.com"}
+		c["aws:viaawsservice"] = trueValue
+		c["aws:calledvia"] = calledVia(r.ViaService)
 	} else {
-		c["aws:viaawsservice"] = []string{"false"}
+		c["aws:viaawsservice"] = falseValue
 	}
 	return c
+}
+
+var (
+	trueValue  = []string{"true"}
+	falseValue = []string{"false"}
+)
+
+func boolValue(b bool) []string {
+	if b {
+		return trueValue
+	}
+	return falseValue
+}
+
+// values remembers one-value slices of the strings that recur in the
+// global keys (Regions, callers' addresses, calling services).
+var values = cache.NewMemo[string, []string](4096)
+
+func oneValue(v string) []string {
+	if s, ok := values.Get(v); ok {
+		return s
+	}
+	s := []string{v}
+	values.Put(v, s)
+	return s
+}
+
+var calledVias = cache.NewMemo[string, []string](256)
+
+// calledVia is aws:CalledVia for a call made on the caller's behalf by the
+// service via ("ssm.us-east-1.amazonaws.com"): ssm.amazonaws.com.
+func calledVia(via string) []string {
+	if s, ok := calledVias.Get(via); ok {
+		return s
+	}
+	s := []string{strings.SplitN(via, ".", 2)[0] + ".amazonaws.com"}
+	calledVias.Put(via, s)
+	return s
+}
+
+// timeValues are the time keys' values for one second.
+type timeValues struct {
+	unix           int64
+	current, epoch []string
+}
+
+// timeConditions answers the time keys for now, made once a second.
+func (a *Authorizer) timeConditions() *timeValues {
+	now := a.clock.Now().UTC()
+	if t := a.now.Load(); t != nil && t.unix == now.Unix() {
+		return t
+	}
+	t := &timeValues{unix: now.Unix(), current: []string{now.Format(time.RFC3339)}, epoch: []string{strconv.FormatInt(now.Unix(), 10)}}
+	a.now.Store(t)
+	return t
 }
 
 func iamPrincipal(p sealbox.Principal) iam.Principal {

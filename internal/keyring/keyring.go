@@ -24,7 +24,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
+	"sync"
 
 	"github.com/sealbox/sealbox/internal/cache"
 	"github.com/sealbox/sealbox/internal/primitive"
@@ -104,9 +105,23 @@ func (r *Ring) Delete(tx store.Tx, region, keyID string) error {
 	return nil
 }
 
+// materialName is a material version's names, the key of keys.
+type materialName struct{ region, keyID, materialID string }
+
+// keys remembers the storage keys of material versions that exist, so
+// that a hot version's lookup builds no string.
+var keys = cache.NewMemo[materialName, string](MaterialCacheSize)
+
 func (r *Ring) material(tx store.Tx, region, keyID, materialID string) ([]byte, error) {
-	k := materialKey(region, keyID, materialID)
+	name := materialName{region, keyID, materialID}
+	k, known := keys.Get(name)
+	if !known {
+		k = materialKey(region, keyID, materialID)
+	}
 	if s, ok := r.cache.Get(k); ok {
+		if !known {
+			keys.Put(name, k)
+		}
 		return s.Bytes(), nil
 	}
 	// The ticket is taken inside tx, after its snapshot: material read
@@ -151,8 +166,11 @@ func (r *Ring) Encrypt(tx store.Tx, region, keyID, materialID string, plaintext 
 	if !ok {
 		return nil, fmt.Errorf("keyring: key id %q is not a UUID", keyID)
 	}
-	mid, err := hex.DecodeString(materialID)
-	if err != nil || len(mid) != materialSize {
+	var mid [materialSize]byte
+	if len(materialID) != 2*materialSize {
+		return nil, fmt.Errorf("keyring: bad material id")
+	}
+	if _, err := hex.Decode(mid[:], []byte(materialID)); err != nil {
 		return nil, fmt.Errorf("keyring: bad material id")
 	}
 	mat, err := r.symmetric(tx, region, keyID, materialID)
@@ -162,20 +180,33 @@ func (r *Ring) Encrypt(tx store.Tx, region, keyID, materialID string, plaintext 
 	blob := make([]byte, headerSize, headerSize+primitive.Overhead+len(plaintext))
 	blob[0] = version
 	copy(blob[1:17], kid[:])
-	copy(blob[17:49], mid)
-	copy(blob[49:65], primitive.Random(saltSize))
-	aead, err := primitive.NewAEAD(primitive.DeriveKey(mat, blob[49:65], deriveInfo))
-	if err != nil {
-		return nil, err
-	}
-	return aead.Seal(blob, plaintext, aad(blob[:headerSize], ec)), nil
+	copy(blob[17:49], mid[:])
+	primitive.RandomInto(blob[49:65])
+	var key [primitive.KeySize]byte
+	primitive.DeriveKeyInto(&key, mat, blob[49:65], deriveInfo)
+	defer clear(key[:])
+	sc := getScratch()
+	defer sc.put()
+	return primitive.SealTo(blob, key[:], plaintext, sc.aad(blob[:headerSize], ec))
 }
 
 // Header is what a blob says about itself before it is opened.
 type Header struct {
 	KeyID      string
 	MaterialID string
+	// prefix is the blob's first 49 bytes (version, key id, material
+	// id), the names' source.
+	prefix [49]byte
 }
+
+// HeaderMemoSize is how many blob headers' names ParseBlob remembers.
+const HeaderMemoSize = 4096
+
+// names remembers the names of the headers of blobs opened: the names are
+// a function of the bytes, and a hot key's blobs share a few headers.
+// Only a header a blob proved authentic is kept, so that forged blobs
+// cannot fill it.
+var names = cache.NewMemo[[49]byte, Header](HeaderMemoSize)
 
 // ParseBlob reads a blob's header. It checks the shape only; Decrypt proves
 // the blob authentic.
@@ -183,9 +214,11 @@ func ParseBlob(blob []byte) (Header, error) {
 	if len(blob) < minBlobSize || blob[0] != blobVersion && blob[0] != blobVersionMRK {
 		return Header{}, ErrInvalidCiphertext
 	}
-	var kid [16]byte
-	copy(kid[:], blob[1:17])
-	return Header{KeyID: formatKeyID(blob[0], kid), MaterialID: hex.EncodeToString(blob[17:49])}, nil
+	prefix := [49]byte(blob[:49])
+	if h, ok := names.Get(prefix); ok {
+		return h, nil
+	}
+	return Header{KeyID: formatKeyID(blob[0], [16]byte(blob[1:17])), MaterialID: hex.EncodeToString(blob[17:49]), prefix: prefix}, nil
 }
 
 // Decrypt opens blob under the encryption context ec. Every failure to
@@ -195,6 +228,15 @@ func (r *Ring) Decrypt(tx store.Tx, region string, blob []byte, ec map[string]st
 	if err != nil {
 		return nil, err
 	}
+	return r.DecryptAs(tx, region, h, blob, ec)
+}
+
+// DecryptAs is Decrypt for a blob whose header the caller read already
+// with ParseBlob.
+func (r *Ring) DecryptAs(tx store.Tx, region string, h Header, blob []byte, ec map[string]string) ([]byte, error) {
+	if len(blob) < minBlobSize || [49]byte(blob[:49]) != h.prefix {
+		return nil, ErrInvalidCiphertext
+	}
 	mat, err := r.symmetric(tx, region, h.KeyID, h.MaterialID)
 	if errors.Is(err, ErrNoMaterial) || errors.Is(err, ErrWrongKind) {
 		return nil, ErrInvalidCiphertext
@@ -202,32 +244,61 @@ func (r *Ring) Decrypt(tx store.Tx, region string, blob []byte, ec map[string]st
 	if err != nil {
 		return nil, err
 	}
-	aead, err := primitive.NewAEAD(primitive.DeriveKey(mat, blob[49:65], deriveInfo))
-	if err != nil {
-		return nil, err
-	}
-	pt, err := aead.Open(nil, blob[headerSize:], aad(blob[:headerSize], ec))
+	// The key is derived per blob (never cached: it is the blob's), on the
+	// stack.
+	var key [primitive.KeySize]byte
+	primitive.DeriveKeyInto(&key, mat, blob[49:65], deriveInfo)
+	defer clear(key[:])
+	sc := getScratch()
+	defer sc.put()
+	pt, err := primitive.Open(key[:], blob[headerSize:], sc.aad(blob[:headerSize], ec))
 	if err != nil {
 		return nil, ErrInvalidCiphertext
 	}
+	names.Put(h.prefix, h)
 	return pt, nil
 }
 
 // Random returns n random bytes (GenerateRandom, data keys).
 func Random(n int) []byte { return primitive.Random(n) }
 
+// scratch is a call's reusable buffers: the AAD and the context's sorted
+// names, pooled so that a blob's opening allocates neither.
+type scratch struct {
+	buf   []byte
+	names []string
+}
+
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
+
+func getScratch() *scratch { return scratches.Get().(*scratch) }
+
+func (sc *scratch) put() {
+	if cap(sc.buf) > 64<<10 {
+		return // a huge context's buffer is not kept
+	}
+	clear(sc.names)
+	sc.names = sc.names[:0]
+	scratches.Put(sc)
+}
+
 // aad is the header followed by the encryption context in a canonical form:
 // pairs sorted by name, each name and value length-prefixed, so that no two
 // different contexts encode alike and order on the wire does not matter.
-func aad(header []byte, ec map[string]string) []byte {
-	names := make([]string, 0, len(ec))
+// It is built in sc's buffer, valid until sc is put back.
+func (sc *scratch) aad(header []byte, ec map[string]string) []byte {
+	names := sc.names[:0]
 	size := len(header) + binary.MaxVarintLen64
 	for k, v := range ec {
 		names = append(names, k)
 		size += len(k) + len(v) + 2*binary.MaxVarintLen64
 	}
-	sort.Strings(names)
-	out := make([]byte, 0, size)
+	slices.Sort(names)
+	sc.names = names
+	out := sc.buf[:0]
+	if cap(out) < size {
+		out = make([]byte, 0, size)
+	}
 	out = append(out, header...)
 	out = binary.AppendUvarint(out, uint64(len(names)))
 	for _, k := range names {
@@ -237,5 +308,6 @@ func aad(header []byte, ec map[string]string) []byte {
 		out = binary.AppendUvarint(out, uint64(len(v)))
 		out = append(out, v...)
 	}
+	sc.buf = out
 	return out
 }

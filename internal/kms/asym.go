@@ -420,7 +420,7 @@ func (s *Service) dataKeyPair(ctx context.Context, keyID, action, spec string, e
 		return nil, nil, nil, nil, sealbox.Errorf("UnsupportedOperationException", "KeyPairSpec %s is not supported in this Region.", spec)
 	}
 	var priv, pub []byte
-	k, blob, err := s.encryptMade(ctx, keyID, action, func() (_ []byte, err error) {
+	k, blob, err := s.encryptMade(ctx, keyID, action, nil, func() (_ []byte, err error) {
 		priv, pub, err = keyring.GenerateKeyPair(spec)
 		return priv, err
 	}, ec, "", dryRun, map[string][]string{"kms:datakeypairspec": {spec}})

@@ -9,6 +9,7 @@ import (
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/keyring"
 	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/recordcache"
 )
 
 // requireBlob enforces a member the model leaves optional but AWS requires.
@@ -30,6 +31,15 @@ func nonNil(ec map[string]string) map[string]string {
 
 // requestAlias is kms:RequestAlias: the alias the request named the key by.
 func requestAlias(keyID string) map[string][]string {
+	name := requestAliasName(keyID)
+	if name == "" {
+		return nil
+	}
+	return map[string][]string{"kms:requestalias": {name}}
+}
+
+// requestAliasName is kms:RequestAlias's value, "" for none.
+func requestAliasName(keyID string) string {
 	name := keyID
 	if strings.HasPrefix(keyID, "arn:") {
 		if i := strings.Index(keyID, ":alias/"); i >= 0 {
@@ -37,9 +47,9 @@ func requestAlias(keyID string) map[string][]string {
 		}
 	}
 	if !strings.HasPrefix(name, "alias/") {
-		return nil
+		return ""
 	}
-	return map[string][]string{"kms:requestalias": {name}}
+	return name
 }
 
 func errDryRun() error {
@@ -78,48 +88,66 @@ func encryptionAlgorithm(extra map[string][]string, alg string) map[string][]str
 // plaintext under its current material. Only Encrypt takes an asymmetric
 // key; the data-key operations need a symmetric one.
 func (s *Service) encryptWith(ctx context.Context, keyID, action string, plaintext []byte, ec map[string]string, alg string, dryRun bool, extra map[string][]string) (*keyRecord, []byte, error) {
-	return s.encryptMade(ctx, keyID, action, func() ([]byte, error) { return plaintext, nil }, ec, alg, dryRun, extra)
+	return s.encryptMade(ctx, keyID, action, plaintext, nil, ec, alg, dryRun, extra)
 }
 
-// encryptMade is encryptWith for a plaintext that mk makes only once the
-// call is known to be allowed and valid (a data key pair: an RSA key costs
-// a refused caller nothing). mk may run more than once; the last
-// plaintext is the one sealed.
-func (s *Service) encryptMade(ctx context.Context, keyID, action string, mk func() ([]byte, error), ec map[string]string, alg string, dryRun bool, extra map[string][]string) (*keyRecord, []byte, error) {
+// encryptMade is encryptWith for a plaintext that mk, when not nil, makes
+// only once the call is known to be allowed and valid (a data key pair:
+// an RSA key costs a refused caller nothing). mk may run more than once;
+// the last plaintext is the one sealed.
+func (s *Service) encryptMade(ctx context.Context, keyID, action string, plaintext []byte, mk func() ([]byte, error), ec map[string]string, alg string, dryRun bool, extra map[string][]string) (*keyRecord, []byte, error) {
+	// First from the caches alone, which serve a hot key without a store
+	// transaction; from the store when they cannot.
+	if tx := s.cache.Hot(); tx != nil {
+		k, blob, err := s.encryptIn(ctx, tx, keyID, action, plaintext, mk, ec, alg, dryRun, extra)
+		if recordcache.Done(tx) {
+			return k, blob, err
+		}
+	}
 	var k *keyRecord
 	var blob []byte
 	err := s.view(ctx, func(tx store.Tx) (err error) {
-		k, err = s.resolve(ctx, tx, keyID, true)
-		if err != nil {
-			return err
-		}
-		if err := s.authorize(ctx, action, k, nonNil(ec), encryptionAlgorithm(merge(requestAlias(keyID), extra), alg)); err != nil {
-			return err
-		}
-		if err := usable(k); err != nil {
-			return err
-		}
-		op := strings.TrimPrefix(action, "kms:")
-		if action != "kms:Encrypt" && k.spec() != symmetricDefault {
-			return errKeyUsage(k, op)
-		}
-		if err := checkAlgorithm(k, op, alg); err != nil {
-			return err
-		}
-		plaintext, err := mk()
-		if err != nil {
-			return err
-		}
-		if err := checkAsymmetricInput(k, alg, plaintext, ec); err != nil {
-			return err
-		}
-		if dryRun {
-			return errDryRun()
-		}
-		blob, err = s.encryptUnder(tx, k, alg, plaintext, ec)
+		k, blob, err = s.encryptIn(ctx, tx, keyID, action, plaintext, mk, ec, alg, dryRun, extra)
 		return err
 	})
 	return k, blob, err
+}
+
+func (s *Service) encryptIn(ctx context.Context, tx store.Tx, keyID, action string, plaintext []byte, mk func() ([]byte, error), ec map[string]string, alg string, dryRun bool, extra map[string][]string) (*keyRecord, []byte, error) {
+	k, err := s.resolve(ctx, tx, keyID, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	// A crypto action: an absent context sets the context keys as an empty one.
+	if err := s.authorizeCrypto(ctx, action, k, ec, cryptoConds{extra: extra, alg: alg, set: true, alias: requestAliasName(keyID)}); err != nil {
+		return nil, nil, err
+	}
+	if err := usable(k); err != nil {
+		return nil, nil, err
+	}
+	op := strings.TrimPrefix(action, "kms:")
+	if action != "kms:Encrypt" && k.spec() != symmetricDefault {
+		return nil, nil, errKeyUsage(k, op)
+	}
+	if err := checkAlgorithm(k, op, alg); err != nil {
+		return nil, nil, err
+	}
+	if mk != nil {
+		if plaintext, err = mk(); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := checkAsymmetricInput(k, alg, plaintext, ec); err != nil {
+		return nil, nil, err
+	}
+	if dryRun {
+		return nil, nil, errDryRun()
+	}
+	blob, err := s.encryptUnder(tx, k, alg, plaintext, ec)
+	if err != nil {
+		return nil, nil, err
+	}
+	return k, blob, nil
 }
 
 // encryptUnder seals plaintext under k's current material: a keyring blob
@@ -168,7 +196,7 @@ func (s *Service) Encrypt(ctx context.Context, in *EncryptRequest) (*EncryptResp
 		return nil, err
 	}
 	alg := orDefault(in.EncryptionAlgorithm)
-	sealbox.MustRequest(ctx).SetAuditParameter("encryptionAlgorithm", alg)
+	sealbox.MustRequest(ctx).SetAuditParameter("encryptionAlgorithm", auditAlgorithm(alg))
 	return &EncryptResponse{CiphertextBlob: blob, KeyId: k.arn(), EncryptionAlgorithm: alg}, nil
 }
 
@@ -204,7 +232,9 @@ func (s *Service) decryptWith(ctx context.Context, tx store.Tx, blob []byte, ec 
 		}
 	}
 	r.AddResource(resourceTypeKey, k.arn())
-	if err := s.authorize(ctx, action, k, nonNil(ec), encryptionAlgorithm(requestAlias(keyID), alg)); err != nil {
+	// A crypto action: an absent context sets the context keys as an
+	// empty one.
+	if err := s.authorizeCrypto(ctx, action, k, ec, cryptoConds{alg: alg, set: true, alias: requestAliasName(keyID)}); err != nil {
 		return nil, "", nil, err
 	}
 	if err := usable(k); err != nil {
@@ -216,7 +246,7 @@ func (s *Service) decryptWith(ctx context.Context, tx store.Tx, blob []byte, ec 
 	if !k.hasMaterial(h.MaterialID) {
 		return nil, "", nil, errInvalidCiphertext
 	}
-	pt, err := s.ring.Decrypt(tx, k.Region, blob, ec)
+	pt, err := s.ring.DecryptAs(tx, k.Region, h, blob, ec)
 	if errors.Is(err, keyring.ErrInvalidCiphertext) {
 		return nil, "", nil, errInvalidCiphertext
 	}
@@ -232,28 +262,44 @@ func (s *Service) Decrypt(ctx context.Context, in *DecryptRequest) (*DecryptResp
 	if err := requireBlob(in.CiphertextBlob); err != nil {
 		return nil, err
 	}
+	// First from the caches alone, which serve a hot key without a store
+	// transaction; from the store when they cannot.
+	if tx := s.cache.Hot(); tx != nil {
+		out, err := s.decrypt(ctx, tx, in)
+		if recordcache.Done(tx) {
+			return out, err
+		}
+		if out != nil {
+			clear(out.Plaintext)
+		}
+	}
 	var out *DecryptResponse
-	err := s.view(ctx, func(tx store.Tx) error {
-		k, mat, pt, err := s.decryptWith(ctx, tx, in.CiphertextBlob, in.EncryptionContext, in.KeyId, "kms:Decrypt", in.EncryptionAlgorithm)
-		if err != nil {
-			return err
-		}
-		if in.DryRun {
-			return errDryRun()
-		}
-		alg := orDefault(in.EncryptionAlgorithm)
-		out = &DecryptResponse{KeyId: k.arn(), Plaintext: pt, EncryptionAlgorithm: alg, KeyMaterialId: mat}
-		// CloudTrail's Decrypt names the key the ciphertext was under
-		// and the algorithm, although the request need not.
-		r := sealbox.MustRequest(ctx)
-		r.SetAuditParameter("keyId", k.arn())
-		r.SetAuditParameter("encryptionAlgorithm", alg)
-		return nil
+	err := s.view(ctx, func(tx store.Tx) (err error) {
+		out, err = s.decrypt(ctx, tx, in)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+func (s *Service) decrypt(ctx context.Context, tx store.Tx, in *DecryptRequest) (*DecryptResponse, error) {
+	k, mat, pt, err := s.decryptWith(ctx, tx, in.CiphertextBlob, in.EncryptionContext, in.KeyId, "kms:Decrypt", in.EncryptionAlgorithm)
+	if err != nil {
+		return nil, err
+	}
+	if in.DryRun {
+		clear(pt)
+		return nil, errDryRun()
+	}
+	alg := orDefault(in.EncryptionAlgorithm)
+	// CloudTrail's Decrypt names the key the ciphertext was under and the
+	// algorithm, although the request need not.
+	r := sealbox.MustRequest(ctx)
+	r.SetAuditParameter("keyId", k.auditARN())
+	r.SetAuditParameter("encryptionAlgorithm", auditAlgorithm(alg))
+	return &DecryptResponse{KeyId: k.arn(), Plaintext: pt, EncryptionAlgorithm: alg, KeyMaterialId: mat}, nil
 }
 
 // ReEncrypt decrypts a blob and encrypts its plaintext under another key (or

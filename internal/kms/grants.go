@@ -128,7 +128,7 @@ func (s *Service) CreateGrant(ctx context.Context, in *CreateGrantRequest) (*Cre
 				return sealbox.Errorf("ValidationException", "Grant operation %s is not valid for %s.", op, keyKind(k))
 			}
 		}
-		if err := s.authorizeWith(ctx, "kms:CreateGrant", k, nil, cond, k.creators(in)); err != nil {
+		if err := s.authorizeWith(ctx, "kms:CreateGrant", k, nil, cryptoConds{extra: cond}, k.creators(in)); err != nil {
 			return err
 		}
 		if out, err = s.createGrant(k, in, r); err != nil {
@@ -361,7 +361,7 @@ func (s *Service) RetireGrant(ctx context.Context, in *RetireGrantRequest) (*Emp
 		if slices.Contains(g.Operations, "RetireGrant") {
 			retirers = append(retirers, g.Grantee)
 		}
-		if err := s.authorizeWith(ctx, "kms:RetireGrant", k, nil, nil, retirers); err != nil {
+		if err := s.authorizeWith(ctx, "kms:RetireGrant", k, nil, cryptoConds{}, retirers); err != nil {
 			return err
 		}
 		if in.DryRun {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/keyring"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/recordcache"
 )
@@ -26,6 +27,8 @@ type Keyring interface {
 	Replicate(tx store.Tx, from, to, keyID string, materialIDs ...string) error
 	Encrypt(tx store.Tx, region, keyID, materialID string, plaintext []byte, ec map[string]string) ([]byte, error)
 	Decrypt(tx store.Tx, region string, blob []byte, ec map[string]string) ([]byte, error)
+	// DecryptAs is Decrypt for a blob whose header the caller read.
+	DecryptAs(tx store.Tx, region string, h keyring.Header, blob []byte, ec map[string]string) ([]byte, error)
 	AsymmetricKeyring
 	ImportKeyring
 }
@@ -137,6 +140,10 @@ type keyRecord struct {
 	Import *importState `json:"import,omitempty"`
 
 	multiRegion // multiregion.go
+
+	// shared is what Share derived for the record cache's readers; nil
+	// for a record read otherwise (hot.go).
+	shared *keyShared
 }
 
 type materialRef struct {
@@ -146,6 +153,9 @@ type materialRef struct {
 }
 
 func (k *keyRecord) arn() string {
+	if k.shared != nil {
+		return k.shared.arn
+	}
 	return "arn:" + k.Partition + ":kms:" + k.Region + ":" + k.Account + ":key/" + k.ID
 }
 
@@ -204,7 +214,12 @@ func loadKey(tx store.Tx, region, id string) (*keyRecord, error) {
 // loadKey reads a key record, through the cache on the read path. The
 // record returned on the read path is shared and must not be modified.
 func (s *Service) loadKey(tx store.Tx, region, id string) (*keyRecord, error) {
-	return recordcache.Get[keyRecord](tx, keyStoreKey(region, id))
+	key := hotKeyStoreKey(region, id)
+	k, err := recordcache.Get[keyRecord](tx, key)
+	if err == nil && k.shared != nil {
+		storeKeys.Put([2]string{region, id}, key)
+	}
+	return k, err
 }
 
 func saveKey(tx store.Tx, k *keyRecord) error {
@@ -257,8 +272,8 @@ func (s *Service) resolve(ctx context.Context, tx store.Tx, keyID string, aliase
 	r := sealbox.MustRequest(ctx)
 	id := keyID
 	if strings.HasPrefix(keyID, "arn:") {
-		a, err := sealbox.ParseARN(keyID)
-		if err != nil || a.Service != "kms" {
+		a, ok := parseARN(keyID)
+		if !ok || a.Service != "kms" {
 			return nil, sealbox.Errorf("InvalidArnException", "Invalid arn %s", keyID)
 		}
 		if a.Region != r.Region || a.AccountID != r.AccountID || a.Partition != r.Partition {
@@ -331,54 +346,92 @@ func (s *Service) view(ctx context.Context, fn func(tx store.Tx) error) error {
 // k (nil for actions on no key). ec is the request's encryption context for
 // cryptographic operations; extra adds operation-specific condition keys.
 func (s *Service) authorize(ctx context.Context, action string, k *keyRecord, ec map[string]string, extra map[string][]string) error {
+	return s.authorizeCrypto(ctx, action, k, ec, cryptoConds{extra: extra})
+}
+
+// cryptoConds are a call's own condition keys: extra, and for a
+// cryptographic operation kms:EncryptionAlgorithm (alg, set: true) and
+// kms:RequestAlias (alias), which need no map of their own.
+type cryptoConds struct {
+	extra map[string][]string
+	alg   string
+	set   bool // alg is given: kms:encryptionalgorithm is orDefault(alg)
+	alias string
+}
+
+// authorizeCrypto is authorize with the call's condition keys in c.
+func (s *Service) authorizeCrypto(ctx context.Context, action string, k *keyRecord, ec map[string]string, c cryptoConds) error {
 	var grantees []string
 	if k != nil {
 		grantees = k.grantees(action, ec)
 	}
-	return s.authorizeWith(ctx, action, k, ec, extra, grantees)
+	return s.authorizeWith(ctx, action, k, ec, c, grantees)
 }
 
-// authorizeWith is authorize with the grantees of the grants that allow the
-// call given (sealbox.AccessQuery.Grantees).
-func (s *Service) authorizeWith(ctx context.Context, action string, k *keyRecord, ec map[string]string, extra map[string][]string, grantees []string) error {
+// authorizeWith is authorizeCrypto with the grantees of the grants that
+// allow the call given (sealbox.AccessQuery.Grantees).
+func (s *Service) authorizeWith(ctx context.Context, action string, k *keyRecord, ec map[string]string, c cryptoConds, grantees []string) error {
 	if s.authz == nil {
 		return nil
 	}
 	r := sealbox.MustRequest(ctx)
-	cond := make(map[string][]string, 8+len(ec)+len(extra))
-	cond["kms:calleraccount"] = []string{r.Principal.AccountID}
+	b := getConds()
+	defer b.put()
+	cond := b.m
+	cond["kms:calleraccount"] = b.one(r.Principal.AccountID)
 	if r.ViaService != "" {
-		cond["kms:viaservice"] = []string{r.ViaService}
+		cond["kms:viaservice"] = b.one(r.ViaService)
 	}
-	for name, v := range extra {
+	if c.set {
+		cond["kms:encryptionalgorithm"] = b.one(orDefault(c.alg))
+	}
+	if c.alias != "" {
+		cond["kms:requestalias"] = b.one(c.alias)
+	}
+	for name, v := range c.extra {
 		cond[name] = v
 	}
-	q := &sealbox.AccessQuery{Action: action, Resource: "*", Context: cond}
+	b.q = sealbox.AccessQuery{Action: action, Resource: "*", Context: cond}
+	q := &b.q
 	if k != nil {
 		q.Resource, q.ResourcePolicy, q.ResourcePolicyGates = k.arn(), k.Policy, true
-		cond["kms:keyspec"] = []string{k.spec()}
-		cond["kms:keyusage"] = []string{k.usage()}
-		cond["kms:keyorigin"] = []string{k.origin()}
-		multiRegionConditions(k, cond)
+		if sh := k.shared; sh != nil {
+			cond["kms:keyspec"], cond["kms:keyusage"], cond["kms:keyorigin"] = sh.spec, sh.usage, sh.origin
+			cond["kms:multiregion"] = sh.multiRegion
+			if sh.multiRegionType != nil {
+				cond["kms:multiregionkeytype"] = sh.multiRegionType
+			}
+			for _, t := range sh.tags {
+				cond[t.name] = t.values
+			}
+		} else {
+			cond["kms:keyspec"] = b.one(k.spec())
+			cond["kms:keyusage"] = b.one(k.usage())
+			cond["kms:keyorigin"] = b.one(k.origin())
+			multiRegionConditions(k, cond)
+			for _, t := range k.Tags {
+				sealbox.SetResourceTag(cond, "", t.TagKey, t.TagValue)
+			}
+		}
 		if len(k.Aliases) > 0 {
 			cond["kms:resourcealiases"] = k.Aliases
-		}
-		for _, t := range k.Tags {
-			sealbox.SetResourceTag(cond, "", t.TagKey, t.TagValue)
 		}
 		q.Grantees = grantees
 	}
 	if ec != nil || isCryptoAction(action) {
-		keys := make([]string, 0, len(ec))
 		for name, v := range ec {
-			cond["kms:encryptioncontext:"+strings.ToLower(name)] = []string{v}
-			keys = append(keys, name)
+			cond[ecConditionKey(name)] = b.one(v)
 		}
-		if len(keys) > 0 {
-			cond["kms:encryptioncontextkeys"] = keys
+		if len(ec) > 0 {
+			// The names, in one slice after the values.
+			start := len(b.vals)
+			for name := range ec {
+				b.vals = append(b.vals, name)
+			}
+			cond["kms:encryptioncontextkeys"] = b.vals[start:len(b.vals):len(b.vals)]
 		}
-		if _, ok := extra["kms:encryptionalgorithm"]; !ok {
-			cond["kms:encryptionalgorithm"] = []string{symmetricDefault}
+		if _, ok := cond["kms:encryptionalgorithm"]; !ok {
+			cond["kms:encryptionalgorithm"] = b.one(symmetricDefault)
 		}
 	}
 	return s.authz.Authorize(ctx, q)

@@ -52,22 +52,36 @@ func (s *Service) find(tx store.Tx, region string, ref ref) (*resolved, error) {
 // ciphertext blob in base64, which KMS Decrypt opens under the encryption
 // context {"PARAMETER_ARN": arn}.
 func (s *Service) value(ctx context.Context, v *version, arn string, decrypt bool) (string, error) {
+	return s.valueIn(ctx, v, nil, arn, decrypt)
+}
+
+// valueIn is value for a version of p, whose encryption context is
+// shared when p is; p nil binds to arn.
+func (s *Service) valueIn(ctx context.Context, v *version, p *paramRecord, arn string, decrypt bool) (string, error) {
 	if v.Type != typeSecureString {
 		return v.Value, nil
 	}
 	if !decrypt {
 		return base64.StdEncoding.EncodeToString(v.Blob), nil
 	}
-	out, err := s.kms.Decrypt(viaSSM(ctx), &kms.DecryptRequest{CiphertextBlob: v.Blob, EncryptionContext: map[string]string{contextKey: arn}})
+	var ec map[string]string
+	if p != nil {
+		ec = p.context()
+	} else {
+		ec = map[string]string{contextKey: arn}
+	}
+	out, err := s.kms.Decrypt(viaSSM(ctx), &kms.DecryptRequest{CiphertextBlob: v.Blob, EncryptionContext: ec})
 	if err != nil {
 		return "", kmsError(ctx, err)
 	}
-	return string(out.Plaintext), nil
+	val := string(out.Plaintext)
+	clear(out.Plaintext)
+	return val, nil
 }
 
 func (s *Service) parameter(ctx context.Context, res *resolved, decrypt bool) (*Parameter, error) {
 	arn := res.p.arn()
-	val, err := s.value(ctx, res.v, arn, decrypt)
+	val, err := s.valueIn(ctx, res.v, res.p, arn, decrypt)
 	if err != nil {
 		return nil, err
 	}
@@ -90,16 +104,18 @@ func (s *Service) GetParameter(ctx context.Context, in *GetParameterRequest) (*G
 	if !ok {
 		return nil, errValidation("%s", msgNameRules)
 	}
-	arn := requestARN(r, ref.name)
 	var res *resolved
-	err := s.view(ctx, func(tx store.Tx) (err error) {
+	err := s.read(ctx, func(tx store.Tx) (err error) {
 		res, err = s.find(tx, r.Region, ref)
 		return err
 	})
 	var p *paramRecord
+	var arn string
 	if res != nil {
 		p = res.p
 		arn = p.arn()
+	} else {
+		arn = requestARN(r, ref.name)
 	}
 	r.AddResource(resourceType, arn)
 	if aerr := s.authorize(ctx, "ssm:GetParameter", arn, p, nil); aerr != nil {

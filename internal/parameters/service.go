@@ -171,9 +171,18 @@ type paramRecord struct {
 	// Due is when the next policy action falls due (zero: none); the
 	// parameter is indexed under dueKey(Due) while it is set.
 	Due time.Time `json:"due,omitzero"`
+
+	// shared is what Share derived for the record cache's readers; nil
+	// for a record read otherwise (hot.go).
+	shared *paramShared
 }
 
-func (p *paramRecord) arn() string { return parameterARN(p.Partition, p.Region, p.Account, p.Name) }
+func (p *paramRecord) arn() string {
+	if p.shared != nil {
+		return p.shared.arn
+	}
+	return parameterARN(p.Partition, p.Region, p.Account, p.Name)
+}
 
 // labelsOf lists the labels on version v, sorted.
 func (p *paramRecord) labelsOf(v int64) []string {
@@ -227,7 +236,15 @@ func viaSSM(ctx context.Context) context.Context {
 // load reads a parameter's record, through the cache on the read path. The
 // record returned on the read path is shared and must not be modified.
 func (s *Service) load(tx store.Tx, region, name string) (*paramRecord, error) {
-	return recordcache.Get[paramRecord](tx, paramKey(region, name))
+	key, known := paramKeys.Get([2]string{region, name})
+	if !known {
+		key = paramKey(region, name)
+	}
+	p, err := recordcache.Get[paramRecord](tx, key)
+	if err == nil && !known && p.shared != nil {
+		paramKeys.Put([2]string{region, name}, key)
+	}
+	return p, err
 }
 
 // loadForUpdate reads a parameter's record for changing it (never cached).
@@ -272,16 +289,25 @@ func (s *Service) authorize(ctx context.Context, action, resource string, p *par
 	if s.authz == nil {
 		return nil
 	}
-	cond := make(map[string][]string, 4+len(extra))
+	b := condPool.Get().(*conds)
+	defer b.put()
+	cond := b.m
 	for k, v := range extra {
 		cond[k] = v
 	}
 	if p != nil {
-		for _, t := range p.Tags {
-			sealbox.SetResourceTag(cond, "ssm", t.Key, t.Value)
+		if sh := p.shared; sh != nil {
+			for _, t := range sh.tags {
+				cond[t.name] = t.values
+			}
+		} else {
+			for _, t := range p.Tags {
+				sealbox.SetResourceTag(cond, "ssm", t.Key, t.Value)
+			}
 		}
 	}
-	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: action, Resource: resource, Context: cond})
+	b.q = sealbox.AccessQuery{Action: action, Resource: resource, Context: cond}
+	return s.authz.Authorize(ctx, &b.q)
 }
 
 // Errors, worded as AWS words them.

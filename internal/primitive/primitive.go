@@ -44,11 +44,27 @@ func Random(n int) []byte {
 	return b
 }
 
+// RandomInto fills b from the system's CSPRNG: Random without a buffer of
+// its own.
+func RandomInto(b []byte) {
+	if _, err := rand.Read(b); err != nil {
+		panic("primitive: system random source failed: " + err.Error())
+	}
+}
+
 // AEAD is an AES-256-GCM key ready for use. Safe for concurrent use.
 type AEAD struct{ gcm cipher.AEAD }
 
 // NewAEAD returns an AEAD for a 32-byte key.
 func NewAEAD(key []byte) (*AEAD, error) {
+	gcm, err := newGCM(key)
+	if err != nil {
+		return nil, err
+	}
+	return &AEAD{gcm: gcm}, nil
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
 	if len(key) != KeySize {
 		return nil, errors.New("primitive: key must be 32 bytes")
 	}
@@ -56,27 +72,29 @@ func NewAEAD(key []byte) (*AEAD, error) {
 	if err != nil {
 		return nil, err
 	}
-	gcm, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, err
-	}
-	return &AEAD{gcm: gcm}, nil
+	return cipher.NewGCM(block)
 }
 
 // Seal encrypts and authenticates plaintext and authenticates aad, appending
 // nonce || ciphertext || tag to dst. A fresh random nonce is drawn each time.
-func (a *AEAD) Seal(dst, plaintext, aad []byte) []byte {
-	nonce := Random(NonceSize)
-	dst = append(dst, nonce...)
-	return a.gcm.Seal(dst, nonce, plaintext, aad)
+func (a *AEAD) Seal(dst, plaintext, aad []byte) []byte { return seal(a.gcm, dst, plaintext, aad) }
+
+func seal(gcm cipher.AEAD, dst, plaintext, aad []byte) []byte {
+	// The nonce is drawn into dst itself: no buffer of its own.
+	n := len(dst)
+	dst = append(dst, make([]byte, NonceSize)...)
+	RandomInto(dst[n:])
+	return gcm.Seal(dst, dst[n:], plaintext, aad)
 }
 
 // Open reverses Seal. Any failure is ErrOpen.
-func (a *AEAD) Open(dst, sealed, aad []byte) ([]byte, error) {
+func (a *AEAD) Open(dst, sealed, aad []byte) ([]byte, error) { return open(a.gcm, dst, sealed, aad) }
+
+func open(gcm cipher.AEAD, dst, sealed, aad []byte) ([]byte, error) {
 	if len(sealed) < Overhead {
 		return nil, ErrOpen
 	}
-	out, err := a.gcm.Open(dst, sealed[:NonceSize], sealed[NonceSize:], aad)
+	out, err := gcm.Open(dst, sealed[:NonceSize], sealed[NonceSize:], aad)
 	if err != nil {
 		return nil, ErrOpen
 	}
@@ -84,21 +102,72 @@ func (a *AEAD) Open(dst, sealed, aad []byte) ([]byte, error) {
 }
 
 // Seal is NewAEAD(key).Seal for one-off use.
-func Seal(key, plaintext, aad []byte) ([]byte, error) {
-	a, err := NewAEAD(key)
+func Seal(key, plaintext, aad []byte) ([]byte, error) { return SealTo(nil, key, plaintext, aad) }
+
+// SealTo is Seal appending to dst: a key used once (a per-blob derived
+// key) needs no AEAD of its own, only the cipher and GCM state the
+// standard library allocates.
+func SealTo(dst, key, plaintext, aad []byte) ([]byte, error) {
+	gcm, err := newGCM(key)
 	if err != nil {
 		return nil, err
 	}
-	return a.Seal(nil, plaintext, aad), nil
+	return seal(gcm, dst, plaintext, aad), nil
 }
 
 // Open is NewAEAD(key).Open for one-off use.
 func Open(key, sealed, aad []byte) ([]byte, error) {
-	a, err := NewAEAD(key)
+	gcm, err := newGCM(key)
 	if err != nil {
 		return nil, ErrOpen
 	}
-	return a.Open(nil, sealed, aad)
+	return open(gcm, nil, sealed, aad)
+}
+
+// DeriveKeyInto is DeriveKey writing the key to out. For the short inputs
+// sealbox derives from (a secret and a salt of at most a SHA-256 block
+// each, an info string shorter than one) it allocates nothing: HKDF-SHA256
+// (RFC 5869) of one output block, whose two HMACs (RFC 2104) are
+// sha256.Sum256 over buffers on the stack. crypto/hkdf allocates fifteen
+// times a call (hmac.New and its digests), and a KMS blob derives a key
+// each time it is opened. Longer inputs go to crypto/hkdf;
+// TestDeriveKeyIntoIsHKDF holds the two equal.
+func DeriveKeyInto(out *[KeySize]byte, secret, salt []byte, info string) {
+	if len(secret) > sha256.BlockSize || len(salt) > sha256.BlockSize || len(info) >= sha256.BlockSize {
+		k := DeriveKey(secret, salt, info)
+		copy(out[:], k)
+		clear(k)
+		return
+	}
+	// Extract. An absent salt is HashLen zero bytes, which HMAC pads to
+	// the block as it pads the empty key.
+	prk := hmacBlock(salt, secret)
+	// Expand, one block: T(1) = HMAC(PRK, info || 0x01).
+	var msg [sha256.BlockSize]byte
+	n := copy(msg[:], info)
+	msg[n] = 1
+	*out = hmacBlock(prk[:], msg[:n+1])
+	clear(prk[:])
+}
+
+// hmacBlock is HMAC-SHA256 of msg under key, both at most a block long.
+func hmacBlock(key, msg []byte) [sha256.Size]byte {
+	var buf [2 * sha256.BlockSize]byte
+	for i := range sha256.BlockSize {
+		buf[i] = 0x36
+	}
+	subtle.XORBytes(buf[:len(key)], buf[:len(key)], key)
+	copy(buf[sha256.BlockSize:], msg)
+	inner := sha256.Sum256(buf[:sha256.BlockSize+len(msg)])
+	for i := range sha256.BlockSize {
+		buf[i] = 0x5c
+	}
+	subtle.XORBytes(buf[:len(key)], buf[:len(key)], key)
+	copy(buf[sha256.BlockSize:], inner[:])
+	sum := sha256.Sum256(buf[:sha256.BlockSize+sha256.Size])
+	clear(buf[:])
+	clear(inner[:])
+	return sum
 }
 
 // DeriveKey derives a 32-byte key from secret with HKDF-SHA256.

@@ -2,9 +2,12 @@ package primitive
 
 import (
 	"bytes"
+	"crypto/hkdf"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"testing"
 )
 
@@ -73,5 +76,38 @@ func TestDeriveKeyAndPassphrase(t *testing.T) {
 	}
 	if bytes.Equal(PassphraseKey([]byte("pw"), []byte("salt-salt"), p), PassphraseKey([]byte("px"), []byte("salt-salt"), p)) {
 		t.Fatalf("PassphraseKey ignores the passphrase")
+	}
+}
+
+// DeriveKeyInto computes HKDF-SHA256 itself for short inputs: it must give
+// crypto/hkdf's key for every length on both sides of its limits.
+func TestDeriveKeyIntoIsHKDF(t *testing.T) {
+	info := strings.Repeat("sealbox derive info ", 5)
+	for _, secretLen := range []int{0, 1, 16, 32, 63, 64, 65, 100} {
+		for _, saltLen := range []int{0, 1, 16, 32, 64, 65} {
+			for _, infoLen := range []int{0, 1, 19, 62, 63, 64, 90} {
+				secret, salt := Random(secretLen), Random(saltLen)
+				if saltLen == 0 {
+					salt = nil
+				}
+				want, err := hkdf.Key(sha256.New, secret, salt, info[:infoLen], KeySize)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got [KeySize]byte
+				DeriveKeyInto(&got, secret, salt, info[:infoLen])
+				if !bytes.Equal(got[:], want) {
+					t.Errorf("DeriveKeyInto(secret %d, salt %d, info %d bytes) = %x, want %x", secretLen, saltLen, infoLen, got, want)
+				}
+				if d := DeriveKey(secret, salt, info[:infoLen]); !bytes.Equal(d, want) {
+					t.Errorf("DeriveKey differs from hkdf.Key")
+				}
+			}
+		}
+	}
+	secret, salt := Random(32), Random(16)
+	var out [KeySize]byte
+	if n := testing.AllocsPerRun(100, func() { DeriveKeyInto(&out, secret, salt, "sealbox kms blob v1") }); n != 0 {
+		t.Errorf("DeriveKeyInto allocates %v times, want 0", n)
 	}
 }

@@ -32,7 +32,16 @@ func (s *Service) seal(ctx context.Context, keyID, arn, versionID string, value 
 // open decrypts a version's value on the caller's behalf. The caller wipes
 // the result when done with it.
 func (s *Service) open(ctx context.Context, arn, versionID string, v *valueRecord) ([]byte, error) {
-	pt, err := s.env.Open(viaSecretsManager(ctx), &envelope.Sealed{Value: v.Sealed, DataKey: v.DataKey}, binding(arn, versionID))
+	return s.openWith(ctx, binding(arn, versionID), v)
+}
+
+// openIn is open for a version of sec, with its binding shared when sec is.
+func (s *Service) openIn(ctx context.Context, sec *secretRecord, versionID string, v *valueRecord) ([]byte, error) {
+	return s.openWith(ctx, bindingOf(sec, versionID), v)
+}
+
+func (s *Service) openWith(ctx context.Context, b envelope.Binding, v *valueRecord) ([]byte, error) {
+	pt, err := s.env.Open(viaSecretsManager(ctx), &envelope.Sealed{Value: v.Sealed, DataKey: v.DataKey}, b)
 	if errors.Is(err, envelope.ErrOpen) {
 		return nil, sealbox.Errorf("DecryptionFailure", "Secrets Manager can't decrypt the protected secret text using the provided KMS key.")
 	}

@@ -38,14 +38,18 @@ func pick(sec *secretRecord, versionID, stage string) (*versionMeta, error) {
 // data key through KMS on the caller's behalf.
 func (s *Service) value(ctx context.Context, sec *secretRecord, v *versionMeta) (*GetSecretValueResponse, error) {
 	var rec *valueRecord
-	err := s.view(ctx, func(tx store.Tx) (err error) {
-		rec, err = recordcache.Get[valueRecord](tx, valueKey(sec.Region, sec.Name, v.ID))
+	key, known := hotValueKey(sec.Region, sec.Name, v.ID)
+	err := s.read(ctx, func(tx store.Tx) (err error) {
+		rec, err = recordcache.Get[valueRecord](tx, key)
 		return err
 	})
+	if err == nil && !known && sec.shared != nil {
+		storeKeys.Put(recordName{true, sec.Region, sec.Name, v.ID}, key)
+	}
 	if err != nil {
 		return nil, err
 	}
-	pt, err := s.open(ctx, sec.ARN, v.ID, rec)
+	pt, err := s.openIn(ctx, sec, v.ID, rec)
 	if err != nil {
 		return nil, err
 	}

@@ -42,7 +42,12 @@ func checkToken(token string) error {
 // secret answers to id in the caller's account and region.
 func (s *Service) find(tx store.Tx, r *sealbox.Request, id string) (*secretRecord, error) {
 	if !strings.HasPrefix(id, "arn:") {
-		return recordcache.Get[secretRecord](tx, secretKey(r.Region, id))
+		key, known := hotSecretKey(r.Region, id)
+		sec, err := recordcache.Get[secretRecord](tx, key)
+		if err == nil && !known && sec.shared != nil {
+			storeKeys.Put(recordName{false, r.Region, id, ""}, key)
+		}
+		return sec, err
 	}
 	rest, ok := strings.CutPrefix(id, partialARN(r, ""))
 	if !ok || rest == "" {
@@ -77,7 +82,7 @@ func resourceFor(r *sealbox.Request, id string) string {
 func (s *Service) load(ctx context.Context, id string) (*secretRecord, error) {
 	r := sealbox.MustRequest(ctx)
 	var sec *secretRecord
-	err := s.view(ctx, func(tx store.Tx) (err error) {
+	err := s.read(ctx, func(tx store.Tx) (err error) {
 		sec, err = s.find(tx, r, id)
 		return err
 	})
@@ -103,9 +108,11 @@ func (s *Service) accessOn(ctx context.Context, id, action string, extra map[str
 	if err != nil {
 		return nil, err
 	}
-	resource := resourceFor(r, id)
+	var resource string
 	if sec != nil {
 		resource = sec.ARN
+	} else {
+		resource = resourceFor(r, id)
 	}
 	r.AddResource(resourceType, resource)
 	if err := s.authorize(ctx, action, resource, sec, extra); err != nil {

@@ -168,6 +168,10 @@ type secretRecord struct {
 	Replicas []replicaState `json:"replicas,omitempty"`
 	// PrimaryRegion is set on a replica: the Region of its primary.
 	PrimaryRegion string `json:"primaryRegion,omitempty"`
+
+	// shared is what Share derived for the record cache's readers; nil
+	// for a record read otherwise (hot.go).
+	shared *secretShared
 }
 
 // valueRecord is one version's sealed value and its encrypted data key.
@@ -227,16 +231,26 @@ func (s *Service) authorize(ctx context.Context, action, resource string, sec *s
 	if s.authz == nil {
 		return nil
 	}
-	cond := make(map[string][]string, 4+len(extra))
+	b := condPool.Get().(*conds)
+	defer b.put()
+	cond := b.m
 	for k, v := range extra {
 		cond[k] = v
 	}
-	q := &sealbox.AccessQuery{Action: "secretsmanager:" + action, Resource: resource, Context: cond}
+	b.q = sealbox.AccessQuery{Action: iamAction(action), Resource: resource, Context: cond}
+	q := &b.q
 	if sec != nil {
 		q.Resource, q.ResourcePolicy = sec.ARN, sec.Policy
-		cond["secretsmanager:secretid"] = []string{sec.ARN}
-		for _, t := range sec.Tags {
-			sealbox.SetResourceTag(cond, "secretsmanager", t.Key, t.Value)
+		if sh := sec.shared; sh != nil {
+			cond["secretsmanager:secretid"] = sh.secretID
+			for _, t := range sh.tags {
+				cond[t.name] = t.values
+			}
+		} else {
+			cond["secretsmanager:secretid"] = []string{sec.ARN}
+			for _, t := range sec.Tags {
+				sealbox.SetResourceTag(cond, "secretsmanager", t.Key, t.Value)
+			}
 		}
 	}
 	return s.authz.Authorize(ctx, q)

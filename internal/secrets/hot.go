@@ -1,0 +1,128 @@
+package secrets
+
+// GetSecretValue's hot path (issue #18): a cached secret record carries
+// what every read derives from it (its condition keys, each version's
+// envelope binding), reads of cached records open no store transaction,
+// and the authorizer's condition map is pooled.
+
+import (
+	"context"
+	"sync"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/cache"
+	"github.com/sealbox/sealbox/internal/envelope"
+	"github.com/sealbox/sealbox/internal/store"
+	"github.com/sealbox/sealbox/internal/store/recordcache"
+)
+
+// secretShared is what Share derives from a cached secret record, for its
+// readers only: everything in it is read-only (the binding's context is
+// the encryption context KMS reads and the audit event names).
+type secretShared struct {
+	secretID []string    // secretsmanager:SecretId
+	tags     []condEntry // aws:ResourceTag/<key>, secretsmanager:ResourceTag/<key>
+	bindings map[string]envelope.Binding
+}
+
+type condEntry struct {
+	name   string
+	values []string
+}
+
+var _ recordcache.Shared = (*secretRecord)(nil)
+
+// Share prepares a secret record that the record cache is about to share.
+func (s *secretRecord) Share() {
+	sh := &secretShared{secretID: []string{s.ARN}, bindings: make(map[string]envelope.Binding, len(s.Versions))}
+	c := map[string][]string{}
+	for _, t := range s.Tags {
+		clear(c)
+		sealbox.SetResourceTag(c, "secretsmanager", t.Key, t.Value)
+		for name, v := range c {
+			sh.tags = append(sh.tags, condEntry{name, v})
+		}
+	}
+	for _, v := range s.Versions {
+		sh.bindings[v.ID] = binding(s.ARN, v.ID)
+	}
+	s.shared = sh
+}
+
+// bindingOf is version versionID's binding, shared when sec is.
+func bindingOf(sec *secretRecord, versionID string) envelope.Binding {
+	if sec.shared != nil && sec.ARN != "" {
+		if b, ok := sec.shared.bindings[versionID]; ok {
+			return b
+		}
+	}
+	return binding(sec.ARN, versionID)
+}
+
+// read runs fn from the caches alone when they hold all it reads, else in
+// a read transaction (recordcache.Hot): fn must be safe to run twice.
+func (s *Service) read(ctx context.Context, fn func(tx store.Tx) error) error {
+	if tx := s.cache.Hot(); tx != nil {
+		err := fn(tx)
+		if recordcache.Done(tx) {
+			return err
+		}
+	}
+	return s.view(ctx, fn)
+}
+
+// storeKeys remembers the storage keys of records read, by their parts,
+// so that a hot secret's lookups build no string.
+var storeKeys = cache.NewMemo[recordName, string](2 * recordcache.RecordCacheSize)
+
+// recordName is a record's parts: a secret's Region and name, and a
+// value's version id too.
+type recordName struct {
+	value              bool
+	region, name, vers string
+}
+
+// hotSecretKey is secretKey, remembered once the secret was found.
+func hotSecretKey(region, name string) (string, bool) {
+	if k, ok := storeKeys.Get(recordName{false, region, name, ""}); ok {
+		return k, true
+	}
+	return secretKey(region, name), false
+}
+
+func hotValueKey(region, name, id string) (string, bool) {
+	if k, ok := storeKeys.Get(recordName{true, region, name, id}); ok {
+		return k, true
+	}
+	return valueKey(region, name, id), false
+}
+
+var actions = cache.NewMemo[string, string](256)
+
+// iamAction is "secretsmanager:" + action, remembered.
+func iamAction(action string) string {
+	if a, ok := actions.Get(action); ok {
+		return a
+	}
+	a := "secretsmanager:" + action
+	actions.Put(action, a)
+	return a
+}
+
+// conds is one authorization's query and condition map, pooled: the
+// authorizer keeps neither past Authorize.
+type conds struct {
+	q sealbox.AccessQuery
+	m map[string][]string
+}
+
+var condPool = sync.Pool{New: func() any { return &conds{m: make(map[string][]string, 16)} }}
+
+func (c *conds) put() {
+	if len(c.m) > 64 {
+		return
+	}
+	c.q = sealbox.AccessQuery{}
+	clear(c.m)
+	condPool.Put(c)
+}

@@ -1,0 +1,115 @@
+package server
+
+import (
+	"context"
+	"testing"
+
+	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/kms"
+)
+
+// hotAllocs counts the allocations of call on the service layer's happy
+// path, warm (the key's record, its material and the caller's policies
+// cached): the service method called directly, as the router calls it,
+// on a real server (bbolt in a temporary folder, the barrier, the
+// keyring, the authorizer). The router's per-call work is left out: one
+// Request is used again, emptied before each call as if fresh, with the
+// authorizer's Prepare done once, so that the Request's own bookkeeping
+// (its Resources slice and AuditParameters map, which the router makes
+// for every call) is not counted.
+func hotAllocs(t *testing.T, f *svcFixture, call func(ctx context.Context) error) float64 {
+	t.Helper()
+	r := *f.base
+	r.Service = "kms"
+	ctx := f.prepare(t, &r)
+	run := func() {
+		r.Resources = r.Resources[:0]
+		clear(r.AuditParameters)
+		if err := call(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run() // warm
+	n := testing.AllocsPerRun(200, run)
+	if len(r.Resources) != 1 || r.Resources[0].Type != "AWS::KMS::Key" {
+		t.Errorf("the call recorded resources %+v, want the key", r.Resources)
+	}
+	return n
+}
+
+// TestHotPathAllocations: Decrypt's happy path in the service layer
+// allocates only what it answers and what the standard library's AES-GCM
+// needs for the blob's own key; Encrypt and GenerateDataKey likewise.
+// Each call is wrapped as the route is (kms.Tracked notes the key's use).
+//
+// Counted, and allowed: the response; its plaintext (Decrypt,
+// GenerateDataKey) or ciphertext blob (Encrypt, GenerateDataKey); and the
+// AES-GCM state of the key the blob derives (crypto/aes's block and
+// crypto/cipher's GCM, which the standard library allocates for every
+// key: the key is the blob's own, derived from its salt, so it is not
+// cached). Nothing else: no store transaction, closure, map, condition
+// key, ARN, key name or HKDF state.
+func TestHotPathAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts mean nothing under the race detector")
+	}
+	f := newSvcFixture(t)
+	// The routes' functions and the requests, made once as the router
+	// has them before a call.
+	decrypt := kms.Tracked(f.s.kms, "Decrypt", f.s.kms.Decrypt)
+	encrypt := kms.Tracked(f.s.kms, "Encrypt", f.s.kms.Encrypt)
+	gdk := kms.Tracked(f.s.kms, "GenerateDataKey", f.s.kms.GenerateDataKey)
+	dec := &kms.DecryptRequest{CiphertextBlob: f.blob, EncryptionContext: f.ec}
+	enc := &kms.EncryptRequest{KeyId: f.key, Plaintext: make([]byte, 32), EncryptionContext: f.ec}
+	gen := &kms.GenerateDataKeyRequest{KeyId: f.key, KeySpec: "AES_256", EncryptionContext: f.ec}
+	var plaintext []byte
+	for _, tc := range []struct {
+		name string
+		want float64
+		call func(ctx context.Context) error
+	}{
+		// response, plaintext, AES block, GCM
+		{"Decrypt", 4, func(ctx context.Context) error {
+			out, err := decrypt(ctx, dec)
+			if err == nil {
+				plaintext = out.Plaintext
+			}
+			return err
+		}},
+		// response, blob, AES block, GCM
+		{"Encrypt", 4, func(ctx context.Context) error {
+			_, err := encrypt(ctx, enc)
+			return err
+		}},
+		// response, plaintext, blob, AES block, GCM
+		{"GenerateDataKey", 5, func(ctx context.Context) error {
+			_, err := gdk(ctx, gen)
+			return err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := hotAllocs(t, f, tc.call)
+			t.Logf("%s: %v allocations a call", tc.name, got)
+			if got > tc.want {
+				t.Errorf("%s's happy path allocates %v times a call, want at most %v", tc.name, got, tc.want)
+			}
+		})
+	}
+	if len(plaintext) != 32 {
+		t.Errorf("Decrypt gave %d bytes, want 32", len(plaintext))
+	}
+}
+
+// kmsAccount reads what sealbox.ParseARN reads of a KMS ARN.
+func TestKMSAccount(t *testing.T) {
+	for _, arn := range []string{"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+		"arn:aws:kms:us-east-1:123456789012:alias/x", "arn:aws:kms:us-east-1:123456789012", "arn:aws:kms:us-east-1::key/x",
+		"arn::kms:us-east-1:1:key/x", "arn:aws:ssm:us-east-1:1:parameter/x", "alias/x", "1234abcd-12ab-34cd-56ef-1234567890ab", ""} {
+		a, err := sealbox.ParseARN(arn)
+		wantOK := err == nil && a.Service == "kms"
+		got, ok := kmsAccount(arn)
+		if ok != wantOK || ok && got != a.AccountID {
+			t.Errorf("kmsAccount(%q) = %q, %v; want %q, %v", arn, got, ok, a.AccountID, wantOK)
+		}
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package recordcache
+
+const raceEnabled = false
