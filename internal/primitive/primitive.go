@@ -124,50 +124,14 @@ func Open(key, sealed, aad []byte) ([]byte, error) {
 	return open(gcm, nil, sealed, aad)
 }
 
-// DeriveKeyInto is DeriveKey writing the key to out. For the short inputs
-// sealbox derives from (a secret and a salt of at most a SHA-256 block
-// each, an info string shorter than one) it allocates nothing: HKDF-SHA256
-// (RFC 5869) of one output block, whose two HMACs (RFC 2104) are
-// sha256.Sum256 over buffers on the stack. crypto/hkdf allocates fifteen
-// times a call (hmac.New and its digests), and a KMS blob derives a key
-// each time it is opened. Longer inputs go to crypto/hkdf;
-// TestDeriveKeyIntoIsHKDF holds the two equal.
+// DeriveKeyInto is DeriveKey writing the key to out, for callers that keep
+// the key on the stack and wipe it. The derivation is crypto/hkdf's, which
+// allocates its HMAC state each call: cheap beside a request, and not a
+// primitive to write again to save it.
 func DeriveKeyInto(out *[KeySize]byte, secret, salt []byte, info string) {
-	if len(secret) > sha256.BlockSize || len(salt) > sha256.BlockSize || len(info) >= sha256.BlockSize {
-		k := DeriveKey(secret, salt, info)
-		copy(out[:], k)
-		clear(k)
-		return
-	}
-	// Extract. An absent salt is HashLen zero bytes, which HMAC pads to
-	// the block as it pads the empty key.
-	prk := hmacBlock(salt, secret)
-	// Expand, one block: T(1) = HMAC(PRK, info || 0x01).
-	var msg [sha256.BlockSize]byte
-	n := copy(msg[:], info)
-	msg[n] = 1
-	*out = hmacBlock(prk[:], msg[:n+1])
-	clear(prk[:])
-}
-
-// hmacBlock is HMAC-SHA256 of msg under key, both at most a block long.
-func hmacBlock(key, msg []byte) [sha256.Size]byte {
-	var buf [2 * sha256.BlockSize]byte
-	for i := range sha256.BlockSize {
-		buf[i] = 0x36
-	}
-	subtle.XORBytes(buf[:len(key)], buf[:len(key)], key)
-	copy(buf[sha256.BlockSize:], msg)
-	inner := sha256.Sum256(buf[:sha256.BlockSize+len(msg)])
-	for i := range sha256.BlockSize {
-		buf[i] = 0x5c
-	}
-	subtle.XORBytes(buf[:len(key)], buf[:len(key)], key)
-	copy(buf[sha256.BlockSize:], inner[:])
-	sum := sha256.Sum256(buf[:sha256.BlockSize+sha256.Size])
-	clear(buf[:])
-	clear(inner[:])
-	return sum
+	k := DeriveKey(secret, salt, info)
+	copy(out[:], k)
+	clear(k)
 }
 
 // DeriveKey derives a 32-byte key from secret with HKDF-SHA256.

