@@ -73,7 +73,7 @@ func (jsonCodec) decode(_ *http.Request, c *call) (map[string]any, error) {
 }
 
 func (jsonCodec) encode(w http.ResponseWriter, c *call, _ any) error {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	setHeader(w.Header(), "Content-Type", &c.typeValue, "application/x-amz-json-1.1")
 	w.Write(c.payload)
 	return nil
 }

@@ -3,6 +3,15 @@
 package functions
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/spool"
 )
 
@@ -413,4 +422,5112 @@ type VpcConfigResponse struct {
 	SecurityGroupIds        []string `json:"SecurityGroupIds,omitempty"`
 	VpcId                   string   `json:"VpcId,omitempty"`
 	Ipv6AllowedForDualStack bool     `json:"Ipv6AllowedForDualStack,omitempty"`
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Empty) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Empty) bindWire(v any, p *wirePath) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wireBindErr(p, "an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AliasConfiguration) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"AliasArn\":"...)
+		b = wireAppendString(b, x.AliasArn)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	{
+		b = append(b, ",\"FunctionVersion\":"...)
+		b = wireAppendString(b, x.FunctionVersion)
+	}
+	{
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if x.RoutingConfig != nil {
+		b = append(b, ",\"RoutingConfig\":"...)
+		if x.RoutingConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.RoutingConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	{
+		b = append(b, ",\"RevisionId\":"...)
+		b = wireAppendString(b, x.RevisionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AliasConfiguration) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *AliasConfiguration) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["AliasArn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "AliasArn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.AliasArn = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	if mv7 := m["FunctionVersion"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "FunctionVersion"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.FunctionVersion = s9
+	}
+	if mv10 := m["Description"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Description"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.Description = s12
+	}
+	if mv13 := m["RoutingConfig"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "RoutingConfig"}
+		ptr15 := new(AliasRoutingConfiguration)
+		if err := (&(*ptr15)).bindWire(mv13, p14); err != nil {
+			return err
+		}
+		x.RoutingConfig = ptr15
+	}
+	if mv16 := m["RevisionId"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "RevisionId"}
+		s18, ok := mv16.(string)
+		if !ok {
+			return wireBindErr(p17, "a string")
+		}
+		x.RevisionId = s18
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AliasRoutingConfiguration) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.AdditionalVersionWeights) != 0 {
+		b = append(b, ",\"AdditionalVersionWeights\":"...)
+		if x.AdditionalVersionWeights == nil {
+			b = append(b, "null"...)
+		} else {
+			keys1 := make([]string, 0, len(x.AdditionalVersionWeights))
+			for k2 := range x.AdditionalVersionWeights {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.AdditionalVersionWeights[k2]
+				if b, err = wireAppendFloat(b, v4); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, '}')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AliasRoutingConfiguration) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *AliasRoutingConfiguration) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["AdditionalVersionWeights"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "AdditionalVersionWeights"}
+		m3, ok := mv1.(map[string]any)
+		if !ok {
+			return wireBindErr(p2, "an object")
+		}
+		out4 := make(map[string]float64, len(m3))
+		for k5, e6 := range m3 {
+			var ev7 float64
+			if e6 != nil {
+				p8 := &wirePath{parent: p2, index: -1}
+				n9, ok := e6.(json.Number)
+				if !ok {
+					return wireBindErr(p8, "a number")
+				}
+				f10, err11 := strconv.ParseFloat(string(n9), 64)
+				if err11 != nil {
+					return wireBindErr(p8, "a number in range")
+				}
+				ev7 = f10
+			}
+			out4[k5] = ev7
+		}
+		x.AdditionalVersionWeights = out4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CapacityProviderConfig) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.LambdaManagedInstancesCapacityProviderConfig != nil {
+		b = append(b, ",\"LambdaManagedInstancesCapacityProviderConfig\":"...)
+		if x.LambdaManagedInstancesCapacityProviderConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.LambdaManagedInstancesCapacityProviderConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CapacityProviderConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CapacityProviderConfig) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["LambdaManagedInstancesCapacityProviderConfig"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "LambdaManagedInstancesCapacityProviderConfig"}
+		ptr3 := new(LambdaManagedInstancesCapacityProviderConfig)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.LambdaManagedInstancesCapacityProviderConfig = ptr3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Concurrency) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.ReservedConcurrentExecutions != 0 {
+		b = append(b, ",\"ReservedConcurrentExecutions\":"...)
+		b = strconv.AppendInt(b, int64(x.ReservedConcurrentExecutions), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Concurrency) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Concurrency) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ReservedConcurrentExecutions"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ReservedConcurrentExecutions"}
+		n3, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr(p2, "a number")
+		}
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
+			return wireBindErr(p2, "an integer of int32's range")
+		}
+		x.ReservedConcurrentExecutions = int32(i4)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.FunctionVersion != "" {
+		b = append(b, ",\"FunctionVersion\":"...)
+		b = wireAppendString(b, x.FunctionVersion)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if x.RoutingConfig != nil {
+		b = append(b, ",\"RoutingConfig\":"...)
+		if x.RoutingConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.RoutingConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreateAliasRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "FunctionName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.FunctionName = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	if mv7 := m["FunctionVersion"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "FunctionVersion"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.FunctionVersion = s9
+	}
+	if mv10 := m["Description"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Description"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.Description = s12
+	}
+	if mv13 := m["RoutingConfig"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "RoutingConfig"}
+		ptr15 := new(AliasRoutingConfiguration)
+		if err := (&(*ptr15)).bindWire(mv13, p14); err != nil {
+			return err
+		}
+		x.RoutingConfig = ptr15
+	}
+	return nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateFunctionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreateFunctionRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "FunctionName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.FunctionName = s3
+	}
+	if mv4 := m["Runtime"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Runtime"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Runtime = s6
+	}
+	if mv7 := m["Role"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Role"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Role = s9
+	}
+	if mv10 := m["Handler"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Handler"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.Handler = s12
+	}
+	if mv13 := m["Code"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "Code"}
+		ptr15 := new(FunctionCode)
+		if err := (&(*ptr15)).bindWire(mv13, p14); err != nil {
+			return err
+		}
+		x.Code = ptr15
+	}
+	if mv16 := m["Description"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "Description"}
+		s18, ok := mv16.(string)
+		if !ok {
+			return wireBindErr(p17, "a string")
+		}
+		x.Description = s18
+	}
+	if mv19 := m["Timeout"]; mv19 != nil {
+		p20 := &wirePath{parent: p, name: "Timeout"}
+		ptr21 := new(int32)
+		n22, ok := mv19.(json.Number)
+		if !ok {
+			return wireBindErr(p20, "a number")
+		}
+		i23, err24 := strconv.ParseInt(string(n22), 10, 64)
+		if err24 != nil || i23 < math.MinInt32 || i23 > math.MaxInt32 {
+			return wireBindErr(p20, "an integer of int32's range")
+		}
+		(*ptr21) = int32(i23)
+		x.Timeout = ptr21
+	}
+	if mv25 := m["MemorySize"]; mv25 != nil {
+		p26 := &wirePath{parent: p, name: "MemorySize"}
+		ptr27 := new(int32)
+		n28, ok := mv25.(json.Number)
+		if !ok {
+			return wireBindErr(p26, "a number")
+		}
+		i29, err30 := strconv.ParseInt(string(n28), 10, 64)
+		if err30 != nil || i29 < math.MinInt32 || i29 > math.MaxInt32 {
+			return wireBindErr(p26, "an integer of int32's range")
+		}
+		(*ptr27) = int32(i29)
+		x.MemorySize = ptr27
+	}
+	if mv31 := m["Publish"]; mv31 != nil {
+		p32 := &wirePath{parent: p, name: "Publish"}
+		s33, ok := mv31.(bool)
+		if !ok {
+			return wireBindErr(p32, "a boolean")
+		}
+		x.Publish = s33
+	}
+	if mv34 := m["VpcConfig"]; mv34 != nil {
+		p35 := &wirePath{parent: p, name: "VpcConfig"}
+		ptr36 := new(VpcConfig)
+		if err := (&(*ptr36)).bindWire(mv34, p35); err != nil {
+			return err
+		}
+		x.VpcConfig = ptr36
+	}
+	if mv37 := m["PackageType"]; mv37 != nil {
+		p38 := &wirePath{parent: p, name: "PackageType"}
+		s39, ok := mv37.(string)
+		if !ok {
+			return wireBindErr(p38, "a string")
+		}
+		x.PackageType = s39
+	}
+	if mv40 := m["DeadLetterConfig"]; mv40 != nil {
+		p41 := &wirePath{parent: p, name: "DeadLetterConfig"}
+		ptr42 := new(DeadLetterConfig)
+		if err := (&(*ptr42)).bindWire(mv40, p41); err != nil {
+			return err
+		}
+		x.DeadLetterConfig = ptr42
+	}
+	if mv43 := m["Environment"]; mv43 != nil {
+		p44 := &wirePath{parent: p, name: "Environment"}
+		ptr45 := new(Environment)
+		if err := (&(*ptr45)).bindWire(mv43, p44); err != nil {
+			return err
+		}
+		x.Environment = ptr45
+	}
+	if mv46 := m["KMSKeyArn"]; mv46 != nil {
+		p47 := &wirePath{parent: p, name: "KMSKeyArn"}
+		s48, ok := mv46.(string)
+		if !ok {
+			return wireBindErr(p47, "a string")
+		}
+		x.KMSKeyArn = s48
+	}
+	if mv49 := m["TracingConfig"]; mv49 != nil {
+		p50 := &wirePath{parent: p, name: "TracingConfig"}
+		ptr51 := new(TracingConfig)
+		if err := (&(*ptr51)).bindWire(mv49, p50); err != nil {
+			return err
+		}
+		x.TracingConfig = ptr51
+	}
+	if mv52 := m["Tags"]; mv52 != nil {
+		p53 := &wirePath{parent: p, name: "Tags"}
+		m54, ok := mv52.(map[string]any)
+		if !ok {
+			return wireBindErr(p53, "an object")
+		}
+		out55 := make(map[string]string, len(m54))
+		for k56, e57 := range m54 {
+			var ev58 string
+			if e57 != nil {
+				p59 := &wirePath{parent: p53, index: -1}
+				s60, ok := e57.(string)
+				if !ok {
+					return wireBindErr(p59, "a string")
+				}
+				ev58 = s60
+			}
+			out55[k56] = ev58
+		}
+		x.Tags = out55
+	}
+	if mv61 := m["Layers"]; mv61 != nil {
+		p62 := &wirePath{parent: p, name: "Layers"}
+		l63, ok := mv61.([]any)
+		if !ok {
+			return wireBindErr(p62, "a list")
+		}
+		s64 := make([]string, len(l63))
+		for i65, e66 := range l63 {
+			if e66 == nil {
+				continue
+			}
+			p67 := &wirePath{parent: p62, index: i65 + 1}
+			s68, ok := e66.(string)
+			if !ok {
+				return wireBindErr(p67, "a string")
+			}
+			s64[i65] = s68
+		}
+		x.Layers = s64
+	}
+	if mv69 := m["FileSystemConfigs"]; mv69 != nil {
+		p70 := &wirePath{parent: p, name: "FileSystemConfigs"}
+		l71, ok := mv69.([]any)
+		if !ok {
+			return wireBindErr(p70, "a list")
+		}
+		s72 := make([]FileSystemConfig, len(l71))
+		for i73, e74 := range l71 {
+			if e74 == nil {
+				continue
+			}
+			p75 := &wirePath{parent: p70, index: i73 + 1}
+			if err := (&s72[i73]).bindWire(e74, p75); err != nil {
+				return err
+			}
+		}
+		x.FileSystemConfigs = s72
+	}
+	if mv76 := m["ImageConfig"]; mv76 != nil {
+		p77 := &wirePath{parent: p, name: "ImageConfig"}
+		ptr78 := new(ImageConfig)
+		if err := (&(*ptr78)).bindWire(mv76, p77); err != nil {
+			return err
+		}
+		x.ImageConfig = ptr78
+	}
+	if mv79 := m["CodeSigningConfigArn"]; mv79 != nil {
+		p80 := &wirePath{parent: p, name: "CodeSigningConfigArn"}
+		s81, ok := mv79.(string)
+		if !ok {
+			return wireBindErr(p80, "a string")
+		}
+		x.CodeSigningConfigArn = s81
+	}
+	if mv82 := m["Architectures"]; mv82 != nil {
+		p83 := &wirePath{parent: p, name: "Architectures"}
+		l84, ok := mv82.([]any)
+		if !ok {
+			return wireBindErr(p83, "a list")
+		}
+		s85 := make([]string, len(l84))
+		for i86, e87 := range l84 {
+			if e87 == nil {
+				continue
+			}
+			p88 := &wirePath{parent: p83, index: i86 + 1}
+			s89, ok := e87.(string)
+			if !ok {
+				return wireBindErr(p88, "a string")
+			}
+			s85[i86] = s89
+		}
+		x.Architectures = s85
+	}
+	if mv90 := m["EphemeralStorage"]; mv90 != nil {
+		p91 := &wirePath{parent: p, name: "EphemeralStorage"}
+		ptr92 := new(EphemeralStorage)
+		if err := (&(*ptr92)).bindWire(mv90, p91); err != nil {
+			return err
+		}
+		x.EphemeralStorage = ptr92
+	}
+	if mv93 := m["SnapStart"]; mv93 != nil {
+		p94 := &wirePath{parent: p, name: "SnapStart"}
+		ptr95 := new(SnapStart)
+		if err := (&(*ptr95)).bindWire(mv93, p94); err != nil {
+			return err
+		}
+		x.SnapStart = ptr95
+	}
+	if mv96 := m["LoggingConfig"]; mv96 != nil {
+		p97 := &wirePath{parent: p, name: "LoggingConfig"}
+		ptr98 := new(LoggingConfig)
+		if err := (&(*ptr98)).bindWire(mv96, p97); err != nil {
+			return err
+		}
+		x.LoggingConfig = ptr98
+	}
+	if mv99 := m["CapacityProviderConfig"]; mv99 != nil {
+		p100 := &wirePath{parent: p, name: "CapacityProviderConfig"}
+		ptr101 := new(CapacityProviderConfig)
+		if err := (&(*ptr101)).bindWire(mv99, p100); err != nil {
+			return err
+		}
+		x.CapacityProviderConfig = ptr101
+	}
+	if mv102 := m["PublishTo"]; mv102 != nil {
+		p103 := &wirePath{parent: p, name: "PublishTo"}
+		s104, ok := mv102.(string)
+		if !ok {
+			return wireBindErr(p103, "a string")
+		}
+		x.PublishTo = s104
+	}
+	if mv105 := m["DurableConfig"]; mv105 != nil {
+		p106 := &wirePath{parent: p, name: "DurableConfig"}
+		ptr107 := new(DurableConfig)
+		if err := (&(*ptr107)).bindWire(mv105, p106); err != nil {
+			return err
+		}
+		x.DurableConfig = ptr107
+	}
+	if mv108 := m["TenancyConfig"]; mv108 != nil {
+		p109 := &wirePath{parent: p, name: "TenancyConfig"}
+		ptr110 := new(TenancyConfig)
+		if err := (&(*ptr110)).bindWire(mv108, p109); err != nil {
+			return err
+		}
+		x.TenancyConfig = ptr110
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeadLetterConfig) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.TargetArn != "" {
+		b = append(b, ",\"TargetArn\":"...)
+		b = wireAppendString(b, x.TargetArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeadLetterConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeadLetterConfig) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["TargetArn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "TargetArn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.TargetArn = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteAliasRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteAliasRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "FunctionName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.FunctionName = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteFunctionRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Qualifier != "" {
+		b = append(b, ",\"Qualifier\":"...)
+		b = wireAppendString(b, x.Qualifier)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteFunctionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteFunctionRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "FunctionName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.FunctionName = s3
+	}
+	if mv4 := m["Qualifier"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Qualifier"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Qualifier = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteFunctionResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.StatusCode != 0 {
+		b = append(b, ",\"StatusCode\":"...)
+		b = strconv.AppendInt(b, int64(x.StatusCode), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteFunctionResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteFunctionResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["StatusCode"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "StatusCode"}
+		n3, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr(p2, "a number")
+		}
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
+			return wireBindErr(p2, "an integer of int32's range")
+		}
+		x.StatusCode = int32(i4)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DurableConfig) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RetentionPeriodInDays != 0 {
+		b = append(b, ",\"RetentionPeriodInDays\":"...)
+		b = strconv.AppendInt(b, int64(x.RetentionPeriodInDays), 10)
+	}
+	if x.ExecutionTimeout != 0 {
+		b = append(b, ",\"ExecutionTimeout\":"...)
+		b = strconv.AppendInt(b, int64(x.ExecutionTimeout), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DurableConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DurableConfig) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RetentionPeriodInDays"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RetentionPeriodInDays"}
+		n3, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr(p2, "a number")
+		}
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
+			return wireBindErr(p2, "an integer of int32's range")
+		}
+		x.RetentionPeriodInDays = int32(i4)
+	}
+	if mv6 := m["ExecutionTimeout"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "ExecutionTimeout"}
+		n8, ok := mv6.(json.Number)
+		if !ok {
+			return wireBindErr(p7, "a number")
+		}
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
+			return wireBindErr(p7, "an integer of int32's range")
+		}
+		x.ExecutionTimeout = int32(i9)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Environment) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.Variables) != 0 {
+		b = append(b, ",\"Variables\":"...)
+		if x.Variables == nil {
+			b = append(b, "null"...)
+		} else {
+			keys1 := make([]string, 0, len(x.Variables))
+			for k2 := range x.Variables {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.Variables[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Environment) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Environment) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Variables"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Variables"}
+		m3, ok := mv1.(map[string]any)
+		if !ok {
+			return wireBindErr(p2, "an object")
+		}
+		out4 := make(map[string]string, len(m3))
+		for k5, e6 := range m3 {
+			var ev7 string
+			if e6 != nil {
+				p8 := &wirePath{parent: p2, index: -1}
+				s9, ok := e6.(string)
+				if !ok {
+					return wireBindErr(p8, "a string")
+				}
+				ev7 = s9
+			}
+			out4[k5] = ev7
+		}
+		x.Variables = out4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *EnvironmentError) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.ErrorCode != "" {
+		b = append(b, ",\"ErrorCode\":"...)
+		b = wireAppendString(b, x.ErrorCode)
+	}
+	if x.Message != "" {
+		b = append(b, ",\"Message\":"...)
+		b = wireAppendString(b, x.Message)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *EnvironmentError) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *EnvironmentError) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ErrorCode"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ErrorCode"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ErrorCode = s3
+	}
+	if mv4 := m["Message"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Message"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Message = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *EnvironmentResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.Variables) != 0 {
+		b = append(b, ",\"Variables\":"...)
+		if x.Variables == nil {
+			b = append(b, "null"...)
+		} else {
+			keys1 := make([]string, 0, len(x.Variables))
+			for k2 := range x.Variables {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.Variables[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.Error != nil {
+		b = append(b, ",\"Error\":"...)
+		if x.Error == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Error.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *EnvironmentResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *EnvironmentResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Variables"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Variables"}
+		m3, ok := mv1.(map[string]any)
+		if !ok {
+			return wireBindErr(p2, "an object")
+		}
+		out4 := make(map[string]string, len(m3))
+		for k5, e6 := range m3 {
+			var ev7 string
+			if e6 != nil {
+				p8 := &wirePath{parent: p2, index: -1}
+				s9, ok := e6.(string)
+				if !ok {
+					return wireBindErr(p8, "a string")
+				}
+				ev7 = s9
+			}
+			out4[k5] = ev7
+		}
+		x.Variables = out4
+	}
+	if mv10 := m["Error"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Error"}
+		ptr12 := new(EnvironmentError)
+		if err := (&(*ptr12)).bindWire(mv10, p11); err != nil {
+			return err
+		}
+		x.Error = ptr12
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *EphemeralStorage) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Size\":"...)
+		b = strconv.AppendInt(b, int64(x.Size), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *EphemeralStorage) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *EphemeralStorage) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Size"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Size"}
+		n3, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr(p2, "a number")
+		}
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
+			return wireBindErr(p2, "an integer of int32's range")
+		}
+		x.Size = int32(i4)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *FileSystemConfig) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Arn != "" {
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if x.LocalMountPath != "" {
+		b = append(b, ",\"LocalMountPath\":"...)
+		b = wireAppendString(b, x.LocalMountPath)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *FileSystemConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *FileSystemConfig) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Arn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Arn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Arn = s3
+	}
+	if mv4 := m["LocalMountPath"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "LocalMountPath"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.LocalMountPath = s6
+	}
+	return nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *FunctionCode) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *FunctionCode) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ZipFile"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ZipFile"}
+		blob3, ok := mv1.(*spool.Blob)
+		if !ok {
+			return wireBindErr(p2, "streamed bytes")
+		}
+		x.ZipFile = blob3
+	}
+	if mv4 := m["S3Bucket"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "S3Bucket"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.S3Bucket = s6
+	}
+	if mv7 := m["S3Key"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "S3Key"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.S3Key = s9
+	}
+	if mv10 := m["S3ObjectVersion"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "S3ObjectVersion"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.S3ObjectVersion = s12
+	}
+	if mv13 := m["ImageUri"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "ImageUri"}
+		s15, ok := mv13.(string)
+		if !ok {
+			return wireBindErr(p14, "a string")
+		}
+		x.ImageUri = s15
+	}
+	if mv16 := m["SourceKMSKeyArn"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "SourceKMSKeyArn"}
+		s18, ok := mv16.(string)
+		if !ok {
+			return wireBindErr(p17, "a string")
+		}
+		x.SourceKMSKeyArn = s18
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *FunctionCodeLocation) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RepositoryType != "" {
+		b = append(b, ",\"RepositoryType\":"...)
+		b = wireAppendString(b, x.RepositoryType)
+	}
+	if x.Location != "" {
+		b = append(b, ",\"Location\":"...)
+		b = wireAppendString(b, x.Location)
+	}
+	if x.ImageUri != "" {
+		b = append(b, ",\"ImageUri\":"...)
+		b = wireAppendString(b, x.ImageUri)
+	}
+	if x.ResolvedImageUri != "" {
+		b = append(b, ",\"ResolvedImageUri\":"...)
+		b = wireAppendString(b, x.ResolvedImageUri)
+	}
+	if x.SourceKMSKeyArn != "" {
+		b = append(b, ",\"SourceKMSKeyArn\":"...)
+		b = wireAppendString(b, x.SourceKMSKeyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *FunctionCodeLocation) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *FunctionCodeLocation) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RepositoryType"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RepositoryType"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RepositoryType = s3
+	}
+	if mv4 := m["Location"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Location"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Location = s6
+	}
+	if mv7 := m["ImageUri"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "ImageUri"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.ImageUri = s9
+	}
+	if mv10 := m["ResolvedImageUri"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "ResolvedImageUri"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.ResolvedImageUri = s12
+	}
+	if mv13 := m["SourceKMSKeyArn"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "SourceKMSKeyArn"}
+		s15, ok := mv13.(string)
+		if !ok {
+			return wireBindErr(p14, "a string")
+		}
+		x.SourceKMSKeyArn = s15
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	{
+		b = append(b, ",\"FunctionArn\":"...)
+		b = wireAppendString(b, x.FunctionArn)
+	}
+	if x.Runtime != "" {
+		b = append(b, ",\"Runtime\":"...)
+		b = wireAppendString(b, x.Runtime)
+	}
+	{
+		b = append(b, ",\"Role\":"...)
+		b = wireAppendString(b, x.Role)
+	}
+	if x.Handler != "" {
+		b = append(b, ",\"Handler\":"...)
+		b = wireAppendString(b, x.Handler)
+	}
+	{
+		b = append(b, ",\"CodeSize\":"...)
+		b = strconv.AppendInt(b, int64(x.CodeSize), 10)
+	}
+	{
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	{
+		b = append(b, ",\"Timeout\":"...)
+		b = strconv.AppendInt(b, int64(x.Timeout), 10)
+	}
+	{
+		b = append(b, ",\"MemorySize\":"...)
+		b = strconv.AppendInt(b, int64(x.MemorySize), 10)
+	}
+	{
+		b = append(b, ",\"LastModified\":"...)
+		b = wireAppendString(b, x.LastModified)
+	}
+	{
+		b = append(b, ",\"CodeSha256\":"...)
+		b = wireAppendString(b, x.CodeSha256)
+	}
+	{
+		b = append(b, ",\"Version\":"...)
+		b = wireAppendString(b, x.Version)
+	}
+	if x.VpcConfig != nil {
+		b = append(b, ",\"VpcConfig\":"...)
+		if x.VpcConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.VpcConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.DeadLetterConfig != nil {
+		b = append(b, ",\"DeadLetterConfig\":"...)
+		if x.DeadLetterConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.DeadLetterConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.Environment != nil {
+		b = append(b, ",\"Environment\":"...)
+		if x.Environment == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Environment.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.KMSKeyArn != "" {
+		b = append(b, ",\"KMSKeyArn\":"...)
+		b = wireAppendString(b, x.KMSKeyArn)
+	}
+	if x.TracingConfig != nil {
+		b = append(b, ",\"TracingConfig\":"...)
+		if x.TracingConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.TracingConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.MasterArn != "" {
+		b = append(b, ",\"MasterArn\":"...)
+		b = wireAppendString(b, x.MasterArn)
+	}
+	{
+		b = append(b, ",\"RevisionId\":"...)
+		b = wireAppendString(b, x.RevisionId)
+	}
+	if len(x.Layers) != 0 {
+		b = append(b, ",\"Layers\":"...)
+		if x.Layers == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Layers {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Layers[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"State\":"...)
+		b = wireAppendString(b, x.State)
+	}
+	if x.StateReason != "" {
+		b = append(b, ",\"StateReason\":"...)
+		b = wireAppendString(b, x.StateReason)
+	}
+	if x.StateReasonCode != "" {
+		b = append(b, ",\"StateReasonCode\":"...)
+		b = wireAppendString(b, x.StateReasonCode)
+	}
+	{
+		b = append(b, ",\"LastUpdateStatus\":"...)
+		b = wireAppendString(b, x.LastUpdateStatus)
+	}
+	if x.LastUpdateStatusReason != "" {
+		b = append(b, ",\"LastUpdateStatusReason\":"...)
+		b = wireAppendString(b, x.LastUpdateStatusReason)
+	}
+	if x.LastUpdateStatusReasonCode != "" {
+		b = append(b, ",\"LastUpdateStatusReasonCode\":"...)
+		b = wireAppendString(b, x.LastUpdateStatusReasonCode)
+	}
+	if len(x.FileSystemConfigs) != 0 {
+		b = append(b, ",\"FileSystemConfigs\":"...)
+		if x.FileSystemConfigs == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.FileSystemConfigs {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.FileSystemConfigs[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"PackageType\":"...)
+		b = wireAppendString(b, x.PackageType)
+	}
+	if x.ImageConfigResponse != nil {
+		b = append(b, ",\"ImageConfigResponse\":"...)
+		if x.ImageConfigResponse == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.ImageConfigResponse.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.SigningProfileVersionArn != "" {
+		b = append(b, ",\"SigningProfileVersionArn\":"...)
+		b = wireAppendString(b, x.SigningProfileVersionArn)
+	}
+	if x.SigningJobArn != "" {
+		b = append(b, ",\"SigningJobArn\":"...)
+		b = wireAppendString(b, x.SigningJobArn)
+	}
+	{
+		b = append(b, ",\"Architectures\":"...)
+		if x.Architectures == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i3 := range x.Architectures {
+				if i3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Architectures[i3])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.EphemeralStorage != nil {
+		b = append(b, ",\"EphemeralStorage\":"...)
+		if x.EphemeralStorage == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.EphemeralStorage.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.SnapStart != nil {
+		b = append(b, ",\"SnapStart\":"...)
+		if x.SnapStart == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.SnapStart.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.RuntimeVersionConfig != nil {
+		b = append(b, ",\"RuntimeVersionConfig\":"...)
+		if x.RuntimeVersionConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.RuntimeVersionConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.LoggingConfig != nil {
+		b = append(b, ",\"LoggingConfig\":"...)
+		if x.LoggingConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.LoggingConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.CapacityProviderConfig != nil {
+		b = append(b, ",\"CapacityProviderConfig\":"...)
+		if x.CapacityProviderConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.CapacityProviderConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.ConfigSha256 != "" {
+		b = append(b, ",\"ConfigSha256\":"...)
+		b = wireAppendString(b, x.ConfigSha256)
+	}
+	if x.DurableConfig != nil {
+		b = append(b, ",\"DurableConfig\":"...)
+		if x.DurableConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.DurableConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.TenancyConfig != nil {
+		b = append(b, ",\"TenancyConfig\":"...)
+		if x.TenancyConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.TenancyConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *FunctionConfiguration) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *FunctionConfiguration) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "FunctionName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.FunctionName = s3
+	}
+	if mv4 := m["FunctionArn"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "FunctionArn"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.FunctionArn = s6
+	}
+	if mv7 := m["Runtime"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Runtime"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Runtime = s9
+	}
+	if mv10 := m["Role"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Role"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.Role = s12
+	}
+	if mv13 := m["Handler"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "Handler"}
+		s15, ok := mv13.(string)
+		if !ok {
+			return wireBindErr(p14, "a string")
+		}
+		x.Handler = s15
+	}
+	if mv16 := m["CodeSize"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "CodeSize"}
+		n18, ok := mv16.(json.Number)
+		if !ok {
+			return wireBindErr(p17, "a number")
+		}
+		i19, err20 := strconv.ParseInt(string(n18), 10, 64)
+		if err20 != nil {
+			return wireBindErr(p17, "an integer of int64's range")
+		}
+		x.CodeSize = int64(i19)
+	}
+	if mv21 := m["Description"]; mv21 != nil {
+		p22 := &wirePath{parent: p, name: "Description"}
+		s23, ok := mv21.(string)
+		if !ok {
+			return wireBindErr(p22, "a string")
+		}
+		x.Description = s23
+	}
+	if mv24 := m["Timeout"]; mv24 != nil {
+		p25 := &wirePath{parent: p, name: "Timeout"}
+		n26, ok := mv24.(json.Number)
+		if !ok {
+			return wireBindErr(p25, "a number")
+		}
+		i27, err28 := strconv.ParseInt(string(n26), 10, 64)
+		if err28 != nil || i27 < math.MinInt32 || i27 > math.MaxInt32 {
+			return wireBindErr(p25, "an integer of int32's range")
+		}
+		x.Timeout = int32(i27)
+	}
+	if mv29 := m["MemorySize"]; mv29 != nil {
+		p30 := &wirePath{parent: p, name: "MemorySize"}
+		n31, ok := mv29.(json.Number)
+		if !ok {
+			return wireBindErr(p30, "a number")
+		}
+		i32, err33 := strconv.ParseInt(string(n31), 10, 64)
+		if err33 != nil || i32 < math.MinInt32 || i32 > math.MaxInt32 {
+			return wireBindErr(p30, "an integer of int32's range")
+		}
+		x.MemorySize = int32(i32)
+	}
+	if mv34 := m["LastModified"]; mv34 != nil {
+		p35 := &wirePath{parent: p, name: "LastModified"}
+		s36, ok := mv34.(string)
+		if !ok {
+			return wireBindErr(p35, "a string")
+		}
+		x.LastModified = s36
+	}
+	if mv37 := m["CodeSha256"]; mv37 != nil {
+		p38 := &wirePath{parent: p, name: "CodeSha256"}
+		s39, ok := mv37.(string)
+		if !ok {
+			return wireBindErr(p38, "a string")
+		}
+		x.CodeSha256 = s39
+	}
+	if mv40 := m["Version"]; mv40 != nil {
+		p41 := &wirePath{parent: p, name: "Version"}
+		s42, ok := mv40.(string)
+		if !ok {
+			return wireBindErr(p41, "a string")
+		}
+		x.Version = s42
+	}
+	if mv43 := m["VpcConfig"]; mv43 != nil {
+		p44 := &wirePath{parent: p, name: "VpcConfig"}
+		ptr45 := new(VpcConfigResponse)
+		if err := (&(*ptr45)).bindWire(mv43, p44); err != nil {
+			return err
+		}
+		x.VpcConfig = ptr45
+	}
+	if mv46 := m["DeadLetterConfig"]; mv46 != nil {
+		p47 := &wirePath{parent: p, name: "DeadLetterConfig"}
+		ptr48 := new(DeadLetterConfig)
+		if err := (&(*ptr48)).bindWire(mv46, p47); err != nil {
+			return err
+		}
+		x.DeadLetterConfig = ptr48
+	}
+	if mv49 := m["Environment"]; mv49 != nil {
+		p50 := &wirePath{parent: p, name: "Environment"}
+		ptr51 := new(EnvironmentResponse)
+		if err := (&(*ptr51)).bindWire(mv49, p50); err != nil {
+			return err
+		}
+		x.Environment = ptr51
+	}
+	if mv52 := m["KMSKeyArn"]; mv52 != nil {
+		p53 := &wirePath{parent: p, name: "KMSKeyArn"}
+		s54, ok := mv52.(string)
+		if !ok {
+			return wireBindErr(p53, "a string")
+		}
+		x.KMSKeyArn = s54
+	}
+	if mv55 := m["TracingConfig"]; mv55 != nil {
+		p56 := &wirePath{parent: p, name: "TracingConfig"}
+		ptr57 := new(TracingConfigResponse)
+		if err := (&(*ptr57)).bindWire(mv55, p56); err != nil {
+			return err
+		}
+		x.TracingConfig = ptr57
+	}
+	if mv58 := m["MasterArn"]; mv58 != nil {
+		p59 := &wirePath{parent: p, name: "MasterArn"}
+		s60, ok := mv58.(string)
+		if !ok {
+			return wireBindErr(p59, "a string")
+		}
+		x.MasterArn = s60
+	}
+	if mv61 := m["RevisionId"]; mv61 != nil {
+		p62 := &wirePath{parent: p, name: "RevisionId"}
+		s63, ok := mv61.(string)
+		if !ok {
+			return wireBindErr(p62, "a string")
+		}
+		x.RevisionId = s63
+	}
+	if mv64 := m["Layers"]; mv64 != nil {
+		p65 := &wirePath{parent: p, name: "Layers"}
+		l66, ok := mv64.([]any)
+		if !ok {
+			return wireBindErr(p65, "a list")
+		}
+		s67 := make([]Layer, len(l66))
+		for i68, e69 := range l66 {
+			if e69 == nil {
+				continue
+			}
+			p70 := &wirePath{parent: p65, index: i68 + 1}
+			if err := (&s67[i68]).bindWire(e69, p70); err != nil {
+				return err
+			}
+		}
+		x.Layers = s67
+	}
+	if mv71 := m["State"]; mv71 != nil {
+		p72 := &wirePath{parent: p, name: "State"}
+		s73, ok := mv71.(string)
+		if !ok {
+			return wireBindErr(p72, "a string")
+		}
+		x.State = s73
+	}
+	if mv74 := m["StateReason"]; mv74 != nil {
+		p75 := &wirePath{parent: p, name: "StateReason"}
+		s76, ok := mv74.(string)
+		if !ok {
+			return wireBindErr(p75, "a string")
+		}
+		x.StateReason = s76
+	}
+	if mv77 := m["StateReasonCode"]; mv77 != nil {
+		p78 := &wirePath{parent: p, name: "StateReasonCode"}
+		s79, ok := mv77.(string)
+		if !ok {
+			return wireBindErr(p78, "a string")
+		}
+		x.StateReasonCode = s79
+	}
+	if mv80 := m["LastUpdateStatus"]; mv80 != nil {
+		p81 := &wirePath{parent: p, name: "LastUpdateStatus"}
+		s82, ok := mv80.(string)
+		if !ok {
+			return wireBindErr(p81, "a string")
+		}
+		x.LastUpdateStatus = s82
+	}
+	if mv83 := m["LastUpdateStatusReason"]; mv83 != nil {
+		p84 := &wirePath{parent: p, name: "LastUpdateStatusReason"}
+		s85, ok := mv83.(string)
+		if !ok {
+			return wireBindErr(p84, "a string")
+		}
+		x.LastUpdateStatusReason = s85
+	}
+	if mv86 := m["LastUpdateStatusReasonCode"]; mv86 != nil {
+		p87 := &wirePath{parent: p, name: "LastUpdateStatusReasonCode"}
+		s88, ok := mv86.(string)
+		if !ok {
+			return wireBindErr(p87, "a string")
+		}
+		x.LastUpdateStatusReasonCode = s88
+	}
+	if mv89 := m["FileSystemConfigs"]; mv89 != nil {
+		p90 := &wirePath{parent: p, name: "FileSystemConfigs"}
+		l91, ok := mv89.([]any)
+		if !ok {
+			return wireBindErr(p90, "a list")
+		}
+		s92 := make([]FileSystemConfig, len(l91))
+		for i93, e94 := range l91 {
+			if e94 == nil {
+				continue
+			}
+			p95 := &wirePath{parent: p90, index: i93 + 1}
+			if err := (&s92[i93]).bindWire(e94, p95); err != nil {
+				return err
+			}
+		}
+		x.FileSystemConfigs = s92
+	}
+	if mv96 := m["PackageType"]; mv96 != nil {
+		p97 := &wirePath{parent: p, name: "PackageType"}
+		s98, ok := mv96.(string)
+		if !ok {
+			return wireBindErr(p97, "a string")
+		}
+		x.PackageType = s98
+	}
+	if mv99 := m["ImageConfigResponse"]; mv99 != nil {
+		p100 := &wirePath{parent: p, name: "ImageConfigResponse"}
+		ptr101 := new(ImageConfigResponse)
+		if err := (&(*ptr101)).bindWire(mv99, p100); err != nil {
+			return err
+		}
+		x.ImageConfigResponse = ptr101
+	}
+	if mv102 := m["SigningProfileVersionArn"]; mv102 != nil {
+		p103 := &wirePath{parent: p, name: "SigningProfileVersionArn"}
+		s104, ok := mv102.(string)
+		if !ok {
+			return wireBindErr(p103, "a string")
+		}
+		x.SigningProfileVersionArn = s104
+	}
+	if mv105 := m["SigningJobArn"]; mv105 != nil {
+		p106 := &wirePath{parent: p, name: "SigningJobArn"}
+		s107, ok := mv105.(string)
+		if !ok {
+			return wireBindErr(p106, "a string")
+		}
+		x.SigningJobArn = s107
+	}
+	if mv108 := m["Architectures"]; mv108 != nil {
+		p109 := &wirePath{parent: p, name: "Architectures"}
+		l110, ok := mv108.([]any)
+		if !ok {
+			return wireBindErr(p109, "a list")
+		}
+		s111 := make([]string, len(l110))
+		for i112, e113 := range l110 {
+			if e113 == nil {
+				continue
+			}
+			p114 := &wirePath{parent: p109, index: i112 + 1}
+			s115, ok := e113.(string)
+			if !ok {
+				return wireBindErr(p114, "a string")
+			}
+			s111[i112] = s115
+		}
+		x.Architectures = s111
+	}
+	if mv116 := m["EphemeralStorage"]; mv116 != nil {
+		p117 := &wirePath{parent: p, name: "EphemeralStorage"}
+		ptr118 := new(EphemeralStorage)
+		if err := (&(*ptr118)).bindWire(mv116, p117); err != nil {
+			return err
+		}
+		x.EphemeralStorage = ptr118
+	}
+	if mv119 := m["SnapStart"]; mv119 != nil {
+		p120 := &wirePath{parent: p, name: "SnapStart"}
+		ptr121 := new(SnapStartResponse)
+		if err := (&(*ptr121)).bindWire(mv119, p120); err != nil {
+			return err
+		}
+		x.SnapStart = ptr121
+	}
+	if mv122 := m["RuntimeVersionConfig"]; mv122 != nil {
+		p123 := &wirePath{parent: p, name: "RuntimeVersionConfig"}
+		ptr124 := new(RuntimeVersionConfig)
+		if err := (&(*ptr124)).bindWire(mv122, p123); err != nil {
+			return err
+		}
+		x.RuntimeVersionConfig = ptr124
+	}
+	if mv125 := m["LoggingConfig"]; mv125 != nil {
+		p126 := &wirePath{parent: p, name: "LoggingConfig"}
+		ptr127 := new(LoggingConfig)
+		if err := (&(*ptr127)).bindWire(mv125, p126); err != nil {
+			return err
+		}
+		x.LoggingConfig = ptr127
+	}
+	if mv128 := m["CapacityProviderConfig"]; mv128 != nil {
+		p129 := &wirePath{parent: p, name: "CapacityProviderConfig"}
+		ptr130 := new(CapacityProviderConfig)
+		if err := (&(*ptr130)).bindWire(mv128, p129); err != nil {
+			return err
+		}
+		x.CapacityProviderConfig = ptr130
+	}
+	if mv131 := m["ConfigSha256"]; mv131 != nil {
+		p132 := &wirePath{parent: p, name: "ConfigSha256"}
+		s133, ok := mv131.(string)
+		if !ok {
+			return wireBindErr(p132, "a string")
+		}
+		x.ConfigSha256 = s133
+	}
+	if mv134 := m["DurableConfig"]; mv134 != nil {
+		p135 := &wirePath{parent: p, name: "DurableConfig"}
+		ptr136 := new(DurableConfig)
+		if err := (&(*ptr136)).bindWire(mv134, p135); err != nil {
+			return err
+		}
+		x.DurableConfig = ptr136
+	}
+	if mv137 := m["TenancyConfig"]; mv137 != nil {
+		p138 := &wirePath{parent: p, name: "TenancyConfig"}
+		ptr139 := new(TenancyConfig)
+		if err := (&(*ptr139)).bindWire(mv137, p138); err != nil {
+			return err
+		}
+		x.TenancyConfig = ptr139
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetAliasRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetAliasRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "FunctionName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.FunctionName = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Qualifier != "" {
+		b = append(b, ",\"Qualifier\":"...)
+		b = wireAppendString(b, x.Qualifier)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetFunctionConfigurationRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *GetFunctionConfigurationRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "FunctionName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.FunctionName = s3
+	}
+	if mv4 := m["Qualifier"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Qualifier"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Qualifier = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetFunctionEnvironmentRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Qualifier != "" {
+		b = append(b, ",\"Qualifier\":"...)
+		b = wireAppendString(b, x.Qualifier)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetFunctionEnvironmentRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetFunctionEnvironmentRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "FunctionName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.FunctionName = s3
+	}
+	if mv4 := m["Qualifier"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Qualifier"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Qualifier = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetFunctionEnvironmentResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	{
+		b = append(b, ",\"FunctionArn\":"...)
+		b = wireAppendString(b, x.FunctionArn)
+	}
+	{
+		b = append(b, ",\"Version\":"...)
+		b = wireAppendString(b, x.Version)
+	}
+	if x.Runtime != "" {
+		b = append(b, ",\"Runtime\":"...)
+		b = wireAppendString(b, x.Runtime)
+	}
+	if x.Handler != "" {
+		b = append(b, ",\"Handler\":"...)
+		b = wireAppendString(b, x.Handler)
+	}
+	{
+		b = append(b, ",\"MemorySize\":"...)
+		b = strconv.AppendInt(b, int64(x.MemorySize), 10)
+	}
+	{
+		b = append(b, ",\"Timeout\":"...)
+		b = strconv.AppendInt(b, int64(x.Timeout), 10)
+	}
+	{
+		b = append(b, ",\"Role\":"...)
+		b = wireAppendString(b, x.Role)
+	}
+	{
+		b = append(b, ",\"Variables\":"...)
+		if x.Variables == nil {
+			b = append(b, "null"...)
+		} else {
+			keys1 := make([]string, 0, len(x.Variables))
+			for k2 := range x.Variables {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.Variables[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	{
+		b = append(b, ",\"References\":"...)
+		if x.References == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i5 := range x.References {
+				if i5 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.References[i5]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetFunctionEnvironmentResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetFunctionEnvironmentResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "FunctionName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.FunctionName = s3
+	}
+	if mv4 := m["FunctionArn"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "FunctionArn"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.FunctionArn = s6
+	}
+	if mv7 := m["Version"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Version"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Version = s9
+	}
+	if mv10 := m["Runtime"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Runtime"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.Runtime = s12
+	}
+	if mv13 := m["Handler"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "Handler"}
+		s15, ok := mv13.(string)
+		if !ok {
+			return wireBindErr(p14, "a string")
+		}
+		x.Handler = s15
+	}
+	if mv16 := m["MemorySize"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "MemorySize"}
+		n18, ok := mv16.(json.Number)
+		if !ok {
+			return wireBindErr(p17, "a number")
+		}
+		i19, err20 := strconv.ParseInt(string(n18), 10, 64)
+		if err20 != nil || i19 < math.MinInt32 || i19 > math.MaxInt32 {
+			return wireBindErr(p17, "an integer of int32's range")
+		}
+		x.MemorySize = int32(i19)
+	}
+	if mv21 := m["Timeout"]; mv21 != nil {
+		p22 := &wirePath{parent: p, name: "Timeout"}
+		n23, ok := mv21.(json.Number)
+		if !ok {
+			return wireBindErr(p22, "a number")
+		}
+		i24, err25 := strconv.ParseInt(string(n23), 10, 64)
+		if err25 != nil || i24 < math.MinInt32 || i24 > math.MaxInt32 {
+			return wireBindErr(p22, "an integer of int32's range")
+		}
+		x.Timeout = int32(i24)
+	}
+	if mv26 := m["Role"]; mv26 != nil {
+		p27 := &wirePath{parent: p, name: "Role"}
+		s28, ok := mv26.(string)
+		if !ok {
+			return wireBindErr(p27, "a string")
+		}
+		x.Role = s28
+	}
+	if mv29 := m["Variables"]; mv29 != nil {
+		p30 := &wirePath{parent: p, name: "Variables"}
+		m31, ok := mv29.(map[string]any)
+		if !ok {
+			return wireBindErr(p30, "an object")
+		}
+		out32 := make(map[string]string, len(m31))
+		for k33, e34 := range m31 {
+			var ev35 string
+			if e34 != nil {
+				p36 := &wirePath{parent: p30, index: -1}
+				s37, ok := e34.(string)
+				if !ok {
+					return wireBindErr(p36, "a string")
+				}
+				ev35 = s37
+			}
+			out32[k33] = ev35
+		}
+		x.Variables = out32
+	}
+	if mv38 := m["References"]; mv38 != nil {
+		p39 := &wirePath{parent: p, name: "References"}
+		l40, ok := mv38.([]any)
+		if !ok {
+			return wireBindErr(p39, "a list")
+		}
+		s41 := make([]SealboxResolvedReference, len(l40))
+		for i42, e43 := range l40 {
+			if e43 == nil {
+				continue
+			}
+			p44 := &wirePath{parent: p39, index: i42 + 1}
+			if err := (&s41[i42]).bindWire(e43, p44); err != nil {
+				return err
+			}
+		}
+		x.References = s41
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetFunctionRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Qualifier != "" {
+		b = append(b, ",\"Qualifier\":"...)
+		b = wireAppendString(b, x.Qualifier)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetFunctionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetFunctionRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "FunctionName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.FunctionName = s3
+	}
+	if mv4 := m["Qualifier"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Qualifier"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Qualifier = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetFunctionResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Configuration\":"...)
+		if x.Configuration == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Configuration.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.Code != nil {
+		b = append(b, ",\"Code\":"...)
+		if x.Code == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Code.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			keys1 := make([]string, 0, len(x.Tags))
+			for k2 := range x.Tags {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.Tags[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.TagsError != nil {
+		b = append(b, ",\"TagsError\":"...)
+		if x.TagsError == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.TagsError.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.Concurrency != nil {
+		b = append(b, ",\"Concurrency\":"...)
+		if x.Concurrency == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Concurrency.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetFunctionResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetFunctionResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Configuration"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Configuration"}
+		ptr3 := new(FunctionConfiguration)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.Configuration = ptr3
+	}
+	if mv4 := m["Code"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Code"}
+		ptr6 := new(FunctionCodeLocation)
+		if err := (&(*ptr6)).bindWire(mv4, p5); err != nil {
+			return err
+		}
+		x.Code = ptr6
+	}
+	if mv7 := m["Tags"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Tags"}
+		m9, ok := mv7.(map[string]any)
+		if !ok {
+			return wireBindErr(p8, "an object")
+		}
+		out10 := make(map[string]string, len(m9))
+		for k11, e12 := range m9 {
+			var ev13 string
+			if e12 != nil {
+				p14 := &wirePath{parent: p8, index: -1}
+				s15, ok := e12.(string)
+				if !ok {
+					return wireBindErr(p14, "a string")
+				}
+				ev13 = s15
+			}
+			out10[k11] = ev13
+		}
+		x.Tags = out10
+	}
+	if mv16 := m["TagsError"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "TagsError"}
+		ptr18 := new(TagsError)
+		if err := (&(*ptr18)).bindWire(mv16, p17); err != nil {
+			return err
+		}
+		x.TagsError = ptr18
+	}
+	if mv19 := m["Concurrency"]; mv19 != nil {
+		p20 := &wirePath{parent: p, name: "Concurrency"}
+		ptr21 := new(Concurrency)
+		if err := (&(*ptr21)).bindWire(mv19, p20); err != nil {
+			return err
+		}
+		x.Concurrency = ptr21
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ImageConfig) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.EntryPoint) != 0 {
+		b = append(b, ",\"EntryPoint\":"...)
+		if x.EntryPoint == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.EntryPoint {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.EntryPoint[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.Command) != 0 {
+		b = append(b, ",\"Command\":"...)
+		if x.Command == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.Command {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Command[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.WorkingDirectory != "" {
+		b = append(b, ",\"WorkingDirectory\":"...)
+		b = wireAppendString(b, x.WorkingDirectory)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ImageConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ImageConfig) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["EntryPoint"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "EntryPoint"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]string, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			s8, ok := e6.(string)
+			if !ok {
+				return wireBindErr(p7, "a string")
+			}
+			s4[i5] = s8
+		}
+		x.EntryPoint = s4
+	}
+	if mv9 := m["Command"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "Command"}
+		l11, ok := mv9.([]any)
+		if !ok {
+			return wireBindErr(p10, "a list")
+		}
+		s12 := make([]string, len(l11))
+		for i13, e14 := range l11 {
+			if e14 == nil {
+				continue
+			}
+			p15 := &wirePath{parent: p10, index: i13 + 1}
+			s16, ok := e14.(string)
+			if !ok {
+				return wireBindErr(p15, "a string")
+			}
+			s12[i13] = s16
+		}
+		x.Command = s12
+	}
+	if mv17 := m["WorkingDirectory"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "WorkingDirectory"}
+		s19, ok := mv17.(string)
+		if !ok {
+			return wireBindErr(p18, "a string")
+		}
+		x.WorkingDirectory = s19
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ImageConfigError) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.ErrorCode != "" {
+		b = append(b, ",\"ErrorCode\":"...)
+		b = wireAppendString(b, x.ErrorCode)
+	}
+	if x.Message != "" {
+		b = append(b, ",\"Message\":"...)
+		b = wireAppendString(b, x.Message)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ImageConfigError) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ImageConfigError) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ErrorCode"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ErrorCode"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ErrorCode = s3
+	}
+	if mv4 := m["Message"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Message"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Message = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ImageConfigResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.ImageConfig != nil {
+		b = append(b, ",\"ImageConfig\":"...)
+		if x.ImageConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.ImageConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.Error != nil {
+		b = append(b, ",\"Error\":"...)
+		if x.Error == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Error.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ImageConfigResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ImageConfigResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ImageConfig"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ImageConfig"}
+		ptr3 := new(ImageConfig)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.ImageConfig = ptr3
+	}
+	if mv4 := m["Error"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Error"}
+		ptr6 := new(ImageConfigError)
+		if err := (&(*ptr6)).bindWire(mv4, p5); err != nil {
+			return err
+		}
+		x.Error = ptr6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *LambdaManagedInstancesCapacityProviderConfig) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.CapacityProviderArn != "" {
+		b = append(b, ",\"CapacityProviderArn\":"...)
+		b = wireAppendString(b, x.CapacityProviderArn)
+	}
+	if x.PerExecutionEnvironmentMaxConcurrency != 0 {
+		b = append(b, ",\"PerExecutionEnvironmentMaxConcurrency\":"...)
+		b = strconv.AppendInt(b, int64(x.PerExecutionEnvironmentMaxConcurrency), 10)
+	}
+	if x.ExecutionEnvironmentMemoryGiBPerVCpu != 0 {
+		b = append(b, ",\"ExecutionEnvironmentMemoryGiBPerVCpu\":"...)
+		if b, err = wireAppendFloat(b, x.ExecutionEnvironmentMemoryGiBPerVCpu); err != nil {
+			return nil, err
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *LambdaManagedInstancesCapacityProviderConfig) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *LambdaManagedInstancesCapacityProviderConfig) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["CapacityProviderArn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "CapacityProviderArn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.CapacityProviderArn = s3
+	}
+	if mv4 := m["PerExecutionEnvironmentMaxConcurrency"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PerExecutionEnvironmentMaxConcurrency"}
+		n6, ok := mv4.(json.Number)
+		if !ok {
+			return wireBindErr(p5, "a number")
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr(p5, "an integer of int32's range")
+		}
+		x.PerExecutionEnvironmentMaxConcurrency = int32(i7)
+	}
+	if mv9 := m["ExecutionEnvironmentMemoryGiBPerVCpu"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "ExecutionEnvironmentMemoryGiBPerVCpu"}
+		n11, ok := mv9.(json.Number)
+		if !ok {
+			return wireBindErr(p10, "a number")
+		}
+		f12, err13 := strconv.ParseFloat(string(n11), 64)
+		if err13 != nil {
+			return wireBindErr(p10, "a number in range")
+		}
+		x.ExecutionEnvironmentMemoryGiBPerVCpu = f12
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Layer) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Arn != "" {
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if x.CodeSize != 0 {
+		b = append(b, ",\"CodeSize\":"...)
+		b = strconv.AppendInt(b, int64(x.CodeSize), 10)
+	}
+	if x.SigningProfileVersionArn != "" {
+		b = append(b, ",\"SigningProfileVersionArn\":"...)
+		b = wireAppendString(b, x.SigningProfileVersionArn)
+	}
+	if x.SigningJobArn != "" {
+		b = append(b, ",\"SigningJobArn\":"...)
+		b = wireAppendString(b, x.SigningJobArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Layer) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Layer) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Arn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Arn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Arn = s3
+	}
+	if mv4 := m["CodeSize"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "CodeSize"}
+		n6, ok := mv4.(json.Number)
+		if !ok {
+			return wireBindErr(p5, "a number")
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil {
+			return wireBindErr(p5, "an integer of int64's range")
+		}
+		x.CodeSize = int64(i7)
+	}
+	if mv9 := m["SigningProfileVersionArn"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "SigningProfileVersionArn"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.SigningProfileVersionArn = s11
+	}
+	if mv12 := m["SigningJobArn"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "SigningJobArn"}
+		s14, ok := mv12.(string)
+		if !ok {
+			return wireBindErr(p13, "a string")
+		}
+		x.SigningJobArn = s14
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAliasesRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.FunctionVersion != "" {
+		b = append(b, ",\"FunctionVersion\":"...)
+		b = wireAppendString(b, x.FunctionVersion)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAliasesRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListAliasesRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "FunctionName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.FunctionName = s3
+	}
+	if mv4 := m["FunctionVersion"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "FunctionVersion"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.FunctionVersion = s6
+	}
+	if mv7 := m["Marker"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Marker"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Marker = s9
+	}
+	if mv10 := m["MaxItems"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "MaxItems"}
+		n12, ok := mv10.(json.Number)
+		if !ok {
+			return wireBindErr(p11, "a number")
+		}
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wireBindErr(p11, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i13)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAliasesResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = wireAppendString(b, x.NextMarker)
+	}
+	{
+		b = append(b, ",\"Aliases\":"...)
+		if x.Aliases == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Aliases {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Aliases[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAliasesResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListAliasesResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["NextMarker"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "NextMarker"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.NextMarker = s3
+	}
+	if mv4 := m["Aliases"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Aliases"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]AliasConfiguration, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
+				return err
+			}
+		}
+		x.Aliases = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListFunctionsRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.MasterRegion != "" {
+		b = append(b, ",\"MasterRegion\":"...)
+		b = wireAppendString(b, x.MasterRegion)
+	}
+	if x.FunctionVersion != "" {
+		b = append(b, ",\"FunctionVersion\":"...)
+		b = wireAppendString(b, x.FunctionVersion)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListFunctionsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListFunctionsRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["MasterRegion"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "MasterRegion"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.MasterRegion = s3
+	}
+	if mv4 := m["FunctionVersion"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "FunctionVersion"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.FunctionVersion = s6
+	}
+	if mv7 := m["Marker"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Marker"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Marker = s9
+	}
+	if mv10 := m["MaxItems"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "MaxItems"}
+		n12, ok := mv10.(json.Number)
+		if !ok {
+			return wireBindErr(p11, "a number")
+		}
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wireBindErr(p11, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i13)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListFunctionsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = wireAppendString(b, x.NextMarker)
+	}
+	{
+		b = append(b, ",\"Functions\":"...)
+		if x.Functions == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Functions {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Functions[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListFunctionsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListFunctionsResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["NextMarker"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "NextMarker"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.NextMarker = s3
+	}
+	if mv4 := m["Functions"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Functions"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]FunctionConfiguration, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
+				return err
+			}
+		}
+		x.Functions = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListTagsRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Resource != "" {
+		b = append(b, ",\"Resource\":"...)
+		b = wireAppendString(b, x.Resource)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListTagsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListTagsRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Resource"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Resource"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Resource = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListTagsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			keys1 := make([]string, 0, len(x.Tags))
+			for k2 := range x.Tags {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.Tags[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListTagsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListTagsResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Tags"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Tags"}
+		m3, ok := mv1.(map[string]any)
+		if !ok {
+			return wireBindErr(p2, "an object")
+		}
+		out4 := make(map[string]string, len(m3))
+		for k5, e6 := range m3 {
+			var ev7 string
+			if e6 != nil {
+				p8 := &wirePath{parent: p2, index: -1}
+				s9, ok := e6.(string)
+				if !ok {
+					return wireBindErr(p8, "a string")
+				}
+				ev7 = s9
+			}
+			out4[k5] = ev7
+		}
+		x.Tags = out4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListVersionsByFunctionRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListVersionsByFunctionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListVersionsByFunctionRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "FunctionName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.FunctionName = s3
+	}
+	if mv4 := m["Marker"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Marker"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "MaxItems"}
+		n9, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr(p8, "a number")
+		}
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr(p8, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i10)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListVersionsByFunctionResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = wireAppendString(b, x.NextMarker)
+	}
+	{
+		b = append(b, ",\"Versions\":"...)
+		if x.Versions == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Versions {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Versions[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListVersionsByFunctionResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListVersionsByFunctionResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["NextMarker"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "NextMarker"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.NextMarker = s3
+	}
+	if mv4 := m["Versions"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Versions"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]FunctionConfiguration, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
+				return err
+			}
+		}
+		x.Versions = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *LoggingConfig) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.LogFormat != "" {
+		b = append(b, ",\"LogFormat\":"...)
+		b = wireAppendString(b, x.LogFormat)
+	}
+	if x.ApplicationLogLevel != "" {
+		b = append(b, ",\"ApplicationLogLevel\":"...)
+		b = wireAppendString(b, x.ApplicationLogLevel)
+	}
+	if x.SystemLogLevel != "" {
+		b = append(b, ",\"SystemLogLevel\":"...)
+		b = wireAppendString(b, x.SystemLogLevel)
+	}
+	if x.LogGroup != "" {
+		b = append(b, ",\"LogGroup\":"...)
+		b = wireAppendString(b, x.LogGroup)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *LoggingConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *LoggingConfig) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["LogFormat"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "LogFormat"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.LogFormat = s3
+	}
+	if mv4 := m["ApplicationLogLevel"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ApplicationLogLevel"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.ApplicationLogLevel = s6
+	}
+	if mv7 := m["SystemLogLevel"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "SystemLogLevel"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.SystemLogLevel = s9
+	}
+	if mv10 := m["LogGroup"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "LogGroup"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.LogGroup = s12
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PublishVersionRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.CodeSha256 != "" {
+		b = append(b, ",\"CodeSha256\":"...)
+		b = wireAppendString(b, x.CodeSha256)
+	}
+	if x.Description != nil {
+		b = append(b, ",\"Description\":"...)
+		if x.Description == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendString(b, (*x.Description))
+		}
+	}
+	if x.RevisionId != "" {
+		b = append(b, ",\"RevisionId\":"...)
+		b = wireAppendString(b, x.RevisionId)
+	}
+	if x.PublishTo != "" {
+		b = append(b, ",\"PublishTo\":"...)
+		b = wireAppendString(b, x.PublishTo)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PublishVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *PublishVersionRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "FunctionName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.FunctionName = s3
+	}
+	if mv4 := m["CodeSha256"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "CodeSha256"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.CodeSha256 = s6
+	}
+	if mv7 := m["Description"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Description"}
+		ptr9 := new(string)
+		s10, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		(*ptr9) = s10
+		x.Description = ptr9
+	}
+	if mv11 := m["RevisionId"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "RevisionId"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.RevisionId = s13
+	}
+	if mv14 := m["PublishTo"]; mv14 != nil {
+		p15 := &wirePath{parent: p, name: "PublishTo"}
+		s16, ok := mv14.(string)
+		if !ok {
+			return wireBindErr(p15, "a string")
+		}
+		x.PublishTo = s16
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RuntimeVersionConfig) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RuntimeVersionArn != "" {
+		b = append(b, ",\"RuntimeVersionArn\":"...)
+		b = wireAppendString(b, x.RuntimeVersionArn)
+	}
+	if x.Error != nil {
+		b = append(b, ",\"Error\":"...)
+		if x.Error == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Error.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RuntimeVersionConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *RuntimeVersionConfig) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RuntimeVersionArn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RuntimeVersionArn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RuntimeVersionArn = s3
+	}
+	if mv4 := m["Error"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Error"}
+		ptr6 := new(RuntimeVersionError)
+		if err := (&(*ptr6)).bindWire(mv4, p5); err != nil {
+			return err
+		}
+		x.Error = ptr6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RuntimeVersionError) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.ErrorCode != "" {
+		b = append(b, ",\"ErrorCode\":"...)
+		b = wireAppendString(b, x.ErrorCode)
+	}
+	if x.Message != "" {
+		b = append(b, ",\"Message\":"...)
+		b = wireAppendString(b, x.Message)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RuntimeVersionError) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *RuntimeVersionError) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ErrorCode"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ErrorCode"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ErrorCode = s3
+	}
+	if mv4 := m["Message"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Message"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Message = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SealboxResolvedReference) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Variable\":"...)
+		b = wireAppendString(b, x.Variable)
+	}
+	{
+		b = append(b, ",\"Source\":"...)
+		b = wireAppendString(b, x.Source)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SealboxResolvedReference) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *SealboxResolvedReference) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Variable"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Variable"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Variable = s3
+	}
+	if mv4 := m["Source"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Source"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Source = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SnapStart) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.ApplyOn != "" {
+		b = append(b, ",\"ApplyOn\":"...)
+		b = wireAppendString(b, x.ApplyOn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SnapStart) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *SnapStart) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ApplyOn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ApplyOn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ApplyOn = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SnapStartResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.ApplyOn != "" {
+		b = append(b, ",\"ApplyOn\":"...)
+		b = wireAppendString(b, x.ApplyOn)
+	}
+	if x.OptimizationStatus != "" {
+		b = append(b, ",\"OptimizationStatus\":"...)
+		b = wireAppendString(b, x.OptimizationStatus)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SnapStartResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *SnapStartResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ApplyOn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ApplyOn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ApplyOn = s3
+	}
+	if mv4 := m["OptimizationStatus"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "OptimizationStatus"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.OptimizationStatus = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Resource != "" {
+		b = append(b, ",\"Resource\":"...)
+		b = wireAppendString(b, x.Resource)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			keys1 := make([]string, 0, len(x.Tags))
+			for k2 := range x.Tags {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.Tags[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *TagResourceRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Resource"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Resource"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Resource = s3
+	}
+	if mv4 := m["Tags"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Tags"}
+		m6, ok := mv4.(map[string]any)
+		if !ok {
+			return wireBindErr(p5, "an object")
+		}
+		out7 := make(map[string]string, len(m6))
+		for k8, e9 := range m6 {
+			var ev10 string
+			if e9 != nil {
+				p11 := &wirePath{parent: p5, index: -1}
+				s12, ok := e9.(string)
+				if !ok {
+					return wireBindErr(p11, "a string")
+				}
+				ev10 = s12
+			}
+			out7[k8] = ev10
+		}
+		x.Tags = out7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TagsError) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.ErrorCode != "" {
+		b = append(b, ",\"ErrorCode\":"...)
+		b = wireAppendString(b, x.ErrorCode)
+	}
+	if x.Message != "" {
+		b = append(b, ",\"Message\":"...)
+		b = wireAppendString(b, x.Message)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TagsError) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *TagsError) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ErrorCode"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ErrorCode"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ErrorCode = s3
+	}
+	if mv4 := m["Message"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Message"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Message = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TenancyConfig) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.TenantIsolationMode != "" {
+		b = append(b, ",\"TenantIsolationMode\":"...)
+		b = wireAppendString(b, x.TenantIsolationMode)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TenancyConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *TenancyConfig) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["TenantIsolationMode"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "TenantIsolationMode"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.TenantIsolationMode = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TracingConfig) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Mode != "" {
+		b = append(b, ",\"Mode\":"...)
+		b = wireAppendString(b, x.Mode)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TracingConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *TracingConfig) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Mode"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Mode"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Mode = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TracingConfigResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Mode != "" {
+		b = append(b, ",\"Mode\":"...)
+		b = wireAppendString(b, x.Mode)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TracingConfigResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *TracingConfigResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Mode"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Mode"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Mode = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Resource != "" {
+		b = append(b, ",\"Resource\":"...)
+		b = wireAppendString(b, x.Resource)
+	}
+	if len(x.TagKeys) != 0 {
+		b = append(b, ",\"TagKeys\":"...)
+		if x.TagKeys == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.TagKeys {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.TagKeys[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UntagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UntagResourceRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Resource"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Resource"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Resource = s3
+	}
+	if mv4 := m["TagKeys"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "TagKeys"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]string, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			s11, ok := e9.(string)
+			if !ok {
+				return wireBindErr(p10, "a string")
+			}
+			s7[i8] = s11
+		}
+		x.TagKeys = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.FunctionVersion != "" {
+		b = append(b, ",\"FunctionVersion\":"...)
+		b = wireAppendString(b, x.FunctionVersion)
+	}
+	if x.Description != nil {
+		b = append(b, ",\"Description\":"...)
+		if x.Description == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendString(b, (*x.Description))
+		}
+	}
+	if x.RoutingConfig != nil {
+		b = append(b, ",\"RoutingConfig\":"...)
+		if x.RoutingConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.RoutingConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.RevisionId != "" {
+		b = append(b, ",\"RevisionId\":"...)
+		b = wireAppendString(b, x.RevisionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UpdateAliasRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "FunctionName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.FunctionName = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	if mv7 := m["FunctionVersion"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "FunctionVersion"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.FunctionVersion = s9
+	}
+	if mv10 := m["Description"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Description"}
+		ptr12 := new(string)
+		s13, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		(*ptr12) = s13
+		x.Description = ptr12
+	}
+	if mv14 := m["RoutingConfig"]; mv14 != nil {
+		p15 := &wirePath{parent: p, name: "RoutingConfig"}
+		ptr16 := new(AliasRoutingConfiguration)
+		if err := (&(*ptr16)).bindWire(mv14, p15); err != nil {
+			return err
+		}
+		x.RoutingConfig = ptr16
+	}
+	if mv17 := m["RevisionId"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "RevisionId"}
+		s19, ok := mv17.(string)
+		if !ok {
+			return wireBindErr(p18, "a string")
+		}
+		x.RevisionId = s19
+	}
+	return nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateFunctionCodeRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UpdateFunctionCodeRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "FunctionName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.FunctionName = s3
+	}
+	if mv4 := m["ZipFile"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ZipFile"}
+		blob6, ok := mv4.(*spool.Blob)
+		if !ok {
+			return wireBindErr(p5, "streamed bytes")
+		}
+		x.ZipFile = blob6
+	}
+	if mv7 := m["S3Bucket"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "S3Bucket"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.S3Bucket = s9
+	}
+	if mv10 := m["S3Key"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "S3Key"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.S3Key = s12
+	}
+	if mv13 := m["S3ObjectVersion"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "S3ObjectVersion"}
+		s15, ok := mv13.(string)
+		if !ok {
+			return wireBindErr(p14, "a string")
+		}
+		x.S3ObjectVersion = s15
+	}
+	if mv16 := m["ImageUri"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "ImageUri"}
+		s18, ok := mv16.(string)
+		if !ok {
+			return wireBindErr(p17, "a string")
+		}
+		x.ImageUri = s18
+	}
+	if mv19 := m["Publish"]; mv19 != nil {
+		p20 := &wirePath{parent: p, name: "Publish"}
+		s21, ok := mv19.(bool)
+		if !ok {
+			return wireBindErr(p20, "a boolean")
+		}
+		x.Publish = s21
+	}
+	if mv22 := m["DryRun"]; mv22 != nil {
+		p23 := &wirePath{parent: p, name: "DryRun"}
+		s24, ok := mv22.(bool)
+		if !ok {
+			return wireBindErr(p23, "a boolean")
+		}
+		x.DryRun = s24
+	}
+	if mv25 := m["RevisionId"]; mv25 != nil {
+		p26 := &wirePath{parent: p, name: "RevisionId"}
+		s27, ok := mv25.(string)
+		if !ok {
+			return wireBindErr(p26, "a string")
+		}
+		x.RevisionId = s27
+	}
+	if mv28 := m["Architectures"]; mv28 != nil {
+		p29 := &wirePath{parent: p, name: "Architectures"}
+		l30, ok := mv28.([]any)
+		if !ok {
+			return wireBindErr(p29, "a list")
+		}
+		s31 := make([]string, len(l30))
+		for i32, e33 := range l30 {
+			if e33 == nil {
+				continue
+			}
+			p34 := &wirePath{parent: p29, index: i32 + 1}
+			s35, ok := e33.(string)
+			if !ok {
+				return wireBindErr(p34, "a string")
+			}
+			s31[i32] = s35
+		}
+		x.Architectures = s31
+	}
+	if mv36 := m["SourceKMSKeyArn"]; mv36 != nil {
+		p37 := &wirePath{parent: p, name: "SourceKMSKeyArn"}
+		s38, ok := mv36.(string)
+		if !ok {
+			return wireBindErr(p37, "a string")
+		}
+		x.SourceKMSKeyArn = s38
+	}
+	if mv39 := m["PublishTo"]; mv39 != nil {
+		p40 := &wirePath{parent: p, name: "PublishTo"}
+		s41, ok := mv39.(string)
+		if !ok {
+			return wireBindErr(p40, "a string")
+		}
+		x.PublishTo = s41
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Role != "" {
+		b = append(b, ",\"Role\":"...)
+		b = wireAppendString(b, x.Role)
+	}
+	if x.Handler != "" {
+		b = append(b, ",\"Handler\":"...)
+		b = wireAppendString(b, x.Handler)
+	}
+	if x.Description != nil {
+		b = append(b, ",\"Description\":"...)
+		if x.Description == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendString(b, (*x.Description))
+		}
+	}
+	if x.Timeout != nil {
+		b = append(b, ",\"Timeout\":"...)
+		if x.Timeout == nil {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendInt(b, int64((*x.Timeout)), 10)
+		}
+	}
+	if x.MemorySize != nil {
+		b = append(b, ",\"MemorySize\":"...)
+		if x.MemorySize == nil {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendInt(b, int64((*x.MemorySize)), 10)
+		}
+	}
+	if x.VpcConfig != nil {
+		b = append(b, ",\"VpcConfig\":"...)
+		if x.VpcConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.VpcConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.Environment != nil {
+		b = append(b, ",\"Environment\":"...)
+		if x.Environment == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Environment.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.Runtime != "" {
+		b = append(b, ",\"Runtime\":"...)
+		b = wireAppendString(b, x.Runtime)
+	}
+	if x.DeadLetterConfig != nil {
+		b = append(b, ",\"DeadLetterConfig\":"...)
+		if x.DeadLetterConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.DeadLetterConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.KMSKeyArn != nil {
+		b = append(b, ",\"KMSKeyArn\":"...)
+		if x.KMSKeyArn == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendString(b, (*x.KMSKeyArn))
+		}
+	}
+	if x.TracingConfig != nil {
+		b = append(b, ",\"TracingConfig\":"...)
+		if x.TracingConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.TracingConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.RevisionId != "" {
+		b = append(b, ",\"RevisionId\":"...)
+		b = wireAppendString(b, x.RevisionId)
+	}
+	if len(x.Layers) != 0 {
+		b = append(b, ",\"Layers\":"...)
+		if x.Layers == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Layers {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Layers[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.FileSystemConfigs) != 0 {
+		b = append(b, ",\"FileSystemConfigs\":"...)
+		if x.FileSystemConfigs == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.FileSystemConfigs {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.FileSystemConfigs[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ImageConfig != nil {
+		b = append(b, ",\"ImageConfig\":"...)
+		if x.ImageConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.ImageConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.EphemeralStorage != nil {
+		b = append(b, ",\"EphemeralStorage\":"...)
+		if x.EphemeralStorage == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.EphemeralStorage.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.SnapStart != nil {
+		b = append(b, ",\"SnapStart\":"...)
+		if x.SnapStart == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.SnapStart.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.LoggingConfig != nil {
+		b = append(b, ",\"LoggingConfig\":"...)
+		if x.LoggingConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.LoggingConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.CapacityProviderConfig != nil {
+		b = append(b, ",\"CapacityProviderConfig\":"...)
+		if x.CapacityProviderConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.CapacityProviderConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.DurableConfig != nil {
+		b = append(b, ",\"DurableConfig\":"...)
+		if x.DurableConfig == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.DurableConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateFunctionConfigurationRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *UpdateFunctionConfigurationRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "FunctionName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.FunctionName = s3
+	}
+	if mv4 := m["Role"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Role"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Role = s6
+	}
+	if mv7 := m["Handler"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Handler"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Handler = s9
+	}
+	if mv10 := m["Description"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Description"}
+		ptr12 := new(string)
+		s13, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		(*ptr12) = s13
+		x.Description = ptr12
+	}
+	if mv14 := m["Timeout"]; mv14 != nil {
+		p15 := &wirePath{parent: p, name: "Timeout"}
+		ptr16 := new(int32)
+		n17, ok := mv14.(json.Number)
+		if !ok {
+			return wireBindErr(p15, "a number")
+		}
+		i18, err19 := strconv.ParseInt(string(n17), 10, 64)
+		if err19 != nil || i18 < math.MinInt32 || i18 > math.MaxInt32 {
+			return wireBindErr(p15, "an integer of int32's range")
+		}
+		(*ptr16) = int32(i18)
+		x.Timeout = ptr16
+	}
+	if mv20 := m["MemorySize"]; mv20 != nil {
+		p21 := &wirePath{parent: p, name: "MemorySize"}
+		ptr22 := new(int32)
+		n23, ok := mv20.(json.Number)
+		if !ok {
+			return wireBindErr(p21, "a number")
+		}
+		i24, err25 := strconv.ParseInt(string(n23), 10, 64)
+		if err25 != nil || i24 < math.MinInt32 || i24 > math.MaxInt32 {
+			return wireBindErr(p21, "an integer of int32's range")
+		}
+		(*ptr22) = int32(i24)
+		x.MemorySize = ptr22
+	}
+	if mv26 := m["VpcConfig"]; mv26 != nil {
+		p27 := &wirePath{parent: p, name: "VpcConfig"}
+		ptr28 := new(VpcConfig)
+		if err := (&(*ptr28)).bindWire(mv26, p27); err != nil {
+			return err
+		}
+		x.VpcConfig = ptr28
+	}
+	if mv29 := m["Environment"]; mv29 != nil {
+		p30 := &wirePath{parent: p, name: "Environment"}
+		ptr31 := new(Environment)
+		if err := (&(*ptr31)).bindWire(mv29, p30); err != nil {
+			return err
+		}
+		x.Environment = ptr31
+	}
+	if mv32 := m["Runtime"]; mv32 != nil {
+		p33 := &wirePath{parent: p, name: "Runtime"}
+		s34, ok := mv32.(string)
+		if !ok {
+			return wireBindErr(p33, "a string")
+		}
+		x.Runtime = s34
+	}
+	if mv35 := m["DeadLetterConfig"]; mv35 != nil {
+		p36 := &wirePath{parent: p, name: "DeadLetterConfig"}
+		ptr37 := new(DeadLetterConfig)
+		if err := (&(*ptr37)).bindWire(mv35, p36); err != nil {
+			return err
+		}
+		x.DeadLetterConfig = ptr37
+	}
+	if mv38 := m["KMSKeyArn"]; mv38 != nil {
+		p39 := &wirePath{parent: p, name: "KMSKeyArn"}
+		ptr40 := new(string)
+		s41, ok := mv38.(string)
+		if !ok {
+			return wireBindErr(p39, "a string")
+		}
+		(*ptr40) = s41
+		x.KMSKeyArn = ptr40
+	}
+	if mv42 := m["TracingConfig"]; mv42 != nil {
+		p43 := &wirePath{parent: p, name: "TracingConfig"}
+		ptr44 := new(TracingConfig)
+		if err := (&(*ptr44)).bindWire(mv42, p43); err != nil {
+			return err
+		}
+		x.TracingConfig = ptr44
+	}
+	if mv45 := m["RevisionId"]; mv45 != nil {
+		p46 := &wirePath{parent: p, name: "RevisionId"}
+		s47, ok := mv45.(string)
+		if !ok {
+			return wireBindErr(p46, "a string")
+		}
+		x.RevisionId = s47
+	}
+	if mv48 := m["Layers"]; mv48 != nil {
+		p49 := &wirePath{parent: p, name: "Layers"}
+		l50, ok := mv48.([]any)
+		if !ok {
+			return wireBindErr(p49, "a list")
+		}
+		s51 := make([]string, len(l50))
+		for i52, e53 := range l50 {
+			if e53 == nil {
+				continue
+			}
+			p54 := &wirePath{parent: p49, index: i52 + 1}
+			s55, ok := e53.(string)
+			if !ok {
+				return wireBindErr(p54, "a string")
+			}
+			s51[i52] = s55
+		}
+		x.Layers = s51
+	}
+	if mv56 := m["FileSystemConfigs"]; mv56 != nil {
+		p57 := &wirePath{parent: p, name: "FileSystemConfigs"}
+		l58, ok := mv56.([]any)
+		if !ok {
+			return wireBindErr(p57, "a list")
+		}
+		s59 := make([]FileSystemConfig, len(l58))
+		for i60, e61 := range l58 {
+			if e61 == nil {
+				continue
+			}
+			p62 := &wirePath{parent: p57, index: i60 + 1}
+			if err := (&s59[i60]).bindWire(e61, p62); err != nil {
+				return err
+			}
+		}
+		x.FileSystemConfigs = s59
+	}
+	if mv63 := m["ImageConfig"]; mv63 != nil {
+		p64 := &wirePath{parent: p, name: "ImageConfig"}
+		ptr65 := new(ImageConfig)
+		if err := (&(*ptr65)).bindWire(mv63, p64); err != nil {
+			return err
+		}
+		x.ImageConfig = ptr65
+	}
+	if mv66 := m["EphemeralStorage"]; mv66 != nil {
+		p67 := &wirePath{parent: p, name: "EphemeralStorage"}
+		ptr68 := new(EphemeralStorage)
+		if err := (&(*ptr68)).bindWire(mv66, p67); err != nil {
+			return err
+		}
+		x.EphemeralStorage = ptr68
+	}
+	if mv69 := m["SnapStart"]; mv69 != nil {
+		p70 := &wirePath{parent: p, name: "SnapStart"}
+		ptr71 := new(SnapStart)
+		if err := (&(*ptr71)).bindWire(mv69, p70); err != nil {
+			return err
+		}
+		x.SnapStart = ptr71
+	}
+	if mv72 := m["LoggingConfig"]; mv72 != nil {
+		p73 := &wirePath{parent: p, name: "LoggingConfig"}
+		ptr74 := new(LoggingConfig)
+		if err := (&(*ptr74)).bindWire(mv72, p73); err != nil {
+			return err
+		}
+		x.LoggingConfig = ptr74
+	}
+	if mv75 := m["CapacityProviderConfig"]; mv75 != nil {
+		p76 := &wirePath{parent: p, name: "CapacityProviderConfig"}
+		ptr77 := new(CapacityProviderConfig)
+		if err := (&(*ptr77)).bindWire(mv75, p76); err != nil {
+			return err
+		}
+		x.CapacityProviderConfig = ptr77
+	}
+	if mv78 := m["DurableConfig"]; mv78 != nil {
+		p79 := &wirePath{parent: p, name: "DurableConfig"}
+		ptr80 := new(DurableConfig)
+		if err := (&(*ptr80)).bindWire(mv78, p79); err != nil {
+			return err
+		}
+		x.DurableConfig = ptr80
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *VpcConfig) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.SubnetIds) != 0 {
+		b = append(b, ",\"SubnetIds\":"...)
+		if x.SubnetIds == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.SubnetIds {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.SubnetIds[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.SecurityGroupIds) != 0 {
+		b = append(b, ",\"SecurityGroupIds\":"...)
+		if x.SecurityGroupIds == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.SecurityGroupIds {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.SecurityGroupIds[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.Ipv6AllowedForDualStack {
+		b = append(b, ",\"Ipv6AllowedForDualStack\":"...)
+		b = strconv.AppendBool(b, x.Ipv6AllowedForDualStack)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *VpcConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *VpcConfig) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SubnetIds"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SubnetIds"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]string, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			s8, ok := e6.(string)
+			if !ok {
+				return wireBindErr(p7, "a string")
+			}
+			s4[i5] = s8
+		}
+		x.SubnetIds = s4
+	}
+	if mv9 := m["SecurityGroupIds"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "SecurityGroupIds"}
+		l11, ok := mv9.([]any)
+		if !ok {
+			return wireBindErr(p10, "a list")
+		}
+		s12 := make([]string, len(l11))
+		for i13, e14 := range l11 {
+			if e14 == nil {
+				continue
+			}
+			p15 := &wirePath{parent: p10, index: i13 + 1}
+			s16, ok := e14.(string)
+			if !ok {
+				return wireBindErr(p15, "a string")
+			}
+			s12[i13] = s16
+		}
+		x.SecurityGroupIds = s12
+	}
+	if mv17 := m["Ipv6AllowedForDualStack"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "Ipv6AllowedForDualStack"}
+		s19, ok := mv17.(bool)
+		if !ok {
+			return wireBindErr(p18, "a boolean")
+		}
+		x.Ipv6AllowedForDualStack = s19
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *VpcConfigResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.SubnetIds) != 0 {
+		b = append(b, ",\"SubnetIds\":"...)
+		if x.SubnetIds == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.SubnetIds {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.SubnetIds[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.SecurityGroupIds) != 0 {
+		b = append(b, ",\"SecurityGroupIds\":"...)
+		if x.SecurityGroupIds == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.SecurityGroupIds {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.SecurityGroupIds[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.VpcId != "" {
+		b = append(b, ",\"VpcId\":"...)
+		b = wireAppendString(b, x.VpcId)
+	}
+	if x.Ipv6AllowedForDualStack {
+		b = append(b, ",\"Ipv6AllowedForDualStack\":"...)
+		b = strconv.AppendBool(b, x.Ipv6AllowedForDualStack)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *VpcConfigResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *VpcConfigResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SubnetIds"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SubnetIds"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]string, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			s8, ok := e6.(string)
+			if !ok {
+				return wireBindErr(p7, "a string")
+			}
+			s4[i5] = s8
+		}
+		x.SubnetIds = s4
+	}
+	if mv9 := m["SecurityGroupIds"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "SecurityGroupIds"}
+		l11, ok := mv9.([]any)
+		if !ok {
+			return wireBindErr(p10, "a list")
+		}
+		s12 := make([]string, len(l11))
+		for i13, e14 := range l11 {
+			if e14 == nil {
+				continue
+			}
+			p15 := &wirePath{parent: p10, index: i13 + 1}
+			s16, ok := e14.(string)
+			if !ok {
+				return wireBindErr(p15, "a string")
+			}
+			s12[i13] = s16
+		}
+		x.SecurityGroupIds = s12
+	}
+	if mv17 := m["VpcId"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "VpcId"}
+		s19, ok := mv17.(string)
+		if !ok {
+			return wireBindErr(p18, "a string")
+		}
+		x.VpcId = s19
+	}
+	if mv20 := m["Ipv6AllowedForDualStack"]; mv20 != nil {
+		p21 := &wirePath{parent: p, name: "Ipv6AllowedForDualStack"}
+		s22, ok := mv20.(bool)
+		if !ok {
+			return wireBindErr(p21, "a boolean")
+		}
+		x.Ipv6AllowedForDualStack = s22
+	}
+	return nil
+}
+
+// wirePath is where a bound value is, built as the binding descends and
+// spelled out only for an error.
+type wirePath struct {
+	parent *wirePath
+	name   string // a member's
+	index  int    // a list's element, from 1; -1 for a map's value
+}
+
+// String is the path as awsapi's reflective binder spells it.
+func (p *wirePath) String() string {
+	if p == nil {
+		return ""
+	}
+	parent := p.parent.String()
+	switch {
+	case p.index > 0:
+		return parent + "." + strconv.Itoa(p.index)
+	case p.index < 0:
+		return parent + ".value"
+	case parent == "":
+		return p.name
+	}
+	return parent + "." + p.name
+}
+
+// wireBindError is awsapi's bindError: a value without the Go type's shape.
+type wireBindError struct{ path, want string }
+
+func (e *wireBindError) Error() string {
+	return "Unexpected value type at '" + e.path + "': expected " + e.want
+}
+
+func wireBindErr(p *wirePath, want string) error {
+	return &wireBindError{p.String(), want}
+}
+
+// wireAppendString is encoding/json's appendString with HTML escaping.
+func wireAppendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// wireAppendFloat is encoding/json's float64 encoder.
+func wireAppendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
+func wireAppendBytes(b, data []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, data)
+	return append(b, '"')
+}
+
+// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
+// allocation: epoch seconds with millisecond precision.
+func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
+	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
 }

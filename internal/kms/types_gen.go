@@ -3,6 +3,14 @@
 package kms
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
 	"github.com/sealbox/sealbox"
 )
 
@@ -648,4 +656,8437 @@ type VerifyResponse struct {
 
 type XksKeyConfigurationType struct {
 	Id string `json:"Id,omitempty"`
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Empty) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Empty) bindWire(v any, p *wirePath) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wireBindErr(p, "an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AliasListEntry) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"AliasName\":"...)
+		b = wireAppendString(b, x.AliasName)
+	}
+	{
+		b = append(b, ",\"AliasArn\":"...)
+		b = wireAppendString(b, x.AliasArn)
+	}
+	if x.TargetKeyId != "" {
+		b = append(b, ",\"TargetKeyId\":"...)
+		b = wireAppendString(b, x.TargetKeyId)
+	}
+	if x.CreationDate != nil {
+		b = append(b, ",\"CreationDate\":"...)
+		if x.CreationDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.CreationDate))
+		}
+	}
+	if x.LastUpdatedDate != nil {
+		b = append(b, ",\"LastUpdatedDate\":"...)
+		if x.LastUpdatedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.LastUpdatedDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AliasListEntry) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *AliasListEntry) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["AliasName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "AliasName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.AliasName = s3
+	}
+	if mv4 := m["AliasArn"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "AliasArn"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.AliasArn = s6
+	}
+	if mv7 := m["TargetKeyId"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "TargetKeyId"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.TargetKeyId = s9
+	}
+	if mv10 := m["CreationDate"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "CreationDate"}
+		ptr12 := new(sealbox.Timestamp)
+		n13, ok := mv10.(json.Number)
+		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
+			return wireBindErr(p11, "a value of sealbox.Timestamp")
+		}
+		x.CreationDate = ptr12
+	}
+	if mv14 := m["LastUpdatedDate"]; mv14 != nil {
+		p15 := &wirePath{parent: p, name: "LastUpdatedDate"}
+		ptr16 := new(sealbox.Timestamp)
+		n17, ok := mv14.(json.Number)
+		if !ok || (&(*ptr16)).UnmarshalJSON([]byte(n17)) != nil {
+			return wireBindErr(p15, "a value of sealbox.Timestamp")
+		}
+		x.LastUpdatedDate = ptr16
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CancelKeyDeletionRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CancelKeyDeletionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CancelKeyDeletionRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CancelKeyDeletionResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CancelKeyDeletionResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CancelKeyDeletionResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.AliasName != "" {
+		b = append(b, ",\"AliasName\":"...)
+		b = wireAppendString(b, x.AliasName)
+	}
+	if x.TargetKeyId != "" {
+		b = append(b, ",\"TargetKeyId\":"...)
+		b = wireAppendString(b, x.TargetKeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreateAliasRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["AliasName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "AliasName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.AliasName = s3
+	}
+	if mv4 := m["TargetKeyId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "TargetKeyId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.TargetKeyId = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateGrantRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.GranteePrincipal != "" {
+		b = append(b, ",\"GranteePrincipal\":"...)
+		b = wireAppendString(b, x.GranteePrincipal)
+	}
+	if x.RetiringPrincipal != "" {
+		b = append(b, ",\"RetiringPrincipal\":"...)
+		b = wireAppendString(b, x.RetiringPrincipal)
+	}
+	if len(x.Operations) != 0 {
+		b = append(b, ",\"Operations\":"...)
+		if x.Operations == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Operations {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Operations[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.Constraints != nil {
+		b = append(b, ",\"Constraints\":"...)
+		if x.Constraints == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Constraints.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		if x.GrantTokens == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.GrantTokens {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateGrantRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreateGrantRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["GranteePrincipal"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "GranteePrincipal"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.GranteePrincipal = s6
+	}
+	if mv7 := m["RetiringPrincipal"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "RetiringPrincipal"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.RetiringPrincipal = s9
+	}
+	if mv10 := m["Operations"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Operations"}
+		l12, ok := mv10.([]any)
+		if !ok {
+			return wireBindErr(p11, "a list")
+		}
+		s13 := make([]string, len(l12))
+		for i14, e15 := range l12 {
+			if e15 == nil {
+				continue
+			}
+			p16 := &wirePath{parent: p11, index: i14 + 1}
+			s17, ok := e15.(string)
+			if !ok {
+				return wireBindErr(p16, "a string")
+			}
+			s13[i14] = s17
+		}
+		x.Operations = s13
+	}
+	if mv18 := m["Constraints"]; mv18 != nil {
+		p19 := &wirePath{parent: p, name: "Constraints"}
+		ptr20 := new(GrantConstraints)
+		if err := (&(*ptr20)).bindWire(mv18, p19); err != nil {
+			return err
+		}
+		x.Constraints = ptr20
+	}
+	if mv21 := m["GrantTokens"]; mv21 != nil {
+		p22 := &wirePath{parent: p, name: "GrantTokens"}
+		l23, ok := mv21.([]any)
+		if !ok {
+			return wireBindErr(p22, "a list")
+		}
+		s24 := make([]string, len(l23))
+		for i25, e26 := range l23 {
+			if e26 == nil {
+				continue
+			}
+			p27 := &wirePath{parent: p22, index: i25 + 1}
+			s28, ok := e26.(string)
+			if !ok {
+				return wireBindErr(p27, "a string")
+			}
+			s24[i25] = s28
+		}
+		x.GrantTokens = s24
+	}
+	if mv29 := m["Name"]; mv29 != nil {
+		p30 := &wirePath{parent: p, name: "Name"}
+		s31, ok := mv29.(string)
+		if !ok {
+			return wireBindErr(p30, "a string")
+		}
+		x.Name = s31
+	}
+	if mv32 := m["DryRun"]; mv32 != nil {
+		p33 := &wirePath{parent: p, name: "DryRun"}
+		s34, ok := mv32.(bool)
+		if !ok {
+			return wireBindErr(p33, "a boolean")
+		}
+		x.DryRun = s34
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateGrantResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"GrantToken\":"...)
+		b = wireAppendString(b, x.GrantToken)
+	}
+	{
+		b = append(b, ",\"GrantId\":"...)
+		b = wireAppendString(b, x.GrantId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateGrantResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreateGrantResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["GrantToken"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "GrantToken"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.GrantToken = s3
+	}
+	if mv4 := m["GrantId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "GrantId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.GrantId = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Policy != "" {
+		b = append(b, ",\"Policy\":"...)
+		b = wireAppendString(b, x.Policy)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if x.KeyUsage != "" {
+		b = append(b, ",\"KeyUsage\":"...)
+		b = wireAppendString(b, x.KeyUsage)
+	}
+	if x.CustomerMasterKeySpec != "" {
+		b = append(b, ",\"CustomerMasterKeySpec\":"...)
+		b = wireAppendString(b, x.CustomerMasterKeySpec)
+	}
+	if x.KeySpec != "" {
+		b = append(b, ",\"KeySpec\":"...)
+		b = wireAppendString(b, x.KeySpec)
+	}
+	if x.Origin != "" {
+		b = append(b, ",\"Origin\":"...)
+		b = wireAppendString(b, x.Origin)
+	}
+	if x.CustomKeyStoreId != "" {
+		b = append(b, ",\"CustomKeyStoreId\":"...)
+		b = wireAppendString(b, x.CustomKeyStoreId)
+	}
+	if x.BypassPolicyLockoutSafetyCheck {
+		b = append(b, ",\"BypassPolicyLockoutSafetyCheck\":"...)
+		b = strconv.AppendBool(b, x.BypassPolicyLockoutSafetyCheck)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.MultiRegion {
+		b = append(b, ",\"MultiRegion\":"...)
+		b = strconv.AppendBool(b, x.MultiRegion)
+	}
+	if x.XksKeyId != "" {
+		b = append(b, ",\"XksKeyId\":"...)
+		b = wireAppendString(b, x.XksKeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreateKeyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Policy"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Policy"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Policy = s3
+	}
+	if mv4 := m["Description"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Description"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Description = s6
+	}
+	if mv7 := m["KeyUsage"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "KeyUsage"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.KeyUsage = s9
+	}
+	if mv10 := m["CustomerMasterKeySpec"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "CustomerMasterKeySpec"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.CustomerMasterKeySpec = s12
+	}
+	if mv13 := m["KeySpec"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "KeySpec"}
+		s15, ok := mv13.(string)
+		if !ok {
+			return wireBindErr(p14, "a string")
+		}
+		x.KeySpec = s15
+	}
+	if mv16 := m["Origin"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "Origin"}
+		s18, ok := mv16.(string)
+		if !ok {
+			return wireBindErr(p17, "a string")
+		}
+		x.Origin = s18
+	}
+	if mv19 := m["CustomKeyStoreId"]; mv19 != nil {
+		p20 := &wirePath{parent: p, name: "CustomKeyStoreId"}
+		s21, ok := mv19.(string)
+		if !ok {
+			return wireBindErr(p20, "a string")
+		}
+		x.CustomKeyStoreId = s21
+	}
+	if mv22 := m["BypassPolicyLockoutSafetyCheck"]; mv22 != nil {
+		p23 := &wirePath{parent: p, name: "BypassPolicyLockoutSafetyCheck"}
+		s24, ok := mv22.(bool)
+		if !ok {
+			return wireBindErr(p23, "a boolean")
+		}
+		x.BypassPolicyLockoutSafetyCheck = s24
+	}
+	if mv25 := m["Tags"]; mv25 != nil {
+		p26 := &wirePath{parent: p, name: "Tags"}
+		l27, ok := mv25.([]any)
+		if !ok {
+			return wireBindErr(p26, "a list")
+		}
+		s28 := make([]Tag, len(l27))
+		for i29, e30 := range l27 {
+			if e30 == nil {
+				continue
+			}
+			p31 := &wirePath{parent: p26, index: i29 + 1}
+			if err := (&s28[i29]).bindWire(e30, p31); err != nil {
+				return err
+			}
+		}
+		x.Tags = s28
+	}
+	if mv32 := m["MultiRegion"]; mv32 != nil {
+		p33 := &wirePath{parent: p, name: "MultiRegion"}
+		s34, ok := mv32.(bool)
+		if !ok {
+			return wireBindErr(p33, "a boolean")
+		}
+		x.MultiRegion = s34
+	}
+	if mv35 := m["XksKeyId"]; mv35 != nil {
+		p36 := &wirePath{parent: p, name: "XksKeyId"}
+		s37, ok := mv35.(string)
+		if !ok {
+			return wireBindErr(p36, "a string")
+		}
+		x.XksKeyId = s37
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateKeyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"KeyMetadata\":"...)
+		if x.KeyMetadata == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.KeyMetadata.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreateKeyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyMetadata"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyMetadata"}
+		ptr3 := new(KeyMetadata)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.KeyMetadata = ptr3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DecryptRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.CiphertextBlob) != 0 {
+		b = append(b, ",\"CiphertextBlob\":"...)
+		if x.CiphertextBlob == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.CiphertextBlob)
+		}
+	}
+	if len(x.EncryptionContext) != 0 {
+		b = append(b, ",\"EncryptionContext\":"...)
+		if x.EncryptionContext == nil {
+			b = append(b, "null"...)
+		} else {
+			keys1 := make([]string, 0, len(x.EncryptionContext))
+			for k2 := range x.EncryptionContext {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.EncryptionContext[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		if x.GrantTokens == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i5 := range x.GrantTokens {
+				if i5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i5])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.EncryptionAlgorithm != "" {
+		b = append(b, ",\"EncryptionAlgorithm\":"...)
+		b = wireAppendString(b, x.EncryptionAlgorithm)
+	}
+	if x.Recipient != nil {
+		b = append(b, ",\"Recipient\":"...)
+		if x.Recipient == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Recipient.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(x.DryRunModifiers) != 0 {
+		b = append(b, ",\"DryRunModifiers\":"...)
+		if x.DryRunModifiers == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i6 := range x.DryRunModifiers {
+				if i6 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.DryRunModifiers[i6])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DecryptRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DecryptRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["CiphertextBlob"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "CiphertextBlob"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a base64 string")
+		}
+		d4, err5 := base64.StdEncoding.DecodeString(s3)
+		if err5 != nil {
+			return wireBindErr(p2, "base64-encoded bytes")
+		}
+		x.CiphertextBlob = d4
+	}
+	if mv6 := m["EncryptionContext"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "EncryptionContext"}
+		m8, ok := mv6.(map[string]any)
+		if !ok {
+			return wireBindErr(p7, "an object")
+		}
+		out9 := make(map[string]string, len(m8))
+		for k10, e11 := range m8 {
+			var ev12 string
+			if e11 != nil {
+				p13 := &wirePath{parent: p7, index: -1}
+				s14, ok := e11.(string)
+				if !ok {
+					return wireBindErr(p13, "a string")
+				}
+				ev12 = s14
+			}
+			out9[k10] = ev12
+		}
+		x.EncryptionContext = out9
+	}
+	if mv15 := m["GrantTokens"]; mv15 != nil {
+		p16 := &wirePath{parent: p, name: "GrantTokens"}
+		l17, ok := mv15.([]any)
+		if !ok {
+			return wireBindErr(p16, "a list")
+		}
+		s18 := make([]string, len(l17))
+		for i19, e20 := range l17 {
+			if e20 == nil {
+				continue
+			}
+			p21 := &wirePath{parent: p16, index: i19 + 1}
+			s22, ok := e20.(string)
+			if !ok {
+				return wireBindErr(p21, "a string")
+			}
+			s18[i19] = s22
+		}
+		x.GrantTokens = s18
+	}
+	if mv23 := m["KeyId"]; mv23 != nil {
+		p24 := &wirePath{parent: p, name: "KeyId"}
+		s25, ok := mv23.(string)
+		if !ok {
+			return wireBindErr(p24, "a string")
+		}
+		x.KeyId = s25
+	}
+	if mv26 := m["EncryptionAlgorithm"]; mv26 != nil {
+		p27 := &wirePath{parent: p, name: "EncryptionAlgorithm"}
+		s28, ok := mv26.(string)
+		if !ok {
+			return wireBindErr(p27, "a string")
+		}
+		x.EncryptionAlgorithm = s28
+	}
+	if mv29 := m["Recipient"]; mv29 != nil {
+		p30 := &wirePath{parent: p, name: "Recipient"}
+		ptr31 := new(RecipientInfo)
+		if err := (&(*ptr31)).bindWire(mv29, p30); err != nil {
+			return err
+		}
+		x.Recipient = ptr31
+	}
+	if mv32 := m["DryRun"]; mv32 != nil {
+		p33 := &wirePath{parent: p, name: "DryRun"}
+		s34, ok := mv32.(bool)
+		if !ok {
+			return wireBindErr(p33, "a boolean")
+		}
+		x.DryRun = s34
+	}
+	if mv35 := m["DryRunModifiers"]; mv35 != nil {
+		p36 := &wirePath{parent: p, name: "DryRunModifiers"}
+		l37, ok := mv35.([]any)
+		if !ok {
+			return wireBindErr(p36, "a list")
+		}
+		s38 := make([]string, len(l37))
+		for i39, e40 := range l37 {
+			if e40 == nil {
+				continue
+			}
+			p41 := &wirePath{parent: p36, index: i39 + 1}
+			s42, ok := e40.(string)
+			if !ok {
+				return wireBindErr(p41, "a string")
+			}
+			s38[i39] = s42
+		}
+		x.DryRunModifiers = s38
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DecryptResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	{
+		b = append(b, ",\"Plaintext\":"...)
+		if x.Plaintext == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.Plaintext)
+		}
+	}
+	{
+		b = append(b, ",\"EncryptionAlgorithm\":"...)
+		b = wireAppendString(b, x.EncryptionAlgorithm)
+	}
+	if len(x.CiphertextForRecipient) != 0 {
+		b = append(b, ",\"CiphertextForRecipient\":"...)
+		if x.CiphertextForRecipient == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.CiphertextForRecipient)
+		}
+	}
+	if x.KeyMaterialId != "" {
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DecryptResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DecryptResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["Plaintext"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Plaintext"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a base64 string")
+		}
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr(p5, "base64-encoded bytes")
+		}
+		x.Plaintext = d7
+	}
+	if mv9 := m["EncryptionAlgorithm"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "EncryptionAlgorithm"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.EncryptionAlgorithm = s11
+	}
+	if mv12 := m["CiphertextForRecipient"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "CiphertextForRecipient"}
+		s14, ok := mv12.(string)
+		if !ok {
+			return wireBindErr(p13, "a base64 string")
+		}
+		d15, err16 := base64.StdEncoding.DecodeString(s14)
+		if err16 != nil {
+			return wireBindErr(p13, "base64-encoded bytes")
+		}
+		x.CiphertextForRecipient = d15
+	}
+	if mv17 := m["KeyMaterialId"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "KeyMaterialId"}
+		s19, ok := mv17.(string)
+		if !ok {
+			return wireBindErr(p18, "a string")
+		}
+		x.KeyMaterialId = s19
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteAliasRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.AliasName != "" {
+		b = append(b, ",\"AliasName\":"...)
+		b = wireAppendString(b, x.AliasName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteAliasRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["AliasName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "AliasName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.AliasName = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteImportedKeyMaterialRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyMaterialId != "" {
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteImportedKeyMaterialRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *DeleteImportedKeyMaterialRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["KeyMaterialId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "KeyMaterialId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.KeyMaterialId = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteImportedKeyMaterialResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyMaterialId != "" {
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteImportedKeyMaterialResponse) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *DeleteImportedKeyMaterialResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["KeyMaterialId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "KeyMaterialId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.KeyMaterialId = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeriveSharedSecretRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyAgreementAlgorithm != "" {
+		b = append(b, ",\"KeyAgreementAlgorithm\":"...)
+		b = wireAppendString(b, x.KeyAgreementAlgorithm)
+	}
+	if len(x.PublicKey) != 0 {
+		b = append(b, ",\"PublicKey\":"...)
+		if x.PublicKey == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.PublicKey)
+		}
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		if x.GrantTokens == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.GrantTokens {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if x.Recipient != nil {
+		b = append(b, ",\"Recipient\":"...)
+		if x.Recipient == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Recipient.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeriveSharedSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeriveSharedSecretRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["KeyAgreementAlgorithm"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "KeyAgreementAlgorithm"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.KeyAgreementAlgorithm = s6
+	}
+	if mv7 := m["PublicKey"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "PublicKey"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a base64 string")
+		}
+		d10, err11 := base64.StdEncoding.DecodeString(s9)
+		if err11 != nil {
+			return wireBindErr(p8, "base64-encoded bytes")
+		}
+		x.PublicKey = d10
+	}
+	if mv12 := m["GrantTokens"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "GrantTokens"}
+		l14, ok := mv12.([]any)
+		if !ok {
+			return wireBindErr(p13, "a list")
+		}
+		s15 := make([]string, len(l14))
+		for i16, e17 := range l14 {
+			if e17 == nil {
+				continue
+			}
+			p18 := &wirePath{parent: p13, index: i16 + 1}
+			s19, ok := e17.(string)
+			if !ok {
+				return wireBindErr(p18, "a string")
+			}
+			s15[i16] = s19
+		}
+		x.GrantTokens = s15
+	}
+	if mv20 := m["DryRun"]; mv20 != nil {
+		p21 := &wirePath{parent: p, name: "DryRun"}
+		s22, ok := mv20.(bool)
+		if !ok {
+			return wireBindErr(p21, "a boolean")
+		}
+		x.DryRun = s22
+	}
+	if mv23 := m["Recipient"]; mv23 != nil {
+		p24 := &wirePath{parent: p, name: "Recipient"}
+		ptr25 := new(RecipientInfo)
+		if err := (&(*ptr25)).bindWire(mv23, p24); err != nil {
+			return err
+		}
+		x.Recipient = ptr25
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeriveSharedSecretResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.SharedSecret) != 0 {
+		b = append(b, ",\"SharedSecret\":"...)
+		if x.SharedSecret == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.SharedSecret)
+		}
+	}
+	if len(x.CiphertextForRecipient) != 0 {
+		b = append(b, ",\"CiphertextForRecipient\":"...)
+		if x.CiphertextForRecipient == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.CiphertextForRecipient)
+		}
+	}
+	if x.KeyAgreementAlgorithm != "" {
+		b = append(b, ",\"KeyAgreementAlgorithm\":"...)
+		b = wireAppendString(b, x.KeyAgreementAlgorithm)
+	}
+	if x.KeyOrigin != "" {
+		b = append(b, ",\"KeyOrigin\":"...)
+		b = wireAppendString(b, x.KeyOrigin)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeriveSharedSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeriveSharedSecretResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["SharedSecret"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "SharedSecret"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a base64 string")
+		}
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr(p5, "base64-encoded bytes")
+		}
+		x.SharedSecret = d7
+	}
+	if mv9 := m["CiphertextForRecipient"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "CiphertextForRecipient"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a base64 string")
+		}
+		d12, err13 := base64.StdEncoding.DecodeString(s11)
+		if err13 != nil {
+			return wireBindErr(p10, "base64-encoded bytes")
+		}
+		x.CiphertextForRecipient = d12
+	}
+	if mv14 := m["KeyAgreementAlgorithm"]; mv14 != nil {
+		p15 := &wirePath{parent: p, name: "KeyAgreementAlgorithm"}
+		s16, ok := mv14.(string)
+		if !ok {
+			return wireBindErr(p15, "a string")
+		}
+		x.KeyAgreementAlgorithm = s16
+	}
+	if mv17 := m["KeyOrigin"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "KeyOrigin"}
+		s19, ok := mv17.(string)
+		if !ok {
+			return wireBindErr(p18, "a string")
+		}
+		x.KeyOrigin = s19
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DescribeKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		if x.GrantTokens == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.GrantTokens {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DescribeKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DescribeKeyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["GrantTokens"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "GrantTokens"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]string, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			s11, ok := e9.(string)
+			if !ok {
+				return wireBindErr(p10, "a string")
+			}
+			s7[i8] = s11
+		}
+		x.GrantTokens = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DescribeKeyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"KeyMetadata\":"...)
+		if x.KeyMetadata == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.KeyMetadata.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DescribeKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DescribeKeyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyMetadata"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyMetadata"}
+		ptr3 := new(KeyMetadata)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.KeyMetadata = ptr3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DisableKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DisableKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DisableKeyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DisableKeyRotationRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DisableKeyRotationRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DisableKeyRotationRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *EnableKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *EnableKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *EnableKeyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *EnableKeyRotationRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.RotationPeriodInDays != 0 {
+		b = append(b, ",\"RotationPeriodInDays\":"...)
+		b = strconv.AppendInt(b, int64(x.RotationPeriodInDays), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *EnableKeyRotationRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *EnableKeyRotationRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["RotationPeriodInDays"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "RotationPeriodInDays"}
+		n6, ok := mv4.(json.Number)
+		if !ok {
+			return wireBindErr(p5, "a number")
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr(p5, "an integer of int32's range")
+		}
+		x.RotationPeriodInDays = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *EncryptRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.Plaintext) != 0 {
+		b = append(b, ",\"Plaintext\":"...)
+		if x.Plaintext == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.Plaintext)
+		}
+	}
+	if len(x.EncryptionContext) != 0 {
+		b = append(b, ",\"EncryptionContext\":"...)
+		if x.EncryptionContext == nil {
+			b = append(b, "null"...)
+		} else {
+			keys1 := make([]string, 0, len(x.EncryptionContext))
+			for k2 := range x.EncryptionContext {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.EncryptionContext[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		if x.GrantTokens == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i5 := range x.GrantTokens {
+				if i5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i5])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.EncryptionAlgorithm != "" {
+		b = append(b, ",\"EncryptionAlgorithm\":"...)
+		b = wireAppendString(b, x.EncryptionAlgorithm)
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *EncryptRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *EncryptRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["Plaintext"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Plaintext"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a base64 string")
+		}
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr(p5, "base64-encoded bytes")
+		}
+		x.Plaintext = d7
+	}
+	if mv9 := m["EncryptionContext"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "EncryptionContext"}
+		m11, ok := mv9.(map[string]any)
+		if !ok {
+			return wireBindErr(p10, "an object")
+		}
+		out12 := make(map[string]string, len(m11))
+		for k13, e14 := range m11 {
+			var ev15 string
+			if e14 != nil {
+				p16 := &wirePath{parent: p10, index: -1}
+				s17, ok := e14.(string)
+				if !ok {
+					return wireBindErr(p16, "a string")
+				}
+				ev15 = s17
+			}
+			out12[k13] = ev15
+		}
+		x.EncryptionContext = out12
+	}
+	if mv18 := m["GrantTokens"]; mv18 != nil {
+		p19 := &wirePath{parent: p, name: "GrantTokens"}
+		l20, ok := mv18.([]any)
+		if !ok {
+			return wireBindErr(p19, "a list")
+		}
+		s21 := make([]string, len(l20))
+		for i22, e23 := range l20 {
+			if e23 == nil {
+				continue
+			}
+			p24 := &wirePath{parent: p19, index: i22 + 1}
+			s25, ok := e23.(string)
+			if !ok {
+				return wireBindErr(p24, "a string")
+			}
+			s21[i22] = s25
+		}
+		x.GrantTokens = s21
+	}
+	if mv26 := m["EncryptionAlgorithm"]; mv26 != nil {
+		p27 := &wirePath{parent: p, name: "EncryptionAlgorithm"}
+		s28, ok := mv26.(string)
+		if !ok {
+			return wireBindErr(p27, "a string")
+		}
+		x.EncryptionAlgorithm = s28
+	}
+	if mv29 := m["DryRun"]; mv29 != nil {
+		p30 := &wirePath{parent: p, name: "DryRun"}
+		s31, ok := mv29.(bool)
+		if !ok {
+			return wireBindErr(p30, "a boolean")
+		}
+		x.DryRun = s31
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *EncryptResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"CiphertextBlob\":"...)
+		if x.CiphertextBlob == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.CiphertextBlob)
+		}
+	}
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	{
+		b = append(b, ",\"EncryptionAlgorithm\":"...)
+		b = wireAppendString(b, x.EncryptionAlgorithm)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *EncryptResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *EncryptResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["CiphertextBlob"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "CiphertextBlob"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a base64 string")
+		}
+		d4, err5 := base64.StdEncoding.DecodeString(s3)
+		if err5 != nil {
+			return wireBindErr(p2, "base64-encoded bytes")
+		}
+		x.CiphertextBlob = d4
+	}
+	if mv6 := m["KeyId"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "KeyId"}
+		s8, ok := mv6.(string)
+		if !ok {
+			return wireBindErr(p7, "a string")
+		}
+		x.KeyId = s8
+	}
+	if mv9 := m["EncryptionAlgorithm"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "EncryptionAlgorithm"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.EncryptionAlgorithm = s11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateDataKeyPairRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.EncryptionContext) != 0 {
+		b = append(b, ",\"EncryptionContext\":"...)
+		if x.EncryptionContext == nil {
+			b = append(b, "null"...)
+		} else {
+			keys1 := make([]string, 0, len(x.EncryptionContext))
+			for k2 := range x.EncryptionContext {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.EncryptionContext[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyPairSpec != "" {
+		b = append(b, ",\"KeyPairSpec\":"...)
+		b = wireAppendString(b, x.KeyPairSpec)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		if x.GrantTokens == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i5 := range x.GrantTokens {
+				if i5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i5])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.Recipient != nil {
+		b = append(b, ",\"Recipient\":"...)
+		if x.Recipient == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Recipient.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateDataKeyPairRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GenerateDataKeyPairRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["EncryptionContext"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "EncryptionContext"}
+		m3, ok := mv1.(map[string]any)
+		if !ok {
+			return wireBindErr(p2, "an object")
+		}
+		out4 := make(map[string]string, len(m3))
+		for k5, e6 := range m3 {
+			var ev7 string
+			if e6 != nil {
+				p8 := &wirePath{parent: p2, index: -1}
+				s9, ok := e6.(string)
+				if !ok {
+					return wireBindErr(p8, "a string")
+				}
+				ev7 = s9
+			}
+			out4[k5] = ev7
+		}
+		x.EncryptionContext = out4
+	}
+	if mv10 := m["KeyId"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "KeyId"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.KeyId = s12
+	}
+	if mv13 := m["KeyPairSpec"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "KeyPairSpec"}
+		s15, ok := mv13.(string)
+		if !ok {
+			return wireBindErr(p14, "a string")
+		}
+		x.KeyPairSpec = s15
+	}
+	if mv16 := m["GrantTokens"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "GrantTokens"}
+		l18, ok := mv16.([]any)
+		if !ok {
+			return wireBindErr(p17, "a list")
+		}
+		s19 := make([]string, len(l18))
+		for i20, e21 := range l18 {
+			if e21 == nil {
+				continue
+			}
+			p22 := &wirePath{parent: p17, index: i20 + 1}
+			s23, ok := e21.(string)
+			if !ok {
+				return wireBindErr(p22, "a string")
+			}
+			s19[i20] = s23
+		}
+		x.GrantTokens = s19
+	}
+	if mv24 := m["Recipient"]; mv24 != nil {
+		p25 := &wirePath{parent: p, name: "Recipient"}
+		ptr26 := new(RecipientInfo)
+		if err := (&(*ptr26)).bindWire(mv24, p25); err != nil {
+			return err
+		}
+		x.Recipient = ptr26
+	}
+	if mv27 := m["DryRun"]; mv27 != nil {
+		p28 := &wirePath{parent: p, name: "DryRun"}
+		s29, ok := mv27.(bool)
+		if !ok {
+			return wireBindErr(p28, "a boolean")
+		}
+		x.DryRun = s29
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateDataKeyPairResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.PrivateKeyCiphertextBlob) != 0 {
+		b = append(b, ",\"PrivateKeyCiphertextBlob\":"...)
+		if x.PrivateKeyCiphertextBlob == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.PrivateKeyCiphertextBlob)
+		}
+	}
+	if len(x.PrivateKeyPlaintext) != 0 {
+		b = append(b, ",\"PrivateKeyPlaintext\":"...)
+		if x.PrivateKeyPlaintext == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.PrivateKeyPlaintext)
+		}
+	}
+	if len(x.PublicKey) != 0 {
+		b = append(b, ",\"PublicKey\":"...)
+		if x.PublicKey == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.PublicKey)
+		}
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyPairSpec != "" {
+		b = append(b, ",\"KeyPairSpec\":"...)
+		b = wireAppendString(b, x.KeyPairSpec)
+	}
+	if len(x.CiphertextForRecipient) != 0 {
+		b = append(b, ",\"CiphertextForRecipient\":"...)
+		if x.CiphertextForRecipient == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.CiphertextForRecipient)
+		}
+	}
+	if x.KeyMaterialId != "" {
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateDataKeyPairResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GenerateDataKeyPairResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PrivateKeyCiphertextBlob"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PrivateKeyCiphertextBlob"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a base64 string")
+		}
+		d4, err5 := base64.StdEncoding.DecodeString(s3)
+		if err5 != nil {
+			return wireBindErr(p2, "base64-encoded bytes")
+		}
+		x.PrivateKeyCiphertextBlob = d4
+	}
+	if mv6 := m["PrivateKeyPlaintext"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "PrivateKeyPlaintext"}
+		s8, ok := mv6.(string)
+		if !ok {
+			return wireBindErr(p7, "a base64 string")
+		}
+		d9, err10 := base64.StdEncoding.DecodeString(s8)
+		if err10 != nil {
+			return wireBindErr(p7, "base64-encoded bytes")
+		}
+		x.PrivateKeyPlaintext = d9
+	}
+	if mv11 := m["PublicKey"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "PublicKey"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a base64 string")
+		}
+		d14, err15 := base64.StdEncoding.DecodeString(s13)
+		if err15 != nil {
+			return wireBindErr(p12, "base64-encoded bytes")
+		}
+		x.PublicKey = d14
+	}
+	if mv16 := m["KeyId"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "KeyId"}
+		s18, ok := mv16.(string)
+		if !ok {
+			return wireBindErr(p17, "a string")
+		}
+		x.KeyId = s18
+	}
+	if mv19 := m["KeyPairSpec"]; mv19 != nil {
+		p20 := &wirePath{parent: p, name: "KeyPairSpec"}
+		s21, ok := mv19.(string)
+		if !ok {
+			return wireBindErr(p20, "a string")
+		}
+		x.KeyPairSpec = s21
+	}
+	if mv22 := m["CiphertextForRecipient"]; mv22 != nil {
+		p23 := &wirePath{parent: p, name: "CiphertextForRecipient"}
+		s24, ok := mv22.(string)
+		if !ok {
+			return wireBindErr(p23, "a base64 string")
+		}
+		d25, err26 := base64.StdEncoding.DecodeString(s24)
+		if err26 != nil {
+			return wireBindErr(p23, "base64-encoded bytes")
+		}
+		x.CiphertextForRecipient = d25
+	}
+	if mv27 := m["KeyMaterialId"]; mv27 != nil {
+		p28 := &wirePath{parent: p, name: "KeyMaterialId"}
+		s29, ok := mv27.(string)
+		if !ok {
+			return wireBindErr(p28, "a string")
+		}
+		x.KeyMaterialId = s29
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateDataKeyPairWithoutPlaintextRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.EncryptionContext) != 0 {
+		b = append(b, ",\"EncryptionContext\":"...)
+		if x.EncryptionContext == nil {
+			b = append(b, "null"...)
+		} else {
+			keys1 := make([]string, 0, len(x.EncryptionContext))
+			for k2 := range x.EncryptionContext {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.EncryptionContext[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyPairSpec != "" {
+		b = append(b, ",\"KeyPairSpec\":"...)
+		b = wireAppendString(b, x.KeyPairSpec)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		if x.GrantTokens == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i5 := range x.GrantTokens {
+				if i5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i5])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateDataKeyPairWithoutPlaintextRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *GenerateDataKeyPairWithoutPlaintextRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["EncryptionContext"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "EncryptionContext"}
+		m3, ok := mv1.(map[string]any)
+		if !ok {
+			return wireBindErr(p2, "an object")
+		}
+		out4 := make(map[string]string, len(m3))
+		for k5, e6 := range m3 {
+			var ev7 string
+			if e6 != nil {
+				p8 := &wirePath{parent: p2, index: -1}
+				s9, ok := e6.(string)
+				if !ok {
+					return wireBindErr(p8, "a string")
+				}
+				ev7 = s9
+			}
+			out4[k5] = ev7
+		}
+		x.EncryptionContext = out4
+	}
+	if mv10 := m["KeyId"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "KeyId"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.KeyId = s12
+	}
+	if mv13 := m["KeyPairSpec"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "KeyPairSpec"}
+		s15, ok := mv13.(string)
+		if !ok {
+			return wireBindErr(p14, "a string")
+		}
+		x.KeyPairSpec = s15
+	}
+	if mv16 := m["GrantTokens"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "GrantTokens"}
+		l18, ok := mv16.([]any)
+		if !ok {
+			return wireBindErr(p17, "a list")
+		}
+		s19 := make([]string, len(l18))
+		for i20, e21 := range l18 {
+			if e21 == nil {
+				continue
+			}
+			p22 := &wirePath{parent: p17, index: i20 + 1}
+			s23, ok := e21.(string)
+			if !ok {
+				return wireBindErr(p22, "a string")
+			}
+			s19[i20] = s23
+		}
+		x.GrantTokens = s19
+	}
+	if mv24 := m["DryRun"]; mv24 != nil {
+		p25 := &wirePath{parent: p, name: "DryRun"}
+		s26, ok := mv24.(bool)
+		if !ok {
+			return wireBindErr(p25, "a boolean")
+		}
+		x.DryRun = s26
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateDataKeyPairWithoutPlaintextResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.PrivateKeyCiphertextBlob) != 0 {
+		b = append(b, ",\"PrivateKeyCiphertextBlob\":"...)
+		if x.PrivateKeyCiphertextBlob == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.PrivateKeyCiphertextBlob)
+		}
+	}
+	if len(x.PublicKey) != 0 {
+		b = append(b, ",\"PublicKey\":"...)
+		if x.PublicKey == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.PublicKey)
+		}
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyPairSpec != "" {
+		b = append(b, ",\"KeyPairSpec\":"...)
+		b = wireAppendString(b, x.KeyPairSpec)
+	}
+	if x.KeyMaterialId != "" {
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateDataKeyPairWithoutPlaintextResponse) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *GenerateDataKeyPairWithoutPlaintextResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PrivateKeyCiphertextBlob"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PrivateKeyCiphertextBlob"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a base64 string")
+		}
+		d4, err5 := base64.StdEncoding.DecodeString(s3)
+		if err5 != nil {
+			return wireBindErr(p2, "base64-encoded bytes")
+		}
+		x.PrivateKeyCiphertextBlob = d4
+	}
+	if mv6 := m["PublicKey"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "PublicKey"}
+		s8, ok := mv6.(string)
+		if !ok {
+			return wireBindErr(p7, "a base64 string")
+		}
+		d9, err10 := base64.StdEncoding.DecodeString(s8)
+		if err10 != nil {
+			return wireBindErr(p7, "base64-encoded bytes")
+		}
+		x.PublicKey = d9
+	}
+	if mv11 := m["KeyId"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "KeyId"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.KeyId = s13
+	}
+	if mv14 := m["KeyPairSpec"]; mv14 != nil {
+		p15 := &wirePath{parent: p, name: "KeyPairSpec"}
+		s16, ok := mv14.(string)
+		if !ok {
+			return wireBindErr(p15, "a string")
+		}
+		x.KeyPairSpec = s16
+	}
+	if mv17 := m["KeyMaterialId"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "KeyMaterialId"}
+		s19, ok := mv17.(string)
+		if !ok {
+			return wireBindErr(p18, "a string")
+		}
+		x.KeyMaterialId = s19
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateDataKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.EncryptionContext) != 0 {
+		b = append(b, ",\"EncryptionContext\":"...)
+		if x.EncryptionContext == nil {
+			b = append(b, "null"...)
+		} else {
+			keys1 := make([]string, 0, len(x.EncryptionContext))
+			for k2 := range x.EncryptionContext {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.EncryptionContext[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.NumberOfBytes != 0 {
+		b = append(b, ",\"NumberOfBytes\":"...)
+		b = strconv.AppendInt(b, int64(x.NumberOfBytes), 10)
+	}
+	if x.KeySpec != "" {
+		b = append(b, ",\"KeySpec\":"...)
+		b = wireAppendString(b, x.KeySpec)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		if x.GrantTokens == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i5 := range x.GrantTokens {
+				if i5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i5])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.Recipient != nil {
+		b = append(b, ",\"Recipient\":"...)
+		if x.Recipient == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Recipient.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateDataKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GenerateDataKeyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["EncryptionContext"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "EncryptionContext"}
+		m6, ok := mv4.(map[string]any)
+		if !ok {
+			return wireBindErr(p5, "an object")
+		}
+		out7 := make(map[string]string, len(m6))
+		for k8, e9 := range m6 {
+			var ev10 string
+			if e9 != nil {
+				p11 := &wirePath{parent: p5, index: -1}
+				s12, ok := e9.(string)
+				if !ok {
+					return wireBindErr(p11, "a string")
+				}
+				ev10 = s12
+			}
+			out7[k8] = ev10
+		}
+		x.EncryptionContext = out7
+	}
+	if mv13 := m["NumberOfBytes"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "NumberOfBytes"}
+		n15, ok := mv13.(json.Number)
+		if !ok {
+			return wireBindErr(p14, "a number")
+		}
+		i16, err17 := strconv.ParseInt(string(n15), 10, 64)
+		if err17 != nil || i16 < math.MinInt32 || i16 > math.MaxInt32 {
+			return wireBindErr(p14, "an integer of int32's range")
+		}
+		x.NumberOfBytes = int32(i16)
+	}
+	if mv18 := m["KeySpec"]; mv18 != nil {
+		p19 := &wirePath{parent: p, name: "KeySpec"}
+		s20, ok := mv18.(string)
+		if !ok {
+			return wireBindErr(p19, "a string")
+		}
+		x.KeySpec = s20
+	}
+	if mv21 := m["GrantTokens"]; mv21 != nil {
+		p22 := &wirePath{parent: p, name: "GrantTokens"}
+		l23, ok := mv21.([]any)
+		if !ok {
+			return wireBindErr(p22, "a list")
+		}
+		s24 := make([]string, len(l23))
+		for i25, e26 := range l23 {
+			if e26 == nil {
+				continue
+			}
+			p27 := &wirePath{parent: p22, index: i25 + 1}
+			s28, ok := e26.(string)
+			if !ok {
+				return wireBindErr(p27, "a string")
+			}
+			s24[i25] = s28
+		}
+		x.GrantTokens = s24
+	}
+	if mv29 := m["Recipient"]; mv29 != nil {
+		p30 := &wirePath{parent: p, name: "Recipient"}
+		ptr31 := new(RecipientInfo)
+		if err := (&(*ptr31)).bindWire(mv29, p30); err != nil {
+			return err
+		}
+		x.Recipient = ptr31
+	}
+	if mv32 := m["DryRun"]; mv32 != nil {
+		p33 := &wirePath{parent: p, name: "DryRun"}
+		s34, ok := mv32.(bool)
+		if !ok {
+			return wireBindErr(p33, "a boolean")
+		}
+		x.DryRun = s34
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateDataKeyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"CiphertextBlob\":"...)
+		if x.CiphertextBlob == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.CiphertextBlob)
+		}
+	}
+	{
+		b = append(b, ",\"Plaintext\":"...)
+		if x.Plaintext == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.Plaintext)
+		}
+	}
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.CiphertextForRecipient) != 0 {
+		b = append(b, ",\"CiphertextForRecipient\":"...)
+		if x.CiphertextForRecipient == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.CiphertextForRecipient)
+		}
+	}
+	if x.KeyMaterialId != "" {
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateDataKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GenerateDataKeyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["CiphertextBlob"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "CiphertextBlob"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a base64 string")
+		}
+		d4, err5 := base64.StdEncoding.DecodeString(s3)
+		if err5 != nil {
+			return wireBindErr(p2, "base64-encoded bytes")
+		}
+		x.CiphertextBlob = d4
+	}
+	if mv6 := m["Plaintext"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "Plaintext"}
+		s8, ok := mv6.(string)
+		if !ok {
+			return wireBindErr(p7, "a base64 string")
+		}
+		d9, err10 := base64.StdEncoding.DecodeString(s8)
+		if err10 != nil {
+			return wireBindErr(p7, "base64-encoded bytes")
+		}
+		x.Plaintext = d9
+	}
+	if mv11 := m["KeyId"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "KeyId"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.KeyId = s13
+	}
+	if mv14 := m["CiphertextForRecipient"]; mv14 != nil {
+		p15 := &wirePath{parent: p, name: "CiphertextForRecipient"}
+		s16, ok := mv14.(string)
+		if !ok {
+			return wireBindErr(p15, "a base64 string")
+		}
+		d17, err18 := base64.StdEncoding.DecodeString(s16)
+		if err18 != nil {
+			return wireBindErr(p15, "base64-encoded bytes")
+		}
+		x.CiphertextForRecipient = d17
+	}
+	if mv19 := m["KeyMaterialId"]; mv19 != nil {
+		p20 := &wirePath{parent: p, name: "KeyMaterialId"}
+		s21, ok := mv19.(string)
+		if !ok {
+			return wireBindErr(p20, "a string")
+		}
+		x.KeyMaterialId = s21
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateDataKeyWithoutPlaintextRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.EncryptionContext) != 0 {
+		b = append(b, ",\"EncryptionContext\":"...)
+		if x.EncryptionContext == nil {
+			b = append(b, "null"...)
+		} else {
+			keys1 := make([]string, 0, len(x.EncryptionContext))
+			for k2 := range x.EncryptionContext {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.EncryptionContext[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.KeySpec != "" {
+		b = append(b, ",\"KeySpec\":"...)
+		b = wireAppendString(b, x.KeySpec)
+	}
+	if x.NumberOfBytes != 0 {
+		b = append(b, ",\"NumberOfBytes\":"...)
+		b = strconv.AppendInt(b, int64(x.NumberOfBytes), 10)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		if x.GrantTokens == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i5 := range x.GrantTokens {
+				if i5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i5])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateDataKeyWithoutPlaintextRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *GenerateDataKeyWithoutPlaintextRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["EncryptionContext"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "EncryptionContext"}
+		m6, ok := mv4.(map[string]any)
+		if !ok {
+			return wireBindErr(p5, "an object")
+		}
+		out7 := make(map[string]string, len(m6))
+		for k8, e9 := range m6 {
+			var ev10 string
+			if e9 != nil {
+				p11 := &wirePath{parent: p5, index: -1}
+				s12, ok := e9.(string)
+				if !ok {
+					return wireBindErr(p11, "a string")
+				}
+				ev10 = s12
+			}
+			out7[k8] = ev10
+		}
+		x.EncryptionContext = out7
+	}
+	if mv13 := m["KeySpec"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "KeySpec"}
+		s15, ok := mv13.(string)
+		if !ok {
+			return wireBindErr(p14, "a string")
+		}
+		x.KeySpec = s15
+	}
+	if mv16 := m["NumberOfBytes"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "NumberOfBytes"}
+		n18, ok := mv16.(json.Number)
+		if !ok {
+			return wireBindErr(p17, "a number")
+		}
+		i19, err20 := strconv.ParseInt(string(n18), 10, 64)
+		if err20 != nil || i19 < math.MinInt32 || i19 > math.MaxInt32 {
+			return wireBindErr(p17, "an integer of int32's range")
+		}
+		x.NumberOfBytes = int32(i19)
+	}
+	if mv21 := m["GrantTokens"]; mv21 != nil {
+		p22 := &wirePath{parent: p, name: "GrantTokens"}
+		l23, ok := mv21.([]any)
+		if !ok {
+			return wireBindErr(p22, "a list")
+		}
+		s24 := make([]string, len(l23))
+		for i25, e26 := range l23 {
+			if e26 == nil {
+				continue
+			}
+			p27 := &wirePath{parent: p22, index: i25 + 1}
+			s28, ok := e26.(string)
+			if !ok {
+				return wireBindErr(p27, "a string")
+			}
+			s24[i25] = s28
+		}
+		x.GrantTokens = s24
+	}
+	if mv29 := m["DryRun"]; mv29 != nil {
+		p30 := &wirePath{parent: p, name: "DryRun"}
+		s31, ok := mv29.(bool)
+		if !ok {
+			return wireBindErr(p30, "a boolean")
+		}
+		x.DryRun = s31
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateDataKeyWithoutPlaintextResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"CiphertextBlob\":"...)
+		if x.CiphertextBlob == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.CiphertextBlob)
+		}
+	}
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyMaterialId != "" {
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateDataKeyWithoutPlaintextResponse) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *GenerateDataKeyWithoutPlaintextResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["CiphertextBlob"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "CiphertextBlob"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a base64 string")
+		}
+		d4, err5 := base64.StdEncoding.DecodeString(s3)
+		if err5 != nil {
+			return wireBindErr(p2, "base64-encoded bytes")
+		}
+		x.CiphertextBlob = d4
+	}
+	if mv6 := m["KeyId"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "KeyId"}
+		s8, ok := mv6.(string)
+		if !ok {
+			return wireBindErr(p7, "a string")
+		}
+		x.KeyId = s8
+	}
+	if mv9 := m["KeyMaterialId"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "KeyMaterialId"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.KeyMaterialId = s11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateMacRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.Message) != 0 {
+		b = append(b, ",\"Message\":"...)
+		if x.Message == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.Message)
+		}
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.MacAlgorithm != "" {
+		b = append(b, ",\"MacAlgorithm\":"...)
+		b = wireAppendString(b, x.MacAlgorithm)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		if x.GrantTokens == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.GrantTokens {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateMacRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GenerateMacRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Message"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Message"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a base64 string")
+		}
+		d4, err5 := base64.StdEncoding.DecodeString(s3)
+		if err5 != nil {
+			return wireBindErr(p2, "base64-encoded bytes")
+		}
+		x.Message = d4
+	}
+	if mv6 := m["KeyId"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "KeyId"}
+		s8, ok := mv6.(string)
+		if !ok {
+			return wireBindErr(p7, "a string")
+		}
+		x.KeyId = s8
+	}
+	if mv9 := m["MacAlgorithm"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "MacAlgorithm"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.MacAlgorithm = s11
+	}
+	if mv12 := m["GrantTokens"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "GrantTokens"}
+		l14, ok := mv12.([]any)
+		if !ok {
+			return wireBindErr(p13, "a list")
+		}
+		s15 := make([]string, len(l14))
+		for i16, e17 := range l14 {
+			if e17 == nil {
+				continue
+			}
+			p18 := &wirePath{parent: p13, index: i16 + 1}
+			s19, ok := e17.(string)
+			if !ok {
+				return wireBindErr(p18, "a string")
+			}
+			s15[i16] = s19
+		}
+		x.GrantTokens = s15
+	}
+	if mv20 := m["DryRun"]; mv20 != nil {
+		p21 := &wirePath{parent: p, name: "DryRun"}
+		s22, ok := mv20.(bool)
+		if !ok {
+			return wireBindErr(p21, "a boolean")
+		}
+		x.DryRun = s22
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateMacResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.Mac) != 0 {
+		b = append(b, ",\"Mac\":"...)
+		if x.Mac == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.Mac)
+		}
+	}
+	if x.MacAlgorithm != "" {
+		b = append(b, ",\"MacAlgorithm\":"...)
+		b = wireAppendString(b, x.MacAlgorithm)
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateMacResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GenerateMacResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Mac"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Mac"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a base64 string")
+		}
+		d4, err5 := base64.StdEncoding.DecodeString(s3)
+		if err5 != nil {
+			return wireBindErr(p2, "base64-encoded bytes")
+		}
+		x.Mac = d4
+	}
+	if mv6 := m["MacAlgorithm"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "MacAlgorithm"}
+		s8, ok := mv6.(string)
+		if !ok {
+			return wireBindErr(p7, "a string")
+		}
+		x.MacAlgorithm = s8
+	}
+	if mv9 := m["KeyId"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "KeyId"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.KeyId = s11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateRandomRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.NumberOfBytes != 0 {
+		b = append(b, ",\"NumberOfBytes\":"...)
+		b = strconv.AppendInt(b, int64(x.NumberOfBytes), 10)
+	}
+	if x.CustomKeyStoreId != "" {
+		b = append(b, ",\"CustomKeyStoreId\":"...)
+		b = wireAppendString(b, x.CustomKeyStoreId)
+	}
+	if x.Recipient != nil {
+		b = append(b, ",\"Recipient\":"...)
+		if x.Recipient == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Recipient.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateRandomRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GenerateRandomRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["NumberOfBytes"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "NumberOfBytes"}
+		n3, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr(p2, "a number")
+		}
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
+			return wireBindErr(p2, "an integer of int32's range")
+		}
+		x.NumberOfBytes = int32(i4)
+	}
+	if mv6 := m["CustomKeyStoreId"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "CustomKeyStoreId"}
+		s8, ok := mv6.(string)
+		if !ok {
+			return wireBindErr(p7, "a string")
+		}
+		x.CustomKeyStoreId = s8
+	}
+	if mv9 := m["Recipient"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "Recipient"}
+		ptr11 := new(RecipientInfo)
+		if err := (&(*ptr11)).bindWire(mv9, p10); err != nil {
+			return err
+		}
+		x.Recipient = ptr11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateRandomResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Plaintext\":"...)
+		if x.Plaintext == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.Plaintext)
+		}
+	}
+	if len(x.CiphertextForRecipient) != 0 {
+		b = append(b, ",\"CiphertextForRecipient\":"...)
+		if x.CiphertextForRecipient == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.CiphertextForRecipient)
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateRandomResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GenerateRandomResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Plaintext"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Plaintext"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a base64 string")
+		}
+		d4, err5 := base64.StdEncoding.DecodeString(s3)
+		if err5 != nil {
+			return wireBindErr(p2, "base64-encoded bytes")
+		}
+		x.Plaintext = d4
+	}
+	if mv6 := m["CiphertextForRecipient"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "CiphertextForRecipient"}
+		s8, ok := mv6.(string)
+		if !ok {
+			return wireBindErr(p7, "a base64 string")
+		}
+		d9, err10 := base64.StdEncoding.DecodeString(s8)
+		if err10 != nil {
+			return wireBindErr(p7, "base64-encoded bytes")
+		}
+		x.CiphertextForRecipient = d9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetKeyLastUsageRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetKeyLastUsageRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetKeyLastUsageRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetKeyLastUsageResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyLastUsage != nil {
+		b = append(b, ",\"KeyLastUsage\":"...)
+		if x.KeyLastUsage == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.KeyLastUsage.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.TrackingStartDate != nil {
+		b = append(b, ",\"TrackingStartDate\":"...)
+		if x.TrackingStartDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.TrackingStartDate))
+		}
+	}
+	if x.KeyCreationDate != nil {
+		b = append(b, ",\"KeyCreationDate\":"...)
+		if x.KeyCreationDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.KeyCreationDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetKeyLastUsageResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetKeyLastUsageResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["KeyLastUsage"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "KeyLastUsage"}
+		ptr6 := new(KeyLastUsageData)
+		if err := (&(*ptr6)).bindWire(mv4, p5); err != nil {
+			return err
+		}
+		x.KeyLastUsage = ptr6
+	}
+	if mv7 := m["TrackingStartDate"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "TrackingStartDate"}
+		ptr9 := new(sealbox.Timestamp)
+		n10, ok := mv7.(json.Number)
+		if !ok || (&(*ptr9)).UnmarshalJSON([]byte(n10)) != nil {
+			return wireBindErr(p8, "a value of sealbox.Timestamp")
+		}
+		x.TrackingStartDate = ptr9
+	}
+	if mv11 := m["KeyCreationDate"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "KeyCreationDate"}
+		ptr13 := new(sealbox.Timestamp)
+		n14, ok := mv11.(json.Number)
+		if !ok || (&(*ptr13)).UnmarshalJSON([]byte(n14)) != nil {
+			return wireBindErr(p12, "a value of sealbox.Timestamp")
+		}
+		x.KeyCreationDate = ptr13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetKeyPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetKeyPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetKeyPolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["PolicyName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyName = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetKeyPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Policy\":"...)
+		b = wireAppendString(b, x.Policy)
+	}
+	{
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetKeyPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetKeyPolicyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Policy"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Policy"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Policy = s3
+	}
+	if mv4 := m["PolicyName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyName = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetKeyRotationStatusRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetKeyRotationStatusRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetKeyRotationStatusRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetKeyRotationStatusResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"KeyRotationEnabled\":"...)
+		b = strconv.AppendBool(b, x.KeyRotationEnabled)
+	}
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.RotationPeriodInDays != 0 {
+		b = append(b, ",\"RotationPeriodInDays\":"...)
+		b = strconv.AppendInt(b, int64(x.RotationPeriodInDays), 10)
+	}
+	if x.NextRotationDate != nil {
+		b = append(b, ",\"NextRotationDate\":"...)
+		if x.NextRotationDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.NextRotationDate))
+		}
+	}
+	if x.OnDemandRotationStartDate != nil {
+		b = append(b, ",\"OnDemandRotationStartDate\":"...)
+		if x.OnDemandRotationStartDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.OnDemandRotationStartDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetKeyRotationStatusResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetKeyRotationStatusResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyRotationEnabled"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyRotationEnabled"}
+		s3, ok := mv1.(bool)
+		if !ok {
+			return wireBindErr(p2, "a boolean")
+		}
+		x.KeyRotationEnabled = s3
+	}
+	if mv4 := m["KeyId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "KeyId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.KeyId = s6
+	}
+	if mv7 := m["RotationPeriodInDays"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "RotationPeriodInDays"}
+		n9, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr(p8, "a number")
+		}
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr(p8, "an integer of int32's range")
+		}
+		x.RotationPeriodInDays = int32(i10)
+	}
+	if mv12 := m["NextRotationDate"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "NextRotationDate"}
+		ptr14 := new(sealbox.Timestamp)
+		n15, ok := mv12.(json.Number)
+		if !ok || (&(*ptr14)).UnmarshalJSON([]byte(n15)) != nil {
+			return wireBindErr(p13, "a value of sealbox.Timestamp")
+		}
+		x.NextRotationDate = ptr14
+	}
+	if mv16 := m["OnDemandRotationStartDate"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "OnDemandRotationStartDate"}
+		ptr18 := new(sealbox.Timestamp)
+		n19, ok := mv16.(json.Number)
+		if !ok || (&(*ptr18)).UnmarshalJSON([]byte(n19)) != nil {
+			return wireBindErr(p17, "a value of sealbox.Timestamp")
+		}
+		x.OnDemandRotationStartDate = ptr18
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParametersForImportRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.WrappingAlgorithm != "" {
+		b = append(b, ",\"WrappingAlgorithm\":"...)
+		b = wireAppendString(b, x.WrappingAlgorithm)
+	}
+	if x.WrappingKeySpec != "" {
+		b = append(b, ",\"WrappingKeySpec\":"...)
+		b = wireAppendString(b, x.WrappingKeySpec)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParametersForImportRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetParametersForImportRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["WrappingAlgorithm"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "WrappingAlgorithm"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.WrappingAlgorithm = s6
+	}
+	if mv7 := m["WrappingKeySpec"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "WrappingKeySpec"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.WrappingKeySpec = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParametersForImportResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.ImportToken) != 0 {
+		b = append(b, ",\"ImportToken\":"...)
+		if x.ImportToken == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.ImportToken)
+		}
+	}
+	if len(x.PublicKey) != 0 {
+		b = append(b, ",\"PublicKey\":"...)
+		if x.PublicKey == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.PublicKey)
+		}
+	}
+	if x.ParametersValidTo != nil {
+		b = append(b, ",\"ParametersValidTo\":"...)
+		if x.ParametersValidTo == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.ParametersValidTo))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParametersForImportResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetParametersForImportResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["ImportToken"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ImportToken"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a base64 string")
+		}
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr(p5, "base64-encoded bytes")
+		}
+		x.ImportToken = d7
+	}
+	if mv9 := m["PublicKey"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "PublicKey"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a base64 string")
+		}
+		d12, err13 := base64.StdEncoding.DecodeString(s11)
+		if err13 != nil {
+			return wireBindErr(p10, "base64-encoded bytes")
+		}
+		x.PublicKey = d12
+	}
+	if mv14 := m["ParametersValidTo"]; mv14 != nil {
+		p15 := &wirePath{parent: p, name: "ParametersValidTo"}
+		ptr16 := new(sealbox.Timestamp)
+		n17, ok := mv14.(json.Number)
+		if !ok || (&(*ptr16)).UnmarshalJSON([]byte(n17)) != nil {
+			return wireBindErr(p15, "a value of sealbox.Timestamp")
+		}
+		x.ParametersValidTo = ptr16
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetPublicKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		if x.GrantTokens == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.GrantTokens {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetPublicKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetPublicKeyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["GrantTokens"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "GrantTokens"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]string, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			s11, ok := e9.(string)
+			if !ok {
+				return wireBindErr(p10, "a string")
+			}
+			s7[i8] = s11
+		}
+		x.GrantTokens = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetPublicKeyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.PublicKey) != 0 {
+		b = append(b, ",\"PublicKey\":"...)
+		if x.PublicKey == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.PublicKey)
+		}
+	}
+	if x.CustomerMasterKeySpec != "" {
+		b = append(b, ",\"CustomerMasterKeySpec\":"...)
+		b = wireAppendString(b, x.CustomerMasterKeySpec)
+	}
+	if x.KeySpec != "" {
+		b = append(b, ",\"KeySpec\":"...)
+		b = wireAppendString(b, x.KeySpec)
+	}
+	if x.KeyUsage != "" {
+		b = append(b, ",\"KeyUsage\":"...)
+		b = wireAppendString(b, x.KeyUsage)
+	}
+	if len(x.EncryptionAlgorithms) != 0 {
+		b = append(b, ",\"EncryptionAlgorithms\":"...)
+		if x.EncryptionAlgorithms == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.EncryptionAlgorithms {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.EncryptionAlgorithms[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.SigningAlgorithms) != 0 {
+		b = append(b, ",\"SigningAlgorithms\":"...)
+		if x.SigningAlgorithms == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.SigningAlgorithms {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.SigningAlgorithms[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.KeyAgreementAlgorithms) != 0 {
+		b = append(b, ",\"KeyAgreementAlgorithms\":"...)
+		if x.KeyAgreementAlgorithms == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i3 := range x.KeyAgreementAlgorithms {
+				if i3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.KeyAgreementAlgorithms[i3])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetPublicKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetPublicKeyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["PublicKey"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PublicKey"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a base64 string")
+		}
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr(p5, "base64-encoded bytes")
+		}
+		x.PublicKey = d7
+	}
+	if mv9 := m["CustomerMasterKeySpec"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "CustomerMasterKeySpec"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.CustomerMasterKeySpec = s11
+	}
+	if mv12 := m["KeySpec"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "KeySpec"}
+		s14, ok := mv12.(string)
+		if !ok {
+			return wireBindErr(p13, "a string")
+		}
+		x.KeySpec = s14
+	}
+	if mv15 := m["KeyUsage"]; mv15 != nil {
+		p16 := &wirePath{parent: p, name: "KeyUsage"}
+		s17, ok := mv15.(string)
+		if !ok {
+			return wireBindErr(p16, "a string")
+		}
+		x.KeyUsage = s17
+	}
+	if mv18 := m["EncryptionAlgorithms"]; mv18 != nil {
+		p19 := &wirePath{parent: p, name: "EncryptionAlgorithms"}
+		l20, ok := mv18.([]any)
+		if !ok {
+			return wireBindErr(p19, "a list")
+		}
+		s21 := make([]string, len(l20))
+		for i22, e23 := range l20 {
+			if e23 == nil {
+				continue
+			}
+			p24 := &wirePath{parent: p19, index: i22 + 1}
+			s25, ok := e23.(string)
+			if !ok {
+				return wireBindErr(p24, "a string")
+			}
+			s21[i22] = s25
+		}
+		x.EncryptionAlgorithms = s21
+	}
+	if mv26 := m["SigningAlgorithms"]; mv26 != nil {
+		p27 := &wirePath{parent: p, name: "SigningAlgorithms"}
+		l28, ok := mv26.([]any)
+		if !ok {
+			return wireBindErr(p27, "a list")
+		}
+		s29 := make([]string, len(l28))
+		for i30, e31 := range l28 {
+			if e31 == nil {
+				continue
+			}
+			p32 := &wirePath{parent: p27, index: i30 + 1}
+			s33, ok := e31.(string)
+			if !ok {
+				return wireBindErr(p32, "a string")
+			}
+			s29[i30] = s33
+		}
+		x.SigningAlgorithms = s29
+	}
+	if mv34 := m["KeyAgreementAlgorithms"]; mv34 != nil {
+		p35 := &wirePath{parent: p, name: "KeyAgreementAlgorithms"}
+		l36, ok := mv34.([]any)
+		if !ok {
+			return wireBindErr(p35, "a list")
+		}
+		s37 := make([]string, len(l36))
+		for i38, e39 := range l36 {
+			if e39 == nil {
+				continue
+			}
+			p40 := &wirePath{parent: p35, index: i38 + 1}
+			s41, ok := e39.(string)
+			if !ok {
+				return wireBindErr(p40, "a string")
+			}
+			s37[i38] = s41
+		}
+		x.KeyAgreementAlgorithms = s37
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GrantConstraints) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.EncryptionContextSubset) != 0 {
+		b = append(b, ",\"EncryptionContextSubset\":"...)
+		if x.EncryptionContextSubset == nil {
+			b = append(b, "null"...)
+		} else {
+			keys1 := make([]string, 0, len(x.EncryptionContextSubset))
+			for k2 := range x.EncryptionContextSubset {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.EncryptionContextSubset[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if len(x.EncryptionContextEquals) != 0 {
+		b = append(b, ",\"EncryptionContextEquals\":"...)
+		if x.EncryptionContextEquals == nil {
+			b = append(b, "null"...)
+		} else {
+			keys5 := make([]string, 0, len(x.EncryptionContextEquals))
+			for k6 := range x.EncryptionContextEquals {
+				keys5 = append(keys5, k6)
+			}
+			slices.Sort(keys5)
+			b = append(b, '{')
+			for e7, k6 := range keys5 {
+				if e7 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k6)
+				b = append(b, ':')
+				v8 := x.EncryptionContextEquals[k6]
+				b = wireAppendString(b, v8)
+			}
+			b = append(b, '}')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GrantConstraints) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GrantConstraints) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["EncryptionContextSubset"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "EncryptionContextSubset"}
+		m3, ok := mv1.(map[string]any)
+		if !ok {
+			return wireBindErr(p2, "an object")
+		}
+		out4 := make(map[string]string, len(m3))
+		for k5, e6 := range m3 {
+			var ev7 string
+			if e6 != nil {
+				p8 := &wirePath{parent: p2, index: -1}
+				s9, ok := e6.(string)
+				if !ok {
+					return wireBindErr(p8, "a string")
+				}
+				ev7 = s9
+			}
+			out4[k5] = ev7
+		}
+		x.EncryptionContextSubset = out4
+	}
+	if mv10 := m["EncryptionContextEquals"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "EncryptionContextEquals"}
+		m12, ok := mv10.(map[string]any)
+		if !ok {
+			return wireBindErr(p11, "an object")
+		}
+		out13 := make(map[string]string, len(m12))
+		for k14, e15 := range m12 {
+			var ev16 string
+			if e15 != nil {
+				p17 := &wirePath{parent: p11, index: -1}
+				s18, ok := e15.(string)
+				if !ok {
+					return wireBindErr(p17, "a string")
+				}
+				ev16 = s18
+			}
+			out13[k14] = ev16
+		}
+		x.EncryptionContextEquals = out13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GrantListEntry) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	{
+		b = append(b, ",\"GrantId\":"...)
+		b = wireAppendString(b, x.GrantId)
+	}
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.CreationDate != nil {
+		b = append(b, ",\"CreationDate\":"...)
+		if x.CreationDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.CreationDate))
+		}
+	}
+	{
+		b = append(b, ",\"GranteePrincipal\":"...)
+		b = wireAppendString(b, x.GranteePrincipal)
+	}
+	if x.RetiringPrincipal != "" {
+		b = append(b, ",\"RetiringPrincipal\":"...)
+		b = wireAppendString(b, x.RetiringPrincipal)
+	}
+	{
+		b = append(b, ",\"IssuingAccount\":"...)
+		b = wireAppendString(b, x.IssuingAccount)
+	}
+	{
+		b = append(b, ",\"Operations\":"...)
+		if x.Operations == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Operations {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Operations[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.Constraints != nil {
+		b = append(b, ",\"Constraints\":"...)
+		if x.Constraints == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Constraints.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GrantListEntry) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GrantListEntry) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["GrantId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "GrantId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.GrantId = s6
+	}
+	if mv7 := m["Name"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Name"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Name = s9
+	}
+	if mv10 := m["CreationDate"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "CreationDate"}
+		ptr12 := new(sealbox.Timestamp)
+		n13, ok := mv10.(json.Number)
+		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
+			return wireBindErr(p11, "a value of sealbox.Timestamp")
+		}
+		x.CreationDate = ptr12
+	}
+	if mv14 := m["GranteePrincipal"]; mv14 != nil {
+		p15 := &wirePath{parent: p, name: "GranteePrincipal"}
+		s16, ok := mv14.(string)
+		if !ok {
+			return wireBindErr(p15, "a string")
+		}
+		x.GranteePrincipal = s16
+	}
+	if mv17 := m["RetiringPrincipal"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "RetiringPrincipal"}
+		s19, ok := mv17.(string)
+		if !ok {
+			return wireBindErr(p18, "a string")
+		}
+		x.RetiringPrincipal = s19
+	}
+	if mv20 := m["IssuingAccount"]; mv20 != nil {
+		p21 := &wirePath{parent: p, name: "IssuingAccount"}
+		s22, ok := mv20.(string)
+		if !ok {
+			return wireBindErr(p21, "a string")
+		}
+		x.IssuingAccount = s22
+	}
+	if mv23 := m["Operations"]; mv23 != nil {
+		p24 := &wirePath{parent: p, name: "Operations"}
+		l25, ok := mv23.([]any)
+		if !ok {
+			return wireBindErr(p24, "a list")
+		}
+		s26 := make([]string, len(l25))
+		for i27, e28 := range l25 {
+			if e28 == nil {
+				continue
+			}
+			p29 := &wirePath{parent: p24, index: i27 + 1}
+			s30, ok := e28.(string)
+			if !ok {
+				return wireBindErr(p29, "a string")
+			}
+			s26[i27] = s30
+		}
+		x.Operations = s26
+	}
+	if mv31 := m["Constraints"]; mv31 != nil {
+		p32 := &wirePath{parent: p, name: "Constraints"}
+		ptr33 := new(GrantConstraints)
+		if err := (&(*ptr33)).bindWire(mv31, p32); err != nil {
+			return err
+		}
+		x.Constraints = ptr33
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ImportKeyMaterialRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.ImportToken) != 0 {
+		b = append(b, ",\"ImportToken\":"...)
+		if x.ImportToken == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.ImportToken)
+		}
+	}
+	if len(x.EncryptedKeyMaterial) != 0 {
+		b = append(b, ",\"EncryptedKeyMaterial\":"...)
+		if x.EncryptedKeyMaterial == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.EncryptedKeyMaterial)
+		}
+	}
+	if x.ValidTo != nil {
+		b = append(b, ",\"ValidTo\":"...)
+		if x.ValidTo == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.ValidTo))
+		}
+	}
+	if x.ExpirationModel != "" {
+		b = append(b, ",\"ExpirationModel\":"...)
+		b = wireAppendString(b, x.ExpirationModel)
+	}
+	if x.ImportType != "" {
+		b = append(b, ",\"ImportType\":"...)
+		b = wireAppendString(b, x.ImportType)
+	}
+	if x.KeyMaterialDescription != "" {
+		b = append(b, ",\"KeyMaterialDescription\":"...)
+		b = wireAppendString(b, x.KeyMaterialDescription)
+	}
+	if x.KeyMaterialId != "" {
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ImportKeyMaterialRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ImportKeyMaterialRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["ImportToken"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ImportToken"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a base64 string")
+		}
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr(p5, "base64-encoded bytes")
+		}
+		x.ImportToken = d7
+	}
+	if mv9 := m["EncryptedKeyMaterial"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "EncryptedKeyMaterial"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a base64 string")
+		}
+		d12, err13 := base64.StdEncoding.DecodeString(s11)
+		if err13 != nil {
+			return wireBindErr(p10, "base64-encoded bytes")
+		}
+		x.EncryptedKeyMaterial = d12
+	}
+	if mv14 := m["ValidTo"]; mv14 != nil {
+		p15 := &wirePath{parent: p, name: "ValidTo"}
+		ptr16 := new(sealbox.Timestamp)
+		n17, ok := mv14.(json.Number)
+		if !ok || (&(*ptr16)).UnmarshalJSON([]byte(n17)) != nil {
+			return wireBindErr(p15, "a value of sealbox.Timestamp")
+		}
+		x.ValidTo = ptr16
+	}
+	if mv18 := m["ExpirationModel"]; mv18 != nil {
+		p19 := &wirePath{parent: p, name: "ExpirationModel"}
+		s20, ok := mv18.(string)
+		if !ok {
+			return wireBindErr(p19, "a string")
+		}
+		x.ExpirationModel = s20
+	}
+	if mv21 := m["ImportType"]; mv21 != nil {
+		p22 := &wirePath{parent: p, name: "ImportType"}
+		s23, ok := mv21.(string)
+		if !ok {
+			return wireBindErr(p22, "a string")
+		}
+		x.ImportType = s23
+	}
+	if mv24 := m["KeyMaterialDescription"]; mv24 != nil {
+		p25 := &wirePath{parent: p, name: "KeyMaterialDescription"}
+		s26, ok := mv24.(string)
+		if !ok {
+			return wireBindErr(p25, "a string")
+		}
+		x.KeyMaterialDescription = s26
+	}
+	if mv27 := m["KeyMaterialId"]; mv27 != nil {
+		p28 := &wirePath{parent: p, name: "KeyMaterialId"}
+		s29, ok := mv27.(string)
+		if !ok {
+			return wireBindErr(p28, "a string")
+		}
+		x.KeyMaterialId = s29
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ImportKeyMaterialResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyMaterialId != "" {
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ImportKeyMaterialResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ImportKeyMaterialResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["KeyMaterialId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "KeyMaterialId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.KeyMaterialId = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *KeyLastUsageData) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Operation != "" {
+		b = append(b, ",\"Operation\":"...)
+		b = wireAppendString(b, x.Operation)
+	}
+	if x.Timestamp != nil {
+		b = append(b, ",\"Timestamp\":"...)
+		if x.Timestamp == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.Timestamp))
+		}
+	}
+	if x.CloudTrailEventId != "" {
+		b = append(b, ",\"CloudTrailEventId\":"...)
+		b = wireAppendString(b, x.CloudTrailEventId)
+	}
+	if x.KmsRequestId != "" {
+		b = append(b, ",\"KmsRequestId\":"...)
+		b = wireAppendString(b, x.KmsRequestId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *KeyLastUsageData) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *KeyLastUsageData) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Operation"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Operation"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Operation = s3
+	}
+	if mv4 := m["Timestamp"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Timestamp"}
+		ptr6 := new(sealbox.Timestamp)
+		n7, ok := mv4.(json.Number)
+		if !ok || (&(*ptr6)).UnmarshalJSON([]byte(n7)) != nil {
+			return wireBindErr(p5, "a value of sealbox.Timestamp")
+		}
+		x.Timestamp = ptr6
+	}
+	if mv8 := m["CloudTrailEventId"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "CloudTrailEventId"}
+		s10, ok := mv8.(string)
+		if !ok {
+			return wireBindErr(p9, "a string")
+		}
+		x.CloudTrailEventId = s10
+	}
+	if mv11 := m["KmsRequestId"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "KmsRequestId"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.KmsRequestId = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *KeyListEntry) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	{
+		b = append(b, ",\"KeyArn\":"...)
+		b = wireAppendString(b, x.KeyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *KeyListEntry) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *KeyListEntry) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["KeyArn"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "KeyArn"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.KeyArn = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"AWSAccountId\":"...)
+		b = wireAppendString(b, x.AWSAccountId)
+	}
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	{
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if x.CreationDate != nil {
+		b = append(b, ",\"CreationDate\":"...)
+		if x.CreationDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.CreationDate))
+		}
+	}
+	{
+		b = append(b, ",\"Enabled\":"...)
+		b = strconv.AppendBool(b, x.Enabled)
+	}
+	{
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	{
+		b = append(b, ",\"KeyUsage\":"...)
+		b = wireAppendString(b, x.KeyUsage)
+	}
+	{
+		b = append(b, ",\"KeyState\":"...)
+		b = wireAppendString(b, x.KeyState)
+	}
+	if x.DeletionDate != nil {
+		b = append(b, ",\"DeletionDate\":"...)
+		if x.DeletionDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.DeletionDate))
+		}
+	}
+	if x.ValidTo != nil {
+		b = append(b, ",\"ValidTo\":"...)
+		if x.ValidTo == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.ValidTo))
+		}
+	}
+	{
+		b = append(b, ",\"Origin\":"...)
+		b = wireAppendString(b, x.Origin)
+	}
+	if x.CustomKeyStoreId != "" {
+		b = append(b, ",\"CustomKeyStoreId\":"...)
+		b = wireAppendString(b, x.CustomKeyStoreId)
+	}
+	if x.CloudHsmClusterId != "" {
+		b = append(b, ",\"CloudHsmClusterId\":"...)
+		b = wireAppendString(b, x.CloudHsmClusterId)
+	}
+	if x.ExpirationModel != "" {
+		b = append(b, ",\"ExpirationModel\":"...)
+		b = wireAppendString(b, x.ExpirationModel)
+	}
+	{
+		b = append(b, ",\"KeyManager\":"...)
+		b = wireAppendString(b, x.KeyManager)
+	}
+	if x.CustomerMasterKeySpec != "" {
+		b = append(b, ",\"CustomerMasterKeySpec\":"...)
+		b = wireAppendString(b, x.CustomerMasterKeySpec)
+	}
+	{
+		b = append(b, ",\"KeySpec\":"...)
+		b = wireAppendString(b, x.KeySpec)
+	}
+	if len(x.EncryptionAlgorithms) != 0 {
+		b = append(b, ",\"EncryptionAlgorithms\":"...)
+		if x.EncryptionAlgorithms == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.EncryptionAlgorithms {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.EncryptionAlgorithms[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.SigningAlgorithms) != 0 {
+		b = append(b, ",\"SigningAlgorithms\":"...)
+		if x.SigningAlgorithms == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.SigningAlgorithms {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.SigningAlgorithms[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.KeyAgreementAlgorithms) != 0 {
+		b = append(b, ",\"KeyAgreementAlgorithms\":"...)
+		if x.KeyAgreementAlgorithms == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i3 := range x.KeyAgreementAlgorithms {
+				if i3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.KeyAgreementAlgorithms[i3])
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"MultiRegion\":"...)
+		b = strconv.AppendBool(b, x.MultiRegion)
+	}
+	if x.MultiRegionConfiguration != nil {
+		b = append(b, ",\"MultiRegionConfiguration\":"...)
+		if x.MultiRegionConfiguration == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.MultiRegionConfiguration.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.PendingDeletionWindowInDays != 0 {
+		b = append(b, ",\"PendingDeletionWindowInDays\":"...)
+		b = strconv.AppendInt(b, int64(x.PendingDeletionWindowInDays), 10)
+	}
+	if len(x.MacAlgorithms) != 0 {
+		b = append(b, ",\"MacAlgorithms\":"...)
+		if x.MacAlgorithms == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i4 := range x.MacAlgorithms {
+				if i4 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.MacAlgorithms[i4])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.XksKeyConfiguration != nil {
+		b = append(b, ",\"XksKeyConfiguration\":"...)
+		if x.XksKeyConfiguration == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.XksKeyConfiguration.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.CurrentKeyMaterialId != "" {
+		b = append(b, ",\"CurrentKeyMaterialId\":"...)
+		b = wireAppendString(b, x.CurrentKeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *KeyMetadata) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *KeyMetadata) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["AWSAccountId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "AWSAccountId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.AWSAccountId = s3
+	}
+	if mv4 := m["KeyId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "KeyId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.KeyId = s6
+	}
+	if mv7 := m["Arn"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Arn"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Arn = s9
+	}
+	if mv10 := m["CreationDate"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "CreationDate"}
+		ptr12 := new(sealbox.Timestamp)
+		n13, ok := mv10.(json.Number)
+		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
+			return wireBindErr(p11, "a value of sealbox.Timestamp")
+		}
+		x.CreationDate = ptr12
+	}
+	if mv14 := m["Enabled"]; mv14 != nil {
+		p15 := &wirePath{parent: p, name: "Enabled"}
+		s16, ok := mv14.(bool)
+		if !ok {
+			return wireBindErr(p15, "a boolean")
+		}
+		x.Enabled = s16
+	}
+	if mv17 := m["Description"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "Description"}
+		s19, ok := mv17.(string)
+		if !ok {
+			return wireBindErr(p18, "a string")
+		}
+		x.Description = s19
+	}
+	if mv20 := m["KeyUsage"]; mv20 != nil {
+		p21 := &wirePath{parent: p, name: "KeyUsage"}
+		s22, ok := mv20.(string)
+		if !ok {
+			return wireBindErr(p21, "a string")
+		}
+		x.KeyUsage = s22
+	}
+	if mv23 := m["KeyState"]; mv23 != nil {
+		p24 := &wirePath{parent: p, name: "KeyState"}
+		s25, ok := mv23.(string)
+		if !ok {
+			return wireBindErr(p24, "a string")
+		}
+		x.KeyState = s25
+	}
+	if mv26 := m["DeletionDate"]; mv26 != nil {
+		p27 := &wirePath{parent: p, name: "DeletionDate"}
+		ptr28 := new(sealbox.Timestamp)
+		n29, ok := mv26.(json.Number)
+		if !ok || (&(*ptr28)).UnmarshalJSON([]byte(n29)) != nil {
+			return wireBindErr(p27, "a value of sealbox.Timestamp")
+		}
+		x.DeletionDate = ptr28
+	}
+	if mv30 := m["ValidTo"]; mv30 != nil {
+		p31 := &wirePath{parent: p, name: "ValidTo"}
+		ptr32 := new(sealbox.Timestamp)
+		n33, ok := mv30.(json.Number)
+		if !ok || (&(*ptr32)).UnmarshalJSON([]byte(n33)) != nil {
+			return wireBindErr(p31, "a value of sealbox.Timestamp")
+		}
+		x.ValidTo = ptr32
+	}
+	if mv34 := m["Origin"]; mv34 != nil {
+		p35 := &wirePath{parent: p, name: "Origin"}
+		s36, ok := mv34.(string)
+		if !ok {
+			return wireBindErr(p35, "a string")
+		}
+		x.Origin = s36
+	}
+	if mv37 := m["CustomKeyStoreId"]; mv37 != nil {
+		p38 := &wirePath{parent: p, name: "CustomKeyStoreId"}
+		s39, ok := mv37.(string)
+		if !ok {
+			return wireBindErr(p38, "a string")
+		}
+		x.CustomKeyStoreId = s39
+	}
+	if mv40 := m["CloudHsmClusterId"]; mv40 != nil {
+		p41 := &wirePath{parent: p, name: "CloudHsmClusterId"}
+		s42, ok := mv40.(string)
+		if !ok {
+			return wireBindErr(p41, "a string")
+		}
+		x.CloudHsmClusterId = s42
+	}
+	if mv43 := m["ExpirationModel"]; mv43 != nil {
+		p44 := &wirePath{parent: p, name: "ExpirationModel"}
+		s45, ok := mv43.(string)
+		if !ok {
+			return wireBindErr(p44, "a string")
+		}
+		x.ExpirationModel = s45
+	}
+	if mv46 := m["KeyManager"]; mv46 != nil {
+		p47 := &wirePath{parent: p, name: "KeyManager"}
+		s48, ok := mv46.(string)
+		if !ok {
+			return wireBindErr(p47, "a string")
+		}
+		x.KeyManager = s48
+	}
+	if mv49 := m["CustomerMasterKeySpec"]; mv49 != nil {
+		p50 := &wirePath{parent: p, name: "CustomerMasterKeySpec"}
+		s51, ok := mv49.(string)
+		if !ok {
+			return wireBindErr(p50, "a string")
+		}
+		x.CustomerMasterKeySpec = s51
+	}
+	if mv52 := m["KeySpec"]; mv52 != nil {
+		p53 := &wirePath{parent: p, name: "KeySpec"}
+		s54, ok := mv52.(string)
+		if !ok {
+			return wireBindErr(p53, "a string")
+		}
+		x.KeySpec = s54
+	}
+	if mv55 := m["EncryptionAlgorithms"]; mv55 != nil {
+		p56 := &wirePath{parent: p, name: "EncryptionAlgorithms"}
+		l57, ok := mv55.([]any)
+		if !ok {
+			return wireBindErr(p56, "a list")
+		}
+		s58 := make([]string, len(l57))
+		for i59, e60 := range l57 {
+			if e60 == nil {
+				continue
+			}
+			p61 := &wirePath{parent: p56, index: i59 + 1}
+			s62, ok := e60.(string)
+			if !ok {
+				return wireBindErr(p61, "a string")
+			}
+			s58[i59] = s62
+		}
+		x.EncryptionAlgorithms = s58
+	}
+	if mv63 := m["SigningAlgorithms"]; mv63 != nil {
+		p64 := &wirePath{parent: p, name: "SigningAlgorithms"}
+		l65, ok := mv63.([]any)
+		if !ok {
+			return wireBindErr(p64, "a list")
+		}
+		s66 := make([]string, len(l65))
+		for i67, e68 := range l65 {
+			if e68 == nil {
+				continue
+			}
+			p69 := &wirePath{parent: p64, index: i67 + 1}
+			s70, ok := e68.(string)
+			if !ok {
+				return wireBindErr(p69, "a string")
+			}
+			s66[i67] = s70
+		}
+		x.SigningAlgorithms = s66
+	}
+	if mv71 := m["KeyAgreementAlgorithms"]; mv71 != nil {
+		p72 := &wirePath{parent: p, name: "KeyAgreementAlgorithms"}
+		l73, ok := mv71.([]any)
+		if !ok {
+			return wireBindErr(p72, "a list")
+		}
+		s74 := make([]string, len(l73))
+		for i75, e76 := range l73 {
+			if e76 == nil {
+				continue
+			}
+			p77 := &wirePath{parent: p72, index: i75 + 1}
+			s78, ok := e76.(string)
+			if !ok {
+				return wireBindErr(p77, "a string")
+			}
+			s74[i75] = s78
+		}
+		x.KeyAgreementAlgorithms = s74
+	}
+	if mv79 := m["MultiRegion"]; mv79 != nil {
+		p80 := &wirePath{parent: p, name: "MultiRegion"}
+		s81, ok := mv79.(bool)
+		if !ok {
+			return wireBindErr(p80, "a boolean")
+		}
+		x.MultiRegion = s81
+	}
+	if mv82 := m["MultiRegionConfiguration"]; mv82 != nil {
+		p83 := &wirePath{parent: p, name: "MultiRegionConfiguration"}
+		ptr84 := new(MultiRegionConfiguration)
+		if err := (&(*ptr84)).bindWire(mv82, p83); err != nil {
+			return err
+		}
+		x.MultiRegionConfiguration = ptr84
+	}
+	if mv85 := m["PendingDeletionWindowInDays"]; mv85 != nil {
+		p86 := &wirePath{parent: p, name: "PendingDeletionWindowInDays"}
+		n87, ok := mv85.(json.Number)
+		if !ok {
+			return wireBindErr(p86, "a number")
+		}
+		i88, err89 := strconv.ParseInt(string(n87), 10, 64)
+		if err89 != nil || i88 < math.MinInt32 || i88 > math.MaxInt32 {
+			return wireBindErr(p86, "an integer of int32's range")
+		}
+		x.PendingDeletionWindowInDays = int32(i88)
+	}
+	if mv90 := m["MacAlgorithms"]; mv90 != nil {
+		p91 := &wirePath{parent: p, name: "MacAlgorithms"}
+		l92, ok := mv90.([]any)
+		if !ok {
+			return wireBindErr(p91, "a list")
+		}
+		s93 := make([]string, len(l92))
+		for i94, e95 := range l92 {
+			if e95 == nil {
+				continue
+			}
+			p96 := &wirePath{parent: p91, index: i94 + 1}
+			s97, ok := e95.(string)
+			if !ok {
+				return wireBindErr(p96, "a string")
+			}
+			s93[i94] = s97
+		}
+		x.MacAlgorithms = s93
+	}
+	if mv98 := m["XksKeyConfiguration"]; mv98 != nil {
+		p99 := &wirePath{parent: p, name: "XksKeyConfiguration"}
+		ptr100 := new(XksKeyConfigurationType)
+		if err := (&(*ptr100)).bindWire(mv98, p99); err != nil {
+			return err
+		}
+		x.XksKeyConfiguration = ptr100
+	}
+	if mv101 := m["CurrentKeyMaterialId"]; mv101 != nil {
+		p102 := &wirePath{parent: p, name: "CurrentKeyMaterialId"}
+		s103, ok := mv101.(string)
+		if !ok {
+			return wireBindErr(p102, "a string")
+		}
+		x.CurrentKeyMaterialId = s103
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAliasesRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.Limit != 0 {
+		b = append(b, ",\"Limit\":"...)
+		b = strconv.AppendInt(b, int64(x.Limit), 10)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAliasesRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListAliasesRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["Limit"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Limit"}
+		n6, ok := mv4.(json.Number)
+		if !ok {
+			return wireBindErr(p5, "a number")
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr(p5, "an integer of int32's range")
+		}
+		x.Limit = int32(i7)
+	}
+	if mv9 := m["Marker"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "Marker"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.Marker = s11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAliasesResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Aliases\":"...)
+		if x.Aliases == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Aliases {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Aliases[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = wireAppendString(b, x.NextMarker)
+	}
+	{
+		b = append(b, ",\"Truncated\":"...)
+		b = strconv.AppendBool(b, x.Truncated)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAliasesResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListAliasesResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Aliases"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Aliases"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]AliasListEntry, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Aliases = s4
+	}
+	if mv8 := m["NextMarker"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "NextMarker"}
+		s10, ok := mv8.(string)
+		if !ok {
+			return wireBindErr(p9, "a string")
+		}
+		x.NextMarker = s10
+	}
+	if mv11 := m["Truncated"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Truncated"}
+		s13, ok := mv11.(bool)
+		if !ok {
+			return wireBindErr(p12, "a boolean")
+		}
+		x.Truncated = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListGrantsRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Limit != 0 {
+		b = append(b, ",\"Limit\":"...)
+		b = strconv.AppendInt(b, int64(x.Limit), 10)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.GrantId != "" {
+		b = append(b, ",\"GrantId\":"...)
+		b = wireAppendString(b, x.GrantId)
+	}
+	if x.GranteePrincipal != "" {
+		b = append(b, ",\"GranteePrincipal\":"...)
+		b = wireAppendString(b, x.GranteePrincipal)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListGrantsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListGrantsRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Limit"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Limit"}
+		n3, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr(p2, "a number")
+		}
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
+			return wireBindErr(p2, "an integer of int32's range")
+		}
+		x.Limit = int32(i4)
+	}
+	if mv6 := m["Marker"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "Marker"}
+		s8, ok := mv6.(string)
+		if !ok {
+			return wireBindErr(p7, "a string")
+		}
+		x.Marker = s8
+	}
+	if mv9 := m["KeyId"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "KeyId"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.KeyId = s11
+	}
+	if mv12 := m["GrantId"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "GrantId"}
+		s14, ok := mv12.(string)
+		if !ok {
+			return wireBindErr(p13, "a string")
+		}
+		x.GrantId = s14
+	}
+	if mv15 := m["GranteePrincipal"]; mv15 != nil {
+		p16 := &wirePath{parent: p, name: "GranteePrincipal"}
+		s17, ok := mv15.(string)
+		if !ok {
+			return wireBindErr(p16, "a string")
+		}
+		x.GranteePrincipal = s17
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListGrantsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Grants\":"...)
+		if x.Grants == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Grants {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Grants[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = wireAppendString(b, x.NextMarker)
+	}
+	{
+		b = append(b, ",\"Truncated\":"...)
+		b = strconv.AppendBool(b, x.Truncated)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListGrantsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListGrantsResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Grants"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Grants"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]GrantListEntry, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Grants = s4
+	}
+	if mv8 := m["NextMarker"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "NextMarker"}
+		s10, ok := mv8.(string)
+		if !ok {
+			return wireBindErr(p9, "a string")
+		}
+		x.NextMarker = s10
+	}
+	if mv11 := m["Truncated"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Truncated"}
+		s13, ok := mv11.(bool)
+		if !ok {
+			return wireBindErr(p12, "a boolean")
+		}
+		x.Truncated = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListKeyPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.Limit != 0 {
+		b = append(b, ",\"Limit\":"...)
+		b = strconv.AppendInt(b, int64(x.Limit), 10)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListKeyPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListKeyPoliciesRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["Limit"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Limit"}
+		n6, ok := mv4.(json.Number)
+		if !ok {
+			return wireBindErr(p5, "a number")
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr(p5, "an integer of int32's range")
+		}
+		x.Limit = int32(i7)
+	}
+	if mv9 := m["Marker"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "Marker"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.Marker = s11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListKeyPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyNames\":"...)
+		if x.PolicyNames == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.PolicyNames {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.PolicyNames[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = wireAppendString(b, x.NextMarker)
+	}
+	{
+		b = append(b, ",\"Truncated\":"...)
+		b = strconv.AppendBool(b, x.Truncated)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListKeyPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListKeyPoliciesResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyNames"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyNames"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]string, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			s8, ok := e6.(string)
+			if !ok {
+				return wireBindErr(p7, "a string")
+			}
+			s4[i5] = s8
+		}
+		x.PolicyNames = s4
+	}
+	if mv9 := m["NextMarker"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "NextMarker"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.NextMarker = s11
+	}
+	if mv12 := m["Truncated"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "Truncated"}
+		s14, ok := mv12.(bool)
+		if !ok {
+			return wireBindErr(p13, "a boolean")
+		}
+		x.Truncated = s14
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListKeyRotationsRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.IncludeKeyMaterial != "" {
+		b = append(b, ",\"IncludeKeyMaterial\":"...)
+		b = wireAppendString(b, x.IncludeKeyMaterial)
+	}
+	if x.Limit != 0 {
+		b = append(b, ",\"Limit\":"...)
+		b = strconv.AppendInt(b, int64(x.Limit), 10)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListKeyRotationsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListKeyRotationsRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["IncludeKeyMaterial"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "IncludeKeyMaterial"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.IncludeKeyMaterial = s6
+	}
+	if mv7 := m["Limit"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Limit"}
+		n9, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr(p8, "a number")
+		}
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr(p8, "an integer of int32's range")
+		}
+		x.Limit = int32(i10)
+	}
+	if mv12 := m["Marker"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "Marker"}
+		s14, ok := mv12.(string)
+		if !ok {
+			return wireBindErr(p13, "a string")
+		}
+		x.Marker = s14
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListKeyRotationsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Rotations\":"...)
+		if x.Rotations == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Rotations {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Rotations[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = wireAppendString(b, x.NextMarker)
+	}
+	{
+		b = append(b, ",\"Truncated\":"...)
+		b = strconv.AppendBool(b, x.Truncated)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListKeyRotationsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListKeyRotationsResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Rotations"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Rotations"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]RotationsListEntry, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Rotations = s4
+	}
+	if mv8 := m["NextMarker"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "NextMarker"}
+		s10, ok := mv8.(string)
+		if !ok {
+			return wireBindErr(p9, "a string")
+		}
+		x.NextMarker = s10
+	}
+	if mv11 := m["Truncated"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Truncated"}
+		s13, ok := mv11.(bool)
+		if !ok {
+			return wireBindErr(p12, "a boolean")
+		}
+		x.Truncated = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListKeysRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Limit != 0 {
+		b = append(b, ",\"Limit\":"...)
+		b = strconv.AppendInt(b, int64(x.Limit), 10)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListKeysRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListKeysRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Limit"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Limit"}
+		n3, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr(p2, "a number")
+		}
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
+			return wireBindErr(p2, "an integer of int32's range")
+		}
+		x.Limit = int32(i4)
+	}
+	if mv6 := m["Marker"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "Marker"}
+		s8, ok := mv6.(string)
+		if !ok {
+			return wireBindErr(p7, "a string")
+		}
+		x.Marker = s8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListKeysResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Keys\":"...)
+		if x.Keys == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Keys {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Keys[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = wireAppendString(b, x.NextMarker)
+	}
+	{
+		b = append(b, ",\"Truncated\":"...)
+		b = strconv.AppendBool(b, x.Truncated)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListKeysResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListKeysResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Keys"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Keys"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]KeyListEntry, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Keys = s4
+	}
+	if mv8 := m["NextMarker"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "NextMarker"}
+		s10, ok := mv8.(string)
+		if !ok {
+			return wireBindErr(p9, "a string")
+		}
+		x.NextMarker = s10
+	}
+	if mv11 := m["Truncated"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Truncated"}
+		s13, ok := mv11.(bool)
+		if !ok {
+			return wireBindErr(p12, "a boolean")
+		}
+		x.Truncated = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListResourceTagsRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.Limit != 0 {
+		b = append(b, ",\"Limit\":"...)
+		b = strconv.AppendInt(b, int64(x.Limit), 10)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListResourceTagsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListResourceTagsRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["Limit"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Limit"}
+		n6, ok := mv4.(json.Number)
+		if !ok {
+			return wireBindErr(p5, "a number")
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr(p5, "an integer of int32's range")
+		}
+		x.Limit = int32(i7)
+	}
+	if mv9 := m["Marker"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "Marker"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.Marker = s11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListResourceTagsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = wireAppendString(b, x.NextMarker)
+	}
+	{
+		b = append(b, ",\"Truncated\":"...)
+		b = strconv.AppendBool(b, x.Truncated)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListResourceTagsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListResourceTagsResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Tags"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Tags"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]Tag, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Tags = s4
+	}
+	if mv8 := m["NextMarker"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "NextMarker"}
+		s10, ok := mv8.(string)
+		if !ok {
+			return wireBindErr(p9, "a string")
+		}
+		x.NextMarker = s10
+	}
+	if mv11 := m["Truncated"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Truncated"}
+		s13, ok := mv11.(bool)
+		if !ok {
+			return wireBindErr(p12, "a boolean")
+		}
+		x.Truncated = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListRetirableGrantsRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Limit != 0 {
+		b = append(b, ",\"Limit\":"...)
+		b = strconv.AppendInt(b, int64(x.Limit), 10)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.RetiringPrincipal != "" {
+		b = append(b, ",\"RetiringPrincipal\":"...)
+		b = wireAppendString(b, x.RetiringPrincipal)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListRetirableGrantsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListRetirableGrantsRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Limit"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Limit"}
+		n3, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr(p2, "a number")
+		}
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
+			return wireBindErr(p2, "an integer of int32's range")
+		}
+		x.Limit = int32(i4)
+	}
+	if mv6 := m["Marker"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "Marker"}
+		s8, ok := mv6.(string)
+		if !ok {
+			return wireBindErr(p7, "a string")
+		}
+		x.Marker = s8
+	}
+	if mv9 := m["RetiringPrincipal"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "RetiringPrincipal"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.RetiringPrincipal = s11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *MultiRegionConfiguration) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.MultiRegionKeyType != "" {
+		b = append(b, ",\"MultiRegionKeyType\":"...)
+		b = wireAppendString(b, x.MultiRegionKeyType)
+	}
+	if x.PrimaryKey != nil {
+		b = append(b, ",\"PrimaryKey\":"...)
+		if x.PrimaryKey == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.PrimaryKey.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(x.ReplicaKeys) != 0 {
+		b = append(b, ",\"ReplicaKeys\":"...)
+		if x.ReplicaKeys == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.ReplicaKeys {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ReplicaKeys[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *MultiRegionConfiguration) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *MultiRegionConfiguration) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["MultiRegionKeyType"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "MultiRegionKeyType"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.MultiRegionKeyType = s3
+	}
+	if mv4 := m["PrimaryKey"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PrimaryKey"}
+		ptr6 := new(MultiRegionKey)
+		if err := (&(*ptr6)).bindWire(mv4, p5); err != nil {
+			return err
+		}
+		x.PrimaryKey = ptr6
+	}
+	if mv7 := m["ReplicaKeys"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "ReplicaKeys"}
+		l9, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr(p8, "a list")
+		}
+		s10 := make([]MultiRegionKey, len(l9))
+		for i11, e12 := range l9 {
+			if e12 == nil {
+				continue
+			}
+			p13 := &wirePath{parent: p8, index: i11 + 1}
+			if err := (&s10[i11]).bindWire(e12, p13); err != nil {
+				return err
+			}
+		}
+		x.ReplicaKeys = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *MultiRegionKey) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Arn != "" {
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if x.Region != "" {
+		b = append(b, ",\"Region\":"...)
+		b = wireAppendString(b, x.Region)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *MultiRegionKey) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *MultiRegionKey) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Arn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Arn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Arn = s3
+	}
+	if mv4 := m["Region"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Region"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Region = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutKeyPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if x.Policy != "" {
+		b = append(b, ",\"Policy\":"...)
+		b = wireAppendString(b, x.Policy)
+	}
+	if x.BypassPolicyLockoutSafetyCheck {
+		b = append(b, ",\"BypassPolicyLockoutSafetyCheck\":"...)
+		b = strconv.AppendBool(b, x.BypassPolicyLockoutSafetyCheck)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutKeyPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *PutKeyPolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["PolicyName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyName = s6
+	}
+	if mv7 := m["Policy"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Policy"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Policy = s9
+	}
+	if mv10 := m["BypassPolicyLockoutSafetyCheck"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "BypassPolicyLockoutSafetyCheck"}
+		s12, ok := mv10.(bool)
+		if !ok {
+			return wireBindErr(p11, "a boolean")
+		}
+		x.BypassPolicyLockoutSafetyCheck = s12
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ReEncryptRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.CiphertextBlob) != 0 {
+		b = append(b, ",\"CiphertextBlob\":"...)
+		if x.CiphertextBlob == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.CiphertextBlob)
+		}
+	}
+	if len(x.SourceEncryptionContext) != 0 {
+		b = append(b, ",\"SourceEncryptionContext\":"...)
+		if x.SourceEncryptionContext == nil {
+			b = append(b, "null"...)
+		} else {
+			keys1 := make([]string, 0, len(x.SourceEncryptionContext))
+			for k2 := range x.SourceEncryptionContext {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.SourceEncryptionContext[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.SourceKeyId != "" {
+		b = append(b, ",\"SourceKeyId\":"...)
+		b = wireAppendString(b, x.SourceKeyId)
+	}
+	if x.DestinationKeyId != "" {
+		b = append(b, ",\"DestinationKeyId\":"...)
+		b = wireAppendString(b, x.DestinationKeyId)
+	}
+	if len(x.DestinationEncryptionContext) != 0 {
+		b = append(b, ",\"DestinationEncryptionContext\":"...)
+		if x.DestinationEncryptionContext == nil {
+			b = append(b, "null"...)
+		} else {
+			keys5 := make([]string, 0, len(x.DestinationEncryptionContext))
+			for k6 := range x.DestinationEncryptionContext {
+				keys5 = append(keys5, k6)
+			}
+			slices.Sort(keys5)
+			b = append(b, '{')
+			for e7, k6 := range keys5 {
+				if e7 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k6)
+				b = append(b, ':')
+				v8 := x.DestinationEncryptionContext[k6]
+				b = wireAppendString(b, v8)
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.SourceEncryptionAlgorithm != "" {
+		b = append(b, ",\"SourceEncryptionAlgorithm\":"...)
+		b = wireAppendString(b, x.SourceEncryptionAlgorithm)
+	}
+	if x.DestinationEncryptionAlgorithm != "" {
+		b = append(b, ",\"DestinationEncryptionAlgorithm\":"...)
+		b = wireAppendString(b, x.DestinationEncryptionAlgorithm)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		if x.GrantTokens == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i9 := range x.GrantTokens {
+				if i9 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i9])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(x.DryRunModifiers) != 0 {
+		b = append(b, ",\"DryRunModifiers\":"...)
+		if x.DryRunModifiers == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i10 := range x.DryRunModifiers {
+				if i10 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.DryRunModifiers[i10])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ReEncryptRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ReEncryptRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["CiphertextBlob"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "CiphertextBlob"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a base64 string")
+		}
+		d4, err5 := base64.StdEncoding.DecodeString(s3)
+		if err5 != nil {
+			return wireBindErr(p2, "base64-encoded bytes")
+		}
+		x.CiphertextBlob = d4
+	}
+	if mv6 := m["SourceEncryptionContext"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "SourceEncryptionContext"}
+		m8, ok := mv6.(map[string]any)
+		if !ok {
+			return wireBindErr(p7, "an object")
+		}
+		out9 := make(map[string]string, len(m8))
+		for k10, e11 := range m8 {
+			var ev12 string
+			if e11 != nil {
+				p13 := &wirePath{parent: p7, index: -1}
+				s14, ok := e11.(string)
+				if !ok {
+					return wireBindErr(p13, "a string")
+				}
+				ev12 = s14
+			}
+			out9[k10] = ev12
+		}
+		x.SourceEncryptionContext = out9
+	}
+	if mv15 := m["SourceKeyId"]; mv15 != nil {
+		p16 := &wirePath{parent: p, name: "SourceKeyId"}
+		s17, ok := mv15.(string)
+		if !ok {
+			return wireBindErr(p16, "a string")
+		}
+		x.SourceKeyId = s17
+	}
+	if mv18 := m["DestinationKeyId"]; mv18 != nil {
+		p19 := &wirePath{parent: p, name: "DestinationKeyId"}
+		s20, ok := mv18.(string)
+		if !ok {
+			return wireBindErr(p19, "a string")
+		}
+		x.DestinationKeyId = s20
+	}
+	if mv21 := m["DestinationEncryptionContext"]; mv21 != nil {
+		p22 := &wirePath{parent: p, name: "DestinationEncryptionContext"}
+		m23, ok := mv21.(map[string]any)
+		if !ok {
+			return wireBindErr(p22, "an object")
+		}
+		out24 := make(map[string]string, len(m23))
+		for k25, e26 := range m23 {
+			var ev27 string
+			if e26 != nil {
+				p28 := &wirePath{parent: p22, index: -1}
+				s29, ok := e26.(string)
+				if !ok {
+					return wireBindErr(p28, "a string")
+				}
+				ev27 = s29
+			}
+			out24[k25] = ev27
+		}
+		x.DestinationEncryptionContext = out24
+	}
+	if mv30 := m["SourceEncryptionAlgorithm"]; mv30 != nil {
+		p31 := &wirePath{parent: p, name: "SourceEncryptionAlgorithm"}
+		s32, ok := mv30.(string)
+		if !ok {
+			return wireBindErr(p31, "a string")
+		}
+		x.SourceEncryptionAlgorithm = s32
+	}
+	if mv33 := m["DestinationEncryptionAlgorithm"]; mv33 != nil {
+		p34 := &wirePath{parent: p, name: "DestinationEncryptionAlgorithm"}
+		s35, ok := mv33.(string)
+		if !ok {
+			return wireBindErr(p34, "a string")
+		}
+		x.DestinationEncryptionAlgorithm = s35
+	}
+	if mv36 := m["GrantTokens"]; mv36 != nil {
+		p37 := &wirePath{parent: p, name: "GrantTokens"}
+		l38, ok := mv36.([]any)
+		if !ok {
+			return wireBindErr(p37, "a list")
+		}
+		s39 := make([]string, len(l38))
+		for i40, e41 := range l38 {
+			if e41 == nil {
+				continue
+			}
+			p42 := &wirePath{parent: p37, index: i40 + 1}
+			s43, ok := e41.(string)
+			if !ok {
+				return wireBindErr(p42, "a string")
+			}
+			s39[i40] = s43
+		}
+		x.GrantTokens = s39
+	}
+	if mv44 := m["DryRun"]; mv44 != nil {
+		p45 := &wirePath{parent: p, name: "DryRun"}
+		s46, ok := mv44.(bool)
+		if !ok {
+			return wireBindErr(p45, "a boolean")
+		}
+		x.DryRun = s46
+	}
+	if mv47 := m["DryRunModifiers"]; mv47 != nil {
+		p48 := &wirePath{parent: p, name: "DryRunModifiers"}
+		l49, ok := mv47.([]any)
+		if !ok {
+			return wireBindErr(p48, "a list")
+		}
+		s50 := make([]string, len(l49))
+		for i51, e52 := range l49 {
+			if e52 == nil {
+				continue
+			}
+			p53 := &wirePath{parent: p48, index: i51 + 1}
+			s54, ok := e52.(string)
+			if !ok {
+				return wireBindErr(p53, "a string")
+			}
+			s50[i51] = s54
+		}
+		x.DryRunModifiers = s50
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ReEncryptResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"CiphertextBlob\":"...)
+		if x.CiphertextBlob == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.CiphertextBlob)
+		}
+	}
+	{
+		b = append(b, ",\"SourceKeyId\":"...)
+		b = wireAppendString(b, x.SourceKeyId)
+	}
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	{
+		b = append(b, ",\"SourceEncryptionAlgorithm\":"...)
+		b = wireAppendString(b, x.SourceEncryptionAlgorithm)
+	}
+	{
+		b = append(b, ",\"DestinationEncryptionAlgorithm\":"...)
+		b = wireAppendString(b, x.DestinationEncryptionAlgorithm)
+	}
+	if x.SourceKeyMaterialId != "" {
+		b = append(b, ",\"SourceKeyMaterialId\":"...)
+		b = wireAppendString(b, x.SourceKeyMaterialId)
+	}
+	if x.DestinationKeyMaterialId != "" {
+		b = append(b, ",\"DestinationKeyMaterialId\":"...)
+		b = wireAppendString(b, x.DestinationKeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ReEncryptResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ReEncryptResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["CiphertextBlob"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "CiphertextBlob"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a base64 string")
+		}
+		d4, err5 := base64.StdEncoding.DecodeString(s3)
+		if err5 != nil {
+			return wireBindErr(p2, "base64-encoded bytes")
+		}
+		x.CiphertextBlob = d4
+	}
+	if mv6 := m["SourceKeyId"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "SourceKeyId"}
+		s8, ok := mv6.(string)
+		if !ok {
+			return wireBindErr(p7, "a string")
+		}
+		x.SourceKeyId = s8
+	}
+	if mv9 := m["KeyId"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "KeyId"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.KeyId = s11
+	}
+	if mv12 := m["SourceEncryptionAlgorithm"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "SourceEncryptionAlgorithm"}
+		s14, ok := mv12.(string)
+		if !ok {
+			return wireBindErr(p13, "a string")
+		}
+		x.SourceEncryptionAlgorithm = s14
+	}
+	if mv15 := m["DestinationEncryptionAlgorithm"]; mv15 != nil {
+		p16 := &wirePath{parent: p, name: "DestinationEncryptionAlgorithm"}
+		s17, ok := mv15.(string)
+		if !ok {
+			return wireBindErr(p16, "a string")
+		}
+		x.DestinationEncryptionAlgorithm = s17
+	}
+	if mv18 := m["SourceKeyMaterialId"]; mv18 != nil {
+		p19 := &wirePath{parent: p, name: "SourceKeyMaterialId"}
+		s20, ok := mv18.(string)
+		if !ok {
+			return wireBindErr(p19, "a string")
+		}
+		x.SourceKeyMaterialId = s20
+	}
+	if mv21 := m["DestinationKeyMaterialId"]; mv21 != nil {
+		p22 := &wirePath{parent: p, name: "DestinationKeyMaterialId"}
+		s23, ok := mv21.(string)
+		if !ok {
+			return wireBindErr(p22, "a string")
+		}
+		x.DestinationKeyMaterialId = s23
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RecipientInfo) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyEncryptionAlgorithm != "" {
+		b = append(b, ",\"KeyEncryptionAlgorithm\":"...)
+		b = wireAppendString(b, x.KeyEncryptionAlgorithm)
+	}
+	if len(x.AttestationDocument) != 0 {
+		b = append(b, ",\"AttestationDocument\":"...)
+		if x.AttestationDocument == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.AttestationDocument)
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RecipientInfo) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *RecipientInfo) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyEncryptionAlgorithm"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyEncryptionAlgorithm"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyEncryptionAlgorithm = s3
+	}
+	if mv4 := m["AttestationDocument"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "AttestationDocument"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a base64 string")
+		}
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr(p5, "base64-encoded bytes")
+		}
+		x.AttestationDocument = d7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ReplicateKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.ReplicaRegion != "" {
+		b = append(b, ",\"ReplicaRegion\":"...)
+		b = wireAppendString(b, x.ReplicaRegion)
+	}
+	if x.Policy != "" {
+		b = append(b, ",\"Policy\":"...)
+		b = wireAppendString(b, x.Policy)
+	}
+	if x.BypassPolicyLockoutSafetyCheck {
+		b = append(b, ",\"BypassPolicyLockoutSafetyCheck\":"...)
+		b = strconv.AppendBool(b, x.BypassPolicyLockoutSafetyCheck)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ReplicateKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ReplicateKeyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["ReplicaRegion"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ReplicaRegion"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.ReplicaRegion = s6
+	}
+	if mv7 := m["Policy"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Policy"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Policy = s9
+	}
+	if mv10 := m["BypassPolicyLockoutSafetyCheck"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "BypassPolicyLockoutSafetyCheck"}
+		s12, ok := mv10.(bool)
+		if !ok {
+			return wireBindErr(p11, "a boolean")
+		}
+		x.BypassPolicyLockoutSafetyCheck = s12
+	}
+	if mv13 := m["Description"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "Description"}
+		s15, ok := mv13.(string)
+		if !ok {
+			return wireBindErr(p14, "a string")
+		}
+		x.Description = s15
+	}
+	if mv16 := m["Tags"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "Tags"}
+		l18, ok := mv16.([]any)
+		if !ok {
+			return wireBindErr(p17, "a list")
+		}
+		s19 := make([]Tag, len(l18))
+		for i20, e21 := range l18 {
+			if e21 == nil {
+				continue
+			}
+			p22 := &wirePath{parent: p17, index: i20 + 1}
+			if err := (&s19[i20]).bindWire(e21, p22); err != nil {
+				return err
+			}
+		}
+		x.Tags = s19
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ReplicateKeyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.ReplicaKeyMetadata != nil {
+		b = append(b, ",\"ReplicaKeyMetadata\":"...)
+		if x.ReplicaKeyMetadata == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.ReplicaKeyMetadata.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.ReplicaPolicy != "" {
+		b = append(b, ",\"ReplicaPolicy\":"...)
+		b = wireAppendString(b, x.ReplicaPolicy)
+	}
+	if len(x.ReplicaTags) != 0 {
+		b = append(b, ",\"ReplicaTags\":"...)
+		if x.ReplicaTags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.ReplicaTags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ReplicaTags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ReplicateKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ReplicateKeyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ReplicaKeyMetadata"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ReplicaKeyMetadata"}
+		ptr3 := new(KeyMetadata)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.ReplicaKeyMetadata = ptr3
+	}
+	if mv4 := m["ReplicaPolicy"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ReplicaPolicy"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.ReplicaPolicy = s6
+	}
+	if mv7 := m["ReplicaTags"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "ReplicaTags"}
+		l9, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr(p8, "a list")
+		}
+		s10 := make([]Tag, len(l9))
+		for i11, e12 := range l9 {
+			if e12 == nil {
+				continue
+			}
+			p13 := &wirePath{parent: p8, index: i11 + 1}
+			if err := (&s10[i11]).bindWire(e12, p13); err != nil {
+				return err
+			}
+		}
+		x.ReplicaTags = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RetireGrantRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.GrantToken != "" {
+		b = append(b, ",\"GrantToken\":"...)
+		b = wireAppendString(b, x.GrantToken)
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.GrantId != "" {
+		b = append(b, ",\"GrantId\":"...)
+		b = wireAppendString(b, x.GrantId)
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RetireGrantRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *RetireGrantRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["GrantToken"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "GrantToken"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.GrantToken = s3
+	}
+	if mv4 := m["KeyId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "KeyId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.KeyId = s6
+	}
+	if mv7 := m["GrantId"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "GrantId"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.GrantId = s9
+	}
+	if mv10 := m["DryRun"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "DryRun"}
+		s12, ok := mv10.(bool)
+		if !ok {
+			return wireBindErr(p11, "a boolean")
+		}
+		x.DryRun = s12
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RevokeGrantRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.GrantId != "" {
+		b = append(b, ",\"GrantId\":"...)
+		b = wireAppendString(b, x.GrantId)
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RevokeGrantRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *RevokeGrantRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["GrantId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "GrantId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.GrantId = s6
+	}
+	if mv7 := m["DryRun"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "DryRun"}
+		s9, ok := mv7.(bool)
+		if !ok {
+			return wireBindErr(p8, "a boolean")
+		}
+		x.DryRun = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RotateKeyOnDemandRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RotateKeyOnDemandRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *RotateKeyOnDemandRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RotateKeyOnDemandResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RotateKeyOnDemandResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *RotateKeyOnDemandResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RotationsListEntry) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	{
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if x.KeyMaterialDescription != "" {
+		b = append(b, ",\"KeyMaterialDescription\":"...)
+		b = wireAppendString(b, x.KeyMaterialDescription)
+	}
+	if x.ImportState != "" {
+		b = append(b, ",\"ImportState\":"...)
+		b = wireAppendString(b, x.ImportState)
+	}
+	{
+		b = append(b, ",\"KeyMaterialState\":"...)
+		b = wireAppendString(b, x.KeyMaterialState)
+	}
+	if x.ExpirationModel != "" {
+		b = append(b, ",\"ExpirationModel\":"...)
+		b = wireAppendString(b, x.ExpirationModel)
+	}
+	if x.ValidTo != nil {
+		b = append(b, ",\"ValidTo\":"...)
+		if x.ValidTo == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.ValidTo))
+		}
+	}
+	if x.RotationDate != nil {
+		b = append(b, ",\"RotationDate\":"...)
+		if x.RotationDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.RotationDate))
+		}
+	}
+	if x.RotationType != "" {
+		b = append(b, ",\"RotationType\":"...)
+		b = wireAppendString(b, x.RotationType)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RotationsListEntry) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *RotationsListEntry) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["KeyMaterialId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "KeyMaterialId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.KeyMaterialId = s6
+	}
+	if mv7 := m["KeyMaterialDescription"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "KeyMaterialDescription"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.KeyMaterialDescription = s9
+	}
+	if mv10 := m["ImportState"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "ImportState"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.ImportState = s12
+	}
+	if mv13 := m["KeyMaterialState"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "KeyMaterialState"}
+		s15, ok := mv13.(string)
+		if !ok {
+			return wireBindErr(p14, "a string")
+		}
+		x.KeyMaterialState = s15
+	}
+	if mv16 := m["ExpirationModel"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "ExpirationModel"}
+		s18, ok := mv16.(string)
+		if !ok {
+			return wireBindErr(p17, "a string")
+		}
+		x.ExpirationModel = s18
+	}
+	if mv19 := m["ValidTo"]; mv19 != nil {
+		p20 := &wirePath{parent: p, name: "ValidTo"}
+		ptr21 := new(sealbox.Timestamp)
+		n22, ok := mv19.(json.Number)
+		if !ok || (&(*ptr21)).UnmarshalJSON([]byte(n22)) != nil {
+			return wireBindErr(p20, "a value of sealbox.Timestamp")
+		}
+		x.ValidTo = ptr21
+	}
+	if mv23 := m["RotationDate"]; mv23 != nil {
+		p24 := &wirePath{parent: p, name: "RotationDate"}
+		ptr25 := new(sealbox.Timestamp)
+		n26, ok := mv23.(json.Number)
+		if !ok || (&(*ptr25)).UnmarshalJSON([]byte(n26)) != nil {
+			return wireBindErr(p24, "a value of sealbox.Timestamp")
+		}
+		x.RotationDate = ptr25
+	}
+	if mv27 := m["RotationType"]; mv27 != nil {
+		p28 := &wirePath{parent: p, name: "RotationType"}
+		s29, ok := mv27.(string)
+		if !ok {
+			return wireBindErr(p28, "a string")
+		}
+		x.RotationType = s29
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ScheduleKeyDeletionRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.PendingWindowInDays != 0 {
+		b = append(b, ",\"PendingWindowInDays\":"...)
+		b = strconv.AppendInt(b, int64(x.PendingWindowInDays), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ScheduleKeyDeletionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ScheduleKeyDeletionRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["PendingWindowInDays"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PendingWindowInDays"}
+		n6, ok := mv4.(json.Number)
+		if !ok {
+			return wireBindErr(p5, "a number")
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr(p5, "an integer of int32's range")
+		}
+		x.PendingWindowInDays = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ScheduleKeyDeletionResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.DeletionDate != nil {
+		b = append(b, ",\"DeletionDate\":"...)
+		if x.DeletionDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.DeletionDate))
+		}
+	}
+	{
+		b = append(b, ",\"KeyState\":"...)
+		b = wireAppendString(b, x.KeyState)
+	}
+	{
+		b = append(b, ",\"PendingWindowInDays\":"...)
+		b = strconv.AppendInt(b, int64(x.PendingWindowInDays), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ScheduleKeyDeletionResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ScheduleKeyDeletionResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["DeletionDate"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "DeletionDate"}
+		ptr6 := new(sealbox.Timestamp)
+		n7, ok := mv4.(json.Number)
+		if !ok || (&(*ptr6)).UnmarshalJSON([]byte(n7)) != nil {
+			return wireBindErr(p5, "a value of sealbox.Timestamp")
+		}
+		x.DeletionDate = ptr6
+	}
+	if mv8 := m["KeyState"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "KeyState"}
+		s10, ok := mv8.(string)
+		if !ok {
+			return wireBindErr(p9, "a string")
+		}
+		x.KeyState = s10
+	}
+	if mv11 := m["PendingWindowInDays"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "PendingWindowInDays"}
+		n13, ok := mv11.(json.Number)
+		if !ok {
+			return wireBindErr(p12, "a number")
+		}
+		i14, err15 := strconv.ParseInt(string(n13), 10, 64)
+		if err15 != nil || i14 < math.MinInt32 || i14 > math.MaxInt32 {
+			return wireBindErr(p12, "an integer of int32's range")
+		}
+		x.PendingWindowInDays = int32(i14)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SignRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.Message) != 0 {
+		b = append(b, ",\"Message\":"...)
+		if x.Message == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.Message)
+		}
+	}
+	if x.MessageType != "" {
+		b = append(b, ",\"MessageType\":"...)
+		b = wireAppendString(b, x.MessageType)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		if x.GrantTokens == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.GrantTokens {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.SigningAlgorithm != "" {
+		b = append(b, ",\"SigningAlgorithm\":"...)
+		b = wireAppendString(b, x.SigningAlgorithm)
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SignRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *SignRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["Message"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Message"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a base64 string")
+		}
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr(p5, "base64-encoded bytes")
+		}
+		x.Message = d7
+	}
+	if mv9 := m["MessageType"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "MessageType"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.MessageType = s11
+	}
+	if mv12 := m["GrantTokens"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "GrantTokens"}
+		l14, ok := mv12.([]any)
+		if !ok {
+			return wireBindErr(p13, "a list")
+		}
+		s15 := make([]string, len(l14))
+		for i16, e17 := range l14 {
+			if e17 == nil {
+				continue
+			}
+			p18 := &wirePath{parent: p13, index: i16 + 1}
+			s19, ok := e17.(string)
+			if !ok {
+				return wireBindErr(p18, "a string")
+			}
+			s15[i16] = s19
+		}
+		x.GrantTokens = s15
+	}
+	if mv20 := m["SigningAlgorithm"]; mv20 != nil {
+		p21 := &wirePath{parent: p, name: "SigningAlgorithm"}
+		s22, ok := mv20.(string)
+		if !ok {
+			return wireBindErr(p21, "a string")
+		}
+		x.SigningAlgorithm = s22
+	}
+	if mv23 := m["DryRun"]; mv23 != nil {
+		p24 := &wirePath{parent: p, name: "DryRun"}
+		s25, ok := mv23.(bool)
+		if !ok {
+			return wireBindErr(p24, "a boolean")
+		}
+		x.DryRun = s25
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SignResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.Signature) != 0 {
+		b = append(b, ",\"Signature\":"...)
+		if x.Signature == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.Signature)
+		}
+	}
+	if x.SigningAlgorithm != "" {
+		b = append(b, ",\"SigningAlgorithm\":"...)
+		b = wireAppendString(b, x.SigningAlgorithm)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SignResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *SignResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["Signature"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Signature"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a base64 string")
+		}
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr(p5, "base64-encoded bytes")
+		}
+		x.Signature = d7
+	}
+	if mv9 := m["SigningAlgorithm"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "SigningAlgorithm"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.SigningAlgorithm = s11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"TagKey\":"...)
+		b = wireAppendString(b, x.TagKey)
+	}
+	{
+		b = append(b, ",\"TagValue\":"...)
+		b = wireAppendString(b, x.TagValue)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Tag) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["TagKey"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "TagKey"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.TagKey = s3
+	}
+	if mv4 := m["TagValue"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "TagValue"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.TagValue = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *TagResourceRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["Tags"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Tags"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]Tag, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
+				return err
+			}
+		}
+		x.Tags = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.TagKeys) != 0 {
+		b = append(b, ",\"TagKeys\":"...)
+		if x.TagKeys == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.TagKeys {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.TagKeys[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UntagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UntagResourceRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["TagKeys"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "TagKeys"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]string, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			s11, ok := e9.(string)
+			if !ok {
+				return wireBindErr(p10, "a string")
+			}
+			s7[i8] = s11
+		}
+		x.TagKeys = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.AliasName != "" {
+		b = append(b, ",\"AliasName\":"...)
+		b = wireAppendString(b, x.AliasName)
+	}
+	if x.TargetKeyId != "" {
+		b = append(b, ",\"TargetKeyId\":"...)
+		b = wireAppendString(b, x.TargetKeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UpdateAliasRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["AliasName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "AliasName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.AliasName = s3
+	}
+	if mv4 := m["TargetKeyId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "TargetKeyId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.TargetKeyId = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateKeyDescriptionRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateKeyDescriptionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UpdateKeyDescriptionRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["Description"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Description"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Description = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdatePrimaryRegionRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.PrimaryRegion != "" {
+		b = append(b, ",\"PrimaryRegion\":"...)
+		b = wireAppendString(b, x.PrimaryRegion)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdatePrimaryRegionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UpdatePrimaryRegionRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["PrimaryRegion"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PrimaryRegion"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PrimaryRegion = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *VerifyMacRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.Message) != 0 {
+		b = append(b, ",\"Message\":"...)
+		if x.Message == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.Message)
+		}
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.MacAlgorithm != "" {
+		b = append(b, ",\"MacAlgorithm\":"...)
+		b = wireAppendString(b, x.MacAlgorithm)
+	}
+	if len(x.Mac) != 0 {
+		b = append(b, ",\"Mac\":"...)
+		if x.Mac == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.Mac)
+		}
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		if x.GrantTokens == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.GrantTokens {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *VerifyMacRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *VerifyMacRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Message"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Message"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a base64 string")
+		}
+		d4, err5 := base64.StdEncoding.DecodeString(s3)
+		if err5 != nil {
+			return wireBindErr(p2, "base64-encoded bytes")
+		}
+		x.Message = d4
+	}
+	if mv6 := m["KeyId"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "KeyId"}
+		s8, ok := mv6.(string)
+		if !ok {
+			return wireBindErr(p7, "a string")
+		}
+		x.KeyId = s8
+	}
+	if mv9 := m["MacAlgorithm"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "MacAlgorithm"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.MacAlgorithm = s11
+	}
+	if mv12 := m["Mac"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "Mac"}
+		s14, ok := mv12.(string)
+		if !ok {
+			return wireBindErr(p13, "a base64 string")
+		}
+		d15, err16 := base64.StdEncoding.DecodeString(s14)
+		if err16 != nil {
+			return wireBindErr(p13, "base64-encoded bytes")
+		}
+		x.Mac = d15
+	}
+	if mv17 := m["GrantTokens"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "GrantTokens"}
+		l19, ok := mv17.([]any)
+		if !ok {
+			return wireBindErr(p18, "a list")
+		}
+		s20 := make([]string, len(l19))
+		for i21, e22 := range l19 {
+			if e22 == nil {
+				continue
+			}
+			p23 := &wirePath{parent: p18, index: i21 + 1}
+			s24, ok := e22.(string)
+			if !ok {
+				return wireBindErr(p23, "a string")
+			}
+			s20[i21] = s24
+		}
+		x.GrantTokens = s20
+	}
+	if mv25 := m["DryRun"]; mv25 != nil {
+		p26 := &wirePath{parent: p, name: "DryRun"}
+		s27, ok := mv25.(bool)
+		if !ok {
+			return wireBindErr(p26, "a boolean")
+		}
+		x.DryRun = s27
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *VerifyMacResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	{
+		b = append(b, ",\"MacValid\":"...)
+		b = strconv.AppendBool(b, x.MacValid)
+	}
+	{
+		b = append(b, ",\"MacAlgorithm\":"...)
+		b = wireAppendString(b, x.MacAlgorithm)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *VerifyMacResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *VerifyMacResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["MacValid"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "MacValid"}
+		s6, ok := mv4.(bool)
+		if !ok {
+			return wireBindErr(p5, "a boolean")
+		}
+		x.MacValid = s6
+	}
+	if mv7 := m["MacAlgorithm"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "MacAlgorithm"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.MacAlgorithm = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *VerifyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.Message) != 0 {
+		b = append(b, ",\"Message\":"...)
+		if x.Message == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.Message)
+		}
+	}
+	if x.MessageType != "" {
+		b = append(b, ",\"MessageType\":"...)
+		b = wireAppendString(b, x.MessageType)
+	}
+	if len(x.Signature) != 0 {
+		b = append(b, ",\"Signature\":"...)
+		if x.Signature == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.Signature)
+		}
+	}
+	if x.SigningAlgorithm != "" {
+		b = append(b, ",\"SigningAlgorithm\":"...)
+		b = wireAppendString(b, x.SigningAlgorithm)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		if x.GrantTokens == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.GrantTokens {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *VerifyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *VerifyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["Message"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Message"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a base64 string")
+		}
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr(p5, "base64-encoded bytes")
+		}
+		x.Message = d7
+	}
+	if mv9 := m["MessageType"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "MessageType"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.MessageType = s11
+	}
+	if mv12 := m["Signature"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "Signature"}
+		s14, ok := mv12.(string)
+		if !ok {
+			return wireBindErr(p13, "a base64 string")
+		}
+		d15, err16 := base64.StdEncoding.DecodeString(s14)
+		if err16 != nil {
+			return wireBindErr(p13, "base64-encoded bytes")
+		}
+		x.Signature = d15
+	}
+	if mv17 := m["SigningAlgorithm"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "SigningAlgorithm"}
+		s19, ok := mv17.(string)
+		if !ok {
+			return wireBindErr(p18, "a string")
+		}
+		x.SigningAlgorithm = s19
+	}
+	if mv20 := m["GrantTokens"]; mv20 != nil {
+		p21 := &wirePath{parent: p, name: "GrantTokens"}
+		l22, ok := mv20.([]any)
+		if !ok {
+			return wireBindErr(p21, "a list")
+		}
+		s23 := make([]string, len(l22))
+		for i24, e25 := range l22 {
+			if e25 == nil {
+				continue
+			}
+			p26 := &wirePath{parent: p21, index: i24 + 1}
+			s27, ok := e25.(string)
+			if !ok {
+				return wireBindErr(p26, "a string")
+			}
+			s23[i24] = s27
+		}
+		x.GrantTokens = s23
+	}
+	if mv28 := m["DryRun"]; mv28 != nil {
+		p29 := &wirePath{parent: p, name: "DryRun"}
+		s30, ok := mv28.(bool)
+		if !ok {
+			return wireBindErr(p29, "a boolean")
+		}
+		x.DryRun = s30
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *VerifyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	{
+		b = append(b, ",\"SignatureValid\":"...)
+		b = strconv.AppendBool(b, x.SignatureValid)
+	}
+	{
+		b = append(b, ",\"SigningAlgorithm\":"...)
+		b = wireAppendString(b, x.SigningAlgorithm)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *VerifyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *VerifyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "KeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.KeyId = s3
+	}
+	if mv4 := m["SignatureValid"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "SignatureValid"}
+		s6, ok := mv4.(bool)
+		if !ok {
+			return wireBindErr(p5, "a boolean")
+		}
+		x.SignatureValid = s6
+	}
+	if mv7 := m["SigningAlgorithm"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "SigningAlgorithm"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.SigningAlgorithm = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *XksKeyConfigurationType) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Id != "" {
+		b = append(b, ",\"Id\":"...)
+		b = wireAppendString(b, x.Id)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *XksKeyConfigurationType) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *XksKeyConfigurationType) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Id"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Id"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Id = s3
+	}
+	return nil
+}
+
+// wirePath is where a bound value is, built as the binding descends and
+// spelled out only for an error.
+type wirePath struct {
+	parent *wirePath
+	name   string // a member's
+	index  int    // a list's element, from 1; -1 for a map's value
+}
+
+// String is the path as awsapi's reflective binder spells it.
+func (p *wirePath) String() string {
+	if p == nil {
+		return ""
+	}
+	parent := p.parent.String()
+	switch {
+	case p.index > 0:
+		return parent + "." + strconv.Itoa(p.index)
+	case p.index < 0:
+		return parent + ".value"
+	case parent == "":
+		return p.name
+	}
+	return parent + "." + p.name
+}
+
+// wireBindError is awsapi's bindError: a value without the Go type's shape.
+type wireBindError struct{ path, want string }
+
+func (e *wireBindError) Error() string {
+	return "Unexpected value type at '" + e.path + "': expected " + e.want
+}
+
+func wireBindErr(p *wirePath, want string) error {
+	return &wireBindError{p.String(), want}
+}
+
+// wireAppendString is encoding/json's appendString with HTML escaping.
+func wireAppendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// wireAppendFloat is encoding/json's float64 encoder.
+func wireAppendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
+func wireAppendBytes(b, data []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, data)
+	return append(b, '"')
+}
+
+// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
+// allocation: epoch seconds with millisecond precision.
+func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
+	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
 }

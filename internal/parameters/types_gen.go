@@ -3,6 +3,13 @@
 package parameters
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
 	"github.com/sealbox/sealbox"
 )
 
@@ -211,4 +218,2880 @@ type UnlabelParameterVersionRequest struct {
 type UnlabelParameterVersionResult struct {
 	RemovedLabels []string `json:"RemovedLabels"`
 	InvalidLabels []string `json:"InvalidLabels"`
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AddTagsToResourceRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.ResourceType != "" {
+		b = append(b, ",\"ResourceType\":"...)
+		b = wireAppendString(b, x.ResourceType)
+	}
+	if x.ResourceId != "" {
+		b = append(b, ",\"ResourceId\":"...)
+		b = wireAppendString(b, x.ResourceId)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AddTagsToResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *AddTagsToResourceRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ResourceType"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ResourceType"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ResourceType = s3
+	}
+	if mv4 := m["ResourceId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ResourceId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.ResourceId = s6
+	}
+	if mv7 := m["Tags"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Tags"}
+		l9, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr(p8, "a list")
+		}
+		s10 := make([]Tag, len(l9))
+		for i11, e12 := range l9 {
+			if e12 == nil {
+				continue
+			}
+			p13 := &wirePath{parent: p8, index: i11 + 1}
+			if err := (&s10[i11]).bindWire(e12, p13); err != nil {
+				return err
+			}
+		}
+		x.Tags = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AddTagsToResourceResult) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AddTagsToResourceResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *AddTagsToResourceResult) bindWire(v any, p *wirePath) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wireBindErr(p, "an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteParameterRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteParameterRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteParameterRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Name"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Name = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteParameterResult) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteParameterResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteParameterResult) bindWire(v any, p *wirePath) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wireBindErr(p, "an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteParametersRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.Names) != 0 {
+		b = append(b, ",\"Names\":"...)
+		if x.Names == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Names {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Names[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteParametersRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteParametersRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Names"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Names"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]string, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			s8, ok := e6.(string)
+			if !ok {
+				return wireBindErr(p7, "a string")
+			}
+			s4[i5] = s8
+		}
+		x.Names = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteParametersResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"DeletedParameters\":"...)
+		if x.DeletedParameters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.DeletedParameters {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.DeletedParameters[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"InvalidParameters\":"...)
+		if x.InvalidParameters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.InvalidParameters {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.InvalidParameters[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteParametersResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteParametersResult) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["DeletedParameters"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "DeletedParameters"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]string, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			s8, ok := e6.(string)
+			if !ok {
+				return wireBindErr(p7, "a string")
+			}
+			s4[i5] = s8
+		}
+		x.DeletedParameters = s4
+	}
+	if mv9 := m["InvalidParameters"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "InvalidParameters"}
+		l11, ok := mv9.([]any)
+		if !ok {
+			return wireBindErr(p10, "a list")
+		}
+		s12 := make([]string, len(l11))
+		for i13, e14 := range l11 {
+			if e14 == nil {
+				continue
+			}
+			p15 := &wirePath{parent: p10, index: i13 + 1}
+			s16, ok := e14.(string)
+			if !ok {
+				return wireBindErr(p15, "a string")
+			}
+			s12[i13] = s16
+		}
+		x.InvalidParameters = s12
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DescribeParametersRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.Filters) != 0 {
+		b = append(b, ",\"Filters\":"...)
+		if x.Filters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Filters {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Filters[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.ParameterFilters) != 0 {
+		b = append(b, ",\"ParameterFilters\":"...)
+		if x.ParameterFilters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.ParameterFilters {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ParameterFilters[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.MaxResults != 0 {
+		b = append(b, ",\"MaxResults\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxResults), 10)
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if x.Shared {
+		b = append(b, ",\"Shared\":"...)
+		b = strconv.AppendBool(b, x.Shared)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DescribeParametersRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DescribeParametersRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Filters"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Filters"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]ParametersFilter, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Filters = s4
+	}
+	if mv8 := m["ParameterFilters"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "ParameterFilters"}
+		l10, ok := mv8.([]any)
+		if !ok {
+			return wireBindErr(p9, "a list")
+		}
+		s11 := make([]ParameterStringFilter, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
+				continue
+			}
+			p14 := &wirePath{parent: p9, index: i12 + 1}
+			if err := (&s11[i12]).bindWire(e13, p14); err != nil {
+				return err
+			}
+		}
+		x.ParameterFilters = s11
+	}
+	if mv15 := m["MaxResults"]; mv15 != nil {
+		p16 := &wirePath{parent: p, name: "MaxResults"}
+		n17, ok := mv15.(json.Number)
+		if !ok {
+			return wireBindErr(p16, "a number")
+		}
+		i18, err19 := strconv.ParseInt(string(n17), 10, 64)
+		if err19 != nil || i18 < math.MinInt32 || i18 > math.MaxInt32 {
+			return wireBindErr(p16, "an integer of int32's range")
+		}
+		x.MaxResults = int32(i18)
+	}
+	if mv20 := m["NextToken"]; mv20 != nil {
+		p21 := &wirePath{parent: p, name: "NextToken"}
+		s22, ok := mv20.(string)
+		if !ok {
+			return wireBindErr(p21, "a string")
+		}
+		x.NextToken = s22
+	}
+	if mv23 := m["Shared"]; mv23 != nil {
+		p24 := &wirePath{parent: p, name: "Shared"}
+		s25, ok := mv23.(bool)
+		if !ok {
+			return wireBindErr(p24, "a boolean")
+		}
+		x.Shared = s25
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DescribeParametersResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Parameters\":"...)
+		if x.Parameters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Parameters {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Parameters[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DescribeParametersResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DescribeParametersResult) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Parameters"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Parameters"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]ParameterMetadata, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Parameters = s4
+	}
+	if mv8 := m["NextToken"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "NextToken"}
+		s10, ok := mv8.(string)
+		if !ok {
+			return wireBindErr(p9, "a string")
+		}
+		x.NextToken = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParameterHistoryRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.WithDecryption {
+		b = append(b, ",\"WithDecryption\":"...)
+		b = strconv.AppendBool(b, x.WithDecryption)
+	}
+	if x.MaxResults != 0 {
+		b = append(b, ",\"MaxResults\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxResults), 10)
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParameterHistoryRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetParameterHistoryRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Name"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Name = s3
+	}
+	if mv4 := m["WithDecryption"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "WithDecryption"}
+		s6, ok := mv4.(bool)
+		if !ok {
+			return wireBindErr(p5, "a boolean")
+		}
+		x.WithDecryption = s6
+	}
+	if mv7 := m["MaxResults"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "MaxResults"}
+		n9, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr(p8, "a number")
+		}
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr(p8, "an integer of int32's range")
+		}
+		x.MaxResults = int32(i10)
+	}
+	if mv12 := m["NextToken"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "NextToken"}
+		s14, ok := mv12.(string)
+		if !ok {
+			return wireBindErr(p13, "a string")
+		}
+		x.NextToken = s14
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParameterHistoryResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Parameters\":"...)
+		if x.Parameters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Parameters {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Parameters[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParameterHistoryResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetParameterHistoryResult) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Parameters"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Parameters"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]ParameterHistory, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Parameters = s4
+	}
+	if mv8 := m["NextToken"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "NextToken"}
+		s10, ok := mv8.(string)
+		if !ok {
+			return wireBindErr(p9, "a string")
+		}
+		x.NextToken = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParameterRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.WithDecryption {
+		b = append(b, ",\"WithDecryption\":"...)
+		b = strconv.AppendBool(b, x.WithDecryption)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParameterRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetParameterRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Name"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Name = s3
+	}
+	if mv4 := m["WithDecryption"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "WithDecryption"}
+		s6, ok := mv4.(bool)
+		if !ok {
+			return wireBindErr(p5, "a boolean")
+		}
+		x.WithDecryption = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParameterResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Parameter\":"...)
+		if x.Parameter == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Parameter.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParameterResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetParameterResult) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Parameter"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Parameter"}
+		ptr3 := new(Parameter)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.Parameter = ptr3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParametersByPathRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Path != "" {
+		b = append(b, ",\"Path\":"...)
+		b = wireAppendString(b, x.Path)
+	}
+	if x.Recursive {
+		b = append(b, ",\"Recursive\":"...)
+		b = strconv.AppendBool(b, x.Recursive)
+	}
+	if len(x.ParameterFilters) != 0 {
+		b = append(b, ",\"ParameterFilters\":"...)
+		if x.ParameterFilters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.ParameterFilters {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ParameterFilters[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.WithDecryption {
+		b = append(b, ",\"WithDecryption\":"...)
+		b = strconv.AppendBool(b, x.WithDecryption)
+	}
+	if x.MaxResults != 0 {
+		b = append(b, ",\"MaxResults\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxResults), 10)
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParametersByPathRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetParametersByPathRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Path"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Path"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Path = s3
+	}
+	if mv4 := m["Recursive"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Recursive"}
+		s6, ok := mv4.(bool)
+		if !ok {
+			return wireBindErr(p5, "a boolean")
+		}
+		x.Recursive = s6
+	}
+	if mv7 := m["ParameterFilters"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "ParameterFilters"}
+		l9, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr(p8, "a list")
+		}
+		s10 := make([]ParameterStringFilter, len(l9))
+		for i11, e12 := range l9 {
+			if e12 == nil {
+				continue
+			}
+			p13 := &wirePath{parent: p8, index: i11 + 1}
+			if err := (&s10[i11]).bindWire(e12, p13); err != nil {
+				return err
+			}
+		}
+		x.ParameterFilters = s10
+	}
+	if mv14 := m["WithDecryption"]; mv14 != nil {
+		p15 := &wirePath{parent: p, name: "WithDecryption"}
+		s16, ok := mv14.(bool)
+		if !ok {
+			return wireBindErr(p15, "a boolean")
+		}
+		x.WithDecryption = s16
+	}
+	if mv17 := m["MaxResults"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "MaxResults"}
+		n19, ok := mv17.(json.Number)
+		if !ok {
+			return wireBindErr(p18, "a number")
+		}
+		i20, err21 := strconv.ParseInt(string(n19), 10, 64)
+		if err21 != nil || i20 < math.MinInt32 || i20 > math.MaxInt32 {
+			return wireBindErr(p18, "an integer of int32's range")
+		}
+		x.MaxResults = int32(i20)
+	}
+	if mv22 := m["NextToken"]; mv22 != nil {
+		p23 := &wirePath{parent: p, name: "NextToken"}
+		s24, ok := mv22.(string)
+		if !ok {
+			return wireBindErr(p23, "a string")
+		}
+		x.NextToken = s24
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParametersByPathResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Parameters\":"...)
+		if x.Parameters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Parameters {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Parameters[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParametersByPathResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetParametersByPathResult) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Parameters"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Parameters"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]Parameter, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Parameters = s4
+	}
+	if mv8 := m["NextToken"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "NextToken"}
+		s10, ok := mv8.(string)
+		if !ok {
+			return wireBindErr(p9, "a string")
+		}
+		x.NextToken = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParametersRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.Names) != 0 {
+		b = append(b, ",\"Names\":"...)
+		if x.Names == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Names {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Names[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.WithDecryption {
+		b = append(b, ",\"WithDecryption\":"...)
+		b = strconv.AppendBool(b, x.WithDecryption)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParametersRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetParametersRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Names"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Names"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]string, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			s8, ok := e6.(string)
+			if !ok {
+				return wireBindErr(p7, "a string")
+			}
+			s4[i5] = s8
+		}
+		x.Names = s4
+	}
+	if mv9 := m["WithDecryption"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "WithDecryption"}
+		s11, ok := mv9.(bool)
+		if !ok {
+			return wireBindErr(p10, "a boolean")
+		}
+		x.WithDecryption = s11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParametersResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Parameters\":"...)
+		if x.Parameters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Parameters {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Parameters[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"InvalidParameters\":"...)
+		if x.InvalidParameters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.InvalidParameters {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.InvalidParameters[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParametersResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetParametersResult) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Parameters"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Parameters"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]Parameter, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Parameters = s4
+	}
+	if mv8 := m["InvalidParameters"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "InvalidParameters"}
+		l10, ok := mv8.([]any)
+		if !ok {
+			return wireBindErr(p9, "a list")
+		}
+		s11 := make([]string, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
+				continue
+			}
+			p14 := &wirePath{parent: p9, index: i12 + 1}
+			s15, ok := e13.(string)
+			if !ok {
+				return wireBindErr(p14, "a string")
+			}
+			s11[i12] = s15
+		}
+		x.InvalidParameters = s11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *LabelParameterVersionRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.ParameterVersion != nil {
+		b = append(b, ",\"ParameterVersion\":"...)
+		if x.ParameterVersion == nil {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendInt(b, int64((*x.ParameterVersion)), 10)
+		}
+	}
+	if len(x.Labels) != 0 {
+		b = append(b, ",\"Labels\":"...)
+		if x.Labels == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Labels {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Labels[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *LabelParameterVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *LabelParameterVersionRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Name"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Name = s3
+	}
+	if mv4 := m["ParameterVersion"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ParameterVersion"}
+		ptr6 := new(int64)
+		n7, ok := mv4.(json.Number)
+		if !ok {
+			return wireBindErr(p5, "a number")
+		}
+		i8, err9 := strconv.ParseInt(string(n7), 10, 64)
+		if err9 != nil {
+			return wireBindErr(p5, "an integer of int64's range")
+		}
+		(*ptr6) = int64(i8)
+		x.ParameterVersion = ptr6
+	}
+	if mv10 := m["Labels"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Labels"}
+		l12, ok := mv10.([]any)
+		if !ok {
+			return wireBindErr(p11, "a list")
+		}
+		s13 := make([]string, len(l12))
+		for i14, e15 := range l12 {
+			if e15 == nil {
+				continue
+			}
+			p16 := &wirePath{parent: p11, index: i14 + 1}
+			s17, ok := e15.(string)
+			if !ok {
+				return wireBindErr(p16, "a string")
+			}
+			s13[i14] = s17
+		}
+		x.Labels = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *LabelParameterVersionResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"InvalidLabels\":"...)
+		if x.InvalidLabels == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.InvalidLabels {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.InvalidLabels[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"ParameterVersion\":"...)
+		b = strconv.AppendInt(b, int64(x.ParameterVersion), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *LabelParameterVersionResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *LabelParameterVersionResult) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["InvalidLabels"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "InvalidLabels"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]string, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			s8, ok := e6.(string)
+			if !ok {
+				return wireBindErr(p7, "a string")
+			}
+			s4[i5] = s8
+		}
+		x.InvalidLabels = s4
+	}
+	if mv9 := m["ParameterVersion"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "ParameterVersion"}
+		n11, ok := mv9.(json.Number)
+		if !ok {
+			return wireBindErr(p10, "a number")
+		}
+		i12, err13 := strconv.ParseInt(string(n11), 10, 64)
+		if err13 != nil {
+			return wireBindErr(p10, "an integer of int64's range")
+		}
+		x.ParameterVersion = int64(i12)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListTagsForResourceRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.ResourceType != "" {
+		b = append(b, ",\"ResourceType\":"...)
+		b = wireAppendString(b, x.ResourceType)
+	}
+	if x.ResourceId != "" {
+		b = append(b, ",\"ResourceId\":"...)
+		b = wireAppendString(b, x.ResourceId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListTagsForResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListTagsForResourceRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ResourceType"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ResourceType"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ResourceType = s3
+	}
+	if mv4 := m["ResourceId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ResourceId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.ResourceId = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListTagsForResourceResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"TagList\":"...)
+		if x.TagList == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.TagList {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.TagList[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListTagsForResourceResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListTagsForResourceResult) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["TagList"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "TagList"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]Tag, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.TagList = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Parameter) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	{
+		b = append(b, ",\"Type\":"...)
+		b = wireAppendString(b, x.Type)
+	}
+	if x.Value != "" {
+		b = append(b, ",\"Value\":"...)
+		b = wireAppendString(b, x.Value)
+	}
+	{
+		b = append(b, ",\"Version\":"...)
+		b = strconv.AppendInt(b, int64(x.Version), 10)
+	}
+	if x.Selector != "" {
+		b = append(b, ",\"Selector\":"...)
+		b = wireAppendString(b, x.Selector)
+	}
+	if x.SourceResult != "" {
+		b = append(b, ",\"SourceResult\":"...)
+		b = wireAppendString(b, x.SourceResult)
+	}
+	if x.LastModifiedDate != nil {
+		b = append(b, ",\"LastModifiedDate\":"...)
+		if x.LastModifiedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.LastModifiedDate))
+		}
+	}
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	if x.DataType != "" {
+		b = append(b, ",\"DataType\":"...)
+		b = wireAppendString(b, x.DataType)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Parameter) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Parameter) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Name"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Name = s3
+	}
+	if mv4 := m["Type"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Type"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Type = s6
+	}
+	if mv7 := m["Value"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Value"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Value = s9
+	}
+	if mv10 := m["Version"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Version"}
+		n12, ok := mv10.(json.Number)
+		if !ok {
+			return wireBindErr(p11, "a number")
+		}
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil {
+			return wireBindErr(p11, "an integer of int64's range")
+		}
+		x.Version = int64(i13)
+	}
+	if mv15 := m["Selector"]; mv15 != nil {
+		p16 := &wirePath{parent: p, name: "Selector"}
+		s17, ok := mv15.(string)
+		if !ok {
+			return wireBindErr(p16, "a string")
+		}
+		x.Selector = s17
+	}
+	if mv18 := m["SourceResult"]; mv18 != nil {
+		p19 := &wirePath{parent: p, name: "SourceResult"}
+		s20, ok := mv18.(string)
+		if !ok {
+			return wireBindErr(p19, "a string")
+		}
+		x.SourceResult = s20
+	}
+	if mv21 := m["LastModifiedDate"]; mv21 != nil {
+		p22 := &wirePath{parent: p, name: "LastModifiedDate"}
+		ptr23 := new(sealbox.Timestamp)
+		n24, ok := mv21.(json.Number)
+		if !ok || (&(*ptr23)).UnmarshalJSON([]byte(n24)) != nil {
+			return wireBindErr(p22, "a value of sealbox.Timestamp")
+		}
+		x.LastModifiedDate = ptr23
+	}
+	if mv25 := m["ARN"]; mv25 != nil {
+		p26 := &wirePath{parent: p, name: "ARN"}
+		s27, ok := mv25.(string)
+		if !ok {
+			return wireBindErr(p26, "a string")
+		}
+		x.ARN = s27
+	}
+	if mv28 := m["DataType"]; mv28 != nil {
+		p29 := &wirePath{parent: p, name: "DataType"}
+		s30, ok := mv28.(string)
+		if !ok {
+			return wireBindErr(p29, "a string")
+		}
+		x.DataType = s30
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ParameterHistory) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	{
+		b = append(b, ",\"Type\":"...)
+		b = wireAppendString(b, x.Type)
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.LastModifiedDate != nil {
+		b = append(b, ",\"LastModifiedDate\":"...)
+		if x.LastModifiedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.LastModifiedDate))
+		}
+	}
+	if x.LastModifiedUser != "" {
+		b = append(b, ",\"LastModifiedUser\":"...)
+		b = wireAppendString(b, x.LastModifiedUser)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	{
+		b = append(b, ",\"Value\":"...)
+		b = wireAppendString(b, x.Value)
+	}
+	if x.AllowedPattern != "" {
+		b = append(b, ",\"AllowedPattern\":"...)
+		b = wireAppendString(b, x.AllowedPattern)
+	}
+	{
+		b = append(b, ",\"Version\":"...)
+		b = strconv.AppendInt(b, int64(x.Version), 10)
+	}
+	{
+		b = append(b, ",\"Labels\":"...)
+		if x.Labels == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Labels {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Labels[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"Tier\":"...)
+		b = wireAppendString(b, x.Tier)
+	}
+	{
+		b = append(b, ",\"Policies\":"...)
+		if x.Policies == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.Policies {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Policies[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"DataType\":"...)
+		b = wireAppendString(b, x.DataType)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ParameterHistory) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ParameterHistory) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Name"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Name = s3
+	}
+	if mv4 := m["Type"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Type"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Type = s6
+	}
+	if mv7 := m["KeyId"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "KeyId"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.KeyId = s9
+	}
+	if mv10 := m["LastModifiedDate"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "LastModifiedDate"}
+		ptr12 := new(sealbox.Timestamp)
+		n13, ok := mv10.(json.Number)
+		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
+			return wireBindErr(p11, "a value of sealbox.Timestamp")
+		}
+		x.LastModifiedDate = ptr12
+	}
+	if mv14 := m["LastModifiedUser"]; mv14 != nil {
+		p15 := &wirePath{parent: p, name: "LastModifiedUser"}
+		s16, ok := mv14.(string)
+		if !ok {
+			return wireBindErr(p15, "a string")
+		}
+		x.LastModifiedUser = s16
+	}
+	if mv17 := m["Description"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "Description"}
+		s19, ok := mv17.(string)
+		if !ok {
+			return wireBindErr(p18, "a string")
+		}
+		x.Description = s19
+	}
+	if mv20 := m["Value"]; mv20 != nil {
+		p21 := &wirePath{parent: p, name: "Value"}
+		s22, ok := mv20.(string)
+		if !ok {
+			return wireBindErr(p21, "a string")
+		}
+		x.Value = s22
+	}
+	if mv23 := m["AllowedPattern"]; mv23 != nil {
+		p24 := &wirePath{parent: p, name: "AllowedPattern"}
+		s25, ok := mv23.(string)
+		if !ok {
+			return wireBindErr(p24, "a string")
+		}
+		x.AllowedPattern = s25
+	}
+	if mv26 := m["Version"]; mv26 != nil {
+		p27 := &wirePath{parent: p, name: "Version"}
+		n28, ok := mv26.(json.Number)
+		if !ok {
+			return wireBindErr(p27, "a number")
+		}
+		i29, err30 := strconv.ParseInt(string(n28), 10, 64)
+		if err30 != nil {
+			return wireBindErr(p27, "an integer of int64's range")
+		}
+		x.Version = int64(i29)
+	}
+	if mv31 := m["Labels"]; mv31 != nil {
+		p32 := &wirePath{parent: p, name: "Labels"}
+		l33, ok := mv31.([]any)
+		if !ok {
+			return wireBindErr(p32, "a list")
+		}
+		s34 := make([]string, len(l33))
+		for i35, e36 := range l33 {
+			if e36 == nil {
+				continue
+			}
+			p37 := &wirePath{parent: p32, index: i35 + 1}
+			s38, ok := e36.(string)
+			if !ok {
+				return wireBindErr(p37, "a string")
+			}
+			s34[i35] = s38
+		}
+		x.Labels = s34
+	}
+	if mv39 := m["Tier"]; mv39 != nil {
+		p40 := &wirePath{parent: p, name: "Tier"}
+		s41, ok := mv39.(string)
+		if !ok {
+			return wireBindErr(p40, "a string")
+		}
+		x.Tier = s41
+	}
+	if mv42 := m["Policies"]; mv42 != nil {
+		p43 := &wirePath{parent: p, name: "Policies"}
+		l44, ok := mv42.([]any)
+		if !ok {
+			return wireBindErr(p43, "a list")
+		}
+		s45 := make([]ParameterInlinePolicy, len(l44))
+		for i46, e47 := range l44 {
+			if e47 == nil {
+				continue
+			}
+			p48 := &wirePath{parent: p43, index: i46 + 1}
+			if err := (&s45[i46]).bindWire(e47, p48); err != nil {
+				return err
+			}
+		}
+		x.Policies = s45
+	}
+	if mv49 := m["DataType"]; mv49 != nil {
+		p50 := &wirePath{parent: p, name: "DataType"}
+		s51, ok := mv49.(string)
+		if !ok {
+			return wireBindErr(p50, "a string")
+		}
+		x.DataType = s51
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ParameterInlinePolicy) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyText\":"...)
+		b = wireAppendString(b, x.PolicyText)
+	}
+	{
+		b = append(b, ",\"PolicyType\":"...)
+		b = wireAppendString(b, x.PolicyType)
+	}
+	{
+		b = append(b, ",\"PolicyStatus\":"...)
+		b = wireAppendString(b, x.PolicyStatus)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ParameterInlinePolicy) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ParameterInlinePolicy) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyText"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyText"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.PolicyText = s3
+	}
+	if mv4 := m["PolicyType"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyType"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyType = s6
+	}
+	if mv7 := m["PolicyStatus"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "PolicyStatus"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.PolicyStatus = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ParameterMetadata) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Type\":"...)
+		b = wireAppendString(b, x.Type)
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.LastModifiedDate != nil {
+		b = append(b, ",\"LastModifiedDate\":"...)
+		if x.LastModifiedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.LastModifiedDate))
+		}
+	}
+	if x.LastModifiedUser != "" {
+		b = append(b, ",\"LastModifiedUser\":"...)
+		b = wireAppendString(b, x.LastModifiedUser)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if x.AllowedPattern != "" {
+		b = append(b, ",\"AllowedPattern\":"...)
+		b = wireAppendString(b, x.AllowedPattern)
+	}
+	{
+		b = append(b, ",\"Version\":"...)
+		b = strconv.AppendInt(b, int64(x.Version), 10)
+	}
+	{
+		b = append(b, ",\"Tier\":"...)
+		b = wireAppendString(b, x.Tier)
+	}
+	{
+		b = append(b, ",\"Policies\":"...)
+		if x.Policies == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Policies {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Policies[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"DataType\":"...)
+		b = wireAppendString(b, x.DataType)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ParameterMetadata) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ParameterMetadata) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Name"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Name = s3
+	}
+	if mv4 := m["ARN"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ARN"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.ARN = s6
+	}
+	if mv7 := m["Type"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Type"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Type = s9
+	}
+	if mv10 := m["KeyId"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "KeyId"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.KeyId = s12
+	}
+	if mv13 := m["LastModifiedDate"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "LastModifiedDate"}
+		ptr15 := new(sealbox.Timestamp)
+		n16, ok := mv13.(json.Number)
+		if !ok || (&(*ptr15)).UnmarshalJSON([]byte(n16)) != nil {
+			return wireBindErr(p14, "a value of sealbox.Timestamp")
+		}
+		x.LastModifiedDate = ptr15
+	}
+	if mv17 := m["LastModifiedUser"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "LastModifiedUser"}
+		s19, ok := mv17.(string)
+		if !ok {
+			return wireBindErr(p18, "a string")
+		}
+		x.LastModifiedUser = s19
+	}
+	if mv20 := m["Description"]; mv20 != nil {
+		p21 := &wirePath{parent: p, name: "Description"}
+		s22, ok := mv20.(string)
+		if !ok {
+			return wireBindErr(p21, "a string")
+		}
+		x.Description = s22
+	}
+	if mv23 := m["AllowedPattern"]; mv23 != nil {
+		p24 := &wirePath{parent: p, name: "AllowedPattern"}
+		s25, ok := mv23.(string)
+		if !ok {
+			return wireBindErr(p24, "a string")
+		}
+		x.AllowedPattern = s25
+	}
+	if mv26 := m["Version"]; mv26 != nil {
+		p27 := &wirePath{parent: p, name: "Version"}
+		n28, ok := mv26.(json.Number)
+		if !ok {
+			return wireBindErr(p27, "a number")
+		}
+		i29, err30 := strconv.ParseInt(string(n28), 10, 64)
+		if err30 != nil {
+			return wireBindErr(p27, "an integer of int64's range")
+		}
+		x.Version = int64(i29)
+	}
+	if mv31 := m["Tier"]; mv31 != nil {
+		p32 := &wirePath{parent: p, name: "Tier"}
+		s33, ok := mv31.(string)
+		if !ok {
+			return wireBindErr(p32, "a string")
+		}
+		x.Tier = s33
+	}
+	if mv34 := m["Policies"]; mv34 != nil {
+		p35 := &wirePath{parent: p, name: "Policies"}
+		l36, ok := mv34.([]any)
+		if !ok {
+			return wireBindErr(p35, "a list")
+		}
+		s37 := make([]ParameterInlinePolicy, len(l36))
+		for i38, e39 := range l36 {
+			if e39 == nil {
+				continue
+			}
+			p40 := &wirePath{parent: p35, index: i38 + 1}
+			if err := (&s37[i38]).bindWire(e39, p40); err != nil {
+				return err
+			}
+		}
+		x.Policies = s37
+	}
+	if mv41 := m["DataType"]; mv41 != nil {
+		p42 := &wirePath{parent: p, name: "DataType"}
+		s43, ok := mv41.(string)
+		if !ok {
+			return wireBindErr(p42, "a string")
+		}
+		x.DataType = s43
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ParameterStringFilter) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Key != "" {
+		b = append(b, ",\"Key\":"...)
+		b = wireAppendString(b, x.Key)
+	}
+	if x.Option != "" {
+		b = append(b, ",\"Option\":"...)
+		b = wireAppendString(b, x.Option)
+	}
+	if len(x.Values) != 0 {
+		b = append(b, ",\"Values\":"...)
+		if x.Values == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Values {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Values[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ParameterStringFilter) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ParameterStringFilter) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Key"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Key"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Key = s3
+	}
+	if mv4 := m["Option"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Option"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Option = s6
+	}
+	if mv7 := m["Values"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Values"}
+		l9, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr(p8, "a list")
+		}
+		s10 := make([]string, len(l9))
+		for i11, e12 := range l9 {
+			if e12 == nil {
+				continue
+			}
+			p13 := &wirePath{parent: p8, index: i11 + 1}
+			s14, ok := e12.(string)
+			if !ok {
+				return wireBindErr(p13, "a string")
+			}
+			s10[i11] = s14
+		}
+		x.Values = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ParametersFilter) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Key != "" {
+		b = append(b, ",\"Key\":"...)
+		b = wireAppendString(b, x.Key)
+	}
+	if len(x.Values) != 0 {
+		b = append(b, ",\"Values\":"...)
+		if x.Values == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Values {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Values[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ParametersFilter) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ParametersFilter) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Key"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Key"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Key = s3
+	}
+	if mv4 := m["Values"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Values"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]string, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			s11, ok := e9.(string)
+			if !ok {
+				return wireBindErr(p10, "a string")
+			}
+			s7[i8] = s11
+		}
+		x.Values = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutParameterRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.Description != nil {
+		b = append(b, ",\"Description\":"...)
+		if x.Description == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendString(b, (*x.Description))
+		}
+	}
+	if x.Value != nil {
+		b = append(b, ",\"Value\":"...)
+		if x.Value == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendString(b, (*x.Value))
+		}
+	}
+	if x.Type != "" {
+		b = append(b, ",\"Type\":"...)
+		b = wireAppendString(b, x.Type)
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.Overwrite {
+		b = append(b, ",\"Overwrite\":"...)
+		b = strconv.AppendBool(b, x.Overwrite)
+	}
+	if x.AllowedPattern != nil {
+		b = append(b, ",\"AllowedPattern\":"...)
+		if x.AllowedPattern == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendString(b, (*x.AllowedPattern))
+		}
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.Tier != "" {
+		b = append(b, ",\"Tier\":"...)
+		b = wireAppendString(b, x.Tier)
+	}
+	if x.Policies != nil {
+		b = append(b, ",\"Policies\":"...)
+		if x.Policies == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendString(b, (*x.Policies))
+		}
+	}
+	if x.DataType != "" {
+		b = append(b, ",\"DataType\":"...)
+		b = wireAppendString(b, x.DataType)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutParameterRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *PutParameterRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Name"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Name = s3
+	}
+	if mv4 := m["Description"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Description"}
+		ptr6 := new(string)
+		s7, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		(*ptr6) = s7
+		x.Description = ptr6
+	}
+	if mv8 := m["Value"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "Value"}
+		ptr10 := new(string)
+		s11, ok := mv8.(string)
+		if !ok {
+			return wireBindErr(p9, "a string")
+		}
+		(*ptr10) = s11
+		x.Value = ptr10
+	}
+	if mv12 := m["Type"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "Type"}
+		s14, ok := mv12.(string)
+		if !ok {
+			return wireBindErr(p13, "a string")
+		}
+		x.Type = s14
+	}
+	if mv15 := m["KeyId"]; mv15 != nil {
+		p16 := &wirePath{parent: p, name: "KeyId"}
+		s17, ok := mv15.(string)
+		if !ok {
+			return wireBindErr(p16, "a string")
+		}
+		x.KeyId = s17
+	}
+	if mv18 := m["Overwrite"]; mv18 != nil {
+		p19 := &wirePath{parent: p, name: "Overwrite"}
+		s20, ok := mv18.(bool)
+		if !ok {
+			return wireBindErr(p19, "a boolean")
+		}
+		x.Overwrite = s20
+	}
+	if mv21 := m["AllowedPattern"]; mv21 != nil {
+		p22 := &wirePath{parent: p, name: "AllowedPattern"}
+		ptr23 := new(string)
+		s24, ok := mv21.(string)
+		if !ok {
+			return wireBindErr(p22, "a string")
+		}
+		(*ptr23) = s24
+		x.AllowedPattern = ptr23
+	}
+	if mv25 := m["Tags"]; mv25 != nil {
+		p26 := &wirePath{parent: p, name: "Tags"}
+		l27, ok := mv25.([]any)
+		if !ok {
+			return wireBindErr(p26, "a list")
+		}
+		s28 := make([]Tag, len(l27))
+		for i29, e30 := range l27 {
+			if e30 == nil {
+				continue
+			}
+			p31 := &wirePath{parent: p26, index: i29 + 1}
+			if err := (&s28[i29]).bindWire(e30, p31); err != nil {
+				return err
+			}
+		}
+		x.Tags = s28
+	}
+	if mv32 := m["Tier"]; mv32 != nil {
+		p33 := &wirePath{parent: p, name: "Tier"}
+		s34, ok := mv32.(string)
+		if !ok {
+			return wireBindErr(p33, "a string")
+		}
+		x.Tier = s34
+	}
+	if mv35 := m["Policies"]; mv35 != nil {
+		p36 := &wirePath{parent: p, name: "Policies"}
+		ptr37 := new(string)
+		s38, ok := mv35.(string)
+		if !ok {
+			return wireBindErr(p36, "a string")
+		}
+		(*ptr37) = s38
+		x.Policies = ptr37
+	}
+	if mv39 := m["DataType"]; mv39 != nil {
+		p40 := &wirePath{parent: p, name: "DataType"}
+		s41, ok := mv39.(string)
+		if !ok {
+			return wireBindErr(p40, "a string")
+		}
+		x.DataType = s41
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutParameterResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Version\":"...)
+		b = strconv.AppendInt(b, int64(x.Version), 10)
+	}
+	{
+		b = append(b, ",\"Tier\":"...)
+		b = wireAppendString(b, x.Tier)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutParameterResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *PutParameterResult) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Version"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Version"}
+		n3, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr(p2, "a number")
+		}
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil {
+			return wireBindErr(p2, "an integer of int64's range")
+		}
+		x.Version = int64(i4)
+	}
+	if mv6 := m["Tier"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "Tier"}
+		s8, ok := mv6.(string)
+		if !ok {
+			return wireBindErr(p7, "a string")
+		}
+		x.Tier = s8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RemoveTagsFromResourceRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.ResourceType != "" {
+		b = append(b, ",\"ResourceType\":"...)
+		b = wireAppendString(b, x.ResourceType)
+	}
+	if x.ResourceId != "" {
+		b = append(b, ",\"ResourceId\":"...)
+		b = wireAppendString(b, x.ResourceId)
+	}
+	if len(x.TagKeys) != 0 {
+		b = append(b, ",\"TagKeys\":"...)
+		if x.TagKeys == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.TagKeys {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.TagKeys[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RemoveTagsFromResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *RemoveTagsFromResourceRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ResourceType"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ResourceType"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ResourceType = s3
+	}
+	if mv4 := m["ResourceId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ResourceId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.ResourceId = s6
+	}
+	if mv7 := m["TagKeys"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "TagKeys"}
+		l9, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr(p8, "a list")
+		}
+		s10 := make([]string, len(l9))
+		for i11, e12 := range l9 {
+			if e12 == nil {
+				continue
+			}
+			p13 := &wirePath{parent: p8, index: i11 + 1}
+			s14, ok := e12.(string)
+			if !ok {
+				return wireBindErr(p13, "a string")
+			}
+			s10[i11] = s14
+		}
+		x.TagKeys = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RemoveTagsFromResourceResult) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RemoveTagsFromResourceResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *RemoveTagsFromResourceResult) bindWire(v any, p *wirePath) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wireBindErr(p, "an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Key\":"...)
+		b = wireAppendString(b, x.Key)
+	}
+	{
+		b = append(b, ",\"Value\":"...)
+		b = wireAppendString(b, x.Value)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Tag) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Key"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Key"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Key = s3
+	}
+	if mv4 := m["Value"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Value"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Value = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UnlabelParameterVersionRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.ParameterVersion != 0 {
+		b = append(b, ",\"ParameterVersion\":"...)
+		b = strconv.AppendInt(b, int64(x.ParameterVersion), 10)
+	}
+	if len(x.Labels) != 0 {
+		b = append(b, ",\"Labels\":"...)
+		if x.Labels == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Labels {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Labels[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UnlabelParameterVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UnlabelParameterVersionRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Name"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Name = s3
+	}
+	if mv4 := m["ParameterVersion"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ParameterVersion"}
+		n6, ok := mv4.(json.Number)
+		if !ok {
+			return wireBindErr(p5, "a number")
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil {
+			return wireBindErr(p5, "an integer of int64's range")
+		}
+		x.ParameterVersion = int64(i7)
+	}
+	if mv9 := m["Labels"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "Labels"}
+		l11, ok := mv9.([]any)
+		if !ok {
+			return wireBindErr(p10, "a list")
+		}
+		s12 := make([]string, len(l11))
+		for i13, e14 := range l11 {
+			if e14 == nil {
+				continue
+			}
+			p15 := &wirePath{parent: p10, index: i13 + 1}
+			s16, ok := e14.(string)
+			if !ok {
+				return wireBindErr(p15, "a string")
+			}
+			s12[i13] = s16
+		}
+		x.Labels = s12
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UnlabelParameterVersionResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"RemovedLabels\":"...)
+		if x.RemovedLabels == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.RemovedLabels {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.RemovedLabels[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"InvalidLabels\":"...)
+		if x.InvalidLabels == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.InvalidLabels {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.InvalidLabels[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UnlabelParameterVersionResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UnlabelParameterVersionResult) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RemovedLabels"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RemovedLabels"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]string, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			s8, ok := e6.(string)
+			if !ok {
+				return wireBindErr(p7, "a string")
+			}
+			s4[i5] = s8
+		}
+		x.RemovedLabels = s4
+	}
+	if mv9 := m["InvalidLabels"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "InvalidLabels"}
+		l11, ok := mv9.([]any)
+		if !ok {
+			return wireBindErr(p10, "a list")
+		}
+		s12 := make([]string, len(l11))
+		for i13, e14 := range l11 {
+			if e14 == nil {
+				continue
+			}
+			p15 := &wirePath{parent: p10, index: i13 + 1}
+			s16, ok := e14.(string)
+			if !ok {
+				return wireBindErr(p15, "a string")
+			}
+			s12[i13] = s16
+		}
+		x.InvalidLabels = s12
+	}
+	return nil
+}
+
+// wirePath is where a bound value is, built as the binding descends and
+// spelled out only for an error.
+type wirePath struct {
+	parent *wirePath
+	name   string // a member's
+	index  int    // a list's element, from 1; -1 for a map's value
+}
+
+// String is the path as awsapi's reflective binder spells it.
+func (p *wirePath) String() string {
+	if p == nil {
+		return ""
+	}
+	parent := p.parent.String()
+	switch {
+	case p.index > 0:
+		return parent + "." + strconv.Itoa(p.index)
+	case p.index < 0:
+		return parent + ".value"
+	case parent == "":
+		return p.name
+	}
+	return parent + "." + p.name
+}
+
+// wireBindError is awsapi's bindError: a value without the Go type's shape.
+type wireBindError struct{ path, want string }
+
+func (e *wireBindError) Error() string {
+	return "Unexpected value type at '" + e.path + "': expected " + e.want
+}
+
+func wireBindErr(p *wirePath, want string) error {
+	return &wireBindError{p.String(), want}
+}
+
+// wireAppendString is encoding/json's appendString with HTML escaping.
+func wireAppendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// wireAppendFloat is encoding/json's float64 encoder.
+func wireAppendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
+func wireAppendBytes(b, data []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, data)
+	return append(b, '"')
+}
+
+// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
+// allocation: epoch seconds with millisecond precision.
+func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
+	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
 }

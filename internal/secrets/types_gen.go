@@ -3,6 +3,14 @@
 package secrets
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
 	"github.com/sealbox/sealbox"
 )
 
@@ -383,4 +391,5087 @@ type ValidateResourcePolicyResponse struct {
 type ValidationErrorsEntry struct {
 	CheckName    string `json:"CheckName,omitempty"`
 	ErrorMessage string `json:"ErrorMessage,omitempty"`
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Empty) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Empty) bindWire(v any, p *wirePath) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wireBindErr(p, "an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *APIErrorType) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	{
+		b = append(b, ",\"ErrorCode\":"...)
+		b = wireAppendString(b, x.ErrorCode)
+	}
+	{
+		b = append(b, ",\"Message\":"...)
+		b = wireAppendString(b, x.Message)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *APIErrorType) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *APIErrorType) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	if mv4 := m["ErrorCode"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ErrorCode"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.ErrorCode = s6
+	}
+	if mv7 := m["Message"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Message"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Message = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *BatchGetSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.SecretIdList) != 0 {
+		b = append(b, ",\"SecretIdList\":"...)
+		if x.SecretIdList == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.SecretIdList {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.SecretIdList[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.Filters) != 0 {
+		b = append(b, ",\"Filters\":"...)
+		if x.Filters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.Filters {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Filters[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.MaxResults != 0 {
+		b = append(b, ",\"MaxResults\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxResults), 10)
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *BatchGetSecretValueRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *BatchGetSecretValueRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretIdList"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretIdList"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]string, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			s8, ok := e6.(string)
+			if !ok {
+				return wireBindErr(p7, "a string")
+			}
+			s4[i5] = s8
+		}
+		x.SecretIdList = s4
+	}
+	if mv9 := m["Filters"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "Filters"}
+		l11, ok := mv9.([]any)
+		if !ok {
+			return wireBindErr(p10, "a list")
+		}
+		s12 := make([]Filter, len(l11))
+		for i13, e14 := range l11 {
+			if e14 == nil {
+				continue
+			}
+			p15 := &wirePath{parent: p10, index: i13 + 1}
+			if err := (&s12[i13]).bindWire(e14, p15); err != nil {
+				return err
+			}
+		}
+		x.Filters = s12
+	}
+	if mv16 := m["MaxResults"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "MaxResults"}
+		n18, ok := mv16.(json.Number)
+		if !ok {
+			return wireBindErr(p17, "a number")
+		}
+		i19, err20 := strconv.ParseInt(string(n18), 10, 64)
+		if err20 != nil || i19 < math.MinInt32 || i19 > math.MaxInt32 {
+			return wireBindErr(p17, "an integer of int32's range")
+		}
+		x.MaxResults = int32(i19)
+	}
+	if mv21 := m["NextToken"]; mv21 != nil {
+		p22 := &wirePath{parent: p, name: "NextToken"}
+		s23, ok := mv21.(string)
+		if !ok {
+			return wireBindErr(p22, "a string")
+		}
+		x.NextToken = s23
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *BatchGetSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"SecretValues\":"...)
+		if x.SecretValues == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.SecretValues {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.SecretValues[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	{
+		b = append(b, ",\"Errors\":"...)
+		if x.Errors == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.Errors {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Errors[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *BatchGetSecretValueResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *BatchGetSecretValueResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretValues"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretValues"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]SecretValueEntry, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.SecretValues = s4
+	}
+	if mv8 := m["NextToken"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "NextToken"}
+		s10, ok := mv8.(string)
+		if !ok {
+			return wireBindErr(p9, "a string")
+		}
+		x.NextToken = s10
+	}
+	if mv11 := m["Errors"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Errors"}
+		l13, ok := mv11.([]any)
+		if !ok {
+			return wireBindErr(p12, "a list")
+		}
+		s14 := make([]APIErrorType, len(l13))
+		for i15, e16 := range l13 {
+			if e16 == nil {
+				continue
+			}
+			p17 := &wirePath{parent: p12, index: i15 + 1}
+			if err := (&s14[i15]).bindWire(e16, p17); err != nil {
+				return err
+			}
+		}
+		x.Errors = s14
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CancelRotateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CancelRotateSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CancelRotateSecretRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CancelRotateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.VersionId != "" {
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CancelRotateSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CancelRotateSecretResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ARN"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ARN = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	if mv7 := m["VersionId"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "VersionId"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.VersionId = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.ClientRequestToken != "" {
+		b = append(b, ",\"ClientRequestToken\":"...)
+		b = wireAppendString(b, x.ClientRequestToken)
+	}
+	if x.Description != nil {
+		b = append(b, ",\"Description\":"...)
+		if x.Description == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendString(b, (*x.Description))
+		}
+	}
+	if x.KmsKeyId != "" {
+		b = append(b, ",\"KmsKeyId\":"...)
+		b = wireAppendString(b, x.KmsKeyId)
+	}
+	if len(x.SecretBinary) != 0 {
+		b = append(b, ",\"SecretBinary\":"...)
+		if x.SecretBinary == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.SecretBinary)
+		}
+	}
+	if x.SecretString != nil {
+		b = append(b, ",\"SecretString\":"...)
+		if x.SecretString == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendString(b, (*x.SecretString))
+		}
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.AddReplicaRegions) != 0 {
+		b = append(b, ",\"AddReplicaRegions\":"...)
+		if x.AddReplicaRegions == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.AddReplicaRegions {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.AddReplicaRegions[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ForceOverwriteReplicaSecret {
+		b = append(b, ",\"ForceOverwriteReplicaSecret\":"...)
+		b = strconv.AppendBool(b, x.ForceOverwriteReplicaSecret)
+	}
+	if x.Type != "" {
+		b = append(b, ",\"Type\":"...)
+		b = wireAppendString(b, x.Type)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreateSecretRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Name"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Name = s3
+	}
+	if mv4 := m["ClientRequestToken"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ClientRequestToken"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.ClientRequestToken = s6
+	}
+	if mv7 := m["Description"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Description"}
+		ptr9 := new(string)
+		s10, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		(*ptr9) = s10
+		x.Description = ptr9
+	}
+	if mv11 := m["KmsKeyId"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "KmsKeyId"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.KmsKeyId = s13
+	}
+	if mv14 := m["SecretBinary"]; mv14 != nil {
+		p15 := &wirePath{parent: p, name: "SecretBinary"}
+		s16, ok := mv14.(string)
+		if !ok {
+			return wireBindErr(p15, "a base64 string")
+		}
+		d17, err18 := base64.StdEncoding.DecodeString(s16)
+		if err18 != nil {
+			return wireBindErr(p15, "base64-encoded bytes")
+		}
+		x.SecretBinary = d17
+	}
+	if mv19 := m["SecretString"]; mv19 != nil {
+		p20 := &wirePath{parent: p, name: "SecretString"}
+		ptr21 := new(string)
+		s22, ok := mv19.(string)
+		if !ok {
+			return wireBindErr(p20, "a string")
+		}
+		(*ptr21) = s22
+		x.SecretString = ptr21
+	}
+	if mv23 := m["Tags"]; mv23 != nil {
+		p24 := &wirePath{parent: p, name: "Tags"}
+		l25, ok := mv23.([]any)
+		if !ok {
+			return wireBindErr(p24, "a list")
+		}
+		s26 := make([]Tag, len(l25))
+		for i27, e28 := range l25 {
+			if e28 == nil {
+				continue
+			}
+			p29 := &wirePath{parent: p24, index: i27 + 1}
+			if err := (&s26[i27]).bindWire(e28, p29); err != nil {
+				return err
+			}
+		}
+		x.Tags = s26
+	}
+	if mv30 := m["AddReplicaRegions"]; mv30 != nil {
+		p31 := &wirePath{parent: p, name: "AddReplicaRegions"}
+		l32, ok := mv30.([]any)
+		if !ok {
+			return wireBindErr(p31, "a list")
+		}
+		s33 := make([]ReplicaRegionType, len(l32))
+		for i34, e35 := range l32 {
+			if e35 == nil {
+				continue
+			}
+			p36 := &wirePath{parent: p31, index: i34 + 1}
+			if err := (&s33[i34]).bindWire(e35, p36); err != nil {
+				return err
+			}
+		}
+		x.AddReplicaRegions = s33
+	}
+	if mv37 := m["ForceOverwriteReplicaSecret"]; mv37 != nil {
+		p38 := &wirePath{parent: p, name: "ForceOverwriteReplicaSecret"}
+		s39, ok := mv37.(bool)
+		if !ok {
+			return wireBindErr(p38, "a boolean")
+		}
+		x.ForceOverwriteReplicaSecret = s39
+	}
+	if mv40 := m["Type"]; mv40 != nil {
+		p41 := &wirePath{parent: p, name: "Type"}
+		s42, ok := mv40.(string)
+		if !ok {
+			return wireBindErr(p41, "a string")
+		}
+		x.Type = s42
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.VersionId != "" {
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(x.ReplicationStatus) != 0 {
+		b = append(b, ",\"ReplicationStatus\":"...)
+		if x.ReplicationStatus == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.ReplicationStatus {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ReplicationStatus[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreateSecretResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ARN"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ARN = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	if mv7 := m["VersionId"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "VersionId"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.VersionId = s9
+	}
+	if mv10 := m["ReplicationStatus"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "ReplicationStatus"}
+		l12, ok := mv10.([]any)
+		if !ok {
+			return wireBindErr(p11, "a list")
+		}
+		s13 := make([]ReplicationStatusType, len(l12))
+		for i14, e15 := range l12 {
+			if e15 == nil {
+				continue
+			}
+			p16 := &wirePath{parent: p11, index: i14 + 1}
+			if err := (&s13[i14]).bindWire(e15, p16); err != nil {
+				return err
+			}
+		}
+		x.ReplicationStatus = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteResourcePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteResourcePolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteResourcePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteResourcePolicyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ARN"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ARN = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteSecretRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if x.RecoveryWindowInDays != nil {
+		b = append(b, ",\"RecoveryWindowInDays\":"...)
+		if x.RecoveryWindowInDays == nil {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendInt(b, int64((*x.RecoveryWindowInDays)), 10)
+		}
+	}
+	if x.ForceDeleteWithoutRecovery != nil {
+		b = append(b, ",\"ForceDeleteWithoutRecovery\":"...)
+		if x.ForceDeleteWithoutRecovery == nil {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendBool(b, (*x.ForceDeleteWithoutRecovery))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteSecretRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	if mv4 := m["RecoveryWindowInDays"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "RecoveryWindowInDays"}
+		ptr6 := new(int64)
+		n7, ok := mv4.(json.Number)
+		if !ok {
+			return wireBindErr(p5, "a number")
+		}
+		i8, err9 := strconv.ParseInt(string(n7), 10, 64)
+		if err9 != nil {
+			return wireBindErr(p5, "an integer of int64's range")
+		}
+		(*ptr6) = int64(i8)
+		x.RecoveryWindowInDays = ptr6
+	}
+	if mv10 := m["ForceDeleteWithoutRecovery"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "ForceDeleteWithoutRecovery"}
+		ptr12 := new(bool)
+		s13, ok := mv10.(bool)
+		if !ok {
+			return wireBindErr(p11, "a boolean")
+		}
+		(*ptr12) = s13
+		x.ForceDeleteWithoutRecovery = ptr12
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteSecretResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.DeletionDate != nil {
+		b = append(b, ",\"DeletionDate\":"...)
+		if x.DeletionDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.DeletionDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteSecretResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ARN"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ARN = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	if mv7 := m["DeletionDate"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "DeletionDate"}
+		ptr9 := new(sealbox.Timestamp)
+		n10, ok := mv7.(json.Number)
+		if !ok || (&(*ptr9)).UnmarshalJSON([]byte(n10)) != nil {
+			return wireBindErr(p8, "a value of sealbox.Timestamp")
+		}
+		x.DeletionDate = ptr9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DescribeSecretRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DescribeSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DescribeSecretRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.Type != "" {
+		b = append(b, ",\"Type\":"...)
+		b = wireAppendString(b, x.Type)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if x.KmsKeyId != "" {
+		b = append(b, ",\"KmsKeyId\":"...)
+		b = wireAppendString(b, x.KmsKeyId)
+	}
+	if x.RotationEnabled != nil {
+		b = append(b, ",\"RotationEnabled\":"...)
+		if x.RotationEnabled == nil {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendBool(b, (*x.RotationEnabled))
+		}
+	}
+	if x.RotationLambdaARN != "" {
+		b = append(b, ",\"RotationLambdaARN\":"...)
+		b = wireAppendString(b, x.RotationLambdaARN)
+	}
+	if x.RotationRules != nil {
+		b = append(b, ",\"RotationRules\":"...)
+		if x.RotationRules == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.RotationRules.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(x.ExternalSecretRotationMetadata) != 0 {
+		b = append(b, ",\"ExternalSecretRotationMetadata\":"...)
+		if x.ExternalSecretRotationMetadata == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.ExternalSecretRotationMetadata {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ExternalSecretRotationMetadata[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ExternalSecretRotationRoleArn != "" {
+		b = append(b, ",\"ExternalSecretRotationRoleArn\":"...)
+		b = wireAppendString(b, x.ExternalSecretRotationRoleArn)
+	}
+	if x.LastRotatedDate != nil {
+		b = append(b, ",\"LastRotatedDate\":"...)
+		if x.LastRotatedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.LastRotatedDate))
+		}
+	}
+	if x.LastChangedDate != nil {
+		b = append(b, ",\"LastChangedDate\":"...)
+		if x.LastChangedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.LastChangedDate))
+		}
+	}
+	if x.LastAccessedDate != nil {
+		b = append(b, ",\"LastAccessedDate\":"...)
+		if x.LastAccessedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.LastAccessedDate))
+		}
+	}
+	if x.DeletedDate != nil {
+		b = append(b, ",\"DeletedDate\":"...)
+		if x.DeletedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.DeletedDate))
+		}
+	}
+	if x.NextRotationDate != nil {
+		b = append(b, ",\"NextRotationDate\":"...)
+		if x.NextRotationDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.NextRotationDate))
+		}
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.Tags {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.VersionIdsToStages) != 0 {
+		b = append(b, ",\"VersionIdsToStages\":"...)
+		if x.VersionIdsToStages == nil {
+			b = append(b, "null"...)
+		} else {
+			keys3 := make([]string, 0, len(x.VersionIdsToStages))
+			for k4 := range x.VersionIdsToStages {
+				keys3 = append(keys3, k4)
+			}
+			slices.Sort(keys3)
+			b = append(b, '{')
+			for e5, k4 := range keys3 {
+				if e5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k4)
+				b = append(b, ':')
+				v6 := x.VersionIdsToStages[k4]
+				if v6 == nil {
+					b = append(b, "null"...)
+				} else {
+					b = append(b, '[')
+					for i7 := range v6 {
+						if i7 > 0 {
+							b = append(b, ',')
+						}
+						b = wireAppendString(b, v6[i7])
+					}
+					b = append(b, ']')
+				}
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.OwningService != "" {
+		b = append(b, ",\"OwningService\":"...)
+		b = wireAppendString(b, x.OwningService)
+	}
+	if x.CreatedDate != nil {
+		b = append(b, ",\"CreatedDate\":"...)
+		if x.CreatedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.CreatedDate))
+		}
+	}
+	if x.PrimaryRegion != "" {
+		b = append(b, ",\"PrimaryRegion\":"...)
+		b = wireAppendString(b, x.PrimaryRegion)
+	}
+	if len(x.ReplicationStatus) != 0 {
+		b = append(b, ",\"ReplicationStatus\":"...)
+		if x.ReplicationStatus == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i8 := range x.ReplicationStatus {
+				if i8 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ReplicationStatus[i8]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DescribeSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DescribeSecretResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ARN"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ARN = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	if mv7 := m["Type"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Type"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Type = s9
+	}
+	if mv10 := m["Description"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Description"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.Description = s12
+	}
+	if mv13 := m["KmsKeyId"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "KmsKeyId"}
+		s15, ok := mv13.(string)
+		if !ok {
+			return wireBindErr(p14, "a string")
+		}
+		x.KmsKeyId = s15
+	}
+	if mv16 := m["RotationEnabled"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "RotationEnabled"}
+		ptr18 := new(bool)
+		s19, ok := mv16.(bool)
+		if !ok {
+			return wireBindErr(p17, "a boolean")
+		}
+		(*ptr18) = s19
+		x.RotationEnabled = ptr18
+	}
+	if mv20 := m["RotationLambdaARN"]; mv20 != nil {
+		p21 := &wirePath{parent: p, name: "RotationLambdaARN"}
+		s22, ok := mv20.(string)
+		if !ok {
+			return wireBindErr(p21, "a string")
+		}
+		x.RotationLambdaARN = s22
+	}
+	if mv23 := m["RotationRules"]; mv23 != nil {
+		p24 := &wirePath{parent: p, name: "RotationRules"}
+		ptr25 := new(RotationRulesType)
+		if err := (&(*ptr25)).bindWire(mv23, p24); err != nil {
+			return err
+		}
+		x.RotationRules = ptr25
+	}
+	if mv26 := m["ExternalSecretRotationMetadata"]; mv26 != nil {
+		p27 := &wirePath{parent: p, name: "ExternalSecretRotationMetadata"}
+		l28, ok := mv26.([]any)
+		if !ok {
+			return wireBindErr(p27, "a list")
+		}
+		s29 := make([]ExternalSecretRotationMetadataItem, len(l28))
+		for i30, e31 := range l28 {
+			if e31 == nil {
+				continue
+			}
+			p32 := &wirePath{parent: p27, index: i30 + 1}
+			if err := (&s29[i30]).bindWire(e31, p32); err != nil {
+				return err
+			}
+		}
+		x.ExternalSecretRotationMetadata = s29
+	}
+	if mv33 := m["ExternalSecretRotationRoleArn"]; mv33 != nil {
+		p34 := &wirePath{parent: p, name: "ExternalSecretRotationRoleArn"}
+		s35, ok := mv33.(string)
+		if !ok {
+			return wireBindErr(p34, "a string")
+		}
+		x.ExternalSecretRotationRoleArn = s35
+	}
+	if mv36 := m["LastRotatedDate"]; mv36 != nil {
+		p37 := &wirePath{parent: p, name: "LastRotatedDate"}
+		ptr38 := new(sealbox.Timestamp)
+		n39, ok := mv36.(json.Number)
+		if !ok || (&(*ptr38)).UnmarshalJSON([]byte(n39)) != nil {
+			return wireBindErr(p37, "a value of sealbox.Timestamp")
+		}
+		x.LastRotatedDate = ptr38
+	}
+	if mv40 := m["LastChangedDate"]; mv40 != nil {
+		p41 := &wirePath{parent: p, name: "LastChangedDate"}
+		ptr42 := new(sealbox.Timestamp)
+		n43, ok := mv40.(json.Number)
+		if !ok || (&(*ptr42)).UnmarshalJSON([]byte(n43)) != nil {
+			return wireBindErr(p41, "a value of sealbox.Timestamp")
+		}
+		x.LastChangedDate = ptr42
+	}
+	if mv44 := m["LastAccessedDate"]; mv44 != nil {
+		p45 := &wirePath{parent: p, name: "LastAccessedDate"}
+		ptr46 := new(sealbox.Timestamp)
+		n47, ok := mv44.(json.Number)
+		if !ok || (&(*ptr46)).UnmarshalJSON([]byte(n47)) != nil {
+			return wireBindErr(p45, "a value of sealbox.Timestamp")
+		}
+		x.LastAccessedDate = ptr46
+	}
+	if mv48 := m["DeletedDate"]; mv48 != nil {
+		p49 := &wirePath{parent: p, name: "DeletedDate"}
+		ptr50 := new(sealbox.Timestamp)
+		n51, ok := mv48.(json.Number)
+		if !ok || (&(*ptr50)).UnmarshalJSON([]byte(n51)) != nil {
+			return wireBindErr(p49, "a value of sealbox.Timestamp")
+		}
+		x.DeletedDate = ptr50
+	}
+	if mv52 := m["NextRotationDate"]; mv52 != nil {
+		p53 := &wirePath{parent: p, name: "NextRotationDate"}
+		ptr54 := new(sealbox.Timestamp)
+		n55, ok := mv52.(json.Number)
+		if !ok || (&(*ptr54)).UnmarshalJSON([]byte(n55)) != nil {
+			return wireBindErr(p53, "a value of sealbox.Timestamp")
+		}
+		x.NextRotationDate = ptr54
+	}
+	if mv56 := m["Tags"]; mv56 != nil {
+		p57 := &wirePath{parent: p, name: "Tags"}
+		l58, ok := mv56.([]any)
+		if !ok {
+			return wireBindErr(p57, "a list")
+		}
+		s59 := make([]Tag, len(l58))
+		for i60, e61 := range l58 {
+			if e61 == nil {
+				continue
+			}
+			p62 := &wirePath{parent: p57, index: i60 + 1}
+			if err := (&s59[i60]).bindWire(e61, p62); err != nil {
+				return err
+			}
+		}
+		x.Tags = s59
+	}
+	if mv63 := m["VersionIdsToStages"]; mv63 != nil {
+		p64 := &wirePath{parent: p, name: "VersionIdsToStages"}
+		m65, ok := mv63.(map[string]any)
+		if !ok {
+			return wireBindErr(p64, "an object")
+		}
+		out66 := make(map[string][]string, len(m65))
+		for k67, e68 := range m65 {
+			var ev69 []string
+			if e68 != nil {
+				p70 := &wirePath{parent: p64, index: -1}
+				l71, ok := e68.([]any)
+				if !ok {
+					return wireBindErr(p70, "a list")
+				}
+				s72 := make([]string, len(l71))
+				for i73, e74 := range l71 {
+					if e74 == nil {
+						continue
+					}
+					p75 := &wirePath{parent: p70, index: i73 + 1}
+					s76, ok := e74.(string)
+					if !ok {
+						return wireBindErr(p75, "a string")
+					}
+					s72[i73] = s76
+				}
+				ev69 = s72
+			}
+			out66[k67] = ev69
+		}
+		x.VersionIdsToStages = out66
+	}
+	if mv77 := m["OwningService"]; mv77 != nil {
+		p78 := &wirePath{parent: p, name: "OwningService"}
+		s79, ok := mv77.(string)
+		if !ok {
+			return wireBindErr(p78, "a string")
+		}
+		x.OwningService = s79
+	}
+	if mv80 := m["CreatedDate"]; mv80 != nil {
+		p81 := &wirePath{parent: p, name: "CreatedDate"}
+		ptr82 := new(sealbox.Timestamp)
+		n83, ok := mv80.(json.Number)
+		if !ok || (&(*ptr82)).UnmarshalJSON([]byte(n83)) != nil {
+			return wireBindErr(p81, "a value of sealbox.Timestamp")
+		}
+		x.CreatedDate = ptr82
+	}
+	if mv84 := m["PrimaryRegion"]; mv84 != nil {
+		p85 := &wirePath{parent: p, name: "PrimaryRegion"}
+		s86, ok := mv84.(string)
+		if !ok {
+			return wireBindErr(p85, "a string")
+		}
+		x.PrimaryRegion = s86
+	}
+	if mv87 := m["ReplicationStatus"]; mv87 != nil {
+		p88 := &wirePath{parent: p, name: "ReplicationStatus"}
+		l89, ok := mv87.([]any)
+		if !ok {
+			return wireBindErr(p88, "a list")
+		}
+		s90 := make([]ReplicationStatusType, len(l89))
+		for i91, e92 := range l89 {
+			if e92 == nil {
+				continue
+			}
+			p93 := &wirePath{parent: p88, index: i91 + 1}
+			if err := (&s90[i91]).bindWire(e92, p93); err != nil {
+				return err
+			}
+		}
+		x.ReplicationStatus = s90
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ExternalSecretRotationMetadataItem) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Key != "" {
+		b = append(b, ",\"Key\":"...)
+		b = wireAppendString(b, x.Key)
+	}
+	if x.Value != "" {
+		b = append(b, ",\"Value\":"...)
+		b = wireAppendString(b, x.Value)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ExternalSecretRotationMetadataItem) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *ExternalSecretRotationMetadataItem) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Key"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Key"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Key = s3
+	}
+	if mv4 := m["Value"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Value"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Value = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Filter) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Key != "" {
+		b = append(b, ",\"Key\":"...)
+		b = wireAppendString(b, x.Key)
+	}
+	if len(x.Values) != 0 {
+		b = append(b, ",\"Values\":"...)
+		if x.Values == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Values {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Values[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Filter) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Filter) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Key"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Key"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Key = s3
+	}
+	if mv4 := m["Values"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Values"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]string, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			s11, ok := e9.(string)
+			if !ok {
+				return wireBindErr(p10, "a string")
+			}
+			s7[i8] = s11
+		}
+		x.Values = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetRandomPasswordRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.PasswordLength != nil {
+		b = append(b, ",\"PasswordLength\":"...)
+		if x.PasswordLength == nil {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendInt(b, int64((*x.PasswordLength)), 10)
+		}
+	}
+	if x.ExcludeCharacters != "" {
+		b = append(b, ",\"ExcludeCharacters\":"...)
+		b = wireAppendString(b, x.ExcludeCharacters)
+	}
+	if x.ExcludeNumbers {
+		b = append(b, ",\"ExcludeNumbers\":"...)
+		b = strconv.AppendBool(b, x.ExcludeNumbers)
+	}
+	if x.ExcludePunctuation {
+		b = append(b, ",\"ExcludePunctuation\":"...)
+		b = strconv.AppendBool(b, x.ExcludePunctuation)
+	}
+	if x.ExcludeUppercase {
+		b = append(b, ",\"ExcludeUppercase\":"...)
+		b = strconv.AppendBool(b, x.ExcludeUppercase)
+	}
+	if x.ExcludeLowercase {
+		b = append(b, ",\"ExcludeLowercase\":"...)
+		b = strconv.AppendBool(b, x.ExcludeLowercase)
+	}
+	if x.IncludeSpace {
+		b = append(b, ",\"IncludeSpace\":"...)
+		b = strconv.AppendBool(b, x.IncludeSpace)
+	}
+	if x.RequireEachIncludedType != nil {
+		b = append(b, ",\"RequireEachIncludedType\":"...)
+		if x.RequireEachIncludedType == nil {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendBool(b, (*x.RequireEachIncludedType))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetRandomPasswordRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetRandomPasswordRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PasswordLength"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PasswordLength"}
+		ptr3 := new(int64)
+		n4, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr(p2, "a number")
+		}
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil {
+			return wireBindErr(p2, "an integer of int64's range")
+		}
+		(*ptr3) = int64(i5)
+		x.PasswordLength = ptr3
+	}
+	if mv7 := m["ExcludeCharacters"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "ExcludeCharacters"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.ExcludeCharacters = s9
+	}
+	if mv10 := m["ExcludeNumbers"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "ExcludeNumbers"}
+		s12, ok := mv10.(bool)
+		if !ok {
+			return wireBindErr(p11, "a boolean")
+		}
+		x.ExcludeNumbers = s12
+	}
+	if mv13 := m["ExcludePunctuation"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "ExcludePunctuation"}
+		s15, ok := mv13.(bool)
+		if !ok {
+			return wireBindErr(p14, "a boolean")
+		}
+		x.ExcludePunctuation = s15
+	}
+	if mv16 := m["ExcludeUppercase"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "ExcludeUppercase"}
+		s18, ok := mv16.(bool)
+		if !ok {
+			return wireBindErr(p17, "a boolean")
+		}
+		x.ExcludeUppercase = s18
+	}
+	if mv19 := m["ExcludeLowercase"]; mv19 != nil {
+		p20 := &wirePath{parent: p, name: "ExcludeLowercase"}
+		s21, ok := mv19.(bool)
+		if !ok {
+			return wireBindErr(p20, "a boolean")
+		}
+		x.ExcludeLowercase = s21
+	}
+	if mv22 := m["IncludeSpace"]; mv22 != nil {
+		p23 := &wirePath{parent: p, name: "IncludeSpace"}
+		s24, ok := mv22.(bool)
+		if !ok {
+			return wireBindErr(p23, "a boolean")
+		}
+		x.IncludeSpace = s24
+	}
+	if mv25 := m["RequireEachIncludedType"]; mv25 != nil {
+		p26 := &wirePath{parent: p, name: "RequireEachIncludedType"}
+		ptr27 := new(bool)
+		s28, ok := mv25.(bool)
+		if !ok {
+			return wireBindErr(p26, "a boolean")
+		}
+		(*ptr27) = s28
+		x.RequireEachIncludedType = ptr27
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetRandomPasswordResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"RandomPassword\":"...)
+		b = wireAppendString(b, x.RandomPassword)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetRandomPasswordResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetRandomPasswordResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RandomPassword"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RandomPassword"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RandomPassword = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetResourcePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetResourcePolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.ResourcePolicy != "" {
+		b = append(b, ",\"ResourcePolicy\":"...)
+		b = wireAppendString(b, x.ResourcePolicy)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetResourcePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetResourcePolicyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ARN"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ARN = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	if mv7 := m["ResourcePolicy"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "ResourcePolicy"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.ResourcePolicy = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if x.VersionId != "" {
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if x.VersionStage != "" {
+		b = append(b, ",\"VersionStage\":"...)
+		b = wireAppendString(b, x.VersionStage)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetSecretValueRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetSecretValueRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	if mv4 := m["VersionId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "VersionId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.VersionId = s6
+	}
+	if mv7 := m["VersionStage"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "VersionStage"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.VersionStage = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	{
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(x.SecretBinary) != 0 {
+		b = append(b, ",\"SecretBinary\":"...)
+		if x.SecretBinary == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.SecretBinary)
+		}
+	}
+	if x.SecretString != nil {
+		b = append(b, ",\"SecretString\":"...)
+		if x.SecretString == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendString(b, (*x.SecretString))
+		}
+	}
+	if len(x.VersionStages) != 0 {
+		b = append(b, ",\"VersionStages\":"...)
+		if x.VersionStages == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.VersionStages {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.VersionStages[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.CreatedDate != nil {
+		b = append(b, ",\"CreatedDate\":"...)
+		if x.CreatedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.CreatedDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetSecretValueResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetSecretValueResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ARN"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ARN = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	if mv7 := m["VersionId"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "VersionId"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.VersionId = s9
+	}
+	if mv10 := m["SecretBinary"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "SecretBinary"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a base64 string")
+		}
+		d13, err14 := base64.StdEncoding.DecodeString(s12)
+		if err14 != nil {
+			return wireBindErr(p11, "base64-encoded bytes")
+		}
+		x.SecretBinary = d13
+	}
+	if mv15 := m["SecretString"]; mv15 != nil {
+		p16 := &wirePath{parent: p, name: "SecretString"}
+		ptr17 := new(string)
+		s18, ok := mv15.(string)
+		if !ok {
+			return wireBindErr(p16, "a string")
+		}
+		(*ptr17) = s18
+		x.SecretString = ptr17
+	}
+	if mv19 := m["VersionStages"]; mv19 != nil {
+		p20 := &wirePath{parent: p, name: "VersionStages"}
+		l21, ok := mv19.([]any)
+		if !ok {
+			return wireBindErr(p20, "a list")
+		}
+		s22 := make([]string, len(l21))
+		for i23, e24 := range l21 {
+			if e24 == nil {
+				continue
+			}
+			p25 := &wirePath{parent: p20, index: i23 + 1}
+			s26, ok := e24.(string)
+			if !ok {
+				return wireBindErr(p25, "a string")
+			}
+			s22[i23] = s26
+		}
+		x.VersionStages = s22
+	}
+	if mv27 := m["CreatedDate"]; mv27 != nil {
+		p28 := &wirePath{parent: p, name: "CreatedDate"}
+		ptr29 := new(sealbox.Timestamp)
+		n30, ok := mv27.(json.Number)
+		if !ok || (&(*ptr29)).UnmarshalJSON([]byte(n30)) != nil {
+			return wireBindErr(p28, "a value of sealbox.Timestamp")
+		}
+		x.CreatedDate = ptr29
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListSecretVersionIdsRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if x.MaxResults != 0 {
+		b = append(b, ",\"MaxResults\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxResults), 10)
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if x.IncludeDeprecated {
+		b = append(b, ",\"IncludeDeprecated\":"...)
+		b = strconv.AppendBool(b, x.IncludeDeprecated)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListSecretVersionIdsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListSecretVersionIdsRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	if mv4 := m["MaxResults"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "MaxResults"}
+		n6, ok := mv4.(json.Number)
+		if !ok {
+			return wireBindErr(p5, "a number")
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr(p5, "an integer of int32's range")
+		}
+		x.MaxResults = int32(i7)
+	}
+	if mv9 := m["NextToken"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "NextToken"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.NextToken = s11
+	}
+	if mv12 := m["IncludeDeprecated"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "IncludeDeprecated"}
+		s14, ok := mv12.(bool)
+		if !ok {
+			return wireBindErr(p13, "a boolean")
+		}
+		x.IncludeDeprecated = s14
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListSecretVersionIdsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Versions\":"...)
+		if x.Versions == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Versions {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Versions[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListSecretVersionIdsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListSecretVersionIdsResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Versions"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Versions"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]SecretVersionsListEntry, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Versions = s4
+	}
+	if mv8 := m["NextToken"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "NextToken"}
+		s10, ok := mv8.(string)
+		if !ok {
+			return wireBindErr(p9, "a string")
+		}
+		x.NextToken = s10
+	}
+	if mv11 := m["ARN"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "ARN"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.ARN = s13
+	}
+	if mv14 := m["Name"]; mv14 != nil {
+		p15 := &wirePath{parent: p, name: "Name"}
+		s16, ok := mv14.(string)
+		if !ok {
+			return wireBindErr(p15, "a string")
+		}
+		x.Name = s16
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListSecretsRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.IncludePlannedDeletion {
+		b = append(b, ",\"IncludePlannedDeletion\":"...)
+		b = strconv.AppendBool(b, x.IncludePlannedDeletion)
+	}
+	if x.MaxResults != 0 {
+		b = append(b, ",\"MaxResults\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxResults), 10)
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if len(x.Filters) != 0 {
+		b = append(b, ",\"Filters\":"...)
+		if x.Filters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Filters {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Filters[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.SortOrder != "" {
+		b = append(b, ",\"SortOrder\":"...)
+		b = wireAppendString(b, x.SortOrder)
+	}
+	if x.SortBy != "" {
+		b = append(b, ",\"SortBy\":"...)
+		b = wireAppendString(b, x.SortBy)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListSecretsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListSecretsRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["IncludePlannedDeletion"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "IncludePlannedDeletion"}
+		s3, ok := mv1.(bool)
+		if !ok {
+			return wireBindErr(p2, "a boolean")
+		}
+		x.IncludePlannedDeletion = s3
+	}
+	if mv4 := m["MaxResults"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "MaxResults"}
+		n6, ok := mv4.(json.Number)
+		if !ok {
+			return wireBindErr(p5, "a number")
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr(p5, "an integer of int32's range")
+		}
+		x.MaxResults = int32(i7)
+	}
+	if mv9 := m["NextToken"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "NextToken"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.NextToken = s11
+	}
+	if mv12 := m["Filters"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "Filters"}
+		l14, ok := mv12.([]any)
+		if !ok {
+			return wireBindErr(p13, "a list")
+		}
+		s15 := make([]Filter, len(l14))
+		for i16, e17 := range l14 {
+			if e17 == nil {
+				continue
+			}
+			p18 := &wirePath{parent: p13, index: i16 + 1}
+			if err := (&s15[i16]).bindWire(e17, p18); err != nil {
+				return err
+			}
+		}
+		x.Filters = s15
+	}
+	if mv19 := m["SortOrder"]; mv19 != nil {
+		p20 := &wirePath{parent: p, name: "SortOrder"}
+		s21, ok := mv19.(string)
+		if !ok {
+			return wireBindErr(p20, "a string")
+		}
+		x.SortOrder = s21
+	}
+	if mv22 := m["SortBy"]; mv22 != nil {
+		p23 := &wirePath{parent: p, name: "SortBy"}
+		s24, ok := mv22.(string)
+		if !ok {
+			return wireBindErr(p23, "a string")
+		}
+		x.SortBy = s24
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListSecretsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"SecretList\":"...)
+		if x.SecretList == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.SecretList {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.SecretList[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListSecretsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListSecretsResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretList"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretList"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]SecretListEntry, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.SecretList = s4
+	}
+	if mv8 := m["NextToken"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "NextToken"}
+		s10, ok := mv8.(string)
+		if !ok {
+			return wireBindErr(p9, "a string")
+		}
+		x.NextToken = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if x.ResourcePolicy != "" {
+		b = append(b, ",\"ResourcePolicy\":"...)
+		b = wireAppendString(b, x.ResourcePolicy)
+	}
+	if x.BlockPublicPolicy != nil {
+		b = append(b, ",\"BlockPublicPolicy\":"...)
+		if x.BlockPublicPolicy == nil {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendBool(b, (*x.BlockPublicPolicy))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutResourcePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *PutResourcePolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	if mv4 := m["ResourcePolicy"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ResourcePolicy"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.ResourcePolicy = s6
+	}
+	if mv7 := m["BlockPublicPolicy"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "BlockPublicPolicy"}
+		ptr9 := new(bool)
+		s10, ok := mv7.(bool)
+		if !ok {
+			return wireBindErr(p8, "a boolean")
+		}
+		(*ptr9) = s10
+		x.BlockPublicPolicy = ptr9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutResourcePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *PutResourcePolicyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ARN"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ARN = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if x.ClientRequestToken != "" {
+		b = append(b, ",\"ClientRequestToken\":"...)
+		b = wireAppendString(b, x.ClientRequestToken)
+	}
+	if len(x.SecretBinary) != 0 {
+		b = append(b, ",\"SecretBinary\":"...)
+		if x.SecretBinary == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.SecretBinary)
+		}
+	}
+	if x.SecretString != nil {
+		b = append(b, ",\"SecretString\":"...)
+		if x.SecretString == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendString(b, (*x.SecretString))
+		}
+	}
+	if len(x.VersionStages) != 0 {
+		b = append(b, ",\"VersionStages\":"...)
+		if x.VersionStages == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.VersionStages {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.VersionStages[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.RotationToken != "" {
+		b = append(b, ",\"RotationToken\":"...)
+		b = wireAppendString(b, x.RotationToken)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutSecretValueRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *PutSecretValueRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	if mv4 := m["ClientRequestToken"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ClientRequestToken"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.ClientRequestToken = s6
+	}
+	if mv7 := m["SecretBinary"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "SecretBinary"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a base64 string")
+		}
+		d10, err11 := base64.StdEncoding.DecodeString(s9)
+		if err11 != nil {
+			return wireBindErr(p8, "base64-encoded bytes")
+		}
+		x.SecretBinary = d10
+	}
+	if mv12 := m["SecretString"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "SecretString"}
+		ptr14 := new(string)
+		s15, ok := mv12.(string)
+		if !ok {
+			return wireBindErr(p13, "a string")
+		}
+		(*ptr14) = s15
+		x.SecretString = ptr14
+	}
+	if mv16 := m["VersionStages"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "VersionStages"}
+		l18, ok := mv16.([]any)
+		if !ok {
+			return wireBindErr(p17, "a list")
+		}
+		s19 := make([]string, len(l18))
+		for i20, e21 := range l18 {
+			if e21 == nil {
+				continue
+			}
+			p22 := &wirePath{parent: p17, index: i20 + 1}
+			s23, ok := e21.(string)
+			if !ok {
+				return wireBindErr(p22, "a string")
+			}
+			s19[i20] = s23
+		}
+		x.VersionStages = s19
+	}
+	if mv24 := m["RotationToken"]; mv24 != nil {
+		p25 := &wirePath{parent: p, name: "RotationToken"}
+		s26, ok := mv24.(string)
+		if !ok {
+			return wireBindErr(p25, "a string")
+		}
+		x.RotationToken = s26
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	{
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	{
+		b = append(b, ",\"VersionStages\":"...)
+		if x.VersionStages == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.VersionStages {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.VersionStages[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutSecretValueResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *PutSecretValueResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ARN"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ARN = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	if mv7 := m["VersionId"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "VersionId"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.VersionId = s9
+	}
+	if mv10 := m["VersionStages"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "VersionStages"}
+		l12, ok := mv10.([]any)
+		if !ok {
+			return wireBindErr(p11, "a list")
+		}
+		s13 := make([]string, len(l12))
+		for i14, e15 := range l12 {
+			if e15 == nil {
+				continue
+			}
+			p16 := &wirePath{parent: p11, index: i14 + 1}
+			s17, ok := e15.(string)
+			if !ok {
+				return wireBindErr(p16, "a string")
+			}
+			s13[i14] = s17
+		}
+		x.VersionStages = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RemoveRegionsFromReplicationRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(x.RemoveReplicaRegions) != 0 {
+		b = append(b, ",\"RemoveReplicaRegions\":"...)
+		if x.RemoveReplicaRegions == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.RemoveReplicaRegions {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.RemoveReplicaRegions[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RemoveRegionsFromReplicationRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *RemoveRegionsFromReplicationRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	if mv4 := m["RemoveReplicaRegions"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "RemoveReplicaRegions"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]string, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			s11, ok := e9.(string)
+			if !ok {
+				return wireBindErr(p10, "a string")
+			}
+			s7[i8] = s11
+		}
+		x.RemoveReplicaRegions = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RemoveRegionsFromReplicationResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"ReplicationStatus\":"...)
+		if x.ReplicationStatus == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.ReplicationStatus {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ReplicationStatus[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RemoveRegionsFromReplicationResponse) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *RemoveRegionsFromReplicationResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ARN"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ARN = s3
+	}
+	if mv4 := m["ReplicationStatus"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ReplicationStatus"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]ReplicationStatusType, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
+				return err
+			}
+		}
+		x.ReplicationStatus = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ReplicaRegionType) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Region != "" {
+		b = append(b, ",\"Region\":"...)
+		b = wireAppendString(b, x.Region)
+	}
+	if x.KmsKeyId != "" {
+		b = append(b, ",\"KmsKeyId\":"...)
+		b = wireAppendString(b, x.KmsKeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ReplicaRegionType) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ReplicaRegionType) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Region"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Region"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Region = s3
+	}
+	if mv4 := m["KmsKeyId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "KmsKeyId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.KmsKeyId = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ReplicateSecretToRegionsRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(x.AddReplicaRegions) != 0 {
+		b = append(b, ",\"AddReplicaRegions\":"...)
+		if x.AddReplicaRegions == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.AddReplicaRegions {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.AddReplicaRegions[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ForceOverwriteReplicaSecret {
+		b = append(b, ",\"ForceOverwriteReplicaSecret\":"...)
+		b = strconv.AppendBool(b, x.ForceOverwriteReplicaSecret)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ReplicateSecretToRegionsRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *ReplicateSecretToRegionsRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	if mv4 := m["AddReplicaRegions"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "AddReplicaRegions"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]ReplicaRegionType, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
+				return err
+			}
+		}
+		x.AddReplicaRegions = s7
+	}
+	if mv11 := m["ForceOverwriteReplicaSecret"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "ForceOverwriteReplicaSecret"}
+		s13, ok := mv11.(bool)
+		if !ok {
+			return wireBindErr(p12, "a boolean")
+		}
+		x.ForceOverwriteReplicaSecret = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ReplicateSecretToRegionsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"ReplicationStatus\":"...)
+		if x.ReplicationStatus == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.ReplicationStatus {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ReplicationStatus[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ReplicateSecretToRegionsResponse) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *ReplicateSecretToRegionsResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ARN"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ARN = s3
+	}
+	if mv4 := m["ReplicationStatus"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ReplicationStatus"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]ReplicationStatusType, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
+				return err
+			}
+		}
+		x.ReplicationStatus = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ReplicationStatusType) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Region != "" {
+		b = append(b, ",\"Region\":"...)
+		b = wireAppendString(b, x.Region)
+	}
+	if x.KmsKeyId != "" {
+		b = append(b, ",\"KmsKeyId\":"...)
+		b = wireAppendString(b, x.KmsKeyId)
+	}
+	if x.Status != "" {
+		b = append(b, ",\"Status\":"...)
+		b = wireAppendString(b, x.Status)
+	}
+	if x.StatusMessage != "" {
+		b = append(b, ",\"StatusMessage\":"...)
+		b = wireAppendString(b, x.StatusMessage)
+	}
+	if x.LastAccessedDate != nil {
+		b = append(b, ",\"LastAccessedDate\":"...)
+		if x.LastAccessedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.LastAccessedDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ReplicationStatusType) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ReplicationStatusType) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Region"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Region"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Region = s3
+	}
+	if mv4 := m["KmsKeyId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "KmsKeyId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.KmsKeyId = s6
+	}
+	if mv7 := m["Status"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Status"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Status = s9
+	}
+	if mv10 := m["StatusMessage"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "StatusMessage"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.StatusMessage = s12
+	}
+	if mv13 := m["LastAccessedDate"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "LastAccessedDate"}
+		ptr15 := new(sealbox.Timestamp)
+		n16, ok := mv13.(json.Number)
+		if !ok || (&(*ptr15)).UnmarshalJSON([]byte(n16)) != nil {
+			return wireBindErr(p14, "a value of sealbox.Timestamp")
+		}
+		x.LastAccessedDate = ptr15
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RestoreSecretRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RestoreSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *RestoreSecretRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RestoreSecretResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RestoreSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *RestoreSecretResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ARN"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ARN = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RotateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if x.ClientRequestToken != "" {
+		b = append(b, ",\"ClientRequestToken\":"...)
+		b = wireAppendString(b, x.ClientRequestToken)
+	}
+	if x.RotationLambdaARN != "" {
+		b = append(b, ",\"RotationLambdaARN\":"...)
+		b = wireAppendString(b, x.RotationLambdaARN)
+	}
+	if x.RotationRules != nil {
+		b = append(b, ",\"RotationRules\":"...)
+		if x.RotationRules == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.RotationRules.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(x.ExternalSecretRotationMetadata) != 0 {
+		b = append(b, ",\"ExternalSecretRotationMetadata\":"...)
+		if x.ExternalSecretRotationMetadata == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.ExternalSecretRotationMetadata {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ExternalSecretRotationMetadata[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ExternalSecretRotationRoleArn != "" {
+		b = append(b, ",\"ExternalSecretRotationRoleArn\":"...)
+		b = wireAppendString(b, x.ExternalSecretRotationRoleArn)
+	}
+	if x.RotateImmediately != nil {
+		b = append(b, ",\"RotateImmediately\":"...)
+		if x.RotateImmediately == nil {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendBool(b, (*x.RotateImmediately))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RotateSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *RotateSecretRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	if mv4 := m["ClientRequestToken"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ClientRequestToken"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.ClientRequestToken = s6
+	}
+	if mv7 := m["RotationLambdaARN"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "RotationLambdaARN"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.RotationLambdaARN = s9
+	}
+	if mv10 := m["RotationRules"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "RotationRules"}
+		ptr12 := new(RotationRulesType)
+		if err := (&(*ptr12)).bindWire(mv10, p11); err != nil {
+			return err
+		}
+		x.RotationRules = ptr12
+	}
+	if mv13 := m["ExternalSecretRotationMetadata"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "ExternalSecretRotationMetadata"}
+		l15, ok := mv13.([]any)
+		if !ok {
+			return wireBindErr(p14, "a list")
+		}
+		s16 := make([]ExternalSecretRotationMetadataItem, len(l15))
+		for i17, e18 := range l15 {
+			if e18 == nil {
+				continue
+			}
+			p19 := &wirePath{parent: p14, index: i17 + 1}
+			if err := (&s16[i17]).bindWire(e18, p19); err != nil {
+				return err
+			}
+		}
+		x.ExternalSecretRotationMetadata = s16
+	}
+	if mv20 := m["ExternalSecretRotationRoleArn"]; mv20 != nil {
+		p21 := &wirePath{parent: p, name: "ExternalSecretRotationRoleArn"}
+		s22, ok := mv20.(string)
+		if !ok {
+			return wireBindErr(p21, "a string")
+		}
+		x.ExternalSecretRotationRoleArn = s22
+	}
+	if mv23 := m["RotateImmediately"]; mv23 != nil {
+		p24 := &wirePath{parent: p, name: "RotateImmediately"}
+		ptr25 := new(bool)
+		s26, ok := mv23.(bool)
+		if !ok {
+			return wireBindErr(p24, "a boolean")
+		}
+		(*ptr25) = s26
+		x.RotateImmediately = ptr25
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RotateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.VersionId != "" {
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RotateSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *RotateSecretResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ARN"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ARN = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	if mv7 := m["VersionId"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "VersionId"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.VersionId = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RotationRulesType) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.AutomaticallyAfterDays != nil {
+		b = append(b, ",\"AutomaticallyAfterDays\":"...)
+		if x.AutomaticallyAfterDays == nil {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendInt(b, int64((*x.AutomaticallyAfterDays)), 10)
+		}
+	}
+	if x.Duration != "" {
+		b = append(b, ",\"Duration\":"...)
+		b = wireAppendString(b, x.Duration)
+	}
+	if x.ScheduleExpression != "" {
+		b = append(b, ",\"ScheduleExpression\":"...)
+		b = wireAppendString(b, x.ScheduleExpression)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RotationRulesType) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *RotationRulesType) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["AutomaticallyAfterDays"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "AutomaticallyAfterDays"}
+		ptr3 := new(int64)
+		n4, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr(p2, "a number")
+		}
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil {
+			return wireBindErr(p2, "an integer of int64's range")
+		}
+		(*ptr3) = int64(i5)
+		x.AutomaticallyAfterDays = ptr3
+	}
+	if mv7 := m["Duration"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Duration"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Duration = s9
+	}
+	if mv10 := m["ScheduleExpression"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "ScheduleExpression"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.ScheduleExpression = s12
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.Type != "" {
+		b = append(b, ",\"Type\":"...)
+		b = wireAppendString(b, x.Type)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if x.KmsKeyId != "" {
+		b = append(b, ",\"KmsKeyId\":"...)
+		b = wireAppendString(b, x.KmsKeyId)
+	}
+	if x.RotationEnabled != nil {
+		b = append(b, ",\"RotationEnabled\":"...)
+		if x.RotationEnabled == nil {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendBool(b, (*x.RotationEnabled))
+		}
+	}
+	if x.RotationLambdaARN != "" {
+		b = append(b, ",\"RotationLambdaARN\":"...)
+		b = wireAppendString(b, x.RotationLambdaARN)
+	}
+	if x.RotationRules != nil {
+		b = append(b, ",\"RotationRules\":"...)
+		if x.RotationRules == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.RotationRules.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(x.ExternalSecretRotationMetadata) != 0 {
+		b = append(b, ",\"ExternalSecretRotationMetadata\":"...)
+		if x.ExternalSecretRotationMetadata == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.ExternalSecretRotationMetadata {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ExternalSecretRotationMetadata[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ExternalSecretRotationRoleArn != "" {
+		b = append(b, ",\"ExternalSecretRotationRoleArn\":"...)
+		b = wireAppendString(b, x.ExternalSecretRotationRoleArn)
+	}
+	if x.LastRotatedDate != nil {
+		b = append(b, ",\"LastRotatedDate\":"...)
+		if x.LastRotatedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.LastRotatedDate))
+		}
+	}
+	if x.LastChangedDate != nil {
+		b = append(b, ",\"LastChangedDate\":"...)
+		if x.LastChangedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.LastChangedDate))
+		}
+	}
+	if x.LastAccessedDate != nil {
+		b = append(b, ",\"LastAccessedDate\":"...)
+		if x.LastAccessedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.LastAccessedDate))
+		}
+	}
+	if x.DeletedDate != nil {
+		b = append(b, ",\"DeletedDate\":"...)
+		if x.DeletedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.DeletedDate))
+		}
+	}
+	if x.NextRotationDate != nil {
+		b = append(b, ",\"NextRotationDate\":"...)
+		if x.NextRotationDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.NextRotationDate))
+		}
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.Tags {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.SecretVersionsToStages) != 0 {
+		b = append(b, ",\"SecretVersionsToStages\":"...)
+		if x.SecretVersionsToStages == nil {
+			b = append(b, "null"...)
+		} else {
+			keys3 := make([]string, 0, len(x.SecretVersionsToStages))
+			for k4 := range x.SecretVersionsToStages {
+				keys3 = append(keys3, k4)
+			}
+			slices.Sort(keys3)
+			b = append(b, '{')
+			for e5, k4 := range keys3 {
+				if e5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k4)
+				b = append(b, ':')
+				v6 := x.SecretVersionsToStages[k4]
+				if v6 == nil {
+					b = append(b, "null"...)
+				} else {
+					b = append(b, '[')
+					for i7 := range v6 {
+						if i7 > 0 {
+							b = append(b, ',')
+						}
+						b = wireAppendString(b, v6[i7])
+					}
+					b = append(b, ']')
+				}
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.OwningService != "" {
+		b = append(b, ",\"OwningService\":"...)
+		b = wireAppendString(b, x.OwningService)
+	}
+	if x.CreatedDate != nil {
+		b = append(b, ",\"CreatedDate\":"...)
+		if x.CreatedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.CreatedDate))
+		}
+	}
+	if x.PrimaryRegion != "" {
+		b = append(b, ",\"PrimaryRegion\":"...)
+		b = wireAppendString(b, x.PrimaryRegion)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SecretListEntry) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *SecretListEntry) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ARN"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ARN = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	if mv7 := m["Type"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Type"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Type = s9
+	}
+	if mv10 := m["Description"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Description"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.Description = s12
+	}
+	if mv13 := m["KmsKeyId"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "KmsKeyId"}
+		s15, ok := mv13.(string)
+		if !ok {
+			return wireBindErr(p14, "a string")
+		}
+		x.KmsKeyId = s15
+	}
+	if mv16 := m["RotationEnabled"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "RotationEnabled"}
+		ptr18 := new(bool)
+		s19, ok := mv16.(bool)
+		if !ok {
+			return wireBindErr(p17, "a boolean")
+		}
+		(*ptr18) = s19
+		x.RotationEnabled = ptr18
+	}
+	if mv20 := m["RotationLambdaARN"]; mv20 != nil {
+		p21 := &wirePath{parent: p, name: "RotationLambdaARN"}
+		s22, ok := mv20.(string)
+		if !ok {
+			return wireBindErr(p21, "a string")
+		}
+		x.RotationLambdaARN = s22
+	}
+	if mv23 := m["RotationRules"]; mv23 != nil {
+		p24 := &wirePath{parent: p, name: "RotationRules"}
+		ptr25 := new(RotationRulesType)
+		if err := (&(*ptr25)).bindWire(mv23, p24); err != nil {
+			return err
+		}
+		x.RotationRules = ptr25
+	}
+	if mv26 := m["ExternalSecretRotationMetadata"]; mv26 != nil {
+		p27 := &wirePath{parent: p, name: "ExternalSecretRotationMetadata"}
+		l28, ok := mv26.([]any)
+		if !ok {
+			return wireBindErr(p27, "a list")
+		}
+		s29 := make([]ExternalSecretRotationMetadataItem, len(l28))
+		for i30, e31 := range l28 {
+			if e31 == nil {
+				continue
+			}
+			p32 := &wirePath{parent: p27, index: i30 + 1}
+			if err := (&s29[i30]).bindWire(e31, p32); err != nil {
+				return err
+			}
+		}
+		x.ExternalSecretRotationMetadata = s29
+	}
+	if mv33 := m["ExternalSecretRotationRoleArn"]; mv33 != nil {
+		p34 := &wirePath{parent: p, name: "ExternalSecretRotationRoleArn"}
+		s35, ok := mv33.(string)
+		if !ok {
+			return wireBindErr(p34, "a string")
+		}
+		x.ExternalSecretRotationRoleArn = s35
+	}
+	if mv36 := m["LastRotatedDate"]; mv36 != nil {
+		p37 := &wirePath{parent: p, name: "LastRotatedDate"}
+		ptr38 := new(sealbox.Timestamp)
+		n39, ok := mv36.(json.Number)
+		if !ok || (&(*ptr38)).UnmarshalJSON([]byte(n39)) != nil {
+			return wireBindErr(p37, "a value of sealbox.Timestamp")
+		}
+		x.LastRotatedDate = ptr38
+	}
+	if mv40 := m["LastChangedDate"]; mv40 != nil {
+		p41 := &wirePath{parent: p, name: "LastChangedDate"}
+		ptr42 := new(sealbox.Timestamp)
+		n43, ok := mv40.(json.Number)
+		if !ok || (&(*ptr42)).UnmarshalJSON([]byte(n43)) != nil {
+			return wireBindErr(p41, "a value of sealbox.Timestamp")
+		}
+		x.LastChangedDate = ptr42
+	}
+	if mv44 := m["LastAccessedDate"]; mv44 != nil {
+		p45 := &wirePath{parent: p, name: "LastAccessedDate"}
+		ptr46 := new(sealbox.Timestamp)
+		n47, ok := mv44.(json.Number)
+		if !ok || (&(*ptr46)).UnmarshalJSON([]byte(n47)) != nil {
+			return wireBindErr(p45, "a value of sealbox.Timestamp")
+		}
+		x.LastAccessedDate = ptr46
+	}
+	if mv48 := m["DeletedDate"]; mv48 != nil {
+		p49 := &wirePath{parent: p, name: "DeletedDate"}
+		ptr50 := new(sealbox.Timestamp)
+		n51, ok := mv48.(json.Number)
+		if !ok || (&(*ptr50)).UnmarshalJSON([]byte(n51)) != nil {
+			return wireBindErr(p49, "a value of sealbox.Timestamp")
+		}
+		x.DeletedDate = ptr50
+	}
+	if mv52 := m["NextRotationDate"]; mv52 != nil {
+		p53 := &wirePath{parent: p, name: "NextRotationDate"}
+		ptr54 := new(sealbox.Timestamp)
+		n55, ok := mv52.(json.Number)
+		if !ok || (&(*ptr54)).UnmarshalJSON([]byte(n55)) != nil {
+			return wireBindErr(p53, "a value of sealbox.Timestamp")
+		}
+		x.NextRotationDate = ptr54
+	}
+	if mv56 := m["Tags"]; mv56 != nil {
+		p57 := &wirePath{parent: p, name: "Tags"}
+		l58, ok := mv56.([]any)
+		if !ok {
+			return wireBindErr(p57, "a list")
+		}
+		s59 := make([]Tag, len(l58))
+		for i60, e61 := range l58 {
+			if e61 == nil {
+				continue
+			}
+			p62 := &wirePath{parent: p57, index: i60 + 1}
+			if err := (&s59[i60]).bindWire(e61, p62); err != nil {
+				return err
+			}
+		}
+		x.Tags = s59
+	}
+	if mv63 := m["SecretVersionsToStages"]; mv63 != nil {
+		p64 := &wirePath{parent: p, name: "SecretVersionsToStages"}
+		m65, ok := mv63.(map[string]any)
+		if !ok {
+			return wireBindErr(p64, "an object")
+		}
+		out66 := make(map[string][]string, len(m65))
+		for k67, e68 := range m65 {
+			var ev69 []string
+			if e68 != nil {
+				p70 := &wirePath{parent: p64, index: -1}
+				l71, ok := e68.([]any)
+				if !ok {
+					return wireBindErr(p70, "a list")
+				}
+				s72 := make([]string, len(l71))
+				for i73, e74 := range l71 {
+					if e74 == nil {
+						continue
+					}
+					p75 := &wirePath{parent: p70, index: i73 + 1}
+					s76, ok := e74.(string)
+					if !ok {
+						return wireBindErr(p75, "a string")
+					}
+					s72[i73] = s76
+				}
+				ev69 = s72
+			}
+			out66[k67] = ev69
+		}
+		x.SecretVersionsToStages = out66
+	}
+	if mv77 := m["OwningService"]; mv77 != nil {
+		p78 := &wirePath{parent: p, name: "OwningService"}
+		s79, ok := mv77.(string)
+		if !ok {
+			return wireBindErr(p78, "a string")
+		}
+		x.OwningService = s79
+	}
+	if mv80 := m["CreatedDate"]; mv80 != nil {
+		p81 := &wirePath{parent: p, name: "CreatedDate"}
+		ptr82 := new(sealbox.Timestamp)
+		n83, ok := mv80.(json.Number)
+		if !ok || (&(*ptr82)).UnmarshalJSON([]byte(n83)) != nil {
+			return wireBindErr(p81, "a value of sealbox.Timestamp")
+		}
+		x.CreatedDate = ptr82
+	}
+	if mv84 := m["PrimaryRegion"]; mv84 != nil {
+		p85 := &wirePath{parent: p, name: "PrimaryRegion"}
+		s86, ok := mv84.(string)
+		if !ok {
+			return wireBindErr(p85, "a string")
+		}
+		x.PrimaryRegion = s86
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SecretValueEntry) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	{
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(x.SecretBinary) != 0 {
+		b = append(b, ",\"SecretBinary\":"...)
+		if x.SecretBinary == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.SecretBinary)
+		}
+	}
+	if x.SecretString != nil {
+		b = append(b, ",\"SecretString\":"...)
+		if x.SecretString == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendString(b, (*x.SecretString))
+		}
+	}
+	if len(x.VersionStages) != 0 {
+		b = append(b, ",\"VersionStages\":"...)
+		if x.VersionStages == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.VersionStages {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.VersionStages[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.CreatedDate != nil {
+		b = append(b, ",\"CreatedDate\":"...)
+		if x.CreatedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.CreatedDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SecretValueEntry) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *SecretValueEntry) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ARN"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ARN = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	if mv7 := m["VersionId"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "VersionId"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.VersionId = s9
+	}
+	if mv10 := m["SecretBinary"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "SecretBinary"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a base64 string")
+		}
+		d13, err14 := base64.StdEncoding.DecodeString(s12)
+		if err14 != nil {
+			return wireBindErr(p11, "base64-encoded bytes")
+		}
+		x.SecretBinary = d13
+	}
+	if mv15 := m["SecretString"]; mv15 != nil {
+		p16 := &wirePath{parent: p, name: "SecretString"}
+		ptr17 := new(string)
+		s18, ok := mv15.(string)
+		if !ok {
+			return wireBindErr(p16, "a string")
+		}
+		(*ptr17) = s18
+		x.SecretString = ptr17
+	}
+	if mv19 := m["VersionStages"]; mv19 != nil {
+		p20 := &wirePath{parent: p, name: "VersionStages"}
+		l21, ok := mv19.([]any)
+		if !ok {
+			return wireBindErr(p20, "a list")
+		}
+		s22 := make([]string, len(l21))
+		for i23, e24 := range l21 {
+			if e24 == nil {
+				continue
+			}
+			p25 := &wirePath{parent: p20, index: i23 + 1}
+			s26, ok := e24.(string)
+			if !ok {
+				return wireBindErr(p25, "a string")
+			}
+			s22[i23] = s26
+		}
+		x.VersionStages = s22
+	}
+	if mv27 := m["CreatedDate"]; mv27 != nil {
+		p28 := &wirePath{parent: p, name: "CreatedDate"}
+		ptr29 := new(sealbox.Timestamp)
+		n30, ok := mv27.(json.Number)
+		if !ok || (&(*ptr29)).UnmarshalJSON([]byte(n30)) != nil {
+			return wireBindErr(p28, "a value of sealbox.Timestamp")
+		}
+		x.CreatedDate = ptr29
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SecretVersionsListEntry) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(x.VersionStages) != 0 {
+		b = append(b, ",\"VersionStages\":"...)
+		if x.VersionStages == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.VersionStages {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.VersionStages[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.LastAccessedDate != nil {
+		b = append(b, ",\"LastAccessedDate\":"...)
+		if x.LastAccessedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.LastAccessedDate))
+		}
+	}
+	if x.CreatedDate != nil {
+		b = append(b, ",\"CreatedDate\":"...)
+		if x.CreatedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.CreatedDate))
+		}
+	}
+	if len(x.KmsKeyIds) != 0 {
+		b = append(b, ",\"KmsKeyIds\":"...)
+		if x.KmsKeyIds == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.KmsKeyIds {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.KmsKeyIds[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SecretVersionsListEntry) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *SecretVersionsListEntry) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["VersionId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "VersionId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.VersionId = s3
+	}
+	if mv4 := m["VersionStages"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "VersionStages"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]string, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			s11, ok := e9.(string)
+			if !ok {
+				return wireBindErr(p10, "a string")
+			}
+			s7[i8] = s11
+		}
+		x.VersionStages = s7
+	}
+	if mv12 := m["LastAccessedDate"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "LastAccessedDate"}
+		ptr14 := new(sealbox.Timestamp)
+		n15, ok := mv12.(json.Number)
+		if !ok || (&(*ptr14)).UnmarshalJSON([]byte(n15)) != nil {
+			return wireBindErr(p13, "a value of sealbox.Timestamp")
+		}
+		x.LastAccessedDate = ptr14
+	}
+	if mv16 := m["CreatedDate"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "CreatedDate"}
+		ptr18 := new(sealbox.Timestamp)
+		n19, ok := mv16.(json.Number)
+		if !ok || (&(*ptr18)).UnmarshalJSON([]byte(n19)) != nil {
+			return wireBindErr(p17, "a value of sealbox.Timestamp")
+		}
+		x.CreatedDate = ptr18
+	}
+	if mv20 := m["KmsKeyIds"]; mv20 != nil {
+		p21 := &wirePath{parent: p, name: "KmsKeyIds"}
+		l22, ok := mv20.([]any)
+		if !ok {
+			return wireBindErr(p21, "a list")
+		}
+		s23 := make([]string, len(l22))
+		for i24, e25 := range l22 {
+			if e25 == nil {
+				continue
+			}
+			p26 := &wirePath{parent: p21, index: i24 + 1}
+			s27, ok := e25.(string)
+			if !ok {
+				return wireBindErr(p26, "a string")
+			}
+			s23[i24] = s27
+		}
+		x.KmsKeyIds = s23
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *StopReplicationToReplicaRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *StopReplicationToReplicaRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *StopReplicationToReplicaRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *StopReplicationToReplicaResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *StopReplicationToReplicaResponse) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *StopReplicationToReplicaResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ARN"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ARN = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Key\":"...)
+		b = wireAppendString(b, x.Key)
+	}
+	{
+		b = append(b, ",\"Value\":"...)
+		b = wireAppendString(b, x.Value)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Tag) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Key"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Key"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Key = s3
+	}
+	if mv4 := m["Value"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Value"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Value = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *TagResourceRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	if mv4 := m["Tags"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Tags"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]Tag, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
+				return err
+			}
+		}
+		x.Tags = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(x.TagKeys) != 0 {
+		b = append(b, ",\"TagKeys\":"...)
+		if x.TagKeys == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.TagKeys {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.TagKeys[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UntagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UntagResourceRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	if mv4 := m["TagKeys"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "TagKeys"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]string, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			s11, ok := e9.(string)
+			if !ok {
+				return wireBindErr(p10, "a string")
+			}
+			s7[i8] = s11
+		}
+		x.TagKeys = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if x.ClientRequestToken != "" {
+		b = append(b, ",\"ClientRequestToken\":"...)
+		b = wireAppendString(b, x.ClientRequestToken)
+	}
+	if x.Description != nil {
+		b = append(b, ",\"Description\":"...)
+		if x.Description == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendString(b, (*x.Description))
+		}
+	}
+	if x.KmsKeyId != nil {
+		b = append(b, ",\"KmsKeyId\":"...)
+		if x.KmsKeyId == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendString(b, (*x.KmsKeyId))
+		}
+	}
+	if len(x.SecretBinary) != 0 {
+		b = append(b, ",\"SecretBinary\":"...)
+		if x.SecretBinary == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.SecretBinary)
+		}
+	}
+	if x.SecretString != nil {
+		b = append(b, ",\"SecretString\":"...)
+		if x.SecretString == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendString(b, (*x.SecretString))
+		}
+	}
+	if x.Type != "" {
+		b = append(b, ",\"Type\":"...)
+		b = wireAppendString(b, x.Type)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UpdateSecretRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	if mv4 := m["ClientRequestToken"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ClientRequestToken"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.ClientRequestToken = s6
+	}
+	if mv7 := m["Description"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Description"}
+		ptr9 := new(string)
+		s10, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		(*ptr9) = s10
+		x.Description = ptr9
+	}
+	if mv11 := m["KmsKeyId"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "KmsKeyId"}
+		ptr13 := new(string)
+		s14, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		(*ptr13) = s14
+		x.KmsKeyId = ptr13
+	}
+	if mv15 := m["SecretBinary"]; mv15 != nil {
+		p16 := &wirePath{parent: p, name: "SecretBinary"}
+		s17, ok := mv15.(string)
+		if !ok {
+			return wireBindErr(p16, "a base64 string")
+		}
+		d18, err19 := base64.StdEncoding.DecodeString(s17)
+		if err19 != nil {
+			return wireBindErr(p16, "base64-encoded bytes")
+		}
+		x.SecretBinary = d18
+	}
+	if mv20 := m["SecretString"]; mv20 != nil {
+		p21 := &wirePath{parent: p, name: "SecretString"}
+		ptr22 := new(string)
+		s23, ok := mv20.(string)
+		if !ok {
+			return wireBindErr(p21, "a string")
+		}
+		(*ptr22) = s23
+		x.SecretString = ptr22
+	}
+	if mv24 := m["Type"]; mv24 != nil {
+		p25 := &wirePath{parent: p, name: "Type"}
+		s26, ok := mv24.(string)
+		if !ok {
+			return wireBindErr(p25, "a string")
+		}
+		x.Type = s26
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.VersionId != "" {
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UpdateSecretResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ARN"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ARN = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	if mv7 := m["VersionId"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "VersionId"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.VersionId = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateSecretVersionStageRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if x.VersionStage != "" {
+		b = append(b, ",\"VersionStage\":"...)
+		b = wireAppendString(b, x.VersionStage)
+	}
+	if x.RemoveFromVersionId != "" {
+		b = append(b, ",\"RemoveFromVersionId\":"...)
+		b = wireAppendString(b, x.RemoveFromVersionId)
+	}
+	if x.MoveToVersionId != "" {
+		b = append(b, ",\"MoveToVersionId\":"...)
+		b = wireAppendString(b, x.MoveToVersionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateSecretVersionStageRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *UpdateSecretVersionStageRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	if mv4 := m["VersionStage"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "VersionStage"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.VersionStage = s6
+	}
+	if mv7 := m["RemoveFromVersionId"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "RemoveFromVersionId"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.RemoveFromVersionId = s9
+	}
+	if mv10 := m["MoveToVersionId"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "MoveToVersionId"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.MoveToVersionId = s12
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateSecretVersionStageResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateSecretVersionStageResponse) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *UpdateSecretVersionStageResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ARN"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ARN = s3
+	}
+	if mv4 := m["Name"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Name"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Name = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ValidateResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if x.ResourcePolicy != "" {
+		b = append(b, ",\"ResourcePolicy\":"...)
+		b = wireAppendString(b, x.ResourcePolicy)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ValidateResourcePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ValidateResourcePolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SecretId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SecretId = s3
+	}
+	if mv4 := m["ResourcePolicy"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ResourcePolicy"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.ResourcePolicy = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ValidateResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyValidationPassed\":"...)
+		b = strconv.AppendBool(b, x.PolicyValidationPassed)
+	}
+	{
+		b = append(b, ",\"ValidationErrors\":"...)
+		if x.ValidationErrors == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.ValidationErrors {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ValidationErrors[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ValidateResourcePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ValidateResourcePolicyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyValidationPassed"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyValidationPassed"}
+		s3, ok := mv1.(bool)
+		if !ok {
+			return wireBindErr(p2, "a boolean")
+		}
+		x.PolicyValidationPassed = s3
+	}
+	if mv4 := m["ValidationErrors"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ValidationErrors"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]ValidationErrorsEntry, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
+				return err
+			}
+		}
+		x.ValidationErrors = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ValidationErrorsEntry) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.CheckName != "" {
+		b = append(b, ",\"CheckName\":"...)
+		b = wireAppendString(b, x.CheckName)
+	}
+	if x.ErrorMessage != "" {
+		b = append(b, ",\"ErrorMessage\":"...)
+		b = wireAppendString(b, x.ErrorMessage)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ValidationErrorsEntry) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ValidationErrorsEntry) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["CheckName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "CheckName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.CheckName = s3
+	}
+	if mv4 := m["ErrorMessage"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ErrorMessage"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.ErrorMessage = s6
+	}
+	return nil
+}
+
+// wirePath is where a bound value is, built as the binding descends and
+// spelled out only for an error.
+type wirePath struct {
+	parent *wirePath
+	name   string // a member's
+	index  int    // a list's element, from 1; -1 for a map's value
+}
+
+// String is the path as awsapi's reflective binder spells it.
+func (p *wirePath) String() string {
+	if p == nil {
+		return ""
+	}
+	parent := p.parent.String()
+	switch {
+	case p.index > 0:
+		return parent + "." + strconv.Itoa(p.index)
+	case p.index < 0:
+		return parent + ".value"
+	case parent == "":
+		return p.name
+	}
+	return parent + "." + p.name
+}
+
+// wireBindError is awsapi's bindError: a value without the Go type's shape.
+type wireBindError struct{ path, want string }
+
+func (e *wireBindError) Error() string {
+	return "Unexpected value type at '" + e.path + "': expected " + e.want
+}
+
+func wireBindErr(p *wirePath, want string) error {
+	return &wireBindError{p.String(), want}
+}
+
+// wireAppendString is encoding/json's appendString with HTML escaping.
+func wireAppendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// wireAppendFloat is encoding/json's float64 encoder.
+func wireAppendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
+func wireAppendBytes(b, data []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, data)
+	return append(b, '"')
+}
+
+// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
+// allocation: epoch seconds with millisecond precision.
+func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
+	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
 }

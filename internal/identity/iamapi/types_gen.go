@@ -3,6 +3,14 @@
 package iamapi
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
 	"github.com/sealbox/sealbox"
 )
 
@@ -723,4 +731,8710 @@ type User struct {
 	PasswordLastUsed    *sealbox.Timestamp           `json:"PasswordLastUsed,omitempty"`
 	PermissionsBoundary *AttachedPermissionsBoundary `json:"PermissionsBoundary,omitempty"`
 	Tags                []Tag                        `json:"Tags,omitempty"`
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Empty) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Empty) bindWire(v any, p *wirePath) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wireBindErr(p, "an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AccessKey) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	{
+		b = append(b, ",\"AccessKeyId\":"...)
+		b = wireAppendString(b, x.AccessKeyId)
+	}
+	{
+		b = append(b, ",\"Status\":"...)
+		b = wireAppendString(b, x.Status)
+	}
+	{
+		b = append(b, ",\"SecretAccessKey\":"...)
+		b = wireAppendString(b, x.SecretAccessKey)
+	}
+	if x.CreateDate != nil {
+		b = append(b, ",\"CreateDate\":"...)
+		if x.CreateDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.CreateDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AccessKey) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *AccessKey) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["AccessKeyId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "AccessKeyId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.AccessKeyId = s6
+	}
+	if mv7 := m["Status"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Status"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Status = s9
+	}
+	if mv10 := m["SecretAccessKey"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "SecretAccessKey"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.SecretAccessKey = s12
+	}
+	if mv13 := m["CreateDate"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "CreateDate"}
+		ptr15 := new(sealbox.Timestamp)
+		n16, ok := mv13.(json.Number)
+		if !ok || (&(*ptr15)).UnmarshalJSON([]byte(n16)) != nil {
+			return wireBindErr(p14, "a value of sealbox.Timestamp")
+		}
+		x.CreateDate = ptr15
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AccessKeyLastUsed) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.LastUsedDate != nil {
+		b = append(b, ",\"LastUsedDate\":"...)
+		if x.LastUsedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.LastUsedDate))
+		}
+	}
+	{
+		b = append(b, ",\"ServiceName\":"...)
+		b = wireAppendString(b, x.ServiceName)
+	}
+	{
+		b = append(b, ",\"Region\":"...)
+		b = wireAppendString(b, x.Region)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AccessKeyLastUsed) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *AccessKeyLastUsed) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["LastUsedDate"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "LastUsedDate"}
+		ptr3 := new(sealbox.Timestamp)
+		n4, ok := mv1.(json.Number)
+		if !ok || (&(*ptr3)).UnmarshalJSON([]byte(n4)) != nil {
+			return wireBindErr(p2, "a value of sealbox.Timestamp")
+		}
+		x.LastUsedDate = ptr3
+	}
+	if mv5 := m["ServiceName"]; mv5 != nil {
+		p6 := &wirePath{parent: p, name: "ServiceName"}
+		s7, ok := mv5.(string)
+		if !ok {
+			return wireBindErr(p6, "a string")
+		}
+		x.ServiceName = s7
+	}
+	if mv8 := m["Region"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "Region"}
+		s10, ok := mv8.(string)
+		if !ok {
+			return wireBindErr(p9, "a string")
+		}
+		x.Region = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AccessKeyMetadata) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	{
+		b = append(b, ",\"AccessKeyId\":"...)
+		b = wireAppendString(b, x.AccessKeyId)
+	}
+	{
+		b = append(b, ",\"Status\":"...)
+		b = wireAppendString(b, x.Status)
+	}
+	if x.CreateDate != nil {
+		b = append(b, ",\"CreateDate\":"...)
+		if x.CreateDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.CreateDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AccessKeyMetadata) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *AccessKeyMetadata) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["AccessKeyId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "AccessKeyId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.AccessKeyId = s6
+	}
+	if mv7 := m["Status"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Status"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Status = s9
+	}
+	if mv10 := m["CreateDate"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "CreateDate"}
+		ptr12 := new(sealbox.Timestamp)
+		n13, ok := mv10.(json.Number)
+		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
+			return wireBindErr(p11, "a value of sealbox.Timestamp")
+		}
+		x.CreateDate = ptr12
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AddUserToGroupRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AddUserToGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *AddUserToGroupRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "GroupName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.GroupName = s3
+	}
+	if mv4 := m["UserName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "UserName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.UserName = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AttachGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AttachGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *AttachGroupPolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "GroupName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.GroupName = s3
+	}
+	if mv4 := m["PolicyArn"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyArn"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyArn = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AttachRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AttachRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *AttachRolePolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleName = s3
+	}
+	if mv4 := m["PolicyArn"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyArn"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyArn = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AttachUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AttachUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *AttachUserPolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["PolicyArn"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyArn"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyArn = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AttachedPermissionsBoundary) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"PermissionsBoundaryType\":"...)
+		b = wireAppendString(b, x.PermissionsBoundaryType)
+	}
+	{
+		b = append(b, ",\"PermissionsBoundaryArn\":"...)
+		b = wireAppendString(b, x.PermissionsBoundaryArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AttachedPermissionsBoundary) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *AttachedPermissionsBoundary) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PermissionsBoundaryType"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PermissionsBoundaryType"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.PermissionsBoundaryType = s3
+	}
+	if mv4 := m["PermissionsBoundaryArn"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PermissionsBoundaryArn"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PermissionsBoundaryArn = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AttachedPolicy) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	{
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AttachedPolicy) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *AttachedPolicy) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.PolicyName = s3
+	}
+	if mv4 := m["PolicyArn"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyArn"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyArn = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ContextEntry) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.ContextKeyName != "" {
+		b = append(b, ",\"ContextKeyName\":"...)
+		b = wireAppendString(b, x.ContextKeyName)
+	}
+	if len(x.ContextKeyValues) != 0 {
+		b = append(b, ",\"ContextKeyValues\":"...)
+		if x.ContextKeyValues == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.ContextKeyValues {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.ContextKeyValues[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ContextKeyType != "" {
+		b = append(b, ",\"ContextKeyType\":"...)
+		b = wireAppendString(b, x.ContextKeyType)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ContextEntry) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ContextEntry) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ContextKeyName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ContextKeyName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ContextKeyName = s3
+	}
+	if mv4 := m["ContextKeyValues"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ContextKeyValues"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]string, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			s11, ok := e9.(string)
+			if !ok {
+				return wireBindErr(p10, "a string")
+			}
+			s7[i8] = s11
+		}
+		x.ContextKeyValues = s7
+	}
+	if mv12 := m["ContextKeyType"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "ContextKeyType"}
+		s14, ok := mv12.(string)
+		if !ok {
+			return wireBindErr(p13, "a string")
+		}
+		x.ContextKeyType = s14
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateAccessKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateAccessKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreateAccessKeyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateAccessKeyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"AccessKey\":"...)
+		if x.AccessKey == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.AccessKey.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateAccessKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreateAccessKeyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["AccessKey"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "AccessKey"}
+		ptr3 := new(AccessKey)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.AccessKey = ptr3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateGroupRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Path != "" {
+		b = append(b, ",\"Path\":"...)
+		b = wireAppendString(b, x.Path)
+	}
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreateGroupRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Path"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Path"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Path = s3
+	}
+	if mv4 := m["GroupName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "GroupName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.GroupName = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateGroupResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Group\":"...)
+		if x.Group == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Group.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateGroupResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreateGroupResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Group"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Group"}
+		ptr3 := new(Group)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.Group = ptr3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreatePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if x.Path != "" {
+		b = append(b, ",\"Path\":"...)
+		b = wireAppendString(b, x.Path)
+	}
+	if x.PolicyDocument != "" {
+		b = append(b, ",\"PolicyDocument\":"...)
+		b = wireAppendString(b, x.PolicyDocument)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreatePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreatePolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.PolicyName = s3
+	}
+	if mv4 := m["Path"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Path"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Path = s6
+	}
+	if mv7 := m["PolicyDocument"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "PolicyDocument"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.PolicyDocument = s9
+	}
+	if mv10 := m["Description"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Description"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.Description = s12
+	}
+	if mv13 := m["Tags"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "Tags"}
+		l15, ok := mv13.([]any)
+		if !ok {
+			return wireBindErr(p14, "a list")
+		}
+		s16 := make([]Tag, len(l15))
+		for i17, e18 := range l15 {
+			if e18 == nil {
+				continue
+			}
+			p19 := &wirePath{parent: p14, index: i17 + 1}
+			if err := (&s16[i17]).bindWire(e18, p19); err != nil {
+				return err
+			}
+		}
+		x.Tags = s16
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreatePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Policy\":"...)
+		if x.Policy == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Policy.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreatePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreatePolicyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Policy"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Policy"}
+		ptr3 := new(Policy)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.Policy = ptr3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreatePolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if x.PolicyDocument != "" {
+		b = append(b, ",\"PolicyDocument\":"...)
+		b = wireAppendString(b, x.PolicyDocument)
+	}
+	if x.SetAsDefault {
+		b = append(b, ",\"SetAsDefault\":"...)
+		b = strconv.AppendBool(b, x.SetAsDefault)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreatePolicyVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreatePolicyVersionRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyArn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyArn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.PolicyArn = s3
+	}
+	if mv4 := m["PolicyDocument"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyDocument"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyDocument = s6
+	}
+	if mv7 := m["SetAsDefault"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "SetAsDefault"}
+		s9, ok := mv7.(bool)
+		if !ok {
+			return wireBindErr(p8, "a boolean")
+		}
+		x.SetAsDefault = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreatePolicyVersionResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyVersion\":"...)
+		if x.PolicyVersion == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.PolicyVersion.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreatePolicyVersionResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreatePolicyVersionResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyVersion"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyVersion"}
+		ptr3 := new(PolicyVersion)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.PolicyVersion = ptr3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateRoleRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Path != "" {
+		b = append(b, ",\"Path\":"...)
+		b = wireAppendString(b, x.Path)
+	}
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.AssumeRolePolicyDocument != "" {
+		b = append(b, ",\"AssumeRolePolicyDocument\":"...)
+		b = wireAppendString(b, x.AssumeRolePolicyDocument)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if x.MaxSessionDuration != 0 {
+		b = append(b, ",\"MaxSessionDuration\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxSessionDuration), 10)
+	}
+	if x.PermissionsBoundary != "" {
+		b = append(b, ",\"PermissionsBoundary\":"...)
+		b = wireAppendString(b, x.PermissionsBoundary)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreateRoleRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Path"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Path"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Path = s3
+	}
+	if mv4 := m["RoleName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "RoleName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.RoleName = s6
+	}
+	if mv7 := m["AssumeRolePolicyDocument"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "AssumeRolePolicyDocument"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.AssumeRolePolicyDocument = s9
+	}
+	if mv10 := m["Description"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Description"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.Description = s12
+	}
+	if mv13 := m["MaxSessionDuration"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "MaxSessionDuration"}
+		n15, ok := mv13.(json.Number)
+		if !ok {
+			return wireBindErr(p14, "a number")
+		}
+		i16, err17 := strconv.ParseInt(string(n15), 10, 64)
+		if err17 != nil || i16 < math.MinInt32 || i16 > math.MaxInt32 {
+			return wireBindErr(p14, "an integer of int32's range")
+		}
+		x.MaxSessionDuration = int32(i16)
+	}
+	if mv18 := m["PermissionsBoundary"]; mv18 != nil {
+		p19 := &wirePath{parent: p, name: "PermissionsBoundary"}
+		s20, ok := mv18.(string)
+		if !ok {
+			return wireBindErr(p19, "a string")
+		}
+		x.PermissionsBoundary = s20
+	}
+	if mv21 := m["Tags"]; mv21 != nil {
+		p22 := &wirePath{parent: p, name: "Tags"}
+		l23, ok := mv21.([]any)
+		if !ok {
+			return wireBindErr(p22, "a list")
+		}
+		s24 := make([]Tag, len(l23))
+		for i25, e26 := range l23 {
+			if e26 == nil {
+				continue
+			}
+			p27 := &wirePath{parent: p22, index: i25 + 1}
+			if err := (&s24[i25]).bindWire(e26, p27); err != nil {
+				return err
+			}
+		}
+		x.Tags = s24
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateRoleResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Role\":"...)
+		if x.Role == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Role.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateRoleResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreateRoleResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Role"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Role"}
+		ptr3 := new(Role)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.Role = ptr3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateUserRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Path != "" {
+		b = append(b, ",\"Path\":"...)
+		b = wireAppendString(b, x.Path)
+	}
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.PermissionsBoundary != "" {
+		b = append(b, ",\"PermissionsBoundary\":"...)
+		b = wireAppendString(b, x.PermissionsBoundary)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateUserRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreateUserRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Path"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Path"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Path = s3
+	}
+	if mv4 := m["UserName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "UserName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.UserName = s6
+	}
+	if mv7 := m["PermissionsBoundary"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "PermissionsBoundary"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.PermissionsBoundary = s9
+	}
+	if mv10 := m["Tags"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Tags"}
+		l12, ok := mv10.([]any)
+		if !ok {
+			return wireBindErr(p11, "a list")
+		}
+		s13 := make([]Tag, len(l12))
+		for i14, e15 := range l12 {
+			if e15 == nil {
+				continue
+			}
+			p16 := &wirePath{parent: p11, index: i14 + 1}
+			if err := (&s13[i14]).bindWire(e15, p16); err != nil {
+				return err
+			}
+		}
+		x.Tags = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateUserResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"User\":"...)
+		if x.User == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.User.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateUserResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *CreateUserResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["User"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "User"}
+		ptr3 := new(User)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.User = ptr3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteAccessKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.AccessKeyId != "" {
+		b = append(b, ",\"AccessKeyId\":"...)
+		b = wireAppendString(b, x.AccessKeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteAccessKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteAccessKeyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["AccessKeyId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "AccessKeyId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.AccessKeyId = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteGroupPolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "GroupName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.GroupName = s3
+	}
+	if mv4 := m["PolicyName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyName = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteGroupRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteGroupRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "GroupName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.GroupName = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeletePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeletePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeletePolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyArn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyArn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.PolicyArn = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeletePolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if x.VersionId != "" {
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeletePolicyVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeletePolicyVersionRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyArn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyArn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.PolicyArn = s3
+	}
+	if mv4 := m["VersionId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "VersionId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.VersionId = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteRolePermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteRolePermissionsBoundaryRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *DeleteRolePermissionsBoundaryRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleName = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteRolePolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleName = s3
+	}
+	if mv4 := m["PolicyName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyName = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteRoleRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteRoleRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleName = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteUserPermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteUserPermissionsBoundaryRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *DeleteUserPermissionsBoundaryRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteUserPolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["PolicyName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyName = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteUserRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteUserRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DeleteUserRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DetachGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DetachGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DetachGroupPolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "GroupName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.GroupName = s3
+	}
+	if mv4 := m["PolicyArn"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyArn"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyArn = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DetachRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DetachRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DetachRolePolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleName = s3
+	}
+	if mv4 := m["PolicyArn"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyArn"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyArn = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DetachUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DetachUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *DetachUserPolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["PolicyArn"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyArn"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyArn = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *EvaluationResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"EvalActionName\":"...)
+		b = wireAppendString(b, x.EvalActionName)
+	}
+	if x.EvalResourceName != "" {
+		b = append(b, ",\"EvalResourceName\":"...)
+		b = wireAppendString(b, x.EvalResourceName)
+	}
+	{
+		b = append(b, ",\"EvalDecision\":"...)
+		b = wireAppendString(b, x.EvalDecision)
+	}
+	if len(x.MatchedStatements) != 0 {
+		b = append(b, ",\"MatchedStatements\":"...)
+		if x.MatchedStatements == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.MatchedStatements {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.MatchedStatements[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.MissingContextValues) != 0 {
+		b = append(b, ",\"MissingContextValues\":"...)
+		if x.MissingContextValues == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.MissingContextValues {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.MissingContextValues[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.OrganizationsDecisionDetail != nil {
+		b = append(b, ",\"OrganizationsDecisionDetail\":"...)
+		if x.OrganizationsDecisionDetail == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.OrganizationsDecisionDetail.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.PermissionsBoundaryDecisionDetail != nil {
+		b = append(b, ",\"PermissionsBoundaryDecisionDetail\":"...)
+		if x.PermissionsBoundaryDecisionDetail == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.PermissionsBoundaryDecisionDetail.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(x.EvalDecisionDetails) != 0 {
+		b = append(b, ",\"EvalDecisionDetails\":"...)
+		if x.EvalDecisionDetails == nil {
+			b = append(b, "null"...)
+		} else {
+			keys3 := make([]string, 0, len(x.EvalDecisionDetails))
+			for k4 := range x.EvalDecisionDetails {
+				keys3 = append(keys3, k4)
+			}
+			slices.Sort(keys3)
+			b = append(b, '{')
+			for e5, k4 := range keys3 {
+				if e5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k4)
+				b = append(b, ':')
+				v6 := x.EvalDecisionDetails[k4]
+				b = wireAppendString(b, v6)
+			}
+			b = append(b, '}')
+		}
+	}
+	if len(x.ResourceSpecificResults) != 0 {
+		b = append(b, ",\"ResourceSpecificResults\":"...)
+		if x.ResourceSpecificResults == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i7 := range x.ResourceSpecificResults {
+				if i7 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ResourceSpecificResults[i7]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *EvaluationResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *EvaluationResult) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["EvalActionName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "EvalActionName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.EvalActionName = s3
+	}
+	if mv4 := m["EvalResourceName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "EvalResourceName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.EvalResourceName = s6
+	}
+	if mv7 := m["EvalDecision"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "EvalDecision"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.EvalDecision = s9
+	}
+	if mv10 := m["MatchedStatements"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "MatchedStatements"}
+		l12, ok := mv10.([]any)
+		if !ok {
+			return wireBindErr(p11, "a list")
+		}
+		s13 := make([]Statement, len(l12))
+		for i14, e15 := range l12 {
+			if e15 == nil {
+				continue
+			}
+			p16 := &wirePath{parent: p11, index: i14 + 1}
+			if err := (&s13[i14]).bindWire(e15, p16); err != nil {
+				return err
+			}
+		}
+		x.MatchedStatements = s13
+	}
+	if mv17 := m["MissingContextValues"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "MissingContextValues"}
+		l19, ok := mv17.([]any)
+		if !ok {
+			return wireBindErr(p18, "a list")
+		}
+		s20 := make([]string, len(l19))
+		for i21, e22 := range l19 {
+			if e22 == nil {
+				continue
+			}
+			p23 := &wirePath{parent: p18, index: i21 + 1}
+			s24, ok := e22.(string)
+			if !ok {
+				return wireBindErr(p23, "a string")
+			}
+			s20[i21] = s24
+		}
+		x.MissingContextValues = s20
+	}
+	if mv25 := m["OrganizationsDecisionDetail"]; mv25 != nil {
+		p26 := &wirePath{parent: p, name: "OrganizationsDecisionDetail"}
+		ptr27 := new(OrganizationsDecisionDetail)
+		if err := (&(*ptr27)).bindWire(mv25, p26); err != nil {
+			return err
+		}
+		x.OrganizationsDecisionDetail = ptr27
+	}
+	if mv28 := m["PermissionsBoundaryDecisionDetail"]; mv28 != nil {
+		p29 := &wirePath{parent: p, name: "PermissionsBoundaryDecisionDetail"}
+		ptr30 := new(PermissionsBoundaryDecisionDetail)
+		if err := (&(*ptr30)).bindWire(mv28, p29); err != nil {
+			return err
+		}
+		x.PermissionsBoundaryDecisionDetail = ptr30
+	}
+	if mv31 := m["EvalDecisionDetails"]; mv31 != nil {
+		p32 := &wirePath{parent: p, name: "EvalDecisionDetails"}
+		m33, ok := mv31.(map[string]any)
+		if !ok {
+			return wireBindErr(p32, "an object")
+		}
+		out34 := make(map[string]string, len(m33))
+		for k35, e36 := range m33 {
+			var ev37 string
+			if e36 != nil {
+				p38 := &wirePath{parent: p32, index: -1}
+				s39, ok := e36.(string)
+				if !ok {
+					return wireBindErr(p38, "a string")
+				}
+				ev37 = s39
+			}
+			out34[k35] = ev37
+		}
+		x.EvalDecisionDetails = out34
+	}
+	if mv40 := m["ResourceSpecificResults"]; mv40 != nil {
+		p41 := &wirePath{parent: p, name: "ResourceSpecificResults"}
+		l42, ok := mv40.([]any)
+		if !ok {
+			return wireBindErr(p41, "a list")
+		}
+		s43 := make([]ResourceSpecificResult, len(l42))
+		for i44, e45 := range l42 {
+			if e45 == nil {
+				continue
+			}
+			p46 := &wirePath{parent: p41, index: i44 + 1}
+			if err := (&s43[i44]).bindWire(e45, p46); err != nil {
+				return err
+			}
+		}
+		x.ResourceSpecificResults = s43
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetAccessKeyLastUsedRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.AccessKeyId != "" {
+		b = append(b, ",\"AccessKeyId\":"...)
+		b = wireAppendString(b, x.AccessKeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetAccessKeyLastUsedRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetAccessKeyLastUsedRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["AccessKeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "AccessKeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.AccessKeyId = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetAccessKeyLastUsedResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	{
+		b = append(b, ",\"AccessKeyLastUsed\":"...)
+		if x.AccessKeyLastUsed == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.AccessKeyLastUsed.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetAccessKeyLastUsedResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetAccessKeyLastUsedResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["AccessKeyLastUsed"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "AccessKeyLastUsed"}
+		ptr6 := new(AccessKeyLastUsed)
+		if err := (&(*ptr6)).bindWire(mv4, p5); err != nil {
+			return err
+		}
+		x.AccessKeyLastUsed = ptr6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetGroupPolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "GroupName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.GroupName = s3
+	}
+	if mv4 := m["PolicyName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyName = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetGroupPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	{
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	{
+		b = append(b, ",\"PolicyDocument\":"...)
+		b = wireAppendString(b, x.PolicyDocument)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetGroupPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetGroupPolicyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "GroupName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.GroupName = s3
+	}
+	if mv4 := m["PolicyName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyName = s6
+	}
+	if mv7 := m["PolicyDocument"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "PolicyDocument"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.PolicyDocument = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetGroupRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetGroupRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "GroupName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.GroupName = s3
+	}
+	if mv4 := m["Marker"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Marker"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "MaxItems"}
+		n9, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr(p8, "a number")
+		}
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr(p8, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i10)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetGroupResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Group\":"...)
+		if x.Group == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Group.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	{
+		b = append(b, ",\"Users\":"...)
+		if x.Users == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Users {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Users[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetGroupResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetGroupResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Group"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Group"}
+		ptr3 := new(Group)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.Group = ptr3
+	}
+	if mv4 := m["Users"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Users"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]User, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
+				return err
+			}
+		}
+		x.Users = s7
+	}
+	if mv11 := m["IsTruncated"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "IsTruncated"}
+		s13, ok := mv11.(bool)
+		if !ok {
+			return wireBindErr(p12, "a boolean")
+		}
+		x.IsTruncated = s13
+	}
+	if mv14 := m["Marker"]; mv14 != nil {
+		p15 := &wirePath{parent: p, name: "Marker"}
+		s16, ok := mv14.(string)
+		if !ok {
+			return wireBindErr(p15, "a string")
+		}
+		x.Marker = s16
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetPolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyArn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyArn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.PolicyArn = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Policy\":"...)
+		if x.Policy == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Policy.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetPolicyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Policy"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Policy"}
+		ptr3 := new(Policy)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.Policy = ptr3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetPolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if x.VersionId != "" {
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetPolicyVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetPolicyVersionRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyArn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyArn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.PolicyArn = s3
+	}
+	if mv4 := m["VersionId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "VersionId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.VersionId = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetPolicyVersionResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyVersion\":"...)
+		if x.PolicyVersion == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.PolicyVersion.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetPolicyVersionResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetPolicyVersionResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyVersion"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyVersion"}
+		ptr3 := new(PolicyVersion)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.PolicyVersion = ptr3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetRolePolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleName = s3
+	}
+	if mv4 := m["PolicyName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyName = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetRolePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	{
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	{
+		b = append(b, ",\"PolicyDocument\":"...)
+		b = wireAppendString(b, x.PolicyDocument)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetRolePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetRolePolicyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleName = s3
+	}
+	if mv4 := m["PolicyName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyName = s6
+	}
+	if mv7 := m["PolicyDocument"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "PolicyDocument"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.PolicyDocument = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetRoleRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetRoleRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleName = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetRoleResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Role\":"...)
+		if x.Role == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Role.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetRoleResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetRoleResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Role"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Role"}
+		ptr3 := new(Role)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.Role = ptr3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetUserPolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["PolicyName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyName = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetUserPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	{
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	{
+		b = append(b, ",\"PolicyDocument\":"...)
+		b = wireAppendString(b, x.PolicyDocument)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetUserPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetUserPolicyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["PolicyName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyName = s6
+	}
+	if mv7 := m["PolicyDocument"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "PolicyDocument"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.PolicyDocument = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetUserRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetUserRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetUserRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetUserResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"User\":"...)
+		if x.User == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.User.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetUserResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetUserResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["User"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "User"}
+		ptr3 := new(User)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.User = ptr3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Group) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Path\":"...)
+		b = wireAppendString(b, x.Path)
+	}
+	{
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	{
+		b = append(b, ",\"GroupId\":"...)
+		b = wireAppendString(b, x.GroupId)
+	}
+	{
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if x.CreateDate != nil {
+		b = append(b, ",\"CreateDate\":"...)
+		if x.CreateDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.CreateDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Group) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Group) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Path"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Path"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Path = s3
+	}
+	if mv4 := m["GroupName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "GroupName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.GroupName = s6
+	}
+	if mv7 := m["GroupId"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "GroupId"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.GroupId = s9
+	}
+	if mv10 := m["Arn"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Arn"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.Arn = s12
+	}
+	if mv13 := m["CreateDate"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "CreateDate"}
+		ptr15 := new(sealbox.Timestamp)
+		n16, ok := mv13.(json.Number)
+		if !ok || (&(*ptr15)).UnmarshalJSON([]byte(n16)) != nil {
+			return wireBindErr(p14, "a value of sealbox.Timestamp")
+		}
+		x.CreateDate = ptr15
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAccessKeysRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAccessKeysRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListAccessKeysRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["Marker"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Marker"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "MaxItems"}
+		n9, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr(p8, "a number")
+		}
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr(p8, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i10)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAccessKeysResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"AccessKeyMetadata\":"...)
+		if x.AccessKeyMetadata == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.AccessKeyMetadata {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.AccessKeyMetadata[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAccessKeysResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListAccessKeysResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["AccessKeyMetadata"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "AccessKeyMetadata"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]AccessKeyMetadata, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.AccessKeyMetadata = s4
+	}
+	if mv8 := m["IsTruncated"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "IsTruncated"}
+		s10, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr(p9, "a boolean")
+		}
+		x.IsTruncated = s10
+	}
+	if mv11 := m["Marker"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Marker"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.Marker = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAttachedGroupPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.PathPrefix != "" {
+		b = append(b, ",\"PathPrefix\":"...)
+		b = wireAppendString(b, x.PathPrefix)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAttachedGroupPoliciesRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *ListAttachedGroupPoliciesRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "GroupName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.GroupName = s3
+	}
+	if mv4 := m["PathPrefix"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PathPrefix"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PathPrefix = s6
+	}
+	if mv7 := m["Marker"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Marker"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Marker = s9
+	}
+	if mv10 := m["MaxItems"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "MaxItems"}
+		n12, ok := mv10.(json.Number)
+		if !ok {
+			return wireBindErr(p11, "a number")
+		}
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wireBindErr(p11, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i13)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAttachedGroupPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"AttachedPolicies\":"...)
+		if x.AttachedPolicies == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.AttachedPolicies {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.AttachedPolicies[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAttachedGroupPoliciesResponse) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *ListAttachedGroupPoliciesResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["AttachedPolicies"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "AttachedPolicies"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]AttachedPolicy, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.AttachedPolicies = s4
+	}
+	if mv8 := m["IsTruncated"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "IsTruncated"}
+		s10, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr(p9, "a boolean")
+		}
+		x.IsTruncated = s10
+	}
+	if mv11 := m["Marker"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Marker"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.Marker = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAttachedRolePoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.PathPrefix != "" {
+		b = append(b, ",\"PathPrefix\":"...)
+		b = wireAppendString(b, x.PathPrefix)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAttachedRolePoliciesRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *ListAttachedRolePoliciesRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleName = s3
+	}
+	if mv4 := m["PathPrefix"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PathPrefix"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PathPrefix = s6
+	}
+	if mv7 := m["Marker"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Marker"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Marker = s9
+	}
+	if mv10 := m["MaxItems"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "MaxItems"}
+		n12, ok := mv10.(json.Number)
+		if !ok {
+			return wireBindErr(p11, "a number")
+		}
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wireBindErr(p11, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i13)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAttachedRolePoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"AttachedPolicies\":"...)
+		if x.AttachedPolicies == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.AttachedPolicies {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.AttachedPolicies[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAttachedRolePoliciesResponse) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *ListAttachedRolePoliciesResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["AttachedPolicies"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "AttachedPolicies"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]AttachedPolicy, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.AttachedPolicies = s4
+	}
+	if mv8 := m["IsTruncated"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "IsTruncated"}
+		s10, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr(p9, "a boolean")
+		}
+		x.IsTruncated = s10
+	}
+	if mv11 := m["Marker"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Marker"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.Marker = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAttachedUserPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.PathPrefix != "" {
+		b = append(b, ",\"PathPrefix\":"...)
+		b = wireAppendString(b, x.PathPrefix)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAttachedUserPoliciesRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *ListAttachedUserPoliciesRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["PathPrefix"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PathPrefix"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PathPrefix = s6
+	}
+	if mv7 := m["Marker"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Marker"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Marker = s9
+	}
+	if mv10 := m["MaxItems"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "MaxItems"}
+		n12, ok := mv10.(json.Number)
+		if !ok {
+			return wireBindErr(p11, "a number")
+		}
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wireBindErr(p11, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i13)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAttachedUserPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"AttachedPolicies\":"...)
+		if x.AttachedPolicies == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.AttachedPolicies {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.AttachedPolicies[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAttachedUserPoliciesResponse) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *ListAttachedUserPoliciesResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["AttachedPolicies"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "AttachedPolicies"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]AttachedPolicy, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.AttachedPolicies = s4
+	}
+	if mv8 := m["IsTruncated"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "IsTruncated"}
+		s10, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr(p9, "a boolean")
+		}
+		x.IsTruncated = s10
+	}
+	if mv11 := m["Marker"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Marker"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.Marker = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListEntitiesForPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if x.EntityFilter != "" {
+		b = append(b, ",\"EntityFilter\":"...)
+		b = wireAppendString(b, x.EntityFilter)
+	}
+	if x.PathPrefix != "" {
+		b = append(b, ",\"PathPrefix\":"...)
+		b = wireAppendString(b, x.PathPrefix)
+	}
+	if x.PolicyUsageFilter != "" {
+		b = append(b, ",\"PolicyUsageFilter\":"...)
+		b = wireAppendString(b, x.PolicyUsageFilter)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListEntitiesForPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListEntitiesForPolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyArn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyArn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.PolicyArn = s3
+	}
+	if mv4 := m["EntityFilter"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "EntityFilter"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.EntityFilter = s6
+	}
+	if mv7 := m["PathPrefix"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "PathPrefix"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.PathPrefix = s9
+	}
+	if mv10 := m["PolicyUsageFilter"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "PolicyUsageFilter"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.PolicyUsageFilter = s12
+	}
+	if mv13 := m["Marker"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "Marker"}
+		s15, ok := mv13.(string)
+		if !ok {
+			return wireBindErr(p14, "a string")
+		}
+		x.Marker = s15
+	}
+	if mv16 := m["MaxItems"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "MaxItems"}
+		n18, ok := mv16.(json.Number)
+		if !ok {
+			return wireBindErr(p17, "a number")
+		}
+		i19, err20 := strconv.ParseInt(string(n18), 10, 64)
+		if err20 != nil || i19 < math.MinInt32 || i19 > math.MaxInt32 {
+			return wireBindErr(p17, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i19)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListEntitiesForPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyGroups\":"...)
+		if x.PolicyGroups == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.PolicyGroups {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.PolicyGroups[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"PolicyUsers\":"...)
+		if x.PolicyUsers == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.PolicyUsers {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.PolicyUsers[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"PolicyRoles\":"...)
+		if x.PolicyRoles == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i3 := range x.PolicyRoles {
+				if i3 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.PolicyRoles[i3]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListEntitiesForPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListEntitiesForPolicyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyGroups"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyGroups"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]PolicyGroup, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.PolicyGroups = s4
+	}
+	if mv8 := m["PolicyUsers"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "PolicyUsers"}
+		l10, ok := mv8.([]any)
+		if !ok {
+			return wireBindErr(p9, "a list")
+		}
+		s11 := make([]PolicyUser, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
+				continue
+			}
+			p14 := &wirePath{parent: p9, index: i12 + 1}
+			if err := (&s11[i12]).bindWire(e13, p14); err != nil {
+				return err
+			}
+		}
+		x.PolicyUsers = s11
+	}
+	if mv15 := m["PolicyRoles"]; mv15 != nil {
+		p16 := &wirePath{parent: p, name: "PolicyRoles"}
+		l17, ok := mv15.([]any)
+		if !ok {
+			return wireBindErr(p16, "a list")
+		}
+		s18 := make([]PolicyRole, len(l17))
+		for i19, e20 := range l17 {
+			if e20 == nil {
+				continue
+			}
+			p21 := &wirePath{parent: p16, index: i19 + 1}
+			if err := (&s18[i19]).bindWire(e20, p21); err != nil {
+				return err
+			}
+		}
+		x.PolicyRoles = s18
+	}
+	if mv22 := m["IsTruncated"]; mv22 != nil {
+		p23 := &wirePath{parent: p, name: "IsTruncated"}
+		s24, ok := mv22.(bool)
+		if !ok {
+			return wireBindErr(p23, "a boolean")
+		}
+		x.IsTruncated = s24
+	}
+	if mv25 := m["Marker"]; mv25 != nil {
+		p26 := &wirePath{parent: p, name: "Marker"}
+		s27, ok := mv25.(string)
+		if !ok {
+			return wireBindErr(p26, "a string")
+		}
+		x.Marker = s27
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListGroupPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListGroupPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListGroupPoliciesRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "GroupName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.GroupName = s3
+	}
+	if mv4 := m["Marker"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Marker"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "MaxItems"}
+		n9, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr(p8, "a number")
+		}
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr(p8, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i10)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListGroupPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyNames\":"...)
+		if x.PolicyNames == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.PolicyNames {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.PolicyNames[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListGroupPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListGroupPoliciesResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyNames"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyNames"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]string, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			s8, ok := e6.(string)
+			if !ok {
+				return wireBindErr(p7, "a string")
+			}
+			s4[i5] = s8
+		}
+		x.PolicyNames = s4
+	}
+	if mv9 := m["IsTruncated"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "IsTruncated"}
+		s11, ok := mv9.(bool)
+		if !ok {
+			return wireBindErr(p10, "a boolean")
+		}
+		x.IsTruncated = s11
+	}
+	if mv12 := m["Marker"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "Marker"}
+		s14, ok := mv12.(string)
+		if !ok {
+			return wireBindErr(p13, "a string")
+		}
+		x.Marker = s14
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListGroupsForUserRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListGroupsForUserRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListGroupsForUserRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["Marker"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Marker"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "MaxItems"}
+		n9, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr(p8, "a number")
+		}
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr(p8, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i10)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListGroupsForUserResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Groups\":"...)
+		if x.Groups == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Groups {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Groups[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListGroupsForUserResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListGroupsForUserResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Groups"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Groups"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]Group, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Groups = s4
+	}
+	if mv8 := m["IsTruncated"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "IsTruncated"}
+		s10, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr(p9, "a boolean")
+		}
+		x.IsTruncated = s10
+	}
+	if mv11 := m["Marker"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Marker"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.Marker = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListGroupsRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.PathPrefix != "" {
+		b = append(b, ",\"PathPrefix\":"...)
+		b = wireAppendString(b, x.PathPrefix)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListGroupsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListGroupsRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PathPrefix"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PathPrefix"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.PathPrefix = s3
+	}
+	if mv4 := m["Marker"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Marker"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "MaxItems"}
+		n9, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr(p8, "a number")
+		}
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr(p8, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i10)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListGroupsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Groups\":"...)
+		if x.Groups == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Groups {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Groups[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListGroupsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListGroupsResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Groups"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Groups"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]Group, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Groups = s4
+	}
+	if mv8 := m["IsTruncated"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "IsTruncated"}
+		s10, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr(p9, "a boolean")
+		}
+		x.IsTruncated = s10
+	}
+	if mv11 := m["Marker"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Marker"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.Marker = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Scope != "" {
+		b = append(b, ",\"Scope\":"...)
+		b = wireAppendString(b, x.Scope)
+	}
+	if x.OnlyAttached {
+		b = append(b, ",\"OnlyAttached\":"...)
+		b = strconv.AppendBool(b, x.OnlyAttached)
+	}
+	if x.PathPrefix != "" {
+		b = append(b, ",\"PathPrefix\":"...)
+		b = wireAppendString(b, x.PathPrefix)
+	}
+	if x.PolicyUsageFilter != "" {
+		b = append(b, ",\"PolicyUsageFilter\":"...)
+		b = wireAppendString(b, x.PolicyUsageFilter)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListPoliciesRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Scope"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Scope"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Scope = s3
+	}
+	if mv4 := m["OnlyAttached"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "OnlyAttached"}
+		s6, ok := mv4.(bool)
+		if !ok {
+			return wireBindErr(p5, "a boolean")
+		}
+		x.OnlyAttached = s6
+	}
+	if mv7 := m["PathPrefix"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "PathPrefix"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.PathPrefix = s9
+	}
+	if mv10 := m["PolicyUsageFilter"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "PolicyUsageFilter"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.PolicyUsageFilter = s12
+	}
+	if mv13 := m["Marker"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "Marker"}
+		s15, ok := mv13.(string)
+		if !ok {
+			return wireBindErr(p14, "a string")
+		}
+		x.Marker = s15
+	}
+	if mv16 := m["MaxItems"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "MaxItems"}
+		n18, ok := mv16.(json.Number)
+		if !ok {
+			return wireBindErr(p17, "a number")
+		}
+		i19, err20 := strconv.ParseInt(string(n18), 10, 64)
+		if err20 != nil || i19 < math.MinInt32 || i19 > math.MaxInt32 {
+			return wireBindErr(p17, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i19)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Policies\":"...)
+		if x.Policies == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Policies {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Policies[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListPoliciesResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Policies"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Policies"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]Policy, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Policies = s4
+	}
+	if mv8 := m["IsTruncated"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "IsTruncated"}
+		s10, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr(p9, "a boolean")
+		}
+		x.IsTruncated = s10
+	}
+	if mv11 := m["Marker"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Marker"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.Marker = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListPolicyVersionsRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListPolicyVersionsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListPolicyVersionsRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyArn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyArn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.PolicyArn = s3
+	}
+	if mv4 := m["Marker"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Marker"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "MaxItems"}
+		n9, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr(p8, "a number")
+		}
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr(p8, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i10)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListPolicyVersionsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Versions\":"...)
+		if x.Versions == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Versions {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Versions[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListPolicyVersionsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListPolicyVersionsResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Versions"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Versions"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]PolicyVersion, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Versions = s4
+	}
+	if mv8 := m["IsTruncated"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "IsTruncated"}
+		s10, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr(p9, "a boolean")
+		}
+		x.IsTruncated = s10
+	}
+	if mv11 := m["Marker"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Marker"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.Marker = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListRolePoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListRolePoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListRolePoliciesRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleName = s3
+	}
+	if mv4 := m["Marker"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Marker"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "MaxItems"}
+		n9, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr(p8, "a number")
+		}
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr(p8, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i10)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListRolePoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyNames\":"...)
+		if x.PolicyNames == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.PolicyNames {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.PolicyNames[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListRolePoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListRolePoliciesResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyNames"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyNames"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]string, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			s8, ok := e6.(string)
+			if !ok {
+				return wireBindErr(p7, "a string")
+			}
+			s4[i5] = s8
+		}
+		x.PolicyNames = s4
+	}
+	if mv9 := m["IsTruncated"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "IsTruncated"}
+		s11, ok := mv9.(bool)
+		if !ok {
+			return wireBindErr(p10, "a boolean")
+		}
+		x.IsTruncated = s11
+	}
+	if mv12 := m["Marker"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "Marker"}
+		s14, ok := mv12.(string)
+		if !ok {
+			return wireBindErr(p13, "a string")
+		}
+		x.Marker = s14
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListRoleTagsRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListRoleTagsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListRoleTagsRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleName = s3
+	}
+	if mv4 := m["Marker"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Marker"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "MaxItems"}
+		n9, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr(p8, "a number")
+		}
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr(p8, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i10)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListRoleTagsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListRoleTagsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListRoleTagsResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Tags"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Tags"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]Tag, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Tags = s4
+	}
+	if mv8 := m["IsTruncated"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "IsTruncated"}
+		s10, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr(p9, "a boolean")
+		}
+		x.IsTruncated = s10
+	}
+	if mv11 := m["Marker"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Marker"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.Marker = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListRolesRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.PathPrefix != "" {
+		b = append(b, ",\"PathPrefix\":"...)
+		b = wireAppendString(b, x.PathPrefix)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListRolesRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListRolesRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PathPrefix"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PathPrefix"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.PathPrefix = s3
+	}
+	if mv4 := m["Marker"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Marker"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "MaxItems"}
+		n9, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr(p8, "a number")
+		}
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr(p8, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i10)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListRolesResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Roles\":"...)
+		if x.Roles == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Roles {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Roles[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListRolesResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListRolesResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Roles"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Roles"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]Role, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Roles = s4
+	}
+	if mv8 := m["IsTruncated"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "IsTruncated"}
+		s10, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr(p9, "a boolean")
+		}
+		x.IsTruncated = s10
+	}
+	if mv11 := m["Marker"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Marker"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.Marker = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListUserPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListUserPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListUserPoliciesRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["Marker"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Marker"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "MaxItems"}
+		n9, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr(p8, "a number")
+		}
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr(p8, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i10)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListUserPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyNames\":"...)
+		if x.PolicyNames == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.PolicyNames {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.PolicyNames[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListUserPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListUserPoliciesResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyNames"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyNames"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]string, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			s8, ok := e6.(string)
+			if !ok {
+				return wireBindErr(p7, "a string")
+			}
+			s4[i5] = s8
+		}
+		x.PolicyNames = s4
+	}
+	if mv9 := m["IsTruncated"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "IsTruncated"}
+		s11, ok := mv9.(bool)
+		if !ok {
+			return wireBindErr(p10, "a boolean")
+		}
+		x.IsTruncated = s11
+	}
+	if mv12 := m["Marker"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "Marker"}
+		s14, ok := mv12.(string)
+		if !ok {
+			return wireBindErr(p13, "a string")
+		}
+		x.Marker = s14
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListUserTagsRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListUserTagsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListUserTagsRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["Marker"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Marker"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "MaxItems"}
+		n9, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr(p8, "a number")
+		}
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr(p8, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i10)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListUserTagsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListUserTagsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListUserTagsResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Tags"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Tags"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]Tag, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Tags = s4
+	}
+	if mv8 := m["IsTruncated"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "IsTruncated"}
+		s10, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr(p9, "a boolean")
+		}
+		x.IsTruncated = s10
+	}
+	if mv11 := m["Marker"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Marker"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.Marker = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListUsersRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.PathPrefix != "" {
+		b = append(b, ",\"PathPrefix\":"...)
+		b = wireAppendString(b, x.PathPrefix)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListUsersRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListUsersRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PathPrefix"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PathPrefix"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.PathPrefix = s3
+	}
+	if mv4 := m["Marker"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Marker"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "MaxItems"}
+		n9, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr(p8, "a number")
+		}
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr(p8, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i10)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListUsersResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Users\":"...)
+		if x.Users == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Users {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Users[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListUsersResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ListUsersResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Users"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Users"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]User, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.Users = s4
+	}
+	if mv8 := m["IsTruncated"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "IsTruncated"}
+		s10, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr(p9, "a boolean")
+		}
+		x.IsTruncated = s10
+	}
+	if mv11 := m["Marker"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Marker"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.Marker = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *OrganizationsDecisionDetail) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"AllowedByOrganizations\":"...)
+		b = strconv.AppendBool(b, x.AllowedByOrganizations)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *OrganizationsDecisionDetail) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *OrganizationsDecisionDetail) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["AllowedByOrganizations"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "AllowedByOrganizations"}
+		s3, ok := mv1.(bool)
+		if !ok {
+			return wireBindErr(p2, "a boolean")
+		}
+		x.AllowedByOrganizations = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PermissionsBoundaryDecisionDetail) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"AllowedByPermissionsBoundary\":"...)
+		b = strconv.AppendBool(b, x.AllowedByPermissionsBoundary)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PermissionsBoundaryDecisionDetail) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *PermissionsBoundaryDecisionDetail) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["AllowedByPermissionsBoundary"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "AllowedByPermissionsBoundary"}
+		s3, ok := mv1.(bool)
+		if !ok {
+			return wireBindErr(p2, "a boolean")
+		}
+		x.AllowedByPermissionsBoundary = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Policy) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	{
+		b = append(b, ",\"PolicyId\":"...)
+		b = wireAppendString(b, x.PolicyId)
+	}
+	{
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	{
+		b = append(b, ",\"Path\":"...)
+		b = wireAppendString(b, x.Path)
+	}
+	{
+		b = append(b, ",\"DefaultVersionId\":"...)
+		b = wireAppendString(b, x.DefaultVersionId)
+	}
+	{
+		b = append(b, ",\"AttachmentCount\":"...)
+		b = strconv.AppendInt(b, int64(x.AttachmentCount), 10)
+	}
+	{
+		b = append(b, ",\"PermissionsBoundaryUsageCount\":"...)
+		b = strconv.AppendInt(b, int64(x.PermissionsBoundaryUsageCount), 10)
+	}
+	{
+		b = append(b, ",\"IsAttachable\":"...)
+		b = strconv.AppendBool(b, x.IsAttachable)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if x.CreateDate != nil {
+		b = append(b, ",\"CreateDate\":"...)
+		if x.CreateDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.CreateDate))
+		}
+	}
+	if x.UpdateDate != nil {
+		b = append(b, ",\"UpdateDate\":"...)
+		if x.UpdateDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.UpdateDate))
+		}
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Policy) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Policy) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.PolicyName = s3
+	}
+	if mv4 := m["PolicyId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyId = s6
+	}
+	if mv7 := m["Arn"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Arn"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Arn = s9
+	}
+	if mv10 := m["Path"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Path"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.Path = s12
+	}
+	if mv13 := m["DefaultVersionId"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "DefaultVersionId"}
+		s15, ok := mv13.(string)
+		if !ok {
+			return wireBindErr(p14, "a string")
+		}
+		x.DefaultVersionId = s15
+	}
+	if mv16 := m["AttachmentCount"]; mv16 != nil {
+		p17 := &wirePath{parent: p, name: "AttachmentCount"}
+		n18, ok := mv16.(json.Number)
+		if !ok {
+			return wireBindErr(p17, "a number")
+		}
+		i19, err20 := strconv.ParseInt(string(n18), 10, 64)
+		if err20 != nil || i19 < math.MinInt32 || i19 > math.MaxInt32 {
+			return wireBindErr(p17, "an integer of int32's range")
+		}
+		x.AttachmentCount = int32(i19)
+	}
+	if mv21 := m["PermissionsBoundaryUsageCount"]; mv21 != nil {
+		p22 := &wirePath{parent: p, name: "PermissionsBoundaryUsageCount"}
+		n23, ok := mv21.(json.Number)
+		if !ok {
+			return wireBindErr(p22, "a number")
+		}
+		i24, err25 := strconv.ParseInt(string(n23), 10, 64)
+		if err25 != nil || i24 < math.MinInt32 || i24 > math.MaxInt32 {
+			return wireBindErr(p22, "an integer of int32's range")
+		}
+		x.PermissionsBoundaryUsageCount = int32(i24)
+	}
+	if mv26 := m["IsAttachable"]; mv26 != nil {
+		p27 := &wirePath{parent: p, name: "IsAttachable"}
+		s28, ok := mv26.(bool)
+		if !ok {
+			return wireBindErr(p27, "a boolean")
+		}
+		x.IsAttachable = s28
+	}
+	if mv29 := m["Description"]; mv29 != nil {
+		p30 := &wirePath{parent: p, name: "Description"}
+		s31, ok := mv29.(string)
+		if !ok {
+			return wireBindErr(p30, "a string")
+		}
+		x.Description = s31
+	}
+	if mv32 := m["CreateDate"]; mv32 != nil {
+		p33 := &wirePath{parent: p, name: "CreateDate"}
+		ptr34 := new(sealbox.Timestamp)
+		n35, ok := mv32.(json.Number)
+		if !ok || (&(*ptr34)).UnmarshalJSON([]byte(n35)) != nil {
+			return wireBindErr(p33, "a value of sealbox.Timestamp")
+		}
+		x.CreateDate = ptr34
+	}
+	if mv36 := m["UpdateDate"]; mv36 != nil {
+		p37 := &wirePath{parent: p, name: "UpdateDate"}
+		ptr38 := new(sealbox.Timestamp)
+		n39, ok := mv36.(json.Number)
+		if !ok || (&(*ptr38)).UnmarshalJSON([]byte(n39)) != nil {
+			return wireBindErr(p37, "a value of sealbox.Timestamp")
+		}
+		x.UpdateDate = ptr38
+	}
+	if mv40 := m["Tags"]; mv40 != nil {
+		p41 := &wirePath{parent: p, name: "Tags"}
+		l42, ok := mv40.([]any)
+		if !ok {
+			return wireBindErr(p41, "a list")
+		}
+		s43 := make([]Tag, len(l42))
+		for i44, e45 := range l42 {
+			if e45 == nil {
+				continue
+			}
+			p46 := &wirePath{parent: p41, index: i44 + 1}
+			if err := (&s43[i44]).bindWire(e45, p46); err != nil {
+				return err
+			}
+		}
+		x.Tags = s43
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PolicyGroup) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	{
+		b = append(b, ",\"GroupId\":"...)
+		b = wireAppendString(b, x.GroupId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PolicyGroup) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *PolicyGroup) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "GroupName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.GroupName = s3
+	}
+	if mv4 := m["GroupId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "GroupId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.GroupId = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PolicyRole) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	{
+		b = append(b, ",\"RoleId\":"...)
+		b = wireAppendString(b, x.RoleId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PolicyRole) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *PolicyRole) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleName = s3
+	}
+	if mv4 := m["RoleId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "RoleId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.RoleId = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PolicyUser) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	{
+		b = append(b, ",\"UserId\":"...)
+		b = wireAppendString(b, x.UserId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PolicyUser) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *PolicyUser) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["UserId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "UserId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.UserId = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PolicyVersion) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Document != "" {
+		b = append(b, ",\"Document\":"...)
+		b = wireAppendString(b, x.Document)
+	}
+	{
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	{
+		b = append(b, ",\"IsDefaultVersion\":"...)
+		b = strconv.AppendBool(b, x.IsDefaultVersion)
+	}
+	if x.CreateDate != nil {
+		b = append(b, ",\"CreateDate\":"...)
+		if x.CreateDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.CreateDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PolicyVersion) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *PolicyVersion) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Document"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Document"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Document = s3
+	}
+	if mv4 := m["VersionId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "VersionId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.VersionId = s6
+	}
+	if mv7 := m["IsDefaultVersion"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "IsDefaultVersion"}
+		s9, ok := mv7.(bool)
+		if !ok {
+			return wireBindErr(p8, "a boolean")
+		}
+		x.IsDefaultVersion = s9
+	}
+	if mv10 := m["CreateDate"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "CreateDate"}
+		ptr12 := new(sealbox.Timestamp)
+		n13, ok := mv10.(json.Number)
+		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
+			return wireBindErr(p11, "a value of sealbox.Timestamp")
+		}
+		x.CreateDate = ptr12
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Position) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Line\":"...)
+		b = strconv.AppendInt(b, int64(x.Line), 10)
+	}
+	{
+		b = append(b, ",\"Column\":"...)
+		b = strconv.AppendInt(b, int64(x.Column), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Position) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Position) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Line"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Line"}
+		n3, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr(p2, "a number")
+		}
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
+			return wireBindErr(p2, "an integer of int32's range")
+		}
+		x.Line = int32(i4)
+	}
+	if mv6 := m["Column"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "Column"}
+		n8, ok := mv6.(json.Number)
+		if !ok {
+			return wireBindErr(p7, "a number")
+		}
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
+			return wireBindErr(p7, "an integer of int32's range")
+		}
+		x.Column = int32(i9)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if x.PolicyDocument != "" {
+		b = append(b, ",\"PolicyDocument\":"...)
+		b = wireAppendString(b, x.PolicyDocument)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *PutGroupPolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "GroupName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.GroupName = s3
+	}
+	if mv4 := m["PolicyName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyName = s6
+	}
+	if mv7 := m["PolicyDocument"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "PolicyDocument"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.PolicyDocument = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutRolePermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.PermissionsBoundary != "" {
+		b = append(b, ",\"PermissionsBoundary\":"...)
+		b = wireAppendString(b, x.PermissionsBoundary)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutRolePermissionsBoundaryRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *PutRolePermissionsBoundaryRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleName = s3
+	}
+	if mv4 := m["PermissionsBoundary"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PermissionsBoundary"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PermissionsBoundary = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if x.PolicyDocument != "" {
+		b = append(b, ",\"PolicyDocument\":"...)
+		b = wireAppendString(b, x.PolicyDocument)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *PutRolePolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleName = s3
+	}
+	if mv4 := m["PolicyName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyName = s6
+	}
+	if mv7 := m["PolicyDocument"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "PolicyDocument"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.PolicyDocument = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutUserPermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.PermissionsBoundary != "" {
+		b = append(b, ",\"PermissionsBoundary\":"...)
+		b = wireAppendString(b, x.PermissionsBoundary)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutUserPermissionsBoundaryRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v, nil)
+}
+
+func (x *PutUserPermissionsBoundaryRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["PermissionsBoundary"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PermissionsBoundary"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PermissionsBoundary = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if x.PolicyDocument != "" {
+		b = append(b, ",\"PolicyDocument\":"...)
+		b = wireAppendString(b, x.PolicyDocument)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *PutUserPolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["PolicyName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyName = s6
+	}
+	if mv7 := m["PolicyDocument"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "PolicyDocument"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.PolicyDocument = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RemoveUserFromGroupRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RemoveUserFromGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *RemoveUserFromGroupRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "GroupName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.GroupName = s3
+	}
+	if mv4 := m["UserName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "UserName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.UserName = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ResourceSpecificResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"EvalResourceName\":"...)
+		b = wireAppendString(b, x.EvalResourceName)
+	}
+	{
+		b = append(b, ",\"EvalResourceDecision\":"...)
+		b = wireAppendString(b, x.EvalResourceDecision)
+	}
+	if len(x.MatchedStatements) != 0 {
+		b = append(b, ",\"MatchedStatements\":"...)
+		if x.MatchedStatements == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.MatchedStatements {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.MatchedStatements[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.MissingContextValues) != 0 {
+		b = append(b, ",\"MissingContextValues\":"...)
+		if x.MissingContextValues == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.MissingContextValues {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.MissingContextValues[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.EvalDecisionDetails) != 0 {
+		b = append(b, ",\"EvalDecisionDetails\":"...)
+		if x.EvalDecisionDetails == nil {
+			b = append(b, "null"...)
+		} else {
+			keys3 := make([]string, 0, len(x.EvalDecisionDetails))
+			for k4 := range x.EvalDecisionDetails {
+				keys3 = append(keys3, k4)
+			}
+			slices.Sort(keys3)
+			b = append(b, '{')
+			for e5, k4 := range keys3 {
+				if e5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k4)
+				b = append(b, ':')
+				v6 := x.EvalDecisionDetails[k4]
+				b = wireAppendString(b, v6)
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.PermissionsBoundaryDecisionDetail != nil {
+		b = append(b, ",\"PermissionsBoundaryDecisionDetail\":"...)
+		if x.PermissionsBoundaryDecisionDetail == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.PermissionsBoundaryDecisionDetail.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ResourceSpecificResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ResourceSpecificResult) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["EvalResourceName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "EvalResourceName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.EvalResourceName = s3
+	}
+	if mv4 := m["EvalResourceDecision"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "EvalResourceDecision"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.EvalResourceDecision = s6
+	}
+	if mv7 := m["MatchedStatements"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "MatchedStatements"}
+		l9, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr(p8, "a list")
+		}
+		s10 := make([]Statement, len(l9))
+		for i11, e12 := range l9 {
+			if e12 == nil {
+				continue
+			}
+			p13 := &wirePath{parent: p8, index: i11 + 1}
+			if err := (&s10[i11]).bindWire(e12, p13); err != nil {
+				return err
+			}
+		}
+		x.MatchedStatements = s10
+	}
+	if mv14 := m["MissingContextValues"]; mv14 != nil {
+		p15 := &wirePath{parent: p, name: "MissingContextValues"}
+		l16, ok := mv14.([]any)
+		if !ok {
+			return wireBindErr(p15, "a list")
+		}
+		s17 := make([]string, len(l16))
+		for i18, e19 := range l16 {
+			if e19 == nil {
+				continue
+			}
+			p20 := &wirePath{parent: p15, index: i18 + 1}
+			s21, ok := e19.(string)
+			if !ok {
+				return wireBindErr(p20, "a string")
+			}
+			s17[i18] = s21
+		}
+		x.MissingContextValues = s17
+	}
+	if mv22 := m["EvalDecisionDetails"]; mv22 != nil {
+		p23 := &wirePath{parent: p, name: "EvalDecisionDetails"}
+		m24, ok := mv22.(map[string]any)
+		if !ok {
+			return wireBindErr(p23, "an object")
+		}
+		out25 := make(map[string]string, len(m24))
+		for k26, e27 := range m24 {
+			var ev28 string
+			if e27 != nil {
+				p29 := &wirePath{parent: p23, index: -1}
+				s30, ok := e27.(string)
+				if !ok {
+					return wireBindErr(p29, "a string")
+				}
+				ev28 = s30
+			}
+			out25[k26] = ev28
+		}
+		x.EvalDecisionDetails = out25
+	}
+	if mv31 := m["PermissionsBoundaryDecisionDetail"]; mv31 != nil {
+		p32 := &wirePath{parent: p, name: "PermissionsBoundaryDecisionDetail"}
+		ptr33 := new(PermissionsBoundaryDecisionDetail)
+		if err := (&(*ptr33)).bindWire(mv31, p32); err != nil {
+			return err
+		}
+		x.PermissionsBoundaryDecisionDetail = ptr33
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Role) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Path\":"...)
+		b = wireAppendString(b, x.Path)
+	}
+	{
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	{
+		b = append(b, ",\"RoleId\":"...)
+		b = wireAppendString(b, x.RoleId)
+	}
+	{
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if x.CreateDate != nil {
+		b = append(b, ",\"CreateDate\":"...)
+		if x.CreateDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.CreateDate))
+		}
+	}
+	if x.AssumeRolePolicyDocument != "" {
+		b = append(b, ",\"AssumeRolePolicyDocument\":"...)
+		b = wireAppendString(b, x.AssumeRolePolicyDocument)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if x.MaxSessionDuration != 0 {
+		b = append(b, ",\"MaxSessionDuration\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxSessionDuration), 10)
+	}
+	if x.PermissionsBoundary != nil {
+		b = append(b, ",\"PermissionsBoundary\":"...)
+		if x.PermissionsBoundary == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.PermissionsBoundary.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.RoleLastUsed != nil {
+		b = append(b, ",\"RoleLastUsed\":"...)
+		if x.RoleLastUsed == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.RoleLastUsed.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Role) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Role) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Path"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Path"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Path = s3
+	}
+	if mv4 := m["RoleName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "RoleName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.RoleName = s6
+	}
+	if mv7 := m["RoleId"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "RoleId"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.RoleId = s9
+	}
+	if mv10 := m["Arn"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Arn"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.Arn = s12
+	}
+	if mv13 := m["CreateDate"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "CreateDate"}
+		ptr15 := new(sealbox.Timestamp)
+		n16, ok := mv13.(json.Number)
+		if !ok || (&(*ptr15)).UnmarshalJSON([]byte(n16)) != nil {
+			return wireBindErr(p14, "a value of sealbox.Timestamp")
+		}
+		x.CreateDate = ptr15
+	}
+	if mv17 := m["AssumeRolePolicyDocument"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "AssumeRolePolicyDocument"}
+		s19, ok := mv17.(string)
+		if !ok {
+			return wireBindErr(p18, "a string")
+		}
+		x.AssumeRolePolicyDocument = s19
+	}
+	if mv20 := m["Description"]; mv20 != nil {
+		p21 := &wirePath{parent: p, name: "Description"}
+		s22, ok := mv20.(string)
+		if !ok {
+			return wireBindErr(p21, "a string")
+		}
+		x.Description = s22
+	}
+	if mv23 := m["MaxSessionDuration"]; mv23 != nil {
+		p24 := &wirePath{parent: p, name: "MaxSessionDuration"}
+		n25, ok := mv23.(json.Number)
+		if !ok {
+			return wireBindErr(p24, "a number")
+		}
+		i26, err27 := strconv.ParseInt(string(n25), 10, 64)
+		if err27 != nil || i26 < math.MinInt32 || i26 > math.MaxInt32 {
+			return wireBindErr(p24, "an integer of int32's range")
+		}
+		x.MaxSessionDuration = int32(i26)
+	}
+	if mv28 := m["PermissionsBoundary"]; mv28 != nil {
+		p29 := &wirePath{parent: p, name: "PermissionsBoundary"}
+		ptr30 := new(AttachedPermissionsBoundary)
+		if err := (&(*ptr30)).bindWire(mv28, p29); err != nil {
+			return err
+		}
+		x.PermissionsBoundary = ptr30
+	}
+	if mv31 := m["Tags"]; mv31 != nil {
+		p32 := &wirePath{parent: p, name: "Tags"}
+		l33, ok := mv31.([]any)
+		if !ok {
+			return wireBindErr(p32, "a list")
+		}
+		s34 := make([]Tag, len(l33))
+		for i35, e36 := range l33 {
+			if e36 == nil {
+				continue
+			}
+			p37 := &wirePath{parent: p32, index: i35 + 1}
+			if err := (&s34[i35]).bindWire(e36, p37); err != nil {
+				return err
+			}
+		}
+		x.Tags = s34
+	}
+	if mv38 := m["RoleLastUsed"]; mv38 != nil {
+		p39 := &wirePath{parent: p, name: "RoleLastUsed"}
+		ptr40 := new(RoleLastUsed)
+		if err := (&(*ptr40)).bindWire(mv38, p39); err != nil {
+			return err
+		}
+		x.RoleLastUsed = ptr40
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RoleLastUsed) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.LastUsedDate != nil {
+		b = append(b, ",\"LastUsedDate\":"...)
+		if x.LastUsedDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.LastUsedDate))
+		}
+	}
+	if x.Region != "" {
+		b = append(b, ",\"Region\":"...)
+		b = wireAppendString(b, x.Region)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RoleLastUsed) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *RoleLastUsed) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["LastUsedDate"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "LastUsedDate"}
+		ptr3 := new(sealbox.Timestamp)
+		n4, ok := mv1.(json.Number)
+		if !ok || (&(*ptr3)).UnmarshalJSON([]byte(n4)) != nil {
+			return wireBindErr(p2, "a value of sealbox.Timestamp")
+		}
+		x.LastUsedDate = ptr3
+	}
+	if mv5 := m["Region"]; mv5 != nil {
+		p6 := &wirePath{parent: p, name: "Region"}
+		s7, ok := mv5.(string)
+		if !ok {
+			return wireBindErr(p6, "a string")
+		}
+		x.Region = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SetDefaultPolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if x.VersionId != "" {
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SetDefaultPolicyVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *SetDefaultPolicyVersionRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyArn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyArn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.PolicyArn = s3
+	}
+	if mv4 := m["VersionId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "VersionId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.VersionId = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SimulateCustomPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if len(x.PolicyInputList) != 0 {
+		b = append(b, ",\"PolicyInputList\":"...)
+		if x.PolicyInputList == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.PolicyInputList {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.PolicyInputList[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.PermissionsBoundaryPolicyInputList) != 0 {
+		b = append(b, ",\"PermissionsBoundaryPolicyInputList\":"...)
+		if x.PermissionsBoundaryPolicyInputList == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.PermissionsBoundaryPolicyInputList {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.PermissionsBoundaryPolicyInputList[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.ActionNames) != 0 {
+		b = append(b, ",\"ActionNames\":"...)
+		if x.ActionNames == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i3 := range x.ActionNames {
+				if i3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.ActionNames[i3])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.ResourceArns) != 0 {
+		b = append(b, ",\"ResourceArns\":"...)
+		if x.ResourceArns == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i4 := range x.ResourceArns {
+				if i4 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.ResourceArns[i4])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ResourcePolicy != "" {
+		b = append(b, ",\"ResourcePolicy\":"...)
+		b = wireAppendString(b, x.ResourcePolicy)
+	}
+	if x.ResourceOwner != "" {
+		b = append(b, ",\"ResourceOwner\":"...)
+		b = wireAppendString(b, x.ResourceOwner)
+	}
+	if x.CallerArn != "" {
+		b = append(b, ",\"CallerArn\":"...)
+		b = wireAppendString(b, x.CallerArn)
+	}
+	if len(x.ContextEntries) != 0 {
+		b = append(b, ",\"ContextEntries\":"...)
+		if x.ContextEntries == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i5 := range x.ContextEntries {
+				if i5 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ContextEntries[i5]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ResourceHandlingOption != "" {
+		b = append(b, ",\"ResourceHandlingOption\":"...)
+		b = wireAppendString(b, x.ResourceHandlingOption)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SimulateCustomPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *SimulateCustomPolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicyInputList"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicyInputList"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]string, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			s8, ok := e6.(string)
+			if !ok {
+				return wireBindErr(p7, "a string")
+			}
+			s4[i5] = s8
+		}
+		x.PolicyInputList = s4
+	}
+	if mv9 := m["PermissionsBoundaryPolicyInputList"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "PermissionsBoundaryPolicyInputList"}
+		l11, ok := mv9.([]any)
+		if !ok {
+			return wireBindErr(p10, "a list")
+		}
+		s12 := make([]string, len(l11))
+		for i13, e14 := range l11 {
+			if e14 == nil {
+				continue
+			}
+			p15 := &wirePath{parent: p10, index: i13 + 1}
+			s16, ok := e14.(string)
+			if !ok {
+				return wireBindErr(p15, "a string")
+			}
+			s12[i13] = s16
+		}
+		x.PermissionsBoundaryPolicyInputList = s12
+	}
+	if mv17 := m["ActionNames"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "ActionNames"}
+		l19, ok := mv17.([]any)
+		if !ok {
+			return wireBindErr(p18, "a list")
+		}
+		s20 := make([]string, len(l19))
+		for i21, e22 := range l19 {
+			if e22 == nil {
+				continue
+			}
+			p23 := &wirePath{parent: p18, index: i21 + 1}
+			s24, ok := e22.(string)
+			if !ok {
+				return wireBindErr(p23, "a string")
+			}
+			s20[i21] = s24
+		}
+		x.ActionNames = s20
+	}
+	if mv25 := m["ResourceArns"]; mv25 != nil {
+		p26 := &wirePath{parent: p, name: "ResourceArns"}
+		l27, ok := mv25.([]any)
+		if !ok {
+			return wireBindErr(p26, "a list")
+		}
+		s28 := make([]string, len(l27))
+		for i29, e30 := range l27 {
+			if e30 == nil {
+				continue
+			}
+			p31 := &wirePath{parent: p26, index: i29 + 1}
+			s32, ok := e30.(string)
+			if !ok {
+				return wireBindErr(p31, "a string")
+			}
+			s28[i29] = s32
+		}
+		x.ResourceArns = s28
+	}
+	if mv33 := m["ResourcePolicy"]; mv33 != nil {
+		p34 := &wirePath{parent: p, name: "ResourcePolicy"}
+		s35, ok := mv33.(string)
+		if !ok {
+			return wireBindErr(p34, "a string")
+		}
+		x.ResourcePolicy = s35
+	}
+	if mv36 := m["ResourceOwner"]; mv36 != nil {
+		p37 := &wirePath{parent: p, name: "ResourceOwner"}
+		s38, ok := mv36.(string)
+		if !ok {
+			return wireBindErr(p37, "a string")
+		}
+		x.ResourceOwner = s38
+	}
+	if mv39 := m["CallerArn"]; mv39 != nil {
+		p40 := &wirePath{parent: p, name: "CallerArn"}
+		s41, ok := mv39.(string)
+		if !ok {
+			return wireBindErr(p40, "a string")
+		}
+		x.CallerArn = s41
+	}
+	if mv42 := m["ContextEntries"]; mv42 != nil {
+		p43 := &wirePath{parent: p, name: "ContextEntries"}
+		l44, ok := mv42.([]any)
+		if !ok {
+			return wireBindErr(p43, "a list")
+		}
+		s45 := make([]ContextEntry, len(l44))
+		for i46, e47 := range l44 {
+			if e47 == nil {
+				continue
+			}
+			p48 := &wirePath{parent: p43, index: i46 + 1}
+			if err := (&s45[i46]).bindWire(e47, p48); err != nil {
+				return err
+			}
+		}
+		x.ContextEntries = s45
+	}
+	if mv49 := m["ResourceHandlingOption"]; mv49 != nil {
+		p50 := &wirePath{parent: p, name: "ResourceHandlingOption"}
+		s51, ok := mv49.(string)
+		if !ok {
+			return wireBindErr(p50, "a string")
+		}
+		x.ResourceHandlingOption = s51
+	}
+	if mv52 := m["MaxItems"]; mv52 != nil {
+		p53 := &wirePath{parent: p, name: "MaxItems"}
+		n54, ok := mv52.(json.Number)
+		if !ok {
+			return wireBindErr(p53, "a number")
+		}
+		i55, err56 := strconv.ParseInt(string(n54), 10, 64)
+		if err56 != nil || i55 < math.MinInt32 || i55 > math.MaxInt32 {
+			return wireBindErr(p53, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i55)
+	}
+	if mv57 := m["Marker"]; mv57 != nil {
+		p58 := &wirePath{parent: p, name: "Marker"}
+		s59, ok := mv57.(string)
+		if !ok {
+			return wireBindErr(p58, "a string")
+		}
+		x.Marker = s59
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SimulatePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"EvaluationResults\":"...)
+		if x.EvaluationResults == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.EvaluationResults {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.EvaluationResults[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SimulatePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *SimulatePolicyResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["EvaluationResults"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "EvaluationResults"}
+		l3, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr(p2, "a list")
+		}
+		s4 := make([]EvaluationResult, len(l3))
+		for i5, e6 := range l3 {
+			if e6 == nil {
+				continue
+			}
+			p7 := &wirePath{parent: p2, index: i5 + 1}
+			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
+				return err
+			}
+		}
+		x.EvaluationResults = s4
+	}
+	if mv8 := m["IsTruncated"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "IsTruncated"}
+		s10, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr(p9, "a boolean")
+		}
+		x.IsTruncated = s10
+	}
+	if mv11 := m["Marker"]; mv11 != nil {
+		p12 := &wirePath{parent: p, name: "Marker"}
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr(p12, "a string")
+		}
+		x.Marker = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SimulatePrincipalPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.PolicySourceArn != "" {
+		b = append(b, ",\"PolicySourceArn\":"...)
+		b = wireAppendString(b, x.PolicySourceArn)
+	}
+	if len(x.PolicyInputList) != 0 {
+		b = append(b, ",\"PolicyInputList\":"...)
+		if x.PolicyInputList == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.PolicyInputList {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.PolicyInputList[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.PermissionsBoundaryPolicyInputList) != 0 {
+		b = append(b, ",\"PermissionsBoundaryPolicyInputList\":"...)
+		if x.PermissionsBoundaryPolicyInputList == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.PermissionsBoundaryPolicyInputList {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.PermissionsBoundaryPolicyInputList[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.ActionNames) != 0 {
+		b = append(b, ",\"ActionNames\":"...)
+		if x.ActionNames == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i3 := range x.ActionNames {
+				if i3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.ActionNames[i3])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.ResourceArns) != 0 {
+		b = append(b, ",\"ResourceArns\":"...)
+		if x.ResourceArns == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i4 := range x.ResourceArns {
+				if i4 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.ResourceArns[i4])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ResourcePolicy != "" {
+		b = append(b, ",\"ResourcePolicy\":"...)
+		b = wireAppendString(b, x.ResourcePolicy)
+	}
+	if x.ResourceOwner != "" {
+		b = append(b, ",\"ResourceOwner\":"...)
+		b = wireAppendString(b, x.ResourceOwner)
+	}
+	if x.CallerArn != "" {
+		b = append(b, ",\"CallerArn\":"...)
+		b = wireAppendString(b, x.CallerArn)
+	}
+	if len(x.ContextEntries) != 0 {
+		b = append(b, ",\"ContextEntries\":"...)
+		if x.ContextEntries == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i5 := range x.ContextEntries {
+				if i5 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ContextEntries[i5]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ResourceHandlingOption != "" {
+		b = append(b, ",\"ResourceHandlingOption\":"...)
+		b = wireAppendString(b, x.ResourceHandlingOption)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SimulatePrincipalPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *SimulatePrincipalPolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["PolicySourceArn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "PolicySourceArn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.PolicySourceArn = s3
+	}
+	if mv4 := m["PolicyInputList"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyInputList"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]string, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			s11, ok := e9.(string)
+			if !ok {
+				return wireBindErr(p10, "a string")
+			}
+			s7[i8] = s11
+		}
+		x.PolicyInputList = s7
+	}
+	if mv12 := m["PermissionsBoundaryPolicyInputList"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "PermissionsBoundaryPolicyInputList"}
+		l14, ok := mv12.([]any)
+		if !ok {
+			return wireBindErr(p13, "a list")
+		}
+		s15 := make([]string, len(l14))
+		for i16, e17 := range l14 {
+			if e17 == nil {
+				continue
+			}
+			p18 := &wirePath{parent: p13, index: i16 + 1}
+			s19, ok := e17.(string)
+			if !ok {
+				return wireBindErr(p18, "a string")
+			}
+			s15[i16] = s19
+		}
+		x.PermissionsBoundaryPolicyInputList = s15
+	}
+	if mv20 := m["ActionNames"]; mv20 != nil {
+		p21 := &wirePath{parent: p, name: "ActionNames"}
+		l22, ok := mv20.([]any)
+		if !ok {
+			return wireBindErr(p21, "a list")
+		}
+		s23 := make([]string, len(l22))
+		for i24, e25 := range l22 {
+			if e25 == nil {
+				continue
+			}
+			p26 := &wirePath{parent: p21, index: i24 + 1}
+			s27, ok := e25.(string)
+			if !ok {
+				return wireBindErr(p26, "a string")
+			}
+			s23[i24] = s27
+		}
+		x.ActionNames = s23
+	}
+	if mv28 := m["ResourceArns"]; mv28 != nil {
+		p29 := &wirePath{parent: p, name: "ResourceArns"}
+		l30, ok := mv28.([]any)
+		if !ok {
+			return wireBindErr(p29, "a list")
+		}
+		s31 := make([]string, len(l30))
+		for i32, e33 := range l30 {
+			if e33 == nil {
+				continue
+			}
+			p34 := &wirePath{parent: p29, index: i32 + 1}
+			s35, ok := e33.(string)
+			if !ok {
+				return wireBindErr(p34, "a string")
+			}
+			s31[i32] = s35
+		}
+		x.ResourceArns = s31
+	}
+	if mv36 := m["ResourcePolicy"]; mv36 != nil {
+		p37 := &wirePath{parent: p, name: "ResourcePolicy"}
+		s38, ok := mv36.(string)
+		if !ok {
+			return wireBindErr(p37, "a string")
+		}
+		x.ResourcePolicy = s38
+	}
+	if mv39 := m["ResourceOwner"]; mv39 != nil {
+		p40 := &wirePath{parent: p, name: "ResourceOwner"}
+		s41, ok := mv39.(string)
+		if !ok {
+			return wireBindErr(p40, "a string")
+		}
+		x.ResourceOwner = s41
+	}
+	if mv42 := m["CallerArn"]; mv42 != nil {
+		p43 := &wirePath{parent: p, name: "CallerArn"}
+		s44, ok := mv42.(string)
+		if !ok {
+			return wireBindErr(p43, "a string")
+		}
+		x.CallerArn = s44
+	}
+	if mv45 := m["ContextEntries"]; mv45 != nil {
+		p46 := &wirePath{parent: p, name: "ContextEntries"}
+		l47, ok := mv45.([]any)
+		if !ok {
+			return wireBindErr(p46, "a list")
+		}
+		s48 := make([]ContextEntry, len(l47))
+		for i49, e50 := range l47 {
+			if e50 == nil {
+				continue
+			}
+			p51 := &wirePath{parent: p46, index: i49 + 1}
+			if err := (&s48[i49]).bindWire(e50, p51); err != nil {
+				return err
+			}
+		}
+		x.ContextEntries = s48
+	}
+	if mv52 := m["ResourceHandlingOption"]; mv52 != nil {
+		p53 := &wirePath{parent: p, name: "ResourceHandlingOption"}
+		s54, ok := mv52.(string)
+		if !ok {
+			return wireBindErr(p53, "a string")
+		}
+		x.ResourceHandlingOption = s54
+	}
+	if mv55 := m["MaxItems"]; mv55 != nil {
+		p56 := &wirePath{parent: p, name: "MaxItems"}
+		n57, ok := mv55.(json.Number)
+		if !ok {
+			return wireBindErr(p56, "a number")
+		}
+		i58, err59 := strconv.ParseInt(string(n57), 10, 64)
+		if err59 != nil || i58 < math.MinInt32 || i58 > math.MaxInt32 {
+			return wireBindErr(p56, "an integer of int32's range")
+		}
+		x.MaxItems = int32(i58)
+	}
+	if mv60 := m["Marker"]; mv60 != nil {
+		p61 := &wirePath{parent: p, name: "Marker"}
+		s62, ok := mv60.(string)
+		if !ok {
+			return wireBindErr(p61, "a string")
+		}
+		x.Marker = s62
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Statement) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.SourcePolicyId != "" {
+		b = append(b, ",\"SourcePolicyId\":"...)
+		b = wireAppendString(b, x.SourcePolicyId)
+	}
+	if x.SourcePolicyType != "" {
+		b = append(b, ",\"SourcePolicyType\":"...)
+		b = wireAppendString(b, x.SourcePolicyType)
+	}
+	if x.StartPosition != nil {
+		b = append(b, ",\"StartPosition\":"...)
+		if x.StartPosition == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.StartPosition.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.EndPosition != nil {
+		b = append(b, ",\"EndPosition\":"...)
+		if x.EndPosition == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.EndPosition.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Statement) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Statement) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["SourcePolicyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "SourcePolicyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.SourcePolicyId = s3
+	}
+	if mv4 := m["SourcePolicyType"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "SourcePolicyType"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.SourcePolicyType = s6
+	}
+	if mv7 := m["StartPosition"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "StartPosition"}
+		ptr9 := new(Position)
+		if err := (&(*ptr9)).bindWire(mv7, p8); err != nil {
+			return err
+		}
+		x.StartPosition = ptr9
+	}
+	if mv10 := m["EndPosition"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "EndPosition"}
+		ptr12 := new(Position)
+		if err := (&(*ptr12)).bindWire(mv10, p11); err != nil {
+			return err
+		}
+		x.EndPosition = ptr12
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Key\":"...)
+		b = wireAppendString(b, x.Key)
+	}
+	{
+		b = append(b, ",\"Value\":"...)
+		b = wireAppendString(b, x.Value)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Tag) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Key"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Key"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Key = s3
+	}
+	if mv4 := m["Value"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Value"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Value = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TagRoleRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TagRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *TagRoleRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleName = s3
+	}
+	if mv4 := m["Tags"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Tags"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]Tag, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
+				return err
+			}
+		}
+		x.Tags = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TagUserRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TagUserRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *TagUserRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["Tags"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Tags"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]Tag, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
+				return err
+			}
+		}
+		x.Tags = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UntagRoleRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if len(x.TagKeys) != 0 {
+		b = append(b, ",\"TagKeys\":"...)
+		if x.TagKeys == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.TagKeys {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.TagKeys[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UntagRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UntagRoleRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleName = s3
+	}
+	if mv4 := m["TagKeys"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "TagKeys"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]string, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			s11, ok := e9.(string)
+			if !ok {
+				return wireBindErr(p10, "a string")
+			}
+			s7[i8] = s11
+		}
+		x.TagKeys = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UntagUserRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if len(x.TagKeys) != 0 {
+		b = append(b, ",\"TagKeys\":"...)
+		if x.TagKeys == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.TagKeys {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.TagKeys[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UntagUserRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UntagUserRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["TagKeys"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "TagKeys"}
+		l6, ok := mv4.([]any)
+		if !ok {
+			return wireBindErr(p5, "a list")
+		}
+		s7 := make([]string, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			p10 := &wirePath{parent: p5, index: i8 + 1}
+			s11, ok := e9.(string)
+			if !ok {
+				return wireBindErr(p10, "a string")
+			}
+			s7[i8] = s11
+		}
+		x.TagKeys = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateAccessKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.AccessKeyId != "" {
+		b = append(b, ",\"AccessKeyId\":"...)
+		b = wireAppendString(b, x.AccessKeyId)
+	}
+	if x.Status != "" {
+		b = append(b, ",\"Status\":"...)
+		b = wireAppendString(b, x.Status)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateAccessKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UpdateAccessKeyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["AccessKeyId"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "AccessKeyId"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.AccessKeyId = s6
+	}
+	if mv7 := m["Status"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Status"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Status = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateAssumeRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.PolicyDocument != "" {
+		b = append(b, ",\"PolicyDocument\":"...)
+		b = wireAppendString(b, x.PolicyDocument)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateAssumeRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UpdateAssumeRolePolicyRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleName = s3
+	}
+	if mv4 := m["PolicyDocument"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "PolicyDocument"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.PolicyDocument = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateRoleRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.Description != nil {
+		b = append(b, ",\"Description\":"...)
+		if x.Description == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendString(b, (*x.Description))
+		}
+	}
+	if x.MaxSessionDuration != nil {
+		b = append(b, ",\"MaxSessionDuration\":"...)
+		if x.MaxSessionDuration == nil {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendInt(b, int64((*x.MaxSessionDuration)), 10)
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UpdateRoleRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleName = s3
+	}
+	if mv4 := m["Description"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Description"}
+		ptr6 := new(string)
+		s7, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		(*ptr6) = s7
+		x.Description = ptr6
+	}
+	if mv8 := m["MaxSessionDuration"]; mv8 != nil {
+		p9 := &wirePath{parent: p, name: "MaxSessionDuration"}
+		ptr10 := new(int32)
+		n11, ok := mv8.(json.Number)
+		if !ok {
+			return wireBindErr(p9, "a number")
+		}
+		i12, err13 := strconv.ParseInt(string(n11), 10, 64)
+		if err13 != nil || i12 < math.MinInt32 || i12 > math.MaxInt32 {
+			return wireBindErr(p9, "an integer of int32's range")
+		}
+		(*ptr10) = int32(i12)
+		x.MaxSessionDuration = ptr10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateRoleResponse) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateRoleResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UpdateRoleResponse) bindWire(v any, p *wirePath) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wireBindErr(p, "an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateUserRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.NewPath != "" {
+		b = append(b, ",\"NewPath\":"...)
+		b = wireAppendString(b, x.NewPath)
+	}
+	if x.NewUserName != "" {
+		b = append(b, ",\"NewUserName\":"...)
+		b = wireAppendString(b, x.NewUserName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateUserRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *UpdateUserRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserName"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserName = s3
+	}
+	if mv4 := m["NewPath"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "NewPath"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.NewPath = s6
+	}
+	if mv7 := m["NewUserName"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "NewUserName"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.NewUserName = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *User) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Path != "" {
+		b = append(b, ",\"Path\":"...)
+		b = wireAppendString(b, x.Path)
+	}
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.UserId != "" {
+		b = append(b, ",\"UserId\":"...)
+		b = wireAppendString(b, x.UserId)
+	}
+	if x.Arn != "" {
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if x.CreateDate != nil {
+		b = append(b, ",\"CreateDate\":"...)
+		if x.CreateDate == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.CreateDate))
+		}
+	}
+	if x.PasswordLastUsed != nil {
+		b = append(b, ",\"PasswordLastUsed\":"...)
+		if x.PasswordLastUsed == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.PasswordLastUsed))
+		}
+	}
+	if x.PermissionsBoundary != nil {
+		b = append(b, ",\"PermissionsBoundary\":"...)
+		if x.PermissionsBoundary == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.PermissionsBoundary.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *User) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *User) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Path"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Path"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Path = s3
+	}
+	if mv4 := m["UserName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "UserName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.UserName = s6
+	}
+	if mv7 := m["UserId"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "UserId"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.UserId = s9
+	}
+	if mv10 := m["Arn"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Arn"}
+		s12, ok := mv10.(string)
+		if !ok {
+			return wireBindErr(p11, "a string")
+		}
+		x.Arn = s12
+	}
+	if mv13 := m["CreateDate"]; mv13 != nil {
+		p14 := &wirePath{parent: p, name: "CreateDate"}
+		ptr15 := new(sealbox.Timestamp)
+		n16, ok := mv13.(json.Number)
+		if !ok || (&(*ptr15)).UnmarshalJSON([]byte(n16)) != nil {
+			return wireBindErr(p14, "a value of sealbox.Timestamp")
+		}
+		x.CreateDate = ptr15
+	}
+	if mv17 := m["PasswordLastUsed"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "PasswordLastUsed"}
+		ptr19 := new(sealbox.Timestamp)
+		n20, ok := mv17.(json.Number)
+		if !ok || (&(*ptr19)).UnmarshalJSON([]byte(n20)) != nil {
+			return wireBindErr(p18, "a value of sealbox.Timestamp")
+		}
+		x.PasswordLastUsed = ptr19
+	}
+	if mv21 := m["PermissionsBoundary"]; mv21 != nil {
+		p22 := &wirePath{parent: p, name: "PermissionsBoundary"}
+		ptr23 := new(AttachedPermissionsBoundary)
+		if err := (&(*ptr23)).bindWire(mv21, p22); err != nil {
+			return err
+		}
+		x.PermissionsBoundary = ptr23
+	}
+	if mv24 := m["Tags"]; mv24 != nil {
+		p25 := &wirePath{parent: p, name: "Tags"}
+		l26, ok := mv24.([]any)
+		if !ok {
+			return wireBindErr(p25, "a list")
+		}
+		s27 := make([]Tag, len(l26))
+		for i28, e29 := range l26 {
+			if e29 == nil {
+				continue
+			}
+			p30 := &wirePath{parent: p25, index: i28 + 1}
+			if err := (&s27[i28]).bindWire(e29, p30); err != nil {
+				return err
+			}
+		}
+		x.Tags = s27
+	}
+	return nil
+}
+
+// wirePath is where a bound value is, built as the binding descends and
+// spelled out only for an error.
+type wirePath struct {
+	parent *wirePath
+	name   string // a member's
+	index  int    // a list's element, from 1; -1 for a map's value
+}
+
+// String is the path as awsapi's reflective binder spells it.
+func (p *wirePath) String() string {
+	if p == nil {
+		return ""
+	}
+	parent := p.parent.String()
+	switch {
+	case p.index > 0:
+		return parent + "." + strconv.Itoa(p.index)
+	case p.index < 0:
+		return parent + ".value"
+	case parent == "":
+		return p.name
+	}
+	return parent + "." + p.name
+}
+
+// wireBindError is awsapi's bindError: a value without the Go type's shape.
+type wireBindError struct{ path, want string }
+
+func (e *wireBindError) Error() string {
+	return "Unexpected value type at '" + e.path + "': expected " + e.want
+}
+
+func wireBindErr(p *wirePath, want string) error {
+	return &wireBindError{p.String(), want}
+}
+
+// wireAppendString is encoding/json's appendString with HTML escaping.
+func wireAppendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// wireAppendFloat is encoding/json's float64 encoder.
+func wireAppendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
+func wireAppendBytes(b, data []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, data)
+	return append(b, '"')
+}
+
+// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
+// allocation: epoch seconds with millisecond precision.
+func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
+	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
 }

@@ -3,6 +3,13 @@
 package stsapi
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
 	"github.com/sealbox/sealbox"
 )
 
@@ -71,4 +78,918 @@ type ProvidedContext struct {
 type Tag struct {
 	Key   string `json:"Key"`
 	Value string `json:"Value"`
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AssumeRoleRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.RoleArn != "" {
+		b = append(b, ",\"RoleArn\":"...)
+		b = wireAppendString(b, x.RoleArn)
+	}
+	if x.RoleSessionName != "" {
+		b = append(b, ",\"RoleSessionName\":"...)
+		b = wireAppendString(b, x.RoleSessionName)
+	}
+	if len(x.PolicyArns) != 0 {
+		b = append(b, ",\"PolicyArns\":"...)
+		if x.PolicyArns == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.PolicyArns {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.PolicyArns[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.Policy != "" {
+		b = append(b, ",\"Policy\":"...)
+		b = wireAppendString(b, x.Policy)
+	}
+	if x.DurationSeconds != 0 {
+		b = append(b, ",\"DurationSeconds\":"...)
+		b = strconv.AppendInt(b, int64(x.DurationSeconds), 10)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.Tags {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.TransitiveTagKeys) != 0 {
+		b = append(b, ",\"TransitiveTagKeys\":"...)
+		if x.TransitiveTagKeys == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i3 := range x.TransitiveTagKeys {
+				if i3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.TransitiveTagKeys[i3])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ExternalId != "" {
+		b = append(b, ",\"ExternalId\":"...)
+		b = wireAppendString(b, x.ExternalId)
+	}
+	if x.SerialNumber != "" {
+		b = append(b, ",\"SerialNumber\":"...)
+		b = wireAppendString(b, x.SerialNumber)
+	}
+	if x.TokenCode != "" {
+		b = append(b, ",\"TokenCode\":"...)
+		b = wireAppendString(b, x.TokenCode)
+	}
+	if x.SourceIdentity != "" {
+		b = append(b, ",\"SourceIdentity\":"...)
+		b = wireAppendString(b, x.SourceIdentity)
+	}
+	if len(x.ProvidedContexts) != 0 {
+		b = append(b, ",\"ProvidedContexts\":"...)
+		if x.ProvidedContexts == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i4 := range x.ProvidedContexts {
+				if i4 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ProvidedContexts[i4]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AssumeRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *AssumeRoleRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["RoleArn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "RoleArn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.RoleArn = s3
+	}
+	if mv4 := m["RoleSessionName"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "RoleSessionName"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.RoleSessionName = s6
+	}
+	if mv7 := m["PolicyArns"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "PolicyArns"}
+		l9, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr(p8, "a list")
+		}
+		s10 := make([]PolicyDescriptorType, len(l9))
+		for i11, e12 := range l9 {
+			if e12 == nil {
+				continue
+			}
+			p13 := &wirePath{parent: p8, index: i11 + 1}
+			if err := (&s10[i11]).bindWire(e12, p13); err != nil {
+				return err
+			}
+		}
+		x.PolicyArns = s10
+	}
+	if mv14 := m["Policy"]; mv14 != nil {
+		p15 := &wirePath{parent: p, name: "Policy"}
+		s16, ok := mv14.(string)
+		if !ok {
+			return wireBindErr(p15, "a string")
+		}
+		x.Policy = s16
+	}
+	if mv17 := m["DurationSeconds"]; mv17 != nil {
+		p18 := &wirePath{parent: p, name: "DurationSeconds"}
+		n19, ok := mv17.(json.Number)
+		if !ok {
+			return wireBindErr(p18, "a number")
+		}
+		i20, err21 := strconv.ParseInt(string(n19), 10, 64)
+		if err21 != nil || i20 < math.MinInt32 || i20 > math.MaxInt32 {
+			return wireBindErr(p18, "an integer of int32's range")
+		}
+		x.DurationSeconds = int32(i20)
+	}
+	if mv22 := m["Tags"]; mv22 != nil {
+		p23 := &wirePath{parent: p, name: "Tags"}
+		l24, ok := mv22.([]any)
+		if !ok {
+			return wireBindErr(p23, "a list")
+		}
+		s25 := make([]Tag, len(l24))
+		for i26, e27 := range l24 {
+			if e27 == nil {
+				continue
+			}
+			p28 := &wirePath{parent: p23, index: i26 + 1}
+			if err := (&s25[i26]).bindWire(e27, p28); err != nil {
+				return err
+			}
+		}
+		x.Tags = s25
+	}
+	if mv29 := m["TransitiveTagKeys"]; mv29 != nil {
+		p30 := &wirePath{parent: p, name: "TransitiveTagKeys"}
+		l31, ok := mv29.([]any)
+		if !ok {
+			return wireBindErr(p30, "a list")
+		}
+		s32 := make([]string, len(l31))
+		for i33, e34 := range l31 {
+			if e34 == nil {
+				continue
+			}
+			p35 := &wirePath{parent: p30, index: i33 + 1}
+			s36, ok := e34.(string)
+			if !ok {
+				return wireBindErr(p35, "a string")
+			}
+			s32[i33] = s36
+		}
+		x.TransitiveTagKeys = s32
+	}
+	if mv37 := m["ExternalId"]; mv37 != nil {
+		p38 := &wirePath{parent: p, name: "ExternalId"}
+		s39, ok := mv37.(string)
+		if !ok {
+			return wireBindErr(p38, "a string")
+		}
+		x.ExternalId = s39
+	}
+	if mv40 := m["SerialNumber"]; mv40 != nil {
+		p41 := &wirePath{parent: p, name: "SerialNumber"}
+		s42, ok := mv40.(string)
+		if !ok {
+			return wireBindErr(p41, "a string")
+		}
+		x.SerialNumber = s42
+	}
+	if mv43 := m["TokenCode"]; mv43 != nil {
+		p44 := &wirePath{parent: p, name: "TokenCode"}
+		s45, ok := mv43.(string)
+		if !ok {
+			return wireBindErr(p44, "a string")
+		}
+		x.TokenCode = s45
+	}
+	if mv46 := m["SourceIdentity"]; mv46 != nil {
+		p47 := &wirePath{parent: p, name: "SourceIdentity"}
+		s48, ok := mv46.(string)
+		if !ok {
+			return wireBindErr(p47, "a string")
+		}
+		x.SourceIdentity = s48
+	}
+	if mv49 := m["ProvidedContexts"]; mv49 != nil {
+		p50 := &wirePath{parent: p, name: "ProvidedContexts"}
+		l51, ok := mv49.([]any)
+		if !ok {
+			return wireBindErr(p50, "a list")
+		}
+		s52 := make([]ProvidedContext, len(l51))
+		for i53, e54 := range l51 {
+			if e54 == nil {
+				continue
+			}
+			p55 := &wirePath{parent: p50, index: i53 + 1}
+			if err := (&s52[i53]).bindWire(e54, p55); err != nil {
+				return err
+			}
+		}
+		x.ProvidedContexts = s52
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AssumeRoleResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Credentials\":"...)
+		if x.Credentials == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Credentials.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	{
+		b = append(b, ",\"AssumedRoleUser\":"...)
+		if x.AssumedRoleUser == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.AssumedRoleUser.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.PackedPolicySize != 0 {
+		b = append(b, ",\"PackedPolicySize\":"...)
+		b = strconv.AppendInt(b, int64(x.PackedPolicySize), 10)
+	}
+	if x.SourceIdentity != "" {
+		b = append(b, ",\"SourceIdentity\":"...)
+		b = wireAppendString(b, x.SourceIdentity)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AssumeRoleResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *AssumeRoleResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Credentials"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Credentials"}
+		ptr3 := new(Credentials)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.Credentials = ptr3
+	}
+	if mv4 := m["AssumedRoleUser"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "AssumedRoleUser"}
+		ptr6 := new(AssumedRoleUser)
+		if err := (&(*ptr6)).bindWire(mv4, p5); err != nil {
+			return err
+		}
+		x.AssumedRoleUser = ptr6
+	}
+	if mv7 := m["PackedPolicySize"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "PackedPolicySize"}
+		n9, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr(p8, "a number")
+		}
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr(p8, "an integer of int32's range")
+		}
+		x.PackedPolicySize = int32(i10)
+	}
+	if mv12 := m["SourceIdentity"]; mv12 != nil {
+		p13 := &wirePath{parent: p, name: "SourceIdentity"}
+		s14, ok := mv12.(string)
+		if !ok {
+			return wireBindErr(p13, "a string")
+		}
+		x.SourceIdentity = s14
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AssumedRoleUser) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"AssumedRoleId\":"...)
+		b = wireAppendString(b, x.AssumedRoleId)
+	}
+	{
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AssumedRoleUser) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *AssumedRoleUser) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["AssumedRoleId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "AssumedRoleId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.AssumedRoleId = s3
+	}
+	if mv4 := m["Arn"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Arn"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Arn = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Credentials) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"AccessKeyId\":"...)
+		b = wireAppendString(b, x.AccessKeyId)
+	}
+	{
+		b = append(b, ",\"SecretAccessKey\":"...)
+		b = wireAppendString(b, x.SecretAccessKey)
+	}
+	{
+		b = append(b, ",\"SessionToken\":"...)
+		b = wireAppendString(b, x.SessionToken)
+	}
+	{
+		b = append(b, ",\"Expiration\":"...)
+		if x.Expiration == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.Expiration))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Credentials) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Credentials) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["AccessKeyId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "AccessKeyId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.AccessKeyId = s3
+	}
+	if mv4 := m["SecretAccessKey"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "SecretAccessKey"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.SecretAccessKey = s6
+	}
+	if mv7 := m["SessionToken"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "SessionToken"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.SessionToken = s9
+	}
+	if mv10 := m["Expiration"]; mv10 != nil {
+		p11 := &wirePath{parent: p, name: "Expiration"}
+		ptr12 := new(sealbox.Timestamp)
+		n13, ok := mv10.(json.Number)
+		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
+			return wireBindErr(p11, "a value of sealbox.Timestamp")
+		}
+		x.Expiration = ptr12
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetCallerIdentityRequest) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetCallerIdentityRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetCallerIdentityRequest) bindWire(v any, p *wirePath) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wireBindErr(p, "an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetCallerIdentityResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"UserId\":"...)
+		b = wireAppendString(b, x.UserId)
+	}
+	{
+		b = append(b, ",\"Account\":"...)
+		b = wireAppendString(b, x.Account)
+	}
+	{
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetCallerIdentityResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetCallerIdentityResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["UserId"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "UserId"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.UserId = s3
+	}
+	if mv4 := m["Account"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Account"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Account = s6
+	}
+	if mv7 := m["Arn"]; mv7 != nil {
+		p8 := &wirePath{parent: p, name: "Arn"}
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr(p8, "a string")
+		}
+		x.Arn = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetSessionTokenRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.DurationSeconds != 0 {
+		b = append(b, ",\"DurationSeconds\":"...)
+		b = strconv.AppendInt(b, int64(x.DurationSeconds), 10)
+	}
+	if x.SerialNumber != "" {
+		b = append(b, ",\"SerialNumber\":"...)
+		b = wireAppendString(b, x.SerialNumber)
+	}
+	if x.TokenCode != "" {
+		b = append(b, ",\"TokenCode\":"...)
+		b = wireAppendString(b, x.TokenCode)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetSessionTokenRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetSessionTokenRequest) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["DurationSeconds"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "DurationSeconds"}
+		n3, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr(p2, "a number")
+		}
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
+			return wireBindErr(p2, "an integer of int32's range")
+		}
+		x.DurationSeconds = int32(i4)
+	}
+	if mv6 := m["SerialNumber"]; mv6 != nil {
+		p7 := &wirePath{parent: p, name: "SerialNumber"}
+		s8, ok := mv6.(string)
+		if !ok {
+			return wireBindErr(p7, "a string")
+		}
+		x.SerialNumber = s8
+	}
+	if mv9 := m["TokenCode"]; mv9 != nil {
+		p10 := &wirePath{parent: p, name: "TokenCode"}
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr(p10, "a string")
+		}
+		x.TokenCode = s11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetSessionTokenResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Credentials\":"...)
+		if x.Credentials == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Credentials.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetSessionTokenResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *GetSessionTokenResponse) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Credentials"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Credentials"}
+		ptr3 := new(Credentials)
+		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
+			return err
+		}
+		x.Credentials = ptr3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PolicyDescriptorType) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.Arn != "" {
+		b = append(b, ",\"arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PolicyDescriptorType) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *PolicyDescriptorType) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["arn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "arn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Arn = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ProvidedContext) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	if x.ProviderArn != "" {
+		b = append(b, ",\"ProviderArn\":"...)
+		b = wireAppendString(b, x.ProviderArn)
+	}
+	if x.ContextAssertion != "" {
+		b = append(b, ",\"ContextAssertion\":"...)
+		b = wireAppendString(b, x.ContextAssertion)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ProvidedContext) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *ProvidedContext) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["ProviderArn"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "ProviderArn"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.ProviderArn = s3
+	}
+	if mv4 := m["ContextAssertion"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "ContextAssertion"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.ContextAssertion = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	_ = err
+	start := len(b)
+	{
+		b = append(b, ",\"Key\":"...)
+		b = wireAppendString(b, x.Key)
+	}
+	{
+		b = append(b, ",\"Value\":"...)
+		b = wireAppendString(b, x.Value)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+
+func (x *Tag) bindWire(v any, p *wirePath) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr(p, "an object")
+	}
+	if mv1 := m["Key"]; mv1 != nil {
+		p2 := &wirePath{parent: p, name: "Key"}
+		s3, ok := mv1.(string)
+		if !ok {
+			return wireBindErr(p2, "a string")
+		}
+		x.Key = s3
+	}
+	if mv4 := m["Value"]; mv4 != nil {
+		p5 := &wirePath{parent: p, name: "Value"}
+		s6, ok := mv4.(string)
+		if !ok {
+			return wireBindErr(p5, "a string")
+		}
+		x.Value = s6
+	}
+	return nil
+}
+
+// wirePath is where a bound value is, built as the binding descends and
+// spelled out only for an error.
+type wirePath struct {
+	parent *wirePath
+	name   string // a member's
+	index  int    // a list's element, from 1; -1 for a map's value
+}
+
+// String is the path as awsapi's reflective binder spells it.
+func (p *wirePath) String() string {
+	if p == nil {
+		return ""
+	}
+	parent := p.parent.String()
+	switch {
+	case p.index > 0:
+		return parent + "." + strconv.Itoa(p.index)
+	case p.index < 0:
+		return parent + ".value"
+	case parent == "":
+		return p.name
+	}
+	return parent + "." + p.name
+}
+
+// wireBindError is awsapi's bindError: a value without the Go type's shape.
+type wireBindError struct{ path, want string }
+
+func (e *wireBindError) Error() string {
+	return "Unexpected value type at '" + e.path + "': expected " + e.want
+}
+
+func wireBindErr(p *wirePath, want string) error {
+	return &wireBindError{p.String(), want}
+}
+
+// wireAppendString is encoding/json's appendString with HTML escaping.
+func wireAppendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// wireAppendFloat is encoding/json's float64 encoder.
+func wireAppendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
+func wireAppendBytes(b, data []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, data)
+	return append(b, '"')
+}
+
+// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
+// allocation: epoch seconds with millisecond precision.
+func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
+	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
 }

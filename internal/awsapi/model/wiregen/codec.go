@@ -1,0 +1,406 @@
+package main
+
+// The reflection-free codec of the wire types. For every structure,
+// wiregen writes two methods that the router uses in place of reflection
+// (awsapi's operation.go and router.go):
+//
+//   - AppendJSON(b []byte) ([]byte, error) appends the value as JSON, byte
+//     for byte what encoding/json's Marshal writes for it (the json tags,
+//     omitempty, HTML-safe string escaping, base64 blobs, maps by sorted
+//     key, sealbox.Timestamp's MarshalJSON, floats as encoding/json formats
+//     them); the error is Marshal's refusal of a NaN or an infinity.
+//   - BindValue(v map[string]any) error sets the value from the generic
+//     value the request path decoded, validated and audited, by the rules
+//     and with the errors of awsapi's reflective binder (bind.go).
+//
+// Only what the wire types hold is handled; a structure that holds a
+// *spool.Blob (a streamed upload) gets no AppendJSON, and the router
+// marshals it by reflection. awsapi's differential tests and fuzzer
+// (wirecodec_test.go) hold both methods to the reflective paths.
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// field is one member of a generated structure.
+type field struct {
+	Go, Type, Name string // Go field name, Go type, member name
+	OmitEmpty      bool
+}
+
+// codec writes the methods of every structure, then the helpers they use.
+func (g *gen) codec(b *strings.Builder, names []string) {
+	for _, name := range names {
+		if g.encodable(name, nil) {
+			g.appendMethod(b, name)
+		}
+		g.bindMethod(b, name)
+	}
+	b.WriteString(helpers)
+}
+
+// encodable reports whether AppendJSON can be written for the structure
+// name: it reaches no *spool.Blob.
+func (g *gen) encodable(name string, seen []string) bool {
+	if slices.Contains(seen, name) {
+		return true
+	}
+	seen = append(seen, name)
+	for _, f := range g.fields[name] {
+		if strings.Contains(f.Type, "spool.") {
+			return false
+		}
+		if s := structOf(f.Type); s != "" && !g.encodable(s, seen) {
+			return false
+		}
+	}
+	return true
+}
+
+// structOf is the structure a Go type is or holds, "" for none.
+func structOf(t string) string {
+	for {
+		switch {
+		case strings.HasPrefix(t, "*"):
+			t = t[1:]
+		case strings.HasPrefix(t, "[]"):
+			t = t[2:]
+		case strings.HasPrefix(t, "map[string]"):
+			t = t[len("map[string]"):]
+		default:
+			if strings.Contains(t, ".") || isScalar(t) {
+				return ""
+			}
+			return t
+		}
+	}
+}
+
+func isScalar(t string) bool {
+	switch t {
+	case "string", "int32", "int64", "bool", "float64", "byte":
+		return true
+	}
+	return false
+}
+
+// vars hands out the names of the generated code's nested variables.
+type vars struct{ n int }
+
+func (v *vars) next(prefix string) string {
+	v.n++
+	return fmt.Sprintf("%s%d", prefix, v.n)
+}
+
+func (g *gen) appendMethod(b *strings.Builder, name string) {
+	fmt.Fprintf(b, "// AppendJSON appends x as encoding/json's Marshal writes it.\n")
+	fmt.Fprintf(b, "func (x *%s) AppendJSON(b []byte) ([]byte, error) {\n", name)
+	fields := g.fields[name]
+	if len(fields) == 0 {
+		b.WriteString("\treturn append(b, \"{}\"...), nil\n}\n\n")
+		return
+	}
+	b.WriteString("\tvar err error\n\t_ = err\n")
+	// Each member is written after a comma; the first comma becomes the
+	// opening brace.
+	b.WriteString("\tstart := len(b)\n")
+	v := &vars{}
+	for _, f := range fields {
+		key, _ := json.Marshal(f.Name)
+		expr := "x." + f.Go
+		if f.OmitEmpty {
+			fmt.Fprintf(b, "\tif %s {\n", nonEmpty(f.Type, expr))
+		} else {
+			b.WriteString("\t{\n")
+		}
+		fmt.Fprintf(b, "\t\tb = append(b, %q...)\n", ","+string(key)+":")
+		appendValue(b, v, f.Type, expr)
+		b.WriteString("\t}\n")
+	}
+	b.WriteString("\tif len(b) == start {\n\t\treturn append(b, \"{}\"...), nil\n\t}\n")
+	b.WriteString("\tb[start] = '{'\n\treturn append(b, '}'), nil\n}\n\n")
+}
+
+// nonEmpty is the condition under which omitempty writes expr of type t.
+func nonEmpty(t, expr string) string {
+	switch {
+	case t == "string":
+		return expr + ` != ""`
+	case t == "int32" || t == "int64" || t == "float64":
+		return expr + " != 0"
+	case t == "bool":
+		return expr
+	case strings.HasPrefix(t, "*"):
+		return expr + " != nil"
+	case strings.HasPrefix(t, "[]") || strings.HasPrefix(t, "map["):
+		return "len(" + expr + ") != 0"
+	}
+	return "true" // a structure value is never empty
+}
+
+// appendValue writes the code that appends expr, of Go type t, to b.
+func appendValue(b *strings.Builder, v *vars, t, expr string) {
+	switch {
+	case t == "string":
+		fmt.Fprintf(b, "b = wireAppendString(b, %s)\n", expr)
+	case t == "int32" || t == "int64":
+		fmt.Fprintf(b, "b = strconv.AppendInt(b, int64(%s), 10)\n", expr)
+	case t == "bool":
+		fmt.Fprintf(b, "b = strconv.AppendBool(b, %s)\n", expr)
+	case t == "float64":
+		fmt.Fprintf(b, "if b, err = wireAppendFloat(b, %s); err != nil {\nreturn nil, err\n}\n", expr)
+	case t == "sealbox.Timestamp":
+		fmt.Fprintf(b, "b = wireAppendTime(b, %s)\n", expr)
+	case t == "[]byte":
+		fmt.Fprintf(b, "if %s == nil {\nb = append(b, \"null\"...)\n} else {\nb = wireAppendBytes(b, %s)\n}\n", expr, expr)
+	case strings.HasPrefix(t, "*"):
+		fmt.Fprintf(b, "if %s == nil {\nb = append(b, \"null\"...)\n} else {\n", expr)
+		elem := t[1:]
+		if structOf(elem) == elem {
+			fmt.Fprintf(b, "if b, err = %s.AppendJSON(b); err != nil {\nreturn nil, err\n}\n", expr)
+		} else {
+			appendValue(b, v, elem, "(*"+expr+")")
+		}
+		b.WriteString("}\n")
+	case strings.HasPrefix(t, "[]"):
+		i := v.next("i")
+		fmt.Fprintf(b, "if %s == nil {\nb = append(b, \"null\"...)\n} else {\nb = append(b, '[')\n", expr)
+		fmt.Fprintf(b, "for %s := range %s {\nif %s > 0 {\nb = append(b, ',')\n}\n", i, expr, i)
+		appendValue(b, v, t[2:], expr+"["+i+"]")
+		b.WriteString("}\nb = append(b, ']')\n}\n")
+	case strings.HasPrefix(t, "map[string]"):
+		keys, k, e := v.next("keys"), v.next("k"), v.next("e")
+		fmt.Fprintf(b, "if %s == nil {\nb = append(b, \"null\"...)\n} else {\n", expr)
+		fmt.Fprintf(b, "%s := make([]string, 0, len(%s))\nfor %s := range %s {\n%s = append(%s, %s)\n}\nslices.Sort(%s)\n", keys, expr, k, expr, keys, keys, k, keys)
+		fmt.Fprintf(b, "b = append(b, '{')\nfor %s, %s := range %s {\nif %s > 0 {\nb = append(b, ',')\n}\n", e, k, keys, e)
+		fmt.Fprintf(b, "b = wireAppendString(b, %s)\nb = append(b, ':')\n", k)
+		elem := t[len("map[string]"):]
+		val := v.next("v")
+		fmt.Fprintf(b, "%s := %s[%s]\n", val, expr, k)
+		appendValue(b, v, elem, val)
+		b.WriteString("}\nb = append(b, '}')\n}\n")
+	default: // a structure value
+		fmt.Fprintf(b, "if b, err = (&%s).AppendJSON(b); err != nil {\nreturn nil, err\n}\n", expr)
+	}
+}
+
+func (g *gen) bindMethod(b *strings.Builder, name string) {
+	fmt.Fprintf(b, "// BindValue sets x from v, a request's generic value, as awsapi's\n// reflective binder does.\n")
+	fmt.Fprintf(b, "func (x *%s) BindValue(v map[string]any) error { return x.bindWire(v, nil) }\n\n", name)
+	fmt.Fprintf(b, "func (x *%s) bindWire(v any, p *wirePath) error {\n", name)
+	fields := g.fields[name]
+	if len(fields) == 0 {
+		b.WriteString("\tif _, ok := v.(map[string]any); !ok {\n\t\treturn wireBindErr(p, \"an object\")\n\t}\n\treturn nil\n}\n\n")
+		return
+	}
+	b.WriteString("\tm, ok := v.(map[string]any)\n\tif !ok {\n\t\treturn wireBindErr(p, \"an object\")\n\t}\n")
+	vs := &vars{}
+	for _, f := range fields {
+		mv, fp := vs.next("mv"), vs.next("p")
+		fmt.Fprintf(b, "\tif %s := m[%q]; %s != nil {\n", mv, f.Name, mv)
+		fmt.Fprintf(b, "%s := &wirePath{parent: p, name: %q}\n", fp, f.Name)
+		bindValue(b, vs, f.Type, "x."+f.Go, mv, fp)
+		b.WriteString("\t}\n")
+	}
+	b.WriteString("\treturn nil\n}\n\n")
+}
+
+// bindValue writes the code that binds val (a non-nil generic value) into
+// dst, an assignable expression of Go type t, at path p.
+func bindValue(b *strings.Builder, v *vars, t, dst, val, p string) {
+	fail := func(want string) string { return fmt.Sprintf("return wireBindErr(%s, %q)", p, want) }
+	switch t {
+	case "string", "bool":
+		s := v.next("s")
+		want := map[string]string{"string": "a string", "bool": "a boolean"}[t]
+		fmt.Fprintf(b, "%s, ok := %s.(%s)\nif !ok {\n%s\n}\n%s = %s\n", s, val, t, fail(want), dst, s)
+		return
+	case "int32", "int64":
+		n, i, err := v.next("n"), v.next("i"), v.next("err")
+		fmt.Fprintf(b, "%s, ok := %s.(json.Number)\nif !ok {\n%s\n}\n", n, val, fail("a number"))
+		fmt.Fprintf(b, "%s, %s := strconv.ParseInt(string(%s), 10, 64)\n", i, err, n)
+		cond := err + " != nil"
+		if t == "int32" {
+			cond += fmt.Sprintf(" || %s < math.MinInt32 || %s > math.MaxInt32", i, i)
+		}
+		fmt.Fprintf(b, "if %s {\n%s\n}\n%s = %s(%s)\n", cond, fail("an integer of "+t+"'s range"), dst, t, i)
+		return
+	case "float64":
+		n, f, err := v.next("n"), v.next("f"), v.next("err")
+		fmt.Fprintf(b, "%s, ok := %s.(json.Number)\nif !ok {\n%s\n}\n", n, val, fail("a number"))
+		fmt.Fprintf(b, "%s, %s := strconv.ParseFloat(string(%s), 64)\nif %s != nil {\n%s\n}\n%s = %s\n", f, err, n, err, fail("a number in range"), dst, f)
+		return
+	case "[]byte":
+		s, d, err := v.next("s"), v.next("d"), v.next("err")
+		fmt.Fprintf(b, "%s, ok := %s.(string)\nif !ok {\n%s\n}\n", s, val, fail("a base64 string"))
+		fmt.Fprintf(b, "%s, %s := base64.StdEncoding.DecodeString(%s)\nif %s != nil {\n%s\n}\n%s = %s\n", d, err, s, err, fail("base64-encoded bytes"), dst, d)
+		return
+	case "sealbox.Timestamp":
+		// The reflective binder hands UnmarshalJSON a number's text; any
+		// other value's JSON text is not a number it parses.
+		n := v.next("n")
+		fmt.Fprintf(b, "%s, ok := %s.(json.Number)\nif !ok || (&%s).UnmarshalJSON([]byte(%s)) != nil {\n%s\n}\n", n, val, dst, n, fail("a value of sealbox.Timestamp"))
+		return
+	case "*spool.Blob":
+		// Only a blob the protocol layer streamed and placed (awsapi's
+		// blobs.go); nothing a client writes decodes to one.
+		s := v.next("blob")
+		fmt.Fprintf(b, "%s, ok := %s.(*spool.Blob)\nif !ok {\n%s\n}\n%s = %s\n", s, val, fail("streamed bytes"), dst, s)
+		return
+	}
+	switch {
+	case strings.HasPrefix(t, "*"):
+		// Set only once the value bound, as the reflective binder does.
+		elem := t[1:]
+		n := v.next("ptr")
+		fmt.Fprintf(b, "%s := new(%s)\n", n, elem)
+		bindValue(b, v, elem, "(*"+n+")", val, p)
+		fmt.Fprintf(b, "%s = %s\n", dst, n)
+	case strings.HasPrefix(t, "[]"):
+		l, s, i, e, ep := v.next("l"), v.next("s"), v.next("i"), v.next("e"), v.next("p")
+		fmt.Fprintf(b, "%s, ok := %s.([]any)\nif !ok {\n%s\n}\n", l, val, fail("a list"))
+		fmt.Fprintf(b, "%s := make(%s, len(%s))\nfor %s, %s := range %s {\nif %s == nil {\ncontinue\n}\n", s, t, l, i, e, l, e)
+		fmt.Fprintf(b, "%s := &wirePath{parent: %s, index: %s + 1}\n", ep, p, i)
+		bindValue(b, v, t[2:], s+"["+i+"]", e, ep)
+		fmt.Fprintf(b, "}\n%s = %s\n", dst, s)
+	case strings.HasPrefix(t, "map[string]"):
+		mm, out, k, e, ev, ep := v.next("m"), v.next("out"), v.next("k"), v.next("e"), v.next("ev"), v.next("p")
+		elem := t[len("map[string]"):]
+		fmt.Fprintf(b, "%s, ok := %s.(map[string]any)\nif !ok {\n%s\n}\n", mm, val, fail("an object"))
+		fmt.Fprintf(b, "%s := make(%s, len(%s))\nfor %s, %s := range %s {\nvar %s %s\nif %s != nil {\n", out, t, mm, k, e, mm, ev, elem, e)
+		fmt.Fprintf(b, "%s := &wirePath{parent: %s, index: -1}\n", ep, p)
+		bindValue(b, v, elem, ev, e, ep)
+		fmt.Fprintf(b, "}\n%s[%s] = %s\n}\n%s = %s\n", out, k, ev, dst, out)
+	default: // a structure value
+		fmt.Fprintf(b, "if err := (&%s).bindWire(%s, %s); err != nil {\nreturn err\n}\n", dst, val, p)
+	}
+}
+
+// helpers are the functions the generated methods share, written into each
+// package (a service package imports nothing of awsapi's).
+const helpers = `// wirePath is where a bound value is, built as the binding descends and
+// spelled out only for an error.
+type wirePath struct {
+	parent *wirePath
+	name   string // a member's
+	index  int    // a list's element, from 1; -1 for a map's value
+}
+
+// String is the path as awsapi's reflective binder spells it.
+func (p *wirePath) String() string {
+	if p == nil {
+		return ""
+	}
+	parent := p.parent.String()
+	switch {
+	case p.index > 0:
+		return parent + "." + strconv.Itoa(p.index)
+	case p.index < 0:
+		return parent + ".value"
+	case parent == "":
+		return p.name
+	}
+	return parent + "." + p.name
+}
+
+// wireBindError is awsapi's bindError: a value without the Go type's shape.
+type wireBindError struct{ path, want string }
+
+func (e *wireBindError) Error() string {
+	return "Unexpected value type at '" + e.path + "': expected " + e.want
+}
+
+func wireBindErr(p *wirePath, want string) error {
+	return &wireBindError{p.String(), want}
+}
+
+// wireAppendString is encoding/json's appendString with HTML escaping.
+func wireAppendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if b := s[i]; b < utf8.RuneSelf {
+			if b >= 0x20 && b != '"' && b != '\\' && b != '<' && b != '>' && b != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, ` + "`\\ufffd`" + `...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// wireAppendFloat is encoding/json's float64 encoder.
+func wireAppendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
+func wireAppendBytes(b, data []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, data)
+	return append(b, '"')
+}
+
+// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
+// allocation: epoch seconds with millisecond precision.
+func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
+	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
+}
+`
