@@ -65,7 +65,7 @@ func (p jsonCodec) find(r *http.Request, c *call) *sealbox.Error {
 }
 
 func (jsonCodec) decode(_ *http.Request, c *call) (map[string]any, error) {
-	v, err := jsonvalue.DecodeObject(c.body)
+	v, err := jsonvalue.DecodeObjectNames(c.body, c.svc.model.Names())
 	if err != nil {
 		return nil, errSerialization(err)
 	}

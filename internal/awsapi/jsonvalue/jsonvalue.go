@@ -54,6 +54,10 @@ func (e *DuplicateError) Error() string {
 // around it aside). The error is a *SyntaxError or a *DuplicateError.
 func Decode(data []byte) (any, error) {
 	d := decoder{data: data}
+	return d.decode()
+}
+
+func (d *decoder) decode() (any, error) {
 	d.space()
 	v, err := d.value(0)
 	if err != nil {
@@ -70,12 +74,22 @@ func Decode(data []byte) (any, error) {
 // body (or only white space) is an empty object, as botocore sends nothing
 // for an operation without input.
 func DecodeObject(data []byte) (map[string]any, error) {
-	d := decoder{data: data}
+	return DecodeObjectNames(data, nil)
+}
+
+// DecodeObjectNames is DecodeObject, but a string written without escapes
+// that names holds (as a key) is names' value instead of a new copy: a
+// request's member names and enum values are the model's, and need not be
+// allocated for each request. The value is the same either way.
+func DecodeObjectNames(data []byte, names map[string]string) (map[string]any, error) {
+	d := decoder{data: data, names: names}
 	d.space()
 	if d.pos == len(d.data) {
 		return map[string]any{}, nil
 	}
-	v, err := Decode(data)
+	start := d.pos
+	v, err := d.decode()
+	d.pos = start
 	if err != nil {
 		return nil, err
 	}
@@ -87,8 +101,9 @@ func DecodeObject(data []byte) (map[string]any, error) {
 }
 
 type decoder struct {
-	data []byte
-	pos  int
+	data  []byte
+	pos   int
+	names map[string]string // see DecodeObjectNames
 }
 
 func (d *decoder) syntax(msg string) *SyntaxError {
@@ -303,9 +318,12 @@ func (d *decoder) string() (string, error) {
 		c := d.data[d.pos]
 		switch {
 		case c == '"':
-			s := string(d.data[start:d.pos])
+			raw := d.data[start:d.pos]
 			d.pos++
-			return s, nil
+			if s, ok := d.names[string(raw)]; ok {
+				return s, nil
+			}
+			return string(raw), nil
 		case c == '\\' || c >= utf8.RuneSelf:
 			return d.slowString(start)
 		case c < 0x20:
