@@ -403,7 +403,7 @@ func (rt *Router) readBodyMax(r *http.Request, max int64) ([]byte, *sealbox.Erro
 	if max == 0 {
 		max = rt.cfg.MaxBody
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	body, err := readUpTo(r.Body, r.ContentLength, max+1)
 	if err != nil {
 		return nil, &sealbox.Error{Code: "SerializationException", Message: "Failed to read the request body."}
 	}
@@ -411,6 +411,32 @@ func (rt *Router) readBodyMax(r *http.Request, max int64) ([]byte, *sealbox.Erro
 		return nil, &sealbox.Error{Code: "RequestEntityTooLargeException", Message: "Request body too large."}
 	}
 	return body, nil
+}
+
+// readUpTo reads r to its end or to limit bytes, whichever comes first,
+// as io.ReadAll(io.LimitReader(r, limit)) does, in one buffer of the size
+// the request declares (length, when it is under the limit; -1 when
+// unknown) rather than one grown from 512 bytes.
+func readUpTo(r io.Reader, length, limit int64) ([]byte, error) {
+	size := int64(512)
+	if length >= 0 && length < limit {
+		size = length + 1 // room for the read that finds the end
+	}
+	b := make([]byte, 0, min(size, limit))
+	for int64(len(b)) < limit {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow: the length was not the body's
+		}
+		n, err := r.Read(b[len(b):min(int64(cap(b)), limit)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
 }
 
 // authenticate verifies the call's signature, over the body's SHA-256,
