@@ -443,7 +443,6 @@ func (x *Empty) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *AliasConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"AliasArn\":"...)
@@ -545,7 +544,6 @@ func (x *AliasConfiguration) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *AliasRoutingConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if len(x.AdditionalVersionWeights) != 0 {
 		b = append(b, ",\"AdditionalVersionWeights\":"...)
@@ -619,7 +617,6 @@ func (x *AliasRoutingConfiguration) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CapacityProviderConfig) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.LambdaManagedInstancesCapacityProviderConfig != nil {
 		b = append(b, ",\"LambdaManagedInstancesCapacityProviderConfig\":"...)
@@ -660,8 +657,6 @@ func (x *CapacityProviderConfig) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *Concurrency) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.ReservedConcurrentExecutions != 0 {
 		b = append(b, ",\"ReservedConcurrentExecutions\":"...)
@@ -701,7 +696,6 @@ func (x *Concurrency) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
@@ -1085,8 +1079,6 @@ func (x *CreateFunctionRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeadLetterConfig) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.TargetArn != "" {
 		b = append(b, ",\"TargetArn\":"...)
@@ -1121,8 +1113,6 @@ func (x *DeadLetterConfig) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteAliasRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
@@ -1169,8 +1159,6 @@ func (x *DeleteAliasRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteFunctionRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
@@ -1217,8 +1205,6 @@ func (x *DeleteFunctionRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteFunctionResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.StatusCode != 0 {
 		b = append(b, ",\"StatusCode\":"...)
@@ -1257,8 +1243,6 @@ func (x *DeleteFunctionResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DurableConfig) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.RetentionPeriodInDays != 0 {
 		b = append(b, ",\"RetentionPeriodInDays\":"...)
@@ -1313,8 +1297,6 @@ func (x *DurableConfig) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *Environment) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if len(x.Variables) != 0 {
 		b = append(b, ",\"Variables\":"...)
@@ -1381,8 +1363,6 @@ func (x *Environment) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *EnvironmentError) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.ErrorCode != "" {
 		b = append(b, ",\"ErrorCode\":"...)
@@ -1430,7 +1410,6 @@ func (x *EnvironmentError) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *EnvironmentResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if len(x.Variables) != 0 {
 		b = append(b, ",\"Variables\":"...)
@@ -1515,8 +1494,6 @@ func (x *EnvironmentResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *EphemeralStorage) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Size\":"...)
@@ -1555,8 +1532,6 @@ func (x *EphemeralStorage) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *FileSystemConfig) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Arn != "" {
 		b = append(b, ",\"Arn\":"...)
@@ -1663,8 +1638,6 @@ func (x *FunctionCode) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *FunctionCodeLocation) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.RepositoryType != "" {
 		b = append(b, ",\"RepositoryType\":"...)
@@ -1748,7 +1721,6 @@ func (x *FunctionCodeLocation) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"FunctionName\":"...)
@@ -2404,8 +2376,6 @@ func (x *FunctionConfiguration) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetAliasRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
@@ -2452,8 +2422,6 @@ func (x *GetAliasRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
@@ -2502,8 +2470,6 @@ func (x *GetFunctionConfigurationRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetFunctionEnvironmentRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
@@ -2551,7 +2517,6 @@ func (x *GetFunctionEnvironmentRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetFunctionEnvironmentResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"FunctionName\":"...)
@@ -2757,8 +2722,6 @@ func (x *GetFunctionEnvironmentResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetFunctionRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
@@ -2806,7 +2769,6 @@ func (x *GetFunctionRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetFunctionResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Configuration\":"...)
@@ -2945,8 +2907,6 @@ func (x *GetFunctionResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ImageConfig) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if len(x.EntryPoint) != 0 {
 		b = append(b, ",\"EntryPoint\":"...)
@@ -3051,8 +3011,6 @@ func (x *ImageConfig) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ImageConfigError) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.ErrorCode != "" {
 		b = append(b, ",\"ErrorCode\":"...)
@@ -3100,7 +3058,6 @@ func (x *ImageConfigError) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ImageConfigResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.ImageConfig != nil {
 		b = append(b, ",\"ImageConfig\":"...)
@@ -3160,7 +3117,6 @@ func (x *ImageConfigResponse) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *LambdaManagedInstancesCapacityProviderConfig) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.CapacityProviderArn != "" {
 		b = append(b, ",\"CapacityProviderArn\":"...)
@@ -3231,8 +3187,6 @@ func (x *LambdaManagedInstancesCapacityProviderConfig) bindWire(v any, p *wirePa
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *Layer) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Arn != "" {
 		b = append(b, ",\"Arn\":"...)
@@ -3307,8 +3261,6 @@ func (x *Layer) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListAliasesRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
@@ -3384,7 +3336,6 @@ func (x *ListAliasesRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListAliasesResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.NextMarker != "" {
 		b = append(b, ",\"NextMarker\":"...)
@@ -3454,8 +3405,6 @@ func (x *ListAliasesResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListFunctionsRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.MasterRegion != "" {
 		b = append(b, ",\"MasterRegion\":"...)
@@ -3531,7 +3480,6 @@ func (x *ListFunctionsRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListFunctionsResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.NextMarker != "" {
 		b = append(b, ",\"NextMarker\":"...)
@@ -3601,8 +3549,6 @@ func (x *ListFunctionsResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListTagsRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Resource != "" {
 		b = append(b, ",\"Resource\":"...)
@@ -3637,8 +3583,6 @@ func (x *ListTagsRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListTagsResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Tags\":"...)
@@ -3705,8 +3649,6 @@ func (x *ListTagsResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListVersionsByFunctionRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
@@ -3770,7 +3712,6 @@ func (x *ListVersionsByFunctionRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListVersionsByFunctionResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.NextMarker != "" {
 		b = append(b, ",\"NextMarker\":"...)
@@ -3840,8 +3781,6 @@ func (x *ListVersionsByFunctionResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *LoggingConfig) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.LogFormat != "" {
 		b = append(b, ",\"LogFormat\":"...)
@@ -3912,8 +3851,6 @@ func (x *LoggingConfig) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PublishVersionRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
@@ -4003,7 +3940,6 @@ func (x *PublishVersionRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *RuntimeVersionConfig) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.RuntimeVersionArn != "" {
 		b = append(b, ",\"RuntimeVersionArn\":"...)
@@ -4056,8 +3992,6 @@ func (x *RuntimeVersionConfig) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *RuntimeVersionError) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.ErrorCode != "" {
 		b = append(b, ",\"ErrorCode\":"...)
@@ -4104,8 +4038,6 @@ func (x *RuntimeVersionError) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *SealboxResolvedReference) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Variable\":"...)
@@ -4152,8 +4084,6 @@ func (x *SealboxResolvedReference) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *SnapStart) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.ApplyOn != "" {
 		b = append(b, ",\"ApplyOn\":"...)
@@ -4188,8 +4118,6 @@ func (x *SnapStart) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *SnapStartResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.ApplyOn != "" {
 		b = append(b, ",\"ApplyOn\":"...)
@@ -4236,8 +4164,6 @@ func (x *SnapStartResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Resource != "" {
 		b = append(b, ",\"Resource\":"...)
@@ -4316,8 +4242,6 @@ func (x *TagResourceRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *TagsError) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.ErrorCode != "" {
 		b = append(b, ",\"ErrorCode\":"...)
@@ -4364,8 +4288,6 @@ func (x *TagsError) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *TenancyConfig) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.TenantIsolationMode != "" {
 		b = append(b, ",\"TenantIsolationMode\":"...)
@@ -4400,8 +4322,6 @@ func (x *TenancyConfig) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *TracingConfig) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Mode != "" {
 		b = append(b, ",\"Mode\":"...)
@@ -4436,8 +4356,6 @@ func (x *TracingConfig) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *TracingConfigResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Mode != "" {
 		b = append(b, ",\"Mode\":"...)
@@ -4472,8 +4390,6 @@ func (x *TracingConfigResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Resource != "" {
 		b = append(b, ",\"Resource\":"...)
@@ -4544,7 +4460,6 @@ func (x *UntagResourceRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UpdateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
@@ -4772,7 +4687,6 @@ func (x *UpdateFunctionCodeRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
@@ -5187,8 +5101,6 @@ func (x *UpdateFunctionConfigurationRequest) bindWire(v any, p *wirePath) error 
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *VpcConfig) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if len(x.SubnetIds) != 0 {
 		b = append(b, ",\"SubnetIds\":"...)
@@ -5293,8 +5205,6 @@ func (x *VpcConfig) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *VpcConfigResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if len(x.SubnetIds) != 0 {
 		b = append(b, ",\"SubnetIds\":"...)

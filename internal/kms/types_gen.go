@@ -676,8 +676,6 @@ func (x *Empty) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *AliasListEntry) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"AliasName\":"...)
@@ -770,8 +768,6 @@ func (x *AliasListEntry) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CancelKeyDeletionRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -806,8 +802,6 @@ func (x *CancelKeyDeletionRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CancelKeyDeletionResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"KeyId\":"...)
@@ -842,8 +836,6 @@ func (x *CancelKeyDeletionResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.AliasName != "" {
 		b = append(b, ",\"AliasName\":"...)
@@ -891,7 +883,6 @@ func (x *CreateAliasRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreateGrantRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -1062,8 +1053,6 @@ func (x *CreateGrantRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreateGrantResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"GrantToken\":"...)
@@ -1111,7 +1100,6 @@ func (x *CreateGrantResponse) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreateKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.Policy != "" {
 		b = append(b, ",\"Policy\":"...)
@@ -1290,7 +1278,6 @@ func (x *CreateKeyRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreateKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"KeyMetadata\":"...)
@@ -1332,7 +1319,6 @@ func (x *CreateKeyResponse) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DecryptRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if len(x.CiphertextBlob) != 0 {
 		b = append(b, ",\"CiphertextBlob\":"...)
@@ -1543,8 +1529,6 @@ func (x *DecryptRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DecryptResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"KeyId\":"...)
@@ -1643,8 +1627,6 @@ func (x *DecryptResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteAliasRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.AliasName != "" {
 		b = append(b, ",\"AliasName\":"...)
@@ -1679,8 +1661,6 @@ func (x *DeleteAliasRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteImportedKeyMaterialRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -1729,8 +1709,6 @@ func (x *DeleteImportedKeyMaterialRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteImportedKeyMaterialResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -1780,7 +1758,6 @@ func (x *DeleteImportedKeyMaterialResponse) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeriveSharedSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -1912,8 +1889,6 @@ func (x *DeriveSharedSecretRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeriveSharedSecretResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -2012,8 +1987,6 @@ func (x *DeriveSharedSecretResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DescribeKeyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -2084,7 +2057,6 @@ func (x *DescribeKeyRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DescribeKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"KeyMetadata\":"...)
@@ -2125,8 +2097,6 @@ func (x *DescribeKeyResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DisableKeyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -2161,8 +2131,6 @@ func (x *DisableKeyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DisableKeyRotationRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -2197,8 +2165,6 @@ func (x *DisableKeyRotationRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *EnableKeyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -2233,8 +2199,6 @@ func (x *EnableKeyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *EnableKeyRotationRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -2285,8 +2249,6 @@ func (x *EnableKeyRotationRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *EncryptRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -2444,8 +2406,6 @@ func (x *EncryptRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *EncryptResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"CiphertextBlob\":"...)
@@ -2513,7 +2473,6 @@ func (x *EncryptResponse) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GenerateDataKeyPairRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if len(x.EncryptionContext) != 0 {
 		b = append(b, ",\"EncryptionContext\":"...)
@@ -2669,8 +2628,6 @@ func (x *GenerateDataKeyPairRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GenerateDataKeyPairResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if len(x.PrivateKeyCiphertextBlob) != 0 {
 		b = append(b, ",\"PrivateKeyCiphertextBlob\":"...)
@@ -2809,8 +2766,6 @@ func (x *GenerateDataKeyPairResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GenerateDataKeyPairWithoutPlaintextRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if len(x.EncryptionContext) != 0 {
 		b = append(b, ",\"EncryptionContext\":"...)
@@ -2950,8 +2905,6 @@ func (x *GenerateDataKeyPairWithoutPlaintextRequest) bindWire(v any, p *wirePath
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GenerateDataKeyPairWithoutPlaintextResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if len(x.PrivateKeyCiphertextBlob) != 0 {
 		b = append(b, ",\"PrivateKeyCiphertextBlob\":"...)
@@ -3053,7 +3006,6 @@ func (x *GenerateDataKeyPairWithoutPlaintextResponse) bindWire(v any, p *wirePat
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GenerateDataKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -3225,8 +3177,6 @@ func (x *GenerateDataKeyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GenerateDataKeyResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"CiphertextBlob\":"...)
@@ -3333,8 +3283,6 @@ func (x *GenerateDataKeyResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GenerateDataKeyWithoutPlaintextRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -3490,8 +3438,6 @@ func (x *GenerateDataKeyWithoutPlaintextRequest) bindWire(v any, p *wirePath) er
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GenerateDataKeyWithoutPlaintextResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"CiphertextBlob\":"...)
@@ -3560,8 +3506,6 @@ func (x *GenerateDataKeyWithoutPlaintextResponse) bindWire(v any, p *wirePath) e
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GenerateMacRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if len(x.Message) != 0 {
 		b = append(b, ",\"Message\":"...)
@@ -3675,8 +3619,6 @@ func (x *GenerateMacRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GenerateMacResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if len(x.Mac) != 0 {
 		b = append(b, ",\"Mac\":"...)
@@ -3744,7 +3686,6 @@ func (x *GenerateMacResponse) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GenerateRandomRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.NumberOfBytes != 0 {
 		b = append(b, ",\"NumberOfBytes\":"...)
@@ -3813,8 +3754,6 @@ func (x *GenerateRandomRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GenerateRandomResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Plaintext\":"...)
@@ -3877,8 +3816,6 @@ func (x *GenerateRandomResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetKeyLastUsageRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -3914,7 +3851,6 @@ func (x *GetKeyLastUsageRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetKeyLastUsageResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -4001,8 +3937,6 @@ func (x *GetKeyLastUsageResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetKeyPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -4049,8 +3983,6 @@ func (x *GetKeyPolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetKeyPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Policy\":"...)
@@ -4097,8 +4029,6 @@ func (x *GetKeyPolicyResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetKeyRotationStatusRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -4133,8 +4063,6 @@ func (x *GetKeyRotationStatusRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetKeyRotationStatusResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"KeyRotationEnabled\":"...)
@@ -4231,8 +4159,6 @@ func (x *GetKeyRotationStatusResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetParametersForImportRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -4291,8 +4217,6 @@ func (x *GetParametersForImportRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetParametersForImportResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -4384,8 +4308,6 @@ func (x *GetParametersForImportResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetPublicKeyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -4455,8 +4377,6 @@ func (x *GetPublicKeyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetPublicKeyResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -4652,8 +4572,6 @@ func (x *GetPublicKeyResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GrantConstraints) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if len(x.EncryptionContextSubset) != 0 {
 		b = append(b, ",\"EncryptionContextSubset\":"...)
@@ -4765,7 +4683,6 @@ func (x *GrantConstraints) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GrantListEntry) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"KeyId\":"...)
@@ -4930,8 +4847,6 @@ func (x *GrantListEntry) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ImportKeyMaterialRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -5071,8 +4986,6 @@ func (x *ImportKeyMaterialRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ImportKeyMaterialResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -5119,8 +5032,6 @@ func (x *ImportKeyMaterialResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *KeyLastUsageData) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Operation != "" {
 		b = append(b, ",\"Operation\":"...)
@@ -5196,8 +5107,6 @@ func (x *KeyLastUsageData) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *KeyListEntry) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"KeyId\":"...)
@@ -5245,7 +5154,6 @@ func (x *KeyListEntry) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"AWSAccountId\":"...)
@@ -5703,8 +5611,6 @@ func (x *KeyMetadata) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListAliasesRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -5768,7 +5674,6 @@ func (x *ListAliasesRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListAliasesResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Aliases\":"...)
@@ -5850,8 +5755,6 @@ func (x *ListAliasesResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListGrantsRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Limit != 0 {
 		b = append(b, ",\"Limit\":"...)
@@ -5939,7 +5842,6 @@ func (x *ListGrantsRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListGrantsResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Grants\":"...)
@@ -6021,8 +5923,6 @@ func (x *ListGrantsResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListKeyPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -6085,8 +5985,6 @@ func (x *ListKeyPoliciesRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListKeyPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"PolicyNames\":"...)
@@ -6168,8 +6066,6 @@ func (x *ListKeyPoliciesResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListKeyRotationsRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -6245,7 +6141,6 @@ func (x *ListKeyRotationsRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListKeyRotationsResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Rotations\":"...)
@@ -6327,8 +6222,6 @@ func (x *ListKeyRotationsResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListKeysRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Limit != 0 {
 		b = append(b, ",\"Limit\":"...)
@@ -6380,7 +6273,6 @@ func (x *ListKeysRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListKeysResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Keys\":"...)
@@ -6462,8 +6354,6 @@ func (x *ListKeysResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListResourceTagsRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -6527,7 +6417,6 @@ func (x *ListResourceTagsRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListResourceTagsResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Tags\":"...)
@@ -6609,8 +6498,6 @@ func (x *ListResourceTagsResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListRetirableGrantsRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Limit != 0 {
 		b = append(b, ",\"Limit\":"...)
@@ -6674,7 +6561,6 @@ func (x *ListRetirableGrantsRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *MultiRegionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.MultiRegionKeyType != "" {
 		b = append(b, ",\"MultiRegionKeyType\":"...)
@@ -6762,8 +6648,6 @@ func (x *MultiRegionConfiguration) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *MultiRegionKey) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Arn != "" {
 		b = append(b, ",\"Arn\":"...)
@@ -6810,8 +6694,6 @@ func (x *MultiRegionKey) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PutKeyPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -6882,8 +6764,6 @@ func (x *PutKeyPolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ReEncryptRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if len(x.CiphertextBlob) != 0 {
 		b = append(b, ",\"CiphertextBlob\":"...)
@@ -7144,8 +7024,6 @@ func (x *ReEncryptRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ReEncryptResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"CiphertextBlob\":"...)
@@ -7260,8 +7138,6 @@ func (x *ReEncryptResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *RecipientInfo) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyEncryptionAlgorithm != "" {
 		b = append(b, ",\"KeyEncryptionAlgorithm\":"...)
@@ -7317,7 +7193,6 @@ func (x *RecipientInfo) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ReplicateKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -7436,7 +7311,6 @@ func (x *ReplicateKeyRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ReplicateKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.ReplicaKeyMetadata != nil {
 		b = append(b, ",\"ReplicaKeyMetadata\":"...)
@@ -7524,8 +7398,6 @@ func (x *ReplicateKeyResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *RetireGrantRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.GrantToken != "" {
 		b = append(b, ",\"GrantToken\":"...)
@@ -7596,8 +7468,6 @@ func (x *RetireGrantRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *RevokeGrantRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -7656,8 +7526,6 @@ func (x *RevokeGrantRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *RotateKeyOnDemandRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -7692,8 +7560,6 @@ func (x *RotateKeyOnDemandRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *RotateKeyOnDemandResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"KeyId\":"...)
@@ -7728,8 +7594,6 @@ func (x *RotateKeyOnDemandResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *RotationsListEntry) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"KeyId\":"...)
@@ -7870,8 +7734,6 @@ func (x *RotationsListEntry) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ScheduleKeyDeletionRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -7922,8 +7784,6 @@ func (x *ScheduleKeyDeletionRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ScheduleKeyDeletionResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"KeyId\":"...)
@@ -8003,8 +7863,6 @@ func (x *ScheduleKeyDeletionResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *SignRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -8130,8 +7988,6 @@ func (x *SignRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *SignResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -8198,8 +8054,6 @@ func (x *SignResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"TagKey\":"...)
@@ -8247,7 +8101,6 @@ func (x *Tag) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -8317,8 +8170,6 @@ func (x *TagResourceRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -8388,8 +8239,6 @@ func (x *UntagResourceRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UpdateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.AliasName != "" {
 		b = append(b, ",\"AliasName\":"...)
@@ -8436,8 +8285,6 @@ func (x *UpdateAliasRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UpdateKeyDescriptionRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -8484,8 +8331,6 @@ func (x *UpdateKeyDescriptionRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UpdatePrimaryRegionRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -8532,8 +8377,6 @@ func (x *UpdatePrimaryRegionRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *VerifyMacRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if len(x.Message) != 0 {
 		b = append(b, ",\"Message\":"...)
@@ -8667,8 +8510,6 @@ func (x *VerifyMacRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *VerifyMacResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"KeyId\":"...)
@@ -8727,8 +8568,6 @@ func (x *VerifyMacResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *VerifyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
@@ -8874,8 +8713,6 @@ func (x *VerifyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *VerifyResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"KeyId\":"...)
@@ -8934,8 +8771,6 @@ func (x *VerifyResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *XksKeyConfigurationType) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Id != "" {
 		b = append(b, ",\"Id\":"...)

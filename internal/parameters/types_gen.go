@@ -223,7 +223,6 @@ type UnlabelParameterVersionResult struct {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *AddTagsToResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.ResourceType != "" {
 		b = append(b, ",\"ResourceType\":"...)
@@ -321,8 +320,6 @@ func (x *AddTagsToResourceResult) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteParameterRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
@@ -373,8 +370,6 @@ func (x *DeleteParameterResult) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteParametersRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if len(x.Names) != 0 {
 		b = append(b, ",\"Names\":"...)
@@ -432,8 +427,6 @@ func (x *DeleteParametersRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteParametersResult) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"DeletedParameters\":"...)
@@ -527,7 +520,6 @@ func (x *DeleteParametersResult) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DescribeParametersRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if len(x.Filters) != 0 {
 		b = append(b, ",\"Filters\":"...)
@@ -661,7 +653,6 @@ func (x *DescribeParametersRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DescribeParametersResult) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Parameters\":"...)
@@ -731,8 +722,6 @@ func (x *DescribeParametersResult) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetParameterHistoryRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
@@ -808,7 +797,6 @@ func (x *GetParameterHistoryRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetParameterHistoryResult) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Parameters\":"...)
@@ -878,8 +866,6 @@ func (x *GetParameterHistoryResult) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetParameterRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
@@ -927,7 +913,6 @@ func (x *GetParameterRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetParameterResult) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Parameter\":"...)
@@ -969,7 +954,6 @@ func (x *GetParameterResult) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetParametersByPathRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.Path != "" {
 		b = append(b, ",\"Path\":"...)
@@ -1092,7 +1076,6 @@ func (x *GetParametersByPathRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetParametersByPathResult) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Parameters\":"...)
@@ -1162,8 +1145,6 @@ func (x *GetParametersByPathResult) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetParametersRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if len(x.Names) != 0 {
 		b = append(b, ",\"Names\":"...)
@@ -1234,7 +1215,6 @@ func (x *GetParametersRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetParametersResult) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Parameters\":"...)
@@ -1327,8 +1307,6 @@ func (x *GetParametersResult) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *LabelParameterVersionRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
@@ -1420,8 +1398,6 @@ func (x *LabelParameterVersionRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *LabelParameterVersionResult) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"InvalidLabels\":"...)
@@ -1495,8 +1471,6 @@ func (x *LabelParameterVersionResult) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListTagsForResourceRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.ResourceType != "" {
 		b = append(b, ",\"ResourceType\":"...)
@@ -1544,7 +1518,6 @@ func (x *ListTagsForResourceRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListTagsForResourceResult) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"TagList\":"...)
@@ -1602,8 +1575,6 @@ func (x *ListTagsForResourceResult) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *Parameter) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Name\":"...)
@@ -1744,7 +1715,6 @@ func (x *Parameter) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ParameterHistory) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Name\":"...)
@@ -1978,8 +1948,6 @@ func (x *ParameterHistory) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ParameterInlinePolicy) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"PolicyText\":"...)
@@ -2039,7 +2007,6 @@ func (x *ParameterInlinePolicy) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ParameterMetadata) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Name\":"...)
@@ -2238,8 +2205,6 @@ func (x *ParameterMetadata) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ParameterStringFilter) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Key != "" {
 		b = append(b, ",\"Key\":"...)
@@ -2321,8 +2286,6 @@ func (x *ParameterStringFilter) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ParametersFilter) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Key != "" {
 		b = append(b, ",\"Key\":"...)
@@ -2393,7 +2356,6 @@ func (x *ParametersFilter) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PutParameterRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
@@ -2595,8 +2557,6 @@ func (x *PutParameterRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PutParameterResult) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Version\":"...)
@@ -2647,8 +2607,6 @@ func (x *PutParameterResult) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *RemoveTagsFromResourceRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.ResourceType != "" {
 		b = append(b, ",\"ResourceType\":"...)
@@ -2746,8 +2704,6 @@ func (x *RemoveTagsFromResourceResult) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Key\":"...)
@@ -2794,8 +2750,6 @@ func (x *Tag) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UnlabelParameterVersionRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
@@ -2881,8 +2835,6 @@ func (x *UnlabelParameterVersionRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UnlabelParameterVersionResult) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"RemovedLabels\":"...)

@@ -411,8 +411,6 @@ func (x *Empty) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *APIErrorType) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -472,7 +470,6 @@ func (x *APIErrorType) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *BatchGetSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if len(x.SecretIdList) != 0 {
 		b = append(b, ",\"SecretIdList\":"...)
@@ -594,7 +591,6 @@ func (x *BatchGetSecretValueRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *BatchGetSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"SecretValues\":"...)
@@ -699,8 +695,6 @@ func (x *BatchGetSecretValueResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CancelRotateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -735,8 +729,6 @@ func (x *CancelRotateSecretRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CancelRotateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
@@ -796,7 +788,6 @@ func (x *CancelRotateSecretResponse) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
@@ -1006,7 +997,6 @@ func (x *CreateSecretRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
@@ -1100,8 +1090,6 @@ func (x *CreateSecretResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -1136,8 +1124,6 @@ func (x *DeleteResourcePolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
@@ -1184,8 +1170,6 @@ func (x *DeleteResourcePolicyResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteSecretRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -1260,8 +1244,6 @@ func (x *DeleteSecretRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteSecretResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
@@ -1325,8 +1307,6 @@ func (x *DeleteSecretResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DescribeSecretRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -1362,7 +1342,6 @@ func (x *DescribeSecretRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
@@ -1803,8 +1782,6 @@ func (x *DescribeSecretResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ExternalSecretRotationMetadataItem) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Key != "" {
 		b = append(b, ",\"Key\":"...)
@@ -1853,8 +1830,6 @@ func (x *ExternalSecretRotationMetadataItem) bindWire(v any, p *wirePath) error 
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *Filter) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Key != "" {
 		b = append(b, ",\"Key\":"...)
@@ -1924,8 +1899,6 @@ func (x *Filter) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetRandomPasswordRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.PasswordLength != nil {
 		b = append(b, ",\"PasswordLength\":"...)
@@ -2060,8 +2033,6 @@ func (x *GetRandomPasswordRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetRandomPasswordResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"RandomPassword\":"...)
@@ -2096,8 +2067,6 @@ func (x *GetRandomPasswordResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -2132,8 +2101,6 @@ func (x *GetResourcePolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
@@ -2192,8 +2159,6 @@ func (x *GetResourcePolicyResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -2252,8 +2217,6 @@ func (x *GetSecretValueRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
@@ -2402,8 +2365,6 @@ func (x *GetSecretValueResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListSecretVersionIdsRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -2479,7 +2440,6 @@ func (x *ListSecretVersionIdsRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListSecretVersionIdsResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Versions\":"...)
@@ -2574,7 +2534,6 @@ func (x *ListSecretVersionIdsResponse) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListSecretsRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.IncludePlannedDeletion {
 		b = append(b, ",\"IncludePlannedDeletion\":"...)
@@ -2697,7 +2656,6 @@ func (x *ListSecretsRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListSecretsResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"SecretList\":"...)
@@ -2767,8 +2725,6 @@ func (x *ListSecretsResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PutResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -2833,8 +2789,6 @@ func (x *PutResourcePolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PutResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
@@ -2881,8 +2835,6 @@ func (x *PutResourcePolicyResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PutSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -3014,8 +2966,6 @@ func (x *PutSecretValueRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PutSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
@@ -3109,8 +3059,6 @@ func (x *PutSecretValueResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *RemoveRegionsFromReplicationRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -3183,7 +3131,6 @@ func (x *RemoveRegionsFromReplicationRequest) bindWire(v any, p *wirePath) error
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *RemoveRegionsFromReplicationResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
@@ -3255,8 +3202,6 @@ func (x *RemoveRegionsFromReplicationResponse) bindWire(v any, p *wirePath) erro
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ReplicaRegionType) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Region != "" {
 		b = append(b, ",\"Region\":"...)
@@ -3304,7 +3249,6 @@ func (x *ReplicaRegionType) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ReplicateSecretToRegionsRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -3389,7 +3333,6 @@ func (x *ReplicateSecretToRegionsRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ReplicateSecretToRegionsResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
@@ -3461,8 +3404,6 @@ func (x *ReplicateSecretToRegionsResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ReplicationStatusType) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Region != "" {
 		b = append(b, ",\"Region\":"...)
@@ -3550,8 +3491,6 @@ func (x *ReplicationStatusType) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *RestoreSecretRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -3586,8 +3525,6 @@ func (x *RestoreSecretRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *RestoreSecretResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
@@ -3635,7 +3572,6 @@ func (x *RestoreSecretResponse) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *RotateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -3777,8 +3713,6 @@ func (x *RotateSecretRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *RotateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
@@ -3837,8 +3771,6 @@ func (x *RotateSecretResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *RotationRulesType) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.AutomaticallyAfterDays != nil {
 		b = append(b, ",\"AutomaticallyAfterDays\":"...)
@@ -3908,7 +3840,6 @@ func (x *RotationRulesType) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
@@ -4314,8 +4245,6 @@ func (x *SecretListEntry) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *SecretValueEntry) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
@@ -4464,8 +4393,6 @@ func (x *SecretValueEntry) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *SecretVersionsListEntry) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"VersionId\":"...)
@@ -4604,8 +4531,6 @@ func (x *SecretVersionsListEntry) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *StopReplicationToReplicaRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -4642,8 +4567,6 @@ func (x *StopReplicationToReplicaRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *StopReplicationToReplicaResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
@@ -4680,8 +4603,6 @@ func (x *StopReplicationToReplicaResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Key\":"...)
@@ -4729,7 +4650,6 @@ func (x *Tag) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -4799,8 +4719,6 @@ func (x *TagResourceRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -4870,8 +4788,6 @@ func (x *UntagResourceRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UpdateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -5004,8 +4920,6 @@ func (x *UpdateSecretRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UpdateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
@@ -5064,8 +4978,6 @@ func (x *UpdateSecretResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UpdateSecretVersionStageRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -5138,8 +5050,6 @@ func (x *UpdateSecretVersionStageRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UpdateSecretVersionStageResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
@@ -5188,8 +5098,6 @@ func (x *UpdateSecretVersionStageResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ValidateResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
@@ -5237,7 +5145,6 @@ func (x *ValidateResourcePolicyRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ValidateResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"PolicyValidationPassed\":"...)
@@ -5307,8 +5214,6 @@ func (x *ValidateResourcePolicyResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ValidationErrorsEntry) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.CheckName != "" {
 		b = append(b, ",\"CheckName\":"...)

@@ -751,8 +751,6 @@ func (x *Empty) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *AccessKey) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -840,8 +838,6 @@ func (x *AccessKey) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *AccessKeyLastUsed) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.LastUsedDate != nil {
 		b = append(b, ",\"LastUsedDate\":"...)
@@ -905,8 +901,6 @@ func (x *AccessKeyLastUsed) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *AccessKeyMetadata) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -982,8 +976,6 @@ func (x *AccessKeyMetadata) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *AddUserToGroupRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
@@ -1030,8 +1022,6 @@ func (x *AddUserToGroupRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *AttachGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
@@ -1078,8 +1068,6 @@ func (x *AttachGroupPolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *AttachRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
@@ -1126,8 +1114,6 @@ func (x *AttachRolePolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *AttachUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -1174,8 +1160,6 @@ func (x *AttachUserPolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *AttachedPermissionsBoundary) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"PermissionsBoundaryType\":"...)
@@ -1222,8 +1206,6 @@ func (x *AttachedPermissionsBoundary) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *AttachedPolicy) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"PolicyName\":"...)
@@ -1270,8 +1252,6 @@ func (x *AttachedPolicy) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ContextEntry) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.ContextKeyName != "" {
 		b = append(b, ",\"ContextKeyName\":"...)
@@ -1353,8 +1333,6 @@ func (x *ContextEntry) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreateAccessKeyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -1390,7 +1368,6 @@ func (x *CreateAccessKeyRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreateAccessKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"AccessKey\":"...)
@@ -1431,8 +1408,6 @@ func (x *CreateAccessKeyResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreateGroupRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Path != "" {
 		b = append(b, ",\"Path\":"...)
@@ -1480,7 +1455,6 @@ func (x *CreateGroupRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreateGroupResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Group\":"...)
@@ -1522,7 +1496,6 @@ func (x *CreateGroupResponse) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreatePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.PolicyName != "" {
 		b = append(b, ",\"PolicyName\":"...)
@@ -1629,7 +1602,6 @@ func (x *CreatePolicyRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreatePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Policy\":"...)
@@ -1670,8 +1642,6 @@ func (x *CreatePolicyResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreatePolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
@@ -1731,7 +1701,6 @@ func (x *CreatePolicyVersionRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreatePolicyVersionResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"PolicyVersion\":"...)
@@ -1773,7 +1742,6 @@ func (x *CreatePolicyVersionResponse) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreateRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.Path != "" {
 		b = append(b, ",\"Path\":"...)
@@ -1908,7 +1876,6 @@ func (x *CreateRoleRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreateRoleResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Role\":"...)
@@ -1950,7 +1917,6 @@ func (x *CreateRoleResponse) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreateUserRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.Path != "" {
 		b = append(b, ",\"Path\":"...)
@@ -2045,7 +2011,6 @@ func (x *CreateUserRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *CreateUserResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"User\":"...)
@@ -2086,8 +2051,6 @@ func (x *CreateUserResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteAccessKeyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -2134,8 +2097,6 @@ func (x *DeleteAccessKeyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
@@ -2182,8 +2143,6 @@ func (x *DeleteGroupPolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteGroupRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
@@ -2218,8 +2177,6 @@ func (x *DeleteGroupRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeletePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
@@ -2254,8 +2211,6 @@ func (x *DeletePolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeletePolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
@@ -2302,8 +2257,6 @@ func (x *DeletePolicyVersionRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteRolePermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
@@ -2340,8 +2293,6 @@ func (x *DeleteRolePermissionsBoundaryRequest) bindWire(v any, p *wirePath) erro
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
@@ -2388,8 +2339,6 @@ func (x *DeleteRolePolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteRoleRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
@@ -2424,8 +2373,6 @@ func (x *DeleteRoleRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteUserPermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -2462,8 +2409,6 @@ func (x *DeleteUserPermissionsBoundaryRequest) bindWire(v any, p *wirePath) erro
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -2510,8 +2455,6 @@ func (x *DeleteUserPolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteUserRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -2546,8 +2489,6 @@ func (x *DeleteUserRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DetachGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
@@ -2594,8 +2535,6 @@ func (x *DetachGroupPolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DetachRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
@@ -2642,8 +2581,6 @@ func (x *DetachRolePolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DetachUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -2691,7 +2628,6 @@ func (x *DetachUserPolicyRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *EvaluationResult) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"EvalActionName\":"...)
@@ -2935,8 +2871,6 @@ func (x *EvaluationResult) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetAccessKeyLastUsedRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.AccessKeyId != "" {
 		b = append(b, ",\"AccessKeyId\":"...)
@@ -2972,7 +2906,6 @@ func (x *GetAccessKeyLastUsedRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetAccessKeyLastUsedResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -3025,8 +2958,6 @@ func (x *GetAccessKeyLastUsedResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
@@ -3073,8 +3004,6 @@ func (x *GetGroupPolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetGroupPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"GroupName\":"...)
@@ -3133,8 +3062,6 @@ func (x *GetGroupPolicyResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetGroupRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
@@ -3198,7 +3125,6 @@ func (x *GetGroupRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetGroupResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Group\":"...)
@@ -3298,8 +3224,6 @@ func (x *GetGroupResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
@@ -3335,7 +3259,6 @@ func (x *GetPolicyRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Policy\":"...)
@@ -3376,8 +3299,6 @@ func (x *GetPolicyResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetPolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
@@ -3425,7 +3346,6 @@ func (x *GetPolicyVersionRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetPolicyVersionResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"PolicyVersion\":"...)
@@ -3466,8 +3386,6 @@ func (x *GetPolicyVersionResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
@@ -3514,8 +3432,6 @@ func (x *GetRolePolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetRolePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"RoleName\":"...)
@@ -3574,8 +3490,6 @@ func (x *GetRolePolicyResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetRoleRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
@@ -3611,7 +3525,6 @@ func (x *GetRoleRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetRoleResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Role\":"...)
@@ -3652,8 +3565,6 @@ func (x *GetRoleResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -3700,8 +3611,6 @@ func (x *GetUserPolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetUserPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"UserName\":"...)
@@ -3760,8 +3669,6 @@ func (x *GetUserPolicyResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetUserRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -3797,7 +3704,6 @@ func (x *GetUserRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetUserResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"User\":"...)
@@ -3838,8 +3744,6 @@ func (x *GetUserResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *Group) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Path\":"...)
@@ -3927,8 +3831,6 @@ func (x *Group) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListAccessKeysRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -3992,7 +3894,6 @@ func (x *ListAccessKeysRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListAccessKeysResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"AccessKeyMetadata\":"...)
@@ -4074,8 +3975,6 @@ func (x *ListAccessKeysResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListAttachedGroupPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
@@ -4153,7 +4052,6 @@ func (x *ListAttachedGroupPoliciesRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListAttachedGroupPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"AttachedPolicies\":"...)
@@ -4237,8 +4135,6 @@ func (x *ListAttachedGroupPoliciesResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListAttachedRolePoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
@@ -4316,7 +4212,6 @@ func (x *ListAttachedRolePoliciesRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListAttachedRolePoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"AttachedPolicies\":"...)
@@ -4400,8 +4295,6 @@ func (x *ListAttachedRolePoliciesResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListAttachedUserPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -4479,7 +4372,6 @@ func (x *ListAttachedUserPoliciesRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListAttachedUserPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"AttachedPolicies\":"...)
@@ -4563,8 +4455,6 @@ func (x *ListAttachedUserPoliciesResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListEntitiesForPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
@@ -4664,7 +4554,6 @@ func (x *ListEntitiesForPolicyRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListEntitiesForPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"PolicyGroups\":"...)
@@ -4816,8 +4705,6 @@ func (x *ListEntitiesForPolicyResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListGroupPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
@@ -4880,8 +4767,6 @@ func (x *ListGroupPoliciesRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListGroupPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"PolicyNames\":"...)
@@ -4963,8 +4848,6 @@ func (x *ListGroupPoliciesResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListGroupsForUserRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -5028,7 +4911,6 @@ func (x *ListGroupsForUserRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListGroupsForUserResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Groups\":"...)
@@ -5110,8 +4992,6 @@ func (x *ListGroupsForUserResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListGroupsRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.PathPrefix != "" {
 		b = append(b, ",\"PathPrefix\":"...)
@@ -5175,7 +5055,6 @@ func (x *ListGroupsRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListGroupsResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Groups\":"...)
@@ -5257,8 +5136,6 @@ func (x *ListGroupsResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Scope != "" {
 		b = append(b, ",\"Scope\":"...)
@@ -5358,7 +5235,6 @@ func (x *ListPoliciesRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Policies\":"...)
@@ -5440,8 +5316,6 @@ func (x *ListPoliciesResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListPolicyVersionsRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
@@ -5505,7 +5379,6 @@ func (x *ListPolicyVersionsRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListPolicyVersionsResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Versions\":"...)
@@ -5587,8 +5460,6 @@ func (x *ListPolicyVersionsResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListRolePoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
@@ -5651,8 +5522,6 @@ func (x *ListRolePoliciesRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListRolePoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"PolicyNames\":"...)
@@ -5734,8 +5603,6 @@ func (x *ListRolePoliciesResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListRoleTagsRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
@@ -5799,7 +5666,6 @@ func (x *ListRoleTagsRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListRoleTagsResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Tags\":"...)
@@ -5881,8 +5747,6 @@ func (x *ListRoleTagsResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListRolesRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.PathPrefix != "" {
 		b = append(b, ",\"PathPrefix\":"...)
@@ -5946,7 +5810,6 @@ func (x *ListRolesRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListRolesResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Roles\":"...)
@@ -6028,8 +5891,6 @@ func (x *ListRolesResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListUserPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -6092,8 +5953,6 @@ func (x *ListUserPoliciesRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListUserPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"PolicyNames\":"...)
@@ -6175,8 +6034,6 @@ func (x *ListUserPoliciesResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListUserTagsRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -6240,7 +6097,6 @@ func (x *ListUserTagsRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListUserTagsResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Tags\":"...)
@@ -6322,8 +6178,6 @@ func (x *ListUserTagsResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListUsersRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.PathPrefix != "" {
 		b = append(b, ",\"PathPrefix\":"...)
@@ -6387,7 +6241,6 @@ func (x *ListUsersRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListUsersResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Users\":"...)
@@ -6469,8 +6322,6 @@ func (x *ListUsersResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *OrganizationsDecisionDetail) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"AllowedByOrganizations\":"...)
@@ -6505,8 +6356,6 @@ func (x *OrganizationsDecisionDetail) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PermissionsBoundaryDecisionDetail) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"AllowedByPermissionsBoundary\":"...)
@@ -6544,7 +6393,6 @@ func (x *PermissionsBoundaryDecisionDetail) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *Policy) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"PolicyName\":"...)
@@ -6752,8 +6600,6 @@ func (x *Policy) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PolicyGroup) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"GroupName\":"...)
@@ -6800,8 +6646,6 @@ func (x *PolicyGroup) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PolicyRole) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"RoleName\":"...)
@@ -6848,8 +6692,6 @@ func (x *PolicyRole) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PolicyUser) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"UserName\":"...)
@@ -6896,8 +6738,6 @@ func (x *PolicyUser) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PolicyVersion) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Document != "" {
 		b = append(b, ",\"Document\":"...)
@@ -6973,8 +6813,6 @@ func (x *PolicyVersion) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *Position) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Line\":"...)
@@ -7029,8 +6867,6 @@ func (x *Position) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PutGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
@@ -7089,8 +6925,6 @@ func (x *PutGroupPolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PutRolePermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
@@ -7139,8 +6973,6 @@ func (x *PutRolePermissionsBoundaryRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PutRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
@@ -7199,8 +7031,6 @@ func (x *PutRolePolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PutUserPermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -7249,8 +7079,6 @@ func (x *PutUserPermissionsBoundaryRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PutUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -7309,8 +7137,6 @@ func (x *PutUserPolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *RemoveUserFromGroupRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
@@ -7358,7 +7184,6 @@ func (x *RemoveUserFromGroupRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ResourceSpecificResult) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"EvalResourceName\":"...)
@@ -7538,7 +7363,6 @@ func (x *ResourceSpecificResult) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *Role) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Path\":"...)
@@ -7737,8 +7561,6 @@ func (x *Role) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *RoleLastUsed) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.LastUsedDate != nil {
 		b = append(b, ",\"LastUsedDate\":"...)
@@ -7790,8 +7612,6 @@ func (x *RoleLastUsed) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *SetDefaultPolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
@@ -7839,7 +7659,6 @@ func (x *SetDefaultPolicyVersionRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *SimulateCustomPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if len(x.PolicyInputList) != 0 {
 		b = append(b, ",\"PolicyInputList\":"...)
@@ -8114,7 +7933,6 @@ func (x *SimulateCustomPolicyRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *SimulatePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"EvaluationResults\":"...)
@@ -8197,7 +8015,6 @@ func (x *SimulatePolicyResponse) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *SimulatePrincipalPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.PolicySourceArn != "" {
 		b = append(b, ",\"PolicySourceArn\":"...)
@@ -8484,7 +8301,6 @@ func (x *SimulatePrincipalPolicyRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *Statement) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.SourcePolicyId != "" {
 		b = append(b, ",\"SourcePolicyId\":"...)
@@ -8567,8 +8383,6 @@ func (x *Statement) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Key\":"...)
@@ -8616,7 +8430,6 @@ func (x *Tag) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *TagRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
@@ -8687,7 +8500,6 @@ func (x *TagRoleRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *TagUserRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -8757,8 +8569,6 @@ func (x *TagUserRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UntagRoleRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
@@ -8828,8 +8638,6 @@ func (x *UntagRoleRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UntagUserRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -8899,8 +8707,6 @@ func (x *UntagUserRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UpdateAccessKeyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -8959,8 +8765,6 @@ func (x *UpdateAccessKeyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UpdateAssumeRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
@@ -9007,8 +8811,6 @@ func (x *UpdateAssumeRolePolicyRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UpdateRoleRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
@@ -9099,8 +8901,6 @@ func (x *UpdateRoleResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *UpdateUserRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
@@ -9160,7 +8960,6 @@ func (x *UpdateUserRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *User) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.Path != "" {
 		b = append(b, ",\"Path\":"...)

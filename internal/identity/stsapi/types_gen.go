@@ -83,7 +83,6 @@ type Tag struct {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *AssumeRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	if x.RoleArn != "" {
 		b = append(b, ",\"RoleArn\":"...)
@@ -347,7 +346,6 @@ func (x *AssumeRoleRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *AssumeRoleResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Credentials\":"...)
@@ -434,8 +432,6 @@ func (x *AssumeRoleResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *AssumedRoleUser) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"AssumedRoleId\":"...)
@@ -482,8 +478,6 @@ func (x *AssumedRoleUser) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *Credentials) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"AccessKeyId\":"...)
@@ -575,8 +569,6 @@ func (x *GetCallerIdentityRequest) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetCallerIdentityResponse) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"UserId\":"...)
@@ -635,8 +627,6 @@ func (x *GetCallerIdentityResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetSessionTokenRequest) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.DurationSeconds != 0 {
 		b = append(b, ",\"DurationSeconds\":"...)
@@ -700,7 +690,6 @@ func (x *GetSessionTokenRequest) bindWire(v any, p *wirePath) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetSessionTokenResponse) AppendJSON(b []byte) ([]byte, error) {
 	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Credentials\":"...)
@@ -741,8 +730,6 @@ func (x *GetSessionTokenResponse) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PolicyDescriptorType) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.Arn != "" {
 		b = append(b, ",\"arn\":"...)
@@ -777,8 +764,6 @@ func (x *PolicyDescriptorType) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ProvidedContext) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	if x.ProviderArn != "" {
 		b = append(b, ",\"ProviderArn\":"...)
@@ -825,8 +810,6 @@ func (x *ProvidedContext) bindWire(v any, p *wirePath) error {
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
-	var err error
-	_ = err
 	start := len(b)
 	{
 		b = append(b, ",\"Key\":"...)

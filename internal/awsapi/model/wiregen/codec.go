@@ -103,23 +103,27 @@ func (g *gen) appendMethod(b *strings.Builder, name string) {
 		b.WriteString("\treturn append(b, \"{}\"...), nil\n}\n\n")
 		return
 	}
-	b.WriteString("\tvar err error\n\t_ = err\n")
 	// Each member is written after a comma; the first comma becomes the
 	// opening brace.
-	b.WriteString("\tstart := len(b)\n")
+	var body strings.Builder
 	v := &vars{}
 	for _, f := range fields {
 		key, _ := json.Marshal(f.Name)
 		expr := "x." + f.Go
 		if f.OmitEmpty {
-			fmt.Fprintf(b, "\tif %s {\n", nonEmpty(f.Type, expr))
+			fmt.Fprintf(&body, "\tif %s {\n", nonEmpty(f.Type, expr))
 		} else {
-			b.WriteString("\t{\n")
+			body.WriteString("\t{\n")
 		}
-		fmt.Fprintf(b, "\t\tb = append(b, %q...)\n", ","+string(key)+":")
-		appendValue(b, v, f.Type, expr)
-		b.WriteString("\t}\n")
+		fmt.Fprintf(&body, "\t\tb = append(b, %q...)\n", ","+string(key)+":")
+		appendValue(&body, v, f.Type, expr)
+		body.WriteString("\t}\n")
 	}
+	if strings.Contains(body.String(), "err != nil") {
+		b.WriteString("\tvar err error\n")
+	}
+	b.WriteString("\tstart := len(b)\n")
+	b.WriteString(body.String())
 	b.WriteString("\tif len(b) == start {\n\t\treturn append(b, \"{}\"...), nil\n\t}\n")
 	b.WriteString("\tb[start] = '{'\n\treturn append(b, '}'), nil\n}\n\n")
 }
