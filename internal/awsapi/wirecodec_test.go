@@ -299,6 +299,7 @@ func TestWireCodecMatchesReflection(t *testing.T) {
 
 // TestWireCodecEdges pins the cases the random rounds may miss.
 func TestWireCodecEdges(t *testing.T) {
+	blob := testBlob(t)
 	for _, typ := range wireTypes {
 		// The zero value, and every member set to its type's zero or empty
 		// non-nil value (omitempty drops them; the others are written).
@@ -319,6 +320,14 @@ func TestWireCodecEdges(t *testing.T) {
 		}
 		checkAppend(t, x.Interface())
 		checkBind(t, typ, map[string]any{})
+		// A streamed blob where the type takes one, and where it does not.
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			for _, v := range []any{blob, "eA==", json.Number("1")} {
+				checkBind(t, typ, map[string]any{name: v})
+			}
+		}
 	}
 }
 
