@@ -166,8 +166,9 @@ var benchBodies = []struct {
 	{"PutParameter", []byte(`{"Name":"/app/prod/db/password","Value":"correct horse battery staple","Type":"SecureString","KeyId":"alias/app","Overwrite":true,"Description":"The database password","Tier":"Standard"}`)},
 }
 
-// FuzzDecodeObjectNames holds DecodeObjectNames to DecodeObject: the names
-// only spare copies, the value and the error are the same.
+// FuzzDecodeObjectNames holds DecodeObjectNames to DecodeObject and
+// DecodeNames to Decode: the names only spare copies, the value and the
+// error are the same.
 func FuzzDecodeObjectNames(f *testing.F) {
 	for _, s := range seeds {
 		f.Add([]byte(s))
@@ -180,6 +181,11 @@ func FuzzDecodeObjectNames(f *testing.F) {
 		want, werr := jsonvalue.DecodeObject(data)
 		if !reflect.DeepEqual(got, want) || fmt.Sprint(err) != fmt.Sprint(werr) {
 			t.Fatalf("DecodeObjectNames(%q) = %#v, %v; DecodeObject = %#v, %v", data, got, err, want, werr)
+		}
+		gotAny, err := jsonvalue.DecodeNames(data, names)
+		wantAny, werr := jsonvalue.Decode(data)
+		if !reflect.DeepEqual(gotAny, wantAny) || fmt.Sprint(err) != fmt.Sprint(werr) {
+			t.Fatalf("DecodeNames(%q) = %#v, %v; Decode = %#v, %v", data, gotAny, err, wantAny, werr)
 		}
 	})
 }
