@@ -462,9 +462,7 @@ func (x *AliasConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.RoutingConfig != nil {
 		b = append(b, ",\"RoutingConfig\":"...)
-		if x.RoutingConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.RoutingConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -547,9 +545,7 @@ func (x *AliasRoutingConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.AdditionalVersionWeights) != 0 {
 		b = append(b, ",\"AdditionalVersionWeights\":"...)
-		if x.AdditionalVersionWeights == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys1 := make([]string, 0, len(x.AdditionalVersionWeights))
 			for k2 := range x.AdditionalVersionWeights {
 				keys1 = append(keys1, k2)
@@ -620,9 +616,7 @@ func (x *CapacityProviderConfig) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.LambdaManagedInstancesCapacityProviderConfig != nil {
 		b = append(b, ",\"LambdaManagedInstancesCapacityProviderConfig\":"...)
-		if x.LambdaManagedInstancesCapacityProviderConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.LambdaManagedInstancesCapacityProviderConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -715,9 +709,7 @@ func (x *CreateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.RoutingConfig != nil {
 		b = append(b, ",\"RoutingConfig\":"...)
-		if x.RoutingConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.RoutingConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -1300,9 +1292,7 @@ func (x *Environment) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.Variables) != 0 {
 		b = append(b, ",\"Variables\":"...)
-		if x.Variables == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys1 := make([]string, 0, len(x.Variables))
 			for k2 := range x.Variables {
 				keys1 = append(keys1, k2)
@@ -1413,9 +1403,7 @@ func (x *EnvironmentResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.Variables) != 0 {
 		b = append(b, ",\"Variables\":"...)
-		if x.Variables == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys1 := make([]string, 0, len(x.Variables))
 			for k2 := range x.Variables {
 				keys1 = append(keys1, k2)
@@ -1436,9 +1424,7 @@ func (x *EnvironmentResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Error != nil {
 		b = append(b, ",\"Error\":"...)
-		if x.Error == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.Error.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -1772,9 +1758,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.VpcConfig != nil {
 		b = append(b, ",\"VpcConfig\":"...)
-		if x.VpcConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.VpcConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -1782,9 +1766,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.DeadLetterConfig != nil {
 		b = append(b, ",\"DeadLetterConfig\":"...)
-		if x.DeadLetterConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.DeadLetterConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -1792,9 +1774,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Environment != nil {
 		b = append(b, ",\"Environment\":"...)
-		if x.Environment == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.Environment.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -1806,9 +1786,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.TracingConfig != nil {
 		b = append(b, ",\"TracingConfig\":"...)
-		if x.TracingConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.TracingConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -1824,9 +1802,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Layers) != 0 {
 		b = append(b, ",\"Layers\":"...)
-		if x.Layers == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Layers {
 				if i1 > 0 {
@@ -1865,9 +1841,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.FileSystemConfigs) != 0 {
 		b = append(b, ",\"FileSystemConfigs\":"...)
-		if x.FileSystemConfigs == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.FileSystemConfigs {
 				if i2 > 0 {
@@ -1886,9 +1860,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.ImageConfigResponse != nil {
 		b = append(b, ",\"ImageConfigResponse\":"...)
-		if x.ImageConfigResponse == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.ImageConfigResponse.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -1919,9 +1891,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.EphemeralStorage != nil {
 		b = append(b, ",\"EphemeralStorage\":"...)
-		if x.EphemeralStorage == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.EphemeralStorage.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -1929,9 +1899,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.SnapStart != nil {
 		b = append(b, ",\"SnapStart\":"...)
-		if x.SnapStart == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.SnapStart.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -1939,9 +1907,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.RuntimeVersionConfig != nil {
 		b = append(b, ",\"RuntimeVersionConfig\":"...)
-		if x.RuntimeVersionConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.RuntimeVersionConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -1949,9 +1915,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.LoggingConfig != nil {
 		b = append(b, ",\"LoggingConfig\":"...)
-		if x.LoggingConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.LoggingConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -1959,9 +1923,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CapacityProviderConfig != nil {
 		b = append(b, ",\"CapacityProviderConfig\":"...)
-		if x.CapacityProviderConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.CapacityProviderConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -1973,9 +1935,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.DurableConfig != nil {
 		b = append(b, ",\"DurableConfig\":"...)
-		if x.DurableConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.DurableConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -1983,9 +1943,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.TenancyConfig != nil {
 		b = append(b, ",\"TenancyConfig\":"...)
-		if x.TenancyConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.TenancyConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -2782,9 +2740,7 @@ func (x *GetFunctionResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Code != nil {
 		b = append(b, ",\"Code\":"...)
-		if x.Code == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.Code.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -2792,9 +2748,7 @@ func (x *GetFunctionResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys1 := make([]string, 0, len(x.Tags))
 			for k2 := range x.Tags {
 				keys1 = append(keys1, k2)
@@ -2815,9 +2769,7 @@ func (x *GetFunctionResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.TagsError != nil {
 		b = append(b, ",\"TagsError\":"...)
-		if x.TagsError == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.TagsError.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -2825,9 +2777,7 @@ func (x *GetFunctionResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Concurrency != nil {
 		b = append(b, ",\"Concurrency\":"...)
-		if x.Concurrency == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.Concurrency.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -2910,9 +2860,7 @@ func (x *ImageConfig) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.EntryPoint) != 0 {
 		b = append(b, ",\"EntryPoint\":"...)
-		if x.EntryPoint == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.EntryPoint {
 				if i1 > 0 {
@@ -2925,9 +2873,7 @@ func (x *ImageConfig) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Command) != 0 {
 		b = append(b, ",\"Command\":"...)
-		if x.Command == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.Command {
 				if i2 > 0 {
@@ -3061,9 +3007,7 @@ func (x *ImageConfigResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.ImageConfig != nil {
 		b = append(b, ",\"ImageConfig\":"...)
-		if x.ImageConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.ImageConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -3071,9 +3015,7 @@ func (x *ImageConfigResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Error != nil {
 		b = append(b, ",\"Error\":"...)
-		if x.Error == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.Error.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -3862,9 +3804,7 @@ func (x *PublishVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Description != nil {
 		b = append(b, ",\"Description\":"...)
-		if x.Description == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendString(b, (*x.Description))
 		}
 	}
@@ -3947,9 +3887,7 @@ func (x *RuntimeVersionConfig) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Error != nil {
 		b = append(b, ",\"Error\":"...)
-		if x.Error == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.Error.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -4171,9 +4109,7 @@ func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys1 := make([]string, 0, len(x.Tags))
 			for k2 := range x.Tags {
 				keys1 = append(keys1, k2)
@@ -4397,9 +4333,7 @@ func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.TagKeys) != 0 {
 		b = append(b, ",\"TagKeys\":"...)
-		if x.TagKeys == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.TagKeys {
 				if i1 > 0 {
@@ -4475,17 +4409,13 @@ func (x *UpdateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Description != nil {
 		b = append(b, ",\"Description\":"...)
-		if x.Description == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendString(b, (*x.Description))
 		}
 	}
 	if x.RoutingConfig != nil {
 		b = append(b, ",\"RoutingConfig\":"...)
-		if x.RoutingConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.RoutingConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -4702,33 +4632,25 @@ func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error
 	}
 	if x.Description != nil {
 		b = append(b, ",\"Description\":"...)
-		if x.Description == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendString(b, (*x.Description))
 		}
 	}
 	if x.Timeout != nil {
 		b = append(b, ",\"Timeout\":"...)
-		if x.Timeout == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = strconv.AppendInt(b, int64((*x.Timeout)), 10)
 		}
 	}
 	if x.MemorySize != nil {
 		b = append(b, ",\"MemorySize\":"...)
-		if x.MemorySize == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = strconv.AppendInt(b, int64((*x.MemorySize)), 10)
 		}
 	}
 	if x.VpcConfig != nil {
 		b = append(b, ",\"VpcConfig\":"...)
-		if x.VpcConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.VpcConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -4736,9 +4658,7 @@ func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error
 	}
 	if x.Environment != nil {
 		b = append(b, ",\"Environment\":"...)
-		if x.Environment == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.Environment.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -4750,9 +4670,7 @@ func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error
 	}
 	if x.DeadLetterConfig != nil {
 		b = append(b, ",\"DeadLetterConfig\":"...)
-		if x.DeadLetterConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.DeadLetterConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -4760,17 +4678,13 @@ func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error
 	}
 	if x.KMSKeyArn != nil {
 		b = append(b, ",\"KMSKeyArn\":"...)
-		if x.KMSKeyArn == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendString(b, (*x.KMSKeyArn))
 		}
 	}
 	if x.TracingConfig != nil {
 		b = append(b, ",\"TracingConfig\":"...)
-		if x.TracingConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.TracingConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -4782,9 +4696,7 @@ func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error
 	}
 	if len(x.Layers) != 0 {
 		b = append(b, ",\"Layers\":"...)
-		if x.Layers == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Layers {
 				if i1 > 0 {
@@ -4797,9 +4709,7 @@ func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error
 	}
 	if len(x.FileSystemConfigs) != 0 {
 		b = append(b, ",\"FileSystemConfigs\":"...)
-		if x.FileSystemConfigs == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.FileSystemConfigs {
 				if i2 > 0 {
@@ -4814,9 +4724,7 @@ func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error
 	}
 	if x.ImageConfig != nil {
 		b = append(b, ",\"ImageConfig\":"...)
-		if x.ImageConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.ImageConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -4824,9 +4732,7 @@ func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error
 	}
 	if x.EphemeralStorage != nil {
 		b = append(b, ",\"EphemeralStorage\":"...)
-		if x.EphemeralStorage == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.EphemeralStorage.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -4834,9 +4740,7 @@ func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error
 	}
 	if x.SnapStart != nil {
 		b = append(b, ",\"SnapStart\":"...)
-		if x.SnapStart == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.SnapStart.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -4844,9 +4748,7 @@ func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error
 	}
 	if x.LoggingConfig != nil {
 		b = append(b, ",\"LoggingConfig\":"...)
-		if x.LoggingConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.LoggingConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -4854,9 +4756,7 @@ func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error
 	}
 	if x.CapacityProviderConfig != nil {
 		b = append(b, ",\"CapacityProviderConfig\":"...)
-		if x.CapacityProviderConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.CapacityProviderConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -4864,9 +4764,7 @@ func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error
 	}
 	if x.DurableConfig != nil {
 		b = append(b, ",\"DurableConfig\":"...)
-		if x.DurableConfig == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.DurableConfig.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -5104,9 +5002,7 @@ func (x *VpcConfig) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.SubnetIds) != 0 {
 		b = append(b, ",\"SubnetIds\":"...)
-		if x.SubnetIds == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.SubnetIds {
 				if i1 > 0 {
@@ -5119,9 +5015,7 @@ func (x *VpcConfig) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.SecurityGroupIds) != 0 {
 		b = append(b, ",\"SecurityGroupIds\":"...)
-		if x.SecurityGroupIds == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.SecurityGroupIds {
 				if i2 > 0 {
@@ -5208,9 +5102,7 @@ func (x *VpcConfigResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.SubnetIds) != 0 {
 		b = append(b, ",\"SubnetIds\":"...)
-		if x.SubnetIds == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.SubnetIds {
 				if i1 > 0 {
@@ -5223,9 +5115,7 @@ func (x *VpcConfigResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.SecurityGroupIds) != 0 {
 		b = append(b, ",\"SecurityGroupIds\":"...)
-		if x.SecurityGroupIds == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.SecurityGroupIds {
 				if i2 > 0 {

@@ -691,17 +691,13 @@ func (x *AliasListEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CreationDate != nil {
 		b = append(b, ",\"CreationDate\":"...)
-		if x.CreationDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.CreationDate))
 		}
 	}
 	if x.LastUpdatedDate != nil {
 		b = append(b, ",\"LastUpdatedDate\":"...)
-		if x.LastUpdatedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.LastUpdatedDate))
 		}
 	}
@@ -898,9 +894,7 @@ func (x *CreateGrantRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Operations) != 0 {
 		b = append(b, ",\"Operations\":"...)
-		if x.Operations == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Operations {
 				if i1 > 0 {
@@ -913,9 +907,7 @@ func (x *CreateGrantRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Constraints != nil {
 		b = append(b, ",\"Constraints\":"...)
-		if x.Constraints == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.Constraints.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -923,9 +915,7 @@ func (x *CreateGrantRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
-		if x.GrantTokens == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.GrantTokens {
 				if i2 > 0 {
@@ -1135,9 +1125,7 @@ func (x *CreateKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Tags {
 				if i1 > 0 {
@@ -1322,17 +1310,13 @@ func (x *DecryptRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.CiphertextBlob) != 0 {
 		b = append(b, ",\"CiphertextBlob\":"...)
-		if x.CiphertextBlob == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.CiphertextBlob)
 		}
 	}
 	if len(x.EncryptionContext) != 0 {
 		b = append(b, ",\"EncryptionContext\":"...)
-		if x.EncryptionContext == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys1 := make([]string, 0, len(x.EncryptionContext))
 			for k2 := range x.EncryptionContext {
 				keys1 = append(keys1, k2)
@@ -1353,9 +1337,7 @@ func (x *DecryptRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
-		if x.GrantTokens == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i5 := range x.GrantTokens {
 				if i5 > 0 {
@@ -1376,9 +1358,7 @@ func (x *DecryptRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Recipient != nil {
 		b = append(b, ",\"Recipient\":"...)
-		if x.Recipient == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.Recipient.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -1390,9 +1370,7 @@ func (x *DecryptRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.DryRunModifiers) != 0 {
 		b = append(b, ",\"DryRunModifiers\":"...)
-		if x.DryRunModifiers == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i6 := range x.DryRunModifiers {
 				if i6 > 0 {
@@ -1548,9 +1526,7 @@ func (x *DecryptResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.CiphertextForRecipient) != 0 {
 		b = append(b, ",\"CiphertextForRecipient\":"...)
-		if x.CiphertextForRecipient == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.CiphertextForRecipient)
 		}
 	}
@@ -1769,17 +1745,13 @@ func (x *DeriveSharedSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.PublicKey) != 0 {
 		b = append(b, ",\"PublicKey\":"...)
-		if x.PublicKey == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.PublicKey)
 		}
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
-		if x.GrantTokens == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.GrantTokens {
 				if i1 > 0 {
@@ -1796,9 +1768,7 @@ func (x *DeriveSharedSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Recipient != nil {
 		b = append(b, ",\"Recipient\":"...)
-		if x.Recipient == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.Recipient.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -1896,17 +1866,13 @@ func (x *DeriveSharedSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.SharedSecret) != 0 {
 		b = append(b, ",\"SharedSecret\":"...)
-		if x.SharedSecret == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.SharedSecret)
 		}
 	}
 	if len(x.CiphertextForRecipient) != 0 {
 		b = append(b, ",\"CiphertextForRecipient\":"...)
-		if x.CiphertextForRecipient == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.CiphertextForRecipient)
 		}
 	}
@@ -1994,9 +1960,7 @@ func (x *DescribeKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
-		if x.GrantTokens == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.GrantTokens {
 				if i1 > 0 {
@@ -2256,17 +2220,13 @@ func (x *EncryptRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Plaintext) != 0 {
 		b = append(b, ",\"Plaintext\":"...)
-		if x.Plaintext == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.Plaintext)
 		}
 	}
 	if len(x.EncryptionContext) != 0 {
 		b = append(b, ",\"EncryptionContext\":"...)
-		if x.EncryptionContext == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys1 := make([]string, 0, len(x.EncryptionContext))
 			for k2 := range x.EncryptionContext {
 				keys1 = append(keys1, k2)
@@ -2287,9 +2247,7 @@ func (x *EncryptRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
-		if x.GrantTokens == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i5 := range x.GrantTokens {
 				if i5 > 0 {
@@ -2476,9 +2434,7 @@ func (x *GenerateDataKeyPairRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.EncryptionContext) != 0 {
 		b = append(b, ",\"EncryptionContext\":"...)
-		if x.EncryptionContext == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys1 := make([]string, 0, len(x.EncryptionContext))
 			for k2 := range x.EncryptionContext {
 				keys1 = append(keys1, k2)
@@ -2507,9 +2463,7 @@ func (x *GenerateDataKeyPairRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
-		if x.GrantTokens == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i5 := range x.GrantTokens {
 				if i5 > 0 {
@@ -2522,9 +2476,7 @@ func (x *GenerateDataKeyPairRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Recipient != nil {
 		b = append(b, ",\"Recipient\":"...)
-		if x.Recipient == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.Recipient.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -2631,25 +2583,19 @@ func (x *GenerateDataKeyPairResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.PrivateKeyCiphertextBlob) != 0 {
 		b = append(b, ",\"PrivateKeyCiphertextBlob\":"...)
-		if x.PrivateKeyCiphertextBlob == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.PrivateKeyCiphertextBlob)
 		}
 	}
 	if len(x.PrivateKeyPlaintext) != 0 {
 		b = append(b, ",\"PrivateKeyPlaintext\":"...)
-		if x.PrivateKeyPlaintext == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.PrivateKeyPlaintext)
 		}
 	}
 	if len(x.PublicKey) != 0 {
 		b = append(b, ",\"PublicKey\":"...)
-		if x.PublicKey == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.PublicKey)
 		}
 	}
@@ -2663,9 +2609,7 @@ func (x *GenerateDataKeyPairResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.CiphertextForRecipient) != 0 {
 		b = append(b, ",\"CiphertextForRecipient\":"...)
-		if x.CiphertextForRecipient == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.CiphertextForRecipient)
 		}
 	}
@@ -2769,9 +2713,7 @@ func (x *GenerateDataKeyPairWithoutPlaintextRequest) AppendJSON(b []byte) ([]byt
 	start := len(b)
 	if len(x.EncryptionContext) != 0 {
 		b = append(b, ",\"EncryptionContext\":"...)
-		if x.EncryptionContext == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys1 := make([]string, 0, len(x.EncryptionContext))
 			for k2 := range x.EncryptionContext {
 				keys1 = append(keys1, k2)
@@ -2800,9 +2742,7 @@ func (x *GenerateDataKeyPairWithoutPlaintextRequest) AppendJSON(b []byte) ([]byt
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
-		if x.GrantTokens == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i5 := range x.GrantTokens {
 				if i5 > 0 {
@@ -2908,17 +2848,13 @@ func (x *GenerateDataKeyPairWithoutPlaintextResponse) AppendJSON(b []byte) ([]by
 	start := len(b)
 	if len(x.PrivateKeyCiphertextBlob) != 0 {
 		b = append(b, ",\"PrivateKeyCiphertextBlob\":"...)
-		if x.PrivateKeyCiphertextBlob == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.PrivateKeyCiphertextBlob)
 		}
 	}
 	if len(x.PublicKey) != 0 {
 		b = append(b, ",\"PublicKey\":"...)
-		if x.PublicKey == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.PublicKey)
 		}
 	}
@@ -3013,9 +2949,7 @@ func (x *GenerateDataKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.EncryptionContext) != 0 {
 		b = append(b, ",\"EncryptionContext\":"...)
-		if x.EncryptionContext == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys1 := make([]string, 0, len(x.EncryptionContext))
 			for k2 := range x.EncryptionContext {
 				keys1 = append(keys1, k2)
@@ -3044,9 +2978,7 @@ func (x *GenerateDataKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
-		if x.GrantTokens == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i5 := range x.GrantTokens {
 				if i5 > 0 {
@@ -3059,9 +2991,7 @@ func (x *GenerateDataKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Recipient != nil {
 		b = append(b, ",\"Recipient\":"...)
-		if x.Recipient == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.Recipient.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -3200,9 +3130,7 @@ func (x *GenerateDataKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.CiphertextForRecipient) != 0 {
 		b = append(b, ",\"CiphertextForRecipient\":"...)
-		if x.CiphertextForRecipient == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.CiphertextForRecipient)
 		}
 	}
@@ -3290,9 +3218,7 @@ func (x *GenerateDataKeyWithoutPlaintextRequest) AppendJSON(b []byte) ([]byte, e
 	}
 	if len(x.EncryptionContext) != 0 {
 		b = append(b, ",\"EncryptionContext\":"...)
-		if x.EncryptionContext == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys1 := make([]string, 0, len(x.EncryptionContext))
 			for k2 := range x.EncryptionContext {
 				keys1 = append(keys1, k2)
@@ -3321,9 +3247,7 @@ func (x *GenerateDataKeyWithoutPlaintextRequest) AppendJSON(b []byte) ([]byte, e
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
-		if x.GrantTokens == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i5 := range x.GrantTokens {
 				if i5 > 0 {
@@ -3509,9 +3433,7 @@ func (x *GenerateMacRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.Message) != 0 {
 		b = append(b, ",\"Message\":"...)
-		if x.Message == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.Message)
 		}
 	}
@@ -3525,9 +3447,7 @@ func (x *GenerateMacRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
-		if x.GrantTokens == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.GrantTokens {
 				if i1 > 0 {
@@ -3622,9 +3542,7 @@ func (x *GenerateMacResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.Mac) != 0 {
 		b = append(b, ",\"Mac\":"...)
-		if x.Mac == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.Mac)
 		}
 	}
@@ -3697,9 +3615,7 @@ func (x *GenerateRandomRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Recipient != nil {
 		b = append(b, ",\"Recipient\":"...)
-		if x.Recipient == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.Recipient.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -3765,9 +3681,7 @@ func (x *GenerateRandomResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.CiphertextForRecipient) != 0 {
 		b = append(b, ",\"CiphertextForRecipient\":"...)
-		if x.CiphertextForRecipient == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.CiphertextForRecipient)
 		}
 	}
@@ -3858,9 +3772,7 @@ func (x *GetKeyLastUsageResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.KeyLastUsage != nil {
 		b = append(b, ",\"KeyLastUsage\":"...)
-		if x.KeyLastUsage == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.KeyLastUsage.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -3868,17 +3780,13 @@ func (x *GetKeyLastUsageResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.TrackingStartDate != nil {
 		b = append(b, ",\"TrackingStartDate\":"...)
-		if x.TrackingStartDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.TrackingStartDate))
 		}
 	}
 	if x.KeyCreationDate != nil {
 		b = append(b, ",\"KeyCreationDate\":"...)
-		if x.KeyCreationDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.KeyCreationDate))
 		}
 	}
@@ -4078,17 +3986,13 @@ func (x *GetKeyRotationStatusResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.NextRotationDate != nil {
 		b = append(b, ",\"NextRotationDate\":"...)
-		if x.NextRotationDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.NextRotationDate))
 		}
 	}
 	if x.OnDemandRotationStartDate != nil {
 		b = append(b, ",\"OnDemandRotationStartDate\":"...)
-		if x.OnDemandRotationStartDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.OnDemandRotationStartDate))
 		}
 	}
@@ -4224,25 +4128,19 @@ func (x *GetParametersForImportResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ImportToken) != 0 {
 		b = append(b, ",\"ImportToken\":"...)
-		if x.ImportToken == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.ImportToken)
 		}
 	}
 	if len(x.PublicKey) != 0 {
 		b = append(b, ",\"PublicKey\":"...)
-		if x.PublicKey == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.PublicKey)
 		}
 	}
 	if x.ParametersValidTo != nil {
 		b = append(b, ",\"ParametersValidTo\":"...)
-		if x.ParametersValidTo == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.ParametersValidTo))
 		}
 	}
@@ -4315,9 +4213,7 @@ func (x *GetPublicKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
-		if x.GrantTokens == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.GrantTokens {
 				if i1 > 0 {
@@ -4384,9 +4280,7 @@ func (x *GetPublicKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.PublicKey) != 0 {
 		b = append(b, ",\"PublicKey\":"...)
-		if x.PublicKey == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.PublicKey)
 		}
 	}
@@ -4404,9 +4298,7 @@ func (x *GetPublicKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.EncryptionAlgorithms) != 0 {
 		b = append(b, ",\"EncryptionAlgorithms\":"...)
-		if x.EncryptionAlgorithms == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.EncryptionAlgorithms {
 				if i1 > 0 {
@@ -4419,9 +4311,7 @@ func (x *GetPublicKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.SigningAlgorithms) != 0 {
 		b = append(b, ",\"SigningAlgorithms\":"...)
-		if x.SigningAlgorithms == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.SigningAlgorithms {
 				if i2 > 0 {
@@ -4434,9 +4324,7 @@ func (x *GetPublicKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.KeyAgreementAlgorithms) != 0 {
 		b = append(b, ",\"KeyAgreementAlgorithms\":"...)
-		if x.KeyAgreementAlgorithms == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i3 := range x.KeyAgreementAlgorithms {
 				if i3 > 0 {
@@ -4575,9 +4463,7 @@ func (x *GrantConstraints) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.EncryptionContextSubset) != 0 {
 		b = append(b, ",\"EncryptionContextSubset\":"...)
-		if x.EncryptionContextSubset == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys1 := make([]string, 0, len(x.EncryptionContextSubset))
 			for k2 := range x.EncryptionContextSubset {
 				keys1 = append(keys1, k2)
@@ -4598,9 +4484,7 @@ func (x *GrantConstraints) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.EncryptionContextEquals) != 0 {
 		b = append(b, ",\"EncryptionContextEquals\":"...)
-		if x.EncryptionContextEquals == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys5 := make([]string, 0, len(x.EncryptionContextEquals))
 			for k6 := range x.EncryptionContextEquals {
 				keys5 = append(keys5, k6)
@@ -4698,9 +4582,7 @@ func (x *GrantListEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CreationDate != nil {
 		b = append(b, ",\"CreationDate\":"...)
-		if x.CreationDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.CreationDate))
 		}
 	}
@@ -4733,9 +4615,7 @@ func (x *GrantListEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Constraints != nil {
 		b = append(b, ",\"Constraints\":"...)
-		if x.Constraints == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.Constraints.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -4854,25 +4734,19 @@ func (x *ImportKeyMaterialRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ImportToken) != 0 {
 		b = append(b, ",\"ImportToken\":"...)
-		if x.ImportToken == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.ImportToken)
 		}
 	}
 	if len(x.EncryptedKeyMaterial) != 0 {
 		b = append(b, ",\"EncryptedKeyMaterial\":"...)
-		if x.EncryptedKeyMaterial == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.EncryptedKeyMaterial)
 		}
 	}
 	if x.ValidTo != nil {
 		b = append(b, ",\"ValidTo\":"...)
-		if x.ValidTo == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.ValidTo))
 		}
 	}
@@ -5039,9 +4913,7 @@ func (x *KeyLastUsageData) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Timestamp != nil {
 		b = append(b, ",\"Timestamp\":"...)
-		if x.Timestamp == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.Timestamp))
 		}
 	}
@@ -5169,9 +5041,7 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CreationDate != nil {
 		b = append(b, ",\"CreationDate\":"...)
-		if x.CreationDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.CreationDate))
 		}
 	}
@@ -5193,17 +5063,13 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.DeletionDate != nil {
 		b = append(b, ",\"DeletionDate\":"...)
-		if x.DeletionDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.DeletionDate))
 		}
 	}
 	if x.ValidTo != nil {
 		b = append(b, ",\"ValidTo\":"...)
-		if x.ValidTo == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.ValidTo))
 		}
 	}
@@ -5237,9 +5103,7 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.EncryptionAlgorithms) != 0 {
 		b = append(b, ",\"EncryptionAlgorithms\":"...)
-		if x.EncryptionAlgorithms == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.EncryptionAlgorithms {
 				if i1 > 0 {
@@ -5252,9 +5116,7 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.SigningAlgorithms) != 0 {
 		b = append(b, ",\"SigningAlgorithms\":"...)
-		if x.SigningAlgorithms == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.SigningAlgorithms {
 				if i2 > 0 {
@@ -5267,9 +5129,7 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.KeyAgreementAlgorithms) != 0 {
 		b = append(b, ",\"KeyAgreementAlgorithms\":"...)
-		if x.KeyAgreementAlgorithms == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i3 := range x.KeyAgreementAlgorithms {
 				if i3 > 0 {
@@ -5286,9 +5146,7 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.MultiRegionConfiguration != nil {
 		b = append(b, ",\"MultiRegionConfiguration\":"...)
-		if x.MultiRegionConfiguration == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.MultiRegionConfiguration.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -5300,9 +5158,7 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.MacAlgorithms) != 0 {
 		b = append(b, ",\"MacAlgorithms\":"...)
-		if x.MacAlgorithms == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i4 := range x.MacAlgorithms {
 				if i4 > 0 {
@@ -5315,9 +5171,7 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.XksKeyConfiguration != nil {
 		b = append(b, ",\"XksKeyConfiguration\":"...)
-		if x.XksKeyConfiguration == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.XksKeyConfiguration.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -6568,9 +6422,7 @@ func (x *MultiRegionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.PrimaryKey != nil {
 		b = append(b, ",\"PrimaryKey\":"...)
-		if x.PrimaryKey == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.PrimaryKey.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -6578,9 +6430,7 @@ func (x *MultiRegionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ReplicaKeys) != 0 {
 		b = append(b, ",\"ReplicaKeys\":"...)
-		if x.ReplicaKeys == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.ReplicaKeys {
 				if i1 > 0 {
@@ -6767,17 +6617,13 @@ func (x *ReEncryptRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.CiphertextBlob) != 0 {
 		b = append(b, ",\"CiphertextBlob\":"...)
-		if x.CiphertextBlob == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.CiphertextBlob)
 		}
 	}
 	if len(x.SourceEncryptionContext) != 0 {
 		b = append(b, ",\"SourceEncryptionContext\":"...)
-		if x.SourceEncryptionContext == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys1 := make([]string, 0, len(x.SourceEncryptionContext))
 			for k2 := range x.SourceEncryptionContext {
 				keys1 = append(keys1, k2)
@@ -6806,9 +6652,7 @@ func (x *ReEncryptRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.DestinationEncryptionContext) != 0 {
 		b = append(b, ",\"DestinationEncryptionContext\":"...)
-		if x.DestinationEncryptionContext == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys5 := make([]string, 0, len(x.DestinationEncryptionContext))
 			for k6 := range x.DestinationEncryptionContext {
 				keys5 = append(keys5, k6)
@@ -6837,9 +6681,7 @@ func (x *ReEncryptRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
-		if x.GrantTokens == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i9 := range x.GrantTokens {
 				if i9 > 0 {
@@ -6856,9 +6698,7 @@ func (x *ReEncryptRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.DryRunModifiers) != 0 {
 		b = append(b, ",\"DryRunModifiers\":"...)
-		if x.DryRunModifiers == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i10 := range x.DryRunModifiers {
 				if i10 > 0 {
@@ -7145,9 +6985,7 @@ func (x *RecipientInfo) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.AttestationDocument) != 0 {
 		b = append(b, ",\"AttestationDocument\":"...)
-		if x.AttestationDocument == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.AttestationDocument)
 		}
 	}
@@ -7216,9 +7054,7 @@ func (x *ReplicateKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Tags {
 				if i1 > 0 {
@@ -7314,9 +7150,7 @@ func (x *ReplicateKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.ReplicaKeyMetadata != nil {
 		b = append(b, ",\"ReplicaKeyMetadata\":"...)
-		if x.ReplicaKeyMetadata == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.ReplicaKeyMetadata.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -7328,9 +7162,7 @@ func (x *ReplicateKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ReplicaTags) != 0 {
 		b = append(b, ",\"ReplicaTags\":"...)
-		if x.ReplicaTags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.ReplicaTags {
 				if i1 > 0 {
@@ -7621,17 +7453,13 @@ func (x *RotationsListEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.ValidTo != nil {
 		b = append(b, ",\"ValidTo\":"...)
-		if x.ValidTo == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.ValidTo))
 		}
 	}
 	if x.RotationDate != nil {
 		b = append(b, ",\"RotationDate\":"...)
-		if x.RotationDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.RotationDate))
 		}
 	}
@@ -7791,9 +7619,7 @@ func (x *ScheduleKeyDeletionResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.DeletionDate != nil {
 		b = append(b, ",\"DeletionDate\":"...)
-		if x.DeletionDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.DeletionDate))
 		}
 	}
@@ -7870,9 +7696,7 @@ func (x *SignRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Message) != 0 {
 		b = append(b, ",\"Message\":"...)
-		if x.Message == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.Message)
 		}
 	}
@@ -7882,9 +7706,7 @@ func (x *SignRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
-		if x.GrantTokens == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.GrantTokens {
 				if i1 > 0 {
@@ -7995,9 +7817,7 @@ func (x *SignResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Signature) != 0 {
 		b = append(b, ",\"Signature\":"...)
-		if x.Signature == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.Signature)
 		}
 	}
@@ -8108,9 +7928,7 @@ func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Tags {
 				if i1 > 0 {
@@ -8177,9 +7995,7 @@ func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.TagKeys) != 0 {
 		b = append(b, ",\"TagKeys\":"...)
-		if x.TagKeys == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.TagKeys {
 				if i1 > 0 {
@@ -8380,9 +8196,7 @@ func (x *VerifyMacRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.Message) != 0 {
 		b = append(b, ",\"Message\":"...)
-		if x.Message == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.Message)
 		}
 	}
@@ -8396,17 +8210,13 @@ func (x *VerifyMacRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Mac) != 0 {
 		b = append(b, ",\"Mac\":"...)
-		if x.Mac == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.Mac)
 		}
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
-		if x.GrantTokens == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.GrantTokens {
 				if i1 > 0 {
@@ -8575,9 +8385,7 @@ func (x *VerifyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Message) != 0 {
 		b = append(b, ",\"Message\":"...)
-		if x.Message == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.Message)
 		}
 	}
@@ -8587,9 +8395,7 @@ func (x *VerifyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Signature) != 0 {
 		b = append(b, ",\"Signature\":"...)
-		if x.Signature == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.Signature)
 		}
 	}
@@ -8599,9 +8405,7 @@ func (x *VerifyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
-		if x.GrantTokens == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.GrantTokens {
 				if i1 > 0 {

@@ -234,9 +234,7 @@ func (x *AddTagsToResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Tags {
 				if i1 > 0 {
@@ -373,9 +371,7 @@ func (x *DeleteParametersRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.Names) != 0 {
 		b = append(b, ",\"Names\":"...)
-		if x.Names == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Names {
 				if i1 > 0 {
@@ -523,9 +519,7 @@ func (x *DescribeParametersRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.Filters) != 0 {
 		b = append(b, ",\"Filters\":"...)
-		if x.Filters == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Filters {
 				if i1 > 0 {
@@ -540,9 +534,7 @@ func (x *DescribeParametersRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ParameterFilters) != 0 {
 		b = append(b, ",\"ParameterFilters\":"...)
-		if x.ParameterFilters == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.ParameterFilters {
 				if i2 > 0 {
@@ -965,9 +957,7 @@ func (x *GetParametersByPathRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ParameterFilters) != 0 {
 		b = append(b, ",\"ParameterFilters\":"...)
-		if x.ParameterFilters == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.ParameterFilters {
 				if i1 > 0 {
@@ -1148,9 +1138,7 @@ func (x *GetParametersRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.Names) != 0 {
 		b = append(b, ",\"Names\":"...)
-		if x.Names == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Names {
 				if i1 > 0 {
@@ -1314,17 +1302,13 @@ func (x *LabelParameterVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.ParameterVersion != nil {
 		b = append(b, ",\"ParameterVersion\":"...)
-		if x.ParameterVersion == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = strconv.AppendInt(b, int64((*x.ParameterVersion)), 10)
 		}
 	}
 	if len(x.Labels) != 0 {
 		b = append(b, ",\"Labels\":"...)
-		if x.Labels == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Labels {
 				if i1 > 0 {
@@ -1602,9 +1586,7 @@ func (x *Parameter) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.LastModifiedDate != nil {
 		b = append(b, ",\"LastModifiedDate\":"...)
-		if x.LastModifiedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.LastModifiedDate))
 		}
 	}
@@ -1730,9 +1712,7 @@ func (x *ParameterHistory) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.LastModifiedDate != nil {
 		b = append(b, ",\"LastModifiedDate\":"...)
-		if x.LastModifiedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.LastModifiedDate))
 		}
 	}
@@ -2026,9 +2006,7 @@ func (x *ParameterMetadata) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.LastModifiedDate != nil {
 		b = append(b, ",\"LastModifiedDate\":"...)
-		if x.LastModifiedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.LastModifiedDate))
 		}
 	}
@@ -2216,9 +2194,7 @@ func (x *ParameterStringFilter) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Values) != 0 {
 		b = append(b, ",\"Values\":"...)
-		if x.Values == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Values {
 				if i1 > 0 {
@@ -2293,9 +2269,7 @@ func (x *ParametersFilter) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Values) != 0 {
 		b = append(b, ",\"Values\":"...)
-		if x.Values == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Values {
 				if i1 > 0 {
@@ -2363,17 +2337,13 @@ func (x *PutParameterRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Description != nil {
 		b = append(b, ",\"Description\":"...)
-		if x.Description == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendString(b, (*x.Description))
 		}
 	}
 	if x.Value != nil {
 		b = append(b, ",\"Value\":"...)
-		if x.Value == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendString(b, (*x.Value))
 		}
 	}
@@ -2391,17 +2361,13 @@ func (x *PutParameterRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.AllowedPattern != nil {
 		b = append(b, ",\"AllowedPattern\":"...)
-		if x.AllowedPattern == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendString(b, (*x.AllowedPattern))
 		}
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Tags {
 				if i1 > 0 {
@@ -2420,9 +2386,7 @@ func (x *PutParameterRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Policies != nil {
 		b = append(b, ",\"Policies\":"...)
-		if x.Policies == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendString(b, (*x.Policies))
 		}
 	}
@@ -2618,9 +2582,7 @@ func (x *RemoveTagsFromResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.TagKeys) != 0 {
 		b = append(b, ",\"TagKeys\":"...)
-		if x.TagKeys == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.TagKeys {
 				if i1 > 0 {
@@ -2761,9 +2723,7 @@ func (x *UnlabelParameterVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Labels) != 0 {
 		b = append(b, ",\"Labels\":"...)
-		if x.Labels == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Labels {
 				if i1 > 0 {

@@ -473,9 +473,7 @@ func (x *BatchGetSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.SecretIdList) != 0 {
 		b = append(b, ",\"SecretIdList\":"...)
-		if x.SecretIdList == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.SecretIdList {
 				if i1 > 0 {
@@ -488,9 +486,7 @@ func (x *BatchGetSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Filters) != 0 {
 		b = append(b, ",\"Filters\":"...)
-		if x.Filters == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.Filters {
 				if i2 > 0 {
@@ -799,9 +795,7 @@ func (x *CreateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Description != nil {
 		b = append(b, ",\"Description\":"...)
-		if x.Description == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendString(b, (*x.Description))
 		}
 	}
@@ -811,25 +805,19 @@ func (x *CreateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.SecretBinary) != 0 {
 		b = append(b, ",\"SecretBinary\":"...)
-		if x.SecretBinary == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.SecretBinary)
 		}
 	}
 	if x.SecretString != nil {
 		b = append(b, ",\"SecretString\":"...)
-		if x.SecretString == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendString(b, (*x.SecretString))
 		}
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Tags {
 				if i1 > 0 {
@@ -844,9 +832,7 @@ func (x *CreateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.AddReplicaRegions) != 0 {
 		b = append(b, ",\"AddReplicaRegions\":"...)
-		if x.AddReplicaRegions == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.AddReplicaRegions {
 				if i2 > 0 {
@@ -1012,9 +998,7 @@ func (x *CreateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ReplicationStatus) != 0 {
 		b = append(b, ",\"ReplicationStatus\":"...)
-		if x.ReplicationStatus == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.ReplicationStatus {
 				if i1 > 0 {
@@ -1177,17 +1161,13 @@ func (x *DeleteSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.RecoveryWindowInDays != nil {
 		b = append(b, ",\"RecoveryWindowInDays\":"...)
-		if x.RecoveryWindowInDays == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = strconv.AppendInt(b, int64((*x.RecoveryWindowInDays)), 10)
 		}
 	}
 	if x.ForceDeleteWithoutRecovery != nil {
 		b = append(b, ",\"ForceDeleteWithoutRecovery\":"...)
-		if x.ForceDeleteWithoutRecovery == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = strconv.AppendBool(b, (*x.ForceDeleteWithoutRecovery))
 		}
 	}
@@ -1255,9 +1235,7 @@ func (x *DeleteSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.DeletionDate != nil {
 		b = append(b, ",\"DeletionDate\":"...)
-		if x.DeletionDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.DeletionDate))
 		}
 	}
@@ -1365,9 +1343,7 @@ func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.RotationEnabled != nil {
 		b = append(b, ",\"RotationEnabled\":"...)
-		if x.RotationEnabled == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = strconv.AppendBool(b, (*x.RotationEnabled))
 		}
 	}
@@ -1377,9 +1353,7 @@ func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.RotationRules != nil {
 		b = append(b, ",\"RotationRules\":"...)
-		if x.RotationRules == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.RotationRules.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -1387,9 +1361,7 @@ func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ExternalSecretRotationMetadata) != 0 {
 		b = append(b, ",\"ExternalSecretRotationMetadata\":"...)
-		if x.ExternalSecretRotationMetadata == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.ExternalSecretRotationMetadata {
 				if i1 > 0 {
@@ -1408,49 +1380,37 @@ func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.LastRotatedDate != nil {
 		b = append(b, ",\"LastRotatedDate\":"...)
-		if x.LastRotatedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.LastRotatedDate))
 		}
 	}
 	if x.LastChangedDate != nil {
 		b = append(b, ",\"LastChangedDate\":"...)
-		if x.LastChangedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.LastChangedDate))
 		}
 	}
 	if x.LastAccessedDate != nil {
 		b = append(b, ",\"LastAccessedDate\":"...)
-		if x.LastAccessedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.LastAccessedDate))
 		}
 	}
 	if x.DeletedDate != nil {
 		b = append(b, ",\"DeletedDate\":"...)
-		if x.DeletedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.DeletedDate))
 		}
 	}
 	if x.NextRotationDate != nil {
 		b = append(b, ",\"NextRotationDate\":"...)
-		if x.NextRotationDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.NextRotationDate))
 		}
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.Tags {
 				if i2 > 0 {
@@ -1465,9 +1425,7 @@ func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.VersionIdsToStages) != 0 {
 		b = append(b, ",\"VersionIdsToStages\":"...)
-		if x.VersionIdsToStages == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys3 := make([]string, 0, len(x.VersionIdsToStages))
 			for k4 := range x.VersionIdsToStages {
 				keys3 = append(keys3, k4)
@@ -1503,9 +1461,7 @@ func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CreatedDate != nil {
 		b = append(b, ",\"CreatedDate\":"...)
-		if x.CreatedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.CreatedDate))
 		}
 	}
@@ -1515,9 +1471,7 @@ func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ReplicationStatus) != 0 {
 		b = append(b, ",\"ReplicationStatus\":"...)
-		if x.ReplicationStatus == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i8 := range x.ReplicationStatus {
 				if i8 > 0 {
@@ -1837,9 +1791,7 @@ func (x *Filter) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Values) != 0 {
 		b = append(b, ",\"Values\":"...)
-		if x.Values == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Values {
 				if i1 > 0 {
@@ -1902,9 +1854,7 @@ func (x *GetRandomPasswordRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.PasswordLength != nil {
 		b = append(b, ",\"PasswordLength\":"...)
-		if x.PasswordLength == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = strconv.AppendInt(b, int64((*x.PasswordLength)), 10)
 		}
 	}
@@ -1934,9 +1884,7 @@ func (x *GetRandomPasswordRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.RequireEachIncludedType != nil {
 		b = append(b, ",\"RequireEachIncludedType\":"...)
-		if x.RequireEachIncludedType == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = strconv.AppendBool(b, (*x.RequireEachIncludedType))
 		}
 	}
@@ -2232,25 +2180,19 @@ func (x *GetSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.SecretBinary) != 0 {
 		b = append(b, ",\"SecretBinary\":"...)
-		if x.SecretBinary == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.SecretBinary)
 		}
 	}
 	if x.SecretString != nil {
 		b = append(b, ",\"SecretString\":"...)
-		if x.SecretString == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendString(b, (*x.SecretString))
 		}
 	}
 	if len(x.VersionStages) != 0 {
 		b = append(b, ",\"VersionStages\":"...)
-		if x.VersionStages == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.VersionStages {
 				if i1 > 0 {
@@ -2263,9 +2205,7 @@ func (x *GetSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CreatedDate != nil {
 		b = append(b, ",\"CreatedDate\":"...)
-		if x.CreatedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.CreatedDate))
 		}
 	}
@@ -2549,9 +2489,7 @@ func (x *ListSecretsRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Filters) != 0 {
 		b = append(b, ",\"Filters\":"...)
-		if x.Filters == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Filters {
 				if i1 > 0 {
@@ -2736,9 +2674,7 @@ func (x *PutResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.BlockPublicPolicy != nil {
 		b = append(b, ",\"BlockPublicPolicy\":"...)
-		if x.BlockPublicPolicy == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = strconv.AppendBool(b, (*x.BlockPublicPolicy))
 		}
 	}
@@ -2846,25 +2782,19 @@ func (x *PutSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.SecretBinary) != 0 {
 		b = append(b, ",\"SecretBinary\":"...)
-		if x.SecretBinary == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.SecretBinary)
 		}
 	}
 	if x.SecretString != nil {
 		b = append(b, ",\"SecretString\":"...)
-		if x.SecretString == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendString(b, (*x.SecretString))
 		}
 	}
 	if len(x.VersionStages) != 0 {
 		b = append(b, ",\"VersionStages\":"...)
-		if x.VersionStages == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.VersionStages {
 				if i1 > 0 {
@@ -3066,9 +2996,7 @@ func (x *RemoveRegionsFromReplicationRequest) AppendJSON(b []byte) ([]byte, erro
 	}
 	if len(x.RemoveReplicaRegions) != 0 {
 		b = append(b, ",\"RemoveReplicaRegions\":"...)
-		if x.RemoveReplicaRegions == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.RemoveReplicaRegions {
 				if i1 > 0 {
@@ -3256,9 +3184,7 @@ func (x *ReplicateSecretToRegionsRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.AddReplicaRegions) != 0 {
 		b = append(b, ",\"AddReplicaRegions\":"...)
-		if x.AddReplicaRegions == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.AddReplicaRegions {
 				if i1 > 0 {
@@ -3423,9 +3349,7 @@ func (x *ReplicationStatusType) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.LastAccessedDate != nil {
 		b = append(b, ",\"LastAccessedDate\":"...)
-		if x.LastAccessedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.LastAccessedDate))
 		}
 	}
@@ -3587,9 +3511,7 @@ func (x *RotateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.RotationRules != nil {
 		b = append(b, ",\"RotationRules\":"...)
-		if x.RotationRules == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.RotationRules.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -3597,9 +3519,7 @@ func (x *RotateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ExternalSecretRotationMetadata) != 0 {
 		b = append(b, ",\"ExternalSecretRotationMetadata\":"...)
-		if x.ExternalSecretRotationMetadata == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.ExternalSecretRotationMetadata {
 				if i1 > 0 {
@@ -3618,9 +3538,7 @@ func (x *RotateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.RotateImmediately != nil {
 		b = append(b, ",\"RotateImmediately\":"...)
-		if x.RotateImmediately == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = strconv.AppendBool(b, (*x.RotateImmediately))
 		}
 	}
@@ -3774,9 +3692,7 @@ func (x *RotationRulesType) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.AutomaticallyAfterDays != nil {
 		b = append(b, ",\"AutomaticallyAfterDays\":"...)
-		if x.AutomaticallyAfterDays == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = strconv.AppendInt(b, int64((*x.AutomaticallyAfterDays)), 10)
 		}
 	}
@@ -3863,9 +3779,7 @@ func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.RotationEnabled != nil {
 		b = append(b, ",\"RotationEnabled\":"...)
-		if x.RotationEnabled == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = strconv.AppendBool(b, (*x.RotationEnabled))
 		}
 	}
@@ -3875,9 +3789,7 @@ func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.RotationRules != nil {
 		b = append(b, ",\"RotationRules\":"...)
-		if x.RotationRules == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.RotationRules.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -3885,9 +3797,7 @@ func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ExternalSecretRotationMetadata) != 0 {
 		b = append(b, ",\"ExternalSecretRotationMetadata\":"...)
-		if x.ExternalSecretRotationMetadata == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.ExternalSecretRotationMetadata {
 				if i1 > 0 {
@@ -3906,49 +3816,37 @@ func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.LastRotatedDate != nil {
 		b = append(b, ",\"LastRotatedDate\":"...)
-		if x.LastRotatedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.LastRotatedDate))
 		}
 	}
 	if x.LastChangedDate != nil {
 		b = append(b, ",\"LastChangedDate\":"...)
-		if x.LastChangedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.LastChangedDate))
 		}
 	}
 	if x.LastAccessedDate != nil {
 		b = append(b, ",\"LastAccessedDate\":"...)
-		if x.LastAccessedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.LastAccessedDate))
 		}
 	}
 	if x.DeletedDate != nil {
 		b = append(b, ",\"DeletedDate\":"...)
-		if x.DeletedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.DeletedDate))
 		}
 	}
 	if x.NextRotationDate != nil {
 		b = append(b, ",\"NextRotationDate\":"...)
-		if x.NextRotationDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.NextRotationDate))
 		}
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.Tags {
 				if i2 > 0 {
@@ -3963,9 +3861,7 @@ func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.SecretVersionsToStages) != 0 {
 		b = append(b, ",\"SecretVersionsToStages\":"...)
-		if x.SecretVersionsToStages == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys3 := make([]string, 0, len(x.SecretVersionsToStages))
 			for k4 := range x.SecretVersionsToStages {
 				keys3 = append(keys3, k4)
@@ -4001,9 +3897,7 @@ func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CreatedDate != nil {
 		b = append(b, ",\"CreatedDate\":"...)
-		if x.CreatedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.CreatedDate))
 		}
 	}
@@ -4260,25 +4154,19 @@ func (x *SecretValueEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.SecretBinary) != 0 {
 		b = append(b, ",\"SecretBinary\":"...)
-		if x.SecretBinary == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.SecretBinary)
 		}
 	}
 	if x.SecretString != nil {
 		b = append(b, ",\"SecretString\":"...)
-		if x.SecretString == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendString(b, (*x.SecretString))
 		}
 	}
 	if len(x.VersionStages) != 0 {
 		b = append(b, ",\"VersionStages\":"...)
-		if x.VersionStages == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.VersionStages {
 				if i1 > 0 {
@@ -4291,9 +4179,7 @@ func (x *SecretValueEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CreatedDate != nil {
 		b = append(b, ",\"CreatedDate\":"...)
-		if x.CreatedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.CreatedDate))
 		}
 	}
@@ -4400,9 +4286,7 @@ func (x *SecretVersionsListEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.VersionStages) != 0 {
 		b = append(b, ",\"VersionStages\":"...)
-		if x.VersionStages == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.VersionStages {
 				if i1 > 0 {
@@ -4415,25 +4299,19 @@ func (x *SecretVersionsListEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.LastAccessedDate != nil {
 		b = append(b, ",\"LastAccessedDate\":"...)
-		if x.LastAccessedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.LastAccessedDate))
 		}
 	}
 	if x.CreatedDate != nil {
 		b = append(b, ",\"CreatedDate\":"...)
-		if x.CreatedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.CreatedDate))
 		}
 	}
 	if len(x.KmsKeyIds) != 0 {
 		b = append(b, ",\"KmsKeyIds\":"...)
-		if x.KmsKeyIds == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.KmsKeyIds {
 				if i2 > 0 {
@@ -4657,9 +4535,7 @@ func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Tags {
 				if i1 > 0 {
@@ -4726,9 +4602,7 @@ func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.TagKeys) != 0 {
 		b = append(b, ",\"TagKeys\":"...)
-		if x.TagKeys == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.TagKeys {
 				if i1 > 0 {
@@ -4799,33 +4673,25 @@ func (x *UpdateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Description != nil {
 		b = append(b, ",\"Description\":"...)
-		if x.Description == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendString(b, (*x.Description))
 		}
 	}
 	if x.KmsKeyId != nil {
 		b = append(b, ",\"KmsKeyId\":"...)
-		if x.KmsKeyId == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendString(b, (*x.KmsKeyId))
 		}
 	}
 	if len(x.SecretBinary) != 0 {
 		b = append(b, ",\"SecretBinary\":"...)
-		if x.SecretBinary == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendBytes(b, x.SecretBinary)
 		}
 	}
 	if x.SecretString != nil {
 		b = append(b, ",\"SecretString\":"...)
-		if x.SecretString == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendString(b, (*x.SecretString))
 		}
 	}

@@ -770,9 +770,7 @@ func (x *AccessKey) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
-		if x.CreateDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.CreateDate))
 		}
 	}
@@ -841,9 +839,7 @@ func (x *AccessKeyLastUsed) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.LastUsedDate != nil {
 		b = append(b, ",\"LastUsedDate\":"...)
-		if x.LastUsedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.LastUsedDate))
 		}
 	}
@@ -916,9 +912,7 @@ func (x *AccessKeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
-		if x.CreateDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.CreateDate))
 		}
 	}
@@ -1259,9 +1253,7 @@ func (x *ContextEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ContextKeyValues) != 0 {
 		b = append(b, ",\"ContextKeyValues\":"...)
-		if x.ContextKeyValues == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.ContextKeyValues {
 				if i1 > 0 {
@@ -1515,9 +1507,7 @@ func (x *CreatePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Tags {
 				if i1 > 0 {
@@ -1769,9 +1759,7 @@ func (x *CreateRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Tags {
 				if i1 > 0 {
@@ -1932,9 +1920,7 @@ func (x *CreateUserRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Tags {
 				if i1 > 0 {
@@ -2643,9 +2629,7 @@ func (x *EvaluationResult) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.MatchedStatements) != 0 {
 		b = append(b, ",\"MatchedStatements\":"...)
-		if x.MatchedStatements == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.MatchedStatements {
 				if i1 > 0 {
@@ -2660,9 +2644,7 @@ func (x *EvaluationResult) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.MissingContextValues) != 0 {
 		b = append(b, ",\"MissingContextValues\":"...)
-		if x.MissingContextValues == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.MissingContextValues {
 				if i2 > 0 {
@@ -2675,9 +2657,7 @@ func (x *EvaluationResult) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.OrganizationsDecisionDetail != nil {
 		b = append(b, ",\"OrganizationsDecisionDetail\":"...)
-		if x.OrganizationsDecisionDetail == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.OrganizationsDecisionDetail.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -2685,9 +2665,7 @@ func (x *EvaluationResult) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.PermissionsBoundaryDecisionDetail != nil {
 		b = append(b, ",\"PermissionsBoundaryDecisionDetail\":"...)
-		if x.PermissionsBoundaryDecisionDetail == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.PermissionsBoundaryDecisionDetail.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -2695,9 +2673,7 @@ func (x *EvaluationResult) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.EvalDecisionDetails) != 0 {
 		b = append(b, ",\"EvalDecisionDetails\":"...)
-		if x.EvalDecisionDetails == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys3 := make([]string, 0, len(x.EvalDecisionDetails))
 			for k4 := range x.EvalDecisionDetails {
 				keys3 = append(keys3, k4)
@@ -2718,9 +2694,7 @@ func (x *EvaluationResult) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ResourceSpecificResults) != 0 {
 		b = append(b, ",\"ResourceSpecificResults\":"...)
-		if x.ResourceSpecificResults == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i7 := range x.ResourceSpecificResults {
 				if i7 > 0 {
@@ -3763,9 +3737,7 @@ func (x *Group) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
-		if x.CreateDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.CreateDate))
 		}
 	}
@@ -6432,25 +6404,19 @@ func (x *Policy) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
-		if x.CreateDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.CreateDate))
 		}
 	}
 	if x.UpdateDate != nil {
 		b = append(b, ",\"UpdateDate\":"...)
-		if x.UpdateDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.UpdateDate))
 		}
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Tags {
 				if i1 > 0 {
@@ -6753,9 +6719,7 @@ func (x *PolicyVersion) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
-		if x.CreateDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.CreateDate))
 		}
 	}
@@ -7195,9 +7159,7 @@ func (x *ResourceSpecificResult) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.MatchedStatements) != 0 {
 		b = append(b, ",\"MatchedStatements\":"...)
-		if x.MatchedStatements == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.MatchedStatements {
 				if i1 > 0 {
@@ -7212,9 +7174,7 @@ func (x *ResourceSpecificResult) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.MissingContextValues) != 0 {
 		b = append(b, ",\"MissingContextValues\":"...)
-		if x.MissingContextValues == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.MissingContextValues {
 				if i2 > 0 {
@@ -7227,9 +7187,7 @@ func (x *ResourceSpecificResult) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.EvalDecisionDetails) != 0 {
 		b = append(b, ",\"EvalDecisionDetails\":"...)
-		if x.EvalDecisionDetails == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			keys3 := make([]string, 0, len(x.EvalDecisionDetails))
 			for k4 := range x.EvalDecisionDetails {
 				keys3 = append(keys3, k4)
@@ -7250,9 +7208,7 @@ func (x *ResourceSpecificResult) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.PermissionsBoundaryDecisionDetail != nil {
 		b = append(b, ",\"PermissionsBoundaryDecisionDetail\":"...)
-		if x.PermissionsBoundaryDecisionDetail == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.PermissionsBoundaryDecisionDetail.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -7382,9 +7338,7 @@ func (x *Role) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
-		if x.CreateDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.CreateDate))
 		}
 	}
@@ -7402,9 +7356,7 @@ func (x *Role) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.PermissionsBoundary != nil {
 		b = append(b, ",\"PermissionsBoundary\":"...)
-		if x.PermissionsBoundary == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.PermissionsBoundary.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -7412,9 +7364,7 @@ func (x *Role) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Tags {
 				if i1 > 0 {
@@ -7429,9 +7379,7 @@ func (x *Role) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.RoleLastUsed != nil {
 		b = append(b, ",\"RoleLastUsed\":"...)
-		if x.RoleLastUsed == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.RoleLastUsed.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -7564,9 +7512,7 @@ func (x *RoleLastUsed) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.LastUsedDate != nil {
 		b = append(b, ",\"LastUsedDate\":"...)
-		if x.LastUsedDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.LastUsedDate))
 		}
 	}
@@ -7662,9 +7608,7 @@ func (x *SimulateCustomPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if len(x.PolicyInputList) != 0 {
 		b = append(b, ",\"PolicyInputList\":"...)
-		if x.PolicyInputList == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.PolicyInputList {
 				if i1 > 0 {
@@ -7677,9 +7621,7 @@ func (x *SimulateCustomPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.PermissionsBoundaryPolicyInputList) != 0 {
 		b = append(b, ",\"PermissionsBoundaryPolicyInputList\":"...)
-		if x.PermissionsBoundaryPolicyInputList == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.PermissionsBoundaryPolicyInputList {
 				if i2 > 0 {
@@ -7692,9 +7634,7 @@ func (x *SimulateCustomPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ActionNames) != 0 {
 		b = append(b, ",\"ActionNames\":"...)
-		if x.ActionNames == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i3 := range x.ActionNames {
 				if i3 > 0 {
@@ -7707,9 +7647,7 @@ func (x *SimulateCustomPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ResourceArns) != 0 {
 		b = append(b, ",\"ResourceArns\":"...)
-		if x.ResourceArns == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i4 := range x.ResourceArns {
 				if i4 > 0 {
@@ -7734,9 +7672,7 @@ func (x *SimulateCustomPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ContextEntries) != 0 {
 		b = append(b, ",\"ContextEntries\":"...)
-		if x.ContextEntries == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i5 := range x.ContextEntries {
 				if i5 > 0 {
@@ -8022,9 +7958,7 @@ func (x *SimulatePrincipalPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.PolicyInputList) != 0 {
 		b = append(b, ",\"PolicyInputList\":"...)
-		if x.PolicyInputList == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.PolicyInputList {
 				if i1 > 0 {
@@ -8037,9 +7971,7 @@ func (x *SimulatePrincipalPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.PermissionsBoundaryPolicyInputList) != 0 {
 		b = append(b, ",\"PermissionsBoundaryPolicyInputList\":"...)
-		if x.PermissionsBoundaryPolicyInputList == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.PermissionsBoundaryPolicyInputList {
 				if i2 > 0 {
@@ -8052,9 +7984,7 @@ func (x *SimulatePrincipalPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ActionNames) != 0 {
 		b = append(b, ",\"ActionNames\":"...)
-		if x.ActionNames == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i3 := range x.ActionNames {
 				if i3 > 0 {
@@ -8067,9 +7997,7 @@ func (x *SimulatePrincipalPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ResourceArns) != 0 {
 		b = append(b, ",\"ResourceArns\":"...)
-		if x.ResourceArns == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i4 := range x.ResourceArns {
 				if i4 > 0 {
@@ -8094,9 +8022,7 @@ func (x *SimulatePrincipalPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ContextEntries) != 0 {
 		b = append(b, ",\"ContextEntries\":"...)
-		if x.ContextEntries == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i5 := range x.ContextEntries {
 				if i5 > 0 {
@@ -8312,9 +8238,7 @@ func (x *Statement) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.StartPosition != nil {
 		b = append(b, ",\"StartPosition\":"...)
-		if x.StartPosition == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.StartPosition.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -8322,9 +8246,7 @@ func (x *Statement) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.EndPosition != nil {
 		b = append(b, ",\"EndPosition\":"...)
-		if x.EndPosition == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.EndPosition.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -8437,9 +8359,7 @@ func (x *TagRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Tags {
 				if i1 > 0 {
@@ -8507,9 +8427,7 @@ func (x *TagUserRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Tags {
 				if i1 > 0 {
@@ -8576,9 +8494,7 @@ func (x *UntagRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.TagKeys) != 0 {
 		b = append(b, ",\"TagKeys\":"...)
-		if x.TagKeys == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.TagKeys {
 				if i1 > 0 {
@@ -8645,9 +8561,7 @@ func (x *UntagUserRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.TagKeys) != 0 {
 		b = append(b, ",\"TagKeys\":"...)
-		if x.TagKeys == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.TagKeys {
 				if i1 > 0 {
@@ -8818,17 +8732,13 @@ func (x *UpdateRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Description != nil {
 		b = append(b, ",\"Description\":"...)
-		if x.Description == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendString(b, (*x.Description))
 		}
 	}
 	if x.MaxSessionDuration != nil {
 		b = append(b, ",\"MaxSessionDuration\":"...)
-		if x.MaxSessionDuration == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = strconv.AppendInt(b, int64((*x.MaxSessionDuration)), 10)
 		}
 	}
@@ -8979,25 +8889,19 @@ func (x *User) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
-		if x.CreateDate == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.CreateDate))
 		}
 	}
 	if x.PasswordLastUsed != nil {
 		b = append(b, ",\"PasswordLastUsed\":"...)
-		if x.PasswordLastUsed == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = wireAppendTime(b, (*x.PasswordLastUsed))
 		}
 	}
 	if x.PermissionsBoundary != nil {
 		b = append(b, ",\"PermissionsBoundary\":"...)
-		if x.PermissionsBoundary == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			if b, err = x.PermissionsBoundary.AppendJSON(b); err != nil {
 				return nil, err
 			}
@@ -9005,9 +8909,7 @@ func (x *User) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.Tags {
 				if i1 > 0 {

@@ -94,9 +94,7 @@ func (x *AssumeRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.PolicyArns) != 0 {
 		b = append(b, ",\"PolicyArns\":"...)
-		if x.PolicyArns == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i1 := range x.PolicyArns {
 				if i1 > 0 {
@@ -119,9 +117,7 @@ func (x *AssumeRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
-		if x.Tags == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i2 := range x.Tags {
 				if i2 > 0 {
@@ -136,9 +132,7 @@ func (x *AssumeRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.TransitiveTagKeys) != 0 {
 		b = append(b, ",\"TransitiveTagKeys\":"...)
-		if x.TransitiveTagKeys == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i3 := range x.TransitiveTagKeys {
 				if i3 > 0 {
@@ -167,9 +161,7 @@ func (x *AssumeRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if len(x.ProvidedContexts) != 0 {
 		b = append(b, ",\"ProvidedContexts\":"...)
-		if x.ProvidedContexts == nil {
-			b = append(b, "null"...)
-		} else {
+		{
 			b = append(b, '[')
 			for i4 := range x.ProvidedContexts {
 				if i4 > 0 {

@@ -116,7 +116,7 @@ func (g *gen) appendMethod(b *strings.Builder, name string) {
 			body.WriteString("\t{\n")
 		}
 		fmt.Fprintf(&body, "\t\tb = append(b, %q...)\n", ","+string(key)+":")
-		appendValue(&body, v, f.Type, expr)
+		appendValue(&body, v, f.Type, expr, f.OmitEmpty)
 		body.WriteString("\t}\n")
 	}
 	if strings.Contains(body.String(), "err != nil") {
@@ -145,8 +145,14 @@ func nonEmpty(t, expr string) string {
 	return "true" // a structure value is never empty
 }
 
-// appendValue writes the code that appends expr, of Go type t, to b.
-func appendValue(b *strings.Builder, v *vars, t, expr string) {
+// appendValue writes the code that appends expr, of Go type t, to b;
+// present says omitempty's test has passed, so that expr is not nil.
+func appendValue(b *strings.Builder, v *vars, t, expr string, present bool) {
+	null := func() {
+		if !present {
+			fmt.Fprintf(b, "if %s == nil {\nb = append(b, \"null\"...)\n} else ", expr)
+		}
+	}
 	switch {
 	case t == "string":
 		fmt.Fprintf(b, "b = wireAppendString(b, %s)\n", expr)
@@ -159,32 +165,36 @@ func appendValue(b *strings.Builder, v *vars, t, expr string) {
 	case t == "sealbox.Timestamp":
 		fmt.Fprintf(b, "b = wireAppendTime(b, %s)\n", expr)
 	case t == "[]byte":
-		fmt.Fprintf(b, "if %s == nil {\nb = append(b, \"null\"...)\n} else {\nb = wireAppendBytes(b, %s)\n}\n", expr, expr)
+		null()
+		fmt.Fprintf(b, "{\nb = wireAppendBytes(b, %s)\n}\n", expr)
 	case strings.HasPrefix(t, "*"):
-		fmt.Fprintf(b, "if %s == nil {\nb = append(b, \"null\"...)\n} else {\n", expr)
+		null()
+		b.WriteString("{\n")
 		elem := t[1:]
 		if structOf(elem) == elem {
 			fmt.Fprintf(b, "if b, err = %s.AppendJSON(b); err != nil {\nreturn nil, err\n}\n", expr)
 		} else {
-			appendValue(b, v, elem, "(*"+expr+")")
+			appendValue(b, v, elem, "(*"+expr+")", false)
 		}
 		b.WriteString("}\n")
 	case strings.HasPrefix(t, "[]"):
 		i := v.next("i")
-		fmt.Fprintf(b, "if %s == nil {\nb = append(b, \"null\"...)\n} else {\nb = append(b, '[')\n", expr)
+		null()
+		b.WriteString("{\nb = append(b, '[')\n")
 		fmt.Fprintf(b, "for %s := range %s {\nif %s > 0 {\nb = append(b, ',')\n}\n", i, expr, i)
-		appendValue(b, v, t[2:], expr+"["+i+"]")
+		appendValue(b, v, t[2:], expr+"["+i+"]", false)
 		b.WriteString("}\nb = append(b, ']')\n}\n")
 	case strings.HasPrefix(t, "map[string]"):
 		keys, k, e := v.next("keys"), v.next("k"), v.next("e")
-		fmt.Fprintf(b, "if %s == nil {\nb = append(b, \"null\"...)\n} else {\n", expr)
+		null()
+		b.WriteString("{\n")
 		fmt.Fprintf(b, "%s := make([]string, 0, len(%s))\nfor %s := range %s {\n%s = append(%s, %s)\n}\nslices.Sort(%s)\n", keys, expr, k, expr, keys, keys, k, keys)
 		fmt.Fprintf(b, "b = append(b, '{')\nfor %s, %s := range %s {\nif %s > 0 {\nb = append(b, ',')\n}\n", e, k, keys, e)
 		fmt.Fprintf(b, "b = wireAppendString(b, %s)\nb = append(b, ':')\n", k)
 		elem := t[len("map[string]"):]
 		val := v.next("v")
 		fmt.Fprintf(b, "%s := %s[%s]\n", val, expr, k)
-		appendValue(b, v, elem, val)
+		appendValue(b, v, elem, val, false)
 		b.WriteString("}\nb = append(b, '}')\n}\n")
 	default: // a structure value
 		fmt.Fprintf(b, "if b, err = (&%s).AppendJSON(b); err != nil {\nreturn nil, err\n}\n", expr)
