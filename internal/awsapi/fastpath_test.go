@@ -43,9 +43,13 @@ func TestReadUpToMatchesReadAll(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	fail := errors.New("broken")
 	for range 2000 {
-		body := bytes.Repeat([]byte("x"), r.IntN(1500))
-		limit := int64(1 + r.IntN(1200))
-		length := []int64{int64(len(body)), -1, 0, int64(r.IntN(2000))}[r.IntN(4)]
+		n, lim := 1500, 1200
+		if r.IntN(10) == 0 { // over preallocMax
+			n, lim = 3*preallocMax, 2*preallocMax
+		}
+		body := bytes.Repeat([]byte("x"), r.IntN(n))
+		limit := int64(1 + r.IntN(lim))
+		length := []int64{int64(len(body)), -1, 0, int64(r.IntN(n + 500))}[r.IntN(4)]
 		wrap := []func(io.Reader) io.Reader{
 			func(x io.Reader) io.Reader { return x },
 			iotest.OneByteReader, iotest.HalfReader, iotest.DataErrReader,

@@ -416,11 +416,13 @@ func (rt *Router) readBodyMax(r *http.Request, max int64) ([]byte, *sealbox.Erro
 // readUpTo reads r to its end or to limit bytes, whichever comes first,
 // as io.ReadAll(io.LimitReader(r, limit)) does, in one buffer of the size
 // the request declares (length, when it is under the limit; -1 when
-// unknown) rather than one grown from 512 bytes.
+// unknown) rather than one grown from 512 bytes. Memory for more than
+// preallocMax is taken only as the bytes arrive, as io.ReadAll would: a
+// Content-Length alone does not hold a large buffer.
 func readUpTo(r io.Reader, length, limit int64) ([]byte, error) {
 	size := int64(512)
 	if length >= 0 && length < limit {
-		size = length + 1 // room for the read that finds the end
+		size = min(length+1, preallocMax) // room for the read that finds the end
 	}
 	b := make([]byte, 0, min(size, limit))
 	for int64(len(b)) < limit {
@@ -438,6 +440,8 @@ func readUpTo(r io.Reader, length, limit int64) ([]byte, error) {
 	}
 	return b, nil
 }
+
+const preallocMax = 64 << 10
 
 // authenticate verifies the call's signature, over the body's SHA-256,
 // and makes the call's Request. A signature refused is the protocol's
