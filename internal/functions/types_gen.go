@@ -431,11 +431,11 @@ func (x *Empty) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Empty) bindWire(v any, p *wirePath) error {
+func (x *Empty) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	return nil
 }
@@ -481,60 +481,54 @@ func (x *AliasConfiguration) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *AliasConfiguration) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *AliasConfiguration) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *AliasConfiguration) bindWire(v any, p *wirePath) error {
+func (x *AliasConfiguration) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["AliasArn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "AliasArn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "AliasArn"})
 		}
-		x.AliasArn = s3
+		x.AliasArn = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
-	if mv7 := m["FunctionVersion"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "FunctionVersion"}
-		s9, ok := mv7.(string)
+	if mv5 := m["FunctionVersion"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionVersion"})
 		}
-		x.FunctionVersion = s9
+		x.FunctionVersion = s6
 	}
-	if mv10 := m["Description"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Description"}
-		s12, ok := mv10.(string)
+	if mv7 := m["Description"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		x.Description = s12
+		x.Description = s8
 	}
-	if mv13 := m["RoutingConfig"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "RoutingConfig"}
-		ptr15 := new(AliasRoutingConfiguration)
-		if err := (&(*ptr15)).bindWire(mv13, p14); err != nil {
-			return err
+	if mv9 := m["RoutingConfig"]; mv9 != nil {
+		ptr10 := new(AliasRoutingConfiguration)
+		if err := (&(*ptr10)).bindWire(mv9); err != nil {
+			return wireWrap(err, wireSeg{name: "RoutingConfig"})
 		}
-		x.RoutingConfig = ptr15
+		x.RoutingConfig = ptr10
 	}
-	if mv16 := m["RevisionId"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "RevisionId"}
-		s18, ok := mv16.(string)
+	if mv11 := m["RevisionId"]; mv11 != nil {
+		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr(p17, "a string")
+			return wireBindErr("a string", wireSeg{name: "RevisionId"})
 		}
-		x.RevisionId = s18
+		x.RevisionId = s12
 	}
 	return nil
 }
@@ -575,37 +569,35 @@ func (x *AliasRoutingConfiguration) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *AliasRoutingConfiguration) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *AliasRoutingConfiguration) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *AliasRoutingConfiguration) bindWire(v any, p *wirePath) error {
+func (x *AliasRoutingConfiguration) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["AdditionalVersionWeights"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "AdditionalVersionWeights"}
-		m3, ok := mv1.(map[string]any)
+		m2, ok := mv1.(map[string]any)
 		if !ok {
-			return wireBindErr(p2, "an object")
+			return wireBindErr("an object", wireSeg{name: "AdditionalVersionWeights"})
 		}
-		out4 := make(map[string]float64, len(m3))
-		for k5, e6 := range m3 {
-			var ev7 float64
-			if e6 != nil {
-				p8 := &wirePath{parent: p2, index: -1}
-				n9, ok := e6.(json.Number)
+		out3 := make(map[string]float64, len(m2))
+		for k4, e5 := range m2 {
+			var ev6 float64
+			if e5 != nil {
+				n7, ok := e5.(json.Number)
 				if !ok {
-					return wireBindErr(p8, "a number")
+					return wireBindErr("a number", wireSeg{name: "AdditionalVersionWeights"}, wireSeg{index: -1})
 				}
-				f10, err11 := strconv.ParseFloat(string(n9), 64)
-				if err11 != nil {
-					return wireBindErr(p8, "a number in range")
+				f8, err9 := strconv.ParseFloat(string(n7), 64)
+				if err9 != nil {
+					return wireBindErr("a number in range", wireSeg{name: "AdditionalVersionWeights"}, wireSeg{index: -1})
 				}
-				ev7 = f10
+				ev6 = f8
 			}
-			out4[k5] = ev7
+			out3[k4] = ev6
 		}
-		x.AdditionalVersionWeights = out4
+		x.AdditionalVersionWeights = out3
 	}
 	return nil
 }
@@ -631,20 +623,19 @@ func (x *CapacityProviderConfig) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CapacityProviderConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CapacityProviderConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CapacityProviderConfig) bindWire(v any, p *wirePath) error {
+func (x *CapacityProviderConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["LambdaManagedInstancesCapacityProviderConfig"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "LambdaManagedInstancesCapacityProviderConfig"}
-		ptr3 := new(LambdaManagedInstancesCapacityProviderConfig)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(LambdaManagedInstancesCapacityProviderConfig)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "LambdaManagedInstancesCapacityProviderConfig"})
 		}
-		x.LambdaManagedInstancesCapacityProviderConfig = ptr3
+		x.LambdaManagedInstancesCapacityProviderConfig = ptr2
 	}
 	return nil
 }
@@ -665,24 +656,23 @@ func (x *Concurrency) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Concurrency) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Concurrency) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Concurrency) bindWire(v any, p *wirePath) error {
+func (x *Concurrency) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ReservedConcurrentExecutions"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ReservedConcurrentExecutions"}
-		n3, ok := mv1.(json.Number)
+		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr(p2, "a number")
+			return wireBindErr("a number", wireSeg{name: "ReservedConcurrentExecutions"})
 		}
-		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
-		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
-			return wireBindErr(p2, "an integer of int32's range")
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "ReservedConcurrentExecutions"})
 		}
-		x.ReservedConcurrentExecutions = int32(i4)
+		x.ReservedConcurrentExecutions = int32(i3)
 	}
 	return nil
 }
@@ -724,347 +714,310 @@ func (x *CreateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreateAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreateAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreateAliasRequest) bindWire(v any, p *wirePath) error {
+func (x *CreateAliasRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "FunctionName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
 		}
-		x.FunctionName = s3
+		x.FunctionName = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
-	if mv7 := m["FunctionVersion"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "FunctionVersion"}
-		s9, ok := mv7.(string)
+	if mv5 := m["FunctionVersion"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionVersion"})
 		}
-		x.FunctionVersion = s9
+		x.FunctionVersion = s6
 	}
-	if mv10 := m["Description"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Description"}
-		s12, ok := mv10.(string)
+	if mv7 := m["Description"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		x.Description = s12
+		x.Description = s8
 	}
-	if mv13 := m["RoutingConfig"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "RoutingConfig"}
-		ptr15 := new(AliasRoutingConfiguration)
-		if err := (&(*ptr15)).bindWire(mv13, p14); err != nil {
-			return err
+	if mv9 := m["RoutingConfig"]; mv9 != nil {
+		ptr10 := new(AliasRoutingConfiguration)
+		if err := (&(*ptr10)).bindWire(mv9); err != nil {
+			return wireWrap(err, wireSeg{name: "RoutingConfig"})
 		}
-		x.RoutingConfig = ptr15
+		x.RoutingConfig = ptr10
 	}
 	return nil
 }
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreateFunctionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreateFunctionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreateFunctionRequest) bindWire(v any, p *wirePath) error {
+func (x *CreateFunctionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "FunctionName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
 		}
-		x.FunctionName = s3
+		x.FunctionName = s2
 	}
-	if mv4 := m["Runtime"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Runtime"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Runtime"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Runtime"})
 		}
-		x.Runtime = s6
+		x.Runtime = s4
 	}
-	if mv7 := m["Role"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Role"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Role"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Role"})
 		}
-		x.Role = s9
+		x.Role = s6
 	}
-	if mv10 := m["Handler"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Handler"}
-		s12, ok := mv10.(string)
+	if mv7 := m["Handler"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "Handler"})
 		}
-		x.Handler = s12
+		x.Handler = s8
 	}
-	if mv13 := m["Code"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "Code"}
-		ptr15 := new(FunctionCode)
-		if err := (&(*ptr15)).bindWire(mv13, p14); err != nil {
-			return err
+	if mv9 := m["Code"]; mv9 != nil {
+		ptr10 := new(FunctionCode)
+		if err := (&(*ptr10)).bindWire(mv9); err != nil {
+			return wireWrap(err, wireSeg{name: "Code"})
 		}
-		x.Code = ptr15
+		x.Code = ptr10
 	}
-	if mv16 := m["Description"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "Description"}
-		s18, ok := mv16.(string)
+	if mv11 := m["Description"]; mv11 != nil {
+		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr(p17, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		x.Description = s18
+		x.Description = s12
 	}
-	if mv19 := m["Timeout"]; mv19 != nil {
-		p20 := &wirePath{parent: p, name: "Timeout"}
-		ptr21 := new(int32)
-		n22, ok := mv19.(json.Number)
+	if mv13 := m["Timeout"]; mv13 != nil {
+		ptr14 := new(int32)
+		n15, ok := mv13.(json.Number)
 		if !ok {
-			return wireBindErr(p20, "a number")
+			return wireBindErr("a number", wireSeg{name: "Timeout"})
 		}
-		i23, err24 := strconv.ParseInt(string(n22), 10, 64)
-		if err24 != nil || i23 < math.MinInt32 || i23 > math.MaxInt32 {
-			return wireBindErr(p20, "an integer of int32's range")
+		i16, err17 := strconv.ParseInt(string(n15), 10, 64)
+		if err17 != nil || i16 < math.MinInt32 || i16 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Timeout"})
 		}
-		(*ptr21) = int32(i23)
-		x.Timeout = ptr21
+		(*ptr14) = int32(i16)
+		x.Timeout = ptr14
 	}
-	if mv25 := m["MemorySize"]; mv25 != nil {
-		p26 := &wirePath{parent: p, name: "MemorySize"}
-		ptr27 := new(int32)
-		n28, ok := mv25.(json.Number)
+	if mv18 := m["MemorySize"]; mv18 != nil {
+		ptr19 := new(int32)
+		n20, ok := mv18.(json.Number)
 		if !ok {
-			return wireBindErr(p26, "a number")
+			return wireBindErr("a number", wireSeg{name: "MemorySize"})
 		}
-		i29, err30 := strconv.ParseInt(string(n28), 10, 64)
-		if err30 != nil || i29 < math.MinInt32 || i29 > math.MaxInt32 {
-			return wireBindErr(p26, "an integer of int32's range")
+		i21, err22 := strconv.ParseInt(string(n20), 10, 64)
+		if err22 != nil || i21 < math.MinInt32 || i21 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MemorySize"})
 		}
-		(*ptr27) = int32(i29)
-		x.MemorySize = ptr27
+		(*ptr19) = int32(i21)
+		x.MemorySize = ptr19
 	}
-	if mv31 := m["Publish"]; mv31 != nil {
-		p32 := &wirePath{parent: p, name: "Publish"}
-		s33, ok := mv31.(bool)
+	if mv23 := m["Publish"]; mv23 != nil {
+		s24, ok := mv23.(bool)
 		if !ok {
-			return wireBindErr(p32, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "Publish"})
 		}
-		x.Publish = s33
+		x.Publish = s24
 	}
-	if mv34 := m["VpcConfig"]; mv34 != nil {
-		p35 := &wirePath{parent: p, name: "VpcConfig"}
-		ptr36 := new(VpcConfig)
-		if err := (&(*ptr36)).bindWire(mv34, p35); err != nil {
-			return err
+	if mv25 := m["VpcConfig"]; mv25 != nil {
+		ptr26 := new(VpcConfig)
+		if err := (&(*ptr26)).bindWire(mv25); err != nil {
+			return wireWrap(err, wireSeg{name: "VpcConfig"})
 		}
-		x.VpcConfig = ptr36
+		x.VpcConfig = ptr26
 	}
-	if mv37 := m["PackageType"]; mv37 != nil {
-		p38 := &wirePath{parent: p, name: "PackageType"}
-		s39, ok := mv37.(string)
+	if mv27 := m["PackageType"]; mv27 != nil {
+		s28, ok := mv27.(string)
 		if !ok {
-			return wireBindErr(p38, "a string")
+			return wireBindErr("a string", wireSeg{name: "PackageType"})
 		}
-		x.PackageType = s39
+		x.PackageType = s28
 	}
-	if mv40 := m["DeadLetterConfig"]; mv40 != nil {
-		p41 := &wirePath{parent: p, name: "DeadLetterConfig"}
-		ptr42 := new(DeadLetterConfig)
-		if err := (&(*ptr42)).bindWire(mv40, p41); err != nil {
-			return err
+	if mv29 := m["DeadLetterConfig"]; mv29 != nil {
+		ptr30 := new(DeadLetterConfig)
+		if err := (&(*ptr30)).bindWire(mv29); err != nil {
+			return wireWrap(err, wireSeg{name: "DeadLetterConfig"})
 		}
-		x.DeadLetterConfig = ptr42
+		x.DeadLetterConfig = ptr30
 	}
-	if mv43 := m["Environment"]; mv43 != nil {
-		p44 := &wirePath{parent: p, name: "Environment"}
-		ptr45 := new(Environment)
-		if err := (&(*ptr45)).bindWire(mv43, p44); err != nil {
-			return err
+	if mv31 := m["Environment"]; mv31 != nil {
+		ptr32 := new(Environment)
+		if err := (&(*ptr32)).bindWire(mv31); err != nil {
+			return wireWrap(err, wireSeg{name: "Environment"})
 		}
-		x.Environment = ptr45
+		x.Environment = ptr32
 	}
-	if mv46 := m["KMSKeyArn"]; mv46 != nil {
-		p47 := &wirePath{parent: p, name: "KMSKeyArn"}
-		s48, ok := mv46.(string)
+	if mv33 := m["KMSKeyArn"]; mv33 != nil {
+		s34, ok := mv33.(string)
 		if !ok {
-			return wireBindErr(p47, "a string")
+			return wireBindErr("a string", wireSeg{name: "KMSKeyArn"})
 		}
-		x.KMSKeyArn = s48
+		x.KMSKeyArn = s34
 	}
-	if mv49 := m["TracingConfig"]; mv49 != nil {
-		p50 := &wirePath{parent: p, name: "TracingConfig"}
-		ptr51 := new(TracingConfig)
-		if err := (&(*ptr51)).bindWire(mv49, p50); err != nil {
-			return err
+	if mv35 := m["TracingConfig"]; mv35 != nil {
+		ptr36 := new(TracingConfig)
+		if err := (&(*ptr36)).bindWire(mv35); err != nil {
+			return wireWrap(err, wireSeg{name: "TracingConfig"})
 		}
-		x.TracingConfig = ptr51
+		x.TracingConfig = ptr36
 	}
-	if mv52 := m["Tags"]; mv52 != nil {
-		p53 := &wirePath{parent: p, name: "Tags"}
-		m54, ok := mv52.(map[string]any)
+	if mv37 := m["Tags"]; mv37 != nil {
+		m38, ok := mv37.(map[string]any)
 		if !ok {
-			return wireBindErr(p53, "an object")
+			return wireBindErr("an object", wireSeg{name: "Tags"})
 		}
-		out55 := make(map[string]string, len(m54))
-		for k56, e57 := range m54 {
-			var ev58 string
-			if e57 != nil {
-				p59 := &wirePath{parent: p53, index: -1}
-				s60, ok := e57.(string)
+		out39 := make(map[string]string, len(m38))
+		for k40, e41 := range m38 {
+			var ev42 string
+			if e41 != nil {
+				s43, ok := e41.(string)
 				if !ok {
-					return wireBindErr(p59, "a string")
+					return wireBindErr("a string", wireSeg{name: "Tags"}, wireSeg{index: -1})
 				}
-				ev58 = s60
+				ev42 = s43
 			}
-			out55[k56] = ev58
+			out39[k40] = ev42
 		}
-		x.Tags = out55
+		x.Tags = out39
 	}
-	if mv61 := m["Layers"]; mv61 != nil {
-		p62 := &wirePath{parent: p, name: "Layers"}
-		l63, ok := mv61.([]any)
+	if mv44 := m["Layers"]; mv44 != nil {
+		l45, ok := mv44.([]any)
 		if !ok {
-			return wireBindErr(p62, "a list")
+			return wireBindErr("a list", wireSeg{name: "Layers"})
 		}
-		s64 := make([]string, len(l63))
-		for i65, e66 := range l63 {
-			if e66 == nil {
+		s46 := make([]string, len(l45))
+		for i47, e48 := range l45 {
+			if e48 == nil {
 				continue
 			}
-			p67 := &wirePath{parent: p62, index: i65 + 1}
-			s68, ok := e66.(string)
+			s49, ok := e48.(string)
 			if !ok {
-				return wireBindErr(p67, "a string")
+				return wireBindErr("a string", wireSeg{name: "Layers"}, wireSeg{index: i47 + 1})
 			}
-			s64[i65] = s68
+			s46[i47] = s49
 		}
-		x.Layers = s64
+		x.Layers = s46
 	}
-	if mv69 := m["FileSystemConfigs"]; mv69 != nil {
-		p70 := &wirePath{parent: p, name: "FileSystemConfigs"}
-		l71, ok := mv69.([]any)
+	if mv50 := m["FileSystemConfigs"]; mv50 != nil {
+		l51, ok := mv50.([]any)
 		if !ok {
-			return wireBindErr(p70, "a list")
+			return wireBindErr("a list", wireSeg{name: "FileSystemConfigs"})
 		}
-		s72 := make([]FileSystemConfig, len(l71))
-		for i73, e74 := range l71 {
-			if e74 == nil {
+		s52 := make([]FileSystemConfig, len(l51))
+		for i53, e54 := range l51 {
+			if e54 == nil {
 				continue
 			}
-			p75 := &wirePath{parent: p70, index: i73 + 1}
-			if err := (&s72[i73]).bindWire(e74, p75); err != nil {
-				return err
+			if err := (&s52[i53]).bindWire(e54); err != nil {
+				return wireWrap(err, wireSeg{name: "FileSystemConfigs"}, wireSeg{index: i53 + 1})
 			}
 		}
-		x.FileSystemConfigs = s72
+		x.FileSystemConfigs = s52
 	}
-	if mv76 := m["ImageConfig"]; mv76 != nil {
-		p77 := &wirePath{parent: p, name: "ImageConfig"}
-		ptr78 := new(ImageConfig)
-		if err := (&(*ptr78)).bindWire(mv76, p77); err != nil {
-			return err
+	if mv55 := m["ImageConfig"]; mv55 != nil {
+		ptr56 := new(ImageConfig)
+		if err := (&(*ptr56)).bindWire(mv55); err != nil {
+			return wireWrap(err, wireSeg{name: "ImageConfig"})
 		}
-		x.ImageConfig = ptr78
+		x.ImageConfig = ptr56
 	}
-	if mv79 := m["CodeSigningConfigArn"]; mv79 != nil {
-		p80 := &wirePath{parent: p, name: "CodeSigningConfigArn"}
-		s81, ok := mv79.(string)
+	if mv57 := m["CodeSigningConfigArn"]; mv57 != nil {
+		s58, ok := mv57.(string)
 		if !ok {
-			return wireBindErr(p80, "a string")
+			return wireBindErr("a string", wireSeg{name: "CodeSigningConfigArn"})
 		}
-		x.CodeSigningConfigArn = s81
+		x.CodeSigningConfigArn = s58
 	}
-	if mv82 := m["Architectures"]; mv82 != nil {
-		p83 := &wirePath{parent: p, name: "Architectures"}
-		l84, ok := mv82.([]any)
+	if mv59 := m["Architectures"]; mv59 != nil {
+		l60, ok := mv59.([]any)
 		if !ok {
-			return wireBindErr(p83, "a list")
+			return wireBindErr("a list", wireSeg{name: "Architectures"})
 		}
-		s85 := make([]string, len(l84))
-		for i86, e87 := range l84 {
-			if e87 == nil {
+		s61 := make([]string, len(l60))
+		for i62, e63 := range l60 {
+			if e63 == nil {
 				continue
 			}
-			p88 := &wirePath{parent: p83, index: i86 + 1}
-			s89, ok := e87.(string)
+			s64, ok := e63.(string)
 			if !ok {
-				return wireBindErr(p88, "a string")
+				return wireBindErr("a string", wireSeg{name: "Architectures"}, wireSeg{index: i62 + 1})
 			}
-			s85[i86] = s89
+			s61[i62] = s64
 		}
-		x.Architectures = s85
+		x.Architectures = s61
 	}
-	if mv90 := m["EphemeralStorage"]; mv90 != nil {
-		p91 := &wirePath{parent: p, name: "EphemeralStorage"}
-		ptr92 := new(EphemeralStorage)
-		if err := (&(*ptr92)).bindWire(mv90, p91); err != nil {
-			return err
+	if mv65 := m["EphemeralStorage"]; mv65 != nil {
+		ptr66 := new(EphemeralStorage)
+		if err := (&(*ptr66)).bindWire(mv65); err != nil {
+			return wireWrap(err, wireSeg{name: "EphemeralStorage"})
 		}
-		x.EphemeralStorage = ptr92
+		x.EphemeralStorage = ptr66
 	}
-	if mv93 := m["SnapStart"]; mv93 != nil {
-		p94 := &wirePath{parent: p, name: "SnapStart"}
-		ptr95 := new(SnapStart)
-		if err := (&(*ptr95)).bindWire(mv93, p94); err != nil {
-			return err
+	if mv67 := m["SnapStart"]; mv67 != nil {
+		ptr68 := new(SnapStart)
+		if err := (&(*ptr68)).bindWire(mv67); err != nil {
+			return wireWrap(err, wireSeg{name: "SnapStart"})
 		}
-		x.SnapStart = ptr95
+		x.SnapStart = ptr68
 	}
-	if mv96 := m["LoggingConfig"]; mv96 != nil {
-		p97 := &wirePath{parent: p, name: "LoggingConfig"}
-		ptr98 := new(LoggingConfig)
-		if err := (&(*ptr98)).bindWire(mv96, p97); err != nil {
-			return err
+	if mv69 := m["LoggingConfig"]; mv69 != nil {
+		ptr70 := new(LoggingConfig)
+		if err := (&(*ptr70)).bindWire(mv69); err != nil {
+			return wireWrap(err, wireSeg{name: "LoggingConfig"})
 		}
-		x.LoggingConfig = ptr98
+		x.LoggingConfig = ptr70
 	}
-	if mv99 := m["CapacityProviderConfig"]; mv99 != nil {
-		p100 := &wirePath{parent: p, name: "CapacityProviderConfig"}
-		ptr101 := new(CapacityProviderConfig)
-		if err := (&(*ptr101)).bindWire(mv99, p100); err != nil {
-			return err
+	if mv71 := m["CapacityProviderConfig"]; mv71 != nil {
+		ptr72 := new(CapacityProviderConfig)
+		if err := (&(*ptr72)).bindWire(mv71); err != nil {
+			return wireWrap(err, wireSeg{name: "CapacityProviderConfig"})
 		}
-		x.CapacityProviderConfig = ptr101
+		x.CapacityProviderConfig = ptr72
 	}
-	if mv102 := m["PublishTo"]; mv102 != nil {
-		p103 := &wirePath{parent: p, name: "PublishTo"}
-		s104, ok := mv102.(string)
+	if mv73 := m["PublishTo"]; mv73 != nil {
+		s74, ok := mv73.(string)
 		if !ok {
-			return wireBindErr(p103, "a string")
+			return wireBindErr("a string", wireSeg{name: "PublishTo"})
 		}
-		x.PublishTo = s104
+		x.PublishTo = s74
 	}
-	if mv105 := m["DurableConfig"]; mv105 != nil {
-		p106 := &wirePath{parent: p, name: "DurableConfig"}
-		ptr107 := new(DurableConfig)
-		if err := (&(*ptr107)).bindWire(mv105, p106); err != nil {
-			return err
+	if mv75 := m["DurableConfig"]; mv75 != nil {
+		ptr76 := new(DurableConfig)
+		if err := (&(*ptr76)).bindWire(mv75); err != nil {
+			return wireWrap(err, wireSeg{name: "DurableConfig"})
 		}
-		x.DurableConfig = ptr107
+		x.DurableConfig = ptr76
 	}
-	if mv108 := m["TenancyConfig"]; mv108 != nil {
-		p109 := &wirePath{parent: p, name: "TenancyConfig"}
-		ptr110 := new(TenancyConfig)
-		if err := (&(*ptr110)).bindWire(mv108, p109); err != nil {
-			return err
+	if mv77 := m["TenancyConfig"]; mv77 != nil {
+		ptr78 := new(TenancyConfig)
+		if err := (&(*ptr78)).bindWire(mv77); err != nil {
+			return wireWrap(err, wireSeg{name: "TenancyConfig"})
 		}
-		x.TenancyConfig = ptr110
+		x.TenancyConfig = ptr78
 	}
 	return nil
 }
@@ -1085,20 +1038,19 @@ func (x *DeadLetterConfig) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeadLetterConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeadLetterConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeadLetterConfig) bindWire(v any, p *wirePath) error {
+func (x *DeadLetterConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["TargetArn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "TargetArn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "TargetArn"})
 		}
-		x.TargetArn = s3
+		x.TargetArn = s2
 	}
 	return nil
 }
@@ -1123,28 +1075,26 @@ func (x *DeleteAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteAliasRequest) bindWire(v any, p *wirePath) error {
+func (x *DeleteAliasRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "FunctionName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
 		}
-		x.FunctionName = s3
+		x.FunctionName = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
 	return nil
 }
@@ -1169,28 +1119,26 @@ func (x *DeleteFunctionRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteFunctionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteFunctionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteFunctionRequest) bindWire(v any, p *wirePath) error {
+func (x *DeleteFunctionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "FunctionName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
 		}
-		x.FunctionName = s3
+		x.FunctionName = s2
 	}
-	if mv4 := m["Qualifier"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Qualifier"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Qualifier"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Qualifier"})
 		}
-		x.Qualifier = s6
+		x.Qualifier = s4
 	}
 	return nil
 }
@@ -1211,24 +1159,23 @@ func (x *DeleteFunctionResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteFunctionResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteFunctionResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteFunctionResponse) bindWire(v any, p *wirePath) error {
+func (x *DeleteFunctionResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["StatusCode"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "StatusCode"}
-		n3, ok := mv1.(json.Number)
+		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr(p2, "a number")
+			return wireBindErr("a number", wireSeg{name: "StatusCode"})
 		}
-		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
-		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
-			return wireBindErr(p2, "an integer of int32's range")
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "StatusCode"})
 		}
-		x.StatusCode = int32(i4)
+		x.StatusCode = int32(i3)
 	}
 	return nil
 }
@@ -1253,36 +1200,34 @@ func (x *DurableConfig) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DurableConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DurableConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DurableConfig) bindWire(v any, p *wirePath) error {
+func (x *DurableConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RetentionPeriodInDays"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RetentionPeriodInDays"}
-		n3, ok := mv1.(json.Number)
+		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr(p2, "a number")
+			return wireBindErr("a number", wireSeg{name: "RetentionPeriodInDays"})
 		}
-		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
-		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
-			return wireBindErr(p2, "an integer of int32's range")
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "RetentionPeriodInDays"})
 		}
-		x.RetentionPeriodInDays = int32(i4)
+		x.RetentionPeriodInDays = int32(i3)
 	}
-	if mv6 := m["ExecutionTimeout"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "ExecutionTimeout"}
-		n8, ok := mv6.(json.Number)
+	if mv5 := m["ExecutionTimeout"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p7, "a number")
+			return wireBindErr("a number", wireSeg{name: "ExecutionTimeout"})
 		}
-		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
-		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
-			return wireBindErr(p7, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "ExecutionTimeout"})
 		}
-		x.ExecutionTimeout = int32(i9)
+		x.ExecutionTimeout = int32(i7)
 	}
 	return nil
 }
@@ -1320,33 +1265,31 @@ func (x *Environment) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Environment) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Environment) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Environment) bindWire(v any, p *wirePath) error {
+func (x *Environment) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Variables"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Variables"}
-		m3, ok := mv1.(map[string]any)
+		m2, ok := mv1.(map[string]any)
 		if !ok {
-			return wireBindErr(p2, "an object")
+			return wireBindErr("an object", wireSeg{name: "Variables"})
 		}
-		out4 := make(map[string]string, len(m3))
-		for k5, e6 := range m3 {
-			var ev7 string
-			if e6 != nil {
-				p8 := &wirePath{parent: p2, index: -1}
-				s9, ok := e6.(string)
+		out3 := make(map[string]string, len(m2))
+		for k4, e5 := range m2 {
+			var ev6 string
+			if e5 != nil {
+				s7, ok := e5.(string)
 				if !ok {
-					return wireBindErr(p8, "a string")
+					return wireBindErr("a string", wireSeg{name: "Variables"}, wireSeg{index: -1})
 				}
-				ev7 = s9
+				ev6 = s7
 			}
-			out4[k5] = ev7
+			out3[k4] = ev6
 		}
-		x.Variables = out4
+		x.Variables = out3
 	}
 	return nil
 }
@@ -1371,28 +1314,26 @@ func (x *EnvironmentError) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *EnvironmentError) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *EnvironmentError) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *EnvironmentError) bindWire(v any, p *wirePath) error {
+func (x *EnvironmentError) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ErrorCode"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ErrorCode"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ErrorCode"})
 		}
-		x.ErrorCode = s3
+		x.ErrorCode = s2
 	}
-	if mv4 := m["Message"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Message"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Message"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Message"})
 		}
-		x.Message = s6
+		x.Message = s4
 	}
 	return nil
 }
@@ -1439,41 +1380,38 @@ func (x *EnvironmentResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *EnvironmentResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *EnvironmentResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *EnvironmentResponse) bindWire(v any, p *wirePath) error {
+func (x *EnvironmentResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Variables"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Variables"}
-		m3, ok := mv1.(map[string]any)
+		m2, ok := mv1.(map[string]any)
 		if !ok {
-			return wireBindErr(p2, "an object")
+			return wireBindErr("an object", wireSeg{name: "Variables"})
 		}
-		out4 := make(map[string]string, len(m3))
-		for k5, e6 := range m3 {
-			var ev7 string
-			if e6 != nil {
-				p8 := &wirePath{parent: p2, index: -1}
-				s9, ok := e6.(string)
+		out3 := make(map[string]string, len(m2))
+		for k4, e5 := range m2 {
+			var ev6 string
+			if e5 != nil {
+				s7, ok := e5.(string)
 				if !ok {
-					return wireBindErr(p8, "a string")
+					return wireBindErr("a string", wireSeg{name: "Variables"}, wireSeg{index: -1})
 				}
-				ev7 = s9
+				ev6 = s7
 			}
-			out4[k5] = ev7
+			out3[k4] = ev6
 		}
-		x.Variables = out4
+		x.Variables = out3
 	}
-	if mv10 := m["Error"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Error"}
-		ptr12 := new(EnvironmentError)
-		if err := (&(*ptr12)).bindWire(mv10, p11); err != nil {
-			return err
+	if mv8 := m["Error"]; mv8 != nil {
+		ptr9 := new(EnvironmentError)
+		if err := (&(*ptr9)).bindWire(mv8); err != nil {
+			return wireWrap(err, wireSeg{name: "Error"})
 		}
-		x.Error = ptr12
+		x.Error = ptr9
 	}
 	return nil
 }
@@ -1494,24 +1432,23 @@ func (x *EphemeralStorage) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *EphemeralStorage) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *EphemeralStorage) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *EphemeralStorage) bindWire(v any, p *wirePath) error {
+func (x *EphemeralStorage) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Size"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Size"}
-		n3, ok := mv1.(json.Number)
+		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr(p2, "a number")
+			return wireBindErr("a number", wireSeg{name: "Size"})
 		}
-		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
-		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
-			return wireBindErr(p2, "an integer of int32's range")
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Size"})
 		}
-		x.Size = int32(i4)
+		x.Size = int32(i3)
 	}
 	return nil
 }
@@ -1536,88 +1473,80 @@ func (x *FileSystemConfig) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *FileSystemConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *FileSystemConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *FileSystemConfig) bindWire(v any, p *wirePath) error {
+func (x *FileSystemConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Arn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Arn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Arn"})
 		}
-		x.Arn = s3
+		x.Arn = s2
 	}
-	if mv4 := m["LocalMountPath"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "LocalMountPath"}
-		s6, ok := mv4.(string)
+	if mv3 := m["LocalMountPath"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "LocalMountPath"})
 		}
-		x.LocalMountPath = s6
+		x.LocalMountPath = s4
 	}
 	return nil
 }
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *FunctionCode) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *FunctionCode) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *FunctionCode) bindWire(v any, p *wirePath) error {
+func (x *FunctionCode) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ZipFile"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ZipFile"}
-		blob3, ok := mv1.(*spool.Blob)
+		blob2, ok := mv1.(*spool.Blob)
 		if !ok {
-			return wireBindErr(p2, "streamed bytes")
+			return wireBindErr("streamed bytes", wireSeg{name: "ZipFile"})
 		}
-		x.ZipFile = blob3
+		x.ZipFile = blob2
 	}
-	if mv4 := m["S3Bucket"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "S3Bucket"}
-		s6, ok := mv4.(string)
+	if mv3 := m["S3Bucket"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "S3Bucket"})
 		}
-		x.S3Bucket = s6
+		x.S3Bucket = s4
 	}
-	if mv7 := m["S3Key"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "S3Key"}
-		s9, ok := mv7.(string)
+	if mv5 := m["S3Key"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "S3Key"})
 		}
-		x.S3Key = s9
+		x.S3Key = s6
 	}
-	if mv10 := m["S3ObjectVersion"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "S3ObjectVersion"}
-		s12, ok := mv10.(string)
+	if mv7 := m["S3ObjectVersion"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "S3ObjectVersion"})
 		}
-		x.S3ObjectVersion = s12
+		x.S3ObjectVersion = s8
 	}
-	if mv13 := m["ImageUri"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "ImageUri"}
-		s15, ok := mv13.(string)
+	if mv9 := m["ImageUri"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p14, "a string")
+			return wireBindErr("a string", wireSeg{name: "ImageUri"})
 		}
-		x.ImageUri = s15
+		x.ImageUri = s10
 	}
-	if mv16 := m["SourceKMSKeyArn"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "SourceKMSKeyArn"}
-		s18, ok := mv16.(string)
+	if mv11 := m["SourceKMSKeyArn"]; mv11 != nil {
+		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr(p17, "a string")
+			return wireBindErr("a string", wireSeg{name: "SourceKMSKeyArn"})
 		}
-		x.SourceKMSKeyArn = s18
+		x.SourceKMSKeyArn = s12
 	}
 	return nil
 }
@@ -1654,52 +1583,47 @@ func (x *FunctionCodeLocation) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *FunctionCodeLocation) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *FunctionCodeLocation) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *FunctionCodeLocation) bindWire(v any, p *wirePath) error {
+func (x *FunctionCodeLocation) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RepositoryType"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RepositoryType"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RepositoryType"})
 		}
-		x.RepositoryType = s3
+		x.RepositoryType = s2
 	}
-	if mv4 := m["Location"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Location"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Location"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Location"})
 		}
-		x.Location = s6
+		x.Location = s4
 	}
-	if mv7 := m["ImageUri"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "ImageUri"}
-		s9, ok := mv7.(string)
+	if mv5 := m["ImageUri"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "ImageUri"})
 		}
-		x.ImageUri = s9
+		x.ImageUri = s6
 	}
-	if mv10 := m["ResolvedImageUri"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "ResolvedImageUri"}
-		s12, ok := mv10.(string)
+	if mv7 := m["ResolvedImageUri"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "ResolvedImageUri"})
 		}
-		x.ResolvedImageUri = s12
+		x.ResolvedImageUri = s8
 	}
-	if mv13 := m["SourceKMSKeyArn"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "SourceKMSKeyArn"}
-		s15, ok := mv13.(string)
+	if mv9 := m["SourceKMSKeyArn"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p14, "a string")
+			return wireBindErr("a string", wireSeg{name: "SourceKMSKeyArn"})
 		}
-		x.SourceKMSKeyArn = s15
+		x.SourceKMSKeyArn = s10
 	}
 	return nil
 }
@@ -1958,376 +1882,333 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *FunctionConfiguration) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *FunctionConfiguration) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *FunctionConfiguration) bindWire(v any, p *wirePath) error {
+func (x *FunctionConfiguration) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "FunctionName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
 		}
-		x.FunctionName = s3
+		x.FunctionName = s2
 	}
-	if mv4 := m["FunctionArn"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "FunctionArn"}
-		s6, ok := mv4.(string)
+	if mv3 := m["FunctionArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionArn"})
 		}
-		x.FunctionArn = s6
+		x.FunctionArn = s4
 	}
-	if mv7 := m["Runtime"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Runtime"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Runtime"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Runtime"})
 		}
-		x.Runtime = s9
+		x.Runtime = s6
 	}
-	if mv10 := m["Role"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Role"}
-		s12, ok := mv10.(string)
+	if mv7 := m["Role"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "Role"})
 		}
-		x.Role = s12
+		x.Role = s8
 	}
-	if mv13 := m["Handler"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "Handler"}
-		s15, ok := mv13.(string)
+	if mv9 := m["Handler"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p14, "a string")
+			return wireBindErr("a string", wireSeg{name: "Handler"})
 		}
-		x.Handler = s15
+		x.Handler = s10
 	}
-	if mv16 := m["CodeSize"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "CodeSize"}
-		n18, ok := mv16.(json.Number)
+	if mv11 := m["CodeSize"]; mv11 != nil {
+		n12, ok := mv11.(json.Number)
 		if !ok {
-			return wireBindErr(p17, "a number")
+			return wireBindErr("a number", wireSeg{name: "CodeSize"})
+		}
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "CodeSize"})
+		}
+		x.CodeSize = int64(i13)
+	}
+	if mv15 := m["Description"]; mv15 != nil {
+		s16, ok := mv15.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		x.Description = s16
+	}
+	if mv17 := m["Timeout"]; mv17 != nil {
+		n18, ok := mv17.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Timeout"})
 		}
 		i19, err20 := strconv.ParseInt(string(n18), 10, 64)
-		if err20 != nil {
-			return wireBindErr(p17, "an integer of int64's range")
+		if err20 != nil || i19 < math.MinInt32 || i19 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Timeout"})
 		}
-		x.CodeSize = int64(i19)
+		x.Timeout = int32(i19)
 	}
-	if mv21 := m["Description"]; mv21 != nil {
-		p22 := &wirePath{parent: p, name: "Description"}
-		s23, ok := mv21.(string)
+	if mv21 := m["MemorySize"]; mv21 != nil {
+		n22, ok := mv21.(json.Number)
 		if !ok {
-			return wireBindErr(p22, "a string")
+			return wireBindErr("a number", wireSeg{name: "MemorySize"})
 		}
-		x.Description = s23
+		i23, err24 := strconv.ParseInt(string(n22), 10, 64)
+		if err24 != nil || i23 < math.MinInt32 || i23 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MemorySize"})
+		}
+		x.MemorySize = int32(i23)
 	}
-	if mv24 := m["Timeout"]; mv24 != nil {
-		p25 := &wirePath{parent: p, name: "Timeout"}
-		n26, ok := mv24.(json.Number)
+	if mv25 := m["LastModified"]; mv25 != nil {
+		s26, ok := mv25.(string)
 		if !ok {
-			return wireBindErr(p25, "a number")
+			return wireBindErr("a string", wireSeg{name: "LastModified"})
 		}
-		i27, err28 := strconv.ParseInt(string(n26), 10, 64)
-		if err28 != nil || i27 < math.MinInt32 || i27 > math.MaxInt32 {
-			return wireBindErr(p25, "an integer of int32's range")
-		}
-		x.Timeout = int32(i27)
+		x.LastModified = s26
 	}
-	if mv29 := m["MemorySize"]; mv29 != nil {
-		p30 := &wirePath{parent: p, name: "MemorySize"}
-		n31, ok := mv29.(json.Number)
+	if mv27 := m["CodeSha256"]; mv27 != nil {
+		s28, ok := mv27.(string)
 		if !ok {
-			return wireBindErr(p30, "a number")
+			return wireBindErr("a string", wireSeg{name: "CodeSha256"})
 		}
-		i32, err33 := strconv.ParseInt(string(n31), 10, 64)
-		if err33 != nil || i32 < math.MinInt32 || i32 > math.MaxInt32 {
-			return wireBindErr(p30, "an integer of int32's range")
-		}
-		x.MemorySize = int32(i32)
+		x.CodeSha256 = s28
 	}
-	if mv34 := m["LastModified"]; mv34 != nil {
-		p35 := &wirePath{parent: p, name: "LastModified"}
-		s36, ok := mv34.(string)
+	if mv29 := m["Version"]; mv29 != nil {
+		s30, ok := mv29.(string)
 		if !ok {
-			return wireBindErr(p35, "a string")
+			return wireBindErr("a string", wireSeg{name: "Version"})
 		}
-		x.LastModified = s36
+		x.Version = s30
 	}
-	if mv37 := m["CodeSha256"]; mv37 != nil {
-		p38 := &wirePath{parent: p, name: "CodeSha256"}
-		s39, ok := mv37.(string)
+	if mv31 := m["VpcConfig"]; mv31 != nil {
+		ptr32 := new(VpcConfigResponse)
+		if err := (&(*ptr32)).bindWire(mv31); err != nil {
+			return wireWrap(err, wireSeg{name: "VpcConfig"})
+		}
+		x.VpcConfig = ptr32
+	}
+	if mv33 := m["DeadLetterConfig"]; mv33 != nil {
+		ptr34 := new(DeadLetterConfig)
+		if err := (&(*ptr34)).bindWire(mv33); err != nil {
+			return wireWrap(err, wireSeg{name: "DeadLetterConfig"})
+		}
+		x.DeadLetterConfig = ptr34
+	}
+	if mv35 := m["Environment"]; mv35 != nil {
+		ptr36 := new(EnvironmentResponse)
+		if err := (&(*ptr36)).bindWire(mv35); err != nil {
+			return wireWrap(err, wireSeg{name: "Environment"})
+		}
+		x.Environment = ptr36
+	}
+	if mv37 := m["KMSKeyArn"]; mv37 != nil {
+		s38, ok := mv37.(string)
 		if !ok {
-			return wireBindErr(p38, "a string")
+			return wireBindErr("a string", wireSeg{name: "KMSKeyArn"})
 		}
-		x.CodeSha256 = s39
+		x.KMSKeyArn = s38
 	}
-	if mv40 := m["Version"]; mv40 != nil {
-		p41 := &wirePath{parent: p, name: "Version"}
-		s42, ok := mv40.(string)
+	if mv39 := m["TracingConfig"]; mv39 != nil {
+		ptr40 := new(TracingConfigResponse)
+		if err := (&(*ptr40)).bindWire(mv39); err != nil {
+			return wireWrap(err, wireSeg{name: "TracingConfig"})
+		}
+		x.TracingConfig = ptr40
+	}
+	if mv41 := m["MasterArn"]; mv41 != nil {
+		s42, ok := mv41.(string)
 		if !ok {
-			return wireBindErr(p41, "a string")
+			return wireBindErr("a string", wireSeg{name: "MasterArn"})
 		}
-		x.Version = s42
+		x.MasterArn = s42
 	}
-	if mv43 := m["VpcConfig"]; mv43 != nil {
-		p44 := &wirePath{parent: p, name: "VpcConfig"}
-		ptr45 := new(VpcConfigResponse)
-		if err := (&(*ptr45)).bindWire(mv43, p44); err != nil {
-			return err
-		}
-		x.VpcConfig = ptr45
-	}
-	if mv46 := m["DeadLetterConfig"]; mv46 != nil {
-		p47 := &wirePath{parent: p, name: "DeadLetterConfig"}
-		ptr48 := new(DeadLetterConfig)
-		if err := (&(*ptr48)).bindWire(mv46, p47); err != nil {
-			return err
-		}
-		x.DeadLetterConfig = ptr48
-	}
-	if mv49 := m["Environment"]; mv49 != nil {
-		p50 := &wirePath{parent: p, name: "Environment"}
-		ptr51 := new(EnvironmentResponse)
-		if err := (&(*ptr51)).bindWire(mv49, p50); err != nil {
-			return err
-		}
-		x.Environment = ptr51
-	}
-	if mv52 := m["KMSKeyArn"]; mv52 != nil {
-		p53 := &wirePath{parent: p, name: "KMSKeyArn"}
-		s54, ok := mv52.(string)
+	if mv43 := m["RevisionId"]; mv43 != nil {
+		s44, ok := mv43.(string)
 		if !ok {
-			return wireBindErr(p53, "a string")
+			return wireBindErr("a string", wireSeg{name: "RevisionId"})
 		}
-		x.KMSKeyArn = s54
+		x.RevisionId = s44
 	}
-	if mv55 := m["TracingConfig"]; mv55 != nil {
-		p56 := &wirePath{parent: p, name: "TracingConfig"}
-		ptr57 := new(TracingConfigResponse)
-		if err := (&(*ptr57)).bindWire(mv55, p56); err != nil {
-			return err
-		}
-		x.TracingConfig = ptr57
-	}
-	if mv58 := m["MasterArn"]; mv58 != nil {
-		p59 := &wirePath{parent: p, name: "MasterArn"}
-		s60, ok := mv58.(string)
+	if mv45 := m["Layers"]; mv45 != nil {
+		l46, ok := mv45.([]any)
 		if !ok {
-			return wireBindErr(p59, "a string")
+			return wireBindErr("a list", wireSeg{name: "Layers"})
 		}
-		x.MasterArn = s60
-	}
-	if mv61 := m["RevisionId"]; mv61 != nil {
-		p62 := &wirePath{parent: p, name: "RevisionId"}
-		s63, ok := mv61.(string)
-		if !ok {
-			return wireBindErr(p62, "a string")
-		}
-		x.RevisionId = s63
-	}
-	if mv64 := m["Layers"]; mv64 != nil {
-		p65 := &wirePath{parent: p, name: "Layers"}
-		l66, ok := mv64.([]any)
-		if !ok {
-			return wireBindErr(p65, "a list")
-		}
-		s67 := make([]Layer, len(l66))
-		for i68, e69 := range l66 {
-			if e69 == nil {
+		s47 := make([]Layer, len(l46))
+		for i48, e49 := range l46 {
+			if e49 == nil {
 				continue
 			}
-			p70 := &wirePath{parent: p65, index: i68 + 1}
-			if err := (&s67[i68]).bindWire(e69, p70); err != nil {
-				return err
+			if err := (&s47[i48]).bindWire(e49); err != nil {
+				return wireWrap(err, wireSeg{name: "Layers"}, wireSeg{index: i48 + 1})
 			}
 		}
-		x.Layers = s67
+		x.Layers = s47
 	}
-	if mv71 := m["State"]; mv71 != nil {
-		p72 := &wirePath{parent: p, name: "State"}
-		s73, ok := mv71.(string)
+	if mv50 := m["State"]; mv50 != nil {
+		s51, ok := mv50.(string)
 		if !ok {
-			return wireBindErr(p72, "a string")
+			return wireBindErr("a string", wireSeg{name: "State"})
 		}
-		x.State = s73
+		x.State = s51
 	}
-	if mv74 := m["StateReason"]; mv74 != nil {
-		p75 := &wirePath{parent: p, name: "StateReason"}
-		s76, ok := mv74.(string)
+	if mv52 := m["StateReason"]; mv52 != nil {
+		s53, ok := mv52.(string)
 		if !ok {
-			return wireBindErr(p75, "a string")
+			return wireBindErr("a string", wireSeg{name: "StateReason"})
 		}
-		x.StateReason = s76
+		x.StateReason = s53
 	}
-	if mv77 := m["StateReasonCode"]; mv77 != nil {
-		p78 := &wirePath{parent: p, name: "StateReasonCode"}
-		s79, ok := mv77.(string)
+	if mv54 := m["StateReasonCode"]; mv54 != nil {
+		s55, ok := mv54.(string)
 		if !ok {
-			return wireBindErr(p78, "a string")
+			return wireBindErr("a string", wireSeg{name: "StateReasonCode"})
 		}
-		x.StateReasonCode = s79
+		x.StateReasonCode = s55
 	}
-	if mv80 := m["LastUpdateStatus"]; mv80 != nil {
-		p81 := &wirePath{parent: p, name: "LastUpdateStatus"}
-		s82, ok := mv80.(string)
+	if mv56 := m["LastUpdateStatus"]; mv56 != nil {
+		s57, ok := mv56.(string)
 		if !ok {
-			return wireBindErr(p81, "a string")
+			return wireBindErr("a string", wireSeg{name: "LastUpdateStatus"})
 		}
-		x.LastUpdateStatus = s82
+		x.LastUpdateStatus = s57
 	}
-	if mv83 := m["LastUpdateStatusReason"]; mv83 != nil {
-		p84 := &wirePath{parent: p, name: "LastUpdateStatusReason"}
-		s85, ok := mv83.(string)
+	if mv58 := m["LastUpdateStatusReason"]; mv58 != nil {
+		s59, ok := mv58.(string)
 		if !ok {
-			return wireBindErr(p84, "a string")
+			return wireBindErr("a string", wireSeg{name: "LastUpdateStatusReason"})
 		}
-		x.LastUpdateStatusReason = s85
+		x.LastUpdateStatusReason = s59
 	}
-	if mv86 := m["LastUpdateStatusReasonCode"]; mv86 != nil {
-		p87 := &wirePath{parent: p, name: "LastUpdateStatusReasonCode"}
-		s88, ok := mv86.(string)
+	if mv60 := m["LastUpdateStatusReasonCode"]; mv60 != nil {
+		s61, ok := mv60.(string)
 		if !ok {
-			return wireBindErr(p87, "a string")
+			return wireBindErr("a string", wireSeg{name: "LastUpdateStatusReasonCode"})
 		}
-		x.LastUpdateStatusReasonCode = s88
+		x.LastUpdateStatusReasonCode = s61
 	}
-	if mv89 := m["FileSystemConfigs"]; mv89 != nil {
-		p90 := &wirePath{parent: p, name: "FileSystemConfigs"}
-		l91, ok := mv89.([]any)
+	if mv62 := m["FileSystemConfigs"]; mv62 != nil {
+		l63, ok := mv62.([]any)
 		if !ok {
-			return wireBindErr(p90, "a list")
+			return wireBindErr("a list", wireSeg{name: "FileSystemConfigs"})
 		}
-		s92 := make([]FileSystemConfig, len(l91))
-		for i93, e94 := range l91 {
-			if e94 == nil {
+		s64 := make([]FileSystemConfig, len(l63))
+		for i65, e66 := range l63 {
+			if e66 == nil {
 				continue
 			}
-			p95 := &wirePath{parent: p90, index: i93 + 1}
-			if err := (&s92[i93]).bindWire(e94, p95); err != nil {
-				return err
+			if err := (&s64[i65]).bindWire(e66); err != nil {
+				return wireWrap(err, wireSeg{name: "FileSystemConfigs"}, wireSeg{index: i65 + 1})
 			}
 		}
-		x.FileSystemConfigs = s92
+		x.FileSystemConfigs = s64
 	}
-	if mv96 := m["PackageType"]; mv96 != nil {
-		p97 := &wirePath{parent: p, name: "PackageType"}
-		s98, ok := mv96.(string)
+	if mv67 := m["PackageType"]; mv67 != nil {
+		s68, ok := mv67.(string)
 		if !ok {
-			return wireBindErr(p97, "a string")
+			return wireBindErr("a string", wireSeg{name: "PackageType"})
 		}
-		x.PackageType = s98
+		x.PackageType = s68
 	}
-	if mv99 := m["ImageConfigResponse"]; mv99 != nil {
-		p100 := &wirePath{parent: p, name: "ImageConfigResponse"}
-		ptr101 := new(ImageConfigResponse)
-		if err := (&(*ptr101)).bindWire(mv99, p100); err != nil {
-			return err
+	if mv69 := m["ImageConfigResponse"]; mv69 != nil {
+		ptr70 := new(ImageConfigResponse)
+		if err := (&(*ptr70)).bindWire(mv69); err != nil {
+			return wireWrap(err, wireSeg{name: "ImageConfigResponse"})
 		}
-		x.ImageConfigResponse = ptr101
+		x.ImageConfigResponse = ptr70
 	}
-	if mv102 := m["SigningProfileVersionArn"]; mv102 != nil {
-		p103 := &wirePath{parent: p, name: "SigningProfileVersionArn"}
-		s104, ok := mv102.(string)
+	if mv71 := m["SigningProfileVersionArn"]; mv71 != nil {
+		s72, ok := mv71.(string)
 		if !ok {
-			return wireBindErr(p103, "a string")
+			return wireBindErr("a string", wireSeg{name: "SigningProfileVersionArn"})
 		}
-		x.SigningProfileVersionArn = s104
+		x.SigningProfileVersionArn = s72
 	}
-	if mv105 := m["SigningJobArn"]; mv105 != nil {
-		p106 := &wirePath{parent: p, name: "SigningJobArn"}
-		s107, ok := mv105.(string)
+	if mv73 := m["SigningJobArn"]; mv73 != nil {
+		s74, ok := mv73.(string)
 		if !ok {
-			return wireBindErr(p106, "a string")
+			return wireBindErr("a string", wireSeg{name: "SigningJobArn"})
 		}
-		x.SigningJobArn = s107
+		x.SigningJobArn = s74
 	}
-	if mv108 := m["Architectures"]; mv108 != nil {
-		p109 := &wirePath{parent: p, name: "Architectures"}
-		l110, ok := mv108.([]any)
+	if mv75 := m["Architectures"]; mv75 != nil {
+		l76, ok := mv75.([]any)
 		if !ok {
-			return wireBindErr(p109, "a list")
+			return wireBindErr("a list", wireSeg{name: "Architectures"})
 		}
-		s111 := make([]string, len(l110))
-		for i112, e113 := range l110 {
-			if e113 == nil {
+		s77 := make([]string, len(l76))
+		for i78, e79 := range l76 {
+			if e79 == nil {
 				continue
 			}
-			p114 := &wirePath{parent: p109, index: i112 + 1}
-			s115, ok := e113.(string)
+			s80, ok := e79.(string)
 			if !ok {
-				return wireBindErr(p114, "a string")
+				return wireBindErr("a string", wireSeg{name: "Architectures"}, wireSeg{index: i78 + 1})
 			}
-			s111[i112] = s115
+			s77[i78] = s80
 		}
-		x.Architectures = s111
+		x.Architectures = s77
 	}
-	if mv116 := m["EphemeralStorage"]; mv116 != nil {
-		p117 := &wirePath{parent: p, name: "EphemeralStorage"}
-		ptr118 := new(EphemeralStorage)
-		if err := (&(*ptr118)).bindWire(mv116, p117); err != nil {
-			return err
+	if mv81 := m["EphemeralStorage"]; mv81 != nil {
+		ptr82 := new(EphemeralStorage)
+		if err := (&(*ptr82)).bindWire(mv81); err != nil {
+			return wireWrap(err, wireSeg{name: "EphemeralStorage"})
 		}
-		x.EphemeralStorage = ptr118
+		x.EphemeralStorage = ptr82
 	}
-	if mv119 := m["SnapStart"]; mv119 != nil {
-		p120 := &wirePath{parent: p, name: "SnapStart"}
-		ptr121 := new(SnapStartResponse)
-		if err := (&(*ptr121)).bindWire(mv119, p120); err != nil {
-			return err
+	if mv83 := m["SnapStart"]; mv83 != nil {
+		ptr84 := new(SnapStartResponse)
+		if err := (&(*ptr84)).bindWire(mv83); err != nil {
+			return wireWrap(err, wireSeg{name: "SnapStart"})
 		}
-		x.SnapStart = ptr121
+		x.SnapStart = ptr84
 	}
-	if mv122 := m["RuntimeVersionConfig"]; mv122 != nil {
-		p123 := &wirePath{parent: p, name: "RuntimeVersionConfig"}
-		ptr124 := new(RuntimeVersionConfig)
-		if err := (&(*ptr124)).bindWire(mv122, p123); err != nil {
-			return err
+	if mv85 := m["RuntimeVersionConfig"]; mv85 != nil {
+		ptr86 := new(RuntimeVersionConfig)
+		if err := (&(*ptr86)).bindWire(mv85); err != nil {
+			return wireWrap(err, wireSeg{name: "RuntimeVersionConfig"})
 		}
-		x.RuntimeVersionConfig = ptr124
+		x.RuntimeVersionConfig = ptr86
 	}
-	if mv125 := m["LoggingConfig"]; mv125 != nil {
-		p126 := &wirePath{parent: p, name: "LoggingConfig"}
-		ptr127 := new(LoggingConfig)
-		if err := (&(*ptr127)).bindWire(mv125, p126); err != nil {
-			return err
+	if mv87 := m["LoggingConfig"]; mv87 != nil {
+		ptr88 := new(LoggingConfig)
+		if err := (&(*ptr88)).bindWire(mv87); err != nil {
+			return wireWrap(err, wireSeg{name: "LoggingConfig"})
 		}
-		x.LoggingConfig = ptr127
+		x.LoggingConfig = ptr88
 	}
-	if mv128 := m["CapacityProviderConfig"]; mv128 != nil {
-		p129 := &wirePath{parent: p, name: "CapacityProviderConfig"}
-		ptr130 := new(CapacityProviderConfig)
-		if err := (&(*ptr130)).bindWire(mv128, p129); err != nil {
-			return err
+	if mv89 := m["CapacityProviderConfig"]; mv89 != nil {
+		ptr90 := new(CapacityProviderConfig)
+		if err := (&(*ptr90)).bindWire(mv89); err != nil {
+			return wireWrap(err, wireSeg{name: "CapacityProviderConfig"})
 		}
-		x.CapacityProviderConfig = ptr130
+		x.CapacityProviderConfig = ptr90
 	}
-	if mv131 := m["ConfigSha256"]; mv131 != nil {
-		p132 := &wirePath{parent: p, name: "ConfigSha256"}
-		s133, ok := mv131.(string)
+	if mv91 := m["ConfigSha256"]; mv91 != nil {
+		s92, ok := mv91.(string)
 		if !ok {
-			return wireBindErr(p132, "a string")
+			return wireBindErr("a string", wireSeg{name: "ConfigSha256"})
 		}
-		x.ConfigSha256 = s133
+		x.ConfigSha256 = s92
 	}
-	if mv134 := m["DurableConfig"]; mv134 != nil {
-		p135 := &wirePath{parent: p, name: "DurableConfig"}
-		ptr136 := new(DurableConfig)
-		if err := (&(*ptr136)).bindWire(mv134, p135); err != nil {
-			return err
+	if mv93 := m["DurableConfig"]; mv93 != nil {
+		ptr94 := new(DurableConfig)
+		if err := (&(*ptr94)).bindWire(mv93); err != nil {
+			return wireWrap(err, wireSeg{name: "DurableConfig"})
 		}
-		x.DurableConfig = ptr136
+		x.DurableConfig = ptr94
 	}
-	if mv137 := m["TenancyConfig"]; mv137 != nil {
-		p138 := &wirePath{parent: p, name: "TenancyConfig"}
-		ptr139 := new(TenancyConfig)
-		if err := (&(*ptr139)).bindWire(mv137, p138); err != nil {
-			return err
+	if mv95 := m["TenancyConfig"]; mv95 != nil {
+		ptr96 := new(TenancyConfig)
+		if err := (&(*ptr96)).bindWire(mv95); err != nil {
+			return wireWrap(err, wireSeg{name: "TenancyConfig"})
 		}
-		x.TenancyConfig = ptr139
+		x.TenancyConfig = ptr96
 	}
 	return nil
 }
@@ -2352,28 +2233,26 @@ func (x *GetAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetAliasRequest) bindWire(v any, p *wirePath) error {
+func (x *GetAliasRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "FunctionName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
 		}
-		x.FunctionName = s3
+		x.FunctionName = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
 	return nil
 }
@@ -2398,30 +2277,26 @@ func (x *GetFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetFunctionConfigurationRequest) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *GetFunctionConfigurationRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetFunctionConfigurationRequest) bindWire(v any, p *wirePath) error {
+func (x *GetFunctionConfigurationRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "FunctionName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
 		}
-		x.FunctionName = s3
+		x.FunctionName = s2
 	}
-	if mv4 := m["Qualifier"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Qualifier"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Qualifier"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Qualifier"})
 		}
-		x.Qualifier = s6
+		x.Qualifier = s4
 	}
 	return nil
 }
@@ -2446,28 +2321,26 @@ func (x *GetFunctionEnvironmentRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetFunctionEnvironmentRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetFunctionEnvironmentRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetFunctionEnvironmentRequest) bindWire(v any, p *wirePath) error {
+func (x *GetFunctionEnvironmentRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "FunctionName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
 		}
-		x.FunctionName = s3
+		x.FunctionName = s2
 	}
-	if mv4 := m["Qualifier"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Qualifier"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Qualifier"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Qualifier"})
 		}
-		x.Qualifier = s6
+		x.Qualifier = s4
 	}
 	return nil
 }
@@ -2557,123 +2430,111 @@ func (x *GetFunctionEnvironmentResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetFunctionEnvironmentResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetFunctionEnvironmentResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetFunctionEnvironmentResponse) bindWire(v any, p *wirePath) error {
+func (x *GetFunctionEnvironmentResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "FunctionName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
 		}
-		x.FunctionName = s3
+		x.FunctionName = s2
 	}
-	if mv4 := m["FunctionArn"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "FunctionArn"}
-		s6, ok := mv4.(string)
+	if mv3 := m["FunctionArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionArn"})
 		}
-		x.FunctionArn = s6
+		x.FunctionArn = s4
 	}
-	if mv7 := m["Version"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Version"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Version"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Version"})
 		}
-		x.Version = s9
+		x.Version = s6
 	}
-	if mv10 := m["Runtime"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Runtime"}
-		s12, ok := mv10.(string)
+	if mv7 := m["Runtime"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "Runtime"})
 		}
-		x.Runtime = s12
+		x.Runtime = s8
 	}
-	if mv13 := m["Handler"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "Handler"}
-		s15, ok := mv13.(string)
+	if mv9 := m["Handler"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p14, "a string")
+			return wireBindErr("a string", wireSeg{name: "Handler"})
 		}
-		x.Handler = s15
+		x.Handler = s10
 	}
-	if mv16 := m["MemorySize"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "MemorySize"}
-		n18, ok := mv16.(json.Number)
+	if mv11 := m["MemorySize"]; mv11 != nil {
+		n12, ok := mv11.(json.Number)
 		if !ok {
-			return wireBindErr(p17, "a number")
+			return wireBindErr("a number", wireSeg{name: "MemorySize"})
 		}
-		i19, err20 := strconv.ParseInt(string(n18), 10, 64)
-		if err20 != nil || i19 < math.MinInt32 || i19 > math.MaxInt32 {
-			return wireBindErr(p17, "an integer of int32's range")
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MemorySize"})
 		}
-		x.MemorySize = int32(i19)
+		x.MemorySize = int32(i13)
 	}
-	if mv21 := m["Timeout"]; mv21 != nil {
-		p22 := &wirePath{parent: p, name: "Timeout"}
-		n23, ok := mv21.(json.Number)
+	if mv15 := m["Timeout"]; mv15 != nil {
+		n16, ok := mv15.(json.Number)
 		if !ok {
-			return wireBindErr(p22, "a number")
+			return wireBindErr("a number", wireSeg{name: "Timeout"})
 		}
-		i24, err25 := strconv.ParseInt(string(n23), 10, 64)
-		if err25 != nil || i24 < math.MinInt32 || i24 > math.MaxInt32 {
-			return wireBindErr(p22, "an integer of int32's range")
+		i17, err18 := strconv.ParseInt(string(n16), 10, 64)
+		if err18 != nil || i17 < math.MinInt32 || i17 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Timeout"})
 		}
-		x.Timeout = int32(i24)
+		x.Timeout = int32(i17)
 	}
-	if mv26 := m["Role"]; mv26 != nil {
-		p27 := &wirePath{parent: p, name: "Role"}
-		s28, ok := mv26.(string)
+	if mv19 := m["Role"]; mv19 != nil {
+		s20, ok := mv19.(string)
 		if !ok {
-			return wireBindErr(p27, "a string")
+			return wireBindErr("a string", wireSeg{name: "Role"})
 		}
-		x.Role = s28
+		x.Role = s20
 	}
-	if mv29 := m["Variables"]; mv29 != nil {
-		p30 := &wirePath{parent: p, name: "Variables"}
-		m31, ok := mv29.(map[string]any)
+	if mv21 := m["Variables"]; mv21 != nil {
+		m22, ok := mv21.(map[string]any)
 		if !ok {
-			return wireBindErr(p30, "an object")
+			return wireBindErr("an object", wireSeg{name: "Variables"})
 		}
-		out32 := make(map[string]string, len(m31))
-		for k33, e34 := range m31 {
-			var ev35 string
-			if e34 != nil {
-				p36 := &wirePath{parent: p30, index: -1}
-				s37, ok := e34.(string)
+		out23 := make(map[string]string, len(m22))
+		for k24, e25 := range m22 {
+			var ev26 string
+			if e25 != nil {
+				s27, ok := e25.(string)
 				if !ok {
-					return wireBindErr(p36, "a string")
+					return wireBindErr("a string", wireSeg{name: "Variables"}, wireSeg{index: -1})
 				}
-				ev35 = s37
+				ev26 = s27
 			}
-			out32[k33] = ev35
+			out23[k24] = ev26
 		}
-		x.Variables = out32
+		x.Variables = out23
 	}
-	if mv38 := m["References"]; mv38 != nil {
-		p39 := &wirePath{parent: p, name: "References"}
-		l40, ok := mv38.([]any)
+	if mv28 := m["References"]; mv28 != nil {
+		l29, ok := mv28.([]any)
 		if !ok {
-			return wireBindErr(p39, "a list")
+			return wireBindErr("a list", wireSeg{name: "References"})
 		}
-		s41 := make([]SealboxResolvedReference, len(l40))
-		for i42, e43 := range l40 {
-			if e43 == nil {
+		s30 := make([]SealboxResolvedReference, len(l29))
+		for i31, e32 := range l29 {
+			if e32 == nil {
 				continue
 			}
-			p44 := &wirePath{parent: p39, index: i42 + 1}
-			if err := (&s41[i42]).bindWire(e43, p44); err != nil {
-				return err
+			if err := (&s30[i31]).bindWire(e32); err != nil {
+				return wireWrap(err, wireSeg{name: "References"}, wireSeg{index: i31 + 1})
 			}
 		}
-		x.References = s41
+		x.References = s30
 	}
 	return nil
 }
@@ -2698,28 +2559,26 @@ func (x *GetFunctionRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetFunctionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetFunctionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetFunctionRequest) bindWire(v any, p *wirePath) error {
+func (x *GetFunctionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "FunctionName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
 		}
-		x.FunctionName = s3
+		x.FunctionName = s2
 	}
-	if mv4 := m["Qualifier"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Qualifier"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Qualifier"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Qualifier"})
 		}
-		x.Qualifier = s6
+		x.Qualifier = s4
 	}
 	return nil
 }
@@ -2792,65 +2651,59 @@ func (x *GetFunctionResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetFunctionResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetFunctionResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetFunctionResponse) bindWire(v any, p *wirePath) error {
+func (x *GetFunctionResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Configuration"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Configuration"}
-		ptr3 := new(FunctionConfiguration)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(FunctionConfiguration)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Configuration"})
 		}
-		x.Configuration = ptr3
+		x.Configuration = ptr2
 	}
-	if mv4 := m["Code"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Code"}
-		ptr6 := new(FunctionCodeLocation)
-		if err := (&(*ptr6)).bindWire(mv4, p5); err != nil {
-			return err
+	if mv3 := m["Code"]; mv3 != nil {
+		ptr4 := new(FunctionCodeLocation)
+		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+			return wireWrap(err, wireSeg{name: "Code"})
 		}
-		x.Code = ptr6
+		x.Code = ptr4
 	}
-	if mv7 := m["Tags"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Tags"}
-		m9, ok := mv7.(map[string]any)
+	if mv5 := m["Tags"]; mv5 != nil {
+		m6, ok := mv5.(map[string]any)
 		if !ok {
-			return wireBindErr(p8, "an object")
+			return wireBindErr("an object", wireSeg{name: "Tags"})
 		}
-		out10 := make(map[string]string, len(m9))
-		for k11, e12 := range m9 {
-			var ev13 string
-			if e12 != nil {
-				p14 := &wirePath{parent: p8, index: -1}
-				s15, ok := e12.(string)
+		out7 := make(map[string]string, len(m6))
+		for k8, e9 := range m6 {
+			var ev10 string
+			if e9 != nil {
+				s11, ok := e9.(string)
 				if !ok {
-					return wireBindErr(p14, "a string")
+					return wireBindErr("a string", wireSeg{name: "Tags"}, wireSeg{index: -1})
 				}
-				ev13 = s15
+				ev10 = s11
 			}
-			out10[k11] = ev13
+			out7[k8] = ev10
 		}
-		x.Tags = out10
+		x.Tags = out7
 	}
-	if mv16 := m["TagsError"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "TagsError"}
-		ptr18 := new(TagsError)
-		if err := (&(*ptr18)).bindWire(mv16, p17); err != nil {
-			return err
+	if mv12 := m["TagsError"]; mv12 != nil {
+		ptr13 := new(TagsError)
+		if err := (&(*ptr13)).bindWire(mv12); err != nil {
+			return wireWrap(err, wireSeg{name: "TagsError"})
 		}
-		x.TagsError = ptr18
+		x.TagsError = ptr13
 	}
-	if mv19 := m["Concurrency"]; mv19 != nil {
-		p20 := &wirePath{parent: p, name: "Concurrency"}
-		ptr21 := new(Concurrency)
-		if err := (&(*ptr21)).bindWire(mv19, p20); err != nil {
-			return err
+	if mv14 := m["Concurrency"]; mv14 != nil {
+		ptr15 := new(Concurrency)
+		if err := (&(*ptr15)).bindWire(mv14); err != nil {
+			return wireWrap(err, wireSeg{name: "Concurrency"})
 		}
-		x.Concurrency = ptr21
+		x.Concurrency = ptr15
 	}
 	return nil
 }
@@ -2897,60 +2750,55 @@ func (x *ImageConfig) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ImageConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ImageConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ImageConfig) bindWire(v any, p *wirePath) error {
+func (x *ImageConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["EntryPoint"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "EntryPoint"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "EntryPoint"})
 		}
-		s4 := make([]string, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			s8, ok := e6.(string)
+			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr(p7, "a string")
+				return wireBindErr("a string", wireSeg{name: "EntryPoint"}, wireSeg{index: i4 + 1})
 			}
-			s4[i5] = s8
+			s3[i4] = s6
 		}
-		x.EntryPoint = s4
+		x.EntryPoint = s3
 	}
-	if mv9 := m["Command"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "Command"}
-		l11, ok := mv9.([]any)
+	if mv7 := m["Command"]; mv7 != nil {
+		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr(p10, "a list")
+			return wireBindErr("a list", wireSeg{name: "Command"})
 		}
-		s12 := make([]string, len(l11))
-		for i13, e14 := range l11 {
-			if e14 == nil {
+		s9 := make([]string, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
 				continue
 			}
-			p15 := &wirePath{parent: p10, index: i13 + 1}
-			s16, ok := e14.(string)
+			s12, ok := e11.(string)
 			if !ok {
-				return wireBindErr(p15, "a string")
+				return wireBindErr("a string", wireSeg{name: "Command"}, wireSeg{index: i10 + 1})
 			}
-			s12[i13] = s16
+			s9[i10] = s12
 		}
-		x.Command = s12
+		x.Command = s9
 	}
-	if mv17 := m["WorkingDirectory"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "WorkingDirectory"}
-		s19, ok := mv17.(string)
+	if mv13 := m["WorkingDirectory"]; mv13 != nil {
+		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr(p18, "a string")
+			return wireBindErr("a string", wireSeg{name: "WorkingDirectory"})
 		}
-		x.WorkingDirectory = s19
+		x.WorkingDirectory = s14
 	}
 	return nil
 }
@@ -2975,28 +2823,26 @@ func (x *ImageConfigError) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ImageConfigError) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ImageConfigError) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ImageConfigError) bindWire(v any, p *wirePath) error {
+func (x *ImageConfigError) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ErrorCode"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ErrorCode"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ErrorCode"})
 		}
-		x.ErrorCode = s3
+		x.ErrorCode = s2
 	}
-	if mv4 := m["Message"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Message"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Message"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Message"})
 		}
-		x.Message = s6
+		x.Message = s4
 	}
 	return nil
 }
@@ -3030,28 +2876,26 @@ func (x *ImageConfigResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ImageConfigResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ImageConfigResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ImageConfigResponse) bindWire(v any, p *wirePath) error {
+func (x *ImageConfigResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ImageConfig"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ImageConfig"}
-		ptr3 := new(ImageConfig)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(ImageConfig)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "ImageConfig"})
 		}
-		x.ImageConfig = ptr3
+		x.ImageConfig = ptr2
 	}
-	if mv4 := m["Error"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Error"}
-		ptr6 := new(ImageConfigError)
-		if err := (&(*ptr6)).bindWire(mv4, p5); err != nil {
-			return err
+	if mv3 := m["Error"]; mv3 != nil {
+		ptr4 := new(ImageConfigError)
+		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+			return wireWrap(err, wireSeg{name: "Error"})
 		}
-		x.Error = ptr6
+		x.Error = ptr4
 	}
 	return nil
 }
@@ -3084,45 +2928,42 @@ func (x *LambdaManagedInstancesCapacityProviderConfig) AppendJSON(b []byte) ([]b
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
 func (x *LambdaManagedInstancesCapacityProviderConfig) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
+	return x.bindWire(v)
 }
 
-func (x *LambdaManagedInstancesCapacityProviderConfig) bindWire(v any, p *wirePath) error {
+func (x *LambdaManagedInstancesCapacityProviderConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["CapacityProviderArn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "CapacityProviderArn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "CapacityProviderArn"})
 		}
-		x.CapacityProviderArn = s3
+		x.CapacityProviderArn = s2
 	}
-	if mv4 := m["PerExecutionEnvironmentMaxConcurrency"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PerExecutionEnvironmentMaxConcurrency"}
-		n6, ok := mv4.(json.Number)
+	if mv3 := m["PerExecutionEnvironmentMaxConcurrency"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr(p5, "a number")
+			return wireBindErr("a number", wireSeg{name: "PerExecutionEnvironmentMaxConcurrency"})
 		}
-		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
-		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr(p5, "an integer of int32's range")
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "PerExecutionEnvironmentMaxConcurrency"})
 		}
-		x.PerExecutionEnvironmentMaxConcurrency = int32(i7)
+		x.PerExecutionEnvironmentMaxConcurrency = int32(i5)
 	}
-	if mv9 := m["ExecutionEnvironmentMemoryGiBPerVCpu"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "ExecutionEnvironmentMemoryGiBPerVCpu"}
-		n11, ok := mv9.(json.Number)
+	if mv7 := m["ExecutionEnvironmentMemoryGiBPerVCpu"]; mv7 != nil {
+		n8, ok := mv7.(json.Number)
 		if !ok {
-			return wireBindErr(p10, "a number")
+			return wireBindErr("a number", wireSeg{name: "ExecutionEnvironmentMemoryGiBPerVCpu"})
 		}
-		f12, err13 := strconv.ParseFloat(string(n11), 64)
-		if err13 != nil {
-			return wireBindErr(p10, "a number in range")
+		f9, err10 := strconv.ParseFloat(string(n8), 64)
+		if err10 != nil {
+			return wireBindErr("a number in range", wireSeg{name: "ExecutionEnvironmentMemoryGiBPerVCpu"})
 		}
-		x.ExecutionEnvironmentMemoryGiBPerVCpu = f12
+		x.ExecutionEnvironmentMemoryGiBPerVCpu = f9
 	}
 	return nil
 }
@@ -3155,48 +2996,44 @@ func (x *Layer) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Layer) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Layer) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Layer) bindWire(v any, p *wirePath) error {
+func (x *Layer) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Arn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Arn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Arn"})
 		}
-		x.Arn = s3
+		x.Arn = s2
 	}
-	if mv4 := m["CodeSize"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "CodeSize"}
-		n6, ok := mv4.(json.Number)
+	if mv3 := m["CodeSize"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr(p5, "a number")
+			return wireBindErr("a number", wireSeg{name: "CodeSize"})
 		}
-		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
-		if err8 != nil {
-			return wireBindErr(p5, "an integer of int64's range")
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "CodeSize"})
 		}
-		x.CodeSize = int64(i7)
+		x.CodeSize = int64(i5)
 	}
-	if mv9 := m["SigningProfileVersionArn"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "SigningProfileVersionArn"}
-		s11, ok := mv9.(string)
+	if mv7 := m["SigningProfileVersionArn"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "SigningProfileVersionArn"})
 		}
-		x.SigningProfileVersionArn = s11
+		x.SigningProfileVersionArn = s8
 	}
-	if mv12 := m["SigningJobArn"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "SigningJobArn"}
-		s14, ok := mv12.(string)
+	if mv9 := m["SigningJobArn"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p13, "a string")
+			return wireBindErr("a string", wireSeg{name: "SigningJobArn"})
 		}
-		x.SigningJobArn = s14
+		x.SigningJobArn = s10
 	}
 	return nil
 }
@@ -3229,48 +3066,44 @@ func (x *ListAliasesRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListAliasesRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListAliasesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListAliasesRequest) bindWire(v any, p *wirePath) error {
+func (x *ListAliasesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "FunctionName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
 		}
-		x.FunctionName = s3
+		x.FunctionName = s2
 	}
-	if mv4 := m["FunctionVersion"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "FunctionVersion"}
-		s6, ok := mv4.(string)
+	if mv3 := m["FunctionVersion"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionVersion"})
 		}
-		x.FunctionVersion = s6
+		x.FunctionVersion = s4
 	}
-	if mv7 := m["Marker"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Marker"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Marker"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s9
+		x.Marker = s6
 	}
-	if mv10 := m["MaxItems"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "MaxItems"}
-		n12, ok := mv10.(json.Number)
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		n8, ok := mv7.(json.Number)
 		if !ok {
-			return wireBindErr(p11, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
-		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
-			return wireBindErr(p11, "an integer of int32's range")
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i13)
+		x.MaxItems = int32(i9)
 	}
 	return nil
 }
@@ -3309,38 +3142,35 @@ func (x *ListAliasesResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListAliasesResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListAliasesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListAliasesResponse) bindWire(v any, p *wirePath) error {
+func (x *ListAliasesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["NextMarker"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "NextMarker"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextMarker"})
 		}
-		x.NextMarker = s3
+		x.NextMarker = s2
 	}
-	if mv4 := m["Aliases"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Aliases"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["Aliases"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "Aliases"})
 		}
-		s7 := make([]AliasConfiguration, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]AliasConfiguration, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
-				return err
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "Aliases"}, wireSeg{index: i6 + 1})
 			}
 		}
-		x.Aliases = s7
+		x.Aliases = s5
 	}
 	return nil
 }
@@ -3373,48 +3203,44 @@ func (x *ListFunctionsRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListFunctionsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListFunctionsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListFunctionsRequest) bindWire(v any, p *wirePath) error {
+func (x *ListFunctionsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["MasterRegion"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "MasterRegion"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "MasterRegion"})
 		}
-		x.MasterRegion = s3
+		x.MasterRegion = s2
 	}
-	if mv4 := m["FunctionVersion"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "FunctionVersion"}
-		s6, ok := mv4.(string)
+	if mv3 := m["FunctionVersion"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionVersion"})
 		}
-		x.FunctionVersion = s6
+		x.FunctionVersion = s4
 	}
-	if mv7 := m["Marker"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Marker"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Marker"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s9
+		x.Marker = s6
 	}
-	if mv10 := m["MaxItems"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "MaxItems"}
-		n12, ok := mv10.(json.Number)
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		n8, ok := mv7.(json.Number)
 		if !ok {
-			return wireBindErr(p11, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
-		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
-			return wireBindErr(p11, "an integer of int32's range")
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i13)
+		x.MaxItems = int32(i9)
 	}
 	return nil
 }
@@ -3453,38 +3279,35 @@ func (x *ListFunctionsResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListFunctionsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListFunctionsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListFunctionsResponse) bindWire(v any, p *wirePath) error {
+func (x *ListFunctionsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["NextMarker"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "NextMarker"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextMarker"})
 		}
-		x.NextMarker = s3
+		x.NextMarker = s2
 	}
-	if mv4 := m["Functions"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Functions"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["Functions"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "Functions"})
 		}
-		s7 := make([]FunctionConfiguration, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]FunctionConfiguration, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
-				return err
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "Functions"}, wireSeg{index: i6 + 1})
 			}
 		}
-		x.Functions = s7
+		x.Functions = s5
 	}
 	return nil
 }
@@ -3505,20 +3328,19 @@ func (x *ListTagsRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListTagsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListTagsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListTagsRequest) bindWire(v any, p *wirePath) error {
+func (x *ListTagsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Resource"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Resource"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Resource"})
 		}
-		x.Resource = s3
+		x.Resource = s2
 	}
 	return nil
 }
@@ -3558,33 +3380,31 @@ func (x *ListTagsResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListTagsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListTagsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListTagsResponse) bindWire(v any, p *wirePath) error {
+func (x *ListTagsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Tags"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Tags"}
-		m3, ok := mv1.(map[string]any)
+		m2, ok := mv1.(map[string]any)
 		if !ok {
-			return wireBindErr(p2, "an object")
+			return wireBindErr("an object", wireSeg{name: "Tags"})
 		}
-		out4 := make(map[string]string, len(m3))
-		for k5, e6 := range m3 {
-			var ev7 string
-			if e6 != nil {
-				p8 := &wirePath{parent: p2, index: -1}
-				s9, ok := e6.(string)
+		out3 := make(map[string]string, len(m2))
+		for k4, e5 := range m2 {
+			var ev6 string
+			if e5 != nil {
+				s7, ok := e5.(string)
 				if !ok {
-					return wireBindErr(p8, "a string")
+					return wireBindErr("a string", wireSeg{name: "Tags"}, wireSeg{index: -1})
 				}
-				ev7 = s9
+				ev6 = s7
 			}
-			out4[k5] = ev7
+			out3[k4] = ev6
 		}
-		x.Tags = out4
+		x.Tags = out3
 	}
 	return nil
 }
@@ -3613,40 +3433,37 @@ func (x *ListVersionsByFunctionRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListVersionsByFunctionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListVersionsByFunctionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListVersionsByFunctionRequest) bindWire(v any, p *wirePath) error {
+func (x *ListVersionsByFunctionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "FunctionName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
 		}
-		x.FunctionName = s3
+		x.FunctionName = s2
 	}
-	if mv4 := m["Marker"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Marker"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s6
+		x.Marker = s4
 	}
-	if mv7 := m["MaxItems"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "MaxItems"}
-		n9, ok := mv7.(json.Number)
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p8, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
-		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
-			return wireBindErr(p8, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i10)
+		x.MaxItems = int32(i7)
 	}
 	return nil
 }
@@ -3685,38 +3502,35 @@ func (x *ListVersionsByFunctionResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListVersionsByFunctionResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListVersionsByFunctionResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListVersionsByFunctionResponse) bindWire(v any, p *wirePath) error {
+func (x *ListVersionsByFunctionResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["NextMarker"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "NextMarker"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextMarker"})
 		}
-		x.NextMarker = s3
+		x.NextMarker = s2
 	}
-	if mv4 := m["Versions"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Versions"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["Versions"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "Versions"})
 		}
-		s7 := make([]FunctionConfiguration, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]FunctionConfiguration, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
-				return err
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "Versions"}, wireSeg{index: i6 + 1})
 			}
 		}
-		x.Versions = s7
+		x.Versions = s5
 	}
 	return nil
 }
@@ -3749,44 +3563,40 @@ func (x *LoggingConfig) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *LoggingConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *LoggingConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *LoggingConfig) bindWire(v any, p *wirePath) error {
+func (x *LoggingConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["LogFormat"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "LogFormat"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "LogFormat"})
 		}
-		x.LogFormat = s3
+		x.LogFormat = s2
 	}
-	if mv4 := m["ApplicationLogLevel"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ApplicationLogLevel"}
-		s6, ok := mv4.(string)
+	if mv3 := m["ApplicationLogLevel"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "ApplicationLogLevel"})
 		}
-		x.ApplicationLogLevel = s6
+		x.ApplicationLogLevel = s4
 	}
-	if mv7 := m["SystemLogLevel"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "SystemLogLevel"}
-		s9, ok := mv7.(string)
+	if mv5 := m["SystemLogLevel"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "SystemLogLevel"})
 		}
-		x.SystemLogLevel = s9
+		x.SystemLogLevel = s6
 	}
-	if mv10 := m["LogGroup"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "LogGroup"}
-		s12, ok := mv10.(string)
+	if mv7 := m["LogGroup"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "LogGroup"})
 		}
-		x.LogGroup = s12
+		x.LogGroup = s8
 	}
 	return nil
 }
@@ -3825,54 +3635,49 @@ func (x *PublishVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PublishVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *PublishVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PublishVersionRequest) bindWire(v any, p *wirePath) error {
+func (x *PublishVersionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "FunctionName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
 		}
-		x.FunctionName = s3
+		x.FunctionName = s2
 	}
-	if mv4 := m["CodeSha256"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "CodeSha256"}
-		s6, ok := mv4.(string)
+	if mv3 := m["CodeSha256"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "CodeSha256"})
 		}
-		x.CodeSha256 = s6
+		x.CodeSha256 = s4
 	}
-	if mv7 := m["Description"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Description"}
-		ptr9 := new(string)
-		s10, ok := mv7.(string)
+	if mv5 := m["Description"]; mv5 != nil {
+		ptr6 := new(string)
+		s7, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		(*ptr9) = s10
-		x.Description = ptr9
+		(*ptr6) = s7
+		x.Description = ptr6
 	}
-	if mv11 := m["RevisionId"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "RevisionId"}
-		s13, ok := mv11.(string)
+	if mv8 := m["RevisionId"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "RevisionId"})
 		}
-		x.RevisionId = s13
+		x.RevisionId = s9
 	}
-	if mv14 := m["PublishTo"]; mv14 != nil {
-		p15 := &wirePath{parent: p, name: "PublishTo"}
-		s16, ok := mv14.(string)
+	if mv10 := m["PublishTo"]; mv10 != nil {
+		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr(p15, "a string")
+			return wireBindErr("a string", wireSeg{name: "PublishTo"})
 		}
-		x.PublishTo = s16
+		x.PublishTo = s11
 	}
 	return nil
 }
@@ -3902,28 +3707,26 @@ func (x *RuntimeVersionConfig) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *RuntimeVersionConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *RuntimeVersionConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *RuntimeVersionConfig) bindWire(v any, p *wirePath) error {
+func (x *RuntimeVersionConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RuntimeVersionArn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RuntimeVersionArn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RuntimeVersionArn"})
 		}
-		x.RuntimeVersionArn = s3
+		x.RuntimeVersionArn = s2
 	}
-	if mv4 := m["Error"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Error"}
-		ptr6 := new(RuntimeVersionError)
-		if err := (&(*ptr6)).bindWire(mv4, p5); err != nil {
-			return err
+	if mv3 := m["Error"]; mv3 != nil {
+		ptr4 := new(RuntimeVersionError)
+		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+			return wireWrap(err, wireSeg{name: "Error"})
 		}
-		x.Error = ptr6
+		x.Error = ptr4
 	}
 	return nil
 }
@@ -3948,28 +3751,26 @@ func (x *RuntimeVersionError) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *RuntimeVersionError) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *RuntimeVersionError) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *RuntimeVersionError) bindWire(v any, p *wirePath) error {
+func (x *RuntimeVersionError) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ErrorCode"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ErrorCode"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ErrorCode"})
 		}
-		x.ErrorCode = s3
+		x.ErrorCode = s2
 	}
-	if mv4 := m["Message"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Message"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Message"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Message"})
 		}
-		x.Message = s6
+		x.Message = s4
 	}
 	return nil
 }
@@ -3994,28 +3795,26 @@ func (x *SealboxResolvedReference) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *SealboxResolvedReference) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *SealboxResolvedReference) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *SealboxResolvedReference) bindWire(v any, p *wirePath) error {
+func (x *SealboxResolvedReference) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Variable"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Variable"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Variable"})
 		}
-		x.Variable = s3
+		x.Variable = s2
 	}
-	if mv4 := m["Source"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Source"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Source"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Source"})
 		}
-		x.Source = s6
+		x.Source = s4
 	}
 	return nil
 }
@@ -4036,20 +3835,19 @@ func (x *SnapStart) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *SnapStart) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *SnapStart) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *SnapStart) bindWire(v any, p *wirePath) error {
+func (x *SnapStart) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ApplyOn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ApplyOn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ApplyOn"})
 		}
-		x.ApplyOn = s3
+		x.ApplyOn = s2
 	}
 	return nil
 }
@@ -4074,28 +3872,26 @@ func (x *SnapStartResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *SnapStartResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *SnapStartResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *SnapStartResponse) bindWire(v any, p *wirePath) error {
+func (x *SnapStartResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ApplyOn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ApplyOn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ApplyOn"})
 		}
-		x.ApplyOn = s3
+		x.ApplyOn = s2
 	}
-	if mv4 := m["OptimizationStatus"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "OptimizationStatus"}
-		s6, ok := mv4.(string)
+	if mv3 := m["OptimizationStatus"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "OptimizationStatus"})
 		}
-		x.OptimizationStatus = s6
+		x.OptimizationStatus = s4
 	}
 	return nil
 }
@@ -4137,41 +3933,38 @@ func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *TagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *TagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *TagResourceRequest) bindWire(v any, p *wirePath) error {
+func (x *TagResourceRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Resource"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Resource"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Resource"})
 		}
-		x.Resource = s3
+		x.Resource = s2
 	}
-	if mv4 := m["Tags"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Tags"}
-		m6, ok := mv4.(map[string]any)
+	if mv3 := m["Tags"]; mv3 != nil {
+		m4, ok := mv3.(map[string]any)
 		if !ok {
-			return wireBindErr(p5, "an object")
+			return wireBindErr("an object", wireSeg{name: "Tags"})
 		}
-		out7 := make(map[string]string, len(m6))
-		for k8, e9 := range m6 {
-			var ev10 string
-			if e9 != nil {
-				p11 := &wirePath{parent: p5, index: -1}
-				s12, ok := e9.(string)
+		out5 := make(map[string]string, len(m4))
+		for k6, e7 := range m4 {
+			var ev8 string
+			if e7 != nil {
+				s9, ok := e7.(string)
 				if !ok {
-					return wireBindErr(p11, "a string")
+					return wireBindErr("a string", wireSeg{name: "Tags"}, wireSeg{index: -1})
 				}
-				ev10 = s12
+				ev8 = s9
 			}
-			out7[k8] = ev10
+			out5[k6] = ev8
 		}
-		x.Tags = out7
+		x.Tags = out5
 	}
 	return nil
 }
@@ -4196,28 +3989,26 @@ func (x *TagsError) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *TagsError) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *TagsError) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *TagsError) bindWire(v any, p *wirePath) error {
+func (x *TagsError) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ErrorCode"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ErrorCode"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ErrorCode"})
 		}
-		x.ErrorCode = s3
+		x.ErrorCode = s2
 	}
-	if mv4 := m["Message"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Message"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Message"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Message"})
 		}
-		x.Message = s6
+		x.Message = s4
 	}
 	return nil
 }
@@ -4238,20 +4029,19 @@ func (x *TenancyConfig) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *TenancyConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *TenancyConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *TenancyConfig) bindWire(v any, p *wirePath) error {
+func (x *TenancyConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["TenantIsolationMode"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "TenantIsolationMode"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "TenantIsolationMode"})
 		}
-		x.TenantIsolationMode = s3
+		x.TenantIsolationMode = s2
 	}
 	return nil
 }
@@ -4272,20 +4062,19 @@ func (x *TracingConfig) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *TracingConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *TracingConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *TracingConfig) bindWire(v any, p *wirePath) error {
+func (x *TracingConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Mode"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Mode"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Mode"})
 		}
-		x.Mode = s3
+		x.Mode = s2
 	}
 	return nil
 }
@@ -4306,20 +4095,19 @@ func (x *TracingConfigResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *TracingConfigResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *TracingConfigResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *TracingConfigResponse) bindWire(v any, p *wirePath) error {
+func (x *TracingConfigResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Mode"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Mode"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Mode"})
 		}
-		x.Mode = s3
+		x.Mode = s2
 	}
 	return nil
 }
@@ -4353,40 +4141,37 @@ func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UntagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UntagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UntagResourceRequest) bindWire(v any, p *wirePath) error {
+func (x *UntagResourceRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Resource"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Resource"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Resource"})
 		}
-		x.Resource = s3
+		x.Resource = s2
 	}
-	if mv4 := m["TagKeys"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "TagKeys"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["TagKeys"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "TagKeys"})
 		}
-		s7 := make([]string, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			s11, ok := e9.(string)
+			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr(p10, "a string")
+				return wireBindErr("a string", wireSeg{name: "TagKeys"}, wireSeg{index: i6 + 1})
 			}
-			s7[i8] = s11
+			s5[i6] = s8
 		}
-		x.TagKeys = s7
+		x.TagKeys = s5
 	}
 	return nil
 }
@@ -4434,182 +4219,163 @@ func (x *UpdateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UpdateAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UpdateAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UpdateAliasRequest) bindWire(v any, p *wirePath) error {
+func (x *UpdateAliasRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "FunctionName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
 		}
-		x.FunctionName = s3
+		x.FunctionName = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
-	if mv7 := m["FunctionVersion"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "FunctionVersion"}
+	if mv5 := m["FunctionVersion"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionVersion"})
+		}
+		x.FunctionVersion = s6
+	}
+	if mv7 := m["Description"]; mv7 != nil {
+		ptr8 := new(string)
 		s9, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		x.FunctionVersion = s9
+		(*ptr8) = s9
+		x.Description = ptr8
 	}
-	if mv10 := m["Description"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Description"}
-		ptr12 := new(string)
-		s13, ok := mv10.(string)
+	if mv10 := m["RoutingConfig"]; mv10 != nil {
+		ptr11 := new(AliasRoutingConfiguration)
+		if err := (&(*ptr11)).bindWire(mv10); err != nil {
+			return wireWrap(err, wireSeg{name: "RoutingConfig"})
+		}
+		x.RoutingConfig = ptr11
+	}
+	if mv12 := m["RevisionId"]; mv12 != nil {
+		s13, ok := mv12.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "RevisionId"})
 		}
-		(*ptr12) = s13
-		x.Description = ptr12
-	}
-	if mv14 := m["RoutingConfig"]; mv14 != nil {
-		p15 := &wirePath{parent: p, name: "RoutingConfig"}
-		ptr16 := new(AliasRoutingConfiguration)
-		if err := (&(*ptr16)).bindWire(mv14, p15); err != nil {
-			return err
-		}
-		x.RoutingConfig = ptr16
-	}
-	if mv17 := m["RevisionId"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "RevisionId"}
-		s19, ok := mv17.(string)
-		if !ok {
-			return wireBindErr(p18, "a string")
-		}
-		x.RevisionId = s19
+		x.RevisionId = s13
 	}
 	return nil
 }
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UpdateFunctionCodeRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UpdateFunctionCodeRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UpdateFunctionCodeRequest) bindWire(v any, p *wirePath) error {
+func (x *UpdateFunctionCodeRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "FunctionName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
 		}
-		x.FunctionName = s3
+		x.FunctionName = s2
 	}
-	if mv4 := m["ZipFile"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ZipFile"}
-		blob6, ok := mv4.(*spool.Blob)
+	if mv3 := m["ZipFile"]; mv3 != nil {
+		blob4, ok := mv3.(*spool.Blob)
 		if !ok {
-			return wireBindErr(p5, "streamed bytes")
+			return wireBindErr("streamed bytes", wireSeg{name: "ZipFile"})
 		}
-		x.ZipFile = blob6
+		x.ZipFile = blob4
 	}
-	if mv7 := m["S3Bucket"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "S3Bucket"}
-		s9, ok := mv7.(string)
+	if mv5 := m["S3Bucket"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "S3Bucket"})
 		}
-		x.S3Bucket = s9
+		x.S3Bucket = s6
 	}
-	if mv10 := m["S3Key"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "S3Key"}
-		s12, ok := mv10.(string)
+	if mv7 := m["S3Key"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "S3Key"})
 		}
-		x.S3Key = s12
+		x.S3Key = s8
 	}
-	if mv13 := m["S3ObjectVersion"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "S3ObjectVersion"}
-		s15, ok := mv13.(string)
+	if mv9 := m["S3ObjectVersion"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p14, "a string")
+			return wireBindErr("a string", wireSeg{name: "S3ObjectVersion"})
 		}
-		x.S3ObjectVersion = s15
+		x.S3ObjectVersion = s10
 	}
-	if mv16 := m["ImageUri"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "ImageUri"}
-		s18, ok := mv16.(string)
+	if mv11 := m["ImageUri"]; mv11 != nil {
+		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr(p17, "a string")
+			return wireBindErr("a string", wireSeg{name: "ImageUri"})
 		}
-		x.ImageUri = s18
+		x.ImageUri = s12
 	}
-	if mv19 := m["Publish"]; mv19 != nil {
-		p20 := &wirePath{parent: p, name: "Publish"}
-		s21, ok := mv19.(bool)
+	if mv13 := m["Publish"]; mv13 != nil {
+		s14, ok := mv13.(bool)
 		if !ok {
-			return wireBindErr(p20, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "Publish"})
 		}
-		x.Publish = s21
+		x.Publish = s14
 	}
-	if mv22 := m["DryRun"]; mv22 != nil {
-		p23 := &wirePath{parent: p, name: "DryRun"}
-		s24, ok := mv22.(bool)
+	if mv15 := m["DryRun"]; mv15 != nil {
+		s16, ok := mv15.(bool)
 		if !ok {
-			return wireBindErr(p23, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
 		}
-		x.DryRun = s24
+		x.DryRun = s16
 	}
-	if mv25 := m["RevisionId"]; mv25 != nil {
-		p26 := &wirePath{parent: p, name: "RevisionId"}
-		s27, ok := mv25.(string)
+	if mv17 := m["RevisionId"]; mv17 != nil {
+		s18, ok := mv17.(string)
 		if !ok {
-			return wireBindErr(p26, "a string")
+			return wireBindErr("a string", wireSeg{name: "RevisionId"})
 		}
-		x.RevisionId = s27
+		x.RevisionId = s18
 	}
-	if mv28 := m["Architectures"]; mv28 != nil {
-		p29 := &wirePath{parent: p, name: "Architectures"}
-		l30, ok := mv28.([]any)
+	if mv19 := m["Architectures"]; mv19 != nil {
+		l20, ok := mv19.([]any)
 		if !ok {
-			return wireBindErr(p29, "a list")
+			return wireBindErr("a list", wireSeg{name: "Architectures"})
 		}
-		s31 := make([]string, len(l30))
-		for i32, e33 := range l30 {
-			if e33 == nil {
+		s21 := make([]string, len(l20))
+		for i22, e23 := range l20 {
+			if e23 == nil {
 				continue
 			}
-			p34 := &wirePath{parent: p29, index: i32 + 1}
-			s35, ok := e33.(string)
+			s24, ok := e23.(string)
 			if !ok {
-				return wireBindErr(p34, "a string")
+				return wireBindErr("a string", wireSeg{name: "Architectures"}, wireSeg{index: i22 + 1})
 			}
-			s31[i32] = s35
+			s21[i22] = s24
 		}
-		x.Architectures = s31
+		x.Architectures = s21
 	}
-	if mv36 := m["SourceKMSKeyArn"]; mv36 != nil {
-		p37 := &wirePath{parent: p, name: "SourceKMSKeyArn"}
-		s38, ok := mv36.(string)
+	if mv25 := m["SourceKMSKeyArn"]; mv25 != nil {
+		s26, ok := mv25.(string)
 		if !ok {
-			return wireBindErr(p37, "a string")
+			return wireBindErr("a string", wireSeg{name: "SourceKMSKeyArn"})
 		}
-		x.SourceKMSKeyArn = s38
+		x.SourceKMSKeyArn = s26
 	}
-	if mv39 := m["PublishTo"]; mv39 != nil {
-		p40 := &wirePath{parent: p, name: "PublishTo"}
-		s41, ok := mv39.(string)
+	if mv27 := m["PublishTo"]; mv27 != nil {
+		s28, ok := mv27.(string)
 		if !ok {
-			return wireBindErr(p40, "a string")
+			return wireBindErr("a string", wireSeg{name: "PublishTo"})
 		}
-		x.PublishTo = s41
+		x.PublishTo = s28
 	}
 	return nil
 }
@@ -4779,220 +4545,195 @@ func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UpdateFunctionConfigurationRequest) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *UpdateFunctionConfigurationRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UpdateFunctionConfigurationRequest) bindWire(v any, p *wirePath) error {
+func (x *UpdateFunctionConfigurationRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "FunctionName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
 		}
-		x.FunctionName = s3
+		x.FunctionName = s2
 	}
-	if mv4 := m["Role"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Role"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Role"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Role"})
 		}
-		x.Role = s6
+		x.Role = s4
 	}
-	if mv7 := m["Handler"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Handler"}
+	if mv5 := m["Handler"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Handler"})
+		}
+		x.Handler = s6
+	}
+	if mv7 := m["Description"]; mv7 != nil {
+		ptr8 := new(string)
 		s9, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		x.Handler = s9
+		(*ptr8) = s9
+		x.Description = ptr8
 	}
-	if mv10 := m["Description"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Description"}
-		ptr12 := new(string)
-		s13, ok := mv10.(string)
+	if mv10 := m["Timeout"]; mv10 != nil {
+		ptr11 := new(int32)
+		n12, ok := mv10.(json.Number)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a number", wireSeg{name: "Timeout"})
 		}
-		(*ptr12) = s13
-		x.Description = ptr12
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Timeout"})
+		}
+		(*ptr11) = int32(i13)
+		x.Timeout = ptr11
 	}
-	if mv14 := m["Timeout"]; mv14 != nil {
-		p15 := &wirePath{parent: p, name: "Timeout"}
+	if mv15 := m["MemorySize"]; mv15 != nil {
 		ptr16 := new(int32)
-		n17, ok := mv14.(json.Number)
+		n17, ok := mv15.(json.Number)
 		if !ok {
-			return wireBindErr(p15, "a number")
+			return wireBindErr("a number", wireSeg{name: "MemorySize"})
 		}
 		i18, err19 := strconv.ParseInt(string(n17), 10, 64)
 		if err19 != nil || i18 < math.MinInt32 || i18 > math.MaxInt32 {
-			return wireBindErr(p15, "an integer of int32's range")
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MemorySize"})
 		}
 		(*ptr16) = int32(i18)
-		x.Timeout = ptr16
+		x.MemorySize = ptr16
 	}
-	if mv20 := m["MemorySize"]; mv20 != nil {
-		p21 := &wirePath{parent: p, name: "MemorySize"}
-		ptr22 := new(int32)
-		n23, ok := mv20.(json.Number)
+	if mv20 := m["VpcConfig"]; mv20 != nil {
+		ptr21 := new(VpcConfig)
+		if err := (&(*ptr21)).bindWire(mv20); err != nil {
+			return wireWrap(err, wireSeg{name: "VpcConfig"})
+		}
+		x.VpcConfig = ptr21
+	}
+	if mv22 := m["Environment"]; mv22 != nil {
+		ptr23 := new(Environment)
+		if err := (&(*ptr23)).bindWire(mv22); err != nil {
+			return wireWrap(err, wireSeg{name: "Environment"})
+		}
+		x.Environment = ptr23
+	}
+	if mv24 := m["Runtime"]; mv24 != nil {
+		s25, ok := mv24.(string)
 		if !ok {
-			return wireBindErr(p21, "a number")
+			return wireBindErr("a string", wireSeg{name: "Runtime"})
 		}
-		i24, err25 := strconv.ParseInt(string(n23), 10, 64)
-		if err25 != nil || i24 < math.MinInt32 || i24 > math.MaxInt32 {
-			return wireBindErr(p21, "an integer of int32's range")
-		}
-		(*ptr22) = int32(i24)
-		x.MemorySize = ptr22
+		x.Runtime = s25
 	}
-	if mv26 := m["VpcConfig"]; mv26 != nil {
-		p27 := &wirePath{parent: p, name: "VpcConfig"}
-		ptr28 := new(VpcConfig)
-		if err := (&(*ptr28)).bindWire(mv26, p27); err != nil {
-			return err
+	if mv26 := m["DeadLetterConfig"]; mv26 != nil {
+		ptr27 := new(DeadLetterConfig)
+		if err := (&(*ptr27)).bindWire(mv26); err != nil {
+			return wireWrap(err, wireSeg{name: "DeadLetterConfig"})
 		}
-		x.VpcConfig = ptr28
+		x.DeadLetterConfig = ptr27
 	}
-	if mv29 := m["Environment"]; mv29 != nil {
-		p30 := &wirePath{parent: p, name: "Environment"}
-		ptr31 := new(Environment)
-		if err := (&(*ptr31)).bindWire(mv29, p30); err != nil {
-			return err
-		}
-		x.Environment = ptr31
-	}
-	if mv32 := m["Runtime"]; mv32 != nil {
-		p33 := &wirePath{parent: p, name: "Runtime"}
-		s34, ok := mv32.(string)
+	if mv28 := m["KMSKeyArn"]; mv28 != nil {
+		ptr29 := new(string)
+		s30, ok := mv28.(string)
 		if !ok {
-			return wireBindErr(p33, "a string")
+			return wireBindErr("a string", wireSeg{name: "KMSKeyArn"})
 		}
-		x.Runtime = s34
+		(*ptr29) = s30
+		x.KMSKeyArn = ptr29
 	}
-	if mv35 := m["DeadLetterConfig"]; mv35 != nil {
-		p36 := &wirePath{parent: p, name: "DeadLetterConfig"}
-		ptr37 := new(DeadLetterConfig)
-		if err := (&(*ptr37)).bindWire(mv35, p36); err != nil {
-			return err
+	if mv31 := m["TracingConfig"]; mv31 != nil {
+		ptr32 := new(TracingConfig)
+		if err := (&(*ptr32)).bindWire(mv31); err != nil {
+			return wireWrap(err, wireSeg{name: "TracingConfig"})
 		}
-		x.DeadLetterConfig = ptr37
+		x.TracingConfig = ptr32
 	}
-	if mv38 := m["KMSKeyArn"]; mv38 != nil {
-		p39 := &wirePath{parent: p, name: "KMSKeyArn"}
-		ptr40 := new(string)
-		s41, ok := mv38.(string)
+	if mv33 := m["RevisionId"]; mv33 != nil {
+		s34, ok := mv33.(string)
 		if !ok {
-			return wireBindErr(p39, "a string")
+			return wireBindErr("a string", wireSeg{name: "RevisionId"})
 		}
-		(*ptr40) = s41
-		x.KMSKeyArn = ptr40
+		x.RevisionId = s34
 	}
-	if mv42 := m["TracingConfig"]; mv42 != nil {
-		p43 := &wirePath{parent: p, name: "TracingConfig"}
-		ptr44 := new(TracingConfig)
-		if err := (&(*ptr44)).bindWire(mv42, p43); err != nil {
-			return err
-		}
-		x.TracingConfig = ptr44
-	}
-	if mv45 := m["RevisionId"]; mv45 != nil {
-		p46 := &wirePath{parent: p, name: "RevisionId"}
-		s47, ok := mv45.(string)
+	if mv35 := m["Layers"]; mv35 != nil {
+		l36, ok := mv35.([]any)
 		if !ok {
-			return wireBindErr(p46, "a string")
+			return wireBindErr("a list", wireSeg{name: "Layers"})
 		}
-		x.RevisionId = s47
-	}
-	if mv48 := m["Layers"]; mv48 != nil {
-		p49 := &wirePath{parent: p, name: "Layers"}
-		l50, ok := mv48.([]any)
-		if !ok {
-			return wireBindErr(p49, "a list")
-		}
-		s51 := make([]string, len(l50))
-		for i52, e53 := range l50 {
-			if e53 == nil {
+		s37 := make([]string, len(l36))
+		for i38, e39 := range l36 {
+			if e39 == nil {
 				continue
 			}
-			p54 := &wirePath{parent: p49, index: i52 + 1}
-			s55, ok := e53.(string)
+			s40, ok := e39.(string)
 			if !ok {
-				return wireBindErr(p54, "a string")
+				return wireBindErr("a string", wireSeg{name: "Layers"}, wireSeg{index: i38 + 1})
 			}
-			s51[i52] = s55
+			s37[i38] = s40
 		}
-		x.Layers = s51
+		x.Layers = s37
 	}
-	if mv56 := m["FileSystemConfigs"]; mv56 != nil {
-		p57 := &wirePath{parent: p, name: "FileSystemConfigs"}
-		l58, ok := mv56.([]any)
+	if mv41 := m["FileSystemConfigs"]; mv41 != nil {
+		l42, ok := mv41.([]any)
 		if !ok {
-			return wireBindErr(p57, "a list")
+			return wireBindErr("a list", wireSeg{name: "FileSystemConfigs"})
 		}
-		s59 := make([]FileSystemConfig, len(l58))
-		for i60, e61 := range l58 {
-			if e61 == nil {
+		s43 := make([]FileSystemConfig, len(l42))
+		for i44, e45 := range l42 {
+			if e45 == nil {
 				continue
 			}
-			p62 := &wirePath{parent: p57, index: i60 + 1}
-			if err := (&s59[i60]).bindWire(e61, p62); err != nil {
-				return err
+			if err := (&s43[i44]).bindWire(e45); err != nil {
+				return wireWrap(err, wireSeg{name: "FileSystemConfigs"}, wireSeg{index: i44 + 1})
 			}
 		}
-		x.FileSystemConfigs = s59
+		x.FileSystemConfigs = s43
 	}
-	if mv63 := m["ImageConfig"]; mv63 != nil {
-		p64 := &wirePath{parent: p, name: "ImageConfig"}
-		ptr65 := new(ImageConfig)
-		if err := (&(*ptr65)).bindWire(mv63, p64); err != nil {
-			return err
+	if mv46 := m["ImageConfig"]; mv46 != nil {
+		ptr47 := new(ImageConfig)
+		if err := (&(*ptr47)).bindWire(mv46); err != nil {
+			return wireWrap(err, wireSeg{name: "ImageConfig"})
 		}
-		x.ImageConfig = ptr65
+		x.ImageConfig = ptr47
 	}
-	if mv66 := m["EphemeralStorage"]; mv66 != nil {
-		p67 := &wirePath{parent: p, name: "EphemeralStorage"}
-		ptr68 := new(EphemeralStorage)
-		if err := (&(*ptr68)).bindWire(mv66, p67); err != nil {
-			return err
+	if mv48 := m["EphemeralStorage"]; mv48 != nil {
+		ptr49 := new(EphemeralStorage)
+		if err := (&(*ptr49)).bindWire(mv48); err != nil {
+			return wireWrap(err, wireSeg{name: "EphemeralStorage"})
 		}
-		x.EphemeralStorage = ptr68
+		x.EphemeralStorage = ptr49
 	}
-	if mv69 := m["SnapStart"]; mv69 != nil {
-		p70 := &wirePath{parent: p, name: "SnapStart"}
-		ptr71 := new(SnapStart)
-		if err := (&(*ptr71)).bindWire(mv69, p70); err != nil {
-			return err
+	if mv50 := m["SnapStart"]; mv50 != nil {
+		ptr51 := new(SnapStart)
+		if err := (&(*ptr51)).bindWire(mv50); err != nil {
+			return wireWrap(err, wireSeg{name: "SnapStart"})
 		}
-		x.SnapStart = ptr71
+		x.SnapStart = ptr51
 	}
-	if mv72 := m["LoggingConfig"]; mv72 != nil {
-		p73 := &wirePath{parent: p, name: "LoggingConfig"}
-		ptr74 := new(LoggingConfig)
-		if err := (&(*ptr74)).bindWire(mv72, p73); err != nil {
-			return err
+	if mv52 := m["LoggingConfig"]; mv52 != nil {
+		ptr53 := new(LoggingConfig)
+		if err := (&(*ptr53)).bindWire(mv52); err != nil {
+			return wireWrap(err, wireSeg{name: "LoggingConfig"})
 		}
-		x.LoggingConfig = ptr74
+		x.LoggingConfig = ptr53
 	}
-	if mv75 := m["CapacityProviderConfig"]; mv75 != nil {
-		p76 := &wirePath{parent: p, name: "CapacityProviderConfig"}
-		ptr77 := new(CapacityProviderConfig)
-		if err := (&(*ptr77)).bindWire(mv75, p76); err != nil {
-			return err
+	if mv54 := m["CapacityProviderConfig"]; mv54 != nil {
+		ptr55 := new(CapacityProviderConfig)
+		if err := (&(*ptr55)).bindWire(mv54); err != nil {
+			return wireWrap(err, wireSeg{name: "CapacityProviderConfig"})
 		}
-		x.CapacityProviderConfig = ptr77
+		x.CapacityProviderConfig = ptr55
 	}
-	if mv78 := m["DurableConfig"]; mv78 != nil {
-		p79 := &wirePath{parent: p, name: "DurableConfig"}
-		ptr80 := new(DurableConfig)
-		if err := (&(*ptr80)).bindWire(mv78, p79); err != nil {
-			return err
+	if mv56 := m["DurableConfig"]; mv56 != nil {
+		ptr57 := new(DurableConfig)
+		if err := (&(*ptr57)).bindWire(mv56); err != nil {
+			return wireWrap(err, wireSeg{name: "DurableConfig"})
 		}
-		x.DurableConfig = ptr80
+		x.DurableConfig = ptr57
 	}
 	return nil
 }
@@ -5039,60 +4780,55 @@ func (x *VpcConfig) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *VpcConfig) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *VpcConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *VpcConfig) bindWire(v any, p *wirePath) error {
+func (x *VpcConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SubnetIds"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SubnetIds"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "SubnetIds"})
 		}
-		s4 := make([]string, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			s8, ok := e6.(string)
+			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr(p7, "a string")
+				return wireBindErr("a string", wireSeg{name: "SubnetIds"}, wireSeg{index: i4 + 1})
 			}
-			s4[i5] = s8
+			s3[i4] = s6
 		}
-		x.SubnetIds = s4
+		x.SubnetIds = s3
 	}
-	if mv9 := m["SecurityGroupIds"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "SecurityGroupIds"}
-		l11, ok := mv9.([]any)
+	if mv7 := m["SecurityGroupIds"]; mv7 != nil {
+		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr(p10, "a list")
+			return wireBindErr("a list", wireSeg{name: "SecurityGroupIds"})
 		}
-		s12 := make([]string, len(l11))
-		for i13, e14 := range l11 {
-			if e14 == nil {
+		s9 := make([]string, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
 				continue
 			}
-			p15 := &wirePath{parent: p10, index: i13 + 1}
-			s16, ok := e14.(string)
+			s12, ok := e11.(string)
 			if !ok {
-				return wireBindErr(p15, "a string")
+				return wireBindErr("a string", wireSeg{name: "SecurityGroupIds"}, wireSeg{index: i10 + 1})
 			}
-			s12[i13] = s16
+			s9[i10] = s12
 		}
-		x.SecurityGroupIds = s12
+		x.SecurityGroupIds = s9
 	}
-	if mv17 := m["Ipv6AllowedForDualStack"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "Ipv6AllowedForDualStack"}
-		s19, ok := mv17.(bool)
+	if mv13 := m["Ipv6AllowedForDualStack"]; mv13 != nil {
+		s14, ok := mv13.(bool)
 		if !ok {
-			return wireBindErr(p18, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "Ipv6AllowedForDualStack"})
 		}
-		x.Ipv6AllowedForDualStack = s19
+		x.Ipv6AllowedForDualStack = s14
 	}
 	return nil
 }
@@ -5143,106 +4879,112 @@ func (x *VpcConfigResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *VpcConfigResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *VpcConfigResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *VpcConfigResponse) bindWire(v any, p *wirePath) error {
+func (x *VpcConfigResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SubnetIds"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SubnetIds"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "SubnetIds"})
 		}
-		s4 := make([]string, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			s8, ok := e6.(string)
+			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr(p7, "a string")
+				return wireBindErr("a string", wireSeg{name: "SubnetIds"}, wireSeg{index: i4 + 1})
 			}
-			s4[i5] = s8
+			s3[i4] = s6
 		}
-		x.SubnetIds = s4
+		x.SubnetIds = s3
 	}
-	if mv9 := m["SecurityGroupIds"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "SecurityGroupIds"}
-		l11, ok := mv9.([]any)
+	if mv7 := m["SecurityGroupIds"]; mv7 != nil {
+		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr(p10, "a list")
+			return wireBindErr("a list", wireSeg{name: "SecurityGroupIds"})
 		}
-		s12 := make([]string, len(l11))
-		for i13, e14 := range l11 {
-			if e14 == nil {
+		s9 := make([]string, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
 				continue
 			}
-			p15 := &wirePath{parent: p10, index: i13 + 1}
-			s16, ok := e14.(string)
+			s12, ok := e11.(string)
 			if !ok {
-				return wireBindErr(p15, "a string")
+				return wireBindErr("a string", wireSeg{name: "SecurityGroupIds"}, wireSeg{index: i10 + 1})
 			}
-			s12[i13] = s16
+			s9[i10] = s12
 		}
-		x.SecurityGroupIds = s12
+		x.SecurityGroupIds = s9
 	}
-	if mv17 := m["VpcId"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "VpcId"}
-		s19, ok := mv17.(string)
+	if mv13 := m["VpcId"]; mv13 != nil {
+		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr(p18, "a string")
+			return wireBindErr("a string", wireSeg{name: "VpcId"})
 		}
-		x.VpcId = s19
+		x.VpcId = s14
 	}
-	if mv20 := m["Ipv6AllowedForDualStack"]; mv20 != nil {
-		p21 := &wirePath{parent: p, name: "Ipv6AllowedForDualStack"}
-		s22, ok := mv20.(bool)
+	if mv15 := m["Ipv6AllowedForDualStack"]; mv15 != nil {
+		s16, ok := mv15.(bool)
 		if !ok {
-			return wireBindErr(p21, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "Ipv6AllowedForDualStack"})
 		}
-		x.Ipv6AllowedForDualStack = s22
+		x.Ipv6AllowedForDualStack = s16
 	}
 	return nil
 }
 
-// wirePath is where a bound value is, built as the binding descends and
-// spelled out only for an error.
-type wirePath struct {
-	parent *wirePath
-	name   string // a member's
-	index  int    // a list's element, from 1; -1 for a map's value
+// wireSeg is a step of the path to a bound value: a member, a list's
+// element (index, from 1) or a map's value (index -1).
+type wireSeg struct {
+	name  string
+	index int
 }
 
-// String is the path as awsapi's reflective binder spells it.
-func (p *wirePath) String() string {
-	if p == nil {
-		return ""
-	}
-	parent := p.parent.String()
-	switch {
-	case p.index > 0:
-		return parent + "." + strconv.Itoa(p.index)
-	case p.index < 0:
-		return parent + ".value"
-	case parent == "":
-		return p.name
-	}
-	return parent + "." + p.name
+// wireBindError is awsapi's bindError: a value without the Go type's
+// shape, at the path segs.
+type wireBindError struct {
+	segs []wireSeg
+	want string
 }
-
-// wireBindError is awsapi's bindError: a value without the Go type's shape.
-type wireBindError struct{ path, want string }
 
 func (e *wireBindError) Error() string {
-	return "Unexpected value type at '" + e.path + "': expected " + e.want
+	return "Unexpected value type at '" + e.path() + "': expected " + e.want
 }
 
-func wireBindErr(p *wirePath, want string) error {
-	return &wireBindError{p.String(), want}
+// path is the path as awsapi's reflective binder spells it.
+func (e *wireBindError) path() string {
+	p := ""
+	for _, s := range e.segs {
+		switch {
+		case s.index > 0:
+			p += "." + strconv.Itoa(s.index)
+		case s.index < 0:
+			p += ".value"
+		case p == "":
+			p = s.name
+		default:
+			p += "." + s.name
+		}
+	}
+	return p
+}
+
+func wireBindErr(want string, segs ...wireSeg) error {
+	return &wireBindError{segs: segs, want: want}
+}
+
+// wireWrap puts segs, the path to a structure, before the path of err, an
+// error binding it.
+func wireWrap(err error, segs ...wireSeg) error {
+	e := err.(*wireBindError)
+	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
+	return e
 }
 
 // wireAppendString is encoding/json's appendString with HTML escaping.

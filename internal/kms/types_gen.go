@@ -665,11 +665,11 @@ func (x *Empty) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Empty) bindWire(v any, p *wirePath) error {
+func (x *Empty) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	return nil
 }
@@ -710,54 +710,49 @@ func (x *AliasListEntry) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *AliasListEntry) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *AliasListEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *AliasListEntry) bindWire(v any, p *wirePath) error {
+func (x *AliasListEntry) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["AliasName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "AliasName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "AliasName"})
 		}
-		x.AliasName = s3
+		x.AliasName = s2
 	}
-	if mv4 := m["AliasArn"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "AliasArn"}
-		s6, ok := mv4.(string)
+	if mv3 := m["AliasArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "AliasArn"})
 		}
-		x.AliasArn = s6
+		x.AliasArn = s4
 	}
-	if mv7 := m["TargetKeyId"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "TargetKeyId"}
-		s9, ok := mv7.(string)
+	if mv5 := m["TargetKeyId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "TargetKeyId"})
 		}
-		x.TargetKeyId = s9
+		x.TargetKeyId = s6
 	}
-	if mv10 := m["CreationDate"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "CreationDate"}
-		ptr12 := new(sealbox.Timestamp)
-		n13, ok := mv10.(json.Number)
-		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
-			return wireBindErr(p11, "a value of sealbox.Timestamp")
+	if mv7 := m["CreationDate"]; mv7 != nil {
+		ptr8 := new(sealbox.Timestamp)
+		n9, ok := mv7.(json.Number)
+		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreationDate"})
 		}
-		x.CreationDate = ptr12
+		x.CreationDate = ptr8
 	}
-	if mv14 := m["LastUpdatedDate"]; mv14 != nil {
-		p15 := &wirePath{parent: p, name: "LastUpdatedDate"}
-		ptr16 := new(sealbox.Timestamp)
-		n17, ok := mv14.(json.Number)
-		if !ok || (&(*ptr16)).UnmarshalJSON([]byte(n17)) != nil {
-			return wireBindErr(p15, "a value of sealbox.Timestamp")
+	if mv10 := m["LastUpdatedDate"]; mv10 != nil {
+		ptr11 := new(sealbox.Timestamp)
+		n12, ok := mv10.(json.Number)
+		if !ok || (&(*ptr11)).UnmarshalJSON([]byte(n12)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastUpdatedDate"})
 		}
-		x.LastUpdatedDate = ptr16
+		x.LastUpdatedDate = ptr11
 	}
 	return nil
 }
@@ -778,20 +773,19 @@ func (x *CancelKeyDeletionRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CancelKeyDeletionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CancelKeyDeletionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CancelKeyDeletionRequest) bindWire(v any, p *wirePath) error {
+func (x *CancelKeyDeletionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
 	return nil
 }
@@ -812,20 +806,19 @@ func (x *CancelKeyDeletionResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CancelKeyDeletionResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CancelKeyDeletionResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CancelKeyDeletionResponse) bindWire(v any, p *wirePath) error {
+func (x *CancelKeyDeletionResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
 	return nil
 }
@@ -850,28 +843,26 @@ func (x *CreateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreateAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreateAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreateAliasRequest) bindWire(v any, p *wirePath) error {
+func (x *CreateAliasRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["AliasName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "AliasName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "AliasName"})
 		}
-		x.AliasName = s3
+		x.AliasName = s2
 	}
-	if mv4 := m["TargetKeyId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "TargetKeyId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["TargetKeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "TargetKeyId"})
 		}
-		x.TargetKeyId = s6
+		x.TargetKeyId = s4
 	}
 	return nil
 }
@@ -943,100 +934,90 @@ func (x *CreateGrantRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreateGrantRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreateGrantRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreateGrantRequest) bindWire(v any, p *wirePath) error {
+func (x *CreateGrantRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["GranteePrincipal"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "GranteePrincipal"}
-		s6, ok := mv4.(string)
+	if mv3 := m["GranteePrincipal"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "GranteePrincipal"})
 		}
-		x.GranteePrincipal = s6
+		x.GranteePrincipal = s4
 	}
-	if mv7 := m["RetiringPrincipal"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "RetiringPrincipal"}
-		s9, ok := mv7.(string)
+	if mv5 := m["RetiringPrincipal"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "RetiringPrincipal"})
 		}
-		x.RetiringPrincipal = s9
+		x.RetiringPrincipal = s6
 	}
-	if mv10 := m["Operations"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Operations"}
-		l12, ok := mv10.([]any)
+	if mv7 := m["Operations"]; mv7 != nil {
+		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr(p11, "a list")
+			return wireBindErr("a list", wireSeg{name: "Operations"})
 		}
-		s13 := make([]string, len(l12))
-		for i14, e15 := range l12 {
-			if e15 == nil {
+		s9 := make([]string, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
 				continue
 			}
-			p16 := &wirePath{parent: p11, index: i14 + 1}
-			s17, ok := e15.(string)
+			s12, ok := e11.(string)
 			if !ok {
-				return wireBindErr(p16, "a string")
+				return wireBindErr("a string", wireSeg{name: "Operations"}, wireSeg{index: i10 + 1})
 			}
-			s13[i14] = s17
+			s9[i10] = s12
 		}
-		x.Operations = s13
+		x.Operations = s9
 	}
-	if mv18 := m["Constraints"]; mv18 != nil {
-		p19 := &wirePath{parent: p, name: "Constraints"}
-		ptr20 := new(GrantConstraints)
-		if err := (&(*ptr20)).bindWire(mv18, p19); err != nil {
-			return err
+	if mv13 := m["Constraints"]; mv13 != nil {
+		ptr14 := new(GrantConstraints)
+		if err := (&(*ptr14)).bindWire(mv13); err != nil {
+			return wireWrap(err, wireSeg{name: "Constraints"})
 		}
-		x.Constraints = ptr20
+		x.Constraints = ptr14
 	}
-	if mv21 := m["GrantTokens"]; mv21 != nil {
-		p22 := &wirePath{parent: p, name: "GrantTokens"}
-		l23, ok := mv21.([]any)
+	if mv15 := m["GrantTokens"]; mv15 != nil {
+		l16, ok := mv15.([]any)
 		if !ok {
-			return wireBindErr(p22, "a list")
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
 		}
-		s24 := make([]string, len(l23))
-		for i25, e26 := range l23 {
-			if e26 == nil {
+		s17 := make([]string, len(l16))
+		for i18, e19 := range l16 {
+			if e19 == nil {
 				continue
 			}
-			p27 := &wirePath{parent: p22, index: i25 + 1}
-			s28, ok := e26.(string)
+			s20, ok := e19.(string)
 			if !ok {
-				return wireBindErr(p27, "a string")
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i18 + 1})
 			}
-			s24[i25] = s28
+			s17[i18] = s20
 		}
-		x.GrantTokens = s24
+		x.GrantTokens = s17
 	}
-	if mv29 := m["Name"]; mv29 != nil {
-		p30 := &wirePath{parent: p, name: "Name"}
-		s31, ok := mv29.(string)
+	if mv21 := m["Name"]; mv21 != nil {
+		s22, ok := mv21.(string)
 		if !ok {
-			return wireBindErr(p30, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s31
+		x.Name = s22
 	}
-	if mv32 := m["DryRun"]; mv32 != nil {
-		p33 := &wirePath{parent: p, name: "DryRun"}
-		s34, ok := mv32.(bool)
+	if mv23 := m["DryRun"]; mv23 != nil {
+		s24, ok := mv23.(bool)
 		if !ok {
-			return wireBindErr(p33, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
 		}
-		x.DryRun = s34
+		x.DryRun = s24
 	}
 	return nil
 }
@@ -1061,28 +1042,26 @@ func (x *CreateGrantResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreateGrantResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreateGrantResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreateGrantResponse) bindWire(v any, p *wirePath) error {
+func (x *CreateGrantResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["GrantToken"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "GrantToken"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "GrantToken"})
 		}
-		x.GrantToken = s3
+		x.GrantToken = s2
 	}
-	if mv4 := m["GrantId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "GrantId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["GrantId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "GrantId"})
 		}
-		x.GrantId = s6
+		x.GrantId = s4
 	}
 	return nil
 }
@@ -1155,110 +1134,98 @@ func (x *CreateKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreateKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreateKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreateKeyRequest) bindWire(v any, p *wirePath) error {
+func (x *CreateKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Policy"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Policy"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Policy"})
 		}
-		x.Policy = s3
+		x.Policy = s2
 	}
-	if mv4 := m["Description"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Description"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Description"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		x.Description = s6
+		x.Description = s4
 	}
-	if mv7 := m["KeyUsage"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "KeyUsage"}
-		s9, ok := mv7.(string)
+	if mv5 := m["KeyUsage"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyUsage"})
 		}
-		x.KeyUsage = s9
+		x.KeyUsage = s6
 	}
-	if mv10 := m["CustomerMasterKeySpec"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "CustomerMasterKeySpec"}
-		s12, ok := mv10.(string)
+	if mv7 := m["CustomerMasterKeySpec"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "CustomerMasterKeySpec"})
 		}
-		x.CustomerMasterKeySpec = s12
+		x.CustomerMasterKeySpec = s8
 	}
-	if mv13 := m["KeySpec"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "KeySpec"}
-		s15, ok := mv13.(string)
+	if mv9 := m["KeySpec"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p14, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeySpec"})
 		}
-		x.KeySpec = s15
+		x.KeySpec = s10
 	}
-	if mv16 := m["Origin"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "Origin"}
-		s18, ok := mv16.(string)
+	if mv11 := m["Origin"]; mv11 != nil {
+		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr(p17, "a string")
+			return wireBindErr("a string", wireSeg{name: "Origin"})
 		}
-		x.Origin = s18
+		x.Origin = s12
 	}
-	if mv19 := m["CustomKeyStoreId"]; mv19 != nil {
-		p20 := &wirePath{parent: p, name: "CustomKeyStoreId"}
-		s21, ok := mv19.(string)
+	if mv13 := m["CustomKeyStoreId"]; mv13 != nil {
+		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr(p20, "a string")
+			return wireBindErr("a string", wireSeg{name: "CustomKeyStoreId"})
 		}
-		x.CustomKeyStoreId = s21
+		x.CustomKeyStoreId = s14
 	}
-	if mv22 := m["BypassPolicyLockoutSafetyCheck"]; mv22 != nil {
-		p23 := &wirePath{parent: p, name: "BypassPolicyLockoutSafetyCheck"}
-		s24, ok := mv22.(bool)
+	if mv15 := m["BypassPolicyLockoutSafetyCheck"]; mv15 != nil {
+		s16, ok := mv15.(bool)
 		if !ok {
-			return wireBindErr(p23, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "BypassPolicyLockoutSafetyCheck"})
 		}
-		x.BypassPolicyLockoutSafetyCheck = s24
+		x.BypassPolicyLockoutSafetyCheck = s16
 	}
-	if mv25 := m["Tags"]; mv25 != nil {
-		p26 := &wirePath{parent: p, name: "Tags"}
-		l27, ok := mv25.([]any)
+	if mv17 := m["Tags"]; mv17 != nil {
+		l18, ok := mv17.([]any)
 		if !ok {
-			return wireBindErr(p26, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s28 := make([]Tag, len(l27))
-		for i29, e30 := range l27 {
-			if e30 == nil {
+		s19 := make([]Tag, len(l18))
+		for i20, e21 := range l18 {
+			if e21 == nil {
 				continue
 			}
-			p31 := &wirePath{parent: p26, index: i29 + 1}
-			if err := (&s28[i29]).bindWire(e30, p31); err != nil {
-				return err
+			if err := (&s19[i20]).bindWire(e21); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i20 + 1})
 			}
 		}
-		x.Tags = s28
+		x.Tags = s19
 	}
-	if mv32 := m["MultiRegion"]; mv32 != nil {
-		p33 := &wirePath{parent: p, name: "MultiRegion"}
-		s34, ok := mv32.(bool)
+	if mv22 := m["MultiRegion"]; mv22 != nil {
+		s23, ok := mv22.(bool)
 		if !ok {
-			return wireBindErr(p33, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "MultiRegion"})
 		}
-		x.MultiRegion = s34
+		x.MultiRegion = s23
 	}
-	if mv35 := m["XksKeyId"]; mv35 != nil {
-		p36 := &wirePath{parent: p, name: "XksKeyId"}
-		s37, ok := mv35.(string)
+	if mv24 := m["XksKeyId"]; mv24 != nil {
+		s25, ok := mv24.(string)
 		if !ok {
-			return wireBindErr(p36, "a string")
+			return wireBindErr("a string", wireSeg{name: "XksKeyId"})
 		}
-		x.XksKeyId = s37
+		x.XksKeyId = s25
 	}
 	return nil
 }
@@ -1286,20 +1253,19 @@ func (x *CreateKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreateKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreateKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreateKeyResponse) bindWire(v any, p *wirePath) error {
+func (x *CreateKeyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyMetadata"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyMetadata"}
-		ptr3 := new(KeyMetadata)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(KeyMetadata)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "KeyMetadata"})
 		}
-		x.KeyMetadata = ptr3
+		x.KeyMetadata = ptr2
 	}
 	return nil
 }
@@ -1390,117 +1356,106 @@ func (x *DecryptRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DecryptRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DecryptRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DecryptRequest) bindWire(v any, p *wirePath) error {
+func (x *DecryptRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["CiphertextBlob"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "CiphertextBlob"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextBlob"})
 		}
-		d4, err5 := base64.StdEncoding.DecodeString(s3)
-		if err5 != nil {
-			return wireBindErr(p2, "base64-encoded bytes")
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextBlob"})
 		}
-		x.CiphertextBlob = d4
+		x.CiphertextBlob = d3
 	}
-	if mv6 := m["EncryptionContext"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "EncryptionContext"}
-		m8, ok := mv6.(map[string]any)
+	if mv5 := m["EncryptionContext"]; mv5 != nil {
+		m6, ok := mv5.(map[string]any)
 		if !ok {
-			return wireBindErr(p7, "an object")
+			return wireBindErr("an object", wireSeg{name: "EncryptionContext"})
 		}
-		out9 := make(map[string]string, len(m8))
-		for k10, e11 := range m8 {
-			var ev12 string
-			if e11 != nil {
-				p13 := &wirePath{parent: p7, index: -1}
-				s14, ok := e11.(string)
+		out7 := make(map[string]string, len(m6))
+		for k8, e9 := range m6 {
+			var ev10 string
+			if e9 != nil {
+				s11, ok := e9.(string)
 				if !ok {
-					return wireBindErr(p13, "a string")
+					return wireBindErr("a string", wireSeg{name: "EncryptionContext"}, wireSeg{index: -1})
 				}
-				ev12 = s14
+				ev10 = s11
 			}
-			out9[k10] = ev12
+			out7[k8] = ev10
 		}
-		x.EncryptionContext = out9
+		x.EncryptionContext = out7
 	}
-	if mv15 := m["GrantTokens"]; mv15 != nil {
-		p16 := &wirePath{parent: p, name: "GrantTokens"}
-		l17, ok := mv15.([]any)
+	if mv12 := m["GrantTokens"]; mv12 != nil {
+		l13, ok := mv12.([]any)
 		if !ok {
-			return wireBindErr(p16, "a list")
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
 		}
-		s18 := make([]string, len(l17))
-		for i19, e20 := range l17 {
-			if e20 == nil {
+		s14 := make([]string, len(l13))
+		for i15, e16 := range l13 {
+			if e16 == nil {
 				continue
 			}
-			p21 := &wirePath{parent: p16, index: i19 + 1}
-			s22, ok := e20.(string)
+			s17, ok := e16.(string)
 			if !ok {
-				return wireBindErr(p21, "a string")
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i15 + 1})
 			}
-			s18[i19] = s22
+			s14[i15] = s17
 		}
-		x.GrantTokens = s18
+		x.GrantTokens = s14
 	}
-	if mv23 := m["KeyId"]; mv23 != nil {
-		p24 := &wirePath{parent: p, name: "KeyId"}
-		s25, ok := mv23.(string)
+	if mv18 := m["KeyId"]; mv18 != nil {
+		s19, ok := mv18.(string)
 		if !ok {
-			return wireBindErr(p24, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s25
+		x.KeyId = s19
 	}
-	if mv26 := m["EncryptionAlgorithm"]; mv26 != nil {
-		p27 := &wirePath{parent: p, name: "EncryptionAlgorithm"}
-		s28, ok := mv26.(string)
+	if mv20 := m["EncryptionAlgorithm"]; mv20 != nil {
+		s21, ok := mv20.(string)
 		if !ok {
-			return wireBindErr(p27, "a string")
+			return wireBindErr("a string", wireSeg{name: "EncryptionAlgorithm"})
 		}
-		x.EncryptionAlgorithm = s28
+		x.EncryptionAlgorithm = s21
 	}
-	if mv29 := m["Recipient"]; mv29 != nil {
-		p30 := &wirePath{parent: p, name: "Recipient"}
-		ptr31 := new(RecipientInfo)
-		if err := (&(*ptr31)).bindWire(mv29, p30); err != nil {
-			return err
+	if mv22 := m["Recipient"]; mv22 != nil {
+		ptr23 := new(RecipientInfo)
+		if err := (&(*ptr23)).bindWire(mv22); err != nil {
+			return wireWrap(err, wireSeg{name: "Recipient"})
 		}
-		x.Recipient = ptr31
+		x.Recipient = ptr23
 	}
-	if mv32 := m["DryRun"]; mv32 != nil {
-		p33 := &wirePath{parent: p, name: "DryRun"}
-		s34, ok := mv32.(bool)
+	if mv24 := m["DryRun"]; mv24 != nil {
+		s25, ok := mv24.(bool)
 		if !ok {
-			return wireBindErr(p33, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
 		}
-		x.DryRun = s34
+		x.DryRun = s25
 	}
-	if mv35 := m["DryRunModifiers"]; mv35 != nil {
-		p36 := &wirePath{parent: p, name: "DryRunModifiers"}
-		l37, ok := mv35.([]any)
+	if mv26 := m["DryRunModifiers"]; mv26 != nil {
+		l27, ok := mv26.([]any)
 		if !ok {
-			return wireBindErr(p36, "a list")
+			return wireBindErr("a list", wireSeg{name: "DryRunModifiers"})
 		}
-		s38 := make([]string, len(l37))
-		for i39, e40 := range l37 {
-			if e40 == nil {
+		s28 := make([]string, len(l27))
+		for i29, e30 := range l27 {
+			if e30 == nil {
 				continue
 			}
-			p41 := &wirePath{parent: p36, index: i39 + 1}
-			s42, ok := e40.(string)
+			s31, ok := e30.(string)
 			if !ok {
-				return wireBindErr(p41, "a string")
+				return wireBindErr("a string", wireSeg{name: "DryRunModifiers"}, wireSeg{index: i29 + 1})
 			}
-			s38[i39] = s42
+			s28[i29] = s31
 		}
-		x.DryRunModifiers = s38
+		x.DryRunModifiers = s28
 	}
 	return nil
 }
@@ -1543,60 +1498,55 @@ func (x *DecryptResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DecryptResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DecryptResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DecryptResponse) bindWire(v any, p *wirePath) error {
+func (x *DecryptResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["Plaintext"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Plaintext"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Plaintext"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "Plaintext"})
 		}
-		d7, err8 := base64.StdEncoding.DecodeString(s6)
-		if err8 != nil {
-			return wireBindErr(p5, "base64-encoded bytes")
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Plaintext"})
 		}
-		x.Plaintext = d7
+		x.Plaintext = d5
 	}
-	if mv9 := m["EncryptionAlgorithm"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "EncryptionAlgorithm"}
-		s11, ok := mv9.(string)
+	if mv7 := m["EncryptionAlgorithm"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "EncryptionAlgorithm"})
 		}
-		x.EncryptionAlgorithm = s11
+		x.EncryptionAlgorithm = s8
 	}
-	if mv12 := m["CiphertextForRecipient"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "CiphertextForRecipient"}
-		s14, ok := mv12.(string)
+	if mv9 := m["CiphertextForRecipient"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p13, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextForRecipient"})
 		}
-		d15, err16 := base64.StdEncoding.DecodeString(s14)
-		if err16 != nil {
-			return wireBindErr(p13, "base64-encoded bytes")
+		d11, err12 := base64.StdEncoding.DecodeString(s10)
+		if err12 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextForRecipient"})
 		}
-		x.CiphertextForRecipient = d15
+		x.CiphertextForRecipient = d11
 	}
-	if mv17 := m["KeyMaterialId"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "KeyMaterialId"}
-		s19, ok := mv17.(string)
+	if mv13 := m["KeyMaterialId"]; mv13 != nil {
+		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr(p18, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
 		}
-		x.KeyMaterialId = s19
+		x.KeyMaterialId = s14
 	}
 	return nil
 }
@@ -1617,20 +1567,19 @@ func (x *DeleteAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteAliasRequest) bindWire(v any, p *wirePath) error {
+func (x *DeleteAliasRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["AliasName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "AliasName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "AliasName"})
 		}
-		x.AliasName = s3
+		x.AliasName = s2
 	}
 	return nil
 }
@@ -1655,30 +1604,26 @@ func (x *DeleteImportedKeyMaterialRequest) AppendJSON(b []byte) ([]byte, error) 
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteImportedKeyMaterialRequest) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *DeleteImportedKeyMaterialRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteImportedKeyMaterialRequest) bindWire(v any, p *wirePath) error {
+func (x *DeleteImportedKeyMaterialRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["KeyMaterialId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "KeyMaterialId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["KeyMaterialId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
 		}
-		x.KeyMaterialId = s6
+		x.KeyMaterialId = s4
 	}
 	return nil
 }
@@ -1703,30 +1648,26 @@ func (x *DeleteImportedKeyMaterialResponse) AppendJSON(b []byte) ([]byte, error)
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteImportedKeyMaterialResponse) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *DeleteImportedKeyMaterialResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteImportedKeyMaterialResponse) bindWire(v any, p *wirePath) error {
+func (x *DeleteImportedKeyMaterialResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["KeyMaterialId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "KeyMaterialId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["KeyMaterialId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
 		}
-		x.KeyMaterialId = s6
+		x.KeyMaterialId = s4
 	}
 	return nil
 }
@@ -1783,76 +1724,69 @@ func (x *DeriveSharedSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeriveSharedSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeriveSharedSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeriveSharedSecretRequest) bindWire(v any, p *wirePath) error {
+func (x *DeriveSharedSecretRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["KeyAgreementAlgorithm"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "KeyAgreementAlgorithm"}
-		s6, ok := mv4.(string)
+	if mv3 := m["KeyAgreementAlgorithm"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyAgreementAlgorithm"})
 		}
-		x.KeyAgreementAlgorithm = s6
+		x.KeyAgreementAlgorithm = s4
 	}
-	if mv7 := m["PublicKey"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "PublicKey"}
-		s9, ok := mv7.(string)
+	if mv5 := m["PublicKey"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "PublicKey"})
 		}
-		d10, err11 := base64.StdEncoding.DecodeString(s9)
-		if err11 != nil {
-			return wireBindErr(p8, "base64-encoded bytes")
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "PublicKey"})
 		}
-		x.PublicKey = d10
+		x.PublicKey = d7
 	}
-	if mv12 := m["GrantTokens"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "GrantTokens"}
-		l14, ok := mv12.([]any)
+	if mv9 := m["GrantTokens"]; mv9 != nil {
+		l10, ok := mv9.([]any)
 		if !ok {
-			return wireBindErr(p13, "a list")
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
 		}
-		s15 := make([]string, len(l14))
-		for i16, e17 := range l14 {
-			if e17 == nil {
+		s11 := make([]string, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
 				continue
 			}
-			p18 := &wirePath{parent: p13, index: i16 + 1}
-			s19, ok := e17.(string)
+			s14, ok := e13.(string)
 			if !ok {
-				return wireBindErr(p18, "a string")
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i12 + 1})
 			}
-			s15[i16] = s19
+			s11[i12] = s14
 		}
-		x.GrantTokens = s15
+		x.GrantTokens = s11
 	}
-	if mv20 := m["DryRun"]; mv20 != nil {
-		p21 := &wirePath{parent: p, name: "DryRun"}
-		s22, ok := mv20.(bool)
+	if mv15 := m["DryRun"]; mv15 != nil {
+		s16, ok := mv15.(bool)
 		if !ok {
-			return wireBindErr(p21, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
 		}
-		x.DryRun = s22
+		x.DryRun = s16
 	}
-	if mv23 := m["Recipient"]; mv23 != nil {
-		p24 := &wirePath{parent: p, name: "Recipient"}
-		ptr25 := new(RecipientInfo)
-		if err := (&(*ptr25)).bindWire(mv23, p24); err != nil {
-			return err
+	if mv17 := m["Recipient"]; mv17 != nil {
+		ptr18 := new(RecipientInfo)
+		if err := (&(*ptr18)).bindWire(mv17); err != nil {
+			return wireWrap(err, wireSeg{name: "Recipient"})
 		}
-		x.Recipient = ptr25
+		x.Recipient = ptr18
 	}
 	return nil
 }
@@ -1893,60 +1827,55 @@ func (x *DeriveSharedSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeriveSharedSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeriveSharedSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeriveSharedSecretResponse) bindWire(v any, p *wirePath) error {
+func (x *DeriveSharedSecretResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["SharedSecret"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "SharedSecret"}
-		s6, ok := mv4.(string)
+	if mv3 := m["SharedSecret"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "SharedSecret"})
 		}
-		d7, err8 := base64.StdEncoding.DecodeString(s6)
-		if err8 != nil {
-			return wireBindErr(p5, "base64-encoded bytes")
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "SharedSecret"})
 		}
-		x.SharedSecret = d7
+		x.SharedSecret = d5
 	}
-	if mv9 := m["CiphertextForRecipient"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "CiphertextForRecipient"}
-		s11, ok := mv9.(string)
+	if mv7 := m["CiphertextForRecipient"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextForRecipient"})
 		}
-		d12, err13 := base64.StdEncoding.DecodeString(s11)
-		if err13 != nil {
-			return wireBindErr(p10, "base64-encoded bytes")
+		d9, err10 := base64.StdEncoding.DecodeString(s8)
+		if err10 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextForRecipient"})
 		}
-		x.CiphertextForRecipient = d12
+		x.CiphertextForRecipient = d9
 	}
-	if mv14 := m["KeyAgreementAlgorithm"]; mv14 != nil {
-		p15 := &wirePath{parent: p, name: "KeyAgreementAlgorithm"}
-		s16, ok := mv14.(string)
+	if mv11 := m["KeyAgreementAlgorithm"]; mv11 != nil {
+		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr(p15, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyAgreementAlgorithm"})
 		}
-		x.KeyAgreementAlgorithm = s16
+		x.KeyAgreementAlgorithm = s12
 	}
-	if mv17 := m["KeyOrigin"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "KeyOrigin"}
-		s19, ok := mv17.(string)
+	if mv13 := m["KeyOrigin"]; mv13 != nil {
+		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr(p18, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyOrigin"})
 		}
-		x.KeyOrigin = s19
+		x.KeyOrigin = s14
 	}
 	return nil
 }
@@ -1980,40 +1909,37 @@ func (x *DescribeKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DescribeKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DescribeKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DescribeKeyRequest) bindWire(v any, p *wirePath) error {
+func (x *DescribeKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["GrantTokens"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "GrantTokens"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["GrantTokens"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
 		}
-		s7 := make([]string, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			s11, ok := e9.(string)
+			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr(p10, "a string")
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i6 + 1})
 			}
-			s7[i8] = s11
+			s5[i6] = s8
 		}
-		x.GrantTokens = s7
+		x.GrantTokens = s5
 	}
 	return nil
 }
@@ -2041,20 +1967,19 @@ func (x *DescribeKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DescribeKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DescribeKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DescribeKeyResponse) bindWire(v any, p *wirePath) error {
+func (x *DescribeKeyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyMetadata"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyMetadata"}
-		ptr3 := new(KeyMetadata)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(KeyMetadata)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "KeyMetadata"})
 		}
-		x.KeyMetadata = ptr3
+		x.KeyMetadata = ptr2
 	}
 	return nil
 }
@@ -2075,20 +2000,19 @@ func (x *DisableKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DisableKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DisableKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DisableKeyRequest) bindWire(v any, p *wirePath) error {
+func (x *DisableKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
 	return nil
 }
@@ -2109,20 +2033,19 @@ func (x *DisableKeyRotationRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DisableKeyRotationRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DisableKeyRotationRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DisableKeyRotationRequest) bindWire(v any, p *wirePath) error {
+func (x *DisableKeyRotationRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
 	return nil
 }
@@ -2143,20 +2066,19 @@ func (x *EnableKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *EnableKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *EnableKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *EnableKeyRequest) bindWire(v any, p *wirePath) error {
+func (x *EnableKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
 	return nil
 }
@@ -2181,32 +2103,30 @@ func (x *EnableKeyRotationRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *EnableKeyRotationRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *EnableKeyRotationRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *EnableKeyRotationRequest) bindWire(v any, p *wirePath) error {
+func (x *EnableKeyRotationRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["RotationPeriodInDays"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "RotationPeriodInDays"}
-		n6, ok := mv4.(json.Number)
+	if mv3 := m["RotationPeriodInDays"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr(p5, "a number")
+			return wireBindErr("a number", wireSeg{name: "RotationPeriodInDays"})
 		}
-		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
-		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr(p5, "an integer of int32's range")
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "RotationPeriodInDays"})
 		}
-		x.RotationPeriodInDays = int32(i7)
+		x.RotationPeriodInDays = int32(i5)
 	}
 	return nil
 }
@@ -2275,89 +2195,81 @@ func (x *EncryptRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *EncryptRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *EncryptRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *EncryptRequest) bindWire(v any, p *wirePath) error {
+func (x *EncryptRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["Plaintext"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Plaintext"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Plaintext"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "Plaintext"})
 		}
-		d7, err8 := base64.StdEncoding.DecodeString(s6)
-		if err8 != nil {
-			return wireBindErr(p5, "base64-encoded bytes")
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Plaintext"})
 		}
-		x.Plaintext = d7
+		x.Plaintext = d5
 	}
-	if mv9 := m["EncryptionContext"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "EncryptionContext"}
-		m11, ok := mv9.(map[string]any)
+	if mv7 := m["EncryptionContext"]; mv7 != nil {
+		m8, ok := mv7.(map[string]any)
 		if !ok {
-			return wireBindErr(p10, "an object")
+			return wireBindErr("an object", wireSeg{name: "EncryptionContext"})
 		}
-		out12 := make(map[string]string, len(m11))
-		for k13, e14 := range m11 {
-			var ev15 string
-			if e14 != nil {
-				p16 := &wirePath{parent: p10, index: -1}
-				s17, ok := e14.(string)
+		out9 := make(map[string]string, len(m8))
+		for k10, e11 := range m8 {
+			var ev12 string
+			if e11 != nil {
+				s13, ok := e11.(string)
 				if !ok {
-					return wireBindErr(p16, "a string")
+					return wireBindErr("a string", wireSeg{name: "EncryptionContext"}, wireSeg{index: -1})
 				}
-				ev15 = s17
+				ev12 = s13
 			}
-			out12[k13] = ev15
+			out9[k10] = ev12
 		}
-		x.EncryptionContext = out12
+		x.EncryptionContext = out9
 	}
-	if mv18 := m["GrantTokens"]; mv18 != nil {
-		p19 := &wirePath{parent: p, name: "GrantTokens"}
-		l20, ok := mv18.([]any)
+	if mv14 := m["GrantTokens"]; mv14 != nil {
+		l15, ok := mv14.([]any)
 		if !ok {
-			return wireBindErr(p19, "a list")
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
 		}
-		s21 := make([]string, len(l20))
-		for i22, e23 := range l20 {
-			if e23 == nil {
+		s16 := make([]string, len(l15))
+		for i17, e18 := range l15 {
+			if e18 == nil {
 				continue
 			}
-			p24 := &wirePath{parent: p19, index: i22 + 1}
-			s25, ok := e23.(string)
+			s19, ok := e18.(string)
 			if !ok {
-				return wireBindErr(p24, "a string")
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i17 + 1})
 			}
-			s21[i22] = s25
+			s16[i17] = s19
 		}
-		x.GrantTokens = s21
+		x.GrantTokens = s16
 	}
-	if mv26 := m["EncryptionAlgorithm"]; mv26 != nil {
-		p27 := &wirePath{parent: p, name: "EncryptionAlgorithm"}
-		s28, ok := mv26.(string)
+	if mv20 := m["EncryptionAlgorithm"]; mv20 != nil {
+		s21, ok := mv20.(string)
 		if !ok {
-			return wireBindErr(p27, "a string")
+			return wireBindErr("a string", wireSeg{name: "EncryptionAlgorithm"})
 		}
-		x.EncryptionAlgorithm = s28
+		x.EncryptionAlgorithm = s21
 	}
-	if mv29 := m["DryRun"]; mv29 != nil {
-		p30 := &wirePath{parent: p, name: "DryRun"}
-		s31, ok := mv29.(bool)
+	if mv22 := m["DryRun"]; mv22 != nil {
+		s23, ok := mv22.(bool)
 		if !ok {
-			return wireBindErr(p30, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
 		}
-		x.DryRun = s31
+		x.DryRun = s23
 	}
 	return nil
 }
@@ -2390,40 +2302,37 @@ func (x *EncryptResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *EncryptResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *EncryptResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *EncryptResponse) bindWire(v any, p *wirePath) error {
+func (x *EncryptResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["CiphertextBlob"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "CiphertextBlob"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextBlob"})
 		}
-		d4, err5 := base64.StdEncoding.DecodeString(s3)
-		if err5 != nil {
-			return wireBindErr(p2, "base64-encoded bytes")
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextBlob"})
 		}
-		x.CiphertextBlob = d4
+		x.CiphertextBlob = d3
 	}
-	if mv6 := m["KeyId"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "KeyId"}
-		s8, ok := mv6.(string)
+	if mv5 := m["KeyId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p7, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s8
+		x.KeyId = s6
 	}
-	if mv9 := m["EncryptionAlgorithm"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "EncryptionAlgorithm"}
-		s11, ok := mv9.(string)
+	if mv7 := m["EncryptionAlgorithm"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "EncryptionAlgorithm"})
 		}
-		x.EncryptionAlgorithm = s11
+		x.EncryptionAlgorithm = s8
 	}
 	return nil
 }
@@ -2495,85 +2404,77 @@ func (x *GenerateDataKeyPairRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GenerateDataKeyPairRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GenerateDataKeyPairRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GenerateDataKeyPairRequest) bindWire(v any, p *wirePath) error {
+func (x *GenerateDataKeyPairRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["EncryptionContext"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "EncryptionContext"}
-		m3, ok := mv1.(map[string]any)
+		m2, ok := mv1.(map[string]any)
 		if !ok {
-			return wireBindErr(p2, "an object")
+			return wireBindErr("an object", wireSeg{name: "EncryptionContext"})
 		}
-		out4 := make(map[string]string, len(m3))
-		for k5, e6 := range m3 {
-			var ev7 string
-			if e6 != nil {
-				p8 := &wirePath{parent: p2, index: -1}
-				s9, ok := e6.(string)
+		out3 := make(map[string]string, len(m2))
+		for k4, e5 := range m2 {
+			var ev6 string
+			if e5 != nil {
+				s7, ok := e5.(string)
 				if !ok {
-					return wireBindErr(p8, "a string")
+					return wireBindErr("a string", wireSeg{name: "EncryptionContext"}, wireSeg{index: -1})
 				}
-				ev7 = s9
+				ev6 = s7
 			}
-			out4[k5] = ev7
+			out3[k4] = ev6
 		}
-		x.EncryptionContext = out4
+		x.EncryptionContext = out3
 	}
-	if mv10 := m["KeyId"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "KeyId"}
-		s12, ok := mv10.(string)
+	if mv8 := m["KeyId"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s12
+		x.KeyId = s9
 	}
-	if mv13 := m["KeyPairSpec"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "KeyPairSpec"}
-		s15, ok := mv13.(string)
+	if mv10 := m["KeyPairSpec"]; mv10 != nil {
+		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr(p14, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyPairSpec"})
 		}
-		x.KeyPairSpec = s15
+		x.KeyPairSpec = s11
 	}
-	if mv16 := m["GrantTokens"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "GrantTokens"}
-		l18, ok := mv16.([]any)
+	if mv12 := m["GrantTokens"]; mv12 != nil {
+		l13, ok := mv12.([]any)
 		if !ok {
-			return wireBindErr(p17, "a list")
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
 		}
-		s19 := make([]string, len(l18))
-		for i20, e21 := range l18 {
-			if e21 == nil {
+		s14 := make([]string, len(l13))
+		for i15, e16 := range l13 {
+			if e16 == nil {
 				continue
 			}
-			p22 := &wirePath{parent: p17, index: i20 + 1}
-			s23, ok := e21.(string)
+			s17, ok := e16.(string)
 			if !ok {
-				return wireBindErr(p22, "a string")
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i15 + 1})
 			}
-			s19[i20] = s23
+			s14[i15] = s17
 		}
-		x.GrantTokens = s19
+		x.GrantTokens = s14
 	}
-	if mv24 := m["Recipient"]; mv24 != nil {
-		p25 := &wirePath{parent: p, name: "Recipient"}
-		ptr26 := new(RecipientInfo)
-		if err := (&(*ptr26)).bindWire(mv24, p25); err != nil {
-			return err
+	if mv18 := m["Recipient"]; mv18 != nil {
+		ptr19 := new(RecipientInfo)
+		if err := (&(*ptr19)).bindWire(mv18); err != nil {
+			return wireWrap(err, wireSeg{name: "Recipient"})
 		}
-		x.Recipient = ptr26
+		x.Recipient = ptr19
 	}
-	if mv27 := m["DryRun"]; mv27 != nil {
-		p28 := &wirePath{parent: p, name: "DryRun"}
-		s29, ok := mv27.(bool)
+	if mv20 := m["DryRun"]; mv20 != nil {
+		s21, ok := mv20.(bool)
 		if !ok {
-			return wireBindErr(p28, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
 		}
-		x.DryRun = s29
+		x.DryRun = s21
 	}
 	return nil
 }
@@ -2626,84 +2527,77 @@ func (x *GenerateDataKeyPairResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GenerateDataKeyPairResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GenerateDataKeyPairResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GenerateDataKeyPairResponse) bindWire(v any, p *wirePath) error {
+func (x *GenerateDataKeyPairResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PrivateKeyCiphertextBlob"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PrivateKeyCiphertextBlob"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "PrivateKeyCiphertextBlob"})
 		}
-		d4, err5 := base64.StdEncoding.DecodeString(s3)
-		if err5 != nil {
-			return wireBindErr(p2, "base64-encoded bytes")
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "PrivateKeyCiphertextBlob"})
 		}
-		x.PrivateKeyCiphertextBlob = d4
+		x.PrivateKeyCiphertextBlob = d3
 	}
-	if mv6 := m["PrivateKeyPlaintext"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "PrivateKeyPlaintext"}
-		s8, ok := mv6.(string)
+	if mv5 := m["PrivateKeyPlaintext"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p7, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "PrivateKeyPlaintext"})
 		}
-		d9, err10 := base64.StdEncoding.DecodeString(s8)
-		if err10 != nil {
-			return wireBindErr(p7, "base64-encoded bytes")
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "PrivateKeyPlaintext"})
 		}
-		x.PrivateKeyPlaintext = d9
+		x.PrivateKeyPlaintext = d7
 	}
-	if mv11 := m["PublicKey"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "PublicKey"}
-		s13, ok := mv11.(string)
+	if mv9 := m["PublicKey"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p12, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "PublicKey"})
 		}
-		d14, err15 := base64.StdEncoding.DecodeString(s13)
-		if err15 != nil {
-			return wireBindErr(p12, "base64-encoded bytes")
+		d11, err12 := base64.StdEncoding.DecodeString(s10)
+		if err12 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "PublicKey"})
 		}
-		x.PublicKey = d14
+		x.PublicKey = d11
 	}
-	if mv16 := m["KeyId"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "KeyId"}
-		s18, ok := mv16.(string)
+	if mv13 := m["KeyId"]; mv13 != nil {
+		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr(p17, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s18
+		x.KeyId = s14
 	}
-	if mv19 := m["KeyPairSpec"]; mv19 != nil {
-		p20 := &wirePath{parent: p, name: "KeyPairSpec"}
-		s21, ok := mv19.(string)
+	if mv15 := m["KeyPairSpec"]; mv15 != nil {
+		s16, ok := mv15.(string)
 		if !ok {
-			return wireBindErr(p20, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyPairSpec"})
 		}
-		x.KeyPairSpec = s21
+		x.KeyPairSpec = s16
 	}
-	if mv22 := m["CiphertextForRecipient"]; mv22 != nil {
-		p23 := &wirePath{parent: p, name: "CiphertextForRecipient"}
-		s24, ok := mv22.(string)
+	if mv17 := m["CiphertextForRecipient"]; mv17 != nil {
+		s18, ok := mv17.(string)
 		if !ok {
-			return wireBindErr(p23, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextForRecipient"})
 		}
-		d25, err26 := base64.StdEncoding.DecodeString(s24)
-		if err26 != nil {
-			return wireBindErr(p23, "base64-encoded bytes")
+		d19, err20 := base64.StdEncoding.DecodeString(s18)
+		if err20 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextForRecipient"})
 		}
-		x.CiphertextForRecipient = d25
+		x.CiphertextForRecipient = d19
 	}
-	if mv27 := m["KeyMaterialId"]; mv27 != nil {
-		p28 := &wirePath{parent: p, name: "KeyMaterialId"}
-		s29, ok := mv27.(string)
+	if mv21 := m["KeyMaterialId"]; mv21 != nil {
+		s22, ok := mv21.(string)
 		if !ok {
-			return wireBindErr(p28, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
 		}
-		x.KeyMaterialId = s29
+		x.KeyMaterialId = s22
 	}
 	return nil
 }
@@ -2767,78 +2661,71 @@ func (x *GenerateDataKeyPairWithoutPlaintextRequest) AppendJSON(b []byte) ([]byt
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
 func (x *GenerateDataKeyPairWithoutPlaintextRequest) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
+	return x.bindWire(v)
 }
 
-func (x *GenerateDataKeyPairWithoutPlaintextRequest) bindWire(v any, p *wirePath) error {
+func (x *GenerateDataKeyPairWithoutPlaintextRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["EncryptionContext"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "EncryptionContext"}
-		m3, ok := mv1.(map[string]any)
+		m2, ok := mv1.(map[string]any)
 		if !ok {
-			return wireBindErr(p2, "an object")
+			return wireBindErr("an object", wireSeg{name: "EncryptionContext"})
 		}
-		out4 := make(map[string]string, len(m3))
-		for k5, e6 := range m3 {
-			var ev7 string
-			if e6 != nil {
-				p8 := &wirePath{parent: p2, index: -1}
-				s9, ok := e6.(string)
+		out3 := make(map[string]string, len(m2))
+		for k4, e5 := range m2 {
+			var ev6 string
+			if e5 != nil {
+				s7, ok := e5.(string)
 				if !ok {
-					return wireBindErr(p8, "a string")
+					return wireBindErr("a string", wireSeg{name: "EncryptionContext"}, wireSeg{index: -1})
 				}
-				ev7 = s9
+				ev6 = s7
 			}
-			out4[k5] = ev7
+			out3[k4] = ev6
 		}
-		x.EncryptionContext = out4
+		x.EncryptionContext = out3
 	}
-	if mv10 := m["KeyId"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "KeyId"}
-		s12, ok := mv10.(string)
+	if mv8 := m["KeyId"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s12
+		x.KeyId = s9
 	}
-	if mv13 := m["KeyPairSpec"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "KeyPairSpec"}
-		s15, ok := mv13.(string)
+	if mv10 := m["KeyPairSpec"]; mv10 != nil {
+		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr(p14, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyPairSpec"})
 		}
-		x.KeyPairSpec = s15
+		x.KeyPairSpec = s11
 	}
-	if mv16 := m["GrantTokens"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "GrantTokens"}
-		l18, ok := mv16.([]any)
+	if mv12 := m["GrantTokens"]; mv12 != nil {
+		l13, ok := mv12.([]any)
 		if !ok {
-			return wireBindErr(p17, "a list")
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
 		}
-		s19 := make([]string, len(l18))
-		for i20, e21 := range l18 {
-			if e21 == nil {
+		s14 := make([]string, len(l13))
+		for i15, e16 := range l13 {
+			if e16 == nil {
 				continue
 			}
-			p22 := &wirePath{parent: p17, index: i20 + 1}
-			s23, ok := e21.(string)
+			s17, ok := e16.(string)
 			if !ok {
-				return wireBindErr(p22, "a string")
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i15 + 1})
 			}
-			s19[i20] = s23
+			s14[i15] = s17
 		}
-		x.GrantTokens = s19
+		x.GrantTokens = s14
 	}
-	if mv24 := m["DryRun"]; mv24 != nil {
-		p25 := &wirePath{parent: p, name: "DryRun"}
-		s26, ok := mv24.(bool)
+	if mv18 := m["DryRun"]; mv18 != nil {
+		s19, ok := mv18.(bool)
 		if !ok {
-			return wireBindErr(p25, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
 		}
-		x.DryRun = s26
+		x.DryRun = s19
 	}
 	return nil
 }
@@ -2880,61 +2767,56 @@ func (x *GenerateDataKeyPairWithoutPlaintextResponse) AppendJSON(b []byte) ([]by
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
 func (x *GenerateDataKeyPairWithoutPlaintextResponse) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
+	return x.bindWire(v)
 }
 
-func (x *GenerateDataKeyPairWithoutPlaintextResponse) bindWire(v any, p *wirePath) error {
+func (x *GenerateDataKeyPairWithoutPlaintextResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PrivateKeyCiphertextBlob"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PrivateKeyCiphertextBlob"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "PrivateKeyCiphertextBlob"})
 		}
-		d4, err5 := base64.StdEncoding.DecodeString(s3)
-		if err5 != nil {
-			return wireBindErr(p2, "base64-encoded bytes")
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "PrivateKeyCiphertextBlob"})
 		}
-		x.PrivateKeyCiphertextBlob = d4
+		x.PrivateKeyCiphertextBlob = d3
 	}
-	if mv6 := m["PublicKey"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "PublicKey"}
-		s8, ok := mv6.(string)
+	if mv5 := m["PublicKey"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p7, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "PublicKey"})
 		}
-		d9, err10 := base64.StdEncoding.DecodeString(s8)
-		if err10 != nil {
-			return wireBindErr(p7, "base64-encoded bytes")
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "PublicKey"})
 		}
-		x.PublicKey = d9
+		x.PublicKey = d7
 	}
-	if mv11 := m["KeyId"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "KeyId"}
-		s13, ok := mv11.(string)
+	if mv9 := m["KeyId"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s13
+		x.KeyId = s10
 	}
-	if mv14 := m["KeyPairSpec"]; mv14 != nil {
-		p15 := &wirePath{parent: p, name: "KeyPairSpec"}
-		s16, ok := mv14.(string)
+	if mv11 := m["KeyPairSpec"]; mv11 != nil {
+		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr(p15, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyPairSpec"})
 		}
-		x.KeyPairSpec = s16
+		x.KeyPairSpec = s12
 	}
-	if mv17 := m["KeyMaterialId"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "KeyMaterialId"}
-		s19, ok := mv17.(string)
+	if mv13 := m["KeyMaterialId"]; mv13 != nil {
+		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr(p18, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
 		}
-		x.KeyMaterialId = s19
+		x.KeyMaterialId = s14
 	}
 	return nil
 }
@@ -3010,97 +2892,88 @@ func (x *GenerateDataKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GenerateDataKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GenerateDataKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GenerateDataKeyRequest) bindWire(v any, p *wirePath) error {
+func (x *GenerateDataKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["EncryptionContext"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "EncryptionContext"}
-		m6, ok := mv4.(map[string]any)
+	if mv3 := m["EncryptionContext"]; mv3 != nil {
+		m4, ok := mv3.(map[string]any)
 		if !ok {
-			return wireBindErr(p5, "an object")
+			return wireBindErr("an object", wireSeg{name: "EncryptionContext"})
 		}
-		out7 := make(map[string]string, len(m6))
-		for k8, e9 := range m6 {
-			var ev10 string
-			if e9 != nil {
-				p11 := &wirePath{parent: p5, index: -1}
-				s12, ok := e9.(string)
+		out5 := make(map[string]string, len(m4))
+		for k6, e7 := range m4 {
+			var ev8 string
+			if e7 != nil {
+				s9, ok := e7.(string)
 				if !ok {
-					return wireBindErr(p11, "a string")
+					return wireBindErr("a string", wireSeg{name: "EncryptionContext"}, wireSeg{index: -1})
 				}
-				ev10 = s12
+				ev8 = s9
 			}
-			out7[k8] = ev10
+			out5[k6] = ev8
 		}
-		x.EncryptionContext = out7
+		x.EncryptionContext = out5
 	}
-	if mv13 := m["NumberOfBytes"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "NumberOfBytes"}
-		n15, ok := mv13.(json.Number)
+	if mv10 := m["NumberOfBytes"]; mv10 != nil {
+		n11, ok := mv10.(json.Number)
 		if !ok {
-			return wireBindErr(p14, "a number")
+			return wireBindErr("a number", wireSeg{name: "NumberOfBytes"})
 		}
-		i16, err17 := strconv.ParseInt(string(n15), 10, 64)
-		if err17 != nil || i16 < math.MinInt32 || i16 > math.MaxInt32 {
-			return wireBindErr(p14, "an integer of int32's range")
+		i12, err13 := strconv.ParseInt(string(n11), 10, 64)
+		if err13 != nil || i12 < math.MinInt32 || i12 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "NumberOfBytes"})
 		}
-		x.NumberOfBytes = int32(i16)
+		x.NumberOfBytes = int32(i12)
 	}
-	if mv18 := m["KeySpec"]; mv18 != nil {
-		p19 := &wirePath{parent: p, name: "KeySpec"}
-		s20, ok := mv18.(string)
+	if mv14 := m["KeySpec"]; mv14 != nil {
+		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr(p19, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeySpec"})
 		}
-		x.KeySpec = s20
+		x.KeySpec = s15
 	}
-	if mv21 := m["GrantTokens"]; mv21 != nil {
-		p22 := &wirePath{parent: p, name: "GrantTokens"}
-		l23, ok := mv21.([]any)
+	if mv16 := m["GrantTokens"]; mv16 != nil {
+		l17, ok := mv16.([]any)
 		if !ok {
-			return wireBindErr(p22, "a list")
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
 		}
-		s24 := make([]string, len(l23))
-		for i25, e26 := range l23 {
-			if e26 == nil {
+		s18 := make([]string, len(l17))
+		for i19, e20 := range l17 {
+			if e20 == nil {
 				continue
 			}
-			p27 := &wirePath{parent: p22, index: i25 + 1}
-			s28, ok := e26.(string)
+			s21, ok := e20.(string)
 			if !ok {
-				return wireBindErr(p27, "a string")
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i19 + 1})
 			}
-			s24[i25] = s28
+			s18[i19] = s21
 		}
-		x.GrantTokens = s24
+		x.GrantTokens = s18
 	}
-	if mv29 := m["Recipient"]; mv29 != nil {
-		p30 := &wirePath{parent: p, name: "Recipient"}
-		ptr31 := new(RecipientInfo)
-		if err := (&(*ptr31)).bindWire(mv29, p30); err != nil {
-			return err
+	if mv22 := m["Recipient"]; mv22 != nil {
+		ptr23 := new(RecipientInfo)
+		if err := (&(*ptr23)).bindWire(mv22); err != nil {
+			return wireWrap(err, wireSeg{name: "Recipient"})
 		}
-		x.Recipient = ptr31
+		x.Recipient = ptr23
 	}
-	if mv32 := m["DryRun"]; mv32 != nil {
-		p33 := &wirePath{parent: p, name: "DryRun"}
-		s34, ok := mv32.(bool)
+	if mv24 := m["DryRun"]; mv24 != nil {
+		s25, ok := mv24.(bool)
 		if !ok {
-			return wireBindErr(p33, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
 		}
-		x.DryRun = s34
+		x.DryRun = s25
 	}
 	return nil
 }
@@ -3147,64 +3020,59 @@ func (x *GenerateDataKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GenerateDataKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GenerateDataKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GenerateDataKeyResponse) bindWire(v any, p *wirePath) error {
+func (x *GenerateDataKeyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["CiphertextBlob"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "CiphertextBlob"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextBlob"})
 		}
-		d4, err5 := base64.StdEncoding.DecodeString(s3)
-		if err5 != nil {
-			return wireBindErr(p2, "base64-encoded bytes")
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextBlob"})
 		}
-		x.CiphertextBlob = d4
+		x.CiphertextBlob = d3
 	}
-	if mv6 := m["Plaintext"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "Plaintext"}
-		s8, ok := mv6.(string)
+	if mv5 := m["Plaintext"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p7, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "Plaintext"})
 		}
-		d9, err10 := base64.StdEncoding.DecodeString(s8)
-		if err10 != nil {
-			return wireBindErr(p7, "base64-encoded bytes")
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Plaintext"})
 		}
-		x.Plaintext = d9
+		x.Plaintext = d7
 	}
-	if mv11 := m["KeyId"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "KeyId"}
-		s13, ok := mv11.(string)
+	if mv9 := m["KeyId"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s13
+		x.KeyId = s10
 	}
-	if mv14 := m["CiphertextForRecipient"]; mv14 != nil {
-		p15 := &wirePath{parent: p, name: "CiphertextForRecipient"}
-		s16, ok := mv14.(string)
+	if mv11 := m["CiphertextForRecipient"]; mv11 != nil {
+		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr(p15, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextForRecipient"})
 		}
-		d17, err18 := base64.StdEncoding.DecodeString(s16)
-		if err18 != nil {
-			return wireBindErr(p15, "base64-encoded bytes")
+		d13, err14 := base64.StdEncoding.DecodeString(s12)
+		if err14 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextForRecipient"})
 		}
-		x.CiphertextForRecipient = d17
+		x.CiphertextForRecipient = d13
 	}
-	if mv19 := m["KeyMaterialId"]; mv19 != nil {
-		p20 := &wirePath{parent: p, name: "KeyMaterialId"}
-		s21, ok := mv19.(string)
+	if mv15 := m["KeyMaterialId"]; mv15 != nil {
+		s16, ok := mv15.(string)
 		if !ok {
-			return wireBindErr(p20, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
 		}
-		x.KeyMaterialId = s21
+		x.KeyMaterialId = s16
 	}
 	return nil
 }
@@ -3272,90 +3140,82 @@ func (x *GenerateDataKeyWithoutPlaintextRequest) AppendJSON(b []byte) ([]byte, e
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
 func (x *GenerateDataKeyWithoutPlaintextRequest) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
+	return x.bindWire(v)
 }
 
-func (x *GenerateDataKeyWithoutPlaintextRequest) bindWire(v any, p *wirePath) error {
+func (x *GenerateDataKeyWithoutPlaintextRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["EncryptionContext"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "EncryptionContext"}
-		m6, ok := mv4.(map[string]any)
+	if mv3 := m["EncryptionContext"]; mv3 != nil {
+		m4, ok := mv3.(map[string]any)
 		if !ok {
-			return wireBindErr(p5, "an object")
+			return wireBindErr("an object", wireSeg{name: "EncryptionContext"})
 		}
-		out7 := make(map[string]string, len(m6))
-		for k8, e9 := range m6 {
-			var ev10 string
-			if e9 != nil {
-				p11 := &wirePath{parent: p5, index: -1}
-				s12, ok := e9.(string)
+		out5 := make(map[string]string, len(m4))
+		for k6, e7 := range m4 {
+			var ev8 string
+			if e7 != nil {
+				s9, ok := e7.(string)
 				if !ok {
-					return wireBindErr(p11, "a string")
+					return wireBindErr("a string", wireSeg{name: "EncryptionContext"}, wireSeg{index: -1})
 				}
-				ev10 = s12
+				ev8 = s9
 			}
-			out7[k8] = ev10
+			out5[k6] = ev8
 		}
-		x.EncryptionContext = out7
+		x.EncryptionContext = out5
 	}
-	if mv13 := m["KeySpec"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "KeySpec"}
-		s15, ok := mv13.(string)
+	if mv10 := m["KeySpec"]; mv10 != nil {
+		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr(p14, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeySpec"})
 		}
-		x.KeySpec = s15
+		x.KeySpec = s11
 	}
-	if mv16 := m["NumberOfBytes"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "NumberOfBytes"}
-		n18, ok := mv16.(json.Number)
+	if mv12 := m["NumberOfBytes"]; mv12 != nil {
+		n13, ok := mv12.(json.Number)
 		if !ok {
-			return wireBindErr(p17, "a number")
+			return wireBindErr("a number", wireSeg{name: "NumberOfBytes"})
 		}
-		i19, err20 := strconv.ParseInt(string(n18), 10, 64)
-		if err20 != nil || i19 < math.MinInt32 || i19 > math.MaxInt32 {
-			return wireBindErr(p17, "an integer of int32's range")
+		i14, err15 := strconv.ParseInt(string(n13), 10, 64)
+		if err15 != nil || i14 < math.MinInt32 || i14 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "NumberOfBytes"})
 		}
-		x.NumberOfBytes = int32(i19)
+		x.NumberOfBytes = int32(i14)
 	}
-	if mv21 := m["GrantTokens"]; mv21 != nil {
-		p22 := &wirePath{parent: p, name: "GrantTokens"}
-		l23, ok := mv21.([]any)
+	if mv16 := m["GrantTokens"]; mv16 != nil {
+		l17, ok := mv16.([]any)
 		if !ok {
-			return wireBindErr(p22, "a list")
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
 		}
-		s24 := make([]string, len(l23))
-		for i25, e26 := range l23 {
-			if e26 == nil {
+		s18 := make([]string, len(l17))
+		for i19, e20 := range l17 {
+			if e20 == nil {
 				continue
 			}
-			p27 := &wirePath{parent: p22, index: i25 + 1}
-			s28, ok := e26.(string)
+			s21, ok := e20.(string)
 			if !ok {
-				return wireBindErr(p27, "a string")
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i19 + 1})
 			}
-			s24[i25] = s28
+			s18[i19] = s21
 		}
-		x.GrantTokens = s24
+		x.GrantTokens = s18
 	}
-	if mv29 := m["DryRun"]; mv29 != nil {
-		p30 := &wirePath{parent: p, name: "DryRun"}
-		s31, ok := mv29.(bool)
+	if mv22 := m["DryRun"]; mv22 != nil {
+		s23, ok := mv22.(bool)
 		if !ok {
-			return wireBindErr(p30, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
 		}
-		x.DryRun = s31
+		x.DryRun = s23
 	}
 	return nil
 }
@@ -3389,41 +3249,38 @@ func (x *GenerateDataKeyWithoutPlaintextResponse) AppendJSON(b []byte) ([]byte, 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
 func (x *GenerateDataKeyWithoutPlaintextResponse) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
+	return x.bindWire(v)
 }
 
-func (x *GenerateDataKeyWithoutPlaintextResponse) bindWire(v any, p *wirePath) error {
+func (x *GenerateDataKeyWithoutPlaintextResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["CiphertextBlob"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "CiphertextBlob"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextBlob"})
 		}
-		d4, err5 := base64.StdEncoding.DecodeString(s3)
-		if err5 != nil {
-			return wireBindErr(p2, "base64-encoded bytes")
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextBlob"})
 		}
-		x.CiphertextBlob = d4
+		x.CiphertextBlob = d3
 	}
-	if mv6 := m["KeyId"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "KeyId"}
-		s8, ok := mv6.(string)
+	if mv5 := m["KeyId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p7, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s8
+		x.KeyId = s6
 	}
-	if mv9 := m["KeyMaterialId"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "KeyMaterialId"}
-		s11, ok := mv9.(string)
+	if mv7 := m["KeyMaterialId"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
 		}
-		x.KeyMaterialId = s11
+		x.KeyMaterialId = s8
 	}
 	return nil
 }
@@ -3471,68 +3328,62 @@ func (x *GenerateMacRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GenerateMacRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GenerateMacRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GenerateMacRequest) bindWire(v any, p *wirePath) error {
+func (x *GenerateMacRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Message"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Message"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "Message"})
 		}
-		d4, err5 := base64.StdEncoding.DecodeString(s3)
-		if err5 != nil {
-			return wireBindErr(p2, "base64-encoded bytes")
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Message"})
 		}
-		x.Message = d4
+		x.Message = d3
 	}
-	if mv6 := m["KeyId"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "KeyId"}
-		s8, ok := mv6.(string)
+	if mv5 := m["KeyId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p7, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s8
+		x.KeyId = s6
 	}
-	if mv9 := m["MacAlgorithm"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "MacAlgorithm"}
-		s11, ok := mv9.(string)
+	if mv7 := m["MacAlgorithm"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "MacAlgorithm"})
 		}
-		x.MacAlgorithm = s11
+		x.MacAlgorithm = s8
 	}
-	if mv12 := m["GrantTokens"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "GrantTokens"}
-		l14, ok := mv12.([]any)
+	if mv9 := m["GrantTokens"]; mv9 != nil {
+		l10, ok := mv9.([]any)
 		if !ok {
-			return wireBindErr(p13, "a list")
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
 		}
-		s15 := make([]string, len(l14))
-		for i16, e17 := range l14 {
-			if e17 == nil {
+		s11 := make([]string, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
 				continue
 			}
-			p18 := &wirePath{parent: p13, index: i16 + 1}
-			s19, ok := e17.(string)
+			s14, ok := e13.(string)
 			if !ok {
-				return wireBindErr(p18, "a string")
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i12 + 1})
 			}
-			s15[i16] = s19
+			s11[i12] = s14
 		}
-		x.GrantTokens = s15
+		x.GrantTokens = s11
 	}
-	if mv20 := m["DryRun"]; mv20 != nil {
-		p21 := &wirePath{parent: p, name: "DryRun"}
-		s22, ok := mv20.(bool)
+	if mv15 := m["DryRun"]; mv15 != nil {
+		s16, ok := mv15.(bool)
 		if !ok {
-			return wireBindErr(p21, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
 		}
-		x.DryRun = s22
+		x.DryRun = s16
 	}
 	return nil
 }
@@ -3563,40 +3414,37 @@ func (x *GenerateMacResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GenerateMacResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GenerateMacResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GenerateMacResponse) bindWire(v any, p *wirePath) error {
+func (x *GenerateMacResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Mac"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Mac"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "Mac"})
 		}
-		d4, err5 := base64.StdEncoding.DecodeString(s3)
-		if err5 != nil {
-			return wireBindErr(p2, "base64-encoded bytes")
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Mac"})
 		}
-		x.Mac = d4
+		x.Mac = d3
 	}
-	if mv6 := m["MacAlgorithm"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "MacAlgorithm"}
-		s8, ok := mv6.(string)
+	if mv5 := m["MacAlgorithm"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p7, "a string")
+			return wireBindErr("a string", wireSeg{name: "MacAlgorithm"})
 		}
-		x.MacAlgorithm = s8
+		x.MacAlgorithm = s6
 	}
-	if mv9 := m["KeyId"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "KeyId"}
-		s11, ok := mv9.(string)
+	if mv7 := m["KeyId"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s11
+		x.KeyId = s8
 	}
 	return nil
 }
@@ -3630,40 +3478,37 @@ func (x *GenerateRandomRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GenerateRandomRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GenerateRandomRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GenerateRandomRequest) bindWire(v any, p *wirePath) error {
+func (x *GenerateRandomRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["NumberOfBytes"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "NumberOfBytes"}
-		n3, ok := mv1.(json.Number)
+		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr(p2, "a number")
+			return wireBindErr("a number", wireSeg{name: "NumberOfBytes"})
 		}
-		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
-		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
-			return wireBindErr(p2, "an integer of int32's range")
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "NumberOfBytes"})
 		}
-		x.NumberOfBytes = int32(i4)
+		x.NumberOfBytes = int32(i3)
 	}
-	if mv6 := m["CustomKeyStoreId"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "CustomKeyStoreId"}
-		s8, ok := mv6.(string)
+	if mv5 := m["CustomKeyStoreId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p7, "a string")
+			return wireBindErr("a string", wireSeg{name: "CustomKeyStoreId"})
 		}
-		x.CustomKeyStoreId = s8
+		x.CustomKeyStoreId = s6
 	}
-	if mv9 := m["Recipient"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "Recipient"}
-		ptr11 := new(RecipientInfo)
-		if err := (&(*ptr11)).bindWire(mv9, p10); err != nil {
-			return err
+	if mv7 := m["Recipient"]; mv7 != nil {
+		ptr8 := new(RecipientInfo)
+		if err := (&(*ptr8)).bindWire(mv7); err != nil {
+			return wireWrap(err, wireSeg{name: "Recipient"})
 		}
-		x.Recipient = ptr11
+		x.Recipient = ptr8
 	}
 	return nil
 }
@@ -3694,36 +3539,34 @@ func (x *GenerateRandomResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GenerateRandomResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GenerateRandomResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GenerateRandomResponse) bindWire(v any, p *wirePath) error {
+func (x *GenerateRandomResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Plaintext"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Plaintext"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "Plaintext"})
 		}
-		d4, err5 := base64.StdEncoding.DecodeString(s3)
-		if err5 != nil {
-			return wireBindErr(p2, "base64-encoded bytes")
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Plaintext"})
 		}
-		x.Plaintext = d4
+		x.Plaintext = d3
 	}
-	if mv6 := m["CiphertextForRecipient"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "CiphertextForRecipient"}
-		s8, ok := mv6.(string)
+	if mv5 := m["CiphertextForRecipient"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p7, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextForRecipient"})
 		}
-		d9, err10 := base64.StdEncoding.DecodeString(s8)
-		if err10 != nil {
-			return wireBindErr(p7, "base64-encoded bytes")
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextForRecipient"})
 		}
-		x.CiphertextForRecipient = d9
+		x.CiphertextForRecipient = d7
 	}
 	return nil
 }
@@ -3744,20 +3587,19 @@ func (x *GetKeyLastUsageRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetKeyLastUsageRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetKeyLastUsageRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetKeyLastUsageRequest) bindWire(v any, p *wirePath) error {
+func (x *GetKeyLastUsageRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
 	return nil
 }
@@ -3799,46 +3641,42 @@ func (x *GetKeyLastUsageResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetKeyLastUsageResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetKeyLastUsageResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetKeyLastUsageResponse) bindWire(v any, p *wirePath) error {
+func (x *GetKeyLastUsageResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["KeyLastUsage"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "KeyLastUsage"}
-		ptr6 := new(KeyLastUsageData)
-		if err := (&(*ptr6)).bindWire(mv4, p5); err != nil {
-			return err
+	if mv3 := m["KeyLastUsage"]; mv3 != nil {
+		ptr4 := new(KeyLastUsageData)
+		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+			return wireWrap(err, wireSeg{name: "KeyLastUsage"})
 		}
-		x.KeyLastUsage = ptr6
+		x.KeyLastUsage = ptr4
 	}
-	if mv7 := m["TrackingStartDate"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "TrackingStartDate"}
+	if mv5 := m["TrackingStartDate"]; mv5 != nil {
+		ptr6 := new(sealbox.Timestamp)
+		n7, ok := mv5.(json.Number)
+		if !ok || (&(*ptr6)).UnmarshalJSON([]byte(n7)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "TrackingStartDate"})
+		}
+		x.TrackingStartDate = ptr6
+	}
+	if mv8 := m["KeyCreationDate"]; mv8 != nil {
 		ptr9 := new(sealbox.Timestamp)
-		n10, ok := mv7.(json.Number)
+		n10, ok := mv8.(json.Number)
 		if !ok || (&(*ptr9)).UnmarshalJSON([]byte(n10)) != nil {
-			return wireBindErr(p8, "a value of sealbox.Timestamp")
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "KeyCreationDate"})
 		}
-		x.TrackingStartDate = ptr9
-	}
-	if mv11 := m["KeyCreationDate"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "KeyCreationDate"}
-		ptr13 := new(sealbox.Timestamp)
-		n14, ok := mv11.(json.Number)
-		if !ok || (&(*ptr13)).UnmarshalJSON([]byte(n14)) != nil {
-			return wireBindErr(p12, "a value of sealbox.Timestamp")
-		}
-		x.KeyCreationDate = ptr13
+		x.KeyCreationDate = ptr9
 	}
 	return nil
 }
@@ -3863,28 +3701,26 @@ func (x *GetKeyPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetKeyPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetKeyPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetKeyPolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *GetKeyPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["PolicyName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
 		}
-		x.PolicyName = s6
+		x.PolicyName = s4
 	}
 	return nil
 }
@@ -3909,28 +3745,26 @@ func (x *GetKeyPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetKeyPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetKeyPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetKeyPolicyResponse) bindWire(v any, p *wirePath) error {
+func (x *GetKeyPolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Policy"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Policy"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Policy"})
 		}
-		x.Policy = s3
+		x.Policy = s2
 	}
-	if mv4 := m["PolicyName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
 		}
-		x.PolicyName = s6
+		x.PolicyName = s4
 	}
 	return nil
 }
@@ -3951,20 +3785,19 @@ func (x *GetKeyRotationStatusRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetKeyRotationStatusRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetKeyRotationStatusRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetKeyRotationStatusRequest) bindWire(v any, p *wirePath) error {
+func (x *GetKeyRotationStatusRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
 	return nil
 }
@@ -4005,58 +3838,53 @@ func (x *GetKeyRotationStatusResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetKeyRotationStatusResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetKeyRotationStatusResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetKeyRotationStatusResponse) bindWire(v any, p *wirePath) error {
+func (x *GetKeyRotationStatusResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyRotationEnabled"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyRotationEnabled"}
-		s3, ok := mv1.(bool)
+		s2, ok := mv1.(bool)
 		if !ok {
-			return wireBindErr(p2, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "KeyRotationEnabled"})
 		}
-		x.KeyRotationEnabled = s3
+		x.KeyRotationEnabled = s2
 	}
-	if mv4 := m["KeyId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "KeyId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["KeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s6
+		x.KeyId = s4
 	}
-	if mv7 := m["RotationPeriodInDays"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "RotationPeriodInDays"}
-		n9, ok := mv7.(json.Number)
+	if mv5 := m["RotationPeriodInDays"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p8, "a number")
+			return wireBindErr("a number", wireSeg{name: "RotationPeriodInDays"})
 		}
-		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
-		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
-			return wireBindErr(p8, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "RotationPeriodInDays"})
 		}
-		x.RotationPeriodInDays = int32(i10)
+		x.RotationPeriodInDays = int32(i7)
 	}
-	if mv12 := m["NextRotationDate"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "NextRotationDate"}
-		ptr14 := new(sealbox.Timestamp)
-		n15, ok := mv12.(json.Number)
-		if !ok || (&(*ptr14)).UnmarshalJSON([]byte(n15)) != nil {
-			return wireBindErr(p13, "a value of sealbox.Timestamp")
+	if mv9 := m["NextRotationDate"]; mv9 != nil {
+		ptr10 := new(sealbox.Timestamp)
+		n11, ok := mv9.(json.Number)
+		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "NextRotationDate"})
 		}
-		x.NextRotationDate = ptr14
+		x.NextRotationDate = ptr10
 	}
-	if mv16 := m["OnDemandRotationStartDate"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "OnDemandRotationStartDate"}
-		ptr18 := new(sealbox.Timestamp)
-		n19, ok := mv16.(json.Number)
-		if !ok || (&(*ptr18)).UnmarshalJSON([]byte(n19)) != nil {
-			return wireBindErr(p17, "a value of sealbox.Timestamp")
+	if mv12 := m["OnDemandRotationStartDate"]; mv12 != nil {
+		ptr13 := new(sealbox.Timestamp)
+		n14, ok := mv12.(json.Number)
+		if !ok || (&(*ptr13)).UnmarshalJSON([]byte(n14)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "OnDemandRotationStartDate"})
 		}
-		x.OnDemandRotationStartDate = ptr18
+		x.OnDemandRotationStartDate = ptr13
 	}
 	return nil
 }
@@ -4085,36 +3913,33 @@ func (x *GetParametersForImportRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetParametersForImportRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetParametersForImportRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetParametersForImportRequest) bindWire(v any, p *wirePath) error {
+func (x *GetParametersForImportRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["WrappingAlgorithm"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "WrappingAlgorithm"}
-		s6, ok := mv4.(string)
+	if mv3 := m["WrappingAlgorithm"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "WrappingAlgorithm"})
 		}
-		x.WrappingAlgorithm = s6
+		x.WrappingAlgorithm = s4
 	}
-	if mv7 := m["WrappingKeySpec"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "WrappingKeySpec"}
-		s9, ok := mv7.(string)
+	if mv5 := m["WrappingKeySpec"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "WrappingKeySpec"})
 		}
-		x.WrappingKeySpec = s9
+		x.WrappingKeySpec = s6
 	}
 	return nil
 }
@@ -4153,53 +3978,49 @@ func (x *GetParametersForImportResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetParametersForImportResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetParametersForImportResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetParametersForImportResponse) bindWire(v any, p *wirePath) error {
+func (x *GetParametersForImportResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["ImportToken"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ImportToken"}
-		s6, ok := mv4.(string)
+	if mv3 := m["ImportToken"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "ImportToken"})
 		}
-		d7, err8 := base64.StdEncoding.DecodeString(s6)
-		if err8 != nil {
-			return wireBindErr(p5, "base64-encoded bytes")
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "ImportToken"})
 		}
-		x.ImportToken = d7
+		x.ImportToken = d5
 	}
-	if mv9 := m["PublicKey"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "PublicKey"}
-		s11, ok := mv9.(string)
+	if mv7 := m["PublicKey"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "PublicKey"})
 		}
-		d12, err13 := base64.StdEncoding.DecodeString(s11)
-		if err13 != nil {
-			return wireBindErr(p10, "base64-encoded bytes")
+		d9, err10 := base64.StdEncoding.DecodeString(s8)
+		if err10 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "PublicKey"})
 		}
-		x.PublicKey = d12
+		x.PublicKey = d9
 	}
-	if mv14 := m["ParametersValidTo"]; mv14 != nil {
-		p15 := &wirePath{parent: p, name: "ParametersValidTo"}
-		ptr16 := new(sealbox.Timestamp)
-		n17, ok := mv14.(json.Number)
-		if !ok || (&(*ptr16)).UnmarshalJSON([]byte(n17)) != nil {
-			return wireBindErr(p15, "a value of sealbox.Timestamp")
+	if mv11 := m["ParametersValidTo"]; mv11 != nil {
+		ptr12 := new(sealbox.Timestamp)
+		n13, ok := mv11.(json.Number)
+		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "ParametersValidTo"})
 		}
-		x.ParametersValidTo = ptr16
+		x.ParametersValidTo = ptr12
 	}
 	return nil
 }
@@ -4233,40 +4054,37 @@ func (x *GetPublicKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetPublicKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetPublicKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetPublicKeyRequest) bindWire(v any, p *wirePath) error {
+func (x *GetPublicKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["GrantTokens"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "GrantTokens"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["GrantTokens"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
 		}
-		s7 := make([]string, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			s11, ok := e9.(string)
+			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr(p10, "a string")
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i6 + 1})
 			}
-			s7[i8] = s11
+			s5[i6] = s8
 		}
-		x.GrantTokens = s7
+		x.GrantTokens = s5
 	}
 	return nil
 }
@@ -4344,116 +4162,105 @@ func (x *GetPublicKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetPublicKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetPublicKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetPublicKeyResponse) bindWire(v any, p *wirePath) error {
+func (x *GetPublicKeyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["PublicKey"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PublicKey"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PublicKey"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "PublicKey"})
 		}
-		d7, err8 := base64.StdEncoding.DecodeString(s6)
-		if err8 != nil {
-			return wireBindErr(p5, "base64-encoded bytes")
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "PublicKey"})
 		}
-		x.PublicKey = d7
+		x.PublicKey = d5
 	}
-	if mv9 := m["CustomerMasterKeySpec"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "CustomerMasterKeySpec"}
-		s11, ok := mv9.(string)
+	if mv7 := m["CustomerMasterKeySpec"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "CustomerMasterKeySpec"})
 		}
-		x.CustomerMasterKeySpec = s11
+		x.CustomerMasterKeySpec = s8
 	}
-	if mv12 := m["KeySpec"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "KeySpec"}
-		s14, ok := mv12.(string)
+	if mv9 := m["KeySpec"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p13, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeySpec"})
 		}
-		x.KeySpec = s14
+		x.KeySpec = s10
 	}
-	if mv15 := m["KeyUsage"]; mv15 != nil {
-		p16 := &wirePath{parent: p, name: "KeyUsage"}
-		s17, ok := mv15.(string)
+	if mv11 := m["KeyUsage"]; mv11 != nil {
+		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr(p16, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyUsage"})
 		}
-		x.KeyUsage = s17
+		x.KeyUsage = s12
 	}
-	if mv18 := m["EncryptionAlgorithms"]; mv18 != nil {
-		p19 := &wirePath{parent: p, name: "EncryptionAlgorithms"}
-		l20, ok := mv18.([]any)
+	if mv13 := m["EncryptionAlgorithms"]; mv13 != nil {
+		l14, ok := mv13.([]any)
 		if !ok {
-			return wireBindErr(p19, "a list")
+			return wireBindErr("a list", wireSeg{name: "EncryptionAlgorithms"})
+		}
+		s15 := make([]string, len(l14))
+		for i16, e17 := range l14 {
+			if e17 == nil {
+				continue
+			}
+			s18, ok := e17.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "EncryptionAlgorithms"}, wireSeg{index: i16 + 1})
+			}
+			s15[i16] = s18
+		}
+		x.EncryptionAlgorithms = s15
+	}
+	if mv19 := m["SigningAlgorithms"]; mv19 != nil {
+		l20, ok := mv19.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "SigningAlgorithms"})
 		}
 		s21 := make([]string, len(l20))
 		for i22, e23 := range l20 {
 			if e23 == nil {
 				continue
 			}
-			p24 := &wirePath{parent: p19, index: i22 + 1}
-			s25, ok := e23.(string)
+			s24, ok := e23.(string)
 			if !ok {
-				return wireBindErr(p24, "a string")
+				return wireBindErr("a string", wireSeg{name: "SigningAlgorithms"}, wireSeg{index: i22 + 1})
 			}
-			s21[i22] = s25
+			s21[i22] = s24
 		}
-		x.EncryptionAlgorithms = s21
+		x.SigningAlgorithms = s21
 	}
-	if mv26 := m["SigningAlgorithms"]; mv26 != nil {
-		p27 := &wirePath{parent: p, name: "SigningAlgorithms"}
-		l28, ok := mv26.([]any)
+	if mv25 := m["KeyAgreementAlgorithms"]; mv25 != nil {
+		l26, ok := mv25.([]any)
 		if !ok {
-			return wireBindErr(p27, "a list")
+			return wireBindErr("a list", wireSeg{name: "KeyAgreementAlgorithms"})
 		}
-		s29 := make([]string, len(l28))
-		for i30, e31 := range l28 {
-			if e31 == nil {
+		s27 := make([]string, len(l26))
+		for i28, e29 := range l26 {
+			if e29 == nil {
 				continue
 			}
-			p32 := &wirePath{parent: p27, index: i30 + 1}
-			s33, ok := e31.(string)
+			s30, ok := e29.(string)
 			if !ok {
-				return wireBindErr(p32, "a string")
+				return wireBindErr("a string", wireSeg{name: "KeyAgreementAlgorithms"}, wireSeg{index: i28 + 1})
 			}
-			s29[i30] = s33
+			s27[i28] = s30
 		}
-		x.SigningAlgorithms = s29
-	}
-	if mv34 := m["KeyAgreementAlgorithms"]; mv34 != nil {
-		p35 := &wirePath{parent: p, name: "KeyAgreementAlgorithms"}
-		l36, ok := mv34.([]any)
-		if !ok {
-			return wireBindErr(p35, "a list")
-		}
-		s37 := make([]string, len(l36))
-		for i38, e39 := range l36 {
-			if e39 == nil {
-				continue
-			}
-			p40 := &wirePath{parent: p35, index: i38 + 1}
-			s41, ok := e39.(string)
-			if !ok {
-				return wireBindErr(p40, "a string")
-			}
-			s37[i38] = s41
-		}
-		x.KeyAgreementAlgorithms = s37
+		x.KeyAgreementAlgorithms = s27
 	}
 	return nil
 }
@@ -4512,54 +4319,50 @@ func (x *GrantConstraints) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GrantConstraints) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GrantConstraints) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GrantConstraints) bindWire(v any, p *wirePath) error {
+func (x *GrantConstraints) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["EncryptionContextSubset"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "EncryptionContextSubset"}
-		m3, ok := mv1.(map[string]any)
+		m2, ok := mv1.(map[string]any)
 		if !ok {
-			return wireBindErr(p2, "an object")
+			return wireBindErr("an object", wireSeg{name: "EncryptionContextSubset"})
 		}
-		out4 := make(map[string]string, len(m3))
-		for k5, e6 := range m3 {
-			var ev7 string
-			if e6 != nil {
-				p8 := &wirePath{parent: p2, index: -1}
-				s9, ok := e6.(string)
+		out3 := make(map[string]string, len(m2))
+		for k4, e5 := range m2 {
+			var ev6 string
+			if e5 != nil {
+				s7, ok := e5.(string)
 				if !ok {
-					return wireBindErr(p8, "a string")
+					return wireBindErr("a string", wireSeg{name: "EncryptionContextSubset"}, wireSeg{index: -1})
 				}
-				ev7 = s9
+				ev6 = s7
 			}
-			out4[k5] = ev7
+			out3[k4] = ev6
 		}
-		x.EncryptionContextSubset = out4
+		x.EncryptionContextSubset = out3
 	}
-	if mv10 := m["EncryptionContextEquals"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "EncryptionContextEquals"}
-		m12, ok := mv10.(map[string]any)
+	if mv8 := m["EncryptionContextEquals"]; mv8 != nil {
+		m9, ok := mv8.(map[string]any)
 		if !ok {
-			return wireBindErr(p11, "an object")
+			return wireBindErr("an object", wireSeg{name: "EncryptionContextEquals"})
 		}
-		out13 := make(map[string]string, len(m12))
-		for k14, e15 := range m12 {
-			var ev16 string
-			if e15 != nil {
-				p17 := &wirePath{parent: p11, index: -1}
-				s18, ok := e15.(string)
+		out10 := make(map[string]string, len(m9))
+		for k11, e12 := range m9 {
+			var ev13 string
+			if e12 != nil {
+				s14, ok := e12.(string)
 				if !ok {
-					return wireBindErr(p17, "a string")
+					return wireBindErr("a string", wireSeg{name: "EncryptionContextEquals"}, wireSeg{index: -1})
 				}
-				ev16 = s18
+				ev13 = s14
 			}
-			out13[k14] = ev16
+			out10[k11] = ev13
 		}
-		x.EncryptionContextEquals = out13
+		x.EncryptionContextEquals = out10
 	}
 	return nil
 }
@@ -4630,97 +4433,87 @@ func (x *GrantListEntry) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GrantListEntry) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GrantListEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GrantListEntry) bindWire(v any, p *wirePath) error {
+func (x *GrantListEntry) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["GrantId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "GrantId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["GrantId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "GrantId"})
 		}
-		x.GrantId = s6
+		x.GrantId = s4
 	}
-	if mv7 := m["Name"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Name"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Name"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s9
+		x.Name = s6
 	}
-	if mv10 := m["CreationDate"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "CreationDate"}
-		ptr12 := new(sealbox.Timestamp)
-		n13, ok := mv10.(json.Number)
-		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
-			return wireBindErr(p11, "a value of sealbox.Timestamp")
+	if mv7 := m["CreationDate"]; mv7 != nil {
+		ptr8 := new(sealbox.Timestamp)
+		n9, ok := mv7.(json.Number)
+		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreationDate"})
 		}
-		x.CreationDate = ptr12
+		x.CreationDate = ptr8
 	}
-	if mv14 := m["GranteePrincipal"]; mv14 != nil {
-		p15 := &wirePath{parent: p, name: "GranteePrincipal"}
-		s16, ok := mv14.(string)
+	if mv10 := m["GranteePrincipal"]; mv10 != nil {
+		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr(p15, "a string")
+			return wireBindErr("a string", wireSeg{name: "GranteePrincipal"})
 		}
-		x.GranteePrincipal = s16
+		x.GranteePrincipal = s11
 	}
-	if mv17 := m["RetiringPrincipal"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "RetiringPrincipal"}
-		s19, ok := mv17.(string)
+	if mv12 := m["RetiringPrincipal"]; mv12 != nil {
+		s13, ok := mv12.(string)
 		if !ok {
-			return wireBindErr(p18, "a string")
+			return wireBindErr("a string", wireSeg{name: "RetiringPrincipal"})
 		}
-		x.RetiringPrincipal = s19
+		x.RetiringPrincipal = s13
 	}
-	if mv20 := m["IssuingAccount"]; mv20 != nil {
-		p21 := &wirePath{parent: p, name: "IssuingAccount"}
-		s22, ok := mv20.(string)
+	if mv14 := m["IssuingAccount"]; mv14 != nil {
+		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr(p21, "a string")
+			return wireBindErr("a string", wireSeg{name: "IssuingAccount"})
 		}
-		x.IssuingAccount = s22
+		x.IssuingAccount = s15
 	}
-	if mv23 := m["Operations"]; mv23 != nil {
-		p24 := &wirePath{parent: p, name: "Operations"}
-		l25, ok := mv23.([]any)
+	if mv16 := m["Operations"]; mv16 != nil {
+		l17, ok := mv16.([]any)
 		if !ok {
-			return wireBindErr(p24, "a list")
+			return wireBindErr("a list", wireSeg{name: "Operations"})
 		}
-		s26 := make([]string, len(l25))
-		for i27, e28 := range l25 {
-			if e28 == nil {
+		s18 := make([]string, len(l17))
+		for i19, e20 := range l17 {
+			if e20 == nil {
 				continue
 			}
-			p29 := &wirePath{parent: p24, index: i27 + 1}
-			s30, ok := e28.(string)
+			s21, ok := e20.(string)
 			if !ok {
-				return wireBindErr(p29, "a string")
+				return wireBindErr("a string", wireSeg{name: "Operations"}, wireSeg{index: i19 + 1})
 			}
-			s26[i27] = s30
+			s18[i19] = s21
 		}
-		x.Operations = s26
+		x.Operations = s18
 	}
-	if mv31 := m["Constraints"]; mv31 != nil {
-		p32 := &wirePath{parent: p, name: "Constraints"}
-		ptr33 := new(GrantConstraints)
-		if err := (&(*ptr33)).bindWire(mv31, p32); err != nil {
-			return err
+	if mv22 := m["Constraints"]; mv22 != nil {
+		ptr23 := new(GrantConstraints)
+		if err := (&(*ptr23)).bindWire(mv22); err != nil {
+			return wireWrap(err, wireSeg{name: "Constraints"})
 		}
-		x.Constraints = ptr33
+		x.Constraints = ptr23
 	}
 	return nil
 }
@@ -4775,85 +4568,77 @@ func (x *ImportKeyMaterialRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ImportKeyMaterialRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ImportKeyMaterialRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ImportKeyMaterialRequest) bindWire(v any, p *wirePath) error {
+func (x *ImportKeyMaterialRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["ImportToken"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ImportToken"}
-		s6, ok := mv4.(string)
+	if mv3 := m["ImportToken"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "ImportToken"})
 		}
-		d7, err8 := base64.StdEncoding.DecodeString(s6)
-		if err8 != nil {
-			return wireBindErr(p5, "base64-encoded bytes")
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "ImportToken"})
 		}
-		x.ImportToken = d7
+		x.ImportToken = d5
 	}
-	if mv9 := m["EncryptedKeyMaterial"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "EncryptedKeyMaterial"}
-		s11, ok := mv9.(string)
+	if mv7 := m["EncryptedKeyMaterial"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "EncryptedKeyMaterial"})
 		}
-		d12, err13 := base64.StdEncoding.DecodeString(s11)
-		if err13 != nil {
-			return wireBindErr(p10, "base64-encoded bytes")
+		d9, err10 := base64.StdEncoding.DecodeString(s8)
+		if err10 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "EncryptedKeyMaterial"})
 		}
-		x.EncryptedKeyMaterial = d12
+		x.EncryptedKeyMaterial = d9
 	}
-	if mv14 := m["ValidTo"]; mv14 != nil {
-		p15 := &wirePath{parent: p, name: "ValidTo"}
-		ptr16 := new(sealbox.Timestamp)
-		n17, ok := mv14.(json.Number)
-		if !ok || (&(*ptr16)).UnmarshalJSON([]byte(n17)) != nil {
-			return wireBindErr(p15, "a value of sealbox.Timestamp")
+	if mv11 := m["ValidTo"]; mv11 != nil {
+		ptr12 := new(sealbox.Timestamp)
+		n13, ok := mv11.(json.Number)
+		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "ValidTo"})
 		}
-		x.ValidTo = ptr16
+		x.ValidTo = ptr12
 	}
-	if mv18 := m["ExpirationModel"]; mv18 != nil {
-		p19 := &wirePath{parent: p, name: "ExpirationModel"}
-		s20, ok := mv18.(string)
+	if mv14 := m["ExpirationModel"]; mv14 != nil {
+		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr(p19, "a string")
+			return wireBindErr("a string", wireSeg{name: "ExpirationModel"})
 		}
-		x.ExpirationModel = s20
+		x.ExpirationModel = s15
 	}
-	if mv21 := m["ImportType"]; mv21 != nil {
-		p22 := &wirePath{parent: p, name: "ImportType"}
-		s23, ok := mv21.(string)
+	if mv16 := m["ImportType"]; mv16 != nil {
+		s17, ok := mv16.(string)
 		if !ok {
-			return wireBindErr(p22, "a string")
+			return wireBindErr("a string", wireSeg{name: "ImportType"})
 		}
-		x.ImportType = s23
+		x.ImportType = s17
 	}
-	if mv24 := m["KeyMaterialDescription"]; mv24 != nil {
-		p25 := &wirePath{parent: p, name: "KeyMaterialDescription"}
-		s26, ok := mv24.(string)
+	if mv18 := m["KeyMaterialDescription"]; mv18 != nil {
+		s19, ok := mv18.(string)
 		if !ok {
-			return wireBindErr(p25, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialDescription"})
 		}
-		x.KeyMaterialDescription = s26
+		x.KeyMaterialDescription = s19
 	}
-	if mv27 := m["KeyMaterialId"]; mv27 != nil {
-		p28 := &wirePath{parent: p, name: "KeyMaterialId"}
-		s29, ok := mv27.(string)
+	if mv20 := m["KeyMaterialId"]; mv20 != nil {
+		s21, ok := mv20.(string)
 		if !ok {
-			return wireBindErr(p28, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
 		}
-		x.KeyMaterialId = s29
+		x.KeyMaterialId = s21
 	}
 	return nil
 }
@@ -4878,28 +4663,26 @@ func (x *ImportKeyMaterialResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ImportKeyMaterialResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ImportKeyMaterialResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ImportKeyMaterialResponse) bindWire(v any, p *wirePath) error {
+func (x *ImportKeyMaterialResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["KeyMaterialId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "KeyMaterialId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["KeyMaterialId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
 		}
-		x.KeyMaterialId = s6
+		x.KeyMaterialId = s4
 	}
 	return nil
 }
@@ -4934,45 +4717,41 @@ func (x *KeyLastUsageData) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *KeyLastUsageData) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *KeyLastUsageData) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *KeyLastUsageData) bindWire(v any, p *wirePath) error {
+func (x *KeyLastUsageData) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Operation"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Operation"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Operation"})
 		}
-		x.Operation = s3
+		x.Operation = s2
 	}
-	if mv4 := m["Timestamp"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Timestamp"}
-		ptr6 := new(sealbox.Timestamp)
-		n7, ok := mv4.(json.Number)
-		if !ok || (&(*ptr6)).UnmarshalJSON([]byte(n7)) != nil {
-			return wireBindErr(p5, "a value of sealbox.Timestamp")
+	if mv3 := m["Timestamp"]; mv3 != nil {
+		ptr4 := new(sealbox.Timestamp)
+		n5, ok := mv3.(json.Number)
+		if !ok || (&(*ptr4)).UnmarshalJSON([]byte(n5)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "Timestamp"})
 		}
-		x.Timestamp = ptr6
+		x.Timestamp = ptr4
 	}
-	if mv8 := m["CloudTrailEventId"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "CloudTrailEventId"}
-		s10, ok := mv8.(string)
+	if mv6 := m["CloudTrailEventId"]; mv6 != nil {
+		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr(p9, "a string")
+			return wireBindErr("a string", wireSeg{name: "CloudTrailEventId"})
 		}
-		x.CloudTrailEventId = s10
+		x.CloudTrailEventId = s7
 	}
-	if mv11 := m["KmsRequestId"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "KmsRequestId"}
-		s13, ok := mv11.(string)
+	if mv8 := m["KmsRequestId"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "KmsRequestId"})
 		}
-		x.KmsRequestId = s13
+		x.KmsRequestId = s9
 	}
 	return nil
 }
@@ -4997,28 +4776,26 @@ func (x *KeyListEntry) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *KeyListEntry) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *KeyListEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *KeyListEntry) bindWire(v any, p *wirePath) error {
+func (x *KeyListEntry) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["KeyArn"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "KeyArn"}
-		s6, ok := mv4.(string)
+	if mv3 := m["KeyArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyArn"})
 		}
-		x.KeyArn = s6
+		x.KeyArn = s4
 	}
 	return nil
 }
@@ -5190,275 +4967,245 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *KeyMetadata) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *KeyMetadata) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *KeyMetadata) bindWire(v any, p *wirePath) error {
+func (x *KeyMetadata) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["AWSAccountId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "AWSAccountId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "AWSAccountId"})
 		}
-		x.AWSAccountId = s3
+		x.AWSAccountId = s2
 	}
-	if mv4 := m["KeyId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "KeyId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["KeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s6
+		x.KeyId = s4
 	}
-	if mv7 := m["Arn"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Arn"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Arn"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Arn"})
 		}
-		x.Arn = s9
+		x.Arn = s6
 	}
-	if mv10 := m["CreationDate"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "CreationDate"}
-		ptr12 := new(sealbox.Timestamp)
-		n13, ok := mv10.(json.Number)
-		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
-			return wireBindErr(p11, "a value of sealbox.Timestamp")
+	if mv7 := m["CreationDate"]; mv7 != nil {
+		ptr8 := new(sealbox.Timestamp)
+		n9, ok := mv7.(json.Number)
+		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreationDate"})
 		}
-		x.CreationDate = ptr12
+		x.CreationDate = ptr8
 	}
-	if mv14 := m["Enabled"]; mv14 != nil {
-		p15 := &wirePath{parent: p, name: "Enabled"}
-		s16, ok := mv14.(bool)
+	if mv10 := m["Enabled"]; mv10 != nil {
+		s11, ok := mv10.(bool)
 		if !ok {
-			return wireBindErr(p15, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "Enabled"})
 		}
-		x.Enabled = s16
+		x.Enabled = s11
 	}
-	if mv17 := m["Description"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "Description"}
-		s19, ok := mv17.(string)
+	if mv12 := m["Description"]; mv12 != nil {
+		s13, ok := mv12.(string)
 		if !ok {
-			return wireBindErr(p18, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		x.Description = s19
+		x.Description = s13
 	}
-	if mv20 := m["KeyUsage"]; mv20 != nil {
-		p21 := &wirePath{parent: p, name: "KeyUsage"}
-		s22, ok := mv20.(string)
+	if mv14 := m["KeyUsage"]; mv14 != nil {
+		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr(p21, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyUsage"})
 		}
-		x.KeyUsage = s22
+		x.KeyUsage = s15
 	}
-	if mv23 := m["KeyState"]; mv23 != nil {
-		p24 := &wirePath{parent: p, name: "KeyState"}
-		s25, ok := mv23.(string)
+	if mv16 := m["KeyState"]; mv16 != nil {
+		s17, ok := mv16.(string)
 		if !ok {
-			return wireBindErr(p24, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyState"})
 		}
-		x.KeyState = s25
+		x.KeyState = s17
 	}
-	if mv26 := m["DeletionDate"]; mv26 != nil {
-		p27 := &wirePath{parent: p, name: "DeletionDate"}
-		ptr28 := new(sealbox.Timestamp)
-		n29, ok := mv26.(json.Number)
-		if !ok || (&(*ptr28)).UnmarshalJSON([]byte(n29)) != nil {
-			return wireBindErr(p27, "a value of sealbox.Timestamp")
+	if mv18 := m["DeletionDate"]; mv18 != nil {
+		ptr19 := new(sealbox.Timestamp)
+		n20, ok := mv18.(json.Number)
+		if !ok || (&(*ptr19)).UnmarshalJSON([]byte(n20)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletionDate"})
 		}
-		x.DeletionDate = ptr28
+		x.DeletionDate = ptr19
 	}
-	if mv30 := m["ValidTo"]; mv30 != nil {
-		p31 := &wirePath{parent: p, name: "ValidTo"}
-		ptr32 := new(sealbox.Timestamp)
-		n33, ok := mv30.(json.Number)
-		if !ok || (&(*ptr32)).UnmarshalJSON([]byte(n33)) != nil {
-			return wireBindErr(p31, "a value of sealbox.Timestamp")
+	if mv21 := m["ValidTo"]; mv21 != nil {
+		ptr22 := new(sealbox.Timestamp)
+		n23, ok := mv21.(json.Number)
+		if !ok || (&(*ptr22)).UnmarshalJSON([]byte(n23)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "ValidTo"})
 		}
-		x.ValidTo = ptr32
+		x.ValidTo = ptr22
 	}
-	if mv34 := m["Origin"]; mv34 != nil {
-		p35 := &wirePath{parent: p, name: "Origin"}
-		s36, ok := mv34.(string)
+	if mv24 := m["Origin"]; mv24 != nil {
+		s25, ok := mv24.(string)
 		if !ok {
-			return wireBindErr(p35, "a string")
+			return wireBindErr("a string", wireSeg{name: "Origin"})
 		}
-		x.Origin = s36
+		x.Origin = s25
 	}
-	if mv37 := m["CustomKeyStoreId"]; mv37 != nil {
-		p38 := &wirePath{parent: p, name: "CustomKeyStoreId"}
-		s39, ok := mv37.(string)
+	if mv26 := m["CustomKeyStoreId"]; mv26 != nil {
+		s27, ok := mv26.(string)
 		if !ok {
-			return wireBindErr(p38, "a string")
+			return wireBindErr("a string", wireSeg{name: "CustomKeyStoreId"})
 		}
-		x.CustomKeyStoreId = s39
+		x.CustomKeyStoreId = s27
 	}
-	if mv40 := m["CloudHsmClusterId"]; mv40 != nil {
-		p41 := &wirePath{parent: p, name: "CloudHsmClusterId"}
-		s42, ok := mv40.(string)
+	if mv28 := m["CloudHsmClusterId"]; mv28 != nil {
+		s29, ok := mv28.(string)
 		if !ok {
-			return wireBindErr(p41, "a string")
+			return wireBindErr("a string", wireSeg{name: "CloudHsmClusterId"})
 		}
-		x.CloudHsmClusterId = s42
+		x.CloudHsmClusterId = s29
 	}
-	if mv43 := m["ExpirationModel"]; mv43 != nil {
-		p44 := &wirePath{parent: p, name: "ExpirationModel"}
-		s45, ok := mv43.(string)
+	if mv30 := m["ExpirationModel"]; mv30 != nil {
+		s31, ok := mv30.(string)
 		if !ok {
-			return wireBindErr(p44, "a string")
+			return wireBindErr("a string", wireSeg{name: "ExpirationModel"})
 		}
-		x.ExpirationModel = s45
+		x.ExpirationModel = s31
 	}
-	if mv46 := m["KeyManager"]; mv46 != nil {
-		p47 := &wirePath{parent: p, name: "KeyManager"}
-		s48, ok := mv46.(string)
+	if mv32 := m["KeyManager"]; mv32 != nil {
+		s33, ok := mv32.(string)
 		if !ok {
-			return wireBindErr(p47, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyManager"})
 		}
-		x.KeyManager = s48
+		x.KeyManager = s33
 	}
-	if mv49 := m["CustomerMasterKeySpec"]; mv49 != nil {
-		p50 := &wirePath{parent: p, name: "CustomerMasterKeySpec"}
-		s51, ok := mv49.(string)
+	if mv34 := m["CustomerMasterKeySpec"]; mv34 != nil {
+		s35, ok := mv34.(string)
 		if !ok {
-			return wireBindErr(p50, "a string")
+			return wireBindErr("a string", wireSeg{name: "CustomerMasterKeySpec"})
 		}
-		x.CustomerMasterKeySpec = s51
+		x.CustomerMasterKeySpec = s35
 	}
-	if mv52 := m["KeySpec"]; mv52 != nil {
-		p53 := &wirePath{parent: p, name: "KeySpec"}
-		s54, ok := mv52.(string)
+	if mv36 := m["KeySpec"]; mv36 != nil {
+		s37, ok := mv36.(string)
 		if !ok {
-			return wireBindErr(p53, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeySpec"})
 		}
-		x.KeySpec = s54
+		x.KeySpec = s37
 	}
-	if mv55 := m["EncryptionAlgorithms"]; mv55 != nil {
-		p56 := &wirePath{parent: p, name: "EncryptionAlgorithms"}
-		l57, ok := mv55.([]any)
+	if mv38 := m["EncryptionAlgorithms"]; mv38 != nil {
+		l39, ok := mv38.([]any)
 		if !ok {
-			return wireBindErr(p56, "a list")
+			return wireBindErr("a list", wireSeg{name: "EncryptionAlgorithms"})
 		}
-		s58 := make([]string, len(l57))
-		for i59, e60 := range l57 {
-			if e60 == nil {
+		s40 := make([]string, len(l39))
+		for i41, e42 := range l39 {
+			if e42 == nil {
 				continue
 			}
-			p61 := &wirePath{parent: p56, index: i59 + 1}
-			s62, ok := e60.(string)
+			s43, ok := e42.(string)
 			if !ok {
-				return wireBindErr(p61, "a string")
+				return wireBindErr("a string", wireSeg{name: "EncryptionAlgorithms"}, wireSeg{index: i41 + 1})
 			}
-			s58[i59] = s62
+			s40[i41] = s43
 		}
-		x.EncryptionAlgorithms = s58
+		x.EncryptionAlgorithms = s40
 	}
-	if mv63 := m["SigningAlgorithms"]; mv63 != nil {
-		p64 := &wirePath{parent: p, name: "SigningAlgorithms"}
-		l65, ok := mv63.([]any)
+	if mv44 := m["SigningAlgorithms"]; mv44 != nil {
+		l45, ok := mv44.([]any)
 		if !ok {
-			return wireBindErr(p64, "a list")
+			return wireBindErr("a list", wireSeg{name: "SigningAlgorithms"})
+		}
+		s46 := make([]string, len(l45))
+		for i47, e48 := range l45 {
+			if e48 == nil {
+				continue
+			}
+			s49, ok := e48.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "SigningAlgorithms"}, wireSeg{index: i47 + 1})
+			}
+			s46[i47] = s49
+		}
+		x.SigningAlgorithms = s46
+	}
+	if mv50 := m["KeyAgreementAlgorithms"]; mv50 != nil {
+		l51, ok := mv50.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "KeyAgreementAlgorithms"})
+		}
+		s52 := make([]string, len(l51))
+		for i53, e54 := range l51 {
+			if e54 == nil {
+				continue
+			}
+			s55, ok := e54.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "KeyAgreementAlgorithms"}, wireSeg{index: i53 + 1})
+			}
+			s52[i53] = s55
+		}
+		x.KeyAgreementAlgorithms = s52
+	}
+	if mv56 := m["MultiRegion"]; mv56 != nil {
+		s57, ok := mv56.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "MultiRegion"})
+		}
+		x.MultiRegion = s57
+	}
+	if mv58 := m["MultiRegionConfiguration"]; mv58 != nil {
+		ptr59 := new(MultiRegionConfiguration)
+		if err := (&(*ptr59)).bindWire(mv58); err != nil {
+			return wireWrap(err, wireSeg{name: "MultiRegionConfiguration"})
+		}
+		x.MultiRegionConfiguration = ptr59
+	}
+	if mv60 := m["PendingDeletionWindowInDays"]; mv60 != nil {
+		n61, ok := mv60.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "PendingDeletionWindowInDays"})
+		}
+		i62, err63 := strconv.ParseInt(string(n61), 10, 64)
+		if err63 != nil || i62 < math.MinInt32 || i62 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "PendingDeletionWindowInDays"})
+		}
+		x.PendingDeletionWindowInDays = int32(i62)
+	}
+	if mv64 := m["MacAlgorithms"]; mv64 != nil {
+		l65, ok := mv64.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "MacAlgorithms"})
 		}
 		s66 := make([]string, len(l65))
 		for i67, e68 := range l65 {
 			if e68 == nil {
 				continue
 			}
-			p69 := &wirePath{parent: p64, index: i67 + 1}
-			s70, ok := e68.(string)
+			s69, ok := e68.(string)
 			if !ok {
-				return wireBindErr(p69, "a string")
+				return wireBindErr("a string", wireSeg{name: "MacAlgorithms"}, wireSeg{index: i67 + 1})
 			}
-			s66[i67] = s70
+			s66[i67] = s69
 		}
-		x.SigningAlgorithms = s66
+		x.MacAlgorithms = s66
 	}
-	if mv71 := m["KeyAgreementAlgorithms"]; mv71 != nil {
-		p72 := &wirePath{parent: p, name: "KeyAgreementAlgorithms"}
-		l73, ok := mv71.([]any)
+	if mv70 := m["XksKeyConfiguration"]; mv70 != nil {
+		ptr71 := new(XksKeyConfigurationType)
+		if err := (&(*ptr71)).bindWire(mv70); err != nil {
+			return wireWrap(err, wireSeg{name: "XksKeyConfiguration"})
+		}
+		x.XksKeyConfiguration = ptr71
+	}
+	if mv72 := m["CurrentKeyMaterialId"]; mv72 != nil {
+		s73, ok := mv72.(string)
 		if !ok {
-			return wireBindErr(p72, "a list")
+			return wireBindErr("a string", wireSeg{name: "CurrentKeyMaterialId"})
 		}
-		s74 := make([]string, len(l73))
-		for i75, e76 := range l73 {
-			if e76 == nil {
-				continue
-			}
-			p77 := &wirePath{parent: p72, index: i75 + 1}
-			s78, ok := e76.(string)
-			if !ok {
-				return wireBindErr(p77, "a string")
-			}
-			s74[i75] = s78
-		}
-		x.KeyAgreementAlgorithms = s74
-	}
-	if mv79 := m["MultiRegion"]; mv79 != nil {
-		p80 := &wirePath{parent: p, name: "MultiRegion"}
-		s81, ok := mv79.(bool)
-		if !ok {
-			return wireBindErr(p80, "a boolean")
-		}
-		x.MultiRegion = s81
-	}
-	if mv82 := m["MultiRegionConfiguration"]; mv82 != nil {
-		p83 := &wirePath{parent: p, name: "MultiRegionConfiguration"}
-		ptr84 := new(MultiRegionConfiguration)
-		if err := (&(*ptr84)).bindWire(mv82, p83); err != nil {
-			return err
-		}
-		x.MultiRegionConfiguration = ptr84
-	}
-	if mv85 := m["PendingDeletionWindowInDays"]; mv85 != nil {
-		p86 := &wirePath{parent: p, name: "PendingDeletionWindowInDays"}
-		n87, ok := mv85.(json.Number)
-		if !ok {
-			return wireBindErr(p86, "a number")
-		}
-		i88, err89 := strconv.ParseInt(string(n87), 10, 64)
-		if err89 != nil || i88 < math.MinInt32 || i88 > math.MaxInt32 {
-			return wireBindErr(p86, "an integer of int32's range")
-		}
-		x.PendingDeletionWindowInDays = int32(i88)
-	}
-	if mv90 := m["MacAlgorithms"]; mv90 != nil {
-		p91 := &wirePath{parent: p, name: "MacAlgorithms"}
-		l92, ok := mv90.([]any)
-		if !ok {
-			return wireBindErr(p91, "a list")
-		}
-		s93 := make([]string, len(l92))
-		for i94, e95 := range l92 {
-			if e95 == nil {
-				continue
-			}
-			p96 := &wirePath{parent: p91, index: i94 + 1}
-			s97, ok := e95.(string)
-			if !ok {
-				return wireBindErr(p96, "a string")
-			}
-			s93[i94] = s97
-		}
-		x.MacAlgorithms = s93
-	}
-	if mv98 := m["XksKeyConfiguration"]; mv98 != nil {
-		p99 := &wirePath{parent: p, name: "XksKeyConfiguration"}
-		ptr100 := new(XksKeyConfigurationType)
-		if err := (&(*ptr100)).bindWire(mv98, p99); err != nil {
-			return err
-		}
-		x.XksKeyConfiguration = ptr100
-	}
-	if mv101 := m["CurrentKeyMaterialId"]; mv101 != nil {
-		p102 := &wirePath{parent: p, name: "CurrentKeyMaterialId"}
-		s103, ok := mv101.(string)
-		if !ok {
-			return wireBindErr(p102, "a string")
-		}
-		x.CurrentKeyMaterialId = s103
+		x.CurrentKeyMaterialId = s73
 	}
 	return nil
 }
@@ -5487,40 +5234,37 @@ func (x *ListAliasesRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListAliasesRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListAliasesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListAliasesRequest) bindWire(v any, p *wirePath) error {
+func (x *ListAliasesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["Limit"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Limit"}
-		n6, ok := mv4.(json.Number)
+	if mv3 := m["Limit"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr(p5, "a number")
+			return wireBindErr("a number", wireSeg{name: "Limit"})
 		}
-		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
-		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr(p5, "an integer of int32's range")
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
 		}
-		x.Limit = int32(i7)
+		x.Limit = int32(i5)
 	}
-	if mv9 := m["Marker"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "Marker"}
-		s11, ok := mv9.(string)
+	if mv7 := m["Marker"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s11
+		x.Marker = s8
 	}
 	return nil
 }
@@ -5563,46 +5307,42 @@ func (x *ListAliasesResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListAliasesResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListAliasesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListAliasesResponse) bindWire(v any, p *wirePath) error {
+func (x *ListAliasesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Aliases"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Aliases"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Aliases"})
 		}
-		s4 := make([]AliasListEntry, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]AliasListEntry, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Aliases"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Aliases = s4
+		x.Aliases = s3
 	}
-	if mv8 := m["NextMarker"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "NextMarker"}
-		s10, ok := mv8.(string)
+	if mv6 := m["NextMarker"]; mv6 != nil {
+		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr(p9, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextMarker"})
 		}
-		x.NextMarker = s10
+		x.NextMarker = s7
 	}
-	if mv11 := m["Truncated"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Truncated"}
-		s13, ok := mv11.(bool)
+	if mv8 := m["Truncated"]; mv8 != nil {
+		s9, ok := mv8.(bool)
 		if !ok {
-			return wireBindErr(p12, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "Truncated"})
 		}
-		x.Truncated = s13
+		x.Truncated = s9
 	}
 	return nil
 }
@@ -5639,56 +5379,51 @@ func (x *ListGrantsRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListGrantsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListGrantsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListGrantsRequest) bindWire(v any, p *wirePath) error {
+func (x *ListGrantsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Limit"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Limit"}
-		n3, ok := mv1.(json.Number)
+		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr(p2, "a number")
+			return wireBindErr("a number", wireSeg{name: "Limit"})
 		}
-		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
-		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
-			return wireBindErr(p2, "an integer of int32's range")
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
 		}
-		x.Limit = int32(i4)
+		x.Limit = int32(i3)
 	}
-	if mv6 := m["Marker"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "Marker"}
-		s8, ok := mv6.(string)
+	if mv5 := m["Marker"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p7, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s8
+		x.Marker = s6
 	}
-	if mv9 := m["KeyId"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "KeyId"}
-		s11, ok := mv9.(string)
+	if mv7 := m["KeyId"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s11
+		x.KeyId = s8
 	}
-	if mv12 := m["GrantId"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "GrantId"}
-		s14, ok := mv12.(string)
+	if mv9 := m["GrantId"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p13, "a string")
+			return wireBindErr("a string", wireSeg{name: "GrantId"})
 		}
-		x.GrantId = s14
+		x.GrantId = s10
 	}
-	if mv15 := m["GranteePrincipal"]; mv15 != nil {
-		p16 := &wirePath{parent: p, name: "GranteePrincipal"}
-		s17, ok := mv15.(string)
+	if mv11 := m["GranteePrincipal"]; mv11 != nil {
+		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr(p16, "a string")
+			return wireBindErr("a string", wireSeg{name: "GranteePrincipal"})
 		}
-		x.GranteePrincipal = s17
+		x.GranteePrincipal = s12
 	}
 	return nil
 }
@@ -5731,46 +5466,42 @@ func (x *ListGrantsResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListGrantsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListGrantsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListGrantsResponse) bindWire(v any, p *wirePath) error {
+func (x *ListGrantsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Grants"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Grants"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Grants"})
 		}
-		s4 := make([]GrantListEntry, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]GrantListEntry, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Grants"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Grants = s4
+		x.Grants = s3
 	}
-	if mv8 := m["NextMarker"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "NextMarker"}
-		s10, ok := mv8.(string)
+	if mv6 := m["NextMarker"]; mv6 != nil {
+		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr(p9, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextMarker"})
 		}
-		x.NextMarker = s10
+		x.NextMarker = s7
 	}
-	if mv11 := m["Truncated"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Truncated"}
-		s13, ok := mv11.(bool)
+	if mv8 := m["Truncated"]; mv8 != nil {
+		s9, ok := mv8.(bool)
 		if !ok {
-			return wireBindErr(p12, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "Truncated"})
 		}
-		x.Truncated = s13
+		x.Truncated = s9
 	}
 	return nil
 }
@@ -5799,40 +5530,37 @@ func (x *ListKeyPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListKeyPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListKeyPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListKeyPoliciesRequest) bindWire(v any, p *wirePath) error {
+func (x *ListKeyPoliciesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["Limit"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Limit"}
-		n6, ok := mv4.(json.Number)
+	if mv3 := m["Limit"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr(p5, "a number")
+			return wireBindErr("a number", wireSeg{name: "Limit"})
 		}
-		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
-		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr(p5, "an integer of int32's range")
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
 		}
-		x.Limit = int32(i7)
+		x.Limit = int32(i5)
 	}
-	if mv9 := m["Marker"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "Marker"}
-		s11, ok := mv9.(string)
+	if mv7 := m["Marker"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s11
+		x.Marker = s8
 	}
 	return nil
 }
@@ -5872,48 +5600,44 @@ func (x *ListKeyPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListKeyPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListKeyPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListKeyPoliciesResponse) bindWire(v any, p *wirePath) error {
+func (x *ListKeyPoliciesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyNames"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyNames"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "PolicyNames"})
 		}
-		s4 := make([]string, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			s8, ok := e6.(string)
+			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr(p7, "a string")
+				return wireBindErr("a string", wireSeg{name: "PolicyNames"}, wireSeg{index: i4 + 1})
 			}
-			s4[i5] = s8
+			s3[i4] = s6
 		}
-		x.PolicyNames = s4
+		x.PolicyNames = s3
 	}
-	if mv9 := m["NextMarker"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "NextMarker"}
-		s11, ok := mv9.(string)
+	if mv7 := m["NextMarker"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextMarker"})
 		}
-		x.NextMarker = s11
+		x.NextMarker = s8
 	}
-	if mv12 := m["Truncated"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "Truncated"}
-		s14, ok := mv12.(bool)
+	if mv9 := m["Truncated"]; mv9 != nil {
+		s10, ok := mv9.(bool)
 		if !ok {
-			return wireBindErr(p13, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "Truncated"})
 		}
-		x.Truncated = s14
+		x.Truncated = s10
 	}
 	return nil
 }
@@ -5946,48 +5670,44 @@ func (x *ListKeyRotationsRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListKeyRotationsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListKeyRotationsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListKeyRotationsRequest) bindWire(v any, p *wirePath) error {
+func (x *ListKeyRotationsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["IncludeKeyMaterial"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "IncludeKeyMaterial"}
-		s6, ok := mv4.(string)
+	if mv3 := m["IncludeKeyMaterial"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "IncludeKeyMaterial"})
 		}
-		x.IncludeKeyMaterial = s6
+		x.IncludeKeyMaterial = s4
 	}
-	if mv7 := m["Limit"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Limit"}
-		n9, ok := mv7.(json.Number)
+	if mv5 := m["Limit"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p8, "a number")
+			return wireBindErr("a number", wireSeg{name: "Limit"})
 		}
-		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
-		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
-			return wireBindErr(p8, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
 		}
-		x.Limit = int32(i10)
+		x.Limit = int32(i7)
 	}
-	if mv12 := m["Marker"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "Marker"}
-		s14, ok := mv12.(string)
+	if mv9 := m["Marker"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p13, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s14
+		x.Marker = s10
 	}
 	return nil
 }
@@ -6030,46 +5750,42 @@ func (x *ListKeyRotationsResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListKeyRotationsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListKeyRotationsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListKeyRotationsResponse) bindWire(v any, p *wirePath) error {
+func (x *ListKeyRotationsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Rotations"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Rotations"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Rotations"})
 		}
-		s4 := make([]RotationsListEntry, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]RotationsListEntry, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Rotations"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Rotations = s4
+		x.Rotations = s3
 	}
-	if mv8 := m["NextMarker"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "NextMarker"}
-		s10, ok := mv8.(string)
+	if mv6 := m["NextMarker"]; mv6 != nil {
+		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr(p9, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextMarker"})
 		}
-		x.NextMarker = s10
+		x.NextMarker = s7
 	}
-	if mv11 := m["Truncated"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Truncated"}
-		s13, ok := mv11.(bool)
+	if mv8 := m["Truncated"]; mv8 != nil {
+		s9, ok := mv8.(bool)
 		if !ok {
-			return wireBindErr(p12, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "Truncated"})
 		}
-		x.Truncated = s13
+		x.Truncated = s9
 	}
 	return nil
 }
@@ -6094,32 +5810,30 @@ func (x *ListKeysRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListKeysRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListKeysRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListKeysRequest) bindWire(v any, p *wirePath) error {
+func (x *ListKeysRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Limit"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Limit"}
-		n3, ok := mv1.(json.Number)
+		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr(p2, "a number")
+			return wireBindErr("a number", wireSeg{name: "Limit"})
 		}
-		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
-		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
-			return wireBindErr(p2, "an integer of int32's range")
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
 		}
-		x.Limit = int32(i4)
+		x.Limit = int32(i3)
 	}
-	if mv6 := m["Marker"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "Marker"}
-		s8, ok := mv6.(string)
+	if mv5 := m["Marker"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p7, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s8
+		x.Marker = s6
 	}
 	return nil
 }
@@ -6162,46 +5876,42 @@ func (x *ListKeysResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListKeysResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListKeysResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListKeysResponse) bindWire(v any, p *wirePath) error {
+func (x *ListKeysResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Keys"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Keys"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Keys"})
 		}
-		s4 := make([]KeyListEntry, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]KeyListEntry, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Keys"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Keys = s4
+		x.Keys = s3
 	}
-	if mv8 := m["NextMarker"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "NextMarker"}
-		s10, ok := mv8.(string)
+	if mv6 := m["NextMarker"]; mv6 != nil {
+		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr(p9, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextMarker"})
 		}
-		x.NextMarker = s10
+		x.NextMarker = s7
 	}
-	if mv11 := m["Truncated"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Truncated"}
-		s13, ok := mv11.(bool)
+	if mv8 := m["Truncated"]; mv8 != nil {
+		s9, ok := mv8.(bool)
 		if !ok {
-			return wireBindErr(p12, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "Truncated"})
 		}
-		x.Truncated = s13
+		x.Truncated = s9
 	}
 	return nil
 }
@@ -6230,40 +5940,37 @@ func (x *ListResourceTagsRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListResourceTagsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListResourceTagsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListResourceTagsRequest) bindWire(v any, p *wirePath) error {
+func (x *ListResourceTagsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["Limit"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Limit"}
-		n6, ok := mv4.(json.Number)
+	if mv3 := m["Limit"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr(p5, "a number")
+			return wireBindErr("a number", wireSeg{name: "Limit"})
 		}
-		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
-		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr(p5, "an integer of int32's range")
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
 		}
-		x.Limit = int32(i7)
+		x.Limit = int32(i5)
 	}
-	if mv9 := m["Marker"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "Marker"}
-		s11, ok := mv9.(string)
+	if mv7 := m["Marker"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s11
+		x.Marker = s8
 	}
 	return nil
 }
@@ -6306,46 +6013,42 @@ func (x *ListResourceTagsResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListResourceTagsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListResourceTagsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListResourceTagsResponse) bindWire(v any, p *wirePath) error {
+func (x *ListResourceTagsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Tags"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Tags"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s4 := make([]Tag, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]Tag, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Tags = s4
+		x.Tags = s3
 	}
-	if mv8 := m["NextMarker"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "NextMarker"}
-		s10, ok := mv8.(string)
+	if mv6 := m["NextMarker"]; mv6 != nil {
+		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr(p9, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextMarker"})
 		}
-		x.NextMarker = s10
+		x.NextMarker = s7
 	}
-	if mv11 := m["Truncated"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Truncated"}
-		s13, ok := mv11.(bool)
+	if mv8 := m["Truncated"]; mv8 != nil {
+		s9, ok := mv8.(bool)
 		if !ok {
-			return wireBindErr(p12, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "Truncated"})
 		}
-		x.Truncated = s13
+		x.Truncated = s9
 	}
 	return nil
 }
@@ -6374,40 +6077,37 @@ func (x *ListRetirableGrantsRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListRetirableGrantsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListRetirableGrantsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListRetirableGrantsRequest) bindWire(v any, p *wirePath) error {
+func (x *ListRetirableGrantsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Limit"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Limit"}
-		n3, ok := mv1.(json.Number)
+		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr(p2, "a number")
+			return wireBindErr("a number", wireSeg{name: "Limit"})
 		}
-		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
-		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
-			return wireBindErr(p2, "an integer of int32's range")
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
 		}
-		x.Limit = int32(i4)
+		x.Limit = int32(i3)
 	}
-	if mv6 := m["Marker"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "Marker"}
-		s8, ok := mv6.(string)
+	if mv5 := m["Marker"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p7, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s8
+		x.Marker = s6
 	}
-	if mv9 := m["RetiringPrincipal"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "RetiringPrincipal"}
-		s11, ok := mv9.(string)
+	if mv7 := m["RetiringPrincipal"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "RetiringPrincipal"})
 		}
-		x.RetiringPrincipal = s11
+		x.RetiringPrincipal = s8
 	}
 	return nil
 }
@@ -6452,46 +6152,42 @@ func (x *MultiRegionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *MultiRegionConfiguration) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *MultiRegionConfiguration) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *MultiRegionConfiguration) bindWire(v any, p *wirePath) error {
+func (x *MultiRegionConfiguration) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["MultiRegionKeyType"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "MultiRegionKeyType"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "MultiRegionKeyType"})
 		}
-		x.MultiRegionKeyType = s3
+		x.MultiRegionKeyType = s2
 	}
-	if mv4 := m["PrimaryKey"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PrimaryKey"}
-		ptr6 := new(MultiRegionKey)
-		if err := (&(*ptr6)).bindWire(mv4, p5); err != nil {
-			return err
+	if mv3 := m["PrimaryKey"]; mv3 != nil {
+		ptr4 := new(MultiRegionKey)
+		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+			return wireWrap(err, wireSeg{name: "PrimaryKey"})
 		}
-		x.PrimaryKey = ptr6
+		x.PrimaryKey = ptr4
 	}
-	if mv7 := m["ReplicaKeys"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "ReplicaKeys"}
-		l9, ok := mv7.([]any)
+	if mv5 := m["ReplicaKeys"]; mv5 != nil {
+		l6, ok := mv5.([]any)
 		if !ok {
-			return wireBindErr(p8, "a list")
+			return wireBindErr("a list", wireSeg{name: "ReplicaKeys"})
 		}
-		s10 := make([]MultiRegionKey, len(l9))
-		for i11, e12 := range l9 {
-			if e12 == nil {
+		s7 := make([]MultiRegionKey, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
 				continue
 			}
-			p13 := &wirePath{parent: p8, index: i11 + 1}
-			if err := (&s10[i11]).bindWire(e12, p13); err != nil {
-				return err
+			if err := (&s7[i8]).bindWire(e9); err != nil {
+				return wireWrap(err, wireSeg{name: "ReplicaKeys"}, wireSeg{index: i8 + 1})
 			}
 		}
-		x.ReplicaKeys = s10
+		x.ReplicaKeys = s7
 	}
 	return nil
 }
@@ -6516,28 +6212,26 @@ func (x *MultiRegionKey) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *MultiRegionKey) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *MultiRegionKey) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *MultiRegionKey) bindWire(v any, p *wirePath) error {
+func (x *MultiRegionKey) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Arn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Arn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Arn"})
 		}
-		x.Arn = s3
+		x.Arn = s2
 	}
-	if mv4 := m["Region"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Region"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Region"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Region"})
 		}
-		x.Region = s6
+		x.Region = s4
 	}
 	return nil
 }
@@ -6570,44 +6264,40 @@ func (x *PutKeyPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PutKeyPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *PutKeyPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PutKeyPolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *PutKeyPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["PolicyName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
 		}
-		x.PolicyName = s6
+		x.PolicyName = s4
 	}
-	if mv7 := m["Policy"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Policy"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Policy"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Policy"})
 		}
-		x.Policy = s9
+		x.Policy = s6
 	}
-	if mv10 := m["BypassPolicyLockoutSafetyCheck"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "BypassPolicyLockoutSafetyCheck"}
-		s12, ok := mv10.(bool)
+	if mv7 := m["BypassPolicyLockoutSafetyCheck"]; mv7 != nil {
+		s8, ok := mv7.(bool)
 		if !ok {
-			return wireBindErr(p11, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "BypassPolicyLockoutSafetyCheck"})
 		}
-		x.BypassPolicyLockoutSafetyCheck = s12
+		x.BypassPolicyLockoutSafetyCheck = s8
 	}
 	return nil
 }
@@ -6718,146 +6408,132 @@ func (x *ReEncryptRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ReEncryptRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ReEncryptRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ReEncryptRequest) bindWire(v any, p *wirePath) error {
+func (x *ReEncryptRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["CiphertextBlob"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "CiphertextBlob"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextBlob"})
 		}
-		d4, err5 := base64.StdEncoding.DecodeString(s3)
-		if err5 != nil {
-			return wireBindErr(p2, "base64-encoded bytes")
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextBlob"})
 		}
-		x.CiphertextBlob = d4
+		x.CiphertextBlob = d3
 	}
-	if mv6 := m["SourceEncryptionContext"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "SourceEncryptionContext"}
-		m8, ok := mv6.(map[string]any)
+	if mv5 := m["SourceEncryptionContext"]; mv5 != nil {
+		m6, ok := mv5.(map[string]any)
 		if !ok {
-			return wireBindErr(p7, "an object")
+			return wireBindErr("an object", wireSeg{name: "SourceEncryptionContext"})
 		}
-		out9 := make(map[string]string, len(m8))
-		for k10, e11 := range m8 {
-			var ev12 string
-			if e11 != nil {
-				p13 := &wirePath{parent: p7, index: -1}
-				s14, ok := e11.(string)
+		out7 := make(map[string]string, len(m6))
+		for k8, e9 := range m6 {
+			var ev10 string
+			if e9 != nil {
+				s11, ok := e9.(string)
 				if !ok {
-					return wireBindErr(p13, "a string")
+					return wireBindErr("a string", wireSeg{name: "SourceEncryptionContext"}, wireSeg{index: -1})
 				}
-				ev12 = s14
+				ev10 = s11
 			}
-			out9[k10] = ev12
+			out7[k8] = ev10
 		}
-		x.SourceEncryptionContext = out9
+		x.SourceEncryptionContext = out7
 	}
-	if mv15 := m["SourceKeyId"]; mv15 != nil {
-		p16 := &wirePath{parent: p, name: "SourceKeyId"}
-		s17, ok := mv15.(string)
+	if mv12 := m["SourceKeyId"]; mv12 != nil {
+		s13, ok := mv12.(string)
 		if !ok {
-			return wireBindErr(p16, "a string")
+			return wireBindErr("a string", wireSeg{name: "SourceKeyId"})
 		}
-		x.SourceKeyId = s17
+		x.SourceKeyId = s13
 	}
-	if mv18 := m["DestinationKeyId"]; mv18 != nil {
-		p19 := &wirePath{parent: p, name: "DestinationKeyId"}
-		s20, ok := mv18.(string)
+	if mv14 := m["DestinationKeyId"]; mv14 != nil {
+		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr(p19, "a string")
+			return wireBindErr("a string", wireSeg{name: "DestinationKeyId"})
 		}
-		x.DestinationKeyId = s20
+		x.DestinationKeyId = s15
 	}
-	if mv21 := m["DestinationEncryptionContext"]; mv21 != nil {
-		p22 := &wirePath{parent: p, name: "DestinationEncryptionContext"}
-		m23, ok := mv21.(map[string]any)
+	if mv16 := m["DestinationEncryptionContext"]; mv16 != nil {
+		m17, ok := mv16.(map[string]any)
 		if !ok {
-			return wireBindErr(p22, "an object")
+			return wireBindErr("an object", wireSeg{name: "DestinationEncryptionContext"})
 		}
-		out24 := make(map[string]string, len(m23))
-		for k25, e26 := range m23 {
-			var ev27 string
-			if e26 != nil {
-				p28 := &wirePath{parent: p22, index: -1}
-				s29, ok := e26.(string)
+		out18 := make(map[string]string, len(m17))
+		for k19, e20 := range m17 {
+			var ev21 string
+			if e20 != nil {
+				s22, ok := e20.(string)
 				if !ok {
-					return wireBindErr(p28, "a string")
+					return wireBindErr("a string", wireSeg{name: "DestinationEncryptionContext"}, wireSeg{index: -1})
 				}
-				ev27 = s29
+				ev21 = s22
 			}
-			out24[k25] = ev27
+			out18[k19] = ev21
 		}
-		x.DestinationEncryptionContext = out24
+		x.DestinationEncryptionContext = out18
 	}
-	if mv30 := m["SourceEncryptionAlgorithm"]; mv30 != nil {
-		p31 := &wirePath{parent: p, name: "SourceEncryptionAlgorithm"}
-		s32, ok := mv30.(string)
+	if mv23 := m["SourceEncryptionAlgorithm"]; mv23 != nil {
+		s24, ok := mv23.(string)
 		if !ok {
-			return wireBindErr(p31, "a string")
+			return wireBindErr("a string", wireSeg{name: "SourceEncryptionAlgorithm"})
 		}
-		x.SourceEncryptionAlgorithm = s32
+		x.SourceEncryptionAlgorithm = s24
 	}
-	if mv33 := m["DestinationEncryptionAlgorithm"]; mv33 != nil {
-		p34 := &wirePath{parent: p, name: "DestinationEncryptionAlgorithm"}
-		s35, ok := mv33.(string)
+	if mv25 := m["DestinationEncryptionAlgorithm"]; mv25 != nil {
+		s26, ok := mv25.(string)
 		if !ok {
-			return wireBindErr(p34, "a string")
+			return wireBindErr("a string", wireSeg{name: "DestinationEncryptionAlgorithm"})
 		}
-		x.DestinationEncryptionAlgorithm = s35
+		x.DestinationEncryptionAlgorithm = s26
 	}
-	if mv36 := m["GrantTokens"]; mv36 != nil {
-		p37 := &wirePath{parent: p, name: "GrantTokens"}
-		l38, ok := mv36.([]any)
+	if mv27 := m["GrantTokens"]; mv27 != nil {
+		l28, ok := mv27.([]any)
 		if !ok {
-			return wireBindErr(p37, "a list")
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
 		}
-		s39 := make([]string, len(l38))
-		for i40, e41 := range l38 {
-			if e41 == nil {
+		s29 := make([]string, len(l28))
+		for i30, e31 := range l28 {
+			if e31 == nil {
 				continue
 			}
-			p42 := &wirePath{parent: p37, index: i40 + 1}
-			s43, ok := e41.(string)
+			s32, ok := e31.(string)
 			if !ok {
-				return wireBindErr(p42, "a string")
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i30 + 1})
 			}
-			s39[i40] = s43
+			s29[i30] = s32
 		}
-		x.GrantTokens = s39
+		x.GrantTokens = s29
 	}
-	if mv44 := m["DryRun"]; mv44 != nil {
-		p45 := &wirePath{parent: p, name: "DryRun"}
-		s46, ok := mv44.(bool)
+	if mv33 := m["DryRun"]; mv33 != nil {
+		s34, ok := mv33.(bool)
 		if !ok {
-			return wireBindErr(p45, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
 		}
-		x.DryRun = s46
+		x.DryRun = s34
 	}
-	if mv47 := m["DryRunModifiers"]; mv47 != nil {
-		p48 := &wirePath{parent: p, name: "DryRunModifiers"}
-		l49, ok := mv47.([]any)
+	if mv35 := m["DryRunModifiers"]; mv35 != nil {
+		l36, ok := mv35.([]any)
 		if !ok {
-			return wireBindErr(p48, "a list")
+			return wireBindErr("a list", wireSeg{name: "DryRunModifiers"})
 		}
-		s50 := make([]string, len(l49))
-		for i51, e52 := range l49 {
-			if e52 == nil {
+		s37 := make([]string, len(l36))
+		for i38, e39 := range l36 {
+			if e39 == nil {
 				continue
 			}
-			p53 := &wirePath{parent: p48, index: i51 + 1}
-			s54, ok := e52.(string)
+			s40, ok := e39.(string)
 			if !ok {
-				return wireBindErr(p53, "a string")
+				return wireBindErr("a string", wireSeg{name: "DryRunModifiers"}, wireSeg{index: i38 + 1})
 			}
-			s50[i51] = s54
+			s37[i38] = s40
 		}
-		x.DryRunModifiers = s50
+		x.DryRunModifiers = s37
 	}
 	return nil
 }
@@ -6906,72 +6582,65 @@ func (x *ReEncryptResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ReEncryptResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ReEncryptResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ReEncryptResponse) bindWire(v any, p *wirePath) error {
+func (x *ReEncryptResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["CiphertextBlob"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "CiphertextBlob"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextBlob"})
 		}
-		d4, err5 := base64.StdEncoding.DecodeString(s3)
-		if err5 != nil {
-			return wireBindErr(p2, "base64-encoded bytes")
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextBlob"})
 		}
-		x.CiphertextBlob = d4
+		x.CiphertextBlob = d3
 	}
-	if mv6 := m["SourceKeyId"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "SourceKeyId"}
-		s8, ok := mv6.(string)
+	if mv5 := m["SourceKeyId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p7, "a string")
+			return wireBindErr("a string", wireSeg{name: "SourceKeyId"})
 		}
-		x.SourceKeyId = s8
+		x.SourceKeyId = s6
 	}
-	if mv9 := m["KeyId"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "KeyId"}
-		s11, ok := mv9.(string)
+	if mv7 := m["KeyId"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s11
+		x.KeyId = s8
 	}
-	if mv12 := m["SourceEncryptionAlgorithm"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "SourceEncryptionAlgorithm"}
-		s14, ok := mv12.(string)
+	if mv9 := m["SourceEncryptionAlgorithm"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p13, "a string")
+			return wireBindErr("a string", wireSeg{name: "SourceEncryptionAlgorithm"})
 		}
-		x.SourceEncryptionAlgorithm = s14
+		x.SourceEncryptionAlgorithm = s10
 	}
-	if mv15 := m["DestinationEncryptionAlgorithm"]; mv15 != nil {
-		p16 := &wirePath{parent: p, name: "DestinationEncryptionAlgorithm"}
-		s17, ok := mv15.(string)
+	if mv11 := m["DestinationEncryptionAlgorithm"]; mv11 != nil {
+		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr(p16, "a string")
+			return wireBindErr("a string", wireSeg{name: "DestinationEncryptionAlgorithm"})
 		}
-		x.DestinationEncryptionAlgorithm = s17
+		x.DestinationEncryptionAlgorithm = s12
 	}
-	if mv18 := m["SourceKeyMaterialId"]; mv18 != nil {
-		p19 := &wirePath{parent: p, name: "SourceKeyMaterialId"}
-		s20, ok := mv18.(string)
+	if mv13 := m["SourceKeyMaterialId"]; mv13 != nil {
+		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr(p19, "a string")
+			return wireBindErr("a string", wireSeg{name: "SourceKeyMaterialId"})
 		}
-		x.SourceKeyMaterialId = s20
+		x.SourceKeyMaterialId = s14
 	}
-	if mv21 := m["DestinationKeyMaterialId"]; mv21 != nil {
-		p22 := &wirePath{parent: p, name: "DestinationKeyMaterialId"}
-		s23, ok := mv21.(string)
+	if mv15 := m["DestinationKeyMaterialId"]; mv15 != nil {
+		s16, ok := mv15.(string)
 		if !ok {
-			return wireBindErr(p22, "a string")
+			return wireBindErr("a string", wireSeg{name: "DestinationKeyMaterialId"})
 		}
-		x.DestinationKeyMaterialId = s23
+		x.DestinationKeyMaterialId = s16
 	}
 	return nil
 }
@@ -6998,32 +6667,30 @@ func (x *RecipientInfo) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *RecipientInfo) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *RecipientInfo) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *RecipientInfo) bindWire(v any, p *wirePath) error {
+func (x *RecipientInfo) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyEncryptionAlgorithm"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyEncryptionAlgorithm"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyEncryptionAlgorithm"})
 		}
-		x.KeyEncryptionAlgorithm = s3
+		x.KeyEncryptionAlgorithm = s2
 	}
-	if mv4 := m["AttestationDocument"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "AttestationDocument"}
-		s6, ok := mv4.(string)
+	if mv3 := m["AttestationDocument"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "AttestationDocument"})
 		}
-		d7, err8 := base64.StdEncoding.DecodeString(s6)
-		if err8 != nil {
-			return wireBindErr(p5, "base64-encoded bytes")
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "AttestationDocument"})
 		}
-		x.AttestationDocument = d7
+		x.AttestationDocument = d5
 	}
 	return nil
 }
@@ -7076,70 +6743,63 @@ func (x *ReplicateKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ReplicateKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ReplicateKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ReplicateKeyRequest) bindWire(v any, p *wirePath) error {
+func (x *ReplicateKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["ReplicaRegion"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ReplicaRegion"}
-		s6, ok := mv4.(string)
+	if mv3 := m["ReplicaRegion"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "ReplicaRegion"})
 		}
-		x.ReplicaRegion = s6
+		x.ReplicaRegion = s4
 	}
-	if mv7 := m["Policy"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Policy"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Policy"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Policy"})
 		}
-		x.Policy = s9
+		x.Policy = s6
 	}
-	if mv10 := m["BypassPolicyLockoutSafetyCheck"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "BypassPolicyLockoutSafetyCheck"}
-		s12, ok := mv10.(bool)
+	if mv7 := m["BypassPolicyLockoutSafetyCheck"]; mv7 != nil {
+		s8, ok := mv7.(bool)
 		if !ok {
-			return wireBindErr(p11, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "BypassPolicyLockoutSafetyCheck"})
 		}
-		x.BypassPolicyLockoutSafetyCheck = s12
+		x.BypassPolicyLockoutSafetyCheck = s8
 	}
-	if mv13 := m["Description"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "Description"}
-		s15, ok := mv13.(string)
+	if mv9 := m["Description"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p14, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		x.Description = s15
+		x.Description = s10
 	}
-	if mv16 := m["Tags"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "Tags"}
-		l18, ok := mv16.([]any)
+	if mv11 := m["Tags"]; mv11 != nil {
+		l12, ok := mv11.([]any)
 		if !ok {
-			return wireBindErr(p17, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s19 := make([]Tag, len(l18))
-		for i20, e21 := range l18 {
-			if e21 == nil {
+		s13 := make([]Tag, len(l12))
+		for i14, e15 := range l12 {
+			if e15 == nil {
 				continue
 			}
-			p22 := &wirePath{parent: p17, index: i20 + 1}
-			if err := (&s19[i20]).bindWire(e21, p22); err != nil {
-				return err
+			if err := (&s13[i14]).bindWire(e15); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i14 + 1})
 			}
 		}
-		x.Tags = s19
+		x.Tags = s13
 	}
 	return nil
 }
@@ -7184,46 +6844,42 @@ func (x *ReplicateKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ReplicateKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ReplicateKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ReplicateKeyResponse) bindWire(v any, p *wirePath) error {
+func (x *ReplicateKeyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ReplicaKeyMetadata"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ReplicaKeyMetadata"}
-		ptr3 := new(KeyMetadata)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(KeyMetadata)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "ReplicaKeyMetadata"})
 		}
-		x.ReplicaKeyMetadata = ptr3
+		x.ReplicaKeyMetadata = ptr2
 	}
-	if mv4 := m["ReplicaPolicy"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ReplicaPolicy"}
-		s6, ok := mv4.(string)
+	if mv3 := m["ReplicaPolicy"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "ReplicaPolicy"})
 		}
-		x.ReplicaPolicy = s6
+		x.ReplicaPolicy = s4
 	}
-	if mv7 := m["ReplicaTags"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "ReplicaTags"}
-		l9, ok := mv7.([]any)
+	if mv5 := m["ReplicaTags"]; mv5 != nil {
+		l6, ok := mv5.([]any)
 		if !ok {
-			return wireBindErr(p8, "a list")
+			return wireBindErr("a list", wireSeg{name: "ReplicaTags"})
 		}
-		s10 := make([]Tag, len(l9))
-		for i11, e12 := range l9 {
-			if e12 == nil {
+		s7 := make([]Tag, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
 				continue
 			}
-			p13 := &wirePath{parent: p8, index: i11 + 1}
-			if err := (&s10[i11]).bindWire(e12, p13); err != nil {
-				return err
+			if err := (&s7[i8]).bindWire(e9); err != nil {
+				return wireWrap(err, wireSeg{name: "ReplicaTags"}, wireSeg{index: i8 + 1})
 			}
 		}
-		x.ReplicaTags = s10
+		x.ReplicaTags = s7
 	}
 	return nil
 }
@@ -7256,44 +6912,40 @@ func (x *RetireGrantRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *RetireGrantRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *RetireGrantRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *RetireGrantRequest) bindWire(v any, p *wirePath) error {
+func (x *RetireGrantRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["GrantToken"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "GrantToken"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "GrantToken"})
 		}
-		x.GrantToken = s3
+		x.GrantToken = s2
 	}
-	if mv4 := m["KeyId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "KeyId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["KeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s6
+		x.KeyId = s4
 	}
-	if mv7 := m["GrantId"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "GrantId"}
-		s9, ok := mv7.(string)
+	if mv5 := m["GrantId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "GrantId"})
 		}
-		x.GrantId = s9
+		x.GrantId = s6
 	}
-	if mv10 := m["DryRun"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "DryRun"}
-		s12, ok := mv10.(bool)
+	if mv7 := m["DryRun"]; mv7 != nil {
+		s8, ok := mv7.(bool)
 		if !ok {
-			return wireBindErr(p11, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
 		}
-		x.DryRun = s12
+		x.DryRun = s8
 	}
 	return nil
 }
@@ -7322,36 +6974,33 @@ func (x *RevokeGrantRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *RevokeGrantRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *RevokeGrantRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *RevokeGrantRequest) bindWire(v any, p *wirePath) error {
+func (x *RevokeGrantRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["GrantId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "GrantId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["GrantId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "GrantId"})
 		}
-		x.GrantId = s6
+		x.GrantId = s4
 	}
-	if mv7 := m["DryRun"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "DryRun"}
-		s9, ok := mv7.(bool)
+	if mv5 := m["DryRun"]; mv5 != nil {
+		s6, ok := mv5.(bool)
 		if !ok {
-			return wireBindErr(p8, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
 		}
-		x.DryRun = s9
+		x.DryRun = s6
 	}
 	return nil
 }
@@ -7372,20 +7021,19 @@ func (x *RotateKeyOnDemandRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *RotateKeyOnDemandRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *RotateKeyOnDemandRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *RotateKeyOnDemandRequest) bindWire(v any, p *wirePath) error {
+func (x *RotateKeyOnDemandRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
 	return nil
 }
@@ -7406,20 +7054,19 @@ func (x *RotateKeyOnDemandResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *RotateKeyOnDemandResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *RotateKeyOnDemandResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *RotateKeyOnDemandResponse) bindWire(v any, p *wirePath) error {
+func (x *RotateKeyOnDemandResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
 	return nil
 }
@@ -7476,86 +7123,77 @@ func (x *RotationsListEntry) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *RotationsListEntry) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *RotationsListEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *RotationsListEntry) bindWire(v any, p *wirePath) error {
+func (x *RotationsListEntry) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["KeyMaterialId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "KeyMaterialId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["KeyMaterialId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
 		}
-		x.KeyMaterialId = s6
+		x.KeyMaterialId = s4
 	}
-	if mv7 := m["KeyMaterialDescription"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "KeyMaterialDescription"}
-		s9, ok := mv7.(string)
+	if mv5 := m["KeyMaterialDescription"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialDescription"})
 		}
-		x.KeyMaterialDescription = s9
+		x.KeyMaterialDescription = s6
 	}
-	if mv10 := m["ImportState"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "ImportState"}
-		s12, ok := mv10.(string)
+	if mv7 := m["ImportState"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "ImportState"})
 		}
-		x.ImportState = s12
+		x.ImportState = s8
 	}
-	if mv13 := m["KeyMaterialState"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "KeyMaterialState"}
-		s15, ok := mv13.(string)
+	if mv9 := m["KeyMaterialState"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p14, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialState"})
 		}
-		x.KeyMaterialState = s15
+		x.KeyMaterialState = s10
 	}
-	if mv16 := m["ExpirationModel"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "ExpirationModel"}
-		s18, ok := mv16.(string)
+	if mv11 := m["ExpirationModel"]; mv11 != nil {
+		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr(p17, "a string")
+			return wireBindErr("a string", wireSeg{name: "ExpirationModel"})
 		}
-		x.ExpirationModel = s18
+		x.ExpirationModel = s12
 	}
-	if mv19 := m["ValidTo"]; mv19 != nil {
-		p20 := &wirePath{parent: p, name: "ValidTo"}
-		ptr21 := new(sealbox.Timestamp)
-		n22, ok := mv19.(json.Number)
-		if !ok || (&(*ptr21)).UnmarshalJSON([]byte(n22)) != nil {
-			return wireBindErr(p20, "a value of sealbox.Timestamp")
+	if mv13 := m["ValidTo"]; mv13 != nil {
+		ptr14 := new(sealbox.Timestamp)
+		n15, ok := mv13.(json.Number)
+		if !ok || (&(*ptr14)).UnmarshalJSON([]byte(n15)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "ValidTo"})
 		}
-		x.ValidTo = ptr21
+		x.ValidTo = ptr14
 	}
-	if mv23 := m["RotationDate"]; mv23 != nil {
-		p24 := &wirePath{parent: p, name: "RotationDate"}
-		ptr25 := new(sealbox.Timestamp)
-		n26, ok := mv23.(json.Number)
-		if !ok || (&(*ptr25)).UnmarshalJSON([]byte(n26)) != nil {
-			return wireBindErr(p24, "a value of sealbox.Timestamp")
+	if mv16 := m["RotationDate"]; mv16 != nil {
+		ptr17 := new(sealbox.Timestamp)
+		n18, ok := mv16.(json.Number)
+		if !ok || (&(*ptr17)).UnmarshalJSON([]byte(n18)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "RotationDate"})
 		}
-		x.RotationDate = ptr25
+		x.RotationDate = ptr17
 	}
-	if mv27 := m["RotationType"]; mv27 != nil {
-		p28 := &wirePath{parent: p, name: "RotationType"}
-		s29, ok := mv27.(string)
+	if mv19 := m["RotationType"]; mv19 != nil {
+		s20, ok := mv19.(string)
 		if !ok {
-			return wireBindErr(p28, "a string")
+			return wireBindErr("a string", wireSeg{name: "RotationType"})
 		}
-		x.RotationType = s29
+		x.RotationType = s20
 	}
 	return nil
 }
@@ -7580,32 +7218,30 @@ func (x *ScheduleKeyDeletionRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ScheduleKeyDeletionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ScheduleKeyDeletionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ScheduleKeyDeletionRequest) bindWire(v any, p *wirePath) error {
+func (x *ScheduleKeyDeletionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["PendingWindowInDays"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PendingWindowInDays"}
-		n6, ok := mv4.(json.Number)
+	if mv3 := m["PendingWindowInDays"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr(p5, "a number")
+			return wireBindErr("a number", wireSeg{name: "PendingWindowInDays"})
 		}
-		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
-		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr(p5, "an integer of int32's range")
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "PendingWindowInDays"})
 		}
-		x.PendingWindowInDays = int32(i7)
+		x.PendingWindowInDays = int32(i5)
 	}
 	return nil
 }
@@ -7640,49 +7276,45 @@ func (x *ScheduleKeyDeletionResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ScheduleKeyDeletionResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ScheduleKeyDeletionResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ScheduleKeyDeletionResponse) bindWire(v any, p *wirePath) error {
+func (x *ScheduleKeyDeletionResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["DeletionDate"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "DeletionDate"}
-		ptr6 := new(sealbox.Timestamp)
-		n7, ok := mv4.(json.Number)
-		if !ok || (&(*ptr6)).UnmarshalJSON([]byte(n7)) != nil {
-			return wireBindErr(p5, "a value of sealbox.Timestamp")
+	if mv3 := m["DeletionDate"]; mv3 != nil {
+		ptr4 := new(sealbox.Timestamp)
+		n5, ok := mv3.(json.Number)
+		if !ok || (&(*ptr4)).UnmarshalJSON([]byte(n5)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletionDate"})
 		}
-		x.DeletionDate = ptr6
+		x.DeletionDate = ptr4
 	}
-	if mv8 := m["KeyState"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "KeyState"}
-		s10, ok := mv8.(string)
+	if mv6 := m["KeyState"]; mv6 != nil {
+		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr(p9, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyState"})
 		}
-		x.KeyState = s10
+		x.KeyState = s7
 	}
-	if mv11 := m["PendingWindowInDays"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "PendingWindowInDays"}
-		n13, ok := mv11.(json.Number)
+	if mv8 := m["PendingWindowInDays"]; mv8 != nil {
+		n9, ok := mv8.(json.Number)
 		if !ok {
-			return wireBindErr(p12, "a number")
+			return wireBindErr("a number", wireSeg{name: "PendingWindowInDays"})
 		}
-		i14, err15 := strconv.ParseInt(string(n13), 10, 64)
-		if err15 != nil || i14 < math.MinInt32 || i14 > math.MaxInt32 {
-			return wireBindErr(p12, "an integer of int32's range")
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "PendingWindowInDays"})
 		}
-		x.PendingWindowInDays = int32(i14)
+		x.PendingWindowInDays = int32(i10)
 	}
 	return nil
 }
@@ -7734,76 +7366,69 @@ func (x *SignRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *SignRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *SignRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *SignRequest) bindWire(v any, p *wirePath) error {
+func (x *SignRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["Message"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Message"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Message"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "Message"})
 		}
-		d7, err8 := base64.StdEncoding.DecodeString(s6)
-		if err8 != nil {
-			return wireBindErr(p5, "base64-encoded bytes")
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Message"})
 		}
-		x.Message = d7
+		x.Message = d5
 	}
-	if mv9 := m["MessageType"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "MessageType"}
-		s11, ok := mv9.(string)
+	if mv7 := m["MessageType"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "MessageType"})
 		}
-		x.MessageType = s11
+		x.MessageType = s8
 	}
-	if mv12 := m["GrantTokens"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "GrantTokens"}
-		l14, ok := mv12.([]any)
+	if mv9 := m["GrantTokens"]; mv9 != nil {
+		l10, ok := mv9.([]any)
 		if !ok {
-			return wireBindErr(p13, "a list")
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
 		}
-		s15 := make([]string, len(l14))
-		for i16, e17 := range l14 {
-			if e17 == nil {
+		s11 := make([]string, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
 				continue
 			}
-			p18 := &wirePath{parent: p13, index: i16 + 1}
-			s19, ok := e17.(string)
+			s14, ok := e13.(string)
 			if !ok {
-				return wireBindErr(p18, "a string")
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i12 + 1})
 			}
-			s15[i16] = s19
+			s11[i12] = s14
 		}
-		x.GrantTokens = s15
+		x.GrantTokens = s11
 	}
-	if mv20 := m["SigningAlgorithm"]; mv20 != nil {
-		p21 := &wirePath{parent: p, name: "SigningAlgorithm"}
-		s22, ok := mv20.(string)
+	if mv15 := m["SigningAlgorithm"]; mv15 != nil {
+		s16, ok := mv15.(string)
 		if !ok {
-			return wireBindErr(p21, "a string")
+			return wireBindErr("a string", wireSeg{name: "SigningAlgorithm"})
 		}
-		x.SigningAlgorithm = s22
+		x.SigningAlgorithm = s16
 	}
-	if mv23 := m["DryRun"]; mv23 != nil {
-		p24 := &wirePath{parent: p, name: "DryRun"}
-		s25, ok := mv23.(bool)
+	if mv17 := m["DryRun"]; mv17 != nil {
+		s18, ok := mv17.(bool)
 		if !ok {
-			return wireBindErr(p24, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
 		}
-		x.DryRun = s25
+		x.DryRun = s18
 	}
 	return nil
 }
@@ -7834,40 +7459,37 @@ func (x *SignResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *SignResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *SignResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *SignResponse) bindWire(v any, p *wirePath) error {
+func (x *SignResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["Signature"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Signature"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Signature"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "Signature"})
 		}
-		d7, err8 := base64.StdEncoding.DecodeString(s6)
-		if err8 != nil {
-			return wireBindErr(p5, "base64-encoded bytes")
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Signature"})
 		}
-		x.Signature = d7
+		x.Signature = d5
 	}
-	if mv9 := m["SigningAlgorithm"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "SigningAlgorithm"}
-		s11, ok := mv9.(string)
+	if mv7 := m["SigningAlgorithm"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "SigningAlgorithm"})
 		}
-		x.SigningAlgorithm = s11
+		x.SigningAlgorithm = s8
 	}
 	return nil
 }
@@ -7892,28 +7514,26 @@ func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Tag) bindWire(v any, p *wirePath) error {
+func (x *Tag) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["TagKey"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "TagKey"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "TagKey"})
 		}
-		x.TagKey = s3
+		x.TagKey = s2
 	}
-	if mv4 := m["TagValue"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "TagValue"}
-		s6, ok := mv4.(string)
+	if mv3 := m["TagValue"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "TagValue"})
 		}
-		x.TagValue = s6
+		x.TagValue = s4
 	}
 	return nil
 }
@@ -7950,38 +7570,35 @@ func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *TagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *TagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *TagResourceRequest) bindWire(v any, p *wirePath) error {
+func (x *TagResourceRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["Tags"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Tags"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["Tags"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s7 := make([]Tag, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]Tag, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
-				return err
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i6 + 1})
 			}
 		}
-		x.Tags = s7
+		x.Tags = s5
 	}
 	return nil
 }
@@ -8015,40 +7632,37 @@ func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UntagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UntagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UntagResourceRequest) bindWire(v any, p *wirePath) error {
+func (x *UntagResourceRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["TagKeys"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "TagKeys"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["TagKeys"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "TagKeys"})
 		}
-		s7 := make([]string, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			s11, ok := e9.(string)
+			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr(p10, "a string")
+				return wireBindErr("a string", wireSeg{name: "TagKeys"}, wireSeg{index: i6 + 1})
 			}
-			s7[i8] = s11
+			s5[i6] = s8
 		}
-		x.TagKeys = s7
+		x.TagKeys = s5
 	}
 	return nil
 }
@@ -8073,28 +7687,26 @@ func (x *UpdateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UpdateAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UpdateAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UpdateAliasRequest) bindWire(v any, p *wirePath) error {
+func (x *UpdateAliasRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["AliasName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "AliasName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "AliasName"})
 		}
-		x.AliasName = s3
+		x.AliasName = s2
 	}
-	if mv4 := m["TargetKeyId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "TargetKeyId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["TargetKeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "TargetKeyId"})
 		}
-		x.TargetKeyId = s6
+		x.TargetKeyId = s4
 	}
 	return nil
 }
@@ -8119,28 +7731,26 @@ func (x *UpdateKeyDescriptionRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UpdateKeyDescriptionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UpdateKeyDescriptionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UpdateKeyDescriptionRequest) bindWire(v any, p *wirePath) error {
+func (x *UpdateKeyDescriptionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["Description"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Description"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Description"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		x.Description = s6
+		x.Description = s4
 	}
 	return nil
 }
@@ -8165,28 +7775,26 @@ func (x *UpdatePrimaryRegionRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UpdatePrimaryRegionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UpdatePrimaryRegionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UpdatePrimaryRegionRequest) bindWire(v any, p *wirePath) error {
+func (x *UpdatePrimaryRegionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["PrimaryRegion"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PrimaryRegion"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PrimaryRegion"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PrimaryRegion"})
 		}
-		x.PrimaryRegion = s6
+		x.PrimaryRegion = s4
 	}
 	return nil
 }
@@ -8240,80 +7848,73 @@ func (x *VerifyMacRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *VerifyMacRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *VerifyMacRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *VerifyMacRequest) bindWire(v any, p *wirePath) error {
+func (x *VerifyMacRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Message"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Message"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "Message"})
 		}
-		d4, err5 := base64.StdEncoding.DecodeString(s3)
-		if err5 != nil {
-			return wireBindErr(p2, "base64-encoded bytes")
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Message"})
 		}
-		x.Message = d4
+		x.Message = d3
 	}
-	if mv6 := m["KeyId"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "KeyId"}
-		s8, ok := mv6.(string)
+	if mv5 := m["KeyId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p7, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s8
+		x.KeyId = s6
 	}
-	if mv9 := m["MacAlgorithm"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "MacAlgorithm"}
-		s11, ok := mv9.(string)
+	if mv7 := m["MacAlgorithm"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "MacAlgorithm"})
 		}
-		x.MacAlgorithm = s11
+		x.MacAlgorithm = s8
 	}
-	if mv12 := m["Mac"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "Mac"}
-		s14, ok := mv12.(string)
+	if mv9 := m["Mac"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p13, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "Mac"})
 		}
-		d15, err16 := base64.StdEncoding.DecodeString(s14)
-		if err16 != nil {
-			return wireBindErr(p13, "base64-encoded bytes")
+		d11, err12 := base64.StdEncoding.DecodeString(s10)
+		if err12 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Mac"})
 		}
-		x.Mac = d15
+		x.Mac = d11
 	}
-	if mv17 := m["GrantTokens"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "GrantTokens"}
-		l19, ok := mv17.([]any)
+	if mv13 := m["GrantTokens"]; mv13 != nil {
+		l14, ok := mv13.([]any)
 		if !ok {
-			return wireBindErr(p18, "a list")
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
 		}
-		s20 := make([]string, len(l19))
-		for i21, e22 := range l19 {
-			if e22 == nil {
+		s15 := make([]string, len(l14))
+		for i16, e17 := range l14 {
+			if e17 == nil {
 				continue
 			}
-			p23 := &wirePath{parent: p18, index: i21 + 1}
-			s24, ok := e22.(string)
+			s18, ok := e17.(string)
 			if !ok {
-				return wireBindErr(p23, "a string")
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i16 + 1})
 			}
-			s20[i21] = s24
+			s15[i16] = s18
 		}
-		x.GrantTokens = s20
+		x.GrantTokens = s15
 	}
-	if mv25 := m["DryRun"]; mv25 != nil {
-		p26 := &wirePath{parent: p, name: "DryRun"}
-		s27, ok := mv25.(bool)
+	if mv19 := m["DryRun"]; mv19 != nil {
+		s20, ok := mv19.(bool)
 		if !ok {
-			return wireBindErr(p26, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
 		}
-		x.DryRun = s27
+		x.DryRun = s20
 	}
 	return nil
 }
@@ -8342,36 +7943,33 @@ func (x *VerifyMacResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *VerifyMacResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *VerifyMacResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *VerifyMacResponse) bindWire(v any, p *wirePath) error {
+func (x *VerifyMacResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["MacValid"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "MacValid"}
-		s6, ok := mv4.(bool)
+	if mv3 := m["MacValid"]; mv3 != nil {
+		s4, ok := mv3.(bool)
 		if !ok {
-			return wireBindErr(p5, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "MacValid"})
 		}
-		x.MacValid = s6
+		x.MacValid = s4
 	}
-	if mv7 := m["MacAlgorithm"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "MacAlgorithm"}
-		s9, ok := mv7.(string)
+	if mv5 := m["MacAlgorithm"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "MacAlgorithm"})
 		}
-		x.MacAlgorithm = s9
+		x.MacAlgorithm = s6
 	}
 	return nil
 }
@@ -8429,88 +8027,80 @@ func (x *VerifyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *VerifyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *VerifyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *VerifyRequest) bindWire(v any, p *wirePath) error {
+func (x *VerifyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["Message"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Message"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Message"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "Message"})
 		}
-		d7, err8 := base64.StdEncoding.DecodeString(s6)
-		if err8 != nil {
-			return wireBindErr(p5, "base64-encoded bytes")
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Message"})
 		}
-		x.Message = d7
+		x.Message = d5
 	}
-	if mv9 := m["MessageType"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "MessageType"}
-		s11, ok := mv9.(string)
+	if mv7 := m["MessageType"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "MessageType"})
 		}
-		x.MessageType = s11
+		x.MessageType = s8
 	}
-	if mv12 := m["Signature"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "Signature"}
-		s14, ok := mv12.(string)
+	if mv9 := m["Signature"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p13, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "Signature"})
 		}
-		d15, err16 := base64.StdEncoding.DecodeString(s14)
-		if err16 != nil {
-			return wireBindErr(p13, "base64-encoded bytes")
+		d11, err12 := base64.StdEncoding.DecodeString(s10)
+		if err12 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Signature"})
 		}
-		x.Signature = d15
+		x.Signature = d11
 	}
-	if mv17 := m["SigningAlgorithm"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "SigningAlgorithm"}
-		s19, ok := mv17.(string)
+	if mv13 := m["SigningAlgorithm"]; mv13 != nil {
+		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr(p18, "a string")
+			return wireBindErr("a string", wireSeg{name: "SigningAlgorithm"})
 		}
-		x.SigningAlgorithm = s19
+		x.SigningAlgorithm = s14
 	}
-	if mv20 := m["GrantTokens"]; mv20 != nil {
-		p21 := &wirePath{parent: p, name: "GrantTokens"}
-		l22, ok := mv20.([]any)
+	if mv15 := m["GrantTokens"]; mv15 != nil {
+		l16, ok := mv15.([]any)
 		if !ok {
-			return wireBindErr(p21, "a list")
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
 		}
-		s23 := make([]string, len(l22))
-		for i24, e25 := range l22 {
-			if e25 == nil {
+		s17 := make([]string, len(l16))
+		for i18, e19 := range l16 {
+			if e19 == nil {
 				continue
 			}
-			p26 := &wirePath{parent: p21, index: i24 + 1}
-			s27, ok := e25.(string)
+			s20, ok := e19.(string)
 			if !ok {
-				return wireBindErr(p26, "a string")
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i18 + 1})
 			}
-			s23[i24] = s27
+			s17[i18] = s20
 		}
-		x.GrantTokens = s23
+		x.GrantTokens = s17
 	}
-	if mv28 := m["DryRun"]; mv28 != nil {
-		p29 := &wirePath{parent: p, name: "DryRun"}
-		s30, ok := mv28.(bool)
+	if mv21 := m["DryRun"]; mv21 != nil {
+		s22, ok := mv21.(bool)
 		if !ok {
-			return wireBindErr(p29, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
 		}
-		x.DryRun = s30
+		x.DryRun = s22
 	}
 	return nil
 }
@@ -8539,36 +8129,33 @@ func (x *VerifyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *VerifyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *VerifyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *VerifyResponse) bindWire(v any, p *wirePath) error {
+func (x *VerifyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "KeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s3
+		x.KeyId = s2
 	}
-	if mv4 := m["SignatureValid"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "SignatureValid"}
-		s6, ok := mv4.(bool)
+	if mv3 := m["SignatureValid"]; mv3 != nil {
+		s4, ok := mv3.(bool)
 		if !ok {
-			return wireBindErr(p5, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "SignatureValid"})
 		}
-		x.SignatureValid = s6
+		x.SignatureValid = s4
 	}
-	if mv7 := m["SigningAlgorithm"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "SigningAlgorithm"}
-		s9, ok := mv7.(string)
+	if mv5 := m["SigningAlgorithm"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "SigningAlgorithm"})
 		}
-		x.SigningAlgorithm = s9
+		x.SigningAlgorithm = s6
 	}
 	return nil
 }
@@ -8589,58 +8176,69 @@ func (x *XksKeyConfigurationType) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *XksKeyConfigurationType) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *XksKeyConfigurationType) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *XksKeyConfigurationType) bindWire(v any, p *wirePath) error {
+func (x *XksKeyConfigurationType) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Id"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Id"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Id"})
 		}
-		x.Id = s3
+		x.Id = s2
 	}
 	return nil
 }
 
-// wirePath is where a bound value is, built as the binding descends and
-// spelled out only for an error.
-type wirePath struct {
-	parent *wirePath
-	name   string // a member's
-	index  int    // a list's element, from 1; -1 for a map's value
+// wireSeg is a step of the path to a bound value: a member, a list's
+// element (index, from 1) or a map's value (index -1).
+type wireSeg struct {
+	name  string
+	index int
 }
 
-// String is the path as awsapi's reflective binder spells it.
-func (p *wirePath) String() string {
-	if p == nil {
-		return ""
-	}
-	parent := p.parent.String()
-	switch {
-	case p.index > 0:
-		return parent + "." + strconv.Itoa(p.index)
-	case p.index < 0:
-		return parent + ".value"
-	case parent == "":
-		return p.name
-	}
-	return parent + "." + p.name
+// wireBindError is awsapi's bindError: a value without the Go type's
+// shape, at the path segs.
+type wireBindError struct {
+	segs []wireSeg
+	want string
 }
-
-// wireBindError is awsapi's bindError: a value without the Go type's shape.
-type wireBindError struct{ path, want string }
 
 func (e *wireBindError) Error() string {
-	return "Unexpected value type at '" + e.path + "': expected " + e.want
+	return "Unexpected value type at '" + e.path() + "': expected " + e.want
 }
 
-func wireBindErr(p *wirePath, want string) error {
-	return &wireBindError{p.String(), want}
+// path is the path as awsapi's reflective binder spells it.
+func (e *wireBindError) path() string {
+	p := ""
+	for _, s := range e.segs {
+		switch {
+		case s.index > 0:
+			p += "." + strconv.Itoa(s.index)
+		case s.index < 0:
+			p += ".value"
+		case p == "":
+			p = s.name
+		default:
+			p += "." + s.name
+		}
+	}
+	return p
+}
+
+func wireBindErr(want string, segs ...wireSeg) error {
+	return &wireBindError{segs: segs, want: want}
+}
+
+// wireWrap puts segs, the path to a structure, before the path of err, an
+// error binding it.
+func wireWrap(err error, segs ...wireSeg) error {
+	e := err.(*wireBindError)
+	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
+	return e
 }
 
 // wireAppendString is encoding/json's appendString with HTML escaping.

@@ -256,46 +256,42 @@ func (x *AddTagsToResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *AddTagsToResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *AddTagsToResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *AddTagsToResourceRequest) bindWire(v any, p *wirePath) error {
+func (x *AddTagsToResourceRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ResourceType"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ResourceType"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ResourceType"})
 		}
-		x.ResourceType = s3
+		x.ResourceType = s2
 	}
-	if mv4 := m["ResourceId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ResourceId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["ResourceId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "ResourceId"})
 		}
-		x.ResourceId = s6
+		x.ResourceId = s4
 	}
-	if mv7 := m["Tags"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Tags"}
-		l9, ok := mv7.([]any)
+	if mv5 := m["Tags"]; mv5 != nil {
+		l6, ok := mv5.([]any)
 		if !ok {
-			return wireBindErr(p8, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s10 := make([]Tag, len(l9))
-		for i11, e12 := range l9 {
-			if e12 == nil {
+		s7 := make([]Tag, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
 				continue
 			}
-			p13 := &wirePath{parent: p8, index: i11 + 1}
-			if err := (&s10[i11]).bindWire(e12, p13); err != nil {
-				return err
+			if err := (&s7[i8]).bindWire(e9); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i8 + 1})
 			}
 		}
-		x.Tags = s10
+		x.Tags = s7
 	}
 	return nil
 }
@@ -307,11 +303,11 @@ func (x *AddTagsToResourceResult) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *AddTagsToResourceResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *AddTagsToResourceResult) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *AddTagsToResourceResult) bindWire(v any, p *wirePath) error {
+func (x *AddTagsToResourceResult) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	return nil
 }
@@ -332,20 +328,19 @@ func (x *DeleteParameterRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteParameterRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteParameterRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteParameterRequest) bindWire(v any, p *wirePath) error {
+func (x *DeleteParameterRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Name"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s3
+		x.Name = s2
 	}
 	return nil
 }
@@ -357,11 +352,11 @@ func (x *DeleteParameterResult) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteParameterResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteParameterResult) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteParameterResult) bindWire(v any, p *wirePath) error {
+func (x *DeleteParameterResult) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	return nil
 }
@@ -391,32 +386,30 @@ func (x *DeleteParametersRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteParametersRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteParametersRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteParametersRequest) bindWire(v any, p *wirePath) error {
+func (x *DeleteParametersRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Names"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Names"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Names"})
 		}
-		s4 := make([]string, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			s8, ok := e6.(string)
+			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr(p7, "a string")
+				return wireBindErr("a string", wireSeg{name: "Names"}, wireSeg{index: i4 + 1})
 			}
-			s4[i5] = s8
+			s3[i4] = s6
 		}
-		x.Names = s4
+		x.Names = s3
 	}
 	return nil
 }
@@ -463,52 +456,48 @@ func (x *DeleteParametersResult) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteParametersResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteParametersResult) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteParametersResult) bindWire(v any, p *wirePath) error {
+func (x *DeleteParametersResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["DeletedParameters"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "DeletedParameters"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "DeletedParameters"})
 		}
-		s4 := make([]string, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			s8, ok := e6.(string)
+			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr(p7, "a string")
+				return wireBindErr("a string", wireSeg{name: "DeletedParameters"}, wireSeg{index: i4 + 1})
 			}
-			s4[i5] = s8
+			s3[i4] = s6
 		}
-		x.DeletedParameters = s4
+		x.DeletedParameters = s3
 	}
-	if mv9 := m["InvalidParameters"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "InvalidParameters"}
-		l11, ok := mv9.([]any)
+	if mv7 := m["InvalidParameters"]; mv7 != nil {
+		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr(p10, "a list")
+			return wireBindErr("a list", wireSeg{name: "InvalidParameters"})
 		}
-		s12 := make([]string, len(l11))
-		for i13, e14 := range l11 {
-			if e14 == nil {
+		s9 := make([]string, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
 				continue
 			}
-			p15 := &wirePath{parent: p10, index: i13 + 1}
-			s16, ok := e14.(string)
+			s12, ok := e11.(string)
 			if !ok {
-				return wireBindErr(p15, "a string")
+				return wireBindErr("a string", wireSeg{name: "InvalidParameters"}, wireSeg{index: i10 + 1})
 			}
-			s12[i13] = s16
+			s9[i10] = s12
 		}
-		x.InvalidParameters = s12
+		x.InvalidParameters = s9
 	}
 	return nil
 }
@@ -568,76 +557,69 @@ func (x *DescribeParametersRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DescribeParametersRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DescribeParametersRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DescribeParametersRequest) bindWire(v any, p *wirePath) error {
+func (x *DescribeParametersRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Filters"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Filters"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Filters"})
 		}
-		s4 := make([]ParametersFilter, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]ParametersFilter, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Filters"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Filters = s4
+		x.Filters = s3
 	}
-	if mv8 := m["ParameterFilters"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "ParameterFilters"}
-		l10, ok := mv8.([]any)
+	if mv6 := m["ParameterFilters"]; mv6 != nil {
+		l7, ok := mv6.([]any)
 		if !ok {
-			return wireBindErr(p9, "a list")
+			return wireBindErr("a list", wireSeg{name: "ParameterFilters"})
 		}
-		s11 := make([]ParameterStringFilter, len(l10))
-		for i12, e13 := range l10 {
-			if e13 == nil {
+		s8 := make([]ParameterStringFilter, len(l7))
+		for i9, e10 := range l7 {
+			if e10 == nil {
 				continue
 			}
-			p14 := &wirePath{parent: p9, index: i12 + 1}
-			if err := (&s11[i12]).bindWire(e13, p14); err != nil {
-				return err
+			if err := (&s8[i9]).bindWire(e10); err != nil {
+				return wireWrap(err, wireSeg{name: "ParameterFilters"}, wireSeg{index: i9 + 1})
 			}
 		}
-		x.ParameterFilters = s11
+		x.ParameterFilters = s8
 	}
-	if mv15 := m["MaxResults"]; mv15 != nil {
-		p16 := &wirePath{parent: p, name: "MaxResults"}
-		n17, ok := mv15.(json.Number)
+	if mv11 := m["MaxResults"]; mv11 != nil {
+		n12, ok := mv11.(json.Number)
 		if !ok {
-			return wireBindErr(p16, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxResults"})
 		}
-		i18, err19 := strconv.ParseInt(string(n17), 10, 64)
-		if err19 != nil || i18 < math.MinInt32 || i18 > math.MaxInt32 {
-			return wireBindErr(p16, "an integer of int32's range")
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxResults"})
 		}
-		x.MaxResults = int32(i18)
+		x.MaxResults = int32(i13)
 	}
-	if mv20 := m["NextToken"]; mv20 != nil {
-		p21 := &wirePath{parent: p, name: "NextToken"}
-		s22, ok := mv20.(string)
+	if mv15 := m["NextToken"]; mv15 != nil {
+		s16, ok := mv15.(string)
 		if !ok {
-			return wireBindErr(p21, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
 		}
-		x.NextToken = s22
+		x.NextToken = s16
 	}
-	if mv23 := m["Shared"]; mv23 != nil {
-		p24 := &wirePath{parent: p, name: "Shared"}
-		s25, ok := mv23.(bool)
+	if mv17 := m["Shared"]; mv17 != nil {
+		s18, ok := mv17.(bool)
 		if !ok {
-			return wireBindErr(p24, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "Shared"})
 		}
-		x.Shared = s25
+		x.Shared = s18
 	}
 	return nil
 }
@@ -676,38 +658,35 @@ func (x *DescribeParametersResult) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DescribeParametersResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DescribeParametersResult) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DescribeParametersResult) bindWire(v any, p *wirePath) error {
+func (x *DescribeParametersResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Parameters"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Parameters"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Parameters"})
 		}
-		s4 := make([]ParameterMetadata, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]ParameterMetadata, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Parameters"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Parameters = s4
+		x.Parameters = s3
 	}
-	if mv8 := m["NextToken"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "NextToken"}
-		s10, ok := mv8.(string)
+	if mv6 := m["NextToken"]; mv6 != nil {
+		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr(p9, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
 		}
-		x.NextToken = s10
+		x.NextToken = s7
 	}
 	return nil
 }
@@ -740,48 +719,44 @@ func (x *GetParameterHistoryRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetParameterHistoryRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetParameterHistoryRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetParameterHistoryRequest) bindWire(v any, p *wirePath) error {
+func (x *GetParameterHistoryRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Name"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s3
+		x.Name = s2
 	}
-	if mv4 := m["WithDecryption"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "WithDecryption"}
-		s6, ok := mv4.(bool)
+	if mv3 := m["WithDecryption"]; mv3 != nil {
+		s4, ok := mv3.(bool)
 		if !ok {
-			return wireBindErr(p5, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "WithDecryption"})
 		}
-		x.WithDecryption = s6
+		x.WithDecryption = s4
 	}
-	if mv7 := m["MaxResults"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "MaxResults"}
-		n9, ok := mv7.(json.Number)
+	if mv5 := m["MaxResults"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p8, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxResults"})
 		}
-		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
-		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
-			return wireBindErr(p8, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxResults"})
 		}
-		x.MaxResults = int32(i10)
+		x.MaxResults = int32(i7)
 	}
-	if mv12 := m["NextToken"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "NextToken"}
-		s14, ok := mv12.(string)
+	if mv9 := m["NextToken"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p13, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
 		}
-		x.NextToken = s14
+		x.NextToken = s10
 	}
 	return nil
 }
@@ -820,38 +795,35 @@ func (x *GetParameterHistoryResult) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetParameterHistoryResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetParameterHistoryResult) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetParameterHistoryResult) bindWire(v any, p *wirePath) error {
+func (x *GetParameterHistoryResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Parameters"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Parameters"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Parameters"})
 		}
-		s4 := make([]ParameterHistory, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]ParameterHistory, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Parameters"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Parameters = s4
+		x.Parameters = s3
 	}
-	if mv8 := m["NextToken"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "NextToken"}
-		s10, ok := mv8.(string)
+	if mv6 := m["NextToken"]; mv6 != nil {
+		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr(p9, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
 		}
-		x.NextToken = s10
+		x.NextToken = s7
 	}
 	return nil
 }
@@ -876,28 +848,26 @@ func (x *GetParameterRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetParameterRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetParameterRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetParameterRequest) bindWire(v any, p *wirePath) error {
+func (x *GetParameterRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Name"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s3
+		x.Name = s2
 	}
-	if mv4 := m["WithDecryption"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "WithDecryption"}
-		s6, ok := mv4.(bool)
+	if mv3 := m["WithDecryption"]; mv3 != nil {
+		s4, ok := mv3.(bool)
 		if !ok {
-			return wireBindErr(p5, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "WithDecryption"})
 		}
-		x.WithDecryption = s6
+		x.WithDecryption = s4
 	}
 	return nil
 }
@@ -925,20 +895,19 @@ func (x *GetParameterResult) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetParameterResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetParameterResult) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetParameterResult) bindWire(v any, p *wirePath) error {
+func (x *GetParameterResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Parameter"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Parameter"}
-		ptr3 := new(Parameter)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(Parameter)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Parameter"})
 		}
-		x.Parameter = ptr3
+		x.Parameter = ptr2
 	}
 	return nil
 }
@@ -991,74 +960,67 @@ func (x *GetParametersByPathRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetParametersByPathRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetParametersByPathRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetParametersByPathRequest) bindWire(v any, p *wirePath) error {
+func (x *GetParametersByPathRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Path"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Path"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Path"})
 		}
-		x.Path = s3
+		x.Path = s2
 	}
-	if mv4 := m["Recursive"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Recursive"}
-		s6, ok := mv4.(bool)
+	if mv3 := m["Recursive"]; mv3 != nil {
+		s4, ok := mv3.(bool)
 		if !ok {
-			return wireBindErr(p5, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "Recursive"})
 		}
-		x.Recursive = s6
+		x.Recursive = s4
 	}
-	if mv7 := m["ParameterFilters"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "ParameterFilters"}
-		l9, ok := mv7.([]any)
+	if mv5 := m["ParameterFilters"]; mv5 != nil {
+		l6, ok := mv5.([]any)
 		if !ok {
-			return wireBindErr(p8, "a list")
+			return wireBindErr("a list", wireSeg{name: "ParameterFilters"})
 		}
-		s10 := make([]ParameterStringFilter, len(l9))
-		for i11, e12 := range l9 {
-			if e12 == nil {
+		s7 := make([]ParameterStringFilter, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
 				continue
 			}
-			p13 := &wirePath{parent: p8, index: i11 + 1}
-			if err := (&s10[i11]).bindWire(e12, p13); err != nil {
-				return err
+			if err := (&s7[i8]).bindWire(e9); err != nil {
+				return wireWrap(err, wireSeg{name: "ParameterFilters"}, wireSeg{index: i8 + 1})
 			}
 		}
-		x.ParameterFilters = s10
+		x.ParameterFilters = s7
 	}
-	if mv14 := m["WithDecryption"]; mv14 != nil {
-		p15 := &wirePath{parent: p, name: "WithDecryption"}
-		s16, ok := mv14.(bool)
+	if mv10 := m["WithDecryption"]; mv10 != nil {
+		s11, ok := mv10.(bool)
 		if !ok {
-			return wireBindErr(p15, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "WithDecryption"})
 		}
-		x.WithDecryption = s16
+		x.WithDecryption = s11
 	}
-	if mv17 := m["MaxResults"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "MaxResults"}
-		n19, ok := mv17.(json.Number)
+	if mv12 := m["MaxResults"]; mv12 != nil {
+		n13, ok := mv12.(json.Number)
 		if !ok {
-			return wireBindErr(p18, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxResults"})
 		}
-		i20, err21 := strconv.ParseInt(string(n19), 10, 64)
-		if err21 != nil || i20 < math.MinInt32 || i20 > math.MaxInt32 {
-			return wireBindErr(p18, "an integer of int32's range")
+		i14, err15 := strconv.ParseInt(string(n13), 10, 64)
+		if err15 != nil || i14 < math.MinInt32 || i14 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxResults"})
 		}
-		x.MaxResults = int32(i20)
+		x.MaxResults = int32(i14)
 	}
-	if mv22 := m["NextToken"]; mv22 != nil {
-		p23 := &wirePath{parent: p, name: "NextToken"}
-		s24, ok := mv22.(string)
+	if mv16 := m["NextToken"]; mv16 != nil {
+		s17, ok := mv16.(string)
 		if !ok {
-			return wireBindErr(p23, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
 		}
-		x.NextToken = s24
+		x.NextToken = s17
 	}
 	return nil
 }
@@ -1097,38 +1059,35 @@ func (x *GetParametersByPathResult) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetParametersByPathResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetParametersByPathResult) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetParametersByPathResult) bindWire(v any, p *wirePath) error {
+func (x *GetParametersByPathResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Parameters"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Parameters"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Parameters"})
 		}
-		s4 := make([]Parameter, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]Parameter, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Parameters"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Parameters = s4
+		x.Parameters = s3
 	}
-	if mv8 := m["NextToken"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "NextToken"}
-		s10, ok := mv8.(string)
+	if mv6 := m["NextToken"]; mv6 != nil {
+		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr(p9, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
 		}
-		x.NextToken = s10
+		x.NextToken = s7
 	}
 	return nil
 }
@@ -1162,40 +1121,37 @@ func (x *GetParametersRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetParametersRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetParametersRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetParametersRequest) bindWire(v any, p *wirePath) error {
+func (x *GetParametersRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Names"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Names"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Names"})
 		}
-		s4 := make([]string, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			s8, ok := e6.(string)
+			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr(p7, "a string")
+				return wireBindErr("a string", wireSeg{name: "Names"}, wireSeg{index: i4 + 1})
 			}
-			s4[i5] = s8
+			s3[i4] = s6
 		}
-		x.Names = s4
+		x.Names = s3
 	}
-	if mv9 := m["WithDecryption"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "WithDecryption"}
-		s11, ok := mv9.(bool)
+	if mv7 := m["WithDecryption"]; mv7 != nil {
+		s8, ok := mv7.(bool)
 		if !ok {
-			return wireBindErr(p10, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "WithDecryption"})
 		}
-		x.WithDecryption = s11
+		x.WithDecryption = s8
 	}
 	return nil
 }
@@ -1245,50 +1201,46 @@ func (x *GetParametersResult) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetParametersResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetParametersResult) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetParametersResult) bindWire(v any, p *wirePath) error {
+func (x *GetParametersResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Parameters"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Parameters"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Parameters"})
 		}
-		s4 := make([]Parameter, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]Parameter, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Parameters"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Parameters = s4
+		x.Parameters = s3
 	}
-	if mv8 := m["InvalidParameters"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "InvalidParameters"}
-		l10, ok := mv8.([]any)
+	if mv6 := m["InvalidParameters"]; mv6 != nil {
+		l7, ok := mv6.([]any)
 		if !ok {
-			return wireBindErr(p9, "a list")
+			return wireBindErr("a list", wireSeg{name: "InvalidParameters"})
 		}
-		s11 := make([]string, len(l10))
-		for i12, e13 := range l10 {
-			if e13 == nil {
+		s8 := make([]string, len(l7))
+		for i9, e10 := range l7 {
+			if e10 == nil {
 				continue
 			}
-			p14 := &wirePath{parent: p9, index: i12 + 1}
-			s15, ok := e13.(string)
+			s11, ok := e10.(string)
 			if !ok {
-				return wireBindErr(p14, "a string")
+				return wireBindErr("a string", wireSeg{name: "InvalidParameters"}, wireSeg{index: i9 + 1})
 			}
-			s11[i12] = s15
+			s8[i9] = s11
 		}
-		x.InvalidParameters = s11
+		x.InvalidParameters = s8
 	}
 	return nil
 }
@@ -1328,54 +1280,50 @@ func (x *LabelParameterVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *LabelParameterVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *LabelParameterVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *LabelParameterVersionRequest) bindWire(v any, p *wirePath) error {
+func (x *LabelParameterVersionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Name"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s3
+		x.Name = s2
 	}
-	if mv4 := m["ParameterVersion"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ParameterVersion"}
-		ptr6 := new(int64)
-		n7, ok := mv4.(json.Number)
+	if mv3 := m["ParameterVersion"]; mv3 != nil {
+		ptr4 := new(int64)
+		n5, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr(p5, "a number")
+			return wireBindErr("a number", wireSeg{name: "ParameterVersion"})
 		}
-		i8, err9 := strconv.ParseInt(string(n7), 10, 64)
-		if err9 != nil {
-			return wireBindErr(p5, "an integer of int64's range")
+		i6, err7 := strconv.ParseInt(string(n5), 10, 64)
+		if err7 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "ParameterVersion"})
 		}
-		(*ptr6) = int64(i8)
-		x.ParameterVersion = ptr6
+		(*ptr4) = int64(i6)
+		x.ParameterVersion = ptr4
 	}
-	if mv10 := m["Labels"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Labels"}
-		l12, ok := mv10.([]any)
+	if mv8 := m["Labels"]; mv8 != nil {
+		l9, ok := mv8.([]any)
 		if !ok {
-			return wireBindErr(p11, "a list")
+			return wireBindErr("a list", wireSeg{name: "Labels"})
 		}
-		s13 := make([]string, len(l12))
-		for i14, e15 := range l12 {
-			if e15 == nil {
+		s10 := make([]string, len(l9))
+		for i11, e12 := range l9 {
+			if e12 == nil {
 				continue
 			}
-			p16 := &wirePath{parent: p11, index: i14 + 1}
-			s17, ok := e15.(string)
+			s13, ok := e12.(string)
 			if !ok {
-				return wireBindErr(p16, "a string")
+				return wireBindErr("a string", wireSeg{name: "Labels"}, wireSeg{index: i11 + 1})
 			}
-			s13[i14] = s17
+			s10[i11] = s13
 		}
-		x.Labels = s13
+		x.Labels = s10
 	}
 	return nil
 }
@@ -1411,44 +1359,41 @@ func (x *LabelParameterVersionResult) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *LabelParameterVersionResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *LabelParameterVersionResult) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *LabelParameterVersionResult) bindWire(v any, p *wirePath) error {
+func (x *LabelParameterVersionResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["InvalidLabels"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "InvalidLabels"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "InvalidLabels"})
 		}
-		s4 := make([]string, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			s8, ok := e6.(string)
+			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr(p7, "a string")
+				return wireBindErr("a string", wireSeg{name: "InvalidLabels"}, wireSeg{index: i4 + 1})
 			}
-			s4[i5] = s8
+			s3[i4] = s6
 		}
-		x.InvalidLabels = s4
+		x.InvalidLabels = s3
 	}
-	if mv9 := m["ParameterVersion"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "ParameterVersion"}
-		n11, ok := mv9.(json.Number)
+	if mv7 := m["ParameterVersion"]; mv7 != nil {
+		n8, ok := mv7.(json.Number)
 		if !ok {
-			return wireBindErr(p10, "a number")
+			return wireBindErr("a number", wireSeg{name: "ParameterVersion"})
 		}
-		i12, err13 := strconv.ParseInt(string(n11), 10, 64)
-		if err13 != nil {
-			return wireBindErr(p10, "an integer of int64's range")
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "ParameterVersion"})
 		}
-		x.ParameterVersion = int64(i12)
+		x.ParameterVersion = int64(i9)
 	}
 	return nil
 }
@@ -1473,28 +1418,26 @@ func (x *ListTagsForResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListTagsForResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListTagsForResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListTagsForResourceRequest) bindWire(v any, p *wirePath) error {
+func (x *ListTagsForResourceRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ResourceType"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ResourceType"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ResourceType"})
 		}
-		x.ResourceType = s3
+		x.ResourceType = s2
 	}
-	if mv4 := m["ResourceId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ResourceId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["ResourceId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "ResourceId"})
 		}
-		x.ResourceId = s6
+		x.ResourceId = s4
 	}
 	return nil
 }
@@ -1529,30 +1472,28 @@ func (x *ListTagsForResourceResult) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListTagsForResourceResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListTagsForResourceResult) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListTagsForResourceResult) bindWire(v any, p *wirePath) error {
+func (x *ListTagsForResourceResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["TagList"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "TagList"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "TagList"})
 		}
-		s4 := make([]Tag, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]Tag, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "TagList"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.TagList = s4
+		x.TagList = s3
 	}
 	return nil
 }
@@ -1607,89 +1548,80 @@ func (x *Parameter) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Parameter) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Parameter) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Parameter) bindWire(v any, p *wirePath) error {
+func (x *Parameter) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Name"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s3
+		x.Name = s2
 	}
-	if mv4 := m["Type"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Type"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Type"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Type"})
 		}
-		x.Type = s6
+		x.Type = s4
 	}
-	if mv7 := m["Value"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Value"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Value"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Value"})
 		}
-		x.Value = s9
+		x.Value = s6
 	}
-	if mv10 := m["Version"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Version"}
-		n12, ok := mv10.(json.Number)
+	if mv7 := m["Version"]; mv7 != nil {
+		n8, ok := mv7.(json.Number)
 		if !ok {
-			return wireBindErr(p11, "a number")
+			return wireBindErr("a number", wireSeg{name: "Version"})
 		}
-		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
-		if err14 != nil {
-			return wireBindErr(p11, "an integer of int64's range")
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "Version"})
 		}
-		x.Version = int64(i13)
+		x.Version = int64(i9)
 	}
-	if mv15 := m["Selector"]; mv15 != nil {
-		p16 := &wirePath{parent: p, name: "Selector"}
-		s17, ok := mv15.(string)
+	if mv11 := m["Selector"]; mv11 != nil {
+		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr(p16, "a string")
+			return wireBindErr("a string", wireSeg{name: "Selector"})
 		}
-		x.Selector = s17
+		x.Selector = s12
 	}
-	if mv18 := m["SourceResult"]; mv18 != nil {
-		p19 := &wirePath{parent: p, name: "SourceResult"}
-		s20, ok := mv18.(string)
+	if mv13 := m["SourceResult"]; mv13 != nil {
+		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr(p19, "a string")
+			return wireBindErr("a string", wireSeg{name: "SourceResult"})
 		}
-		x.SourceResult = s20
+		x.SourceResult = s14
 	}
-	if mv21 := m["LastModifiedDate"]; mv21 != nil {
-		p22 := &wirePath{parent: p, name: "LastModifiedDate"}
-		ptr23 := new(sealbox.Timestamp)
-		n24, ok := mv21.(json.Number)
-		if !ok || (&(*ptr23)).UnmarshalJSON([]byte(n24)) != nil {
-			return wireBindErr(p22, "a value of sealbox.Timestamp")
+	if mv15 := m["LastModifiedDate"]; mv15 != nil {
+		ptr16 := new(sealbox.Timestamp)
+		n17, ok := mv15.(json.Number)
+		if !ok || (&(*ptr16)).UnmarshalJSON([]byte(n17)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastModifiedDate"})
 		}
-		x.LastModifiedDate = ptr23
+		x.LastModifiedDate = ptr16
 	}
-	if mv25 := m["ARN"]; mv25 != nil {
-		p26 := &wirePath{parent: p, name: "ARN"}
-		s27, ok := mv25.(string)
+	if mv18 := m["ARN"]; mv18 != nil {
+		s19, ok := mv18.(string)
 		if !ok {
-			return wireBindErr(p26, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s27
+		x.ARN = s19
 	}
-	if mv28 := m["DataType"]; mv28 != nil {
-		p29 := &wirePath{parent: p, name: "DataType"}
-		s30, ok := mv28.(string)
+	if mv20 := m["DataType"]; mv20 != nil {
+		s21, ok := mv20.(string)
 		if !ok {
-			return wireBindErr(p29, "a string")
+			return wireBindErr("a string", wireSeg{name: "DataType"})
 		}
-		x.DataType = s30
+		x.DataType = s21
 	}
 	return nil
 }
@@ -1785,143 +1717,128 @@ func (x *ParameterHistory) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ParameterHistory) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ParameterHistory) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ParameterHistory) bindWire(v any, p *wirePath) error {
+func (x *ParameterHistory) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Name"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s3
+		x.Name = s2
 	}
-	if mv4 := m["Type"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Type"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Type"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Type"})
 		}
-		x.Type = s6
+		x.Type = s4
 	}
-	if mv7 := m["KeyId"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "KeyId"}
-		s9, ok := mv7.(string)
+	if mv5 := m["KeyId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s9
+		x.KeyId = s6
 	}
-	if mv10 := m["LastModifiedDate"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "LastModifiedDate"}
-		ptr12 := new(sealbox.Timestamp)
-		n13, ok := mv10.(json.Number)
-		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
-			return wireBindErr(p11, "a value of sealbox.Timestamp")
+	if mv7 := m["LastModifiedDate"]; mv7 != nil {
+		ptr8 := new(sealbox.Timestamp)
+		n9, ok := mv7.(json.Number)
+		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastModifiedDate"})
 		}
-		x.LastModifiedDate = ptr12
+		x.LastModifiedDate = ptr8
 	}
-	if mv14 := m["LastModifiedUser"]; mv14 != nil {
-		p15 := &wirePath{parent: p, name: "LastModifiedUser"}
-		s16, ok := mv14.(string)
+	if mv10 := m["LastModifiedUser"]; mv10 != nil {
+		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr(p15, "a string")
+			return wireBindErr("a string", wireSeg{name: "LastModifiedUser"})
 		}
-		x.LastModifiedUser = s16
+		x.LastModifiedUser = s11
 	}
-	if mv17 := m["Description"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "Description"}
-		s19, ok := mv17.(string)
+	if mv12 := m["Description"]; mv12 != nil {
+		s13, ok := mv12.(string)
 		if !ok {
-			return wireBindErr(p18, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		x.Description = s19
+		x.Description = s13
 	}
-	if mv20 := m["Value"]; mv20 != nil {
-		p21 := &wirePath{parent: p, name: "Value"}
-		s22, ok := mv20.(string)
+	if mv14 := m["Value"]; mv14 != nil {
+		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr(p21, "a string")
+			return wireBindErr("a string", wireSeg{name: "Value"})
 		}
-		x.Value = s22
+		x.Value = s15
 	}
-	if mv23 := m["AllowedPattern"]; mv23 != nil {
-		p24 := &wirePath{parent: p, name: "AllowedPattern"}
-		s25, ok := mv23.(string)
+	if mv16 := m["AllowedPattern"]; mv16 != nil {
+		s17, ok := mv16.(string)
 		if !ok {
-			return wireBindErr(p24, "a string")
+			return wireBindErr("a string", wireSeg{name: "AllowedPattern"})
 		}
-		x.AllowedPattern = s25
+		x.AllowedPattern = s17
 	}
-	if mv26 := m["Version"]; mv26 != nil {
-		p27 := &wirePath{parent: p, name: "Version"}
-		n28, ok := mv26.(json.Number)
+	if mv18 := m["Version"]; mv18 != nil {
+		n19, ok := mv18.(json.Number)
 		if !ok {
-			return wireBindErr(p27, "a number")
+			return wireBindErr("a number", wireSeg{name: "Version"})
 		}
-		i29, err30 := strconv.ParseInt(string(n28), 10, 64)
-		if err30 != nil {
-			return wireBindErr(p27, "an integer of int64's range")
+		i20, err21 := strconv.ParseInt(string(n19), 10, 64)
+		if err21 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "Version"})
 		}
-		x.Version = int64(i29)
+		x.Version = int64(i20)
 	}
-	if mv31 := m["Labels"]; mv31 != nil {
-		p32 := &wirePath{parent: p, name: "Labels"}
-		l33, ok := mv31.([]any)
+	if mv22 := m["Labels"]; mv22 != nil {
+		l23, ok := mv22.([]any)
 		if !ok {
-			return wireBindErr(p32, "a list")
+			return wireBindErr("a list", wireSeg{name: "Labels"})
 		}
-		s34 := make([]string, len(l33))
-		for i35, e36 := range l33 {
-			if e36 == nil {
+		s24 := make([]string, len(l23))
+		for i25, e26 := range l23 {
+			if e26 == nil {
 				continue
 			}
-			p37 := &wirePath{parent: p32, index: i35 + 1}
-			s38, ok := e36.(string)
+			s27, ok := e26.(string)
 			if !ok {
-				return wireBindErr(p37, "a string")
+				return wireBindErr("a string", wireSeg{name: "Labels"}, wireSeg{index: i25 + 1})
 			}
-			s34[i35] = s38
+			s24[i25] = s27
 		}
-		x.Labels = s34
+		x.Labels = s24
 	}
-	if mv39 := m["Tier"]; mv39 != nil {
-		p40 := &wirePath{parent: p, name: "Tier"}
-		s41, ok := mv39.(string)
+	if mv28 := m["Tier"]; mv28 != nil {
+		s29, ok := mv28.(string)
 		if !ok {
-			return wireBindErr(p40, "a string")
+			return wireBindErr("a string", wireSeg{name: "Tier"})
 		}
-		x.Tier = s41
+		x.Tier = s29
 	}
-	if mv42 := m["Policies"]; mv42 != nil {
-		p43 := &wirePath{parent: p, name: "Policies"}
-		l44, ok := mv42.([]any)
+	if mv30 := m["Policies"]; mv30 != nil {
+		l31, ok := mv30.([]any)
 		if !ok {
-			return wireBindErr(p43, "a list")
+			return wireBindErr("a list", wireSeg{name: "Policies"})
 		}
-		s45 := make([]ParameterInlinePolicy, len(l44))
-		for i46, e47 := range l44 {
-			if e47 == nil {
+		s32 := make([]ParameterInlinePolicy, len(l31))
+		for i33, e34 := range l31 {
+			if e34 == nil {
 				continue
 			}
-			p48 := &wirePath{parent: p43, index: i46 + 1}
-			if err := (&s45[i46]).bindWire(e47, p48); err != nil {
-				return err
+			if err := (&s32[i33]).bindWire(e34); err != nil {
+				return wireWrap(err, wireSeg{name: "Policies"}, wireSeg{index: i33 + 1})
 			}
 		}
-		x.Policies = s45
+		x.Policies = s32
 	}
-	if mv49 := m["DataType"]; mv49 != nil {
-		p50 := &wirePath{parent: p, name: "DataType"}
-		s51, ok := mv49.(string)
+	if mv35 := m["DataType"]; mv35 != nil {
+		s36, ok := mv35.(string)
 		if !ok {
-			return wireBindErr(p50, "a string")
+			return wireBindErr("a string", wireSeg{name: "DataType"})
 		}
-		x.DataType = s51
+		x.DataType = s36
 	}
 	return nil
 }
@@ -1950,36 +1867,33 @@ func (x *ParameterInlinePolicy) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ParameterInlinePolicy) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ParameterInlinePolicy) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ParameterInlinePolicy) bindWire(v any, p *wirePath) error {
+func (x *ParameterInlinePolicy) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyText"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyText"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyText"})
 		}
-		x.PolicyText = s3
+		x.PolicyText = s2
 	}
-	if mv4 := m["PolicyType"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyType"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyType"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyType"})
 		}
-		x.PolicyType = s6
+		x.PolicyType = s4
 	}
-	if mv7 := m["PolicyStatus"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "PolicyStatus"}
-		s9, ok := mv7.(string)
+	if mv5 := m["PolicyStatus"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyStatus"})
 		}
-		x.PolicyStatus = s9
+		x.PolicyStatus = s6
 	}
 	return nil
 }
@@ -2060,123 +1974,110 @@ func (x *ParameterMetadata) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ParameterMetadata) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ParameterMetadata) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ParameterMetadata) bindWire(v any, p *wirePath) error {
+func (x *ParameterMetadata) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Name"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s3
+		x.Name = s2
 	}
-	if mv4 := m["ARN"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ARN"}
-		s6, ok := mv4.(string)
+	if mv3 := m["ARN"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s6
+		x.ARN = s4
 	}
-	if mv7 := m["Type"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Type"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Type"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Type"})
 		}
-		x.Type = s9
+		x.Type = s6
 	}
-	if mv10 := m["KeyId"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "KeyId"}
-		s12, ok := mv10.(string)
+	if mv7 := m["KeyId"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
 		}
-		x.KeyId = s12
+		x.KeyId = s8
 	}
-	if mv13 := m["LastModifiedDate"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "LastModifiedDate"}
-		ptr15 := new(sealbox.Timestamp)
-		n16, ok := mv13.(json.Number)
-		if !ok || (&(*ptr15)).UnmarshalJSON([]byte(n16)) != nil {
-			return wireBindErr(p14, "a value of sealbox.Timestamp")
+	if mv9 := m["LastModifiedDate"]; mv9 != nil {
+		ptr10 := new(sealbox.Timestamp)
+		n11, ok := mv9.(json.Number)
+		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastModifiedDate"})
 		}
-		x.LastModifiedDate = ptr15
+		x.LastModifiedDate = ptr10
 	}
-	if mv17 := m["LastModifiedUser"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "LastModifiedUser"}
-		s19, ok := mv17.(string)
+	if mv12 := m["LastModifiedUser"]; mv12 != nil {
+		s13, ok := mv12.(string)
 		if !ok {
-			return wireBindErr(p18, "a string")
+			return wireBindErr("a string", wireSeg{name: "LastModifiedUser"})
 		}
-		x.LastModifiedUser = s19
+		x.LastModifiedUser = s13
 	}
-	if mv20 := m["Description"]; mv20 != nil {
-		p21 := &wirePath{parent: p, name: "Description"}
-		s22, ok := mv20.(string)
+	if mv14 := m["Description"]; mv14 != nil {
+		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr(p21, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		x.Description = s22
+		x.Description = s15
 	}
-	if mv23 := m["AllowedPattern"]; mv23 != nil {
-		p24 := &wirePath{parent: p, name: "AllowedPattern"}
-		s25, ok := mv23.(string)
+	if mv16 := m["AllowedPattern"]; mv16 != nil {
+		s17, ok := mv16.(string)
 		if !ok {
-			return wireBindErr(p24, "a string")
+			return wireBindErr("a string", wireSeg{name: "AllowedPattern"})
 		}
-		x.AllowedPattern = s25
+		x.AllowedPattern = s17
 	}
-	if mv26 := m["Version"]; mv26 != nil {
-		p27 := &wirePath{parent: p, name: "Version"}
-		n28, ok := mv26.(json.Number)
+	if mv18 := m["Version"]; mv18 != nil {
+		n19, ok := mv18.(json.Number)
 		if !ok {
-			return wireBindErr(p27, "a number")
+			return wireBindErr("a number", wireSeg{name: "Version"})
 		}
-		i29, err30 := strconv.ParseInt(string(n28), 10, 64)
-		if err30 != nil {
-			return wireBindErr(p27, "an integer of int64's range")
+		i20, err21 := strconv.ParseInt(string(n19), 10, 64)
+		if err21 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "Version"})
 		}
-		x.Version = int64(i29)
+		x.Version = int64(i20)
 	}
-	if mv31 := m["Tier"]; mv31 != nil {
-		p32 := &wirePath{parent: p, name: "Tier"}
-		s33, ok := mv31.(string)
+	if mv22 := m["Tier"]; mv22 != nil {
+		s23, ok := mv22.(string)
 		if !ok {
-			return wireBindErr(p32, "a string")
+			return wireBindErr("a string", wireSeg{name: "Tier"})
 		}
-		x.Tier = s33
+		x.Tier = s23
 	}
-	if mv34 := m["Policies"]; mv34 != nil {
-		p35 := &wirePath{parent: p, name: "Policies"}
-		l36, ok := mv34.([]any)
+	if mv24 := m["Policies"]; mv24 != nil {
+		l25, ok := mv24.([]any)
 		if !ok {
-			return wireBindErr(p35, "a list")
+			return wireBindErr("a list", wireSeg{name: "Policies"})
 		}
-		s37 := make([]ParameterInlinePolicy, len(l36))
-		for i38, e39 := range l36 {
-			if e39 == nil {
+		s26 := make([]ParameterInlinePolicy, len(l25))
+		for i27, e28 := range l25 {
+			if e28 == nil {
 				continue
 			}
-			p40 := &wirePath{parent: p35, index: i38 + 1}
-			if err := (&s37[i38]).bindWire(e39, p40); err != nil {
-				return err
+			if err := (&s26[i27]).bindWire(e28); err != nil {
+				return wireWrap(err, wireSeg{name: "Policies"}, wireSeg{index: i27 + 1})
 			}
 		}
-		x.Policies = s37
+		x.Policies = s26
 	}
-	if mv41 := m["DataType"]; mv41 != nil {
-		p42 := &wirePath{parent: p, name: "DataType"}
-		s43, ok := mv41.(string)
+	if mv29 := m["DataType"]; mv29 != nil {
+		s30, ok := mv29.(string)
 		if !ok {
-			return wireBindErr(p42, "a string")
+			return wireBindErr("a string", wireSeg{name: "DataType"})
 		}
-		x.DataType = s43
+		x.DataType = s30
 	}
 	return nil
 }
@@ -2214,48 +2115,44 @@ func (x *ParameterStringFilter) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ParameterStringFilter) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ParameterStringFilter) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ParameterStringFilter) bindWire(v any, p *wirePath) error {
+func (x *ParameterStringFilter) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Key"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Key"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Key"})
 		}
-		x.Key = s3
+		x.Key = s2
 	}
-	if mv4 := m["Option"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Option"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Option"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Option"})
 		}
-		x.Option = s6
+		x.Option = s4
 	}
-	if mv7 := m["Values"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Values"}
-		l9, ok := mv7.([]any)
+	if mv5 := m["Values"]; mv5 != nil {
+		l6, ok := mv5.([]any)
 		if !ok {
-			return wireBindErr(p8, "a list")
+			return wireBindErr("a list", wireSeg{name: "Values"})
 		}
-		s10 := make([]string, len(l9))
-		for i11, e12 := range l9 {
-			if e12 == nil {
+		s7 := make([]string, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
 				continue
 			}
-			p13 := &wirePath{parent: p8, index: i11 + 1}
-			s14, ok := e12.(string)
+			s10, ok := e9.(string)
 			if !ok {
-				return wireBindErr(p13, "a string")
+				return wireBindErr("a string", wireSeg{name: "Values"}, wireSeg{index: i8 + 1})
 			}
-			s10[i11] = s14
+			s7[i8] = s10
 		}
-		x.Values = s10
+		x.Values = s7
 	}
 	return nil
 }
@@ -2289,40 +2186,37 @@ func (x *ParametersFilter) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ParametersFilter) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ParametersFilter) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ParametersFilter) bindWire(v any, p *wirePath) error {
+func (x *ParametersFilter) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Key"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Key"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Key"})
 		}
-		x.Key = s3
+		x.Key = s2
 	}
-	if mv4 := m["Values"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Values"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["Values"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "Values"})
 		}
-		s7 := make([]string, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			s11, ok := e9.(string)
+			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr(p10, "a string")
+				return wireBindErr("a string", wireSeg{name: "Values"}, wireSeg{index: i6 + 1})
 			}
-			s7[i8] = s11
+			s5[i6] = s8
 		}
-		x.Values = s7
+		x.Values = s5
 	}
 	return nil
 }
@@ -2403,118 +2297,106 @@ func (x *PutParameterRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PutParameterRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *PutParameterRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PutParameterRequest) bindWire(v any, p *wirePath) error {
+func (x *PutParameterRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Name"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s3
+		x.Name = s2
 	}
-	if mv4 := m["Description"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Description"}
-		ptr6 := new(string)
-		s7, ok := mv4.(string)
+	if mv3 := m["Description"]; mv3 != nil {
+		ptr4 := new(string)
+		s5, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		(*ptr6) = s7
-		x.Description = ptr6
+		(*ptr4) = s5
+		x.Description = ptr4
 	}
-	if mv8 := m["Value"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "Value"}
-		ptr10 := new(string)
-		s11, ok := mv8.(string)
+	if mv6 := m["Value"]; mv6 != nil {
+		ptr7 := new(string)
+		s8, ok := mv6.(string)
 		if !ok {
-			return wireBindErr(p9, "a string")
+			return wireBindErr("a string", wireSeg{name: "Value"})
 		}
-		(*ptr10) = s11
-		x.Value = ptr10
+		(*ptr7) = s8
+		x.Value = ptr7
 	}
-	if mv12 := m["Type"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "Type"}
-		s14, ok := mv12.(string)
+	if mv9 := m["Type"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p13, "a string")
+			return wireBindErr("a string", wireSeg{name: "Type"})
 		}
-		x.Type = s14
+		x.Type = s10
 	}
-	if mv15 := m["KeyId"]; mv15 != nil {
-		p16 := &wirePath{parent: p, name: "KeyId"}
+	if mv11 := m["KeyId"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s12
+	}
+	if mv13 := m["Overwrite"]; mv13 != nil {
+		s14, ok := mv13.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "Overwrite"})
+		}
+		x.Overwrite = s14
+	}
+	if mv15 := m["AllowedPattern"]; mv15 != nil {
+		ptr16 := new(string)
 		s17, ok := mv15.(string)
 		if !ok {
-			return wireBindErr(p16, "a string")
+			return wireBindErr("a string", wireSeg{name: "AllowedPattern"})
 		}
-		x.KeyId = s17
+		(*ptr16) = s17
+		x.AllowedPattern = ptr16
 	}
-	if mv18 := m["Overwrite"]; mv18 != nil {
-		p19 := &wirePath{parent: p, name: "Overwrite"}
-		s20, ok := mv18.(bool)
+	if mv18 := m["Tags"]; mv18 != nil {
+		l19, ok := mv18.([]any)
 		if !ok {
-			return wireBindErr(p19, "a boolean")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		x.Overwrite = s20
-	}
-	if mv21 := m["AllowedPattern"]; mv21 != nil {
-		p22 := &wirePath{parent: p, name: "AllowedPattern"}
-		ptr23 := new(string)
-		s24, ok := mv21.(string)
-		if !ok {
-			return wireBindErr(p22, "a string")
-		}
-		(*ptr23) = s24
-		x.AllowedPattern = ptr23
-	}
-	if mv25 := m["Tags"]; mv25 != nil {
-		p26 := &wirePath{parent: p, name: "Tags"}
-		l27, ok := mv25.([]any)
-		if !ok {
-			return wireBindErr(p26, "a list")
-		}
-		s28 := make([]Tag, len(l27))
-		for i29, e30 := range l27 {
-			if e30 == nil {
+		s20 := make([]Tag, len(l19))
+		for i21, e22 := range l19 {
+			if e22 == nil {
 				continue
 			}
-			p31 := &wirePath{parent: p26, index: i29 + 1}
-			if err := (&s28[i29]).bindWire(e30, p31); err != nil {
-				return err
+			if err := (&s20[i21]).bindWire(e22); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i21 + 1})
 			}
 		}
-		x.Tags = s28
+		x.Tags = s20
 	}
-	if mv32 := m["Tier"]; mv32 != nil {
-		p33 := &wirePath{parent: p, name: "Tier"}
-		s34, ok := mv32.(string)
+	if mv23 := m["Tier"]; mv23 != nil {
+		s24, ok := mv23.(string)
 		if !ok {
-			return wireBindErr(p33, "a string")
+			return wireBindErr("a string", wireSeg{name: "Tier"})
 		}
-		x.Tier = s34
+		x.Tier = s24
 	}
-	if mv35 := m["Policies"]; mv35 != nil {
-		p36 := &wirePath{parent: p, name: "Policies"}
-		ptr37 := new(string)
-		s38, ok := mv35.(string)
+	if mv25 := m["Policies"]; mv25 != nil {
+		ptr26 := new(string)
+		s27, ok := mv25.(string)
 		if !ok {
-			return wireBindErr(p36, "a string")
+			return wireBindErr("a string", wireSeg{name: "Policies"})
 		}
-		(*ptr37) = s38
-		x.Policies = ptr37
+		(*ptr26) = s27
+		x.Policies = ptr26
 	}
-	if mv39 := m["DataType"]; mv39 != nil {
-		p40 := &wirePath{parent: p, name: "DataType"}
-		s41, ok := mv39.(string)
+	if mv28 := m["DataType"]; mv28 != nil {
+		s29, ok := mv28.(string)
 		if !ok {
-			return wireBindErr(p40, "a string")
+			return wireBindErr("a string", wireSeg{name: "DataType"})
 		}
-		x.DataType = s41
+		x.DataType = s29
 	}
 	return nil
 }
@@ -2539,32 +2421,30 @@ func (x *PutParameterResult) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PutParameterResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *PutParameterResult) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PutParameterResult) bindWire(v any, p *wirePath) error {
+func (x *PutParameterResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Version"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Version"}
-		n3, ok := mv1.(json.Number)
+		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr(p2, "a number")
+			return wireBindErr("a number", wireSeg{name: "Version"})
 		}
-		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
-		if err5 != nil {
-			return wireBindErr(p2, "an integer of int64's range")
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "Version"})
 		}
-		x.Version = int64(i4)
+		x.Version = int64(i3)
 	}
-	if mv6 := m["Tier"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "Tier"}
-		s8, ok := mv6.(string)
+	if mv5 := m["Tier"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p7, "a string")
+			return wireBindErr("a string", wireSeg{name: "Tier"})
 		}
-		x.Tier = s8
+		x.Tier = s6
 	}
 	return nil
 }
@@ -2602,48 +2482,44 @@ func (x *RemoveTagsFromResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *RemoveTagsFromResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *RemoveTagsFromResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *RemoveTagsFromResourceRequest) bindWire(v any, p *wirePath) error {
+func (x *RemoveTagsFromResourceRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ResourceType"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ResourceType"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ResourceType"})
 		}
-		x.ResourceType = s3
+		x.ResourceType = s2
 	}
-	if mv4 := m["ResourceId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ResourceId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["ResourceId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "ResourceId"})
 		}
-		x.ResourceId = s6
+		x.ResourceId = s4
 	}
-	if mv7 := m["TagKeys"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "TagKeys"}
-		l9, ok := mv7.([]any)
+	if mv5 := m["TagKeys"]; mv5 != nil {
+		l6, ok := mv5.([]any)
 		if !ok {
-			return wireBindErr(p8, "a list")
+			return wireBindErr("a list", wireSeg{name: "TagKeys"})
 		}
-		s10 := make([]string, len(l9))
-		for i11, e12 := range l9 {
-			if e12 == nil {
+		s7 := make([]string, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
 				continue
 			}
-			p13 := &wirePath{parent: p8, index: i11 + 1}
-			s14, ok := e12.(string)
+			s10, ok := e9.(string)
 			if !ok {
-				return wireBindErr(p13, "a string")
+				return wireBindErr("a string", wireSeg{name: "TagKeys"}, wireSeg{index: i8 + 1})
 			}
-			s10[i11] = s14
+			s7[i8] = s10
 		}
-		x.TagKeys = s10
+		x.TagKeys = s7
 	}
 	return nil
 }
@@ -2655,11 +2531,11 @@ func (x *RemoveTagsFromResourceResult) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *RemoveTagsFromResourceResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *RemoveTagsFromResourceResult) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *RemoveTagsFromResourceResult) bindWire(v any, p *wirePath) error {
+func (x *RemoveTagsFromResourceResult) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	return nil
 }
@@ -2684,28 +2560,26 @@ func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Tag) bindWire(v any, p *wirePath) error {
+func (x *Tag) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Key"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Key"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Key"})
 		}
-		x.Key = s3
+		x.Key = s2
 	}
-	if mv4 := m["Value"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Value"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Value"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Value"})
 		}
-		x.Value = s6
+		x.Value = s4
 	}
 	return nil
 }
@@ -2743,52 +2617,48 @@ func (x *UnlabelParameterVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UnlabelParameterVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UnlabelParameterVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UnlabelParameterVersionRequest) bindWire(v any, p *wirePath) error {
+func (x *UnlabelParameterVersionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Name"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s3
+		x.Name = s2
 	}
-	if mv4 := m["ParameterVersion"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ParameterVersion"}
-		n6, ok := mv4.(json.Number)
+	if mv3 := m["ParameterVersion"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr(p5, "a number")
+			return wireBindErr("a number", wireSeg{name: "ParameterVersion"})
 		}
-		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
-		if err8 != nil {
-			return wireBindErr(p5, "an integer of int64's range")
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "ParameterVersion"})
 		}
-		x.ParameterVersion = int64(i7)
+		x.ParameterVersion = int64(i5)
 	}
-	if mv9 := m["Labels"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "Labels"}
-		l11, ok := mv9.([]any)
+	if mv7 := m["Labels"]; mv7 != nil {
+		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr(p10, "a list")
+			return wireBindErr("a list", wireSeg{name: "Labels"})
 		}
-		s12 := make([]string, len(l11))
-		for i13, e14 := range l11 {
-			if e14 == nil {
+		s9 := make([]string, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
 				continue
 			}
-			p15 := &wirePath{parent: p10, index: i13 + 1}
-			s16, ok := e14.(string)
+			s12, ok := e11.(string)
 			if !ok {
-				return wireBindErr(p15, "a string")
+				return wireBindErr("a string", wireSeg{name: "Labels"}, wireSeg{index: i10 + 1})
 			}
-			s12[i13] = s16
+			s9[i10] = s12
 		}
-		x.Labels = s12
+		x.Labels = s9
 	}
 	return nil
 }
@@ -2835,90 +2705,98 @@ func (x *UnlabelParameterVersionResult) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UnlabelParameterVersionResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UnlabelParameterVersionResult) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UnlabelParameterVersionResult) bindWire(v any, p *wirePath) error {
+func (x *UnlabelParameterVersionResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RemovedLabels"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RemovedLabels"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "RemovedLabels"})
 		}
-		s4 := make([]string, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			s8, ok := e6.(string)
+			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr(p7, "a string")
+				return wireBindErr("a string", wireSeg{name: "RemovedLabels"}, wireSeg{index: i4 + 1})
 			}
-			s4[i5] = s8
+			s3[i4] = s6
 		}
-		x.RemovedLabels = s4
+		x.RemovedLabels = s3
 	}
-	if mv9 := m["InvalidLabels"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "InvalidLabels"}
-		l11, ok := mv9.([]any)
+	if mv7 := m["InvalidLabels"]; mv7 != nil {
+		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr(p10, "a list")
+			return wireBindErr("a list", wireSeg{name: "InvalidLabels"})
 		}
-		s12 := make([]string, len(l11))
-		for i13, e14 := range l11 {
-			if e14 == nil {
+		s9 := make([]string, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
 				continue
 			}
-			p15 := &wirePath{parent: p10, index: i13 + 1}
-			s16, ok := e14.(string)
+			s12, ok := e11.(string)
 			if !ok {
-				return wireBindErr(p15, "a string")
+				return wireBindErr("a string", wireSeg{name: "InvalidLabels"}, wireSeg{index: i10 + 1})
 			}
-			s12[i13] = s16
+			s9[i10] = s12
 		}
-		x.InvalidLabels = s12
+		x.InvalidLabels = s9
 	}
 	return nil
 }
 
-// wirePath is where a bound value is, built as the binding descends and
-// spelled out only for an error.
-type wirePath struct {
-	parent *wirePath
-	name   string // a member's
-	index  int    // a list's element, from 1; -1 for a map's value
+// wireSeg is a step of the path to a bound value: a member, a list's
+// element (index, from 1) or a map's value (index -1).
+type wireSeg struct {
+	name  string
+	index int
 }
 
-// String is the path as awsapi's reflective binder spells it.
-func (p *wirePath) String() string {
-	if p == nil {
-		return ""
-	}
-	parent := p.parent.String()
-	switch {
-	case p.index > 0:
-		return parent + "." + strconv.Itoa(p.index)
-	case p.index < 0:
-		return parent + ".value"
-	case parent == "":
-		return p.name
-	}
-	return parent + "." + p.name
+// wireBindError is awsapi's bindError: a value without the Go type's
+// shape, at the path segs.
+type wireBindError struct {
+	segs []wireSeg
+	want string
 }
-
-// wireBindError is awsapi's bindError: a value without the Go type's shape.
-type wireBindError struct{ path, want string }
 
 func (e *wireBindError) Error() string {
-	return "Unexpected value type at '" + e.path + "': expected " + e.want
+	return "Unexpected value type at '" + e.path() + "': expected " + e.want
 }
 
-func wireBindErr(p *wirePath, want string) error {
-	return &wireBindError{p.String(), want}
+// path is the path as awsapi's reflective binder spells it.
+func (e *wireBindError) path() string {
+	p := ""
+	for _, s := range e.segs {
+		switch {
+		case s.index > 0:
+			p += "." + strconv.Itoa(s.index)
+		case s.index < 0:
+			p += ".value"
+		case p == "":
+			p = s.name
+		default:
+			p += "." + s.name
+		}
+	}
+	return p
+}
+
+func wireBindErr(want string, segs ...wireSeg) error {
+	return &wireBindError{segs: segs, want: want}
+}
+
+// wireWrap puts segs, the path to a structure, before the path of err, an
+// error binding it.
+func wireWrap(err error, segs ...wireSeg) error {
+	e := err.(*wireBindError)
+	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
+	return e
 }
 
 // wireAppendString is encoding/json's appendString with HTML escaping.

@@ -400,11 +400,11 @@ func (x *Empty) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Empty) bindWire(v any, p *wirePath) error {
+func (x *Empty) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	return nil
 }
@@ -433,36 +433,33 @@ func (x *APIErrorType) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *APIErrorType) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *APIErrorType) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *APIErrorType) bindWire(v any, p *wirePath) error {
+func (x *APIErrorType) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
-	if mv4 := m["ErrorCode"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ErrorCode"}
-		s6, ok := mv4.(string)
+	if mv3 := m["ErrorCode"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "ErrorCode"})
 		}
-		x.ErrorCode = s6
+		x.ErrorCode = s4
 	}
-	if mv7 := m["Message"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Message"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Message"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Message"})
 		}
-		x.Message = s9
+		x.Message = s6
 	}
 	return nil
 }
@@ -516,70 +513,64 @@ func (x *BatchGetSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *BatchGetSecretValueRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *BatchGetSecretValueRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *BatchGetSecretValueRequest) bindWire(v any, p *wirePath) error {
+func (x *BatchGetSecretValueRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretIdList"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretIdList"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "SecretIdList"})
 		}
-		s4 := make([]string, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			s8, ok := e6.(string)
+			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr(p7, "a string")
+				return wireBindErr("a string", wireSeg{name: "SecretIdList"}, wireSeg{index: i4 + 1})
 			}
-			s4[i5] = s8
+			s3[i4] = s6
 		}
-		x.SecretIdList = s4
+		x.SecretIdList = s3
 	}
-	if mv9 := m["Filters"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "Filters"}
-		l11, ok := mv9.([]any)
+	if mv7 := m["Filters"]; mv7 != nil {
+		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr(p10, "a list")
+			return wireBindErr("a list", wireSeg{name: "Filters"})
 		}
-		s12 := make([]Filter, len(l11))
-		for i13, e14 := range l11 {
-			if e14 == nil {
+		s9 := make([]Filter, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
 				continue
 			}
-			p15 := &wirePath{parent: p10, index: i13 + 1}
-			if err := (&s12[i13]).bindWire(e14, p15); err != nil {
-				return err
+			if err := (&s9[i10]).bindWire(e11); err != nil {
+				return wireWrap(err, wireSeg{name: "Filters"}, wireSeg{index: i10 + 1})
 			}
 		}
-		x.Filters = s12
+		x.Filters = s9
 	}
-	if mv16 := m["MaxResults"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "MaxResults"}
-		n18, ok := mv16.(json.Number)
+	if mv12 := m["MaxResults"]; mv12 != nil {
+		n13, ok := mv12.(json.Number)
 		if !ok {
-			return wireBindErr(p17, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxResults"})
 		}
-		i19, err20 := strconv.ParseInt(string(n18), 10, 64)
-		if err20 != nil || i19 < math.MinInt32 || i19 > math.MaxInt32 {
-			return wireBindErr(p17, "an integer of int32's range")
+		i14, err15 := strconv.ParseInt(string(n13), 10, 64)
+		if err15 != nil || i14 < math.MinInt32 || i14 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxResults"})
 		}
-		x.MaxResults = int32(i19)
+		x.MaxResults = int32(i14)
 	}
-	if mv21 := m["NextToken"]; mv21 != nil {
-		p22 := &wirePath{parent: p, name: "NextToken"}
-		s23, ok := mv21.(string)
+	if mv16 := m["NextToken"]; mv16 != nil {
+		s17, ok := mv16.(string)
 		if !ok {
-			return wireBindErr(p22, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
 		}
-		x.NextToken = s23
+		x.NextToken = s17
 	}
 	return nil
 }
@@ -635,56 +626,51 @@ func (x *BatchGetSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *BatchGetSecretValueResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *BatchGetSecretValueResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *BatchGetSecretValueResponse) bindWire(v any, p *wirePath) error {
+func (x *BatchGetSecretValueResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretValues"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretValues"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "SecretValues"})
 		}
-		s4 := make([]SecretValueEntry, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]SecretValueEntry, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "SecretValues"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.SecretValues = s4
+		x.SecretValues = s3
 	}
-	if mv8 := m["NextToken"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "NextToken"}
-		s10, ok := mv8.(string)
+	if mv6 := m["NextToken"]; mv6 != nil {
+		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr(p9, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
 		}
-		x.NextToken = s10
+		x.NextToken = s7
 	}
-	if mv11 := m["Errors"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Errors"}
-		l13, ok := mv11.([]any)
+	if mv8 := m["Errors"]; mv8 != nil {
+		l9, ok := mv8.([]any)
 		if !ok {
-			return wireBindErr(p12, "a list")
+			return wireBindErr("a list", wireSeg{name: "Errors"})
 		}
-		s14 := make([]APIErrorType, len(l13))
-		for i15, e16 := range l13 {
-			if e16 == nil {
+		s10 := make([]APIErrorType, len(l9))
+		for i11, e12 := range l9 {
+			if e12 == nil {
 				continue
 			}
-			p17 := &wirePath{parent: p12, index: i15 + 1}
-			if err := (&s14[i15]).bindWire(e16, p17); err != nil {
-				return err
+			if err := (&s10[i11]).bindWire(e12); err != nil {
+				return wireWrap(err, wireSeg{name: "Errors"}, wireSeg{index: i11 + 1})
 			}
 		}
-		x.Errors = s14
+		x.Errors = s10
 	}
 	return nil
 }
@@ -705,20 +691,19 @@ func (x *CancelRotateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CancelRotateSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CancelRotateSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CancelRotateSecretRequest) bindWire(v any, p *wirePath) error {
+func (x *CancelRotateSecretRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
 	return nil
 }
@@ -747,36 +732,33 @@ func (x *CancelRotateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CancelRotateSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CancelRotateSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CancelRotateSecretResponse) bindWire(v any, p *wirePath) error {
+func (x *CancelRotateSecretResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ARN"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s3
+		x.ARN = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
-	if mv7 := m["VersionId"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "VersionId"}
-		s9, ok := mv7.(string)
+	if mv5 := m["VersionId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
 		}
-		x.VersionId = s9
+		x.VersionId = s6
 	}
 	return nil
 }
@@ -862,120 +844,108 @@ func (x *CreateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreateSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreateSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreateSecretRequest) bindWire(v any, p *wirePath) error {
+func (x *CreateSecretRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Name"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s3
+		x.Name = s2
 	}
-	if mv4 := m["ClientRequestToken"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ClientRequestToken"}
-		s6, ok := mv4.(string)
+	if mv3 := m["ClientRequestToken"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "ClientRequestToken"})
 		}
-		x.ClientRequestToken = s6
+		x.ClientRequestToken = s4
 	}
-	if mv7 := m["Description"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Description"}
-		ptr9 := new(string)
-		s10, ok := mv7.(string)
+	if mv5 := m["Description"]; mv5 != nil {
+		ptr6 := new(string)
+		s7, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		(*ptr9) = s10
-		x.Description = ptr9
+		(*ptr6) = s7
+		x.Description = ptr6
 	}
-	if mv11 := m["KmsKeyId"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "KmsKeyId"}
-		s13, ok := mv11.(string)
+	if mv8 := m["KmsKeyId"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "KmsKeyId"})
 		}
-		x.KmsKeyId = s13
+		x.KmsKeyId = s9
 	}
-	if mv14 := m["SecretBinary"]; mv14 != nil {
-		p15 := &wirePath{parent: p, name: "SecretBinary"}
+	if mv10 := m["SecretBinary"]; mv10 != nil {
+		s11, ok := mv10.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "SecretBinary"})
+		}
+		d12, err13 := base64.StdEncoding.DecodeString(s11)
+		if err13 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "SecretBinary"})
+		}
+		x.SecretBinary = d12
+	}
+	if mv14 := m["SecretString"]; mv14 != nil {
+		ptr15 := new(string)
 		s16, ok := mv14.(string)
 		if !ok {
-			return wireBindErr(p15, "a base64 string")
+			return wireBindErr("a string", wireSeg{name: "SecretString"})
 		}
-		d17, err18 := base64.StdEncoding.DecodeString(s16)
-		if err18 != nil {
-			return wireBindErr(p15, "base64-encoded bytes")
-		}
-		x.SecretBinary = d17
+		(*ptr15) = s16
+		x.SecretString = ptr15
 	}
-	if mv19 := m["SecretString"]; mv19 != nil {
-		p20 := &wirePath{parent: p, name: "SecretString"}
-		ptr21 := new(string)
-		s22, ok := mv19.(string)
+	if mv17 := m["Tags"]; mv17 != nil {
+		l18, ok := mv17.([]any)
 		if !ok {
-			return wireBindErr(p20, "a string")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		(*ptr21) = s22
-		x.SecretString = ptr21
-	}
-	if mv23 := m["Tags"]; mv23 != nil {
-		p24 := &wirePath{parent: p, name: "Tags"}
-		l25, ok := mv23.([]any)
-		if !ok {
-			return wireBindErr(p24, "a list")
-		}
-		s26 := make([]Tag, len(l25))
-		for i27, e28 := range l25 {
-			if e28 == nil {
+		s19 := make([]Tag, len(l18))
+		for i20, e21 := range l18 {
+			if e21 == nil {
 				continue
 			}
-			p29 := &wirePath{parent: p24, index: i27 + 1}
-			if err := (&s26[i27]).bindWire(e28, p29); err != nil {
-				return err
+			if err := (&s19[i20]).bindWire(e21); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i20 + 1})
 			}
 		}
-		x.Tags = s26
+		x.Tags = s19
 	}
-	if mv30 := m["AddReplicaRegions"]; mv30 != nil {
-		p31 := &wirePath{parent: p, name: "AddReplicaRegions"}
-		l32, ok := mv30.([]any)
+	if mv22 := m["AddReplicaRegions"]; mv22 != nil {
+		l23, ok := mv22.([]any)
 		if !ok {
-			return wireBindErr(p31, "a list")
+			return wireBindErr("a list", wireSeg{name: "AddReplicaRegions"})
 		}
-		s33 := make([]ReplicaRegionType, len(l32))
-		for i34, e35 := range l32 {
-			if e35 == nil {
+		s24 := make([]ReplicaRegionType, len(l23))
+		for i25, e26 := range l23 {
+			if e26 == nil {
 				continue
 			}
-			p36 := &wirePath{parent: p31, index: i34 + 1}
-			if err := (&s33[i34]).bindWire(e35, p36); err != nil {
-				return err
+			if err := (&s24[i25]).bindWire(e26); err != nil {
+				return wireWrap(err, wireSeg{name: "AddReplicaRegions"}, wireSeg{index: i25 + 1})
 			}
 		}
-		x.AddReplicaRegions = s33
+		x.AddReplicaRegions = s24
 	}
-	if mv37 := m["ForceOverwriteReplicaSecret"]; mv37 != nil {
-		p38 := &wirePath{parent: p, name: "ForceOverwriteReplicaSecret"}
-		s39, ok := mv37.(bool)
+	if mv27 := m["ForceOverwriteReplicaSecret"]; mv27 != nil {
+		s28, ok := mv27.(bool)
 		if !ok {
-			return wireBindErr(p38, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "ForceOverwriteReplicaSecret"})
 		}
-		x.ForceOverwriteReplicaSecret = s39
+		x.ForceOverwriteReplicaSecret = s28
 	}
-	if mv40 := m["Type"]; mv40 != nil {
-		p41 := &wirePath{parent: p, name: "Type"}
-		s42, ok := mv40.(string)
+	if mv29 := m["Type"]; mv29 != nil {
+		s30, ok := mv29.(string)
 		if !ok {
-			return wireBindErr(p41, "a string")
+			return wireBindErr("a string", wireSeg{name: "Type"})
 		}
-		x.Type = s42
+		x.Type = s30
 	}
 	return nil
 }
@@ -1020,54 +990,49 @@ func (x *CreateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreateSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreateSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreateSecretResponse) bindWire(v any, p *wirePath) error {
+func (x *CreateSecretResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ARN"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s3
+		x.ARN = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
-	if mv7 := m["VersionId"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "VersionId"}
-		s9, ok := mv7.(string)
+	if mv5 := m["VersionId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
 		}
-		x.VersionId = s9
+		x.VersionId = s6
 	}
-	if mv10 := m["ReplicationStatus"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "ReplicationStatus"}
-		l12, ok := mv10.([]any)
+	if mv7 := m["ReplicationStatus"]; mv7 != nil {
+		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr(p11, "a list")
+			return wireBindErr("a list", wireSeg{name: "ReplicationStatus"})
 		}
-		s13 := make([]ReplicationStatusType, len(l12))
-		for i14, e15 := range l12 {
-			if e15 == nil {
+		s9 := make([]ReplicationStatusType, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
 				continue
 			}
-			p16 := &wirePath{parent: p11, index: i14 + 1}
-			if err := (&s13[i14]).bindWire(e15, p16); err != nil {
-				return err
+			if err := (&s9[i10]).bindWire(e11); err != nil {
+				return wireWrap(err, wireSeg{name: "ReplicationStatus"}, wireSeg{index: i10 + 1})
 			}
 		}
-		x.ReplicationStatus = s13
+		x.ReplicationStatus = s9
 	}
 	return nil
 }
@@ -1088,20 +1053,19 @@ func (x *DeleteResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteResourcePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteResourcePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteResourcePolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *DeleteResourcePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
 	return nil
 }
@@ -1126,28 +1090,26 @@ func (x *DeleteResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteResourcePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteResourcePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteResourcePolicyResponse) bindWire(v any, p *wirePath) error {
+func (x *DeleteResourcePolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ARN"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s3
+		x.ARN = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
 	return nil
 }
@@ -1180,44 +1142,41 @@ func (x *DeleteSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteSecretRequest) bindWire(v any, p *wirePath) error {
+func (x *DeleteSecretRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
-	if mv4 := m["RecoveryWindowInDays"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "RecoveryWindowInDays"}
-		ptr6 := new(int64)
-		n7, ok := mv4.(json.Number)
+	if mv3 := m["RecoveryWindowInDays"]; mv3 != nil {
+		ptr4 := new(int64)
+		n5, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr(p5, "a number")
+			return wireBindErr("a number", wireSeg{name: "RecoveryWindowInDays"})
 		}
-		i8, err9 := strconv.ParseInt(string(n7), 10, 64)
-		if err9 != nil {
-			return wireBindErr(p5, "an integer of int64's range")
+		i6, err7 := strconv.ParseInt(string(n5), 10, 64)
+		if err7 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "RecoveryWindowInDays"})
 		}
-		(*ptr6) = int64(i8)
-		x.RecoveryWindowInDays = ptr6
+		(*ptr4) = int64(i6)
+		x.RecoveryWindowInDays = ptr4
 	}
-	if mv10 := m["ForceDeleteWithoutRecovery"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "ForceDeleteWithoutRecovery"}
-		ptr12 := new(bool)
-		s13, ok := mv10.(bool)
+	if mv8 := m["ForceDeleteWithoutRecovery"]; mv8 != nil {
+		ptr9 := new(bool)
+		s10, ok := mv8.(bool)
 		if !ok {
-			return wireBindErr(p11, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "ForceDeleteWithoutRecovery"})
 		}
-		(*ptr12) = s13
-		x.ForceDeleteWithoutRecovery = ptr12
+		(*ptr9) = s10
+		x.ForceDeleteWithoutRecovery = ptr9
 	}
 	return nil
 }
@@ -1248,37 +1207,34 @@ func (x *DeleteSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteSecretResponse) bindWire(v any, p *wirePath) error {
+func (x *DeleteSecretResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ARN"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s3
+		x.ARN = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
-	if mv7 := m["DeletionDate"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "DeletionDate"}
-		ptr9 := new(sealbox.Timestamp)
-		n10, ok := mv7.(json.Number)
-		if !ok || (&(*ptr9)).UnmarshalJSON([]byte(n10)) != nil {
-			return wireBindErr(p8, "a value of sealbox.Timestamp")
+	if mv5 := m["DeletionDate"]; mv5 != nil {
+		ptr6 := new(sealbox.Timestamp)
+		n7, ok := mv5.(json.Number)
+		if !ok || (&(*ptr6)).UnmarshalJSON([]byte(n7)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletionDate"})
 		}
-		x.DeletionDate = ptr9
+		x.DeletionDate = ptr6
 	}
 	return nil
 }
@@ -1299,20 +1255,19 @@ func (x *DescribeSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DescribeSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DescribeSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DescribeSecretRequest) bindWire(v any, p *wirePath) error {
+func (x *DescribeSecretRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
 	return nil
 }
@@ -1493,243 +1448,217 @@ func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DescribeSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DescribeSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DescribeSecretResponse) bindWire(v any, p *wirePath) error {
+func (x *DescribeSecretResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ARN"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s3
+		x.ARN = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
-	if mv7 := m["Type"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Type"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Type"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Type"})
 		}
-		x.Type = s9
+		x.Type = s6
 	}
-	if mv10 := m["Description"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Description"}
-		s12, ok := mv10.(string)
+	if mv7 := m["Description"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		x.Description = s12
+		x.Description = s8
 	}
-	if mv13 := m["KmsKeyId"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "KmsKeyId"}
-		s15, ok := mv13.(string)
+	if mv9 := m["KmsKeyId"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p14, "a string")
+			return wireBindErr("a string", wireSeg{name: "KmsKeyId"})
 		}
-		x.KmsKeyId = s15
+		x.KmsKeyId = s10
 	}
-	if mv16 := m["RotationEnabled"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "RotationEnabled"}
-		ptr18 := new(bool)
-		s19, ok := mv16.(bool)
+	if mv11 := m["RotationEnabled"]; mv11 != nil {
+		ptr12 := new(bool)
+		s13, ok := mv11.(bool)
 		if !ok {
-			return wireBindErr(p17, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "RotationEnabled"})
 		}
-		(*ptr18) = s19
-		x.RotationEnabled = ptr18
+		(*ptr12) = s13
+		x.RotationEnabled = ptr12
 	}
-	if mv20 := m["RotationLambdaARN"]; mv20 != nil {
-		p21 := &wirePath{parent: p, name: "RotationLambdaARN"}
-		s22, ok := mv20.(string)
+	if mv14 := m["RotationLambdaARN"]; mv14 != nil {
+		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr(p21, "a string")
+			return wireBindErr("a string", wireSeg{name: "RotationLambdaARN"})
 		}
-		x.RotationLambdaARN = s22
+		x.RotationLambdaARN = s15
 	}
-	if mv23 := m["RotationRules"]; mv23 != nil {
-		p24 := &wirePath{parent: p, name: "RotationRules"}
-		ptr25 := new(RotationRulesType)
-		if err := (&(*ptr25)).bindWire(mv23, p24); err != nil {
-			return err
+	if mv16 := m["RotationRules"]; mv16 != nil {
+		ptr17 := new(RotationRulesType)
+		if err := (&(*ptr17)).bindWire(mv16); err != nil {
+			return wireWrap(err, wireSeg{name: "RotationRules"})
 		}
-		x.RotationRules = ptr25
+		x.RotationRules = ptr17
 	}
-	if mv26 := m["ExternalSecretRotationMetadata"]; mv26 != nil {
-		p27 := &wirePath{parent: p, name: "ExternalSecretRotationMetadata"}
-		l28, ok := mv26.([]any)
+	if mv18 := m["ExternalSecretRotationMetadata"]; mv18 != nil {
+		l19, ok := mv18.([]any)
 		if !ok {
-			return wireBindErr(p27, "a list")
+			return wireBindErr("a list", wireSeg{name: "ExternalSecretRotationMetadata"})
 		}
-		s29 := make([]ExternalSecretRotationMetadataItem, len(l28))
-		for i30, e31 := range l28 {
-			if e31 == nil {
+		s20 := make([]ExternalSecretRotationMetadataItem, len(l19))
+		for i21, e22 := range l19 {
+			if e22 == nil {
 				continue
 			}
-			p32 := &wirePath{parent: p27, index: i30 + 1}
-			if err := (&s29[i30]).bindWire(e31, p32); err != nil {
-				return err
+			if err := (&s20[i21]).bindWire(e22); err != nil {
+				return wireWrap(err, wireSeg{name: "ExternalSecretRotationMetadata"}, wireSeg{index: i21 + 1})
 			}
 		}
-		x.ExternalSecretRotationMetadata = s29
+		x.ExternalSecretRotationMetadata = s20
 	}
-	if mv33 := m["ExternalSecretRotationRoleArn"]; mv33 != nil {
-		p34 := &wirePath{parent: p, name: "ExternalSecretRotationRoleArn"}
-		s35, ok := mv33.(string)
+	if mv23 := m["ExternalSecretRotationRoleArn"]; mv23 != nil {
+		s24, ok := mv23.(string)
 		if !ok {
-			return wireBindErr(p34, "a string")
+			return wireBindErr("a string", wireSeg{name: "ExternalSecretRotationRoleArn"})
 		}
-		x.ExternalSecretRotationRoleArn = s35
+		x.ExternalSecretRotationRoleArn = s24
 	}
-	if mv36 := m["LastRotatedDate"]; mv36 != nil {
-		p37 := &wirePath{parent: p, name: "LastRotatedDate"}
+	if mv25 := m["LastRotatedDate"]; mv25 != nil {
+		ptr26 := new(sealbox.Timestamp)
+		n27, ok := mv25.(json.Number)
+		if !ok || (&(*ptr26)).UnmarshalJSON([]byte(n27)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastRotatedDate"})
+		}
+		x.LastRotatedDate = ptr26
+	}
+	if mv28 := m["LastChangedDate"]; mv28 != nil {
+		ptr29 := new(sealbox.Timestamp)
+		n30, ok := mv28.(json.Number)
+		if !ok || (&(*ptr29)).UnmarshalJSON([]byte(n30)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastChangedDate"})
+		}
+		x.LastChangedDate = ptr29
+	}
+	if mv31 := m["LastAccessedDate"]; mv31 != nil {
+		ptr32 := new(sealbox.Timestamp)
+		n33, ok := mv31.(json.Number)
+		if !ok || (&(*ptr32)).UnmarshalJSON([]byte(n33)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastAccessedDate"})
+		}
+		x.LastAccessedDate = ptr32
+	}
+	if mv34 := m["DeletedDate"]; mv34 != nil {
+		ptr35 := new(sealbox.Timestamp)
+		n36, ok := mv34.(json.Number)
+		if !ok || (&(*ptr35)).UnmarshalJSON([]byte(n36)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletedDate"})
+		}
+		x.DeletedDate = ptr35
+	}
+	if mv37 := m["NextRotationDate"]; mv37 != nil {
 		ptr38 := new(sealbox.Timestamp)
-		n39, ok := mv36.(json.Number)
+		n39, ok := mv37.(json.Number)
 		if !ok || (&(*ptr38)).UnmarshalJSON([]byte(n39)) != nil {
-			return wireBindErr(p37, "a value of sealbox.Timestamp")
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "NextRotationDate"})
 		}
-		x.LastRotatedDate = ptr38
+		x.NextRotationDate = ptr38
 	}
-	if mv40 := m["LastChangedDate"]; mv40 != nil {
-		p41 := &wirePath{parent: p, name: "LastChangedDate"}
-		ptr42 := new(sealbox.Timestamp)
-		n43, ok := mv40.(json.Number)
-		if !ok || (&(*ptr42)).UnmarshalJSON([]byte(n43)) != nil {
-			return wireBindErr(p41, "a value of sealbox.Timestamp")
-		}
-		x.LastChangedDate = ptr42
-	}
-	if mv44 := m["LastAccessedDate"]; mv44 != nil {
-		p45 := &wirePath{parent: p, name: "LastAccessedDate"}
-		ptr46 := new(sealbox.Timestamp)
-		n47, ok := mv44.(json.Number)
-		if !ok || (&(*ptr46)).UnmarshalJSON([]byte(n47)) != nil {
-			return wireBindErr(p45, "a value of sealbox.Timestamp")
-		}
-		x.LastAccessedDate = ptr46
-	}
-	if mv48 := m["DeletedDate"]; mv48 != nil {
-		p49 := &wirePath{parent: p, name: "DeletedDate"}
-		ptr50 := new(sealbox.Timestamp)
-		n51, ok := mv48.(json.Number)
-		if !ok || (&(*ptr50)).UnmarshalJSON([]byte(n51)) != nil {
-			return wireBindErr(p49, "a value of sealbox.Timestamp")
-		}
-		x.DeletedDate = ptr50
-	}
-	if mv52 := m["NextRotationDate"]; mv52 != nil {
-		p53 := &wirePath{parent: p, name: "NextRotationDate"}
-		ptr54 := new(sealbox.Timestamp)
-		n55, ok := mv52.(json.Number)
-		if !ok || (&(*ptr54)).UnmarshalJSON([]byte(n55)) != nil {
-			return wireBindErr(p53, "a value of sealbox.Timestamp")
-		}
-		x.NextRotationDate = ptr54
-	}
-	if mv56 := m["Tags"]; mv56 != nil {
-		p57 := &wirePath{parent: p, name: "Tags"}
-		l58, ok := mv56.([]any)
+	if mv40 := m["Tags"]; mv40 != nil {
+		l41, ok := mv40.([]any)
 		if !ok {
-			return wireBindErr(p57, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s59 := make([]Tag, len(l58))
-		for i60, e61 := range l58 {
-			if e61 == nil {
+		s42 := make([]Tag, len(l41))
+		for i43, e44 := range l41 {
+			if e44 == nil {
 				continue
 			}
-			p62 := &wirePath{parent: p57, index: i60 + 1}
-			if err := (&s59[i60]).bindWire(e61, p62); err != nil {
-				return err
+			if err := (&s42[i43]).bindWire(e44); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i43 + 1})
 			}
 		}
-		x.Tags = s59
+		x.Tags = s42
 	}
-	if mv63 := m["VersionIdsToStages"]; mv63 != nil {
-		p64 := &wirePath{parent: p, name: "VersionIdsToStages"}
-		m65, ok := mv63.(map[string]any)
+	if mv45 := m["VersionIdsToStages"]; mv45 != nil {
+		m46, ok := mv45.(map[string]any)
 		if !ok {
-			return wireBindErr(p64, "an object")
+			return wireBindErr("an object", wireSeg{name: "VersionIdsToStages"})
 		}
-		out66 := make(map[string][]string, len(m65))
-		for k67, e68 := range m65 {
-			var ev69 []string
-			if e68 != nil {
-				p70 := &wirePath{parent: p64, index: -1}
-				l71, ok := e68.([]any)
+		out47 := make(map[string][]string, len(m46))
+		for k48, e49 := range m46 {
+			var ev50 []string
+			if e49 != nil {
+				l51, ok := e49.([]any)
 				if !ok {
-					return wireBindErr(p70, "a list")
+					return wireBindErr("a list", wireSeg{name: "VersionIdsToStages"}, wireSeg{index: -1})
 				}
-				s72 := make([]string, len(l71))
-				for i73, e74 := range l71 {
-					if e74 == nil {
+				s52 := make([]string, len(l51))
+				for i53, e54 := range l51 {
+					if e54 == nil {
 						continue
 					}
-					p75 := &wirePath{parent: p70, index: i73 + 1}
-					s76, ok := e74.(string)
+					s55, ok := e54.(string)
 					if !ok {
-						return wireBindErr(p75, "a string")
+						return wireBindErr("a string", wireSeg{name: "VersionIdsToStages"}, wireSeg{index: -1}, wireSeg{index: i53 + 1})
 					}
-					s72[i73] = s76
+					s52[i53] = s55
 				}
-				ev69 = s72
+				ev50 = s52
 			}
-			out66[k67] = ev69
+			out47[k48] = ev50
 		}
-		x.VersionIdsToStages = out66
+		x.VersionIdsToStages = out47
 	}
-	if mv77 := m["OwningService"]; mv77 != nil {
-		p78 := &wirePath{parent: p, name: "OwningService"}
-		s79, ok := mv77.(string)
+	if mv56 := m["OwningService"]; mv56 != nil {
+		s57, ok := mv56.(string)
 		if !ok {
-			return wireBindErr(p78, "a string")
+			return wireBindErr("a string", wireSeg{name: "OwningService"})
 		}
-		x.OwningService = s79
+		x.OwningService = s57
 	}
-	if mv80 := m["CreatedDate"]; mv80 != nil {
-		p81 := &wirePath{parent: p, name: "CreatedDate"}
-		ptr82 := new(sealbox.Timestamp)
-		n83, ok := mv80.(json.Number)
-		if !ok || (&(*ptr82)).UnmarshalJSON([]byte(n83)) != nil {
-			return wireBindErr(p81, "a value of sealbox.Timestamp")
+	if mv58 := m["CreatedDate"]; mv58 != nil {
+		ptr59 := new(sealbox.Timestamp)
+		n60, ok := mv58.(json.Number)
+		if !ok || (&(*ptr59)).UnmarshalJSON([]byte(n60)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
 		}
-		x.CreatedDate = ptr82
+		x.CreatedDate = ptr59
 	}
-	if mv84 := m["PrimaryRegion"]; mv84 != nil {
-		p85 := &wirePath{parent: p, name: "PrimaryRegion"}
-		s86, ok := mv84.(string)
+	if mv61 := m["PrimaryRegion"]; mv61 != nil {
+		s62, ok := mv61.(string)
 		if !ok {
-			return wireBindErr(p85, "a string")
+			return wireBindErr("a string", wireSeg{name: "PrimaryRegion"})
 		}
-		x.PrimaryRegion = s86
+		x.PrimaryRegion = s62
 	}
-	if mv87 := m["ReplicationStatus"]; mv87 != nil {
-		p88 := &wirePath{parent: p, name: "ReplicationStatus"}
-		l89, ok := mv87.([]any)
+	if mv63 := m["ReplicationStatus"]; mv63 != nil {
+		l64, ok := mv63.([]any)
 		if !ok {
-			return wireBindErr(p88, "a list")
+			return wireBindErr("a list", wireSeg{name: "ReplicationStatus"})
 		}
-		s90 := make([]ReplicationStatusType, len(l89))
-		for i91, e92 := range l89 {
-			if e92 == nil {
+		s65 := make([]ReplicationStatusType, len(l64))
+		for i66, e67 := range l64 {
+			if e67 == nil {
 				continue
 			}
-			p93 := &wirePath{parent: p88, index: i91 + 1}
-			if err := (&s90[i91]).bindWire(e92, p93); err != nil {
-				return err
+			if err := (&s65[i66]).bindWire(e67); err != nil {
+				return wireWrap(err, wireSeg{name: "ReplicationStatus"}, wireSeg{index: i66 + 1})
 			}
 		}
-		x.ReplicationStatus = s90
+		x.ReplicationStatus = s65
 	}
 	return nil
 }
@@ -1754,30 +1683,26 @@ func (x *ExternalSecretRotationMetadataItem) AppendJSON(b []byte) ([]byte, error
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ExternalSecretRotationMetadataItem) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *ExternalSecretRotationMetadataItem) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ExternalSecretRotationMetadataItem) bindWire(v any, p *wirePath) error {
+func (x *ExternalSecretRotationMetadataItem) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Key"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Key"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Key"})
 		}
-		x.Key = s3
+		x.Key = s2
 	}
-	if mv4 := m["Value"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Value"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Value"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Value"})
 		}
-		x.Value = s6
+		x.Value = s4
 	}
 	return nil
 }
@@ -1811,40 +1736,37 @@ func (x *Filter) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Filter) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Filter) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Filter) bindWire(v any, p *wirePath) error {
+func (x *Filter) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Key"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Key"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Key"})
 		}
-		x.Key = s3
+		x.Key = s2
 	}
-	if mv4 := m["Values"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Values"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["Values"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "Values"})
 		}
-		s7 := make([]string, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			s11, ok := e9.(string)
+			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr(p10, "a string")
+				return wireBindErr("a string", wireSeg{name: "Values"}, wireSeg{index: i6 + 1})
 			}
-			s7[i8] = s11
+			s5[i6] = s8
 		}
-		x.Values = s7
+		x.Values = s5
 	}
 	return nil
 }
@@ -1897,84 +1819,76 @@ func (x *GetRandomPasswordRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetRandomPasswordRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetRandomPasswordRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetRandomPasswordRequest) bindWire(v any, p *wirePath) error {
+func (x *GetRandomPasswordRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PasswordLength"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PasswordLength"}
-		ptr3 := new(int64)
-		n4, ok := mv1.(json.Number)
+		ptr2 := new(int64)
+		n3, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr(p2, "a number")
+			return wireBindErr("a number", wireSeg{name: "PasswordLength"})
 		}
-		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
-		if err6 != nil {
-			return wireBindErr(p2, "an integer of int64's range")
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "PasswordLength"})
 		}
-		(*ptr3) = int64(i5)
-		x.PasswordLength = ptr3
+		(*ptr2) = int64(i4)
+		x.PasswordLength = ptr2
 	}
-	if mv7 := m["ExcludeCharacters"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "ExcludeCharacters"}
-		s9, ok := mv7.(string)
+	if mv6 := m["ExcludeCharacters"]; mv6 != nil {
+		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "ExcludeCharacters"})
 		}
-		x.ExcludeCharacters = s9
+		x.ExcludeCharacters = s7
 	}
-	if mv10 := m["ExcludeNumbers"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "ExcludeNumbers"}
-		s12, ok := mv10.(bool)
+	if mv8 := m["ExcludeNumbers"]; mv8 != nil {
+		s9, ok := mv8.(bool)
 		if !ok {
-			return wireBindErr(p11, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "ExcludeNumbers"})
 		}
-		x.ExcludeNumbers = s12
+		x.ExcludeNumbers = s9
 	}
-	if mv13 := m["ExcludePunctuation"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "ExcludePunctuation"}
-		s15, ok := mv13.(bool)
+	if mv10 := m["ExcludePunctuation"]; mv10 != nil {
+		s11, ok := mv10.(bool)
 		if !ok {
-			return wireBindErr(p14, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "ExcludePunctuation"})
 		}
-		x.ExcludePunctuation = s15
+		x.ExcludePunctuation = s11
 	}
-	if mv16 := m["ExcludeUppercase"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "ExcludeUppercase"}
-		s18, ok := mv16.(bool)
+	if mv12 := m["ExcludeUppercase"]; mv12 != nil {
+		s13, ok := mv12.(bool)
 		if !ok {
-			return wireBindErr(p17, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "ExcludeUppercase"})
 		}
-		x.ExcludeUppercase = s18
+		x.ExcludeUppercase = s13
 	}
-	if mv19 := m["ExcludeLowercase"]; mv19 != nil {
-		p20 := &wirePath{parent: p, name: "ExcludeLowercase"}
-		s21, ok := mv19.(bool)
+	if mv14 := m["ExcludeLowercase"]; mv14 != nil {
+		s15, ok := mv14.(bool)
 		if !ok {
-			return wireBindErr(p20, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "ExcludeLowercase"})
 		}
-		x.ExcludeLowercase = s21
+		x.ExcludeLowercase = s15
 	}
-	if mv22 := m["IncludeSpace"]; mv22 != nil {
-		p23 := &wirePath{parent: p, name: "IncludeSpace"}
-		s24, ok := mv22.(bool)
+	if mv16 := m["IncludeSpace"]; mv16 != nil {
+		s17, ok := mv16.(bool)
 		if !ok {
-			return wireBindErr(p23, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IncludeSpace"})
 		}
-		x.IncludeSpace = s24
+		x.IncludeSpace = s17
 	}
-	if mv25 := m["RequireEachIncludedType"]; mv25 != nil {
-		p26 := &wirePath{parent: p, name: "RequireEachIncludedType"}
-		ptr27 := new(bool)
-		s28, ok := mv25.(bool)
+	if mv18 := m["RequireEachIncludedType"]; mv18 != nil {
+		ptr19 := new(bool)
+		s20, ok := mv18.(bool)
 		if !ok {
-			return wireBindErr(p26, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "RequireEachIncludedType"})
 		}
-		(*ptr27) = s28
-		x.RequireEachIncludedType = ptr27
+		(*ptr19) = s20
+		x.RequireEachIncludedType = ptr19
 	}
 	return nil
 }
@@ -1995,20 +1909,19 @@ func (x *GetRandomPasswordResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetRandomPasswordResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetRandomPasswordResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetRandomPasswordResponse) bindWire(v any, p *wirePath) error {
+func (x *GetRandomPasswordResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RandomPassword"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RandomPassword"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RandomPassword"})
 		}
-		x.RandomPassword = s3
+		x.RandomPassword = s2
 	}
 	return nil
 }
@@ -2029,20 +1942,19 @@ func (x *GetResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetResourcePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetResourcePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetResourcePolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *GetResourcePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
 	return nil
 }
@@ -2071,36 +1983,33 @@ func (x *GetResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetResourcePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetResourcePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetResourcePolicyResponse) bindWire(v any, p *wirePath) error {
+func (x *GetResourcePolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ARN"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s3
+		x.ARN = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
-	if mv7 := m["ResourcePolicy"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "ResourcePolicy"}
-		s9, ok := mv7.(string)
+	if mv5 := m["ResourcePolicy"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "ResourcePolicy"})
 		}
-		x.ResourcePolicy = s9
+		x.ResourcePolicy = s6
 	}
 	return nil
 }
@@ -2129,36 +2038,33 @@ func (x *GetSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetSecretValueRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetSecretValueRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetSecretValueRequest) bindWire(v any, p *wirePath) error {
+func (x *GetSecretValueRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
-	if mv4 := m["VersionId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "VersionId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["VersionId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
 		}
-		x.VersionId = s6
+		x.VersionId = s4
 	}
-	if mv7 := m["VersionStage"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "VersionStage"}
-		s9, ok := mv7.(string)
+	if mv5 := m["VersionStage"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "VersionStage"})
 		}
-		x.VersionStage = s9
+		x.VersionStage = s6
 	}
 	return nil
 }
@@ -2218,87 +2124,79 @@ func (x *GetSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetSecretValueResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetSecretValueResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetSecretValueResponse) bindWire(v any, p *wirePath) error {
+func (x *GetSecretValueResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ARN"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s3
+		x.ARN = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
-	if mv7 := m["VersionId"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "VersionId"}
-		s9, ok := mv7.(string)
+	if mv5 := m["VersionId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
 		}
-		x.VersionId = s9
+		x.VersionId = s6
 	}
-	if mv10 := m["SecretBinary"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "SecretBinary"}
-		s12, ok := mv10.(string)
+	if mv7 := m["SecretBinary"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "SecretBinary"})
 		}
-		d13, err14 := base64.StdEncoding.DecodeString(s12)
-		if err14 != nil {
-			return wireBindErr(p11, "base64-encoded bytes")
+		d9, err10 := base64.StdEncoding.DecodeString(s8)
+		if err10 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "SecretBinary"})
 		}
-		x.SecretBinary = d13
+		x.SecretBinary = d9
 	}
-	if mv15 := m["SecretString"]; mv15 != nil {
-		p16 := &wirePath{parent: p, name: "SecretString"}
-		ptr17 := new(string)
-		s18, ok := mv15.(string)
+	if mv11 := m["SecretString"]; mv11 != nil {
+		ptr12 := new(string)
+		s13, ok := mv11.(string)
 		if !ok {
-			return wireBindErr(p16, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretString"})
 		}
-		(*ptr17) = s18
-		x.SecretString = ptr17
+		(*ptr12) = s13
+		x.SecretString = ptr12
 	}
-	if mv19 := m["VersionStages"]; mv19 != nil {
-		p20 := &wirePath{parent: p, name: "VersionStages"}
-		l21, ok := mv19.([]any)
+	if mv14 := m["VersionStages"]; mv14 != nil {
+		l15, ok := mv14.([]any)
 		if !ok {
-			return wireBindErr(p20, "a list")
+			return wireBindErr("a list", wireSeg{name: "VersionStages"})
 		}
-		s22 := make([]string, len(l21))
-		for i23, e24 := range l21 {
-			if e24 == nil {
+		s16 := make([]string, len(l15))
+		for i17, e18 := range l15 {
+			if e18 == nil {
 				continue
 			}
-			p25 := &wirePath{parent: p20, index: i23 + 1}
-			s26, ok := e24.(string)
+			s19, ok := e18.(string)
 			if !ok {
-				return wireBindErr(p25, "a string")
+				return wireBindErr("a string", wireSeg{name: "VersionStages"}, wireSeg{index: i17 + 1})
 			}
-			s22[i23] = s26
+			s16[i17] = s19
 		}
-		x.VersionStages = s22
+		x.VersionStages = s16
 	}
-	if mv27 := m["CreatedDate"]; mv27 != nil {
-		p28 := &wirePath{parent: p, name: "CreatedDate"}
-		ptr29 := new(sealbox.Timestamp)
-		n30, ok := mv27.(json.Number)
-		if !ok || (&(*ptr29)).UnmarshalJSON([]byte(n30)) != nil {
-			return wireBindErr(p28, "a value of sealbox.Timestamp")
+	if mv20 := m["CreatedDate"]; mv20 != nil {
+		ptr21 := new(sealbox.Timestamp)
+		n22, ok := mv20.(json.Number)
+		if !ok || (&(*ptr21)).UnmarshalJSON([]byte(n22)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
 		}
-		x.CreatedDate = ptr29
+		x.CreatedDate = ptr21
 	}
 	return nil
 }
@@ -2331,48 +2229,44 @@ func (x *ListSecretVersionIdsRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListSecretVersionIdsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListSecretVersionIdsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListSecretVersionIdsRequest) bindWire(v any, p *wirePath) error {
+func (x *ListSecretVersionIdsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
-	if mv4 := m["MaxResults"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "MaxResults"}
-		n6, ok := mv4.(json.Number)
+	if mv3 := m["MaxResults"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr(p5, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxResults"})
 		}
-		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
-		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr(p5, "an integer of int32's range")
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxResults"})
 		}
-		x.MaxResults = int32(i7)
+		x.MaxResults = int32(i5)
 	}
-	if mv9 := m["NextToken"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "NextToken"}
-		s11, ok := mv9.(string)
+	if mv7 := m["NextToken"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
 		}
-		x.NextToken = s11
+		x.NextToken = s8
 	}
-	if mv12 := m["IncludeDeprecated"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "IncludeDeprecated"}
-		s14, ok := mv12.(bool)
+	if mv9 := m["IncludeDeprecated"]; mv9 != nil {
+		s10, ok := mv9.(bool)
 		if !ok {
-			return wireBindErr(p13, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IncludeDeprecated"})
 		}
-		x.IncludeDeprecated = s14
+		x.IncludeDeprecated = s10
 	}
 	return nil
 }
@@ -2419,54 +2313,49 @@ func (x *ListSecretVersionIdsResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListSecretVersionIdsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListSecretVersionIdsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListSecretVersionIdsResponse) bindWire(v any, p *wirePath) error {
+func (x *ListSecretVersionIdsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Versions"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Versions"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Versions"})
 		}
-		s4 := make([]SecretVersionsListEntry, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]SecretVersionsListEntry, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Versions"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Versions = s4
+		x.Versions = s3
 	}
-	if mv8 := m["NextToken"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "NextToken"}
-		s10, ok := mv8.(string)
+	if mv6 := m["NextToken"]; mv6 != nil {
+		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr(p9, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
 		}
-		x.NextToken = s10
+		x.NextToken = s7
 	}
-	if mv11 := m["ARN"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "ARN"}
-		s13, ok := mv11.(string)
+	if mv8 := m["ARN"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s13
+		x.ARN = s9
 	}
-	if mv14 := m["Name"]; mv14 != nil {
-		p15 := &wirePath{parent: p, name: "Name"}
-		s16, ok := mv14.(string)
+	if mv10 := m["Name"]; mv10 != nil {
+		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr(p15, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s16
+		x.Name = s11
 	}
 	return nil
 }
@@ -2519,74 +2408,67 @@ func (x *ListSecretsRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListSecretsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListSecretsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListSecretsRequest) bindWire(v any, p *wirePath) error {
+func (x *ListSecretsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["IncludePlannedDeletion"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "IncludePlannedDeletion"}
-		s3, ok := mv1.(bool)
+		s2, ok := mv1.(bool)
 		if !ok {
-			return wireBindErr(p2, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IncludePlannedDeletion"})
 		}
-		x.IncludePlannedDeletion = s3
+		x.IncludePlannedDeletion = s2
 	}
-	if mv4 := m["MaxResults"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "MaxResults"}
-		n6, ok := mv4.(json.Number)
+	if mv3 := m["MaxResults"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr(p5, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxResults"})
 		}
-		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
-		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr(p5, "an integer of int32's range")
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxResults"})
 		}
-		x.MaxResults = int32(i7)
+		x.MaxResults = int32(i5)
 	}
-	if mv9 := m["NextToken"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "NextToken"}
-		s11, ok := mv9.(string)
+	if mv7 := m["NextToken"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
 		}
-		x.NextToken = s11
+		x.NextToken = s8
 	}
-	if mv12 := m["Filters"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "Filters"}
-		l14, ok := mv12.([]any)
+	if mv9 := m["Filters"]; mv9 != nil {
+		l10, ok := mv9.([]any)
 		if !ok {
-			return wireBindErr(p13, "a list")
+			return wireBindErr("a list", wireSeg{name: "Filters"})
 		}
-		s15 := make([]Filter, len(l14))
-		for i16, e17 := range l14 {
-			if e17 == nil {
+		s11 := make([]Filter, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
 				continue
 			}
-			p18 := &wirePath{parent: p13, index: i16 + 1}
-			if err := (&s15[i16]).bindWire(e17, p18); err != nil {
-				return err
+			if err := (&s11[i12]).bindWire(e13); err != nil {
+				return wireWrap(err, wireSeg{name: "Filters"}, wireSeg{index: i12 + 1})
 			}
 		}
-		x.Filters = s15
+		x.Filters = s11
 	}
-	if mv19 := m["SortOrder"]; mv19 != nil {
-		p20 := &wirePath{parent: p, name: "SortOrder"}
-		s21, ok := mv19.(string)
+	if mv14 := m["SortOrder"]; mv14 != nil {
+		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr(p20, "a string")
+			return wireBindErr("a string", wireSeg{name: "SortOrder"})
 		}
-		x.SortOrder = s21
+		x.SortOrder = s15
 	}
-	if mv22 := m["SortBy"]; mv22 != nil {
-		p23 := &wirePath{parent: p, name: "SortBy"}
-		s24, ok := mv22.(string)
+	if mv16 := m["SortBy"]; mv16 != nil {
+		s17, ok := mv16.(string)
 		if !ok {
-			return wireBindErr(p23, "a string")
+			return wireBindErr("a string", wireSeg{name: "SortBy"})
 		}
-		x.SortBy = s24
+		x.SortBy = s17
 	}
 	return nil
 }
@@ -2625,38 +2507,35 @@ func (x *ListSecretsResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListSecretsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListSecretsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListSecretsResponse) bindWire(v any, p *wirePath) error {
+func (x *ListSecretsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretList"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretList"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "SecretList"})
 		}
-		s4 := make([]SecretListEntry, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]SecretListEntry, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "SecretList"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.SecretList = s4
+		x.SecretList = s3
 	}
-	if mv8 := m["NextToken"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "NextToken"}
-		s10, ok := mv8.(string)
+	if mv6 := m["NextToken"]; mv6 != nil {
+		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr(p9, "a string")
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
 		}
-		x.NextToken = s10
+		x.NextToken = s7
 	}
 	return nil
 }
@@ -2687,38 +2566,35 @@ func (x *PutResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PutResourcePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *PutResourcePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PutResourcePolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *PutResourcePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
-	if mv4 := m["ResourcePolicy"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ResourcePolicy"}
-		s6, ok := mv4.(string)
+	if mv3 := m["ResourcePolicy"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "ResourcePolicy"})
 		}
-		x.ResourcePolicy = s6
+		x.ResourcePolicy = s4
 	}
-	if mv7 := m["BlockPublicPolicy"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "BlockPublicPolicy"}
-		ptr9 := new(bool)
-		s10, ok := mv7.(bool)
+	if mv5 := m["BlockPublicPolicy"]; mv5 != nil {
+		ptr6 := new(bool)
+		s7, ok := mv5.(bool)
 		if !ok {
-			return wireBindErr(p8, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "BlockPublicPolicy"})
 		}
-		(*ptr9) = s10
-		x.BlockPublicPolicy = ptr9
+		(*ptr6) = s7
+		x.BlockPublicPolicy = ptr6
 	}
 	return nil
 }
@@ -2743,28 +2619,26 @@ func (x *PutResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PutResourcePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *PutResourcePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PutResourcePolicyResponse) bindWire(v any, p *wirePath) error {
+func (x *PutResourcePolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ARN"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s3
+		x.ARN = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
 	return nil
 }
@@ -2818,78 +2692,71 @@ func (x *PutSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PutSecretValueRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *PutSecretValueRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PutSecretValueRequest) bindWire(v any, p *wirePath) error {
+func (x *PutSecretValueRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
-	if mv4 := m["ClientRequestToken"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ClientRequestToken"}
-		s6, ok := mv4.(string)
+	if mv3 := m["ClientRequestToken"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "ClientRequestToken"})
 		}
-		x.ClientRequestToken = s6
+		x.ClientRequestToken = s4
 	}
-	if mv7 := m["SecretBinary"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "SecretBinary"}
-		s9, ok := mv7.(string)
+	if mv5 := m["SecretBinary"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "SecretBinary"})
 		}
-		d10, err11 := base64.StdEncoding.DecodeString(s9)
-		if err11 != nil {
-			return wireBindErr(p8, "base64-encoded bytes")
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "SecretBinary"})
 		}
-		x.SecretBinary = d10
+		x.SecretBinary = d7
 	}
-	if mv12 := m["SecretString"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "SecretString"}
-		ptr14 := new(string)
-		s15, ok := mv12.(string)
+	if mv9 := m["SecretString"]; mv9 != nil {
+		ptr10 := new(string)
+		s11, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p13, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretString"})
 		}
-		(*ptr14) = s15
-		x.SecretString = ptr14
+		(*ptr10) = s11
+		x.SecretString = ptr10
 	}
-	if mv16 := m["VersionStages"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "VersionStages"}
-		l18, ok := mv16.([]any)
+	if mv12 := m["VersionStages"]; mv12 != nil {
+		l13, ok := mv12.([]any)
 		if !ok {
-			return wireBindErr(p17, "a list")
+			return wireBindErr("a list", wireSeg{name: "VersionStages"})
 		}
-		s19 := make([]string, len(l18))
-		for i20, e21 := range l18 {
-			if e21 == nil {
+		s14 := make([]string, len(l13))
+		for i15, e16 := range l13 {
+			if e16 == nil {
 				continue
 			}
-			p22 := &wirePath{parent: p17, index: i20 + 1}
-			s23, ok := e21.(string)
+			s17, ok := e16.(string)
 			if !ok {
-				return wireBindErr(p22, "a string")
+				return wireBindErr("a string", wireSeg{name: "VersionStages"}, wireSeg{index: i15 + 1})
 			}
-			s19[i20] = s23
+			s14[i15] = s17
 		}
-		x.VersionStages = s19
+		x.VersionStages = s14
 	}
-	if mv24 := m["RotationToken"]; mv24 != nil {
-		p25 := &wirePath{parent: p, name: "RotationToken"}
-		s26, ok := mv24.(string)
+	if mv18 := m["RotationToken"]; mv18 != nil {
+		s19, ok := mv18.(string)
 		if !ok {
-			return wireBindErr(p25, "a string")
+			return wireBindErr("a string", wireSeg{name: "RotationToken"})
 		}
-		x.RotationToken = s26
+		x.RotationToken = s19
 	}
 	return nil
 }
@@ -2933,56 +2800,51 @@ func (x *PutSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PutSecretValueResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *PutSecretValueResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PutSecretValueResponse) bindWire(v any, p *wirePath) error {
+func (x *PutSecretValueResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ARN"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s3
+		x.ARN = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
-	if mv7 := m["VersionId"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "VersionId"}
-		s9, ok := mv7.(string)
+	if mv5 := m["VersionId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
 		}
-		x.VersionId = s9
+		x.VersionId = s6
 	}
-	if mv10 := m["VersionStages"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "VersionStages"}
-		l12, ok := mv10.([]any)
+	if mv7 := m["VersionStages"]; mv7 != nil {
+		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr(p11, "a list")
+			return wireBindErr("a list", wireSeg{name: "VersionStages"})
 		}
-		s13 := make([]string, len(l12))
-		for i14, e15 := range l12 {
-			if e15 == nil {
+		s9 := make([]string, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
 				continue
 			}
-			p16 := &wirePath{parent: p11, index: i14 + 1}
-			s17, ok := e15.(string)
+			s12, ok := e11.(string)
 			if !ok {
-				return wireBindErr(p16, "a string")
+				return wireBindErr("a string", wireSeg{name: "VersionStages"}, wireSeg{index: i10 + 1})
 			}
-			s13[i14] = s17
+			s9[i10] = s12
 		}
-		x.VersionStages = s13
+		x.VersionStages = s9
 	}
 	return nil
 }
@@ -3016,42 +2878,37 @@ func (x *RemoveRegionsFromReplicationRequest) AppendJSON(b []byte) ([]byte, erro
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *RemoveRegionsFromReplicationRequest) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *RemoveRegionsFromReplicationRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *RemoveRegionsFromReplicationRequest) bindWire(v any, p *wirePath) error {
+func (x *RemoveRegionsFromReplicationRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
-	if mv4 := m["RemoveReplicaRegions"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "RemoveReplicaRegions"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["RemoveReplicaRegions"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "RemoveReplicaRegions"})
 		}
-		s7 := make([]string, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			s11, ok := e9.(string)
+			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr(p10, "a string")
+				return wireBindErr("a string", wireSeg{name: "RemoveReplicaRegions"}, wireSeg{index: i6 + 1})
 			}
-			s7[i8] = s11
+			s5[i6] = s8
 		}
-		x.RemoveReplicaRegions = s7
+		x.RemoveReplicaRegions = s5
 	}
 	return nil
 }
@@ -3091,39 +2948,36 @@ func (x *RemoveRegionsFromReplicationResponse) AppendJSON(b []byte) ([]byte, err
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
 func (x *RemoveRegionsFromReplicationResponse) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
+	return x.bindWire(v)
 }
 
-func (x *RemoveRegionsFromReplicationResponse) bindWire(v any, p *wirePath) error {
+func (x *RemoveRegionsFromReplicationResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ARN"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s3
+		x.ARN = s2
 	}
-	if mv4 := m["ReplicationStatus"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ReplicationStatus"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["ReplicationStatus"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "ReplicationStatus"})
 		}
-		s7 := make([]ReplicationStatusType, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]ReplicationStatusType, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
-				return err
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "ReplicationStatus"}, wireSeg{index: i6 + 1})
 			}
 		}
-		x.ReplicationStatus = s7
+		x.ReplicationStatus = s5
 	}
 	return nil
 }
@@ -3148,28 +3002,26 @@ func (x *ReplicaRegionType) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ReplicaRegionType) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ReplicaRegionType) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ReplicaRegionType) bindWire(v any, p *wirePath) error {
+func (x *ReplicaRegionType) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Region"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Region"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Region"})
 		}
-		x.Region = s3
+		x.Region = s2
 	}
-	if mv4 := m["KmsKeyId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "KmsKeyId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["KmsKeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "KmsKeyId"})
 		}
-		x.KmsKeyId = s6
+		x.KmsKeyId = s4
 	}
 	return nil
 }
@@ -3210,48 +3062,42 @@ func (x *ReplicateSecretToRegionsRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ReplicateSecretToRegionsRequest) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *ReplicateSecretToRegionsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ReplicateSecretToRegionsRequest) bindWire(v any, p *wirePath) error {
+func (x *ReplicateSecretToRegionsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
-	if mv4 := m["AddReplicaRegions"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "AddReplicaRegions"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["AddReplicaRegions"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "AddReplicaRegions"})
 		}
-		s7 := make([]ReplicaRegionType, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]ReplicaRegionType, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
-				return err
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "AddReplicaRegions"}, wireSeg{index: i6 + 1})
 			}
 		}
-		x.AddReplicaRegions = s7
+		x.AddReplicaRegions = s5
 	}
-	if mv11 := m["ForceOverwriteReplicaSecret"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "ForceOverwriteReplicaSecret"}
-		s13, ok := mv11.(bool)
+	if mv8 := m["ForceOverwriteReplicaSecret"]; mv8 != nil {
+		s9, ok := mv8.(bool)
 		if !ok {
-			return wireBindErr(p12, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "ForceOverwriteReplicaSecret"})
 		}
-		x.ForceOverwriteReplicaSecret = s13
+		x.ForceOverwriteReplicaSecret = s9
 	}
 	return nil
 }
@@ -3290,40 +3136,35 @@ func (x *ReplicateSecretToRegionsResponse) AppendJSON(b []byte) ([]byte, error) 
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ReplicateSecretToRegionsResponse) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *ReplicateSecretToRegionsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ReplicateSecretToRegionsResponse) bindWire(v any, p *wirePath) error {
+func (x *ReplicateSecretToRegionsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ARN"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s3
+		x.ARN = s2
 	}
-	if mv4 := m["ReplicationStatus"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ReplicationStatus"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["ReplicationStatus"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "ReplicationStatus"})
 		}
-		s7 := make([]ReplicationStatusType, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]ReplicationStatusType, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
-				return err
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "ReplicationStatus"}, wireSeg{index: i6 + 1})
 			}
 		}
-		x.ReplicationStatus = s7
+		x.ReplicationStatus = s5
 	}
 	return nil
 }
@@ -3362,53 +3203,48 @@ func (x *ReplicationStatusType) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ReplicationStatusType) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ReplicationStatusType) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ReplicationStatusType) bindWire(v any, p *wirePath) error {
+func (x *ReplicationStatusType) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Region"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Region"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Region"})
 		}
-		x.Region = s3
+		x.Region = s2
 	}
-	if mv4 := m["KmsKeyId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "KmsKeyId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["KmsKeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "KmsKeyId"})
 		}
-		x.KmsKeyId = s6
+		x.KmsKeyId = s4
 	}
-	if mv7 := m["Status"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Status"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Status"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Status"})
 		}
-		x.Status = s9
+		x.Status = s6
 	}
-	if mv10 := m["StatusMessage"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "StatusMessage"}
-		s12, ok := mv10.(string)
+	if mv7 := m["StatusMessage"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "StatusMessage"})
 		}
-		x.StatusMessage = s12
+		x.StatusMessage = s8
 	}
-	if mv13 := m["LastAccessedDate"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "LastAccessedDate"}
-		ptr15 := new(sealbox.Timestamp)
-		n16, ok := mv13.(json.Number)
-		if !ok || (&(*ptr15)).UnmarshalJSON([]byte(n16)) != nil {
-			return wireBindErr(p14, "a value of sealbox.Timestamp")
+	if mv9 := m["LastAccessedDate"]; mv9 != nil {
+		ptr10 := new(sealbox.Timestamp)
+		n11, ok := mv9.(json.Number)
+		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastAccessedDate"})
 		}
-		x.LastAccessedDate = ptr15
+		x.LastAccessedDate = ptr10
 	}
 	return nil
 }
@@ -3429,20 +3265,19 @@ func (x *RestoreSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *RestoreSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *RestoreSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *RestoreSecretRequest) bindWire(v any, p *wirePath) error {
+func (x *RestoreSecretRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
 	return nil
 }
@@ -3467,28 +3302,26 @@ func (x *RestoreSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *RestoreSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *RestoreSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *RestoreSecretResponse) bindWire(v any, p *wirePath) error {
+func (x *RestoreSecretResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ARN"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s3
+		x.ARN = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
 	return nil
 }
@@ -3551,80 +3384,72 @@ func (x *RotateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *RotateSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *RotateSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *RotateSecretRequest) bindWire(v any, p *wirePath) error {
+func (x *RotateSecretRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
-	if mv4 := m["ClientRequestToken"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ClientRequestToken"}
-		s6, ok := mv4.(string)
+	if mv3 := m["ClientRequestToken"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "ClientRequestToken"})
 		}
-		x.ClientRequestToken = s6
+		x.ClientRequestToken = s4
 	}
-	if mv7 := m["RotationLambdaARN"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "RotationLambdaARN"}
-		s9, ok := mv7.(string)
+	if mv5 := m["RotationLambdaARN"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "RotationLambdaARN"})
 		}
-		x.RotationLambdaARN = s9
+		x.RotationLambdaARN = s6
 	}
-	if mv10 := m["RotationRules"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "RotationRules"}
-		ptr12 := new(RotationRulesType)
-		if err := (&(*ptr12)).bindWire(mv10, p11); err != nil {
-			return err
+	if mv7 := m["RotationRules"]; mv7 != nil {
+		ptr8 := new(RotationRulesType)
+		if err := (&(*ptr8)).bindWire(mv7); err != nil {
+			return wireWrap(err, wireSeg{name: "RotationRules"})
 		}
-		x.RotationRules = ptr12
+		x.RotationRules = ptr8
 	}
-	if mv13 := m["ExternalSecretRotationMetadata"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "ExternalSecretRotationMetadata"}
-		l15, ok := mv13.([]any)
+	if mv9 := m["ExternalSecretRotationMetadata"]; mv9 != nil {
+		l10, ok := mv9.([]any)
 		if !ok {
-			return wireBindErr(p14, "a list")
+			return wireBindErr("a list", wireSeg{name: "ExternalSecretRotationMetadata"})
 		}
-		s16 := make([]ExternalSecretRotationMetadataItem, len(l15))
-		for i17, e18 := range l15 {
-			if e18 == nil {
+		s11 := make([]ExternalSecretRotationMetadataItem, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
 				continue
 			}
-			p19 := &wirePath{parent: p14, index: i17 + 1}
-			if err := (&s16[i17]).bindWire(e18, p19); err != nil {
-				return err
+			if err := (&s11[i12]).bindWire(e13); err != nil {
+				return wireWrap(err, wireSeg{name: "ExternalSecretRotationMetadata"}, wireSeg{index: i12 + 1})
 			}
 		}
-		x.ExternalSecretRotationMetadata = s16
+		x.ExternalSecretRotationMetadata = s11
 	}
-	if mv20 := m["ExternalSecretRotationRoleArn"]; mv20 != nil {
-		p21 := &wirePath{parent: p, name: "ExternalSecretRotationRoleArn"}
-		s22, ok := mv20.(string)
+	if mv14 := m["ExternalSecretRotationRoleArn"]; mv14 != nil {
+		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr(p21, "a string")
+			return wireBindErr("a string", wireSeg{name: "ExternalSecretRotationRoleArn"})
 		}
-		x.ExternalSecretRotationRoleArn = s22
+		x.ExternalSecretRotationRoleArn = s15
 	}
-	if mv23 := m["RotateImmediately"]; mv23 != nil {
-		p24 := &wirePath{parent: p, name: "RotateImmediately"}
-		ptr25 := new(bool)
-		s26, ok := mv23.(bool)
+	if mv16 := m["RotateImmediately"]; mv16 != nil {
+		ptr17 := new(bool)
+		s18, ok := mv16.(bool)
 		if !ok {
-			return wireBindErr(p24, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "RotateImmediately"})
 		}
-		(*ptr25) = s26
-		x.RotateImmediately = ptr25
+		(*ptr17) = s18
+		x.RotateImmediately = ptr17
 	}
 	return nil
 }
@@ -3653,36 +3478,33 @@ func (x *RotateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *RotateSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *RotateSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *RotateSecretResponse) bindWire(v any, p *wirePath) error {
+func (x *RotateSecretResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ARN"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s3
+		x.ARN = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
-	if mv7 := m["VersionId"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "VersionId"}
-		s9, ok := mv7.(string)
+	if mv5 := m["VersionId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
 		}
-		x.VersionId = s9
+		x.VersionId = s6
 	}
 	return nil
 }
@@ -3713,42 +3535,39 @@ func (x *RotationRulesType) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *RotationRulesType) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *RotationRulesType) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *RotationRulesType) bindWire(v any, p *wirePath) error {
+func (x *RotationRulesType) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["AutomaticallyAfterDays"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "AutomaticallyAfterDays"}
-		ptr3 := new(int64)
-		n4, ok := mv1.(json.Number)
+		ptr2 := new(int64)
+		n3, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr(p2, "a number")
+			return wireBindErr("a number", wireSeg{name: "AutomaticallyAfterDays"})
 		}
-		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
-		if err6 != nil {
-			return wireBindErr(p2, "an integer of int64's range")
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "AutomaticallyAfterDays"})
 		}
-		(*ptr3) = int64(i5)
-		x.AutomaticallyAfterDays = ptr3
+		(*ptr2) = int64(i4)
+		x.AutomaticallyAfterDays = ptr2
 	}
-	if mv7 := m["Duration"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Duration"}
-		s9, ok := mv7.(string)
+	if mv6 := m["Duration"]; mv6 != nil {
+		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Duration"})
 		}
-		x.Duration = s9
+		x.Duration = s7
 	}
-	if mv10 := m["ScheduleExpression"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "ScheduleExpression"}
-		s12, ok := mv10.(string)
+	if mv8 := m["ScheduleExpression"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "ScheduleExpression"})
 		}
-		x.ScheduleExpression = s12
+		x.ScheduleExpression = s9
 	}
 	return nil
 }
@@ -3914,225 +3733,201 @@ func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *SecretListEntry) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *SecretListEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *SecretListEntry) bindWire(v any, p *wirePath) error {
+func (x *SecretListEntry) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ARN"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s3
+		x.ARN = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
-	if mv7 := m["Type"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Type"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Type"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Type"})
 		}
-		x.Type = s9
+		x.Type = s6
 	}
-	if mv10 := m["Description"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Description"}
-		s12, ok := mv10.(string)
+	if mv7 := m["Description"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		x.Description = s12
+		x.Description = s8
 	}
-	if mv13 := m["KmsKeyId"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "KmsKeyId"}
-		s15, ok := mv13.(string)
+	if mv9 := m["KmsKeyId"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p14, "a string")
+			return wireBindErr("a string", wireSeg{name: "KmsKeyId"})
 		}
-		x.KmsKeyId = s15
+		x.KmsKeyId = s10
 	}
-	if mv16 := m["RotationEnabled"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "RotationEnabled"}
-		ptr18 := new(bool)
-		s19, ok := mv16.(bool)
+	if mv11 := m["RotationEnabled"]; mv11 != nil {
+		ptr12 := new(bool)
+		s13, ok := mv11.(bool)
 		if !ok {
-			return wireBindErr(p17, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "RotationEnabled"})
 		}
-		(*ptr18) = s19
-		x.RotationEnabled = ptr18
+		(*ptr12) = s13
+		x.RotationEnabled = ptr12
 	}
-	if mv20 := m["RotationLambdaARN"]; mv20 != nil {
-		p21 := &wirePath{parent: p, name: "RotationLambdaARN"}
-		s22, ok := mv20.(string)
+	if mv14 := m["RotationLambdaARN"]; mv14 != nil {
+		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr(p21, "a string")
+			return wireBindErr("a string", wireSeg{name: "RotationLambdaARN"})
 		}
-		x.RotationLambdaARN = s22
+		x.RotationLambdaARN = s15
 	}
-	if mv23 := m["RotationRules"]; mv23 != nil {
-		p24 := &wirePath{parent: p, name: "RotationRules"}
-		ptr25 := new(RotationRulesType)
-		if err := (&(*ptr25)).bindWire(mv23, p24); err != nil {
-			return err
+	if mv16 := m["RotationRules"]; mv16 != nil {
+		ptr17 := new(RotationRulesType)
+		if err := (&(*ptr17)).bindWire(mv16); err != nil {
+			return wireWrap(err, wireSeg{name: "RotationRules"})
 		}
-		x.RotationRules = ptr25
+		x.RotationRules = ptr17
 	}
-	if mv26 := m["ExternalSecretRotationMetadata"]; mv26 != nil {
-		p27 := &wirePath{parent: p, name: "ExternalSecretRotationMetadata"}
-		l28, ok := mv26.([]any)
+	if mv18 := m["ExternalSecretRotationMetadata"]; mv18 != nil {
+		l19, ok := mv18.([]any)
 		if !ok {
-			return wireBindErr(p27, "a list")
+			return wireBindErr("a list", wireSeg{name: "ExternalSecretRotationMetadata"})
 		}
-		s29 := make([]ExternalSecretRotationMetadataItem, len(l28))
-		for i30, e31 := range l28 {
-			if e31 == nil {
+		s20 := make([]ExternalSecretRotationMetadataItem, len(l19))
+		for i21, e22 := range l19 {
+			if e22 == nil {
 				continue
 			}
-			p32 := &wirePath{parent: p27, index: i30 + 1}
-			if err := (&s29[i30]).bindWire(e31, p32); err != nil {
-				return err
+			if err := (&s20[i21]).bindWire(e22); err != nil {
+				return wireWrap(err, wireSeg{name: "ExternalSecretRotationMetadata"}, wireSeg{index: i21 + 1})
 			}
 		}
-		x.ExternalSecretRotationMetadata = s29
+		x.ExternalSecretRotationMetadata = s20
 	}
-	if mv33 := m["ExternalSecretRotationRoleArn"]; mv33 != nil {
-		p34 := &wirePath{parent: p, name: "ExternalSecretRotationRoleArn"}
-		s35, ok := mv33.(string)
+	if mv23 := m["ExternalSecretRotationRoleArn"]; mv23 != nil {
+		s24, ok := mv23.(string)
 		if !ok {
-			return wireBindErr(p34, "a string")
+			return wireBindErr("a string", wireSeg{name: "ExternalSecretRotationRoleArn"})
 		}
-		x.ExternalSecretRotationRoleArn = s35
+		x.ExternalSecretRotationRoleArn = s24
 	}
-	if mv36 := m["LastRotatedDate"]; mv36 != nil {
-		p37 := &wirePath{parent: p, name: "LastRotatedDate"}
+	if mv25 := m["LastRotatedDate"]; mv25 != nil {
+		ptr26 := new(sealbox.Timestamp)
+		n27, ok := mv25.(json.Number)
+		if !ok || (&(*ptr26)).UnmarshalJSON([]byte(n27)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastRotatedDate"})
+		}
+		x.LastRotatedDate = ptr26
+	}
+	if mv28 := m["LastChangedDate"]; mv28 != nil {
+		ptr29 := new(sealbox.Timestamp)
+		n30, ok := mv28.(json.Number)
+		if !ok || (&(*ptr29)).UnmarshalJSON([]byte(n30)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastChangedDate"})
+		}
+		x.LastChangedDate = ptr29
+	}
+	if mv31 := m["LastAccessedDate"]; mv31 != nil {
+		ptr32 := new(sealbox.Timestamp)
+		n33, ok := mv31.(json.Number)
+		if !ok || (&(*ptr32)).UnmarshalJSON([]byte(n33)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastAccessedDate"})
+		}
+		x.LastAccessedDate = ptr32
+	}
+	if mv34 := m["DeletedDate"]; mv34 != nil {
+		ptr35 := new(sealbox.Timestamp)
+		n36, ok := mv34.(json.Number)
+		if !ok || (&(*ptr35)).UnmarshalJSON([]byte(n36)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletedDate"})
+		}
+		x.DeletedDate = ptr35
+	}
+	if mv37 := m["NextRotationDate"]; mv37 != nil {
 		ptr38 := new(sealbox.Timestamp)
-		n39, ok := mv36.(json.Number)
+		n39, ok := mv37.(json.Number)
 		if !ok || (&(*ptr38)).UnmarshalJSON([]byte(n39)) != nil {
-			return wireBindErr(p37, "a value of sealbox.Timestamp")
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "NextRotationDate"})
 		}
-		x.LastRotatedDate = ptr38
+		x.NextRotationDate = ptr38
 	}
-	if mv40 := m["LastChangedDate"]; mv40 != nil {
-		p41 := &wirePath{parent: p, name: "LastChangedDate"}
-		ptr42 := new(sealbox.Timestamp)
-		n43, ok := mv40.(json.Number)
-		if !ok || (&(*ptr42)).UnmarshalJSON([]byte(n43)) != nil {
-			return wireBindErr(p41, "a value of sealbox.Timestamp")
-		}
-		x.LastChangedDate = ptr42
-	}
-	if mv44 := m["LastAccessedDate"]; mv44 != nil {
-		p45 := &wirePath{parent: p, name: "LastAccessedDate"}
-		ptr46 := new(sealbox.Timestamp)
-		n47, ok := mv44.(json.Number)
-		if !ok || (&(*ptr46)).UnmarshalJSON([]byte(n47)) != nil {
-			return wireBindErr(p45, "a value of sealbox.Timestamp")
-		}
-		x.LastAccessedDate = ptr46
-	}
-	if mv48 := m["DeletedDate"]; mv48 != nil {
-		p49 := &wirePath{parent: p, name: "DeletedDate"}
-		ptr50 := new(sealbox.Timestamp)
-		n51, ok := mv48.(json.Number)
-		if !ok || (&(*ptr50)).UnmarshalJSON([]byte(n51)) != nil {
-			return wireBindErr(p49, "a value of sealbox.Timestamp")
-		}
-		x.DeletedDate = ptr50
-	}
-	if mv52 := m["NextRotationDate"]; mv52 != nil {
-		p53 := &wirePath{parent: p, name: "NextRotationDate"}
-		ptr54 := new(sealbox.Timestamp)
-		n55, ok := mv52.(json.Number)
-		if !ok || (&(*ptr54)).UnmarshalJSON([]byte(n55)) != nil {
-			return wireBindErr(p53, "a value of sealbox.Timestamp")
-		}
-		x.NextRotationDate = ptr54
-	}
-	if mv56 := m["Tags"]; mv56 != nil {
-		p57 := &wirePath{parent: p, name: "Tags"}
-		l58, ok := mv56.([]any)
+	if mv40 := m["Tags"]; mv40 != nil {
+		l41, ok := mv40.([]any)
 		if !ok {
-			return wireBindErr(p57, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s59 := make([]Tag, len(l58))
-		for i60, e61 := range l58 {
-			if e61 == nil {
+		s42 := make([]Tag, len(l41))
+		for i43, e44 := range l41 {
+			if e44 == nil {
 				continue
 			}
-			p62 := &wirePath{parent: p57, index: i60 + 1}
-			if err := (&s59[i60]).bindWire(e61, p62); err != nil {
-				return err
+			if err := (&s42[i43]).bindWire(e44); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i43 + 1})
 			}
 		}
-		x.Tags = s59
+		x.Tags = s42
 	}
-	if mv63 := m["SecretVersionsToStages"]; mv63 != nil {
-		p64 := &wirePath{parent: p, name: "SecretVersionsToStages"}
-		m65, ok := mv63.(map[string]any)
+	if mv45 := m["SecretVersionsToStages"]; mv45 != nil {
+		m46, ok := mv45.(map[string]any)
 		if !ok {
-			return wireBindErr(p64, "an object")
+			return wireBindErr("an object", wireSeg{name: "SecretVersionsToStages"})
 		}
-		out66 := make(map[string][]string, len(m65))
-		for k67, e68 := range m65 {
-			var ev69 []string
-			if e68 != nil {
-				p70 := &wirePath{parent: p64, index: -1}
-				l71, ok := e68.([]any)
+		out47 := make(map[string][]string, len(m46))
+		for k48, e49 := range m46 {
+			var ev50 []string
+			if e49 != nil {
+				l51, ok := e49.([]any)
 				if !ok {
-					return wireBindErr(p70, "a list")
+					return wireBindErr("a list", wireSeg{name: "SecretVersionsToStages"}, wireSeg{index: -1})
 				}
-				s72 := make([]string, len(l71))
-				for i73, e74 := range l71 {
-					if e74 == nil {
+				s52 := make([]string, len(l51))
+				for i53, e54 := range l51 {
+					if e54 == nil {
 						continue
 					}
-					p75 := &wirePath{parent: p70, index: i73 + 1}
-					s76, ok := e74.(string)
+					s55, ok := e54.(string)
 					if !ok {
-						return wireBindErr(p75, "a string")
+						return wireBindErr("a string", wireSeg{name: "SecretVersionsToStages"}, wireSeg{index: -1}, wireSeg{index: i53 + 1})
 					}
-					s72[i73] = s76
+					s52[i53] = s55
 				}
-				ev69 = s72
+				ev50 = s52
 			}
-			out66[k67] = ev69
+			out47[k48] = ev50
 		}
-		x.SecretVersionsToStages = out66
+		x.SecretVersionsToStages = out47
 	}
-	if mv77 := m["OwningService"]; mv77 != nil {
-		p78 := &wirePath{parent: p, name: "OwningService"}
-		s79, ok := mv77.(string)
+	if mv56 := m["OwningService"]; mv56 != nil {
+		s57, ok := mv56.(string)
 		if !ok {
-			return wireBindErr(p78, "a string")
+			return wireBindErr("a string", wireSeg{name: "OwningService"})
 		}
-		x.OwningService = s79
+		x.OwningService = s57
 	}
-	if mv80 := m["CreatedDate"]; mv80 != nil {
-		p81 := &wirePath{parent: p, name: "CreatedDate"}
-		ptr82 := new(sealbox.Timestamp)
-		n83, ok := mv80.(json.Number)
-		if !ok || (&(*ptr82)).UnmarshalJSON([]byte(n83)) != nil {
-			return wireBindErr(p81, "a value of sealbox.Timestamp")
+	if mv58 := m["CreatedDate"]; mv58 != nil {
+		ptr59 := new(sealbox.Timestamp)
+		n60, ok := mv58.(json.Number)
+		if !ok || (&(*ptr59)).UnmarshalJSON([]byte(n60)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
 		}
-		x.CreatedDate = ptr82
+		x.CreatedDate = ptr59
 	}
-	if mv84 := m["PrimaryRegion"]; mv84 != nil {
-		p85 := &wirePath{parent: p, name: "PrimaryRegion"}
-		s86, ok := mv84.(string)
+	if mv61 := m["PrimaryRegion"]; mv61 != nil {
+		s62, ok := mv61.(string)
 		if !ok {
-			return wireBindErr(p85, "a string")
+			return wireBindErr("a string", wireSeg{name: "PrimaryRegion"})
 		}
-		x.PrimaryRegion = s86
+		x.PrimaryRegion = s62
 	}
 	return nil
 }
@@ -4192,87 +3987,79 @@ func (x *SecretValueEntry) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *SecretValueEntry) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *SecretValueEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *SecretValueEntry) bindWire(v any, p *wirePath) error {
+func (x *SecretValueEntry) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ARN"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s3
+		x.ARN = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
-	if mv7 := m["VersionId"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "VersionId"}
-		s9, ok := mv7.(string)
+	if mv5 := m["VersionId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
 		}
-		x.VersionId = s9
+		x.VersionId = s6
 	}
-	if mv10 := m["SecretBinary"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "SecretBinary"}
-		s12, ok := mv10.(string)
+	if mv7 := m["SecretBinary"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a base64 string")
+			return wireBindErr("a base64 string", wireSeg{name: "SecretBinary"})
 		}
-		d13, err14 := base64.StdEncoding.DecodeString(s12)
-		if err14 != nil {
-			return wireBindErr(p11, "base64-encoded bytes")
+		d9, err10 := base64.StdEncoding.DecodeString(s8)
+		if err10 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "SecretBinary"})
 		}
-		x.SecretBinary = d13
+		x.SecretBinary = d9
 	}
-	if mv15 := m["SecretString"]; mv15 != nil {
-		p16 := &wirePath{parent: p, name: "SecretString"}
-		ptr17 := new(string)
-		s18, ok := mv15.(string)
+	if mv11 := m["SecretString"]; mv11 != nil {
+		ptr12 := new(string)
+		s13, ok := mv11.(string)
 		if !ok {
-			return wireBindErr(p16, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretString"})
 		}
-		(*ptr17) = s18
-		x.SecretString = ptr17
+		(*ptr12) = s13
+		x.SecretString = ptr12
 	}
-	if mv19 := m["VersionStages"]; mv19 != nil {
-		p20 := &wirePath{parent: p, name: "VersionStages"}
-		l21, ok := mv19.([]any)
+	if mv14 := m["VersionStages"]; mv14 != nil {
+		l15, ok := mv14.([]any)
 		if !ok {
-			return wireBindErr(p20, "a list")
+			return wireBindErr("a list", wireSeg{name: "VersionStages"})
 		}
-		s22 := make([]string, len(l21))
-		for i23, e24 := range l21 {
-			if e24 == nil {
+		s16 := make([]string, len(l15))
+		for i17, e18 := range l15 {
+			if e18 == nil {
 				continue
 			}
-			p25 := &wirePath{parent: p20, index: i23 + 1}
-			s26, ok := e24.(string)
+			s19, ok := e18.(string)
 			if !ok {
-				return wireBindErr(p25, "a string")
+				return wireBindErr("a string", wireSeg{name: "VersionStages"}, wireSeg{index: i17 + 1})
 			}
-			s22[i23] = s26
+			s16[i17] = s19
 		}
-		x.VersionStages = s22
+		x.VersionStages = s16
 	}
-	if mv27 := m["CreatedDate"]; mv27 != nil {
-		p28 := &wirePath{parent: p, name: "CreatedDate"}
-		ptr29 := new(sealbox.Timestamp)
-		n30, ok := mv27.(json.Number)
-		if !ok || (&(*ptr29)).UnmarshalJSON([]byte(n30)) != nil {
-			return wireBindErr(p28, "a value of sealbox.Timestamp")
+	if mv20 := m["CreatedDate"]; mv20 != nil {
+		ptr21 := new(sealbox.Timestamp)
+		n22, ok := mv20.(json.Number)
+		if !ok || (&(*ptr21)).UnmarshalJSON([]byte(n22)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
 		}
-		x.CreatedDate = ptr29
+		x.CreatedDate = ptr21
 	}
 	return nil
 }
@@ -4331,78 +4118,71 @@ func (x *SecretVersionsListEntry) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *SecretVersionsListEntry) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *SecretVersionsListEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *SecretVersionsListEntry) bindWire(v any, p *wirePath) error {
+func (x *SecretVersionsListEntry) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["VersionId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "VersionId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
 		}
-		x.VersionId = s3
+		x.VersionId = s2
 	}
-	if mv4 := m["VersionStages"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "VersionStages"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["VersionStages"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "VersionStages"})
 		}
-		s7 := make([]string, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			s11, ok := e9.(string)
+			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr(p10, "a string")
+				return wireBindErr("a string", wireSeg{name: "VersionStages"}, wireSeg{index: i6 + 1})
 			}
-			s7[i8] = s11
+			s5[i6] = s8
 		}
-		x.VersionStages = s7
+		x.VersionStages = s5
 	}
-	if mv12 := m["LastAccessedDate"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "LastAccessedDate"}
-		ptr14 := new(sealbox.Timestamp)
-		n15, ok := mv12.(json.Number)
-		if !ok || (&(*ptr14)).UnmarshalJSON([]byte(n15)) != nil {
-			return wireBindErr(p13, "a value of sealbox.Timestamp")
+	if mv9 := m["LastAccessedDate"]; mv9 != nil {
+		ptr10 := new(sealbox.Timestamp)
+		n11, ok := mv9.(json.Number)
+		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastAccessedDate"})
 		}
-		x.LastAccessedDate = ptr14
+		x.LastAccessedDate = ptr10
 	}
-	if mv16 := m["CreatedDate"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "CreatedDate"}
-		ptr18 := new(sealbox.Timestamp)
-		n19, ok := mv16.(json.Number)
-		if !ok || (&(*ptr18)).UnmarshalJSON([]byte(n19)) != nil {
-			return wireBindErr(p17, "a value of sealbox.Timestamp")
+	if mv12 := m["CreatedDate"]; mv12 != nil {
+		ptr13 := new(sealbox.Timestamp)
+		n14, ok := mv12.(json.Number)
+		if !ok || (&(*ptr13)).UnmarshalJSON([]byte(n14)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
 		}
-		x.CreatedDate = ptr18
+		x.CreatedDate = ptr13
 	}
-	if mv20 := m["KmsKeyIds"]; mv20 != nil {
-		p21 := &wirePath{parent: p, name: "KmsKeyIds"}
-		l22, ok := mv20.([]any)
+	if mv15 := m["KmsKeyIds"]; mv15 != nil {
+		l16, ok := mv15.([]any)
 		if !ok {
-			return wireBindErr(p21, "a list")
+			return wireBindErr("a list", wireSeg{name: "KmsKeyIds"})
 		}
-		s23 := make([]string, len(l22))
-		for i24, e25 := range l22 {
-			if e25 == nil {
+		s17 := make([]string, len(l16))
+		for i18, e19 := range l16 {
+			if e19 == nil {
 				continue
 			}
-			p26 := &wirePath{parent: p21, index: i24 + 1}
-			s27, ok := e25.(string)
+			s20, ok := e19.(string)
 			if !ok {
-				return wireBindErr(p26, "a string")
+				return wireBindErr("a string", wireSeg{name: "KmsKeyIds"}, wireSeg{index: i18 + 1})
 			}
-			s23[i24] = s27
+			s17[i18] = s20
 		}
-		x.KmsKeyIds = s23
+		x.KmsKeyIds = s17
 	}
 	return nil
 }
@@ -4423,22 +4203,19 @@ func (x *StopReplicationToReplicaRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *StopReplicationToReplicaRequest) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *StopReplicationToReplicaRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *StopReplicationToReplicaRequest) bindWire(v any, p *wirePath) error {
+func (x *StopReplicationToReplicaRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
 	return nil
 }
@@ -4459,22 +4236,19 @@ func (x *StopReplicationToReplicaResponse) AppendJSON(b []byte) ([]byte, error) 
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *StopReplicationToReplicaResponse) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *StopReplicationToReplicaResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *StopReplicationToReplicaResponse) bindWire(v any, p *wirePath) error {
+func (x *StopReplicationToReplicaResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ARN"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s3
+		x.ARN = s2
 	}
 	return nil
 }
@@ -4499,28 +4273,26 @@ func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Tag) bindWire(v any, p *wirePath) error {
+func (x *Tag) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Key"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Key"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Key"})
 		}
-		x.Key = s3
+		x.Key = s2
 	}
-	if mv4 := m["Value"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Value"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Value"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Value"})
 		}
-		x.Value = s6
+		x.Value = s4
 	}
 	return nil
 }
@@ -4557,38 +4329,35 @@ func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *TagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *TagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *TagResourceRequest) bindWire(v any, p *wirePath) error {
+func (x *TagResourceRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
-	if mv4 := m["Tags"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Tags"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["Tags"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s7 := make([]Tag, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]Tag, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
-				return err
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i6 + 1})
 			}
 		}
-		x.Tags = s7
+		x.Tags = s5
 	}
 	return nil
 }
@@ -4622,40 +4391,37 @@ func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UntagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UntagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UntagResourceRequest) bindWire(v any, p *wirePath) error {
+func (x *UntagResourceRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
-	if mv4 := m["TagKeys"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "TagKeys"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["TagKeys"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "TagKeys"})
 		}
-		s7 := make([]string, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			s11, ok := e9.(string)
+			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr(p10, "a string")
+				return wireBindErr("a string", wireSeg{name: "TagKeys"}, wireSeg{index: i6 + 1})
 			}
-			s7[i8] = s11
+			s5[i6] = s8
 		}
-		x.TagKeys = s7
+		x.TagKeys = s5
 	}
 	return nil
 }
@@ -4708,78 +4474,71 @@ func (x *UpdateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UpdateSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UpdateSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UpdateSecretRequest) bindWire(v any, p *wirePath) error {
+func (x *UpdateSecretRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
-	if mv4 := m["ClientRequestToken"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ClientRequestToken"}
-		s6, ok := mv4.(string)
+	if mv3 := m["ClientRequestToken"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "ClientRequestToken"})
 		}
-		x.ClientRequestToken = s6
+		x.ClientRequestToken = s4
 	}
-	if mv7 := m["Description"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Description"}
+	if mv5 := m["Description"]; mv5 != nil {
+		ptr6 := new(string)
+		s7, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		(*ptr6) = s7
+		x.Description = ptr6
+	}
+	if mv8 := m["KmsKeyId"]; mv8 != nil {
 		ptr9 := new(string)
-		s10, ok := mv7.(string)
+		s10, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "KmsKeyId"})
 		}
 		(*ptr9) = s10
-		x.Description = ptr9
+		x.KmsKeyId = ptr9
 	}
-	if mv11 := m["KmsKeyId"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "KmsKeyId"}
-		ptr13 := new(string)
-		s14, ok := mv11.(string)
+	if mv11 := m["SecretBinary"]; mv11 != nil {
+		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a base64 string", wireSeg{name: "SecretBinary"})
 		}
-		(*ptr13) = s14
-		x.KmsKeyId = ptr13
+		d13, err14 := base64.StdEncoding.DecodeString(s12)
+		if err14 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "SecretBinary"})
+		}
+		x.SecretBinary = d13
 	}
-	if mv15 := m["SecretBinary"]; mv15 != nil {
-		p16 := &wirePath{parent: p, name: "SecretBinary"}
+	if mv15 := m["SecretString"]; mv15 != nil {
+		ptr16 := new(string)
 		s17, ok := mv15.(string)
 		if !ok {
-			return wireBindErr(p16, "a base64 string")
+			return wireBindErr("a string", wireSeg{name: "SecretString"})
 		}
-		d18, err19 := base64.StdEncoding.DecodeString(s17)
-		if err19 != nil {
-			return wireBindErr(p16, "base64-encoded bytes")
-		}
-		x.SecretBinary = d18
+		(*ptr16) = s17
+		x.SecretString = ptr16
 	}
-	if mv20 := m["SecretString"]; mv20 != nil {
-		p21 := &wirePath{parent: p, name: "SecretString"}
-		ptr22 := new(string)
-		s23, ok := mv20.(string)
+	if mv18 := m["Type"]; mv18 != nil {
+		s19, ok := mv18.(string)
 		if !ok {
-			return wireBindErr(p21, "a string")
+			return wireBindErr("a string", wireSeg{name: "Type"})
 		}
-		(*ptr22) = s23
-		x.SecretString = ptr22
-	}
-	if mv24 := m["Type"]; mv24 != nil {
-		p25 := &wirePath{parent: p, name: "Type"}
-		s26, ok := mv24.(string)
-		if !ok {
-			return wireBindErr(p25, "a string")
-		}
-		x.Type = s26
+		x.Type = s19
 	}
 	return nil
 }
@@ -4808,36 +4567,33 @@ func (x *UpdateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UpdateSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UpdateSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UpdateSecretResponse) bindWire(v any, p *wirePath) error {
+func (x *UpdateSecretResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ARN"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s3
+		x.ARN = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
-	if mv7 := m["VersionId"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "VersionId"}
-		s9, ok := mv7.(string)
+	if mv5 := m["VersionId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
 		}
-		x.VersionId = s9
+		x.VersionId = s6
 	}
 	return nil
 }
@@ -4870,46 +4626,40 @@ func (x *UpdateSecretVersionStageRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UpdateSecretVersionStageRequest) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *UpdateSecretVersionStageRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UpdateSecretVersionStageRequest) bindWire(v any, p *wirePath) error {
+func (x *UpdateSecretVersionStageRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
-	if mv4 := m["VersionStage"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "VersionStage"}
-		s6, ok := mv4.(string)
+	if mv3 := m["VersionStage"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "VersionStage"})
 		}
-		x.VersionStage = s6
+		x.VersionStage = s4
 	}
-	if mv7 := m["RemoveFromVersionId"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "RemoveFromVersionId"}
-		s9, ok := mv7.(string)
+	if mv5 := m["RemoveFromVersionId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "RemoveFromVersionId"})
 		}
-		x.RemoveFromVersionId = s9
+		x.RemoveFromVersionId = s6
 	}
-	if mv10 := m["MoveToVersionId"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "MoveToVersionId"}
-		s12, ok := mv10.(string)
+	if mv7 := m["MoveToVersionId"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "MoveToVersionId"})
 		}
-		x.MoveToVersionId = s12
+		x.MoveToVersionId = s8
 	}
 	return nil
 }
@@ -4934,30 +4684,26 @@ func (x *UpdateSecretVersionStageResponse) AppendJSON(b []byte) ([]byte, error) 
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UpdateSecretVersionStageResponse) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *UpdateSecretVersionStageResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UpdateSecretVersionStageResponse) bindWire(v any, p *wirePath) error {
+func (x *UpdateSecretVersionStageResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ARN"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ARN"})
 		}
-		x.ARN = s3
+		x.ARN = s2
 	}
-	if mv4 := m["Name"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Name"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
-		x.Name = s6
+		x.Name = s4
 	}
 	return nil
 }
@@ -4982,28 +4728,26 @@ func (x *ValidateResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ValidateResourcePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ValidateResourcePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ValidateResourcePolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *ValidateResourcePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SecretId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
 		}
-		x.SecretId = s3
+		x.SecretId = s2
 	}
-	if mv4 := m["ResourcePolicy"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ResourcePolicy"}
-		s6, ok := mv4.(string)
+	if mv3 := m["ResourcePolicy"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "ResourcePolicy"})
 		}
-		x.ResourcePolicy = s6
+		x.ResourcePolicy = s4
 	}
 	return nil
 }
@@ -5042,38 +4786,35 @@ func (x *ValidateResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ValidateResourcePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ValidateResourcePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ValidateResourcePolicyResponse) bindWire(v any, p *wirePath) error {
+func (x *ValidateResourcePolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyValidationPassed"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyValidationPassed"}
-		s3, ok := mv1.(bool)
+		s2, ok := mv1.(bool)
 		if !ok {
-			return wireBindErr(p2, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "PolicyValidationPassed"})
 		}
-		x.PolicyValidationPassed = s3
+		x.PolicyValidationPassed = s2
 	}
-	if mv4 := m["ValidationErrors"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ValidationErrors"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["ValidationErrors"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "ValidationErrors"})
 		}
-		s7 := make([]ValidationErrorsEntry, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]ValidationErrorsEntry, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
-				return err
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "ValidationErrors"}, wireSeg{index: i6 + 1})
 			}
 		}
-		x.ValidationErrors = s7
+		x.ValidationErrors = s5
 	}
 	return nil
 }
@@ -5098,66 +4839,76 @@ func (x *ValidationErrorsEntry) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ValidationErrorsEntry) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ValidationErrorsEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ValidationErrorsEntry) bindWire(v any, p *wirePath) error {
+func (x *ValidationErrorsEntry) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["CheckName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "CheckName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "CheckName"})
 		}
-		x.CheckName = s3
+		x.CheckName = s2
 	}
-	if mv4 := m["ErrorMessage"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ErrorMessage"}
-		s6, ok := mv4.(string)
+	if mv3 := m["ErrorMessage"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "ErrorMessage"})
 		}
-		x.ErrorMessage = s6
+		x.ErrorMessage = s4
 	}
 	return nil
 }
 
-// wirePath is where a bound value is, built as the binding descends and
-// spelled out only for an error.
-type wirePath struct {
-	parent *wirePath
-	name   string // a member's
-	index  int    // a list's element, from 1; -1 for a map's value
+// wireSeg is a step of the path to a bound value: a member, a list's
+// element (index, from 1) or a map's value (index -1).
+type wireSeg struct {
+	name  string
+	index int
 }
 
-// String is the path as awsapi's reflective binder spells it.
-func (p *wirePath) String() string {
-	if p == nil {
-		return ""
-	}
-	parent := p.parent.String()
-	switch {
-	case p.index > 0:
-		return parent + "." + strconv.Itoa(p.index)
-	case p.index < 0:
-		return parent + ".value"
-	case parent == "":
-		return p.name
-	}
-	return parent + "." + p.name
+// wireBindError is awsapi's bindError: a value without the Go type's
+// shape, at the path segs.
+type wireBindError struct {
+	segs []wireSeg
+	want string
 }
-
-// wireBindError is awsapi's bindError: a value without the Go type's shape.
-type wireBindError struct{ path, want string }
 
 func (e *wireBindError) Error() string {
-	return "Unexpected value type at '" + e.path + "': expected " + e.want
+	return "Unexpected value type at '" + e.path() + "': expected " + e.want
 }
 
-func wireBindErr(p *wirePath, want string) error {
-	return &wireBindError{p.String(), want}
+// path is the path as awsapi's reflective binder spells it.
+func (e *wireBindError) path() string {
+	p := ""
+	for _, s := range e.segs {
+		switch {
+		case s.index > 0:
+			p += "." + strconv.Itoa(s.index)
+		case s.index < 0:
+			p += ".value"
+		case p == "":
+			p = s.name
+		default:
+			p += "." + s.name
+		}
+	}
+	return p
+}
+
+func wireBindErr(want string, segs ...wireSeg) error {
+	return &wireBindError{segs: segs, want: want}
+}
+
+// wireWrap puts segs, the path to a structure, before the path of err, an
+// error binding it.
+func wireWrap(err error, segs ...wireSeg) error {
+	e := err.(*wireBindError)
+	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
+	return e
 }
 
 // wireAppendString is encoding/json's appendString with HTML escaping.

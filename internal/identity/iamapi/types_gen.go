@@ -740,11 +740,11 @@ func (x *Empty) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Empty) bindWire(v any, p *wirePath) error {
+func (x *Empty) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	return nil
 }
@@ -783,53 +783,48 @@ func (x *AccessKey) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *AccessKey) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *AccessKey) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *AccessKey) bindWire(v any, p *wirePath) error {
+func (x *AccessKey) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["AccessKeyId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "AccessKeyId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["AccessKeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "AccessKeyId"})
 		}
-		x.AccessKeyId = s6
+		x.AccessKeyId = s4
 	}
-	if mv7 := m["Status"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Status"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Status"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Status"})
 		}
-		x.Status = s9
+		x.Status = s6
 	}
-	if mv10 := m["SecretAccessKey"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "SecretAccessKey"}
-		s12, ok := mv10.(string)
+	if mv7 := m["SecretAccessKey"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretAccessKey"})
 		}
-		x.SecretAccessKey = s12
+		x.SecretAccessKey = s8
 	}
-	if mv13 := m["CreateDate"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "CreateDate"}
-		ptr15 := new(sealbox.Timestamp)
-		n16, ok := mv13.(json.Number)
-		if !ok || (&(*ptr15)).UnmarshalJSON([]byte(n16)) != nil {
-			return wireBindErr(p14, "a value of sealbox.Timestamp")
+	if mv9 := m["CreateDate"]; mv9 != nil {
+		ptr10 := new(sealbox.Timestamp)
+		n11, ok := mv9.(json.Number)
+		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
 		}
-		x.CreateDate = ptr15
+		x.CreateDate = ptr10
 	}
 	return nil
 }
@@ -860,37 +855,34 @@ func (x *AccessKeyLastUsed) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *AccessKeyLastUsed) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *AccessKeyLastUsed) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *AccessKeyLastUsed) bindWire(v any, p *wirePath) error {
+func (x *AccessKeyLastUsed) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["LastUsedDate"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "LastUsedDate"}
-		ptr3 := new(sealbox.Timestamp)
-		n4, ok := mv1.(json.Number)
-		if !ok || (&(*ptr3)).UnmarshalJSON([]byte(n4)) != nil {
-			return wireBindErr(p2, "a value of sealbox.Timestamp")
+		ptr2 := new(sealbox.Timestamp)
+		n3, ok := mv1.(json.Number)
+		if !ok || (&(*ptr2)).UnmarshalJSON([]byte(n3)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastUsedDate"})
 		}
-		x.LastUsedDate = ptr3
+		x.LastUsedDate = ptr2
 	}
-	if mv5 := m["ServiceName"]; mv5 != nil {
-		p6 := &wirePath{parent: p, name: "ServiceName"}
-		s7, ok := mv5.(string)
+	if mv4 := m["ServiceName"]; mv4 != nil {
+		s5, ok := mv4.(string)
 		if !ok {
-			return wireBindErr(p6, "a string")
+			return wireBindErr("a string", wireSeg{name: "ServiceName"})
 		}
-		x.ServiceName = s7
+		x.ServiceName = s5
 	}
-	if mv8 := m["Region"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "Region"}
-		s10, ok := mv8.(string)
+	if mv6 := m["Region"]; mv6 != nil {
+		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr(p9, "a string")
+			return wireBindErr("a string", wireSeg{name: "Region"})
 		}
-		x.Region = s10
+		x.Region = s7
 	}
 	return nil
 }
@@ -925,45 +917,41 @@ func (x *AccessKeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *AccessKeyMetadata) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *AccessKeyMetadata) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *AccessKeyMetadata) bindWire(v any, p *wirePath) error {
+func (x *AccessKeyMetadata) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["AccessKeyId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "AccessKeyId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["AccessKeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "AccessKeyId"})
 		}
-		x.AccessKeyId = s6
+		x.AccessKeyId = s4
 	}
-	if mv7 := m["Status"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Status"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Status"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Status"})
 		}
-		x.Status = s9
+		x.Status = s6
 	}
-	if mv10 := m["CreateDate"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "CreateDate"}
-		ptr12 := new(sealbox.Timestamp)
-		n13, ok := mv10.(json.Number)
-		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
-			return wireBindErr(p11, "a value of sealbox.Timestamp")
+	if mv7 := m["CreateDate"]; mv7 != nil {
+		ptr8 := new(sealbox.Timestamp)
+		n9, ok := mv7.(json.Number)
+		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
 		}
-		x.CreateDate = ptr12
+		x.CreateDate = ptr8
 	}
 	return nil
 }
@@ -988,28 +976,26 @@ func (x *AddUserToGroupRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *AddUserToGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *AddUserToGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *AddUserToGroupRequest) bindWire(v any, p *wirePath) error {
+func (x *AddUserToGroupRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "GroupName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
 		}
-		x.GroupName = s3
+		x.GroupName = s2
 	}
-	if mv4 := m["UserName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "UserName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["UserName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s6
+		x.UserName = s4
 	}
 	return nil
 }
@@ -1034,28 +1020,26 @@ func (x *AttachGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *AttachGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *AttachGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *AttachGroupPolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *AttachGroupPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "GroupName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
 		}
-		x.GroupName = s3
+		x.GroupName = s2
 	}
-	if mv4 := m["PolicyArn"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyArn"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
 		}
-		x.PolicyArn = s6
+		x.PolicyArn = s4
 	}
 	return nil
 }
@@ -1080,28 +1064,26 @@ func (x *AttachRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *AttachRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *AttachRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *AttachRolePolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *AttachRolePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s3
+		x.RoleName = s2
 	}
-	if mv4 := m["PolicyArn"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyArn"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
 		}
-		x.PolicyArn = s6
+		x.PolicyArn = s4
 	}
 	return nil
 }
@@ -1126,28 +1108,26 @@ func (x *AttachUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *AttachUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *AttachUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *AttachUserPolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *AttachUserPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["PolicyArn"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyArn"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
 		}
-		x.PolicyArn = s6
+		x.PolicyArn = s4
 	}
 	return nil
 }
@@ -1172,28 +1152,26 @@ func (x *AttachedPermissionsBoundary) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *AttachedPermissionsBoundary) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *AttachedPermissionsBoundary) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *AttachedPermissionsBoundary) bindWire(v any, p *wirePath) error {
+func (x *AttachedPermissionsBoundary) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PermissionsBoundaryType"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PermissionsBoundaryType"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "PermissionsBoundaryType"})
 		}
-		x.PermissionsBoundaryType = s3
+		x.PermissionsBoundaryType = s2
 	}
-	if mv4 := m["PermissionsBoundaryArn"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PermissionsBoundaryArn"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PermissionsBoundaryArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PermissionsBoundaryArn"})
 		}
-		x.PermissionsBoundaryArn = s6
+		x.PermissionsBoundaryArn = s4
 	}
 	return nil
 }
@@ -1218,28 +1196,26 @@ func (x *AttachedPolicy) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *AttachedPolicy) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *AttachedPolicy) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *AttachedPolicy) bindWire(v any, p *wirePath) error {
+func (x *AttachedPolicy) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
 		}
-		x.PolicyName = s3
+		x.PolicyName = s2
 	}
-	if mv4 := m["PolicyArn"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyArn"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
 		}
-		x.PolicyArn = s6
+		x.PolicyArn = s4
 	}
 	return nil
 }
@@ -1277,48 +1253,44 @@ func (x *ContextEntry) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ContextEntry) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ContextEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ContextEntry) bindWire(v any, p *wirePath) error {
+func (x *ContextEntry) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ContextKeyName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ContextKeyName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ContextKeyName"})
 		}
-		x.ContextKeyName = s3
+		x.ContextKeyName = s2
 	}
-	if mv4 := m["ContextKeyValues"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ContextKeyValues"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["ContextKeyValues"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "ContextKeyValues"})
 		}
-		s7 := make([]string, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			s11, ok := e9.(string)
+			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr(p10, "a string")
+				return wireBindErr("a string", wireSeg{name: "ContextKeyValues"}, wireSeg{index: i6 + 1})
 			}
-			s7[i8] = s11
+			s5[i6] = s8
 		}
-		x.ContextKeyValues = s7
+		x.ContextKeyValues = s5
 	}
-	if mv12 := m["ContextKeyType"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "ContextKeyType"}
-		s14, ok := mv12.(string)
+	if mv9 := m["ContextKeyType"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p13, "a string")
+			return wireBindErr("a string", wireSeg{name: "ContextKeyType"})
 		}
-		x.ContextKeyType = s14
+		x.ContextKeyType = s10
 	}
 	return nil
 }
@@ -1339,20 +1311,19 @@ func (x *CreateAccessKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreateAccessKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreateAccessKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreateAccessKeyRequest) bindWire(v any, p *wirePath) error {
+func (x *CreateAccessKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
 	return nil
 }
@@ -1380,20 +1351,19 @@ func (x *CreateAccessKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreateAccessKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreateAccessKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreateAccessKeyResponse) bindWire(v any, p *wirePath) error {
+func (x *CreateAccessKeyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["AccessKey"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "AccessKey"}
-		ptr3 := new(AccessKey)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(AccessKey)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "AccessKey"})
 		}
-		x.AccessKey = ptr3
+		x.AccessKey = ptr2
 	}
 	return nil
 }
@@ -1418,28 +1388,26 @@ func (x *CreateGroupRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreateGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreateGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreateGroupRequest) bindWire(v any, p *wirePath) error {
+func (x *CreateGroupRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Path"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Path"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Path"})
 		}
-		x.Path = s3
+		x.Path = s2
 	}
-	if mv4 := m["GroupName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "GroupName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["GroupName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
 		}
-		x.GroupName = s6
+		x.GroupName = s4
 	}
 	return nil
 }
@@ -1467,20 +1435,19 @@ func (x *CreateGroupResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreateGroupResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreateGroupResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreateGroupResponse) bindWire(v any, p *wirePath) error {
+func (x *CreateGroupResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Group"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Group"}
-		ptr3 := new(Group)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(Group)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Group"})
 		}
-		x.Group = ptr3
+		x.Group = ptr2
 	}
 	return nil
 }
@@ -1529,62 +1496,56 @@ func (x *CreatePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreatePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreatePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreatePolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *CreatePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
 		}
-		x.PolicyName = s3
+		x.PolicyName = s2
 	}
-	if mv4 := m["Path"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Path"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Path"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Path"})
 		}
-		x.Path = s6
+		x.Path = s4
 	}
-	if mv7 := m["PolicyDocument"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "PolicyDocument"}
-		s9, ok := mv7.(string)
+	if mv5 := m["PolicyDocument"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
 		}
-		x.PolicyDocument = s9
+		x.PolicyDocument = s6
 	}
-	if mv10 := m["Description"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Description"}
-		s12, ok := mv10.(string)
+	if mv7 := m["Description"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		x.Description = s12
+		x.Description = s8
 	}
-	if mv13 := m["Tags"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "Tags"}
-		l15, ok := mv13.([]any)
+	if mv9 := m["Tags"]; mv9 != nil {
+		l10, ok := mv9.([]any)
 		if !ok {
-			return wireBindErr(p14, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s16 := make([]Tag, len(l15))
-		for i17, e18 := range l15 {
-			if e18 == nil {
+		s11 := make([]Tag, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
 				continue
 			}
-			p19 := &wirePath{parent: p14, index: i17 + 1}
-			if err := (&s16[i17]).bindWire(e18, p19); err != nil {
-				return err
+			if err := (&s11[i12]).bindWire(e13); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i12 + 1})
 			}
 		}
-		x.Tags = s16
+		x.Tags = s11
 	}
 	return nil
 }
@@ -1612,20 +1573,19 @@ func (x *CreatePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreatePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreatePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreatePolicyResponse) bindWire(v any, p *wirePath) error {
+func (x *CreatePolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Policy"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Policy"}
-		ptr3 := new(Policy)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(Policy)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Policy"})
 		}
-		x.Policy = ptr3
+		x.Policy = ptr2
 	}
 	return nil
 }
@@ -1654,36 +1614,33 @@ func (x *CreatePolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreatePolicyVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreatePolicyVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreatePolicyVersionRequest) bindWire(v any, p *wirePath) error {
+func (x *CreatePolicyVersionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyArn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyArn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
 		}
-		x.PolicyArn = s3
+		x.PolicyArn = s2
 	}
-	if mv4 := m["PolicyDocument"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyDocument"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyDocument"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
 		}
-		x.PolicyDocument = s6
+		x.PolicyDocument = s4
 	}
-	if mv7 := m["SetAsDefault"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "SetAsDefault"}
-		s9, ok := mv7.(bool)
+	if mv5 := m["SetAsDefault"]; mv5 != nil {
+		s6, ok := mv5.(bool)
 		if !ok {
-			return wireBindErr(p8, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "SetAsDefault"})
 		}
-		x.SetAsDefault = s9
+		x.SetAsDefault = s6
 	}
 	return nil
 }
@@ -1711,20 +1668,19 @@ func (x *CreatePolicyVersionResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreatePolicyVersionResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreatePolicyVersionResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreatePolicyVersionResponse) bindWire(v any, p *wirePath) error {
+func (x *CreatePolicyVersionResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyVersion"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyVersion"}
-		ptr3 := new(PolicyVersion)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(PolicyVersion)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "PolicyVersion"})
 		}
-		x.PolicyVersion = ptr3
+		x.PolicyVersion = ptr2
 	}
 	return nil
 }
@@ -1781,82 +1737,74 @@ func (x *CreateRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreateRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreateRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreateRoleRequest) bindWire(v any, p *wirePath) error {
+func (x *CreateRoleRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Path"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Path"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Path"})
 		}
-		x.Path = s3
+		x.Path = s2
 	}
-	if mv4 := m["RoleName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "RoleName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["RoleName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s6
+		x.RoleName = s4
 	}
-	if mv7 := m["AssumeRolePolicyDocument"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "AssumeRolePolicyDocument"}
-		s9, ok := mv7.(string)
+	if mv5 := m["AssumeRolePolicyDocument"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "AssumeRolePolicyDocument"})
 		}
-		x.AssumeRolePolicyDocument = s9
+		x.AssumeRolePolicyDocument = s6
 	}
-	if mv10 := m["Description"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Description"}
-		s12, ok := mv10.(string)
+	if mv7 := m["Description"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		x.Description = s12
+		x.Description = s8
 	}
-	if mv13 := m["MaxSessionDuration"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "MaxSessionDuration"}
-		n15, ok := mv13.(json.Number)
+	if mv9 := m["MaxSessionDuration"]; mv9 != nil {
+		n10, ok := mv9.(json.Number)
 		if !ok {
-			return wireBindErr(p14, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxSessionDuration"})
 		}
-		i16, err17 := strconv.ParseInt(string(n15), 10, 64)
-		if err17 != nil || i16 < math.MinInt32 || i16 > math.MaxInt32 {
-			return wireBindErr(p14, "an integer of int32's range")
+		i11, err12 := strconv.ParseInt(string(n10), 10, 64)
+		if err12 != nil || i11 < math.MinInt32 || i11 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxSessionDuration"})
 		}
-		x.MaxSessionDuration = int32(i16)
+		x.MaxSessionDuration = int32(i11)
 	}
-	if mv18 := m["PermissionsBoundary"]; mv18 != nil {
-		p19 := &wirePath{parent: p, name: "PermissionsBoundary"}
-		s20, ok := mv18.(string)
+	if mv13 := m["PermissionsBoundary"]; mv13 != nil {
+		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr(p19, "a string")
+			return wireBindErr("a string", wireSeg{name: "PermissionsBoundary"})
 		}
-		x.PermissionsBoundary = s20
+		x.PermissionsBoundary = s14
 	}
-	if mv21 := m["Tags"]; mv21 != nil {
-		p22 := &wirePath{parent: p, name: "Tags"}
-		l23, ok := mv21.([]any)
+	if mv15 := m["Tags"]; mv15 != nil {
+		l16, ok := mv15.([]any)
 		if !ok {
-			return wireBindErr(p22, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s24 := make([]Tag, len(l23))
-		for i25, e26 := range l23 {
-			if e26 == nil {
+		s17 := make([]Tag, len(l16))
+		for i18, e19 := range l16 {
+			if e19 == nil {
 				continue
 			}
-			p27 := &wirePath{parent: p22, index: i25 + 1}
-			if err := (&s24[i25]).bindWire(e26, p27); err != nil {
-				return err
+			if err := (&s17[i18]).bindWire(e19); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i18 + 1})
 			}
 		}
-		x.Tags = s24
+		x.Tags = s17
 	}
 	return nil
 }
@@ -1884,20 +1832,19 @@ func (x *CreateRoleResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreateRoleResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreateRoleResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreateRoleResponse) bindWire(v any, p *wirePath) error {
+func (x *CreateRoleResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Role"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Role"}
-		ptr3 := new(Role)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(Role)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Role"})
 		}
-		x.Role = ptr3
+		x.Role = ptr2
 	}
 	return nil
 }
@@ -1942,54 +1889,49 @@ func (x *CreateUserRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreateUserRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreateUserRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreateUserRequest) bindWire(v any, p *wirePath) error {
+func (x *CreateUserRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Path"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Path"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Path"})
 		}
-		x.Path = s3
+		x.Path = s2
 	}
-	if mv4 := m["UserName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "UserName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["UserName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s6
+		x.UserName = s4
 	}
-	if mv7 := m["PermissionsBoundary"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "PermissionsBoundary"}
-		s9, ok := mv7.(string)
+	if mv5 := m["PermissionsBoundary"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "PermissionsBoundary"})
 		}
-		x.PermissionsBoundary = s9
+		x.PermissionsBoundary = s6
 	}
-	if mv10 := m["Tags"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Tags"}
-		l12, ok := mv10.([]any)
+	if mv7 := m["Tags"]; mv7 != nil {
+		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr(p11, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s13 := make([]Tag, len(l12))
-		for i14, e15 := range l12 {
-			if e15 == nil {
+		s9 := make([]Tag, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
 				continue
 			}
-			p16 := &wirePath{parent: p11, index: i14 + 1}
-			if err := (&s13[i14]).bindWire(e15, p16); err != nil {
-				return err
+			if err := (&s9[i10]).bindWire(e11); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i10 + 1})
 			}
 		}
-		x.Tags = s13
+		x.Tags = s9
 	}
 	return nil
 }
@@ -2017,20 +1959,19 @@ func (x *CreateUserResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *CreateUserResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *CreateUserResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *CreateUserResponse) bindWire(v any, p *wirePath) error {
+func (x *CreateUserResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["User"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "User"}
-		ptr3 := new(User)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(User)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "User"})
 		}
-		x.User = ptr3
+		x.User = ptr2
 	}
 	return nil
 }
@@ -2055,28 +1996,26 @@ func (x *DeleteAccessKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteAccessKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteAccessKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteAccessKeyRequest) bindWire(v any, p *wirePath) error {
+func (x *DeleteAccessKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["AccessKeyId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "AccessKeyId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["AccessKeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "AccessKeyId"})
 		}
-		x.AccessKeyId = s6
+		x.AccessKeyId = s4
 	}
 	return nil
 }
@@ -2101,28 +2040,26 @@ func (x *DeleteGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteGroupPolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *DeleteGroupPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "GroupName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
 		}
-		x.GroupName = s3
+		x.GroupName = s2
 	}
-	if mv4 := m["PolicyName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
 		}
-		x.PolicyName = s6
+		x.PolicyName = s4
 	}
 	return nil
 }
@@ -2143,20 +2080,19 @@ func (x *DeleteGroupRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteGroupRequest) bindWire(v any, p *wirePath) error {
+func (x *DeleteGroupRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "GroupName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
 		}
-		x.GroupName = s3
+		x.GroupName = s2
 	}
 	return nil
 }
@@ -2177,20 +2113,19 @@ func (x *DeletePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeletePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeletePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeletePolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *DeletePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyArn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyArn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
 		}
-		x.PolicyArn = s3
+		x.PolicyArn = s2
 	}
 	return nil
 }
@@ -2215,28 +2150,26 @@ func (x *DeletePolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeletePolicyVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeletePolicyVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeletePolicyVersionRequest) bindWire(v any, p *wirePath) error {
+func (x *DeletePolicyVersionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyArn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyArn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
 		}
-		x.PolicyArn = s3
+		x.PolicyArn = s2
 	}
-	if mv4 := m["VersionId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "VersionId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["VersionId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
 		}
-		x.VersionId = s6
+		x.VersionId = s4
 	}
 	return nil
 }
@@ -2258,21 +2191,20 @@ func (x *DeleteRolePermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, err
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
 func (x *DeleteRolePermissionsBoundaryRequest) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
+	return x.bindWire(v)
 }
 
-func (x *DeleteRolePermissionsBoundaryRequest) bindWire(v any, p *wirePath) error {
+func (x *DeleteRolePermissionsBoundaryRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s3
+		x.RoleName = s2
 	}
 	return nil
 }
@@ -2297,28 +2229,26 @@ func (x *DeleteRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteRolePolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *DeleteRolePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s3
+		x.RoleName = s2
 	}
-	if mv4 := m["PolicyName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
 		}
-		x.PolicyName = s6
+		x.PolicyName = s4
 	}
 	return nil
 }
@@ -2339,20 +2269,19 @@ func (x *DeleteRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteRoleRequest) bindWire(v any, p *wirePath) error {
+func (x *DeleteRoleRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s3
+		x.RoleName = s2
 	}
 	return nil
 }
@@ -2374,21 +2303,20 @@ func (x *DeleteUserPermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, err
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
 func (x *DeleteUserPermissionsBoundaryRequest) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
+	return x.bindWire(v)
 }
 
-func (x *DeleteUserPermissionsBoundaryRequest) bindWire(v any, p *wirePath) error {
+func (x *DeleteUserPermissionsBoundaryRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
 	return nil
 }
@@ -2413,28 +2341,26 @@ func (x *DeleteUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteUserPolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *DeleteUserPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["PolicyName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
 		}
-		x.PolicyName = s6
+		x.PolicyName = s4
 	}
 	return nil
 }
@@ -2455,20 +2381,19 @@ func (x *DeleteUserRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DeleteUserRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DeleteUserRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DeleteUserRequest) bindWire(v any, p *wirePath) error {
+func (x *DeleteUserRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
 	return nil
 }
@@ -2493,28 +2418,26 @@ func (x *DetachGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DetachGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DetachGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DetachGroupPolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *DetachGroupPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "GroupName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
 		}
-		x.GroupName = s3
+		x.GroupName = s2
 	}
-	if mv4 := m["PolicyArn"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyArn"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
 		}
-		x.PolicyArn = s6
+		x.PolicyArn = s4
 	}
 	return nil
 }
@@ -2539,28 +2462,26 @@ func (x *DetachRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DetachRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DetachRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DetachRolePolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *DetachRolePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s3
+		x.RoleName = s2
 	}
-	if mv4 := m["PolicyArn"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyArn"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
 		}
-		x.PolicyArn = s6
+		x.PolicyArn = s4
 	}
 	return nil
 }
@@ -2585,28 +2506,26 @@ func (x *DetachUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *DetachUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *DetachUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *DetachUserPolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *DetachUserPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["PolicyArn"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyArn"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
 		}
-		x.PolicyArn = s6
+		x.PolicyArn = s4
 	}
 	return nil
 }
@@ -2716,129 +2635,116 @@ func (x *EvaluationResult) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *EvaluationResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *EvaluationResult) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *EvaluationResult) bindWire(v any, p *wirePath) error {
+func (x *EvaluationResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["EvalActionName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "EvalActionName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "EvalActionName"})
 		}
-		x.EvalActionName = s3
+		x.EvalActionName = s2
 	}
-	if mv4 := m["EvalResourceName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "EvalResourceName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["EvalResourceName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "EvalResourceName"})
 		}
-		x.EvalResourceName = s6
+		x.EvalResourceName = s4
 	}
-	if mv7 := m["EvalDecision"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "EvalDecision"}
-		s9, ok := mv7.(string)
+	if mv5 := m["EvalDecision"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "EvalDecision"})
 		}
-		x.EvalDecision = s9
+		x.EvalDecision = s6
 	}
-	if mv10 := m["MatchedStatements"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "MatchedStatements"}
-		l12, ok := mv10.([]any)
+	if mv7 := m["MatchedStatements"]; mv7 != nil {
+		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr(p11, "a list")
+			return wireBindErr("a list", wireSeg{name: "MatchedStatements"})
 		}
-		s13 := make([]Statement, len(l12))
-		for i14, e15 := range l12 {
-			if e15 == nil {
+		s9 := make([]Statement, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
 				continue
 			}
-			p16 := &wirePath{parent: p11, index: i14 + 1}
-			if err := (&s13[i14]).bindWire(e15, p16); err != nil {
-				return err
+			if err := (&s9[i10]).bindWire(e11); err != nil {
+				return wireWrap(err, wireSeg{name: "MatchedStatements"}, wireSeg{index: i10 + 1})
 			}
 		}
-		x.MatchedStatements = s13
+		x.MatchedStatements = s9
 	}
-	if mv17 := m["MissingContextValues"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "MissingContextValues"}
-		l19, ok := mv17.([]any)
+	if mv12 := m["MissingContextValues"]; mv12 != nil {
+		l13, ok := mv12.([]any)
 		if !ok {
-			return wireBindErr(p18, "a list")
+			return wireBindErr("a list", wireSeg{name: "MissingContextValues"})
 		}
-		s20 := make([]string, len(l19))
-		for i21, e22 := range l19 {
-			if e22 == nil {
+		s14 := make([]string, len(l13))
+		for i15, e16 := range l13 {
+			if e16 == nil {
 				continue
 			}
-			p23 := &wirePath{parent: p18, index: i21 + 1}
-			s24, ok := e22.(string)
+			s17, ok := e16.(string)
 			if !ok {
-				return wireBindErr(p23, "a string")
+				return wireBindErr("a string", wireSeg{name: "MissingContextValues"}, wireSeg{index: i15 + 1})
 			}
-			s20[i21] = s24
+			s14[i15] = s17
 		}
-		x.MissingContextValues = s20
+		x.MissingContextValues = s14
 	}
-	if mv25 := m["OrganizationsDecisionDetail"]; mv25 != nil {
-		p26 := &wirePath{parent: p, name: "OrganizationsDecisionDetail"}
-		ptr27 := new(OrganizationsDecisionDetail)
-		if err := (&(*ptr27)).bindWire(mv25, p26); err != nil {
-			return err
+	if mv18 := m["OrganizationsDecisionDetail"]; mv18 != nil {
+		ptr19 := new(OrganizationsDecisionDetail)
+		if err := (&(*ptr19)).bindWire(mv18); err != nil {
+			return wireWrap(err, wireSeg{name: "OrganizationsDecisionDetail"})
 		}
-		x.OrganizationsDecisionDetail = ptr27
+		x.OrganizationsDecisionDetail = ptr19
 	}
-	if mv28 := m["PermissionsBoundaryDecisionDetail"]; mv28 != nil {
-		p29 := &wirePath{parent: p, name: "PermissionsBoundaryDecisionDetail"}
-		ptr30 := new(PermissionsBoundaryDecisionDetail)
-		if err := (&(*ptr30)).bindWire(mv28, p29); err != nil {
-			return err
+	if mv20 := m["PermissionsBoundaryDecisionDetail"]; mv20 != nil {
+		ptr21 := new(PermissionsBoundaryDecisionDetail)
+		if err := (&(*ptr21)).bindWire(mv20); err != nil {
+			return wireWrap(err, wireSeg{name: "PermissionsBoundaryDecisionDetail"})
 		}
-		x.PermissionsBoundaryDecisionDetail = ptr30
+		x.PermissionsBoundaryDecisionDetail = ptr21
 	}
-	if mv31 := m["EvalDecisionDetails"]; mv31 != nil {
-		p32 := &wirePath{parent: p, name: "EvalDecisionDetails"}
-		m33, ok := mv31.(map[string]any)
+	if mv22 := m["EvalDecisionDetails"]; mv22 != nil {
+		m23, ok := mv22.(map[string]any)
 		if !ok {
-			return wireBindErr(p32, "an object")
+			return wireBindErr("an object", wireSeg{name: "EvalDecisionDetails"})
 		}
-		out34 := make(map[string]string, len(m33))
-		for k35, e36 := range m33 {
-			var ev37 string
-			if e36 != nil {
-				p38 := &wirePath{parent: p32, index: -1}
-				s39, ok := e36.(string)
+		out24 := make(map[string]string, len(m23))
+		for k25, e26 := range m23 {
+			var ev27 string
+			if e26 != nil {
+				s28, ok := e26.(string)
 				if !ok {
-					return wireBindErr(p38, "a string")
+					return wireBindErr("a string", wireSeg{name: "EvalDecisionDetails"}, wireSeg{index: -1})
 				}
-				ev37 = s39
+				ev27 = s28
 			}
-			out34[k35] = ev37
+			out24[k25] = ev27
 		}
-		x.EvalDecisionDetails = out34
+		x.EvalDecisionDetails = out24
 	}
-	if mv40 := m["ResourceSpecificResults"]; mv40 != nil {
-		p41 := &wirePath{parent: p, name: "ResourceSpecificResults"}
-		l42, ok := mv40.([]any)
+	if mv29 := m["ResourceSpecificResults"]; mv29 != nil {
+		l30, ok := mv29.([]any)
 		if !ok {
-			return wireBindErr(p41, "a list")
+			return wireBindErr("a list", wireSeg{name: "ResourceSpecificResults"})
 		}
-		s43 := make([]ResourceSpecificResult, len(l42))
-		for i44, e45 := range l42 {
-			if e45 == nil {
+		s31 := make([]ResourceSpecificResult, len(l30))
+		for i32, e33 := range l30 {
+			if e33 == nil {
 				continue
 			}
-			p46 := &wirePath{parent: p41, index: i44 + 1}
-			if err := (&s43[i44]).bindWire(e45, p46); err != nil {
-				return err
+			if err := (&s31[i32]).bindWire(e33); err != nil {
+				return wireWrap(err, wireSeg{name: "ResourceSpecificResults"}, wireSeg{index: i32 + 1})
 			}
 		}
-		x.ResourceSpecificResults = s43
+		x.ResourceSpecificResults = s31
 	}
 	return nil
 }
@@ -2859,20 +2765,19 @@ func (x *GetAccessKeyLastUsedRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetAccessKeyLastUsedRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetAccessKeyLastUsedRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetAccessKeyLastUsedRequest) bindWire(v any, p *wirePath) error {
+func (x *GetAccessKeyLastUsedRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["AccessKeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "AccessKeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "AccessKeyId"})
 		}
-		x.AccessKeyId = s3
+		x.AccessKeyId = s2
 	}
 	return nil
 }
@@ -2904,28 +2809,26 @@ func (x *GetAccessKeyLastUsedResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetAccessKeyLastUsedResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetAccessKeyLastUsedResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetAccessKeyLastUsedResponse) bindWire(v any, p *wirePath) error {
+func (x *GetAccessKeyLastUsedResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["AccessKeyLastUsed"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "AccessKeyLastUsed"}
-		ptr6 := new(AccessKeyLastUsed)
-		if err := (&(*ptr6)).bindWire(mv4, p5); err != nil {
-			return err
+	if mv3 := m["AccessKeyLastUsed"]; mv3 != nil {
+		ptr4 := new(AccessKeyLastUsed)
+		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+			return wireWrap(err, wireSeg{name: "AccessKeyLastUsed"})
 		}
-		x.AccessKeyLastUsed = ptr6
+		x.AccessKeyLastUsed = ptr4
 	}
 	return nil
 }
@@ -2950,28 +2853,26 @@ func (x *GetGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetGroupPolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *GetGroupPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "GroupName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
 		}
-		x.GroupName = s3
+		x.GroupName = s2
 	}
-	if mv4 := m["PolicyName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
 		}
-		x.PolicyName = s6
+		x.PolicyName = s4
 	}
 	return nil
 }
@@ -3000,36 +2901,33 @@ func (x *GetGroupPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetGroupPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetGroupPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetGroupPolicyResponse) bindWire(v any, p *wirePath) error {
+func (x *GetGroupPolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "GroupName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
 		}
-		x.GroupName = s3
+		x.GroupName = s2
 	}
-	if mv4 := m["PolicyName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
 		}
-		x.PolicyName = s6
+		x.PolicyName = s4
 	}
-	if mv7 := m["PolicyDocument"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "PolicyDocument"}
-		s9, ok := mv7.(string)
+	if mv5 := m["PolicyDocument"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
 		}
-		x.PolicyDocument = s9
+		x.PolicyDocument = s6
 	}
 	return nil
 }
@@ -3058,40 +2956,37 @@ func (x *GetGroupRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetGroupRequest) bindWire(v any, p *wirePath) error {
+func (x *GetGroupRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "GroupName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
 		}
-		x.GroupName = s3
+		x.GroupName = s2
 	}
-	if mv4 := m["Marker"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Marker"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s6
+		x.Marker = s4
 	}
-	if mv7 := m["MaxItems"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "MaxItems"}
-		n9, ok := mv7.(json.Number)
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p8, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
-		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
-			return wireBindErr(p8, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i10)
+		x.MaxItems = int32(i7)
 	}
 	return nil
 }
@@ -3144,54 +3039,49 @@ func (x *GetGroupResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetGroupResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetGroupResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetGroupResponse) bindWire(v any, p *wirePath) error {
+func (x *GetGroupResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Group"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Group"}
-		ptr3 := new(Group)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(Group)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Group"})
 		}
-		x.Group = ptr3
+		x.Group = ptr2
 	}
-	if mv4 := m["Users"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Users"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["Users"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "Users"})
 		}
-		s7 := make([]User, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]User, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
-				return err
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "Users"}, wireSeg{index: i6 + 1})
 			}
 		}
-		x.Users = s7
+		x.Users = s5
 	}
-	if mv11 := m["IsTruncated"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "IsTruncated"}
-		s13, ok := mv11.(bool)
+	if mv8 := m["IsTruncated"]; mv8 != nil {
+		s9, ok := mv8.(bool)
 		if !ok {
-			return wireBindErr(p12, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
 		}
-		x.IsTruncated = s13
+		x.IsTruncated = s9
 	}
-	if mv14 := m["Marker"]; mv14 != nil {
-		p15 := &wirePath{parent: p, name: "Marker"}
-		s16, ok := mv14.(string)
+	if mv10 := m["Marker"]; mv10 != nil {
+		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr(p15, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s16
+		x.Marker = s11
 	}
 	return nil
 }
@@ -3212,20 +3102,19 @@ func (x *GetPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetPolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *GetPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyArn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyArn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
 		}
-		x.PolicyArn = s3
+		x.PolicyArn = s2
 	}
 	return nil
 }
@@ -3253,20 +3142,19 @@ func (x *GetPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetPolicyResponse) bindWire(v any, p *wirePath) error {
+func (x *GetPolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Policy"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Policy"}
-		ptr3 := new(Policy)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(Policy)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Policy"})
 		}
-		x.Policy = ptr3
+		x.Policy = ptr2
 	}
 	return nil
 }
@@ -3291,28 +3179,26 @@ func (x *GetPolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetPolicyVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetPolicyVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetPolicyVersionRequest) bindWire(v any, p *wirePath) error {
+func (x *GetPolicyVersionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyArn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyArn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
 		}
-		x.PolicyArn = s3
+		x.PolicyArn = s2
 	}
-	if mv4 := m["VersionId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "VersionId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["VersionId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
 		}
-		x.VersionId = s6
+		x.VersionId = s4
 	}
 	return nil
 }
@@ -3340,20 +3226,19 @@ func (x *GetPolicyVersionResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetPolicyVersionResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetPolicyVersionResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetPolicyVersionResponse) bindWire(v any, p *wirePath) error {
+func (x *GetPolicyVersionResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyVersion"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyVersion"}
-		ptr3 := new(PolicyVersion)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(PolicyVersion)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "PolicyVersion"})
 		}
-		x.PolicyVersion = ptr3
+		x.PolicyVersion = ptr2
 	}
 	return nil
 }
@@ -3378,28 +3263,26 @@ func (x *GetRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetRolePolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *GetRolePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s3
+		x.RoleName = s2
 	}
-	if mv4 := m["PolicyName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
 		}
-		x.PolicyName = s6
+		x.PolicyName = s4
 	}
 	return nil
 }
@@ -3428,36 +3311,33 @@ func (x *GetRolePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetRolePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetRolePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetRolePolicyResponse) bindWire(v any, p *wirePath) error {
+func (x *GetRolePolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s3
+		x.RoleName = s2
 	}
-	if mv4 := m["PolicyName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
 		}
-		x.PolicyName = s6
+		x.PolicyName = s4
 	}
-	if mv7 := m["PolicyDocument"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "PolicyDocument"}
-		s9, ok := mv7.(string)
+	if mv5 := m["PolicyDocument"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
 		}
-		x.PolicyDocument = s9
+		x.PolicyDocument = s6
 	}
 	return nil
 }
@@ -3478,20 +3358,19 @@ func (x *GetRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetRoleRequest) bindWire(v any, p *wirePath) error {
+func (x *GetRoleRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s3
+		x.RoleName = s2
 	}
 	return nil
 }
@@ -3519,20 +3398,19 @@ func (x *GetRoleResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetRoleResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetRoleResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetRoleResponse) bindWire(v any, p *wirePath) error {
+func (x *GetRoleResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Role"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Role"}
-		ptr3 := new(Role)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(Role)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Role"})
 		}
-		x.Role = ptr3
+		x.Role = ptr2
 	}
 	return nil
 }
@@ -3557,28 +3435,26 @@ func (x *GetUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetUserPolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *GetUserPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["PolicyName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
 		}
-		x.PolicyName = s6
+		x.PolicyName = s4
 	}
 	return nil
 }
@@ -3607,36 +3483,33 @@ func (x *GetUserPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetUserPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetUserPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetUserPolicyResponse) bindWire(v any, p *wirePath) error {
+func (x *GetUserPolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["PolicyName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
 		}
-		x.PolicyName = s6
+		x.PolicyName = s4
 	}
-	if mv7 := m["PolicyDocument"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "PolicyDocument"}
-		s9, ok := mv7.(string)
+	if mv5 := m["PolicyDocument"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
 		}
-		x.PolicyDocument = s9
+		x.PolicyDocument = s6
 	}
 	return nil
 }
@@ -3657,20 +3530,19 @@ func (x *GetUserRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetUserRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetUserRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetUserRequest) bindWire(v any, p *wirePath) error {
+func (x *GetUserRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
 	return nil
 }
@@ -3698,20 +3570,19 @@ func (x *GetUserResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetUserResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetUserResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetUserResponse) bindWire(v any, p *wirePath) error {
+func (x *GetUserResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["User"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "User"}
-		ptr3 := new(User)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(User)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "User"})
 		}
-		x.User = ptr3
+		x.User = ptr2
 	}
 	return nil
 }
@@ -3750,53 +3621,48 @@ func (x *Group) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Group) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Group) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Group) bindWire(v any, p *wirePath) error {
+func (x *Group) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Path"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Path"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Path"})
 		}
-		x.Path = s3
+		x.Path = s2
 	}
-	if mv4 := m["GroupName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "GroupName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["GroupName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
 		}
-		x.GroupName = s6
+		x.GroupName = s4
 	}
-	if mv7 := m["GroupId"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "GroupId"}
-		s9, ok := mv7.(string)
+	if mv5 := m["GroupId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "GroupId"})
 		}
-		x.GroupId = s9
+		x.GroupId = s6
 	}
-	if mv10 := m["Arn"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Arn"}
-		s12, ok := mv10.(string)
+	if mv7 := m["Arn"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "Arn"})
 		}
-		x.Arn = s12
+		x.Arn = s8
 	}
-	if mv13 := m["CreateDate"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "CreateDate"}
-		ptr15 := new(sealbox.Timestamp)
-		n16, ok := mv13.(json.Number)
-		if !ok || (&(*ptr15)).UnmarshalJSON([]byte(n16)) != nil {
-			return wireBindErr(p14, "a value of sealbox.Timestamp")
+	if mv9 := m["CreateDate"]; mv9 != nil {
+		ptr10 := new(sealbox.Timestamp)
+		n11, ok := mv9.(json.Number)
+		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
 		}
-		x.CreateDate = ptr15
+		x.CreateDate = ptr10
 	}
 	return nil
 }
@@ -3825,40 +3691,37 @@ func (x *ListAccessKeysRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListAccessKeysRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListAccessKeysRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListAccessKeysRequest) bindWire(v any, p *wirePath) error {
+func (x *ListAccessKeysRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["Marker"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Marker"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s6
+		x.Marker = s4
 	}
-	if mv7 := m["MaxItems"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "MaxItems"}
-		n9, ok := mv7.(json.Number)
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p8, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
-		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
-			return wireBindErr(p8, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i10)
+		x.MaxItems = int32(i7)
 	}
 	return nil
 }
@@ -3901,46 +3764,42 @@ func (x *ListAccessKeysResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListAccessKeysResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListAccessKeysResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListAccessKeysResponse) bindWire(v any, p *wirePath) error {
+func (x *ListAccessKeysResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["AccessKeyMetadata"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "AccessKeyMetadata"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "AccessKeyMetadata"})
 		}
-		s4 := make([]AccessKeyMetadata, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]AccessKeyMetadata, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "AccessKeyMetadata"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.AccessKeyMetadata = s4
+		x.AccessKeyMetadata = s3
 	}
-	if mv8 := m["IsTruncated"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "IsTruncated"}
-		s10, ok := mv8.(bool)
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr(p9, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
 		}
-		x.IsTruncated = s10
+		x.IsTruncated = s7
 	}
-	if mv11 := m["Marker"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Marker"}
-		s13, ok := mv11.(string)
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s13
+		x.Marker = s9
 	}
 	return nil
 }
@@ -3973,50 +3832,44 @@ func (x *ListAttachedGroupPoliciesRequest) AppendJSON(b []byte) ([]byte, error) 
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListAttachedGroupPoliciesRequest) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *ListAttachedGroupPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListAttachedGroupPoliciesRequest) bindWire(v any, p *wirePath) error {
+func (x *ListAttachedGroupPoliciesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "GroupName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
 		}
-		x.GroupName = s3
+		x.GroupName = s2
 	}
-	if mv4 := m["PathPrefix"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PathPrefix"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PathPrefix"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
 		}
-		x.PathPrefix = s6
+		x.PathPrefix = s4
 	}
-	if mv7 := m["Marker"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Marker"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Marker"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s9
+		x.Marker = s6
 	}
-	if mv10 := m["MaxItems"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "MaxItems"}
-		n12, ok := mv10.(json.Number)
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		n8, ok := mv7.(json.Number)
 		if !ok {
-			return wireBindErr(p11, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
-		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
-			return wireBindErr(p11, "an integer of int32's range")
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i13)
+		x.MaxItems = int32(i9)
 	}
 	return nil
 }
@@ -4059,48 +3912,42 @@ func (x *ListAttachedGroupPoliciesResponse) AppendJSON(b []byte) ([]byte, error)
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListAttachedGroupPoliciesResponse) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *ListAttachedGroupPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListAttachedGroupPoliciesResponse) bindWire(v any, p *wirePath) error {
+func (x *ListAttachedGroupPoliciesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["AttachedPolicies"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "AttachedPolicies"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "AttachedPolicies"})
 		}
-		s4 := make([]AttachedPolicy, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]AttachedPolicy, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "AttachedPolicies"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.AttachedPolicies = s4
+		x.AttachedPolicies = s3
 	}
-	if mv8 := m["IsTruncated"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "IsTruncated"}
-		s10, ok := mv8.(bool)
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr(p9, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
 		}
-		x.IsTruncated = s10
+		x.IsTruncated = s7
 	}
-	if mv11 := m["Marker"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Marker"}
-		s13, ok := mv11.(string)
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s13
+		x.Marker = s9
 	}
 	return nil
 }
@@ -4133,50 +3980,44 @@ func (x *ListAttachedRolePoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListAttachedRolePoliciesRequest) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *ListAttachedRolePoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListAttachedRolePoliciesRequest) bindWire(v any, p *wirePath) error {
+func (x *ListAttachedRolePoliciesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s3
+		x.RoleName = s2
 	}
-	if mv4 := m["PathPrefix"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PathPrefix"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PathPrefix"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
 		}
-		x.PathPrefix = s6
+		x.PathPrefix = s4
 	}
-	if mv7 := m["Marker"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Marker"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Marker"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s9
+		x.Marker = s6
 	}
-	if mv10 := m["MaxItems"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "MaxItems"}
-		n12, ok := mv10.(json.Number)
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		n8, ok := mv7.(json.Number)
 		if !ok {
-			return wireBindErr(p11, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
-		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
-			return wireBindErr(p11, "an integer of int32's range")
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i13)
+		x.MaxItems = int32(i9)
 	}
 	return nil
 }
@@ -4219,48 +4060,42 @@ func (x *ListAttachedRolePoliciesResponse) AppendJSON(b []byte) ([]byte, error) 
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListAttachedRolePoliciesResponse) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *ListAttachedRolePoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListAttachedRolePoliciesResponse) bindWire(v any, p *wirePath) error {
+func (x *ListAttachedRolePoliciesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["AttachedPolicies"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "AttachedPolicies"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "AttachedPolicies"})
 		}
-		s4 := make([]AttachedPolicy, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]AttachedPolicy, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "AttachedPolicies"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.AttachedPolicies = s4
+		x.AttachedPolicies = s3
 	}
-	if mv8 := m["IsTruncated"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "IsTruncated"}
-		s10, ok := mv8.(bool)
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr(p9, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
 		}
-		x.IsTruncated = s10
+		x.IsTruncated = s7
 	}
-	if mv11 := m["Marker"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Marker"}
-		s13, ok := mv11.(string)
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s13
+		x.Marker = s9
 	}
 	return nil
 }
@@ -4293,50 +4128,44 @@ func (x *ListAttachedUserPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListAttachedUserPoliciesRequest) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *ListAttachedUserPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListAttachedUserPoliciesRequest) bindWire(v any, p *wirePath) error {
+func (x *ListAttachedUserPoliciesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["PathPrefix"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PathPrefix"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PathPrefix"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
 		}
-		x.PathPrefix = s6
+		x.PathPrefix = s4
 	}
-	if mv7 := m["Marker"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Marker"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Marker"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s9
+		x.Marker = s6
 	}
-	if mv10 := m["MaxItems"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "MaxItems"}
-		n12, ok := mv10.(json.Number)
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		n8, ok := mv7.(json.Number)
 		if !ok {
-			return wireBindErr(p11, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
-		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
-			return wireBindErr(p11, "an integer of int32's range")
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i13)
+		x.MaxItems = int32(i9)
 	}
 	return nil
 }
@@ -4379,48 +4208,42 @@ func (x *ListAttachedUserPoliciesResponse) AppendJSON(b []byte) ([]byte, error) 
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListAttachedUserPoliciesResponse) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *ListAttachedUserPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListAttachedUserPoliciesResponse) bindWire(v any, p *wirePath) error {
+func (x *ListAttachedUserPoliciesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["AttachedPolicies"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "AttachedPolicies"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "AttachedPolicies"})
 		}
-		s4 := make([]AttachedPolicy, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]AttachedPolicy, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "AttachedPolicies"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.AttachedPolicies = s4
+		x.AttachedPolicies = s3
 	}
-	if mv8 := m["IsTruncated"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "IsTruncated"}
-		s10, ok := mv8.(bool)
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr(p9, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
 		}
-		x.IsTruncated = s10
+		x.IsTruncated = s7
 	}
-	if mv11 := m["Marker"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Marker"}
-		s13, ok := mv11.(string)
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s13
+		x.Marker = s9
 	}
 	return nil
 }
@@ -4461,64 +4284,58 @@ func (x *ListEntitiesForPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListEntitiesForPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListEntitiesForPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListEntitiesForPolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *ListEntitiesForPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyArn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyArn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
 		}
-		x.PolicyArn = s3
+		x.PolicyArn = s2
 	}
-	if mv4 := m["EntityFilter"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "EntityFilter"}
-		s6, ok := mv4.(string)
+	if mv3 := m["EntityFilter"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "EntityFilter"})
 		}
-		x.EntityFilter = s6
+		x.EntityFilter = s4
 	}
-	if mv7 := m["PathPrefix"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "PathPrefix"}
-		s9, ok := mv7.(string)
+	if mv5 := m["PathPrefix"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
 		}
-		x.PathPrefix = s9
+		x.PathPrefix = s6
 	}
-	if mv10 := m["PolicyUsageFilter"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "PolicyUsageFilter"}
-		s12, ok := mv10.(string)
+	if mv7 := m["PolicyUsageFilter"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyUsageFilter"})
 		}
-		x.PolicyUsageFilter = s12
+		x.PolicyUsageFilter = s8
 	}
-	if mv13 := m["Marker"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "Marker"}
-		s15, ok := mv13.(string)
+	if mv9 := m["Marker"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p14, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s15
+		x.Marker = s10
 	}
-	if mv16 := m["MaxItems"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "MaxItems"}
-		n18, ok := mv16.(json.Number)
+	if mv11 := m["MaxItems"]; mv11 != nil {
+		n12, ok := mv11.(json.Number)
 		if !ok {
-			return wireBindErr(p17, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i19, err20 := strconv.ParseInt(string(n18), 10, 64)
-		if err20 != nil || i19 < math.MinInt32 || i19 > math.MaxInt32 {
-			return wireBindErr(p17, "an integer of int32's range")
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i19)
+		x.MaxItems = int32(i13)
 	}
 	return nil
 }
@@ -4595,82 +4412,74 @@ func (x *ListEntitiesForPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListEntitiesForPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListEntitiesForPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListEntitiesForPolicyResponse) bindWire(v any, p *wirePath) error {
+func (x *ListEntitiesForPolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyGroups"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyGroups"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "PolicyGroups"})
 		}
-		s4 := make([]PolicyGroup, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]PolicyGroup, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "PolicyGroups"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.PolicyGroups = s4
+		x.PolicyGroups = s3
 	}
-	if mv8 := m["PolicyUsers"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "PolicyUsers"}
-		l10, ok := mv8.([]any)
+	if mv6 := m["PolicyUsers"]; mv6 != nil {
+		l7, ok := mv6.([]any)
 		if !ok {
-			return wireBindErr(p9, "a list")
+			return wireBindErr("a list", wireSeg{name: "PolicyUsers"})
 		}
-		s11 := make([]PolicyUser, len(l10))
-		for i12, e13 := range l10 {
-			if e13 == nil {
+		s8 := make([]PolicyUser, len(l7))
+		for i9, e10 := range l7 {
+			if e10 == nil {
 				continue
 			}
-			p14 := &wirePath{parent: p9, index: i12 + 1}
-			if err := (&s11[i12]).bindWire(e13, p14); err != nil {
-				return err
+			if err := (&s8[i9]).bindWire(e10); err != nil {
+				return wireWrap(err, wireSeg{name: "PolicyUsers"}, wireSeg{index: i9 + 1})
 			}
 		}
-		x.PolicyUsers = s11
+		x.PolicyUsers = s8
 	}
-	if mv15 := m["PolicyRoles"]; mv15 != nil {
-		p16 := &wirePath{parent: p, name: "PolicyRoles"}
-		l17, ok := mv15.([]any)
+	if mv11 := m["PolicyRoles"]; mv11 != nil {
+		l12, ok := mv11.([]any)
 		if !ok {
-			return wireBindErr(p16, "a list")
+			return wireBindErr("a list", wireSeg{name: "PolicyRoles"})
 		}
-		s18 := make([]PolicyRole, len(l17))
-		for i19, e20 := range l17 {
-			if e20 == nil {
+		s13 := make([]PolicyRole, len(l12))
+		for i14, e15 := range l12 {
+			if e15 == nil {
 				continue
 			}
-			p21 := &wirePath{parent: p16, index: i19 + 1}
-			if err := (&s18[i19]).bindWire(e20, p21); err != nil {
-				return err
+			if err := (&s13[i14]).bindWire(e15); err != nil {
+				return wireWrap(err, wireSeg{name: "PolicyRoles"}, wireSeg{index: i14 + 1})
 			}
 		}
-		x.PolicyRoles = s18
+		x.PolicyRoles = s13
 	}
-	if mv22 := m["IsTruncated"]; mv22 != nil {
-		p23 := &wirePath{parent: p, name: "IsTruncated"}
-		s24, ok := mv22.(bool)
+	if mv16 := m["IsTruncated"]; mv16 != nil {
+		s17, ok := mv16.(bool)
 		if !ok {
-			return wireBindErr(p23, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
 		}
-		x.IsTruncated = s24
+		x.IsTruncated = s17
 	}
-	if mv25 := m["Marker"]; mv25 != nil {
-		p26 := &wirePath{parent: p, name: "Marker"}
-		s27, ok := mv25.(string)
+	if mv18 := m["Marker"]; mv18 != nil {
+		s19, ok := mv18.(string)
 		if !ok {
-			return wireBindErr(p26, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s27
+		x.Marker = s19
 	}
 	return nil
 }
@@ -4699,40 +4508,37 @@ func (x *ListGroupPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListGroupPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListGroupPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListGroupPoliciesRequest) bindWire(v any, p *wirePath) error {
+func (x *ListGroupPoliciesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "GroupName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
 		}
-		x.GroupName = s3
+		x.GroupName = s2
 	}
-	if mv4 := m["Marker"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Marker"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s6
+		x.Marker = s4
 	}
-	if mv7 := m["MaxItems"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "MaxItems"}
-		n9, ok := mv7.(json.Number)
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p8, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
-		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
-			return wireBindErr(p8, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i10)
+		x.MaxItems = int32(i7)
 	}
 	return nil
 }
@@ -4772,48 +4578,44 @@ func (x *ListGroupPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListGroupPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListGroupPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListGroupPoliciesResponse) bindWire(v any, p *wirePath) error {
+func (x *ListGroupPoliciesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyNames"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyNames"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "PolicyNames"})
 		}
-		s4 := make([]string, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			s8, ok := e6.(string)
+			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr(p7, "a string")
+				return wireBindErr("a string", wireSeg{name: "PolicyNames"}, wireSeg{index: i4 + 1})
 			}
-			s4[i5] = s8
+			s3[i4] = s6
 		}
-		x.PolicyNames = s4
+		x.PolicyNames = s3
 	}
-	if mv9 := m["IsTruncated"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "IsTruncated"}
-		s11, ok := mv9.(bool)
+	if mv7 := m["IsTruncated"]; mv7 != nil {
+		s8, ok := mv7.(bool)
 		if !ok {
-			return wireBindErr(p10, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
 		}
-		x.IsTruncated = s11
+		x.IsTruncated = s8
 	}
-	if mv12 := m["Marker"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "Marker"}
-		s14, ok := mv12.(string)
+	if mv9 := m["Marker"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p13, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s14
+		x.Marker = s10
 	}
 	return nil
 }
@@ -4842,40 +4644,37 @@ func (x *ListGroupsForUserRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListGroupsForUserRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListGroupsForUserRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListGroupsForUserRequest) bindWire(v any, p *wirePath) error {
+func (x *ListGroupsForUserRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["Marker"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Marker"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s6
+		x.Marker = s4
 	}
-	if mv7 := m["MaxItems"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "MaxItems"}
-		n9, ok := mv7.(json.Number)
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p8, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
-		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
-			return wireBindErr(p8, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i10)
+		x.MaxItems = int32(i7)
 	}
 	return nil
 }
@@ -4918,46 +4717,42 @@ func (x *ListGroupsForUserResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListGroupsForUserResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListGroupsForUserResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListGroupsForUserResponse) bindWire(v any, p *wirePath) error {
+func (x *ListGroupsForUserResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Groups"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Groups"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Groups"})
 		}
-		s4 := make([]Group, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]Group, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Groups"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Groups = s4
+		x.Groups = s3
 	}
-	if mv8 := m["IsTruncated"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "IsTruncated"}
-		s10, ok := mv8.(bool)
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr(p9, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
 		}
-		x.IsTruncated = s10
+		x.IsTruncated = s7
 	}
-	if mv11 := m["Marker"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Marker"}
-		s13, ok := mv11.(string)
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s13
+		x.Marker = s9
 	}
 	return nil
 }
@@ -4986,40 +4781,37 @@ func (x *ListGroupsRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListGroupsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListGroupsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListGroupsRequest) bindWire(v any, p *wirePath) error {
+func (x *ListGroupsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PathPrefix"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PathPrefix"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
 		}
-		x.PathPrefix = s3
+		x.PathPrefix = s2
 	}
-	if mv4 := m["Marker"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Marker"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s6
+		x.Marker = s4
 	}
-	if mv7 := m["MaxItems"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "MaxItems"}
-		n9, ok := mv7.(json.Number)
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p8, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
-		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
-			return wireBindErr(p8, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i10)
+		x.MaxItems = int32(i7)
 	}
 	return nil
 }
@@ -5062,46 +4854,42 @@ func (x *ListGroupsResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListGroupsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListGroupsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListGroupsResponse) bindWire(v any, p *wirePath) error {
+func (x *ListGroupsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Groups"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Groups"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Groups"})
 		}
-		s4 := make([]Group, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]Group, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Groups"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Groups = s4
+		x.Groups = s3
 	}
-	if mv8 := m["IsTruncated"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "IsTruncated"}
-		s10, ok := mv8.(bool)
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr(p9, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
 		}
-		x.IsTruncated = s10
+		x.IsTruncated = s7
 	}
-	if mv11 := m["Marker"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Marker"}
-		s13, ok := mv11.(string)
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s13
+		x.Marker = s9
 	}
 	return nil
 }
@@ -5142,64 +4930,58 @@ func (x *ListPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListPoliciesRequest) bindWire(v any, p *wirePath) error {
+func (x *ListPoliciesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Scope"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Scope"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Scope"})
 		}
-		x.Scope = s3
+		x.Scope = s2
 	}
-	if mv4 := m["OnlyAttached"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "OnlyAttached"}
-		s6, ok := mv4.(bool)
+	if mv3 := m["OnlyAttached"]; mv3 != nil {
+		s4, ok := mv3.(bool)
 		if !ok {
-			return wireBindErr(p5, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "OnlyAttached"})
 		}
-		x.OnlyAttached = s6
+		x.OnlyAttached = s4
 	}
-	if mv7 := m["PathPrefix"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "PathPrefix"}
-		s9, ok := mv7.(string)
+	if mv5 := m["PathPrefix"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
 		}
-		x.PathPrefix = s9
+		x.PathPrefix = s6
 	}
-	if mv10 := m["PolicyUsageFilter"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "PolicyUsageFilter"}
-		s12, ok := mv10.(string)
+	if mv7 := m["PolicyUsageFilter"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyUsageFilter"})
 		}
-		x.PolicyUsageFilter = s12
+		x.PolicyUsageFilter = s8
 	}
-	if mv13 := m["Marker"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "Marker"}
-		s15, ok := mv13.(string)
+	if mv9 := m["Marker"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p14, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s15
+		x.Marker = s10
 	}
-	if mv16 := m["MaxItems"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "MaxItems"}
-		n18, ok := mv16.(json.Number)
+	if mv11 := m["MaxItems"]; mv11 != nil {
+		n12, ok := mv11.(json.Number)
 		if !ok {
-			return wireBindErr(p17, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i19, err20 := strconv.ParseInt(string(n18), 10, 64)
-		if err20 != nil || i19 < math.MinInt32 || i19 > math.MaxInt32 {
-			return wireBindErr(p17, "an integer of int32's range")
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i19)
+		x.MaxItems = int32(i13)
 	}
 	return nil
 }
@@ -5242,46 +5024,42 @@ func (x *ListPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListPoliciesResponse) bindWire(v any, p *wirePath) error {
+func (x *ListPoliciesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Policies"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Policies"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Policies"})
 		}
-		s4 := make([]Policy, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]Policy, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Policies"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Policies = s4
+		x.Policies = s3
 	}
-	if mv8 := m["IsTruncated"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "IsTruncated"}
-		s10, ok := mv8.(bool)
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr(p9, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
 		}
-		x.IsTruncated = s10
+		x.IsTruncated = s7
 	}
-	if mv11 := m["Marker"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Marker"}
-		s13, ok := mv11.(string)
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s13
+		x.Marker = s9
 	}
 	return nil
 }
@@ -5310,40 +5088,37 @@ func (x *ListPolicyVersionsRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListPolicyVersionsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListPolicyVersionsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListPolicyVersionsRequest) bindWire(v any, p *wirePath) error {
+func (x *ListPolicyVersionsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyArn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyArn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
 		}
-		x.PolicyArn = s3
+		x.PolicyArn = s2
 	}
-	if mv4 := m["Marker"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Marker"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s6
+		x.Marker = s4
 	}
-	if mv7 := m["MaxItems"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "MaxItems"}
-		n9, ok := mv7.(json.Number)
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p8, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
-		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
-			return wireBindErr(p8, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i10)
+		x.MaxItems = int32(i7)
 	}
 	return nil
 }
@@ -5386,46 +5161,42 @@ func (x *ListPolicyVersionsResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListPolicyVersionsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListPolicyVersionsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListPolicyVersionsResponse) bindWire(v any, p *wirePath) error {
+func (x *ListPolicyVersionsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Versions"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Versions"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Versions"})
 		}
-		s4 := make([]PolicyVersion, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]PolicyVersion, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Versions"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Versions = s4
+		x.Versions = s3
 	}
-	if mv8 := m["IsTruncated"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "IsTruncated"}
-		s10, ok := mv8.(bool)
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr(p9, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
 		}
-		x.IsTruncated = s10
+		x.IsTruncated = s7
 	}
-	if mv11 := m["Marker"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Marker"}
-		s13, ok := mv11.(string)
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s13
+		x.Marker = s9
 	}
 	return nil
 }
@@ -5454,40 +5225,37 @@ func (x *ListRolePoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListRolePoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListRolePoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListRolePoliciesRequest) bindWire(v any, p *wirePath) error {
+func (x *ListRolePoliciesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s3
+		x.RoleName = s2
 	}
-	if mv4 := m["Marker"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Marker"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s6
+		x.Marker = s4
 	}
-	if mv7 := m["MaxItems"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "MaxItems"}
-		n9, ok := mv7.(json.Number)
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p8, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
-		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
-			return wireBindErr(p8, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i10)
+		x.MaxItems = int32(i7)
 	}
 	return nil
 }
@@ -5527,48 +5295,44 @@ func (x *ListRolePoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListRolePoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListRolePoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListRolePoliciesResponse) bindWire(v any, p *wirePath) error {
+func (x *ListRolePoliciesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyNames"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyNames"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "PolicyNames"})
 		}
-		s4 := make([]string, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			s8, ok := e6.(string)
+			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr(p7, "a string")
+				return wireBindErr("a string", wireSeg{name: "PolicyNames"}, wireSeg{index: i4 + 1})
 			}
-			s4[i5] = s8
+			s3[i4] = s6
 		}
-		x.PolicyNames = s4
+		x.PolicyNames = s3
 	}
-	if mv9 := m["IsTruncated"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "IsTruncated"}
-		s11, ok := mv9.(bool)
+	if mv7 := m["IsTruncated"]; mv7 != nil {
+		s8, ok := mv7.(bool)
 		if !ok {
-			return wireBindErr(p10, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
 		}
-		x.IsTruncated = s11
+		x.IsTruncated = s8
 	}
-	if mv12 := m["Marker"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "Marker"}
-		s14, ok := mv12.(string)
+	if mv9 := m["Marker"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p13, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s14
+		x.Marker = s10
 	}
 	return nil
 }
@@ -5597,40 +5361,37 @@ func (x *ListRoleTagsRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListRoleTagsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListRoleTagsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListRoleTagsRequest) bindWire(v any, p *wirePath) error {
+func (x *ListRoleTagsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s3
+		x.RoleName = s2
 	}
-	if mv4 := m["Marker"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Marker"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s6
+		x.Marker = s4
 	}
-	if mv7 := m["MaxItems"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "MaxItems"}
-		n9, ok := mv7.(json.Number)
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p8, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
-		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
-			return wireBindErr(p8, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i10)
+		x.MaxItems = int32(i7)
 	}
 	return nil
 }
@@ -5673,46 +5434,42 @@ func (x *ListRoleTagsResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListRoleTagsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListRoleTagsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListRoleTagsResponse) bindWire(v any, p *wirePath) error {
+func (x *ListRoleTagsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Tags"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Tags"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s4 := make([]Tag, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]Tag, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Tags = s4
+		x.Tags = s3
 	}
-	if mv8 := m["IsTruncated"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "IsTruncated"}
-		s10, ok := mv8.(bool)
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr(p9, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
 		}
-		x.IsTruncated = s10
+		x.IsTruncated = s7
 	}
-	if mv11 := m["Marker"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Marker"}
-		s13, ok := mv11.(string)
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s13
+		x.Marker = s9
 	}
 	return nil
 }
@@ -5741,40 +5498,37 @@ func (x *ListRolesRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListRolesRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListRolesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListRolesRequest) bindWire(v any, p *wirePath) error {
+func (x *ListRolesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PathPrefix"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PathPrefix"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
 		}
-		x.PathPrefix = s3
+		x.PathPrefix = s2
 	}
-	if mv4 := m["Marker"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Marker"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s6
+		x.Marker = s4
 	}
-	if mv7 := m["MaxItems"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "MaxItems"}
-		n9, ok := mv7.(json.Number)
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p8, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
-		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
-			return wireBindErr(p8, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i10)
+		x.MaxItems = int32(i7)
 	}
 	return nil
 }
@@ -5817,46 +5571,42 @@ func (x *ListRolesResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListRolesResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListRolesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListRolesResponse) bindWire(v any, p *wirePath) error {
+func (x *ListRolesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Roles"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Roles"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Roles"})
 		}
-		s4 := make([]Role, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]Role, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Roles"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Roles = s4
+		x.Roles = s3
 	}
-	if mv8 := m["IsTruncated"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "IsTruncated"}
-		s10, ok := mv8.(bool)
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr(p9, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
 		}
-		x.IsTruncated = s10
+		x.IsTruncated = s7
 	}
-	if mv11 := m["Marker"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Marker"}
-		s13, ok := mv11.(string)
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s13
+		x.Marker = s9
 	}
 	return nil
 }
@@ -5885,40 +5635,37 @@ func (x *ListUserPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListUserPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListUserPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListUserPoliciesRequest) bindWire(v any, p *wirePath) error {
+func (x *ListUserPoliciesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["Marker"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Marker"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s6
+		x.Marker = s4
 	}
-	if mv7 := m["MaxItems"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "MaxItems"}
-		n9, ok := mv7.(json.Number)
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p8, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
-		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
-			return wireBindErr(p8, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i10)
+		x.MaxItems = int32(i7)
 	}
 	return nil
 }
@@ -5958,48 +5705,44 @@ func (x *ListUserPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListUserPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListUserPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListUserPoliciesResponse) bindWire(v any, p *wirePath) error {
+func (x *ListUserPoliciesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyNames"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyNames"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "PolicyNames"})
 		}
-		s4 := make([]string, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			s8, ok := e6.(string)
+			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr(p7, "a string")
+				return wireBindErr("a string", wireSeg{name: "PolicyNames"}, wireSeg{index: i4 + 1})
 			}
-			s4[i5] = s8
+			s3[i4] = s6
 		}
-		x.PolicyNames = s4
+		x.PolicyNames = s3
 	}
-	if mv9 := m["IsTruncated"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "IsTruncated"}
-		s11, ok := mv9.(bool)
+	if mv7 := m["IsTruncated"]; mv7 != nil {
+		s8, ok := mv7.(bool)
 		if !ok {
-			return wireBindErr(p10, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
 		}
-		x.IsTruncated = s11
+		x.IsTruncated = s8
 	}
-	if mv12 := m["Marker"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "Marker"}
-		s14, ok := mv12.(string)
+	if mv9 := m["Marker"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p13, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s14
+		x.Marker = s10
 	}
 	return nil
 }
@@ -6028,40 +5771,37 @@ func (x *ListUserTagsRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListUserTagsRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListUserTagsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListUserTagsRequest) bindWire(v any, p *wirePath) error {
+func (x *ListUserTagsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["Marker"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Marker"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s6
+		x.Marker = s4
 	}
-	if mv7 := m["MaxItems"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "MaxItems"}
-		n9, ok := mv7.(json.Number)
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p8, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
-		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
-			return wireBindErr(p8, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i10)
+		x.MaxItems = int32(i7)
 	}
 	return nil
 }
@@ -6104,46 +5844,42 @@ func (x *ListUserTagsResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListUserTagsResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListUserTagsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListUserTagsResponse) bindWire(v any, p *wirePath) error {
+func (x *ListUserTagsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Tags"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Tags"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s4 := make([]Tag, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]Tag, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Tags = s4
+		x.Tags = s3
 	}
-	if mv8 := m["IsTruncated"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "IsTruncated"}
-		s10, ok := mv8.(bool)
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr(p9, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
 		}
-		x.IsTruncated = s10
+		x.IsTruncated = s7
 	}
-	if mv11 := m["Marker"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Marker"}
-		s13, ok := mv11.(string)
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s13
+		x.Marker = s9
 	}
 	return nil
 }
@@ -6172,40 +5908,37 @@ func (x *ListUsersRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListUsersRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListUsersRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListUsersRequest) bindWire(v any, p *wirePath) error {
+func (x *ListUsersRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PathPrefix"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PathPrefix"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
 		}
-		x.PathPrefix = s3
+		x.PathPrefix = s2
 	}
-	if mv4 := m["Marker"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Marker"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s6
+		x.Marker = s4
 	}
-	if mv7 := m["MaxItems"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "MaxItems"}
-		n9, ok := mv7.(json.Number)
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p8, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
-		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
-			return wireBindErr(p8, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i10)
+		x.MaxItems = int32(i7)
 	}
 	return nil
 }
@@ -6248,46 +5981,42 @@ func (x *ListUsersResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ListUsersResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ListUsersResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ListUsersResponse) bindWire(v any, p *wirePath) error {
+func (x *ListUsersResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Users"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Users"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "Users"})
 		}
-		s4 := make([]User, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]User, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Users"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.Users = s4
+		x.Users = s3
 	}
-	if mv8 := m["IsTruncated"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "IsTruncated"}
-		s10, ok := mv8.(bool)
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr(p9, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
 		}
-		x.IsTruncated = s10
+		x.IsTruncated = s7
 	}
-	if mv11 := m["Marker"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Marker"}
-		s13, ok := mv11.(string)
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s13
+		x.Marker = s9
 	}
 	return nil
 }
@@ -6308,20 +6037,19 @@ func (x *OrganizationsDecisionDetail) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *OrganizationsDecisionDetail) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *OrganizationsDecisionDetail) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *OrganizationsDecisionDetail) bindWire(v any, p *wirePath) error {
+func (x *OrganizationsDecisionDetail) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["AllowedByOrganizations"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "AllowedByOrganizations"}
-		s3, ok := mv1.(bool)
+		s2, ok := mv1.(bool)
 		if !ok {
-			return wireBindErr(p2, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "AllowedByOrganizations"})
 		}
-		x.AllowedByOrganizations = s3
+		x.AllowedByOrganizations = s2
 	}
 	return nil
 }
@@ -6342,22 +6070,19 @@ func (x *PermissionsBoundaryDecisionDetail) AppendJSON(b []byte) ([]byte, error)
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PermissionsBoundaryDecisionDetail) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *PermissionsBoundaryDecisionDetail) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PermissionsBoundaryDecisionDetail) bindWire(v any, p *wirePath) error {
+func (x *PermissionsBoundaryDecisionDetail) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["AllowedByPermissionsBoundary"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "AllowedByPermissionsBoundary"}
-		s3, ok := mv1.(bool)
+		s2, ok := mv1.(bool)
 		if !ok {
-			return wireBindErr(p2, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "AllowedByPermissionsBoundary"})
 		}
-		x.AllowedByPermissionsBoundary = s3
+		x.AllowedByPermissionsBoundary = s2
 	}
 	return nil
 }
@@ -6438,128 +6163,115 @@ func (x *Policy) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Policy) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Policy) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Policy) bindWire(v any, p *wirePath) error {
+func (x *Policy) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
 		}
-		x.PolicyName = s3
+		x.PolicyName = s2
 	}
-	if mv4 := m["PolicyId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyId"})
 		}
-		x.PolicyId = s6
+		x.PolicyId = s4
 	}
-	if mv7 := m["Arn"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Arn"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Arn"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Arn"})
 		}
-		x.Arn = s9
+		x.Arn = s6
 	}
-	if mv10 := m["Path"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Path"}
-		s12, ok := mv10.(string)
+	if mv7 := m["Path"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "Path"})
 		}
-		x.Path = s12
+		x.Path = s8
 	}
-	if mv13 := m["DefaultVersionId"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "DefaultVersionId"}
-		s15, ok := mv13.(string)
+	if mv9 := m["DefaultVersionId"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p14, "a string")
+			return wireBindErr("a string", wireSeg{name: "DefaultVersionId"})
 		}
-		x.DefaultVersionId = s15
+		x.DefaultVersionId = s10
 	}
-	if mv16 := m["AttachmentCount"]; mv16 != nil {
-		p17 := &wirePath{parent: p, name: "AttachmentCount"}
-		n18, ok := mv16.(json.Number)
+	if mv11 := m["AttachmentCount"]; mv11 != nil {
+		n12, ok := mv11.(json.Number)
 		if !ok {
-			return wireBindErr(p17, "a number")
+			return wireBindErr("a number", wireSeg{name: "AttachmentCount"})
 		}
-		i19, err20 := strconv.ParseInt(string(n18), 10, 64)
-		if err20 != nil || i19 < math.MinInt32 || i19 > math.MaxInt32 {
-			return wireBindErr(p17, "an integer of int32's range")
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "AttachmentCount"})
 		}
-		x.AttachmentCount = int32(i19)
+		x.AttachmentCount = int32(i13)
 	}
-	if mv21 := m["PermissionsBoundaryUsageCount"]; mv21 != nil {
-		p22 := &wirePath{parent: p, name: "PermissionsBoundaryUsageCount"}
-		n23, ok := mv21.(json.Number)
+	if mv15 := m["PermissionsBoundaryUsageCount"]; mv15 != nil {
+		n16, ok := mv15.(json.Number)
 		if !ok {
-			return wireBindErr(p22, "a number")
+			return wireBindErr("a number", wireSeg{name: "PermissionsBoundaryUsageCount"})
 		}
-		i24, err25 := strconv.ParseInt(string(n23), 10, 64)
-		if err25 != nil || i24 < math.MinInt32 || i24 > math.MaxInt32 {
-			return wireBindErr(p22, "an integer of int32's range")
+		i17, err18 := strconv.ParseInt(string(n16), 10, 64)
+		if err18 != nil || i17 < math.MinInt32 || i17 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "PermissionsBoundaryUsageCount"})
 		}
-		x.PermissionsBoundaryUsageCount = int32(i24)
+		x.PermissionsBoundaryUsageCount = int32(i17)
 	}
-	if mv26 := m["IsAttachable"]; mv26 != nil {
-		p27 := &wirePath{parent: p, name: "IsAttachable"}
-		s28, ok := mv26.(bool)
+	if mv19 := m["IsAttachable"]; mv19 != nil {
+		s20, ok := mv19.(bool)
 		if !ok {
-			return wireBindErr(p27, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsAttachable"})
 		}
-		x.IsAttachable = s28
+		x.IsAttachable = s20
 	}
-	if mv29 := m["Description"]; mv29 != nil {
-		p30 := &wirePath{parent: p, name: "Description"}
-		s31, ok := mv29.(string)
+	if mv21 := m["Description"]; mv21 != nil {
+		s22, ok := mv21.(string)
 		if !ok {
-			return wireBindErr(p30, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		x.Description = s31
+		x.Description = s22
 	}
-	if mv32 := m["CreateDate"]; mv32 != nil {
-		p33 := &wirePath{parent: p, name: "CreateDate"}
-		ptr34 := new(sealbox.Timestamp)
-		n35, ok := mv32.(json.Number)
-		if !ok || (&(*ptr34)).UnmarshalJSON([]byte(n35)) != nil {
-			return wireBindErr(p33, "a value of sealbox.Timestamp")
+	if mv23 := m["CreateDate"]; mv23 != nil {
+		ptr24 := new(sealbox.Timestamp)
+		n25, ok := mv23.(json.Number)
+		if !ok || (&(*ptr24)).UnmarshalJSON([]byte(n25)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
 		}
-		x.CreateDate = ptr34
+		x.CreateDate = ptr24
 	}
-	if mv36 := m["UpdateDate"]; mv36 != nil {
-		p37 := &wirePath{parent: p, name: "UpdateDate"}
-		ptr38 := new(sealbox.Timestamp)
-		n39, ok := mv36.(json.Number)
-		if !ok || (&(*ptr38)).UnmarshalJSON([]byte(n39)) != nil {
-			return wireBindErr(p37, "a value of sealbox.Timestamp")
+	if mv26 := m["UpdateDate"]; mv26 != nil {
+		ptr27 := new(sealbox.Timestamp)
+		n28, ok := mv26.(json.Number)
+		if !ok || (&(*ptr27)).UnmarshalJSON([]byte(n28)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "UpdateDate"})
 		}
-		x.UpdateDate = ptr38
+		x.UpdateDate = ptr27
 	}
-	if mv40 := m["Tags"]; mv40 != nil {
-		p41 := &wirePath{parent: p, name: "Tags"}
-		l42, ok := mv40.([]any)
+	if mv29 := m["Tags"]; mv29 != nil {
+		l30, ok := mv29.([]any)
 		if !ok {
-			return wireBindErr(p41, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s43 := make([]Tag, len(l42))
-		for i44, e45 := range l42 {
-			if e45 == nil {
+		s31 := make([]Tag, len(l30))
+		for i32, e33 := range l30 {
+			if e33 == nil {
 				continue
 			}
-			p46 := &wirePath{parent: p41, index: i44 + 1}
-			if err := (&s43[i44]).bindWire(e45, p46); err != nil {
-				return err
+			if err := (&s31[i32]).bindWire(e33); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i32 + 1})
 			}
 		}
-		x.Tags = s43
+		x.Tags = s31
 	}
 	return nil
 }
@@ -6584,28 +6296,26 @@ func (x *PolicyGroup) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PolicyGroup) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *PolicyGroup) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PolicyGroup) bindWire(v any, p *wirePath) error {
+func (x *PolicyGroup) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "GroupName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
 		}
-		x.GroupName = s3
+		x.GroupName = s2
 	}
-	if mv4 := m["GroupId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "GroupId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["GroupId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "GroupId"})
 		}
-		x.GroupId = s6
+		x.GroupId = s4
 	}
 	return nil
 }
@@ -6630,28 +6340,26 @@ func (x *PolicyRole) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PolicyRole) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *PolicyRole) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PolicyRole) bindWire(v any, p *wirePath) error {
+func (x *PolicyRole) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s3
+		x.RoleName = s2
 	}
-	if mv4 := m["RoleId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "RoleId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["RoleId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleId"})
 		}
-		x.RoleId = s6
+		x.RoleId = s4
 	}
 	return nil
 }
@@ -6676,28 +6384,26 @@ func (x *PolicyUser) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PolicyUser) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *PolicyUser) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PolicyUser) bindWire(v any, p *wirePath) error {
+func (x *PolicyUser) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["UserId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "UserId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["UserId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserId"})
 		}
-		x.UserId = s6
+		x.UserId = s4
 	}
 	return nil
 }
@@ -6732,45 +6438,41 @@ func (x *PolicyVersion) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PolicyVersion) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *PolicyVersion) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PolicyVersion) bindWire(v any, p *wirePath) error {
+func (x *PolicyVersion) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Document"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Document"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Document"})
 		}
-		x.Document = s3
+		x.Document = s2
 	}
-	if mv4 := m["VersionId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "VersionId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["VersionId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
 		}
-		x.VersionId = s6
+		x.VersionId = s4
 	}
-	if mv7 := m["IsDefaultVersion"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "IsDefaultVersion"}
-		s9, ok := mv7.(bool)
+	if mv5 := m["IsDefaultVersion"]; mv5 != nil {
+		s6, ok := mv5.(bool)
 		if !ok {
-			return wireBindErr(p8, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsDefaultVersion"})
 		}
-		x.IsDefaultVersion = s9
+		x.IsDefaultVersion = s6
 	}
-	if mv10 := m["CreateDate"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "CreateDate"}
-		ptr12 := new(sealbox.Timestamp)
-		n13, ok := mv10.(json.Number)
-		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
-			return wireBindErr(p11, "a value of sealbox.Timestamp")
+	if mv7 := m["CreateDate"]; mv7 != nil {
+		ptr8 := new(sealbox.Timestamp)
+		n9, ok := mv7.(json.Number)
+		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
 		}
-		x.CreateDate = ptr12
+		x.CreateDate = ptr8
 	}
 	return nil
 }
@@ -6795,36 +6497,34 @@ func (x *Position) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Position) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Position) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Position) bindWire(v any, p *wirePath) error {
+func (x *Position) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Line"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Line"}
-		n3, ok := mv1.(json.Number)
+		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr(p2, "a number")
+			return wireBindErr("a number", wireSeg{name: "Line"})
 		}
-		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
-		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
-			return wireBindErr(p2, "an integer of int32's range")
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Line"})
 		}
-		x.Line = int32(i4)
+		x.Line = int32(i3)
 	}
-	if mv6 := m["Column"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "Column"}
-		n8, ok := mv6.(json.Number)
+	if mv5 := m["Column"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p7, "a number")
+			return wireBindErr("a number", wireSeg{name: "Column"})
 		}
-		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
-		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
-			return wireBindErr(p7, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Column"})
 		}
-		x.Column = int32(i9)
+		x.Column = int32(i7)
 	}
 	return nil
 }
@@ -6853,36 +6553,33 @@ func (x *PutGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PutGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *PutGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PutGroupPolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *PutGroupPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "GroupName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
 		}
-		x.GroupName = s3
+		x.GroupName = s2
 	}
-	if mv4 := m["PolicyName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
 		}
-		x.PolicyName = s6
+		x.PolicyName = s4
 	}
-	if mv7 := m["PolicyDocument"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "PolicyDocument"}
-		s9, ok := mv7.(string)
+	if mv5 := m["PolicyDocument"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
 		}
-		x.PolicyDocument = s9
+		x.PolicyDocument = s6
 	}
 	return nil
 }
@@ -6907,30 +6604,26 @@ func (x *PutRolePermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, error)
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PutRolePermissionsBoundaryRequest) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *PutRolePermissionsBoundaryRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PutRolePermissionsBoundaryRequest) bindWire(v any, p *wirePath) error {
+func (x *PutRolePermissionsBoundaryRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s3
+		x.RoleName = s2
 	}
-	if mv4 := m["PermissionsBoundary"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PermissionsBoundary"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PermissionsBoundary"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PermissionsBoundary"})
 		}
-		x.PermissionsBoundary = s6
+		x.PermissionsBoundary = s4
 	}
 	return nil
 }
@@ -6959,36 +6652,33 @@ func (x *PutRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PutRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *PutRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PutRolePolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *PutRolePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s3
+		x.RoleName = s2
 	}
-	if mv4 := m["PolicyName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
 		}
-		x.PolicyName = s6
+		x.PolicyName = s4
 	}
-	if mv7 := m["PolicyDocument"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "PolicyDocument"}
-		s9, ok := mv7.(string)
+	if mv5 := m["PolicyDocument"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
 		}
-		x.PolicyDocument = s9
+		x.PolicyDocument = s6
 	}
 	return nil
 }
@@ -7013,30 +6703,26 @@ func (x *PutUserPermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, error)
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PutUserPermissionsBoundaryRequest) BindValue(v map[string]any) error {
-	return x.bindWire(v, nil)
-}
+func (x *PutUserPermissionsBoundaryRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PutUserPermissionsBoundaryRequest) bindWire(v any, p *wirePath) error {
+func (x *PutUserPermissionsBoundaryRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["PermissionsBoundary"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PermissionsBoundary"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PermissionsBoundary"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PermissionsBoundary"})
 		}
-		x.PermissionsBoundary = s6
+		x.PermissionsBoundary = s4
 	}
 	return nil
 }
@@ -7065,36 +6751,33 @@ func (x *PutUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PutUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *PutUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PutUserPolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *PutUserPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["PolicyName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
 		}
-		x.PolicyName = s6
+		x.PolicyName = s4
 	}
-	if mv7 := m["PolicyDocument"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "PolicyDocument"}
-		s9, ok := mv7.(string)
+	if mv5 := m["PolicyDocument"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
 		}
-		x.PolicyDocument = s9
+		x.PolicyDocument = s6
 	}
 	return nil
 }
@@ -7119,28 +6802,26 @@ func (x *RemoveUserFromGroupRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *RemoveUserFromGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *RemoveUserFromGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *RemoveUserFromGroupRequest) bindWire(v any, p *wirePath) error {
+func (x *RemoveUserFromGroupRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "GroupName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
 		}
-		x.GroupName = s3
+		x.GroupName = s2
 	}
-	if mv4 := m["UserName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "UserName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["UserName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s6
+		x.UserName = s4
 	}
 	return nil
 }
@@ -7223,95 +6904,86 @@ func (x *ResourceSpecificResult) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ResourceSpecificResult) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ResourceSpecificResult) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ResourceSpecificResult) bindWire(v any, p *wirePath) error {
+func (x *ResourceSpecificResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["EvalResourceName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "EvalResourceName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "EvalResourceName"})
 		}
-		x.EvalResourceName = s3
+		x.EvalResourceName = s2
 	}
-	if mv4 := m["EvalResourceDecision"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "EvalResourceDecision"}
-		s6, ok := mv4.(string)
+	if mv3 := m["EvalResourceDecision"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "EvalResourceDecision"})
 		}
-		x.EvalResourceDecision = s6
+		x.EvalResourceDecision = s4
 	}
-	if mv7 := m["MatchedStatements"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "MatchedStatements"}
-		l9, ok := mv7.([]any)
+	if mv5 := m["MatchedStatements"]; mv5 != nil {
+		l6, ok := mv5.([]any)
 		if !ok {
-			return wireBindErr(p8, "a list")
+			return wireBindErr("a list", wireSeg{name: "MatchedStatements"})
 		}
-		s10 := make([]Statement, len(l9))
-		for i11, e12 := range l9 {
-			if e12 == nil {
+		s7 := make([]Statement, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
 				continue
 			}
-			p13 := &wirePath{parent: p8, index: i11 + 1}
-			if err := (&s10[i11]).bindWire(e12, p13); err != nil {
-				return err
+			if err := (&s7[i8]).bindWire(e9); err != nil {
+				return wireWrap(err, wireSeg{name: "MatchedStatements"}, wireSeg{index: i8 + 1})
 			}
 		}
-		x.MatchedStatements = s10
+		x.MatchedStatements = s7
 	}
-	if mv14 := m["MissingContextValues"]; mv14 != nil {
-		p15 := &wirePath{parent: p, name: "MissingContextValues"}
-		l16, ok := mv14.([]any)
+	if mv10 := m["MissingContextValues"]; mv10 != nil {
+		l11, ok := mv10.([]any)
 		if !ok {
-			return wireBindErr(p15, "a list")
+			return wireBindErr("a list", wireSeg{name: "MissingContextValues"})
 		}
-		s17 := make([]string, len(l16))
-		for i18, e19 := range l16 {
-			if e19 == nil {
+		s12 := make([]string, len(l11))
+		for i13, e14 := range l11 {
+			if e14 == nil {
 				continue
 			}
-			p20 := &wirePath{parent: p15, index: i18 + 1}
-			s21, ok := e19.(string)
+			s15, ok := e14.(string)
 			if !ok {
-				return wireBindErr(p20, "a string")
+				return wireBindErr("a string", wireSeg{name: "MissingContextValues"}, wireSeg{index: i13 + 1})
 			}
-			s17[i18] = s21
+			s12[i13] = s15
 		}
-		x.MissingContextValues = s17
+		x.MissingContextValues = s12
 	}
-	if mv22 := m["EvalDecisionDetails"]; mv22 != nil {
-		p23 := &wirePath{parent: p, name: "EvalDecisionDetails"}
-		m24, ok := mv22.(map[string]any)
+	if mv16 := m["EvalDecisionDetails"]; mv16 != nil {
+		m17, ok := mv16.(map[string]any)
 		if !ok {
-			return wireBindErr(p23, "an object")
+			return wireBindErr("an object", wireSeg{name: "EvalDecisionDetails"})
 		}
-		out25 := make(map[string]string, len(m24))
-		for k26, e27 := range m24 {
-			var ev28 string
-			if e27 != nil {
-				p29 := &wirePath{parent: p23, index: -1}
-				s30, ok := e27.(string)
+		out18 := make(map[string]string, len(m17))
+		for k19, e20 := range m17 {
+			var ev21 string
+			if e20 != nil {
+				s22, ok := e20.(string)
 				if !ok {
-					return wireBindErr(p29, "a string")
+					return wireBindErr("a string", wireSeg{name: "EvalDecisionDetails"}, wireSeg{index: -1})
 				}
-				ev28 = s30
+				ev21 = s22
 			}
-			out25[k26] = ev28
+			out18[k19] = ev21
 		}
-		x.EvalDecisionDetails = out25
+		x.EvalDecisionDetails = out18
 	}
-	if mv31 := m["PermissionsBoundaryDecisionDetail"]; mv31 != nil {
-		p32 := &wirePath{parent: p, name: "PermissionsBoundaryDecisionDetail"}
-		ptr33 := new(PermissionsBoundaryDecisionDetail)
-		if err := (&(*ptr33)).bindWire(mv31, p32); err != nil {
-			return err
+	if mv23 := m["PermissionsBoundaryDecisionDetail"]; mv23 != nil {
+		ptr24 := new(PermissionsBoundaryDecisionDetail)
+		if err := (&(*ptr24)).bindWire(mv23); err != nil {
+			return wireWrap(err, wireSeg{name: "PermissionsBoundaryDecisionDetail"})
 		}
-		x.PermissionsBoundaryDecisionDetail = ptr33
+		x.PermissionsBoundaryDecisionDetail = ptr24
 	}
 	return nil
 }
@@ -7394,115 +7066,103 @@ func (x *Role) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Role) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Role) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Role) bindWire(v any, p *wirePath) error {
+func (x *Role) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Path"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Path"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Path"})
 		}
-		x.Path = s3
+		x.Path = s2
 	}
-	if mv4 := m["RoleName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "RoleName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["RoleName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s6
+		x.RoleName = s4
 	}
-	if mv7 := m["RoleId"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "RoleId"}
-		s9, ok := mv7.(string)
+	if mv5 := m["RoleId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleId"})
 		}
-		x.RoleId = s9
+		x.RoleId = s6
 	}
-	if mv10 := m["Arn"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Arn"}
-		s12, ok := mv10.(string)
+	if mv7 := m["Arn"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "Arn"})
 		}
-		x.Arn = s12
+		x.Arn = s8
 	}
-	if mv13 := m["CreateDate"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "CreateDate"}
-		ptr15 := new(sealbox.Timestamp)
-		n16, ok := mv13.(json.Number)
-		if !ok || (&(*ptr15)).UnmarshalJSON([]byte(n16)) != nil {
-			return wireBindErr(p14, "a value of sealbox.Timestamp")
+	if mv9 := m["CreateDate"]; mv9 != nil {
+		ptr10 := new(sealbox.Timestamp)
+		n11, ok := mv9.(json.Number)
+		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
 		}
-		x.CreateDate = ptr15
+		x.CreateDate = ptr10
 	}
-	if mv17 := m["AssumeRolePolicyDocument"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "AssumeRolePolicyDocument"}
-		s19, ok := mv17.(string)
+	if mv12 := m["AssumeRolePolicyDocument"]; mv12 != nil {
+		s13, ok := mv12.(string)
 		if !ok {
-			return wireBindErr(p18, "a string")
+			return wireBindErr("a string", wireSeg{name: "AssumeRolePolicyDocument"})
 		}
-		x.AssumeRolePolicyDocument = s19
+		x.AssumeRolePolicyDocument = s13
 	}
-	if mv20 := m["Description"]; mv20 != nil {
-		p21 := &wirePath{parent: p, name: "Description"}
-		s22, ok := mv20.(string)
+	if mv14 := m["Description"]; mv14 != nil {
+		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr(p21, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		x.Description = s22
+		x.Description = s15
 	}
-	if mv23 := m["MaxSessionDuration"]; mv23 != nil {
-		p24 := &wirePath{parent: p, name: "MaxSessionDuration"}
-		n25, ok := mv23.(json.Number)
+	if mv16 := m["MaxSessionDuration"]; mv16 != nil {
+		n17, ok := mv16.(json.Number)
 		if !ok {
-			return wireBindErr(p24, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxSessionDuration"})
 		}
-		i26, err27 := strconv.ParseInt(string(n25), 10, 64)
-		if err27 != nil || i26 < math.MinInt32 || i26 > math.MaxInt32 {
-			return wireBindErr(p24, "an integer of int32's range")
+		i18, err19 := strconv.ParseInt(string(n17), 10, 64)
+		if err19 != nil || i18 < math.MinInt32 || i18 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxSessionDuration"})
 		}
-		x.MaxSessionDuration = int32(i26)
+		x.MaxSessionDuration = int32(i18)
 	}
-	if mv28 := m["PermissionsBoundary"]; mv28 != nil {
-		p29 := &wirePath{parent: p, name: "PermissionsBoundary"}
-		ptr30 := new(AttachedPermissionsBoundary)
-		if err := (&(*ptr30)).bindWire(mv28, p29); err != nil {
-			return err
+	if mv20 := m["PermissionsBoundary"]; mv20 != nil {
+		ptr21 := new(AttachedPermissionsBoundary)
+		if err := (&(*ptr21)).bindWire(mv20); err != nil {
+			return wireWrap(err, wireSeg{name: "PermissionsBoundary"})
 		}
-		x.PermissionsBoundary = ptr30
+		x.PermissionsBoundary = ptr21
 	}
-	if mv31 := m["Tags"]; mv31 != nil {
-		p32 := &wirePath{parent: p, name: "Tags"}
-		l33, ok := mv31.([]any)
+	if mv22 := m["Tags"]; mv22 != nil {
+		l23, ok := mv22.([]any)
 		if !ok {
-			return wireBindErr(p32, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s34 := make([]Tag, len(l33))
-		for i35, e36 := range l33 {
-			if e36 == nil {
+		s24 := make([]Tag, len(l23))
+		for i25, e26 := range l23 {
+			if e26 == nil {
 				continue
 			}
-			p37 := &wirePath{parent: p32, index: i35 + 1}
-			if err := (&s34[i35]).bindWire(e36, p37); err != nil {
-				return err
+			if err := (&s24[i25]).bindWire(e26); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i25 + 1})
 			}
 		}
-		x.Tags = s34
+		x.Tags = s24
 	}
-	if mv38 := m["RoleLastUsed"]; mv38 != nil {
-		p39 := &wirePath{parent: p, name: "RoleLastUsed"}
-		ptr40 := new(RoleLastUsed)
-		if err := (&(*ptr40)).bindWire(mv38, p39); err != nil {
-			return err
+	if mv27 := m["RoleLastUsed"]; mv27 != nil {
+		ptr28 := new(RoleLastUsed)
+		if err := (&(*ptr28)).bindWire(mv27); err != nil {
+			return wireWrap(err, wireSeg{name: "RoleLastUsed"})
 		}
-		x.RoleLastUsed = ptr40
+		x.RoleLastUsed = ptr28
 	}
 	return nil
 }
@@ -7529,29 +7189,27 @@ func (x *RoleLastUsed) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *RoleLastUsed) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *RoleLastUsed) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *RoleLastUsed) bindWire(v any, p *wirePath) error {
+func (x *RoleLastUsed) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["LastUsedDate"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "LastUsedDate"}
-		ptr3 := new(sealbox.Timestamp)
-		n4, ok := mv1.(json.Number)
-		if !ok || (&(*ptr3)).UnmarshalJSON([]byte(n4)) != nil {
-			return wireBindErr(p2, "a value of sealbox.Timestamp")
+		ptr2 := new(sealbox.Timestamp)
+		n3, ok := mv1.(json.Number)
+		if !ok || (&(*ptr2)).UnmarshalJSON([]byte(n3)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastUsedDate"})
 		}
-		x.LastUsedDate = ptr3
+		x.LastUsedDate = ptr2
 	}
-	if mv5 := m["Region"]; mv5 != nil {
-		p6 := &wirePath{parent: p, name: "Region"}
-		s7, ok := mv5.(string)
+	if mv4 := m["Region"]; mv4 != nil {
+		s5, ok := mv4.(string)
 		if !ok {
-			return wireBindErr(p6, "a string")
+			return wireBindErr("a string", wireSeg{name: "Region"})
 		}
-		x.Region = s7
+		x.Region = s5
 	}
 	return nil
 }
@@ -7576,28 +7234,26 @@ func (x *SetDefaultPolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *SetDefaultPolicyVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *SetDefaultPolicyVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *SetDefaultPolicyVersionRequest) bindWire(v any, p *wirePath) error {
+func (x *SetDefaultPolicyVersionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyArn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyArn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
 		}
-		x.PolicyArn = s3
+		x.PolicyArn = s2
 	}
-	if mv4 := m["VersionId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "VersionId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["VersionId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
 		}
-		x.VersionId = s6
+		x.VersionId = s4
 	}
 	return nil
 }
@@ -7706,162 +7362,146 @@ func (x *SimulateCustomPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *SimulateCustomPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *SimulateCustomPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *SimulateCustomPolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *SimulateCustomPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicyInputList"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicyInputList"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "PolicyInputList"})
 		}
-		s4 := make([]string, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			s8, ok := e6.(string)
+			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr(p7, "a string")
+				return wireBindErr("a string", wireSeg{name: "PolicyInputList"}, wireSeg{index: i4 + 1})
 			}
-			s4[i5] = s8
+			s3[i4] = s6
 		}
-		x.PolicyInputList = s4
+		x.PolicyInputList = s3
 	}
-	if mv9 := m["PermissionsBoundaryPolicyInputList"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "PermissionsBoundaryPolicyInputList"}
-		l11, ok := mv9.([]any)
+	if mv7 := m["PermissionsBoundaryPolicyInputList"]; mv7 != nil {
+		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr(p10, "a list")
+			return wireBindErr("a list", wireSeg{name: "PermissionsBoundaryPolicyInputList"})
 		}
-		s12 := make([]string, len(l11))
-		for i13, e14 := range l11 {
-			if e14 == nil {
+		s9 := make([]string, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
 				continue
 			}
-			p15 := &wirePath{parent: p10, index: i13 + 1}
-			s16, ok := e14.(string)
+			s12, ok := e11.(string)
 			if !ok {
-				return wireBindErr(p15, "a string")
+				return wireBindErr("a string", wireSeg{name: "PermissionsBoundaryPolicyInputList"}, wireSeg{index: i10 + 1})
 			}
-			s12[i13] = s16
+			s9[i10] = s12
 		}
-		x.PermissionsBoundaryPolicyInputList = s12
+		x.PermissionsBoundaryPolicyInputList = s9
 	}
-	if mv17 := m["ActionNames"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "ActionNames"}
-		l19, ok := mv17.([]any)
+	if mv13 := m["ActionNames"]; mv13 != nil {
+		l14, ok := mv13.([]any)
 		if !ok {
-			return wireBindErr(p18, "a list")
+			return wireBindErr("a list", wireSeg{name: "ActionNames"})
 		}
-		s20 := make([]string, len(l19))
-		for i21, e22 := range l19 {
-			if e22 == nil {
+		s15 := make([]string, len(l14))
+		for i16, e17 := range l14 {
+			if e17 == nil {
 				continue
 			}
-			p23 := &wirePath{parent: p18, index: i21 + 1}
-			s24, ok := e22.(string)
+			s18, ok := e17.(string)
 			if !ok {
-				return wireBindErr(p23, "a string")
+				return wireBindErr("a string", wireSeg{name: "ActionNames"}, wireSeg{index: i16 + 1})
 			}
-			s20[i21] = s24
+			s15[i16] = s18
 		}
-		x.ActionNames = s20
+		x.ActionNames = s15
 	}
-	if mv25 := m["ResourceArns"]; mv25 != nil {
-		p26 := &wirePath{parent: p, name: "ResourceArns"}
-		l27, ok := mv25.([]any)
+	if mv19 := m["ResourceArns"]; mv19 != nil {
+		l20, ok := mv19.([]any)
 		if !ok {
-			return wireBindErr(p26, "a list")
+			return wireBindErr("a list", wireSeg{name: "ResourceArns"})
 		}
-		s28 := make([]string, len(l27))
-		for i29, e30 := range l27 {
-			if e30 == nil {
+		s21 := make([]string, len(l20))
+		for i22, e23 := range l20 {
+			if e23 == nil {
 				continue
 			}
-			p31 := &wirePath{parent: p26, index: i29 + 1}
-			s32, ok := e30.(string)
+			s24, ok := e23.(string)
 			if !ok {
-				return wireBindErr(p31, "a string")
+				return wireBindErr("a string", wireSeg{name: "ResourceArns"}, wireSeg{index: i22 + 1})
 			}
-			s28[i29] = s32
+			s21[i22] = s24
 		}
-		x.ResourceArns = s28
+		x.ResourceArns = s21
 	}
-	if mv33 := m["ResourcePolicy"]; mv33 != nil {
-		p34 := &wirePath{parent: p, name: "ResourcePolicy"}
-		s35, ok := mv33.(string)
+	if mv25 := m["ResourcePolicy"]; mv25 != nil {
+		s26, ok := mv25.(string)
 		if !ok {
-			return wireBindErr(p34, "a string")
+			return wireBindErr("a string", wireSeg{name: "ResourcePolicy"})
 		}
-		x.ResourcePolicy = s35
+		x.ResourcePolicy = s26
 	}
-	if mv36 := m["ResourceOwner"]; mv36 != nil {
-		p37 := &wirePath{parent: p, name: "ResourceOwner"}
-		s38, ok := mv36.(string)
+	if mv27 := m["ResourceOwner"]; mv27 != nil {
+		s28, ok := mv27.(string)
 		if !ok {
-			return wireBindErr(p37, "a string")
+			return wireBindErr("a string", wireSeg{name: "ResourceOwner"})
 		}
-		x.ResourceOwner = s38
+		x.ResourceOwner = s28
 	}
-	if mv39 := m["CallerArn"]; mv39 != nil {
-		p40 := &wirePath{parent: p, name: "CallerArn"}
-		s41, ok := mv39.(string)
+	if mv29 := m["CallerArn"]; mv29 != nil {
+		s30, ok := mv29.(string)
 		if !ok {
-			return wireBindErr(p40, "a string")
+			return wireBindErr("a string", wireSeg{name: "CallerArn"})
 		}
-		x.CallerArn = s41
+		x.CallerArn = s30
 	}
-	if mv42 := m["ContextEntries"]; mv42 != nil {
-		p43 := &wirePath{parent: p, name: "ContextEntries"}
-		l44, ok := mv42.([]any)
+	if mv31 := m["ContextEntries"]; mv31 != nil {
+		l32, ok := mv31.([]any)
 		if !ok {
-			return wireBindErr(p43, "a list")
+			return wireBindErr("a list", wireSeg{name: "ContextEntries"})
 		}
-		s45 := make([]ContextEntry, len(l44))
-		for i46, e47 := range l44 {
-			if e47 == nil {
+		s33 := make([]ContextEntry, len(l32))
+		for i34, e35 := range l32 {
+			if e35 == nil {
 				continue
 			}
-			p48 := &wirePath{parent: p43, index: i46 + 1}
-			if err := (&s45[i46]).bindWire(e47, p48); err != nil {
-				return err
+			if err := (&s33[i34]).bindWire(e35); err != nil {
+				return wireWrap(err, wireSeg{name: "ContextEntries"}, wireSeg{index: i34 + 1})
 			}
 		}
-		x.ContextEntries = s45
+		x.ContextEntries = s33
 	}
-	if mv49 := m["ResourceHandlingOption"]; mv49 != nil {
-		p50 := &wirePath{parent: p, name: "ResourceHandlingOption"}
-		s51, ok := mv49.(string)
+	if mv36 := m["ResourceHandlingOption"]; mv36 != nil {
+		s37, ok := mv36.(string)
 		if !ok {
-			return wireBindErr(p50, "a string")
+			return wireBindErr("a string", wireSeg{name: "ResourceHandlingOption"})
 		}
-		x.ResourceHandlingOption = s51
+		x.ResourceHandlingOption = s37
 	}
-	if mv52 := m["MaxItems"]; mv52 != nil {
-		p53 := &wirePath{parent: p, name: "MaxItems"}
-		n54, ok := mv52.(json.Number)
+	if mv38 := m["MaxItems"]; mv38 != nil {
+		n39, ok := mv38.(json.Number)
 		if !ok {
-			return wireBindErr(p53, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i55, err56 := strconv.ParseInt(string(n54), 10, 64)
-		if err56 != nil || i55 < math.MinInt32 || i55 > math.MaxInt32 {
-			return wireBindErr(p53, "an integer of int32's range")
+		i40, err41 := strconv.ParseInt(string(n39), 10, 64)
+		if err41 != nil || i40 < math.MinInt32 || i40 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i55)
+		x.MaxItems = int32(i40)
 	}
-	if mv57 := m["Marker"]; mv57 != nil {
-		p58 := &wirePath{parent: p, name: "Marker"}
-		s59, ok := mv57.(string)
+	if mv42 := m["Marker"]; mv42 != nil {
+		s43, ok := mv42.(string)
 		if !ok {
-			return wireBindErr(p58, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s59
+		x.Marker = s43
 	}
 	return nil
 }
@@ -7904,46 +7544,42 @@ func (x *SimulatePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *SimulatePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *SimulatePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *SimulatePolicyResponse) bindWire(v any, p *wirePath) error {
+func (x *SimulatePolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["EvaluationResults"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "EvaluationResults"}
-		l3, ok := mv1.([]any)
+		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr(p2, "a list")
+			return wireBindErr("a list", wireSeg{name: "EvaluationResults"})
 		}
-		s4 := make([]EvaluationResult, len(l3))
-		for i5, e6 := range l3 {
-			if e6 == nil {
+		s3 := make([]EvaluationResult, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
 				continue
 			}
-			p7 := &wirePath{parent: p2, index: i5 + 1}
-			if err := (&s4[i5]).bindWire(e6, p7); err != nil {
-				return err
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "EvaluationResults"}, wireSeg{index: i4 + 1})
 			}
 		}
-		x.EvaluationResults = s4
+		x.EvaluationResults = s3
 	}
-	if mv8 := m["IsTruncated"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "IsTruncated"}
-		s10, ok := mv8.(bool)
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr(p9, "a boolean")
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
 		}
-		x.IsTruncated = s10
+		x.IsTruncated = s7
 	}
-	if mv11 := m["Marker"]; mv11 != nil {
-		p12 := &wirePath{parent: p, name: "Marker"}
-		s13, ok := mv11.(string)
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr(p12, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s13
+		x.Marker = s9
 	}
 	return nil
 }
@@ -8056,170 +7692,153 @@ func (x *SimulatePrincipalPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *SimulatePrincipalPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *SimulatePrincipalPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *SimulatePrincipalPolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *SimulatePrincipalPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["PolicySourceArn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "PolicySourceArn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicySourceArn"})
 		}
-		x.PolicySourceArn = s3
+		x.PolicySourceArn = s2
 	}
-	if mv4 := m["PolicyInputList"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyInputList"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["PolicyInputList"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "PolicyInputList"})
 		}
-		s7 := make([]string, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			s11, ok := e9.(string)
+			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr(p10, "a string")
+				return wireBindErr("a string", wireSeg{name: "PolicyInputList"}, wireSeg{index: i6 + 1})
 			}
-			s7[i8] = s11
+			s5[i6] = s8
 		}
-		x.PolicyInputList = s7
+		x.PolicyInputList = s5
 	}
-	if mv12 := m["PermissionsBoundaryPolicyInputList"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "PermissionsBoundaryPolicyInputList"}
-		l14, ok := mv12.([]any)
+	if mv9 := m["PermissionsBoundaryPolicyInputList"]; mv9 != nil {
+		l10, ok := mv9.([]any)
 		if !ok {
-			return wireBindErr(p13, "a list")
+			return wireBindErr("a list", wireSeg{name: "PermissionsBoundaryPolicyInputList"})
 		}
-		s15 := make([]string, len(l14))
-		for i16, e17 := range l14 {
-			if e17 == nil {
+		s11 := make([]string, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
 				continue
 			}
-			p18 := &wirePath{parent: p13, index: i16 + 1}
-			s19, ok := e17.(string)
+			s14, ok := e13.(string)
 			if !ok {
-				return wireBindErr(p18, "a string")
+				return wireBindErr("a string", wireSeg{name: "PermissionsBoundaryPolicyInputList"}, wireSeg{index: i12 + 1})
 			}
-			s15[i16] = s19
+			s11[i12] = s14
 		}
-		x.PermissionsBoundaryPolicyInputList = s15
+		x.PermissionsBoundaryPolicyInputList = s11
 	}
-	if mv20 := m["ActionNames"]; mv20 != nil {
-		p21 := &wirePath{parent: p, name: "ActionNames"}
-		l22, ok := mv20.([]any)
+	if mv15 := m["ActionNames"]; mv15 != nil {
+		l16, ok := mv15.([]any)
 		if !ok {
-			return wireBindErr(p21, "a list")
+			return wireBindErr("a list", wireSeg{name: "ActionNames"})
+		}
+		s17 := make([]string, len(l16))
+		for i18, e19 := range l16 {
+			if e19 == nil {
+				continue
+			}
+			s20, ok := e19.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "ActionNames"}, wireSeg{index: i18 + 1})
+			}
+			s17[i18] = s20
+		}
+		x.ActionNames = s17
+	}
+	if mv21 := m["ResourceArns"]; mv21 != nil {
+		l22, ok := mv21.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ResourceArns"})
 		}
 		s23 := make([]string, len(l22))
 		for i24, e25 := range l22 {
 			if e25 == nil {
 				continue
 			}
-			p26 := &wirePath{parent: p21, index: i24 + 1}
-			s27, ok := e25.(string)
+			s26, ok := e25.(string)
 			if !ok {
-				return wireBindErr(p26, "a string")
+				return wireBindErr("a string", wireSeg{name: "ResourceArns"}, wireSeg{index: i24 + 1})
 			}
-			s23[i24] = s27
+			s23[i24] = s26
 		}
-		x.ActionNames = s23
+		x.ResourceArns = s23
 	}
-	if mv28 := m["ResourceArns"]; mv28 != nil {
-		p29 := &wirePath{parent: p, name: "ResourceArns"}
-		l30, ok := mv28.([]any)
+	if mv27 := m["ResourcePolicy"]; mv27 != nil {
+		s28, ok := mv27.(string)
 		if !ok {
-			return wireBindErr(p29, "a list")
+			return wireBindErr("a string", wireSeg{name: "ResourcePolicy"})
 		}
-		s31 := make([]string, len(l30))
-		for i32, e33 := range l30 {
-			if e33 == nil {
+		x.ResourcePolicy = s28
+	}
+	if mv29 := m["ResourceOwner"]; mv29 != nil {
+		s30, ok := mv29.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ResourceOwner"})
+		}
+		x.ResourceOwner = s30
+	}
+	if mv31 := m["CallerArn"]; mv31 != nil {
+		s32, ok := mv31.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "CallerArn"})
+		}
+		x.CallerArn = s32
+	}
+	if mv33 := m["ContextEntries"]; mv33 != nil {
+		l34, ok := mv33.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ContextEntries"})
+		}
+		s35 := make([]ContextEntry, len(l34))
+		for i36, e37 := range l34 {
+			if e37 == nil {
 				continue
 			}
-			p34 := &wirePath{parent: p29, index: i32 + 1}
-			s35, ok := e33.(string)
-			if !ok {
-				return wireBindErr(p34, "a string")
-			}
-			s31[i32] = s35
-		}
-		x.ResourceArns = s31
-	}
-	if mv36 := m["ResourcePolicy"]; mv36 != nil {
-		p37 := &wirePath{parent: p, name: "ResourcePolicy"}
-		s38, ok := mv36.(string)
-		if !ok {
-			return wireBindErr(p37, "a string")
-		}
-		x.ResourcePolicy = s38
-	}
-	if mv39 := m["ResourceOwner"]; mv39 != nil {
-		p40 := &wirePath{parent: p, name: "ResourceOwner"}
-		s41, ok := mv39.(string)
-		if !ok {
-			return wireBindErr(p40, "a string")
-		}
-		x.ResourceOwner = s41
-	}
-	if mv42 := m["CallerArn"]; mv42 != nil {
-		p43 := &wirePath{parent: p, name: "CallerArn"}
-		s44, ok := mv42.(string)
-		if !ok {
-			return wireBindErr(p43, "a string")
-		}
-		x.CallerArn = s44
-	}
-	if mv45 := m["ContextEntries"]; mv45 != nil {
-		p46 := &wirePath{parent: p, name: "ContextEntries"}
-		l47, ok := mv45.([]any)
-		if !ok {
-			return wireBindErr(p46, "a list")
-		}
-		s48 := make([]ContextEntry, len(l47))
-		for i49, e50 := range l47 {
-			if e50 == nil {
-				continue
-			}
-			p51 := &wirePath{parent: p46, index: i49 + 1}
-			if err := (&s48[i49]).bindWire(e50, p51); err != nil {
-				return err
+			if err := (&s35[i36]).bindWire(e37); err != nil {
+				return wireWrap(err, wireSeg{name: "ContextEntries"}, wireSeg{index: i36 + 1})
 			}
 		}
-		x.ContextEntries = s48
+		x.ContextEntries = s35
 	}
-	if mv52 := m["ResourceHandlingOption"]; mv52 != nil {
-		p53 := &wirePath{parent: p, name: "ResourceHandlingOption"}
-		s54, ok := mv52.(string)
+	if mv38 := m["ResourceHandlingOption"]; mv38 != nil {
+		s39, ok := mv38.(string)
 		if !ok {
-			return wireBindErr(p53, "a string")
+			return wireBindErr("a string", wireSeg{name: "ResourceHandlingOption"})
 		}
-		x.ResourceHandlingOption = s54
+		x.ResourceHandlingOption = s39
 	}
-	if mv55 := m["MaxItems"]; mv55 != nil {
-		p56 := &wirePath{parent: p, name: "MaxItems"}
-		n57, ok := mv55.(json.Number)
+	if mv40 := m["MaxItems"]; mv40 != nil {
+		n41, ok := mv40.(json.Number)
 		if !ok {
-			return wireBindErr(p56, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
 		}
-		i58, err59 := strconv.ParseInt(string(n57), 10, 64)
-		if err59 != nil || i58 < math.MinInt32 || i58 > math.MaxInt32 {
-			return wireBindErr(p56, "an integer of int32's range")
+		i42, err43 := strconv.ParseInt(string(n41), 10, 64)
+		if err43 != nil || i42 < math.MinInt32 || i42 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
 		}
-		x.MaxItems = int32(i58)
+		x.MaxItems = int32(i42)
 	}
-	if mv60 := m["Marker"]; mv60 != nil {
-		p61 := &wirePath{parent: p, name: "Marker"}
-		s62, ok := mv60.(string)
+	if mv44 := m["Marker"]; mv44 != nil {
+		s45, ok := mv44.(string)
 		if !ok {
-			return wireBindErr(p61, "a string")
+			return wireBindErr("a string", wireSeg{name: "Marker"})
 		}
-		x.Marker = s62
+		x.Marker = s45
 	}
 	return nil
 }
@@ -8261,44 +7880,40 @@ func (x *Statement) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Statement) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Statement) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Statement) bindWire(v any, p *wirePath) error {
+func (x *Statement) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["SourcePolicyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "SourcePolicyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "SourcePolicyId"})
 		}
-		x.SourcePolicyId = s3
+		x.SourcePolicyId = s2
 	}
-	if mv4 := m["SourcePolicyType"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "SourcePolicyType"}
-		s6, ok := mv4.(string)
+	if mv3 := m["SourcePolicyType"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "SourcePolicyType"})
 		}
-		x.SourcePolicyType = s6
+		x.SourcePolicyType = s4
 	}
-	if mv7 := m["StartPosition"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "StartPosition"}
-		ptr9 := new(Position)
-		if err := (&(*ptr9)).bindWire(mv7, p8); err != nil {
-			return err
+	if mv5 := m["StartPosition"]; mv5 != nil {
+		ptr6 := new(Position)
+		if err := (&(*ptr6)).bindWire(mv5); err != nil {
+			return wireWrap(err, wireSeg{name: "StartPosition"})
 		}
-		x.StartPosition = ptr9
+		x.StartPosition = ptr6
 	}
-	if mv10 := m["EndPosition"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "EndPosition"}
-		ptr12 := new(Position)
-		if err := (&(*ptr12)).bindWire(mv10, p11); err != nil {
-			return err
+	if mv7 := m["EndPosition"]; mv7 != nil {
+		ptr8 := new(Position)
+		if err := (&(*ptr8)).bindWire(mv7); err != nil {
+			return wireWrap(err, wireSeg{name: "EndPosition"})
 		}
-		x.EndPosition = ptr12
+		x.EndPosition = ptr8
 	}
 	return nil
 }
@@ -8323,28 +7938,26 @@ func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Tag) bindWire(v any, p *wirePath) error {
+func (x *Tag) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Key"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Key"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Key"})
 		}
-		x.Key = s3
+		x.Key = s2
 	}
-	if mv4 := m["Value"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Value"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Value"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Value"})
 		}
-		x.Value = s6
+		x.Value = s4
 	}
 	return nil
 }
@@ -8381,38 +7994,35 @@ func (x *TagRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *TagRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *TagRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *TagRoleRequest) bindWire(v any, p *wirePath) error {
+func (x *TagRoleRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s3
+		x.RoleName = s2
 	}
-	if mv4 := m["Tags"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Tags"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["Tags"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s7 := make([]Tag, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]Tag, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
-				return err
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i6 + 1})
 			}
 		}
-		x.Tags = s7
+		x.Tags = s5
 	}
 	return nil
 }
@@ -8449,38 +8059,35 @@ func (x *TagUserRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *TagUserRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *TagUserRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *TagUserRequest) bindWire(v any, p *wirePath) error {
+func (x *TagUserRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["Tags"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Tags"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["Tags"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s7 := make([]Tag, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]Tag, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			if err := (&s7[i8]).bindWire(e9, p10); err != nil {
-				return err
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i6 + 1})
 			}
 		}
-		x.Tags = s7
+		x.Tags = s5
 	}
 	return nil
 }
@@ -8514,40 +8121,37 @@ func (x *UntagRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UntagRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UntagRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UntagRoleRequest) bindWire(v any, p *wirePath) error {
+func (x *UntagRoleRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s3
+		x.RoleName = s2
 	}
-	if mv4 := m["TagKeys"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "TagKeys"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["TagKeys"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "TagKeys"})
 		}
-		s7 := make([]string, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			s11, ok := e9.(string)
+			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr(p10, "a string")
+				return wireBindErr("a string", wireSeg{name: "TagKeys"}, wireSeg{index: i6 + 1})
 			}
-			s7[i8] = s11
+			s5[i6] = s8
 		}
-		x.TagKeys = s7
+		x.TagKeys = s5
 	}
 	return nil
 }
@@ -8581,40 +8185,37 @@ func (x *UntagUserRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UntagUserRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UntagUserRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UntagUserRequest) bindWire(v any, p *wirePath) error {
+func (x *UntagUserRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["TagKeys"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "TagKeys"}
-		l6, ok := mv4.([]any)
+	if mv3 := m["TagKeys"]; mv3 != nil {
+		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr(p5, "a list")
+			return wireBindErr("a list", wireSeg{name: "TagKeys"})
 		}
-		s7 := make([]string, len(l6))
-		for i8, e9 := range l6 {
-			if e9 == nil {
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
 				continue
 			}
-			p10 := &wirePath{parent: p5, index: i8 + 1}
-			s11, ok := e9.(string)
+			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr(p10, "a string")
+				return wireBindErr("a string", wireSeg{name: "TagKeys"}, wireSeg{index: i6 + 1})
 			}
-			s7[i8] = s11
+			s5[i6] = s8
 		}
-		x.TagKeys = s7
+		x.TagKeys = s5
 	}
 	return nil
 }
@@ -8643,36 +8244,33 @@ func (x *UpdateAccessKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UpdateAccessKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UpdateAccessKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UpdateAccessKeyRequest) bindWire(v any, p *wirePath) error {
+func (x *UpdateAccessKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["AccessKeyId"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "AccessKeyId"}
-		s6, ok := mv4.(string)
+	if mv3 := m["AccessKeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "AccessKeyId"})
 		}
-		x.AccessKeyId = s6
+		x.AccessKeyId = s4
 	}
-	if mv7 := m["Status"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Status"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Status"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Status"})
 		}
-		x.Status = s9
+		x.Status = s6
 	}
 	return nil
 }
@@ -8697,28 +8295,26 @@ func (x *UpdateAssumeRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UpdateAssumeRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UpdateAssumeRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UpdateAssumeRolePolicyRequest) bindWire(v any, p *wirePath) error {
+func (x *UpdateAssumeRolePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s3
+		x.RoleName = s2
 	}
-	if mv4 := m["PolicyDocument"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "PolicyDocument"}
-		s6, ok := mv4.(string)
+	if mv3 := m["PolicyDocument"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
 		}
-		x.PolicyDocument = s6
+		x.PolicyDocument = s4
 	}
 	return nil
 }
@@ -8751,44 +8347,41 @@ func (x *UpdateRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UpdateRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UpdateRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UpdateRoleRequest) bindWire(v any, p *wirePath) error {
+func (x *UpdateRoleRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
 		}
-		x.RoleName = s3
+		x.RoleName = s2
 	}
-	if mv4 := m["Description"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Description"}
-		ptr6 := new(string)
-		s7, ok := mv4.(string)
+	if mv3 := m["Description"]; mv3 != nil {
+		ptr4 := new(string)
+		s5, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Description"})
 		}
-		(*ptr6) = s7
-		x.Description = ptr6
+		(*ptr4) = s5
+		x.Description = ptr4
 	}
-	if mv8 := m["MaxSessionDuration"]; mv8 != nil {
-		p9 := &wirePath{parent: p, name: "MaxSessionDuration"}
-		ptr10 := new(int32)
-		n11, ok := mv8.(json.Number)
+	if mv6 := m["MaxSessionDuration"]; mv6 != nil {
+		ptr7 := new(int32)
+		n8, ok := mv6.(json.Number)
 		if !ok {
-			return wireBindErr(p9, "a number")
+			return wireBindErr("a number", wireSeg{name: "MaxSessionDuration"})
 		}
-		i12, err13 := strconv.ParseInt(string(n11), 10, 64)
-		if err13 != nil || i12 < math.MinInt32 || i12 > math.MaxInt32 {
-			return wireBindErr(p9, "an integer of int32's range")
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxSessionDuration"})
 		}
-		(*ptr10) = int32(i12)
-		x.MaxSessionDuration = ptr10
+		(*ptr7) = int32(i9)
+		x.MaxSessionDuration = ptr7
 	}
 	return nil
 }
@@ -8800,11 +8393,11 @@ func (x *UpdateRoleResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UpdateRoleResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UpdateRoleResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UpdateRoleResponse) bindWire(v any, p *wirePath) error {
+func (x *UpdateRoleResponse) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	return nil
 }
@@ -8833,36 +8426,33 @@ func (x *UpdateUserRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *UpdateUserRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *UpdateUserRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *UpdateUserRequest) bindWire(v any, p *wirePath) error {
+func (x *UpdateUserRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserName"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s3
+		x.UserName = s2
 	}
-	if mv4 := m["NewPath"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "NewPath"}
-		s6, ok := mv4.(string)
+	if mv3 := m["NewPath"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "NewPath"})
 		}
-		x.NewPath = s6
+		x.NewPath = s4
 	}
-	if mv7 := m["NewUserName"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "NewUserName"}
-		s9, ok := mv7.(string)
+	if mv5 := m["NewUserName"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "NewUserName"})
 		}
-		x.NewUserName = s9
+		x.NewUserName = s6
 	}
 	return nil
 }
@@ -8931,126 +8521,129 @@ func (x *User) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *User) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *User) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *User) bindWire(v any, p *wirePath) error {
+func (x *User) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Path"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Path"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Path"})
 		}
-		x.Path = s3
+		x.Path = s2
 	}
-	if mv4 := m["UserName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "UserName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["UserName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserName"})
 		}
-		x.UserName = s6
+		x.UserName = s4
 	}
-	if mv7 := m["UserId"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "UserId"}
-		s9, ok := mv7.(string)
+	if mv5 := m["UserId"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserId"})
 		}
-		x.UserId = s9
+		x.UserId = s6
 	}
-	if mv10 := m["Arn"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Arn"}
-		s12, ok := mv10.(string)
+	if mv7 := m["Arn"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p11, "a string")
+			return wireBindErr("a string", wireSeg{name: "Arn"})
 		}
-		x.Arn = s12
+		x.Arn = s8
 	}
-	if mv13 := m["CreateDate"]; mv13 != nil {
-		p14 := &wirePath{parent: p, name: "CreateDate"}
-		ptr15 := new(sealbox.Timestamp)
-		n16, ok := mv13.(json.Number)
-		if !ok || (&(*ptr15)).UnmarshalJSON([]byte(n16)) != nil {
-			return wireBindErr(p14, "a value of sealbox.Timestamp")
+	if mv9 := m["CreateDate"]; mv9 != nil {
+		ptr10 := new(sealbox.Timestamp)
+		n11, ok := mv9.(json.Number)
+		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
 		}
-		x.CreateDate = ptr15
+		x.CreateDate = ptr10
 	}
-	if mv17 := m["PasswordLastUsed"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "PasswordLastUsed"}
-		ptr19 := new(sealbox.Timestamp)
-		n20, ok := mv17.(json.Number)
-		if !ok || (&(*ptr19)).UnmarshalJSON([]byte(n20)) != nil {
-			return wireBindErr(p18, "a value of sealbox.Timestamp")
+	if mv12 := m["PasswordLastUsed"]; mv12 != nil {
+		ptr13 := new(sealbox.Timestamp)
+		n14, ok := mv12.(json.Number)
+		if !ok || (&(*ptr13)).UnmarshalJSON([]byte(n14)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "PasswordLastUsed"})
 		}
-		x.PasswordLastUsed = ptr19
+		x.PasswordLastUsed = ptr13
 	}
-	if mv21 := m["PermissionsBoundary"]; mv21 != nil {
-		p22 := &wirePath{parent: p, name: "PermissionsBoundary"}
-		ptr23 := new(AttachedPermissionsBoundary)
-		if err := (&(*ptr23)).bindWire(mv21, p22); err != nil {
-			return err
+	if mv15 := m["PermissionsBoundary"]; mv15 != nil {
+		ptr16 := new(AttachedPermissionsBoundary)
+		if err := (&(*ptr16)).bindWire(mv15); err != nil {
+			return wireWrap(err, wireSeg{name: "PermissionsBoundary"})
 		}
-		x.PermissionsBoundary = ptr23
+		x.PermissionsBoundary = ptr16
 	}
-	if mv24 := m["Tags"]; mv24 != nil {
-		p25 := &wirePath{parent: p, name: "Tags"}
-		l26, ok := mv24.([]any)
+	if mv17 := m["Tags"]; mv17 != nil {
+		l18, ok := mv17.([]any)
 		if !ok {
-			return wireBindErr(p25, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s27 := make([]Tag, len(l26))
-		for i28, e29 := range l26 {
-			if e29 == nil {
+		s19 := make([]Tag, len(l18))
+		for i20, e21 := range l18 {
+			if e21 == nil {
 				continue
 			}
-			p30 := &wirePath{parent: p25, index: i28 + 1}
-			if err := (&s27[i28]).bindWire(e29, p30); err != nil {
-				return err
+			if err := (&s19[i20]).bindWire(e21); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i20 + 1})
 			}
 		}
-		x.Tags = s27
+		x.Tags = s19
 	}
 	return nil
 }
 
-// wirePath is where a bound value is, built as the binding descends and
-// spelled out only for an error.
-type wirePath struct {
-	parent *wirePath
-	name   string // a member's
-	index  int    // a list's element, from 1; -1 for a map's value
+// wireSeg is a step of the path to a bound value: a member, a list's
+// element (index, from 1) or a map's value (index -1).
+type wireSeg struct {
+	name  string
+	index int
 }
 
-// String is the path as awsapi's reflective binder spells it.
-func (p *wirePath) String() string {
-	if p == nil {
-		return ""
-	}
-	parent := p.parent.String()
-	switch {
-	case p.index > 0:
-		return parent + "." + strconv.Itoa(p.index)
-	case p.index < 0:
-		return parent + ".value"
-	case parent == "":
-		return p.name
-	}
-	return parent + "." + p.name
+// wireBindError is awsapi's bindError: a value without the Go type's
+// shape, at the path segs.
+type wireBindError struct {
+	segs []wireSeg
+	want string
 }
-
-// wireBindError is awsapi's bindError: a value without the Go type's shape.
-type wireBindError struct{ path, want string }
 
 func (e *wireBindError) Error() string {
-	return "Unexpected value type at '" + e.path + "': expected " + e.want
+	return "Unexpected value type at '" + e.path() + "': expected " + e.want
 }
 
-func wireBindErr(p *wirePath, want string) error {
-	return &wireBindError{p.String(), want}
+// path is the path as awsapi's reflective binder spells it.
+func (e *wireBindError) path() string {
+	p := ""
+	for _, s := range e.segs {
+		switch {
+		case s.index > 0:
+			p += "." + strconv.Itoa(s.index)
+		case s.index < 0:
+			p += ".value"
+		case p == "":
+			p = s.name
+		default:
+			p += "." + s.name
+		}
+	}
+	return p
+}
+
+func wireBindErr(want string, segs ...wireSeg) error {
+	return &wireBindError{segs: segs, want: want}
+}
+
+// wireWrap puts segs, the path to a structure, before the path of err, an
+// error binding it.
+func wireWrap(err error, segs ...wireSeg) error {
+	e := err.(*wireBindError)
+	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
+	return e
 }
 
 // wireAppendString is encoding/json's appendString with HTML escaping.

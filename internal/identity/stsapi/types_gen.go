@@ -183,154 +183,138 @@ func (x *AssumeRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *AssumeRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *AssumeRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *AssumeRoleRequest) bindWire(v any, p *wirePath) error {
+func (x *AssumeRoleRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["RoleArn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "RoleArn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleArn"})
 		}
-		x.RoleArn = s3
+		x.RoleArn = s2
 	}
-	if mv4 := m["RoleSessionName"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "RoleSessionName"}
-		s6, ok := mv4.(string)
+	if mv3 := m["RoleSessionName"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "RoleSessionName"})
 		}
-		x.RoleSessionName = s6
+		x.RoleSessionName = s4
 	}
-	if mv7 := m["PolicyArns"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "PolicyArns"}
-		l9, ok := mv7.([]any)
+	if mv5 := m["PolicyArns"]; mv5 != nil {
+		l6, ok := mv5.([]any)
 		if !ok {
-			return wireBindErr(p8, "a list")
+			return wireBindErr("a list", wireSeg{name: "PolicyArns"})
 		}
-		s10 := make([]PolicyDescriptorType, len(l9))
-		for i11, e12 := range l9 {
-			if e12 == nil {
+		s7 := make([]PolicyDescriptorType, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
 				continue
 			}
-			p13 := &wirePath{parent: p8, index: i11 + 1}
-			if err := (&s10[i11]).bindWire(e12, p13); err != nil {
-				return err
+			if err := (&s7[i8]).bindWire(e9); err != nil {
+				return wireWrap(err, wireSeg{name: "PolicyArns"}, wireSeg{index: i8 + 1})
 			}
 		}
-		x.PolicyArns = s10
+		x.PolicyArns = s7
 	}
-	if mv14 := m["Policy"]; mv14 != nil {
-		p15 := &wirePath{parent: p, name: "Policy"}
-		s16, ok := mv14.(string)
+	if mv10 := m["Policy"]; mv10 != nil {
+		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr(p15, "a string")
+			return wireBindErr("a string", wireSeg{name: "Policy"})
 		}
-		x.Policy = s16
+		x.Policy = s11
 	}
-	if mv17 := m["DurationSeconds"]; mv17 != nil {
-		p18 := &wirePath{parent: p, name: "DurationSeconds"}
-		n19, ok := mv17.(json.Number)
+	if mv12 := m["DurationSeconds"]; mv12 != nil {
+		n13, ok := mv12.(json.Number)
 		if !ok {
-			return wireBindErr(p18, "a number")
+			return wireBindErr("a number", wireSeg{name: "DurationSeconds"})
 		}
-		i20, err21 := strconv.ParseInt(string(n19), 10, 64)
-		if err21 != nil || i20 < math.MinInt32 || i20 > math.MaxInt32 {
-			return wireBindErr(p18, "an integer of int32's range")
+		i14, err15 := strconv.ParseInt(string(n13), 10, 64)
+		if err15 != nil || i14 < math.MinInt32 || i14 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "DurationSeconds"})
 		}
-		x.DurationSeconds = int32(i20)
+		x.DurationSeconds = int32(i14)
 	}
-	if mv22 := m["Tags"]; mv22 != nil {
-		p23 := &wirePath{parent: p, name: "Tags"}
-		l24, ok := mv22.([]any)
+	if mv16 := m["Tags"]; mv16 != nil {
+		l17, ok := mv16.([]any)
 		if !ok {
-			return wireBindErr(p23, "a list")
+			return wireBindErr("a list", wireSeg{name: "Tags"})
 		}
-		s25 := make([]Tag, len(l24))
-		for i26, e27 := range l24 {
-			if e27 == nil {
+		s18 := make([]Tag, len(l17))
+		for i19, e20 := range l17 {
+			if e20 == nil {
 				continue
 			}
-			p28 := &wirePath{parent: p23, index: i26 + 1}
-			if err := (&s25[i26]).bindWire(e27, p28); err != nil {
-				return err
+			if err := (&s18[i19]).bindWire(e20); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i19 + 1})
 			}
 		}
-		x.Tags = s25
+		x.Tags = s18
 	}
-	if mv29 := m["TransitiveTagKeys"]; mv29 != nil {
-		p30 := &wirePath{parent: p, name: "TransitiveTagKeys"}
-		l31, ok := mv29.([]any)
+	if mv21 := m["TransitiveTagKeys"]; mv21 != nil {
+		l22, ok := mv21.([]any)
 		if !ok {
-			return wireBindErr(p30, "a list")
+			return wireBindErr("a list", wireSeg{name: "TransitiveTagKeys"})
 		}
-		s32 := make([]string, len(l31))
-		for i33, e34 := range l31 {
-			if e34 == nil {
+		s23 := make([]string, len(l22))
+		for i24, e25 := range l22 {
+			if e25 == nil {
 				continue
 			}
-			p35 := &wirePath{parent: p30, index: i33 + 1}
-			s36, ok := e34.(string)
+			s26, ok := e25.(string)
 			if !ok {
-				return wireBindErr(p35, "a string")
+				return wireBindErr("a string", wireSeg{name: "TransitiveTagKeys"}, wireSeg{index: i24 + 1})
 			}
-			s32[i33] = s36
+			s23[i24] = s26
 		}
-		x.TransitiveTagKeys = s32
+		x.TransitiveTagKeys = s23
 	}
-	if mv37 := m["ExternalId"]; mv37 != nil {
-		p38 := &wirePath{parent: p, name: "ExternalId"}
-		s39, ok := mv37.(string)
+	if mv27 := m["ExternalId"]; mv27 != nil {
+		s28, ok := mv27.(string)
 		if !ok {
-			return wireBindErr(p38, "a string")
+			return wireBindErr("a string", wireSeg{name: "ExternalId"})
 		}
-		x.ExternalId = s39
+		x.ExternalId = s28
 	}
-	if mv40 := m["SerialNumber"]; mv40 != nil {
-		p41 := &wirePath{parent: p, name: "SerialNumber"}
-		s42, ok := mv40.(string)
+	if mv29 := m["SerialNumber"]; mv29 != nil {
+		s30, ok := mv29.(string)
 		if !ok {
-			return wireBindErr(p41, "a string")
+			return wireBindErr("a string", wireSeg{name: "SerialNumber"})
 		}
-		x.SerialNumber = s42
+		x.SerialNumber = s30
 	}
-	if mv43 := m["TokenCode"]; mv43 != nil {
-		p44 := &wirePath{parent: p, name: "TokenCode"}
-		s45, ok := mv43.(string)
+	if mv31 := m["TokenCode"]; mv31 != nil {
+		s32, ok := mv31.(string)
 		if !ok {
-			return wireBindErr(p44, "a string")
+			return wireBindErr("a string", wireSeg{name: "TokenCode"})
 		}
-		x.TokenCode = s45
+		x.TokenCode = s32
 	}
-	if mv46 := m["SourceIdentity"]; mv46 != nil {
-		p47 := &wirePath{parent: p, name: "SourceIdentity"}
-		s48, ok := mv46.(string)
+	if mv33 := m["SourceIdentity"]; mv33 != nil {
+		s34, ok := mv33.(string)
 		if !ok {
-			return wireBindErr(p47, "a string")
+			return wireBindErr("a string", wireSeg{name: "SourceIdentity"})
 		}
-		x.SourceIdentity = s48
+		x.SourceIdentity = s34
 	}
-	if mv49 := m["ProvidedContexts"]; mv49 != nil {
-		p50 := &wirePath{parent: p, name: "ProvidedContexts"}
-		l51, ok := mv49.([]any)
+	if mv35 := m["ProvidedContexts"]; mv35 != nil {
+		l36, ok := mv35.([]any)
 		if !ok {
-			return wireBindErr(p50, "a list")
+			return wireBindErr("a list", wireSeg{name: "ProvidedContexts"})
 		}
-		s52 := make([]ProvidedContext, len(l51))
-		for i53, e54 := range l51 {
-			if e54 == nil {
+		s37 := make([]ProvidedContext, len(l36))
+		for i38, e39 := range l36 {
+			if e39 == nil {
 				continue
 			}
-			p55 := &wirePath{parent: p50, index: i53 + 1}
-			if err := (&s52[i53]).bindWire(e54, p55); err != nil {
-				return err
+			if err := (&s37[i38]).bindWire(e39); err != nil {
+				return wireWrap(err, wireSeg{name: "ProvidedContexts"}, wireSeg{index: i38 + 1})
 			}
 		}
-		x.ProvidedContexts = s52
+		x.ProvidedContexts = s37
 	}
 	return nil
 }
@@ -376,48 +360,44 @@ func (x *AssumeRoleResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *AssumeRoleResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *AssumeRoleResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *AssumeRoleResponse) bindWire(v any, p *wirePath) error {
+func (x *AssumeRoleResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Credentials"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Credentials"}
-		ptr3 := new(Credentials)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(Credentials)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Credentials"})
 		}
-		x.Credentials = ptr3
+		x.Credentials = ptr2
 	}
-	if mv4 := m["AssumedRoleUser"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "AssumedRoleUser"}
-		ptr6 := new(AssumedRoleUser)
-		if err := (&(*ptr6)).bindWire(mv4, p5); err != nil {
-			return err
+	if mv3 := m["AssumedRoleUser"]; mv3 != nil {
+		ptr4 := new(AssumedRoleUser)
+		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+			return wireWrap(err, wireSeg{name: "AssumedRoleUser"})
 		}
-		x.AssumedRoleUser = ptr6
+		x.AssumedRoleUser = ptr4
 	}
-	if mv7 := m["PackedPolicySize"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "PackedPolicySize"}
-		n9, ok := mv7.(json.Number)
+	if mv5 := m["PackedPolicySize"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr(p8, "a number")
+			return wireBindErr("a number", wireSeg{name: "PackedPolicySize"})
 		}
-		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
-		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
-			return wireBindErr(p8, "an integer of int32's range")
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "PackedPolicySize"})
 		}
-		x.PackedPolicySize = int32(i10)
+		x.PackedPolicySize = int32(i7)
 	}
-	if mv12 := m["SourceIdentity"]; mv12 != nil {
-		p13 := &wirePath{parent: p, name: "SourceIdentity"}
-		s14, ok := mv12.(string)
+	if mv9 := m["SourceIdentity"]; mv9 != nil {
+		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr(p13, "a string")
+			return wireBindErr("a string", wireSeg{name: "SourceIdentity"})
 		}
-		x.SourceIdentity = s14
+		x.SourceIdentity = s10
 	}
 	return nil
 }
@@ -442,28 +422,26 @@ func (x *AssumedRoleUser) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *AssumedRoleUser) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *AssumedRoleUser) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *AssumedRoleUser) bindWire(v any, p *wirePath) error {
+func (x *AssumedRoleUser) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["AssumedRoleId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "AssumedRoleId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "AssumedRoleId"})
 		}
-		x.AssumedRoleId = s3
+		x.AssumedRoleId = s2
 	}
-	if mv4 := m["Arn"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Arn"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Arn"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Arn"})
 		}
-		x.Arn = s6
+		x.Arn = s4
 	}
 	return nil
 }
@@ -500,45 +478,41 @@ func (x *Credentials) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Credentials) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Credentials) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Credentials) bindWire(v any, p *wirePath) error {
+func (x *Credentials) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["AccessKeyId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "AccessKeyId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "AccessKeyId"})
 		}
-		x.AccessKeyId = s3
+		x.AccessKeyId = s2
 	}
-	if mv4 := m["SecretAccessKey"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "SecretAccessKey"}
-		s6, ok := mv4.(string)
+	if mv3 := m["SecretAccessKey"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "SecretAccessKey"})
 		}
-		x.SecretAccessKey = s6
+		x.SecretAccessKey = s4
 	}
-	if mv7 := m["SessionToken"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "SessionToken"}
-		s9, ok := mv7.(string)
+	if mv5 := m["SessionToken"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "SessionToken"})
 		}
-		x.SessionToken = s9
+		x.SessionToken = s6
 	}
-	if mv10 := m["Expiration"]; mv10 != nil {
-		p11 := &wirePath{parent: p, name: "Expiration"}
-		ptr12 := new(sealbox.Timestamp)
-		n13, ok := mv10.(json.Number)
-		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
-			return wireBindErr(p11, "a value of sealbox.Timestamp")
+	if mv7 := m["Expiration"]; mv7 != nil {
+		ptr8 := new(sealbox.Timestamp)
+		n9, ok := mv7.(json.Number)
+		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "Expiration"})
 		}
-		x.Expiration = ptr12
+		x.Expiration = ptr8
 	}
 	return nil
 }
@@ -550,11 +524,11 @@ func (x *GetCallerIdentityRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetCallerIdentityRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetCallerIdentityRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetCallerIdentityRequest) bindWire(v any, p *wirePath) error {
+func (x *GetCallerIdentityRequest) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	return nil
 }
@@ -583,36 +557,33 @@ func (x *GetCallerIdentityResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetCallerIdentityResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetCallerIdentityResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetCallerIdentityResponse) bindWire(v any, p *wirePath) error {
+func (x *GetCallerIdentityResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["UserId"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "UserId"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "UserId"})
 		}
-		x.UserId = s3
+		x.UserId = s2
 	}
-	if mv4 := m["Account"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Account"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Account"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Account"})
 		}
-		x.Account = s6
+		x.Account = s4
 	}
-	if mv7 := m["Arn"]; mv7 != nil {
-		p8 := &wirePath{parent: p, name: "Arn"}
-		s9, ok := mv7.(string)
+	if mv5 := m["Arn"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p8, "a string")
+			return wireBindErr("a string", wireSeg{name: "Arn"})
 		}
-		x.Arn = s9
+		x.Arn = s6
 	}
 	return nil
 }
@@ -641,40 +612,37 @@ func (x *GetSessionTokenRequest) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetSessionTokenRequest) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetSessionTokenRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetSessionTokenRequest) bindWire(v any, p *wirePath) error {
+func (x *GetSessionTokenRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["DurationSeconds"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "DurationSeconds"}
-		n3, ok := mv1.(json.Number)
+		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr(p2, "a number")
+			return wireBindErr("a number", wireSeg{name: "DurationSeconds"})
 		}
-		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
-		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
-			return wireBindErr(p2, "an integer of int32's range")
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "DurationSeconds"})
 		}
-		x.DurationSeconds = int32(i4)
+		x.DurationSeconds = int32(i3)
 	}
-	if mv6 := m["SerialNumber"]; mv6 != nil {
-		p7 := &wirePath{parent: p, name: "SerialNumber"}
-		s8, ok := mv6.(string)
+	if mv5 := m["SerialNumber"]; mv5 != nil {
+		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr(p7, "a string")
+			return wireBindErr("a string", wireSeg{name: "SerialNumber"})
 		}
-		x.SerialNumber = s8
+		x.SerialNumber = s6
 	}
-	if mv9 := m["TokenCode"]; mv9 != nil {
-		p10 := &wirePath{parent: p, name: "TokenCode"}
-		s11, ok := mv9.(string)
+	if mv7 := m["TokenCode"]; mv7 != nil {
+		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr(p10, "a string")
+			return wireBindErr("a string", wireSeg{name: "TokenCode"})
 		}
-		x.TokenCode = s11
+		x.TokenCode = s8
 	}
 	return nil
 }
@@ -702,20 +670,19 @@ func (x *GetSessionTokenResponse) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *GetSessionTokenResponse) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *GetSessionTokenResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *GetSessionTokenResponse) bindWire(v any, p *wirePath) error {
+func (x *GetSessionTokenResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Credentials"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Credentials"}
-		ptr3 := new(Credentials)
-		if err := (&(*ptr3)).bindWire(mv1, p2); err != nil {
-			return err
+		ptr2 := new(Credentials)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Credentials"})
 		}
-		x.Credentials = ptr3
+		x.Credentials = ptr2
 	}
 	return nil
 }
@@ -736,20 +703,19 @@ func (x *PolicyDescriptorType) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *PolicyDescriptorType) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *PolicyDescriptorType) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *PolicyDescriptorType) bindWire(v any, p *wirePath) error {
+func (x *PolicyDescriptorType) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["arn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "arn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "arn"})
 		}
-		x.Arn = s3
+		x.Arn = s2
 	}
 	return nil
 }
@@ -774,28 +740,26 @@ func (x *ProvidedContext) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *ProvidedContext) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *ProvidedContext) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *ProvidedContext) bindWire(v any, p *wirePath) error {
+func (x *ProvidedContext) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["ProviderArn"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "ProviderArn"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "ProviderArn"})
 		}
-		x.ProviderArn = s3
+		x.ProviderArn = s2
 	}
-	if mv4 := m["ContextAssertion"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "ContextAssertion"}
-		s6, ok := mv4.(string)
+	if mv3 := m["ContextAssertion"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "ContextAssertion"})
 		}
-		x.ContextAssertion = s6
+		x.ContextAssertion = s4
 	}
 	return nil
 }
@@ -820,66 +784,76 @@ func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
 
 // BindValue sets x from v, a request's generic value, as awsapi's
 // reflective binder does.
-func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v, nil) }
+func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v) }
 
-func (x *Tag) bindWire(v any, p *wirePath) error {
+func (x *Tag) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr(p, "an object")
+		return wireBindErr("an object")
 	}
 	if mv1 := m["Key"]; mv1 != nil {
-		p2 := &wirePath{parent: p, name: "Key"}
-		s3, ok := mv1.(string)
+		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr(p2, "a string")
+			return wireBindErr("a string", wireSeg{name: "Key"})
 		}
-		x.Key = s3
+		x.Key = s2
 	}
-	if mv4 := m["Value"]; mv4 != nil {
-		p5 := &wirePath{parent: p, name: "Value"}
-		s6, ok := mv4.(string)
+	if mv3 := m["Value"]; mv3 != nil {
+		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr(p5, "a string")
+			return wireBindErr("a string", wireSeg{name: "Value"})
 		}
-		x.Value = s6
+		x.Value = s4
 	}
 	return nil
 }
 
-// wirePath is where a bound value is, built as the binding descends and
-// spelled out only for an error.
-type wirePath struct {
-	parent *wirePath
-	name   string // a member's
-	index  int    // a list's element, from 1; -1 for a map's value
+// wireSeg is a step of the path to a bound value: a member, a list's
+// element (index, from 1) or a map's value (index -1).
+type wireSeg struct {
+	name  string
+	index int
 }
 
-// String is the path as awsapi's reflective binder spells it.
-func (p *wirePath) String() string {
-	if p == nil {
-		return ""
-	}
-	parent := p.parent.String()
-	switch {
-	case p.index > 0:
-		return parent + "." + strconv.Itoa(p.index)
-	case p.index < 0:
-		return parent + ".value"
-	case parent == "":
-		return p.name
-	}
-	return parent + "." + p.name
+// wireBindError is awsapi's bindError: a value without the Go type's
+// shape, at the path segs.
+type wireBindError struct {
+	segs []wireSeg
+	want string
 }
-
-// wireBindError is awsapi's bindError: a value without the Go type's shape.
-type wireBindError struct{ path, want string }
 
 func (e *wireBindError) Error() string {
-	return "Unexpected value type at '" + e.path + "': expected " + e.want
+	return "Unexpected value type at '" + e.path() + "': expected " + e.want
 }
 
-func wireBindErr(p *wirePath, want string) error {
-	return &wireBindError{p.String(), want}
+// path is the path as awsapi's reflective binder spells it.
+func (e *wireBindError) path() string {
+	p := ""
+	for _, s := range e.segs {
+		switch {
+		case s.index > 0:
+			p += "." + strconv.Itoa(s.index)
+		case s.index < 0:
+			p += ".value"
+		case p == "":
+			p = s.name
+		default:
+			p += "." + s.name
+		}
+	}
+	return p
+}
+
+func wireBindErr(want string, segs ...wireSeg) error {
+	return &wireBindError{segs: segs, want: want}
+}
+
+// wireWrap puts segs, the path to a structure, before the path of err, an
+// error binding it.
+func wireWrap(err error, segs ...wireSeg) error {
+	e := err.(*wireBindError)
+	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
+	return e
 }
 
 // wireAppendString is encoding/json's appendString with HTML escaping.

@@ -203,29 +203,33 @@ func appendValue(b *strings.Builder, v *vars, t, expr string, present bool) {
 
 func (g *gen) bindMethod(b *strings.Builder, name string) {
 	fmt.Fprintf(b, "// BindValue sets x from v, a request's generic value, as awsapi's\n// reflective binder does.\n")
-	fmt.Fprintf(b, "func (x *%s) BindValue(v map[string]any) error { return x.bindWire(v, nil) }\n\n", name)
-	fmt.Fprintf(b, "func (x *%s) bindWire(v any, p *wirePath) error {\n", name)
+	fmt.Fprintf(b, "func (x *%s) BindValue(v map[string]any) error { return x.bindWire(v) }\n\n", name)
+	fmt.Fprintf(b, "func (x *%s) bindWire(v any) error {\n", name)
 	fields := g.fields[name]
 	if len(fields) == 0 {
-		b.WriteString("\tif _, ok := v.(map[string]any); !ok {\n\t\treturn wireBindErr(p, \"an object\")\n\t}\n\treturn nil\n}\n\n")
+		b.WriteString("\tif _, ok := v.(map[string]any); !ok {\n\t\treturn wireBindErr(\"an object\")\n\t}\n\treturn nil\n}\n\n")
 		return
 	}
-	b.WriteString("\tm, ok := v.(map[string]any)\n\tif !ok {\n\t\treturn wireBindErr(p, \"an object\")\n\t}\n")
+	b.WriteString("\tm, ok := v.(map[string]any)\n\tif !ok {\n\t\treturn wireBindErr(\"an object\")\n\t}\n")
 	vs := &vars{}
 	for _, f := range fields {
-		mv, fp := vs.next("mv"), vs.next("p")
+		mv := vs.next("mv")
 		fmt.Fprintf(b, "\tif %s := m[%q]; %s != nil {\n", mv, f.Name, mv)
-		fmt.Fprintf(b, "%s := &wirePath{parent: p, name: %q}\n", fp, f.Name)
-		bindValue(b, vs, f.Type, "x."+f.Go, mv, fp)
+		bindValue(b, vs, f.Type, "x."+f.Go, mv, []string{fmt.Sprintf("wireSeg{name: %q}", f.Name)})
 		b.WriteString("\t}\n")
 	}
 	b.WriteString("\treturn nil\n}\n\n")
 }
 
 // bindValue writes the code that binds val (a non-nil generic value) into
-// dst, an assignable expression of Go type t, at path p.
-func bindValue(b *strings.Builder, v *vars, t, dst, val, p string) {
-	fail := func(want string) string { return fmt.Sprintf("return wireBindErr(%s, %q)", p, want) }
+// dst, an assignable expression of Go type t. path are the segments (Go
+// expressions) from the structure being bound to val: an error names them,
+// and a structure's error gets them put before its own, so that a path is
+// spelled out only for an error, without a pointer per level that could
+// make the binding allocate.
+func bindValue(b *strings.Builder, v *vars, t, dst, val string, path []string) {
+	segs := strings.Join(path, ", ")
+	fail := func(want string) string { return fmt.Sprintf("return wireBindErr(%q, %s)", want, segs) }
 	switch t {
 	case "string", "bool":
 		s := v.next("s")
@@ -271,64 +275,74 @@ func bindValue(b *strings.Builder, v *vars, t, dst, val, p string) {
 		elem := t[1:]
 		n := v.next("ptr")
 		fmt.Fprintf(b, "%s := new(%s)\n", n, elem)
-		bindValue(b, v, elem, "(*"+n+")", val, p)
+		bindValue(b, v, elem, "(*"+n+")", val, path)
 		fmt.Fprintf(b, "%s = %s\n", dst, n)
 	case strings.HasPrefix(t, "[]"):
-		l, s, i, e, ep := v.next("l"), v.next("s"), v.next("i"), v.next("e"), v.next("p")
+		l, s, i, e := v.next("l"), v.next("s"), v.next("i"), v.next("e")
 		fmt.Fprintf(b, "%s, ok := %s.([]any)\nif !ok {\n%s\n}\n", l, val, fail("a list"))
 		fmt.Fprintf(b, "%s := make(%s, len(%s))\nfor %s, %s := range %s {\nif %s == nil {\ncontinue\n}\n", s, t, l, i, e, l, e)
-		fmt.Fprintf(b, "%s := &wirePath{parent: %s, index: %s + 1}\n", ep, p, i)
-		bindValue(b, v, t[2:], s+"["+i+"]", e, ep)
+		bindValue(b, v, t[2:], s+"["+i+"]", e, append(slices.Clip(path), "wireSeg{index: "+i+" + 1}"))
 		fmt.Fprintf(b, "}\n%s = %s\n", dst, s)
 	case strings.HasPrefix(t, "map[string]"):
-		mm, out, k, e, ev, ep := v.next("m"), v.next("out"), v.next("k"), v.next("e"), v.next("ev"), v.next("p")
+		mm, out, k, e, ev := v.next("m"), v.next("out"), v.next("k"), v.next("e"), v.next("ev")
 		elem := t[len("map[string]"):]
 		fmt.Fprintf(b, "%s, ok := %s.(map[string]any)\nif !ok {\n%s\n}\n", mm, val, fail("an object"))
 		fmt.Fprintf(b, "%s := make(%s, len(%s))\nfor %s, %s := range %s {\nvar %s %s\nif %s != nil {\n", out, t, mm, k, e, mm, ev, elem, e)
-		fmt.Fprintf(b, "%s := &wirePath{parent: %s, index: -1}\n", ep, p)
-		bindValue(b, v, elem, ev, e, ep)
+		bindValue(b, v, elem, ev, e, append(slices.Clip(path), "wireSeg{index: -1}"))
 		fmt.Fprintf(b, "}\n%s[%s] = %s\n}\n%s = %s\n", out, k, ev, dst, out)
 	default: // a structure value
-		fmt.Fprintf(b, "if err := (&%s).bindWire(%s, %s); err != nil {\nreturn err\n}\n", dst, val, p)
+		fmt.Fprintf(b, "if err := (&%s).bindWire(%s); err != nil {\nreturn wireWrap(err, %s)\n}\n", dst, val, segs)
 	}
 }
 
 // helpers are the functions the generated methods share, written into each
 // package (a service package imports nothing of awsapi's).
-const helpers = `// wirePath is where a bound value is, built as the binding descends and
-// spelled out only for an error.
-type wirePath struct {
-	parent *wirePath
-	name   string // a member's
-	index  int    // a list's element, from 1; -1 for a map's value
+const helpers = `// wireSeg is a step of the path to a bound value: a member, a list's
+// element (index, from 1) or a map's value (index -1).
+type wireSeg struct {
+	name  string
+	index int
 }
 
-// String is the path as awsapi's reflective binder spells it.
-func (p *wirePath) String() string {
-	if p == nil {
-		return ""
-	}
-	parent := p.parent.String()
-	switch {
-	case p.index > 0:
-		return parent + "." + strconv.Itoa(p.index)
-	case p.index < 0:
-		return parent + ".value"
-	case parent == "":
-		return p.name
-	}
-	return parent + "." + p.name
+// wireBindError is awsapi's bindError: a value without the Go type's
+// shape, at the path segs.
+type wireBindError struct {
+	segs []wireSeg
+	want string
 }
-
-// wireBindError is awsapi's bindError: a value without the Go type's shape.
-type wireBindError struct{ path, want string }
 
 func (e *wireBindError) Error() string {
-	return "Unexpected value type at '" + e.path + "': expected " + e.want
+	return "Unexpected value type at '" + e.path() + "': expected " + e.want
 }
 
-func wireBindErr(p *wirePath, want string) error {
-	return &wireBindError{p.String(), want}
+// path is the path as awsapi's reflective binder spells it.
+func (e *wireBindError) path() string {
+	p := ""
+	for _, s := range e.segs {
+		switch {
+		case s.index > 0:
+			p += "." + strconv.Itoa(s.index)
+		case s.index < 0:
+			p += ".value"
+		case p == "":
+			p = s.name
+		default:
+			p += "." + s.name
+		}
+	}
+	return p
+}
+
+func wireBindErr(want string, segs ...wireSeg) error {
+	return &wireBindError{segs: segs, want: want}
+}
+
+// wireWrap puts segs, the path to a structure, before the path of err, an
+// error binding it.
+func wireWrap(err error, segs ...wireSeg) error {
+	e := err.(*wireBindError)
+	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
+	return e
 }
 
 // wireAppendString is encoding/json's appendString with HTML escaping.
