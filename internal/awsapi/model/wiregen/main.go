@@ -13,6 +13,10 @@
 // did. The Types table replaces a member's Go type where the service needs
 // another (a pointer to tell absent from empty, a streamed blob). Both
 // tables live in config.go.
+//
+// Each structure also gets a reflection-free JSON encoder and request
+// binder (codec.go), and awsapi's tests get the list of the structures
+// (TypesList) to hold both to the reflective paths.
 package main
 
 import (
