@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -59,6 +60,19 @@ func TestReadUpToMatchesReadAll(t *testing.T) {
 		got, gerr := readUpTo(wrap(bytes.NewReader(body)), length, limit)
 		if !errors.Is(gerr, werr) || (werr == nil && !bytes.Equal(got, want)) {
 			t.Fatalf("body %d, length %d, limit %d: readUpTo = %d bytes, %v; io.ReadAll = %d bytes, %v", len(body), length, limit, len(got), gerr, len(want), werr)
+		}
+	}
+}
+
+// TestHeaderValueIsGet holds headerValue to http.Header.Get for the
+// canonical keys the router passes it.
+func TestHeaderValueIsGet(t *testing.T) {
+	for _, h := range []http.Header{
+		{}, {"X-Amz-Target": nil}, {"X-Amz-Target": {}}, {"X-Amz-Target": {"", "b"}}, {"X-Amz-Target": {"TrentService.Decrypt"}},
+		{"x-amz-target": {"lower"}}, {"X-Amz-Target": {"a", "b"}},
+	} {
+		if got, want := headerValue(h, "X-Amz-Target"), h.Get("X-Amz-Target"); got != want {
+			t.Errorf("headerValue(%v) = %q, Get = %q", h, got, want)
 		}
 	}
 }
