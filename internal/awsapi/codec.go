@@ -35,12 +35,23 @@ type codec interface {
 // its form (or Action parameter), AWS JSON otherwise (X-Amz-Target).
 func (rt *Router) codecFor(r *http.Request) codec {
 	switch {
-	case r.Header.Get("X-Amz-Target") == "" && r.URL.Path != "/" && len(rt.rest) > 0:
+	case headerValue(r.Header, "X-Amz-Target") != "":
+		return jsonCodec{rt} // neither of the others has one
+	case r.URL.Path != "/" && len(rt.rest) > 0:
 		return restCodec{rt}
 	case query.IsQuery(r):
 		return queryCodec{rt}
 	}
 	return jsonCodec{rt}
+}
+
+// headerValue is h.Get(key) for a key already in canonical form, without
+// canonicalizing it again on every call.
+func headerValue(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // model is the model of the call's service, nil before it is known.
@@ -56,7 +67,7 @@ func (c *call) model() *model.Service {
 type jsonCodec struct{ rt *Router }
 
 func (p jsonCodec) find(r *http.Request, c *call) *sealbox.Error {
-	rte := p.rt.byTarget[r.Header.Get("X-Amz-Target")]
+	rte := p.rt.byTarget[headerValue(r.Header, "X-Amz-Target")]
 	if r.Method != http.MethodPost || rte == nil {
 		return &sealbox.Error{Code: "UnknownOperationException"}
 	}
@@ -65,7 +76,7 @@ func (p jsonCodec) find(r *http.Request, c *call) *sealbox.Error {
 }
 
 func (jsonCodec) decode(_ *http.Request, c *call) (map[string]any, error) {
-	v, err := jsonvalue.DecodeObject(c.body)
+	v, err := jsonvalue.DecodeObjectNames(c.body, c.svc.model.Names())
 	if err != nil {
 		return nil, errSerialization(err)
 	}
@@ -73,7 +84,7 @@ func (jsonCodec) decode(_ *http.Request, c *call) (map[string]any, error) {
 }
 
 func (jsonCodec) encode(w http.ResponseWriter, c *call, _ any) error {
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	setHeader(w.Header(), "Content-Type", &c.typeValue, "application/x-amz-json-1.1")
 	w.Write(c.payload)
 	return nil
 }

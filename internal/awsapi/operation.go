@@ -53,6 +53,19 @@ type Operation struct {
 	bind    binder
 }
 
+// valueBinder is an input type with the binder wiregen writes for the
+// wire types: the rules and errors of the reflective binder (bind.go),
+// without reflection (held to it by wirecodec_test.go).
+type valueBinder interface {
+	BindValue(v map[string]any) error
+}
+
+// jsonAppender is an output type with the JSON encoder wiregen writes for
+// the wire types: encoding/json's bytes, without reflection.
+type jsonAppender interface {
+	AppendJSON(b []byte) ([]byte, error)
+}
+
 // Read binds a read-only operation (CloudTrail's readOnly: true).
 func Read[I, O any](name string, fn func(context.Context, *I) (*O, error)) Operation {
 	return Operation{Name: name, ReadOnly: true, call: bind(fn), in: reflect.TypeFor[I](), out: reflect.TypeFor[O]()}
@@ -66,7 +79,13 @@ func Write[I, O any](name string, fn func(context.Context, *I) (*O, error)) Oper
 func bind[I, O any](fn func(context.Context, *I) (*O, error)) func(context.Context, binder, map[string]any) (any, error) {
 	return func(ctx context.Context, b binder, v map[string]any) (any, error) {
 		in := new(I)
-		if err := b(v, reflect.ValueOf(in).Elem(), ""); err != nil {
+		var err error
+		if vb, ok := any(in).(valueBinder); ok {
+			err = vb.BindValue(v)
+		} else {
+			err = b(v, reflect.ValueOf(in).Elem(), "")
+		}
+		if err != nil {
 			return nil, errSerialization(err)
 		}
 		out, err := fn(ctx, in)

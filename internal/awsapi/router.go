@@ -11,9 +11,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -196,9 +196,52 @@ type call struct {
 	req     *sealbox.Request
 	params  any    // the input as the audit event records it
 	payload []byte // the output as JSON
+	// buf holds payload when it came from the payloads pool; close
+	// returns it.
+	buf *[]byte
+
+	// The answer's header values, held here rather than in a slice of
+	// their own each: the call is allocated anyway.
+	idValue, typeValue [1]string
 }
 
-var regionPattern = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+// payloads are the buffers answers are encoded into by a generated
+// AppendJSON. An answer is written (copied to the connection's buffer) and
+// decoded for its audit event before the call ends, so the buffer is
+// free again then; a large one is left to the collector.
+var payloads = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
+// maxPooledPayload bounds the buffers kept in payloads.
+const maxPooledPayload = 64 << 10
+
+// validRegion is the region a signature may be scoped to: at most 32
+// bytes of lower-case letters and digits in runs joined by single dashes
+// (`^[a-z0-9]+(-[a-z0-9]+)*$`, without a regexp per call).
+func validRegion(s string) bool {
+	if len(s) == 0 || len(s) > 32 {
+		return false
+	}
+	dash := true // as after a dash: a run must start here
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
+			dash = false
+		case c == '-' && !dash:
+			dash = true
+		default:
+			return false
+		}
+	}
+	return !dash
+}
+
+// setHeader sets the answer's header key, in its canonical form, to the
+// one value held at *value, without canonicalizing key or allocating a
+// slice per call.
+func setHeader(h http.Header, key string, value *[1]string, v string) {
+	value[0] = v
+	h[key] = value[:]
+}
 
 // ServeHTTP walks one request down the path, the same for every protocol:
 // find the operation, read the body, authenticate, decode the input once,
@@ -212,7 +255,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{reqID: ids.UUID(), header: w.Header()}
 	defer rt.observe(c, start)
 	defer c.close()
-	w.Header().Set("x-amzn-RequestId", c.reqID)
+	setHeader(c.header, "X-Amzn-Requestid", &c.idValue, c.reqID) // x-amzn-RequestId
 	p := rt.codecFor(r)
 	if e := p.find(r, c); e != nil {
 		c.fail(w, p, e)
@@ -343,12 +386,16 @@ func (rt *Router) restBody(c *call) ([]byte, error) {
 	return rest, err
 }
 
-// close releases what the call spooled.
+// close releases what the call spooled and its answer's buffer.
 func (c *call) close() {
 	if c.spooled != nil {
 		c.spooled.Close()
 	}
 	closeBlobs(c.blobs)
+	if c.buf != nil && cap(*c.buf) <= maxPooledPayload {
+		payloads.Put(c.buf)
+	}
+	c.buf, c.payload = nil, nil
 }
 
 // readBodyMax reads the body up to max bytes (0: the router's MaxBody).
@@ -356,7 +403,7 @@ func (rt *Router) readBodyMax(r *http.Request, max int64) ([]byte, *sealbox.Erro
 	if max == 0 {
 		max = rt.cfg.MaxBody
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, max+1))
+	body, err := readUpTo(r.Body, r.ContentLength, max+1)
 	if err != nil {
 		return nil, &sealbox.Error{Code: "SerializationException", Message: "Failed to read the request body."}
 	}
@@ -365,6 +412,36 @@ func (rt *Router) readBodyMax(r *http.Request, max int64) ([]byte, *sealbox.Erro
 	}
 	return body, nil
 }
+
+// readUpTo reads r to its end or to limit bytes, whichever comes first,
+// as io.ReadAll(io.LimitReader(r, limit)) does, in one buffer of the size
+// the request declares (length, when it is under the limit; -1 when
+// unknown) rather than one grown from 512 bytes. Memory for more than
+// preallocMax is taken only as the bytes arrive, as io.ReadAll would: a
+// Content-Length alone does not hold a large buffer.
+func readUpTo(r io.Reader, length, limit int64) ([]byte, error) {
+	size := int64(512)
+	if length >= 0 && length < limit {
+		size = min(length+1, preallocMax) // room for the read that finds the end
+	}
+	b := make([]byte, 0, min(size, limit))
+	for int64(len(b)) < limit {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // grow: the length was not the body's
+		}
+		n, err := r.Read(b[len(b):min(int64(cap(b)), limit)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return b, nil
+}
+
+const preallocMax = 64 << 10
 
 // authenticate verifies the call's signature, over the body's SHA-256,
 // and makes the call's Request. A signature refused is the protocol's
@@ -421,7 +498,7 @@ func (rt *Router) verify(r *http.Request, payloadSHA256, service, reqID string) 
 		// The body carries the request: it must be covered by the signature.
 		return nil, &sealbox.Error{Code: "InvalidSignatureException", Message: "The request payload must be signed: UNSIGNED-PAYLOAD is not accepted by this service."}
 	}
-	if !regionPattern.MatchString(res.Region) || len(res.Region) > 32 {
+	if !validRegion(res.Region) {
 		return nil, &sealbox.Error{Code: "InvalidSignatureException", Message: "Credential should be scoped to a valid region. "}
 	}
 	return &sealbox.Request{
@@ -444,7 +521,7 @@ func (rt *Router) verify(r *http.Request, payloadSHA256, service, reqID string) 
 // no answer.
 func (rt *Router) finish(ctx context.Context, c *call, out any, err error) *sealbox.Error {
 	if err == nil {
-		if c.payload, err = json.Marshal(out); err != nil {
+		if c.payload, err = c.marshal(out); err != nil {
 			c.payload = nil
 		}
 	}
@@ -458,6 +535,22 @@ func (rt *Router) finish(ctx context.Context, c *call, out any, err error) *seal
 		return auditUnavailable(c.route)
 	}
 	return apiErr
+}
+
+// marshal encodes out as encoding/json does: by its generated AppendJSON
+// into a pooled buffer when it has one, else by reflection.
+func (c *call) marshal(out any) ([]byte, error) {
+	a, ok := out.(jsonAppender)
+	if !ok {
+		return json.Marshal(out)
+	}
+	c.buf = payloads.Get().(*[]byte)
+	b, err := a.AppendJSON((*c.buf)[:0])
+	if err != nil {
+		return nil, err
+	}
+	*c.buf = b // keep what it grew to
+	return b, nil
 }
 
 // invoke validates the decoded input against the model, keeps its redacted
@@ -595,7 +688,7 @@ func (rt *Router) record(ctx context.Context, c *call, payload []byte, apiErr *s
 	if apiErr != nil {
 		e.ErrorCode, e.ErrorMessage = audit.ErrorCode(apiErr.Code), apiErr.Message
 	} else if !rte.op.ReadOnly && len(payload) > 0 {
-		if v, err := jsonvalue.Decode(payload); err == nil {
+		if v, err := jsonvalue.DecodeNames(payload, rte.svc.model.Names()); err == nil {
 			e.ResponseElements = rte.svc.model.Redact(rte.out, v)
 		}
 	}

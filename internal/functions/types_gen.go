@@ -3,6 +3,15 @@
 package functions
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/spool"
 )
 
@@ -413,4 +422,4664 @@ type VpcConfigResponse struct {
 	SecurityGroupIds        []string `json:"SecurityGroupIds,omitempty"`
 	VpcId                   string   `json:"VpcId,omitempty"`
 	Ipv6AllowedForDualStack bool     `json:"Ipv6AllowedForDualStack,omitempty"`
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Empty) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Empty) bindWire(v any) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wireBindErr("an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AliasConfiguration) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"AliasArn\":"...)
+		b = wireAppendString(b, x.AliasArn)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	{
+		b = append(b, ",\"FunctionVersion\":"...)
+		b = wireAppendString(b, x.FunctionVersion)
+	}
+	{
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if x.RoutingConfig != nil {
+		b = append(b, ",\"RoutingConfig\":"...)
+		{
+			if b, err = x.RoutingConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	{
+		b = append(b, ",\"RevisionId\":"...)
+		b = wireAppendString(b, x.RevisionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AliasConfiguration) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AliasConfiguration) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["AliasArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AliasArn"})
+		}
+		x.AliasArn = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	if mv5 := m["FunctionVersion"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionVersion"})
+		}
+		x.FunctionVersion = s6
+	}
+	if mv7 := m["Description"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		x.Description = s8
+	}
+	if mv9 := m["RoutingConfig"]; mv9 != nil {
+		ptr10 := new(AliasRoutingConfiguration)
+		if err := (&(*ptr10)).bindWire(mv9); err != nil {
+			return wireWrap(err, wireSeg{name: "RoutingConfig"})
+		}
+		x.RoutingConfig = ptr10
+	}
+	if mv11 := m["RevisionId"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RevisionId"})
+		}
+		x.RevisionId = s12
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AliasRoutingConfiguration) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if len(x.AdditionalVersionWeights) != 0 {
+		b = append(b, ",\"AdditionalVersionWeights\":"...)
+		{
+			keys1 := make([]string, 0, len(x.AdditionalVersionWeights))
+			for k2 := range x.AdditionalVersionWeights {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.AdditionalVersionWeights[k2]
+				if b, err = wireAppendFloat(b, v4); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, '}')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AliasRoutingConfiguration) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AliasRoutingConfiguration) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["AdditionalVersionWeights"]; mv1 != nil {
+		m2, ok := mv1.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "AdditionalVersionWeights"})
+		}
+		out3 := make(map[string]float64, len(m2))
+		for k4, e5 := range m2 {
+			var ev6 float64
+			if e5 != nil {
+				n7, ok := e5.(json.Number)
+				if !ok {
+					return wireBindErr("a number", wireSeg{name: "AdditionalVersionWeights"}, wireSeg{index: -1})
+				}
+				f8, err9 := strconv.ParseFloat(string(n7), 64)
+				if err9 != nil {
+					return wireBindErr("a number in range", wireSeg{name: "AdditionalVersionWeights"}, wireSeg{index: -1})
+				}
+				ev6 = f8
+			}
+			out3[k4] = ev6
+		}
+		x.AdditionalVersionWeights = out3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CapacityProviderConfig) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.LambdaManagedInstancesCapacityProviderConfig != nil {
+		b = append(b, ",\"LambdaManagedInstancesCapacityProviderConfig\":"...)
+		{
+			if b, err = x.LambdaManagedInstancesCapacityProviderConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CapacityProviderConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CapacityProviderConfig) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["LambdaManagedInstancesCapacityProviderConfig"]; mv1 != nil {
+		ptr2 := new(LambdaManagedInstancesCapacityProviderConfig)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "LambdaManagedInstancesCapacityProviderConfig"})
+		}
+		x.LambdaManagedInstancesCapacityProviderConfig = ptr2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Concurrency) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.ReservedConcurrentExecutions != 0 {
+		b = append(b, ",\"ReservedConcurrentExecutions\":"...)
+		b = strconv.AppendInt(b, int64(x.ReservedConcurrentExecutions), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Concurrency) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Concurrency) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ReservedConcurrentExecutions"]; mv1 != nil {
+		n2, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "ReservedConcurrentExecutions"})
+		}
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "ReservedConcurrentExecutions"})
+		}
+		x.ReservedConcurrentExecutions = int32(i3)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.FunctionVersion != "" {
+		b = append(b, ",\"FunctionVersion\":"...)
+		b = wireAppendString(b, x.FunctionVersion)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if x.RoutingConfig != nil {
+		b = append(b, ",\"RoutingConfig\":"...)
+		{
+			if b, err = x.RoutingConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateAliasRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	if mv5 := m["FunctionVersion"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionVersion"})
+		}
+		x.FunctionVersion = s6
+	}
+	if mv7 := m["Description"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		x.Description = s8
+	}
+	if mv9 := m["RoutingConfig"]; mv9 != nil {
+		ptr10 := new(AliasRoutingConfiguration)
+		if err := (&(*ptr10)).bindWire(mv9); err != nil {
+			return wireWrap(err, wireSeg{name: "RoutingConfig"})
+		}
+		x.RoutingConfig = ptr10
+	}
+	return nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateFunctionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateFunctionRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["Runtime"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Runtime"})
+		}
+		x.Runtime = s4
+	}
+	if mv5 := m["Role"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Role"})
+		}
+		x.Role = s6
+	}
+	if mv7 := m["Handler"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Handler"})
+		}
+		x.Handler = s8
+	}
+	if mv9 := m["Code"]; mv9 != nil {
+		ptr10 := new(FunctionCode)
+		if err := (&(*ptr10)).bindWire(mv9); err != nil {
+			return wireWrap(err, wireSeg{name: "Code"})
+		}
+		x.Code = ptr10
+	}
+	if mv11 := m["Description"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		x.Description = s12
+	}
+	if mv13 := m["Timeout"]; mv13 != nil {
+		ptr14 := new(int32)
+		n15, ok := mv13.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Timeout"})
+		}
+		i16, err17 := strconv.ParseInt(string(n15), 10, 64)
+		if err17 != nil || i16 < math.MinInt32 || i16 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Timeout"})
+		}
+		(*ptr14) = int32(i16)
+		x.Timeout = ptr14
+	}
+	if mv18 := m["MemorySize"]; mv18 != nil {
+		ptr19 := new(int32)
+		n20, ok := mv18.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MemorySize"})
+		}
+		i21, err22 := strconv.ParseInt(string(n20), 10, 64)
+		if err22 != nil || i21 < math.MinInt32 || i21 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MemorySize"})
+		}
+		(*ptr19) = int32(i21)
+		x.MemorySize = ptr19
+	}
+	if mv23 := m["Publish"]; mv23 != nil {
+		s24, ok := mv23.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "Publish"})
+		}
+		x.Publish = s24
+	}
+	if mv25 := m["VpcConfig"]; mv25 != nil {
+		ptr26 := new(VpcConfig)
+		if err := (&(*ptr26)).bindWire(mv25); err != nil {
+			return wireWrap(err, wireSeg{name: "VpcConfig"})
+		}
+		x.VpcConfig = ptr26
+	}
+	if mv27 := m["PackageType"]; mv27 != nil {
+		s28, ok := mv27.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PackageType"})
+		}
+		x.PackageType = s28
+	}
+	if mv29 := m["DeadLetterConfig"]; mv29 != nil {
+		ptr30 := new(DeadLetterConfig)
+		if err := (&(*ptr30)).bindWire(mv29); err != nil {
+			return wireWrap(err, wireSeg{name: "DeadLetterConfig"})
+		}
+		x.DeadLetterConfig = ptr30
+	}
+	if mv31 := m["Environment"]; mv31 != nil {
+		ptr32 := new(Environment)
+		if err := (&(*ptr32)).bindWire(mv31); err != nil {
+			return wireWrap(err, wireSeg{name: "Environment"})
+		}
+		x.Environment = ptr32
+	}
+	if mv33 := m["KMSKeyArn"]; mv33 != nil {
+		s34, ok := mv33.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KMSKeyArn"})
+		}
+		x.KMSKeyArn = s34
+	}
+	if mv35 := m["TracingConfig"]; mv35 != nil {
+		ptr36 := new(TracingConfig)
+		if err := (&(*ptr36)).bindWire(mv35); err != nil {
+			return wireWrap(err, wireSeg{name: "TracingConfig"})
+		}
+		x.TracingConfig = ptr36
+	}
+	if mv37 := m["Tags"]; mv37 != nil {
+		m38, ok := mv37.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "Tags"})
+		}
+		out39 := make(map[string]string, len(m38))
+		for k40, e41 := range m38 {
+			var ev42 string
+			if e41 != nil {
+				s43, ok := e41.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "Tags"}, wireSeg{index: -1})
+				}
+				ev42 = s43
+			}
+			out39[k40] = ev42
+		}
+		x.Tags = out39
+	}
+	if mv44 := m["Layers"]; mv44 != nil {
+		l45, ok := mv44.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Layers"})
+		}
+		s46 := make([]string, len(l45))
+		for i47, e48 := range l45 {
+			if e48 == nil {
+				continue
+			}
+			s49, ok := e48.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "Layers"}, wireSeg{index: i47 + 1})
+			}
+			s46[i47] = s49
+		}
+		x.Layers = s46
+	}
+	if mv50 := m["FileSystemConfigs"]; mv50 != nil {
+		l51, ok := mv50.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "FileSystemConfigs"})
+		}
+		s52 := make([]FileSystemConfig, len(l51))
+		for i53, e54 := range l51 {
+			if e54 == nil {
+				continue
+			}
+			if err := (&s52[i53]).bindWire(e54); err != nil {
+				return wireWrap(err, wireSeg{name: "FileSystemConfigs"}, wireSeg{index: i53 + 1})
+			}
+		}
+		x.FileSystemConfigs = s52
+	}
+	if mv55 := m["ImageConfig"]; mv55 != nil {
+		ptr56 := new(ImageConfig)
+		if err := (&(*ptr56)).bindWire(mv55); err != nil {
+			return wireWrap(err, wireSeg{name: "ImageConfig"})
+		}
+		x.ImageConfig = ptr56
+	}
+	if mv57 := m["CodeSigningConfigArn"]; mv57 != nil {
+		s58, ok := mv57.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "CodeSigningConfigArn"})
+		}
+		x.CodeSigningConfigArn = s58
+	}
+	if mv59 := m["Architectures"]; mv59 != nil {
+		l60, ok := mv59.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Architectures"})
+		}
+		s61 := make([]string, len(l60))
+		for i62, e63 := range l60 {
+			if e63 == nil {
+				continue
+			}
+			s64, ok := e63.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "Architectures"}, wireSeg{index: i62 + 1})
+			}
+			s61[i62] = s64
+		}
+		x.Architectures = s61
+	}
+	if mv65 := m["EphemeralStorage"]; mv65 != nil {
+		ptr66 := new(EphemeralStorage)
+		if err := (&(*ptr66)).bindWire(mv65); err != nil {
+			return wireWrap(err, wireSeg{name: "EphemeralStorage"})
+		}
+		x.EphemeralStorage = ptr66
+	}
+	if mv67 := m["SnapStart"]; mv67 != nil {
+		ptr68 := new(SnapStart)
+		if err := (&(*ptr68)).bindWire(mv67); err != nil {
+			return wireWrap(err, wireSeg{name: "SnapStart"})
+		}
+		x.SnapStart = ptr68
+	}
+	if mv69 := m["LoggingConfig"]; mv69 != nil {
+		ptr70 := new(LoggingConfig)
+		if err := (&(*ptr70)).bindWire(mv69); err != nil {
+			return wireWrap(err, wireSeg{name: "LoggingConfig"})
+		}
+		x.LoggingConfig = ptr70
+	}
+	if mv71 := m["CapacityProviderConfig"]; mv71 != nil {
+		ptr72 := new(CapacityProviderConfig)
+		if err := (&(*ptr72)).bindWire(mv71); err != nil {
+			return wireWrap(err, wireSeg{name: "CapacityProviderConfig"})
+		}
+		x.CapacityProviderConfig = ptr72
+	}
+	if mv73 := m["PublishTo"]; mv73 != nil {
+		s74, ok := mv73.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PublishTo"})
+		}
+		x.PublishTo = s74
+	}
+	if mv75 := m["DurableConfig"]; mv75 != nil {
+		ptr76 := new(DurableConfig)
+		if err := (&(*ptr76)).bindWire(mv75); err != nil {
+			return wireWrap(err, wireSeg{name: "DurableConfig"})
+		}
+		x.DurableConfig = ptr76
+	}
+	if mv77 := m["TenancyConfig"]; mv77 != nil {
+		ptr78 := new(TenancyConfig)
+		if err := (&(*ptr78)).bindWire(mv77); err != nil {
+			return wireWrap(err, wireSeg{name: "TenancyConfig"})
+		}
+		x.TenancyConfig = ptr78
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeadLetterConfig) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.TargetArn != "" {
+		b = append(b, ",\"TargetArn\":"...)
+		b = wireAppendString(b, x.TargetArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeadLetterConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeadLetterConfig) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["TargetArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "TargetArn"})
+		}
+		x.TargetArn = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteAliasRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteAliasRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteFunctionRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Qualifier != "" {
+		b = append(b, ",\"Qualifier\":"...)
+		b = wireAppendString(b, x.Qualifier)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteFunctionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteFunctionRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["Qualifier"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Qualifier"})
+		}
+		x.Qualifier = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteFunctionResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.StatusCode != 0 {
+		b = append(b, ",\"StatusCode\":"...)
+		b = strconv.AppendInt(b, int64(x.StatusCode), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteFunctionResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteFunctionResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["StatusCode"]; mv1 != nil {
+		n2, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "StatusCode"})
+		}
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "StatusCode"})
+		}
+		x.StatusCode = int32(i3)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DurableConfig) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.RetentionPeriodInDays != 0 {
+		b = append(b, ",\"RetentionPeriodInDays\":"...)
+		b = strconv.AppendInt(b, int64(x.RetentionPeriodInDays), 10)
+	}
+	if x.ExecutionTimeout != 0 {
+		b = append(b, ",\"ExecutionTimeout\":"...)
+		b = strconv.AppendInt(b, int64(x.ExecutionTimeout), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DurableConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DurableConfig) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RetentionPeriodInDays"]; mv1 != nil {
+		n2, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "RetentionPeriodInDays"})
+		}
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "RetentionPeriodInDays"})
+		}
+		x.RetentionPeriodInDays = int32(i3)
+	}
+	if mv5 := m["ExecutionTimeout"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "ExecutionTimeout"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "ExecutionTimeout"})
+		}
+		x.ExecutionTimeout = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Environment) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if len(x.Variables) != 0 {
+		b = append(b, ",\"Variables\":"...)
+		{
+			keys1 := make([]string, 0, len(x.Variables))
+			for k2 := range x.Variables {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.Variables[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Environment) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Environment) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Variables"]; mv1 != nil {
+		m2, ok := mv1.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "Variables"})
+		}
+		out3 := make(map[string]string, len(m2))
+		for k4, e5 := range m2 {
+			var ev6 string
+			if e5 != nil {
+				s7, ok := e5.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "Variables"}, wireSeg{index: -1})
+				}
+				ev6 = s7
+			}
+			out3[k4] = ev6
+		}
+		x.Variables = out3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *EnvironmentError) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.ErrorCode != "" {
+		b = append(b, ",\"ErrorCode\":"...)
+		b = wireAppendString(b, x.ErrorCode)
+	}
+	if x.Message != "" {
+		b = append(b, ",\"Message\":"...)
+		b = wireAppendString(b, x.Message)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *EnvironmentError) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *EnvironmentError) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ErrorCode"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ErrorCode"})
+		}
+		x.ErrorCode = s2
+	}
+	if mv3 := m["Message"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Message"})
+		}
+		x.Message = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *EnvironmentResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if len(x.Variables) != 0 {
+		b = append(b, ",\"Variables\":"...)
+		{
+			keys1 := make([]string, 0, len(x.Variables))
+			for k2 := range x.Variables {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.Variables[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.Error != nil {
+		b = append(b, ",\"Error\":"...)
+		{
+			if b, err = x.Error.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *EnvironmentResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *EnvironmentResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Variables"]; mv1 != nil {
+		m2, ok := mv1.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "Variables"})
+		}
+		out3 := make(map[string]string, len(m2))
+		for k4, e5 := range m2 {
+			var ev6 string
+			if e5 != nil {
+				s7, ok := e5.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "Variables"}, wireSeg{index: -1})
+				}
+				ev6 = s7
+			}
+			out3[k4] = ev6
+		}
+		x.Variables = out3
+	}
+	if mv8 := m["Error"]; mv8 != nil {
+		ptr9 := new(EnvironmentError)
+		if err := (&(*ptr9)).bindWire(mv8); err != nil {
+			return wireWrap(err, wireSeg{name: "Error"})
+		}
+		x.Error = ptr9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *EphemeralStorage) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"Size\":"...)
+		b = strconv.AppendInt(b, int64(x.Size), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *EphemeralStorage) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *EphemeralStorage) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Size"]; mv1 != nil {
+		n2, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Size"})
+		}
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Size"})
+		}
+		x.Size = int32(i3)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *FileSystemConfig) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Arn != "" {
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if x.LocalMountPath != "" {
+		b = append(b, ",\"LocalMountPath\":"...)
+		b = wireAppendString(b, x.LocalMountPath)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *FileSystemConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *FileSystemConfig) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Arn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Arn"})
+		}
+		x.Arn = s2
+	}
+	if mv3 := m["LocalMountPath"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "LocalMountPath"})
+		}
+		x.LocalMountPath = s4
+	}
+	return nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *FunctionCode) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *FunctionCode) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ZipFile"]; mv1 != nil {
+		blob2, ok := mv1.(*spool.Blob)
+		if !ok {
+			return wireBindErr("streamed bytes", wireSeg{name: "ZipFile"})
+		}
+		x.ZipFile = blob2
+	}
+	if mv3 := m["S3Bucket"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "S3Bucket"})
+		}
+		x.S3Bucket = s4
+	}
+	if mv5 := m["S3Key"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "S3Key"})
+		}
+		x.S3Key = s6
+	}
+	if mv7 := m["S3ObjectVersion"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "S3ObjectVersion"})
+		}
+		x.S3ObjectVersion = s8
+	}
+	if mv9 := m["ImageUri"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ImageUri"})
+		}
+		x.ImageUri = s10
+	}
+	if mv11 := m["SourceKMSKeyArn"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SourceKMSKeyArn"})
+		}
+		x.SourceKMSKeyArn = s12
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *FunctionCodeLocation) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.RepositoryType != "" {
+		b = append(b, ",\"RepositoryType\":"...)
+		b = wireAppendString(b, x.RepositoryType)
+	}
+	if x.Location != "" {
+		b = append(b, ",\"Location\":"...)
+		b = wireAppendString(b, x.Location)
+	}
+	if x.ImageUri != "" {
+		b = append(b, ",\"ImageUri\":"...)
+		b = wireAppendString(b, x.ImageUri)
+	}
+	if x.ResolvedImageUri != "" {
+		b = append(b, ",\"ResolvedImageUri\":"...)
+		b = wireAppendString(b, x.ResolvedImageUri)
+	}
+	if x.SourceKMSKeyArn != "" {
+		b = append(b, ",\"SourceKMSKeyArn\":"...)
+		b = wireAppendString(b, x.SourceKMSKeyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *FunctionCodeLocation) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *FunctionCodeLocation) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RepositoryType"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RepositoryType"})
+		}
+		x.RepositoryType = s2
+	}
+	if mv3 := m["Location"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Location"})
+		}
+		x.Location = s4
+	}
+	if mv5 := m["ImageUri"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ImageUri"})
+		}
+		x.ImageUri = s6
+	}
+	if mv7 := m["ResolvedImageUri"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ResolvedImageUri"})
+		}
+		x.ResolvedImageUri = s8
+	}
+	if mv9 := m["SourceKMSKeyArn"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SourceKMSKeyArn"})
+		}
+		x.SourceKMSKeyArn = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	{
+		b = append(b, ",\"FunctionArn\":"...)
+		b = wireAppendString(b, x.FunctionArn)
+	}
+	if x.Runtime != "" {
+		b = append(b, ",\"Runtime\":"...)
+		b = wireAppendString(b, x.Runtime)
+	}
+	{
+		b = append(b, ",\"Role\":"...)
+		b = wireAppendString(b, x.Role)
+	}
+	if x.Handler != "" {
+		b = append(b, ",\"Handler\":"...)
+		b = wireAppendString(b, x.Handler)
+	}
+	{
+		b = append(b, ",\"CodeSize\":"...)
+		b = strconv.AppendInt(b, int64(x.CodeSize), 10)
+	}
+	{
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	{
+		b = append(b, ",\"Timeout\":"...)
+		b = strconv.AppendInt(b, int64(x.Timeout), 10)
+	}
+	{
+		b = append(b, ",\"MemorySize\":"...)
+		b = strconv.AppendInt(b, int64(x.MemorySize), 10)
+	}
+	{
+		b = append(b, ",\"LastModified\":"...)
+		b = wireAppendString(b, x.LastModified)
+	}
+	{
+		b = append(b, ",\"CodeSha256\":"...)
+		b = wireAppendString(b, x.CodeSha256)
+	}
+	{
+		b = append(b, ",\"Version\":"...)
+		b = wireAppendString(b, x.Version)
+	}
+	if x.VpcConfig != nil {
+		b = append(b, ",\"VpcConfig\":"...)
+		{
+			if b, err = x.VpcConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.DeadLetterConfig != nil {
+		b = append(b, ",\"DeadLetterConfig\":"...)
+		{
+			if b, err = x.DeadLetterConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.Environment != nil {
+		b = append(b, ",\"Environment\":"...)
+		{
+			if b, err = x.Environment.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.KMSKeyArn != "" {
+		b = append(b, ",\"KMSKeyArn\":"...)
+		b = wireAppendString(b, x.KMSKeyArn)
+	}
+	if x.TracingConfig != nil {
+		b = append(b, ",\"TracingConfig\":"...)
+		{
+			if b, err = x.TracingConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.MasterArn != "" {
+		b = append(b, ",\"MasterArn\":"...)
+		b = wireAppendString(b, x.MasterArn)
+	}
+	{
+		b = append(b, ",\"RevisionId\":"...)
+		b = wireAppendString(b, x.RevisionId)
+	}
+	if len(x.Layers) != 0 {
+		b = append(b, ",\"Layers\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Layers {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Layers[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"State\":"...)
+		b = wireAppendString(b, x.State)
+	}
+	if x.StateReason != "" {
+		b = append(b, ",\"StateReason\":"...)
+		b = wireAppendString(b, x.StateReason)
+	}
+	if x.StateReasonCode != "" {
+		b = append(b, ",\"StateReasonCode\":"...)
+		b = wireAppendString(b, x.StateReasonCode)
+	}
+	{
+		b = append(b, ",\"LastUpdateStatus\":"...)
+		b = wireAppendString(b, x.LastUpdateStatus)
+	}
+	if x.LastUpdateStatusReason != "" {
+		b = append(b, ",\"LastUpdateStatusReason\":"...)
+		b = wireAppendString(b, x.LastUpdateStatusReason)
+	}
+	if x.LastUpdateStatusReasonCode != "" {
+		b = append(b, ",\"LastUpdateStatusReasonCode\":"...)
+		b = wireAppendString(b, x.LastUpdateStatusReasonCode)
+	}
+	if len(x.FileSystemConfigs) != 0 {
+		b = append(b, ",\"FileSystemConfigs\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.FileSystemConfigs {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.FileSystemConfigs[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"PackageType\":"...)
+		b = wireAppendString(b, x.PackageType)
+	}
+	if x.ImageConfigResponse != nil {
+		b = append(b, ",\"ImageConfigResponse\":"...)
+		{
+			if b, err = x.ImageConfigResponse.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.SigningProfileVersionArn != "" {
+		b = append(b, ",\"SigningProfileVersionArn\":"...)
+		b = wireAppendString(b, x.SigningProfileVersionArn)
+	}
+	if x.SigningJobArn != "" {
+		b = append(b, ",\"SigningJobArn\":"...)
+		b = wireAppendString(b, x.SigningJobArn)
+	}
+	{
+		b = append(b, ",\"Architectures\":"...)
+		if x.Architectures == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i3 := range x.Architectures {
+				if i3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Architectures[i3])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.EphemeralStorage != nil {
+		b = append(b, ",\"EphemeralStorage\":"...)
+		{
+			if b, err = x.EphemeralStorage.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.SnapStart != nil {
+		b = append(b, ",\"SnapStart\":"...)
+		{
+			if b, err = x.SnapStart.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.RuntimeVersionConfig != nil {
+		b = append(b, ",\"RuntimeVersionConfig\":"...)
+		{
+			if b, err = x.RuntimeVersionConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.LoggingConfig != nil {
+		b = append(b, ",\"LoggingConfig\":"...)
+		{
+			if b, err = x.LoggingConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.CapacityProviderConfig != nil {
+		b = append(b, ",\"CapacityProviderConfig\":"...)
+		{
+			if b, err = x.CapacityProviderConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.ConfigSha256 != "" {
+		b = append(b, ",\"ConfigSha256\":"...)
+		b = wireAppendString(b, x.ConfigSha256)
+	}
+	if x.DurableConfig != nil {
+		b = append(b, ",\"DurableConfig\":"...)
+		{
+			if b, err = x.DurableConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.TenancyConfig != nil {
+		b = append(b, ",\"TenancyConfig\":"...)
+		{
+			if b, err = x.TenancyConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *FunctionConfiguration) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *FunctionConfiguration) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["FunctionArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionArn"})
+		}
+		x.FunctionArn = s4
+	}
+	if mv5 := m["Runtime"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Runtime"})
+		}
+		x.Runtime = s6
+	}
+	if mv7 := m["Role"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Role"})
+		}
+		x.Role = s8
+	}
+	if mv9 := m["Handler"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Handler"})
+		}
+		x.Handler = s10
+	}
+	if mv11 := m["CodeSize"]; mv11 != nil {
+		n12, ok := mv11.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "CodeSize"})
+		}
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "CodeSize"})
+		}
+		x.CodeSize = int64(i13)
+	}
+	if mv15 := m["Description"]; mv15 != nil {
+		s16, ok := mv15.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		x.Description = s16
+	}
+	if mv17 := m["Timeout"]; mv17 != nil {
+		n18, ok := mv17.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Timeout"})
+		}
+		i19, err20 := strconv.ParseInt(string(n18), 10, 64)
+		if err20 != nil || i19 < math.MinInt32 || i19 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Timeout"})
+		}
+		x.Timeout = int32(i19)
+	}
+	if mv21 := m["MemorySize"]; mv21 != nil {
+		n22, ok := mv21.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MemorySize"})
+		}
+		i23, err24 := strconv.ParseInt(string(n22), 10, 64)
+		if err24 != nil || i23 < math.MinInt32 || i23 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MemorySize"})
+		}
+		x.MemorySize = int32(i23)
+	}
+	if mv25 := m["LastModified"]; mv25 != nil {
+		s26, ok := mv25.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "LastModified"})
+		}
+		x.LastModified = s26
+	}
+	if mv27 := m["CodeSha256"]; mv27 != nil {
+		s28, ok := mv27.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "CodeSha256"})
+		}
+		x.CodeSha256 = s28
+	}
+	if mv29 := m["Version"]; mv29 != nil {
+		s30, ok := mv29.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Version"})
+		}
+		x.Version = s30
+	}
+	if mv31 := m["VpcConfig"]; mv31 != nil {
+		ptr32 := new(VpcConfigResponse)
+		if err := (&(*ptr32)).bindWire(mv31); err != nil {
+			return wireWrap(err, wireSeg{name: "VpcConfig"})
+		}
+		x.VpcConfig = ptr32
+	}
+	if mv33 := m["DeadLetterConfig"]; mv33 != nil {
+		ptr34 := new(DeadLetterConfig)
+		if err := (&(*ptr34)).bindWire(mv33); err != nil {
+			return wireWrap(err, wireSeg{name: "DeadLetterConfig"})
+		}
+		x.DeadLetterConfig = ptr34
+	}
+	if mv35 := m["Environment"]; mv35 != nil {
+		ptr36 := new(EnvironmentResponse)
+		if err := (&(*ptr36)).bindWire(mv35); err != nil {
+			return wireWrap(err, wireSeg{name: "Environment"})
+		}
+		x.Environment = ptr36
+	}
+	if mv37 := m["KMSKeyArn"]; mv37 != nil {
+		s38, ok := mv37.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KMSKeyArn"})
+		}
+		x.KMSKeyArn = s38
+	}
+	if mv39 := m["TracingConfig"]; mv39 != nil {
+		ptr40 := new(TracingConfigResponse)
+		if err := (&(*ptr40)).bindWire(mv39); err != nil {
+			return wireWrap(err, wireSeg{name: "TracingConfig"})
+		}
+		x.TracingConfig = ptr40
+	}
+	if mv41 := m["MasterArn"]; mv41 != nil {
+		s42, ok := mv41.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "MasterArn"})
+		}
+		x.MasterArn = s42
+	}
+	if mv43 := m["RevisionId"]; mv43 != nil {
+		s44, ok := mv43.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RevisionId"})
+		}
+		x.RevisionId = s44
+	}
+	if mv45 := m["Layers"]; mv45 != nil {
+		l46, ok := mv45.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Layers"})
+		}
+		s47 := make([]Layer, len(l46))
+		for i48, e49 := range l46 {
+			if e49 == nil {
+				continue
+			}
+			if err := (&s47[i48]).bindWire(e49); err != nil {
+				return wireWrap(err, wireSeg{name: "Layers"}, wireSeg{index: i48 + 1})
+			}
+		}
+		x.Layers = s47
+	}
+	if mv50 := m["State"]; mv50 != nil {
+		s51, ok := mv50.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "State"})
+		}
+		x.State = s51
+	}
+	if mv52 := m["StateReason"]; mv52 != nil {
+		s53, ok := mv52.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "StateReason"})
+		}
+		x.StateReason = s53
+	}
+	if mv54 := m["StateReasonCode"]; mv54 != nil {
+		s55, ok := mv54.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "StateReasonCode"})
+		}
+		x.StateReasonCode = s55
+	}
+	if mv56 := m["LastUpdateStatus"]; mv56 != nil {
+		s57, ok := mv56.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "LastUpdateStatus"})
+		}
+		x.LastUpdateStatus = s57
+	}
+	if mv58 := m["LastUpdateStatusReason"]; mv58 != nil {
+		s59, ok := mv58.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "LastUpdateStatusReason"})
+		}
+		x.LastUpdateStatusReason = s59
+	}
+	if mv60 := m["LastUpdateStatusReasonCode"]; mv60 != nil {
+		s61, ok := mv60.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "LastUpdateStatusReasonCode"})
+		}
+		x.LastUpdateStatusReasonCode = s61
+	}
+	if mv62 := m["FileSystemConfigs"]; mv62 != nil {
+		l63, ok := mv62.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "FileSystemConfigs"})
+		}
+		s64 := make([]FileSystemConfig, len(l63))
+		for i65, e66 := range l63 {
+			if e66 == nil {
+				continue
+			}
+			if err := (&s64[i65]).bindWire(e66); err != nil {
+				return wireWrap(err, wireSeg{name: "FileSystemConfigs"}, wireSeg{index: i65 + 1})
+			}
+		}
+		x.FileSystemConfigs = s64
+	}
+	if mv67 := m["PackageType"]; mv67 != nil {
+		s68, ok := mv67.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PackageType"})
+		}
+		x.PackageType = s68
+	}
+	if mv69 := m["ImageConfigResponse"]; mv69 != nil {
+		ptr70 := new(ImageConfigResponse)
+		if err := (&(*ptr70)).bindWire(mv69); err != nil {
+			return wireWrap(err, wireSeg{name: "ImageConfigResponse"})
+		}
+		x.ImageConfigResponse = ptr70
+	}
+	if mv71 := m["SigningProfileVersionArn"]; mv71 != nil {
+		s72, ok := mv71.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SigningProfileVersionArn"})
+		}
+		x.SigningProfileVersionArn = s72
+	}
+	if mv73 := m["SigningJobArn"]; mv73 != nil {
+		s74, ok := mv73.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SigningJobArn"})
+		}
+		x.SigningJobArn = s74
+	}
+	if mv75 := m["Architectures"]; mv75 != nil {
+		l76, ok := mv75.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Architectures"})
+		}
+		s77 := make([]string, len(l76))
+		for i78, e79 := range l76 {
+			if e79 == nil {
+				continue
+			}
+			s80, ok := e79.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "Architectures"}, wireSeg{index: i78 + 1})
+			}
+			s77[i78] = s80
+		}
+		x.Architectures = s77
+	}
+	if mv81 := m["EphemeralStorage"]; mv81 != nil {
+		ptr82 := new(EphemeralStorage)
+		if err := (&(*ptr82)).bindWire(mv81); err != nil {
+			return wireWrap(err, wireSeg{name: "EphemeralStorage"})
+		}
+		x.EphemeralStorage = ptr82
+	}
+	if mv83 := m["SnapStart"]; mv83 != nil {
+		ptr84 := new(SnapStartResponse)
+		if err := (&(*ptr84)).bindWire(mv83); err != nil {
+			return wireWrap(err, wireSeg{name: "SnapStart"})
+		}
+		x.SnapStart = ptr84
+	}
+	if mv85 := m["RuntimeVersionConfig"]; mv85 != nil {
+		ptr86 := new(RuntimeVersionConfig)
+		if err := (&(*ptr86)).bindWire(mv85); err != nil {
+			return wireWrap(err, wireSeg{name: "RuntimeVersionConfig"})
+		}
+		x.RuntimeVersionConfig = ptr86
+	}
+	if mv87 := m["LoggingConfig"]; mv87 != nil {
+		ptr88 := new(LoggingConfig)
+		if err := (&(*ptr88)).bindWire(mv87); err != nil {
+			return wireWrap(err, wireSeg{name: "LoggingConfig"})
+		}
+		x.LoggingConfig = ptr88
+	}
+	if mv89 := m["CapacityProviderConfig"]; mv89 != nil {
+		ptr90 := new(CapacityProviderConfig)
+		if err := (&(*ptr90)).bindWire(mv89); err != nil {
+			return wireWrap(err, wireSeg{name: "CapacityProviderConfig"})
+		}
+		x.CapacityProviderConfig = ptr90
+	}
+	if mv91 := m["ConfigSha256"]; mv91 != nil {
+		s92, ok := mv91.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ConfigSha256"})
+		}
+		x.ConfigSha256 = s92
+	}
+	if mv93 := m["DurableConfig"]; mv93 != nil {
+		ptr94 := new(DurableConfig)
+		if err := (&(*ptr94)).bindWire(mv93); err != nil {
+			return wireWrap(err, wireSeg{name: "DurableConfig"})
+		}
+		x.DurableConfig = ptr94
+	}
+	if mv95 := m["TenancyConfig"]; mv95 != nil {
+		ptr96 := new(TenancyConfig)
+		if err := (&(*ptr96)).bindWire(mv95); err != nil {
+			return wireWrap(err, wireSeg{name: "TenancyConfig"})
+		}
+		x.TenancyConfig = ptr96
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetAliasRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetAliasRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Qualifier != "" {
+		b = append(b, ",\"Qualifier\":"...)
+		b = wireAppendString(b, x.Qualifier)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetFunctionConfigurationRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetFunctionConfigurationRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["Qualifier"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Qualifier"})
+		}
+		x.Qualifier = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetFunctionEnvironmentRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Qualifier != "" {
+		b = append(b, ",\"Qualifier\":"...)
+		b = wireAppendString(b, x.Qualifier)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetFunctionEnvironmentRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetFunctionEnvironmentRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["Qualifier"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Qualifier"})
+		}
+		x.Qualifier = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetFunctionEnvironmentResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	{
+		b = append(b, ",\"FunctionArn\":"...)
+		b = wireAppendString(b, x.FunctionArn)
+	}
+	{
+		b = append(b, ",\"Version\":"...)
+		b = wireAppendString(b, x.Version)
+	}
+	if x.Runtime != "" {
+		b = append(b, ",\"Runtime\":"...)
+		b = wireAppendString(b, x.Runtime)
+	}
+	if x.Handler != "" {
+		b = append(b, ",\"Handler\":"...)
+		b = wireAppendString(b, x.Handler)
+	}
+	{
+		b = append(b, ",\"MemorySize\":"...)
+		b = strconv.AppendInt(b, int64(x.MemorySize), 10)
+	}
+	{
+		b = append(b, ",\"Timeout\":"...)
+		b = strconv.AppendInt(b, int64(x.Timeout), 10)
+	}
+	{
+		b = append(b, ",\"Role\":"...)
+		b = wireAppendString(b, x.Role)
+	}
+	{
+		b = append(b, ",\"Variables\":"...)
+		if x.Variables == nil {
+			b = append(b, "null"...)
+		} else {
+			keys1 := make([]string, 0, len(x.Variables))
+			for k2 := range x.Variables {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.Variables[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	{
+		b = append(b, ",\"References\":"...)
+		if x.References == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i5 := range x.References {
+				if i5 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.References[i5]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetFunctionEnvironmentResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetFunctionEnvironmentResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["FunctionArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionArn"})
+		}
+		x.FunctionArn = s4
+	}
+	if mv5 := m["Version"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Version"})
+		}
+		x.Version = s6
+	}
+	if mv7 := m["Runtime"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Runtime"})
+		}
+		x.Runtime = s8
+	}
+	if mv9 := m["Handler"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Handler"})
+		}
+		x.Handler = s10
+	}
+	if mv11 := m["MemorySize"]; mv11 != nil {
+		n12, ok := mv11.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MemorySize"})
+		}
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MemorySize"})
+		}
+		x.MemorySize = int32(i13)
+	}
+	if mv15 := m["Timeout"]; mv15 != nil {
+		n16, ok := mv15.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Timeout"})
+		}
+		i17, err18 := strconv.ParseInt(string(n16), 10, 64)
+		if err18 != nil || i17 < math.MinInt32 || i17 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Timeout"})
+		}
+		x.Timeout = int32(i17)
+	}
+	if mv19 := m["Role"]; mv19 != nil {
+		s20, ok := mv19.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Role"})
+		}
+		x.Role = s20
+	}
+	if mv21 := m["Variables"]; mv21 != nil {
+		m22, ok := mv21.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "Variables"})
+		}
+		out23 := make(map[string]string, len(m22))
+		for k24, e25 := range m22 {
+			var ev26 string
+			if e25 != nil {
+				s27, ok := e25.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "Variables"}, wireSeg{index: -1})
+				}
+				ev26 = s27
+			}
+			out23[k24] = ev26
+		}
+		x.Variables = out23
+	}
+	if mv28 := m["References"]; mv28 != nil {
+		l29, ok := mv28.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "References"})
+		}
+		s30 := make([]SealboxResolvedReference, len(l29))
+		for i31, e32 := range l29 {
+			if e32 == nil {
+				continue
+			}
+			if err := (&s30[i31]).bindWire(e32); err != nil {
+				return wireWrap(err, wireSeg{name: "References"}, wireSeg{index: i31 + 1})
+			}
+		}
+		x.References = s30
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetFunctionRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Qualifier != "" {
+		b = append(b, ",\"Qualifier\":"...)
+		b = wireAppendString(b, x.Qualifier)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetFunctionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetFunctionRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["Qualifier"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Qualifier"})
+		}
+		x.Qualifier = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetFunctionResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Configuration\":"...)
+		if x.Configuration == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Configuration.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.Code != nil {
+		b = append(b, ",\"Code\":"...)
+		{
+			if b, err = x.Code.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			keys1 := make([]string, 0, len(x.Tags))
+			for k2 := range x.Tags {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.Tags[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.TagsError != nil {
+		b = append(b, ",\"TagsError\":"...)
+		{
+			if b, err = x.TagsError.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.Concurrency != nil {
+		b = append(b, ",\"Concurrency\":"...)
+		{
+			if b, err = x.Concurrency.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetFunctionResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetFunctionResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Configuration"]; mv1 != nil {
+		ptr2 := new(FunctionConfiguration)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Configuration"})
+		}
+		x.Configuration = ptr2
+	}
+	if mv3 := m["Code"]; mv3 != nil {
+		ptr4 := new(FunctionCodeLocation)
+		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+			return wireWrap(err, wireSeg{name: "Code"})
+		}
+		x.Code = ptr4
+	}
+	if mv5 := m["Tags"]; mv5 != nil {
+		m6, ok := mv5.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "Tags"})
+		}
+		out7 := make(map[string]string, len(m6))
+		for k8, e9 := range m6 {
+			var ev10 string
+			if e9 != nil {
+				s11, ok := e9.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "Tags"}, wireSeg{index: -1})
+				}
+				ev10 = s11
+			}
+			out7[k8] = ev10
+		}
+		x.Tags = out7
+	}
+	if mv12 := m["TagsError"]; mv12 != nil {
+		ptr13 := new(TagsError)
+		if err := (&(*ptr13)).bindWire(mv12); err != nil {
+			return wireWrap(err, wireSeg{name: "TagsError"})
+		}
+		x.TagsError = ptr13
+	}
+	if mv14 := m["Concurrency"]; mv14 != nil {
+		ptr15 := new(Concurrency)
+		if err := (&(*ptr15)).bindWire(mv14); err != nil {
+			return wireWrap(err, wireSeg{name: "Concurrency"})
+		}
+		x.Concurrency = ptr15
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ImageConfig) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if len(x.EntryPoint) != 0 {
+		b = append(b, ",\"EntryPoint\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.EntryPoint {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.EntryPoint[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.Command) != 0 {
+		b = append(b, ",\"Command\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.Command {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Command[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.WorkingDirectory != "" {
+		b = append(b, ",\"WorkingDirectory\":"...)
+		b = wireAppendString(b, x.WorkingDirectory)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ImageConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ImageConfig) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["EntryPoint"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "EntryPoint"})
+		}
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			s6, ok := e5.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "EntryPoint"}, wireSeg{index: i4 + 1})
+			}
+			s3[i4] = s6
+		}
+		x.EntryPoint = s3
+	}
+	if mv7 := m["Command"]; mv7 != nil {
+		l8, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Command"})
+		}
+		s9 := make([]string, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
+				continue
+			}
+			s12, ok := e11.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "Command"}, wireSeg{index: i10 + 1})
+			}
+			s9[i10] = s12
+		}
+		x.Command = s9
+	}
+	if mv13 := m["WorkingDirectory"]; mv13 != nil {
+		s14, ok := mv13.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "WorkingDirectory"})
+		}
+		x.WorkingDirectory = s14
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ImageConfigError) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.ErrorCode != "" {
+		b = append(b, ",\"ErrorCode\":"...)
+		b = wireAppendString(b, x.ErrorCode)
+	}
+	if x.Message != "" {
+		b = append(b, ",\"Message\":"...)
+		b = wireAppendString(b, x.Message)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ImageConfigError) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ImageConfigError) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ErrorCode"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ErrorCode"})
+		}
+		x.ErrorCode = s2
+	}
+	if mv3 := m["Message"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Message"})
+		}
+		x.Message = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ImageConfigResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.ImageConfig != nil {
+		b = append(b, ",\"ImageConfig\":"...)
+		{
+			if b, err = x.ImageConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.Error != nil {
+		b = append(b, ",\"Error\":"...)
+		{
+			if b, err = x.Error.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ImageConfigResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ImageConfigResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ImageConfig"]; mv1 != nil {
+		ptr2 := new(ImageConfig)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "ImageConfig"})
+		}
+		x.ImageConfig = ptr2
+	}
+	if mv3 := m["Error"]; mv3 != nil {
+		ptr4 := new(ImageConfigError)
+		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+			return wireWrap(err, wireSeg{name: "Error"})
+		}
+		x.Error = ptr4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *LambdaManagedInstancesCapacityProviderConfig) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.CapacityProviderArn != "" {
+		b = append(b, ",\"CapacityProviderArn\":"...)
+		b = wireAppendString(b, x.CapacityProviderArn)
+	}
+	if x.PerExecutionEnvironmentMaxConcurrency != 0 {
+		b = append(b, ",\"PerExecutionEnvironmentMaxConcurrency\":"...)
+		b = strconv.AppendInt(b, int64(x.PerExecutionEnvironmentMaxConcurrency), 10)
+	}
+	if x.ExecutionEnvironmentMemoryGiBPerVCpu != 0 {
+		b = append(b, ",\"ExecutionEnvironmentMemoryGiBPerVCpu\":"...)
+		if b, err = wireAppendFloat(b, x.ExecutionEnvironmentMemoryGiBPerVCpu); err != nil {
+			return nil, err
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *LambdaManagedInstancesCapacityProviderConfig) BindValue(v map[string]any) error {
+	return x.bindWire(v)
+}
+
+func (x *LambdaManagedInstancesCapacityProviderConfig) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["CapacityProviderArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "CapacityProviderArn"})
+		}
+		x.CapacityProviderArn = s2
+	}
+	if mv3 := m["PerExecutionEnvironmentMaxConcurrency"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "PerExecutionEnvironmentMaxConcurrency"})
+		}
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "PerExecutionEnvironmentMaxConcurrency"})
+		}
+		x.PerExecutionEnvironmentMaxConcurrency = int32(i5)
+	}
+	if mv7 := m["ExecutionEnvironmentMemoryGiBPerVCpu"]; mv7 != nil {
+		n8, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "ExecutionEnvironmentMemoryGiBPerVCpu"})
+		}
+		f9, err10 := strconv.ParseFloat(string(n8), 64)
+		if err10 != nil {
+			return wireBindErr("a number in range", wireSeg{name: "ExecutionEnvironmentMemoryGiBPerVCpu"})
+		}
+		x.ExecutionEnvironmentMemoryGiBPerVCpu = f9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Layer) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Arn != "" {
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if x.CodeSize != 0 {
+		b = append(b, ",\"CodeSize\":"...)
+		b = strconv.AppendInt(b, int64(x.CodeSize), 10)
+	}
+	if x.SigningProfileVersionArn != "" {
+		b = append(b, ",\"SigningProfileVersionArn\":"...)
+		b = wireAppendString(b, x.SigningProfileVersionArn)
+	}
+	if x.SigningJobArn != "" {
+		b = append(b, ",\"SigningJobArn\":"...)
+		b = wireAppendString(b, x.SigningJobArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Layer) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Layer) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Arn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Arn"})
+		}
+		x.Arn = s2
+	}
+	if mv3 := m["CodeSize"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "CodeSize"})
+		}
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "CodeSize"})
+		}
+		x.CodeSize = int64(i5)
+	}
+	if mv7 := m["SigningProfileVersionArn"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SigningProfileVersionArn"})
+		}
+		x.SigningProfileVersionArn = s8
+	}
+	if mv9 := m["SigningJobArn"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SigningJobArn"})
+		}
+		x.SigningJobArn = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAliasesRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.FunctionVersion != "" {
+		b = append(b, ",\"FunctionVersion\":"...)
+		b = wireAppendString(b, x.FunctionVersion)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAliasesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListAliasesRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["FunctionVersion"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionVersion"})
+		}
+		x.FunctionVersion = s4
+	}
+	if mv5 := m["Marker"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		n8, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i9)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAliasesResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = wireAppendString(b, x.NextMarker)
+	}
+	{
+		b = append(b, ",\"Aliases\":"...)
+		if x.Aliases == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Aliases {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Aliases[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAliasesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListAliasesResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["NextMarker"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextMarker"})
+		}
+		x.NextMarker = s2
+	}
+	if mv3 := m["Aliases"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Aliases"})
+		}
+		s5 := make([]AliasConfiguration, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "Aliases"}, wireSeg{index: i6 + 1})
+			}
+		}
+		x.Aliases = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListFunctionsRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.MasterRegion != "" {
+		b = append(b, ",\"MasterRegion\":"...)
+		b = wireAppendString(b, x.MasterRegion)
+	}
+	if x.FunctionVersion != "" {
+		b = append(b, ",\"FunctionVersion\":"...)
+		b = wireAppendString(b, x.FunctionVersion)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListFunctionsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListFunctionsRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["MasterRegion"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "MasterRegion"})
+		}
+		x.MasterRegion = s2
+	}
+	if mv3 := m["FunctionVersion"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionVersion"})
+		}
+		x.FunctionVersion = s4
+	}
+	if mv5 := m["Marker"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		n8, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i9)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListFunctionsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = wireAppendString(b, x.NextMarker)
+	}
+	{
+		b = append(b, ",\"Functions\":"...)
+		if x.Functions == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Functions {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Functions[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListFunctionsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListFunctionsResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["NextMarker"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextMarker"})
+		}
+		x.NextMarker = s2
+	}
+	if mv3 := m["Functions"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Functions"})
+		}
+		s5 := make([]FunctionConfiguration, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "Functions"}, wireSeg{index: i6 + 1})
+			}
+		}
+		x.Functions = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListTagsRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Resource != "" {
+		b = append(b, ",\"Resource\":"...)
+		b = wireAppendString(b, x.Resource)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListTagsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListTagsRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Resource"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Resource"})
+		}
+		x.Resource = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListTagsResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			keys1 := make([]string, 0, len(x.Tags))
+			for k2 := range x.Tags {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.Tags[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListTagsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListTagsResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Tags"]; mv1 != nil {
+		m2, ok := mv1.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "Tags"})
+		}
+		out3 := make(map[string]string, len(m2))
+		for k4, e5 := range m2 {
+			var ev6 string
+			if e5 != nil {
+				s7, ok := e5.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "Tags"}, wireSeg{index: -1})
+				}
+				ev6 = s7
+			}
+			out3[k4] = ev6
+		}
+		x.Tags = out3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListVersionsByFunctionRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListVersionsByFunctionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListVersionsByFunctionRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s4
+	}
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListVersionsByFunctionResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = wireAppendString(b, x.NextMarker)
+	}
+	{
+		b = append(b, ",\"Versions\":"...)
+		if x.Versions == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Versions {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Versions[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListVersionsByFunctionResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListVersionsByFunctionResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["NextMarker"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextMarker"})
+		}
+		x.NextMarker = s2
+	}
+	if mv3 := m["Versions"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Versions"})
+		}
+		s5 := make([]FunctionConfiguration, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "Versions"}, wireSeg{index: i6 + 1})
+			}
+		}
+		x.Versions = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *LoggingConfig) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.LogFormat != "" {
+		b = append(b, ",\"LogFormat\":"...)
+		b = wireAppendString(b, x.LogFormat)
+	}
+	if x.ApplicationLogLevel != "" {
+		b = append(b, ",\"ApplicationLogLevel\":"...)
+		b = wireAppendString(b, x.ApplicationLogLevel)
+	}
+	if x.SystemLogLevel != "" {
+		b = append(b, ",\"SystemLogLevel\":"...)
+		b = wireAppendString(b, x.SystemLogLevel)
+	}
+	if x.LogGroup != "" {
+		b = append(b, ",\"LogGroup\":"...)
+		b = wireAppendString(b, x.LogGroup)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *LoggingConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *LoggingConfig) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["LogFormat"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "LogFormat"})
+		}
+		x.LogFormat = s2
+	}
+	if mv3 := m["ApplicationLogLevel"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ApplicationLogLevel"})
+		}
+		x.ApplicationLogLevel = s4
+	}
+	if mv5 := m["SystemLogLevel"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SystemLogLevel"})
+		}
+		x.SystemLogLevel = s6
+	}
+	if mv7 := m["LogGroup"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "LogGroup"})
+		}
+		x.LogGroup = s8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PublishVersionRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.CodeSha256 != "" {
+		b = append(b, ",\"CodeSha256\":"...)
+		b = wireAppendString(b, x.CodeSha256)
+	}
+	if x.Description != nil {
+		b = append(b, ",\"Description\":"...)
+		{
+			b = wireAppendString(b, (*x.Description))
+		}
+	}
+	if x.RevisionId != "" {
+		b = append(b, ",\"RevisionId\":"...)
+		b = wireAppendString(b, x.RevisionId)
+	}
+	if x.PublishTo != "" {
+		b = append(b, ",\"PublishTo\":"...)
+		b = wireAppendString(b, x.PublishTo)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PublishVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PublishVersionRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["CodeSha256"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "CodeSha256"})
+		}
+		x.CodeSha256 = s4
+	}
+	if mv5 := m["Description"]; mv5 != nil {
+		ptr6 := new(string)
+		s7, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		(*ptr6) = s7
+		x.Description = ptr6
+	}
+	if mv8 := m["RevisionId"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RevisionId"})
+		}
+		x.RevisionId = s9
+	}
+	if mv10 := m["PublishTo"]; mv10 != nil {
+		s11, ok := mv10.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PublishTo"})
+		}
+		x.PublishTo = s11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RuntimeVersionConfig) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.RuntimeVersionArn != "" {
+		b = append(b, ",\"RuntimeVersionArn\":"...)
+		b = wireAppendString(b, x.RuntimeVersionArn)
+	}
+	if x.Error != nil {
+		b = append(b, ",\"Error\":"...)
+		{
+			if b, err = x.Error.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RuntimeVersionConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RuntimeVersionConfig) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RuntimeVersionArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RuntimeVersionArn"})
+		}
+		x.RuntimeVersionArn = s2
+	}
+	if mv3 := m["Error"]; mv3 != nil {
+		ptr4 := new(RuntimeVersionError)
+		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+			return wireWrap(err, wireSeg{name: "Error"})
+		}
+		x.Error = ptr4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RuntimeVersionError) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.ErrorCode != "" {
+		b = append(b, ",\"ErrorCode\":"...)
+		b = wireAppendString(b, x.ErrorCode)
+	}
+	if x.Message != "" {
+		b = append(b, ",\"Message\":"...)
+		b = wireAppendString(b, x.Message)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RuntimeVersionError) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RuntimeVersionError) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ErrorCode"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ErrorCode"})
+		}
+		x.ErrorCode = s2
+	}
+	if mv3 := m["Message"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Message"})
+		}
+		x.Message = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SealboxResolvedReference) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"Variable\":"...)
+		b = wireAppendString(b, x.Variable)
+	}
+	{
+		b = append(b, ",\"Source\":"...)
+		b = wireAppendString(b, x.Source)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SealboxResolvedReference) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *SealboxResolvedReference) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Variable"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Variable"})
+		}
+		x.Variable = s2
+	}
+	if mv3 := m["Source"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Source"})
+		}
+		x.Source = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SnapStart) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.ApplyOn != "" {
+		b = append(b, ",\"ApplyOn\":"...)
+		b = wireAppendString(b, x.ApplyOn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SnapStart) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *SnapStart) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ApplyOn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ApplyOn"})
+		}
+		x.ApplyOn = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SnapStartResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.ApplyOn != "" {
+		b = append(b, ",\"ApplyOn\":"...)
+		b = wireAppendString(b, x.ApplyOn)
+	}
+	if x.OptimizationStatus != "" {
+		b = append(b, ",\"OptimizationStatus\":"...)
+		b = wireAppendString(b, x.OptimizationStatus)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SnapStartResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *SnapStartResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ApplyOn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ApplyOn"})
+		}
+		x.ApplyOn = s2
+	}
+	if mv3 := m["OptimizationStatus"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "OptimizationStatus"})
+		}
+		x.OptimizationStatus = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Resource != "" {
+		b = append(b, ",\"Resource\":"...)
+		b = wireAppendString(b, x.Resource)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			keys1 := make([]string, 0, len(x.Tags))
+			for k2 := range x.Tags {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.Tags[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *TagResourceRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Resource"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Resource"})
+		}
+		x.Resource = s2
+	}
+	if mv3 := m["Tags"]; mv3 != nil {
+		m4, ok := mv3.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "Tags"})
+		}
+		out5 := make(map[string]string, len(m4))
+		for k6, e7 := range m4 {
+			var ev8 string
+			if e7 != nil {
+				s9, ok := e7.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "Tags"}, wireSeg{index: -1})
+				}
+				ev8 = s9
+			}
+			out5[k6] = ev8
+		}
+		x.Tags = out5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TagsError) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.ErrorCode != "" {
+		b = append(b, ",\"ErrorCode\":"...)
+		b = wireAppendString(b, x.ErrorCode)
+	}
+	if x.Message != "" {
+		b = append(b, ",\"Message\":"...)
+		b = wireAppendString(b, x.Message)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TagsError) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *TagsError) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ErrorCode"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ErrorCode"})
+		}
+		x.ErrorCode = s2
+	}
+	if mv3 := m["Message"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Message"})
+		}
+		x.Message = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TenancyConfig) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.TenantIsolationMode != "" {
+		b = append(b, ",\"TenantIsolationMode\":"...)
+		b = wireAppendString(b, x.TenantIsolationMode)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TenancyConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *TenancyConfig) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["TenantIsolationMode"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "TenantIsolationMode"})
+		}
+		x.TenantIsolationMode = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TracingConfig) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Mode != "" {
+		b = append(b, ",\"Mode\":"...)
+		b = wireAppendString(b, x.Mode)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TracingConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *TracingConfig) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Mode"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Mode"})
+		}
+		x.Mode = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TracingConfigResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Mode != "" {
+		b = append(b, ",\"Mode\":"...)
+		b = wireAppendString(b, x.Mode)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TracingConfigResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *TracingConfigResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Mode"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Mode"})
+		}
+		x.Mode = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Resource != "" {
+		b = append(b, ",\"Resource\":"...)
+		b = wireAppendString(b, x.Resource)
+	}
+	if len(x.TagKeys) != 0 {
+		b = append(b, ",\"TagKeys\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.TagKeys {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.TagKeys[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UntagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UntagResourceRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Resource"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Resource"})
+		}
+		x.Resource = s2
+	}
+	if mv3 := m["TagKeys"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "TagKeys"})
+		}
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			s8, ok := e7.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "TagKeys"}, wireSeg{index: i6 + 1})
+			}
+			s5[i6] = s8
+		}
+		x.TagKeys = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.FunctionVersion != "" {
+		b = append(b, ",\"FunctionVersion\":"...)
+		b = wireAppendString(b, x.FunctionVersion)
+	}
+	if x.Description != nil {
+		b = append(b, ",\"Description\":"...)
+		{
+			b = wireAppendString(b, (*x.Description))
+		}
+	}
+	if x.RoutingConfig != nil {
+		b = append(b, ",\"RoutingConfig\":"...)
+		{
+			if b, err = x.RoutingConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.RevisionId != "" {
+		b = append(b, ",\"RevisionId\":"...)
+		b = wireAppendString(b, x.RevisionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UpdateAliasRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	if mv5 := m["FunctionVersion"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionVersion"})
+		}
+		x.FunctionVersion = s6
+	}
+	if mv7 := m["Description"]; mv7 != nil {
+		ptr8 := new(string)
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		(*ptr8) = s9
+		x.Description = ptr8
+	}
+	if mv10 := m["RoutingConfig"]; mv10 != nil {
+		ptr11 := new(AliasRoutingConfiguration)
+		if err := (&(*ptr11)).bindWire(mv10); err != nil {
+			return wireWrap(err, wireSeg{name: "RoutingConfig"})
+		}
+		x.RoutingConfig = ptr11
+	}
+	if mv12 := m["RevisionId"]; mv12 != nil {
+		s13, ok := mv12.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RevisionId"})
+		}
+		x.RevisionId = s13
+	}
+	return nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateFunctionCodeRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UpdateFunctionCodeRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["ZipFile"]; mv3 != nil {
+		blob4, ok := mv3.(*spool.Blob)
+		if !ok {
+			return wireBindErr("streamed bytes", wireSeg{name: "ZipFile"})
+		}
+		x.ZipFile = blob4
+	}
+	if mv5 := m["S3Bucket"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "S3Bucket"})
+		}
+		x.S3Bucket = s6
+	}
+	if mv7 := m["S3Key"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "S3Key"})
+		}
+		x.S3Key = s8
+	}
+	if mv9 := m["S3ObjectVersion"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "S3ObjectVersion"})
+		}
+		x.S3ObjectVersion = s10
+	}
+	if mv11 := m["ImageUri"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ImageUri"})
+		}
+		x.ImageUri = s12
+	}
+	if mv13 := m["Publish"]; mv13 != nil {
+		s14, ok := mv13.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "Publish"})
+		}
+		x.Publish = s14
+	}
+	if mv15 := m["DryRun"]; mv15 != nil {
+		s16, ok := mv15.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+		}
+		x.DryRun = s16
+	}
+	if mv17 := m["RevisionId"]; mv17 != nil {
+		s18, ok := mv17.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RevisionId"})
+		}
+		x.RevisionId = s18
+	}
+	if mv19 := m["Architectures"]; mv19 != nil {
+		l20, ok := mv19.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Architectures"})
+		}
+		s21 := make([]string, len(l20))
+		for i22, e23 := range l20 {
+			if e23 == nil {
+				continue
+			}
+			s24, ok := e23.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "Architectures"}, wireSeg{index: i22 + 1})
+			}
+			s21[i22] = s24
+		}
+		x.Architectures = s21
+	}
+	if mv25 := m["SourceKMSKeyArn"]; mv25 != nil {
+		s26, ok := mv25.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SourceKMSKeyArn"})
+		}
+		x.SourceKMSKeyArn = s26
+	}
+	if mv27 := m["PublishTo"]; mv27 != nil {
+		s28, ok := mv27.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PublishTo"})
+		}
+		x.PublishTo = s28
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = wireAppendString(b, x.FunctionName)
+	}
+	if x.Role != "" {
+		b = append(b, ",\"Role\":"...)
+		b = wireAppendString(b, x.Role)
+	}
+	if x.Handler != "" {
+		b = append(b, ",\"Handler\":"...)
+		b = wireAppendString(b, x.Handler)
+	}
+	if x.Description != nil {
+		b = append(b, ",\"Description\":"...)
+		{
+			b = wireAppendString(b, (*x.Description))
+		}
+	}
+	if x.Timeout != nil {
+		b = append(b, ",\"Timeout\":"...)
+		{
+			b = strconv.AppendInt(b, int64((*x.Timeout)), 10)
+		}
+	}
+	if x.MemorySize != nil {
+		b = append(b, ",\"MemorySize\":"...)
+		{
+			b = strconv.AppendInt(b, int64((*x.MemorySize)), 10)
+		}
+	}
+	if x.VpcConfig != nil {
+		b = append(b, ",\"VpcConfig\":"...)
+		{
+			if b, err = x.VpcConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.Environment != nil {
+		b = append(b, ",\"Environment\":"...)
+		{
+			if b, err = x.Environment.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.Runtime != "" {
+		b = append(b, ",\"Runtime\":"...)
+		b = wireAppendString(b, x.Runtime)
+	}
+	if x.DeadLetterConfig != nil {
+		b = append(b, ",\"DeadLetterConfig\":"...)
+		{
+			if b, err = x.DeadLetterConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.KMSKeyArn != nil {
+		b = append(b, ",\"KMSKeyArn\":"...)
+		{
+			b = wireAppendString(b, (*x.KMSKeyArn))
+		}
+	}
+	if x.TracingConfig != nil {
+		b = append(b, ",\"TracingConfig\":"...)
+		{
+			if b, err = x.TracingConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.RevisionId != "" {
+		b = append(b, ",\"RevisionId\":"...)
+		b = wireAppendString(b, x.RevisionId)
+	}
+	if len(x.Layers) != 0 {
+		b = append(b, ",\"Layers\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Layers {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Layers[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.FileSystemConfigs) != 0 {
+		b = append(b, ",\"FileSystemConfigs\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.FileSystemConfigs {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.FileSystemConfigs[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ImageConfig != nil {
+		b = append(b, ",\"ImageConfig\":"...)
+		{
+			if b, err = x.ImageConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.EphemeralStorage != nil {
+		b = append(b, ",\"EphemeralStorage\":"...)
+		{
+			if b, err = x.EphemeralStorage.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.SnapStart != nil {
+		b = append(b, ",\"SnapStart\":"...)
+		{
+			if b, err = x.SnapStart.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.LoggingConfig != nil {
+		b = append(b, ",\"LoggingConfig\":"...)
+		{
+			if b, err = x.LoggingConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.CapacityProviderConfig != nil {
+		b = append(b, ",\"CapacityProviderConfig\":"...)
+		{
+			if b, err = x.CapacityProviderConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.DurableConfig != nil {
+		b = append(b, ",\"DurableConfig\":"...)
+		{
+			if b, err = x.DurableConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateFunctionConfigurationRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UpdateFunctionConfigurationRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["Role"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Role"})
+		}
+		x.Role = s4
+	}
+	if mv5 := m["Handler"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Handler"})
+		}
+		x.Handler = s6
+	}
+	if mv7 := m["Description"]; mv7 != nil {
+		ptr8 := new(string)
+		s9, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		(*ptr8) = s9
+		x.Description = ptr8
+	}
+	if mv10 := m["Timeout"]; mv10 != nil {
+		ptr11 := new(int32)
+		n12, ok := mv10.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Timeout"})
+		}
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Timeout"})
+		}
+		(*ptr11) = int32(i13)
+		x.Timeout = ptr11
+	}
+	if mv15 := m["MemorySize"]; mv15 != nil {
+		ptr16 := new(int32)
+		n17, ok := mv15.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MemorySize"})
+		}
+		i18, err19 := strconv.ParseInt(string(n17), 10, 64)
+		if err19 != nil || i18 < math.MinInt32 || i18 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MemorySize"})
+		}
+		(*ptr16) = int32(i18)
+		x.MemorySize = ptr16
+	}
+	if mv20 := m["VpcConfig"]; mv20 != nil {
+		ptr21 := new(VpcConfig)
+		if err := (&(*ptr21)).bindWire(mv20); err != nil {
+			return wireWrap(err, wireSeg{name: "VpcConfig"})
+		}
+		x.VpcConfig = ptr21
+	}
+	if mv22 := m["Environment"]; mv22 != nil {
+		ptr23 := new(Environment)
+		if err := (&(*ptr23)).bindWire(mv22); err != nil {
+			return wireWrap(err, wireSeg{name: "Environment"})
+		}
+		x.Environment = ptr23
+	}
+	if mv24 := m["Runtime"]; mv24 != nil {
+		s25, ok := mv24.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Runtime"})
+		}
+		x.Runtime = s25
+	}
+	if mv26 := m["DeadLetterConfig"]; mv26 != nil {
+		ptr27 := new(DeadLetterConfig)
+		if err := (&(*ptr27)).bindWire(mv26); err != nil {
+			return wireWrap(err, wireSeg{name: "DeadLetterConfig"})
+		}
+		x.DeadLetterConfig = ptr27
+	}
+	if mv28 := m["KMSKeyArn"]; mv28 != nil {
+		ptr29 := new(string)
+		s30, ok := mv28.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KMSKeyArn"})
+		}
+		(*ptr29) = s30
+		x.KMSKeyArn = ptr29
+	}
+	if mv31 := m["TracingConfig"]; mv31 != nil {
+		ptr32 := new(TracingConfig)
+		if err := (&(*ptr32)).bindWire(mv31); err != nil {
+			return wireWrap(err, wireSeg{name: "TracingConfig"})
+		}
+		x.TracingConfig = ptr32
+	}
+	if mv33 := m["RevisionId"]; mv33 != nil {
+		s34, ok := mv33.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RevisionId"})
+		}
+		x.RevisionId = s34
+	}
+	if mv35 := m["Layers"]; mv35 != nil {
+		l36, ok := mv35.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Layers"})
+		}
+		s37 := make([]string, len(l36))
+		for i38, e39 := range l36 {
+			if e39 == nil {
+				continue
+			}
+			s40, ok := e39.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "Layers"}, wireSeg{index: i38 + 1})
+			}
+			s37[i38] = s40
+		}
+		x.Layers = s37
+	}
+	if mv41 := m["FileSystemConfigs"]; mv41 != nil {
+		l42, ok := mv41.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "FileSystemConfigs"})
+		}
+		s43 := make([]FileSystemConfig, len(l42))
+		for i44, e45 := range l42 {
+			if e45 == nil {
+				continue
+			}
+			if err := (&s43[i44]).bindWire(e45); err != nil {
+				return wireWrap(err, wireSeg{name: "FileSystemConfigs"}, wireSeg{index: i44 + 1})
+			}
+		}
+		x.FileSystemConfigs = s43
+	}
+	if mv46 := m["ImageConfig"]; mv46 != nil {
+		ptr47 := new(ImageConfig)
+		if err := (&(*ptr47)).bindWire(mv46); err != nil {
+			return wireWrap(err, wireSeg{name: "ImageConfig"})
+		}
+		x.ImageConfig = ptr47
+	}
+	if mv48 := m["EphemeralStorage"]; mv48 != nil {
+		ptr49 := new(EphemeralStorage)
+		if err := (&(*ptr49)).bindWire(mv48); err != nil {
+			return wireWrap(err, wireSeg{name: "EphemeralStorage"})
+		}
+		x.EphemeralStorage = ptr49
+	}
+	if mv50 := m["SnapStart"]; mv50 != nil {
+		ptr51 := new(SnapStart)
+		if err := (&(*ptr51)).bindWire(mv50); err != nil {
+			return wireWrap(err, wireSeg{name: "SnapStart"})
+		}
+		x.SnapStart = ptr51
+	}
+	if mv52 := m["LoggingConfig"]; mv52 != nil {
+		ptr53 := new(LoggingConfig)
+		if err := (&(*ptr53)).bindWire(mv52); err != nil {
+			return wireWrap(err, wireSeg{name: "LoggingConfig"})
+		}
+		x.LoggingConfig = ptr53
+	}
+	if mv54 := m["CapacityProviderConfig"]; mv54 != nil {
+		ptr55 := new(CapacityProviderConfig)
+		if err := (&(*ptr55)).bindWire(mv54); err != nil {
+			return wireWrap(err, wireSeg{name: "CapacityProviderConfig"})
+		}
+		x.CapacityProviderConfig = ptr55
+	}
+	if mv56 := m["DurableConfig"]; mv56 != nil {
+		ptr57 := new(DurableConfig)
+		if err := (&(*ptr57)).bindWire(mv56); err != nil {
+			return wireWrap(err, wireSeg{name: "DurableConfig"})
+		}
+		x.DurableConfig = ptr57
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *VpcConfig) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if len(x.SubnetIds) != 0 {
+		b = append(b, ",\"SubnetIds\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.SubnetIds {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.SubnetIds[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.SecurityGroupIds) != 0 {
+		b = append(b, ",\"SecurityGroupIds\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.SecurityGroupIds {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.SecurityGroupIds[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.Ipv6AllowedForDualStack {
+		b = append(b, ",\"Ipv6AllowedForDualStack\":"...)
+		b = strconv.AppendBool(b, x.Ipv6AllowedForDualStack)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *VpcConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *VpcConfig) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SubnetIds"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "SubnetIds"})
+		}
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			s6, ok := e5.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "SubnetIds"}, wireSeg{index: i4 + 1})
+			}
+			s3[i4] = s6
+		}
+		x.SubnetIds = s3
+	}
+	if mv7 := m["SecurityGroupIds"]; mv7 != nil {
+		l8, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "SecurityGroupIds"})
+		}
+		s9 := make([]string, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
+				continue
+			}
+			s12, ok := e11.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "SecurityGroupIds"}, wireSeg{index: i10 + 1})
+			}
+			s9[i10] = s12
+		}
+		x.SecurityGroupIds = s9
+	}
+	if mv13 := m["Ipv6AllowedForDualStack"]; mv13 != nil {
+		s14, ok := mv13.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "Ipv6AllowedForDualStack"})
+		}
+		x.Ipv6AllowedForDualStack = s14
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *VpcConfigResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if len(x.SubnetIds) != 0 {
+		b = append(b, ",\"SubnetIds\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.SubnetIds {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.SubnetIds[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.SecurityGroupIds) != 0 {
+		b = append(b, ",\"SecurityGroupIds\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.SecurityGroupIds {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.SecurityGroupIds[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.VpcId != "" {
+		b = append(b, ",\"VpcId\":"...)
+		b = wireAppendString(b, x.VpcId)
+	}
+	if x.Ipv6AllowedForDualStack {
+		b = append(b, ",\"Ipv6AllowedForDualStack\":"...)
+		b = strconv.AppendBool(b, x.Ipv6AllowedForDualStack)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *VpcConfigResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *VpcConfigResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SubnetIds"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "SubnetIds"})
+		}
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			s6, ok := e5.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "SubnetIds"}, wireSeg{index: i4 + 1})
+			}
+			s3[i4] = s6
+		}
+		x.SubnetIds = s3
+	}
+	if mv7 := m["SecurityGroupIds"]; mv7 != nil {
+		l8, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "SecurityGroupIds"})
+		}
+		s9 := make([]string, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
+				continue
+			}
+			s12, ok := e11.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "SecurityGroupIds"}, wireSeg{index: i10 + 1})
+			}
+			s9[i10] = s12
+		}
+		x.SecurityGroupIds = s9
+	}
+	if mv13 := m["VpcId"]; mv13 != nil {
+		s14, ok := mv13.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "VpcId"})
+		}
+		x.VpcId = s14
+	}
+	if mv15 := m["Ipv6AllowedForDualStack"]; mv15 != nil {
+		s16, ok := mv15.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "Ipv6AllowedForDualStack"})
+		}
+		x.Ipv6AllowedForDualStack = s16
+	}
+	return nil
+}
+
+// wireSeg is a step of the path to a bound value: a member, a list's
+// element (index, from 1) or a map's value (index -1).
+type wireSeg struct {
+	name  string
+	index int
+}
+
+// wireBindError is awsapi's bindError: a value without the Go type's
+// shape, at the path segs.
+type wireBindError struct {
+	segs []wireSeg
+	want string
+}
+
+func (e *wireBindError) Error() string {
+	return "Unexpected value type at '" + e.path() + "': expected " + e.want
+}
+
+// path is the path as awsapi's reflective binder spells it.
+func (e *wireBindError) path() string {
+	p := ""
+	for _, s := range e.segs {
+		switch {
+		case s.index > 0:
+			p += "." + strconv.Itoa(s.index)
+		case s.index < 0:
+			p += ".value"
+		case p == "":
+			p = s.name
+		default:
+			p += "." + s.name
+		}
+	}
+	return p
+}
+
+func wireBindErr(want string, segs ...wireSeg) error {
+	return &wireBindError{segs: segs, want: want}
+}
+
+// wireWrap puts segs, the path to a structure, before the path of err, an
+// error binding it.
+func wireWrap(err error, segs ...wireSeg) error {
+	e := err.(*wireBindError)
+	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
+	return e
+}
+
+// wireSafe marks the bytes a JSON string holds as they are: ASCII but
+// for the controls, the quote, the backslash and HTML's <, > and &
+// (encoding/json's htmlSafeSet).
+var wireSafe = func() (safe [256]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		safe[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return safe
+}()
+
+// wireAppendString is encoding/json's appendString with HTML escaping.
+func wireAppendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if wireSafe[s[i]] {
+			i++
+			continue
+		}
+		if b := s[i]; b < utf8.RuneSelf {
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// wireAppendFloat is encoding/json's float64 encoder.
+func wireAppendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
+func wireAppendBytes(b, data []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, data)
+	return append(b, '"')
+}
+
+// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
+// allocation: epoch seconds with millisecond precision.
+func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
+	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
 }

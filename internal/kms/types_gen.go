@@ -3,6 +3,14 @@
 package kms
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
 	"github.com/sealbox/sealbox"
 )
 
@@ -648,4 +656,7684 @@ type VerifyResponse struct {
 
 type XksKeyConfigurationType struct {
 	Id string `json:"Id,omitempty"`
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Empty) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Empty) bindWire(v any) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wireBindErr("an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AliasListEntry) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"AliasName\":"...)
+		b = wireAppendString(b, x.AliasName)
+	}
+	{
+		b = append(b, ",\"AliasArn\":"...)
+		b = wireAppendString(b, x.AliasArn)
+	}
+	if x.TargetKeyId != "" {
+		b = append(b, ",\"TargetKeyId\":"...)
+		b = wireAppendString(b, x.TargetKeyId)
+	}
+	if x.CreationDate != nil {
+		b = append(b, ",\"CreationDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.CreationDate))
+		}
+	}
+	if x.LastUpdatedDate != nil {
+		b = append(b, ",\"LastUpdatedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.LastUpdatedDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AliasListEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AliasListEntry) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["AliasName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AliasName"})
+		}
+		x.AliasName = s2
+	}
+	if mv3 := m["AliasArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AliasArn"})
+		}
+		x.AliasArn = s4
+	}
+	if mv5 := m["TargetKeyId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "TargetKeyId"})
+		}
+		x.TargetKeyId = s6
+	}
+	if mv7 := m["CreationDate"]; mv7 != nil {
+		ptr8 := new(sealbox.Timestamp)
+		n9, ok := mv7.(json.Number)
+		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreationDate"})
+		}
+		x.CreationDate = ptr8
+	}
+	if mv10 := m["LastUpdatedDate"]; mv10 != nil {
+		ptr11 := new(sealbox.Timestamp)
+		n12, ok := mv10.(json.Number)
+		if !ok || (&(*ptr11)).UnmarshalJSON([]byte(n12)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastUpdatedDate"})
+		}
+		x.LastUpdatedDate = ptr11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CancelKeyDeletionRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CancelKeyDeletionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CancelKeyDeletionRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CancelKeyDeletionResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CancelKeyDeletionResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CancelKeyDeletionResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.AliasName != "" {
+		b = append(b, ",\"AliasName\":"...)
+		b = wireAppendString(b, x.AliasName)
+	}
+	if x.TargetKeyId != "" {
+		b = append(b, ",\"TargetKeyId\":"...)
+		b = wireAppendString(b, x.TargetKeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateAliasRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["AliasName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AliasName"})
+		}
+		x.AliasName = s2
+	}
+	if mv3 := m["TargetKeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "TargetKeyId"})
+		}
+		x.TargetKeyId = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateGrantRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.GranteePrincipal != "" {
+		b = append(b, ",\"GranteePrincipal\":"...)
+		b = wireAppendString(b, x.GranteePrincipal)
+	}
+	if x.RetiringPrincipal != "" {
+		b = append(b, ",\"RetiringPrincipal\":"...)
+		b = wireAppendString(b, x.RetiringPrincipal)
+	}
+	if len(x.Operations) != 0 {
+		b = append(b, ",\"Operations\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Operations {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Operations[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.Constraints != nil {
+		b = append(b, ",\"Constraints\":"...)
+		{
+			if b, err = x.Constraints.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.GrantTokens {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateGrantRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateGrantRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["GranteePrincipal"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GranteePrincipal"})
+		}
+		x.GranteePrincipal = s4
+	}
+	if mv5 := m["RetiringPrincipal"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RetiringPrincipal"})
+		}
+		x.RetiringPrincipal = s6
+	}
+	if mv7 := m["Operations"]; mv7 != nil {
+		l8, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Operations"})
+		}
+		s9 := make([]string, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
+				continue
+			}
+			s12, ok := e11.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "Operations"}, wireSeg{index: i10 + 1})
+			}
+			s9[i10] = s12
+		}
+		x.Operations = s9
+	}
+	if mv13 := m["Constraints"]; mv13 != nil {
+		ptr14 := new(GrantConstraints)
+		if err := (&(*ptr14)).bindWire(mv13); err != nil {
+			return wireWrap(err, wireSeg{name: "Constraints"})
+		}
+		x.Constraints = ptr14
+	}
+	if mv15 := m["GrantTokens"]; mv15 != nil {
+		l16, ok := mv15.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+		}
+		s17 := make([]string, len(l16))
+		for i18, e19 := range l16 {
+			if e19 == nil {
+				continue
+			}
+			s20, ok := e19.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i18 + 1})
+			}
+			s17[i18] = s20
+		}
+		x.GrantTokens = s17
+	}
+	if mv21 := m["Name"]; mv21 != nil {
+		s22, ok := mv21.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s22
+	}
+	if mv23 := m["DryRun"]; mv23 != nil {
+		s24, ok := mv23.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+		}
+		x.DryRun = s24
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateGrantResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"GrantToken\":"...)
+		b = wireAppendString(b, x.GrantToken)
+	}
+	{
+		b = append(b, ",\"GrantId\":"...)
+		b = wireAppendString(b, x.GrantId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateGrantResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateGrantResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["GrantToken"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GrantToken"})
+		}
+		x.GrantToken = s2
+	}
+	if mv3 := m["GrantId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GrantId"})
+		}
+		x.GrantId = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.Policy != "" {
+		b = append(b, ",\"Policy\":"...)
+		b = wireAppendString(b, x.Policy)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if x.KeyUsage != "" {
+		b = append(b, ",\"KeyUsage\":"...)
+		b = wireAppendString(b, x.KeyUsage)
+	}
+	if x.CustomerMasterKeySpec != "" {
+		b = append(b, ",\"CustomerMasterKeySpec\":"...)
+		b = wireAppendString(b, x.CustomerMasterKeySpec)
+	}
+	if x.KeySpec != "" {
+		b = append(b, ",\"KeySpec\":"...)
+		b = wireAppendString(b, x.KeySpec)
+	}
+	if x.Origin != "" {
+		b = append(b, ",\"Origin\":"...)
+		b = wireAppendString(b, x.Origin)
+	}
+	if x.CustomKeyStoreId != "" {
+		b = append(b, ",\"CustomKeyStoreId\":"...)
+		b = wireAppendString(b, x.CustomKeyStoreId)
+	}
+	if x.BypassPolicyLockoutSafetyCheck {
+		b = append(b, ",\"BypassPolicyLockoutSafetyCheck\":"...)
+		b = strconv.AppendBool(b, x.BypassPolicyLockoutSafetyCheck)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.MultiRegion {
+		b = append(b, ",\"MultiRegion\":"...)
+		b = strconv.AppendBool(b, x.MultiRegion)
+	}
+	if x.XksKeyId != "" {
+		b = append(b, ",\"XksKeyId\":"...)
+		b = wireAppendString(b, x.XksKeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateKeyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Policy"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Policy"})
+		}
+		x.Policy = s2
+	}
+	if mv3 := m["Description"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		x.Description = s4
+	}
+	if mv5 := m["KeyUsage"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyUsage"})
+		}
+		x.KeyUsage = s6
+	}
+	if mv7 := m["CustomerMasterKeySpec"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "CustomerMasterKeySpec"})
+		}
+		x.CustomerMasterKeySpec = s8
+	}
+	if mv9 := m["KeySpec"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeySpec"})
+		}
+		x.KeySpec = s10
+	}
+	if mv11 := m["Origin"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Origin"})
+		}
+		x.Origin = s12
+	}
+	if mv13 := m["CustomKeyStoreId"]; mv13 != nil {
+		s14, ok := mv13.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "CustomKeyStoreId"})
+		}
+		x.CustomKeyStoreId = s14
+	}
+	if mv15 := m["BypassPolicyLockoutSafetyCheck"]; mv15 != nil {
+		s16, ok := mv15.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "BypassPolicyLockoutSafetyCheck"})
+		}
+		x.BypassPolicyLockoutSafetyCheck = s16
+	}
+	if mv17 := m["Tags"]; mv17 != nil {
+		l18, ok := mv17.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s19 := make([]Tag, len(l18))
+		for i20, e21 := range l18 {
+			if e21 == nil {
+				continue
+			}
+			if err := (&s19[i20]).bindWire(e21); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i20 + 1})
+			}
+		}
+		x.Tags = s19
+	}
+	if mv22 := m["MultiRegion"]; mv22 != nil {
+		s23, ok := mv22.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "MultiRegion"})
+		}
+		x.MultiRegion = s23
+	}
+	if mv24 := m["XksKeyId"]; mv24 != nil {
+		s25, ok := mv24.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "XksKeyId"})
+		}
+		x.XksKeyId = s25
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateKeyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"KeyMetadata\":"...)
+		if x.KeyMetadata == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.KeyMetadata.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateKeyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyMetadata"]; mv1 != nil {
+		ptr2 := new(KeyMetadata)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "KeyMetadata"})
+		}
+		x.KeyMetadata = ptr2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DecryptRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if len(x.CiphertextBlob) != 0 {
+		b = append(b, ",\"CiphertextBlob\":"...)
+		{
+			b = wireAppendBytes(b, x.CiphertextBlob)
+		}
+	}
+	if len(x.EncryptionContext) != 0 {
+		b = append(b, ",\"EncryptionContext\":"...)
+		{
+			keys1 := make([]string, 0, len(x.EncryptionContext))
+			for k2 := range x.EncryptionContext {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.EncryptionContext[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		{
+			b = append(b, '[')
+			for i5 := range x.GrantTokens {
+				if i5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i5])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.EncryptionAlgorithm != "" {
+		b = append(b, ",\"EncryptionAlgorithm\":"...)
+		b = wireAppendString(b, x.EncryptionAlgorithm)
+	}
+	if x.Recipient != nil {
+		b = append(b, ",\"Recipient\":"...)
+		{
+			if b, err = x.Recipient.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(x.DryRunModifiers) != 0 {
+		b = append(b, ",\"DryRunModifiers\":"...)
+		{
+			b = append(b, '[')
+			for i6 := range x.DryRunModifiers {
+				if i6 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.DryRunModifiers[i6])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DecryptRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DecryptRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["CiphertextBlob"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextBlob"})
+		}
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextBlob"})
+		}
+		x.CiphertextBlob = d3
+	}
+	if mv5 := m["EncryptionContext"]; mv5 != nil {
+		m6, ok := mv5.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "EncryptionContext"})
+		}
+		out7 := make(map[string]string, len(m6))
+		for k8, e9 := range m6 {
+			var ev10 string
+			if e9 != nil {
+				s11, ok := e9.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "EncryptionContext"}, wireSeg{index: -1})
+				}
+				ev10 = s11
+			}
+			out7[k8] = ev10
+		}
+		x.EncryptionContext = out7
+	}
+	if mv12 := m["GrantTokens"]; mv12 != nil {
+		l13, ok := mv12.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+		}
+		s14 := make([]string, len(l13))
+		for i15, e16 := range l13 {
+			if e16 == nil {
+				continue
+			}
+			s17, ok := e16.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i15 + 1})
+			}
+			s14[i15] = s17
+		}
+		x.GrantTokens = s14
+	}
+	if mv18 := m["KeyId"]; mv18 != nil {
+		s19, ok := mv18.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s19
+	}
+	if mv20 := m["EncryptionAlgorithm"]; mv20 != nil {
+		s21, ok := mv20.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "EncryptionAlgorithm"})
+		}
+		x.EncryptionAlgorithm = s21
+	}
+	if mv22 := m["Recipient"]; mv22 != nil {
+		ptr23 := new(RecipientInfo)
+		if err := (&(*ptr23)).bindWire(mv22); err != nil {
+			return wireWrap(err, wireSeg{name: "Recipient"})
+		}
+		x.Recipient = ptr23
+	}
+	if mv24 := m["DryRun"]; mv24 != nil {
+		s25, ok := mv24.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+		}
+		x.DryRun = s25
+	}
+	if mv26 := m["DryRunModifiers"]; mv26 != nil {
+		l27, ok := mv26.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "DryRunModifiers"})
+		}
+		s28 := make([]string, len(l27))
+		for i29, e30 := range l27 {
+			if e30 == nil {
+				continue
+			}
+			s31, ok := e30.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "DryRunModifiers"}, wireSeg{index: i29 + 1})
+			}
+			s28[i29] = s31
+		}
+		x.DryRunModifiers = s28
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DecryptResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	{
+		b = append(b, ",\"Plaintext\":"...)
+		if x.Plaintext == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.Plaintext)
+		}
+	}
+	{
+		b = append(b, ",\"EncryptionAlgorithm\":"...)
+		b = wireAppendString(b, x.EncryptionAlgorithm)
+	}
+	if len(x.CiphertextForRecipient) != 0 {
+		b = append(b, ",\"CiphertextForRecipient\":"...)
+		{
+			b = wireAppendBytes(b, x.CiphertextForRecipient)
+		}
+	}
+	if x.KeyMaterialId != "" {
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DecryptResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DecryptResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["Plaintext"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "Plaintext"})
+		}
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Plaintext"})
+		}
+		x.Plaintext = d5
+	}
+	if mv7 := m["EncryptionAlgorithm"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "EncryptionAlgorithm"})
+		}
+		x.EncryptionAlgorithm = s8
+	}
+	if mv9 := m["CiphertextForRecipient"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextForRecipient"})
+		}
+		d11, err12 := base64.StdEncoding.DecodeString(s10)
+		if err12 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextForRecipient"})
+		}
+		x.CiphertextForRecipient = d11
+	}
+	if mv13 := m["KeyMaterialId"]; mv13 != nil {
+		s14, ok := mv13.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+		}
+		x.KeyMaterialId = s14
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteAliasRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.AliasName != "" {
+		b = append(b, ",\"AliasName\":"...)
+		b = wireAppendString(b, x.AliasName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteAliasRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["AliasName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AliasName"})
+		}
+		x.AliasName = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteImportedKeyMaterialRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyMaterialId != "" {
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteImportedKeyMaterialRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteImportedKeyMaterialRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["KeyMaterialId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+		}
+		x.KeyMaterialId = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteImportedKeyMaterialResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyMaterialId != "" {
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteImportedKeyMaterialResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteImportedKeyMaterialResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["KeyMaterialId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+		}
+		x.KeyMaterialId = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeriveSharedSecretRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyAgreementAlgorithm != "" {
+		b = append(b, ",\"KeyAgreementAlgorithm\":"...)
+		b = wireAppendString(b, x.KeyAgreementAlgorithm)
+	}
+	if len(x.PublicKey) != 0 {
+		b = append(b, ",\"PublicKey\":"...)
+		{
+			b = wireAppendBytes(b, x.PublicKey)
+		}
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.GrantTokens {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if x.Recipient != nil {
+		b = append(b, ",\"Recipient\":"...)
+		{
+			if b, err = x.Recipient.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeriveSharedSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeriveSharedSecretRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["KeyAgreementAlgorithm"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyAgreementAlgorithm"})
+		}
+		x.KeyAgreementAlgorithm = s4
+	}
+	if mv5 := m["PublicKey"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "PublicKey"})
+		}
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "PublicKey"})
+		}
+		x.PublicKey = d7
+	}
+	if mv9 := m["GrantTokens"]; mv9 != nil {
+		l10, ok := mv9.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+		}
+		s11 := make([]string, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
+				continue
+			}
+			s14, ok := e13.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i12 + 1})
+			}
+			s11[i12] = s14
+		}
+		x.GrantTokens = s11
+	}
+	if mv15 := m["DryRun"]; mv15 != nil {
+		s16, ok := mv15.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+		}
+		x.DryRun = s16
+	}
+	if mv17 := m["Recipient"]; mv17 != nil {
+		ptr18 := new(RecipientInfo)
+		if err := (&(*ptr18)).bindWire(mv17); err != nil {
+			return wireWrap(err, wireSeg{name: "Recipient"})
+		}
+		x.Recipient = ptr18
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeriveSharedSecretResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.SharedSecret) != 0 {
+		b = append(b, ",\"SharedSecret\":"...)
+		{
+			b = wireAppendBytes(b, x.SharedSecret)
+		}
+	}
+	if len(x.CiphertextForRecipient) != 0 {
+		b = append(b, ",\"CiphertextForRecipient\":"...)
+		{
+			b = wireAppendBytes(b, x.CiphertextForRecipient)
+		}
+	}
+	if x.KeyAgreementAlgorithm != "" {
+		b = append(b, ",\"KeyAgreementAlgorithm\":"...)
+		b = wireAppendString(b, x.KeyAgreementAlgorithm)
+	}
+	if x.KeyOrigin != "" {
+		b = append(b, ",\"KeyOrigin\":"...)
+		b = wireAppendString(b, x.KeyOrigin)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeriveSharedSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeriveSharedSecretResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["SharedSecret"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "SharedSecret"})
+		}
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "SharedSecret"})
+		}
+		x.SharedSecret = d5
+	}
+	if mv7 := m["CiphertextForRecipient"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextForRecipient"})
+		}
+		d9, err10 := base64.StdEncoding.DecodeString(s8)
+		if err10 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextForRecipient"})
+		}
+		x.CiphertextForRecipient = d9
+	}
+	if mv11 := m["KeyAgreementAlgorithm"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyAgreementAlgorithm"})
+		}
+		x.KeyAgreementAlgorithm = s12
+	}
+	if mv13 := m["KeyOrigin"]; mv13 != nil {
+		s14, ok := mv13.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyOrigin"})
+		}
+		x.KeyOrigin = s14
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DescribeKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.GrantTokens {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DescribeKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DescribeKeyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["GrantTokens"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+		}
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			s8, ok := e7.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i6 + 1})
+			}
+			s5[i6] = s8
+		}
+		x.GrantTokens = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DescribeKeyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"KeyMetadata\":"...)
+		if x.KeyMetadata == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.KeyMetadata.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DescribeKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DescribeKeyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyMetadata"]; mv1 != nil {
+		ptr2 := new(KeyMetadata)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "KeyMetadata"})
+		}
+		x.KeyMetadata = ptr2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DisableKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DisableKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DisableKeyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DisableKeyRotationRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DisableKeyRotationRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DisableKeyRotationRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *EnableKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *EnableKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *EnableKeyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *EnableKeyRotationRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.RotationPeriodInDays != 0 {
+		b = append(b, ",\"RotationPeriodInDays\":"...)
+		b = strconv.AppendInt(b, int64(x.RotationPeriodInDays), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *EnableKeyRotationRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *EnableKeyRotationRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["RotationPeriodInDays"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "RotationPeriodInDays"})
+		}
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "RotationPeriodInDays"})
+		}
+		x.RotationPeriodInDays = int32(i5)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *EncryptRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.Plaintext) != 0 {
+		b = append(b, ",\"Plaintext\":"...)
+		{
+			b = wireAppendBytes(b, x.Plaintext)
+		}
+	}
+	if len(x.EncryptionContext) != 0 {
+		b = append(b, ",\"EncryptionContext\":"...)
+		{
+			keys1 := make([]string, 0, len(x.EncryptionContext))
+			for k2 := range x.EncryptionContext {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.EncryptionContext[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		{
+			b = append(b, '[')
+			for i5 := range x.GrantTokens {
+				if i5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i5])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.EncryptionAlgorithm != "" {
+		b = append(b, ",\"EncryptionAlgorithm\":"...)
+		b = wireAppendString(b, x.EncryptionAlgorithm)
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *EncryptRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *EncryptRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["Plaintext"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "Plaintext"})
+		}
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Plaintext"})
+		}
+		x.Plaintext = d5
+	}
+	if mv7 := m["EncryptionContext"]; mv7 != nil {
+		m8, ok := mv7.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "EncryptionContext"})
+		}
+		out9 := make(map[string]string, len(m8))
+		for k10, e11 := range m8 {
+			var ev12 string
+			if e11 != nil {
+				s13, ok := e11.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "EncryptionContext"}, wireSeg{index: -1})
+				}
+				ev12 = s13
+			}
+			out9[k10] = ev12
+		}
+		x.EncryptionContext = out9
+	}
+	if mv14 := m["GrantTokens"]; mv14 != nil {
+		l15, ok := mv14.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+		}
+		s16 := make([]string, len(l15))
+		for i17, e18 := range l15 {
+			if e18 == nil {
+				continue
+			}
+			s19, ok := e18.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i17 + 1})
+			}
+			s16[i17] = s19
+		}
+		x.GrantTokens = s16
+	}
+	if mv20 := m["EncryptionAlgorithm"]; mv20 != nil {
+		s21, ok := mv20.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "EncryptionAlgorithm"})
+		}
+		x.EncryptionAlgorithm = s21
+	}
+	if mv22 := m["DryRun"]; mv22 != nil {
+		s23, ok := mv22.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+		}
+		x.DryRun = s23
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *EncryptResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"CiphertextBlob\":"...)
+		if x.CiphertextBlob == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.CiphertextBlob)
+		}
+	}
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	{
+		b = append(b, ",\"EncryptionAlgorithm\":"...)
+		b = wireAppendString(b, x.EncryptionAlgorithm)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *EncryptResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *EncryptResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["CiphertextBlob"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextBlob"})
+		}
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextBlob"})
+		}
+		x.CiphertextBlob = d3
+	}
+	if mv5 := m["KeyId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s6
+	}
+	if mv7 := m["EncryptionAlgorithm"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "EncryptionAlgorithm"})
+		}
+		x.EncryptionAlgorithm = s8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateDataKeyPairRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if len(x.EncryptionContext) != 0 {
+		b = append(b, ",\"EncryptionContext\":"...)
+		{
+			keys1 := make([]string, 0, len(x.EncryptionContext))
+			for k2 := range x.EncryptionContext {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.EncryptionContext[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyPairSpec != "" {
+		b = append(b, ",\"KeyPairSpec\":"...)
+		b = wireAppendString(b, x.KeyPairSpec)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		{
+			b = append(b, '[')
+			for i5 := range x.GrantTokens {
+				if i5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i5])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.Recipient != nil {
+		b = append(b, ",\"Recipient\":"...)
+		{
+			if b, err = x.Recipient.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateDataKeyPairRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GenerateDataKeyPairRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["EncryptionContext"]; mv1 != nil {
+		m2, ok := mv1.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "EncryptionContext"})
+		}
+		out3 := make(map[string]string, len(m2))
+		for k4, e5 := range m2 {
+			var ev6 string
+			if e5 != nil {
+				s7, ok := e5.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "EncryptionContext"}, wireSeg{index: -1})
+				}
+				ev6 = s7
+			}
+			out3[k4] = ev6
+		}
+		x.EncryptionContext = out3
+	}
+	if mv8 := m["KeyId"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s9
+	}
+	if mv10 := m["KeyPairSpec"]; mv10 != nil {
+		s11, ok := mv10.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyPairSpec"})
+		}
+		x.KeyPairSpec = s11
+	}
+	if mv12 := m["GrantTokens"]; mv12 != nil {
+		l13, ok := mv12.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+		}
+		s14 := make([]string, len(l13))
+		for i15, e16 := range l13 {
+			if e16 == nil {
+				continue
+			}
+			s17, ok := e16.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i15 + 1})
+			}
+			s14[i15] = s17
+		}
+		x.GrantTokens = s14
+	}
+	if mv18 := m["Recipient"]; mv18 != nil {
+		ptr19 := new(RecipientInfo)
+		if err := (&(*ptr19)).bindWire(mv18); err != nil {
+			return wireWrap(err, wireSeg{name: "Recipient"})
+		}
+		x.Recipient = ptr19
+	}
+	if mv20 := m["DryRun"]; mv20 != nil {
+		s21, ok := mv20.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+		}
+		x.DryRun = s21
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateDataKeyPairResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if len(x.PrivateKeyCiphertextBlob) != 0 {
+		b = append(b, ",\"PrivateKeyCiphertextBlob\":"...)
+		{
+			b = wireAppendBytes(b, x.PrivateKeyCiphertextBlob)
+		}
+	}
+	if len(x.PrivateKeyPlaintext) != 0 {
+		b = append(b, ",\"PrivateKeyPlaintext\":"...)
+		{
+			b = wireAppendBytes(b, x.PrivateKeyPlaintext)
+		}
+	}
+	if len(x.PublicKey) != 0 {
+		b = append(b, ",\"PublicKey\":"...)
+		{
+			b = wireAppendBytes(b, x.PublicKey)
+		}
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyPairSpec != "" {
+		b = append(b, ",\"KeyPairSpec\":"...)
+		b = wireAppendString(b, x.KeyPairSpec)
+	}
+	if len(x.CiphertextForRecipient) != 0 {
+		b = append(b, ",\"CiphertextForRecipient\":"...)
+		{
+			b = wireAppendBytes(b, x.CiphertextForRecipient)
+		}
+	}
+	if x.KeyMaterialId != "" {
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateDataKeyPairResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GenerateDataKeyPairResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PrivateKeyCiphertextBlob"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "PrivateKeyCiphertextBlob"})
+		}
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "PrivateKeyCiphertextBlob"})
+		}
+		x.PrivateKeyCiphertextBlob = d3
+	}
+	if mv5 := m["PrivateKeyPlaintext"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "PrivateKeyPlaintext"})
+		}
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "PrivateKeyPlaintext"})
+		}
+		x.PrivateKeyPlaintext = d7
+	}
+	if mv9 := m["PublicKey"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "PublicKey"})
+		}
+		d11, err12 := base64.StdEncoding.DecodeString(s10)
+		if err12 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "PublicKey"})
+		}
+		x.PublicKey = d11
+	}
+	if mv13 := m["KeyId"]; mv13 != nil {
+		s14, ok := mv13.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s14
+	}
+	if mv15 := m["KeyPairSpec"]; mv15 != nil {
+		s16, ok := mv15.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyPairSpec"})
+		}
+		x.KeyPairSpec = s16
+	}
+	if mv17 := m["CiphertextForRecipient"]; mv17 != nil {
+		s18, ok := mv17.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextForRecipient"})
+		}
+		d19, err20 := base64.StdEncoding.DecodeString(s18)
+		if err20 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextForRecipient"})
+		}
+		x.CiphertextForRecipient = d19
+	}
+	if mv21 := m["KeyMaterialId"]; mv21 != nil {
+		s22, ok := mv21.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+		}
+		x.KeyMaterialId = s22
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateDataKeyPairWithoutPlaintextRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if len(x.EncryptionContext) != 0 {
+		b = append(b, ",\"EncryptionContext\":"...)
+		{
+			keys1 := make([]string, 0, len(x.EncryptionContext))
+			for k2 := range x.EncryptionContext {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.EncryptionContext[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyPairSpec != "" {
+		b = append(b, ",\"KeyPairSpec\":"...)
+		b = wireAppendString(b, x.KeyPairSpec)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		{
+			b = append(b, '[')
+			for i5 := range x.GrantTokens {
+				if i5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i5])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateDataKeyPairWithoutPlaintextRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v)
+}
+
+func (x *GenerateDataKeyPairWithoutPlaintextRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["EncryptionContext"]; mv1 != nil {
+		m2, ok := mv1.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "EncryptionContext"})
+		}
+		out3 := make(map[string]string, len(m2))
+		for k4, e5 := range m2 {
+			var ev6 string
+			if e5 != nil {
+				s7, ok := e5.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "EncryptionContext"}, wireSeg{index: -1})
+				}
+				ev6 = s7
+			}
+			out3[k4] = ev6
+		}
+		x.EncryptionContext = out3
+	}
+	if mv8 := m["KeyId"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s9
+	}
+	if mv10 := m["KeyPairSpec"]; mv10 != nil {
+		s11, ok := mv10.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyPairSpec"})
+		}
+		x.KeyPairSpec = s11
+	}
+	if mv12 := m["GrantTokens"]; mv12 != nil {
+		l13, ok := mv12.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+		}
+		s14 := make([]string, len(l13))
+		for i15, e16 := range l13 {
+			if e16 == nil {
+				continue
+			}
+			s17, ok := e16.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i15 + 1})
+			}
+			s14[i15] = s17
+		}
+		x.GrantTokens = s14
+	}
+	if mv18 := m["DryRun"]; mv18 != nil {
+		s19, ok := mv18.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+		}
+		x.DryRun = s19
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateDataKeyPairWithoutPlaintextResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if len(x.PrivateKeyCiphertextBlob) != 0 {
+		b = append(b, ",\"PrivateKeyCiphertextBlob\":"...)
+		{
+			b = wireAppendBytes(b, x.PrivateKeyCiphertextBlob)
+		}
+	}
+	if len(x.PublicKey) != 0 {
+		b = append(b, ",\"PublicKey\":"...)
+		{
+			b = wireAppendBytes(b, x.PublicKey)
+		}
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyPairSpec != "" {
+		b = append(b, ",\"KeyPairSpec\":"...)
+		b = wireAppendString(b, x.KeyPairSpec)
+	}
+	if x.KeyMaterialId != "" {
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateDataKeyPairWithoutPlaintextResponse) BindValue(v map[string]any) error {
+	return x.bindWire(v)
+}
+
+func (x *GenerateDataKeyPairWithoutPlaintextResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PrivateKeyCiphertextBlob"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "PrivateKeyCiphertextBlob"})
+		}
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "PrivateKeyCiphertextBlob"})
+		}
+		x.PrivateKeyCiphertextBlob = d3
+	}
+	if mv5 := m["PublicKey"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "PublicKey"})
+		}
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "PublicKey"})
+		}
+		x.PublicKey = d7
+	}
+	if mv9 := m["KeyId"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s10
+	}
+	if mv11 := m["KeyPairSpec"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyPairSpec"})
+		}
+		x.KeyPairSpec = s12
+	}
+	if mv13 := m["KeyMaterialId"]; mv13 != nil {
+		s14, ok := mv13.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+		}
+		x.KeyMaterialId = s14
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateDataKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.EncryptionContext) != 0 {
+		b = append(b, ",\"EncryptionContext\":"...)
+		{
+			keys1 := make([]string, 0, len(x.EncryptionContext))
+			for k2 := range x.EncryptionContext {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.EncryptionContext[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.NumberOfBytes != 0 {
+		b = append(b, ",\"NumberOfBytes\":"...)
+		b = strconv.AppendInt(b, int64(x.NumberOfBytes), 10)
+	}
+	if x.KeySpec != "" {
+		b = append(b, ",\"KeySpec\":"...)
+		b = wireAppendString(b, x.KeySpec)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		{
+			b = append(b, '[')
+			for i5 := range x.GrantTokens {
+				if i5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i5])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.Recipient != nil {
+		b = append(b, ",\"Recipient\":"...)
+		{
+			if b, err = x.Recipient.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateDataKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GenerateDataKeyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["EncryptionContext"]; mv3 != nil {
+		m4, ok := mv3.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "EncryptionContext"})
+		}
+		out5 := make(map[string]string, len(m4))
+		for k6, e7 := range m4 {
+			var ev8 string
+			if e7 != nil {
+				s9, ok := e7.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "EncryptionContext"}, wireSeg{index: -1})
+				}
+				ev8 = s9
+			}
+			out5[k6] = ev8
+		}
+		x.EncryptionContext = out5
+	}
+	if mv10 := m["NumberOfBytes"]; mv10 != nil {
+		n11, ok := mv10.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "NumberOfBytes"})
+		}
+		i12, err13 := strconv.ParseInt(string(n11), 10, 64)
+		if err13 != nil || i12 < math.MinInt32 || i12 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "NumberOfBytes"})
+		}
+		x.NumberOfBytes = int32(i12)
+	}
+	if mv14 := m["KeySpec"]; mv14 != nil {
+		s15, ok := mv14.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeySpec"})
+		}
+		x.KeySpec = s15
+	}
+	if mv16 := m["GrantTokens"]; mv16 != nil {
+		l17, ok := mv16.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+		}
+		s18 := make([]string, len(l17))
+		for i19, e20 := range l17 {
+			if e20 == nil {
+				continue
+			}
+			s21, ok := e20.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i19 + 1})
+			}
+			s18[i19] = s21
+		}
+		x.GrantTokens = s18
+	}
+	if mv22 := m["Recipient"]; mv22 != nil {
+		ptr23 := new(RecipientInfo)
+		if err := (&(*ptr23)).bindWire(mv22); err != nil {
+			return wireWrap(err, wireSeg{name: "Recipient"})
+		}
+		x.Recipient = ptr23
+	}
+	if mv24 := m["DryRun"]; mv24 != nil {
+		s25, ok := mv24.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+		}
+		x.DryRun = s25
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateDataKeyResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"CiphertextBlob\":"...)
+		if x.CiphertextBlob == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.CiphertextBlob)
+		}
+	}
+	{
+		b = append(b, ",\"Plaintext\":"...)
+		if x.Plaintext == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.Plaintext)
+		}
+	}
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.CiphertextForRecipient) != 0 {
+		b = append(b, ",\"CiphertextForRecipient\":"...)
+		{
+			b = wireAppendBytes(b, x.CiphertextForRecipient)
+		}
+	}
+	if x.KeyMaterialId != "" {
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateDataKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GenerateDataKeyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["CiphertextBlob"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextBlob"})
+		}
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextBlob"})
+		}
+		x.CiphertextBlob = d3
+	}
+	if mv5 := m["Plaintext"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "Plaintext"})
+		}
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Plaintext"})
+		}
+		x.Plaintext = d7
+	}
+	if mv9 := m["KeyId"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s10
+	}
+	if mv11 := m["CiphertextForRecipient"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextForRecipient"})
+		}
+		d13, err14 := base64.StdEncoding.DecodeString(s12)
+		if err14 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextForRecipient"})
+		}
+		x.CiphertextForRecipient = d13
+	}
+	if mv15 := m["KeyMaterialId"]; mv15 != nil {
+		s16, ok := mv15.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+		}
+		x.KeyMaterialId = s16
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateDataKeyWithoutPlaintextRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.EncryptionContext) != 0 {
+		b = append(b, ",\"EncryptionContext\":"...)
+		{
+			keys1 := make([]string, 0, len(x.EncryptionContext))
+			for k2 := range x.EncryptionContext {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.EncryptionContext[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.KeySpec != "" {
+		b = append(b, ",\"KeySpec\":"...)
+		b = wireAppendString(b, x.KeySpec)
+	}
+	if x.NumberOfBytes != 0 {
+		b = append(b, ",\"NumberOfBytes\":"...)
+		b = strconv.AppendInt(b, int64(x.NumberOfBytes), 10)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		{
+			b = append(b, '[')
+			for i5 := range x.GrantTokens {
+				if i5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i5])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateDataKeyWithoutPlaintextRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v)
+}
+
+func (x *GenerateDataKeyWithoutPlaintextRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["EncryptionContext"]; mv3 != nil {
+		m4, ok := mv3.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "EncryptionContext"})
+		}
+		out5 := make(map[string]string, len(m4))
+		for k6, e7 := range m4 {
+			var ev8 string
+			if e7 != nil {
+				s9, ok := e7.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "EncryptionContext"}, wireSeg{index: -1})
+				}
+				ev8 = s9
+			}
+			out5[k6] = ev8
+		}
+		x.EncryptionContext = out5
+	}
+	if mv10 := m["KeySpec"]; mv10 != nil {
+		s11, ok := mv10.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeySpec"})
+		}
+		x.KeySpec = s11
+	}
+	if mv12 := m["NumberOfBytes"]; mv12 != nil {
+		n13, ok := mv12.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "NumberOfBytes"})
+		}
+		i14, err15 := strconv.ParseInt(string(n13), 10, 64)
+		if err15 != nil || i14 < math.MinInt32 || i14 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "NumberOfBytes"})
+		}
+		x.NumberOfBytes = int32(i14)
+	}
+	if mv16 := m["GrantTokens"]; mv16 != nil {
+		l17, ok := mv16.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+		}
+		s18 := make([]string, len(l17))
+		for i19, e20 := range l17 {
+			if e20 == nil {
+				continue
+			}
+			s21, ok := e20.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i19 + 1})
+			}
+			s18[i19] = s21
+		}
+		x.GrantTokens = s18
+	}
+	if mv22 := m["DryRun"]; mv22 != nil {
+		s23, ok := mv22.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+		}
+		x.DryRun = s23
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateDataKeyWithoutPlaintextResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"CiphertextBlob\":"...)
+		if x.CiphertextBlob == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.CiphertextBlob)
+		}
+	}
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyMaterialId != "" {
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateDataKeyWithoutPlaintextResponse) BindValue(v map[string]any) error {
+	return x.bindWire(v)
+}
+
+func (x *GenerateDataKeyWithoutPlaintextResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["CiphertextBlob"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextBlob"})
+		}
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextBlob"})
+		}
+		x.CiphertextBlob = d3
+	}
+	if mv5 := m["KeyId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s6
+	}
+	if mv7 := m["KeyMaterialId"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+		}
+		x.KeyMaterialId = s8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateMacRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if len(x.Message) != 0 {
+		b = append(b, ",\"Message\":"...)
+		{
+			b = wireAppendBytes(b, x.Message)
+		}
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.MacAlgorithm != "" {
+		b = append(b, ",\"MacAlgorithm\":"...)
+		b = wireAppendString(b, x.MacAlgorithm)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.GrantTokens {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateMacRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GenerateMacRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Message"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "Message"})
+		}
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Message"})
+		}
+		x.Message = d3
+	}
+	if mv5 := m["KeyId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s6
+	}
+	if mv7 := m["MacAlgorithm"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "MacAlgorithm"})
+		}
+		x.MacAlgorithm = s8
+	}
+	if mv9 := m["GrantTokens"]; mv9 != nil {
+		l10, ok := mv9.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+		}
+		s11 := make([]string, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
+				continue
+			}
+			s14, ok := e13.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i12 + 1})
+			}
+			s11[i12] = s14
+		}
+		x.GrantTokens = s11
+	}
+	if mv15 := m["DryRun"]; mv15 != nil {
+		s16, ok := mv15.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+		}
+		x.DryRun = s16
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateMacResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if len(x.Mac) != 0 {
+		b = append(b, ",\"Mac\":"...)
+		{
+			b = wireAppendBytes(b, x.Mac)
+		}
+	}
+	if x.MacAlgorithm != "" {
+		b = append(b, ",\"MacAlgorithm\":"...)
+		b = wireAppendString(b, x.MacAlgorithm)
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateMacResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GenerateMacResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Mac"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "Mac"})
+		}
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Mac"})
+		}
+		x.Mac = d3
+	}
+	if mv5 := m["MacAlgorithm"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "MacAlgorithm"})
+		}
+		x.MacAlgorithm = s6
+	}
+	if mv7 := m["KeyId"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateRandomRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.NumberOfBytes != 0 {
+		b = append(b, ",\"NumberOfBytes\":"...)
+		b = strconv.AppendInt(b, int64(x.NumberOfBytes), 10)
+	}
+	if x.CustomKeyStoreId != "" {
+		b = append(b, ",\"CustomKeyStoreId\":"...)
+		b = wireAppendString(b, x.CustomKeyStoreId)
+	}
+	if x.Recipient != nil {
+		b = append(b, ",\"Recipient\":"...)
+		{
+			if b, err = x.Recipient.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateRandomRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GenerateRandomRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["NumberOfBytes"]; mv1 != nil {
+		n2, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "NumberOfBytes"})
+		}
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "NumberOfBytes"})
+		}
+		x.NumberOfBytes = int32(i3)
+	}
+	if mv5 := m["CustomKeyStoreId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "CustomKeyStoreId"})
+		}
+		x.CustomKeyStoreId = s6
+	}
+	if mv7 := m["Recipient"]; mv7 != nil {
+		ptr8 := new(RecipientInfo)
+		if err := (&(*ptr8)).bindWire(mv7); err != nil {
+			return wireWrap(err, wireSeg{name: "Recipient"})
+		}
+		x.Recipient = ptr8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GenerateRandomResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"Plaintext\":"...)
+		if x.Plaintext == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.Plaintext)
+		}
+	}
+	if len(x.CiphertextForRecipient) != 0 {
+		b = append(b, ",\"CiphertextForRecipient\":"...)
+		{
+			b = wireAppendBytes(b, x.CiphertextForRecipient)
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GenerateRandomResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GenerateRandomResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Plaintext"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "Plaintext"})
+		}
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Plaintext"})
+		}
+		x.Plaintext = d3
+	}
+	if mv5 := m["CiphertextForRecipient"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextForRecipient"})
+		}
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextForRecipient"})
+		}
+		x.CiphertextForRecipient = d7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetKeyLastUsageRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetKeyLastUsageRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetKeyLastUsageRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetKeyLastUsageResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyLastUsage != nil {
+		b = append(b, ",\"KeyLastUsage\":"...)
+		{
+			if b, err = x.KeyLastUsage.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.TrackingStartDate != nil {
+		b = append(b, ",\"TrackingStartDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.TrackingStartDate))
+		}
+	}
+	if x.KeyCreationDate != nil {
+		b = append(b, ",\"KeyCreationDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.KeyCreationDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetKeyLastUsageResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetKeyLastUsageResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["KeyLastUsage"]; mv3 != nil {
+		ptr4 := new(KeyLastUsageData)
+		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+			return wireWrap(err, wireSeg{name: "KeyLastUsage"})
+		}
+		x.KeyLastUsage = ptr4
+	}
+	if mv5 := m["TrackingStartDate"]; mv5 != nil {
+		ptr6 := new(sealbox.Timestamp)
+		n7, ok := mv5.(json.Number)
+		if !ok || (&(*ptr6)).UnmarshalJSON([]byte(n7)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "TrackingStartDate"})
+		}
+		x.TrackingStartDate = ptr6
+	}
+	if mv8 := m["KeyCreationDate"]; mv8 != nil {
+		ptr9 := new(sealbox.Timestamp)
+		n10, ok := mv8.(json.Number)
+		if !ok || (&(*ptr9)).UnmarshalJSON([]byte(n10)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "KeyCreationDate"})
+		}
+		x.KeyCreationDate = ptr9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetKeyPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetKeyPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetKeyPolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+		}
+		x.PolicyName = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetKeyPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"Policy\":"...)
+		b = wireAppendString(b, x.Policy)
+	}
+	{
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetKeyPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetKeyPolicyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Policy"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Policy"})
+		}
+		x.Policy = s2
+	}
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+		}
+		x.PolicyName = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetKeyRotationStatusRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetKeyRotationStatusRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetKeyRotationStatusRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetKeyRotationStatusResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"KeyRotationEnabled\":"...)
+		b = strconv.AppendBool(b, x.KeyRotationEnabled)
+	}
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.RotationPeriodInDays != 0 {
+		b = append(b, ",\"RotationPeriodInDays\":"...)
+		b = strconv.AppendInt(b, int64(x.RotationPeriodInDays), 10)
+	}
+	if x.NextRotationDate != nil {
+		b = append(b, ",\"NextRotationDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.NextRotationDate))
+		}
+	}
+	if x.OnDemandRotationStartDate != nil {
+		b = append(b, ",\"OnDemandRotationStartDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.OnDemandRotationStartDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetKeyRotationStatusResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetKeyRotationStatusResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyRotationEnabled"]; mv1 != nil {
+		s2, ok := mv1.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "KeyRotationEnabled"})
+		}
+		x.KeyRotationEnabled = s2
+	}
+	if mv3 := m["KeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s4
+	}
+	if mv5 := m["RotationPeriodInDays"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "RotationPeriodInDays"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "RotationPeriodInDays"})
+		}
+		x.RotationPeriodInDays = int32(i7)
+	}
+	if mv9 := m["NextRotationDate"]; mv9 != nil {
+		ptr10 := new(sealbox.Timestamp)
+		n11, ok := mv9.(json.Number)
+		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "NextRotationDate"})
+		}
+		x.NextRotationDate = ptr10
+	}
+	if mv12 := m["OnDemandRotationStartDate"]; mv12 != nil {
+		ptr13 := new(sealbox.Timestamp)
+		n14, ok := mv12.(json.Number)
+		if !ok || (&(*ptr13)).UnmarshalJSON([]byte(n14)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "OnDemandRotationStartDate"})
+		}
+		x.OnDemandRotationStartDate = ptr13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParametersForImportRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.WrappingAlgorithm != "" {
+		b = append(b, ",\"WrappingAlgorithm\":"...)
+		b = wireAppendString(b, x.WrappingAlgorithm)
+	}
+	if x.WrappingKeySpec != "" {
+		b = append(b, ",\"WrappingKeySpec\":"...)
+		b = wireAppendString(b, x.WrappingKeySpec)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParametersForImportRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetParametersForImportRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["WrappingAlgorithm"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "WrappingAlgorithm"})
+		}
+		x.WrappingAlgorithm = s4
+	}
+	if mv5 := m["WrappingKeySpec"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "WrappingKeySpec"})
+		}
+		x.WrappingKeySpec = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParametersForImportResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.ImportToken) != 0 {
+		b = append(b, ",\"ImportToken\":"...)
+		{
+			b = wireAppendBytes(b, x.ImportToken)
+		}
+	}
+	if len(x.PublicKey) != 0 {
+		b = append(b, ",\"PublicKey\":"...)
+		{
+			b = wireAppendBytes(b, x.PublicKey)
+		}
+	}
+	if x.ParametersValidTo != nil {
+		b = append(b, ",\"ParametersValidTo\":"...)
+		{
+			b = wireAppendTime(b, (*x.ParametersValidTo))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParametersForImportResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetParametersForImportResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["ImportToken"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "ImportToken"})
+		}
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "ImportToken"})
+		}
+		x.ImportToken = d5
+	}
+	if mv7 := m["PublicKey"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "PublicKey"})
+		}
+		d9, err10 := base64.StdEncoding.DecodeString(s8)
+		if err10 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "PublicKey"})
+		}
+		x.PublicKey = d9
+	}
+	if mv11 := m["ParametersValidTo"]; mv11 != nil {
+		ptr12 := new(sealbox.Timestamp)
+		n13, ok := mv11.(json.Number)
+		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "ParametersValidTo"})
+		}
+		x.ParametersValidTo = ptr12
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetPublicKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.GrantTokens {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetPublicKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetPublicKeyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["GrantTokens"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+		}
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			s8, ok := e7.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i6 + 1})
+			}
+			s5[i6] = s8
+		}
+		x.GrantTokens = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetPublicKeyResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.PublicKey) != 0 {
+		b = append(b, ",\"PublicKey\":"...)
+		{
+			b = wireAppendBytes(b, x.PublicKey)
+		}
+	}
+	if x.CustomerMasterKeySpec != "" {
+		b = append(b, ",\"CustomerMasterKeySpec\":"...)
+		b = wireAppendString(b, x.CustomerMasterKeySpec)
+	}
+	if x.KeySpec != "" {
+		b = append(b, ",\"KeySpec\":"...)
+		b = wireAppendString(b, x.KeySpec)
+	}
+	if x.KeyUsage != "" {
+		b = append(b, ",\"KeyUsage\":"...)
+		b = wireAppendString(b, x.KeyUsage)
+	}
+	if len(x.EncryptionAlgorithms) != 0 {
+		b = append(b, ",\"EncryptionAlgorithms\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.EncryptionAlgorithms {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.EncryptionAlgorithms[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.SigningAlgorithms) != 0 {
+		b = append(b, ",\"SigningAlgorithms\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.SigningAlgorithms {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.SigningAlgorithms[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.KeyAgreementAlgorithms) != 0 {
+		b = append(b, ",\"KeyAgreementAlgorithms\":"...)
+		{
+			b = append(b, '[')
+			for i3 := range x.KeyAgreementAlgorithms {
+				if i3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.KeyAgreementAlgorithms[i3])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetPublicKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetPublicKeyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["PublicKey"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "PublicKey"})
+		}
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "PublicKey"})
+		}
+		x.PublicKey = d5
+	}
+	if mv7 := m["CustomerMasterKeySpec"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "CustomerMasterKeySpec"})
+		}
+		x.CustomerMasterKeySpec = s8
+	}
+	if mv9 := m["KeySpec"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeySpec"})
+		}
+		x.KeySpec = s10
+	}
+	if mv11 := m["KeyUsage"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyUsage"})
+		}
+		x.KeyUsage = s12
+	}
+	if mv13 := m["EncryptionAlgorithms"]; mv13 != nil {
+		l14, ok := mv13.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "EncryptionAlgorithms"})
+		}
+		s15 := make([]string, len(l14))
+		for i16, e17 := range l14 {
+			if e17 == nil {
+				continue
+			}
+			s18, ok := e17.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "EncryptionAlgorithms"}, wireSeg{index: i16 + 1})
+			}
+			s15[i16] = s18
+		}
+		x.EncryptionAlgorithms = s15
+	}
+	if mv19 := m["SigningAlgorithms"]; mv19 != nil {
+		l20, ok := mv19.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "SigningAlgorithms"})
+		}
+		s21 := make([]string, len(l20))
+		for i22, e23 := range l20 {
+			if e23 == nil {
+				continue
+			}
+			s24, ok := e23.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "SigningAlgorithms"}, wireSeg{index: i22 + 1})
+			}
+			s21[i22] = s24
+		}
+		x.SigningAlgorithms = s21
+	}
+	if mv25 := m["KeyAgreementAlgorithms"]; mv25 != nil {
+		l26, ok := mv25.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "KeyAgreementAlgorithms"})
+		}
+		s27 := make([]string, len(l26))
+		for i28, e29 := range l26 {
+			if e29 == nil {
+				continue
+			}
+			s30, ok := e29.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "KeyAgreementAlgorithms"}, wireSeg{index: i28 + 1})
+			}
+			s27[i28] = s30
+		}
+		x.KeyAgreementAlgorithms = s27
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GrantConstraints) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if len(x.EncryptionContextSubset) != 0 {
+		b = append(b, ",\"EncryptionContextSubset\":"...)
+		{
+			keys1 := make([]string, 0, len(x.EncryptionContextSubset))
+			for k2 := range x.EncryptionContextSubset {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.EncryptionContextSubset[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if len(x.EncryptionContextEquals) != 0 {
+		b = append(b, ",\"EncryptionContextEquals\":"...)
+		{
+			keys5 := make([]string, 0, len(x.EncryptionContextEquals))
+			for k6 := range x.EncryptionContextEquals {
+				keys5 = append(keys5, k6)
+			}
+			slices.Sort(keys5)
+			b = append(b, '{')
+			for e7, k6 := range keys5 {
+				if e7 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k6)
+				b = append(b, ':')
+				v8 := x.EncryptionContextEquals[k6]
+				b = wireAppendString(b, v8)
+			}
+			b = append(b, '}')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GrantConstraints) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GrantConstraints) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["EncryptionContextSubset"]; mv1 != nil {
+		m2, ok := mv1.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "EncryptionContextSubset"})
+		}
+		out3 := make(map[string]string, len(m2))
+		for k4, e5 := range m2 {
+			var ev6 string
+			if e5 != nil {
+				s7, ok := e5.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "EncryptionContextSubset"}, wireSeg{index: -1})
+				}
+				ev6 = s7
+			}
+			out3[k4] = ev6
+		}
+		x.EncryptionContextSubset = out3
+	}
+	if mv8 := m["EncryptionContextEquals"]; mv8 != nil {
+		m9, ok := mv8.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "EncryptionContextEquals"})
+		}
+		out10 := make(map[string]string, len(m9))
+		for k11, e12 := range m9 {
+			var ev13 string
+			if e12 != nil {
+				s14, ok := e12.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "EncryptionContextEquals"}, wireSeg{index: -1})
+				}
+				ev13 = s14
+			}
+			out10[k11] = ev13
+		}
+		x.EncryptionContextEquals = out10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GrantListEntry) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	{
+		b = append(b, ",\"GrantId\":"...)
+		b = wireAppendString(b, x.GrantId)
+	}
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.CreationDate != nil {
+		b = append(b, ",\"CreationDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.CreationDate))
+		}
+	}
+	{
+		b = append(b, ",\"GranteePrincipal\":"...)
+		b = wireAppendString(b, x.GranteePrincipal)
+	}
+	if x.RetiringPrincipal != "" {
+		b = append(b, ",\"RetiringPrincipal\":"...)
+		b = wireAppendString(b, x.RetiringPrincipal)
+	}
+	{
+		b = append(b, ",\"IssuingAccount\":"...)
+		b = wireAppendString(b, x.IssuingAccount)
+	}
+	{
+		b = append(b, ",\"Operations\":"...)
+		if x.Operations == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Operations {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Operations[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.Constraints != nil {
+		b = append(b, ",\"Constraints\":"...)
+		{
+			if b, err = x.Constraints.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GrantListEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GrantListEntry) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["GrantId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GrantId"})
+		}
+		x.GrantId = s4
+	}
+	if mv5 := m["Name"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s6
+	}
+	if mv7 := m["CreationDate"]; mv7 != nil {
+		ptr8 := new(sealbox.Timestamp)
+		n9, ok := mv7.(json.Number)
+		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreationDate"})
+		}
+		x.CreationDate = ptr8
+	}
+	if mv10 := m["GranteePrincipal"]; mv10 != nil {
+		s11, ok := mv10.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GranteePrincipal"})
+		}
+		x.GranteePrincipal = s11
+	}
+	if mv12 := m["RetiringPrincipal"]; mv12 != nil {
+		s13, ok := mv12.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RetiringPrincipal"})
+		}
+		x.RetiringPrincipal = s13
+	}
+	if mv14 := m["IssuingAccount"]; mv14 != nil {
+		s15, ok := mv14.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "IssuingAccount"})
+		}
+		x.IssuingAccount = s15
+	}
+	if mv16 := m["Operations"]; mv16 != nil {
+		l17, ok := mv16.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Operations"})
+		}
+		s18 := make([]string, len(l17))
+		for i19, e20 := range l17 {
+			if e20 == nil {
+				continue
+			}
+			s21, ok := e20.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "Operations"}, wireSeg{index: i19 + 1})
+			}
+			s18[i19] = s21
+		}
+		x.Operations = s18
+	}
+	if mv22 := m["Constraints"]; mv22 != nil {
+		ptr23 := new(GrantConstraints)
+		if err := (&(*ptr23)).bindWire(mv22); err != nil {
+			return wireWrap(err, wireSeg{name: "Constraints"})
+		}
+		x.Constraints = ptr23
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ImportKeyMaterialRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.ImportToken) != 0 {
+		b = append(b, ",\"ImportToken\":"...)
+		{
+			b = wireAppendBytes(b, x.ImportToken)
+		}
+	}
+	if len(x.EncryptedKeyMaterial) != 0 {
+		b = append(b, ",\"EncryptedKeyMaterial\":"...)
+		{
+			b = wireAppendBytes(b, x.EncryptedKeyMaterial)
+		}
+	}
+	if x.ValidTo != nil {
+		b = append(b, ",\"ValidTo\":"...)
+		{
+			b = wireAppendTime(b, (*x.ValidTo))
+		}
+	}
+	if x.ExpirationModel != "" {
+		b = append(b, ",\"ExpirationModel\":"...)
+		b = wireAppendString(b, x.ExpirationModel)
+	}
+	if x.ImportType != "" {
+		b = append(b, ",\"ImportType\":"...)
+		b = wireAppendString(b, x.ImportType)
+	}
+	if x.KeyMaterialDescription != "" {
+		b = append(b, ",\"KeyMaterialDescription\":"...)
+		b = wireAppendString(b, x.KeyMaterialDescription)
+	}
+	if x.KeyMaterialId != "" {
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ImportKeyMaterialRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ImportKeyMaterialRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["ImportToken"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "ImportToken"})
+		}
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "ImportToken"})
+		}
+		x.ImportToken = d5
+	}
+	if mv7 := m["EncryptedKeyMaterial"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "EncryptedKeyMaterial"})
+		}
+		d9, err10 := base64.StdEncoding.DecodeString(s8)
+		if err10 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "EncryptedKeyMaterial"})
+		}
+		x.EncryptedKeyMaterial = d9
+	}
+	if mv11 := m["ValidTo"]; mv11 != nil {
+		ptr12 := new(sealbox.Timestamp)
+		n13, ok := mv11.(json.Number)
+		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "ValidTo"})
+		}
+		x.ValidTo = ptr12
+	}
+	if mv14 := m["ExpirationModel"]; mv14 != nil {
+		s15, ok := mv14.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ExpirationModel"})
+		}
+		x.ExpirationModel = s15
+	}
+	if mv16 := m["ImportType"]; mv16 != nil {
+		s17, ok := mv16.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ImportType"})
+		}
+		x.ImportType = s17
+	}
+	if mv18 := m["KeyMaterialDescription"]; mv18 != nil {
+		s19, ok := mv18.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialDescription"})
+		}
+		x.KeyMaterialDescription = s19
+	}
+	if mv20 := m["KeyMaterialId"]; mv20 != nil {
+		s21, ok := mv20.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+		}
+		x.KeyMaterialId = s21
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ImportKeyMaterialResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.KeyMaterialId != "" {
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ImportKeyMaterialResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ImportKeyMaterialResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["KeyMaterialId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+		}
+		x.KeyMaterialId = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *KeyLastUsageData) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Operation != "" {
+		b = append(b, ",\"Operation\":"...)
+		b = wireAppendString(b, x.Operation)
+	}
+	if x.Timestamp != nil {
+		b = append(b, ",\"Timestamp\":"...)
+		{
+			b = wireAppendTime(b, (*x.Timestamp))
+		}
+	}
+	if x.CloudTrailEventId != "" {
+		b = append(b, ",\"CloudTrailEventId\":"...)
+		b = wireAppendString(b, x.CloudTrailEventId)
+	}
+	if x.KmsRequestId != "" {
+		b = append(b, ",\"KmsRequestId\":"...)
+		b = wireAppendString(b, x.KmsRequestId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *KeyLastUsageData) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *KeyLastUsageData) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Operation"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Operation"})
+		}
+		x.Operation = s2
+	}
+	if mv3 := m["Timestamp"]; mv3 != nil {
+		ptr4 := new(sealbox.Timestamp)
+		n5, ok := mv3.(json.Number)
+		if !ok || (&(*ptr4)).UnmarshalJSON([]byte(n5)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "Timestamp"})
+		}
+		x.Timestamp = ptr4
+	}
+	if mv6 := m["CloudTrailEventId"]; mv6 != nil {
+		s7, ok := mv6.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "CloudTrailEventId"})
+		}
+		x.CloudTrailEventId = s7
+	}
+	if mv8 := m["KmsRequestId"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KmsRequestId"})
+		}
+		x.KmsRequestId = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *KeyListEntry) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	{
+		b = append(b, ",\"KeyArn\":"...)
+		b = wireAppendString(b, x.KeyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *KeyListEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *KeyListEntry) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["KeyArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyArn"})
+		}
+		x.KeyArn = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"AWSAccountId\":"...)
+		b = wireAppendString(b, x.AWSAccountId)
+	}
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	{
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if x.CreationDate != nil {
+		b = append(b, ",\"CreationDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.CreationDate))
+		}
+	}
+	{
+		b = append(b, ",\"Enabled\":"...)
+		b = strconv.AppendBool(b, x.Enabled)
+	}
+	{
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	{
+		b = append(b, ",\"KeyUsage\":"...)
+		b = wireAppendString(b, x.KeyUsage)
+	}
+	{
+		b = append(b, ",\"KeyState\":"...)
+		b = wireAppendString(b, x.KeyState)
+	}
+	if x.DeletionDate != nil {
+		b = append(b, ",\"DeletionDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.DeletionDate))
+		}
+	}
+	if x.ValidTo != nil {
+		b = append(b, ",\"ValidTo\":"...)
+		{
+			b = wireAppendTime(b, (*x.ValidTo))
+		}
+	}
+	{
+		b = append(b, ",\"Origin\":"...)
+		b = wireAppendString(b, x.Origin)
+	}
+	if x.CustomKeyStoreId != "" {
+		b = append(b, ",\"CustomKeyStoreId\":"...)
+		b = wireAppendString(b, x.CustomKeyStoreId)
+	}
+	if x.CloudHsmClusterId != "" {
+		b = append(b, ",\"CloudHsmClusterId\":"...)
+		b = wireAppendString(b, x.CloudHsmClusterId)
+	}
+	if x.ExpirationModel != "" {
+		b = append(b, ",\"ExpirationModel\":"...)
+		b = wireAppendString(b, x.ExpirationModel)
+	}
+	{
+		b = append(b, ",\"KeyManager\":"...)
+		b = wireAppendString(b, x.KeyManager)
+	}
+	if x.CustomerMasterKeySpec != "" {
+		b = append(b, ",\"CustomerMasterKeySpec\":"...)
+		b = wireAppendString(b, x.CustomerMasterKeySpec)
+	}
+	{
+		b = append(b, ",\"KeySpec\":"...)
+		b = wireAppendString(b, x.KeySpec)
+	}
+	if len(x.EncryptionAlgorithms) != 0 {
+		b = append(b, ",\"EncryptionAlgorithms\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.EncryptionAlgorithms {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.EncryptionAlgorithms[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.SigningAlgorithms) != 0 {
+		b = append(b, ",\"SigningAlgorithms\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.SigningAlgorithms {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.SigningAlgorithms[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.KeyAgreementAlgorithms) != 0 {
+		b = append(b, ",\"KeyAgreementAlgorithms\":"...)
+		{
+			b = append(b, '[')
+			for i3 := range x.KeyAgreementAlgorithms {
+				if i3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.KeyAgreementAlgorithms[i3])
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"MultiRegion\":"...)
+		b = strconv.AppendBool(b, x.MultiRegion)
+	}
+	if x.MultiRegionConfiguration != nil {
+		b = append(b, ",\"MultiRegionConfiguration\":"...)
+		{
+			if b, err = x.MultiRegionConfiguration.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.PendingDeletionWindowInDays != 0 {
+		b = append(b, ",\"PendingDeletionWindowInDays\":"...)
+		b = strconv.AppendInt(b, int64(x.PendingDeletionWindowInDays), 10)
+	}
+	if len(x.MacAlgorithms) != 0 {
+		b = append(b, ",\"MacAlgorithms\":"...)
+		{
+			b = append(b, '[')
+			for i4 := range x.MacAlgorithms {
+				if i4 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.MacAlgorithms[i4])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.XksKeyConfiguration != nil {
+		b = append(b, ",\"XksKeyConfiguration\":"...)
+		{
+			if b, err = x.XksKeyConfiguration.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.CurrentKeyMaterialId != "" {
+		b = append(b, ",\"CurrentKeyMaterialId\":"...)
+		b = wireAppendString(b, x.CurrentKeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *KeyMetadata) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *KeyMetadata) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["AWSAccountId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AWSAccountId"})
+		}
+		x.AWSAccountId = s2
+	}
+	if mv3 := m["KeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s4
+	}
+	if mv5 := m["Arn"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Arn"})
+		}
+		x.Arn = s6
+	}
+	if mv7 := m["CreationDate"]; mv7 != nil {
+		ptr8 := new(sealbox.Timestamp)
+		n9, ok := mv7.(json.Number)
+		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreationDate"})
+		}
+		x.CreationDate = ptr8
+	}
+	if mv10 := m["Enabled"]; mv10 != nil {
+		s11, ok := mv10.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "Enabled"})
+		}
+		x.Enabled = s11
+	}
+	if mv12 := m["Description"]; mv12 != nil {
+		s13, ok := mv12.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		x.Description = s13
+	}
+	if mv14 := m["KeyUsage"]; mv14 != nil {
+		s15, ok := mv14.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyUsage"})
+		}
+		x.KeyUsage = s15
+	}
+	if mv16 := m["KeyState"]; mv16 != nil {
+		s17, ok := mv16.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyState"})
+		}
+		x.KeyState = s17
+	}
+	if mv18 := m["DeletionDate"]; mv18 != nil {
+		ptr19 := new(sealbox.Timestamp)
+		n20, ok := mv18.(json.Number)
+		if !ok || (&(*ptr19)).UnmarshalJSON([]byte(n20)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletionDate"})
+		}
+		x.DeletionDate = ptr19
+	}
+	if mv21 := m["ValidTo"]; mv21 != nil {
+		ptr22 := new(sealbox.Timestamp)
+		n23, ok := mv21.(json.Number)
+		if !ok || (&(*ptr22)).UnmarshalJSON([]byte(n23)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "ValidTo"})
+		}
+		x.ValidTo = ptr22
+	}
+	if mv24 := m["Origin"]; mv24 != nil {
+		s25, ok := mv24.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Origin"})
+		}
+		x.Origin = s25
+	}
+	if mv26 := m["CustomKeyStoreId"]; mv26 != nil {
+		s27, ok := mv26.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "CustomKeyStoreId"})
+		}
+		x.CustomKeyStoreId = s27
+	}
+	if mv28 := m["CloudHsmClusterId"]; mv28 != nil {
+		s29, ok := mv28.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "CloudHsmClusterId"})
+		}
+		x.CloudHsmClusterId = s29
+	}
+	if mv30 := m["ExpirationModel"]; mv30 != nil {
+		s31, ok := mv30.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ExpirationModel"})
+		}
+		x.ExpirationModel = s31
+	}
+	if mv32 := m["KeyManager"]; mv32 != nil {
+		s33, ok := mv32.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyManager"})
+		}
+		x.KeyManager = s33
+	}
+	if mv34 := m["CustomerMasterKeySpec"]; mv34 != nil {
+		s35, ok := mv34.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "CustomerMasterKeySpec"})
+		}
+		x.CustomerMasterKeySpec = s35
+	}
+	if mv36 := m["KeySpec"]; mv36 != nil {
+		s37, ok := mv36.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeySpec"})
+		}
+		x.KeySpec = s37
+	}
+	if mv38 := m["EncryptionAlgorithms"]; mv38 != nil {
+		l39, ok := mv38.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "EncryptionAlgorithms"})
+		}
+		s40 := make([]string, len(l39))
+		for i41, e42 := range l39 {
+			if e42 == nil {
+				continue
+			}
+			s43, ok := e42.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "EncryptionAlgorithms"}, wireSeg{index: i41 + 1})
+			}
+			s40[i41] = s43
+		}
+		x.EncryptionAlgorithms = s40
+	}
+	if mv44 := m["SigningAlgorithms"]; mv44 != nil {
+		l45, ok := mv44.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "SigningAlgorithms"})
+		}
+		s46 := make([]string, len(l45))
+		for i47, e48 := range l45 {
+			if e48 == nil {
+				continue
+			}
+			s49, ok := e48.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "SigningAlgorithms"}, wireSeg{index: i47 + 1})
+			}
+			s46[i47] = s49
+		}
+		x.SigningAlgorithms = s46
+	}
+	if mv50 := m["KeyAgreementAlgorithms"]; mv50 != nil {
+		l51, ok := mv50.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "KeyAgreementAlgorithms"})
+		}
+		s52 := make([]string, len(l51))
+		for i53, e54 := range l51 {
+			if e54 == nil {
+				continue
+			}
+			s55, ok := e54.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "KeyAgreementAlgorithms"}, wireSeg{index: i53 + 1})
+			}
+			s52[i53] = s55
+		}
+		x.KeyAgreementAlgorithms = s52
+	}
+	if mv56 := m["MultiRegion"]; mv56 != nil {
+		s57, ok := mv56.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "MultiRegion"})
+		}
+		x.MultiRegion = s57
+	}
+	if mv58 := m["MultiRegionConfiguration"]; mv58 != nil {
+		ptr59 := new(MultiRegionConfiguration)
+		if err := (&(*ptr59)).bindWire(mv58); err != nil {
+			return wireWrap(err, wireSeg{name: "MultiRegionConfiguration"})
+		}
+		x.MultiRegionConfiguration = ptr59
+	}
+	if mv60 := m["PendingDeletionWindowInDays"]; mv60 != nil {
+		n61, ok := mv60.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "PendingDeletionWindowInDays"})
+		}
+		i62, err63 := strconv.ParseInt(string(n61), 10, 64)
+		if err63 != nil || i62 < math.MinInt32 || i62 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "PendingDeletionWindowInDays"})
+		}
+		x.PendingDeletionWindowInDays = int32(i62)
+	}
+	if mv64 := m["MacAlgorithms"]; mv64 != nil {
+		l65, ok := mv64.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "MacAlgorithms"})
+		}
+		s66 := make([]string, len(l65))
+		for i67, e68 := range l65 {
+			if e68 == nil {
+				continue
+			}
+			s69, ok := e68.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "MacAlgorithms"}, wireSeg{index: i67 + 1})
+			}
+			s66[i67] = s69
+		}
+		x.MacAlgorithms = s66
+	}
+	if mv70 := m["XksKeyConfiguration"]; mv70 != nil {
+		ptr71 := new(XksKeyConfigurationType)
+		if err := (&(*ptr71)).bindWire(mv70); err != nil {
+			return wireWrap(err, wireSeg{name: "XksKeyConfiguration"})
+		}
+		x.XksKeyConfiguration = ptr71
+	}
+	if mv72 := m["CurrentKeyMaterialId"]; mv72 != nil {
+		s73, ok := mv72.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "CurrentKeyMaterialId"})
+		}
+		x.CurrentKeyMaterialId = s73
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAliasesRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.Limit != 0 {
+		b = append(b, ",\"Limit\":"...)
+		b = strconv.AppendInt(b, int64(x.Limit), 10)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAliasesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListAliasesRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["Limit"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Limit"})
+		}
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
+		}
+		x.Limit = int32(i5)
+	}
+	if mv7 := m["Marker"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAliasesResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Aliases\":"...)
+		if x.Aliases == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Aliases {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Aliases[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = wireAppendString(b, x.NextMarker)
+	}
+	{
+		b = append(b, ",\"Truncated\":"...)
+		b = strconv.AppendBool(b, x.Truncated)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAliasesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListAliasesResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Aliases"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Aliases"})
+		}
+		s3 := make([]AliasListEntry, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Aliases"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Aliases = s3
+	}
+	if mv6 := m["NextMarker"]; mv6 != nil {
+		s7, ok := mv6.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextMarker"})
+		}
+		x.NextMarker = s7
+	}
+	if mv8 := m["Truncated"]; mv8 != nil {
+		s9, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "Truncated"})
+		}
+		x.Truncated = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListGrantsRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Limit != 0 {
+		b = append(b, ",\"Limit\":"...)
+		b = strconv.AppendInt(b, int64(x.Limit), 10)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.GrantId != "" {
+		b = append(b, ",\"GrantId\":"...)
+		b = wireAppendString(b, x.GrantId)
+	}
+	if x.GranteePrincipal != "" {
+		b = append(b, ",\"GranteePrincipal\":"...)
+		b = wireAppendString(b, x.GranteePrincipal)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListGrantsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListGrantsRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Limit"]; mv1 != nil {
+		n2, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Limit"})
+		}
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
+		}
+		x.Limit = int32(i3)
+	}
+	if mv5 := m["Marker"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["KeyId"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s8
+	}
+	if mv9 := m["GrantId"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GrantId"})
+		}
+		x.GrantId = s10
+	}
+	if mv11 := m["GranteePrincipal"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GranteePrincipal"})
+		}
+		x.GranteePrincipal = s12
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListGrantsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Grants\":"...)
+		if x.Grants == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Grants {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Grants[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = wireAppendString(b, x.NextMarker)
+	}
+	{
+		b = append(b, ",\"Truncated\":"...)
+		b = strconv.AppendBool(b, x.Truncated)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListGrantsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListGrantsResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Grants"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Grants"})
+		}
+		s3 := make([]GrantListEntry, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Grants"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Grants = s3
+	}
+	if mv6 := m["NextMarker"]; mv6 != nil {
+		s7, ok := mv6.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextMarker"})
+		}
+		x.NextMarker = s7
+	}
+	if mv8 := m["Truncated"]; mv8 != nil {
+		s9, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "Truncated"})
+		}
+		x.Truncated = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListKeyPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.Limit != 0 {
+		b = append(b, ",\"Limit\":"...)
+		b = strconv.AppendInt(b, int64(x.Limit), 10)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListKeyPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListKeyPoliciesRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["Limit"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Limit"})
+		}
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
+		}
+		x.Limit = int32(i5)
+	}
+	if mv7 := m["Marker"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListKeyPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyNames\":"...)
+		if x.PolicyNames == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.PolicyNames {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.PolicyNames[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = wireAppendString(b, x.NextMarker)
+	}
+	{
+		b = append(b, ",\"Truncated\":"...)
+		b = strconv.AppendBool(b, x.Truncated)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListKeyPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListKeyPoliciesResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyNames"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "PolicyNames"})
+		}
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			s6, ok := e5.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "PolicyNames"}, wireSeg{index: i4 + 1})
+			}
+			s3[i4] = s6
+		}
+		x.PolicyNames = s3
+	}
+	if mv7 := m["NextMarker"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextMarker"})
+		}
+		x.NextMarker = s8
+	}
+	if mv9 := m["Truncated"]; mv9 != nil {
+		s10, ok := mv9.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "Truncated"})
+		}
+		x.Truncated = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListKeyRotationsRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.IncludeKeyMaterial != "" {
+		b = append(b, ",\"IncludeKeyMaterial\":"...)
+		b = wireAppendString(b, x.IncludeKeyMaterial)
+	}
+	if x.Limit != 0 {
+		b = append(b, ",\"Limit\":"...)
+		b = strconv.AppendInt(b, int64(x.Limit), 10)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListKeyRotationsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListKeyRotationsRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["IncludeKeyMaterial"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "IncludeKeyMaterial"})
+		}
+		x.IncludeKeyMaterial = s4
+	}
+	if mv5 := m["Limit"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Limit"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
+		}
+		x.Limit = int32(i7)
+	}
+	if mv9 := m["Marker"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListKeyRotationsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Rotations\":"...)
+		if x.Rotations == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Rotations {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Rotations[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = wireAppendString(b, x.NextMarker)
+	}
+	{
+		b = append(b, ",\"Truncated\":"...)
+		b = strconv.AppendBool(b, x.Truncated)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListKeyRotationsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListKeyRotationsResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Rotations"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Rotations"})
+		}
+		s3 := make([]RotationsListEntry, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Rotations"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Rotations = s3
+	}
+	if mv6 := m["NextMarker"]; mv6 != nil {
+		s7, ok := mv6.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextMarker"})
+		}
+		x.NextMarker = s7
+	}
+	if mv8 := m["Truncated"]; mv8 != nil {
+		s9, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "Truncated"})
+		}
+		x.Truncated = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListKeysRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Limit != 0 {
+		b = append(b, ",\"Limit\":"...)
+		b = strconv.AppendInt(b, int64(x.Limit), 10)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListKeysRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListKeysRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Limit"]; mv1 != nil {
+		n2, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Limit"})
+		}
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
+		}
+		x.Limit = int32(i3)
+	}
+	if mv5 := m["Marker"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListKeysResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Keys\":"...)
+		if x.Keys == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Keys {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Keys[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = wireAppendString(b, x.NextMarker)
+	}
+	{
+		b = append(b, ",\"Truncated\":"...)
+		b = strconv.AppendBool(b, x.Truncated)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListKeysResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListKeysResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Keys"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Keys"})
+		}
+		s3 := make([]KeyListEntry, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Keys"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Keys = s3
+	}
+	if mv6 := m["NextMarker"]; mv6 != nil {
+		s7, ok := mv6.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextMarker"})
+		}
+		x.NextMarker = s7
+	}
+	if mv8 := m["Truncated"]; mv8 != nil {
+		s9, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "Truncated"})
+		}
+		x.Truncated = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListResourceTagsRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.Limit != 0 {
+		b = append(b, ",\"Limit\":"...)
+		b = strconv.AppendInt(b, int64(x.Limit), 10)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListResourceTagsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListResourceTagsRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["Limit"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Limit"})
+		}
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
+		}
+		x.Limit = int32(i5)
+	}
+	if mv7 := m["Marker"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListResourceTagsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = wireAppendString(b, x.NextMarker)
+	}
+	{
+		b = append(b, ",\"Truncated\":"...)
+		b = strconv.AppendBool(b, x.Truncated)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListResourceTagsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListResourceTagsResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Tags"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s3 := make([]Tag, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Tags = s3
+	}
+	if mv6 := m["NextMarker"]; mv6 != nil {
+		s7, ok := mv6.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextMarker"})
+		}
+		x.NextMarker = s7
+	}
+	if mv8 := m["Truncated"]; mv8 != nil {
+		s9, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "Truncated"})
+		}
+		x.Truncated = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListRetirableGrantsRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Limit != 0 {
+		b = append(b, ",\"Limit\":"...)
+		b = strconv.AppendInt(b, int64(x.Limit), 10)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.RetiringPrincipal != "" {
+		b = append(b, ",\"RetiringPrincipal\":"...)
+		b = wireAppendString(b, x.RetiringPrincipal)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListRetirableGrantsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListRetirableGrantsRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Limit"]; mv1 != nil {
+		n2, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Limit"})
+		}
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
+		}
+		x.Limit = int32(i3)
+	}
+	if mv5 := m["Marker"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["RetiringPrincipal"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RetiringPrincipal"})
+		}
+		x.RetiringPrincipal = s8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *MultiRegionConfiguration) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.MultiRegionKeyType != "" {
+		b = append(b, ",\"MultiRegionKeyType\":"...)
+		b = wireAppendString(b, x.MultiRegionKeyType)
+	}
+	if x.PrimaryKey != nil {
+		b = append(b, ",\"PrimaryKey\":"...)
+		{
+			if b, err = x.PrimaryKey.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(x.ReplicaKeys) != 0 {
+		b = append(b, ",\"ReplicaKeys\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.ReplicaKeys {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ReplicaKeys[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *MultiRegionConfiguration) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *MultiRegionConfiguration) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["MultiRegionKeyType"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "MultiRegionKeyType"})
+		}
+		x.MultiRegionKeyType = s2
+	}
+	if mv3 := m["PrimaryKey"]; mv3 != nil {
+		ptr4 := new(MultiRegionKey)
+		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+			return wireWrap(err, wireSeg{name: "PrimaryKey"})
+		}
+		x.PrimaryKey = ptr4
+	}
+	if mv5 := m["ReplicaKeys"]; mv5 != nil {
+		l6, ok := mv5.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ReplicaKeys"})
+		}
+		s7 := make([]MultiRegionKey, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			if err := (&s7[i8]).bindWire(e9); err != nil {
+				return wireWrap(err, wireSeg{name: "ReplicaKeys"}, wireSeg{index: i8 + 1})
+			}
+		}
+		x.ReplicaKeys = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *MultiRegionKey) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Arn != "" {
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if x.Region != "" {
+		b = append(b, ",\"Region\":"...)
+		b = wireAppendString(b, x.Region)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *MultiRegionKey) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *MultiRegionKey) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Arn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Arn"})
+		}
+		x.Arn = s2
+	}
+	if mv3 := m["Region"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Region"})
+		}
+		x.Region = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutKeyPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if x.Policy != "" {
+		b = append(b, ",\"Policy\":"...)
+		b = wireAppendString(b, x.Policy)
+	}
+	if x.BypassPolicyLockoutSafetyCheck {
+		b = append(b, ",\"BypassPolicyLockoutSafetyCheck\":"...)
+		b = strconv.AppendBool(b, x.BypassPolicyLockoutSafetyCheck)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutKeyPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PutKeyPolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+		}
+		x.PolicyName = s4
+	}
+	if mv5 := m["Policy"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Policy"})
+		}
+		x.Policy = s6
+	}
+	if mv7 := m["BypassPolicyLockoutSafetyCheck"]; mv7 != nil {
+		s8, ok := mv7.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "BypassPolicyLockoutSafetyCheck"})
+		}
+		x.BypassPolicyLockoutSafetyCheck = s8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ReEncryptRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if len(x.CiphertextBlob) != 0 {
+		b = append(b, ",\"CiphertextBlob\":"...)
+		{
+			b = wireAppendBytes(b, x.CiphertextBlob)
+		}
+	}
+	if len(x.SourceEncryptionContext) != 0 {
+		b = append(b, ",\"SourceEncryptionContext\":"...)
+		{
+			keys1 := make([]string, 0, len(x.SourceEncryptionContext))
+			for k2 := range x.SourceEncryptionContext {
+				keys1 = append(keys1, k2)
+			}
+			slices.Sort(keys1)
+			b = append(b, '{')
+			for e3, k2 := range keys1 {
+				if e3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k2)
+				b = append(b, ':')
+				v4 := x.SourceEncryptionContext[k2]
+				b = wireAppendString(b, v4)
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.SourceKeyId != "" {
+		b = append(b, ",\"SourceKeyId\":"...)
+		b = wireAppendString(b, x.SourceKeyId)
+	}
+	if x.DestinationKeyId != "" {
+		b = append(b, ",\"DestinationKeyId\":"...)
+		b = wireAppendString(b, x.DestinationKeyId)
+	}
+	if len(x.DestinationEncryptionContext) != 0 {
+		b = append(b, ",\"DestinationEncryptionContext\":"...)
+		{
+			keys5 := make([]string, 0, len(x.DestinationEncryptionContext))
+			for k6 := range x.DestinationEncryptionContext {
+				keys5 = append(keys5, k6)
+			}
+			slices.Sort(keys5)
+			b = append(b, '{')
+			for e7, k6 := range keys5 {
+				if e7 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k6)
+				b = append(b, ':')
+				v8 := x.DestinationEncryptionContext[k6]
+				b = wireAppendString(b, v8)
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.SourceEncryptionAlgorithm != "" {
+		b = append(b, ",\"SourceEncryptionAlgorithm\":"...)
+		b = wireAppendString(b, x.SourceEncryptionAlgorithm)
+	}
+	if x.DestinationEncryptionAlgorithm != "" {
+		b = append(b, ",\"DestinationEncryptionAlgorithm\":"...)
+		b = wireAppendString(b, x.DestinationEncryptionAlgorithm)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		{
+			b = append(b, '[')
+			for i9 := range x.GrantTokens {
+				if i9 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i9])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(x.DryRunModifiers) != 0 {
+		b = append(b, ",\"DryRunModifiers\":"...)
+		{
+			b = append(b, '[')
+			for i10 := range x.DryRunModifiers {
+				if i10 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.DryRunModifiers[i10])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ReEncryptRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ReEncryptRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["CiphertextBlob"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextBlob"})
+		}
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextBlob"})
+		}
+		x.CiphertextBlob = d3
+	}
+	if mv5 := m["SourceEncryptionContext"]; mv5 != nil {
+		m6, ok := mv5.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "SourceEncryptionContext"})
+		}
+		out7 := make(map[string]string, len(m6))
+		for k8, e9 := range m6 {
+			var ev10 string
+			if e9 != nil {
+				s11, ok := e9.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "SourceEncryptionContext"}, wireSeg{index: -1})
+				}
+				ev10 = s11
+			}
+			out7[k8] = ev10
+		}
+		x.SourceEncryptionContext = out7
+	}
+	if mv12 := m["SourceKeyId"]; mv12 != nil {
+		s13, ok := mv12.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SourceKeyId"})
+		}
+		x.SourceKeyId = s13
+	}
+	if mv14 := m["DestinationKeyId"]; mv14 != nil {
+		s15, ok := mv14.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "DestinationKeyId"})
+		}
+		x.DestinationKeyId = s15
+	}
+	if mv16 := m["DestinationEncryptionContext"]; mv16 != nil {
+		m17, ok := mv16.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "DestinationEncryptionContext"})
+		}
+		out18 := make(map[string]string, len(m17))
+		for k19, e20 := range m17 {
+			var ev21 string
+			if e20 != nil {
+				s22, ok := e20.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "DestinationEncryptionContext"}, wireSeg{index: -1})
+				}
+				ev21 = s22
+			}
+			out18[k19] = ev21
+		}
+		x.DestinationEncryptionContext = out18
+	}
+	if mv23 := m["SourceEncryptionAlgorithm"]; mv23 != nil {
+		s24, ok := mv23.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SourceEncryptionAlgorithm"})
+		}
+		x.SourceEncryptionAlgorithm = s24
+	}
+	if mv25 := m["DestinationEncryptionAlgorithm"]; mv25 != nil {
+		s26, ok := mv25.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "DestinationEncryptionAlgorithm"})
+		}
+		x.DestinationEncryptionAlgorithm = s26
+	}
+	if mv27 := m["GrantTokens"]; mv27 != nil {
+		l28, ok := mv27.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+		}
+		s29 := make([]string, len(l28))
+		for i30, e31 := range l28 {
+			if e31 == nil {
+				continue
+			}
+			s32, ok := e31.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i30 + 1})
+			}
+			s29[i30] = s32
+		}
+		x.GrantTokens = s29
+	}
+	if mv33 := m["DryRun"]; mv33 != nil {
+		s34, ok := mv33.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+		}
+		x.DryRun = s34
+	}
+	if mv35 := m["DryRunModifiers"]; mv35 != nil {
+		l36, ok := mv35.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "DryRunModifiers"})
+		}
+		s37 := make([]string, len(l36))
+		for i38, e39 := range l36 {
+			if e39 == nil {
+				continue
+			}
+			s40, ok := e39.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "DryRunModifiers"}, wireSeg{index: i38 + 1})
+			}
+			s37[i38] = s40
+		}
+		x.DryRunModifiers = s37
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ReEncryptResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"CiphertextBlob\":"...)
+		if x.CiphertextBlob == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendBytes(b, x.CiphertextBlob)
+		}
+	}
+	{
+		b = append(b, ",\"SourceKeyId\":"...)
+		b = wireAppendString(b, x.SourceKeyId)
+	}
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	{
+		b = append(b, ",\"SourceEncryptionAlgorithm\":"...)
+		b = wireAppendString(b, x.SourceEncryptionAlgorithm)
+	}
+	{
+		b = append(b, ",\"DestinationEncryptionAlgorithm\":"...)
+		b = wireAppendString(b, x.DestinationEncryptionAlgorithm)
+	}
+	if x.SourceKeyMaterialId != "" {
+		b = append(b, ",\"SourceKeyMaterialId\":"...)
+		b = wireAppendString(b, x.SourceKeyMaterialId)
+	}
+	if x.DestinationKeyMaterialId != "" {
+		b = append(b, ",\"DestinationKeyMaterialId\":"...)
+		b = wireAppendString(b, x.DestinationKeyMaterialId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ReEncryptResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ReEncryptResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["CiphertextBlob"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "CiphertextBlob"})
+		}
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextBlob"})
+		}
+		x.CiphertextBlob = d3
+	}
+	if mv5 := m["SourceKeyId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SourceKeyId"})
+		}
+		x.SourceKeyId = s6
+	}
+	if mv7 := m["KeyId"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s8
+	}
+	if mv9 := m["SourceEncryptionAlgorithm"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SourceEncryptionAlgorithm"})
+		}
+		x.SourceEncryptionAlgorithm = s10
+	}
+	if mv11 := m["DestinationEncryptionAlgorithm"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "DestinationEncryptionAlgorithm"})
+		}
+		x.DestinationEncryptionAlgorithm = s12
+	}
+	if mv13 := m["SourceKeyMaterialId"]; mv13 != nil {
+		s14, ok := mv13.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SourceKeyMaterialId"})
+		}
+		x.SourceKeyMaterialId = s14
+	}
+	if mv15 := m["DestinationKeyMaterialId"]; mv15 != nil {
+		s16, ok := mv15.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "DestinationKeyMaterialId"})
+		}
+		x.DestinationKeyMaterialId = s16
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RecipientInfo) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyEncryptionAlgorithm != "" {
+		b = append(b, ",\"KeyEncryptionAlgorithm\":"...)
+		b = wireAppendString(b, x.KeyEncryptionAlgorithm)
+	}
+	if len(x.AttestationDocument) != 0 {
+		b = append(b, ",\"AttestationDocument\":"...)
+		{
+			b = wireAppendBytes(b, x.AttestationDocument)
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RecipientInfo) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RecipientInfo) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyEncryptionAlgorithm"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyEncryptionAlgorithm"})
+		}
+		x.KeyEncryptionAlgorithm = s2
+	}
+	if mv3 := m["AttestationDocument"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "AttestationDocument"})
+		}
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "AttestationDocument"})
+		}
+		x.AttestationDocument = d5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ReplicateKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.ReplicaRegion != "" {
+		b = append(b, ",\"ReplicaRegion\":"...)
+		b = wireAppendString(b, x.ReplicaRegion)
+	}
+	if x.Policy != "" {
+		b = append(b, ",\"Policy\":"...)
+		b = wireAppendString(b, x.Policy)
+	}
+	if x.BypassPolicyLockoutSafetyCheck {
+		b = append(b, ",\"BypassPolicyLockoutSafetyCheck\":"...)
+		b = strconv.AppendBool(b, x.BypassPolicyLockoutSafetyCheck)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ReplicateKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ReplicateKeyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["ReplicaRegion"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ReplicaRegion"})
+		}
+		x.ReplicaRegion = s4
+	}
+	if mv5 := m["Policy"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Policy"})
+		}
+		x.Policy = s6
+	}
+	if mv7 := m["BypassPolicyLockoutSafetyCheck"]; mv7 != nil {
+		s8, ok := mv7.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "BypassPolicyLockoutSafetyCheck"})
+		}
+		x.BypassPolicyLockoutSafetyCheck = s8
+	}
+	if mv9 := m["Description"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		x.Description = s10
+	}
+	if mv11 := m["Tags"]; mv11 != nil {
+		l12, ok := mv11.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s13 := make([]Tag, len(l12))
+		for i14, e15 := range l12 {
+			if e15 == nil {
+				continue
+			}
+			if err := (&s13[i14]).bindWire(e15); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i14 + 1})
+			}
+		}
+		x.Tags = s13
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ReplicateKeyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.ReplicaKeyMetadata != nil {
+		b = append(b, ",\"ReplicaKeyMetadata\":"...)
+		{
+			if b, err = x.ReplicaKeyMetadata.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.ReplicaPolicy != "" {
+		b = append(b, ",\"ReplicaPolicy\":"...)
+		b = wireAppendString(b, x.ReplicaPolicy)
+	}
+	if len(x.ReplicaTags) != 0 {
+		b = append(b, ",\"ReplicaTags\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.ReplicaTags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ReplicaTags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ReplicateKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ReplicateKeyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ReplicaKeyMetadata"]; mv1 != nil {
+		ptr2 := new(KeyMetadata)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "ReplicaKeyMetadata"})
+		}
+		x.ReplicaKeyMetadata = ptr2
+	}
+	if mv3 := m["ReplicaPolicy"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ReplicaPolicy"})
+		}
+		x.ReplicaPolicy = s4
+	}
+	if mv5 := m["ReplicaTags"]; mv5 != nil {
+		l6, ok := mv5.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ReplicaTags"})
+		}
+		s7 := make([]Tag, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			if err := (&s7[i8]).bindWire(e9); err != nil {
+				return wireWrap(err, wireSeg{name: "ReplicaTags"}, wireSeg{index: i8 + 1})
+			}
+		}
+		x.ReplicaTags = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RetireGrantRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.GrantToken != "" {
+		b = append(b, ",\"GrantToken\":"...)
+		b = wireAppendString(b, x.GrantToken)
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.GrantId != "" {
+		b = append(b, ",\"GrantId\":"...)
+		b = wireAppendString(b, x.GrantId)
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RetireGrantRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RetireGrantRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["GrantToken"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GrantToken"})
+		}
+		x.GrantToken = s2
+	}
+	if mv3 := m["KeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s4
+	}
+	if mv5 := m["GrantId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GrantId"})
+		}
+		x.GrantId = s6
+	}
+	if mv7 := m["DryRun"]; mv7 != nil {
+		s8, ok := mv7.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+		}
+		x.DryRun = s8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RevokeGrantRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.GrantId != "" {
+		b = append(b, ",\"GrantId\":"...)
+		b = wireAppendString(b, x.GrantId)
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RevokeGrantRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RevokeGrantRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["GrantId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GrantId"})
+		}
+		x.GrantId = s4
+	}
+	if mv5 := m["DryRun"]; mv5 != nil {
+		s6, ok := mv5.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+		}
+		x.DryRun = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RotateKeyOnDemandRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RotateKeyOnDemandRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RotateKeyOnDemandRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RotateKeyOnDemandResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RotateKeyOnDemandResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RotateKeyOnDemandResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RotationsListEntry) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	{
+		b = append(b, ",\"KeyMaterialId\":"...)
+		b = wireAppendString(b, x.KeyMaterialId)
+	}
+	if x.KeyMaterialDescription != "" {
+		b = append(b, ",\"KeyMaterialDescription\":"...)
+		b = wireAppendString(b, x.KeyMaterialDescription)
+	}
+	if x.ImportState != "" {
+		b = append(b, ",\"ImportState\":"...)
+		b = wireAppendString(b, x.ImportState)
+	}
+	{
+		b = append(b, ",\"KeyMaterialState\":"...)
+		b = wireAppendString(b, x.KeyMaterialState)
+	}
+	if x.ExpirationModel != "" {
+		b = append(b, ",\"ExpirationModel\":"...)
+		b = wireAppendString(b, x.ExpirationModel)
+	}
+	if x.ValidTo != nil {
+		b = append(b, ",\"ValidTo\":"...)
+		{
+			b = wireAppendTime(b, (*x.ValidTo))
+		}
+	}
+	if x.RotationDate != nil {
+		b = append(b, ",\"RotationDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.RotationDate))
+		}
+	}
+	if x.RotationType != "" {
+		b = append(b, ",\"RotationType\":"...)
+		b = wireAppendString(b, x.RotationType)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RotationsListEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RotationsListEntry) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["KeyMaterialId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+		}
+		x.KeyMaterialId = s4
+	}
+	if mv5 := m["KeyMaterialDescription"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialDescription"})
+		}
+		x.KeyMaterialDescription = s6
+	}
+	if mv7 := m["ImportState"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ImportState"})
+		}
+		x.ImportState = s8
+	}
+	if mv9 := m["KeyMaterialState"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyMaterialState"})
+		}
+		x.KeyMaterialState = s10
+	}
+	if mv11 := m["ExpirationModel"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ExpirationModel"})
+		}
+		x.ExpirationModel = s12
+	}
+	if mv13 := m["ValidTo"]; mv13 != nil {
+		ptr14 := new(sealbox.Timestamp)
+		n15, ok := mv13.(json.Number)
+		if !ok || (&(*ptr14)).UnmarshalJSON([]byte(n15)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "ValidTo"})
+		}
+		x.ValidTo = ptr14
+	}
+	if mv16 := m["RotationDate"]; mv16 != nil {
+		ptr17 := new(sealbox.Timestamp)
+		n18, ok := mv16.(json.Number)
+		if !ok || (&(*ptr17)).UnmarshalJSON([]byte(n18)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "RotationDate"})
+		}
+		x.RotationDate = ptr17
+	}
+	if mv19 := m["RotationType"]; mv19 != nil {
+		s20, ok := mv19.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RotationType"})
+		}
+		x.RotationType = s20
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ScheduleKeyDeletionRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.PendingWindowInDays != 0 {
+		b = append(b, ",\"PendingWindowInDays\":"...)
+		b = strconv.AppendInt(b, int64(x.PendingWindowInDays), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ScheduleKeyDeletionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ScheduleKeyDeletionRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["PendingWindowInDays"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "PendingWindowInDays"})
+		}
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "PendingWindowInDays"})
+		}
+		x.PendingWindowInDays = int32(i5)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ScheduleKeyDeletionResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.DeletionDate != nil {
+		b = append(b, ",\"DeletionDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.DeletionDate))
+		}
+	}
+	{
+		b = append(b, ",\"KeyState\":"...)
+		b = wireAppendString(b, x.KeyState)
+	}
+	{
+		b = append(b, ",\"PendingWindowInDays\":"...)
+		b = strconv.AppendInt(b, int64(x.PendingWindowInDays), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ScheduleKeyDeletionResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ScheduleKeyDeletionResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["DeletionDate"]; mv3 != nil {
+		ptr4 := new(sealbox.Timestamp)
+		n5, ok := mv3.(json.Number)
+		if !ok || (&(*ptr4)).UnmarshalJSON([]byte(n5)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletionDate"})
+		}
+		x.DeletionDate = ptr4
+	}
+	if mv6 := m["KeyState"]; mv6 != nil {
+		s7, ok := mv6.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyState"})
+		}
+		x.KeyState = s7
+	}
+	if mv8 := m["PendingWindowInDays"]; mv8 != nil {
+		n9, ok := mv8.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "PendingWindowInDays"})
+		}
+		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
+		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "PendingWindowInDays"})
+		}
+		x.PendingWindowInDays = int32(i10)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SignRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.Message) != 0 {
+		b = append(b, ",\"Message\":"...)
+		{
+			b = wireAppendBytes(b, x.Message)
+		}
+	}
+	if x.MessageType != "" {
+		b = append(b, ",\"MessageType\":"...)
+		b = wireAppendString(b, x.MessageType)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.GrantTokens {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.SigningAlgorithm != "" {
+		b = append(b, ",\"SigningAlgorithm\":"...)
+		b = wireAppendString(b, x.SigningAlgorithm)
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SignRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *SignRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["Message"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "Message"})
+		}
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Message"})
+		}
+		x.Message = d5
+	}
+	if mv7 := m["MessageType"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "MessageType"})
+		}
+		x.MessageType = s8
+	}
+	if mv9 := m["GrantTokens"]; mv9 != nil {
+		l10, ok := mv9.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+		}
+		s11 := make([]string, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
+				continue
+			}
+			s14, ok := e13.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i12 + 1})
+			}
+			s11[i12] = s14
+		}
+		x.GrantTokens = s11
+	}
+	if mv15 := m["SigningAlgorithm"]; mv15 != nil {
+		s16, ok := mv15.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SigningAlgorithm"})
+		}
+		x.SigningAlgorithm = s16
+	}
+	if mv17 := m["DryRun"]; mv17 != nil {
+		s18, ok := mv17.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+		}
+		x.DryRun = s18
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SignResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.Signature) != 0 {
+		b = append(b, ",\"Signature\":"...)
+		{
+			b = wireAppendBytes(b, x.Signature)
+		}
+	}
+	if x.SigningAlgorithm != "" {
+		b = append(b, ",\"SigningAlgorithm\":"...)
+		b = wireAppendString(b, x.SigningAlgorithm)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SignResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *SignResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["Signature"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "Signature"})
+		}
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Signature"})
+		}
+		x.Signature = d5
+	}
+	if mv7 := m["SigningAlgorithm"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SigningAlgorithm"})
+		}
+		x.SigningAlgorithm = s8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"TagKey\":"...)
+		b = wireAppendString(b, x.TagKey)
+	}
+	{
+		b = append(b, ",\"TagValue\":"...)
+		b = wireAppendString(b, x.TagValue)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Tag) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["TagKey"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "TagKey"})
+		}
+		x.TagKey = s2
+	}
+	if mv3 := m["TagValue"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "TagValue"})
+		}
+		x.TagValue = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *TagResourceRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["Tags"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s5 := make([]Tag, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i6 + 1})
+			}
+		}
+		x.Tags = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.TagKeys) != 0 {
+		b = append(b, ",\"TagKeys\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.TagKeys {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.TagKeys[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UntagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UntagResourceRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["TagKeys"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "TagKeys"})
+		}
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			s8, ok := e7.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "TagKeys"}, wireSeg{index: i6 + 1})
+			}
+			s5[i6] = s8
+		}
+		x.TagKeys = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.AliasName != "" {
+		b = append(b, ",\"AliasName\":"...)
+		b = wireAppendString(b, x.AliasName)
+	}
+	if x.TargetKeyId != "" {
+		b = append(b, ",\"TargetKeyId\":"...)
+		b = wireAppendString(b, x.TargetKeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateAliasRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UpdateAliasRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["AliasName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AliasName"})
+		}
+		x.AliasName = s2
+	}
+	if mv3 := m["TargetKeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "TargetKeyId"})
+		}
+		x.TargetKeyId = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateKeyDescriptionRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateKeyDescriptionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UpdateKeyDescriptionRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["Description"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		x.Description = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdatePrimaryRegionRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.PrimaryRegion != "" {
+		b = append(b, ",\"PrimaryRegion\":"...)
+		b = wireAppendString(b, x.PrimaryRegion)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdatePrimaryRegionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UpdatePrimaryRegionRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["PrimaryRegion"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PrimaryRegion"})
+		}
+		x.PrimaryRegion = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *VerifyMacRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if len(x.Message) != 0 {
+		b = append(b, ",\"Message\":"...)
+		{
+			b = wireAppendBytes(b, x.Message)
+		}
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.MacAlgorithm != "" {
+		b = append(b, ",\"MacAlgorithm\":"...)
+		b = wireAppendString(b, x.MacAlgorithm)
+	}
+	if len(x.Mac) != 0 {
+		b = append(b, ",\"Mac\":"...)
+		{
+			b = wireAppendBytes(b, x.Mac)
+		}
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.GrantTokens {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *VerifyMacRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *VerifyMacRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Message"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "Message"})
+		}
+		d3, err4 := base64.StdEncoding.DecodeString(s2)
+		if err4 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Message"})
+		}
+		x.Message = d3
+	}
+	if mv5 := m["KeyId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s6
+	}
+	if mv7 := m["MacAlgorithm"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "MacAlgorithm"})
+		}
+		x.MacAlgorithm = s8
+	}
+	if mv9 := m["Mac"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "Mac"})
+		}
+		d11, err12 := base64.StdEncoding.DecodeString(s10)
+		if err12 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Mac"})
+		}
+		x.Mac = d11
+	}
+	if mv13 := m["GrantTokens"]; mv13 != nil {
+		l14, ok := mv13.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+		}
+		s15 := make([]string, len(l14))
+		for i16, e17 := range l14 {
+			if e17 == nil {
+				continue
+			}
+			s18, ok := e17.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i16 + 1})
+			}
+			s15[i16] = s18
+		}
+		x.GrantTokens = s15
+	}
+	if mv19 := m["DryRun"]; mv19 != nil {
+		s20, ok := mv19.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+		}
+		x.DryRun = s20
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *VerifyMacResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	{
+		b = append(b, ",\"MacValid\":"...)
+		b = strconv.AppendBool(b, x.MacValid)
+	}
+	{
+		b = append(b, ",\"MacAlgorithm\":"...)
+		b = wireAppendString(b, x.MacAlgorithm)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *VerifyMacResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *VerifyMacResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["MacValid"]; mv3 != nil {
+		s4, ok := mv3.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "MacValid"})
+		}
+		x.MacValid = s4
+	}
+	if mv5 := m["MacAlgorithm"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "MacAlgorithm"})
+		}
+		x.MacAlgorithm = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *VerifyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if len(x.Message) != 0 {
+		b = append(b, ",\"Message\":"...)
+		{
+			b = wireAppendBytes(b, x.Message)
+		}
+	}
+	if x.MessageType != "" {
+		b = append(b, ",\"MessageType\":"...)
+		b = wireAppendString(b, x.MessageType)
+	}
+	if len(x.Signature) != 0 {
+		b = append(b, ",\"Signature\":"...)
+		{
+			b = wireAppendBytes(b, x.Signature)
+		}
+	}
+	if x.SigningAlgorithm != "" {
+		b = append(b, ",\"SigningAlgorithm\":"...)
+		b = wireAppendString(b, x.SigningAlgorithm)
+	}
+	if len(x.GrantTokens) != 0 {
+		b = append(b, ",\"GrantTokens\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.GrantTokens {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.GrantTokens[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.DryRun {
+		b = append(b, ",\"DryRun\":"...)
+		b = strconv.AppendBool(b, x.DryRun)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *VerifyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *VerifyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["Message"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "Message"})
+		}
+		d5, err6 := base64.StdEncoding.DecodeString(s4)
+		if err6 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Message"})
+		}
+		x.Message = d5
+	}
+	if mv7 := m["MessageType"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "MessageType"})
+		}
+		x.MessageType = s8
+	}
+	if mv9 := m["Signature"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "Signature"})
+		}
+		d11, err12 := base64.StdEncoding.DecodeString(s10)
+		if err12 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Signature"})
+		}
+		x.Signature = d11
+	}
+	if mv13 := m["SigningAlgorithm"]; mv13 != nil {
+		s14, ok := mv13.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SigningAlgorithm"})
+		}
+		x.SigningAlgorithm = s14
+	}
+	if mv15 := m["GrantTokens"]; mv15 != nil {
+		l16, ok := mv15.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+		}
+		s17 := make([]string, len(l16))
+		for i18, e19 := range l16 {
+			if e19 == nil {
+				continue
+			}
+			s20, ok := e19.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i18 + 1})
+			}
+			s17[i18] = s20
+		}
+		x.GrantTokens = s17
+	}
+	if mv21 := m["DryRun"]; mv21 != nil {
+		s22, ok := mv21.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+		}
+		x.DryRun = s22
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *VerifyResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	{
+		b = append(b, ",\"SignatureValid\":"...)
+		b = strconv.AppendBool(b, x.SignatureValid)
+	}
+	{
+		b = append(b, ",\"SigningAlgorithm\":"...)
+		b = wireAppendString(b, x.SigningAlgorithm)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *VerifyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *VerifyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["KeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s2
+	}
+	if mv3 := m["SignatureValid"]; mv3 != nil {
+		s4, ok := mv3.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "SignatureValid"})
+		}
+		x.SignatureValid = s4
+	}
+	if mv5 := m["SigningAlgorithm"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SigningAlgorithm"})
+		}
+		x.SigningAlgorithm = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *XksKeyConfigurationType) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Id != "" {
+		b = append(b, ",\"Id\":"...)
+		b = wireAppendString(b, x.Id)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *XksKeyConfigurationType) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *XksKeyConfigurationType) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Id"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Id"})
+		}
+		x.Id = s2
+	}
+	return nil
+}
+
+// wireSeg is a step of the path to a bound value: a member, a list's
+// element (index, from 1) or a map's value (index -1).
+type wireSeg struct {
+	name  string
+	index int
+}
+
+// wireBindError is awsapi's bindError: a value without the Go type's
+// shape, at the path segs.
+type wireBindError struct {
+	segs []wireSeg
+	want string
+}
+
+func (e *wireBindError) Error() string {
+	return "Unexpected value type at '" + e.path() + "': expected " + e.want
+}
+
+// path is the path as awsapi's reflective binder spells it.
+func (e *wireBindError) path() string {
+	p := ""
+	for _, s := range e.segs {
+		switch {
+		case s.index > 0:
+			p += "." + strconv.Itoa(s.index)
+		case s.index < 0:
+			p += ".value"
+		case p == "":
+			p = s.name
+		default:
+			p += "." + s.name
+		}
+	}
+	return p
+}
+
+func wireBindErr(want string, segs ...wireSeg) error {
+	return &wireBindError{segs: segs, want: want}
+}
+
+// wireWrap puts segs, the path to a structure, before the path of err, an
+// error binding it.
+func wireWrap(err error, segs ...wireSeg) error {
+	e := err.(*wireBindError)
+	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
+	return e
+}
+
+// wireSafe marks the bytes a JSON string holds as they are: ASCII but
+// for the controls, the quote, the backslash and HTML's <, > and &
+// (encoding/json's htmlSafeSet).
+var wireSafe = func() (safe [256]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		safe[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return safe
+}()
+
+// wireAppendString is encoding/json's appendString with HTML escaping.
+func wireAppendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if wireSafe[s[i]] {
+			i++
+			continue
+		}
+		if b := s[i]; b < utf8.RuneSelf {
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// wireAppendFloat is encoding/json's float64 encoder.
+func wireAppendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
+func wireAppendBytes(b, data []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, data)
+	return append(b, '"')
+}
+
+// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
+// allocation: epoch seconds with millisecond precision.
+func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
+	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
 }

@@ -3,6 +3,13 @@
 package parameters
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
 	"github.com/sealbox/sealbox"
 )
 
@@ -211,4 +218,2680 @@ type UnlabelParameterVersionRequest struct {
 type UnlabelParameterVersionResult struct {
 	RemovedLabels []string `json:"RemovedLabels"`
 	InvalidLabels []string `json:"InvalidLabels"`
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AddTagsToResourceRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.ResourceType != "" {
+		b = append(b, ",\"ResourceType\":"...)
+		b = wireAppendString(b, x.ResourceType)
+	}
+	if x.ResourceId != "" {
+		b = append(b, ",\"ResourceId\":"...)
+		b = wireAppendString(b, x.ResourceId)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AddTagsToResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AddTagsToResourceRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ResourceType"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ResourceType"})
+		}
+		x.ResourceType = s2
+	}
+	if mv3 := m["ResourceId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ResourceId"})
+		}
+		x.ResourceId = s4
+	}
+	if mv5 := m["Tags"]; mv5 != nil {
+		l6, ok := mv5.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s7 := make([]Tag, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			if err := (&s7[i8]).bindWire(e9); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i8 + 1})
+			}
+		}
+		x.Tags = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AddTagsToResourceResult) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AddTagsToResourceResult) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AddTagsToResourceResult) bindWire(v any) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wireBindErr("an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteParameterRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteParameterRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteParameterRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteParameterResult) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteParameterResult) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteParameterResult) bindWire(v any) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wireBindErr("an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteParametersRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if len(x.Names) != 0 {
+		b = append(b, ",\"Names\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Names {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Names[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteParametersRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteParametersRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Names"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Names"})
+		}
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			s6, ok := e5.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "Names"}, wireSeg{index: i4 + 1})
+			}
+			s3[i4] = s6
+		}
+		x.Names = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteParametersResult) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"DeletedParameters\":"...)
+		if x.DeletedParameters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.DeletedParameters {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.DeletedParameters[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"InvalidParameters\":"...)
+		if x.InvalidParameters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.InvalidParameters {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.InvalidParameters[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteParametersResult) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteParametersResult) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["DeletedParameters"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "DeletedParameters"})
+		}
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			s6, ok := e5.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "DeletedParameters"}, wireSeg{index: i4 + 1})
+			}
+			s3[i4] = s6
+		}
+		x.DeletedParameters = s3
+	}
+	if mv7 := m["InvalidParameters"]; mv7 != nil {
+		l8, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "InvalidParameters"})
+		}
+		s9 := make([]string, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
+				continue
+			}
+			s12, ok := e11.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "InvalidParameters"}, wireSeg{index: i10 + 1})
+			}
+			s9[i10] = s12
+		}
+		x.InvalidParameters = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DescribeParametersRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if len(x.Filters) != 0 {
+		b = append(b, ",\"Filters\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Filters {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Filters[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.ParameterFilters) != 0 {
+		b = append(b, ",\"ParameterFilters\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.ParameterFilters {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ParameterFilters[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.MaxResults != 0 {
+		b = append(b, ",\"MaxResults\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxResults), 10)
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if x.Shared {
+		b = append(b, ",\"Shared\":"...)
+		b = strconv.AppendBool(b, x.Shared)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DescribeParametersRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DescribeParametersRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Filters"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Filters"})
+		}
+		s3 := make([]ParametersFilter, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Filters"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Filters = s3
+	}
+	if mv6 := m["ParameterFilters"]; mv6 != nil {
+		l7, ok := mv6.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ParameterFilters"})
+		}
+		s8 := make([]ParameterStringFilter, len(l7))
+		for i9, e10 := range l7 {
+			if e10 == nil {
+				continue
+			}
+			if err := (&s8[i9]).bindWire(e10); err != nil {
+				return wireWrap(err, wireSeg{name: "ParameterFilters"}, wireSeg{index: i9 + 1})
+			}
+		}
+		x.ParameterFilters = s8
+	}
+	if mv11 := m["MaxResults"]; mv11 != nil {
+		n12, ok := mv11.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxResults"})
+		}
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxResults"})
+		}
+		x.MaxResults = int32(i13)
+	}
+	if mv15 := m["NextToken"]; mv15 != nil {
+		s16, ok := mv15.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
+		}
+		x.NextToken = s16
+	}
+	if mv17 := m["Shared"]; mv17 != nil {
+		s18, ok := mv17.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "Shared"})
+		}
+		x.Shared = s18
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DescribeParametersResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Parameters\":"...)
+		if x.Parameters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Parameters {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Parameters[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DescribeParametersResult) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DescribeParametersResult) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Parameters"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Parameters"})
+		}
+		s3 := make([]ParameterMetadata, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Parameters"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Parameters = s3
+	}
+	if mv6 := m["NextToken"]; mv6 != nil {
+		s7, ok := mv6.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
+		}
+		x.NextToken = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParameterHistoryRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.WithDecryption {
+		b = append(b, ",\"WithDecryption\":"...)
+		b = strconv.AppendBool(b, x.WithDecryption)
+	}
+	if x.MaxResults != 0 {
+		b = append(b, ",\"MaxResults\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxResults), 10)
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParameterHistoryRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetParameterHistoryRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s2
+	}
+	if mv3 := m["WithDecryption"]; mv3 != nil {
+		s4, ok := mv3.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "WithDecryption"})
+		}
+		x.WithDecryption = s4
+	}
+	if mv5 := m["MaxResults"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxResults"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxResults"})
+		}
+		x.MaxResults = int32(i7)
+	}
+	if mv9 := m["NextToken"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
+		}
+		x.NextToken = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParameterHistoryResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Parameters\":"...)
+		if x.Parameters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Parameters {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Parameters[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParameterHistoryResult) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetParameterHistoryResult) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Parameters"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Parameters"})
+		}
+		s3 := make([]ParameterHistory, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Parameters"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Parameters = s3
+	}
+	if mv6 := m["NextToken"]; mv6 != nil {
+		s7, ok := mv6.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
+		}
+		x.NextToken = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParameterRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.WithDecryption {
+		b = append(b, ",\"WithDecryption\":"...)
+		b = strconv.AppendBool(b, x.WithDecryption)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParameterRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetParameterRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s2
+	}
+	if mv3 := m["WithDecryption"]; mv3 != nil {
+		s4, ok := mv3.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "WithDecryption"})
+		}
+		x.WithDecryption = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParameterResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Parameter\":"...)
+		if x.Parameter == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Parameter.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParameterResult) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetParameterResult) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Parameter"]; mv1 != nil {
+		ptr2 := new(Parameter)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Parameter"})
+		}
+		x.Parameter = ptr2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParametersByPathRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.Path != "" {
+		b = append(b, ",\"Path\":"...)
+		b = wireAppendString(b, x.Path)
+	}
+	if x.Recursive {
+		b = append(b, ",\"Recursive\":"...)
+		b = strconv.AppendBool(b, x.Recursive)
+	}
+	if len(x.ParameterFilters) != 0 {
+		b = append(b, ",\"ParameterFilters\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.ParameterFilters {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ParameterFilters[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.WithDecryption {
+		b = append(b, ",\"WithDecryption\":"...)
+		b = strconv.AppendBool(b, x.WithDecryption)
+	}
+	if x.MaxResults != 0 {
+		b = append(b, ",\"MaxResults\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxResults), 10)
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParametersByPathRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetParametersByPathRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Path"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Path"})
+		}
+		x.Path = s2
+	}
+	if mv3 := m["Recursive"]; mv3 != nil {
+		s4, ok := mv3.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "Recursive"})
+		}
+		x.Recursive = s4
+	}
+	if mv5 := m["ParameterFilters"]; mv5 != nil {
+		l6, ok := mv5.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ParameterFilters"})
+		}
+		s7 := make([]ParameterStringFilter, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			if err := (&s7[i8]).bindWire(e9); err != nil {
+				return wireWrap(err, wireSeg{name: "ParameterFilters"}, wireSeg{index: i8 + 1})
+			}
+		}
+		x.ParameterFilters = s7
+	}
+	if mv10 := m["WithDecryption"]; mv10 != nil {
+		s11, ok := mv10.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "WithDecryption"})
+		}
+		x.WithDecryption = s11
+	}
+	if mv12 := m["MaxResults"]; mv12 != nil {
+		n13, ok := mv12.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxResults"})
+		}
+		i14, err15 := strconv.ParseInt(string(n13), 10, 64)
+		if err15 != nil || i14 < math.MinInt32 || i14 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxResults"})
+		}
+		x.MaxResults = int32(i14)
+	}
+	if mv16 := m["NextToken"]; mv16 != nil {
+		s17, ok := mv16.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
+		}
+		x.NextToken = s17
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParametersByPathResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Parameters\":"...)
+		if x.Parameters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Parameters {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Parameters[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParametersByPathResult) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetParametersByPathResult) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Parameters"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Parameters"})
+		}
+		s3 := make([]Parameter, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Parameters"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Parameters = s3
+	}
+	if mv6 := m["NextToken"]; mv6 != nil {
+		s7, ok := mv6.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
+		}
+		x.NextToken = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParametersRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if len(x.Names) != 0 {
+		b = append(b, ",\"Names\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Names {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Names[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.WithDecryption {
+		b = append(b, ",\"WithDecryption\":"...)
+		b = strconv.AppendBool(b, x.WithDecryption)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParametersRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetParametersRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Names"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Names"})
+		}
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			s6, ok := e5.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "Names"}, wireSeg{index: i4 + 1})
+			}
+			s3[i4] = s6
+		}
+		x.Names = s3
+	}
+	if mv7 := m["WithDecryption"]; mv7 != nil {
+		s8, ok := mv7.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "WithDecryption"})
+		}
+		x.WithDecryption = s8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetParametersResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Parameters\":"...)
+		if x.Parameters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Parameters {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Parameters[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"InvalidParameters\":"...)
+		if x.InvalidParameters == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.InvalidParameters {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.InvalidParameters[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetParametersResult) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetParametersResult) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Parameters"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Parameters"})
+		}
+		s3 := make([]Parameter, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Parameters"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Parameters = s3
+	}
+	if mv6 := m["InvalidParameters"]; mv6 != nil {
+		l7, ok := mv6.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "InvalidParameters"})
+		}
+		s8 := make([]string, len(l7))
+		for i9, e10 := range l7 {
+			if e10 == nil {
+				continue
+			}
+			s11, ok := e10.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "InvalidParameters"}, wireSeg{index: i9 + 1})
+			}
+			s8[i9] = s11
+		}
+		x.InvalidParameters = s8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *LabelParameterVersionRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.ParameterVersion != nil {
+		b = append(b, ",\"ParameterVersion\":"...)
+		{
+			b = strconv.AppendInt(b, int64((*x.ParameterVersion)), 10)
+		}
+	}
+	if len(x.Labels) != 0 {
+		b = append(b, ",\"Labels\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Labels {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Labels[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *LabelParameterVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *LabelParameterVersionRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s2
+	}
+	if mv3 := m["ParameterVersion"]; mv3 != nil {
+		ptr4 := new(int64)
+		n5, ok := mv3.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "ParameterVersion"})
+		}
+		i6, err7 := strconv.ParseInt(string(n5), 10, 64)
+		if err7 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "ParameterVersion"})
+		}
+		(*ptr4) = int64(i6)
+		x.ParameterVersion = ptr4
+	}
+	if mv8 := m["Labels"]; mv8 != nil {
+		l9, ok := mv8.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Labels"})
+		}
+		s10 := make([]string, len(l9))
+		for i11, e12 := range l9 {
+			if e12 == nil {
+				continue
+			}
+			s13, ok := e12.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "Labels"}, wireSeg{index: i11 + 1})
+			}
+			s10[i11] = s13
+		}
+		x.Labels = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *LabelParameterVersionResult) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"InvalidLabels\":"...)
+		if x.InvalidLabels == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.InvalidLabels {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.InvalidLabels[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"ParameterVersion\":"...)
+		b = strconv.AppendInt(b, int64(x.ParameterVersion), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *LabelParameterVersionResult) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *LabelParameterVersionResult) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["InvalidLabels"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "InvalidLabels"})
+		}
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			s6, ok := e5.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "InvalidLabels"}, wireSeg{index: i4 + 1})
+			}
+			s3[i4] = s6
+		}
+		x.InvalidLabels = s3
+	}
+	if mv7 := m["ParameterVersion"]; mv7 != nil {
+		n8, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "ParameterVersion"})
+		}
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "ParameterVersion"})
+		}
+		x.ParameterVersion = int64(i9)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListTagsForResourceRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.ResourceType != "" {
+		b = append(b, ",\"ResourceType\":"...)
+		b = wireAppendString(b, x.ResourceType)
+	}
+	if x.ResourceId != "" {
+		b = append(b, ",\"ResourceId\":"...)
+		b = wireAppendString(b, x.ResourceId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListTagsForResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListTagsForResourceRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ResourceType"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ResourceType"})
+		}
+		x.ResourceType = s2
+	}
+	if mv3 := m["ResourceId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ResourceId"})
+		}
+		x.ResourceId = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListTagsForResourceResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"TagList\":"...)
+		if x.TagList == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.TagList {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.TagList[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListTagsForResourceResult) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListTagsForResourceResult) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["TagList"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "TagList"})
+		}
+		s3 := make([]Tag, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "TagList"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.TagList = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Parameter) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	{
+		b = append(b, ",\"Type\":"...)
+		b = wireAppendString(b, x.Type)
+	}
+	if x.Value != "" {
+		b = append(b, ",\"Value\":"...)
+		b = wireAppendString(b, x.Value)
+	}
+	{
+		b = append(b, ",\"Version\":"...)
+		b = strconv.AppendInt(b, int64(x.Version), 10)
+	}
+	if x.Selector != "" {
+		b = append(b, ",\"Selector\":"...)
+		b = wireAppendString(b, x.Selector)
+	}
+	if x.SourceResult != "" {
+		b = append(b, ",\"SourceResult\":"...)
+		b = wireAppendString(b, x.SourceResult)
+	}
+	if x.LastModifiedDate != nil {
+		b = append(b, ",\"LastModifiedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.LastModifiedDate))
+		}
+	}
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	if x.DataType != "" {
+		b = append(b, ",\"DataType\":"...)
+		b = wireAppendString(b, x.DataType)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Parameter) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Parameter) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s2
+	}
+	if mv3 := m["Type"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Type"})
+		}
+		x.Type = s4
+	}
+	if mv5 := m["Value"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Value"})
+		}
+		x.Value = s6
+	}
+	if mv7 := m["Version"]; mv7 != nil {
+		n8, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Version"})
+		}
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "Version"})
+		}
+		x.Version = int64(i9)
+	}
+	if mv11 := m["Selector"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Selector"})
+		}
+		x.Selector = s12
+	}
+	if mv13 := m["SourceResult"]; mv13 != nil {
+		s14, ok := mv13.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SourceResult"})
+		}
+		x.SourceResult = s14
+	}
+	if mv15 := m["LastModifiedDate"]; mv15 != nil {
+		ptr16 := new(sealbox.Timestamp)
+		n17, ok := mv15.(json.Number)
+		if !ok || (&(*ptr16)).UnmarshalJSON([]byte(n17)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastModifiedDate"})
+		}
+		x.LastModifiedDate = ptr16
+	}
+	if mv18 := m["ARN"]; mv18 != nil {
+		s19, ok := mv18.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s19
+	}
+	if mv20 := m["DataType"]; mv20 != nil {
+		s21, ok := mv20.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "DataType"})
+		}
+		x.DataType = s21
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ParameterHistory) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	{
+		b = append(b, ",\"Type\":"...)
+		b = wireAppendString(b, x.Type)
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.LastModifiedDate != nil {
+		b = append(b, ",\"LastModifiedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.LastModifiedDate))
+		}
+	}
+	if x.LastModifiedUser != "" {
+		b = append(b, ",\"LastModifiedUser\":"...)
+		b = wireAppendString(b, x.LastModifiedUser)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	{
+		b = append(b, ",\"Value\":"...)
+		b = wireAppendString(b, x.Value)
+	}
+	if x.AllowedPattern != "" {
+		b = append(b, ",\"AllowedPattern\":"...)
+		b = wireAppendString(b, x.AllowedPattern)
+	}
+	{
+		b = append(b, ",\"Version\":"...)
+		b = strconv.AppendInt(b, int64(x.Version), 10)
+	}
+	{
+		b = append(b, ",\"Labels\":"...)
+		if x.Labels == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Labels {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Labels[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"Tier\":"...)
+		b = wireAppendString(b, x.Tier)
+	}
+	{
+		b = append(b, ",\"Policies\":"...)
+		if x.Policies == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.Policies {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Policies[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"DataType\":"...)
+		b = wireAppendString(b, x.DataType)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ParameterHistory) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ParameterHistory) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s2
+	}
+	if mv3 := m["Type"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Type"})
+		}
+		x.Type = s4
+	}
+	if mv5 := m["KeyId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s6
+	}
+	if mv7 := m["LastModifiedDate"]; mv7 != nil {
+		ptr8 := new(sealbox.Timestamp)
+		n9, ok := mv7.(json.Number)
+		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastModifiedDate"})
+		}
+		x.LastModifiedDate = ptr8
+	}
+	if mv10 := m["LastModifiedUser"]; mv10 != nil {
+		s11, ok := mv10.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "LastModifiedUser"})
+		}
+		x.LastModifiedUser = s11
+	}
+	if mv12 := m["Description"]; mv12 != nil {
+		s13, ok := mv12.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		x.Description = s13
+	}
+	if mv14 := m["Value"]; mv14 != nil {
+		s15, ok := mv14.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Value"})
+		}
+		x.Value = s15
+	}
+	if mv16 := m["AllowedPattern"]; mv16 != nil {
+		s17, ok := mv16.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AllowedPattern"})
+		}
+		x.AllowedPattern = s17
+	}
+	if mv18 := m["Version"]; mv18 != nil {
+		n19, ok := mv18.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Version"})
+		}
+		i20, err21 := strconv.ParseInt(string(n19), 10, 64)
+		if err21 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "Version"})
+		}
+		x.Version = int64(i20)
+	}
+	if mv22 := m["Labels"]; mv22 != nil {
+		l23, ok := mv22.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Labels"})
+		}
+		s24 := make([]string, len(l23))
+		for i25, e26 := range l23 {
+			if e26 == nil {
+				continue
+			}
+			s27, ok := e26.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "Labels"}, wireSeg{index: i25 + 1})
+			}
+			s24[i25] = s27
+		}
+		x.Labels = s24
+	}
+	if mv28 := m["Tier"]; mv28 != nil {
+		s29, ok := mv28.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Tier"})
+		}
+		x.Tier = s29
+	}
+	if mv30 := m["Policies"]; mv30 != nil {
+		l31, ok := mv30.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Policies"})
+		}
+		s32 := make([]ParameterInlinePolicy, len(l31))
+		for i33, e34 := range l31 {
+			if e34 == nil {
+				continue
+			}
+			if err := (&s32[i33]).bindWire(e34); err != nil {
+				return wireWrap(err, wireSeg{name: "Policies"}, wireSeg{index: i33 + 1})
+			}
+		}
+		x.Policies = s32
+	}
+	if mv35 := m["DataType"]; mv35 != nil {
+		s36, ok := mv35.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "DataType"})
+		}
+		x.DataType = s36
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ParameterInlinePolicy) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyText\":"...)
+		b = wireAppendString(b, x.PolicyText)
+	}
+	{
+		b = append(b, ",\"PolicyType\":"...)
+		b = wireAppendString(b, x.PolicyType)
+	}
+	{
+		b = append(b, ",\"PolicyStatus\":"...)
+		b = wireAppendString(b, x.PolicyStatus)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ParameterInlinePolicy) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ParameterInlinePolicy) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyText"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyText"})
+		}
+		x.PolicyText = s2
+	}
+	if mv3 := m["PolicyType"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyType"})
+		}
+		x.PolicyType = s4
+	}
+	if mv5 := m["PolicyStatus"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyStatus"})
+		}
+		x.PolicyStatus = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ParameterMetadata) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Type\":"...)
+		b = wireAppendString(b, x.Type)
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.LastModifiedDate != nil {
+		b = append(b, ",\"LastModifiedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.LastModifiedDate))
+		}
+	}
+	if x.LastModifiedUser != "" {
+		b = append(b, ",\"LastModifiedUser\":"...)
+		b = wireAppendString(b, x.LastModifiedUser)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if x.AllowedPattern != "" {
+		b = append(b, ",\"AllowedPattern\":"...)
+		b = wireAppendString(b, x.AllowedPattern)
+	}
+	{
+		b = append(b, ",\"Version\":"...)
+		b = strconv.AppendInt(b, int64(x.Version), 10)
+	}
+	{
+		b = append(b, ",\"Tier\":"...)
+		b = wireAppendString(b, x.Tier)
+	}
+	{
+		b = append(b, ",\"Policies\":"...)
+		if x.Policies == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Policies {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Policies[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"DataType\":"...)
+		b = wireAppendString(b, x.DataType)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ParameterMetadata) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ParameterMetadata) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s2
+	}
+	if mv3 := m["ARN"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s4
+	}
+	if mv5 := m["Type"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Type"})
+		}
+		x.Type = s6
+	}
+	if mv7 := m["KeyId"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s8
+	}
+	if mv9 := m["LastModifiedDate"]; mv9 != nil {
+		ptr10 := new(sealbox.Timestamp)
+		n11, ok := mv9.(json.Number)
+		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastModifiedDate"})
+		}
+		x.LastModifiedDate = ptr10
+	}
+	if mv12 := m["LastModifiedUser"]; mv12 != nil {
+		s13, ok := mv12.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "LastModifiedUser"})
+		}
+		x.LastModifiedUser = s13
+	}
+	if mv14 := m["Description"]; mv14 != nil {
+		s15, ok := mv14.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		x.Description = s15
+	}
+	if mv16 := m["AllowedPattern"]; mv16 != nil {
+		s17, ok := mv16.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AllowedPattern"})
+		}
+		x.AllowedPattern = s17
+	}
+	if mv18 := m["Version"]; mv18 != nil {
+		n19, ok := mv18.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Version"})
+		}
+		i20, err21 := strconv.ParseInt(string(n19), 10, 64)
+		if err21 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "Version"})
+		}
+		x.Version = int64(i20)
+	}
+	if mv22 := m["Tier"]; mv22 != nil {
+		s23, ok := mv22.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Tier"})
+		}
+		x.Tier = s23
+	}
+	if mv24 := m["Policies"]; mv24 != nil {
+		l25, ok := mv24.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Policies"})
+		}
+		s26 := make([]ParameterInlinePolicy, len(l25))
+		for i27, e28 := range l25 {
+			if e28 == nil {
+				continue
+			}
+			if err := (&s26[i27]).bindWire(e28); err != nil {
+				return wireWrap(err, wireSeg{name: "Policies"}, wireSeg{index: i27 + 1})
+			}
+		}
+		x.Policies = s26
+	}
+	if mv29 := m["DataType"]; mv29 != nil {
+		s30, ok := mv29.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "DataType"})
+		}
+		x.DataType = s30
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ParameterStringFilter) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Key != "" {
+		b = append(b, ",\"Key\":"...)
+		b = wireAppendString(b, x.Key)
+	}
+	if x.Option != "" {
+		b = append(b, ",\"Option\":"...)
+		b = wireAppendString(b, x.Option)
+	}
+	if len(x.Values) != 0 {
+		b = append(b, ",\"Values\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Values {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Values[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ParameterStringFilter) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ParameterStringFilter) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Key"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Key"})
+		}
+		x.Key = s2
+	}
+	if mv3 := m["Option"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Option"})
+		}
+		x.Option = s4
+	}
+	if mv5 := m["Values"]; mv5 != nil {
+		l6, ok := mv5.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Values"})
+		}
+		s7 := make([]string, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			s10, ok := e9.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "Values"}, wireSeg{index: i8 + 1})
+			}
+			s7[i8] = s10
+		}
+		x.Values = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ParametersFilter) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Key != "" {
+		b = append(b, ",\"Key\":"...)
+		b = wireAppendString(b, x.Key)
+	}
+	if len(x.Values) != 0 {
+		b = append(b, ",\"Values\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Values {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Values[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ParametersFilter) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ParametersFilter) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Key"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Key"})
+		}
+		x.Key = s2
+	}
+	if mv3 := m["Values"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Values"})
+		}
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			s8, ok := e7.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "Values"}, wireSeg{index: i6 + 1})
+			}
+			s5[i6] = s8
+		}
+		x.Values = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutParameterRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.Description != nil {
+		b = append(b, ",\"Description\":"...)
+		{
+			b = wireAppendString(b, (*x.Description))
+		}
+	}
+	if x.Value != nil {
+		b = append(b, ",\"Value\":"...)
+		{
+			b = wireAppendString(b, (*x.Value))
+		}
+	}
+	if x.Type != "" {
+		b = append(b, ",\"Type\":"...)
+		b = wireAppendString(b, x.Type)
+	}
+	if x.KeyId != "" {
+		b = append(b, ",\"KeyId\":"...)
+		b = wireAppendString(b, x.KeyId)
+	}
+	if x.Overwrite {
+		b = append(b, ",\"Overwrite\":"...)
+		b = strconv.AppendBool(b, x.Overwrite)
+	}
+	if x.AllowedPattern != nil {
+		b = append(b, ",\"AllowedPattern\":"...)
+		{
+			b = wireAppendString(b, (*x.AllowedPattern))
+		}
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.Tier != "" {
+		b = append(b, ",\"Tier\":"...)
+		b = wireAppendString(b, x.Tier)
+	}
+	if x.Policies != nil {
+		b = append(b, ",\"Policies\":"...)
+		{
+			b = wireAppendString(b, (*x.Policies))
+		}
+	}
+	if x.DataType != "" {
+		b = append(b, ",\"DataType\":"...)
+		b = wireAppendString(b, x.DataType)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutParameterRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PutParameterRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s2
+	}
+	if mv3 := m["Description"]; mv3 != nil {
+		ptr4 := new(string)
+		s5, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		(*ptr4) = s5
+		x.Description = ptr4
+	}
+	if mv6 := m["Value"]; mv6 != nil {
+		ptr7 := new(string)
+		s8, ok := mv6.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Value"})
+		}
+		(*ptr7) = s8
+		x.Value = ptr7
+	}
+	if mv9 := m["Type"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Type"})
+		}
+		x.Type = s10
+	}
+	if mv11 := m["KeyId"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KeyId"})
+		}
+		x.KeyId = s12
+	}
+	if mv13 := m["Overwrite"]; mv13 != nil {
+		s14, ok := mv13.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "Overwrite"})
+		}
+		x.Overwrite = s14
+	}
+	if mv15 := m["AllowedPattern"]; mv15 != nil {
+		ptr16 := new(string)
+		s17, ok := mv15.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AllowedPattern"})
+		}
+		(*ptr16) = s17
+		x.AllowedPattern = ptr16
+	}
+	if mv18 := m["Tags"]; mv18 != nil {
+		l19, ok := mv18.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s20 := make([]Tag, len(l19))
+		for i21, e22 := range l19 {
+			if e22 == nil {
+				continue
+			}
+			if err := (&s20[i21]).bindWire(e22); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i21 + 1})
+			}
+		}
+		x.Tags = s20
+	}
+	if mv23 := m["Tier"]; mv23 != nil {
+		s24, ok := mv23.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Tier"})
+		}
+		x.Tier = s24
+	}
+	if mv25 := m["Policies"]; mv25 != nil {
+		ptr26 := new(string)
+		s27, ok := mv25.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Policies"})
+		}
+		(*ptr26) = s27
+		x.Policies = ptr26
+	}
+	if mv28 := m["DataType"]; mv28 != nil {
+		s29, ok := mv28.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "DataType"})
+		}
+		x.DataType = s29
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutParameterResult) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"Version\":"...)
+		b = strconv.AppendInt(b, int64(x.Version), 10)
+	}
+	{
+		b = append(b, ",\"Tier\":"...)
+		b = wireAppendString(b, x.Tier)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutParameterResult) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PutParameterResult) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Version"]; mv1 != nil {
+		n2, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Version"})
+		}
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "Version"})
+		}
+		x.Version = int64(i3)
+	}
+	if mv5 := m["Tier"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Tier"})
+		}
+		x.Tier = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RemoveTagsFromResourceRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.ResourceType != "" {
+		b = append(b, ",\"ResourceType\":"...)
+		b = wireAppendString(b, x.ResourceType)
+	}
+	if x.ResourceId != "" {
+		b = append(b, ",\"ResourceId\":"...)
+		b = wireAppendString(b, x.ResourceId)
+	}
+	if len(x.TagKeys) != 0 {
+		b = append(b, ",\"TagKeys\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.TagKeys {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.TagKeys[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RemoveTagsFromResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RemoveTagsFromResourceRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ResourceType"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ResourceType"})
+		}
+		x.ResourceType = s2
+	}
+	if mv3 := m["ResourceId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ResourceId"})
+		}
+		x.ResourceId = s4
+	}
+	if mv5 := m["TagKeys"]; mv5 != nil {
+		l6, ok := mv5.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "TagKeys"})
+		}
+		s7 := make([]string, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			s10, ok := e9.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "TagKeys"}, wireSeg{index: i8 + 1})
+			}
+			s7[i8] = s10
+		}
+		x.TagKeys = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RemoveTagsFromResourceResult) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RemoveTagsFromResourceResult) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RemoveTagsFromResourceResult) bindWire(v any) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wireBindErr("an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"Key\":"...)
+		b = wireAppendString(b, x.Key)
+	}
+	{
+		b = append(b, ",\"Value\":"...)
+		b = wireAppendString(b, x.Value)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Tag) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Key"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Key"})
+		}
+		x.Key = s2
+	}
+	if mv3 := m["Value"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Value"})
+		}
+		x.Value = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UnlabelParameterVersionRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.ParameterVersion != 0 {
+		b = append(b, ",\"ParameterVersion\":"...)
+		b = strconv.AppendInt(b, int64(x.ParameterVersion), 10)
+	}
+	if len(x.Labels) != 0 {
+		b = append(b, ",\"Labels\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Labels {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Labels[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UnlabelParameterVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UnlabelParameterVersionRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s2
+	}
+	if mv3 := m["ParameterVersion"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "ParameterVersion"})
+		}
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "ParameterVersion"})
+		}
+		x.ParameterVersion = int64(i5)
+	}
+	if mv7 := m["Labels"]; mv7 != nil {
+		l8, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Labels"})
+		}
+		s9 := make([]string, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
+				continue
+			}
+			s12, ok := e11.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "Labels"}, wireSeg{index: i10 + 1})
+			}
+			s9[i10] = s12
+		}
+		x.Labels = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UnlabelParameterVersionResult) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"RemovedLabels\":"...)
+		if x.RemovedLabels == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.RemovedLabels {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.RemovedLabels[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"InvalidLabels\":"...)
+		if x.InvalidLabels == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.InvalidLabels {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.InvalidLabels[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UnlabelParameterVersionResult) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UnlabelParameterVersionResult) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RemovedLabels"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "RemovedLabels"})
+		}
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			s6, ok := e5.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "RemovedLabels"}, wireSeg{index: i4 + 1})
+			}
+			s3[i4] = s6
+		}
+		x.RemovedLabels = s3
+	}
+	if mv7 := m["InvalidLabels"]; mv7 != nil {
+		l8, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "InvalidLabels"})
+		}
+		s9 := make([]string, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
+				continue
+			}
+			s12, ok := e11.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "InvalidLabels"}, wireSeg{index: i10 + 1})
+			}
+			s9[i10] = s12
+		}
+		x.InvalidLabels = s9
+	}
+	return nil
+}
+
+// wireSeg is a step of the path to a bound value: a member, a list's
+// element (index, from 1) or a map's value (index -1).
+type wireSeg struct {
+	name  string
+	index int
+}
+
+// wireBindError is awsapi's bindError: a value without the Go type's
+// shape, at the path segs.
+type wireBindError struct {
+	segs []wireSeg
+	want string
+}
+
+func (e *wireBindError) Error() string {
+	return "Unexpected value type at '" + e.path() + "': expected " + e.want
+}
+
+// path is the path as awsapi's reflective binder spells it.
+func (e *wireBindError) path() string {
+	p := ""
+	for _, s := range e.segs {
+		switch {
+		case s.index > 0:
+			p += "." + strconv.Itoa(s.index)
+		case s.index < 0:
+			p += ".value"
+		case p == "":
+			p = s.name
+		default:
+			p += "." + s.name
+		}
+	}
+	return p
+}
+
+func wireBindErr(want string, segs ...wireSeg) error {
+	return &wireBindError{segs: segs, want: want}
+}
+
+// wireWrap puts segs, the path to a structure, before the path of err, an
+// error binding it.
+func wireWrap(err error, segs ...wireSeg) error {
+	e := err.(*wireBindError)
+	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
+	return e
+}
+
+// wireSafe marks the bytes a JSON string holds as they are: ASCII but
+// for the controls, the quote, the backslash and HTML's <, > and &
+// (encoding/json's htmlSafeSet).
+var wireSafe = func() (safe [256]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		safe[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return safe
+}()
+
+// wireAppendString is encoding/json's appendString with HTML escaping.
+func wireAppendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if wireSafe[s[i]] {
+			i++
+			continue
+		}
+		if b := s[i]; b < utf8.RuneSelf {
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// wireAppendFloat is encoding/json's float64 encoder.
+func wireAppendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
+func wireAppendBytes(b, data []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, data)
+	return append(b, '"')
+}
+
+// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
+// allocation: epoch seconds with millisecond precision.
+func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
+	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
 }

@@ -3,6 +3,14 @@
 package secrets
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
 	"github.com/sealbox/sealbox"
 )
 
@@ -383,4 +391,4619 @@ type ValidateResourcePolicyResponse struct {
 type ValidationErrorsEntry struct {
 	CheckName    string `json:"CheckName,omitempty"`
 	ErrorMessage string `json:"ErrorMessage,omitempty"`
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Empty) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Empty) bindWire(v any) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wireBindErr("an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *APIErrorType) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	{
+		b = append(b, ",\"ErrorCode\":"...)
+		b = wireAppendString(b, x.ErrorCode)
+	}
+	{
+		b = append(b, ",\"Message\":"...)
+		b = wireAppendString(b, x.Message)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *APIErrorType) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *APIErrorType) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	if mv3 := m["ErrorCode"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ErrorCode"})
+		}
+		x.ErrorCode = s4
+	}
+	if mv5 := m["Message"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Message"})
+		}
+		x.Message = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *BatchGetSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if len(x.SecretIdList) != 0 {
+		b = append(b, ",\"SecretIdList\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.SecretIdList {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.SecretIdList[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.Filters) != 0 {
+		b = append(b, ",\"Filters\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.Filters {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Filters[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.MaxResults != 0 {
+		b = append(b, ",\"MaxResults\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxResults), 10)
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *BatchGetSecretValueRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *BatchGetSecretValueRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretIdList"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "SecretIdList"})
+		}
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			s6, ok := e5.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "SecretIdList"}, wireSeg{index: i4 + 1})
+			}
+			s3[i4] = s6
+		}
+		x.SecretIdList = s3
+	}
+	if mv7 := m["Filters"]; mv7 != nil {
+		l8, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Filters"})
+		}
+		s9 := make([]Filter, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
+				continue
+			}
+			if err := (&s9[i10]).bindWire(e11); err != nil {
+				return wireWrap(err, wireSeg{name: "Filters"}, wireSeg{index: i10 + 1})
+			}
+		}
+		x.Filters = s9
+	}
+	if mv12 := m["MaxResults"]; mv12 != nil {
+		n13, ok := mv12.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxResults"})
+		}
+		i14, err15 := strconv.ParseInt(string(n13), 10, 64)
+		if err15 != nil || i14 < math.MinInt32 || i14 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxResults"})
+		}
+		x.MaxResults = int32(i14)
+	}
+	if mv16 := m["NextToken"]; mv16 != nil {
+		s17, ok := mv16.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
+		}
+		x.NextToken = s17
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *BatchGetSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"SecretValues\":"...)
+		if x.SecretValues == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.SecretValues {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.SecretValues[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	{
+		b = append(b, ",\"Errors\":"...)
+		if x.Errors == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.Errors {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Errors[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *BatchGetSecretValueResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *BatchGetSecretValueResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretValues"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "SecretValues"})
+		}
+		s3 := make([]SecretValueEntry, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "SecretValues"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.SecretValues = s3
+	}
+	if mv6 := m["NextToken"]; mv6 != nil {
+		s7, ok := mv6.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
+		}
+		x.NextToken = s7
+	}
+	if mv8 := m["Errors"]; mv8 != nil {
+		l9, ok := mv8.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Errors"})
+		}
+		s10 := make([]APIErrorType, len(l9))
+		for i11, e12 := range l9 {
+			if e12 == nil {
+				continue
+			}
+			if err := (&s10[i11]).bindWire(e12); err != nil {
+				return wireWrap(err, wireSeg{name: "Errors"}, wireSeg{index: i11 + 1})
+			}
+		}
+		x.Errors = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CancelRotateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CancelRotateSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CancelRotateSecretRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CancelRotateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.VersionId != "" {
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CancelRotateSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CancelRotateSecretResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	if mv5 := m["VersionId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
+		}
+		x.VersionId = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.Name != "" {
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.ClientRequestToken != "" {
+		b = append(b, ",\"ClientRequestToken\":"...)
+		b = wireAppendString(b, x.ClientRequestToken)
+	}
+	if x.Description != nil {
+		b = append(b, ",\"Description\":"...)
+		{
+			b = wireAppendString(b, (*x.Description))
+		}
+	}
+	if x.KmsKeyId != "" {
+		b = append(b, ",\"KmsKeyId\":"...)
+		b = wireAppendString(b, x.KmsKeyId)
+	}
+	if len(x.SecretBinary) != 0 {
+		b = append(b, ",\"SecretBinary\":"...)
+		{
+			b = wireAppendBytes(b, x.SecretBinary)
+		}
+	}
+	if x.SecretString != nil {
+		b = append(b, ",\"SecretString\":"...)
+		{
+			b = wireAppendString(b, (*x.SecretString))
+		}
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.AddReplicaRegions) != 0 {
+		b = append(b, ",\"AddReplicaRegions\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.AddReplicaRegions {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.AddReplicaRegions[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ForceOverwriteReplicaSecret {
+		b = append(b, ",\"ForceOverwriteReplicaSecret\":"...)
+		b = strconv.AppendBool(b, x.ForceOverwriteReplicaSecret)
+	}
+	if x.Type != "" {
+		b = append(b, ",\"Type\":"...)
+		b = wireAppendString(b, x.Type)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateSecretRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Name"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s2
+	}
+	if mv3 := m["ClientRequestToken"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ClientRequestToken"})
+		}
+		x.ClientRequestToken = s4
+	}
+	if mv5 := m["Description"]; mv5 != nil {
+		ptr6 := new(string)
+		s7, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		(*ptr6) = s7
+		x.Description = ptr6
+	}
+	if mv8 := m["KmsKeyId"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KmsKeyId"})
+		}
+		x.KmsKeyId = s9
+	}
+	if mv10 := m["SecretBinary"]; mv10 != nil {
+		s11, ok := mv10.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "SecretBinary"})
+		}
+		d12, err13 := base64.StdEncoding.DecodeString(s11)
+		if err13 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "SecretBinary"})
+		}
+		x.SecretBinary = d12
+	}
+	if mv14 := m["SecretString"]; mv14 != nil {
+		ptr15 := new(string)
+		s16, ok := mv14.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretString"})
+		}
+		(*ptr15) = s16
+		x.SecretString = ptr15
+	}
+	if mv17 := m["Tags"]; mv17 != nil {
+		l18, ok := mv17.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s19 := make([]Tag, len(l18))
+		for i20, e21 := range l18 {
+			if e21 == nil {
+				continue
+			}
+			if err := (&s19[i20]).bindWire(e21); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i20 + 1})
+			}
+		}
+		x.Tags = s19
+	}
+	if mv22 := m["AddReplicaRegions"]; mv22 != nil {
+		l23, ok := mv22.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "AddReplicaRegions"})
+		}
+		s24 := make([]ReplicaRegionType, len(l23))
+		for i25, e26 := range l23 {
+			if e26 == nil {
+				continue
+			}
+			if err := (&s24[i25]).bindWire(e26); err != nil {
+				return wireWrap(err, wireSeg{name: "AddReplicaRegions"}, wireSeg{index: i25 + 1})
+			}
+		}
+		x.AddReplicaRegions = s24
+	}
+	if mv27 := m["ForceOverwriteReplicaSecret"]; mv27 != nil {
+		s28, ok := mv27.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "ForceOverwriteReplicaSecret"})
+		}
+		x.ForceOverwriteReplicaSecret = s28
+	}
+	if mv29 := m["Type"]; mv29 != nil {
+		s30, ok := mv29.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Type"})
+		}
+		x.Type = s30
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.VersionId != "" {
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(x.ReplicationStatus) != 0 {
+		b = append(b, ",\"ReplicationStatus\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.ReplicationStatus {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ReplicationStatus[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateSecretResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	if mv5 := m["VersionId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
+		}
+		x.VersionId = s6
+	}
+	if mv7 := m["ReplicationStatus"]; mv7 != nil {
+		l8, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ReplicationStatus"})
+		}
+		s9 := make([]ReplicationStatusType, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
+				continue
+			}
+			if err := (&s9[i10]).bindWire(e11); err != nil {
+				return wireWrap(err, wireSeg{name: "ReplicationStatus"}, wireSeg{index: i10 + 1})
+			}
+		}
+		x.ReplicationStatus = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteResourcePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteResourcePolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteResourcePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteResourcePolicyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteSecretRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if x.RecoveryWindowInDays != nil {
+		b = append(b, ",\"RecoveryWindowInDays\":"...)
+		{
+			b = strconv.AppendInt(b, int64((*x.RecoveryWindowInDays)), 10)
+		}
+	}
+	if x.ForceDeleteWithoutRecovery != nil {
+		b = append(b, ",\"ForceDeleteWithoutRecovery\":"...)
+		{
+			b = strconv.AppendBool(b, (*x.ForceDeleteWithoutRecovery))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteSecretRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	if mv3 := m["RecoveryWindowInDays"]; mv3 != nil {
+		ptr4 := new(int64)
+		n5, ok := mv3.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "RecoveryWindowInDays"})
+		}
+		i6, err7 := strconv.ParseInt(string(n5), 10, 64)
+		if err7 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "RecoveryWindowInDays"})
+		}
+		(*ptr4) = int64(i6)
+		x.RecoveryWindowInDays = ptr4
+	}
+	if mv8 := m["ForceDeleteWithoutRecovery"]; mv8 != nil {
+		ptr9 := new(bool)
+		s10, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "ForceDeleteWithoutRecovery"})
+		}
+		(*ptr9) = s10
+		x.ForceDeleteWithoutRecovery = ptr9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteSecretResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.DeletionDate != nil {
+		b = append(b, ",\"DeletionDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.DeletionDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteSecretResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	if mv5 := m["DeletionDate"]; mv5 != nil {
+		ptr6 := new(sealbox.Timestamp)
+		n7, ok := mv5.(json.Number)
+		if !ok || (&(*ptr6)).UnmarshalJSON([]byte(n7)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletionDate"})
+		}
+		x.DeletionDate = ptr6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DescribeSecretRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DescribeSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DescribeSecretRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.Type != "" {
+		b = append(b, ",\"Type\":"...)
+		b = wireAppendString(b, x.Type)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if x.KmsKeyId != "" {
+		b = append(b, ",\"KmsKeyId\":"...)
+		b = wireAppendString(b, x.KmsKeyId)
+	}
+	if x.RotationEnabled != nil {
+		b = append(b, ",\"RotationEnabled\":"...)
+		{
+			b = strconv.AppendBool(b, (*x.RotationEnabled))
+		}
+	}
+	if x.RotationLambdaARN != "" {
+		b = append(b, ",\"RotationLambdaARN\":"...)
+		b = wireAppendString(b, x.RotationLambdaARN)
+	}
+	if x.RotationRules != nil {
+		b = append(b, ",\"RotationRules\":"...)
+		{
+			if b, err = x.RotationRules.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(x.ExternalSecretRotationMetadata) != 0 {
+		b = append(b, ",\"ExternalSecretRotationMetadata\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.ExternalSecretRotationMetadata {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ExternalSecretRotationMetadata[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ExternalSecretRotationRoleArn != "" {
+		b = append(b, ",\"ExternalSecretRotationRoleArn\":"...)
+		b = wireAppendString(b, x.ExternalSecretRotationRoleArn)
+	}
+	if x.LastRotatedDate != nil {
+		b = append(b, ",\"LastRotatedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.LastRotatedDate))
+		}
+	}
+	if x.LastChangedDate != nil {
+		b = append(b, ",\"LastChangedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.LastChangedDate))
+		}
+	}
+	if x.LastAccessedDate != nil {
+		b = append(b, ",\"LastAccessedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.LastAccessedDate))
+		}
+	}
+	if x.DeletedDate != nil {
+		b = append(b, ",\"DeletedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.DeletedDate))
+		}
+	}
+	if x.NextRotationDate != nil {
+		b = append(b, ",\"NextRotationDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.NextRotationDate))
+		}
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.Tags {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.VersionIdsToStages) != 0 {
+		b = append(b, ",\"VersionIdsToStages\":"...)
+		{
+			keys3 := make([]string, 0, len(x.VersionIdsToStages))
+			for k4 := range x.VersionIdsToStages {
+				keys3 = append(keys3, k4)
+			}
+			slices.Sort(keys3)
+			b = append(b, '{')
+			for e5, k4 := range keys3 {
+				if e5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k4)
+				b = append(b, ':')
+				v6 := x.VersionIdsToStages[k4]
+				if v6 == nil {
+					b = append(b, "null"...)
+				} else {
+					b = append(b, '[')
+					for i7 := range v6 {
+						if i7 > 0 {
+							b = append(b, ',')
+						}
+						b = wireAppendString(b, v6[i7])
+					}
+					b = append(b, ']')
+				}
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.OwningService != "" {
+		b = append(b, ",\"OwningService\":"...)
+		b = wireAppendString(b, x.OwningService)
+	}
+	if x.CreatedDate != nil {
+		b = append(b, ",\"CreatedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.CreatedDate))
+		}
+	}
+	if x.PrimaryRegion != "" {
+		b = append(b, ",\"PrimaryRegion\":"...)
+		b = wireAppendString(b, x.PrimaryRegion)
+	}
+	if len(x.ReplicationStatus) != 0 {
+		b = append(b, ",\"ReplicationStatus\":"...)
+		{
+			b = append(b, '[')
+			for i8 := range x.ReplicationStatus {
+				if i8 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ReplicationStatus[i8]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DescribeSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DescribeSecretResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	if mv5 := m["Type"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Type"})
+		}
+		x.Type = s6
+	}
+	if mv7 := m["Description"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		x.Description = s8
+	}
+	if mv9 := m["KmsKeyId"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KmsKeyId"})
+		}
+		x.KmsKeyId = s10
+	}
+	if mv11 := m["RotationEnabled"]; mv11 != nil {
+		ptr12 := new(bool)
+		s13, ok := mv11.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "RotationEnabled"})
+		}
+		(*ptr12) = s13
+		x.RotationEnabled = ptr12
+	}
+	if mv14 := m["RotationLambdaARN"]; mv14 != nil {
+		s15, ok := mv14.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RotationLambdaARN"})
+		}
+		x.RotationLambdaARN = s15
+	}
+	if mv16 := m["RotationRules"]; mv16 != nil {
+		ptr17 := new(RotationRulesType)
+		if err := (&(*ptr17)).bindWire(mv16); err != nil {
+			return wireWrap(err, wireSeg{name: "RotationRules"})
+		}
+		x.RotationRules = ptr17
+	}
+	if mv18 := m["ExternalSecretRotationMetadata"]; mv18 != nil {
+		l19, ok := mv18.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ExternalSecretRotationMetadata"})
+		}
+		s20 := make([]ExternalSecretRotationMetadataItem, len(l19))
+		for i21, e22 := range l19 {
+			if e22 == nil {
+				continue
+			}
+			if err := (&s20[i21]).bindWire(e22); err != nil {
+				return wireWrap(err, wireSeg{name: "ExternalSecretRotationMetadata"}, wireSeg{index: i21 + 1})
+			}
+		}
+		x.ExternalSecretRotationMetadata = s20
+	}
+	if mv23 := m["ExternalSecretRotationRoleArn"]; mv23 != nil {
+		s24, ok := mv23.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ExternalSecretRotationRoleArn"})
+		}
+		x.ExternalSecretRotationRoleArn = s24
+	}
+	if mv25 := m["LastRotatedDate"]; mv25 != nil {
+		ptr26 := new(sealbox.Timestamp)
+		n27, ok := mv25.(json.Number)
+		if !ok || (&(*ptr26)).UnmarshalJSON([]byte(n27)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastRotatedDate"})
+		}
+		x.LastRotatedDate = ptr26
+	}
+	if mv28 := m["LastChangedDate"]; mv28 != nil {
+		ptr29 := new(sealbox.Timestamp)
+		n30, ok := mv28.(json.Number)
+		if !ok || (&(*ptr29)).UnmarshalJSON([]byte(n30)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastChangedDate"})
+		}
+		x.LastChangedDate = ptr29
+	}
+	if mv31 := m["LastAccessedDate"]; mv31 != nil {
+		ptr32 := new(sealbox.Timestamp)
+		n33, ok := mv31.(json.Number)
+		if !ok || (&(*ptr32)).UnmarshalJSON([]byte(n33)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastAccessedDate"})
+		}
+		x.LastAccessedDate = ptr32
+	}
+	if mv34 := m["DeletedDate"]; mv34 != nil {
+		ptr35 := new(sealbox.Timestamp)
+		n36, ok := mv34.(json.Number)
+		if !ok || (&(*ptr35)).UnmarshalJSON([]byte(n36)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletedDate"})
+		}
+		x.DeletedDate = ptr35
+	}
+	if mv37 := m["NextRotationDate"]; mv37 != nil {
+		ptr38 := new(sealbox.Timestamp)
+		n39, ok := mv37.(json.Number)
+		if !ok || (&(*ptr38)).UnmarshalJSON([]byte(n39)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "NextRotationDate"})
+		}
+		x.NextRotationDate = ptr38
+	}
+	if mv40 := m["Tags"]; mv40 != nil {
+		l41, ok := mv40.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s42 := make([]Tag, len(l41))
+		for i43, e44 := range l41 {
+			if e44 == nil {
+				continue
+			}
+			if err := (&s42[i43]).bindWire(e44); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i43 + 1})
+			}
+		}
+		x.Tags = s42
+	}
+	if mv45 := m["VersionIdsToStages"]; mv45 != nil {
+		m46, ok := mv45.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "VersionIdsToStages"})
+		}
+		out47 := make(map[string][]string, len(m46))
+		for k48, e49 := range m46 {
+			var ev50 []string
+			if e49 != nil {
+				l51, ok := e49.([]any)
+				if !ok {
+					return wireBindErr("a list", wireSeg{name: "VersionIdsToStages"}, wireSeg{index: -1})
+				}
+				s52 := make([]string, len(l51))
+				for i53, e54 := range l51 {
+					if e54 == nil {
+						continue
+					}
+					s55, ok := e54.(string)
+					if !ok {
+						return wireBindErr("a string", wireSeg{name: "VersionIdsToStages"}, wireSeg{index: -1}, wireSeg{index: i53 + 1})
+					}
+					s52[i53] = s55
+				}
+				ev50 = s52
+			}
+			out47[k48] = ev50
+		}
+		x.VersionIdsToStages = out47
+	}
+	if mv56 := m["OwningService"]; mv56 != nil {
+		s57, ok := mv56.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "OwningService"})
+		}
+		x.OwningService = s57
+	}
+	if mv58 := m["CreatedDate"]; mv58 != nil {
+		ptr59 := new(sealbox.Timestamp)
+		n60, ok := mv58.(json.Number)
+		if !ok || (&(*ptr59)).UnmarshalJSON([]byte(n60)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
+		}
+		x.CreatedDate = ptr59
+	}
+	if mv61 := m["PrimaryRegion"]; mv61 != nil {
+		s62, ok := mv61.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PrimaryRegion"})
+		}
+		x.PrimaryRegion = s62
+	}
+	if mv63 := m["ReplicationStatus"]; mv63 != nil {
+		l64, ok := mv63.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ReplicationStatus"})
+		}
+		s65 := make([]ReplicationStatusType, len(l64))
+		for i66, e67 := range l64 {
+			if e67 == nil {
+				continue
+			}
+			if err := (&s65[i66]).bindWire(e67); err != nil {
+				return wireWrap(err, wireSeg{name: "ReplicationStatus"}, wireSeg{index: i66 + 1})
+			}
+		}
+		x.ReplicationStatus = s65
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ExternalSecretRotationMetadataItem) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Key != "" {
+		b = append(b, ",\"Key\":"...)
+		b = wireAppendString(b, x.Key)
+	}
+	if x.Value != "" {
+		b = append(b, ",\"Value\":"...)
+		b = wireAppendString(b, x.Value)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ExternalSecretRotationMetadataItem) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ExternalSecretRotationMetadataItem) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Key"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Key"})
+		}
+		x.Key = s2
+	}
+	if mv3 := m["Value"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Value"})
+		}
+		x.Value = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Filter) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Key != "" {
+		b = append(b, ",\"Key\":"...)
+		b = wireAppendString(b, x.Key)
+	}
+	if len(x.Values) != 0 {
+		b = append(b, ",\"Values\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Values {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.Values[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Filter) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Filter) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Key"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Key"})
+		}
+		x.Key = s2
+	}
+	if mv3 := m["Values"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Values"})
+		}
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			s8, ok := e7.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "Values"}, wireSeg{index: i6 + 1})
+			}
+			s5[i6] = s8
+		}
+		x.Values = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetRandomPasswordRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.PasswordLength != nil {
+		b = append(b, ",\"PasswordLength\":"...)
+		{
+			b = strconv.AppendInt(b, int64((*x.PasswordLength)), 10)
+		}
+	}
+	if x.ExcludeCharacters != "" {
+		b = append(b, ",\"ExcludeCharacters\":"...)
+		b = wireAppendString(b, x.ExcludeCharacters)
+	}
+	if x.ExcludeNumbers {
+		b = append(b, ",\"ExcludeNumbers\":"...)
+		b = strconv.AppendBool(b, x.ExcludeNumbers)
+	}
+	if x.ExcludePunctuation {
+		b = append(b, ",\"ExcludePunctuation\":"...)
+		b = strconv.AppendBool(b, x.ExcludePunctuation)
+	}
+	if x.ExcludeUppercase {
+		b = append(b, ",\"ExcludeUppercase\":"...)
+		b = strconv.AppendBool(b, x.ExcludeUppercase)
+	}
+	if x.ExcludeLowercase {
+		b = append(b, ",\"ExcludeLowercase\":"...)
+		b = strconv.AppendBool(b, x.ExcludeLowercase)
+	}
+	if x.IncludeSpace {
+		b = append(b, ",\"IncludeSpace\":"...)
+		b = strconv.AppendBool(b, x.IncludeSpace)
+	}
+	if x.RequireEachIncludedType != nil {
+		b = append(b, ",\"RequireEachIncludedType\":"...)
+		{
+			b = strconv.AppendBool(b, (*x.RequireEachIncludedType))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetRandomPasswordRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetRandomPasswordRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PasswordLength"]; mv1 != nil {
+		ptr2 := new(int64)
+		n3, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "PasswordLength"})
+		}
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "PasswordLength"})
+		}
+		(*ptr2) = int64(i4)
+		x.PasswordLength = ptr2
+	}
+	if mv6 := m["ExcludeCharacters"]; mv6 != nil {
+		s7, ok := mv6.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ExcludeCharacters"})
+		}
+		x.ExcludeCharacters = s7
+	}
+	if mv8 := m["ExcludeNumbers"]; mv8 != nil {
+		s9, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "ExcludeNumbers"})
+		}
+		x.ExcludeNumbers = s9
+	}
+	if mv10 := m["ExcludePunctuation"]; mv10 != nil {
+		s11, ok := mv10.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "ExcludePunctuation"})
+		}
+		x.ExcludePunctuation = s11
+	}
+	if mv12 := m["ExcludeUppercase"]; mv12 != nil {
+		s13, ok := mv12.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "ExcludeUppercase"})
+		}
+		x.ExcludeUppercase = s13
+	}
+	if mv14 := m["ExcludeLowercase"]; mv14 != nil {
+		s15, ok := mv14.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "ExcludeLowercase"})
+		}
+		x.ExcludeLowercase = s15
+	}
+	if mv16 := m["IncludeSpace"]; mv16 != nil {
+		s17, ok := mv16.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IncludeSpace"})
+		}
+		x.IncludeSpace = s17
+	}
+	if mv18 := m["RequireEachIncludedType"]; mv18 != nil {
+		ptr19 := new(bool)
+		s20, ok := mv18.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "RequireEachIncludedType"})
+		}
+		(*ptr19) = s20
+		x.RequireEachIncludedType = ptr19
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetRandomPasswordResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"RandomPassword\":"...)
+		b = wireAppendString(b, x.RandomPassword)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetRandomPasswordResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetRandomPasswordResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RandomPassword"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RandomPassword"})
+		}
+		x.RandomPassword = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetResourcePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetResourcePolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.ResourcePolicy != "" {
+		b = append(b, ",\"ResourcePolicy\":"...)
+		b = wireAppendString(b, x.ResourcePolicy)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetResourcePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetResourcePolicyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	if mv5 := m["ResourcePolicy"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ResourcePolicy"})
+		}
+		x.ResourcePolicy = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if x.VersionId != "" {
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if x.VersionStage != "" {
+		b = append(b, ",\"VersionStage\":"...)
+		b = wireAppendString(b, x.VersionStage)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetSecretValueRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetSecretValueRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	if mv3 := m["VersionId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
+		}
+		x.VersionId = s4
+	}
+	if mv5 := m["VersionStage"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "VersionStage"})
+		}
+		x.VersionStage = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	{
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(x.SecretBinary) != 0 {
+		b = append(b, ",\"SecretBinary\":"...)
+		{
+			b = wireAppendBytes(b, x.SecretBinary)
+		}
+	}
+	if x.SecretString != nil {
+		b = append(b, ",\"SecretString\":"...)
+		{
+			b = wireAppendString(b, (*x.SecretString))
+		}
+	}
+	if len(x.VersionStages) != 0 {
+		b = append(b, ",\"VersionStages\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.VersionStages {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.VersionStages[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.CreatedDate != nil {
+		b = append(b, ",\"CreatedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.CreatedDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetSecretValueResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetSecretValueResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	if mv5 := m["VersionId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
+		}
+		x.VersionId = s6
+	}
+	if mv7 := m["SecretBinary"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "SecretBinary"})
+		}
+		d9, err10 := base64.StdEncoding.DecodeString(s8)
+		if err10 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "SecretBinary"})
+		}
+		x.SecretBinary = d9
+	}
+	if mv11 := m["SecretString"]; mv11 != nil {
+		ptr12 := new(string)
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretString"})
+		}
+		(*ptr12) = s13
+		x.SecretString = ptr12
+	}
+	if mv14 := m["VersionStages"]; mv14 != nil {
+		l15, ok := mv14.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "VersionStages"})
+		}
+		s16 := make([]string, len(l15))
+		for i17, e18 := range l15 {
+			if e18 == nil {
+				continue
+			}
+			s19, ok := e18.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "VersionStages"}, wireSeg{index: i17 + 1})
+			}
+			s16[i17] = s19
+		}
+		x.VersionStages = s16
+	}
+	if mv20 := m["CreatedDate"]; mv20 != nil {
+		ptr21 := new(sealbox.Timestamp)
+		n22, ok := mv20.(json.Number)
+		if !ok || (&(*ptr21)).UnmarshalJSON([]byte(n22)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
+		}
+		x.CreatedDate = ptr21
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListSecretVersionIdsRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if x.MaxResults != 0 {
+		b = append(b, ",\"MaxResults\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxResults), 10)
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if x.IncludeDeprecated {
+		b = append(b, ",\"IncludeDeprecated\":"...)
+		b = strconv.AppendBool(b, x.IncludeDeprecated)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListSecretVersionIdsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListSecretVersionIdsRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	if mv3 := m["MaxResults"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxResults"})
+		}
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxResults"})
+		}
+		x.MaxResults = int32(i5)
+	}
+	if mv7 := m["NextToken"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
+		}
+		x.NextToken = s8
+	}
+	if mv9 := m["IncludeDeprecated"]; mv9 != nil {
+		s10, ok := mv9.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IncludeDeprecated"})
+		}
+		x.IncludeDeprecated = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListSecretVersionIdsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Versions\":"...)
+		if x.Versions == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Versions {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Versions[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListSecretVersionIdsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListSecretVersionIdsResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Versions"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Versions"})
+		}
+		s3 := make([]SecretVersionsListEntry, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Versions"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Versions = s3
+	}
+	if mv6 := m["NextToken"]; mv6 != nil {
+		s7, ok := mv6.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
+		}
+		x.NextToken = s7
+	}
+	if mv8 := m["ARN"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s9
+	}
+	if mv10 := m["Name"]; mv10 != nil {
+		s11, ok := mv10.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListSecretsRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.IncludePlannedDeletion {
+		b = append(b, ",\"IncludePlannedDeletion\":"...)
+		b = strconv.AppendBool(b, x.IncludePlannedDeletion)
+	}
+	if x.MaxResults != 0 {
+		b = append(b, ",\"MaxResults\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxResults), 10)
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if len(x.Filters) != 0 {
+		b = append(b, ",\"Filters\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Filters {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Filters[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.SortOrder != "" {
+		b = append(b, ",\"SortOrder\":"...)
+		b = wireAppendString(b, x.SortOrder)
+	}
+	if x.SortBy != "" {
+		b = append(b, ",\"SortBy\":"...)
+		b = wireAppendString(b, x.SortBy)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListSecretsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListSecretsRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["IncludePlannedDeletion"]; mv1 != nil {
+		s2, ok := mv1.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IncludePlannedDeletion"})
+		}
+		x.IncludePlannedDeletion = s2
+	}
+	if mv3 := m["MaxResults"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxResults"})
+		}
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxResults"})
+		}
+		x.MaxResults = int32(i5)
+	}
+	if mv7 := m["NextToken"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
+		}
+		x.NextToken = s8
+	}
+	if mv9 := m["Filters"]; mv9 != nil {
+		l10, ok := mv9.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Filters"})
+		}
+		s11 := make([]Filter, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
+				continue
+			}
+			if err := (&s11[i12]).bindWire(e13); err != nil {
+				return wireWrap(err, wireSeg{name: "Filters"}, wireSeg{index: i12 + 1})
+			}
+		}
+		x.Filters = s11
+	}
+	if mv14 := m["SortOrder"]; mv14 != nil {
+		s15, ok := mv14.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SortOrder"})
+		}
+		x.SortOrder = s15
+	}
+	if mv16 := m["SortBy"]; mv16 != nil {
+		s17, ok := mv16.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SortBy"})
+		}
+		x.SortBy = s17
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListSecretsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"SecretList\":"...)
+		if x.SecretList == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.SecretList {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.SecretList[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextToken != "" {
+		b = append(b, ",\"NextToken\":"...)
+		b = wireAppendString(b, x.NextToken)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListSecretsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListSecretsResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretList"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "SecretList"})
+		}
+		s3 := make([]SecretListEntry, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "SecretList"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.SecretList = s3
+	}
+	if mv6 := m["NextToken"]; mv6 != nil {
+		s7, ok := mv6.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NextToken"})
+		}
+		x.NextToken = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if x.ResourcePolicy != "" {
+		b = append(b, ",\"ResourcePolicy\":"...)
+		b = wireAppendString(b, x.ResourcePolicy)
+	}
+	if x.BlockPublicPolicy != nil {
+		b = append(b, ",\"BlockPublicPolicy\":"...)
+		{
+			b = strconv.AppendBool(b, (*x.BlockPublicPolicy))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutResourcePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PutResourcePolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	if mv3 := m["ResourcePolicy"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ResourcePolicy"})
+		}
+		x.ResourcePolicy = s4
+	}
+	if mv5 := m["BlockPublicPolicy"]; mv5 != nil {
+		ptr6 := new(bool)
+		s7, ok := mv5.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "BlockPublicPolicy"})
+		}
+		(*ptr6) = s7
+		x.BlockPublicPolicy = ptr6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutResourcePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PutResourcePolicyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if x.ClientRequestToken != "" {
+		b = append(b, ",\"ClientRequestToken\":"...)
+		b = wireAppendString(b, x.ClientRequestToken)
+	}
+	if len(x.SecretBinary) != 0 {
+		b = append(b, ",\"SecretBinary\":"...)
+		{
+			b = wireAppendBytes(b, x.SecretBinary)
+		}
+	}
+	if x.SecretString != nil {
+		b = append(b, ",\"SecretString\":"...)
+		{
+			b = wireAppendString(b, (*x.SecretString))
+		}
+	}
+	if len(x.VersionStages) != 0 {
+		b = append(b, ",\"VersionStages\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.VersionStages {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.VersionStages[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.RotationToken != "" {
+		b = append(b, ",\"RotationToken\":"...)
+		b = wireAppendString(b, x.RotationToken)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutSecretValueRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PutSecretValueRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	if mv3 := m["ClientRequestToken"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ClientRequestToken"})
+		}
+		x.ClientRequestToken = s4
+	}
+	if mv5 := m["SecretBinary"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "SecretBinary"})
+		}
+		d7, err8 := base64.StdEncoding.DecodeString(s6)
+		if err8 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "SecretBinary"})
+		}
+		x.SecretBinary = d7
+	}
+	if mv9 := m["SecretString"]; mv9 != nil {
+		ptr10 := new(string)
+		s11, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretString"})
+		}
+		(*ptr10) = s11
+		x.SecretString = ptr10
+	}
+	if mv12 := m["VersionStages"]; mv12 != nil {
+		l13, ok := mv12.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "VersionStages"})
+		}
+		s14 := make([]string, len(l13))
+		for i15, e16 := range l13 {
+			if e16 == nil {
+				continue
+			}
+			s17, ok := e16.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "VersionStages"}, wireSeg{index: i15 + 1})
+			}
+			s14[i15] = s17
+		}
+		x.VersionStages = s14
+	}
+	if mv18 := m["RotationToken"]; mv18 != nil {
+		s19, ok := mv18.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RotationToken"})
+		}
+		x.RotationToken = s19
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	{
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	{
+		b = append(b, ",\"VersionStages\":"...)
+		if x.VersionStages == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.VersionStages {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.VersionStages[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutSecretValueResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PutSecretValueResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	if mv5 := m["VersionId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
+		}
+		x.VersionId = s6
+	}
+	if mv7 := m["VersionStages"]; mv7 != nil {
+		l8, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "VersionStages"})
+		}
+		s9 := make([]string, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
+				continue
+			}
+			s12, ok := e11.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "VersionStages"}, wireSeg{index: i10 + 1})
+			}
+			s9[i10] = s12
+		}
+		x.VersionStages = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RemoveRegionsFromReplicationRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(x.RemoveReplicaRegions) != 0 {
+		b = append(b, ",\"RemoveReplicaRegions\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.RemoveReplicaRegions {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.RemoveReplicaRegions[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RemoveRegionsFromReplicationRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RemoveRegionsFromReplicationRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	if mv3 := m["RemoveReplicaRegions"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "RemoveReplicaRegions"})
+		}
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			s8, ok := e7.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "RemoveReplicaRegions"}, wireSeg{index: i6 + 1})
+			}
+			s5[i6] = s8
+		}
+		x.RemoveReplicaRegions = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RemoveRegionsFromReplicationResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"ReplicationStatus\":"...)
+		if x.ReplicationStatus == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.ReplicationStatus {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ReplicationStatus[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RemoveRegionsFromReplicationResponse) BindValue(v map[string]any) error {
+	return x.bindWire(v)
+}
+
+func (x *RemoveRegionsFromReplicationResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s2
+	}
+	if mv3 := m["ReplicationStatus"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ReplicationStatus"})
+		}
+		s5 := make([]ReplicationStatusType, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "ReplicationStatus"}, wireSeg{index: i6 + 1})
+			}
+		}
+		x.ReplicationStatus = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ReplicaRegionType) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Region != "" {
+		b = append(b, ",\"Region\":"...)
+		b = wireAppendString(b, x.Region)
+	}
+	if x.KmsKeyId != "" {
+		b = append(b, ",\"KmsKeyId\":"...)
+		b = wireAppendString(b, x.KmsKeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ReplicaRegionType) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ReplicaRegionType) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Region"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Region"})
+		}
+		x.Region = s2
+	}
+	if mv3 := m["KmsKeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KmsKeyId"})
+		}
+		x.KmsKeyId = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ReplicateSecretToRegionsRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(x.AddReplicaRegions) != 0 {
+		b = append(b, ",\"AddReplicaRegions\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.AddReplicaRegions {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.AddReplicaRegions[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ForceOverwriteReplicaSecret {
+		b = append(b, ",\"ForceOverwriteReplicaSecret\":"...)
+		b = strconv.AppendBool(b, x.ForceOverwriteReplicaSecret)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ReplicateSecretToRegionsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ReplicateSecretToRegionsRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	if mv3 := m["AddReplicaRegions"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "AddReplicaRegions"})
+		}
+		s5 := make([]ReplicaRegionType, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "AddReplicaRegions"}, wireSeg{index: i6 + 1})
+			}
+		}
+		x.AddReplicaRegions = s5
+	}
+	if mv8 := m["ForceOverwriteReplicaSecret"]; mv8 != nil {
+		s9, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "ForceOverwriteReplicaSecret"})
+		}
+		x.ForceOverwriteReplicaSecret = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ReplicateSecretToRegionsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"ReplicationStatus\":"...)
+		if x.ReplicationStatus == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.ReplicationStatus {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ReplicationStatus[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ReplicateSecretToRegionsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ReplicateSecretToRegionsResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s2
+	}
+	if mv3 := m["ReplicationStatus"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ReplicationStatus"})
+		}
+		s5 := make([]ReplicationStatusType, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "ReplicationStatus"}, wireSeg{index: i6 + 1})
+			}
+		}
+		x.ReplicationStatus = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ReplicationStatusType) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Region != "" {
+		b = append(b, ",\"Region\":"...)
+		b = wireAppendString(b, x.Region)
+	}
+	if x.KmsKeyId != "" {
+		b = append(b, ",\"KmsKeyId\":"...)
+		b = wireAppendString(b, x.KmsKeyId)
+	}
+	if x.Status != "" {
+		b = append(b, ",\"Status\":"...)
+		b = wireAppendString(b, x.Status)
+	}
+	if x.StatusMessage != "" {
+		b = append(b, ",\"StatusMessage\":"...)
+		b = wireAppendString(b, x.StatusMessage)
+	}
+	if x.LastAccessedDate != nil {
+		b = append(b, ",\"LastAccessedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.LastAccessedDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ReplicationStatusType) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ReplicationStatusType) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Region"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Region"})
+		}
+		x.Region = s2
+	}
+	if mv3 := m["KmsKeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KmsKeyId"})
+		}
+		x.KmsKeyId = s4
+	}
+	if mv5 := m["Status"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Status"})
+		}
+		x.Status = s6
+	}
+	if mv7 := m["StatusMessage"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "StatusMessage"})
+		}
+		x.StatusMessage = s8
+	}
+	if mv9 := m["LastAccessedDate"]; mv9 != nil {
+		ptr10 := new(sealbox.Timestamp)
+		n11, ok := mv9.(json.Number)
+		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastAccessedDate"})
+		}
+		x.LastAccessedDate = ptr10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RestoreSecretRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RestoreSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RestoreSecretRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RestoreSecretResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RestoreSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RestoreSecretResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RotateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if x.ClientRequestToken != "" {
+		b = append(b, ",\"ClientRequestToken\":"...)
+		b = wireAppendString(b, x.ClientRequestToken)
+	}
+	if x.RotationLambdaARN != "" {
+		b = append(b, ",\"RotationLambdaARN\":"...)
+		b = wireAppendString(b, x.RotationLambdaARN)
+	}
+	if x.RotationRules != nil {
+		b = append(b, ",\"RotationRules\":"...)
+		{
+			if b, err = x.RotationRules.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(x.ExternalSecretRotationMetadata) != 0 {
+		b = append(b, ",\"ExternalSecretRotationMetadata\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.ExternalSecretRotationMetadata {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ExternalSecretRotationMetadata[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ExternalSecretRotationRoleArn != "" {
+		b = append(b, ",\"ExternalSecretRotationRoleArn\":"...)
+		b = wireAppendString(b, x.ExternalSecretRotationRoleArn)
+	}
+	if x.RotateImmediately != nil {
+		b = append(b, ",\"RotateImmediately\":"...)
+		{
+			b = strconv.AppendBool(b, (*x.RotateImmediately))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RotateSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RotateSecretRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	if mv3 := m["ClientRequestToken"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ClientRequestToken"})
+		}
+		x.ClientRequestToken = s4
+	}
+	if mv5 := m["RotationLambdaARN"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RotationLambdaARN"})
+		}
+		x.RotationLambdaARN = s6
+	}
+	if mv7 := m["RotationRules"]; mv7 != nil {
+		ptr8 := new(RotationRulesType)
+		if err := (&(*ptr8)).bindWire(mv7); err != nil {
+			return wireWrap(err, wireSeg{name: "RotationRules"})
+		}
+		x.RotationRules = ptr8
+	}
+	if mv9 := m["ExternalSecretRotationMetadata"]; mv9 != nil {
+		l10, ok := mv9.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ExternalSecretRotationMetadata"})
+		}
+		s11 := make([]ExternalSecretRotationMetadataItem, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
+				continue
+			}
+			if err := (&s11[i12]).bindWire(e13); err != nil {
+				return wireWrap(err, wireSeg{name: "ExternalSecretRotationMetadata"}, wireSeg{index: i12 + 1})
+			}
+		}
+		x.ExternalSecretRotationMetadata = s11
+	}
+	if mv14 := m["ExternalSecretRotationRoleArn"]; mv14 != nil {
+		s15, ok := mv14.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ExternalSecretRotationRoleArn"})
+		}
+		x.ExternalSecretRotationRoleArn = s15
+	}
+	if mv16 := m["RotateImmediately"]; mv16 != nil {
+		ptr17 := new(bool)
+		s18, ok := mv16.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "RotateImmediately"})
+		}
+		(*ptr17) = s18
+		x.RotateImmediately = ptr17
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RotateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.VersionId != "" {
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RotateSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RotateSecretResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	if mv5 := m["VersionId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
+		}
+		x.VersionId = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RotationRulesType) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.AutomaticallyAfterDays != nil {
+		b = append(b, ",\"AutomaticallyAfterDays\":"...)
+		{
+			b = strconv.AppendInt(b, int64((*x.AutomaticallyAfterDays)), 10)
+		}
+	}
+	if x.Duration != "" {
+		b = append(b, ",\"Duration\":"...)
+		b = wireAppendString(b, x.Duration)
+	}
+	if x.ScheduleExpression != "" {
+		b = append(b, ",\"ScheduleExpression\":"...)
+		b = wireAppendString(b, x.ScheduleExpression)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RotationRulesType) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RotationRulesType) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["AutomaticallyAfterDays"]; mv1 != nil {
+		ptr2 := new(int64)
+		n3, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "AutomaticallyAfterDays"})
+		}
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil {
+			return wireBindErr("an integer of int64's range", wireSeg{name: "AutomaticallyAfterDays"})
+		}
+		(*ptr2) = int64(i4)
+		x.AutomaticallyAfterDays = ptr2
+	}
+	if mv6 := m["Duration"]; mv6 != nil {
+		s7, ok := mv6.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Duration"})
+		}
+		x.Duration = s7
+	}
+	if mv8 := m["ScheduleExpression"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ScheduleExpression"})
+		}
+		x.ScheduleExpression = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.Type != "" {
+		b = append(b, ",\"Type\":"...)
+		b = wireAppendString(b, x.Type)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if x.KmsKeyId != "" {
+		b = append(b, ",\"KmsKeyId\":"...)
+		b = wireAppendString(b, x.KmsKeyId)
+	}
+	if x.RotationEnabled != nil {
+		b = append(b, ",\"RotationEnabled\":"...)
+		{
+			b = strconv.AppendBool(b, (*x.RotationEnabled))
+		}
+	}
+	if x.RotationLambdaARN != "" {
+		b = append(b, ",\"RotationLambdaARN\":"...)
+		b = wireAppendString(b, x.RotationLambdaARN)
+	}
+	if x.RotationRules != nil {
+		b = append(b, ",\"RotationRules\":"...)
+		{
+			if b, err = x.RotationRules.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(x.ExternalSecretRotationMetadata) != 0 {
+		b = append(b, ",\"ExternalSecretRotationMetadata\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.ExternalSecretRotationMetadata {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ExternalSecretRotationMetadata[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ExternalSecretRotationRoleArn != "" {
+		b = append(b, ",\"ExternalSecretRotationRoleArn\":"...)
+		b = wireAppendString(b, x.ExternalSecretRotationRoleArn)
+	}
+	if x.LastRotatedDate != nil {
+		b = append(b, ",\"LastRotatedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.LastRotatedDate))
+		}
+	}
+	if x.LastChangedDate != nil {
+		b = append(b, ",\"LastChangedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.LastChangedDate))
+		}
+	}
+	if x.LastAccessedDate != nil {
+		b = append(b, ",\"LastAccessedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.LastAccessedDate))
+		}
+	}
+	if x.DeletedDate != nil {
+		b = append(b, ",\"DeletedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.DeletedDate))
+		}
+	}
+	if x.NextRotationDate != nil {
+		b = append(b, ",\"NextRotationDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.NextRotationDate))
+		}
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.Tags {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.SecretVersionsToStages) != 0 {
+		b = append(b, ",\"SecretVersionsToStages\":"...)
+		{
+			keys3 := make([]string, 0, len(x.SecretVersionsToStages))
+			for k4 := range x.SecretVersionsToStages {
+				keys3 = append(keys3, k4)
+			}
+			slices.Sort(keys3)
+			b = append(b, '{')
+			for e5, k4 := range keys3 {
+				if e5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k4)
+				b = append(b, ':')
+				v6 := x.SecretVersionsToStages[k4]
+				if v6 == nil {
+					b = append(b, "null"...)
+				} else {
+					b = append(b, '[')
+					for i7 := range v6 {
+						if i7 > 0 {
+							b = append(b, ',')
+						}
+						b = wireAppendString(b, v6[i7])
+					}
+					b = append(b, ']')
+				}
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.OwningService != "" {
+		b = append(b, ",\"OwningService\":"...)
+		b = wireAppendString(b, x.OwningService)
+	}
+	if x.CreatedDate != nil {
+		b = append(b, ",\"CreatedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.CreatedDate))
+		}
+	}
+	if x.PrimaryRegion != "" {
+		b = append(b, ",\"PrimaryRegion\":"...)
+		b = wireAppendString(b, x.PrimaryRegion)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SecretListEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *SecretListEntry) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	if mv5 := m["Type"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Type"})
+		}
+		x.Type = s6
+	}
+	if mv7 := m["Description"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		x.Description = s8
+	}
+	if mv9 := m["KmsKeyId"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KmsKeyId"})
+		}
+		x.KmsKeyId = s10
+	}
+	if mv11 := m["RotationEnabled"]; mv11 != nil {
+		ptr12 := new(bool)
+		s13, ok := mv11.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "RotationEnabled"})
+		}
+		(*ptr12) = s13
+		x.RotationEnabled = ptr12
+	}
+	if mv14 := m["RotationLambdaARN"]; mv14 != nil {
+		s15, ok := mv14.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RotationLambdaARN"})
+		}
+		x.RotationLambdaARN = s15
+	}
+	if mv16 := m["RotationRules"]; mv16 != nil {
+		ptr17 := new(RotationRulesType)
+		if err := (&(*ptr17)).bindWire(mv16); err != nil {
+			return wireWrap(err, wireSeg{name: "RotationRules"})
+		}
+		x.RotationRules = ptr17
+	}
+	if mv18 := m["ExternalSecretRotationMetadata"]; mv18 != nil {
+		l19, ok := mv18.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ExternalSecretRotationMetadata"})
+		}
+		s20 := make([]ExternalSecretRotationMetadataItem, len(l19))
+		for i21, e22 := range l19 {
+			if e22 == nil {
+				continue
+			}
+			if err := (&s20[i21]).bindWire(e22); err != nil {
+				return wireWrap(err, wireSeg{name: "ExternalSecretRotationMetadata"}, wireSeg{index: i21 + 1})
+			}
+		}
+		x.ExternalSecretRotationMetadata = s20
+	}
+	if mv23 := m["ExternalSecretRotationRoleArn"]; mv23 != nil {
+		s24, ok := mv23.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ExternalSecretRotationRoleArn"})
+		}
+		x.ExternalSecretRotationRoleArn = s24
+	}
+	if mv25 := m["LastRotatedDate"]; mv25 != nil {
+		ptr26 := new(sealbox.Timestamp)
+		n27, ok := mv25.(json.Number)
+		if !ok || (&(*ptr26)).UnmarshalJSON([]byte(n27)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastRotatedDate"})
+		}
+		x.LastRotatedDate = ptr26
+	}
+	if mv28 := m["LastChangedDate"]; mv28 != nil {
+		ptr29 := new(sealbox.Timestamp)
+		n30, ok := mv28.(json.Number)
+		if !ok || (&(*ptr29)).UnmarshalJSON([]byte(n30)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastChangedDate"})
+		}
+		x.LastChangedDate = ptr29
+	}
+	if mv31 := m["LastAccessedDate"]; mv31 != nil {
+		ptr32 := new(sealbox.Timestamp)
+		n33, ok := mv31.(json.Number)
+		if !ok || (&(*ptr32)).UnmarshalJSON([]byte(n33)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastAccessedDate"})
+		}
+		x.LastAccessedDate = ptr32
+	}
+	if mv34 := m["DeletedDate"]; mv34 != nil {
+		ptr35 := new(sealbox.Timestamp)
+		n36, ok := mv34.(json.Number)
+		if !ok || (&(*ptr35)).UnmarshalJSON([]byte(n36)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletedDate"})
+		}
+		x.DeletedDate = ptr35
+	}
+	if mv37 := m["NextRotationDate"]; mv37 != nil {
+		ptr38 := new(sealbox.Timestamp)
+		n39, ok := mv37.(json.Number)
+		if !ok || (&(*ptr38)).UnmarshalJSON([]byte(n39)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "NextRotationDate"})
+		}
+		x.NextRotationDate = ptr38
+	}
+	if mv40 := m["Tags"]; mv40 != nil {
+		l41, ok := mv40.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s42 := make([]Tag, len(l41))
+		for i43, e44 := range l41 {
+			if e44 == nil {
+				continue
+			}
+			if err := (&s42[i43]).bindWire(e44); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i43 + 1})
+			}
+		}
+		x.Tags = s42
+	}
+	if mv45 := m["SecretVersionsToStages"]; mv45 != nil {
+		m46, ok := mv45.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "SecretVersionsToStages"})
+		}
+		out47 := make(map[string][]string, len(m46))
+		for k48, e49 := range m46 {
+			var ev50 []string
+			if e49 != nil {
+				l51, ok := e49.([]any)
+				if !ok {
+					return wireBindErr("a list", wireSeg{name: "SecretVersionsToStages"}, wireSeg{index: -1})
+				}
+				s52 := make([]string, len(l51))
+				for i53, e54 := range l51 {
+					if e54 == nil {
+						continue
+					}
+					s55, ok := e54.(string)
+					if !ok {
+						return wireBindErr("a string", wireSeg{name: "SecretVersionsToStages"}, wireSeg{index: -1}, wireSeg{index: i53 + 1})
+					}
+					s52[i53] = s55
+				}
+				ev50 = s52
+			}
+			out47[k48] = ev50
+		}
+		x.SecretVersionsToStages = out47
+	}
+	if mv56 := m["OwningService"]; mv56 != nil {
+		s57, ok := mv56.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "OwningService"})
+		}
+		x.OwningService = s57
+	}
+	if mv58 := m["CreatedDate"]; mv58 != nil {
+		ptr59 := new(sealbox.Timestamp)
+		n60, ok := mv58.(json.Number)
+		if !ok || (&(*ptr59)).UnmarshalJSON([]byte(n60)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
+		}
+		x.CreatedDate = ptr59
+	}
+	if mv61 := m["PrimaryRegion"]; mv61 != nil {
+		s62, ok := mv61.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PrimaryRegion"})
+		}
+		x.PrimaryRegion = s62
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SecretValueEntry) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	{
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(x.SecretBinary) != 0 {
+		b = append(b, ",\"SecretBinary\":"...)
+		{
+			b = wireAppendBytes(b, x.SecretBinary)
+		}
+	}
+	if x.SecretString != nil {
+		b = append(b, ",\"SecretString\":"...)
+		{
+			b = wireAppendString(b, (*x.SecretString))
+		}
+	}
+	if len(x.VersionStages) != 0 {
+		b = append(b, ",\"VersionStages\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.VersionStages {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.VersionStages[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.CreatedDate != nil {
+		b = append(b, ",\"CreatedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.CreatedDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SecretValueEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *SecretValueEntry) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	if mv5 := m["VersionId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
+		}
+		x.VersionId = s6
+	}
+	if mv7 := m["SecretBinary"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "SecretBinary"})
+		}
+		d9, err10 := base64.StdEncoding.DecodeString(s8)
+		if err10 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "SecretBinary"})
+		}
+		x.SecretBinary = d9
+	}
+	if mv11 := m["SecretString"]; mv11 != nil {
+		ptr12 := new(string)
+		s13, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretString"})
+		}
+		(*ptr12) = s13
+		x.SecretString = ptr12
+	}
+	if mv14 := m["VersionStages"]; mv14 != nil {
+		l15, ok := mv14.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "VersionStages"})
+		}
+		s16 := make([]string, len(l15))
+		for i17, e18 := range l15 {
+			if e18 == nil {
+				continue
+			}
+			s19, ok := e18.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "VersionStages"}, wireSeg{index: i17 + 1})
+			}
+			s16[i17] = s19
+		}
+		x.VersionStages = s16
+	}
+	if mv20 := m["CreatedDate"]; mv20 != nil {
+		ptr21 := new(sealbox.Timestamp)
+		n22, ok := mv20.(json.Number)
+		if !ok || (&(*ptr21)).UnmarshalJSON([]byte(n22)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
+		}
+		x.CreatedDate = ptr21
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SecretVersionsListEntry) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(x.VersionStages) != 0 {
+		b = append(b, ",\"VersionStages\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.VersionStages {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.VersionStages[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.LastAccessedDate != nil {
+		b = append(b, ",\"LastAccessedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.LastAccessedDate))
+		}
+	}
+	if x.CreatedDate != nil {
+		b = append(b, ",\"CreatedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.CreatedDate))
+		}
+	}
+	if len(x.KmsKeyIds) != 0 {
+		b = append(b, ",\"KmsKeyIds\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.KmsKeyIds {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.KmsKeyIds[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SecretVersionsListEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *SecretVersionsListEntry) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["VersionId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
+		}
+		x.VersionId = s2
+	}
+	if mv3 := m["VersionStages"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "VersionStages"})
+		}
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			s8, ok := e7.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "VersionStages"}, wireSeg{index: i6 + 1})
+			}
+			s5[i6] = s8
+		}
+		x.VersionStages = s5
+	}
+	if mv9 := m["LastAccessedDate"]; mv9 != nil {
+		ptr10 := new(sealbox.Timestamp)
+		n11, ok := mv9.(json.Number)
+		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastAccessedDate"})
+		}
+		x.LastAccessedDate = ptr10
+	}
+	if mv12 := m["CreatedDate"]; mv12 != nil {
+		ptr13 := new(sealbox.Timestamp)
+		n14, ok := mv12.(json.Number)
+		if !ok || (&(*ptr13)).UnmarshalJSON([]byte(n14)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
+		}
+		x.CreatedDate = ptr13
+	}
+	if mv15 := m["KmsKeyIds"]; mv15 != nil {
+		l16, ok := mv15.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "KmsKeyIds"})
+		}
+		s17 := make([]string, len(l16))
+		for i18, e19 := range l16 {
+			if e19 == nil {
+				continue
+			}
+			s20, ok := e19.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "KmsKeyIds"}, wireSeg{index: i18 + 1})
+			}
+			s17[i18] = s20
+		}
+		x.KmsKeyIds = s17
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *StopReplicationToReplicaRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *StopReplicationToReplicaRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *StopReplicationToReplicaRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *StopReplicationToReplicaResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *StopReplicationToReplicaResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *StopReplicationToReplicaResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"Key\":"...)
+		b = wireAppendString(b, x.Key)
+	}
+	{
+		b = append(b, ",\"Value\":"...)
+		b = wireAppendString(b, x.Value)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Tag) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Key"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Key"})
+		}
+		x.Key = s2
+	}
+	if mv3 := m["Value"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Value"})
+		}
+		x.Value = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *TagResourceRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	if mv3 := m["Tags"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s5 := make([]Tag, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i6 + 1})
+			}
+		}
+		x.Tags = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if len(x.TagKeys) != 0 {
+		b = append(b, ",\"TagKeys\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.TagKeys {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.TagKeys[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UntagResourceRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UntagResourceRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	if mv3 := m["TagKeys"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "TagKeys"})
+		}
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			s8, ok := e7.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "TagKeys"}, wireSeg{index: i6 + 1})
+			}
+			s5[i6] = s8
+		}
+		x.TagKeys = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if x.ClientRequestToken != "" {
+		b = append(b, ",\"ClientRequestToken\":"...)
+		b = wireAppendString(b, x.ClientRequestToken)
+	}
+	if x.Description != nil {
+		b = append(b, ",\"Description\":"...)
+		{
+			b = wireAppendString(b, (*x.Description))
+		}
+	}
+	if x.KmsKeyId != nil {
+		b = append(b, ",\"KmsKeyId\":"...)
+		{
+			b = wireAppendString(b, (*x.KmsKeyId))
+		}
+	}
+	if len(x.SecretBinary) != 0 {
+		b = append(b, ",\"SecretBinary\":"...)
+		{
+			b = wireAppendBytes(b, x.SecretBinary)
+		}
+	}
+	if x.SecretString != nil {
+		b = append(b, ",\"SecretString\":"...)
+		{
+			b = wireAppendString(b, (*x.SecretString))
+		}
+	}
+	if x.Type != "" {
+		b = append(b, ",\"Type\":"...)
+		b = wireAppendString(b, x.Type)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateSecretRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UpdateSecretRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	if mv3 := m["ClientRequestToken"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ClientRequestToken"})
+		}
+		x.ClientRequestToken = s4
+	}
+	if mv5 := m["Description"]; mv5 != nil {
+		ptr6 := new(string)
+		s7, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		(*ptr6) = s7
+		x.Description = ptr6
+	}
+	if mv8 := m["KmsKeyId"]; mv8 != nil {
+		ptr9 := new(string)
+		s10, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "KmsKeyId"})
+		}
+		(*ptr9) = s10
+		x.KmsKeyId = ptr9
+	}
+	if mv11 := m["SecretBinary"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "SecretBinary"})
+		}
+		d13, err14 := base64.StdEncoding.DecodeString(s12)
+		if err14 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "SecretBinary"})
+		}
+		x.SecretBinary = d13
+	}
+	if mv15 := m["SecretString"]; mv15 != nil {
+		ptr16 := new(string)
+		s17, ok := mv15.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretString"})
+		}
+		(*ptr16) = s17
+		x.SecretString = ptr16
+	}
+	if mv18 := m["Type"]; mv18 != nil {
+		s19, ok := mv18.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Type"})
+		}
+		x.Type = s19
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if x.VersionId != "" {
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateSecretResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UpdateSecretResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	if mv5 := m["VersionId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
+		}
+		x.VersionId = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateSecretVersionStageRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if x.VersionStage != "" {
+		b = append(b, ",\"VersionStage\":"...)
+		b = wireAppendString(b, x.VersionStage)
+	}
+	if x.RemoveFromVersionId != "" {
+		b = append(b, ",\"RemoveFromVersionId\":"...)
+		b = wireAppendString(b, x.RemoveFromVersionId)
+	}
+	if x.MoveToVersionId != "" {
+		b = append(b, ",\"MoveToVersionId\":"...)
+		b = wireAppendString(b, x.MoveToVersionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateSecretVersionStageRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UpdateSecretVersionStageRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	if mv3 := m["VersionStage"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "VersionStage"})
+		}
+		x.VersionStage = s4
+	}
+	if mv5 := m["RemoveFromVersionId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RemoveFromVersionId"})
+		}
+		x.RemoveFromVersionId = s6
+	}
+	if mv7 := m["MoveToVersionId"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "MoveToVersionId"})
+		}
+		x.MoveToVersionId = s8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateSecretVersionStageResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"ARN\":"...)
+		b = wireAppendString(b, x.ARN)
+	}
+	{
+		b = append(b, ",\"Name\":"...)
+		b = wireAppendString(b, x.Name)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateSecretVersionStageResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UpdateSecretVersionStageResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ARN"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ARN"})
+		}
+		x.ARN = s2
+	}
+	if mv3 := m["Name"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Name"})
+		}
+		x.Name = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ValidateResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.SecretId != "" {
+		b = append(b, ",\"SecretId\":"...)
+		b = wireAppendString(b, x.SecretId)
+	}
+	if x.ResourcePolicy != "" {
+		b = append(b, ",\"ResourcePolicy\":"...)
+		b = wireAppendString(b, x.ResourcePolicy)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ValidateResourcePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ValidateResourcePolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SecretId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretId"})
+		}
+		x.SecretId = s2
+	}
+	if mv3 := m["ResourcePolicy"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ResourcePolicy"})
+		}
+		x.ResourcePolicy = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ValidateResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyValidationPassed\":"...)
+		b = strconv.AppendBool(b, x.PolicyValidationPassed)
+	}
+	{
+		b = append(b, ",\"ValidationErrors\":"...)
+		if x.ValidationErrors == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.ValidationErrors {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ValidationErrors[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ValidateResourcePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ValidateResourcePolicyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyValidationPassed"]; mv1 != nil {
+		s2, ok := mv1.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "PolicyValidationPassed"})
+		}
+		x.PolicyValidationPassed = s2
+	}
+	if mv3 := m["ValidationErrors"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ValidationErrors"})
+		}
+		s5 := make([]ValidationErrorsEntry, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "ValidationErrors"}, wireSeg{index: i6 + 1})
+			}
+		}
+		x.ValidationErrors = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ValidationErrorsEntry) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.CheckName != "" {
+		b = append(b, ",\"CheckName\":"...)
+		b = wireAppendString(b, x.CheckName)
+	}
+	if x.ErrorMessage != "" {
+		b = append(b, ",\"ErrorMessage\":"...)
+		b = wireAppendString(b, x.ErrorMessage)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ValidationErrorsEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ValidationErrorsEntry) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["CheckName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "CheckName"})
+		}
+		x.CheckName = s2
+	}
+	if mv3 := m["ErrorMessage"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ErrorMessage"})
+		}
+		x.ErrorMessage = s4
+	}
+	return nil
+}
+
+// wireSeg is a step of the path to a bound value: a member, a list's
+// element (index, from 1) or a map's value (index -1).
+type wireSeg struct {
+	name  string
+	index int
+}
+
+// wireBindError is awsapi's bindError: a value without the Go type's
+// shape, at the path segs.
+type wireBindError struct {
+	segs []wireSeg
+	want string
+}
+
+func (e *wireBindError) Error() string {
+	return "Unexpected value type at '" + e.path() + "': expected " + e.want
+}
+
+// path is the path as awsapi's reflective binder spells it.
+func (e *wireBindError) path() string {
+	p := ""
+	for _, s := range e.segs {
+		switch {
+		case s.index > 0:
+			p += "." + strconv.Itoa(s.index)
+		case s.index < 0:
+			p += ".value"
+		case p == "":
+			p = s.name
+		default:
+			p += "." + s.name
+		}
+	}
+	return p
+}
+
+func wireBindErr(want string, segs ...wireSeg) error {
+	return &wireBindError{segs: segs, want: want}
+}
+
+// wireWrap puts segs, the path to a structure, before the path of err, an
+// error binding it.
+func wireWrap(err error, segs ...wireSeg) error {
+	e := err.(*wireBindError)
+	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
+	return e
+}
+
+// wireSafe marks the bytes a JSON string holds as they are: ASCII but
+// for the controls, the quote, the backslash and HTML's <, > and &
+// (encoding/json's htmlSafeSet).
+var wireSafe = func() (safe [256]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		safe[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return safe
+}()
+
+// wireAppendString is encoding/json's appendString with HTML escaping.
+func wireAppendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if wireSafe[s[i]] {
+			i++
+			continue
+		}
+		if b := s[i]; b < utf8.RuneSelf {
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// wireAppendFloat is encoding/json's float64 encoder.
+func wireAppendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
+func wireAppendBytes(b, data []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, data)
+	return append(b, '"')
+}
+
+// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
+// allocation: epoch seconds with millisecond precision.
+func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
+	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
 }

@@ -24,6 +24,9 @@ import (
 	"unicode/utf8"
 )
 
+// maxName is the longest string looked up in a decoder's names.
+const maxName = 64
+
 // maxDepth is encoding/json's nesting limit.
 const maxDepth = 10000
 
@@ -54,6 +57,10 @@ func (e *DuplicateError) Error() string {
 // around it aside). The error is a *SyntaxError or a *DuplicateError.
 func Decode(data []byte) (any, error) {
 	d := decoder{data: data}
+	return d.decode()
+}
+
+func (d *decoder) decode() (any, error) {
 	d.space()
 	v, err := d.value(0)
 	if err != nil {
@@ -66,16 +73,32 @@ func Decode(data []byte) (any, error) {
 	return v, nil
 }
 
+// DecodeNames is Decode with DecodeObjectNames' sparing of copies.
+func DecodeNames(data []byte, names map[string]string) (any, error) {
+	d := decoder{data: data, names: names}
+	return d.decode()
+}
+
 // DecodeObject decodes a request body that must be a JSON object; an empty
 // body (or only white space) is an empty object, as botocore sends nothing
 // for an operation without input.
 func DecodeObject(data []byte) (map[string]any, error) {
-	d := decoder{data: data}
+	return DecodeObjectNames(data, nil)
+}
+
+// DecodeObjectNames is DecodeObject, but a string written without escapes
+// that names holds (as a key) is names' value instead of a new copy: a
+// request's member names and enum values are the model's, and need not be
+// allocated for each request. The value is the same either way.
+func DecodeObjectNames(data []byte, names map[string]string) (map[string]any, error) {
+	d := decoder{data: data, names: names}
 	d.space()
 	if d.pos == len(d.data) {
 		return map[string]any{}, nil
 	}
-	v, err := Decode(data)
+	start := d.pos
+	v, err := d.decode()
+	d.pos = start
 	if err != nil {
 		return nil, err
 	}
@@ -87,8 +110,9 @@ func DecodeObject(data []byte) (map[string]any, error) {
 }
 
 type decoder struct {
-	data []byte
-	pos  int
+	data  []byte
+	pos   int
+	names map[string]string // see DecodeObjectNames
 }
 
 func (d *decoder) syntax(msg string) *SyntaxError {
@@ -303,9 +327,16 @@ func (d *decoder) string() (string, error) {
 		c := d.data[d.pos]
 		switch {
 		case c == '"':
-			s := string(d.data[start:d.pos])
+			raw := d.data[start:d.pos]
 			d.pos++
-			return s, nil
+			// Names are short; a longer string (a ciphertext, a secret) is
+			// not worth hashing for the lookup.
+			if len(raw) <= maxName && d.names != nil {
+				if s, ok := d.names[string(raw)]; ok {
+					return s, nil
+				}
+			}
+			return string(raw), nil
 		case c == '\\' || c >= utf8.RuneSelf:
 			return d.slowString(start)
 		case c < 0x20:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -163,4 +164,28 @@ var benchBodies = []struct {
 }{
 	{"Decrypt", []byte(`{"CiphertextBlob":"AQHxqjtDOA0bbxTePIsTcbE5BxF4z4SV9GNGGSVZ75jVBTqbeMx3P1dbzHqP2jV0ZGuMnJ0I8oNW+nyVdv6mrDn7FGRN8XpcXuFJm7G1jfXjbn5g7i4=","EncryptionContext":{"app":"billing","stage":"prod"}}`)},
 	{"PutParameter", []byte(`{"Name":"/app/prod/db/password","Value":"correct horse battery staple","Type":"SecureString","KeyId":"alias/app","Overwrite":true,"Description":"The database password","Tier":"Standard"}`)},
+}
+
+// FuzzDecodeObjectNames holds DecodeObjectNames to DecodeObject and
+// DecodeNames to Decode: the names only spare copies, the value and the
+// error are the same.
+func FuzzDecodeObjectNames(f *testing.F) {
+	for _, s := range seeds {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"KeyId":"KeyId","a":["a","\u0061",{"KeyId":"b"}]}`))
+	f.Add([]byte(` "KeyId" `))
+	names := map[string]string{"KeyId": "KeyId", "a": "a", "": "", "b": "b"}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := jsonvalue.DecodeObjectNames(data, names)
+		want, werr := jsonvalue.DecodeObject(data)
+		if !reflect.DeepEqual(got, want) || fmt.Sprint(err) != fmt.Sprint(werr) {
+			t.Fatalf("DecodeObjectNames(%q) = %#v, %v; DecodeObject = %#v, %v", data, got, err, want, werr)
+		}
+		gotAny, err := jsonvalue.DecodeNames(data, names)
+		wantAny, werr := jsonvalue.Decode(data)
+		if !reflect.DeepEqual(gotAny, wantAny) || fmt.Sprint(err) != fmt.Sprint(werr) {
+			t.Fatalf("DecodeNames(%q) = %#v, %v; Decode = %#v, %v", data, gotAny, err, wantAny, werr)
+		}
+	})
 }

@@ -26,7 +26,15 @@ type Service struct {
 	Metadata   Metadata              `json:"metadata"`
 	Operations map[string]*Operation `json:"operations"`
 	Shapes     map[string]*Shape     `json:"shapes"`
+
+	// names are the model's member names and enum values (Names).
+	names map[string]string
 }
+
+// Names returns the strings a request of the service is mostly made of:
+// its member names and enum values, each mapped to itself, for
+// jsonvalue.DecodeObjectNames. The map must not be changed.
+func (s *Service) Names() map[string]string { return s.names }
 
 // Metadata is the model's service-wide facts.
 type Metadata struct {
@@ -79,6 +87,9 @@ type Ref struct {
 	// JSONValue marks a string member carrying JSON text (base64-encoded
 	// when it travels in a REST header).
 	JSONValue bool `json:"jsonvalue"`
+	// wire is the member's name as messages and audit events spell it
+	// (wireName), for a member of a structure.
+	wire string
 }
 
 // Shape is a type of the model with its constraints.
@@ -157,8 +168,16 @@ func Load(name string) *Service {
 			s.Shapes[k] = sh
 		}
 	}
+	s.names = map[string]string{}
 	for name, sh := range s.Shapes {
 		sh.members = sortedMembers(sh)
+		for mem, ref := range sh.Members {
+			ref.wire = wireName(mem) // once, not per request
+			s.names[mem] = mem
+		}
+		for _, e := range sh.Enum {
+			s.names[e] = e
+		}
 		if sh.Pattern != "" {
 			// A model pattern constrains the whole value. Every one is
 			// enforced: one that cannot be read is a build mistake.

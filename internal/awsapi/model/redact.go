@@ -25,7 +25,7 @@ func (s *Service) Redact(sh *Shape, v any) any {
 			if msh == nil || msh.Sensitive || msh.Type == "blob" {
 				continue
 			}
-			out[wireName(name)] = s.Redact(msh, mv)
+			out[ref.wireName(name)] = s.Redact(msh, mv)
 		}
 		return out
 	case "list":

@@ -60,6 +60,15 @@ func wireName(member string) string {
 	return strings.ToLower(string(r)) + member[n:]
 }
 
+// wireName is the wire name of the member the Ref is, named member: the
+// one Load computed, or computed now for a model not made by Load.
+func (r *Ref) wireName(member string) string {
+	if r.wire != "" {
+		return r.wire
+	}
+	return wireName(member)
+}
+
 // WireName is wireName for other packages (audit parameter names).
 func WireName(member string) string { return wireName(member) }
 
@@ -108,7 +117,8 @@ func (c *checker) value(sh *Shape, v any, path string, top bool) {
 		}
 		for _, name := range sh.members {
 			if mv, ok := m[name]; ok && mv != nil {
-				c.value(c.svc.Shapes[sh.Members[name].Shape], mv, join(path, wireName(name)), false)
+				ref := sh.Members[name]
+				c.value(c.svc.Shapes[ref.Shape], mv, join(path, ref.wireName(name)), false)
 			}
 		}
 	case "string":

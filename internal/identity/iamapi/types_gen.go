@@ -3,6 +3,14 @@
 package iamapi
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"slices"
+	"strconv"
+	"unicode/utf8"
+
 	"github.com/sealbox/sealbox"
 )
 
@@ -723,4 +731,8014 @@ type User struct {
 	PasswordLastUsed    *sealbox.Timestamp           `json:"PasswordLastUsed,omitempty"`
 	PermissionsBoundary *AttachedPermissionsBoundary `json:"PermissionsBoundary,omitempty"`
 	Tags                []Tag                        `json:"Tags,omitempty"`
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Empty) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Empty) bindWire(v any) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wireBindErr("an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AccessKey) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	{
+		b = append(b, ",\"AccessKeyId\":"...)
+		b = wireAppendString(b, x.AccessKeyId)
+	}
+	{
+		b = append(b, ",\"Status\":"...)
+		b = wireAppendString(b, x.Status)
+	}
+	{
+		b = append(b, ",\"SecretAccessKey\":"...)
+		b = wireAppendString(b, x.SecretAccessKey)
+	}
+	if x.CreateDate != nil {
+		b = append(b, ",\"CreateDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.CreateDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AccessKey) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AccessKey) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["AccessKeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AccessKeyId"})
+		}
+		x.AccessKeyId = s4
+	}
+	if mv5 := m["Status"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Status"})
+		}
+		x.Status = s6
+	}
+	if mv7 := m["SecretAccessKey"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretAccessKey"})
+		}
+		x.SecretAccessKey = s8
+	}
+	if mv9 := m["CreateDate"]; mv9 != nil {
+		ptr10 := new(sealbox.Timestamp)
+		n11, ok := mv9.(json.Number)
+		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
+		}
+		x.CreateDate = ptr10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AccessKeyLastUsed) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.LastUsedDate != nil {
+		b = append(b, ",\"LastUsedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.LastUsedDate))
+		}
+	}
+	{
+		b = append(b, ",\"ServiceName\":"...)
+		b = wireAppendString(b, x.ServiceName)
+	}
+	{
+		b = append(b, ",\"Region\":"...)
+		b = wireAppendString(b, x.Region)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AccessKeyLastUsed) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AccessKeyLastUsed) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["LastUsedDate"]; mv1 != nil {
+		ptr2 := new(sealbox.Timestamp)
+		n3, ok := mv1.(json.Number)
+		if !ok || (&(*ptr2)).UnmarshalJSON([]byte(n3)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastUsedDate"})
+		}
+		x.LastUsedDate = ptr2
+	}
+	if mv4 := m["ServiceName"]; mv4 != nil {
+		s5, ok := mv4.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ServiceName"})
+		}
+		x.ServiceName = s5
+	}
+	if mv6 := m["Region"]; mv6 != nil {
+		s7, ok := mv6.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Region"})
+		}
+		x.Region = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AccessKeyMetadata) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	{
+		b = append(b, ",\"AccessKeyId\":"...)
+		b = wireAppendString(b, x.AccessKeyId)
+	}
+	{
+		b = append(b, ",\"Status\":"...)
+		b = wireAppendString(b, x.Status)
+	}
+	if x.CreateDate != nil {
+		b = append(b, ",\"CreateDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.CreateDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AccessKeyMetadata) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AccessKeyMetadata) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["AccessKeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AccessKeyId"})
+		}
+		x.AccessKeyId = s4
+	}
+	if mv5 := m["Status"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Status"})
+		}
+		x.Status = s6
+	}
+	if mv7 := m["CreateDate"]; mv7 != nil {
+		ptr8 := new(sealbox.Timestamp)
+		n9, ok := mv7.(json.Number)
+		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
+		}
+		x.CreateDate = ptr8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AddUserToGroupRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AddUserToGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AddUserToGroupRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
+		}
+		x.GroupName = s2
+	}
+	if mv3 := m["UserName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AttachGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AttachGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AttachGroupPolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
+		}
+		x.GroupName = s2
+	}
+	if mv3 := m["PolicyArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+		}
+		x.PolicyArn = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AttachRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AttachRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AttachRolePolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s2
+	}
+	if mv3 := m["PolicyArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+		}
+		x.PolicyArn = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AttachUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AttachUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AttachUserPolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["PolicyArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+		}
+		x.PolicyArn = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AttachedPermissionsBoundary) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"PermissionsBoundaryType\":"...)
+		b = wireAppendString(b, x.PermissionsBoundaryType)
+	}
+	{
+		b = append(b, ",\"PermissionsBoundaryArn\":"...)
+		b = wireAppendString(b, x.PermissionsBoundaryArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AttachedPermissionsBoundary) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AttachedPermissionsBoundary) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PermissionsBoundaryType"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PermissionsBoundaryType"})
+		}
+		x.PermissionsBoundaryType = s2
+	}
+	if mv3 := m["PermissionsBoundaryArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PermissionsBoundaryArn"})
+		}
+		x.PermissionsBoundaryArn = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AttachedPolicy) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	{
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AttachedPolicy) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AttachedPolicy) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+		}
+		x.PolicyName = s2
+	}
+	if mv3 := m["PolicyArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+		}
+		x.PolicyArn = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ContextEntry) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.ContextKeyName != "" {
+		b = append(b, ",\"ContextKeyName\":"...)
+		b = wireAppendString(b, x.ContextKeyName)
+	}
+	if len(x.ContextKeyValues) != 0 {
+		b = append(b, ",\"ContextKeyValues\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.ContextKeyValues {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.ContextKeyValues[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ContextKeyType != "" {
+		b = append(b, ",\"ContextKeyType\":"...)
+		b = wireAppendString(b, x.ContextKeyType)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ContextEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ContextEntry) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ContextKeyName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ContextKeyName"})
+		}
+		x.ContextKeyName = s2
+	}
+	if mv3 := m["ContextKeyValues"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ContextKeyValues"})
+		}
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			s8, ok := e7.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "ContextKeyValues"}, wireSeg{index: i6 + 1})
+			}
+			s5[i6] = s8
+		}
+		x.ContextKeyValues = s5
+	}
+	if mv9 := m["ContextKeyType"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ContextKeyType"})
+		}
+		x.ContextKeyType = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateAccessKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateAccessKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateAccessKeyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateAccessKeyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"AccessKey\":"...)
+		if x.AccessKey == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.AccessKey.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateAccessKeyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateAccessKeyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["AccessKey"]; mv1 != nil {
+		ptr2 := new(AccessKey)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "AccessKey"})
+		}
+		x.AccessKey = ptr2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateGroupRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Path != "" {
+		b = append(b, ",\"Path\":"...)
+		b = wireAppendString(b, x.Path)
+	}
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateGroupRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Path"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Path"})
+		}
+		x.Path = s2
+	}
+	if mv3 := m["GroupName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
+		}
+		x.GroupName = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateGroupResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Group\":"...)
+		if x.Group == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Group.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateGroupResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateGroupResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Group"]; mv1 != nil {
+		ptr2 := new(Group)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Group"})
+		}
+		x.Group = ptr2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreatePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if x.Path != "" {
+		b = append(b, ",\"Path\":"...)
+		b = wireAppendString(b, x.Path)
+	}
+	if x.PolicyDocument != "" {
+		b = append(b, ",\"PolicyDocument\":"...)
+		b = wireAppendString(b, x.PolicyDocument)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreatePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreatePolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+		}
+		x.PolicyName = s2
+	}
+	if mv3 := m["Path"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Path"})
+		}
+		x.Path = s4
+	}
+	if mv5 := m["PolicyDocument"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
+		}
+		x.PolicyDocument = s6
+	}
+	if mv7 := m["Description"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		x.Description = s8
+	}
+	if mv9 := m["Tags"]; mv9 != nil {
+		l10, ok := mv9.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s11 := make([]Tag, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
+				continue
+			}
+			if err := (&s11[i12]).bindWire(e13); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i12 + 1})
+			}
+		}
+		x.Tags = s11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreatePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Policy\":"...)
+		if x.Policy == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Policy.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreatePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreatePolicyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Policy"]; mv1 != nil {
+		ptr2 := new(Policy)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Policy"})
+		}
+		x.Policy = ptr2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreatePolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if x.PolicyDocument != "" {
+		b = append(b, ",\"PolicyDocument\":"...)
+		b = wireAppendString(b, x.PolicyDocument)
+	}
+	if x.SetAsDefault {
+		b = append(b, ",\"SetAsDefault\":"...)
+		b = strconv.AppendBool(b, x.SetAsDefault)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreatePolicyVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreatePolicyVersionRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+		}
+		x.PolicyArn = s2
+	}
+	if mv3 := m["PolicyDocument"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
+		}
+		x.PolicyDocument = s4
+	}
+	if mv5 := m["SetAsDefault"]; mv5 != nil {
+		s6, ok := mv5.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "SetAsDefault"})
+		}
+		x.SetAsDefault = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreatePolicyVersionResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyVersion\":"...)
+		if x.PolicyVersion == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.PolicyVersion.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreatePolicyVersionResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreatePolicyVersionResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyVersion"]; mv1 != nil {
+		ptr2 := new(PolicyVersion)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "PolicyVersion"})
+		}
+		x.PolicyVersion = ptr2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateRoleRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.Path != "" {
+		b = append(b, ",\"Path\":"...)
+		b = wireAppendString(b, x.Path)
+	}
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.AssumeRolePolicyDocument != "" {
+		b = append(b, ",\"AssumeRolePolicyDocument\":"...)
+		b = wireAppendString(b, x.AssumeRolePolicyDocument)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if x.MaxSessionDuration != 0 {
+		b = append(b, ",\"MaxSessionDuration\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxSessionDuration), 10)
+	}
+	if x.PermissionsBoundary != "" {
+		b = append(b, ",\"PermissionsBoundary\":"...)
+		b = wireAppendString(b, x.PermissionsBoundary)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateRoleRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Path"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Path"})
+		}
+		x.Path = s2
+	}
+	if mv3 := m["RoleName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s4
+	}
+	if mv5 := m["AssumeRolePolicyDocument"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AssumeRolePolicyDocument"})
+		}
+		x.AssumeRolePolicyDocument = s6
+	}
+	if mv7 := m["Description"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		x.Description = s8
+	}
+	if mv9 := m["MaxSessionDuration"]; mv9 != nil {
+		n10, ok := mv9.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxSessionDuration"})
+		}
+		i11, err12 := strconv.ParseInt(string(n10), 10, 64)
+		if err12 != nil || i11 < math.MinInt32 || i11 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxSessionDuration"})
+		}
+		x.MaxSessionDuration = int32(i11)
+	}
+	if mv13 := m["PermissionsBoundary"]; mv13 != nil {
+		s14, ok := mv13.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PermissionsBoundary"})
+		}
+		x.PermissionsBoundary = s14
+	}
+	if mv15 := m["Tags"]; mv15 != nil {
+		l16, ok := mv15.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s17 := make([]Tag, len(l16))
+		for i18, e19 := range l16 {
+			if e19 == nil {
+				continue
+			}
+			if err := (&s17[i18]).bindWire(e19); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i18 + 1})
+			}
+		}
+		x.Tags = s17
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateRoleResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Role\":"...)
+		if x.Role == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Role.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateRoleResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateRoleResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Role"]; mv1 != nil {
+		ptr2 := new(Role)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Role"})
+		}
+		x.Role = ptr2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateUserRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.Path != "" {
+		b = append(b, ",\"Path\":"...)
+		b = wireAppendString(b, x.Path)
+	}
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.PermissionsBoundary != "" {
+		b = append(b, ",\"PermissionsBoundary\":"...)
+		b = wireAppendString(b, x.PermissionsBoundary)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateUserRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateUserRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Path"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Path"})
+		}
+		x.Path = s2
+	}
+	if mv3 := m["UserName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s4
+	}
+	if mv5 := m["PermissionsBoundary"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PermissionsBoundary"})
+		}
+		x.PermissionsBoundary = s6
+	}
+	if mv7 := m["Tags"]; mv7 != nil {
+		l8, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s9 := make([]Tag, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
+				continue
+			}
+			if err := (&s9[i10]).bindWire(e11); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i10 + 1})
+			}
+		}
+		x.Tags = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateUserResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"User\":"...)
+		if x.User == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.User.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateUserResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateUserResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["User"]; mv1 != nil {
+		ptr2 := new(User)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "User"})
+		}
+		x.User = ptr2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteAccessKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.AccessKeyId != "" {
+		b = append(b, ",\"AccessKeyId\":"...)
+		b = wireAppendString(b, x.AccessKeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteAccessKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteAccessKeyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["AccessKeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AccessKeyId"})
+		}
+		x.AccessKeyId = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteGroupPolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
+		}
+		x.GroupName = s2
+	}
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+		}
+		x.PolicyName = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteGroupRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteGroupRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
+		}
+		x.GroupName = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeletePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeletePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeletePolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+		}
+		x.PolicyArn = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeletePolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if x.VersionId != "" {
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeletePolicyVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeletePolicyVersionRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+		}
+		x.PolicyArn = s2
+	}
+	if mv3 := m["VersionId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
+		}
+		x.VersionId = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteRolePermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteRolePermissionsBoundaryRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v)
+}
+
+func (x *DeleteRolePermissionsBoundaryRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteRolePolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s2
+	}
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+		}
+		x.PolicyName = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteRoleRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteRoleRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteUserPermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteUserPermissionsBoundaryRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v)
+}
+
+func (x *DeleteUserPermissionsBoundaryRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteUserPolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+		}
+		x.PolicyName = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteUserRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteUserRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteUserRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DetachGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DetachGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DetachGroupPolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
+		}
+		x.GroupName = s2
+	}
+	if mv3 := m["PolicyArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+		}
+		x.PolicyArn = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DetachRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DetachRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DetachRolePolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s2
+	}
+	if mv3 := m["PolicyArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+		}
+		x.PolicyArn = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DetachUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DetachUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DetachUserPolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["PolicyArn"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+		}
+		x.PolicyArn = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *EvaluationResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"EvalActionName\":"...)
+		b = wireAppendString(b, x.EvalActionName)
+	}
+	if x.EvalResourceName != "" {
+		b = append(b, ",\"EvalResourceName\":"...)
+		b = wireAppendString(b, x.EvalResourceName)
+	}
+	{
+		b = append(b, ",\"EvalDecision\":"...)
+		b = wireAppendString(b, x.EvalDecision)
+	}
+	if len(x.MatchedStatements) != 0 {
+		b = append(b, ",\"MatchedStatements\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.MatchedStatements {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.MatchedStatements[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.MissingContextValues) != 0 {
+		b = append(b, ",\"MissingContextValues\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.MissingContextValues {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.MissingContextValues[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.OrganizationsDecisionDetail != nil {
+		b = append(b, ",\"OrganizationsDecisionDetail\":"...)
+		{
+			if b, err = x.OrganizationsDecisionDetail.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.PermissionsBoundaryDecisionDetail != nil {
+		b = append(b, ",\"PermissionsBoundaryDecisionDetail\":"...)
+		{
+			if b, err = x.PermissionsBoundaryDecisionDetail.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(x.EvalDecisionDetails) != 0 {
+		b = append(b, ",\"EvalDecisionDetails\":"...)
+		{
+			keys3 := make([]string, 0, len(x.EvalDecisionDetails))
+			for k4 := range x.EvalDecisionDetails {
+				keys3 = append(keys3, k4)
+			}
+			slices.Sort(keys3)
+			b = append(b, '{')
+			for e5, k4 := range keys3 {
+				if e5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k4)
+				b = append(b, ':')
+				v6 := x.EvalDecisionDetails[k4]
+				b = wireAppendString(b, v6)
+			}
+			b = append(b, '}')
+		}
+	}
+	if len(x.ResourceSpecificResults) != 0 {
+		b = append(b, ",\"ResourceSpecificResults\":"...)
+		{
+			b = append(b, '[')
+			for i7 := range x.ResourceSpecificResults {
+				if i7 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ResourceSpecificResults[i7]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *EvaluationResult) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *EvaluationResult) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["EvalActionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "EvalActionName"})
+		}
+		x.EvalActionName = s2
+	}
+	if mv3 := m["EvalResourceName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "EvalResourceName"})
+		}
+		x.EvalResourceName = s4
+	}
+	if mv5 := m["EvalDecision"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "EvalDecision"})
+		}
+		x.EvalDecision = s6
+	}
+	if mv7 := m["MatchedStatements"]; mv7 != nil {
+		l8, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "MatchedStatements"})
+		}
+		s9 := make([]Statement, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
+				continue
+			}
+			if err := (&s9[i10]).bindWire(e11); err != nil {
+				return wireWrap(err, wireSeg{name: "MatchedStatements"}, wireSeg{index: i10 + 1})
+			}
+		}
+		x.MatchedStatements = s9
+	}
+	if mv12 := m["MissingContextValues"]; mv12 != nil {
+		l13, ok := mv12.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "MissingContextValues"})
+		}
+		s14 := make([]string, len(l13))
+		for i15, e16 := range l13 {
+			if e16 == nil {
+				continue
+			}
+			s17, ok := e16.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "MissingContextValues"}, wireSeg{index: i15 + 1})
+			}
+			s14[i15] = s17
+		}
+		x.MissingContextValues = s14
+	}
+	if mv18 := m["OrganizationsDecisionDetail"]; mv18 != nil {
+		ptr19 := new(OrganizationsDecisionDetail)
+		if err := (&(*ptr19)).bindWire(mv18); err != nil {
+			return wireWrap(err, wireSeg{name: "OrganizationsDecisionDetail"})
+		}
+		x.OrganizationsDecisionDetail = ptr19
+	}
+	if mv20 := m["PermissionsBoundaryDecisionDetail"]; mv20 != nil {
+		ptr21 := new(PermissionsBoundaryDecisionDetail)
+		if err := (&(*ptr21)).bindWire(mv20); err != nil {
+			return wireWrap(err, wireSeg{name: "PermissionsBoundaryDecisionDetail"})
+		}
+		x.PermissionsBoundaryDecisionDetail = ptr21
+	}
+	if mv22 := m["EvalDecisionDetails"]; mv22 != nil {
+		m23, ok := mv22.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "EvalDecisionDetails"})
+		}
+		out24 := make(map[string]string, len(m23))
+		for k25, e26 := range m23 {
+			var ev27 string
+			if e26 != nil {
+				s28, ok := e26.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "EvalDecisionDetails"}, wireSeg{index: -1})
+				}
+				ev27 = s28
+			}
+			out24[k25] = ev27
+		}
+		x.EvalDecisionDetails = out24
+	}
+	if mv29 := m["ResourceSpecificResults"]; mv29 != nil {
+		l30, ok := mv29.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ResourceSpecificResults"})
+		}
+		s31 := make([]ResourceSpecificResult, len(l30))
+		for i32, e33 := range l30 {
+			if e33 == nil {
+				continue
+			}
+			if err := (&s31[i32]).bindWire(e33); err != nil {
+				return wireWrap(err, wireSeg{name: "ResourceSpecificResults"}, wireSeg{index: i32 + 1})
+			}
+		}
+		x.ResourceSpecificResults = s31
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetAccessKeyLastUsedRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.AccessKeyId != "" {
+		b = append(b, ",\"AccessKeyId\":"...)
+		b = wireAppendString(b, x.AccessKeyId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetAccessKeyLastUsedRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetAccessKeyLastUsedRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["AccessKeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AccessKeyId"})
+		}
+		x.AccessKeyId = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetAccessKeyLastUsedResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	{
+		b = append(b, ",\"AccessKeyLastUsed\":"...)
+		if x.AccessKeyLastUsed == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.AccessKeyLastUsed.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetAccessKeyLastUsedResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetAccessKeyLastUsedResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["AccessKeyLastUsed"]; mv3 != nil {
+		ptr4 := new(AccessKeyLastUsed)
+		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+			return wireWrap(err, wireSeg{name: "AccessKeyLastUsed"})
+		}
+		x.AccessKeyLastUsed = ptr4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetGroupPolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
+		}
+		x.GroupName = s2
+	}
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+		}
+		x.PolicyName = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetGroupPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	{
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	{
+		b = append(b, ",\"PolicyDocument\":"...)
+		b = wireAppendString(b, x.PolicyDocument)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetGroupPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetGroupPolicyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
+		}
+		x.GroupName = s2
+	}
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+		}
+		x.PolicyName = s4
+	}
+	if mv5 := m["PolicyDocument"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
+		}
+		x.PolicyDocument = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetGroupRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetGroupRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
+		}
+		x.GroupName = s2
+	}
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s4
+	}
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetGroupResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Group\":"...)
+		if x.Group == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Group.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	{
+		b = append(b, ",\"Users\":"...)
+		if x.Users == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Users {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Users[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetGroupResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetGroupResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Group"]; mv1 != nil {
+		ptr2 := new(Group)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Group"})
+		}
+		x.Group = ptr2
+	}
+	if mv3 := m["Users"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Users"})
+		}
+		s5 := make([]User, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "Users"}, wireSeg{index: i6 + 1})
+			}
+		}
+		x.Users = s5
+	}
+	if mv8 := m["IsTruncated"]; mv8 != nil {
+		s9, ok := mv8.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+		}
+		x.IsTruncated = s9
+	}
+	if mv10 := m["Marker"]; mv10 != nil {
+		s11, ok := mv10.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetPolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+		}
+		x.PolicyArn = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Policy\":"...)
+		if x.Policy == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Policy.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetPolicyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Policy"]; mv1 != nil {
+		ptr2 := new(Policy)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Policy"})
+		}
+		x.Policy = ptr2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetPolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if x.VersionId != "" {
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetPolicyVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetPolicyVersionRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+		}
+		x.PolicyArn = s2
+	}
+	if mv3 := m["VersionId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
+		}
+		x.VersionId = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetPolicyVersionResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyVersion\":"...)
+		if x.PolicyVersion == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.PolicyVersion.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetPolicyVersionResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetPolicyVersionResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyVersion"]; mv1 != nil {
+		ptr2 := new(PolicyVersion)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "PolicyVersion"})
+		}
+		x.PolicyVersion = ptr2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetRolePolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s2
+	}
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+		}
+		x.PolicyName = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetRolePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	{
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	{
+		b = append(b, ",\"PolicyDocument\":"...)
+		b = wireAppendString(b, x.PolicyDocument)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetRolePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetRolePolicyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s2
+	}
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+		}
+		x.PolicyName = s4
+	}
+	if mv5 := m["PolicyDocument"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
+		}
+		x.PolicyDocument = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetRoleRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetRoleRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetRoleResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Role\":"...)
+		if x.Role == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Role.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetRoleResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetRoleResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Role"]; mv1 != nil {
+		ptr2 := new(Role)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Role"})
+		}
+		x.Role = ptr2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetUserPolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+		}
+		x.PolicyName = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetUserPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	{
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	{
+		b = append(b, ",\"PolicyDocument\":"...)
+		b = wireAppendString(b, x.PolicyDocument)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetUserPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetUserPolicyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+		}
+		x.PolicyName = s4
+	}
+	if mv5 := m["PolicyDocument"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
+		}
+		x.PolicyDocument = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetUserRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetUserRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetUserRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetUserResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"User\":"...)
+		if x.User == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.User.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetUserResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetUserResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["User"]; mv1 != nil {
+		ptr2 := new(User)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "User"})
+		}
+		x.User = ptr2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Group) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"Path\":"...)
+		b = wireAppendString(b, x.Path)
+	}
+	{
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	{
+		b = append(b, ",\"GroupId\":"...)
+		b = wireAppendString(b, x.GroupId)
+	}
+	{
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if x.CreateDate != nil {
+		b = append(b, ",\"CreateDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.CreateDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Group) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Group) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Path"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Path"})
+		}
+		x.Path = s2
+	}
+	if mv3 := m["GroupName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
+		}
+		x.GroupName = s4
+	}
+	if mv5 := m["GroupId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GroupId"})
+		}
+		x.GroupId = s6
+	}
+	if mv7 := m["Arn"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Arn"})
+		}
+		x.Arn = s8
+	}
+	if mv9 := m["CreateDate"]; mv9 != nil {
+		ptr10 := new(sealbox.Timestamp)
+		n11, ok := mv9.(json.Number)
+		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
+		}
+		x.CreateDate = ptr10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAccessKeysRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAccessKeysRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListAccessKeysRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s4
+	}
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAccessKeysResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"AccessKeyMetadata\":"...)
+		if x.AccessKeyMetadata == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.AccessKeyMetadata {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.AccessKeyMetadata[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAccessKeysResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListAccessKeysResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["AccessKeyMetadata"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "AccessKeyMetadata"})
+		}
+		s3 := make([]AccessKeyMetadata, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "AccessKeyMetadata"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.AccessKeyMetadata = s3
+	}
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+		}
+		x.IsTruncated = s7
+	}
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAttachedGroupPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.PathPrefix != "" {
+		b = append(b, ",\"PathPrefix\":"...)
+		b = wireAppendString(b, x.PathPrefix)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAttachedGroupPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListAttachedGroupPoliciesRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
+		}
+		x.GroupName = s2
+	}
+	if mv3 := m["PathPrefix"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
+		}
+		x.PathPrefix = s4
+	}
+	if mv5 := m["Marker"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		n8, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i9)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAttachedGroupPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"AttachedPolicies\":"...)
+		if x.AttachedPolicies == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.AttachedPolicies {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.AttachedPolicies[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAttachedGroupPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListAttachedGroupPoliciesResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["AttachedPolicies"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "AttachedPolicies"})
+		}
+		s3 := make([]AttachedPolicy, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "AttachedPolicies"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.AttachedPolicies = s3
+	}
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+		}
+		x.IsTruncated = s7
+	}
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAttachedRolePoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.PathPrefix != "" {
+		b = append(b, ",\"PathPrefix\":"...)
+		b = wireAppendString(b, x.PathPrefix)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAttachedRolePoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListAttachedRolePoliciesRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s2
+	}
+	if mv3 := m["PathPrefix"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
+		}
+		x.PathPrefix = s4
+	}
+	if mv5 := m["Marker"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		n8, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i9)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAttachedRolePoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"AttachedPolicies\":"...)
+		if x.AttachedPolicies == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.AttachedPolicies {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.AttachedPolicies[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAttachedRolePoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListAttachedRolePoliciesResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["AttachedPolicies"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "AttachedPolicies"})
+		}
+		s3 := make([]AttachedPolicy, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "AttachedPolicies"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.AttachedPolicies = s3
+	}
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+		}
+		x.IsTruncated = s7
+	}
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAttachedUserPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.PathPrefix != "" {
+		b = append(b, ",\"PathPrefix\":"...)
+		b = wireAppendString(b, x.PathPrefix)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAttachedUserPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListAttachedUserPoliciesRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["PathPrefix"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
+		}
+		x.PathPrefix = s4
+	}
+	if mv5 := m["Marker"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s6
+	}
+	if mv7 := m["MaxItems"]; mv7 != nil {
+		n8, ok := mv7.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i9)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListAttachedUserPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"AttachedPolicies\":"...)
+		if x.AttachedPolicies == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.AttachedPolicies {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.AttachedPolicies[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListAttachedUserPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListAttachedUserPoliciesResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["AttachedPolicies"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "AttachedPolicies"})
+		}
+		s3 := make([]AttachedPolicy, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "AttachedPolicies"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.AttachedPolicies = s3
+	}
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+		}
+		x.IsTruncated = s7
+	}
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListEntitiesForPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if x.EntityFilter != "" {
+		b = append(b, ",\"EntityFilter\":"...)
+		b = wireAppendString(b, x.EntityFilter)
+	}
+	if x.PathPrefix != "" {
+		b = append(b, ",\"PathPrefix\":"...)
+		b = wireAppendString(b, x.PathPrefix)
+	}
+	if x.PolicyUsageFilter != "" {
+		b = append(b, ",\"PolicyUsageFilter\":"...)
+		b = wireAppendString(b, x.PolicyUsageFilter)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListEntitiesForPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListEntitiesForPolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+		}
+		x.PolicyArn = s2
+	}
+	if mv3 := m["EntityFilter"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "EntityFilter"})
+		}
+		x.EntityFilter = s4
+	}
+	if mv5 := m["PathPrefix"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
+		}
+		x.PathPrefix = s6
+	}
+	if mv7 := m["PolicyUsageFilter"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyUsageFilter"})
+		}
+		x.PolicyUsageFilter = s8
+	}
+	if mv9 := m["Marker"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s10
+	}
+	if mv11 := m["MaxItems"]; mv11 != nil {
+		n12, ok := mv11.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i13)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListEntitiesForPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyGroups\":"...)
+		if x.PolicyGroups == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.PolicyGroups {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.PolicyGroups[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"PolicyUsers\":"...)
+		if x.PolicyUsers == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i2 := range x.PolicyUsers {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.PolicyUsers[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"PolicyRoles\":"...)
+		if x.PolicyRoles == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i3 := range x.PolicyRoles {
+				if i3 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.PolicyRoles[i3]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListEntitiesForPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListEntitiesForPolicyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyGroups"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "PolicyGroups"})
+		}
+		s3 := make([]PolicyGroup, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "PolicyGroups"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.PolicyGroups = s3
+	}
+	if mv6 := m["PolicyUsers"]; mv6 != nil {
+		l7, ok := mv6.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "PolicyUsers"})
+		}
+		s8 := make([]PolicyUser, len(l7))
+		for i9, e10 := range l7 {
+			if e10 == nil {
+				continue
+			}
+			if err := (&s8[i9]).bindWire(e10); err != nil {
+				return wireWrap(err, wireSeg{name: "PolicyUsers"}, wireSeg{index: i9 + 1})
+			}
+		}
+		x.PolicyUsers = s8
+	}
+	if mv11 := m["PolicyRoles"]; mv11 != nil {
+		l12, ok := mv11.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "PolicyRoles"})
+		}
+		s13 := make([]PolicyRole, len(l12))
+		for i14, e15 := range l12 {
+			if e15 == nil {
+				continue
+			}
+			if err := (&s13[i14]).bindWire(e15); err != nil {
+				return wireWrap(err, wireSeg{name: "PolicyRoles"}, wireSeg{index: i14 + 1})
+			}
+		}
+		x.PolicyRoles = s13
+	}
+	if mv16 := m["IsTruncated"]; mv16 != nil {
+		s17, ok := mv16.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+		}
+		x.IsTruncated = s17
+	}
+	if mv18 := m["Marker"]; mv18 != nil {
+		s19, ok := mv18.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s19
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListGroupPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListGroupPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListGroupPoliciesRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
+		}
+		x.GroupName = s2
+	}
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s4
+	}
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListGroupPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyNames\":"...)
+		if x.PolicyNames == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.PolicyNames {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.PolicyNames[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListGroupPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListGroupPoliciesResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyNames"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "PolicyNames"})
+		}
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			s6, ok := e5.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "PolicyNames"}, wireSeg{index: i4 + 1})
+			}
+			s3[i4] = s6
+		}
+		x.PolicyNames = s3
+	}
+	if mv7 := m["IsTruncated"]; mv7 != nil {
+		s8, ok := mv7.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+		}
+		x.IsTruncated = s8
+	}
+	if mv9 := m["Marker"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListGroupsForUserRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListGroupsForUserRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListGroupsForUserRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s4
+	}
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListGroupsForUserResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Groups\":"...)
+		if x.Groups == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Groups {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Groups[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListGroupsForUserResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListGroupsForUserResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Groups"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Groups"})
+		}
+		s3 := make([]Group, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Groups"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Groups = s3
+	}
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+		}
+		x.IsTruncated = s7
+	}
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListGroupsRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.PathPrefix != "" {
+		b = append(b, ",\"PathPrefix\":"...)
+		b = wireAppendString(b, x.PathPrefix)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListGroupsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListGroupsRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PathPrefix"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
+		}
+		x.PathPrefix = s2
+	}
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s4
+	}
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListGroupsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Groups\":"...)
+		if x.Groups == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Groups {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Groups[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListGroupsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListGroupsResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Groups"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Groups"})
+		}
+		s3 := make([]Group, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Groups"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Groups = s3
+	}
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+		}
+		x.IsTruncated = s7
+	}
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Scope != "" {
+		b = append(b, ",\"Scope\":"...)
+		b = wireAppendString(b, x.Scope)
+	}
+	if x.OnlyAttached {
+		b = append(b, ",\"OnlyAttached\":"...)
+		b = strconv.AppendBool(b, x.OnlyAttached)
+	}
+	if x.PathPrefix != "" {
+		b = append(b, ",\"PathPrefix\":"...)
+		b = wireAppendString(b, x.PathPrefix)
+	}
+	if x.PolicyUsageFilter != "" {
+		b = append(b, ",\"PolicyUsageFilter\":"...)
+		b = wireAppendString(b, x.PolicyUsageFilter)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListPoliciesRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Scope"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Scope"})
+		}
+		x.Scope = s2
+	}
+	if mv3 := m["OnlyAttached"]; mv3 != nil {
+		s4, ok := mv3.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "OnlyAttached"})
+		}
+		x.OnlyAttached = s4
+	}
+	if mv5 := m["PathPrefix"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
+		}
+		x.PathPrefix = s6
+	}
+	if mv7 := m["PolicyUsageFilter"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyUsageFilter"})
+		}
+		x.PolicyUsageFilter = s8
+	}
+	if mv9 := m["Marker"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s10
+	}
+	if mv11 := m["MaxItems"]; mv11 != nil {
+		n12, ok := mv11.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i13)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Policies\":"...)
+		if x.Policies == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Policies {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Policies[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListPoliciesResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Policies"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Policies"})
+		}
+		s3 := make([]Policy, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Policies"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Policies = s3
+	}
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+		}
+		x.IsTruncated = s7
+	}
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListPolicyVersionsRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListPolicyVersionsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListPolicyVersionsRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+		}
+		x.PolicyArn = s2
+	}
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s4
+	}
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListPolicyVersionsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Versions\":"...)
+		if x.Versions == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Versions {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Versions[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListPolicyVersionsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListPolicyVersionsResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Versions"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Versions"})
+		}
+		s3 := make([]PolicyVersion, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Versions"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Versions = s3
+	}
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+		}
+		x.IsTruncated = s7
+	}
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListRolePoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListRolePoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListRolePoliciesRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s2
+	}
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s4
+	}
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListRolePoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyNames\":"...)
+		if x.PolicyNames == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.PolicyNames {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.PolicyNames[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListRolePoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListRolePoliciesResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyNames"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "PolicyNames"})
+		}
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			s6, ok := e5.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "PolicyNames"}, wireSeg{index: i4 + 1})
+			}
+			s3[i4] = s6
+		}
+		x.PolicyNames = s3
+	}
+	if mv7 := m["IsTruncated"]; mv7 != nil {
+		s8, ok := mv7.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+		}
+		x.IsTruncated = s8
+	}
+	if mv9 := m["Marker"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListRoleTagsRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListRoleTagsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListRoleTagsRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s2
+	}
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s4
+	}
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListRoleTagsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListRoleTagsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListRoleTagsResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Tags"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s3 := make([]Tag, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Tags = s3
+	}
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+		}
+		x.IsTruncated = s7
+	}
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListRolesRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.PathPrefix != "" {
+		b = append(b, ",\"PathPrefix\":"...)
+		b = wireAppendString(b, x.PathPrefix)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListRolesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListRolesRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PathPrefix"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
+		}
+		x.PathPrefix = s2
+	}
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s4
+	}
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListRolesResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Roles\":"...)
+		if x.Roles == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Roles {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Roles[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListRolesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListRolesResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Roles"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Roles"})
+		}
+		s3 := make([]Role, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Roles"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Roles = s3
+	}
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+		}
+		x.IsTruncated = s7
+	}
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListUserPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListUserPoliciesRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListUserPoliciesRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s4
+	}
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListUserPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyNames\":"...)
+		if x.PolicyNames == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.PolicyNames {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.PolicyNames[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListUserPoliciesResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListUserPoliciesResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyNames"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "PolicyNames"})
+		}
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			s6, ok := e5.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "PolicyNames"}, wireSeg{index: i4 + 1})
+			}
+			s3[i4] = s6
+		}
+		x.PolicyNames = s3
+	}
+	if mv7 := m["IsTruncated"]; mv7 != nil {
+		s8, ok := mv7.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+		}
+		x.IsTruncated = s8
+	}
+	if mv9 := m["Marker"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListUserTagsRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListUserTagsRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListUserTagsRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s4
+	}
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListUserTagsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListUserTagsResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListUserTagsResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Tags"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s3 := make([]Tag, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Tags = s3
+	}
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+		}
+		x.IsTruncated = s7
+	}
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListUsersRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.PathPrefix != "" {
+		b = append(b, ",\"PathPrefix\":"...)
+		b = wireAppendString(b, x.PathPrefix)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListUsersRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListUsersRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PathPrefix"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
+		}
+		x.PathPrefix = s2
+	}
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s4
+	}
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListUsersResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Users\":"...)
+		if x.Users == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Users {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Users[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListUsersResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListUsersResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Users"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Users"})
+		}
+		s3 := make([]User, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "Users"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.Users = s3
+	}
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+		}
+		x.IsTruncated = s7
+	}
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *OrganizationsDecisionDetail) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"AllowedByOrganizations\":"...)
+		b = strconv.AppendBool(b, x.AllowedByOrganizations)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *OrganizationsDecisionDetail) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *OrganizationsDecisionDetail) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["AllowedByOrganizations"]; mv1 != nil {
+		s2, ok := mv1.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "AllowedByOrganizations"})
+		}
+		x.AllowedByOrganizations = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PermissionsBoundaryDecisionDetail) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"AllowedByPermissionsBoundary\":"...)
+		b = strconv.AppendBool(b, x.AllowedByPermissionsBoundary)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PermissionsBoundaryDecisionDetail) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PermissionsBoundaryDecisionDetail) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["AllowedByPermissionsBoundary"]; mv1 != nil {
+		s2, ok := mv1.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "AllowedByPermissionsBoundary"})
+		}
+		x.AllowedByPermissionsBoundary = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Policy) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	{
+		b = append(b, ",\"PolicyId\":"...)
+		b = wireAppendString(b, x.PolicyId)
+	}
+	{
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	{
+		b = append(b, ",\"Path\":"...)
+		b = wireAppendString(b, x.Path)
+	}
+	{
+		b = append(b, ",\"DefaultVersionId\":"...)
+		b = wireAppendString(b, x.DefaultVersionId)
+	}
+	{
+		b = append(b, ",\"AttachmentCount\":"...)
+		b = strconv.AppendInt(b, int64(x.AttachmentCount), 10)
+	}
+	{
+		b = append(b, ",\"PermissionsBoundaryUsageCount\":"...)
+		b = strconv.AppendInt(b, int64(x.PermissionsBoundaryUsageCount), 10)
+	}
+	{
+		b = append(b, ",\"IsAttachable\":"...)
+		b = strconv.AppendBool(b, x.IsAttachable)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if x.CreateDate != nil {
+		b = append(b, ",\"CreateDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.CreateDate))
+		}
+	}
+	if x.UpdateDate != nil {
+		b = append(b, ",\"UpdateDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.UpdateDate))
+		}
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Policy) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Policy) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+		}
+		x.PolicyName = s2
+	}
+	if mv3 := m["PolicyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyId"})
+		}
+		x.PolicyId = s4
+	}
+	if mv5 := m["Arn"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Arn"})
+		}
+		x.Arn = s6
+	}
+	if mv7 := m["Path"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Path"})
+		}
+		x.Path = s8
+	}
+	if mv9 := m["DefaultVersionId"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "DefaultVersionId"})
+		}
+		x.DefaultVersionId = s10
+	}
+	if mv11 := m["AttachmentCount"]; mv11 != nil {
+		n12, ok := mv11.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "AttachmentCount"})
+		}
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "AttachmentCount"})
+		}
+		x.AttachmentCount = int32(i13)
+	}
+	if mv15 := m["PermissionsBoundaryUsageCount"]; mv15 != nil {
+		n16, ok := mv15.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "PermissionsBoundaryUsageCount"})
+		}
+		i17, err18 := strconv.ParseInt(string(n16), 10, 64)
+		if err18 != nil || i17 < math.MinInt32 || i17 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "PermissionsBoundaryUsageCount"})
+		}
+		x.PermissionsBoundaryUsageCount = int32(i17)
+	}
+	if mv19 := m["IsAttachable"]; mv19 != nil {
+		s20, ok := mv19.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsAttachable"})
+		}
+		x.IsAttachable = s20
+	}
+	if mv21 := m["Description"]; mv21 != nil {
+		s22, ok := mv21.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		x.Description = s22
+	}
+	if mv23 := m["CreateDate"]; mv23 != nil {
+		ptr24 := new(sealbox.Timestamp)
+		n25, ok := mv23.(json.Number)
+		if !ok || (&(*ptr24)).UnmarshalJSON([]byte(n25)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
+		}
+		x.CreateDate = ptr24
+	}
+	if mv26 := m["UpdateDate"]; mv26 != nil {
+		ptr27 := new(sealbox.Timestamp)
+		n28, ok := mv26.(json.Number)
+		if !ok || (&(*ptr27)).UnmarshalJSON([]byte(n28)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "UpdateDate"})
+		}
+		x.UpdateDate = ptr27
+	}
+	if mv29 := m["Tags"]; mv29 != nil {
+		l30, ok := mv29.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s31 := make([]Tag, len(l30))
+		for i32, e33 := range l30 {
+			if e33 == nil {
+				continue
+			}
+			if err := (&s31[i32]).bindWire(e33); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i32 + 1})
+			}
+		}
+		x.Tags = s31
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PolicyGroup) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	{
+		b = append(b, ",\"GroupId\":"...)
+		b = wireAppendString(b, x.GroupId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PolicyGroup) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PolicyGroup) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
+		}
+		x.GroupName = s2
+	}
+	if mv3 := m["GroupId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GroupId"})
+		}
+		x.GroupId = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PolicyRole) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	{
+		b = append(b, ",\"RoleId\":"...)
+		b = wireAppendString(b, x.RoleId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PolicyRole) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PolicyRole) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s2
+	}
+	if mv3 := m["RoleId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleId"})
+		}
+		x.RoleId = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PolicyUser) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	{
+		b = append(b, ",\"UserId\":"...)
+		b = wireAppendString(b, x.UserId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PolicyUser) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PolicyUser) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["UserId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserId"})
+		}
+		x.UserId = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PolicyVersion) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Document != "" {
+		b = append(b, ",\"Document\":"...)
+		b = wireAppendString(b, x.Document)
+	}
+	{
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	{
+		b = append(b, ",\"IsDefaultVersion\":"...)
+		b = strconv.AppendBool(b, x.IsDefaultVersion)
+	}
+	if x.CreateDate != nil {
+		b = append(b, ",\"CreateDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.CreateDate))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PolicyVersion) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PolicyVersion) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Document"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Document"})
+		}
+		x.Document = s2
+	}
+	if mv3 := m["VersionId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
+		}
+		x.VersionId = s4
+	}
+	if mv5 := m["IsDefaultVersion"]; mv5 != nil {
+		s6, ok := mv5.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsDefaultVersion"})
+		}
+		x.IsDefaultVersion = s6
+	}
+	if mv7 := m["CreateDate"]; mv7 != nil {
+		ptr8 := new(sealbox.Timestamp)
+		n9, ok := mv7.(json.Number)
+		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
+		}
+		x.CreateDate = ptr8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Position) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"Line\":"...)
+		b = strconv.AppendInt(b, int64(x.Line), 10)
+	}
+	{
+		b = append(b, ",\"Column\":"...)
+		b = strconv.AppendInt(b, int64(x.Column), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Position) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Position) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Line"]; mv1 != nil {
+		n2, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Line"})
+		}
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Line"})
+		}
+		x.Line = int32(i3)
+	}
+	if mv5 := m["Column"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "Column"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "Column"})
+		}
+		x.Column = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if x.PolicyDocument != "" {
+		b = append(b, ",\"PolicyDocument\":"...)
+		b = wireAppendString(b, x.PolicyDocument)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutGroupPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PutGroupPolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
+		}
+		x.GroupName = s2
+	}
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+		}
+		x.PolicyName = s4
+	}
+	if mv5 := m["PolicyDocument"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
+		}
+		x.PolicyDocument = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutRolePermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.PermissionsBoundary != "" {
+		b = append(b, ",\"PermissionsBoundary\":"...)
+		b = wireAppendString(b, x.PermissionsBoundary)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutRolePermissionsBoundaryRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PutRolePermissionsBoundaryRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s2
+	}
+	if mv3 := m["PermissionsBoundary"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PermissionsBoundary"})
+		}
+		x.PermissionsBoundary = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if x.PolicyDocument != "" {
+		b = append(b, ",\"PolicyDocument\":"...)
+		b = wireAppendString(b, x.PolicyDocument)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PutRolePolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s2
+	}
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+		}
+		x.PolicyName = s4
+	}
+	if mv5 := m["PolicyDocument"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
+		}
+		x.PolicyDocument = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutUserPermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.PermissionsBoundary != "" {
+		b = append(b, ",\"PermissionsBoundary\":"...)
+		b = wireAppendString(b, x.PermissionsBoundary)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutUserPermissionsBoundaryRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PutUserPermissionsBoundaryRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["PermissionsBoundary"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PermissionsBoundary"})
+		}
+		x.PermissionsBoundary = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.PolicyName != "" {
+		b = append(b, ",\"PolicyName\":"...)
+		b = wireAppendString(b, x.PolicyName)
+	}
+	if x.PolicyDocument != "" {
+		b = append(b, ",\"PolicyDocument\":"...)
+		b = wireAppendString(b, x.PolicyDocument)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutUserPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PutUserPolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["PolicyName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+		}
+		x.PolicyName = s4
+	}
+	if mv5 := m["PolicyDocument"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
+		}
+		x.PolicyDocument = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RemoveUserFromGroupRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.GroupName != "" {
+		b = append(b, ",\"GroupName\":"...)
+		b = wireAppendString(b, x.GroupName)
+	}
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RemoveUserFromGroupRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RemoveUserFromGroupRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["GroupName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "GroupName"})
+		}
+		x.GroupName = s2
+	}
+	if mv3 := m["UserName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ResourceSpecificResult) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"EvalResourceName\":"...)
+		b = wireAppendString(b, x.EvalResourceName)
+	}
+	{
+		b = append(b, ",\"EvalResourceDecision\":"...)
+		b = wireAppendString(b, x.EvalResourceDecision)
+	}
+	if len(x.MatchedStatements) != 0 {
+		b = append(b, ",\"MatchedStatements\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.MatchedStatements {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.MatchedStatements[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.MissingContextValues) != 0 {
+		b = append(b, ",\"MissingContextValues\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.MissingContextValues {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.MissingContextValues[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.EvalDecisionDetails) != 0 {
+		b = append(b, ",\"EvalDecisionDetails\":"...)
+		{
+			keys3 := make([]string, 0, len(x.EvalDecisionDetails))
+			for k4 := range x.EvalDecisionDetails {
+				keys3 = append(keys3, k4)
+			}
+			slices.Sort(keys3)
+			b = append(b, '{')
+			for e5, k4 := range keys3 {
+				if e5 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, k4)
+				b = append(b, ':')
+				v6 := x.EvalDecisionDetails[k4]
+				b = wireAppendString(b, v6)
+			}
+			b = append(b, '}')
+		}
+	}
+	if x.PermissionsBoundaryDecisionDetail != nil {
+		b = append(b, ",\"PermissionsBoundaryDecisionDetail\":"...)
+		{
+			if b, err = x.PermissionsBoundaryDecisionDetail.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ResourceSpecificResult) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ResourceSpecificResult) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["EvalResourceName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "EvalResourceName"})
+		}
+		x.EvalResourceName = s2
+	}
+	if mv3 := m["EvalResourceDecision"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "EvalResourceDecision"})
+		}
+		x.EvalResourceDecision = s4
+	}
+	if mv5 := m["MatchedStatements"]; mv5 != nil {
+		l6, ok := mv5.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "MatchedStatements"})
+		}
+		s7 := make([]Statement, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			if err := (&s7[i8]).bindWire(e9); err != nil {
+				return wireWrap(err, wireSeg{name: "MatchedStatements"}, wireSeg{index: i8 + 1})
+			}
+		}
+		x.MatchedStatements = s7
+	}
+	if mv10 := m["MissingContextValues"]; mv10 != nil {
+		l11, ok := mv10.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "MissingContextValues"})
+		}
+		s12 := make([]string, len(l11))
+		for i13, e14 := range l11 {
+			if e14 == nil {
+				continue
+			}
+			s15, ok := e14.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "MissingContextValues"}, wireSeg{index: i13 + 1})
+			}
+			s12[i13] = s15
+		}
+		x.MissingContextValues = s12
+	}
+	if mv16 := m["EvalDecisionDetails"]; mv16 != nil {
+		m17, ok := mv16.(map[string]any)
+		if !ok {
+			return wireBindErr("an object", wireSeg{name: "EvalDecisionDetails"})
+		}
+		out18 := make(map[string]string, len(m17))
+		for k19, e20 := range m17 {
+			var ev21 string
+			if e20 != nil {
+				s22, ok := e20.(string)
+				if !ok {
+					return wireBindErr("a string", wireSeg{name: "EvalDecisionDetails"}, wireSeg{index: -1})
+				}
+				ev21 = s22
+			}
+			out18[k19] = ev21
+		}
+		x.EvalDecisionDetails = out18
+	}
+	if mv23 := m["PermissionsBoundaryDecisionDetail"]; mv23 != nil {
+		ptr24 := new(PermissionsBoundaryDecisionDetail)
+		if err := (&(*ptr24)).bindWire(mv23); err != nil {
+			return wireWrap(err, wireSeg{name: "PermissionsBoundaryDecisionDetail"})
+		}
+		x.PermissionsBoundaryDecisionDetail = ptr24
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Role) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Path\":"...)
+		b = wireAppendString(b, x.Path)
+	}
+	{
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	{
+		b = append(b, ",\"RoleId\":"...)
+		b = wireAppendString(b, x.RoleId)
+	}
+	{
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if x.CreateDate != nil {
+		b = append(b, ",\"CreateDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.CreateDate))
+		}
+	}
+	if x.AssumeRolePolicyDocument != "" {
+		b = append(b, ",\"AssumeRolePolicyDocument\":"...)
+		b = wireAppendString(b, x.AssumeRolePolicyDocument)
+	}
+	if x.Description != "" {
+		b = append(b, ",\"Description\":"...)
+		b = wireAppendString(b, x.Description)
+	}
+	if x.MaxSessionDuration != 0 {
+		b = append(b, ",\"MaxSessionDuration\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxSessionDuration), 10)
+	}
+	if x.PermissionsBoundary != nil {
+		b = append(b, ",\"PermissionsBoundary\":"...)
+		{
+			if b, err = x.PermissionsBoundary.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.RoleLastUsed != nil {
+		b = append(b, ",\"RoleLastUsed\":"...)
+		{
+			if b, err = x.RoleLastUsed.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Role) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Role) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Path"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Path"})
+		}
+		x.Path = s2
+	}
+	if mv3 := m["RoleName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s4
+	}
+	if mv5 := m["RoleId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleId"})
+		}
+		x.RoleId = s6
+	}
+	if mv7 := m["Arn"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Arn"})
+		}
+		x.Arn = s8
+	}
+	if mv9 := m["CreateDate"]; mv9 != nil {
+		ptr10 := new(sealbox.Timestamp)
+		n11, ok := mv9.(json.Number)
+		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
+		}
+		x.CreateDate = ptr10
+	}
+	if mv12 := m["AssumeRolePolicyDocument"]; mv12 != nil {
+		s13, ok := mv12.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AssumeRolePolicyDocument"})
+		}
+		x.AssumeRolePolicyDocument = s13
+	}
+	if mv14 := m["Description"]; mv14 != nil {
+		s15, ok := mv14.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		x.Description = s15
+	}
+	if mv16 := m["MaxSessionDuration"]; mv16 != nil {
+		n17, ok := mv16.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxSessionDuration"})
+		}
+		i18, err19 := strconv.ParseInt(string(n17), 10, 64)
+		if err19 != nil || i18 < math.MinInt32 || i18 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxSessionDuration"})
+		}
+		x.MaxSessionDuration = int32(i18)
+	}
+	if mv20 := m["PermissionsBoundary"]; mv20 != nil {
+		ptr21 := new(AttachedPermissionsBoundary)
+		if err := (&(*ptr21)).bindWire(mv20); err != nil {
+			return wireWrap(err, wireSeg{name: "PermissionsBoundary"})
+		}
+		x.PermissionsBoundary = ptr21
+	}
+	if mv22 := m["Tags"]; mv22 != nil {
+		l23, ok := mv22.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s24 := make([]Tag, len(l23))
+		for i25, e26 := range l23 {
+			if e26 == nil {
+				continue
+			}
+			if err := (&s24[i25]).bindWire(e26); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i25 + 1})
+			}
+		}
+		x.Tags = s24
+	}
+	if mv27 := m["RoleLastUsed"]; mv27 != nil {
+		ptr28 := new(RoleLastUsed)
+		if err := (&(*ptr28)).bindWire(mv27); err != nil {
+			return wireWrap(err, wireSeg{name: "RoleLastUsed"})
+		}
+		x.RoleLastUsed = ptr28
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RoleLastUsed) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.LastUsedDate != nil {
+		b = append(b, ",\"LastUsedDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.LastUsedDate))
+		}
+	}
+	if x.Region != "" {
+		b = append(b, ",\"Region\":"...)
+		b = wireAppendString(b, x.Region)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RoleLastUsed) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RoleLastUsed) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["LastUsedDate"]; mv1 != nil {
+		ptr2 := new(sealbox.Timestamp)
+		n3, ok := mv1.(json.Number)
+		if !ok || (&(*ptr2)).UnmarshalJSON([]byte(n3)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastUsedDate"})
+		}
+		x.LastUsedDate = ptr2
+	}
+	if mv4 := m["Region"]; mv4 != nil {
+		s5, ok := mv4.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Region"})
+		}
+		x.Region = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SetDefaultPolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.PolicyArn != "" {
+		b = append(b, ",\"PolicyArn\":"...)
+		b = wireAppendString(b, x.PolicyArn)
+	}
+	if x.VersionId != "" {
+		b = append(b, ",\"VersionId\":"...)
+		b = wireAppendString(b, x.VersionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SetDefaultPolicyVersionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *SetDefaultPolicyVersionRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+		}
+		x.PolicyArn = s2
+	}
+	if mv3 := m["VersionId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "VersionId"})
+		}
+		x.VersionId = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SimulateCustomPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if len(x.PolicyInputList) != 0 {
+		b = append(b, ",\"PolicyInputList\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.PolicyInputList {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.PolicyInputList[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.PermissionsBoundaryPolicyInputList) != 0 {
+		b = append(b, ",\"PermissionsBoundaryPolicyInputList\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.PermissionsBoundaryPolicyInputList {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.PermissionsBoundaryPolicyInputList[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.ActionNames) != 0 {
+		b = append(b, ",\"ActionNames\":"...)
+		{
+			b = append(b, '[')
+			for i3 := range x.ActionNames {
+				if i3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.ActionNames[i3])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.ResourceArns) != 0 {
+		b = append(b, ",\"ResourceArns\":"...)
+		{
+			b = append(b, '[')
+			for i4 := range x.ResourceArns {
+				if i4 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.ResourceArns[i4])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ResourcePolicy != "" {
+		b = append(b, ",\"ResourcePolicy\":"...)
+		b = wireAppendString(b, x.ResourcePolicy)
+	}
+	if x.ResourceOwner != "" {
+		b = append(b, ",\"ResourceOwner\":"...)
+		b = wireAppendString(b, x.ResourceOwner)
+	}
+	if x.CallerArn != "" {
+		b = append(b, ",\"CallerArn\":"...)
+		b = wireAppendString(b, x.CallerArn)
+	}
+	if len(x.ContextEntries) != 0 {
+		b = append(b, ",\"ContextEntries\":"...)
+		{
+			b = append(b, '[')
+			for i5 := range x.ContextEntries {
+				if i5 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ContextEntries[i5]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ResourceHandlingOption != "" {
+		b = append(b, ",\"ResourceHandlingOption\":"...)
+		b = wireAppendString(b, x.ResourceHandlingOption)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SimulateCustomPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *SimulateCustomPolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicyInputList"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "PolicyInputList"})
+		}
+		s3 := make([]string, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			s6, ok := e5.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "PolicyInputList"}, wireSeg{index: i4 + 1})
+			}
+			s3[i4] = s6
+		}
+		x.PolicyInputList = s3
+	}
+	if mv7 := m["PermissionsBoundaryPolicyInputList"]; mv7 != nil {
+		l8, ok := mv7.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "PermissionsBoundaryPolicyInputList"})
+		}
+		s9 := make([]string, len(l8))
+		for i10, e11 := range l8 {
+			if e11 == nil {
+				continue
+			}
+			s12, ok := e11.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "PermissionsBoundaryPolicyInputList"}, wireSeg{index: i10 + 1})
+			}
+			s9[i10] = s12
+		}
+		x.PermissionsBoundaryPolicyInputList = s9
+	}
+	if mv13 := m["ActionNames"]; mv13 != nil {
+		l14, ok := mv13.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ActionNames"})
+		}
+		s15 := make([]string, len(l14))
+		for i16, e17 := range l14 {
+			if e17 == nil {
+				continue
+			}
+			s18, ok := e17.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "ActionNames"}, wireSeg{index: i16 + 1})
+			}
+			s15[i16] = s18
+		}
+		x.ActionNames = s15
+	}
+	if mv19 := m["ResourceArns"]; mv19 != nil {
+		l20, ok := mv19.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ResourceArns"})
+		}
+		s21 := make([]string, len(l20))
+		for i22, e23 := range l20 {
+			if e23 == nil {
+				continue
+			}
+			s24, ok := e23.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "ResourceArns"}, wireSeg{index: i22 + 1})
+			}
+			s21[i22] = s24
+		}
+		x.ResourceArns = s21
+	}
+	if mv25 := m["ResourcePolicy"]; mv25 != nil {
+		s26, ok := mv25.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ResourcePolicy"})
+		}
+		x.ResourcePolicy = s26
+	}
+	if mv27 := m["ResourceOwner"]; mv27 != nil {
+		s28, ok := mv27.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ResourceOwner"})
+		}
+		x.ResourceOwner = s28
+	}
+	if mv29 := m["CallerArn"]; mv29 != nil {
+		s30, ok := mv29.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "CallerArn"})
+		}
+		x.CallerArn = s30
+	}
+	if mv31 := m["ContextEntries"]; mv31 != nil {
+		l32, ok := mv31.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ContextEntries"})
+		}
+		s33 := make([]ContextEntry, len(l32))
+		for i34, e35 := range l32 {
+			if e35 == nil {
+				continue
+			}
+			if err := (&s33[i34]).bindWire(e35); err != nil {
+				return wireWrap(err, wireSeg{name: "ContextEntries"}, wireSeg{index: i34 + 1})
+			}
+		}
+		x.ContextEntries = s33
+	}
+	if mv36 := m["ResourceHandlingOption"]; mv36 != nil {
+		s37, ok := mv36.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ResourceHandlingOption"})
+		}
+		x.ResourceHandlingOption = s37
+	}
+	if mv38 := m["MaxItems"]; mv38 != nil {
+		n39, ok := mv38.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i40, err41 := strconv.ParseInt(string(n39), 10, 64)
+		if err41 != nil || i40 < math.MinInt32 || i40 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i40)
+	}
+	if mv42 := m["Marker"]; mv42 != nil {
+		s43, ok := mv42.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s43
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SimulatePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"EvaluationResults\":"...)
+		if x.EvaluationResults == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.EvaluationResults {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.EvaluationResults[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SimulatePolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *SimulatePolicyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["EvaluationResults"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "EvaluationResults"})
+		}
+		s3 := make([]EvaluationResult, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wireWrap(err, wireSeg{name: "EvaluationResults"}, wireSeg{index: i4 + 1})
+			}
+		}
+		x.EvaluationResults = s3
+	}
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
+		if !ok {
+			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+		}
+		x.IsTruncated = s7
+	}
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *SimulatePrincipalPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.PolicySourceArn != "" {
+		b = append(b, ",\"PolicySourceArn\":"...)
+		b = wireAppendString(b, x.PolicySourceArn)
+	}
+	if len(x.PolicyInputList) != 0 {
+		b = append(b, ",\"PolicyInputList\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.PolicyInputList {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.PolicyInputList[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.PermissionsBoundaryPolicyInputList) != 0 {
+		b = append(b, ",\"PermissionsBoundaryPolicyInputList\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.PermissionsBoundaryPolicyInputList {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.PermissionsBoundaryPolicyInputList[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.ActionNames) != 0 {
+		b = append(b, ",\"ActionNames\":"...)
+		{
+			b = append(b, '[')
+			for i3 := range x.ActionNames {
+				if i3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.ActionNames[i3])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.ResourceArns) != 0 {
+		b = append(b, ",\"ResourceArns\":"...)
+		{
+			b = append(b, '[')
+			for i4 := range x.ResourceArns {
+				if i4 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.ResourceArns[i4])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ResourcePolicy != "" {
+		b = append(b, ",\"ResourcePolicy\":"...)
+		b = wireAppendString(b, x.ResourcePolicy)
+	}
+	if x.ResourceOwner != "" {
+		b = append(b, ",\"ResourceOwner\":"...)
+		b = wireAppendString(b, x.ResourceOwner)
+	}
+	if x.CallerArn != "" {
+		b = append(b, ",\"CallerArn\":"...)
+		b = wireAppendString(b, x.CallerArn)
+	}
+	if len(x.ContextEntries) != 0 {
+		b = append(b, ",\"ContextEntries\":"...)
+		{
+			b = append(b, '[')
+			for i5 := range x.ContextEntries {
+				if i5 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ContextEntries[i5]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ResourceHandlingOption != "" {
+		b = append(b, ",\"ResourceHandlingOption\":"...)
+		b = wireAppendString(b, x.ResourceHandlingOption)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = wireAppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *SimulatePrincipalPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *SimulatePrincipalPolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["PolicySourceArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicySourceArn"})
+		}
+		x.PolicySourceArn = s2
+	}
+	if mv3 := m["PolicyInputList"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "PolicyInputList"})
+		}
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			s8, ok := e7.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "PolicyInputList"}, wireSeg{index: i6 + 1})
+			}
+			s5[i6] = s8
+		}
+		x.PolicyInputList = s5
+	}
+	if mv9 := m["PermissionsBoundaryPolicyInputList"]; mv9 != nil {
+		l10, ok := mv9.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "PermissionsBoundaryPolicyInputList"})
+		}
+		s11 := make([]string, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
+				continue
+			}
+			s14, ok := e13.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "PermissionsBoundaryPolicyInputList"}, wireSeg{index: i12 + 1})
+			}
+			s11[i12] = s14
+		}
+		x.PermissionsBoundaryPolicyInputList = s11
+	}
+	if mv15 := m["ActionNames"]; mv15 != nil {
+		l16, ok := mv15.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ActionNames"})
+		}
+		s17 := make([]string, len(l16))
+		for i18, e19 := range l16 {
+			if e19 == nil {
+				continue
+			}
+			s20, ok := e19.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "ActionNames"}, wireSeg{index: i18 + 1})
+			}
+			s17[i18] = s20
+		}
+		x.ActionNames = s17
+	}
+	if mv21 := m["ResourceArns"]; mv21 != nil {
+		l22, ok := mv21.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ResourceArns"})
+		}
+		s23 := make([]string, len(l22))
+		for i24, e25 := range l22 {
+			if e25 == nil {
+				continue
+			}
+			s26, ok := e25.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "ResourceArns"}, wireSeg{index: i24 + 1})
+			}
+			s23[i24] = s26
+		}
+		x.ResourceArns = s23
+	}
+	if mv27 := m["ResourcePolicy"]; mv27 != nil {
+		s28, ok := mv27.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ResourcePolicy"})
+		}
+		x.ResourcePolicy = s28
+	}
+	if mv29 := m["ResourceOwner"]; mv29 != nil {
+		s30, ok := mv29.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ResourceOwner"})
+		}
+		x.ResourceOwner = s30
+	}
+	if mv31 := m["CallerArn"]; mv31 != nil {
+		s32, ok := mv31.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "CallerArn"})
+		}
+		x.CallerArn = s32
+	}
+	if mv33 := m["ContextEntries"]; mv33 != nil {
+		l34, ok := mv33.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ContextEntries"})
+		}
+		s35 := make([]ContextEntry, len(l34))
+		for i36, e37 := range l34 {
+			if e37 == nil {
+				continue
+			}
+			if err := (&s35[i36]).bindWire(e37); err != nil {
+				return wireWrap(err, wireSeg{name: "ContextEntries"}, wireSeg{index: i36 + 1})
+			}
+		}
+		x.ContextEntries = s35
+	}
+	if mv38 := m["ResourceHandlingOption"]; mv38 != nil {
+		s39, ok := mv38.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ResourceHandlingOption"})
+		}
+		x.ResourceHandlingOption = s39
+	}
+	if mv40 := m["MaxItems"]; mv40 != nil {
+		n41, ok := mv40.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+		}
+		i42, err43 := strconv.ParseInt(string(n41), 10, 64)
+		if err43 != nil || i42 < math.MinInt32 || i42 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+		}
+		x.MaxItems = int32(i42)
+	}
+	if mv44 := m["Marker"]; mv44 != nil {
+		s45, ok := mv44.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Marker"})
+		}
+		x.Marker = s45
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Statement) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.SourcePolicyId != "" {
+		b = append(b, ",\"SourcePolicyId\":"...)
+		b = wireAppendString(b, x.SourcePolicyId)
+	}
+	if x.SourcePolicyType != "" {
+		b = append(b, ",\"SourcePolicyType\":"...)
+		b = wireAppendString(b, x.SourcePolicyType)
+	}
+	if x.StartPosition != nil {
+		b = append(b, ",\"StartPosition\":"...)
+		{
+			if b, err = x.StartPosition.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.EndPosition != nil {
+		b = append(b, ",\"EndPosition\":"...)
+		{
+			if b, err = x.EndPosition.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Statement) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Statement) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["SourcePolicyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SourcePolicyId"})
+		}
+		x.SourcePolicyId = s2
+	}
+	if mv3 := m["SourcePolicyType"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SourcePolicyType"})
+		}
+		x.SourcePolicyType = s4
+	}
+	if mv5 := m["StartPosition"]; mv5 != nil {
+		ptr6 := new(Position)
+		if err := (&(*ptr6)).bindWire(mv5); err != nil {
+			return wireWrap(err, wireSeg{name: "StartPosition"})
+		}
+		x.StartPosition = ptr6
+	}
+	if mv7 := m["EndPosition"]; mv7 != nil {
+		ptr8 := new(Position)
+		if err := (&(*ptr8)).bindWire(mv7); err != nil {
+			return wireWrap(err, wireSeg{name: "EndPosition"})
+		}
+		x.EndPosition = ptr8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"Key\":"...)
+		b = wireAppendString(b, x.Key)
+	}
+	{
+		b = append(b, ",\"Value\":"...)
+		b = wireAppendString(b, x.Value)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Tag) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Key"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Key"})
+		}
+		x.Key = s2
+	}
+	if mv3 := m["Value"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Value"})
+		}
+		x.Value = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TagRoleRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TagRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *TagRoleRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s2
+	}
+	if mv3 := m["Tags"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s5 := make([]Tag, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i6 + 1})
+			}
+		}
+		x.Tags = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TagUserRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TagUserRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *TagUserRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["Tags"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s5 := make([]Tag, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i6 + 1})
+			}
+		}
+		x.Tags = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UntagRoleRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if len(x.TagKeys) != 0 {
+		b = append(b, ",\"TagKeys\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.TagKeys {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.TagKeys[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UntagRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UntagRoleRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s2
+	}
+	if mv3 := m["TagKeys"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "TagKeys"})
+		}
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			s8, ok := e7.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "TagKeys"}, wireSeg{index: i6 + 1})
+			}
+			s5[i6] = s8
+		}
+		x.TagKeys = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UntagUserRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if len(x.TagKeys) != 0 {
+		b = append(b, ",\"TagKeys\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.TagKeys {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.TagKeys[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UntagUserRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UntagUserRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["TagKeys"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "TagKeys"})
+		}
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			s8, ok := e7.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "TagKeys"}, wireSeg{index: i6 + 1})
+			}
+			s5[i6] = s8
+		}
+		x.TagKeys = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateAccessKeyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.AccessKeyId != "" {
+		b = append(b, ",\"AccessKeyId\":"...)
+		b = wireAppendString(b, x.AccessKeyId)
+	}
+	if x.Status != "" {
+		b = append(b, ",\"Status\":"...)
+		b = wireAppendString(b, x.Status)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateAccessKeyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UpdateAccessKeyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["AccessKeyId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AccessKeyId"})
+		}
+		x.AccessKeyId = s4
+	}
+	if mv5 := m["Status"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Status"})
+		}
+		x.Status = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateAssumeRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.PolicyDocument != "" {
+		b = append(b, ",\"PolicyDocument\":"...)
+		b = wireAppendString(b, x.PolicyDocument)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateAssumeRolePolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UpdateAssumeRolePolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s2
+	}
+	if mv3 := m["PolicyDocument"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
+		}
+		x.PolicyDocument = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateRoleRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.RoleName != "" {
+		b = append(b, ",\"RoleName\":"...)
+		b = wireAppendString(b, x.RoleName)
+	}
+	if x.Description != nil {
+		b = append(b, ",\"Description\":"...)
+		{
+			b = wireAppendString(b, (*x.Description))
+		}
+	}
+	if x.MaxSessionDuration != nil {
+		b = append(b, ",\"MaxSessionDuration\":"...)
+		{
+			b = strconv.AppendInt(b, int64((*x.MaxSessionDuration)), 10)
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UpdateRoleRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleName"})
+		}
+		x.RoleName = s2
+	}
+	if mv3 := m["Description"]; mv3 != nil {
+		ptr4 := new(string)
+		s5, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Description"})
+		}
+		(*ptr4) = s5
+		x.Description = ptr4
+	}
+	if mv6 := m["MaxSessionDuration"]; mv6 != nil {
+		ptr7 := new(int32)
+		n8, ok := mv6.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "MaxSessionDuration"})
+		}
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxSessionDuration"})
+		}
+		(*ptr7) = int32(i9)
+		x.MaxSessionDuration = ptr7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateRoleResponse) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateRoleResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UpdateRoleResponse) bindWire(v any) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wireBindErr("an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateUserRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.NewPath != "" {
+		b = append(b, ",\"NewPath\":"...)
+		b = wireAppendString(b, x.NewPath)
+	}
+	if x.NewUserName != "" {
+		b = append(b, ",\"NewUserName\":"...)
+		b = wireAppendString(b, x.NewUserName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateUserRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UpdateUserRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s2
+	}
+	if mv3 := m["NewPath"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NewPath"})
+		}
+		x.NewPath = s4
+	}
+	if mv5 := m["NewUserName"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "NewUserName"})
+		}
+		x.NewUserName = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *User) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.Path != "" {
+		b = append(b, ",\"Path\":"...)
+		b = wireAppendString(b, x.Path)
+	}
+	if x.UserName != "" {
+		b = append(b, ",\"UserName\":"...)
+		b = wireAppendString(b, x.UserName)
+	}
+	if x.UserId != "" {
+		b = append(b, ",\"UserId\":"...)
+		b = wireAppendString(b, x.UserId)
+	}
+	if x.Arn != "" {
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if x.CreateDate != nil {
+		b = append(b, ",\"CreateDate\":"...)
+		{
+			b = wireAppendTime(b, (*x.CreateDate))
+		}
+	}
+	if x.PasswordLastUsed != nil {
+		b = append(b, ",\"PasswordLastUsed\":"...)
+		{
+			b = wireAppendTime(b, (*x.PasswordLastUsed))
+		}
+	}
+	if x.PermissionsBoundary != nil {
+		b = append(b, ",\"PermissionsBoundary\":"...)
+		{
+			if b, err = x.PermissionsBoundary.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *User) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *User) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Path"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Path"})
+		}
+		x.Path = s2
+	}
+	if mv3 := m["UserName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserName"})
+		}
+		x.UserName = s4
+	}
+	if mv5 := m["UserId"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserId"})
+		}
+		x.UserId = s6
+	}
+	if mv7 := m["Arn"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Arn"})
+		}
+		x.Arn = s8
+	}
+	if mv9 := m["CreateDate"]; mv9 != nil {
+		ptr10 := new(sealbox.Timestamp)
+		n11, ok := mv9.(json.Number)
+		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
+		}
+		x.CreateDate = ptr10
+	}
+	if mv12 := m["PasswordLastUsed"]; mv12 != nil {
+		ptr13 := new(sealbox.Timestamp)
+		n14, ok := mv12.(json.Number)
+		if !ok || (&(*ptr13)).UnmarshalJSON([]byte(n14)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "PasswordLastUsed"})
+		}
+		x.PasswordLastUsed = ptr13
+	}
+	if mv15 := m["PermissionsBoundary"]; mv15 != nil {
+		ptr16 := new(AttachedPermissionsBoundary)
+		if err := (&(*ptr16)).bindWire(mv15); err != nil {
+			return wireWrap(err, wireSeg{name: "PermissionsBoundary"})
+		}
+		x.PermissionsBoundary = ptr16
+	}
+	if mv17 := m["Tags"]; mv17 != nil {
+		l18, ok := mv17.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s19 := make([]Tag, len(l18))
+		for i20, e21 := range l18 {
+			if e21 == nil {
+				continue
+			}
+			if err := (&s19[i20]).bindWire(e21); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i20 + 1})
+			}
+		}
+		x.Tags = s19
+	}
+	return nil
+}
+
+// wireSeg is a step of the path to a bound value: a member, a list's
+// element (index, from 1) or a map's value (index -1).
+type wireSeg struct {
+	name  string
+	index int
+}
+
+// wireBindError is awsapi's bindError: a value without the Go type's
+// shape, at the path segs.
+type wireBindError struct {
+	segs []wireSeg
+	want string
+}
+
+func (e *wireBindError) Error() string {
+	return "Unexpected value type at '" + e.path() + "': expected " + e.want
+}
+
+// path is the path as awsapi's reflective binder spells it.
+func (e *wireBindError) path() string {
+	p := ""
+	for _, s := range e.segs {
+		switch {
+		case s.index > 0:
+			p += "." + strconv.Itoa(s.index)
+		case s.index < 0:
+			p += ".value"
+		case p == "":
+			p = s.name
+		default:
+			p += "." + s.name
+		}
+	}
+	return p
+}
+
+func wireBindErr(want string, segs ...wireSeg) error {
+	return &wireBindError{segs: segs, want: want}
+}
+
+// wireWrap puts segs, the path to a structure, before the path of err, an
+// error binding it.
+func wireWrap(err error, segs ...wireSeg) error {
+	e := err.(*wireBindError)
+	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
+	return e
+}
+
+// wireSafe marks the bytes a JSON string holds as they are: ASCII but
+// for the controls, the quote, the backslash and HTML's <, > and &
+// (encoding/json's htmlSafeSet).
+var wireSafe = func() (safe [256]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		safe[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return safe
+}()
+
+// wireAppendString is encoding/json's appendString with HTML escaping.
+func wireAppendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if wireSafe[s[i]] {
+			i++
+			continue
+		}
+		if b := s[i]; b < utf8.RuneSelf {
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// wireAppendFloat is encoding/json's float64 encoder.
+func wireAppendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
+func wireAppendBytes(b, data []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, data)
+	return append(b, '"')
+}
+
+// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
+// allocation: epoch seconds with millisecond precision.
+func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
+	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
 }

@@ -3,6 +3,13 @@
 package stsapi
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"math"
+	"strconv"
+	"unicode/utf8"
+
 	"github.com/sealbox/sealbox"
 )
 
@@ -71,4 +78,877 @@ type ProvidedContext struct {
 type Tag struct {
 	Key   string `json:"Key"`
 	Value string `json:"Value"`
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AssumeRoleRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.RoleArn != "" {
+		b = append(b, ",\"RoleArn\":"...)
+		b = wireAppendString(b, x.RoleArn)
+	}
+	if x.RoleSessionName != "" {
+		b = append(b, ",\"RoleSessionName\":"...)
+		b = wireAppendString(b, x.RoleSessionName)
+	}
+	if len(x.PolicyArns) != 0 {
+		b = append(b, ",\"PolicyArns\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.PolicyArns {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.PolicyArns[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.Policy != "" {
+		b = append(b, ",\"Policy\":"...)
+		b = wireAppendString(b, x.Policy)
+	}
+	if x.DurationSeconds != 0 {
+		b = append(b, ",\"DurationSeconds\":"...)
+		b = strconv.AppendInt(b, int64(x.DurationSeconds), 10)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.Tags {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i2]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.TransitiveTagKeys) != 0 {
+		b = append(b, ",\"TransitiveTagKeys\":"...)
+		{
+			b = append(b, '[')
+			for i3 := range x.TransitiveTagKeys {
+				if i3 > 0 {
+					b = append(b, ',')
+				}
+				b = wireAppendString(b, x.TransitiveTagKeys[i3])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.ExternalId != "" {
+		b = append(b, ",\"ExternalId\":"...)
+		b = wireAppendString(b, x.ExternalId)
+	}
+	if x.SerialNumber != "" {
+		b = append(b, ",\"SerialNumber\":"...)
+		b = wireAppendString(b, x.SerialNumber)
+	}
+	if x.TokenCode != "" {
+		b = append(b, ",\"TokenCode\":"...)
+		b = wireAppendString(b, x.TokenCode)
+	}
+	if x.SourceIdentity != "" {
+		b = append(b, ",\"SourceIdentity\":"...)
+		b = wireAppendString(b, x.SourceIdentity)
+	}
+	if len(x.ProvidedContexts) != 0 {
+		b = append(b, ",\"ProvidedContexts\":"...)
+		{
+			b = append(b, '[')
+			for i4 := range x.ProvidedContexts {
+				if i4 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.ProvidedContexts[i4]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AssumeRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AssumeRoleRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["RoleArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleArn"})
+		}
+		x.RoleArn = s2
+	}
+	if mv3 := m["RoleSessionName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "RoleSessionName"})
+		}
+		x.RoleSessionName = s4
+	}
+	if mv5 := m["PolicyArns"]; mv5 != nil {
+		l6, ok := mv5.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "PolicyArns"})
+		}
+		s7 := make([]PolicyDescriptorType, len(l6))
+		for i8, e9 := range l6 {
+			if e9 == nil {
+				continue
+			}
+			if err := (&s7[i8]).bindWire(e9); err != nil {
+				return wireWrap(err, wireSeg{name: "PolicyArns"}, wireSeg{index: i8 + 1})
+			}
+		}
+		x.PolicyArns = s7
+	}
+	if mv10 := m["Policy"]; mv10 != nil {
+		s11, ok := mv10.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Policy"})
+		}
+		x.Policy = s11
+	}
+	if mv12 := m["DurationSeconds"]; mv12 != nil {
+		n13, ok := mv12.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "DurationSeconds"})
+		}
+		i14, err15 := strconv.ParseInt(string(n13), 10, 64)
+		if err15 != nil || i14 < math.MinInt32 || i14 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "DurationSeconds"})
+		}
+		x.DurationSeconds = int32(i14)
+	}
+	if mv16 := m["Tags"]; mv16 != nil {
+		l17, ok := mv16.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "Tags"})
+		}
+		s18 := make([]Tag, len(l17))
+		for i19, e20 := range l17 {
+			if e20 == nil {
+				continue
+			}
+			if err := (&s18[i19]).bindWire(e20); err != nil {
+				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i19 + 1})
+			}
+		}
+		x.Tags = s18
+	}
+	if mv21 := m["TransitiveTagKeys"]; mv21 != nil {
+		l22, ok := mv21.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "TransitiveTagKeys"})
+		}
+		s23 := make([]string, len(l22))
+		for i24, e25 := range l22 {
+			if e25 == nil {
+				continue
+			}
+			s26, ok := e25.(string)
+			if !ok {
+				return wireBindErr("a string", wireSeg{name: "TransitiveTagKeys"}, wireSeg{index: i24 + 1})
+			}
+			s23[i24] = s26
+		}
+		x.TransitiveTagKeys = s23
+	}
+	if mv27 := m["ExternalId"]; mv27 != nil {
+		s28, ok := mv27.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ExternalId"})
+		}
+		x.ExternalId = s28
+	}
+	if mv29 := m["SerialNumber"]; mv29 != nil {
+		s30, ok := mv29.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SerialNumber"})
+		}
+		x.SerialNumber = s30
+	}
+	if mv31 := m["TokenCode"]; mv31 != nil {
+		s32, ok := mv31.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "TokenCode"})
+		}
+		x.TokenCode = s32
+	}
+	if mv33 := m["SourceIdentity"]; mv33 != nil {
+		s34, ok := mv33.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SourceIdentity"})
+		}
+		x.SourceIdentity = s34
+	}
+	if mv35 := m["ProvidedContexts"]; mv35 != nil {
+		l36, ok := mv35.([]any)
+		if !ok {
+			return wireBindErr("a list", wireSeg{name: "ProvidedContexts"})
+		}
+		s37 := make([]ProvidedContext, len(l36))
+		for i38, e39 := range l36 {
+			if e39 == nil {
+				continue
+			}
+			if err := (&s37[i38]).bindWire(e39); err != nil {
+				return wireWrap(err, wireSeg{name: "ProvidedContexts"}, wireSeg{index: i38 + 1})
+			}
+		}
+		x.ProvidedContexts = s37
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AssumeRoleResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Credentials\":"...)
+		if x.Credentials == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Credentials.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	{
+		b = append(b, ",\"AssumedRoleUser\":"...)
+		if x.AssumedRoleUser == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.AssumedRoleUser.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.PackedPolicySize != 0 {
+		b = append(b, ",\"PackedPolicySize\":"...)
+		b = strconv.AppendInt(b, int64(x.PackedPolicySize), 10)
+	}
+	if x.SourceIdentity != "" {
+		b = append(b, ",\"SourceIdentity\":"...)
+		b = wireAppendString(b, x.SourceIdentity)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AssumeRoleResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AssumeRoleResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Credentials"]; mv1 != nil {
+		ptr2 := new(Credentials)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Credentials"})
+		}
+		x.Credentials = ptr2
+	}
+	if mv3 := m["AssumedRoleUser"]; mv3 != nil {
+		ptr4 := new(AssumedRoleUser)
+		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+			return wireWrap(err, wireSeg{name: "AssumedRoleUser"})
+		}
+		x.AssumedRoleUser = ptr4
+	}
+	if mv5 := m["PackedPolicySize"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "PackedPolicySize"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "PackedPolicySize"})
+		}
+		x.PackedPolicySize = int32(i7)
+	}
+	if mv9 := m["SourceIdentity"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SourceIdentity"})
+		}
+		x.SourceIdentity = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AssumedRoleUser) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"AssumedRoleId\":"...)
+		b = wireAppendString(b, x.AssumedRoleId)
+	}
+	{
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AssumedRoleUser) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AssumedRoleUser) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["AssumedRoleId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AssumedRoleId"})
+		}
+		x.AssumedRoleId = s2
+	}
+	if mv3 := m["Arn"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Arn"})
+		}
+		x.Arn = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Credentials) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"AccessKeyId\":"...)
+		b = wireAppendString(b, x.AccessKeyId)
+	}
+	{
+		b = append(b, ",\"SecretAccessKey\":"...)
+		b = wireAppendString(b, x.SecretAccessKey)
+	}
+	{
+		b = append(b, ",\"SessionToken\":"...)
+		b = wireAppendString(b, x.SessionToken)
+	}
+	{
+		b = append(b, ",\"Expiration\":"...)
+		if x.Expiration == nil {
+			b = append(b, "null"...)
+		} else {
+			b = wireAppendTime(b, (*x.Expiration))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Credentials) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Credentials) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["AccessKeyId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "AccessKeyId"})
+		}
+		x.AccessKeyId = s2
+	}
+	if mv3 := m["SecretAccessKey"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SecretAccessKey"})
+		}
+		x.SecretAccessKey = s4
+	}
+	if mv5 := m["SessionToken"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SessionToken"})
+		}
+		x.SessionToken = s6
+	}
+	if mv7 := m["Expiration"]; mv7 != nil {
+		ptr8 := new(sealbox.Timestamp)
+		n9, ok := mv7.(json.Number)
+		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "Expiration"})
+		}
+		x.Expiration = ptr8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetCallerIdentityRequest) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetCallerIdentityRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetCallerIdentityRequest) bindWire(v any) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wireBindErr("an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetCallerIdentityResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"UserId\":"...)
+		b = wireAppendString(b, x.UserId)
+	}
+	{
+		b = append(b, ",\"Account\":"...)
+		b = wireAppendString(b, x.Account)
+	}
+	{
+		b = append(b, ",\"Arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetCallerIdentityResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetCallerIdentityResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["UserId"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "UserId"})
+		}
+		x.UserId = s2
+	}
+	if mv3 := m["Account"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Account"})
+		}
+		x.Account = s4
+	}
+	if mv5 := m["Arn"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Arn"})
+		}
+		x.Arn = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetSessionTokenRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.DurationSeconds != 0 {
+		b = append(b, ",\"DurationSeconds\":"...)
+		b = strconv.AppendInt(b, int64(x.DurationSeconds), 10)
+	}
+	if x.SerialNumber != "" {
+		b = append(b, ",\"SerialNumber\":"...)
+		b = wireAppendString(b, x.SerialNumber)
+	}
+	if x.TokenCode != "" {
+		b = append(b, ",\"TokenCode\":"...)
+		b = wireAppendString(b, x.TokenCode)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetSessionTokenRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetSessionTokenRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["DurationSeconds"]; mv1 != nil {
+		n2, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "DurationSeconds"})
+		}
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "DurationSeconds"})
+		}
+		x.DurationSeconds = int32(i3)
+	}
+	if mv5 := m["SerialNumber"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "SerialNumber"})
+		}
+		x.SerialNumber = s6
+	}
+	if mv7 := m["TokenCode"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "TokenCode"})
+		}
+		x.TokenCode = s8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetSessionTokenResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Credentials\":"...)
+		if x.Credentials == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Credentials.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetSessionTokenResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetSessionTokenResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Credentials"]; mv1 != nil {
+		ptr2 := new(Credentials)
+		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+			return wireWrap(err, wireSeg{name: "Credentials"})
+		}
+		x.Credentials = ptr2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PolicyDescriptorType) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Arn != "" {
+		b = append(b, ",\"arn\":"...)
+		b = wireAppendString(b, x.Arn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PolicyDescriptorType) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PolicyDescriptorType) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["arn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "arn"})
+		}
+		x.Arn = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ProvidedContext) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.ProviderArn != "" {
+		b = append(b, ",\"ProviderArn\":"...)
+		b = wireAppendString(b, x.ProviderArn)
+	}
+	if x.ContextAssertion != "" {
+		b = append(b, ",\"ContextAssertion\":"...)
+		b = wireAppendString(b, x.ContextAssertion)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ProvidedContext) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ProvidedContext) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ProviderArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ProviderArn"})
+		}
+		x.ProviderArn = s2
+	}
+	if mv3 := m["ContextAssertion"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ContextAssertion"})
+		}
+		x.ContextAssertion = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	{
+		b = append(b, ",\"Key\":"...)
+		b = wireAppendString(b, x.Key)
+	}
+	{
+		b = append(b, ",\"Value\":"...)
+		b = wireAppendString(b, x.Value)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *Tag) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["Key"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Key"})
+		}
+		x.Key = s2
+	}
+	if mv3 := m["Value"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Value"})
+		}
+		x.Value = s4
+	}
+	return nil
+}
+
+// wireSeg is a step of the path to a bound value: a member, a list's
+// element (index, from 1) or a map's value (index -1).
+type wireSeg struct {
+	name  string
+	index int
+}
+
+// wireBindError is awsapi's bindError: a value without the Go type's
+// shape, at the path segs.
+type wireBindError struct {
+	segs []wireSeg
+	want string
+}
+
+func (e *wireBindError) Error() string {
+	return "Unexpected value type at '" + e.path() + "': expected " + e.want
+}
+
+// path is the path as awsapi's reflective binder spells it.
+func (e *wireBindError) path() string {
+	p := ""
+	for _, s := range e.segs {
+		switch {
+		case s.index > 0:
+			p += "." + strconv.Itoa(s.index)
+		case s.index < 0:
+			p += ".value"
+		case p == "":
+			p = s.name
+		default:
+			p += "." + s.name
+		}
+	}
+	return p
+}
+
+func wireBindErr(want string, segs ...wireSeg) error {
+	return &wireBindError{segs: segs, want: want}
+}
+
+// wireWrap puts segs, the path to a structure, before the path of err, an
+// error binding it.
+func wireWrap(err error, segs ...wireSeg) error {
+	e := err.(*wireBindError)
+	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
+	return e
+}
+
+// wireSafe marks the bytes a JSON string holds as they are: ASCII but
+// for the controls, the quote, the backslash and HTML's <, > and &
+// (encoding/json's htmlSafeSet).
+var wireSafe = func() (safe [256]bool) {
+	for b := 0x20; b < utf8.RuneSelf; b++ {
+		safe[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
+	}
+	return safe
+}()
+
+// wireAppendString is encoding/json's appendString with HTML escaping.
+func wireAppendString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if wireSafe[s[i]] {
+			i++
+			continue
+		}
+		if b := s[i]; b < utf8.RuneSelf {
+			dst = append(dst, s[start:i]...)
+			switch b {
+			case '\\', '"':
+				dst = append(dst, '\\', b)
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		c, size := utf8.DecodeRuneInString(s[i:])
+		if c == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if c == '\u2028' || c == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// wireAppendFloat is encoding/json's float64 encoder.
+func wireAppendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
+	}
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
+func wireAppendBytes(b, data []byte) []byte {
+	b = append(b, '"')
+	b = base64.StdEncoding.AppendEncode(b, data)
+	return append(b, '"')
+}
+
+// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
+// allocation: epoch seconds with millisecond precision.
+func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
+	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
 }
