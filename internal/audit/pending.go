@@ -64,9 +64,16 @@ func pendingFrom(ctx context.Context) *Pending {
 // others. From then on, events logged in p's context are written at once.
 // An error means none of them is known to be kept, and the call must not
 // answer with success.
+//
+// last may be nil, to write what p gathered, if anything, and close it.
 func (l *Logger) LogPending(ctx context.Context, p *Pending, last *Event) error {
 	evs := p.take()
-	if len(evs) == 0 {
+	switch {
+	case last == nil && len(evs) == 0:
+		return nil
+	case last == nil:
+		return l.LogAll(ctx, evs)
+	case len(evs) == 0:
 		return l.Log(ctx, last)
 	}
 	return l.LogAll(ctx, append(evs, last))

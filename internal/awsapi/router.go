@@ -194,8 +194,9 @@ type call struct {
 	err     *sealbox.Error // the error answered, for the metrics
 
 	req     *sealbox.Request
-	params  any    // the input as the audit event records it
-	payload []byte // the output as JSON
+	pending *audit.Pending // the events the call records beside its own
+	params  any            // the input as the audit event records it
+	payload []byte         // the output as JSON
 	// buf holds payload when it came from the payloads pool; close
 	// returns it.
 	buf *[]byte
@@ -274,7 +275,12 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var out any
 	in, err := p.decode(r, c)
 	if err == nil {
-		out, err = rt.invoke(sealbox.NewContext(r.Context(), req), c, in)
+		ctx := sealbox.NewContext(r.Context(), req)
+		if _, ok := rt.cfg.Audit.(pendingAuditor); ok {
+			ctx, c.pending = audit.WithPending(ctx)
+			defer rt.flushPending(ctx, c)
+		}
+		out, err = rt.invoke(ctx, c, in)
 	}
 	if e := rt.finish(r.Context(), c, out, err); e != nil {
 		c.fail(w, p, e)
@@ -692,7 +698,26 @@ func (rt *Router) record(ctx context.Context, c *call, payload []byte, apiErr *s
 			e.ResponseElements = rte.svc.model.Redact(rte.out, v)
 		}
 	}
+	if pa, ok := rt.cfg.Audit.(pendingAuditor); ok && c.pending != nil {
+		return pa.LogPending(ctx, c.pending, e)
+	}
 	return rt.cfg.Audit.Log(ctx, e)
+}
+
+// pendingAuditor is an Auditor that can hold the events a call records
+// beside its own (a batch's reads, the KMS calls made on its behalf) and
+// write them with its own, in one group (audit.Logger.LogPending): one
+// write before the answer rather than one each.
+type pendingAuditor interface {
+	LogPending(ctx context.Context, p *audit.Pending, last *audit.Event) error
+}
+
+// flushPending writes what the call gathered if its own event was never
+// logged (a path that answers without record): nothing recorded is lost.
+func (rt *Router) flushPending(ctx context.Context, c *call) {
+	if err := rt.cfg.Audit.(pendingAuditor).LogPending(ctx, c.pending, nil); err != nil {
+		rt.cfg.Logger.Error("audit failed for events a call recorded", "requestId", c.reqID, "err", err)
+	}
 }
 
 func sourceIP(r *http.Request) string {

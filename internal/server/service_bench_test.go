@@ -125,7 +125,7 @@ func (f *svcFixture) runParallel(b *testing.B, service string, call func(ctx con
 	// The process's CPU time a call (the server's: its background work
 	// and garbage collection included), which other load on the machine
 	// disturbs less than the wall clock.
-	b.ReportMetric(float64((cpuTime() - start).Nanoseconds())/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64((cpuTime()-start).Nanoseconds())/float64(b.N), "cpu-ns/op")
 }
 
 // cpuTime is the CPU time the process has used, user and system.
