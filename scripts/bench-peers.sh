@@ -14,7 +14,9 @@
 # never built here), CONCURRENCY (8,32), DURATION (8s), WARMUP (1s),
 # PASSES (2), PIN (0), SEALBOX_OPS (the sealbox operations beside the
 # ceiling), SEALBOX_BIN (a built sealbox; default: go build into a
-# temporary folder), KEEP (1: keep the temporary folder).
+# temporary folder), BENCH_BIN (the sealbox that serves the floor and drives
+# the load; default SEALBOX_BIN: set it to measure an older server build),
+# KEEP (1: keep the temporary folder).
 set -euo pipefail
 
 CONCURRENCY=${CONCURRENCY:-8,32}
@@ -46,6 +48,7 @@ if [ -z "$bin" ]; then
 	bin=$tmp/sealbox
 	(cd "$here" && go build -o "$bin" ./cmd/sealbox)
 fi
+load=${BENCH_BIN:-$bin}
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -60,7 +63,7 @@ wait_for() { # url
 
 # The floor.
 floor_port=$(free_port)
-"${server_cpu[@]}" "$bin" bench --serve-floor "127.0.0.1:$floor_port" 2>"$tmp/floor.log" &
+"${server_cpu[@]}" "$load" bench --serve-floor "127.0.0.1:$floor_port" 2>"$tmp/floor.log" &
 floor_pid=$!
 pids+=("$floor_pid")
 
@@ -89,7 +92,7 @@ results=$tmp/results.tsv
 bench() { # label pid endpoint ops [extra env...]
 	local label=$1 pid=$2 endpoint=$3 ops=$4
 	shift 4
-	env "$@" "${load_cpu[@]}" "$bin" bench --endpoint "$endpoint" --ops "$ops" --concurrency "$CONCURRENCY" \
+	env "$@" "${load_cpu[@]}" "$load" bench --endpoint "$endpoint" --ops "$ops" --concurrency "$CONCURRENCY" \
 		--duration "$DURATION" --warmup "$WARMUP" --server-pid "$pid" --format tsv \
 		--ssm-tree 100 --ssm-total 100 2>>"$tmp/bench.log" |
 		awk -v label="$label" 'NR > 1 { print label "\t" $0 }' >>"$results"
