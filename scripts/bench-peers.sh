@@ -89,13 +89,19 @@ for _ in $(seq 1 100); do [ -s "$tmp/sealbox-data/admin-credentials" ] && break;
 
 results=$tmp/results.tsv
 : >"$results"
+failed=0
 bench() { # label pid endpoint ops [extra env...]
 	local label=$1 pid=$2 endpoint=$3 ops=$4
 	shift 4
-	env "$@" "${load_cpu[@]}" "$load" bench --endpoint "$endpoint" --ops "$ops" --concurrency "$CONCURRENCY" \
+	# A failed run still prints what it measured; the table says so below.
+	if ! env "$@" "${load_cpu[@]}" "$load" bench --endpoint "$endpoint" --ops "$ops" --concurrency "$CONCURRENCY" \
 		--duration "$DURATION" --warmup "$WARMUP" --server-pid "$pid" --format tsv \
-		--ssm-tree 100 --ssm-total 100 2>>"$tmp/bench.log" |
-		awk -v label="$label" 'NR > 1 { print label "\t" $0 }' >>"$results"
+		--ssm-tree 100 --ssm-total 100 2>>"$tmp/bench.log" >"$tmp/cell.tsv"; then
+		echo "$label $ops: sealbox bench failed:" >&2
+		grep -F '!!!' "$tmp/bench.log" | tail -5 >&2 || true
+		failed=1
+	fi
+	awk -v label="$label" 'NR > 1 { print label "\t" $0 }' "$tmp/cell.tsv" >>"$results"
 }
 
 for pass in $(seq 1 "$PASSES"); do
@@ -108,9 +114,10 @@ for pass in $(seq 1 "$PASSES"); do
 	bench sealbox "$sb_pid" "http://127.0.0.1:$sb_port" "$SEALBOX_OPS" SEALBOX_DATA="$tmp/sealbox-data"
 done
 
-if grep -qv $'\t0$' "$results"; then
-	echo "requests failed; see $tmp/bench.log" >&2
+if [ "$failed" = 1 ] || grep -qv $'\t0$' "$results"; then
+	echo "requests failed; see $tmp/bench.log (kept)" >&2
 	KEEP=1
+	failed=1
 fi
 
 pinned="load generator and servers sharing both cores"
@@ -122,7 +129,7 @@ function key(l, o, c) { return l SUBSEP o SUBSEP c }
 {
 	k = key($1, $2, $3)
 	if (!(k in seen)) { seen[k] = 1; order[++n] = k; label[k] = $1; op[k] = $2; conc[k] = $3 }
-	upd(k, "ops", $4); upd(k, "p99", $6); upd(k, "cpu", $7)
+	upd(k, "ops", $4); upd(k, "p99", $6); upd(k, "cpu", $7); errs[k] += $8
 }
 function upd(k, f, v) {
 	if (!((k, f, "lo") in r) || v + 0 < r[k, f, "lo"]) r[k, f, "lo"] = v + 0
@@ -138,6 +145,8 @@ END {
 	for (i = 1; i <= n; i++) {
 		k = order[i]
 		name = op[k] == "ceiling" ? (label[k] == "floor" ? "floor: bare net/http, GET /" : label[k] " GET /healthz") : label[k] " " op[k]
+		if (errs[k] > 0) name = name " (" errs[k] " requests FAILED)"
 		printf "| %s | %s | %s | %s µs | %s ms |\n", name, conc[k], rng(k, "ops", "%d", 1), rng(k, "cpu", "%.0f", 1), rng(k, "p99", "%.2f", 1000)
 	}
 }' "$results"
+exit "$failed"

@@ -7,6 +7,7 @@
 package primitive
 
 import (
+	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/hkdf"
@@ -16,8 +17,10 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"log/slog"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
@@ -164,6 +167,34 @@ func HMAC(key, msg []byte) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write(msg)
 	return m.Sum(nil)
+}
+
+// MACKey is an HMAC-SHA256 key that signs many messages (a SigV4 signing
+// key, the same for a day's requests of one access key): the standard
+// library's HMAC states keyed with it are kept and reset for the next
+// message, rather than made (and their pads hashed) for each.
+type MACKey struct {
+	key  []byte
+	pool sync.Pool
+}
+
+// NewMACKey returns key as a MACKey; it keeps a copy of key.
+func NewMACKey(key []byte) *MACKey {
+	return &MACKey{key: bytes.Clone(key)}
+}
+
+// Sum appends HMAC-SHA256(key, msg) to dst. Safe for concurrent use.
+func (k *MACKey) Sum(dst, msg []byte) []byte {
+	m, _ := k.pool.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, k.key)
+	} else {
+		m.Reset()
+	}
+	m.Write(msg)
+	dst = m.Sum(dst)
+	k.pool.Put(m)
+	return dst
 }
 
 // Equal compares two byte strings in constant time.

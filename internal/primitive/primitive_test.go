@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -103,5 +104,35 @@ func TestDeriveKeyIntoIsHKDF(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A MACKey's sums are crypto/hmac's, message after message and from
+// goroutines at once, and it keeps its own copy of the key.
+func TestMACKeyIsHMAC(t *testing.T) {
+	key := Random(32)
+	k := NewMACKey(key)
+	want := func(msg []byte) []byte { return HMAC(key, msg) }
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := range 200 {
+				msg := []byte(strings.Repeat("m", g*200+i))
+				if got := k.Sum(nil, msg); !bytes.Equal(got, want(msg)) {
+					t.Errorf("MACKey.Sum(%d bytes) = %x, want %x", len(msg), got, want(msg))
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	prefix := []byte("p")
+	if got := k.Sum(prefix, []byte("x")); !bytes.Equal(got[1:], want([]byte("x"))) || got[0] != 'p' {
+		t.Errorf("Sum does not append to dst")
+	}
+	orig := bytes.Clone(key)
+	clear(key)
+	if got := k.Sum(nil, []byte("x")); !bytes.Equal(got, HMAC(orig, []byte("x"))) {
+		t.Errorf("MACKey follows its caller's buffer, not its own copy of the key")
 	}
 }

@@ -40,8 +40,9 @@
 // The expected signature is computed here (expected.go), following the
 // SigV4 specification as aws-sdk-go-v2's signer applies it: the canonical
 // request is written into pooled buffers, hashed with crypto/sha256, and
-// signed with primitive.HMAC under a signing key derived once per access
-// key, day, region and service and cached (keycache.go). A cached key is
+// signed with HMAC-SHA256 under a signing key derived once per access
+// key, day, region and service and cached (keycache.go) as a
+// primitive.MACKey, whose standard-library HMAC states are reused. A cached key is
 // used only with the secret it was derived from: the entry holds the
 // secret's SHA-256, compared in constant time with that of the secret the
 // identity store returns for this request. The store is asked on every
@@ -68,6 +69,6 @@
 // Verify runs on every request. It parses without allocating, writes the
 // canonical request into pooled buffers, derives a signing key once per
 // scope, and touches the identity store once, after every check that needs
-// no key. What it allocates on the header-signed path is the Result and
-// the HMAC state primitive.HMAC makes.
+// no key. What it allocates on the header-signed path, for a caller whose
+// signing key is cached, is the Result.
 package sigv4

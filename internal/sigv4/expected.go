@@ -65,6 +65,7 @@ type workspace struct {
 	params []qparam // where each pair of qbuf lies
 	key    [32]byte // the signing key (here, not on the stack: the MAC takes a slice of it)
 	got    [32]byte // the client's signature, decoded
+	want   [32]byte // the signature computed, when the signing key is cached
 	date   [8]byte  // the scope's day, YYYYMMDD
 	amz    [16]byte // the signing time, YYYYMMDDTHHMMSSZ
 }
@@ -110,17 +111,25 @@ func (v *Verifier) signatureMatches(r *http.Request, in *signingInput, sig strin
 	utc.AppendFormat(w.date[:0], "20060102")
 	utc.AppendFormat(w.amz[:0], isoBasic)
 	var sum [sha256.Size]byte
-	cached := false
+	var mac *primitive.MACKey
+	derived := false
 	for _, collapse := range [...]bool{false, true} {
 		otherSpace, ok := w.stringToSign(r, in, collapse)
 		if !ok {
 			return false
 		}
-		if !cached {
-			sum, cached = v.signingKey(in, &w.date, &w.key)
+		if !derived {
+			sum, mac = v.signingKey(in, &w.date, &w.key)
+			derived = true
 		}
-		if primitive.Equal(primitive.HMAC(w.key[:], w.sts), w.got[:]) {
-			if !cached {
+		var want []byte
+		if mac != nil {
+			want = mac.Sum(w.want[:0], w.sts)
+		} else {
+			want = primitive.HMAC(w.key[:], w.sts)
+		}
+		if primitive.Equal(want, w.got[:]) {
+			if mac == nil {
 				// Only a key that verified a signature is kept, so that
 				// unsigned requests cannot crowd the cache.
 				v.keepSigningKey(in, &w.date, &sum, &w.key)

@@ -49,6 +49,7 @@ type scopeKey struct {
 type derivedKey struct {
 	secretSum [sha256.Size]byte // SHA-256 of the secret the key came from
 	key       [sha256.Size]byte
+	mac       *primitive.MACKey // key, with its HMAC states kept for reuse
 }
 
 func (v *Verifier) cache() *keyCache {
@@ -57,9 +58,9 @@ func (v *Verifier) cache() *keyCache {
 }
 
 // signingKey writes into dst the signing key for in's secret and scope
-// (date is YYYYMMDD), and reports whether it came from the cache. It
-// returns the secret's SHA-256, for keepSigningKey.
-func (v *Verifier) signingKey(in *signingInput, date *[8]byte, dst *[sha256.Size]byte) (secretSum [sha256.Size]byte, cached bool) {
+// (date is YYYYMMDD); when it came from the cache, mac is that key ready to
+// sign (nil otherwise). It returns the secret's SHA-256, for keepSigningKey.
+func (v *Verifier) signingKey(in *signingInput, date *[8]byte, dst *[sha256.Size]byte) (secretSum [sha256.Size]byte, mac *primitive.MACKey) {
 	c := v.cache()
 	secret := in.secret.Bytes()
 	secretSum = sha256.Sum256(secret)
@@ -70,10 +71,10 @@ func (v *Verifier) signingKey(in *signingInput, date *[8]byte, dst *[sha256.Size
 	sh.mu.RUnlock()
 	if ok && primitive.Equal(e.secretSum[:], secretSum[:]) {
 		*dst = e.key
-		return secretSum, true
+		return secretSum, e.mac
 	}
 	*dst = deriveSigningKey(secret, date[:], in.region, in.service)
-	return secretSum, false
+	return secretSum, nil
 }
 
 // keepSigningKey caches key, derived from the secret whose SHA-256 is
@@ -94,7 +95,7 @@ func (v *Verifier) keepSigningKey(in *signingInput, date *[8]byte, secretSum, ke
 			break
 		}
 	}
-	sh.m[k] = derivedKey{secretSum: *secretSum, key: *key}
+	sh.m[k] = derivedKey{secretSum: *secretSum, key: *key, mac: primitive.NewMACKey(key[:])}
 }
 
 func (c *keyCache) shard(accessKeyID string) *keyShard {
