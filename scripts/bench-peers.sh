@@ -17,6 +17,10 @@
 # temporary folder), BENCH_BIN (the sealbox that serves the floor and drives
 # the load; default SEALBOX_BIN: set it to measure an older server build),
 # KEEP (1: keep the temporary folder).
+#
+# Disk: sealbox audits every request (about 1 KB in its files and as much
+# in its store), so a full run writes several GB into the temporary
+# folder, removed at the end unless KEEP=1.
 set -euo pipefail
 
 CONCURRENCY=${CONCURRENCY:-8,32}
