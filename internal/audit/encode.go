@@ -3,11 +3,11 @@ package audit
 import (
 	"encoding/json"
 	"errors"
-	"math"
 	"slices"
 	"strconv"
 	"time"
-	"unicode/utf8"
+
+	"github.com/sealbox/sealbox/internal/jsonenc"
 )
 
 // The events' JSON without reflection. Log encodes every event, and
@@ -37,7 +37,7 @@ const maxDepth = 100
 func appendEvent(dst []byte, e *Event) ([]byte, error) {
 	var err error
 	dst = append(dst, `{"eventVersion":`...)
-	dst = appendString(dst, e.EventVersion)
+	dst = jsonenc.AppendString(dst, e.EventVersion)
 	dst = append(dst, `,"userIdentity":`...)
 	dst = appendIdentity(dst, &e.UserIdentity)
 	dst = append(dst, `,"eventTime":`...)
@@ -45,22 +45,22 @@ func appendEvent(dst []byte, e *Event) ([]byte, error) {
 		return dst, err
 	}
 	dst = append(dst, `,"eventSource":`...)
-	dst = appendString(dst, e.EventSource)
+	dst = jsonenc.AppendString(dst, e.EventSource)
 	dst = append(dst, `,"eventName":`...)
-	dst = appendString(dst, e.EventName)
+	dst = jsonenc.AppendString(dst, e.EventName)
 	dst = append(dst, `,"awsRegion":`...)
-	dst = appendString(dst, e.AWSRegion)
+	dst = jsonenc.AppendString(dst, e.AWSRegion)
 	dst = append(dst, `,"sourceIPAddress":`...)
-	dst = appendString(dst, e.SourceIPAddress)
+	dst = jsonenc.AppendString(dst, e.SourceIPAddress)
 	dst = append(dst, `,"userAgent":`...)
-	dst = appendString(dst, e.UserAgent)
+	dst = jsonenc.AppendString(dst, e.UserAgent)
 	if e.ErrorCode != "" {
 		dst = append(dst, `,"errorCode":`...)
-		dst = appendString(dst, e.ErrorCode)
+		dst = jsonenc.AppendString(dst, e.ErrorCode)
 	}
 	if e.ErrorMessage != "" {
 		dst = append(dst, `,"errorMessage":`...)
-		dst = appendString(dst, e.ErrorMessage)
+		dst = jsonenc.AppendString(dst, e.ErrorMessage)
 	}
 	dst = append(dst, `,"requestParameters":`...)
 	if dst, err = appendValue(dst, e.RequestParameters, 0); err != nil {
@@ -71,9 +71,9 @@ func appendEvent(dst []byte, e *Event) ([]byte, error) {
 		return dst, err
 	}
 	dst = append(dst, `,"requestID":`...)
-	dst = appendString(dst, e.RequestID)
+	dst = jsonenc.AppendString(dst, e.RequestID)
 	dst = append(dst, `,"eventID":`...)
-	dst = appendString(dst, e.EventID)
+	dst = jsonenc.AppendString(dst, e.EventID)
 	dst = append(dst, `,"readOnly":`...)
 	dst = strconv.AppendBool(dst, e.ReadOnly)
 	if len(e.Resources) > 0 {
@@ -84,23 +84,23 @@ func appendEvent(dst []byte, e *Event) ([]byte, error) {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"accountId":`...)
-			dst = appendString(dst, r.AccountID)
+			dst = jsonenc.AppendString(dst, r.AccountID)
 			dst = append(dst, `,"type":`...)
-			dst = appendString(dst, r.Type)
+			dst = jsonenc.AppendString(dst, r.Type)
 			dst = append(dst, `,"ARN":`...)
-			dst = appendString(dst, r.ARN)
+			dst = jsonenc.AppendString(dst, r.ARN)
 			dst = append(dst, '}')
 		}
 		dst = append(dst, ']')
 	}
 	dst = append(dst, `,"eventType":`...)
-	dst = appendString(dst, e.EventType)
+	dst = jsonenc.AppendString(dst, e.EventType)
 	dst = append(dst, `,"managementEvent":`...)
 	dst = strconv.AppendBool(dst, e.ManagementEvent)
 	dst = append(dst, `,"recipientAccountId":`...)
-	dst = appendString(dst, e.RecipientAccountID)
+	dst = jsonenc.AppendString(dst, e.RecipientAccountID)
 	dst = append(dst, `,"eventCategory":`...)
-	dst = appendString(dst, e.EventCategory)
+	dst = jsonenc.AppendString(dst, e.EventCategory)
 	if len(e.AdditionalData) > 0 {
 		dst = append(dst, `,"additionalEventData":`...)
 		if dst, err = appendMap(dst, e.AdditionalData, 0); err != nil {
@@ -118,7 +118,7 @@ func appendEvent(dst []byte, e *Event) ([]byte, error) {
 
 func appendIdentity(dst []byte, u *UserIdentity) []byte {
 	dst = append(dst, `{"type":`...)
-	dst = appendString(dst, u.Type)
+	dst = jsonenc.AppendString(dst, u.Type)
 	dst = appendOmit(dst, `,"principalId":`, u.PrincipalID)
 	dst = appendOmit(dst, `,"arn":`, u.ARN)
 	dst = appendOmit(dst, `,"accountId":`, u.AccountID)
@@ -129,15 +129,15 @@ func appendIdentity(dst []byte, u *UserIdentity) []byte {
 		dst = append(dst, `,"sessionContext":{`...)
 		if si := sc.SessionIssuer; si != nil {
 			dst = append(dst, `"sessionIssuer":{"type":`...)
-			dst = appendString(dst, si.Type)
+			dst = jsonenc.AppendString(dst, si.Type)
 			dst = append(dst, `,"principalId":`...)
-			dst = appendString(dst, si.PrincipalID)
+			dst = jsonenc.AppendString(dst, si.PrincipalID)
 			dst = append(dst, `,"arn":`...)
-			dst = appendString(dst, si.ARN)
+			dst = jsonenc.AppendString(dst, si.ARN)
 			dst = append(dst, `,"accountId":`...)
-			dst = appendString(dst, si.AccountID)
+			dst = jsonenc.AppendString(dst, si.AccountID)
 			dst = append(dst, `,"userName":`...)
-			dst = appendString(dst, si.UserName)
+			dst = jsonenc.AppendString(dst, si.UserName)
 			dst = append(dst, `},`...)
 		}
 		dst = append(dst, `"attributes":`...)
@@ -152,7 +152,7 @@ func appendOmit(dst []byte, name, s string) []byte {
 	if s == "" {
 		return dst
 	}
-	return appendString(append(dst, name...), s)
+	return jsonenc.AppendString(append(dst, name...), s)
 }
 
 // appendTime appends t as time.Time's MarshalJSON does, without its
@@ -182,7 +182,7 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	case nil:
 		return append(dst, "null"...), nil
 	case string:
-		return appendString(dst, v), nil
+		return jsonenc.AppendString(dst, v), nil
 	case map[string]any:
 		return appendMap(dst, v, depth)
 	case []any:
@@ -215,9 +215,9 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 	case bool:
 		return strconv.AppendBool(dst, v), nil
 	case float64:
-		return appendFloat(dst, v, 64)
+		return jsonFloat(dst, v, 64)
 	case float32:
-		return appendFloat(dst, float64(v), 32)
+		return jsonFloat(dst, float64(v), 32)
 	case int:
 		return strconv.AppendInt(dst, int64(v), 10), nil
 	case int64:
@@ -249,7 +249,7 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendString(dst, s)
+			dst = jsonenc.AppendString(dst, s)
 		}
 		return append(dst, ']'), nil
 	}
@@ -299,7 +299,7 @@ func appendMap(dst []byte, m map[string]any, depth int) ([]byte, error) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, k)
+		dst = jsonenc.AppendString(dst, k)
 		dst = append(dst, ':')
 		var err error
 		if dst, err = appendValue(dst, m[k], depth+1); err != nil {
@@ -319,133 +319,12 @@ func appendStringMap(dst []byte, m map[string]string) []byte {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendString(dst, k)
+		dst = jsonenc.AppendString(dst, k)
 		dst = append(dst, ':')
-		dst = appendString(dst, m[k])
+		dst = jsonenc.AppendString(dst, m[k])
 	}
 	return append(dst, '}')
 }
-
-// appendFloat is encoding/json's floatEncoder: ES6's number formatting.
-func appendFloat(dst []byte, f float64, bits int) ([]byte, error) {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return dst, errEncode
-	}
-	abs := math.Abs(f)
-	fmt := byte('f')
-	if abs != 0 {
-		if bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
-			fmt = 'e'
-		}
-	}
-	dst = strconv.AppendFloat(dst, f, fmt, -1, bits)
-	if fmt == 'e' {
-		// clean up e-09 to e-9
-		n := len(dst)
-		if n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
-			dst[n-2] = dst[n-1]
-			dst = dst[:n-1]
-		}
-	}
-	return dst, nil
-}
-
-const hexDigits = "0123456789abcdef"
-
-// plain marks the ASCII bytes a string holds unescaped: encoding/json's
-// htmlSafeSet (no control characters, '"', '\\', '<', '>' or '&').
-var plain = func() (t [utf8.RuneSelf]bool) {
-	for b := 0x20; b < utf8.RuneSelf; b++ {
-		t[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
-	}
-	return t
-}()
-
-// appendString is encoding/json's appendString with HTML escaping, as
-// json.Marshal uses it.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		// Skip 8 plain bytes at a time: most of an event is ARNs, ids
-		// and names with nothing to escape.
-		for ; i+8 <= len(s); i += 8 {
-			t := s[i : i+8]
-			w := uint64(t[0]) | uint64(t[1])<<8 | uint64(t[2])<<16 | uint64(t[3])<<24 |
-				uint64(t[4])<<32 | uint64(t[5])<<40 | uint64(t[6])<<48 | uint64(t[7])<<56
-			if !plain8(w) {
-				break
-			}
-		}
-		if i == len(s) {
-			break
-		}
-		if b := s[i]; b < utf8.RuneSelf {
-			if plain[b] {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[b>>4], hexDigits[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-const (
-	lsb = 0x0101010101010101
-	msb = 0x8080808080808080
-)
-
-// plain8 reports whether all 8 bytes of w are plain (ASCII that needs no
-// escaping): none is 0x80 or above, below 0x20, or '"', '\\', '<', '>'
-// or '&'. The tests of a word for a zero byte and for a byte below n are
-// exact as tests of the whole word. '<' and '>' differ in one bit, and
-// so do '"' and '&': with it set, one test finds either.
-func plain8(w uint64) bool {
-	bad := w | (w-0x20*lsb)&^w |
-		zeroByte(w^'\\'*lsb) | zeroByte((w|0x02*lsb)^'>'*lsb) | zeroByte((w|0x04*lsb)^'&'*lsb)
-	return bad&msb == 0
-}
-
-// zeroByte has a byte's high bit set if x has a zero byte (and only then,
-// for the word as a whole).
-func zeroByte(x uint64) uint64 { return (x - lsb) &^ x }
 
 // validNumber is encoding/json's isValidNumber: the JSON number grammar.
 func validNumber(s string) bool {
@@ -488,4 +367,14 @@ func validNumber(s string) bool {
 		}
 	}
 	return s == ""
+}
+
+// jsonFloat is jsonenc.AppendFloat with its refusal as errEncode: the event
+// goes to json.Marshal, which fails on it as it always did.
+func jsonFloat(dst []byte, f float64, bits int) ([]byte, error) {
+	out, err := jsonenc.AppendFloat(dst, f, bits)
+	if err != nil {
+		return dst, errEncode
+	}
+	return out, nil
 }

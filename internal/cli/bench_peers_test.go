@@ -10,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -63,7 +62,7 @@ func TestServeFloor(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	var errb syncBuffer
+	var errb sealtest.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(ctx, []string{"bench", "--serve-floor", addr}, Env{Stdout: io.Discard, Stderr: &errb, Getenv: envOf(nil)})
@@ -100,21 +99,4 @@ func TestServeFloor(t *testing.T) {
 	if !strings.Contains(errb.String(), "serving the floor") {
 		t.Errorf("stderr does not say what it serves: %q", errb.String())
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -5,13 +5,12 @@ package functions
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"math"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/jsonenc"
 	"github.com/sealbox/sealbox/internal/spool"
 )
 
@@ -446,19 +445,19 @@ func (x *AliasConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"AliasArn\":"...)
-		b = wireAppendString(b, x.AliasArn)
+		b = jsonenc.AppendString(b, x.AliasArn)
 	}
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	{
 		b = append(b, ",\"FunctionVersion\":"...)
-		b = wireAppendString(b, x.FunctionVersion)
+		b = jsonenc.AppendString(b, x.FunctionVersion)
 	}
 	{
 		b = append(b, ",\"Description\":"...)
-		b = wireAppendString(b, x.Description)
+		b = jsonenc.AppendString(b, x.Description)
 	}
 	if x.RoutingConfig != nil {
 		b = append(b, ",\"RoutingConfig\":"...)
@@ -470,7 +469,7 @@ func (x *AliasConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"RevisionId\":"...)
-		b = wireAppendString(b, x.RevisionId)
+		b = jsonenc.AppendString(b, x.RevisionId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -518,7 +517,7 @@ func (x *AliasConfiguration) bindWire(v any) error {
 	}
 	if mv9 := m["RoutingConfig"]; mv9 != nil {
 		ptr10 := new(AliasRoutingConfiguration)
-		if err := (&(*ptr10)).bindWire(mv9); err != nil {
+		if err := ptr10.bindWire(mv9); err != nil {
 			return wireWrap(err, wireSeg{name: "RoutingConfig"})
 		}
 		x.RoutingConfig = ptr10
@@ -550,10 +549,10 @@ func (x *AliasRoutingConfiguration) AppendJSON(b []byte) ([]byte, error) {
 				if e3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k2)
+				b = jsonenc.AppendString(b, k2)
 				b = append(b, ':')
 				v4 := x.AdditionalVersionWeights[k2]
-				if b, err = wireAppendFloat(b, v4); err != nil {
+				if b, err = jsonenc.AppendFloat(b, v4, 64); err != nil {
 					return nil, err
 				}
 			}
@@ -632,7 +631,7 @@ func (x *CapacityProviderConfig) bindWire(v any) error {
 	}
 	if mv1 := m["LambdaManagedInstancesCapacityProviderConfig"]; mv1 != nil {
 		ptr2 := new(LambdaManagedInstancesCapacityProviderConfig)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "LambdaManagedInstancesCapacityProviderConfig"})
 		}
 		x.LambdaManagedInstancesCapacityProviderConfig = ptr2
@@ -683,19 +682,19 @@ func (x *CreateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
-		b = wireAppendString(b, x.FunctionName)
+		b = jsonenc.AppendString(b, x.FunctionName)
 	}
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if x.FunctionVersion != "" {
 		b = append(b, ",\"FunctionVersion\":"...)
-		b = wireAppendString(b, x.FunctionVersion)
+		b = jsonenc.AppendString(b, x.FunctionVersion)
 	}
 	if x.Description != "" {
 		b = append(b, ",\"Description\":"...)
-		b = wireAppendString(b, x.Description)
+		b = jsonenc.AppendString(b, x.Description)
 	}
 	if x.RoutingConfig != nil {
 		b = append(b, ",\"RoutingConfig\":"...)
@@ -751,7 +750,7 @@ func (x *CreateAliasRequest) bindWire(v any) error {
 	}
 	if mv9 := m["RoutingConfig"]; mv9 != nil {
 		ptr10 := new(AliasRoutingConfiguration)
-		if err := (&(*ptr10)).bindWire(mv9); err != nil {
+		if err := ptr10.bindWire(mv9); err != nil {
 			return wireWrap(err, wireSeg{name: "RoutingConfig"})
 		}
 		x.RoutingConfig = ptr10
@@ -798,7 +797,7 @@ func (x *CreateFunctionRequest) bindWire(v any) error {
 	}
 	if mv9 := m["Code"]; mv9 != nil {
 		ptr10 := new(FunctionCode)
-		if err := (&(*ptr10)).bindWire(mv9); err != nil {
+		if err := ptr10.bindWire(mv9); err != nil {
 			return wireWrap(err, wireSeg{name: "Code"})
 		}
 		x.Code = ptr10
@@ -845,7 +844,7 @@ func (x *CreateFunctionRequest) bindWire(v any) error {
 	}
 	if mv25 := m["VpcConfig"]; mv25 != nil {
 		ptr26 := new(VpcConfig)
-		if err := (&(*ptr26)).bindWire(mv25); err != nil {
+		if err := ptr26.bindWire(mv25); err != nil {
 			return wireWrap(err, wireSeg{name: "VpcConfig"})
 		}
 		x.VpcConfig = ptr26
@@ -859,14 +858,14 @@ func (x *CreateFunctionRequest) bindWire(v any) error {
 	}
 	if mv29 := m["DeadLetterConfig"]; mv29 != nil {
 		ptr30 := new(DeadLetterConfig)
-		if err := (&(*ptr30)).bindWire(mv29); err != nil {
+		if err := ptr30.bindWire(mv29); err != nil {
 			return wireWrap(err, wireSeg{name: "DeadLetterConfig"})
 		}
 		x.DeadLetterConfig = ptr30
 	}
 	if mv31 := m["Environment"]; mv31 != nil {
 		ptr32 := new(Environment)
-		if err := (&(*ptr32)).bindWire(mv31); err != nil {
+		if err := ptr32.bindWire(mv31); err != nil {
 			return wireWrap(err, wireSeg{name: "Environment"})
 		}
 		x.Environment = ptr32
@@ -880,7 +879,7 @@ func (x *CreateFunctionRequest) bindWire(v any) error {
 	}
 	if mv35 := m["TracingConfig"]; mv35 != nil {
 		ptr36 := new(TracingConfig)
-		if err := (&(*ptr36)).bindWire(mv35); err != nil {
+		if err := ptr36.bindWire(mv35); err != nil {
 			return wireWrap(err, wireSeg{name: "TracingConfig"})
 		}
 		x.TracingConfig = ptr36
@@ -940,7 +939,7 @@ func (x *CreateFunctionRequest) bindWire(v any) error {
 	}
 	if mv55 := m["ImageConfig"]; mv55 != nil {
 		ptr56 := new(ImageConfig)
-		if err := (&(*ptr56)).bindWire(mv55); err != nil {
+		if err := ptr56.bindWire(mv55); err != nil {
 			return wireWrap(err, wireSeg{name: "ImageConfig"})
 		}
 		x.ImageConfig = ptr56
@@ -972,28 +971,28 @@ func (x *CreateFunctionRequest) bindWire(v any) error {
 	}
 	if mv65 := m["EphemeralStorage"]; mv65 != nil {
 		ptr66 := new(EphemeralStorage)
-		if err := (&(*ptr66)).bindWire(mv65); err != nil {
+		if err := ptr66.bindWire(mv65); err != nil {
 			return wireWrap(err, wireSeg{name: "EphemeralStorage"})
 		}
 		x.EphemeralStorage = ptr66
 	}
 	if mv67 := m["SnapStart"]; mv67 != nil {
 		ptr68 := new(SnapStart)
-		if err := (&(*ptr68)).bindWire(mv67); err != nil {
+		if err := ptr68.bindWire(mv67); err != nil {
 			return wireWrap(err, wireSeg{name: "SnapStart"})
 		}
 		x.SnapStart = ptr68
 	}
 	if mv69 := m["LoggingConfig"]; mv69 != nil {
 		ptr70 := new(LoggingConfig)
-		if err := (&(*ptr70)).bindWire(mv69); err != nil {
+		if err := ptr70.bindWire(mv69); err != nil {
 			return wireWrap(err, wireSeg{name: "LoggingConfig"})
 		}
 		x.LoggingConfig = ptr70
 	}
 	if mv71 := m["CapacityProviderConfig"]; mv71 != nil {
 		ptr72 := new(CapacityProviderConfig)
-		if err := (&(*ptr72)).bindWire(mv71); err != nil {
+		if err := ptr72.bindWire(mv71); err != nil {
 			return wireWrap(err, wireSeg{name: "CapacityProviderConfig"})
 		}
 		x.CapacityProviderConfig = ptr72
@@ -1007,14 +1006,14 @@ func (x *CreateFunctionRequest) bindWire(v any) error {
 	}
 	if mv75 := m["DurableConfig"]; mv75 != nil {
 		ptr76 := new(DurableConfig)
-		if err := (&(*ptr76)).bindWire(mv75); err != nil {
+		if err := ptr76.bindWire(mv75); err != nil {
 			return wireWrap(err, wireSeg{name: "DurableConfig"})
 		}
 		x.DurableConfig = ptr76
 	}
 	if mv77 := m["TenancyConfig"]; mv77 != nil {
 		ptr78 := new(TenancyConfig)
-		if err := (&(*ptr78)).bindWire(mv77); err != nil {
+		if err := ptr78.bindWire(mv77); err != nil {
 			return wireWrap(err, wireSeg{name: "TenancyConfig"})
 		}
 		x.TenancyConfig = ptr78
@@ -1027,7 +1026,7 @@ func (x *DeadLetterConfig) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.TargetArn != "" {
 		b = append(b, ",\"TargetArn\":"...)
-		b = wireAppendString(b, x.TargetArn)
+		b = jsonenc.AppendString(b, x.TargetArn)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1060,11 +1059,11 @@ func (x *DeleteAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
-		b = wireAppendString(b, x.FunctionName)
+		b = jsonenc.AppendString(b, x.FunctionName)
 	}
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1104,11 +1103,11 @@ func (x *DeleteFunctionRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
-		b = wireAppendString(b, x.FunctionName)
+		b = jsonenc.AppendString(b, x.FunctionName)
 	}
 	if x.Qualifier != "" {
 		b = append(b, ",\"Qualifier\":"...)
-		b = wireAppendString(b, x.Qualifier)
+		b = jsonenc.AppendString(b, x.Qualifier)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1248,10 +1247,10 @@ func (x *Environment) AppendJSON(b []byte) ([]byte, error) {
 				if e3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k2)
+				b = jsonenc.AppendString(b, k2)
 				b = append(b, ':')
 				v4 := x.Variables[k2]
-				b = wireAppendString(b, v4)
+				b = jsonenc.AppendString(b, v4)
 			}
 			b = append(b, '}')
 		}
@@ -1299,11 +1298,11 @@ func (x *EnvironmentError) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.ErrorCode != "" {
 		b = append(b, ",\"ErrorCode\":"...)
-		b = wireAppendString(b, x.ErrorCode)
+		b = jsonenc.AppendString(b, x.ErrorCode)
 	}
 	if x.Message != "" {
 		b = append(b, ",\"Message\":"...)
-		b = wireAppendString(b, x.Message)
+		b = jsonenc.AppendString(b, x.Message)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1355,10 +1354,10 @@ func (x *EnvironmentResponse) AppendJSON(b []byte) ([]byte, error) {
 				if e3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k2)
+				b = jsonenc.AppendString(b, k2)
 				b = append(b, ':')
 				v4 := x.Variables[k2]
-				b = wireAppendString(b, v4)
+				b = jsonenc.AppendString(b, v4)
 			}
 			b = append(b, '}')
 		}
@@ -1408,7 +1407,7 @@ func (x *EnvironmentResponse) bindWire(v any) error {
 	}
 	if mv8 := m["Error"]; mv8 != nil {
 		ptr9 := new(EnvironmentError)
-		if err := (&(*ptr9)).bindWire(mv8); err != nil {
+		if err := ptr9.bindWire(mv8); err != nil {
 			return wireWrap(err, wireSeg{name: "Error"})
 		}
 		x.Error = ptr9
@@ -1458,11 +1457,11 @@ func (x *FileSystemConfig) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Arn != "" {
 		b = append(b, ",\"Arn\":"...)
-		b = wireAppendString(b, x.Arn)
+		b = jsonenc.AppendString(b, x.Arn)
 	}
 	if x.LocalMountPath != "" {
 		b = append(b, ",\"LocalMountPath\":"...)
-		b = wireAppendString(b, x.LocalMountPath)
+		b = jsonenc.AppendString(b, x.LocalMountPath)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1556,23 +1555,23 @@ func (x *FunctionCodeLocation) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.RepositoryType != "" {
 		b = append(b, ",\"RepositoryType\":"...)
-		b = wireAppendString(b, x.RepositoryType)
+		b = jsonenc.AppendString(b, x.RepositoryType)
 	}
 	if x.Location != "" {
 		b = append(b, ",\"Location\":"...)
-		b = wireAppendString(b, x.Location)
+		b = jsonenc.AppendString(b, x.Location)
 	}
 	if x.ImageUri != "" {
 		b = append(b, ",\"ImageUri\":"...)
-		b = wireAppendString(b, x.ImageUri)
+		b = jsonenc.AppendString(b, x.ImageUri)
 	}
 	if x.ResolvedImageUri != "" {
 		b = append(b, ",\"ResolvedImageUri\":"...)
-		b = wireAppendString(b, x.ResolvedImageUri)
+		b = jsonenc.AppendString(b, x.ResolvedImageUri)
 	}
 	if x.SourceKMSKeyArn != "" {
 		b = append(b, ",\"SourceKMSKeyArn\":"...)
-		b = wireAppendString(b, x.SourceKMSKeyArn)
+		b = jsonenc.AppendString(b, x.SourceKMSKeyArn)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1634,23 +1633,23 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"FunctionName\":"...)
-		b = wireAppendString(b, x.FunctionName)
+		b = jsonenc.AppendString(b, x.FunctionName)
 	}
 	{
 		b = append(b, ",\"FunctionArn\":"...)
-		b = wireAppendString(b, x.FunctionArn)
+		b = jsonenc.AppendString(b, x.FunctionArn)
 	}
 	if x.Runtime != "" {
 		b = append(b, ",\"Runtime\":"...)
-		b = wireAppendString(b, x.Runtime)
+		b = jsonenc.AppendString(b, x.Runtime)
 	}
 	{
 		b = append(b, ",\"Role\":"...)
-		b = wireAppendString(b, x.Role)
+		b = jsonenc.AppendString(b, x.Role)
 	}
 	if x.Handler != "" {
 		b = append(b, ",\"Handler\":"...)
-		b = wireAppendString(b, x.Handler)
+		b = jsonenc.AppendString(b, x.Handler)
 	}
 	{
 		b = append(b, ",\"CodeSize\":"...)
@@ -1658,7 +1657,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"Description\":"...)
-		b = wireAppendString(b, x.Description)
+		b = jsonenc.AppendString(b, x.Description)
 	}
 	{
 		b = append(b, ",\"Timeout\":"...)
@@ -1670,15 +1669,15 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"LastModified\":"...)
-		b = wireAppendString(b, x.LastModified)
+		b = jsonenc.AppendString(b, x.LastModified)
 	}
 	{
 		b = append(b, ",\"CodeSha256\":"...)
-		b = wireAppendString(b, x.CodeSha256)
+		b = jsonenc.AppendString(b, x.CodeSha256)
 	}
 	{
 		b = append(b, ",\"Version\":"...)
-		b = wireAppendString(b, x.Version)
+		b = jsonenc.AppendString(b, x.Version)
 	}
 	if x.VpcConfig != nil {
 		b = append(b, ",\"VpcConfig\":"...)
@@ -1706,7 +1705,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.KMSKeyArn != "" {
 		b = append(b, ",\"KMSKeyArn\":"...)
-		b = wireAppendString(b, x.KMSKeyArn)
+		b = jsonenc.AppendString(b, x.KMSKeyArn)
 	}
 	if x.TracingConfig != nil {
 		b = append(b, ",\"TracingConfig\":"...)
@@ -1718,11 +1717,11 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.MasterArn != "" {
 		b = append(b, ",\"MasterArn\":"...)
-		b = wireAppendString(b, x.MasterArn)
+		b = jsonenc.AppendString(b, x.MasterArn)
 	}
 	{
 		b = append(b, ",\"RevisionId\":"...)
-		b = wireAppendString(b, x.RevisionId)
+		b = jsonenc.AppendString(b, x.RevisionId)
 	}
 	if len(x.Layers) != 0 {
 		b = append(b, ",\"Layers\":"...)
@@ -1741,27 +1740,27 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"State\":"...)
-		b = wireAppendString(b, x.State)
+		b = jsonenc.AppendString(b, x.State)
 	}
 	if x.StateReason != "" {
 		b = append(b, ",\"StateReason\":"...)
-		b = wireAppendString(b, x.StateReason)
+		b = jsonenc.AppendString(b, x.StateReason)
 	}
 	if x.StateReasonCode != "" {
 		b = append(b, ",\"StateReasonCode\":"...)
-		b = wireAppendString(b, x.StateReasonCode)
+		b = jsonenc.AppendString(b, x.StateReasonCode)
 	}
 	{
 		b = append(b, ",\"LastUpdateStatus\":"...)
-		b = wireAppendString(b, x.LastUpdateStatus)
+		b = jsonenc.AppendString(b, x.LastUpdateStatus)
 	}
 	if x.LastUpdateStatusReason != "" {
 		b = append(b, ",\"LastUpdateStatusReason\":"...)
-		b = wireAppendString(b, x.LastUpdateStatusReason)
+		b = jsonenc.AppendString(b, x.LastUpdateStatusReason)
 	}
 	if x.LastUpdateStatusReasonCode != "" {
 		b = append(b, ",\"LastUpdateStatusReasonCode\":"...)
-		b = wireAppendString(b, x.LastUpdateStatusReasonCode)
+		b = jsonenc.AppendString(b, x.LastUpdateStatusReasonCode)
 	}
 	if len(x.FileSystemConfigs) != 0 {
 		b = append(b, ",\"FileSystemConfigs\":"...)
@@ -1780,7 +1779,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"PackageType\":"...)
-		b = wireAppendString(b, x.PackageType)
+		b = jsonenc.AppendString(b, x.PackageType)
 	}
 	if x.ImageConfigResponse != nil {
 		b = append(b, ",\"ImageConfigResponse\":"...)
@@ -1792,11 +1791,11 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.SigningProfileVersionArn != "" {
 		b = append(b, ",\"SigningProfileVersionArn\":"...)
-		b = wireAppendString(b, x.SigningProfileVersionArn)
+		b = jsonenc.AppendString(b, x.SigningProfileVersionArn)
 	}
 	if x.SigningJobArn != "" {
 		b = append(b, ",\"SigningJobArn\":"...)
-		b = wireAppendString(b, x.SigningJobArn)
+		b = jsonenc.AppendString(b, x.SigningJobArn)
 	}
 	{
 		b = append(b, ",\"Architectures\":"...)
@@ -1808,7 +1807,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 				if i3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.Architectures[i3])
+				b = jsonenc.AppendString(b, x.Architectures[i3])
 			}
 			b = append(b, ']')
 		}
@@ -1855,7 +1854,7 @@ func (x *FunctionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.ConfigSha256 != "" {
 		b = append(b, ",\"ConfigSha256\":"...)
-		b = wireAppendString(b, x.ConfigSha256)
+		b = jsonenc.AppendString(b, x.ConfigSha256)
 	}
 	if x.DurableConfig != nil {
 		b = append(b, ",\"DurableConfig\":"...)
@@ -1987,21 +1986,21 @@ func (x *FunctionConfiguration) bindWire(v any) error {
 	}
 	if mv31 := m["VpcConfig"]; mv31 != nil {
 		ptr32 := new(VpcConfigResponse)
-		if err := (&(*ptr32)).bindWire(mv31); err != nil {
+		if err := ptr32.bindWire(mv31); err != nil {
 			return wireWrap(err, wireSeg{name: "VpcConfig"})
 		}
 		x.VpcConfig = ptr32
 	}
 	if mv33 := m["DeadLetterConfig"]; mv33 != nil {
 		ptr34 := new(DeadLetterConfig)
-		if err := (&(*ptr34)).bindWire(mv33); err != nil {
+		if err := ptr34.bindWire(mv33); err != nil {
 			return wireWrap(err, wireSeg{name: "DeadLetterConfig"})
 		}
 		x.DeadLetterConfig = ptr34
 	}
 	if mv35 := m["Environment"]; mv35 != nil {
 		ptr36 := new(EnvironmentResponse)
-		if err := (&(*ptr36)).bindWire(mv35); err != nil {
+		if err := ptr36.bindWire(mv35); err != nil {
 			return wireWrap(err, wireSeg{name: "Environment"})
 		}
 		x.Environment = ptr36
@@ -2015,7 +2014,7 @@ func (x *FunctionConfiguration) bindWire(v any) error {
 	}
 	if mv39 := m["TracingConfig"]; mv39 != nil {
 		ptr40 := new(TracingConfigResponse)
-		if err := (&(*ptr40)).bindWire(mv39); err != nil {
+		if err := ptr40.bindWire(mv39); err != nil {
 			return wireWrap(err, wireSeg{name: "TracingConfig"})
 		}
 		x.TracingConfig = ptr40
@@ -2117,7 +2116,7 @@ func (x *FunctionConfiguration) bindWire(v any) error {
 	}
 	if mv69 := m["ImageConfigResponse"]; mv69 != nil {
 		ptr70 := new(ImageConfigResponse)
-		if err := (&(*ptr70)).bindWire(mv69); err != nil {
+		if err := ptr70.bindWire(mv69); err != nil {
 			return wireWrap(err, wireSeg{name: "ImageConfigResponse"})
 		}
 		x.ImageConfigResponse = ptr70
@@ -2156,35 +2155,35 @@ func (x *FunctionConfiguration) bindWire(v any) error {
 	}
 	if mv81 := m["EphemeralStorage"]; mv81 != nil {
 		ptr82 := new(EphemeralStorage)
-		if err := (&(*ptr82)).bindWire(mv81); err != nil {
+		if err := ptr82.bindWire(mv81); err != nil {
 			return wireWrap(err, wireSeg{name: "EphemeralStorage"})
 		}
 		x.EphemeralStorage = ptr82
 	}
 	if mv83 := m["SnapStart"]; mv83 != nil {
 		ptr84 := new(SnapStartResponse)
-		if err := (&(*ptr84)).bindWire(mv83); err != nil {
+		if err := ptr84.bindWire(mv83); err != nil {
 			return wireWrap(err, wireSeg{name: "SnapStart"})
 		}
 		x.SnapStart = ptr84
 	}
 	if mv85 := m["RuntimeVersionConfig"]; mv85 != nil {
 		ptr86 := new(RuntimeVersionConfig)
-		if err := (&(*ptr86)).bindWire(mv85); err != nil {
+		if err := ptr86.bindWire(mv85); err != nil {
 			return wireWrap(err, wireSeg{name: "RuntimeVersionConfig"})
 		}
 		x.RuntimeVersionConfig = ptr86
 	}
 	if mv87 := m["LoggingConfig"]; mv87 != nil {
 		ptr88 := new(LoggingConfig)
-		if err := (&(*ptr88)).bindWire(mv87); err != nil {
+		if err := ptr88.bindWire(mv87); err != nil {
 			return wireWrap(err, wireSeg{name: "LoggingConfig"})
 		}
 		x.LoggingConfig = ptr88
 	}
 	if mv89 := m["CapacityProviderConfig"]; mv89 != nil {
 		ptr90 := new(CapacityProviderConfig)
-		if err := (&(*ptr90)).bindWire(mv89); err != nil {
+		if err := ptr90.bindWire(mv89); err != nil {
 			return wireWrap(err, wireSeg{name: "CapacityProviderConfig"})
 		}
 		x.CapacityProviderConfig = ptr90
@@ -2198,14 +2197,14 @@ func (x *FunctionConfiguration) bindWire(v any) error {
 	}
 	if mv93 := m["DurableConfig"]; mv93 != nil {
 		ptr94 := new(DurableConfig)
-		if err := (&(*ptr94)).bindWire(mv93); err != nil {
+		if err := ptr94.bindWire(mv93); err != nil {
 			return wireWrap(err, wireSeg{name: "DurableConfig"})
 		}
 		x.DurableConfig = ptr94
 	}
 	if mv95 := m["TenancyConfig"]; mv95 != nil {
 		ptr96 := new(TenancyConfig)
-		if err := (&(*ptr96)).bindWire(mv95); err != nil {
+		if err := ptr96.bindWire(mv95); err != nil {
 			return wireWrap(err, wireSeg{name: "TenancyConfig"})
 		}
 		x.TenancyConfig = ptr96
@@ -2218,11 +2217,11 @@ func (x *GetAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
-		b = wireAppendString(b, x.FunctionName)
+		b = jsonenc.AppendString(b, x.FunctionName)
 	}
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2262,11 +2261,11 @@ func (x *GetFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
-		b = wireAppendString(b, x.FunctionName)
+		b = jsonenc.AppendString(b, x.FunctionName)
 	}
 	if x.Qualifier != "" {
 		b = append(b, ",\"Qualifier\":"...)
-		b = wireAppendString(b, x.Qualifier)
+		b = jsonenc.AppendString(b, x.Qualifier)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2306,11 +2305,11 @@ func (x *GetFunctionEnvironmentRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
-		b = wireAppendString(b, x.FunctionName)
+		b = jsonenc.AppendString(b, x.FunctionName)
 	}
 	if x.Qualifier != "" {
 		b = append(b, ",\"Qualifier\":"...)
-		b = wireAppendString(b, x.Qualifier)
+		b = jsonenc.AppendString(b, x.Qualifier)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2351,23 +2350,23 @@ func (x *GetFunctionEnvironmentResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"FunctionName\":"...)
-		b = wireAppendString(b, x.FunctionName)
+		b = jsonenc.AppendString(b, x.FunctionName)
 	}
 	{
 		b = append(b, ",\"FunctionArn\":"...)
-		b = wireAppendString(b, x.FunctionArn)
+		b = jsonenc.AppendString(b, x.FunctionArn)
 	}
 	{
 		b = append(b, ",\"Version\":"...)
-		b = wireAppendString(b, x.Version)
+		b = jsonenc.AppendString(b, x.Version)
 	}
 	if x.Runtime != "" {
 		b = append(b, ",\"Runtime\":"...)
-		b = wireAppendString(b, x.Runtime)
+		b = jsonenc.AppendString(b, x.Runtime)
 	}
 	if x.Handler != "" {
 		b = append(b, ",\"Handler\":"...)
-		b = wireAppendString(b, x.Handler)
+		b = jsonenc.AppendString(b, x.Handler)
 	}
 	{
 		b = append(b, ",\"MemorySize\":"...)
@@ -2379,7 +2378,7 @@ func (x *GetFunctionEnvironmentResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"Role\":"...)
-		b = wireAppendString(b, x.Role)
+		b = jsonenc.AppendString(b, x.Role)
 	}
 	{
 		b = append(b, ",\"Variables\":"...)
@@ -2396,10 +2395,10 @@ func (x *GetFunctionEnvironmentResponse) AppendJSON(b []byte) ([]byte, error) {
 				if e3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k2)
+				b = jsonenc.AppendString(b, k2)
 				b = append(b, ':')
 				v4 := x.Variables[k2]
-				b = wireAppendString(b, v4)
+				b = jsonenc.AppendString(b, v4)
 			}
 			b = append(b, '}')
 		}
@@ -2544,11 +2543,11 @@ func (x *GetFunctionRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
-		b = wireAppendString(b, x.FunctionName)
+		b = jsonenc.AppendString(b, x.FunctionName)
 	}
 	if x.Qualifier != "" {
 		b = append(b, ",\"Qualifier\":"...)
-		b = wireAppendString(b, x.Qualifier)
+		b = jsonenc.AppendString(b, x.Qualifier)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2618,10 +2617,10 @@ func (x *GetFunctionResponse) AppendJSON(b []byte) ([]byte, error) {
 				if e3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k2)
+				b = jsonenc.AppendString(b, k2)
 				b = append(b, ':')
 				v4 := x.Tags[k2]
-				b = wireAppendString(b, v4)
+				b = jsonenc.AppendString(b, v4)
 			}
 			b = append(b, '}')
 		}
@@ -2660,14 +2659,14 @@ func (x *GetFunctionResponse) bindWire(v any) error {
 	}
 	if mv1 := m["Configuration"]; mv1 != nil {
 		ptr2 := new(FunctionConfiguration)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "Configuration"})
 		}
 		x.Configuration = ptr2
 	}
 	if mv3 := m["Code"]; mv3 != nil {
 		ptr4 := new(FunctionCodeLocation)
-		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+		if err := ptr4.bindWire(mv3); err != nil {
 			return wireWrap(err, wireSeg{name: "Code"})
 		}
 		x.Code = ptr4
@@ -2693,14 +2692,14 @@ func (x *GetFunctionResponse) bindWire(v any) error {
 	}
 	if mv12 := m["TagsError"]; mv12 != nil {
 		ptr13 := new(TagsError)
-		if err := (&(*ptr13)).bindWire(mv12); err != nil {
+		if err := ptr13.bindWire(mv12); err != nil {
 			return wireWrap(err, wireSeg{name: "TagsError"})
 		}
 		x.TagsError = ptr13
 	}
 	if mv14 := m["Concurrency"]; mv14 != nil {
 		ptr15 := new(Concurrency)
-		if err := (&(*ptr15)).bindWire(mv14); err != nil {
+		if err := ptr15.bindWire(mv14); err != nil {
 			return wireWrap(err, wireSeg{name: "Concurrency"})
 		}
 		x.Concurrency = ptr15
@@ -2719,7 +2718,7 @@ func (x *ImageConfig) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.EntryPoint[i1])
+				b = jsonenc.AppendString(b, x.EntryPoint[i1])
 			}
 			b = append(b, ']')
 		}
@@ -2732,14 +2731,14 @@ func (x *ImageConfig) AppendJSON(b []byte) ([]byte, error) {
 				if i2 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.Command[i2])
+				b = jsonenc.AppendString(b, x.Command[i2])
 			}
 			b = append(b, ']')
 		}
 	}
 	if x.WorkingDirectory != "" {
 		b = append(b, ",\"WorkingDirectory\":"...)
-		b = wireAppendString(b, x.WorkingDirectory)
+		b = jsonenc.AppendString(b, x.WorkingDirectory)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2808,11 +2807,11 @@ func (x *ImageConfigError) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.ErrorCode != "" {
 		b = append(b, ",\"ErrorCode\":"...)
-		b = wireAppendString(b, x.ErrorCode)
+		b = jsonenc.AppendString(b, x.ErrorCode)
 	}
 	if x.Message != "" {
 		b = append(b, ",\"Message\":"...)
-		b = wireAppendString(b, x.Message)
+		b = jsonenc.AppendString(b, x.Message)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2885,14 +2884,14 @@ func (x *ImageConfigResponse) bindWire(v any) error {
 	}
 	if mv1 := m["ImageConfig"]; mv1 != nil {
 		ptr2 := new(ImageConfig)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "ImageConfig"})
 		}
 		x.ImageConfig = ptr2
 	}
 	if mv3 := m["Error"]; mv3 != nil {
 		ptr4 := new(ImageConfigError)
-		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+		if err := ptr4.bindWire(mv3); err != nil {
 			return wireWrap(err, wireSeg{name: "Error"})
 		}
 		x.Error = ptr4
@@ -2906,7 +2905,7 @@ func (x *LambdaManagedInstancesCapacityProviderConfig) AppendJSON(b []byte) ([]b
 	start := len(b)
 	if x.CapacityProviderArn != "" {
 		b = append(b, ",\"CapacityProviderArn\":"...)
-		b = wireAppendString(b, x.CapacityProviderArn)
+		b = jsonenc.AppendString(b, x.CapacityProviderArn)
 	}
 	if x.PerExecutionEnvironmentMaxConcurrency != 0 {
 		b = append(b, ",\"PerExecutionEnvironmentMaxConcurrency\":"...)
@@ -2914,7 +2913,7 @@ func (x *LambdaManagedInstancesCapacityProviderConfig) AppendJSON(b []byte) ([]b
 	}
 	if x.ExecutionEnvironmentMemoryGiBPerVCpu != 0 {
 		b = append(b, ",\"ExecutionEnvironmentMemoryGiBPerVCpu\":"...)
-		if b, err = wireAppendFloat(b, x.ExecutionEnvironmentMemoryGiBPerVCpu); err != nil {
+		if b, err = jsonenc.AppendFloat(b, x.ExecutionEnvironmentMemoryGiBPerVCpu, 64); err != nil {
 			return nil, err
 		}
 	}
@@ -2973,7 +2972,7 @@ func (x *Layer) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Arn != "" {
 		b = append(b, ",\"Arn\":"...)
-		b = wireAppendString(b, x.Arn)
+		b = jsonenc.AppendString(b, x.Arn)
 	}
 	if x.CodeSize != 0 {
 		b = append(b, ",\"CodeSize\":"...)
@@ -2981,11 +2980,11 @@ func (x *Layer) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.SigningProfileVersionArn != "" {
 		b = append(b, ",\"SigningProfileVersionArn\":"...)
-		b = wireAppendString(b, x.SigningProfileVersionArn)
+		b = jsonenc.AppendString(b, x.SigningProfileVersionArn)
 	}
 	if x.SigningJobArn != "" {
 		b = append(b, ",\"SigningJobArn\":"...)
-		b = wireAppendString(b, x.SigningJobArn)
+		b = jsonenc.AppendString(b, x.SigningJobArn)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3043,15 +3042,15 @@ func (x *ListAliasesRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
-		b = wireAppendString(b, x.FunctionName)
+		b = jsonenc.AppendString(b, x.FunctionName)
 	}
 	if x.FunctionVersion != "" {
 		b = append(b, ",\"FunctionVersion\":"...)
-		b = wireAppendString(b, x.FunctionVersion)
+		b = jsonenc.AppendString(b, x.FunctionVersion)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -3114,7 +3113,7 @@ func (x *ListAliasesResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.NextMarker != "" {
 		b = append(b, ",\"NextMarker\":"...)
-		b = wireAppendString(b, x.NextMarker)
+		b = jsonenc.AppendString(b, x.NextMarker)
 	}
 	{
 		b = append(b, ",\"Aliases\":"...)
@@ -3180,15 +3179,15 @@ func (x *ListFunctionsRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.MasterRegion != "" {
 		b = append(b, ",\"MasterRegion\":"...)
-		b = wireAppendString(b, x.MasterRegion)
+		b = jsonenc.AppendString(b, x.MasterRegion)
 	}
 	if x.FunctionVersion != "" {
 		b = append(b, ",\"FunctionVersion\":"...)
-		b = wireAppendString(b, x.FunctionVersion)
+		b = jsonenc.AppendString(b, x.FunctionVersion)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -3251,7 +3250,7 @@ func (x *ListFunctionsResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.NextMarker != "" {
 		b = append(b, ",\"NextMarker\":"...)
-		b = wireAppendString(b, x.NextMarker)
+		b = jsonenc.AppendString(b, x.NextMarker)
 	}
 	{
 		b = append(b, ",\"Functions\":"...)
@@ -3317,7 +3316,7 @@ func (x *ListTagsRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Resource != "" {
 		b = append(b, ",\"Resource\":"...)
-		b = wireAppendString(b, x.Resource)
+		b = jsonenc.AppendString(b, x.Resource)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3363,10 +3362,10 @@ func (x *ListTagsResponse) AppendJSON(b []byte) ([]byte, error) {
 				if e3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k2)
+				b = jsonenc.AppendString(b, k2)
 				b = append(b, ':')
 				v4 := x.Tags[k2]
-				b = wireAppendString(b, v4)
+				b = jsonenc.AppendString(b, v4)
 			}
 			b = append(b, '}')
 		}
@@ -3414,11 +3413,11 @@ func (x *ListVersionsByFunctionRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
-		b = wireAppendString(b, x.FunctionName)
+		b = jsonenc.AppendString(b, x.FunctionName)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -3474,7 +3473,7 @@ func (x *ListVersionsByFunctionResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.NextMarker != "" {
 		b = append(b, ",\"NextMarker\":"...)
-		b = wireAppendString(b, x.NextMarker)
+		b = jsonenc.AppendString(b, x.NextMarker)
 	}
 	{
 		b = append(b, ",\"Versions\":"...)
@@ -3540,19 +3539,19 @@ func (x *LoggingConfig) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.LogFormat != "" {
 		b = append(b, ",\"LogFormat\":"...)
-		b = wireAppendString(b, x.LogFormat)
+		b = jsonenc.AppendString(b, x.LogFormat)
 	}
 	if x.ApplicationLogLevel != "" {
 		b = append(b, ",\"ApplicationLogLevel\":"...)
-		b = wireAppendString(b, x.ApplicationLogLevel)
+		b = jsonenc.AppendString(b, x.ApplicationLogLevel)
 	}
 	if x.SystemLogLevel != "" {
 		b = append(b, ",\"SystemLogLevel\":"...)
-		b = wireAppendString(b, x.SystemLogLevel)
+		b = jsonenc.AppendString(b, x.SystemLogLevel)
 	}
 	if x.LogGroup != "" {
 		b = append(b, ",\"LogGroup\":"...)
-		b = wireAppendString(b, x.LogGroup)
+		b = jsonenc.AppendString(b, x.LogGroup)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3606,25 +3605,25 @@ func (x *PublishVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
-		b = wireAppendString(b, x.FunctionName)
+		b = jsonenc.AppendString(b, x.FunctionName)
 	}
 	if x.CodeSha256 != "" {
 		b = append(b, ",\"CodeSha256\":"...)
-		b = wireAppendString(b, x.CodeSha256)
+		b = jsonenc.AppendString(b, x.CodeSha256)
 	}
 	if x.Description != nil {
 		b = append(b, ",\"Description\":"...)
 		{
-			b = wireAppendString(b, (*x.Description))
+			b = jsonenc.AppendString(b, (*x.Description))
 		}
 	}
 	if x.RevisionId != "" {
 		b = append(b, ",\"RevisionId\":"...)
-		b = wireAppendString(b, x.RevisionId)
+		b = jsonenc.AppendString(b, x.RevisionId)
 	}
 	if x.PublishTo != "" {
 		b = append(b, ",\"PublishTo\":"...)
-		b = wireAppendString(b, x.PublishTo)
+		b = jsonenc.AppendString(b, x.PublishTo)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3688,7 +3687,7 @@ func (x *RuntimeVersionConfig) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.RuntimeVersionArn != "" {
 		b = append(b, ",\"RuntimeVersionArn\":"...)
-		b = wireAppendString(b, x.RuntimeVersionArn)
+		b = jsonenc.AppendString(b, x.RuntimeVersionArn)
 	}
 	if x.Error != nil {
 		b = append(b, ",\"Error\":"...)
@@ -3723,7 +3722,7 @@ func (x *RuntimeVersionConfig) bindWire(v any) error {
 	}
 	if mv3 := m["Error"]; mv3 != nil {
 		ptr4 := new(RuntimeVersionError)
-		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+		if err := ptr4.bindWire(mv3); err != nil {
 			return wireWrap(err, wireSeg{name: "Error"})
 		}
 		x.Error = ptr4
@@ -3736,11 +3735,11 @@ func (x *RuntimeVersionError) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.ErrorCode != "" {
 		b = append(b, ",\"ErrorCode\":"...)
-		b = wireAppendString(b, x.ErrorCode)
+		b = jsonenc.AppendString(b, x.ErrorCode)
 	}
 	if x.Message != "" {
 		b = append(b, ",\"Message\":"...)
-		b = wireAppendString(b, x.Message)
+		b = jsonenc.AppendString(b, x.Message)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3780,11 +3779,11 @@ func (x *SealboxResolvedReference) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"Variable\":"...)
-		b = wireAppendString(b, x.Variable)
+		b = jsonenc.AppendString(b, x.Variable)
 	}
 	{
 		b = append(b, ",\"Source\":"...)
-		b = wireAppendString(b, x.Source)
+		b = jsonenc.AppendString(b, x.Source)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3824,7 +3823,7 @@ func (x *SnapStart) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.ApplyOn != "" {
 		b = append(b, ",\"ApplyOn\":"...)
-		b = wireAppendString(b, x.ApplyOn)
+		b = jsonenc.AppendString(b, x.ApplyOn)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3857,11 +3856,11 @@ func (x *SnapStartResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.ApplyOn != "" {
 		b = append(b, ",\"ApplyOn\":"...)
-		b = wireAppendString(b, x.ApplyOn)
+		b = jsonenc.AppendString(b, x.ApplyOn)
 	}
 	if x.OptimizationStatus != "" {
 		b = append(b, ",\"OptimizationStatus\":"...)
-		b = wireAppendString(b, x.OptimizationStatus)
+		b = jsonenc.AppendString(b, x.OptimizationStatus)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3901,7 +3900,7 @@ func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Resource != "" {
 		b = append(b, ",\"Resource\":"...)
-		b = wireAppendString(b, x.Resource)
+		b = jsonenc.AppendString(b, x.Resource)
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
@@ -3916,10 +3915,10 @@ func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 				if e3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k2)
+				b = jsonenc.AppendString(b, k2)
 				b = append(b, ':')
 				v4 := x.Tags[k2]
-				b = wireAppendString(b, v4)
+				b = jsonenc.AppendString(b, v4)
 			}
 			b = append(b, '}')
 		}
@@ -3974,11 +3973,11 @@ func (x *TagsError) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.ErrorCode != "" {
 		b = append(b, ",\"ErrorCode\":"...)
-		b = wireAppendString(b, x.ErrorCode)
+		b = jsonenc.AppendString(b, x.ErrorCode)
 	}
 	if x.Message != "" {
 		b = append(b, ",\"Message\":"...)
-		b = wireAppendString(b, x.Message)
+		b = jsonenc.AppendString(b, x.Message)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4018,7 +4017,7 @@ func (x *TenancyConfig) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.TenantIsolationMode != "" {
 		b = append(b, ",\"TenantIsolationMode\":"...)
-		b = wireAppendString(b, x.TenantIsolationMode)
+		b = jsonenc.AppendString(b, x.TenantIsolationMode)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4051,7 +4050,7 @@ func (x *TracingConfig) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Mode != "" {
 		b = append(b, ",\"Mode\":"...)
-		b = wireAppendString(b, x.Mode)
+		b = jsonenc.AppendString(b, x.Mode)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4084,7 +4083,7 @@ func (x *TracingConfigResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Mode != "" {
 		b = append(b, ",\"Mode\":"...)
-		b = wireAppendString(b, x.Mode)
+		b = jsonenc.AppendString(b, x.Mode)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4117,7 +4116,7 @@ func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Resource != "" {
 		b = append(b, ",\"Resource\":"...)
-		b = wireAppendString(b, x.Resource)
+		b = jsonenc.AppendString(b, x.Resource)
 	}
 	if len(x.TagKeys) != 0 {
 		b = append(b, ",\"TagKeys\":"...)
@@ -4127,7 +4126,7 @@ func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.TagKeys[i1])
+				b = jsonenc.AppendString(b, x.TagKeys[i1])
 			}
 			b = append(b, ']')
 		}
@@ -4182,20 +4181,20 @@ func (x *UpdateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
-		b = wireAppendString(b, x.FunctionName)
+		b = jsonenc.AppendString(b, x.FunctionName)
 	}
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if x.FunctionVersion != "" {
 		b = append(b, ",\"FunctionVersion\":"...)
-		b = wireAppendString(b, x.FunctionVersion)
+		b = jsonenc.AppendString(b, x.FunctionVersion)
 	}
 	if x.Description != nil {
 		b = append(b, ",\"Description\":"...)
 		{
-			b = wireAppendString(b, (*x.Description))
+			b = jsonenc.AppendString(b, (*x.Description))
 		}
 	}
 	if x.RoutingConfig != nil {
@@ -4208,7 +4207,7 @@ func (x *UpdateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.RevisionId != "" {
 		b = append(b, ",\"RevisionId\":"...)
-		b = wireAppendString(b, x.RevisionId)
+		b = jsonenc.AppendString(b, x.RevisionId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4258,7 +4257,7 @@ func (x *UpdateAliasRequest) bindWire(v any) error {
 	}
 	if mv10 := m["RoutingConfig"]; mv10 != nil {
 		ptr11 := new(AliasRoutingConfiguration)
-		if err := (&(*ptr11)).bindWire(mv10); err != nil {
+		if err := ptr11.bindWire(mv10); err != nil {
 			return wireWrap(err, wireSeg{name: "RoutingConfig"})
 		}
 		x.RoutingConfig = ptr11
@@ -4386,20 +4385,20 @@ func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error
 	start := len(b)
 	if x.FunctionName != "" {
 		b = append(b, ",\"FunctionName\":"...)
-		b = wireAppendString(b, x.FunctionName)
+		b = jsonenc.AppendString(b, x.FunctionName)
 	}
 	if x.Role != "" {
 		b = append(b, ",\"Role\":"...)
-		b = wireAppendString(b, x.Role)
+		b = jsonenc.AppendString(b, x.Role)
 	}
 	if x.Handler != "" {
 		b = append(b, ",\"Handler\":"...)
-		b = wireAppendString(b, x.Handler)
+		b = jsonenc.AppendString(b, x.Handler)
 	}
 	if x.Description != nil {
 		b = append(b, ",\"Description\":"...)
 		{
-			b = wireAppendString(b, (*x.Description))
+			b = jsonenc.AppendString(b, (*x.Description))
 		}
 	}
 	if x.Timeout != nil {
@@ -4432,7 +4431,7 @@ func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error
 	}
 	if x.Runtime != "" {
 		b = append(b, ",\"Runtime\":"...)
-		b = wireAppendString(b, x.Runtime)
+		b = jsonenc.AppendString(b, x.Runtime)
 	}
 	if x.DeadLetterConfig != nil {
 		b = append(b, ",\"DeadLetterConfig\":"...)
@@ -4445,7 +4444,7 @@ func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error
 	if x.KMSKeyArn != nil {
 		b = append(b, ",\"KMSKeyArn\":"...)
 		{
-			b = wireAppendString(b, (*x.KMSKeyArn))
+			b = jsonenc.AppendString(b, (*x.KMSKeyArn))
 		}
 	}
 	if x.TracingConfig != nil {
@@ -4458,7 +4457,7 @@ func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error
 	}
 	if x.RevisionId != "" {
 		b = append(b, ",\"RevisionId\":"...)
-		b = wireAppendString(b, x.RevisionId)
+		b = jsonenc.AppendString(b, x.RevisionId)
 	}
 	if len(x.Layers) != 0 {
 		b = append(b, ",\"Layers\":"...)
@@ -4468,7 +4467,7 @@ func (x *UpdateFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.Layers[i1])
+				b = jsonenc.AppendString(b, x.Layers[i1])
 			}
 			b = append(b, ']')
 		}
@@ -4610,14 +4609,14 @@ func (x *UpdateFunctionConfigurationRequest) bindWire(v any) error {
 	}
 	if mv20 := m["VpcConfig"]; mv20 != nil {
 		ptr21 := new(VpcConfig)
-		if err := (&(*ptr21)).bindWire(mv20); err != nil {
+		if err := ptr21.bindWire(mv20); err != nil {
 			return wireWrap(err, wireSeg{name: "VpcConfig"})
 		}
 		x.VpcConfig = ptr21
 	}
 	if mv22 := m["Environment"]; mv22 != nil {
 		ptr23 := new(Environment)
-		if err := (&(*ptr23)).bindWire(mv22); err != nil {
+		if err := ptr23.bindWire(mv22); err != nil {
 			return wireWrap(err, wireSeg{name: "Environment"})
 		}
 		x.Environment = ptr23
@@ -4631,7 +4630,7 @@ func (x *UpdateFunctionConfigurationRequest) bindWire(v any) error {
 	}
 	if mv26 := m["DeadLetterConfig"]; mv26 != nil {
 		ptr27 := new(DeadLetterConfig)
-		if err := (&(*ptr27)).bindWire(mv26); err != nil {
+		if err := ptr27.bindWire(mv26); err != nil {
 			return wireWrap(err, wireSeg{name: "DeadLetterConfig"})
 		}
 		x.DeadLetterConfig = ptr27
@@ -4647,7 +4646,7 @@ func (x *UpdateFunctionConfigurationRequest) bindWire(v any) error {
 	}
 	if mv31 := m["TracingConfig"]; mv31 != nil {
 		ptr32 := new(TracingConfig)
-		if err := (&(*ptr32)).bindWire(mv31); err != nil {
+		if err := ptr32.bindWire(mv31); err != nil {
 			return wireWrap(err, wireSeg{name: "TracingConfig"})
 		}
 		x.TracingConfig = ptr32
@@ -4695,42 +4694,42 @@ func (x *UpdateFunctionConfigurationRequest) bindWire(v any) error {
 	}
 	if mv46 := m["ImageConfig"]; mv46 != nil {
 		ptr47 := new(ImageConfig)
-		if err := (&(*ptr47)).bindWire(mv46); err != nil {
+		if err := ptr47.bindWire(mv46); err != nil {
 			return wireWrap(err, wireSeg{name: "ImageConfig"})
 		}
 		x.ImageConfig = ptr47
 	}
 	if mv48 := m["EphemeralStorage"]; mv48 != nil {
 		ptr49 := new(EphemeralStorage)
-		if err := (&(*ptr49)).bindWire(mv48); err != nil {
+		if err := ptr49.bindWire(mv48); err != nil {
 			return wireWrap(err, wireSeg{name: "EphemeralStorage"})
 		}
 		x.EphemeralStorage = ptr49
 	}
 	if mv50 := m["SnapStart"]; mv50 != nil {
 		ptr51 := new(SnapStart)
-		if err := (&(*ptr51)).bindWire(mv50); err != nil {
+		if err := ptr51.bindWire(mv50); err != nil {
 			return wireWrap(err, wireSeg{name: "SnapStart"})
 		}
 		x.SnapStart = ptr51
 	}
 	if mv52 := m["LoggingConfig"]; mv52 != nil {
 		ptr53 := new(LoggingConfig)
-		if err := (&(*ptr53)).bindWire(mv52); err != nil {
+		if err := ptr53.bindWire(mv52); err != nil {
 			return wireWrap(err, wireSeg{name: "LoggingConfig"})
 		}
 		x.LoggingConfig = ptr53
 	}
 	if mv54 := m["CapacityProviderConfig"]; mv54 != nil {
 		ptr55 := new(CapacityProviderConfig)
-		if err := (&(*ptr55)).bindWire(mv54); err != nil {
+		if err := ptr55.bindWire(mv54); err != nil {
 			return wireWrap(err, wireSeg{name: "CapacityProviderConfig"})
 		}
 		x.CapacityProviderConfig = ptr55
 	}
 	if mv56 := m["DurableConfig"]; mv56 != nil {
 		ptr57 := new(DurableConfig)
-		if err := (&(*ptr57)).bindWire(mv56); err != nil {
+		if err := ptr57.bindWire(mv56); err != nil {
 			return wireWrap(err, wireSeg{name: "DurableConfig"})
 		}
 		x.DurableConfig = ptr57
@@ -4749,7 +4748,7 @@ func (x *VpcConfig) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.SubnetIds[i1])
+				b = jsonenc.AppendString(b, x.SubnetIds[i1])
 			}
 			b = append(b, ']')
 		}
@@ -4762,7 +4761,7 @@ func (x *VpcConfig) AppendJSON(b []byte) ([]byte, error) {
 				if i2 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.SecurityGroupIds[i2])
+				b = jsonenc.AppendString(b, x.SecurityGroupIds[i2])
 			}
 			b = append(b, ']')
 		}
@@ -4844,7 +4843,7 @@ func (x *VpcConfigResponse) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.SubnetIds[i1])
+				b = jsonenc.AppendString(b, x.SubnetIds[i1])
 			}
 			b = append(b, ']')
 		}
@@ -4857,14 +4856,14 @@ func (x *VpcConfigResponse) AppendJSON(b []byte) ([]byte, error) {
 				if i2 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.SecurityGroupIds[i2])
+				b = jsonenc.AppendString(b, x.SecurityGroupIds[i2])
 			}
 			b = append(b, ']')
 		}
 	}
 	if x.VpcId != "" {
 		b = append(b, ",\"VpcId\":"...)
-		b = wireAppendString(b, x.VpcId)
+		b = jsonenc.AppendString(b, x.VpcId)
 	}
 	if x.Ipv6AllowedForDualStack {
 		b = append(b, ",\"Ipv6AllowedForDualStack\":"...)
@@ -4985,90 +4984,6 @@ func wireWrap(err error, segs ...wireSeg) error {
 	e := err.(*wireBindError)
 	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
 	return e
-}
-
-// wireSafe marks the bytes a JSON string holds as they are: ASCII but
-// for the controls, the quote, the backslash and HTML's <, > and &
-// (encoding/json's htmlSafeSet).
-var wireSafe = func() (safe [256]bool) {
-	for b := 0x20; b < utf8.RuneSelf; b++ {
-		safe[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
-	}
-	return safe
-}()
-
-// wireAppendString is encoding/json's appendString with HTML escaping.
-func wireAppendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if wireSafe[s[i]] {
-			i++
-			continue
-		}
-		if b := s[i]; b < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-// wireAppendFloat is encoding/json's float64 encoder.
-func wireAppendFloat(b []byte, f float64) ([]byte, error) {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
-	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// e-09 to e-9
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b, nil
 }
 
 // wireAppendBytes is encoding/json's []byte: standard base64, quoted.

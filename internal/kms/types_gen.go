@@ -5,13 +5,12 @@ package kms
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"math"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/jsonenc"
 )
 
 // Empty is the output of an operation whose model has none.
@@ -679,15 +678,15 @@ func (x *AliasListEntry) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"AliasName\":"...)
-		b = wireAppendString(b, x.AliasName)
+		b = jsonenc.AppendString(b, x.AliasName)
 	}
 	{
 		b = append(b, ",\"AliasArn\":"...)
-		b = wireAppendString(b, x.AliasArn)
+		b = jsonenc.AppendString(b, x.AliasArn)
 	}
 	if x.TargetKeyId != "" {
 		b = append(b, ",\"TargetKeyId\":"...)
-		b = wireAppendString(b, x.TargetKeyId)
+		b = jsonenc.AppendString(b, x.TargetKeyId)
 	}
 	if x.CreationDate != nil {
 		b = append(b, ",\"CreationDate\":"...)
@@ -741,7 +740,7 @@ func (x *AliasListEntry) bindWire(v any) error {
 	if mv7 := m["CreationDate"]; mv7 != nil {
 		ptr8 := new(sealbox.Timestamp)
 		n9, ok := mv7.(json.Number)
-		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+		if !ok || ptr8.UnmarshalJSON([]byte(n9)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreationDate"})
 		}
 		x.CreationDate = ptr8
@@ -749,7 +748,7 @@ func (x *AliasListEntry) bindWire(v any) error {
 	if mv10 := m["LastUpdatedDate"]; mv10 != nil {
 		ptr11 := new(sealbox.Timestamp)
 		n12, ok := mv10.(json.Number)
-		if !ok || (&(*ptr11)).UnmarshalJSON([]byte(n12)) != nil {
+		if !ok || ptr11.UnmarshalJSON([]byte(n12)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastUpdatedDate"})
 		}
 		x.LastUpdatedDate = ptr11
@@ -762,7 +761,7 @@ func (x *CancelKeyDeletionRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -795,7 +794,7 @@ func (x *CancelKeyDeletionResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -828,11 +827,11 @@ func (x *CreateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.AliasName != "" {
 		b = append(b, ",\"AliasName\":"...)
-		b = wireAppendString(b, x.AliasName)
+		b = jsonenc.AppendString(b, x.AliasName)
 	}
 	if x.TargetKeyId != "" {
 		b = append(b, ",\"TargetKeyId\":"...)
-		b = wireAppendString(b, x.TargetKeyId)
+		b = jsonenc.AppendString(b, x.TargetKeyId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -873,15 +872,15 @@ func (x *CreateGrantRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.GranteePrincipal != "" {
 		b = append(b, ",\"GranteePrincipal\":"...)
-		b = wireAppendString(b, x.GranteePrincipal)
+		b = jsonenc.AppendString(b, x.GranteePrincipal)
 	}
 	if x.RetiringPrincipal != "" {
 		b = append(b, ",\"RetiringPrincipal\":"...)
-		b = wireAppendString(b, x.RetiringPrincipal)
+		b = jsonenc.AppendString(b, x.RetiringPrincipal)
 	}
 	if len(x.Operations) != 0 {
 		b = append(b, ",\"Operations\":"...)
@@ -891,7 +890,7 @@ func (x *CreateGrantRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.Operations[i1])
+				b = jsonenc.AppendString(b, x.Operations[i1])
 			}
 			b = append(b, ']')
 		}
@@ -912,14 +911,14 @@ func (x *CreateGrantRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i2 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.GrantTokens[i2])
+				b = jsonenc.AppendString(b, x.GrantTokens[i2])
 			}
 			b = append(b, ']')
 		}
 	}
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if x.DryRun {
 		b = append(b, ",\"DryRun\":"...)
@@ -982,7 +981,7 @@ func (x *CreateGrantRequest) bindWire(v any) error {
 	}
 	if mv13 := m["Constraints"]; mv13 != nil {
 		ptr14 := new(GrantConstraints)
-		if err := (&(*ptr14)).bindWire(mv13); err != nil {
+		if err := ptr14.bindWire(mv13); err != nil {
 			return wireWrap(err, wireSeg{name: "Constraints"})
 		}
 		x.Constraints = ptr14
@@ -1027,11 +1026,11 @@ func (x *CreateGrantResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"GrantToken\":"...)
-		b = wireAppendString(b, x.GrantToken)
+		b = jsonenc.AppendString(b, x.GrantToken)
 	}
 	{
 		b = append(b, ",\"GrantId\":"...)
-		b = wireAppendString(b, x.GrantId)
+		b = jsonenc.AppendString(b, x.GrantId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1072,31 +1071,31 @@ func (x *CreateKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Policy != "" {
 		b = append(b, ",\"Policy\":"...)
-		b = wireAppendString(b, x.Policy)
+		b = jsonenc.AppendString(b, x.Policy)
 	}
 	if x.Description != "" {
 		b = append(b, ",\"Description\":"...)
-		b = wireAppendString(b, x.Description)
+		b = jsonenc.AppendString(b, x.Description)
 	}
 	if x.KeyUsage != "" {
 		b = append(b, ",\"KeyUsage\":"...)
-		b = wireAppendString(b, x.KeyUsage)
+		b = jsonenc.AppendString(b, x.KeyUsage)
 	}
 	if x.CustomerMasterKeySpec != "" {
 		b = append(b, ",\"CustomerMasterKeySpec\":"...)
-		b = wireAppendString(b, x.CustomerMasterKeySpec)
+		b = jsonenc.AppendString(b, x.CustomerMasterKeySpec)
 	}
 	if x.KeySpec != "" {
 		b = append(b, ",\"KeySpec\":"...)
-		b = wireAppendString(b, x.KeySpec)
+		b = jsonenc.AppendString(b, x.KeySpec)
 	}
 	if x.Origin != "" {
 		b = append(b, ",\"Origin\":"...)
-		b = wireAppendString(b, x.Origin)
+		b = jsonenc.AppendString(b, x.Origin)
 	}
 	if x.CustomKeyStoreId != "" {
 		b = append(b, ",\"CustomKeyStoreId\":"...)
-		b = wireAppendString(b, x.CustomKeyStoreId)
+		b = jsonenc.AppendString(b, x.CustomKeyStoreId)
 	}
 	if x.BypassPolicyLockoutSafetyCheck {
 		b = append(b, ",\"BypassPolicyLockoutSafetyCheck\":"...)
@@ -1123,7 +1122,7 @@ func (x *CreateKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.XksKeyId != "" {
 		b = append(b, ",\"XksKeyId\":"...)
-		b = wireAppendString(b, x.XksKeyId)
+		b = jsonenc.AppendString(b, x.XksKeyId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1262,7 +1261,7 @@ func (x *CreateKeyResponse) bindWire(v any) error {
 	}
 	if mv1 := m["KeyMetadata"]; mv1 != nil {
 		ptr2 := new(KeyMetadata)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "KeyMetadata"})
 		}
 		x.KeyMetadata = ptr2
@@ -1293,10 +1292,10 @@ func (x *DecryptRequest) AppendJSON(b []byte) ([]byte, error) {
 				if e3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k2)
+				b = jsonenc.AppendString(b, k2)
 				b = append(b, ':')
 				v4 := x.EncryptionContext[k2]
-				b = wireAppendString(b, v4)
+				b = jsonenc.AppendString(b, v4)
 			}
 			b = append(b, '}')
 		}
@@ -1309,18 +1308,18 @@ func (x *DecryptRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i5 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.GrantTokens[i5])
+				b = jsonenc.AppendString(b, x.GrantTokens[i5])
 			}
 			b = append(b, ']')
 		}
 	}
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.EncryptionAlgorithm != "" {
 		b = append(b, ",\"EncryptionAlgorithm\":"...)
-		b = wireAppendString(b, x.EncryptionAlgorithm)
+		b = jsonenc.AppendString(b, x.EncryptionAlgorithm)
 	}
 	if x.Recipient != nil {
 		b = append(b, ",\"Recipient\":"...)
@@ -1342,7 +1341,7 @@ func (x *DecryptRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i6 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.DryRunModifiers[i6])
+				b = jsonenc.AppendString(b, x.DryRunModifiers[i6])
 			}
 			b = append(b, ']')
 		}
@@ -1427,7 +1426,7 @@ func (x *DecryptRequest) bindWire(v any) error {
 	}
 	if mv22 := m["Recipient"]; mv22 != nil {
 		ptr23 := new(RecipientInfo)
-		if err := (&(*ptr23)).bindWire(mv22); err != nil {
+		if err := ptr23.bindWire(mv22); err != nil {
 			return wireWrap(err, wireSeg{name: "Recipient"})
 		}
 		x.Recipient = ptr23
@@ -1465,7 +1464,7 @@ func (x *DecryptResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	{
 		b = append(b, ",\"Plaintext\":"...)
@@ -1477,7 +1476,7 @@ func (x *DecryptResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"EncryptionAlgorithm\":"...)
-		b = wireAppendString(b, x.EncryptionAlgorithm)
+		b = jsonenc.AppendString(b, x.EncryptionAlgorithm)
 	}
 	if len(x.CiphertextForRecipient) != 0 {
 		b = append(b, ",\"CiphertextForRecipient\":"...)
@@ -1487,7 +1486,7 @@ func (x *DecryptResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.KeyMaterialId != "" {
 		b = append(b, ",\"KeyMaterialId\":"...)
-		b = wireAppendString(b, x.KeyMaterialId)
+		b = jsonenc.AppendString(b, x.KeyMaterialId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1556,7 +1555,7 @@ func (x *DeleteAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.AliasName != "" {
 		b = append(b, ",\"AliasName\":"...)
-		b = wireAppendString(b, x.AliasName)
+		b = jsonenc.AppendString(b, x.AliasName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1589,11 +1588,11 @@ func (x *DeleteImportedKeyMaterialRequest) AppendJSON(b []byte) ([]byte, error) 
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.KeyMaterialId != "" {
 		b = append(b, ",\"KeyMaterialId\":"...)
-		b = wireAppendString(b, x.KeyMaterialId)
+		b = jsonenc.AppendString(b, x.KeyMaterialId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1633,11 +1632,11 @@ func (x *DeleteImportedKeyMaterialResponse) AppendJSON(b []byte) ([]byte, error)
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.KeyMaterialId != "" {
 		b = append(b, ",\"KeyMaterialId\":"...)
-		b = wireAppendString(b, x.KeyMaterialId)
+		b = jsonenc.AppendString(b, x.KeyMaterialId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1678,11 +1677,11 @@ func (x *DeriveSharedSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.KeyAgreementAlgorithm != "" {
 		b = append(b, ",\"KeyAgreementAlgorithm\":"...)
-		b = wireAppendString(b, x.KeyAgreementAlgorithm)
+		b = jsonenc.AppendString(b, x.KeyAgreementAlgorithm)
 	}
 	if len(x.PublicKey) != 0 {
 		b = append(b, ",\"PublicKey\":"...)
@@ -1698,7 +1697,7 @@ func (x *DeriveSharedSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.GrantTokens[i1])
+				b = jsonenc.AppendString(b, x.GrantTokens[i1])
 			}
 			b = append(b, ']')
 		}
@@ -1783,7 +1782,7 @@ func (x *DeriveSharedSecretRequest) bindWire(v any) error {
 	}
 	if mv17 := m["Recipient"]; mv17 != nil {
 		ptr18 := new(RecipientInfo)
-		if err := (&(*ptr18)).bindWire(mv17); err != nil {
+		if err := ptr18.bindWire(mv17); err != nil {
 			return wireWrap(err, wireSeg{name: "Recipient"})
 		}
 		x.Recipient = ptr18
@@ -1796,7 +1795,7 @@ func (x *DeriveSharedSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(x.SharedSecret) != 0 {
 		b = append(b, ",\"SharedSecret\":"...)
@@ -1812,11 +1811,11 @@ func (x *DeriveSharedSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.KeyAgreementAlgorithm != "" {
 		b = append(b, ",\"KeyAgreementAlgorithm\":"...)
-		b = wireAppendString(b, x.KeyAgreementAlgorithm)
+		b = jsonenc.AppendString(b, x.KeyAgreementAlgorithm)
 	}
 	if x.KeyOrigin != "" {
 		b = append(b, ",\"KeyOrigin\":"...)
-		b = wireAppendString(b, x.KeyOrigin)
+		b = jsonenc.AppendString(b, x.KeyOrigin)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1885,7 +1884,7 @@ func (x *DescribeKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
@@ -1895,7 +1894,7 @@ func (x *DescribeKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.GrantTokens[i1])
+				b = jsonenc.AppendString(b, x.GrantTokens[i1])
 			}
 			b = append(b, ']')
 		}
@@ -1976,7 +1975,7 @@ func (x *DescribeKeyResponse) bindWire(v any) error {
 	}
 	if mv1 := m["KeyMetadata"]; mv1 != nil {
 		ptr2 := new(KeyMetadata)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "KeyMetadata"})
 		}
 		x.KeyMetadata = ptr2
@@ -1989,7 +1988,7 @@ func (x *DisableKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2022,7 +2021,7 @@ func (x *DisableKeyRotationRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2055,7 +2054,7 @@ func (x *EnableKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2088,7 +2087,7 @@ func (x *EnableKeyRotationRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.RotationPeriodInDays != 0 {
 		b = append(b, ",\"RotationPeriodInDays\":"...)
@@ -2136,7 +2135,7 @@ func (x *EncryptRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(x.Plaintext) != 0 {
 		b = append(b, ",\"Plaintext\":"...)
@@ -2157,10 +2156,10 @@ func (x *EncryptRequest) AppendJSON(b []byte) ([]byte, error) {
 				if e3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k2)
+				b = jsonenc.AppendString(b, k2)
 				b = append(b, ':')
 				v4 := x.EncryptionContext[k2]
-				b = wireAppendString(b, v4)
+				b = jsonenc.AppendString(b, v4)
 			}
 			b = append(b, '}')
 		}
@@ -2173,14 +2172,14 @@ func (x *EncryptRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i5 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.GrantTokens[i5])
+				b = jsonenc.AppendString(b, x.GrantTokens[i5])
 			}
 			b = append(b, ']')
 		}
 	}
 	if x.EncryptionAlgorithm != "" {
 		b = append(b, ",\"EncryptionAlgorithm\":"...)
-		b = wireAppendString(b, x.EncryptionAlgorithm)
+		b = jsonenc.AppendString(b, x.EncryptionAlgorithm)
 	}
 	if x.DryRun {
 		b = append(b, ",\"DryRun\":"...)
@@ -2287,11 +2286,11 @@ func (x *EncryptResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	{
 		b = append(b, ",\"EncryptionAlgorithm\":"...)
-		b = wireAppendString(b, x.EncryptionAlgorithm)
+		b = jsonenc.AppendString(b, x.EncryptionAlgorithm)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2354,21 +2353,21 @@ func (x *GenerateDataKeyPairRequest) AppendJSON(b []byte) ([]byte, error) {
 				if e3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k2)
+				b = jsonenc.AppendString(b, k2)
 				b = append(b, ':')
 				v4 := x.EncryptionContext[k2]
-				b = wireAppendString(b, v4)
+				b = jsonenc.AppendString(b, v4)
 			}
 			b = append(b, '}')
 		}
 	}
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.KeyPairSpec != "" {
 		b = append(b, ",\"KeyPairSpec\":"...)
-		b = wireAppendString(b, x.KeyPairSpec)
+		b = jsonenc.AppendString(b, x.KeyPairSpec)
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
@@ -2378,7 +2377,7 @@ func (x *GenerateDataKeyPairRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i5 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.GrantTokens[i5])
+				b = jsonenc.AppendString(b, x.GrantTokens[i5])
 			}
 			b = append(b, ']')
 		}
@@ -2464,7 +2463,7 @@ func (x *GenerateDataKeyPairRequest) bindWire(v any) error {
 	}
 	if mv18 := m["Recipient"]; mv18 != nil {
 		ptr19 := new(RecipientInfo)
-		if err := (&(*ptr19)).bindWire(mv18); err != nil {
+		if err := ptr19.bindWire(mv18); err != nil {
 			return wireWrap(err, wireSeg{name: "Recipient"})
 		}
 		x.Recipient = ptr19
@@ -2502,11 +2501,11 @@ func (x *GenerateDataKeyPairResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.KeyPairSpec != "" {
 		b = append(b, ",\"KeyPairSpec\":"...)
-		b = wireAppendString(b, x.KeyPairSpec)
+		b = jsonenc.AppendString(b, x.KeyPairSpec)
 	}
 	if len(x.CiphertextForRecipient) != 0 {
 		b = append(b, ",\"CiphertextForRecipient\":"...)
@@ -2516,7 +2515,7 @@ func (x *GenerateDataKeyPairResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.KeyMaterialId != "" {
 		b = append(b, ",\"KeyMaterialId\":"...)
-		b = wireAppendString(b, x.KeyMaterialId)
+		b = jsonenc.AppendString(b, x.KeyMaterialId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2618,21 +2617,21 @@ func (x *GenerateDataKeyPairWithoutPlaintextRequest) AppendJSON(b []byte) ([]byt
 				if e3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k2)
+				b = jsonenc.AppendString(b, k2)
 				b = append(b, ':')
 				v4 := x.EncryptionContext[k2]
-				b = wireAppendString(b, v4)
+				b = jsonenc.AppendString(b, v4)
 			}
 			b = append(b, '}')
 		}
 	}
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.KeyPairSpec != "" {
 		b = append(b, ",\"KeyPairSpec\":"...)
-		b = wireAppendString(b, x.KeyPairSpec)
+		b = jsonenc.AppendString(b, x.KeyPairSpec)
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
@@ -2642,7 +2641,7 @@ func (x *GenerateDataKeyPairWithoutPlaintextRequest) AppendJSON(b []byte) ([]byt
 				if i5 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.GrantTokens[i5])
+				b = jsonenc.AppendString(b, x.GrantTokens[i5])
 			}
 			b = append(b, ']')
 		}
@@ -2747,15 +2746,15 @@ func (x *GenerateDataKeyPairWithoutPlaintextResponse) AppendJSON(b []byte) ([]by
 	}
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.KeyPairSpec != "" {
 		b = append(b, ",\"KeyPairSpec\":"...)
-		b = wireAppendString(b, x.KeyPairSpec)
+		b = jsonenc.AppendString(b, x.KeyPairSpec)
 	}
 	if x.KeyMaterialId != "" {
 		b = append(b, ",\"KeyMaterialId\":"...)
-		b = wireAppendString(b, x.KeyMaterialId)
+		b = jsonenc.AppendString(b, x.KeyMaterialId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2827,7 +2826,7 @@ func (x *GenerateDataKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(x.EncryptionContext) != 0 {
 		b = append(b, ",\"EncryptionContext\":"...)
@@ -2842,10 +2841,10 @@ func (x *GenerateDataKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 				if e3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k2)
+				b = jsonenc.AppendString(b, k2)
 				b = append(b, ':')
 				v4 := x.EncryptionContext[k2]
-				b = wireAppendString(b, v4)
+				b = jsonenc.AppendString(b, v4)
 			}
 			b = append(b, '}')
 		}
@@ -2856,7 +2855,7 @@ func (x *GenerateDataKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.KeySpec != "" {
 		b = append(b, ",\"KeySpec\":"...)
-		b = wireAppendString(b, x.KeySpec)
+		b = jsonenc.AppendString(b, x.KeySpec)
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
@@ -2866,7 +2865,7 @@ func (x *GenerateDataKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i5 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.GrantTokens[i5])
+				b = jsonenc.AppendString(b, x.GrantTokens[i5])
 			}
 			b = append(b, ']')
 		}
@@ -2963,7 +2962,7 @@ func (x *GenerateDataKeyRequest) bindWire(v any) error {
 	}
 	if mv22 := m["Recipient"]; mv22 != nil {
 		ptr23 := new(RecipientInfo)
-		if err := (&(*ptr23)).bindWire(mv22); err != nil {
+		if err := ptr23.bindWire(mv22); err != nil {
 			return wireWrap(err, wireSeg{name: "Recipient"})
 		}
 		x.Recipient = ptr23
@@ -2999,7 +2998,7 @@ func (x *GenerateDataKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(x.CiphertextForRecipient) != 0 {
 		b = append(b, ",\"CiphertextForRecipient\":"...)
@@ -3009,7 +3008,7 @@ func (x *GenerateDataKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.KeyMaterialId != "" {
 		b = append(b, ",\"KeyMaterialId\":"...)
-		b = wireAppendString(b, x.KeyMaterialId)
+		b = jsonenc.AppendString(b, x.KeyMaterialId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3082,7 +3081,7 @@ func (x *GenerateDataKeyWithoutPlaintextRequest) AppendJSON(b []byte) ([]byte, e
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(x.EncryptionContext) != 0 {
 		b = append(b, ",\"EncryptionContext\":"...)
@@ -3097,17 +3096,17 @@ func (x *GenerateDataKeyWithoutPlaintextRequest) AppendJSON(b []byte) ([]byte, e
 				if e3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k2)
+				b = jsonenc.AppendString(b, k2)
 				b = append(b, ':')
 				v4 := x.EncryptionContext[k2]
-				b = wireAppendString(b, v4)
+				b = jsonenc.AppendString(b, v4)
 			}
 			b = append(b, '}')
 		}
 	}
 	if x.KeySpec != "" {
 		b = append(b, ",\"KeySpec\":"...)
-		b = wireAppendString(b, x.KeySpec)
+		b = jsonenc.AppendString(b, x.KeySpec)
 	}
 	if x.NumberOfBytes != 0 {
 		b = append(b, ",\"NumberOfBytes\":"...)
@@ -3121,7 +3120,7 @@ func (x *GenerateDataKeyWithoutPlaintextRequest) AppendJSON(b []byte) ([]byte, e
 				if i5 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.GrantTokens[i5])
+				b = jsonenc.AppendString(b, x.GrantTokens[i5])
 			}
 			b = append(b, ']')
 		}
@@ -3233,11 +3232,11 @@ func (x *GenerateDataKeyWithoutPlaintextResponse) AppendJSON(b []byte) ([]byte, 
 	}
 	{
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.KeyMaterialId != "" {
 		b = append(b, ",\"KeyMaterialId\":"...)
-		b = wireAppendString(b, x.KeyMaterialId)
+		b = jsonenc.AppendString(b, x.KeyMaterialId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3296,11 +3295,11 @@ func (x *GenerateMacRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.MacAlgorithm != "" {
 		b = append(b, ",\"MacAlgorithm\":"...)
-		b = wireAppendString(b, x.MacAlgorithm)
+		b = jsonenc.AppendString(b, x.MacAlgorithm)
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
@@ -3310,7 +3309,7 @@ func (x *GenerateMacRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.GrantTokens[i1])
+				b = jsonenc.AppendString(b, x.GrantTokens[i1])
 			}
 			b = append(b, ']')
 		}
@@ -3399,11 +3398,11 @@ func (x *GenerateMacResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.MacAlgorithm != "" {
 		b = append(b, ",\"MacAlgorithm\":"...)
-		b = wireAppendString(b, x.MacAlgorithm)
+		b = jsonenc.AppendString(b, x.MacAlgorithm)
 	}
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3459,7 +3458,7 @@ func (x *GenerateRandomRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CustomKeyStoreId != "" {
 		b = append(b, ",\"CustomKeyStoreId\":"...)
-		b = wireAppendString(b, x.CustomKeyStoreId)
+		b = jsonenc.AppendString(b, x.CustomKeyStoreId)
 	}
 	if x.Recipient != nil {
 		b = append(b, ",\"Recipient\":"...)
@@ -3505,7 +3504,7 @@ func (x *GenerateRandomRequest) bindWire(v any) error {
 	}
 	if mv7 := m["Recipient"]; mv7 != nil {
 		ptr8 := new(RecipientInfo)
-		if err := (&(*ptr8)).bindWire(mv7); err != nil {
+		if err := ptr8.bindWire(mv7); err != nil {
 			return wireWrap(err, wireSeg{name: "Recipient"})
 		}
 		x.Recipient = ptr8
@@ -3576,7 +3575,7 @@ func (x *GetKeyLastUsageRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3610,7 +3609,7 @@ func (x *GetKeyLastUsageResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.KeyLastUsage != nil {
 		b = append(b, ",\"KeyLastUsage\":"...)
@@ -3657,7 +3656,7 @@ func (x *GetKeyLastUsageResponse) bindWire(v any) error {
 	}
 	if mv3 := m["KeyLastUsage"]; mv3 != nil {
 		ptr4 := new(KeyLastUsageData)
-		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+		if err := ptr4.bindWire(mv3); err != nil {
 			return wireWrap(err, wireSeg{name: "KeyLastUsage"})
 		}
 		x.KeyLastUsage = ptr4
@@ -3665,7 +3664,7 @@ func (x *GetKeyLastUsageResponse) bindWire(v any) error {
 	if mv5 := m["TrackingStartDate"]; mv5 != nil {
 		ptr6 := new(sealbox.Timestamp)
 		n7, ok := mv5.(json.Number)
-		if !ok || (&(*ptr6)).UnmarshalJSON([]byte(n7)) != nil {
+		if !ok || ptr6.UnmarshalJSON([]byte(n7)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "TrackingStartDate"})
 		}
 		x.TrackingStartDate = ptr6
@@ -3673,7 +3672,7 @@ func (x *GetKeyLastUsageResponse) bindWire(v any) error {
 	if mv8 := m["KeyCreationDate"]; mv8 != nil {
 		ptr9 := new(sealbox.Timestamp)
 		n10, ok := mv8.(json.Number)
-		if !ok || (&(*ptr9)).UnmarshalJSON([]byte(n10)) != nil {
+		if !ok || ptr9.UnmarshalJSON([]byte(n10)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "KeyCreationDate"})
 		}
 		x.KeyCreationDate = ptr9
@@ -3686,11 +3685,11 @@ func (x *GetKeyPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.PolicyName != "" {
 		b = append(b, ",\"PolicyName\":"...)
-		b = wireAppendString(b, x.PolicyName)
+		b = jsonenc.AppendString(b, x.PolicyName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3730,11 +3729,11 @@ func (x *GetKeyPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"Policy\":"...)
-		b = wireAppendString(b, x.Policy)
+		b = jsonenc.AppendString(b, x.Policy)
 	}
 	{
 		b = append(b, ",\"PolicyName\":"...)
-		b = wireAppendString(b, x.PolicyName)
+		b = jsonenc.AppendString(b, x.PolicyName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3774,7 +3773,7 @@ func (x *GetKeyRotationStatusRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3811,7 +3810,7 @@ func (x *GetKeyRotationStatusResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.RotationPeriodInDays != 0 {
 		b = append(b, ",\"RotationPeriodInDays\":"...)
@@ -3873,7 +3872,7 @@ func (x *GetKeyRotationStatusResponse) bindWire(v any) error {
 	if mv9 := m["NextRotationDate"]; mv9 != nil {
 		ptr10 := new(sealbox.Timestamp)
 		n11, ok := mv9.(json.Number)
-		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+		if !ok || ptr10.UnmarshalJSON([]byte(n11)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "NextRotationDate"})
 		}
 		x.NextRotationDate = ptr10
@@ -3881,7 +3880,7 @@ func (x *GetKeyRotationStatusResponse) bindWire(v any) error {
 	if mv12 := m["OnDemandRotationStartDate"]; mv12 != nil {
 		ptr13 := new(sealbox.Timestamp)
 		n14, ok := mv12.(json.Number)
-		if !ok || (&(*ptr13)).UnmarshalJSON([]byte(n14)) != nil {
+		if !ok || ptr13.UnmarshalJSON([]byte(n14)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "OnDemandRotationStartDate"})
 		}
 		x.OnDemandRotationStartDate = ptr13
@@ -3894,15 +3893,15 @@ func (x *GetParametersForImportRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.WrappingAlgorithm != "" {
 		b = append(b, ",\"WrappingAlgorithm\":"...)
-		b = wireAppendString(b, x.WrappingAlgorithm)
+		b = jsonenc.AppendString(b, x.WrappingAlgorithm)
 	}
 	if x.WrappingKeySpec != "" {
 		b = append(b, ",\"WrappingKeySpec\":"...)
-		b = wireAppendString(b, x.WrappingKeySpec)
+		b = jsonenc.AppendString(b, x.WrappingKeySpec)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3949,7 +3948,7 @@ func (x *GetParametersForImportResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(x.ImportToken) != 0 {
 		b = append(b, ",\"ImportToken\":"...)
@@ -4017,7 +4016,7 @@ func (x *GetParametersForImportResponse) bindWire(v any) error {
 	if mv11 := m["ParametersValidTo"]; mv11 != nil {
 		ptr12 := new(sealbox.Timestamp)
 		n13, ok := mv11.(json.Number)
-		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
+		if !ok || ptr12.UnmarshalJSON([]byte(n13)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "ParametersValidTo"})
 		}
 		x.ParametersValidTo = ptr12
@@ -4030,7 +4029,7 @@ func (x *GetPublicKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
@@ -4040,7 +4039,7 @@ func (x *GetPublicKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.GrantTokens[i1])
+				b = jsonenc.AppendString(b, x.GrantTokens[i1])
 			}
 			b = append(b, ']')
 		}
@@ -4094,7 +4093,7 @@ func (x *GetPublicKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(x.PublicKey) != 0 {
 		b = append(b, ",\"PublicKey\":"...)
@@ -4104,15 +4103,15 @@ func (x *GetPublicKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CustomerMasterKeySpec != "" {
 		b = append(b, ",\"CustomerMasterKeySpec\":"...)
-		b = wireAppendString(b, x.CustomerMasterKeySpec)
+		b = jsonenc.AppendString(b, x.CustomerMasterKeySpec)
 	}
 	if x.KeySpec != "" {
 		b = append(b, ",\"KeySpec\":"...)
-		b = wireAppendString(b, x.KeySpec)
+		b = jsonenc.AppendString(b, x.KeySpec)
 	}
 	if x.KeyUsage != "" {
 		b = append(b, ",\"KeyUsage\":"...)
-		b = wireAppendString(b, x.KeyUsage)
+		b = jsonenc.AppendString(b, x.KeyUsage)
 	}
 	if len(x.EncryptionAlgorithms) != 0 {
 		b = append(b, ",\"EncryptionAlgorithms\":"...)
@@ -4122,7 +4121,7 @@ func (x *GetPublicKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.EncryptionAlgorithms[i1])
+				b = jsonenc.AppendString(b, x.EncryptionAlgorithms[i1])
 			}
 			b = append(b, ']')
 		}
@@ -4135,7 +4134,7 @@ func (x *GetPublicKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 				if i2 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.SigningAlgorithms[i2])
+				b = jsonenc.AppendString(b, x.SigningAlgorithms[i2])
 			}
 			b = append(b, ']')
 		}
@@ -4148,7 +4147,7 @@ func (x *GetPublicKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 				if i3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.KeyAgreementAlgorithms[i3])
+				b = jsonenc.AppendString(b, x.KeyAgreementAlgorithms[i3])
 			}
 			b = append(b, ']')
 		}
@@ -4281,10 +4280,10 @@ func (x *GrantConstraints) AppendJSON(b []byte) ([]byte, error) {
 				if e3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k2)
+				b = jsonenc.AppendString(b, k2)
 				b = append(b, ':')
 				v4 := x.EncryptionContextSubset[k2]
-				b = wireAppendString(b, v4)
+				b = jsonenc.AppendString(b, v4)
 			}
 			b = append(b, '}')
 		}
@@ -4302,10 +4301,10 @@ func (x *GrantConstraints) AppendJSON(b []byte) ([]byte, error) {
 				if e7 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k6)
+				b = jsonenc.AppendString(b, k6)
 				b = append(b, ':')
 				v8 := x.EncryptionContextEquals[k6]
-				b = wireAppendString(b, v8)
+				b = jsonenc.AppendString(b, v8)
 			}
 			b = append(b, '}')
 		}
@@ -4373,15 +4372,15 @@ func (x *GrantListEntry) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	{
 		b = append(b, ",\"GrantId\":"...)
-		b = wireAppendString(b, x.GrantId)
+		b = jsonenc.AppendString(b, x.GrantId)
 	}
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if x.CreationDate != nil {
 		b = append(b, ",\"CreationDate\":"...)
@@ -4391,15 +4390,15 @@ func (x *GrantListEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"GranteePrincipal\":"...)
-		b = wireAppendString(b, x.GranteePrincipal)
+		b = jsonenc.AppendString(b, x.GranteePrincipal)
 	}
 	if x.RetiringPrincipal != "" {
 		b = append(b, ",\"RetiringPrincipal\":"...)
-		b = wireAppendString(b, x.RetiringPrincipal)
+		b = jsonenc.AppendString(b, x.RetiringPrincipal)
 	}
 	{
 		b = append(b, ",\"IssuingAccount\":"...)
-		b = wireAppendString(b, x.IssuingAccount)
+		b = jsonenc.AppendString(b, x.IssuingAccount)
 	}
 	{
 		b = append(b, ",\"Operations\":"...)
@@ -4411,7 +4410,7 @@ func (x *GrantListEntry) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.Operations[i1])
+				b = jsonenc.AppendString(b, x.Operations[i1])
 			}
 			b = append(b, ']')
 		}
@@ -4464,7 +4463,7 @@ func (x *GrantListEntry) bindWire(v any) error {
 	if mv7 := m["CreationDate"]; mv7 != nil {
 		ptr8 := new(sealbox.Timestamp)
 		n9, ok := mv7.(json.Number)
-		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+		if !ok || ptr8.UnmarshalJSON([]byte(n9)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreationDate"})
 		}
 		x.CreationDate = ptr8
@@ -4510,7 +4509,7 @@ func (x *GrantListEntry) bindWire(v any) error {
 	}
 	if mv22 := m["Constraints"]; mv22 != nil {
 		ptr23 := new(GrantConstraints)
-		if err := (&(*ptr23)).bindWire(mv22); err != nil {
+		if err := ptr23.bindWire(mv22); err != nil {
 			return wireWrap(err, wireSeg{name: "Constraints"})
 		}
 		x.Constraints = ptr23
@@ -4523,7 +4522,7 @@ func (x *ImportKeyMaterialRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(x.ImportToken) != 0 {
 		b = append(b, ",\"ImportToken\":"...)
@@ -4545,19 +4544,19 @@ func (x *ImportKeyMaterialRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.ExpirationModel != "" {
 		b = append(b, ",\"ExpirationModel\":"...)
-		b = wireAppendString(b, x.ExpirationModel)
+		b = jsonenc.AppendString(b, x.ExpirationModel)
 	}
 	if x.ImportType != "" {
 		b = append(b, ",\"ImportType\":"...)
-		b = wireAppendString(b, x.ImportType)
+		b = jsonenc.AppendString(b, x.ImportType)
 	}
 	if x.KeyMaterialDescription != "" {
 		b = append(b, ",\"KeyMaterialDescription\":"...)
-		b = wireAppendString(b, x.KeyMaterialDescription)
+		b = jsonenc.AppendString(b, x.KeyMaterialDescription)
 	}
 	if x.KeyMaterialId != "" {
 		b = append(b, ",\"KeyMaterialId\":"...)
-		b = wireAppendString(b, x.KeyMaterialId)
+		b = jsonenc.AppendString(b, x.KeyMaterialId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4607,7 +4606,7 @@ func (x *ImportKeyMaterialRequest) bindWire(v any) error {
 	if mv11 := m["ValidTo"]; mv11 != nil {
 		ptr12 := new(sealbox.Timestamp)
 		n13, ok := mv11.(json.Number)
-		if !ok || (&(*ptr12)).UnmarshalJSON([]byte(n13)) != nil {
+		if !ok || ptr12.UnmarshalJSON([]byte(n13)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "ValidTo"})
 		}
 		x.ValidTo = ptr12
@@ -4648,11 +4647,11 @@ func (x *ImportKeyMaterialResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.KeyMaterialId != "" {
 		b = append(b, ",\"KeyMaterialId\":"...)
-		b = wireAppendString(b, x.KeyMaterialId)
+		b = jsonenc.AppendString(b, x.KeyMaterialId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4692,7 +4691,7 @@ func (x *KeyLastUsageData) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Operation != "" {
 		b = append(b, ",\"Operation\":"...)
-		b = wireAppendString(b, x.Operation)
+		b = jsonenc.AppendString(b, x.Operation)
 	}
 	if x.Timestamp != nil {
 		b = append(b, ",\"Timestamp\":"...)
@@ -4702,11 +4701,11 @@ func (x *KeyLastUsageData) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CloudTrailEventId != "" {
 		b = append(b, ",\"CloudTrailEventId\":"...)
-		b = wireAppendString(b, x.CloudTrailEventId)
+		b = jsonenc.AppendString(b, x.CloudTrailEventId)
 	}
 	if x.KmsRequestId != "" {
 		b = append(b, ",\"KmsRequestId\":"...)
-		b = wireAppendString(b, x.KmsRequestId)
+		b = jsonenc.AppendString(b, x.KmsRequestId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4734,7 +4733,7 @@ func (x *KeyLastUsageData) bindWire(v any) error {
 	if mv3 := m["Timestamp"]; mv3 != nil {
 		ptr4 := new(sealbox.Timestamp)
 		n5, ok := mv3.(json.Number)
-		if !ok || (&(*ptr4)).UnmarshalJSON([]byte(n5)) != nil {
+		if !ok || ptr4.UnmarshalJSON([]byte(n5)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "Timestamp"})
 		}
 		x.Timestamp = ptr4
@@ -4761,11 +4760,11 @@ func (x *KeyListEntry) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	{
 		b = append(b, ",\"KeyArn\":"...)
-		b = wireAppendString(b, x.KeyArn)
+		b = jsonenc.AppendString(b, x.KeyArn)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4806,15 +4805,15 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"AWSAccountId\":"...)
-		b = wireAppendString(b, x.AWSAccountId)
+		b = jsonenc.AppendString(b, x.AWSAccountId)
 	}
 	{
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	{
 		b = append(b, ",\"Arn\":"...)
-		b = wireAppendString(b, x.Arn)
+		b = jsonenc.AppendString(b, x.Arn)
 	}
 	if x.CreationDate != nil {
 		b = append(b, ",\"CreationDate\":"...)
@@ -4828,15 +4827,15 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"Description\":"...)
-		b = wireAppendString(b, x.Description)
+		b = jsonenc.AppendString(b, x.Description)
 	}
 	{
 		b = append(b, ",\"KeyUsage\":"...)
-		b = wireAppendString(b, x.KeyUsage)
+		b = jsonenc.AppendString(b, x.KeyUsage)
 	}
 	{
 		b = append(b, ",\"KeyState\":"...)
-		b = wireAppendString(b, x.KeyState)
+		b = jsonenc.AppendString(b, x.KeyState)
 	}
 	if x.DeletionDate != nil {
 		b = append(b, ",\"DeletionDate\":"...)
@@ -4852,31 +4851,31 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"Origin\":"...)
-		b = wireAppendString(b, x.Origin)
+		b = jsonenc.AppendString(b, x.Origin)
 	}
 	if x.CustomKeyStoreId != "" {
 		b = append(b, ",\"CustomKeyStoreId\":"...)
-		b = wireAppendString(b, x.CustomKeyStoreId)
+		b = jsonenc.AppendString(b, x.CustomKeyStoreId)
 	}
 	if x.CloudHsmClusterId != "" {
 		b = append(b, ",\"CloudHsmClusterId\":"...)
-		b = wireAppendString(b, x.CloudHsmClusterId)
+		b = jsonenc.AppendString(b, x.CloudHsmClusterId)
 	}
 	if x.ExpirationModel != "" {
 		b = append(b, ",\"ExpirationModel\":"...)
-		b = wireAppendString(b, x.ExpirationModel)
+		b = jsonenc.AppendString(b, x.ExpirationModel)
 	}
 	{
 		b = append(b, ",\"KeyManager\":"...)
-		b = wireAppendString(b, x.KeyManager)
+		b = jsonenc.AppendString(b, x.KeyManager)
 	}
 	if x.CustomerMasterKeySpec != "" {
 		b = append(b, ",\"CustomerMasterKeySpec\":"...)
-		b = wireAppendString(b, x.CustomerMasterKeySpec)
+		b = jsonenc.AppendString(b, x.CustomerMasterKeySpec)
 	}
 	{
 		b = append(b, ",\"KeySpec\":"...)
-		b = wireAppendString(b, x.KeySpec)
+		b = jsonenc.AppendString(b, x.KeySpec)
 	}
 	if len(x.EncryptionAlgorithms) != 0 {
 		b = append(b, ",\"EncryptionAlgorithms\":"...)
@@ -4886,7 +4885,7 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.EncryptionAlgorithms[i1])
+				b = jsonenc.AppendString(b, x.EncryptionAlgorithms[i1])
 			}
 			b = append(b, ']')
 		}
@@ -4899,7 +4898,7 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 				if i2 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.SigningAlgorithms[i2])
+				b = jsonenc.AppendString(b, x.SigningAlgorithms[i2])
 			}
 			b = append(b, ']')
 		}
@@ -4912,7 +4911,7 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 				if i3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.KeyAgreementAlgorithms[i3])
+				b = jsonenc.AppendString(b, x.KeyAgreementAlgorithms[i3])
 			}
 			b = append(b, ']')
 		}
@@ -4941,7 +4940,7 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 				if i4 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.MacAlgorithms[i4])
+				b = jsonenc.AppendString(b, x.MacAlgorithms[i4])
 			}
 			b = append(b, ']')
 		}
@@ -4956,7 +4955,7 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.CurrentKeyMaterialId != "" {
 		b = append(b, ",\"CurrentKeyMaterialId\":"...)
-		b = wireAppendString(b, x.CurrentKeyMaterialId)
+		b = jsonenc.AppendString(b, x.CurrentKeyMaterialId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4998,7 +4997,7 @@ func (x *KeyMetadata) bindWire(v any) error {
 	if mv7 := m["CreationDate"]; mv7 != nil {
 		ptr8 := new(sealbox.Timestamp)
 		n9, ok := mv7.(json.Number)
-		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+		if !ok || ptr8.UnmarshalJSON([]byte(n9)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreationDate"})
 		}
 		x.CreationDate = ptr8
@@ -5034,7 +5033,7 @@ func (x *KeyMetadata) bindWire(v any) error {
 	if mv18 := m["DeletionDate"]; mv18 != nil {
 		ptr19 := new(sealbox.Timestamp)
 		n20, ok := mv18.(json.Number)
-		if !ok || (&(*ptr19)).UnmarshalJSON([]byte(n20)) != nil {
+		if !ok || ptr19.UnmarshalJSON([]byte(n20)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletionDate"})
 		}
 		x.DeletionDate = ptr19
@@ -5042,7 +5041,7 @@ func (x *KeyMetadata) bindWire(v any) error {
 	if mv21 := m["ValidTo"]; mv21 != nil {
 		ptr22 := new(sealbox.Timestamp)
 		n23, ok := mv21.(json.Number)
-		if !ok || (&(*ptr22)).UnmarshalJSON([]byte(n23)) != nil {
+		if !ok || ptr22.UnmarshalJSON([]byte(n23)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "ValidTo"})
 		}
 		x.ValidTo = ptr22
@@ -5159,7 +5158,7 @@ func (x *KeyMetadata) bindWire(v any) error {
 	}
 	if mv58 := m["MultiRegionConfiguration"]; mv58 != nil {
 		ptr59 := new(MultiRegionConfiguration)
-		if err := (&(*ptr59)).bindWire(mv58); err != nil {
+		if err := ptr59.bindWire(mv58); err != nil {
 			return wireWrap(err, wireSeg{name: "MultiRegionConfiguration"})
 		}
 		x.MultiRegionConfiguration = ptr59
@@ -5195,7 +5194,7 @@ func (x *KeyMetadata) bindWire(v any) error {
 	}
 	if mv70 := m["XksKeyConfiguration"]; mv70 != nil {
 		ptr71 := new(XksKeyConfigurationType)
-		if err := (&(*ptr71)).bindWire(mv70); err != nil {
+		if err := ptr71.bindWire(mv70); err != nil {
 			return wireWrap(err, wireSeg{name: "XksKeyConfiguration"})
 		}
 		x.XksKeyConfiguration = ptr71
@@ -5215,7 +5214,7 @@ func (x *ListAliasesRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.Limit != 0 {
 		b = append(b, ",\"Limit\":"...)
@@ -5223,7 +5222,7 @@ func (x *ListAliasesRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -5292,7 +5291,7 @@ func (x *ListAliasesResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.NextMarker != "" {
 		b = append(b, ",\"NextMarker\":"...)
-		b = wireAppendString(b, x.NextMarker)
+		b = jsonenc.AppendString(b, x.NextMarker)
 	}
 	{
 		b = append(b, ",\"Truncated\":"...)
@@ -5356,19 +5355,19 @@ func (x *ListGrantsRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.GrantId != "" {
 		b = append(b, ",\"GrantId\":"...)
-		b = wireAppendString(b, x.GrantId)
+		b = jsonenc.AppendString(b, x.GrantId)
 	}
 	if x.GranteePrincipal != "" {
 		b = append(b, ",\"GranteePrincipal\":"...)
-		b = wireAppendString(b, x.GranteePrincipal)
+		b = jsonenc.AppendString(b, x.GranteePrincipal)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -5451,7 +5450,7 @@ func (x *ListGrantsResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.NextMarker != "" {
 		b = append(b, ",\"NextMarker\":"...)
-		b = wireAppendString(b, x.NextMarker)
+		b = jsonenc.AppendString(b, x.NextMarker)
 	}
 	{
 		b = append(b, ",\"Truncated\":"...)
@@ -5511,7 +5510,7 @@ func (x *ListKeyPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.Limit != 0 {
 		b = append(b, ",\"Limit\":"...)
@@ -5519,7 +5518,7 @@ func (x *ListKeyPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -5578,14 +5577,14 @@ func (x *ListKeyPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.PolicyNames[i1])
+				b = jsonenc.AppendString(b, x.PolicyNames[i1])
 			}
 			b = append(b, ']')
 		}
 	}
 	if x.NextMarker != "" {
 		b = append(b, ",\"NextMarker\":"...)
-		b = wireAppendString(b, x.NextMarker)
+		b = jsonenc.AppendString(b, x.NextMarker)
 	}
 	{
 		b = append(b, ",\"Truncated\":"...)
@@ -5647,11 +5646,11 @@ func (x *ListKeyRotationsRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.IncludeKeyMaterial != "" {
 		b = append(b, ",\"IncludeKeyMaterial\":"...)
-		b = wireAppendString(b, x.IncludeKeyMaterial)
+		b = jsonenc.AppendString(b, x.IncludeKeyMaterial)
 	}
 	if x.Limit != 0 {
 		b = append(b, ",\"Limit\":"...)
@@ -5659,7 +5658,7 @@ func (x *ListKeyRotationsRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -5735,7 +5734,7 @@ func (x *ListKeyRotationsResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.NextMarker != "" {
 		b = append(b, ",\"NextMarker\":"...)
-		b = wireAppendString(b, x.NextMarker)
+		b = jsonenc.AppendString(b, x.NextMarker)
 	}
 	{
 		b = append(b, ",\"Truncated\":"...)
@@ -5799,7 +5798,7 @@ func (x *ListKeysRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -5861,7 +5860,7 @@ func (x *ListKeysResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.NextMarker != "" {
 		b = append(b, ",\"NextMarker\":"...)
-		b = wireAppendString(b, x.NextMarker)
+		b = jsonenc.AppendString(b, x.NextMarker)
 	}
 	{
 		b = append(b, ",\"Truncated\":"...)
@@ -5921,7 +5920,7 @@ func (x *ListResourceTagsRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.Limit != 0 {
 		b = append(b, ",\"Limit\":"...)
@@ -5929,7 +5928,7 @@ func (x *ListResourceTagsRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -5998,7 +5997,7 @@ func (x *ListResourceTagsResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.NextMarker != "" {
 		b = append(b, ",\"NextMarker\":"...)
-		b = wireAppendString(b, x.NextMarker)
+		b = jsonenc.AppendString(b, x.NextMarker)
 	}
 	{
 		b = append(b, ",\"Truncated\":"...)
@@ -6062,11 +6061,11 @@ func (x *ListRetirableGrantsRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.RetiringPrincipal != "" {
 		b = append(b, ",\"RetiringPrincipal\":"...)
-		b = wireAppendString(b, x.RetiringPrincipal)
+		b = jsonenc.AppendString(b, x.RetiringPrincipal)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -6118,7 +6117,7 @@ func (x *MultiRegionConfiguration) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.MultiRegionKeyType != "" {
 		b = append(b, ",\"MultiRegionKeyType\":"...)
-		b = wireAppendString(b, x.MultiRegionKeyType)
+		b = jsonenc.AppendString(b, x.MultiRegionKeyType)
 	}
 	if x.PrimaryKey != nil {
 		b = append(b, ",\"PrimaryKey\":"...)
@@ -6168,7 +6167,7 @@ func (x *MultiRegionConfiguration) bindWire(v any) error {
 	}
 	if mv3 := m["PrimaryKey"]; mv3 != nil {
 		ptr4 := new(MultiRegionKey)
-		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+		if err := ptr4.bindWire(mv3); err != nil {
 			return wireWrap(err, wireSeg{name: "PrimaryKey"})
 		}
 		x.PrimaryKey = ptr4
@@ -6197,11 +6196,11 @@ func (x *MultiRegionKey) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Arn != "" {
 		b = append(b, ",\"Arn\":"...)
-		b = wireAppendString(b, x.Arn)
+		b = jsonenc.AppendString(b, x.Arn)
 	}
 	if x.Region != "" {
 		b = append(b, ",\"Region\":"...)
-		b = wireAppendString(b, x.Region)
+		b = jsonenc.AppendString(b, x.Region)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -6241,15 +6240,15 @@ func (x *PutKeyPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.PolicyName != "" {
 		b = append(b, ",\"PolicyName\":"...)
-		b = wireAppendString(b, x.PolicyName)
+		b = jsonenc.AppendString(b, x.PolicyName)
 	}
 	if x.Policy != "" {
 		b = append(b, ",\"Policy\":"...)
-		b = wireAppendString(b, x.Policy)
+		b = jsonenc.AppendString(b, x.Policy)
 	}
 	if x.BypassPolicyLockoutSafetyCheck {
 		b = append(b, ",\"BypassPolicyLockoutSafetyCheck\":"...)
@@ -6324,21 +6323,21 @@ func (x *ReEncryptRequest) AppendJSON(b []byte) ([]byte, error) {
 				if e3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k2)
+				b = jsonenc.AppendString(b, k2)
 				b = append(b, ':')
 				v4 := x.SourceEncryptionContext[k2]
-				b = wireAppendString(b, v4)
+				b = jsonenc.AppendString(b, v4)
 			}
 			b = append(b, '}')
 		}
 	}
 	if x.SourceKeyId != "" {
 		b = append(b, ",\"SourceKeyId\":"...)
-		b = wireAppendString(b, x.SourceKeyId)
+		b = jsonenc.AppendString(b, x.SourceKeyId)
 	}
 	if x.DestinationKeyId != "" {
 		b = append(b, ",\"DestinationKeyId\":"...)
-		b = wireAppendString(b, x.DestinationKeyId)
+		b = jsonenc.AppendString(b, x.DestinationKeyId)
 	}
 	if len(x.DestinationEncryptionContext) != 0 {
 		b = append(b, ",\"DestinationEncryptionContext\":"...)
@@ -6353,21 +6352,21 @@ func (x *ReEncryptRequest) AppendJSON(b []byte) ([]byte, error) {
 				if e7 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k6)
+				b = jsonenc.AppendString(b, k6)
 				b = append(b, ':')
 				v8 := x.DestinationEncryptionContext[k6]
-				b = wireAppendString(b, v8)
+				b = jsonenc.AppendString(b, v8)
 			}
 			b = append(b, '}')
 		}
 	}
 	if x.SourceEncryptionAlgorithm != "" {
 		b = append(b, ",\"SourceEncryptionAlgorithm\":"...)
-		b = wireAppendString(b, x.SourceEncryptionAlgorithm)
+		b = jsonenc.AppendString(b, x.SourceEncryptionAlgorithm)
 	}
 	if x.DestinationEncryptionAlgorithm != "" {
 		b = append(b, ",\"DestinationEncryptionAlgorithm\":"...)
-		b = wireAppendString(b, x.DestinationEncryptionAlgorithm)
+		b = jsonenc.AppendString(b, x.DestinationEncryptionAlgorithm)
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
@@ -6377,7 +6376,7 @@ func (x *ReEncryptRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i9 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.GrantTokens[i9])
+				b = jsonenc.AppendString(b, x.GrantTokens[i9])
 			}
 			b = append(b, ']')
 		}
@@ -6394,7 +6393,7 @@ func (x *ReEncryptRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i10 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.DryRunModifiers[i10])
+				b = jsonenc.AppendString(b, x.DryRunModifiers[i10])
 			}
 			b = append(b, ']')
 		}
@@ -6551,27 +6550,27 @@ func (x *ReEncryptResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"SourceKeyId\":"...)
-		b = wireAppendString(b, x.SourceKeyId)
+		b = jsonenc.AppendString(b, x.SourceKeyId)
 	}
 	{
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	{
 		b = append(b, ",\"SourceEncryptionAlgorithm\":"...)
-		b = wireAppendString(b, x.SourceEncryptionAlgorithm)
+		b = jsonenc.AppendString(b, x.SourceEncryptionAlgorithm)
 	}
 	{
 		b = append(b, ",\"DestinationEncryptionAlgorithm\":"...)
-		b = wireAppendString(b, x.DestinationEncryptionAlgorithm)
+		b = jsonenc.AppendString(b, x.DestinationEncryptionAlgorithm)
 	}
 	if x.SourceKeyMaterialId != "" {
 		b = append(b, ",\"SourceKeyMaterialId\":"...)
-		b = wireAppendString(b, x.SourceKeyMaterialId)
+		b = jsonenc.AppendString(b, x.SourceKeyMaterialId)
 	}
 	if x.DestinationKeyMaterialId != "" {
 		b = append(b, ",\"DestinationKeyMaterialId\":"...)
-		b = wireAppendString(b, x.DestinationKeyMaterialId)
+		b = jsonenc.AppendString(b, x.DestinationKeyMaterialId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -6650,7 +6649,7 @@ func (x *RecipientInfo) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyEncryptionAlgorithm != "" {
 		b = append(b, ",\"KeyEncryptionAlgorithm\":"...)
-		b = wireAppendString(b, x.KeyEncryptionAlgorithm)
+		b = jsonenc.AppendString(b, x.KeyEncryptionAlgorithm)
 	}
 	if len(x.AttestationDocument) != 0 {
 		b = append(b, ",\"AttestationDocument\":"...)
@@ -6701,15 +6700,15 @@ func (x *ReplicateKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.ReplicaRegion != "" {
 		b = append(b, ",\"ReplicaRegion\":"...)
-		b = wireAppendString(b, x.ReplicaRegion)
+		b = jsonenc.AppendString(b, x.ReplicaRegion)
 	}
 	if x.Policy != "" {
 		b = append(b, ",\"Policy\":"...)
-		b = wireAppendString(b, x.Policy)
+		b = jsonenc.AppendString(b, x.Policy)
 	}
 	if x.BypassPolicyLockoutSafetyCheck {
 		b = append(b, ",\"BypassPolicyLockoutSafetyCheck\":"...)
@@ -6717,7 +6716,7 @@ func (x *ReplicateKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Description != "" {
 		b = append(b, ",\"Description\":"...)
-		b = wireAppendString(b, x.Description)
+		b = jsonenc.AppendString(b, x.Description)
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
@@ -6818,7 +6817,7 @@ func (x *ReplicateKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.ReplicaPolicy != "" {
 		b = append(b, ",\"ReplicaPolicy\":"...)
-		b = wireAppendString(b, x.ReplicaPolicy)
+		b = jsonenc.AppendString(b, x.ReplicaPolicy)
 	}
 	if len(x.ReplicaTags) != 0 {
 		b = append(b, ",\"ReplicaTags\":"...)
@@ -6853,7 +6852,7 @@ func (x *ReplicateKeyResponse) bindWire(v any) error {
 	}
 	if mv1 := m["ReplicaKeyMetadata"]; mv1 != nil {
 		ptr2 := new(KeyMetadata)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "ReplicaKeyMetadata"})
 		}
 		x.ReplicaKeyMetadata = ptr2
@@ -6889,15 +6888,15 @@ func (x *RetireGrantRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.GrantToken != "" {
 		b = append(b, ",\"GrantToken\":"...)
-		b = wireAppendString(b, x.GrantToken)
+		b = jsonenc.AppendString(b, x.GrantToken)
 	}
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.GrantId != "" {
 		b = append(b, ",\"GrantId\":"...)
-		b = wireAppendString(b, x.GrantId)
+		b = jsonenc.AppendString(b, x.GrantId)
 	}
 	if x.DryRun {
 		b = append(b, ",\"DryRun\":"...)
@@ -6955,11 +6954,11 @@ func (x *RevokeGrantRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.GrantId != "" {
 		b = append(b, ",\"GrantId\":"...)
-		b = wireAppendString(b, x.GrantId)
+		b = jsonenc.AppendString(b, x.GrantId)
 	}
 	if x.DryRun {
 		b = append(b, ",\"DryRun\":"...)
@@ -7010,7 +7009,7 @@ func (x *RotateKeyOnDemandRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -7043,7 +7042,7 @@ func (x *RotateKeyOnDemandResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -7076,27 +7075,27 @@ func (x *RotationsListEntry) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	{
 		b = append(b, ",\"KeyMaterialId\":"...)
-		b = wireAppendString(b, x.KeyMaterialId)
+		b = jsonenc.AppendString(b, x.KeyMaterialId)
 	}
 	if x.KeyMaterialDescription != "" {
 		b = append(b, ",\"KeyMaterialDescription\":"...)
-		b = wireAppendString(b, x.KeyMaterialDescription)
+		b = jsonenc.AppendString(b, x.KeyMaterialDescription)
 	}
 	if x.ImportState != "" {
 		b = append(b, ",\"ImportState\":"...)
-		b = wireAppendString(b, x.ImportState)
+		b = jsonenc.AppendString(b, x.ImportState)
 	}
 	{
 		b = append(b, ",\"KeyMaterialState\":"...)
-		b = wireAppendString(b, x.KeyMaterialState)
+		b = jsonenc.AppendString(b, x.KeyMaterialState)
 	}
 	if x.ExpirationModel != "" {
 		b = append(b, ",\"ExpirationModel\":"...)
-		b = wireAppendString(b, x.ExpirationModel)
+		b = jsonenc.AppendString(b, x.ExpirationModel)
 	}
 	if x.ValidTo != nil {
 		b = append(b, ",\"ValidTo\":"...)
@@ -7112,7 +7111,7 @@ func (x *RotationsListEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.RotationType != "" {
 		b = append(b, ",\"RotationType\":"...)
-		b = wireAppendString(b, x.RotationType)
+		b = jsonenc.AppendString(b, x.RotationType)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -7175,7 +7174,7 @@ func (x *RotationsListEntry) bindWire(v any) error {
 	if mv13 := m["ValidTo"]; mv13 != nil {
 		ptr14 := new(sealbox.Timestamp)
 		n15, ok := mv13.(json.Number)
-		if !ok || (&(*ptr14)).UnmarshalJSON([]byte(n15)) != nil {
+		if !ok || ptr14.UnmarshalJSON([]byte(n15)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "ValidTo"})
 		}
 		x.ValidTo = ptr14
@@ -7183,7 +7182,7 @@ func (x *RotationsListEntry) bindWire(v any) error {
 	if mv16 := m["RotationDate"]; mv16 != nil {
 		ptr17 := new(sealbox.Timestamp)
 		n18, ok := mv16.(json.Number)
-		if !ok || (&(*ptr17)).UnmarshalJSON([]byte(n18)) != nil {
+		if !ok || ptr17.UnmarshalJSON([]byte(n18)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "RotationDate"})
 		}
 		x.RotationDate = ptr17
@@ -7203,7 +7202,7 @@ func (x *ScheduleKeyDeletionRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.PendingWindowInDays != 0 {
 		b = append(b, ",\"PendingWindowInDays\":"...)
@@ -7251,7 +7250,7 @@ func (x *ScheduleKeyDeletionResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.DeletionDate != nil {
 		b = append(b, ",\"DeletionDate\":"...)
@@ -7261,7 +7260,7 @@ func (x *ScheduleKeyDeletionResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"KeyState\":"...)
-		b = wireAppendString(b, x.KeyState)
+		b = jsonenc.AppendString(b, x.KeyState)
 	}
 	{
 		b = append(b, ",\"PendingWindowInDays\":"...)
@@ -7293,7 +7292,7 @@ func (x *ScheduleKeyDeletionResponse) bindWire(v any) error {
 	if mv3 := m["DeletionDate"]; mv3 != nil {
 		ptr4 := new(sealbox.Timestamp)
 		n5, ok := mv3.(json.Number)
-		if !ok || (&(*ptr4)).UnmarshalJSON([]byte(n5)) != nil {
+		if !ok || ptr4.UnmarshalJSON([]byte(n5)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletionDate"})
 		}
 		x.DeletionDate = ptr4
@@ -7324,7 +7323,7 @@ func (x *SignRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(x.Message) != 0 {
 		b = append(b, ",\"Message\":"...)
@@ -7334,7 +7333,7 @@ func (x *SignRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.MessageType != "" {
 		b = append(b, ",\"MessageType\":"...)
-		b = wireAppendString(b, x.MessageType)
+		b = jsonenc.AppendString(b, x.MessageType)
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
@@ -7344,14 +7343,14 @@ func (x *SignRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.GrantTokens[i1])
+				b = jsonenc.AppendString(b, x.GrantTokens[i1])
 			}
 			b = append(b, ']')
 		}
 	}
 	if x.SigningAlgorithm != "" {
 		b = append(b, ",\"SigningAlgorithm\":"...)
-		b = wireAppendString(b, x.SigningAlgorithm)
+		b = jsonenc.AppendString(b, x.SigningAlgorithm)
 	}
 	if x.DryRun {
 		b = append(b, ",\"DryRun\":"...)
@@ -7438,7 +7437,7 @@ func (x *SignResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(x.Signature) != 0 {
 		b = append(b, ",\"Signature\":"...)
@@ -7448,7 +7447,7 @@ func (x *SignResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.SigningAlgorithm != "" {
 		b = append(b, ",\"SigningAlgorithm\":"...)
-		b = wireAppendString(b, x.SigningAlgorithm)
+		b = jsonenc.AppendString(b, x.SigningAlgorithm)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -7499,11 +7498,11 @@ func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"TagKey\":"...)
-		b = wireAppendString(b, x.TagKey)
+		b = jsonenc.AppendString(b, x.TagKey)
 	}
 	{
 		b = append(b, ",\"TagValue\":"...)
-		b = wireAppendString(b, x.TagValue)
+		b = jsonenc.AppendString(b, x.TagValue)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -7544,7 +7543,7 @@ func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
@@ -7608,7 +7607,7 @@ func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(x.TagKeys) != 0 {
 		b = append(b, ",\"TagKeys\":"...)
@@ -7618,7 +7617,7 @@ func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.TagKeys[i1])
+				b = jsonenc.AppendString(b, x.TagKeys[i1])
 			}
 			b = append(b, ']')
 		}
@@ -7672,11 +7671,11 @@ func (x *UpdateAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.AliasName != "" {
 		b = append(b, ",\"AliasName\":"...)
-		b = wireAppendString(b, x.AliasName)
+		b = jsonenc.AppendString(b, x.AliasName)
 	}
 	if x.TargetKeyId != "" {
 		b = append(b, ",\"TargetKeyId\":"...)
-		b = wireAppendString(b, x.TargetKeyId)
+		b = jsonenc.AppendString(b, x.TargetKeyId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -7716,11 +7715,11 @@ func (x *UpdateKeyDescriptionRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.Description != "" {
 		b = append(b, ",\"Description\":"...)
-		b = wireAppendString(b, x.Description)
+		b = jsonenc.AppendString(b, x.Description)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -7760,11 +7759,11 @@ func (x *UpdatePrimaryRegionRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.PrimaryRegion != "" {
 		b = append(b, ",\"PrimaryRegion\":"...)
-		b = wireAppendString(b, x.PrimaryRegion)
+		b = jsonenc.AppendString(b, x.PrimaryRegion)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -7810,11 +7809,11 @@ func (x *VerifyMacRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.MacAlgorithm != "" {
 		b = append(b, ",\"MacAlgorithm\":"...)
-		b = wireAppendString(b, x.MacAlgorithm)
+		b = jsonenc.AppendString(b, x.MacAlgorithm)
 	}
 	if len(x.Mac) != 0 {
 		b = append(b, ",\"Mac\":"...)
@@ -7830,7 +7829,7 @@ func (x *VerifyMacRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.GrantTokens[i1])
+				b = jsonenc.AppendString(b, x.GrantTokens[i1])
 			}
 			b = append(b, ']')
 		}
@@ -7924,7 +7923,7 @@ func (x *VerifyMacResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	{
 		b = append(b, ",\"MacValid\":"...)
@@ -7932,7 +7931,7 @@ func (x *VerifyMacResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"MacAlgorithm\":"...)
-		b = wireAppendString(b, x.MacAlgorithm)
+		b = jsonenc.AppendString(b, x.MacAlgorithm)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -7979,7 +7978,7 @@ func (x *VerifyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if len(x.Message) != 0 {
 		b = append(b, ",\"Message\":"...)
@@ -7989,7 +7988,7 @@ func (x *VerifyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.MessageType != "" {
 		b = append(b, ",\"MessageType\":"...)
-		b = wireAppendString(b, x.MessageType)
+		b = jsonenc.AppendString(b, x.MessageType)
 	}
 	if len(x.Signature) != 0 {
 		b = append(b, ",\"Signature\":"...)
@@ -7999,7 +7998,7 @@ func (x *VerifyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.SigningAlgorithm != "" {
 		b = append(b, ",\"SigningAlgorithm\":"...)
-		b = wireAppendString(b, x.SigningAlgorithm)
+		b = jsonenc.AppendString(b, x.SigningAlgorithm)
 	}
 	if len(x.GrantTokens) != 0 {
 		b = append(b, ",\"GrantTokens\":"...)
@@ -8009,7 +8008,7 @@ func (x *VerifyRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.GrantTokens[i1])
+				b = jsonenc.AppendString(b, x.GrantTokens[i1])
 			}
 			b = append(b, ']')
 		}
@@ -8110,7 +8109,7 @@ func (x *VerifyResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	{
 		b = append(b, ",\"SignatureValid\":"...)
@@ -8118,7 +8117,7 @@ func (x *VerifyResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"SigningAlgorithm\":"...)
-		b = wireAppendString(b, x.SigningAlgorithm)
+		b = jsonenc.AppendString(b, x.SigningAlgorithm)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -8165,7 +8164,7 @@ func (x *XksKeyConfigurationType) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Id != "" {
 		b = append(b, ",\"Id\":"...)
-		b = wireAppendString(b, x.Id)
+		b = jsonenc.AppendString(b, x.Id)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -8239,90 +8238,6 @@ func wireWrap(err error, segs ...wireSeg) error {
 	e := err.(*wireBindError)
 	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
 	return e
-}
-
-// wireSafe marks the bytes a JSON string holds as they are: ASCII but
-// for the controls, the quote, the backslash and HTML's <, > and &
-// (encoding/json's htmlSafeSet).
-var wireSafe = func() (safe [256]bool) {
-	for b := 0x20; b < utf8.RuneSelf; b++ {
-		safe[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
-	}
-	return safe
-}()
-
-// wireAppendString is encoding/json's appendString with HTML escaping.
-func wireAppendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if wireSafe[s[i]] {
-			i++
-			continue
-		}
-		if b := s[i]; b < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-// wireAppendFloat is encoding/json's float64 encoder.
-func wireAppendFloat(b []byte, f float64) ([]byte, error) {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
-	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// e-09 to e-9
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b, nil
 }
 
 // wireAppendBytes is encoding/json's []byte: standard base64, quoted.

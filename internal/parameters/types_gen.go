@@ -5,12 +5,11 @@ package parameters
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"math"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/jsonenc"
 )
 
 type AddTagsToResourceRequest struct {
@@ -226,11 +225,11 @@ func (x *AddTagsToResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.ResourceType != "" {
 		b = append(b, ",\"ResourceType\":"...)
-		b = wireAppendString(b, x.ResourceType)
+		b = jsonenc.AppendString(b, x.ResourceType)
 	}
 	if x.ResourceId != "" {
 		b = append(b, ",\"ResourceId\":"...)
-		b = wireAppendString(b, x.ResourceId)
+		b = jsonenc.AppendString(b, x.ResourceId)
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
@@ -317,7 +316,7 @@ func (x *DeleteParameterRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -372,7 +371,7 @@ func (x *DeleteParametersRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.Names[i1])
+				b = jsonenc.AppendString(b, x.Names[i1])
 			}
 			b = append(b, ']')
 		}
@@ -427,7 +426,7 @@ func (x *DeleteParametersResult) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.DeletedParameters[i1])
+				b = jsonenc.AppendString(b, x.DeletedParameters[i1])
 			}
 			b = append(b, ']')
 		}
@@ -442,7 +441,7 @@ func (x *DeleteParametersResult) AppendJSON(b []byte) ([]byte, error) {
 				if i2 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.InvalidParameters[i2])
+				b = jsonenc.AppendString(b, x.InvalidParameters[i2])
 			}
 			b = append(b, ']')
 		}
@@ -542,7 +541,7 @@ func (x *DescribeParametersRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.NextToken != "" {
 		b = append(b, ",\"NextToken\":"...)
-		b = wireAppendString(b, x.NextToken)
+		b = jsonenc.AppendString(b, x.NextToken)
 	}
 	if x.Shared {
 		b = append(b, ",\"Shared\":"...)
@@ -647,7 +646,7 @@ func (x *DescribeParametersResult) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.NextToken != "" {
 		b = append(b, ",\"NextToken\":"...)
-		b = wireAppendString(b, x.NextToken)
+		b = jsonenc.AppendString(b, x.NextToken)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -696,7 +695,7 @@ func (x *GetParameterHistoryRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if x.WithDecryption {
 		b = append(b, ",\"WithDecryption\":"...)
@@ -708,7 +707,7 @@ func (x *GetParameterHistoryRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.NextToken != "" {
 		b = append(b, ",\"NextToken\":"...)
-		b = wireAppendString(b, x.NextToken)
+		b = jsonenc.AppendString(b, x.NextToken)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -784,7 +783,7 @@ func (x *GetParameterHistoryResult) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.NextToken != "" {
 		b = append(b, ",\"NextToken\":"...)
-		b = wireAppendString(b, x.NextToken)
+		b = jsonenc.AppendString(b, x.NextToken)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -833,7 +832,7 @@ func (x *GetParameterRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if x.WithDecryption {
 		b = append(b, ",\"WithDecryption\":"...)
@@ -904,7 +903,7 @@ func (x *GetParameterResult) bindWire(v any) error {
 	}
 	if mv1 := m["Parameter"]; mv1 != nil {
 		ptr2 := new(Parameter)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "Parameter"})
 		}
 		x.Parameter = ptr2
@@ -918,7 +917,7 @@ func (x *GetParametersByPathRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Path != "" {
 		b = append(b, ",\"Path\":"...)
-		b = wireAppendString(b, x.Path)
+		b = jsonenc.AppendString(b, x.Path)
 	}
 	if x.Recursive {
 		b = append(b, ",\"Recursive\":"...)
@@ -949,7 +948,7 @@ func (x *GetParametersByPathRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.NextToken != "" {
 		b = append(b, ",\"NextToken\":"...)
-		b = wireAppendString(b, x.NextToken)
+		b = jsonenc.AppendString(b, x.NextToken)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1048,7 +1047,7 @@ func (x *GetParametersByPathResult) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.NextToken != "" {
 		b = append(b, ",\"NextToken\":"...)
-		b = wireAppendString(b, x.NextToken)
+		b = jsonenc.AppendString(b, x.NextToken)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1103,7 +1102,7 @@ func (x *GetParametersRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.Names[i1])
+				b = jsonenc.AppendString(b, x.Names[i1])
 			}
 			b = append(b, ']')
 		}
@@ -1187,7 +1186,7 @@ func (x *GetParametersResult) AppendJSON(b []byte) ([]byte, error) {
 				if i2 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.InvalidParameters[i2])
+				b = jsonenc.AppendString(b, x.InvalidParameters[i2])
 			}
 			b = append(b, ']')
 		}
@@ -1250,7 +1249,7 @@ func (x *LabelParameterVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if x.ParameterVersion != nil {
 		b = append(b, ",\"ParameterVersion\":"...)
@@ -1266,7 +1265,7 @@ func (x *LabelParameterVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.Labels[i1])
+				b = jsonenc.AppendString(b, x.Labels[i1])
 			}
 			b = append(b, ']')
 		}
@@ -1341,7 +1340,7 @@ func (x *LabelParameterVersionResult) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.InvalidLabels[i1])
+				b = jsonenc.AppendString(b, x.InvalidLabels[i1])
 			}
 			b = append(b, ']')
 		}
@@ -1403,11 +1402,11 @@ func (x *ListTagsForResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.ResourceType != "" {
 		b = append(b, ",\"ResourceType\":"...)
-		b = wireAppendString(b, x.ResourceType)
+		b = jsonenc.AppendString(b, x.ResourceType)
 	}
 	if x.ResourceId != "" {
 		b = append(b, ",\"ResourceId\":"...)
-		b = wireAppendString(b, x.ResourceId)
+		b = jsonenc.AppendString(b, x.ResourceId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1503,15 +1502,15 @@ func (x *Parameter) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	{
 		b = append(b, ",\"Type\":"...)
-		b = wireAppendString(b, x.Type)
+		b = jsonenc.AppendString(b, x.Type)
 	}
 	if x.Value != "" {
 		b = append(b, ",\"Value\":"...)
-		b = wireAppendString(b, x.Value)
+		b = jsonenc.AppendString(b, x.Value)
 	}
 	{
 		b = append(b, ",\"Version\":"...)
@@ -1519,11 +1518,11 @@ func (x *Parameter) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Selector != "" {
 		b = append(b, ",\"Selector\":"...)
-		b = wireAppendString(b, x.Selector)
+		b = jsonenc.AppendString(b, x.Selector)
 	}
 	if x.SourceResult != "" {
 		b = append(b, ",\"SourceResult\":"...)
-		b = wireAppendString(b, x.SourceResult)
+		b = jsonenc.AppendString(b, x.SourceResult)
 	}
 	if x.LastModifiedDate != nil {
 		b = append(b, ",\"LastModifiedDate\":"...)
@@ -1533,11 +1532,11 @@ func (x *Parameter) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	if x.DataType != "" {
 		b = append(b, ",\"DataType\":"...)
-		b = wireAppendString(b, x.DataType)
+		b = jsonenc.AppendString(b, x.DataType)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1604,7 +1603,7 @@ func (x *Parameter) bindWire(v any) error {
 	if mv15 := m["LastModifiedDate"]; mv15 != nil {
 		ptr16 := new(sealbox.Timestamp)
 		n17, ok := mv15.(json.Number)
-		if !ok || (&(*ptr16)).UnmarshalJSON([]byte(n17)) != nil {
+		if !ok || ptr16.UnmarshalJSON([]byte(n17)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastModifiedDate"})
 		}
 		x.LastModifiedDate = ptr16
@@ -1632,15 +1631,15 @@ func (x *ParameterHistory) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	{
 		b = append(b, ",\"Type\":"...)
-		b = wireAppendString(b, x.Type)
+		b = jsonenc.AppendString(b, x.Type)
 	}
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.LastModifiedDate != nil {
 		b = append(b, ",\"LastModifiedDate\":"...)
@@ -1650,19 +1649,19 @@ func (x *ParameterHistory) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.LastModifiedUser != "" {
 		b = append(b, ",\"LastModifiedUser\":"...)
-		b = wireAppendString(b, x.LastModifiedUser)
+		b = jsonenc.AppendString(b, x.LastModifiedUser)
 	}
 	if x.Description != "" {
 		b = append(b, ",\"Description\":"...)
-		b = wireAppendString(b, x.Description)
+		b = jsonenc.AppendString(b, x.Description)
 	}
 	{
 		b = append(b, ",\"Value\":"...)
-		b = wireAppendString(b, x.Value)
+		b = jsonenc.AppendString(b, x.Value)
 	}
 	if x.AllowedPattern != "" {
 		b = append(b, ",\"AllowedPattern\":"...)
-		b = wireAppendString(b, x.AllowedPattern)
+		b = jsonenc.AppendString(b, x.AllowedPattern)
 	}
 	{
 		b = append(b, ",\"Version\":"...)
@@ -1678,14 +1677,14 @@ func (x *ParameterHistory) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.Labels[i1])
+				b = jsonenc.AppendString(b, x.Labels[i1])
 			}
 			b = append(b, ']')
 		}
 	}
 	{
 		b = append(b, ",\"Tier\":"...)
-		b = wireAppendString(b, x.Tier)
+		b = jsonenc.AppendString(b, x.Tier)
 	}
 	{
 		b = append(b, ",\"Policies\":"...)
@@ -1706,7 +1705,7 @@ func (x *ParameterHistory) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"DataType\":"...)
-		b = wireAppendString(b, x.DataType)
+		b = jsonenc.AppendString(b, x.DataType)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1748,7 +1747,7 @@ func (x *ParameterHistory) bindWire(v any) error {
 	if mv7 := m["LastModifiedDate"]; mv7 != nil {
 		ptr8 := new(sealbox.Timestamp)
 		n9, ok := mv7.(json.Number)
-		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+		if !ok || ptr8.UnmarshalJSON([]byte(n9)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastModifiedDate"})
 		}
 		x.LastModifiedDate = ptr8
@@ -1848,15 +1847,15 @@ func (x *ParameterInlinePolicy) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"PolicyText\":"...)
-		b = wireAppendString(b, x.PolicyText)
+		b = jsonenc.AppendString(b, x.PolicyText)
 	}
 	{
 		b = append(b, ",\"PolicyType\":"...)
-		b = wireAppendString(b, x.PolicyType)
+		b = jsonenc.AppendString(b, x.PolicyType)
 	}
 	{
 		b = append(b, ",\"PolicyStatus\":"...)
-		b = wireAppendString(b, x.PolicyStatus)
+		b = jsonenc.AppendString(b, x.PolicyStatus)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1904,19 +1903,19 @@ func (x *ParameterMetadata) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"Type\":"...)
-		b = wireAppendString(b, x.Type)
+		b = jsonenc.AppendString(b, x.Type)
 	}
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.LastModifiedDate != nil {
 		b = append(b, ",\"LastModifiedDate\":"...)
@@ -1926,15 +1925,15 @@ func (x *ParameterMetadata) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.LastModifiedUser != "" {
 		b = append(b, ",\"LastModifiedUser\":"...)
-		b = wireAppendString(b, x.LastModifiedUser)
+		b = jsonenc.AppendString(b, x.LastModifiedUser)
 	}
 	if x.Description != "" {
 		b = append(b, ",\"Description\":"...)
-		b = wireAppendString(b, x.Description)
+		b = jsonenc.AppendString(b, x.Description)
 	}
 	if x.AllowedPattern != "" {
 		b = append(b, ",\"AllowedPattern\":"...)
-		b = wireAppendString(b, x.AllowedPattern)
+		b = jsonenc.AppendString(b, x.AllowedPattern)
 	}
 	{
 		b = append(b, ",\"Version\":"...)
@@ -1942,7 +1941,7 @@ func (x *ParameterMetadata) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"Tier\":"...)
-		b = wireAppendString(b, x.Tier)
+		b = jsonenc.AppendString(b, x.Tier)
 	}
 	{
 		b = append(b, ",\"Policies\":"...)
@@ -1963,7 +1962,7 @@ func (x *ParameterMetadata) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"DataType\":"...)
-		b = wireAppendString(b, x.DataType)
+		b = jsonenc.AppendString(b, x.DataType)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2012,7 +2011,7 @@ func (x *ParameterMetadata) bindWire(v any) error {
 	if mv9 := m["LastModifiedDate"]; mv9 != nil {
 		ptr10 := new(sealbox.Timestamp)
 		n11, ok := mv9.(json.Number)
-		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+		if !ok || ptr10.UnmarshalJSON([]byte(n11)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastModifiedDate"})
 		}
 		x.LastModifiedDate = ptr10
@@ -2087,11 +2086,11 @@ func (x *ParameterStringFilter) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Key != "" {
 		b = append(b, ",\"Key\":"...)
-		b = wireAppendString(b, x.Key)
+		b = jsonenc.AppendString(b, x.Key)
 	}
 	if x.Option != "" {
 		b = append(b, ",\"Option\":"...)
-		b = wireAppendString(b, x.Option)
+		b = jsonenc.AppendString(b, x.Option)
 	}
 	if len(x.Values) != 0 {
 		b = append(b, ",\"Values\":"...)
@@ -2101,7 +2100,7 @@ func (x *ParameterStringFilter) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.Values[i1])
+				b = jsonenc.AppendString(b, x.Values[i1])
 			}
 			b = append(b, ']')
 		}
@@ -2162,7 +2161,7 @@ func (x *ParametersFilter) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Key != "" {
 		b = append(b, ",\"Key\":"...)
-		b = wireAppendString(b, x.Key)
+		b = jsonenc.AppendString(b, x.Key)
 	}
 	if len(x.Values) != 0 {
 		b = append(b, ",\"Values\":"...)
@@ -2172,7 +2171,7 @@ func (x *ParametersFilter) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.Values[i1])
+				b = jsonenc.AppendString(b, x.Values[i1])
 			}
 			b = append(b, ']')
 		}
@@ -2227,27 +2226,27 @@ func (x *PutParameterRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if x.Description != nil {
 		b = append(b, ",\"Description\":"...)
 		{
-			b = wireAppendString(b, (*x.Description))
+			b = jsonenc.AppendString(b, (*x.Description))
 		}
 	}
 	if x.Value != nil {
 		b = append(b, ",\"Value\":"...)
 		{
-			b = wireAppendString(b, (*x.Value))
+			b = jsonenc.AppendString(b, (*x.Value))
 		}
 	}
 	if x.Type != "" {
 		b = append(b, ",\"Type\":"...)
-		b = wireAppendString(b, x.Type)
+		b = jsonenc.AppendString(b, x.Type)
 	}
 	if x.KeyId != "" {
 		b = append(b, ",\"KeyId\":"...)
-		b = wireAppendString(b, x.KeyId)
+		b = jsonenc.AppendString(b, x.KeyId)
 	}
 	if x.Overwrite {
 		b = append(b, ",\"Overwrite\":"...)
@@ -2256,7 +2255,7 @@ func (x *PutParameterRequest) AppendJSON(b []byte) ([]byte, error) {
 	if x.AllowedPattern != nil {
 		b = append(b, ",\"AllowedPattern\":"...)
 		{
-			b = wireAppendString(b, (*x.AllowedPattern))
+			b = jsonenc.AppendString(b, (*x.AllowedPattern))
 		}
 	}
 	if len(x.Tags) != 0 {
@@ -2276,17 +2275,17 @@ func (x *PutParameterRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Tier != "" {
 		b = append(b, ",\"Tier\":"...)
-		b = wireAppendString(b, x.Tier)
+		b = jsonenc.AppendString(b, x.Tier)
 	}
 	if x.Policies != nil {
 		b = append(b, ",\"Policies\":"...)
 		{
-			b = wireAppendString(b, (*x.Policies))
+			b = jsonenc.AppendString(b, (*x.Policies))
 		}
 	}
 	if x.DataType != "" {
 		b = append(b, ",\"DataType\":"...)
-		b = wireAppendString(b, x.DataType)
+		b = jsonenc.AppendString(b, x.DataType)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2410,7 +2409,7 @@ func (x *PutParameterResult) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"Tier\":"...)
-		b = wireAppendString(b, x.Tier)
+		b = jsonenc.AppendString(b, x.Tier)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2454,11 +2453,11 @@ func (x *RemoveTagsFromResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.ResourceType != "" {
 		b = append(b, ",\"ResourceType\":"...)
-		b = wireAppendString(b, x.ResourceType)
+		b = jsonenc.AppendString(b, x.ResourceType)
 	}
 	if x.ResourceId != "" {
 		b = append(b, ",\"ResourceId\":"...)
-		b = wireAppendString(b, x.ResourceId)
+		b = jsonenc.AppendString(b, x.ResourceId)
 	}
 	if len(x.TagKeys) != 0 {
 		b = append(b, ",\"TagKeys\":"...)
@@ -2468,7 +2467,7 @@ func (x *RemoveTagsFromResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.TagKeys[i1])
+				b = jsonenc.AppendString(b, x.TagKeys[i1])
 			}
 			b = append(b, ']')
 		}
@@ -2545,11 +2544,11 @@ func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"Key\":"...)
-		b = wireAppendString(b, x.Key)
+		b = jsonenc.AppendString(b, x.Key)
 	}
 	{
 		b = append(b, ",\"Value\":"...)
-		b = wireAppendString(b, x.Value)
+		b = jsonenc.AppendString(b, x.Value)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2589,7 +2588,7 @@ func (x *UnlabelParameterVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if x.ParameterVersion != 0 {
 		b = append(b, ",\"ParameterVersion\":"...)
@@ -2603,7 +2602,7 @@ func (x *UnlabelParameterVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.Labels[i1])
+				b = jsonenc.AppendString(b, x.Labels[i1])
 			}
 			b = append(b, ']')
 		}
@@ -2676,7 +2675,7 @@ func (x *UnlabelParameterVersionResult) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.RemovedLabels[i1])
+				b = jsonenc.AppendString(b, x.RemovedLabels[i1])
 			}
 			b = append(b, ']')
 		}
@@ -2691,7 +2690,7 @@ func (x *UnlabelParameterVersionResult) AppendJSON(b []byte) ([]byte, error) {
 				if i2 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.InvalidLabels[i2])
+				b = jsonenc.AppendString(b, x.InvalidLabels[i2])
 			}
 			b = append(b, ']')
 		}
@@ -2797,90 +2796,6 @@ func wireWrap(err error, segs ...wireSeg) error {
 	e := err.(*wireBindError)
 	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
 	return e
-}
-
-// wireSafe marks the bytes a JSON string holds as they are: ASCII but
-// for the controls, the quote, the backslash and HTML's <, > and &
-// (encoding/json's htmlSafeSet).
-var wireSafe = func() (safe [256]bool) {
-	for b := 0x20; b < utf8.RuneSelf; b++ {
-		safe[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
-	}
-	return safe
-}()
-
-// wireAppendString is encoding/json's appendString with HTML escaping.
-func wireAppendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if wireSafe[s[i]] {
-			i++
-			continue
-		}
-		if b := s[i]; b < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-// wireAppendFloat is encoding/json's float64 encoder.
-func wireAppendFloat(b []byte, f float64) ([]byte, error) {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
-	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// e-09 to e-9
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b, nil
 }
 
 // wireAppendBytes is encoding/json's []byte: standard base64, quoted.

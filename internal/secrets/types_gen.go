@@ -5,13 +5,12 @@ package secrets
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"math"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/jsonenc"
 )
 
 // Empty is the output of an operation whose model has none.
@@ -414,15 +413,15 @@ func (x *APIErrorType) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	{
 		b = append(b, ",\"ErrorCode\":"...)
-		b = wireAppendString(b, x.ErrorCode)
+		b = jsonenc.AppendString(b, x.ErrorCode)
 	}
 	{
 		b = append(b, ",\"Message\":"...)
-		b = wireAppendString(b, x.Message)
+		b = jsonenc.AppendString(b, x.Message)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -476,7 +475,7 @@ func (x *BatchGetSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.SecretIdList[i1])
+				b = jsonenc.AppendString(b, x.SecretIdList[i1])
 			}
 			b = append(b, ']')
 		}
@@ -502,7 +501,7 @@ func (x *BatchGetSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.NextToken != "" {
 		b = append(b, ",\"NextToken\":"...)
-		b = wireAppendString(b, x.NextToken)
+		b = jsonenc.AppendString(b, x.NextToken)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -598,7 +597,7 @@ func (x *BatchGetSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.NextToken != "" {
 		b = append(b, ",\"NextToken\":"...)
-		b = wireAppendString(b, x.NextToken)
+		b = jsonenc.AppendString(b, x.NextToken)
 	}
 	{
 		b = append(b, ",\"Errors\":"...)
@@ -680,7 +679,7 @@ func (x *CancelRotateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -713,15 +712,15 @@ func (x *CancelRotateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if x.VersionId != "" {
 		b = append(b, ",\"VersionId\":"...)
-		b = wireAppendString(b, x.VersionId)
+		b = jsonenc.AppendString(b, x.VersionId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -769,21 +768,21 @@ func (x *CreateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Name != "" {
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if x.ClientRequestToken != "" {
 		b = append(b, ",\"ClientRequestToken\":"...)
-		b = wireAppendString(b, x.ClientRequestToken)
+		b = jsonenc.AppendString(b, x.ClientRequestToken)
 	}
 	if x.Description != nil {
 		b = append(b, ",\"Description\":"...)
 		{
-			b = wireAppendString(b, (*x.Description))
+			b = jsonenc.AppendString(b, (*x.Description))
 		}
 	}
 	if x.KmsKeyId != "" {
 		b = append(b, ",\"KmsKeyId\":"...)
-		b = wireAppendString(b, x.KmsKeyId)
+		b = jsonenc.AppendString(b, x.KmsKeyId)
 	}
 	if len(x.SecretBinary) != 0 {
 		b = append(b, ",\"SecretBinary\":"...)
@@ -794,7 +793,7 @@ func (x *CreateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	if x.SecretString != nil {
 		b = append(b, ",\"SecretString\":"...)
 		{
-			b = wireAppendString(b, (*x.SecretString))
+			b = jsonenc.AppendString(b, (*x.SecretString))
 		}
 	}
 	if len(x.Tags) != 0 {
@@ -833,7 +832,7 @@ func (x *CreateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Type != "" {
 		b = append(b, ",\"Type\":"...)
-		b = wireAppendString(b, x.Type)
+		b = jsonenc.AppendString(b, x.Type)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -956,15 +955,15 @@ func (x *CreateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if x.VersionId != "" {
 		b = append(b, ",\"VersionId\":"...)
-		b = wireAppendString(b, x.VersionId)
+		b = jsonenc.AppendString(b, x.VersionId)
 	}
 	if len(x.ReplicationStatus) != 0 {
 		b = append(b, ",\"ReplicationStatus\":"...)
@@ -1042,7 +1041,7 @@ func (x *DeleteResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1075,11 +1074,11 @@ func (x *DeleteResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1119,7 +1118,7 @@ func (x *DeleteSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if x.RecoveryWindowInDays != nil {
 		b = append(b, ",\"RecoveryWindowInDays\":"...)
@@ -1186,11 +1185,11 @@ func (x *DeleteSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if x.DeletionDate != nil {
 		b = append(b, ",\"DeletionDate\":"...)
@@ -1231,7 +1230,7 @@ func (x *DeleteSecretResponse) bindWire(v any) error {
 	if mv5 := m["DeletionDate"]; mv5 != nil {
 		ptr6 := new(sealbox.Timestamp)
 		n7, ok := mv5.(json.Number)
-		if !ok || (&(*ptr6)).UnmarshalJSON([]byte(n7)) != nil {
+		if !ok || ptr6.UnmarshalJSON([]byte(n7)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletionDate"})
 		}
 		x.DeletionDate = ptr6
@@ -1244,7 +1243,7 @@ func (x *DescribeSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1278,23 +1277,23 @@ func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if x.Type != "" {
 		b = append(b, ",\"Type\":"...)
-		b = wireAppendString(b, x.Type)
+		b = jsonenc.AppendString(b, x.Type)
 	}
 	if x.Description != "" {
 		b = append(b, ",\"Description\":"...)
-		b = wireAppendString(b, x.Description)
+		b = jsonenc.AppendString(b, x.Description)
 	}
 	if x.KmsKeyId != "" {
 		b = append(b, ",\"KmsKeyId\":"...)
-		b = wireAppendString(b, x.KmsKeyId)
+		b = jsonenc.AppendString(b, x.KmsKeyId)
 	}
 	if x.RotationEnabled != nil {
 		b = append(b, ",\"RotationEnabled\":"...)
@@ -1304,7 +1303,7 @@ func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.RotationLambdaARN != "" {
 		b = append(b, ",\"RotationLambdaARN\":"...)
-		b = wireAppendString(b, x.RotationLambdaARN)
+		b = jsonenc.AppendString(b, x.RotationLambdaARN)
 	}
 	if x.RotationRules != nil {
 		b = append(b, ",\"RotationRules\":"...)
@@ -1331,7 +1330,7 @@ func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.ExternalSecretRotationRoleArn != "" {
 		b = append(b, ",\"ExternalSecretRotationRoleArn\":"...)
-		b = wireAppendString(b, x.ExternalSecretRotationRoleArn)
+		b = jsonenc.AppendString(b, x.ExternalSecretRotationRoleArn)
 	}
 	if x.LastRotatedDate != nil {
 		b = append(b, ",\"LastRotatedDate\":"...)
@@ -1391,7 +1390,7 @@ func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 				if e5 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k4)
+				b = jsonenc.AppendString(b, k4)
 				b = append(b, ':')
 				v6 := x.VersionIdsToStages[k4]
 				if v6 == nil {
@@ -1402,7 +1401,7 @@ func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 						if i7 > 0 {
 							b = append(b, ',')
 						}
-						b = wireAppendString(b, v6[i7])
+						b = jsonenc.AppendString(b, v6[i7])
 					}
 					b = append(b, ']')
 				}
@@ -1412,7 +1411,7 @@ func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.OwningService != "" {
 		b = append(b, ",\"OwningService\":"...)
-		b = wireAppendString(b, x.OwningService)
+		b = jsonenc.AppendString(b, x.OwningService)
 	}
 	if x.CreatedDate != nil {
 		b = append(b, ",\"CreatedDate\":"...)
@@ -1422,7 +1421,7 @@ func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.PrimaryRegion != "" {
 		b = append(b, ",\"PrimaryRegion\":"...)
-		b = wireAppendString(b, x.PrimaryRegion)
+		b = jsonenc.AppendString(b, x.PrimaryRegion)
 	}
 	if len(x.ReplicationStatus) != 0 {
 		b = append(b, ",\"ReplicationStatus\":"...)
@@ -1508,7 +1507,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 	}
 	if mv16 := m["RotationRules"]; mv16 != nil {
 		ptr17 := new(RotationRulesType)
-		if err := (&(*ptr17)).bindWire(mv16); err != nil {
+		if err := ptr17.bindWire(mv16); err != nil {
 			return wireWrap(err, wireSeg{name: "RotationRules"})
 		}
 		x.RotationRules = ptr17
@@ -1539,7 +1538,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 	if mv25 := m["LastRotatedDate"]; mv25 != nil {
 		ptr26 := new(sealbox.Timestamp)
 		n27, ok := mv25.(json.Number)
-		if !ok || (&(*ptr26)).UnmarshalJSON([]byte(n27)) != nil {
+		if !ok || ptr26.UnmarshalJSON([]byte(n27)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastRotatedDate"})
 		}
 		x.LastRotatedDate = ptr26
@@ -1547,7 +1546,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 	if mv28 := m["LastChangedDate"]; mv28 != nil {
 		ptr29 := new(sealbox.Timestamp)
 		n30, ok := mv28.(json.Number)
-		if !ok || (&(*ptr29)).UnmarshalJSON([]byte(n30)) != nil {
+		if !ok || ptr29.UnmarshalJSON([]byte(n30)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastChangedDate"})
 		}
 		x.LastChangedDate = ptr29
@@ -1555,7 +1554,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 	if mv31 := m["LastAccessedDate"]; mv31 != nil {
 		ptr32 := new(sealbox.Timestamp)
 		n33, ok := mv31.(json.Number)
-		if !ok || (&(*ptr32)).UnmarshalJSON([]byte(n33)) != nil {
+		if !ok || ptr32.UnmarshalJSON([]byte(n33)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastAccessedDate"})
 		}
 		x.LastAccessedDate = ptr32
@@ -1563,7 +1562,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 	if mv34 := m["DeletedDate"]; mv34 != nil {
 		ptr35 := new(sealbox.Timestamp)
 		n36, ok := mv34.(json.Number)
-		if !ok || (&(*ptr35)).UnmarshalJSON([]byte(n36)) != nil {
+		if !ok || ptr35.UnmarshalJSON([]byte(n36)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletedDate"})
 		}
 		x.DeletedDate = ptr35
@@ -1571,7 +1570,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 	if mv37 := m["NextRotationDate"]; mv37 != nil {
 		ptr38 := new(sealbox.Timestamp)
 		n39, ok := mv37.(json.Number)
-		if !ok || (&(*ptr38)).UnmarshalJSON([]byte(n39)) != nil {
+		if !ok || ptr38.UnmarshalJSON([]byte(n39)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "NextRotationDate"})
 		}
 		x.NextRotationDate = ptr38
@@ -1632,7 +1631,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 	if mv58 := m["CreatedDate"]; mv58 != nil {
 		ptr59 := new(sealbox.Timestamp)
 		n60, ok := mv58.(json.Number)
-		if !ok || (&(*ptr59)).UnmarshalJSON([]byte(n60)) != nil {
+		if !ok || ptr59.UnmarshalJSON([]byte(n60)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
 		}
 		x.CreatedDate = ptr59
@@ -1668,11 +1667,11 @@ func (x *ExternalSecretRotationMetadataItem) AppendJSON(b []byte) ([]byte, error
 	start := len(b)
 	if x.Key != "" {
 		b = append(b, ",\"Key\":"...)
-		b = wireAppendString(b, x.Key)
+		b = jsonenc.AppendString(b, x.Key)
 	}
 	if x.Value != "" {
 		b = append(b, ",\"Value\":"...)
-		b = wireAppendString(b, x.Value)
+		b = jsonenc.AppendString(b, x.Value)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1712,7 +1711,7 @@ func (x *Filter) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Key != "" {
 		b = append(b, ",\"Key\":"...)
-		b = wireAppendString(b, x.Key)
+		b = jsonenc.AppendString(b, x.Key)
 	}
 	if len(x.Values) != 0 {
 		b = append(b, ",\"Values\":"...)
@@ -1722,7 +1721,7 @@ func (x *Filter) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.Values[i1])
+				b = jsonenc.AppendString(b, x.Values[i1])
 			}
 			b = append(b, ']')
 		}
@@ -1782,7 +1781,7 @@ func (x *GetRandomPasswordRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.ExcludeCharacters != "" {
 		b = append(b, ",\"ExcludeCharacters\":"...)
-		b = wireAppendString(b, x.ExcludeCharacters)
+		b = jsonenc.AppendString(b, x.ExcludeCharacters)
 	}
 	if x.ExcludeNumbers {
 		b = append(b, ",\"ExcludeNumbers\":"...)
@@ -1898,7 +1897,7 @@ func (x *GetRandomPasswordResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"RandomPassword\":"...)
-		b = wireAppendString(b, x.RandomPassword)
+		b = jsonenc.AppendString(b, x.RandomPassword)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1931,7 +1930,7 @@ func (x *GetResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1964,15 +1963,15 @@ func (x *GetResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if x.ResourcePolicy != "" {
 		b = append(b, ",\"ResourcePolicy\":"...)
-		b = wireAppendString(b, x.ResourcePolicy)
+		b = jsonenc.AppendString(b, x.ResourcePolicy)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2019,15 +2018,15 @@ func (x *GetSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if x.VersionId != "" {
 		b = append(b, ",\"VersionId\":"...)
-		b = wireAppendString(b, x.VersionId)
+		b = jsonenc.AppendString(b, x.VersionId)
 	}
 	if x.VersionStage != "" {
 		b = append(b, ",\"VersionStage\":"...)
-		b = wireAppendString(b, x.VersionStage)
+		b = jsonenc.AppendString(b, x.VersionStage)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2074,15 +2073,15 @@ func (x *GetSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	{
 		b = append(b, ",\"VersionId\":"...)
-		b = wireAppendString(b, x.VersionId)
+		b = jsonenc.AppendString(b, x.VersionId)
 	}
 	if len(x.SecretBinary) != 0 {
 		b = append(b, ",\"SecretBinary\":"...)
@@ -2093,7 +2092,7 @@ func (x *GetSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
 	if x.SecretString != nil {
 		b = append(b, ",\"SecretString\":"...)
 		{
-			b = wireAppendString(b, (*x.SecretString))
+			b = jsonenc.AppendString(b, (*x.SecretString))
 		}
 	}
 	if len(x.VersionStages) != 0 {
@@ -2104,7 +2103,7 @@ func (x *GetSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.VersionStages[i1])
+				b = jsonenc.AppendString(b, x.VersionStages[i1])
 			}
 			b = append(b, ']')
 		}
@@ -2193,7 +2192,7 @@ func (x *GetSecretValueResponse) bindWire(v any) error {
 	if mv20 := m["CreatedDate"]; mv20 != nil {
 		ptr21 := new(sealbox.Timestamp)
 		n22, ok := mv20.(json.Number)
-		if !ok || (&(*ptr21)).UnmarshalJSON([]byte(n22)) != nil {
+		if !ok || ptr21.UnmarshalJSON([]byte(n22)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
 		}
 		x.CreatedDate = ptr21
@@ -2206,7 +2205,7 @@ func (x *ListSecretVersionIdsRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if x.MaxResults != 0 {
 		b = append(b, ",\"MaxResults\":"...)
@@ -2214,7 +2213,7 @@ func (x *ListSecretVersionIdsRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.NextToken != "" {
 		b = append(b, ",\"NextToken\":"...)
-		b = wireAppendString(b, x.NextToken)
+		b = jsonenc.AppendString(b, x.NextToken)
 	}
 	if x.IncludeDeprecated {
 		b = append(b, ",\"IncludeDeprecated\":"...)
@@ -2294,15 +2293,15 @@ func (x *ListSecretVersionIdsResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.NextToken != "" {
 		b = append(b, ",\"NextToken\":"...)
-		b = wireAppendString(b, x.NextToken)
+		b = jsonenc.AppendString(b, x.NextToken)
 	}
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2374,7 +2373,7 @@ func (x *ListSecretsRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.NextToken != "" {
 		b = append(b, ",\"NextToken\":"...)
-		b = wireAppendString(b, x.NextToken)
+		b = jsonenc.AppendString(b, x.NextToken)
 	}
 	if len(x.Filters) != 0 {
 		b = append(b, ",\"Filters\":"...)
@@ -2393,11 +2392,11 @@ func (x *ListSecretsRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.SortOrder != "" {
 		b = append(b, ",\"SortOrder\":"...)
-		b = wireAppendString(b, x.SortOrder)
+		b = jsonenc.AppendString(b, x.SortOrder)
 	}
 	if x.SortBy != "" {
 		b = append(b, ",\"SortBy\":"...)
-		b = wireAppendString(b, x.SortBy)
+		b = jsonenc.AppendString(b, x.SortBy)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2496,7 +2495,7 @@ func (x *ListSecretsResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.NextToken != "" {
 		b = append(b, ",\"NextToken\":"...)
-		b = wireAppendString(b, x.NextToken)
+		b = jsonenc.AppendString(b, x.NextToken)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2545,11 +2544,11 @@ func (x *PutResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if x.ResourcePolicy != "" {
 		b = append(b, ",\"ResourcePolicy\":"...)
-		b = wireAppendString(b, x.ResourcePolicy)
+		b = jsonenc.AppendString(b, x.ResourcePolicy)
 	}
 	if x.BlockPublicPolicy != nil {
 		b = append(b, ",\"BlockPublicPolicy\":"...)
@@ -2604,11 +2603,11 @@ func (x *PutResourcePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2648,11 +2647,11 @@ func (x *PutSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if x.ClientRequestToken != "" {
 		b = append(b, ",\"ClientRequestToken\":"...)
-		b = wireAppendString(b, x.ClientRequestToken)
+		b = jsonenc.AppendString(b, x.ClientRequestToken)
 	}
 	if len(x.SecretBinary) != 0 {
 		b = append(b, ",\"SecretBinary\":"...)
@@ -2663,7 +2662,7 @@ func (x *PutSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
 	if x.SecretString != nil {
 		b = append(b, ",\"SecretString\":"...)
 		{
-			b = wireAppendString(b, (*x.SecretString))
+			b = jsonenc.AppendString(b, (*x.SecretString))
 		}
 	}
 	if len(x.VersionStages) != 0 {
@@ -2674,14 +2673,14 @@ func (x *PutSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.VersionStages[i1])
+				b = jsonenc.AppendString(b, x.VersionStages[i1])
 			}
 			b = append(b, ']')
 		}
 	}
 	if x.RotationToken != "" {
 		b = append(b, ",\"RotationToken\":"...)
-		b = wireAppendString(b, x.RotationToken)
+		b = jsonenc.AppendString(b, x.RotationToken)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2766,15 +2765,15 @@ func (x *PutSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	{
 		b = append(b, ",\"VersionId\":"...)
-		b = wireAppendString(b, x.VersionId)
+		b = jsonenc.AppendString(b, x.VersionId)
 	}
 	{
 		b = append(b, ",\"VersionStages\":"...)
@@ -2786,7 +2785,7 @@ func (x *PutSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.VersionStages[i1])
+				b = jsonenc.AppendString(b, x.VersionStages[i1])
 			}
 			b = append(b, ']')
 		}
@@ -2854,7 +2853,7 @@ func (x *RemoveRegionsFromReplicationRequest) AppendJSON(b []byte) ([]byte, erro
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if len(x.RemoveReplicaRegions) != 0 {
 		b = append(b, ",\"RemoveReplicaRegions\":"...)
@@ -2864,7 +2863,7 @@ func (x *RemoveRegionsFromReplicationRequest) AppendJSON(b []byte) ([]byte, erro
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.RemoveReplicaRegions[i1])
+				b = jsonenc.AppendString(b, x.RemoveReplicaRegions[i1])
 			}
 			b = append(b, ']')
 		}
@@ -2919,7 +2918,7 @@ func (x *RemoveRegionsFromReplicationResponse) AppendJSON(b []byte) ([]byte, err
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"ReplicationStatus\":"...)
@@ -2987,11 +2986,11 @@ func (x *ReplicaRegionType) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Region != "" {
 		b = append(b, ",\"Region\":"...)
-		b = wireAppendString(b, x.Region)
+		b = jsonenc.AppendString(b, x.Region)
 	}
 	if x.KmsKeyId != "" {
 		b = append(b, ",\"KmsKeyId\":"...)
-		b = wireAppendString(b, x.KmsKeyId)
+		b = jsonenc.AppendString(b, x.KmsKeyId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3032,7 +3031,7 @@ func (x *ReplicateSecretToRegionsRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if len(x.AddReplicaRegions) != 0 {
 		b = append(b, ",\"AddReplicaRegions\":"...)
@@ -3108,7 +3107,7 @@ func (x *ReplicateSecretToRegionsResponse) AppendJSON(b []byte) ([]byte, error) 
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"ReplicationStatus\":"...)
@@ -3174,19 +3173,19 @@ func (x *ReplicationStatusType) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Region != "" {
 		b = append(b, ",\"Region\":"...)
-		b = wireAppendString(b, x.Region)
+		b = jsonenc.AppendString(b, x.Region)
 	}
 	if x.KmsKeyId != "" {
 		b = append(b, ",\"KmsKeyId\":"...)
-		b = wireAppendString(b, x.KmsKeyId)
+		b = jsonenc.AppendString(b, x.KmsKeyId)
 	}
 	if x.Status != "" {
 		b = append(b, ",\"Status\":"...)
-		b = wireAppendString(b, x.Status)
+		b = jsonenc.AppendString(b, x.Status)
 	}
 	if x.StatusMessage != "" {
 		b = append(b, ",\"StatusMessage\":"...)
-		b = wireAppendString(b, x.StatusMessage)
+		b = jsonenc.AppendString(b, x.StatusMessage)
 	}
 	if x.LastAccessedDate != nil {
 		b = append(b, ",\"LastAccessedDate\":"...)
@@ -3241,7 +3240,7 @@ func (x *ReplicationStatusType) bindWire(v any) error {
 	if mv9 := m["LastAccessedDate"]; mv9 != nil {
 		ptr10 := new(sealbox.Timestamp)
 		n11, ok := mv9.(json.Number)
-		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+		if !ok || ptr10.UnmarshalJSON([]byte(n11)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastAccessedDate"})
 		}
 		x.LastAccessedDate = ptr10
@@ -3254,7 +3253,7 @@ func (x *RestoreSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3287,11 +3286,11 @@ func (x *RestoreSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3332,15 +3331,15 @@ func (x *RotateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if x.ClientRequestToken != "" {
 		b = append(b, ",\"ClientRequestToken\":"...)
-		b = wireAppendString(b, x.ClientRequestToken)
+		b = jsonenc.AppendString(b, x.ClientRequestToken)
 	}
 	if x.RotationLambdaARN != "" {
 		b = append(b, ",\"RotationLambdaARN\":"...)
-		b = wireAppendString(b, x.RotationLambdaARN)
+		b = jsonenc.AppendString(b, x.RotationLambdaARN)
 	}
 	if x.RotationRules != nil {
 		b = append(b, ",\"RotationRules\":"...)
@@ -3367,7 +3366,7 @@ func (x *RotateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.ExternalSecretRotationRoleArn != "" {
 		b = append(b, ",\"ExternalSecretRotationRoleArn\":"...)
-		b = wireAppendString(b, x.ExternalSecretRotationRoleArn)
+		b = jsonenc.AppendString(b, x.ExternalSecretRotationRoleArn)
 	}
 	if x.RotateImmediately != nil {
 		b = append(b, ",\"RotateImmediately\":"...)
@@ -3414,7 +3413,7 @@ func (x *RotateSecretRequest) bindWire(v any) error {
 	}
 	if mv7 := m["RotationRules"]; mv7 != nil {
 		ptr8 := new(RotationRulesType)
-		if err := (&(*ptr8)).bindWire(mv7); err != nil {
+		if err := ptr8.bindWire(mv7); err != nil {
 			return wireWrap(err, wireSeg{name: "RotationRules"})
 		}
 		x.RotationRules = ptr8
@@ -3459,15 +3458,15 @@ func (x *RotateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if x.VersionId != "" {
 		b = append(b, ",\"VersionId\":"...)
-		b = wireAppendString(b, x.VersionId)
+		b = jsonenc.AppendString(b, x.VersionId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3520,11 +3519,11 @@ func (x *RotationRulesType) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Duration != "" {
 		b = append(b, ",\"Duration\":"...)
-		b = wireAppendString(b, x.Duration)
+		b = jsonenc.AppendString(b, x.Duration)
 	}
 	if x.ScheduleExpression != "" {
 		b = append(b, ",\"ScheduleExpression\":"...)
-		b = wireAppendString(b, x.ScheduleExpression)
+		b = jsonenc.AppendString(b, x.ScheduleExpression)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3578,23 +3577,23 @@ func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if x.Type != "" {
 		b = append(b, ",\"Type\":"...)
-		b = wireAppendString(b, x.Type)
+		b = jsonenc.AppendString(b, x.Type)
 	}
 	if x.Description != "" {
 		b = append(b, ",\"Description\":"...)
-		b = wireAppendString(b, x.Description)
+		b = jsonenc.AppendString(b, x.Description)
 	}
 	if x.KmsKeyId != "" {
 		b = append(b, ",\"KmsKeyId\":"...)
-		b = wireAppendString(b, x.KmsKeyId)
+		b = jsonenc.AppendString(b, x.KmsKeyId)
 	}
 	if x.RotationEnabled != nil {
 		b = append(b, ",\"RotationEnabled\":"...)
@@ -3604,7 +3603,7 @@ func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.RotationLambdaARN != "" {
 		b = append(b, ",\"RotationLambdaARN\":"...)
-		b = wireAppendString(b, x.RotationLambdaARN)
+		b = jsonenc.AppendString(b, x.RotationLambdaARN)
 	}
 	if x.RotationRules != nil {
 		b = append(b, ",\"RotationRules\":"...)
@@ -3631,7 +3630,7 @@ func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.ExternalSecretRotationRoleArn != "" {
 		b = append(b, ",\"ExternalSecretRotationRoleArn\":"...)
-		b = wireAppendString(b, x.ExternalSecretRotationRoleArn)
+		b = jsonenc.AppendString(b, x.ExternalSecretRotationRoleArn)
 	}
 	if x.LastRotatedDate != nil {
 		b = append(b, ",\"LastRotatedDate\":"...)
@@ -3691,7 +3690,7 @@ func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
 				if e5 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k4)
+				b = jsonenc.AppendString(b, k4)
 				b = append(b, ':')
 				v6 := x.SecretVersionsToStages[k4]
 				if v6 == nil {
@@ -3702,7 +3701,7 @@ func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
 						if i7 > 0 {
 							b = append(b, ',')
 						}
-						b = wireAppendString(b, v6[i7])
+						b = jsonenc.AppendString(b, v6[i7])
 					}
 					b = append(b, ']')
 				}
@@ -3712,7 +3711,7 @@ func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.OwningService != "" {
 		b = append(b, ",\"OwningService\":"...)
-		b = wireAppendString(b, x.OwningService)
+		b = jsonenc.AppendString(b, x.OwningService)
 	}
 	if x.CreatedDate != nil {
 		b = append(b, ",\"CreatedDate\":"...)
@@ -3722,7 +3721,7 @@ func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.PrimaryRegion != "" {
 		b = append(b, ",\"PrimaryRegion\":"...)
-		b = wireAppendString(b, x.PrimaryRegion)
+		b = jsonenc.AppendString(b, x.PrimaryRegion)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3793,7 +3792,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 	}
 	if mv16 := m["RotationRules"]; mv16 != nil {
 		ptr17 := new(RotationRulesType)
-		if err := (&(*ptr17)).bindWire(mv16); err != nil {
+		if err := ptr17.bindWire(mv16); err != nil {
 			return wireWrap(err, wireSeg{name: "RotationRules"})
 		}
 		x.RotationRules = ptr17
@@ -3824,7 +3823,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 	if mv25 := m["LastRotatedDate"]; mv25 != nil {
 		ptr26 := new(sealbox.Timestamp)
 		n27, ok := mv25.(json.Number)
-		if !ok || (&(*ptr26)).UnmarshalJSON([]byte(n27)) != nil {
+		if !ok || ptr26.UnmarshalJSON([]byte(n27)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastRotatedDate"})
 		}
 		x.LastRotatedDate = ptr26
@@ -3832,7 +3831,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 	if mv28 := m["LastChangedDate"]; mv28 != nil {
 		ptr29 := new(sealbox.Timestamp)
 		n30, ok := mv28.(json.Number)
-		if !ok || (&(*ptr29)).UnmarshalJSON([]byte(n30)) != nil {
+		if !ok || ptr29.UnmarshalJSON([]byte(n30)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastChangedDate"})
 		}
 		x.LastChangedDate = ptr29
@@ -3840,7 +3839,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 	if mv31 := m["LastAccessedDate"]; mv31 != nil {
 		ptr32 := new(sealbox.Timestamp)
 		n33, ok := mv31.(json.Number)
-		if !ok || (&(*ptr32)).UnmarshalJSON([]byte(n33)) != nil {
+		if !ok || ptr32.UnmarshalJSON([]byte(n33)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastAccessedDate"})
 		}
 		x.LastAccessedDate = ptr32
@@ -3848,7 +3847,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 	if mv34 := m["DeletedDate"]; mv34 != nil {
 		ptr35 := new(sealbox.Timestamp)
 		n36, ok := mv34.(json.Number)
-		if !ok || (&(*ptr35)).UnmarshalJSON([]byte(n36)) != nil {
+		if !ok || ptr35.UnmarshalJSON([]byte(n36)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletedDate"})
 		}
 		x.DeletedDate = ptr35
@@ -3856,7 +3855,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 	if mv37 := m["NextRotationDate"]; mv37 != nil {
 		ptr38 := new(sealbox.Timestamp)
 		n39, ok := mv37.(json.Number)
-		if !ok || (&(*ptr38)).UnmarshalJSON([]byte(n39)) != nil {
+		if !ok || ptr38.UnmarshalJSON([]byte(n39)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "NextRotationDate"})
 		}
 		x.NextRotationDate = ptr38
@@ -3917,7 +3916,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 	if mv58 := m["CreatedDate"]; mv58 != nil {
 		ptr59 := new(sealbox.Timestamp)
 		n60, ok := mv58.(json.Number)
-		if !ok || (&(*ptr59)).UnmarshalJSON([]byte(n60)) != nil {
+		if !ok || ptr59.UnmarshalJSON([]byte(n60)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
 		}
 		x.CreatedDate = ptr59
@@ -3937,15 +3936,15 @@ func (x *SecretValueEntry) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	{
 		b = append(b, ",\"VersionId\":"...)
-		b = wireAppendString(b, x.VersionId)
+		b = jsonenc.AppendString(b, x.VersionId)
 	}
 	if len(x.SecretBinary) != 0 {
 		b = append(b, ",\"SecretBinary\":"...)
@@ -3956,7 +3955,7 @@ func (x *SecretValueEntry) AppendJSON(b []byte) ([]byte, error) {
 	if x.SecretString != nil {
 		b = append(b, ",\"SecretString\":"...)
 		{
-			b = wireAppendString(b, (*x.SecretString))
+			b = jsonenc.AppendString(b, (*x.SecretString))
 		}
 	}
 	if len(x.VersionStages) != 0 {
@@ -3967,7 +3966,7 @@ func (x *SecretValueEntry) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.VersionStages[i1])
+				b = jsonenc.AppendString(b, x.VersionStages[i1])
 			}
 			b = append(b, ']')
 		}
@@ -4056,7 +4055,7 @@ func (x *SecretValueEntry) bindWire(v any) error {
 	if mv20 := m["CreatedDate"]; mv20 != nil {
 		ptr21 := new(sealbox.Timestamp)
 		n22, ok := mv20.(json.Number)
-		if !ok || (&(*ptr21)).UnmarshalJSON([]byte(n22)) != nil {
+		if !ok || ptr21.UnmarshalJSON([]byte(n22)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
 		}
 		x.CreatedDate = ptr21
@@ -4069,7 +4068,7 @@ func (x *SecretVersionsListEntry) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"VersionId\":"...)
-		b = wireAppendString(b, x.VersionId)
+		b = jsonenc.AppendString(b, x.VersionId)
 	}
 	if len(x.VersionStages) != 0 {
 		b = append(b, ",\"VersionStages\":"...)
@@ -4079,7 +4078,7 @@ func (x *SecretVersionsListEntry) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.VersionStages[i1])
+				b = jsonenc.AppendString(b, x.VersionStages[i1])
 			}
 			b = append(b, ']')
 		}
@@ -4104,7 +4103,7 @@ func (x *SecretVersionsListEntry) AppendJSON(b []byte) ([]byte, error) {
 				if i2 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.KmsKeyIds[i2])
+				b = jsonenc.AppendString(b, x.KmsKeyIds[i2])
 			}
 			b = append(b, ']')
 		}
@@ -4153,7 +4152,7 @@ func (x *SecretVersionsListEntry) bindWire(v any) error {
 	if mv9 := m["LastAccessedDate"]; mv9 != nil {
 		ptr10 := new(sealbox.Timestamp)
 		n11, ok := mv9.(json.Number)
-		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+		if !ok || ptr10.UnmarshalJSON([]byte(n11)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastAccessedDate"})
 		}
 		x.LastAccessedDate = ptr10
@@ -4161,7 +4160,7 @@ func (x *SecretVersionsListEntry) bindWire(v any) error {
 	if mv12 := m["CreatedDate"]; mv12 != nil {
 		ptr13 := new(sealbox.Timestamp)
 		n14, ok := mv12.(json.Number)
-		if !ok || (&(*ptr13)).UnmarshalJSON([]byte(n14)) != nil {
+		if !ok || ptr13.UnmarshalJSON([]byte(n14)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
 		}
 		x.CreatedDate = ptr13
@@ -4192,7 +4191,7 @@ func (x *StopReplicationToReplicaRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4225,7 +4224,7 @@ func (x *StopReplicationToReplicaResponse) AppendJSON(b []byte) ([]byte, error) 
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4258,11 +4257,11 @@ func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"Key\":"...)
-		b = wireAppendString(b, x.Key)
+		b = jsonenc.AppendString(b, x.Key)
 	}
 	{
 		b = append(b, ",\"Value\":"...)
-		b = wireAppendString(b, x.Value)
+		b = jsonenc.AppendString(b, x.Value)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4303,7 +4302,7 @@ func (x *TagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
@@ -4367,7 +4366,7 @@ func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if len(x.TagKeys) != 0 {
 		b = append(b, ",\"TagKeys\":"...)
@@ -4377,7 +4376,7 @@ func (x *UntagResourceRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.TagKeys[i1])
+				b = jsonenc.AppendString(b, x.TagKeys[i1])
 			}
 			b = append(b, ']')
 		}
@@ -4431,22 +4430,22 @@ func (x *UpdateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if x.ClientRequestToken != "" {
 		b = append(b, ",\"ClientRequestToken\":"...)
-		b = wireAppendString(b, x.ClientRequestToken)
+		b = jsonenc.AppendString(b, x.ClientRequestToken)
 	}
 	if x.Description != nil {
 		b = append(b, ",\"Description\":"...)
 		{
-			b = wireAppendString(b, (*x.Description))
+			b = jsonenc.AppendString(b, (*x.Description))
 		}
 	}
 	if x.KmsKeyId != nil {
 		b = append(b, ",\"KmsKeyId\":"...)
 		{
-			b = wireAppendString(b, (*x.KmsKeyId))
+			b = jsonenc.AppendString(b, (*x.KmsKeyId))
 		}
 	}
 	if len(x.SecretBinary) != 0 {
@@ -4458,12 +4457,12 @@ func (x *UpdateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	if x.SecretString != nil {
 		b = append(b, ",\"SecretString\":"...)
 		{
-			b = wireAppendString(b, (*x.SecretString))
+			b = jsonenc.AppendString(b, (*x.SecretString))
 		}
 	}
 	if x.Type != "" {
 		b = append(b, ",\"Type\":"...)
-		b = wireAppendString(b, x.Type)
+		b = jsonenc.AppendString(b, x.Type)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4548,15 +4547,15 @@ func (x *UpdateSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if x.VersionId != "" {
 		b = append(b, ",\"VersionId\":"...)
-		b = wireAppendString(b, x.VersionId)
+		b = jsonenc.AppendString(b, x.VersionId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4603,19 +4602,19 @@ func (x *UpdateSecretVersionStageRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if x.VersionStage != "" {
 		b = append(b, ",\"VersionStage\":"...)
-		b = wireAppendString(b, x.VersionStage)
+		b = jsonenc.AppendString(b, x.VersionStage)
 	}
 	if x.RemoveFromVersionId != "" {
 		b = append(b, ",\"RemoveFromVersionId\":"...)
-		b = wireAppendString(b, x.RemoveFromVersionId)
+		b = jsonenc.AppendString(b, x.RemoveFromVersionId)
 	}
 	if x.MoveToVersionId != "" {
 		b = append(b, ",\"MoveToVersionId\":"...)
-		b = wireAppendString(b, x.MoveToVersionId)
+		b = jsonenc.AppendString(b, x.MoveToVersionId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4669,11 +4668,11 @@ func (x *UpdateSecretVersionStageResponse) AppendJSON(b []byte) ([]byte, error) 
 	start := len(b)
 	{
 		b = append(b, ",\"ARN\":"...)
-		b = wireAppendString(b, x.ARN)
+		b = jsonenc.AppendString(b, x.ARN)
 	}
 	{
 		b = append(b, ",\"Name\":"...)
-		b = wireAppendString(b, x.Name)
+		b = jsonenc.AppendString(b, x.Name)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4713,11 +4712,11 @@ func (x *ValidateResourcePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SecretId != "" {
 		b = append(b, ",\"SecretId\":"...)
-		b = wireAppendString(b, x.SecretId)
+		b = jsonenc.AppendString(b, x.SecretId)
 	}
 	if x.ResourcePolicy != "" {
 		b = append(b, ",\"ResourcePolicy\":"...)
-		b = wireAppendString(b, x.ResourcePolicy)
+		b = jsonenc.AppendString(b, x.ResourcePolicy)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4824,11 +4823,11 @@ func (x *ValidationErrorsEntry) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.CheckName != "" {
 		b = append(b, ",\"CheckName\":"...)
-		b = wireAppendString(b, x.CheckName)
+		b = jsonenc.AppendString(b, x.CheckName)
 	}
 	if x.ErrorMessage != "" {
 		b = append(b, ",\"ErrorMessage\":"...)
-		b = wireAppendString(b, x.ErrorMessage)
+		b = jsonenc.AppendString(b, x.ErrorMessage)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4909,90 +4908,6 @@ func wireWrap(err error, segs ...wireSeg) error {
 	e := err.(*wireBindError)
 	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
 	return e
-}
-
-// wireSafe marks the bytes a JSON string holds as they are: ASCII but
-// for the controls, the quote, the backslash and HTML's <, > and &
-// (encoding/json's htmlSafeSet).
-var wireSafe = func() (safe [256]bool) {
-	for b := 0x20; b < utf8.RuneSelf; b++ {
-		safe[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
-	}
-	return safe
-}()
-
-// wireAppendString is encoding/json's appendString with HTML escaping.
-func wireAppendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if wireSafe[s[i]] {
-			i++
-			continue
-		}
-		if b := s[i]; b < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-// wireAppendFloat is encoding/json's float64 encoder.
-func wireAppendFloat(b []byte, f float64) ([]byte, error) {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
-	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// e-09 to e-9
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b, nil
 }
 
 // wireAppendBytes is encoding/json's []byte: standard base64, quoted.

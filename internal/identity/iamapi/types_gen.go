@@ -5,13 +5,12 @@ package iamapi
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"math"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/jsonenc"
 )
 
 // Empty is the output of an operation whose model has none.
@@ -754,19 +753,19 @@ func (x *AccessKey) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	{
 		b = append(b, ",\"AccessKeyId\":"...)
-		b = wireAppendString(b, x.AccessKeyId)
+		b = jsonenc.AppendString(b, x.AccessKeyId)
 	}
 	{
 		b = append(b, ",\"Status\":"...)
-		b = wireAppendString(b, x.Status)
+		b = jsonenc.AppendString(b, x.Status)
 	}
 	{
 		b = append(b, ",\"SecretAccessKey\":"...)
-		b = wireAppendString(b, x.SecretAccessKey)
+		b = jsonenc.AppendString(b, x.SecretAccessKey)
 	}
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
@@ -821,7 +820,7 @@ func (x *AccessKey) bindWire(v any) error {
 	if mv9 := m["CreateDate"]; mv9 != nil {
 		ptr10 := new(sealbox.Timestamp)
 		n11, ok := mv9.(json.Number)
-		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+		if !ok || ptr10.UnmarshalJSON([]byte(n11)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
 		}
 		x.CreateDate = ptr10
@@ -840,11 +839,11 @@ func (x *AccessKeyLastUsed) AppendJSON(b []byte) ([]byte, error) {
 	}
 	{
 		b = append(b, ",\"ServiceName\":"...)
-		b = wireAppendString(b, x.ServiceName)
+		b = jsonenc.AppendString(b, x.ServiceName)
 	}
 	{
 		b = append(b, ",\"Region\":"...)
-		b = wireAppendString(b, x.Region)
+		b = jsonenc.AppendString(b, x.Region)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -865,7 +864,7 @@ func (x *AccessKeyLastUsed) bindWire(v any) error {
 	if mv1 := m["LastUsedDate"]; mv1 != nil {
 		ptr2 := new(sealbox.Timestamp)
 		n3, ok := mv1.(json.Number)
-		if !ok || (&(*ptr2)).UnmarshalJSON([]byte(n3)) != nil {
+		if !ok || ptr2.UnmarshalJSON([]byte(n3)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastUsedDate"})
 		}
 		x.LastUsedDate = ptr2
@@ -892,15 +891,15 @@ func (x *AccessKeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	{
 		b = append(b, ",\"AccessKeyId\":"...)
-		b = wireAppendString(b, x.AccessKeyId)
+		b = jsonenc.AppendString(b, x.AccessKeyId)
 	}
 	{
 		b = append(b, ",\"Status\":"...)
-		b = wireAppendString(b, x.Status)
+		b = jsonenc.AppendString(b, x.Status)
 	}
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
@@ -948,7 +947,7 @@ func (x *AccessKeyMetadata) bindWire(v any) error {
 	if mv7 := m["CreateDate"]; mv7 != nil {
 		ptr8 := new(sealbox.Timestamp)
 		n9, ok := mv7.(json.Number)
-		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+		if !ok || ptr8.UnmarshalJSON([]byte(n9)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
 		}
 		x.CreateDate = ptr8
@@ -961,11 +960,11 @@ func (x *AddUserToGroupRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
-		b = wireAppendString(b, x.GroupName)
+		b = jsonenc.AppendString(b, x.GroupName)
 	}
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1005,11 +1004,11 @@ func (x *AttachGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
-		b = wireAppendString(b, x.GroupName)
+		b = jsonenc.AppendString(b, x.GroupName)
 	}
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
-		b = wireAppendString(b, x.PolicyArn)
+		b = jsonenc.AppendString(b, x.PolicyArn)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1049,11 +1048,11 @@ func (x *AttachRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
-		b = wireAppendString(b, x.PolicyArn)
+		b = jsonenc.AppendString(b, x.PolicyArn)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1093,11 +1092,11 @@ func (x *AttachUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
-		b = wireAppendString(b, x.PolicyArn)
+		b = jsonenc.AppendString(b, x.PolicyArn)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1137,11 +1136,11 @@ func (x *AttachedPermissionsBoundary) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"PermissionsBoundaryType\":"...)
-		b = wireAppendString(b, x.PermissionsBoundaryType)
+		b = jsonenc.AppendString(b, x.PermissionsBoundaryType)
 	}
 	{
 		b = append(b, ",\"PermissionsBoundaryArn\":"...)
-		b = wireAppendString(b, x.PermissionsBoundaryArn)
+		b = jsonenc.AppendString(b, x.PermissionsBoundaryArn)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1181,11 +1180,11 @@ func (x *AttachedPolicy) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"PolicyName\":"...)
-		b = wireAppendString(b, x.PolicyName)
+		b = jsonenc.AppendString(b, x.PolicyName)
 	}
 	{
 		b = append(b, ",\"PolicyArn\":"...)
-		b = wireAppendString(b, x.PolicyArn)
+		b = jsonenc.AppendString(b, x.PolicyArn)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1225,7 +1224,7 @@ func (x *ContextEntry) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.ContextKeyName != "" {
 		b = append(b, ",\"ContextKeyName\":"...)
-		b = wireAppendString(b, x.ContextKeyName)
+		b = jsonenc.AppendString(b, x.ContextKeyName)
 	}
 	if len(x.ContextKeyValues) != 0 {
 		b = append(b, ",\"ContextKeyValues\":"...)
@@ -1235,14 +1234,14 @@ func (x *ContextEntry) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.ContextKeyValues[i1])
+				b = jsonenc.AppendString(b, x.ContextKeyValues[i1])
 			}
 			b = append(b, ']')
 		}
 	}
 	if x.ContextKeyType != "" {
 		b = append(b, ",\"ContextKeyType\":"...)
-		b = wireAppendString(b, x.ContextKeyType)
+		b = jsonenc.AppendString(b, x.ContextKeyType)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1300,7 +1299,7 @@ func (x *CreateAccessKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1360,7 +1359,7 @@ func (x *CreateAccessKeyResponse) bindWire(v any) error {
 	}
 	if mv1 := m["AccessKey"]; mv1 != nil {
 		ptr2 := new(AccessKey)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "AccessKey"})
 		}
 		x.AccessKey = ptr2
@@ -1373,11 +1372,11 @@ func (x *CreateGroupRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Path != "" {
 		b = append(b, ",\"Path\":"...)
-		b = wireAppendString(b, x.Path)
+		b = jsonenc.AppendString(b, x.Path)
 	}
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
-		b = wireAppendString(b, x.GroupName)
+		b = jsonenc.AppendString(b, x.GroupName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -1444,7 +1443,7 @@ func (x *CreateGroupResponse) bindWire(v any) error {
 	}
 	if mv1 := m["Group"]; mv1 != nil {
 		ptr2 := new(Group)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "Group"})
 		}
 		x.Group = ptr2
@@ -1458,19 +1457,19 @@ func (x *CreatePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.PolicyName != "" {
 		b = append(b, ",\"PolicyName\":"...)
-		b = wireAppendString(b, x.PolicyName)
+		b = jsonenc.AppendString(b, x.PolicyName)
 	}
 	if x.Path != "" {
 		b = append(b, ",\"Path\":"...)
-		b = wireAppendString(b, x.Path)
+		b = jsonenc.AppendString(b, x.Path)
 	}
 	if x.PolicyDocument != "" {
 		b = append(b, ",\"PolicyDocument\":"...)
-		b = wireAppendString(b, x.PolicyDocument)
+		b = jsonenc.AppendString(b, x.PolicyDocument)
 	}
 	if x.Description != "" {
 		b = append(b, ",\"Description\":"...)
-		b = wireAppendString(b, x.Description)
+		b = jsonenc.AppendString(b, x.Description)
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
@@ -1582,7 +1581,7 @@ func (x *CreatePolicyResponse) bindWire(v any) error {
 	}
 	if mv1 := m["Policy"]; mv1 != nil {
 		ptr2 := new(Policy)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "Policy"})
 		}
 		x.Policy = ptr2
@@ -1595,11 +1594,11 @@ func (x *CreatePolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
-		b = wireAppendString(b, x.PolicyArn)
+		b = jsonenc.AppendString(b, x.PolicyArn)
 	}
 	if x.PolicyDocument != "" {
 		b = append(b, ",\"PolicyDocument\":"...)
-		b = wireAppendString(b, x.PolicyDocument)
+		b = jsonenc.AppendString(b, x.PolicyDocument)
 	}
 	if x.SetAsDefault {
 		b = append(b, ",\"SetAsDefault\":"...)
@@ -1677,7 +1676,7 @@ func (x *CreatePolicyVersionResponse) bindWire(v any) error {
 	}
 	if mv1 := m["PolicyVersion"]; mv1 != nil {
 		ptr2 := new(PolicyVersion)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "PolicyVersion"})
 		}
 		x.PolicyVersion = ptr2
@@ -1691,19 +1690,19 @@ func (x *CreateRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Path != "" {
 		b = append(b, ",\"Path\":"...)
-		b = wireAppendString(b, x.Path)
+		b = jsonenc.AppendString(b, x.Path)
 	}
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	if x.AssumeRolePolicyDocument != "" {
 		b = append(b, ",\"AssumeRolePolicyDocument\":"...)
-		b = wireAppendString(b, x.AssumeRolePolicyDocument)
+		b = jsonenc.AppendString(b, x.AssumeRolePolicyDocument)
 	}
 	if x.Description != "" {
 		b = append(b, ",\"Description\":"...)
-		b = wireAppendString(b, x.Description)
+		b = jsonenc.AppendString(b, x.Description)
 	}
 	if x.MaxSessionDuration != 0 {
 		b = append(b, ",\"MaxSessionDuration\":"...)
@@ -1711,7 +1710,7 @@ func (x *CreateRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.PermissionsBoundary != "" {
 		b = append(b, ",\"PermissionsBoundary\":"...)
-		b = wireAppendString(b, x.PermissionsBoundary)
+		b = jsonenc.AppendString(b, x.PermissionsBoundary)
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
@@ -1841,7 +1840,7 @@ func (x *CreateRoleResponse) bindWire(v any) error {
 	}
 	if mv1 := m["Role"]; mv1 != nil {
 		ptr2 := new(Role)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "Role"})
 		}
 		x.Role = ptr2
@@ -1855,15 +1854,15 @@ func (x *CreateUserRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Path != "" {
 		b = append(b, ",\"Path\":"...)
-		b = wireAppendString(b, x.Path)
+		b = jsonenc.AppendString(b, x.Path)
 	}
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if x.PermissionsBoundary != "" {
 		b = append(b, ",\"PermissionsBoundary\":"...)
-		b = wireAppendString(b, x.PermissionsBoundary)
+		b = jsonenc.AppendString(b, x.PermissionsBoundary)
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
@@ -1968,7 +1967,7 @@ func (x *CreateUserResponse) bindWire(v any) error {
 	}
 	if mv1 := m["User"]; mv1 != nil {
 		ptr2 := new(User)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "User"})
 		}
 		x.User = ptr2
@@ -1981,11 +1980,11 @@ func (x *DeleteAccessKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if x.AccessKeyId != "" {
 		b = append(b, ",\"AccessKeyId\":"...)
-		b = wireAppendString(b, x.AccessKeyId)
+		b = jsonenc.AppendString(b, x.AccessKeyId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2025,11 +2024,11 @@ func (x *DeleteGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
-		b = wireAppendString(b, x.GroupName)
+		b = jsonenc.AppendString(b, x.GroupName)
 	}
 	if x.PolicyName != "" {
 		b = append(b, ",\"PolicyName\":"...)
-		b = wireAppendString(b, x.PolicyName)
+		b = jsonenc.AppendString(b, x.PolicyName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2069,7 +2068,7 @@ func (x *DeleteGroupRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
-		b = wireAppendString(b, x.GroupName)
+		b = jsonenc.AppendString(b, x.GroupName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2102,7 +2101,7 @@ func (x *DeletePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
-		b = wireAppendString(b, x.PolicyArn)
+		b = jsonenc.AppendString(b, x.PolicyArn)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2135,11 +2134,11 @@ func (x *DeletePolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
-		b = wireAppendString(b, x.PolicyArn)
+		b = jsonenc.AppendString(b, x.PolicyArn)
 	}
 	if x.VersionId != "" {
 		b = append(b, ",\"VersionId\":"...)
-		b = wireAppendString(b, x.VersionId)
+		b = jsonenc.AppendString(b, x.VersionId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2179,7 +2178,7 @@ func (x *DeleteRolePermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, err
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2214,11 +2213,11 @@ func (x *DeleteRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	if x.PolicyName != "" {
 		b = append(b, ",\"PolicyName\":"...)
-		b = wireAppendString(b, x.PolicyName)
+		b = jsonenc.AppendString(b, x.PolicyName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2258,7 +2257,7 @@ func (x *DeleteRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2291,7 +2290,7 @@ func (x *DeleteUserPermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, err
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2326,11 +2325,11 @@ func (x *DeleteUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if x.PolicyName != "" {
 		b = append(b, ",\"PolicyName\":"...)
-		b = wireAppendString(b, x.PolicyName)
+		b = jsonenc.AppendString(b, x.PolicyName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2370,7 +2369,7 @@ func (x *DeleteUserRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2403,11 +2402,11 @@ func (x *DetachGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
-		b = wireAppendString(b, x.GroupName)
+		b = jsonenc.AppendString(b, x.GroupName)
 	}
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
-		b = wireAppendString(b, x.PolicyArn)
+		b = jsonenc.AppendString(b, x.PolicyArn)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2447,11 +2446,11 @@ func (x *DetachRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
-		b = wireAppendString(b, x.PolicyArn)
+		b = jsonenc.AppendString(b, x.PolicyArn)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2491,11 +2490,11 @@ func (x *DetachUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
-		b = wireAppendString(b, x.PolicyArn)
+		b = jsonenc.AppendString(b, x.PolicyArn)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2536,15 +2535,15 @@ func (x *EvaluationResult) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"EvalActionName\":"...)
-		b = wireAppendString(b, x.EvalActionName)
+		b = jsonenc.AppendString(b, x.EvalActionName)
 	}
 	if x.EvalResourceName != "" {
 		b = append(b, ",\"EvalResourceName\":"...)
-		b = wireAppendString(b, x.EvalResourceName)
+		b = jsonenc.AppendString(b, x.EvalResourceName)
 	}
 	{
 		b = append(b, ",\"EvalDecision\":"...)
-		b = wireAppendString(b, x.EvalDecision)
+		b = jsonenc.AppendString(b, x.EvalDecision)
 	}
 	if len(x.MatchedStatements) != 0 {
 		b = append(b, ",\"MatchedStatements\":"...)
@@ -2569,7 +2568,7 @@ func (x *EvaluationResult) AppendJSON(b []byte) ([]byte, error) {
 				if i2 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.MissingContextValues[i2])
+				b = jsonenc.AppendString(b, x.MissingContextValues[i2])
 			}
 			b = append(b, ']')
 		}
@@ -2603,10 +2602,10 @@ func (x *EvaluationResult) AppendJSON(b []byte) ([]byte, error) {
 				if e5 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k4)
+				b = jsonenc.AppendString(b, k4)
 				b = append(b, ':')
 				v6 := x.EvalDecisionDetails[k4]
-				b = wireAppendString(b, v6)
+				b = jsonenc.AppendString(b, v6)
 			}
 			b = append(b, '}')
 		}
@@ -2699,14 +2698,14 @@ func (x *EvaluationResult) bindWire(v any) error {
 	}
 	if mv18 := m["OrganizationsDecisionDetail"]; mv18 != nil {
 		ptr19 := new(OrganizationsDecisionDetail)
-		if err := (&(*ptr19)).bindWire(mv18); err != nil {
+		if err := ptr19.bindWire(mv18); err != nil {
 			return wireWrap(err, wireSeg{name: "OrganizationsDecisionDetail"})
 		}
 		x.OrganizationsDecisionDetail = ptr19
 	}
 	if mv20 := m["PermissionsBoundaryDecisionDetail"]; mv20 != nil {
 		ptr21 := new(PermissionsBoundaryDecisionDetail)
-		if err := (&(*ptr21)).bindWire(mv20); err != nil {
+		if err := ptr21.bindWire(mv20); err != nil {
 			return wireWrap(err, wireSeg{name: "PermissionsBoundaryDecisionDetail"})
 		}
 		x.PermissionsBoundaryDecisionDetail = ptr21
@@ -2754,7 +2753,7 @@ func (x *GetAccessKeyLastUsedRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.AccessKeyId != "" {
 		b = append(b, ",\"AccessKeyId\":"...)
-		b = wireAppendString(b, x.AccessKeyId)
+		b = jsonenc.AppendString(b, x.AccessKeyId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2788,7 +2787,7 @@ func (x *GetAccessKeyLastUsedResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	{
 		b = append(b, ",\"AccessKeyLastUsed\":"...)
@@ -2825,7 +2824,7 @@ func (x *GetAccessKeyLastUsedResponse) bindWire(v any) error {
 	}
 	if mv3 := m["AccessKeyLastUsed"]; mv3 != nil {
 		ptr4 := new(AccessKeyLastUsed)
-		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+		if err := ptr4.bindWire(mv3); err != nil {
 			return wireWrap(err, wireSeg{name: "AccessKeyLastUsed"})
 		}
 		x.AccessKeyLastUsed = ptr4
@@ -2838,11 +2837,11 @@ func (x *GetGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
-		b = wireAppendString(b, x.GroupName)
+		b = jsonenc.AppendString(b, x.GroupName)
 	}
 	if x.PolicyName != "" {
 		b = append(b, ",\"PolicyName\":"...)
-		b = wireAppendString(b, x.PolicyName)
+		b = jsonenc.AppendString(b, x.PolicyName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2882,15 +2881,15 @@ func (x *GetGroupPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"GroupName\":"...)
-		b = wireAppendString(b, x.GroupName)
+		b = jsonenc.AppendString(b, x.GroupName)
 	}
 	{
 		b = append(b, ",\"PolicyName\":"...)
-		b = wireAppendString(b, x.PolicyName)
+		b = jsonenc.AppendString(b, x.PolicyName)
 	}
 	{
 		b = append(b, ",\"PolicyDocument\":"...)
-		b = wireAppendString(b, x.PolicyDocument)
+		b = jsonenc.AppendString(b, x.PolicyDocument)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -2937,11 +2936,11 @@ func (x *GetGroupRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
-		b = wireAppendString(b, x.GroupName)
+		b = jsonenc.AppendString(b, x.GroupName)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -3028,7 +3027,7 @@ func (x *GetGroupResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3048,7 +3047,7 @@ func (x *GetGroupResponse) bindWire(v any) error {
 	}
 	if mv1 := m["Group"]; mv1 != nil {
 		ptr2 := new(Group)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "Group"})
 		}
 		x.Group = ptr2
@@ -3091,7 +3090,7 @@ func (x *GetPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
-		b = wireAppendString(b, x.PolicyArn)
+		b = jsonenc.AppendString(b, x.PolicyArn)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3151,7 +3150,7 @@ func (x *GetPolicyResponse) bindWire(v any) error {
 	}
 	if mv1 := m["Policy"]; mv1 != nil {
 		ptr2 := new(Policy)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "Policy"})
 		}
 		x.Policy = ptr2
@@ -3164,11 +3163,11 @@ func (x *GetPolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
-		b = wireAppendString(b, x.PolicyArn)
+		b = jsonenc.AppendString(b, x.PolicyArn)
 	}
 	if x.VersionId != "" {
 		b = append(b, ",\"VersionId\":"...)
-		b = wireAppendString(b, x.VersionId)
+		b = jsonenc.AppendString(b, x.VersionId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3235,7 +3234,7 @@ func (x *GetPolicyVersionResponse) bindWire(v any) error {
 	}
 	if mv1 := m["PolicyVersion"]; mv1 != nil {
 		ptr2 := new(PolicyVersion)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "PolicyVersion"})
 		}
 		x.PolicyVersion = ptr2
@@ -3248,11 +3247,11 @@ func (x *GetRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	if x.PolicyName != "" {
 		b = append(b, ",\"PolicyName\":"...)
-		b = wireAppendString(b, x.PolicyName)
+		b = jsonenc.AppendString(b, x.PolicyName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3292,15 +3291,15 @@ func (x *GetRolePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	{
 		b = append(b, ",\"PolicyName\":"...)
-		b = wireAppendString(b, x.PolicyName)
+		b = jsonenc.AppendString(b, x.PolicyName)
 	}
 	{
 		b = append(b, ",\"PolicyDocument\":"...)
-		b = wireAppendString(b, x.PolicyDocument)
+		b = jsonenc.AppendString(b, x.PolicyDocument)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3347,7 +3346,7 @@ func (x *GetRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3407,7 +3406,7 @@ func (x *GetRoleResponse) bindWire(v any) error {
 	}
 	if mv1 := m["Role"]; mv1 != nil {
 		ptr2 := new(Role)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "Role"})
 		}
 		x.Role = ptr2
@@ -3420,11 +3419,11 @@ func (x *GetUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if x.PolicyName != "" {
 		b = append(b, ",\"PolicyName\":"...)
-		b = wireAppendString(b, x.PolicyName)
+		b = jsonenc.AppendString(b, x.PolicyName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3464,15 +3463,15 @@ func (x *GetUserPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	{
 		b = append(b, ",\"PolicyName\":"...)
-		b = wireAppendString(b, x.PolicyName)
+		b = jsonenc.AppendString(b, x.PolicyName)
 	}
 	{
 		b = append(b, ",\"PolicyDocument\":"...)
-		b = wireAppendString(b, x.PolicyDocument)
+		b = jsonenc.AppendString(b, x.PolicyDocument)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3519,7 +3518,7 @@ func (x *GetUserRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3579,7 +3578,7 @@ func (x *GetUserResponse) bindWire(v any) error {
 	}
 	if mv1 := m["User"]; mv1 != nil {
 		ptr2 := new(User)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "User"})
 		}
 		x.User = ptr2
@@ -3592,19 +3591,19 @@ func (x *Group) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"Path\":"...)
-		b = wireAppendString(b, x.Path)
+		b = jsonenc.AppendString(b, x.Path)
 	}
 	{
 		b = append(b, ",\"GroupName\":"...)
-		b = wireAppendString(b, x.GroupName)
+		b = jsonenc.AppendString(b, x.GroupName)
 	}
 	{
 		b = append(b, ",\"GroupId\":"...)
-		b = wireAppendString(b, x.GroupId)
+		b = jsonenc.AppendString(b, x.GroupId)
 	}
 	{
 		b = append(b, ",\"Arn\":"...)
-		b = wireAppendString(b, x.Arn)
+		b = jsonenc.AppendString(b, x.Arn)
 	}
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
@@ -3659,7 +3658,7 @@ func (x *Group) bindWire(v any) error {
 	if mv9 := m["CreateDate"]; mv9 != nil {
 		ptr10 := new(sealbox.Timestamp)
 		n11, ok := mv9.(json.Number)
-		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+		if !ok || ptr10.UnmarshalJSON([]byte(n11)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
 		}
 		x.CreateDate = ptr10
@@ -3672,11 +3671,11 @@ func (x *ListAccessKeysRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -3753,7 +3752,7 @@ func (x *ListAccessKeysResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3809,15 +3808,15 @@ func (x *ListAttachedGroupPoliciesRequest) AppendJSON(b []byte) ([]byte, error) 
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
-		b = wireAppendString(b, x.GroupName)
+		b = jsonenc.AppendString(b, x.GroupName)
 	}
 	if x.PathPrefix != "" {
 		b = append(b, ",\"PathPrefix\":"...)
-		b = wireAppendString(b, x.PathPrefix)
+		b = jsonenc.AppendString(b, x.PathPrefix)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -3901,7 +3900,7 @@ func (x *ListAttachedGroupPoliciesResponse) AppendJSON(b []byte) ([]byte, error)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -3957,15 +3956,15 @@ func (x *ListAttachedRolePoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	if x.PathPrefix != "" {
 		b = append(b, ",\"PathPrefix\":"...)
-		b = wireAppendString(b, x.PathPrefix)
+		b = jsonenc.AppendString(b, x.PathPrefix)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -4049,7 +4048,7 @@ func (x *ListAttachedRolePoliciesResponse) AppendJSON(b []byte) ([]byte, error) 
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4105,15 +4104,15 @@ func (x *ListAttachedUserPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if x.PathPrefix != "" {
 		b = append(b, ",\"PathPrefix\":"...)
-		b = wireAppendString(b, x.PathPrefix)
+		b = jsonenc.AppendString(b, x.PathPrefix)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -4197,7 +4196,7 @@ func (x *ListAttachedUserPoliciesResponse) AppendJSON(b []byte) ([]byte, error) 
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4253,23 +4252,23 @@ func (x *ListEntitiesForPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
-		b = wireAppendString(b, x.PolicyArn)
+		b = jsonenc.AppendString(b, x.PolicyArn)
 	}
 	if x.EntityFilter != "" {
 		b = append(b, ",\"EntityFilter\":"...)
-		b = wireAppendString(b, x.EntityFilter)
+		b = jsonenc.AppendString(b, x.EntityFilter)
 	}
 	if x.PathPrefix != "" {
 		b = append(b, ",\"PathPrefix\":"...)
-		b = wireAppendString(b, x.PathPrefix)
+		b = jsonenc.AppendString(b, x.PathPrefix)
 	}
 	if x.PolicyUsageFilter != "" {
 		b = append(b, ",\"PolicyUsageFilter\":"...)
-		b = wireAppendString(b, x.PolicyUsageFilter)
+		b = jsonenc.AppendString(b, x.PolicyUsageFilter)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -4401,7 +4400,7 @@ func (x *ListEntitiesForPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4489,11 +4488,11 @@ func (x *ListGroupPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
-		b = wireAppendString(b, x.GroupName)
+		b = jsonenc.AppendString(b, x.GroupName)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -4556,7 +4555,7 @@ func (x *ListGroupPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.PolicyNames[i1])
+				b = jsonenc.AppendString(b, x.PolicyNames[i1])
 			}
 			b = append(b, ']')
 		}
@@ -4567,7 +4566,7 @@ func (x *ListGroupPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4625,11 +4624,11 @@ func (x *ListGroupsForUserRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -4706,7 +4705,7 @@ func (x *ListGroupsForUserResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4762,11 +4761,11 @@ func (x *ListGroupsRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.PathPrefix != "" {
 		b = append(b, ",\"PathPrefix\":"...)
-		b = wireAppendString(b, x.PathPrefix)
+		b = jsonenc.AppendString(b, x.PathPrefix)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -4843,7 +4842,7 @@ func (x *ListGroupsResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -4899,7 +4898,7 @@ func (x *ListPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Scope != "" {
 		b = append(b, ",\"Scope\":"...)
-		b = wireAppendString(b, x.Scope)
+		b = jsonenc.AppendString(b, x.Scope)
 	}
 	if x.OnlyAttached {
 		b = append(b, ",\"OnlyAttached\":"...)
@@ -4907,15 +4906,15 @@ func (x *ListPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.PathPrefix != "" {
 		b = append(b, ",\"PathPrefix\":"...)
-		b = wireAppendString(b, x.PathPrefix)
+		b = jsonenc.AppendString(b, x.PathPrefix)
 	}
 	if x.PolicyUsageFilter != "" {
 		b = append(b, ",\"PolicyUsageFilter\":"...)
-		b = wireAppendString(b, x.PolicyUsageFilter)
+		b = jsonenc.AppendString(b, x.PolicyUsageFilter)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -5013,7 +5012,7 @@ func (x *ListPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -5069,11 +5068,11 @@ func (x *ListPolicyVersionsRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
-		b = wireAppendString(b, x.PolicyArn)
+		b = jsonenc.AppendString(b, x.PolicyArn)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -5150,7 +5149,7 @@ func (x *ListPolicyVersionsResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -5206,11 +5205,11 @@ func (x *ListRolePoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -5273,7 +5272,7 @@ func (x *ListRolePoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.PolicyNames[i1])
+				b = jsonenc.AppendString(b, x.PolicyNames[i1])
 			}
 			b = append(b, ']')
 		}
@@ -5284,7 +5283,7 @@ func (x *ListRolePoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -5342,11 +5341,11 @@ func (x *ListRoleTagsRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -5423,7 +5422,7 @@ func (x *ListRoleTagsResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -5479,11 +5478,11 @@ func (x *ListRolesRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.PathPrefix != "" {
 		b = append(b, ",\"PathPrefix\":"...)
-		b = wireAppendString(b, x.PathPrefix)
+		b = jsonenc.AppendString(b, x.PathPrefix)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -5560,7 +5559,7 @@ func (x *ListRolesResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -5616,11 +5615,11 @@ func (x *ListUserPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -5683,7 +5682,7 @@ func (x *ListUserPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.PolicyNames[i1])
+				b = jsonenc.AppendString(b, x.PolicyNames[i1])
 			}
 			b = append(b, ']')
 		}
@@ -5694,7 +5693,7 @@ func (x *ListUserPoliciesResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -5752,11 +5751,11 @@ func (x *ListUserTagsRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -5833,7 +5832,7 @@ func (x *ListUserTagsResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -5889,11 +5888,11 @@ func (x *ListUsersRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.PathPrefix != "" {
 		b = append(b, ",\"PathPrefix\":"...)
-		b = wireAppendString(b, x.PathPrefix)
+		b = jsonenc.AppendString(b, x.PathPrefix)
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -5970,7 +5969,7 @@ func (x *ListUsersResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -6093,23 +6092,23 @@ func (x *Policy) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"PolicyName\":"...)
-		b = wireAppendString(b, x.PolicyName)
+		b = jsonenc.AppendString(b, x.PolicyName)
 	}
 	{
 		b = append(b, ",\"PolicyId\":"...)
-		b = wireAppendString(b, x.PolicyId)
+		b = jsonenc.AppendString(b, x.PolicyId)
 	}
 	{
 		b = append(b, ",\"Arn\":"...)
-		b = wireAppendString(b, x.Arn)
+		b = jsonenc.AppendString(b, x.Arn)
 	}
 	{
 		b = append(b, ",\"Path\":"...)
-		b = wireAppendString(b, x.Path)
+		b = jsonenc.AppendString(b, x.Path)
 	}
 	{
 		b = append(b, ",\"DefaultVersionId\":"...)
-		b = wireAppendString(b, x.DefaultVersionId)
+		b = jsonenc.AppendString(b, x.DefaultVersionId)
 	}
 	{
 		b = append(b, ",\"AttachmentCount\":"...)
@@ -6125,7 +6124,7 @@ func (x *Policy) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Description != "" {
 		b = append(b, ",\"Description\":"...)
-		b = wireAppendString(b, x.Description)
+		b = jsonenc.AppendString(b, x.Description)
 	}
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
@@ -6244,7 +6243,7 @@ func (x *Policy) bindWire(v any) error {
 	if mv23 := m["CreateDate"]; mv23 != nil {
 		ptr24 := new(sealbox.Timestamp)
 		n25, ok := mv23.(json.Number)
-		if !ok || (&(*ptr24)).UnmarshalJSON([]byte(n25)) != nil {
+		if !ok || ptr24.UnmarshalJSON([]byte(n25)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
 		}
 		x.CreateDate = ptr24
@@ -6252,7 +6251,7 @@ func (x *Policy) bindWire(v any) error {
 	if mv26 := m["UpdateDate"]; mv26 != nil {
 		ptr27 := new(sealbox.Timestamp)
 		n28, ok := mv26.(json.Number)
-		if !ok || (&(*ptr27)).UnmarshalJSON([]byte(n28)) != nil {
+		if !ok || ptr27.UnmarshalJSON([]byte(n28)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "UpdateDate"})
 		}
 		x.UpdateDate = ptr27
@@ -6281,11 +6280,11 @@ func (x *PolicyGroup) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"GroupName\":"...)
-		b = wireAppendString(b, x.GroupName)
+		b = jsonenc.AppendString(b, x.GroupName)
 	}
 	{
 		b = append(b, ",\"GroupId\":"...)
-		b = wireAppendString(b, x.GroupId)
+		b = jsonenc.AppendString(b, x.GroupId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -6325,11 +6324,11 @@ func (x *PolicyRole) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	{
 		b = append(b, ",\"RoleId\":"...)
-		b = wireAppendString(b, x.RoleId)
+		b = jsonenc.AppendString(b, x.RoleId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -6369,11 +6368,11 @@ func (x *PolicyUser) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	{
 		b = append(b, ",\"UserId\":"...)
-		b = wireAppendString(b, x.UserId)
+		b = jsonenc.AppendString(b, x.UserId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -6413,11 +6412,11 @@ func (x *PolicyVersion) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Document != "" {
 		b = append(b, ",\"Document\":"...)
-		b = wireAppendString(b, x.Document)
+		b = jsonenc.AppendString(b, x.Document)
 	}
 	{
 		b = append(b, ",\"VersionId\":"...)
-		b = wireAppendString(b, x.VersionId)
+		b = jsonenc.AppendString(b, x.VersionId)
 	}
 	{
 		b = append(b, ",\"IsDefaultVersion\":"...)
@@ -6469,7 +6468,7 @@ func (x *PolicyVersion) bindWire(v any) error {
 	if mv7 := m["CreateDate"]; mv7 != nil {
 		ptr8 := new(sealbox.Timestamp)
 		n9, ok := mv7.(json.Number)
-		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+		if !ok || ptr8.UnmarshalJSON([]byte(n9)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
 		}
 		x.CreateDate = ptr8
@@ -6534,15 +6533,15 @@ func (x *PutGroupPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
-		b = wireAppendString(b, x.GroupName)
+		b = jsonenc.AppendString(b, x.GroupName)
 	}
 	if x.PolicyName != "" {
 		b = append(b, ",\"PolicyName\":"...)
-		b = wireAppendString(b, x.PolicyName)
+		b = jsonenc.AppendString(b, x.PolicyName)
 	}
 	if x.PolicyDocument != "" {
 		b = append(b, ",\"PolicyDocument\":"...)
-		b = wireAppendString(b, x.PolicyDocument)
+		b = jsonenc.AppendString(b, x.PolicyDocument)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -6589,11 +6588,11 @@ func (x *PutRolePermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, error)
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	if x.PermissionsBoundary != "" {
 		b = append(b, ",\"PermissionsBoundary\":"...)
-		b = wireAppendString(b, x.PermissionsBoundary)
+		b = jsonenc.AppendString(b, x.PermissionsBoundary)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -6633,15 +6632,15 @@ func (x *PutRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	if x.PolicyName != "" {
 		b = append(b, ",\"PolicyName\":"...)
-		b = wireAppendString(b, x.PolicyName)
+		b = jsonenc.AppendString(b, x.PolicyName)
 	}
 	if x.PolicyDocument != "" {
 		b = append(b, ",\"PolicyDocument\":"...)
-		b = wireAppendString(b, x.PolicyDocument)
+		b = jsonenc.AppendString(b, x.PolicyDocument)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -6688,11 +6687,11 @@ func (x *PutUserPermissionsBoundaryRequest) AppendJSON(b []byte) ([]byte, error)
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if x.PermissionsBoundary != "" {
 		b = append(b, ",\"PermissionsBoundary\":"...)
-		b = wireAppendString(b, x.PermissionsBoundary)
+		b = jsonenc.AppendString(b, x.PermissionsBoundary)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -6732,15 +6731,15 @@ func (x *PutUserPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if x.PolicyName != "" {
 		b = append(b, ",\"PolicyName\":"...)
-		b = wireAppendString(b, x.PolicyName)
+		b = jsonenc.AppendString(b, x.PolicyName)
 	}
 	if x.PolicyDocument != "" {
 		b = append(b, ",\"PolicyDocument\":"...)
-		b = wireAppendString(b, x.PolicyDocument)
+		b = jsonenc.AppendString(b, x.PolicyDocument)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -6787,11 +6786,11 @@ func (x *RemoveUserFromGroupRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.GroupName != "" {
 		b = append(b, ",\"GroupName\":"...)
-		b = wireAppendString(b, x.GroupName)
+		b = jsonenc.AppendString(b, x.GroupName)
 	}
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -6832,11 +6831,11 @@ func (x *ResourceSpecificResult) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"EvalResourceName\":"...)
-		b = wireAppendString(b, x.EvalResourceName)
+		b = jsonenc.AppendString(b, x.EvalResourceName)
 	}
 	{
 		b = append(b, ",\"EvalResourceDecision\":"...)
-		b = wireAppendString(b, x.EvalResourceDecision)
+		b = jsonenc.AppendString(b, x.EvalResourceDecision)
 	}
 	if len(x.MatchedStatements) != 0 {
 		b = append(b, ",\"MatchedStatements\":"...)
@@ -6861,7 +6860,7 @@ func (x *ResourceSpecificResult) AppendJSON(b []byte) ([]byte, error) {
 				if i2 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.MissingContextValues[i2])
+				b = jsonenc.AppendString(b, x.MissingContextValues[i2])
 			}
 			b = append(b, ']')
 		}
@@ -6879,10 +6878,10 @@ func (x *ResourceSpecificResult) AppendJSON(b []byte) ([]byte, error) {
 				if e5 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, k4)
+				b = jsonenc.AppendString(b, k4)
 				b = append(b, ':')
 				v6 := x.EvalDecisionDetails[k4]
-				b = wireAppendString(b, v6)
+				b = jsonenc.AppendString(b, v6)
 			}
 			b = append(b, '}')
 		}
@@ -6980,7 +6979,7 @@ func (x *ResourceSpecificResult) bindWire(v any) error {
 	}
 	if mv23 := m["PermissionsBoundaryDecisionDetail"]; mv23 != nil {
 		ptr24 := new(PermissionsBoundaryDecisionDetail)
-		if err := (&(*ptr24)).bindWire(mv23); err != nil {
+		if err := ptr24.bindWire(mv23); err != nil {
 			return wireWrap(err, wireSeg{name: "PermissionsBoundaryDecisionDetail"})
 		}
 		x.PermissionsBoundaryDecisionDetail = ptr24
@@ -6994,19 +6993,19 @@ func (x *Role) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"Path\":"...)
-		b = wireAppendString(b, x.Path)
+		b = jsonenc.AppendString(b, x.Path)
 	}
 	{
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	{
 		b = append(b, ",\"RoleId\":"...)
-		b = wireAppendString(b, x.RoleId)
+		b = jsonenc.AppendString(b, x.RoleId)
 	}
 	{
 		b = append(b, ",\"Arn\":"...)
-		b = wireAppendString(b, x.Arn)
+		b = jsonenc.AppendString(b, x.Arn)
 	}
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
@@ -7016,11 +7015,11 @@ func (x *Role) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.AssumeRolePolicyDocument != "" {
 		b = append(b, ",\"AssumeRolePolicyDocument\":"...)
-		b = wireAppendString(b, x.AssumeRolePolicyDocument)
+		b = jsonenc.AppendString(b, x.AssumeRolePolicyDocument)
 	}
 	if x.Description != "" {
 		b = append(b, ",\"Description\":"...)
-		b = wireAppendString(b, x.Description)
+		b = jsonenc.AppendString(b, x.Description)
 	}
 	if x.MaxSessionDuration != 0 {
 		b = append(b, ",\"MaxSessionDuration\":"...)
@@ -7104,7 +7103,7 @@ func (x *Role) bindWire(v any) error {
 	if mv9 := m["CreateDate"]; mv9 != nil {
 		ptr10 := new(sealbox.Timestamp)
 		n11, ok := mv9.(json.Number)
-		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+		if !ok || ptr10.UnmarshalJSON([]byte(n11)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
 		}
 		x.CreateDate = ptr10
@@ -7136,7 +7135,7 @@ func (x *Role) bindWire(v any) error {
 	}
 	if mv20 := m["PermissionsBoundary"]; mv20 != nil {
 		ptr21 := new(AttachedPermissionsBoundary)
-		if err := (&(*ptr21)).bindWire(mv20); err != nil {
+		if err := ptr21.bindWire(mv20); err != nil {
 			return wireWrap(err, wireSeg{name: "PermissionsBoundary"})
 		}
 		x.PermissionsBoundary = ptr21
@@ -7159,7 +7158,7 @@ func (x *Role) bindWire(v any) error {
 	}
 	if mv27 := m["RoleLastUsed"]; mv27 != nil {
 		ptr28 := new(RoleLastUsed)
-		if err := (&(*ptr28)).bindWire(mv27); err != nil {
+		if err := ptr28.bindWire(mv27); err != nil {
 			return wireWrap(err, wireSeg{name: "RoleLastUsed"})
 		}
 		x.RoleLastUsed = ptr28
@@ -7178,7 +7177,7 @@ func (x *RoleLastUsed) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Region != "" {
 		b = append(b, ",\"Region\":"...)
-		b = wireAppendString(b, x.Region)
+		b = jsonenc.AppendString(b, x.Region)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -7199,7 +7198,7 @@ func (x *RoleLastUsed) bindWire(v any) error {
 	if mv1 := m["LastUsedDate"]; mv1 != nil {
 		ptr2 := new(sealbox.Timestamp)
 		n3, ok := mv1.(json.Number)
-		if !ok || (&(*ptr2)).UnmarshalJSON([]byte(n3)) != nil {
+		if !ok || ptr2.UnmarshalJSON([]byte(n3)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastUsedDate"})
 		}
 		x.LastUsedDate = ptr2
@@ -7219,11 +7218,11 @@ func (x *SetDefaultPolicyVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.PolicyArn != "" {
 		b = append(b, ",\"PolicyArn\":"...)
-		b = wireAppendString(b, x.PolicyArn)
+		b = jsonenc.AppendString(b, x.PolicyArn)
 	}
 	if x.VersionId != "" {
 		b = append(b, ",\"VersionId\":"...)
-		b = wireAppendString(b, x.VersionId)
+		b = jsonenc.AppendString(b, x.VersionId)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -7270,7 +7269,7 @@ func (x *SimulateCustomPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.PolicyInputList[i1])
+				b = jsonenc.AppendString(b, x.PolicyInputList[i1])
 			}
 			b = append(b, ']')
 		}
@@ -7283,7 +7282,7 @@ func (x *SimulateCustomPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i2 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.PermissionsBoundaryPolicyInputList[i2])
+				b = jsonenc.AppendString(b, x.PermissionsBoundaryPolicyInputList[i2])
 			}
 			b = append(b, ']')
 		}
@@ -7296,7 +7295,7 @@ func (x *SimulateCustomPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.ActionNames[i3])
+				b = jsonenc.AppendString(b, x.ActionNames[i3])
 			}
 			b = append(b, ']')
 		}
@@ -7309,22 +7308,22 @@ func (x *SimulateCustomPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i4 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.ResourceArns[i4])
+				b = jsonenc.AppendString(b, x.ResourceArns[i4])
 			}
 			b = append(b, ']')
 		}
 	}
 	if x.ResourcePolicy != "" {
 		b = append(b, ",\"ResourcePolicy\":"...)
-		b = wireAppendString(b, x.ResourcePolicy)
+		b = jsonenc.AppendString(b, x.ResourcePolicy)
 	}
 	if x.ResourceOwner != "" {
 		b = append(b, ",\"ResourceOwner\":"...)
-		b = wireAppendString(b, x.ResourceOwner)
+		b = jsonenc.AppendString(b, x.ResourceOwner)
 	}
 	if x.CallerArn != "" {
 		b = append(b, ",\"CallerArn\":"...)
-		b = wireAppendString(b, x.CallerArn)
+		b = jsonenc.AppendString(b, x.CallerArn)
 	}
 	if len(x.ContextEntries) != 0 {
 		b = append(b, ",\"ContextEntries\":"...)
@@ -7343,7 +7342,7 @@ func (x *SimulateCustomPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.ResourceHandlingOption != "" {
 		b = append(b, ",\"ResourceHandlingOption\":"...)
-		b = wireAppendString(b, x.ResourceHandlingOption)
+		b = jsonenc.AppendString(b, x.ResourceHandlingOption)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -7351,7 +7350,7 @@ func (x *SimulateCustomPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -7533,7 +7532,7 @@ func (x *SimulatePolicyResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -7590,7 +7589,7 @@ func (x *SimulatePrincipalPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.PolicySourceArn != "" {
 		b = append(b, ",\"PolicySourceArn\":"...)
-		b = wireAppendString(b, x.PolicySourceArn)
+		b = jsonenc.AppendString(b, x.PolicySourceArn)
 	}
 	if len(x.PolicyInputList) != 0 {
 		b = append(b, ",\"PolicyInputList\":"...)
@@ -7600,7 +7599,7 @@ func (x *SimulatePrincipalPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.PolicyInputList[i1])
+				b = jsonenc.AppendString(b, x.PolicyInputList[i1])
 			}
 			b = append(b, ']')
 		}
@@ -7613,7 +7612,7 @@ func (x *SimulatePrincipalPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i2 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.PermissionsBoundaryPolicyInputList[i2])
+				b = jsonenc.AppendString(b, x.PermissionsBoundaryPolicyInputList[i2])
 			}
 			b = append(b, ']')
 		}
@@ -7626,7 +7625,7 @@ func (x *SimulatePrincipalPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.ActionNames[i3])
+				b = jsonenc.AppendString(b, x.ActionNames[i3])
 			}
 			b = append(b, ']')
 		}
@@ -7639,22 +7638,22 @@ func (x *SimulatePrincipalPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i4 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.ResourceArns[i4])
+				b = jsonenc.AppendString(b, x.ResourceArns[i4])
 			}
 			b = append(b, ']')
 		}
 	}
 	if x.ResourcePolicy != "" {
 		b = append(b, ",\"ResourcePolicy\":"...)
-		b = wireAppendString(b, x.ResourcePolicy)
+		b = jsonenc.AppendString(b, x.ResourcePolicy)
 	}
 	if x.ResourceOwner != "" {
 		b = append(b, ",\"ResourceOwner\":"...)
-		b = wireAppendString(b, x.ResourceOwner)
+		b = jsonenc.AppendString(b, x.ResourceOwner)
 	}
 	if x.CallerArn != "" {
 		b = append(b, ",\"CallerArn\":"...)
-		b = wireAppendString(b, x.CallerArn)
+		b = jsonenc.AppendString(b, x.CallerArn)
 	}
 	if len(x.ContextEntries) != 0 {
 		b = append(b, ",\"ContextEntries\":"...)
@@ -7673,7 +7672,7 @@ func (x *SimulatePrincipalPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.ResourceHandlingOption != "" {
 		b = append(b, ",\"ResourceHandlingOption\":"...)
-		b = wireAppendString(b, x.ResourceHandlingOption)
+		b = jsonenc.AppendString(b, x.ResourceHandlingOption)
 	}
 	if x.MaxItems != 0 {
 		b = append(b, ",\"MaxItems\":"...)
@@ -7681,7 +7680,7 @@ func (x *SimulatePrincipalPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Marker != "" {
 		b = append(b, ",\"Marker\":"...)
-		b = wireAppendString(b, x.Marker)
+		b = jsonenc.AppendString(b, x.Marker)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -7849,11 +7848,11 @@ func (x *Statement) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.SourcePolicyId != "" {
 		b = append(b, ",\"SourcePolicyId\":"...)
-		b = wireAppendString(b, x.SourcePolicyId)
+		b = jsonenc.AppendString(b, x.SourcePolicyId)
 	}
 	if x.SourcePolicyType != "" {
 		b = append(b, ",\"SourcePolicyType\":"...)
-		b = wireAppendString(b, x.SourcePolicyType)
+		b = jsonenc.AppendString(b, x.SourcePolicyType)
 	}
 	if x.StartPosition != nil {
 		b = append(b, ",\"StartPosition\":"...)
@@ -7903,14 +7902,14 @@ func (x *Statement) bindWire(v any) error {
 	}
 	if mv5 := m["StartPosition"]; mv5 != nil {
 		ptr6 := new(Position)
-		if err := (&(*ptr6)).bindWire(mv5); err != nil {
+		if err := ptr6.bindWire(mv5); err != nil {
 			return wireWrap(err, wireSeg{name: "StartPosition"})
 		}
 		x.StartPosition = ptr6
 	}
 	if mv7 := m["EndPosition"]; mv7 != nil {
 		ptr8 := new(Position)
-		if err := (&(*ptr8)).bindWire(mv7); err != nil {
+		if err := ptr8.bindWire(mv7); err != nil {
 			return wireWrap(err, wireSeg{name: "EndPosition"})
 		}
 		x.EndPosition = ptr8
@@ -7923,11 +7922,11 @@ func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"Key\":"...)
-		b = wireAppendString(b, x.Key)
+		b = jsonenc.AppendString(b, x.Key)
 	}
 	{
 		b = append(b, ",\"Value\":"...)
-		b = wireAppendString(b, x.Value)
+		b = jsonenc.AppendString(b, x.Value)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -7968,7 +7967,7 @@ func (x *TagRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
@@ -8033,7 +8032,7 @@ func (x *TagUserRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if len(x.Tags) != 0 {
 		b = append(b, ",\"Tags\":"...)
@@ -8097,7 +8096,7 @@ func (x *UntagRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	if len(x.TagKeys) != 0 {
 		b = append(b, ",\"TagKeys\":"...)
@@ -8107,7 +8106,7 @@ func (x *UntagRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.TagKeys[i1])
+				b = jsonenc.AppendString(b, x.TagKeys[i1])
 			}
 			b = append(b, ']')
 		}
@@ -8161,7 +8160,7 @@ func (x *UntagUserRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if len(x.TagKeys) != 0 {
 		b = append(b, ",\"TagKeys\":"...)
@@ -8171,7 +8170,7 @@ func (x *UntagUserRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i1 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.TagKeys[i1])
+				b = jsonenc.AppendString(b, x.TagKeys[i1])
 			}
 			b = append(b, ']')
 		}
@@ -8225,15 +8224,15 @@ func (x *UpdateAccessKeyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if x.AccessKeyId != "" {
 		b = append(b, ",\"AccessKeyId\":"...)
-		b = wireAppendString(b, x.AccessKeyId)
+		b = jsonenc.AppendString(b, x.AccessKeyId)
 	}
 	if x.Status != "" {
 		b = append(b, ",\"Status\":"...)
-		b = wireAppendString(b, x.Status)
+		b = jsonenc.AppendString(b, x.Status)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -8280,11 +8279,11 @@ func (x *UpdateAssumeRolePolicyRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	if x.PolicyDocument != "" {
 		b = append(b, ",\"PolicyDocument\":"...)
-		b = wireAppendString(b, x.PolicyDocument)
+		b = jsonenc.AppendString(b, x.PolicyDocument)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -8324,12 +8323,12 @@ func (x *UpdateRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.RoleName != "" {
 		b = append(b, ",\"RoleName\":"...)
-		b = wireAppendString(b, x.RoleName)
+		b = jsonenc.AppendString(b, x.RoleName)
 	}
 	if x.Description != nil {
 		b = append(b, ",\"Description\":"...)
 		{
-			b = wireAppendString(b, (*x.Description))
+			b = jsonenc.AppendString(b, (*x.Description))
 		}
 	}
 	if x.MaxSessionDuration != nil {
@@ -8407,15 +8406,15 @@ func (x *UpdateUserRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if x.NewPath != "" {
 		b = append(b, ",\"NewPath\":"...)
-		b = wireAppendString(b, x.NewPath)
+		b = jsonenc.AppendString(b, x.NewPath)
 	}
 	if x.NewUserName != "" {
 		b = append(b, ",\"NewUserName\":"...)
-		b = wireAppendString(b, x.NewUserName)
+		b = jsonenc.AppendString(b, x.NewUserName)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -8463,19 +8462,19 @@ func (x *User) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Path != "" {
 		b = append(b, ",\"Path\":"...)
-		b = wireAppendString(b, x.Path)
+		b = jsonenc.AppendString(b, x.Path)
 	}
 	if x.UserName != "" {
 		b = append(b, ",\"UserName\":"...)
-		b = wireAppendString(b, x.UserName)
+		b = jsonenc.AppendString(b, x.UserName)
 	}
 	if x.UserId != "" {
 		b = append(b, ",\"UserId\":"...)
-		b = wireAppendString(b, x.UserId)
+		b = jsonenc.AppendString(b, x.UserId)
 	}
 	if x.Arn != "" {
 		b = append(b, ",\"Arn\":"...)
-		b = wireAppendString(b, x.Arn)
+		b = jsonenc.AppendString(b, x.Arn)
 	}
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
@@ -8559,7 +8558,7 @@ func (x *User) bindWire(v any) error {
 	if mv9 := m["CreateDate"]; mv9 != nil {
 		ptr10 := new(sealbox.Timestamp)
 		n11, ok := mv9.(json.Number)
-		if !ok || (&(*ptr10)).UnmarshalJSON([]byte(n11)) != nil {
+		if !ok || ptr10.UnmarshalJSON([]byte(n11)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
 		}
 		x.CreateDate = ptr10
@@ -8567,14 +8566,14 @@ func (x *User) bindWire(v any) error {
 	if mv12 := m["PasswordLastUsed"]; mv12 != nil {
 		ptr13 := new(sealbox.Timestamp)
 		n14, ok := mv12.(json.Number)
-		if !ok || (&(*ptr13)).UnmarshalJSON([]byte(n14)) != nil {
+		if !ok || ptr13.UnmarshalJSON([]byte(n14)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "PasswordLastUsed"})
 		}
 		x.PasswordLastUsed = ptr13
 	}
 	if mv15 := m["PermissionsBoundary"]; mv15 != nil {
 		ptr16 := new(AttachedPermissionsBoundary)
-		if err := (&(*ptr16)).bindWire(mv15); err != nil {
+		if err := ptr16.bindWire(mv15); err != nil {
 			return wireWrap(err, wireSeg{name: "PermissionsBoundary"})
 		}
 		x.PermissionsBoundary = ptr16
@@ -8644,90 +8643,6 @@ func wireWrap(err error, segs ...wireSeg) error {
 	e := err.(*wireBindError)
 	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
 	return e
-}
-
-// wireSafe marks the bytes a JSON string holds as they are: ASCII but
-// for the controls, the quote, the backslash and HTML's <, > and &
-// (encoding/json's htmlSafeSet).
-var wireSafe = func() (safe [256]bool) {
-	for b := 0x20; b < utf8.RuneSelf; b++ {
-		safe[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
-	}
-	return safe
-}()
-
-// wireAppendString is encoding/json's appendString with HTML escaping.
-func wireAppendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if wireSafe[s[i]] {
-			i++
-			continue
-		}
-		if b := s[i]; b < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-// wireAppendFloat is encoding/json's float64 encoder.
-func wireAppendFloat(b []byte, f float64) ([]byte, error) {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
-	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// e-09 to e-9
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b, nil
 }
 
 // wireAppendBytes is encoding/json's []byte: standard base64, quoted.

@@ -5,12 +5,11 @@ package stsapi
 import (
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"math"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/jsonenc"
 )
 
 type AssumeRoleRequest struct {
@@ -86,11 +85,11 @@ func (x *AssumeRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.RoleArn != "" {
 		b = append(b, ",\"RoleArn\":"...)
-		b = wireAppendString(b, x.RoleArn)
+		b = jsonenc.AppendString(b, x.RoleArn)
 	}
 	if x.RoleSessionName != "" {
 		b = append(b, ",\"RoleSessionName\":"...)
-		b = wireAppendString(b, x.RoleSessionName)
+		b = jsonenc.AppendString(b, x.RoleSessionName)
 	}
 	if len(x.PolicyArns) != 0 {
 		b = append(b, ",\"PolicyArns\":"...)
@@ -109,7 +108,7 @@ func (x *AssumeRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.Policy != "" {
 		b = append(b, ",\"Policy\":"...)
-		b = wireAppendString(b, x.Policy)
+		b = jsonenc.AppendString(b, x.Policy)
 	}
 	if x.DurationSeconds != 0 {
 		b = append(b, ",\"DurationSeconds\":"...)
@@ -138,26 +137,26 @@ func (x *AssumeRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 				if i3 > 0 {
 					b = append(b, ',')
 				}
-				b = wireAppendString(b, x.TransitiveTagKeys[i3])
+				b = jsonenc.AppendString(b, x.TransitiveTagKeys[i3])
 			}
 			b = append(b, ']')
 		}
 	}
 	if x.ExternalId != "" {
 		b = append(b, ",\"ExternalId\":"...)
-		b = wireAppendString(b, x.ExternalId)
+		b = jsonenc.AppendString(b, x.ExternalId)
 	}
 	if x.SerialNumber != "" {
 		b = append(b, ",\"SerialNumber\":"...)
-		b = wireAppendString(b, x.SerialNumber)
+		b = jsonenc.AppendString(b, x.SerialNumber)
 	}
 	if x.TokenCode != "" {
 		b = append(b, ",\"TokenCode\":"...)
-		b = wireAppendString(b, x.TokenCode)
+		b = jsonenc.AppendString(b, x.TokenCode)
 	}
 	if x.SourceIdentity != "" {
 		b = append(b, ",\"SourceIdentity\":"...)
-		b = wireAppendString(b, x.SourceIdentity)
+		b = jsonenc.AppendString(b, x.SourceIdentity)
 	}
 	if len(x.ProvidedContexts) != 0 {
 		b = append(b, ",\"ProvidedContexts\":"...)
@@ -349,7 +348,7 @@ func (x *AssumeRoleResponse) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.SourceIdentity != "" {
 		b = append(b, ",\"SourceIdentity\":"...)
-		b = wireAppendString(b, x.SourceIdentity)
+		b = jsonenc.AppendString(b, x.SourceIdentity)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -369,14 +368,14 @@ func (x *AssumeRoleResponse) bindWire(v any) error {
 	}
 	if mv1 := m["Credentials"]; mv1 != nil {
 		ptr2 := new(Credentials)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "Credentials"})
 		}
 		x.Credentials = ptr2
 	}
 	if mv3 := m["AssumedRoleUser"]; mv3 != nil {
 		ptr4 := new(AssumedRoleUser)
-		if err := (&(*ptr4)).bindWire(mv3); err != nil {
+		if err := ptr4.bindWire(mv3); err != nil {
 			return wireWrap(err, wireSeg{name: "AssumedRoleUser"})
 		}
 		x.AssumedRoleUser = ptr4
@@ -407,11 +406,11 @@ func (x *AssumedRoleUser) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"AssumedRoleId\":"...)
-		b = wireAppendString(b, x.AssumedRoleId)
+		b = jsonenc.AppendString(b, x.AssumedRoleId)
 	}
 	{
 		b = append(b, ",\"Arn\":"...)
-		b = wireAppendString(b, x.Arn)
+		b = jsonenc.AppendString(b, x.Arn)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -451,15 +450,15 @@ func (x *Credentials) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"AccessKeyId\":"...)
-		b = wireAppendString(b, x.AccessKeyId)
+		b = jsonenc.AppendString(b, x.AccessKeyId)
 	}
 	{
 		b = append(b, ",\"SecretAccessKey\":"...)
-		b = wireAppendString(b, x.SecretAccessKey)
+		b = jsonenc.AppendString(b, x.SecretAccessKey)
 	}
 	{
 		b = append(b, ",\"SessionToken\":"...)
-		b = wireAppendString(b, x.SessionToken)
+		b = jsonenc.AppendString(b, x.SessionToken)
 	}
 	{
 		b = append(b, ",\"Expiration\":"...)
@@ -509,7 +508,7 @@ func (x *Credentials) bindWire(v any) error {
 	if mv7 := m["Expiration"]; mv7 != nil {
 		ptr8 := new(sealbox.Timestamp)
 		n9, ok := mv7.(json.Number)
-		if !ok || (&(*ptr8)).UnmarshalJSON([]byte(n9)) != nil {
+		if !ok || ptr8.UnmarshalJSON([]byte(n9)) != nil {
 			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "Expiration"})
 		}
 		x.Expiration = ptr8
@@ -538,15 +537,15 @@ func (x *GetCallerIdentityResponse) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"UserId\":"...)
-		b = wireAppendString(b, x.UserId)
+		b = jsonenc.AppendString(b, x.UserId)
 	}
 	{
 		b = append(b, ",\"Account\":"...)
-		b = wireAppendString(b, x.Account)
+		b = jsonenc.AppendString(b, x.Account)
 	}
 	{
 		b = append(b, ",\"Arn\":"...)
-		b = wireAppendString(b, x.Arn)
+		b = jsonenc.AppendString(b, x.Arn)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -597,11 +596,11 @@ func (x *GetSessionTokenRequest) AppendJSON(b []byte) ([]byte, error) {
 	}
 	if x.SerialNumber != "" {
 		b = append(b, ",\"SerialNumber\":"...)
-		b = wireAppendString(b, x.SerialNumber)
+		b = jsonenc.AppendString(b, x.SerialNumber)
 	}
 	if x.TokenCode != "" {
 		b = append(b, ",\"TokenCode\":"...)
-		b = wireAppendString(b, x.TokenCode)
+		b = jsonenc.AppendString(b, x.TokenCode)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -679,7 +678,7 @@ func (x *GetSessionTokenResponse) bindWire(v any) error {
 	}
 	if mv1 := m["Credentials"]; mv1 != nil {
 		ptr2 := new(Credentials)
-		if err := (&(*ptr2)).bindWire(mv1); err != nil {
+		if err := ptr2.bindWire(mv1); err != nil {
 			return wireWrap(err, wireSeg{name: "Credentials"})
 		}
 		x.Credentials = ptr2
@@ -692,7 +691,7 @@ func (x *PolicyDescriptorType) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Arn != "" {
 		b = append(b, ",\"arn\":"...)
-		b = wireAppendString(b, x.Arn)
+		b = jsonenc.AppendString(b, x.Arn)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -725,11 +724,11 @@ func (x *ProvidedContext) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.ProviderArn != "" {
 		b = append(b, ",\"ProviderArn\":"...)
-		b = wireAppendString(b, x.ProviderArn)
+		b = jsonenc.AppendString(b, x.ProviderArn)
 	}
 	if x.ContextAssertion != "" {
 		b = append(b, ",\"ContextAssertion\":"...)
-		b = wireAppendString(b, x.ContextAssertion)
+		b = jsonenc.AppendString(b, x.ContextAssertion)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -769,11 +768,11 @@ func (x *Tag) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
 		b = append(b, ",\"Key\":"...)
-		b = wireAppendString(b, x.Key)
+		b = jsonenc.AppendString(b, x.Key)
 	}
 	{
 		b = append(b, ",\"Value\":"...)
-		b = wireAppendString(b, x.Value)
+		b = jsonenc.AppendString(b, x.Value)
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -854,90 +853,6 @@ func wireWrap(err error, segs ...wireSeg) error {
 	e := err.(*wireBindError)
 	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
 	return e
-}
-
-// wireSafe marks the bytes a JSON string holds as they are: ASCII but
-// for the controls, the quote, the backslash and HTML's <, > and &
-// (encoding/json's htmlSafeSet).
-var wireSafe = func() (safe [256]bool) {
-	for b := 0x20; b < utf8.RuneSelf; b++ {
-		safe[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
-	}
-	return safe
-}()
-
-// wireAppendString is encoding/json's appendString with HTML escaping.
-func wireAppendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if wireSafe[s[i]] {
-			i++
-			continue
-		}
-		if b := s[i]; b < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-// wireAppendFloat is encoding/json's float64 encoder.
-func wireAppendFloat(b []byte, f float64) ([]byte, error) {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
-	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// e-09 to e-9
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b, nil
 }
 
 // wireAppendBytes is encoding/json's []byte: standard base64, quoted.

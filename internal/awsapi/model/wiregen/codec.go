@@ -155,13 +155,13 @@ func appendValue(b *strings.Builder, v *vars, t, expr string, present bool) {
 	}
 	switch {
 	case t == "string":
-		fmt.Fprintf(b, "b = wireAppendString(b, %s)\n", expr)
+		fmt.Fprintf(b, "b = jsonenc.AppendString(b, %s)\n", expr)
 	case t == "int32" || t == "int64":
 		fmt.Fprintf(b, "b = strconv.AppendInt(b, int64(%s), 10)\n", expr)
 	case t == "bool":
 		fmt.Fprintf(b, "b = strconv.AppendBool(b, %s)\n", expr)
 	case t == "float64":
-		fmt.Fprintf(b, "if b, err = wireAppendFloat(b, %s); err != nil {\nreturn nil, err\n}\n", expr)
+		fmt.Fprintf(b, "if b, err = jsonenc.AppendFloat(b, %s, 64); err != nil {\nreturn nil, err\n}\n", expr)
 	case t == "sealbox.Timestamp":
 		fmt.Fprintf(b, "b = wireAppendTime(b, %s)\n", expr)
 	case t == "[]byte":
@@ -190,14 +190,14 @@ func appendValue(b *strings.Builder, v *vars, t, expr string, present bool) {
 		b.WriteString("{\n")
 		fmt.Fprintf(b, "%s := make([]string, 0, len(%s))\nfor %s := range %s {\n%s = append(%s, %s)\n}\nslices.Sort(%s)\n", keys, expr, k, expr, keys, keys, k, keys)
 		fmt.Fprintf(b, "b = append(b, '{')\nfor %s, %s := range %s {\nif %s > 0 {\nb = append(b, ',')\n}\n", e, k, keys, e)
-		fmt.Fprintf(b, "b = wireAppendString(b, %s)\nb = append(b, ':')\n", k)
+		fmt.Fprintf(b, "b = jsonenc.AppendString(b, %s)\nb = append(b, ':')\n", k)
 		elem := t[len("map[string]"):]
 		val := v.next("v")
 		fmt.Fprintf(b, "%s := %s[%s]\n", val, expr, k)
 		appendValue(b, v, elem, val, false)
 		b.WriteString("}\nb = append(b, '}')\n}\n")
 	default: // a structure value
-		fmt.Fprintf(b, "if b, err = (&%s).AppendJSON(b); err != nil {\nreturn nil, err\n}\n", expr)
+		fmt.Fprintf(b, "if b, err = %s.AppendJSON(b); err != nil {\nreturn nil, err\n}\n", addr(expr))
 	}
 }
 
@@ -260,7 +260,7 @@ func bindValue(b *strings.Builder, v *vars, t, dst, val string, path []string) {
 		// The reflective binder hands UnmarshalJSON a number's text; any
 		// other value's JSON text is not a number it parses.
 		n := v.next("n")
-		fmt.Fprintf(b, "%s, ok := %s.(json.Number)\nif !ok || (&%s).UnmarshalJSON([]byte(%s)) != nil {\n%s\n}\n", n, val, dst, n, fail("a value of sealbox.Timestamp"))
+		fmt.Fprintf(b, "%s, ok := %s.(json.Number)\nif !ok || %s.UnmarshalJSON([]byte(%s)) != nil {\n%s\n}\n", n, val, addr(dst), n, fail("a value of sealbox.Timestamp"))
 		return
 	case "*spool.Blob":
 		// Only a blob the protocol layer streamed and placed (awsapi's
@@ -291,8 +291,18 @@ func bindValue(b *strings.Builder, v *vars, t, dst, val string, path []string) {
 		bindValue(b, v, elem, ev, e, append(slices.Clip(path), "wireSeg{index: -1}"))
 		fmt.Fprintf(b, "}\n%s[%s] = %s\n}\n%s = %s\n", out, k, ev, dst, out)
 	default: // a structure value
-		fmt.Fprintf(b, "if err := (&%s).bindWire(%s); err != nil {\nreturn wireWrap(err, %s)\n}\n", dst, val, segs)
+		fmt.Fprintf(b, "if err := %s.bindWire(%s); err != nil {\nreturn wireWrap(err, %s)\n}\n", addr(dst), val, segs)
 	}
+}
+
+// addr is the expression of a pointer to expr, for a method call: expr's
+// own pointer when expr dereferences one ("(*p)"), so that no &*p is
+// written, else "(&expr)".
+func addr(expr string) string {
+	if p, ok := strings.CutPrefix(expr, "(*"); ok && strings.HasSuffix(p, ")") && !strings.ContainsAny(p[:len(p)-1], "()[] ") {
+		return p[:len(p)-1]
+	}
+	return "(&" + expr + ")"
 }
 
 // helpers are the functions the generated methods share, written into each
@@ -343,90 +353,6 @@ func wireWrap(err error, segs ...wireSeg) error {
 	e := err.(*wireBindError)
 	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
 	return e
-}
-
-// wireSafe marks the bytes a JSON string holds as they are: ASCII but
-// for the controls, the quote, the backslash and HTML's <, > and &
-// (encoding/json's htmlSafeSet).
-var wireSafe = func() (safe [256]bool) {
-	for b := 0x20; b < utf8.RuneSelf; b++ {
-		safe[b] = b != '"' && b != '\\' && b != '<' && b != '>' && b != '&'
-	}
-	return safe
-}()
-
-// wireAppendString is encoding/json's appendString with HTML escaping.
-func wireAppendString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if wireSafe[s[i]] {
-			i++
-			continue
-		}
-		if b := s[i]; b < utf8.RuneSelf {
-			dst = append(dst, s[start:i]...)
-			switch b {
-			case '\\', '"':
-				dst = append(dst, '\\', b)
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[b>>4], hex[b&0xF])
-			}
-			i++
-			start = i
-			continue
-		}
-		c, size := utf8.DecodeRuneInString(s[i:])
-		if c == utf8.RuneError && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, ` + "`\\ufffd`" + `...)
-			i += size
-			start = i
-			continue
-		}
-		if c == '\u2028' || c == '\u2029' {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[c&0xF])
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
-}
-
-// wireAppendFloat is encoding/json's float64 encoder.
-func wireAppendFloat(b []byte, f float64) ([]byte, error) {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return nil, errors.New("json: unsupported value: " + strconv.FormatFloat(f, 'g', -1, 64))
-	}
-	abs := math.Abs(f)
-	format := byte('f')
-	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
-		format = 'e'
-	}
-	b = strconv.AppendFloat(b, f, format, -1, 64)
-	if format == 'e' {
-		// e-09 to e-9
-		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
-			b[n-2] = b[n-1]
-			b = b[:n-1]
-		}
-	}
-	return b, nil
 }
 
 // wireAppendBytes is encoding/json's []byte: standard base64, quoted.
