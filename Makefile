@@ -28,7 +28,14 @@ FUZZERS = \
 	FuzzDecodeToken:./internal/cloudtrail:8000x \
 	FuzzParseQuery:./internal/agent:80000x \
 	FuzzParseECPublicKey:./internal/primitive:50000x \
-	FuzzUnwrapRSAAESKeyWrap:./internal/primitive:300x
+	FuzzUnwrapRSAAESKeyWrap:./internal/primitive:300x \
+	FuzzVerifyMatchesSDK:./internal/sigv4:15000x \
+	FuzzPresignQueryMatchesParseQuery:./internal/sigv4:60000x \
+	FuzzEncodeEventMatchesJSON:./internal/audit:40000x \
+	FuzzMatchesJSON:./internal/jsonenc:300000x \
+	FuzzWireCodec:./internal/awsapi:3000x \
+	FuzzValidRegion:./internal/awsapi:100000x \
+	FuzzDecodeObjectNames:./internal/awsapi/jsonvalue:150000x
 
 .PHONY: run build test fuzz bench bench-peers generate
 
