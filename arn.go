@@ -20,11 +20,20 @@ var ErrInvalidARN = errors.New("invalid ARN")
 
 // ParseARN splits s into its parts. It checks the shape only.
 func ParseARN(s string) (ARN, error) {
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] == "" {
+	// Cut, not SplitN: every KMS call with a key ARN parses one, and a
+	// slice of parts would be its only allocation.
+	var p [5]string
+	rest := s
+	for i := range p {
+		var ok bool
+		if p[i], rest, ok = strings.Cut(rest, ":"); !ok {
+			return ARN{}, ErrInvalidARN
+		}
+	}
+	if p[0] != "arn" || p[1] == "" || p[2] == "" {
 		return ARN{}, ErrInvalidARN
 	}
-	return ARN{Partition: parts[1], Service: parts[2], Region: parts[3], AccountID: parts[4], Resource: parts[5]}, nil
+	return ARN{Partition: p[1], Service: p[2], Region: p[3], AccountID: p[4], Resource: rest}, nil
 }
 
 func (a ARN) String() string {

@@ -136,21 +136,3 @@ func (c *conds) one(v string) []string {
 	n := len(c.vals)
 	return c.vals[n-1 : n : n]
 }
-
-// parseARN is sealbox.ParseARN without its slice: an ARN's six parts.
-func parseARN(s string) (sealbox.ARN, bool) {
-	var p [6]string
-	rest := s
-	for i := range 5 {
-		var ok bool
-		p[i], rest, ok = strings.Cut(rest, ":")
-		if !ok {
-			return sealbox.ARN{}, false
-		}
-	}
-	p[5] = rest
-	if p[0] != "arn" || p[1] == "" || p[2] == "" {
-		return sealbox.ARN{}, false
-	}
-	return sealbox.ARN{Partition: p[1], Service: p[2], Region: p[3], AccountID: p[4], Resource: p[5]}, true
-}

@@ -272,8 +272,8 @@ func (s *Service) resolve(ctx context.Context, tx store.Tx, keyID string, aliase
 	r := sealbox.MustRequest(ctx)
 	id := keyID
 	if strings.HasPrefix(keyID, "arn:") {
-		a, ok := parseARN(keyID)
-		if !ok || a.Service != "kms" {
+		a, err := sealbox.ParseARN(keyID)
+		if err != nil || a.Service != "kms" {
 			return nil, sealbox.Errorf("InvalidArnException", "Invalid arn %s", keyID)
 		}
 		if a.Region != r.Region || a.AccountID != r.AccountID || a.Partition != r.Partition {

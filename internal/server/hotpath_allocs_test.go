@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/primitive"
 )
@@ -101,19 +100,5 @@ func TestHotPathAllocations(t *testing.T) {
 	}
 	if len(plaintext) != 32 {
 		t.Errorf("Decrypt gave %d bytes, want 32", len(plaintext))
-	}
-}
-
-// kmsAccount reads what sealbox.ParseARN reads of a KMS ARN.
-func TestKMSAccount(t *testing.T) {
-	for _, arn := range []string{"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-		"arn:aws:kms:us-east-1:123456789012:alias/x", "arn:aws:kms:us-east-1:123456789012", "arn:aws:kms:us-east-1::key/x",
-		"arn::kms:us-east-1:1:key/x", "arn:aws:ssm:us-east-1:1:parameter/x", "alias/x", "1234abcd-12ab-34cd-56ef-1234567890ab", ""} {
-		a, err := sealbox.ParseARN(arn)
-		wantOK := err == nil && a.Service == "kms"
-		got, ok := kmsAccount(arn)
-		if ok != wantOK || ok && got != a.AccountID {
-			t.Errorf("kmsAccount(%q) = %q, %v; want %q, %v", arn, got, ok, a.AccountID, wantOK)
-		}
 	}
 }

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"strings"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/audit"
@@ -152,8 +151,8 @@ func (o *onBehalfKMS) record(ctx context.Context, name string, params map[string
 		}
 	}
 	rec := &sealbox.Record{EventSource: "kms.amazonaws.com", EventName: name, ReadOnly: true, RequestParameters: params}
-	if account, ok := kmsAccount(key); ok {
-		rec.Resources = []sealbox.Resource{{AccountID: account, Type: "AWS::KMS::Key", ARN: key}}
+	if a, err := sealbox.ParseARN(key); err == nil && a.Service == "kms" {
+		rec.Resources = []sealbox.Resource{{AccountID: a.AccountID, Type: "AWS::KMS::Key", ARN: key}}
 	}
 	if callErr != nil {
 		e, ok := sealbox.AsError(callErr)
@@ -163,23 +162,6 @@ func (o *onBehalfKMS) record(ctx context.Context, name string, params map[string
 		rec.ErrorCode, rec.ErrorMessage = e.Code, e.Message
 	}
 	return o.rec.Record(ctx, rec)
-}
-
-// kmsAccount is the account of a KMS ARN, as sealbox.ParseARN reads it,
-// without the slice of parts ParseARN allocates on every on-behalf call.
-func kmsAccount(arn string) (string, bool) {
-	var p [5]string
-	rest := arn
-	for i := range p {
-		var ok bool
-		if p[i], rest, ok = strings.Cut(rest, ":"); !ok {
-			return "", false
-		}
-	}
-	if p[0] != "arn" || p[1] == "" || p[2] != "kms" {
-		return "", false
-	}
-	return p[4], true
 }
 
 func algorithm(a string) string {
