@@ -26,13 +26,8 @@ type keyShared struct {
 	// The key's own condition keys, as authorizeWith sets them.
 	spec, usage, origin []string
 	multiRegion         []string
-	multiRegionType     []string // nil: not multi-Region
-	tags                []condEntry
-}
-
-type condEntry struct {
-	name   string
-	values []string
+	multiRegionType     []string            // nil: not multi-Region
+	tags                map[string][]string // aws:ResourceTag/<key>
 }
 
 var _ recordcache.Shared = (*keyRecord)(nil)
@@ -44,12 +39,9 @@ func (k *keyRecord) Share() {
 	c := map[string][]string{}
 	multiRegionConditions(k, c)
 	sh.multiRegion, sh.multiRegionType = c["kms:multiregion"], c["kms:multiregionkeytype"]
+	sh.tags = make(map[string][]string, len(k.Tags))
 	for _, t := range k.Tags {
-		clear(c)
-		sealbox.SetResourceTag(c, "", t.TagKey, t.TagValue)
-		for name, v := range c {
-			sh.tags = append(sh.tags, condEntry{name, v})
-		}
+		sealbox.SetResourceTag(sh.tags, "", t.TagKey, t.TagValue)
 	}
 	k.shared = sh
 }

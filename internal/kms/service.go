@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"strings"
 	"time"
 
@@ -401,9 +402,7 @@ func (s *Service) authorizeWith(ctx context.Context, action string, k *keyRecord
 			if sh.multiRegionType != nil {
 				cond["kms:multiregionkeytype"] = sh.multiRegionType
 			}
-			for _, t := range sh.tags {
-				cond[t.name] = t.values
-			}
+			maps.Copy(cond, sh.tags)
 		} else {
 			cond["kms:keyspec"] = b.one(k.spec())
 			cond["kms:keyusage"] = b.one(k.usage())

@@ -105,7 +105,7 @@ func (s *Service) GetParameter(ctx context.Context, in *GetParameterRequest) (*G
 		return nil, errValidation("%s", msgNameRules)
 	}
 	var res *resolved
-	err := s.read(ctx, func(tx store.Tx) (err error) {
+	err := s.cache.Read(ctx, s.store, func(tx store.Tx) (err error) {
 		res, err = s.find(tx, r.Region, ref)
 		return err
 	})

@@ -7,12 +7,10 @@ package parameters
 // is pooled.
 
 import (
-	"context"
 	"sync"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/cache"
-	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/recordcache"
 )
 
@@ -22,12 +20,7 @@ import (
 type paramShared struct {
 	arn  string
 	ec   map[string]string
-	tags []condEntry
-}
-
-type condEntry struct {
-	name   string
-	values []string
+	tags map[string][]string // aws:ResourceTag/<key>, ssm:ResourceTag/<key>
 }
 
 var _ recordcache.Shared = (*paramRecord)(nil)
@@ -36,14 +29,9 @@ var _ recordcache.Shared = (*paramRecord)(nil)
 // share.
 func (p *paramRecord) Share() {
 	arn := p.arn()
-	sh := &paramShared{arn: arn, ec: map[string]string{contextKey: arn}}
-	c := map[string][]string{}
+	sh := &paramShared{arn: arn, ec: map[string]string{contextKey: arn}, tags: make(map[string][]string, 2*len(p.Tags))}
 	for _, t := range p.Tags {
-		clear(c)
-		sealbox.SetResourceTag(c, "ssm", t.Key, t.Value)
-		for name, v := range c {
-			sh.tags = append(sh.tags, condEntry{name, v})
-		}
+		sealbox.SetResourceTag(sh.tags, "ssm", t.Key, t.Value)
 	}
 	p.shared = sh
 }
@@ -54,18 +42,6 @@ func (p *paramRecord) context() map[string]string {
 		return p.shared.ec
 	}
 	return map[string]string{contextKey: p.arn()}
-}
-
-// read runs fn from the caches alone when they hold all it reads, else in
-// a read transaction (recordcache.Hot): fn must be safe to run twice.
-func (s *Service) read(ctx context.Context, fn func(tx store.Tx) error) error {
-	if tx := s.cache.Hot(); tx != nil {
-		err := fn(tx)
-		if recordcache.Done(tx) {
-			return err
-		}
-	}
-	return s.view(ctx, fn)
 }
 
 // paramKeys remembers the storage keys of parameters found, by Region and

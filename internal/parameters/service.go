@@ -27,6 +27,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -297,9 +298,7 @@ func (s *Service) authorize(ctx context.Context, action, resource string, p *par
 	}
 	if p != nil {
 		if sh := p.shared; sh != nil {
-			for _, t := range sh.tags {
-				cond[t.name] = t.values
-			}
+			maps.Copy(cond, sh.tags)
 		} else {
 			for _, t := range p.Tags {
 				sealbox.SetResourceTag(cond, "ssm", t.Key, t.Value)

@@ -6,13 +6,11 @@ package secrets
 // and the authorizer's condition map is pooled.
 
 import (
-	"context"
 	"sync"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/cache"
 	"github.com/sealbox/sealbox/internal/envelope"
-	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/recordcache"
 )
 
@@ -20,28 +18,18 @@ import (
 // readers only: everything in it is read-only (the binding's context is
 // the encryption context KMS reads and the audit event names).
 type secretShared struct {
-	secretID []string    // secretsmanager:SecretId
-	tags     []condEntry // aws:ResourceTag/<key>, secretsmanager:ResourceTag/<key>
+	secretID []string            // secretsmanager:SecretId
+	tags     map[string][]string // aws:ResourceTag/<key>, secretsmanager:ResourceTag/<key>
 	bindings map[string]envelope.Binding
-}
-
-type condEntry struct {
-	name   string
-	values []string
 }
 
 var _ recordcache.Shared = (*secretRecord)(nil)
 
 // Share prepares a secret record that the record cache is about to share.
 func (s *secretRecord) Share() {
-	sh := &secretShared{secretID: []string{s.ARN}, bindings: make(map[string]envelope.Binding, len(s.Versions))}
-	c := map[string][]string{}
+	sh := &secretShared{secretID: []string{s.ARN}, tags: make(map[string][]string, 2*len(s.Tags)), bindings: make(map[string]envelope.Binding, len(s.Versions))}
 	for _, t := range s.Tags {
-		clear(c)
-		sealbox.SetResourceTag(c, "secretsmanager", t.Key, t.Value)
-		for name, v := range c {
-			sh.tags = append(sh.tags, condEntry{name, v})
-		}
+		sealbox.SetResourceTag(sh.tags, "secretsmanager", t.Key, t.Value)
 	}
 	for _, v := range s.Versions {
 		sh.bindings[v.ID] = binding(s.ARN, v.ID)
@@ -57,18 +45,6 @@ func bindingOf(sec *secretRecord, versionID string) envelope.Binding {
 		}
 	}
 	return binding(sec.ARN, versionID)
-}
-
-// read runs fn from the caches alone when they hold all it reads, else in
-// a read transaction (recordcache.Hot): fn must be safe to run twice.
-func (s *Service) read(ctx context.Context, fn func(tx store.Tx) error) error {
-	if tx := s.cache.Hot(); tx != nil {
-		err := fn(tx)
-		if recordcache.Done(tx) {
-			return err
-		}
-	}
-	return s.view(ctx, fn)
 }
 
 // storeKeys remembers the storage keys of records read, by their parts,

@@ -39,7 +39,7 @@ func pick(sec *secretRecord, versionID, stage string) (*versionMeta, error) {
 func (s *Service) value(ctx context.Context, sec *secretRecord, v *versionMeta) (*GetSecretValueResponse, error) {
 	var rec *valueRecord
 	key, known := hotValueKey(sec.Region, sec.Name, v.ID)
-	err := s.read(ctx, func(tx store.Tx) (err error) {
+	err := s.cache.Read(ctx, s.store, func(tx store.Tx) (err error) {
 		rec, err = recordcache.Get[valueRecord](tx, key)
 		return err
 	})

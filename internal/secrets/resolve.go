@@ -82,7 +82,7 @@ func resourceFor(r *sealbox.Request, id string) string {
 func (s *Service) load(ctx context.Context, id string) (*secretRecord, error) {
 	r := sealbox.MustRequest(ctx)
 	var sec *secretRecord
-	err := s.read(ctx, func(tx store.Tx) (err error) {
+	err := s.cache.Read(ctx, s.store, func(tx store.Tx) (err error) {
 		sec, err = s.find(tx, r, id)
 		return err
 	})

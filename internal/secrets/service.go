@@ -38,6 +38,7 @@ package secrets
 import (
 	"context"
 	"errors"
+	"maps"
 	"time"
 
 	"github.com/sealbox/sealbox"
@@ -243,9 +244,7 @@ func (s *Service) authorize(ctx context.Context, action, resource string, sec *s
 		q.Resource, q.ResourcePolicy = sec.ARN, sec.Policy
 		if sh := sec.shared; sh != nil {
 			cond["secretsmanager:secretid"] = sh.secretID
-			for _, t := range sh.tags {
-				cond[t.name] = t.values
-			}
+			maps.Copy(cond, sh.tags)
 		} else {
 			cond["secretsmanager:secretid"] = []string{sec.ARN}
 			for _, t := range sec.Tags {

@@ -135,6 +135,18 @@ func (c *Cache) Hot() store.Tx {
 
 var hotTxs = sync.Pool{New: func() any { return new(readTx) }}
 
+// Read runs fn from the cache alone when it holds all fn reads (Hot), else
+// in View: fn must be safe to run twice, as View's functions are.
+func (c *Cache) Read(ctx context.Context, st store.Store, fn func(store.Tx) error) error {
+	if tx := c.Hot(); tx != nil {
+		err := fn(tx)
+		if Done(tx) {
+			return err
+		}
+	}
+	return c.View(ctx, st, fn)
+}
+
 // Done ends a transaction of Hot and reports whether the read it served
 // needed nothing the cache did not hold.
 func Done(tx store.Tx) bool {
