@@ -53,7 +53,7 @@ func imports(t *testing.T) map[string]map[string]bool {
 // (TestSecretOnlyUses). The identity store among them mints secrets
 // with crypto/rand and keeps them as Secrets; the IAM and STS services it
 // serves hand them out only through it, and import no primitive at all.
-var secretOnly = map[string]bool{"internal/identity": true, "internal/server": true, "internal/config": true, "internal/cli": true, "internal/sealtest": true}
+var secretOnly = map[string]bool{"internal/identity": true, "internal/console": true, "internal/server": true, "internal/config": true, "internal/cli": true, "internal/sealtest": true}
 
 // TestSecretOnlyUses keeps the packages of secretOnly to primitive.Secret
 // and primitive.NewSecret.

@@ -87,6 +87,13 @@ type Config struct {
 	// sealbox:RevealEnvironment; false answers them as Lambda does.
 	MaskEnvironment bool
 
+	// Console serves the web console at /console/ on the same listener.
+	Console bool
+	// ConsoleIdleTimeout ends a console session unused this long;
+	// ConsoleMaxSession ends any session this long after its sign-in.
+	ConsoleIdleTimeout time.Duration
+	ConsoleMaxSession  time.Duration
+
 	// BodySpoolDir is where request bodies larger than 1 MiB (Lambda code
 	// uploads) are spooled while they are read and checked; "" is the
 	// system's temporary folder. The files are unlinked as soon as made.
@@ -128,6 +135,10 @@ func Default() Config {
 
 		MaskEnvironment: true,
 
+		Console:            true,
+		ConsoleIdleTimeout: 15 * time.Minute,
+		ConsoleMaxSession:  8 * time.Hour,
+
 		LargeBodies: 8,
 	}
 }
@@ -166,6 +177,15 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.RotationTargets, "rotation-targets", "SEALBOX_ROTATION_TARGETS", "JSON file registering the HTTPS rotation endpoints by RotationLambdaARN (relative: in the data folder)")
 	boolean(&c.AuditFsync, "audit-fsync", "SEALBOX_AUDIT_FSYNC", "fsync every audit event before answering")
 	boolean(&c.MaskEnvironment, "mask-environment", "SEALBOX_MASK_ENVIRONMENT", "mask functions' environment values unless the caller may also perform sealbox:RevealEnvironment (false: as Lambda, values shown to whoever may read the configuration and decrypt)")
+	boolean(&c.Console, "console", "SEALBOX_CONSOLE", "serve the web console at /console/ (every action in it is an API call made as the signed-in principal)")
+	if v, err := time.ParseDuration(getenv("SEALBOX_CONSOLE_IDLE_TIMEOUT")); err == nil {
+		c.ConsoleIdleTimeout = v
+	}
+	fs.DurationVar(&c.ConsoleIdleTimeout, "console-idle-timeout", c.ConsoleIdleTimeout, "a console session unused this long ends ($SEALBOX_CONSOLE_IDLE_TIMEOUT)")
+	if v, err := time.ParseDuration(getenv("SEALBOX_CONSOLE_MAX_SESSION")); err == nil {
+		c.ConsoleMaxSession = v
+	}
+	fs.DurationVar(&c.ConsoleMaxSession, "console-max-session", c.ConsoleMaxSession, "a console session ends this long after its sign-in, used or not ($SEALBOX_CONSOLE_MAX_SESSION)")
 	str(&c.MetricsTokenFile, "metrics-token-file", "SEALBOX_METRICS_TOKEN_FILE", "file holding the token GET /metrics accepts as \"Authorization: Bearer <token>\" (or the token itself in $SEALBOX_METRICS_TOKEN); without one, /metrics answers only requests signed by a principal allowed sealbox:GetMetrics")
 	str(&c.BodySpoolDir, "body-spool-dir", "SEALBOX_BODY_SPOOL_DIR", "folder for request bodies over 1 MiB (Lambda code uploads) while they are read and checked (default: the system's temporary folder)")
 	if v, err := strconv.Atoi(getenv("SEALBOX_LARGE_BODIES")); err == nil {
@@ -264,6 +284,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MetricsTokenFile != "" && c.MetricsToken.Len() > 0 {
 		errs = append(errs, errors.New("--metrics-token-file and $SEALBOX_METRICS_TOKEN exclude each other: give the token one way"))
+	}
+	if c.Console && (c.ConsoleIdleTimeout <= 0 || c.ConsoleMaxSession <= 0) {
+		errs = append(errs, errors.New("--console-idle-timeout and --console-max-session must be positive"))
 	}
 	if c.LargeBodies < 1 {
 		errs = append(errs, errors.New("--large-bodies must be at least 1"))

@@ -57,26 +57,10 @@ func get(t *testing.T, s *sealtest.Server, path string, creds *aws.Credentials, 
 	return resp.StatusCode, string(body)
 }
 
-// newUser makes an IAM user with an inline policy allowing actions (none:
-// no policy) and returns its access key.
+// newUser is sealtest's NewUser.
 func newUser(t *testing.T, s *sealtest.Server, name string, actions ...string) aws.Credentials {
 	t.Helper()
-	ctx := context.Background()
-	c := s.IAM()
-	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}); err != nil {
-		t.Fatal(err)
-	}
-	if len(actions) > 0 {
-		if _, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("p"),
-			PolicyDocument: aws.String(sealtest.Allow(actions...))}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	k, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(name)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return aws.Credentials{AccessKeyID: *k.AccessKey.AccessKeyId, SecretAccessKey: *k.AccessKey.SecretAccessKey}
+	return s.NewUser(t, name, actions...)
 }
 
 // TestMetricsAccess: GET /metrics answers the metrics token, or a request

@@ -29,6 +29,7 @@ import (
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/cloudtrail"
 	"github.com/sealbox/sealbox/internal/config"
+	"github.com/sealbox/sealbox/internal/console"
 	"github.com/sealbox/sealbox/internal/functions"
 	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/identity/iamapi"
@@ -97,15 +98,16 @@ type Options struct {
 // Server is a running sealbox. Make one with Open; Serve it; it closes its
 // store when Serve returns.
 type Server struct {
-	cfg   config.Config
-	clock clock.Clock
-	log   *slog.Logger
-	store store.Store
-	audit *audit.Logger
-	kms   *kms.Service
-	ssm   *parameters.Service
-	sm    *secrets.Service
-	fn    *functions.Service
+	cfg     config.Config
+	console *console.Console // nil when --console=false
+	clock   clock.Clock
+	log     *slog.Logger
+	store   store.Store
+	audit   *audit.Logger
+	kms     *kms.Service
+	ssm     *parameters.Service
+	sm      *secrets.Service
+	fn      *functions.Service
 	// changes numbers the store's changes for the change feed.
 	changes *hub.Hub
 	ids     *identity.Store
@@ -343,6 +345,13 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	if err := s.setupTLS(); err != nil {
 		return nil, err
 	}
+	if cfg.Console {
+		// The console's calls go to the router as any client's do.
+		if s.console, err = console.New(console.Options{API: s.router, Secure: s.tlsConfig != nil,
+			IdleTimeout: cfg.ConsoleIdleTimeout, MaxSession: cfg.ConsoleMaxSession, Clock: s.clock, Logger: s.log}); err != nil {
+			return nil, err
+		}
+	}
 	if s.metricsToken, err = cfg.ReadMetricsToken(); err != nil {
 		return nil, err
 	}
@@ -467,6 +476,10 @@ func (s *Server) Handler() http.Handler {
 			write(w)
 		}
 	})
+	if s.console != nil {
+		mux.Handle(console.Path, s.console)
+		mux.Handle("GET /console", s.console)
+	}
 	mux.Handle("/", s.router)
 	return mux
 }

@@ -1,0 +1,292 @@
+// Package console is sealbox's web console at /console/: pages rendered on
+// the server with html/template and a little progressive JavaScript, in
+// the binary (no Node.js to build or run it).
+//
+// The console holds no power of its own. A browser signs in with an access
+// key pair or temporary credentials, which the console checks with
+// GetCallerIdentity and keeps on the server; every page then makes
+// ordinary AWS API calls signed as that principal through the server's own
+// handler (api.go), so the authorizer decides each and the audit trail
+// records each with the console's userAgent. A denial is shown as AWS
+// answered it.
+//
+// Safety: a session is a random id in an HttpOnly, SameSite=Strict cookie
+// (Secure under TLS) with idle and absolute timeouts; every state change
+// is a POST carrying the session's CSRF token (and a same-origin
+// Origin/Sec-Fetch-Site when the browser sends them); every page is
+// Cache-Control: no-store under a Content-Security-Policy without inline
+// script, and cannot be framed; a secret value appears only in the answer
+// to a "reveal" POST, never in a URL.
+package console
+
+import (
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/sealbox/sealbox/internal/clock"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// Options configure a Console.
+type Options struct {
+	// API is the server's AWS API handler: every console action is a call
+	// to it.
+	API http.Handler
+	// Secure marks cookies Secure: the server serves TLS.
+	Secure bool
+	// IdleTimeout ends a session unused this long (default 15 minutes);
+	// MaxSession ends any session this long after sign-in (default 8 hours).
+	IdleTimeout, MaxSession time.Duration
+	// DefaultRegion is the sign-in form's Region (default us-east-1).
+	DefaultRegion string
+	Clock         clock.Clock  // nil: the real clock
+	Logger        *slog.Logger // nil: slog.Default
+}
+
+// Console serves the web console.
+type Console struct {
+	opts     Options
+	mux      *http.ServeMux
+	sessions *sessions
+	pages    map[string]*template.Template
+}
+
+// Path is where the console is served.
+const Path = "/console/"
+
+// contentSecurityPolicy allows the console's own script, style and images
+// and nothing else: no inline script, no framing, forms only to itself.
+const contentSecurityPolicy = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; " +
+	"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// New returns the console.
+func New(o Options) (*Console, error) {
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = 15 * time.Minute
+	}
+	if o.MaxSession <= 0 {
+		o.MaxSession = 8 * time.Hour
+	}
+	if o.DefaultRegion == "" {
+		o.DefaultRegion = "us-east-1"
+	}
+	if o.Clock == nil {
+		o.Clock = clock.Real{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	c := &Console{opts: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.IdleTimeout, o.MaxSession)}
+	if err := c.parseTemplates(); err != nil {
+		return nil, err
+	}
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	c.mux.Handle("GET /console/static/", http.StripPrefix("/console/static/", http.FileServerFS(static)))
+	c.mux.HandleFunc("GET /console/signin", c.signinForm)
+	c.mux.HandleFunc("POST /console/signin", c.signin)
+	c.mux.HandleFunc("POST /console/signout", c.signout)
+	c.routes()
+	return c, nil
+}
+
+// route registers a page that needs a session. Each is called with the
+// session; a POST is refused before it runs unless it carries the
+// session's CSRF token and comes from the console's own origin.
+func (c *Console) route(pattern string, h func(w http.ResponseWriter, r *http.Request, s *session)) {
+	c.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		s := c.sessions.get(r)
+		if s == nil {
+			if r.Method == http.MethodGet {
+				http.Redirect(w, r, "/console/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			c.fail(w, r, nil, http.StatusUnauthorized, "Your session has ended. Sign in again.")
+			return
+		}
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			if !sameOrigin(r) || !sameToken(r.PostFormValue("csrf"), s.CSRF) {
+				c.fail(w, r, s, http.StatusForbidden, "The form's security token is missing or does not match this session. Reload the page and try again.")
+				return
+			}
+		}
+		h(w, r.WithContext(withBrowser(r.Context(), r)), s)
+	})
+}
+
+// sameOrigin refuses a POST that the browser says came from elsewhere.
+// Browsers send Origin (and Sec-Fetch-Site) with every form POST; the
+// CSRF token is the check that does not depend on them.
+func sameOrigin(r *http.Request) bool {
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return false
+	}
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	return err == nil && strings.EqualFold(u.Host, r.Host)
+}
+
+// ServeHTTP serves the console with its security headers on every answer.
+func (c *Console) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Security-Policy", contentSecurityPolicy)
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	// same-origin, not no-referrer: with no-referrer Chromium sends
+	// "Origin: null" on the console's own form posts, which sameOrigin refuses.
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Cross-Origin-Opener-Policy", "same-origin")
+	if strings.HasPrefix(r.URL.Path, "/console/static/") {
+		h.Set("Cache-Control", "no-cache")
+	} else {
+		h.Set("Cache-Control", "no-store")
+	}
+	if r.URL.Path == "/console" {
+		http.Redirect(w, r, Path, http.StatusMovedPermanently)
+		return
+	}
+	c.mux.ServeHTTP(w, r)
+}
+
+// view is what every page's template gets.
+type view struct {
+	Title   string
+	Nav     string // the section the page belongs to, for the menu
+	Session *session
+	Error   *apiError // an API call's failure, shown above the page
+	Notice  string    // what an action did
+	Data    any
+}
+
+func (c *Console) parseTemplates() error {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	c.pages = map[string]*template.Template{}
+	for _, n := range names {
+		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
+		if base == "layout" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		if err != nil {
+			return fmt.Errorf("console template %s: %w", n, err)
+		}
+		c.pages[base] = t
+	}
+	return nil
+}
+
+// render writes page with v at status.
+func (c *Console) render(w http.ResponseWriter, status int, page string, v *view) {
+	t := c.pages[page]
+	if t == nil {
+		c.opts.Logger.Error("console page missing", "page", page)
+		http.Error(w, "page missing", http.StatusInternalServerError)
+		return
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, v); err != nil {
+		c.opts.Logger.Error("console page failed", "page", page, "err", err)
+		http.Error(w, "the page could not be made", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	fmt.Fprint(w, b.String())
+}
+
+// fail answers a refused request with the error page.
+func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, status int, msg string) {
+	c.render(w, status, "error", &view{Title: http.StatusText(status), Session: s,
+		Error: &apiError{Status: status, Code: http.StatusText(status), Message: msg}})
+}
+
+// show renders a page whose data came from API calls: err, when set,
+// is shown with the API's status (a denial is a 403 page saying what AWS
+// said) and data may be partial.
+func (c *Console) show(w http.ResponseWriter, s *session, page, nav, title string, data any, err error) {
+	v := &view{Title: title, Nav: nav, Session: s, Data: data}
+	status := http.StatusOK
+	if err != nil {
+		v.Error = asAPIError(err)
+		status = v.Error.Status
+	}
+	c.render(w, status, page, v)
+}
+
+// done redirects after a successful action (POST, redirect, GET), with a
+// notice for the next page.
+func done(w http.ResponseWriter, r *http.Request, to, notice string) {
+	if notice != "" {
+		sep := "?"
+		if strings.Contains(to, "?") {
+			sep = "&"
+		}
+		to += sep + "notice=" + url.QueryEscape(notice)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+var funcs = template.FuncMap{
+	"time": fmtTime,
+	"deref": func(p any) any {
+		switch v := p.(type) {
+		case *string:
+			if v == nil {
+				return ""
+			}
+			return *v
+		case *int32:
+			if v == nil {
+				return 0
+			}
+			return *v
+		case *int64:
+			if v == nil {
+				return 0
+			}
+			return *v
+		case *bool:
+			return v != nil && *v
+		}
+		return p
+	},
+	"pathEscape":  url.PathEscape,
+	"queryEscape": url.QueryEscape,
+}
+
+// fmtTime shows a time (or *time.Time) in UTC; "" for none.
+func fmtTime(t any) string {
+	switch v := t.(type) {
+	case time.Time:
+		if !v.IsZero() {
+			return v.UTC().Format("2006-01-02 15:04:05 UTC")
+		}
+	case *time.Time:
+		if v != nil && !v.IsZero() {
+			return v.UTC().Format("2006-01-02 15:04:05 UTC")
+		}
+	}
+	return ""
+}

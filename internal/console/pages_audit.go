@@ -1,0 +1,4 @@
+package console
+
+// auditRoutes registers the audit pages (to come).
+func (c *Console) auditRoutes() {}

@@ -1,0 +1,4 @@
+package console
+
+// functionsRoutes registers the functions pages (to come).
+func (c *Console) functionsRoutes() {}

@@ -1,0 +1,4 @@
+package console
+
+// iamRoutes registers the iam pages (to come).
+func (c *Console) iamRoutes() {}

@@ -1,0 +1,4 @@
+package console
+
+// parametersRoutes registers the parameters pages (to come).
+func (c *Console) parametersRoutes() {}

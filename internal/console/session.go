@@ -1,0 +1,149 @@
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/primitive"
+)
+
+// A session is one sign-in: the principal's credentials, kept on the
+// server only (the browser holds a random id in an HttpOnly cookie), and
+// the token every state-changing form must carry.
+type session struct {
+	Principal string // the caller's ARN, from GetCallerIdentity
+	Account   string
+	Region    string
+	CSRF      string
+
+	accessKeyID  string
+	secret       primitive.Secret
+	sessionToken primitive.Secret
+	created      time.Time
+	lastSeen     time.Time
+	api          *clients
+}
+
+// Retrieve gives the SDK the session's credentials when it signs a call;
+// strings exist only for the signature's computation.
+func (s *session) Retrieve(context.Context) (aws.Credentials, error) {
+	return aws.Credentials{AccessKeyID: s.accessKeyID, SecretAccessKey: string(s.secret.Bytes()),
+		SessionToken: string(s.sessionToken.Bytes()), Source: "sealbox-console"}, nil
+}
+
+// sessions are the signed-in browsers, in memory: a restarted server signs
+// everyone out, and each server of several keeps its own.
+type sessions struct {
+	clock   clock.Clock
+	idle    time.Duration
+	maxAge  time.Duration
+	mu      sync.Mutex
+	byID    map[[32]byte]*session // by the SHA-256 of the cookie's value
+	maxSize int
+}
+
+const (
+	sessionCookie = "sealbox_console"
+	// signinCookie carries the sign-in form's token (double submit): no
+	// session exists yet to hold it.
+	signinCookie = "sealbox_console_signin"
+	cookiePath   = "/console/"
+)
+
+func newSessions(c clock.Clock, idle, maxAge time.Duration) *sessions {
+	return &sessions{clock: c, idle: idle, maxAge: maxAge, byID: map[[32]byte]*session{}, maxSize: 10000}
+}
+
+// randomToken is 32 random bytes, URL-safe.
+func randomToken() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// add keeps s and returns the cookie value naming it.
+func (ss *sessions) add(s *session) string {
+	id := randomToken()
+	now := ss.clock.Now()
+	s.created, s.lastSeen, s.CSRF = now, now, randomToken()
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if len(ss.byID) >= ss.maxSize {
+		ss.pruneLocked(now)
+	}
+	for len(ss.byID) >= ss.maxSize { // still full: the longest idle goes
+		var oldest [32]byte
+		var at time.Time
+		for k, v := range ss.byID {
+			if at.IsZero() || v.lastSeen.Before(at) {
+				oldest, at = k, v.lastSeen
+			}
+		}
+		delete(ss.byID, oldest)
+	}
+	ss.byID[sha256.Sum256([]byte(id))] = s
+	return id
+}
+
+func (ss *sessions) expired(s *session, now time.Time) bool {
+	return now.Sub(s.lastSeen) >= ss.idle || now.Sub(s.created) >= ss.maxAge
+}
+
+func (ss *sessions) pruneLocked(now time.Time) {
+	for k, v := range ss.byID {
+		if ss.expired(v, now) {
+			delete(ss.byID, k)
+		}
+	}
+}
+
+// get returns the live session the request's cookie names, and notes its
+// use; nil when there is none or it has expired (it is then forgotten).
+func (ss *sessions) get(r *http.Request) *session {
+	c, err := r.Cookie(sessionCookie)
+	if err != nil || c.Value == "" {
+		return nil
+	}
+	k := sha256.Sum256([]byte(c.Value))
+	now := ss.clock.Now()
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	s := ss.byID[k]
+	if s == nil {
+		return nil
+	}
+	if ss.expired(s, now) {
+		delete(ss.byID, k)
+		return nil
+	}
+	s.lastSeen = now
+	return s
+}
+
+// remove forgets the request's session.
+func (ss *sessions) remove(r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil {
+		ss.mu.Lock()
+		delete(ss.byID, sha256.Sum256([]byte(c.Value)))
+		ss.mu.Unlock()
+	}
+}
+
+// sameToken compares a form's token with the expected one in constant time.
+func sameToken(got, want string) bool {
+	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+func (c *Console) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
+	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: cookiePath, MaxAge: maxAge,
+		HttpOnly: true, Secure: c.opts.Secure, SameSite: http.SameSiteStrictMode})
+}

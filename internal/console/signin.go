@@ -1,0 +1,109 @@
+package console
+
+import (
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/sealbox/sealbox/internal/primitive"
+)
+
+type signinData struct {
+	Token         string
+	Next          string
+	AccessKeyID   string
+	Region        string
+	SessionEnded  bool
+	DefaultRegion string
+}
+
+var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
+
+func (c *Console) signinForm(w http.ResponseWriter, r *http.Request) {
+	if c.sessions.get(r) != nil && r.URL.Query().Get("next") == "" {
+		http.Redirect(w, r, Path, http.StatusSeeOther)
+		return
+	}
+	c.renderSignin(w, r, http.StatusOK, &signinData{Next: safeNext(r.URL.Query().Get("next")), Region: c.opts.DefaultRegion}, nil)
+}
+
+// renderSignin shows the form with a fresh double-submit token.
+func (c *Console) renderSignin(w http.ResponseWriter, r *http.Request, status int, d *signinData, e *apiError) {
+	d.Token = randomToken()
+	d.DefaultRegion = c.opts.DefaultRegion
+	c.setCookie(w, signinCookie, d.Token, 0)
+	c.render(w, status, "signin", &view{Title: "Sign in", Data: d, Error: e})
+}
+
+// signin checks the credentials with GetCallerIdentity, a call like any
+// other (signature checked, audited), and starts a session for its caller.
+func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
+	d := &signinData{Next: safeNext(r.PostFormValue("next")), AccessKeyID: strings.TrimSpace(r.PostFormValue("access_key_id")),
+		Region: strings.TrimSpace(r.PostFormValue("region"))}
+	cookie, err := r.Cookie(signinCookie)
+	if err != nil || !sameOrigin(r) || !sameToken(r.PostFormValue("csrf"), cookie.Value) {
+		c.renderSignin(w, r, http.StatusForbidden, d, &apiError{Status: http.StatusForbidden, Code: "Forbidden",
+			Message: "The sign-in form's security token is missing or does not match. Try again."})
+		return
+	}
+	secret := strings.TrimSpace(r.PostFormValue("secret_access_key"))
+	token := strings.TrimSpace(r.PostFormValue("session_token"))
+	if d.Region == "" {
+		d.Region = c.opts.DefaultRegion
+	}
+	switch {
+	case d.AccessKeyID == "" || secret == "":
+		c.renderSignin(w, r, http.StatusBadRequest, d, &apiError{Status: http.StatusBadRequest, Code: "ValidationError",
+			Message: "Enter an access key ID and its secret access key."})
+		return
+	case !regionPattern.MatchString(d.Region):
+		c.renderSignin(w, r, http.StatusBadRequest, d, &apiError{Status: http.StatusBadRequest, Code: "ValidationError",
+			Message: "The Region must look like us-east-1."})
+		return
+	}
+	s := &session{Region: d.Region, accessKeyID: d.AccessKeyID,
+		secret: primitive.NewSecret([]byte(secret)), sessionToken: primitive.NewSecret([]byte(token))}
+	s.api = newClients(c.opts.API, s.Region, s)
+	out, err := s.api.STS.GetCallerIdentity(withBrowser(r.Context(), r), &sts.GetCallerIdentityInput{})
+	if err != nil {
+		e := asAPIError(err)
+		c.renderSignin(w, r, e.Status, d, e)
+		return
+	}
+	s.Principal, s.Account = deref(out.Arn), deref(out.Account)
+	id := c.sessions.add(s)
+	c.setCookie(w, signinCookie, "", -1)
+	c.setCookie(w, sessionCookie, id, 0)
+	c.opts.Logger.Info("console sign-in", "principal", s.Principal)
+	http.Redirect(w, r, d.Next, http.StatusSeeOther)
+}
+
+// signout ends the session (a POST with its token, so that another site
+// cannot sign a user out).
+func (c *Console) signout(w http.ResponseWriter, r *http.Request) {
+	s := c.sessions.get(r)
+	if s != nil && (!sameOrigin(r) || !sameToken(r.PostFormValue("csrf"), s.CSRF)) {
+		c.fail(w, r, s, http.StatusForbidden, "The form's security token is missing or does not match this session.")
+		return
+	}
+	c.sessions.remove(r)
+	c.setCookie(w, sessionCookie, "", -1)
+	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
+}
+
+// safeNext keeps a post-sign-in destination inside the console.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, Path) || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return Path
+	}
+	return next
+}
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
