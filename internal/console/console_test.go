@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/sealbox/sealbox/internal/console"
@@ -360,5 +361,44 @@ func TestDeniedUserSeesAWSDenial(t *testing.T) {
 			}
 		}
 		t.Fatal("no audit event records nobody's denied ListKeys by the console")
+	}
+}
+
+// TestTemporaryCredentials: pasted STS credentials sign in as the role's
+// session, and its pages are the role's calls.
+func TestTemporaryCredentials(t *testing.T) {
+	s := sealtest.Start(t)
+	role := s.NewRole(t, "operator", "", sealtest.Allow("kms:ListKeys", "kms:ListAliases", "kms:DescribeKey"), "alice")
+	b := newBrowser(t, s)
+	b.signIn(role.Creds)
+	code, body := b.get("/console/kms")
+	if code != 200 || !strings.Contains(body, "assumed-role/operator/alice") {
+		t.Fatalf("KMS list as the role's session: %d\n%s", code, body)
+	}
+	b2 := newBrowser(t, s)
+	b2.get("/console/signin")
+	code, _, body = b2.post("/console/signin", url.Values{"access_key_id": {role.Creds.AccessKeyID},
+		"secret_access_key": {role.Creds.SecretAccessKey}, "region": {"us-east-1"}})
+	if code == http.StatusSeeOther || !strings.Contains(body, "InvalidClientTokenId") {
+		t.Fatalf("temporary credentials without their session token: %d\n%s", code, body)
+	}
+}
+
+// TestRevokedKeyEndsWhatTheSessionCanDo: the console keeps no power of its
+// own: once the user's access key is deleted, the signed-in session's
+// next page is refused by the signature check.
+func TestRevokedKeyEndsWhatTheSessionCanDo(t *testing.T) {
+	s := sealtest.Start(t)
+	creds := s.NewUser(t, "temp", "kms:*")
+	b := newBrowser(t, s)
+	b.signIn(creds)
+	if code, _ := b.get("/console/kms"); code != 200 {
+		t.Fatalf("before: %d", code)
+	}
+	sealtest.Must[*iam.DeleteAccessKeyOutput](t, "DeleteAccessKey")(s.IAM().DeleteAccessKey(context.Background(),
+		&iam.DeleteAccessKeyInput{UserName: aws.String("temp"), AccessKeyId: aws.String(creds.AccessKeyID)}))
+	code, body := b.get("/console/kms")
+	if code != http.StatusBadRequest || !strings.Contains(body, "UnrecognizedClientException") {
+		t.Fatalf("after the key was deleted: %d\n%s", code, body)
 	}
 }
