@@ -94,7 +94,6 @@ func (c *Console) iamSimulate(w http.ResponseWriter, r *http.Request, s *session
 		c.show(w, s, "iam_simulate", "iam", "Policy simulator", d, nil)
 		return
 	}
-	d.Ran = true
 	p := iam.NewSimulatePrincipalPolicyPaginator(s.api.IAM, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(d.Principal),
 		ActionNames: actions, ResourceArns: fields(d.Resources), ContextEntries: entries})
 	for p.HasMorePages() {
@@ -105,5 +104,6 @@ func (c *Console) iamSimulate(w http.ResponseWriter, r *http.Request, s *session
 		}
 		d.Results = append(d.Results, page.EvaluationResults...)
 	}
+	d.Ran = true
 	c.show(w, s, "iam_simulate", "iam", "Policy simulator", d, nil)
 }
