@@ -4,8 +4,10 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -175,5 +177,31 @@ func TestFunctionRevealAsTheAPIAnswers(t *testing.T) {
 	}
 	if n < 3 {
 		t.Fatalf("%d audited GetFunctionConfiguration calls by the revealer through the console, want at least 3", n)
+	}
+}
+
+// TestFunctionsListPaginates: the list shows 50 functions and a link to the
+// next page with Lambda's marker, which shows the rest.
+func TestFunctionsListPaginates(t *testing.T) {
+	s := sealtest.Start(t)
+	ctx := context.Background()
+	role := sealtest.Must[*iam.CreateRoleOutput](t, "CreateRole")(s.IAM().CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("exec"),
+		AssumeRolePolicyDocument: aws.String(execTrust)}))
+	for i := range 53 {
+		sealtest.Must[*lambda.CreateFunctionOutput](t, "CreateFunction")(s.Lambda().CreateFunction(ctx, &lambda.CreateFunctionInput{
+			FunctionName: aws.String(fmt.Sprintf("fn%02d", i)), Role: role.Role.Arn, Runtime: lambdatypes.RuntimePython312,
+			Handler: aws.String("app.handler"), Code: &lambdatypes.FunctionCode{ZipFile: []byte("PK\x05\x06" + strings.Repeat("\x00", 18))}}))
+	}
+	b := newBrowser(t, s)
+	b.signIn(admin())
+	row := regexp.MustCompile(`href="/console/functions/fn\d\d"`)
+	code, body := b.get("/console/functions")
+	next := regexp.MustCompile(`href="(/console/functions\?marker=[^"]+)">Next page`).FindStringSubmatch(body)
+	if code != 200 || len(row.FindAllString(body, -1)) != 50 || next == nil {
+		t.Fatalf("first page: %d, %d rows, next %v\n%s", code, len(row.FindAllString(body, -1)), next, body)
+	}
+	code, body = b.get(next[1])
+	if n := len(row.FindAllString(body, -1)); code != 200 || n != 3 || strings.Contains(body, "Next page") {
+		t.Fatalf("second page: %d, %d rows (53 functions in all)\n%s", code, n, body)
 	}
 }
