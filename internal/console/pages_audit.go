@@ -36,10 +36,10 @@ var lookupKeys = []string{"EventName", "Username", "ResourceName", "ResourceType
 // the parts of its CloudTrailEvent the summary lacks.
 type auditRow struct {
 	ID, Name, Source, Username, SourceIP, ErrorCode, ErrorMessage string
-	ARN, IssuerARN, UserAgent                                   string
-	Time                                                        time.Time
-	Denied                                                      bool
-	JSON                                                        string
+	ARN, IssuerARN, UserAgent                                     string
+	Time                                                          time.Time
+	Denied                                                        bool
+	JSON                                                          string
 }
 
 // record is what a row reads of CloudTrailEvent.
