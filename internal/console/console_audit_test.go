@@ -3,8 +3,11 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"sort"
@@ -287,5 +290,49 @@ func TestOverviewPanels(t *testing.T) {
 	}
 	if strings.Contains(body, *doomed.KeyMetadata.KeyId) {
 		t.Fatal("mallory's overview shows the key")
+	}
+}
+
+// TestBrowserAudit: in the browser, a key created in the console is found
+// in the audit trail and its event opened; a principal's timeline and a
+// suggested policy; and a form on another origin that posts to the
+// console, visited by the signed-in browser, creates nothing: from
+// another port of the same host (same site, so the SameSite=Strict cookie
+// goes along) the token and origin checks refuse it; from another site
+// the cookie does not go.
+func TestBrowserAudit(t *testing.T) {
+	s := sealtest.Start(t)
+	ctx := context.Background()
+	alice := s.NewUser(t, "alice", "kms:CreateKey", "kms:DescribeKey")
+	key := sealtest.Must[*kms.CreateKeyOutput](t, "CreateKey")(kmsAs(s, alice).CreateKey(ctx, nil))
+	sealtest.Must[*kms.DescribeKeyOutput](t, "DescribeKey")(kmsAs(s, alice).DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: key.KeyMetadata.KeyId}))
+
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>Win a prize</title>
+<form method="post" action="%s/console/kms">
+<input type="hidden" name="csrf" value="guessed"><input type="hidden" name="description" value="made by evil">
+<input type="hidden" name="spec" value="SYMMETRIC_DEFAULT"><input type="hidden" name="usage" value="ENCRYPT_DECRYPT">
+<button type="submit">Claim</button></form>`, s.URL)
+	}))
+	defer evil.Close()
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(evil.URL, "http://"))
+	// The same host on another port is another origin of the same site;
+	// localhost is another site.
+	t.Setenv("SEALBOX_EVIL_SAME_SITE", evil.URL)
+	t.Setenv("SEALBOX_EVIL_CROSS_SITE", "http://localhost:"+port)
+	t.Setenv("SEALBOX_ALICE_ARN", aliceARN)
+
+	runBrowser(t, s, "audit.e2e.mjs", map[string]aws.Credentials{"admin": admin()})
+
+	keys := sealtest.Must[*kms.ListKeysOutput](t, "ListKeys")(s.KMS().ListKeys(ctx, nil)).Keys
+	if len(keys) != 2 {
+		t.Fatalf("%d keys, want alice's and the one made in the console: the other origins' forms made one", len(keys))
+	}
+	for _, k := range keys {
+		d := sealtest.Must[*kms.DescribeKeyOutput](t, "DescribeKey")(s.KMS().DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: k.KeyId}))
+		if aws.ToString(d.KeyMetadata.Description) == "made by evil" {
+			t.Fatal("the other origin's form made a key")
+		}
 	}
 }

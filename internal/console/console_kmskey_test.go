@@ -44,7 +44,7 @@ func TestKMSKeyPolicyEditor(t *testing.T) {
 	}
 
 	bad := `{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::123456789012:root"}, "Action": "kms:*"}]}`
-	code, _, body = b.post(page, url.Values{"action": {"put-policy"}, "policy": {bad}})
+	code, _, body = b.post(page+"?notice=Tag+set.", url.Values{"action": {"put-policy"}, "policy": {bad}})
 	if code != http.StatusBadRequest || !strings.Contains(body, "MalformedPolicyDocumentException") {
 		t.Fatalf("a policy without Resource: %d, want the server's 400 MalformedPolicyDocumentException\n%s", code, body)
 	}
@@ -53,6 +53,9 @@ func TestKMSKeyPolicyEditor(t *testing.T) {
 	}
 	if now := keyPolicy(t, s, id); now != before {
 		t.Fatalf("a refused policy changed the key's:\n%s", now)
+	}
+	if strings.Contains(body, `class="notice"`) {
+		t.Fatalf("a refused policy is shown with a notice:\n%s", body)
 	}
 	code, _, body = b.post(page, url.Values{"action": {"put-policy"}, "policy": {"{not json"}})
 	if code != http.StatusBadRequest || !strings.Contains(body, "MalformedPolicyDocumentException") || keyPolicy(t, s, id) != before {

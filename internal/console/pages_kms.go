@@ -194,9 +194,13 @@ func (c *Console) kmsKeyPage(w http.ResponseWriter, r *http.Request, s *session,
 	if err == nil {
 		d.Tags = tags.Tags
 	}
-	if actionErr != nil && r.PostFormValue("action") == "put-policy" {
-		// A refused policy stays in the editor, to be corrected.
-		d.Policy = r.PostFormValue("policy")
+	if actionErr != nil {
+		// The notice in the URL is the last action's, not this one's.
+		d.Notice = ""
+		if r.PostFormValue("action") == "put-policy" {
+			// A refused policy stays in the editor, to be corrected.
+			d.Policy = r.PostFormValue("policy")
+		}
 	}
 	v := &view{Title: "KMS key " + deref(m.KeyId), Nav: "kms", Session: s, Data: d}
 	if actionErr != nil {
