@@ -16,6 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 
@@ -251,6 +253,15 @@ func TestOverviewPanels(t *testing.T) {
 	if _, err := kmsAs(s, mallory).DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: kept.KeyMetadata.KeyId}); err == nil {
 		t.Fatal("mallory may DescribeKey")
 	}
+	// A built-in rotation whose new password breaks the secret's schema
+	// fails.
+	sm := s.SecretsManager()
+	sealtest.Must[*secretsmanager.CreateSecretOutput](t, "CreateSecret")(sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("v/tight"),
+		SecretString: aws.String(`{"password":"short"}`), Tags: []smtypes.Tag{{Key: aws.String("sealbox:validation-schema"),
+			Value: aws.String(`{"type":"object","properties":{"password":{"type":"string","maxLength":8}}}`)}}}))
+	sealtest.Must[*secretsmanager.RotateSecretOutput](t, "RotateSecret")(sm.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("v/tight"),
+		RotationLambdaARN: aws.String("arn:aws:lambda:us-east-1:123456789012:function:sealbox-generate-password")}))
+	s.WaitRotations()
 	b := newBrowser(t, s)
 	b.signIn(admin())
 	code, body := b.get("/console/")
@@ -273,7 +284,7 @@ func TestOverviewPanels(t *testing.T) {
 	if p := section("p-trail"); !strings.Contains(p, "No AuditTrailTamperingDetected") {
 		t.Fatalf("trail panel:\n%s", p)
 	}
-	if p := section("p-rotation"); !strings.Contains(p, "No rotation overdue") {
+	if p := section("p-rotation"); !strings.Contains(p, "No rotation overdue") || !strings.Contains(p, ":secret:v/tight-") || !strings.Contains(p, "maxLength") {
 		t.Fatalf("rotation panel:\n%s", p)
 	}
 

@@ -37,6 +37,7 @@ var lookupKeys = []string{"EventName", "Username", "ResourceName", "ResourceType
 type auditRow struct {
 	ID, Name, Source, Username, SourceIP, ErrorCode, ErrorMessage string
 	ARN, IssuerARN, UserAgent                                     string
+	Resource                                                      string // the first the event names
 	Time                                                          time.Time
 	Denied                                                        bool
 	JSON                                                          string
@@ -61,6 +62,9 @@ type record struct {
 func newAuditRow(e cttypes.Event) auditRow {
 	row := auditRow{ID: deref(e.EventId), Name: deref(e.EventName), Source: deref(e.EventSource),
 		Username: deref(e.Username), Time: aws.ToTime(e.EventTime), JSON: deref(e.CloudTrailEvent)}
+	if len(e.Resources) > 0 {
+		row.Resource = deref(e.Resources[0].ResourceName)
+	}
 	var rec record
 	if json.Unmarshal([]byte(row.JSON), &rec) == nil {
 		row.SourceIP, row.ErrorCode, row.ErrorMessage, row.UserAgent = rec.SourceIPAddress, rec.ErrorCode, rec.ErrorMessage, rec.UserAgent
