@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
@@ -239,9 +240,10 @@ func TestAuditDeniedWithoutLookupEvents(t *testing.T) {
 	}
 }
 
-// TestOverviewPanels: the overview shows a key pending deletion and a
-// failed authorization; to a user who may not look, each panel shows
-// AWS's denial.
+// TestOverviewPanels: the overview shows a key pending deletion, a
+// failed authorization, a secret whose rotation is overdue and its
+// failed rotation; to a user who may not look, each panel shows AWS's
+// denial.
 func TestOverviewPanels(t *testing.T) {
 	s := sealtest.Start(t)
 	ctx := context.Background()
@@ -254,13 +256,16 @@ func TestOverviewPanels(t *testing.T) {
 		t.Fatal("mallory may DescribeKey")
 	}
 	// A built-in rotation whose new password breaks the secret's schema
-	// fails.
+	// fails, and keeps failing: a day later its window has passed.
 	sm := s.SecretsManager()
 	sealtest.Must[*secretsmanager.CreateSecretOutput](t, "CreateSecret")(sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("v/tight"),
 		SecretString: aws.String(`{"password":"short"}`), Tags: []smtypes.Tag{{Key: aws.String("sealbox:validation-schema"),
 			Value: aws.String(`{"type":"object","properties":{"password":{"type":"string","maxLength":8}}}`)}}}))
 	sealtest.Must[*secretsmanager.RotateSecretOutput](t, "RotateSecret")(sm.RotateSecret(ctx, &secretsmanager.RotateSecretInput{SecretId: aws.String("v/tight"),
-		RotationLambdaARN: aws.String("arn:aws:lambda:us-east-1:123456789012:function:sealbox-generate-password")}))
+		RotationLambdaARN: aws.String("arn:aws:lambda:us-east-1:123456789012:function:sealbox-generate-password"),
+		RotationRules:     &smtypes.RotationRulesType{AutomaticallyAfterDays: aws.Int64(1)}}))
+	s.WaitRotations()
+	s.Clock.Advance(24 * time.Hour)
 	s.WaitRotations()
 	b := newBrowser(t, s)
 	b.signIn(admin())
@@ -284,7 +289,7 @@ func TestOverviewPanels(t *testing.T) {
 	if p := section("p-trail"); !strings.Contains(p, "No AuditTrailTamperingDetected") {
 		t.Fatalf("trail panel:\n%s", p)
 	}
-	if p := section("p-rotation"); !strings.Contains(p, "No rotation overdue") || !strings.Contains(p, ":secret:v/tight-") || !strings.Contains(p, "maxLength") {
+	if p := section("p-rotation"); !strings.Contains(p, "v/tight: due since") || !strings.Contains(p, ":secret:v/tight-") || !strings.Contains(p, "maxLength") {
 		t.Fatalf("rotation panel:\n%s", p)
 	}
 
