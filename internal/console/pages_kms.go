@@ -110,10 +110,7 @@ func (c *Console) kmsCreate(w http.ResponseWriter, r *http.Request, s *session) 
 	}
 	id := deref(out.KeyMetadata.KeyId)
 	if a := strings.TrimSpace(r.PostFormValue("alias")); a != "" {
-		if !strings.HasPrefix(a, "alias/") {
-			a = "alias/" + a
-		}
-		if _, err := s.api.KMS.CreateAlias(r.Context(), &kms.CreateAliasInput{AliasName: aws.String(a), TargetKeyId: aws.String(id)}); err != nil {
+		if _, err := s.api.KMS.CreateAlias(r.Context(), &kms.CreateAliasInput{AliasName: aws.String(aliasName(a)), TargetKeyId: aws.String(id)}); err != nil {
 			done(w, r, "/console/kms/keys/"+id, "Key created; its alias was refused: "+asAPIError(err).Error())
 			return
 		}
@@ -135,6 +132,9 @@ type kmsKeyData struct {
 	Rotation      string
 	Policy        string
 	Grants        []kmstypes.GrantListEntry
+	Operations    []kmstypes.GrantOperation // what a new grant may allow
+	RotationOn    bool
+	RotationDays  int32
 	Tags          []kmstypes.Tag
 	Symmetric     bool
 	Disabled      bool
@@ -149,7 +149,7 @@ func (c *Console) kmsKey(w http.ResponseWriter, r *http.Request, s *session) {
 func (c *Console) kmsKeyPage(w http.ResponseWriter, r *http.Request, s *session, status int, actionErr error) {
 	ctx := r.Context()
 	id := r.PathValue("id")
-	d := &kmsKeyData{Notice: r.URL.Query().Get("notice")}
+	d := &kmsKeyData{Notice: r.URL.Query().Get("notice"), Operations: kmstypes.GrantOperation("").Values()}
 	dk, err := s.api.KMS.DescribeKey(ctx, &kms.DescribeKeyInput{KeyId: aws.String(id)})
 	if err != nil {
 		c.show(w, s, "kms_key", "kms", "KMS key", d, err)
@@ -173,6 +173,7 @@ func (c *Console) kmsKeyPage(w http.ResponseWriter, r *http.Request, s *session,
 		part("Rotation", err)
 		if err == nil {
 			d.Rotation = "off"
+			d.RotationOn, d.RotationDays = rot.KeyRotationEnabled, aws.ToInt32(rot.RotationPeriodInDays)
 			if rot.KeyRotationEnabled {
 				d.Rotation = "on, every " + strconv.Itoa(int(aws.ToInt32(rot.RotationPeriodInDays))) + " days"
 			}
@@ -192,6 +193,14 @@ func (c *Console) kmsKeyPage(w http.ResponseWriter, r *http.Request, s *session,
 	part("Tags", err)
 	if err == nil {
 		d.Tags = tags.Tags
+	}
+	if actionErr != nil {
+		// The notice in the URL is the last action's, not this one's.
+		d.Notice = ""
+		if r.PostFormValue("action") == "put-policy" {
+			// A refused policy stays in the editor, to be corrected.
+			d.Policy = r.PostFormValue("policy")
+		}
 	}
 	v := &view{Title: "KMS key " + deref(m.KeyId), Nav: "kms", Session: s, Data: d}
 	if actionErr != nil {
@@ -225,12 +234,81 @@ func (c *Console) kmsAction(w http.ResponseWriter, r *http.Request, s *session) 
 		_, err = s.api.KMS.CancelKeyDeletion(ctx, &kms.CancelKeyDeletionInput{KeyId: id})
 		notice = "Key deletion canceled; the key is disabled."
 	default:
-		c.fail(w, r, s, http.StatusBadRequest, "That action is not one the console knows.")
-		return
+		if notice, err = c.kmsKeyChange(r, s, id); notice == "" && err == nil {
+			c.fail(w, r, s, http.StatusBadRequest, "That action is not one the console knows.")
+			return
+		}
 	}
 	if err != nil {
 		c.kmsKeyPage(w, r, s, http.StatusOK, err)
 		return
 	}
 	done(w, r, "/console/kms/keys/"+*id, notice)
+}
+
+// kmsKeyChange is one of the forms of the key page's policy, grants, tags,
+// aliases and rotation parts; "" and no error for an action it does not
+// know.
+func (c *Console) kmsKeyChange(r *http.Request, s *session, id *string) (string, error) {
+	ctx := r.Context()
+	f := func(name string) string { return strings.TrimSpace(r.PostFormValue(name)) }
+	switch r.PostFormValue("action") {
+	case "put-policy":
+		// The server's parser is the validation: a malformed policy is
+		// its MalformedPolicyDocumentException, and the page keeps the
+		// edited text (kmsKeyPage).
+		_, err := s.api.KMS.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: id, PolicyName: aws.String("default"), Policy: aws.String(r.PostFormValue("policy"))})
+		return "Key policy saved.", err
+	case "create-grant":
+		in := &kms.CreateGrantInput{KeyId: id, GranteePrincipal: aws.String(f("grantee"))}
+		for _, op := range r.PostForm["operations"] {
+			in.Operations = append(in.Operations, kmstypes.GrantOperation(op))
+		}
+		if n := f("grant-name"); n != "" {
+			in.Name = aws.String(n)
+		}
+		out, err := s.api.KMS.CreateGrant(ctx, in)
+		if err != nil {
+			return "", err
+		}
+		return "Grant " + deref(out.GrantId) + " created.", nil
+	case "revoke-grant":
+		_, err := s.api.KMS.RevokeGrant(ctx, &kms.RevokeGrantInput{KeyId: id, GrantId: aws.String(f("grant"))})
+		return "Grant revoked.", err
+	case "tag":
+		_, err := s.api.KMS.TagResource(ctx, &kms.TagResourceInput{KeyId: id, Tags: []kmstypes.Tag{{TagKey: aws.String(f("tag-key")), TagValue: aws.String(r.PostFormValue("tag-value"))}}})
+		return "Tag set.", err
+	case "untag":
+		_, err := s.api.KMS.UntagResource(ctx, &kms.UntagResourceInput{KeyId: id, TagKeys: []string{r.PostFormValue("tag-key")}})
+		return "Tag removed.", err
+	case "create-alias":
+		_, err := s.api.KMS.CreateAlias(ctx, &kms.CreateAliasInput{AliasName: aws.String(aliasName(f("alias"))), TargetKeyId: id})
+		return "Alias created.", err
+	case "update-alias":
+		// UpdateAlias moves an existing alias (of another key) to this one.
+		_, err := s.api.KMS.UpdateAlias(ctx, &kms.UpdateAliasInput{AliasName: aws.String(aliasName(f("alias"))), TargetKeyId: id})
+		return "Alias moved to this key.", err
+	case "delete-alias":
+		_, err := s.api.KMS.DeleteAlias(ctx, &kms.DeleteAliasInput{AliasName: aws.String(aliasName(f("alias")))})
+		return "Alias deleted.", err
+	case "enable-rotation":
+		in := &kms.EnableKeyRotationInput{KeyId: id}
+		if days, err := strconv.Atoi(f("period")); err == nil {
+			in.RotationPeriodInDays = aws.Int32(int32(days))
+		}
+		_, err := s.api.KMS.EnableKeyRotation(ctx, in)
+		return "Automatic rotation on.", err
+	case "disable-rotation":
+		_, err := s.api.KMS.DisableKeyRotation(ctx, &kms.DisableKeyRotationInput{KeyId: id})
+		return "Automatic rotation off.", err
+	}
+	return "", nil
+}
+
+// aliasName puts the alias/ prefix on a name typed without it.
+func aliasName(a string) string {
+	if a != "" && !strings.HasPrefix(a, "alias/") {
+		return "alias/" + a
+	}
+	return a
 }
