@@ -51,7 +51,7 @@ test("a user that may reveal sees values only after Reveal, references as writte
 
 test("IAM users, a role's trust policy and the simulator", async () => {
   const page = await signIn(browser, "admin");
-  await page.getByRole("link", { name: "IAM" }).click();
+  await page.getByRole("link", { name: "IAM", exact: true }).click();
   await page.getByRole("link", { name: "alice" }).waitFor();
   await shot(page, "iam-users");
   await page.getByRole("link", { name: "alice" }).click();
