@@ -165,7 +165,9 @@ func (c *Console) secretPage(w http.ResponseWriter, r *http.Request, s *session,
 	if part("Resource policy", err) {
 		d.Policy = indentJSON(deref(pol.ResourcePolicy))
 	}
-	ev, err := s.api.CloudTrail.LookupEvents(ctx, &cloudtrail.LookupEventsInput{MaxResults: aws.Int32(50),
+	// From the secret's creation on: the trail before it holds none of its
+	// events, and the lookup then reads only the blocks since.
+	ev, err := s.api.CloudTrail.LookupEvents(ctx, &cloudtrail.LookupEventsInput{MaxResults: aws.Int32(50), StartTime: meta.CreatedDate,
 		LookupAttributes: []cttypes.LookupAttribute{{AttributeKey: cttypes.LookupAttributeKeyResourceName, AttributeValue: meta.ARN}}})
 	if part("Rotation history (audit trail)", err) {
 		d.History = rotationHistory(ev.Events)

@@ -57,7 +57,7 @@ test("admin creates a secret and rotates it", async () => {
   // The rotation runs in the background: reload until the new version is AWSCURRENT.
   const row = page.locator("table.versions tbody tr", { hasText: m[1] });
   for (let i = 0; i < 50; i++) {
-    if (/AWSCURRENT/.test(await row.innerText().catch(() => ""))) break;
+    if (await row.count() && /AWSCURRENT/.test(await row.innerText())) break;
     await page.waitForTimeout(100);
     await page.reload();
   }
