@@ -260,7 +260,7 @@ func TestParameterActions(t *testing.T) {
 		t.Fatalf("label: %d\n%s", code, body)
 	}
 	code, body = b.get(page)
-	if code != 200 || !strings.Contains(body, `<span class="tag">stable</span>`) {
+	if code != 200 || !strings.Contains(body, `<span class="stage">stable</span>`) {
 		t.Fatalf("labels not shown: %d\n%s", code, body)
 	}
 	if code, _, body := b.post(page, url.Values{"action": {"unlabel"}, "version": {"1"}, "label": {"old"}}); code != http.StatusSeeOther {

@@ -11,10 +11,6 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
 
-func init() {
-	funcs["join"] = strings.Join
-}
-
 func (c *Console) parametersRoutes() {
 	c.route("GET /console/parameters", c.paramTree)
 	c.route("POST /console/parameters", c.paramCreate)

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -213,18 +214,14 @@ func rotationHistory(events []cttypes.Event) []rotationEvent {
 	return out
 }
 
-// indentJSON lays out a policy or schema for reading; what is not JSON
-// stays as it is.
+// indentJSON lays out a policy or schema for reading, its keys in their
+// order; what is not JSON stays as it is.
 func indentJSON(s string) string {
-	var v any
-	if json.Unmarshal([]byte(s), &v) != nil {
+	var b bytes.Buffer
+	if json.Indent(&b, []byte(s), "", "  ") != nil {
 		return s
 	}
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return s
-	}
-	return string(b)
+	return b.String()
 }
 
 // secretAction is one of a secret page's forms.
