@@ -273,7 +273,6 @@ var funcs = template.FuncMap{
 		return p
 	},
 	"pathEscape":  url.PathEscape,
-	"queryEscape": url.QueryEscape,
 }
 
 // fmtTime shows a time (or *time.Time) in UTC; "" for none.
