@@ -309,4 +309,15 @@ got=$(printf '%s\n' "$OUT" | sort | tr '\t\n' '=;')
 expect EvalDecisions "$got" "kms:Decrypt=allowed;kms:Encrypt=implicitDeny;"
 ok "$got"
 
+STEP="admin: iam simulate-principal-policy: where the deciding statement is written"
+call "$ADMIN" iam simulate-principal-policy --policy-source-arn "$EXEC_ROLE" --action-names kms:Decrypt \
+	--resource-arns "$KEY_ARN" --context-entries ContextKeyName=kms:EncryptionContext:app,ContextKeyValues=billing,ContextKeyType=string \
+	--output text --query 'EvaluationResults[0].MatchedStatements[].[SourcePolicyId, SourcePolicyType, StartPosition.Line, StartPosition.Column, EndPosition.Line, EndPosition.Column]'
+got=$(printf '%s' "$OUT" | tr '\t' ' ')
+# EXEC_POLICY is one line, its statement the only item of the list: AWS
+# counts from just past the [ (the 37th character) to just past the
+# statement's } (the document ends with it and "]}").
+expect MatchedStatements "$got" "inline role 1 38 1 $((${#EXEC_POLICY} - 1))"
+ok "$got"
+
 echo "PASS: sealbox least-privilege CLI run"

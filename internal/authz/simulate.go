@@ -4,6 +4,8 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/iam"
@@ -59,7 +61,7 @@ func (s *Simulator) SimulatePrincipalPolicy(ctx context.Context, in *iamapi.Simu
 			unreadable = true // as the authorizer: the principal is denied
 			continue
 		}
-		named = append(named, namedPolicy{d.Source, pol})
+		named = append(named, namedPolicy{d.Source, d.Document, pol})
 	}
 	extra, err := s.parseInputs(in.PolicyInputList)
 	if err != nil {
@@ -147,6 +149,7 @@ func (s *Simulator) SimulateCustomPolicy(ctx context.Context, in *iamapi.Simulat
 
 type namedPolicy struct {
 	source string
+	doc    string // the document as written, where the statements are
 	policy *iam.Policy
 }
 
@@ -157,7 +160,7 @@ func (s *Simulator) parseInputs(docs []string) ([]namedPolicy, error) {
 		if err != nil {
 			return nil, sealbox.Errorf("InvalidInput", "Policy document %d is not valid: %v", i+1, err)
 		}
-		out = append(out, namedPolicy{"PolicyInputList." + strconv.Itoa(i+1), pol})
+		out = append(out, namedPolicy{"PolicyInputList." + strconv.Itoa(i+1), d, pol})
 	}
 	return out, nil
 }
@@ -187,6 +190,7 @@ func (s *Simulator) simulate(ctx context.Context, p sealbox.Principal, named []n
 	as := *r
 	as.Principal = p
 	var results []iamapi.EvaluationResult
+	var spans []iam.Span
 	for _, action := range actions {
 		for _, res := range resources {
 			cond := map[string][]string{}
@@ -202,9 +206,20 @@ func (s *Simulator) simulate(ctx context.Context, p sealbox.Principal, named []n
 			d := iam.Decide(&f, req)
 			er := iamapi.EvaluationResult{EvalActionName: action, EvalResourceName: res, EvalDecision: decision(d)}
 			for _, n := range named {
-				if eff, _ := n.policy.Evaluate(req); (eff == iam.Allow && d.Allowed) || (eff == iam.Deny && !d.Allowed) {
+				// The statements that decided: every allow that applies when
+				// allowed, only the denies when denied, as AWS lists them.
+				eff, _ := n.policy.Evaluate(req)
+				if (eff == iam.Allow && d.Allowed) || (eff == iam.Deny && !d.Allowed) {
 					id, typ := policySource(n.source)
-					er.MatchedStatements = append(er.MatchedStatements, iamapi.Statement{SourcePolicyId: id, SourcePolicyType: typ})
+					spans = n.policy.Matches(spans[:0], req, eff)
+					for _, sp := range spans {
+						st := iamapi.Statement{SourcePolicyId: id, SourcePolicyType: typ}
+						st.StartPosition, st.EndPosition = statementPositions(n.doc, sp)
+						er.MatchedStatements = append(er.MatchedStatements, st)
+					}
+					if len(spans) == 0 { // never: Matches agrees with Evaluate
+						er.MatchedStatements = append(er.MatchedStatements, iamapi.Statement{SourcePolicyId: id, SourcePolicyType: typ})
+					}
 				}
 				er.MissingContextValues = appendNew(er.MissingContextValues, n.policy.MissingContext(req)...)
 			}
@@ -231,6 +246,95 @@ func (s *Simulator) simulate(ctx context.Context, p sealbox.Principal, named []n
 		out.EvaluationResults = []iamapi.EvaluationResult{}
 	}
 	return out, nil
+}
+
+// statementPositions are a matched statement's StartPosition and
+// EndPosition in doc, the policy document as the caller wrote it (after the
+// query protocol's URL decoding), from its span (the offsets of its opening
+// brace and just past its closing brace), as AWS computes them.
+//
+// What AWS documents and shows (no source says more):
+//   - The Statement and Position shapes (botocore iam model; IAM API
+//     reference, API_Statement and API_Position): "the row and column of
+//     the beginning/end of a Statement"; Line and Column are integers.
+//   - aws-cli's example of simulate-custom-policy
+//     (awscli/examples/iam/simulate-custom-policy.rst), a one-line policy
+//     whose Statement is a single object,
+//     {"Version":"2012-10-17","Statement":{"Effect":"Allow",...}}}}: the
+//     statement's { is the 37th character and its } the 166th; AWS answers
+//     StartPosition {Line 1, Column 38}, EndPosition {Line 1, Column 167}.
+//     Lines and columns are 1-based, and both positions are just past the
+//     brace, not at it.
+//   - aws-cli's example of simulate-principal-policy
+//     (awscli/examples/iam/simulate-principal-policy.rst): StartPosition
+//     {3, 19}, EndPosition {9, 10}, the document not shown. Written as IAM
+//     writes policies (4-space indent, "Statement": [ on line 3, the
+//     statement's { on line 4 and its } on line 9, both indented 8), the
+//     end is again just past the }, but the start is just past the [ at
+//     column 18 of line 3, not past the statement's {.
+//
+// Both are what a streaming JSON parser's current location gives when read
+// before the statement and after it (Jackson's, whose lines and columns are
+// 1-based, which reads a field's value's first character along with the
+// field name, and a list's separating comma only with the next item): so
+// StartPosition is just past the last token before the statement's { (past
+// the { itself when the statement is the Statement object; past the [ for
+// a list's first statement; past the previous statement's } for the
+// others), and EndPosition just past the statement's }. This reading fits
+// both examples (starting past the statement's own { would answer line 4
+// in the second). The sources say nothing of line ends or of characters
+// beyond ASCII; the same reading is followed there. A line ends at LF, CRLF
+// or a lone CR (as Jackson counts). A column counts characters, as Java
+// does, not bytes: IAM's policyDocumentType admits tab, LF, CR and U+0020
+// to U+00FF only, so a character beyond ASCII is Latin-1, one column and
+// two bytes of UTF-8 (beyond, never accepted, UTF-16 code units are
+// counted, as Java's).
+func statementPositions(doc string, sp iam.Span) (start, end *iamapi.Position) {
+	if sp.Start < 0 || sp.End > len(doc) || sp.Start >= sp.End {
+		return nil, nil // never: the span is the parser's, of this document
+	}
+	from := sp.Start + 1 // the Statement object: just past its {
+	i := sp.Start
+	for i > 0 && jsonSpace(doc[i-1]) {
+		i--
+	}
+	if i > 0 && (doc[i-1] == '[' || doc[i-1] == ',') {
+		// An item of the Statement list: just past the token before it,
+		// the [ or the previous statement's }.
+		if doc[i-1] == ',' {
+			i--
+			for i > 0 && jsonSpace(doc[i-1]) {
+				i--
+			}
+		}
+		from = i
+	}
+	return position(doc, from), position(doc, sp.End)
+}
+
+func jsonSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// position is the 1-based line and column of byte offset off in doc, as
+// statementPositions counts them.
+func position(doc string, off int) *iamapi.Position {
+	line, col := 1, 1
+	for i := 0; i < off; {
+		switch c := doc[i]; {
+		case c == '\r' && i+1 < len(doc) && doc[i+1] == '\n':
+			i++ // CRLF: one line end, counted at the LF
+		case c == '\n' || c == '\r':
+			line, col = line+1, 1
+			i++
+		case c < utf8.RuneSelf:
+			col++
+			i++
+		default:
+			r, n := utf8.DecodeRuneInString(doc[i:])
+			col += utf16.RuneLen(r) // an invalid byte: U+FFFD, one
+			i += n
+		}
+	}
+	return &iamapi.Position{Line: int32(line), Column: int32(col)}
 }
 
 // decision is IAM's PolicyEvaluationDecisionType for d.
@@ -260,7 +364,7 @@ func accessDenied(err error) error {
 // "role", "group"), a managed policy's name as "user-managed" or
 // "aws-managed", and simulation input as "none".
 func policySource(source string) (id, typ string) {
-	source, _, _ = strings.Cut(source, "@")
+	source = policyLocator(source) // without the hash: a name may hold an @
 	if strings.HasPrefix(source, "PolicyInputList.") {
 		return source, "none"
 	}
@@ -271,6 +375,7 @@ func policySource(source string) (id, typ string) {
 		}
 		return name, typ
 	}
+	source, _, _ = strings.Cut(source, "?") // a managed policy's version
 	typ = "user-managed"
 	if a, err := sealbox.ParseARN(source); err == nil && a.AccountID == "aws" {
 		typ = "aws-managed"

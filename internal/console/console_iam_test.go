@@ -134,8 +134,9 @@ var simRow = regexp.MustCompile(`<td>([^<]*)</td><td>([^<]*)</td>\s*<td><span cl
 
 // TestSimulatorAsSDK: the simulator's decisions are SimulatePrincipalPolicy's
 // through the SDK, for an allowed, an implicitly and an explicitly denied
-// action, with the matched statement's policy and the missing context
-// values; a typed ARN and context entries are sent as given.
+// action, with the matched statement's policy, where it is written (lines
+// and columns, as the SDK has them and as counted by hand) and the missing
+// context values; a typed ARN and context entries are sent as given.
 func TestSimulatorAsSDK(t *testing.T) {
 	s := sealtest.Start(t)
 	iamFixture(t, s)
@@ -175,14 +176,33 @@ func TestSimulatorAsSDK(t *testing.T) {
 					t.Errorf("row %d: %s on %s %s; the SDK: %s on %s %s", i, got[1], got[2], got[3], *r.EvalActionName, *r.EvalResourceName, r.EvalDecision)
 				}
 				for _, m := range r.MatchedStatements {
-					if !strings.Contains(got[4], *m.SourcePolicyId+" ("+string(m.SourcePolicyType)+")") {
-						t.Errorf("row %d names %q, want the statement of %s", i, got[4], *m.SourcePolicyId)
+					if m.StartPosition == nil || m.EndPosition == nil {
+						t.Fatalf("row %d: the SDK's matched statement has no position: %+v", i, m)
+					}
+					want := fmt.Sprintf("%s (%s), line %d column %d to line %d column %d", *m.SourcePolicyId, m.SourcePolicyType,
+						m.StartPosition.Line, m.StartPosition.Column, m.EndPosition.Line, m.EndPosition.Column)
+					if !strings.Contains(got[4], want) {
+						t.Errorf("row %d names %q, want the statement %s", i, got[4], want)
 					}
 				}
 				for _, k := range r.MissingContextValues {
 					if !strings.Contains(got[5], k) {
 						t.Errorf("row %d's missing context %q lacks %s", i, got[5], k)
 					}
+				}
+			}
+			// Where execPolicy's statements are, counted by hand as AWS
+			// counts (1-based, just past the token before the statement's
+			// {, and just past its }): the allow from just past the [ (line
+			// 1, column 37) to its } at line 2 column 127 (after two tabs);
+			// the deny from there to its } at line 3 column 69.
+			at := map[string]string{
+				"kms:Decrypt":             "decrypt (role), line 1 column 38 to line 2 column 128",
+				"kms:ScheduleKeyDeletion": "decrypt (role), line 2 column 128 to line 3 column 70",
+			}
+			for _, r := range rows {
+				if r[3] != "implicitDeny" && !strings.Contains(r[4], at[r[1]]) {
+					t.Errorf("%s (%s): %q, want %q", r[1], r[3], r[4], at[r[1]])
 				}
 			}
 			want := map[string]string{"kms:Decrypt": tc.decrypt, "kms:Encrypt": "implicitDeny", "kms:ScheduleKeyDeletion": "explicitDeny"}

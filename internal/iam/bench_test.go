@@ -145,6 +145,17 @@ func FuzzParse(f *testing.F) {
 					t.Fatalf("Decide() allowed a request the policy denies: %+v", d)
 				}
 				_ = d.Message(r)
+				// The simulator's explanation agrees with Evaluate, and
+				// names statements written in the document.
+				deny, allow := p.Matches(nil, r, Deny), p.Matches(nil, r, Allow)
+				if (e == Deny) != (len(deny) > 0) || (e == Allow && len(allow) == 0) {
+					t.Fatalf("Evaluate() = %v; Matches: deny %v, allow %v", e, deny, allow)
+				}
+				for _, sp := range append(deny, allow...) {
+					if sp.Start < 0 || sp.End > len(doc) || sp.Start >= sp.End || doc[sp.Start] != '{' || doc[sp.End-1] != '}' {
+						t.Fatalf("statement span %v in %q is not an object", sp, doc)
+					}
+				}
 			}
 		}
 	})

@@ -33,6 +33,7 @@ func (k jsonKind) String() string {
 
 type jsonValue struct {
 	kind   jsonKind
+	span   span   // a statement's (see reader); zero for other values
 	text   string // string value, number as written, "true"/"false"
 	items  []jsonValue
 	fields []jsonField
@@ -54,24 +55,43 @@ type duplicateFieldError struct{ name string }
 func (e *duplicateFieldError) Error() string { return "duplicate field " + e.name }
 func (e *duplicateFieldError) Unwrap() error { return errJSONDuplicate }
 
+// span is where a statement is written in the document: the byte offset of
+// its opening brace and the byte offset just past its closing brace.
+type span struct{ start, end int32 }
+
+// reader reads a document's JSON, noting where its statements are written
+// (jsonValue.span): the objects that are the root's Statement value or the
+// items of its Statement list.
+type reader struct {
+	dec *json.Decoder
+}
+
+// The roles readValue gives a value when noting statements.
+const (
+	roleNone          uint8 = iota
+	roleStatement           // the root's Statement value
+	roleStatementItem       // an item of the root's Statement list
+)
+
 // readJSON reads one JSON value and refuses anything after it.
 func readJSON(doc string) (jsonValue, error) {
-	dec := json.NewDecoder(strings.NewReader(doc))
-	dec.UseNumber()
-	v, err := readValue(dec, 0)
+	r := reader{dec: json.NewDecoder(strings.NewReader(doc))}
+	r.dec.UseNumber()
+	v, err := r.readValue(0, roleNone)
 	if err != nil {
 		return jsonValue{}, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	if _, err := r.dec.Token(); err != io.EOF {
 		return jsonValue{}, errors.New("data after the policy document")
 	}
 	return v, nil
 }
 
-func readValue(dec *json.Decoder, depth int) (jsonValue, error) {
+func (r *reader) readValue(depth int, role uint8) (jsonValue, error) {
 	if depth > maxDepth {
 		return jsonValue{}, errJSONDepth
 	}
+	dec := r.dec
 	tok, err := dec.Token()
 	if err != nil {
 		return jsonValue{}, err
@@ -92,16 +112,22 @@ func readValue(dec *json.Decoder, depth int) (jsonValue, error) {
 		switch t {
 		case '[':
 			v := jsonValue{kind: jsonArray}
+			item := roleNone
+			if role == roleStatement {
+				item = roleStatementItem
+			}
 			for dec.More() {
-				item, err := readValue(dec, depth+1)
+				elem, err := r.readValue(depth+1, item)
 				if err != nil {
 					return jsonValue{}, err
 				}
-				v.items = append(v.items, item)
+				v.items = append(v.items, elem)
 			}
 			_, err := dec.Token() // ]
 			return v, err
 		case '{':
+			// The decoder's offset is just past the brace.
+			open := int32(dec.InputOffset()) - 1
 			v := jsonValue{kind: jsonObject}
 			var seen map[string]bool // past a few fields, so the check stays linear
 			for dec.More() {
@@ -127,14 +153,23 @@ func readValue(dec *json.Decoder, depth int) (jsonValue, error) {
 				if dup {
 					return jsonValue{}, &duplicateFieldError{name: name}
 				}
-				item, err := readValue(dec, depth+1)
+				field := roleNone
+				if depth == 0 && name == "Statement" {
+					field = roleStatement
+				}
+				item, err := r.readValue(depth+1, field)
 				if err != nil {
 					return jsonValue{}, err
 				}
 				v.fields = append(v.fields, jsonField{name: name, value: item})
 			}
-			_, err := dec.Token() // }
-			return v, err
+			if _, err := dec.Token(); err != nil { // }
+				return jsonValue{}, err
+			}
+			if role != roleNone {
+				v.span = span{start: open, end: int32(dec.InputOffset())}
+			}
+			return v, nil
 		}
 	}
 	return jsonValue{}, errors.New("unexpected JSON token")

@@ -90,6 +90,8 @@ type statement struct {
 	hasResource bool
 
 	conditions []*condition.Condition
+
+	span span // where the statement is written in the document
 }
 
 // Parse compiles a policy document of the given kind. The error is a
@@ -182,7 +184,7 @@ func parse(doc string, kind Kind) (*Policy, *ParseError) {
 }
 
 func parseStatement(v *jsonValue, n int, kind Kind, variables bool) (statement, *ParseError) {
-	var s statement
+	s := statement{span: v.span}
 	if v.kind != jsonObject {
 		return s, stmtError(n, "Statement must be an object")
 	}
