@@ -272,7 +272,7 @@ var funcs = template.FuncMap{
 		}
 		return p
 	},
-	"pathEscape":  url.PathEscape,
+	"pathEscape": url.PathEscape,
 }
 
 // fmtTime shows a time (or *time.Time) in UTC; "" for none.
