@@ -2,7 +2,8 @@
 # smoke-audit-cli.sh reads a running sealbox's audit trail the way people
 # read CloudTrail's: `aws cloudtrail lookup-events` with each kind of lookup
 # attribute, a time range, paging (--page-size makes the CLI follow
-# NextToken) and CloudTrail's errors; then `sealbox audit tail` from the
+# NextToken) and CloudTrail's errors; the trail itself (describe-trails,
+# get-trail, get-trail-status); then `sealbox audit tail` from the
 # files and from the server, and `sealbox audit verify` of the files while
 # the server runs. The calls it looks up are its own: a key, an encrypt and
 # a decrypt under it, a decrypt refused.
@@ -105,6 +106,23 @@ expect_error() {
 expect_error InvalidLookupAttributesException --lookup-attributes AttributeKey=EventName,AttributeValue=Decrypt AttributeKey=ReadOnly,AttributeValue=true
 expect_error InvalidTimeRangeException --start-time 2026-01-02T00:00:00Z --end-time 2026-01-01T00:00:00Z
 expect_error InvalidNextTokenException --starting-token bm90LWEtdG9rZW4 --max-items 1
+ok "$step"
+
+step="the trail: describe-trails, get-trail, get-trail-status"
+# The name resolves in the trail's home region (us-east-1); elsewhere the
+# trail is a multi-region trail's shadow, named by its ARN, as in AWS.
+ACCOUNT=$(aws_ sts get-caller-identity --query Account --output text)
+TRAIL_ARN="arn:aws:cloudtrail:us-east-1:$ACCOUNT:trail/sealbox"
+got=$(aws_ cloudtrail describe-trails --query 'trailList[].[Name,TrailARN,IsMultiRegionTrail,LogFileValidationEnabled]' --output text)
+[ "$got" = "sealbox	$TRAIL_ARN	True	True" ] || fail "$step" "describe-trails = $got"
+got=$(aws_ cloudtrail get-trail --region us-east-1 --name sealbox --query Trail.HomeRegion --output text)
+[ "$got" = us-east-1 ] || fail "$step" "get-trail = $got"
+got=$(aws_ cloudtrail get-trail-status --region us-east-1 --name sealbox --query '[IsLogging,LatestDeliveryError]' --output text)
+[ "$got" = "True	None" ] || fail "$step" "get-trail-status = $got"
+got=$(aws_ cloudtrail get-trail-status --name "$TRAIL_ARN" --query LatestDeliveryTime --output text)
+case "$got" in [0-9]*) ;; *) fail "$step" "get-trail-status by ARN: LatestDeliveryTime = $got" ;; esac
+if out=$(aws_ cloudtrail get-trail-status --region us-east-1 --name other 2>&1); then fail "$step" "get-trail-status of another trail succeeded: $out"; fi
+case "$out" in *"(TrailNotFoundException)"*"Unknown trail: arn:aws:cloudtrail:us-east-1:$ACCOUNT:trail/other for the user: $ACCOUNT"*) ;; *) fail "$step" "get-trail-status --name other = $out" ;; esac
 ok "$step"
 
 step="sealbox audit tail (files)"

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sealbox/sealbox/internal/clock"
@@ -49,6 +50,7 @@ type FileSink struct {
 	pathAt      time.Time      // when the writer last compared the path with the file
 	failing     bool           // the last batch failed (mu)
 	log         *slog.Logger
+	lastWrite   atomic.Int64 // the newest event written, Unix ns (status.go)
 }
 
 // pathEvery is how often, at most, the writer checks that its file is
@@ -258,6 +260,7 @@ func (f *FileSink) flush(b *batch) error {
 	why := f.vanished(name)
 	if why == "" {
 		f.chain.appended(name, b.events)
+		f.noteWritten(b)
 		return nil
 	}
 	f.file.Close()
@@ -275,6 +278,7 @@ func (f *FileSink) flush(b *batch) error {
 		return fmt.Errorf("the audit file %s: %s, again", name, why)
 	}
 	f.chain.appended(name, b.events)
+	f.noteWritten(b)
 	f.log.Warn("audit sink recovered", "sink", f.Name(), "file", name, "how", "made its folder and file again")
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sealbox/sealbox/internal/clock"
@@ -63,6 +64,13 @@ type fileChain struct {
 	pending  int
 	findings []Finding
 	onBreak  func(Finding)
+	latest   *Finding  // the newest finding, kept (status.go)
+	latestAt time.Time // when it was found
+
+	// digestAt is the newest digest's time, Unix ns; sealErr the last
+	// seal's error, nil if it went well (status.go).
+	digestAt atomic.Int64
+	sealErr  atomic.Pointer[error]
 
 	wake chan struct{}
 	stop chan struct{}
@@ -179,6 +187,9 @@ func openFileChain(dir string, o FileOptions) (*fileChain, error) {
 		if p.Seq > c.seq {
 			c.seq, c.prevHash = p.Seq, p.Hash
 		}
+		if t, err := time.Parse(time.RFC3339Nano, p.Time); err == nil {
+			storeMax(&c.digestAt, t.UnixNano())
+		}
 	}
 	// What the store says the trail was: the digests beside the files
 	// can be deleted with them, the store's records cannot.
@@ -249,6 +260,7 @@ func openFileChain(dir string, o FileOptions) (*fileChain, error) {
 func (c *fileChain) find(f Finding) {
 	c.log.Error("audit trail tampering detected", "sink", "file:"+c.dir, "file", f.File, "lines", fmt.Sprintf("%d-%d", f.First, f.Last), "reason", f.Reason)
 	c.mu.Lock()
+	c.latest, c.latestAt = &f, c.clock.Now().UTC()
 	fn := c.onBreak
 	if fn == nil {
 		c.findings = append(c.findings, f)
@@ -498,6 +510,7 @@ func (c *fileChain) restart(name string, t *fileTrail, reason string) error {
 		return fmt.Errorf("failed to sign the restart of %s: %w", name, err)
 	}
 	c.seq, c.prevHash = d.Seq, hash
+	c.noteSealed(c.clock.Now(), nil)
 	c.mu.Lock()
 	if old := c.files[name]; old != nil {
 		c.pending -= len(old.events)
@@ -635,6 +648,8 @@ func (c *fileChain) seal() error {
 	c.mu.Unlock()
 	sort.Slice(jobs, func(i, j int) bool { return jobs[i].name < jobs[j].name })
 	var errs []error
+	var signed time.Time
+	defer func() { c.noteSealed(signed, errors.Join(errs...)) }()
 	for _, j := range jobs {
 		for len(j.evs) > 0 {
 			n := min(len(j.evs), digestEvents)
@@ -661,6 +676,7 @@ func (c *fileChain) seal() error {
 				break
 			}
 			c.seq, c.prevHash = d.Seq, hash
+			signed = c.clock.Now()
 			j.t.sealedLines += uint64(n)
 			j.t.sealedOffset, j.t.sealedChain = end, chain
 			if u.to > 0 {

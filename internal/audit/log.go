@@ -68,8 +68,9 @@ type Logger struct {
 	queue []*queue // queue[i] feeds sinks[i]; nil for the first
 	log   *slog.Logger
 
-	names   []string      // the sinks' names
-	failing []atomic.Bool // failing[i]: sinks[i]'s last write failed
+	names   []string                // the sinks' names
+	failing []atomic.Bool           // failing[i]: sinks[i]'s last write failed
+	lastErr []atomic.Pointer[error] // lastErr[i]: sinks[i]'s last write error (status.go)
 
 	closeMu sync.RWMutex
 	closed  bool
@@ -92,7 +93,8 @@ func NewLogger(logger *slog.Logger, sinks ...Sink) *Logger {
 		logger = slog.Default()
 	}
 	l := &Logger{sinks: sinks, queue: make([]*queue, len(sinks)), log: logger,
-		names: make([]string, len(sinks)), failing: make([]atomic.Bool, len(sinks))}
+		names: make([]string, len(sinks)), failing: make([]atomic.Bool, len(sinks)),
+		lastErr: make([]atomic.Pointer[error], len(sinks))}
 	for i, s := range sinks {
 		l.names[i] = s.Name()
 	}
@@ -323,7 +325,10 @@ func (l *Logger) setFailing(i int, err error) {
 	name := l.names[i]
 	switch {
 	case err != nil && !was:
+		l.noteErr(i, err)
 		l.log.Error("audit sink is failing", "sink", name, "err", err)
+	case err != nil:
+		l.noteErr(i, err)
 	case err == nil && was:
 		l.log.Warn("audit sink recovered", "sink", name)
 	}

@@ -120,6 +120,10 @@ type StoreSink struct {
 
 	pending atomic.Int64 // events written since the last digest, about
 	sealMu  sync.Mutex
+	// lastWrite is the newest event committed, Unix ns; sealErr the last
+	// Seal's error, nil if it went well (status.go).
+	lastWrite atomic.Int64
+	sealErr   atomic.Pointer[error]
 
 	gmu       sync.Mutex
 	gcond     *sync.Cond
@@ -325,7 +329,7 @@ func (s *StoreSink) gather() {
 // commit writes a group's events in one store.Batch, in blocks, each
 // event at the next position of the trail.
 func (s *StoreSink) commit(evs []groupEvent) error {
-	return s.st.Batch(context.Background(), func(tx store.Tx) error {
+	err := s.st.Batch(context.Background(), func(tx store.Tx) error {
 		seq, err := headSeq(tx)
 		if err != nil {
 			return err
@@ -342,6 +346,10 @@ func (s *StoreSink) commit(evs []groupEvent) error {
 		binary.BigEndian.PutUint64(nb[:], seq)
 		return tx.Put(headKey, nb[:])
 	})
+	if err == nil {
+		s.noteCommitted(evs)
+	}
+	return err
 }
 
 // blockLen is how many of evs, from the first, make the next block: at
@@ -664,8 +672,11 @@ func (s *StoreSink) Seal(ctx context.Context) error {
 				LastSeq: r.first + uint64(n) - 1, Chain: hex.EncodeToString(chain[:])})
 		})
 		if err != nil {
-			return fmt.Errorf("failed to sign the store trail's digest: %w", err)
+			err = fmt.Errorf("failed to sign the store trail's digest: %w", err)
+			s.noteSealed(err)
+			return err
 		}
+		s.noteSealed(nil)
 		s.pending.Add(-int64(n))
 		if n < digestEvents {
 			return nil

@@ -8,7 +8,8 @@ import (
 
 // TestSmokeAuditCLI reads the real binary's audit trail with the aws CLI
 // (scripts/smoke-audit-cli.sh: `aws cloudtrail lookup-events` with each
-// lookup attribute, a time range, paging and CloudTrail's errors; `sealbox
+// lookup attribute, a time range, paging and CloudTrail's errors; the trail
+// with describe-trails, get-trail and get-trail-status; `sealbox
 // audit tail` and `verify`), then stops the server and verifies its trail
 // from the files and the store.
 func TestSmokeAuditCLI(t *testing.T) {

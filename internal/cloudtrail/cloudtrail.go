@@ -1,6 +1,8 @@
 // Package cloudtrail serves CloudTrail's LookupEvents over the audit trail
 // the store keeps (internal/audit's store sink), so that `aws cloudtrail
-// lookup-events` and every SDK read sealbox's events as they read AWS's.
+// lookup-events` and every SDK read sealbox's events as they read AWS's;
+// and DescribeTrails, GetTrail and GetTrailStatus of the one trail sealbox
+// keeps, "sealbox", whose status the server reads from its sinks (trail.go).
 //
 // As in AWS, a lookup reads the events of the caller's region (the region
 // the request is signed for; IAM's events are us-east-1's, where IAM is
@@ -36,16 +38,26 @@ type Config struct {
 	// then LookupEvents says so.
 	Events     Events
 	Authorizer sealbox.Authorizer
+	// Trail reads the trail's state for GetTrailStatus; AccountID and
+	// HomeRegion make its ARN (arn:aws:cloudtrail:<home>:<account>:trail/sealbox).
+	Trail      Trail
+	AccountID  string
+	HomeRegion string
 }
 
-// Service serves LookupEvents. Safe for concurrent use.
+// Service serves LookupEvents, and DescribeTrails, GetTrail and
+// GetTrailStatus of sealbox's one trail (trail.go). Safe for concurrent use.
 type Service struct {
-	events Events
-	authz  sealbox.Authorizer
+	events        Events
+	authz         sealbox.Authorizer
+	status        Trail
+	account, home string
 }
 
 // New returns a Service.
-func New(c Config) *Service { return &Service{events: c.Events, authz: c.Authorizer} }
+func New(c Config) *Service {
+	return &Service{events: c.Events, authz: c.Authorizer, status: c.Trail, account: c.AccountID, home: c.HomeRegion}
+}
 
 // scanBudget bounds the records one call reads: a filter that matches
 // rarely answers a short (even empty) page with a NextToken rather than

@@ -286,7 +286,8 @@ func TestOverviewPanels(t *testing.T) {
 	if p := section("p-denials"); !strings.Contains(p, "user/mallory") || !strings.Contains(p, "kms.amazonaws.com DescribeKey") {
 		t.Fatalf("failed authorizations panel:\n%s", p)
 	}
-	if p := section("p-trail"); !strings.Contains(p, "No AuditTrailTamperingDetected") {
+	if p := section("p-trail"); !strings.Contains(p, "No AuditTrailTamperingDetected") || !strings.Contains(p, "<dt>Logging</dt><dd>Yes, since ") ||
+		!regexp.MustCompile(`<dt>Last delivery</dt><dd>\d{4}-\d\d-\d\d `).MatchString(p) || strings.Contains(p, "Delivery error") {
 		t.Fatalf("trail panel:\n%s", p)
 	}
 	if p := section("p-rotation"); !strings.Contains(p, "v/tight: due since") || !strings.Contains(p, ":secret:v/tight-") || !strings.Contains(p, "maxLength") {
@@ -303,6 +304,10 @@ func TestOverviewPanels(t *testing.T) {
 		if p := section(id); !strings.Contains(p, "AccessDeniedException") || !strings.Contains(p, "not authorized to perform: "+action) {
 			t.Fatalf("panel %s as mallory: want AWS's denial of %s:\n%s", id, action, p)
 		}
+	}
+	if p := section("p-trail"); !strings.Contains(p, "not authorized to perform: cloudtrail:GetTrailStatus on resource: arn:aws:cloudtrail:us-east-1:123456789012:trail/sealbox") ||
+		strings.Contains(p, "Last delivery") {
+		t.Fatalf("trail panel as mallory: want AWS's denial of cloudtrail:GetTrailStatus:\n%s", p)
 	}
 	if strings.Contains(body, *doomed.KeyMetadata.KeyId) {
 		t.Fatal("mallory's overview shows the key")

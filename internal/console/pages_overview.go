@@ -40,10 +40,40 @@ type overviewData struct {
 	// The newest denied calls among the newest events.
 	Denials    []auditRow
 	DenialsErr string
+	// The trail's state (CloudTrail's GetTrailStatus of the trail
+	// "sealbox"): whether it logs, its last delivery and digest, and what
+	// fails.
+	Trail    *trailState
+	TrailErr string
 	// Findings of the trail's own checks (AuditTrailTamperingDetected).
 	Findings    []auditRow
 	FindingsErr string
 	Scanned     int // the newest events looked through for denials
+}
+
+// trailState is GetTrailStatus' answer as the panel shows it.
+type trailState struct {
+	Logging                    bool
+	Started, Delivered, Digest *time.Time
+	DeliveryErr, DigestErr     string
+}
+
+// The trail GetTrailStatus reads: sealbox's one trail, named in its home
+// region, us-east-1 (by its name there; elsewhere only its ARN names it).
+const (
+	trailName   = "sealbox"
+	trailRegion = "us-east-1"
+)
+
+// trailStatus reads the trail's state as the session's principal.
+func trailStatus(ctx context.Context, s *session) (*trailState, error) {
+	out, err := s.api.CloudTrail.GetTrailStatus(ctx, &cloudtrail.GetTrailStatusInput{Name: aws.String(trailName)},
+		func(o *cloudtrail.Options) { o.Region = trailRegion })
+	if err != nil {
+		return nil, err
+	}
+	return &trailState{Logging: aws.ToBool(out.IsLogging), Started: out.StartLoggingTime, Delivered: out.LatestDeliveryTime,
+		Digest: out.LatestDigestDeliveryTime, DeliveryErr: deref(out.LatestDeliveryError), DigestErr: deref(out.LatestDigestDeliveryError)}, nil
 }
 
 type pendingKey struct {
@@ -96,6 +126,8 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request, s *session) {
 	d.PendingErr = errText(err)
 	d.RotationFails, _, err = gather(ctx, s, byName("RotationFailed", 5), nil, 5, 5)
 	d.RotationFailsErr = errText(err)
+	d.Trail, err = trailStatus(ctx, s)
+	d.TrailErr = errText(err)
 	// The trail's own findings are recorded in us-east-1, as AWS records
 	// its global events, whatever region the session reads.
 	d.Findings, _, err = gather(ctx, s, byName("AuditTrailTamperingDetected", 5), nil, 5, 5, func(o *cloudtrail.Options) { o.Region = "us-east-1" })

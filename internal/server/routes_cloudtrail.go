@@ -16,9 +16,11 @@ import (
 
 // cloudtrailService is CloudTrail's operation table (AWS JSON 1.1,
 // X-Amz-Target com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Op>):
-// LookupEvents over the audit trail the store keeps. CloudTrail records
-// lookups as read-only management events, and so does sealbox. Trails,
-// event data stores and Lake queries are not served.
+// LookupEvents over the audit trail the store keeps, and DescribeTrails,
+// GetTrail and GetTrailStatus of sealbox's own trail. CloudTrail records
+// these as read-only management events, and so does sealbox. Creating,
+// changing or stopping trails, event data stores and Lake queries are not
+// served.
 func cloudtrailService(s *cloudtrail.Service) *awsapi.Service {
 	return &awsapi.Service{
 		Name:        "cloudtrail",
@@ -28,6 +30,9 @@ func cloudtrailService(s *cloudtrail.Service) *awsapi.Service {
 		InternalError: "InternalFailure",
 		Operations: []awsapi.Operation{
 			awsapi.Read("LookupEvents", s.LookupEvents),
+			awsapi.Read("DescribeTrails", s.DescribeTrails),
+			awsapi.Read("GetTrail", s.GetTrail),
+			awsapi.Read("GetTrailStatus", s.GetTrailStatus),
 		},
 	}
 }
@@ -92,6 +97,7 @@ func (s *Server) openAudit(ctx context.Context, b store.Store) error {
 			if file, err = audit.OpenFileSink(dir, o); err != nil {
 				return err
 			}
+			s.auditFile = file
 			sinks = append(sinks, file)
 		case config.AuditStore:
 			sinks = append(sinks, s.auditStore)

@@ -134,6 +134,10 @@ type Server struct {
 	// auditStore is the store sink (LookupEvents, retention); nil if
 	// --audit-sinks leaves it out.
 	auditStore *audit.StoreSink
+	// auditFile is the file sink, nil if not configured (GetTrailStatus).
+	auditFile *audit.FileSink
+	// started is when Open began: the trail's StartLoggingTime.
+	started time.Time
 
 	// AdminAccessKeyID and AdminSecretAccessKey are the administrator's
 	// pair, also written to AdminCredentialsFile.
@@ -217,6 +221,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	if s.clock == nil {
 		s.clock = clock.Real{}
 	}
+	s.started = s.clock.Now().UTC()
 	if s.log == nil {
 		s.log = NewLogger(os.Stderr, cfg.LogLevel)
 	}
@@ -340,7 +345,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	s.router.Register(changesService(hub.NewService(s.changes, s.sm, s.ssm)))
 	s.router.Register(iamService(iamapi.New(s.ids, iamapi.Config{Checker: authz.Checker{A: az}, Authorizer: az}), &authz.Simulator{A: az, ID: s.ids}))
 	s.router.Register(stsService(s.sts))
-	s.router.Register(cloudtrailService(cloudtrail.New(cloudtrail.Config{Events: s.trailEvents(), Authorizer: az})))
+	s.router.Register(cloudtrailService(cloudtrail.New(cloudtrail.Config{Events: s.trailEvents(), Authorizer: az,
+		Trail: trailStatus{s}, AccountID: cfg.AccountID, HomeRegion: homeRegion})))
 
 	if err := s.setupTLS(); err != nil {
 		return nil, err
