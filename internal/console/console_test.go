@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/sealbox/sealbox/internal/config"
 	"github.com/sealbox/sealbox/internal/console"
 	"github.com/sealbox/sealbox/internal/sealtest"
 )
@@ -30,9 +31,8 @@ type browser struct {
 
 func newBrowser(t *testing.T, s *sealtest.Server) *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, s: s, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
-		return http.ErrUseLastResponse
-	}}}
+	return &browser{t: t, s: s, c: &http.Client{Jar: jar, Transport: s.HTTPClient().Transport,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
 var csrfField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
@@ -400,5 +400,40 @@ func TestRevokedKeyEndsWhatTheSessionCanDo(t *testing.T) {
 	code, body := b.get("/console/kms")
 	if code != http.StatusBadRequest || !strings.Contains(body, "UnrecognizedClientException") {
 		t.Fatalf("after the key was deleted: %d\n%s", code, body)
+	}
+}
+
+// TestConsoleOverTLS: under TLS the session cookie is Secure, and the
+// console's calls carry the browser's TLS: a policy that allows only
+// aws:SecureTransport calls lets the console through.
+func TestConsoleOverTLS(t *testing.T) {
+	s := sealtest.Start(t, func(c *config.Config) { c.TLS = "auto" })
+	ctx := context.Background()
+	sealtest.Must[*iam.CreateUserOutput](t, "CreateUser")(s.IAM().CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("tls")}))
+	sealtest.Must[*iam.PutUserPolicyOutput](t, "PutUserPolicy")(s.IAM().PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("tls"), PolicyName: aws.String("p"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kms:ListKeys","kms:ListAliases"],"Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}`)}))
+	k := sealtest.Must[*iam.CreateAccessKeyOutput](t, "CreateAccessKey")(s.IAM().CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("tls")}))
+	b := newBrowser(t, s)
+	b.get("/console/signin")
+	form := url.Values{"access_key_id": {*k.AccessKey.AccessKeyId}, "secret_access_key": {*k.AccessKey.SecretAccessKey},
+		"region": {"us-east-1"}, "csrf": {b.csrf}}
+	req, _ := http.NewRequest("POST", s.URL+"/console/signin", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Name == "sealbox_console" && c.Value != "" {
+			session = c
+		}
+	}
+	if resp.StatusCode != http.StatusSeeOther || session == nil || !session.Secure || !session.HttpOnly {
+		t.Fatalf("sign-in over TLS: %d, session cookie %+v: want it Secure and HttpOnly", resp.StatusCode, session)
+	}
+	if code, body := b.get("/console/kms"); code != 200 || strings.Contains(body, "AccessDenied") {
+		t.Fatalf("a SecureTransport-only policy refused the console over TLS: %d\n%s", code, body)
 	}
 }
