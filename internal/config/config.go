@@ -158,6 +158,12 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 		}
 		fs.BoolVar(p, name, *p, usage+" ($"+env+")")
 	}
+	duration := func(p *time.Duration, name, env, usage string) {
+		if v, err := time.ParseDuration(getenv(env)); err == nil {
+			*p = v
+		}
+		fs.DurationVar(p, name, *p, usage+" ($"+env+")")
+	}
 	str(&c.Listen, "listen", "SEALBOX_LISTEN", "address to listen on")
 	str(&c.DataDir, "data", "SEALBOX_DATA", "data folder")
 	str(&c.AccountID, "account-id", "SEALBOX_ACCOUNT_ID", "12-digit account id served")
@@ -178,24 +184,15 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	boolean(&c.AuditFsync, "audit-fsync", "SEALBOX_AUDIT_FSYNC", "fsync every audit event before answering")
 	boolean(&c.MaskEnvironment, "mask-environment", "SEALBOX_MASK_ENVIRONMENT", "mask functions' environment values unless the caller may also perform sealbox:RevealEnvironment (false: as Lambda, values shown to whoever may read the configuration and decrypt)")
 	boolean(&c.Console, "console", "SEALBOX_CONSOLE", "serve the web console at /console/ (every action in it is an API call made as the signed-in principal)")
-	if v, err := time.ParseDuration(getenv("SEALBOX_CONSOLE_IDLE_TIMEOUT")); err == nil {
-		c.ConsoleIdleTimeout = v
-	}
-	fs.DurationVar(&c.ConsoleIdleTimeout, "console-idle-timeout", c.ConsoleIdleTimeout, "a console session unused this long ends ($SEALBOX_CONSOLE_IDLE_TIMEOUT)")
-	if v, err := time.ParseDuration(getenv("SEALBOX_CONSOLE_MAX_SESSION")); err == nil {
-		c.ConsoleMaxSession = v
-	}
-	fs.DurationVar(&c.ConsoleMaxSession, "console-max-session", c.ConsoleMaxSession, "a console session ends this long after its sign-in, used or not ($SEALBOX_CONSOLE_MAX_SESSION)")
+	duration(&c.ConsoleIdleTimeout, "console-idle-timeout", "SEALBOX_CONSOLE_IDLE_TIMEOUT", "a console session unused this long ends")
+	duration(&c.ConsoleMaxSession, "console-max-session", "SEALBOX_CONSOLE_MAX_SESSION", "a console session ends this long after its sign-in, used or not")
 	str(&c.MetricsTokenFile, "metrics-token-file", "SEALBOX_METRICS_TOKEN_FILE", "file holding the token GET /metrics accepts as \"Authorization: Bearer <token>\" (or the token itself in $SEALBOX_METRICS_TOKEN); without one, /metrics answers only requests signed by a principal allowed sealbox:GetMetrics")
 	str(&c.BodySpoolDir, "body-spool-dir", "SEALBOX_BODY_SPOOL_DIR", "folder for request bodies over 1 MiB (Lambda code uploads) while they are read and checked (default: the system's temporary folder)")
 	if v, err := strconv.Atoi(getenv("SEALBOX_LARGE_BODIES")); err == nil {
 		c.LargeBodies = v
 	}
 	fs.IntVar(&c.LargeBodies, "large-bodies", c.LargeBodies, "how many request bodies over 1 MiB may be in flight at once; beyond it: 429 with Retry-After ($SEALBOX_LARGE_BODIES)")
-	if v, err := time.ParseDuration(getenv("SEALBOX_SWEEP_INTERVAL")); err == nil {
-		c.SweepInterval = v
-	}
-	fs.DurationVar(&c.SweepInterval, "sweep-interval", c.SweepInterval, "how often due key deletions and rotations run ($SEALBOX_SWEEP_INTERVAL)")
+	duration(&c.SweepInterval, "sweep-interval", "SEALBOX_SWEEP_INTERVAL", "how often due key deletions and rotations run")
 	str(&c.AuditSinks, "audit-sinks", "SEALBOX_AUDIT_SINKS", `where audit events go, comma-separated: "file" (<data>/audit/*.jsonl), "store" (LookupEvents, retention), "syslog" (--audit-syslog); one taking an event is enough`)
 	days := func(p *time.Duration, name, env, usage string) {
 		if v, err := ParseDays(getenv(env)); err == nil {
@@ -223,10 +220,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	})
 	str(&c.AuditSyslog, "audit-syslog", "SEALBOX_AUDIT_SYSLOG", `the "syslog" sink's receiver: host:port (TCP) or tls://host:port (TLS), RFC 5424 over RFC 6587 framing`)
 	days(&c.AuditRetention, "audit-retention", "SEALBOX_AUDIT_RETENTION", `how long the store keeps audit events, e.g. "90d" or "720h"; 0 keeps them forever`)
-	if v, err := time.ParseDuration(getenv("SEALBOX_AUDIT_DIGEST_INTERVAL")); err == nil {
-		c.AuditDigestInterval = v
-	}
-	fs.DurationVar(&c.AuditDigestInterval, "audit-digest-interval", c.AuditDigestInterval, "how often the audit sinks sign a digest of their new events ($SEALBOX_AUDIT_DIGEST_INTERVAL)")
+	duration(&c.AuditDigestInterval, "audit-digest-interval", "SEALBOX_AUDIT_DIGEST_INTERVAL", "how often the audit sinks sign a digest of their new events")
 	c.Passphrase = primitive.NewSecret([]byte(getenv("SEALBOX_PASSPHRASE")))
 	c.MetricsToken = primitive.NewSecret([]byte(getenv("SEALBOX_METRICS_TOKEN")))
 	c.AdminAccessKeyID = getenv("SEALBOX_ADMIN_ACCESS_KEY_ID")

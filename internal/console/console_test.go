@@ -98,6 +98,28 @@ func (b *browser) signIn(creds aws.Credentials) {
 	}
 }
 
+// signInCookie signs in with creds and returns the answer (its body
+// closed) and the session cookie it set, if any.
+func (b *browser) signInCookie(creds aws.Credentials) (*http.Response, *http.Cookie) {
+	b.t.Helper()
+	b.get("/console/signin")
+	form := url.Values{"access_key_id": {creds.AccessKeyID}, "secret_access_key": {creds.SecretAccessKey},
+		"region": {"us-east-1"}, "csrf": {b.csrf}}
+	req, _ := http.NewRequest("POST", b.s.URL+"/console/signin", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := b.c.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	resp.Body.Close()
+	for _, c := range resp.Cookies() {
+		if c.Name == "sealbox_console" && c.Value != "" {
+			return resp, c
+		}
+	}
+	return resp, nil
+}
+
 func admin() aws.Credentials {
 	return aws.Credentials{AccessKeyID: sealtest.AccessKeyID, SecretAccessKey: sealtest.SecretAccessKey}
 }
@@ -112,21 +134,7 @@ func TestSignInMakesAServerSideSession(t *testing.T) {
 	if code, loc, _ := b.do("GET", "/console/kms", nil); code != http.StatusSeeOther || !strings.HasPrefix(loc, "/console/signin?next=%2Fconsole%2Fkms") {
 		t.Fatalf("a page without a session: %d to %q, want a redirect to sign-in", code, loc)
 	}
-	b.get("/console/signin")
-	form := url.Values{"access_key_id": {sealtest.AccessKeyID}, "secret_access_key": {sealtest.SecretAccessKey}, "region": {"us-east-1"}, "csrf": {b.csrf}}
-	req, _ := http.NewRequest("POST", s.URL+"/console/signin", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := b.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	var cookie *http.Cookie
-	for _, c := range resp.Cookies() {
-		if c.Name == "sealbox_console" {
-			cookie = c
-		}
-	}
+	resp, cookie := b.signInCookie(admin())
 	if resp.StatusCode != http.StatusSeeOther || cookie == nil {
 		t.Fatalf("sign-in: %d, cookie %v", resp.StatusCode, cookie)
 	}
@@ -137,8 +145,8 @@ func TestSignInMakesAServerSideSession(t *testing.T) {
 		t.Fatalf("the cookie should be a random id, got %q", cookie.Value)
 	}
 
-	req, _ = http.NewRequest("GET", s.URL+"/console/", nil)
-	resp, err = b.c.Do(req)
+	req, _ := http.NewRequest("GET", s.URL+"/console/", nil)
+	resp, err := b.c.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -414,22 +422,7 @@ func TestConsoleOverTLS(t *testing.T) {
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["kms:ListKeys","kms:ListAliases"],"Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}`)}))
 	k := sealtest.Must[*iam.CreateAccessKeyOutput](t, "CreateAccessKey")(s.IAM().CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("tls")}))
 	b := newBrowser(t, s)
-	b.get("/console/signin")
-	form := url.Values{"access_key_id": {*k.AccessKey.AccessKeyId}, "secret_access_key": {*k.AccessKey.SecretAccessKey},
-		"region": {"us-east-1"}, "csrf": {b.csrf}}
-	req, _ := http.NewRequest("POST", s.URL+"/console/signin", strings.NewReader(form.Encode()))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	resp, err := b.c.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	var session *http.Cookie
-	for _, c := range resp.Cookies() {
-		if c.Name == "sealbox_console" && c.Value != "" {
-			session = c
-		}
-	}
+	resp, session := b.signInCookie(aws.Credentials{AccessKeyID: *k.AccessKey.AccessKeyId, SecretAccessKey: *k.AccessKey.SecretAccessKey})
 	if resp.StatusCode != http.StatusSeeOther || session == nil || !session.Secure || !session.HttpOnly {
 		t.Fatalf("sign-in over TLS: %d, session cookie %+v: want it Secure and HttpOnly", resp.StatusCode, session)
 	}
