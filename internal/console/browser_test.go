@@ -65,8 +65,15 @@ func runBrowser(t *testing.T, s *sealtest.Server, script string, users map[strin
 	}
 	cmd := exec.Command(node, "--test", "--test-reporter=spec", "--test-concurrency=1", script)
 	cmd.Dir = "e2e"
+	// Pages must load in 300 ms (issue 19); under the race detector the
+	// server in this process is several times slower, so the budget there
+	// only catches a page gone badly wrong. README's figures are without it.
+	budget := "300"
+	if raceEnabled {
+		budget = "3000"
+	}
 	cmd.Env = append(os.Environ(), "SEALBOX_URL="+s.URL, "SEALBOX_USERS="+string(usersJSON),
-		"SEALBOX_SCREENSHOTS="+shots, "CHROMIUM="+chromium)
+		"SEALBOX_SCREENSHOTS="+shots, "CHROMIUM="+chromium, "SEALBOX_LOAD_BUDGET_MS="+budget)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err = cmd.Run()

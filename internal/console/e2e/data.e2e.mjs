@@ -78,7 +78,10 @@ test("admin creates a secret and rotates it", async () => {
   await shot(page, "secrets");
 });
 
-test("the tree, a deep path and the secrets list load in under 300 ms", async () => {
+// The Go test sets the budget: 300 ms, or more under the race detector.
+const budget = Number(process.env.SEALBOX_LOAD_BUDGET_MS || 300);
+
+test("the tree, a deep path and the secrets list load within the budget", async () => {
   const page = await signIn(browser, "admin");
   for (const [name, path] of [["parameters-tree", "/console/parameters?path=/"], ["parameters-load", "/console/parameters?path=/load/"],
     ["parameters-deep", "/console/parameters?path=/load/svc7/env3/"], ["secrets-list", "/console/secrets"]]) {
@@ -91,7 +94,7 @@ test("the tree, a deep path and the secrets list load in under 300 ms", async ()
     }
     times.sort((a, b) => a - b);
     console.log(`LOADTIME ${name} ${Math.round(times[1])} (${times.map(Math.round).join(" ")})`);
-    assert.ok(times[1] < 300, `${name} took ${times[1]} ms`);
+    assert.ok(times[1] < budget, `${name} took ${times[1]} ms (budget ${budget} ms)`);
   }
   assert.equal(await page.locator("table tbody tr").count(), 50);
   assert.equal(await page.getByRole("link", { name: "Next page" }).count(), 1);
