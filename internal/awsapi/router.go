@@ -203,7 +203,7 @@ type call struct {
 
 	// The answer's header values, held here rather than in a slice of
 	// their own each: the call is allocated anyway.
-	idValue, typeValue [1]string
+	idValue, typeValue, lengthValue [1]string
 }
 
 // payloads are the buffers answers are encoded into by a generated
