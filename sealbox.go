@@ -115,6 +115,22 @@ func NewContext(ctx context.Context, r *Request) context.Context {
 	return context.WithValue(ctx, requestKey{}, r)
 }
 
+// RequestContext is the context NewContext returns, for a caller that
+// holds it in a struct it allocates anyway (the router's per-call state):
+// set Context and Request, then use its address as the call's context.
+type RequestContext struct {
+	context.Context
+	Request *Request
+}
+
+// Value returns the Request for NewContext's key, else the parent's value.
+func (c *RequestContext) Value(key any) any {
+	if key == (requestKey{}) {
+		return c.Request
+	}
+	return c.Context.Value(key)
+}
+
 // RequestFromContext returns the call's Request, or nil outside a call.
 func RequestFromContext(ctx context.Context) *Request {
 	r, _ := ctx.Value(requestKey{}).(*Request)
