@@ -706,9 +706,9 @@ func (rt *Router) record(ctx context.Context, c *call, payload []byte, apiErr *s
 			params = merged
 			e.RequestParameters = merged
 		}
-		for k, v := range c.req.AuditParameters {
-			if _, ok := params[k]; !ok { // what the request carried wins
-				params[k] = v
+		for _, p := range c.req.AuditParameters {
+			if _, ok := params[p.Name]; !ok { // what the request carried wins
+				params[p.Name] = p.Value
 			}
 		}
 	}
