@@ -11,14 +11,9 @@ const (
 	headerSize  = 1 + 4 // version | term
 )
 
-// seal returns version | term | nonce | ciphertext | tag for plaintext
-// stored at rawKey.
-func (b *Barrier) seal(rawKey string, plaintext []byte) []byte {
-	return b.sealTo(nil, rawKey, plaintext)
-}
-
-// sealTo is seal into dst's memory when it has room (dst's contents are
-// overwritten), else into a new slice.
+// sealTo returns version | term | nonce | ciphertext | tag for plaintext
+// stored at rawKey, made in dst's memory when dst has room (dst's contents
+// are overwritten), else in a new slice.
 func (b *Barrier) sealTo(dst []byte, rawKey string, plaintext []byte) []byte {
 	out := dst[:0]
 	if n := headerSize + primitive.Overhead + len(plaintext); cap(out) < n {
