@@ -68,20 +68,40 @@ type Request struct {
 	// AuditParameters are members a service adds to the requestParameters
 	// of the call's audit event, as CloudTrail records them although the
 	// request did not carry them (a Decrypt's keyId, resolved from the
-	// ciphertext). Never a value.
-	AuditParameters map[string]any
+	// ciphertext), each name once (SetAuditParameter). Never a value.
+	AuditParameters []AuditParameter
+
+	// The first resources and audit parameters a call adds are held here,
+	// in the Request (which the router allocates with its call), rather
+	// than in slices of their own. A copy of a Request must set Resources
+	// and AuditParameters anew (Via does), as it must to not share them.
+	resources       [1]Resource
+	auditParameters [2]AuditParameter
+}
+
+// AuditParameter is a member of a call's recorded requestParameters.
+type AuditParameter struct {
+	Name  string
+	Value any
 }
 
 // SetAuditParameter adds a member to the call's recorded requestParameters
-// unless the request already carries it.
+// unless the request already carries it; set again, it takes the new
+// value.
 func (r *Request) SetAuditParameter(name string, v any) {
 	if r == nil {
 		return
 	}
-	if r.AuditParameters == nil {
-		r.AuditParameters = map[string]any{}
+	for i := range r.AuditParameters {
+		if r.AuditParameters[i].Name == name {
+			r.AuditParameters[i].Value = v
+			return
+		}
 	}
-	r.AuditParameters[name] = v
+	if r.AuditParameters == nil {
+		r.AuditParameters = r.auditParameters[:0]
+	}
+	r.AuditParameters = append(r.AuditParameters, AuditParameter{name, v})
 }
 
 // AddResource records that the call touched the resource arn of type typ.
@@ -93,6 +113,9 @@ func (r *Request) AddResource(typ, arn string) {
 		if res.ARN == arn {
 			return
 		}
+	}
+	if r.Resources == nil {
+		r.Resources = r.resources[:0]
 	}
 	r.Resources = append(r.Resources, Resource{AccountID: r.AccountID, Type: typ, ARN: arn})
 }
@@ -113,6 +136,22 @@ type requestKey struct{}
 // NewContext returns a context that carries r.
 func NewContext(ctx context.Context, r *Request) context.Context {
 	return context.WithValue(ctx, requestKey{}, r)
+}
+
+// RequestContext is the context NewContext returns, for a caller that
+// holds it in a struct it allocates anyway (the router's per-call state):
+// set Context and Request, then use its address as the call's context.
+type RequestContext struct {
+	context.Context
+	Request *Request
+}
+
+// Value returns the Request for NewContext's key, else the parent's value.
+func (c *RequestContext) Value(key any) any {
+	if key == (requestKey{}) {
+		return c.Request
+	}
+	return c.Context.Value(key)
 }
 
 // RequestFromContext returns the call's Request, or nil outside a call.

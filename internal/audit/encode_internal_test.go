@@ -36,3 +36,33 @@ func TestSignedLineMatchesJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestAppendTimeMatchesMarshalJSON: an event's time is written as
+// time.Time's MarshalJSON writes it, by the UTC fast path (every digit of
+// the fraction, trailing zeros, none) and by the layout for other zones.
+func TestAppendTimeMatchesMarshalJSON(t *testing.T) {
+	base := []time.Time{
+		time.Date(2026, 12, 7, 6, 59, 19, 202035524, time.UTC),
+		time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
+		time.Date(0, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2024, 2, 29, 12, 0, 0, 100000000, time.UTC),
+		time.Date(2026, 6, 1, 12, 0, 0, 120000, time.FixedZone("x", 3600)),
+		time.Date(2026, 6, 1, 12, 0, 0, 5, time.FixedZone("zero", 0)),
+	}
+	for ns := 1; ns < 1e9; ns *= 10 {
+		for _, m := range []int{1, 3, 9} {
+			base = append(base, time.Date(2026, 12, 7, 6, 59, 19, ns*m, time.UTC))
+		}
+	}
+	for d := time.Date(2023, 12, 25, 0, 0, 0, 0, time.UTC); d.Year() < 2025; d = d.Add(7*time.Hour + 13*time.Minute + 17*time.Second + 123456789) {
+		base = append(base, d)
+	}
+	for _, tm := range append(base, time.Now().UTC(), time.Now()) {
+		want, werr := tm.MarshalJSON()
+		got, gerr := appendTime([]byte("x"), tm)
+		if (werr == nil) != (gerr == nil) || (werr == nil && string(got) != "x"+string(want)) {
+			t.Errorf("appendTime(%v) = %s, %v; MarshalJSON = %s, %v", tm, got, gerr, want, werr)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,7 +24,11 @@ import (
 //
 // Concurrent writers are group-committed: while one writes, the lines of
 // the others gather in the next batch, which then goes out with one
-// write(2) (and one fsync). Safe for concurrent use.
+// write(2) (and one fsync). While batches are being shared (calls are
+// concurrent), a writer first yields once to the goroutines ready to run,
+// so that more lines join its batch: at 8 concurrent Decrypts on two
+// cores, about two calls a write(2) rather than one. Safe for concurrent
+// use.
 //
 // With a Signer (OpenFileSink), each day's file is a hash-chained trail and
 // the sink signs a digest of its new lines every interval into
@@ -48,10 +53,21 @@ type FileSink struct {
 	spare       []byte         // a written batch's buffer, kept for the next batch
 	spareEvents []pendingEvent // and its events
 	pathAt      time.Time      // when the writer last compared the path with the file
-	failing     bool           // the last batch failed (mu)
-	log         *slog.Logger
-	lastWrite   atomic.Int64 // the newest event written, Unix ns (status.go)
+	// shared counts down the batches written since the last that held
+	// the lines of more than one writer: while it is above zero, calls
+	// are concurrent, and a writer yields once before it writes
+	// (writeDay).
+	shared  int
+	failing bool // the last batch failed (mu)
+	log     *slog.Logger
+	// lastWrite is the newest event written, Unix ns (status.go).
+	lastWrite atomic.Int64
 }
+
+// sharedBatches is how many batches of one writer each it takes to stop
+// yielding before a write (FileSink.shared): a lone caller (one client at
+// a time) soon writes at once again.
+const sharedBatches = 64
 
 // pathEvery is how often, at most, the writer checks that its file is
 // still the one at its path (a stat of the path: a folder renamed, a file
@@ -193,9 +209,22 @@ func (f *FileSink) writeDay(d day, ens []Entry) error {
 			b.events = append(b.events, pendingEvent{hash: en.hash, size: int64(len(en.Line)), time: en.Event.EventTime.UnixNano()})
 		}
 	}
+	yielded := false
 	for !b.done {
 		if f.writing {
 			f.cond.Wait()
+			continue
+		}
+		if !yielded && f.shared > 0 {
+			// Writers have been sharing batches: let the goroutines
+			// ready to run (the other calls) go first, so that those that
+			// reach here join this batch, which one of us then writes,
+			// one write(2) for all. Nothing leaves earlier: each waits
+			// for the batch that holds its lines.
+			yielded = true
+			f.mu.Unlock()
+			runtime.Gosched()
+			f.mu.Lock()
 			continue
 		}
 		// Become the writer of the waiting batch: ours, or the one ahead.
@@ -206,6 +235,12 @@ func (f *FileSink) writeDay(d day, ens []Entry) error {
 		f.mu.Lock()
 		w.done, w.err, f.writing = true, err, false
 		f.failing = err != nil
+		switch {
+		case w.waiters > 1:
+			f.shared = sharedBatches
+		case f.shared > 0:
+			f.shared--
+		}
 		if cap(w.buf) <= 1<<20 {
 			f.spare = w.buf
 		}

@@ -32,6 +32,23 @@ func WithPending(ctx context.Context) (context.Context, *Pending) {
 	return context.WithValue(ctx, pendingKey{}, p), p
 }
 
+// PendingContext is the context WithPending returns, for a caller that
+// holds it in a struct it allocates anyway (the router's per-call state):
+// set Context, then use its address as the call's context and &Pending as
+// WithPending's Pending. Its zero Pending is empty and open.
+type PendingContext struct {
+	context.Context
+	Pending Pending
+}
+
+// Value returns the Pending for WithPending's key, else the parent's value.
+func (c *PendingContext) Value(key any) any {
+	if key == (pendingKey{}) {
+		return &c.Pending
+	}
+	return c.Context.Value(key)
+}
+
 // keep gathers e unless p is closed.
 func (p *Pending) keep(e *Event) bool {
 	p.mu.Lock()

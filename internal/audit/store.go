@@ -377,8 +377,13 @@ func putBlock(tx store.Tx, first uint64, evs []groupEvent, node string) error {
 		size += len(ev.rec)
 		oldest = max(oldest, ev.inv)
 	}
-	block := make([]byte, 0, size)
-	idx := make([]byte, 0, 40*len(evs))
+	// The store keeps its own copy of what Put is given (store.Tx), so
+	// the block and its index are built in buffers used again.
+	bp, ip := getBlockBuf(), getBlockBuf()
+	defer putBlockBuf(bp)
+	defer putBlockBuf(ip)
+	block := slices.Grow((*bp)[:0], size)
+	idx := slices.Grow((*ip)[:0], 40*len(evs))
 	for i, ev := range evs {
 		if i > 0 {
 			block = append(block, '\n')
@@ -387,6 +392,7 @@ func putBlock(tx store.Tx, first uint64, evs []groupEvent, node string) error {
 		idx = append(idx, ev.hash[:]...)
 		idx = binary.BigEndian.AppendUint64(idx, ev.inv)
 	}
+	*bp, *ip = block, idx
 	if err := tx.Put(eventKey(oldest, first), block); err != nil {
 		return err
 	}
@@ -396,6 +402,36 @@ func putBlock(tx store.Tx, first uint64, evs []groupEvent, node string) error {
 		}
 	}
 	return tx.Put(indexKey(first), idx)
+}
+
+// blockBufs are the buffers putBlock builds blocks and indexes in: a
+// block of blockEvents events is a few megabytes, made and cleared for
+// every block otherwise. A free list rather than a sync.Pool: blocks are
+// written every laterEvery, and a pool is emptied by the collections
+// between.
+var blockBufs = make(chan *[]byte, 4)
+
+// maxBlockBuf bounds the buffers kept in blockBufs.
+const maxBlockBuf = 4 << 20
+
+func getBlockBuf() *[]byte {
+	select {
+	case b := <-blockBufs:
+		return b
+	default:
+		return new([]byte)
+	}
+}
+
+func putBlockBuf(b *[]byte) {
+	if cap(*b) > maxBlockBuf {
+		return
+	}
+	*b = (*b)[:0]
+	select {
+	case blockBufs <- b:
+	default:
+	}
 }
 
 // headSeq is the last position given in the trail, read in the writing

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/awsapi/jsonvalue"
@@ -84,10 +85,23 @@ func (jsonCodec) decode(_ *http.Request, c *call) (map[string]any, error) {
 }
 
 func (jsonCodec) encode(w http.ResponseWriter, c *call, _ any) error {
-	setHeader(w.Header(), "Content-Type", &c.typeValue, "application/x-amz-json-1.1")
+	h := w.Header()
+	setHeader(h, "Content-Type", &c.typeValue, "application/x-amz-json-1.1")
+	if len(c.payload) > chunkingSize {
+		// net/http would send an answer this long chunked, in three
+		// writes (its buffer, the rest, the last chunk); with its length
+		// it goes out in two, as one body.
+		setHeader(h, "Content-Length", &c.lengthValue, strconv.Itoa(len(c.payload)))
+	}
 	w.Write(c.payload)
 	return nil
 }
+
+// chunkingSize is how much of an answer net/http buffers
+// (bufferBeforeChunkingSize) before it must send it chunked, its length
+// unknown: an answer that fits is sent with a Content-Length net/http
+// computes, and its header is left as net/http writes it.
+const chunkingSize = 2048
 
 func (jsonCodec) encodeError(w http.ResponseWriter, c *call, e *sealbox.Error) {
 	h := w.Header()

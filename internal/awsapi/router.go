@@ -196,14 +196,22 @@ type call struct {
 	req     *sealbox.Request
 	pending *audit.Pending // the events the call records beside its own
 	params  any            // the input as the audit event records it
-	payload []byte         // the output as JSON
+	// paramsOwned says params is a map made for the event alone.
+	paramsOwned bool
+	payload     []byte // the output as JSON
 	// buf holds payload when it came from the payloads pool; close
 	// returns it.
 	buf *[]byte
 
+	// The call's Request and contexts (see ServeHTTP), held here rather
+	// than allocated each: the call is allocated anyway.
+	reqValue   sealbox.Request
+	reqCtx     sealbox.RequestContext
+	pendingCtx audit.PendingContext
+
 	// The answer's header values, held here rather than in a slice of
 	// their own each: the call is allocated anyway.
-	idValue, typeValue [1]string
+	idValue, typeValue, lengthValue [1]string
 }
 
 // payloads are the buffers answers are encoded into by a generated
@@ -275,9 +283,12 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var out any
 	in, err := p.decode(r, c)
 	if err == nil {
-		ctx := sealbox.NewContext(r.Context(), req)
+		// sealbox.NewContext and audit.WithPending, held in the call.
+		c.reqCtx = sealbox.RequestContext{Context: r.Context(), Request: req}
+		var ctx context.Context = &c.reqCtx
 		if _, ok := rt.cfg.Audit.(pendingAuditor); ok {
-			ctx, c.pending = audit.WithPending(ctx)
+			c.pendingCtx.Context = ctx
+			ctx, c.pending = &c.pendingCtx, &c.pendingCtx.Pending
 			defer rt.flushPending(ctx, c)
 		}
 		out, err = rt.invoke(ctx, c, in)
@@ -454,7 +465,7 @@ const preallocMax = 64 << 10
 // authentication error; a failure to check it (the store that holds the
 // access keys) is the service's internal error.
 func (rt *Router) authenticate(r *http.Request, c *call) (*sealbox.Request, *sealbox.Error) {
-	req, err := rt.verify(r, c.bodySHA256, c.route.svc.Name, c.reqID)
+	req, err := rt.verify(r, c.bodySHA256, c.route.svc.Name, c.reqID, &c.reqValue)
 	if err == nil {
 		return req, nil
 	}
@@ -477,7 +488,7 @@ func (rt *Router) Authenticate(r *http.Request, service string) (context.Context
 	if e != nil {
 		return nil, e
 	}
-	req, err := rt.verify(r, sigv4.SHA256Hex(body), service, ids.UUID())
+	req, err := rt.verify(r, sigv4.SHA256Hex(body), service, ids.UUID(), new(sealbox.Request))
 	if err != nil {
 		return nil, err
 	}
@@ -489,9 +500,10 @@ func (rt *Router) Authenticate(r *http.Request, service string) (context.Context
 }
 
 // verify checks r's signature over a body whose SHA-256 is payloadSHA256
-// (lower-case hex) for service, and makes the call's Request. A refused
-// signature is a *sealbox.Error; any other error is a failure to check it.
-func (rt *Router) verify(r *http.Request, payloadSHA256, service, reqID string) (*sealbox.Request, error) {
+// (lower-case hex) for service, and makes the call's Request in req. A
+// refused signature is a *sealbox.Error; any other error is a failure to
+// check it.
+func (rt *Router) verify(r *http.Request, payloadSHA256, service, reqID string, req *sealbox.Request) (*sealbox.Request, error) {
 	res, err := rt.cfg.Auth.VerifyPayload(r.Context(), r, payloadSHA256, service)
 	if err != nil {
 		var ae *sigv4.AuthError
@@ -507,7 +519,7 @@ func (rt *Router) verify(r *http.Request, payloadSHA256, service, reqID string) 
 	if !validRegion(res.Region) {
 		return nil, &sealbox.Error{Code: "InvalidSignatureException", Message: "Credential should be scoped to a valid region. "}
 	}
-	return &sealbox.Request{
+	*req = sealbox.Request{
 		ID:        reqID,
 		Time:      rt.cfg.Clock.Now().UTC(),
 		Region:    res.Region,
@@ -519,7 +531,8 @@ func (rt *Router) verify(r *http.Request, payloadSHA256, service, reqID string) 
 		UserAgent: r.Header.Get("User-Agent"),
 
 		SecureTransport: r.TLS != nil,
-	}, nil
+	}
+	return req, nil
 }
 
 // finish turns the service's result into the answer's JSON payload
@@ -571,6 +584,9 @@ func (rt *Router) invoke(ctx context.Context, c *call, raw map[string]any) (out 
 	}()
 	m := c.route.svc.model
 	c.params = m.Redact(c.route.in, raw)
+	// Redact copies a structure into a map of its own, which the audit
+	// parameters can join (record) rather than be merged into another.
+	c.paramsOwned = c.route.in != nil && c.route.in.Type == "structure" && raw != nil
 	if err := m.Validate(c.route.in, raw); err != nil {
 		var se *model.SerializationError
 		if errors.As(err, &se) {
@@ -682,14 +698,19 @@ func (rt *Router) record(ctx context.Context, c *call, payload []byte, apiErr *s
 	e := audit.CallEvent(c.req, rte.svc.EventSource, rte.op.Name, rte.op.ReadOnly)
 	e.RequestParameters = c.params
 	if params, ok := c.params.(map[string]any); ok && len(c.req.AuditParameters) > 0 {
-		merged := make(map[string]any, len(params)+len(c.req.AuditParameters))
-		for k, v := range c.req.AuditParameters {
-			merged[k] = v
+		if !c.paramsOwned {
+			merged := make(map[string]any, len(params)+len(c.req.AuditParameters))
+			for k, v := range params {
+				merged[k] = v
+			}
+			params = merged
+			e.RequestParameters = merged
 		}
-		for k, v := range params {
-			merged[k] = v // what the request carried wins
+		for _, p := range c.req.AuditParameters {
+			if _, ok := params[p.Name]; !ok { // what the request carried wins
+				params[p.Name] = p.Value
+			}
 		}
-		e.RequestParameters = merged
 	}
 	if apiErr != nil {
 		e.ErrorCode, e.ErrorMessage = audit.ErrorCode(apiErr.Code), apiErr.Message

@@ -11,10 +11,15 @@ const (
 	headerSize  = 1 + 4 // version | term
 )
 
-// seal returns version | term | nonce | ciphertext | tag for plaintext
-// stored at rawKey.
-func (b *Barrier) seal(rawKey string, plaintext []byte) []byte {
-	out := make([]byte, headerSize, headerSize+primitive.Overhead+len(plaintext))
+// sealTo returns version | term | nonce | ciphertext | tag for plaintext
+// stored at rawKey, made in dst's memory when dst has room (dst's contents
+// are overwritten), else in a new slice.
+func (b *Barrier) sealTo(dst []byte, rawKey string, plaintext []byte) []byte {
+	out := dst[:0]
+	if n := headerSize + primitive.Overhead + len(plaintext); cap(out) < n {
+		out = make([]byte, 0, n)
+	}
+	out = out[:headerSize]
 	out[0] = sealVersion
 	binary.BigEndian.PutUint32(out[1:], b.term)
 	return b.aead.Seal(out, plaintext, additionalData(out[:headerSize], rawKey))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -119,4 +120,39 @@ func TestOtherBarrierKeyFailsToOpen(t *testing.T) {
 	putValue(t, b1, "k", secretText)
 	rawPut(t, raw2, valuePrefix+"k", rawGet(t, raw1, valuePrefix+"k"))
 	wantCorrupt(t, b2, "k", "a value sealed under another barrier key")
+}
+
+// TestPutLargeSealsInPlace: a large value (an audit block) is sealed in a
+// buffer used again, so a Put allocates about one copy of it (the raw
+// store's own), not two; what it stored opens to the value.
+func TestPutLargeSealsInPlace(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts mean nothing under the race detector")
+	}
+	b, _ := newMem(t)
+	value := bytes.Repeat([]byte("audit block line\n"), (1<<20)/17)
+	put := func() {
+		if err := b.Update(ctx, func(tx store.Tx) error { return tx.Put("block", value) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	const n = 10
+	for range n {
+		put()
+	}
+	runtime.ReadMemStats(&after)
+	if per := (after.TotalAlloc - before.TotalAlloc) / n; per > uint64(len(value))*3/2 {
+		t.Errorf("a Put of %d bytes allocated %d bytes, want about one copy", len(value), per)
+	}
+	var got []byte
+	if err := b.View(ctx, func(tx store.Tx) error {
+		v, err := tx.Get("block")
+		got = bytes.Clone(v)
+		return err
+	}); err != nil || !bytes.Equal(got, value) {
+		t.Fatalf("Get after Put = %d bytes, %v; want the value", len(got), err)
+	}
 }

@@ -43,8 +43,37 @@ func (t *tx) Put(key string, value []byte) error {
 		return errEmptyKey
 	}
 	rawKey := valuePrefix + key
-	return t.raw.Put(rawKey, t.b.seal(rawKey, value))
+	// The raw store keeps its own copy (store.Tx), so the sealed value is
+	// made in a buffer used again: an audit block is megabytes.
+	var buf []byte
+	large := len(value) >= minSealBuf
+	if large {
+		select {
+		case buf = <-sealBufs:
+		default:
+		}
+	}
+	sealed := t.b.sealTo(buf, rawKey, value)
+	err := t.raw.Put(rawKey, sealed)
+	if large && cap(sealed) <= maxSealBuf {
+		select {
+		case sealBufs <- sealed[:0]:
+		default:
+		}
+	}
+	return err
 }
+
+// sealBufs are the buffers Put seals large values in (an audit block):
+// a free list rather than a sync.Pool, which the collections between two
+// audit commits would empty.
+var sealBufs = make(chan []byte, 2)
+
+// Values of minSealBuf to maxSealBuf bytes are sealed in sealBufs.
+const (
+	minSealBuf = 64 << 10
+	maxSealBuf = 4 << 20
+)
 
 func (t *tx) Delete(key string) error {
 	if key == "" {

@@ -24,7 +24,7 @@ func hotAllocs(t *testing.T, f *svcFixture, call func(ctx context.Context) error
 	ctx := f.prepare(t, &r)
 	run := func() {
 		r.Resources = r.Resources[:0]
-		clear(r.AuditParameters)
+		r.AuditParameters = r.AuditParameters[:0]
 		if err := call(ctx); err != nil {
 			t.Fatal(err)
 		}

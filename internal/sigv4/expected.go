@@ -108,8 +108,8 @@ func (v *Verifier) signatureMatches(r *http.Request, in *signingInput, sig strin
 		return false
 	}
 	utc := in.signedAt.UTC()
-	utc.AppendFormat(w.date[:0], "20060102")
-	utc.AppendFormat(w.amz[:0], isoBasic)
+	appendDate(w.date[:0], utc)
+	appendISOBasic(w.amz[:0], utc)
 	var sum [sha256.Size]byte
 	var mac *primitive.MACKey
 	derived := false

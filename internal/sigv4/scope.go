@@ -37,7 +37,7 @@ func parseCredential(cred string) (scope, *AuthError) {
 // incomplete signature.
 func (s scope) check(service string, signedAt time.Time) *AuthError {
 	var dateBuf [8]byte
-	wantDate := signedAt.UTC().AppendFormat(dateBuf[:0], "20060102")
+	wantDate := appendDate(dateBuf[:0], signedAt.UTC())
 	regionOK := validRegion(s.region)
 	if regionOK && s.service == service && s.terminator == "aws4_request" && s.date == string(wantDate) {
 		return nil
@@ -87,7 +87,7 @@ func validRegion(r string) bool {
 
 // parseAmzDate parses an X-Amz-Date value (ISO 8601 basic format, UTC).
 func parseAmzDate(v string) (time.Time, *AuthError) {
-	t, err := time.Parse(isoBasic, v)
+	t, err := parseISOBasic(v)
 	if err != nil {
 		return time.Time{}, authErr(KindIncomplete, msgBadDate(v))
 	}

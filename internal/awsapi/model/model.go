@@ -90,6 +90,8 @@ type Ref struct {
 	// wire is the member's name as messages and audit events spell it
 	// (wireName), for a member of a structure.
 	wire string
+	// target is the shape named Shape, for a member of a structure.
+	target *Shape
 }
 
 // Shape is a type of the model with its constraints.
@@ -173,6 +175,7 @@ func Load(name string) *Service {
 		sh.members = sortedMembers(sh)
 		for mem, ref := range sh.Members {
 			ref.wire = wireName(mem) // once, not per request
+			ref.target = s.Shapes[ref.Shape]
 			s.names[mem] = mem
 		}
 		for _, e := range sh.Enum {

@@ -16,12 +16,17 @@ func (s *Service) Redact(sh *Shape, v any) any {
 			return nil
 		}
 		out := make(map[string]any, len(m))
-		for name, ref := range sh.Members {
-			mv, ok := m[name]
-			if !ok || mv == nil {
+		// The members the input carries, fewer than the shape's: what is
+		// not a member is left out, as it would be walking the members.
+		for name, mv := range m {
+			ref := sh.Members[name]
+			if ref == nil || mv == nil {
 				continue
 			}
-			msh := s.Shapes[ref.Shape]
+			msh := ref.target
+			if msh == nil {
+				msh = s.Shapes[ref.Shape]
+			}
 			if msh == nil || msh.Sensitive || msh.Type == "blob" {
 				continue
 			}
