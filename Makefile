@@ -46,6 +46,8 @@ build:
 	$(GO) build -o bin/sealbox ./cmd/sealbox
 
 test:
+	@# The console's browser tests need playwright-core (the committed lockfile); without npm they skip.
+	@if command -v npm >/dev/null; then (cd internal/console/e2e && npm ci --no-audit --no-fund --loglevel=error); fi
 	$(GO) test -race -count=1 ./...
 	$(MAKE) --no-print-directory fuzz
 
