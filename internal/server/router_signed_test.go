@@ -164,7 +164,7 @@ func TestRouterAllocations(t *testing.T) {
 		call *signedCall
 	}{
 		{"Decrypt", 56, f.decryptCall(t)},
-		{"GetSecretValue", 70, f.signed(t, "secretsmanager", "secretsmanager.GetSecretValue", `{"SecretId":"allocs/secret"}`)},
+		{"GetSecretValue", 66, f.signed(t, "secretsmanager", "secretsmanager.GetSecretValue", `{"SecretId":"allocs/secret"}`)},
 		{"GetParameter", 66, f.signed(t, "ssm", "AmazonSSM.GetParameter", `{"Name":"/allocs/param","WithDecryption":true}`)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
