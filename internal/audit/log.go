@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -211,8 +212,7 @@ func encodeLines(es []*Event) ([]Entry, error) {
 		b = append(b, '\n')
 		ens[i] = Entry{Event: e, Line: b[start:]} // its length, for now
 	}
-	all := make([]byte, len(b))
-	copy(all, b)
+	all := bytes.Clone(b) // not cleared first, as make would
 	if cap(b) <= 64<<10 {
 		*bp = b
 		scratch.Put(bp)
