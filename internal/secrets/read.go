@@ -136,7 +136,7 @@ func (s *Service) BatchGetSecretValue(ctx context.Context, in *BatchGetSecretVal
 	if err := s.authorize(ctx, "BatchGetSecretValue", "*", nil, nil); err != nil {
 		return nil, err
 	}
-	out := &BatchGetSecretValueResponse{SecretValues: []SecretValueEntry{}, Errors: []APIErrorType{}}
+	out := &BatchGetSecretValueResponse{SecretValues: make([]SecretValueEntry, 0, len(in.SecretIdList)), Errors: []APIErrorType{}}
 	entry := func(v *GetSecretValueResponse) SecretValueEntry {
 		return SecretValueEntry{ARN: v.ARN, Name: v.Name, VersionId: v.VersionId, SecretBinary: v.SecretBinary,
 			SecretString: v.SecretString, VersionStages: v.VersionStages, CreatedDate: v.CreatedDate}
