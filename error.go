@@ -30,6 +30,14 @@ func Errorf(code, format string, args ...any) *Error {
 
 // AsError reports whether err is or wraps an *Error, and returns it.
 func AsError(err error) (*Error, bool) {
+	// The common cases without errors.As, whose target escapes: no error
+	// (a batch read asks for each secret), or an *Error itself.
+	if err == nil {
+		return nil, false
+	}
+	if e, ok := err.(*Error); ok {
+		return e, true
+	}
 	var e *Error
 	ok := errors.As(err, &e)
 	return e, ok

@@ -428,3 +428,45 @@ func FuzzEncodeEventMatchesJSON(f *testing.F) {
 		sameAsJSON(t, e)
 	})
 }
+
+// LogAll encodes a group's events into one buffer: each line is still
+// json.Marshal's, newline included (times at the edges the encoder takes
+// among them); each line is its own (appending to one does not write into
+// the next); and an event json.Marshal refuses fails the group, with
+// nothing written.
+func TestLogAllMatchesJSON(t *testing.T) {
+	evs := corpus(t)
+	for _, mod := range []func(e *audit.Event){
+		func(e *audit.Event) { e.EventTime = time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("", 24*3600-60)) },
+		func(e *audit.Event) { e.EventTime = time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC) },
+	} {
+		e := decryptEvent()
+		mod(e)
+		evs = append(evs[:2:2], append([]*audit.Event{e}, evs[2:]...)...)
+	}
+	c := &capture{}
+	if err := audit.NewLogger(nil, c).LogAll(context.Background(), evs); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.lines) != len(evs) {
+		t.Fatalf("%d lines written, want %d", len(c.lines), len(evs))
+	}
+	for i, e := range evs {
+		want, _ := json.Marshal(e)
+		if !bytes.Equal(c.lines[i], append(want, '\n')) {
+			t.Fatalf("LogAll's line %d:\n got %s\nwant %s\n", i, c.lines[i], want)
+		}
+	}
+	next := bytes.Clone(c.lines[1])
+	_ = append(c.lines[0], "overwritten"...)
+	if !bytes.Equal(c.lines[1], next) {
+		t.Fatal("appending to a line wrote into the next")
+	}
+
+	bad := decryptEvent()
+	bad.RequestParameters = map[string]any{"x": math.NaN()}
+	c = &capture{}
+	if err := audit.NewLogger(nil, c).LogAll(context.Background(), []*audit.Event{decryptEvent(), bad}); err == nil || len(c.lines) != 0 {
+		t.Fatalf("LogAll with an event json.Marshal refuses = %v, %d lines written", err, len(c.lines))
+	}
+}

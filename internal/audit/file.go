@@ -42,17 +42,19 @@ type FileSink struct {
 	closed   bool       // guarded by mu
 	chain    *fileChain // nil: no digests
 
-	mu          sync.Mutex
-	cond        *sync.Cond
-	cur         *batch // lines waiting to be written, nil if none
-	free        *batch // a batch done with, for the next one
-	writing     bool   // a writer holds the file
-	day         day    // of the open file
-	name        string // the open file's: day + ".jsonl"
-	file        *os.File
-	spare       []byte         // a written batch's buffer, kept for the next batch
-	spareEvents []pendingEvent // and its events
-	pathAt      time.Time      // when the writer last compared the path with the file
+	mu      sync.Mutex
+	cond    *sync.Cond
+	cur     *batch // lines waiting to be written, nil if none
+	free    *batch // a batch done with, for the next one
+	writing bool   // a writer holds the file
+	day     day    // of the open file
+	name    string // the open file's: day + ".jsonl"
+	file    *os.File
+	// spare holds written batches' buffers, kept for the next batches:
+	// two, as one batch gathers while the one ahead is written.
+	spare       [2][]byte
+	spareEvents [2][]pendingEvent // and their events
+	pathAt      time.Time         // when the writer last compared the path with the file
 	// shared counts down the batches written since the last that held
 	// the lines of more than one writer: while it is above zero, calls
 	// are concurrent, and a writer yields once before it writes
@@ -197,8 +199,8 @@ func (f *FileSink) writeDay(d day, ens []Entry) error {
 		if b == nil {
 			b = new(batch)
 		}
-		*b = batch{day: d, buf: f.spare[:0], events: f.spareEvents[:0]}
-		f.cur, f.free, f.spare, f.spareEvents = b, nil, nil, nil
+		*b = batch{day: d, buf: takeSpare(&f.spare)[:0], events: takeSpare(&f.spareEvents)[:0]}
+		f.cur, f.free = b, nil
 	}
 	b := f.cur
 	b.waiters++
@@ -242,10 +244,10 @@ func (f *FileSink) writeDay(d day, ens []Entry) error {
 			f.shared--
 		}
 		if cap(w.buf) <= 1<<20 {
-			f.spare = w.buf
+			keepSpare(&f.spare, w.buf)
 		}
 		if cap(w.events) <= 1<<14 {
-			f.spareEvents = w.events // appended copied them
+			keepSpare(&f.spareEvents, w.events) // appended copied them
 		}
 		w.buf, w.events = nil, nil
 		f.cond.Broadcast()
@@ -255,6 +257,27 @@ func (f *FileSink) writeDay(d day, ens []Entry) error {
 		f.free = b // the last to read it: the next batch's
 	}
 	return err
+}
+
+// takeSpare takes a kept buffer out of spares, nil if none.
+func takeSpare[T any](spares *[2][]T) []T {
+	for i, b := range spares {
+		if b != nil {
+			spares[i] = nil
+			return b
+		}
+	}
+	return nil
+}
+
+// keepSpare keeps b in spares if there is room.
+func keepSpare[T any](spares *[2][]T, b []T) {
+	for i := range spares {
+		if spares[i] == nil {
+			spares[i] = b
+			return
+		}
+	}
 }
 
 // day is a UTC date, which names a day's file.

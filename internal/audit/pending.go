@@ -98,13 +98,9 @@ func (l *Logger) LogPending(ctx context.Context, p *Pending, last *Event) error 
 
 // LogAll writes es, in order, as one group (see LogPending).
 func (l *Logger) LogAll(ctx context.Context, es []*Event) error {
-	ens := make([]Entry, len(es))
-	for i, e := range es {
-		line, err := encodeLine(e)
-		if err != nil {
-			return fmt.Errorf("failed to encode audit event: %w", err)
-		}
-		ens[i] = Entry{Event: e, Line: line}
+	ens, err := encodeLines(es)
+	if err != nil {
+		return fmt.Errorf("failed to encode audit event: %w", err)
 	}
 	l.closeMu.RLock()
 	defer l.closeMu.RUnlock()

@@ -294,7 +294,7 @@ func qualified(arn, qualifier string) string {
 // ViaService set: KMS authorizes the same caller, with kms:ViaService =
 // lambda.<region>.amazonaws.com, as it does when Lambda calls it.
 func viaLambda(ctx context.Context) context.Context {
-	return sealbox.NewContext(ctx, sealbox.MustRequest(ctx).Via("lambda"))
+	return sealbox.MustRequest(ctx).ViaContext(ctx, "lambda")
 }
 
 // view runs fn in a read transaction whose reads may use the cache of

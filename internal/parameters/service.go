@@ -231,7 +231,7 @@ func dueKey(at time.Time, region, name string) string {
 // ViaService set: KMS authorizes the same caller, with kms:ViaService =
 // ssm.<region>.amazonaws.com, as it does when Parameter Store calls it.
 func viaSSM(ctx context.Context) context.Context {
-	return sealbox.NewContext(ctx, sealbox.MustRequest(ctx).Via("ssm"))
+	return sealbox.MustRequest(ctx).ViaContext(ctx, "ssm")
 }
 
 // load reads a parameter's record, through the cache on the read path. The

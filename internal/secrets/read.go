@@ -37,12 +37,8 @@ func pick(sec *secretRecord, versionID, stage string) (*versionMeta, error) {
 // value opens version v of sec: its value record through the cache, its
 // data key through KMS on the caller's behalf.
 func (s *Service) value(ctx context.Context, sec *secretRecord, v *versionMeta) (*GetSecretValueResponse, error) {
-	var rec *valueRecord
 	key, known := hotValueKey(sec.Region, sec.Name, v.ID)
-	err := s.cache.Read(ctx, s.store, func(tx store.Tx) (err error) {
-		rec, err = recordcache.Get[valueRecord](tx, key)
-		return err
-	})
+	rec, err := s.valueRecord(ctx, key)
 	if err == nil && !known && sec.shared != nil {
 		storeKeys.Put(recordName{true, sec.Region, sec.Name, v.ID}, key)
 	}
@@ -63,6 +59,23 @@ func (s *Service) value(ctx context.Context, sec *secretRecord, v *versionMeta) 
 	}
 	s.touch(ctx, sec, v)
 	return out, nil
+}
+
+// valueRecord is s.cache.Read of the value record at key, the cache's hot
+// transaction first without a closure.
+func (s *Service) valueRecord(ctx context.Context, key string) (*valueRecord, error) {
+	if tx := s.cache.Hot(); tx != nil {
+		rec, err := recordcache.Get[valueRecord](tx, key)
+		if recordcache.Done(tx) {
+			return rec, err
+		}
+	}
+	var rec *valueRecord
+	err := s.cache.View(ctx, s.store, func(tx store.Tx) (err error) {
+		rec, err = recordcache.Get[valueRecord](tx, key)
+		return err
+	})
+	return rec, err
 }
 
 // touch records that version v of sec was read today (LastAccessedDate,
@@ -123,7 +136,7 @@ func (s *Service) BatchGetSecretValue(ctx context.Context, in *BatchGetSecretVal
 	if err := s.authorize(ctx, "BatchGetSecretValue", "*", nil, nil); err != nil {
 		return nil, err
 	}
-	out := &BatchGetSecretValueResponse{SecretValues: []SecretValueEntry{}, Errors: []APIErrorType{}}
+	out := &BatchGetSecretValueResponse{SecretValues: make([]SecretValueEntry, 0, len(in.SecretIdList)), Errors: []APIErrorType{}}
 	entry := func(v *GetSecretValueResponse) SecretValueEntry {
 		return SecretValueEntry{ARN: v.ARN, Name: v.Name, VersionId: v.VersionId, SecretBinary: v.SecretBinary,
 			SecretString: v.SecretString, VersionStages: v.VersionStages, CreatedDate: v.CreatedDate}

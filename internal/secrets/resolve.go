@@ -81,14 +81,27 @@ func resourceFor(r *sealbox.Request, id string) string {
 // load resolves id in a cacheable read; a missing secret is nil, nil.
 func (s *Service) load(ctx context.Context, id string) (*secretRecord, error) {
 	r := sealbox.MustRequest(ctx)
-	var sec *secretRecord
-	err := s.cache.Read(ctx, s.store, func(tx store.Tx) (err error) {
-		sec, err = s.find(tx, r, id)
-		return err
-	})
+	sec, err := s.loadIn(ctx, r, id)
 	if isNotFound(err) {
 		return nil, nil
 	}
+	return sec, err
+}
+
+// loadIn is s.cache.Read of s.find, the cache's hot transaction first
+// without a closure (a batch read loads one secret after another).
+func (s *Service) loadIn(ctx context.Context, r *sealbox.Request, id string) (*secretRecord, error) {
+	if tx := s.cache.Hot(); tx != nil {
+		sec, err := s.find(tx, r, id)
+		if recordcache.Done(tx) {
+			return sec, err
+		}
+	}
+	var sec *secretRecord
+	err := s.cache.View(ctx, s.store, func(tx store.Tx) (err error) {
+		sec, err = s.find(tx, r, id)
+		return err
+	})
 	return sec, err
 }
 

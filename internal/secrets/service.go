@@ -210,7 +210,7 @@ func partialARN(r *sealbox.Request, name string) string {
 // kms:ViaService = secretsmanager.<region>.amazonaws.com, as it does when
 // Secrets Manager calls it.
 func viaSecretsManager(ctx context.Context) context.Context {
-	return sealbox.NewContext(ctx, sealbox.MustRequest(ctx).Via("secretsmanager"))
+	return sealbox.MustRequest(ctx).ViaContext(ctx, "secretsmanager")
 }
 
 // view runs fn in a read transaction whose reads may use the cache of

@@ -158,14 +158,23 @@ func TestRouterAllocations(t *testing.T) {
 	f := newSvcFixture(t)
 	f.secret(t, "allocs/secret")
 	f.parameter(t, "/allocs/param")
+	var ids []string
+	for i := range 10 {
+		name := "allocs/batch-" + strconv.Itoa(i)
+		f.secret(t, name)
+		ids = append(ids, `"`+name+`"`)
+	}
 	for _, tc := range []struct {
 		name string
 		want float64
 		call *signedCall
 	}{
 		{"Decrypt", 56, f.decryptCall(t)},
-		{"GetSecretValue", 72, f.signed(t, "secretsmanager", "secretsmanager.GetSecretValue", `{"SecretId":"allocs/secret"}`)},
-		{"GetParameter", 68, f.signed(t, "ssm", "AmazonSSM.GetParameter", `{"Name":"/allocs/param","WithDecryption":true}`)},
+		{"GetSecretValue", 66, f.signed(t, "secretsmanager", "secretsmanager.GetSecretValue", `{"SecretId":"allocs/secret"}`)},
+		{"GetParameter", 66, f.signed(t, "ssm", "AmazonSSM.GetParameter", `{"Name":"/allocs/param","WithDecryption":true}`)},
+		// Ten secrets, each read, decrypted and recorded as GetSecretValue
+		// and KMS Decrypt (before: 650).
+		{"BatchGetSecretValue10", 555, f.signed(t, "secretsmanager", "secretsmanager.BatchGetSecretValue", `{"SecretIdList":[`+strings.Join(ids, ",")+`]}`)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f.serve(t, tc.call) // warm

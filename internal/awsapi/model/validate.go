@@ -204,7 +204,7 @@ func (c *checker) value(sh *Shape, v any, path string, top bool) {
 			if e == nil {
 				continue
 			}
-			c.value(c.svc.Shapes[sh.Member.Shape], e, fmt.Sprintf("%s.%d.member", path, i+1), false)
+			c.value(c.svc.Shapes[sh.Member.Shape], e, path+"."+strconv.Itoa(i+1)+".member", false)
 		}
 	case "map":
 		m, ok := v.(map[string]any)
