@@ -125,18 +125,23 @@ func (r *Request) AddResource(typ, arn string) {
 // with ViaService = <prefix>.<region>.amazonaws.com (kms:ViaService in
 // policies) and no resources yet, so that the copy records its own.
 func (r *Request) Via(prefix string) *Request {
-	c := *r
+	c := new(Request)
+	r.viaInto(c, prefix)
+	return c
+}
+
+// viaInto makes *c Via's copy of r.
+func (r *Request) viaInto(c *Request, prefix string) {
+	*c = *r
 	c.ViaService = prefix + "." + r.Region + ".amazonaws.com"
 	c.Resources, c.AuditParameters = nil, nil
-	return &c
 }
 
 // ViaContext is NewContext(ctx, r.Via(prefix)), the copy and its context
 // in one allocation: a batch read makes one per secret.
 func (r *Request) ViaContext(ctx context.Context, prefix string) context.Context {
-	v := &viaContext{req: *r}
-	v.req.ViaService = prefix + "." + r.Region + ".amazonaws.com"
-	v.req.Resources, v.req.AuditParameters = nil, nil
+	v := new(viaContext)
+	r.viaInto(&v.req, prefix)
 	v.RequestContext = RequestContext{Context: ctx, Request: &v.req}
 	return &v.RequestContext
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -163,24 +162,32 @@ func writeEntry(ctx context.Context, s Sink, en *Entry) error {
 // scratch holds the buffers events are encoded in.
 var scratch = sync.Pool{New: func() any { return new([]byte) }}
 
+// appendLine appends e's record and its newline to b. What appendEvent
+// cannot encode, json.Marshal fails on as it always did (or encodes:
+// correct first).
+func appendLine(b []byte, e *Event) ([]byte, error) {
+	start := len(b)
+	nb, err := appendEvent(b, e)
+	if err != nil {
+		line, err := json.Marshal(e)
+		if err != nil {
+			return b[:start], err
+		}
+		nb = append(b[:start], line...)
+	}
+	return append(nb, '\n'), nil
+}
+
 // encodeLine returns e's record and its newline, in a slice of its own: a
 // later sink keeps it until its queue is written.
 func encodeLine(e *Event) ([]byte, error) {
 	bp := scratch.Get().(*[]byte)
-	b, err := appendEvent((*bp)[:0], e)
+	b, err := appendLine((*bp)[:0], e)
 	if err != nil {
-		// What appendEvent cannot encode, json.Marshal fails on as it
-		// always did (or encodes: correct first).
 		scratch.Put(bp)
-		line, err := json.Marshal(e)
-		if err != nil {
-			return nil, err
-		}
-		return append(line, '\n'), nil
+		return nil, err
 	}
-	b = append(b, '\n')
-	line := make([]byte, len(b))
-	copy(line, b)
+	line := bytes.Clone(b)
 	if cap(b) <= 64<<10 {
 		*bp = b
 		scratch.Put(bp)
@@ -198,18 +205,11 @@ func encodeLines(es []*Event) ([]Entry, error) {
 	b := (*bp)[:0]
 	for i, e := range es {
 		start := len(b)
-		if nb, err := appendEvent(b, e); err == nil {
-			b = nb
-		} else {
-			// As encodeLine: json.Marshal fails on it or encodes it.
-			line, err := json.Marshal(e)
-			if err != nil {
-				scratch.Put(bp)
-				return nil, err
-			}
-			b = append(b[:start], line...)
+		var err error
+		if b, err = appendLine(b, e); err != nil {
+			scratch.Put(bp)
+			return nil, err
 		}
-		b = append(b, '\n')
 		ens[i] = Entry{Event: e, Line: b[start:]} // its length, for now
 	}
 	all := bytes.Clone(b) // not cleared first, as make would
@@ -261,17 +261,12 @@ func (l *Logger) Ready() error {
 func (l *Logger) WriteMetrics(w io.Writer) {
 	const name = "sealbox_audit_sink_up"
 	fmt.Fprintf(w, "# HELP %s Whether the audit sink takes events (1) or fails (0); calls fail only when every sink does.\n# TYPE %s gauge\n", name, name)
-	for i, s := range l.sinks {
-		up := !l.failing[i].Load()
-		if r, ok := s.(Readier); ok && up {
-			up = r.Ready() == nil
-		}
-		kind, _, _ := strings.Cut(s.Name(), ":")
+	for _, st := range l.SinkStates() {
 		v := 0
-		if up {
+		if st.Up {
 			v = 1
 		}
-		fmt.Fprintf(w, "%s{sink=%q} %d\n", name, kind, v)
+		fmt.Fprintf(w, "%s{sink=%q} %d\n", name, st.Kind, v)
 	}
 }
 

@@ -531,14 +531,8 @@ func TestBenchPeersScript(t *testing.T) {
 				line = l
 			}
 		}
-		// ops/s, then the server's CPU per op in µs: measured, and not zero
-		// for an operation. /proc counts CPU in 10 ms ticks, which a bare
-		// GET's few hundred requests on a loaded machine may not reach.
-		cpu := `[1-9][0-9]*`
-		if strings.Contains(row, "GET") {
-			cpu = `[0-9]+`
-		}
-		if !regexp.MustCompile(`^\| [^|]+ \| 2 \| [1-9][0-9]* \| ` + cpu + ` µs \| [0-9.]+ ms \|$`).MatchString(line) {
+		// ops/s, then the server's CPU per op in µs: both measured, not zero.
+		if !regexp.MustCompile(`^\| [^|]+ \| 2 \| [1-9][0-9]* \| [1-9][0-9]* µs \| [0-9.]+ ms \|$`).MatchString(line) {
 			t.Errorf("no measured row %q in:\n%s", row, out)
 		}
 	}

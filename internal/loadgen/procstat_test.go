@@ -3,6 +3,7 @@ package loadgen
 import (
 	"os"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -21,6 +22,48 @@ func TestParseProcStat(t *testing.T) {
 		if _, err := parseProcStat([]byte(bad)); err == nil {
 			t.Errorf("parseProcStat(%q) accepted a malformed line", bad)
 		}
+	}
+}
+
+func TestParseSchedstat(t *testing.T) {
+	got, err := parseSchedstat([]byte("1234567890 55 7\n"))
+	if err != nil || got != 1234567890*time.Nanosecond {
+		t.Fatalf("parseSchedstat = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "12 3", "x 1 2", "-5 1 2"} {
+		if _, err := parseSchedstat([]byte(bad)); err == nil {
+			t.Errorf("parseSchedstat(%q) accepted a malformed line", bad)
+		}
+	}
+}
+
+// TestThreadsCPUAgreesWithStat: the threads' schedstat sum and stat's
+// utime+stime measure the same thing, to stat's 10 ms ticks.
+func TestThreadsCPUAgreesWithStat(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("Linux only")
+	}
+	dir := "/proc/" + strconv.Itoa(os.Getpid())
+	spin(200 * time.Millisecond)
+	fine, err := threadsCPU(dir)
+	if err != nil {
+		t.Skipf("no schedstat here: %v", err)
+	}
+	b, err := os.ReadFile(dir + "/stat")
+	if err != nil {
+		t.Fatal(err)
+	}
+	coarse, err := parseProcStat(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := fine - coarse; diff < -50*time.Millisecond || diff > 50*time.Millisecond || fine < 150*time.Millisecond {
+		t.Fatalf("schedstat %v, stat %v: not the same measure", fine, coarse)
+	}
+}
+
+func spin(d time.Duration) {
+	for start := time.Now(); time.Since(start) < d; {
 	}
 }
 
