@@ -111,14 +111,12 @@ type LookupEventsOutput struct {
 // authorized as cloudtrail:LookupEvents on "*" (CloudTrail's lookups have no
 // resource).
 func (s *Service) LookupEvents(ctx context.Context, in *LookupEventsInput) (*LookupEventsOutput, error) {
-	r := sealbox.RequestFromContext(ctx)
-	if r == nil {
-		return nil, errors.New("cloudtrail: a call outside a request")
+	r, err := request(ctx)
+	if err != nil {
+		return nil, err
 	}
-	if s.authz != nil {
-		if err := s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "cloudtrail:LookupEvents", Resource: "*"}); err != nil {
-			return nil, err
-		}
+	if err := s.authorize(ctx, "cloudtrail:LookupEvents", "*"); err != nil {
+		return nil, err
 	}
 	q, err := newQuery(r.Region, in)
 	if err != nil {

@@ -132,12 +132,13 @@ type ref struct {
 // CloudTrail's InvalidTrailNameException or CloudTrailARNInvalidException.
 func (s *Service) parseRef(region, v string) (ref, error) {
 	if strings.HasPrefix(v, "arn:") {
-		parts := strings.SplitN(v, ":", 6)
-		if len(parts) != 6 || parts[1] == "" || parts[2] != "cloudtrail" || parts[3] == "" || parts[4] == "" || !strings.HasPrefix(parts[5], "trail/") {
+		a, err := sealbox.ParseARN(v)
+		name, isTrail := strings.CutPrefix(a.Resource, "trail/")
+		if err != nil || a.Service != "cloudtrail" || a.Region == "" || a.AccountID == "" || !isTrail {
 			return ref{}, sealbox.Errorf("CloudTrailARNInvalidException",
 				"%s is not a valid trail ARN. The following is the format of a trail ARN: %s", v, arnExample)
 		}
-		if err := checkName(strings.TrimPrefix(parts[5], "trail/")); err != nil {
+		if err := checkName(name); err != nil {
 			return ref{}, sealbox.Errorf("CloudTrailARNInvalidException",
 				"%s is not a valid trail ARN. The following is the format of a trail ARN: %s", v, arnExample)
 		}
