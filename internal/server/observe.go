@@ -89,9 +89,12 @@ func (c readyCheck) run(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	done := make(chan error, 1)
 	go func() {
-		defer c.running.Store(false)
-		defer cancel()
-		done <- c.check(ctx)
+		err := c.check(ctx)
+		cancel()
+		// Cleared before the result is sent: a probe that follows the
+		// answer at once must not find this run still going.
+		c.running.Store(false)
+		done <- err
 	}()
 	timer := time.NewTimer(readyTimeout + readyTimeout/10)
 	defer timer.Stop()
