@@ -48,3 +48,10 @@ type explained struct {
 
 func (e *explained) Error() string   { return e.msg }
 func (e *explained) Unwrap() []error { return e.errs }
+
+// Described is implemented by providers with non-secret settings the
+// barrier keeps beside the wrapped key (shamir's share count and
+// threshold), so a sealed server can tell them before it is unsealed.
+type Described interface {
+	Settings() map[string]string
+}
