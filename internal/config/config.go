@@ -40,7 +40,7 @@ type Config struct {
 	// <data>/node-id, made on its first start on PostgreSQL.
 	NodeID string
 
-	RootKey string // root-key provider: "file" or "passphrase"
+	RootKey string // root-key provider: "file", "passphrase" or "shamir"
 	// RootKeyFile is the file provider's key; empty means root.key in the
 	// data folder. Keep it elsewhere (and out of the folder's backups) so
 	// that a copy of the data folder alone reveals nothing.
@@ -173,7 +173,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	fs.Var(&c.Store, "store", `where the records live: "bolt:" (sealbox.db in the data folder) or postgres://user@host/db?sslmode=verify-full, shared by several servers ($SEALBOX_STORE)`)
 	str(&c.NodeID, "node-id", "SEALBOX_NODE_ID", "this server's name among those sharing a PostgreSQL store (its audit file trail's); kept in <data>/node-id on the first start, which a later start must match; default: a name made on the first start")
 	str(&c.StorePasswordFile, "store-password-file", "SEALBOX_STORE_PASSWORD_FILE", "file holding PostgreSQL's password, when neither the --store URL nor PGPASSWORD/PGPASSFILE gives it")
-	str(&c.RootKey, "root-key", "SEALBOX_ROOT_KEY", `root-key provider: "file" (root.key in the data folder) or "passphrase" (Argon2id; $SEALBOX_PASSPHRASE or a prompt)`)
+	str(&c.RootKey, "root-key", "SEALBOX_ROOT_KEY", `root-key provider: "file" (root.key in the data folder) "passphrase" (Argon2id; $SEALBOX_PASSPHRASE or a prompt) or "shamir" (starts sealed: 'sealbox operator init', then 'unseal' with key shares)`)
 	str(&c.RootKeyFile, "root-key-file", "SEALBOX_ROOT_KEY_FILE", "the file provider's root key (default root.key in the data folder; keep it elsewhere so a copy of the data folder alone reveals nothing)")
 	str(&c.TLS, "tls", "SEALBOX_TLS", `"auto" makes a self-signed certificate in the data folder; "off" serves plain HTTP (loopback only)`)
 	str(&c.TLSCert, "tls-cert", "SEALBOX_TLS_CERT", "TLS certificate file (PEM)")
@@ -255,9 +255,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("--node-id %q must be one word of at most 128 characters, without a slash", c.NodeID))
 	}
 	switch c.RootKey {
-	case "file", "passphrase":
+	case "file", "passphrase", "shamir":
 	default:
-		errs = append(errs, fmt.Errorf(`--root-key %q must be "file" or "passphrase"`, c.RootKey))
+		errs = append(errs, fmt.Errorf(`--root-key %q must be "file", "passphrase" or "shamir"`, c.RootKey))
 	}
 	switch c.TLS {
 	case "off", "auto":
