@@ -381,7 +381,7 @@ func (s *Server) unsealed(ctx context.Context, raw store.Store, opts Options) (e
 			s.ids.NoteKeyUse(ctx) // GetAccessKeyLastUsed
 			return az.Prepare(ctx)
 		},
-		Spool:       s.spool,
+		Spool: s.spool,
 		// A call in flight as the server is sealed finds the barrier
 		// sealed: it is told to retry, as while the store is away.
 		Unavailable: func(err error) bool { return errors.Is(err, store.ErrUnavailable) || errors.Is(err, barrier.ErrSealed) },
