@@ -31,9 +31,9 @@ func (t *tx) Get(key string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	pt, err := t.b.open(rawKey, sealed)
+	pt, err := t.b.open(t.raw, rawKey, sealed)
 	if err != nil {
-		return nil, corrupt(key)
+		return nil, openFailed(key, err)
 	}
 	return pt, nil
 }
@@ -53,8 +53,11 @@ func (t *tx) Put(key string, value []byte) error {
 		default:
 		}
 	}
-	sealed := t.b.sealTo(buf, rawKey, value)
-	err := t.raw.Put(rawKey, sealed)
+	sealed, err := t.b.sealTo(buf, rawKey, value)
+	if err != nil {
+		return fmt.Errorf("failed to seal the value of %q: %w", key, err)
+	}
+	err = t.raw.Put(rawKey, sealed)
 	if large && cap(sealed) <= maxSealBuf {
 		select {
 		case sealBufs <- sealed[:0]:
@@ -79,6 +82,9 @@ func (t *tx) Delete(key string) error {
 	if key == "" {
 		return errEmptyKey
 	}
+	if t.b.Sealed() {
+		return fmt.Errorf("failed to delete %q: %w", key, ErrSealed)
+	}
 	return t.raw.Delete(valuePrefix + key)
 }
 
@@ -92,16 +98,18 @@ func (t *tx) Scan(prefix, after string, fn func(key string, value []byte) error)
 	}
 	return t.raw.Scan(valuePrefix+prefix, rawAfter, func(rawKey string, sealed []byte) error {
 		key := rawKey[len(valuePrefix):]
-		pt, err := t.b.open(rawKey, sealed)
+		pt, err := t.b.open(t.raw, rawKey, sealed)
 		if err != nil {
-			return corrupt(key)
+			return openFailed(key, err)
 		}
 		return fn(key, pt)
 	})
 }
 
-func corrupt(key string) error {
-	return fmt.Errorf("failed to open the value of %q: %w", key, ErrCorrupt)
+// openFailed says which value did not open, and why when it is not a failed
+// authentication (sealed, or the store failed reading a term key).
+func openFailed(key string, err error) error {
+	return fmt.Errorf("failed to open the value of %q: %w", key, err)
 }
 
 // UserKey answers the key a raw storage key holds the sealed value of, and

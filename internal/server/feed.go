@@ -53,13 +53,25 @@ func (s *Server) followShared(ctx context.Context, raw store.Store, feed *store.
 		Log:     pgLog{pg},
 		Local:   feed,
 		Origin:  pg.Origin(),
-		Key:     barrier.UserKey,
+		Key:     s.followedKey,
 		Caches:  s.caches,
 		Global:  func(seq int64, cs []store.Change) { s.changes.Record(seq, cs) },
 		Restart: func(seq int64) { s.changes.Restart(seq) },
 		Logger:  s.log.With("part", "feed"),
 	})
 	return nil
+}
+
+// followedKey maps a key of the shared change log to the barrier's user
+// key. A change of the keyring (another server rotated the barrier key)
+// makes this server learn the new term, so its writes use it too.
+func (s *Server) followedKey(raw string) (string, bool) {
+	if barrier.IsKeyring(raw) && s.barrier != nil {
+		if err := s.barrier.Refresh(context.Background()); err != nil {
+			s.log.Error("failed to learn the barrier key term another server made", "err", err)
+		}
+	}
+	return barrier.UserKey(raw)
 }
 
 // startFollowing runs the follower under the background's recover until
