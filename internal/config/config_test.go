@@ -44,7 +44,7 @@ func TestValidateSaysWhatIsWrong(t *testing.T) {
 	}{
 		{"account", func(c *Config) { c.AccountID = "123" }, "12 digits"},
 		{"listen", func(c *Config) { c.Listen = "nohost" }, "host:port"},
-		{"root key", func(c *Config) { c.RootKey = "hsm" }, `"file" or "passphrase"`},
+		{"root key", func(c *Config) { c.RootKey = "hsm" }, `"passphrase" or "shamir"`},
 		{"plain HTTP off loopback", func(c *Config) { c.Listen = "0.0.0.0:8777" }, "not a loopback address"},
 		{"cert without key", func(c *Config) { c.TLSCert = "c.pem" }, "go together"},
 		{"half admin pair", func(c *Config) { c.AdminAccessKeyID = "AKIA" }, "go together"},

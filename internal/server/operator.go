@@ -68,6 +68,11 @@ type operatorState struct {
 	// any share). dropped counts those past maxPendingEvents.
 	pending []*audit.Event
 	dropped int
+	// servingCh is closed when the server unseals (a new one is made at
+	// each seal); stopLead ends the elector's campaign of the time it
+	// served (leadContext).
+	servingCh chan struct{}
+	stopLead  context.CancelFunc
 }
 
 // serving reports whether calls pass the gate.
@@ -85,6 +90,28 @@ func (s *Server) waitSetUp(ctx context.Context) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// leadContext waits until the server serves and returns a context for
+// the elector's campaign, cancelled when ctx is or the server is sealed;
+// false when ctx ends first.
+func (s *Server) leadContext(ctx context.Context) (context.Context, context.CancelFunc, bool) {
+	for ctx.Err() == nil {
+		s.op.mu.Lock()
+		if s.serving() {
+			lctx, stop := context.WithCancel(ctx)
+			s.op.stopLead = stop
+			s.op.mu.Unlock()
+			return lctx, stop, true
+		}
+		ch := s.op.servingCh
+		s.op.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+		}
+	}
+	return nil, nil, false
 }
 
 // gate serves h while the server serves, and the sealed answer otherwise:
@@ -165,6 +192,10 @@ func (s *Server) seal() {
 	defer s.op.mu.Unlock()
 	if !s.op.open.Swap(false) {
 		return
+	}
+	s.op.servingCh = make(chan struct{})
+	if s.op.stopLead != nil {
+		s.op.stopLead() // step down: the background work needs the barrier
 	}
 	s.audit.Flush()
 	s.barrier.Seal()
@@ -411,6 +442,7 @@ func (s *Server) unsealHandler(w http.ResponseWriter, r *http.Request) {
 	// passes the gate.
 	s.writePending(ctx)
 	s.op.open.Store(true)
+	close(s.op.servingCh)
 	s.log.Info("unsealed: serving")
 	s.answerStatus(w, ctx)
 }

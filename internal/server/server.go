@@ -270,6 +270,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	}
 	s.ready = []readyCheck{newReadyCheck("root key", s.rootKeyLoaded), newReadyCheck("store", s.storeAnswers)}
 	s.setUp = make(chan struct{})
+	s.op.servingCh = make(chan struct{})
 	if cfg.RootKey == "shamir" {
 		// Sealed until threshold shares are given (operator.go): what
 		// needs the barrier is set up then, by unsealed.
@@ -601,8 +602,16 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	// the shamir provider it waits for the first unseal.
 	go func() {
 		defer wg.Done()
-		if s.waitSetUp(sweepCtx) {
-			s.elector.Run(sweepCtx, s.lead)
+		// A sealed server does not campaign, and one sealed again steps
+		// down (operator.go), so that another server on the store takes
+		// the background work over.
+		for {
+			lctx, stop, ok := s.leadContext(sweepCtx)
+			if !ok {
+				return
+			}
+			s.elector.Run(lctx, s.lead)
+			stop()
 		}
 	}()
 	go func() {

@@ -298,3 +298,54 @@ func TestShamirSealedUnsealSealRestart(t *testing.T) {
 		}
 	}
 }
+
+// Several servers on one PostgreSQL share the barrier's keyring; with
+// shamir each is unsealed on its own, as in Vault: unsealing one leaves
+// the other sealed, and the other, once unsealed with other shares, reads
+// what the first wrote.
+func TestShamirPostgresEachServerUnsealed(t *testing.T) {
+	c := sealtest.StartCluster(t, 2, withShamir)
+	a, b := c.Servers[0], c.Servers[1]
+	ctx := context.Background()
+	shares := initShamir(t, a, 3, 2)
+	if st := sealStatus(t, b); !st.Initialized || !st.Sealed || st.T != 2 || st.N != 3 {
+		t.Fatalf("seal-status of the other server after init = %+v, want initialized, sealed, 2 of 3", st)
+	}
+	unseal(t, a, shares[0], 200)
+	unseal(t, a, shares[1], 200)
+	sealtest.Must[*ssm.PutParameterOutput](t, "PutParameter on a")(a.SSM().PutParameter(ctx, &ssm.PutParameterInput{
+		Name: aws.String("/shared/db"), Value: aws.String("pg-shared-value"), Type: ssmtypes.ParameterTypeSecureString}))
+	wantSealed(t, b)
+	// A sealed server does not campaign: a, the one unsealed, leads.
+	if lead := c.Leader(t); lead != a {
+		t.Fatalf("leader = %s, want a (%s): b is sealed", lead.URL, a.URL)
+	}
+	unseal(t, b, shares[2], 200)
+	if st := sealStatus(t, b); !st.Sealed || st.Progress != 1 {
+		t.Fatalf("seal-status of b after one share = %+v, want sealed, 1 of 2", st)
+	}
+	unseal(t, b, shares[0], 200)
+	got := sealtest.Must[*ssm.GetParameterOutput](t, "GetParameter on b")(b.SSM().GetParameter(ctx, &ssm.GetParameterInput{
+		Name: aws.String("/shared/db"), WithDecryption: aws.Bool(true)}))
+	if aws.ToString(got.Parameter.Value) != "pg-shared-value" {
+		t.Fatalf("GetParameter on b = %q, want a's value", aws.ToString(got.Parameter.Value))
+	}
+	// Sealing one leaves the other serving.
+	if code, body := sealServer(t, a, adminCreds); code != 200 {
+		t.Fatalf("SealServer on a = %d %s", code, body)
+	}
+	wantSealed(t, a)
+	// a stepped down when sealed: b takes the background work over.
+	if !sealtest.Eventually(t, 10*time.Second, func() bool { return b.Srv.Leading() && !a.Srv.Leading() }) {
+		t.Errorf("after a sealed: a leads %v, b leads %v; want b alone", a.Srv.Leading(), b.Srv.Leading())
+	}
+	sealtest.Must[*ssm.GetParameterOutput](t, "GetParameter on b after a sealed")(b.SSM().GetParameter(ctx, &ssm.GetParameterInput{
+		Name: aws.String("/shared/db"), WithDecryption: aws.Bool(true)}))
+	for _, s := range c.Servers {
+		for l := range strings.SplitSeq(s.Logs.String(), "\n") {
+			if strings.Contains(l, "level=ERROR") {
+				t.Errorf("logged: %s", l)
+			}
+		}
+	}
+}
