@@ -349,3 +349,23 @@ func TestShamirPostgresEachServerUnsealed(t *testing.T) {
 		}
 	}
 }
+
+// A server whose root key unseals at start has no shares: the operator's
+// endpoints say so with a 4xx, and SealServer refuses (it could not be
+// unsealed again without a restart).
+func TestOperatorEndpointsWithoutShamir(t *testing.T) {
+	srv := sealtest.Start(t)
+	if st := sealStatus(t, srv); st.Type != "file" || !st.Initialized || st.Sealed {
+		t.Errorf("seal-status = %+v, want file, initialized, unsealed", st)
+	}
+	if code, body := operator(t, srv, http.MethodPost, server.OperatorInitPath, `{"KeyShares":5,"KeyThreshold":3}`); code != 400 || !strings.Contains(body, "NotShamir") {
+		t.Errorf("init = %d %s, want 400 NotShamir", code, body)
+	}
+	if body := unseal(t, srv, base64.StdEncoding.EncodeToString(make([]byte, 33)), 400); !strings.Contains(body, "NotShamir") {
+		t.Errorf("unseal = %s, want NotShamir", body)
+	}
+	if code, body := sealServer(t, srv, adminCreds); code != 400 || !strings.Contains(body, "ValidationException") {
+		t.Errorf("SealServer = %d %s, want 400 ValidationException", code, body)
+	}
+	sealtest.Must[*kms.ListKeysOutput](t, "ListKeys after a refused seal")(srv.KMS().ListKeys(context.Background(), &kms.ListKeysInput{}))
+}
