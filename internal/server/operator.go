@@ -180,6 +180,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	return w.ResponseWriter.Write(b)
 }
 
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
 // seal seals a serving server: the gate closes (new calls answer 503), the
 // events recorded so far reach the sinks, the barrier drops its key, and
 // the caches drop what they hold (decrypted key material among it). The
@@ -198,10 +200,21 @@ func (s *Server) seal() {
 		s.op.stopLead() // step down: the background work needs the barrier
 	}
 	s.audit.Flush()
+	if s.auditFile != nil {
+		// The file trail's digest and its head in the store, now: while
+		// sealed the store takes neither, and a stop then must not leave
+		// the head behind the file.
+		if err := s.auditFile.Seal(); err != nil {
+			s.log.Error("failed to sign the audit file trail's digest before sealing", "err", err)
+		}
+	}
 	s.barrier.Seal()
 	s.caches.Purge()
 	if s.op.unsealer != nil {
+		// Wiped, and made again at the next unseal from the settings the
+		// barrier then records (a rekey may have changed them).
 		s.op.unsealer.Reset()
+		s.op.unsealer = nil
 	}
 	s.log.Warn("sealed: the server holds no key and answers 503 until it is unsealed")
 }

@@ -278,6 +278,12 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		if err != nil {
 			return nil, err
 		}
+		if st, err := b.Status(ctx); err != nil {
+			return nil, err
+		} else if st.Initialized && st.Provider != "shamir" {
+			// Told now, not at the first share.
+			return nil, &barrier.ProviderMismatchError{Sealed: st.Provider, Given: "shamir"}
+		}
 		s.raw, s.barrier, s.opts = raw, b, opts
 		return s, nil
 	}

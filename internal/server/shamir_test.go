@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"io/fs"
 	"net/http"
@@ -25,6 +26,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/sealbox/sealbox/internal/barrier"
 	"github.com/sealbox/sealbox/internal/config"
 	"github.com/sealbox/sealbox/internal/sealtest"
 	"github.com/sealbox/sealbox/internal/server"
@@ -268,6 +270,11 @@ func TestShamirSealedUnsealSealRestart(t *testing.T) {
 		t.Errorf("operator events = %v (failed %v), want InitializeBarrier 1, SealServer 2 (1 denied), Unseal >= 15 (>= 4 failed)", count, failed)
 	}
 
+	// A server stopped while sealed stops cleanly (the log is checked
+	// below).
+	if code, body := sealServer(t, srv, adminCreds); code != 200 {
+		t.Fatalf("SealServer = %d %s", code, body)
+	}
 	// No share anywhere: not in the trail, the log or the raw store.
 	srv.Stop()
 	var files []string
@@ -368,4 +375,18 @@ func TestOperatorEndpointsWithoutShamir(t *testing.T) {
 		t.Errorf("SealServer = %d %s, want 400 ValidationException", code, body)
 	}
 	sealtest.Must[*kms.ListKeysOutput](t, "ListKeys after a refused seal")(srv.KMS().ListKeys(context.Background(), &kms.ListKeysInput{}))
+}
+
+// A data folder sealed by another root-key provider is refused at start
+// with --root-key shamir, not at the first share.
+func TestShamirRefusesAnotherProvidersFolder(t *testing.T) {
+	srv := sealtest.Start(t)
+	srv.Stop()
+	cfg := srv.Config
+	cfg.RootKey = "shamir"
+	_, err := server.Open(context.Background(), cfg, server.Options{})
+	var mismatch *barrier.ProviderMismatchError
+	if !errors.As(err, &mismatch) || mismatch.Sealed != "file" {
+		t.Fatalf("Open(--root-key shamir) over a file-sealed folder = %v, want a ProviderMismatchError naming file", err)
+	}
 }
