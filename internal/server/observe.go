@@ -168,7 +168,7 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 
 // rootKeyLoaded holds once the barrier is unsealed.
 func (s *Server) rootKeyLoaded(context.Context) error {
-	if s.barrier.Sealed() {
+	if s.barrier == nil {
 		return errors.New("the barrier is sealed")
 	}
 	return nil
