@@ -100,7 +100,7 @@ func (b *Barrier) Rekey(ctx context.Context, p rootkey.Provider) error {
 			return err
 		}
 		if !bytes.Equal(cur, old) {
-			return errors.New("the keyring changed meanwhile (a rotation or another rekey): try again")
+			return fmt.Errorf("%w meanwhile (a rotation or another rekey): try again", ErrKeyringChanged)
 		}
 		return putKeyring(tx, next)
 	})
