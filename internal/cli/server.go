@@ -72,12 +72,23 @@ func exportLine(credentialsFile, endpoint string) string {
 // promptPassphrase reads the root-key passphrase from the terminal without
 // echoing it.
 func promptPassphrase() ([]byte, error) {
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
+	p, err := promptSecret("sealbox root-key passphrase: ")
+	if errors.Is(err, errNoTerminal) {
 		return nil, errors.New("no terminal to ask on: set SEALBOX_PASSPHRASE")
 	}
+	return p, err
+}
+
+var errNoTerminal = errors.New("no terminal to ask on")
+
+// promptSecret asks for a secret on the terminal without echoing it.
+func promptSecret(prompt string) ([]byte, error) {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return nil, errNoTerminal
+	}
 	defer tty.Close()
-	fmt.Fprint(tty, "sealbox root-key passphrase: ")
+	fmt.Fprint(tty, prompt)
 	p, err := term.ReadPassword(int(tty.Fd()))
 	fmt.Fprintln(tty)
 	return p, err

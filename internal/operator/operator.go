@@ -216,10 +216,10 @@ func (s *Service) copyLocked() *RewrapStatus {
 // (KeyShares, KeyThreshold), and the others' settings as their flags.
 type RekeyRootKeyInput struct {
 	Provider     string
-	Settings     map[string]string
-	Passphrase   string
-	KeyShares    *int32
-	KeyThreshold *int32
+	Settings     map[string]string `json:",omitempty"`
+	Passphrase   string            `json:",omitempty"`
+	KeyShares    *int32            `json:",omitempty"`
+	KeyThreshold *int32            `json:",omitempty"`
 }
 
 // RekeyRootKeyOutput tells the new provider, and shamir's new shares, once.

@@ -3,18 +3,23 @@ package server
 import (
 	"github.com/sealbox/sealbox/internal/awsapi"
 	"github.com/sealbox/sealbox/internal/changes/hub"
+	"github.com/sealbox/sealbox/internal/operator"
 )
 
 // changesService is sealbox's own JSON 1.1 service (X-Amz-Target
 // Sealbox.<Op>, signing name sealbox): the change feed that sealbox agent
-// long-polls to drop a cached value the moment it changes.
-func changesService(c *hub.Service) *awsapi.Service {
+// long-polls to drop a cached value the moment it changes, and the
+// operator's barrier key operations.
+func changesService(c *hub.Service, op *operator.Service) *awsapi.Service {
 	return &awsapi.Service{
 		Name:          "sealbox",
 		EventSource:   "sealbox",
 		InternalError: "InternalFailure",
 		Operations: []awsapi.Operation{
 			awsapi.Read("GetChanges", c.GetChanges),
+			awsapi.Read("GetBarrierStatus", op.GetBarrierStatus),
+			awsapi.Write("RotateBarrierKey", op.RotateBarrierKey),
+			awsapi.Write("RekeyRootKey", op.RekeyRootKey),
 		},
 	}
 }

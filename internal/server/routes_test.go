@@ -7,6 +7,7 @@ import (
 	"github.com/sealbox/sealbox/internal/authz"
 	"github.com/sealbox/sealbox/internal/awsapi"
 	"github.com/sealbox/sealbox/internal/changes/hub"
+	"github.com/sealbox/sealbox/internal/operator"
 	"github.com/sealbox/sealbox/internal/cloudtrail"
 	"github.com/sealbox/sealbox/internal/functions"
 	"github.com/sealbox/sealbox/internal/identity/iamapi"
@@ -58,7 +59,7 @@ func TestOperationsMatchModels(t *testing.T) {
 		ssmService(&parameters.Service{}),
 		secretsService(&secrets.Service{}),
 		lambdaService(&functions.Service{}),
-		changesService(&hub.Service{}),
+		changesService(&hub.Service{}, &operator.Service{}),
 		cloudtrailService(&cloudtrail.Service{}),
 	} {
 		if problems := awsapi.CheckTypes(svc); len(problems) > 0 {

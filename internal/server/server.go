@@ -38,6 +38,7 @@ import (
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/leader"
 	"github.com/sealbox/sealbox/internal/metrics"
+	"github.com/sealbox/sealbox/internal/operator"
 	"github.com/sealbox/sealbox/internal/parameters"
 	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/secrets"
@@ -152,6 +153,9 @@ type Server struct {
 
 	tlsConfig *tls.Config
 	closeOnce sync.Once
+	// operator serves the barrier key operations (Sealbox.RotateBarrierKey
+	// and the rest).
+	operator *operator.Service
 	// elector elects the server that runs the background work (lead).
 	elector leader.Elector
 	// follower follows a shared store's change log (feed.go), nil on
@@ -193,6 +197,7 @@ const (
 	jobDigests     = "audit store digests"
 	jobTampering   = "audit tampering recorder"
 	jobKeyUsage    = "key usage bookkeeping"
+	jobRewrap      = "barrier rewrap"
 )
 
 // sweepJob is one job of the sweep: it runs at now, the clock time the
@@ -236,7 +241,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 			return nil, err
 		}
 	}
-	s.bg = newBackground(s.log, jobKeys, jobParameters, jobSecrets, jobRotateNow, jobSessions, jobAuditExpiry, jobDigests, jobTampering, jobKeyUsage)
+	s.bg = newBackground(s.log, jobKeys, jobParameters, jobSecrets, jobRotateNow, jobSessions, jobAuditExpiry, jobDigests, jobTampering, jobKeyUsage, jobRewrap)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create the data folder: %w", err)
 	}
@@ -342,7 +347,9 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	} else {
 		s.changes = hub.NewHub(feed, changeFeedLength)
 	}
-	s.router.Register(changesService(hub.NewService(s.changes, s.sm, s.ssm)))
+	s.operator = operator.New(operator.Config{Barrier: b, Authorizer: az, NewProvider: s.rekeyProvider, Clock: s.clock,
+		Logger: s.log, Go: func(fn func()) { s.bg.start(jobRewrap, fn) }})
+	s.router.Register(changesService(hub.NewService(s.changes, s.sm, s.ssm), s.operator))
 	s.router.Register(iamService(iamapi.New(s.ids, iamapi.Config{Checker: authz.Checker{A: az}, Authorizer: az}), &authz.Simulator{A: az, ID: s.ids}))
 	s.router.Register(stsService(s.sts))
 	s.router.Register(cloudtrailService(cloudtrail.New(cloudtrail.Config{Events: s.trailEvents(), Authorizer: az,
@@ -751,6 +758,9 @@ func (s *Server) Close() error {
 		}
 		if s.stopFeed != nil {
 			s.stopFeed()
+		}
+		if s.operator != nil {
+			s.operator.Close() // a rewrap stops; what it moved stays moved
 		}
 		// The goroutines write to the audit trail and the store: they
 		// end before those close, and none starts after.
