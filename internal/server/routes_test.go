@@ -7,12 +7,12 @@ import (
 	"github.com/sealbox/sealbox/internal/authz"
 	"github.com/sealbox/sealbox/internal/awsapi"
 	"github.com/sealbox/sealbox/internal/changes/hub"
-	"github.com/sealbox/sealbox/internal/operator"
 	"github.com/sealbox/sealbox/internal/cloudtrail"
 	"github.com/sealbox/sealbox/internal/functions"
 	"github.com/sealbox/sealbox/internal/identity/iamapi"
 	"github.com/sealbox/sealbox/internal/identity/stsapi"
 	"github.com/sealbox/sealbox/internal/kms"
+	"github.com/sealbox/sealbox/internal/operator"
 	"github.com/sealbox/sealbox/internal/parameters"
 	"github.com/sealbox/sealbox/internal/secrets"
 )
