@@ -45,6 +45,9 @@ type Config struct {
 	// Go runs a rewrap in the background; it must recover a panic. nil:
 	// a plain goroutine.
 	Go func(fn func())
+	// RewrapEnded records a rewrap's end on the audit trail (the server's
+	// service event); nil records nothing.
+	RewrapEnded func(ctx context.Context, st RewrapStatus) error
 }
 
 // Service answers the operator calls. Create it with New.
@@ -181,7 +184,6 @@ func (s *Service) startRewrapLocked(term uint32) {
 			s.mu.Unlock()
 		})
 		s.mu.Lock()
-		defer s.mu.Unlock()
 		end := s.cfg.Clock.Now().UTC()
 		s.rewrap.Scanned, s.rewrap.Rewrapped, s.rewrap.FinishedAt = int64(p.Scanned), int64(p.Rewrapped), &end
 		switch {
@@ -193,6 +195,14 @@ func (s *Service) startRewrapLocked(term uint32) {
 		default:
 			s.rewrap.State, s.rewrap.Error = RewrapFailed, err.Error()
 			s.cfg.Logger.Error("barrier rewrap failed", "term", term, "err", err)
+		}
+		final := s.rewrap
+		s.mu.Unlock()
+		if s.cfg.RewrapEnded != nil {
+			// Not s.ctx: a rewrap stopped by Close is recorded too.
+			if err := s.cfg.RewrapEnded(context.WithoutCancel(s.ctx), final); err != nil {
+				s.cfg.Logger.Error("failed to record the barrier rewrap's end on the audit trail", "term", term, "err", err)
+			}
 		}
 	})
 }

@@ -125,6 +125,16 @@ func TestRotateWithRewrapUnderLoadLosesNothing(t *testing.T) {
 	s.Restart()
 	client = s.SSM()
 	check()
+	var ended bool
+	for _, e := range sealtest.AuditEvents(t, s.Dir) {
+		if e["eventName"] == "RewrapBarrierKeys" {
+			d, _ := e["serviceEventDetails"].(map[string]any)
+			ended = d["state"] == operator.RewrapCompleted && d["term"] == float64(2) && d["rewrapped"].(float64) >= 300
+		}
+	}
+	if !ended {
+		t.Error("no RewrapBarrierKeys event of the completed rewrap on the audit trail")
+	}
 	if err := operatorCall(t, s, admin, "GetBarrierStatus", operator.GetBarrierStatusInput{}, &st); err != nil || st.Term != 3 || st.Terms != 3 {
 		t.Fatalf("GetBarrierStatus after restart = %+v, %v", st, err)
 	}

@@ -5,7 +5,9 @@ import (
 	"path/filepath"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/audit"
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
+	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/operator"
 )
 
@@ -32,4 +34,32 @@ func (s *Server) rekeyProvider(_ context.Context, in *operator.RekeyRootKeyInput
 		return rootkey.NewPassphrase([]byte(in.Passphrase)), nil, nil
 	}
 	return invalid("Provider %q is not one a rekey can move to; choose file or passphrase.", in.Provider)
+}
+
+// recordRewrap records a barrier rewrap's end as a service event of
+// sealbox's own (AwsServiceEvent, eventSource sealbox, in the home
+// region), with the counts and the outcome as its details.
+func (s *Server) recordRewrap(ctx context.Context, st operator.RewrapStatus) error {
+	const internal = "sealbox"
+	details := map[string]any{"term": st.Term, "state": st.State, "scanned": st.Scanned, "rewrapped": st.Rewrapped}
+	if st.Error != "" {
+		details["errorMessage"] = st.Error
+	}
+	return s.audit.Log(ctx, &audit.Event{
+		EventVersion:        "1.08",
+		UserIdentity:        audit.UserIdentity{Type: "AWSService", AccountID: s.cfg.AccountID, InvokedBy: internal},
+		EventTime:           s.clock.Now().UTC(),
+		EventSource:         "sealbox",
+		EventName:           "RewrapBarrierKeys",
+		AWSRegion:           homeRegion,
+		SourceIPAddress:     internal,
+		UserAgent:           internal,
+		RequestID:           ids.UUID(),
+		EventID:             ids.UUID(),
+		EventType:           "AwsServiceEvent",
+		ManagementEvent:     true,
+		RecipientAccountID:  s.cfg.AccountID,
+		EventCategory:       "Management",
+		ServiceEventDetails: details,
+	})
 }

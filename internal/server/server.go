@@ -348,7 +348,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		s.changes = hub.NewHub(feed, changeFeedLength)
 	}
 	s.operator = operator.New(operator.Config{Barrier: b, Authorizer: az, NewProvider: s.rekeyProvider, Clock: s.clock,
-		Logger: s.log, Go: func(fn func()) { s.bg.start(jobRewrap, fn) }})
+		Logger: s.log, Go: func(fn func()) { s.bg.start(jobRewrap, fn) }, RewrapEnded: s.recordRewrap})
 	s.router.Register(changesService(hub.NewService(s.changes, s.sm, s.ssm), s.operator))
 	s.router.Register(iamService(iamapi.New(s.ids, iamapi.Config{Checker: authz.Checker{A: az}, Authorizer: az}), &authz.Simulator{A: az, ID: s.ids}))
 	s.router.Register(stsService(s.sts))
