@@ -147,9 +147,9 @@ func makeRSAKey(t *testing.T, token, label string) {
 
 // The mechanism byte of each name, as a blob records it.
 var mechByte = map[string]byte{
-	rootkey.PKCS11MechanismAESKWP:  1,
-	rootkey.PKCS11MechanismAESKW:   2,
-	rootkey.PKCS11MechanismAESGCM:  3,
+	rootkey.PKCS11MechanismAESKWP:   1,
+	rootkey.PKCS11MechanismAESKW:    2,
+	rootkey.PKCS11MechanismAESGCM:   3,
 	rootkey.PKCS11MechanismRSAOAEP:  4,
 	rootkey.PKCS11MechanismRSAOAEP1: 5,
 }
