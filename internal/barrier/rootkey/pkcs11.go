@@ -69,9 +69,6 @@ var (
 	// ErrWrongPIN is wrapped when the token refuses the PIN
 	// (CKR_PIN_INCORRECT).
 	ErrWrongPIN = errors.New("wrong PIN")
-	// ErrKeyAbsent is wrapped when the token holds no usable key with the
-	// label.
-	ErrKeyAbsent = errors.New("PKCS#11 key absent")
 )
 
 // CheckPKCS11Mechanism reports whether m is "" or a mechanism name.

@@ -21,8 +21,8 @@ const Module = "/usr/lib/softhsm/libsofthsm2.so"
 
 // Default PINs of the tokens Setup makes.
 const (
-	PIN   = "1234"
-	SOPIN = "5678"
+	PIN   = "hsm-pin-5731"
+	SOPIN = "hsm-so-pin-2468"
 )
 
 // Setup skips the test when SoftHSM2 is missing (fails it under
