@@ -54,7 +54,9 @@ func TestValidateSaysWhatIsWrong(t *testing.T) {
 		{"pkcs11 PIN twice", func(c *Config) { pkcs11(c); c.PKCS11PINFile = "pin" }, "--pkcs11-pin-file or $SEALBOX_PKCS11_PIN"},
 		{"pkcs11 settings with file", func(c *Config) { c.PKCS11Module = "/lib.so" }, `--pkcs11-* (or $SEALBOX_PKCS11_PIN) go with --root-key pkcs11, not "file"`},
 		{"kms without key", func(c *Config) { c.RootKey = "kms" }, "needs --root-key-kms-key-id"},
-		{"kms endpoint not a URL", func(c *Config) { c.RootKey, c.RootKeyKMSKeyID, c.RootKeyKMSEndpoint = "kms", "alias/root", "kms.example:443" }, "must be an http:// or https:// URL"},
+		{"kms endpoint not a URL", func(c *Config) {
+			c.RootKey, c.RootKeyKMSKeyID, c.RootKeyKMSEndpoint = "kms", "alias/root", "kms.example:443"
+		}, "must be an http:// or https:// URL"},
 		{"kms settings with passphrase", func(c *Config) { c.RootKey, c.RootKeyKMSRegion = "passphrase", "eu-west-1" }, `--root-key-kms-* go with --root-key kms, not "passphrase"`},
 		{"plain HTTP off loopback", func(c *Config) { c.Listen = "0.0.0.0:8777" }, "not a loopback address"},
 		{"cert without key", func(c *Config) { c.TLSCert = "c.pem" }, "go together"},
