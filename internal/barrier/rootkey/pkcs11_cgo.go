@@ -128,7 +128,7 @@ func (p *PKCS11) Wrap(ctx context.Context, key []byte) ([]byte, error) {
 				return nil
 			}
 			if !refusedMechanism(err) {
-				return fmt.Errorf("failed to wrap the barrier key with key %q in PKCS#11 token %s (%s): %w", p.cfg.KeyLabel, s.token, c.m.name, s.explain(err))
+				return s.fail(fmt.Sprintf("failed to wrap the barrier key with key %q in PKCS#11 token %s (%s)", p.cfg.KeyLabel, s.token, c.m.name), err)
 			}
 			refused = append(refused, fmt.Sprintf("%s (%v)", c.m.name, err))
 		}
@@ -175,7 +175,7 @@ func (p *PKCS11) Unwrap(ctx context.Context, wrapped []byte) ([]byte, error) {
 			clear(key)
 			key = nil
 			if err != nil && !wrongKey(err) {
-				return fmt.Errorf("failed to unwrap the barrier key with key %q in PKCS#11 token %s (%s): %w", p.cfg.KeyLabel, s.token, m.name, s.explain(err))
+				return s.fail(fmt.Sprintf("failed to unwrap the barrier key with key %q in PKCS#11 token %s (%s)", p.cfg.KeyLabel, s.token, m.name), err)
 			}
 		}
 		return &explained{
@@ -288,14 +288,14 @@ func (p *PKCS11) withSession(ctx context.Context, rw bool, fn func(*p11session) 
 	}
 	sh, err := s.c.OpenSession(s.slot, flags)
 	if err != nil {
-		return fmt.Errorf("failed to open a session on PKCS#11 token %s: %w", s.token, s.explain(err))
+		return s.fail(fmt.Sprintf("failed to open a session on PKCS#11 token %s", s.token), err)
 	}
 	s.sh = sh
 	defer s.c.CloseSession(sh)
 	// The binding takes the PIN as a string: that copy cannot be cleared.
 	err = s.c.Login(sh, pkcs11.CKU_USER, string(p.cfg.PIN))
 	if err != nil && !errors.Is(err, pkcs11.Error(pkcs11.CKR_USER_ALREADY_LOGGED_IN)) {
-		return fmt.Errorf("failed to log in to PKCS#11 token %s: %w", s.token, s.explain(err))
+		return s.fail(fmt.Sprintf("failed to log in to PKCS#11 token %s", s.token), err)
 	}
 	return fn(s)
 }
@@ -367,6 +367,17 @@ type openError struct{ err error }
 func (e *openError) Error() string { return e.err.Error() }
 func (e *openError) Unwrap() error { return e.err }
 
+// fail is err explained, prefixed with what failed unless the explanation
+// already says it all (a wrong PIN, an absent token).
+func (s *p11session) fail(what string, err error) error {
+	err = s.explain(err)
+	var e *explained
+	if errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
 // wrongKey reports whether err is how a token says that a blob does not
 // open under a key: the key is not the one that wrapped it, or the blob was
 // altered. SoftHSM says CKR_GENERAL_ERROR for a failed AES-GCM tag or key
@@ -424,14 +435,14 @@ func (s *p11session) find(class, keyType uint) ([]pkcs11.ObjectHandle, error) {
 		pkcs11.NewAttribute(pkcs11.CKA_LABEL, s.p.cfg.KeyLabel),
 	}
 	if err := s.c.FindObjectsInit(s.sh, tmpl); err != nil {
-		return nil, fmt.Errorf("failed to search PKCS#11 token %s: %w", s.token, s.explain(err))
+		return nil, s.fail(fmt.Sprintf("failed to search PKCS#11 token %s", s.token), err)
 	}
 	var all []pkcs11.ObjectHandle
 	for {
 		hs, _, err := s.c.FindObjects(s.sh, 16)
 		if err != nil {
 			s.c.FindObjectsFinal(s.sh)
-			return nil, fmt.Errorf("failed to search PKCS#11 token %s: %w", s.token, s.explain(err))
+			return nil, s.fail(fmt.Sprintf("failed to search PKCS#11 token %s", s.token), err)
 		}
 		if len(hs) == 0 {
 			break
@@ -439,7 +450,7 @@ func (s *p11session) find(class, keyType uint) ([]pkcs11.ObjectHandle, error) {
 		all = append(all, hs...)
 	}
 	if err := s.c.FindObjectsFinal(s.sh); err != nil {
-		return nil, fmt.Errorf("failed to search PKCS#11 token %s: %w", s.token, s.explain(err))
+		return nil, s.fail(fmt.Sprintf("failed to search PKCS#11 token %s", s.token), err)
 	}
 	return all, nil
 }
@@ -556,7 +567,7 @@ func (s *p11session) generate() (pkcs11.ObjectHandle, error) {
 	}
 	h, err := s.c.GenerateKey(s.sh, []*pkcs11.Mechanism{pkcs11.NewMechanism(pkcs11.CKM_AES_KEY_GEN, nil)}, tmpl)
 	if err != nil {
-		return 0, fmt.Errorf("failed to make AES key %q in PKCS#11 token %s: %w", s.p.cfg.KeyLabel, s.token, s.explain(err))
+		return 0, s.fail(fmt.Sprintf("failed to make AES key %q in PKCS#11 token %s", s.p.cfg.KeyLabel, s.token), err)
 	}
 	return h, nil
 }
