@@ -121,6 +121,8 @@ type Server struct {
 	timed *timedStore
 	// barrier is the unsealed barrier: the root key is loaded.
 	barrier *barrier.Barrier
+	// rootKey is the root-key provider that unsealed it, released by Close.
+	rootKey rootkey.Provider
 	// metricsToken is the token GET /metrics accepts; empty: none.
 	metricsToken primitive.Secret
 	// ready are the checks GET /readyz makes, in order; notReady is
@@ -255,15 +257,17 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 				s.audit.Close()
 			}
 			raw.Close()
+			CloseRootKey(s.rootKey)
 		}
 	}()
-	provider, err := s.rootKeyProvider(opts)
+	provider, err := RootKeyProvider(ctx, cfg, opts.Prompt)
 	if err != nil {
 		return nil, err
 	}
+	s.rootKey = provider
 	b, err := barrier.Open(ctx, raw, provider)
 	if err != nil {
-		if sp, perr := config.ParseStore(string(cfg.Store)); perr == nil && sp.Kind == config.StorePostgres &&
+		if sp, perr := config.ParseStore(string(cfg.Store)); perr == nil && sp.Kind == config.StorePostgres && cfg.RootKey == config.RootKeyFile &&
 			(errors.Is(err, rootkey.ErrWrongRootKey) || errors.Is(err, rootkey.ErrRootKeyMissing)) {
 			// The usual cause: a server started with the root key its
 			// own data folder made, not the one the database was sealed with.
@@ -377,27 +381,6 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	}
 	s.startFollowing()
 	return s, nil
-}
-
-func (s *Server) rootKeyProvider(opts Options) (rootkey.Provider, error) {
-	if s.cfg.RootKey == "file" {
-		return rootkey.NewFile(s.cfg.RootKeyPath()), nil
-	}
-	pass := s.cfg.Passphrase.Bytes()
-	if len(pass) == 0 {
-		if opts.Prompt == nil {
-			return nil, errors.New("the passphrase root-key provider needs $SEALBOX_PASSPHRASE or a terminal to ask on")
-		}
-		p, err := opts.Prompt()
-		if err != nil {
-			return nil, fmt.Errorf("failed to read the passphrase: %w", err)
-		}
-		pass = p
-	}
-	if len(pass) == 0 {
-		return nil, errors.New("the passphrase must not be empty")
-	}
-	return rootkey.NewPassphrase(pass), nil
 }
 
 // ensureAdmin makes the administrator (the IAM user admin and its access
@@ -768,7 +751,7 @@ func (s *Server) Close() error {
 		if s.changes != nil {
 			s.changes.Close()
 		}
-		err = errors.Join(s.audit.Close(), s.store.Close())
+		err = errors.Join(s.audit.Close(), s.store.Close(), CloseRootKey(s.rootKey))
 	})
 	return err
 }
