@@ -111,9 +111,9 @@ func runRekey(ctx context.Context, args []string, env Env) error {
 	fs := flag.NewFlagSet("sealbox operator rekey", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	o := addAWSFlags(fs, false)
-	to := fs.String("to", "", "the new root-key `provider`: file, passphrase or shamir")
+	to := fs.String("to", "", "the new root-key `provider`: file, passphrase, shamir, pkcs11 or kms")
 	var settings settingsFlag
-	fs.Var(&settings, "set", "a provider `setting=value` as its server flag is named, repeatable (file: root-key-file=/abs/path on the server)")
+	fs.Var(&settings, "set", "a provider `setting=value` named as its server flag, repeatable: root-key-file=/abs/path, pkcs11-module=..., pkcs11-pin-file=..., root-key-kms-key-id=... (paths are on the server)")
 	shares := fs.Int("key-shares", 5, "shamir: how many shares to make")
 	threshold := fs.Int("key-threshold", 3, "shamir: how many shares unseal")
 	if err := parseFlags(fs, args, env); err != nil {

@@ -12,6 +12,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"time"
@@ -250,7 +251,13 @@ func (s *Service) RekeyRootKey(ctx context.Context, in *RekeyRootKeyInput) (*Rek
 	if err != nil {
 		return nil, err
 	}
+	if c, ok := p.(io.Closer); ok {
+		defer c.Close() // an HSM's module: the running server keeps its own provider
+	}
 	if err := s.cfg.Barrier.Rekey(ctx, p); err != nil {
+		if errors.Is(err, barrier.ErrNewProvider) {
+			return nil, sealbox.Errorf("ValidationException", "%s; nothing was changed.", err.Error())
+		}
 		return nil, conflictIfStale(err)
 	}
 	s.cfg.Logger.Info("barrier keyring rekeyed", "provider", p.Name())
