@@ -57,10 +57,15 @@ func (e *ProviderMismatchError) Error() string {
 	return fmt.Sprintf("the data folder was sealed by the %q root-key provider, not %q", e.Sealed, e.Given)
 }
 
+// ErrKeyringChanged is wrapped by Rotate and Rekey when another server
+// changed the keyring under them: a rekey since this server was unsealed
+// (restart or unseal it with the new root key), or a rotation during a
+// rekey (try again).
+var ErrKeyringChanged = errors.New("the barrier keyring was changed by another server")
+
 // errStaleKeyring is returned by rotate and rekey when the stored keyring
-// no longer opens with the keyring key this server holds: another server
-// rekeyed it.
-var errStaleKeyring = errors.New("the barrier keyring was rekeyed by another server since this one was unsealed: restart or unseal this server with the new root key first")
+// no longer opens with the keyring key this server holds.
+var errStaleKeyring = fmt.Errorf("%w: it was rekeyed since this server was unsealed; restart or unseal this server with the new root key first", ErrKeyringChanged)
 
 func readKeyring(ctx context.Context, raw store.Store) (keyring, error) {
 	b, err := readKeyringBytes(ctx, raw)

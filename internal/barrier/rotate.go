@@ -64,6 +64,10 @@ func (b *Barrier) Rotate(ctx context.Context) (uint32, error) {
 	return next.active, nil
 }
 
+// ErrNewProvider is wrapped by Rekey when the new provider fails to wrap
+// the keyring (a wrong PIN, a disabled KMS key): nothing was changed.
+var ErrNewProvider = errors.New("the new root-key provider failed")
+
 // Rekey wraps the keyring under a new keyring key with the provider p
 // (another root key, or another kind of provider) in one write: the data is
 // not touched, and until that write commits the old root key still opens
@@ -92,7 +96,7 @@ func (b *Barrier) Rekey(ctx context.Context, p rootkey.Provider) error {
 	next, err := wrapKeyring(ctx, p, kk, ts) // may ask an HSM or a KMS: outside the transaction
 	if err != nil {
 		clear(kk)
-		return fmt.Errorf("failed to rekey: %w", err)
+		return fmt.Errorf("failed to rekey: %w: %w", ErrNewProvider, err)
 	}
 	err = b.raw.Update(ctx, func(tx store.Tx) error {
 		cur, err := tx.Get(keyringKey)
@@ -100,7 +104,7 @@ func (b *Barrier) Rekey(ctx context.Context, p rootkey.Provider) error {
 			return err
 		}
 		if !bytes.Equal(cur, old) {
-			return errors.New("the keyring changed meanwhile (a rotation or another rekey): try again")
+			return fmt.Errorf("%w meanwhile (a rotation or another rekey): try again", ErrKeyringChanged)
 		}
 		return putKeyring(tx, next)
 	})

@@ -25,7 +25,6 @@ import (
 
 	"github.com/sealbox/sealbox/internal/audit"
 	"github.com/sealbox/sealbox/internal/barrier"
-	"github.com/sealbox/sealbox/internal/barrier/rootkey"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/config"
 	"github.com/sealbox/sealbox/internal/server"
@@ -561,7 +560,8 @@ segment. Exit status 1 if anything is wrong.
 
 The files are checked offline, even while the server runs. --store also
 checks the store, which needs the root key (the file provider's root.key,
-or $SEALBOX_PASSPHRASE with SEALBOX_ROOT_KEY=passphrase) and the server
+or the server's SEALBOX_ROOT_KEY and its provider's variables, e.g.
+$SEALBOX_PASSPHRASE, SEALBOX_PKCS11_*, SEALBOX_ROOT_KEY_KMS_*) and the server
 stopped, and compares the files with the store event by event (each event
 one side lacks, each line out of the store's order); it then checks the
 files with the key the store holds, so that a public-key.pem someone
@@ -824,8 +824,10 @@ func openStoreOffline(ctx context.Context, dd, rootKeyFile string, env Env) (sto
 }
 
 // unseal opens the barrier over raw (named where for errors) with the root
-// key: $SEALBOX_PASSPHRASE with SEALBOX_ROOT_KEY=passphrase, else the root
-// key file (default <dd>/root.key). It closes raw on failure.
+// key the server's settings in the environment name (SEALBOX_ROOT_KEY and
+// the provider's variables; the file provider's key is rootKeyFile, by
+// default <dd>/root.key), made as the server makes it. It closes raw on
+// failure.
 func unseal(ctx context.Context, raw store.Store, where, dd, rootKeyFile string, env Env) (store.Store, func(), error) {
 	ok, err := barrier.Initialized(ctx, raw)
 	if err == nil && !ok {
@@ -835,20 +837,19 @@ func unseal(ctx context.Context, raw store.Store, where, dd, rootKeyFile string,
 		raw.Close()
 		return nil, nil, err
 	}
-	var p rootkey.Provider
-	if env.Getenv("SEALBOX_ROOT_KEY") == "passphrase" {
-		pass := env.Getenv("SEALBOX_PASSPHRASE")
-		if pass == "" {
-			raw.Close()
-			return nil, nil, errors.New("SEALBOX_ROOT_KEY=passphrase needs $SEALBOX_PASSPHRASE")
-		}
-		p = rootkey.NewPassphrase([]byte(pass))
-	} else {
-		if rootKeyFile == "" {
-			rootKeyFile = filepath.Join(dd, "root.key")
-		}
-		p = rootkey.NewFile(rootKeyFile)
+	cfg := config.Default()
+	cfg.Bind(flag.NewFlagSet("environment", flag.ContinueOnError), env.Getenv)
+	cfg.DataDir = dd
+	if rootKeyFile != "" {
+		cfg.RootKeyFile = rootKeyFile
 	}
+	p, err := server.RootKeyProvider(ctx, cfg, nil)
+	if err != nil {
+		raw.Close()
+		return nil, nil, err
+	}
+	// The barrier keeps the barrier key, not the provider.
+	defer server.CloseRootKey(p)
 	b, err := barrier.Open(ctx, raw, p)
 	if err != nil {
 		raw.Close()

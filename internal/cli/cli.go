@@ -52,7 +52,7 @@ func commands() []command {
 		{"audit", "print, follow and verify the audit trail (tail, verify)", runAudit},
 		{"agent", "the caching agent on 127.0.0.1:2773 (the Parameters and Secrets extension's API), kept current by the change feed", runAgent},
 		{"iam", "suggest-policy (from the audit trail), root-credentials (break glass), migrate-admin", runIAM},
-		{"operator", "init, unseal, seal and status of a server started with --root-key shamir", runOperator},
+		{"operator", "a server's seal (init, unseal, seal, status: --root-key shamir) and barrier keys (keys, rotate, rekey)", runOperator},
 		{"store", "copy every record between stores: bolt:DIR and postgres:// (servers stopped)", runStore},
 	}
 }

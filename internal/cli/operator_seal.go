@@ -26,8 +26,8 @@ import (
 // --root-key shamir. init, unseal and status are unsigned (the shares are
 // the credential, and nothing can check a signature while sealed); seal is
 // signed and needs sealbox:SealServer.
-func sealCommands() []operatorCommand {
-	return []operatorCommand{
+func sealCommands() []command {
+	return []command{
 		{"init", "split a new unseal key into shares, printed once (a new server, sealed)", runOperatorInit},
 		{"unseal", "give one unseal key share (read from stdin or asked for without echo)", runOperatorUnseal},
 		{"seal", "seal a running server: it drops its keys and answers 503 until unsealed", runOperatorSeal},

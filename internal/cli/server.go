@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sealbox/sealbox/internal/config"
+	"github.com/sealbox/sealbox/internal/harden"
 	"github.com/sealbox/sealbox/internal/server"
 )
 
@@ -29,12 +30,18 @@ func runServer(ctx context.Context, args []string, env Env) error {
 		// about a third (README, Performance) for tens of MiB of memory.
 		debug.SetGCPercent(400)
 	}
+	logger := server.NewLogger(env.Stderr, cfg.LogLevel)
+	// Before any secret is in memory: no core file, no ptrace or
+	// /proc/PID/mem by the same user's other processes.
+	if err := harden.Process(); err != nil {
+		logger.Warn("could not harden the process: its memory may be dumped or read by the same user's processes", "err", err)
+	}
 	// Bind first: a busy address must not leave a fresh data folder behind.
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("failed to listen: %w", err)
 	}
-	srv, err := server.Open(ctx, cfg, server.Options{Logger: server.NewLogger(env.Stderr, cfg.LogLevel), Prompt: promptPassphrase})
+	srv, err := server.Open(ctx, cfg, server.Options{Logger: logger, Prompt: promptPassphrase})
 	if err != nil {
 		ln.Close()
 		return err
@@ -72,12 +79,23 @@ func exportLine(credentialsFile, endpoint string) string {
 // promptPassphrase reads the root-key passphrase from the terminal without
 // echoing it.
 func promptPassphrase() ([]byte, error) {
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
+	p, err := promptSecret("sealbox root-key passphrase: ")
+	if errors.Is(err, errNoTerminal) {
 		return nil, errors.New("no terminal to ask on: set SEALBOX_PASSPHRASE")
 	}
+	return p, err
+}
+
+var errNoTerminal = errors.New("no terminal to ask on")
+
+// promptSecret asks for a secret on the terminal without echoing it.
+func promptSecret(prompt string) ([]byte, error) {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return nil, errNoTerminal
+	}
 	defer tty.Close()
-	fmt.Fprint(tty, "sealbox root-key passphrase: ")
+	fmt.Fprint(tty, prompt)
 	p, err := term.ReadPassword(int(tty.Fd()))
 	fmt.Fprintln(tty)
 	return p, err

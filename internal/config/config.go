@@ -40,7 +40,7 @@ type Config struct {
 	// <data>/node-id, made on its first start on PostgreSQL.
 	NodeID string
 
-	RootKey string // root-key provider: "file", "passphrase" or "shamir"
+	RootKey string // root-key provider: "file", "passphrase", "pkcs11", "kms" or "shamir"
 	// RootKeyFile is the file provider's key; empty means root.key in the
 	// data folder. Keep it elsewhere (and out of the folder's backups) so
 	// that a copy of the data folder alone reveals nothing.
@@ -49,6 +49,26 @@ type Config struct {
 	// terminal. Only ever read from the environment, never a flag, so it
 	// does not show in the process list.
 	Passphrase primitive.Secret
+
+	// The pkcs11 provider: the token's PKCS#11 library, the token (by
+	// label, or by slot number), the key's label. The PIN comes from
+	// PKCS11PINFile (its first line) or from $SEALBOX_PKCS11_PIN, never a
+	// flag. PKCS11GenerateKey lets the first start make an AES-256 key in
+	// the token when the label finds none.
+	PKCS11Module      string
+	PKCS11TokenLabel  string
+	PKCS11Slot        string // a slot number; "" when the label names the token
+	PKCS11KeyLabel    string
+	PKCS11PINFile     string
+	PKCS11PIN         primitive.Secret
+	PKCS11GenerateKey bool
+
+	// The kms provider: the key (id, ARN or alias), and optionally the
+	// endpoint and region; the credentials are the AWS SDK's (environment,
+	// shared files, profile).
+	RootKeyKMSKeyID    string
+	RootKeyKMSEndpoint string
+	RootKeyKMSRegion   string
 
 	TLS          string // "off", "auto" (self-signed in the data folder)
 	TLSCert      string // certificate file; with TLSKey serves HTTPS
@@ -173,8 +193,17 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	fs.Var(&c.Store, "store", `where the records live: "bolt:" (sealbox.db in the data folder) or postgres://user@host/db?sslmode=verify-full, shared by several servers ($SEALBOX_STORE)`)
 	str(&c.NodeID, "node-id", "SEALBOX_NODE_ID", "this server's name among those sharing a PostgreSQL store (its audit file trail's); kept in <data>/node-id on the first start, which a later start must match; default: a name made on the first start")
 	str(&c.StorePasswordFile, "store-password-file", "SEALBOX_STORE_PASSWORD_FILE", "file holding PostgreSQL's password, when neither the --store URL nor PGPASSWORD/PGPASSFILE gives it")
-	str(&c.RootKey, "root-key", "SEALBOX_ROOT_KEY", `root-key provider: "file" (root.key in the data folder) "passphrase" (Argon2id; $SEALBOX_PASSPHRASE or a prompt) or "shamir" (starts sealed: 'sealbox operator init', then 'unseal' with key shares)`)
+	str(&c.RootKey, "root-key", "SEALBOX_ROOT_KEY", `root-key provider: "file" (root.key in the data folder), "passphrase" (Argon2id; $SEALBOX_PASSPHRASE or a prompt), "pkcs11" (a key in an HSM or token: --pkcs11-*), "kms" (a KMS key: --root-key-kms-*) or "shamir" (starts sealed: 'sealbox operator init', then 'unseal' with key shares)`)
 	str(&c.RootKeyFile, "root-key-file", "SEALBOX_ROOT_KEY_FILE", "the file provider's root key (default root.key in the data folder; keep it elsewhere so a copy of the data folder alone reveals nothing)")
+	str(&c.PKCS11Module, "pkcs11-module", "SEALBOX_PKCS11_MODULE", "--root-key pkcs11: the token's PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so")
+	str(&c.PKCS11TokenLabel, "pkcs11-token-label", "SEALBOX_PKCS11_TOKEN_LABEL", "--root-key pkcs11: the token's label (or --pkcs11-slot)")
+	str(&c.PKCS11Slot, "pkcs11-slot", "SEALBOX_PKCS11_SLOT", "--root-key pkcs11: the token's slot number (or --pkcs11-token-label)")
+	str(&c.PKCS11KeyLabel, "pkcs11-key-label", "SEALBOX_PKCS11_KEY_LABEL", "--root-key pkcs11: the label of the token key that wraps the barrier key (an AES key, or an RSA key pair)")
+	str(&c.PKCS11PINFile, "pkcs11-pin-file", "SEALBOX_PKCS11_PIN_FILE", "--root-key pkcs11: file holding the token's user PIN (its first line), unless $SEALBOX_PKCS11_PIN holds it; never a flag value")
+	boolean(&c.PKCS11GenerateKey, "pkcs11-generate-key", "SEALBOX_PKCS11_GENERATE_KEY", "--root-key pkcs11: at the first start, make an AES-256 key with --pkcs11-key-label in the token (sensitive, never extractable) if it has none; off, a missing key is an error")
+	str(&c.RootKeyKMSKeyID, "root-key-kms-key-id", "SEALBOX_ROOT_KEY_KMS_KEY_ID", "--root-key kms: the KMS key (id, ARN, alias/NAME or alias ARN) that wraps the barrier key; credentials as the AWS SDKs find them (AWS_* environment, shared files, AWS_PROFILE)")
+	str(&c.RootKeyKMSEndpoint, "root-key-kms-endpoint", "SEALBOX_ROOT_KEY_KMS_ENDPOINT", "--root-key kms: the KMS endpoint URL, for a KMS-compatible service (default: the SDK's, AWS's for the region)")
+	str(&c.RootKeyKMSRegion, "root-key-kms-region", "SEALBOX_ROOT_KEY_KMS_REGION", "--root-key kms: the KMS key's region (default: the SDK's, AWS_REGION or the profile's)")
 	str(&c.TLS, "tls", "SEALBOX_TLS", `"auto" makes a self-signed certificate in the data folder; "off" serves plain HTTP (loopback only)`)
 	str(&c.TLSCert, "tls-cert", "SEALBOX_TLS_CERT", "TLS certificate file (PEM)")
 	str(&c.TLSKey, "tls-key", "SEALBOX_TLS_KEY", "TLS private key file (PEM)")
@@ -222,6 +251,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	days(&c.AuditRetention, "audit-retention", "SEALBOX_AUDIT_RETENTION", `how long the store keeps audit events, e.g. "90d" or "720h"; 0 keeps them forever`)
 	duration(&c.AuditDigestInterval, "audit-digest-interval", "SEALBOX_AUDIT_DIGEST_INTERVAL", "how often the audit sinks sign a digest of their new events")
 	c.Passphrase = primitive.NewSecret([]byte(getenv("SEALBOX_PASSPHRASE")))
+	c.PKCS11PIN = primitive.NewSecret([]byte(getenv("SEALBOX_PKCS11_PIN")))
 	c.MetricsToken = primitive.NewSecret([]byte(getenv("SEALBOX_METRICS_TOKEN")))
 	c.AdminAccessKeyID = getenv("SEALBOX_ADMIN_ACCESS_KEY_ID")
 	c.AdminSecretAccessKey = primitive.NewSecret([]byte(getenv("SEALBOX_ADMIN_SECRET_ACCESS_KEY")))
@@ -254,11 +284,7 @@ func (c *Config) Validate() error {
 	if c.NodeID != "" && (len(c.NodeID) > 128 || strings.ContainsAny(c.NodeID, "/ \t\r\n")) {
 		errs = append(errs, fmt.Errorf("--node-id %q must be one word of at most 128 characters, without a slash", c.NodeID))
 	}
-	switch c.RootKey {
-	case "file", "passphrase", "shamir":
-	default:
-		errs = append(errs, fmt.Errorf(`--root-key %q must be "file", "passphrase" or "shamir"`, c.RootKey))
-	}
+	errs = append(errs, c.rootKeyErrors()...)
 	switch c.TLS {
 	case "off", "auto":
 	default:
@@ -298,6 +324,86 @@ func (c *Config) Validate() error {
 		errs = append(errs, errors.New("--audit-digest-interval must be positive"))
 	}
 	return errors.Join(errs...)
+}
+
+// The root-key providers (--root-key).
+const (
+	RootKeyFile       = "file"
+	RootKeyPassphrase = "passphrase"
+	RootKeyPKCS11     = "pkcs11"
+	RootKeyKMS        = "kms"
+	// RootKeyShamir starts sealed: the unseal key is split into shares
+	// that operators give to unseal (sealbox operator init, unseal).
+	RootKeyShamir = "shamir"
+)
+
+// ValidateRootKey checks the root-key settings alone (Validate does too),
+// for the commands that unseal a store without serving it.
+func (c *Config) ValidateRootKey() error { return errors.Join(c.rootKeyErrors()...) }
+
+func (c *Config) rootKeyErrors() []error {
+	var errs []error
+	pkcs11Set := c.PKCS11Module != "" || c.PKCS11TokenLabel != "" || c.PKCS11Slot != "" || c.PKCS11KeyLabel != "" ||
+		c.PKCS11PINFile != "" || c.PKCS11PIN.Len() > 0
+	kmsSet := c.RootKeyKMSKeyID != "" || c.RootKeyKMSEndpoint != "" || c.RootKeyKMSRegion != ""
+	switch c.RootKey {
+	case RootKeyFile, RootKeyPassphrase, RootKeyShamir:
+	case RootKeyPKCS11:
+		if c.PKCS11Module == "" {
+			errs = append(errs, errors.New("--root-key pkcs11 needs --pkcs11-module: the token's PKCS#11 library (.so)"))
+		}
+		switch {
+		case (c.PKCS11TokenLabel == "") == (c.PKCS11Slot == ""):
+			errs = append(errs, errors.New("--root-key pkcs11 needs the token named one way: --pkcs11-token-label or --pkcs11-slot"))
+		case c.PKCS11Slot != "":
+			if _, err := strconv.ParseUint(c.PKCS11Slot, 10, 0); err != nil {
+				errs = append(errs, fmt.Errorf("--pkcs11-slot %q must be a slot number", c.PKCS11Slot))
+			}
+		}
+		if c.PKCS11KeyLabel == "" {
+			errs = append(errs, errors.New("--root-key pkcs11 needs --pkcs11-key-label: the label of the key in the token"))
+		}
+		if (c.PKCS11PINFile == "") == (c.PKCS11PIN.Len() == 0) {
+			errs = append(errs, errors.New("--root-key pkcs11 needs the token's PIN one way: --pkcs11-pin-file or $SEALBOX_PKCS11_PIN"))
+		}
+	case RootKeyKMS:
+		if c.RootKeyKMSKeyID == "" {
+			errs = append(errs, errors.New("--root-key kms needs --root-key-kms-key-id: the KMS key's id, ARN or alias"))
+		}
+		if e := c.RootKeyKMSEndpoint; e != "" {
+			if u, err := url.Parse(e); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+				errs = append(errs, fmt.Errorf("--root-key-kms-endpoint %q must be an http:// or https:// URL", e))
+			}
+		}
+	default:
+		return []error{fmt.Errorf(`--root-key %q must be "file", "passphrase", "pkcs11", "kms" or "shamir"`, c.RootKey)}
+	}
+	if pkcs11Set && c.RootKey != RootKeyPKCS11 {
+		errs = append(errs, fmt.Errorf("--pkcs11-* (or $SEALBOX_PKCS11_PIN) go with --root-key pkcs11, not %q", c.RootKey))
+	}
+	if kmsSet && c.RootKey != RootKeyKMS {
+		errs = append(errs, fmt.Errorf("--root-key-kms-* go with --root-key kms, not %q", c.RootKey))
+	}
+	return errs
+}
+
+// ReadPKCS11PIN is the token's PIN: $SEALBOX_PKCS11_PIN, or the first line
+// of PKCS11PINFile.
+func (c *Config) ReadPKCS11PIN() (primitive.Secret, error) {
+	if c.PKCS11PINFile == "" {
+		return c.PKCS11PIN, nil
+	}
+	b, err := os.ReadFile(c.PKCS11PINFile)
+	if err != nil {
+		return primitive.Secret{}, fmt.Errorf("failed to read --pkcs11-pin-file: %w", err)
+	}
+	line, _, _ := bytes.Cut(b, []byte("\n"))
+	pin := bytes.Clone(bytes.TrimSuffix(line, []byte("\r")))
+	clear(b)
+	if len(pin) == 0 {
+		return primitive.Secret{}, fmt.Errorf("--pkcs11-pin-file %s is empty: its first line must be the token's PIN", c.PKCS11PINFile)
+	}
+	return primitive.NewSecret(pin), nil
 }
 
 // The audit sinks.

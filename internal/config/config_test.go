@@ -44,7 +44,20 @@ func TestValidateSaysWhatIsWrong(t *testing.T) {
 	}{
 		{"account", func(c *Config) { c.AccountID = "123" }, "12 digits"},
 		{"listen", func(c *Config) { c.Listen = "nohost" }, "host:port"},
-		{"root key", func(c *Config) { c.RootKey = "hsm" }, `"passphrase" or "shamir"`},
+		{"root key", func(c *Config) { c.RootKey = "hsm" }, `"file", "passphrase", "pkcs11", "kms" or "shamir"`},
+		{"pkcs11 without module", func(c *Config) { pkcs11(c); c.PKCS11Module = "" }, "needs --pkcs11-module"},
+		{"pkcs11 without token", func(c *Config) { pkcs11(c); c.PKCS11TokenLabel = "" }, "--pkcs11-token-label or --pkcs11-slot"},
+		{"pkcs11 token twice", func(c *Config) { pkcs11(c); c.PKCS11Slot = "0" }, "--pkcs11-token-label or --pkcs11-slot"},
+		{"pkcs11 slot not a number", func(c *Config) { pkcs11(c); c.PKCS11TokenLabel, c.PKCS11Slot = "", "first" }, `--pkcs11-slot "first" must be a slot number`},
+		{"pkcs11 without key label", func(c *Config) { pkcs11(c); c.PKCS11KeyLabel = "" }, "needs --pkcs11-key-label"},
+		{"pkcs11 without PIN", func(c *Config) { pkcs11(c); c.PKCS11PIN = primitive.Secret{} }, "--pkcs11-pin-file or $SEALBOX_PKCS11_PIN"},
+		{"pkcs11 PIN twice", func(c *Config) { pkcs11(c); c.PKCS11PINFile = "pin" }, "--pkcs11-pin-file or $SEALBOX_PKCS11_PIN"},
+		{"pkcs11 settings with file", func(c *Config) { c.PKCS11Module = "/lib.so" }, `--pkcs11-* (or $SEALBOX_PKCS11_PIN) go with --root-key pkcs11, not "file"`},
+		{"kms without key", func(c *Config) { c.RootKey = "kms" }, "needs --root-key-kms-key-id"},
+		{"kms endpoint not a URL", func(c *Config) {
+			c.RootKey, c.RootKeyKMSKeyID, c.RootKeyKMSEndpoint = "kms", "alias/root", "kms.example:443"
+		}, "must be an http:// or https:// URL"},
+		{"kms settings with passphrase", func(c *Config) { c.RootKey, c.RootKeyKMSRegion = "passphrase", "eu-west-1" }, `--root-key-kms-* go with --root-key kms, not "passphrase"`},
 		{"plain HTTP off loopback", func(c *Config) { c.Listen = "0.0.0.0:8777" }, "not a loopback address"},
 		{"cert without key", func(c *Config) { c.TLSCert = "c.pem" }, "go together"},
 		{"half admin pair", func(c *Config) { c.AdminAccessKeyID = "AKIA" }, "go together"},
@@ -67,6 +80,16 @@ func TestValidateSaysWhatIsWrong(t *testing.T) {
 		})
 	}
 	c := Default()
+	pkcs11(&c)
+	if err := c.Validate(); err != nil {
+		t.Fatalf("--root-key pkcs11 with every setting: Validate() = %v", err)
+	}
+	c = Default()
+	c.RootKey, c.RootKeyKMSKeyID, c.RootKeyKMSEndpoint, c.RootKeyKMSRegion = "kms", "alias/root", "https://kms.example", "eu-west-1"
+	if err := c.Validate(); err != nil {
+		t.Fatalf("--root-key kms with every setting: Validate() = %v", err)
+	}
+	c = Default()
 	c.Listen, c.TLS = "0.0.0.0:8777", "auto"
 	if err := c.Validate(); err != nil {
 		t.Fatalf("TLS off loopback: Validate() = %v", err)
@@ -221,5 +244,68 @@ func TestStore(t *testing.T) {
 	}
 	if _, err := ParseStore("postgres://u:p%zz@h/db"); err == nil || strings.Contains(err.Error(), "p%zz") {
 		t.Errorf("ParseStore(a bad URL) = %v, want an error that does not quote it", err)
+	}
+}
+
+// pkcs11 sets a complete --root-key pkcs11 configuration.
+func pkcs11(c *Config) {
+	c.RootKey = "pkcs11"
+	c.PKCS11Module = "/usr/lib/softhsm/libsofthsm2.so"
+	c.PKCS11TokenLabel = "sealbox"
+	c.PKCS11KeyLabel = "barrier"
+	c.PKCS11PIN = primitive.NewSecret([]byte("1234"))
+}
+
+func TestReadPKCS11PIN(t *testing.T) {
+	dir := t.TempDir()
+	for name, tc := range map[string]struct{ content, want string }{
+		"one line":         {"1234\n", "1234"},
+		"CRLF":             {"1234\r\n", "1234"},
+		"no newline":       {"1234", "1234"},
+		"first line only":  {"1234\nsecond\n", "1234"},
+		"spaces are a PIN": {" 12 34 \n", " 12 34 "},
+	} {
+		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-"))
+		os.WriteFile(path, []byte(tc.content), 0o600)
+		c := Config{PKCS11PINFile: path}
+		pin, err := c.ReadPKCS11PIN()
+		if err != nil || string(pin.Bytes()) != tc.want {
+			t.Errorf("%s: ReadPKCS11PIN() = %q, %v; want %q", name, pin.Bytes(), err, tc.want)
+		}
+	}
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(empty, []byte("\n"), 0o600)
+	c := Config{PKCS11PINFile: empty}
+	if _, err := c.ReadPKCS11PIN(); err == nil || !strings.Contains(err.Error(), "is empty") {
+		t.Errorf("ReadPKCS11PIN() of an empty file = %v, want an error saying it is empty", err)
+	}
+	c = Config{PKCS11PINFile: filepath.Join(dir, "missing")}
+	if _, err := c.ReadPKCS11PIN(); err == nil {
+		t.Errorf("ReadPKCS11PIN() of a missing file = nil error")
+	}
+	c = Config{PKCS11PIN: primitive.NewSecret([]byte("from-env"))}
+	if pin, err := c.ReadPKCS11PIN(); err != nil || string(pin.Bytes()) != "from-env" {
+		t.Errorf("ReadPKCS11PIN() from the environment = %q, %v", pin.Bytes(), err)
+	}
+}
+
+// The PIN is never a flag: only $SEALBOX_PKCS11_PIN sets it.
+func TestPKCS11PINOnlyFromEnvironment(t *testing.T) {
+	c := Default()
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	c.Bind(fs, func(k string) string {
+		if k == "SEALBOX_PKCS11_PIN" {
+			return "9876"
+		}
+		return ""
+	})
+	if fs.Lookup("pkcs11-pin") != nil {
+		t.Errorf("there is a --pkcs11-pin flag: a PIN on the command line shows in the process list")
+	}
+	if string(c.PKCS11PIN.Bytes()) != "9876" {
+		t.Errorf("PKCS11PIN from $SEALBOX_PKCS11_PIN = %q, want 9876", c.PKCS11PIN.Bytes())
+	}
+	if s := fmt.Sprintf("%v %+v", c, c); strings.Contains(s, "9876") {
+		t.Errorf("printing the Config shows the PIN")
 	}
 }

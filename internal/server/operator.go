@@ -454,6 +454,9 @@ func (s *Server) unsealHandler(w http.ResponseWriter, r *http.Request) {
 	// The trail is open again: what waited is written before any call
 	// passes the gate.
 	s.writePending(ctx)
+	// Made again from the barrier's settings when next needed: a rekey
+	// while serving may change them.
+	s.op.unsealer = nil
 	s.op.open.Store(true)
 	close(s.op.servingCh)
 	s.log.Info("unsealed: serving")

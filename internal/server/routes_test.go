@@ -12,6 +12,7 @@ import (
 	"github.com/sealbox/sealbox/internal/identity/iamapi"
 	"github.com/sealbox/sealbox/internal/identity/stsapi"
 	"github.com/sealbox/sealbox/internal/kms"
+	"github.com/sealbox/sealbox/internal/operator"
 	"github.com/sealbox/sealbox/internal/parameters"
 	"github.com/sealbox/sealbox/internal/secrets"
 )
@@ -58,7 +59,7 @@ func TestOperationsMatchModels(t *testing.T) {
 		ssmService(&parameters.Service{}),
 		secretsService(&secrets.Service{}),
 		lambdaService(&functions.Service{}),
-		changesService(&hub.Service{}, &operatorAPI{}),
+		changesService(&hub.Service{}, &operator.Service{}, &operatorAPI{}),
 		cloudtrailService(&cloudtrail.Service{}),
 	} {
 		if problems := awsapi.CheckTypes(svc); len(problems) > 0 {

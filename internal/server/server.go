@@ -38,6 +38,7 @@ import (
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/leader"
 	"github.com/sealbox/sealbox/internal/metrics"
+	"github.com/sealbox/sealbox/internal/operator"
 	"github.com/sealbox/sealbox/internal/parameters"
 	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/secrets"
@@ -130,6 +131,8 @@ type Server struct {
 	setUp chan struct{}
 	// op is the state of the operator's seal and unseal (operator.go).
 	op operatorState
+	// rootKey is the root-key provider that unsealed it, released by Close.
+	rootKey rootkey.Provider
 	// metricsToken is the token GET /metrics accepts; empty: none.
 	metricsToken primitive.Secret
 	// ready are the checks GET /readyz makes, in order; notReady is
@@ -162,6 +165,9 @@ type Server struct {
 
 	tlsConfig *tls.Config
 	closeOnce sync.Once
+	// operator serves the barrier key operations (Sealbox.RotateBarrierKey
+	// and the rest).
+	operator *operator.Service
 	// elector elects the server that runs the background work (lead).
 	elector leader.Elector
 	// follower follows a shared store's change log (feed.go), nil on
@@ -203,6 +209,7 @@ const (
 	jobDigests     = "audit store digests"
 	jobTampering   = "audit tampering recorder"
 	jobKeyUsage    = "key usage bookkeeping"
+	jobRewrap      = "barrier rewrap"
 )
 
 // sweepJob is one job of the sweep: it runs at now, the clock time the
@@ -246,7 +253,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 			return nil, err
 		}
 	}
-	s.bg = newBackground(s.log, jobKeys, jobParameters, jobSecrets, jobRotateNow, jobSessions, jobAuditExpiry, jobDigests, jobTampering, jobKeyUsage)
+	s.bg = newBackground(s.log, jobKeys, jobParameters, jobSecrets, jobRotateNow, jobSessions, jobAuditExpiry, jobDigests, jobTampering, jobKeyUsage, jobRewrap)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("failed to create the data folder: %w", err)
 	}
@@ -260,6 +267,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 				s.audit.Close()
 			}
 			raw.Close()
+			CloseRootKey(s.rootKey)
 		}
 	}()
 	if err := s.setupTLS(); err != nil {
@@ -271,7 +279,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	s.ready = []readyCheck{newReadyCheck("root key", s.rootKeyLoaded), newReadyCheck("store", s.storeAnswers)}
 	s.setUp = make(chan struct{})
 	s.op.servingCh = make(chan struct{})
-	if cfg.RootKey == "shamir" {
+	if cfg.RootKey == config.RootKeyShamir {
 		// Sealed until threshold shares are given (operator.go): what
 		// needs the barrier is set up then, by unsealed.
 		b, err := barrier.OpenSealed(ctx, raw)
@@ -287,13 +295,14 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		s.raw, s.barrier, s.opts = raw, b, opts
 		return s, nil
 	}
-	provider, err := s.rootKeyProvider(opts)
+	provider, err := RootKeyProvider(ctx, cfg, opts.Prompt)
 	if err != nil {
 		return nil, err
 	}
+	s.rootKey = provider
 	b, err := barrier.Open(ctx, raw, provider)
 	if err != nil {
-		if sp, perr := config.ParseStore(string(cfg.Store)); perr == nil && sp.Kind == config.StorePostgres &&
+		if sp, perr := config.ParseStore(string(cfg.Store)); perr == nil && sp.Kind == config.StorePostgres && cfg.RootKey == config.RootKeyFile &&
 			(errors.Is(err, rootkey.ErrWrongRootKey) || errors.Is(err, rootkey.ErrRootKeyMissing)) {
 			// The usual cause: a server started with the root key its
 			// own data folder made, not the one the database was sealed with.
@@ -402,7 +411,9 @@ func (s *Server) unsealed(ctx context.Context, raw store.Store, opts Options) (e
 	} else {
 		s.changes = hub.NewHub(feed, changeFeedLength)
 	}
-	s.router.Register(changesService(hub.NewService(s.changes, s.sm, s.ssm), &operatorAPI{s}))
+	s.operator = operator.New(operator.Config{Barrier: b, Authorizer: az, NewProvider: s.rekeyProvider, Clock: s.clock,
+		Logger: s.log, Go: func(fn func()) { s.bg.start(jobRewrap, fn) }, RewrapEnded: s.recordRewrap})
+	s.router.Register(changesService(hub.NewService(s.changes, s.sm, s.ssm), s.operator, &operatorAPI{s}))
 	s.router.Register(iamService(iamapi.New(s.ids, iamapi.Config{Checker: authz.Checker{A: az}, Authorizer: az}), &authz.Simulator{A: az, ID: s.ids}))
 	s.router.Register(stsService(s.sts))
 	s.router.Register(cloudtrailService(cloudtrail.New(cloudtrail.Config{Events: s.trailEvents(), Authorizer: az,
@@ -424,27 +435,6 @@ func (s *Server) unsealed(ctx context.Context, raw store.Store, opts Options) (e
 	s.startFollowing()
 	close(s.setUp)
 	return nil
-}
-
-func (s *Server) rootKeyProvider(opts Options) (rootkey.Provider, error) {
-	if s.cfg.RootKey == "file" {
-		return rootkey.NewFile(s.cfg.RootKeyPath()), nil
-	}
-	pass := s.cfg.Passphrase.Bytes()
-	if len(pass) == 0 {
-		if opts.Prompt == nil {
-			return nil, errors.New("the passphrase root-key provider needs $SEALBOX_PASSPHRASE or a terminal to ask on")
-		}
-		p, err := opts.Prompt()
-		if err != nil {
-			return nil, fmt.Errorf("failed to read the passphrase: %w", err)
-		}
-		pass = p
-	}
-	if len(pass) == 0 {
-		return nil, errors.New("the passphrase must not be empty")
-	}
-	return rootkey.NewPassphrase(pass), nil
 }
 
 // ensureAdmin makes the administrator (the IAM user admin and its access
@@ -852,13 +842,16 @@ func (s *Server) Close() error {
 		if s.stopFeed != nil {
 			s.stopFeed()
 		}
+		if s.operator != nil {
+			s.operator.Close() // a rewrap stops; what it moved stays moved
+		}
 		// The goroutines write to the audit trail and the store: they
 		// end before those close, and none starts after.
 		s.bg.close()
 		if s.changes != nil {
 			s.changes.Close()
 		}
-		err = errors.Join(s.audit.Close(), s.store.Close())
+		err = errors.Join(s.audit.Close(), s.store.Close(), CloseRootKey(s.rootKey))
 	})
 	return err
 }

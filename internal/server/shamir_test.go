@@ -36,7 +36,7 @@ func withShamir(c *config.Config) { c.RootKey = "shamir" }
 
 // operator calls an unsigned operator endpoint and returns the status and
 // the body.
-func operator(t *testing.T, srv *sealtest.Server, method, path, body string) (int, string) {
+func opHTTP(t *testing.T, srv *sealtest.Server, method, path, body string) (int, string) {
 	t.Helper()
 	var r io.Reader
 	if body != "" {
@@ -57,7 +57,7 @@ func operator(t *testing.T, srv *sealtest.Server, method, path, body string) (in
 
 func sealStatus(t *testing.T, srv *sealtest.Server) server.SealStatus {
 	t.Helper()
-	code, body := operator(t, srv, http.MethodGet, server.OperatorSealStatusPath, "")
+	code, body := opHTTP(t, srv, http.MethodGet, server.OperatorSealStatusPath, "")
 	var st server.SealStatus
 	if code != http.StatusOK || json.Unmarshal([]byte(body), &st) != nil {
 		t.Fatalf("GET seal-status = %d %s", code, body)
@@ -69,7 +69,7 @@ func sealStatus(t *testing.T, srv *sealtest.Server) server.SealStatus {
 func unseal(t *testing.T, srv *sealtest.Server, share string, want int) string {
 	t.Helper()
 	b, _ := json.Marshal(map[string]string{"Key": share})
-	code, body := operator(t, srv, http.MethodPost, server.OperatorUnsealPath, string(b))
+	code, body := opHTTP(t, srv, http.MethodPost, server.OperatorUnsealPath, string(b))
 	if code != want {
 		t.Fatalf("POST unseal = %d %s, want %d", code, body, want)
 	}
@@ -79,7 +79,7 @@ func unseal(t *testing.T, srv *sealtest.Server, share string, want int) string {
 func initShamir(t *testing.T, srv *sealtest.Server, shares, threshold int) []string {
 	t.Helper()
 	b, _ := json.Marshal(map[string]int{"KeyShares": shares, "KeyThreshold": threshold})
-	code, body := operator(t, srv, http.MethodPost, server.OperatorInitPath, string(b))
+	code, body := opHTTP(t, srv, http.MethodPost, server.OperatorInitPath, string(b))
 	var out server.InitResponse
 	if code != http.StatusOK || json.Unmarshal([]byte(body), &out) != nil || len(out.Keys) != shares {
 		t.Fatalf("POST init = %d %s, want %d shares", code, body, shares)
@@ -135,7 +135,7 @@ func wantSealed(t *testing.T, srv *sealtest.Server) {
 		"/console/": {503, "This server is sealed"},
 		"/metrics":  {503, ""},
 	} {
-		code, body := operator(t, srv, http.MethodGet, path, "")
+		code, body := opHTTP(t, srv, http.MethodGet, path, "")
 		if code != want.code || !strings.Contains(body, want.body) {
 			t.Errorf("GET %s while sealed = %d %q, want %d with %q", path, code, body, want.code, want.body)
 		}
@@ -158,13 +158,13 @@ func TestShamirSealedUnsealSealRestart(t *testing.T) {
 	// Bad init requests are refused with 4xx, never 500.
 	for _, body := range []string{`{"KeyShares":5,"KeyThreshold":6}`, `{"KeyShares":300,"KeyThreshold":3}`, `{"KeyShares":3,"KeyThreshold":1}`,
 		`{"KeyShares":5,"KeyThreshold":3,"Extra":1}`, `{"KeyShares":"5"}`, `not json`, `{} {}`, strings.Repeat(" ", 5000) + "{}"} {
-		if code, answer := operator(t, srv, http.MethodPost, server.OperatorInitPath, body); code < 400 || code > 499 {
+		if code, answer := opHTTP(t, srv, http.MethodPost, server.OperatorInitPath, body); code < 400 || code > 499 {
 			t.Errorf("POST init %.40q = %d %s, want 4xx", body, code, answer)
 		}
 	}
 
 	shares := initShamir(t, srv, 5, 3)
-	if code, body := operator(t, srv, http.MethodPost, server.OperatorInitPath, `{"KeyShares":5,"KeyThreshold":3}`); code != 400 || !strings.Contains(body, "AlreadyInitialized") {
+	if code, body := opHTTP(t, srv, http.MethodPost, server.OperatorInitPath, `{"KeyShares":5,"KeyThreshold":3}`); code != 400 || !strings.Contains(body, "AlreadyInitialized") {
 		t.Errorf("second init = %d %s, want 400 AlreadyInitialized", code, body)
 	}
 	wantSealed(t, srv)
@@ -198,7 +198,7 @@ func TestShamirSealedUnsealSealRestart(t *testing.T) {
 
 	// Reset drops what was given.
 	unseal(t, srv, shares[3], 200)
-	if code, body := operator(t, srv, http.MethodPost, server.OperatorUnsealPath, `{"Reset":true}`); code != 200 || !strings.Contains(body, `"Progress":0`) {
+	if code, body := opHTTP(t, srv, http.MethodPost, server.OperatorUnsealPath, `{"Reset":true}`); code != 200 || !strings.Contains(body, `"Progress":0`) {
 		t.Errorf("reset = %d %s, want progress 0", code, body)
 	}
 
@@ -208,7 +208,7 @@ func TestShamirSealedUnsealSealRestart(t *testing.T) {
 	if st := sealStatus(t, srv); st.Sealed {
 		t.Fatalf("seal-status after 3 shares = %+v, want unsealed", st)
 	}
-	if code, body := operator(t, srv, http.MethodGet, "/readyz", ""); code != 200 {
+	if code, body := opHTTP(t, srv, http.MethodGet, "/readyz", ""); code != 200 {
 		t.Errorf("GET /readyz unsealed = %d %s, want 200", code, body)
 	}
 	sealtest.Must[*ssm.PutParameterOutput](t, "PutParameter")(srv.SSM().PutParameter(ctx, &ssm.PutParameterInput{
@@ -365,7 +365,7 @@ func TestOperatorEndpointsWithoutShamir(t *testing.T) {
 	if st := sealStatus(t, srv); st.Type != "file" || !st.Initialized || st.Sealed {
 		t.Errorf("seal-status = %+v, want file, initialized, unsealed", st)
 	}
-	if code, body := operator(t, srv, http.MethodPost, server.OperatorInitPath, `{"KeyShares":5,"KeyThreshold":3}`); code != 400 || !strings.Contains(body, "NotShamir") {
+	if code, body := opHTTP(t, srv, http.MethodPost, server.OperatorInitPath, `{"KeyShares":5,"KeyThreshold":3}`); code != 400 || !strings.Contains(body, "NotShamir") {
 		t.Errorf("init = %d %s, want 400 NotShamir", code, body)
 	}
 	if body := unseal(t, srv, base64.StdEncoding.EncodeToString(make([]byte, 33)), 400); !strings.Contains(body, "NotShamir") {

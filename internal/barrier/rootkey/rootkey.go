@@ -16,7 +16,8 @@ import (
 // concurrent use.
 type Provider interface {
 	// Name identifies the provider in the data folder ("file",
-	// "passphrase"), so that opening with another kind fails clearly.
+	// "passphrase", "pkcs11", "kms"), so that opening with another kind
+	// fails clearly.
 	Name() string
 	// Wrap encrypts key; it is called once, when a data folder is first
 	// initialised.
@@ -37,6 +38,13 @@ var (
 	// ErrRootKeyMissing is wrapped by the file provider's Unwrap when the
 	// root key file does not exist. It also matches fs.ErrNotExist.
 	ErrRootKeyMissing = errors.New("root key file is missing")
+	// ErrKeyAbsent is wrapped by the pkcs11 and kms providers when the key
+	// that wraps the barrier key is not there: no such label in the
+	// token, no such KMS key.
+	ErrKeyAbsent = errors.New("the root key's wrapping key is absent")
+	// ErrRootKeyUnusable is wrapped by the kms provider when the key
+	// exists but may not be used now: disabled, or pending deletion.
+	ErrRootKeyUnusable = errors.New("the root key cannot be used")
 )
 
 // explained is an error whose message is written for the operator, that

@@ -137,6 +137,13 @@ func (s *Shamir) Unwrap(ctx context.Context, wrapped []byte) ([]byte, error) {
 // s is unusable afterwards.
 func (s *Shamir) Forget() { clear(s.key) }
 
+// Close is Forget, so that whoever releases a provider with io.Closer (a
+// rekey) wipes the unseal key too.
+func (s *Shamir) Close() error {
+	s.Forget()
+	return nil
+}
+
 func shamirAD() []byte { return append([]byte{shamirWrapVersion}, shamirAAD...) }
 
 // Unsealer collects the shares of one unseal attempt, from any number of
