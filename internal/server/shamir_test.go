@@ -28,6 +28,7 @@ import (
 
 	"github.com/sealbox/sealbox/internal/barrier"
 	"github.com/sealbox/sealbox/internal/config"
+	"github.com/sealbox/sealbox/internal/operator"
 	"github.com/sealbox/sealbox/internal/sealtest"
 	"github.com/sealbox/sealbox/internal/server"
 )
@@ -388,5 +389,49 @@ func TestShamirRefusesAnotherProvidersFolder(t *testing.T) {
 	var mismatch *barrier.ProviderMismatchError
 	if !errors.As(err, &mismatch) || mismatch.Sealed != "file" {
 		t.Fatalf("Open(--root-key shamir) over a file-sealed folder = %v, want a ProviderMismatchError naming file", err)
+	}
+}
+
+// A running server rekeyed to shamir answers the new shares once; started
+// again with --root-key shamir it is sealed, and a threshold of those
+// shares unseals it with its data. Shares out of bounds are refused and
+// change nothing.
+func TestRekeyToShamir(t *testing.T) {
+	srv := sealtest.Start(t)
+	ctx := context.Background()
+	admin := srv.AWSConfig("us-east-1")
+	sealtest.Must[*ssm.PutParameterOutput](t, "PutParameter")(srv.SSM().PutParameter(ctx, &ssm.PutParameterInput{
+		Name: aws.String("/rekeyed/db"), Value: aws.String("rekeyed-value"), Type: ssmtypes.ParameterTypeSecureString}))
+	n, bad := int32(3), int32(1)
+	wantOperatorError(t, operatorCall(t, srv, admin, "RekeyRootKey", operator.RekeyRootKeyInput{Provider: "shamir"}, &struct{}{}), "ValidationException")
+	wantOperatorError(t, operatorCall(t, srv, admin, "RekeyRootKey", operator.RekeyRootKeyInput{Provider: "shamir", KeyShares: &n, KeyThreshold: &bad}, &struct{}{}), "ValidationException")
+	threshold := int32(2)
+	var out operator.RekeyRootKeyOutput
+	if err := operatorCall(t, srv, admin, "RekeyRootKey", operator.RekeyRootKeyInput{Provider: "shamir", KeyShares: &n, KeyThreshold: &threshold}, &out); err != nil || out.Provider != "shamir" || len(out.Shares) != 3 {
+		t.Fatalf("RekeyRootKey to shamir 3/2 = %+v, %v; want 3 shares", out, err)
+	}
+	srv.Stop()
+	srv.Config.RootKey = "shamir"
+	srv.Restart()
+	wantSealed(t, srv)
+	if st := sealStatus(t, srv); !st.Initialized || st.T != 2 || st.N != 3 {
+		t.Fatalf("seal-status after the rekey = %+v, want initialized, 2 of 3", st)
+	}
+	unseal(t, srv, out.Shares[2], 200)
+	unseal(t, srv, out.Shares[0], 200)
+	got := sealtest.Must[*ssm.GetParameterOutput](t, "GetParameter")(srv.SSM().GetParameter(ctx, &ssm.GetParameterInput{
+		Name: aws.String("/rekeyed/db"), WithDecryption: aws.Bool(true)}))
+	if aws.ToString(got.Parameter.Value) != "rekeyed-value" {
+		t.Fatalf("GetParameter after rekey and unseal = %q", aws.ToString(got.Parameter.Value))
+	}
+	for _, share := range out.Shares {
+		if strings.Contains(srv.Logs.String(), share) {
+			t.Errorf("the log holds a share")
+		}
+		for _, e := range sealtest.AuditEvents(t, srv.Dir) {
+			if b, _ := json.Marshal(e); bytes.Contains(b, []byte(share)) {
+				t.Errorf("audit event %s holds a share", e["eventName"])
+			}
+		}
 	}
 }
