@@ -275,6 +275,12 @@ func (s *Server) sealStatus(ctx context.Context) (SealStatus, error) {
 	if !b.Initialized {
 		return st, nil
 	}
+	if b.Provider != "shamir" {
+		// Rekeyed to another provider while serving: no shares any more
+		// (the next start needs --root-key with that provider).
+		st.Type = b.Provider
+		return st, nil
+	}
 	u, err := s.unsealerFor(b)
 	if err != nil {
 		return SealStatus{}, err
@@ -390,14 +396,14 @@ func (s *Server) unsealHandler(w http.ResponseWriter, r *http.Request) {
 		refuseOperator(w, http.StatusBadRequest, "NotInitialized", "The server is not initialized: run 'sealbox operator init' first.")
 		return
 	}
-	u, err := s.unsealerFor(st)
-	if err != nil {
-		s.operatorFailed(w, "unseal", err)
-		return
-	}
 	if s.serving() {
 		// As Vault: an unseal of an unsealed server answers its state.
 		s.answerStatus(w, ctx)
+		return
+	}
+	u, err := s.unsealerFor(st)
+	if err != nil {
+		s.operatorFailed(w, "unseal", err)
 		return
 	}
 	e := s.operatorEvent(r, "Unseal", false)
