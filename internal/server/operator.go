@@ -10,6 +10,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -73,6 +74,16 @@ type operatorState struct {
 	// served (leadContext).
 	servingCh chan struct{}
 	stopLead  context.CancelFunc
+}
+
+// Sealed reports whether the server answers 503 until unsealed (only a
+// server started with --root-key shamir ever is).
+func (s *Server) Sealed() bool { return !s.serving() }
+
+// AdminCredentialsPath is where the administrator's credentials file is, or
+// will be once a sealed server is first unsealed.
+func (s *Server) AdminCredentialsPath() string {
+	return filepath.Join(s.cfg.DataDir, CredentialsFileName)
 }
 
 // serving reports whether calls pass the gate.
@@ -455,6 +466,9 @@ func (s *Server) unsealHandler(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.op.setUp.Store(true)
+		if s.AdminAccessKeyID != "" {
+			s.log.Info("the administrator's access key is in the credentials file", "file", s.AdminCredentialsFile)
+		}
 	}
 	s.pend(e)
 	// The trail is open again: what waited is written before any call
