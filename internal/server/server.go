@@ -129,8 +129,9 @@ type Server struct {
 	// setUp is closed once unsealed has set up what needs the barrier:
 	// the background work waits for it.
 	setUp chan struct{}
-	// op is the state of the operator's seal and unseal (operator.go).
-	op operatorState
+	// op is the state of the operator's seal and unseal (operator.go); a
+	// pointer, so that printing the Server reads none of it.
+	op *operatorState
 	// rootKey is the root-key provider that unsealed it, released by Close.
 	rootKey rootkey.Provider
 	// metricsToken is the token GET /metrics accepts; empty: none.
@@ -234,7 +235,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		return nil, fmt.Errorf("failed to find the data folder: %w", err)
 	}
 	cfg.DataDir = dir
-	s := &Server{cfg: cfg, clock: opts.Clock, log: opts.Logger, elector: opts.Elector}
+	s := &Server{cfg: cfg, clock: opts.Clock, log: opts.Logger, elector: opts.Elector, op: &operatorState{}}
 	if s.clock == nil {
 		s.clock = clock.Real{}
 	}
