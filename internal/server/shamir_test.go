@@ -435,3 +435,13 @@ func TestRekeyToShamir(t *testing.T) {
 		}
 	}
 }
+
+// The commands that open a stopped server's store cannot collect shares:
+// they say so rather than name an unknown provider.
+func TestRootKeyProviderShamirIsOnlineOnly(t *testing.T) {
+	cfg := config.Default()
+	cfg.RootKey = "shamir"
+	if p, err := server.RootKeyProvider(context.Background(), cfg, nil); p != nil || err == nil || !strings.Contains(err.Error(), "sealbox operator unseal") {
+		t.Errorf("RootKeyProvider(shamir) = %v, %v; want an error naming sealbox operator unseal", p, err)
+	}
+}
