@@ -52,7 +52,7 @@ func commands() []command {
 		{"audit", "print, follow and verify the audit trail (tail, verify)", runAudit},
 		{"agent", "the caching agent on 127.0.0.1:2773 (the Parameters and Secrets extension's API), kept current by the change feed", runAgent},
 		{"iam", "suggest-policy (from the audit trail), root-credentials (break glass), migrate-admin", runIAM},
-		{"operator", "the barrier: key status, rotate and rekey on a running server", runOperator},
+		{"operator", "a server's seal (init, unseal, seal, status: --root-key shamir) and barrier keys (keys, rotate, rekey)", runOperator},
 		{"store", "copy every record between stores: bolt:DIR and postgres:// (servers stopped)", runStore},
 	}
 }
@@ -78,6 +78,8 @@ Examples:
   sealbox store copy --from bolt:./sealbox-data --to postgres://sealbox@db/sealbox
   sealbox bench --endpoint http://127.0.0.1:8777 --duration 10s
   sealbox exec --function orders -- ./server
+  sealbox operator init --key-shares 5 --key-threshold 3   # --root-key shamir: once
+  sealbox operator unseal                 # each holder, with their share
 `
 
 // errUsage marks an error already explained to the user.

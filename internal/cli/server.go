@@ -59,9 +59,14 @@ func runServer(ctx context.Context, args []string, env Env) error {
 		fmt.Fprintf(env.Stdout, "audit trail public key: keep a copy away from the data folder, and verify with it (sealbox audit verify --public-key <copy>):\n%s", srv.AuditPublicKey)
 	}
 	// One line to copy from any folder: the paths are absolute.
-	if srv.AdminAccessKeyID == "" {
+	switch {
+	case srv.Sealed():
+		fmt.Fprintf(env.Stdout, "sealed (--root-key shamir): every API answers 503 until unsealed. Once, on a new store: "+
+			"sealbox operator init --endpoint %s; then each share holder: sealbox operator unseal --endpoint %s "+
+			"(the admin credentials go to %s at the first unseal)\n", endpoint, endpoint, srv.AdminCredentialsPath())
+	case srv.AdminAccessKeyID == "":
 		fmt.Fprintf(env.Stdout, "no administrator access key (the log says why); point the AWS tools at this server with: AWS_ENDPOINT_URL=%s\n", endpoint)
-	} else {
+	default:
 		fmt.Fprintf(env.Stdout, "admin credentials in %s: %s\n", srv.AdminCredentialsFile, exportLine(srv.AdminCredentialsFile, endpoint))
 	}
 	return srv.Serve(ctx, ln)

@@ -40,7 +40,7 @@ type Config struct {
 	// <data>/node-id, made on its first start on PostgreSQL.
 	NodeID string
 
-	RootKey string // root-key provider: "file", "passphrase", "pkcs11" or "kms"
+	RootKey string // root-key provider: "file", "passphrase", "pkcs11", "kms" or "shamir"
 	// RootKeyFile is the file provider's key; empty means root.key in the
 	// data folder. Keep it elsewhere (and out of the folder's backups) so
 	// that a copy of the data folder alone reveals nothing.
@@ -193,7 +193,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	fs.Var(&c.Store, "store", `where the records live: "bolt:" (sealbox.db in the data folder) or postgres://user@host/db?sslmode=verify-full, shared by several servers ($SEALBOX_STORE)`)
 	str(&c.NodeID, "node-id", "SEALBOX_NODE_ID", "this server's name among those sharing a PostgreSQL store (its audit file trail's); kept in <data>/node-id on the first start, which a later start must match; default: a name made on the first start")
 	str(&c.StorePasswordFile, "store-password-file", "SEALBOX_STORE_PASSWORD_FILE", "file holding PostgreSQL's password, when neither the --store URL nor PGPASSWORD/PGPASSFILE gives it")
-	str(&c.RootKey, "root-key", "SEALBOX_ROOT_KEY", `root-key provider: "file" (root.key in the data folder), "passphrase" (Argon2id; $SEALBOX_PASSPHRASE or a prompt), "pkcs11" (a key in an HSM or token: --pkcs11-*) or "kms" (a KMS key: --root-key-kms-*)`)
+	str(&c.RootKey, "root-key", "SEALBOX_ROOT_KEY", `root-key provider: "file" (root.key in the data folder), "passphrase" (Argon2id; $SEALBOX_PASSPHRASE or a prompt), "pkcs11" (a key in an HSM or token: --pkcs11-*), "kms" (a KMS key: --root-key-kms-*) or "shamir" (starts sealed: 'sealbox operator init', then 'unseal' with key shares)`)
 	str(&c.RootKeyFile, "root-key-file", "SEALBOX_ROOT_KEY_FILE", "the file provider's root key (default root.key in the data folder; keep it elsewhere so a copy of the data folder alone reveals nothing)")
 	str(&c.PKCS11Module, "pkcs11-module", "SEALBOX_PKCS11_MODULE", "--root-key pkcs11: the token's PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so")
 	str(&c.PKCS11TokenLabel, "pkcs11-token-label", "SEALBOX_PKCS11_TOKEN_LABEL", "--root-key pkcs11: the token's label (or --pkcs11-slot)")
@@ -332,6 +332,9 @@ const (
 	RootKeyPassphrase = "passphrase"
 	RootKeyPKCS11     = "pkcs11"
 	RootKeyKMS        = "kms"
+	// RootKeyShamir starts sealed: the unseal key is split into shares
+	// that operators give to unseal (sealbox operator init, unseal).
+	RootKeyShamir = "shamir"
 )
 
 // ValidateRootKey checks the root-key settings alone (Validate does too),
@@ -344,7 +347,7 @@ func (c *Config) rootKeyErrors() []error {
 		c.PKCS11PINFile != "" || c.PKCS11PIN.Len() > 0
 	kmsSet := c.RootKeyKMSKeyID != "" || c.RootKeyKMSEndpoint != "" || c.RootKeyKMSRegion != ""
 	switch c.RootKey {
-	case RootKeyFile, RootKeyPassphrase:
+	case RootKeyFile, RootKeyPassphrase, RootKeyShamir:
 	case RootKeyPKCS11:
 		if c.PKCS11Module == "" {
 			errs = append(errs, errors.New("--root-key pkcs11 needs --pkcs11-module: the token's PKCS#11 library (.so)"))
@@ -373,7 +376,7 @@ func (c *Config) rootKeyErrors() []error {
 			}
 		}
 	default:
-		return []error{fmt.Errorf(`--root-key %q must be "file", "passphrase", "pkcs11" or "kms"`, c.RootKey)}
+		return []error{fmt.Errorf(`--root-key %q must be "file", "passphrase", "pkcs11", "kms" or "shamir"`, c.RootKey)}
 	}
 	if pkcs11Set && c.RootKey != RootKeyPKCS11 {
 		errs = append(errs, fmt.Errorf("--pkcs11-* (or $SEALBOX_PKCS11_PIN) go with --root-key pkcs11, not %q", c.RootKey))

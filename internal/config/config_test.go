@@ -44,7 +44,7 @@ func TestValidateSaysWhatIsWrong(t *testing.T) {
 	}{
 		{"account", func(c *Config) { c.AccountID = "123" }, "12 digits"},
 		{"listen", func(c *Config) { c.Listen = "nohost" }, "host:port"},
-		{"root key", func(c *Config) { c.RootKey = "hsm" }, `"file", "passphrase", "pkcs11" or "kms"`},
+		{"root key", func(c *Config) { c.RootKey = "hsm" }, `"file", "passphrase", "pkcs11", "kms" or "shamir"`},
 		{"pkcs11 without module", func(c *Config) { pkcs11(c); c.PKCS11Module = "" }, "needs --pkcs11-module"},
 		{"pkcs11 without token", func(c *Config) { pkcs11(c); c.PKCS11TokenLabel = "" }, "--pkcs11-token-label or --pkcs11-slot"},
 		{"pkcs11 token twice", func(c *Config) { pkcs11(c); c.PKCS11Slot = "0" }, "--pkcs11-token-label or --pkcs11-slot"},

@@ -66,7 +66,7 @@ func (s *Server) followShared(ctx context.Context, raw store.Store, feed *store.
 // key. A change of the keyring (another server rotated the barrier key)
 // makes this server learn the new term, so its writes use it too.
 func (s *Server) followedKey(raw string) (string, bool) {
-	if barrier.IsKeyring(raw) && s.barrier != nil {
+	if barrier.IsKeyring(raw) && s.barrier != nil && !s.barrier.Sealed() {
 		if err := s.barrier.Refresh(context.Background()); err != nil {
 			s.log.Error("failed to learn the barrier key term another server made", "err", err)
 		}

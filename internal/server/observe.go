@@ -145,6 +145,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	s.hooksMu.Unlock()
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
+	if !s.serving() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		io.WriteString(w, "not ready: sealed\n")
+		return
+	}
 	for _, c := range checks {
 		if err := c.run(r.Context()); err != nil {
 			if !s.notReady.Swap(true) {

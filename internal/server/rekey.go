@@ -59,9 +59,18 @@ func (s *Server) rekeyProvider(ctx context.Context, in *operator.RekeyRootKeyInp
 			return invalid("The passphrase provider needs a Passphrase of at least %d characters.", minRekeyPassphrase)
 		}
 		return rootkey.NewPassphrase([]byte(in.Passphrase)), nil, nil
+	case config.RootKeyShamir:
+		if in.KeyShares == nil || in.KeyThreshold == nil {
+			return invalid("The shamir provider needs KeyShares and KeyThreshold.")
+		}
+		p, shares, err := rootkey.NewShamir(int(*in.KeyShares), int(*in.KeyThreshold))
+		if err != nil {
+			return invalid("KeyShares and KeyThreshold: %v.", err)
+		}
+		return p, shares, nil
 	case config.RootKeyPKCS11, config.RootKeyKMS:
 	default:
-		return invalid("Provider %q is not one a rekey can move to; choose file, passphrase, pkcs11 or kms.", in.Provider)
+		return invalid("Provider %q is not one a rekey can move to; choose file, passphrase, shamir, pkcs11 or kms.", in.Provider)
 	}
 	cfg := config.Default()
 	fs := flag.NewFlagSet("rekey", flag.ContinueOnError)

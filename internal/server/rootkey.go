@@ -75,6 +75,11 @@ func RootKeyProvider(ctx context.Context, cfg config.Config, prompt func() ([]by
 		}
 		return p, nil
 	}
+	if cfg.RootKey == config.RootKeyShamir {
+		// The shares come to a running server one at a time (operator.go);
+		// no command collects them.
+		return nil, errors.New("the shamir root-key provider is unsealed only on a running server, with its key shares ('sealbox operator unseal'): it cannot be opened here")
+	}
 	return nil, fmt.Errorf("unknown root-key provider %q", cfg.RootKey) // ValidateRootKey refused it
 }
 

@@ -9,8 +9,9 @@ import (
 // changesService is sealbox's own JSON 1.1 service (X-Amz-Target
 // Sealbox.<Op>, signing name sealbox): the change feed that sealbox agent
 // long-polls to drop a cached value the moment it changes, and the
-// operator's barrier key operations.
-func changesService(c *hub.Service, op *operator.Service) *awsapi.Service {
+// operator's operations: the barrier's keys (package operator) and
+// SealServer (routes_operator.go).
+func changesService(c *hub.Service, op *operator.Service, seal *operatorAPI) *awsapi.Service {
 	return &awsapi.Service{
 		Name:          "sealbox",
 		EventSource:   "sealbox",
@@ -20,6 +21,7 @@ func changesService(c *hub.Service, op *operator.Service) *awsapi.Service {
 			awsapi.Read("GetBarrierStatus", op.GetBarrierStatus),
 			awsapi.Write("RotateBarrierKey", op.RotateBarrierKey),
 			awsapi.Write("RekeyRootKey", op.RekeyRootKey),
+			awsapi.Write("SealServer", seal.SealServer),
 		},
 	}
 }

@@ -59,7 +59,7 @@ func TestOperationsMatchModels(t *testing.T) {
 		ssmService(&parameters.Service{}),
 		secretsService(&secrets.Service{}),
 		lambdaService(&functions.Service{}),
-		changesService(&hub.Service{}, &operator.Service{}),
+		changesService(&hub.Service{}, &operator.Service{}, &operatorAPI{}),
 		cloudtrailService(&cloudtrail.Service{}),
 	} {
 		if problems := awsapi.CheckTypes(svc); len(problems) > 0 {

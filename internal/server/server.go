@@ -119,8 +119,19 @@ type Server struct {
 	spool   *spool.Spooler
 	// timed times the store's transactions for /metrics.
 	timed *timedStore
-	// barrier is the unsealed barrier: the root key is loaded.
+	// barrier is the barrier over raw; with the shamir provider it starts
+	// sealed, and may be sealed again (operator.go).
 	barrier *barrier.Barrier
+	// raw is the store under the barrier, and opts Open's options: kept
+	// for the setup at the first unseal (unsealed).
+	raw  store.Store
+	opts Options
+	// setUp is closed once unsealed has set up what needs the barrier:
+	// the background work waits for it.
+	setUp chan struct{}
+	// op is the state of the operator's seal and unseal (operator.go); a
+	// pointer, so that printing the Server reads none of it.
+	op *operatorState
 	// rootKey is the root-key provider that unsealed it, released by Close.
 	rootKey rootkey.Provider
 	// metricsToken is the token GET /metrics accepts; empty: none.
@@ -224,7 +235,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		return nil, fmt.Errorf("failed to find the data folder: %w", err)
 	}
 	cfg.DataDir = dir
-	s := &Server{cfg: cfg, clock: opts.Clock, log: opts.Logger, elector: opts.Elector}
+	s := &Server{cfg: cfg, clock: opts.Clock, log: opts.Logger, elector: opts.Elector, op: &operatorState{}}
 	if s.clock == nil {
 		s.clock = clock.Real{}
 	}
@@ -260,6 +271,31 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 			CloseRootKey(s.rootKey)
 		}
 	}()
+	if err := s.setupTLS(); err != nil {
+		return nil, err
+	}
+	if s.metricsToken, err = cfg.ReadMetricsToken(); err != nil {
+		return nil, err
+	}
+	s.ready = []readyCheck{newReadyCheck("root key", s.rootKeyLoaded), newReadyCheck("store", s.storeAnswers)}
+	s.setUp = make(chan struct{})
+	s.op.servingCh = make(chan struct{})
+	if cfg.RootKey == config.RootKeyShamir {
+		// Sealed until threshold shares are given (operator.go): what
+		// needs the barrier is set up then, by unsealed.
+		b, err := barrier.OpenSealed(ctx, raw)
+		if err != nil {
+			return nil, err
+		}
+		if st, err := b.Status(ctx); err != nil {
+			return nil, err
+		} else if st.Initialized && st.Provider != "shamir" {
+			// Told now, not at the first share.
+			return nil, &barrier.ProviderMismatchError{Sealed: st.Provider, Given: "shamir"}
+		}
+		s.raw, s.barrier, s.opts = raw, b, opts
+		return s, nil
+	}
 	provider, err := RootKeyProvider(ctx, cfg, opts.Prompt)
 	if err != nil {
 		return nil, err
@@ -276,6 +312,29 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		return nil, err
 	}
 	s.barrier = b
+	if err := s.unsealed(ctx, raw, opts); err != nil {
+		return nil, err
+	}
+	s.op.setUp.Store(true)
+	s.op.open.Store(true)
+	return s, nil
+}
+
+// unsealed sets up what needs the unsealed barrier: the caches and the
+// change feed, the administrator, the audit trail, the services, the router
+// and the console, and the background work's tickers. Open runs it at once
+// for the providers that unseal at start; for shamir the first unseal runs
+// it (operator.go), and a later unseal reuses what it built. It fails
+// with nothing served: the caller closes raw, or stays sealed.
+func (s *Server) unsealed(ctx context.Context, raw store.Store, opts Options) (err error) {
+	cfg := s.cfg
+	b := s.barrier
+	defer func() {
+		if err != nil && s.audit != nil {
+			s.audit.Close()
+			s.audit = nil
+		}
+	}()
 	var seen store.Store = b
 	if opts.WrapStore != nil {
 		seen = opts.WrapStore(seen)
@@ -289,16 +348,16 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	cacheFeed := s.caches.Feed(feed)
 	// On a shared store, the follower of its change log (feed.go).
 	if err := s.followShared(ctx, raw, feed); err != nil {
-		return nil, err
+		return err
 	}
 
 	s.ids = identity.New(feed, cacheFeed, cfg.AccountID, s.clock)
 	if err := s.ensureAdmin(ctx); err != nil {
-		return nil, err
+		return err
 	}
 
 	if err := s.openAudit(ctx, b); err != nil {
-		return nil, err
+		return err
 	}
 
 	// One authorizer for every service. It reads identity policies from
@@ -315,7 +374,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	if path := cfg.RotationTargetsPath(); path != "" {
 		loaded, err := webhook.Load(path, os.Getenv)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		targets = webhookTargets(loaded)
 	}
@@ -339,8 +398,10 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 			s.ids.NoteKeyUse(ctx) // GetAccessKeyLastUsed
 			return az.Prepare(ctx)
 		},
-		Spool:       s.spool,
-		Unavailable: func(err error) bool { return errors.Is(err, store.ErrUnavailable) },
+		Spool: s.spool,
+		// A call in flight as the server is sealed finds the barrier
+		// sealed: it is told to retry, as while the store is away.
+		Unavailable: func(err error) bool { return errors.Is(err, store.ErrUnavailable) || errors.Is(err, barrier.ErrSealed) },
 	})
 	s.router.Register(kmsService(s.kms))
 	s.router.Register(ssmService(s.ssm))
@@ -353,26 +414,19 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	}
 	s.operator = operator.New(operator.Config{Barrier: b, Authorizer: az, NewProvider: s.rekeyProvider, Clock: s.clock,
 		Logger: s.log, Go: func(fn func()) { s.bg.start(jobRewrap, fn) }, RewrapEnded: s.recordRewrap})
-	s.router.Register(changesService(hub.NewService(s.changes, s.sm, s.ssm), s.operator))
+	s.router.Register(changesService(hub.NewService(s.changes, s.sm, s.ssm), s.operator, &operatorAPI{s}))
 	s.router.Register(iamService(iamapi.New(s.ids, iamapi.Config{Checker: authz.Checker{A: az}, Authorizer: az}), &authz.Simulator{A: az, ID: s.ids}))
 	s.router.Register(stsService(s.sts))
 	s.router.Register(cloudtrailService(cloudtrail.New(cloudtrail.Config{Events: s.trailEvents(), Authorizer: az,
 		Trail: trailStatus{s}, AccountID: cfg.AccountID, HomeRegion: homeRegion})))
 
-	if err := s.setupTLS(); err != nil {
-		return nil, err
-	}
 	if cfg.Console {
 		// The console's calls go to the router as any client's do.
 		if s.console, err = console.New(console.Options{API: s.router, Secure: s.tlsConfig != nil,
 			IdleTimeout: cfg.ConsoleIdleTimeout, MaxSession: cfg.ConsoleMaxSession, Clock: s.clock, Logger: s.log}); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if s.metricsToken, err = cfg.ReadMetricsToken(); err != nil {
-		return nil, err
-	}
-	s.ready = []readyCheck{newReadyCheck("root key", s.rootKeyLoaded), newReadyCheck("store", s.storeAnswers)}
 	s.jobs = s.sweepJobs()
 	s.sweepTick = s.clock.NewTicker(cfg.SweepInterval)
 	s.localTick = s.clock.NewTicker(cfg.SweepInterval)
@@ -380,7 +434,8 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		s.digestTick = s.clock.NewTicker(s.auditStore.DigestInterval())
 	}
 	s.startFollowing()
-	return s, nil
+	close(s.setUp)
+	return nil
 }
 
 // ensureAdmin makes the administrator (the IAM user admin and its access
@@ -453,7 +508,13 @@ func (s *Server) Handler() http.Handler {
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
+	s.operatorRoutes(mux)
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		if !s.serving() {
+			// Nothing to count yet, nor anyone to authorize.
+			refuse(w, http.StatusServiceUnavailable)
+			return
+		}
 		if !s.metricsAllowed(w, r) {
 			return
 		}
@@ -472,11 +533,15 @@ func (s *Server) Handler() http.Handler {
 			write(w)
 		}
 	})
-	if s.console != nil {
-		mux.Handle(console.Path, s.console)
-		mux.Handle("GET /console", s.console)
+	// The console and the router are made at the first unseal with the
+	// shamir provider: they are looked up when a request comes, behind
+	// the gate (operator.go).
+	if s.cfg.Console {
+		page := s.gate(func(w http.ResponseWriter, r *http.Request) { s.console.ServeHTTP(w, r) }, true)
+		mux.Handle(console.Path, page)
+		mux.Handle("GET /console", page)
 	}
-	mux.Handle("/", s.router)
+	mux.Handle("/", s.gate(s.serveAPI, false))
 	return mux
 }
 
@@ -530,13 +595,27 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Add(2)
+	// The background work needs the unsealed barrier's services: with
+	// the shamir provider it waits for the first unseal.
 	go func() {
 		defer wg.Done()
-		s.elector.Run(sweepCtx, s.lead)
+		// A sealed server does not campaign, and one sealed again steps
+		// down (operator.go), so that another server on the store takes
+		// the background work over.
+		for {
+			lctx, stop, ok := s.leadContext(sweepCtx)
+			if !ok {
+				return
+			}
+			s.elector.Run(lctx, s.lead)
+			stop()
+		}
 	}()
 	go func() {
 		defer wg.Done()
-		s.local(sweepCtx)
+		if s.waitSetUp(sweepCtx) {
+			s.local(sweepCtx)
+		}
 	}()
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -596,6 +675,9 @@ func (s *Server) lead(ctx context.Context) {
 // are written to the store as they happen.)
 func (s *Server) local(ctx context.Context) {
 	flush := func(ctx context.Context) {
+		if s.barrier.Sealed() {
+			return // kept for after the unseal
+		}
 		now := s.clock.Now().UTC()
 		s.bg.run(jobKeyUsage, func() {
 			if err := s.kms.FlushUsage(ctx); err != nil && ctx.Err() == nil {
@@ -627,6 +709,9 @@ func (s *Server) sealDigests(ctx context.Context) {
 			return
 		case <-s.digestTick.C():
 		case <-s.auditStore.SealWake():
+		}
+		if s.barrier.Sealed() {
+			continue
 		}
 		now := s.clock.Now().UTC()
 		s.bg.run(jobDigests, func() {
@@ -660,6 +745,9 @@ func (s *Server) sweep(ctx context.Context) {
 			return
 		case <-s.sm.RotationWake():
 			// RotateSecret asked for a rotation now.
+			if s.barrier.Sealed() {
+				continue // the next sweep after the unseal finds it due
+			}
 			s.bg.run(jobRotateNow, func() {
 				if _, n, err := s.sm.RunDue(ctx, s.clock.Now().UTC()); err != nil && ctx.Err() == nil {
 					s.log.Error("secret rotation failed to run", "err", err)
@@ -675,6 +763,9 @@ func (s *Server) sweep(ctx context.Context) {
 
 // sweepOnce runs every job of a sweep at the clock's time.
 func (s *Server) sweepOnce(ctx context.Context) {
+	if s.barrier.Sealed() {
+		return // sealed again (operator.go): nothing can be read
+	}
 	now := s.clock.Now().UTC()
 	s.jobsMu.Lock()
 	jobs := s.jobs
@@ -734,6 +825,16 @@ func (s *Server) BackgroundPanics() uint64 { return s.bg.Panics() }
 func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
+		if !s.isSetUp() {
+			// Sealed since Open: only the raw store is open. (A shamir
+			// server's setup runs under op.mu: wait for one under way.)
+			s.op.mu.Lock()
+			defer s.op.mu.Unlock()
+			if !s.isSetUp() {
+				err = s.raw.Close()
+				return
+			}
+		}
 		s.sweepTick.Stop()
 		s.localTick.Stop()
 		if s.digestTick != nil {
