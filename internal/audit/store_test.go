@@ -580,3 +580,18 @@ func TestStoreWriters(t *testing.T) {
 		t.Fatalf("after Expire the store still names writers %v", w)
 	}
 }
+
+// FuzzUnpackBlock: any stored value unpacks or fails without a panic, and
+// a packed block unpacks to exactly its records.
+func FuzzUnpackBlock(f *testing.F) {
+	f.Add([]byte(`{"eventID":"1"}` + "\n" + `{"eventID":"2"}`))
+	f.Add(audit.PackBlock(nil, []byte(`{"eventID":"1"}`+"\n"+`{"eventID":"1"}`)))
+	f.Add([]byte{0, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		audit.UnpackBlock(b)
+		got, err := audit.UnpackBlock(audit.PackBlock([]byte("prefix"), b)[len("prefix"):])
+		if err != nil || string(got) != string(b) {
+			t.Fatalf("PackBlock then UnpackBlock of %q = %q, %v", b, got, err)
+		}
+	})
+}
