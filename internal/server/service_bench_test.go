@@ -4,7 +4,9 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -46,6 +48,13 @@ func newSvcFixture(tb testing.TB) *svcFixture {
 	nesting, rerun := boltstore.NestingCheck, boltstore.RerunCheck
 	boltstore.NestingCheck, boltstore.RerunCheck = false, false
 	tb.Cleanup(func() { boltstore.NestingCheck, boltstore.RerunCheck = nesting, rerun })
+	// The collector as `sealbox server` sets it (cli: GOGC=400 unless
+	// GOGC is set), so that the figures carry the garbage collection the
+	// server does, not four times as much.
+	if os.Getenv("GOGC") == "" {
+		gc := debug.SetGCPercent(400)
+		tb.Cleanup(func() { debug.SetGCPercent(gc) })
+	}
 	cfg := config.Default()
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = tb.TempDir()
