@@ -17,19 +17,25 @@ func CallEvent(req *sealbox.Request, source, name string, readOnly bool) *Event 
 
 // callEvent is CallEvent with the event's resources. Every call makes one
 // or more (a BatchGetSecretValue of 10, 11), so it allocates little: the
-// event with its session context in one piece.
+// event with its session context and its first resource in one piece.
 func callEvent(req *sealbox.Request, source, name string, readOnly bool, resources []sealbox.Resource) *Event {
 	var e *Event
+	var one *[1]ResourceRef // room for the one resource most calls name
 	if req.Principal.Temporary {
 		a := new(struct {
 			e  Event
 			sc SessionContext
 			si SessionIssuer
+			r  [1]ResourceRef
 		})
-		e = &a.e
+		e, one = &a.e, &a.r
 		identity(&e.UserIdentity, req.Principal, &a.sc, &a.si)
 	} else {
-		e = new(Event)
+		a := new(struct {
+			e Event
+			r [1]ResourceRef
+		})
+		e, one = &a.e, &a.r
 		identity(&e.UserIdentity, req.Principal, nil, nil)
 	}
 	e.EventVersion = "1.08"
@@ -52,7 +58,12 @@ func callEvent(req *sealbox.Request, source, name string, readOnly bool, resourc
 		svc, _, _ := strings.Cut(req.ViaService, ".")
 		e.UserIdentity.InvokedBy = serviceHost(svc)
 	}
-	if len(resources) > 0 {
+	switch len(resources) {
+	case 0:
+	case 1:
+		one[0] = ResourceRef(resources[0])
+		e.Resources = one[:]
+	default:
 		e.Resources = make([]ResourceRef, len(resources))
 		for i, res := range resources {
 			e.Resources[i] = ResourceRef(res)

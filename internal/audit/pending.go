@@ -21,6 +21,10 @@ type Pending struct {
 	mu     sync.Mutex
 	events []*Event
 	closed bool // LogPending took them: later events are written at once
+	// inline holds the first events, and room for the call's own, without
+	// an allocation: a read on a caller's behalf records one (its KMS
+	// Decrypt).
+	inline [2]*Event
 }
 
 type pendingKey struct{}
@@ -55,6 +59,9 @@ func (p *Pending) keep(e *Event) bool {
 	defer p.mu.Unlock()
 	if p.closed {
 		return false
+	}
+	if p.events == nil {
+		p.events = p.inline[:0]
 	}
 	p.events = append(p.events, e)
 	return true

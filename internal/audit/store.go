@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/klauspost/compress/s2"
+
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -28,7 +30,8 @@ import (
 //	audit/e/<inverted time><inverted seq>  a block: the records of events committed
 //	                                       together, in trail order, each exactly the
 //	                                       JSON line the Logger wrote without its
-//	                                       newline, joined by newlines
+//	                                       newline, joined by newlines; packed
+//	                                       (PackBlock) since issue 18
 //	audit/s/<seq>                          the block's chain index: for each of its
 //	                                       events the SHA-256 of its record (32 bytes)
 //	                                       and its inverted time (8, big-endian)
@@ -392,8 +395,11 @@ func putBlock(tx store.Tx, first uint64, evs []groupEvent, node string) error {
 		idx = append(idx, ev.hash[:]...)
 		idx = binary.BigEndian.AppendUint64(idx, ev.inv)
 	}
-	*bp, *ip = block, idx
-	if err := tx.Put(eventKey(oldest, first), block); err != nil {
+	pp := getBlockBuf()
+	defer putBlockBuf(pp)
+	packed := PackBlock((*pp)[:0], block)
+	*bp, *ip, *pp = block, idx, packed
+	if err := tx.Put(eventKey(oldest, first), packed); err != nil {
 		return err
 	}
 	if node != "" {
@@ -402,6 +408,58 @@ func putBlock(tx store.Tx, first uint64, evs []groupEvent, node string) error {
 		}
 	}
 	return tx.Put(indexKey(first), idx)
+}
+
+// A packed block is packedBlock and then the block's S2 encoding
+// (github.com/klauspost/compress/s2, block format). A block is JSON lines
+// that differ mostly in their ids and times: S2 makes a thousand of them
+// about 15 times smaller at several GB/s (BenchmarkPackBlock; fewer pack
+// less well), and what the store sink costs
+// follows the bytes it writes (the barrier's seal, bbolt's copies, the
+// pwrite(2) of its pages): a ten-secret BatchGetSecretValue writes 21
+// events, 23 KB. The records, their hashes and the chain are unchanged:
+// the store holds the same lines, packed. A block that is not packed (one
+// written before) starts with the '{' of its first record, and is read as
+// it is.
+const packedBlock = 0x00
+
+// maxUnpacked bounds the size a packed block may claim (its first varint)
+// before it is decoded: a block of blockEvents events is a few megabytes.
+const maxUnpacked = 1 << 30
+
+// PackBlock appends the packed form of block to dst.
+func PackBlock(dst, block []byte) []byte {
+	n := s2.MaxEncodedLen(len(block))
+	if n < 0 {
+		panic("audit: a block too large to pack") // over 4 GiB: never, blockEvents bounds it
+	}
+	start := len(dst)
+	dst = slices.Grow(dst, 1+n)
+	dst = append(dst, packedBlock)
+	enc := s2.Encode(dst[len(dst):len(dst)+n], block) // within dst's capacity: no copy
+	return dst[:start+1+len(enc)]
+}
+
+// UnpackBlock returns the records of a block as the store holds it: a
+// packed block decoded, into a new slice, or a block written before
+// blocks were packed as it is. It fails for a packed block that does not
+// decode (altered in the store by someone who holds its key).
+func UnpackBlock(value []byte) ([]byte, error) {
+	if len(value) == 0 || value[0] != packedBlock {
+		return value, nil
+	}
+	n, err := s2.DecodedLen(value[1:])
+	if err != nil {
+		return nil, fmt.Errorf("audit: a packed block that does not decode: %w", err)
+	}
+	if n > maxUnpacked {
+		return nil, fmt.Errorf("audit: a packed block that claims %d bytes", n)
+	}
+	b, err := s2.Decode(nil, value[1:])
+	if err != nil {
+		return nil, fmt.Errorf("audit: a packed block that does not decode: %w", err)
+	}
+	return b, nil
 }
 
 // blockBufs are the buffers putBlock builds blocks and indexes in: a
@@ -606,6 +664,9 @@ func readBlock(tx store.Tx, key string, value []byte) (evs []blockEvent, ok bool
 	if !ok {
 		return nil, false
 	}
+	if b, err := UnpackBlock(value); err == nil {
+		value = b
+	} // else: read as it is, so that the chain's check finds it altered
 	recs := bytes.Split(value, []byte{'\n'})
 	idx, _ := tx.Get(indexKey(first))
 	evs = make([]blockEvent, len(recs))

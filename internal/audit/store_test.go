@@ -60,6 +60,10 @@ func eventKeys(t *testing.T, st store.Store) map[int]string {
 			var e struct {
 				EventID string `json:"eventID"`
 			}
+			v, err := audit.UnpackBlock(v)
+			if err != nil {
+				t.Fatal(err)
+			}
 			json.Unmarshal(v, &e)
 			var n int
 			for _, c := range e.EventID[len(e.EventID)-4:] {
@@ -123,8 +127,12 @@ func TestTamperedStoreIsCaught(t *testing.T) {
 			st, _ := storeTrail(t, 25, 10)
 			keys := eventKeys(t, st)
 			if err := st.Update(ctx, func(tx store.Tx) error {
-				value := func(i int) []byte {
+				value := func(i int) []byte { // the block's records, unpacked
 					b, _ := tx.Get(keys[i])
+					b, err := audit.UnpackBlock(b)
+					if err != nil {
+						t.Fatal(err)
+					}
 					return append([]byte(nil), b...)
 				}
 				return tc.tamper(tx, keys, value)
@@ -272,6 +280,13 @@ func blocks(t *testing.T, st store.Store) (keys []string, recs [][]string) {
 	t.Helper()
 	st.View(ctx, func(tx store.Tx) error {
 		return tx.Scan("audit/e/", "", func(k string, v []byte) error {
+			if v[0] != 0 {
+				t.Errorf("block %s is not packed", k)
+			}
+			v, err := audit.UnpackBlock(v)
+			if err != nil {
+				t.Fatal(err)
+			}
 			keys = append([]string{k}, keys...)
 			recs = append([][]string{strings.Split(string(v), "\n")}, recs...)
 			return nil
@@ -354,6 +369,106 @@ func TestTamperedBlockIsCaught(t *testing.T) {
 				t.Fatalf("VerifyStore after an event in a block was %s =\n%swant a problem %q", tc.name, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestBlocksPackedSmaller: a block is stored packed, several times smaller
+// than its records, and reads back as exactly its records.
+func TestBlocksPackedSmaller(t *testing.T) {
+	st, _ := blockTrail(t, 10) // one block
+	var raw []byte
+	st.View(ctx, func(tx store.Tx) error {
+		return tx.Scan("audit/e/", "", func(_ string, v []byte) error {
+			raw = append([]byte(nil), v...)
+			return nil
+		})
+	})
+	recs, err := audit.UnpackBlock(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(recs), "\n")
+	if len(lines) != 10 {
+		t.Fatalf("the block unpacks to %d records, want 10", len(lines))
+	}
+	for i, l := range lines {
+		want, _ := json.Marshal(numbered(i + 1))
+		if l != string(want) {
+			t.Fatalf("record %d = %s, want %s", i+1, l, want)
+		}
+	}
+	if raw[0] != 0 || len(raw)*3 > len(recs) {
+		t.Fatalf("the block is stored in %d bytes (first byte %#x) for %d of records; want it packed, at least 3 times smaller", len(raw), raw[0], len(recs))
+	}
+}
+
+// TestUnpackedBlocksStillRead: blocks written before blocks were packed
+// (their records as they are) are still paged and verified.
+func TestUnpackedBlocksStillRead(t *testing.T) {
+	st, sink := blockTrail(t, 35)
+	keys, recs := blocks(t, st)
+	if err := st.Update(ctx, func(tx store.Tx) error {
+		for i, k := range keys {
+			if err := tx.Put(k, []byte(strings.Join(recs[i], "\n"))); err != nil {
+				return err
+			}
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	if err := sink.Lookup(ctx, time.Time{}, time.Time{}, "", func(_ string, rec []byte) (bool, error) {
+		if !json.Valid(rec) {
+			t.Errorf("record %d is not JSON: %q", n, rec)
+		}
+		n++
+		return true, nil
+	}); err != nil || n != 35 {
+		t.Fatalf("Lookup over unpacked blocks = %d events, %v; want 35", n, err)
+	}
+	if rep := verifyStore(t, st); !rep.OK() || rep.Events != 35 {
+		t.Fatalf("VerifyStore over unpacked blocks = %d events, problems:\n%s", rep.Events, problems(rep))
+	}
+}
+
+// TestDamagedPackedBlockIsCaught: a packed block whose bytes were changed
+// (by someone holding the store's key) or that claims more than a block
+// can hold is not read as events: the check against the digests names its
+// events, and nothing panics.
+func TestDamagedPackedBlockIsCaught(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		damage func(b []byte) []byte
+	}{
+		{"bytes changed", func(b []byte) []byte {
+			for i := len(b) / 2; i < len(b)/2+8; i++ {
+				b[i] ^= 0xff
+			}
+			return b
+		}},
+		{"truncated", func(b []byte) []byte { return b[:len(b)/2] }},
+		{"claims 4 GiB", func(b []byte) []byte { return append([]byte{0, 0xff, 0xff, 0xff, 0xff, 0x0f}, b[2:]...) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st, _ := blockTrail(t, 30)
+			keys, _ := blocks(t, st)
+			if err := st.Update(ctx, func(tx store.Tx) error {
+				v, err := tx.Get(keys[0])
+				if err != nil {
+					return err
+				}
+				return tx.Put(keys[0], tc.damage(append([]byte(nil), v...)))
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if got := problems(verifyStore(t, st)); !strings.Contains(got, "store seq 1: ") {
+				t.Fatalf("VerifyStore after a packed block's %s =\n%swant its events named", tc.name, got)
+			}
+		})
+	}
+	if _, err := audit.UnpackBlock([]byte{0, 0xff, 0xff, 0xff, 0xff, 0x0f}); err == nil {
+		t.Fatal("UnpackBlock of a block claiming 4 GiB succeeded")
 	}
 }
 
@@ -464,4 +579,19 @@ func TestStoreWriters(t *testing.T) {
 	if w := writers(); len(w) != 0 {
 		t.Fatalf("after Expire the store still names writers %v", w)
 	}
+}
+
+// FuzzUnpackBlock: any stored value unpacks or fails without a panic, and
+// a packed block unpacks to exactly its records.
+func FuzzUnpackBlock(f *testing.F) {
+	f.Add([]byte(`{"eventID":"1"}` + "\n" + `{"eventID":"2"}`))
+	f.Add(audit.PackBlock(nil, []byte(`{"eventID":"1"}`+"\n"+`{"eventID":"1"}`)))
+	f.Add([]byte{0, 0xff, 0xff, 0xff, 0xff, 0x0f})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		audit.UnpackBlock(b)
+		got, err := audit.UnpackBlock(audit.PackBlock([]byte("prefix"), b)[len("prefix"):])
+		if err != nil || string(got) != string(b) {
+			t.Fatalf("PackBlock then UnpackBlock of %q = %q, %v", b, got, err)
+		}
+	})
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
+	"github.com/sealbox/sealbox/internal/audit"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/sealtest"
 	"github.com/sealbox/sealbox/internal/store"
@@ -296,11 +297,15 @@ func TestAuditVerifyStoreBlockEdited(t *testing.T) {
 			}
 			return nil
 		})
+		block, err := audit.UnpackBlock(block)
+		if err != nil {
+			t.Fatal(err)
+		}
 		edited := strings.Replace(string(block), `"sourceIPAddress":"127.0.0.1"`, `"sourceIPAddress":"10.9.8.7"`, 1)
 		if edited == string(block) {
 			t.Fatal("no event to edit in the newest block")
 		}
-		return tx.Put(key, []byte(edited))
+		return tx.Put(key, audit.PackBlock(nil, []byte(edited)))
 	})
 	s.Stop()
 	code, out, _ := runMain(t, nil, "audit", "verify", "--data", s.Dir, "--store")

@@ -49,13 +49,25 @@ func (s *Service) value(ctx context.Context, sec *secretRecord, v *versionMeta) 
 	if err != nil {
 		return nil, err
 	}
-	out := &GetSecretValueResponse{ARN: sec.ARN, Name: sec.Name, VersionId: v.ID, VersionStages: nonNil(v.Stages), CreatedDate: sealbox.At(v.Created)}
+	// The answer, its string and its date in one allocation: a batch
+	// read makes one for each secret.
+	a := new(struct {
+		out     GetSecretValueResponse
+		str     string
+		created sealbox.Timestamp
+	})
+	out := &a.out
+	*out = GetSecretValueResponse{ARN: sec.ARN, Name: sec.Name, VersionId: v.ID, VersionStages: nonNil(v.Stages)}
+	if !v.Created.IsZero() {
+		a.created = sealbox.Timestamp{Time: v.Created}
+		out.CreatedDate = &a.created
+	}
 	if v.Binary {
 		out.SecretBinary = pt
 	} else {
-		str := string(pt)
+		a.str = string(pt)
 		clear(pt)
-		out.SecretString = &str
+		out.SecretString = &a.str
 	}
 	s.touch(ctx, sec, v)
 	return out, nil
@@ -193,13 +205,19 @@ func (s *Service) recordRead(ctx context.Context, id string, v *GetSecretValueRe
 	if s.recorder == nil {
 		return nil
 	}
-	r := &sealbox.Record{EventSource: "secretsmanager.amazonaws.com", EventName: "GetSecretValue", ReadOnly: true,
-		RequestParameters: map[string]any{"secretId": id}}
+	// The record and its one resource in one allocation.
+	one := &struct {
+		sealbox.Record
+		secret [1]sealbox.Resource
+	}{Record: sealbox.Record{EventSource: "secretsmanager.amazonaws.com", EventName: "GetSecretValue", ReadOnly: true,
+		RequestParameters: map[string]any{"secretId": id}}}
+	r := &one.Record
 	if failure != nil {
 		r.ErrorCode, r.ErrorMessage = failure.Code, failure.Message
 	} else {
 		a, _ := sealbox.ParseARN(v.ARN)
-		r.Resources = []sealbox.Resource{{AccountID: a.AccountID, Type: "AWS::SecretsManager::Secret", ARN: v.ARN}}
+		one.secret[0] = sealbox.Resource{AccountID: a.AccountID, Type: "AWS::SecretsManager::Secret", ARN: v.ARN}
+		r.Resources = one.secret[:]
 	}
 	return s.recorder.Record(ctx, r)
 }

@@ -78,14 +78,17 @@ func (o *onBehalfKMS) Encrypt(ctx context.Context, in *kms.EncryptRequest) (*kms
 func (o *onBehalfKMS) Decrypt(ctx context.Context, in *kms.DecryptRequest) (*kms.DecryptResponse, error) {
 	out, err := o.k.Decrypt(ctx, in)
 	o.k.NoteUse(ctx, "Decrypt", err)
-	params := map[string]any{"encryptionAlgorithm": algorithm(in.EncryptionAlgorithm), "encryptionContext": in.EncryptionContext}
-	if in.KeyId != "" {
-		params["keyId"] = in.KeyId
-	}
 	key := in.KeyId
 	if out != nil {
-		key = out.KeyId
-		params["keyId"] = key // the key the ciphertext named, as the audit asks
+		key = out.KeyId // the key the ciphertext named, as the audit asks
+	}
+	params := make(map[string]any, 3)
+	params["encryptionAlgorithm"] = algorithm(in.EncryptionAlgorithm)
+	if len(in.EncryptionContext) > 0 {
+		params["encryptionContext"] = in.EncryptionContext
+	}
+	if key != "" {
+		params["keyId"] = key
 	}
 	if rerr := o.record(ctx, "Decrypt", params, key, err); rerr != nil {
 		if out != nil {
@@ -150,9 +153,16 @@ func (o *onBehalfKMS) record(ctx context.Context, name string, params map[string
 			delete(params, k)
 		}
 	}
-	rec := &sealbox.Record{EventSource: "kms.amazonaws.com", EventName: name, ReadOnly: true, RequestParameters: params}
+	// The record and its one resource in one allocation: a batch read
+	// records one for each secret.
+	one := &struct {
+		sealbox.Record
+		key [1]sealbox.Resource
+	}{Record: sealbox.Record{EventSource: "kms.amazonaws.com", EventName: name, ReadOnly: true, RequestParameters: params}}
+	rec := &one.Record
 	if a, err := sealbox.ParseARN(key); err == nil && a.Service == "kms" {
-		rec.Resources = []sealbox.Resource{{AccountID: a.AccountID, Type: "AWS::KMS::Key", ARN: key}}
+		one.key[0] = sealbox.Resource{AccountID: a.AccountID, Type: "AWS::KMS::Key", ARN: key}
+		rec.Resources = one.key[:]
 	}
 	if callErr != nil {
 		e, ok := sealbox.AsError(callErr)
@@ -164,12 +174,16 @@ func (o *onBehalfKMS) record(ctx context.Context, name string, params map[string
 	return o.rec.Record(ctx, rec)
 }
 
-func algorithm(a string) string {
+// algorithm is the encryptionAlgorithm an event records, as the any the
+// event's parameters hold: the default is boxed once, not on every call.
+func algorithm(a string) any {
 	if a == "" {
-		return "SYMMETRIC_DEFAULT"
+		return symmetricDefault
 	}
 	return a
 }
+
+var symmetricDefault any = "SYMMETRIC_DEFAULT"
 
 func keyOf(out *kms.EncryptResponse, fallback string) string {
 	if out != nil {
