@@ -209,7 +209,13 @@ func (s *Signer) sign(d *Digest) (line []byte, hash string, err error) {
 	if err != nil {
 		return nil, "", err
 	}
+	s.mu.RLock()
+	if s.priv == nil {
+		s.mu.RUnlock()
+		return nil, "", ErrSignerForgotten
+	}
 	sig := ed25519.Sign(s.priv, append([]byte(digestDomain), raw...))
+	s.mu.RUnlock()
 	line = signedLine(raw, sig)
 	sum := sha256.Sum256(raw)
 	return line, hex.EncodeToString(sum[:]), nil

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/sealbox/sealbox/internal/atomicfile"
@@ -29,6 +30,9 @@ const PublicKeyFile = "public-key.pem"
 // Signer signs digests with the server's Ed25519 audit key. Safe for
 // concurrent use.
 type Signer struct {
+	// mu guards priv, which is nil while the key is forgotten (a sealed
+	// server holds no key, this one among them).
+	mu   sync.RWMutex
 	priv ed25519.PrivateKey
 	pub  ed25519.PublicKey
 	fp   string
@@ -77,6 +81,48 @@ func LoadSigner(ctx context.Context, st store.Store) (*Signer, error) {
 	s.made = made
 	clear(seed)
 	return s, nil
+}
+
+// ErrSignerForgotten is sign's answer while the key is forgotten.
+var ErrSignerForgotten = errors.New("the audit signing key is not in memory: the server is sealed")
+
+// Forget zeroes the private key and drops it: a sealed server keeps no key
+// that signs its trail. Signing fails until Recall.
+func (s *Signer) Forget() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.priv)
+	s.priv = nil
+}
+
+// Recall loads the private key again from st (the barrier, unsealed
+// again). It refuses a key other than the one the signer was made with:
+// the trail's digests name one key.
+func (s *Signer) Recall(ctx context.Context, st store.Store) error {
+	var priv ed25519.PrivateKey
+	err := st.View(ctx, func(tx store.Tx) error {
+		seed, err := tx.Get(signingKeyKey)
+		if err != nil {
+			return err
+		}
+		if len(seed) != ed25519.SeedSize {
+			return errors.New("it is not an Ed25519 seed")
+		}
+		priv = ed25519.NewKeyFromSeed(seed)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("failed to load the audit signing key again: %w", err)
+	}
+	if !priv.Public().(ed25519.PublicKey).Equal(s.pub) {
+		clear(priv)
+		return errors.New("failed to load the audit signing key again: the store holds another key than the one the trail was signed with")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.priv)
+	s.priv = priv
+	return nil
 }
 
 // PublicKey returns the key that verifies the signer's digests.

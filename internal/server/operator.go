@@ -219,6 +219,9 @@ func (s *Server) seal() {
 			s.log.Error("failed to sign the audit file trail's digest before sealing", "err", err)
 		}
 	}
+	if s.auditSigner != nil {
+		s.auditSigner.Forget()
+	}
 	s.barrier.Seal()
 	s.caches.Purge()
 	if s.op.unsealer != nil {
@@ -468,6 +471,14 @@ func (s *Server) unsealHandler(w http.ResponseWriter, r *http.Request) {
 		s.op.setUp.Store(true)
 		if s.AdminAccessKeyID != "" {
 			s.log.Info("the administrator's access key is in the credentials file", "file", s.AdminCredentialsFile)
+		}
+	} else if s.auditSigner != nil {
+		// Unsealed again: the trail's key, forgotten at the seal.
+		if err := s.auditSigner.Recall(ctx, s.barrier); err != nil {
+			s.barrier.Seal()
+			s.pend(withError(e, "InternalFailure", "the audit signing key could not be loaded after the unseal"))
+			s.operatorFailed(w, "unseal", fmt.Errorf("sealed again: %w", err))
+			return
 		}
 	}
 	s.pend(e)

@@ -56,6 +56,7 @@ func (s *Server) openAudit(ctx context.Context, b store.Store) error {
 	if err != nil {
 		return err
 	}
+	s.auditSigner = signer
 	dir := filepath.Join(s.cfg.DataDir, "audit")
 	repaired, err := signer.WritePublicKey(dir)
 	if err != nil {

@@ -150,6 +150,9 @@ type Server struct {
 	auditStore *audit.StoreSink
 	// auditFile is the file sink, nil if not configured (GetTrailStatus).
 	auditFile *audit.FileSink
+	// auditSigner signs both sinks' digests; its key is forgotten while
+	// the server is sealed.
+	auditSigner *audit.Signer
 	// started is when Open began: the trail's StartLoggingTime.
 	started time.Time
 

@@ -26,6 +26,7 @@ import (
 	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/sealbox/sealbox/internal/audit"
 	"github.com/sealbox/sealbox/internal/barrier"
 	"github.com/sealbox/sealbox/internal/config"
 	"github.com/sealbox/sealbox/internal/operator"
@@ -292,6 +293,16 @@ func TestShamirSealedUnsealSealRestart(t *testing.T) {
 	}
 	if len(files) < 3 {
 		t.Fatalf("data folder holds %d files, want the store, the trail, ...", len(files))
+	}
+	// The trail's key, forgotten at each seal and recalled at each
+	// unseal, signed everything, and the trail verifies.
+	keys, _ := audit.ReadPublicKeys(filepath.Join(srv.Dir, "audit", audit.PublicKeyFile))
+	rep, err := audit.VerifyFiles(filepath.Join(srv.Dir, "audit"), keys, audit.VerifyOptions{Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || rep.Unsigned != 0 || rep.Events == 0 {
+		t.Errorf("VerifyFiles after seals and unseals: %d events, %d unsigned, %d problems %v", rep.Events, rep.Unsigned, len(rep.Problems), rep.Problems)
 	}
 	for _, share := range shares {
 		raw, _ := base64.StdEncoding.DecodeString(share)
