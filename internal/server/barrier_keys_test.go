@@ -39,8 +39,9 @@ func wantOperatorError(t *testing.T, err error, code string) {
 }
 
 // TestRotateWithRewrapUnderLoadLosesNothing rotates the barrier key of a
-// running server with a rewrap while clients write parameters, then reads
-// every parameter back, also after a restart.
+// running server with a rewrap, rotates again and rekeys to a new root key
+// file, all while clients write parameters, then reads every parameter
+// back, also after a restart with the new root key.
 func TestRotateWithRewrapUnderLoadLosesNothing(t *testing.T) {
 	s := sealtest.Start(t)
 	ctx := context.Background()
@@ -96,6 +97,13 @@ func TestRotateWithRewrapUnderLoadLosesNothing(t *testing.T) {
 	if err := operatorCall(t, s, admin, "RotateBarrierKey", operator.RotateBarrierKeyInput{}, &rot); err != nil || rot.Term != 3 {
 		t.Fatalf("second RotateBarrierKey = %+v, %v", rot, err)
 	}
+	// And a rekey to a new root key file, while writes go on.
+	newKey := filepath.Join(t.TempDir(), "new-root.key")
+	var rk operator.RekeyRootKeyOutput
+	if err := operatorCall(t, s, admin, "RekeyRootKey", operator.RekeyRootKeyInput{Provider: "file",
+		Settings: map[string]string{"root-key-file": newKey}}, &rk); err != nil {
+		t.Fatalf("RekeyRootKey during writes: %v", err)
+	}
 	time.Sleep(100 * time.Millisecond)
 	stop.Store(true)
 	wg.Wait()
@@ -122,6 +130,8 @@ func TestRotateWithRewrapUnderLoadLosesNothing(t *testing.T) {
 		}
 	}
 	check()
+	s.Stop()
+	s.Config.RootKey, s.Config.RootKeyFile = "file", newKey
 	s.Restart()
 	client = s.SSM()
 	check()
