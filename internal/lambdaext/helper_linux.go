@@ -57,6 +57,14 @@ func helper(args []string) error {
 		return errors.New("want --opt DIR [--extension NAME=PATH]... [--uid N --gid N --groups G,...] -- PROGRAM [ARG]")
 	}
 
+	// rie is opened now, as root and before /opt changes, and executed
+	// through its descriptor: the function's user need not be able to
+	// reach its folder (say $(go env GOPATH)/bin under /root).
+	program, err := os.Open(argv[0])
+	if err != nil {
+		return fmt.Errorf("failed to open %s: %w", argv[0], err)
+	}
+
 	// Each executable on its file in OptDir/extensions first, while its
 	// path (which may be under /opt) still means the host's; then OptDir,
 	// with those mounts (MS_REC), on /opt. Read-only: the function may not
@@ -78,9 +86,9 @@ func helper(args []string) error {
 			return err
 		}
 	}
-	path := argv[0]
-	if err := syscall.Exec(path, argv, os.Environ()); err != nil {
-		return fmt.Errorf("failed to execute %s: %w", path, err)
+	fd := "/proc/self/fd/" + strconv.Itoa(int(program.Fd()))
+	if err := syscall.Exec(fd, argv, os.Environ()); err != nil {
+		return fmt.Errorf("failed to execute %s: %w", argv[0], err)
 	}
 	return nil
 }

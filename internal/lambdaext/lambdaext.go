@@ -55,7 +55,10 @@ type Options struct {
 	// Credential, if set, is the user and groups rie and so the runtime
 	// and the extensions run as; the helper drops to it after mounting.
 	// Set it here, never in the command's SysProcAttr: the helper must
-	// start as root to mount.
+	// start as root to mount. That user must be able to reach and run
+	// Bootstrap, enter TaskDir and OptDir, and run each extension's file
+	// (its mode, not its folder's: it is reached through /opt); RIE is
+	// opened before the drop, so its folder may be closed to the user.
 	Credential *syscall.Credential
 	// StopWait bounds how long rie may take to exit after SIGTERM (its
 	// extensions get 2 s to handle SHUTDOWN) before it is killed

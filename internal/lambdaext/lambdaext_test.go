@@ -32,7 +32,11 @@ func TestMain(m *testing.M) {
 		lambda.Start(handler)
 		return
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if sealboxBin.path != "" {
+		os.RemoveAll(filepath.Dir(sealboxBin.path))
+	}
+	os.Exit(code)
 }
 
 type answer struct {
@@ -220,7 +224,12 @@ func startEnvironment(t *testing.T, rie string, env []string, cred *syscall.Cred
 		if time.Now().After(deadline) {
 			t.Fatalf("rie does not listen on %s: %v", e.emulator, err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		select {
+		case werr := <-e.done:
+			e.done <- werr
+			t.Fatalf("rie exited before it listened: %v (%v)", werr, e.cmd.ProcessState)
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 	return e
 }
@@ -295,6 +304,8 @@ func TestExtensionServesTheFunction(t *testing.T) {
 			t.Errorf("the log lacks %q", want)
 		}
 	}
+
+	logInitTimes(t, logs)
 
 	if _, err := sm.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String("prod/db"), SecretString: aws.String("second-value")}); err != nil {
 		t.Fatal(err)
@@ -410,4 +421,26 @@ func TestCommandRefuses(t *testing.T) {
 	if _, err := lambdaext.Command(context.Background(), ok); err != nil {
 		t.Errorf("Command(%+v) = %v, want a command", ok, err)
 	}
+}
+
+// logInitTimes logs, from rie's log (millisecond timestamps), how long
+// INIT took until the extension registered and in all.
+func logInitTimes(t *testing.T, logs string) {
+	at := func(marker string) time.Time {
+		for _, line := range strings.Split(logs, "\n") {
+			if strings.Contains(line, marker) && len(line) > 24 {
+				ts, err := time.Parse("02 Jan 2006 15:04:05,000", line[:24])
+				if err == nil {
+					return ts
+				}
+			}
+		}
+		return time.Time{}
+	}
+	start, registered, done := at("INIT START"), at("External agent"), at("INIT RTDONE")
+	if start.IsZero() || registered.IsZero() || done.IsZero() {
+		t.Logf("INIT's times not found in rie's log")
+		return
+	}
+	t.Logf("INIT: extension registered after %v, INIT done after %v", registered.Sub(start), done.Sub(start))
 }
