@@ -1,6 +1,9 @@
 package cli
 
 import (
+	"bytes"
+	"context"
+	"net"
 	"strings"
 	"testing"
 )
@@ -23,6 +26,46 @@ func TestUsageNamesServices(t *testing.T) {
 	for _, svc := range []string{"KMS", "Parameter Store (SSM)", "Secrets Manager", "Lambda", "IAM", "STS", "CloudTrail", "AWS_ENDPOINT_URL", "--listen"} {
 		if !strings.Contains(out, svc) {
 			t.Errorf("the usage text does not name %s:\n%s", svc, out)
+		}
+	}
+}
+
+// TestAgentStartedAsExtension: sealbox run from /opt/extensions with no
+// arguments is the agent, as an extension named for its file, only when
+// Lambda's runtime API is set; anywhere else, or without it, nothing
+// changes.
+func TestAgentStartedAsExtension(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close() // nothing answers there: registering fails, and says as whom
+	run := func(program string, vars map[string]string, args ...string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := Main(context.Background(), args, Env{Stdout: &out, Stderr: &errb, Getenv: envOf(vars), Program: program})
+		return code, out.String(), errb.String()
+	}
+	lambda := map[string]string{"AWS_LAMBDA_RUNTIME_API": closed, "AWS_TOKEN": "t", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "0"}
+
+	code, _, errOut := run("/opt/extensions/AWSParametersAndSecretsLambdaExtension", lambda)
+	if code != 1 || !strings.Contains(errOut, `failed to register as extension "AWSParametersAndSecretsLambdaExtension"`) {
+		t.Errorf("from /opt/extensions under Lambda = exit %d, %q; want the agent registering under its file name", code, errOut)
+	}
+	code, _, errOut = run("/usr/bin/sealbox", lambda, "agent", "--extension-name", "wrapped")
+	if code != 1 || !strings.Contains(errOut, `failed to register as extension "wrapped"`) {
+		t.Errorf("sealbox agent --extension-name under Lambda = exit %d, %q; want it registering as wrapped", code, errOut)
+	}
+	for name, c := range map[string]struct {
+		program string
+		vars    map[string]string
+	}{
+		"elsewhere":        {"/usr/bin/sealbox", lambda},
+		"not under Lambda": {"/opt/extensions/sealbox", map[string]string{"AWS_TOKEN": "t"}},
+	} {
+		code, out, _ := run(c.program, c.vars)
+		if code != 0 || !strings.Contains(out, "Usage:") {
+			t.Errorf("%s: sealbox with no arguments = exit %d, want the usage", name, code)
 		}
 	}
 }

@@ -14,13 +14,16 @@ import (
 	"sort"
 
 	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/lambdaext"
 )
 
 // Env is what commands may touch of the outside world.
 type Env struct {
 	Stdout, Stderr io.Writer
 	Stdin          io.Reader
-	Getenv         func(string) string
+	// Program is the name the process was started by (os.Args[0]).
+	Program string
+	Getenv  func(string) string
 	// Environ is the process environment, for commands that pass it on.
 	Environ func() []string
 	// Exec replaces the process with a program (syscall.Exec).
@@ -92,6 +95,16 @@ func Main(ctx context.Context, args []string, env Env) int {
 	list := ""
 	for _, c := range cmds {
 		list += fmt.Sprintf("  %-8s %s\n", c.name, c.short)
+	}
+	if len(args) > 0 && args[0] == lambdaext.HelperCommand {
+		// Not a user's command: the step between the server and
+		// aws-lambda-rie that gives an execution environment its /opt.
+		return lambdaext.HelperMain(args[1:], env.Stderr)
+	}
+	if startedAsExtension(args, env) {
+		// Lambda starts the executables in /opt/extensions with no
+		// arguments: sealbox there is the agent.
+		args = []string{"agent"}
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprintf(env.Stdout, usage, list)

@@ -1,0 +1,144 @@
+package lambdaext
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// HelperMain is the helper Command starts, with the arguments after
+// HelperCommand: in its own mount namespace (Go unshared it and made /
+// private before this runs), it mounts the extensions and OptDir, drops
+// privileges, and executes rie. It returns only on failure, with the exit
+// status; what failed is written to stderr.
+func HelperMain(args []string, stderr io.Writer) int {
+	if err := helper(args); err != nil {
+		fmt.Fprintf(stderr, "sealbox %s: %v\n", HelperCommand, err)
+		return 1
+	}
+	return 0 // not reached: helper executes rie
+}
+
+type extensionsFlag []Extension
+
+func (e *extensionsFlag) String() string { return fmt.Sprint(*e) }
+func (e *extensionsFlag) Set(v string) error {
+	name, path, ok := strings.Cut(v, "=")
+	if !ok {
+		return errors.New("want NAME=PATH")
+	}
+	*e = append(*e, Extension{Name: name, Path: path})
+	return nil
+}
+
+func helper(args []string) error {
+	fs := flag.NewFlagSet(HelperCommand, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	opt := fs.String("opt", "", "")
+	var exts extensionsFlag
+	fs.Var(&exts, "extension", "")
+	uid := fs.Int("uid", -1, "")
+	gid := fs.Int("gid", -1, "")
+	groups := fs.String("groups", "", "")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	argv := fs.Args()
+	if *opt == "" || len(argv) == 0 {
+		return errors.New("want --opt DIR [--extension NAME=PATH]... [--uid N --gid N --groups G,...] -- PROGRAM [ARG]")
+	}
+
+	// rie is opened now, as root and before /opt changes, and executed
+	// through its descriptor: the function's user need not be able to
+	// reach its folder (say $(go env GOPATH)/bin under /root).
+	program, err := os.Open(argv[0])
+	if err != nil {
+		return fmt.Errorf("failed to open %s: %w", argv[0], err)
+	}
+
+	// Each executable on its file in OptDir/extensions first, while its
+	// path (which may be under /opt) still means the host's; then OptDir,
+	// with those mounts (MS_REC), on /opt. Read-only: the function may not
+	// change its extensions or its layers, as in Lambda.
+	for _, e := range exts {
+		if err := bindReadOnly(e.Path, filepath.Join(*opt, "extensions", e.Name), 0); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll("/opt", 0o755); err != nil {
+		return err
+	}
+	if err := bindReadOnly(*opt, "/opt", unix.MS_REC); err != nil {
+		return err
+	}
+
+	if *uid >= 0 {
+		if err := dropTo(*uid, *gid, *groups); err != nil {
+			return err
+		}
+	}
+	fd := "/proc/self/fd/" + strconv.Itoa(int(program.Fd()))
+	if err := syscall.Exec(fd, argv, os.Environ()); err != nil {
+		return fmt.Errorf("failed to execute %s: %w", argv[0], err)
+	}
+	return nil
+}
+
+// bindReadOnly mounts src on dst, read-only (a bind mount takes its flags
+// only from a second, remounting call).
+func bindReadOnly(src, dst string, rec uintptr) error {
+	if err := unix.Mount(src, dst, "", unix.MS_BIND|rec, ""); err != nil {
+		if errors.Is(err, unix.EPERM) {
+			return fmt.Errorf("failed to mount %s on %s: %w (the helper must start as root: set Options.Credential, not the command's SysProcAttr.Credential)", src, dst, err)
+		}
+		return fmt.Errorf("failed to mount %s on %s: %w", src, dst, err)
+	}
+	if err := unix.Mount("", dst, "", unix.MS_BIND|unix.MS_REMOUNT|unix.MS_RDONLY|rec, ""); err != nil {
+		return fmt.Errorf("failed to make %s read-only: %w", dst, err)
+	}
+	return nil
+}
+
+// dropTo switches every thread to uid, gid and groups. The kernel clears
+// the parent-death signal on a change of credentials: it is set again.
+func dropTo(uid, gid int, groups string) error {
+	var gs []int
+	for _, g := range strings.Split(groups, ",") {
+		if g == "" {
+			continue
+		}
+		n, err := strconv.Atoi(g)
+		if err != nil {
+			return fmt.Errorf("group %q: %w", g, err)
+		}
+		gs = append(gs, n)
+	}
+	var sig int32 // the kernel writes a C int
+	if err := unix.Prctl(unix.PR_GET_PDEATHSIG, uintptr(unsafe.Pointer(&sig)), 0, 0, 0); err != nil {
+		return fmt.Errorf("failed to read the parent-death signal: %w", err)
+	}
+	if err := syscall.Setgroups(gs); err != nil {
+		return fmt.Errorf("failed to set the groups: %w", err)
+	}
+	if err := syscall.Setgid(gid); err != nil {
+		return fmt.Errorf("failed to set the group id: %w", err)
+	}
+	if err := syscall.Setuid(uid); err != nil {
+		return fmt.Errorf("failed to set the user id: %w", err)
+	}
+	if sig != 0 {
+		if err := unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(sig), 0, 0, 0); err != nil {
+			return fmt.Errorf("failed to set the parent-death signal again: %w", err)
+		}
+	}
+	return nil
+}
