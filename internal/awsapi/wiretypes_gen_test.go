@@ -228,6 +228,8 @@ var wireTypes = []reflect.Type{
 	reflect.TypeFor[functions.ImageConfig](),
 	reflect.TypeFor[functions.ImageConfigError](),
 	reflect.TypeFor[functions.ImageConfigResponse](),
+	reflect.TypeFor[functions.InvocationRequest](),
+	reflect.TypeFor[functions.InvocationResponse](),
 	reflect.TypeFor[functions.LambdaManagedInstancesCapacityProviderConfig](),
 	reflect.TypeFor[functions.Layer](),
 	reflect.TypeFor[functions.ListAliasesRequest](),

@@ -106,7 +106,8 @@ func (s *Service) CreateFunction(ctx context.Context, in *CreateFunctionRequest)
 	if in.Code == nil {
 		in.Code = &FunctionCode{}
 	}
-	code, err := newCode(pkg, in.Code.ZipFile, in.Code.S3Bucket, in.Code.S3Key, in.Code.S3ObjectVersion, in.Code.ImageUri)
+	blob := in.Code.ZipFile
+	code, err := newCode(pkg, blob, in.Code.S3Bucket, in.Code.S3Key, in.Code.S3ObjectVersion, in.Code.ImageUri)
 	in.Code.ZipFile = nil
 	if err != nil {
 		return nil, err
@@ -165,6 +166,9 @@ func (s *Service) CreateFunction(ctx context.Context, in *CreateFunctionRequest)
 		if _, err := tx.Get(functionKey(r.Region, ref.name)); err == nil {
 			return errExists(ref.name)
 		} else if !isNotFound(err) {
+			return err
+		}
+		if err := putCode(tx, r.Region, ref.name, code, blob); err != nil {
 			return err
 		}
 		if in.Publish {
@@ -352,7 +356,8 @@ func (s *Service) UpdateFunctionCode(ctx context.Context, in *UpdateFunctionCode
 	if in.RevisionId != "" && in.RevisionId != fn.Latest.RevisionID {
 		return nil, errRevision()
 	}
-	code, err := newCode(fn.Latest.PackageType, in.ZipFile, in.S3Bucket, in.S3Key, in.S3ObjectVersion, in.ImageUri)
+	blob := in.ZipFile
+	code, err := newCode(fn.Latest.PackageType, blob, in.S3Bucket, in.S3Key, in.S3ObjectVersion, in.ImageUri)
 	in.ZipFile = nil
 	if err != nil {
 		return nil, err
@@ -379,14 +384,23 @@ func (s *Service) UpdateFunctionCode(ctx context.Context, in *UpdateFunctionCode
 		if in.RevisionId != "" && in.RevisionId != f.Latest.RevisionID {
 			return errRevision()
 		}
+		if err := putCode(tx, f.Region, f.Name, code, blob); err != nil {
+			return err
+		}
 		apply(&f.Latest)
 		s.touch(&f.Latest)
 		if in.Publish {
 			var err error
-			published, _, err = s.publishTx(tx, f, nil)
+			if published, _, err = s.publishTx(tx, f, nil); err != nil {
+				return err
+			}
+		}
+		// The code $LATEST had is kept only while a version uses it.
+		keep, err := codeInUse(tx, f)
+		if err != nil {
 			return err
 		}
-		return nil
+		return deleteCode(tx, f.Region, f.Name, keep)
 	})
 	if err != nil {
 		return nil, err
@@ -551,7 +565,14 @@ func (s *Service) DeleteFunction(ctx context.Context, in *DeleteFunctionRequest)
 				return sealbox.Errorf("ResourceConflictException", "Unable to delete version because the following aliases reference it: [%s]", strings.Join(users, ", "))
 			}
 			n, _ := strconv.ParseInt(v, 10, 64)
-			return tx.Delete(versionKey(f.Region, f.Name, n))
+			if err := tx.Delete(versionKey(f.Region, f.Name, n)); err != nil {
+				return err
+			}
+			keep, err := codeInUse(tx, f)
+			if err != nil {
+				return err
+			}
+			return deleteCode(tx, f.Region, f.Name, keep)
 		})
 		if err != nil {
 			return nil, err
@@ -571,7 +592,7 @@ func (s *Service) DeleteFunction(ctx context.Context, in *DeleteFunctionRequest)
 				return err
 			}
 		}
-		return nil
+		return deleteCode(tx, fn.Region, fn.Name, nil)
 	})
 	if err != nil {
 		return nil, err

@@ -2,8 +2,10 @@
 // (REST-JSON under /2015-03-31/): functions, their published versions and
 // aliases, tags, and the environment each version carries. sealbox keeps a
 // function's configuration and hands its environment over at start-up
-// (GetFunctionEnvironment, sealbox exec); it never runs code, and keeps of
-// an uploaded package only its SHA-256 and size.
+// (GetFunctionEnvironment, sealbox exec), and runs a function's code on
+// Invoke (invoke.go) through a Runner: an uploaded ZIP is kept, sealed by
+// the barrier like every record, and checked against its CodeSha256 when
+// it is read back.
 //
 // # The environment
 //
@@ -167,6 +169,8 @@ const (
 	// maxCode is the largest ZipFile CreateFunction and UpdateFunctionCode
 	// take directly (Lambda's 50 MB, zipped).
 	maxCode = 50 * 1024 * 1024
+	// maxUnzipped bounds the unzipped size of a package (Lambda's 250 MB).
+	maxUnzipped = 262144000
 
 	stateActive    = "Active"
 	updateSuccess  = "Successful"
@@ -220,7 +224,8 @@ type configRecord struct {
 	Change        string         `json:"change"` // changes with the configuration or code, not on publishing
 }
 
-// codeRecord is what is kept of a package: never its bytes.
+// codeRecord describes a package; the bytes of an uploaded ZIP are records
+// of their own (putCode).
 type codeRecord struct {
 	Sha256          string `json:"sha256"`
 	Size            int64  `json:"size"`

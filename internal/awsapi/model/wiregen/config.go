@@ -137,7 +137,7 @@ var packages = []pkg{
 	{
 		Dir: "internal/functions", Name: "functions",
 		Services: []service{{"lambda", ops(`CreateAlias CreateFunction DeleteAlias DeleteFunction GetAlias GetFunction
-			GetFunctionConfiguration GetFunctionEnvironment ListAliases ListFunctions ListTags
+			GetFunctionConfiguration GetFunctionEnvironment Invoke ListAliases ListFunctions ListTags
 			ListVersionsByFunction PublishVersion TagResource UntagResource UpdateAlias UpdateFunctionCode
 			UpdateFunctionConfiguration`)}},
 		Emit: map[string]string{
