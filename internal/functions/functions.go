@@ -156,6 +156,7 @@ func (s *Service) CreateFunction(ctx context.Context, in *CreateFunctionRequest)
 		KMSKeyArn: keyID, Env: env, Modified: now, RevisionID: ids.UUID(), Change: ids.UUID(),
 	}
 	applySettings(&fn.Latest, in.Timeout, in.MemorySize, in.TracingConfig, in.EphemeralStorage, in.LoggingConfig)
+	fn.Latest.Layers = append([]string(nil), in.Layers...)
 	var published *configRecord
 	built := *fn
 	err = s.store.Update(ctx, func(tx store.Tx) error {
@@ -324,6 +325,9 @@ func (s *Service) UpdateFunctionConfiguration(ctx context.Context, in *UpdateFun
 			c.Description = *in.Description
 		}
 		applySettings(c, in.Timeout, in.MemorySize, in.TracingConfig, in.EphemeralStorage, in.LoggingConfig)
+		if in.Layers != nil {
+			c.Layers = append([]string(nil), in.Layers...)
+		}
 		c.KMSKeyArn, c.Env = keyID, env
 		s.touch(c)
 		return nil

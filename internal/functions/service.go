@@ -49,6 +49,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/sealbox/sealbox"
@@ -112,6 +113,18 @@ type Config struct {
 	// value masks them unless the caller may also perform
 	// sealbox:RevealEnvironment on the function.
 	UnmaskEnvironment bool
+	// Runner runs code on Invoke; nil answers that no emulator is found.
+	Runner Runner
+	// Sessions makes execution role sessions for Invoke's INIT.
+	Sessions Sessions
+	// Endpoint is the URL a function reaches sealbox at
+	// (AWS_ENDPOINT_URL in its environment); nil sets none.
+	Endpoint func() string
+	// Agent is the sealbox executable a function gets as its Parameters
+	// and Secrets extension (`<Agent> agent`); "" starts none.
+	Agent string
+	// Logger logs what an Event invocation does; nil logs nothing.
+	Logger *slog.Logger
 }
 
 // Service serves the Lambda configuration operations. Safe for concurrent
@@ -127,6 +140,11 @@ type Service struct {
 	recorder sealbox.Recorder
 	unmask   bool
 	cache    *recordcache.Cache // nil without a change feed: caches nothing
+	runner   Runner
+	sessions Sessions
+	endpoint func() string
+	agent    string
+	log      *slog.Logger
 }
 
 // New returns a Service.
@@ -135,7 +153,11 @@ func New(c Config) *Service {
 		c.Clock = clock.Real{}
 	}
 	s := &Service{store: c.Store, env: envelope.New(c.KMS, defaultKeyAlias), roles: c.Roles, clock: c.Clock, authz: c.Authorizer, params: c.Parameters,
-		secrets: c.Secrets, recorder: c.Recorder, unmask: c.UnmaskEnvironment}
+		secrets: c.Secrets, recorder: c.Recorder, unmask: c.UnmaskEnvironment, runner: c.Runner, sessions: c.Sessions,
+		endpoint: c.Endpoint, agent: c.Agent, log: c.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
 	if c.Feed != nil {
 		s.cache = recordcache.New(c.Feed, "fn/")
 	}
@@ -219,6 +241,7 @@ type configRecord struct {
 	Tracing       string         `json:"tracing,omitempty"`
 	Ephemeral     int            `json:"ephemeral,omitempty"`
 	Logging       *LoggingConfig `json:"logging,omitempty"`
+	Layers        []string       `json:"layers,omitempty"` // layer version ARNs, as given
 	Modified      time.Time      `json:"modified"`
 	RevisionID    string         `json:"revisionId"`
 	Change        string         `json:"change"` // changes with the configuration or code, not on publishing
@@ -256,6 +279,7 @@ type aliasRecord struct {
 func (c *configRecord) clone() *configRecord {
 	out := *c
 	out.Architectures = append([]string(nil), c.Architectures...)
+	out.Layers = append([]string(nil), c.Layers...)
 	if c.Env != nil {
 		e := *c.Env
 		e.Names = append([]string(nil), c.Env.Names...)

@@ -41,6 +41,9 @@ func (s *Service) configurationWith(fn *functionRecord, c *configRecord, arn str
 		Architectures:    append([]string(nil), c.Architectures...),
 		EphemeralStorage: &EphemeralStorage{Size: int32(c.Ephemeral)},
 	}
+	for _, l := range c.Layers {
+		out.Layers = append(out.Layers, Layer{Arn: l})
+	}
 	if c.Tracing == "" {
 		out.TracingConfig.Mode = tracingDefault
 	}

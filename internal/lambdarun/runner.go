@@ -112,9 +112,10 @@ type Spec struct {
 	// Code reads the function's ZIP, at a cold start only.
 	Code func(ctx context.Context) ([]byte, error)
 	// Init computes the environment's variables, at a cold start only: the
-	// function's own and those Lambda sets. An error is answered as it
-	// is, and the code is not started.
-	Init func(ctx context.Context, rt Runtime) (map[string]string, error)
+	// function's own and those Lambda sets, and more store keys to Watch
+	// (what the variables were read from). An error is answered as it
+	// is, and the code is not started. Init may set Extensions.
+	Init func(ctx context.Context, rt Runtime) (vars map[string]string, watch []string, err error)
 	// Extensions run beside the emulator in the environment (the
 	// Parameters and Secrets extension).
 	Extensions []Extension
@@ -409,7 +410,7 @@ func (r *Runner) Stale(key string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for e := range r.envs {
-		for _, w := range e.spec.Watch {
+		for _, w := range append(e.spec.Watch[:len(e.spec.Watch):len(e.spec.Watch)], e.watch...) {
 			if w == key {
 				e.stale = true
 				if !e.busy {
@@ -491,10 +492,12 @@ func (r *Runner) Close() error {
 type environment struct {
 	spec *Spec
 	dir  string
-	// busy, used and stale are guarded by Runner.mu.
+	// busy, used, stale and watch (Init's keys, beside spec.Watch) are
+	// guarded by Runner.mu.
 	busy  bool
 	used  time.Time
 	stale bool
+	watch []string
 
 	cmd    *exec.Cmd
 	exts   []*exec.Cmd
@@ -526,11 +529,14 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 	api, emuAddr := ports[0], ports[1]
 
 	t0 := time.Now()
-	vars, err := spec.Init(ctx, Runtime{API: api, TempDir: tmp})
+	vars, watch, err := spec.Init(ctx, Runtime{API: api, TempDir: tmp})
 	t.Init = time.Since(t0)
 	if err != nil {
 		return err
 	}
+	r.mu.Lock()
+	env.watch = watch
+	r.mu.Unlock()
 	t0 = time.Now()
 	code, err := spec.Code(ctx)
 	if err != nil {

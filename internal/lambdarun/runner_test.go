@@ -38,9 +38,9 @@ func spec(t *testing.T, key string, inits *int) *lambdarun.Spec {
 	return &lambdarun.Spec{Key: key, Group: "fn", Name: "fn", Version: "$LATEST", Timeout: 2 * time.Second, MemoryMB: 128,
 		Watch: []string{"watched"},
 		Code:  func(context.Context) ([]byte, error) { return code, nil },
-		Init: func(context.Context, lambdarun.Runtime) (map[string]string, error) {
+		Init: func(context.Context, lambdarun.Runtime) (map[string]string, []string, error) {
 			*inits++
-			return map[string]string{"DB_ENDPOINT": "db.internal:5432", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}, nil
+			return map[string]string{"DB_ENDPOINT": "db.internal:5432", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128"}, []string{"init-watched"}, nil
 		}}
 }
 
@@ -84,6 +84,10 @@ func TestRunnerColdWarmAndStale(t *testing.T) {
 	res3, a3 := invoke(t, r, s, `{"action":"env"}`)
 	if !res3.Cold || a3.Count != 1 || inits != 2 {
 		t.Fatalf("after Stale: cold %v, answer %+v, inits %d; want a new environment", res3.Cold, a3, inits)
+	}
+	r.Stale("init-watched")
+	if res4, _ := invoke(t, r, s, `{"action":"env"}`); !res4.Cold || inits != 3 {
+		t.Fatalf("after Stale of a key Init named: cold %v, inits %d; want a new environment", res4.Cold, inits)
 	}
 }
 

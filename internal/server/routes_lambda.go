@@ -8,8 +8,8 @@ import (
 // lambdaService is the Lambda operation table (AWS REST-JSON under
 // /2015-03-31/ and /2017-03-31/tags/): each served operation, whether it
 // changes state (CloudTrail's readOnly: Get*, List* and sealbox's
-// GetFunctionEnvironment are reads), and the method that serves it. Only
-// the configuration side is served: sealbox does not run code.
+// GetFunctionEnvironment are reads), and the method that serves it.
+// Invoke runs the function's code (internal/lambdarun).
 func lambdaService(fn *functions.Service) *awsapi.Service {
 	return &awsapi.Service{
 		Name:          "lambda",
@@ -39,6 +39,7 @@ func lambdaService(fn *functions.Service) *awsapi.Service {
 			awsapi.Write("UntagResource", fn.UntagResource),
 			awsapi.Read("ListTags", fn.ListTags),
 			awsapi.Read("GetFunctionEnvironment", fn.GetFunctionEnvironment),
+			awsapi.Write("Invoke", fn.Invoke),
 		},
 	}
 }
