@@ -3,6 +3,8 @@ package functions_test
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -193,6 +195,14 @@ func TestInvoke(t *testing.T) {
 		t.Errorf("audit events: %v", count)
 	}
 
+	// The function cannot read the data folder's root key or database.
+	for _, f := range []string{"root.key", "sealbox.db"} {
+		_, a = invokeFn(t, c, &lambda.InvokeInput{FunctionName: aws.String("orders"), Payload: []byte(`{"action":"env","path":"` + filepath.Join(s.Dir, f) + `"}`)})
+		if a.Readable == nil || *a.Readable {
+			t.Errorf("the function read %s (readable %v)", f, a.Readable)
+		}
+	}
+
 	// Payload checks.
 	_, err = c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("orders"), Payload: []byte("not json")})
 	wantError(t, "a payload that is not JSON", err, "InvalidRequestContentException", 400)
@@ -270,5 +280,30 @@ func TestInvokeWithoutEmulator(t *testing.T) {
 	_, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("orders")})
 	if msg := wantError(t, "Invoke without aws-lambda-rie", err, "ServiceException", 500); !strings.Contains(msg, "go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@") {
 		t.Errorf("message = %q", msg)
+	}
+}
+
+// TestInvokeThrottles: beyond the server's concurrency an Invoke is
+// refused with Lambda's TooManyRequestsException and its Reason.
+func TestInvokeThrottles(t *testing.T) {
+	s := startRunner(t, func(c *config.Config) { c.LambdaConcurrency = 1 })
+	c := s.Lambda()
+	exec := newRole(t, s, "orders-exec", "")
+	deploy(t, c, "orders", exec.ARN, "", map[string]string{"DB_ENDPOINT": "db"})
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("orders"), Payload: []byte(`{"action":"sleep","seconds":1}`)})
+		done <- err
+	}()
+	for s.Srv.Runner().Environments() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	_, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("orders"), Payload: payload("env")})
+	var th *types.TooManyRequestsException
+	if !errors.As(err, &th) || th.Reason != types.ThrottleReasonConcurrentInvocationLimitExceeded || aws.ToString(th.Message) != "Rate Exceeded." {
+		t.Errorf("a second concurrent Invoke over the cap: %v, want TooManyRequestsException ConcurrentInvocationLimitExceeded", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

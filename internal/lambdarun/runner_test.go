@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -151,4 +152,22 @@ func TestRunnerThrottles(t *testing.T) {
 		t.Errorf("a second concurrent invocation over the cap: %v, want %s", err, lambdarun.ReasonConcurrent)
 	}
 	<-done
+}
+
+// TestRunnerMemoryLimit: the function's MemorySize bounds the bootstrap's
+// data (prlimit): holding more crashes it, as Lambda's out-of-memory does.
+func TestRunnerMemoryLimit(t *testing.T) {
+	if _, err := exec.LookPath("prlimit"); err != nil {
+		t.Skip("prlimit not found")
+	}
+	r := newRunner(t, lambdarun.Config{})
+	inits := 0
+	s := spec(t, "k", &inits)
+	if res, _ := invoke(t, r, s, `{"action":"alloc","mb":32}`); res.FunctionError != "" {
+		t.Fatalf("32 MB of 128: %s %s", res.FunctionError, res.Payload)
+	}
+	res, _ := invoke(t, r, s, `{"action":"alloc","mb":256}`)
+	if res.FunctionError != "Unhandled" || !strings.Contains(string(res.Payload), "Runtime.ExitError") {
+		t.Fatalf("256 MB of 128: %q %s, want Runtime.ExitError", res.FunctionError, res.Payload)
+	}
 }

@@ -2,7 +2,7 @@
 // provided.al2023 bootstrap built with aws-lambda-go. What it does is
 // chosen by the event's action: report its environment (and how many
 // invocations this process has served, to tell warm from cold), fail,
-// crash, outlast its timeout or try to read a file.
+// crash, outlast its timeout, try to read a file or hold memory.
 package main
 
 import (
@@ -20,6 +20,7 @@ type event struct {
 	Action  string  `json:"action"`
 	Seconds float64 `json:"seconds"`
 	Path    string  `json:"path"`
+	MB      int     `json:"mb"`
 }
 
 type answer struct {
@@ -39,7 +40,10 @@ type answer struct {
 	Readable   *bool  `json:"readable,omitempty"`
 }
 
-var served atomic.Int64
+var (
+	served atomic.Int64
+	kept   []byte // what "alloc" holds
+)
 
 func handle(ctx context.Context, e event) (*answer, error) {
 	n := served.Add(1)
@@ -51,6 +55,12 @@ func handle(ctx context.Context, e event) (*answer, error) {
 		os.Exit(3)
 	case "sleep":
 		time.Sleep(time.Duration(e.Seconds * float64(time.Second)))
+	case "alloc":
+		b := make([]byte, e.MB<<20)
+		for i := range b {
+			b[i] = 1
+		}
+		kept = b
 	}
 	a := &answer{
 		DBEndpoint: os.Getenv("DB_ENDPOINT"), Secret: os.Getenv("DB_PASSWORD"), Count: n, PID: os.Getpid(), UID: os.Getuid(),
