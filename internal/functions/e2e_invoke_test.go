@@ -39,7 +39,7 @@ type answer struct {
 
 // startRunner starts a server that runs functions with aws-lambda-rie
 // (skipped without it, unless SEALBOX_LAMBDA_TESTS=1).
-func startRunner(t *testing.T, opts ...sealtest.Option) *sealtest.Server {
+func startRunner(t testing.TB, opts ...sealtest.Option) *sealtest.Server {
 	t.Helper()
 	rie := lambdatest.Emulator(t)
 	return sealtest.Start(t, append([]sealtest.Option{func(c *config.Config) { c.LambdaRIE = rie }}, opts...)...)
@@ -47,7 +47,7 @@ func startRunner(t *testing.T, opts ...sealtest.Option) *sealtest.Server {
 
 // deploy creates the test function, executed by roleARN, its environment
 // under key.
-func deploy(t *testing.T, c *lambda.Client, name, roleARN, key string, vars map[string]string) *lambda.CreateFunctionOutput {
+func deploy(t testing.TB, c *lambda.Client, name, roleARN, key string, vars map[string]string) *lambda.CreateFunctionOutput {
 	t.Helper()
 	in := &lambda.CreateFunctionInput{FunctionName: aws.String(name), Role: aws.String(roleARN), Runtime: types.RuntimeProvidedal2023,
 		Handler: aws.String("bootstrap"), Timeout: aws.Int32(2), Code: &types.FunctionCode{ZipFile: lambdatest.FunctionZip(t)},

@@ -3,6 +3,7 @@ package functions
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -55,9 +56,6 @@ const (
 	maxAsyncPayload = 1048576
 	// maxLogResult is how much of the log X-Amz-Log-Result carries.
 	maxLogResult = 4096
-	// sessionDuration is how long an environment's role session lasts;
-	// environments are stopped when idle well before.
-	sessionDuration = time.Hour
 )
 
 // extensionLayer matches the AWS Parameters and Secrets Lambda Extension's
@@ -162,8 +160,9 @@ func (s *Service) spec(ctx context.Context, t *target) *lambdarun.Spec {
 		Key:   fn.ARN + "\x00" + cfg.Version + "\x00" + cfg.Change,
 		Group: fn.ARN, Name: fn.Name, Version: cfg.Version, Handler: cfg.Handler,
 		Timeout: time.Duration(cfg.Timeout) * time.Second, MemoryMB: cfg.MemorySize,
-		Watch: watch,
-		Code:  func(ctx context.Context) ([]byte, error) { return s.readCode(ctx, fn, cfg, t.arn) },
+		Watch:      watch,
+		Code:       func(ctx context.Context) ([]byte, error) { return s.readCode(ctx, fn, cfg, t.arn) },
+		CodeDigest: hex.EncodeToString(mustDecode(cfg.Code.Sha256)),
 	}
 	r := sealbox.MustRequest(ctx)
 	// The INIT's calls are made as Lambda makes them: from

@@ -109,8 +109,11 @@ type Spec struct {
 	// Watch are the store keys whose change makes the environment stale:
 	// Stale(key) drops the environments watching key.
 	Watch []string
-	// Code reads the function's ZIP, at a cold start only.
-	Code func(ctx context.Context) ([]byte, error)
+	// Code reads the function's ZIP, at a cold start only, and only
+	// the first time with a CodeDigest (the package, hex): the runner
+	// keeps it unpacked by digest.
+	Code       func(ctx context.Context) ([]byte, error)
+	CodeDigest string
 	// Init computes the environment's variables, at a cold start only: the
 	// function's own and those Lambda sets, and more store keys to Watch
 	// (what the variables were read from). An error is answered as it
@@ -179,12 +182,17 @@ type Runner struct {
 	emulator string // the copy the code's user may execute
 	prlimit  string // prlimit(1), to bound the bootstrap's memory; "" without
 	client   *http.Client
+	// codeMu serializes unpacking the packages kept by digest.
+	codeMu sync.Mutex
 
 	mu     sync.Mutex
 	envs   map[*environment]bool
 	closed bool
-	stop   chan struct{}
-	wg     sync.WaitGroup
+	// colds and coldTime count the cold starts and add up their timings.
+	colds    int
+	coldTime Timings
+	stop     chan struct{}
+	wg       sync.WaitGroup
 }
 
 // New returns a Runner. The emulator is looked for at the first cold start,
@@ -314,6 +322,15 @@ func (r *Runner) Invoke(ctx context.Context, spec *Spec, inv *Invocation) (*Resu
 	t0 := time.Now()
 	keep, err := env.invoke(ctx, r.client, spec, inv, res)
 	res.Timings.Invoke = time.Since(t0)
+	if res.Cold {
+		r.mu.Lock()
+		r.colds++
+		r.coldTime.Init += res.Timings.Init
+		r.coldTime.Unpack += res.Timings.Unpack
+		r.coldTime.Start += res.Timings.Start
+		r.coldTime.Invoke += res.Timings.Invoke
+		r.mu.Unlock()
+	}
 	if err != nil || !keep {
 		r.discard(env)
 	} else {
@@ -436,6 +453,14 @@ func (r *Runner) Drop(group string) {
 	}
 }
 
+// ColdStarts is how many environments were started and their timings
+// added up, for benchmarks and metrics.
+func (r *Runner) ColdStarts() (int, Timings) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.colds, r.coldTime
+}
+
 // Environments is how many environments are running or starting.
 func (r *Runner) Environments() int {
 	r.mu.Lock()
@@ -538,12 +563,8 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 	env.watch = watch
 	r.mu.Unlock()
 	t0 = time.Now()
-	code, err := spec.Code(ctx)
-	if err != nil {
+	if err := r.unpack(ctx, spec, task); err != nil {
 		return err
-	}
-	if err := unzip(code, task); err != nil {
-		return fmt.Errorf("failed to unpack the code: %w", err)
 	}
 	if err := r.chown(env.dir); err != nil {
 		return err
@@ -741,6 +762,8 @@ func (e *environment) invoke(ctx context.Context, client *http.Client, spec *Spe
 	}
 	return keep, nil
 }
+
+var timeNow = time.Now
 
 func errorPayload(typ, msg string) []byte {
 	b, _ := json.Marshal(struct {

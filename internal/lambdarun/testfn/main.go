@@ -61,6 +61,7 @@ func handle(ctx context.Context, e event) (*answer, error) {
 			b[i] = 1
 		}
 		kept = b
+		fmt.Printf("testfn: holding %d MB\n", len(kept)>>20)
 	}
 	a := &answer{
 		DBEndpoint: os.Getenv("DB_ENDPOINT"), Secret: os.Getenv("DB_PASSWORD"), Count: n, PID: os.Getpid(), UID: os.Getuid(),
