@@ -307,3 +307,55 @@ func TestInvokeThrottles(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReservedConcurrency: PutFunctionConcurrency bounds a function's
+// environments (0 stops every invocation), GetFunction and
+// GetFunctionConcurrency answer it, DeleteFunctionConcurrency lifts it;
+// a caller without the action is refused.
+func TestReservedConcurrency(t *testing.T) {
+	s := startRunner(t)
+	c := s.Lambda()
+	exec := newRole(t, s, "orders-exec", "")
+	deploy(t, c, "orders", exec.ARN, "", map[string]string{"DB_ENDPOINT": "db"})
+	if out := must[*lambda.GetFunctionConcurrencyOutput](t, "GetFunctionConcurrency")(c.GetFunctionConcurrency(ctx, &lambda.GetFunctionConcurrencyInput{FunctionName: aws.String("orders")})); out.ReservedConcurrentExecutions != nil {
+		t.Fatalf("no reservation: %v", *out.ReservedConcurrentExecutions)
+	}
+	put := must[*lambda.PutFunctionConcurrencyOutput](t, "PutFunctionConcurrency 0")(c.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{
+		FunctionName: aws.String("orders"), ReservedConcurrentExecutions: aws.Int32(0)}))
+	if aws.ToInt32(put.ReservedConcurrentExecutions) != 0 || put.ReservedConcurrentExecutions == nil {
+		t.Fatalf("PutFunctionConcurrency = %v", put.ReservedConcurrentExecutions)
+	}
+	_, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("orders"), Payload: payload("env")})
+	var th *types.TooManyRequestsException
+	if !errors.As(err, &th) || th.Reason != types.ThrottleReasonReservedFunctionConcurrentInvocationLimitExceeded {
+		t.Fatalf("Invoke with 0 reserved: %v", err)
+	}
+	must[*lambda.PutFunctionConcurrencyOutput](t, "PutFunctionConcurrency 1")(c.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{
+		FunctionName: aws.String("orders"), ReservedConcurrentExecutions: aws.Int32(1)}))
+	if got := must[*lambda.GetFunctionOutput](t, "GetFunction")(c.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("orders")})); got.Concurrency == nil || aws.ToInt32(got.Concurrency.ReservedConcurrentExecutions) != 1 {
+		t.Fatalf("GetFunction's Concurrency = %+v", got.Concurrency)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("orders"), Payload: []byte(`{"action":"sleep","seconds":1}`)})
+		done <- err
+	}()
+	for s.Srv.Runner().Environments() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	_, err = c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("orders"), Payload: payload("env")})
+	if !errors.As(err, &th) || th.Reason != types.ThrottleReasonReservedFunctionConcurrentInvocationLimitExceeded {
+		t.Errorf("a second concurrent Invoke with 1 reserved: %v", err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	must[*lambda.DeleteFunctionConcurrencyOutput](t, "DeleteFunctionConcurrency")(c.DeleteFunctionConcurrency(ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String("orders")}))
+	invokeFn(t, c, &lambda.InvokeInput{FunctionName: aws.String("orders"), Payload: payload("env")})
+
+	reader := newRole(t, s, "reader", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:GetFunction","lambda:InvokeFunction"],"Resource":"*"}]}`)
+	_, err = lambdaAs(s, reader).PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("orders"), ReservedConcurrentExecutions: aws.Int32(0)})
+	wantError(t, "PutFunctionConcurrency without the action", err, "AccessDeniedException", 403)
+	_, err = lambdaAs(s, reader).DeleteFunctionConcurrency(ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String("orders")})
+	wantError(t, "DeleteFunctionConcurrency without the action", err, "AccessDeniedException", 403)
+}

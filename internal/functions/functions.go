@@ -230,6 +230,10 @@ func (s *Service) GetFunction(ctx context.Context, in *GetFunctionRequest) (*Get
 		return nil, err
 	}
 	out := &GetFunctionResponse{Configuration: cfg, Code: codeLocation(t.fn, t.cfg)}
+	if t.fn.Reserved != nil {
+		n := *t.fn.Reserved
+		out.Concurrency = &Concurrency{ReservedConcurrentExecutions: &n}
+	}
 	if len(t.fn.Tags) > 0 {
 		out.Tags = cloneMap(t.fn.Tags)
 	}

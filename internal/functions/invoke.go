@@ -161,6 +161,7 @@ func (s *Service) spec(ctx context.Context, t *target) *lambdarun.Spec {
 		Group: fn.ARN, Name: fn.Name, Version: cfg.Version, Handler: cfg.Handler,
 		Timeout: time.Duration(cfg.Timeout) * time.Second, MemoryMB: cfg.MemorySize,
 		Watch:      watch,
+		Reserved:   reservedConcurrency(fn.Reserved),
 		Code:       func(ctx context.Context) ([]byte, error) { return s.readCode(ctx, fn, cfg, t.arn) },
 		CodeDigest: hex.EncodeToString(mustDecode(cfg.Code.Sha256)),
 	}
@@ -297,6 +298,15 @@ func sourceKey(arn string) string {
 		return secrets.RecordKey(a.Region, name[:len(name)-7])
 	}
 	return ""
+}
+
+// reservedConcurrency is a function's reservation as the runner takes it.
+func reservedConcurrency(n *int32) *int {
+	if n == nil {
+		return nil
+	}
+	v := int(*n)
+	return &v
 }
 
 // runError words the runner's refusals as Lambda does.

@@ -222,6 +222,10 @@ type functionRecord struct {
 	// it was published from: publishing an unchanged $LATEST answers it.
 	Published       int64  `json:"published,omitempty"`
 	PublishedChange string `json:"publishedChange,omitempty"`
+	// Reserved is the function's reserved concurrency
+	// (PutFunctionConcurrency): at most that many of its execution
+	// environments at once, 0 none; nil: no reservation.
+	Reserved *int32 `json:"reserved,omitempty"`
 }
 
 // configRecord is one version's configuration.

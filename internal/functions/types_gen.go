@@ -35,7 +35,7 @@ type CapacityProviderConfig struct {
 }
 
 type Concurrency struct {
-	ReservedConcurrentExecutions int32 `json:"ReservedConcurrentExecutions,omitempty"`
+	ReservedConcurrentExecutions *int32 `json:"ReservedConcurrentExecutions,omitempty"`
 }
 
 type CreateAliasRequest struct {
@@ -84,6 +84,10 @@ type DeadLetterConfig struct {
 type DeleteAliasRequest struct {
 	FunctionName string `json:"FunctionName,omitempty"`
 	Name         string `json:"Name,omitempty"`
+}
+
+type DeleteFunctionConcurrencyRequest struct {
+	FunctionName string `json:"FunctionName,omitempty"`
 }
 
 type DeleteFunctionRequest struct {
@@ -186,6 +190,14 @@ type FunctionConfiguration struct {
 type GetAliasRequest struct {
 	FunctionName string `json:"FunctionName,omitempty"`
 	Name         string `json:"Name,omitempty"`
+}
+
+type GetFunctionConcurrencyRequest struct {
+	FunctionName string `json:"FunctionName,omitempty"`
+}
+
+type GetFunctionConcurrencyResponse struct {
+	ReservedConcurrentExecutions *int32 `json:"ReservedConcurrentExecutions,omitempty"`
 }
 
 type GetFunctionConfigurationRequest struct {
@@ -329,6 +341,11 @@ type PublishVersionRequest struct {
 	Description  *string `json:"Description,omitempty"`
 	RevisionId   string  `json:"RevisionId,omitempty"`
 	PublishTo    string  `json:"PublishTo,omitempty"`
+}
+
+type PutFunctionConcurrencyRequest struct {
+	FunctionName                 string `json:"FunctionName,omitempty"`
+	ReservedConcurrentExecutions int32  `json:"ReservedConcurrentExecutions,omitempty"`
 }
 
 type RuntimeVersionConfig struct {
@@ -662,9 +679,11 @@ func (x *CapacityProviderConfig) bindWire(v any) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *Concurrency) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
-	if x.ReservedConcurrentExecutions != 0 {
+	if x.ReservedConcurrentExecutions != nil {
 		b = append(b, ",\"ReservedConcurrentExecutions\":"...)
-		b = strconv.AppendInt(b, int64(x.ReservedConcurrentExecutions), 10)
+		{
+			b = strconv.AppendInt(b, int64((*x.ReservedConcurrentExecutions)), 10)
+		}
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -683,15 +702,17 @@ func (x *Concurrency) bindWire(v any) error {
 		return wireBindErr("an object")
 	}
 	if mv1 := m["ReservedConcurrentExecutions"]; mv1 != nil {
-		n2, ok := mv1.(json.Number)
+		ptr2 := new(int32)
+		n3, ok := mv1.(json.Number)
 		if !ok {
 			return wireBindErr("a number", wireSeg{name: "ReservedConcurrentExecutions"})
 		}
-		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
-		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
 			return wireBindErr("an integer of int32's range", wireSeg{name: "ReservedConcurrentExecutions"})
 		}
-		x.ReservedConcurrentExecutions = int32(i3)
+		(*ptr2) = int32(i4)
+		x.ReservedConcurrentExecutions = ptr2
 	}
 	return nil
 }
@@ -1114,6 +1135,39 @@ func (x *DeleteAliasRequest) bindWire(v any) error {
 			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
 		x.Name = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteFunctionConcurrencyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = jsonenc.AppendString(b, x.FunctionName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteFunctionConcurrencyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteFunctionConcurrencyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
 	}
 	return nil
 }
@@ -2272,6 +2326,80 @@ func (x *GetAliasRequest) bindWire(v any) error {
 			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
 		x.Name = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetFunctionConcurrencyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = jsonenc.AppendString(b, x.FunctionName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetFunctionConcurrencyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetFunctionConcurrencyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetFunctionConcurrencyResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.ReservedConcurrentExecutions != nil {
+		b = append(b, ",\"ReservedConcurrentExecutions\":"...)
+		{
+			b = strconv.AppendInt(b, int64((*x.ReservedConcurrentExecutions)), 10)
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetFunctionConcurrencyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetFunctionConcurrencyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ReservedConcurrentExecutions"]; mv1 != nil {
+		ptr2 := new(int32)
+		n3, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "ReservedConcurrentExecutions"})
+		}
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "ReservedConcurrentExecutions"})
+		}
+		(*ptr2) = int32(i4)
+		x.ReservedConcurrentExecutions = ptr2
 	}
 	return nil
 }
@@ -3911,6 +4039,54 @@ func (x *PublishVersionRequest) bindWire(v any) error {
 			return wireBindErr("a string", wireSeg{name: "PublishTo"})
 		}
 		x.PublishTo = s11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutFunctionConcurrencyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = jsonenc.AppendString(b, x.FunctionName)
+	}
+	if x.ReservedConcurrentExecutions != 0 {
+		b = append(b, ",\"ReservedConcurrentExecutions\":"...)
+		b = strconv.AppendInt(b, int64(x.ReservedConcurrentExecutions), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutFunctionConcurrencyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PutFunctionConcurrencyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["ReservedConcurrentExecutions"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "ReservedConcurrentExecutions"})
+		}
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "ReservedConcurrentExecutions"})
+		}
+		x.ReservedConcurrentExecutions = int32(i5)
 	}
 	return nil
 }

@@ -104,8 +104,9 @@ type Spec struct {
 	Timeout time.Duration
 	// MemoryMB is the function's memory size: the bootstrap's data limit.
 	MemoryMB int
-	// Reserved is the function's reserved concurrency; 0: none.
-	Reserved int
+	// Reserved is the function's reserved concurrency (0: no invocation
+	// runs); nil: none.
+	Reserved *int
 	// Watch are the store keys whose change makes the environment stale:
 	// Stale(key) drops the environments watching key.
 	Watch []string
@@ -364,7 +365,10 @@ func (r *Runner) acquire(spec *Spec) (*environment, error) {
 			idleOther = e
 		}
 	}
-	if spec.Reserved > 0 && group >= spec.Reserved {
+	if spec.Reserved != nil && *spec.Reserved == 0 {
+		return nil, &ThrottledError{Reason: ReasonReserved}
+	}
+	if spec.Reserved != nil && group >= *spec.Reserved {
 		// The group's idle environments of another configuration make
 		// way; busy ones are the reservation in use.
 		var stop *environment

@@ -40,6 +40,9 @@ func lambdaService(fn *functions.Service) *awsapi.Service {
 			awsapi.Read("ListTags", fn.ListTags),
 			awsapi.Read("GetFunctionEnvironment", fn.GetFunctionEnvironment),
 			awsapi.Write("Invoke", fn.Invoke),
+			awsapi.Write("PutFunctionConcurrency", fn.PutFunctionConcurrency),
+			awsapi.Read("GetFunctionConcurrency", fn.GetFunctionConcurrency),
+			awsapi.Write("DeleteFunctionConcurrency", fn.DeleteFunctionConcurrency),
 		},
 	}
 }
