@@ -246,7 +246,9 @@ func (s *Service) initEnvironment(ctx context.Context, req *sealbox.Request, t *
 	for k, v := range set {
 		vars[k] = v
 	}
-	spec.Extensions = s.extensions(cfg, set)
+	if spec.Extensions, err = s.extensions(cfg, set); err != nil {
+		return nil, nil, err
+	}
 	return vars, watch, nil
 }
 
@@ -255,9 +257,9 @@ func (s *Service) initEnvironment(ctx context.Context, req *sealbox.Request, t *
 // as `<sealbox> agent` with the endpoint, the region and the role
 // session's credentials (its session token is the token the agent asks
 // of callers, as the extension's is).
-func (s *Service) extensions(cfg *configRecord, set map[string]string) []lambdarun.Extension {
-	if s.agent == "" {
-		return nil
+func (s *Service) extensions(cfg *configRecord, set map[string]string) ([]lambdarun.Extension, error) {
+	if s.agent == nil {
+		return nil, nil
 	}
 	for _, l := range cfg.Layers {
 		if !extensionLayer.MatchString(l) {
@@ -270,9 +272,13 @@ func (s *Service) extensions(cfg *configRecord, set map[string]string) []lambdar
 				env[k] = v
 			}
 		}
-		return []lambdarun.Extension{{Path: s.agent, Args: []string{"agent"}, Env: env}}
+		path, err := s.agent()
+		if err != nil {
+			return nil, err
+		}
+		return []lambdarun.Extension{{Path: path, Args: []string{"agent"}, Env: env}}, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // sourceKey is the store key of a reference's source (a parameter's or a

@@ -120,9 +120,10 @@ type Config struct {
 	// Endpoint is the URL a function reaches sealbox at
 	// (AWS_ENDPOINT_URL in its environment); nil sets none.
 	Endpoint func() string
-	// Agent is the sealbox executable a function gets as its Parameters
-	// and Secrets extension (`<Agent> agent`); "" starts none.
-	Agent string
+	// Agent returns the sealbox executable a function gets as its
+	// Parameters and Secrets extension (`<Agent> agent`), one the
+	// function's user may run; nil starts none.
+	Agent func() (string, error)
 	// Logger logs what an Event invocation does; nil logs nothing.
 	Logger *slog.Logger
 }
@@ -143,7 +144,7 @@ type Service struct {
 	runner   Runner
 	sessions Sessions
 	endpoint func() string
-	agent    string
+	agent    func() (string, error)
 	log      *slog.Logger
 }
 

@@ -268,13 +268,21 @@ func (r *Runner) emulatorPath() (string, error) {
 }
 
 // ExecutablePath returns a copy of the executable at src that the code's
-// user may run (an extension such as the server's own binary), made once.
+// user may run (an extension such as the server's own binary), made once,
+// under the same file name (an extension's name is its file's).
 func (r *Runner) ExecutablePath(src string) (string, error) {
-	dst := filepath.Join(r.cfg.Dir, "ext-"+filepath.Base(src))
+	dir := filepath.Join(r.cfg.Dir, "ext")
+	dst := filepath.Join(dir, filepath.Base(src))
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, err := os.Stat(dst); err == nil {
 		return dst, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return "", err
 	}
 	if err := copyFile(src, dst, 0o755); err != nil {
 		return "", err

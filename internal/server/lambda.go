@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -108,3 +109,20 @@ const functionsSessionDuration = time.Hour
 
 // Runner returns the runner of functions (tests count its environments).
 func (s *Server) Runner() *lambdarun.Runner { return s.runner }
+
+// agentPath returns the executable functions get as their Parameters and
+// Secrets extension: a copy of path in the runner's folder, made at the
+// first use, which the functions' user may run wherever path lies; nil
+// without one.
+func agentPath(path string, r *lambdarun.Runner) func() (string, error) {
+	if path == "" {
+		return nil
+	}
+	var once sync.Once
+	var copied string
+	var err error
+	return func() (string, error) {
+		once.Do(func() { copied, err = r.ExecutablePath(path) })
+		return copied, err
+	}
+}
