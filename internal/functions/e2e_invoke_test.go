@@ -183,6 +183,9 @@ func TestInvoke(t *testing.T) {
 		switch name := ev["eventName"]; {
 		case name == "Invoke" && ev["eventSource"] == "lambda.amazonaws.com":
 			count["Invoke"]++
+			if ev["responseElements"] != nil {
+				t.Errorf("Invoke recorded its answer (the function's, and its log): %s", raw)
+			}
 		case name == "Decrypt" && who["invokedBy"] == "lambda.amazonaws.com" && who["arn"] == "arn:aws:sts::123456789012:assumed-role/orders-exec/orders":
 			count["Decrypt"]++
 		case name == "ResolveEnvironmentReference" && who["arn"] == "arn:aws:sts::123456789012:assumed-role/orders-exec/orders":

@@ -39,7 +39,10 @@ func lambdaService(fn *functions.Service) *awsapi.Service {
 			awsapi.Write("UntagResource", fn.UntagResource),
 			awsapi.Read("ListTags", fn.ListTags),
 			awsapi.Read("GetFunctionEnvironment", fn.GetFunctionEnvironment),
-			awsapi.Write("Invoke", fn.Invoke),
+			// Invoke's answer is the function's, and its log (LogResult)
+			// whatever the function printed: recorded as CloudTrail
+			// records the data event, without them.
+			awsapi.Write("Invoke", fn.Invoke).WithoutResponseElements(),
 			awsapi.Write("PutFunctionConcurrency", fn.PutFunctionConcurrency),
 			awsapi.Read("GetFunctionConcurrency", fn.GetFunctionConcurrency),
 			awsapi.Write("DeleteFunctionConcurrency", fn.DeleteFunctionConcurrency),
