@@ -763,7 +763,17 @@ func (e *environment) invoke(ctx context.Context, client *http.Client, spec *Spe
 		res.FunctionError = "Unhandled"
 		res.Payload = body
 		if !isErrorObject(body) {
-			res.Payload = errorPayload("Runtime.Unknown", fmt.Sprintf("RequestId: %s Error: the runtime failed", inv.RequestID))
+			// A runtime that failed its INIT: the emulator answers
+			// nothing and says why in its log, as Lambda says it.
+			typ, why := "Runtime.Unknown", "the runtime failed"
+			if line := e.logs.find(mark, "(rapid) Init failed error=", time.Second); line != "" {
+				why = line[strings.Index(line, "error=")+len("error="):]
+				why, _, _ = strings.Cut(why, " InvokeID=")
+				if strings.HasPrefix(why, "Runtime exited") {
+					typ = "Runtime.ExitError"
+				}
+			}
+			res.Payload = errorPayload(typ, fmt.Sprintf("RequestId: %s Error: %s", inv.RequestID, why))
 		}
 		keep = false
 	default:
@@ -935,6 +945,26 @@ func (b *logBuffer) since(mark int, requestID string, wait time.Duration) []byte
 			return join(b.lines[from:])
 		}
 		b.cond.Wait()
+	}
+}
+
+// find returns the first line from mark on that holds substr, waiting up
+// to wait for it.
+func (b *logBuffer) find(mark int, substr string, wait time.Duration) string {
+	deadline := time.Now().Add(wait)
+	for {
+		b.mu.Lock()
+		for _, l := range b.lines[min(max(mark-b.first, 0), len(b.lines)):] {
+			if strings.Contains(l, substr) {
+				b.mu.Unlock()
+				return l
+			}
+		}
+		b.mu.Unlock()
+		if time.Now().After(deadline) {
+			return ""
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
