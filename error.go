@@ -19,6 +19,10 @@ type Error struct {
 	Status int
 	// Server marks a fault of the server rather than of the request.
 	Server bool
+	// Reason fills the Reason member of an error shape that has one
+	// (Lambda's TooManyRequestsException: why the call was throttled);
+	// "" leaves the protocol's default.
+	Reason string
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

@@ -200,5 +200,5 @@ func (restCodec) encode(w http.ResponseWriter, c *call, out any) error {
 // carries or the one REST-JSON gives its code (a refused signature is 403
 // there).
 func (restCodec) encodeError(w http.ResponseWriter, c *call, e *sealbox.Error) {
-	restjson.EncodeError(w, c.model(), e.Status, e.Code, e.Message, c.reqID)
+	restjson.EncodeErrorReason(w, c.model(), e.Status, e.Code, e.Message, e.Reason, c.reqID)
 }

@@ -44,6 +44,10 @@ type Service struct {
 type Operation struct {
 	Name     string
 	ReadOnly bool
+	// NoResponseElements records the call without its answer's members,
+	// as CloudTrail records a data event (Lambda's Invoke: its answer is
+	// the function's, its log may hold anything the function printed).
+	NoResponseElements bool
 	// call binds the request's generic value (validated against the model)
 	// into a new input with bind and calls the service method.
 	call func(ctx context.Context, bind binder, in map[string]any) (any, error)
@@ -69,6 +73,13 @@ type jsonAppender interface {
 // Read binds a read-only operation (CloudTrail's readOnly: true).
 func Read[I, O any](name string, fn func(context.Context, *I) (*O, error)) Operation {
 	return Operation{Name: name, ReadOnly: true, call: bind(fn), in: reflect.TypeFor[I](), out: reflect.TypeFor[O]()}
+}
+
+// WithoutResponseElements returns op recorded without its answer's
+// members (NoResponseElements).
+func (op Operation) WithoutResponseElements() Operation {
+	op.NoResponseElements = true
+	return op
 }
 
 // Write binds an operation that changes state.

@@ -714,7 +714,7 @@ func (rt *Router) record(ctx context.Context, c *call, payload []byte, apiErr *s
 	}
 	if apiErr != nil {
 		e.ErrorCode, e.ErrorMessage = audit.ErrorCode(apiErr.Code), apiErr.Message
-	} else if !rte.op.ReadOnly && len(payload) > 0 {
+	} else if !rte.op.ReadOnly && !rte.op.NoResponseElements && len(payload) > 0 {
 		if v, err := jsonvalue.DecodeNames(payload, rte.svc.model.Names()); err == nil {
 			e.ResponseElements = rte.svc.model.Redact(rte.out, v)
 		}

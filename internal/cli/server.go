@@ -24,6 +24,11 @@ func runServer(ctx context.Context, args []string, env Env) error {
 	if err := parseFlags(fs, args, env); err != nil {
 		return err
 	}
+	// A function listing the Parameters and Secrets extension's layer
+	// gets this very binary as its extension (`sealbox agent`).
+	if self, err := os.Executable(); err == nil {
+		cfg.LambdaAgent = self
+	}
 	if env.Getenv("GOGC") == "" {
 		// The live heap is a few MiB and nearly every request allocates:
 		// more headroom between collections cuts GC work per request by

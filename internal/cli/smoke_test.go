@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sealbox/sealbox/internal/lambdarun/lambdatest"
 )
 
 func TestSmokeAWSCLI(t *testing.T) {
@@ -513,6 +515,22 @@ func TestSmokeLambdaCLI(t *testing.T) {
 	srv := startSealbox(t)
 	env := append(srv.clientEnv(), "SEALBOX_BIN="+sealboxBinary(t), "SEALBOX_DATA="+srv.dataDir)
 	runScript(t, 3*time.Minute, env, "bash", scriptPath(t, "smoke-lambda-cli.sh"))
+	srv.stop(t)
+}
+
+// TestSmokeInvokeCLI deploys and invokes a function with the aws CLI
+// against the real binary running functions with aws-lambda-rie
+// (scripts/smoke-invoke-cli.sh, the README's walkthrough).
+func TestSmokeInvokeCLI(t *testing.T) {
+	t.Parallel()
+	needAWSCLI(t)
+	rie := lambdatest.Emulator(t)
+	zipPath := filepath.Join(t.TempDir(), "function.zip")
+	if err := os.WriteFile(zipPath, lambdatest.FunctionZip(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	srv := startSealbox(t, "--lambda-rie", rie)
+	runScript(t, 3*time.Minute, append(srv.clientEnv(), "FUNCTION_ZIP="+zipPath), "bash", scriptPath(t, "smoke-invoke-cli.sh"))
 	srv.stop(t)
 }
 

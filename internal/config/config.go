@@ -134,6 +134,22 @@ type Config struct {
 	// allowed sealbox:GetMetrics.
 	MetricsTokenFile string
 	MetricsToken     primitive.Secret
+
+	// LambdaRIE is the path of aws-lambda-rie, which Invoke runs
+	// functions with; "" looks for it on PATH.
+	LambdaRIE string
+	// LambdaUser is the "uid:gid" functions run as; "" is nobody
+	// (65534:65534) when the server runs as root.
+	LambdaUser string
+	// LambdaConcurrency bounds the execution environments running at
+	// once, server-wide; beyond it Invoke is throttled.
+	LambdaConcurrency int
+	// LambdaIdle stops an execution environment unused this long.
+	LambdaIdle time.Duration
+	// LambdaAgent is the sealbox executable run as a function's
+	// Parameters and Secrets extension; "" runs none. `sealbox server`
+	// sets it to itself.
+	LambdaAgent string
 }
 
 // Default returns the defaults of README's one-command start.
@@ -160,6 +176,9 @@ func Default() Config {
 		ConsoleMaxSession:  8 * time.Hour,
 
 		LargeBodies: 8,
+
+		LambdaConcurrency: 32,
+		LambdaIdle:        5 * time.Minute,
 	}
 }
 
@@ -221,6 +240,13 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 		c.LargeBodies = v
 	}
 	fs.IntVar(&c.LargeBodies, "large-bodies", c.LargeBodies, "how many request bodies over 1 MiB may be in flight at once; beyond it: 429 with Retry-After ($SEALBOX_LARGE_BODIES)")
+	str(&c.LambdaRIE, "lambda-rie", "SEALBOX_LAMBDA_RIE", "path of aws-lambda-rie, which Invoke runs functions with (default: on PATH; install: go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d)")
+	str(&c.LambdaUser, "lambda-user", "SEALBOX_LAMBDA_USER", `"uid:gid" that functions run as (default: nobody, 65534:65534, when the server runs as root)`)
+	if v, err := strconv.Atoi(getenv("SEALBOX_LAMBDA_CONCURRENCY")); err == nil {
+		c.LambdaConcurrency = v
+	}
+	fs.IntVar(&c.LambdaConcurrency, "lambda-concurrency", c.LambdaConcurrency, "how many function execution environments may run at once; beyond it Invoke answers TooManyRequestsException ($SEALBOX_LAMBDA_CONCURRENCY)")
+	duration(&c.LambdaIdle, "lambda-idle", "SEALBOX_LAMBDA_IDLE", "a function execution environment unused this long is stopped")
 	duration(&c.SweepInterval, "sweep-interval", "SEALBOX_SWEEP_INTERVAL", "how often due key deletions and rotations run")
 	str(&c.AuditSinks, "audit-sinks", "SEALBOX_AUDIT_SINKS", `where audit events go, comma-separated: "file" (<data>/audit/*.jsonl), "store" (LookupEvents, retention), "syslog" (--audit-syslog); one taking an event is enough`)
 	days := func(p *time.Duration, name, env, usage string) {
@@ -255,6 +281,21 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	c.MetricsToken = primitive.NewSecret([]byte(getenv("SEALBOX_METRICS_TOKEN")))
 	c.AdminAccessKeyID = getenv("SEALBOX_ADMIN_ACCESS_KEY_ID")
 	c.AdminSecretAccessKey = primitive.NewSecret([]byte(getenv("SEALBOX_ADMIN_SECRET_ACCESS_KEY")))
+}
+
+// LambdaCredential reads LambdaUser: the uid and gid functions run as, ok
+// false for the default.
+func (c *Config) LambdaCredential() (ids [2]uint32, err error) {
+	if c.LambdaUser == "" {
+		return ids, nil
+	}
+	u, g, found := strings.Cut(c.LambdaUser, ":")
+	uid, err1 := strconv.ParseUint(u, 10, 32)
+	gid, err2 := strconv.ParseUint(g, 10, 32)
+	if !found || err1 != nil || err2 != nil || uid == 0 {
+		return ids, fmt.Errorf(`--lambda-user %q must be "uid:gid", numbers, not root's`, c.LambdaUser)
+	}
+	return [2]uint32{uint32(uid), uint32(gid)}, nil
 }
 
 // FromEnv is Default with the environment applied, without flags.
@@ -298,6 +339,12 @@ func (c *Config) Validate() error {
 	}
 	if err == nil && !c.TLSEnabled() && !c.InsecureHTTP && !isLoopback(host) {
 		errs = append(errs, fmt.Errorf("refusing to serve plain HTTP on %s, which is not a loopback address: secrets would cross the network unencrypted. Use --tls=auto or --tls-cert/--tls-key, or --insecure-http if something in front terminates TLS", c.Listen))
+	}
+	if _, err := c.LambdaCredential(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LambdaConcurrency < 1 || c.LambdaIdle <= 0 {
+		errs = append(errs, errors.New("--lambda-concurrency must be at least 1 and --lambda-idle positive"))
 	}
 	if (c.AdminAccessKeyID == "") != (c.AdminSecretAccessKey.Len() == 0) {
 		errs = append(errs, errors.New("SEALBOX_ADMIN_ACCESS_KEY_ID and SEALBOX_ADMIN_SECRET_ACCESS_KEY go together"))

@@ -26,7 +26,7 @@ var ctx = context.Background()
 
 const masked = "{{sealbox:masked}}"
 
-func must[T any](t *testing.T, call string) func(T, error) T { return sealtest.Must[T](t, call) }
+func must[T any](t testing.TB, call string) func(T, error) T { return sealtest.Must[T](t, call) }
 
 // wantError fails unless err is the Lambda error code with HTTP status,
 // and returns its message.
@@ -68,7 +68,7 @@ type role = sealtest.Role
 
 // newRole makes a role trusting Lambda and the account, with the inline
 // policy (empty: none), and a session of it.
-func newRole(t *testing.T, s *sealtest.Server, name, policy string) role {
+func newRole(t testing.TB, s *sealtest.Server, name, policy string) role {
 	t.Helper()
 	return s.NewRole(t, name, trustAccount, policy, "cold-start")
 }

@@ -61,25 +61,41 @@ func (s *Service) GetFunctionEnvironment(ctx context.Context, in *GetFunctionEnv
 	if !sameRole(p.RoleARN, t.cfg.Role) {
 		return nil, sealbox.Errorf("AccessDeniedException", "User: %s is not authorized to perform: lambda:GetFunctionEnvironment on resource: %s because the caller is not the function's execution role %s", p.ARN, ref.resource(), t.cfg.Role)
 	}
+	vars, refs, err := s.plainEnvironment(ctx, t, in.FunctionName, in.Qualifier)
+	if err != nil {
+		return nil, err
+	}
+	return &GetFunctionEnvironmentResponse{FunctionName: t.fn.Name, FunctionArn: t.arn, Version: t.cfg.Version,
+		Runtime: t.cfg.Runtime, Handler: t.cfg.Handler, MemorySize: int32(t.cfg.MemorySize), Timeout: int32(t.cfg.Timeout),
+		Role: t.cfg.Role, Variables: vars, References: refs}, nil
+}
+
+// plainEnvironment decrypts t's environment as the caller of ctx (a
+// session of the execution role), through KMS on its behalf, and resolves
+// its references as that caller, each recorded as a
+// ResolveEnvironmentReference event naming the function as the call named
+// it (name, qualifier): the cold start's work, for GetFunctionEnvironment
+// and for Invoke's INIT.
+func (s *Service) plainEnvironment(ctx context.Context, t *target, name, qualifier string) (map[string]string, []SealboxResolvedReference, error) {
+	r := sealbox.MustRequest(ctx)
 	vars := map[string]string{}
 	if t.cfg.Env != nil {
+		var err error
 		if vars, err = s.open(ctx, t.fn.ARN, t.cfg.Env); err != nil {
-			return nil, kmsReadError(err)
+			return nil, nil, kmsReadError(err)
 		}
 	}
-	out := &GetFunctionEnvironmentResponse{FunctionName: t.fn.Name, FunctionArn: t.arn, Version: t.cfg.Version,
-		Runtime: t.cfg.Runtime, Handler: t.cfg.Handler, MemorySize: int32(t.cfg.MemorySize), Timeout: int32(t.cfg.Timeout),
-		Role: t.cfg.Role, Variables: vars, References: []SealboxResolvedReference{}}
+	out := []SealboxResolvedReference{}
 	// References are read as the caller itself, on a copy of its request
 	// that gathers the resources they touch apart from this call's.
 	own := *r
-	own.Resources = nil
+	own.Resources, own.AuditParameters = nil, nil
 	rctx := sealbox.NewContext(ctx, &own)
-	for _, name := range sortedNames(vars) {
-		value := vars[name]
-		refs, err := findReferences(name, value)
+	for _, variable := range sortedNames(vars) {
+		value := vars[variable]
+		refs, err := findReferences(variable, value)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(refs) == 0 {
 			continue
@@ -88,22 +104,22 @@ func (s *Service) GetFunctionEnvironment(ctx context.Context, in *GetFunctionEnv
 		last := 0
 		for i := range refs {
 			rf := &refs[i]
-			v, src, err := s.resolve(rctx, name, rf)
-			if rerr := s.recordReference(ctx, t, in, name, rf, src, err); rerr != nil {
-				return nil, rerr
+			v, src, err := s.resolve(rctx, variable, rf)
+			if rerr := s.recordReference(ctx, t, name, qualifier, variable, rf, src, err); rerr != nil {
+				return nil, nil, rerr
 			}
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			b.WriteString(value[last:rf.start])
 			b.WriteString(v)
 			last = rf.end
-			out.References = append(out.References, SealboxResolvedReference{Variable: name, Source: src})
+			out = append(out, SealboxResolvedReference{Variable: variable, Source: src})
 		}
 		b.WriteString(value[last:])
-		vars[name] = b.String()
+		vars[variable] = b.String()
 	}
-	return out, nil
+	return vars, out, nil
 }
 
 // sameRole reports whether the caller's role is the function's Role: the
@@ -188,7 +204,7 @@ func referenceError(err error, variable string, rf *reference) error {
 // audit event: the request's function name and qualifier as it gave them,
 // the function and the source as its resources, never the value; a
 // failure with its error.
-func (s *Service) recordReference(ctx context.Context, t *target, in *GetFunctionEnvironmentRequest, variable string, rf *reference, source string, callErr error) error {
+func (s *Service) recordReference(ctx context.Context, t *target, name, qualifier, variable string, rf *reference, source string, callErr error) error {
 	if s.recorder == nil {
 		return nil
 	}
@@ -199,7 +215,7 @@ func (s *Service) recordReference(ctx context.Context, t *target, in *GetFunctio
 		EventSource:       lambdaService,
 		EventName:         "ResolveEnvironmentReference",
 		ReadOnly:          true,
-		RequestParameters: map[string]any{"functionName": in.FunctionName, "qualifier": in.Qualifier},
+		RequestParameters: map[string]any{"functionName": name, "qualifier": qualifier},
 		Resources:         []sealbox.Resource{{AccountID: t.fn.Account, Type: resourceType, ARN: t.fn.ARN}},
 		AdditionalData: map[string]any{"functionName": t.fn.Name, "functionVersion": t.cfg.Version,
 			"variable": variable, "source": source},

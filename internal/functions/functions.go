@@ -106,7 +106,8 @@ func (s *Service) CreateFunction(ctx context.Context, in *CreateFunctionRequest)
 	if in.Code == nil {
 		in.Code = &FunctionCode{}
 	}
-	code, err := newCode(pkg, in.Code.ZipFile, in.Code.S3Bucket, in.Code.S3Key, in.Code.S3ObjectVersion, in.Code.ImageUri)
+	blob := in.Code.ZipFile
+	code, err := newCode(pkg, blob, in.Code.S3Bucket, in.Code.S3Key, in.Code.S3ObjectVersion, in.Code.ImageUri)
 	in.Code.ZipFile = nil
 	if err != nil {
 		return nil, err
@@ -155,6 +156,7 @@ func (s *Service) CreateFunction(ctx context.Context, in *CreateFunctionRequest)
 		KMSKeyArn: keyID, Env: env, Modified: now, RevisionID: ids.UUID(), Change: ids.UUID(),
 	}
 	applySettings(&fn.Latest, in.Timeout, in.MemorySize, in.TracingConfig, in.EphemeralStorage, in.LoggingConfig)
+	fn.Latest.Layers = append([]string(nil), in.Layers...)
 	var published *configRecord
 	built := *fn
 	err = s.store.Update(ctx, func(tx store.Tx) error {
@@ -165,6 +167,9 @@ func (s *Service) CreateFunction(ctx context.Context, in *CreateFunctionRequest)
 		if _, err := tx.Get(functionKey(r.Region, ref.name)); err == nil {
 			return errExists(ref.name)
 		} else if !isNotFound(err) {
+			return err
+		}
+		if err := putCode(tx, r.Region, ref.name, code, blob); err != nil {
 			return err
 		}
 		if in.Publish {
@@ -225,6 +230,10 @@ func (s *Service) GetFunction(ctx context.Context, in *GetFunctionRequest) (*Get
 		return nil, err
 	}
 	out := &GetFunctionResponse{Configuration: cfg, Code: codeLocation(t.fn, t.cfg)}
+	if t.fn.Reserved != nil {
+		n := *t.fn.Reserved
+		out.Concurrency = &Concurrency{ReservedConcurrentExecutions: &n}
+	}
 	if len(t.fn.Tags) > 0 {
 		out.Tags = cloneMap(t.fn.Tags)
 	}
@@ -320,6 +329,9 @@ func (s *Service) UpdateFunctionConfiguration(ctx context.Context, in *UpdateFun
 			c.Description = *in.Description
 		}
 		applySettings(c, in.Timeout, in.MemorySize, in.TracingConfig, in.EphemeralStorage, in.LoggingConfig)
+		if in.Layers != nil {
+			c.Layers = append([]string(nil), in.Layers...)
+		}
 		c.KMSKeyArn, c.Env = keyID, env
 		s.touch(c)
 		return nil
@@ -352,7 +364,8 @@ func (s *Service) UpdateFunctionCode(ctx context.Context, in *UpdateFunctionCode
 	if in.RevisionId != "" && in.RevisionId != fn.Latest.RevisionID {
 		return nil, errRevision()
 	}
-	code, err := newCode(fn.Latest.PackageType, in.ZipFile, in.S3Bucket, in.S3Key, in.S3ObjectVersion, in.ImageUri)
+	blob := in.ZipFile
+	code, err := newCode(fn.Latest.PackageType, blob, in.S3Bucket, in.S3Key, in.S3ObjectVersion, in.ImageUri)
 	in.ZipFile = nil
 	if err != nil {
 		return nil, err
@@ -379,14 +392,23 @@ func (s *Service) UpdateFunctionCode(ctx context.Context, in *UpdateFunctionCode
 		if in.RevisionId != "" && in.RevisionId != f.Latest.RevisionID {
 			return errRevision()
 		}
+		if err := putCode(tx, f.Region, f.Name, code, blob); err != nil {
+			return err
+		}
 		apply(&f.Latest)
 		s.touch(&f.Latest)
 		if in.Publish {
 			var err error
-			published, _, err = s.publishTx(tx, f, nil)
+			if published, _, err = s.publishTx(tx, f, nil); err != nil {
+				return err
+			}
+		}
+		// The code $LATEST had is kept only while a version uses it.
+		keep, err := codeInUse(tx, f)
+		if err != nil {
 			return err
 		}
-		return nil
+		return deleteCode(tx, f.Region, f.Name, keep)
 	})
 	if err != nil {
 		return nil, err
@@ -551,7 +573,14 @@ func (s *Service) DeleteFunction(ctx context.Context, in *DeleteFunctionRequest)
 				return sealbox.Errorf("ResourceConflictException", "Unable to delete version because the following aliases reference it: [%s]", strings.Join(users, ", "))
 			}
 			n, _ := strconv.ParseInt(v, 10, 64)
-			return tx.Delete(versionKey(f.Region, f.Name, n))
+			if err := tx.Delete(versionKey(f.Region, f.Name, n)); err != nil {
+				return err
+			}
+			keep, err := codeInUse(tx, f)
+			if err != nil {
+				return err
+			}
+			return deleteCode(tx, f.Region, f.Name, keep)
 		})
 		if err != nil {
 			return nil, err
@@ -571,7 +600,7 @@ func (s *Service) DeleteFunction(ctx context.Context, in *DeleteFunctionRequest)
 				return err
 			}
 		}
-		return nil
+		return deleteCode(tx, fn.Region, fn.Name, nil)
 	})
 	if err != nil {
 		return nil, err

@@ -2,8 +2,10 @@
 // (REST-JSON under /2015-03-31/): functions, their published versions and
 // aliases, tags, and the environment each version carries. sealbox keeps a
 // function's configuration and hands its environment over at start-up
-// (GetFunctionEnvironment, sealbox exec); it never runs code, and keeps of
-// an uploaded package only its SHA-256 and size.
+// (GetFunctionEnvironment, sealbox exec), and runs a function's code on
+// Invoke (invoke.go) through a Runner: an uploaded ZIP is kept, sealed by
+// the barrier like every record, and checked against its CodeSha256 when
+// it is read back.
 //
 // # The environment
 //
@@ -47,6 +49,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/sealbox/sealbox"
@@ -110,6 +113,19 @@ type Config struct {
 	// value masks them unless the caller may also perform
 	// sealbox:RevealEnvironment on the function.
 	UnmaskEnvironment bool
+	// Runner runs code on Invoke; nil answers that no emulator is found.
+	Runner Runner
+	// Sessions makes execution role sessions for Invoke's INIT.
+	Sessions Sessions
+	// Endpoint is the URL a function reaches sealbox at
+	// (AWS_ENDPOINT_URL in its environment); nil sets none.
+	Endpoint func() string
+	// Agent returns the sealbox executable a function gets as its
+	// Parameters and Secrets extension (`<Agent> agent`), one the
+	// function's user may run; nil starts none.
+	Agent func() (string, error)
+	// Logger logs what an Event invocation does; nil logs nothing.
+	Logger *slog.Logger
 }
 
 // Service serves the Lambda configuration operations. Safe for concurrent
@@ -125,6 +141,11 @@ type Service struct {
 	recorder sealbox.Recorder
 	unmask   bool
 	cache    *recordcache.Cache // nil without a change feed: caches nothing
+	runner   Runner
+	sessions Sessions
+	endpoint func() string
+	agent    func() (string, error)
+	log      *slog.Logger
 }
 
 // New returns a Service.
@@ -133,7 +154,11 @@ func New(c Config) *Service {
 		c.Clock = clock.Real{}
 	}
 	s := &Service{store: c.Store, env: envelope.New(c.KMS, defaultKeyAlias), roles: c.Roles, clock: c.Clock, authz: c.Authorizer, params: c.Parameters,
-		secrets: c.Secrets, recorder: c.Recorder, unmask: c.UnmaskEnvironment}
+		secrets: c.Secrets, recorder: c.Recorder, unmask: c.UnmaskEnvironment, runner: c.Runner, sessions: c.Sessions,
+		endpoint: c.Endpoint, agent: c.Agent, log: c.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
 	if c.Feed != nil {
 		s.cache = recordcache.New(c.Feed, "fn/")
 	}
@@ -167,6 +192,8 @@ const (
 	// maxCode is the largest ZipFile CreateFunction and UpdateFunctionCode
 	// take directly (Lambda's 50 MB, zipped).
 	maxCode = 50 * 1024 * 1024
+	// maxUnzipped bounds the unzipped size of a package (Lambda's 250 MB).
+	maxUnzipped = 262144000
 
 	stateActive    = "Active"
 	updateSuccess  = "Successful"
@@ -196,6 +223,10 @@ type functionRecord struct {
 	// it was published from: publishing an unchanged $LATEST answers it.
 	Published       int64  `json:"published,omitempty"`
 	PublishedChange string `json:"publishedChange,omitempty"`
+	// Reserved is the function's reserved concurrency
+	// (PutFunctionConcurrency): at most that many of its execution
+	// environments at once, 0 none; nil: no reservation.
+	Reserved *int32 `json:"reserved,omitempty"`
 }
 
 // configRecord is one version's configuration.
@@ -215,12 +246,14 @@ type configRecord struct {
 	Tracing       string         `json:"tracing,omitempty"`
 	Ephemeral     int            `json:"ephemeral,omitempty"`
 	Logging       *LoggingConfig `json:"logging,omitempty"`
+	Layers        []string       `json:"layers,omitempty"` // layer version ARNs, as given
 	Modified      time.Time      `json:"modified"`
 	RevisionID    string         `json:"revisionId"`
 	Change        string         `json:"change"` // changes with the configuration or code, not on publishing
 }
 
-// codeRecord is what is kept of a package: never its bytes.
+// codeRecord describes a package; the bytes of an uploaded ZIP are records
+// of their own (putCode).
 type codeRecord struct {
 	Sha256          string `json:"sha256"`
 	Size            int64  `json:"size"`
@@ -251,6 +284,7 @@ type aliasRecord struct {
 func (c *configRecord) clone() *configRecord {
 	out := *c
 	out.Architectures = append([]string(nil), c.Architectures...)
+	out.Layers = append([]string(nil), c.Layers...)
 	if c.Env != nil {
 		e := *c.Env
 		e.Names = append([]string(nil), c.Env.Names...)

@@ -35,7 +35,7 @@ type CapacityProviderConfig struct {
 }
 
 type Concurrency struct {
-	ReservedConcurrentExecutions int32 `json:"ReservedConcurrentExecutions,omitempty"`
+	ReservedConcurrentExecutions *int32 `json:"ReservedConcurrentExecutions,omitempty"`
 }
 
 type CreateAliasRequest struct {
@@ -84,6 +84,10 @@ type DeadLetterConfig struct {
 type DeleteAliasRequest struct {
 	FunctionName string `json:"FunctionName,omitempty"`
 	Name         string `json:"Name,omitempty"`
+}
+
+type DeleteFunctionConcurrencyRequest struct {
+	FunctionName string `json:"FunctionName,omitempty"`
 }
 
 type DeleteFunctionRequest struct {
@@ -188,6 +192,14 @@ type GetAliasRequest struct {
 	Name         string `json:"Name,omitempty"`
 }
 
+type GetFunctionConcurrencyRequest struct {
+	FunctionName string `json:"FunctionName,omitempty"`
+}
+
+type GetFunctionConcurrencyResponse struct {
+	ReservedConcurrentExecutions *int32 `json:"ReservedConcurrentExecutions,omitempty"`
+}
+
 type GetFunctionConfigurationRequest struct {
 	FunctionName string `json:"FunctionName,omitempty"`
 	Qualifier    string `json:"Qualifier,omitempty"`
@@ -238,6 +250,26 @@ type ImageConfigError struct {
 type ImageConfigResponse struct {
 	ImageConfig *ImageConfig      `json:"ImageConfig,omitempty"`
 	Error       *ImageConfigError `json:"Error,omitempty"`
+}
+
+type InvocationRequest struct {
+	FunctionName         string `json:"FunctionName,omitempty"`
+	InvocationType       string `json:"InvocationType,omitempty"`
+	LogType              string `json:"LogType,omitempty"`
+	ClientContext        string `json:"ClientContext,omitempty"`
+	DurableExecutionName string `json:"DurableExecutionName,omitempty"`
+	Payload              []byte `json:"Payload,omitempty"`
+	Qualifier            string `json:"Qualifier,omitempty"`
+	TenantId             string `json:"TenantId,omitempty"`
+}
+
+type InvocationResponse struct {
+	StatusCode          int32  `json:"StatusCode,omitempty"`
+	FunctionError       string `json:"FunctionError,omitempty"`
+	LogResult           string `json:"LogResult,omitempty"`
+	Payload             []byte `json:"Payload,omitempty"`
+	ExecutedVersion     string `json:"ExecutedVersion,omitempty"`
+	DurableExecutionArn string `json:"DurableExecutionArn,omitempty"`
 }
 
 type LambdaManagedInstancesCapacityProviderConfig struct {
@@ -309,6 +341,11 @@ type PublishVersionRequest struct {
 	Description  *string `json:"Description,omitempty"`
 	RevisionId   string  `json:"RevisionId,omitempty"`
 	PublishTo    string  `json:"PublishTo,omitempty"`
+}
+
+type PutFunctionConcurrencyRequest struct {
+	FunctionName                 string `json:"FunctionName,omitempty"`
+	ReservedConcurrentExecutions int32  `json:"ReservedConcurrentExecutions,omitempty"`
 }
 
 type RuntimeVersionConfig struct {
@@ -642,9 +679,11 @@ func (x *CapacityProviderConfig) bindWire(v any) error {
 // AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *Concurrency) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
-	if x.ReservedConcurrentExecutions != 0 {
+	if x.ReservedConcurrentExecutions != nil {
 		b = append(b, ",\"ReservedConcurrentExecutions\":"...)
-		b = strconv.AppendInt(b, int64(x.ReservedConcurrentExecutions), 10)
+		{
+			b = strconv.AppendInt(b, int64((*x.ReservedConcurrentExecutions)), 10)
+		}
 	}
 	if len(b) == start {
 		return append(b, "{}"...), nil
@@ -663,15 +702,17 @@ func (x *Concurrency) bindWire(v any) error {
 		return wireBindErr("an object")
 	}
 	if mv1 := m["ReservedConcurrentExecutions"]; mv1 != nil {
-		n2, ok := mv1.(json.Number)
+		ptr2 := new(int32)
+		n3, ok := mv1.(json.Number)
 		if !ok {
 			return wireBindErr("a number", wireSeg{name: "ReservedConcurrentExecutions"})
 		}
-		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
-		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
 			return wireBindErr("an integer of int32's range", wireSeg{name: "ReservedConcurrentExecutions"})
 		}
-		x.ReservedConcurrentExecutions = int32(i3)
+		(*ptr2) = int32(i4)
+		x.ReservedConcurrentExecutions = ptr2
 	}
 	return nil
 }
@@ -1094,6 +1135,39 @@ func (x *DeleteAliasRequest) bindWire(v any) error {
 			return wireBindErr("a string", wireSeg{name: "Name"})
 		}
 		x.Name = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteFunctionConcurrencyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = jsonenc.AppendString(b, x.FunctionName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteFunctionConcurrencyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteFunctionConcurrencyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
 	}
 	return nil
 }
@@ -2257,6 +2331,80 @@ func (x *GetAliasRequest) bindWire(v any) error {
 }
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetFunctionConcurrencyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = jsonenc.AppendString(b, x.FunctionName)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetFunctionConcurrencyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetFunctionConcurrencyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetFunctionConcurrencyResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.ReservedConcurrentExecutions != nil {
+		b = append(b, ",\"ReservedConcurrentExecutions\":"...)
+		{
+			b = strconv.AppendInt(b, int64((*x.ReservedConcurrentExecutions)), 10)
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetFunctionConcurrencyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetFunctionConcurrencyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["ReservedConcurrentExecutions"]; mv1 != nil {
+		ptr2 := new(int32)
+		n3, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "ReservedConcurrentExecutions"})
+		}
+		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
+		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "ReservedConcurrentExecutions"})
+		}
+		(*ptr2) = int32(i4)
+		x.ReservedConcurrentExecutions = ptr2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetFunctionConfigurationRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.FunctionName != "" {
@@ -2895,6 +3043,220 @@ func (x *ImageConfigResponse) bindWire(v any) error {
 			return wireWrap(err, wireSeg{name: "Error"})
 		}
 		x.Error = ptr4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *InvocationRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = jsonenc.AppendString(b, x.FunctionName)
+	}
+	if x.InvocationType != "" {
+		b = append(b, ",\"InvocationType\":"...)
+		b = jsonenc.AppendString(b, x.InvocationType)
+	}
+	if x.LogType != "" {
+		b = append(b, ",\"LogType\":"...)
+		b = jsonenc.AppendString(b, x.LogType)
+	}
+	if x.ClientContext != "" {
+		b = append(b, ",\"ClientContext\":"...)
+		b = jsonenc.AppendString(b, x.ClientContext)
+	}
+	if x.DurableExecutionName != "" {
+		b = append(b, ",\"DurableExecutionName\":"...)
+		b = jsonenc.AppendString(b, x.DurableExecutionName)
+	}
+	if len(x.Payload) != 0 {
+		b = append(b, ",\"Payload\":"...)
+		{
+			b = wireAppendBytes(b, x.Payload)
+		}
+	}
+	if x.Qualifier != "" {
+		b = append(b, ",\"Qualifier\":"...)
+		b = jsonenc.AppendString(b, x.Qualifier)
+	}
+	if x.TenantId != "" {
+		b = append(b, ",\"TenantId\":"...)
+		b = jsonenc.AppendString(b, x.TenantId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *InvocationRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *InvocationRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["InvocationType"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "InvocationType"})
+		}
+		x.InvocationType = s4
+	}
+	if mv5 := m["LogType"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "LogType"})
+		}
+		x.LogType = s6
+	}
+	if mv7 := m["ClientContext"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ClientContext"})
+		}
+		x.ClientContext = s8
+	}
+	if mv9 := m["DurableExecutionName"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "DurableExecutionName"})
+		}
+		x.DurableExecutionName = s10
+	}
+	if mv11 := m["Payload"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "Payload"})
+		}
+		d13, err14 := base64.StdEncoding.DecodeString(s12)
+		if err14 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Payload"})
+		}
+		x.Payload = d13
+	}
+	if mv15 := m["Qualifier"]; mv15 != nil {
+		s16, ok := mv15.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "Qualifier"})
+		}
+		x.Qualifier = s16
+	}
+	if mv17 := m["TenantId"]; mv17 != nil {
+		s18, ok := mv17.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "TenantId"})
+		}
+		x.TenantId = s18
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *InvocationResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.StatusCode != 0 {
+		b = append(b, ",\"StatusCode\":"...)
+		b = strconv.AppendInt(b, int64(x.StatusCode), 10)
+	}
+	if x.FunctionError != "" {
+		b = append(b, ",\"FunctionError\":"...)
+		b = jsonenc.AppendString(b, x.FunctionError)
+	}
+	if x.LogResult != "" {
+		b = append(b, ",\"LogResult\":"...)
+		b = jsonenc.AppendString(b, x.LogResult)
+	}
+	if len(x.Payload) != 0 {
+		b = append(b, ",\"Payload\":"...)
+		{
+			b = wireAppendBytes(b, x.Payload)
+		}
+	}
+	if x.ExecutedVersion != "" {
+		b = append(b, ",\"ExecutedVersion\":"...)
+		b = jsonenc.AppendString(b, x.ExecutedVersion)
+	}
+	if x.DurableExecutionArn != "" {
+		b = append(b, ",\"DurableExecutionArn\":"...)
+		b = jsonenc.AppendString(b, x.DurableExecutionArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *InvocationResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *InvocationResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["StatusCode"]; mv1 != nil {
+		n2, ok := mv1.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "StatusCode"})
+		}
+		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
+		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "StatusCode"})
+		}
+		x.StatusCode = int32(i3)
+	}
+	if mv5 := m["FunctionError"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionError"})
+		}
+		x.FunctionError = s6
+	}
+	if mv7 := m["LogResult"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "LogResult"})
+		}
+		x.LogResult = s8
+	}
+	if mv9 := m["Payload"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wireBindErr("a base64 string", wireSeg{name: "Payload"})
+		}
+		d11, err12 := base64.StdEncoding.DecodeString(s10)
+		if err12 != nil {
+			return wireBindErr("base64-encoded bytes", wireSeg{name: "Payload"})
+		}
+		x.Payload = d11
+	}
+	if mv13 := m["ExecutedVersion"]; mv13 != nil {
+		s14, ok := mv13.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "ExecutedVersion"})
+		}
+		x.ExecutedVersion = s14
+	}
+	if mv15 := m["DurableExecutionArn"]; mv15 != nil {
+		s16, ok := mv15.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "DurableExecutionArn"})
+		}
+		x.DurableExecutionArn = s16
 	}
 	return nil
 }
@@ -3677,6 +4039,54 @@ func (x *PublishVersionRequest) bindWire(v any) error {
 			return wireBindErr("a string", wireSeg{name: "PublishTo"})
 		}
 		x.PublishTo = s11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutFunctionConcurrencyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = jsonenc.AppendString(b, x.FunctionName)
+	}
+	if x.ReservedConcurrentExecutions != 0 {
+		b = append(b, ",\"ReservedConcurrentExecutions\":"...)
+		b = strconv.AppendInt(b, int64(x.ReservedConcurrentExecutions), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutFunctionConcurrencyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PutFunctionConcurrencyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wireBindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["ReservedConcurrentExecutions"]; mv3 != nil {
+		n4, ok := mv3.(json.Number)
+		if !ok {
+			return wireBindErr("a number", wireSeg{name: "ReservedConcurrentExecutions"})
+		}
+		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
+		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
+			return wireBindErr("an integer of int32's range", wireSeg{name: "ReservedConcurrentExecutions"})
+		}
+		x.ReservedConcurrentExecutions = int32(i5)
 	}
 	return nil
 }

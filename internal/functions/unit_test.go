@@ -133,3 +133,21 @@ func TestSameRole(t *testing.T) {
 		}
 	}
 }
+
+// TestExtensionLayer: the Parameters and Secrets extension's layer, x86_64
+// or Arm64, any account, region and version, and sealbox's own; nothing
+// else.
+func TestExtensionLayer(t *testing.T) {
+	for arn, want := range map[string]bool{
+		"arn:aws:lambda:us-east-1:177933569100:layer:AWS-Parameters-and-Secrets-Lambda-Extension:12":      true,
+		"arn:aws:lambda:eu-west-3:780235371811:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:4": true,
+		"arn:aws:lambda:us-east-1:123456789012:layer:sealbox-agent:1":                                     true,
+		"arn:aws:lambda:us-east-1:123456789012:layer:other:1":                                             false,
+		"arn:aws:lambda:us-east-1:123456789012:layer:AWS-Parameters-and-Secrets-Lambda-Extension-X:1":     false,
+		"arn:aws:lambda:us-east-1:123456789012:layer:AWS-Parameters-and-Secrets-Lambda-Extension":         false,
+	} {
+		if got := extensionLayer.MatchString(arn); got != want {
+			t.Errorf("extensionLayer.MatchString(%s) = %v, want %v", arn, got, want)
+		}
+	}
+}

@@ -41,6 +41,9 @@ func (s *Service) configurationWith(fn *functionRecord, c *configRecord, arn str
 		Architectures:    append([]string(nil), c.Architectures...),
 		EphemeralStorage: &EphemeralStorage{Size: int32(c.Ephemeral)},
 	}
+	for _, l := range c.Layers {
+		out.Layers = append(out.Layers, Layer{Arn: l})
+	}
 	if c.Tracing == "" {
 		out.TracingConfig.Mode = tracingDefault
 	}
@@ -57,7 +60,7 @@ func (s *Service) configurationWith(fn *functionRecord, c *configRecord, arn str
 }
 
 // codeLocation is GetFunction's Code: where the package could be fetched.
-// sealbox keeps no package, so the location is where it came from (an S3
+// sealbox serves no download of a package, so the location is where it came from (an S3
 // object or an image) or, for an uploaded ZIP, a URL under the reserved
 // .invalid domain that names its digest and fetches nothing.
 func codeLocation(fn *functionRecord, c *configRecord) *FunctionCodeLocation {

@@ -515,3 +515,8 @@ func decodeKey(v []byte) (*keyRecord, error) {
 	}
 	return &k, nil
 }
+
+// RecordKey is the store key of the key id's record in region, which
+// enabling, disabling and rotating it rewrite (the Lambda runner drops
+// environments whose variables it decrypted).
+func RecordKey(region, id string) string { return keyStoreKey(region, id) }

@@ -73,10 +73,10 @@ func handler(ctx context.Context, in struct {
 }
 
 // needRIE is aws-lambda-rie's path; the test skips without it unless
-// SEALBOX_RIE_TESTS is set (CI installs it and sets it).
+// SEALBOX_LAMBDA_TESTS is set (CI installs it and sets it).
 func needRIE(t *testing.T) string {
 	t.Helper()
-	required := os.Getenv("SEALBOX_RIE_TESTS") != ""
+	required := os.Getenv("SEALBOX_LAMBDA_TESTS") != ""
 	fail := t.Skipf
 	if required {
 		fail = t.Fatalf

@@ -358,3 +358,8 @@ func kmsError(ctx context.Context, err error) error {
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
 func boolString(b bool) string { return strconv.FormatBool(b) }
+
+// RecordKey is the store key of the parameter name in region: a change to
+// it is a change to the parameter (the Lambda runner drops environments
+// that resolved it).
+func RecordKey(region, name string) string { return paramKey(region, name) }

@@ -304,3 +304,8 @@ func kmsError(err error, writing bool) error {
 
 // isNotFound reports whether err is the store's ErrNotFound.
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// RecordKey is the store key of the secret name's record in region, which
+// every new value and staging label change rewrites (the Lambda runner
+// drops environments that resolved it).
+func RecordKey(region, name string) string { return secretKey(region, name) }

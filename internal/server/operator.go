@@ -12,8 +12,10 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/audit"
@@ -159,6 +161,11 @@ const sealedPage = `<!doctype html>
 // buffer until the handler returns, so the caller hears of it once the
 // server is sealed.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/invocations") {
+		// A function may run for up to 15 minutes: an Invoke's answer
+		// may be written later than the server's write timeout.
+		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(16 * time.Minute))
+	}
 	if v := r.Header["X-Amz-Target"]; len(v) != 1 || v[0] != sealServerTarget {
 		s.router.ServeHTTP(w, r)
 		return

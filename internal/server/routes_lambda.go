@@ -8,8 +8,8 @@ import (
 // lambdaService is the Lambda operation table (AWS REST-JSON under
 // /2015-03-31/ and /2017-03-31/tags/): each served operation, whether it
 // changes state (CloudTrail's readOnly: Get*, List* and sealbox's
-// GetFunctionEnvironment are reads), and the method that serves it. Only
-// the configuration side is served: sealbox does not run code.
+// GetFunctionEnvironment are reads), and the method that serves it.
+// Invoke runs the function's code (internal/lambdarun).
 func lambdaService(fn *functions.Service) *awsapi.Service {
 	return &awsapi.Service{
 		Name:          "lambda",
@@ -39,6 +39,13 @@ func lambdaService(fn *functions.Service) *awsapi.Service {
 			awsapi.Write("UntagResource", fn.UntagResource),
 			awsapi.Read("ListTags", fn.ListTags),
 			awsapi.Read("GetFunctionEnvironment", fn.GetFunctionEnvironment),
+			// Invoke's answer is the function's, and its log (LogResult)
+			// whatever the function printed: recorded as CloudTrail
+			// records the data event, without them.
+			awsapi.Write("Invoke", fn.Invoke).WithoutResponseElements(),
+			awsapi.Write("PutFunctionConcurrency", fn.PutFunctionConcurrency),
+			awsapi.Read("GetFunctionConcurrency", fn.GetFunctionConcurrency),
+			awsapi.Write("DeleteFunctionConcurrency", fn.DeleteFunctionConcurrency),
 		},
 	}
 }

@@ -36,6 +36,7 @@ import (
 	"github.com/sealbox/sealbox/internal/identity/stsapi"
 	"github.com/sealbox/sealbox/internal/keyring"
 	"github.com/sealbox/sealbox/internal/kms"
+	"github.com/sealbox/sealbox/internal/lambdarun"
 	"github.com/sealbox/sealbox/internal/leader"
 	"github.com/sealbox/sealbox/internal/metrics"
 	"github.com/sealbox/sealbox/internal/operator"
@@ -109,6 +110,10 @@ type Server struct {
 	ssm     *parameters.Service
 	sm      *secrets.Service
 	fn      *functions.Service
+	// runner runs functions on Invoke; endpoint is the URL they reach
+	// this server at.
+	runner   *lambdarun.Runner
+	endpoint endpointURL
 	// changes numbers the store's changes for the change feed.
 	changes *hub.Hub
 	ids     *identity.Store
@@ -386,8 +391,14 @@ func (s *Server) unsealed(ctx context.Context, raw store.Store, opts Options) (e
 		RotationTargets: targets, Notifier: &rotationNotifier{audit: s.audit, accountID: cfg.AccountID}, Recorder: s.audit})
 	s.ssm = parameters.New(parameters.Config{Store: feed, Feed: cacheFeed, KMS: onBehalf, Clock: s.clock, Authorizer: az,
 		Notifier: &policyNotifier{audit: s.audit, accountID: cfg.AccountID}, Secrets: s.sm})
+	runner, err := newRunner(cfg, feed, s)
+	if err != nil {
+		return err
+	}
+	s.runner = runner
 	s.fn = functions.New(functions.Config{Store: feed, Feed: cacheFeed, KMS: onBehalf, Clock: s.clock, Authorizer: az,
-		Parameters: s.ssm, Secrets: s.sm, Roles: s.sts, Recorder: s.audit, UnmaskEnvironment: !cfg.MaskEnvironment})
+		Parameters: s.ssm, Secrets: s.sm, Roles: s.sts, Recorder: s.audit, UnmaskEnvironment: !cfg.MaskEnvironment,
+		Runner: runner, Sessions: &roleSessions{sts: s.sts, ids: s.ids, az: az}, Endpoint: s.endpoint.get, Agent: agentPath(cfg.LambdaAgent, runner), Logger: s.log})
 	s.spool = spool.New(spool.Config{Dir: cfg.BodySpoolDir, MaxFiles: cfg.LargeBodies})
 	s.router = awsapi.NewRouter(awsapi.Config{
 		AccountID: cfg.AccountID,
@@ -591,6 +602,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
+	s.endpoint.set(ln.Addr(), s.tlsConfig != nil)
 	if s.tlsConfig != nil {
 		hs.TLSConfig = s.tlsConfig
 		ln = tls.NewListener(ln, s.tlsConfig)
@@ -852,6 +864,9 @@ func (s *Server) Close() error {
 		// The goroutines write to the audit trail and the store: they
 		// end before those close, and none starts after.
 		s.bg.close()
+		if s.runner != nil {
+			s.runner.Close()
+		}
 		if s.changes != nil {
 			s.changes.Close()
 		}

@@ -127,6 +127,14 @@ func bodyCode(m *model.Service) string {
 // Retry-After, Lambda's retryAfterSeconds, on every 429 it sends);
 // EncodeError keeps the headers it finds.
 func EncodeError(w http.ResponseWriter, m *model.Service, status int, code, message, requestID string) {
+	EncodeErrorReason(w, m, status, code, message, "", requestID)
+}
+
+// EncodeErrorReason is EncodeError with the Reason member's value given
+// (one the model's enum lists), for a code that has several (Lambda's
+// TooManyRequestsException: ConcurrentInvocationLimitExceeded when an
+// Invoke finds no execution environment free).
+func EncodeErrorReason(w http.ResponseWriter, m *model.Service, status int, code, message, why, requestID string) {
 	if status == 0 {
 		var ok bool
 		if status, ok = Status(m, code); !ok {
@@ -144,7 +152,7 @@ func EncodeError(w http.ResponseWriter, m *model.Service, status int, code, mess
 			body["Type"] = typ
 		}
 		body[messageMember(sh)] = message
-		if r := reason(m, sh, code); r != "" {
+		if r := reason(m, sh, code, why); r != "" {
 			body["Reason"] = r
 		}
 	} else {
@@ -165,16 +173,18 @@ func EncodeError(w http.ResponseWriter, m *model.Service, status int, code, mess
 // reasons is the Reason of each exception code whose model gives it one,
 // as sealbox means the code: every TooManyRequestsException it sends
 // refuses a caller over a request budget (the spool's budget of large
-// bodies). sealbox invokes no function, so none of Lambda's concurrency or
-// invocation-rate reasons ever applies.
+// bodies); Invoke's throttles give their own (sealbox.Error.Reason).
 var reasons = map[string]string{
 	"TooManyRequestsException": "CallerRateLimitExceeded",
 }
 
 // reason returns the Reason member's value for an exception of code, or ""
 // when the shape has no Reason member or its enum does not list the value.
-func reason(m *model.Service, sh *model.Shape, code string) string {
+func reason(m *model.Service, sh *model.Shape, code, given string) string {
 	r, ok := reasons[code]
+	if given != "" {
+		r, ok = given, true
+	}
 	ref := sh.Members["Reason"]
 	if !ok || ref == nil || ref.Location != "" {
 		return ""

@@ -434,3 +434,41 @@ func sessionPolicyLimits(in *AssumeRoleRequest) error {
 
 // request is sealbox.MustRequest.
 func request(ctx context.Context) *sealbox.Request { return sealbox.MustRequest(ctx) }
+
+// ServiceSession makes a session of the role roleARN for the AWS service
+// principal service, as the service assumes a role it was given (Lambda,
+// its function's execution role at an execution environment's INIT): the
+// role's trust policy must let the service assume it, as
+// ServiceMayAssume checks; the session lasts duration (at most an hour).
+// It is not an API call of its own and records nothing: the call that
+// needed it does.
+func (s *Service) ServiceSession(ctx context.Context, roleARN, service, sessionName string, duration time.Duration) (*Credentials, error) {
+	ok, err := s.ServiceMayAssume(ctx, roleARN, service)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, identity.AccessDenied("%s is not authorized to perform: sts:AssumeRole on resource: %s", service, roleARN)
+	}
+	a, _ := sealbox.ParseARN(roleARN)
+	duration = min(max(duration, 15*time.Minute), time.Hour)
+	t := s.ids.Now()
+	var sess *identity.SessionRecord
+	err = s.store.Update(ctx, func(tx store.Tx) error {
+		role, ok, err := s.ids.EntityByARN(tx, identity.KindRole, a)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return identity.AccessDenied("%s is not authorized to perform: sts:AssumeRole on resource: %s", service, roleARN)
+		}
+		sess = &identity.SessionRecord{ID: ids.AccessKeyID("ASIA"), Secret: identity.NewSecret(), Token: identity.NewSessionToken(),
+			Created: t, Expires: t.Add(duration), Kind: string(identity.KindRole), Partition: role.Partition,
+			Name: role.Name, UID: role.ID, Path: role.Path, SessionName: sessionName}
+		return identity.PutSession(tx, sess)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return credentialsOut(sess), nil
+}

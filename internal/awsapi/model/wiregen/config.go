@@ -137,8 +137,8 @@ var packages = []pkg{
 	{
 		Dir: "internal/functions", Name: "functions",
 		Services: []service{{"lambda", ops(`CreateAlias CreateFunction DeleteAlias DeleteFunction GetAlias GetFunction
-			GetFunctionConfiguration GetFunctionEnvironment ListAliases ListFunctions ListTags
-			ListVersionsByFunction PublishVersion TagResource UntagResource UpdateAlias UpdateFunctionCode
+			DeleteFunctionConcurrency GetFunctionConcurrency GetFunctionConfiguration GetFunctionEnvironment Invoke ListAliases ListFunctions ListTags
+			ListVersionsByFunction PublishVersion PutFunctionConcurrency TagResource UntagResource UpdateAlias UpdateFunctionCode
 			UpdateFunctionConfiguration`)}},
 		Emit: map[string]string{
 			"AliasConfiguration": "AliasArn Description FunctionVersion Name RevisionId",
@@ -156,16 +156,19 @@ var packages = []pkg{
 		Types: map[string]string{
 			// The code is streamed out of the body, not held in memory
 			// (awsapi/blobs.go).
-			"FunctionCode.ZipFile":                           "*spool.Blob",
-			"UpdateFunctionCodeRequest.ZipFile":              "*spool.Blob",
-			"CreateFunctionRequest.MemorySize":               "*int32",
-			"CreateFunctionRequest.Timeout":                  "*int32",
-			"PublishVersionRequest.Description":              "*string",
-			"UpdateAliasRequest.Description":                 "*string",
-			"UpdateFunctionConfigurationRequest.Description": "*string",
-			"UpdateFunctionConfigurationRequest.KMSKeyArn":   "*string",
-			"UpdateFunctionConfigurationRequest.MemorySize":  "*int32",
-			"UpdateFunctionConfigurationRequest.Timeout":     "*int32",
+			"FunctionCode.ZipFile":              "*spool.Blob",
+			"UpdateFunctionCodeRequest.ZipFile": "*spool.Blob",
+			"CreateFunctionRequest.MemorySize":  "*int32",
+			// A reservation of 0 (no invocation runs) is not none.
+			"Concurrency.ReservedConcurrentExecutions":                    "*int32",
+			"GetFunctionConcurrencyResponse.ReservedConcurrentExecutions": "*int32",
+			"CreateFunctionRequest.Timeout":                               "*int32",
+			"PublishVersionRequest.Description":                           "*string",
+			"UpdateAliasRequest.Description":                              "*string",
+			"UpdateFunctionConfigurationRequest.Description":              "*string",
+			"UpdateFunctionConfigurationRequest.KMSKeyArn":                "*string",
+			"UpdateFunctionConfigurationRequest.MemorySize":               "*int32",
+			"UpdateFunctionConfigurationRequest.Timeout":                  "*int32",
 		},
 	},
 	{

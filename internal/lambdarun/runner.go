@@ -1,0 +1,978 @@
+// Package lambdarun runs functions' code the way Lambda runs it, with AWS's
+// Lambda Runtime Interface Emulator (aws-lambda-rie): one emulator process
+// per execution environment, on loopback ports, its code unpacked in a
+// folder of its own, serving one invocation at a time. Environments are
+// kept warm for the next invocation of the same function configuration,
+// stopped when idle, and dropped when what they were started from changes.
+//
+// What the environment holds (the decrypted variables, the role's
+// credentials) is the caller's to compute, at INIT only (Spec.Init); the
+// runner never sees a key or a policy.
+//
+// This is a developer's and single-tenant runner, as `sam local` is: the
+// code runs as an unprivileged user of the host (Config.User), not in a
+// virtual machine. It does not isolate functions from each other.
+package lambdarun
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Errors of Invoke. ErrNoEmulator and ErrThrottled are the caller's to word
+// as Lambda does; others are failures to start an environment.
+var (
+	// ErrNoEmulator: aws-lambda-rie is neither configured nor on PATH.
+	ErrNoEmulator = errors.New("lambdarun: aws-lambda-rie not found")
+	// ErrClosed: the runner has been closed.
+	ErrClosed = errors.New("lambdarun: closed")
+)
+
+// InstallHint says how to install the emulator.
+const InstallHint = "go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
+
+// ThrottledError is Invoke's answer when no environment may be started:
+// Reason is Lambda's ThrottleReason.
+type ThrottledError struct{ Reason string }
+
+func (e *ThrottledError) Error() string { return "lambdarun: throttled: " + e.Reason }
+
+// Throttle reasons, as Lambda's TooManyRequestsException names them.
+const (
+	ReasonConcurrent = "ConcurrentInvocationLimitExceeded"
+	ReasonReserved   = "ReservedFunctionConcurrentInvocationLimitExceeded"
+)
+
+// Credential is the user and group the code runs as.
+type Credential struct{ UID, GID uint32 }
+
+// Config configures a Runner. The zero value runs with aws-lambda-rie from
+// PATH, as nobody when the server is root, at most 32 environments.
+type Config struct {
+	// Emulator is the path of aws-lambda-rie; "" looks for it on PATH.
+	Emulator string
+	// Dir holds the environments' folders; "" makes one in the system's
+	// temporary folder, removed by Close.
+	Dir string
+	// User runs the code; nil: nobody (65534) when the server runs as
+	// root, else the server's own user (which cannot be changed).
+	User *Credential
+	// MaxEnvironments bounds the environments running at once, the
+	// server's concurrency: 0 is 32.
+	MaxEnvironments int
+	// Idle stops an environment unused this long; 0 is 5 minutes.
+	Idle time.Duration
+	// Logger logs environments' starts and stops; nil logs nothing.
+	Logger *slog.Logger
+}
+
+// Spec is what an invocation runs: the function's code and settings, and
+// how to compute its environment at INIT.
+type Spec struct {
+	// Key names the configuration: an environment serves only
+	// invocations of the same Key (the function's ARN, version and the
+	// change of its configuration it was started from).
+	Key string
+	// Group is the function's unqualified ARN: Reserved counts the
+	// environments of the group, and Drop stops them.
+	Group string
+	// Name and Version are the function's name and version ($LATEST or
+	// a number), as the emulator reports them.
+	Name, Version string
+	// Handler is the function's handler (_HANDLER).
+	Handler string
+	// Timeout is the function's timeout, in whole seconds as Lambda's.
+	Timeout time.Duration
+	// MemoryMB is the function's memory size: the bootstrap's data limit.
+	MemoryMB int
+	// Reserved is the function's reserved concurrency (0: no invocation
+	// runs); nil: none.
+	Reserved *int
+	// Watch are the store keys whose change makes the environment stale:
+	// Stale(key) drops the environments watching key.
+	Watch []string
+	// Code reads the function's ZIP, at a cold start only, and only
+	// the first time with a CodeDigest (the package, hex): the runner
+	// keeps it unpacked by digest.
+	Code       func(ctx context.Context) ([]byte, error)
+	CodeDigest string
+	// Init computes the environment's variables, at a cold start only: the
+	// function's own and those Lambda sets, and more store keys to Watch
+	// (what the variables were read from). An error is answered as it
+	// is, and the code is not started. Init may set Extensions.
+	Init func(ctx context.Context, rt Runtime) (vars map[string]string, watch []string, err error)
+	// Extensions run beside the emulator in the environment (the
+	// Parameters and Secrets extension).
+	Extensions []Extension
+}
+
+// Runtime is what Init may need to know of the environment it prepares.
+type Runtime struct {
+	// API is the Runtime API's address (host:port): an extension's
+	// AWS_LAMBDA_RUNTIME_API.
+	API string
+	// TempDir is the environment's own temporary folder.
+	TempDir string
+}
+
+// Extension is an external extension's executable and its environment.
+type Extension struct {
+	// Path is the executable; its file name is the extension's name.
+	Path string
+	Args []string
+	// Env is its whole environment; AWS_LAMBDA_RUNTIME_API is added.
+	Env map[string]string
+}
+
+// Invocation is one call of a function.
+type Invocation struct {
+	RequestID     string
+	Payload       []byte
+	ClientContext string // base64, as X-Amz-Client-Context carries it
+	// Tail asks for the invocation's log.
+	Tail bool
+}
+
+// Result is the function's answer.
+type Result struct {
+	Payload []byte
+	// FunctionError is "Unhandled" when the function failed, timed out
+	// or crashed; Payload then holds the error object.
+	FunctionError string
+	// Log is the invocation's log (with Tail): what the function and the
+	// emulator wrote, from START to REPORT.
+	Log []byte
+	// Cold reports that the environment was started for this invocation;
+	// Timings then says where the time went.
+	Cold    bool
+	Timings Timings
+}
+
+// Timings split a cold start: Init (the caller's INIT: decrypting the
+// environment, resolving references), Unpack (reading and unzipping the
+// code), Start (the emulator up and its port answering); Invoke is the
+// emulator's answer, the bootstrap's own start included on a cold start.
+type Timings struct {
+	Init, Unpack, Start, Invoke time.Duration
+}
+
+// Runner runs invocations. Make one with New; safe for concurrent use.
+type Runner struct {
+	cfg      Config
+	ownDir   bool
+	user     *Credential
+	emulator string // the copy the code's user may execute
+	prlimit  string // prlimit(1), to bound the bootstrap's memory; "" without
+	client   *http.Client
+	// codeMu serializes unpacking the packages kept by digest.
+	codeMu sync.Mutex
+
+	mu     sync.Mutex
+	envs   map[*environment]bool
+	closed bool
+	// colds and coldTime count the cold starts and add up their timings.
+	colds    int
+	coldTime Timings
+	stop     chan struct{}
+	wg       sync.WaitGroup
+}
+
+// New returns a Runner. The emulator is looked for at the first cold start,
+// so that a server without it serves everything else.
+func New(c Config) (*Runner, error) {
+	if c.MaxEnvironments <= 0 {
+		c.MaxEnvironments = 32
+	}
+	if c.Idle <= 0 {
+		c.Idle = 5 * time.Minute
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Runner{cfg: c, envs: map[*environment]bool{}, stop: make(chan struct{}),
+		client: &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 1}}}
+	r.user = c.User
+	if r.user == nil && os.Geteuid() == 0 {
+		r.user = &Credential{UID: 65534, GID: 65534}
+	}
+	if c.Dir == "" {
+		d, err := os.MkdirTemp("", "sealbox-lambda-")
+		if err != nil {
+			return nil, err
+		}
+		c.Dir, r.ownDir = d, true
+		r.cfg.Dir = d
+	} else if err := os.MkdirAll(c.Dir, 0o700); err != nil {
+		return nil, err
+	}
+	// The code's user may pass through the folder to its environment's
+	// own (whose name it is told) but not list the others.
+	if err := os.Chmod(c.Dir, 0o711); err != nil {
+		return nil, err
+	}
+	if p, err := exec.LookPath("prlimit"); err == nil {
+		r.prlimit = p
+	}
+	r.wg.Add(1)
+	go r.reap()
+	return r, nil
+}
+
+// Emulator returns the path of aws-lambda-rie the runner uses, copying it
+// where the code's user may execute it on first use; ErrNoEmulator if
+// there is none.
+func (r *Runner) emulatorPath() (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.emulator != "" {
+		return r.emulator, nil
+	}
+	src := r.cfg.Emulator
+	if src == "" {
+		p, err := exec.LookPath("aws-lambda-rie")
+		if err != nil {
+			return "", ErrNoEmulator
+		}
+		src = p
+	}
+	if st, err := os.Stat(src); err != nil || st.IsDir() {
+		return "", ErrNoEmulator
+	}
+	// A copy in the runner's folder: the configured path may sit in a
+	// folder the code's user cannot enter (/root/go/bin).
+	dst := filepath.Join(r.cfg.Dir, "aws-lambda-rie")
+	if err := copyFile(src, dst, 0o755); err != nil {
+		return "", fmt.Errorf("failed to copy aws-lambda-rie: %w", err)
+	}
+	r.emulator = dst
+	return dst, nil
+}
+
+// ExecutablePath returns a copy of the executable at src that the code's
+// user may run (an extension such as the server's own binary), made once,
+// under the same file name (an extension's name is its file's).
+func (r *Runner) ExecutablePath(src string) (string, error) {
+	dir := filepath.Join(r.cfg.Dir, "ext")
+	dst := filepath.Join(dir, filepath.Base(src))
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, err := os.Stat(dst); err == nil {
+		return dst, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		return "", err
+	}
+	if err := copyFile(src, dst, 0o755); err != nil {
+		return "", err
+	}
+	return dst, nil
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	tmp := dst + ".tmp"
+	out, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	if err := os.Chmod(tmp, mode); err != nil {
+		return err
+	}
+	return os.Rename(tmp, dst)
+}
+
+// Invoke runs inv in a warm environment of spec.Key, or starts one.
+func (r *Runner) Invoke(ctx context.Context, spec *Spec, inv *Invocation) (*Result, error) {
+	env, err := r.acquire(spec)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{}
+	if env.cmd == nil {
+		res.Cold = true
+		if err := r.start(ctx, env, spec, &res.Timings); err != nil {
+			r.discard(env)
+			return nil, err
+		}
+	}
+	t0 := time.Now()
+	keep, err := env.invoke(ctx, r.client, spec, inv, res)
+	res.Timings.Invoke = time.Since(t0)
+	if res.Cold {
+		r.mu.Lock()
+		r.colds++
+		r.coldTime.Init += res.Timings.Init
+		r.coldTime.Unpack += res.Timings.Unpack
+		r.coldTime.Start += res.Timings.Start
+		r.coldTime.Invoke += res.Timings.Invoke
+		r.mu.Unlock()
+	}
+	if err != nil || !keep {
+		r.discard(env)
+	} else {
+		r.release(env)
+	}
+	return res, err
+}
+
+// acquire takes an idle environment of spec.Key, or reserves the place of
+// a new one within the limits.
+func (r *Runner) acquire(spec *Spec) (*environment, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil, ErrClosed
+	}
+	var idleOther *environment
+	group := 0
+	for e := range r.envs {
+		if e.spec.Group == spec.Group && !e.stale {
+			group++
+		}
+		if e.busy {
+			continue
+		}
+		if e.spec.Key == spec.Key && !e.stale {
+			e.busy = true
+			return e, nil
+		}
+		if idleOther == nil || e.used.Before(idleOther.used) {
+			idleOther = e
+		}
+	}
+	if spec.Reserved != nil && *spec.Reserved == 0 {
+		return nil, &ThrottledError{Reason: ReasonReserved}
+	}
+	if spec.Reserved != nil && group >= *spec.Reserved {
+		// The group's idle environments of another configuration make
+		// way; busy ones are the reservation in use.
+		var stop *environment
+		for e := range r.envs {
+			if e.spec.Group == spec.Group && !e.busy {
+				stop = e
+				break
+			}
+		}
+		if stop == nil {
+			return nil, &ThrottledError{Reason: ReasonReserved}
+		}
+		r.removeLocked(stop)
+	}
+	if len(r.envs) >= r.cfg.MaxEnvironments {
+		if idleOther == nil || !r.envs[idleOther] {
+			return nil, &ThrottledError{Reason: ReasonConcurrent}
+		}
+		r.removeLocked(idleOther)
+	}
+	e := &environment{spec: spec, busy: true, used: time.Now(), done: make(chan struct{})}
+	r.envs[e] = true
+	return e, nil
+}
+
+// release returns env to the pool, or stops it if it went stale meanwhile.
+func (r *Runner) release(env *environment) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	env.busy, env.used = false, time.Now()
+	if env.stale || r.closed {
+		r.removeLocked(env)
+	}
+}
+
+func (r *Runner) discard(env *environment) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.removeLocked(env)
+}
+
+// removeLocked forgets env and stops its processes; r.mu is held.
+func (r *Runner) removeLocked(env *environment) {
+	if !r.envs[env] {
+		return
+	}
+	delete(r.envs, env)
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		env.shutdown()
+		r.cfg.Logger.Debug("lambda environment stopped", "function", env.spec.Group, "version", env.spec.Version)
+	}()
+}
+
+// Stale drops the environments that watch key: idle ones now, busy ones
+// when their invocation ends. It is quick: a store's change feed may call
+// it as it commits.
+func (r *Runner) Stale(key string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for e := range r.envs {
+		for _, w := range append(e.spec.Watch[:len(e.spec.Watch):len(e.spec.Watch)], e.watch...) {
+			if w == key {
+				e.stale = true
+				if !e.busy {
+					r.removeLocked(e)
+				}
+				break
+			}
+		}
+	}
+}
+
+// Drop drops every environment of the function group.
+func (r *Runner) Drop(group string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for e := range r.envs {
+		if e.spec.Group == group {
+			e.stale = true
+			if !e.busy {
+				r.removeLocked(e)
+			}
+		}
+	}
+}
+
+// ColdStarts is how many environments were started and their timings
+// added up, for benchmarks and metrics.
+func (r *Runner) ColdStarts() (int, Timings) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.colds, r.coldTime
+}
+
+// Environments is how many environments are running or starting.
+func (r *Runner) Environments() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.envs)
+}
+
+// reap stops the environments idle for longer than cfg.Idle.
+func (r *Runner) reap() {
+	defer r.wg.Done()
+	t := time.NewTicker(max(r.cfg.Idle/4, 10*time.Millisecond))
+	defer t.Stop()
+	for {
+		select {
+		case <-r.stop:
+			return
+		case now := <-t.C:
+			r.mu.Lock()
+			for e := range r.envs {
+				if !e.busy && now.Sub(e.used) > r.cfg.Idle {
+					r.removeLocked(e)
+				}
+			}
+			r.mu.Unlock()
+		}
+	}
+}
+
+// Close stops every environment and removes the runner's folder if it
+// made it.
+func (r *Runner) Close() error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	r.closed = true
+	close(r.stop)
+	for e := range r.envs {
+		if !e.busy {
+			r.removeLocked(e)
+		}
+	}
+	r.mu.Unlock()
+	r.wg.Wait()
+	if r.ownDir {
+		return os.RemoveAll(r.cfg.Dir)
+	}
+	return nil
+}
+
+// environment is one execution environment: an emulator process serving
+// one function configuration, one invocation at a time.
+type environment struct {
+	spec *Spec
+	dir  string
+	// busy, used, stale and watch (Init's keys, beside spec.Watch) are
+	// guarded by Runner.mu.
+	busy  bool
+	used  time.Time
+	stale bool
+	watch []string
+
+	cmd    *exec.Cmd
+	exts   []*exec.Cmd
+	invURL string
+	done   chan struct{} // closed when the emulator exits
+	logs   logBuffer
+}
+
+// start prepares env: its folders, the code unpacked, INIT's variables,
+// the emulator and the extensions started and answering.
+func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Timings) error {
+	emu, err := r.emulatorPath()
+	if err != nil {
+		return err
+	}
+	id := make([]byte, 12)
+	rand.Read(id)
+	env.dir = filepath.Join(r.cfg.Dir, hex.EncodeToString(id))
+	task, tmp := filepath.Join(env.dir, "task"), filepath.Join(env.dir, "tmp")
+	for _, d := range []string{env.dir, task, tmp} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return err
+		}
+	}
+	ports, err := freePorts(2)
+	if err != nil {
+		return err
+	}
+	api, emuAddr := ports[0], ports[1]
+
+	t0 := time.Now()
+	vars, watch, err := spec.Init(ctx, Runtime{API: api, TempDir: tmp})
+	t.Init = time.Since(t0)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	env.watch = watch
+	r.mu.Unlock()
+	t0 = time.Now()
+	if err := r.unpack(ctx, spec, task); err != nil {
+		return err
+	}
+	if err := r.chown(env.dir); err != nil {
+		return err
+	}
+	t.Unpack = time.Since(t0)
+
+	t0 = time.Now()
+	vars["AWS_LAMBDA_FUNCTION_TIMEOUT"] = strconv.Itoa(int(spec.Timeout / time.Second))
+	vars["TMPDIR"] = tmp
+	vars["HOME"] = tmp
+	vars["LAMBDA_TASK_ROOT"] = task
+	vars["PATH"] = "/usr/local/bin:/usr/bin:/bin"
+	if spec.Handler != "" {
+		vars["_HANDLER"] = spec.Handler
+	}
+	env.cmd = r.command(emu, api, emuAddr, task, spec, vars)
+	out, err := env.cmd.StdoutPipe()
+	if err != nil {
+		return err
+	}
+	env.cmd.Stderr = env.cmd.Stdout
+	if err := env.cmd.Start(); err != nil {
+		env.cmd = nil
+		return fmt.Errorf("failed to start aws-lambda-rie: %w", err)
+	}
+	go func() {
+		env.logs.follow(out)
+		env.cmd.Wait()
+		close(env.done)
+	}()
+	env.invURL = "http://" + emuAddr + "/2015-03-31/functions/function/invocations"
+	for _, x := range spec.Extensions {
+		// TODO(lambda-ext): the agent registers through the Extensions
+		// API when AWS_LAMBDA_RUNTIME_API is set (branch lambda-ext);
+		// until then an extension is started beside the emulator here,
+		// and the emulator's INIT does not wait for it.
+		c := r.extensionCommand(x, api, task)
+		c.Stdout, c.Stderr = &env.logs, &env.logs
+		if err := c.Start(); err != nil {
+			return fmt.Errorf("failed to start the extension %s: %w", filepath.Base(x.Path), err)
+		}
+		env.exts = append(env.exts, c)
+	}
+	if err := waitListening(ctx, emuAddr, env.done, 10*time.Second); err != nil {
+		return err
+	}
+	t.Start = time.Since(t0)
+	r.cfg.Logger.Debug("lambda environment started", "function", spec.Group, "version", spec.Version)
+	return nil
+}
+
+// command is the emulator's command line and environment: the one place
+// that says how an environment's processes are started. The bootstrap
+// runs under prlimit with the function's memory as its data limit, when
+// prlimit is there.
+func (r *Runner) command(emu, api, emuAddr, task string, spec *Spec, vars map[string]string) *exec.Cmd {
+	args := []string{"--log-level", "error", "--runtime-api-address", api, "--runtime-interface-emulator-address", emuAddr}
+	if r.prlimit != "" && spec.MemoryMB > 0 {
+		args = append(args, r.prlimit, "--data="+strconv.Itoa(spec.MemoryMB<<20), "--", "./bootstrap")
+	} else {
+		args = append(args, "./bootstrap")
+	}
+	// The emulator takes its last argument, past the bootstrap, as the
+	// handler.
+	if spec.Handler != "" {
+		args = append(args, spec.Handler)
+	}
+	c := exec.Command(emu, args...)
+	c.Dir = task
+	c.Env = environ(vars)
+	c.SysProcAttr = r.procAttr()
+	return c
+}
+
+func (r *Runner) extensionCommand(x Extension, api, task string) *exec.Cmd {
+	vars := make(map[string]string, len(x.Env)+1)
+	for k, v := range x.Env {
+		vars[k] = v
+	}
+	vars["AWS_LAMBDA_RUNTIME_API"] = api
+	c := exec.Command(x.Path, x.Args...)
+	c.Dir = task
+	c.Env = environ(vars)
+	c.SysProcAttr = r.procAttr()
+	return c
+}
+
+// procAttr runs a process as the code's user, in a process group of its
+// own (stopped whole), killed if the server dies.
+func (r *Runner) procAttr() *syscall.SysProcAttr {
+	a := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if r.user != nil && os.Geteuid() == 0 {
+		a.Credential = &syscall.Credential{Uid: r.user.UID, Gid: r.user.GID, NoSetGroups: false, Groups: []uint32{}}
+	}
+	return a
+}
+
+// chown gives the environment's folder to the code's user: readable by it
+// and nobody else (0700 folders).
+func (r *Runner) chown(dir string) error {
+	if r.user == nil || os.Geteuid() != 0 {
+		return nil
+	}
+	return filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, int(r.user.UID), int(r.user.GID))
+	})
+}
+
+func environ(vars map[string]string) []string {
+	out := make([]string, 0, len(vars))
+	for k, v := range vars {
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// shutdown stops the environment's processes and removes its folder.
+func (e *environment) shutdown() {
+	for _, c := range append([]*exec.Cmd{e.cmd}, e.exts...) {
+		if c != nil && c.Process != nil {
+			syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
+		}
+	}
+	for _, c := range e.exts {
+		c.Wait()
+	}
+	if e.cmd != nil && e.cmd.Process != nil {
+		<-e.done
+	}
+	if e.dir != "" {
+		os.RemoveAll(e.dir)
+	}
+}
+
+// invoke sends inv to the emulator and reads its answer into res. keep is
+// false when the environment must not serve again: it timed out, its
+// runtime crashed, or the emulator failed.
+func (e *environment) invoke(ctx context.Context, client *http.Client, spec *Spec, inv *Invocation, res *Result) (keep bool, err error) {
+	mark := e.logs.mark()
+	// The emulator answers a timeout itself; this bounds a hung emulator.
+	cctx, cancel := context.WithTimeout(ctx, spec.Timeout+5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(cctx, http.MethodPost, e.invURL, bytes.NewReader(inv.Payload))
+	if err != nil {
+		return false, err
+	}
+	req.Header.Set("X-Amzn-RequestId", inv.RequestID)
+	if inv.ClientContext != "" {
+		req.Header.Set("X-Amz-Client-Context", inv.ClientContext)
+	}
+	resp, err := client.Do(req)
+	var body []byte
+	if err == nil {
+		body, err = io.ReadAll(io.LimitReader(resp.Body, 8<<20))
+		resp.Body.Close()
+	}
+	timedOut := false
+	switch {
+	case err != nil && cctx.Err() != nil && ctx.Err() == nil:
+		timedOut = true
+	case err != nil:
+		return false, fmt.Errorf("aws-lambda-rie did not answer: %w", err)
+	case resp.StatusCode == http.StatusOK && bytes.HasPrefix(body, []byte("Task timed out after ")):
+		timedOut = true
+	}
+	switch {
+	case timedOut:
+		res.FunctionError = "Unhandled"
+		res.Payload = errorPayload("Sandbox.Timedout", fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", inv.RequestID, spec.Timeout.Seconds()))
+		keep = false
+	case resp.StatusCode == http.StatusOK:
+		res.Payload = body
+		if isErrorObject(body) {
+			res.FunctionError = "Unhandled"
+		}
+		keep = true
+	case resp.StatusCode == http.StatusBadGateway:
+		// The runtime exited or failed its INIT: the emulator answers
+		// Lambda's error object (Runtime.ExitError, ...).
+		res.FunctionError = "Unhandled"
+		res.Payload = body
+		if !isErrorObject(body) {
+			// A runtime that failed its INIT: the emulator answers
+			// nothing and says why in its log, as Lambda says it.
+			typ, why := "Runtime.Unknown", "the runtime failed"
+			if line := e.logs.find(mark, "(rapid) Init failed error=", time.Second); line != "" {
+				why = line[strings.Index(line, "error=")+len("error="):]
+				why, _, _ = strings.Cut(why, " InvokeID=")
+				if strings.HasPrefix(why, "Runtime exited") {
+					typ = "Runtime.ExitError"
+				}
+			}
+			res.Payload = errorPayload(typ, fmt.Sprintf("RequestId: %s Error: %s", inv.RequestID, why))
+		}
+		keep = false
+	default:
+		return false, fmt.Errorf("aws-lambda-rie answered %d", resp.StatusCode)
+	}
+	if inv.Tail {
+		res.Log = e.logs.since(mark, inv.RequestID, 200*time.Millisecond)
+	}
+	return keep, nil
+}
+
+var timeNow = time.Now
+
+func errorPayload(typ, msg string) []byte {
+	b, _ := json.Marshal(struct {
+		ErrorType    string `json:"errorType"`
+		ErrorMessage string `json:"errorMessage"`
+	}{typ, msg})
+	return b
+}
+
+// isErrorObject reports whether body is the error object a runtime posts
+// to /invocation/{id}/error: the emulator answers it as it answers a
+// result (it drops the Lambda-Runtime-Function-Error-Type header), so the
+// shape tells them apart: an object with a string errorType or
+// errorMessage and nothing but the error members.
+func isErrorObject(body []byte) bool {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(body, &obj) != nil || len(obj) == 0 {
+		return false
+	}
+	known := 0
+	for k, v := range obj {
+		switch k {
+		case "errorType", "errorMessage":
+			var s string
+			if json.Unmarshal(v, &s) != nil {
+				return false
+			}
+			known++
+		case "stackTrace", "requestId", "cause", "trace", "errorData":
+		default:
+			return false
+		}
+	}
+	return known > 0
+}
+
+// freePorts finds n free loopback ports. (Another process may take one
+// before the emulator binds it; the start then fails and says so.)
+func freePorts(n int) ([]string, error) {
+	var out []string
+	var lns []net.Listener
+	defer func() {
+		for _, l := range lns {
+			l.Close()
+		}
+	}()
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		lns = append(lns, l)
+		out = append(out, l.Addr().String())
+	}
+	return out, nil
+}
+
+// waitListening waits for addr to accept connections.
+func waitListening(ctx context.Context, addr string, exited <-chan struct{}, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for delay := 500 * time.Microsecond; ; delay = min(delay*2, 20*time.Millisecond) {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-exited:
+			return errors.New("aws-lambda-rie exited as it started")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("aws-lambda-rie did not listen on %s within %v", addr, limit)
+		}
+	}
+}
+
+// logBuffer keeps an environment's recent log lines, numbered, for Tail.
+type logBuffer struct {
+	mu    sync.Mutex
+	cond  *sync.Cond
+	lines []string
+	first int // the number of lines[0]
+	part  []byte
+}
+
+const keepLines = 2000
+
+// Write takes an extension's output.
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	b.part = append(b.part, p...)
+	for {
+		i := bytes.IndexByte(b.part, '\n')
+		if i < 0 {
+			break
+		}
+		b.addLocked(string(b.part[:i]))
+		b.part = b.part[i+1:]
+	}
+	b.mu.Unlock()
+	return len(p), nil
+}
+
+func (b *logBuffer) follow(r io.Reader) {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		b.mu.Lock()
+		b.addLocked(sc.Text())
+		b.mu.Unlock()
+	}
+}
+
+func (b *logBuffer) addLocked(line string) {
+	if b.cond == nil {
+		b.cond = sync.NewCond(&b.mu)
+	}
+	b.lines = append(b.lines, line)
+	if len(b.lines) > keepLines {
+		drop := len(b.lines) - keepLines
+		b.lines = append([]string(nil), b.lines[drop:]...)
+		b.first += drop
+	}
+	b.cond.Broadcast()
+}
+
+func (b *logBuffer) mark() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.first + len(b.lines)
+}
+
+// since returns the lines written from mark on, waiting up to wait for the
+// REPORT line of requestID (the emulator writes it just before its answer
+// and the pipe may lag).
+func (b *logBuffer) since(mark int, requestID string, wait time.Duration) []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cond == nil {
+		b.cond = sync.NewCond(&b.mu)
+	}
+	report := "REPORT RequestId: " + requestID
+	timer := time.AfterFunc(wait, func() { b.mu.Lock(); b.cond.Broadcast(); b.mu.Unlock() })
+	defer timer.Stop()
+	deadline := time.Now().Add(wait)
+	for {
+		from := max(mark-b.first, 0)
+		for _, l := range b.lines[from:] {
+			if strings.HasPrefix(l, report) {
+				return join(b.lines[from:])
+			}
+		}
+		if time.Now().After(deadline) {
+			return join(b.lines[from:])
+		}
+		b.cond.Wait()
+	}
+}
+
+// find returns the first line from mark on that holds substr, waiting up
+// to wait for it.
+func (b *logBuffer) find(mark int, substr string, wait time.Duration) string {
+	deadline := time.Now().Add(wait)
+	for {
+		b.mu.Lock()
+		for _, l := range b.lines[min(max(mark-b.first, 0), len(b.lines)):] {
+			if strings.Contains(l, substr) {
+				b.mu.Unlock()
+				return l
+			}
+		}
+		b.mu.Unlock()
+		if time.Now().After(deadline) {
+			return ""
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func join(lines []string) []byte {
+	var out bytes.Buffer
+	for _, l := range lines {
+		out.WriteString(l)
+		out.WriteByte('\n')
+	}
+	return out.Bytes()
+}

@@ -1,0 +1,81 @@
+// Command testfn is the function the runner's end-to-end tests deploy: a
+// provided.al2023 bootstrap built with aws-lambda-go. What it does is
+// chosen by the event's action: report its environment (and how many
+// invocations this process has served, to tell warm from cold), fail,
+// crash, outlast its timeout, try to read a file or hold memory.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+)
+
+type event struct {
+	Action  string  `json:"action"`
+	Seconds float64 `json:"seconds"`
+	Path    string  `json:"path"`
+	MB      int     `json:"mb"`
+}
+
+type answer struct {
+	DBEndpoint string `json:"db_endpoint"`
+	Secret     string `json:"secret"`
+	Count      int64  `json:"count"`
+	PID        int    `json:"pid"`
+	UID        int    `json:"uid"`
+	Name       string `json:"function_name"`
+	Version    string `json:"function_version"`
+	Memory     string `json:"memory"`
+	Region     string `json:"region"`
+	Endpoint   string `json:"endpoint"`
+	HasKey     bool   `json:"has_key"`
+	HasToken   bool   `json:"has_token"`
+	TmpDir     string `json:"tmpdir"`
+	Readable   *bool  `json:"readable,omitempty"`
+}
+
+var (
+	served atomic.Int64
+	kept   []byte // what "alloc" holds
+)
+
+func handle(ctx context.Context, e event) (*answer, error) {
+	n := served.Add(1)
+	fmt.Printf("testfn: action %q, invocation %d\n", e.Action, n)
+	switch e.Action {
+	case "error":
+		return nil, errors.New("the function failed on purpose")
+	case "crash":
+		os.Exit(3)
+	case "sleep":
+		time.Sleep(time.Duration(e.Seconds * float64(time.Second)))
+	case "alloc":
+		b := make([]byte, e.MB<<20)
+		for i := range b {
+			b[i] = 1
+		}
+		kept = b
+		fmt.Printf("testfn: holding %d MB\n", len(kept)>>20)
+	}
+	a := &answer{
+		DBEndpoint: os.Getenv("DB_ENDPOINT"), Secret: os.Getenv("DB_PASSWORD"), Count: n, PID: os.Getpid(), UID: os.Getuid(),
+		Name: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), Version: os.Getenv("AWS_LAMBDA_FUNCTION_VERSION"),
+		Memory: os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), Region: os.Getenv("AWS_REGION"),
+		Endpoint: os.Getenv("AWS_ENDPOINT_URL"), HasKey: os.Getenv("AWS_ACCESS_KEY_ID") != "",
+		HasToken: os.Getenv("AWS_SESSION_TOKEN") != "", TmpDir: os.TempDir(),
+	}
+	if e.Path != "" {
+		_, err := os.ReadFile(e.Path)
+		ok := err == nil
+		a.Readable = &ok
+	}
+	return a, nil
+}
+
+func main() { lambda.Start(handle) }
