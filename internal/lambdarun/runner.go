@@ -766,9 +766,8 @@ func (e *environment) invoke(ctx context.Context, client *http.Client, spec *Spe
 			// A runtime that failed its INIT: the emulator answers
 			// nothing and says why in its log, as Lambda says it.
 			typ, why := "Runtime.Unknown", "the runtime failed"
-			if line := e.logs.find(mark, "(rapid) Init failed error=", time.Second); line != "" {
-				why = line[strings.Index(line, "error=")+len("error="):]
-				why, _, _ = strings.Cut(why, " InvokeID=")
+			if line := e.logs.find(mark, "(rapid) Init failed ", time.Second); line != "" {
+				why = initError(line)
 				if strings.HasPrefix(why, "Runtime exited") {
 					typ = "Runtime.ExitError"
 				}
@@ -786,6 +785,18 @@ func (e *environment) invoke(ctx context.Context, client *http.Client, spec *Spe
 }
 
 var timeNow = time.Now
+
+// initError is the error= field of the emulator's "Init failed" log line.
+// Its fields come in either order ("error=... InvokeID=..." or
+// "InvokeID=... error=..."): the error runs to the next field or the end.
+func initError(line string) string {
+	_, why, ok := strings.Cut(line, " error=")
+	if !ok {
+		return "the runtime failed"
+	}
+	why, _, _ = strings.Cut(why, " InvokeID=")
+	return strings.TrimSpace(why)
+}
 
 func errorPayload(typ, msg string) []byte {
 	b, _ := json.Marshal(struct {
