@@ -111,9 +111,10 @@ type Server struct {
 	sm      *secrets.Service
 	fn      *functions.Service
 	// runner runs functions on Invoke; endpoint is the URL they reach
-	// this server at.
+	// this server at (behind a pointer, as op: printing a Server must not
+	// read what Serve writes).
 	runner   *lambdarun.Runner
-	endpoint endpointURL
+	endpoint *endpointURL
 	// changes numbers the store's changes for the change feed.
 	changes *hub.Hub
 	ids     *identity.Store
@@ -243,7 +244,7 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 		return nil, fmt.Errorf("failed to find the data folder: %w", err)
 	}
 	cfg.DataDir = dir
-	s := &Server{cfg: cfg, clock: opts.Clock, log: opts.Logger, elector: opts.Elector, op: &operatorState{}}
+	s := &Server{cfg: cfg, clock: opts.Clock, log: opts.Logger, elector: opts.Elector, op: &operatorState{}, endpoint: &endpointURL{}}
 	if s.clock == nil {
 		s.clock = clock.Real{}
 	}
