@@ -31,10 +31,18 @@ type Options struct {
 	// Helper is the executable that runs HelperMain when its first
 	// argument is HelperCommand: sealbox's own (os.Executable()).
 	Helper string
+	// RIEArgs are rie's own flags beyond the two addresses (say
+	// --log-level error).
+	RIEArgs []string
 	// Bootstrap is the function's bootstrap executable; TaskDir its
 	// working directory (LAMBDA_TASK_ROOT's place; rie's own working
 	// directory). Neither, nor RIE, may be under /opt, which OptDir hides.
 	Bootstrap, TaskDir string
+	// BootstrapArgs follow Bootstrap on rie's command line: rie runs
+	// Bootstrap with them, and takes the last one, if any, for the
+	// handler (_HANDLER). A wrapper such as prlimit is Bootstrap, the
+	// function's executable one of its arguments.
+	BootstrapArgs []string
 	// OptDir is a private folder mounted on /opt (the function's layers
 	// may be unpacked in it). Command makes OptDir/extensions and a file
 	// there for each extension, on which the helper mounts its executable.
@@ -105,8 +113,10 @@ func Command(ctx context.Context, o Options) (*exec.Cmd, error) {
 		args = append(args, "--uid", strconv.FormatUint(uint64(c.Uid), 10), "--gid", strconv.FormatUint(uint64(c.Gid), 10),
 			"--groups", strings.Join(groups, ","))
 	}
-	args = append(args, "--", o.RIE, "--runtime-api-address", o.RuntimeAPIAddr,
-		"--runtime-interface-emulator-address", o.EmulatorAddr, o.Bootstrap)
+	args = append(args, "--", o.RIE)
+	args = append(args, o.RIEArgs...)
+	args = append(args, "--runtime-api-address", o.RuntimeAPIAddr, "--runtime-interface-emulator-address", o.EmulatorAddr, o.Bootstrap)
+	args = append(args, o.BootstrapArgs...)
 
 	cmd := exec.CommandContext(ctx, o.Helper, args...)
 	cmd.Dir = o.TaskDir
