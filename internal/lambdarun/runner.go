@@ -654,7 +654,7 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 // canRunExtensions says why an environment with extensions cannot start,
 // if it cannot.
 func (r *Runner) canRunExtensions() error {
-	if os.Geteuid() != 0 {
+	if geteuid() != 0 {
 		return ErrExtensionsNeedRoot
 	}
 	if r.cfg.Helper == "" {
@@ -856,6 +856,11 @@ func (e *environment) invoke(ctx context.Context, client *http.Client, spec *Spe
 }
 
 var timeNow = time.Now
+
+// geteuid is the server's user; tests pretend to another.
+var geteuid = osGeteuid
+
+var osGeteuid = os.Geteuid
 
 func errorPayload(typ, msg string) []byte {
 	b, _ := json.Marshal(struct {

@@ -2,7 +2,8 @@
 // provided.al2023 bootstrap built with aws-lambda-go. What it does is
 // chosen by the event's action: report its environment (and how many
 // invocations this process has served, to tell warm from cold), fail,
-// crash, outlast its timeout, try to read a file or hold memory, read a
+// crash, outlast its timeout, try to read a file or hold memory, leave a
+// process behind, read a
 // secret through the Parameters and Secrets extension (with its token, or
 // a wrong one).
 package main
@@ -15,7 +16,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -49,6 +52,8 @@ type answer struct {
 	ExtPort   string `json:"ext_port,omitempty"`
 	ExtStatus int    `json:"ext_status,omitempty"`
 	ExtValue  string `json:"ext_value,omitempty"`
+	// Child is the process "spawn" left running, in a session of its own.
+	Child int `json:"child,omitempty"`
 }
 
 var (
@@ -89,6 +94,16 @@ func handle(ctx context.Context, e event) (*answer, error) {
 		if err := readThroughExtension(ctx, a, e.SecretID, token); err != nil {
 			return nil, err
 		}
+	}
+	if e.Action == "spawn" {
+		// A process that escapes the runtime's process group, as a
+		// careless function's may: the runner must still stop it.
+		c := exec.Command("/bin/sleep", "600")
+		c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := c.Start(); err != nil {
+			return nil, err
+		}
+		a.Child = c.Process.Pid
 	}
 	if e.Path != "" {
 		_, err := os.ReadFile(e.Path)
