@@ -163,8 +163,8 @@ type Spec struct {
 
 // Runtime is what Init may need to know of the environment it prepares.
 type Runtime struct {
-	// API is the Runtime API's address (host:port): an extension's
-	// AWS_LAMBDA_RUNTIME_API.
+	// API is the Runtime API's address (host:port), which the emulator
+	// gives the runtime and the extensions as AWS_LAMBDA_RUNTIME_API.
 	API string
 	// TempDir is the environment's own temporary folder.
 	TempDir string
@@ -440,7 +440,7 @@ func (r *Runner) removeLocked(env *environment) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		env.shutdown()
+		env.shutdown(r.cfg.StopWait)
 		r.mu.Lock()
 		if r.agentPortUser == env {
 			r.agentPortUser = nil
@@ -764,18 +764,28 @@ func environ(vars map[string]string) []string {
 
 // shutdown stops the environment as Lambda does, then kills what is left
 // of it, and removes its folder. The emulator gets SIGTERM (its
-// extensions SHUTDOWN, its runtime SIGTERM) and Config.StopWait to exit (cmd's
-// WaitDelay kills it after). The emulator starts the runtime and the
-// extensions in process groups of their own, which outlive it if it is
-// killed: the environment's processes are listed before the SIGTERM
-// (the emulator's descendants, and whatever works in the environment's
-// folder) and killed, group and all, if still there after it.
-func (e *environment) shutdown() {
+// extensions SHUTDOWN, its runtime SIGTERM) and Config.StopWait to exit.
+// It starts the runtime and the extensions in process groups of their
+// own, which outlive it: the environment's processes are listed before
+// the SIGTERM (the emulator and its descendants, and whatever works in
+// the environment's folder), and those still there after it, the
+// emulator included if it did not exit, are killed, group and all, with
+// whatever works in the folder by then.
+func (e *environment) shutdown(stopWait time.Duration) {
 	if e.cmd != nil && e.cmd.Process != nil {
-		before := environmentProcesses(e.cmd.Process.Pid, e.dir)
+		pid := e.cmd.Process.Pid
+		before := environmentProcesses(pid, e.dir)
 		e.stop()
-		<-e.done
+		// Wait for the emulator's exit, not for cmd.Wait: that also waits
+		// for its output to close, which a process it left behind may
+		// hold open.
+		for deadline := time.Now().Add(stopWait); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if p, ok := readProc(pid); !ok || p.start != before[pid].start {
+				break
+			}
+		}
 		killLeftovers(e.dir, before)
+		<-e.done
 	}
 	if e.stop != nil {
 		e.stop()
