@@ -4,8 +4,10 @@
 # may decrypt with the key and read the secret, create-function with a
 # provided.al2023 package (a Go bootstrap), then invoke: cold, warm (the
 # same process), after put-secret-value (the new value), --log-type Tail,
-# Event and DryRun; a role without kms:Decrypt gets
-# KMSAccessDeniedException.
+# Event and DryRun; a function with the AWS Parameters and Secrets
+# extension's layer reads the secret through it (the server runs the
+# extension as itself; it needs root, else the step is skipped); a role
+# without kms:Decrypt gets KMSAccessDeniedException.
 #
 # Environment: SEALBOX_ENDPOINT; AWS_SHARED_CREDENTIALS_FILE and
 # AWS_PROFILE=sealbox (the admin); AWS_REGION; FUNCTION_ZIP, the package
@@ -103,6 +105,21 @@ invoke '{"action":"env"}' --invocation-type Event
 invoke '{}' --invocation-type DryRun
 [ "$(field "$TMP/meta.json" StatusCode)" = 204 ] || fail "$step" "$(cat "$TMP/meta.json")"
 ok "$step"
+
+step="create-function --layers (the Parameters and Secrets extension), invoke: the secret read through it"
+if [ "$(id -u)" = 0 ]; then
+	aws_ lambda create-function --function-name "$FN-ext" --runtime provided.al2023 --handler bootstrap \
+		--role "$ROLE" --zip-file "fileb://$FUNCTION_ZIP" --timeout 5 \
+		--layers arn:aws:lambda:us-east-1:177933569100:layer:AWS-Parameters-and-Secrets-Lambda-Extension:12 >/dev/null
+	aws_ lambda invoke --function-name "$FN-ext" "${BINFMT[@]}" --payload '{"action":"extension","secret_id":"orders-'"$R"'/db"}' \
+		"$TMP/out.json" >"$TMP/meta.json"
+	[ "$(field "$TMP/out.json" ext_status)" = 200 ] || fail "$step" "$(cat "$TMP/out.json")"
+	case "$(field "$TMP/out.json" ext_value)" in *second-pa55*) ;; *) fail "$step" "$(cat "$TMP/out.json")" ;; esac
+	ok "$step" "port $(field "$TMP/out.json" ext_port)"
+	aws_ lambda delete-function --function-name "$FN-ext" >/dev/null
+else
+	echo "skip $step: the server must run as root"
+fi
 
 step="a role without kms:Decrypt: KMSAccessDeniedException"
 aws_ iam delete-role-policy --role-name "orders-exec-$R" --policy-name run

@@ -147,8 +147,9 @@ type Config struct {
 	// LambdaIdle stops an execution environment unused this long.
 	LambdaIdle time.Duration
 	// LambdaAgent is the sealbox executable run as a function's
-	// Parameters and Secrets extension; "" runs none. `sealbox server`
-	// sets it to itself.
+	// Parameters and Secrets extension, and that starts the execution
+	// environments with extensions in their mount namespaces; "" runs
+	// none. `sealbox server` sets it to itself.
 	LambdaAgent string
 }
 

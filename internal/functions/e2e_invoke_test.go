@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -362,50 +361,4 @@ func TestReservedConcurrency(t *testing.T) {
 	wantError(t, "PutFunctionConcurrency without the action", err, "AccessDeniedException", 403)
 	_, err = lambdaAs(s, reader).DeleteFunctionConcurrency(ctx, &lambda.DeleteFunctionConcurrencyInput{FunctionName: aws.String("orders")})
 	wantError(t, "DeleteFunctionConcurrency without the action", err, "AccessDeniedException", 403)
-}
-
-// TestInvokePlansTheExtension: a function that lists the Parameters and
-// Secrets extension's layer gets the server's agent executable started
-// beside the emulator, as `<agent> agent`, with the endpoint, the region,
-// the role session's credentials and the environment's Runtime API. (A
-// script stands for sealbox here: it records what it was given.)
-func TestInvokePlansTheExtension(t *testing.T) {
-	out, err := os.MkdirTemp("", "sealbox-ext-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(out) })
-	os.Chmod(out, 0o777) // the functions' user writes there
-	agent := filepath.Join(t.TempDir(), "sealbox")
-	script := "#!/bin/sh\n{ echo \"args=$*\"; env; } > " + out + "/seen.tmp && mv " + out + "/seen.tmp " + out + "/seen\nexec sleep 60\n"
-	if err := os.WriteFile(agent, []byte(script), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	s := startRunner(t, func(c *config.Config) { c.LambdaAgent = agent })
-	c := s.Lambda()
-	exec := newRole(t, s, "orders-exec", "")
-	in := &lambda.CreateFunctionInput{FunctionName: aws.String("orders"), Role: aws.String(exec.ARN), Runtime: types.RuntimeProvidedal2023,
-		Handler: aws.String("bootstrap"), Code: &types.FunctionCode{ZipFile: lambdatest.FunctionZip(t)},
-		Layers: []string{"arn:aws:lambda:us-east-1:177933569100:layer:AWS-Parameters-and-Secrets-Lambda-Extension:12"}}
-	fn := must[*lambda.CreateFunctionOutput](t, "CreateFunction")(c.CreateFunction(ctx, in))
-	if len(fn.Layers) != 1 || aws.ToString(fn.Layers[0].Arn) != in.Layers[0] {
-		t.Fatalf("Layers = %+v", fn.Layers)
-	}
-	invokeFn(t, c, &lambda.InvokeInput{FunctionName: aws.String("orders"), Payload: payload("env")})
-	var seen []byte
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		if seen, err = os.ReadFile(filepath.Join(out, "seen")); err == nil {
-			break
-		}
-	}
-	got := map[string]string{}
-	for _, line := range strings.Split(string(seen), "\n") {
-		if k, v, ok := strings.Cut(line, "="); ok {
-			got[k] = v
-		}
-	}
-	if got["args"] != "agent" || got["AWS_ENDPOINT_URL"] != s.URL || got["AWS_REGION"] != "us-east-1" || !strings.HasPrefix(got["AWS_ACCESS_KEY_ID"], "ASIA") ||
-		got["AWS_SESSION_TOKEN"] == "" || !strings.HasPrefix(got["AWS_LAMBDA_RUNTIME_API"], "127.0.0.1:") {
-		t.Fatalf("the extension was started with %q", seen)
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -246,39 +247,33 @@ func (s *Service) initEnvironment(ctx context.Context, req *sealbox.Request, t *
 	for k, v := range set {
 		vars[k] = v
 	}
-	if spec.Extensions, err = s.extensions(cfg, set); err != nil {
-		return nil, nil, err
-	}
+	spec.Extensions = s.extensions(cfg)
 	return vars, watch, nil
 }
 
-// extensions are the external extensions cfg's layers ask for: the agent,
-// for the Parameters and Secrets extension's layer or sealbox's own, run
-// as `<sealbox> agent` with the endpoint, the region and the role
-// session's credentials (its session token is the token the agent asks
-// of callers, as the extension's is).
-func (s *Service) extensions(cfg *configRecord, set map[string]string) ([]lambdarun.Extension, error) {
-	if s.agent == nil {
-		return nil, nil
+// extensions are the external extensions cfg's layers ask for: the
+// agent, for the Parameters and Secrets extension's layer (under the file
+// name AWS's layer gives its extension, which code may look for) or
+// sealbox's own. The emulator starts it from /opt/extensions with the
+// function's variables (set: the endpoint, the region, the role
+// session's credentials, its session token the token the agent asks of
+// callers, as the extension's is).
+func (s *Service) extensions(cfg *configRecord) []lambdarun.Extension {
+	if s.agent == "" {
+		return nil
 	}
 	for _, l := range cfg.Layers {
-		if !extensionLayer.MatchString(l) {
+		m := extensionLayer.FindStringSubmatch(l)
+		if m == nil {
 			continue
 		}
-		env := map[string]string{"PATH": "/usr/local/bin:/usr/bin:/bin"}
-		for _, k := range []string{"AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
-			"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_VERSION"} {
-			if v, ok := set[k]; ok {
-				env[k] = v
-			}
+		name := "AWSParametersAndSecretsLambdaExtension"
+		if m[1] == "sealbox-agent" {
+			name = "sealbox-agent"
 		}
-		path, err := s.agent()
-		if err != nil {
-			return nil, err
-		}
-		return []lambdarun.Extension{{Path: path, Args: []string{"agent"}, Env: env}}, nil
+		return []lambdarun.Extension{{Name: name, Path: s.agent}}
 	}
-	return nil, nil
+	return nil
 }
 
 // sourceKey is the store key of a reference's source (a parameter's or a
@@ -323,6 +318,8 @@ func (s *Service) runError(err error) error {
 		return &sealbox.Error{Code: "TooManyRequestsException", Message: "Rate Exceeded.", Reason: th.Reason}
 	case errors.Is(err, lambdarun.ErrNoEmulator):
 		return s.noEmulator()
+	case errors.Is(err, lambdarun.ErrExtensionsNeedRoot):
+		return &sealbox.Error{Code: "ServiceException", Server: true, Message: fmt.Sprintf("The function lists the Parameters and Secrets extension's layer: sealbox runs it as an external extension, in a mount namespace of the execution environment's own where /opt/extensions holds it, which only a server running as root can make (this one runs as uid %d). Run the server as root, or remove the layer.", os.Geteuid())}
 	}
 	if _, ok := sealbox.AsError(err); ok {
 		return err

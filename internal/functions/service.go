@@ -120,10 +120,10 @@ type Config struct {
 	// Endpoint is the URL a function reaches sealbox at
 	// (AWS_ENDPOINT_URL in its environment); nil sets none.
 	Endpoint func() string
-	// Agent returns the sealbox executable a function gets as its
-	// Parameters and Secrets extension (`<Agent> agent`), one the
-	// function's user may run; nil starts none.
-	Agent func() (string, error)
+	// Agent is the sealbox executable a function listing the Parameters
+	// and Secrets extension's layer gets as that extension (it runs as the
+	// agent when started from /opt/extensions); "" starts none.
+	Agent string
 	// Logger logs what an Event invocation does; nil logs nothing.
 	Logger *slog.Logger
 }
@@ -144,7 +144,7 @@ type Service struct {
 	runner   Runner
 	sessions Sessions
 	endpoint func() string
-	agent    func() (string, error)
+	agent    string
 	log      *slog.Logger
 }
 

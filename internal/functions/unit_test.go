@@ -1,10 +1,12 @@
 package functions
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/lambdarun"
 )
 
 func TestParseReference(t *testing.T) {
@@ -149,5 +151,29 @@ func TestExtensionLayer(t *testing.T) {
 		if got := extensionLayer.MatchString(arn); got != want {
 			t.Errorf("extensionLayer.MatchString(%s) = %v, want %v", arn, got, want)
 		}
+	}
+	s := &Service{agent: "/usr/bin/sealbox"}
+	for layer, name := range map[string]string{
+		"arn:aws:lambda:us-east-1:177933569100:layer:AWS-Parameters-and-Secrets-Lambda-Extension:12":      "AWSParametersAndSecretsLambdaExtension",
+		"arn:aws:lambda:eu-west-3:780235371811:layer:AWS-Parameters-and-Secrets-Lambda-Extension-Arm64:4": "AWSParametersAndSecretsLambdaExtension",
+		"arn:aws:lambda:us-east-1:123456789012:layer:sealbox-agent:1":                                     "sealbox-agent",
+		"arn:aws:lambda:us-east-1:123456789012:layer:other:1":                                             "",
+	} {
+		exts := s.extensions(&configRecord{Layers: []string{layer}})
+		if name == "" && len(exts) != 0 || name != "" && (len(exts) != 1 || exts[0].Name != name || exts[0].Path != s.agent) {
+			t.Errorf("the extensions of a function with %s = %+v, want %q", layer, exts, name)
+		}
+	}
+}
+
+// TestExtensionsNeedRootAnswer: a server that is not root answers an
+// Invoke of a function with the extension's layer with why it cannot run
+// it, a ServiceException (never a silently missing extension).
+func TestExtensionsNeedRootAnswer(t *testing.T) {
+	s := New(Config{})
+	err := s.runError(fmt.Errorf("starting: %w", lambdarun.ErrExtensionsNeedRoot))
+	e, ok := sealbox.AsError(err)
+	if !ok || e.Code != "ServiceException" || !strings.Contains(e.Message, "running as root") || !strings.Contains(e.Message, "Parameters and Secrets extension") {
+		t.Fatalf("runError(ErrExtensionsNeedRoot) = %v", err)
 	}
 }

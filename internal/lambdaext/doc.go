@@ -32,7 +32,10 @@
 // CLONE_NEWNS); still root, the helper bind-mounts each extension's
 // executable, read-only, on a file of the same name in OptDir/extensions,
 // then OptDir with its mounts on /opt, drops to Options.Credential if set,
-// and executes rie through a descriptor it opened as root. The host's mount table is never changed; the mounts
-// vanish with the namespace's last process. This needs root (or
-// CAP_SYS_ADMIN) and Linux.
+// and executes rie through a descriptor it opened as root, with
+// Options.Env, which the helper itself gets encoded in one variable: the
+// function's variables (LD_PRELOAD among them, if its configuration says
+// so) never are a root process's environment. The host's mount table is
+// never changed; the mounts vanish with the namespace's last process. This
+// needs root (or CAP_SYS_ADMIN) and Linux.
 package lambdaext

@@ -86,8 +86,16 @@ func helper(args []string) error {
 			return err
 		}
 	}
+	encoded, ok := os.LookupEnv(environmentVar)
+	if !ok {
+		return fmt.Errorf("started without $%s (start the helper with Command)", environmentVar)
+	}
+	env, err := decodeEnvironment(encoded)
+	if err != nil {
+		return fmt.Errorf("$%s: %w", environmentVar, err)
+	}
 	fd := "/proc/self/fd/" + strconv.Itoa(int(program.Fd()))
-	if err := syscall.Exec(fd, argv, os.Environ()); err != nil {
+	if err := syscall.Exec(fd, argv, env); err != nil {
 		return fmt.Errorf("failed to execute %s: %w", argv[0], err)
 	}
 	return nil

@@ -2,6 +2,7 @@ package lambdaext
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +18,31 @@ import (
 // Command starts Options.Helper with it.
 const HelperCommand = "__lambda-environment"
 
+// environmentVar is the helper's only environment variable: rie's
+// environment (Options.Env), encoded. The helper runs as root, and
+// Options.Env holds the function's variables, which whoever may configure
+// the function chooses: set as they are, LD_PRELOAD or LD_LIBRARY_PATH
+// would have the dynamic loader run their code as root, GODEBUG change
+// the helper's runtime. Encoded, they reach only rie, after the drop.
+const environmentVar = "SEALBOX_LAMBDA_ENVIRONMENT"
+
+// encodeEnvironment encodes env as one variable's value (a variable
+// holds no NUL byte, which separates them).
+func encodeEnvironment(env []string) string {
+	return base64.StdEncoding.EncodeToString([]byte(strings.Join(env, "\x00")))
+}
+
+func decodeEnvironment(v string) ([]string, error) {
+	b, err := base64.StdEncoding.DecodeString(v)
+	if err != nil {
+		return nil, err
+	}
+	if len(b) == 0 {
+		return nil, nil
+	}
+	return strings.Split(string(b), "\x00"), nil
+}
+
 // Extension is an external extension: the executable at Path runs as
 // /opt/extensions/Name and registers under Name.
 type Extension struct {
@@ -31,10 +57,18 @@ type Options struct {
 	// Helper is the executable that runs HelperMain when its first
 	// argument is HelperCommand: sealbox's own (os.Executable()).
 	Helper string
+	// RIEArgs are rie's own flags beyond the two addresses (say
+	// --log-level error).
+	RIEArgs []string
 	// Bootstrap is the function's bootstrap executable; TaskDir its
 	// working directory (LAMBDA_TASK_ROOT's place; rie's own working
 	// directory). Neither, nor RIE, may be under /opt, which OptDir hides.
 	Bootstrap, TaskDir string
+	// BootstrapArgs follow Bootstrap on rie's command line: rie runs
+	// Bootstrap with them, and takes the last one, if any, for the
+	// handler (_HANDLER). A wrapper such as prlimit is Bootstrap, the
+	// function's executable one of its arguments.
+	BootstrapArgs []string
 	// OptDir is a private folder mounted on /opt (the function's layers
 	// may be unpacked in it). Command makes OptDir/extensions and a file
 	// there for each extension, on which the helper mounts its executable.
@@ -42,7 +76,8 @@ type Options struct {
 	// Extensions are started by rie at INIT, in /opt/extensions.
 	Extensions []Extension
 	// Env is rie's environment, which rie hands on to the runtime and the
-	// extensions: the function's variables, Lambda's reserved ones, the
+	// extensions (the helper, which runs as root, gets it encoded in one
+	// variable, not as its own): the function's variables, Lambda's reserved ones, the
 	// credentials (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
 	// AWS_SESSION_TOKEN: the agent's token), AWS_ENDPOINT_URL,
 	// AWS_LAMBDA_FUNCTION_TIMEOUT, AWS_LAMBDA_FUNCTION_MEMORY_SIZE …
@@ -105,12 +140,14 @@ func Command(ctx context.Context, o Options) (*exec.Cmd, error) {
 		args = append(args, "--uid", strconv.FormatUint(uint64(c.Uid), 10), "--gid", strconv.FormatUint(uint64(c.Gid), 10),
 			"--groups", strings.Join(groups, ","))
 	}
-	args = append(args, "--", o.RIE, "--runtime-api-address", o.RuntimeAPIAddr,
-		"--runtime-interface-emulator-address", o.EmulatorAddr, o.Bootstrap)
+	args = append(args, "--", o.RIE)
+	args = append(args, o.RIEArgs...)
+	args = append(args, "--runtime-api-address", o.RuntimeAPIAddr, "--runtime-interface-emulator-address", o.EmulatorAddr, o.Bootstrap)
+	args = append(args, o.BootstrapArgs...)
 
 	cmd := exec.CommandContext(ctx, o.Helper, args...)
 	cmd.Dir = o.TaskDir
-	cmd.Env = o.Env
+	cmd.Env = []string{environmentVar + "=" + encodeEnvironment(o.Env)}
 	cmd.SysProcAttr = attr
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = o.StopWait

@@ -444,3 +444,21 @@ func logInitTimes(t *testing.T, logs string) {
 	}
 	t.Logf("INIT: extension registered after %v, INIT done after %v", registered.Sub(start), done.Sub(start))
 }
+
+// TestCommandHidesTheEnvironmentFromTheHelper: the helper runs as root,
+// and the environment holds the function's variables, which whoever
+// configures the function chooses: the helper's own environment is only
+// their encoding (no LD_PRELOAD for the dynamic loader, no GODEBUG for its
+// runtime); rie gets them decoded (TestExtensionServesTheFunction's
+// function reads its port and token from them).
+func TestCommandHidesTheEnvironmentFromTheHelper(t *testing.T) {
+	cmd, err := lambdaext.Command(context.Background(), lambdaext.Options{RIE: "/usr/bin/aws-lambda-rie", Helper: "/usr/bin/sealbox",
+		Bootstrap: "/srv/task/bootstrap", TaskDir: "/srv/task", OptDir: t.TempDir(), RuntimeAPIAddr: "127.0.0.1:9001", EmulatorAddr: "127.0.0.1:8080",
+		Env: []string{"LD_PRELOAD=/tmp/evil.so", "LD_LIBRARY_PATH=/tmp", "GODEBUG=x=1", "DB=db.internal"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cmd.Env) != 1 || !strings.HasPrefix(cmd.Env[0], "SEALBOX_LAMBDA_ENVIRONMENT=") || strings.Contains(cmd.Env[0], "LD_PRELOAD") {
+		t.Fatalf("the helper's environment is %q, want only the encoded one", cmd.Env)
+	}
+}

@@ -9,13 +9,25 @@
 // credentials) is the caller's to compute, at INIT only (Spec.Init); the
 // runner never sees a key or a policy.
 //
+// An environment whose function has extensions (Spec.Extensions: the
+// Parameters and Secrets extension is sealbox's agent) is started through
+// lambdaext, in a mount namespace of its own where /opt/extensions holds
+// them, so that the emulator starts them at INIT as Lambda does; that
+// needs the server to run as root. One without extensions is the emulator
+// started directly, which needs nothing of the server's user.
+//
+// An environment is stopped as Lambda stops one: SIGTERM to the emulator,
+// which sends SHUTDOWN to the extensions and SIGTERM to the runtime; what
+// is still there after StopWait (the emulator, or a process its runtime
+// or extensions left behind, each in a process group of its own) is
+// killed.
+//
 // This is a developer's and single-tenant runner, as `sam local` is: the
 // code runs as an unprivileged user of the host (Config.User), not in a
 // virtual machine. It does not isolate functions from each other.
 package lambdarun
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/rand"
@@ -36,6 +48,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/sealbox/sealbox/internal/lambdaext"
 )
 
 // Errors of Invoke. ErrNoEmulator and ErrThrottled are the caller's to word
@@ -45,7 +59,20 @@ var (
 	ErrNoEmulator = errors.New("lambdarun: aws-lambda-rie not found")
 	// ErrClosed: the runner has been closed.
 	ErrClosed = errors.New("lambdarun: closed")
+	// ErrExtensionsNeedRoot: a function has extensions and the server
+	// does not run as root, so an environment cannot get the mount
+	// namespace where /opt/extensions holds them.
+	ErrExtensionsNeedRoot = errors.New("lambdarun: a function's extensions run in a mount namespace of the execution environment's own, where /opt/extensions holds them, which only a server running as root can make")
+	// ErrNoHelper: a function has extensions and Config.Helper is unset.
+	ErrNoHelper = errors.New("lambdarun: no sealbox executable configured to start an environment with extensions")
 )
+
+// AgentPort is the port the Parameters and Secrets extension serves on by
+// default: the first environment with an extension gets it when free.
+const AgentPort = 2773
+
+// agentPortVar tells the extension (and the function) its port.
+const agentPortVar = "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"
 
 // InstallHint says how to install the emulator.
 const InstallHint = "go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
@@ -83,6 +110,13 @@ type Config struct {
 	Idle time.Duration
 	// Logger logs environments' starts and stops; nil logs nothing.
 	Logger *slog.Logger
+	// Helper is sealbox's own executable, which starts an environment
+	// with extensions in its mount namespace (lambdaext.HelperCommand);
+	// "" refuses functions with extensions.
+	Helper string
+	// StopWait bounds how long an environment may take to stop after
+	// SIGTERM before what is left of it is killed; 0 is 5 s.
+	StopWait time.Duration
 }
 
 // Spec is what an invocation runs: the function's code and settings, and
@@ -120,28 +154,25 @@ type Spec struct {
 	// (what the variables were read from). An error is answered as it
 	// is, and the code is not started. Init may set Extensions.
 	Init func(ctx context.Context, rt Runtime) (vars map[string]string, watch []string, err error)
-	// Extensions run beside the emulator in the environment (the
-	// Parameters and Secrets extension).
+	// Extensions are the environment's external extensions, which the
+	// emulator starts from /opt/extensions at INIT with the function's
+	// variables (the Parameters and Secrets extension). With one, the
+	// environment's variables also say PARAMETERS_SECRETS_EXTENSION_HTTP_PORT.
 	Extensions []Extension
 }
 
 // Runtime is what Init may need to know of the environment it prepares.
 type Runtime struct {
-	// API is the Runtime API's address (host:port): an extension's
-	// AWS_LAMBDA_RUNTIME_API.
+	// API is the Runtime API's address (host:port), which the emulator
+	// gives the runtime and the extensions as AWS_LAMBDA_RUNTIME_API.
 	API string
 	// TempDir is the environment's own temporary folder.
 	TempDir string
 }
 
-// Extension is an external extension's executable and its environment.
-type Extension struct {
-	// Path is the executable; its file name is the extension's name.
-	Path string
-	Args []string
-	// Env is its whole environment; AWS_LAMBDA_RUNTIME_API is added.
-	Env map[string]string
-}
+// Extension is an external extension: the executable at Path runs as
+// /opt/extensions/Name, with no arguments, and registers under Name.
+type Extension = lambdaext.Extension
 
 // Invocation is one call of a function.
 type Invocation struct {
@@ -189,6 +220,8 @@ type Runner struct {
 	mu     sync.Mutex
 	envs   map[*environment]bool
 	closed bool
+	// agentPortUser is the environment whose extension has AgentPort.
+	agentPortUser *environment
 	// colds and coldTime count the cold starts and add up their timings.
 	colds    int
 	coldTime Timings
@@ -204,6 +237,9 @@ func New(c Config) (*Runner, error) {
 	}
 	if c.Idle <= 0 {
 		c.Idle = 5 * time.Minute
+	}
+	if c.StopWait <= 0 {
+		c.StopWait = 5 * time.Second
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -264,29 +300,6 @@ func (r *Runner) emulatorPath() (string, error) {
 		return "", fmt.Errorf("failed to copy aws-lambda-rie: %w", err)
 	}
 	r.emulator = dst
-	return dst, nil
-}
-
-// ExecutablePath returns a copy of the executable at src that the code's
-// user may run (an extension such as the server's own binary), made once,
-// under the same file name (an extension's name is its file's).
-func (r *Runner) ExecutablePath(src string) (string, error) {
-	dir := filepath.Join(r.cfg.Dir, "ext")
-	dst := filepath.Join(dir, filepath.Base(src))
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, err := os.Stat(dst); err == nil {
-		return dst, nil
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	if err := os.Chmod(dir, 0o755); err != nil {
-		return "", err
-	}
-	if err := copyFile(src, dst, 0o755); err != nil {
-		return "", err
-	}
 	return dst, nil
 }
 
@@ -427,7 +440,12 @@ func (r *Runner) removeLocked(env *environment) {
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
-		env.shutdown()
+		env.shutdown(r.cfg.StopWait)
+		r.mu.Lock()
+		if r.agentPortUser == env {
+			r.agentPortUser = nil
+		}
+		r.mu.Unlock()
 		r.cfg.Logger.Debug("lambda environment stopped", "function", env.spec.Group, "version", env.spec.Version)
 	}()
 }
@@ -537,14 +555,15 @@ type environment struct {
 	watch []string
 
 	cmd    *exec.Cmd
-	exts   []*exec.Cmd
+	stop   context.CancelFunc // SIGTERM to the emulator (cmd's Cancel)
 	invURL string
 	done   chan struct{} // closed when the emulator exits
 	logs   logBuffer
 }
 
 // start prepares env: its folders, the code unpacked, INIT's variables,
-// the emulator and the extensions started and answering.
+// the emulator started and answering (its INIT, and the extensions',
+// happen at the first invocation).
 func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Timings) error {
 	emu, err := r.emulatorPath()
 	if err != nil {
@@ -553,8 +572,8 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 	id := make([]byte, 12)
 	rand.Read(id)
 	env.dir = filepath.Join(r.cfg.Dir, hex.EncodeToString(id))
-	task, tmp := filepath.Join(env.dir, "task"), filepath.Join(env.dir, "tmp")
-	for _, d := range []string{env.dir, task, tmp} {
+	task, tmp, opt := filepath.Join(env.dir, "task"), filepath.Join(env.dir, "tmp"), filepath.Join(env.dir, "opt")
+	for _, d := range []string{env.dir, task, tmp, opt} {
 		if err := os.Mkdir(d, 0o700); err != nil {
 			return err
 		}
@@ -570,6 +589,11 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 	t.Init = time.Since(t0)
 	if err != nil {
 		return err
+	}
+	if len(spec.Extensions) > 0 {
+		if err := r.canRunExtensions(); err != nil {
+			return err
+		}
 	}
 	r.mu.Lock()
 	env.watch = watch
@@ -592,34 +616,33 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 	if spec.Handler != "" {
 		vars["_HANDLER"] = spec.Handler
 	}
-	env.cmd = r.command(emu, api, emuAddr, task, spec, vars)
-	out, err := env.cmd.StdoutPipe()
+	if len(spec.Extensions) > 0 {
+		// The extension listens on the host's loopback, as every
+		// environment's: the port is the environment's, and said to
+		// the extension and the function alike.
+		port, err := r.agentPort(env)
+		if err != nil {
+			return err
+		}
+		vars[agentPortVar] = port
+	}
+	envCtx, stop := context.WithCancel(context.Background())
+	env.stop = stop
+	cmd, err := r.command(envCtx, emu, api, emuAddr, task, opt, spec, vars)
 	if err != nil {
 		return err
 	}
-	env.cmd.Stderr = env.cmd.Stdout
-	if err := env.cmd.Start(); err != nil {
+	env.cmd = cmd
+	cmd.Stdout, cmd.Stderr = &env.logs, &env.logs
+	if err := cmd.Start(); err != nil {
 		env.cmd = nil
 		return fmt.Errorf("failed to start aws-lambda-rie: %w", err)
 	}
 	go func() {
-		env.logs.follow(out)
-		env.cmd.Wait()
+		cmd.Wait()
 		close(env.done)
 	}()
 	env.invURL = "http://" + emuAddr + "/2015-03-31/functions/function/invocations"
-	for _, x := range spec.Extensions {
-		// TODO(lambda-ext): the agent registers through the Extensions
-		// API when AWS_LAMBDA_RUNTIME_API is set (branch lambda-ext);
-		// until then an extension is started beside the emulator here,
-		// and the emulator's INIT does not wait for it.
-		c := r.extensionCommand(x, api, task)
-		c.Stdout, c.Stderr = &env.logs, &env.logs
-		if err := c.Start(); err != nil {
-			return fmt.Errorf("failed to start the extension %s: %w", filepath.Base(x.Path), err)
-		}
-		env.exts = append(env.exts, c)
-	}
 	if err := waitListening(ctx, emuAddr, env.done, 10*time.Second); err != nil {
 		return err
 	}
@@ -628,44 +651,86 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 	return nil
 }
 
-// command is the emulator's command line and environment: the one place
-// that says how an environment's processes are started. The bootstrap
-// runs under prlimit with the function's memory as its data limit, when
-// prlimit is there.
-func (r *Runner) command(emu, api, emuAddr, task string, spec *Spec, vars map[string]string) *exec.Cmd {
-	args := []string{"--log-level", "error", "--runtime-api-address", api, "--runtime-interface-emulator-address", emuAddr}
-	if r.prlimit != "" && spec.MemoryMB > 0 {
-		args = append(args, r.prlimit, "--data="+strconv.Itoa(spec.MemoryMB<<20), "--", "./bootstrap")
-	} else {
-		args = append(args, "./bootstrap")
+// canRunExtensions says why an environment with extensions cannot start,
+// if it cannot.
+func (r *Runner) canRunExtensions() error {
+	if geteuid() != 0 {
+		return ErrExtensionsNeedRoot
 	}
-	// The emulator takes its last argument, past the bootstrap, as the
-	// handler.
-	if spec.Handler != "" {
-		args = append(args, spec.Handler)
+	if r.cfg.Helper == "" {
+		return ErrNoHelper
 	}
-	c := exec.Command(emu, args...)
-	c.Dir = task
-	c.Env = environ(vars)
-	c.SysProcAttr = r.procAttr()
-	return c
+	return nil
 }
 
-func (r *Runner) extensionCommand(x Extension, api, task string) *exec.Cmd {
-	vars := make(map[string]string, len(x.Env)+1)
-	for k, v := range x.Env {
-		vars[k] = v
+// agentPort is the port of env's extension: AgentPort if no other
+// environment has it and it is free on the host, else a free one.
+func (r *Runner) agentPort(env *environment) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.agentPortUser == nil {
+		if l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(AgentPort))); err == nil {
+			l.Close()
+			r.agentPortUser = env
+			return strconv.Itoa(AgentPort), nil
+		}
 	}
-	vars["AWS_LAMBDA_RUNTIME_API"] = api
-	c := exec.Command(x.Path, x.Args...)
+	ports, err := freePorts(1)
+	if err != nil {
+		return "", err
+	}
+	_, port, _ := net.SplitHostPort(ports[0])
+	return port, nil
+}
+
+// command is the emulator's command, the one place that says how an
+// environment's processes are started: the emulator itself, or, for a
+// function with extensions, lambdaext's helper, which gives the emulator
+// a mount namespace where /opt/extensions holds them. (The helper needs
+// root, so a function without extensions does without it: the server may
+// then run as any user.) The bootstrap runs under prlimit with the
+// function's memory as its data limit, when prlimit is there; the
+// emulator takes its last argument, past the bootstrap, as the handler.
+// Cancelling ctx stops the emulator with SIGTERM.
+func (r *Runner) command(ctx context.Context, emu, api, emuAddr, task, opt string, spec *Spec, vars map[string]string) (*exec.Cmd, error) {
+	rieArgs := []string{"--log-level", "error"}
+	bootstrap := []string{filepath.Join(task, "bootstrap")}
+	if r.prlimit != "" && spec.MemoryMB > 0 {
+		bootstrap = append([]string{r.prlimit, "--data=" + strconv.Itoa(spec.MemoryMB<<20), "--"}, bootstrap...)
+	}
+	if spec.Handler != "" {
+		bootstrap = append(bootstrap, spec.Handler)
+	}
+	if len(spec.Extensions) > 0 {
+		o := lambdaext.Options{RIE: emu, RIEArgs: rieArgs, Helper: r.cfg.Helper, Bootstrap: bootstrap[0], BootstrapArgs: bootstrap[1:],
+			TaskDir: task, OptDir: opt, Extensions: spec.Extensions, Env: environ(vars),
+			RuntimeAPIAddr: api, EmulatorAddr: emuAddr, StopWait: r.cfg.StopWait}
+		if r.user != nil {
+			o.Credential = &syscall.Credential{Uid: r.user.UID, Gid: r.user.GID, Groups: []uint32{}}
+		}
+		c, err := lambdaext.Command(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		// The helper must start as root (it mounts, then drops to
+		// Credential): only the process group and the parent-death
+		// signal are added.
+		c.SysProcAttr.Setpgid = true
+		c.SysProcAttr.Pdeathsig = syscall.SIGKILL
+		return c, nil
+	}
+	args := append(append(rieArgs, "--runtime-api-address", api, "--runtime-interface-emulator-address", emuAddr), bootstrap...)
+	c := exec.CommandContext(ctx, emu, args...)
 	c.Dir = task
 	c.Env = environ(vars)
 	c.SysProcAttr = r.procAttr()
-	return c
+	c.Cancel = func() error { return c.Process.Signal(syscall.SIGTERM) }
+	c.WaitDelay = r.cfg.StopWait
+	return c, nil
 }
 
 // procAttr runs a process as the code's user, in a process group of its
-// own (stopped whole), killed if the server dies.
+// own, killed if the server dies.
 func (r *Runner) procAttr() *syscall.SysProcAttr {
 	a := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if r.user != nil && os.Geteuid() == 0 {
@@ -697,18 +762,33 @@ func environ(vars map[string]string) []string {
 	return out
 }
 
-// shutdown stops the environment's processes and removes its folder.
-func (e *environment) shutdown() {
-	for _, c := range append([]*exec.Cmd{e.cmd}, e.exts...) {
-		if c != nil && c.Process != nil {
-			syscall.Kill(-c.Process.Pid, syscall.SIGKILL)
-		}
-	}
-	for _, c := range e.exts {
-		c.Wait()
-	}
+// shutdown stops the environment as Lambda does, then kills what is left
+// of it, and removes its folder. The emulator gets SIGTERM (its
+// extensions SHUTDOWN, its runtime SIGTERM) and Config.StopWait to exit.
+// It starts the runtime and the extensions in process groups of their
+// own, which outlive it: the environment's processes are listed before
+// the SIGTERM (the emulator and its descendants, and whatever works in
+// the environment's folder), and those still there after it, the
+// emulator included if it did not exit, are killed, group and all, with
+// whatever works in the folder by then.
+func (e *environment) shutdown(stopWait time.Duration) {
 	if e.cmd != nil && e.cmd.Process != nil {
+		pid := e.cmd.Process.Pid
+		before := environmentProcesses(pid, e.dir)
+		e.stop()
+		// Wait for the emulator's exit, not for cmd.Wait: that also waits
+		// for its output to close, which a process it left behind may
+		// hold open.
+		for deadline := time.Now().Add(stopWait); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+			if p, ok := readProc(pid); !ok || p.start != before[pid].start {
+				break
+			}
+		}
+		killLeftovers(e.dir, before)
 		<-e.done
+	}
+	if e.stop != nil {
+		e.stop()
 	}
 	if e.dir != "" {
 		os.RemoveAll(e.dir)
@@ -797,6 +877,11 @@ func initError(line string) string {
 	why, _, _ = strings.Cut(why, " InvokeID=")
 	return strings.TrimSpace(why)
 }
+
+// geteuid is the server's user; tests pretend to another.
+var geteuid = osGeteuid
+
+var osGeteuid = os.Geteuid
 
 func errorPayload(typ, msg string) []byte {
 	b, _ := json.Marshal(struct {
@@ -887,7 +972,8 @@ type logBuffer struct {
 
 const keepLines = 2000
 
-// Write takes an extension's output.
+// Write takes the emulator's output (its log, the runtime's and the
+// extensions').
 func (b *logBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	b.part = append(b.part, p...)
@@ -901,16 +987,6 @@ func (b *logBuffer) Write(p []byte) (int, error) {
 	}
 	b.mu.Unlock()
 	return len(p), nil
-}
-
-func (b *logBuffer) follow(r io.Reader) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		b.mu.Lock()
-		b.addLocked(sc.Text())
-		b.mu.Unlock()
-	}
 }
 
 func (b *logBuffer) addLocked(line string) {

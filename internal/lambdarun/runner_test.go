@@ -1,10 +1,13 @@
 package lambdarun_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,6 +24,7 @@ type answer struct {
 	Memory     string `json:"memory"`
 	TmpDir     string `json:"tmpdir"`
 	Readable   *bool  `json:"readable"`
+	Child      int    `json:"child"`
 }
 
 func newRunner(t *testing.T, c lambdarun.Config) *lambdarun.Runner {
@@ -169,5 +173,80 @@ func TestRunnerMemoryLimit(t *testing.T) {
 	res, _ := invoke(t, r, s, `{"action":"alloc","mb":256}`)
 	if res.FunctionError != "Unhandled" || !strings.Contains(string(res.Payload), "Runtime.ExitError") {
 		t.Fatalf("256 MB of 128: %q %s, want Runtime.ExitError", res.FunctionError, res.Payload)
+	}
+}
+
+// alive reports whether pid is a live process (not gone, not a zombie).
+func alive(pid int) bool {
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(stat, ')')
+	return i > 0 && !bytes.HasPrefix(stat[i+1:], []byte(" Z"))
+}
+
+// waitGone waits until none of pids is alive.
+func waitGone(t *testing.T, what string, pids ...int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for _, pid := range pids {
+		for alive(pid) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: process %d is still running", what, pid)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}
+
+// TestRunnerLeavesNothing: an environment dropped as stale, or stopped by
+// Close, leaves no process behind: not the bootstrap, nor a process it
+// started in a session of its own (out of reach of the emulator, which
+// stops the runtime's process group).
+func TestRunnerLeavesNothing(t *testing.T) {
+	r := newRunner(t, lambdarun.Config{StopWait: time.Second})
+	inits := 0
+	s := spec(t, "k", &inits)
+	_, a := invoke(t, r, s, `{"action":"spawn"}`)
+	if a.Child == 0 || !alive(a.Child) || !alive(a.PID) {
+		t.Fatalf("spawn: %+v, want a live child", a)
+	}
+	r.Stale("watched")
+	waitGone(t, "after Stale", a.PID, a.Child)
+
+	_, a = invoke(t, r, s, `{"action":"spawn"}`)
+	if a.Child == 0 || !alive(a.Child) {
+		t.Fatalf("spawn: %+v, want a live child", a)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Close waits for the environments to stop.
+	if alive(a.PID) || alive(a.Child) {
+		t.Fatalf("after Close: bootstrap %d alive %v, its child %d alive %v", a.PID, alive(a.PID), a.Child, alive(a.Child))
+	}
+}
+
+// TestRunnerExtensionsNeedRoot: a server that is not root cannot give an
+// environment the mount namespace its extensions need: Invoke says so
+// (ErrExtensionsNeedRoot) and starts nothing, rather than a function
+// whose extension is silently missing.
+func TestRunnerExtensionsNeedRoot(t *testing.T) {
+	r := newRunner(t, lambdarun.Config{Helper: "/usr/bin/true"})
+	defer lambdarun.PretendEUID(1000)()
+	inits := 0
+	s := spec(t, "k", &inits)
+	init := s.Init
+	s.Init = func(ctx context.Context, rt lambdarun.Runtime) (map[string]string, []string, error) {
+		s.Extensions = []lambdarun.Extension{{Name: "AWSParametersAndSecretsLambdaExtension", Path: "/usr/bin/true"}}
+		return init(ctx, rt)
+	}
+	_, err := r.Invoke(context.Background(), s, &lambdarun.Invocation{RequestID: "r", Payload: []byte(`{}`)})
+	if !errors.Is(err, lambdarun.ErrExtensionsNeedRoot) {
+		t.Fatalf("Invoke = %v, want ErrExtensionsNeedRoot", err)
+	}
+	if n := r.Environments(); n != 0 {
+		t.Errorf("%d environments left, want 0", n)
 	}
 }

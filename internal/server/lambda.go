@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,7 +26,8 @@ var (
 // function, key, parameter or secret changes (the server's own writes and,
 // on a shared store, every other server's).
 func newRunner(cfg config.Config, feed store.Feed, s *Server) (*lambdarun.Runner, error) {
-	c := lambdarun.Config{Emulator: cfg.LambdaRIE, MaxEnvironments: cfg.LambdaConcurrency, Idle: cfg.LambdaIdle, Logger: s.log}
+	c := lambdarun.Config{Emulator: cfg.LambdaRIE, MaxEnvironments: cfg.LambdaConcurrency, Idle: cfg.LambdaIdle, Logger: s.log,
+		Helper: cfg.LambdaAgent}
 	if ids, err := cfg.LambdaCredential(); err != nil {
 		return nil, err
 	} else if ids[0] != 0 {
@@ -109,20 +109,3 @@ const functionsSessionDuration = time.Hour
 
 // Runner returns the runner of functions (tests count its environments).
 func (s *Server) Runner() *lambdarun.Runner { return s.runner }
-
-// agentPath returns the executable functions get as their Parameters and
-// Secrets extension: a copy of path in the runner's folder, made at the
-// first use, which the functions' user may run wherever path lies; nil
-// without one.
-func agentPath(path string, r *lambdarun.Runner) func() (string, error) {
-	if path == "" {
-		return nil
-	}
-	var once sync.Once
-	var copied string
-	var err error
-	return func() (string, error) {
-		once.Do(func() { copied, err = r.ExecutablePath(path) })
-		return copied, err
-	}
-}

@@ -2,15 +2,23 @@
 // provided.al2023 bootstrap built with aws-lambda-go. What it does is
 // chosen by the event's action: report its environment (and how many
 // invocations this process has served, to tell warm from cold), fail,
-// crash, outlast its timeout, try to read a file or hold memory.
+// crash, outlast its timeout, try to read a file or hold memory, leave a
+// process behind, read a
+// secret through the Parameters and Secrets extension (with its token, or
+// a wrong one).
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
+	"os/exec"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -21,6 +29,8 @@ type event struct {
 	Seconds float64 `json:"seconds"`
 	Path    string  `json:"path"`
 	MB      int     `json:"mb"`
+	// SecretID is the secret "extension" and "extension-bad-token" read.
+	SecretID string `json:"secret_id"`
 }
 
 type answer struct {
@@ -38,6 +48,12 @@ type answer struct {
 	HasToken   bool   `json:"has_token"`
 	TmpDir     string `json:"tmpdir"`
 	Readable   *bool  `json:"readable,omitempty"`
+	// The extension's answer: its port, HTTP status and SecretString.
+	ExtPort   string `json:"ext_port,omitempty"`
+	ExtStatus int    `json:"ext_status,omitempty"`
+	ExtValue  string `json:"ext_value,omitempty"`
+	// Child is the process "spawn" left running, in a session of its own.
+	Child int `json:"child,omitempty"`
 }
 
 var (
@@ -48,13 +64,13 @@ var (
 func handle(ctx context.Context, e event) (*answer, error) {
 	n := served.Add(1)
 	fmt.Printf("testfn: action %q, invocation %d\n", e.Action, n)
+	// "sleep" sleeps, as may any action first (to overlap invocations).
+	time.Sleep(time.Duration(e.Seconds * float64(time.Second)))
 	switch e.Action {
 	case "error":
 		return nil, errors.New("the function failed on purpose")
 	case "crash":
 		os.Exit(3)
-	case "sleep":
-		time.Sleep(time.Duration(e.Seconds * float64(time.Second)))
 	case "alloc":
 		b := make([]byte, e.MB<<20)
 		for i := range b {
@@ -70,12 +86,58 @@ func handle(ctx context.Context, e event) (*answer, error) {
 		Endpoint: os.Getenv("AWS_ENDPOINT_URL"), HasKey: os.Getenv("AWS_ACCESS_KEY_ID") != "",
 		HasToken: os.Getenv("AWS_SESSION_TOKEN") != "", TmpDir: os.TempDir(),
 	}
+	if e.Action == "extension" || e.Action == "extension-bad-token" {
+		token := os.Getenv("AWS_SESSION_TOKEN")
+		if e.Action == "extension-bad-token" {
+			token = "not-" + token
+		}
+		if err := readThroughExtension(ctx, a, e.SecretID, token); err != nil {
+			return nil, err
+		}
+	}
+	if e.Action == "spawn" {
+		// A process that escapes the runtime's process group, as a
+		// careless function's may: the runner must still stop it.
+		c := exec.Command("/bin/sleep", "600")
+		c.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+		if err := c.Start(); err != nil {
+			return nil, err
+		}
+		a.Child = c.Process.Pid
+	}
 	if e.Path != "" {
 		_, err := os.ReadFile(e.Path)
 		ok := err == nil
 		a.Readable = &ok
 	}
 	return a, nil
+}
+
+// readThroughExtension reads a secret as the extension's documentation
+// shows: on PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, with the session
+// token in X-Aws-Parameters-Secrets-Token.
+func readThroughExtension(ctx context.Context, a *answer, id, token string) error {
+	a.ExtPort = os.Getenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")
+	u := "http://127.0.0.1:" + a.ExtPort + "/secretsmanager/get?secretId=" + url.QueryEscape(id)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("X-Aws-Parameters-Secrets-Token", token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	a.ExtStatus = resp.StatusCode
+	if resp.StatusCode == http.StatusOK {
+		var out struct{ SecretString string }
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+			return err
+		}
+		a.ExtValue = out.SecretString
+	}
+	return nil
 }
 
 func main() { lambda.Start(handle) }
