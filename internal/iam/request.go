@@ -39,8 +39,8 @@ type Request struct {
 }
 
 // CallerKeys are condition keys fixed by who calls and how, answered
-// before Context: the global keys when Set (aws:SourceIp when not "",
-// aws:CalledVia when not nil), and aws:PrincipalTag/<key> from Tags alone
+// before Context: the global keys when Set (aws:SourceIp and
+// aws:CalledVia when not ""), and aws:PrincipalTag/<key> from Tags alone
 // when TagsSet, whatever Context holds (only the identity store says what
 // a caller's tags are).
 type CallerKeys struct {
