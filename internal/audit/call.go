@@ -140,6 +140,8 @@ func (l *Logger) Record(ctx context.Context, r *sealbox.Record) error {
 	e := callEvent(req, r.EventSource, r.EventName, r.ReadOnly, r.Resources)
 	if r.RequestParameters != nil {
 		e.RequestParameters = r.RequestParameters
+	} else if r.Params != nil {
+		e.RequestParameters = &r.Params // a pointer: boxed without an allocation
 	}
 	e.ErrorCode, e.ErrorMessage, e.AdditionalData = ErrorCode(r.ErrorCode), r.ErrorMessage, r.AdditionalData
 	return l.Log(ctx, e)
