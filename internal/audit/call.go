@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"unsafe"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/ids"
@@ -21,21 +22,24 @@ func CallEvent(req *sealbox.Request, source, name string, readOnly bool) *Event 
 func callEvent(req *sealbox.Request, source, name string, readOnly bool, resources []sealbox.Resource) *Event {
 	var e *Event
 	var one *[1]ResourceRef // room for the one resource most calls name
+	var id *[36]byte        // the event id's text
 	if req.Principal.Temporary {
 		a := new(struct {
 			e  Event
 			sc SessionContext
 			si SessionIssuer
 			r  [1]ResourceRef
+			id [36]byte
 		})
-		e, one = &a.e, &a.r
+		e, one, id = &a.e, &a.r, &a.id
 		identity(&e.UserIdentity, req.Principal, &a.sc, &a.si)
 	} else {
 		a := new(struct {
-			e Event
-			r [1]ResourceRef
+			e  Event
+			r  [1]ResourceRef
+			id [36]byte
 		})
-		e, one = &a.e, &a.r
+		e, one, id = &a.e, &a.r, &a.id
 		identity(&e.UserIdentity, req.Principal, nil, nil)
 	}
 	e.EventVersion = "1.08"
@@ -46,7 +50,10 @@ func callEvent(req *sealbox.Request, source, name string, readOnly bool, resourc
 	e.SourceIPAddress = req.SourceIP
 	e.UserAgent = req.UserAgent
 	e.RequestID = req.ID
-	e.EventID = ids.UUID()
+	// The id's text is written once, here, and never again: the string
+	// can be its bytes, in the event's own allocation.
+	ids.UUIDInto(id)
+	e.EventID = unsafe.String(&id[0], len(id))
 	e.ReadOnly = readOnly
 	e.EventType = "AwsApiCall"
 	e.ManagementEvent = true
@@ -140,6 +147,8 @@ func (l *Logger) Record(ctx context.Context, r *sealbox.Record) error {
 	e := callEvent(req, r.EventSource, r.EventName, r.ReadOnly, r.Resources)
 	if r.RequestParameters != nil {
 		e.RequestParameters = r.RequestParameters
+	} else if r.Params != nil {
+		e.RequestParameters = &r.Params // a pointer: boxed without an allocation
 	}
 	e.ErrorCode, e.ErrorMessage, e.AdditionalData = ErrorCode(r.ErrorCode), r.ErrorMessage, r.AdditionalData
 	return l.Log(ctx, e)

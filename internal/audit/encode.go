@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/jsonenc"
 )
 
@@ -271,6 +272,16 @@ func appendValue(dst []byte, v any, depth int) ([]byte, error) {
 		return strconv.AppendUint(dst, uint64(v), 10), nil
 	case map[string]string:
 		return appendStringMap(dst, v), nil
+	case *string:
+		if v == nil {
+			return append(dst, "null"...), nil
+		}
+		return jsonenc.AppendString(dst, *v), nil
+	case *sealbox.Params:
+		if v == nil {
+			return append(dst, "null"...), nil
+		}
+		return appendParams(dst, *v, depth)
 	case []string:
 		if v == nil {
 			return append(dst, "null"...), nil
@@ -334,6 +345,38 @@ func appendMap(dst []byte, m map[string]any, depth int) ([]byte, error) {
 		dst = append(dst, ':')
 		var err error
 		if dst, err = appendValue(dst, m[k], depth+1); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+// appendParams appends p as the object json.Marshal makes of it: its
+// members in name order, found without sorting p itself (it is the
+// record's).
+func appendParams(dst []byte, p sealbox.Params, depth int) ([]byte, error) {
+	if p == nil {
+		return append(dst, "null"...), nil
+	}
+	if depth >= maxDepth || len(p) > 16 {
+		return appendJSON(dst, p)
+	}
+	var order [16]uint8
+	for i := range p {
+		order[i] = uint8(i)
+		for j := i; j > 0 && p[order[j]].Name < p[order[j-1]].Name; j-- { // insertion sort: a few names
+			order[j], order[j-1] = order[j-1], order[j]
+		}
+	}
+	dst = append(dst, '{')
+	for i, o := range order[:len(p)] {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = jsonenc.AppendString(dst, p[o].Name)
+		dst = append(dst, ':')
+		var err error
+		if dst, err = appendValue(dst, p[o].Value, depth+1); err != nil {
 			return dst, err
 		}
 	}

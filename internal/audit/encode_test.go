@@ -339,7 +339,7 @@ func (g *gen) value(depth int) any {
 	if depth > 6 {
 		k %= 8
 	}
-	switch k % 20 {
+	switch k % 22 {
 	case 0:
 		return nil
 	case 1, 2:
@@ -382,6 +382,22 @@ func (g *gen) value(depth int) any {
 		return []string{g.str(), g.str()}
 	case 18:
 		return []byte(g.str()) // encoding/json's: base64
+	case 20:
+		str := g.str()
+		return &str // a record's string parameter, boxed by pointer
+	case 21: // a record's parameter list (sealbox.Params): each name once
+		var p sealbox.Params
+		seen := map[string]bool{}
+		for range g.byte() % 6 {
+			if name := g.str(); !seen[name] {
+				seen[name] = true
+				p = append(p, sealbox.AuditParameter{Name: name, Value: g.value(depth + 1)})
+			}
+		}
+		if p == nil && g.byte()&1 == 1 {
+			return (*sealbox.Params)(nil)
+		}
+		return &p
 	default:
 		return map[string]any(nil)
 	}

@@ -304,7 +304,8 @@ var requests = sync.Pool{New: func() any { return new(iam.Request) }}
 // with iam.Decide.
 func (a *Authorizer) decide(ctx context.Context, r *sealbox.Request, q *sealbox.AccessQuery, req *iam.Request) (iam.Decision, error) {
 	p := r.Principal
-	*req = iam.Request{Principal: iamPrincipal(p), Action: q.Action, Resource: q.Resource, Context: a.conditions(r, q.Context)}
+	*req = iam.Request{Principal: iamPrincipal(p), Action: q.Action, Resource: q.Resource, Context: q.Context}
+	a.callerKeys(r, &req.Caller)
 	f := iam.Facts{}
 	for _, g := range q.Grantees {
 		f.Grant = max(f.Grant, iam.MatchGrantee(g, &req.Principal))
@@ -313,7 +314,7 @@ func (a *Authorizer) decide(ctx context.Context, r *sealbox.Request, q *sealbox.
 	if err != nil {
 		return iam.Decision{}, err
 	}
-	setPrincipalTags(req.Context, tags)
+	setPrincipalTags(&req.Caller, tags)
 	if q.ResourcePolicy != "" {
 		kind := iam.KindResource
 		if q.ResourcePolicyGates {
@@ -348,32 +349,6 @@ func (a *Authorizer) callerFacts(ctx context.Context, p sealbox.Principal, f *ia
 	return set.tags, nil
 }
 
-// setPrincipalTags sets aws:PrincipalTag/<key> in c from the caller's tags
-// alone: any such key a service put there is dropped first, so that only
-// the identity store says what the caller's tags are.
-func setPrincipalTags(c map[string][]string, tags map[string]string) {
-	for k := range c {
-		if strings.HasPrefix(k, "aws:principaltag/") {
-			delete(c, k)
-		}
-	}
-	for k, v := range tags {
-		c[principalTagKey(k)] = oneValue(v)
-	}
-}
-
-var principalTagKeys = cache.NewMemo[string, string](4096)
-
-// principalTagKey is aws:principaltag/<key>, remembered.
-func principalTagKey(key string) string {
-	if s, ok := principalTagKeys.Get(key); ok {
-		return s
-	}
-	s := "aws:principaltag/" + key
-	principalTagKeys.Put(key, s)
-	return s
-}
-
 // WriteMetrics writes the authorizer's cache counters in Prometheus' text
 // format, under the names they had before every cache was counted alike
 // (sealbox_cache_*{cache="authz/..."}).
@@ -391,65 +366,36 @@ func (a *Authorizer) WriteMetrics(w io.Writer) {
 	metric("sealbox_authz_principal_cache_entries", "gauge", "Principals' policy sets in the cache (at most "+strconv.Itoa(PrincipalCacheSize)+").", uint64(sets.Len))
 }
 
-// conditions adds the global condition keys to the service's. Their
-// values are shared, read-only slices where they repeat from call to call
-// (the second's time, the Region, the caller's address), so that a call
-// allocates none: what reads the map never changes a value.
-func (a *Authorizer) conditions(r *sealbox.Request, svc map[string][]string) map[string][]string {
-	c := svc
-	if c == nil {
-		c = make(map[string][]string, 10)
-	}
-	if r.SourceIP != "" {
-		c["aws:sourceip"] = oneValue(r.SourceIP)
-	}
+// callerKeys fills k with the global condition keys of r's call. iam
+// reads them before the service's keys (q.Context), which it so neither
+// copies nor writes: a decision builds no map. The strings repeat from
+// call to call (the second's time, the calling service's name) and are
+// made once.
+func (a *Authorizer) callerKeys(r *sealbox.Request, k *iam.CallerKeys) {
 	t := a.timeConditions()
-	c["aws:currenttime"], c["aws:epochtime"] = t.current, t.epoch
-	c["aws:securetransport"] = boolValue(r.SecureTransport)
-	c["aws:requestedregion"] = oneValue(r.Region)
+	*k = iam.CallerKeys{Set: true, SourceIP: r.SourceIP, CurrentTime: t.current, EpochTime: t.epoch,
+		SecureTransport: r.SecureTransport, RequestedRegion: r.Region, ViaAWSService: r.ViaService != ""}
 	if r.ViaService != "" {
-		c["aws:viaawsservice"] = trueValue
-		c["aws:calledvia"] = calledVia(r.ViaService)
-	} else {
-		c["aws:viaawsservice"] = falseValue
+		k.CalledVia = calledVia(r.ViaService)
 	}
-	return c
 }
 
-var (
-	trueValue  = []string{"true"}
-	falseValue = []string{"false"}
-)
-
-func boolValue(b bool) []string {
-	if b {
-		return trueValue
-	}
-	return falseValue
+// setPrincipalTags has aws:PrincipalTag/<key> answered from the caller's
+// tags alone: any such key a service put in its conditions is not read,
+// so that only the identity store says what the caller's tags are.
+func setPrincipalTags(k *iam.CallerKeys, tags map[string]string) {
+	k.TagsSet, k.Tags = true, tags
 }
 
-// values remembers one-value slices of the strings that recur in the
-// global keys (Regions, callers' addresses, calling services).
-var values = cache.NewMemo[string, []string](4096)
-
-func oneValue(v string) []string {
-	if s, ok := values.Get(v); ok {
-		return s
-	}
-	s := []string{v}
-	values.Put(v, s)
-	return s
-}
-
-var calledVias = cache.NewMemo[string, []string](256)
+var calledVias = cache.NewMemo[string, string](256)
 
 // calledVia is aws:CalledVia for a call made on the caller's behalf by the
 // service via ("ssm.us-east-1.amazonaws.com"): ssm.amazonaws.com.
-func calledVia(via string) []string {
+func calledVia(via string) string {
 	if s, ok := calledVias.Get(via); ok {
 		return s
 	}
-	s := []string{strings.SplitN(via, ".", 2)[0] + ".amazonaws.com"}
+	s := strings.SplitN(via, ".", 2)[0] + ".amazonaws.com"
 	calledVias.Put(via, s)
 	return s
 }
@@ -457,7 +403,7 @@ func calledVia(via string) []string {
 // timeValues are the time keys' values for one second.
 type timeValues struct {
 	unix           int64
-	current, epoch []string
+	current, epoch string
 }
 
 // timeConditions answers the time keys for now, made once a second.
@@ -466,7 +412,7 @@ func (a *Authorizer) timeConditions() *timeValues {
 	if t := a.now.Load(); t != nil && t.unix == now.Unix() {
 		return t
 	}
-	t := &timeValues{unix: now.Unix(), current: []string{now.Format(time.RFC3339)}, epoch: []string{strconv.FormatInt(now.Unix(), 10)}}
+	t := &timeValues{unix: now.Unix(), current: now.Format(time.RFC3339), epoch: strconv.FormatInt(now.Unix(), 10)}
 	a.now.Store(t)
 	return t
 }

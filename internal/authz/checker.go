@@ -67,13 +67,14 @@ func (c Checker) TrustAllows(ctx context.Context, trustDoc string, caller sealbo
 	}
 	asCaller := *r
 	asCaller.Principal = caller
-	req := &iam.Request{Principal: iamPrincipal(caller), Action: action, Resource: resource, Context: c.A.conditions(&asCaller, cond)}
+	req := &iam.Request{Principal: iamPrincipal(caller), Action: action, Resource: resource, Context: cond}
+	c.A.callerKeys(&asCaller, &req.Caller)
 	var f iam.Facts
 	tags, err := c.A.callerFacts(ctx, caller, &f)
 	if err != nil {
 		return false, err
 	}
-	setPrincipalTags(req.Context, tags)
+	setPrincipalTags(&req.Caller, tags)
 	pol, _, err := c.A.compile(trustDoc, iam.KindTrust)
 	if err != nil {
 		f.Unreadable = true // a trust policy that no longer compiles trusts no one

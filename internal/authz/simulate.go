@@ -197,9 +197,10 @@ func (s *Simulator) simulate(ctx context.Context, p sealbox.Principal, named []n
 			for _, e := range entries {
 				cond[strings.ToLower(e.ContextKeyName)] = e.ContextKeyValues
 			}
-			req := &iam.Request{Principal: iamPrincipal(p), Action: action, Resource: res, Context: s.A.conditions(&as, cond)}
+			req := &iam.Request{Principal: iamPrincipal(p), Action: action, Resource: res, Context: cond}
+			s.A.callerKeys(&as, &req.Caller)
 			if tags != nil {
-				setPrincipalTags(req.Context, tags)
+				setPrincipalTags(&req.Caller, tags)
 			}
 			f := *facts
 			f.Identity, f.Resource = policies, resource

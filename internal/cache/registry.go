@@ -24,9 +24,22 @@ type Registry struct {
 	bypass atomic.Bool
 }
 
-type registeredCache interface {
+type registeredCache = Registered
+
+// Registered is what a registry needs of a cache: its description and a
+// way to empty it. A Cache is one; a package whose cache must be of
+// another kind (keyring's derived keys, wiped in place) registers it with
+// Register, so that it is listed, counted and purged with the others.
+type Registered interface {
 	Info() Info
 	Purge()
+}
+
+// Register adds c to the Registry feed carries, if any (see Feed).
+func Register(feed store.Feed, c Registered) {
+	if r := registryOf(feed); r != nil {
+		r.add(c)
+	}
 }
 
 // Info describes a cache: its name, bound, what it follows and its

@@ -32,6 +32,69 @@ type Request struct {
 	// not hold them. Time keys (aws:CurrentTime, aws:EpochTime) are the
 	// caller's to set: this package reads no clock.
 	Context map[string][]string
+	// Caller holds the keys the caller's side of the request fixes, which
+	// Context cannot override: read from here, the authorizer's keys need
+	// no map built for each decision, and a service's map is not written.
+	Caller CallerKeys
+}
+
+// CallerKeys are condition keys fixed by who calls and how, answered
+// before Context: the global keys when Set (aws:SourceIp and
+// aws:CalledVia when not ""), and aws:PrincipalTag/<key> from Tags alone
+// when TagsSet, whatever Context holds (only the identity store says what
+// a caller's tags are).
+type CallerKeys struct {
+	Set                    bool
+	SourceIP               string
+	CurrentTime, EpochTime string
+	SecureTransport        bool
+	RequestedRegion        string
+	ViaAWSService          bool
+	CalledVia              string // when not ""
+	TagsSet                bool
+	Tags                   map[string]string
+}
+
+const principalTagPrefix = "aws:principaltag/"
+
+// value answers key if the caller's side fixes it: its value, whether it
+// is present, and whether it is fixed here (else Context answers).
+func (k *CallerKeys) value(key string) (string, bool, bool) {
+	if k.TagsSet && strings.HasPrefix(key, principalTagPrefix) {
+		v, ok := k.Tags[key[len(principalTagPrefix):]]
+		return v, ok, true
+	}
+	if !k.Set {
+		return "", false, false
+	}
+	switch key {
+	case "aws:sourceip":
+		if k.SourceIP != "" {
+			return k.SourceIP, true, true
+		}
+	case "aws:currenttime":
+		return k.CurrentTime, true, true
+	case "aws:epochtime":
+		return k.EpochTime, true, true
+	case "aws:securetransport":
+		return boolString(k.SecureTransport), true, true
+	case "aws:requestedregion":
+		return k.RequestedRegion, true, true
+	case "aws:viaawsservice":
+		return boolString(k.ViaAWSService), true, true
+	case "aws:calledvia":
+		if k.CalledVia != "" {
+			return k.CalledVia, true, true
+		}
+	}
+	return "", false, false
+}
+
+func boolString(b bool) string {
+	if b {
+		return "true"
+	}
+	return "false"
 }
 
 // Set stores a condition key's values, lower-casing the key.
@@ -51,6 +114,12 @@ var _ condition.Context = (*requestContext)(nil)
 
 // Values implements condition.Context.
 func (c *requestContext) Values(key string) (condition.Values, bool) {
+	if v, ok, fixed := c.Caller.value(key); fixed {
+		if !ok {
+			return condition.Values{}, false
+		}
+		return condition.One(v), true
+	}
 	if v, ok := c.Context[key]; ok {
 		return condition.List(v), true
 	}
@@ -63,6 +132,9 @@ func (c *requestContext) Values(key string) (condition.Values, bool) {
 // Var implements condition.Context: a policy variable resolves to a key
 // with exactly one value (multivalued keys cannot be policy variables).
 func (c *requestContext) Var(key string) (string, bool) {
+	if v, ok, fixed := c.Caller.value(key); fixed {
+		return v, ok
+	}
 	if v, ok := c.Context[key]; ok {
 		if len(v) == 1 {
 			return v[0], true

@@ -9,11 +9,18 @@ import (
 
 // UUID returns a random (version 4) UUID in its canonical text form.
 func UUID() string {
+	var out [36]byte
+	UUIDInto(&out)
+	return string(out[:])
+}
+
+// UUIDInto writes a random (version 4) UUID in its canonical text form to
+// out: for a caller that holds the text in a struct it allocates anyway.
+func UUIDInto(out *[36]byte) {
 	var b [16]byte
 	rand.Read(b[:]) // never fails (crypto/rand panics on failure)
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
 	hex.Encode(out[0:8], b[0:4])
 	out[8] = '-'
 	hex.Encode(out[9:13], b[4:6])
@@ -23,7 +30,6 @@ func UUID() string {
 	hex.Encode(out[19:23], b[8:10])
 	out[23] = '-'
 	hex.Encode(out[24:], b[10:])
-	return string(out[:])
 }
 
 // ParseUUID returns the 16 bytes of a canonical UUID string.

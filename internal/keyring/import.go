@@ -232,5 +232,6 @@ func (r *Ring) DeleteMaterial(tx store.Tx, ref Ref) error {
 		return err
 	}
 	r.cache.Drop(k)
+	r.blobs.dropMaterial(k)
 	return nil
 }

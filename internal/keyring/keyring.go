@@ -54,6 +54,7 @@ var (
 // changes, so only its deletion invalidates it. Safe for concurrent use.
 type Ring struct {
 	cache *cache.Cache[string, primitive.Secret] // storage key → material
+	blobs *blobKeys                              // blobs' derived keys
 }
 
 // MaterialCacheSize is how many versions of key material a Ring keeps
@@ -65,6 +66,7 @@ const MaterialCacheSize = 4096
 func New(feed store.Feed) *Ring {
 	r := &Ring{cache: cache.New[string, primitive.Secret](feed, "keyring/material", MaterialCacheSize)}
 	r.cache.Follow("keyring/", cache.ByKey)
+	r.blobs = newBlobKeys(feed, BlobKeyCacheSize)
 	return r
 }
 
@@ -101,6 +103,7 @@ func (r *Ring) Delete(tx store.Tx, region, keyID string) error {
 			return err
 		}
 		r.cache.Drop(k) // the feed drops it too, once committed
+		r.blobs.dropMaterial(k)
 	}
 	return nil
 }
@@ -113,6 +116,12 @@ type materialName struct{ region, keyID, materialID string }
 var keys = cache.NewMemo[materialName, string](MaterialCacheSize)
 
 func (r *Ring) material(tx store.Tx, region, keyID, materialID string) ([]byte, error) {
+	_, mat, err := r.materialAt(tx, region, keyID, materialID)
+	return mat, err
+}
+
+// materialAt is material, with the storage key it was read under.
+func (r *Ring) materialAt(tx store.Tx, region, keyID, materialID string) (string, []byte, error) {
 	name := materialName{region, keyID, materialID}
 	k, known := keys.Get(name)
 	if !known {
@@ -122,7 +131,7 @@ func (r *Ring) material(tx store.Tx, region, keyID, materialID string) ([]byte, 
 		if !known {
 			keys.Put(name, k)
 		}
-		return s.Bytes(), nil
+		return k, s.Bytes(), nil
 	}
 	// The ticket is taken inside tx, after its snapshot: material read
 	// from a snapshot older than its deletion can still be cached. It is
@@ -132,31 +141,37 @@ func (r *Ring) material(tx store.Tx, region, keyID, materialID string) ([]byte, 
 	ticket := r.cache.TicketFor(k)
 	v, err := tx.Get(k)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrNoMaterial
+		return k, nil, ErrNoMaterial
 	}
 	if err != nil {
-		return nil, err
+		return k, nil, err
 	}
 	mat := append([]byte(nil), v...)
 	r.cache.Put(k, primitive.NewSecret(mat), ticket)
-	return mat, nil
+	return k, mat, nil
 }
 
 // symmetric reads a version of symmetric material: asymmetric or HMAC
 // material never encrypts a blob.
 func (r *Ring) symmetric(tx store.Tx, region, keyID, materialID string) ([]byte, error) {
-	v, err := r.material(tx, region, keyID, materialID)
+	_, mat, err := r.symmetricAt(tx, region, keyID, materialID)
+	return mat, err
+}
+
+// symmetricAt is symmetric, with the version's storage key.
+func (r *Ring) symmetricAt(tx store.Tx, region, keyID, materialID string) (string, []byte, error) {
+	k, v, err := r.materialAt(tx, region, keyID, materialID)
 	if err != nil {
-		return nil, err
+		return k, nil, err
 	}
 	spec, mat, err := decodeMaterial(v)
 	if err != nil {
-		return nil, err
+		return k, nil, err
 	}
 	if spec != SymmetricDefault {
-		return nil, ErrWrongKind
+		return k, nil, ErrWrongKind
 	}
-	return mat, nil
+	return k, mat, nil
 }
 
 // Encrypt seals plaintext under keyID's material materialID, bound to the
@@ -237,17 +252,25 @@ func (r *Ring) DecryptAs(tx store.Tx, region string, h Header, blob []byte, ec m
 	if len(blob) < minBlobSize || [49]byte(blob[:49]) != h.prefix {
 		return nil, ErrInvalidCiphertext
 	}
-	mat, err := r.symmetric(tx, region, h.KeyID, h.MaterialID)
+	// The material is read (and so its version proved to exist) whether or
+	// not the blob's key is held: see blobKeys.
+	ticket := r.blobs.ticket()
+	k, mat, err := r.symmetricAt(tx, region, h.KeyID, h.MaterialID)
 	if errors.Is(err, ErrNoMaterial) || errors.Is(err, ErrWrongKind) {
 		return nil, ErrInvalidCiphertext
 	}
 	if err != nil {
 		return nil, err
 	}
-	// The key is derived per blob (never cached: it is the blob's), on the
-	// stack.
+	// The key is the blob's, derived from the material and the blob's
+	// salt, on the stack and wiped; blobKeys keeps a copy of the key of a
+	// blob that opens.
+	name := blobName{material: k, salt: [saltSize]byte(blob[49:65])}
 	var key [primitive.KeySize]byte
-	primitive.DeriveKeyInto(&key, mat, blob[49:65], deriveInfo)
+	held := r.blobs.get(&name, &key)
+	if !held {
+		primitive.DeriveKeyInto(&key, mat, blob[49:65], deriveInfo)
+	}
 	defer clear(key[:])
 	sc := getScratch()
 	defer sc.put()
@@ -255,7 +278,10 @@ func (r *Ring) DecryptAs(tx store.Tx, region string, h Header, blob []byte, ec m
 	if err != nil {
 		return nil, ErrInvalidCiphertext
 	}
-	names.Put(h.prefix, h)
+	if !held {
+		r.blobs.put(&name, &key, ticket)
+		names.Put(h.prefix, h)
+	}
 	return pt, nil
 }
 

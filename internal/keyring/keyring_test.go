@@ -105,14 +105,102 @@ func TestEveryBitIsAuthenticated(t *testing.T) {
 	}
 }
 
+// A blob opened once has its key held (blobKeys): every altered copy of
+// it is still refused, and so is its own opening under another context.
+func TestEveryBitIsAuthenticatedOnceOpened(t *testing.T) {
+	f := newFixture(t)
+	ec := map[string]string{"k": "v"}
+	blob := f.encrypt(t, []byte("integrity"), ec)
+	for range 2 { // derived, then held
+		if pt, err := f.decrypt(blob, ec); err != nil || string(pt) != "integrity" {
+			t.Fatalf("Decrypt = %q, %v", pt, err)
+		}
+	}
+	for i := range blob {
+		for bit := 0; bit < 8; bit++ {
+			bad := append([]byte(nil), blob...)
+			bad[i] ^= 1 << bit
+			if _, err := f.decrypt(bad, ec); err == nil {
+				t.Fatalf("Decrypt accepted an opened blob with bit %d of byte %d flipped", bit, i)
+			}
+		}
+	}
+	for _, other := range []map[string]string{nil, {"k": "w"}, {"k": "v", "x": ""}} {
+		if _, err := f.decrypt(blob, other); !errors.Is(err, keyring.ErrInvalidCiphertext) {
+			t.Fatalf("Decrypt of an opened blob under context %v = %v, want ErrInvalidCiphertext", other, err)
+		}
+	}
+	if pt, err := f.decrypt(blob, ec); err != nil || string(pt) != "integrity" {
+		t.Fatalf("Decrypt after the refusals = %q, %v", pt, err)
+	}
+}
+
 func TestDeleteForgetsMaterial(t *testing.T) {
 	f := newFixture(t)
 	blob := f.encrypt(t, []byte("gone"), nil)
+	if _, err := f.decrypt(blob, nil); err != nil { // its key is held now
+		t.Fatal(err)
+	}
 	if err := f.st.Update(context.Background(), func(tx store.Tx) error { return f.ring.Delete(tx, region, f.keyID) }); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.decrypt(blob, nil); !errors.Is(err, keyring.ErrInvalidCiphertext) {
 		t.Fatalf("Decrypt after Delete = %v, want ErrInvalidCiphertext", err)
+	}
+}
+
+// Through the change feed, as a server runs it: a version deleted by a
+// commit is refused at once, its blob's key held or not, and so is one
+// deleted by another server (the feed's delivery, not this Ring's Delete).
+func TestDeleteThroughTheFeedForgetsMaterial(t *testing.T) {
+	st := store.WithFeed(memstore.New())
+	ring, ctx, keyID := keyring.New(st), context.Background(), ids.UUID()
+	var mat string
+	var blob []byte
+	if err := st.Update(ctx, func(tx store.Tx) (err error) {
+		if mat, err = ring.Create(tx, region, keyID); err != nil {
+			return err
+		}
+		blob, err = ring.Encrypt(tx, region, keyID, mat, []byte("gone"), nil)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	decrypt := func() error {
+		return st.View(ctx, func(tx store.Tx) error { _, err := ring.Decrypt(tx, region, blob, nil); return err })
+	}
+	for range 2 {
+		if err := decrypt(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Deleted underneath the Ring, as another server's commit reaches it.
+	if err := st.Update(ctx, func(tx store.Tx) error {
+		return tx.Delete("keyring/" + region + "/" + keyID + "/" + mat)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := decrypt(); !errors.Is(err, keyring.ErrInvalidCiphertext) {
+		t.Fatalf("Decrypt after the version's deletion = %v, want ErrInvalidCiphertext", err)
+	}
+}
+
+// BenchmarkDecrypt opens the same blob again and again (its key held);
+// BenchmarkDecryptFresh a new blob each time (its key derived).
+func BenchmarkDecryptFresh(b *testing.B) {
+	f := newFixture(b)
+	ec := map[string]string{"k": "v"}
+	blobs := make([][]byte, 8192)
+	for i := range blobs {
+		blobs[i] = f.encrypt(b, make([]byte, 32), ec)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := f.decrypt(blobs[i%len(blobs)], ec); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }
 

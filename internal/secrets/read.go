@@ -205,12 +205,18 @@ func (s *Service) recordRead(ctx context.Context, id string, v *GetSecretValueRe
 	if s.recorder == nil {
 		return nil
 	}
-	// The record and its one resource in one allocation.
+	// The record, its one resource and its one parameter in one
+	// allocation: the parameter a list, not a map, its string boxed by
+	// pointer.
 	one := &struct {
 		sealbox.Record
-		secret [1]sealbox.Resource
-	}{Record: sealbox.Record{EventSource: "secretsmanager.amazonaws.com", EventName: "GetSecretValue", ReadOnly: true,
-		RequestParameters: map[string]any{"secretId": id}}}
+		secret   [1]sealbox.Resource
+		param    [1]sealbox.AuditParameter
+		secretID string
+	}{Record: sealbox.Record{EventSource: "secretsmanager.amazonaws.com", EventName: "GetSecretValue", ReadOnly: true},
+		secretID: id}
+	one.param[0] = sealbox.AuditParameter{Name: "secretId", Value: &one.secretID}
+	one.Params = one.param[:]
 	r := &one.Record
 	if failure != nil {
 		r.ErrorCode, r.ErrorMessage = failure.Code, failure.Message

@@ -15,7 +15,8 @@ import (
 	"github.com/sealbox/sealbox/internal/sealtest"
 )
 
-// Every cache in the server is an internal/cache.Cache, registered by name:
+// Every cache in the server is registered by name (an internal/cache.Cache,
+// or keyring's blob keys, registered with cache.Register):
 // this is the list. A new cache that is not one of these, or one that is
 // unbounded or follows no feed without saying why, is noticed here.
 func TestEveryCacheIsOneOfThese(t *testing.T) {
@@ -26,6 +27,7 @@ func TestEveryCacheIsOneOfThese(t *testing.T) {
 		"identity/keys":     "iam/",
 		"identity/keyuses":  "local",
 		"identity/policies": "iam/",
+		"keyring/blobkeys":  "keyring/",
 		"keyring/material":  "keyring/",
 		"records/fn":        "fn/",
 		"records/kms":       "kms/",

@@ -68,8 +68,11 @@ func (o *onBehalfKMS) ManagedKeyARN(ctx context.Context, alias string) (string, 
 func (o *onBehalfKMS) Encrypt(ctx context.Context, in *kms.EncryptRequest) (*kms.EncryptResponse, error) {
 	out, err := o.k.Encrypt(ctx, in)
 	o.k.NoteUse(ctx, "Encrypt", err)
-	params := map[string]any{"keyId": in.KeyId, "encryptionAlgorithm": algorithm(in.EncryptionAlgorithm), "encryptionContext": in.EncryptionContext}
-	if rerr := o.record(ctx, "Encrypt", params, keyOf(out, in.KeyId), err); rerr != nil {
+	ev := o.event("Encrypt", keyOf(out, in.KeyId))
+	ev.str("keyId", in.KeyId)
+	ev.param("encryptionAlgorithm", algorithm(in.EncryptionAlgorithm))
+	ev.context("encryptionContext", in.EncryptionContext)
+	if rerr := o.record(ctx, ev, err); rerr != nil {
 		return nil, rerr
 	}
 	return out, err
@@ -82,15 +85,13 @@ func (o *onBehalfKMS) Decrypt(ctx context.Context, in *kms.DecryptRequest) (*kms
 	if out != nil {
 		key = out.KeyId // the key the ciphertext named, as the audit asks
 	}
-	params := make(map[string]any, 3)
-	params["encryptionAlgorithm"] = algorithm(in.EncryptionAlgorithm)
-	if len(in.EncryptionContext) > 0 {
-		params["encryptionContext"] = in.EncryptionContext
-	}
+	ev := o.event("Decrypt", key)
+	ev.param("encryptionAlgorithm", algorithm(in.EncryptionAlgorithm))
+	ev.context("encryptionContext", in.EncryptionContext)
 	if key != "" {
-		params["keyId"] = key
+		ev.str("keyId", key)
 	}
-	if rerr := o.record(ctx, "Decrypt", params, key, err); rerr != nil {
+	if rerr := o.record(ctx, ev, err); rerr != nil {
 		if out != nil {
 			clear(out.Plaintext)
 		}
@@ -102,18 +103,20 @@ func (o *onBehalfKMS) Decrypt(ctx context.Context, in *kms.DecryptRequest) (*kms
 func (o *onBehalfKMS) GenerateDataKey(ctx context.Context, in *kms.GenerateDataKeyRequest) (*kms.GenerateDataKeyResponse, error) {
 	out, err := o.k.GenerateDataKey(ctx, in)
 	o.k.NoteUse(ctx, "GenerateDataKey", err)
-	params := map[string]any{"keyId": in.KeyId, "encryptionContext": in.EncryptionContext}
-	if in.KeySpec != "" {
-		params["keySpec"] = in.KeySpec
-	}
-	if in.NumberOfBytes != 0 {
-		params["numberOfBytes"] = in.NumberOfBytes
-	}
 	key := in.KeyId
 	if out != nil {
 		key = out.KeyId
 	}
-	if rerr := o.record(ctx, "GenerateDataKey", params, key, err); rerr != nil {
+	ev := o.event("GenerateDataKey", key)
+	ev.str("keyId", in.KeyId)
+	ev.context("encryptionContext", in.EncryptionContext)
+	if in.KeySpec != "" {
+		ev.str("keySpec", in.KeySpec)
+	}
+	if in.NumberOfBytes != 0 {
+		ev.param("numberOfBytes", in.NumberOfBytes)
+	}
+	if rerr := o.record(ctx, ev, err); rerr != nil {
 		if out != nil {
 			clear(out.Plaintext)
 		}
@@ -125,44 +128,77 @@ func (o *onBehalfKMS) GenerateDataKey(ctx context.Context, in *kms.GenerateDataK
 func (o *onBehalfKMS) ReEncrypt(ctx context.Context, in *kms.ReEncryptRequest) (*kms.ReEncryptResponse, error) {
 	out, err := o.k.ReEncrypt(ctx, in)
 	o.k.NoteUse(ctx, "ReEncrypt", err)
-	params := map[string]any{"destinationKeyId": in.DestinationKeyId, "sourceEncryptionContext": in.SourceEncryptionContext,
-		"destinationEncryptionContext": in.DestinationEncryptionContext,
-		"sourceEncryptionAlgorithm":    algorithm(in.SourceEncryptionAlgorithm), "destinationEncryptionAlgorithm": algorithm(in.DestinationEncryptionAlgorithm)}
 	key := in.DestinationKeyId
 	if out != nil {
 		key = out.KeyId
 	}
-	if rerr := o.record(ctx, "ReEncrypt", params, key, err); rerr != nil {
+	ev := o.event("ReEncrypt", key)
+	ev.str("destinationKeyId", in.DestinationKeyId)
+	ev.context("sourceEncryptionContext", in.SourceEncryptionContext)
+	ev.context("destinationEncryptionContext", in.DestinationEncryptionContext)
+	ev.param("sourceEncryptionAlgorithm", algorithm(in.SourceEncryptionAlgorithm))
+	ev.param("destinationEncryptionAlgorithm", algorithm(in.DestinationEncryptionAlgorithm))
+	if rerr := o.record(ctx, ev, err); rerr != nil {
 		return nil, rerr
 	}
 	return out, err
 }
 
+// onBehalfEvent is one on-behalf KMS event being made: the record, its one
+// resource and its parameters in one allocation (a batch read records one
+// for each secret), the parameters a list (sealbox.Params) rather than a
+// map, and its strings copied here so that they are boxed by pointer (the
+// event is encoded when the call ends: nothing of the request is pointed
+// into).
+type onBehalfEvent struct {
+	sealbox.Record
+	resource [1]sealbox.Resource
+	params   [5]sealbox.AuditParameter
+	strs     [2]string
+	nstrs    int
+	key      string
+}
+
+func (o *onBehalfKMS) event(name, key string) *onBehalfEvent {
+	ev := &onBehalfEvent{Record: sealbox.Record{EventSource: "kms.amazonaws.com", EventName: name, ReadOnly: true}, key: key}
+	ev.Params = ev.params[:0]
+	return ev
+}
+
+func (ev *onBehalfEvent) param(name string, v any) {
+	ev.Params = append(ev.Params, sealbox.AuditParameter{Name: name, Value: v})
+}
+
+// str adds a string parameter, held in ev.
+func (ev *onBehalfEvent) str(name, v string) {
+	p := &ev.strs[ev.nstrs]
+	ev.nstrs++
+	*p = v
+	ev.param(name, p)
+}
+
+// context adds an encryption context, unless it is empty: an event names
+// no context the call did not give.
+func (ev *onBehalfEvent) context(name string, ec map[string]string) {
+	if len(ec) > 0 {
+		ev.param(name, ec)
+	}
+}
+
 // record keeps one on-behalf KMS event. A failure that is not an AWS error
 // (an internal one) is not an answer KMS gave; the call fails and is
 // logged as such.
-func (o *onBehalfKMS) record(ctx context.Context, name string, params map[string]any, key string, callErr error) error {
+func (o *onBehalfKMS) record(ctx context.Context, ev *onBehalfEvent, callErr error) error {
 	if o.rec == nil {
 		return nil
 	}
 	if r := sealbox.RequestFromContext(ctx); r == nil || r.ViaService == "" {
 		return nil // a direct call: the router records it
 	}
-	for k, v := range params {
-		if m, ok := v.(map[string]string); ok && len(m) == 0 {
-			delete(params, k)
-		}
-	}
-	// The record and its one resource in one allocation: a batch read
-	// records one for each secret.
-	one := &struct {
-		sealbox.Record
-		key [1]sealbox.Resource
-	}{Record: sealbox.Record{EventSource: "kms.amazonaws.com", EventName: name, ReadOnly: true, RequestParameters: params}}
-	rec := &one.Record
-	if a, err := sealbox.ParseARN(key); err == nil && a.Service == "kms" {
-		one.key[0] = sealbox.Resource{AccountID: a.AccountID, Type: "AWS::KMS::Key", ARN: key}
-		rec.Resources = one.key[:]
+	rec := &ev.Record
+	if a, err := sealbox.ParseARN(ev.key); err == nil && a.Service == "kms" {
+		ev.resource[0] = sealbox.Resource{AccountID: a.AccountID, Type: "AWS::KMS::Key", ARN: ev.key}
+		rec.Resources = ev.resource[:]
 	}
 	if callErr != nil {
 		e, ok := sealbox.AsError(callErr)

@@ -35,7 +35,7 @@ func (e *SerializationError) Error() string { return e.Message }
 // shape. It returns nil, a *ValidationError or a *SerializationError.
 func (s *Service) Validate(shape *Shape, v any) error {
 	c := checker{svc: s}
-	c.value(shape, v, "", true)
+	c.value(shape, v, where{}, true)
 	if c.ser != nil {
 		return c.ser
 	}
@@ -80,6 +80,25 @@ func join(path, name string) string {
 	return path + "." + name
 }
 
+// where is a value's path in messages ("encryptionContext.key",
+// "secretIdList.3.member"), made into a string only for a message: a
+// valid request's map keys and list members build none.
+type where struct {
+	base   string
+	index  int    // a list member's 1-based index; 0: none
+	suffix string // ".key", ".value", ".member" or ""
+}
+
+func (w where) String() string {
+	if w.index > 0 {
+		return w.base + "." + strconv.Itoa(w.index) + w.suffix
+	}
+	return w.base + w.suffix // base itself when there is no suffix
+}
+
+// member is the path of the member name of the structure at w.
+func (w where) member(name string) where { return where{base: join(w.String(), name)} }
+
 func (c *checker) problem(path string, shown *string, constraint string) {
 	val := "null"
 	if shown != nil {
@@ -100,7 +119,7 @@ func (c *checker) mismatch(path, want string) {
 
 var hidden = "\x00hidden"
 
-func (c *checker) value(sh *Shape, v any, path string, top bool) {
+func (c *checker) value(sh *Shape, v any, path where, top bool) {
 	if sh == nil || v == nil {
 		return
 	}
@@ -108,37 +127,27 @@ func (c *checker) value(sh *Shape, v any, path string, top bool) {
 	case "structure":
 		m, ok := v.(map[string]any)
 		if !ok {
-			c.mismatch(path, "an object")
+			c.mismatch(path.String(), "an object")
 			return
 		}
 		for _, req := range sh.Required {
 			if m[req] == nil {
-				c.problem(join(path, wireName(req)), nil, "Member must not be null")
+				c.problem(path.member(wireName(req)).String(), nil, "Member must not be null")
 			}
 		}
 		for _, name := range sh.members {
 			if mv, ok := m[name]; ok && mv != nil {
 				ref := sh.Members[name]
-				c.value(c.svc.Shapes[ref.Shape], mv, join(path, ref.wireName(name)), false)
+				c.value(c.svc.Shapes[ref.Shape], mv, path.member(ref.wireName(name)), false)
 			}
 		}
 	case "string":
 		str, ok := v.(string)
 		if !ok {
-			c.mismatch(path, "a string")
+			c.mismatch(path.String(), "a string")
 			return
 		}
-		shown := &str
-		if sh.Sensitive {
-			shown = &hidden
-		}
-		c.length(sh, float64(utf8.RuneCountInString(str)), path, shown)
-		if len(sh.Enum) > 0 && !contains(sh.Enum, str) {
-			c.problem(path, shown, "Member must satisfy enum value set: ["+strings.Join(sh.Enum, ", ")+"]")
-		}
-		if sh.pattern != nil && !sh.pattern.MatchString(str) {
-			c.problem(path, shown, "Member must satisfy regular expression pattern: "+sh.Pattern)
-		}
+		c.str(sh, str, path)
 	case "blob":
 		if b, ok := v.(interface{ Size() int64 }); ok {
 			// A blob the protocol layer streamed (internal/spool.Blob):
@@ -148,93 +157,115 @@ func (c *checker) value(sh *Shape, v any, path string, top bool) {
 		}
 		str, ok := v.(string)
 		if !ok {
-			c.mismatch(path, "a base64 string")
+			c.mismatch(path.String(), "a base64 string")
 			return
 		}
 		n, err := base64Len(str)
 		if err != nil {
-			c.mismatch(path, "base64-encoded bytes")
+			c.mismatch(path.String(), "base64-encoded bytes")
 			return
 		}
 		c.length(sh, float64(n), path, &hidden)
 	case "integer", "long":
 		num, ok := v.(json.Number)
 		if !ok {
-			c.mismatch(path, "a number")
+			c.mismatch(path.String(), "a number")
 			return
 		}
 		i, err := strconv.ParseInt(string(num), 10, 64)
 		if err != nil {
-			c.mismatch(path, "an integer")
+			c.mismatch(path.String(), "an integer")
 			return
 		}
 		if sh.Type == "integer" && (i > math.MaxInt32 || i < math.MinInt32) {
-			c.mismatch(path, "a 32-bit integer")
+			c.mismatch(path.String(), "a 32-bit integer")
 			return
 		}
 		shown := string(num)
 		if sh.Min != nil && float64(i) < *sh.Min {
-			c.problem(path, &shown, fmt.Sprintf("Member must have value greater than or equal to %s", num64(*sh.Min)))
+			c.problem(path.String(), &shown, fmt.Sprintf("Member must have value greater than or equal to %s", num64(*sh.Min)))
 		}
 		if sh.Max != nil && float64(i) > *sh.Max {
-			c.problem(path, &shown, fmt.Sprintf("Member must have value less than or equal to %s", num64(*sh.Max)))
+			c.problem(path.String(), &shown, fmt.Sprintf("Member must have value less than or equal to %s", num64(*sh.Max)))
 		}
 	case "boolean":
 		if _, ok := v.(bool); !ok {
-			c.mismatch(path, "a boolean")
+			c.mismatch(path.String(), "a boolean")
 		}
 	case "timestamp":
 		switch v.(type) {
 		case json.Number, string:
 		default:
-			c.mismatch(path, "a timestamp")
+			c.mismatch(path.String(), "a timestamp")
 		}
 	case "double", "float":
 		if _, ok := v.(json.Number); !ok {
-			c.mismatch(path, "a number")
+			c.mismatch(path.String(), "a number")
 		}
 	case "list":
 		l, ok := v.([]any)
 		if !ok {
-			c.mismatch(path, "a list")
+			c.mismatch(path.String(), "a list")
 			return
 		}
 		c.length(sh, float64(len(l)), path, nil)
+		base := path.String()
 		for i, e := range l {
 			if e == nil {
 				continue
 			}
-			c.value(c.svc.Shapes[sh.Member.Shape], e, path+"."+strconv.Itoa(i+1)+".member", false)
+			c.value(c.svc.Shapes[sh.Member.Shape], e, where{base: base, index: i + 1, suffix: ".member"}, false)
 		}
 	case "map":
 		m, ok := v.(map[string]any)
 		if !ok {
-			c.mismatch(path, "an object")
+			c.mismatch(path.String(), "an object")
 			return
 		}
 		c.length(sh, float64(len(m)), path, nil)
+		base := path.String()
+		key := c.svc.Shapes[sh.Key.Shape]
 		for k, e := range m {
-			c.value(c.svc.Shapes[sh.Key.Shape], k, path+".key", false)
+			if key != nil && key.Type == "string" {
+				c.str(key, k, where{base: base, suffix: ".key"}) // k not boxed
+			} else {
+				c.value(key, k, where{base: base, suffix: ".key"}, false)
+			}
 			if e == nil {
 				continue
 			}
-			c.value(c.svc.Shapes[sh.Value.Shape], e, path+".value", false)
+			c.value(c.svc.Shapes[sh.Value.Shape], e, where{base: base, suffix: ".value"}, false)
 		}
+	}
+}
+
+// str checks a string value of shape sh.
+func (c *checker) str(sh *Shape, str string, path where) {
+	shown := &str
+	if sh.Sensitive {
+		shown = &hidden
+	}
+	c.length(sh, float64(utf8.RuneCountInString(str)), path, shown)
+	if len(sh.Enum) > 0 && !contains(sh.Enum, str) {
+		c.problem(path.String(), shown, "Member must satisfy enum value set: ["+strings.Join(sh.Enum, ", ")+"]")
+	}
+	if sh.pattern != nil && !sh.pattern.MatchString(str) {
+		c.problem(path.String(), shown, "Member must satisfy regular expression pattern: "+sh.Pattern)
 	}
 }
 
 // length checks min/max of a string, blob, list or map. AWS shows a list's
 // or map's value only as null-free text it does not render, so callers pass
 // shown=nil for collections and the message leaves the value out.
-func (c *checker) length(sh *Shape, n float64, path string, shown *string) {
+func (c *checker) length(sh *Shape, n float64, path where, shown *string) {
 	if shown == nil {
 		shown = &hidden
 	}
 	if sh.Min != nil && n < *sh.Min {
-		c.problem(path, shown, fmt.Sprintf("Member must have length greater than or equal to %s", num64(*sh.Min)))
+		c.problem(path.String(), shown, fmt.Sprintf("Member must have length greater than or equal to %s", num64(*sh.Min)))
 	}
 	if sh.Max != nil && n > *sh.Max {
-		c.problem(path, shown, fmt.Sprintf("Member must have length less than or equal to %s", num64(*sh.Max)))
+		c.problem(path.String(), shown, fmt.Sprintf("Member must have length less than or equal to %s", num64(*sh.Max)))
 	}
 }
 
