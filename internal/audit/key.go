@@ -99,18 +99,7 @@ func (s *Signer) Forget() {
 // again). It refuses a key other than the one the signer was made with:
 // the trail's digests name one key.
 func (s *Signer) Recall(ctx context.Context, st store.Store) error {
-	var priv ed25519.PrivateKey
-	err := st.View(ctx, func(tx store.Tx) error {
-		seed, err := tx.Get(signingKeyKey)
-		if err != nil {
-			return err
-		}
-		if len(seed) != ed25519.SeedSize {
-			return errors.New("it is not an Ed25519 seed")
-		}
-		priv = ed25519.NewKeyFromSeed(seed)
-		return nil
-	})
+	priv, err := storedKey(ctx, st)
 	if err != nil {
 		return fmt.Errorf("failed to load the audit signing key again: %w", err)
 	}
@@ -230,22 +219,28 @@ func ReadPublicKeys(path string) ([]ed25519.PublicKey, error) {
 // StoredPublicKey returns the public key of the audit key kept in st,
 // reading only: store.ErrNotFound (wrapped) if there is none yet.
 func StoredPublicKey(ctx context.Context, st store.Store) (ed25519.PublicKey, error) {
-	var pub ed25519.PublicKey
+	priv, err := storedKey(ctx, st)
+	if err != nil {
+		return nil, fmt.Errorf("failed to read the audit signing key: %w", err)
+	}
+	pub := priv.Public().(ed25519.PublicKey)
+	clear(priv)
+	return pub, nil
+}
+
+// storedKey reads the audit key kept in st, reading only.
+func storedKey(ctx context.Context, st store.Store) (ed25519.PrivateKey, error) {
+	var priv ed25519.PrivateKey
 	err := st.View(ctx, func(tx store.Tx) error {
 		seed, err := tx.Get(signingKeyKey)
 		if err != nil {
 			return err
 		}
 		if len(seed) != ed25519.SeedSize {
-			return errors.New("audit: the stored signing key is not an Ed25519 seed")
+			return errors.New("the stored signing key is not an Ed25519 seed")
 		}
-		priv := ed25519.NewKeyFromSeed(seed)
-		pub = priv.Public().(ed25519.PublicKey)
-		clear(priv)
+		priv = ed25519.NewKeyFromSeed(seed)
 		return nil
 	})
-	if err != nil {
-		return nil, fmt.Errorf("failed to read the audit signing key: %w", err)
-	}
-	return pub, nil
+	return priv, err
 }

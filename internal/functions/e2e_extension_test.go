@@ -86,25 +86,15 @@ func deployWithExtension(t *testing.T, c *lambda.Client, name, roleARN string) {
 		Timeout: aws.Int32(5), Code: &types.FunctionCode{ZipFile: lambdatest.FunctionZip(t)}, Layers: []string{extensionLayerARN}}))
 }
 
-// extAnswer is the test function's answer to its extension actions.
-type extAnswer struct {
-	Count     int    `json:"count"`
-	PID       int    `json:"pid"`
-	UID       int    `json:"uid"`
-	ExtPort   string `json:"ext_port"`
-	ExtStatus int    `json:"ext_status"`
-	ExtValue  string `json:"ext_value"`
-}
-
-func invokeExt(t *testing.T, c *lambda.Client, name, action, secret string, seconds float64) extAnswer {
+func invokeExt(t *testing.T, c *lambda.Client, name, action, secret string, seconds float64) answer {
 	t.Helper()
 	p, _ := json.Marshal(map[string]any{"action": action, "secret_id": secret, "seconds": seconds})
 	out, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(name), Payload: p, LogType: types.LogTypeTail})
 	if err != nil {
 		t.Errorf("Invoke %s %s: %v", name, action, err)
-		return extAnswer{}
+		return answer{}
 	}
-	var a extAnswer
+	var a answer
 	if out.FunctionError != nil || json.Unmarshal(out.Payload, &a) != nil {
 		t.Errorf("Invoke %s %s = %v %s", name, action, aws.ToString(out.FunctionError), out.Payload)
 	}
@@ -223,7 +213,7 @@ func TestInvokeThroughTheExtension(t *testing.T) {
 
 	// Two invocations at once: the warm environment and a new one.
 	var wg sync.WaitGroup
-	both := make([]extAnswer, 2)
+	both := make([]answer, 2)
 	for i := range both {
 		wg.Add(1)
 		go func() {

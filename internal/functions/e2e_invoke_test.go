@@ -17,25 +17,12 @@ import (
 
 	"github.com/sealbox/sealbox/internal/config"
 	"github.com/sealbox/sealbox/internal/lambdarun/lambdatest"
+	"github.com/sealbox/sealbox/internal/lambdarun/testfn/fnio"
 	"github.com/sealbox/sealbox/internal/sealtest"
 )
 
 // answer is what the test function (internal/lambdarun/testfn) returns.
-type answer struct {
-	DBEndpoint string `json:"db_endpoint"`
-	Secret     string `json:"secret"`
-	Count      int    `json:"count"`
-	PID        int    `json:"pid"`
-	UID        int    `json:"uid"`
-	Name       string `json:"function_name"`
-	Version    string `json:"function_version"`
-	Memory     string `json:"memory"`
-	Region     string `json:"region"`
-	Endpoint   string `json:"endpoint"`
-	HasKey     bool   `json:"has_key"`
-	HasToken   bool   `json:"has_token"`
-	Readable   *bool  `json:"readable"`
-}
+type answer = fnio.Answer
 
 // startRunner starts a server that runs functions with aws-lambda-rie
 // (skipped without it, unless SEALBOX_LAMBDA_TESTS=1).

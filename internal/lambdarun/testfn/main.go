@@ -22,46 +22,16 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/sealbox/sealbox/internal/lambdarun/testfn/fnio"
 )
-
-type event struct {
-	Action  string  `json:"action"`
-	Seconds float64 `json:"seconds"`
-	Path    string  `json:"path"`
-	MB      int     `json:"mb"`
-	// SecretID is the secret "extension" and "extension-bad-token" read.
-	SecretID string `json:"secret_id"`
-}
-
-type answer struct {
-	DBEndpoint string `json:"db_endpoint"`
-	Secret     string `json:"secret"`
-	Count      int64  `json:"count"`
-	PID        int    `json:"pid"`
-	UID        int    `json:"uid"`
-	Name       string `json:"function_name"`
-	Version    string `json:"function_version"`
-	Memory     string `json:"memory"`
-	Region     string `json:"region"`
-	Endpoint   string `json:"endpoint"`
-	HasKey     bool   `json:"has_key"`
-	HasToken   bool   `json:"has_token"`
-	TmpDir     string `json:"tmpdir"`
-	Readable   *bool  `json:"readable,omitempty"`
-	// The extension's answer: its port, HTTP status and SecretString.
-	ExtPort   string `json:"ext_port,omitempty"`
-	ExtStatus int    `json:"ext_status,omitempty"`
-	ExtValue  string `json:"ext_value,omitempty"`
-	// Child is the process "spawn" left running, in a session of its own.
-	Child int `json:"child,omitempty"`
-}
 
 var (
 	served atomic.Int64
 	kept   []byte // what "alloc" holds
 )
 
-func handle(ctx context.Context, e event) (*answer, error) {
+func handle(ctx context.Context, e fnio.Event) (*fnio.Answer, error) {
 	n := served.Add(1)
 	fmt.Printf("testfn: action %q, invocation %d\n", e.Action, n)
 	// "sleep" sleeps, as may any action first (to overlap invocations).
@@ -79,7 +49,7 @@ func handle(ctx context.Context, e event) (*answer, error) {
 		kept = b
 		fmt.Printf("testfn: holding %d MB\n", len(kept)>>20)
 	}
-	a := &answer{
+	a := &fnio.Answer{
 		DBEndpoint: os.Getenv("DB_ENDPOINT"), Secret: os.Getenv("DB_PASSWORD"), Count: n, PID: os.Getpid(), UID: os.Getuid(),
 		Name: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), Version: os.Getenv("AWS_LAMBDA_FUNCTION_VERSION"),
 		Memory: os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), Region: os.Getenv("AWS_REGION"),
@@ -116,7 +86,7 @@ func handle(ctx context.Context, e event) (*answer, error) {
 // readThroughExtension reads a secret as the extension's documentation
 // shows: on PARAMETERS_SECRETS_EXTENSION_HTTP_PORT, with the session
 // token in X-Aws-Parameters-Secrets-Token.
-func readThroughExtension(ctx context.Context, a *answer, id, token string) error {
+func readThroughExtension(ctx context.Context, a *fnio.Answer, id, token string) error {
 	a.ExtPort = os.Getenv("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")
 	u := "http://127.0.0.1:" + a.ExtPort + "/secretsmanager/get?secretId=" + url.QueryEscape(id)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)

@@ -1,0 +1,38 @@
+// Package fnio is what the test function (internal/lambdarun/testfn) is
+// given and answers: one definition for the function and the tests that
+// invoke it.
+package fnio
+
+// Event is the test function's input: Action says what it does.
+type Event struct {
+	Action  string  `json:"action"`
+	Seconds float64 `json:"seconds"`
+	Path    string  `json:"path"`
+	MB      int     `json:"mb"`
+	// SecretID is the secret "extension" and "extension-bad-token" read.
+	SecretID string `json:"secret_id"`
+}
+
+// Answer is what the test function returns.
+type Answer struct {
+	DBEndpoint string `json:"db_endpoint"`
+	Secret     string `json:"secret"`
+	Count      int64  `json:"count"`
+	PID        int    `json:"pid"`
+	UID        int    `json:"uid"`
+	Name       string `json:"function_name"`
+	Version    string `json:"function_version"`
+	Memory     string `json:"memory"`
+	Region     string `json:"region"`
+	Endpoint   string `json:"endpoint"`
+	HasKey     bool   `json:"has_key"`
+	HasToken   bool   `json:"has_token"`
+	TmpDir     string `json:"tmpdir"`
+	Readable   *bool  `json:"readable,omitempty"`
+	// The extension's answer: its port, HTTP status and SecretString.
+	ExtPort   string `json:"ext_port,omitempty"`
+	ExtStatus int    `json:"ext_status,omitempty"`
+	ExtValue  string `json:"ext_value,omitempty"`
+	// Child is the process "spawn" left running, in a session of its own.
+	Child int `json:"child,omitempty"`
+}
