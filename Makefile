@@ -10,10 +10,10 @@ GO ?= go
 # fail a healthy fuzzer under load in Go 1.26's fuzzing coordinator
 # (golang/go#75804). FUZZTIME=30s (or 1000x) overrides every budget.
 FUZZERS = \
-	FuzzDecrypt:./internal/keyring:500000x \
+	FuzzDecrypt:./internal/keyring:250000x \
 	FuzzImportToken:./internal/keyring:20000x \
-	FuzzKMSRequest:./internal/server:30000x \
-	FuzzSSMRequest:./internal/server:30000x \
+	FuzzKMSRequest:./internal/server:12000x \
+	FuzzSSMRequest:./internal/server:15000x \
 	FuzzSecretsRequest:./internal/server:15000x \
 	FuzzLambdaRequest:./internal/server:40000x \
 	FuzzParseAuthorization:./internal/sigv4:150000x \
@@ -21,12 +21,12 @@ FUZZERS = \
 	FuzzMatch:./internal/iam/internal/pattern:25000x \
 	FuzzDecode:./internal/awsapi/query:80000x \
 	FuzzDecode:./internal/awsapi/restjson:80000x \
-	FuzzSplitBlobs:./internal/awsapi/restjson:200000x \
+	FuzzSplitBlobs:./internal/awsapi/restjson:80000x \
 	FuzzDecode:./internal/awsapi/jsonvalue:200000x \
 	FuzzStrictDecode:./internal/awsapi:150000x \
-	FuzzParseDigest:./internal/audit:300000x \
+	FuzzParseDigest:./internal/audit:120000x \
 	FuzzDecodeToken:./internal/cloudtrail:8000x \
-	FuzzParseQuery:./internal/agent:80000x \
+	FuzzParseQuery:./internal/agent:35000x \
 	FuzzParseECPublicKey:./internal/primitive:50000x \
 	FuzzUnwrapRSAAESKeyWrap:./internal/primitive:300x \
 	FuzzVerifyMatchesSDK:./internal/sigv4:15000x \
