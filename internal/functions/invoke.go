@@ -120,6 +120,11 @@ func (s *Service) Invoke(ctx context.Context, in *InvocationRequest) (*Invocatio
 		return nil, s.noEmulator()
 	}
 	spec := s.spec(ctx, t)
+	if kind == "RequestResponse" {
+		// Authorized and valid: the answer may come after the server's
+		// write timeout, as late as the function's own plus a cold start.
+		extendAnswer(ctx, spec.Timeout+time.Minute)
+	}
 	inv := &lambdarun.Invocation{RequestID: r.ID, Payload: in.Payload, ClientContext: in.ClientContext, Tail: in.LogType == "Tail" && kind == "RequestResponse"}
 	if kind == "Event" {
 		// Lambda queues the event and answers at once; here it runs now,
@@ -145,6 +150,22 @@ func (s *Service) Invoke(ctx context.Context, in *InvocationRequest) (*Invocatio
 		out.LogResult = base64.StdEncoding.EncodeToString(res.Log[max(len(res.Log)-maxLogResult, 0):])
 	}
 	return out, nil
+}
+
+type answerDeadlineKey struct{}
+
+// WithAnswerDeadline returns ctx carrying set, which an authorized
+// RequestResponse Invoke calls with the time its answer may take: the
+// server's transport sets its write deadline there, and only for a call
+// that waits on a function, after it is authorized.
+func WithAnswerDeadline(ctx context.Context, set func(time.Duration)) context.Context {
+	return context.WithValue(ctx, answerDeadlineKey{}, set)
+}
+
+func extendAnswer(ctx context.Context, d time.Duration) {
+	if set, ok := ctx.Value(answerDeadlineKey{}).(func(time.Duration)); ok {
+		set(d)
+	}
 }
 
 // spec is what the runner needs to start or reuse an environment of t's

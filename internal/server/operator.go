@@ -22,6 +22,7 @@ import (
 	"github.com/sealbox/sealbox/internal/awsapi"
 	"github.com/sealbox/sealbox/internal/barrier"
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
+	"github.com/sealbox/sealbox/internal/functions"
 	"github.com/sealbox/sealbox/internal/ids"
 )
 
@@ -162,9 +163,12 @@ const sealedPage = `<!doctype html>
 // server is sealed.
 func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/invocations") {
-		// A function may run for up to 15 minutes: an Invoke's answer
-		// may be written later than the server's write timeout.
-		http.NewResponseController(w).SetWriteDeadline(time.Now().Add(16 * time.Minute))
+		// A function may run for up to 15 minutes: an authorized Invoke
+		// moves the write deadline to what its function may take.
+		rc := http.NewResponseController(w)
+		r = r.WithContext(functions.WithAnswerDeadline(r.Context(), func(d time.Duration) {
+			rc.SetWriteDeadline(time.Now().Add(d))
+		}))
 	}
 	if v := r.Header["X-Amz-Target"]; len(v) != 1 || v[0] != sealServerTarget {
 		s.router.ServeHTTP(w, r)
