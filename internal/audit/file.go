@@ -191,8 +191,13 @@ func (f *FileSink) writeGroup(_ context.Context, ens []Entry) error {
 func (f *FileSink) writeDay(d day, ens []Entry) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for f.cur != nil && f.cur.day != d {
+	for !f.closed && f.cur != nil && f.cur.day != d {
 		f.cond.Wait() // at midnight the old day's batch goes first
+	}
+	if f.closed {
+		// Close writes the batch it finds gathering; nothing joins one
+		// after, and the file is never opened again behind its back.
+		return errSinkClosed
 	}
 	if f.cur == nil {
 		b := f.free
@@ -230,27 +235,7 @@ func (f *FileSink) writeDay(d day, ens []Entry) error {
 			continue
 		}
 		// Become the writer of the waiting batch: ours, or the one ahead.
-		w := f.cur
-		f.cur, f.writing = nil, true
-		f.mu.Unlock()
-		err := f.flush(w)
-		f.mu.Lock()
-		w.done, w.err, f.writing = true, err, false
-		f.failing = err != nil
-		switch {
-		case w.waiters > 1:
-			f.shared = sharedBatches
-		case f.shared > 0:
-			f.shared--
-		}
-		if cap(w.buf) <= 1<<20 {
-			keepSpare(&f.spare, w.buf)
-		}
-		if cap(w.events) <= 1<<14 {
-			keepSpare(&f.spareEvents, w.events) // appended copied them
-		}
-		w.buf, w.events = nil, nil
-		f.cond.Broadcast()
+		f.writeCur()
 	}
 	err := b.err
 	if b.waiters--; b.waiters == 0 {
@@ -258,6 +243,36 @@ func (f *FileSink) writeDay(d day, ens []Entry) error {
 	}
 	return err
 }
+
+// writeCur writes the batch being gathered, f.cur, as the writer: f.mu is
+// held, and released while the batch is written. Everyone with lines in it
+// learns its outcome.
+func (f *FileSink) writeCur() {
+	w := f.cur
+	f.cur, f.writing = nil, true
+	f.mu.Unlock()
+	err := f.flush(w)
+	f.mu.Lock()
+	w.done, w.err, f.writing = true, err, false
+	f.failing = err != nil
+	switch {
+	case w.waiters > 1:
+		f.shared = sharedBatches
+	case f.shared > 0:
+		f.shared--
+	}
+	if cap(w.buf) <= 1<<20 {
+		keepSpare(&f.spare, w.buf)
+	}
+	if cap(w.events) <= 1<<14 {
+		keepSpare(&f.spareEvents, w.events) // appended copied them
+	}
+	w.buf, w.events = nil, nil
+	f.cond.Broadcast()
+}
+
+// errSinkClosed fails a write to a closed file sink.
+var errSinkClosed = errors.New("the audit file sink is closed")
 
 // takeSpare takes a kept buffer out of spares, nil if none.
 func takeSpare[T any](spares *[2][]T) []T {
@@ -481,7 +496,7 @@ func (f *FileSink) Ready() error {
 	closed, failing := f.closed, f.failing
 	f.mu.Unlock()
 	if closed {
-		return errors.New("the file sink is closed")
+		return errSinkClosed
 	}
 	if failing {
 		// Look closer than the free space: something is in the way.
@@ -498,14 +513,20 @@ func (f *FileSink) Ready() error {
 	return err
 }
 
-// Close waits for the batch being written, closes the file and, with a
-// Signer, signs the last digest.
+// Close waits for the batch being written, writes the one gathering
+// behind it (its writers wait for it: a writer that yielded, or waited
+// for the write ahead, is answered as the others), closes the file and,
+// with a Signer, signs the last digest. Writes after Close fail.
 func (f *FileSink) Close() error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.closed = true
-	for f.writing {
-		f.cond.Wait()
+	for f.writing || f.cur != nil {
+		if f.writing {
+			f.cond.Wait()
+			continue
+		}
+		f.writeCur()
 	}
 	var err error
 	if f.file != nil {
