@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // ownerFile is the file in a runner's folder that its runner holds locked
@@ -96,7 +97,7 @@ func sweep(parent, prefix string) int {
 			continue
 		}
 		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
-			killLeftovers(dir, nil)
+			killWorkingIn(dir)
 			if os.RemoveAll(dir) == nil {
 				removed++
 			}
@@ -117,8 +118,28 @@ func sweepEnvironments(dir string) {
 	for _, e := range entries {
 		if e.IsDir() && e.Name() != "code" {
 			p := filepath.Join(dir, e.Name())
-			killLeftovers(p, nil)
+			killWorkingIn(p)
 			os.RemoveAll(p)
 		}
+	}
+}
+
+// killWorkingIn kills the processes that work in dir or under it, until
+// none is left (or after a second of trying). Unlike killLeftovers, not
+// their process groups: these are strangers' processes, found by their
+// folder alone.
+func killWorkingIn(dir string) {
+	for range 50 {
+		left := 0
+		for _, p := range processes() {
+			if p.pid != os.Getpid() && worksIn(p.pid, dir) {
+				left++
+				syscall.Kill(p.pid, syscall.SIGKILL)
+			}
+		}
+		if left == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -22,6 +22,11 @@
 // or extensions left behind, each in a process group of its own) is
 // killed.
 //
+// Each environment is a PID namespace of its own (contain), whose first
+// process dies with the server: nothing of an environment outlives a
+// killed server. Where the kernel refuses the namespace, the next
+// runner's start kills what a killed one left (sweep).
+//
 // This is a developer's and single-tenant runner, as `sam local` is: the
 // code runs as an unprivileged user of the host (Config.User), not in a
 // virtual machine. It does not isolate functions from each other.
