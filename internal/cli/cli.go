@@ -15,6 +15,7 @@ import (
 
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/lambdaext"
+	"github.com/sealbox/sealbox/internal/lambdainit"
 )
 
 // Env is what commands may touch of the outside world.
@@ -100,6 +101,11 @@ func Main(ctx context.Context, args []string, env Env) int {
 		// Not a user's command: the step between the server and
 		// aws-lambda-rie that gives an execution environment its /opt.
 		return lambdaext.HelperMain(args[1:], env.Stderr)
+	}
+	if len(args) > 0 && args[0] == lambdainit.Command {
+		// Not a user's command: the first process of an execution
+		// environment's PID namespace, in front of aws-lambda-rie.
+		return lambdainit.Main(args[1:], env.Stderr)
 	}
 	if startedAsExtension(args, env) {
 		// Lambda starts the executables in /opt/extensions with no

@@ -250,15 +250,29 @@ var (
 // admin-credentials file it wrote.
 func startSealbox(t *testing.T, extraArgs ...string) *sealboxProc {
 	t.Helper()
+	return startSealboxEnv(t, nil, extraArgs...)
+}
+
+// startSealboxEnv is startSealbox with env added to the server's
+// environment.
+func startSealboxEnv(t *testing.T, env []string, extraArgs ...string) *sealboxProc {
+	t.Helper()
 	bin := sealboxBinary(t)
 	data := filepath.Join(t.TempDir(), "data")
+	for i := 0; i+1 < len(extraArgs); i++ {
+		if extraArgs[i] == "--data" { // a restart on an earlier server's data
+			data = extraArgs[i+1]
+			extraArgs = append(extraArgs[:i:i], extraArgs[i+2:]...)
+			break
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	t.Cleanup(cancel)
 
 	p := &sealboxProc{done: make(chan struct{}), stdout: newLines(), stderr: newLines()}
 	args := append([]string{"server", "--listen", "127.0.0.1:0", "--data", data}, extraArgs...)
 	p.cmd = exec.CommandContext(ctx, bin, args...)
-	p.cmd.Env = cleanEnv() // no SEALBOX_ADMIN_*: the server makes its own pair
+	p.cmd.Env = append(cleanEnv(), env...) // no SEALBOX_ADMIN_*: the server makes its own pair
 	p.cmd.Stdout = p.stdout
 	p.cmd.Stderr = p.stderr
 	p.cmd.WaitDelay = 5 * time.Second

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -41,6 +42,10 @@ func (e *extensionsFlag) Set(v string) error {
 }
 
 func helper(args []string) error {
+	// The parent-death signal is a thread's: dropTo sets it again on the
+	// thread it runs on, which must be the one that executes rie (the
+	// others end at the exec).
+	runtime.LockOSThread()
 	fs := flag.NewFlagSet(HelperCommand, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	opt := fs.String("opt", "", "")
@@ -116,6 +121,17 @@ func bindReadOnly(src, dst string, rec uintptr) error {
 	return nil
 }
 
+// parentDeathSignal is the parent-death signal the helper was started
+// with. It is read as the program starts, on its main thread: the setting
+// is a thread's, and only that thread, which the parent forked, has it
+// (threads do not inherit it), while the helper's goroutine may run on
+// another.
+var parentDeathSignal = func() int32 {
+	var sig int32 // the kernel writes a C int
+	unix.Prctl(unix.PR_GET_PDEATHSIG, uintptr(unsafe.Pointer(&sig)), 0, 0, 0)
+	return sig
+}()
+
 // dropTo switches every thread to uid, gid and groups. The kernel clears
 // the parent-death signal on a change of credentials: it is set again.
 func dropTo(uid, gid int, groups string) error {
@@ -130,10 +146,7 @@ func dropTo(uid, gid int, groups string) error {
 		}
 		gs = append(gs, n)
 	}
-	var sig int32 // the kernel writes a C int
-	if err := unix.Prctl(unix.PR_GET_PDEATHSIG, uintptr(unsafe.Pointer(&sig)), 0, 0, 0); err != nil {
-		return fmt.Errorf("failed to read the parent-death signal: %w", err)
-	}
+	sig := parentDeathSignal
 	if err := syscall.Setgroups(gs); err != nil {
 		return fmt.Errorf("failed to set the groups: %w", err)
 	}

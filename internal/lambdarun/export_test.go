@@ -1,8 +1,33 @@
 package lambdarun
 
+import (
+	"os"
+	"strconv"
+	"strings"
+)
+
 // PretendEUID makes the runner see the server's user as uid until the
 // returned function restores it.
 func PretendEUID(uid int) (restore func()) {
 	geteuid = func() int { return uid }
 	return func() { geteuid = osGeteuid }
+}
+
+// WithoutPIDNamespace makes r start its environments as it does where
+// the kernel refuses them a PID namespace.
+func WithoutPIDNamespace(r *Runner) { r.noPIDNamespace.Store(true) }
+
+// InPIDNamespace reports whether pid's PID namespace is another than the
+// test's (NSpid, in /proc/pid/status, lists more than one id).
+func InPIDNamespace(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "NSpid:"); ok {
+			return len(strings.Fields(v)) > 1
+		}
+	}
+	return false
 }

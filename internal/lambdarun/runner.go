@@ -22,6 +22,11 @@
 // or extensions left behind, each in a process group of its own) is
 // killed.
 //
+// Each environment is a PID namespace of its own (contain), whose first
+// process dies with the server: nothing of an environment outlives a
+// killed server. Where the kernel refuses the namespace, the next
+// runner's start kills what a killed one left (sweep).
+//
 // This is a developer's and single-tenant runner, as `sam local` is: the
 // code runs as an unprivileged user of the host (Config.User), not in a
 // virtual machine. It does not isolate functions from each other.
@@ -42,14 +47,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/sealbox/sealbox/internal/lambdaext"
+	"github.com/sealbox/sealbox/internal/lambdainit"
 )
 
 // Errors of Invoke. ErrNoEmulator and ErrThrottled are the caller's to word
@@ -66,6 +74,10 @@ var (
 	// ErrNoHelper: a function has extensions and Config.Helper is unset.
 	ErrNoHelper = errors.New("lambdarun: no sealbox executable configured to start an environment with extensions")
 )
+
+// dirPrefix names the runners' own folders in the system's temporary
+// folder, which a later runner sweeps (sweep).
+const dirPrefix = "sealbox-lambda-"
 
 // AgentPort is the port the Parameters and Secrets extension serves on by
 // default: the first environment with an extension gets it when free.
@@ -213,7 +225,15 @@ type Runner struct {
 	user     *Credential
 	emulator string // the copy the code's user may execute
 	prlimit  string // prlimit(1), to bound the bootstrap's memory; "" without
-	client   *http.Client
+	// helper is Config.Helper opened, which starts each environment as
+	// the first process of its PID namespace (lambdainit); nil without.
+	helper *os.File
+	// noPIDNamespace is set when the kernel refused an environment a
+	// PID namespace: the later ones start without (see contain).
+	noPIDNamespace atomic.Bool
+	// owner is the lock on the runner's folder, held while it runs.
+	owner  *os.File
+	client *http.Client
 	// codeMu serializes unpacking the packages kept by digest.
 	codeMu sync.Mutex
 
@@ -250,8 +270,13 @@ func New(c Config) (*Runner, error) {
 	if r.user == nil && os.Geteuid() == 0 {
 		r.user = &Credential{UID: 65534, GID: 65534}
 	}
+	// A server killed before its Close left its folder, and perhaps
+	// processes working in it: removed now.
+	if n := sweep(os.TempDir(), dirPrefix); n > 0 {
+		c.Logger.Info("removed the folders of lambda runners that were killed", "folders", n)
+	}
 	if c.Dir == "" {
-		d, err := os.MkdirTemp("", "sealbox-lambda-")
+		d, err := os.MkdirTemp("", dirPrefix)
 		if err != nil {
 			return nil, err
 		}
@@ -260,10 +285,32 @@ func New(c Config) (*Runner, error) {
 	} else if err := os.MkdirAll(c.Dir, 0o700); err != nil {
 		return nil, err
 	}
+	owner, err := claim(c.Dir)
+	if err != nil {
+		if r.ownDir {
+			os.RemoveAll(c.Dir)
+		}
+		return nil, err
+	}
+	r.owner = owner
+	if !r.ownDir {
+		sweepEnvironments(c.Dir)
+	}
 	// The code's user may pass through the folder to its environment's
 	// own (whose name it is told) but not list the others.
 	if err := os.Chmod(c.Dir, 0o711); err != nil {
+		r.abandon()
 		return nil, err
+	}
+	if c.Helper != "" {
+		// Opened now, as the server's user: the environments' first
+		// processes execute it through this descriptor, whatever their
+		// user may reach.
+		if f, err := os.Open(c.Helper); err == nil {
+			r.helper = f
+		} else {
+			c.Logger.Warn("lambda environments start without a PID namespace of their own", "error", err)
+		}
 	}
 	if p, err := exec.LookPath("prlimit"); err == nil {
 		r.prlimit = p
@@ -536,10 +583,24 @@ func (r *Runner) Close() error {
 	}
 	r.mu.Unlock()
 	r.wg.Wait()
-	if r.ownDir {
-		return os.RemoveAll(r.cfg.Dir)
+	if r.helper != nil {
+		r.helper.Close()
 	}
-	return nil
+	return r.abandon()
+}
+
+// abandon removes the runner's folder if it made it, then lets it go
+// (the lock on it): removed first, so no other runner's sweep races the
+// removal.
+func (r *Runner) abandon() error {
+	var err error
+	if r.ownDir {
+		err = os.RemoveAll(r.cfg.Dir)
+	}
+	if r.owner != nil {
+		r.owner.Close()
+	}
+	return err
 }
 
 // environment is one execution environment: an emulator process serving
@@ -632,16 +693,26 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 	if err != nil {
 		return err
 	}
-	env.cmd = cmd
 	cmd.Stdout, cmd.Stderr = &env.logs, &env.logs
-	if err := cmd.Start(); err != nil {
-		env.cmd = nil
+	err = startAndWait(cmd, env.done)
+	if err != nil && cmd.SysProcAttr.Cloneflags&syscall.CLONE_NEWPID != 0 && refused(err) {
+		// No PID namespace here (a container without CAP_SYS_ADMIN, user
+		// namespaces disabled, a helper its user may not execute): this
+		// environment and the later ones start without, as they did
+		// before namespaces.
+		if !r.noPIDNamespace.Swap(true) {
+			r.cfg.Logger.Warn("lambda environments start without a PID namespace of their own: what they start may outlive a killed server until its next start", "error", err)
+		}
+		if cmd, err = r.command(envCtx, emu, api, emuAddr, task, opt, spec, vars); err != nil {
+			return err
+		}
+		cmd.Stdout, cmd.Stderr = &env.logs, &env.logs
+		err = startAndWait(cmd, env.done)
+	}
+	if err != nil {
 		return fmt.Errorf("failed to start aws-lambda-rie: %w", err)
 	}
-	go func() {
-		cmd.Wait()
-		close(env.done)
-	}()
+	env.cmd = cmd
 	env.invURL = "http://" + emuAddr + "/2015-03-31/functions/function/invocations"
 	if err := waitListening(ctx, emuAddr, env.done, 10*time.Second); err != nil {
 		return err
@@ -649,6 +720,39 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 	t.Start = time.Since(t0)
 	r.cfg.Logger.Debug("lambda environment started", "function", spec.Group, "version", spec.Version)
 	return nil
+}
+
+// refused reports whether err is the kernel refusing what contain asks:
+// a namespace, or the helper's execution by the code's user.
+func refused(err error) bool {
+	for _, errno := range []syscall.Errno{syscall.EPERM, syscall.EINVAL, syscall.ENOSPC, syscall.EUSERS, syscall.EACCES} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
+}
+
+// startAndWait starts cmd, and waits for it on a goroutine locked to its
+// OS thread until then, closing done when it has exited. The thread is
+// kept: the kernel sends the parent-death signal (SIGKILL) when the
+// thread that started the process ends, not the server, and Go ends a
+// thread whose goroutine exits locked to it, which some goroutine
+// elsewhere in the server might do (golang/go#27505).
+func startAndWait(cmd *exec.Cmd, done chan<- struct{}) error {
+	started := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if err := cmd.Start(); err != nil {
+			started <- err
+			return
+		}
+		started <- nil
+		cmd.Wait()
+		close(done)
+	}()
+	return <-started
 }
 
 // canRunExtensions says why an environment with extensions cannot start,
@@ -717,7 +821,7 @@ func (r *Runner) command(ctx context.Context, emu, api, emuAddr, task, opt strin
 		// signal are added.
 		c.SysProcAttr.Setpgid = true
 		c.SysProcAttr.Pdeathsig = syscall.SIGKILL
-		return c, nil
+		return r.contain(ctx, c), nil
 	}
 	args := append(append(rieArgs, "--runtime-api-address", api, "--runtime-interface-emulator-address", emuAddr), bootstrap...)
 	c := exec.CommandContext(ctx, emu, args...)
@@ -726,7 +830,38 @@ func (r *Runner) command(ctx context.Context, emu, api, emuAddr, task, opt strin
 	c.SysProcAttr = r.procAttr()
 	c.Cancel = func() error { return c.Process.Signal(syscall.SIGTERM) }
 	c.WaitDelay = r.cfg.StopWait
-	return c, nil
+	return r.contain(ctx, c), nil
+}
+
+// contain puts the environment c starts in a PID namespace of its own,
+// unless the kernel refused one before: the command becomes lambdainit
+// (the sealbox executable, Config.Helper) as the namespace's first
+// process, which runs c's program; without a helper, c's program (rie)
+// is that first process itself, and orphans of its runtime stay zombies
+// until it exits. When the first process exits, or dies with the server
+// (its parent-death signal), the kernel kills every process of the
+// namespace: nothing of the environment outlives it. A server that is
+// not root gets the namespace inside a user namespace of its own, where
+// its user keeps its id (the one mapped).
+func (r *Runner) contain(ctx context.Context, c *exec.Cmd) *exec.Cmd {
+	if r.noPIDNamespace.Load() {
+		return c
+	}
+	attr := *c.SysProcAttr
+	attr.Cloneflags |= syscall.CLONE_NEWPID
+	if os.Geteuid() != 0 {
+		attr.Cloneflags |= syscall.CLONE_NEWUSER
+		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: os.Geteuid(), HostID: os.Geteuid(), Size: 1}}
+		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getegid(), HostID: os.Getegid(), Size: 1}}
+		attr.Credential = nil
+	}
+	if r.helper == nil {
+		c.SysProcAttr = &attr
+		return c
+	}
+	w := lambdainit.Wrap(ctx, c, r.helper)
+	w.SysProcAttr = &attr
+	return w
 }
 
 // procAttr runs a process as the code's user, in a process group of its

@@ -17,6 +17,8 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -50,7 +52,7 @@ func handle(ctx context.Context, e fnio.Event) (*fnio.Answer, error) {
 		fmt.Printf("testfn: holding %d MB\n", len(kept)>>20)
 	}
 	a := &fnio.Answer{
-		DBEndpoint: os.Getenv("DB_ENDPOINT"), Secret: os.Getenv("DB_PASSWORD"), Count: n, PID: os.Getpid(), UID: os.Getuid(),
+		DBEndpoint: os.Getenv("DB_ENDPOINT"), Secret: os.Getenv("DB_PASSWORD"), Count: n, PID: hostPID(), UID: os.Getuid(),
 		Name: os.Getenv("AWS_LAMBDA_FUNCTION_NAME"), Version: os.Getenv("AWS_LAMBDA_FUNCTION_VERSION"),
 		Memory: os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), Region: os.Getenv("AWS_REGION"),
 		Endpoint: os.Getenv("AWS_ENDPOINT_URL"), HasKey: os.Getenv("AWS_ACCESS_KEY_ID") != "",
@@ -73,7 +75,7 @@ func handle(ctx context.Context, e fnio.Event) (*fnio.Answer, error) {
 		if err := c.Start(); err != nil {
 			return nil, err
 		}
-		a.Child = c.Process.Pid
+		a.Child = hostChild(c.Process.Pid)
 	}
 	if e.Path != "" {
 		_, err := os.ReadFile(e.Path)
@@ -81,6 +83,47 @@ func handle(ctx context.Context, e fnio.Event) (*fnio.Answer, error) {
 		a.Readable = &ok
 	}
 	return a, nil
+}
+
+// hostPID is this process's id as the host, the tests, see it, in the
+// environment's PID namespace or not: /proc is the host's (the namespace
+// has no /proc of its own), whose "self" names the reader by its id there.
+func hostPID() int {
+	if s, err := os.Readlink("/proc/self"); err == nil {
+		if n, err := strconv.Atoi(s); err == nil {
+			return n
+		}
+	}
+	return os.Getpid()
+}
+
+// hostChild is the host's id of this process's child pid (its id here):
+// the one whose status says this process is its parent and pid its id in
+// the innermost namespace (NSpid's last).
+func hostChild(pid int) int {
+	self := strconv.Itoa(hostPID())
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		var ppid, nspid string
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "PPid:"); ok {
+				ppid = strings.TrimSpace(v)
+			}
+			if v, ok := strings.CutPrefix(line, "NSpid:"); ok {
+				f := strings.Fields(v)
+				nspid = f[len(f)-1]
+			}
+		}
+		if ppid == self && nspid == strconv.Itoa(pid) {
+			n, _ := strconv.Atoi(e.Name())
+			return n
+		}
+	}
+	return 0
 }
 
 // readThroughExtension reads a secret as the extension's documentation

@@ -18,21 +18,24 @@ type Answer struct {
 	DBEndpoint string `json:"db_endpoint"`
 	Secret     string `json:"secret"`
 	Count      int64  `json:"count"`
-	PID        int    `json:"pid"`
-	UID        int    `json:"uid"`
-	Name       string `json:"function_name"`
-	Version    string `json:"function_version"`
-	Memory     string `json:"memory"`
-	Region     string `json:"region"`
-	Endpoint   string `json:"endpoint"`
-	HasKey     bool   `json:"has_key"`
-	HasToken   bool   `json:"has_token"`
-	TmpDir     string `json:"tmpdir"`
-	Readable   *bool  `json:"readable,omitempty"`
+	// PID is the function's process id as the host sees it (the
+	// environment may have a PID namespace of its own).
+	PID      int    `json:"pid"`
+	UID      int    `json:"uid"`
+	Name     string `json:"function_name"`
+	Version  string `json:"function_version"`
+	Memory   string `json:"memory"`
+	Region   string `json:"region"`
+	Endpoint string `json:"endpoint"`
+	HasKey   bool   `json:"has_key"`
+	HasToken bool   `json:"has_token"`
+	TmpDir   string `json:"tmpdir"`
+	Readable *bool  `json:"readable,omitempty"`
 	// The extension's answer: its port, HTTP status and SecretString.
 	ExtPort   string `json:"ext_port,omitempty"`
 	ExtStatus int    `json:"ext_status,omitempty"`
 	ExtValue  string `json:"ext_value,omitempty"`
-	// Child is the process "spawn" left running, in a session of its own.
+	// Child is the process "spawn" left running, in a session of its own
+	// (its id on the host).
 	Child int `json:"child,omitempty"`
 }
