@@ -1,0 +1,143 @@
+package functions_test
+
+import (
+	"archive/zip"
+	"bytes"
+	"hash/crc32"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/sealbox/sealbox/internal/lambdarun/lambdatest"
+)
+
+// member is one entry of a crafted package: a file of the given mode,
+// or a symbolic link to content; declared, when not 0, is the
+// uncompressed size its headers claim.
+type member struct {
+	name     string
+	mode     fs.FileMode
+	content  []byte
+	declared uint64
+}
+
+// craftZip writes a package as an attacker may: stored entries, sizes
+// declared as given.
+func craftZip(t *testing.T, members ...member) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	z := zip.NewWriter(&buf)
+	for _, m := range members {
+		h := &zip.FileHeader{Name: m.name, Method: zip.Store, CRC32: crc32.ChecksumIEEE(m.content),
+			CompressedSize64: uint64(len(m.content)), UncompressedSize64: uint64(len(m.content))}
+		h.SetMode(m.mode)
+		if m.declared != 0 {
+			h.UncompressedSize64 = m.declared
+		}
+		w, err := z.CreateRaw(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(m.content)
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// testBootstrap is the test function's executable, out of its package.
+func testBootstrap(t *testing.T) []byte {
+	t.Helper()
+	pkg := lambdatest.FunctionZip(t)
+	zr, err := zip.NewReader(bytes.NewReader(pkg), int64(len(pkg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := zr.Open("bootstrap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	b, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func deployZip(t *testing.T, c *lambda.Client, name, roleARN string, pkg []byte) {
+	t.Helper()
+	must[*lambda.CreateFunctionOutput](t, "CreateFunction "+name)(c.CreateFunction(ctx, &lambda.CreateFunctionInput{
+		FunctionName: aws.String(name), Role: aws.String(roleARN), Runtime: types.RuntimeProvidedal2023,
+		Handler: aws.String("bootstrap"), Timeout: aws.Int32(3), Code: &types.FunctionCode{ZipFile: pkg}}))
+}
+
+// TestInvokePackageCannotWriteOutsideItsFolder: the server unpacks an
+// uploaded package as root. A package whose symbolic link "out" names a
+// folder outside, followed by a link "out/planted", must not make
+// <folder>/planted (a link anywhere on the host, /etc/cron.d included),
+// and its Invoke is refused; a package whose links stay inside runs.
+func TestInvokePackageCannotWriteOutsideItsFolder(t *testing.T) {
+	s := startRunner(t)
+	c := s.Lambda()
+	exec := newRole(t, s, "fn-exec", "")
+	bootstrap := testBootstrap(t)
+	outside := t.TempDir()
+	planted := filepath.Join(outside, "planted")
+
+	deployZip(t, c, "escapes", exec.ARN, craftZip(t,
+		member{name: "bootstrap", mode: 0o755, content: bootstrap},
+		member{name: "out", mode: fs.ModeSymlink | 0o777, content: []byte(outside)},
+		member{name: "out/planted", mode: fs.ModeSymlink | 0o777, content: []byte("/etc/hostname")}))
+	_, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("escapes"), Payload: payload("env")})
+	if _, serr := os.Lstat(planted); serr == nil {
+		os.Remove(planted)
+		t.Fatalf("Invoke of the package unpacked a link at %s, outside its folder (Invoke: %v)", planted, err)
+	}
+	wantError(t, "Invoke of a package that leaves its folder", err, "ServiceException", 500)
+
+	// Links that stay inside: bootstrap a link to bin/fn.
+	deployZip(t, c, "links", exec.ARN, craftZip(t,
+		member{name: "bin/fn", mode: 0o755, content: bootstrap},
+		member{name: "bootstrap", mode: fs.ModeSymlink | 0o777, content: []byte("bin/fn")}))
+	if out, a := invokeFn(t, c, &lambda.InvokeInput{FunctionName: aws.String("links"), Payload: payload("env")}); out.FunctionError != nil || a.Name != "links" {
+		t.Fatalf("Invoke of a package with a link inside = %v %+v", out.FunctionError, a)
+	}
+}
+
+// TestCreateFunctionRefusesWrappedSizes: the unzipped limit is checked on
+// the sizes a ZIP declares; declared sizes that wrap around 2^64 when
+// summed must not pass it as a small package.
+func TestCreateFunctionRefusesWrappedSizes(t *testing.T) {
+	s := startRunner(t)
+	c := s.Lambda()
+	execRole(t, s)
+	pkg := craftZip(t,
+		member{name: "bootstrap", mode: 0o755, content: []byte("#!/bin/sh\n"), declared: 1<<64 - 1},
+		member{name: "b", mode: 0o644, content: []byte("ab"), declared: 2})
+	for _, call := range []struct {
+		name string
+		run  func() error
+	}{
+		{"CreateFunction", func() error {
+			_, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("wraps"),
+				Role: aws.String("arn:aws:iam::123456789012:role/orders-exec"), Runtime: types.RuntimeProvidedal2023,
+				Handler: aws.String("bootstrap"), Code: &types.FunctionCode{ZipFile: pkg}})
+			return err
+		}},
+	} {
+		err := call.run()
+		wantError(t, call.name+" of a package whose declared sizes wrap", err, "InvalidParameterValueException", 400)
+	}
+	// UpdateFunctionCode takes the same check.
+	deployZip(t, c, "wraps", "arn:aws:iam::123456789012:role/orders-exec", craftZip(t, member{name: "bootstrap", mode: 0o755, content: []byte("x")}))
+	_, err := c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("wraps"), ZipFile: pkg})
+	wantError(t, "UpdateFunctionCode of a package whose declared sizes wrap", err, "InvalidParameterValueException", 400)
+}
