@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -140,4 +141,30 @@ func TestCreateFunctionRefusesWrappedSizes(t *testing.T) {
 	deployZip(t, c, "wraps", "arn:aws:iam::123456789012:role/orders-exec", craftZip(t, member{name: "bootstrap", mode: 0o755, content: []byte("x")}))
 	_, err := c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("wraps"), ZipFile: pkg})
 	wantError(t, "UpdateFunctionCode of a package whose declared sizes wrap", err, "InvalidParameterValueException", 400)
+}
+
+// TestFunctionsCannotReadEachOther: a function's code must not read
+// another function's environment (its decrypted variables and its role
+// session's credentials, in /proc/PID/environ) nor its folder, as it
+// could when every function ran as one user (nobody).
+func TestFunctionsCannotReadEachOther(t *testing.T) {
+	s := startRunner(t)
+	c := s.Lambda()
+	exec := newRole(t, s, "fn-exec", "")
+	deploy(t, c, "victim", exec.ARN, "", map[string]string{"DB_PASSWORD": "victim-secret"})
+	deploy(t, c, "attacker", exec.ARN, "", map[string]string{"DB_ENDPOINT": "attacker"})
+	_, v := invokeFn(t, c, &lambda.InvokeInput{FunctionName: aws.String("victim"), Payload: payload("env")})
+	if v.Secret != "victim-secret" {
+		t.Fatalf("the victim saw %+v", v)
+	}
+	proc := "/proc/" + strconv.Itoa(v.PID)
+	for _, path := range []string{proc + "/environ", proc + "/cwd/bootstrap", filepath.Dir(v.TmpDir) + "/task/bootstrap"} {
+		_, a := invokeFn(t, c, &lambda.InvokeInput{FunctionName: aws.String("attacker"), Payload: []byte(`{"action":"env","path":"` + path + `"}`)})
+		if a.Readable == nil || *a.Readable {
+			t.Errorf("another function (uid %d) read the victim's (uid %d) %s", a.UID, v.UID, path)
+		}
+		if a.UID == 0 || a.UID == v.UID {
+			t.Errorf("the functions ran as uid %d and %d, want two users, neither root", v.UID, a.UID)
+		}
+	}
 }

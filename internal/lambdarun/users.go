@@ -1,0 +1,110 @@
+package lambdarun
+
+import (
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Users of their own. Every process of one user may read the others'
+// /proc/PID/environ (the function's decrypted variables and its role
+// session's credentials), trace them and enter their folders: a server
+// running as root gives each execution environment a user, and group,
+// of its own, unless Config.User names one for all.
+const (
+	// FirstEnvironmentUID is the first of the users environments run as:
+	// 0x70000000, in the range systemd's UID and GID allocation document
+	// leaves unused (1879048192–2147352575), above regular users,
+	// systemd's dynamic users and nobody, and below the container ranges
+	// of systemd-nspawn and the foreign range.
+	FirstEnvironmentUID = 1879048192
+	// EnvironmentUIDs is how many such users there are, used in turn, so
+	// that a user comes back only after all the others have served.
+	EnvironmentUIDs = 65536
+)
+
+// userPool hands out the environments' users in turn, never one that is
+// still in use (an environment stopping holds its user until its last
+// process is gone).
+type userPool struct {
+	mu   sync.Mutex
+	next uint32
+	used map[uint32]bool
+}
+
+func newUserPool() *userPool { return &userPool{used: map[uint32]bool{}} }
+
+// take returns a user no running environment has, nil if every one is
+// in use (more environments than EnvironmentUIDs stopping at once).
+func (p *userPool) take() *Credential {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for range EnvironmentUIDs {
+		id := FirstEnvironmentUID + p.next
+		p.next = (p.next + 1) % EnvironmentUIDs
+		if !p.used[id] {
+			p.used[id] = true
+			return &Credential{UID: id, GID: id}
+		}
+	}
+	return nil
+}
+
+// give returns c's user to the pool, once every process of it is gone:
+// one its environment's stop missed (started in a session of its own,
+// outside the folder) would otherwise see the next environment given the
+// user. A user some process keeps (past a second of SIGKILLs) is not
+// given back.
+func (p *userPool) give(c *Credential) {
+	if c == nil || !killUser(c.UID) {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.used, c.UID)
+}
+
+// killUser kills every process running as uid (real, effective or saved)
+// and reports whether none is left, after a second at most.
+func killUser(uid uint32) bool {
+	for range 50 {
+		left := 0
+		for _, p := range processes() {
+			if runsAs(p.pid, uid) {
+				left++
+				syscall.Kill(p.pid, syscall.SIGKILL)
+			}
+		}
+		if left == 0 {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// runsAs reports whether pid's real, effective or saved user is uid
+// (/proc/PID/status: "Uid:\treal\teffective\tsaved\tfilesystem").
+func runsAs(pid int, uid uint32) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(b)) {
+		ids, ok := strings.CutPrefix(line, "Uid:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(ids)
+		for _, f := range f[:min(len(f), 3)] {
+			if n, err := strconv.ParseUint(f, 10, 32); err == nil && uint32(n) == uid {
+				return true
+			}
+		}
+		return false
+	}
+	return false
+}
