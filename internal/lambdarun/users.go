@@ -1,6 +1,7 @@
 package lambdarun
 
 import (
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -35,17 +36,23 @@ type userPool struct {
 	used map[uint32]bool
 }
 
-func newUserPool() *userPool { return &userPool{used: map[uint32]bool{}} }
+// newUserPool starts at a random user of the range: another server on
+// the host takes its users in turn from elsewhere.
+func newUserPool() *userPool {
+	return &userPool{used: map[uint32]bool{}, next: rand.Uint32N(EnvironmentUIDs)}
+}
 
-// take returns a user no running environment has, nil if every one is
-// in use (more environments than EnvironmentUIDs stopping at once).
+// take returns a user no environment of this runner has and no process
+// runs as (one of another server's environments, say), nil if there is
+// none.
 func (p *userPool) take() *Credential {
+	live := liveUsers()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for range EnvironmentUIDs {
 		id := FirstEnvironmentUID + p.next
 		p.next = (p.next + 1) % EnvironmentUIDs
-		if !p.used[id] {
+		if !p.used[id] && !live[id] {
 			p.used[id] = true
 			return &Credential{UID: id, GID: id}
 		}
@@ -107,4 +114,25 @@ func runsAs(pid int, uid uint32) bool {
 		return false
 	}
 	return false
+}
+
+// liveUsers is the set of users that own a process (/proc/PID belongs to
+// its process's effective user).
+func liveUsers() map[uint32]bool {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	out := map[uint32]bool{}
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		if info, err := e.Info(); err == nil {
+			if st, ok := info.Sys().(*syscall.Stat_t); ok {
+				out[st.Uid] = true
+			}
+		}
+	}
+	return out
 }

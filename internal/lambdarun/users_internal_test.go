@@ -18,7 +18,7 @@ func TestUsersComeBackOnlyEmpty(t *testing.T) {
 	}
 	p := newUserPool()
 	a, b := p.take(), p.take()
-	if a == nil || b == nil || a.UID == b.UID || a.UID != FirstEnvironmentUID || a.GID != a.UID {
+	if a == nil || b == nil || a.UID == b.UID || a.UID < FirstEnvironmentUID || b.UID >= FirstEnvironmentUID+EnvironmentUIDs || a.GID != a.UID {
 		t.Fatalf("take, take = %+v, %+v", a, b)
 	}
 	left := exec.Command("/bin/sleep", "600")
@@ -28,6 +28,15 @@ func TestUsersComeBackOnlyEmpty(t *testing.T) {
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- left.Wait() }()
+	// A user some process runs as (another server's environment) is
+	// not handed out.
+	for !runsAs(left.Process.Pid, a.UID) {
+		time.Sleep(time.Millisecond)
+	}
+	q := &userPool{used: map[uint32]bool{}, next: a.UID - FirstEnvironmentUID}
+	if c := q.take(); c == nil || c.UID == a.UID {
+		t.Errorf("another pool handed out user %d, which a process runs as", a.UID)
+	}
 	p.give(a)
 	select {
 	case <-exited:
