@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/sealbox/sealbox/internal/lambdarun/lambdatest"
+	"github.com/sealbox/sealbox/internal/sealtest"
 )
 
 // member is one entry of a crafted package: a file of the given mode,
@@ -117,29 +118,18 @@ func TestInvokePackageCannotWriteOutsideItsFolder(t *testing.T) {
 // the sizes a ZIP declares; declared sizes that wrap around 2^64 when
 // summed must not pass it as a small package.
 func TestCreateFunctionRefusesWrappedSizes(t *testing.T) {
-	s := startRunner(t)
+	s := sealtest.Start(t)
 	c := s.Lambda()
 	execRole(t, s)
 	pkg := craftZip(t,
 		member{name: "bootstrap", mode: 0o755, content: []byte("#!/bin/sh\n"), declared: 1<<64 - 1},
 		member{name: "b", mode: 0o644, content: []byte("ab"), declared: 2})
-	for _, call := range []struct {
-		name string
-		run  func() error
-	}{
-		{"CreateFunction", func() error {
-			_, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("wraps"),
-				Role: aws.String("arn:aws:iam::123456789012:role/orders-exec"), Runtime: types.RuntimeProvidedal2023,
-				Handler: aws.String("bootstrap"), Code: &types.FunctionCode{ZipFile: pkg}})
-			return err
-		}},
-	} {
-		err := call.run()
-		wantError(t, call.name+" of a package whose declared sizes wrap", err, "InvalidParameterValueException", 400)
-	}
+	_, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("wraps"), Role: aws.String(roleARN),
+		Runtime: types.RuntimeProvidedal2023, Handler: aws.String("bootstrap"), Code: &types.FunctionCode{ZipFile: pkg}})
+	wantError(t, "CreateFunction of a package whose declared sizes wrap", err, "InvalidParameterValueException", 400)
 	// UpdateFunctionCode takes the same check.
-	deployZip(t, c, "wraps", "arn:aws:iam::123456789012:role/orders-exec", craftZip(t, member{name: "bootstrap", mode: 0o755, content: []byte("x")}))
-	_, err := c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("wraps"), ZipFile: pkg})
+	deployZip(t, c, "wraps", roleARN, craftZip(t, member{name: "bootstrap", mode: 0o755, content: []byte("x")}))
+	_, err = c.UpdateFunctionCode(ctx, &lambda.UpdateFunctionCodeInput{FunctionName: aws.String("wraps"), ZipFile: pkg})
 	wantError(t, "UpdateFunctionCode of a package whose declared sizes wrap", err, "InvalidParameterValueException", 400)
 }
 
