@@ -158,3 +158,68 @@ func TestFunctionsCannotReadEachOther(t *testing.T) {
 		}
 	}
 }
+
+// TestQualifiedARNsAreAuthorizedApart: a grant on an alias covers that
+// alias alone, not the function, its other versions or $LATEST, in
+// every form a name may take; a full ARN of another account never
+// reaches this account's function; a tag condition decides on the
+// function's own tags.
+func TestQualifiedARNsAreAuthorizedApart(t *testing.T) {
+	s := sealtest.Start(t)
+	c := s.Lambda()
+	execRole(t, s)
+	deployZip(t, c, "orders", roleARN, craftZip(t, member{name: "bootstrap", mode: 0o755, content: []byte("x")}))
+	must[*lambda.PublishVersionOutput](t, "PublishVersion")(c.PublishVersion(ctx, &lambda.PublishVersionInput{FunctionName: aws.String("orders")}))
+	must[*lambda.CreateAliasOutput](t, "CreateAlias")(c.CreateAlias(ctx, &lambda.CreateAliasInput{FunctionName: aws.String("orders"),
+		Name: aws.String("live"), FunctionVersion: aws.String("1")}))
+	fnARN := "arn:aws:lambda:us-east-1:123456789012:function:orders"
+	live := newRole(t, s, "live-only", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+		"Action":["lambda:GetFunctionConfiguration","lambda:InvokeFunction"],"Resource":"`+fnARN+`:live"}]}`)
+	lc := lambdaAs(s, live)
+	for _, name := range []string{"orders:live", fnARN + ":live", "123456789012:function:orders:live"} {
+		must[*lambda.GetFunctionConfigurationOutput](t, "GetFunctionConfiguration "+name)(lc.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(name)}))
+		out := must[*lambda.InvokeOutput](t, "Invoke DryRun "+name)(lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(name), InvocationType: types.InvocationTypeDryRun}))
+		if out.StatusCode != 204 {
+			t.Errorf("Invoke DryRun %s = %d", name, out.StatusCode)
+		}
+	}
+	for _, name := range []string{"orders", "orders:1", "orders:$LATEST", fnARN, fnARN + ":1", "123456789012:function:orders"} {
+		_, err := lc.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(name)})
+		wantError(t, "GetFunctionConfiguration "+name+", allowed on the alias only", err, "AccessDeniedException", 403)
+		_, err = lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(name), InvocationType: types.InvocationTypeDryRun})
+		wantError(t, "Invoke "+name+", allowed on the alias only", err, "AccessDeniedException", 403)
+	}
+	// The Qualifier member is the same name as a qualified FunctionName.
+	_, err := lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("orders"), Qualifier: aws.String("1"), InvocationType: types.InvocationTypeDryRun})
+	wantError(t, "Invoke with Qualifier 1, allowed on the alias only", err, "AccessDeniedException", 403)
+
+	// Another account's ARN names another function: a grant on it is
+	// no grant on this one, and the administrator does not reach this
+	// one through it.
+	other := "arn:aws:lambda:us-east-1:999999999999:function:orders"
+	foreign := newRole(t, s, "foreign", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:*","Resource":"`+other+`*"}]}`)
+	_, err = lambdaAs(s, foreign).GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(other)})
+	wantError(t, "GetFunctionConfiguration of another account's ARN", err, "ResourceNotFoundException", 404)
+	_, err = lambdaAs(s, foreign).GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String("orders")})
+	wantError(t, "GetFunctionConfiguration of this account's function, allowed on another's", err, "AccessDeniedException", 403)
+	_, err = c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(other), InvocationType: types.InvocationTypeDryRun})
+	wantError(t, "Invoke of another account's ARN", err, "ResourceNotFoundException", 404)
+
+	// A tag condition: the function's tags decide, not the request's.
+	tagged := newRole(t, s, "blue-team", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"*",
+		"Condition":{"StringEquals":{"aws:ResourceTag/team":"blue"}}}]}`)
+	tc := lambdaAs(s, tagged)
+	_, err = tc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("orders"), InvocationType: types.InvocationTypeDryRun})
+	wantError(t, "Invoke of an untagged function, allowed on team blue's", err, "AccessDeniedException", 403)
+	must[*lambda.TagResourceOutput](t, "TagResource red")(c.TagResource(ctx, &lambda.TagResourceInput{Resource: aws.String(fnARN), Tags: map[string]string{"team": "red"}}))
+	_, err = tc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("orders"), InvocationType: types.InvocationTypeDryRun})
+	wantError(t, "Invoke of team red's function, allowed on team blue's", err, "AccessDeniedException", 403)
+	must[*lambda.TagResourceOutput](t, "TagResource blue")(c.TagResource(ctx, &lambda.TagResourceInput{Resource: aws.String(fnARN), Tags: map[string]string{"team": "blue"}}))
+	must[*lambda.InvokeOutput](t, "Invoke DryRun of team blue's function")(tc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("orders"), InvocationType: types.InvocationTypeDryRun}))
+
+	// Concurrency is the function's: not an alias's, and not for a reader.
+	_, err = c.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("orders:live"), ReservedConcurrentExecutions: aws.Int32(1)})
+	wantError(t, "PutFunctionConcurrency of an alias", err, "InvalidParameterValueException", 400)
+	_, err = lc.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("orders"), ReservedConcurrentExecutions: aws.Int32(0)})
+	wantError(t, "PutFunctionConcurrency by a caller allowed on the alias", err, "AccessDeniedException", 403)
+}
