@@ -55,3 +55,11 @@ func TestUsersComeBackOnlyEmpty(t *testing.T) {
 		t.Errorf("the third take = %+v", c)
 	}
 }
+
+// BenchmarkLiveUsers is what choosing an environment's user costs a
+// cold start: one scan of /proc.
+func BenchmarkLiveUsers(b *testing.B) {
+	for b.Loop() {
+		liveUsers()
+	}
+}
