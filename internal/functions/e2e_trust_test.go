@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/sealbox/sealbox/internal/lambdarun/lambdatest"
 	"github.com/sealbox/sealbox/internal/sealtest"
@@ -222,4 +224,42 @@ func TestQualifiedARNsAreAuthorizedApart(t *testing.T) {
 	wantError(t, "PutFunctionConcurrency of an alias", err, "InvalidParameterValueException", 400)
 	_, err = lc.PutFunctionConcurrency(ctx, &lambda.PutFunctionConcurrencyInput{FunctionName: aws.String("orders"), ReservedConcurrentExecutions: aws.Int32(0)})
 	wantError(t, "PutFunctionConcurrency by a caller allowed on the alias", err, "AccessDeniedException", 403)
+}
+
+// TestExtensionTokenIsTheSessionToken: environments share the host's
+// loopback, so the extension's token is all that keeps another
+// function's code from reading secrets as this function's role. It is
+// the role session's token, as AWS's extension's is, whatever the
+// configuration says: a variable AWS_TOKEN (aws-secretsmanager-agent's,
+// which whoever configures the function can set to a value others know)
+// must not replace it.
+func TestExtensionTokenIsTheSessionToken(t *testing.T) {
+	s := startWithExtension(t)
+	c := s.Lambda()
+	must[*secretsmanager.CreateSecretOutput](t, "CreateSecret")(s.SecretsManager().CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("app/db"), SecretString: aws.String("role-only")}))
+	exec := newRole(t, s, "ext-exec", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:us-east-1:123456789012:secret:app/*"}]}`)
+	deployWithExtension(t, c, "reader", exec.ARN)
+	must[*lambda.UpdateFunctionConfigurationOutput](t, "UpdateFunctionConfiguration AWS_TOKEN")(setEnv(c, "reader", map[string]string{"AWS_TOKEN": "known-to-all"}))
+
+	a := invokeExt(t, c, "reader", "extension", "app/db", 0)
+	if a.ExtStatus != 200 || a.ExtValue != "role-only" {
+		t.Fatalf("the function with its session token: %+v, want 200 role-only", a)
+	}
+	// Another local process, with the configured value.
+	req, err := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+a.ExtPort+"/secretsmanager/get?secretId=app/db", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Aws-Parameters-Secrets-Token", "known-to-all")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Errorf("the extension answered a request with the configured AWS_TOKEN: %d %s, want 403", resp.StatusCode, body)
+	}
 }
