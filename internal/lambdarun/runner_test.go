@@ -139,6 +139,21 @@ func TestRunnerIsolation(t *testing.T) {
 	}
 }
 
+// TestRunnerOneUserForAll: Config.User (--lambda-user) runs every
+// environment as that user, as it says, and only then do two share one.
+func TestRunnerOneUserForAll(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("running as another user needs root")
+	}
+	r := newRunner(t, lambdarun.Config{User: &lambdarun.Credential{UID: 65534, GID: 65534}})
+	inits := 0
+	_, a := invoke(t, r, spec(t, "k1", &inits), `{"action":"env"}`)
+	_, b := invoke(t, r, spec(t, "k2", &inits), `{"action":"env"}`)
+	if a.UID != 65534 || b.UID != 65534 || a.PID == b.PID {
+		t.Errorf("two environments ran as uid %d (pid %d) and %d (pid %d), want both 65534, two processes", a.UID, a.PID, b.UID, b.PID)
+	}
+}
+
 // TestRunnerThrottles: beyond the server's cap, and beyond a function's
 // reserved concurrency, an invocation is refused with Lambda's reason.
 func TestRunnerThrottles(t *testing.T) {
