@@ -48,7 +48,8 @@ can read through the agent.
 As a Lambda extension: with $AWS_LAMBDA_RUNTIME_API set (Lambda and
 aws-lambda-rie set it), the agent registers through the Extensions API
 under its executable's file name (--extension-name), serves as above with
-the function's session token as its token, and exits at the SHUTDOWN
+the function's session token ($AWS_SESSION_TOKEN, never $AWS_TOKEN, which
+the function's configuration may set) as its token, and exits at the SHUTDOWN
 event; a failure to start is posted to extension/init/error, a later one
 to extension/exit/error. Started from /opt/extensions with no arguments
 (as Lambda starts extensions), sealbox runs as this agent.
@@ -82,6 +83,20 @@ type agentRun struct {
 
 func runAgent(ctx context.Context, args []string, env Env) error {
 	var extName string
+	runtimeAPI := env.Getenv("AWS_LAMBDA_RUNTIME_API")
+	tokenEnv := env.Getenv
+	if runtimeAPI != "" {
+		// As AWS's extension: the role session's token, which only the
+		// function's own processes hold. Not AWS_TOKEN: whoever
+		// configures the function may set it to a value others know,
+		// and other environments share the host's loopback.
+		tokenEnv = func(name string) string {
+			if name == "AWS_SESSION_TOKEN" {
+				return env.Getenv(name)
+			}
+			return ""
+		}
+	}
 	prepare := func() (*agentRun, error) {
 		cfg := agent.Default()
 		fs := flag.NewFlagSet("sealbox agent", flag.ContinueOnError)
@@ -97,7 +112,10 @@ func runAgent(ctx context.Context, args []string, env Env) error {
 		if err := parseFlags(fs, args, env); err != nil {
 			return nil, err
 		}
-		if err := cfg.LoadToken(env.Getenv); err != nil {
+		if runtimeAPI != "" && env.Getenv("AWS_SESSION_TOKEN") == "" {
+			return nil, errors.New("no token: as a Lambda extension the agent's token is $AWS_SESSION_TOKEN, which is not set")
+		}
+		if err := cfg.LoadToken(tokenEnv); err != nil {
 			return nil, err
 		}
 		if err := cfg.Validate(); err != nil {
@@ -120,7 +138,7 @@ func runAgent(ctx context.Context, args []string, env Env) error {
 		return &agentRun{a: a, ln: ln, log: log, region: awsCfg.Region}, nil
 	}
 
-	if runtimeAPI := env.Getenv("AWS_LAMBDA_RUNTIME_API"); runtimeAPI != "" {
+	if runtimeAPI != "" {
 		return runAgentExtension(ctx, runtimeAPI, &extName, prepare, env)
 	}
 	run, err := prepare()

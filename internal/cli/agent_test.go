@@ -46,9 +46,15 @@ func TestAgentStartedAsExtension(t *testing.T) {
 		code := Main(context.Background(), args, Env{Stdout: &out, Stderr: &errb, Getenv: envOf(vars), Program: program})
 		return code, out.String(), errb.String()
 	}
-	lambda := map[string]string{"AWS_LAMBDA_RUNTIME_API": closed, "AWS_TOKEN": "t", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "0"}
+	lambda := map[string]string{"AWS_LAMBDA_RUNTIME_API": closed, "AWS_SESSION_TOKEN": "t", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "0"}
 
-	code, _, errOut := run("/opt/extensions/AWSParametersAndSecretsLambdaExtension", lambda)
+	// The extension's token is the session's: AWS_TOKEN, which the
+	// function's configuration may set, is not taken instead.
+	code, _, errOut := run("/opt/extensions/AWSParametersAndSecretsLambdaExtension", map[string]string{"AWS_LAMBDA_RUNTIME_API": closed, "AWS_TOKEN": "known-to-all", "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "0"})
+	if code != 1 || !strings.Contains(errOut, "$AWS_SESSION_TOKEN, which is not set") {
+		t.Errorf("under Lambda with AWS_TOKEN only = exit %d, %q; want no token", code, errOut)
+	}
+	code, _, errOut = run("/opt/extensions/AWSParametersAndSecretsLambdaExtension", lambda)
 	if code != 1 || !strings.Contains(errOut, `failed to register as extension "AWSParametersAndSecretsLambdaExtension"`) {
 		t.Errorf("from /opt/extensions under Lambda = exit %d, %q; want the agent registering under its file name", code, errOut)
 	}

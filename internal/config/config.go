@@ -138,8 +138,9 @@ type Config struct {
 	// LambdaRIE is the path of aws-lambda-rie, which Invoke runs
 	// functions with; "" looks for it on PATH.
 	LambdaRIE string
-	// LambdaUser is the "uid:gid" functions run as; "" is nobody
-	// (65534:65534) when the server runs as root.
+	// LambdaUser is the "uid:gid" every function runs as; "" gives each
+	// execution environment a user of its own (uids from 1879048192)
+	// when the server runs as root.
 	LambdaUser string
 	// LambdaConcurrency bounds the execution environments running at
 	// once, server-wide; beyond it Invoke is throttled.
@@ -242,7 +243,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	}
 	fs.IntVar(&c.LargeBodies, "large-bodies", c.LargeBodies, "how many request bodies over 1 MiB may be in flight at once; beyond it: 429 with Retry-After ($SEALBOX_LARGE_BODIES)")
 	str(&c.LambdaRIE, "lambda-rie", "SEALBOX_LAMBDA_RIE", "path of aws-lambda-rie, which Invoke runs functions with (default: on PATH; install: go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d)")
-	str(&c.LambdaUser, "lambda-user", "SEALBOX_LAMBDA_USER", `"uid:gid" that functions run as (default: nobody, 65534:65534, when the server runs as root)`)
+	str(&c.LambdaUser, "lambda-user", "SEALBOX_LAMBDA_USER", `"uid:gid" that every function runs as, sharing it (default: when the server runs as root, each execution environment a user of its own, uid and gid from 1879048192)`)
 	if v, err := strconv.Atoi(getenv("SEALBOX_LAMBDA_CONCURRENCY")); err == nil {
 		c.LambdaConcurrency = v
 	}

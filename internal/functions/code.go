@@ -54,12 +54,14 @@ func newCode(pkg string, zipFile *spool.Blob, bucket, key, objVersion, image str
 		if err != nil {
 			return codeRecord{}, errInvalid("Could not unzip uploaded file. Please check your file, then try to upload again.")
 		}
+		// Summed so that it cannot wrap: declared sizes of 2^64-1 and 2
+		// must not pass as 1 byte (the runner also counts what it writes).
 		var unzipped uint64
 		for _, f := range zr.File {
+			if f.UncompressedSize64 >= maxUnzipped-unzipped {
+				return codeRecord{}, errInvalid("Unzipped size must be smaller than %d bytes", maxUnzipped)
+			}
 			unzipped += f.UncompressedSize64
-		}
-		if unzipped >= maxUnzipped {
-			return codeRecord{}, errInvalid("Unzipped size must be smaller than %d bytes", maxUnzipped)
 		}
 		sum := zipFile.SHA256()
 		return codeRecord{Sha256: base64.StdEncoding.EncodeToString(sum[:]), Size: zipFile.Size()}, nil

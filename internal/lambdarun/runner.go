@@ -105,15 +105,17 @@ const (
 type Credential struct{ UID, GID uint32 }
 
 // Config configures a Runner. The zero value runs with aws-lambda-rie from
-// PATH, as nobody when the server is root, at most 32 environments.
+// PATH, each environment as a user of its own when the server is root, at
+// most 32 environments.
 type Config struct {
 	// Emulator is the path of aws-lambda-rie; "" looks for it on PATH.
 	Emulator string
 	// Dir holds the environments' folders; "" makes one in the system's
 	// temporary folder, removed by Close.
 	Dir string
-	// User runs the code; nil: nobody (65534) when the server runs as
-	// root, else the server's own user (which cannot be changed).
+	// User runs every environment's code; nil: when the server runs as
+	// root, each environment runs as a user of its own (users.go), else
+	// as the server's own user (which cannot be changed).
 	User *Credential
 	// MaxEnvironments bounds the environments running at once, the
 	// server's concurrency: 0 is 32.
@@ -222,9 +224,10 @@ type Timings struct {
 type Runner struct {
 	cfg      Config
 	ownDir   bool
-	user     *Credential
-	emulator string // the copy the code's user may execute
-	prlimit  string // prlimit(1), to bound the bootstrap's memory; "" without
+	user     *Credential // every environment's, if one for all
+	users    *userPool   // the environments' own, if not
+	emulator string      // the copy the code's user may execute
+	prlimit  string      // prlimit(1), to bound the bootstrap's memory; "" without
 	// helper is Config.Helper opened, which starts each environment as
 	// the first process of its PID namespace (lambdainit); nil without.
 	helper *os.File
@@ -268,7 +271,7 @@ func New(c Config) (*Runner, error) {
 		client: &http.Client{Transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 1}}}
 	r.user = c.User
 	if r.user == nil && os.Geteuid() == 0 {
-		r.user = &Credential{UID: 65534, GID: 65534}
+		r.users = newUserPool()
 	}
 	// A server killed before its Close left its folder, and perhaps
 	// processes working in it: removed now.
@@ -488,6 +491,9 @@ func (r *Runner) removeLocked(env *environment) {
 	go func() {
 		defer r.wg.Done()
 		env.shutdown(r.cfg.StopWait)
+		if r.users != nil {
+			r.users.give(env.user) // its processes are gone
+		}
 		r.mu.Lock()
 		if r.agentPortUser == env {
 			r.agentPortUser = nil
@@ -608,6 +614,7 @@ func (r *Runner) abandon() error {
 type environment struct {
 	spec *Spec
 	dir  string
+	user *Credential // what its processes run as; nil: the server's user
 	// busy, used, stale and watch (Init's keys, beside spec.Watch) are
 	// guarded by Runner.mu.
 	busy  bool
@@ -629,6 +636,12 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 	emu, err := r.emulatorPath()
 	if err != nil {
 		return err
+	}
+	env.user = r.user
+	if r.users != nil {
+		if env.user = r.users.take(); env.user == nil {
+			return errors.New("every environment user is in use")
+		}
 	}
 	id := make([]byte, 12)
 	rand.Read(id)
@@ -663,7 +676,7 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 	if err := r.unpack(ctx, spec, task); err != nil {
 		return err
 	}
-	if err := r.chown(env.dir); err != nil {
+	if err := r.chown(env.dir, env.user); err != nil {
 		return err
 	}
 	t.Unpack = time.Since(t0)
@@ -689,7 +702,7 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 	}
 	envCtx, stop := context.WithCancel(context.Background())
 	env.stop = stop
-	cmd, err := r.command(envCtx, emu, api, emuAddr, task, opt, spec, vars)
+	cmd, err := r.command(envCtx, emu, api, emuAddr, task, opt, spec, vars, env.user)
 	if err != nil {
 		return err
 	}
@@ -703,7 +716,7 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 		if !r.noPIDNamespace.Swap(true) {
 			r.cfg.Logger.Warn("lambda environments start without a PID namespace of their own: what they start may outlive a killed server until its next start", "error", err)
 		}
-		if cmd, err = r.command(envCtx, emu, api, emuAddr, task, opt, spec, vars); err != nil {
+		if cmd, err = r.command(envCtx, emu, api, emuAddr, task, opt, spec, vars, env.user); err != nil {
 			return err
 		}
 		cmd.Stdout, cmd.Stderr = &env.logs, &env.logs
@@ -796,7 +809,7 @@ func (r *Runner) agentPort(env *environment) (string, error) {
 // function's memory as its data limit, when prlimit is there; the
 // emulator takes its last argument, past the bootstrap, as the handler.
 // Cancelling ctx stops the emulator with SIGTERM.
-func (r *Runner) command(ctx context.Context, emu, api, emuAddr, task, opt string, spec *Spec, vars map[string]string) (*exec.Cmd, error) {
+func (r *Runner) command(ctx context.Context, emu, api, emuAddr, task, opt string, spec *Spec, vars map[string]string, user *Credential) (*exec.Cmd, error) {
 	rieArgs := []string{"--log-level", "error"}
 	bootstrap := []string{filepath.Join(task, "bootstrap")}
 	if r.prlimit != "" && spec.MemoryMB > 0 {
@@ -809,8 +822,8 @@ func (r *Runner) command(ctx context.Context, emu, api, emuAddr, task, opt strin
 		o := lambdaext.Options{RIE: emu, RIEArgs: rieArgs, Helper: r.cfg.Helper, Bootstrap: bootstrap[0], BootstrapArgs: bootstrap[1:],
 			TaskDir: task, OptDir: opt, Extensions: spec.Extensions, Env: environ(vars),
 			RuntimeAPIAddr: api, EmulatorAddr: emuAddr, StopWait: r.cfg.StopWait}
-		if r.user != nil {
-			o.Credential = &syscall.Credential{Uid: r.user.UID, Gid: r.user.GID, Groups: []uint32{}}
+		if user != nil {
+			o.Credential = &syscall.Credential{Uid: user.UID, Gid: user.GID, Groups: []uint32{}}
 		}
 		c, err := lambdaext.Command(ctx, o)
 		if err != nil {
@@ -827,7 +840,7 @@ func (r *Runner) command(ctx context.Context, emu, api, emuAddr, task, opt strin
 	c := exec.CommandContext(ctx, emu, args...)
 	c.Dir = task
 	c.Env = environ(vars)
-	c.SysProcAttr = r.procAttr()
+	c.SysProcAttr = procAttr(user)
 	c.Cancel = func() error { return c.Process.Signal(syscall.SIGTERM) }
 	c.WaitDelay = r.cfg.StopWait
 	return r.contain(ctx, c), nil
@@ -864,27 +877,27 @@ func (r *Runner) contain(ctx context.Context, c *exec.Cmd) *exec.Cmd {
 	return w
 }
 
-// procAttr runs a process as the code's user, in a process group of its
-// own, killed if the server dies.
-func (r *Runner) procAttr() *syscall.SysProcAttr {
+// procAttr runs a process as user, in a process group of its own,
+// killed if the server dies.
+func procAttr(user *Credential) *syscall.SysProcAttr {
 	a := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if r.user != nil && os.Geteuid() == 0 {
-		a.Credential = &syscall.Credential{Uid: r.user.UID, Gid: r.user.GID, NoSetGroups: false, Groups: []uint32{}}
+	if user != nil && os.Geteuid() == 0 {
+		a.Credential = &syscall.Credential{Uid: user.UID, Gid: user.GID, NoSetGroups: false, Groups: []uint32{}}
 	}
 	return a
 }
 
-// chown gives the environment's folder to the code's user: readable by it
-// and nobody else (0700 folders).
-func (r *Runner) chown(dir string) error {
-	if r.user == nil || os.Geteuid() != 0 {
+// chown gives the environment's folder to its user: readable by it and
+// no other (0700 folders).
+func (r *Runner) chown(dir string, user *Credential) error {
+	if user == nil || os.Geteuid() != 0 {
 		return nil
 	}
 	return filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
 		if err != nil {
 			return err
 		}
-		return os.Lchown(p, int(r.user.UID), int(r.user.GID))
+		return os.Lchown(p, int(user.UID), int(user.GID))
 	})
 }
 

@@ -75,8 +75,8 @@ func TestRunnerColdWarmAndStale(t *testing.T) {
 	if !res.Cold || a.Count != 1 || a.DBEndpoint != "db.internal:5432" || inits != 1 {
 		t.Fatalf("first invocation: cold %v, answer %+v, inits %d; want cold, count 1, the variable, one INIT", res.Cold, a, inits)
 	}
-	if a.UID != 65534 {
-		t.Errorf("the function ran as uid %d, want 65534 (nobody)", a.UID)
+	if a.UID < lambdarun.FirstEnvironmentUID || a.UID >= lambdarun.FirstEnvironmentUID+lambdarun.EnvironmentUIDs {
+		t.Errorf("the function ran as uid %d, want an environment's own user (from %d)", a.UID, lambdarun.FirstEnvironmentUID)
 	}
 	if !strings.Contains(string(res.Log), `testfn: action "env"`) || !strings.Contains(string(res.Log), "REPORT RequestId: req-") {
 		t.Errorf("Tail log = %q, want the function's line and the REPORT", res.Log)
@@ -89,6 +89,9 @@ func TestRunnerColdWarmAndStale(t *testing.T) {
 	res3, a3 := invoke(t, r, s, `{"action":"env"}`)
 	if !res3.Cold || a3.Count != 1 || inits != 2 {
 		t.Fatalf("after Stale: cold %v, answer %+v, inits %d; want a new environment", res3.Cold, a3, inits)
+	}
+	if a3.UID == a.UID {
+		t.Errorf("the new environment runs as uid %d, the stopped one's", a3.UID)
 	}
 	r.Stale("init-watched")
 	if res4, _ := invoke(t, r, s, `{"action":"env"}`); !res4.Cold || inits != 3 {
@@ -133,6 +136,21 @@ func TestRunnerIsolation(t *testing.T) {
 	}
 	if !strings.HasSuffix(a.TmpDir, "/tmp") || a.TmpDir == "/tmp" {
 		t.Errorf("TMPDIR = %q, want the environment's own", a.TmpDir)
+	}
+}
+
+// TestRunnerOneUserForAll: Config.User (--lambda-user) runs every
+// environment as that user, as it says, and only then do two share one.
+func TestRunnerOneUserForAll(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("running as another user needs root")
+	}
+	r := newRunner(t, lambdarun.Config{User: &lambdarun.Credential{UID: 65534, GID: 65534}})
+	inits := 0
+	_, a := invoke(t, r, spec(t, "k1", &inits), `{"action":"env"}`)
+	_, b := invoke(t, r, spec(t, "k2", &inits), `{"action":"env"}`)
+	if a.UID != 65534 || b.UID != 65534 || a.PID == b.PID {
+		t.Errorf("two environments ran as uid %d (pid %d) and %d (pid %d), want both 65534, two processes", a.UID, a.PID, b.UID, b.PID)
 	}
 }
 

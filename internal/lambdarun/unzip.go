@@ -3,6 +3,7 @@ package lambdarun
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -10,26 +11,50 @@ import (
 	"strings"
 )
 
-// unzip unpacks a function's ZIP into dir, which it must not leave: a name
-// that is absolute or climbs out with ".." is refused. Symbolic links are
-// made last, so that no file is written through one.
-func unzip(code []byte, dir string) error {
+// maxUnzipped bounds what a package may unpack to: Lambda's 250 MB
+// unzipped. The server checks the sizes a ZIP declares when it is
+// uploaded; this counts the bytes really written, which a crafted ZIP
+// can make far more than it declares in sum.
+const maxUnzipped = 262144000
+
+// errTooLarge is a package that unpacks to more than its limit.
+var errTooLarge = errors.New("the package unzips to more than Lambda's 250 MB")
+
+// unzip unpacks a function's ZIP into dir, which it must not leave.
+func unzip(code []byte, dir string) error { return unzipLimited(code, dir, maxUnzipped) }
+
+// unzipLimited unpacks code into dir, writing at most limit bytes. The
+// server runs it as root on an uploaded ZIP, so nothing may land outside
+// dir: a name that is absolute or climbs out with ".." is refused, and
+// every file, folder and link is made through an os.Root on dir, which
+// refuses a path that leaves it through a symbolic link (a link "out" to
+// /etc, then a link "out/x", would otherwise make /etc/x). Links are made
+// last, so that no file is written through one; their targets are kept
+// as written, to be followed at run time by the code's own user. Files
+// get only their owner's bits: no setuid, setgid or sticky bit, and a
+// device or pipe entry is an ordinary file.
+func unzipLimited(code []byte, dir string, limit int64) error {
 	zr, err := zip.NewReader(bytes.NewReader(code), int64(len(code)))
 	if err != nil {
 		return err
 	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	defer root.Close()
 	type link struct{ at, to string }
 	var links []link
+	left := limit
 	for _, f := range zr.File {
 		name := filepath.FromSlash(f.Name)
 		if filepath.IsAbs(name) || !filepath.IsLocal(name) {
 			return fmt.Errorf("the entry %q leaves the package", f.Name)
 		}
-		at := filepath.Join(dir, name)
 		mode := f.Mode()
 		switch {
 		case mode.IsDir():
-			if err := os.MkdirAll(at, 0o700); err != nil {
+			if err := root.MkdirAll(name, 0o700); err != nil {
 				return err
 			}
 			continue
@@ -43,11 +68,13 @@ func unzip(code []byte, dir string) error {
 			if err != nil {
 				return err
 			}
-			links = append(links, link{at, string(to)})
+			links = append(links, link{name, string(to)})
 			continue
 		}
-		if err := os.MkdirAll(filepath.Dir(at), 0o700); err != nil {
-			return err
+		if d := filepath.Dir(name); d != "." {
+			if err := root.MkdirAll(d, 0o700); err != nil {
+				return err
+			}
 		}
 		// The owner's bits of the entry (executable or not), for the
 		// code's user alone.
@@ -55,31 +82,39 @@ func unzip(code []byte, dir string) error {
 		if mode&0o111 != 0 || strings.TrimSuffix(name, string(filepath.Separator)) == "bootstrap" {
 			perm = 0o700
 		}
-		if err := writeEntry(f, at, perm); err != nil {
+		n, err := writeEntry(root, f, name, perm, left)
+		if err != nil {
 			return err
 		}
+		left -= n
 	}
 	for _, l := range links {
-		if err := os.Symlink(l.to, l.at); err != nil {
+		if err := root.Symlink(l.to, l.at); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func writeEntry(f *zip.File, at string, perm os.FileMode) error {
+// writeEntry writes f's content to the file name in root, at most left
+// bytes, and says how many it wrote.
+func writeEntry(root *os.Root, f *zip.File, name string, perm os.FileMode, left int64) (int64, error) {
 	rc, err := f.Open()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer rc.Close()
-	out, err := os.OpenFile(at, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	out, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if _, err := io.Copy(out, rc); err != nil {
+	n, err := io.Copy(out, io.LimitReader(rc, left+1))
+	if err == nil && n > left {
+		err = errTooLarge
+	}
+	if err != nil {
 		out.Close()
-		return err
+		return n, err
 	}
-	return out.Close()
+	return n, out.Close()
 }

@@ -1,0 +1,138 @@
+package lambdarun
+
+import (
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Users of their own. Every process of one user may read the others'
+// /proc/PID/environ (the function's decrypted variables and its role
+// session's credentials), trace them and enter their folders: a server
+// running as root gives each execution environment a user, and group,
+// of its own, unless Config.User names one for all.
+const (
+	// FirstEnvironmentUID is the first of the users environments run as:
+	// 0x70000000, in the range systemd's UID and GID allocation document
+	// leaves unused (1879048192–2147352575), above regular users,
+	// systemd's dynamic users and nobody, and below the container ranges
+	// of systemd-nspawn and the foreign range.
+	FirstEnvironmentUID = 1879048192
+	// EnvironmentUIDs is how many such users there are, used in turn, so
+	// that a user comes back only after all the others have served.
+	EnvironmentUIDs = 65536
+)
+
+// userPool hands out the environments' users in turn, never one that is
+// still in use (an environment stopping holds its user until its last
+// process is gone).
+type userPool struct {
+	mu   sync.Mutex
+	next uint32
+	used map[uint32]bool
+}
+
+// newUserPool starts at a random user of the range: another server on
+// the host takes its users in turn from elsewhere.
+func newUserPool() *userPool {
+	return &userPool{used: map[uint32]bool{}, next: rand.Uint32N(EnvironmentUIDs)}
+}
+
+// take returns a user no environment of this runner has and no process
+// runs as (one of another server's environments, say), nil if there is
+// none.
+func (p *userPool) take() *Credential {
+	live := liveUsers()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for range EnvironmentUIDs {
+		id := FirstEnvironmentUID + p.next
+		p.next = (p.next + 1) % EnvironmentUIDs
+		if !p.used[id] && !live[id] {
+			p.used[id] = true
+			return &Credential{UID: id, GID: id}
+		}
+	}
+	return nil
+}
+
+// give returns c's user to the pool, once every process of it is gone:
+// one its environment's stop missed (started in a session of its own,
+// outside the folder) would otherwise see the next environment given the
+// user. A user some process keeps (past a second of SIGKILLs) is not
+// given back.
+func (p *userPool) give(c *Credential) {
+	if c == nil || !killUser(c.UID) {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.used, c.UID)
+}
+
+// killUser kills every process running as uid (real, effective or saved)
+// and reports whether none is left, after a second at most.
+func killUser(uid uint32) bool {
+	for range 50 {
+		left := 0
+		for _, p := range processes() {
+			if runsAs(p.pid, uid) {
+				left++
+				syscall.Kill(p.pid, syscall.SIGKILL)
+			}
+		}
+		if left == 0 {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return false
+}
+
+// runsAs reports whether pid's real, effective or saved user is uid
+// (/proc/PID/status: "Uid:\treal\teffective\tsaved\tfilesystem").
+func runsAs(pid int, uid uint32) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return false
+	}
+	for line := range strings.Lines(string(b)) {
+		ids, ok := strings.CutPrefix(line, "Uid:")
+		if !ok {
+			continue
+		}
+		f := strings.Fields(ids)
+		for _, f := range f[:min(len(f), 3)] {
+			if n, err := strconv.ParseUint(f, 10, 32); err == nil && uint32(n) == uid {
+				return true
+			}
+		}
+		return false
+	}
+	return false
+}
+
+// liveUsers is the set of users that own a process (/proc/PID belongs to
+// its process's effective user).
+func liveUsers() map[uint32]bool {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	out := map[uint32]bool{}
+	for _, e := range ents {
+		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+			continue
+		}
+		if info, err := e.Info(); err == nil {
+			if st, ok := info.Sys().(*syscall.Stat_t); ok {
+				out[st.Uid] = true
+			}
+		}
+	}
+	return out
+}
