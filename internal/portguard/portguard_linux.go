@@ -257,10 +257,7 @@ func Sweep() (int, error) {
 	}
 	n := 0
 	for _, t := range tables {
-		if Live(t.Name) {
-			continue
-		}
-		if _, _, ok := parseName(t.Name); !ok {
+		if _, _, ok := parseName(t.Name); !ok || Live(t.Name) {
 			continue
 		}
 		conn.DelTable(t)
@@ -270,6 +267,25 @@ func Sweep() (int, error) {
 		return 0, nil
 	}
 	return n, conn.Flush()
+}
+
+// Tables lists the Guards' tables there are, live or not.
+func Tables() ([]string, error) {
+	conn, err := nftables.New()
+	if err != nil {
+		return nil, err
+	}
+	tables, err := conn.ListTablesOfFamily(nftables.TableFamilyINet)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, t := range tables {
+		if _, _, ok := parseName(t.Name); ok {
+			out = append(out, t.Name)
+		}
+	}
+	return out, nil
 }
 
 // Live reports whether name is a Guard's table whose process still runs.
