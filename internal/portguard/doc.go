@@ -10,9 +10,10 @@
 // else's listener (one that bound the port before the emulator could) is
 // dropped.
 //
-// The table is named after its process (sealbox_rie_PID_START, START the
-// process's start time in clock ticks since boot), so that Sweep can tell
-// a killed server's table, which it removes, from a live one's.
+// The table is named after its process (sealbox_rie_PID_START_NS, START
+// the process's start time in clock ticks since boot, NS its PID
+// namespace), so that Sweep can tell a killed server's table, which it
+// removes, from a live one's.
 //
 // It needs Linux, CAP_NET_ADMIN in the network namespace and a kernel
 // with nf_tables' inet family, meta skuid and reject.

@@ -33,9 +33,19 @@ type Guard struct {
 	closed bool
 }
 
-// TableName is the name of the table of the process pid started at start.
-func TableName(pid int, start uint64) string {
-	return TablePrefix + strconv.Itoa(pid) + "_" + strconv.FormatUint(start, 10)
+// tableName is the name of the table of the process pid started at start,
+// in the PID namespace pidNS (its inode): PIDs are the namespace's.
+func tableName(pid int, start, pidNS uint64) string {
+	return TablePrefix + strconv.Itoa(pid) + "_" + strconv.FormatUint(start, 10) + "_" + strconv.FormatUint(pidNS, 10)
+}
+
+// pidNamespace is this process's PID namespace's inode.
+func pidNamespace() (uint64, bool) {
+	var st unix.Stat_t
+	if unix.Stat("/proc/self/ns/pid", &st) != nil {
+		return 0, false
+	}
+	return st.Ino, true
 }
 
 // New makes this process's table (after Sweep has removed dead ones'),
@@ -43,8 +53,9 @@ func TableName(pid int, start uint64) string {
 // CAP_NET_ADMIN, ENOENT or EOPNOTSUPP without nf_tables' parts.
 func New() (*Guard, error) {
 	start, ok := startTime(os.Getpid())
-	if !ok {
-		return nil, errors.New("portguard: cannot read this process's start time")
+	ns, nsOK := pidNamespace()
+	if !ok || !nsOK {
+		return nil, errors.New("portguard: cannot read this process's start time and PID namespace")
 	}
 	lo, err := net.InterfaceByName("lo")
 	if err != nil {
@@ -55,7 +66,7 @@ func New() (*Guard, error) {
 		return nil, fmt.Errorf("portguard: %w", err)
 	}
 	g := &Guard{conn: conn, held: map[uint16]uint32{}}
-	g.table = conn.AddTable(&nftables.Table{Family: nftables.TableFamilyINet, Name: TableName(os.Getpid(), start)})
+	g.table = conn.AddTable(&nftables.Table{Family: nftables.TableFamilyINet, Name: tableName(os.Getpid(), start, ns)})
 	accept := nftables.ChainPolicyAccept
 	chain := conn.AddChain(&nftables.Chain{Name: "output", Table: g.table, Type: nftables.ChainTypeFilter,
 		Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityFilter, Policy: &accept})
@@ -244,8 +255,11 @@ func (g *Guard) Close() error {
 }
 
 // Sweep removes the tables of Guards whose process is gone (killed before
-// its Close): a table named TablePrefix+PID_START whose PID is not a live
-// process started at START. It returns how many it removed.
+// its Close): a table named TablePrefix+PID_START_NS, NS this process's PID
+// namespace, whose PID is not a live process started at START. A table of
+// another PID namespace (a server in a container sharing the host's
+// network) is left alone: its PIDs cannot be looked up from here. It
+// returns how many it removed.
 func Sweep() (int, error) {
 	conn, err := nftables.New()
 	if err != nil {
@@ -255,9 +269,13 @@ func Sweep() (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	own, ok := pidNamespace()
+	if !ok {
+		return 0, errors.New("portguard: cannot read this process's PID namespace")
+	}
 	n := 0
 	for _, t := range tables {
-		if _, _, ok := parseName(t.Name); !ok || Live(t.Name) {
+		if _, _, ns, ok := parseName(t.Name); !ok || ns != own || Live(t.Name) {
 			continue
 		}
 		conn.DelTable(t)
@@ -281,16 +299,17 @@ func Tables() ([]string, error) {
 	}
 	var out []string
 	for _, t := range tables {
-		if _, _, ok := parseName(t.Name); ok {
+		if _, _, _, ok := parseName(t.Name); ok {
 			out = append(out, t.Name)
 		}
 	}
 	return out, nil
 }
 
-// Live reports whether name is a Guard's table whose process still runs.
+// Live reports whether name is a Guard's table whose process still runs
+// (as this process's PID namespace sees it).
 func Live(name string) bool {
-	pid, start, ok := parseName(name)
+	pid, start, _, ok := parseName(name)
 	if !ok {
 		return false
 	}
@@ -298,18 +317,16 @@ func Live(name string) bool {
 	return alive && s == start
 }
 
-func parseName(name string) (pid int, start uint64, ok bool) {
+func parseName(name string) (pid int, start, pidNS uint64, ok bool) {
 	rest, found := strings.CutPrefix(name, TablePrefix)
-	if !found {
-		return 0, 0, false
+	f := strings.Split(rest, "_")
+	if !found || len(f) != 3 {
+		return 0, 0, 0, false
 	}
-	p, s, found := strings.Cut(rest, "_")
-	if !found {
-		return 0, 0, false
-	}
-	pid, err1 := strconv.Atoi(p)
-	start, err2 := strconv.ParseUint(s, 10, 64)
-	return pid, start, err1 == nil && err2 == nil && pid > 0
+	pid, err1 := strconv.Atoi(f[0])
+	start, err2 := strconv.ParseUint(f[1], 10, 64)
+	pidNS, err3 := strconv.ParseUint(f[2], 10, 64)
+	return pid, start, pidNS, err1 == nil && err2 == nil && err3 == nil && pid > 0
 }
 
 // startTime is pid's start time (clock ticks since boot, /proc/PID/stat's

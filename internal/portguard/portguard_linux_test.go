@@ -276,8 +276,8 @@ func TestGuardDropsSquatter(t *testing.T) {
 }
 
 // TestSweepRemovesKilledOnly: a killed process's table is removed by the
-// next Sweep, a live one's (another process's, and this one's) kept; Close
-// removes the table.
+// next Sweep, a live one's (another process's, and this one's) kept, and
+// so is one of another PID namespace; Close removes the table.
 func TestSweepRemovesKilledOnly(t *testing.T) {
 	needRoot(t)
 	bin := helperBinary(t)
@@ -298,6 +298,22 @@ func TestSweepRemovesKilledOnly(t *testing.T) {
 	killed, dead := start()
 	_, live := start()
 	own := newGuard(t)
+	// A table of a server in another PID namespace (a container sharing
+	// the host's network), whose PID means nothing here.
+	var st syscall.Stat_t
+	if err := syscall.Stat("/proc/self/ns/pid", &st); err != nil {
+		t.Fatal(err)
+	}
+	foreign := portguard.TablePrefix + "999999_1_" + strconv.FormatUint(st.Ino+1, 10)
+	conn, err := nftables.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ft := conn.AddTable(&nftables.Table{Family: nftables.TableFamilyINet, Name: foreign})
+	if err := conn.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.DelTable(ft); conn.Flush() })
 	killed.Process.Kill()
 	killed.Wait()
 	if !slices.Contains(tables(t), dead) {
@@ -310,7 +326,7 @@ func TestSweepRemovesKilledOnly(t *testing.T) {
 	if slices.Contains(got, dead) {
 		t.Errorf("Sweep left the killed process's table %s", dead)
 	}
-	for _, name := range []string{live, own.Table()} {
+	for _, name := range []string{live, own.Table(), foreign} {
 		if !slices.Contains(got, name) {
 			t.Errorf("Sweep removed the live table %s", name)
 		}
