@@ -338,3 +338,40 @@ func TestSweepRemovesKilledOnly(t *testing.T) {
 		t.Errorf("Close left the table %s", own.Table())
 	}
 }
+
+// BenchmarkGuard and BenchmarkRelease are what the guard adds to an
+// environment's life: its two ports guarded at the cold start (in its
+// path), released after its stop (in the background).
+func BenchmarkGuard(b *testing.B)   { benchmarkGuard(b, false) }
+func BenchmarkRelease(b *testing.B) { benchmarkGuard(b, true) }
+
+func benchmarkGuard(b *testing.B, release bool) {
+	if os.Geteuid() != 0 {
+		b.Skip("the port guard needs root")
+	}
+	g, err := portguard.New()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer g.Close()
+	for i := 0; i < b.N; i++ {
+		p := uint16(40000 + 2*(i%10000))
+		if release {
+			b.StopTimer()
+		}
+		if err := g.Guard(owner, p, p+1); err != nil {
+			b.Fatal(err)
+		}
+		if release {
+			b.StartTimer()
+		} else {
+			b.StopTimer()
+		}
+		if err := g.Release(p, p+1); err != nil {
+			b.Fatal(err)
+		}
+		if !release {
+			b.StartTimer()
+		}
+	}
+}
