@@ -132,3 +132,51 @@ func TestRunnerPortGuardModes(t *testing.T) {
 		t.Errorf("auto, not root, two cold starts: %d warnings, want 1: %q", n, logs.String())
 	}
 }
+
+// TestRunnerGuardOutlivesCloseWhileBusy: an environment busy at Close
+// keeps its ports guarded until its invocation ends and it stops; then
+// the table goes.
+func TestRunnerGuardOutlivesCloseWhileBusy(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("the port guard needs a server run as root")
+	}
+	r := newRunner(t, lambdarun.Config{})
+	table := lambdarun.GuardTable(r)
+	inits := 0
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		invoke(t, r, spec(t, "k", &inits), `{"action":"sleep","seconds":1.5}`)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(guardedPorts(t, table)) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the environment's ports were never guarded")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond) // its invocation under way
+	r.Close()
+	select {
+	case <-done:
+		t.Fatal("the invocation ended before Close returned: the check below would prove nothing")
+	default:
+	}
+	if got := guardedPorts(t, table); len(got) != 2 {
+		t.Errorf("after Close, a busy environment's guarded ports: %v, want its two", got)
+	}
+	<-done
+	for {
+		names, err := portguard.Tables()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Contains(names, table) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the table %s is left after the last environment stopped", table)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

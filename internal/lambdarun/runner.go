@@ -271,6 +271,8 @@ type Runner struct {
 	mu     sync.Mutex
 	envs   map[*environment]bool
 	closed bool
+	// stopping counts the environments removed but not yet stopped.
+	stopping int
 	// agentPortUser is the environment whose extension has AgentPort.
 	agentPortUser *environment
 	// colds and coldTime count the cold starts and add up their timings.
@@ -547,6 +549,7 @@ func (r *Runner) removeLocked(env *environment) {
 		return
 	}
 	delete(r.envs, env)
+	r.stopping++
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
@@ -566,7 +569,9 @@ func (r *Runner) removeLocked(env *environment) {
 		if r.agentPortUser == env {
 			r.agentPortUser = nil
 		}
+		r.stopping--
 		r.mu.Unlock()
+		r.closeGuard()
 		r.cfg.Logger.Debug("lambda environment stopped", "function", env.spec.Group, "version", env.spec.Version)
 	}()
 }
@@ -660,11 +665,7 @@ func (r *Runner) Close() error {
 	if r.helper != nil {
 		r.helper.Close()
 	}
-	if r.guard != nil {
-		if err := r.guard.Close(); err != nil {
-			r.cfg.Logger.Warn("failed to remove the lambda environments' port guard", "table", r.guard.Table(), "error", err)
-		}
-	}
+	r.closeGuard()
 	return r.abandon()
 }
 
@@ -811,6 +812,21 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 	t.Start = time.Since(t0)
 	r.cfg.Logger.Debug("lambda environment started", "function", spec.Group, "version", spec.Version)
 	return nil
+}
+
+// closeGuard removes the port guard's table once the runner is closed and
+// its last environment gone: one busy at Close keeps its ports guarded
+// until its invocation ends and it stops.
+func (r *Runner) closeGuard() {
+	r.mu.Lock()
+	done := r.closed && len(r.envs) == 0 && r.stopping == 0
+	r.mu.Unlock()
+	if !done || r.guard == nil {
+		return
+	}
+	if err := r.guard.Close(); err != nil {
+		r.cfg.Logger.Warn("failed to remove the lambda environments' port guard", "table", r.guard.Table(), "error", err)
+	}
 }
 
 // held reports whether the port guard holds port (for an environment
