@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/sealbox/sealbox/internal/lambdarun/lambdatest"
 	"github.com/sealbox/sealbox/internal/lambdarun/testfn/fnio"
+	"github.com/sealbox/sealbox/internal/portguard"
 )
 
 // TestKilledServerLeavesNoEnvironment: a `sealbox server` process runs a
@@ -127,6 +129,33 @@ func TestKilledServerLeavesNoEnvironment(t *testing.T) {
 	// rie and the bootstrap at least; with the agent, its processes too.
 	t.Logf("before the kill, %d processes work in the runner's folder: %v", len(running), sortedKeys(running))
 
+	// As root, each server has its port guard's table, named after it.
+	guardTable := func(p *sealboxProc) string {
+		t.Helper()
+		if os.Geteuid() != 0 {
+			return ""
+		}
+		names, err := portguard.Tables()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			if strings.HasPrefix(n, portguard.TablePrefix+strconv.Itoa(p.cmd.Process.Pid)+"_") {
+				return n
+			}
+		}
+		t.Fatalf("no port guard table of server %d among %v", p.cmd.Process.Pid, names)
+		return ""
+	}
+	hasTable := func(name string) bool {
+		names, err := portguard.Tables()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return slices.Contains(names, name)
+	}
+	killedTable, otherTable := guardTable(srv), guardTable(other)
+
 	killed := time.Now()
 	if err := srv.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -155,6 +184,9 @@ func TestKilledServerLeavesNoEnvironment(t *testing.T) {
 	if _, err := os.Stat(dir); err != nil {
 		t.Fatalf("the killed server's runner folder %s: %v, want it left behind (nothing removed it yet)", dir, err)
 	}
+	if killedTable != "" && !hasTable(killedTable) {
+		t.Fatalf("the killed server's port guard table %s is gone before a restart: the check below would prove nothing", killedTable)
+	}
 
 	again := startSealboxEnv(t, env, "--lambda-rie", rie, "--data", srv.dataDir)
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
@@ -166,8 +198,23 @@ func TestKilledServerLeavesNoEnvironment(t *testing.T) {
 	if n := len(runnerFolders(t, tmp)); n != 2 {
 		t.Errorf("%d runner folders, want 2 (the live server's and the restarted one's)", n)
 	}
+	var againTable string
+	if os.Geteuid() == 0 {
+		if hasTable(killedTable) {
+			t.Errorf("after a restart, the killed server's port guard table %s is left", killedTable)
+		}
+		if !hasTable(otherTable) {
+			t.Errorf("the restart removed the live server's port guard table %s", otherTable)
+		}
+		againTable = guardTable(again)
+	}
 	again.stop(t)
 	other.stop(t)
+	for _, name := range []string{otherTable, againTable} {
+		if name != "" && hasTable(name) {
+			t.Errorf("after its server stopped, its port guard table %s is left", name)
+		}
+	}
 	if left := runnerFolders(t, tmp); len(left) != 0 {
 		t.Errorf("after both servers stopped, runner folders %v are left", left)
 	}

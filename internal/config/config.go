@@ -152,6 +152,11 @@ type Config struct {
 	// environments with extensions in their mount namespaces; "" runs
 	// none. `sealbox server` sets it to itself.
 	LambdaAgent string
+	// LambdaPortGuard says whether the execution environments' emulator
+	// ports are kept from other local users by netfilter rules: "auto"
+	// (when the server runs as root and the kernel allows, else a
+	// warning), "require" (no environment starts without) or "off".
+	LambdaPortGuard string
 }
 
 // Default returns the defaults of README's one-command start.
@@ -181,6 +186,7 @@ func Default() Config {
 
 		LambdaConcurrency: 32,
 		LambdaIdle:        5 * time.Minute,
+		LambdaPortGuard:   "auto",
 	}
 }
 
@@ -248,6 +254,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 		c.LambdaConcurrency = v
 	}
 	fs.IntVar(&c.LambdaConcurrency, "lambda-concurrency", c.LambdaConcurrency, "how many function execution environments may run at once; beyond it Invoke answers TooManyRequestsException ($SEALBOX_LAMBDA_CONCURRENCY)")
+	str(&c.LambdaPortGuard, "lambda-port-guard", "SEALBOX_LAMBDA_PORT_GUARD", `"auto", "require" or "off": netfilter rules (nftables, the server running as root) let only the server and an execution environment's own user connect to its emulator's loopback ports; auto goes without, with a warning, where they cannot be made, require refuses to start then`)
 	duration(&c.LambdaIdle, "lambda-idle", "SEALBOX_LAMBDA_IDLE", "a function execution environment unused this long is stopped")
 	duration(&c.SweepInterval, "sweep-interval", "SEALBOX_SWEEP_INTERVAL", "how often due key deletions and rotations run")
 	str(&c.AuditSinks, "audit-sinks", "SEALBOX_AUDIT_SINKS", `where audit events go, comma-separated: "file" (<data>/audit/*.jsonl), "store" (LookupEvents, retention), "syslog" (--audit-syslog); one taking an event is enough`)
@@ -344,6 +351,11 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.LambdaCredential(); err != nil {
 		errs = append(errs, err)
+	}
+	switch c.LambdaPortGuard {
+	case "", "auto", "require", "off": // "": a Config not from Default
+	default:
+		errs = append(errs, fmt.Errorf(`--lambda-port-guard %q must be "auto", "require" or "off"`, c.LambdaPortGuard))
 	}
 	if c.LambdaConcurrency < 1 || c.LambdaIdle <= 0 {
 		errs = append(errs, errors.New("--lambda-concurrency must be at least 1 and --lambda-idle positive"))

@@ -68,6 +68,7 @@ func TestValidateSaysWhatIsWrong(t *testing.T) {
 		{"negative retention", func(c *Config) { c.AuditRetention = -time.Hour }, "must not be negative"},
 		{"unknown store", func(c *Config) { c.Store = "mysql://db" }, `"bolt:" (or "bolt:DIR") or a postgres:// URL`},
 		{"password file for bolt", func(c *Config) { c.StorePasswordFile = "pw" }, "goes with a postgres:// --store"},
+		{"unknown port guard mode", func(c *Config) { c.LambdaPortGuard = "on" }, `--lambda-port-guard "on" must be "auto", "require" or "off"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -93,6 +94,13 @@ func TestValidateSaysWhatIsWrong(t *testing.T) {
 	c.Listen, c.TLS = "0.0.0.0:8777", "auto"
 	if err := c.Validate(); err != nil {
 		t.Fatalf("TLS off loopback: Validate() = %v", err)
+	}
+	for _, mode := range []string{"auto", "require", "off"} {
+		c = Default()
+		c.LambdaPortGuard = mode
+		if err := c.Validate(); err != nil {
+			t.Fatalf("--lambda-port-guard %s: Validate() = %v", mode, err)
+		}
 	}
 	c = Default()
 	c.Listen, c.InsecureHTTP = "[::]:8777", true

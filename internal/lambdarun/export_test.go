@@ -31,3 +31,11 @@ func InPIDNamespace(pid int) bool {
 	}
 	return false
 }
+
+// GuardTable is the name of r's port guard table, "" without one.
+func GuardTable(r *Runner) string {
+	if r.guard == nil {
+		return ""
+	}
+	return r.guard.Table()
+}

@@ -27,6 +27,11 @@
 // killed server. Where the kernel refuses the namespace, the next
 // runner's start kills what a killed one left (sweep).
 //
+// The emulator serves both its ports without credentials. When the server
+// runs as root, a port guard (portguard: netfilter rules matched on the
+// socket's user) lets only the server and the environment's own user
+// connect to them, and only that user answer on them (Config.PortGuard).
+//
 // This is a developer's and single-tenant runner, as `sam local` is: the
 // code runs as an unprivileged user of the host (Config.User), not in a
 // virtual machine. It does not isolate functions from each other.
@@ -58,6 +63,7 @@ import (
 
 	"github.com/sealbox/sealbox/internal/lambdaext"
 	"github.com/sealbox/sealbox/internal/lambdainit"
+	"github.com/sealbox/sealbox/internal/portguard"
 )
 
 // Errors of Invoke. ErrNoEmulator and ErrThrottled are the caller's to word
@@ -131,7 +137,24 @@ type Config struct {
 	// StopWait bounds how long an environment may take to stop after
 	// SIGTERM before what is left of it is killed; 0 is 5 s.
 	StopWait time.Duration
+	// PortGuard says whether the environments' emulator ports are
+	// guarded (portguard): "" is PortGuardAuto.
+	PortGuard PortGuardMode
 }
+
+// PortGuardMode says whether a runner guards its environments' ports.
+type PortGuardMode string
+
+const (
+	// PortGuardAuto guards them when the server runs as root and the
+	// kernel allows; else the runner warns once, at its first cold
+	// start, and goes without.
+	PortGuardAuto PortGuardMode = "auto"
+	// PortGuardRequire refuses to make a runner that cannot guard them.
+	PortGuardRequire PortGuardMode = "require"
+	// PortGuardOff never guards them.
+	PortGuardOff PortGuardMode = "off"
+)
 
 // Spec is what an invocation runs: the function's code and settings, and
 // how to compute its environment at INIT.
@@ -234,6 +257,11 @@ type Runner struct {
 	// noPIDNamespace is set when the kernel refused an environment a
 	// PID namespace: the later ones start without (see contain).
 	noPIDNamespace atomic.Bool
+	// guard keeps others off the environments' ports; nil without
+	// (noGuard says why, warned of once: guardWarned).
+	guard       *portguard.Guard
+	noGuard     error
+	guardWarned atomic.Bool
 	// owner is the lock on the runner's folder, held while it runs.
 	owner  *os.File
 	client *http.Client
@@ -243,6 +271,8 @@ type Runner struct {
 	mu     sync.Mutex
 	envs   map[*environment]bool
 	closed bool
+	// stopping counts the environments removed but not yet stopped.
+	stopping int
 	// agentPortUser is the environment whose extension has AgentPort.
 	agentPortUser *environment
 	// colds and coldTime count the cold starts and add up their timings.
@@ -318,9 +348,41 @@ func New(c Config) (*Runner, error) {
 	if p, err := exec.LookPath("prlimit"); err == nil {
 		r.prlimit = p
 	}
+	if err := r.openGuard(); err != nil {
+		if c.PortGuard == PortGuardRequire {
+			if r.helper != nil {
+				r.helper.Close()
+			}
+			r.abandon()
+			return nil, fmt.Errorf("lambdarun: --lambda-port-guard=require: %w", err)
+		}
+		r.noGuard = err
+	}
 	r.wg.Add(1)
 	go r.reap()
 	return r, nil
+}
+
+// openGuard makes the runner's port guard, unless Config.PortGuard is off,
+// first removing the tables of killed runners. It needs root: only then
+// do the environments have users of their own (or Config.User's) that the
+// rules can tell from others'.
+func (r *Runner) openGuard() error {
+	if r.cfg.PortGuard == PortGuardOff {
+		return nil
+	}
+	if geteuid() != 0 {
+		return errors.New("the server does not run as root")
+	}
+	if n, err := portguard.Sweep(); err == nil && n > 0 {
+		r.cfg.Logger.Info("removed the port guards of lambda runners that were killed", "tables", n)
+	}
+	g, err := portguard.New()
+	if err != nil {
+		return err
+	}
+	r.guard = g
+	return nil
 }
 
 // Emulator returns the path of aws-lambda-rie the runner uses, copying it
@@ -487,18 +549,29 @@ func (r *Runner) removeLocked(env *environment) {
 		return
 	}
 	delete(r.envs, env)
+	r.stopping++
 	r.wg.Add(1)
 	go func() {
 		defer r.wg.Done()
 		env.shutdown(r.cfg.StopWait)
+		gone := true
 		if r.users != nil {
-			r.users.give(env.user) // its processes are gone
+			gone = r.users.give(env.user) // its processes are gone
+		}
+		// Unguarded only once nothing of its user is left that might
+		// still listen on its ports.
+		if r.guard != nil && len(env.guarded) > 0 && gone {
+			if err := r.guard.Release(env.guarded...); err != nil {
+				r.cfg.Logger.Warn("failed to release a lambda environment's ports", "error", err)
+			}
 		}
 		r.mu.Lock()
 		if r.agentPortUser == env {
 			r.agentPortUser = nil
 		}
+		r.stopping--
 		r.mu.Unlock()
+		r.closeGuard()
 		r.cfg.Logger.Debug("lambda environment stopped", "function", env.spec.Group, "version", env.spec.Version)
 	}()
 }
@@ -592,6 +665,7 @@ func (r *Runner) Close() error {
 	if r.helper != nil {
 		r.helper.Close()
 	}
+	r.closeGuard()
 	return r.abandon()
 }
 
@@ -627,6 +701,8 @@ type environment struct {
 	invURL string
 	done   chan struct{} // closed when the emulator exits
 	logs   logBuffer
+	// guarded are its ports the port guard holds for its user.
+	guarded []uint16
 }
 
 // start prepares env: its folders, the code unpacked, INIT's variables,
@@ -652,11 +728,14 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 			return err
 		}
 	}
-	ports, err := freePorts(2)
+	ports, err := freePorts(2, r.held)
 	if err != nil {
 		return err
 	}
 	api, emuAddr := ports[0], ports[1]
+	if err := r.guardPorts(env, ports); err != nil {
+		return err
+	}
 
 	t0 := time.Now()
 	vars, watch, err := spec.Init(ctx, Runtime{API: api, TempDir: tmp})
@@ -735,6 +814,53 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 	return nil
 }
 
+// closeGuard removes the port guard's table once the runner is closed and
+// its last environment gone: one busy at Close keeps its ports guarded
+// until its invocation ends and it stops.
+func (r *Runner) closeGuard() {
+	r.mu.Lock()
+	done := r.closed && len(r.envs) == 0 && r.stopping == 0
+	r.mu.Unlock()
+	if !done || r.guard == nil {
+		return
+	}
+	if err := r.guard.Close(); err != nil {
+		r.cfg.Logger.Warn("failed to remove the lambda environments' port guard", "table", r.guard.Table(), "error", err)
+	}
+}
+
+// held reports whether the port guard holds port (for an environment
+// still stopping, perhaps): a new environment must not be given it.
+func (r *Runner) held(port uint16) bool { return r.guard != nil && r.guard.Held(port) }
+
+// guardPorts guards env's ports for its user, before its emulator binds
+// them: from then on only its user and the server connect to them, and
+// only its user's listener answers there (one of another user's that
+// took a port first answers no one, and the start fails). Without a
+// guard, the first cold start warns, once, that they are open.
+func (r *Runner) guardPorts(env *environment, addrs []string) error {
+	if r.guard == nil || env.user == nil {
+		if r.noGuard != nil && !r.guardWarned.Swap(true) {
+			r.cfg.Logger.Warn("lambda environments' emulator ports are open to every local user: whoever connects can invoke a warm function, unaudited, or take its next event (--lambda-port-guard)", "why", r.noGuard.Error())
+		}
+		return nil
+	}
+	ports := make([]uint16, 0, len(addrs))
+	for _, a := range addrs {
+		_, p, _ := net.SplitHostPort(a)
+		n, err := strconv.ParseUint(p, 10, 16)
+		if err != nil {
+			return err
+		}
+		ports = append(ports, uint16(n))
+	}
+	if err := r.guard.Guard(env.user.UID, ports...); err != nil {
+		return err
+	}
+	env.guarded = ports
+	return nil
+}
+
 // refused reports whether err is the kernel refusing what contain asks:
 // a namespace, or the helper's execution by the code's user.
 func refused(err error) bool {
@@ -792,7 +918,7 @@ func (r *Runner) agentPort(env *environment) (string, error) {
 			return strconv.Itoa(AgentPort), nil
 		}
 	}
-	ports, err := freePorts(1)
+	ports, err := freePorts(1, r.held)
 	if err != nil {
 		return "", err
 	}
@@ -1066,9 +1192,10 @@ func isErrorObject(body []byte) bool {
 	return known > 0
 }
 
-// freePorts finds n free loopback ports. (Another process may take one
-// before the emulator binds it; the start then fails and says so.)
-func freePorts(n int) ([]string, error) {
+// freePorts finds n free loopback ports, none that skip refuses.
+// (Another process may take one before the emulator binds it; the start
+// then fails.)
+func freePorts(n int, skip func(uint16) bool) ([]string, error) {
 	var out []string
 	var lns []net.Listener
 	defer func() {
@@ -1076,13 +1203,18 @@ func freePorts(n int) ([]string, error) {
 			l.Close()
 		}
 	}()
-	for range n {
+	for len(out) < n {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return nil, err
 		}
-		lns = append(lns, l)
-		out = append(out, l.Addr().String())
+		lns = append(lns, l) // kept open: the next Listen gets another
+		if len(lns) > 64+n {
+			return nil, errors.New("no free loopback port the port guard does not hold")
+		}
+		if !skip(uint16(l.Addr().(*net.TCPAddr).Port)) {
+			out = append(out, l.Addr().String())
+		}
 	}
 	return out, nil
 }

@@ -64,14 +64,18 @@ func (p *userPool) take() *Credential {
 // one its environment's stop missed (started in a session of its own,
 // outside the folder) would otherwise see the next environment given the
 // user. A user some process keeps (past a second of SIGKILLs) is not
-// given back.
-func (p *userPool) give(c *Credential) {
-	if c == nil || !killUser(c.UID) {
-		return
+// given back. It reports whether no process of c's is left.
+func (p *userPool) give(c *Credential) bool {
+	if c == nil {
+		return true
+	}
+	if !killUser(c.UID) {
+		return false
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.used, c.UID)
+	return true
 }
 
 // killUser kills every process running as uid (real, effective or saved)

@@ -27,7 +27,7 @@ var (
 // on a shared store, every other server's).
 func newRunner(cfg config.Config, feed store.Feed, s *Server) (*lambdarun.Runner, error) {
 	c := lambdarun.Config{Emulator: cfg.LambdaRIE, MaxEnvironments: cfg.LambdaConcurrency, Idle: cfg.LambdaIdle, Logger: s.log,
-		Helper: cfg.LambdaAgent}
+		Helper: cfg.LambdaAgent, PortGuard: lambdarun.PortGuardMode(cfg.LambdaPortGuard)}
 	if ids, err := cfg.LambdaCredential(); err != nil {
 		return nil, err
 	} else if ids[0] != 0 {

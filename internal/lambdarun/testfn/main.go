@@ -5,7 +5,7 @@
 // crash, outlast its timeout, try to read a file or hold memory, leave a
 // process behind, read a
 // secret through the Parameters and Secrets extension (with its token, or
-// a wrong one).
+// a wrong one), connect to addresses (dial).
 package main
 
 import (
@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -76,6 +77,19 @@ func handle(ctx context.Context, e fnio.Event) (*fnio.Answer, error) {
 			return nil, err
 		}
 		a.Child = hostChild(c.Process.Pid)
+	}
+	if e.Action == "dial" {
+		// Connects to each address of Dial: what the function reaches.
+		a.Dialed = map[string]string{}
+		for _, addr := range e.Dial {
+			c, err := net.DialTimeout("tcp", addr, time.Second)
+			if err != nil {
+				a.Dialed[addr] = err.Error()
+				continue
+			}
+			c.Close()
+			a.Dialed[addr] = "connected"
+		}
 	}
 	if e.Path != "" {
 		_, err := os.ReadFile(e.Path)

@@ -11,6 +11,8 @@ type Event struct {
 	MB      int     `json:"mb"`
 	// SecretID is the secret "extension" and "extension-bad-token" read.
 	SecretID string `json:"secret_id"`
+	// Dial are the addresses (host:port) "dial" connects to.
+	Dial []string `json:"dial,omitempty"`
 }
 
 // Answer is what the test function returns.
@@ -38,4 +40,7 @@ type Answer struct {
 	// Child is the process "spawn" left running, in a session of its own
 	// (its id on the host).
 	Child int `json:"child,omitempty"`
+	// Dialed is what "dial" came to for each address: "connected" or
+	// the error.
+	Dialed map[string]string `json:"dialed,omitempty"`
 }
