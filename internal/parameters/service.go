@@ -257,6 +257,24 @@ func loadForUpdate(tx store.Tx, region, name string) (*paramRecord, error) {
 	return &p, nil
 }
 
+// loadAuthorized loads the parameter name of r's region for a change by
+// action. The parameter (its ARN, or the one the name would have) is the
+// call's resource, and the caller must be allowed action on it before
+// whether it exists is told: a parameter that does not exist is the store's
+// not-found error (isNotFound), after the authorization.
+func (s *Service) loadAuthorized(ctx context.Context, tx store.Tx, r *sealbox.Request, name, action string) (*paramRecord, error) {
+	p, err := loadForUpdate(tx, r.Region, name)
+	arn := requestARN(r, name)
+	if err == nil {
+		arn = p.arn()
+	}
+	r.AddResource(resourceType, arn)
+	if aerr := s.authorize(ctx, action, arn, p, nil); aerr != nil {
+		return nil, aerr
+	}
+	return p, err
+}
+
 func save(tx store.Tx, p *paramRecord) error {
 	return store.PutJSON(tx, paramKey(p.Region, p.Name), p)
 }
