@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/accessquery"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/store"
@@ -308,9 +309,9 @@ func (s *Service) authorize(ctx context.Context, action, resource string, p *par
 	if s.authz == nil {
 		return nil
 	}
-	b := condPool.Get().(*conds)
-	defer b.put()
-	cond := b.m
+	b := accessquery.Get()
+	defer b.Put()
+	cond := b.Cond
 	for k, v := range extra {
 		cond[k] = v
 	}
@@ -323,8 +324,8 @@ func (s *Service) authorize(ctx context.Context, action, resource string, p *par
 			}
 		}
 	}
-	b.q = sealbox.AccessQuery{Action: action, Resource: resource, Context: cond}
-	return s.authz.Authorize(ctx, &b.q)
+	b.Q = sealbox.AccessQuery{Action: action, Resource: resource, Context: cond}
+	return s.authz.Authorize(ctx, &b.Q)
 }
 
 // Errors, worded as AWS words them.
