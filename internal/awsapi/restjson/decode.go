@@ -265,15 +265,25 @@ func (d *decoder) queryValue(sh *model.Shape, ref *model.Ref, vals []string, nam
 	if esh == nil {
 		return nil, false, nil
 	}
-	out := make([]any, 0, len(vals))
-	for _, s := range vals {
-		v, err := d.text(esh, sh.Member, s, "querystring", name)
+	out, err := d.elements(esh, sh.Member, vals, "querystring", name)
+	if err != nil {
+		return nil, false, err
+	}
+	return out, true, nil
+}
+
+// elements reads each of items as an element of a list in a querystring
+// or a header: esh, the shape of ref, the list's member.
+func (d *decoder) elements(esh *model.Shape, ref *model.Ref, items []string, loc, name string) ([]any, error) {
+	out := make([]any, 0, len(items))
+	for _, s := range items {
+		v, err := d.text(esh, ref, s, loc, name)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		out = append(out, v)
 	}
-	return out, true, nil
+	return out, nil
 }
 
 // queryMap reads a querystring map (Smithy's @httpQueryParams): every
@@ -325,13 +335,9 @@ func (d *decoder) headerValue(sh *model.Shape, ref *model.Ref, vals []string, na
 	if len(items) == 0 {
 		return nil, false, nil
 	}
-	out := make([]any, 0, len(items))
-	for _, s := range items {
-		v, err := d.text(esh, sh.Member, s, "header", name)
-		if err != nil {
-			return nil, false, err
-		}
-		out = append(out, v)
+	out, err := d.elements(esh, sh.Member, items, "header", name)
+	if err != nil {
+		return nil, false, err
 	}
 	return out, true, nil
 }
