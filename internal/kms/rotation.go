@@ -70,9 +70,10 @@ func (s *Service) DisableKeyRotation(ctx context.Context, in *DisableKeyRotation
 	return &Empty{}, err
 }
 
-// GetKeyRotationStatus tells whether and when a key rotates.
-func (s *Service) GetKeyRotationStatus(ctx context.Context, in *GetKeyRotationStatusRequest) (*GetKeyRotationStatusResponse, error) {
-	k, err := s.read(ctx, in.KeyId, "kms:GetKeyRotationStatus", false)
+// readRotatable reads keyID for action, a read of its rotations: a key
+// pending deletion, or one that cannot rotate, is refused.
+func (s *Service) readRotatable(ctx context.Context, keyID, action string) (*keyRecord, error) {
+	k, err := s.read(ctx, keyID, action, false)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +81,15 @@ func (s *Service) GetKeyRotationStatus(ctx context.Context, in *GetKeyRotationSt
 		return nil, errPendingDeletion(k)
 	}
 	if err := rotatable(k); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// GetKeyRotationStatus tells whether and when a key rotates.
+func (s *Service) GetKeyRotationStatus(ctx context.Context, in *GetKeyRotationStatusRequest) (*GetKeyRotationStatusResponse, error) {
+	k, err := s.readRotatable(ctx, in.KeyId, "kms:GetKeyRotationStatus")
+	if err != nil {
 		return nil, err
 	}
 	out := &GetKeyRotationStatusResponse{KeyRotationEnabled: k.RotationEnabled, KeyId: k.arn()}
@@ -134,14 +144,8 @@ func (s *Service) RotateKeyOnDemand(ctx context.Context, in *RotateKeyOnDemandRe
 // ListKeyRotations lists a key's rotations, oldest first (with
 // ALL_KEY_MATERIAL, the original material too).
 func (s *Service) ListKeyRotations(ctx context.Context, in *ListKeyRotationsRequest) (*ListKeyRotationsResponse, error) {
-	k, err := s.read(ctx, in.KeyId, "kms:ListKeyRotations", false)
+	k, err := s.readRotatable(ctx, in.KeyId, "kms:ListKeyRotations")
 	if err != nil {
-		return nil, err
-	}
-	if k.State == statePendingDeletion {
-		return nil, errPendingDeletion(k)
-	}
-	if err := rotatable(k); err != nil {
 		return nil, err
 	}
 	var all []RotationsListEntry
