@@ -49,6 +49,25 @@ type AccessQuery struct {
 	Context map[string][]string
 }
 
+// RequestTagConditions are the condition keys of the tags a request sets:
+// aws:RequestTag/<key> for each (the name lower-cased) and aws:TagKeys,
+// the keys as the request spells them, in its order; nil without tags. tag
+// gives a tag's key and value (each service has its own tag type).
+func RequestTagConditions[T any](tags []T, tag func(T) (key, value string)) map[string][]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	cond := map[string][]string{}
+	keys := make([]string, 0, len(tags))
+	for _, t := range tags {
+		k, v := tag(t)
+		cond["aws:requesttag/"+strings.ToLower(k)] = []string{v}
+		keys = append(keys, k)
+	}
+	cond["aws:tagkeys"] = keys
+	return cond
+}
+
 // SetResourceTag sets in cond the condition keys a resource's tag is known
 // by: aws:ResourceTag/<key> and, unless service is "",
 // <service>:ResourceTag/<key> (names lower-cased, as every key in

@@ -9,9 +9,9 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/jsonenc"
 	"github.com/sealbox/sealbox/internal/spool"
+	"github.com/sealbox/sealbox/internal/wirecodec"
 )
 
 // Empty is the output of an operation whose model has none.
@@ -471,7 +471,7 @@ func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v) }
 
 func (x *Empty) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	return nil
 }
@@ -522,47 +522,47 @@ func (x *AliasConfiguration) BindValue(v map[string]any) error { return x.bindWi
 func (x *AliasConfiguration) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["AliasArn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AliasArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AliasArn"})
 		}
 		x.AliasArn = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
 	if mv5 := m["FunctionVersion"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionVersion"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionVersion"})
 		}
 		x.FunctionVersion = s6
 	}
 	if mv7 := m["Description"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		x.Description = s8
 	}
 	if mv9 := m["RoutingConfig"]; mv9 != nil {
 		ptr10 := new(AliasRoutingConfiguration)
 		if err := ptr10.bindWire(mv9); err != nil {
-			return wireWrap(err, wireSeg{name: "RoutingConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "RoutingConfig"})
 		}
 		x.RoutingConfig = ptr10
 	}
 	if mv11 := m["RevisionId"]; mv11 != nil {
 		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RevisionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RevisionId"})
 		}
 		x.RevisionId = s12
 	}
@@ -610,12 +610,12 @@ func (x *AliasRoutingConfiguration) BindValue(v map[string]any) error { return x
 func (x *AliasRoutingConfiguration) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["AdditionalVersionWeights"]; mv1 != nil {
 		m2, ok := mv1.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "AdditionalVersionWeights"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "AdditionalVersionWeights"})
 		}
 		out3 := make(map[string]float64, len(m2))
 		for k4, e5 := range m2 {
@@ -623,11 +623,11 @@ func (x *AliasRoutingConfiguration) bindWire(v any) error {
 			if e5 != nil {
 				n7, ok := e5.(json.Number)
 				if !ok {
-					return wireBindErr("a number", wireSeg{name: "AdditionalVersionWeights"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a number", wirecodec.Seg{Name: "AdditionalVersionWeights"}, wirecodec.Seg{Index: -1})
 				}
 				f8, err9 := strconv.ParseFloat(string(n7), 64)
 				if err9 != nil {
-					return wireBindErr("a number in range", wireSeg{name: "AdditionalVersionWeights"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a number in range", wirecodec.Seg{Name: "AdditionalVersionWeights"}, wirecodec.Seg{Index: -1})
 				}
 				ev6 = f8
 			}
@@ -664,12 +664,12 @@ func (x *CapacityProviderConfig) BindValue(v map[string]any) error { return x.bi
 func (x *CapacityProviderConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["LambdaManagedInstancesCapacityProviderConfig"]; mv1 != nil {
 		ptr2 := new(LambdaManagedInstancesCapacityProviderConfig)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "LambdaManagedInstancesCapacityProviderConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "LambdaManagedInstancesCapacityProviderConfig"})
 		}
 		x.LambdaManagedInstancesCapacityProviderConfig = ptr2
 	}
@@ -699,17 +699,17 @@ func (x *Concurrency) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *Concurrency) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ReservedConcurrentExecutions"]; mv1 != nil {
 		ptr2 := new(int32)
 		n3, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "ReservedConcurrentExecutions"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "ReservedConcurrentExecutions"})
 		}
 		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
 		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "ReservedConcurrentExecutions"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "ReservedConcurrentExecutions"})
 		}
 		(*ptr2) = int32(i4)
 		x.ReservedConcurrentExecutions = ptr2
@@ -759,40 +759,40 @@ func (x *CreateAliasRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *CreateAliasRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
 	if mv5 := m["FunctionVersion"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionVersion"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionVersion"})
 		}
 		x.FunctionVersion = s6
 	}
 	if mv7 := m["Description"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		x.Description = s8
 	}
 	if mv9 := m["RoutingConfig"]; mv9 != nil {
 		ptr10 := new(AliasRoutingConfiguration)
 		if err := ptr10.bindWire(mv9); err != nil {
-			return wireWrap(err, wireSeg{name: "RoutingConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "RoutingConfig"})
 		}
 		x.RoutingConfig = ptr10
 	}
@@ -806,47 +806,47 @@ func (x *CreateFunctionRequest) BindValue(v map[string]any) error { return x.bin
 func (x *CreateFunctionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
 	if mv3 := m["Runtime"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Runtime"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Runtime"})
 		}
 		x.Runtime = s4
 	}
 	if mv5 := m["Role"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Role"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Role"})
 		}
 		x.Role = s6
 	}
 	if mv7 := m["Handler"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Handler"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Handler"})
 		}
 		x.Handler = s8
 	}
 	if mv9 := m["Code"]; mv9 != nil {
 		ptr10 := new(FunctionCode)
 		if err := ptr10.bindWire(mv9); err != nil {
-			return wireWrap(err, wireSeg{name: "Code"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Code"})
 		}
 		x.Code = ptr10
 	}
 	if mv11 := m["Description"]; mv11 != nil {
 		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		x.Description = s12
 	}
@@ -854,11 +854,11 @@ func (x *CreateFunctionRequest) bindWire(v any) error {
 		ptr14 := new(int32)
 		n15, ok := mv13.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "Timeout"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "Timeout"})
 		}
 		i16, err17 := strconv.ParseInt(string(n15), 10, 64)
 		if err17 != nil || i16 < math.MinInt32 || i16 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "Timeout"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "Timeout"})
 		}
 		(*ptr14) = int32(i16)
 		x.Timeout = ptr14
@@ -867,11 +867,11 @@ func (x *CreateFunctionRequest) bindWire(v any) error {
 		ptr19 := new(int32)
 		n20, ok := mv18.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MemorySize"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MemorySize"})
 		}
 		i21, err22 := strconv.ParseInt(string(n20), 10, 64)
 		if err22 != nil || i21 < math.MinInt32 || i21 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MemorySize"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MemorySize"})
 		}
 		(*ptr19) = int32(i21)
 		x.MemorySize = ptr19
@@ -879,56 +879,56 @@ func (x *CreateFunctionRequest) bindWire(v any) error {
 	if mv23 := m["Publish"]; mv23 != nil {
 		s24, ok := mv23.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "Publish"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "Publish"})
 		}
 		x.Publish = s24
 	}
 	if mv25 := m["VpcConfig"]; mv25 != nil {
 		ptr26 := new(VpcConfig)
 		if err := ptr26.bindWire(mv25); err != nil {
-			return wireWrap(err, wireSeg{name: "VpcConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "VpcConfig"})
 		}
 		x.VpcConfig = ptr26
 	}
 	if mv27 := m["PackageType"]; mv27 != nil {
 		s28, ok := mv27.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PackageType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PackageType"})
 		}
 		x.PackageType = s28
 	}
 	if mv29 := m["DeadLetterConfig"]; mv29 != nil {
 		ptr30 := new(DeadLetterConfig)
 		if err := ptr30.bindWire(mv29); err != nil {
-			return wireWrap(err, wireSeg{name: "DeadLetterConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "DeadLetterConfig"})
 		}
 		x.DeadLetterConfig = ptr30
 	}
 	if mv31 := m["Environment"]; mv31 != nil {
 		ptr32 := new(Environment)
 		if err := ptr32.bindWire(mv31); err != nil {
-			return wireWrap(err, wireSeg{name: "Environment"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Environment"})
 		}
 		x.Environment = ptr32
 	}
 	if mv33 := m["KMSKeyArn"]; mv33 != nil {
 		s34, ok := mv33.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KMSKeyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KMSKeyArn"})
 		}
 		x.KMSKeyArn = s34
 	}
 	if mv35 := m["TracingConfig"]; mv35 != nil {
 		ptr36 := new(TracingConfig)
 		if err := ptr36.bindWire(mv35); err != nil {
-			return wireWrap(err, wireSeg{name: "TracingConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "TracingConfig"})
 		}
 		x.TracingConfig = ptr36
 	}
 	if mv37 := m["Tags"]; mv37 != nil {
 		m38, ok := mv37.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "Tags"})
 		}
 		out39 := make(map[string]string, len(m38))
 		for k40, e41 := range m38 {
@@ -936,7 +936,7 @@ func (x *CreateFunctionRequest) bindWire(v any) error {
 			if e41 != nil {
 				s43, ok := e41.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "Tags"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: -1})
 				}
 				ev42 = s43
 			}
@@ -947,7 +947,7 @@ func (x *CreateFunctionRequest) bindWire(v any) error {
 	if mv44 := m["Layers"]; mv44 != nil {
 		l45, ok := mv44.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Layers"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Layers"})
 		}
 		s46 := make([]string, len(l45))
 		for i47, e48 := range l45 {
@@ -956,7 +956,7 @@ func (x *CreateFunctionRequest) bindWire(v any) error {
 			}
 			s49, ok := e48.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "Layers"}, wireSeg{index: i47 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Layers"}, wirecodec.Seg{Index: i47 + 1})
 			}
 			s46[i47] = s49
 		}
@@ -965,7 +965,7 @@ func (x *CreateFunctionRequest) bindWire(v any) error {
 	if mv50 := m["FileSystemConfigs"]; mv50 != nil {
 		l51, ok := mv50.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "FileSystemConfigs"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "FileSystemConfigs"})
 		}
 		s52 := make([]FileSystemConfig, len(l51))
 		for i53, e54 := range l51 {
@@ -973,7 +973,7 @@ func (x *CreateFunctionRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s52[i53]).bindWire(e54); err != nil {
-				return wireWrap(err, wireSeg{name: "FileSystemConfigs"}, wireSeg{index: i53 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "FileSystemConfigs"}, wirecodec.Seg{Index: i53 + 1})
 			}
 		}
 		x.FileSystemConfigs = s52
@@ -981,21 +981,21 @@ func (x *CreateFunctionRequest) bindWire(v any) error {
 	if mv55 := m["ImageConfig"]; mv55 != nil {
 		ptr56 := new(ImageConfig)
 		if err := ptr56.bindWire(mv55); err != nil {
-			return wireWrap(err, wireSeg{name: "ImageConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "ImageConfig"})
 		}
 		x.ImageConfig = ptr56
 	}
 	if mv57 := m["CodeSigningConfigArn"]; mv57 != nil {
 		s58, ok := mv57.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "CodeSigningConfigArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "CodeSigningConfigArn"})
 		}
 		x.CodeSigningConfigArn = s58
 	}
 	if mv59 := m["Architectures"]; mv59 != nil {
 		l60, ok := mv59.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Architectures"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Architectures"})
 		}
 		s61 := make([]string, len(l60))
 		for i62, e63 := range l60 {
@@ -1004,7 +1004,7 @@ func (x *CreateFunctionRequest) bindWire(v any) error {
 			}
 			s64, ok := e63.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "Architectures"}, wireSeg{index: i62 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Architectures"}, wirecodec.Seg{Index: i62 + 1})
 			}
 			s61[i62] = s64
 		}
@@ -1013,49 +1013,49 @@ func (x *CreateFunctionRequest) bindWire(v any) error {
 	if mv65 := m["EphemeralStorage"]; mv65 != nil {
 		ptr66 := new(EphemeralStorage)
 		if err := ptr66.bindWire(mv65); err != nil {
-			return wireWrap(err, wireSeg{name: "EphemeralStorage"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "EphemeralStorage"})
 		}
 		x.EphemeralStorage = ptr66
 	}
 	if mv67 := m["SnapStart"]; mv67 != nil {
 		ptr68 := new(SnapStart)
 		if err := ptr68.bindWire(mv67); err != nil {
-			return wireWrap(err, wireSeg{name: "SnapStart"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "SnapStart"})
 		}
 		x.SnapStart = ptr68
 	}
 	if mv69 := m["LoggingConfig"]; mv69 != nil {
 		ptr70 := new(LoggingConfig)
 		if err := ptr70.bindWire(mv69); err != nil {
-			return wireWrap(err, wireSeg{name: "LoggingConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "LoggingConfig"})
 		}
 		x.LoggingConfig = ptr70
 	}
 	if mv71 := m["CapacityProviderConfig"]; mv71 != nil {
 		ptr72 := new(CapacityProviderConfig)
 		if err := ptr72.bindWire(mv71); err != nil {
-			return wireWrap(err, wireSeg{name: "CapacityProviderConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "CapacityProviderConfig"})
 		}
 		x.CapacityProviderConfig = ptr72
 	}
 	if mv73 := m["PublishTo"]; mv73 != nil {
 		s74, ok := mv73.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PublishTo"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PublishTo"})
 		}
 		x.PublishTo = s74
 	}
 	if mv75 := m["DurableConfig"]; mv75 != nil {
 		ptr76 := new(DurableConfig)
 		if err := ptr76.bindWire(mv75); err != nil {
-			return wireWrap(err, wireSeg{name: "DurableConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "DurableConfig"})
 		}
 		x.DurableConfig = ptr76
 	}
 	if mv77 := m["TenancyConfig"]; mv77 != nil {
 		ptr78 := new(TenancyConfig)
 		if err := ptr78.bindWire(mv77); err != nil {
-			return wireWrap(err, wireSeg{name: "TenancyConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "TenancyConfig"})
 		}
 		x.TenancyConfig = ptr78
 	}
@@ -1083,12 +1083,12 @@ func (x *DeadLetterConfig) BindValue(v map[string]any) error { return x.bindWire
 func (x *DeadLetterConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["TargetArn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "TargetArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "TargetArn"})
 		}
 		x.TargetArn = s2
 	}
@@ -1120,19 +1120,19 @@ func (x *DeleteAliasRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *DeleteAliasRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
@@ -1160,12 +1160,12 @@ func (x *DeleteFunctionConcurrencyRequest) BindValue(v map[string]any) error { r
 func (x *DeleteFunctionConcurrencyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
@@ -1197,19 +1197,19 @@ func (x *DeleteFunctionRequest) BindValue(v map[string]any) error { return x.bin
 func (x *DeleteFunctionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
 	if mv3 := m["Qualifier"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Qualifier"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Qualifier"})
 		}
 		x.Qualifier = s4
 	}
@@ -1237,16 +1237,16 @@ func (x *DeleteFunctionResponse) BindValue(v map[string]any) error { return x.bi
 func (x *DeleteFunctionResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["StatusCode"]; mv1 != nil {
 		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "StatusCode"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "StatusCode"})
 		}
 		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
 		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "StatusCode"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "StatusCode"})
 		}
 		x.StatusCode = int32(i3)
 	}
@@ -1278,27 +1278,27 @@ func (x *DurableConfig) BindValue(v map[string]any) error { return x.bindWire(v)
 func (x *DurableConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RetentionPeriodInDays"]; mv1 != nil {
 		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "RetentionPeriodInDays"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "RetentionPeriodInDays"})
 		}
 		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
 		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "RetentionPeriodInDays"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "RetentionPeriodInDays"})
 		}
 		x.RetentionPeriodInDays = int32(i3)
 	}
 	if mv5 := m["ExecutionTimeout"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "ExecutionTimeout"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "ExecutionTimeout"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "ExecutionTimeout"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "ExecutionTimeout"})
 		}
 		x.ExecutionTimeout = int32(i7)
 	}
@@ -1343,12 +1343,12 @@ func (x *Environment) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *Environment) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Variables"]; mv1 != nil {
 		m2, ok := mv1.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "Variables"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "Variables"})
 		}
 		out3 := make(map[string]string, len(m2))
 		for k4, e5 := range m2 {
@@ -1356,7 +1356,7 @@ func (x *Environment) bindWire(v any) error {
 			if e5 != nil {
 				s7, ok := e5.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "Variables"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Variables"}, wirecodec.Seg{Index: -1})
 				}
 				ev6 = s7
 			}
@@ -1392,19 +1392,19 @@ func (x *EnvironmentError) BindValue(v map[string]any) error { return x.bindWire
 func (x *EnvironmentError) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ErrorCode"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ErrorCode"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ErrorCode"})
 		}
 		x.ErrorCode = s2
 	}
 	if mv3 := m["Message"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Message"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Message"})
 		}
 		x.Message = s4
 	}
@@ -1458,12 +1458,12 @@ func (x *EnvironmentResponse) BindValue(v map[string]any) error { return x.bindW
 func (x *EnvironmentResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Variables"]; mv1 != nil {
 		m2, ok := mv1.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "Variables"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "Variables"})
 		}
 		out3 := make(map[string]string, len(m2))
 		for k4, e5 := range m2 {
@@ -1471,7 +1471,7 @@ func (x *EnvironmentResponse) bindWire(v any) error {
 			if e5 != nil {
 				s7, ok := e5.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "Variables"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Variables"}, wirecodec.Seg{Index: -1})
 				}
 				ev6 = s7
 			}
@@ -1482,7 +1482,7 @@ func (x *EnvironmentResponse) bindWire(v any) error {
 	if mv8 := m["Error"]; mv8 != nil {
 		ptr9 := new(EnvironmentError)
 		if err := ptr9.bindWire(mv8); err != nil {
-			return wireWrap(err, wireSeg{name: "Error"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Error"})
 		}
 		x.Error = ptr9
 	}
@@ -1510,16 +1510,16 @@ func (x *EphemeralStorage) BindValue(v map[string]any) error { return x.bindWire
 func (x *EphemeralStorage) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Size"]; mv1 != nil {
 		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "Size"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "Size"})
 		}
 		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
 		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "Size"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "Size"})
 		}
 		x.Size = int32(i3)
 	}
@@ -1551,19 +1551,19 @@ func (x *FileSystemConfig) BindValue(v map[string]any) error { return x.bindWire
 func (x *FileSystemConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Arn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Arn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Arn"})
 		}
 		x.Arn = s2
 	}
 	if mv3 := m["LocalMountPath"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "LocalMountPath"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "LocalMountPath"})
 		}
 		x.LocalMountPath = s4
 	}
@@ -1577,47 +1577,47 @@ func (x *FunctionCode) BindValue(v map[string]any) error { return x.bindWire(v) 
 func (x *FunctionCode) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ZipFile"]; mv1 != nil {
 		blob2, ok := mv1.(*spool.Blob)
 		if !ok {
-			return wireBindErr("streamed bytes", wireSeg{name: "ZipFile"})
+			return wirecodec.BindErr("streamed bytes", wirecodec.Seg{Name: "ZipFile"})
 		}
 		x.ZipFile = blob2
 	}
 	if mv3 := m["S3Bucket"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "S3Bucket"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "S3Bucket"})
 		}
 		x.S3Bucket = s4
 	}
 	if mv5 := m["S3Key"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "S3Key"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "S3Key"})
 		}
 		x.S3Key = s6
 	}
 	if mv7 := m["S3ObjectVersion"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "S3ObjectVersion"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "S3ObjectVersion"})
 		}
 		x.S3ObjectVersion = s8
 	}
 	if mv9 := m["ImageUri"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ImageUri"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ImageUri"})
 		}
 		x.ImageUri = s10
 	}
 	if mv11 := m["SourceKMSKeyArn"]; mv11 != nil {
 		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SourceKMSKeyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SourceKMSKeyArn"})
 		}
 		x.SourceKMSKeyArn = s12
 	}
@@ -1661,40 +1661,40 @@ func (x *FunctionCodeLocation) BindValue(v map[string]any) error { return x.bind
 func (x *FunctionCodeLocation) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RepositoryType"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RepositoryType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RepositoryType"})
 		}
 		x.RepositoryType = s2
 	}
 	if mv3 := m["Location"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Location"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Location"})
 		}
 		x.Location = s4
 	}
 	if mv5 := m["ImageUri"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ImageUri"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ImageUri"})
 		}
 		x.ImageUri = s6
 	}
 	if mv7 := m["ResolvedImageUri"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ResolvedImageUri"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ResolvedImageUri"})
 		}
 		x.ResolvedImageUri = s8
 	}
 	if mv9 := m["SourceKMSKeyArn"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SourceKMSKeyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SourceKMSKeyArn"})
 		}
 		x.SourceKMSKeyArn = s10
 	}
@@ -1960,157 +1960,157 @@ func (x *FunctionConfiguration) BindValue(v map[string]any) error { return x.bin
 func (x *FunctionConfiguration) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
 	if mv3 := m["FunctionArn"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionArn"})
 		}
 		x.FunctionArn = s4
 	}
 	if mv5 := m["Runtime"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Runtime"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Runtime"})
 		}
 		x.Runtime = s6
 	}
 	if mv7 := m["Role"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Role"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Role"})
 		}
 		x.Role = s8
 	}
 	if mv9 := m["Handler"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Handler"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Handler"})
 		}
 		x.Handler = s10
 	}
 	if mv11 := m["CodeSize"]; mv11 != nil {
 		n12, ok := mv11.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "CodeSize"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "CodeSize"})
 		}
 		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
 		if err14 != nil {
-			return wireBindErr("an integer of int64's range", wireSeg{name: "CodeSize"})
+			return wirecodec.BindErr("an integer of int64's range", wirecodec.Seg{Name: "CodeSize"})
 		}
 		x.CodeSize = int64(i13)
 	}
 	if mv15 := m["Description"]; mv15 != nil {
 		s16, ok := mv15.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		x.Description = s16
 	}
 	if mv17 := m["Timeout"]; mv17 != nil {
 		n18, ok := mv17.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "Timeout"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "Timeout"})
 		}
 		i19, err20 := strconv.ParseInt(string(n18), 10, 64)
 		if err20 != nil || i19 < math.MinInt32 || i19 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "Timeout"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "Timeout"})
 		}
 		x.Timeout = int32(i19)
 	}
 	if mv21 := m["MemorySize"]; mv21 != nil {
 		n22, ok := mv21.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MemorySize"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MemorySize"})
 		}
 		i23, err24 := strconv.ParseInt(string(n22), 10, 64)
 		if err24 != nil || i23 < math.MinInt32 || i23 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MemorySize"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MemorySize"})
 		}
 		x.MemorySize = int32(i23)
 	}
 	if mv25 := m["LastModified"]; mv25 != nil {
 		s26, ok := mv25.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "LastModified"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "LastModified"})
 		}
 		x.LastModified = s26
 	}
 	if mv27 := m["CodeSha256"]; mv27 != nil {
 		s28, ok := mv27.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "CodeSha256"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "CodeSha256"})
 		}
 		x.CodeSha256 = s28
 	}
 	if mv29 := m["Version"]; mv29 != nil {
 		s30, ok := mv29.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Version"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Version"})
 		}
 		x.Version = s30
 	}
 	if mv31 := m["VpcConfig"]; mv31 != nil {
 		ptr32 := new(VpcConfigResponse)
 		if err := ptr32.bindWire(mv31); err != nil {
-			return wireWrap(err, wireSeg{name: "VpcConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "VpcConfig"})
 		}
 		x.VpcConfig = ptr32
 	}
 	if mv33 := m["DeadLetterConfig"]; mv33 != nil {
 		ptr34 := new(DeadLetterConfig)
 		if err := ptr34.bindWire(mv33); err != nil {
-			return wireWrap(err, wireSeg{name: "DeadLetterConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "DeadLetterConfig"})
 		}
 		x.DeadLetterConfig = ptr34
 	}
 	if mv35 := m["Environment"]; mv35 != nil {
 		ptr36 := new(EnvironmentResponse)
 		if err := ptr36.bindWire(mv35); err != nil {
-			return wireWrap(err, wireSeg{name: "Environment"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Environment"})
 		}
 		x.Environment = ptr36
 	}
 	if mv37 := m["KMSKeyArn"]; mv37 != nil {
 		s38, ok := mv37.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KMSKeyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KMSKeyArn"})
 		}
 		x.KMSKeyArn = s38
 	}
 	if mv39 := m["TracingConfig"]; mv39 != nil {
 		ptr40 := new(TracingConfigResponse)
 		if err := ptr40.bindWire(mv39); err != nil {
-			return wireWrap(err, wireSeg{name: "TracingConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "TracingConfig"})
 		}
 		x.TracingConfig = ptr40
 	}
 	if mv41 := m["MasterArn"]; mv41 != nil {
 		s42, ok := mv41.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "MasterArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "MasterArn"})
 		}
 		x.MasterArn = s42
 	}
 	if mv43 := m["RevisionId"]; mv43 != nil {
 		s44, ok := mv43.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RevisionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RevisionId"})
 		}
 		x.RevisionId = s44
 	}
 	if mv45 := m["Layers"]; mv45 != nil {
 		l46, ok := mv45.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Layers"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Layers"})
 		}
 		s47 := make([]Layer, len(l46))
 		for i48, e49 := range l46 {
@@ -2118,7 +2118,7 @@ func (x *FunctionConfiguration) bindWire(v any) error {
 				continue
 			}
 			if err := (&s47[i48]).bindWire(e49); err != nil {
-				return wireWrap(err, wireSeg{name: "Layers"}, wireSeg{index: i48 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Layers"}, wirecodec.Seg{Index: i48 + 1})
 			}
 		}
 		x.Layers = s47
@@ -2126,49 +2126,49 @@ func (x *FunctionConfiguration) bindWire(v any) error {
 	if mv50 := m["State"]; mv50 != nil {
 		s51, ok := mv50.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "State"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "State"})
 		}
 		x.State = s51
 	}
 	if mv52 := m["StateReason"]; mv52 != nil {
 		s53, ok := mv52.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "StateReason"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "StateReason"})
 		}
 		x.StateReason = s53
 	}
 	if mv54 := m["StateReasonCode"]; mv54 != nil {
 		s55, ok := mv54.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "StateReasonCode"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "StateReasonCode"})
 		}
 		x.StateReasonCode = s55
 	}
 	if mv56 := m["LastUpdateStatus"]; mv56 != nil {
 		s57, ok := mv56.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "LastUpdateStatus"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "LastUpdateStatus"})
 		}
 		x.LastUpdateStatus = s57
 	}
 	if mv58 := m["LastUpdateStatusReason"]; mv58 != nil {
 		s59, ok := mv58.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "LastUpdateStatusReason"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "LastUpdateStatusReason"})
 		}
 		x.LastUpdateStatusReason = s59
 	}
 	if mv60 := m["LastUpdateStatusReasonCode"]; mv60 != nil {
 		s61, ok := mv60.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "LastUpdateStatusReasonCode"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "LastUpdateStatusReasonCode"})
 		}
 		x.LastUpdateStatusReasonCode = s61
 	}
 	if mv62 := m["FileSystemConfigs"]; mv62 != nil {
 		l63, ok := mv62.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "FileSystemConfigs"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "FileSystemConfigs"})
 		}
 		s64 := make([]FileSystemConfig, len(l63))
 		for i65, e66 := range l63 {
@@ -2176,7 +2176,7 @@ func (x *FunctionConfiguration) bindWire(v any) error {
 				continue
 			}
 			if err := (&s64[i65]).bindWire(e66); err != nil {
-				return wireWrap(err, wireSeg{name: "FileSystemConfigs"}, wireSeg{index: i65 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "FileSystemConfigs"}, wirecodec.Seg{Index: i65 + 1})
 			}
 		}
 		x.FileSystemConfigs = s64
@@ -2184,35 +2184,35 @@ func (x *FunctionConfiguration) bindWire(v any) error {
 	if mv67 := m["PackageType"]; mv67 != nil {
 		s68, ok := mv67.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PackageType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PackageType"})
 		}
 		x.PackageType = s68
 	}
 	if mv69 := m["ImageConfigResponse"]; mv69 != nil {
 		ptr70 := new(ImageConfigResponse)
 		if err := ptr70.bindWire(mv69); err != nil {
-			return wireWrap(err, wireSeg{name: "ImageConfigResponse"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "ImageConfigResponse"})
 		}
 		x.ImageConfigResponse = ptr70
 	}
 	if mv71 := m["SigningProfileVersionArn"]; mv71 != nil {
 		s72, ok := mv71.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SigningProfileVersionArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SigningProfileVersionArn"})
 		}
 		x.SigningProfileVersionArn = s72
 	}
 	if mv73 := m["SigningJobArn"]; mv73 != nil {
 		s74, ok := mv73.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SigningJobArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SigningJobArn"})
 		}
 		x.SigningJobArn = s74
 	}
 	if mv75 := m["Architectures"]; mv75 != nil {
 		l76, ok := mv75.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Architectures"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Architectures"})
 		}
 		s77 := make([]string, len(l76))
 		for i78, e79 := range l76 {
@@ -2221,7 +2221,7 @@ func (x *FunctionConfiguration) bindWire(v any) error {
 			}
 			s80, ok := e79.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "Architectures"}, wireSeg{index: i78 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Architectures"}, wirecodec.Seg{Index: i78 + 1})
 			}
 			s77[i78] = s80
 		}
@@ -2230,56 +2230,56 @@ func (x *FunctionConfiguration) bindWire(v any) error {
 	if mv81 := m["EphemeralStorage"]; mv81 != nil {
 		ptr82 := new(EphemeralStorage)
 		if err := ptr82.bindWire(mv81); err != nil {
-			return wireWrap(err, wireSeg{name: "EphemeralStorage"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "EphemeralStorage"})
 		}
 		x.EphemeralStorage = ptr82
 	}
 	if mv83 := m["SnapStart"]; mv83 != nil {
 		ptr84 := new(SnapStartResponse)
 		if err := ptr84.bindWire(mv83); err != nil {
-			return wireWrap(err, wireSeg{name: "SnapStart"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "SnapStart"})
 		}
 		x.SnapStart = ptr84
 	}
 	if mv85 := m["RuntimeVersionConfig"]; mv85 != nil {
 		ptr86 := new(RuntimeVersionConfig)
 		if err := ptr86.bindWire(mv85); err != nil {
-			return wireWrap(err, wireSeg{name: "RuntimeVersionConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "RuntimeVersionConfig"})
 		}
 		x.RuntimeVersionConfig = ptr86
 	}
 	if mv87 := m["LoggingConfig"]; mv87 != nil {
 		ptr88 := new(LoggingConfig)
 		if err := ptr88.bindWire(mv87); err != nil {
-			return wireWrap(err, wireSeg{name: "LoggingConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "LoggingConfig"})
 		}
 		x.LoggingConfig = ptr88
 	}
 	if mv89 := m["CapacityProviderConfig"]; mv89 != nil {
 		ptr90 := new(CapacityProviderConfig)
 		if err := ptr90.bindWire(mv89); err != nil {
-			return wireWrap(err, wireSeg{name: "CapacityProviderConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "CapacityProviderConfig"})
 		}
 		x.CapacityProviderConfig = ptr90
 	}
 	if mv91 := m["ConfigSha256"]; mv91 != nil {
 		s92, ok := mv91.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ConfigSha256"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ConfigSha256"})
 		}
 		x.ConfigSha256 = s92
 	}
 	if mv93 := m["DurableConfig"]; mv93 != nil {
 		ptr94 := new(DurableConfig)
 		if err := ptr94.bindWire(mv93); err != nil {
-			return wireWrap(err, wireSeg{name: "DurableConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "DurableConfig"})
 		}
 		x.DurableConfig = ptr94
 	}
 	if mv95 := m["TenancyConfig"]; mv95 != nil {
 		ptr96 := new(TenancyConfig)
 		if err := ptr96.bindWire(mv95); err != nil {
-			return wireWrap(err, wireSeg{name: "TenancyConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "TenancyConfig"})
 		}
 		x.TenancyConfig = ptr96
 	}
@@ -2311,19 +2311,19 @@ func (x *GetAliasRequest) BindValue(v map[string]any) error { return x.bindWire(
 func (x *GetAliasRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
@@ -2351,12 +2351,12 @@ func (x *GetFunctionConcurrencyRequest) BindValue(v map[string]any) error { retu
 func (x *GetFunctionConcurrencyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
@@ -2386,17 +2386,17 @@ func (x *GetFunctionConcurrencyResponse) BindValue(v map[string]any) error { ret
 func (x *GetFunctionConcurrencyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ReservedConcurrentExecutions"]; mv1 != nil {
 		ptr2 := new(int32)
 		n3, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "ReservedConcurrentExecutions"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "ReservedConcurrentExecutions"})
 		}
 		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
 		if err5 != nil || i4 < math.MinInt32 || i4 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "ReservedConcurrentExecutions"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "ReservedConcurrentExecutions"})
 		}
 		(*ptr2) = int32(i4)
 		x.ReservedConcurrentExecutions = ptr2
@@ -2429,19 +2429,19 @@ func (x *GetFunctionConfigurationRequest) BindValue(v map[string]any) error { re
 func (x *GetFunctionConfigurationRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
 	if mv3 := m["Qualifier"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Qualifier"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Qualifier"})
 		}
 		x.Qualifier = s4
 	}
@@ -2473,19 +2473,19 @@ func (x *GetFunctionEnvironmentRequest) BindValue(v map[string]any) error { retu
 func (x *GetFunctionEnvironmentRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
 	if mv3 := m["Qualifier"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Qualifier"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Qualifier"})
 		}
 		x.Qualifier = s4
 	}
@@ -2582,76 +2582,76 @@ func (x *GetFunctionEnvironmentResponse) BindValue(v map[string]any) error { ret
 func (x *GetFunctionEnvironmentResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
 	if mv3 := m["FunctionArn"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionArn"})
 		}
 		x.FunctionArn = s4
 	}
 	if mv5 := m["Version"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Version"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Version"})
 		}
 		x.Version = s6
 	}
 	if mv7 := m["Runtime"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Runtime"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Runtime"})
 		}
 		x.Runtime = s8
 	}
 	if mv9 := m["Handler"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Handler"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Handler"})
 		}
 		x.Handler = s10
 	}
 	if mv11 := m["MemorySize"]; mv11 != nil {
 		n12, ok := mv11.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MemorySize"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MemorySize"})
 		}
 		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
 		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MemorySize"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MemorySize"})
 		}
 		x.MemorySize = int32(i13)
 	}
 	if mv15 := m["Timeout"]; mv15 != nil {
 		n16, ok := mv15.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "Timeout"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "Timeout"})
 		}
 		i17, err18 := strconv.ParseInt(string(n16), 10, 64)
 		if err18 != nil || i17 < math.MinInt32 || i17 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "Timeout"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "Timeout"})
 		}
 		x.Timeout = int32(i17)
 	}
 	if mv19 := m["Role"]; mv19 != nil {
 		s20, ok := mv19.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Role"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Role"})
 		}
 		x.Role = s20
 	}
 	if mv21 := m["Variables"]; mv21 != nil {
 		m22, ok := mv21.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "Variables"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "Variables"})
 		}
 		out23 := make(map[string]string, len(m22))
 		for k24, e25 := range m22 {
@@ -2659,7 +2659,7 @@ func (x *GetFunctionEnvironmentResponse) bindWire(v any) error {
 			if e25 != nil {
 				s27, ok := e25.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "Variables"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Variables"}, wirecodec.Seg{Index: -1})
 				}
 				ev26 = s27
 			}
@@ -2670,7 +2670,7 @@ func (x *GetFunctionEnvironmentResponse) bindWire(v any) error {
 	if mv28 := m["References"]; mv28 != nil {
 		l29, ok := mv28.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "References"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "References"})
 		}
 		s30 := make([]SealboxResolvedReference, len(l29))
 		for i31, e32 := range l29 {
@@ -2678,7 +2678,7 @@ func (x *GetFunctionEnvironmentResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s30[i31]).bindWire(e32); err != nil {
-				return wireWrap(err, wireSeg{name: "References"}, wireSeg{index: i31 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "References"}, wirecodec.Seg{Index: i31 + 1})
 			}
 		}
 		x.References = s30
@@ -2711,19 +2711,19 @@ func (x *GetFunctionRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *GetFunctionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
 	if mv3 := m["Qualifier"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Qualifier"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Qualifier"})
 		}
 		x.Qualifier = s4
 	}
@@ -2803,26 +2803,26 @@ func (x *GetFunctionResponse) BindValue(v map[string]any) error { return x.bindW
 func (x *GetFunctionResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Configuration"]; mv1 != nil {
 		ptr2 := new(FunctionConfiguration)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "Configuration"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Configuration"})
 		}
 		x.Configuration = ptr2
 	}
 	if mv3 := m["Code"]; mv3 != nil {
 		ptr4 := new(FunctionCodeLocation)
 		if err := ptr4.bindWire(mv3); err != nil {
-			return wireWrap(err, wireSeg{name: "Code"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Code"})
 		}
 		x.Code = ptr4
 	}
 	if mv5 := m["Tags"]; mv5 != nil {
 		m6, ok := mv5.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "Tags"})
 		}
 		out7 := make(map[string]string, len(m6))
 		for k8, e9 := range m6 {
@@ -2830,7 +2830,7 @@ func (x *GetFunctionResponse) bindWire(v any) error {
 			if e9 != nil {
 				s11, ok := e9.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "Tags"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: -1})
 				}
 				ev10 = s11
 			}
@@ -2841,14 +2841,14 @@ func (x *GetFunctionResponse) bindWire(v any) error {
 	if mv12 := m["TagsError"]; mv12 != nil {
 		ptr13 := new(TagsError)
 		if err := ptr13.bindWire(mv12); err != nil {
-			return wireWrap(err, wireSeg{name: "TagsError"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "TagsError"})
 		}
 		x.TagsError = ptr13
 	}
 	if mv14 := m["Concurrency"]; mv14 != nil {
 		ptr15 := new(Concurrency)
 		if err := ptr15.bindWire(mv14); err != nil {
-			return wireWrap(err, wireSeg{name: "Concurrency"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Concurrency"})
 		}
 		x.Concurrency = ptr15
 	}
@@ -2902,12 +2902,12 @@ func (x *ImageConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *ImageConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["EntryPoint"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "EntryPoint"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "EntryPoint"})
 		}
 		s3 := make([]string, len(l2))
 		for i4, e5 := range l2 {
@@ -2916,7 +2916,7 @@ func (x *ImageConfig) bindWire(v any) error {
 			}
 			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "EntryPoint"}, wireSeg{index: i4 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EntryPoint"}, wirecodec.Seg{Index: i4 + 1})
 			}
 			s3[i4] = s6
 		}
@@ -2925,7 +2925,7 @@ func (x *ImageConfig) bindWire(v any) error {
 	if mv7 := m["Command"]; mv7 != nil {
 		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Command"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Command"})
 		}
 		s9 := make([]string, len(l8))
 		for i10, e11 := range l8 {
@@ -2934,7 +2934,7 @@ func (x *ImageConfig) bindWire(v any) error {
 			}
 			s12, ok := e11.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "Command"}, wireSeg{index: i10 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Command"}, wirecodec.Seg{Index: i10 + 1})
 			}
 			s9[i10] = s12
 		}
@@ -2943,7 +2943,7 @@ func (x *ImageConfig) bindWire(v any) error {
 	if mv13 := m["WorkingDirectory"]; mv13 != nil {
 		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "WorkingDirectory"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "WorkingDirectory"})
 		}
 		x.WorkingDirectory = s14
 	}
@@ -2975,19 +2975,19 @@ func (x *ImageConfigError) BindValue(v map[string]any) error { return x.bindWire
 func (x *ImageConfigError) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ErrorCode"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ErrorCode"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ErrorCode"})
 		}
 		x.ErrorCode = s2
 	}
 	if mv3 := m["Message"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Message"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Message"})
 		}
 		x.Message = s4
 	}
@@ -3028,19 +3028,19 @@ func (x *ImageConfigResponse) BindValue(v map[string]any) error { return x.bindW
 func (x *ImageConfigResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ImageConfig"]; mv1 != nil {
 		ptr2 := new(ImageConfig)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "ImageConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "ImageConfig"})
 		}
 		x.ImageConfig = ptr2
 	}
 	if mv3 := m["Error"]; mv3 != nil {
 		ptr4 := new(ImageConfigError)
 		if err := ptr4.bindWire(mv3); err != nil {
-			return wireWrap(err, wireSeg{name: "Error"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Error"})
 		}
 		x.Error = ptr4
 	}
@@ -3073,7 +3073,7 @@ func (x *InvocationRequest) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.Payload) != 0 {
 		b = append(b, ",\"Payload\":"...)
 		{
-			b = wireAppendBytes(b, x.Payload)
+			b = wirecodec.AppendBytes(b, x.Payload)
 		}
 	}
 	if x.Qualifier != "" {
@@ -3098,65 +3098,65 @@ func (x *InvocationRequest) BindValue(v map[string]any) error { return x.bindWir
 func (x *InvocationRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
 	if mv3 := m["InvocationType"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "InvocationType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "InvocationType"})
 		}
 		x.InvocationType = s4
 	}
 	if mv5 := m["LogType"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "LogType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "LogType"})
 		}
 		x.LogType = s6
 	}
 	if mv7 := m["ClientContext"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ClientContext"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ClientContext"})
 		}
 		x.ClientContext = s8
 	}
 	if mv9 := m["DurableExecutionName"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "DurableExecutionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "DurableExecutionName"})
 		}
 		x.DurableExecutionName = s10
 	}
 	if mv11 := m["Payload"]; mv11 != nil {
 		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "Payload"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "Payload"})
 		}
 		d13, err14 := base64.StdEncoding.DecodeString(s12)
 		if err14 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "Payload"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "Payload"})
 		}
 		x.Payload = d13
 	}
 	if mv15 := m["Qualifier"]; mv15 != nil {
 		s16, ok := mv15.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Qualifier"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Qualifier"})
 		}
 		x.Qualifier = s16
 	}
 	if mv17 := m["TenantId"]; mv17 != nil {
 		s18, ok := mv17.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "TenantId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "TenantId"})
 		}
 		x.TenantId = s18
 	}
@@ -3181,7 +3181,7 @@ func (x *InvocationResponse) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.Payload) != 0 {
 		b = append(b, ",\"Payload\":"...)
 		{
-			b = wireAppendBytes(b, x.Payload)
+			b = wirecodec.AppendBytes(b, x.Payload)
 		}
 	}
 	if x.ExecutedVersion != "" {
@@ -3206,55 +3206,55 @@ func (x *InvocationResponse) BindValue(v map[string]any) error { return x.bindWi
 func (x *InvocationResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["StatusCode"]; mv1 != nil {
 		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "StatusCode"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "StatusCode"})
 		}
 		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
 		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "StatusCode"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "StatusCode"})
 		}
 		x.StatusCode = int32(i3)
 	}
 	if mv5 := m["FunctionError"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionError"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionError"})
 		}
 		x.FunctionError = s6
 	}
 	if mv7 := m["LogResult"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "LogResult"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "LogResult"})
 		}
 		x.LogResult = s8
 	}
 	if mv9 := m["Payload"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "Payload"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "Payload"})
 		}
 		d11, err12 := base64.StdEncoding.DecodeString(s10)
 		if err12 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "Payload"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "Payload"})
 		}
 		x.Payload = d11
 	}
 	if mv13 := m["ExecutedVersion"]; mv13 != nil {
 		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ExecutedVersion"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ExecutedVersion"})
 		}
 		x.ExecutedVersion = s14
 	}
 	if mv15 := m["DurableExecutionArn"]; mv15 != nil {
 		s16, ok := mv15.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "DurableExecutionArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "DurableExecutionArn"})
 		}
 		x.DurableExecutionArn = s16
 	}
@@ -3295,34 +3295,34 @@ func (x *LambdaManagedInstancesCapacityProviderConfig) BindValue(v map[string]an
 func (x *LambdaManagedInstancesCapacityProviderConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["CapacityProviderArn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "CapacityProviderArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "CapacityProviderArn"})
 		}
 		x.CapacityProviderArn = s2
 	}
 	if mv3 := m["PerExecutionEnvironmentMaxConcurrency"]; mv3 != nil {
 		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "PerExecutionEnvironmentMaxConcurrency"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "PerExecutionEnvironmentMaxConcurrency"})
 		}
 		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
 		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "PerExecutionEnvironmentMaxConcurrency"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "PerExecutionEnvironmentMaxConcurrency"})
 		}
 		x.PerExecutionEnvironmentMaxConcurrency = int32(i5)
 	}
 	if mv7 := m["ExecutionEnvironmentMemoryGiBPerVCpu"]; mv7 != nil {
 		n8, ok := mv7.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "ExecutionEnvironmentMemoryGiBPerVCpu"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "ExecutionEnvironmentMemoryGiBPerVCpu"})
 		}
 		f9, err10 := strconv.ParseFloat(string(n8), 64)
 		if err10 != nil {
-			return wireBindErr("a number in range", wireSeg{name: "ExecutionEnvironmentMemoryGiBPerVCpu"})
+			return wirecodec.BindErr("a number in range", wirecodec.Seg{Name: "ExecutionEnvironmentMemoryGiBPerVCpu"})
 		}
 		x.ExecutionEnvironmentMemoryGiBPerVCpu = f9
 	}
@@ -3362,37 +3362,37 @@ func (x *Layer) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *Layer) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Arn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Arn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Arn"})
 		}
 		x.Arn = s2
 	}
 	if mv3 := m["CodeSize"]; mv3 != nil {
 		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "CodeSize"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "CodeSize"})
 		}
 		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
 		if err6 != nil {
-			return wireBindErr("an integer of int64's range", wireSeg{name: "CodeSize"})
+			return wirecodec.BindErr("an integer of int64's range", wirecodec.Seg{Name: "CodeSize"})
 		}
 		x.CodeSize = int64(i5)
 	}
 	if mv7 := m["SigningProfileVersionArn"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SigningProfileVersionArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SigningProfileVersionArn"})
 		}
 		x.SigningProfileVersionArn = s8
 	}
 	if mv9 := m["SigningJobArn"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SigningJobArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SigningJobArn"})
 		}
 		x.SigningJobArn = s10
 	}
@@ -3432,37 +3432,37 @@ func (x *ListAliasesRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *ListAliasesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
 	if mv3 := m["FunctionVersion"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionVersion"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionVersion"})
 		}
 		x.FunctionVersion = s4
 	}
 	if mv5 := m["Marker"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s6
 	}
 	if mv7 := m["MaxItems"]; mv7 != nil {
 		n8, ok := mv7.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
 		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i9)
 	}
@@ -3508,19 +3508,19 @@ func (x *ListAliasesResponse) BindValue(v map[string]any) error { return x.bindW
 func (x *ListAliasesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["NextMarker"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextMarker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextMarker"})
 		}
 		x.NextMarker = s2
 	}
 	if mv3 := m["Aliases"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Aliases"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Aliases"})
 		}
 		s5 := make([]AliasConfiguration, len(l4))
 		for i6, e7 := range l4 {
@@ -3528,7 +3528,7 @@ func (x *ListAliasesResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s5[i6]).bindWire(e7); err != nil {
-				return wireWrap(err, wireSeg{name: "Aliases"}, wireSeg{index: i6 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Aliases"}, wirecodec.Seg{Index: i6 + 1})
 			}
 		}
 		x.Aliases = s5
@@ -3569,37 +3569,37 @@ func (x *ListFunctionsRequest) BindValue(v map[string]any) error { return x.bind
 func (x *ListFunctionsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["MasterRegion"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "MasterRegion"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "MasterRegion"})
 		}
 		x.MasterRegion = s2
 	}
 	if mv3 := m["FunctionVersion"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionVersion"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionVersion"})
 		}
 		x.FunctionVersion = s4
 	}
 	if mv5 := m["Marker"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s6
 	}
 	if mv7 := m["MaxItems"]; mv7 != nil {
 		n8, ok := mv7.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
 		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i9)
 	}
@@ -3645,19 +3645,19 @@ func (x *ListFunctionsResponse) BindValue(v map[string]any) error { return x.bin
 func (x *ListFunctionsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["NextMarker"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextMarker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextMarker"})
 		}
 		x.NextMarker = s2
 	}
 	if mv3 := m["Functions"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Functions"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Functions"})
 		}
 		s5 := make([]FunctionConfiguration, len(l4))
 		for i6, e7 := range l4 {
@@ -3665,7 +3665,7 @@ func (x *ListFunctionsResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s5[i6]).bindWire(e7); err != nil {
-				return wireWrap(err, wireSeg{name: "Functions"}, wireSeg{index: i6 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Functions"}, wirecodec.Seg{Index: i6 + 1})
 			}
 		}
 		x.Functions = s5
@@ -3694,12 +3694,12 @@ func (x *ListTagsRequest) BindValue(v map[string]any) error { return x.bindWire(
 func (x *ListTagsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Resource"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Resource"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Resource"})
 		}
 		x.Resource = s2
 	}
@@ -3746,12 +3746,12 @@ func (x *ListTagsResponse) BindValue(v map[string]any) error { return x.bindWire
 func (x *ListTagsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Tags"]; mv1 != nil {
 		m2, ok := mv1.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "Tags"})
 		}
 		out3 := make(map[string]string, len(m2))
 		for k4, e5 := range m2 {
@@ -3759,7 +3759,7 @@ func (x *ListTagsResponse) bindWire(v any) error {
 			if e5 != nil {
 				s7, ok := e5.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "Tags"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: -1})
 				}
 				ev6 = s7
 			}
@@ -3799,30 +3799,30 @@ func (x *ListVersionsByFunctionRequest) BindValue(v map[string]any) error { retu
 func (x *ListVersionsByFunctionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
 	if mv3 := m["Marker"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s4
 	}
 	if mv5 := m["MaxItems"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i7)
 	}
@@ -3868,19 +3868,19 @@ func (x *ListVersionsByFunctionResponse) BindValue(v map[string]any) error { ret
 func (x *ListVersionsByFunctionResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["NextMarker"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextMarker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextMarker"})
 		}
 		x.NextMarker = s2
 	}
 	if mv3 := m["Versions"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Versions"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Versions"})
 		}
 		s5 := make([]FunctionConfiguration, len(l4))
 		for i6, e7 := range l4 {
@@ -3888,7 +3888,7 @@ func (x *ListVersionsByFunctionResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s5[i6]).bindWire(e7); err != nil {
-				return wireWrap(err, wireSeg{name: "Versions"}, wireSeg{index: i6 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Versions"}, wirecodec.Seg{Index: i6 + 1})
 			}
 		}
 		x.Versions = s5
@@ -3929,33 +3929,33 @@ func (x *LoggingConfig) BindValue(v map[string]any) error { return x.bindWire(v)
 func (x *LoggingConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["LogFormat"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "LogFormat"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "LogFormat"})
 		}
 		x.LogFormat = s2
 	}
 	if mv3 := m["ApplicationLogLevel"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ApplicationLogLevel"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ApplicationLogLevel"})
 		}
 		x.ApplicationLogLevel = s4
 	}
 	if mv5 := m["SystemLogLevel"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SystemLogLevel"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SystemLogLevel"})
 		}
 		x.SystemLogLevel = s6
 	}
 	if mv7 := m["LogGroup"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "LogGroup"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "LogGroup"})
 		}
 		x.LogGroup = s8
 	}
@@ -4001,19 +4001,19 @@ func (x *PublishVersionRequest) BindValue(v map[string]any) error { return x.bin
 func (x *PublishVersionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
 	if mv3 := m["CodeSha256"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "CodeSha256"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "CodeSha256"})
 		}
 		x.CodeSha256 = s4
 	}
@@ -4021,7 +4021,7 @@ func (x *PublishVersionRequest) bindWire(v any) error {
 		ptr6 := new(string)
 		s7, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		(*ptr6) = s7
 		x.Description = ptr6
@@ -4029,14 +4029,14 @@ func (x *PublishVersionRequest) bindWire(v any) error {
 	if mv8 := m["RevisionId"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RevisionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RevisionId"})
 		}
 		x.RevisionId = s9
 	}
 	if mv10 := m["PublishTo"]; mv10 != nil {
 		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PublishTo"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PublishTo"})
 		}
 		x.PublishTo = s11
 	}
@@ -4068,23 +4068,23 @@ func (x *PutFunctionConcurrencyRequest) BindValue(v map[string]any) error { retu
 func (x *PutFunctionConcurrencyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
 	if mv3 := m["ReservedConcurrentExecutions"]; mv3 != nil {
 		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "ReservedConcurrentExecutions"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "ReservedConcurrentExecutions"})
 		}
 		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
 		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "ReservedConcurrentExecutions"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "ReservedConcurrentExecutions"})
 		}
 		x.ReservedConcurrentExecutions = int32(i5)
 	}
@@ -4121,19 +4121,19 @@ func (x *RuntimeVersionConfig) BindValue(v map[string]any) error { return x.bind
 func (x *RuntimeVersionConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RuntimeVersionArn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RuntimeVersionArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RuntimeVersionArn"})
 		}
 		x.RuntimeVersionArn = s2
 	}
 	if mv3 := m["Error"]; mv3 != nil {
 		ptr4 := new(RuntimeVersionError)
 		if err := ptr4.bindWire(mv3); err != nil {
-			return wireWrap(err, wireSeg{name: "Error"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Error"})
 		}
 		x.Error = ptr4
 	}
@@ -4165,19 +4165,19 @@ func (x *RuntimeVersionError) BindValue(v map[string]any) error { return x.bindW
 func (x *RuntimeVersionError) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ErrorCode"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ErrorCode"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ErrorCode"})
 		}
 		x.ErrorCode = s2
 	}
 	if mv3 := m["Message"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Message"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Message"})
 		}
 		x.Message = s4
 	}
@@ -4209,19 +4209,19 @@ func (x *SealboxResolvedReference) BindValue(v map[string]any) error { return x.
 func (x *SealboxResolvedReference) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Variable"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Variable"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Variable"})
 		}
 		x.Variable = s2
 	}
 	if mv3 := m["Source"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Source"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Source"})
 		}
 		x.Source = s4
 	}
@@ -4249,12 +4249,12 @@ func (x *SnapStart) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *SnapStart) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ApplyOn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ApplyOn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ApplyOn"})
 		}
 		x.ApplyOn = s2
 	}
@@ -4286,19 +4286,19 @@ func (x *SnapStartResponse) BindValue(v map[string]any) error { return x.bindWir
 func (x *SnapStartResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ApplyOn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ApplyOn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ApplyOn"})
 		}
 		x.ApplyOn = s2
 	}
 	if mv3 := m["OptimizationStatus"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "OptimizationStatus"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "OptimizationStatus"})
 		}
 		x.OptimizationStatus = s4
 	}
@@ -4347,19 +4347,19 @@ func (x *TagResourceRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *TagResourceRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Resource"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Resource"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Resource"})
 		}
 		x.Resource = s2
 	}
 	if mv3 := m["Tags"]; mv3 != nil {
 		m4, ok := mv3.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "Tags"})
 		}
 		out5 := make(map[string]string, len(m4))
 		for k6, e7 := range m4 {
@@ -4367,7 +4367,7 @@ func (x *TagResourceRequest) bindWire(v any) error {
 			if e7 != nil {
 				s9, ok := e7.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "Tags"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: -1})
 				}
 				ev8 = s9
 			}
@@ -4403,19 +4403,19 @@ func (x *TagsError) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *TagsError) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ErrorCode"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ErrorCode"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ErrorCode"})
 		}
 		x.ErrorCode = s2
 	}
 	if mv3 := m["Message"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Message"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Message"})
 		}
 		x.Message = s4
 	}
@@ -4443,12 +4443,12 @@ func (x *TenancyConfig) BindValue(v map[string]any) error { return x.bindWire(v)
 func (x *TenancyConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["TenantIsolationMode"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "TenantIsolationMode"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "TenantIsolationMode"})
 		}
 		x.TenantIsolationMode = s2
 	}
@@ -4476,12 +4476,12 @@ func (x *TracingConfig) BindValue(v map[string]any) error { return x.bindWire(v)
 func (x *TracingConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Mode"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Mode"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Mode"})
 		}
 		x.Mode = s2
 	}
@@ -4509,12 +4509,12 @@ func (x *TracingConfigResponse) BindValue(v map[string]any) error { return x.bin
 func (x *TracingConfigResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Mode"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Mode"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Mode"})
 		}
 		x.Mode = s2
 	}
@@ -4555,19 +4555,19 @@ func (x *UntagResourceRequest) BindValue(v map[string]any) error { return x.bind
 func (x *UntagResourceRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Resource"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Resource"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Resource"})
 		}
 		x.Resource = s2
 	}
 	if mv3 := m["TagKeys"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "TagKeys"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "TagKeys"})
 		}
 		s5 := make([]string, len(l4))
 		for i6, e7 := range l4 {
@@ -4576,7 +4576,7 @@ func (x *UntagResourceRequest) bindWire(v any) error {
 			}
 			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "TagKeys"}, wireSeg{index: i6 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "TagKeys"}, wirecodec.Seg{Index: i6 + 1})
 			}
 			s5[i6] = s8
 		}
@@ -4633,26 +4633,26 @@ func (x *UpdateAliasRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *UpdateAliasRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
 	if mv5 := m["FunctionVersion"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionVersion"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionVersion"})
 		}
 		x.FunctionVersion = s6
 	}
@@ -4660,7 +4660,7 @@ func (x *UpdateAliasRequest) bindWire(v any) error {
 		ptr8 := new(string)
 		s9, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		(*ptr8) = s9
 		x.Description = ptr8
@@ -4668,14 +4668,14 @@ func (x *UpdateAliasRequest) bindWire(v any) error {
 	if mv10 := m["RoutingConfig"]; mv10 != nil {
 		ptr11 := new(AliasRoutingConfiguration)
 		if err := ptr11.bindWire(mv10); err != nil {
-			return wireWrap(err, wireSeg{name: "RoutingConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "RoutingConfig"})
 		}
 		x.RoutingConfig = ptr11
 	}
 	if mv12 := m["RevisionId"]; mv12 != nil {
 		s13, ok := mv12.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RevisionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RevisionId"})
 		}
 		x.RevisionId = s13
 	}
@@ -4689,75 +4689,75 @@ func (x *UpdateFunctionCodeRequest) BindValue(v map[string]any) error { return x
 func (x *UpdateFunctionCodeRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
 	if mv3 := m["ZipFile"]; mv3 != nil {
 		blob4, ok := mv3.(*spool.Blob)
 		if !ok {
-			return wireBindErr("streamed bytes", wireSeg{name: "ZipFile"})
+			return wirecodec.BindErr("streamed bytes", wirecodec.Seg{Name: "ZipFile"})
 		}
 		x.ZipFile = blob4
 	}
 	if mv5 := m["S3Bucket"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "S3Bucket"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "S3Bucket"})
 		}
 		x.S3Bucket = s6
 	}
 	if mv7 := m["S3Key"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "S3Key"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "S3Key"})
 		}
 		x.S3Key = s8
 	}
 	if mv9 := m["S3ObjectVersion"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "S3ObjectVersion"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "S3ObjectVersion"})
 		}
 		x.S3ObjectVersion = s10
 	}
 	if mv11 := m["ImageUri"]; mv11 != nil {
 		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ImageUri"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ImageUri"})
 		}
 		x.ImageUri = s12
 	}
 	if mv13 := m["Publish"]; mv13 != nil {
 		s14, ok := mv13.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "Publish"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "Publish"})
 		}
 		x.Publish = s14
 	}
 	if mv15 := m["DryRun"]; mv15 != nil {
 		s16, ok := mv15.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "DryRun"})
 		}
 		x.DryRun = s16
 	}
 	if mv17 := m["RevisionId"]; mv17 != nil {
 		s18, ok := mv17.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RevisionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RevisionId"})
 		}
 		x.RevisionId = s18
 	}
 	if mv19 := m["Architectures"]; mv19 != nil {
 		l20, ok := mv19.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Architectures"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Architectures"})
 		}
 		s21 := make([]string, len(l20))
 		for i22, e23 := range l20 {
@@ -4766,7 +4766,7 @@ func (x *UpdateFunctionCodeRequest) bindWire(v any) error {
 			}
 			s24, ok := e23.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "Architectures"}, wireSeg{index: i22 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Architectures"}, wirecodec.Seg{Index: i22 + 1})
 			}
 			s21[i22] = s24
 		}
@@ -4775,14 +4775,14 @@ func (x *UpdateFunctionCodeRequest) bindWire(v any) error {
 	if mv25 := m["SourceKMSKeyArn"]; mv25 != nil {
 		s26, ok := mv25.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SourceKMSKeyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SourceKMSKeyArn"})
 		}
 		x.SourceKMSKeyArn = s26
 	}
 	if mv27 := m["PublishTo"]; mv27 != nil {
 		s28, ok := mv27.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PublishTo"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PublishTo"})
 		}
 		x.PublishTo = s28
 	}
@@ -4959,26 +4959,26 @@ func (x *UpdateFunctionConfigurationRequest) BindValue(v map[string]any) error {
 func (x *UpdateFunctionConfigurationRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["FunctionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "FunctionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
 		}
 		x.FunctionName = s2
 	}
 	if mv3 := m["Role"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Role"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Role"})
 		}
 		x.Role = s4
 	}
 	if mv5 := m["Handler"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Handler"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Handler"})
 		}
 		x.Handler = s6
 	}
@@ -4986,7 +4986,7 @@ func (x *UpdateFunctionConfigurationRequest) bindWire(v any) error {
 		ptr8 := new(string)
 		s9, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		(*ptr8) = s9
 		x.Description = ptr8
@@ -4995,11 +4995,11 @@ func (x *UpdateFunctionConfigurationRequest) bindWire(v any) error {
 		ptr11 := new(int32)
 		n12, ok := mv10.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "Timeout"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "Timeout"})
 		}
 		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
 		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "Timeout"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "Timeout"})
 		}
 		(*ptr11) = int32(i13)
 		x.Timeout = ptr11
@@ -5008,11 +5008,11 @@ func (x *UpdateFunctionConfigurationRequest) bindWire(v any) error {
 		ptr16 := new(int32)
 		n17, ok := mv15.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MemorySize"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MemorySize"})
 		}
 		i18, err19 := strconv.ParseInt(string(n17), 10, 64)
 		if err19 != nil || i18 < math.MinInt32 || i18 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MemorySize"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MemorySize"})
 		}
 		(*ptr16) = int32(i18)
 		x.MemorySize = ptr16
@@ -5020,28 +5020,28 @@ func (x *UpdateFunctionConfigurationRequest) bindWire(v any) error {
 	if mv20 := m["VpcConfig"]; mv20 != nil {
 		ptr21 := new(VpcConfig)
 		if err := ptr21.bindWire(mv20); err != nil {
-			return wireWrap(err, wireSeg{name: "VpcConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "VpcConfig"})
 		}
 		x.VpcConfig = ptr21
 	}
 	if mv22 := m["Environment"]; mv22 != nil {
 		ptr23 := new(Environment)
 		if err := ptr23.bindWire(mv22); err != nil {
-			return wireWrap(err, wireSeg{name: "Environment"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Environment"})
 		}
 		x.Environment = ptr23
 	}
 	if mv24 := m["Runtime"]; mv24 != nil {
 		s25, ok := mv24.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Runtime"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Runtime"})
 		}
 		x.Runtime = s25
 	}
 	if mv26 := m["DeadLetterConfig"]; mv26 != nil {
 		ptr27 := new(DeadLetterConfig)
 		if err := ptr27.bindWire(mv26); err != nil {
-			return wireWrap(err, wireSeg{name: "DeadLetterConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "DeadLetterConfig"})
 		}
 		x.DeadLetterConfig = ptr27
 	}
@@ -5049,7 +5049,7 @@ func (x *UpdateFunctionConfigurationRequest) bindWire(v any) error {
 		ptr29 := new(string)
 		s30, ok := mv28.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KMSKeyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KMSKeyArn"})
 		}
 		(*ptr29) = s30
 		x.KMSKeyArn = ptr29
@@ -5057,21 +5057,21 @@ func (x *UpdateFunctionConfigurationRequest) bindWire(v any) error {
 	if mv31 := m["TracingConfig"]; mv31 != nil {
 		ptr32 := new(TracingConfig)
 		if err := ptr32.bindWire(mv31); err != nil {
-			return wireWrap(err, wireSeg{name: "TracingConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "TracingConfig"})
 		}
 		x.TracingConfig = ptr32
 	}
 	if mv33 := m["RevisionId"]; mv33 != nil {
 		s34, ok := mv33.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RevisionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RevisionId"})
 		}
 		x.RevisionId = s34
 	}
 	if mv35 := m["Layers"]; mv35 != nil {
 		l36, ok := mv35.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Layers"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Layers"})
 		}
 		s37 := make([]string, len(l36))
 		for i38, e39 := range l36 {
@@ -5080,7 +5080,7 @@ func (x *UpdateFunctionConfigurationRequest) bindWire(v any) error {
 			}
 			s40, ok := e39.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "Layers"}, wireSeg{index: i38 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Layers"}, wirecodec.Seg{Index: i38 + 1})
 			}
 			s37[i38] = s40
 		}
@@ -5089,7 +5089,7 @@ func (x *UpdateFunctionConfigurationRequest) bindWire(v any) error {
 	if mv41 := m["FileSystemConfigs"]; mv41 != nil {
 		l42, ok := mv41.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "FileSystemConfigs"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "FileSystemConfigs"})
 		}
 		s43 := make([]FileSystemConfig, len(l42))
 		for i44, e45 := range l42 {
@@ -5097,7 +5097,7 @@ func (x *UpdateFunctionConfigurationRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s43[i44]).bindWire(e45); err != nil {
-				return wireWrap(err, wireSeg{name: "FileSystemConfigs"}, wireSeg{index: i44 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "FileSystemConfigs"}, wirecodec.Seg{Index: i44 + 1})
 			}
 		}
 		x.FileSystemConfigs = s43
@@ -5105,42 +5105,42 @@ func (x *UpdateFunctionConfigurationRequest) bindWire(v any) error {
 	if mv46 := m["ImageConfig"]; mv46 != nil {
 		ptr47 := new(ImageConfig)
 		if err := ptr47.bindWire(mv46); err != nil {
-			return wireWrap(err, wireSeg{name: "ImageConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "ImageConfig"})
 		}
 		x.ImageConfig = ptr47
 	}
 	if mv48 := m["EphemeralStorage"]; mv48 != nil {
 		ptr49 := new(EphemeralStorage)
 		if err := ptr49.bindWire(mv48); err != nil {
-			return wireWrap(err, wireSeg{name: "EphemeralStorage"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "EphemeralStorage"})
 		}
 		x.EphemeralStorage = ptr49
 	}
 	if mv50 := m["SnapStart"]; mv50 != nil {
 		ptr51 := new(SnapStart)
 		if err := ptr51.bindWire(mv50); err != nil {
-			return wireWrap(err, wireSeg{name: "SnapStart"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "SnapStart"})
 		}
 		x.SnapStart = ptr51
 	}
 	if mv52 := m["LoggingConfig"]; mv52 != nil {
 		ptr53 := new(LoggingConfig)
 		if err := ptr53.bindWire(mv52); err != nil {
-			return wireWrap(err, wireSeg{name: "LoggingConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "LoggingConfig"})
 		}
 		x.LoggingConfig = ptr53
 	}
 	if mv54 := m["CapacityProviderConfig"]; mv54 != nil {
 		ptr55 := new(CapacityProviderConfig)
 		if err := ptr55.bindWire(mv54); err != nil {
-			return wireWrap(err, wireSeg{name: "CapacityProviderConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "CapacityProviderConfig"})
 		}
 		x.CapacityProviderConfig = ptr55
 	}
 	if mv56 := m["DurableConfig"]; mv56 != nil {
 		ptr57 := new(DurableConfig)
 		if err := ptr57.bindWire(mv56); err != nil {
-			return wireWrap(err, wireSeg{name: "DurableConfig"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "DurableConfig"})
 		}
 		x.DurableConfig = ptr57
 	}
@@ -5194,12 +5194,12 @@ func (x *VpcConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *VpcConfig) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SubnetIds"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "SubnetIds"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "SubnetIds"})
 		}
 		s3 := make([]string, len(l2))
 		for i4, e5 := range l2 {
@@ -5208,7 +5208,7 @@ func (x *VpcConfig) bindWire(v any) error {
 			}
 			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "SubnetIds"}, wireSeg{index: i4 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SubnetIds"}, wirecodec.Seg{Index: i4 + 1})
 			}
 			s3[i4] = s6
 		}
@@ -5217,7 +5217,7 @@ func (x *VpcConfig) bindWire(v any) error {
 	if mv7 := m["SecurityGroupIds"]; mv7 != nil {
 		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "SecurityGroupIds"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "SecurityGroupIds"})
 		}
 		s9 := make([]string, len(l8))
 		for i10, e11 := range l8 {
@@ -5226,7 +5226,7 @@ func (x *VpcConfig) bindWire(v any) error {
 			}
 			s12, ok := e11.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "SecurityGroupIds"}, wireSeg{index: i10 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecurityGroupIds"}, wirecodec.Seg{Index: i10 + 1})
 			}
 			s9[i10] = s12
 		}
@@ -5235,7 +5235,7 @@ func (x *VpcConfig) bindWire(v any) error {
 	if mv13 := m["Ipv6AllowedForDualStack"]; mv13 != nil {
 		s14, ok := mv13.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "Ipv6AllowedForDualStack"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "Ipv6AllowedForDualStack"})
 		}
 		x.Ipv6AllowedForDualStack = s14
 	}
@@ -5293,12 +5293,12 @@ func (x *VpcConfigResponse) BindValue(v map[string]any) error { return x.bindWir
 func (x *VpcConfigResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SubnetIds"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "SubnetIds"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "SubnetIds"})
 		}
 		s3 := make([]string, len(l2))
 		for i4, e5 := range l2 {
@@ -5307,7 +5307,7 @@ func (x *VpcConfigResponse) bindWire(v any) error {
 			}
 			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "SubnetIds"}, wireSeg{index: i4 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SubnetIds"}, wirecodec.Seg{Index: i4 + 1})
 			}
 			s3[i4] = s6
 		}
@@ -5316,7 +5316,7 @@ func (x *VpcConfigResponse) bindWire(v any) error {
 	if mv7 := m["SecurityGroupIds"]; mv7 != nil {
 		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "SecurityGroupIds"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "SecurityGroupIds"})
 		}
 		s9 := make([]string, len(l8))
 		for i10, e11 := range l8 {
@@ -5325,7 +5325,7 @@ func (x *VpcConfigResponse) bindWire(v any) error {
 			}
 			s12, ok := e11.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "SecurityGroupIds"}, wireSeg{index: i10 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecurityGroupIds"}, wirecodec.Seg{Index: i10 + 1})
 			}
 			s9[i10] = s12
 		}
@@ -5334,77 +5334,16 @@ func (x *VpcConfigResponse) bindWire(v any) error {
 	if mv13 := m["VpcId"]; mv13 != nil {
 		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "VpcId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VpcId"})
 		}
 		x.VpcId = s14
 	}
 	if mv15 := m["Ipv6AllowedForDualStack"]; mv15 != nil {
 		s16, ok := mv15.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "Ipv6AllowedForDualStack"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "Ipv6AllowedForDualStack"})
 		}
 		x.Ipv6AllowedForDualStack = s16
 	}
 	return nil
-}
-
-// wireSeg is a step of the path to a bound value: a member, a list's
-// element (index, from 1) or a map's value (index -1).
-type wireSeg struct {
-	name  string
-	index int
-}
-
-// wireBindError is awsapi's bindError: a value without the Go type's
-// shape, at the path segs.
-type wireBindError struct {
-	segs []wireSeg
-	want string
-}
-
-func (e *wireBindError) Error() string {
-	return "Unexpected value type at '" + e.path() + "': expected " + e.want
-}
-
-// path is the path as awsapi's reflective binder spells it.
-func (e *wireBindError) path() string {
-	p := ""
-	for _, s := range e.segs {
-		switch {
-		case s.index > 0:
-			p += "." + strconv.Itoa(s.index)
-		case s.index < 0:
-			p += ".value"
-		case p == "":
-			p = s.name
-		default:
-			p += "." + s.name
-		}
-	}
-	return p
-}
-
-func wireBindErr(want string, segs ...wireSeg) error {
-	return &wireBindError{segs: segs, want: want}
-}
-
-// wireWrap puts segs, the path to a structure, before the path of err, an
-// error binding it.
-func wireWrap(err error, segs ...wireSeg) error {
-	e := err.(*wireBindError)
-	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
-	return e
-}
-
-// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
-func wireAppendBytes(b, data []byte) []byte {
-	b = append(b, '"')
-	b = base64.StdEncoding.AppendEncode(b, data)
-	return append(b, '"')
-}
-
-// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
-// allocation: epoch seconds with millisecond precision.
-func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
-	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
 }

@@ -59,14 +59,32 @@ func (s *Service) targetKey(ctx context.Context, tx store.Tx, id string) (*keyRe
 	return k, nil
 }
 
-// CreateAlias names a key.
-func (s *Service) CreateAlias(ctx context.Context, in *CreateAliasRequest) (*Empty, error) {
+// updateAlias checks the alias name, records the alias as the call's
+// resource and runs change in a write transaction.
+func (s *Service) updateAlias(ctx context.Context, name string, change func(tx store.Tx, r *sealbox.Request) error) (*Empty, error) {
 	r := sealbox.MustRequest(ctx)
-	if err := checkAliasName(ctx, in.AliasName); err != nil {
+	if err := checkAliasName(ctx, name); err != nil {
 		return nil, err
 	}
-	r.AddResource(resourceTypeAlias, aliasARN(r, in.AliasName))
-	err := s.store.Update(ctx, func(tx store.Tx) error {
+	r.AddResource(resourceTypeAlias, aliasARN(r, name))
+	err := s.store.Update(ctx, func(tx store.Tx) error { return change(tx, r) })
+	return &Empty{}, err
+}
+
+// loadAlias reads the alias name of r's region, or answers NotFound.
+func loadAlias(tx store.Tx, r *sealbox.Request, name string) (aliasRecord, error) {
+	var a aliasRecord
+	if err := store.GetJSON(tx, aliasStoreKey(r.Region, name), &a); errors.Is(err, store.ErrNotFound) {
+		return a, errNotFoundAlias(r, name)
+	} else if err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+// CreateAlias names a key.
+func (s *Service) CreateAlias(ctx context.Context, in *CreateAliasRequest) (*Empty, error) {
+	return s.updateAlias(ctx, in.AliasName, func(tx store.Tx, r *sealbox.Request) error {
 		k, err := s.targetKey(ctx, tx, in.TargetKeyId)
 		if err != nil {
 			return err
@@ -85,21 +103,13 @@ func (s *Service) CreateAlias(ctx context.Context, in *CreateAliasRequest) (*Emp
 		}
 		return s.relinkAlias(tx, r.Region, in.AliasName, "", k)
 	})
-	return &Empty{}, err
 }
 
 // UpdateAlias points an existing alias at another key.
 func (s *Service) UpdateAlias(ctx context.Context, in *UpdateAliasRequest) (*Empty, error) {
-	r := sealbox.MustRequest(ctx)
-	if err := checkAliasName(ctx, in.AliasName); err != nil {
-		return nil, err
-	}
-	r.AddResource(resourceTypeAlias, aliasARN(r, in.AliasName))
-	err := s.store.Update(ctx, func(tx store.Tx) error {
-		var a aliasRecord
-		if err := store.GetJSON(tx, aliasStoreKey(r.Region, in.AliasName), &a); errors.Is(err, store.ErrNotFound) {
-			return errNotFoundAlias(r, in.AliasName)
-		} else if err != nil {
+	return s.updateAlias(ctx, in.AliasName, func(tx store.Tx, r *sealbox.Request) error {
+		a, err := loadAlias(tx, r, in.AliasName)
+		if err != nil {
 			return err
 		}
 		k, err := s.targetKey(ctx, tx, in.TargetKeyId)
@@ -117,21 +127,13 @@ func (s *Service) UpdateAlias(ctx context.Context, in *UpdateAliasRequest) (*Emp
 		}
 		return s.relinkAlias(tx, r.Region, in.AliasName, old, k)
 	})
-	return &Empty{}, err
 }
 
 // DeleteAlias removes an alias; the key is untouched.
 func (s *Service) DeleteAlias(ctx context.Context, in *DeleteAliasRequest) (*Empty, error) {
-	r := sealbox.MustRequest(ctx)
-	if err := checkAliasName(ctx, in.AliasName); err != nil {
-		return nil, err
-	}
-	r.AddResource(resourceTypeAlias, aliasARN(r, in.AliasName))
-	err := s.store.Update(ctx, func(tx store.Tx) error {
-		var a aliasRecord
-		if err := store.GetJSON(tx, aliasStoreKey(r.Region, in.AliasName), &a); errors.Is(err, store.ErrNotFound) {
-			return errNotFoundAlias(r, in.AliasName)
-		} else if err != nil {
+	return s.updateAlias(ctx, in.AliasName, func(tx store.Tx, r *sealbox.Request) error {
+		a, err := loadAlias(tx, r, in.AliasName)
+		if err != nil {
 			return err
 		}
 		if k, err := loadKey(tx, r.Region, a.KeyID); err == nil {
@@ -144,7 +146,6 @@ func (s *Service) DeleteAlias(ctx context.Context, in *DeleteAliasRequest) (*Emp
 		}
 		return s.relinkAlias(tx, r.Region, in.AliasName, a.KeyID, nil)
 	})
-	return &Empty{}, err
 }
 
 // ListAliases lists the region's aliases by name, or those of one key. As in

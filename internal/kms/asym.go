@@ -247,27 +247,25 @@ func messageType(t string) string {
 	return t
 }
 
-// Sign signs a message or a digest with an asymmetric SIGN_VERIFY key.
-func (s *Service) Sign(ctx context.Context, in *SignRequest) (*SignResponse, error) {
-	mt := messageType(in.MessageType)
-	var out *SignResponse
+// asymCall is an operation on an asymmetric or HMAC key, in a read
+// transaction: asymOp's checks of keyID for action (with the condition keys
+// extra) and usage, then check's refusal of what the key cannot do with
+// this request; a dry run stops there, else do answers.
+func asymCall[T any](ctx context.Context, s *Service, keyID, action, usage string, extra map[string][]string, check func(*keyRecord) error, dryRun bool, do func(store.Tx, *keyRecord) (*T, error)) (*T, error) {
+	var out *T
 	err := s.view(ctx, func(tx store.Tx) error {
-		k, err := s.asymOp(ctx, tx, in.KeyId, "kms:Sign", signVerify, signingConditions(in.SigningAlgorithm, mt))
+		k, err := s.asymOp(ctx, tx, keyID, action, usage, extra)
 		if err != nil {
 			return err
 		}
-		if err := checkSigning(k, in.SigningAlgorithm, mt, in.Message); err != nil {
+		if err := check(k); err != nil {
 			return err
 		}
-		if in.DryRun {
+		if dryRun {
 			return errDryRun()
 		}
-		sig, err := s.ring.Sign(tx, k.ref(), in.SigningAlgorithm, mt, in.Message)
-		if err != nil {
-			return err
-		}
-		out = &SignResponse{KeyId: k.arn(), Signature: sig, SigningAlgorithm: in.SigningAlgorithm}
-		return nil
+		out, err = do(tx, k)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -275,16 +273,24 @@ func (s *Service) Sign(ctx context.Context, in *SignRequest) (*SignResponse, err
 	return out, nil
 }
 
+// Sign signs a message or a digest with an asymmetric SIGN_VERIFY key.
+func (s *Service) Sign(ctx context.Context, in *SignRequest) (*SignResponse, error) {
+	mt := messageType(in.MessageType)
+	check := func(k *keyRecord) error { return checkSigning(k, in.SigningAlgorithm, mt, in.Message) }
+	return asymCall(ctx, s, in.KeyId, "kms:Sign", signVerify, signingConditions(in.SigningAlgorithm, mt), check, in.DryRun, func(tx store.Tx, k *keyRecord) (*SignResponse, error) {
+		sig, err := s.ring.Sign(tx, k.ref(), in.SigningAlgorithm, mt, in.Message)
+		if err != nil {
+			return nil, err
+		}
+		return &SignResponse{KeyId: k.arn(), Signature: sig, SigningAlgorithm: in.SigningAlgorithm}, nil
+	})
+}
+
 // Verify checks a signature made by Sign (or by anyone with the public
 // key). A signature that does not verify is KMSInvalidSignatureException.
 func (s *Service) Verify(ctx context.Context, in *VerifyRequest) (*VerifyResponse, error) {
 	mt := messageType(in.MessageType)
-	var out *VerifyResponse
-	err := s.view(ctx, func(tx store.Tx) error {
-		k, err := s.asymOp(ctx, tx, in.KeyId, "kms:Verify", signVerify, signingConditions(in.SigningAlgorithm, mt))
-		if err != nil {
-			return err
-		}
+	check := func(k *keyRecord) error {
 		if err := checkSigning(k, in.SigningAlgorithm, mt, in.Message); err != nil {
 			return err
 		}
@@ -295,25 +301,21 @@ func (s *Service) Verify(ctx context.Context, in *VerifyRequest) (*VerifyRespons
 			// MessageType RAW, or offline.
 			return sealbox.Errorf("UnsupportedOperationException", "Verify with MessageType EXTERNAL_MU is not supported by this server. Verify the signature of the message with MessageType RAW, or offline with the public key.")
 		}
-		if in.DryRun {
-			return errDryRun()
-		}
+		return nil
+	}
+	return asymCall(ctx, s, in.KeyId, "kms:Verify", signVerify, signingConditions(in.SigningAlgorithm, mt), check, in.DryRun, func(tx store.Tx, k *keyRecord) (*VerifyResponse, error) {
 		ok, err := s.ring.Verify(tx, k.ref(), in.SigningAlgorithm, mt, in.Message, in.Signature)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !ok {
-			return errInvalidSignature
+			return nil, errInvalidSignature
 		}
-		out = &VerifyResponse{KeyId: k.arn(), SignatureValid: true, SigningAlgorithm: in.SigningAlgorithm}
-		return nil
+		return &VerifyResponse{KeyId: k.arn(), SignatureValid: true, SigningAlgorithm: in.SigningAlgorithm}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
+// checkMac refuses alg where k is not an HMAC key of it.
 func checkMac(k *keyRecord, alg string) error {
 	if !slices.Contains(k.algorithms().mac, alg) {
 		return sealbox.Errorf("InvalidKeyUsageException", "Algorithm %s is incompatible with key spec %s.", alg, k.spec())
@@ -323,60 +325,30 @@ func checkMac(k *keyRecord, alg string) error {
 
 // GenerateMac computes the HMAC of a message with an HMAC key.
 func (s *Service) GenerateMac(ctx context.Context, in *GenerateMacRequest) (*GenerateMacResponse, error) {
-	var out *GenerateMacResponse
-	err := s.view(ctx, func(tx store.Tx) error {
-		k, err := s.asymOp(ctx, tx, in.KeyId, "kms:GenerateMac", generateVerify, map[string][]string{"kms:macalgorithm": {in.MacAlgorithm}})
-		if err != nil {
-			return err
-		}
-		if err := checkMac(k, in.MacAlgorithm); err != nil {
-			return err
-		}
-		if in.DryRun {
-			return errDryRun()
-		}
+	check := func(k *keyRecord) error { return checkMac(k, in.MacAlgorithm) }
+	return asymCall(ctx, s, in.KeyId, "kms:GenerateMac", generateVerify, map[string][]string{"kms:macalgorithm": {in.MacAlgorithm}}, check, in.DryRun, func(tx store.Tx, k *keyRecord) (*GenerateMacResponse, error) {
 		mac, err := s.ring.MAC(tx, k.ref(), in.MacAlgorithm, in.Message)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = &GenerateMacResponse{KeyId: k.arn(), Mac: mac, MacAlgorithm: in.MacAlgorithm}
-		return nil
+		return &GenerateMacResponse{KeyId: k.arn(), Mac: mac, MacAlgorithm: in.MacAlgorithm}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // VerifyMac checks an HMAC in constant time; a MAC that does not match is
 // KMSInvalidMacException.
 func (s *Service) VerifyMac(ctx context.Context, in *VerifyMacRequest) (*VerifyMacResponse, error) {
-	var out *VerifyMacResponse
-	err := s.view(ctx, func(tx store.Tx) error {
-		k, err := s.asymOp(ctx, tx, in.KeyId, "kms:VerifyMac", generateVerify, map[string][]string{"kms:macalgorithm": {in.MacAlgorithm}})
-		if err != nil {
-			return err
-		}
-		if err := checkMac(k, in.MacAlgorithm); err != nil {
-			return err
-		}
-		if in.DryRun {
-			return errDryRun()
-		}
+	check := func(k *keyRecord) error { return checkMac(k, in.MacAlgorithm) }
+	return asymCall(ctx, s, in.KeyId, "kms:VerifyMac", generateVerify, map[string][]string{"kms:macalgorithm": {in.MacAlgorithm}}, check, in.DryRun, func(tx store.Tx, k *keyRecord) (*VerifyMacResponse, error) {
 		ok, err := s.ring.VerifyMAC(tx, k.ref(), in.MacAlgorithm, in.Message, in.Mac)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if !ok {
-			return errInvalidMac
+			return nil, errInvalidMac
 		}
-		out = &VerifyMacResponse{KeyId: k.arn(), MacValid: true, MacAlgorithm: in.MacAlgorithm}
-		return nil
+		return &VerifyMacResponse{KeyId: k.arn(), MacValid: true, MacAlgorithm: in.MacAlgorithm}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // DeriveSharedSecret is ECDH between a KEY_AGREEMENT key and a peer's
@@ -385,32 +357,22 @@ func (s *Service) DeriveSharedSecret(ctx context.Context, in *DeriveSharedSecret
 	if in.Recipient != nil {
 		return nil, errRecipient()
 	}
-	var out *DeriveSharedSecretResponse
-	err := s.view(ctx, func(tx store.Tx) error {
-		k, err := s.asymOp(ctx, tx, in.KeyId, "kms:DeriveSharedSecret", keyAgreement, map[string][]string{"kms:keyagreementalgorithm": {in.KeyAgreementAlgorithm}})
-		if err != nil {
-			return err
-		}
+	check := func(k *keyRecord) error {
 		if !slices.Contains(k.algorithms().agree, in.KeyAgreementAlgorithm) {
 			return sealbox.Errorf("InvalidKeyUsageException", "Algorithm %s is incompatible with key spec %s.", in.KeyAgreementAlgorithm, k.spec())
 		}
-		if in.DryRun {
-			return errDryRun()
-		}
+		return nil
+	}
+	return asymCall(ctx, s, in.KeyId, "kms:DeriveSharedSecret", keyAgreement, map[string][]string{"kms:keyagreementalgorithm": {in.KeyAgreementAlgorithm}}, check, in.DryRun, func(tx store.Tx, k *keyRecord) (*DeriveSharedSecretResponse, error) {
 		secret, err := s.ring.DeriveSharedSecret(tx, k.ref(), in.PublicKey)
 		if errors.Is(err, keyring.ErrPublicKey) {
-			return errValidation("The public key is not a valid DER-encoded SubjectPublicKeyInfo for key spec %s.", k.spec())
+			return nil, errValidation("The public key is not a valid DER-encoded SubjectPublicKeyInfo for key spec %s.", k.spec())
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
-		out = &DeriveSharedSecretResponse{KeyId: k.arn(), SharedSecret: secret, KeyAgreementAlgorithm: in.KeyAgreementAlgorithm, KeyOrigin: k.origin()}
-		return nil
+		return &DeriveSharedSecretResponse{KeyId: k.arn(), SharedSecret: secret, KeyAgreementAlgorithm: in.KeyAgreementAlgorithm, KeyOrigin: k.origin()}, nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // dataKeyPair makes a fresh key pair of spec and encrypts its private key

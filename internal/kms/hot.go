@@ -8,7 +8,6 @@ package kms
 
 import (
 	"strings"
-	"sync"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/cache"
@@ -92,39 +91,4 @@ func ecConditionKey(name string) string {
 	k := "kms:encryptioncontext:" + strings.ToLower(name)
 	ecConditionKeys.Put(name, k)
 	return k
-}
-
-// conds is one authorization's condition map and the values in it,
-// pooled: the authorizer reads the map during Authorize and keeps nothing
-// of it (authz adds its global keys to it, and builds its answer's message
-// from it, before it returns).
-type conds struct {
-	q    sealbox.AccessQuery
-	m    map[string][]string
-	vals []string
-}
-
-var condPool = sync.Pool{New: func() any {
-	return &conds{m: make(map[string][]string, 16), vals: make([]string, 0, 32)}
-}}
-
-func getConds() *conds { return condPool.Get().(*conds) }
-
-func (c *conds) put() {
-	if len(c.m) > 64 || cap(c.vals) > 256 {
-		return // an outsized call's buffers are not kept
-	}
-	c.q = sealbox.AccessQuery{}
-	clear(c.m)
-	clear(c.vals)
-	c.vals = c.vals[:0]
-	condPool.Put(c)
-}
-
-// one is a one-value slice of v, carved from c's buffer. Its capacity is
-// one: an append to it copies, never overwriting its neighbour.
-func (c *conds) one(v string) []string {
-	c.vals = append(c.vals, v)
-	n := len(c.vals)
-	return c.vals[n-1 : n : n]
 }

@@ -49,13 +49,7 @@ func (s *Service) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateK
 	if err := s.authorize(ctx, "kms:CreateKey", nil, nil, createKeyConditions(in, spec, usage)); err != nil {
 		return nil, err
 	}
-	policy := in.Policy
-	if policy == "" {
-		policy = defaultPolicy(r)
-	} else if err := validatePolicy(policy); err != nil {
-		return nil, err
-	}
-	tags, err := mergeTags(nil, in.Tags)
+	policy, tags, err := newKeyPolicyTags(r, in.Policy, in.Tags)
 	if err != nil {
 		return nil, err
 	}

@@ -165,13 +165,7 @@ func (s *Service) ReplicateKey(ctx context.Context, in *ReplicateKeyRequest) (*R
 	if err := checkRegion("replicaRegion", in.ReplicaRegion); err != nil {
 		return nil, err
 	}
-	policy := in.Policy
-	if policy == "" {
-		policy = defaultPolicy(r)
-	} else if err := validatePolicy(policy); err != nil {
-		return nil, err
-	}
-	tags, err := mergeTags(nil, in.Tags)
+	policy, tags, err := newKeyPolicyTags(r, in.Policy, in.Tags)
 	if err != nil {
 		return nil, err
 	}

@@ -64,6 +64,22 @@ func managedPolicy(r *sealbox.Request, service string) string {
 // maxKeyPolicy is KMS's key policy size limit.
 const maxKeyPolicy = 32 * 1024
 
+// newKeyPolicyTags are a new key's policy (the default one for r unless
+// given, and then it must be valid) and its tags (checked as TagResource
+// checks them), for CreateKey and ReplicateKey.
+func newKeyPolicyTags(r *sealbox.Request, policy string, tags []Tag) (string, []Tag, error) {
+	if policy == "" {
+		policy = defaultPolicy(r)
+	} else if err := validatePolicy(policy); err != nil {
+		return "", nil, err
+	}
+	tags, err := mergeTags(nil, tags)
+	if err != nil {
+		return "", nil, err
+	}
+	return policy, tags, nil
+}
+
 // validatePolicy checks a key policy's grammar with the policy engine.
 func validatePolicy(policy string) error {
 	if len(policy) > maxKeyPolicy {

@@ -19,6 +19,21 @@ const (
 
 func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
 
+// updateRotation is s.update for a change of k's rotation: the key must be
+// customer managed and its rotation managed here (not a replica's, nor of a
+// key that cannot rotate) before change runs.
+func (s *Service) updateRotation(ctx context.Context, keyID, action string, extra map[string][]string, change func(store.Tx, *keyRecord) error) (*keyRecord, error) {
+	return s.update(ctx, keyID, action, extra, func(tx store.Tx, k *keyRecord) error {
+		if err := mutable(ctx, k, action); err != nil {
+			return err
+		}
+		if err := rotatableHere(k); err != nil {
+			return err
+		}
+		return change(tx, k)
+	})
+}
+
 // EnableKeyRotation turns on automatic rotation every RotationPeriodInDays
 // (90 to 2560, 365 by default); the scheduler adds the new material.
 func (s *Service) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationRequest) (*Empty, error) {
@@ -26,13 +41,7 @@ func (s *Service) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationRe
 	if period == 0 {
 		period = defaultRotationDays
 	}
-	_, err := s.update(ctx, in.KeyId, "kms:EnableKeyRotation", map[string][]string{"kms:rotationperiodindays": {strconv.Itoa(period)}}, func(_ store.Tx, k *keyRecord) error {
-		if err := mutable(ctx, k, "kms:EnableKeyRotation"); err != nil {
-			return err
-		}
-		if err := rotatableHere(k); err != nil {
-			return err
-		}
+	_, err := s.updateRotation(ctx, in.KeyId, "kms:EnableKeyRotation", map[string][]string{"kms:rotationperiodindays": {strconv.Itoa(period)}}, func(_ store.Tx, k *keyRecord) error {
 		if k.Import != nil {
 			return rotateImported(k, nil, rotationAutomatic, time.Time{})
 		}
@@ -49,13 +58,7 @@ func (s *Service) EnableKeyRotation(ctx context.Context, in *EnableKeyRotationRe
 
 // DisableKeyRotation turns automatic rotation off; old material stays.
 func (s *Service) DisableKeyRotation(ctx context.Context, in *DisableKeyRotationRequest) (*Empty, error) {
-	_, err := s.update(ctx, in.KeyId, "kms:DisableKeyRotation", nil, func(_ store.Tx, k *keyRecord) error {
-		if err := mutable(ctx, k, "kms:DisableKeyRotation"); err != nil {
-			return err
-		}
-		if err := rotatableHere(k); err != nil {
-			return err
-		}
+	_, err := s.updateRotation(ctx, in.KeyId, "kms:DisableKeyRotation", nil, func(_ store.Tx, k *keyRecord) error {
 		if k.State == stateDisabled {
 			return errDisabled(k)
 		}
@@ -67,9 +70,10 @@ func (s *Service) DisableKeyRotation(ctx context.Context, in *DisableKeyRotation
 	return &Empty{}, err
 }
 
-// GetKeyRotationStatus tells whether and when a key rotates.
-func (s *Service) GetKeyRotationStatus(ctx context.Context, in *GetKeyRotationStatusRequest) (*GetKeyRotationStatusResponse, error) {
-	k, err := s.read(ctx, in.KeyId, "kms:GetKeyRotationStatus", false)
+// readRotatable reads keyID for action, a read of its rotations: a key
+// pending deletion, or one that cannot rotate, is refused.
+func (s *Service) readRotatable(ctx context.Context, keyID, action string) (*keyRecord, error) {
+	k, err := s.read(ctx, keyID, action, false)
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +81,15 @@ func (s *Service) GetKeyRotationStatus(ctx context.Context, in *GetKeyRotationSt
 		return nil, errPendingDeletion(k)
 	}
 	if err := rotatable(k); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// GetKeyRotationStatus tells whether and when a key rotates.
+func (s *Service) GetKeyRotationStatus(ctx context.Context, in *GetKeyRotationStatusRequest) (*GetKeyRotationStatusResponse, error) {
+	k, err := s.readRotatable(ctx, in.KeyId, "kms:GetKeyRotationStatus")
+	if err != nil {
 		return nil, err
 	}
 	out := &GetKeyRotationStatusResponse{KeyRotationEnabled: k.RotationEnabled, KeyId: k.arn()}
@@ -107,13 +120,7 @@ func (s *Service) rotate(tx store.Tx, k *keyRecord, kind string, now time.Time) 
 // RotateKeyOnDemand rotates a key now, at most 25 times a key; the
 // automatic schedule is unchanged.
 func (s *Service) RotateKeyOnDemand(ctx context.Context, in *RotateKeyOnDemandRequest) (*RotateKeyOnDemandResponse, error) {
-	k, err := s.update(ctx, in.KeyId, "kms:RotateKeyOnDemand", nil, func(tx store.Tx, k *keyRecord) error {
-		if err := mutable(ctx, k, "kms:RotateKeyOnDemand"); err != nil {
-			return err
-		}
-		if err := rotatableHere(k); err != nil {
-			return err
-		}
+	k, err := s.updateRotation(ctx, in.KeyId, "kms:RotateKeyOnDemand", nil, func(tx store.Tx, k *keyRecord) error {
 		if k.State == stateDisabled {
 			return errDisabled(k)
 		}
@@ -137,14 +144,8 @@ func (s *Service) RotateKeyOnDemand(ctx context.Context, in *RotateKeyOnDemandRe
 // ListKeyRotations lists a key's rotations, oldest first (with
 // ALL_KEY_MATERIAL, the original material too).
 func (s *Service) ListKeyRotations(ctx context.Context, in *ListKeyRotationsRequest) (*ListKeyRotationsResponse, error) {
-	k, err := s.read(ctx, in.KeyId, "kms:ListKeyRotations", false)
+	k, err := s.readRotatable(ctx, in.KeyId, "kms:ListKeyRotations")
 	if err != nil {
-		return nil, err
-	}
-	if k.State == statePendingDeletion {
-		return nil, errPendingDeletion(k)
-	}
-	if err := rotatable(k); err != nil {
 		return nil, err
 	}
 	var all []RotationsListEntry

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/accessquery"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/keyring"
 	"github.com/sealbox/sealbox/internal/store"
@@ -376,24 +377,24 @@ func (s *Service) authorizeWith(ctx context.Context, action string, k *keyRecord
 		return nil
 	}
 	r := sealbox.MustRequest(ctx)
-	b := getConds()
-	defer b.put()
-	cond := b.m
-	cond["kms:calleraccount"] = b.one(r.Principal.AccountID)
+	b := accessquery.Get()
+	defer b.Put()
+	cond := b.Cond
+	cond["kms:calleraccount"] = b.One(r.Principal.AccountID)
 	if r.ViaService != "" {
-		cond["kms:viaservice"] = b.one(r.ViaService)
+		cond["kms:viaservice"] = b.One(r.ViaService)
 	}
 	if c.set {
-		cond["kms:encryptionalgorithm"] = b.one(orDefault(c.alg))
+		cond["kms:encryptionalgorithm"] = b.One(orDefault(c.alg))
 	}
 	if c.alias != "" {
-		cond["kms:requestalias"] = b.one(c.alias)
+		cond["kms:requestalias"] = b.One(c.alias)
 	}
 	for name, v := range c.extra {
 		cond[name] = v
 	}
-	b.q = sealbox.AccessQuery{Action: action, Resource: "*", Context: cond}
-	q := &b.q
+	b.Q = sealbox.AccessQuery{Action: action, Resource: "*", Context: cond}
+	q := &b.Q
 	if k != nil {
 		q.Resource, q.ResourcePolicy, q.ResourcePolicyGates = k.arn(), k.Policy, true
 		if sh := k.shared; sh != nil {
@@ -404,9 +405,9 @@ func (s *Service) authorizeWith(ctx context.Context, action string, k *keyRecord
 			}
 			maps.Copy(cond, sh.tags)
 		} else {
-			cond["kms:keyspec"] = b.one(k.spec())
-			cond["kms:keyusage"] = b.one(k.usage())
-			cond["kms:keyorigin"] = b.one(k.origin())
+			cond["kms:keyspec"] = b.One(k.spec())
+			cond["kms:keyusage"] = b.One(k.usage())
+			cond["kms:keyorigin"] = b.One(k.origin())
 			multiRegionConditions(k, cond)
 			for _, t := range k.Tags {
 				sealbox.SetResourceTag(cond, "", t.TagKey, t.TagValue)
@@ -419,18 +420,14 @@ func (s *Service) authorizeWith(ctx context.Context, action string, k *keyRecord
 	}
 	if ec != nil || isCryptoAction(action) {
 		for name, v := range ec {
-			cond[ecConditionKey(name)] = b.one(v)
+			cond[ecConditionKey(name)] = b.One(v)
 		}
 		if len(ec) > 0 {
 			// The names, in one slice after the values.
-			start := len(b.vals)
-			for name := range ec {
-				b.vals = append(b.vals, name)
-			}
-			cond["kms:encryptioncontextkeys"] = b.vals[start:len(b.vals):len(b.vals)]
+			cond["kms:encryptioncontextkeys"] = b.Keys(ec)
 		}
 		if _, ok := cond["kms:encryptionalgorithm"]; !ok {
-			cond["kms:encryptionalgorithm"] = b.one(symmetricDefault)
+			cond["kms:encryptionalgorithm"] = b.One(symmetricDefault)
 		}
 	}
 	return s.authz.Authorize(ctx, q)

@@ -102,15 +102,5 @@ func (s *Service) ListResourceTags(ctx context.Context, in *ListResourceTagsRequ
 // requestTagConditions are aws:RequestTag/<key> and aws:TagKeys for tags a
 // request sets.
 func requestTagConditions(tags []Tag) map[string][]string {
-	if len(tags) == 0 {
-		return nil
-	}
-	cond := map[string][]string{}
-	keys := make([]string, 0, len(tags))
-	for _, t := range tags {
-		cond["aws:requesttag/"+strings.ToLower(t.TagKey)] = []string{t.TagValue}
-		keys = append(keys, t.TagKey)
-	}
-	cond["aws:tagkeys"] = keys
-	return cond
+	return sealbox.RequestTagConditions(tags, func(t Tag) (string, string) { return t.TagKey, t.TagValue })
 }

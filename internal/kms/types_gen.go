@@ -11,6 +11,7 @@ import (
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/jsonenc"
+	"github.com/sealbox/sealbox/internal/wirecodec"
 )
 
 // Empty is the output of an operation whose model has none.
@@ -668,7 +669,7 @@ func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v) }
 
 func (x *Empty) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	return nil
 }
@@ -691,13 +692,13 @@ func (x *AliasListEntry) AppendJSON(b []byte) ([]byte, error) {
 	if x.CreationDate != nil {
 		b = append(b, ",\"CreationDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.CreationDate))
+			b = wirecodec.AppendTime(b, (*x.CreationDate))
 		}
 	}
 	if x.LastUpdatedDate != nil {
 		b = append(b, ",\"LastUpdatedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.LastUpdatedDate))
+			b = wirecodec.AppendTime(b, (*x.LastUpdatedDate))
 		}
 	}
 	if len(b) == start {
@@ -714,26 +715,26 @@ func (x *AliasListEntry) BindValue(v map[string]any) error { return x.bindWire(v
 func (x *AliasListEntry) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["AliasName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AliasName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AliasName"})
 		}
 		x.AliasName = s2
 	}
 	if mv3 := m["AliasArn"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AliasArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AliasArn"})
 		}
 		x.AliasArn = s4
 	}
 	if mv5 := m["TargetKeyId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "TargetKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "TargetKeyId"})
 		}
 		x.TargetKeyId = s6
 	}
@@ -741,7 +742,7 @@ func (x *AliasListEntry) bindWire(v any) error {
 		ptr8 := new(sealbox.Timestamp)
 		n9, ok := mv7.(json.Number)
 		if !ok || ptr8.UnmarshalJSON([]byte(n9)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreationDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "CreationDate"})
 		}
 		x.CreationDate = ptr8
 	}
@@ -749,7 +750,7 @@ func (x *AliasListEntry) bindWire(v any) error {
 		ptr11 := new(sealbox.Timestamp)
 		n12, ok := mv10.(json.Number)
 		if !ok || ptr11.UnmarshalJSON([]byte(n12)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastUpdatedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "LastUpdatedDate"})
 		}
 		x.LastUpdatedDate = ptr11
 	}
@@ -777,12 +778,12 @@ func (x *CancelKeyDeletionRequest) BindValue(v map[string]any) error { return x.
 func (x *CancelKeyDeletionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
@@ -810,12 +811,12 @@ func (x *CancelKeyDeletionResponse) BindValue(v map[string]any) error { return x
 func (x *CancelKeyDeletionResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
@@ -847,19 +848,19 @@ func (x *CreateAliasRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *CreateAliasRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["AliasName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AliasName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AliasName"})
 		}
 		x.AliasName = s2
 	}
 	if mv3 := m["TargetKeyId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "TargetKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "TargetKeyId"})
 		}
 		x.TargetKeyId = s4
 	}
@@ -938,33 +939,33 @@ func (x *CreateGrantRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *CreateGrantRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["GranteePrincipal"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GranteePrincipal"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GranteePrincipal"})
 		}
 		x.GranteePrincipal = s4
 	}
 	if mv5 := m["RetiringPrincipal"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RetiringPrincipal"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RetiringPrincipal"})
 		}
 		x.RetiringPrincipal = s6
 	}
 	if mv7 := m["Operations"]; mv7 != nil {
 		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Operations"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Operations"})
 		}
 		s9 := make([]string, len(l8))
 		for i10, e11 := range l8 {
@@ -973,7 +974,7 @@ func (x *CreateGrantRequest) bindWire(v any) error {
 			}
 			s12, ok := e11.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "Operations"}, wireSeg{index: i10 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Operations"}, wirecodec.Seg{Index: i10 + 1})
 			}
 			s9[i10] = s12
 		}
@@ -982,14 +983,14 @@ func (x *CreateGrantRequest) bindWire(v any) error {
 	if mv13 := m["Constraints"]; mv13 != nil {
 		ptr14 := new(GrantConstraints)
 		if err := ptr14.bindWire(mv13); err != nil {
-			return wireWrap(err, wireSeg{name: "Constraints"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Constraints"})
 		}
 		x.Constraints = ptr14
 	}
 	if mv15 := m["GrantTokens"]; mv15 != nil {
 		l16, ok := mv15.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "GrantTokens"})
 		}
 		s17 := make([]string, len(l16))
 		for i18, e19 := range l16 {
@@ -998,7 +999,7 @@ func (x *CreateGrantRequest) bindWire(v any) error {
 			}
 			s20, ok := e19.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i18 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantTokens"}, wirecodec.Seg{Index: i18 + 1})
 			}
 			s17[i18] = s20
 		}
@@ -1007,14 +1008,14 @@ func (x *CreateGrantRequest) bindWire(v any) error {
 	if mv21 := m["Name"]; mv21 != nil {
 		s22, ok := mv21.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s22
 	}
 	if mv23 := m["DryRun"]; mv23 != nil {
 		s24, ok := mv23.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "DryRun"})
 		}
 		x.DryRun = s24
 	}
@@ -1046,19 +1047,19 @@ func (x *CreateGrantResponse) BindValue(v map[string]any) error { return x.bindW
 func (x *CreateGrantResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["GrantToken"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GrantToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantToken"})
 		}
 		x.GrantToken = s2
 	}
 	if mv3 := m["GrantId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GrantId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantId"})
 		}
 		x.GrantId = s4
 	}
@@ -1138,68 +1139,68 @@ func (x *CreateKeyRequest) BindValue(v map[string]any) error { return x.bindWire
 func (x *CreateKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Policy"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Policy"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Policy"})
 		}
 		x.Policy = s2
 	}
 	if mv3 := m["Description"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		x.Description = s4
 	}
 	if mv5 := m["KeyUsage"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyUsage"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyUsage"})
 		}
 		x.KeyUsage = s6
 	}
 	if mv7 := m["CustomerMasterKeySpec"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "CustomerMasterKeySpec"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "CustomerMasterKeySpec"})
 		}
 		x.CustomerMasterKeySpec = s8
 	}
 	if mv9 := m["KeySpec"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeySpec"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeySpec"})
 		}
 		x.KeySpec = s10
 	}
 	if mv11 := m["Origin"]; mv11 != nil {
 		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Origin"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Origin"})
 		}
 		x.Origin = s12
 	}
 	if mv13 := m["CustomKeyStoreId"]; mv13 != nil {
 		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "CustomKeyStoreId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "CustomKeyStoreId"})
 		}
 		x.CustomKeyStoreId = s14
 	}
 	if mv15 := m["BypassPolicyLockoutSafetyCheck"]; mv15 != nil {
 		s16, ok := mv15.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "BypassPolicyLockoutSafetyCheck"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "BypassPolicyLockoutSafetyCheck"})
 		}
 		x.BypassPolicyLockoutSafetyCheck = s16
 	}
 	if mv17 := m["Tags"]; mv17 != nil {
 		l18, ok := mv17.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s19 := make([]Tag, len(l18))
 		for i20, e21 := range l18 {
@@ -1207,7 +1208,7 @@ func (x *CreateKeyRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s19[i20]).bindWire(e21); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i20 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i20 + 1})
 			}
 		}
 		x.Tags = s19
@@ -1215,14 +1216,14 @@ func (x *CreateKeyRequest) bindWire(v any) error {
 	if mv22 := m["MultiRegion"]; mv22 != nil {
 		s23, ok := mv22.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "MultiRegion"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "MultiRegion"})
 		}
 		x.MultiRegion = s23
 	}
 	if mv24 := m["XksKeyId"]; mv24 != nil {
 		s25, ok := mv24.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "XksKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "XksKeyId"})
 		}
 		x.XksKeyId = s25
 	}
@@ -1257,12 +1258,12 @@ func (x *CreateKeyResponse) BindValue(v map[string]any) error { return x.bindWir
 func (x *CreateKeyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyMetadata"]; mv1 != nil {
 		ptr2 := new(KeyMetadata)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "KeyMetadata"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "KeyMetadata"})
 		}
 		x.KeyMetadata = ptr2
 	}
@@ -1276,7 +1277,7 @@ func (x *DecryptRequest) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.CiphertextBlob) != 0 {
 		b = append(b, ",\"CiphertextBlob\":"...)
 		{
-			b = wireAppendBytes(b, x.CiphertextBlob)
+			b = wirecodec.AppendBytes(b, x.CiphertextBlob)
 		}
 	}
 	if len(x.EncryptionContext) != 0 {
@@ -1360,23 +1361,23 @@ func (x *DecryptRequest) BindValue(v map[string]any) error { return x.bindWire(v
 func (x *DecryptRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["CiphertextBlob"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "CiphertextBlob"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "CiphertextBlob"})
 		}
 		d3, err4 := base64.StdEncoding.DecodeString(s2)
 		if err4 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextBlob"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "CiphertextBlob"})
 		}
 		x.CiphertextBlob = d3
 	}
 	if mv5 := m["EncryptionContext"]; mv5 != nil {
 		m6, ok := mv5.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "EncryptionContext"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "EncryptionContext"})
 		}
 		out7 := make(map[string]string, len(m6))
 		for k8, e9 := range m6 {
@@ -1384,7 +1385,7 @@ func (x *DecryptRequest) bindWire(v any) error {
 			if e9 != nil {
 				s11, ok := e9.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "EncryptionContext"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EncryptionContext"}, wirecodec.Seg{Index: -1})
 				}
 				ev10 = s11
 			}
@@ -1395,7 +1396,7 @@ func (x *DecryptRequest) bindWire(v any) error {
 	if mv12 := m["GrantTokens"]; mv12 != nil {
 		l13, ok := mv12.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "GrantTokens"})
 		}
 		s14 := make([]string, len(l13))
 		for i15, e16 := range l13 {
@@ -1404,7 +1405,7 @@ func (x *DecryptRequest) bindWire(v any) error {
 			}
 			s17, ok := e16.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i15 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantTokens"}, wirecodec.Seg{Index: i15 + 1})
 			}
 			s14[i15] = s17
 		}
@@ -1413,35 +1414,35 @@ func (x *DecryptRequest) bindWire(v any) error {
 	if mv18 := m["KeyId"]; mv18 != nil {
 		s19, ok := mv18.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s19
 	}
 	if mv20 := m["EncryptionAlgorithm"]; mv20 != nil {
 		s21, ok := mv20.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "EncryptionAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EncryptionAlgorithm"})
 		}
 		x.EncryptionAlgorithm = s21
 	}
 	if mv22 := m["Recipient"]; mv22 != nil {
 		ptr23 := new(RecipientInfo)
 		if err := ptr23.bindWire(mv22); err != nil {
-			return wireWrap(err, wireSeg{name: "Recipient"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Recipient"})
 		}
 		x.Recipient = ptr23
 	}
 	if mv24 := m["DryRun"]; mv24 != nil {
 		s25, ok := mv24.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "DryRun"})
 		}
 		x.DryRun = s25
 	}
 	if mv26 := m["DryRunModifiers"]; mv26 != nil {
 		l27, ok := mv26.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "DryRunModifiers"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "DryRunModifiers"})
 		}
 		s28 := make([]string, len(l27))
 		for i29, e30 := range l27 {
@@ -1450,7 +1451,7 @@ func (x *DecryptRequest) bindWire(v any) error {
 			}
 			s31, ok := e30.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "DryRunModifiers"}, wireSeg{index: i29 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "DryRunModifiers"}, wirecodec.Seg{Index: i29 + 1})
 			}
 			s28[i29] = s31
 		}
@@ -1471,7 +1472,7 @@ func (x *DecryptResponse) AppendJSON(b []byte) ([]byte, error) {
 		if x.Plaintext == nil {
 			b = append(b, "null"...)
 		} else {
-			b = wireAppendBytes(b, x.Plaintext)
+			b = wirecodec.AppendBytes(b, x.Plaintext)
 		}
 	}
 	{
@@ -1481,7 +1482,7 @@ func (x *DecryptResponse) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.CiphertextForRecipient) != 0 {
 		b = append(b, ",\"CiphertextForRecipient\":"...)
 		{
-			b = wireAppendBytes(b, x.CiphertextForRecipient)
+			b = wirecodec.AppendBytes(b, x.CiphertextForRecipient)
 		}
 	}
 	if x.KeyMaterialId != "" {
@@ -1502,48 +1503,48 @@ func (x *DecryptResponse) BindValue(v map[string]any) error { return x.bindWire(
 func (x *DecryptResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["Plaintext"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "Plaintext"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "Plaintext"})
 		}
 		d5, err6 := base64.StdEncoding.DecodeString(s4)
 		if err6 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "Plaintext"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "Plaintext"})
 		}
 		x.Plaintext = d5
 	}
 	if mv7 := m["EncryptionAlgorithm"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "EncryptionAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EncryptionAlgorithm"})
 		}
 		x.EncryptionAlgorithm = s8
 	}
 	if mv9 := m["CiphertextForRecipient"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "CiphertextForRecipient"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "CiphertextForRecipient"})
 		}
 		d11, err12 := base64.StdEncoding.DecodeString(s10)
 		if err12 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextForRecipient"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "CiphertextForRecipient"})
 		}
 		x.CiphertextForRecipient = d11
 	}
 	if mv13 := m["KeyMaterialId"]; mv13 != nil {
 		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyMaterialId"})
 		}
 		x.KeyMaterialId = s14
 	}
@@ -1571,12 +1572,12 @@ func (x *DeleteAliasRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *DeleteAliasRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["AliasName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AliasName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AliasName"})
 		}
 		x.AliasName = s2
 	}
@@ -1608,19 +1609,19 @@ func (x *DeleteImportedKeyMaterialRequest) BindValue(v map[string]any) error { r
 func (x *DeleteImportedKeyMaterialRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["KeyMaterialId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyMaterialId"})
 		}
 		x.KeyMaterialId = s4
 	}
@@ -1652,19 +1653,19 @@ func (x *DeleteImportedKeyMaterialResponse) BindValue(v map[string]any) error { 
 func (x *DeleteImportedKeyMaterialResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["KeyMaterialId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyMaterialId"})
 		}
 		x.KeyMaterialId = s4
 	}
@@ -1686,7 +1687,7 @@ func (x *DeriveSharedSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.PublicKey) != 0 {
 		b = append(b, ",\"PublicKey\":"...)
 		{
-			b = wireAppendBytes(b, x.PublicKey)
+			b = wirecodec.AppendBytes(b, x.PublicKey)
 		}
 	}
 	if len(x.GrantTokens) != 0 {
@@ -1728,37 +1729,37 @@ func (x *DeriveSharedSecretRequest) BindValue(v map[string]any) error { return x
 func (x *DeriveSharedSecretRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["KeyAgreementAlgorithm"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyAgreementAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyAgreementAlgorithm"})
 		}
 		x.KeyAgreementAlgorithm = s4
 	}
 	if mv5 := m["PublicKey"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "PublicKey"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "PublicKey"})
 		}
 		d7, err8 := base64.StdEncoding.DecodeString(s6)
 		if err8 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "PublicKey"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "PublicKey"})
 		}
 		x.PublicKey = d7
 	}
 	if mv9 := m["GrantTokens"]; mv9 != nil {
 		l10, ok := mv9.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "GrantTokens"})
 		}
 		s11 := make([]string, len(l10))
 		for i12, e13 := range l10 {
@@ -1767,7 +1768,7 @@ func (x *DeriveSharedSecretRequest) bindWire(v any) error {
 			}
 			s14, ok := e13.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i12 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantTokens"}, wirecodec.Seg{Index: i12 + 1})
 			}
 			s11[i12] = s14
 		}
@@ -1776,14 +1777,14 @@ func (x *DeriveSharedSecretRequest) bindWire(v any) error {
 	if mv15 := m["DryRun"]; mv15 != nil {
 		s16, ok := mv15.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "DryRun"})
 		}
 		x.DryRun = s16
 	}
 	if mv17 := m["Recipient"]; mv17 != nil {
 		ptr18 := new(RecipientInfo)
 		if err := ptr18.bindWire(mv17); err != nil {
-			return wireWrap(err, wireSeg{name: "Recipient"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Recipient"})
 		}
 		x.Recipient = ptr18
 	}
@@ -1800,13 +1801,13 @@ func (x *DeriveSharedSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.SharedSecret) != 0 {
 		b = append(b, ",\"SharedSecret\":"...)
 		{
-			b = wireAppendBytes(b, x.SharedSecret)
+			b = wirecodec.AppendBytes(b, x.SharedSecret)
 		}
 	}
 	if len(x.CiphertextForRecipient) != 0 {
 		b = append(b, ",\"CiphertextForRecipient\":"...)
 		{
-			b = wireAppendBytes(b, x.CiphertextForRecipient)
+			b = wirecodec.AppendBytes(b, x.CiphertextForRecipient)
 		}
 	}
 	if x.KeyAgreementAlgorithm != "" {
@@ -1831,48 +1832,48 @@ func (x *DeriveSharedSecretResponse) BindValue(v map[string]any) error { return 
 func (x *DeriveSharedSecretResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["SharedSecret"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "SharedSecret"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "SharedSecret"})
 		}
 		d5, err6 := base64.StdEncoding.DecodeString(s4)
 		if err6 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "SharedSecret"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "SharedSecret"})
 		}
 		x.SharedSecret = d5
 	}
 	if mv7 := m["CiphertextForRecipient"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "CiphertextForRecipient"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "CiphertextForRecipient"})
 		}
 		d9, err10 := base64.StdEncoding.DecodeString(s8)
 		if err10 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextForRecipient"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "CiphertextForRecipient"})
 		}
 		x.CiphertextForRecipient = d9
 	}
 	if mv11 := m["KeyAgreementAlgorithm"]; mv11 != nil {
 		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyAgreementAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyAgreementAlgorithm"})
 		}
 		x.KeyAgreementAlgorithm = s12
 	}
 	if mv13 := m["KeyOrigin"]; mv13 != nil {
 		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyOrigin"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyOrigin"})
 		}
 		x.KeyOrigin = s14
 	}
@@ -1913,19 +1914,19 @@ func (x *DescribeKeyRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *DescribeKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["GrantTokens"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "GrantTokens"})
 		}
 		s5 := make([]string, len(l4))
 		for i6, e7 := range l4 {
@@ -1934,7 +1935,7 @@ func (x *DescribeKeyRequest) bindWire(v any) error {
 			}
 			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i6 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantTokens"}, wirecodec.Seg{Index: i6 + 1})
 			}
 			s5[i6] = s8
 		}
@@ -1971,12 +1972,12 @@ func (x *DescribeKeyResponse) BindValue(v map[string]any) error { return x.bindW
 func (x *DescribeKeyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyMetadata"]; mv1 != nil {
 		ptr2 := new(KeyMetadata)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "KeyMetadata"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "KeyMetadata"})
 		}
 		x.KeyMetadata = ptr2
 	}
@@ -2004,12 +2005,12 @@ func (x *DisableKeyRequest) BindValue(v map[string]any) error { return x.bindWir
 func (x *DisableKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
@@ -2037,12 +2038,12 @@ func (x *DisableKeyRotationRequest) BindValue(v map[string]any) error { return x
 func (x *DisableKeyRotationRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
@@ -2070,12 +2071,12 @@ func (x *EnableKeyRequest) BindValue(v map[string]any) error { return x.bindWire
 func (x *EnableKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
@@ -2107,23 +2108,23 @@ func (x *EnableKeyRotationRequest) BindValue(v map[string]any) error { return x.
 func (x *EnableKeyRotationRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["RotationPeriodInDays"]; mv3 != nil {
 		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "RotationPeriodInDays"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "RotationPeriodInDays"})
 		}
 		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
 		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "RotationPeriodInDays"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "RotationPeriodInDays"})
 		}
 		x.RotationPeriodInDays = int32(i5)
 	}
@@ -2140,7 +2141,7 @@ func (x *EncryptRequest) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.Plaintext) != 0 {
 		b = append(b, ",\"Plaintext\":"...)
 		{
-			b = wireAppendBytes(b, x.Plaintext)
+			b = wirecodec.AppendBytes(b, x.Plaintext)
 		}
 	}
 	if len(x.EncryptionContext) != 0 {
@@ -2199,30 +2200,30 @@ func (x *EncryptRequest) BindValue(v map[string]any) error { return x.bindWire(v
 func (x *EncryptRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["Plaintext"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "Plaintext"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "Plaintext"})
 		}
 		d5, err6 := base64.StdEncoding.DecodeString(s4)
 		if err6 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "Plaintext"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "Plaintext"})
 		}
 		x.Plaintext = d5
 	}
 	if mv7 := m["EncryptionContext"]; mv7 != nil {
 		m8, ok := mv7.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "EncryptionContext"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "EncryptionContext"})
 		}
 		out9 := make(map[string]string, len(m8))
 		for k10, e11 := range m8 {
@@ -2230,7 +2231,7 @@ func (x *EncryptRequest) bindWire(v any) error {
 			if e11 != nil {
 				s13, ok := e11.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "EncryptionContext"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EncryptionContext"}, wirecodec.Seg{Index: -1})
 				}
 				ev12 = s13
 			}
@@ -2241,7 +2242,7 @@ func (x *EncryptRequest) bindWire(v any) error {
 	if mv14 := m["GrantTokens"]; mv14 != nil {
 		l15, ok := mv14.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "GrantTokens"})
 		}
 		s16 := make([]string, len(l15))
 		for i17, e18 := range l15 {
@@ -2250,7 +2251,7 @@ func (x *EncryptRequest) bindWire(v any) error {
 			}
 			s19, ok := e18.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i17 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantTokens"}, wirecodec.Seg{Index: i17 + 1})
 			}
 			s16[i17] = s19
 		}
@@ -2259,14 +2260,14 @@ func (x *EncryptRequest) bindWire(v any) error {
 	if mv20 := m["EncryptionAlgorithm"]; mv20 != nil {
 		s21, ok := mv20.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "EncryptionAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EncryptionAlgorithm"})
 		}
 		x.EncryptionAlgorithm = s21
 	}
 	if mv22 := m["DryRun"]; mv22 != nil {
 		s23, ok := mv22.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "DryRun"})
 		}
 		x.DryRun = s23
 	}
@@ -2281,7 +2282,7 @@ func (x *EncryptResponse) AppendJSON(b []byte) ([]byte, error) {
 		if x.CiphertextBlob == nil {
 			b = append(b, "null"...)
 		} else {
-			b = wireAppendBytes(b, x.CiphertextBlob)
+			b = wirecodec.AppendBytes(b, x.CiphertextBlob)
 		}
 	}
 	{
@@ -2306,30 +2307,30 @@ func (x *EncryptResponse) BindValue(v map[string]any) error { return x.bindWire(
 func (x *EncryptResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["CiphertextBlob"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "CiphertextBlob"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "CiphertextBlob"})
 		}
 		d3, err4 := base64.StdEncoding.DecodeString(s2)
 		if err4 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextBlob"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "CiphertextBlob"})
 		}
 		x.CiphertextBlob = d3
 	}
 	if mv5 := m["KeyId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s6
 	}
 	if mv7 := m["EncryptionAlgorithm"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "EncryptionAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EncryptionAlgorithm"})
 		}
 		x.EncryptionAlgorithm = s8
 	}
@@ -2408,12 +2409,12 @@ func (x *GenerateDataKeyPairRequest) BindValue(v map[string]any) error { return 
 func (x *GenerateDataKeyPairRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["EncryptionContext"]; mv1 != nil {
 		m2, ok := mv1.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "EncryptionContext"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "EncryptionContext"})
 		}
 		out3 := make(map[string]string, len(m2))
 		for k4, e5 := range m2 {
@@ -2421,7 +2422,7 @@ func (x *GenerateDataKeyPairRequest) bindWire(v any) error {
 			if e5 != nil {
 				s7, ok := e5.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "EncryptionContext"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EncryptionContext"}, wirecodec.Seg{Index: -1})
 				}
 				ev6 = s7
 			}
@@ -2432,21 +2433,21 @@ func (x *GenerateDataKeyPairRequest) bindWire(v any) error {
 	if mv8 := m["KeyId"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s9
 	}
 	if mv10 := m["KeyPairSpec"]; mv10 != nil {
 		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyPairSpec"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyPairSpec"})
 		}
 		x.KeyPairSpec = s11
 	}
 	if mv12 := m["GrantTokens"]; mv12 != nil {
 		l13, ok := mv12.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "GrantTokens"})
 		}
 		s14 := make([]string, len(l13))
 		for i15, e16 := range l13 {
@@ -2455,7 +2456,7 @@ func (x *GenerateDataKeyPairRequest) bindWire(v any) error {
 			}
 			s17, ok := e16.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i15 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantTokens"}, wirecodec.Seg{Index: i15 + 1})
 			}
 			s14[i15] = s17
 		}
@@ -2464,14 +2465,14 @@ func (x *GenerateDataKeyPairRequest) bindWire(v any) error {
 	if mv18 := m["Recipient"]; mv18 != nil {
 		ptr19 := new(RecipientInfo)
 		if err := ptr19.bindWire(mv18); err != nil {
-			return wireWrap(err, wireSeg{name: "Recipient"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Recipient"})
 		}
 		x.Recipient = ptr19
 	}
 	if mv20 := m["DryRun"]; mv20 != nil {
 		s21, ok := mv20.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "DryRun"})
 		}
 		x.DryRun = s21
 	}
@@ -2484,19 +2485,19 @@ func (x *GenerateDataKeyPairResponse) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.PrivateKeyCiphertextBlob) != 0 {
 		b = append(b, ",\"PrivateKeyCiphertextBlob\":"...)
 		{
-			b = wireAppendBytes(b, x.PrivateKeyCiphertextBlob)
+			b = wirecodec.AppendBytes(b, x.PrivateKeyCiphertextBlob)
 		}
 	}
 	if len(x.PrivateKeyPlaintext) != 0 {
 		b = append(b, ",\"PrivateKeyPlaintext\":"...)
 		{
-			b = wireAppendBytes(b, x.PrivateKeyPlaintext)
+			b = wirecodec.AppendBytes(b, x.PrivateKeyPlaintext)
 		}
 	}
 	if len(x.PublicKey) != 0 {
 		b = append(b, ",\"PublicKey\":"...)
 		{
-			b = wireAppendBytes(b, x.PublicKey)
+			b = wirecodec.AppendBytes(b, x.PublicKey)
 		}
 	}
 	if x.KeyId != "" {
@@ -2510,7 +2511,7 @@ func (x *GenerateDataKeyPairResponse) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.CiphertextForRecipient) != 0 {
 		b = append(b, ",\"CiphertextForRecipient\":"...)
 		{
-			b = wireAppendBytes(b, x.CiphertextForRecipient)
+			b = wirecodec.AppendBytes(b, x.CiphertextForRecipient)
 		}
 	}
 	if x.KeyMaterialId != "" {
@@ -2531,70 +2532,70 @@ func (x *GenerateDataKeyPairResponse) BindValue(v map[string]any) error { return
 func (x *GenerateDataKeyPairResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PrivateKeyCiphertextBlob"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "PrivateKeyCiphertextBlob"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "PrivateKeyCiphertextBlob"})
 		}
 		d3, err4 := base64.StdEncoding.DecodeString(s2)
 		if err4 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "PrivateKeyCiphertextBlob"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "PrivateKeyCiphertextBlob"})
 		}
 		x.PrivateKeyCiphertextBlob = d3
 	}
 	if mv5 := m["PrivateKeyPlaintext"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "PrivateKeyPlaintext"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "PrivateKeyPlaintext"})
 		}
 		d7, err8 := base64.StdEncoding.DecodeString(s6)
 		if err8 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "PrivateKeyPlaintext"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "PrivateKeyPlaintext"})
 		}
 		x.PrivateKeyPlaintext = d7
 	}
 	if mv9 := m["PublicKey"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "PublicKey"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "PublicKey"})
 		}
 		d11, err12 := base64.StdEncoding.DecodeString(s10)
 		if err12 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "PublicKey"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "PublicKey"})
 		}
 		x.PublicKey = d11
 	}
 	if mv13 := m["KeyId"]; mv13 != nil {
 		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s14
 	}
 	if mv15 := m["KeyPairSpec"]; mv15 != nil {
 		s16, ok := mv15.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyPairSpec"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyPairSpec"})
 		}
 		x.KeyPairSpec = s16
 	}
 	if mv17 := m["CiphertextForRecipient"]; mv17 != nil {
 		s18, ok := mv17.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "CiphertextForRecipient"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "CiphertextForRecipient"})
 		}
 		d19, err20 := base64.StdEncoding.DecodeString(s18)
 		if err20 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextForRecipient"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "CiphertextForRecipient"})
 		}
 		x.CiphertextForRecipient = d19
 	}
 	if mv21 := m["KeyMaterialId"]; mv21 != nil {
 		s22, ok := mv21.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyMaterialId"})
 		}
 		x.KeyMaterialId = s22
 	}
@@ -2666,12 +2667,12 @@ func (x *GenerateDataKeyPairWithoutPlaintextRequest) BindValue(v map[string]any)
 func (x *GenerateDataKeyPairWithoutPlaintextRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["EncryptionContext"]; mv1 != nil {
 		m2, ok := mv1.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "EncryptionContext"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "EncryptionContext"})
 		}
 		out3 := make(map[string]string, len(m2))
 		for k4, e5 := range m2 {
@@ -2679,7 +2680,7 @@ func (x *GenerateDataKeyPairWithoutPlaintextRequest) bindWire(v any) error {
 			if e5 != nil {
 				s7, ok := e5.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "EncryptionContext"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EncryptionContext"}, wirecodec.Seg{Index: -1})
 				}
 				ev6 = s7
 			}
@@ -2690,21 +2691,21 @@ func (x *GenerateDataKeyPairWithoutPlaintextRequest) bindWire(v any) error {
 	if mv8 := m["KeyId"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s9
 	}
 	if mv10 := m["KeyPairSpec"]; mv10 != nil {
 		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyPairSpec"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyPairSpec"})
 		}
 		x.KeyPairSpec = s11
 	}
 	if mv12 := m["GrantTokens"]; mv12 != nil {
 		l13, ok := mv12.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "GrantTokens"})
 		}
 		s14 := make([]string, len(l13))
 		for i15, e16 := range l13 {
@@ -2713,7 +2714,7 @@ func (x *GenerateDataKeyPairWithoutPlaintextRequest) bindWire(v any) error {
 			}
 			s17, ok := e16.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i15 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantTokens"}, wirecodec.Seg{Index: i15 + 1})
 			}
 			s14[i15] = s17
 		}
@@ -2722,7 +2723,7 @@ func (x *GenerateDataKeyPairWithoutPlaintextRequest) bindWire(v any) error {
 	if mv18 := m["DryRun"]; mv18 != nil {
 		s19, ok := mv18.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "DryRun"})
 		}
 		x.DryRun = s19
 	}
@@ -2735,13 +2736,13 @@ func (x *GenerateDataKeyPairWithoutPlaintextResponse) AppendJSON(b []byte) ([]by
 	if len(x.PrivateKeyCiphertextBlob) != 0 {
 		b = append(b, ",\"PrivateKeyCiphertextBlob\":"...)
 		{
-			b = wireAppendBytes(b, x.PrivateKeyCiphertextBlob)
+			b = wirecodec.AppendBytes(b, x.PrivateKeyCiphertextBlob)
 		}
 	}
 	if len(x.PublicKey) != 0 {
 		b = append(b, ",\"PublicKey\":"...)
 		{
-			b = wireAppendBytes(b, x.PublicKey)
+			b = wirecodec.AppendBytes(b, x.PublicKey)
 		}
 	}
 	if x.KeyId != "" {
@@ -2772,48 +2773,48 @@ func (x *GenerateDataKeyPairWithoutPlaintextResponse) BindValue(v map[string]any
 func (x *GenerateDataKeyPairWithoutPlaintextResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PrivateKeyCiphertextBlob"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "PrivateKeyCiphertextBlob"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "PrivateKeyCiphertextBlob"})
 		}
 		d3, err4 := base64.StdEncoding.DecodeString(s2)
 		if err4 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "PrivateKeyCiphertextBlob"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "PrivateKeyCiphertextBlob"})
 		}
 		x.PrivateKeyCiphertextBlob = d3
 	}
 	if mv5 := m["PublicKey"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "PublicKey"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "PublicKey"})
 		}
 		d7, err8 := base64.StdEncoding.DecodeString(s6)
 		if err8 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "PublicKey"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "PublicKey"})
 		}
 		x.PublicKey = d7
 	}
 	if mv9 := m["KeyId"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s10
 	}
 	if mv11 := m["KeyPairSpec"]; mv11 != nil {
 		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyPairSpec"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyPairSpec"})
 		}
 		x.KeyPairSpec = s12
 	}
 	if mv13 := m["KeyMaterialId"]; mv13 != nil {
 		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyMaterialId"})
 		}
 		x.KeyMaterialId = s14
 	}
@@ -2896,19 +2897,19 @@ func (x *GenerateDataKeyRequest) BindValue(v map[string]any) error { return x.bi
 func (x *GenerateDataKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["EncryptionContext"]; mv3 != nil {
 		m4, ok := mv3.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "EncryptionContext"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "EncryptionContext"})
 		}
 		out5 := make(map[string]string, len(m4))
 		for k6, e7 := range m4 {
@@ -2916,7 +2917,7 @@ func (x *GenerateDataKeyRequest) bindWire(v any) error {
 			if e7 != nil {
 				s9, ok := e7.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "EncryptionContext"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EncryptionContext"}, wirecodec.Seg{Index: -1})
 				}
 				ev8 = s9
 			}
@@ -2927,25 +2928,25 @@ func (x *GenerateDataKeyRequest) bindWire(v any) error {
 	if mv10 := m["NumberOfBytes"]; mv10 != nil {
 		n11, ok := mv10.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "NumberOfBytes"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "NumberOfBytes"})
 		}
 		i12, err13 := strconv.ParseInt(string(n11), 10, 64)
 		if err13 != nil || i12 < math.MinInt32 || i12 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "NumberOfBytes"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "NumberOfBytes"})
 		}
 		x.NumberOfBytes = int32(i12)
 	}
 	if mv14 := m["KeySpec"]; mv14 != nil {
 		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeySpec"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeySpec"})
 		}
 		x.KeySpec = s15
 	}
 	if mv16 := m["GrantTokens"]; mv16 != nil {
 		l17, ok := mv16.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "GrantTokens"})
 		}
 		s18 := make([]string, len(l17))
 		for i19, e20 := range l17 {
@@ -2954,7 +2955,7 @@ func (x *GenerateDataKeyRequest) bindWire(v any) error {
 			}
 			s21, ok := e20.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i19 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantTokens"}, wirecodec.Seg{Index: i19 + 1})
 			}
 			s18[i19] = s21
 		}
@@ -2963,14 +2964,14 @@ func (x *GenerateDataKeyRequest) bindWire(v any) error {
 	if mv22 := m["Recipient"]; mv22 != nil {
 		ptr23 := new(RecipientInfo)
 		if err := ptr23.bindWire(mv22); err != nil {
-			return wireWrap(err, wireSeg{name: "Recipient"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Recipient"})
 		}
 		x.Recipient = ptr23
 	}
 	if mv24 := m["DryRun"]; mv24 != nil {
 		s25, ok := mv24.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "DryRun"})
 		}
 		x.DryRun = s25
 	}
@@ -2985,7 +2986,7 @@ func (x *GenerateDataKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 		if x.CiphertextBlob == nil {
 			b = append(b, "null"...)
 		} else {
-			b = wireAppendBytes(b, x.CiphertextBlob)
+			b = wirecodec.AppendBytes(b, x.CiphertextBlob)
 		}
 	}
 	{
@@ -2993,7 +2994,7 @@ func (x *GenerateDataKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 		if x.Plaintext == nil {
 			b = append(b, "null"...)
 		} else {
-			b = wireAppendBytes(b, x.Plaintext)
+			b = wirecodec.AppendBytes(b, x.Plaintext)
 		}
 	}
 	{
@@ -3003,7 +3004,7 @@ func (x *GenerateDataKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.CiphertextForRecipient) != 0 {
 		b = append(b, ",\"CiphertextForRecipient\":"...)
 		{
-			b = wireAppendBytes(b, x.CiphertextForRecipient)
+			b = wirecodec.AppendBytes(b, x.CiphertextForRecipient)
 		}
 	}
 	if x.KeyMaterialId != "" {
@@ -3024,52 +3025,52 @@ func (x *GenerateDataKeyResponse) BindValue(v map[string]any) error { return x.b
 func (x *GenerateDataKeyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["CiphertextBlob"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "CiphertextBlob"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "CiphertextBlob"})
 		}
 		d3, err4 := base64.StdEncoding.DecodeString(s2)
 		if err4 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextBlob"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "CiphertextBlob"})
 		}
 		x.CiphertextBlob = d3
 	}
 	if mv5 := m["Plaintext"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "Plaintext"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "Plaintext"})
 		}
 		d7, err8 := base64.StdEncoding.DecodeString(s6)
 		if err8 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "Plaintext"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "Plaintext"})
 		}
 		x.Plaintext = d7
 	}
 	if mv9 := m["KeyId"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s10
 	}
 	if mv11 := m["CiphertextForRecipient"]; mv11 != nil {
 		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "CiphertextForRecipient"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "CiphertextForRecipient"})
 		}
 		d13, err14 := base64.StdEncoding.DecodeString(s12)
 		if err14 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextForRecipient"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "CiphertextForRecipient"})
 		}
 		x.CiphertextForRecipient = d13
 	}
 	if mv15 := m["KeyMaterialId"]; mv15 != nil {
 		s16, ok := mv15.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyMaterialId"})
 		}
 		x.KeyMaterialId = s16
 	}
@@ -3145,19 +3146,19 @@ func (x *GenerateDataKeyWithoutPlaintextRequest) BindValue(v map[string]any) err
 func (x *GenerateDataKeyWithoutPlaintextRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["EncryptionContext"]; mv3 != nil {
 		m4, ok := mv3.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "EncryptionContext"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "EncryptionContext"})
 		}
 		out5 := make(map[string]string, len(m4))
 		for k6, e7 := range m4 {
@@ -3165,7 +3166,7 @@ func (x *GenerateDataKeyWithoutPlaintextRequest) bindWire(v any) error {
 			if e7 != nil {
 				s9, ok := e7.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "EncryptionContext"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EncryptionContext"}, wirecodec.Seg{Index: -1})
 				}
 				ev8 = s9
 			}
@@ -3176,25 +3177,25 @@ func (x *GenerateDataKeyWithoutPlaintextRequest) bindWire(v any) error {
 	if mv10 := m["KeySpec"]; mv10 != nil {
 		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeySpec"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeySpec"})
 		}
 		x.KeySpec = s11
 	}
 	if mv12 := m["NumberOfBytes"]; mv12 != nil {
 		n13, ok := mv12.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "NumberOfBytes"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "NumberOfBytes"})
 		}
 		i14, err15 := strconv.ParseInt(string(n13), 10, 64)
 		if err15 != nil || i14 < math.MinInt32 || i14 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "NumberOfBytes"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "NumberOfBytes"})
 		}
 		x.NumberOfBytes = int32(i14)
 	}
 	if mv16 := m["GrantTokens"]; mv16 != nil {
 		l17, ok := mv16.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "GrantTokens"})
 		}
 		s18 := make([]string, len(l17))
 		for i19, e20 := range l17 {
@@ -3203,7 +3204,7 @@ func (x *GenerateDataKeyWithoutPlaintextRequest) bindWire(v any) error {
 			}
 			s21, ok := e20.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i19 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantTokens"}, wirecodec.Seg{Index: i19 + 1})
 			}
 			s18[i19] = s21
 		}
@@ -3212,7 +3213,7 @@ func (x *GenerateDataKeyWithoutPlaintextRequest) bindWire(v any) error {
 	if mv22 := m["DryRun"]; mv22 != nil {
 		s23, ok := mv22.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "DryRun"})
 		}
 		x.DryRun = s23
 	}
@@ -3227,7 +3228,7 @@ func (x *GenerateDataKeyWithoutPlaintextResponse) AppendJSON(b []byte) ([]byte, 
 		if x.CiphertextBlob == nil {
 			b = append(b, "null"...)
 		} else {
-			b = wireAppendBytes(b, x.CiphertextBlob)
+			b = wirecodec.AppendBytes(b, x.CiphertextBlob)
 		}
 	}
 	{
@@ -3254,30 +3255,30 @@ func (x *GenerateDataKeyWithoutPlaintextResponse) BindValue(v map[string]any) er
 func (x *GenerateDataKeyWithoutPlaintextResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["CiphertextBlob"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "CiphertextBlob"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "CiphertextBlob"})
 		}
 		d3, err4 := base64.StdEncoding.DecodeString(s2)
 		if err4 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextBlob"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "CiphertextBlob"})
 		}
 		x.CiphertextBlob = d3
 	}
 	if mv5 := m["KeyId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s6
 	}
 	if mv7 := m["KeyMaterialId"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyMaterialId"})
 		}
 		x.KeyMaterialId = s8
 	}
@@ -3290,7 +3291,7 @@ func (x *GenerateMacRequest) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.Message) != 0 {
 		b = append(b, ",\"Message\":"...)
 		{
-			b = wireAppendBytes(b, x.Message)
+			b = wirecodec.AppendBytes(b, x.Message)
 		}
 	}
 	if x.KeyId != "" {
@@ -3332,37 +3333,37 @@ func (x *GenerateMacRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *GenerateMacRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Message"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "Message"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "Message"})
 		}
 		d3, err4 := base64.StdEncoding.DecodeString(s2)
 		if err4 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "Message"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "Message"})
 		}
 		x.Message = d3
 	}
 	if mv5 := m["KeyId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s6
 	}
 	if mv7 := m["MacAlgorithm"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "MacAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "MacAlgorithm"})
 		}
 		x.MacAlgorithm = s8
 	}
 	if mv9 := m["GrantTokens"]; mv9 != nil {
 		l10, ok := mv9.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "GrantTokens"})
 		}
 		s11 := make([]string, len(l10))
 		for i12, e13 := range l10 {
@@ -3371,7 +3372,7 @@ func (x *GenerateMacRequest) bindWire(v any) error {
 			}
 			s14, ok := e13.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i12 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantTokens"}, wirecodec.Seg{Index: i12 + 1})
 			}
 			s11[i12] = s14
 		}
@@ -3380,7 +3381,7 @@ func (x *GenerateMacRequest) bindWire(v any) error {
 	if mv15 := m["DryRun"]; mv15 != nil {
 		s16, ok := mv15.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "DryRun"})
 		}
 		x.DryRun = s16
 	}
@@ -3393,7 +3394,7 @@ func (x *GenerateMacResponse) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.Mac) != 0 {
 		b = append(b, ",\"Mac\":"...)
 		{
-			b = wireAppendBytes(b, x.Mac)
+			b = wirecodec.AppendBytes(b, x.Mac)
 		}
 	}
 	if x.MacAlgorithm != "" {
@@ -3418,30 +3419,30 @@ func (x *GenerateMacResponse) BindValue(v map[string]any) error { return x.bindW
 func (x *GenerateMacResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Mac"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "Mac"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "Mac"})
 		}
 		d3, err4 := base64.StdEncoding.DecodeString(s2)
 		if err4 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "Mac"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "Mac"})
 		}
 		x.Mac = d3
 	}
 	if mv5 := m["MacAlgorithm"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "MacAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "MacAlgorithm"})
 		}
 		x.MacAlgorithm = s6
 	}
 	if mv7 := m["KeyId"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s8
 	}
@@ -3482,30 +3483,30 @@ func (x *GenerateRandomRequest) BindValue(v map[string]any) error { return x.bin
 func (x *GenerateRandomRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["NumberOfBytes"]; mv1 != nil {
 		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "NumberOfBytes"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "NumberOfBytes"})
 		}
 		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
 		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "NumberOfBytes"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "NumberOfBytes"})
 		}
 		x.NumberOfBytes = int32(i3)
 	}
 	if mv5 := m["CustomKeyStoreId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "CustomKeyStoreId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "CustomKeyStoreId"})
 		}
 		x.CustomKeyStoreId = s6
 	}
 	if mv7 := m["Recipient"]; mv7 != nil {
 		ptr8 := new(RecipientInfo)
 		if err := ptr8.bindWire(mv7); err != nil {
-			return wireWrap(err, wireSeg{name: "Recipient"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Recipient"})
 		}
 		x.Recipient = ptr8
 	}
@@ -3520,13 +3521,13 @@ func (x *GenerateRandomResponse) AppendJSON(b []byte) ([]byte, error) {
 		if x.Plaintext == nil {
 			b = append(b, "null"...)
 		} else {
-			b = wireAppendBytes(b, x.Plaintext)
+			b = wirecodec.AppendBytes(b, x.Plaintext)
 		}
 	}
 	if len(x.CiphertextForRecipient) != 0 {
 		b = append(b, ",\"CiphertextForRecipient\":"...)
 		{
-			b = wireAppendBytes(b, x.CiphertextForRecipient)
+			b = wirecodec.AppendBytes(b, x.CiphertextForRecipient)
 		}
 	}
 	if len(b) == start {
@@ -3543,27 +3544,27 @@ func (x *GenerateRandomResponse) BindValue(v map[string]any) error { return x.bi
 func (x *GenerateRandomResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Plaintext"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "Plaintext"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "Plaintext"})
 		}
 		d3, err4 := base64.StdEncoding.DecodeString(s2)
 		if err4 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "Plaintext"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "Plaintext"})
 		}
 		x.Plaintext = d3
 	}
 	if mv5 := m["CiphertextForRecipient"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "CiphertextForRecipient"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "CiphertextForRecipient"})
 		}
 		d7, err8 := base64.StdEncoding.DecodeString(s6)
 		if err8 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextForRecipient"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "CiphertextForRecipient"})
 		}
 		x.CiphertextForRecipient = d7
 	}
@@ -3591,12 +3592,12 @@ func (x *GetKeyLastUsageRequest) BindValue(v map[string]any) error { return x.bi
 func (x *GetKeyLastUsageRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
@@ -3622,13 +3623,13 @@ func (x *GetKeyLastUsageResponse) AppendJSON(b []byte) ([]byte, error) {
 	if x.TrackingStartDate != nil {
 		b = append(b, ",\"TrackingStartDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.TrackingStartDate))
+			b = wirecodec.AppendTime(b, (*x.TrackingStartDate))
 		}
 	}
 	if x.KeyCreationDate != nil {
 		b = append(b, ",\"KeyCreationDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.KeyCreationDate))
+			b = wirecodec.AppendTime(b, (*x.KeyCreationDate))
 		}
 	}
 	if len(b) == start {
@@ -3645,19 +3646,19 @@ func (x *GetKeyLastUsageResponse) BindValue(v map[string]any) error { return x.b
 func (x *GetKeyLastUsageResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["KeyLastUsage"]; mv3 != nil {
 		ptr4 := new(KeyLastUsageData)
 		if err := ptr4.bindWire(mv3); err != nil {
-			return wireWrap(err, wireSeg{name: "KeyLastUsage"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "KeyLastUsage"})
 		}
 		x.KeyLastUsage = ptr4
 	}
@@ -3665,7 +3666,7 @@ func (x *GetKeyLastUsageResponse) bindWire(v any) error {
 		ptr6 := new(sealbox.Timestamp)
 		n7, ok := mv5.(json.Number)
 		if !ok || ptr6.UnmarshalJSON([]byte(n7)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "TrackingStartDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "TrackingStartDate"})
 		}
 		x.TrackingStartDate = ptr6
 	}
@@ -3673,7 +3674,7 @@ func (x *GetKeyLastUsageResponse) bindWire(v any) error {
 		ptr9 := new(sealbox.Timestamp)
 		n10, ok := mv8.(json.Number)
 		if !ok || ptr9.UnmarshalJSON([]byte(n10)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "KeyCreationDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "KeyCreationDate"})
 		}
 		x.KeyCreationDate = ptr9
 	}
@@ -3705,19 +3706,19 @@ func (x *GetKeyPolicyRequest) BindValue(v map[string]any) error { return x.bindW
 func (x *GetKeyPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["PolicyName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyName"})
 		}
 		x.PolicyName = s4
 	}
@@ -3749,19 +3750,19 @@ func (x *GetKeyPolicyResponse) BindValue(v map[string]any) error { return x.bind
 func (x *GetKeyPolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Policy"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Policy"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Policy"})
 		}
 		x.Policy = s2
 	}
 	if mv3 := m["PolicyName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyName"})
 		}
 		x.PolicyName = s4
 	}
@@ -3789,12 +3790,12 @@ func (x *GetKeyRotationStatusRequest) BindValue(v map[string]any) error { return
 func (x *GetKeyRotationStatusRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
@@ -3819,13 +3820,13 @@ func (x *GetKeyRotationStatusResponse) AppendJSON(b []byte) ([]byte, error) {
 	if x.NextRotationDate != nil {
 		b = append(b, ",\"NextRotationDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.NextRotationDate))
+			b = wirecodec.AppendTime(b, (*x.NextRotationDate))
 		}
 	}
 	if x.OnDemandRotationStartDate != nil {
 		b = append(b, ",\"OnDemandRotationStartDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.OnDemandRotationStartDate))
+			b = wirecodec.AppendTime(b, (*x.OnDemandRotationStartDate))
 		}
 	}
 	if len(b) == start {
@@ -3842,30 +3843,30 @@ func (x *GetKeyRotationStatusResponse) BindValue(v map[string]any) error { retur
 func (x *GetKeyRotationStatusResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyRotationEnabled"]; mv1 != nil {
 		s2, ok := mv1.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "KeyRotationEnabled"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "KeyRotationEnabled"})
 		}
 		x.KeyRotationEnabled = s2
 	}
 	if mv3 := m["KeyId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s4
 	}
 	if mv5 := m["RotationPeriodInDays"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "RotationPeriodInDays"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "RotationPeriodInDays"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "RotationPeriodInDays"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "RotationPeriodInDays"})
 		}
 		x.RotationPeriodInDays = int32(i7)
 	}
@@ -3873,7 +3874,7 @@ func (x *GetKeyRotationStatusResponse) bindWire(v any) error {
 		ptr10 := new(sealbox.Timestamp)
 		n11, ok := mv9.(json.Number)
 		if !ok || ptr10.UnmarshalJSON([]byte(n11)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "NextRotationDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "NextRotationDate"})
 		}
 		x.NextRotationDate = ptr10
 	}
@@ -3881,7 +3882,7 @@ func (x *GetKeyRotationStatusResponse) bindWire(v any) error {
 		ptr13 := new(sealbox.Timestamp)
 		n14, ok := mv12.(json.Number)
 		if !ok || ptr13.UnmarshalJSON([]byte(n14)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "OnDemandRotationStartDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "OnDemandRotationStartDate"})
 		}
 		x.OnDemandRotationStartDate = ptr13
 	}
@@ -3917,26 +3918,26 @@ func (x *GetParametersForImportRequest) BindValue(v map[string]any) error { retu
 func (x *GetParametersForImportRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["WrappingAlgorithm"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "WrappingAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "WrappingAlgorithm"})
 		}
 		x.WrappingAlgorithm = s4
 	}
 	if mv5 := m["WrappingKeySpec"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "WrappingKeySpec"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "WrappingKeySpec"})
 		}
 		x.WrappingKeySpec = s6
 	}
@@ -3953,19 +3954,19 @@ func (x *GetParametersForImportResponse) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.ImportToken) != 0 {
 		b = append(b, ",\"ImportToken\":"...)
 		{
-			b = wireAppendBytes(b, x.ImportToken)
+			b = wirecodec.AppendBytes(b, x.ImportToken)
 		}
 	}
 	if len(x.PublicKey) != 0 {
 		b = append(b, ",\"PublicKey\":"...)
 		{
-			b = wireAppendBytes(b, x.PublicKey)
+			b = wirecodec.AppendBytes(b, x.PublicKey)
 		}
 	}
 	if x.ParametersValidTo != nil {
 		b = append(b, ",\"ParametersValidTo\":"...)
 		{
-			b = wireAppendTime(b, (*x.ParametersValidTo))
+			b = wirecodec.AppendTime(b, (*x.ParametersValidTo))
 		}
 	}
 	if len(b) == start {
@@ -3982,34 +3983,34 @@ func (x *GetParametersForImportResponse) BindValue(v map[string]any) error { ret
 func (x *GetParametersForImportResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["ImportToken"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "ImportToken"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "ImportToken"})
 		}
 		d5, err6 := base64.StdEncoding.DecodeString(s4)
 		if err6 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "ImportToken"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "ImportToken"})
 		}
 		x.ImportToken = d5
 	}
 	if mv7 := m["PublicKey"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "PublicKey"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "PublicKey"})
 		}
 		d9, err10 := base64.StdEncoding.DecodeString(s8)
 		if err10 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "PublicKey"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "PublicKey"})
 		}
 		x.PublicKey = d9
 	}
@@ -4017,7 +4018,7 @@ func (x *GetParametersForImportResponse) bindWire(v any) error {
 		ptr12 := new(sealbox.Timestamp)
 		n13, ok := mv11.(json.Number)
 		if !ok || ptr12.UnmarshalJSON([]byte(n13)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "ParametersValidTo"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "ParametersValidTo"})
 		}
 		x.ParametersValidTo = ptr12
 	}
@@ -4058,19 +4059,19 @@ func (x *GetPublicKeyRequest) BindValue(v map[string]any) error { return x.bindW
 func (x *GetPublicKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["GrantTokens"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "GrantTokens"})
 		}
 		s5 := make([]string, len(l4))
 		for i6, e7 := range l4 {
@@ -4079,7 +4080,7 @@ func (x *GetPublicKeyRequest) bindWire(v any) error {
 			}
 			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i6 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantTokens"}, wirecodec.Seg{Index: i6 + 1})
 			}
 			s5[i6] = s8
 		}
@@ -4098,7 +4099,7 @@ func (x *GetPublicKeyResponse) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.PublicKey) != 0 {
 		b = append(b, ",\"PublicKey\":"...)
 		{
-			b = wireAppendBytes(b, x.PublicKey)
+			b = wirecodec.AppendBytes(b, x.PublicKey)
 		}
 	}
 	if x.CustomerMasterKeySpec != "" {
@@ -4166,51 +4167,51 @@ func (x *GetPublicKeyResponse) BindValue(v map[string]any) error { return x.bind
 func (x *GetPublicKeyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["PublicKey"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "PublicKey"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "PublicKey"})
 		}
 		d5, err6 := base64.StdEncoding.DecodeString(s4)
 		if err6 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "PublicKey"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "PublicKey"})
 		}
 		x.PublicKey = d5
 	}
 	if mv7 := m["CustomerMasterKeySpec"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "CustomerMasterKeySpec"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "CustomerMasterKeySpec"})
 		}
 		x.CustomerMasterKeySpec = s8
 	}
 	if mv9 := m["KeySpec"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeySpec"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeySpec"})
 		}
 		x.KeySpec = s10
 	}
 	if mv11 := m["KeyUsage"]; mv11 != nil {
 		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyUsage"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyUsage"})
 		}
 		x.KeyUsage = s12
 	}
 	if mv13 := m["EncryptionAlgorithms"]; mv13 != nil {
 		l14, ok := mv13.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "EncryptionAlgorithms"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "EncryptionAlgorithms"})
 		}
 		s15 := make([]string, len(l14))
 		for i16, e17 := range l14 {
@@ -4219,7 +4220,7 @@ func (x *GetPublicKeyResponse) bindWire(v any) error {
 			}
 			s18, ok := e17.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "EncryptionAlgorithms"}, wireSeg{index: i16 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EncryptionAlgorithms"}, wirecodec.Seg{Index: i16 + 1})
 			}
 			s15[i16] = s18
 		}
@@ -4228,7 +4229,7 @@ func (x *GetPublicKeyResponse) bindWire(v any) error {
 	if mv19 := m["SigningAlgorithms"]; mv19 != nil {
 		l20, ok := mv19.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "SigningAlgorithms"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "SigningAlgorithms"})
 		}
 		s21 := make([]string, len(l20))
 		for i22, e23 := range l20 {
@@ -4237,7 +4238,7 @@ func (x *GetPublicKeyResponse) bindWire(v any) error {
 			}
 			s24, ok := e23.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "SigningAlgorithms"}, wireSeg{index: i22 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SigningAlgorithms"}, wirecodec.Seg{Index: i22 + 1})
 			}
 			s21[i22] = s24
 		}
@@ -4246,7 +4247,7 @@ func (x *GetPublicKeyResponse) bindWire(v any) error {
 	if mv25 := m["KeyAgreementAlgorithms"]; mv25 != nil {
 		l26, ok := mv25.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "KeyAgreementAlgorithms"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "KeyAgreementAlgorithms"})
 		}
 		s27 := make([]string, len(l26))
 		for i28, e29 := range l26 {
@@ -4255,7 +4256,7 @@ func (x *GetPublicKeyResponse) bindWire(v any) error {
 			}
 			s30, ok := e29.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "KeyAgreementAlgorithms"}, wireSeg{index: i28 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyAgreementAlgorithms"}, wirecodec.Seg{Index: i28 + 1})
 			}
 			s27[i28] = s30
 		}
@@ -4323,12 +4324,12 @@ func (x *GrantConstraints) BindValue(v map[string]any) error { return x.bindWire
 func (x *GrantConstraints) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["EncryptionContextSubset"]; mv1 != nil {
 		m2, ok := mv1.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "EncryptionContextSubset"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "EncryptionContextSubset"})
 		}
 		out3 := make(map[string]string, len(m2))
 		for k4, e5 := range m2 {
@@ -4336,7 +4337,7 @@ func (x *GrantConstraints) bindWire(v any) error {
 			if e5 != nil {
 				s7, ok := e5.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "EncryptionContextSubset"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EncryptionContextSubset"}, wirecodec.Seg{Index: -1})
 				}
 				ev6 = s7
 			}
@@ -4347,7 +4348,7 @@ func (x *GrantConstraints) bindWire(v any) error {
 	if mv8 := m["EncryptionContextEquals"]; mv8 != nil {
 		m9, ok := mv8.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "EncryptionContextEquals"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "EncryptionContextEquals"})
 		}
 		out10 := make(map[string]string, len(m9))
 		for k11, e12 := range m9 {
@@ -4355,7 +4356,7 @@ func (x *GrantConstraints) bindWire(v any) error {
 			if e12 != nil {
 				s14, ok := e12.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "EncryptionContextEquals"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EncryptionContextEquals"}, wirecodec.Seg{Index: -1})
 				}
 				ev13 = s14
 			}
@@ -4385,7 +4386,7 @@ func (x *GrantListEntry) AppendJSON(b []byte) ([]byte, error) {
 	if x.CreationDate != nil {
 		b = append(b, ",\"CreationDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.CreationDate))
+			b = wirecodec.AppendTime(b, (*x.CreationDate))
 		}
 	}
 	{
@@ -4437,26 +4438,26 @@ func (x *GrantListEntry) BindValue(v map[string]any) error { return x.bindWire(v
 func (x *GrantListEntry) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["GrantId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GrantId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantId"})
 		}
 		x.GrantId = s4
 	}
 	if mv5 := m["Name"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s6
 	}
@@ -4464,35 +4465,35 @@ func (x *GrantListEntry) bindWire(v any) error {
 		ptr8 := new(sealbox.Timestamp)
 		n9, ok := mv7.(json.Number)
 		if !ok || ptr8.UnmarshalJSON([]byte(n9)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreationDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "CreationDate"})
 		}
 		x.CreationDate = ptr8
 	}
 	if mv10 := m["GranteePrincipal"]; mv10 != nil {
 		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GranteePrincipal"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GranteePrincipal"})
 		}
 		x.GranteePrincipal = s11
 	}
 	if mv12 := m["RetiringPrincipal"]; mv12 != nil {
 		s13, ok := mv12.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RetiringPrincipal"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RetiringPrincipal"})
 		}
 		x.RetiringPrincipal = s13
 	}
 	if mv14 := m["IssuingAccount"]; mv14 != nil {
 		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "IssuingAccount"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "IssuingAccount"})
 		}
 		x.IssuingAccount = s15
 	}
 	if mv16 := m["Operations"]; mv16 != nil {
 		l17, ok := mv16.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Operations"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Operations"})
 		}
 		s18 := make([]string, len(l17))
 		for i19, e20 := range l17 {
@@ -4501,7 +4502,7 @@ func (x *GrantListEntry) bindWire(v any) error {
 			}
 			s21, ok := e20.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "Operations"}, wireSeg{index: i19 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Operations"}, wirecodec.Seg{Index: i19 + 1})
 			}
 			s18[i19] = s21
 		}
@@ -4510,7 +4511,7 @@ func (x *GrantListEntry) bindWire(v any) error {
 	if mv22 := m["Constraints"]; mv22 != nil {
 		ptr23 := new(GrantConstraints)
 		if err := ptr23.bindWire(mv22); err != nil {
-			return wireWrap(err, wireSeg{name: "Constraints"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Constraints"})
 		}
 		x.Constraints = ptr23
 	}
@@ -4527,19 +4528,19 @@ func (x *ImportKeyMaterialRequest) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.ImportToken) != 0 {
 		b = append(b, ",\"ImportToken\":"...)
 		{
-			b = wireAppendBytes(b, x.ImportToken)
+			b = wirecodec.AppendBytes(b, x.ImportToken)
 		}
 	}
 	if len(x.EncryptedKeyMaterial) != 0 {
 		b = append(b, ",\"EncryptedKeyMaterial\":"...)
 		{
-			b = wireAppendBytes(b, x.EncryptedKeyMaterial)
+			b = wirecodec.AppendBytes(b, x.EncryptedKeyMaterial)
 		}
 	}
 	if x.ValidTo != nil {
 		b = append(b, ",\"ValidTo\":"...)
 		{
-			b = wireAppendTime(b, (*x.ValidTo))
+			b = wirecodec.AppendTime(b, (*x.ValidTo))
 		}
 	}
 	if x.ExpirationModel != "" {
@@ -4572,34 +4573,34 @@ func (x *ImportKeyMaterialRequest) BindValue(v map[string]any) error { return x.
 func (x *ImportKeyMaterialRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["ImportToken"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "ImportToken"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "ImportToken"})
 		}
 		d5, err6 := base64.StdEncoding.DecodeString(s4)
 		if err6 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "ImportToken"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "ImportToken"})
 		}
 		x.ImportToken = d5
 	}
 	if mv7 := m["EncryptedKeyMaterial"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "EncryptedKeyMaterial"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "EncryptedKeyMaterial"})
 		}
 		d9, err10 := base64.StdEncoding.DecodeString(s8)
 		if err10 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "EncryptedKeyMaterial"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "EncryptedKeyMaterial"})
 		}
 		x.EncryptedKeyMaterial = d9
 	}
@@ -4607,35 +4608,35 @@ func (x *ImportKeyMaterialRequest) bindWire(v any) error {
 		ptr12 := new(sealbox.Timestamp)
 		n13, ok := mv11.(json.Number)
 		if !ok || ptr12.UnmarshalJSON([]byte(n13)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "ValidTo"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "ValidTo"})
 		}
 		x.ValidTo = ptr12
 	}
 	if mv14 := m["ExpirationModel"]; mv14 != nil {
 		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ExpirationModel"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ExpirationModel"})
 		}
 		x.ExpirationModel = s15
 	}
 	if mv16 := m["ImportType"]; mv16 != nil {
 		s17, ok := mv16.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ImportType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ImportType"})
 		}
 		x.ImportType = s17
 	}
 	if mv18 := m["KeyMaterialDescription"]; mv18 != nil {
 		s19, ok := mv18.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyMaterialDescription"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyMaterialDescription"})
 		}
 		x.KeyMaterialDescription = s19
 	}
 	if mv20 := m["KeyMaterialId"]; mv20 != nil {
 		s21, ok := mv20.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyMaterialId"})
 		}
 		x.KeyMaterialId = s21
 	}
@@ -4667,19 +4668,19 @@ func (x *ImportKeyMaterialResponse) BindValue(v map[string]any) error { return x
 func (x *ImportKeyMaterialResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["KeyMaterialId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyMaterialId"})
 		}
 		x.KeyMaterialId = s4
 	}
@@ -4696,7 +4697,7 @@ func (x *KeyLastUsageData) AppendJSON(b []byte) ([]byte, error) {
 	if x.Timestamp != nil {
 		b = append(b, ",\"Timestamp\":"...)
 		{
-			b = wireAppendTime(b, (*x.Timestamp))
+			b = wirecodec.AppendTime(b, (*x.Timestamp))
 		}
 	}
 	if x.CloudTrailEventId != "" {
@@ -4721,12 +4722,12 @@ func (x *KeyLastUsageData) BindValue(v map[string]any) error { return x.bindWire
 func (x *KeyLastUsageData) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Operation"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Operation"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Operation"})
 		}
 		x.Operation = s2
 	}
@@ -4734,21 +4735,21 @@ func (x *KeyLastUsageData) bindWire(v any) error {
 		ptr4 := new(sealbox.Timestamp)
 		n5, ok := mv3.(json.Number)
 		if !ok || ptr4.UnmarshalJSON([]byte(n5)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "Timestamp"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "Timestamp"})
 		}
 		x.Timestamp = ptr4
 	}
 	if mv6 := m["CloudTrailEventId"]; mv6 != nil {
 		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "CloudTrailEventId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "CloudTrailEventId"})
 		}
 		x.CloudTrailEventId = s7
 	}
 	if mv8 := m["KmsRequestId"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KmsRequestId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KmsRequestId"})
 		}
 		x.KmsRequestId = s9
 	}
@@ -4780,19 +4781,19 @@ func (x *KeyListEntry) BindValue(v map[string]any) error { return x.bindWire(v) 
 func (x *KeyListEntry) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["KeyArn"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyArn"})
 		}
 		x.KeyArn = s4
 	}
@@ -4818,7 +4819,7 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 	if x.CreationDate != nil {
 		b = append(b, ",\"CreationDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.CreationDate))
+			b = wirecodec.AppendTime(b, (*x.CreationDate))
 		}
 	}
 	{
@@ -4840,13 +4841,13 @@ func (x *KeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 	if x.DeletionDate != nil {
 		b = append(b, ",\"DeletionDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.DeletionDate))
+			b = wirecodec.AppendTime(b, (*x.DeletionDate))
 		}
 	}
 	if x.ValidTo != nil {
 		b = append(b, ",\"ValidTo\":"...)
 		{
-			b = wireAppendTime(b, (*x.ValidTo))
+			b = wirecodec.AppendTime(b, (*x.ValidTo))
 		}
 	}
 	{
@@ -4971,26 +4972,26 @@ func (x *KeyMetadata) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *KeyMetadata) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["AWSAccountId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AWSAccountId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AWSAccountId"})
 		}
 		x.AWSAccountId = s2
 	}
 	if mv3 := m["KeyId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s4
 	}
 	if mv5 := m["Arn"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Arn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Arn"})
 		}
 		x.Arn = s6
 	}
@@ -4998,35 +4999,35 @@ func (x *KeyMetadata) bindWire(v any) error {
 		ptr8 := new(sealbox.Timestamp)
 		n9, ok := mv7.(json.Number)
 		if !ok || ptr8.UnmarshalJSON([]byte(n9)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreationDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "CreationDate"})
 		}
 		x.CreationDate = ptr8
 	}
 	if mv10 := m["Enabled"]; mv10 != nil {
 		s11, ok := mv10.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "Enabled"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "Enabled"})
 		}
 		x.Enabled = s11
 	}
 	if mv12 := m["Description"]; mv12 != nil {
 		s13, ok := mv12.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		x.Description = s13
 	}
 	if mv14 := m["KeyUsage"]; mv14 != nil {
 		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyUsage"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyUsage"})
 		}
 		x.KeyUsage = s15
 	}
 	if mv16 := m["KeyState"]; mv16 != nil {
 		s17, ok := mv16.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyState"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyState"})
 		}
 		x.KeyState = s17
 	}
@@ -5034,7 +5035,7 @@ func (x *KeyMetadata) bindWire(v any) error {
 		ptr19 := new(sealbox.Timestamp)
 		n20, ok := mv18.(json.Number)
 		if !ok || ptr19.UnmarshalJSON([]byte(n20)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletionDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "DeletionDate"})
 		}
 		x.DeletionDate = ptr19
 	}
@@ -5042,63 +5043,63 @@ func (x *KeyMetadata) bindWire(v any) error {
 		ptr22 := new(sealbox.Timestamp)
 		n23, ok := mv21.(json.Number)
 		if !ok || ptr22.UnmarshalJSON([]byte(n23)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "ValidTo"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "ValidTo"})
 		}
 		x.ValidTo = ptr22
 	}
 	if mv24 := m["Origin"]; mv24 != nil {
 		s25, ok := mv24.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Origin"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Origin"})
 		}
 		x.Origin = s25
 	}
 	if mv26 := m["CustomKeyStoreId"]; mv26 != nil {
 		s27, ok := mv26.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "CustomKeyStoreId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "CustomKeyStoreId"})
 		}
 		x.CustomKeyStoreId = s27
 	}
 	if mv28 := m["CloudHsmClusterId"]; mv28 != nil {
 		s29, ok := mv28.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "CloudHsmClusterId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "CloudHsmClusterId"})
 		}
 		x.CloudHsmClusterId = s29
 	}
 	if mv30 := m["ExpirationModel"]; mv30 != nil {
 		s31, ok := mv30.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ExpirationModel"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ExpirationModel"})
 		}
 		x.ExpirationModel = s31
 	}
 	if mv32 := m["KeyManager"]; mv32 != nil {
 		s33, ok := mv32.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyManager"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyManager"})
 		}
 		x.KeyManager = s33
 	}
 	if mv34 := m["CustomerMasterKeySpec"]; mv34 != nil {
 		s35, ok := mv34.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "CustomerMasterKeySpec"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "CustomerMasterKeySpec"})
 		}
 		x.CustomerMasterKeySpec = s35
 	}
 	if mv36 := m["KeySpec"]; mv36 != nil {
 		s37, ok := mv36.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeySpec"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeySpec"})
 		}
 		x.KeySpec = s37
 	}
 	if mv38 := m["EncryptionAlgorithms"]; mv38 != nil {
 		l39, ok := mv38.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "EncryptionAlgorithms"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "EncryptionAlgorithms"})
 		}
 		s40 := make([]string, len(l39))
 		for i41, e42 := range l39 {
@@ -5107,7 +5108,7 @@ func (x *KeyMetadata) bindWire(v any) error {
 			}
 			s43, ok := e42.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "EncryptionAlgorithms"}, wireSeg{index: i41 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EncryptionAlgorithms"}, wirecodec.Seg{Index: i41 + 1})
 			}
 			s40[i41] = s43
 		}
@@ -5116,7 +5117,7 @@ func (x *KeyMetadata) bindWire(v any) error {
 	if mv44 := m["SigningAlgorithms"]; mv44 != nil {
 		l45, ok := mv44.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "SigningAlgorithms"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "SigningAlgorithms"})
 		}
 		s46 := make([]string, len(l45))
 		for i47, e48 := range l45 {
@@ -5125,7 +5126,7 @@ func (x *KeyMetadata) bindWire(v any) error {
 			}
 			s49, ok := e48.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "SigningAlgorithms"}, wireSeg{index: i47 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SigningAlgorithms"}, wirecodec.Seg{Index: i47 + 1})
 			}
 			s46[i47] = s49
 		}
@@ -5134,7 +5135,7 @@ func (x *KeyMetadata) bindWire(v any) error {
 	if mv50 := m["KeyAgreementAlgorithms"]; mv50 != nil {
 		l51, ok := mv50.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "KeyAgreementAlgorithms"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "KeyAgreementAlgorithms"})
 		}
 		s52 := make([]string, len(l51))
 		for i53, e54 := range l51 {
@@ -5143,7 +5144,7 @@ func (x *KeyMetadata) bindWire(v any) error {
 			}
 			s55, ok := e54.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "KeyAgreementAlgorithms"}, wireSeg{index: i53 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyAgreementAlgorithms"}, wirecodec.Seg{Index: i53 + 1})
 			}
 			s52[i53] = s55
 		}
@@ -5152,32 +5153,32 @@ func (x *KeyMetadata) bindWire(v any) error {
 	if mv56 := m["MultiRegion"]; mv56 != nil {
 		s57, ok := mv56.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "MultiRegion"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "MultiRegion"})
 		}
 		x.MultiRegion = s57
 	}
 	if mv58 := m["MultiRegionConfiguration"]; mv58 != nil {
 		ptr59 := new(MultiRegionConfiguration)
 		if err := ptr59.bindWire(mv58); err != nil {
-			return wireWrap(err, wireSeg{name: "MultiRegionConfiguration"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "MultiRegionConfiguration"})
 		}
 		x.MultiRegionConfiguration = ptr59
 	}
 	if mv60 := m["PendingDeletionWindowInDays"]; mv60 != nil {
 		n61, ok := mv60.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "PendingDeletionWindowInDays"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "PendingDeletionWindowInDays"})
 		}
 		i62, err63 := strconv.ParseInt(string(n61), 10, 64)
 		if err63 != nil || i62 < math.MinInt32 || i62 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "PendingDeletionWindowInDays"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "PendingDeletionWindowInDays"})
 		}
 		x.PendingDeletionWindowInDays = int32(i62)
 	}
 	if mv64 := m["MacAlgorithms"]; mv64 != nil {
 		l65, ok := mv64.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "MacAlgorithms"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "MacAlgorithms"})
 		}
 		s66 := make([]string, len(l65))
 		for i67, e68 := range l65 {
@@ -5186,7 +5187,7 @@ func (x *KeyMetadata) bindWire(v any) error {
 			}
 			s69, ok := e68.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "MacAlgorithms"}, wireSeg{index: i67 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "MacAlgorithms"}, wirecodec.Seg{Index: i67 + 1})
 			}
 			s66[i67] = s69
 		}
@@ -5195,14 +5196,14 @@ func (x *KeyMetadata) bindWire(v any) error {
 	if mv70 := m["XksKeyConfiguration"]; mv70 != nil {
 		ptr71 := new(XksKeyConfigurationType)
 		if err := ptr71.bindWire(mv70); err != nil {
-			return wireWrap(err, wireSeg{name: "XksKeyConfiguration"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "XksKeyConfiguration"})
 		}
 		x.XksKeyConfiguration = ptr71
 	}
 	if mv72 := m["CurrentKeyMaterialId"]; mv72 != nil {
 		s73, ok := mv72.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "CurrentKeyMaterialId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "CurrentKeyMaterialId"})
 		}
 		x.CurrentKeyMaterialId = s73
 	}
@@ -5238,30 +5239,30 @@ func (x *ListAliasesRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *ListAliasesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["Limit"]; mv3 != nil {
 		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "Limit"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "Limit"})
 		}
 		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
 		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "Limit"})
 		}
 		x.Limit = int32(i5)
 	}
 	if mv7 := m["Marker"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s8
 	}
@@ -5311,12 +5312,12 @@ func (x *ListAliasesResponse) BindValue(v map[string]any) error { return x.bindW
 func (x *ListAliasesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Aliases"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Aliases"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Aliases"})
 		}
 		s3 := make([]AliasListEntry, len(l2))
 		for i4, e5 := range l2 {
@@ -5324,7 +5325,7 @@ func (x *ListAliasesResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Aliases"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Aliases"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Aliases = s3
@@ -5332,14 +5333,14 @@ func (x *ListAliasesResponse) bindWire(v any) error {
 	if mv6 := m["NextMarker"]; mv6 != nil {
 		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextMarker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextMarker"})
 		}
 		x.NextMarker = s7
 	}
 	if mv8 := m["Truncated"]; mv8 != nil {
 		s9, ok := mv8.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "Truncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "Truncated"})
 		}
 		x.Truncated = s9
 	}
@@ -5383,44 +5384,44 @@ func (x *ListGrantsRequest) BindValue(v map[string]any) error { return x.bindWir
 func (x *ListGrantsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Limit"]; mv1 != nil {
 		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "Limit"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "Limit"})
 		}
 		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
 		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "Limit"})
 		}
 		x.Limit = int32(i3)
 	}
 	if mv5 := m["Marker"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s6
 	}
 	if mv7 := m["KeyId"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s8
 	}
 	if mv9 := m["GrantId"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GrantId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantId"})
 		}
 		x.GrantId = s10
 	}
 	if mv11 := m["GranteePrincipal"]; mv11 != nil {
 		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GranteePrincipal"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GranteePrincipal"})
 		}
 		x.GranteePrincipal = s12
 	}
@@ -5470,12 +5471,12 @@ func (x *ListGrantsResponse) BindValue(v map[string]any) error { return x.bindWi
 func (x *ListGrantsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Grants"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Grants"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Grants"})
 		}
 		s3 := make([]GrantListEntry, len(l2))
 		for i4, e5 := range l2 {
@@ -5483,7 +5484,7 @@ func (x *ListGrantsResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Grants"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Grants"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Grants = s3
@@ -5491,14 +5492,14 @@ func (x *ListGrantsResponse) bindWire(v any) error {
 	if mv6 := m["NextMarker"]; mv6 != nil {
 		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextMarker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextMarker"})
 		}
 		x.NextMarker = s7
 	}
 	if mv8 := m["Truncated"]; mv8 != nil {
 		s9, ok := mv8.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "Truncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "Truncated"})
 		}
 		x.Truncated = s9
 	}
@@ -5534,30 +5535,30 @@ func (x *ListKeyPoliciesRequest) BindValue(v map[string]any) error { return x.bi
 func (x *ListKeyPoliciesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["Limit"]; mv3 != nil {
 		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "Limit"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "Limit"})
 		}
 		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
 		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "Limit"})
 		}
 		x.Limit = int32(i5)
 	}
 	if mv7 := m["Marker"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s8
 	}
@@ -5604,12 +5605,12 @@ func (x *ListKeyPoliciesResponse) BindValue(v map[string]any) error { return x.b
 func (x *ListKeyPoliciesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyNames"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "PolicyNames"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "PolicyNames"})
 		}
 		s3 := make([]string, len(l2))
 		for i4, e5 := range l2 {
@@ -5618,7 +5619,7 @@ func (x *ListKeyPoliciesResponse) bindWire(v any) error {
 			}
 			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "PolicyNames"}, wireSeg{index: i4 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyNames"}, wirecodec.Seg{Index: i4 + 1})
 			}
 			s3[i4] = s6
 		}
@@ -5627,14 +5628,14 @@ func (x *ListKeyPoliciesResponse) bindWire(v any) error {
 	if mv7 := m["NextMarker"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextMarker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextMarker"})
 		}
 		x.NextMarker = s8
 	}
 	if mv9 := m["Truncated"]; mv9 != nil {
 		s10, ok := mv9.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "Truncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "Truncated"})
 		}
 		x.Truncated = s10
 	}
@@ -5674,37 +5675,37 @@ func (x *ListKeyRotationsRequest) BindValue(v map[string]any) error { return x.b
 func (x *ListKeyRotationsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["IncludeKeyMaterial"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "IncludeKeyMaterial"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "IncludeKeyMaterial"})
 		}
 		x.IncludeKeyMaterial = s4
 	}
 	if mv5 := m["Limit"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "Limit"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "Limit"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "Limit"})
 		}
 		x.Limit = int32(i7)
 	}
 	if mv9 := m["Marker"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s10
 	}
@@ -5754,12 +5755,12 @@ func (x *ListKeyRotationsResponse) BindValue(v map[string]any) error { return x.
 func (x *ListKeyRotationsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Rotations"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Rotations"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Rotations"})
 		}
 		s3 := make([]RotationsListEntry, len(l2))
 		for i4, e5 := range l2 {
@@ -5767,7 +5768,7 @@ func (x *ListKeyRotationsResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Rotations"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Rotations"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Rotations = s3
@@ -5775,14 +5776,14 @@ func (x *ListKeyRotationsResponse) bindWire(v any) error {
 	if mv6 := m["NextMarker"]; mv6 != nil {
 		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextMarker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextMarker"})
 		}
 		x.NextMarker = s7
 	}
 	if mv8 := m["Truncated"]; mv8 != nil {
 		s9, ok := mv8.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "Truncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "Truncated"})
 		}
 		x.Truncated = s9
 	}
@@ -5814,23 +5815,23 @@ func (x *ListKeysRequest) BindValue(v map[string]any) error { return x.bindWire(
 func (x *ListKeysRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Limit"]; mv1 != nil {
 		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "Limit"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "Limit"})
 		}
 		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
 		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "Limit"})
 		}
 		x.Limit = int32(i3)
 	}
 	if mv5 := m["Marker"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s6
 	}
@@ -5880,12 +5881,12 @@ func (x *ListKeysResponse) BindValue(v map[string]any) error { return x.bindWire
 func (x *ListKeysResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Keys"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Keys"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Keys"})
 		}
 		s3 := make([]KeyListEntry, len(l2))
 		for i4, e5 := range l2 {
@@ -5893,7 +5894,7 @@ func (x *ListKeysResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Keys"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Keys"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Keys = s3
@@ -5901,14 +5902,14 @@ func (x *ListKeysResponse) bindWire(v any) error {
 	if mv6 := m["NextMarker"]; mv6 != nil {
 		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextMarker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextMarker"})
 		}
 		x.NextMarker = s7
 	}
 	if mv8 := m["Truncated"]; mv8 != nil {
 		s9, ok := mv8.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "Truncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "Truncated"})
 		}
 		x.Truncated = s9
 	}
@@ -5944,30 +5945,30 @@ func (x *ListResourceTagsRequest) BindValue(v map[string]any) error { return x.b
 func (x *ListResourceTagsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["Limit"]; mv3 != nil {
 		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "Limit"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "Limit"})
 		}
 		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
 		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "Limit"})
 		}
 		x.Limit = int32(i5)
 	}
 	if mv7 := m["Marker"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s8
 	}
@@ -6017,12 +6018,12 @@ func (x *ListResourceTagsResponse) BindValue(v map[string]any) error { return x.
 func (x *ListResourceTagsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Tags"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s3 := make([]Tag, len(l2))
 		for i4, e5 := range l2 {
@@ -6030,7 +6031,7 @@ func (x *ListResourceTagsResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Tags = s3
@@ -6038,14 +6039,14 @@ func (x *ListResourceTagsResponse) bindWire(v any) error {
 	if mv6 := m["NextMarker"]; mv6 != nil {
 		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextMarker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextMarker"})
 		}
 		x.NextMarker = s7
 	}
 	if mv8 := m["Truncated"]; mv8 != nil {
 		s9, ok := mv8.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "Truncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "Truncated"})
 		}
 		x.Truncated = s9
 	}
@@ -6081,30 +6082,30 @@ func (x *ListRetirableGrantsRequest) BindValue(v map[string]any) error { return 
 func (x *ListRetirableGrantsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Limit"]; mv1 != nil {
 		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "Limit"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "Limit"})
 		}
 		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
 		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "Limit"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "Limit"})
 		}
 		x.Limit = int32(i3)
 	}
 	if mv5 := m["Marker"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s6
 	}
 	if mv7 := m["RetiringPrincipal"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RetiringPrincipal"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RetiringPrincipal"})
 		}
 		x.RetiringPrincipal = s8
 	}
@@ -6156,26 +6157,26 @@ func (x *MultiRegionConfiguration) BindValue(v map[string]any) error { return x.
 func (x *MultiRegionConfiguration) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["MultiRegionKeyType"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "MultiRegionKeyType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "MultiRegionKeyType"})
 		}
 		x.MultiRegionKeyType = s2
 	}
 	if mv3 := m["PrimaryKey"]; mv3 != nil {
 		ptr4 := new(MultiRegionKey)
 		if err := ptr4.bindWire(mv3); err != nil {
-			return wireWrap(err, wireSeg{name: "PrimaryKey"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "PrimaryKey"})
 		}
 		x.PrimaryKey = ptr4
 	}
 	if mv5 := m["ReplicaKeys"]; mv5 != nil {
 		l6, ok := mv5.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ReplicaKeys"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ReplicaKeys"})
 		}
 		s7 := make([]MultiRegionKey, len(l6))
 		for i8, e9 := range l6 {
@@ -6183,7 +6184,7 @@ func (x *MultiRegionConfiguration) bindWire(v any) error {
 				continue
 			}
 			if err := (&s7[i8]).bindWire(e9); err != nil {
-				return wireWrap(err, wireSeg{name: "ReplicaKeys"}, wireSeg{index: i8 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "ReplicaKeys"}, wirecodec.Seg{Index: i8 + 1})
 			}
 		}
 		x.ReplicaKeys = s7
@@ -6216,19 +6217,19 @@ func (x *MultiRegionKey) BindValue(v map[string]any) error { return x.bindWire(v
 func (x *MultiRegionKey) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Arn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Arn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Arn"})
 		}
 		x.Arn = s2
 	}
 	if mv3 := m["Region"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Region"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Region"})
 		}
 		x.Region = s4
 	}
@@ -6268,33 +6269,33 @@ func (x *PutKeyPolicyRequest) BindValue(v map[string]any) error { return x.bindW
 func (x *PutKeyPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["PolicyName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyName"})
 		}
 		x.PolicyName = s4
 	}
 	if mv5 := m["Policy"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Policy"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Policy"})
 		}
 		x.Policy = s6
 	}
 	if mv7 := m["BypassPolicyLockoutSafetyCheck"]; mv7 != nil {
 		s8, ok := mv7.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "BypassPolicyLockoutSafetyCheck"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "BypassPolicyLockoutSafetyCheck"})
 		}
 		x.BypassPolicyLockoutSafetyCheck = s8
 	}
@@ -6307,7 +6308,7 @@ func (x *ReEncryptRequest) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.CiphertextBlob) != 0 {
 		b = append(b, ",\"CiphertextBlob\":"...)
 		{
-			b = wireAppendBytes(b, x.CiphertextBlob)
+			b = wirecodec.AppendBytes(b, x.CiphertextBlob)
 		}
 	}
 	if len(x.SourceEncryptionContext) != 0 {
@@ -6412,23 +6413,23 @@ func (x *ReEncryptRequest) BindValue(v map[string]any) error { return x.bindWire
 func (x *ReEncryptRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["CiphertextBlob"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "CiphertextBlob"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "CiphertextBlob"})
 		}
 		d3, err4 := base64.StdEncoding.DecodeString(s2)
 		if err4 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextBlob"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "CiphertextBlob"})
 		}
 		x.CiphertextBlob = d3
 	}
 	if mv5 := m["SourceEncryptionContext"]; mv5 != nil {
 		m6, ok := mv5.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "SourceEncryptionContext"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "SourceEncryptionContext"})
 		}
 		out7 := make(map[string]string, len(m6))
 		for k8, e9 := range m6 {
@@ -6436,7 +6437,7 @@ func (x *ReEncryptRequest) bindWire(v any) error {
 			if e9 != nil {
 				s11, ok := e9.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "SourceEncryptionContext"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SourceEncryptionContext"}, wirecodec.Seg{Index: -1})
 				}
 				ev10 = s11
 			}
@@ -6447,21 +6448,21 @@ func (x *ReEncryptRequest) bindWire(v any) error {
 	if mv12 := m["SourceKeyId"]; mv12 != nil {
 		s13, ok := mv12.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SourceKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SourceKeyId"})
 		}
 		x.SourceKeyId = s13
 	}
 	if mv14 := m["DestinationKeyId"]; mv14 != nil {
 		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "DestinationKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "DestinationKeyId"})
 		}
 		x.DestinationKeyId = s15
 	}
 	if mv16 := m["DestinationEncryptionContext"]; mv16 != nil {
 		m17, ok := mv16.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "DestinationEncryptionContext"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "DestinationEncryptionContext"})
 		}
 		out18 := make(map[string]string, len(m17))
 		for k19, e20 := range m17 {
@@ -6469,7 +6470,7 @@ func (x *ReEncryptRequest) bindWire(v any) error {
 			if e20 != nil {
 				s22, ok := e20.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "DestinationEncryptionContext"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "DestinationEncryptionContext"}, wirecodec.Seg{Index: -1})
 				}
 				ev21 = s22
 			}
@@ -6480,21 +6481,21 @@ func (x *ReEncryptRequest) bindWire(v any) error {
 	if mv23 := m["SourceEncryptionAlgorithm"]; mv23 != nil {
 		s24, ok := mv23.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SourceEncryptionAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SourceEncryptionAlgorithm"})
 		}
 		x.SourceEncryptionAlgorithm = s24
 	}
 	if mv25 := m["DestinationEncryptionAlgorithm"]; mv25 != nil {
 		s26, ok := mv25.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "DestinationEncryptionAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "DestinationEncryptionAlgorithm"})
 		}
 		x.DestinationEncryptionAlgorithm = s26
 	}
 	if mv27 := m["GrantTokens"]; mv27 != nil {
 		l28, ok := mv27.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "GrantTokens"})
 		}
 		s29 := make([]string, len(l28))
 		for i30, e31 := range l28 {
@@ -6503,7 +6504,7 @@ func (x *ReEncryptRequest) bindWire(v any) error {
 			}
 			s32, ok := e31.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i30 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantTokens"}, wirecodec.Seg{Index: i30 + 1})
 			}
 			s29[i30] = s32
 		}
@@ -6512,14 +6513,14 @@ func (x *ReEncryptRequest) bindWire(v any) error {
 	if mv33 := m["DryRun"]; mv33 != nil {
 		s34, ok := mv33.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "DryRun"})
 		}
 		x.DryRun = s34
 	}
 	if mv35 := m["DryRunModifiers"]; mv35 != nil {
 		l36, ok := mv35.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "DryRunModifiers"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "DryRunModifiers"})
 		}
 		s37 := make([]string, len(l36))
 		for i38, e39 := range l36 {
@@ -6528,7 +6529,7 @@ func (x *ReEncryptRequest) bindWire(v any) error {
 			}
 			s40, ok := e39.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "DryRunModifiers"}, wireSeg{index: i38 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "DryRunModifiers"}, wirecodec.Seg{Index: i38 + 1})
 			}
 			s37[i38] = s40
 		}
@@ -6545,7 +6546,7 @@ func (x *ReEncryptResponse) AppendJSON(b []byte) ([]byte, error) {
 		if x.CiphertextBlob == nil {
 			b = append(b, "null"...)
 		} else {
-			b = wireAppendBytes(b, x.CiphertextBlob)
+			b = wirecodec.AppendBytes(b, x.CiphertextBlob)
 		}
 	}
 	{
@@ -6586,58 +6587,58 @@ func (x *ReEncryptResponse) BindValue(v map[string]any) error { return x.bindWir
 func (x *ReEncryptResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["CiphertextBlob"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "CiphertextBlob"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "CiphertextBlob"})
 		}
 		d3, err4 := base64.StdEncoding.DecodeString(s2)
 		if err4 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "CiphertextBlob"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "CiphertextBlob"})
 		}
 		x.CiphertextBlob = d3
 	}
 	if mv5 := m["SourceKeyId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SourceKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SourceKeyId"})
 		}
 		x.SourceKeyId = s6
 	}
 	if mv7 := m["KeyId"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s8
 	}
 	if mv9 := m["SourceEncryptionAlgorithm"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SourceEncryptionAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SourceEncryptionAlgorithm"})
 		}
 		x.SourceEncryptionAlgorithm = s10
 	}
 	if mv11 := m["DestinationEncryptionAlgorithm"]; mv11 != nil {
 		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "DestinationEncryptionAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "DestinationEncryptionAlgorithm"})
 		}
 		x.DestinationEncryptionAlgorithm = s12
 	}
 	if mv13 := m["SourceKeyMaterialId"]; mv13 != nil {
 		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SourceKeyMaterialId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SourceKeyMaterialId"})
 		}
 		x.SourceKeyMaterialId = s14
 	}
 	if mv15 := m["DestinationKeyMaterialId"]; mv15 != nil {
 		s16, ok := mv15.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "DestinationKeyMaterialId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "DestinationKeyMaterialId"})
 		}
 		x.DestinationKeyMaterialId = s16
 	}
@@ -6654,7 +6655,7 @@ func (x *RecipientInfo) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.AttestationDocument) != 0 {
 		b = append(b, ",\"AttestationDocument\":"...)
 		{
-			b = wireAppendBytes(b, x.AttestationDocument)
+			b = wirecodec.AppendBytes(b, x.AttestationDocument)
 		}
 	}
 	if len(b) == start {
@@ -6671,23 +6672,23 @@ func (x *RecipientInfo) BindValue(v map[string]any) error { return x.bindWire(v)
 func (x *RecipientInfo) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyEncryptionAlgorithm"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyEncryptionAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyEncryptionAlgorithm"})
 		}
 		x.KeyEncryptionAlgorithm = s2
 	}
 	if mv3 := m["AttestationDocument"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "AttestationDocument"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "AttestationDocument"})
 		}
 		d5, err6 := base64.StdEncoding.DecodeString(s4)
 		if err6 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "AttestationDocument"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "AttestationDocument"})
 		}
 		x.AttestationDocument = d5
 	}
@@ -6747,47 +6748,47 @@ func (x *ReplicateKeyRequest) BindValue(v map[string]any) error { return x.bindW
 func (x *ReplicateKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["ReplicaRegion"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ReplicaRegion"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ReplicaRegion"})
 		}
 		x.ReplicaRegion = s4
 	}
 	if mv5 := m["Policy"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Policy"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Policy"})
 		}
 		x.Policy = s6
 	}
 	if mv7 := m["BypassPolicyLockoutSafetyCheck"]; mv7 != nil {
 		s8, ok := mv7.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "BypassPolicyLockoutSafetyCheck"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "BypassPolicyLockoutSafetyCheck"})
 		}
 		x.BypassPolicyLockoutSafetyCheck = s8
 	}
 	if mv9 := m["Description"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		x.Description = s10
 	}
 	if mv11 := m["Tags"]; mv11 != nil {
 		l12, ok := mv11.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s13 := make([]Tag, len(l12))
 		for i14, e15 := range l12 {
@@ -6795,7 +6796,7 @@ func (x *ReplicateKeyRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s13[i14]).bindWire(e15); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i14 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i14 + 1})
 			}
 		}
 		x.Tags = s13
@@ -6848,26 +6849,26 @@ func (x *ReplicateKeyResponse) BindValue(v map[string]any) error { return x.bind
 func (x *ReplicateKeyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ReplicaKeyMetadata"]; mv1 != nil {
 		ptr2 := new(KeyMetadata)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "ReplicaKeyMetadata"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "ReplicaKeyMetadata"})
 		}
 		x.ReplicaKeyMetadata = ptr2
 	}
 	if mv3 := m["ReplicaPolicy"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ReplicaPolicy"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ReplicaPolicy"})
 		}
 		x.ReplicaPolicy = s4
 	}
 	if mv5 := m["ReplicaTags"]; mv5 != nil {
 		l6, ok := mv5.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ReplicaTags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ReplicaTags"})
 		}
 		s7 := make([]Tag, len(l6))
 		for i8, e9 := range l6 {
@@ -6875,7 +6876,7 @@ func (x *ReplicateKeyResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s7[i8]).bindWire(e9); err != nil {
-				return wireWrap(err, wireSeg{name: "ReplicaTags"}, wireSeg{index: i8 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "ReplicaTags"}, wirecodec.Seg{Index: i8 + 1})
 			}
 		}
 		x.ReplicaTags = s7
@@ -6916,33 +6917,33 @@ func (x *RetireGrantRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *RetireGrantRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["GrantToken"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GrantToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantToken"})
 		}
 		x.GrantToken = s2
 	}
 	if mv3 := m["KeyId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s4
 	}
 	if mv5 := m["GrantId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GrantId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantId"})
 		}
 		x.GrantId = s6
 	}
 	if mv7 := m["DryRun"]; mv7 != nil {
 		s8, ok := mv7.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "DryRun"})
 		}
 		x.DryRun = s8
 	}
@@ -6978,26 +6979,26 @@ func (x *RevokeGrantRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *RevokeGrantRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["GrantId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GrantId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantId"})
 		}
 		x.GrantId = s4
 	}
 	if mv5 := m["DryRun"]; mv5 != nil {
 		s6, ok := mv5.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "DryRun"})
 		}
 		x.DryRun = s6
 	}
@@ -7025,12 +7026,12 @@ func (x *RotateKeyOnDemandRequest) BindValue(v map[string]any) error { return x.
 func (x *RotateKeyOnDemandRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
@@ -7058,12 +7059,12 @@ func (x *RotateKeyOnDemandResponse) BindValue(v map[string]any) error { return x
 func (x *RotateKeyOnDemandResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
@@ -7100,13 +7101,13 @@ func (x *RotationsListEntry) AppendJSON(b []byte) ([]byte, error) {
 	if x.ValidTo != nil {
 		b = append(b, ",\"ValidTo\":"...)
 		{
-			b = wireAppendTime(b, (*x.ValidTo))
+			b = wirecodec.AppendTime(b, (*x.ValidTo))
 		}
 	}
 	if x.RotationDate != nil {
 		b = append(b, ",\"RotationDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.RotationDate))
+			b = wirecodec.AppendTime(b, (*x.RotationDate))
 		}
 	}
 	if x.RotationType != "" {
@@ -7127,47 +7128,47 @@ func (x *RotationsListEntry) BindValue(v map[string]any) error { return x.bindWi
 func (x *RotationsListEntry) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["KeyMaterialId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyMaterialId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyMaterialId"})
 		}
 		x.KeyMaterialId = s4
 	}
 	if mv5 := m["KeyMaterialDescription"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyMaterialDescription"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyMaterialDescription"})
 		}
 		x.KeyMaterialDescription = s6
 	}
 	if mv7 := m["ImportState"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ImportState"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ImportState"})
 		}
 		x.ImportState = s8
 	}
 	if mv9 := m["KeyMaterialState"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyMaterialState"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyMaterialState"})
 		}
 		x.KeyMaterialState = s10
 	}
 	if mv11 := m["ExpirationModel"]; mv11 != nil {
 		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ExpirationModel"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ExpirationModel"})
 		}
 		x.ExpirationModel = s12
 	}
@@ -7175,7 +7176,7 @@ func (x *RotationsListEntry) bindWire(v any) error {
 		ptr14 := new(sealbox.Timestamp)
 		n15, ok := mv13.(json.Number)
 		if !ok || ptr14.UnmarshalJSON([]byte(n15)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "ValidTo"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "ValidTo"})
 		}
 		x.ValidTo = ptr14
 	}
@@ -7183,14 +7184,14 @@ func (x *RotationsListEntry) bindWire(v any) error {
 		ptr17 := new(sealbox.Timestamp)
 		n18, ok := mv16.(json.Number)
 		if !ok || ptr17.UnmarshalJSON([]byte(n18)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "RotationDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "RotationDate"})
 		}
 		x.RotationDate = ptr17
 	}
 	if mv19 := m["RotationType"]; mv19 != nil {
 		s20, ok := mv19.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RotationType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RotationType"})
 		}
 		x.RotationType = s20
 	}
@@ -7222,23 +7223,23 @@ func (x *ScheduleKeyDeletionRequest) BindValue(v map[string]any) error { return 
 func (x *ScheduleKeyDeletionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["PendingWindowInDays"]; mv3 != nil {
 		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "PendingWindowInDays"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "PendingWindowInDays"})
 		}
 		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
 		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "PendingWindowInDays"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "PendingWindowInDays"})
 		}
 		x.PendingWindowInDays = int32(i5)
 	}
@@ -7255,7 +7256,7 @@ func (x *ScheduleKeyDeletionResponse) AppendJSON(b []byte) ([]byte, error) {
 	if x.DeletionDate != nil {
 		b = append(b, ",\"DeletionDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.DeletionDate))
+			b = wirecodec.AppendTime(b, (*x.DeletionDate))
 		}
 	}
 	{
@@ -7280,12 +7281,12 @@ func (x *ScheduleKeyDeletionResponse) BindValue(v map[string]any) error { return
 func (x *ScheduleKeyDeletionResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
@@ -7293,25 +7294,25 @@ func (x *ScheduleKeyDeletionResponse) bindWire(v any) error {
 		ptr4 := new(sealbox.Timestamp)
 		n5, ok := mv3.(json.Number)
 		if !ok || ptr4.UnmarshalJSON([]byte(n5)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletionDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "DeletionDate"})
 		}
 		x.DeletionDate = ptr4
 	}
 	if mv6 := m["KeyState"]; mv6 != nil {
 		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyState"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyState"})
 		}
 		x.KeyState = s7
 	}
 	if mv8 := m["PendingWindowInDays"]; mv8 != nil {
 		n9, ok := mv8.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "PendingWindowInDays"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "PendingWindowInDays"})
 		}
 		i10, err11 := strconv.ParseInt(string(n9), 10, 64)
 		if err11 != nil || i10 < math.MinInt32 || i10 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "PendingWindowInDays"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "PendingWindowInDays"})
 		}
 		x.PendingWindowInDays = int32(i10)
 	}
@@ -7328,7 +7329,7 @@ func (x *SignRequest) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.Message) != 0 {
 		b = append(b, ",\"Message\":"...)
 		{
-			b = wireAppendBytes(b, x.Message)
+			b = wirecodec.AppendBytes(b, x.Message)
 		}
 	}
 	if x.MessageType != "" {
@@ -7370,37 +7371,37 @@ func (x *SignRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *SignRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["Message"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "Message"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "Message"})
 		}
 		d5, err6 := base64.StdEncoding.DecodeString(s4)
 		if err6 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "Message"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "Message"})
 		}
 		x.Message = d5
 	}
 	if mv7 := m["MessageType"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "MessageType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "MessageType"})
 		}
 		x.MessageType = s8
 	}
 	if mv9 := m["GrantTokens"]; mv9 != nil {
 		l10, ok := mv9.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "GrantTokens"})
 		}
 		s11 := make([]string, len(l10))
 		for i12, e13 := range l10 {
@@ -7409,7 +7410,7 @@ func (x *SignRequest) bindWire(v any) error {
 			}
 			s14, ok := e13.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i12 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantTokens"}, wirecodec.Seg{Index: i12 + 1})
 			}
 			s11[i12] = s14
 		}
@@ -7418,14 +7419,14 @@ func (x *SignRequest) bindWire(v any) error {
 	if mv15 := m["SigningAlgorithm"]; mv15 != nil {
 		s16, ok := mv15.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SigningAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SigningAlgorithm"})
 		}
 		x.SigningAlgorithm = s16
 	}
 	if mv17 := m["DryRun"]; mv17 != nil {
 		s18, ok := mv17.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "DryRun"})
 		}
 		x.DryRun = s18
 	}
@@ -7442,7 +7443,7 @@ func (x *SignResponse) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.Signature) != 0 {
 		b = append(b, ",\"Signature\":"...)
 		{
-			b = wireAppendBytes(b, x.Signature)
+			b = wirecodec.AppendBytes(b, x.Signature)
 		}
 	}
 	if x.SigningAlgorithm != "" {
@@ -7463,30 +7464,30 @@ func (x *SignResponse) BindValue(v map[string]any) error { return x.bindWire(v) 
 func (x *SignResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["Signature"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "Signature"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "Signature"})
 		}
 		d5, err6 := base64.StdEncoding.DecodeString(s4)
 		if err6 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "Signature"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "Signature"})
 		}
 		x.Signature = d5
 	}
 	if mv7 := m["SigningAlgorithm"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SigningAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SigningAlgorithm"})
 		}
 		x.SigningAlgorithm = s8
 	}
@@ -7518,19 +7519,19 @@ func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *Tag) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["TagKey"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "TagKey"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "TagKey"})
 		}
 		x.TagKey = s2
 	}
 	if mv3 := m["TagValue"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "TagValue"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "TagValue"})
 		}
 		x.TagValue = s4
 	}
@@ -7574,19 +7575,19 @@ func (x *TagResourceRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *TagResourceRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["Tags"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s5 := make([]Tag, len(l4))
 		for i6, e7 := range l4 {
@@ -7594,7 +7595,7 @@ func (x *TagResourceRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s5[i6]).bindWire(e7); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i6 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i6 + 1})
 			}
 		}
 		x.Tags = s5
@@ -7636,19 +7637,19 @@ func (x *UntagResourceRequest) BindValue(v map[string]any) error { return x.bind
 func (x *UntagResourceRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["TagKeys"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "TagKeys"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "TagKeys"})
 		}
 		s5 := make([]string, len(l4))
 		for i6, e7 := range l4 {
@@ -7657,7 +7658,7 @@ func (x *UntagResourceRequest) bindWire(v any) error {
 			}
 			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "TagKeys"}, wireSeg{index: i6 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "TagKeys"}, wirecodec.Seg{Index: i6 + 1})
 			}
 			s5[i6] = s8
 		}
@@ -7691,19 +7692,19 @@ func (x *UpdateAliasRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *UpdateAliasRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["AliasName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AliasName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AliasName"})
 		}
 		x.AliasName = s2
 	}
 	if mv3 := m["TargetKeyId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "TargetKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "TargetKeyId"})
 		}
 		x.TargetKeyId = s4
 	}
@@ -7735,19 +7736,19 @@ func (x *UpdateKeyDescriptionRequest) BindValue(v map[string]any) error { return
 func (x *UpdateKeyDescriptionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["Description"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		x.Description = s4
 	}
@@ -7779,19 +7780,19 @@ func (x *UpdatePrimaryRegionRequest) BindValue(v map[string]any) error { return 
 func (x *UpdatePrimaryRegionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["PrimaryRegion"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PrimaryRegion"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PrimaryRegion"})
 		}
 		x.PrimaryRegion = s4
 	}
@@ -7804,7 +7805,7 @@ func (x *VerifyMacRequest) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.Message) != 0 {
 		b = append(b, ",\"Message\":"...)
 		{
-			b = wireAppendBytes(b, x.Message)
+			b = wirecodec.AppendBytes(b, x.Message)
 		}
 	}
 	if x.KeyId != "" {
@@ -7818,7 +7819,7 @@ func (x *VerifyMacRequest) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.Mac) != 0 {
 		b = append(b, ",\"Mac\":"...)
 		{
-			b = wireAppendBytes(b, x.Mac)
+			b = wirecodec.AppendBytes(b, x.Mac)
 		}
 	}
 	if len(x.GrantTokens) != 0 {
@@ -7852,48 +7853,48 @@ func (x *VerifyMacRequest) BindValue(v map[string]any) error { return x.bindWire
 func (x *VerifyMacRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Message"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "Message"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "Message"})
 		}
 		d3, err4 := base64.StdEncoding.DecodeString(s2)
 		if err4 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "Message"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "Message"})
 		}
 		x.Message = d3
 	}
 	if mv5 := m["KeyId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s6
 	}
 	if mv7 := m["MacAlgorithm"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "MacAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "MacAlgorithm"})
 		}
 		x.MacAlgorithm = s8
 	}
 	if mv9 := m["Mac"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "Mac"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "Mac"})
 		}
 		d11, err12 := base64.StdEncoding.DecodeString(s10)
 		if err12 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "Mac"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "Mac"})
 		}
 		x.Mac = d11
 	}
 	if mv13 := m["GrantTokens"]; mv13 != nil {
 		l14, ok := mv13.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "GrantTokens"})
 		}
 		s15 := make([]string, len(l14))
 		for i16, e17 := range l14 {
@@ -7902,7 +7903,7 @@ func (x *VerifyMacRequest) bindWire(v any) error {
 			}
 			s18, ok := e17.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i16 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantTokens"}, wirecodec.Seg{Index: i16 + 1})
 			}
 			s15[i16] = s18
 		}
@@ -7911,7 +7912,7 @@ func (x *VerifyMacRequest) bindWire(v any) error {
 	if mv19 := m["DryRun"]; mv19 != nil {
 		s20, ok := mv19.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "DryRun"})
 		}
 		x.DryRun = s20
 	}
@@ -7947,26 +7948,26 @@ func (x *VerifyMacResponse) BindValue(v map[string]any) error { return x.bindWir
 func (x *VerifyMacResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["MacValid"]; mv3 != nil {
 		s4, ok := mv3.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "MacValid"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "MacValid"})
 		}
 		x.MacValid = s4
 	}
 	if mv5 := m["MacAlgorithm"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "MacAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "MacAlgorithm"})
 		}
 		x.MacAlgorithm = s6
 	}
@@ -7983,7 +7984,7 @@ func (x *VerifyRequest) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.Message) != 0 {
 		b = append(b, ",\"Message\":"...)
 		{
-			b = wireAppendBytes(b, x.Message)
+			b = wirecodec.AppendBytes(b, x.Message)
 		}
 	}
 	if x.MessageType != "" {
@@ -7993,7 +7994,7 @@ func (x *VerifyRequest) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.Signature) != 0 {
 		b = append(b, ",\"Signature\":"...)
 		{
-			b = wireAppendBytes(b, x.Signature)
+			b = wirecodec.AppendBytes(b, x.Signature)
 		}
 	}
 	if x.SigningAlgorithm != "" {
@@ -8031,55 +8032,55 @@ func (x *VerifyRequest) BindValue(v map[string]any) error { return x.bindWire(v)
 func (x *VerifyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["Message"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "Message"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "Message"})
 		}
 		d5, err6 := base64.StdEncoding.DecodeString(s4)
 		if err6 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "Message"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "Message"})
 		}
 		x.Message = d5
 	}
 	if mv7 := m["MessageType"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "MessageType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "MessageType"})
 		}
 		x.MessageType = s8
 	}
 	if mv9 := m["Signature"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "Signature"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "Signature"})
 		}
 		d11, err12 := base64.StdEncoding.DecodeString(s10)
 		if err12 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "Signature"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "Signature"})
 		}
 		x.Signature = d11
 	}
 	if mv13 := m["SigningAlgorithm"]; mv13 != nil {
 		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SigningAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SigningAlgorithm"})
 		}
 		x.SigningAlgorithm = s14
 	}
 	if mv15 := m["GrantTokens"]; mv15 != nil {
 		l16, ok := mv15.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "GrantTokens"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "GrantTokens"})
 		}
 		s17 := make([]string, len(l16))
 		for i18, e19 := range l16 {
@@ -8088,7 +8089,7 @@ func (x *VerifyRequest) bindWire(v any) error {
 			}
 			s20, ok := e19.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "GrantTokens"}, wireSeg{index: i18 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GrantTokens"}, wirecodec.Seg{Index: i18 + 1})
 			}
 			s17[i18] = s20
 		}
@@ -8097,7 +8098,7 @@ func (x *VerifyRequest) bindWire(v any) error {
 	if mv21 := m["DryRun"]; mv21 != nil {
 		s22, ok := mv21.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "DryRun"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "DryRun"})
 		}
 		x.DryRun = s22
 	}
@@ -8133,26 +8134,26 @@ func (x *VerifyResponse) BindValue(v map[string]any) error { return x.bindWire(v
 func (x *VerifyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["KeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s2
 	}
 	if mv3 := m["SignatureValid"]; mv3 != nil {
 		s4, ok := mv3.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "SignatureValid"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "SignatureValid"})
 		}
 		x.SignatureValid = s4
 	}
 	if mv5 := m["SigningAlgorithm"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SigningAlgorithm"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SigningAlgorithm"})
 		}
 		x.SigningAlgorithm = s6
 	}
@@ -8180,75 +8181,14 @@ func (x *XksKeyConfigurationType) BindValue(v map[string]any) error { return x.b
 func (x *XksKeyConfigurationType) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Id"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Id"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Id"})
 		}
 		x.Id = s2
 	}
 	return nil
-}
-
-// wireSeg is a step of the path to a bound value: a member, a list's
-// element (index, from 1) or a map's value (index -1).
-type wireSeg struct {
-	name  string
-	index int
-}
-
-// wireBindError is awsapi's bindError: a value without the Go type's
-// shape, at the path segs.
-type wireBindError struct {
-	segs []wireSeg
-	want string
-}
-
-func (e *wireBindError) Error() string {
-	return "Unexpected value type at '" + e.path() + "': expected " + e.want
-}
-
-// path is the path as awsapi's reflective binder spells it.
-func (e *wireBindError) path() string {
-	p := ""
-	for _, s := range e.segs {
-		switch {
-		case s.index > 0:
-			p += "." + strconv.Itoa(s.index)
-		case s.index < 0:
-			p += ".value"
-		case p == "":
-			p = s.name
-		default:
-			p += "." + s.name
-		}
-	}
-	return p
-}
-
-func wireBindErr(want string, segs ...wireSeg) error {
-	return &wireBindError{segs: segs, want: want}
-}
-
-// wireWrap puts segs, the path to a structure, before the path of err, an
-// error binding it.
-func wireWrap(err error, segs ...wireSeg) error {
-	e := err.(*wireBindError)
-	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
-	return e
-}
-
-// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
-func wireAppendBytes(b, data []byte) []byte {
-	b = append(b, '"')
-	b = base64.StdEncoding.AppendEncode(b, data)
-	return append(b, '"')
-}
-
-// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
-// allocation: epoch seconds with millisecond precision.
-func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
-	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
 }

@@ -15,15 +15,7 @@ func (s *Service) DeleteParameter(ctx context.Context, in *DeleteParameterReques
 		return nil, errNotFound
 	}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
-		p, err := loadForUpdate(tx, r.Region, ref.name)
-		arn := requestARN(r, ref.name)
-		if err == nil {
-			arn = p.arn()
-		}
-		r.AddResource(resourceType, arn)
-		if aerr := s.authorize(ctx, "ssm:DeleteParameter", arn, p, nil); aerr != nil {
-			return aerr
-		}
+		p, err := s.loadAuthorized(ctx, tx, r, ref.name, "ssm:DeleteParameter")
 		if isNotFound(err) {
 			return errNotFound
 		}
@@ -54,15 +46,7 @@ func (s *Service) DeleteParameters(ctx context.Context, in *DeleteParametersRequ
 				out.InvalidParameters = append(out.InvalidParameters, n)
 				continue
 			}
-			p, err := loadForUpdate(tx, r.Region, ref.name)
-			arn := requestARN(r, ref.name)
-			if err == nil {
-				arn = p.arn()
-			}
-			r.AddResource(resourceType, arn)
-			if aerr := s.authorize(ctx, "ssm:DeleteParameters", arn, p, nil); aerr != nil {
-				return aerr
-			}
+			p, err := s.loadAuthorized(ctx, tx, r, ref.name, "ssm:DeleteParameters")
 			if isNotFound(err) {
 				out.InvalidParameters = append(out.InvalidParameters, n)
 				continue

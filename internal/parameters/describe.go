@@ -3,7 +3,6 @@ package parameters
 import (
 	"context"
 	"strconv"
-	"strings"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/store"
@@ -43,16 +42,9 @@ func (s *Service) DescribeParameters(ctx context.Context, in *DescribeParameters
 	}
 	scope := strconv.Itoa(len(raw)) + ":" + scanPrefix
 	base := paramPrefix(r.Region)
-	after := ""
-	if in.NextToken != "" {
-		last, err := decodeToken(in.NextToken, "describe", r.Region, scope)
-		if err != nil {
-			return nil, err
-		}
-		if !strings.HasPrefix(last, scanPrefix) {
-			return nil, errInvalidToken()
-		}
-		after = base + last
+	after, err := resumeAfter(in.NextToken, "describe", r.Region, scope, scanPrefix)
+	if err != nil {
+		return nil, err
 	}
 	out := &DescribeParametersResult{Parameters: []ParameterMetadata{}}
 	var lastName string

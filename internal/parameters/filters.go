@@ -242,6 +242,24 @@ func decodeToken(tok, kind, region, scope string) (string, error) {
 	return parts[3], nil
 }
 
+// resumeAfter is the storage key a paged scan of the parameters under
+// prefix resumes after: the last name tok (a token of kind, region and
+// scope) carries, which must lie under prefix; "" without a token, for the
+// first page.
+func resumeAfter(tok, kind, region, scope, prefix string) (string, error) {
+	if tok == "" {
+		return "", nil
+	}
+	last, err := decodeToken(tok, kind, region, scope)
+	if err != nil {
+		return "", err
+	}
+	if !strings.HasPrefix(last, prefix) {
+		return "", errInvalidToken()
+	}
+	return paramPrefix(region) + last, nil
+}
+
 func formatVersion(v int64) string { return strconv.FormatInt(v, 10) }
 
 func parseVersion(s string) (int64, error) { return strconv.ParseInt(s, 10, 64) }

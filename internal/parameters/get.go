@@ -326,16 +326,9 @@ func (s *Service) GetParametersByPath(ctx context.Context, in *GetParametersByPa
 	}
 	scope := boolString(in.Recursive) + ":" + prefix
 	base := paramPrefix(r.Region)
-	after := "" // the scan's start: from the beginning of the path
-	if in.NextToken != "" {
-		last, err := decodeToken(in.NextToken, "path", r.Region, scope)
-		if err != nil {
-			return nil, err
-		}
-		if !strings.HasPrefix(last, prefix) {
-			return nil, errInvalidToken()
-		}
-		after = base + last
+	after, err := resumeAfter(in.NextToken, "path", r.Region, scope, prefix) // "": from the beginning of the path
+	if err != nil {
+		return nil, err
 	}
 	if err := s.authorize(ctx, "ssm:GetParametersByPath", pathARN(r, prefix), nil, map[string][]string{"ssm:recursive": {boolString(in.Recursive)}}); err != nil {
 		return nil, err

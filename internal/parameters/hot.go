@@ -7,8 +7,6 @@ package parameters
 // is pooled.
 
 import (
-	"sync"
-
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/cache"
 	"github.com/sealbox/sealbox/internal/store/recordcache"
@@ -47,21 +45,3 @@ func (p *paramRecord) context() map[string]string {
 // paramKeys remembers the storage keys of parameters found, by Region and
 // name, so that a hot parameter's lookup builds no string.
 var paramKeys = cache.NewMemo[[2]string, string](recordcache.RecordCacheSize)
-
-// conds is one authorization's query and condition map, pooled: the
-// authorizer keeps neither past Authorize.
-type conds struct {
-	q sealbox.AccessQuery
-	m map[string][]string
-}
-
-var condPool = sync.Pool{New: func() any { return &conds{m: make(map[string][]string, 16)} }}
-
-func (c *conds) put() {
-	if len(c.m) > 64 {
-		return
-	}
-	c.q = sealbox.AccessQuery{}
-	clear(c.m)
-	condPool.Put(c)
-}

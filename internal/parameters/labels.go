@@ -20,15 +20,7 @@ func (s *Service) LabelParameterVersion(ctx context.Context, in *LabelParameterV
 	out := &LabelParameterVersionResult{InvalidLabels: []string{}}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		*out = LabelParameterVersionResult{InvalidLabels: []string{}} // fn runs again after a conflict on a shared store
-		p, err := loadForUpdate(tx, r.Region, ref.name)
-		arn := requestARN(r, ref.name)
-		if err == nil {
-			arn = p.arn()
-		}
-		r.AddResource(resourceType, arn)
-		if aerr := s.authorize(ctx, "ssm:LabelParameterVersion", arn, p, nil); aerr != nil {
-			return aerr
-		}
+		p, err := s.loadAuthorized(ctx, tx, r, ref.name, "ssm:LabelParameterVersion")
 		if isNotFound(err) {
 			return errNotFoundNamed(ref.name)
 		}
@@ -86,15 +78,7 @@ func (s *Service) UnlabelParameterVersion(ctx context.Context, in *UnlabelParame
 	out := &UnlabelParameterVersionResult{RemovedLabels: []string{}, InvalidLabels: []string{}}
 	err := s.store.Update(ctx, func(tx store.Tx) error {
 		*out = UnlabelParameterVersionResult{RemovedLabels: []string{}, InvalidLabels: []string{}} // fn runs again after a conflict on a shared store
-		p, err := loadForUpdate(tx, r.Region, ref.name)
-		arn := requestARN(r, ref.name)
-		if err == nil {
-			arn = p.arn()
-		}
-		r.AddResource(resourceType, arn)
-		if aerr := s.authorize(ctx, "ssm:UnlabelParameterVersion", arn, p, nil); aerr != nil {
-			return aerr
-		}
+		p, err := s.loadAuthorized(ctx, tx, r, ref.name, "ssm:UnlabelParameterVersion")
 		if isNotFound(err) {
 			return errNotFoundNamed(ref.name)
 		}

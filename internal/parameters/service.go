@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/accessquery"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/store"
@@ -257,6 +258,24 @@ func loadForUpdate(tx store.Tx, region, name string) (*paramRecord, error) {
 	return &p, nil
 }
 
+// loadAuthorized loads the parameter name of r's region for a change by
+// action. The parameter (its ARN, or the one the name would have) is the
+// call's resource, and the caller must be allowed action on it before
+// whether it exists is told: a parameter that does not exist is the store's
+// not-found error (isNotFound), after the authorization.
+func (s *Service) loadAuthorized(ctx context.Context, tx store.Tx, r *sealbox.Request, name, action string) (*paramRecord, error) {
+	p, err := loadForUpdate(tx, r.Region, name)
+	arn := requestARN(r, name)
+	if err == nil {
+		arn = p.arn()
+	}
+	r.AddResource(resourceType, arn)
+	if aerr := s.authorize(ctx, action, arn, p, nil); aerr != nil {
+		return nil, aerr
+	}
+	return p, err
+}
+
 func save(tx store.Tx, p *paramRecord) error {
 	return store.PutJSON(tx, paramKey(p.Region, p.Name), p)
 }
@@ -290,9 +309,9 @@ func (s *Service) authorize(ctx context.Context, action, resource string, p *par
 	if s.authz == nil {
 		return nil
 	}
-	b := condPool.Get().(*conds)
-	defer b.put()
-	cond := b.m
+	b := accessquery.Get()
+	defer b.Put()
+	cond := b.Cond
 	for k, v := range extra {
 		cond[k] = v
 	}
@@ -305,8 +324,8 @@ func (s *Service) authorize(ctx context.Context, action, resource string, p *par
 			}
 		}
 	}
-	b.q = sealbox.AccessQuery{Action: action, Resource: resource, Context: cond}
-	return s.authz.Authorize(ctx, &b.q)
+	b.Q = sealbox.AccessQuery{Action: action, Resource: resource, Context: cond}
+	return s.authz.Authorize(ctx, &b.Q)
 }
 
 // Errors, worded as AWS words them.

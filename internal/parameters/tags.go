@@ -48,17 +48,7 @@ func mergeTags(tags, add []Tag) ([]Tag, error) {
 // requestTagConditions are aws:RequestTag/<key> and aws:TagKeys for tags a
 // request sets.
 func requestTagConditions(tags []Tag) map[string][]string {
-	if len(tags) == 0 {
-		return nil
-	}
-	cond := map[string][]string{}
-	keys := make([]string, 0, len(tags))
-	for _, t := range tags {
-		cond["aws:requesttag/"+strings.ToLower(t.Key)] = []string{t.Value}
-		keys = append(keys, t.Key)
-	}
-	cond["aws:tagkeys"] = keys
-	return cond
+	return sealbox.RequestTagConditions(tags, func(t Tag) (string, string) { return t.Key, t.Value })
 }
 
 // taggedParameter resolves the parameter a tagging call names: only

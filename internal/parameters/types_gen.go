@@ -3,13 +3,13 @@
 package parameters
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"math"
 	"strconv"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/jsonenc"
+	"github.com/sealbox/sealbox/internal/wirecodec"
 )
 
 type AddTagsToResourceRequest struct {
@@ -260,26 +260,26 @@ func (x *AddTagsToResourceRequest) BindValue(v map[string]any) error { return x.
 func (x *AddTagsToResourceRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ResourceType"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ResourceType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ResourceType"})
 		}
 		x.ResourceType = s2
 	}
 	if mv3 := m["ResourceId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ResourceId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ResourceId"})
 		}
 		x.ResourceId = s4
 	}
 	if mv5 := m["Tags"]; mv5 != nil {
 		l6, ok := mv5.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s7 := make([]Tag, len(l6))
 		for i8, e9 := range l6 {
@@ -287,7 +287,7 @@ func (x *AddTagsToResourceRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s7[i8]).bindWire(e9); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i8 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i8 + 1})
 			}
 		}
 		x.Tags = s7
@@ -306,7 +306,7 @@ func (x *AddTagsToResourceResult) BindValue(v map[string]any) error { return x.b
 
 func (x *AddTagsToResourceResult) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	return nil
 }
@@ -332,12 +332,12 @@ func (x *DeleteParameterRequest) BindValue(v map[string]any) error { return x.bi
 func (x *DeleteParameterRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s2
 	}
@@ -355,7 +355,7 @@ func (x *DeleteParameterResult) BindValue(v map[string]any) error { return x.bin
 
 func (x *DeleteParameterResult) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	return nil
 }
@@ -390,12 +390,12 @@ func (x *DeleteParametersRequest) BindValue(v map[string]any) error { return x.b
 func (x *DeleteParametersRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Names"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Names"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Names"})
 		}
 		s3 := make([]string, len(l2))
 		for i4, e5 := range l2 {
@@ -404,7 +404,7 @@ func (x *DeleteParametersRequest) bindWire(v any) error {
 			}
 			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "Names"}, wireSeg{index: i4 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Names"}, wirecodec.Seg{Index: i4 + 1})
 			}
 			s3[i4] = s6
 		}
@@ -460,12 +460,12 @@ func (x *DeleteParametersResult) BindValue(v map[string]any) error { return x.bi
 func (x *DeleteParametersResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["DeletedParameters"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "DeletedParameters"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "DeletedParameters"})
 		}
 		s3 := make([]string, len(l2))
 		for i4, e5 := range l2 {
@@ -474,7 +474,7 @@ func (x *DeleteParametersResult) bindWire(v any) error {
 			}
 			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "DeletedParameters"}, wireSeg{index: i4 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "DeletedParameters"}, wirecodec.Seg{Index: i4 + 1})
 			}
 			s3[i4] = s6
 		}
@@ -483,7 +483,7 @@ func (x *DeleteParametersResult) bindWire(v any) error {
 	if mv7 := m["InvalidParameters"]; mv7 != nil {
 		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "InvalidParameters"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "InvalidParameters"})
 		}
 		s9 := make([]string, len(l8))
 		for i10, e11 := range l8 {
@@ -492,7 +492,7 @@ func (x *DeleteParametersResult) bindWire(v any) error {
 			}
 			s12, ok := e11.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "InvalidParameters"}, wireSeg{index: i10 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "InvalidParameters"}, wirecodec.Seg{Index: i10 + 1})
 			}
 			s9[i10] = s12
 		}
@@ -561,12 +561,12 @@ func (x *DescribeParametersRequest) BindValue(v map[string]any) error { return x
 func (x *DescribeParametersRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Filters"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Filters"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Filters"})
 		}
 		s3 := make([]ParametersFilter, len(l2))
 		for i4, e5 := range l2 {
@@ -574,7 +574,7 @@ func (x *DescribeParametersRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Filters"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Filters"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Filters = s3
@@ -582,7 +582,7 @@ func (x *DescribeParametersRequest) bindWire(v any) error {
 	if mv6 := m["ParameterFilters"]; mv6 != nil {
 		l7, ok := mv6.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ParameterFilters"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ParameterFilters"})
 		}
 		s8 := make([]ParameterStringFilter, len(l7))
 		for i9, e10 := range l7 {
@@ -590,7 +590,7 @@ func (x *DescribeParametersRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s8[i9]).bindWire(e10); err != nil {
-				return wireWrap(err, wireSeg{name: "ParameterFilters"}, wireSeg{index: i9 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "ParameterFilters"}, wirecodec.Seg{Index: i9 + 1})
 			}
 		}
 		x.ParameterFilters = s8
@@ -598,25 +598,25 @@ func (x *DescribeParametersRequest) bindWire(v any) error {
 	if mv11 := m["MaxResults"]; mv11 != nil {
 		n12, ok := mv11.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxResults"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxResults"})
 		}
 		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
 		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxResults"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxResults"})
 		}
 		x.MaxResults = int32(i13)
 	}
 	if mv15 := m["NextToken"]; mv15 != nil {
 		s16, ok := mv15.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextToken"})
 		}
 		x.NextToken = s16
 	}
 	if mv17 := m["Shared"]; mv17 != nil {
 		s18, ok := mv17.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "Shared"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "Shared"})
 		}
 		x.Shared = s18
 	}
@@ -662,12 +662,12 @@ func (x *DescribeParametersResult) BindValue(v map[string]any) error { return x.
 func (x *DescribeParametersResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Parameters"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Parameters"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Parameters"})
 		}
 		s3 := make([]ParameterMetadata, len(l2))
 		for i4, e5 := range l2 {
@@ -675,7 +675,7 @@ func (x *DescribeParametersResult) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Parameters"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Parameters"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Parameters = s3
@@ -683,7 +683,7 @@ func (x *DescribeParametersResult) bindWire(v any) error {
 	if mv6 := m["NextToken"]; mv6 != nil {
 		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextToken"})
 		}
 		x.NextToken = s7
 	}
@@ -723,37 +723,37 @@ func (x *GetParameterHistoryRequest) BindValue(v map[string]any) error { return 
 func (x *GetParameterHistoryRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s2
 	}
 	if mv3 := m["WithDecryption"]; mv3 != nil {
 		s4, ok := mv3.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "WithDecryption"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "WithDecryption"})
 		}
 		x.WithDecryption = s4
 	}
 	if mv5 := m["MaxResults"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxResults"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxResults"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxResults"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxResults"})
 		}
 		x.MaxResults = int32(i7)
 	}
 	if mv9 := m["NextToken"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextToken"})
 		}
 		x.NextToken = s10
 	}
@@ -799,12 +799,12 @@ func (x *GetParameterHistoryResult) BindValue(v map[string]any) error { return x
 func (x *GetParameterHistoryResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Parameters"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Parameters"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Parameters"})
 		}
 		s3 := make([]ParameterHistory, len(l2))
 		for i4, e5 := range l2 {
@@ -812,7 +812,7 @@ func (x *GetParameterHistoryResult) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Parameters"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Parameters"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Parameters = s3
@@ -820,7 +820,7 @@ func (x *GetParameterHistoryResult) bindWire(v any) error {
 	if mv6 := m["NextToken"]; mv6 != nil {
 		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextToken"})
 		}
 		x.NextToken = s7
 	}
@@ -852,19 +852,19 @@ func (x *GetParameterRequest) BindValue(v map[string]any) error { return x.bindW
 func (x *GetParameterRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s2
 	}
 	if mv3 := m["WithDecryption"]; mv3 != nil {
 		s4, ok := mv3.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "WithDecryption"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "WithDecryption"})
 		}
 		x.WithDecryption = s4
 	}
@@ -899,12 +899,12 @@ func (x *GetParameterResult) BindValue(v map[string]any) error { return x.bindWi
 func (x *GetParameterResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Parameter"]; mv1 != nil {
 		ptr2 := new(Parameter)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "Parameter"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Parameter"})
 		}
 		x.Parameter = ptr2
 	}
@@ -964,26 +964,26 @@ func (x *GetParametersByPathRequest) BindValue(v map[string]any) error { return 
 func (x *GetParametersByPathRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Path"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Path"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Path"})
 		}
 		x.Path = s2
 	}
 	if mv3 := m["Recursive"]; mv3 != nil {
 		s4, ok := mv3.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "Recursive"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "Recursive"})
 		}
 		x.Recursive = s4
 	}
 	if mv5 := m["ParameterFilters"]; mv5 != nil {
 		l6, ok := mv5.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ParameterFilters"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ParameterFilters"})
 		}
 		s7 := make([]ParameterStringFilter, len(l6))
 		for i8, e9 := range l6 {
@@ -991,7 +991,7 @@ func (x *GetParametersByPathRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s7[i8]).bindWire(e9); err != nil {
-				return wireWrap(err, wireSeg{name: "ParameterFilters"}, wireSeg{index: i8 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "ParameterFilters"}, wirecodec.Seg{Index: i8 + 1})
 			}
 		}
 		x.ParameterFilters = s7
@@ -999,25 +999,25 @@ func (x *GetParametersByPathRequest) bindWire(v any) error {
 	if mv10 := m["WithDecryption"]; mv10 != nil {
 		s11, ok := mv10.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "WithDecryption"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "WithDecryption"})
 		}
 		x.WithDecryption = s11
 	}
 	if mv12 := m["MaxResults"]; mv12 != nil {
 		n13, ok := mv12.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxResults"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxResults"})
 		}
 		i14, err15 := strconv.ParseInt(string(n13), 10, 64)
 		if err15 != nil || i14 < math.MinInt32 || i14 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxResults"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxResults"})
 		}
 		x.MaxResults = int32(i14)
 	}
 	if mv16 := m["NextToken"]; mv16 != nil {
 		s17, ok := mv16.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextToken"})
 		}
 		x.NextToken = s17
 	}
@@ -1063,12 +1063,12 @@ func (x *GetParametersByPathResult) BindValue(v map[string]any) error { return x
 func (x *GetParametersByPathResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Parameters"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Parameters"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Parameters"})
 		}
 		s3 := make([]Parameter, len(l2))
 		for i4, e5 := range l2 {
@@ -1076,7 +1076,7 @@ func (x *GetParametersByPathResult) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Parameters"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Parameters"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Parameters = s3
@@ -1084,7 +1084,7 @@ func (x *GetParametersByPathResult) bindWire(v any) error {
 	if mv6 := m["NextToken"]; mv6 != nil {
 		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextToken"})
 		}
 		x.NextToken = s7
 	}
@@ -1125,12 +1125,12 @@ func (x *GetParametersRequest) BindValue(v map[string]any) error { return x.bind
 func (x *GetParametersRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Names"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Names"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Names"})
 		}
 		s3 := make([]string, len(l2))
 		for i4, e5 := range l2 {
@@ -1139,7 +1139,7 @@ func (x *GetParametersRequest) bindWire(v any) error {
 			}
 			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "Names"}, wireSeg{index: i4 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Names"}, wirecodec.Seg{Index: i4 + 1})
 			}
 			s3[i4] = s6
 		}
@@ -1148,7 +1148,7 @@ func (x *GetParametersRequest) bindWire(v any) error {
 	if mv7 := m["WithDecryption"]; mv7 != nil {
 		s8, ok := mv7.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "WithDecryption"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "WithDecryption"})
 		}
 		x.WithDecryption = s8
 	}
@@ -1205,12 +1205,12 @@ func (x *GetParametersResult) BindValue(v map[string]any) error { return x.bindW
 func (x *GetParametersResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Parameters"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Parameters"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Parameters"})
 		}
 		s3 := make([]Parameter, len(l2))
 		for i4, e5 := range l2 {
@@ -1218,7 +1218,7 @@ func (x *GetParametersResult) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Parameters"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Parameters"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Parameters = s3
@@ -1226,7 +1226,7 @@ func (x *GetParametersResult) bindWire(v any) error {
 	if mv6 := m["InvalidParameters"]; mv6 != nil {
 		l7, ok := mv6.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "InvalidParameters"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "InvalidParameters"})
 		}
 		s8 := make([]string, len(l7))
 		for i9, e10 := range l7 {
@@ -1235,7 +1235,7 @@ func (x *GetParametersResult) bindWire(v any) error {
 			}
 			s11, ok := e10.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "InvalidParameters"}, wireSeg{index: i9 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "InvalidParameters"}, wirecodec.Seg{Index: i9 + 1})
 			}
 			s8[i9] = s11
 		}
@@ -1284,12 +1284,12 @@ func (x *LabelParameterVersionRequest) BindValue(v map[string]any) error { retur
 func (x *LabelParameterVersionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s2
 	}
@@ -1297,11 +1297,11 @@ func (x *LabelParameterVersionRequest) bindWire(v any) error {
 		ptr4 := new(int64)
 		n5, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "ParameterVersion"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "ParameterVersion"})
 		}
 		i6, err7 := strconv.ParseInt(string(n5), 10, 64)
 		if err7 != nil {
-			return wireBindErr("an integer of int64's range", wireSeg{name: "ParameterVersion"})
+			return wirecodec.BindErr("an integer of int64's range", wirecodec.Seg{Name: "ParameterVersion"})
 		}
 		(*ptr4) = int64(i6)
 		x.ParameterVersion = ptr4
@@ -1309,7 +1309,7 @@ func (x *LabelParameterVersionRequest) bindWire(v any) error {
 	if mv8 := m["Labels"]; mv8 != nil {
 		l9, ok := mv8.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Labels"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Labels"})
 		}
 		s10 := make([]string, len(l9))
 		for i11, e12 := range l9 {
@@ -1318,7 +1318,7 @@ func (x *LabelParameterVersionRequest) bindWire(v any) error {
 			}
 			s13, ok := e12.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "Labels"}, wireSeg{index: i11 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Labels"}, wirecodec.Seg{Index: i11 + 1})
 			}
 			s10[i11] = s13
 		}
@@ -1363,12 +1363,12 @@ func (x *LabelParameterVersionResult) BindValue(v map[string]any) error { return
 func (x *LabelParameterVersionResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["InvalidLabels"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "InvalidLabels"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "InvalidLabels"})
 		}
 		s3 := make([]string, len(l2))
 		for i4, e5 := range l2 {
@@ -1377,7 +1377,7 @@ func (x *LabelParameterVersionResult) bindWire(v any) error {
 			}
 			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "InvalidLabels"}, wireSeg{index: i4 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "InvalidLabels"}, wirecodec.Seg{Index: i4 + 1})
 			}
 			s3[i4] = s6
 		}
@@ -1386,11 +1386,11 @@ func (x *LabelParameterVersionResult) bindWire(v any) error {
 	if mv7 := m["ParameterVersion"]; mv7 != nil {
 		n8, ok := mv7.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "ParameterVersion"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "ParameterVersion"})
 		}
 		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
 		if err10 != nil {
-			return wireBindErr("an integer of int64's range", wireSeg{name: "ParameterVersion"})
+			return wirecodec.BindErr("an integer of int64's range", wirecodec.Seg{Name: "ParameterVersion"})
 		}
 		x.ParameterVersion = int64(i9)
 	}
@@ -1422,19 +1422,19 @@ func (x *ListTagsForResourceRequest) BindValue(v map[string]any) error { return 
 func (x *ListTagsForResourceRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ResourceType"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ResourceType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ResourceType"})
 		}
 		x.ResourceType = s2
 	}
 	if mv3 := m["ResourceId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ResourceId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ResourceId"})
 		}
 		x.ResourceId = s4
 	}
@@ -1476,12 +1476,12 @@ func (x *ListTagsForResourceResult) BindValue(v map[string]any) error { return x
 func (x *ListTagsForResourceResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["TagList"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "TagList"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "TagList"})
 		}
 		s3 := make([]Tag, len(l2))
 		for i4, e5 := range l2 {
@@ -1489,7 +1489,7 @@ func (x *ListTagsForResourceResult) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "TagList"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "TagList"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.TagList = s3
@@ -1527,7 +1527,7 @@ func (x *Parameter) AppendJSON(b []byte) ([]byte, error) {
 	if x.LastModifiedDate != nil {
 		b = append(b, ",\"LastModifiedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.LastModifiedDate))
+			b = wirecodec.AppendTime(b, (*x.LastModifiedDate))
 		}
 	}
 	{
@@ -1552,51 +1552,51 @@ func (x *Parameter) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *Parameter) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s2
 	}
 	if mv3 := m["Type"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Type"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Type"})
 		}
 		x.Type = s4
 	}
 	if mv5 := m["Value"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Value"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Value"})
 		}
 		x.Value = s6
 	}
 	if mv7 := m["Version"]; mv7 != nil {
 		n8, ok := mv7.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "Version"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "Version"})
 		}
 		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
 		if err10 != nil {
-			return wireBindErr("an integer of int64's range", wireSeg{name: "Version"})
+			return wirecodec.BindErr("an integer of int64's range", wirecodec.Seg{Name: "Version"})
 		}
 		x.Version = int64(i9)
 	}
 	if mv11 := m["Selector"]; mv11 != nil {
 		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Selector"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Selector"})
 		}
 		x.Selector = s12
 	}
 	if mv13 := m["SourceResult"]; mv13 != nil {
 		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SourceResult"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SourceResult"})
 		}
 		x.SourceResult = s14
 	}
@@ -1604,21 +1604,21 @@ func (x *Parameter) bindWire(v any) error {
 		ptr16 := new(sealbox.Timestamp)
 		n17, ok := mv15.(json.Number)
 		if !ok || ptr16.UnmarshalJSON([]byte(n17)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastModifiedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "LastModifiedDate"})
 		}
 		x.LastModifiedDate = ptr16
 	}
 	if mv18 := m["ARN"]; mv18 != nil {
 		s19, ok := mv18.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s19
 	}
 	if mv20 := m["DataType"]; mv20 != nil {
 		s21, ok := mv20.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "DataType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "DataType"})
 		}
 		x.DataType = s21
 	}
@@ -1644,7 +1644,7 @@ func (x *ParameterHistory) AppendJSON(b []byte) ([]byte, error) {
 	if x.LastModifiedDate != nil {
 		b = append(b, ",\"LastModifiedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.LastModifiedDate))
+			b = wirecodec.AppendTime(b, (*x.LastModifiedDate))
 		}
 	}
 	if x.LastModifiedUser != "" {
@@ -1721,26 +1721,26 @@ func (x *ParameterHistory) BindValue(v map[string]any) error { return x.bindWire
 func (x *ParameterHistory) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s2
 	}
 	if mv3 := m["Type"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Type"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Type"})
 		}
 		x.Type = s4
 	}
 	if mv5 := m["KeyId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s6
 	}
@@ -1748,53 +1748,53 @@ func (x *ParameterHistory) bindWire(v any) error {
 		ptr8 := new(sealbox.Timestamp)
 		n9, ok := mv7.(json.Number)
 		if !ok || ptr8.UnmarshalJSON([]byte(n9)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastModifiedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "LastModifiedDate"})
 		}
 		x.LastModifiedDate = ptr8
 	}
 	if mv10 := m["LastModifiedUser"]; mv10 != nil {
 		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "LastModifiedUser"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "LastModifiedUser"})
 		}
 		x.LastModifiedUser = s11
 	}
 	if mv12 := m["Description"]; mv12 != nil {
 		s13, ok := mv12.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		x.Description = s13
 	}
 	if mv14 := m["Value"]; mv14 != nil {
 		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Value"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Value"})
 		}
 		x.Value = s15
 	}
 	if mv16 := m["AllowedPattern"]; mv16 != nil {
 		s17, ok := mv16.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AllowedPattern"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AllowedPattern"})
 		}
 		x.AllowedPattern = s17
 	}
 	if mv18 := m["Version"]; mv18 != nil {
 		n19, ok := mv18.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "Version"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "Version"})
 		}
 		i20, err21 := strconv.ParseInt(string(n19), 10, 64)
 		if err21 != nil {
-			return wireBindErr("an integer of int64's range", wireSeg{name: "Version"})
+			return wirecodec.BindErr("an integer of int64's range", wirecodec.Seg{Name: "Version"})
 		}
 		x.Version = int64(i20)
 	}
 	if mv22 := m["Labels"]; mv22 != nil {
 		l23, ok := mv22.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Labels"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Labels"})
 		}
 		s24 := make([]string, len(l23))
 		for i25, e26 := range l23 {
@@ -1803,7 +1803,7 @@ func (x *ParameterHistory) bindWire(v any) error {
 			}
 			s27, ok := e26.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "Labels"}, wireSeg{index: i25 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Labels"}, wirecodec.Seg{Index: i25 + 1})
 			}
 			s24[i25] = s27
 		}
@@ -1812,14 +1812,14 @@ func (x *ParameterHistory) bindWire(v any) error {
 	if mv28 := m["Tier"]; mv28 != nil {
 		s29, ok := mv28.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Tier"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Tier"})
 		}
 		x.Tier = s29
 	}
 	if mv30 := m["Policies"]; mv30 != nil {
 		l31, ok := mv30.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Policies"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Policies"})
 		}
 		s32 := make([]ParameterInlinePolicy, len(l31))
 		for i33, e34 := range l31 {
@@ -1827,7 +1827,7 @@ func (x *ParameterHistory) bindWire(v any) error {
 				continue
 			}
 			if err := (&s32[i33]).bindWire(e34); err != nil {
-				return wireWrap(err, wireSeg{name: "Policies"}, wireSeg{index: i33 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Policies"}, wirecodec.Seg{Index: i33 + 1})
 			}
 		}
 		x.Policies = s32
@@ -1835,7 +1835,7 @@ func (x *ParameterHistory) bindWire(v any) error {
 	if mv35 := m["DataType"]; mv35 != nil {
 		s36, ok := mv35.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "DataType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "DataType"})
 		}
 		x.DataType = s36
 	}
@@ -1871,26 +1871,26 @@ func (x *ParameterInlinePolicy) BindValue(v map[string]any) error { return x.bin
 func (x *ParameterInlinePolicy) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyText"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyText"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyText"})
 		}
 		x.PolicyText = s2
 	}
 	if mv3 := m["PolicyType"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyType"})
 		}
 		x.PolicyType = s4
 	}
 	if mv5 := m["PolicyStatus"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyStatus"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyStatus"})
 		}
 		x.PolicyStatus = s6
 	}
@@ -1920,7 +1920,7 @@ func (x *ParameterMetadata) AppendJSON(b []byte) ([]byte, error) {
 	if x.LastModifiedDate != nil {
 		b = append(b, ",\"LastModifiedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.LastModifiedDate))
+			b = wirecodec.AppendTime(b, (*x.LastModifiedDate))
 		}
 	}
 	if x.LastModifiedUser != "" {
@@ -1978,33 +1978,33 @@ func (x *ParameterMetadata) BindValue(v map[string]any) error { return x.bindWir
 func (x *ParameterMetadata) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s2
 	}
 	if mv3 := m["ARN"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s4
 	}
 	if mv5 := m["Type"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Type"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Type"})
 		}
 		x.Type = s6
 	}
 	if mv7 := m["KeyId"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s8
 	}
@@ -2012,53 +2012,53 @@ func (x *ParameterMetadata) bindWire(v any) error {
 		ptr10 := new(sealbox.Timestamp)
 		n11, ok := mv9.(json.Number)
 		if !ok || ptr10.UnmarshalJSON([]byte(n11)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastModifiedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "LastModifiedDate"})
 		}
 		x.LastModifiedDate = ptr10
 	}
 	if mv12 := m["LastModifiedUser"]; mv12 != nil {
 		s13, ok := mv12.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "LastModifiedUser"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "LastModifiedUser"})
 		}
 		x.LastModifiedUser = s13
 	}
 	if mv14 := m["Description"]; mv14 != nil {
 		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		x.Description = s15
 	}
 	if mv16 := m["AllowedPattern"]; mv16 != nil {
 		s17, ok := mv16.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AllowedPattern"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AllowedPattern"})
 		}
 		x.AllowedPattern = s17
 	}
 	if mv18 := m["Version"]; mv18 != nil {
 		n19, ok := mv18.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "Version"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "Version"})
 		}
 		i20, err21 := strconv.ParseInt(string(n19), 10, 64)
 		if err21 != nil {
-			return wireBindErr("an integer of int64's range", wireSeg{name: "Version"})
+			return wirecodec.BindErr("an integer of int64's range", wirecodec.Seg{Name: "Version"})
 		}
 		x.Version = int64(i20)
 	}
 	if mv22 := m["Tier"]; mv22 != nil {
 		s23, ok := mv22.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Tier"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Tier"})
 		}
 		x.Tier = s23
 	}
 	if mv24 := m["Policies"]; mv24 != nil {
 		l25, ok := mv24.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Policies"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Policies"})
 		}
 		s26 := make([]ParameterInlinePolicy, len(l25))
 		for i27, e28 := range l25 {
@@ -2066,7 +2066,7 @@ func (x *ParameterMetadata) bindWire(v any) error {
 				continue
 			}
 			if err := (&s26[i27]).bindWire(e28); err != nil {
-				return wireWrap(err, wireSeg{name: "Policies"}, wireSeg{index: i27 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Policies"}, wirecodec.Seg{Index: i27 + 1})
 			}
 		}
 		x.Policies = s26
@@ -2074,7 +2074,7 @@ func (x *ParameterMetadata) bindWire(v any) error {
 	if mv29 := m["DataType"]; mv29 != nil {
 		s30, ok := mv29.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "DataType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "DataType"})
 		}
 		x.DataType = s30
 	}
@@ -2119,26 +2119,26 @@ func (x *ParameterStringFilter) BindValue(v map[string]any) error { return x.bin
 func (x *ParameterStringFilter) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Key"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Key"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Key"})
 		}
 		x.Key = s2
 	}
 	if mv3 := m["Option"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Option"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Option"})
 		}
 		x.Option = s4
 	}
 	if mv5 := m["Values"]; mv5 != nil {
 		l6, ok := mv5.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Values"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Values"})
 		}
 		s7 := make([]string, len(l6))
 		for i8, e9 := range l6 {
@@ -2147,7 +2147,7 @@ func (x *ParameterStringFilter) bindWire(v any) error {
 			}
 			s10, ok := e9.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "Values"}, wireSeg{index: i8 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Values"}, wirecodec.Seg{Index: i8 + 1})
 			}
 			s7[i8] = s10
 		}
@@ -2190,19 +2190,19 @@ func (x *ParametersFilter) BindValue(v map[string]any) error { return x.bindWire
 func (x *ParametersFilter) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Key"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Key"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Key"})
 		}
 		x.Key = s2
 	}
 	if mv3 := m["Values"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Values"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Values"})
 		}
 		s5 := make([]string, len(l4))
 		for i6, e7 := range l4 {
@@ -2211,7 +2211,7 @@ func (x *ParametersFilter) bindWire(v any) error {
 			}
 			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "Values"}, wireSeg{index: i6 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Values"}, wirecodec.Seg{Index: i6 + 1})
 			}
 			s5[i6] = s8
 		}
@@ -2301,12 +2301,12 @@ func (x *PutParameterRequest) BindValue(v map[string]any) error { return x.bindW
 func (x *PutParameterRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s2
 	}
@@ -2314,7 +2314,7 @@ func (x *PutParameterRequest) bindWire(v any) error {
 		ptr4 := new(string)
 		s5, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		(*ptr4) = s5
 		x.Description = ptr4
@@ -2323,7 +2323,7 @@ func (x *PutParameterRequest) bindWire(v any) error {
 		ptr7 := new(string)
 		s8, ok := mv6.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Value"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Value"})
 		}
 		(*ptr7) = s8
 		x.Value = ptr7
@@ -2331,21 +2331,21 @@ func (x *PutParameterRequest) bindWire(v any) error {
 	if mv9 := m["Type"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Type"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Type"})
 		}
 		x.Type = s10
 	}
 	if mv11 := m["KeyId"]; mv11 != nil {
 		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KeyId"})
 		}
 		x.KeyId = s12
 	}
 	if mv13 := m["Overwrite"]; mv13 != nil {
 		s14, ok := mv13.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "Overwrite"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "Overwrite"})
 		}
 		x.Overwrite = s14
 	}
@@ -2353,7 +2353,7 @@ func (x *PutParameterRequest) bindWire(v any) error {
 		ptr16 := new(string)
 		s17, ok := mv15.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AllowedPattern"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AllowedPattern"})
 		}
 		(*ptr16) = s17
 		x.AllowedPattern = ptr16
@@ -2361,7 +2361,7 @@ func (x *PutParameterRequest) bindWire(v any) error {
 	if mv18 := m["Tags"]; mv18 != nil {
 		l19, ok := mv18.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s20 := make([]Tag, len(l19))
 		for i21, e22 := range l19 {
@@ -2369,7 +2369,7 @@ func (x *PutParameterRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s20[i21]).bindWire(e22); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i21 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i21 + 1})
 			}
 		}
 		x.Tags = s20
@@ -2377,7 +2377,7 @@ func (x *PutParameterRequest) bindWire(v any) error {
 	if mv23 := m["Tier"]; mv23 != nil {
 		s24, ok := mv23.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Tier"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Tier"})
 		}
 		x.Tier = s24
 	}
@@ -2385,7 +2385,7 @@ func (x *PutParameterRequest) bindWire(v any) error {
 		ptr26 := new(string)
 		s27, ok := mv25.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Policies"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Policies"})
 		}
 		(*ptr26) = s27
 		x.Policies = ptr26
@@ -2393,7 +2393,7 @@ func (x *PutParameterRequest) bindWire(v any) error {
 	if mv28 := m["DataType"]; mv28 != nil {
 		s29, ok := mv28.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "DataType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "DataType"})
 		}
 		x.DataType = s29
 	}
@@ -2425,23 +2425,23 @@ func (x *PutParameterResult) BindValue(v map[string]any) error { return x.bindWi
 func (x *PutParameterResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Version"]; mv1 != nil {
 		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "Version"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "Version"})
 		}
 		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
 		if err4 != nil {
-			return wireBindErr("an integer of int64's range", wireSeg{name: "Version"})
+			return wirecodec.BindErr("an integer of int64's range", wirecodec.Seg{Name: "Version"})
 		}
 		x.Version = int64(i3)
 	}
 	if mv5 := m["Tier"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Tier"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Tier"})
 		}
 		x.Tier = s6
 	}
@@ -2486,26 +2486,26 @@ func (x *RemoveTagsFromResourceRequest) BindValue(v map[string]any) error { retu
 func (x *RemoveTagsFromResourceRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ResourceType"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ResourceType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ResourceType"})
 		}
 		x.ResourceType = s2
 	}
 	if mv3 := m["ResourceId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ResourceId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ResourceId"})
 		}
 		x.ResourceId = s4
 	}
 	if mv5 := m["TagKeys"]; mv5 != nil {
 		l6, ok := mv5.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "TagKeys"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "TagKeys"})
 		}
 		s7 := make([]string, len(l6))
 		for i8, e9 := range l6 {
@@ -2514,7 +2514,7 @@ func (x *RemoveTagsFromResourceRequest) bindWire(v any) error {
 			}
 			s10, ok := e9.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "TagKeys"}, wireSeg{index: i8 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "TagKeys"}, wirecodec.Seg{Index: i8 + 1})
 			}
 			s7[i8] = s10
 		}
@@ -2534,7 +2534,7 @@ func (x *RemoveTagsFromResourceResult) BindValue(v map[string]any) error { retur
 
 func (x *RemoveTagsFromResourceResult) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	return nil
 }
@@ -2564,19 +2564,19 @@ func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *Tag) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Key"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Key"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Key"})
 		}
 		x.Key = s2
 	}
 	if mv3 := m["Value"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Value"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Value"})
 		}
 		x.Value = s4
 	}
@@ -2621,30 +2621,30 @@ func (x *UnlabelParameterVersionRequest) BindValue(v map[string]any) error { ret
 func (x *UnlabelParameterVersionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s2
 	}
 	if mv3 := m["ParameterVersion"]; mv3 != nil {
 		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "ParameterVersion"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "ParameterVersion"})
 		}
 		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
 		if err6 != nil {
-			return wireBindErr("an integer of int64's range", wireSeg{name: "ParameterVersion"})
+			return wirecodec.BindErr("an integer of int64's range", wirecodec.Seg{Name: "ParameterVersion"})
 		}
 		x.ParameterVersion = int64(i5)
 	}
 	if mv7 := m["Labels"]; mv7 != nil {
 		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Labels"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Labels"})
 		}
 		s9 := make([]string, len(l8))
 		for i10, e11 := range l8 {
@@ -2653,7 +2653,7 @@ func (x *UnlabelParameterVersionRequest) bindWire(v any) error {
 			}
 			s12, ok := e11.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "Labels"}, wireSeg{index: i10 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Labels"}, wirecodec.Seg{Index: i10 + 1})
 			}
 			s9[i10] = s12
 		}
@@ -2709,12 +2709,12 @@ func (x *UnlabelParameterVersionResult) BindValue(v map[string]any) error { retu
 func (x *UnlabelParameterVersionResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RemovedLabels"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "RemovedLabels"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "RemovedLabels"})
 		}
 		s3 := make([]string, len(l2))
 		for i4, e5 := range l2 {
@@ -2723,7 +2723,7 @@ func (x *UnlabelParameterVersionResult) bindWire(v any) error {
 			}
 			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "RemovedLabels"}, wireSeg{index: i4 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RemovedLabels"}, wirecodec.Seg{Index: i4 + 1})
 			}
 			s3[i4] = s6
 		}
@@ -2732,7 +2732,7 @@ func (x *UnlabelParameterVersionResult) bindWire(v any) error {
 	if mv7 := m["InvalidLabels"]; mv7 != nil {
 		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "InvalidLabels"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "InvalidLabels"})
 		}
 		s9 := make([]string, len(l8))
 		for i10, e11 := range l8 {
@@ -2741,72 +2741,11 @@ func (x *UnlabelParameterVersionResult) bindWire(v any) error {
 			}
 			s12, ok := e11.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "InvalidLabels"}, wireSeg{index: i10 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "InvalidLabels"}, wirecodec.Seg{Index: i10 + 1})
 			}
 			s9[i10] = s12
 		}
 		x.InvalidLabels = s9
 	}
 	return nil
-}
-
-// wireSeg is a step of the path to a bound value: a member, a list's
-// element (index, from 1) or a map's value (index -1).
-type wireSeg struct {
-	name  string
-	index int
-}
-
-// wireBindError is awsapi's bindError: a value without the Go type's
-// shape, at the path segs.
-type wireBindError struct {
-	segs []wireSeg
-	want string
-}
-
-func (e *wireBindError) Error() string {
-	return "Unexpected value type at '" + e.path() + "': expected " + e.want
-}
-
-// path is the path as awsapi's reflective binder spells it.
-func (e *wireBindError) path() string {
-	p := ""
-	for _, s := range e.segs {
-		switch {
-		case s.index > 0:
-			p += "." + strconv.Itoa(s.index)
-		case s.index < 0:
-			p += ".value"
-		case p == "":
-			p = s.name
-		default:
-			p += "." + s.name
-		}
-	}
-	return p
-}
-
-func wireBindErr(want string, segs ...wireSeg) error {
-	return &wireBindError{segs: segs, want: want}
-}
-
-// wireWrap puts segs, the path to a structure, before the path of err, an
-// error binding it.
-func wireWrap(err error, segs ...wireSeg) error {
-	e := err.(*wireBindError)
-	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
-	return e
-}
-
-// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
-func wireAppendBytes(b, data []byte) []byte {
-	b = append(b, '"')
-	b = base64.StdEncoding.AppendEncode(b, data)
-	return append(b, '"')
-}
-
-// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
-// allocation: epoch seconds with millisecond precision.
-func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
-	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
 }

@@ -339,6 +339,26 @@ var ecdsaAlg = map[string]string{
 	"ECC_NIST_P256": "ECDSA_SHA_256", "ECC_NIST_P384": "ECDSA_SHA_384", "ECC_NIST_P521": "ECDSA_SHA_512", "ECC_SECG_P256K1": "ECDSA_SHA_256",
 }
 
+// signedDigest is what an RSA or ECDSA signer signs, or verifies, for msg
+// (of msgType) under alg, and with which hash: alg must be one s's key
+// takes (pss tells RSA's PSS from PKCS #1 v1.5), and a digest the hash's
+// size. Sign and Verify share it, so that they accept the same requests.
+func (s *signer) signedDigest(alg, msgType string, msg []byte) (d []byte, h crypto.Hash, pss bool, err error) {
+	if s.rsa != nil {
+		var ok bool
+		if pss, ok = rsaAlg(alg); !ok {
+			return nil, 0, false, ErrAlgorithm
+		}
+	} else if ecdsaAlg[s.spec] != alg {
+		return nil, 0, false, ErrAlgorithm
+	}
+	d, h, err = digest(alg, msgType, msg)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	return d, h, pss, nil
+}
+
 // Sign signs msg (of msgType) with spec's private material under alg.
 func Sign(spec string, priv []byte, alg, msgType string, msg []byte) ([]byte, error) {
 	s, err := parse(spec, priv)
@@ -346,28 +366,17 @@ func Sign(spec string, priv []byte, alg, msgType string, msg []byte) ([]byte, er
 		return nil, err
 	}
 	switch {
-	case s.rsa != nil:
-		pss, ok := rsaAlg(alg)
-		if !ok {
-			return nil, ErrAlgorithm
-		}
-		d, h, err := digest(alg, msgType, msg)
+	case s.rsa != nil || s.ec != nil || s.k1 != nil:
+		d, h, pss, err := s.signedDigest(alg, msgType, msg)
 		if err != nil {
 			return nil, err
 		}
-		if pss {
+		switch {
+		case s.rsa != nil && pss:
 			return rsa.SignPSS(rand.Reader, s.rsa, h, d, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
-		}
-		return rsa.SignPKCS1v15(rand.Reader, s.rsa, h, d)
-	case s.ec != nil || s.k1 != nil:
-		if ecdsaAlg[spec] != alg {
-			return nil, ErrAlgorithm
-		}
-		d, _, err := digest(alg, msgType, msg)
-		if err != nil {
-			return nil, err
-		}
-		if s.k1 != nil {
+		case s.rsa != nil:
+			return rsa.SignPKCS1v15(rand.Reader, s.rsa, h, d)
+		case s.k1 != nil:
 			return secpecdsa.Sign(s.k1, d).Serialize(), nil
 		}
 		return ecdsa.SignASN1(rand.Reader, s.ec, d)
@@ -412,28 +421,17 @@ func Verify(spec string, priv []byte, alg, msgType string, msg, sig []byte) (boo
 		return false, err
 	}
 	switch {
-	case s.rsa != nil:
-		pss, ok := rsaAlg(alg)
-		if !ok {
-			return false, ErrAlgorithm
-		}
-		d, h, err := digest(alg, msgType, msg)
+	case s.rsa != nil || s.ec != nil || s.k1 != nil:
+		d, h, pss, err := s.signedDigest(alg, msgType, msg)
 		if err != nil {
 			return false, err
 		}
-		if pss {
+		switch {
+		case s.rsa != nil && pss:
 			return rsa.VerifyPSS(&s.rsa.PublicKey, h, d, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash}) == nil, nil
-		}
-		return rsa.VerifyPKCS1v15(&s.rsa.PublicKey, h, d, sig) == nil, nil
-	case s.ec != nil || s.k1 != nil:
-		if ecdsaAlg[spec] != alg {
-			return false, ErrAlgorithm
-		}
-		d, _, err := digest(alg, msgType, msg)
-		if err != nil {
-			return false, err
-		}
-		if s.k1 != nil {
+		case s.rsa != nil:
+			return rsa.VerifyPKCS1v15(&s.rsa.PublicKey, h, d, sig) == nil, nil
+		case s.k1 != nil:
 			p, err := secpecdsa.ParseDERSignature(sig)
 			return err == nil && p.Verify(d, s.k1.PubKey()), nil
 		}

@@ -6,8 +6,6 @@ package secrets
 // and the authorizer's condition map is pooled.
 
 import (
-	"sync"
-
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/cache"
 	"github.com/sealbox/sealbox/internal/envelope"
@@ -83,22 +81,4 @@ func iamAction(action string) string {
 	a := "secretsmanager:" + action
 	actions.Put(action, a)
 	return a
-}
-
-// conds is one authorization's query and condition map, pooled: the
-// authorizer keeps neither past Authorize.
-type conds struct {
-	q sealbox.AccessQuery
-	m map[string][]string
-}
-
-var condPool = sync.Pool{New: func() any { return &conds{m: make(map[string][]string, 16)} }}
-
-func (c *conds) put() {
-	if len(c.m) > 64 {
-		return
-	}
-	c.q = sealbox.AccessQuery{}
-	clear(c.m)
-	condPool.Put(c)
 }

@@ -42,6 +42,7 @@ import (
 	"time"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/accessquery"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/envelope"
 	"github.com/sealbox/sealbox/internal/secrets/rotation"
@@ -232,14 +233,14 @@ func (s *Service) authorize(ctx context.Context, action, resource string, sec *s
 	if s.authz == nil {
 		return nil
 	}
-	b := condPool.Get().(*conds)
-	defer b.put()
-	cond := b.m
+	b := accessquery.Get()
+	defer b.Put()
+	cond := b.Cond
 	for k, v := range extra {
 		cond[k] = v
 	}
-	b.q = sealbox.AccessQuery{Action: iamAction(action), Resource: resource, Context: cond}
-	q := &b.q
+	b.Q = sealbox.AccessQuery{Action: iamAction(action), Resource: resource, Context: cond}
+	q := &b.Q
 	if sec != nil {
 		q.Resource, q.ResourcePolicy = sec.ARN, sec.Policy
 		if sh := sec.shared; sh != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/jsonenc"
+	"github.com/sealbox/sealbox/internal/wirecodec"
 )
 
 // Empty is the output of an operation whose model has none.
@@ -403,7 +404,7 @@ func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v) }
 
 func (x *Empty) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	return nil
 }
@@ -437,26 +438,26 @@ func (x *APIErrorType) BindValue(v map[string]any) error { return x.bindWire(v) 
 func (x *APIErrorType) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
 	if mv3 := m["ErrorCode"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ErrorCode"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ErrorCode"})
 		}
 		x.ErrorCode = s4
 	}
 	if mv5 := m["Message"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Message"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Message"})
 		}
 		x.Message = s6
 	}
@@ -517,12 +518,12 @@ func (x *BatchGetSecretValueRequest) BindValue(v map[string]any) error { return 
 func (x *BatchGetSecretValueRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretIdList"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "SecretIdList"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "SecretIdList"})
 		}
 		s3 := make([]string, len(l2))
 		for i4, e5 := range l2 {
@@ -531,7 +532,7 @@ func (x *BatchGetSecretValueRequest) bindWire(v any) error {
 			}
 			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "SecretIdList"}, wireSeg{index: i4 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretIdList"}, wirecodec.Seg{Index: i4 + 1})
 			}
 			s3[i4] = s6
 		}
@@ -540,7 +541,7 @@ func (x *BatchGetSecretValueRequest) bindWire(v any) error {
 	if mv7 := m["Filters"]; mv7 != nil {
 		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Filters"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Filters"})
 		}
 		s9 := make([]Filter, len(l8))
 		for i10, e11 := range l8 {
@@ -548,7 +549,7 @@ func (x *BatchGetSecretValueRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s9[i10]).bindWire(e11); err != nil {
-				return wireWrap(err, wireSeg{name: "Filters"}, wireSeg{index: i10 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Filters"}, wirecodec.Seg{Index: i10 + 1})
 			}
 		}
 		x.Filters = s9
@@ -556,18 +557,18 @@ func (x *BatchGetSecretValueRequest) bindWire(v any) error {
 	if mv12 := m["MaxResults"]; mv12 != nil {
 		n13, ok := mv12.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxResults"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxResults"})
 		}
 		i14, err15 := strconv.ParseInt(string(n13), 10, 64)
 		if err15 != nil || i14 < math.MinInt32 || i14 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxResults"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxResults"})
 		}
 		x.MaxResults = int32(i14)
 	}
 	if mv16 := m["NextToken"]; mv16 != nil {
 		s17, ok := mv16.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextToken"})
 		}
 		x.NextToken = s17
 	}
@@ -630,12 +631,12 @@ func (x *BatchGetSecretValueResponse) BindValue(v map[string]any) error { return
 func (x *BatchGetSecretValueResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretValues"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "SecretValues"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "SecretValues"})
 		}
 		s3 := make([]SecretValueEntry, len(l2))
 		for i4, e5 := range l2 {
@@ -643,7 +644,7 @@ func (x *BatchGetSecretValueResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "SecretValues"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "SecretValues"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.SecretValues = s3
@@ -651,14 +652,14 @@ func (x *BatchGetSecretValueResponse) bindWire(v any) error {
 	if mv6 := m["NextToken"]; mv6 != nil {
 		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextToken"})
 		}
 		x.NextToken = s7
 	}
 	if mv8 := m["Errors"]; mv8 != nil {
 		l9, ok := mv8.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Errors"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Errors"})
 		}
 		s10 := make([]APIErrorType, len(l9))
 		for i11, e12 := range l9 {
@@ -666,7 +667,7 @@ func (x *BatchGetSecretValueResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s10[i11]).bindWire(e12); err != nil {
-				return wireWrap(err, wireSeg{name: "Errors"}, wireSeg{index: i11 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Errors"}, wirecodec.Seg{Index: i11 + 1})
 			}
 		}
 		x.Errors = s10
@@ -695,12 +696,12 @@ func (x *CancelRotateSecretRequest) BindValue(v map[string]any) error { return x
 func (x *CancelRotateSecretRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
@@ -736,26 +737,26 @@ func (x *CancelRotateSecretResponse) BindValue(v map[string]any) error { return 
 func (x *CancelRotateSecretResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
 	if mv5 := m["VersionId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "VersionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionId"})
 		}
 		x.VersionId = s6
 	}
@@ -787,7 +788,7 @@ func (x *CreateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.SecretBinary) != 0 {
 		b = append(b, ",\"SecretBinary\":"...)
 		{
-			b = wireAppendBytes(b, x.SecretBinary)
+			b = wirecodec.AppendBytes(b, x.SecretBinary)
 		}
 	}
 	if x.SecretString != nil {
@@ -848,19 +849,19 @@ func (x *CreateSecretRequest) BindValue(v map[string]any) error { return x.bindW
 func (x *CreateSecretRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Name"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s2
 	}
 	if mv3 := m["ClientRequestToken"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ClientRequestToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ClientRequestToken"})
 		}
 		x.ClientRequestToken = s4
 	}
@@ -868,7 +869,7 @@ func (x *CreateSecretRequest) bindWire(v any) error {
 		ptr6 := new(string)
 		s7, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		(*ptr6) = s7
 		x.Description = ptr6
@@ -876,18 +877,18 @@ func (x *CreateSecretRequest) bindWire(v any) error {
 	if mv8 := m["KmsKeyId"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KmsKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KmsKeyId"})
 		}
 		x.KmsKeyId = s9
 	}
 	if mv10 := m["SecretBinary"]; mv10 != nil {
 		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "SecretBinary"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "SecretBinary"})
 		}
 		d12, err13 := base64.StdEncoding.DecodeString(s11)
 		if err13 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "SecretBinary"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "SecretBinary"})
 		}
 		x.SecretBinary = d12
 	}
@@ -895,7 +896,7 @@ func (x *CreateSecretRequest) bindWire(v any) error {
 		ptr15 := new(string)
 		s16, ok := mv14.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretString"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretString"})
 		}
 		(*ptr15) = s16
 		x.SecretString = ptr15
@@ -903,7 +904,7 @@ func (x *CreateSecretRequest) bindWire(v any) error {
 	if mv17 := m["Tags"]; mv17 != nil {
 		l18, ok := mv17.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s19 := make([]Tag, len(l18))
 		for i20, e21 := range l18 {
@@ -911,7 +912,7 @@ func (x *CreateSecretRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s19[i20]).bindWire(e21); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i20 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i20 + 1})
 			}
 		}
 		x.Tags = s19
@@ -919,7 +920,7 @@ func (x *CreateSecretRequest) bindWire(v any) error {
 	if mv22 := m["AddReplicaRegions"]; mv22 != nil {
 		l23, ok := mv22.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "AddReplicaRegions"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "AddReplicaRegions"})
 		}
 		s24 := make([]ReplicaRegionType, len(l23))
 		for i25, e26 := range l23 {
@@ -927,7 +928,7 @@ func (x *CreateSecretRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s24[i25]).bindWire(e26); err != nil {
-				return wireWrap(err, wireSeg{name: "AddReplicaRegions"}, wireSeg{index: i25 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "AddReplicaRegions"}, wirecodec.Seg{Index: i25 + 1})
 			}
 		}
 		x.AddReplicaRegions = s24
@@ -935,14 +936,14 @@ func (x *CreateSecretRequest) bindWire(v any) error {
 	if mv27 := m["ForceOverwriteReplicaSecret"]; mv27 != nil {
 		s28, ok := mv27.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "ForceOverwriteReplicaSecret"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "ForceOverwriteReplicaSecret"})
 		}
 		x.ForceOverwriteReplicaSecret = s28
 	}
 	if mv29 := m["Type"]; mv29 != nil {
 		s30, ok := mv29.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Type"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Type"})
 		}
 		x.Type = s30
 	}
@@ -994,33 +995,33 @@ func (x *CreateSecretResponse) BindValue(v map[string]any) error { return x.bind
 func (x *CreateSecretResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
 	if mv5 := m["VersionId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "VersionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionId"})
 		}
 		x.VersionId = s6
 	}
 	if mv7 := m["ReplicationStatus"]; mv7 != nil {
 		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ReplicationStatus"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ReplicationStatus"})
 		}
 		s9 := make([]ReplicationStatusType, len(l8))
 		for i10, e11 := range l8 {
@@ -1028,7 +1029,7 @@ func (x *CreateSecretResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s9[i10]).bindWire(e11); err != nil {
-				return wireWrap(err, wireSeg{name: "ReplicationStatus"}, wireSeg{index: i10 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "ReplicationStatus"}, wirecodec.Seg{Index: i10 + 1})
 			}
 		}
 		x.ReplicationStatus = s9
@@ -1057,12 +1058,12 @@ func (x *DeleteResourcePolicyRequest) BindValue(v map[string]any) error { return
 func (x *DeleteResourcePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
@@ -1094,19 +1095,19 @@ func (x *DeleteResourcePolicyResponse) BindValue(v map[string]any) error { retur
 func (x *DeleteResourcePolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
@@ -1146,12 +1147,12 @@ func (x *DeleteSecretRequest) BindValue(v map[string]any) error { return x.bindW
 func (x *DeleteSecretRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
@@ -1159,11 +1160,11 @@ func (x *DeleteSecretRequest) bindWire(v any) error {
 		ptr4 := new(int64)
 		n5, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "RecoveryWindowInDays"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "RecoveryWindowInDays"})
 		}
 		i6, err7 := strconv.ParseInt(string(n5), 10, 64)
 		if err7 != nil {
-			return wireBindErr("an integer of int64's range", wireSeg{name: "RecoveryWindowInDays"})
+			return wirecodec.BindErr("an integer of int64's range", wirecodec.Seg{Name: "RecoveryWindowInDays"})
 		}
 		(*ptr4) = int64(i6)
 		x.RecoveryWindowInDays = ptr4
@@ -1172,7 +1173,7 @@ func (x *DeleteSecretRequest) bindWire(v any) error {
 		ptr9 := new(bool)
 		s10, ok := mv8.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "ForceDeleteWithoutRecovery"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "ForceDeleteWithoutRecovery"})
 		}
 		(*ptr9) = s10
 		x.ForceDeleteWithoutRecovery = ptr9
@@ -1194,7 +1195,7 @@ func (x *DeleteSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	if x.DeletionDate != nil {
 		b = append(b, ",\"DeletionDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.DeletionDate))
+			b = wirecodec.AppendTime(b, (*x.DeletionDate))
 		}
 	}
 	if len(b) == start {
@@ -1211,19 +1212,19 @@ func (x *DeleteSecretResponse) BindValue(v map[string]any) error { return x.bind
 func (x *DeleteSecretResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
@@ -1231,7 +1232,7 @@ func (x *DeleteSecretResponse) bindWire(v any) error {
 		ptr6 := new(sealbox.Timestamp)
 		n7, ok := mv5.(json.Number)
 		if !ok || ptr6.UnmarshalJSON([]byte(n7)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletionDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "DeletionDate"})
 		}
 		x.DeletionDate = ptr6
 	}
@@ -1259,12 +1260,12 @@ func (x *DescribeSecretRequest) BindValue(v map[string]any) error { return x.bin
 func (x *DescribeSecretRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
@@ -1335,31 +1336,31 @@ func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	if x.LastRotatedDate != nil {
 		b = append(b, ",\"LastRotatedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.LastRotatedDate))
+			b = wirecodec.AppendTime(b, (*x.LastRotatedDate))
 		}
 	}
 	if x.LastChangedDate != nil {
 		b = append(b, ",\"LastChangedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.LastChangedDate))
+			b = wirecodec.AppendTime(b, (*x.LastChangedDate))
 		}
 	}
 	if x.LastAccessedDate != nil {
 		b = append(b, ",\"LastAccessedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.LastAccessedDate))
+			b = wirecodec.AppendTime(b, (*x.LastAccessedDate))
 		}
 	}
 	if x.DeletedDate != nil {
 		b = append(b, ",\"DeletedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.DeletedDate))
+			b = wirecodec.AppendTime(b, (*x.DeletedDate))
 		}
 	}
 	if x.NextRotationDate != nil {
 		b = append(b, ",\"NextRotationDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.NextRotationDate))
+			b = wirecodec.AppendTime(b, (*x.NextRotationDate))
 		}
 	}
 	if len(x.Tags) != 0 {
@@ -1416,7 +1417,7 @@ func (x *DescribeSecretResponse) AppendJSON(b []byte) ([]byte, error) {
 	if x.CreatedDate != nil {
 		b = append(b, ",\"CreatedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.CreatedDate))
+			b = wirecodec.AppendTime(b, (*x.CreatedDate))
 		}
 	}
 	if x.PrimaryRegion != "" {
@@ -1452,40 +1453,40 @@ func (x *DescribeSecretResponse) BindValue(v map[string]any) error { return x.bi
 func (x *DescribeSecretResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
 	if mv5 := m["Type"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Type"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Type"})
 		}
 		x.Type = s6
 	}
 	if mv7 := m["Description"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		x.Description = s8
 	}
 	if mv9 := m["KmsKeyId"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KmsKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KmsKeyId"})
 		}
 		x.KmsKeyId = s10
 	}
@@ -1493,7 +1494,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 		ptr12 := new(bool)
 		s13, ok := mv11.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "RotationEnabled"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "RotationEnabled"})
 		}
 		(*ptr12) = s13
 		x.RotationEnabled = ptr12
@@ -1501,21 +1502,21 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 	if mv14 := m["RotationLambdaARN"]; mv14 != nil {
 		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RotationLambdaARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RotationLambdaARN"})
 		}
 		x.RotationLambdaARN = s15
 	}
 	if mv16 := m["RotationRules"]; mv16 != nil {
 		ptr17 := new(RotationRulesType)
 		if err := ptr17.bindWire(mv16); err != nil {
-			return wireWrap(err, wireSeg{name: "RotationRules"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "RotationRules"})
 		}
 		x.RotationRules = ptr17
 	}
 	if mv18 := m["ExternalSecretRotationMetadata"]; mv18 != nil {
 		l19, ok := mv18.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ExternalSecretRotationMetadata"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ExternalSecretRotationMetadata"})
 		}
 		s20 := make([]ExternalSecretRotationMetadataItem, len(l19))
 		for i21, e22 := range l19 {
@@ -1523,7 +1524,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s20[i21]).bindWire(e22); err != nil {
-				return wireWrap(err, wireSeg{name: "ExternalSecretRotationMetadata"}, wireSeg{index: i21 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "ExternalSecretRotationMetadata"}, wirecodec.Seg{Index: i21 + 1})
 			}
 		}
 		x.ExternalSecretRotationMetadata = s20
@@ -1531,7 +1532,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 	if mv23 := m["ExternalSecretRotationRoleArn"]; mv23 != nil {
 		s24, ok := mv23.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ExternalSecretRotationRoleArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ExternalSecretRotationRoleArn"})
 		}
 		x.ExternalSecretRotationRoleArn = s24
 	}
@@ -1539,7 +1540,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 		ptr26 := new(sealbox.Timestamp)
 		n27, ok := mv25.(json.Number)
 		if !ok || ptr26.UnmarshalJSON([]byte(n27)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastRotatedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "LastRotatedDate"})
 		}
 		x.LastRotatedDate = ptr26
 	}
@@ -1547,7 +1548,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 		ptr29 := new(sealbox.Timestamp)
 		n30, ok := mv28.(json.Number)
 		if !ok || ptr29.UnmarshalJSON([]byte(n30)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastChangedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "LastChangedDate"})
 		}
 		x.LastChangedDate = ptr29
 	}
@@ -1555,7 +1556,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 		ptr32 := new(sealbox.Timestamp)
 		n33, ok := mv31.(json.Number)
 		if !ok || ptr32.UnmarshalJSON([]byte(n33)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastAccessedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "LastAccessedDate"})
 		}
 		x.LastAccessedDate = ptr32
 	}
@@ -1563,7 +1564,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 		ptr35 := new(sealbox.Timestamp)
 		n36, ok := mv34.(json.Number)
 		if !ok || ptr35.UnmarshalJSON([]byte(n36)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "DeletedDate"})
 		}
 		x.DeletedDate = ptr35
 	}
@@ -1571,14 +1572,14 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 		ptr38 := new(sealbox.Timestamp)
 		n39, ok := mv37.(json.Number)
 		if !ok || ptr38.UnmarshalJSON([]byte(n39)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "NextRotationDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "NextRotationDate"})
 		}
 		x.NextRotationDate = ptr38
 	}
 	if mv40 := m["Tags"]; mv40 != nil {
 		l41, ok := mv40.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s42 := make([]Tag, len(l41))
 		for i43, e44 := range l41 {
@@ -1586,7 +1587,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s42[i43]).bindWire(e44); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i43 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i43 + 1})
 			}
 		}
 		x.Tags = s42
@@ -1594,7 +1595,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 	if mv45 := m["VersionIdsToStages"]; mv45 != nil {
 		m46, ok := mv45.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "VersionIdsToStages"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "VersionIdsToStages"})
 		}
 		out47 := make(map[string][]string, len(m46))
 		for k48, e49 := range m46 {
@@ -1602,7 +1603,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 			if e49 != nil {
 				l51, ok := e49.([]any)
 				if !ok {
-					return wireBindErr("a list", wireSeg{name: "VersionIdsToStages"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a list", wirecodec.Seg{Name: "VersionIdsToStages"}, wirecodec.Seg{Index: -1})
 				}
 				s52 := make([]string, len(l51))
 				for i53, e54 := range l51 {
@@ -1611,7 +1612,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 					}
 					s55, ok := e54.(string)
 					if !ok {
-						return wireBindErr("a string", wireSeg{name: "VersionIdsToStages"}, wireSeg{index: -1}, wireSeg{index: i53 + 1})
+						return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionIdsToStages"}, wirecodec.Seg{Index: -1}, wirecodec.Seg{Index: i53 + 1})
 					}
 					s52[i53] = s55
 				}
@@ -1624,7 +1625,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 	if mv56 := m["OwningService"]; mv56 != nil {
 		s57, ok := mv56.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "OwningService"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "OwningService"})
 		}
 		x.OwningService = s57
 	}
@@ -1632,21 +1633,21 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 		ptr59 := new(sealbox.Timestamp)
 		n60, ok := mv58.(json.Number)
 		if !ok || ptr59.UnmarshalJSON([]byte(n60)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "CreatedDate"})
 		}
 		x.CreatedDate = ptr59
 	}
 	if mv61 := m["PrimaryRegion"]; mv61 != nil {
 		s62, ok := mv61.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PrimaryRegion"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PrimaryRegion"})
 		}
 		x.PrimaryRegion = s62
 	}
 	if mv63 := m["ReplicationStatus"]; mv63 != nil {
 		l64, ok := mv63.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ReplicationStatus"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ReplicationStatus"})
 		}
 		s65 := make([]ReplicationStatusType, len(l64))
 		for i66, e67 := range l64 {
@@ -1654,7 +1655,7 @@ func (x *DescribeSecretResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s65[i66]).bindWire(e67); err != nil {
-				return wireWrap(err, wireSeg{name: "ReplicationStatus"}, wireSeg{index: i66 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "ReplicationStatus"}, wirecodec.Seg{Index: i66 + 1})
 			}
 		}
 		x.ReplicationStatus = s65
@@ -1687,19 +1688,19 @@ func (x *ExternalSecretRotationMetadataItem) BindValue(v map[string]any) error {
 func (x *ExternalSecretRotationMetadataItem) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Key"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Key"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Key"})
 		}
 		x.Key = s2
 	}
 	if mv3 := m["Value"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Value"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Value"})
 		}
 		x.Value = s4
 	}
@@ -1740,19 +1741,19 @@ func (x *Filter) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *Filter) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Key"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Key"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Key"})
 		}
 		x.Key = s2
 	}
 	if mv3 := m["Values"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Values"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Values"})
 		}
 		s5 := make([]string, len(l4))
 		for i6, e7 := range l4 {
@@ -1761,7 +1762,7 @@ func (x *Filter) bindWire(v any) error {
 			}
 			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "Values"}, wireSeg{index: i6 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Values"}, wirecodec.Seg{Index: i6 + 1})
 			}
 			s5[i6] = s8
 		}
@@ -1823,17 +1824,17 @@ func (x *GetRandomPasswordRequest) BindValue(v map[string]any) error { return x.
 func (x *GetRandomPasswordRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PasswordLength"]; mv1 != nil {
 		ptr2 := new(int64)
 		n3, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "PasswordLength"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "PasswordLength"})
 		}
 		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
 		if err5 != nil {
-			return wireBindErr("an integer of int64's range", wireSeg{name: "PasswordLength"})
+			return wirecodec.BindErr("an integer of int64's range", wirecodec.Seg{Name: "PasswordLength"})
 		}
 		(*ptr2) = int64(i4)
 		x.PasswordLength = ptr2
@@ -1841,42 +1842,42 @@ func (x *GetRandomPasswordRequest) bindWire(v any) error {
 	if mv6 := m["ExcludeCharacters"]; mv6 != nil {
 		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ExcludeCharacters"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ExcludeCharacters"})
 		}
 		x.ExcludeCharacters = s7
 	}
 	if mv8 := m["ExcludeNumbers"]; mv8 != nil {
 		s9, ok := mv8.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "ExcludeNumbers"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "ExcludeNumbers"})
 		}
 		x.ExcludeNumbers = s9
 	}
 	if mv10 := m["ExcludePunctuation"]; mv10 != nil {
 		s11, ok := mv10.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "ExcludePunctuation"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "ExcludePunctuation"})
 		}
 		x.ExcludePunctuation = s11
 	}
 	if mv12 := m["ExcludeUppercase"]; mv12 != nil {
 		s13, ok := mv12.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "ExcludeUppercase"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "ExcludeUppercase"})
 		}
 		x.ExcludeUppercase = s13
 	}
 	if mv14 := m["ExcludeLowercase"]; mv14 != nil {
 		s15, ok := mv14.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "ExcludeLowercase"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "ExcludeLowercase"})
 		}
 		x.ExcludeLowercase = s15
 	}
 	if mv16 := m["IncludeSpace"]; mv16 != nil {
 		s17, ok := mv16.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IncludeSpace"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IncludeSpace"})
 		}
 		x.IncludeSpace = s17
 	}
@@ -1884,7 +1885,7 @@ func (x *GetRandomPasswordRequest) bindWire(v any) error {
 		ptr19 := new(bool)
 		s20, ok := mv18.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "RequireEachIncludedType"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "RequireEachIncludedType"})
 		}
 		(*ptr19) = s20
 		x.RequireEachIncludedType = ptr19
@@ -1913,12 +1914,12 @@ func (x *GetRandomPasswordResponse) BindValue(v map[string]any) error { return x
 func (x *GetRandomPasswordResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RandomPassword"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RandomPassword"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RandomPassword"})
 		}
 		x.RandomPassword = s2
 	}
@@ -1946,12 +1947,12 @@ func (x *GetResourcePolicyRequest) BindValue(v map[string]any) error { return x.
 func (x *GetResourcePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
@@ -1987,26 +1988,26 @@ func (x *GetResourcePolicyResponse) BindValue(v map[string]any) error { return x
 func (x *GetResourcePolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
 	if mv5 := m["ResourcePolicy"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ResourcePolicy"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ResourcePolicy"})
 		}
 		x.ResourcePolicy = s6
 	}
@@ -2042,26 +2043,26 @@ func (x *GetSecretValueRequest) BindValue(v map[string]any) error { return x.bin
 func (x *GetSecretValueRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
 	if mv3 := m["VersionId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "VersionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionId"})
 		}
 		x.VersionId = s4
 	}
 	if mv5 := m["VersionStage"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "VersionStage"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionStage"})
 		}
 		x.VersionStage = s6
 	}
@@ -2086,7 +2087,7 @@ func (x *GetSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.SecretBinary) != 0 {
 		b = append(b, ",\"SecretBinary\":"...)
 		{
-			b = wireAppendBytes(b, x.SecretBinary)
+			b = wirecodec.AppendBytes(b, x.SecretBinary)
 		}
 	}
 	if x.SecretString != nil {
@@ -2111,7 +2112,7 @@ func (x *GetSecretValueResponse) AppendJSON(b []byte) ([]byte, error) {
 	if x.CreatedDate != nil {
 		b = append(b, ",\"CreatedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.CreatedDate))
+			b = wirecodec.AppendTime(b, (*x.CreatedDate))
 		}
 	}
 	if len(b) == start {
@@ -2128,37 +2129,37 @@ func (x *GetSecretValueResponse) BindValue(v map[string]any) error { return x.bi
 func (x *GetSecretValueResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
 	if mv5 := m["VersionId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "VersionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionId"})
 		}
 		x.VersionId = s6
 	}
 	if mv7 := m["SecretBinary"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "SecretBinary"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "SecretBinary"})
 		}
 		d9, err10 := base64.StdEncoding.DecodeString(s8)
 		if err10 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "SecretBinary"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "SecretBinary"})
 		}
 		x.SecretBinary = d9
 	}
@@ -2166,7 +2167,7 @@ func (x *GetSecretValueResponse) bindWire(v any) error {
 		ptr12 := new(string)
 		s13, ok := mv11.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretString"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretString"})
 		}
 		(*ptr12) = s13
 		x.SecretString = ptr12
@@ -2174,7 +2175,7 @@ func (x *GetSecretValueResponse) bindWire(v any) error {
 	if mv14 := m["VersionStages"]; mv14 != nil {
 		l15, ok := mv14.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "VersionStages"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "VersionStages"})
 		}
 		s16 := make([]string, len(l15))
 		for i17, e18 := range l15 {
@@ -2183,7 +2184,7 @@ func (x *GetSecretValueResponse) bindWire(v any) error {
 			}
 			s19, ok := e18.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "VersionStages"}, wireSeg{index: i17 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionStages"}, wirecodec.Seg{Index: i17 + 1})
 			}
 			s16[i17] = s19
 		}
@@ -2193,7 +2194,7 @@ func (x *GetSecretValueResponse) bindWire(v any) error {
 		ptr21 := new(sealbox.Timestamp)
 		n22, ok := mv20.(json.Number)
 		if !ok || ptr21.UnmarshalJSON([]byte(n22)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "CreatedDate"})
 		}
 		x.CreatedDate = ptr21
 	}
@@ -2233,37 +2234,37 @@ func (x *ListSecretVersionIdsRequest) BindValue(v map[string]any) error { return
 func (x *ListSecretVersionIdsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
 	if mv3 := m["MaxResults"]; mv3 != nil {
 		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxResults"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxResults"})
 		}
 		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
 		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxResults"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxResults"})
 		}
 		x.MaxResults = int32(i5)
 	}
 	if mv7 := m["NextToken"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextToken"})
 		}
 		x.NextToken = s8
 	}
 	if mv9 := m["IncludeDeprecated"]; mv9 != nil {
 		s10, ok := mv9.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IncludeDeprecated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IncludeDeprecated"})
 		}
 		x.IncludeDeprecated = s10
 	}
@@ -2317,12 +2318,12 @@ func (x *ListSecretVersionIdsResponse) BindValue(v map[string]any) error { retur
 func (x *ListSecretVersionIdsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Versions"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Versions"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Versions"})
 		}
 		s3 := make([]SecretVersionsListEntry, len(l2))
 		for i4, e5 := range l2 {
@@ -2330,7 +2331,7 @@ func (x *ListSecretVersionIdsResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Versions"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Versions"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Versions = s3
@@ -2338,21 +2339,21 @@ func (x *ListSecretVersionIdsResponse) bindWire(v any) error {
 	if mv6 := m["NextToken"]; mv6 != nil {
 		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextToken"})
 		}
 		x.NextToken = s7
 	}
 	if mv8 := m["ARN"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s9
 	}
 	if mv10 := m["Name"]; mv10 != nil {
 		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s11
 	}
@@ -2412,37 +2413,37 @@ func (x *ListSecretsRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *ListSecretsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["IncludePlannedDeletion"]; mv1 != nil {
 		s2, ok := mv1.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IncludePlannedDeletion"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IncludePlannedDeletion"})
 		}
 		x.IncludePlannedDeletion = s2
 	}
 	if mv3 := m["MaxResults"]; mv3 != nil {
 		n4, ok := mv3.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxResults"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxResults"})
 		}
 		i5, err6 := strconv.ParseInt(string(n4), 10, 64)
 		if err6 != nil || i5 < math.MinInt32 || i5 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxResults"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxResults"})
 		}
 		x.MaxResults = int32(i5)
 	}
 	if mv7 := m["NextToken"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextToken"})
 		}
 		x.NextToken = s8
 	}
 	if mv9 := m["Filters"]; mv9 != nil {
 		l10, ok := mv9.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Filters"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Filters"})
 		}
 		s11 := make([]Filter, len(l10))
 		for i12, e13 := range l10 {
@@ -2450,7 +2451,7 @@ func (x *ListSecretsRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s11[i12]).bindWire(e13); err != nil {
-				return wireWrap(err, wireSeg{name: "Filters"}, wireSeg{index: i12 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Filters"}, wirecodec.Seg{Index: i12 + 1})
 			}
 		}
 		x.Filters = s11
@@ -2458,14 +2459,14 @@ func (x *ListSecretsRequest) bindWire(v any) error {
 	if mv14 := m["SortOrder"]; mv14 != nil {
 		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SortOrder"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SortOrder"})
 		}
 		x.SortOrder = s15
 	}
 	if mv16 := m["SortBy"]; mv16 != nil {
 		s17, ok := mv16.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SortBy"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SortBy"})
 		}
 		x.SortBy = s17
 	}
@@ -2511,12 +2512,12 @@ func (x *ListSecretsResponse) BindValue(v map[string]any) error { return x.bindW
 func (x *ListSecretsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretList"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "SecretList"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "SecretList"})
 		}
 		s3 := make([]SecretListEntry, len(l2))
 		for i4, e5 := range l2 {
@@ -2524,7 +2525,7 @@ func (x *ListSecretsResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "SecretList"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "SecretList"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.SecretList = s3
@@ -2532,7 +2533,7 @@ func (x *ListSecretsResponse) bindWire(v any) error {
 	if mv6 := m["NextToken"]; mv6 != nil {
 		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NextToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextToken"})
 		}
 		x.NextToken = s7
 	}
@@ -2570,19 +2571,19 @@ func (x *PutResourcePolicyRequest) BindValue(v map[string]any) error { return x.
 func (x *PutResourcePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
 	if mv3 := m["ResourcePolicy"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ResourcePolicy"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ResourcePolicy"})
 		}
 		x.ResourcePolicy = s4
 	}
@@ -2590,7 +2591,7 @@ func (x *PutResourcePolicyRequest) bindWire(v any) error {
 		ptr6 := new(bool)
 		s7, ok := mv5.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "BlockPublicPolicy"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "BlockPublicPolicy"})
 		}
 		(*ptr6) = s7
 		x.BlockPublicPolicy = ptr6
@@ -2623,19 +2624,19 @@ func (x *PutResourcePolicyResponse) BindValue(v map[string]any) error { return x
 func (x *PutResourcePolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
@@ -2656,7 +2657,7 @@ func (x *PutSecretValueRequest) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.SecretBinary) != 0 {
 		b = append(b, ",\"SecretBinary\":"...)
 		{
-			b = wireAppendBytes(b, x.SecretBinary)
+			b = wirecodec.AppendBytes(b, x.SecretBinary)
 		}
 	}
 	if x.SecretString != nil {
@@ -2696,30 +2697,30 @@ func (x *PutSecretValueRequest) BindValue(v map[string]any) error { return x.bin
 func (x *PutSecretValueRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
 	if mv3 := m["ClientRequestToken"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ClientRequestToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ClientRequestToken"})
 		}
 		x.ClientRequestToken = s4
 	}
 	if mv5 := m["SecretBinary"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "SecretBinary"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "SecretBinary"})
 		}
 		d7, err8 := base64.StdEncoding.DecodeString(s6)
 		if err8 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "SecretBinary"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "SecretBinary"})
 		}
 		x.SecretBinary = d7
 	}
@@ -2727,7 +2728,7 @@ func (x *PutSecretValueRequest) bindWire(v any) error {
 		ptr10 := new(string)
 		s11, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretString"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretString"})
 		}
 		(*ptr10) = s11
 		x.SecretString = ptr10
@@ -2735,7 +2736,7 @@ func (x *PutSecretValueRequest) bindWire(v any) error {
 	if mv12 := m["VersionStages"]; mv12 != nil {
 		l13, ok := mv12.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "VersionStages"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "VersionStages"})
 		}
 		s14 := make([]string, len(l13))
 		for i15, e16 := range l13 {
@@ -2744,7 +2745,7 @@ func (x *PutSecretValueRequest) bindWire(v any) error {
 			}
 			s17, ok := e16.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "VersionStages"}, wireSeg{index: i15 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionStages"}, wirecodec.Seg{Index: i15 + 1})
 			}
 			s14[i15] = s17
 		}
@@ -2753,7 +2754,7 @@ func (x *PutSecretValueRequest) bindWire(v any) error {
 	if mv18 := m["RotationToken"]; mv18 != nil {
 		s19, ok := mv18.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RotationToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RotationToken"})
 		}
 		x.RotationToken = s19
 	}
@@ -2804,33 +2805,33 @@ func (x *PutSecretValueResponse) BindValue(v map[string]any) error { return x.bi
 func (x *PutSecretValueResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
 	if mv5 := m["VersionId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "VersionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionId"})
 		}
 		x.VersionId = s6
 	}
 	if mv7 := m["VersionStages"]; mv7 != nil {
 		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "VersionStages"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "VersionStages"})
 		}
 		s9 := make([]string, len(l8))
 		for i10, e11 := range l8 {
@@ -2839,7 +2840,7 @@ func (x *PutSecretValueResponse) bindWire(v any) error {
 			}
 			s12, ok := e11.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "VersionStages"}, wireSeg{index: i10 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionStages"}, wirecodec.Seg{Index: i10 + 1})
 			}
 			s9[i10] = s12
 		}
@@ -2882,19 +2883,19 @@ func (x *RemoveRegionsFromReplicationRequest) BindValue(v map[string]any) error 
 func (x *RemoveRegionsFromReplicationRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
 	if mv3 := m["RemoveReplicaRegions"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "RemoveReplicaRegions"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "RemoveReplicaRegions"})
 		}
 		s5 := make([]string, len(l4))
 		for i6, e7 := range l4 {
@@ -2903,7 +2904,7 @@ func (x *RemoveRegionsFromReplicationRequest) bindWire(v any) error {
 			}
 			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "RemoveReplicaRegions"}, wireSeg{index: i6 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RemoveReplicaRegions"}, wirecodec.Seg{Index: i6 + 1})
 			}
 			s5[i6] = s8
 		}
@@ -2953,19 +2954,19 @@ func (x *RemoveRegionsFromReplicationResponse) BindValue(v map[string]any) error
 func (x *RemoveRegionsFromReplicationResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s2
 	}
 	if mv3 := m["ReplicationStatus"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ReplicationStatus"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ReplicationStatus"})
 		}
 		s5 := make([]ReplicationStatusType, len(l4))
 		for i6, e7 := range l4 {
@@ -2973,7 +2974,7 @@ func (x *RemoveRegionsFromReplicationResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s5[i6]).bindWire(e7); err != nil {
-				return wireWrap(err, wireSeg{name: "ReplicationStatus"}, wireSeg{index: i6 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "ReplicationStatus"}, wirecodec.Seg{Index: i6 + 1})
 			}
 		}
 		x.ReplicationStatus = s5
@@ -3006,19 +3007,19 @@ func (x *ReplicaRegionType) BindValue(v map[string]any) error { return x.bindWir
 func (x *ReplicaRegionType) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Region"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Region"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Region"})
 		}
 		x.Region = s2
 	}
 	if mv3 := m["KmsKeyId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KmsKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KmsKeyId"})
 		}
 		x.KmsKeyId = s4
 	}
@@ -3066,19 +3067,19 @@ func (x *ReplicateSecretToRegionsRequest) BindValue(v map[string]any) error { re
 func (x *ReplicateSecretToRegionsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
 	if mv3 := m["AddReplicaRegions"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "AddReplicaRegions"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "AddReplicaRegions"})
 		}
 		s5 := make([]ReplicaRegionType, len(l4))
 		for i6, e7 := range l4 {
@@ -3086,7 +3087,7 @@ func (x *ReplicateSecretToRegionsRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s5[i6]).bindWire(e7); err != nil {
-				return wireWrap(err, wireSeg{name: "AddReplicaRegions"}, wireSeg{index: i6 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "AddReplicaRegions"}, wirecodec.Seg{Index: i6 + 1})
 			}
 		}
 		x.AddReplicaRegions = s5
@@ -3094,7 +3095,7 @@ func (x *ReplicateSecretToRegionsRequest) bindWire(v any) error {
 	if mv8 := m["ForceOverwriteReplicaSecret"]; mv8 != nil {
 		s9, ok := mv8.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "ForceOverwriteReplicaSecret"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "ForceOverwriteReplicaSecret"})
 		}
 		x.ForceOverwriteReplicaSecret = s9
 	}
@@ -3140,19 +3141,19 @@ func (x *ReplicateSecretToRegionsResponse) BindValue(v map[string]any) error { r
 func (x *ReplicateSecretToRegionsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s2
 	}
 	if mv3 := m["ReplicationStatus"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ReplicationStatus"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ReplicationStatus"})
 		}
 		s5 := make([]ReplicationStatusType, len(l4))
 		for i6, e7 := range l4 {
@@ -3160,7 +3161,7 @@ func (x *ReplicateSecretToRegionsResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s5[i6]).bindWire(e7); err != nil {
-				return wireWrap(err, wireSeg{name: "ReplicationStatus"}, wireSeg{index: i6 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "ReplicationStatus"}, wirecodec.Seg{Index: i6 + 1})
 			}
 		}
 		x.ReplicationStatus = s5
@@ -3190,7 +3191,7 @@ func (x *ReplicationStatusType) AppendJSON(b []byte) ([]byte, error) {
 	if x.LastAccessedDate != nil {
 		b = append(b, ",\"LastAccessedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.LastAccessedDate))
+			b = wirecodec.AppendTime(b, (*x.LastAccessedDate))
 		}
 	}
 	if len(b) == start {
@@ -3207,33 +3208,33 @@ func (x *ReplicationStatusType) BindValue(v map[string]any) error { return x.bin
 func (x *ReplicationStatusType) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Region"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Region"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Region"})
 		}
 		x.Region = s2
 	}
 	if mv3 := m["KmsKeyId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KmsKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KmsKeyId"})
 		}
 		x.KmsKeyId = s4
 	}
 	if mv5 := m["Status"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Status"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Status"})
 		}
 		x.Status = s6
 	}
 	if mv7 := m["StatusMessage"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "StatusMessage"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "StatusMessage"})
 		}
 		x.StatusMessage = s8
 	}
@@ -3241,7 +3242,7 @@ func (x *ReplicationStatusType) bindWire(v any) error {
 		ptr10 := new(sealbox.Timestamp)
 		n11, ok := mv9.(json.Number)
 		if !ok || ptr10.UnmarshalJSON([]byte(n11)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastAccessedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "LastAccessedDate"})
 		}
 		x.LastAccessedDate = ptr10
 	}
@@ -3269,12 +3270,12 @@ func (x *RestoreSecretRequest) BindValue(v map[string]any) error { return x.bind
 func (x *RestoreSecretRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
@@ -3306,19 +3307,19 @@ func (x *RestoreSecretResponse) BindValue(v map[string]any) error { return x.bin
 func (x *RestoreSecretResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
@@ -3388,40 +3389,40 @@ func (x *RotateSecretRequest) BindValue(v map[string]any) error { return x.bindW
 func (x *RotateSecretRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
 	if mv3 := m["ClientRequestToken"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ClientRequestToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ClientRequestToken"})
 		}
 		x.ClientRequestToken = s4
 	}
 	if mv5 := m["RotationLambdaARN"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RotationLambdaARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RotationLambdaARN"})
 		}
 		x.RotationLambdaARN = s6
 	}
 	if mv7 := m["RotationRules"]; mv7 != nil {
 		ptr8 := new(RotationRulesType)
 		if err := ptr8.bindWire(mv7); err != nil {
-			return wireWrap(err, wireSeg{name: "RotationRules"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "RotationRules"})
 		}
 		x.RotationRules = ptr8
 	}
 	if mv9 := m["ExternalSecretRotationMetadata"]; mv9 != nil {
 		l10, ok := mv9.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ExternalSecretRotationMetadata"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ExternalSecretRotationMetadata"})
 		}
 		s11 := make([]ExternalSecretRotationMetadataItem, len(l10))
 		for i12, e13 := range l10 {
@@ -3429,7 +3430,7 @@ func (x *RotateSecretRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s11[i12]).bindWire(e13); err != nil {
-				return wireWrap(err, wireSeg{name: "ExternalSecretRotationMetadata"}, wireSeg{index: i12 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "ExternalSecretRotationMetadata"}, wirecodec.Seg{Index: i12 + 1})
 			}
 		}
 		x.ExternalSecretRotationMetadata = s11
@@ -3437,7 +3438,7 @@ func (x *RotateSecretRequest) bindWire(v any) error {
 	if mv14 := m["ExternalSecretRotationRoleArn"]; mv14 != nil {
 		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ExternalSecretRotationRoleArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ExternalSecretRotationRoleArn"})
 		}
 		x.ExternalSecretRotationRoleArn = s15
 	}
@@ -3445,7 +3446,7 @@ func (x *RotateSecretRequest) bindWire(v any) error {
 		ptr17 := new(bool)
 		s18, ok := mv16.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "RotateImmediately"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "RotateImmediately"})
 		}
 		(*ptr17) = s18
 		x.RotateImmediately = ptr17
@@ -3482,26 +3483,26 @@ func (x *RotateSecretResponse) BindValue(v map[string]any) error { return x.bind
 func (x *RotateSecretResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
 	if mv5 := m["VersionId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "VersionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionId"})
 		}
 		x.VersionId = s6
 	}
@@ -3539,17 +3540,17 @@ func (x *RotationRulesType) BindValue(v map[string]any) error { return x.bindWir
 func (x *RotationRulesType) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["AutomaticallyAfterDays"]; mv1 != nil {
 		ptr2 := new(int64)
 		n3, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "AutomaticallyAfterDays"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "AutomaticallyAfterDays"})
 		}
 		i4, err5 := strconv.ParseInt(string(n3), 10, 64)
 		if err5 != nil {
-			return wireBindErr("an integer of int64's range", wireSeg{name: "AutomaticallyAfterDays"})
+			return wirecodec.BindErr("an integer of int64's range", wirecodec.Seg{Name: "AutomaticallyAfterDays"})
 		}
 		(*ptr2) = int64(i4)
 		x.AutomaticallyAfterDays = ptr2
@@ -3557,14 +3558,14 @@ func (x *RotationRulesType) bindWire(v any) error {
 	if mv6 := m["Duration"]; mv6 != nil {
 		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Duration"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Duration"})
 		}
 		x.Duration = s7
 	}
 	if mv8 := m["ScheduleExpression"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ScheduleExpression"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ScheduleExpression"})
 		}
 		x.ScheduleExpression = s9
 	}
@@ -3635,31 +3636,31 @@ func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
 	if x.LastRotatedDate != nil {
 		b = append(b, ",\"LastRotatedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.LastRotatedDate))
+			b = wirecodec.AppendTime(b, (*x.LastRotatedDate))
 		}
 	}
 	if x.LastChangedDate != nil {
 		b = append(b, ",\"LastChangedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.LastChangedDate))
+			b = wirecodec.AppendTime(b, (*x.LastChangedDate))
 		}
 	}
 	if x.LastAccessedDate != nil {
 		b = append(b, ",\"LastAccessedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.LastAccessedDate))
+			b = wirecodec.AppendTime(b, (*x.LastAccessedDate))
 		}
 	}
 	if x.DeletedDate != nil {
 		b = append(b, ",\"DeletedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.DeletedDate))
+			b = wirecodec.AppendTime(b, (*x.DeletedDate))
 		}
 	}
 	if x.NextRotationDate != nil {
 		b = append(b, ",\"NextRotationDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.NextRotationDate))
+			b = wirecodec.AppendTime(b, (*x.NextRotationDate))
 		}
 	}
 	if len(x.Tags) != 0 {
@@ -3716,7 +3717,7 @@ func (x *SecretListEntry) AppendJSON(b []byte) ([]byte, error) {
 	if x.CreatedDate != nil {
 		b = append(b, ",\"CreatedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.CreatedDate))
+			b = wirecodec.AppendTime(b, (*x.CreatedDate))
 		}
 	}
 	if x.PrimaryRegion != "" {
@@ -3737,40 +3738,40 @@ func (x *SecretListEntry) BindValue(v map[string]any) error { return x.bindWire(
 func (x *SecretListEntry) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
 	if mv5 := m["Type"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Type"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Type"})
 		}
 		x.Type = s6
 	}
 	if mv7 := m["Description"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		x.Description = s8
 	}
 	if mv9 := m["KmsKeyId"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KmsKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KmsKeyId"})
 		}
 		x.KmsKeyId = s10
 	}
@@ -3778,7 +3779,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 		ptr12 := new(bool)
 		s13, ok := mv11.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "RotationEnabled"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "RotationEnabled"})
 		}
 		(*ptr12) = s13
 		x.RotationEnabled = ptr12
@@ -3786,21 +3787,21 @@ func (x *SecretListEntry) bindWire(v any) error {
 	if mv14 := m["RotationLambdaARN"]; mv14 != nil {
 		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RotationLambdaARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RotationLambdaARN"})
 		}
 		x.RotationLambdaARN = s15
 	}
 	if mv16 := m["RotationRules"]; mv16 != nil {
 		ptr17 := new(RotationRulesType)
 		if err := ptr17.bindWire(mv16); err != nil {
-			return wireWrap(err, wireSeg{name: "RotationRules"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "RotationRules"})
 		}
 		x.RotationRules = ptr17
 	}
 	if mv18 := m["ExternalSecretRotationMetadata"]; mv18 != nil {
 		l19, ok := mv18.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ExternalSecretRotationMetadata"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ExternalSecretRotationMetadata"})
 		}
 		s20 := make([]ExternalSecretRotationMetadataItem, len(l19))
 		for i21, e22 := range l19 {
@@ -3808,7 +3809,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 				continue
 			}
 			if err := (&s20[i21]).bindWire(e22); err != nil {
-				return wireWrap(err, wireSeg{name: "ExternalSecretRotationMetadata"}, wireSeg{index: i21 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "ExternalSecretRotationMetadata"}, wirecodec.Seg{Index: i21 + 1})
 			}
 		}
 		x.ExternalSecretRotationMetadata = s20
@@ -3816,7 +3817,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 	if mv23 := m["ExternalSecretRotationRoleArn"]; mv23 != nil {
 		s24, ok := mv23.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ExternalSecretRotationRoleArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ExternalSecretRotationRoleArn"})
 		}
 		x.ExternalSecretRotationRoleArn = s24
 	}
@@ -3824,7 +3825,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 		ptr26 := new(sealbox.Timestamp)
 		n27, ok := mv25.(json.Number)
 		if !ok || ptr26.UnmarshalJSON([]byte(n27)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastRotatedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "LastRotatedDate"})
 		}
 		x.LastRotatedDate = ptr26
 	}
@@ -3832,7 +3833,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 		ptr29 := new(sealbox.Timestamp)
 		n30, ok := mv28.(json.Number)
 		if !ok || ptr29.UnmarshalJSON([]byte(n30)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastChangedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "LastChangedDate"})
 		}
 		x.LastChangedDate = ptr29
 	}
@@ -3840,7 +3841,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 		ptr32 := new(sealbox.Timestamp)
 		n33, ok := mv31.(json.Number)
 		if !ok || ptr32.UnmarshalJSON([]byte(n33)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastAccessedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "LastAccessedDate"})
 		}
 		x.LastAccessedDate = ptr32
 	}
@@ -3848,7 +3849,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 		ptr35 := new(sealbox.Timestamp)
 		n36, ok := mv34.(json.Number)
 		if !ok || ptr35.UnmarshalJSON([]byte(n36)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "DeletedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "DeletedDate"})
 		}
 		x.DeletedDate = ptr35
 	}
@@ -3856,14 +3857,14 @@ func (x *SecretListEntry) bindWire(v any) error {
 		ptr38 := new(sealbox.Timestamp)
 		n39, ok := mv37.(json.Number)
 		if !ok || ptr38.UnmarshalJSON([]byte(n39)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "NextRotationDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "NextRotationDate"})
 		}
 		x.NextRotationDate = ptr38
 	}
 	if mv40 := m["Tags"]; mv40 != nil {
 		l41, ok := mv40.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s42 := make([]Tag, len(l41))
 		for i43, e44 := range l41 {
@@ -3871,7 +3872,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 				continue
 			}
 			if err := (&s42[i43]).bindWire(e44); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i43 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i43 + 1})
 			}
 		}
 		x.Tags = s42
@@ -3879,7 +3880,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 	if mv45 := m["SecretVersionsToStages"]; mv45 != nil {
 		m46, ok := mv45.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "SecretVersionsToStages"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "SecretVersionsToStages"})
 		}
 		out47 := make(map[string][]string, len(m46))
 		for k48, e49 := range m46 {
@@ -3887,7 +3888,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 			if e49 != nil {
 				l51, ok := e49.([]any)
 				if !ok {
-					return wireBindErr("a list", wireSeg{name: "SecretVersionsToStages"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a list", wirecodec.Seg{Name: "SecretVersionsToStages"}, wirecodec.Seg{Index: -1})
 				}
 				s52 := make([]string, len(l51))
 				for i53, e54 := range l51 {
@@ -3896,7 +3897,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 					}
 					s55, ok := e54.(string)
 					if !ok {
-						return wireBindErr("a string", wireSeg{name: "SecretVersionsToStages"}, wireSeg{index: -1}, wireSeg{index: i53 + 1})
+						return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretVersionsToStages"}, wirecodec.Seg{Index: -1}, wirecodec.Seg{Index: i53 + 1})
 					}
 					s52[i53] = s55
 				}
@@ -3909,7 +3910,7 @@ func (x *SecretListEntry) bindWire(v any) error {
 	if mv56 := m["OwningService"]; mv56 != nil {
 		s57, ok := mv56.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "OwningService"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "OwningService"})
 		}
 		x.OwningService = s57
 	}
@@ -3917,14 +3918,14 @@ func (x *SecretListEntry) bindWire(v any) error {
 		ptr59 := new(sealbox.Timestamp)
 		n60, ok := mv58.(json.Number)
 		if !ok || ptr59.UnmarshalJSON([]byte(n60)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "CreatedDate"})
 		}
 		x.CreatedDate = ptr59
 	}
 	if mv61 := m["PrimaryRegion"]; mv61 != nil {
 		s62, ok := mv61.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PrimaryRegion"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PrimaryRegion"})
 		}
 		x.PrimaryRegion = s62
 	}
@@ -3949,7 +3950,7 @@ func (x *SecretValueEntry) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.SecretBinary) != 0 {
 		b = append(b, ",\"SecretBinary\":"...)
 		{
-			b = wireAppendBytes(b, x.SecretBinary)
+			b = wirecodec.AppendBytes(b, x.SecretBinary)
 		}
 	}
 	if x.SecretString != nil {
@@ -3974,7 +3975,7 @@ func (x *SecretValueEntry) AppendJSON(b []byte) ([]byte, error) {
 	if x.CreatedDate != nil {
 		b = append(b, ",\"CreatedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.CreatedDate))
+			b = wirecodec.AppendTime(b, (*x.CreatedDate))
 		}
 	}
 	if len(b) == start {
@@ -3991,37 +3992,37 @@ func (x *SecretValueEntry) BindValue(v map[string]any) error { return x.bindWire
 func (x *SecretValueEntry) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
 	if mv5 := m["VersionId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "VersionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionId"})
 		}
 		x.VersionId = s6
 	}
 	if mv7 := m["SecretBinary"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "SecretBinary"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "SecretBinary"})
 		}
 		d9, err10 := base64.StdEncoding.DecodeString(s8)
 		if err10 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "SecretBinary"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "SecretBinary"})
 		}
 		x.SecretBinary = d9
 	}
@@ -4029,7 +4030,7 @@ func (x *SecretValueEntry) bindWire(v any) error {
 		ptr12 := new(string)
 		s13, ok := mv11.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretString"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretString"})
 		}
 		(*ptr12) = s13
 		x.SecretString = ptr12
@@ -4037,7 +4038,7 @@ func (x *SecretValueEntry) bindWire(v any) error {
 	if mv14 := m["VersionStages"]; mv14 != nil {
 		l15, ok := mv14.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "VersionStages"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "VersionStages"})
 		}
 		s16 := make([]string, len(l15))
 		for i17, e18 := range l15 {
@@ -4046,7 +4047,7 @@ func (x *SecretValueEntry) bindWire(v any) error {
 			}
 			s19, ok := e18.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "VersionStages"}, wireSeg{index: i17 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionStages"}, wirecodec.Seg{Index: i17 + 1})
 			}
 			s16[i17] = s19
 		}
@@ -4056,7 +4057,7 @@ func (x *SecretValueEntry) bindWire(v any) error {
 		ptr21 := new(sealbox.Timestamp)
 		n22, ok := mv20.(json.Number)
 		if !ok || ptr21.UnmarshalJSON([]byte(n22)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "CreatedDate"})
 		}
 		x.CreatedDate = ptr21
 	}
@@ -4086,13 +4087,13 @@ func (x *SecretVersionsListEntry) AppendJSON(b []byte) ([]byte, error) {
 	if x.LastAccessedDate != nil {
 		b = append(b, ",\"LastAccessedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.LastAccessedDate))
+			b = wirecodec.AppendTime(b, (*x.LastAccessedDate))
 		}
 	}
 	if x.CreatedDate != nil {
 		b = append(b, ",\"CreatedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.CreatedDate))
+			b = wirecodec.AppendTime(b, (*x.CreatedDate))
 		}
 	}
 	if len(x.KmsKeyIds) != 0 {
@@ -4122,19 +4123,19 @@ func (x *SecretVersionsListEntry) BindValue(v map[string]any) error { return x.b
 func (x *SecretVersionsListEntry) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["VersionId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "VersionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionId"})
 		}
 		x.VersionId = s2
 	}
 	if mv3 := m["VersionStages"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "VersionStages"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "VersionStages"})
 		}
 		s5 := make([]string, len(l4))
 		for i6, e7 := range l4 {
@@ -4143,7 +4144,7 @@ func (x *SecretVersionsListEntry) bindWire(v any) error {
 			}
 			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "VersionStages"}, wireSeg{index: i6 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionStages"}, wirecodec.Seg{Index: i6 + 1})
 			}
 			s5[i6] = s8
 		}
@@ -4153,7 +4154,7 @@ func (x *SecretVersionsListEntry) bindWire(v any) error {
 		ptr10 := new(sealbox.Timestamp)
 		n11, ok := mv9.(json.Number)
 		if !ok || ptr10.UnmarshalJSON([]byte(n11)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastAccessedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "LastAccessedDate"})
 		}
 		x.LastAccessedDate = ptr10
 	}
@@ -4161,14 +4162,14 @@ func (x *SecretVersionsListEntry) bindWire(v any) error {
 		ptr13 := new(sealbox.Timestamp)
 		n14, ok := mv12.(json.Number)
 		if !ok || ptr13.UnmarshalJSON([]byte(n14)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreatedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "CreatedDate"})
 		}
 		x.CreatedDate = ptr13
 	}
 	if mv15 := m["KmsKeyIds"]; mv15 != nil {
 		l16, ok := mv15.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "KmsKeyIds"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "KmsKeyIds"})
 		}
 		s17 := make([]string, len(l16))
 		for i18, e19 := range l16 {
@@ -4177,7 +4178,7 @@ func (x *SecretVersionsListEntry) bindWire(v any) error {
 			}
 			s20, ok := e19.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "KmsKeyIds"}, wireSeg{index: i18 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KmsKeyIds"}, wirecodec.Seg{Index: i18 + 1})
 			}
 			s17[i18] = s20
 		}
@@ -4207,12 +4208,12 @@ func (x *StopReplicationToReplicaRequest) BindValue(v map[string]any) error { re
 func (x *StopReplicationToReplicaRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
@@ -4240,12 +4241,12 @@ func (x *StopReplicationToReplicaResponse) BindValue(v map[string]any) error { r
 func (x *StopReplicationToReplicaResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s2
 	}
@@ -4277,19 +4278,19 @@ func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *Tag) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Key"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Key"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Key"})
 		}
 		x.Key = s2
 	}
 	if mv3 := m["Value"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Value"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Value"})
 		}
 		x.Value = s4
 	}
@@ -4333,19 +4334,19 @@ func (x *TagResourceRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *TagResourceRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
 	if mv3 := m["Tags"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s5 := make([]Tag, len(l4))
 		for i6, e7 := range l4 {
@@ -4353,7 +4354,7 @@ func (x *TagResourceRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s5[i6]).bindWire(e7); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i6 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i6 + 1})
 			}
 		}
 		x.Tags = s5
@@ -4395,19 +4396,19 @@ func (x *UntagResourceRequest) BindValue(v map[string]any) error { return x.bind
 func (x *UntagResourceRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
 	if mv3 := m["TagKeys"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "TagKeys"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "TagKeys"})
 		}
 		s5 := make([]string, len(l4))
 		for i6, e7 := range l4 {
@@ -4416,7 +4417,7 @@ func (x *UntagResourceRequest) bindWire(v any) error {
 			}
 			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "TagKeys"}, wireSeg{index: i6 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "TagKeys"}, wirecodec.Seg{Index: i6 + 1})
 			}
 			s5[i6] = s8
 		}
@@ -4451,7 +4452,7 @@ func (x *UpdateSecretRequest) AppendJSON(b []byte) ([]byte, error) {
 	if len(x.SecretBinary) != 0 {
 		b = append(b, ",\"SecretBinary\":"...)
 		{
-			b = wireAppendBytes(b, x.SecretBinary)
+			b = wirecodec.AppendBytes(b, x.SecretBinary)
 		}
 	}
 	if x.SecretString != nil {
@@ -4478,19 +4479,19 @@ func (x *UpdateSecretRequest) BindValue(v map[string]any) error { return x.bindW
 func (x *UpdateSecretRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
 	if mv3 := m["ClientRequestToken"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ClientRequestToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ClientRequestToken"})
 		}
 		x.ClientRequestToken = s4
 	}
@@ -4498,7 +4499,7 @@ func (x *UpdateSecretRequest) bindWire(v any) error {
 		ptr6 := new(string)
 		s7, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		(*ptr6) = s7
 		x.Description = ptr6
@@ -4507,7 +4508,7 @@ func (x *UpdateSecretRequest) bindWire(v any) error {
 		ptr9 := new(string)
 		s10, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "KmsKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "KmsKeyId"})
 		}
 		(*ptr9) = s10
 		x.KmsKeyId = ptr9
@@ -4515,11 +4516,11 @@ func (x *UpdateSecretRequest) bindWire(v any) error {
 	if mv11 := m["SecretBinary"]; mv11 != nil {
 		s12, ok := mv11.(string)
 		if !ok {
-			return wireBindErr("a base64 string", wireSeg{name: "SecretBinary"})
+			return wirecodec.BindErr("a base64 string", wirecodec.Seg{Name: "SecretBinary"})
 		}
 		d13, err14 := base64.StdEncoding.DecodeString(s12)
 		if err14 != nil {
-			return wireBindErr("base64-encoded bytes", wireSeg{name: "SecretBinary"})
+			return wirecodec.BindErr("base64-encoded bytes", wirecodec.Seg{Name: "SecretBinary"})
 		}
 		x.SecretBinary = d13
 	}
@@ -4527,7 +4528,7 @@ func (x *UpdateSecretRequest) bindWire(v any) error {
 		ptr16 := new(string)
 		s17, ok := mv15.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretString"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretString"})
 		}
 		(*ptr16) = s17
 		x.SecretString = ptr16
@@ -4535,7 +4536,7 @@ func (x *UpdateSecretRequest) bindWire(v any) error {
 	if mv18 := m["Type"]; mv18 != nil {
 		s19, ok := mv18.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Type"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Type"})
 		}
 		x.Type = s19
 	}
@@ -4571,26 +4572,26 @@ func (x *UpdateSecretResponse) BindValue(v map[string]any) error { return x.bind
 func (x *UpdateSecretResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
 	if mv5 := m["VersionId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "VersionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionId"})
 		}
 		x.VersionId = s6
 	}
@@ -4630,33 +4631,33 @@ func (x *UpdateSecretVersionStageRequest) BindValue(v map[string]any) error { re
 func (x *UpdateSecretVersionStageRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
 	if mv3 := m["VersionStage"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "VersionStage"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionStage"})
 		}
 		x.VersionStage = s4
 	}
 	if mv5 := m["RemoveFromVersionId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RemoveFromVersionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RemoveFromVersionId"})
 		}
 		x.RemoveFromVersionId = s6
 	}
 	if mv7 := m["MoveToVersionId"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "MoveToVersionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "MoveToVersionId"})
 		}
 		x.MoveToVersionId = s8
 	}
@@ -4688,19 +4689,19 @@ func (x *UpdateSecretVersionStageResponse) BindValue(v map[string]any) error { r
 func (x *UpdateSecretVersionStageResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ARN"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ARN"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ARN"})
 		}
 		x.ARN = s2
 	}
 	if mv3 := m["Name"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Name"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Name"})
 		}
 		x.Name = s4
 	}
@@ -4732,19 +4733,19 @@ func (x *ValidateResourcePolicyRequest) BindValue(v map[string]any) error { retu
 func (x *ValidateResourcePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SecretId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretId"})
 		}
 		x.SecretId = s2
 	}
 	if mv3 := m["ResourcePolicy"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ResourcePolicy"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ResourcePolicy"})
 		}
 		x.ResourcePolicy = s4
 	}
@@ -4790,19 +4791,19 @@ func (x *ValidateResourcePolicyResponse) BindValue(v map[string]any) error { ret
 func (x *ValidateResourcePolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyValidationPassed"]; mv1 != nil {
 		s2, ok := mv1.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "PolicyValidationPassed"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "PolicyValidationPassed"})
 		}
 		x.PolicyValidationPassed = s2
 	}
 	if mv3 := m["ValidationErrors"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ValidationErrors"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ValidationErrors"})
 		}
 		s5 := make([]ValidationErrorsEntry, len(l4))
 		for i6, e7 := range l4 {
@@ -4810,7 +4811,7 @@ func (x *ValidateResourcePolicyResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s5[i6]).bindWire(e7); err != nil {
-				return wireWrap(err, wireSeg{name: "ValidationErrors"}, wireSeg{index: i6 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "ValidationErrors"}, wirecodec.Seg{Index: i6 + 1})
 			}
 		}
 		x.ValidationErrors = s5
@@ -4843,82 +4844,21 @@ func (x *ValidationErrorsEntry) BindValue(v map[string]any) error { return x.bin
 func (x *ValidationErrorsEntry) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["CheckName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "CheckName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "CheckName"})
 		}
 		x.CheckName = s2
 	}
 	if mv3 := m["ErrorMessage"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ErrorMessage"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ErrorMessage"})
 		}
 		x.ErrorMessage = s4
 	}
 	return nil
-}
-
-// wireSeg is a step of the path to a bound value: a member, a list's
-// element (index, from 1) or a map's value (index -1).
-type wireSeg struct {
-	name  string
-	index int
-}
-
-// wireBindError is awsapi's bindError: a value without the Go type's
-// shape, at the path segs.
-type wireBindError struct {
-	segs []wireSeg
-	want string
-}
-
-func (e *wireBindError) Error() string {
-	return "Unexpected value type at '" + e.path() + "': expected " + e.want
-}
-
-// path is the path as awsapi's reflective binder spells it.
-func (e *wireBindError) path() string {
-	p := ""
-	for _, s := range e.segs {
-		switch {
-		case s.index > 0:
-			p += "." + strconv.Itoa(s.index)
-		case s.index < 0:
-			p += ".value"
-		case p == "":
-			p = s.name
-		default:
-			p += "." + s.name
-		}
-	}
-	return p
-}
-
-func wireBindErr(want string, segs ...wireSeg) error {
-	return &wireBindError{segs: segs, want: want}
-}
-
-// wireWrap puts segs, the path to a structure, before the path of err, an
-// error binding it.
-func wireWrap(err error, segs ...wireSeg) error {
-	e := err.(*wireBindError)
-	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
-	return e
-}
-
-// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
-func wireAppendBytes(b, data []byte) []byte {
-	b = append(b, '"')
-	b = base64.StdEncoding.AppendEncode(b, data)
-	return append(b, '"')
-}
-
-// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
-// allocation: epoch seconds with millisecond precision.
-func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
-	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
 }

@@ -76,6 +76,25 @@ func errVersionExists(token, arn string) error {
 	return sealbox.Errorf("ResourceExistsException", "You can't use ClientRequestToken %s because that value is already in use for a version of secret %s.", token, arn)
 }
 
+// retried is the version versionID of sec when this call repeats the one
+// that made it, with the same value: the caller answers as that call did.
+// No such version is nil; one that holds another value is
+// errVersionExists.
+func (s *Service) retried(ctx context.Context, sec *secretRecord, versionID string, value []byte, binary bool) (*versionMeta, error) {
+	v := sec.version(versionID)
+	if v == nil {
+		return nil, nil
+	}
+	same, err := s.sameVersion(ctx, sec, v, value, binary)
+	if err != nil {
+		return nil, err
+	}
+	if !same {
+		return nil, errVersionExists(versionID, sec.ARN)
+	}
+	return v, nil
+}
+
 // sameVersion reports whether the existing version v of sec holds value:
 // a retry of the call that created it. The stored value is opened through
 // KMS, on the caller's behalf, and wiped after the comparison.
@@ -167,15 +186,12 @@ func (s *Service) CreateSecret(ctx context.Context, in *CreateSecretRequest) (*C
 			return nil, errInvalidRequest("You can't create this secret because a secret with this name is already scheduled for deletion.")
 		}
 		// A retry of the call that created the secret answers the same.
-		if v := existing.version(versionID); v != nil && hasValue && in.ClientRequestToken != "" {
-			same, err := s.sameVersion(ctx, existing, v, value, binary)
-			if err != nil {
+		if hasValue && in.ClientRequestToken != "" {
+			if v, err := s.retried(ctx, existing, versionID, value, binary); err != nil {
 				return nil, err
+			} else if v != nil {
+				return &CreateSecretResponse{ARN: existing.ARN, Name: existing.Name, VersionId: v.ID}, nil
 			}
-			if !same {
-				return nil, errVersionExists(versionID, existing.ARN)
-			}
-			return &CreateSecretResponse{ARN: existing.ARN, Name: existing.Name, VersionId: v.ID}, nil
 		}
 		return nil, sealbox.Errorf("ResourceExistsException", "The operation failed because the secret %s already exists.", in.Name)
 	}
@@ -272,14 +288,9 @@ func (s *Service) PutSecretValue(ctx context.Context, in *PutSecretValueRequest)
 	if versionID == "" {
 		versionID = ids.UUID()
 	}
-	if v := sec.version(versionID); v != nil {
-		same, err := s.sameVersion(ctx, sec, v, value, binary)
-		if err != nil {
-			return nil, err
-		}
-		if !same {
-			return nil, errVersionExists(versionID, sec.ARN)
-		}
+	if v, err := s.retried(ctx, sec, versionID, value, binary); err != nil {
+		return nil, err
+	} else if v != nil {
 		return &PutSecretValueResponse{ARN: sec.ARN, Name: sec.Name, VersionId: v.ID, VersionStages: nonNil(v.Stages)}, nil
 	}
 	p, err := s.prepare(ctx, sec.KmsKeyID, sec.ARN, versionID, value, binary)
@@ -333,14 +344,9 @@ func (s *Service) UpdateSecret(ctx context.Context, in *UpdateSecretRequest) (*U
 	}
 	var p *pendingVersion
 	if hasValue {
-		if v := sec.version(versionID); v != nil {
-			same, err := s.sameVersion(ctx, sec, v, value, binary)
-			if err != nil {
-				return nil, err
-			}
-			if !same {
-				return nil, errVersionExists(versionID, sec.ARN)
-			}
+		if v, err := s.retried(ctx, sec, versionID, value, binary); err != nil {
+			return nil, err
+		} else if v != nil {
 			return &UpdateSecretResponse{ARN: sec.ARN, Name: sec.Name, VersionId: v.ID}, nil
 		}
 		if p, err = s.prepare(ctx, keyID, sec.ARN, versionID, value, binary); err != nil {

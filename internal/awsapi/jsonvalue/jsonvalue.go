@@ -226,21 +226,34 @@ func (d *decoder) object(depth int) (any, error) {
 			return nil, &DuplicateError{Offset: int64(at), Name: k}
 		}
 		m[k] = v
-		d.space()
-		if d.pos >= len(d.data) {
-			return nil, d.eof()
+		more, err := d.more('}', "after object key:value pair")
+		if err != nil {
+			return nil, err
 		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-			d.space()
-		case '}':
-			d.pos++
+		if !more {
 			return m, nil
-		default:
-			return nil, d.unexpected("after object key:value pair")
 		}
 	}
+}
+
+// more reads what follows an object's member or an array's element: a
+// comma (more: true, with the space after it) or close. Anything else is
+// a syntax error, "invalid character ... " + context.
+func (d *decoder) more(close byte, context string) (bool, error) {
+	d.space()
+	if d.pos >= len(d.data) {
+		return false, d.eof()
+	}
+	switch d.data[d.pos] {
+	case ',':
+		d.pos++
+		d.space()
+		return true, nil
+	case close:
+		d.pos++
+		return false, nil
+	}
+	return false, d.unexpected(context)
 }
 
 func (d *decoder) array(depth int) (any, error) {
@@ -260,19 +273,12 @@ func (d *decoder) array(depth int) (any, error) {
 			return nil, err
 		}
 		l = append(l, v)
-		d.space()
-		if d.pos >= len(d.data) {
-			return nil, d.eof()
+		more, err := d.more(']', "after array element")
+		if err != nil {
+			return nil, err
 		}
-		switch d.data[d.pos] {
-		case ',':
-			d.pos++
-			d.space()
-		case ']':
-			d.pos++
+		if !more {
 			return l, nil
-		default:
-			return nil, d.unexpected("after array element")
 		}
 	}
 }

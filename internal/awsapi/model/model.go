@@ -122,10 +122,10 @@ type Shape struct {
 	TimestampFormat string `json:"timestampFormat"`
 
 	pattern matcher // nil when absent (or output-only and unsayable: see javaOnly)
-	// members are the structure's member names in model order (by name
-	// where the model does not record it), so that validation reports its
-	// problems in a stable order.
-	members []string
+	// members are the structure's members in model order (by name where
+	// the model does not record it), so that validation and the codecs
+	// report their problems in a stable order.
+	members []Member
 }
 
 var (
@@ -195,20 +195,36 @@ func Load(name string) *Service {
 	return &s
 }
 
-func sortedMembers(sh *Shape) []string {
-	names := make([]string, 0, len(sh.Members))
+// Member is a structure's member: its name and its reference.
+type Member struct {
+	Name string
+	Ref  *Ref
+}
+
+// SortedMembers lists sh's members in model order (by name where the model
+// does not record it), so that the first problem found is stable. The list
+// is made once when the model loads; the caller must not change it.
+func (sh *Shape) SortedMembers() []Member {
+	if sh.members == nil && len(sh.Members) > 0 {
+		return sortedMembers(sh) // a shape built outside Load
+	}
+	return sh.members
+}
+
+func sortedMembers(sh *Shape) []Member {
+	ms := make([]Member, 0, len(sh.Members))
 	for name, ref := range sh.Members {
 		if ref != nil {
-			names = append(names, name)
+			ms = append(ms, Member{name, ref})
 		}
 	}
-	slices.SortFunc(names, func(a, b string) int {
-		if oa, ob := sh.Members[a].Order, sh.Members[b].Order; oa != ob {
-			return cmp.Compare(oa, ob)
+	slices.SortFunc(ms, func(a, b Member) int {
+		if a.Ref.Order != b.Ref.Order {
+			return cmp.Compare(a.Ref.Order, b.Ref.Order)
 		}
-		return strings.Compare(a, b)
+		return strings.Compare(a.Name, b.Name)
 	})
-	return names
+	return ms
 }
 
 // Shape returns the named shape or nil.

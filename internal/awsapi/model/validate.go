@@ -135,10 +135,9 @@ func (c *checker) value(sh *Shape, v any, path where, top bool) {
 				c.problem(path.member(wireName(req)).String(), nil, "Member must not be null")
 			}
 		}
-		for _, name := range sh.members {
-			if mv, ok := m[name]; ok && mv != nil {
-				ref := sh.Members[name]
-				c.value(c.svc.Shapes[ref.Shape], mv, path.member(ref.wireName(name)), false)
+		for _, mem := range sh.members {
+			if mv, ok := m[mem.Name]; ok && mv != nil {
+				c.value(c.svc.Shapes[mem.Ref.Shape], mv, path.member(mem.Ref.wireName(mem.Name)), false)
 			}
 		}
 	case "string":

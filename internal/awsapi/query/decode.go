@@ -168,28 +168,6 @@ type decoder struct {
 	ec2 bool
 }
 
-// member is a structure member with its wire facts.
-type member struct {
-	name string
-	ref  *model.Ref
-}
-
-// sortedMembers lists sh's members in model order (by name when the model
-// does not record the order).
-func sortedMembers(sh *model.Shape) []member {
-	ms := make([]member, 0, len(sh.Members))
-	for name, ref := range sh.Members {
-		ms = append(ms, member{name, ref})
-	}
-	sort.Slice(ms, func(a, b int) bool {
-		if ms[a].ref.Order != ms[b].ref.Order {
-			return ms[a].ref.Order < ms[b].ref.Order
-		}
-		return ms[a].name < ms[b].name
-	})
-	return ms
-}
-
 // inputName is the parameter name of a structure member, as botocore's
 // QuerySerializer (locationName, else the member name) and EC2Serializer
 // (queryName, else the locationName capitalised, else the member name) write
@@ -214,17 +192,17 @@ func (d *decoder) inputName(name string, ref *model.Ref) string {
 }
 
 func (d *decoder) members(sh *model.Shape, n *node, out map[string]any) error {
-	for _, mem := range sortedMembers(sh) {
-		c := n.children[d.inputName(mem.name, mem.ref)]
+	for _, mem := range sh.SortedMembers() {
+		c := n.children[d.inputName(mem.Name, mem.Ref)]
 		if c == nil {
 			continue
 		}
-		v, ok, err := d.value(d.m.Shapes[mem.ref.Shape], mem.ref, c)
+		v, ok, err := d.value(d.m.Shapes[mem.Ref.Shape], mem.Ref, c)
 		if err != nil {
 			return err
 		}
 		if ok {
-			out[mem.name] = v
+			out[mem.Name] = v
 		}
 	}
 	return nil

@@ -143,20 +143,20 @@ func (e *encoder) members(sh *model.Shape, fields map[string]any, path string) e
 	for _, r := range sh.Required {
 		required[r] = true
 	}
-	for _, mem := range sortedMembers(sh) {
-		v := fields[mem.name]
-		msh := e.m.Shapes[mem.ref.Shape]
+	for _, mem := range sh.SortedMembers() {
+		v := fields[mem.Name]
+		msh := e.m.Shapes[mem.Ref.Shape]
 		if msh == nil {
 			continue
 		}
-		name := e.elementName(mem.name, mem.ref)
+		name := e.elementName(mem.Name, mem.Ref)
 		if v == nil {
-			if required[mem.name] && msh.Type == "list" && !mem.ref.Flattened {
+			if required[mem.Name] && msh.Type == "list" && !mem.Ref.Flattened {
 				e.empty(name)
 			}
 			continue
 		}
-		if err := e.value(name, msh, mem.ref, v, path+"."+mem.name); err != nil {
+		if err := e.value(name, msh, mem.Ref, v, path+"."+mem.Name); err != nil {
 			return err
 		}
 	}

@@ -231,23 +231,33 @@ func (s *splitter) object(path []string, depth int) error {
 		if err := s.value(c, sub, depth+1); err != nil {
 			return err
 		}
-		if c, err = s.next(); err != nil {
+		var more bool
+		if c, more, err = s.more('}'); !more {
 			return err
 		}
-		switch c {
-		case ',':
-			if err := s.write(','); err != nil {
-				return err
-			}
-			if c, err = s.next(); err != nil {
-				return err
-			}
-		case '}':
-			return s.write('}')
-		default:
-			return s.syntax()
-		}
 	}
+}
+
+// more copies what follows an object's member or an array's element: a
+// comma, then it returns the character after it and more, or close, which
+// ends the value (more false, err nil). Anything else is a syntax error.
+func (s *splitter) more(close byte) (c byte, more bool, err error) {
+	if c, err = s.next(); err != nil {
+		return 0, false, err
+	}
+	switch c {
+	case ',':
+		if err := s.write(','); err != nil {
+			return 0, false, err
+		}
+		if c, err = s.next(); err != nil {
+			return 0, false, err
+		}
+		return c, true, nil
+	case close:
+		return 0, false, s.write(close)
+	}
+	return 0, false, s.syntax()
 }
 
 func (s *splitter) array(depth int) error {
@@ -265,21 +275,9 @@ func (s *splitter) array(depth int) error {
 		if err := s.value(c, nil, depth+1); err != nil {
 			return err
 		}
-		if c, err = s.next(); err != nil {
+		var more bool
+		if c, more, err = s.more(']'); !more {
 			return err
-		}
-		switch c {
-		case ',':
-			if err := s.write(','); err != nil {
-				return err
-			}
-			if c, err = s.next(); err != nil {
-				return err
-			}
-		case ']':
-			return s.write(']')
-		default:
-			return s.syntax()
 		}
 	}
 }

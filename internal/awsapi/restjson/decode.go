@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -68,21 +67,21 @@ func Decode(r *http.Request, body []byte, m *model.Service, input *model.Shape, 
 		return nil, d.paramError("The query string is not valid percent-encoded text.")
 	}
 	claimed := map[string]bool{}
-	var queryMaps []member
+	var queryMaps []model.Member
 	bodyMembers := false
-	for _, mem := range sortedMembers(input) {
-		sh := m.Shapes[mem.ref.Shape]
+	for _, mem := range input.SortedMembers() {
+		sh := m.Shapes[mem.Ref.Shape]
 		if sh == nil {
 			continue
 		}
-		name := locationName(mem.name, mem.ref)
+		name := locationName(mem.Name, mem.Ref)
 		var v any
 		var ok bool
-		switch mem.ref.Location {
+		switch mem.Ref.Location {
 		case "uri":
 			var s string
 			if s, ok = labels[name]; ok {
-				v, err = d.text(sh, mem.ref, s, "uri", name)
+				v, err = d.text(sh, mem.Ref, s, "uri", name)
 			}
 		case "querystring":
 			if sh.Type == "map" {
@@ -90,9 +89,9 @@ func Decode(r *http.Request, body []byte, m *model.Service, input *model.Shape, 
 				continue
 			}
 			claimed[name] = true
-			v, ok, err = d.queryValue(sh, mem.ref, query[name], name)
+			v, ok, err = d.queryValue(sh, mem.Ref, query[name], name)
 		case "header":
-			v, ok, err = d.headerValue(sh, mem.ref, r.Header.Values(name), name)
+			v, ok, err = d.headerValue(sh, mem.Ref, r.Header.Values(name), name)
 		case "headers":
 			v, ok, err = d.headerMap(sh, r.Header, name, boundHeaders(input))
 		case "statusCode":
@@ -107,7 +106,7 @@ func Decode(r *http.Request, body []byte, m *model.Service, input *model.Shape, 
 			return nil, err
 		}
 		if ok {
-			out[mem.name] = v
+			out[mem.Name] = v
 		}
 	}
 	if len(queryMaps) > 0 {
@@ -115,12 +114,12 @@ func Decode(r *http.Request, body []byte, m *model.Service, input *model.Shape, 
 			claimed[k] = true
 		}
 		for _, mem := range queryMaps {
-			v, ok, err := d.queryMap(m.Shapes[mem.ref.Shape], query, claimed)
+			v, ok, err := d.queryMap(m.Shapes[mem.Ref.Shape], query, claimed)
 			if err != nil {
 				return nil, err
 			}
 			if ok {
-				out[mem.name] = v
+				out[mem.Name] = v
 			}
 		}
 	}
@@ -143,30 +142,6 @@ func Decode(r *http.Request, body []byte, m *model.Service, input *model.Shape, 
 		}
 	}
 	return out, nil
-}
-
-// member is a structure member with its wire facts.
-type member struct {
-	name string
-	ref  *model.Ref
-}
-
-// sortedMembers lists sh's members in model order (by name when the model
-// does not record the order), so that the first problem found is stable.
-func sortedMembers(sh *model.Shape) []member {
-	ms := make([]member, 0, len(sh.Members))
-	for name, ref := range sh.Members {
-		if ref != nil {
-			ms = append(ms, member{name, ref})
-		}
-	}
-	sort.Slice(ms, func(a, b int) bool {
-		if ms[a].ref.Order != ms[b].ref.Order {
-			return ms[a].ref.Order < ms[b].ref.Order
-		}
-		return ms[a].name < ms[b].name
-	})
-	return ms
 }
 
 // locationName is the member's name on the wire: its locationName (a
@@ -290,15 +265,25 @@ func (d *decoder) queryValue(sh *model.Shape, ref *model.Ref, vals []string, nam
 	if esh == nil {
 		return nil, false, nil
 	}
-	out := make([]any, 0, len(vals))
-	for _, s := range vals {
-		v, err := d.text(esh, sh.Member, s, "querystring", name)
+	out, err := d.elements(esh, sh.Member, vals, "querystring", name)
+	if err != nil {
+		return nil, false, err
+	}
+	return out, true, nil
+}
+
+// elements reads each of items as an element of a list in a querystring
+// or a header: esh, the shape of ref, the list's member.
+func (d *decoder) elements(esh *model.Shape, ref *model.Ref, items []string, loc, name string) ([]any, error) {
+	out := make([]any, 0, len(items))
+	for _, s := range items {
+		v, err := d.text(esh, ref, s, loc, name)
 		if err != nil {
-			return nil, false, err
+			return nil, err
 		}
 		out = append(out, v)
 	}
-	return out, true, nil
+	return out, nil
 }
 
 // queryMap reads a querystring map (Smithy's @httpQueryParams): every
@@ -350,13 +335,9 @@ func (d *decoder) headerValue(sh *model.Shape, ref *model.Ref, vals []string, na
 	if len(items) == 0 {
 		return nil, false, nil
 	}
-	out := make([]any, 0, len(items))
-	for _, s := range items {
-		v, err := d.text(esh, sh.Member, s, "header", name)
-		if err != nil {
-			return nil, false, err
-		}
-		out = append(out, v)
+	out, err := d.elements(esh, sh.Member, items, "header", name)
+	if err != nil {
+		return nil, false, err
 	}
 	return out, true, nil
 }
@@ -490,23 +471,23 @@ func (d *decoder) bodyMembers(input *model.Shape, body []byte, out map[string]an
 	if !ok {
 		return d.bodyError("the body must be a JSON object.")
 	}
-	for _, mem := range sortedMembers(input) {
-		if mem.ref.Location != "" {
+	for _, mem := range input.SortedMembers() {
+		if mem.Ref.Location != "" {
 			continue
 		}
-		raw, ok := obj[locationName(mem.name, mem.ref)]
+		raw, ok := obj[locationName(mem.Name, mem.Ref)]
 		if !ok || raw == nil {
 			continue
 		}
-		sh := d.m.Shapes[mem.ref.Shape]
+		sh := d.m.Shapes[mem.Ref.Shape]
 		if sh == nil {
 			continue
 		}
-		val, err := d.bodyValue(sh, mem.ref, raw, model.WireName(mem.name))
+		val, err := d.bodyValue(sh, mem.Ref, raw, model.WireName(mem.Name))
 		if err != nil {
 			return err
 		}
-		out[mem.name] = val
+		out[mem.Name] = val
 	}
 	return nil
 }
@@ -543,17 +524,17 @@ func (d *decoder) bodyValue(sh *model.Shape, ref *model.Ref, v any, path string)
 			return nil, mismatch("an object")
 		}
 		out := map[string]any{}
-		for _, mem := range sortedMembers(sh) {
-			raw, ok := obj[locationName(mem.name, mem.ref)]
+		for _, mem := range sh.SortedMembers() {
+			raw, ok := obj[locationName(mem.Name, mem.Ref)]
 			if !ok || raw == nil {
 				continue
 			}
-			val, err := d.bodyValue(d.m.Shapes[mem.ref.Shape], mem.ref, raw, joinPath(path, model.WireName(mem.name)))
+			val, err := d.bodyValue(d.m.Shapes[mem.Ref.Shape], mem.Ref, raw, joinPath(path, model.WireName(mem.Name)))
 			if err != nil {
 				return nil, err
 			}
 			if val != nil {
-				out[mem.name] = val
+				out[mem.Name] = val
 			}
 		}
 		return out, nil

@@ -90,14 +90,14 @@ func Encode(w http.ResponseWriter, m *model.Service, op string, output *model.Sh
 		e := encoder{m: m, op: op}
 		bodyFields := map[string]any{}
 		bodyMembers := false
-		for _, mem := range sortedMembers(output) {
-			sh := m.Shapes[mem.ref.Shape]
+		for _, mem := range output.SortedMembers() {
+			sh := m.Shapes[mem.Ref.Shape]
 			if sh == nil {
 				continue
 			}
-			val := fields[mem.name]
-			name := locationName(mem.name, mem.ref)
-			switch mem.ref.Location {
+			val := fields[mem.Name]
+			name := locationName(mem.Name, mem.Ref)
+			switch mem.Ref.Location {
 			case "statusCode":
 				if n, ok := val.(json.Number); ok {
 					if i, err := strconv.Atoi(string(n)); err == nil && i >= 100 && i <= 599 {
@@ -110,7 +110,7 @@ func Encode(w http.ResponseWriter, m *model.Service, op string, output *model.Sh
 				if val == nil {
 					continue
 				}
-				s, err := e.header(sh, mem.ref, val, mem.name)
+				s, err := e.header(sh, mem.Ref, val, mem.Name)
 				if err != nil {
 					return err
 				}
@@ -120,18 +120,18 @@ func Encode(w http.ResponseWriter, m *model.Service, op string, output *model.Sh
 			case "headers":
 				entries, ok := val.(map[string]any)
 				if val != nil && !ok {
-					return fmt.Errorf("restjson: %s output: %s: %T for a map", op, mem.name, val)
+					return fmt.Errorf("restjson: %s output: %s: %T for a map", op, mem.Name, val)
 				}
 				for k, ev := range entries {
 					if ev == nil || sh.Value == nil {
 						continue
 					}
-					s, err := e.header(m.Shapes[sh.Value.Shape], sh.Value, ev, mem.name)
+					s, err := e.header(m.Shapes[sh.Value.Shape], sh.Value, ev, mem.Name)
 					if err != nil {
 						return err
 					}
 					if !validHeaderName(name + k) {
-						return fmt.Errorf("restjson: %s output: %s: %q cannot be a header name", op, mem.name, name+k)
+						return fmt.Errorf("restjson: %s output: %s: %q cannot be a header name", op, mem.Name, name+k)
 					}
 					// The key as it is, not in canonical case: a
 					// client's map gets back the keys it sent.
@@ -147,7 +147,7 @@ func Encode(w http.ResponseWriter, m *model.Service, op string, output *model.Sh
 				if val == nil {
 					continue
 				}
-				wv, err := e.body(sh, mem.ref, val, mem.name)
+				wv, err := e.body(sh, mem.Ref, val, mem.Name)
 				if err != nil {
 					return err
 				}
@@ -239,16 +239,16 @@ func (e *encoder) body(sh *model.Shape, ref *model.Ref, v any, path string) (any
 			return nil, e.errorf(path, "%T for a structure", v)
 		}
 		out := map[string]any{}
-		for _, mem := range sortedMembers(sh) {
-			fv := fields[mem.name]
+		for _, mem := range sh.SortedMembers() {
+			fv := fields[mem.Name]
 			if fv == nil {
 				continue
 			}
-			wv, err := e.body(e.m.Shapes[mem.ref.Shape], mem.ref, fv, path+"."+mem.name)
+			wv, err := e.body(e.m.Shapes[mem.Ref.Shape], mem.Ref, fv, path+"."+mem.Name)
 			if err != nil {
 				return nil, err
 			}
-			out[locationName(mem.name, mem.ref)] = wv
+			out[locationName(mem.Name, mem.Ref)] = wv
 		}
 		return out, nil
 	case "list":

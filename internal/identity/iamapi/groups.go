@@ -93,21 +93,30 @@ func (s *Service) DeleteGroup(ctx context.Context, in *DeleteGroupRequest) (*Emp
 	return &Empty{}, nil
 }
 
+// updateMembership authorizes action on the group, then runs change in a
+// transaction with the group and the user loaded: either unknown is
+// NoSuchEntity.
+func (s *Service) updateMembership(ctx context.Context, action, groupName, userName string, change func(tx store.Tx, g, u *identity.Entity) error) error {
+	if err := s.authorizeOn(ctx, action, identity.KindGroup, groupName); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		g, err := mustEntity(tx, identity.KindGroup, groupName)
+		if err != nil {
+			return err
+		}
+		u, err := mustEntity(tx, identity.KindUser, userName)
+		if err != nil {
+			return err
+		}
+		return change(tx, g, u)
+	})
+}
+
 // AddUserToGroup makes a user a member of a group; adding a member again
 // changes nothing. A user is in at most 10 groups.
 func (s *Service) AddUserToGroup(ctx context.Context, in *AddUserToGroupRequest) (*Empty, error) {
-	if err := s.authorizeOn(ctx, "iam:AddUserToGroup", identity.KindGroup, in.GroupName); err != nil {
-		return nil, err
-	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
-		g, err := mustEntity(tx, identity.KindGroup, in.GroupName)
-		if err != nil {
-			return err
-		}
-		u, err := mustEntity(tx, identity.KindUser, in.UserName)
-		if err != nil {
-			return err
-		}
+	err := s.updateMembership(ctx, "iam:AddUserToGroup", in.GroupName, in.UserName, func(tx store.Tx, g, u *identity.Entity) error {
 		if _, err := tx.Get(identity.MemberKey(g.Name, u.Name)); err == nil {
 			return nil
 		} else if !identity.IsNotFound(err) {
@@ -134,18 +143,7 @@ func (s *Service) AddUserToGroup(ctx context.Context, in *AddUserToGroupRequest)
 
 // RemoveUserFromGroup ends a membership.
 func (s *Service) RemoveUserFromGroup(ctx context.Context, in *RemoveUserFromGroupRequest) (*Empty, error) {
-	if err := s.authorizeOn(ctx, "iam:RemoveUserFromGroup", identity.KindGroup, in.GroupName); err != nil {
-		return nil, err
-	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
-		g, err := mustEntity(tx, identity.KindGroup, in.GroupName)
-		if err != nil {
-			return err
-		}
-		u, err := mustEntity(tx, identity.KindUser, in.UserName)
-		if err != nil {
-			return err
-		}
+	err := s.updateMembership(ctx, "iam:RemoveUserFromGroup", in.GroupName, in.UserName, func(tx store.Tx, g, u *identity.Entity) error {
 		if _, err := tx.Get(identity.MemberKey(g.Name, u.Name)); identity.IsNotFound(err) {
 			return errNoSuchUser(in.UserName)
 		} else if err != nil {

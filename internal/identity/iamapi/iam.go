@@ -75,22 +75,38 @@ func (s *Service) authorizeOnWith(ctx context.Context, action string, kind ident
 	for k, v := range extra {
 		cond[k] = v
 	}
+	e, err := s.taggedEntity(ctx, kind, name, cond)
+	if err != nil {
+		return err
+	}
+	if e != nil {
+		arn = e.ARN(s.account)
+	}
+	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: action, Resource: arn, Context: cond})
+}
+
+// taggedEntity loads the entity kind name and sets its tags in cond as
+// aws:ResourceTag/<key> and iam:ResourceTag/<key>; an entity that does not
+// exist is nil, without error (the authorizer is asked about its ARN all
+// the same).
+func (s *Service) taggedEntity(ctx context.Context, kind identity.EntityKind, name string, cond map[string][]string) (*identity.Entity, error) {
+	var e *identity.Entity
 	err := s.store.View(ctx, func(tx store.Tx) error {
-		e, err := identity.LoadEntity(tx, kind, name)
-		if err == nil {
-			arn = e.ARN(s.account)
-			for _, t := range e.Tags {
-				sealbox.SetResourceTag(cond, "iam", t.Key, t.Value)
-			}
-		} else if !identity.IsNotFound(err) {
+		var err error
+		if e, err = identity.LoadEntity(tx, kind, name); identity.IsNotFound(err) {
+			return nil
+		} else if err != nil {
 			return err
+		}
+		for _, t := range e.Tags {
+			sealbox.SetResourceTag(cond, "iam", t.Key, t.Value)
 		}
 		return nil
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: action, Resource: arn, Context: cond})
+	return e, nil
 }
 
 // authorizeKeys asks about an access-key action on userName's keys, or

@@ -3,7 +3,6 @@
 package iamapi
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"math"
 	"slices"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/jsonenc"
+	"github.com/sealbox/sealbox/internal/wirecodec"
 )
 
 // Empty is the output of an operation whose model has none.
@@ -743,7 +743,7 @@ func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v) }
 
 func (x *Empty) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	return nil
 }
@@ -770,7 +770,7 @@ func (x *AccessKey) AppendJSON(b []byte) ([]byte, error) {
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.CreateDate))
+			b = wirecodec.AppendTime(b, (*x.CreateDate))
 		}
 	}
 	if len(b) == start {
@@ -787,33 +787,33 @@ func (x *AccessKey) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *AccessKey) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["AccessKeyId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AccessKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AccessKeyId"})
 		}
 		x.AccessKeyId = s4
 	}
 	if mv5 := m["Status"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Status"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Status"})
 		}
 		x.Status = s6
 	}
 	if mv7 := m["SecretAccessKey"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretAccessKey"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretAccessKey"})
 		}
 		x.SecretAccessKey = s8
 	}
@@ -821,7 +821,7 @@ func (x *AccessKey) bindWire(v any) error {
 		ptr10 := new(sealbox.Timestamp)
 		n11, ok := mv9.(json.Number)
 		if !ok || ptr10.UnmarshalJSON([]byte(n11)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "CreateDate"})
 		}
 		x.CreateDate = ptr10
 	}
@@ -834,7 +834,7 @@ func (x *AccessKeyLastUsed) AppendJSON(b []byte) ([]byte, error) {
 	if x.LastUsedDate != nil {
 		b = append(b, ",\"LastUsedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.LastUsedDate))
+			b = wirecodec.AppendTime(b, (*x.LastUsedDate))
 		}
 	}
 	{
@@ -859,27 +859,27 @@ func (x *AccessKeyLastUsed) BindValue(v map[string]any) error { return x.bindWir
 func (x *AccessKeyLastUsed) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["LastUsedDate"]; mv1 != nil {
 		ptr2 := new(sealbox.Timestamp)
 		n3, ok := mv1.(json.Number)
 		if !ok || ptr2.UnmarshalJSON([]byte(n3)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastUsedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "LastUsedDate"})
 		}
 		x.LastUsedDate = ptr2
 	}
 	if mv4 := m["ServiceName"]; mv4 != nil {
 		s5, ok := mv4.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ServiceName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ServiceName"})
 		}
 		x.ServiceName = s5
 	}
 	if mv6 := m["Region"]; mv6 != nil {
 		s7, ok := mv6.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Region"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Region"})
 		}
 		x.Region = s7
 	}
@@ -904,7 +904,7 @@ func (x *AccessKeyMetadata) AppendJSON(b []byte) ([]byte, error) {
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.CreateDate))
+			b = wirecodec.AppendTime(b, (*x.CreateDate))
 		}
 	}
 	if len(b) == start {
@@ -921,26 +921,26 @@ func (x *AccessKeyMetadata) BindValue(v map[string]any) error { return x.bindWir
 func (x *AccessKeyMetadata) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["AccessKeyId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AccessKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AccessKeyId"})
 		}
 		x.AccessKeyId = s4
 	}
 	if mv5 := m["Status"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Status"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Status"})
 		}
 		x.Status = s6
 	}
@@ -948,7 +948,7 @@ func (x *AccessKeyMetadata) bindWire(v any) error {
 		ptr8 := new(sealbox.Timestamp)
 		n9, ok := mv7.(json.Number)
 		if !ok || ptr8.UnmarshalJSON([]byte(n9)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "CreateDate"})
 		}
 		x.CreateDate = ptr8
 	}
@@ -980,19 +980,19 @@ func (x *AddUserToGroupRequest) BindValue(v map[string]any) error { return x.bin
 func (x *AddUserToGroupRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GroupName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GroupName"})
 		}
 		x.GroupName = s2
 	}
 	if mv3 := m["UserName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s4
 	}
@@ -1024,19 +1024,19 @@ func (x *AttachGroupPolicyRequest) BindValue(v map[string]any) error { return x.
 func (x *AttachGroupPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GroupName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GroupName"})
 		}
 		x.GroupName = s2
 	}
 	if mv3 := m["PolicyArn"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyArn"})
 		}
 		x.PolicyArn = s4
 	}
@@ -1068,19 +1068,19 @@ func (x *AttachRolePolicyRequest) BindValue(v map[string]any) error { return x.b
 func (x *AttachRolePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s2
 	}
 	if mv3 := m["PolicyArn"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyArn"})
 		}
 		x.PolicyArn = s4
 	}
@@ -1112,19 +1112,19 @@ func (x *AttachUserPolicyRequest) BindValue(v map[string]any) error { return x.b
 func (x *AttachUserPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["PolicyArn"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyArn"})
 		}
 		x.PolicyArn = s4
 	}
@@ -1156,19 +1156,19 @@ func (x *AttachedPermissionsBoundary) BindValue(v map[string]any) error { return
 func (x *AttachedPermissionsBoundary) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PermissionsBoundaryType"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PermissionsBoundaryType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PermissionsBoundaryType"})
 		}
 		x.PermissionsBoundaryType = s2
 	}
 	if mv3 := m["PermissionsBoundaryArn"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PermissionsBoundaryArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PermissionsBoundaryArn"})
 		}
 		x.PermissionsBoundaryArn = s4
 	}
@@ -1200,19 +1200,19 @@ func (x *AttachedPolicy) BindValue(v map[string]any) error { return x.bindWire(v
 func (x *AttachedPolicy) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyName"})
 		}
 		x.PolicyName = s2
 	}
 	if mv3 := m["PolicyArn"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyArn"})
 		}
 		x.PolicyArn = s4
 	}
@@ -1257,19 +1257,19 @@ func (x *ContextEntry) BindValue(v map[string]any) error { return x.bindWire(v) 
 func (x *ContextEntry) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ContextKeyName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ContextKeyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ContextKeyName"})
 		}
 		x.ContextKeyName = s2
 	}
 	if mv3 := m["ContextKeyValues"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ContextKeyValues"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ContextKeyValues"})
 		}
 		s5 := make([]string, len(l4))
 		for i6, e7 := range l4 {
@@ -1278,7 +1278,7 @@ func (x *ContextEntry) bindWire(v any) error {
 			}
 			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "ContextKeyValues"}, wireSeg{index: i6 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ContextKeyValues"}, wirecodec.Seg{Index: i6 + 1})
 			}
 			s5[i6] = s8
 		}
@@ -1287,7 +1287,7 @@ func (x *ContextEntry) bindWire(v any) error {
 	if mv9 := m["ContextKeyType"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ContextKeyType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ContextKeyType"})
 		}
 		x.ContextKeyType = s10
 	}
@@ -1315,12 +1315,12 @@ func (x *CreateAccessKeyRequest) BindValue(v map[string]any) error { return x.bi
 func (x *CreateAccessKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
@@ -1355,12 +1355,12 @@ func (x *CreateAccessKeyResponse) BindValue(v map[string]any) error { return x.b
 func (x *CreateAccessKeyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["AccessKey"]; mv1 != nil {
 		ptr2 := new(AccessKey)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "AccessKey"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "AccessKey"})
 		}
 		x.AccessKey = ptr2
 	}
@@ -1392,19 +1392,19 @@ func (x *CreateGroupRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *CreateGroupRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Path"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Path"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Path"})
 		}
 		x.Path = s2
 	}
 	if mv3 := m["GroupName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GroupName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GroupName"})
 		}
 		x.GroupName = s4
 	}
@@ -1439,12 +1439,12 @@ func (x *CreateGroupResponse) BindValue(v map[string]any) error { return x.bindW
 func (x *CreateGroupResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Group"]; mv1 != nil {
 		ptr2 := new(Group)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "Group"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Group"})
 		}
 		x.Group = ptr2
 	}
@@ -1500,40 +1500,40 @@ func (x *CreatePolicyRequest) BindValue(v map[string]any) error { return x.bindW
 func (x *CreatePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyName"})
 		}
 		x.PolicyName = s2
 	}
 	if mv3 := m["Path"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Path"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Path"})
 		}
 		x.Path = s4
 	}
 	if mv5 := m["PolicyDocument"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyDocument"})
 		}
 		x.PolicyDocument = s6
 	}
 	if mv7 := m["Description"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		x.Description = s8
 	}
 	if mv9 := m["Tags"]; mv9 != nil {
 		l10, ok := mv9.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s11 := make([]Tag, len(l10))
 		for i12, e13 := range l10 {
@@ -1541,7 +1541,7 @@ func (x *CreatePolicyRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s11[i12]).bindWire(e13); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i12 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i12 + 1})
 			}
 		}
 		x.Tags = s11
@@ -1577,12 +1577,12 @@ func (x *CreatePolicyResponse) BindValue(v map[string]any) error { return x.bind
 func (x *CreatePolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Policy"]; mv1 != nil {
 		ptr2 := new(Policy)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "Policy"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Policy"})
 		}
 		x.Policy = ptr2
 	}
@@ -1618,26 +1618,26 @@ func (x *CreatePolicyVersionRequest) BindValue(v map[string]any) error { return 
 func (x *CreatePolicyVersionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyArn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyArn"})
 		}
 		x.PolicyArn = s2
 	}
 	if mv3 := m["PolicyDocument"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyDocument"})
 		}
 		x.PolicyDocument = s4
 	}
 	if mv5 := m["SetAsDefault"]; mv5 != nil {
 		s6, ok := mv5.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "SetAsDefault"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "SetAsDefault"})
 		}
 		x.SetAsDefault = s6
 	}
@@ -1672,12 +1672,12 @@ func (x *CreatePolicyVersionResponse) BindValue(v map[string]any) error { return
 func (x *CreatePolicyVersionResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyVersion"]; mv1 != nil {
 		ptr2 := new(PolicyVersion)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "PolicyVersion"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "PolicyVersion"})
 		}
 		x.PolicyVersion = ptr2
 	}
@@ -1741,58 +1741,58 @@ func (x *CreateRoleRequest) BindValue(v map[string]any) error { return x.bindWir
 func (x *CreateRoleRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Path"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Path"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Path"})
 		}
 		x.Path = s2
 	}
 	if mv3 := m["RoleName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s4
 	}
 	if mv5 := m["AssumeRolePolicyDocument"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AssumeRolePolicyDocument"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AssumeRolePolicyDocument"})
 		}
 		x.AssumeRolePolicyDocument = s6
 	}
 	if mv7 := m["Description"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		x.Description = s8
 	}
 	if mv9 := m["MaxSessionDuration"]; mv9 != nil {
 		n10, ok := mv9.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxSessionDuration"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxSessionDuration"})
 		}
 		i11, err12 := strconv.ParseInt(string(n10), 10, 64)
 		if err12 != nil || i11 < math.MinInt32 || i11 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxSessionDuration"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxSessionDuration"})
 		}
 		x.MaxSessionDuration = int32(i11)
 	}
 	if mv13 := m["PermissionsBoundary"]; mv13 != nil {
 		s14, ok := mv13.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PermissionsBoundary"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PermissionsBoundary"})
 		}
 		x.PermissionsBoundary = s14
 	}
 	if mv15 := m["Tags"]; mv15 != nil {
 		l16, ok := mv15.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s17 := make([]Tag, len(l16))
 		for i18, e19 := range l16 {
@@ -1800,7 +1800,7 @@ func (x *CreateRoleRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s17[i18]).bindWire(e19); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i18 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i18 + 1})
 			}
 		}
 		x.Tags = s17
@@ -1836,12 +1836,12 @@ func (x *CreateRoleResponse) BindValue(v map[string]any) error { return x.bindWi
 func (x *CreateRoleResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Role"]; mv1 != nil {
 		ptr2 := new(Role)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "Role"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Role"})
 		}
 		x.Role = ptr2
 	}
@@ -1893,33 +1893,33 @@ func (x *CreateUserRequest) BindValue(v map[string]any) error { return x.bindWir
 func (x *CreateUserRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Path"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Path"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Path"})
 		}
 		x.Path = s2
 	}
 	if mv3 := m["UserName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s4
 	}
 	if mv5 := m["PermissionsBoundary"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PermissionsBoundary"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PermissionsBoundary"})
 		}
 		x.PermissionsBoundary = s6
 	}
 	if mv7 := m["Tags"]; mv7 != nil {
 		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s9 := make([]Tag, len(l8))
 		for i10, e11 := range l8 {
@@ -1927,7 +1927,7 @@ func (x *CreateUserRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s9[i10]).bindWire(e11); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i10 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i10 + 1})
 			}
 		}
 		x.Tags = s9
@@ -1963,12 +1963,12 @@ func (x *CreateUserResponse) BindValue(v map[string]any) error { return x.bindWi
 func (x *CreateUserResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["User"]; mv1 != nil {
 		ptr2 := new(User)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "User"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "User"})
 		}
 		x.User = ptr2
 	}
@@ -2000,19 +2000,19 @@ func (x *DeleteAccessKeyRequest) BindValue(v map[string]any) error { return x.bi
 func (x *DeleteAccessKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["AccessKeyId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AccessKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AccessKeyId"})
 		}
 		x.AccessKeyId = s4
 	}
@@ -2044,19 +2044,19 @@ func (x *DeleteGroupPolicyRequest) BindValue(v map[string]any) error { return x.
 func (x *DeleteGroupPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GroupName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GroupName"})
 		}
 		x.GroupName = s2
 	}
 	if mv3 := m["PolicyName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyName"})
 		}
 		x.PolicyName = s4
 	}
@@ -2084,12 +2084,12 @@ func (x *DeleteGroupRequest) BindValue(v map[string]any) error { return x.bindWi
 func (x *DeleteGroupRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GroupName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GroupName"})
 		}
 		x.GroupName = s2
 	}
@@ -2117,12 +2117,12 @@ func (x *DeletePolicyRequest) BindValue(v map[string]any) error { return x.bindW
 func (x *DeletePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyArn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyArn"})
 		}
 		x.PolicyArn = s2
 	}
@@ -2154,19 +2154,19 @@ func (x *DeletePolicyVersionRequest) BindValue(v map[string]any) error { return 
 func (x *DeletePolicyVersionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyArn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyArn"})
 		}
 		x.PolicyArn = s2
 	}
 	if mv3 := m["VersionId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "VersionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionId"})
 		}
 		x.VersionId = s4
 	}
@@ -2196,12 +2196,12 @@ func (x *DeleteRolePermissionsBoundaryRequest) BindValue(v map[string]any) error
 func (x *DeleteRolePermissionsBoundaryRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s2
 	}
@@ -2233,19 +2233,19 @@ func (x *DeleteRolePolicyRequest) BindValue(v map[string]any) error { return x.b
 func (x *DeleteRolePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s2
 	}
 	if mv3 := m["PolicyName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyName"})
 		}
 		x.PolicyName = s4
 	}
@@ -2273,12 +2273,12 @@ func (x *DeleteRoleRequest) BindValue(v map[string]any) error { return x.bindWir
 func (x *DeleteRoleRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s2
 	}
@@ -2308,12 +2308,12 @@ func (x *DeleteUserPermissionsBoundaryRequest) BindValue(v map[string]any) error
 func (x *DeleteUserPermissionsBoundaryRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
@@ -2345,19 +2345,19 @@ func (x *DeleteUserPolicyRequest) BindValue(v map[string]any) error { return x.b
 func (x *DeleteUserPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["PolicyName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyName"})
 		}
 		x.PolicyName = s4
 	}
@@ -2385,12 +2385,12 @@ func (x *DeleteUserRequest) BindValue(v map[string]any) error { return x.bindWir
 func (x *DeleteUserRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
@@ -2422,19 +2422,19 @@ func (x *DetachGroupPolicyRequest) BindValue(v map[string]any) error { return x.
 func (x *DetachGroupPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GroupName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GroupName"})
 		}
 		x.GroupName = s2
 	}
 	if mv3 := m["PolicyArn"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyArn"})
 		}
 		x.PolicyArn = s4
 	}
@@ -2466,19 +2466,19 @@ func (x *DetachRolePolicyRequest) BindValue(v map[string]any) error { return x.b
 func (x *DetachRolePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s2
 	}
 	if mv3 := m["PolicyArn"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyArn"})
 		}
 		x.PolicyArn = s4
 	}
@@ -2510,19 +2510,19 @@ func (x *DetachUserPolicyRequest) BindValue(v map[string]any) error { return x.b
 func (x *DetachUserPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["PolicyArn"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyArn"})
 		}
 		x.PolicyArn = s4
 	}
@@ -2639,33 +2639,33 @@ func (x *EvaluationResult) BindValue(v map[string]any) error { return x.bindWire
 func (x *EvaluationResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["EvalActionName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "EvalActionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EvalActionName"})
 		}
 		x.EvalActionName = s2
 	}
 	if mv3 := m["EvalResourceName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "EvalResourceName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EvalResourceName"})
 		}
 		x.EvalResourceName = s4
 	}
 	if mv5 := m["EvalDecision"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "EvalDecision"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EvalDecision"})
 		}
 		x.EvalDecision = s6
 	}
 	if mv7 := m["MatchedStatements"]; mv7 != nil {
 		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "MatchedStatements"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "MatchedStatements"})
 		}
 		s9 := make([]Statement, len(l8))
 		for i10, e11 := range l8 {
@@ -2673,7 +2673,7 @@ func (x *EvaluationResult) bindWire(v any) error {
 				continue
 			}
 			if err := (&s9[i10]).bindWire(e11); err != nil {
-				return wireWrap(err, wireSeg{name: "MatchedStatements"}, wireSeg{index: i10 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "MatchedStatements"}, wirecodec.Seg{Index: i10 + 1})
 			}
 		}
 		x.MatchedStatements = s9
@@ -2681,7 +2681,7 @@ func (x *EvaluationResult) bindWire(v any) error {
 	if mv12 := m["MissingContextValues"]; mv12 != nil {
 		l13, ok := mv12.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "MissingContextValues"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "MissingContextValues"})
 		}
 		s14 := make([]string, len(l13))
 		for i15, e16 := range l13 {
@@ -2690,7 +2690,7 @@ func (x *EvaluationResult) bindWire(v any) error {
 			}
 			s17, ok := e16.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "MissingContextValues"}, wireSeg{index: i15 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "MissingContextValues"}, wirecodec.Seg{Index: i15 + 1})
 			}
 			s14[i15] = s17
 		}
@@ -2699,21 +2699,21 @@ func (x *EvaluationResult) bindWire(v any) error {
 	if mv18 := m["OrganizationsDecisionDetail"]; mv18 != nil {
 		ptr19 := new(OrganizationsDecisionDetail)
 		if err := ptr19.bindWire(mv18); err != nil {
-			return wireWrap(err, wireSeg{name: "OrganizationsDecisionDetail"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "OrganizationsDecisionDetail"})
 		}
 		x.OrganizationsDecisionDetail = ptr19
 	}
 	if mv20 := m["PermissionsBoundaryDecisionDetail"]; mv20 != nil {
 		ptr21 := new(PermissionsBoundaryDecisionDetail)
 		if err := ptr21.bindWire(mv20); err != nil {
-			return wireWrap(err, wireSeg{name: "PermissionsBoundaryDecisionDetail"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "PermissionsBoundaryDecisionDetail"})
 		}
 		x.PermissionsBoundaryDecisionDetail = ptr21
 	}
 	if mv22 := m["EvalDecisionDetails"]; mv22 != nil {
 		m23, ok := mv22.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "EvalDecisionDetails"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "EvalDecisionDetails"})
 		}
 		out24 := make(map[string]string, len(m23))
 		for k25, e26 := range m23 {
@@ -2721,7 +2721,7 @@ func (x *EvaluationResult) bindWire(v any) error {
 			if e26 != nil {
 				s28, ok := e26.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "EvalDecisionDetails"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EvalDecisionDetails"}, wirecodec.Seg{Index: -1})
 				}
 				ev27 = s28
 			}
@@ -2732,7 +2732,7 @@ func (x *EvaluationResult) bindWire(v any) error {
 	if mv29 := m["ResourceSpecificResults"]; mv29 != nil {
 		l30, ok := mv29.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ResourceSpecificResults"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ResourceSpecificResults"})
 		}
 		s31 := make([]ResourceSpecificResult, len(l30))
 		for i32, e33 := range l30 {
@@ -2740,7 +2740,7 @@ func (x *EvaluationResult) bindWire(v any) error {
 				continue
 			}
 			if err := (&s31[i32]).bindWire(e33); err != nil {
-				return wireWrap(err, wireSeg{name: "ResourceSpecificResults"}, wireSeg{index: i32 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "ResourceSpecificResults"}, wirecodec.Seg{Index: i32 + 1})
 			}
 		}
 		x.ResourceSpecificResults = s31
@@ -2769,12 +2769,12 @@ func (x *GetAccessKeyLastUsedRequest) BindValue(v map[string]any) error { return
 func (x *GetAccessKeyLastUsedRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["AccessKeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AccessKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AccessKeyId"})
 		}
 		x.AccessKeyId = s2
 	}
@@ -2813,19 +2813,19 @@ func (x *GetAccessKeyLastUsedResponse) BindValue(v map[string]any) error { retur
 func (x *GetAccessKeyLastUsedResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["AccessKeyLastUsed"]; mv3 != nil {
 		ptr4 := new(AccessKeyLastUsed)
 		if err := ptr4.bindWire(mv3); err != nil {
-			return wireWrap(err, wireSeg{name: "AccessKeyLastUsed"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "AccessKeyLastUsed"})
 		}
 		x.AccessKeyLastUsed = ptr4
 	}
@@ -2857,19 +2857,19 @@ func (x *GetGroupPolicyRequest) BindValue(v map[string]any) error { return x.bin
 func (x *GetGroupPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GroupName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GroupName"})
 		}
 		x.GroupName = s2
 	}
 	if mv3 := m["PolicyName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyName"})
 		}
 		x.PolicyName = s4
 	}
@@ -2905,26 +2905,26 @@ func (x *GetGroupPolicyResponse) BindValue(v map[string]any) error { return x.bi
 func (x *GetGroupPolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GroupName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GroupName"})
 		}
 		x.GroupName = s2
 	}
 	if mv3 := m["PolicyName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyName"})
 		}
 		x.PolicyName = s4
 	}
 	if mv5 := m["PolicyDocument"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyDocument"})
 		}
 		x.PolicyDocument = s6
 	}
@@ -2960,30 +2960,30 @@ func (x *GetGroupRequest) BindValue(v map[string]any) error { return x.bindWire(
 func (x *GetGroupRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GroupName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GroupName"})
 		}
 		x.GroupName = s2
 	}
 	if mv3 := m["Marker"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s4
 	}
 	if mv5 := m["MaxItems"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i7)
 	}
@@ -3043,19 +3043,19 @@ func (x *GetGroupResponse) BindValue(v map[string]any) error { return x.bindWire
 func (x *GetGroupResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Group"]; mv1 != nil {
 		ptr2 := new(Group)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "Group"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Group"})
 		}
 		x.Group = ptr2
 	}
 	if mv3 := m["Users"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Users"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Users"})
 		}
 		s5 := make([]User, len(l4))
 		for i6, e7 := range l4 {
@@ -3063,7 +3063,7 @@ func (x *GetGroupResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s5[i6]).bindWire(e7); err != nil {
-				return wireWrap(err, wireSeg{name: "Users"}, wireSeg{index: i6 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Users"}, wirecodec.Seg{Index: i6 + 1})
 			}
 		}
 		x.Users = s5
@@ -3071,14 +3071,14 @@ func (x *GetGroupResponse) bindWire(v any) error {
 	if mv8 := m["IsTruncated"]; mv8 != nil {
 		s9, ok := mv8.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
 		}
 		x.IsTruncated = s9
 	}
 	if mv10 := m["Marker"]; mv10 != nil {
 		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s11
 	}
@@ -3106,12 +3106,12 @@ func (x *GetPolicyRequest) BindValue(v map[string]any) error { return x.bindWire
 func (x *GetPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyArn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyArn"})
 		}
 		x.PolicyArn = s2
 	}
@@ -3146,12 +3146,12 @@ func (x *GetPolicyResponse) BindValue(v map[string]any) error { return x.bindWir
 func (x *GetPolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Policy"]; mv1 != nil {
 		ptr2 := new(Policy)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "Policy"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Policy"})
 		}
 		x.Policy = ptr2
 	}
@@ -3183,19 +3183,19 @@ func (x *GetPolicyVersionRequest) BindValue(v map[string]any) error { return x.b
 func (x *GetPolicyVersionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyArn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyArn"})
 		}
 		x.PolicyArn = s2
 	}
 	if mv3 := m["VersionId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "VersionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionId"})
 		}
 		x.VersionId = s4
 	}
@@ -3230,12 +3230,12 @@ func (x *GetPolicyVersionResponse) BindValue(v map[string]any) error { return x.
 func (x *GetPolicyVersionResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyVersion"]; mv1 != nil {
 		ptr2 := new(PolicyVersion)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "PolicyVersion"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "PolicyVersion"})
 		}
 		x.PolicyVersion = ptr2
 	}
@@ -3267,19 +3267,19 @@ func (x *GetRolePolicyRequest) BindValue(v map[string]any) error { return x.bind
 func (x *GetRolePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s2
 	}
 	if mv3 := m["PolicyName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyName"})
 		}
 		x.PolicyName = s4
 	}
@@ -3315,26 +3315,26 @@ func (x *GetRolePolicyResponse) BindValue(v map[string]any) error { return x.bin
 func (x *GetRolePolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s2
 	}
 	if mv3 := m["PolicyName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyName"})
 		}
 		x.PolicyName = s4
 	}
 	if mv5 := m["PolicyDocument"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyDocument"})
 		}
 		x.PolicyDocument = s6
 	}
@@ -3362,12 +3362,12 @@ func (x *GetRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v
 func (x *GetRoleRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s2
 	}
@@ -3402,12 +3402,12 @@ func (x *GetRoleResponse) BindValue(v map[string]any) error { return x.bindWire(
 func (x *GetRoleResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Role"]; mv1 != nil {
 		ptr2 := new(Role)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "Role"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Role"})
 		}
 		x.Role = ptr2
 	}
@@ -3439,19 +3439,19 @@ func (x *GetUserPolicyRequest) BindValue(v map[string]any) error { return x.bind
 func (x *GetUserPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["PolicyName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyName"})
 		}
 		x.PolicyName = s4
 	}
@@ -3487,26 +3487,26 @@ func (x *GetUserPolicyResponse) BindValue(v map[string]any) error { return x.bin
 func (x *GetUserPolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["PolicyName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyName"})
 		}
 		x.PolicyName = s4
 	}
 	if mv5 := m["PolicyDocument"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyDocument"})
 		}
 		x.PolicyDocument = s6
 	}
@@ -3534,12 +3534,12 @@ func (x *GetUserRequest) BindValue(v map[string]any) error { return x.bindWire(v
 func (x *GetUserRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
@@ -3574,12 +3574,12 @@ func (x *GetUserResponse) BindValue(v map[string]any) error { return x.bindWire(
 func (x *GetUserResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["User"]; mv1 != nil {
 		ptr2 := new(User)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "User"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "User"})
 		}
 		x.User = ptr2
 	}
@@ -3608,7 +3608,7 @@ func (x *Group) AppendJSON(b []byte) ([]byte, error) {
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.CreateDate))
+			b = wirecodec.AppendTime(b, (*x.CreateDate))
 		}
 	}
 	if len(b) == start {
@@ -3625,33 +3625,33 @@ func (x *Group) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *Group) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Path"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Path"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Path"})
 		}
 		x.Path = s2
 	}
 	if mv3 := m["GroupName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GroupName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GroupName"})
 		}
 		x.GroupName = s4
 	}
 	if mv5 := m["GroupId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GroupId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GroupId"})
 		}
 		x.GroupId = s6
 	}
 	if mv7 := m["Arn"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Arn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Arn"})
 		}
 		x.Arn = s8
 	}
@@ -3659,7 +3659,7 @@ func (x *Group) bindWire(v any) error {
 		ptr10 := new(sealbox.Timestamp)
 		n11, ok := mv9.(json.Number)
 		if !ok || ptr10.UnmarshalJSON([]byte(n11)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "CreateDate"})
 		}
 		x.CreateDate = ptr10
 	}
@@ -3695,30 +3695,30 @@ func (x *ListAccessKeysRequest) BindValue(v map[string]any) error { return x.bin
 func (x *ListAccessKeysRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["Marker"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s4
 	}
 	if mv5 := m["MaxItems"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i7)
 	}
@@ -3768,12 +3768,12 @@ func (x *ListAccessKeysResponse) BindValue(v map[string]any) error { return x.bi
 func (x *ListAccessKeysResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["AccessKeyMetadata"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "AccessKeyMetadata"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "AccessKeyMetadata"})
 		}
 		s3 := make([]AccessKeyMetadata, len(l2))
 		for i4, e5 := range l2 {
@@ -3781,7 +3781,7 @@ func (x *ListAccessKeysResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "AccessKeyMetadata"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "AccessKeyMetadata"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.AccessKeyMetadata = s3
@@ -3789,14 +3789,14 @@ func (x *ListAccessKeysResponse) bindWire(v any) error {
 	if mv6 := m["IsTruncated"]; mv6 != nil {
 		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
 		}
 		x.IsTruncated = s7
 	}
 	if mv8 := m["Marker"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s9
 	}
@@ -3836,37 +3836,37 @@ func (x *ListAttachedGroupPoliciesRequest) BindValue(v map[string]any) error { r
 func (x *ListAttachedGroupPoliciesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GroupName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GroupName"})
 		}
 		x.GroupName = s2
 	}
 	if mv3 := m["PathPrefix"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PathPrefix"})
 		}
 		x.PathPrefix = s4
 	}
 	if mv5 := m["Marker"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s6
 	}
 	if mv7 := m["MaxItems"]; mv7 != nil {
 		n8, ok := mv7.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
 		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i9)
 	}
@@ -3916,12 +3916,12 @@ func (x *ListAttachedGroupPoliciesResponse) BindValue(v map[string]any) error { 
 func (x *ListAttachedGroupPoliciesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["AttachedPolicies"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "AttachedPolicies"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "AttachedPolicies"})
 		}
 		s3 := make([]AttachedPolicy, len(l2))
 		for i4, e5 := range l2 {
@@ -3929,7 +3929,7 @@ func (x *ListAttachedGroupPoliciesResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "AttachedPolicies"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "AttachedPolicies"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.AttachedPolicies = s3
@@ -3937,14 +3937,14 @@ func (x *ListAttachedGroupPoliciesResponse) bindWire(v any) error {
 	if mv6 := m["IsTruncated"]; mv6 != nil {
 		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
 		}
 		x.IsTruncated = s7
 	}
 	if mv8 := m["Marker"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s9
 	}
@@ -3984,37 +3984,37 @@ func (x *ListAttachedRolePoliciesRequest) BindValue(v map[string]any) error { re
 func (x *ListAttachedRolePoliciesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s2
 	}
 	if mv3 := m["PathPrefix"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PathPrefix"})
 		}
 		x.PathPrefix = s4
 	}
 	if mv5 := m["Marker"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s6
 	}
 	if mv7 := m["MaxItems"]; mv7 != nil {
 		n8, ok := mv7.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
 		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i9)
 	}
@@ -4064,12 +4064,12 @@ func (x *ListAttachedRolePoliciesResponse) BindValue(v map[string]any) error { r
 func (x *ListAttachedRolePoliciesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["AttachedPolicies"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "AttachedPolicies"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "AttachedPolicies"})
 		}
 		s3 := make([]AttachedPolicy, len(l2))
 		for i4, e5 := range l2 {
@@ -4077,7 +4077,7 @@ func (x *ListAttachedRolePoliciesResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "AttachedPolicies"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "AttachedPolicies"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.AttachedPolicies = s3
@@ -4085,14 +4085,14 @@ func (x *ListAttachedRolePoliciesResponse) bindWire(v any) error {
 	if mv6 := m["IsTruncated"]; mv6 != nil {
 		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
 		}
 		x.IsTruncated = s7
 	}
 	if mv8 := m["Marker"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s9
 	}
@@ -4132,37 +4132,37 @@ func (x *ListAttachedUserPoliciesRequest) BindValue(v map[string]any) error { re
 func (x *ListAttachedUserPoliciesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["PathPrefix"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PathPrefix"})
 		}
 		x.PathPrefix = s4
 	}
 	if mv5 := m["Marker"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s6
 	}
 	if mv7 := m["MaxItems"]; mv7 != nil {
 		n8, ok := mv7.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
 		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i9)
 	}
@@ -4212,12 +4212,12 @@ func (x *ListAttachedUserPoliciesResponse) BindValue(v map[string]any) error { r
 func (x *ListAttachedUserPoliciesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["AttachedPolicies"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "AttachedPolicies"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "AttachedPolicies"})
 		}
 		s3 := make([]AttachedPolicy, len(l2))
 		for i4, e5 := range l2 {
@@ -4225,7 +4225,7 @@ func (x *ListAttachedUserPoliciesResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "AttachedPolicies"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "AttachedPolicies"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.AttachedPolicies = s3
@@ -4233,14 +4233,14 @@ func (x *ListAttachedUserPoliciesResponse) bindWire(v any) error {
 	if mv6 := m["IsTruncated"]; mv6 != nil {
 		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
 		}
 		x.IsTruncated = s7
 	}
 	if mv8 := m["Marker"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s9
 	}
@@ -4288,51 +4288,51 @@ func (x *ListEntitiesForPolicyRequest) BindValue(v map[string]any) error { retur
 func (x *ListEntitiesForPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyArn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyArn"})
 		}
 		x.PolicyArn = s2
 	}
 	if mv3 := m["EntityFilter"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "EntityFilter"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EntityFilter"})
 		}
 		x.EntityFilter = s4
 	}
 	if mv5 := m["PathPrefix"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PathPrefix"})
 		}
 		x.PathPrefix = s6
 	}
 	if mv7 := m["PolicyUsageFilter"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyUsageFilter"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyUsageFilter"})
 		}
 		x.PolicyUsageFilter = s8
 	}
 	if mv9 := m["Marker"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s10
 	}
 	if mv11 := m["MaxItems"]; mv11 != nil {
 		n12, ok := mv11.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
 		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i13)
 	}
@@ -4416,12 +4416,12 @@ func (x *ListEntitiesForPolicyResponse) BindValue(v map[string]any) error { retu
 func (x *ListEntitiesForPolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyGroups"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "PolicyGroups"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "PolicyGroups"})
 		}
 		s3 := make([]PolicyGroup, len(l2))
 		for i4, e5 := range l2 {
@@ -4429,7 +4429,7 @@ func (x *ListEntitiesForPolicyResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "PolicyGroups"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "PolicyGroups"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.PolicyGroups = s3
@@ -4437,7 +4437,7 @@ func (x *ListEntitiesForPolicyResponse) bindWire(v any) error {
 	if mv6 := m["PolicyUsers"]; mv6 != nil {
 		l7, ok := mv6.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "PolicyUsers"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "PolicyUsers"})
 		}
 		s8 := make([]PolicyUser, len(l7))
 		for i9, e10 := range l7 {
@@ -4445,7 +4445,7 @@ func (x *ListEntitiesForPolicyResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s8[i9]).bindWire(e10); err != nil {
-				return wireWrap(err, wireSeg{name: "PolicyUsers"}, wireSeg{index: i9 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "PolicyUsers"}, wirecodec.Seg{Index: i9 + 1})
 			}
 		}
 		x.PolicyUsers = s8
@@ -4453,7 +4453,7 @@ func (x *ListEntitiesForPolicyResponse) bindWire(v any) error {
 	if mv11 := m["PolicyRoles"]; mv11 != nil {
 		l12, ok := mv11.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "PolicyRoles"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "PolicyRoles"})
 		}
 		s13 := make([]PolicyRole, len(l12))
 		for i14, e15 := range l12 {
@@ -4461,7 +4461,7 @@ func (x *ListEntitiesForPolicyResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s13[i14]).bindWire(e15); err != nil {
-				return wireWrap(err, wireSeg{name: "PolicyRoles"}, wireSeg{index: i14 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "PolicyRoles"}, wirecodec.Seg{Index: i14 + 1})
 			}
 		}
 		x.PolicyRoles = s13
@@ -4469,14 +4469,14 @@ func (x *ListEntitiesForPolicyResponse) bindWire(v any) error {
 	if mv16 := m["IsTruncated"]; mv16 != nil {
 		s17, ok := mv16.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
 		}
 		x.IsTruncated = s17
 	}
 	if mv18 := m["Marker"]; mv18 != nil {
 		s19, ok := mv18.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s19
 	}
@@ -4512,30 +4512,30 @@ func (x *ListGroupPoliciesRequest) BindValue(v map[string]any) error { return x.
 func (x *ListGroupPoliciesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GroupName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GroupName"})
 		}
 		x.GroupName = s2
 	}
 	if mv3 := m["Marker"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s4
 	}
 	if mv5 := m["MaxItems"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i7)
 	}
@@ -4582,12 +4582,12 @@ func (x *ListGroupPoliciesResponse) BindValue(v map[string]any) error { return x
 func (x *ListGroupPoliciesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyNames"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "PolicyNames"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "PolicyNames"})
 		}
 		s3 := make([]string, len(l2))
 		for i4, e5 := range l2 {
@@ -4596,7 +4596,7 @@ func (x *ListGroupPoliciesResponse) bindWire(v any) error {
 			}
 			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "PolicyNames"}, wireSeg{index: i4 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyNames"}, wirecodec.Seg{Index: i4 + 1})
 			}
 			s3[i4] = s6
 		}
@@ -4605,14 +4605,14 @@ func (x *ListGroupPoliciesResponse) bindWire(v any) error {
 	if mv7 := m["IsTruncated"]; mv7 != nil {
 		s8, ok := mv7.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
 		}
 		x.IsTruncated = s8
 	}
 	if mv9 := m["Marker"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s10
 	}
@@ -4648,30 +4648,30 @@ func (x *ListGroupsForUserRequest) BindValue(v map[string]any) error { return x.
 func (x *ListGroupsForUserRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["Marker"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s4
 	}
 	if mv5 := m["MaxItems"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i7)
 	}
@@ -4721,12 +4721,12 @@ func (x *ListGroupsForUserResponse) BindValue(v map[string]any) error { return x
 func (x *ListGroupsForUserResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Groups"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Groups"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Groups"})
 		}
 		s3 := make([]Group, len(l2))
 		for i4, e5 := range l2 {
@@ -4734,7 +4734,7 @@ func (x *ListGroupsForUserResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Groups"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Groups"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Groups = s3
@@ -4742,14 +4742,14 @@ func (x *ListGroupsForUserResponse) bindWire(v any) error {
 	if mv6 := m["IsTruncated"]; mv6 != nil {
 		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
 		}
 		x.IsTruncated = s7
 	}
 	if mv8 := m["Marker"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s9
 	}
@@ -4785,30 +4785,30 @@ func (x *ListGroupsRequest) BindValue(v map[string]any) error { return x.bindWir
 func (x *ListGroupsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PathPrefix"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PathPrefix"})
 		}
 		x.PathPrefix = s2
 	}
 	if mv3 := m["Marker"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s4
 	}
 	if mv5 := m["MaxItems"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i7)
 	}
@@ -4858,12 +4858,12 @@ func (x *ListGroupsResponse) BindValue(v map[string]any) error { return x.bindWi
 func (x *ListGroupsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Groups"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Groups"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Groups"})
 		}
 		s3 := make([]Group, len(l2))
 		for i4, e5 := range l2 {
@@ -4871,7 +4871,7 @@ func (x *ListGroupsResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Groups"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Groups"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Groups = s3
@@ -4879,14 +4879,14 @@ func (x *ListGroupsResponse) bindWire(v any) error {
 	if mv6 := m["IsTruncated"]; mv6 != nil {
 		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
 		}
 		x.IsTruncated = s7
 	}
 	if mv8 := m["Marker"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s9
 	}
@@ -4934,51 +4934,51 @@ func (x *ListPoliciesRequest) BindValue(v map[string]any) error { return x.bindW
 func (x *ListPoliciesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Scope"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Scope"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Scope"})
 		}
 		x.Scope = s2
 	}
 	if mv3 := m["OnlyAttached"]; mv3 != nil {
 		s4, ok := mv3.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "OnlyAttached"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "OnlyAttached"})
 		}
 		x.OnlyAttached = s4
 	}
 	if mv5 := m["PathPrefix"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PathPrefix"})
 		}
 		x.PathPrefix = s6
 	}
 	if mv7 := m["PolicyUsageFilter"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyUsageFilter"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyUsageFilter"})
 		}
 		x.PolicyUsageFilter = s8
 	}
 	if mv9 := m["Marker"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s10
 	}
 	if mv11 := m["MaxItems"]; mv11 != nil {
 		n12, ok := mv11.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
 		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i13)
 	}
@@ -5028,12 +5028,12 @@ func (x *ListPoliciesResponse) BindValue(v map[string]any) error { return x.bind
 func (x *ListPoliciesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Policies"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Policies"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Policies"})
 		}
 		s3 := make([]Policy, len(l2))
 		for i4, e5 := range l2 {
@@ -5041,7 +5041,7 @@ func (x *ListPoliciesResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Policies"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Policies"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Policies = s3
@@ -5049,14 +5049,14 @@ func (x *ListPoliciesResponse) bindWire(v any) error {
 	if mv6 := m["IsTruncated"]; mv6 != nil {
 		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
 		}
 		x.IsTruncated = s7
 	}
 	if mv8 := m["Marker"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s9
 	}
@@ -5092,30 +5092,30 @@ func (x *ListPolicyVersionsRequest) BindValue(v map[string]any) error { return x
 func (x *ListPolicyVersionsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyArn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyArn"})
 		}
 		x.PolicyArn = s2
 	}
 	if mv3 := m["Marker"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s4
 	}
 	if mv5 := m["MaxItems"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i7)
 	}
@@ -5165,12 +5165,12 @@ func (x *ListPolicyVersionsResponse) BindValue(v map[string]any) error { return 
 func (x *ListPolicyVersionsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Versions"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Versions"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Versions"})
 		}
 		s3 := make([]PolicyVersion, len(l2))
 		for i4, e5 := range l2 {
@@ -5178,7 +5178,7 @@ func (x *ListPolicyVersionsResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Versions"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Versions"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Versions = s3
@@ -5186,14 +5186,14 @@ func (x *ListPolicyVersionsResponse) bindWire(v any) error {
 	if mv6 := m["IsTruncated"]; mv6 != nil {
 		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
 		}
 		x.IsTruncated = s7
 	}
 	if mv8 := m["Marker"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s9
 	}
@@ -5229,30 +5229,30 @@ func (x *ListRolePoliciesRequest) BindValue(v map[string]any) error { return x.b
 func (x *ListRolePoliciesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s2
 	}
 	if mv3 := m["Marker"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s4
 	}
 	if mv5 := m["MaxItems"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i7)
 	}
@@ -5299,12 +5299,12 @@ func (x *ListRolePoliciesResponse) BindValue(v map[string]any) error { return x.
 func (x *ListRolePoliciesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyNames"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "PolicyNames"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "PolicyNames"})
 		}
 		s3 := make([]string, len(l2))
 		for i4, e5 := range l2 {
@@ -5313,7 +5313,7 @@ func (x *ListRolePoliciesResponse) bindWire(v any) error {
 			}
 			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "PolicyNames"}, wireSeg{index: i4 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyNames"}, wirecodec.Seg{Index: i4 + 1})
 			}
 			s3[i4] = s6
 		}
@@ -5322,14 +5322,14 @@ func (x *ListRolePoliciesResponse) bindWire(v any) error {
 	if mv7 := m["IsTruncated"]; mv7 != nil {
 		s8, ok := mv7.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
 		}
 		x.IsTruncated = s8
 	}
 	if mv9 := m["Marker"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s10
 	}
@@ -5365,30 +5365,30 @@ func (x *ListRoleTagsRequest) BindValue(v map[string]any) error { return x.bindW
 func (x *ListRoleTagsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s2
 	}
 	if mv3 := m["Marker"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s4
 	}
 	if mv5 := m["MaxItems"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i7)
 	}
@@ -5438,12 +5438,12 @@ func (x *ListRoleTagsResponse) BindValue(v map[string]any) error { return x.bind
 func (x *ListRoleTagsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Tags"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s3 := make([]Tag, len(l2))
 		for i4, e5 := range l2 {
@@ -5451,7 +5451,7 @@ func (x *ListRoleTagsResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Tags = s3
@@ -5459,14 +5459,14 @@ func (x *ListRoleTagsResponse) bindWire(v any) error {
 	if mv6 := m["IsTruncated"]; mv6 != nil {
 		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
 		}
 		x.IsTruncated = s7
 	}
 	if mv8 := m["Marker"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s9
 	}
@@ -5502,30 +5502,30 @@ func (x *ListRolesRequest) BindValue(v map[string]any) error { return x.bindWire
 func (x *ListRolesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PathPrefix"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PathPrefix"})
 		}
 		x.PathPrefix = s2
 	}
 	if mv3 := m["Marker"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s4
 	}
 	if mv5 := m["MaxItems"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i7)
 	}
@@ -5575,12 +5575,12 @@ func (x *ListRolesResponse) BindValue(v map[string]any) error { return x.bindWir
 func (x *ListRolesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Roles"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Roles"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Roles"})
 		}
 		s3 := make([]Role, len(l2))
 		for i4, e5 := range l2 {
@@ -5588,7 +5588,7 @@ func (x *ListRolesResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Roles"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Roles"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Roles = s3
@@ -5596,14 +5596,14 @@ func (x *ListRolesResponse) bindWire(v any) error {
 	if mv6 := m["IsTruncated"]; mv6 != nil {
 		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
 		}
 		x.IsTruncated = s7
 	}
 	if mv8 := m["Marker"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s9
 	}
@@ -5639,30 +5639,30 @@ func (x *ListUserPoliciesRequest) BindValue(v map[string]any) error { return x.b
 func (x *ListUserPoliciesRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["Marker"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s4
 	}
 	if mv5 := m["MaxItems"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i7)
 	}
@@ -5709,12 +5709,12 @@ func (x *ListUserPoliciesResponse) BindValue(v map[string]any) error { return x.
 func (x *ListUserPoliciesResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyNames"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "PolicyNames"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "PolicyNames"})
 		}
 		s3 := make([]string, len(l2))
 		for i4, e5 := range l2 {
@@ -5723,7 +5723,7 @@ func (x *ListUserPoliciesResponse) bindWire(v any) error {
 			}
 			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "PolicyNames"}, wireSeg{index: i4 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyNames"}, wirecodec.Seg{Index: i4 + 1})
 			}
 			s3[i4] = s6
 		}
@@ -5732,14 +5732,14 @@ func (x *ListUserPoliciesResponse) bindWire(v any) error {
 	if mv7 := m["IsTruncated"]; mv7 != nil {
 		s8, ok := mv7.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
 		}
 		x.IsTruncated = s8
 	}
 	if mv9 := m["Marker"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s10
 	}
@@ -5775,30 +5775,30 @@ func (x *ListUserTagsRequest) BindValue(v map[string]any) error { return x.bindW
 func (x *ListUserTagsRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["Marker"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s4
 	}
 	if mv5 := m["MaxItems"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i7)
 	}
@@ -5848,12 +5848,12 @@ func (x *ListUserTagsResponse) BindValue(v map[string]any) error { return x.bind
 func (x *ListUserTagsResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Tags"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s3 := make([]Tag, len(l2))
 		for i4, e5 := range l2 {
@@ -5861,7 +5861,7 @@ func (x *ListUserTagsResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Tags = s3
@@ -5869,14 +5869,14 @@ func (x *ListUserTagsResponse) bindWire(v any) error {
 	if mv6 := m["IsTruncated"]; mv6 != nil {
 		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
 		}
 		x.IsTruncated = s7
 	}
 	if mv8 := m["Marker"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s9
 	}
@@ -5912,30 +5912,30 @@ func (x *ListUsersRequest) BindValue(v map[string]any) error { return x.bindWire
 func (x *ListUsersRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PathPrefix"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PathPrefix"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PathPrefix"})
 		}
 		x.PathPrefix = s2
 	}
 	if mv3 := m["Marker"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s4
 	}
 	if mv5 := m["MaxItems"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i7)
 	}
@@ -5985,12 +5985,12 @@ func (x *ListUsersResponse) BindValue(v map[string]any) error { return x.bindWir
 func (x *ListUsersResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Users"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Users"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Users"})
 		}
 		s3 := make([]User, len(l2))
 		for i4, e5 := range l2 {
@@ -5998,7 +5998,7 @@ func (x *ListUsersResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "Users"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Users"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.Users = s3
@@ -6006,14 +6006,14 @@ func (x *ListUsersResponse) bindWire(v any) error {
 	if mv6 := m["IsTruncated"]; mv6 != nil {
 		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
 		}
 		x.IsTruncated = s7
 	}
 	if mv8 := m["Marker"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s9
 	}
@@ -6041,12 +6041,12 @@ func (x *OrganizationsDecisionDetail) BindValue(v map[string]any) error { return
 func (x *OrganizationsDecisionDetail) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["AllowedByOrganizations"]; mv1 != nil {
 		s2, ok := mv1.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "AllowedByOrganizations"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "AllowedByOrganizations"})
 		}
 		x.AllowedByOrganizations = s2
 	}
@@ -6074,12 +6074,12 @@ func (x *PermissionsBoundaryDecisionDetail) BindValue(v map[string]any) error { 
 func (x *PermissionsBoundaryDecisionDetail) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["AllowedByPermissionsBoundary"]; mv1 != nil {
 		s2, ok := mv1.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "AllowedByPermissionsBoundary"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "AllowedByPermissionsBoundary"})
 		}
 		x.AllowedByPermissionsBoundary = s2
 	}
@@ -6129,13 +6129,13 @@ func (x *Policy) AppendJSON(b []byte) ([]byte, error) {
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.CreateDate))
+			b = wirecodec.AppendTime(b, (*x.CreateDate))
 		}
 	}
 	if x.UpdateDate != nil {
 		b = append(b, ",\"UpdateDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.UpdateDate))
+			b = wirecodec.AppendTime(b, (*x.UpdateDate))
 		}
 	}
 	if len(x.Tags) != 0 {
@@ -6167,76 +6167,76 @@ func (x *Policy) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *Policy) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyName"})
 		}
 		x.PolicyName = s2
 	}
 	if mv3 := m["PolicyId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyId"})
 		}
 		x.PolicyId = s4
 	}
 	if mv5 := m["Arn"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Arn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Arn"})
 		}
 		x.Arn = s6
 	}
 	if mv7 := m["Path"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Path"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Path"})
 		}
 		x.Path = s8
 	}
 	if mv9 := m["DefaultVersionId"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "DefaultVersionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "DefaultVersionId"})
 		}
 		x.DefaultVersionId = s10
 	}
 	if mv11 := m["AttachmentCount"]; mv11 != nil {
 		n12, ok := mv11.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "AttachmentCount"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "AttachmentCount"})
 		}
 		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
 		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "AttachmentCount"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "AttachmentCount"})
 		}
 		x.AttachmentCount = int32(i13)
 	}
 	if mv15 := m["PermissionsBoundaryUsageCount"]; mv15 != nil {
 		n16, ok := mv15.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "PermissionsBoundaryUsageCount"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "PermissionsBoundaryUsageCount"})
 		}
 		i17, err18 := strconv.ParseInt(string(n16), 10, 64)
 		if err18 != nil || i17 < math.MinInt32 || i17 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "PermissionsBoundaryUsageCount"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "PermissionsBoundaryUsageCount"})
 		}
 		x.PermissionsBoundaryUsageCount = int32(i17)
 	}
 	if mv19 := m["IsAttachable"]; mv19 != nil {
 		s20, ok := mv19.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsAttachable"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsAttachable"})
 		}
 		x.IsAttachable = s20
 	}
 	if mv21 := m["Description"]; mv21 != nil {
 		s22, ok := mv21.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		x.Description = s22
 	}
@@ -6244,7 +6244,7 @@ func (x *Policy) bindWire(v any) error {
 		ptr24 := new(sealbox.Timestamp)
 		n25, ok := mv23.(json.Number)
 		if !ok || ptr24.UnmarshalJSON([]byte(n25)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "CreateDate"})
 		}
 		x.CreateDate = ptr24
 	}
@@ -6252,14 +6252,14 @@ func (x *Policy) bindWire(v any) error {
 		ptr27 := new(sealbox.Timestamp)
 		n28, ok := mv26.(json.Number)
 		if !ok || ptr27.UnmarshalJSON([]byte(n28)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "UpdateDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "UpdateDate"})
 		}
 		x.UpdateDate = ptr27
 	}
 	if mv29 := m["Tags"]; mv29 != nil {
 		l30, ok := mv29.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s31 := make([]Tag, len(l30))
 		for i32, e33 := range l30 {
@@ -6267,7 +6267,7 @@ func (x *Policy) bindWire(v any) error {
 				continue
 			}
 			if err := (&s31[i32]).bindWire(e33); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i32 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i32 + 1})
 			}
 		}
 		x.Tags = s31
@@ -6300,19 +6300,19 @@ func (x *PolicyGroup) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *PolicyGroup) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GroupName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GroupName"})
 		}
 		x.GroupName = s2
 	}
 	if mv3 := m["GroupId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GroupId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GroupId"})
 		}
 		x.GroupId = s4
 	}
@@ -6344,19 +6344,19 @@ func (x *PolicyRole) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *PolicyRole) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s2
 	}
 	if mv3 := m["RoleId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleId"})
 		}
 		x.RoleId = s4
 	}
@@ -6388,19 +6388,19 @@ func (x *PolicyUser) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *PolicyUser) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["UserId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserId"})
 		}
 		x.UserId = s4
 	}
@@ -6425,7 +6425,7 @@ func (x *PolicyVersion) AppendJSON(b []byte) ([]byte, error) {
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.CreateDate))
+			b = wirecodec.AppendTime(b, (*x.CreateDate))
 		}
 	}
 	if len(b) == start {
@@ -6442,26 +6442,26 @@ func (x *PolicyVersion) BindValue(v map[string]any) error { return x.bindWire(v)
 func (x *PolicyVersion) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Document"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Document"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Document"})
 		}
 		x.Document = s2
 	}
 	if mv3 := m["VersionId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "VersionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionId"})
 		}
 		x.VersionId = s4
 	}
 	if mv5 := m["IsDefaultVersion"]; mv5 != nil {
 		s6, ok := mv5.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsDefaultVersion"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsDefaultVersion"})
 		}
 		x.IsDefaultVersion = s6
 	}
@@ -6469,7 +6469,7 @@ func (x *PolicyVersion) bindWire(v any) error {
 		ptr8 := new(sealbox.Timestamp)
 		n9, ok := mv7.(json.Number)
 		if !ok || ptr8.UnmarshalJSON([]byte(n9)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "CreateDate"})
 		}
 		x.CreateDate = ptr8
 	}
@@ -6501,27 +6501,27 @@ func (x *Position) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *Position) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Line"]; mv1 != nil {
 		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "Line"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "Line"})
 		}
 		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
 		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "Line"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "Line"})
 		}
 		x.Line = int32(i3)
 	}
 	if mv5 := m["Column"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "Column"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "Column"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "Column"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "Column"})
 		}
 		x.Column = int32(i7)
 	}
@@ -6557,26 +6557,26 @@ func (x *PutGroupPolicyRequest) BindValue(v map[string]any) error { return x.bin
 func (x *PutGroupPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GroupName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GroupName"})
 		}
 		x.GroupName = s2
 	}
 	if mv3 := m["PolicyName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyName"})
 		}
 		x.PolicyName = s4
 	}
 	if mv5 := m["PolicyDocument"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyDocument"})
 		}
 		x.PolicyDocument = s6
 	}
@@ -6608,19 +6608,19 @@ func (x *PutRolePermissionsBoundaryRequest) BindValue(v map[string]any) error { 
 func (x *PutRolePermissionsBoundaryRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s2
 	}
 	if mv3 := m["PermissionsBoundary"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PermissionsBoundary"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PermissionsBoundary"})
 		}
 		x.PermissionsBoundary = s4
 	}
@@ -6656,26 +6656,26 @@ func (x *PutRolePolicyRequest) BindValue(v map[string]any) error { return x.bind
 func (x *PutRolePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s2
 	}
 	if mv3 := m["PolicyName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyName"})
 		}
 		x.PolicyName = s4
 	}
 	if mv5 := m["PolicyDocument"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyDocument"})
 		}
 		x.PolicyDocument = s6
 	}
@@ -6707,19 +6707,19 @@ func (x *PutUserPermissionsBoundaryRequest) BindValue(v map[string]any) error { 
 func (x *PutUserPermissionsBoundaryRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["PermissionsBoundary"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PermissionsBoundary"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PermissionsBoundary"})
 		}
 		x.PermissionsBoundary = s4
 	}
@@ -6755,26 +6755,26 @@ func (x *PutUserPolicyRequest) BindValue(v map[string]any) error { return x.bind
 func (x *PutUserPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["PolicyName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyName"})
 		}
 		x.PolicyName = s4
 	}
 	if mv5 := m["PolicyDocument"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyDocument"})
 		}
 		x.PolicyDocument = s6
 	}
@@ -6806,19 +6806,19 @@ func (x *RemoveUserFromGroupRequest) BindValue(v map[string]any) error { return 
 func (x *RemoveUserFromGroupRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["GroupName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "GroupName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GroupName"})
 		}
 		x.GroupName = s2
 	}
 	if mv3 := m["UserName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s4
 	}
@@ -6908,26 +6908,26 @@ func (x *ResourceSpecificResult) BindValue(v map[string]any) error { return x.bi
 func (x *ResourceSpecificResult) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["EvalResourceName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "EvalResourceName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EvalResourceName"})
 		}
 		x.EvalResourceName = s2
 	}
 	if mv3 := m["EvalResourceDecision"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "EvalResourceDecision"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EvalResourceDecision"})
 		}
 		x.EvalResourceDecision = s4
 	}
 	if mv5 := m["MatchedStatements"]; mv5 != nil {
 		l6, ok := mv5.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "MatchedStatements"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "MatchedStatements"})
 		}
 		s7 := make([]Statement, len(l6))
 		for i8, e9 := range l6 {
@@ -6935,7 +6935,7 @@ func (x *ResourceSpecificResult) bindWire(v any) error {
 				continue
 			}
 			if err := (&s7[i8]).bindWire(e9); err != nil {
-				return wireWrap(err, wireSeg{name: "MatchedStatements"}, wireSeg{index: i8 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "MatchedStatements"}, wirecodec.Seg{Index: i8 + 1})
 			}
 		}
 		x.MatchedStatements = s7
@@ -6943,7 +6943,7 @@ func (x *ResourceSpecificResult) bindWire(v any) error {
 	if mv10 := m["MissingContextValues"]; mv10 != nil {
 		l11, ok := mv10.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "MissingContextValues"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "MissingContextValues"})
 		}
 		s12 := make([]string, len(l11))
 		for i13, e14 := range l11 {
@@ -6952,7 +6952,7 @@ func (x *ResourceSpecificResult) bindWire(v any) error {
 			}
 			s15, ok := e14.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "MissingContextValues"}, wireSeg{index: i13 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "MissingContextValues"}, wirecodec.Seg{Index: i13 + 1})
 			}
 			s12[i13] = s15
 		}
@@ -6961,7 +6961,7 @@ func (x *ResourceSpecificResult) bindWire(v any) error {
 	if mv16 := m["EvalDecisionDetails"]; mv16 != nil {
 		m17, ok := mv16.(map[string]any)
 		if !ok {
-			return wireBindErr("an object", wireSeg{name: "EvalDecisionDetails"})
+			return wirecodec.BindErr("an object", wirecodec.Seg{Name: "EvalDecisionDetails"})
 		}
 		out18 := make(map[string]string, len(m17))
 		for k19, e20 := range m17 {
@@ -6969,7 +6969,7 @@ func (x *ResourceSpecificResult) bindWire(v any) error {
 			if e20 != nil {
 				s22, ok := e20.(string)
 				if !ok {
-					return wireBindErr("a string", wireSeg{name: "EvalDecisionDetails"}, wireSeg{index: -1})
+					return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EvalDecisionDetails"}, wirecodec.Seg{Index: -1})
 				}
 				ev21 = s22
 			}
@@ -6980,7 +6980,7 @@ func (x *ResourceSpecificResult) bindWire(v any) error {
 	if mv23 := m["PermissionsBoundaryDecisionDetail"]; mv23 != nil {
 		ptr24 := new(PermissionsBoundaryDecisionDetail)
 		if err := ptr24.bindWire(mv23); err != nil {
-			return wireWrap(err, wireSeg{name: "PermissionsBoundaryDecisionDetail"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "PermissionsBoundaryDecisionDetail"})
 		}
 		x.PermissionsBoundaryDecisionDetail = ptr24
 	}
@@ -7010,7 +7010,7 @@ func (x *Role) AppendJSON(b []byte) ([]byte, error) {
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.CreateDate))
+			b = wirecodec.AppendTime(b, (*x.CreateDate))
 		}
 	}
 	if x.AssumeRolePolicyDocument != "" {
@@ -7070,33 +7070,33 @@ func (x *Role) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *Role) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Path"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Path"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Path"})
 		}
 		x.Path = s2
 	}
 	if mv3 := m["RoleName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s4
 	}
 	if mv5 := m["RoleId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleId"})
 		}
 		x.RoleId = s6
 	}
 	if mv7 := m["Arn"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Arn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Arn"})
 		}
 		x.Arn = s8
 	}
@@ -7104,46 +7104,46 @@ func (x *Role) bindWire(v any) error {
 		ptr10 := new(sealbox.Timestamp)
 		n11, ok := mv9.(json.Number)
 		if !ok || ptr10.UnmarshalJSON([]byte(n11)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "CreateDate"})
 		}
 		x.CreateDate = ptr10
 	}
 	if mv12 := m["AssumeRolePolicyDocument"]; mv12 != nil {
 		s13, ok := mv12.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AssumeRolePolicyDocument"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AssumeRolePolicyDocument"})
 		}
 		x.AssumeRolePolicyDocument = s13
 	}
 	if mv14 := m["Description"]; mv14 != nil {
 		s15, ok := mv14.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		x.Description = s15
 	}
 	if mv16 := m["MaxSessionDuration"]; mv16 != nil {
 		n17, ok := mv16.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxSessionDuration"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxSessionDuration"})
 		}
 		i18, err19 := strconv.ParseInt(string(n17), 10, 64)
 		if err19 != nil || i18 < math.MinInt32 || i18 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxSessionDuration"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxSessionDuration"})
 		}
 		x.MaxSessionDuration = int32(i18)
 	}
 	if mv20 := m["PermissionsBoundary"]; mv20 != nil {
 		ptr21 := new(AttachedPermissionsBoundary)
 		if err := ptr21.bindWire(mv20); err != nil {
-			return wireWrap(err, wireSeg{name: "PermissionsBoundary"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "PermissionsBoundary"})
 		}
 		x.PermissionsBoundary = ptr21
 	}
 	if mv22 := m["Tags"]; mv22 != nil {
 		l23, ok := mv22.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s24 := make([]Tag, len(l23))
 		for i25, e26 := range l23 {
@@ -7151,7 +7151,7 @@ func (x *Role) bindWire(v any) error {
 				continue
 			}
 			if err := (&s24[i25]).bindWire(e26); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i25 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i25 + 1})
 			}
 		}
 		x.Tags = s24
@@ -7159,7 +7159,7 @@ func (x *Role) bindWire(v any) error {
 	if mv27 := m["RoleLastUsed"]; mv27 != nil {
 		ptr28 := new(RoleLastUsed)
 		if err := ptr28.bindWire(mv27); err != nil {
-			return wireWrap(err, wireSeg{name: "RoleLastUsed"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "RoleLastUsed"})
 		}
 		x.RoleLastUsed = ptr28
 	}
@@ -7172,7 +7172,7 @@ func (x *RoleLastUsed) AppendJSON(b []byte) ([]byte, error) {
 	if x.LastUsedDate != nil {
 		b = append(b, ",\"LastUsedDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.LastUsedDate))
+			b = wirecodec.AppendTime(b, (*x.LastUsedDate))
 		}
 	}
 	if x.Region != "" {
@@ -7193,20 +7193,20 @@ func (x *RoleLastUsed) BindValue(v map[string]any) error { return x.bindWire(v) 
 func (x *RoleLastUsed) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["LastUsedDate"]; mv1 != nil {
 		ptr2 := new(sealbox.Timestamp)
 		n3, ok := mv1.(json.Number)
 		if !ok || ptr2.UnmarshalJSON([]byte(n3)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "LastUsedDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "LastUsedDate"})
 		}
 		x.LastUsedDate = ptr2
 	}
 	if mv4 := m["Region"]; mv4 != nil {
 		s5, ok := mv4.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Region"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Region"})
 		}
 		x.Region = s5
 	}
@@ -7238,19 +7238,19 @@ func (x *SetDefaultPolicyVersionRequest) BindValue(v map[string]any) error { ret
 func (x *SetDefaultPolicyVersionRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyArn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyArn"})
 		}
 		x.PolicyArn = s2
 	}
 	if mv3 := m["VersionId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "VersionId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "VersionId"})
 		}
 		x.VersionId = s4
 	}
@@ -7366,12 +7366,12 @@ func (x *SimulateCustomPolicyRequest) BindValue(v map[string]any) error { return
 func (x *SimulateCustomPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicyInputList"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "PolicyInputList"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "PolicyInputList"})
 		}
 		s3 := make([]string, len(l2))
 		for i4, e5 := range l2 {
@@ -7380,7 +7380,7 @@ func (x *SimulateCustomPolicyRequest) bindWire(v any) error {
 			}
 			s6, ok := e5.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "PolicyInputList"}, wireSeg{index: i4 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyInputList"}, wirecodec.Seg{Index: i4 + 1})
 			}
 			s3[i4] = s6
 		}
@@ -7389,7 +7389,7 @@ func (x *SimulateCustomPolicyRequest) bindWire(v any) error {
 	if mv7 := m["PermissionsBoundaryPolicyInputList"]; mv7 != nil {
 		l8, ok := mv7.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "PermissionsBoundaryPolicyInputList"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "PermissionsBoundaryPolicyInputList"})
 		}
 		s9 := make([]string, len(l8))
 		for i10, e11 := range l8 {
@@ -7398,7 +7398,7 @@ func (x *SimulateCustomPolicyRequest) bindWire(v any) error {
 			}
 			s12, ok := e11.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "PermissionsBoundaryPolicyInputList"}, wireSeg{index: i10 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PermissionsBoundaryPolicyInputList"}, wirecodec.Seg{Index: i10 + 1})
 			}
 			s9[i10] = s12
 		}
@@ -7407,7 +7407,7 @@ func (x *SimulateCustomPolicyRequest) bindWire(v any) error {
 	if mv13 := m["ActionNames"]; mv13 != nil {
 		l14, ok := mv13.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ActionNames"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ActionNames"})
 		}
 		s15 := make([]string, len(l14))
 		for i16, e17 := range l14 {
@@ -7416,7 +7416,7 @@ func (x *SimulateCustomPolicyRequest) bindWire(v any) error {
 			}
 			s18, ok := e17.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "ActionNames"}, wireSeg{index: i16 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ActionNames"}, wirecodec.Seg{Index: i16 + 1})
 			}
 			s15[i16] = s18
 		}
@@ -7425,7 +7425,7 @@ func (x *SimulateCustomPolicyRequest) bindWire(v any) error {
 	if mv19 := m["ResourceArns"]; mv19 != nil {
 		l20, ok := mv19.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ResourceArns"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ResourceArns"})
 		}
 		s21 := make([]string, len(l20))
 		for i22, e23 := range l20 {
@@ -7434,7 +7434,7 @@ func (x *SimulateCustomPolicyRequest) bindWire(v any) error {
 			}
 			s24, ok := e23.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "ResourceArns"}, wireSeg{index: i22 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ResourceArns"}, wirecodec.Seg{Index: i22 + 1})
 			}
 			s21[i22] = s24
 		}
@@ -7443,28 +7443,28 @@ func (x *SimulateCustomPolicyRequest) bindWire(v any) error {
 	if mv25 := m["ResourcePolicy"]; mv25 != nil {
 		s26, ok := mv25.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ResourcePolicy"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ResourcePolicy"})
 		}
 		x.ResourcePolicy = s26
 	}
 	if mv27 := m["ResourceOwner"]; mv27 != nil {
 		s28, ok := mv27.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ResourceOwner"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ResourceOwner"})
 		}
 		x.ResourceOwner = s28
 	}
 	if mv29 := m["CallerArn"]; mv29 != nil {
 		s30, ok := mv29.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "CallerArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "CallerArn"})
 		}
 		x.CallerArn = s30
 	}
 	if mv31 := m["ContextEntries"]; mv31 != nil {
 		l32, ok := mv31.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ContextEntries"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ContextEntries"})
 		}
 		s33 := make([]ContextEntry, len(l32))
 		for i34, e35 := range l32 {
@@ -7472,7 +7472,7 @@ func (x *SimulateCustomPolicyRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s33[i34]).bindWire(e35); err != nil {
-				return wireWrap(err, wireSeg{name: "ContextEntries"}, wireSeg{index: i34 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "ContextEntries"}, wirecodec.Seg{Index: i34 + 1})
 			}
 		}
 		x.ContextEntries = s33
@@ -7480,25 +7480,25 @@ func (x *SimulateCustomPolicyRequest) bindWire(v any) error {
 	if mv36 := m["ResourceHandlingOption"]; mv36 != nil {
 		s37, ok := mv36.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ResourceHandlingOption"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ResourceHandlingOption"})
 		}
 		x.ResourceHandlingOption = s37
 	}
 	if mv38 := m["MaxItems"]; mv38 != nil {
 		n39, ok := mv38.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i40, err41 := strconv.ParseInt(string(n39), 10, 64)
 		if err41 != nil || i40 < math.MinInt32 || i40 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i40)
 	}
 	if mv42 := m["Marker"]; mv42 != nil {
 		s43, ok := mv42.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s43
 	}
@@ -7548,12 +7548,12 @@ func (x *SimulatePolicyResponse) BindValue(v map[string]any) error { return x.bi
 func (x *SimulatePolicyResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["EvaluationResults"]; mv1 != nil {
 		l2, ok := mv1.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "EvaluationResults"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "EvaluationResults"})
 		}
 		s3 := make([]EvaluationResult, len(l2))
 		for i4, e5 := range l2 {
@@ -7561,7 +7561,7 @@ func (x *SimulatePolicyResponse) bindWire(v any) error {
 				continue
 			}
 			if err := (&s3[i4]).bindWire(e5); err != nil {
-				return wireWrap(err, wireSeg{name: "EvaluationResults"}, wireSeg{index: i4 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "EvaluationResults"}, wirecodec.Seg{Index: i4 + 1})
 			}
 		}
 		x.EvaluationResults = s3
@@ -7569,14 +7569,14 @@ func (x *SimulatePolicyResponse) bindWire(v any) error {
 	if mv6 := m["IsTruncated"]; mv6 != nil {
 		s7, ok := mv6.(bool)
 		if !ok {
-			return wireBindErr("a boolean", wireSeg{name: "IsTruncated"})
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
 		}
 		x.IsTruncated = s7
 	}
 	if mv8 := m["Marker"]; mv8 != nil {
 		s9, ok := mv8.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s9
 	}
@@ -7696,19 +7696,19 @@ func (x *SimulatePrincipalPolicyRequest) BindValue(v map[string]any) error { ret
 func (x *SimulatePrincipalPolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["PolicySourceArn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicySourceArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicySourceArn"})
 		}
 		x.PolicySourceArn = s2
 	}
 	if mv3 := m["PolicyInputList"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "PolicyInputList"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "PolicyInputList"})
 		}
 		s5 := make([]string, len(l4))
 		for i6, e7 := range l4 {
@@ -7717,7 +7717,7 @@ func (x *SimulatePrincipalPolicyRequest) bindWire(v any) error {
 			}
 			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "PolicyInputList"}, wireSeg{index: i6 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyInputList"}, wirecodec.Seg{Index: i6 + 1})
 			}
 			s5[i6] = s8
 		}
@@ -7726,7 +7726,7 @@ func (x *SimulatePrincipalPolicyRequest) bindWire(v any) error {
 	if mv9 := m["PermissionsBoundaryPolicyInputList"]; mv9 != nil {
 		l10, ok := mv9.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "PermissionsBoundaryPolicyInputList"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "PermissionsBoundaryPolicyInputList"})
 		}
 		s11 := make([]string, len(l10))
 		for i12, e13 := range l10 {
@@ -7735,7 +7735,7 @@ func (x *SimulatePrincipalPolicyRequest) bindWire(v any) error {
 			}
 			s14, ok := e13.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "PermissionsBoundaryPolicyInputList"}, wireSeg{index: i12 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PermissionsBoundaryPolicyInputList"}, wirecodec.Seg{Index: i12 + 1})
 			}
 			s11[i12] = s14
 		}
@@ -7744,7 +7744,7 @@ func (x *SimulatePrincipalPolicyRequest) bindWire(v any) error {
 	if mv15 := m["ActionNames"]; mv15 != nil {
 		l16, ok := mv15.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ActionNames"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ActionNames"})
 		}
 		s17 := make([]string, len(l16))
 		for i18, e19 := range l16 {
@@ -7753,7 +7753,7 @@ func (x *SimulatePrincipalPolicyRequest) bindWire(v any) error {
 			}
 			s20, ok := e19.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "ActionNames"}, wireSeg{index: i18 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ActionNames"}, wirecodec.Seg{Index: i18 + 1})
 			}
 			s17[i18] = s20
 		}
@@ -7762,7 +7762,7 @@ func (x *SimulatePrincipalPolicyRequest) bindWire(v any) error {
 	if mv21 := m["ResourceArns"]; mv21 != nil {
 		l22, ok := mv21.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ResourceArns"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ResourceArns"})
 		}
 		s23 := make([]string, len(l22))
 		for i24, e25 := range l22 {
@@ -7771,7 +7771,7 @@ func (x *SimulatePrincipalPolicyRequest) bindWire(v any) error {
 			}
 			s26, ok := e25.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "ResourceArns"}, wireSeg{index: i24 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ResourceArns"}, wirecodec.Seg{Index: i24 + 1})
 			}
 			s23[i24] = s26
 		}
@@ -7780,28 +7780,28 @@ func (x *SimulatePrincipalPolicyRequest) bindWire(v any) error {
 	if mv27 := m["ResourcePolicy"]; mv27 != nil {
 		s28, ok := mv27.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ResourcePolicy"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ResourcePolicy"})
 		}
 		x.ResourcePolicy = s28
 	}
 	if mv29 := m["ResourceOwner"]; mv29 != nil {
 		s30, ok := mv29.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ResourceOwner"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ResourceOwner"})
 		}
 		x.ResourceOwner = s30
 	}
 	if mv31 := m["CallerArn"]; mv31 != nil {
 		s32, ok := mv31.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "CallerArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "CallerArn"})
 		}
 		x.CallerArn = s32
 	}
 	if mv33 := m["ContextEntries"]; mv33 != nil {
 		l34, ok := mv33.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ContextEntries"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ContextEntries"})
 		}
 		s35 := make([]ContextEntry, len(l34))
 		for i36, e37 := range l34 {
@@ -7809,7 +7809,7 @@ func (x *SimulatePrincipalPolicyRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s35[i36]).bindWire(e37); err != nil {
-				return wireWrap(err, wireSeg{name: "ContextEntries"}, wireSeg{index: i36 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "ContextEntries"}, wirecodec.Seg{Index: i36 + 1})
 			}
 		}
 		x.ContextEntries = s35
@@ -7817,25 +7817,25 @@ func (x *SimulatePrincipalPolicyRequest) bindWire(v any) error {
 	if mv38 := m["ResourceHandlingOption"]; mv38 != nil {
 		s39, ok := mv38.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ResourceHandlingOption"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ResourceHandlingOption"})
 		}
 		x.ResourceHandlingOption = s39
 	}
 	if mv40 := m["MaxItems"]; mv40 != nil {
 		n41, ok := mv40.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
 		}
 		i42, err43 := strconv.ParseInt(string(n41), 10, 64)
 		if err43 != nil || i42 < math.MinInt32 || i42 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxItems"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
 		}
 		x.MaxItems = int32(i42)
 	}
 	if mv44 := m["Marker"]; mv44 != nil {
 		s45, ok := mv44.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Marker"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s45
 	}
@@ -7884,33 +7884,33 @@ func (x *Statement) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *Statement) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["SourcePolicyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SourcePolicyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SourcePolicyId"})
 		}
 		x.SourcePolicyId = s2
 	}
 	if mv3 := m["SourcePolicyType"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SourcePolicyType"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SourcePolicyType"})
 		}
 		x.SourcePolicyType = s4
 	}
 	if mv5 := m["StartPosition"]; mv5 != nil {
 		ptr6 := new(Position)
 		if err := ptr6.bindWire(mv5); err != nil {
-			return wireWrap(err, wireSeg{name: "StartPosition"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "StartPosition"})
 		}
 		x.StartPosition = ptr6
 	}
 	if mv7 := m["EndPosition"]; mv7 != nil {
 		ptr8 := new(Position)
 		if err := ptr8.bindWire(mv7); err != nil {
-			return wireWrap(err, wireSeg{name: "EndPosition"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "EndPosition"})
 		}
 		x.EndPosition = ptr8
 	}
@@ -7942,19 +7942,19 @@ func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *Tag) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Key"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Key"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Key"})
 		}
 		x.Key = s2
 	}
 	if mv3 := m["Value"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Value"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Value"})
 		}
 		x.Value = s4
 	}
@@ -7998,19 +7998,19 @@ func (x *TagRoleRequest) BindValue(v map[string]any) error { return x.bindWire(v
 func (x *TagRoleRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s2
 	}
 	if mv3 := m["Tags"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s5 := make([]Tag, len(l4))
 		for i6, e7 := range l4 {
@@ -8018,7 +8018,7 @@ func (x *TagRoleRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s5[i6]).bindWire(e7); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i6 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i6 + 1})
 			}
 		}
 		x.Tags = s5
@@ -8063,19 +8063,19 @@ func (x *TagUserRequest) BindValue(v map[string]any) error { return x.bindWire(v
 func (x *TagUserRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["Tags"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s5 := make([]Tag, len(l4))
 		for i6, e7 := range l4 {
@@ -8083,7 +8083,7 @@ func (x *TagUserRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s5[i6]).bindWire(e7); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i6 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i6 + 1})
 			}
 		}
 		x.Tags = s5
@@ -8125,19 +8125,19 @@ func (x *UntagRoleRequest) BindValue(v map[string]any) error { return x.bindWire
 func (x *UntagRoleRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s2
 	}
 	if mv3 := m["TagKeys"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "TagKeys"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "TagKeys"})
 		}
 		s5 := make([]string, len(l4))
 		for i6, e7 := range l4 {
@@ -8146,7 +8146,7 @@ func (x *UntagRoleRequest) bindWire(v any) error {
 			}
 			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "TagKeys"}, wireSeg{index: i6 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "TagKeys"}, wirecodec.Seg{Index: i6 + 1})
 			}
 			s5[i6] = s8
 		}
@@ -8189,19 +8189,19 @@ func (x *UntagUserRequest) BindValue(v map[string]any) error { return x.bindWire
 func (x *UntagUserRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["TagKeys"]; mv3 != nil {
 		l4, ok := mv3.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "TagKeys"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "TagKeys"})
 		}
 		s5 := make([]string, len(l4))
 		for i6, e7 := range l4 {
@@ -8210,7 +8210,7 @@ func (x *UntagUserRequest) bindWire(v any) error {
 			}
 			s8, ok := e7.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "TagKeys"}, wireSeg{index: i6 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "TagKeys"}, wirecodec.Seg{Index: i6 + 1})
 			}
 			s5[i6] = s8
 		}
@@ -8248,26 +8248,26 @@ func (x *UpdateAccessKeyRequest) BindValue(v map[string]any) error { return x.bi
 func (x *UpdateAccessKeyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["AccessKeyId"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AccessKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AccessKeyId"})
 		}
 		x.AccessKeyId = s4
 	}
 	if mv5 := m["Status"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Status"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Status"})
 		}
 		x.Status = s6
 	}
@@ -8299,19 +8299,19 @@ func (x *UpdateAssumeRolePolicyRequest) BindValue(v map[string]any) error { retu
 func (x *UpdateAssumeRolePolicyRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s2
 	}
 	if mv3 := m["PolicyDocument"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "PolicyDocument"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyDocument"})
 		}
 		x.PolicyDocument = s4
 	}
@@ -8351,12 +8351,12 @@ func (x *UpdateRoleRequest) BindValue(v map[string]any) error { return x.bindWir
 func (x *UpdateRoleRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleName"})
 		}
 		x.RoleName = s2
 	}
@@ -8364,7 +8364,7 @@ func (x *UpdateRoleRequest) bindWire(v any) error {
 		ptr4 := new(string)
 		s5, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Description"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Description"})
 		}
 		(*ptr4) = s5
 		x.Description = ptr4
@@ -8373,11 +8373,11 @@ func (x *UpdateRoleRequest) bindWire(v any) error {
 		ptr7 := new(int32)
 		n8, ok := mv6.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "MaxSessionDuration"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxSessionDuration"})
 		}
 		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
 		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "MaxSessionDuration"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxSessionDuration"})
 		}
 		(*ptr7) = int32(i9)
 		x.MaxSessionDuration = ptr7
@@ -8396,7 +8396,7 @@ func (x *UpdateRoleResponse) BindValue(v map[string]any) error { return x.bindWi
 
 func (x *UpdateRoleResponse) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	return nil
 }
@@ -8430,26 +8430,26 @@ func (x *UpdateUserRequest) BindValue(v map[string]any) error { return x.bindWir
 func (x *UpdateUserRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserName"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s2
 	}
 	if mv3 := m["NewPath"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NewPath"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NewPath"})
 		}
 		x.NewPath = s4
 	}
 	if mv5 := m["NewUserName"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "NewUserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NewUserName"})
 		}
 		x.NewUserName = s6
 	}
@@ -8479,13 +8479,13 @@ func (x *User) AppendJSON(b []byte) ([]byte, error) {
 	if x.CreateDate != nil {
 		b = append(b, ",\"CreateDate\":"...)
 		{
-			b = wireAppendTime(b, (*x.CreateDate))
+			b = wirecodec.AppendTime(b, (*x.CreateDate))
 		}
 	}
 	if x.PasswordLastUsed != nil {
 		b = append(b, ",\"PasswordLastUsed\":"...)
 		{
-			b = wireAppendTime(b, (*x.PasswordLastUsed))
+			b = wirecodec.AppendTime(b, (*x.PasswordLastUsed))
 		}
 	}
 	if x.PermissionsBoundary != nil {
@@ -8525,33 +8525,33 @@ func (x *User) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *User) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Path"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Path"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Path"})
 		}
 		x.Path = s2
 	}
 	if mv3 := m["UserName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserName"})
 		}
 		x.UserName = s4
 	}
 	if mv5 := m["UserId"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserId"})
 		}
 		x.UserId = s6
 	}
 	if mv7 := m["Arn"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Arn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Arn"})
 		}
 		x.Arn = s8
 	}
@@ -8559,7 +8559,7 @@ func (x *User) bindWire(v any) error {
 		ptr10 := new(sealbox.Timestamp)
 		n11, ok := mv9.(json.Number)
 		if !ok || ptr10.UnmarshalJSON([]byte(n11)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "CreateDate"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "CreateDate"})
 		}
 		x.CreateDate = ptr10
 	}
@@ -8567,21 +8567,21 @@ func (x *User) bindWire(v any) error {
 		ptr13 := new(sealbox.Timestamp)
 		n14, ok := mv12.(json.Number)
 		if !ok || ptr13.UnmarshalJSON([]byte(n14)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "PasswordLastUsed"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "PasswordLastUsed"})
 		}
 		x.PasswordLastUsed = ptr13
 	}
 	if mv15 := m["PermissionsBoundary"]; mv15 != nil {
 		ptr16 := new(AttachedPermissionsBoundary)
 		if err := ptr16.bindWire(mv15); err != nil {
-			return wireWrap(err, wireSeg{name: "PermissionsBoundary"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "PermissionsBoundary"})
 		}
 		x.PermissionsBoundary = ptr16
 	}
 	if mv17 := m["Tags"]; mv17 != nil {
 		l18, ok := mv17.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s19 := make([]Tag, len(l18))
 		for i20, e21 := range l18 {
@@ -8589,71 +8589,10 @@ func (x *User) bindWire(v any) error {
 				continue
 			}
 			if err := (&s19[i20]).bindWire(e21); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i20 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i20 + 1})
 			}
 		}
 		x.Tags = s19
 	}
 	return nil
-}
-
-// wireSeg is a step of the path to a bound value: a member, a list's
-// element (index, from 1) or a map's value (index -1).
-type wireSeg struct {
-	name  string
-	index int
-}
-
-// wireBindError is awsapi's bindError: a value without the Go type's
-// shape, at the path segs.
-type wireBindError struct {
-	segs []wireSeg
-	want string
-}
-
-func (e *wireBindError) Error() string {
-	return "Unexpected value type at '" + e.path() + "': expected " + e.want
-}
-
-// path is the path as awsapi's reflective binder spells it.
-func (e *wireBindError) path() string {
-	p := ""
-	for _, s := range e.segs {
-		switch {
-		case s.index > 0:
-			p += "." + strconv.Itoa(s.index)
-		case s.index < 0:
-			p += ".value"
-		case p == "":
-			p = s.name
-		default:
-			p += "." + s.name
-		}
-	}
-	return p
-}
-
-func wireBindErr(want string, segs ...wireSeg) error {
-	return &wireBindError{segs: segs, want: want}
-}
-
-// wireWrap puts segs, the path to a structure, before the path of err, an
-// error binding it.
-func wireWrap(err error, segs ...wireSeg) error {
-	e := err.(*wireBindError)
-	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
-	return e
-}
-
-// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
-func wireAppendBytes(b, data []byte) []byte {
-	b = append(b, '"')
-	b = base64.StdEncoding.AppendEncode(b, data)
-	return append(b, '"')
-}
-
-// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
-// allocation: epoch seconds with millisecond precision.
-func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
-	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
 }

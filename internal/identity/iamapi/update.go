@@ -75,20 +75,12 @@ func (s *Service) authorizeUpdateUser(ctx context.Context, in *UpdateUserRequest
 	}
 	path, name := "/", in.UserName
 	cond := map[string][]string{}
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		e, err := identity.LoadEntity(tx, identity.KindUser, in.UserName)
-		if err == nil {
-			path, name = e.Path, e.Name
-			for _, t := range e.Tags {
-				sealbox.SetResourceTag(cond, "iam", t.Key, t.Value)
-			}
-		} else if !identity.IsNotFound(err) {
-			return err
-		}
-		return nil
-	})
+	e, err := s.taggedEntity(ctx, identity.KindUser, in.UserName, cond)
 	if err != nil {
 		return err
+	}
+	if e != nil {
+		path, name = e.Path, e.Name
 	}
 	from := s.entityARN(ctx, identity.KindUser, path, name)
 	if err := s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: "iam:UpdateUser", Resource: from, Context: cond}); err != nil {

@@ -305,6 +305,26 @@ func ownedKey(tx store.Tx, owner, id string) (*identity.AccessKeyRecord, error) 
 	return &rec, nil
 }
 
+// updateOwnedKey authorizes action on userName's keys, then runs change in
+// a transaction with the key id of the owner (userName, or the caller when
+// it is empty) loaded: an unknown key, or another's, is NoSuchEntity.
+func (s *Service) updateOwnedKey(ctx context.Context, action, userName, id string, change func(tx store.Tx, owner string, rec *identity.AccessKeyRecord) error) error {
+	if err := s.authorizeKeys(ctx, action, userName); err != nil {
+		return err
+	}
+	return s.store.Update(ctx, func(tx store.Tx) error {
+		owner, _, err := s.keyOwner(ctx, tx, userName)
+		if err != nil {
+			return err
+		}
+		rec, err := ownedKey(tx, owner, id)
+		if err != nil {
+			return err
+		}
+		return change(tx, owner, rec)
+	})
+}
+
 // UpdateAccessKey makes a key Active or Inactive. An Inactive key stops
 // authenticating at once, on every server: the change feed drops it from
 // the lookup cache as the change commits.
@@ -312,18 +332,7 @@ func (s *Service) UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyReques
 	if in.Status != identity.StatusActive && in.Status != identity.StatusInactive {
 		return nil, identity.InvalidInput("Access key status %s is not valid: use Active or Inactive.", in.Status)
 	}
-	if err := s.authorizeKeys(ctx, "iam:UpdateAccessKey", in.UserName); err != nil {
-		return nil, err
-	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
-		owner, _, err := s.keyOwner(ctx, tx, in.UserName)
-		if err != nil {
-			return err
-		}
-		rec, err := ownedKey(tx, owner, in.AccessKeyId)
-		if err != nil {
-			return err
-		}
+	err := s.updateOwnedKey(ctx, "iam:UpdateAccessKey", in.UserName, in.AccessKeyId, func(tx store.Tx, _ string, rec *identity.AccessKeyRecord) error {
 		if rec.Status == in.Status {
 			return nil
 		}
@@ -338,18 +347,7 @@ func (s *Service) UpdateAccessKey(ctx context.Context, in *UpdateAccessKeyReques
 
 // DeleteAccessKey deletes a key; it stops authenticating at once.
 func (s *Service) DeleteAccessKey(ctx context.Context, in *DeleteAccessKeyRequest) (*Empty, error) {
-	if err := s.authorizeKeys(ctx, "iam:DeleteAccessKey", in.UserName); err != nil {
-		return nil, err
-	}
-	err := s.store.Update(ctx, func(tx store.Tx) error {
-		owner, _, err := s.keyOwner(ctx, tx, in.UserName)
-		if err != nil {
-			return err
-		}
-		rec, err := ownedKey(tx, owner, in.AccessKeyId)
-		if err != nil {
-			return err
-		}
+	err := s.updateOwnedKey(ctx, "iam:DeleteAccessKey", in.UserName, in.AccessKeyId, func(tx store.Tx, owner string, rec *identity.AccessKeyRecord) error {
 		if err := tx.Delete(identity.AccessKeyKey(rec.ID)); err != nil {
 			return err
 		}

@@ -3,13 +3,13 @@
 package stsapi
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"math"
 	"strconv"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/jsonenc"
+	"github.com/sealbox/sealbox/internal/wirecodec"
 )
 
 type AssumeRoleRequest struct {
@@ -187,26 +187,26 @@ func (x *AssumeRoleRequest) BindValue(v map[string]any) error { return x.bindWir
 func (x *AssumeRoleRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["RoleArn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleArn"})
 		}
 		x.RoleArn = s2
 	}
 	if mv3 := m["RoleSessionName"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "RoleSessionName"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleSessionName"})
 		}
 		x.RoleSessionName = s4
 	}
 	if mv5 := m["PolicyArns"]; mv5 != nil {
 		l6, ok := mv5.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "PolicyArns"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "PolicyArns"})
 		}
 		s7 := make([]PolicyDescriptorType, len(l6))
 		for i8, e9 := range l6 {
@@ -214,7 +214,7 @@ func (x *AssumeRoleRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s7[i8]).bindWire(e9); err != nil {
-				return wireWrap(err, wireSeg{name: "PolicyArns"}, wireSeg{index: i8 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "PolicyArns"}, wirecodec.Seg{Index: i8 + 1})
 			}
 		}
 		x.PolicyArns = s7
@@ -222,25 +222,25 @@ func (x *AssumeRoleRequest) bindWire(v any) error {
 	if mv10 := m["Policy"]; mv10 != nil {
 		s11, ok := mv10.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Policy"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Policy"})
 		}
 		x.Policy = s11
 	}
 	if mv12 := m["DurationSeconds"]; mv12 != nil {
 		n13, ok := mv12.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "DurationSeconds"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "DurationSeconds"})
 		}
 		i14, err15 := strconv.ParseInt(string(n13), 10, 64)
 		if err15 != nil || i14 < math.MinInt32 || i14 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "DurationSeconds"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "DurationSeconds"})
 		}
 		x.DurationSeconds = int32(i14)
 	}
 	if mv16 := m["Tags"]; mv16 != nil {
 		l17, ok := mv16.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "Tags"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
 		}
 		s18 := make([]Tag, len(l17))
 		for i19, e20 := range l17 {
@@ -248,7 +248,7 @@ func (x *AssumeRoleRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s18[i19]).bindWire(e20); err != nil {
-				return wireWrap(err, wireSeg{name: "Tags"}, wireSeg{index: i19 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i19 + 1})
 			}
 		}
 		x.Tags = s18
@@ -256,7 +256,7 @@ func (x *AssumeRoleRequest) bindWire(v any) error {
 	if mv21 := m["TransitiveTagKeys"]; mv21 != nil {
 		l22, ok := mv21.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "TransitiveTagKeys"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "TransitiveTagKeys"})
 		}
 		s23 := make([]string, len(l22))
 		for i24, e25 := range l22 {
@@ -265,7 +265,7 @@ func (x *AssumeRoleRequest) bindWire(v any) error {
 			}
 			s26, ok := e25.(string)
 			if !ok {
-				return wireBindErr("a string", wireSeg{name: "TransitiveTagKeys"}, wireSeg{index: i24 + 1})
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "TransitiveTagKeys"}, wirecodec.Seg{Index: i24 + 1})
 			}
 			s23[i24] = s26
 		}
@@ -274,35 +274,35 @@ func (x *AssumeRoleRequest) bindWire(v any) error {
 	if mv27 := m["ExternalId"]; mv27 != nil {
 		s28, ok := mv27.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ExternalId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ExternalId"})
 		}
 		x.ExternalId = s28
 	}
 	if mv29 := m["SerialNumber"]; mv29 != nil {
 		s30, ok := mv29.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SerialNumber"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SerialNumber"})
 		}
 		x.SerialNumber = s30
 	}
 	if mv31 := m["TokenCode"]; mv31 != nil {
 		s32, ok := mv31.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "TokenCode"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "TokenCode"})
 		}
 		x.TokenCode = s32
 	}
 	if mv33 := m["SourceIdentity"]; mv33 != nil {
 		s34, ok := mv33.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SourceIdentity"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SourceIdentity"})
 		}
 		x.SourceIdentity = s34
 	}
 	if mv35 := m["ProvidedContexts"]; mv35 != nil {
 		l36, ok := mv35.([]any)
 		if !ok {
-			return wireBindErr("a list", wireSeg{name: "ProvidedContexts"})
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ProvidedContexts"})
 		}
 		s37 := make([]ProvidedContext, len(l36))
 		for i38, e39 := range l36 {
@@ -310,7 +310,7 @@ func (x *AssumeRoleRequest) bindWire(v any) error {
 				continue
 			}
 			if err := (&s37[i38]).bindWire(e39); err != nil {
-				return wireWrap(err, wireSeg{name: "ProvidedContexts"}, wireSeg{index: i38 + 1})
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "ProvidedContexts"}, wirecodec.Seg{Index: i38 + 1})
 			}
 		}
 		x.ProvidedContexts = s37
@@ -364,37 +364,37 @@ func (x *AssumeRoleResponse) BindValue(v map[string]any) error { return x.bindWi
 func (x *AssumeRoleResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Credentials"]; mv1 != nil {
 		ptr2 := new(Credentials)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "Credentials"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Credentials"})
 		}
 		x.Credentials = ptr2
 	}
 	if mv3 := m["AssumedRoleUser"]; mv3 != nil {
 		ptr4 := new(AssumedRoleUser)
 		if err := ptr4.bindWire(mv3); err != nil {
-			return wireWrap(err, wireSeg{name: "AssumedRoleUser"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "AssumedRoleUser"})
 		}
 		x.AssumedRoleUser = ptr4
 	}
 	if mv5 := m["PackedPolicySize"]; mv5 != nil {
 		n6, ok := mv5.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "PackedPolicySize"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "PackedPolicySize"})
 		}
 		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
 		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "PackedPolicySize"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "PackedPolicySize"})
 		}
 		x.PackedPolicySize = int32(i7)
 	}
 	if mv9 := m["SourceIdentity"]; mv9 != nil {
 		s10, ok := mv9.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SourceIdentity"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SourceIdentity"})
 		}
 		x.SourceIdentity = s10
 	}
@@ -426,19 +426,19 @@ func (x *AssumedRoleUser) BindValue(v map[string]any) error { return x.bindWire(
 func (x *AssumedRoleUser) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["AssumedRoleId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AssumedRoleId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AssumedRoleId"})
 		}
 		x.AssumedRoleId = s2
 	}
 	if mv3 := m["Arn"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Arn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Arn"})
 		}
 		x.Arn = s4
 	}
@@ -465,7 +465,7 @@ func (x *Credentials) AppendJSON(b []byte) ([]byte, error) {
 		if x.Expiration == nil {
 			b = append(b, "null"...)
 		} else {
-			b = wireAppendTime(b, (*x.Expiration))
+			b = wirecodec.AppendTime(b, (*x.Expiration))
 		}
 	}
 	if len(b) == start {
@@ -482,26 +482,26 @@ func (x *Credentials) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *Credentials) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["AccessKeyId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "AccessKeyId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "AccessKeyId"})
 		}
 		x.AccessKeyId = s2
 	}
 	if mv3 := m["SecretAccessKey"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SecretAccessKey"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SecretAccessKey"})
 		}
 		x.SecretAccessKey = s4
 	}
 	if mv5 := m["SessionToken"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SessionToken"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SessionToken"})
 		}
 		x.SessionToken = s6
 	}
@@ -509,7 +509,7 @@ func (x *Credentials) bindWire(v any) error {
 		ptr8 := new(sealbox.Timestamp)
 		n9, ok := mv7.(json.Number)
 		if !ok || ptr8.UnmarshalJSON([]byte(n9)) != nil {
-			return wireBindErr("a value of sealbox.Timestamp", wireSeg{name: "Expiration"})
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "Expiration"})
 		}
 		x.Expiration = ptr8
 	}
@@ -527,7 +527,7 @@ func (x *GetCallerIdentityRequest) BindValue(v map[string]any) error { return x.
 
 func (x *GetCallerIdentityRequest) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	return nil
 }
@@ -561,26 +561,26 @@ func (x *GetCallerIdentityResponse) BindValue(v map[string]any) error { return x
 func (x *GetCallerIdentityResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["UserId"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "UserId"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "UserId"})
 		}
 		x.UserId = s2
 	}
 	if mv3 := m["Account"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Account"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Account"})
 		}
 		x.Account = s4
 	}
 	if mv5 := m["Arn"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Arn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Arn"})
 		}
 		x.Arn = s6
 	}
@@ -616,30 +616,30 @@ func (x *GetSessionTokenRequest) BindValue(v map[string]any) error { return x.bi
 func (x *GetSessionTokenRequest) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["DurationSeconds"]; mv1 != nil {
 		n2, ok := mv1.(json.Number)
 		if !ok {
-			return wireBindErr("a number", wireSeg{name: "DurationSeconds"})
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "DurationSeconds"})
 		}
 		i3, err4 := strconv.ParseInt(string(n2), 10, 64)
 		if err4 != nil || i3 < math.MinInt32 || i3 > math.MaxInt32 {
-			return wireBindErr("an integer of int32's range", wireSeg{name: "DurationSeconds"})
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "DurationSeconds"})
 		}
 		x.DurationSeconds = int32(i3)
 	}
 	if mv5 := m["SerialNumber"]; mv5 != nil {
 		s6, ok := mv5.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "SerialNumber"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SerialNumber"})
 		}
 		x.SerialNumber = s6
 	}
 	if mv7 := m["TokenCode"]; mv7 != nil {
 		s8, ok := mv7.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "TokenCode"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "TokenCode"})
 		}
 		x.TokenCode = s8
 	}
@@ -674,12 +674,12 @@ func (x *GetSessionTokenResponse) BindValue(v map[string]any) error { return x.b
 func (x *GetSessionTokenResponse) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Credentials"]; mv1 != nil {
 		ptr2 := new(Credentials)
 		if err := ptr2.bindWire(mv1); err != nil {
-			return wireWrap(err, wireSeg{name: "Credentials"})
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Credentials"})
 		}
 		x.Credentials = ptr2
 	}
@@ -707,12 +707,12 @@ func (x *PolicyDescriptorType) BindValue(v map[string]any) error { return x.bind
 func (x *PolicyDescriptorType) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["arn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "arn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "arn"})
 		}
 		x.Arn = s2
 	}
@@ -744,19 +744,19 @@ func (x *ProvidedContext) BindValue(v map[string]any) error { return x.bindWire(
 func (x *ProvidedContext) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["ProviderArn"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ProviderArn"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ProviderArn"})
 		}
 		x.ProviderArn = s2
 	}
 	if mv3 := m["ContextAssertion"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "ContextAssertion"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ContextAssertion"})
 		}
 		x.ContextAssertion = s4
 	}
@@ -788,82 +788,21 @@ func (x *Tag) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *Tag) bindWire(v any) error {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return wireBindErr("an object")
+		return wirecodec.BindErr("an object")
 	}
 	if mv1 := m["Key"]; mv1 != nil {
 		s2, ok := mv1.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Key"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Key"})
 		}
 		x.Key = s2
 	}
 	if mv3 := m["Value"]; mv3 != nil {
 		s4, ok := mv3.(string)
 		if !ok {
-			return wireBindErr("a string", wireSeg{name: "Value"})
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Value"})
 		}
 		x.Value = s4
 	}
 	return nil
-}
-
-// wireSeg is a step of the path to a bound value: a member, a list's
-// element (index, from 1) or a map's value (index -1).
-type wireSeg struct {
-	name  string
-	index int
-}
-
-// wireBindError is awsapi's bindError: a value without the Go type's
-// shape, at the path segs.
-type wireBindError struct {
-	segs []wireSeg
-	want string
-}
-
-func (e *wireBindError) Error() string {
-	return "Unexpected value type at '" + e.path() + "': expected " + e.want
-}
-
-// path is the path as awsapi's reflective binder spells it.
-func (e *wireBindError) path() string {
-	p := ""
-	for _, s := range e.segs {
-		switch {
-		case s.index > 0:
-			p += "." + strconv.Itoa(s.index)
-		case s.index < 0:
-			p += ".value"
-		case p == "":
-			p = s.name
-		default:
-			p += "." + s.name
-		}
-	}
-	return p
-}
-
-func wireBindErr(want string, segs ...wireSeg) error {
-	return &wireBindError{segs: segs, want: want}
-}
-
-// wireWrap puts segs, the path to a structure, before the path of err, an
-// error binding it.
-func wireWrap(err error, segs ...wireSeg) error {
-	e := err.(*wireBindError)
-	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
-	return e
-}
-
-// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
-func wireAppendBytes(b, data []byte) []byte {
-	b = append(b, '"')
-	b = base64.StdEncoding.AppendEncode(b, data)
-	return append(b, '"')
-}
-
-// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
-// allocation: epoch seconds with millisecond precision.
-func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
-	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
 }

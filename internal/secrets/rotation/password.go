@@ -112,28 +112,31 @@ func (p Password) CreatePending(ctx context.Context, ev *Event, edit func(obj ma
 func (p Password) SetSecret(context.Context, *Event) error { return nil }
 
 func (p Password) TestSecret(ctx context.Context, ev *Event) error {
-	sec, err := p.Secret(ctx, ev)
-	if err != nil {
-		return err
-	}
-	v := sec.Version(ev.ClientRequestToken)
-	if v == nil {
-		return fmt.Errorf("version %s does not exist", ev.ClientRequestToken)
-	}
-	return p.Secrets.Check(ctx, sec, v.ID)
+	_, err := p.tested(ctx, ev)
+	return err
 }
 
 func (p Password) FinishSecret(ctx context.Context, ev *Event) error {
-	sec, err := p.Secret(ctx, ev)
+	sec, err := p.tested(ctx, ev)
 	if err != nil {
 		return err
 	}
+	return p.Secrets.Promote(ctx, sec, ev.ClientRequestToken)
+}
+
+// tested is ev's secret once its new version (ev's token) exists and
+// passes the secret's checks.
+func (p Password) tested(ctx context.Context, ev *Event) (*Secret, error) {
+	sec, err := p.Secret(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
 	v := sec.Version(ev.ClientRequestToken)
 	if v == nil {
-		return fmt.Errorf("version %s does not exist", ev.ClientRequestToken)
+		return nil, fmt.Errorf("version %s does not exist", ev.ClientRequestToken)
 	}
 	if err := p.Secrets.Check(ctx, sec, v.ID); err != nil {
-		return err
+		return nil, err
 	}
-	return p.Secrets.Promote(ctx, sec, ev.ClientRequestToken)
+	return sec, nil
 }

@@ -2,30 +2,22 @@ package boltstore
 
 import (
 	"context"
-	"sync"
 
 	"github.com/sealbox/sealbox/internal/store"
 )
 
-// batcher group-commits Batch calls. There is no timer: the first caller
+// batchCall is one Batch call in the store's group commit (store.GroupCommit).
+type batchCall struct {
+	ctx context.Context
+	fn  func(store.Tx) error
+	err error // set by the committer before the call is done
+	store.Queued
+}
+
+// Batch implements store.Store. There is no timer: the first caller
 // commits at once, and the calls that arrive while a commit is in flight
 // form the next one, so a lone writer waits for nothing but its own fsync
 // and many writers share theirs.
-type batcher struct {
-	mu      sync.Mutex
-	cond    *sync.Cond
-	pending []*batchCall
-	running bool
-}
-
-type batchCall struct {
-	ctx  context.Context
-	fn   func(store.Tx) error
-	err  error // set by the committer before done
-	done bool  // guarded by batcher.mu
-}
-
-// Batch implements store.Store.
 func (s *Store) Batch(ctx context.Context, fn func(store.Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -33,30 +25,8 @@ func (s *Store) Batch(ctx context.Context, fn func(store.Tx) error) error {
 	if s.closed.Load() {
 		return store.ErrClosed
 	}
-	b := &s.batch
-	b.mu.Lock()
-	if b.cond == nil {
-		b.cond = sync.NewCond(&b.mu)
-	}
 	c := &batchCall{ctx: ctx, fn: fn}
-	b.pending = append(b.pending, c)
-	for !c.done {
-		if b.running {
-			b.cond.Wait()
-			continue
-		}
-		calls := b.pending
-		b.pending, b.running = nil, true
-		b.mu.Unlock()
-		s.commit(calls) // sets each call's err
-		b.mu.Lock()
-		for _, done := range calls {
-			done.done = true // published under the lock the waiters read it with
-		}
-		b.running = false
-		b.cond.Broadcast()
-	}
-	b.mu.Unlock()
+	s.batch.Do(c, s.commit) // commit sets each call's err
 	return c.err
 }
 

@@ -64,7 +64,7 @@ const initialMmapSize = 32 << 30
 // Store is a store.Store over one bbolt file. Create it with Open; the zero
 // value is not usable. Safe for concurrent use.
 type Store struct {
-	batch  batcher
+	batch  store.GroupCommit[*batchCall]
 	db     *bolt.DB
 	closed atomic.Bool
 }

@@ -3,7 +3,6 @@ package pgstore
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -16,23 +15,15 @@ const maxBatch = 48
 
 const savepointSQL = "SAVEPOINT sealbox_call"
 
-// batcher group-commits Batch calls, as boltstore's does: no timer; the
-// first caller commits at once, and the calls that arrive meanwhile form
-// the next transaction.
-type batcher struct {
-	mu      sync.Mutex
-	cond    *sync.Cond
-	pending []*batchCall
-	running bool
-}
-
+// batchCall is one Batch call in the store's group commit
+// (store.GroupCommit, as boltstore's, bounded by maxBatch).
 type batchCall struct {
 	ctx   context.Context
 	fn    func(store.Tx) error
-	err   error // set by the committer before done
+	err   error // set by the committer before the call is done
 	own   bool  // err is the call's own (fn's, or its ctx's), not the transaction's
 	panic any   // what fn panicked with, re-raised on the caller's goroutine
-	done  bool  // guarded by batcher.mu
+	store.Queued
 }
 
 // Batch implements store.Store: calls that arrive together share one
@@ -43,36 +34,8 @@ func (s *Store) Batch(ctx context.Context, fn func(store.Tx) error) error {
 	if err := s.usable(ctx); err != nil {
 		return err
 	}
-	b := &s.batch
-	b.mu.Lock()
-	if b.cond == nil {
-		b.cond = sync.NewCond(&b.mu)
-	}
 	c := &batchCall{ctx: ctx, fn: fn}
-	b.pending = append(b.pending, c)
-	for !c.done {
-		if b.running {
-			b.cond.Wait()
-			continue
-		}
-		calls := b.pending
-		if len(calls) > maxBatch {
-			calls = calls[:maxBatch:maxBatch]
-			b.pending = append([]*batchCall(nil), b.pending[maxBatch:]...)
-		} else {
-			b.pending = nil
-		}
-		b.running = true
-		b.mu.Unlock()
-		s.commitBatch(calls) // sets each call's err
-		b.mu.Lock()
-		for _, done := range calls {
-			done.done = true // published under the lock the waiters read it with
-		}
-		b.running = false
-		b.cond.Broadcast()
-	}
-	b.mu.Unlock()
+	s.batch.Do(c, s.commitBatch) // commitBatch sets each call's err
 	if c.panic != nil {
 		panic(c.panic)
 	}

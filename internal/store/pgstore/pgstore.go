@@ -135,7 +135,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	opts   Options
 	closed atomic.Bool
-	batch  batcher
+	batch  store.GroupCommit[*batchCall]
 
 	bgMu    sync.Mutex     // orders goBackground's Add before Close's Wait
 	bg      sync.WaitGroup // pruning, listeners
@@ -188,6 +188,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		return nil, unavailable(fmt.Errorf("failed to connect to PostgreSQL: %w", err))
 	}
 	s := &Store{pool: pool, opts: opts, maxConns: int(cfg.MaxConns), origin: newOrigin()}
+	s.batch.Max = maxBatch
 	s.stopCtx, s.stop = context.WithCancel(context.Background())
 	if s.migrated, err = migrate(ctx, pool); err != nil {
 		pool.Close()

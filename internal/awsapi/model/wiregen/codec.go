@@ -31,7 +31,9 @@ type field struct {
 	OmitEmpty      bool
 }
 
-// codec writes the methods of every structure, then the helpers they use.
+// codec writes the methods of every structure. What they share (the bind
+// error and its path, the blob and timestamp appenders) is
+// internal/wirecodec's, once for every package.
 func (g *gen) codec(b *strings.Builder, names []string) {
 	for _, name := range names {
 		if g.encodable(name, nil) {
@@ -39,7 +41,6 @@ func (g *gen) codec(b *strings.Builder, names []string) {
 		}
 		g.bindMethod(b, name)
 	}
-	b.WriteString(helpers)
 }
 
 // encodable reports whether AppendJSON can be written for the structure
@@ -163,10 +164,10 @@ func appendValue(b *strings.Builder, v *vars, t, expr string, present bool) {
 	case t == "float64":
 		fmt.Fprintf(b, "if b, err = jsonenc.AppendFloat(b, %s, 64); err != nil {\nreturn nil, err\n}\n", expr)
 	case t == "sealbox.Timestamp":
-		fmt.Fprintf(b, "b = wireAppendTime(b, %s)\n", expr)
+		fmt.Fprintf(b, "b = wirecodec.AppendTime(b, %s)\n", expr)
 	case t == "[]byte":
 		null()
-		fmt.Fprintf(b, "{\nb = wireAppendBytes(b, %s)\n}\n", expr)
+		fmt.Fprintf(b, "{\nb = wirecodec.AppendBytes(b, %s)\n}\n", expr)
 	case strings.HasPrefix(t, "*"):
 		null()
 		b.WriteString("{\n")
@@ -207,15 +208,15 @@ func (g *gen) bindMethod(b *strings.Builder, name string) {
 	fmt.Fprintf(b, "func (x *%s) bindWire(v any) error {\n", name)
 	fields := g.fields[name]
 	if len(fields) == 0 {
-		b.WriteString("\tif _, ok := v.(map[string]any); !ok {\n\t\treturn wireBindErr(\"an object\")\n\t}\n\treturn nil\n}\n\n")
+		b.WriteString("\tif _, ok := v.(map[string]any); !ok {\n\t\treturn wirecodec.BindErr(\"an object\")\n\t}\n\treturn nil\n}\n\n")
 		return
 	}
-	b.WriteString("\tm, ok := v.(map[string]any)\n\tif !ok {\n\t\treturn wireBindErr(\"an object\")\n\t}\n")
+	b.WriteString("\tm, ok := v.(map[string]any)\n\tif !ok {\n\t\treturn wirecodec.BindErr(\"an object\")\n\t}\n")
 	vs := &vars{}
 	for _, f := range fields {
 		mv := vs.next("mv")
 		fmt.Fprintf(b, "\tif %s := m[%q]; %s != nil {\n", mv, f.Name, mv)
-		bindValue(b, vs, f.Type, "x."+f.Go, mv, []string{fmt.Sprintf("wireSeg{name: %q}", f.Name)})
+		bindValue(b, vs, f.Type, "x."+f.Go, mv, []string{fmt.Sprintf("wirecodec.Seg{Name: %q}", f.Name)})
 		b.WriteString("\t}\n")
 	}
 	b.WriteString("\treturn nil\n}\n\n")
@@ -229,7 +230,7 @@ func (g *gen) bindMethod(b *strings.Builder, name string) {
 // make the binding allocate.
 func bindValue(b *strings.Builder, v *vars, t, dst, val string, path []string) {
 	segs := strings.Join(path, ", ")
-	fail := func(want string) string { return fmt.Sprintf("return wireBindErr(%q, %s)", want, segs) }
+	fail := func(want string) string { return fmt.Sprintf("return wirecodec.BindErr(%q, %s)", want, segs) }
 	switch t {
 	case "string", "bool":
 		s := v.next("s")
@@ -281,17 +282,17 @@ func bindValue(b *strings.Builder, v *vars, t, dst, val string, path []string) {
 		l, s, i, e := v.next("l"), v.next("s"), v.next("i"), v.next("e")
 		fmt.Fprintf(b, "%s, ok := %s.([]any)\nif !ok {\n%s\n}\n", l, val, fail("a list"))
 		fmt.Fprintf(b, "%s := make(%s, len(%s))\nfor %s, %s := range %s {\nif %s == nil {\ncontinue\n}\n", s, t, l, i, e, l, e)
-		bindValue(b, v, t[2:], s+"["+i+"]", e, append(slices.Clip(path), "wireSeg{index: "+i+" + 1}"))
+		bindValue(b, v, t[2:], s+"["+i+"]", e, append(slices.Clip(path), "wirecodec.Seg{Index: "+i+" + 1}"))
 		fmt.Fprintf(b, "}\n%s = %s\n", dst, s)
 	case strings.HasPrefix(t, "map[string]"):
 		mm, out, k, e, ev := v.next("m"), v.next("out"), v.next("k"), v.next("e"), v.next("ev")
 		elem := t[len("map[string]"):]
 		fmt.Fprintf(b, "%s, ok := %s.(map[string]any)\nif !ok {\n%s\n}\n", mm, val, fail("an object"))
 		fmt.Fprintf(b, "%s := make(%s, len(%s))\nfor %s, %s := range %s {\nvar %s %s\nif %s != nil {\n", out, t, mm, k, e, mm, ev, elem, e)
-		bindValue(b, v, elem, ev, e, append(slices.Clip(path), "wireSeg{index: -1}"))
+		bindValue(b, v, elem, ev, e, append(slices.Clip(path), "wirecodec.Seg{Index: -1}"))
 		fmt.Fprintf(b, "}\n%s[%s] = %s\n}\n%s = %s\n", out, k, ev, dst, out)
 	default: // a structure value
-		fmt.Fprintf(b, "if err := %s.bindWire(%s); err != nil {\nreturn wireWrap(err, %s)\n}\n", addr(dst), val, segs)
+		fmt.Fprintf(b, "if err := %s.bindWire(%s); err != nil {\nreturn wirecodec.Wrap(err, %s)\n}\n", addr(dst), val, segs)
 	}
 }
 
@@ -304,67 +305,3 @@ func addr(expr string) string {
 	}
 	return "(&" + expr + ")"
 }
-
-// helpers are the functions the generated methods share, written into each
-// package (a service package imports nothing of awsapi's).
-const helpers = `// wireSeg is a step of the path to a bound value: a member, a list's
-// element (index, from 1) or a map's value (index -1).
-type wireSeg struct {
-	name  string
-	index int
-}
-
-// wireBindError is awsapi's bindError: a value without the Go type's
-// shape, at the path segs.
-type wireBindError struct {
-	segs []wireSeg
-	want string
-}
-
-func (e *wireBindError) Error() string {
-	return "Unexpected value type at '" + e.path() + "': expected " + e.want
-}
-
-// path is the path as awsapi's reflective binder spells it.
-func (e *wireBindError) path() string {
-	p := ""
-	for _, s := range e.segs {
-		switch {
-		case s.index > 0:
-			p += "." + strconv.Itoa(s.index)
-		case s.index < 0:
-			p += ".value"
-		case p == "":
-			p = s.name
-		default:
-			p += "." + s.name
-		}
-	}
-	return p
-}
-
-func wireBindErr(want string, segs ...wireSeg) error {
-	return &wireBindError{segs: segs, want: want}
-}
-
-// wireWrap puts segs, the path to a structure, before the path of err, an
-// error binding it.
-func wireWrap(err error, segs ...wireSeg) error {
-	e := err.(*wireBindError)
-	e.segs = append(append([]wireSeg(nil), segs...), e.segs...)
-	return e
-}
-
-// wireAppendBytes is encoding/json's []byte: standard base64, quoted.
-func wireAppendBytes(b, data []byte) []byte {
-	b = append(b, '"')
-	b = base64.StdEncoding.AppendEncode(b, data)
-	return append(b, '"')
-}
-
-// wireAppendTime is sealbox.Timestamp's MarshalJSON, without its
-// allocation: epoch seconds with millisecond precision.
-func wireAppendTime(b []byte, t sealbox.Timestamp) []byte {
-	return strconv.AppendFloat(b, float64(t.UnixMilli())/1000, 'f', -1, 64)
-}
-`
