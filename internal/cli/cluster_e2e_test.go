@@ -54,6 +54,7 @@ const e2eHookARN = "arn:aws:lambda:us-east-1:123456789012:function:e2e-rotator"
 //     retry on the other server: every acknowledged write is read back
 //     through a server started afterwards.
 func TestClusterEndToEnd(t *testing.T) {
+	t.Parallel() // mostly waits (PostgreSQL, three servers starting, leases ending): beside the CPU-bound smoke tests
 	began := time.Now()
 	pg := pgtest.Start(t, pgtest.Options{MaxConnections: 150, Durable: true})
 	url := pg.CreateDatabase("sealbox", "e2e-db-pass-7c2a")

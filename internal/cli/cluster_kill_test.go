@@ -35,6 +35,7 @@ import (
 // through a server started afterwards. The server killed is the leader:
 // another leads within 10 s.
 func TestClusterServerKilledUnderLoad(t *testing.T) {
+	t.Parallel() // mostly waits (PostgreSQL, three servers starting, leases ending): beside the CPU-bound smoke tests
 	pg := pgtest.Start(t, pgtest.Options{MaxConnections: 150, Durable: true})
 	const dbPassword = "kill-test-db-pass-4e1f"
 	url := pg.CreateDatabase("sealbox", dbPassword)

@@ -29,6 +29,7 @@ var sealedLine = regexp.MustCompile(`^sealed \(--root-key shamir\): .*sealbox op
 // operator commands, it writes the administrator's credentials and serves
 // them.
 func TestSmokeShamirServer(t *testing.T) {
+	t.Parallel() // its own server process and data folder, like the other smoke tests
 	bin := sealboxBinary(t)
 	data := filepath.Join(t.TempDir(), "data")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -31,6 +31,7 @@ import (
 // the other's heads for its own (which read as digests removed and files
 // rewritten: tampering).
 func TestClusterFileTrailsApart(t *testing.T) {
+	t.Parallel() // its own PostgreSQL and servers; mostly waits on them
 	c := sealtest.StartCluster(t, 2)
 	for range 3 {
 		generateRandom(t, c.Servers[0])
@@ -56,6 +57,7 @@ func TestClusterFileTrailsApart(t *testing.T) {
 // logs how many transactions PostgreSQL rolled back for a serialization
 // conflict (each retried by the store) against the calls made.
 func TestClusterStoreTrail(t *testing.T) {
+	t.Parallel() // its own PostgreSQL and servers; mostly waits on them
 	c := sealtest.StartCluster(t, 2)
 	const clients, calls = 8, 25
 	ctx := context.Background()

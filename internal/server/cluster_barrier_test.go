@@ -21,6 +21,7 @@ import (
 // one the other refuses to rotate with the old keyring key (a conflict it
 // can act on) while still serving every value.
 func TestClusterBarrierRotationReachesEveryServer(t *testing.T) {
+	t.Parallel() // its own PostgreSQL and servers; mostly waits on them
 	c := sealtest.StartCluster(t, 2)
 	a, b := c.Servers[0], c.Servers[1]
 	ctx := context.Background()

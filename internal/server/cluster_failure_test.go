@@ -199,6 +199,7 @@ func readyz(t *testing.T, s *sealtest.Server) int {
 // cluster's default acknowledges commits before they are on disk, and its
 // crash loses them whatever sealbox does.
 func TestClusterPostgresRestartUnderLoad(t *testing.T) {
+	t.Parallel() // its own PostgreSQL and servers; mostly waits on them
 	c := sealtest.StartClusterOn(t, pgtest.Start(t, pgtest.Options{MaxConnections: 100, Durable: true}), 3)
 	l := startPutLoad(t, c.Servers, 3)
 	for _, how := range []struct {

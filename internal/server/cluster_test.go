@@ -28,6 +28,7 @@ import (
 // Without a preset administrator the pair is made by whichever start
 // commits first; the others read it from the store.
 func TestClusterFirstStart(t *testing.T) {
+	t.Parallel() // its own PostgreSQL and servers; mostly waits on them
 	for _, tc := range []struct {
 		name string
 		opts []sealtest.Option
@@ -92,6 +93,7 @@ func TestClusterFirstStart(t *testing.T) {
 // them), and read back on the leader, which never saw the use. A server
 // stopped gracefully flushes what it noted last.
 func TestClusterKeyUsageOnFollower(t *testing.T) {
+	t.Parallel() // its own PostgreSQL and servers; mostly waits on them
 	c := sealtest.StartCluster(t, 3)
 	lead := c.Leader(t)
 	var followers []*sealtest.Server
@@ -154,6 +156,7 @@ func TestClusterKeyUsageOnFollower(t *testing.T) {
 // (its data folder's, as by default) refuses to start and says that every
 // server needs the first one's.
 func TestClusterOwnRootKeyRefused(t *testing.T) {
+	t.Parallel() // its own PostgreSQL and servers; mostly waits on them
 	c := sealtest.StartCluster(t, 1)
 	for _, tc := range []struct {
 		name string

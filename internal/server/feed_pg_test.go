@@ -84,6 +84,7 @@ func soon(t *testing.T, what string, check func() error) (first bool) {
 // had cached the old value: parameters, secret values, key state and
 // identity policies.
 func TestFeedWriteOnAReadOnB(t *testing.T) {
+	t.Parallel() // its own PostgreSQL and servers; mostly waits on them
 	_, srv := sharedServers(t, 2)
 	a, b := srv[0], srv[1]
 	ctx := context.Background()
@@ -241,6 +242,7 @@ func feedReadyz(t *testing.T, s *sealtest.Server) int {
 // reads the store, so it answers A's writes) and is not ready; once it is
 // back it caught up, is ready and serves from its caches again.
 func TestFeedDownBypassesCaches(t *testing.T) {
+	t.Parallel() // its own PostgreSQL and servers; mostly waits on them
 	pg, srv := sharedServers(t, 2)
 	a, b := srv[0], srv[1]
 	ctx := context.Background()
@@ -308,6 +310,7 @@ func TestFeedDownBypassesCaches(t *testing.T) {
 // its cursor when the balancer sends it to another server: a cursor from A
 // is valid on B, and B's poll answers a write made on A.
 func TestFeedCursorAcrossServers(t *testing.T) {
+	t.Parallel() // its own PostgreSQL and servers; mostly waits on them
 	_, srv := sharedServers(t, 2)
 	a, b := srv[0], srv[1]
 	ctx := context.Background()

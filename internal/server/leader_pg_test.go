@@ -37,6 +37,7 @@ func (e *signalElector) Run(ctx context.Context, lead func(context.Context)) {
 // elected through one PostgreSQL) sweep only while they lead; when the
 // leader's session is killed its sweeper stops and the other's starts.
 func TestTwoServersOneSweeper(t *testing.T) {
+	t.Parallel() // its own PostgreSQL and servers; mostly waits on them
 	pg := pgtest.Start(t, pgtest.Options{})
 	url := pg.CreateDatabase("elect", "elect-pass")
 	elected, lost := make(chan int, 8), make(chan int, 8)

@@ -28,6 +28,7 @@ import (
 // sealed values; the data folder holds no bbolt file; nothing shows the
 // password.
 func TestServerOnPostgres(t *testing.T) {
+	t.Parallel() // its own PostgreSQL and servers; mostly waits on them
 	pg := pgtest.Start(t, pgtest.Options{})
 	const dbPassword = "pg-pass-for-sealbox-7f3a"
 	pg.CreateDatabase("sealbox", dbPassword)

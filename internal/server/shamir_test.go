@@ -323,6 +323,7 @@ func TestShamirSealedUnsealSealRestart(t *testing.T) {
 // the other sealed, and the other, once unsealed with other shares, reads
 // what the first wrote.
 func TestShamirPostgresEachServerUnsealed(t *testing.T) {
+	t.Parallel() // its own PostgreSQL and servers; mostly waits on them
 	c := sealtest.StartCluster(t, 2, withShamir)
 	a, b := c.Servers[0], c.Servers[1]
 	ctx := context.Background()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -435,18 +436,66 @@ func TestHolderGivesUpWithoutRenewal(t *testing.T) {
 		t.Fatal("the attempt wrote over the lease it lost")
 	}
 
-	// The give-up timer alone: nothing renews (the clock jumps past
-	// leaseGiveUp in one move, before a renewal can commit).
+	// The give-up timer alone: nothing renews. The store stalls every
+	// commit from before the clock jumps past leaseGiveUp until the
+	// attempt has stopped, so no renewal can commit and push the give-up
+	// timer on. (Without the stall the jump's first tick, due at
+	// leaseRenew, could be taken and its renewal commit at the new time
+	// between the clock firing the tick and the timer: a renewal that
+	// commits rightly extends the attempt.)
 	ts2 := newTwoServers(t, [2]bool{true, false})
+	stalling := &stallingStore{Store: ts2.st}
+	ts2.eng[0] = New(Config{Store: stalling, Secrets: ts2.sec, Clock: ts2.clk[0], Targets: ts2.rot[0]})
 	b := ts2.runDue(context.Background(), 0)
 	entered(t, ts2.rot[0], "server 0")
+	resume := stalling.stall()
 	ts2.clk[0].Advance(leaseGiveUp)
+	for deadline := time.Now().Add(10 * time.Second); !ts2.rot[0].cancelled.Load(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			resume()
+			t.Fatal("the attempt went on past leaseGiveUp")
+		}
+	}
+	resume()
 	if r := wait(t, b, "server 0's RunDue"); r.rotated != 0 {
 		t.Fatalf("RunDue after the give-up = %d, %v; want 0", r.rotated, r.err)
 	}
-	if !ts2.rot[0].cancelled.Load() {
-		t.Fatal("the attempt went on past leaseGiveUp")
+}
+
+// stallingStore is a store whose commits can be stalled, as a database's
+// can: an Update waits while stalled, or fails once its context is done.
+type stallingStore struct {
+	store.Store
+	mu      sync.Mutex
+	stalled chan struct{} // closed when the stall ends; nil: not stalled
+}
+
+// stall stalls the Updates from now until resume is called.
+func (s *stallingStore) stall() (resume func()) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := make(chan struct{})
+	s.stalled = c
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.stalled = nil
+		close(c)
 	}
+}
+
+func (s *stallingStore) Update(ctx context.Context, fn func(store.Tx) error) error {
+	s.mu.Lock()
+	stalled := s.stalled
+	s.mu.Unlock()
+	if stalled != nil {
+		select {
+		case <-stalled:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return s.Store.Update(ctx, fn)
 }
 
 // TestWakeOnDue: a commit that makes a rotation due now wakes the
