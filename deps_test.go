@@ -116,7 +116,7 @@ func TestImportRules(t *testing.T) {
 	// does not leave a rule checking nothing.
 	for _, dir := range []string{"internal/identity", "internal/identity/iamapi", "internal/identity/stsapi", "internal/secrets", "internal/secrets/rotation", "internal/secrets/rotation/postgres", "internal/secrets/schema",
 		"internal/secrets/password", "internal/changes", "internal/changes/hub", "internal/changes/client",
-		"internal/cache", "internal/clock", "internal/store/dueindex", "internal/leader", "internal/metrics", "internal/store/pgstore", "internal/store/follow"} {
+		"internal/cache", "internal/clock", "internal/store/dueindex", "internal/leader", "internal/metrics", "internal/store/pgstore", "internal/store/follow", "internal/wirecodec", "internal/accessquery"} {
 		if all[dir] == nil {
 			t.Errorf("no package %s: update TestImportRules to the new layout", dir)
 		}
@@ -233,6 +233,12 @@ func TestImportRules(t *testing.T) {
 			if (dir == "internal/cache" || dir == "internal/store/dueindex") && own && imp != module+"/internal/store" ||
 				dir == "internal/clock" && own {
 				t.Errorf("%s imports %s: the cache and the due index import only the store, the clock nothing of ours", dir, imp)
+			}
+			// What the services' generated codecs and their authorizations
+			// share knows no service and no protocol layer: the vocabulary
+			// only.
+			if (dir == "internal/wirecodec" || dir == "internal/accessquery") && own && imp != module {
+				t.Errorf("%s imports %s: it imports only the vocabulary package", dir, imp)
 			}
 			// Counting knows nothing it counts: the router and the server
 			// lay the counters out and name them.
