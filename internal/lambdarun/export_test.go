@@ -39,3 +39,6 @@ func GuardTable(r *Runner) string {
 	}
 	return r.guard.Table()
 }
+
+// Dir is r's folder.
+func Dir(r *Runner) string { return r.cfg.Dir }

@@ -271,6 +271,8 @@ type Runner struct {
 	mu     sync.Mutex
 	envs   map[*environment]bool
 	closed bool
+	// finished is set once finish has let the runner's resources go.
+	finished bool
 	// stopping counts the environments removed but not yet stopped.
 	stopping int
 	// agentPortUser is the environment whose extension has AgentPort.
@@ -571,7 +573,9 @@ func (r *Runner) removeLocked(env *environment) {
 		}
 		r.stopping--
 		r.mu.Unlock()
-		r.closeGuard()
+		if err := r.finish(); err != nil {
+			r.cfg.Logger.Warn("failed to remove the lambda runner's folder", "error", err)
+		}
 		r.cfg.Logger.Debug("lambda environment stopped", "function", env.spec.Group, "version", env.spec.Version)
 	}()
 }
@@ -662,10 +666,30 @@ func (r *Runner) Close() error {
 	}
 	r.mu.Unlock()
 	r.wg.Wait()
+	return r.finish()
+}
+
+// finish lets the runner's last resources go once it is closed and its
+// last environment has stopped (a busy one at Close stops when its
+// invocation ends): the helper, the port guard, then its folder and the
+// lock on it. Until then a busy environment keeps its folder, and no
+// other runner's sweep may take it. It runs its work once.
+func (r *Runner) finish() error {
+	r.mu.Lock()
+	done := r.closed && len(r.envs) == 0 && r.stopping == 0 && !r.finished
+	r.finished = r.finished || done
+	r.mu.Unlock()
+	if !done {
+		return nil
+	}
 	if r.helper != nil {
 		r.helper.Close()
 	}
-	r.closeGuard()
+	if r.guard != nil {
+		if err := r.guard.Close(); err != nil {
+			r.cfg.Logger.Warn("failed to remove the lambda environments' port guard", "table", r.guard.Table(), "error", err)
+		}
+	}
 	return r.abandon()
 }
 
@@ -812,21 +836,6 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 	t.Start = time.Since(t0)
 	r.cfg.Logger.Debug("lambda environment started", "function", spec.Group, "version", spec.Version)
 	return nil
-}
-
-// closeGuard removes the port guard's table once the runner is closed and
-// its last environment gone: one busy at Close keeps its ports guarded
-// until its invocation ends and it stops.
-func (r *Runner) closeGuard() {
-	r.mu.Lock()
-	done := r.closed && len(r.envs) == 0 && r.stopping == 0
-	r.mu.Unlock()
-	if !done || r.guard == nil {
-		return
-	}
-	if err := r.guard.Close(); err != nil {
-		r.cfg.Logger.Warn("failed to remove the lambda environments' port guard", "table", r.guard.Table(), "error", err)
-	}
 }
 
 // held reports whether the port guard holds port (for an environment

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/binaryutil"
@@ -74,6 +75,10 @@ func New() (*Guard, error) {
 	g.owners = &nftables.Set{Table: g.table, Name: "owners", Concatenation: true,
 		KeyType: nftables.MustConcatSetType(nftables.TypeInetService, nftables.TypeUID)}
 	for _, s := range []*nftables.Set{g.ports, g.owners} {
+		// A set given no ID takes one from a counter google/nftables
+		// keeps for every Conn without a lock (a data race when two
+		// guards are made at once): ours names it in the batch instead.
+		s.ID = 1<<30 + setIDs.Add(1)
 		if err := conn.AddSet(s, nil); err != nil {
 			return nil, fmt.Errorf("portguard: %w", err)
 		}
@@ -86,6 +91,10 @@ func New() (*Guard, error) {
 	}
 	return g, nil
 }
+
+// setIDs numbers the sets a guard adds, from far above the library's own
+// counter; an ID only names a set within the batch that adds it.
+var setIDs atomic.Uint32
 
 // TCP header: the ports' offsets, and the flags' byte and bits.
 const (
