@@ -3,6 +3,7 @@ package lambdarun
 import (
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -72,10 +73,38 @@ func (p *userPool) give(c *Credential) bool {
 	if !killUser(c.UID) {
 		return false
 	}
+	removeFilesOf(c.UID, sharedTempDirs...)
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	delete(p.used, c.UID)
 	return true
+}
+
+// sharedTempDirs are the host's folders every user may write in: a
+// function that writes /tmp/x (Lambda's own habit, its TMPDIR aside) or
+// /dev/shm/x leaves it there, to be read by the next environment given
+// its user.
+var sharedTempDirs = []string{"/tmp", "/var/tmp", "/dev/shm"}
+
+// removeFilesOf removes what uid owns at the top of each of dirs (a
+// folder with all it holds). No process of uid is left (killUser), so
+// nothing of it changes them meanwhile; RemoveAll follows no link.
+func removeFilesOf(uid uint32, dirs ...string) {
+	for _, dir := range dirs {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range ents {
+			info, err := e.Info()
+			if err != nil {
+				continue
+			}
+			if st, ok := info.Sys().(*syscall.Stat_t); ok && st.Uid == uid {
+				os.RemoveAll(filepath.Join(dir, e.Name()))
+			}
+		}
+	}
 }
 
 // killUser kills every process running as uid (real, effective or saved)
