@@ -19,13 +19,14 @@ func TestCloseLeavesABusyEnvironmentItsFolder(t *testing.T) {
 	r := newRunner(t, lambdarun.Config{})
 	dir := lambdarun.Dir(r)
 	inits := 0
+	s := spec(t, "k", &inits) // the function built before, not in the wait below
 	errc := make(chan error, 1)
 	go func() {
-		_, err := r.Invoke(context.Background(), spec(t, "k", &inits),
+		_, err := r.Invoke(context.Background(), s,
 			&lambdarun.Invocation{RequestID: "req-close", Payload: []byte(`{"action":"sleep","seconds":0.5}`)})
 		errc <- err
 	}()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ents, _ := os.ReadDir(dir)
 		if len(ents) > 1 { // the lock file and the environment's folder
@@ -45,6 +46,9 @@ func TestCloseLeavesABusyEnvironmentItsFolder(t *testing.T) {
 	if err := <-errc; err != nil {
 		t.Fatalf("the invocation under way at Close: %v", err)
 	}
+	// The environment stops (SIGTERM, its user's processes gone) in the
+	// background: slow under -race on a loaded machine.
+	deadline = time.Now().Add(30 * time.Second)
 	for {
 		if _, err := os.Stat(dir); os.IsNotExist(err) {
 			return
