@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/lambdarun"
 	"github.com/sealbox/sealbox/internal/spool"
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -58,8 +59,8 @@ func newCode(pkg string, zipFile *spool.Blob, bucket, key, objVersion, image str
 		// must not pass as 1 byte (the runner also counts what it writes).
 		var unzipped uint64
 		for _, f := range zr.File {
-			if f.UncompressedSize64 >= maxUnzipped-unzipped {
-				return codeRecord{}, errInvalid("Unzipped size must be smaller than %d bytes", maxUnzipped)
+			if f.UncompressedSize64 >= lambdarun.MaxUnzipped-unzipped {
+				return codeRecord{}, errInvalid("Unzipped size must be smaller than %d bytes", lambdarun.MaxUnzipped)
 			}
 			unzipped += f.UncompressedSize64
 		}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -105,7 +106,12 @@ func TestInvokePackageCannotWriteOutsideItsFolder(t *testing.T) {
 		os.Remove(planted)
 		t.Fatalf("Invoke of the package unpacked a link at %s, outside its folder (Invoke: %v)", planted, err)
 	}
-	wantError(t, "Invoke of a package that leaves its folder", err, "ServiceException", 500)
+	// Lambda's answer to a package it cannot unpack, naming the entry,
+	// not a folder of the host.
+	wantError(t, "Invoke of a package that leaves its folder", err, "InvalidZipFileException", 502)
+	if msg := err.Error(); !strings.Contains(msg, "out/planted") || strings.Contains(msg, os.TempDir()) {
+		t.Errorf("Invoke of a package that leaves its folder: %q, want the entry named and no folder of the host", msg)
+	}
 
 	// Links that stay inside: bootstrap a link to bin/fn.
 	deployZip(t, c, "links", exec.ARN, craftZip(t,

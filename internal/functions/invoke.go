@@ -334,11 +334,14 @@ func reservedConcurrency(n *int32) *int {
 // runError words the runner's refusals as Lambda does.
 func (s *Service) runError(err error) error {
 	var th *lambdarun.ThrottledError
+	var pkg *lambdarun.PackageError
 	switch {
 	case errors.As(err, &th):
 		return &sealbox.Error{Code: "TooManyRequestsException", Message: "Rate Exceeded.", Reason: th.Reason}
 	case errors.Is(err, lambdarun.ErrNoEmulator):
 		return s.noEmulator()
+	case errors.As(err, &pkg):
+		return sealbox.Errorf("InvalidZipFileException", "Lambda could not unzip the deployment package: %v", pkg.Why)
 	case errors.Is(err, lambdarun.ErrExtensionsNeedRoot):
 		return &sealbox.Error{Code: "ServiceException", Server: true, Message: fmt.Sprintf("The function lists the Parameters and Secrets extension's layer: sealbox runs it as an external extension, in a mount namespace of the execution environment's own where /opt/extensions holds it, which only a server running as root can make (this one runs as uid %d). Run the server as root, or remove the layer.", os.Geteuid())}
 	}

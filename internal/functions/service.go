@@ -192,8 +192,6 @@ const (
 	// maxCode is the largest ZipFile CreateFunction and UpdateFunctionCode
 	// take directly (Lambda's 50 MB, zipped).
 	maxCode = 50 * 1024 * 1024
-	// maxUnzipped bounds the unzipped size of a package (Lambda's 250 MB).
-	maxUnzipped = 262144000
 
 	stateActive    = "Active"
 	updateSuccess  = "Successful"

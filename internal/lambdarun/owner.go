@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 )
 
 // ownerFile is the file in a runner's folder that its runner holds locked
@@ -129,17 +128,5 @@ func sweepEnvironments(dir string) {
 // their process groups: these are strangers' processes, found by their
 // folder alone.
 func killWorkingIn(dir string) {
-	for range 50 {
-		left := 0
-		for _, p := range processes() {
-			if p.pid != os.Getpid() && worksIn(p.pid, dir) {
-				left++
-				syscall.Kill(p.pid, syscall.SIGKILL)
-			}
-		}
-		if left == 0 {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	killAll(func(p proc) bool { return p.pid != os.Getpid() && worksIn(p.pid, dir) })
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sealbox/sealbox/internal/procstat"
 )
 
 // proc is a live process as /proc shows it: its start time (in clock
@@ -34,26 +36,30 @@ func processes() []proc {
 	return out
 }
 
-// readProc reads /proc/pid/stat: "pid (comm) state ppid pgrp ...", the
-// start time its 22nd field; comm may hold spaces and parentheses.
+// readProc reads pid's ids and start time; not ok if it is no live
+// process.
 func readProc(pid int) (proc, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return proc{}, false
+	p, ok := procstat.Read(pid)
+	return proc{pid: pid, ppid: p.PPID, pgid: p.PGID, start: p.Start}, ok
+}
+
+// killAll kills (SIGKILL) every process match picks, again until none is
+// left, and reports whether none is, after a second of trying at most.
+func killAll(match func(proc) bool) bool {
+	for range 50 {
+		left := 0
+		for _, p := range processes() {
+			if match(p) {
+				left++
+				syscall.Kill(p.pid, syscall.SIGKILL)
+			}
+		}
+		if left == 0 {
+			return true
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return proc{}, false
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
-		return proc{}, false
-	}
-	p := proc{pid: pid}
-	p.ppid, _ = strconv.Atoi(f[1])
-	p.pgid, _ = strconv.Atoi(f[2])
-	p.start, _ = strconv.ParseUint(f[19], 10, 64)
-	return p, true
+	return false
 }
 
 // worksIn reports whether pid's working directory is dir or under it.

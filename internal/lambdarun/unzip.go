@@ -9,19 +9,44 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
-// maxUnzipped bounds what a package may unpack to: Lambda's 250 MB
-// unzipped. The server checks the sizes a ZIP declares when it is
-// uploaded; this counts the bytes really written, which a crafted ZIP
+// MaxUnzipped bounds what a package may unpack to: Lambda's 250 MB
+// unzipped. The functions service checks the sizes a ZIP declares when it
+// is uploaded; unzip counts the bytes really written, which a crafted ZIP
 // can make far more than it declares in sum.
-const maxUnzipped = 262144000
+const MaxUnzipped = 262144000
 
 // errTooLarge is a package that unpacks to more than its limit.
 var errTooLarge = errors.New("the package unzips to more than Lambda's 250 MB")
 
-// unzip unpacks a function's ZIP into dir, which it must not leave.
-func unzip(code []byte, dir string) error { return unzipLimited(code, dir, maxUnzipped) }
+// PackageError is a package that cannot be unpacked for what it holds
+// (not a ZIP, an entry that would leave its folder, more than
+// MaxUnzipped): the function's fault, not the server's. Why names entries
+// by their names in the package, never a folder of the host.
+type PackageError struct{ Why error }
+
+func (e *PackageError) Error() string {
+	return "the deployment package cannot be unpacked: " + e.Why.Error()
+}
+func (e *PackageError) Unwrap() error { return e.Why }
+
+// unzip unpacks a function's ZIP into dir, which it must not leave. A
+// failure is a *PackageError unless the host is at fault (its disk full,
+// its I/O failing, out of memory or descriptors).
+func unzip(code []byte, dir string) error {
+	err := unzipLimited(code, dir, MaxUnzipped)
+	if err == nil {
+		return nil
+	}
+	for _, host := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT, syscall.EIO, syscall.ENOMEM, syscall.EMFILE, syscall.ENFILE, syscall.EROFS} {
+		if errors.Is(err, host) {
+			return err
+		}
+	}
+	return &PackageError{Why: err}
+}
 
 // unzipLimited unpacks code into dir, writing at most limit bytes. The
 // server runs it as root on an uploaded ZIP, so nothing may land outside

@@ -70,11 +70,23 @@ func TestUnzipStaysInItsFolder(t *testing.T) {
 		{"a file and a link of one name", []entry{
 			{name: "bootstrap", mode: 0o755, content: "#!/bin/sh\n"},
 			{name: "bootstrap", mode: fs.ModeSymlink | 0o777, content: "/bin/sh"}}},
+		{"no ZIP at all", nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
-			if err := unzip(craft(t, tc.entries...), dir); err == nil {
+			code := craft(t, tc.entries...)
+			if tc.entries == nil {
+				code = []byte("not a zip")
+			}
+			err := unzip(code, dir)
+			if err == nil {
 				t.Errorf("unzip accepted the package")
+			}
+			// The package's fault, answered InvalidZipFileException, not the
+			// server's.
+			var pkg *PackageError
+			if err != nil && !errors.As(err, &pkg) {
+				t.Errorf("unzip = %v, want a *PackageError", err)
 			}
 			if _, err := os.Lstat(filepath.Join(outside, "planted")); err == nil {
 				os.Remove(filepath.Join(outside, "planted"))

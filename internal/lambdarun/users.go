@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 )
 
 // Users of their own. Every process of one user may read the others'
@@ -110,20 +109,7 @@ func removeFilesOf(uid uint32, dirs ...string) {
 // killUser kills every process running as uid (real, effective or saved)
 // and reports whether none is left, after a second at most.
 func killUser(uid uint32) bool {
-	for range 50 {
-		left := 0
-		for _, p := range processes() {
-			if runsAs(p.pid, uid) {
-				left++
-				syscall.Kill(p.pid, syscall.SIGKILL)
-			}
-		}
-		if left == 0 {
-			return true
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return false
+	return killAll(func(p proc) bool { return runsAs(p.pid, uid) })
 }
 
 // runsAs reports whether pid's real, effective or saved user is uid

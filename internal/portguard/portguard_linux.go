@@ -15,6 +15,8 @@ import (
 	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
+
+	"github.com/sealbox/sealbox/internal/procstat"
 )
 
 // TablePrefix begins the name of every Guard's table.
@@ -338,21 +340,8 @@ func parseName(name string) (pid int, start, pidNS uint64, ok bool) {
 	return pid, start, pidNS, err1 == nil && err2 == nil && err3 == nil && pid > 0
 }
 
-// startTime is pid's start time (clock ticks since boot, /proc/PID/stat's
-// 22nd field); not ok if it is not a live process.
+// startTime is pid's start time; not ok if it is not a live process.
 func startTime(pid int) (uint64, bool) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, false
-	}
-	i := strings.LastIndexByte(string(b), ')')
-	if i < 0 {
-		return 0, false
-	}
-	f := strings.Fields(string(b[i+1:]))
-	if len(f) < 20 || f[0] == "Z" || f[0] == "X" {
-		return 0, false
-	}
-	s, err := strconv.ParseUint(f[19], 10, 64)
-	return s, err == nil
+	p, ok := procstat.Read(pid)
+	return p.Start, ok
 }
