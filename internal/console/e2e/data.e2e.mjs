@@ -54,10 +54,13 @@ test("admin creates a secret and rotates it", async () => {
   const m = notice.match(/version ([0-9a-f-]{36})/);
   assert.ok(m, `no version in the notice: ${notice}`);
   assert.notEqual(m[1], first);
-  // The rotation runs in the background: reload until the new version is AWSCURRENT.
+  // The rotation runs in the background: reload until the new version is
+  // AWSCURRENT and its RotationSucceeded event is recorded (written after
+  // the label moves, so one reload may show the first without the second).
   const row = page.locator("table.versions tbody tr", { hasText: m[1] });
-  for (let i = 0; i < 50; i++) {
-    if (await row.count() && /AWSCURRENT/.test(await row.innerText())) break;
+  const succeeded = page.getByRole("cell", { name: "RotationSucceeded" });
+  for (let i = 0; i < 100; i++) {
+    if (await row.count() && /AWSCURRENT/.test(await row.innerText()) && await succeeded.count()) break;
     await page.waitForTimeout(100);
     await page.reload();
   }
