@@ -20,7 +20,11 @@
 package console
 
 import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"embed"
+	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -124,8 +128,41 @@ func (c *Console) route(pattern string, h func(w http.ResponseWriter, r *http.Re
 				return
 			}
 		}
-		h(w, r.WithContext(withBrowser(r.Context(), r)), s)
+		r = r.WithContext(context.WithValue(withBrowser(r.Context(), r), sessionKey{}, s))
+		h(w, withoutForgedNotice(r, s), s)
 	})
+}
+
+// sessionKey carries a request's session to done, which signs its notice.
+type sessionKey struct{}
+
+// noticeMAC is what done puts beside a notice in the URL it redirects to:
+// the notice's HMAC under the session's own key. A page shows only a
+// notice its session's console wrote; one in a link from elsewhere ("Your
+// session has ended: sign in at …") would be shown in the console's own
+// voice.
+func (s *session) noticeMAC(notice string) string {
+	m := hmac.New(sha256.New, s.noticeKey)
+	m.Write([]byte(notice))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// withoutForgedNotice is r without its notice unless the notice carries
+// the session's MAC.
+func withoutForgedNotice(r *http.Request, s *session) *http.Request {
+	q := r.URL.Query()
+	if _, ok := q["notice"]; !ok {
+		return r
+	}
+	if hmac.Equal([]byte(q.Get("nmac")), []byte(s.noticeMAC(q.Get("notice")))) {
+		return r
+	}
+	q.Del("notice")
+	q.Del("nmac")
+	u := *r.URL
+	u.RawQuery = q.Encode()
+	r.URL = &u
+	return r
 }
 
 // sameOrigin refuses a POST that the browser says came from elsewhere.
@@ -236,14 +273,14 @@ func (c *Console) show(w http.ResponseWriter, s *session, page, nav, title strin
 }
 
 // done redirects after a successful action (POST, redirect, GET), with a
-// notice for the next page.
+// notice for the next page, signed for the session (noticeMAC).
 func done(w http.ResponseWriter, r *http.Request, to, notice string) {
-	if notice != "" {
+	if s, _ := r.Context().Value(sessionKey{}).(*session); s != nil && notice != "" {
 		sep := "?"
 		if strings.Contains(to, "?") {
 			sep = "&"
 		}
-		to += sep + "notice=" + url.QueryEscape(notice)
+		to += sep + "notice=" + url.QueryEscape(notice) + "&nmac=" + s.noticeMAC(notice)
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }

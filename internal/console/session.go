@@ -28,6 +28,7 @@ type session struct {
 	accessKeyID  string
 	secret       primitive.Secret
 	sessionToken primitive.Secret
+	noticeKey    []byte // signs the notices done puts in URLs
 	created      time.Time
 	lastSeen     time.Time
 	api          *clients
@@ -75,6 +76,8 @@ func (ss *sessions) add(s *session) string {
 	id := randomToken()
 	now := ss.clock.Now()
 	s.created, s.lastSeen, s.CSRF = now, now, randomToken()
+	s.noticeKey = make([]byte, 32)
+	rand.Read(s.noticeKey)
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if len(ss.byID) >= ss.maxSize {
