@@ -330,3 +330,36 @@ func TestNoticeFromALinkIsNotShown(t *testing.T) {
 		t.Fatalf("another session shows the notice of a link it did not make")
 	}
 }
+
+// TestSigningInAgainEndsTheOldSession: a browser that signs in over its
+// session (another user at a shared machine, say) leaves nothing of the old
+// one: its cookie, copied before, opens nothing.
+func TestSigningInAgainEndsTheOldSession(t *testing.T) {
+	s := sealtest.Start(t)
+	b := newBrowser(t, s)
+	_, first := b.signInCookie(admin())
+	if first == nil {
+		t.Fatal("no session cookie")
+	}
+	// The form answers a signed-in browser when it names where to go next.
+	next := s.NewUser(t, "next", "kms:ListKeys")
+	b.get("/console/signin?next=%2Fconsole%2Fkms")
+	if code, loc, body := b.post("/console/signin", url.Values{"access_key_id": {next.AccessKeyID}, "secret_access_key": {next.SecretAccessKey},
+		"region": {"us-east-1"}, "next": {"/console/kms"}}); code != http.StatusSeeOther || loc != "/console/kms" {
+		t.Fatalf("second sign-in: %d to %q\n%s", code, loc, body)
+	}
+	if _, body := b.get("/console/kms"); !strings.Contains(body, "user/next") {
+		t.Fatal("the browser is not signed in as the second user")
+	}
+	replay := &http.Client{CheckRedirect: b.c.CheckRedirect}
+	req, _ := http.NewRequest("GET", s.URL+"/console/kms", nil)
+	req.AddCookie(first)
+	resp, err := replay.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the first session still opens pages after the browser signed in again: %d", resp.StatusCode)
+	}
+}

@@ -71,6 +71,12 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
+// maxSessionsPerPrincipal bounds one principal's sessions: signing in
+// again and again, one principal could otherwise fill the table and push
+// everyone else's sessions out. A principal's next sign-in past it ends
+// that principal's longest idle session.
+const maxSessionsPerPrincipal = 32
+
 // add keeps s and returns the cookie value naming it.
 func (ss *sessions) add(s *session) string {
 	id := randomToken()
@@ -80,21 +86,40 @@ func (ss *sessions) add(s *session) string {
 	rand.Read(s.noticeKey)
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	var mine [][32]byte
+	for k, v := range ss.byID {
+		if v.Principal == s.Principal && !ss.expired(v, now) {
+			mine = append(mine, k)
+		}
+	}
+	for len(mine) >= maxSessionsPerPrincipal {
+		i := ss.longestIdle(mine)
+		delete(ss.byID, mine[i])
+		mine = append(mine[:i], mine[i+1:]...)
+	}
 	if len(ss.byID) >= ss.maxSize {
 		ss.pruneLocked(now)
 	}
 	for len(ss.byID) >= ss.maxSize { // still full: the longest idle goes
-		var oldest [32]byte
-		var at time.Time
-		for k, v := range ss.byID {
-			if at.IsZero() || v.lastSeen.Before(at) {
-				oldest, at = k, v.lastSeen
-			}
+		all := make([][32]byte, 0, len(ss.byID))
+		for k := range ss.byID {
+			all = append(all, k)
 		}
-		delete(ss.byID, oldest)
+		delete(ss.byID, all[ss.longestIdle(all)])
 	}
 	ss.byID[sha256.Sum256([]byte(id))] = s
 	return id
+}
+
+// longestIdle is the index in keys of the session used least recently.
+func (ss *sessions) longestIdle(keys [][32]byte) int {
+	at := 0
+	for i, k := range keys {
+		if ss.byID[k].lastSeen.Before(ss.byID[keys[at]].lastSeen) {
+			at = i
+		}
+	}
+	return at
 }
 
 func (ss *sessions) expired(s *session, now time.Time) bool {

@@ -73,6 +73,8 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Principal, s.Account = deref(out.Arn), deref(out.Account)
+	// A browser signing in again leaves no session behind it.
+	c.sessions.remove(r)
 	id := c.sessions.add(s)
 	c.setCookie(w, signinCookie, "", -1)
 	c.setCookie(w, sessionCookie, id, 0)
