@@ -93,6 +93,7 @@ func New(o Options) (*Console, error) {
 		o.Logger = slog.Default()
 	}
 	c := &Console{opts: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.IdleTimeout, o.MaxSession)}
+	c.sessions.cookie = c.cookieName(sessionCookie)
 	if err := c.parseTemplates(); err != nil {
 		return nil, err
 	}

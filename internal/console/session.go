@@ -50,6 +50,7 @@ type sessions struct {
 	mu      sync.Mutex
 	byID    map[[32]byte]*session // by the SHA-256 of the cookie's value
 	maxSize int
+	cookie  string // the session cookie's name (Console.cookieName)
 }
 
 const (
@@ -61,7 +62,7 @@ const (
 )
 
 func newSessions(c clock.Clock, idle, maxAge time.Duration) *sessions {
-	return &sessions{clock: c, idle: idle, maxAge: maxAge, byID: map[[32]byte]*session{}, maxSize: 10000}
+	return &sessions{clock: c, idle: idle, maxAge: maxAge, byID: map[[32]byte]*session{}, maxSize: 10000, cookie: sessionCookie}
 }
 
 // randomToken is 32 random bytes, URL-safe.
@@ -137,7 +138,7 @@ func (ss *sessions) pruneLocked(now time.Time) {
 // get returns the live session the request's cookie names, and notes its
 // use; nil when there is none or it has expired (it is then forgotten).
 func (ss *sessions) get(r *http.Request) *session {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(ss.cookie)
 	if err != nil || c.Value == "" {
 		return nil
 	}
@@ -159,7 +160,7 @@ func (ss *sessions) get(r *http.Request) *session {
 
 // remove forgets the request's session.
 func (ss *sessions) remove(r *http.Request) {
-	if c, err := r.Cookie(sessionCookie); err == nil {
+	if c, err := r.Cookie(ss.cookie); err == nil {
 		ss.mu.Lock()
 		delete(ss.byID, sha256.Sum256([]byte(c.Value)))
 		ss.mu.Unlock()
@@ -171,7 +172,24 @@ func sameToken(got, want string) bool {
 	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
+// cookieName is the name a console cookie goes by. Under TLS it has the
+// __Host- prefix: a browser then takes it only from this origin, Secure,
+// for Path=/ and without Domain, so that a neighbour (another host under
+// the same site, or a plain-HTTP page of this one) cannot plant its own
+// session there for the console's pages to use (cookie tossing), nor
+// shadow the real one with a more specific path.
+func (c *Console) cookieName(name string) string {
+	if c.opts.Secure {
+		return "__Host-" + name
+	}
+	return name
+}
+
 func (c *Console) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: cookiePath, MaxAge: maxAge,
+	path := cookiePath
+	if c.opts.Secure {
+		path = "/" // as __Host- requires; the API answers no cookie
+	}
+	http.SetCookie(w, &http.Cookie{Name: c.cookieName(name), Value: value, Path: path, MaxAge: maxAge,
 		HttpOnly: true, Secure: c.opts.Secure, SameSite: http.SameSiteStrictMode})
 }
