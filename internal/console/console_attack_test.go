@@ -5,6 +5,7 @@ package console_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -362,4 +363,70 @@ func TestSigningInAgainEndsTheOldSession(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the first session still opens pages after the browser signed in again: %d", resp.StatusCode)
 	}
+}
+
+// TestConsoleValuesStayOutOfLogsAndTrail: values and the secret access key
+// typed into the console, and values it revealed, are in no audit record,
+// no server log line and no page but the reveal's answer.
+func TestConsoleValuesStayOutOfLogsAndTrail(t *testing.T) {
+	s := sealtest.Start(t)
+	dataFixture(t, s)
+	user := s.NewUser(t, "typist", "ssm:*", "secretsmanager:*", "kms:*")
+	b := newBrowser(t, s)
+	b.signIn(user)
+	const (
+		newSecret = "typed-secret-value-5517"
+		newParam  = "typed-parameter-value-8832"
+		putSecret = "typed-put-value-2290"
+	)
+	b.get("/console/secrets")
+	if code, _, body := b.post("/console/secrets", url.Values{"name": {"typed/one"}, "value": {newSecret}}); code != http.StatusSeeOther {
+		t.Fatalf("create secret: %d\n%s", code, body)
+	}
+	b.get("/console/secrets/view?id=typed/one")
+	if code, _, body := b.post("/console/secrets/view?id=typed/one", url.Values{"action": {"put"}, "value": {putSecret}}); code != http.StatusSeeOther {
+		t.Fatalf("put secret: %d\n%s", code, body)
+	}
+	b.get("/console/parameters?path=/typed/")
+	if code, _, body := b.post("/console/parameters", url.Values{"path": {"/typed/"}, "name": {"/typed/p"}, "type": {"SecureString"},
+		"tier": {"Standard"}, "value": {newParam}}); code != http.StatusSeeOther {
+		t.Fatalf("create parameter: %d\n%s", code, body)
+	}
+	for page, value := range map[string]string{"/console/secrets/view?id=typed/one": putSecret, "/console/parameters/view?name=/typed/p": newParam,
+		"/console/secrets/view?id=prod/db": "s3cret-never-shown-9921", "/console/parameters/view?name=/app/db/password": secureValue} {
+		_, body := b.get(page)
+		if strings.Contains(body, value) {
+			t.Fatalf("GET %s shows the value before a reveal", page)
+		}
+		b.csrf = ""
+		b.get(page)
+		if _, _, body := b.post(page, url.Values{"action": {"reveal"}}); !strings.Contains(body, value) {
+			t.Fatalf("reveal on %s does not show the value:\n%s", page, body)
+		}
+	}
+	s.Stop() // flushes the trail and the log
+	trail := ""
+	for _, e := range sealtest.AuditEvents(t, s.Dir) {
+		trail += mustJSON(t, e) + "\n"
+	}
+	if !strings.Contains(trail, "PutSecretValue") || !strings.Contains(trail, "sealbox-console") {
+		t.Fatal("the trail does not hold the console's calls: the check below would prove nothing")
+	}
+	for _, v := range []string{newSecret, newParam, putSecret, "s3cret-never-shown-9921", secureValue, user.SecretAccessKey} {
+		if strings.Contains(trail, v) {
+			t.Errorf("the audit trail holds %q", v)
+		}
+		if strings.Contains(s.Logs.String(), v) {
+			t.Errorf("the server's log holds %q", v)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
