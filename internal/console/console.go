@@ -21,10 +21,7 @@ package console
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"embed"
-	"encoding/base64"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -134,32 +131,23 @@ func (c *Console) route(pattern string, h func(w http.ResponseWriter, r *http.Re
 	})
 }
 
-// sessionKey carries a request's session to done, which signs its notice.
+// sessionKey carries a request's session to done, which records its
+// notice.
 type sessionKey struct{}
 
-// noticeMAC is what done puts beside a notice in the URL it redirects to:
-// the notice's HMAC under the session's own key. A page shows only a
-// notice its session's console wrote; one in a link from elsewhere ("Your
-// session has ended: sign in at …") would be shown in the console's own
-// voice.
-func (s *session) noticeMAC(notice string) string {
-	m := hmac.New(sha256.New, s.noticeKey)
-	m.Write([]byte(notice))
-	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-// withoutForgedNotice is r without its notice unless the notice carries
-// the session's MAC.
+// withoutForgedNotice is r without its notice unless its session's console
+// wrote that notice (done): one in a link from elsewhere ("Your session
+// has ended: sign in at …") would be shown in the console's own voice.
 func withoutForgedNotice(r *http.Request, s *session) *http.Request {
 	q := r.URL.Query()
 	if _, ok := q["notice"]; !ok {
 		return r
 	}
-	if hmac.Equal([]byte(q.Get("nmac")), []byte(s.noticeMAC(q.Get("notice")))) {
+	if s.wroteNotice(q.Get("nid"), q.Get("notice")) {
 		return r
 	}
 	q.Del("notice")
-	q.Del("nmac")
+	q.Del("nid")
 	u := *r.URL
 	u.RawQuery = q.Encode()
 	r.URL = &u
@@ -274,14 +262,14 @@ func (c *Console) show(w http.ResponseWriter, s *session, page, nav, title strin
 }
 
 // done redirects after a successful action (POST, redirect, GET), with a
-// notice for the next page, signed for the session (noticeMAC).
+// notice for the next page that the session records as its own.
 func done(w http.ResponseWriter, r *http.Request, to, notice string) {
 	if s, _ := r.Context().Value(sessionKey{}).(*session); s != nil && notice != "" {
 		sep := "?"
 		if strings.Contains(to, "?") {
 			sep = "&"
 		}
-		to += sep + "notice=" + url.QueryEscape(notice) + "&nmac=" + s.noticeMAC(notice)
+		to += sep + "notice=" + url.QueryEscape(notice) + "&nid=" + s.addNotice(notice)
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }

@@ -28,7 +28,8 @@ type session struct {
 	accessKeyID  string
 	secret       primitive.Secret
 	sessionToken primitive.Secret
-	noticeKey    []byte // signs the notices done puts in URLs
+	notices      []notice // the last few done wrote, newest last (noticesMu)
+	noticesMu    sync.Mutex
 	created      time.Time
 	lastSeen     time.Time
 	api          *clients
@@ -83,8 +84,6 @@ func (ss *sessions) add(s *session) string {
 	id := randomToken()
 	now := ss.clock.Now()
 	s.created, s.lastSeen, s.CSRF = now, now, randomToken()
-	s.noticeKey = make([]byte, 32)
-	rand.Read(s.noticeKey)
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	var mine [][32]byte
@@ -165,6 +164,37 @@ func (ss *sessions) remove(r *http.Request) {
 		delete(ss.byID, sha256.Sum256([]byte(c.Value)))
 		ss.mu.Unlock()
 	}
+}
+
+// A notice is a line done put in a URL, under a random id.
+type notice struct{ id, text string }
+
+// keptNotices is how many notices a session remembers: the page after
+// each of its last few actions can be reloaded with its notice.
+const keptNotices = 8
+
+// addNotice records text as the session's and returns its id.
+func (s *session) addNotice(text string) string {
+	id := randomToken()
+	s.noticesMu.Lock()
+	defer s.noticesMu.Unlock()
+	s.notices = append(s.notices, notice{id, text})
+	if len(s.notices) > keptNotices {
+		s.notices = s.notices[len(s.notices)-keptNotices:]
+	}
+	return id
+}
+
+// wroteNotice reports whether done wrote text under id for this session.
+func (s *session) wroteNotice(id, text string) bool {
+	s.noticesMu.Lock()
+	defer s.noticesMu.Unlock()
+	for _, n := range s.notices {
+		if sameToken(id, n.id) && n.text == text {
+			return true
+		}
+	}
+	return false
 }
 
 // sameToken compares a form's token with the expected one in constant time.
