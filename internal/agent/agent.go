@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
 	"fmt"
@@ -52,7 +53,7 @@ type Options struct {
 // with Serve (or any http.Server). Safe for concurrent use.
 type Agent struct {
 	cfg      Config
-	token    []byte
+	token    [sha256.Size]byte // the token's SHA-256
 	sm       SecretsManager
 	ssm      ParameterStore
 	feed     Feed
@@ -79,7 +80,7 @@ func New(cfg Config, opts Options) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{
-		cfg: cfg, token: []byte(cfg.Token), feed: opts.Feed, log: opts.Logger, clock: opts.Clock,
+		cfg: cfg, token: sha256.Sum256([]byte(cfg.Token)), feed: opts.Feed, log: opts.Logger, clock: opts.Clock,
 		feedWait: opts.FeedWait, rand: jitter, m: &metrics{}, ready: make(chan struct{}), ctx: context.Background(),
 		prefetchKeys: map[string]bool{},
 	}
@@ -263,6 +264,13 @@ func (a *Agent) serve(w http.ResponseWriter, r *http.Request) (route string, cod
 		}
 		return route, text(w, http.StatusOK, "healthy")
 	}
+	// A page whose name was rebound to 127.0.0.1 (DNS rebinding) reaches
+	// the agent as its own origin, free to set headers and try tokens:
+	// its request names its own host, never a loopback one.
+	if !loopbackHost(r.Host) {
+		a.log.Warn("refused a request for a host that is not loopback", "path", path)
+		return route, text(w, http.StatusForbidden, "Bad Host")
+	}
 	// The order of aws-secretsmanager-agent: forwarding, token, method.
 	if _, ok := r.Header[headerForward]; ok {
 		a.log.Warn("refused a request with X-Forwarded-For", "path", path)
@@ -342,13 +350,34 @@ func text(w http.ResponseWriter, code int, msg string) int {
 	return code
 }
 
+// loopbackHost reports whether a request's Host names this machine's
+// loopback: a loopback address, localhost or a name under .localhost
+// (which resolvers keep on loopback, RFC 6761). An empty Host (HTTP/1.0)
+// passes: a browser always sends one.
+func loopbackHost(host string) bool {
+	if host == "" {
+		return true
+	}
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	if ip := net.ParseIP(host); ip != nil {
+		return ip.IsLoopback()
+	}
+	host = strings.ToLower(host)
+	return host == "localhost" || strings.HasSuffix(host, ".localhost")
+}
+
 // tokenOK reports whether either token header holds the token, in time
-// independent of the token's bytes.
+// independent of the token's bytes and of its length (both sides are
+// hashed first: ConstantTimeCompare answers at once for unequal lengths).
 func (a *Agent) tokenOK(h http.Header) bool {
 	ok := 0
 	for _, name := range [...]string{headerToken, headerVault} {
 		if v := h[name]; len(v) == 1 {
-			ok |= subtle.ConstantTimeCompare([]byte(v[0]), a.token)
+			got := sha256.Sum256([]byte(v[0]))
+			ok |= subtle.ConstantTimeCompare(got[:], a.token[:])
 		}
 	}
 	return ok == 1

@@ -17,8 +17,12 @@
 // through Parameter Store with decryption (which Parameter Store requires)
 // and is evicted with the secret it names.
 //
-// Every request but /ping carries the token in X-Aws-Parameters-Secrets-Token
-// or X-Vault-Token. Checked in aws-secretsmanager-agent's order: a request
+// Every request but /ping names a loopback host (127.0.0.0/8, ::1,
+// localhost, *.localhost) in Host, else 403 "Bad Host": a web page that
+// rebinds its own name to 127.0.0.1 gets nothing, not even a try at the
+// token. Every request but /ping carries the token in
+// X-Aws-Parameters-Secrets-Token or X-Vault-Token, compared as SHA-256
+// digests in constant time. Checked in aws-secretsmanager-agent's order: a request
 // with X-Forwarded-For is 400 "Forwarded", a missing or wrong token 403
 // "Bad Token", a method other than GET 405 "Not allowed", an unknown path
 // 404 "Not found", a bad or unknown query parameter 400 with what is wrong.

@@ -20,6 +20,7 @@
 package console
 
 import (
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -89,6 +90,7 @@ func New(o Options) (*Console, error) {
 		o.Logger = slog.Default()
 	}
 	c := &Console{opts: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.IdleTimeout, o.MaxSession)}
+	c.sessions.cookie = c.cookieName(sessionCookie)
 	if err := c.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -124,8 +126,32 @@ func (c *Console) route(pattern string, h func(w http.ResponseWriter, r *http.Re
 				return
 			}
 		}
-		h(w, r.WithContext(withBrowser(r.Context(), r)), s)
+		r = r.WithContext(context.WithValue(withBrowser(r.Context(), r), sessionKey{}, s))
+		h(w, withoutForgedNotice(r, s), s)
 	})
+}
+
+// sessionKey carries a request's session to done, which records its
+// notice.
+type sessionKey struct{}
+
+// withoutForgedNotice is r without its notice unless its session's console
+// wrote that notice (done): one in a link from elsewhere ("Your session
+// has ended: sign in at …") would be shown in the console's own voice.
+func withoutForgedNotice(r *http.Request, s *session) *http.Request {
+	q := r.URL.Query()
+	if _, ok := q["notice"]; !ok {
+		return r
+	}
+	if s.wroteNotice(q.Get("nid"), q.Get("notice")) {
+		return r
+	}
+	q.Del("notice")
+	q.Del("nid")
+	u := *r.URL
+	u.RawQuery = q.Encode()
+	r.URL = &u
+	return r
 }
 
 // sameOrigin refuses a POST that the browser says came from elsewhere.
@@ -236,14 +262,14 @@ func (c *Console) show(w http.ResponseWriter, s *session, page, nav, title strin
 }
 
 // done redirects after a successful action (POST, redirect, GET), with a
-// notice for the next page.
+// notice for the next page that the session records as its own.
 func done(w http.ResponseWriter, r *http.Request, to, notice string) {
-	if notice != "" {
+	if s, _ := r.Context().Value(sessionKey{}).(*session); s != nil && notice != "" {
 		sep := "?"
 		if strings.Contains(to, "?") {
 			sep = "&"
 		}
-		to += sep + "notice=" + url.QueryEscape(notice)
+		to += sep + "notice=" + url.QueryEscape(notice) + "&nid=" + s.addNotice(notice)
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
 }

@@ -240,7 +240,7 @@ func TestParameterActions(t *testing.T) {
 	b.get("/console/parameters?path=/svc/")
 	code, loc, body := b.post("/console/parameters", url.Values{"path": {"/svc/"}, "name": {"/svc/token"}, "type": {"SecureString"},
 		"tier": {"Standard"}, "value": {"first-token-value"}, "description": {"api token"}})
-	if code != http.StatusSeeOther || loc != "/console/parameters/view?name=%2Fsvc%2Ftoken&notice=Parameter+created." {
+	if code != http.StatusSeeOther || !strings.HasPrefix(loc, "/console/parameters/view?name=%2Fsvc%2Ftoken&notice=Parameter+created.&nid=") {
 		t.Fatalf("create: %d to %q\n%s", code, loc, body)
 	}
 	code, body = b.get(loc)
@@ -289,7 +289,7 @@ func TestSecretActions(t *testing.T) {
 	b.signIn(admin())
 	b.get("/console/secrets")
 	code, loc, body := b.post("/console/secrets", url.Values{"name": {"app/api"}, "description": {"api creds"}, "value": {`{"username":"u","password":"first-password-123"}`}})
-	if code != http.StatusSeeOther || loc != "/console/secrets/view?id=app%2Fapi&notice=Secret+created." {
+	if code != http.StatusSeeOther || !strings.HasPrefix(loc, "/console/secrets/view?id=app%2Fapi&notice=Secret+created.&nid=") {
 		t.Fatalf("create: %d to %q\n%s", code, loc, body)
 	}
 	page := "/console/secrets/view?id=app%2Fapi"

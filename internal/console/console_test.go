@@ -113,7 +113,7 @@ func (b *browser) signInCookie(creds aws.Credentials) (*http.Response, *http.Coo
 	}
 	resp.Body.Close()
 	for _, c := range resp.Cookies() {
-		if c.Name == "sealbox_console" && c.Value != "" {
+		if (c.Name == "sealbox_console" || c.Name == "__Host-sealbox_console") && c.Value != "" {
 			return resp, c
 		}
 	}
@@ -425,6 +425,25 @@ func TestConsoleOverTLS(t *testing.T) {
 	resp, session := b.signInCookie(aws.Credentials{AccessKeyID: *k.AccessKey.AccessKeyId, SecretAccessKey: *k.AccessKey.SecretAccessKey})
 	if resp.StatusCode != http.StatusSeeOther || session == nil || !session.Secure || !session.HttpOnly {
 		t.Fatalf("sign-in over TLS: %d, session cookie %+v: want it Secure and HttpOnly", resp.StatusCode, session)
+	}
+	// __Host-: a browser takes it only Secure, from this origin, for
+	// Path=/ without Domain, so a neighbouring host cannot toss its own
+	// session in under the same name.
+	if session.Name != "__Host-sealbox_console" || session.Path != "/" || session.Domain != "" || session.SameSite != http.SameSiteStrictMode {
+		t.Fatalf("session cookie over TLS %+v: want __Host-sealbox_console, Path=/, no Domain, SameSite=Strict", session)
+	}
+	// A session id tossed in under the plain name is not read.
+	other := newBrowser(t, s)
+	_, tossed := other.signInCookie(admin())
+	req, _ := http.NewRequest("GET", s.URL+"/console/kms", nil)
+	req.AddCookie(&http.Cookie{Name: "sealbox_console", Value: tossed.Value})
+	resp, err := (&http.Client{Transport: s.HTTPClient().Transport, CheckRedirect: b.c.CheckRedirect}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("a session id under the unprefixed name opened a page over TLS: %d", resp.StatusCode)
 	}
 	if code, body := b.get("/console/kms"); code != 200 || strings.Contains(body, "AccessDenied") {
 		t.Fatalf("a SecureTransport-only policy refused the console over TLS: %d\n%s", code, body)

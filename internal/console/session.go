@@ -28,6 +28,8 @@ type session struct {
 	accessKeyID  string
 	secret       primitive.Secret
 	sessionToken primitive.Secret
+	notices      []notice // the last few done wrote, newest last (noticesMu)
+	noticesMu    sync.Mutex
 	created      time.Time
 	lastSeen     time.Time
 	api          *clients
@@ -49,6 +51,7 @@ type sessions struct {
 	mu      sync.Mutex
 	byID    map[[32]byte]*session // by the SHA-256 of the cookie's value
 	maxSize int
+	cookie  string // the session cookie's name (Console.cookieName)
 }
 
 const (
@@ -60,7 +63,7 @@ const (
 )
 
 func newSessions(c clock.Clock, idle, maxAge time.Duration) *sessions {
-	return &sessions{clock: c, idle: idle, maxAge: maxAge, byID: map[[32]byte]*session{}, maxSize: 10000}
+	return &sessions{clock: c, idle: idle, maxAge: maxAge, byID: map[[32]byte]*session{}, maxSize: 10000, cookie: sessionCookie}
 }
 
 // randomToken is 32 random bytes, URL-safe.
@@ -70,6 +73,12 @@ func randomToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
+// maxSessionsPerPrincipal bounds one principal's sessions: signing in
+// again and again, one principal could otherwise fill the table and push
+// everyone else's sessions out. A principal's next sign-in past it ends
+// that principal's longest idle session.
+const maxSessionsPerPrincipal = 32
+
 // add keeps s and returns the cookie value naming it.
 func (ss *sessions) add(s *session) string {
 	id := randomToken()
@@ -77,21 +86,40 @@ func (ss *sessions) add(s *session) string {
 	s.created, s.lastSeen, s.CSRF = now, now, randomToken()
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	var mine [][32]byte
+	for k, v := range ss.byID {
+		if v.Principal == s.Principal && !ss.expired(v, now) {
+			mine = append(mine, k)
+		}
+	}
+	for len(mine) >= maxSessionsPerPrincipal {
+		i := ss.longestIdle(mine)
+		delete(ss.byID, mine[i])
+		mine = append(mine[:i], mine[i+1:]...)
+	}
 	if len(ss.byID) >= ss.maxSize {
 		ss.pruneLocked(now)
 	}
 	for len(ss.byID) >= ss.maxSize { // still full: the longest idle goes
-		var oldest [32]byte
-		var at time.Time
-		for k, v := range ss.byID {
-			if at.IsZero() || v.lastSeen.Before(at) {
-				oldest, at = k, v.lastSeen
-			}
+		all := make([][32]byte, 0, len(ss.byID))
+		for k := range ss.byID {
+			all = append(all, k)
 		}
-		delete(ss.byID, oldest)
+		delete(ss.byID, all[ss.longestIdle(all)])
 	}
 	ss.byID[sha256.Sum256([]byte(id))] = s
 	return id
+}
+
+// longestIdle is the index in keys of the session used least recently.
+func (ss *sessions) longestIdle(keys [][32]byte) int {
+	at := 0
+	for i, k := range keys {
+		if ss.byID[k].lastSeen.Before(ss.byID[keys[at]].lastSeen) {
+			at = i
+		}
+	}
+	return at
 }
 
 func (ss *sessions) expired(s *session, now time.Time) bool {
@@ -109,7 +137,7 @@ func (ss *sessions) pruneLocked(now time.Time) {
 // get returns the live session the request's cookie names, and notes its
 // use; nil when there is none or it has expired (it is then forgotten).
 func (ss *sessions) get(r *http.Request) *session {
-	c, err := r.Cookie(sessionCookie)
+	c, err := r.Cookie(ss.cookie)
 	if err != nil || c.Value == "" {
 		return nil
 	}
@@ -131,11 +159,42 @@ func (ss *sessions) get(r *http.Request) *session {
 
 // remove forgets the request's session.
 func (ss *sessions) remove(r *http.Request) {
-	if c, err := r.Cookie(sessionCookie); err == nil {
+	if c, err := r.Cookie(ss.cookie); err == nil {
 		ss.mu.Lock()
 		delete(ss.byID, sha256.Sum256([]byte(c.Value)))
 		ss.mu.Unlock()
 	}
+}
+
+// A notice is a line done put in a URL, under a random id.
+type notice struct{ id, text string }
+
+// keptNotices is how many notices a session remembers: the page after
+// each of its last few actions can be reloaded with its notice.
+const keptNotices = 8
+
+// addNotice records text as the session's and returns its id.
+func (s *session) addNotice(text string) string {
+	id := randomToken()
+	s.noticesMu.Lock()
+	defer s.noticesMu.Unlock()
+	s.notices = append(s.notices, notice{id, text})
+	if len(s.notices) > keptNotices {
+		s.notices = s.notices[len(s.notices)-keptNotices:]
+	}
+	return id
+}
+
+// wroteNotice reports whether done wrote text under id for this session.
+func (s *session) wroteNotice(id, text string) bool {
+	s.noticesMu.Lock()
+	defer s.noticesMu.Unlock()
+	for _, n := range s.notices {
+		if sameToken(id, n.id) && n.text == text {
+			return true
+		}
+	}
+	return false
 }
 
 // sameToken compares a form's token with the expected one in constant time.
@@ -143,7 +202,24 @@ func sameToken(got, want string) bool {
 	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
+// cookieName is the name a console cookie goes by. Under TLS it has the
+// __Host- prefix: a browser then takes it only from this origin, Secure,
+// for Path=/ and without Domain, so that a neighbour (another host under
+// the same site, or a plain-HTTP page of this one) cannot plant its own
+// session there for the console's pages to use (cookie tossing), nor
+// shadow the real one with a more specific path.
+func (c *Console) cookieName(name string) string {
+	if c.opts.Secure {
+		return "__Host-" + name
+	}
+	return name
+}
+
 func (c *Console) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{Name: name, Value: value, Path: cookiePath, MaxAge: maxAge,
+	path := cookiePath
+	if c.opts.Secure {
+		path = "/" // as __Host- requires; the API answers no cookie
+	}
+	http.SetCookie(w, &http.Cookie{Name: c.cookieName(name), Value: value, Path: path, MaxAge: maxAge,
 		HttpOnly: true, Secure: c.opts.Secure, SameSite: http.SameSiteStrictMode})
 }

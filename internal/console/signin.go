@@ -42,7 +42,7 @@ func (c *Console) renderSignin(w http.ResponseWriter, r *http.Request, status in
 func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	d := &signinData{Next: safeNext(r.PostFormValue("next")), AccessKeyID: strings.TrimSpace(r.PostFormValue("access_key_id")),
 		Region: strings.TrimSpace(r.PostFormValue("region"))}
-	cookie, err := r.Cookie(signinCookie)
+	cookie, err := r.Cookie(c.cookieName(signinCookie))
 	if err != nil || !sameOrigin(r) || !sameToken(r.PostFormValue("csrf"), cookie.Value) {
 		c.renderSignin(w, r, http.StatusForbidden, d, &apiError{Status: http.StatusForbidden, Code: "Forbidden",
 			Message: "The sign-in form's security token is missing or does not match. Try again."})
@@ -73,6 +73,8 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Principal, s.Account = deref(out.Arn), deref(out.Account)
+	// A browser signing in again leaves no session behind it.
+	c.sessions.remove(r)
 	id := c.sessions.add(s)
 	c.setCookie(w, signinCookie, "", -1)
 	c.setCookie(w, sessionCookie, id, 0)
