@@ -125,7 +125,7 @@ func (s *Service) Invoke(ctx context.Context, in *InvocationRequest) (*Invocatio
 		// write timeout, as late as the function's own plus a cold start.
 		extendAnswer(ctx, spec.Timeout+time.Minute)
 	}
-	inv := &lambdarun.Invocation{RequestID: r.ID, Payload: in.Payload, ClientContext: in.ClientContext, Tail: in.LogType == "Tail" && kind == "RequestResponse"}
+	inv := &lambdarun.Invocation{RequestID: r.ID, FunctionARN: t.arn, Payload: in.Payload, ClientContext: in.ClientContext, Tail: in.LogType == "Tail" && kind == "RequestResponse"}
 	if kind == "Event" {
 		// Lambda queues the event and answers at once; here it runs now,
 		// detached from the call, and its outcome is logged.
