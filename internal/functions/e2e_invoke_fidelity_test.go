@@ -6,7 +6,11 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/sealbox/sealbox/internal/sealtest"
 )
 
 // TestInvokeContextARN: the function's context names the ARN the caller
@@ -85,5 +89,83 @@ func TestInvokeFunctionErrors(t *testing.T) {
 	_, after := invokeFn(t, c, &lambda.InvokeInput{FunctionName: aws.String("orders"), Payload: payload("env")})
 	if before.Count < 1 || after.Count != 1 || after.PID == before.PID {
 		t.Errorf("after the exit: invocation %d of pid %d, want the first of a new process (before: %d of %d)", after.Count, after.PID, before.Count, before.PID)
+	}
+}
+
+// TestInvokeInitFailureNamesNothing: a cold start whose references cannot
+// be resolved with the execution role (refused, or a secret that does not
+// exist) is answered to an invoker allowed only lambda:InvokeFunction as
+// Lambda answers a failed INIT (200, Unhandled, Runtime.InitError), naming
+// no secret, variable or role; what failed is in the server's log and
+// the audit trail. The role's own GetFunctionEnvironment still says why.
+// A role Lambda may not assume is answered in Lambda's words, which name
+// no role.
+func TestInvokeInitFailureNamesNothing(t *testing.T) {
+	s := startRunner(t)
+	c := s.Lambda()
+	secret := must[*secretsmanager.CreateSecretOutput](t, "CreateSecret")(s.SecretsManager().CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String("payroll/db-master"), SecretString: aws.String("hunter2-pa55")}))
+	// May read the absent secret, not the one there.
+	exec := newRole(t, s, "payroll-exec", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"secretsmanager:GetSecretValue","Resource":"arn:aws:secretsmanager:us-east-1:123456789012:secret:payroll/absent-token*"}]}`)
+	deploy(t, c, "refused", exec.ARN, "", map[string]string{"DB_PASSWORD": "{{resolve:secretsmanager:payroll/db-master}}"})
+	deploy(t, c, "missing", exec.ARN, "", map[string]string{"API_TOKEN": "{{resolve:secretsmanager:payroll/absent-token}}"})
+	fnARN := "arn:aws:lambda:us-east-1:123456789012:function:"
+	caller := newRole(t, s, "invoker", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"`+fnARN+`*"}]}`)
+	lc := lambdaAs(s, caller)
+
+	named := []string{"payroll", "db-master", "absent-token", "DB_PASSWORD", "API_TOKEN", "payroll-exec", "secretsmanager", "arn:aws:sts", "arn:aws:iam", *secret.ARN}
+	for _, fn := range []string{"refused", "missing"} {
+		out := must[*lambda.InvokeOutput](t, "Invoke "+fn)(lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String(fn), Payload: payload("env")}))
+		var e struct {
+			ErrorType    string `json:"errorType"`
+			ErrorMessage string `json:"errorMessage"`
+		}
+		if err := json.Unmarshal(out.Payload, &e); err != nil || out.StatusCode != 200 || aws.ToString(out.FunctionError) != "Unhandled" ||
+			e.ErrorType != "Runtime.InitError" || !strings.HasPrefix(e.ErrorMessage, "RequestId: ") {
+			t.Errorf("Invoke %s whose reference fails: %d %v %s, want 200 Unhandled Runtime.InitError", fn, out.StatusCode, out.FunctionError, out.Payload)
+		}
+		for _, n := range named {
+			if strings.Contains(string(out.Payload), n) {
+				t.Errorf("Invoke %s answered the invoker %s, which names %q", fn, out.Payload, n)
+			}
+		}
+		if n := s.Srv.Runner().Environments(); n != 0 {
+			t.Errorf("%d environments after a failed INIT, want none", n)
+		}
+	}
+
+	// The operator's: the log names the function and why; the audit
+	// trail the reference and the error.
+	logs := s.Logs.String()
+	if !strings.Contains(logs, "a function's INIT failed") || !strings.Contains(logs, "payroll/db-master") || !strings.Contains(logs, "payroll/absent-token") {
+		t.Errorf("the server's log does not say which INIT failed and why:\n%s", logs)
+	}
+	if strings.Contains(logs, "hunter2-pa55") {
+		t.Errorf("the server's log holds the secret's value")
+	}
+	failed := map[string]string{}
+	for _, ev := range sealtest.AuditEvents(t, s.Dir) {
+		if ev["eventName"] == "ResolveEnvironmentReference" {
+			add, _ := ev["additionalEventData"].(map[string]any)
+			code, _ := ev["errorCode"].(string)
+			fn, _ := add["functionName"].(string)
+			failed[fn] = code
+		}
+	}
+	if !strings.HasPrefix(failed["refused"], "AccessDenied") || failed["missing"] != "ResourceNotFoundException" {
+		t.Errorf("ResolveEnvironmentReference failures in the audit trail: %v", failed)
+	}
+
+	// The role itself learns why, from GetFunctionEnvironment.
+	if env := getEnvironment(t, s, exec.Creds, "refused", ""); env.Code != "AccessDeniedException" || !strings.Contains(env.Message, "payroll/db-master") {
+		t.Errorf("the role's GetFunctionEnvironment: %d %s %q, want the refusal naming the secret", env.Status, env.Code, env.Message)
+	}
+
+	// A role Lambda may not assume any more.
+	must[*iam.UpdateAssumeRolePolicyOutput](t, "UpdateAssumeRolePolicy")(s.IAM().UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{
+		RoleName: aws.String("payroll-exec"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}`)}))
+	_, err := lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("refused"), Payload: payload("env")})
+	if msg := wantError(t, "Invoke, the role not assumable", err, "InvalidParameterValueException", 400); msg != "The role defined for the function cannot be assumed by Lambda." {
+		t.Errorf("message = %q", msg)
 	}
 }
