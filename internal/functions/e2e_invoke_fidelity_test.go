@@ -4,12 +4,16 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmw "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/sealbox/sealbox/internal/config"
 	"github.com/sealbox/sealbox/internal/sealtest"
 )
 
@@ -167,5 +171,106 @@ func TestInvokeInitFailureNamesNothing(t *testing.T) {
 	_, err := lc.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("refused"), Payload: payload("env")})
 	if msg := wantError(t, "Invoke, the role not assumable", err, "InvalidParameterValueException", 400); msg != "The role defined for the function cannot be assumed by Lambda." {
 		t.Errorf("message = %q", msg)
+	}
+}
+
+// retries are the InvokeRetry events of the audit trail, by the request
+// id of the Event invocation they retried.
+func retries(t *testing.T, s *sealtest.Server) map[string][]map[string]any {
+	t.Helper()
+	out := map[string][]map[string]any{}
+	for _, ev := range sealtest.AuditEvents(t, s.Dir) {
+		if ev["eventName"] == "InvokeRetry" {
+			add, _ := ev["additionalEventData"].(map[string]any)
+			id, _ := add["invocationRequestId"].(string)
+			out[id] = append(out[id], ev)
+		}
+	}
+	return out
+}
+
+// TestInvokeEventRetries: an Event invocation whose function fails is
+// tried twice more, as Lambda tries it (waits set short here), each retry
+// an InvokeRetry event of the audit trail, made for the caller that
+// queued it; one that succeeds is not tried again.
+func TestInvokeEventRetries(t *testing.T) {
+	s := startRunner(t, func(c *config.Config) { c.LambdaAsyncRetryDelay = 200 * time.Millisecond })
+	c := s.Lambda()
+	exec := newRole(t, s, "orders-exec", "")
+	deploy(t, c, "orders", exec.ARN, "", map[string]string{"DB_ENDPOINT": "db"})
+	caller := newRole(t, s, "invoker", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:123456789012:function:orders"}]}`)
+
+	out := must[*lambda.InvokeOutput](t, "Invoke Event error")(lambdaAs(s, caller).Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("orders"),
+		InvocationType: types.InvocationTypeEvent, Payload: payload("error")}))
+	id, _ := awsmw.GetRequestIDMetadata(out.ResultMetadata)
+	if out.StatusCode != 202 || id == "" {
+		t.Fatalf("Invoke Event = %d, request %q", out.StatusCode, id)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for len(retries(t, s)[id]) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("20 s on, the Event invocation's retries: %d, want 2\n%s", len(retries(t, s)[id]), s.Logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // a third retry, if any, would be in by now
+	got := retries(t, s)[id]
+	if len(got) != 2 {
+		t.Fatalf("the Event invocation was retried %d times, want 2", len(got))
+	}
+	for i, ev := range got {
+		add, _ := ev["additionalEventData"].(map[string]any)
+		who, _ := ev["userIdentity"].(map[string]any)
+		if add["attempt"] != float64(i+2) || add["previousAttemptError"] != "Unhandled" || who["arn"] != caller.Session {
+			t.Errorf("retry %d's event: %v by %v", i+1, add, who["arn"])
+		}
+	}
+	if !strings.Contains(s.Logs.String(), "failed every attempt") {
+		t.Errorf("the log does not say the event was dropped after its last attempt")
+	}
+	// Three attempts in the one warm environment, then this one.
+	if _, a := invokeFn(t, c, &lambda.InvokeInput{FunctionName: aws.String("orders"), Payload: payload("env")}); a.Count != 4 {
+		t.Errorf("the environment served %d invocations, want the Event's 3 attempts and this one", a.Count)
+	}
+
+	// One that succeeds is run once.
+	out = must[*lambda.InvokeOutput](t, "Invoke Event env")(c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("orders"),
+		InvocationType: types.InvocationTypeEvent, Payload: payload("env")}))
+	ok, _ := awsmw.GetRequestIDMetadata(out.ResultMetadata)
+	time.Sleep(time.Second)
+	if n := len(retries(t, s)[ok]); n != 0 {
+		t.Errorf("an Event invocation that succeeded was retried %d times", n)
+	}
+	if _, a := invokeFn(t, c, &lambda.InvokeInput{FunctionName: aws.String("orders"), Payload: payload("env")}); a.Count != 6 {
+		t.Errorf("the environment served %d invocations, want 6", a.Count)
+	}
+}
+
+// TestInvokeEventRetriesStopWithTheServer: a retry waiting when the
+// server stops is dropped, and logged; the server does not wait for it.
+func TestInvokeEventRetriesStopWithTheServer(t *testing.T) {
+	s := startRunner(t, func(c *config.Config) { c.LambdaAsyncRetryDelay = time.Hour })
+	c := s.Lambda()
+	exec := newRole(t, s, "orders-exec", "")
+	deploy(t, c, "orders", exec.ARN, "", map[string]string{"DB_ENDPOINT": "db"})
+	must[*lambda.InvokeOutput](t, "Invoke Event error")(c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("orders"),
+		InvocationType: types.InvocationTypeEvent, Payload: payload("error")}))
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(s.Logs.String(), "it is tried again") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the Event invocation's failure was never logged:\n%s", s.Logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	start := time.Now()
+	s.Stop()
+	if d := time.Since(start); d > 15*time.Second {
+		t.Errorf("the server took %v to stop, with a retry waiting", d)
+	}
+	if !strings.Contains(s.Logs.String(), "retry was dropped: the server is stopping") {
+		t.Errorf("the log does not say the waiting retry was dropped")
+	}
+	if n := len(retries(t, s)); n != 0 {
+		t.Errorf("%d retries recorded, want none", n)
 	}
 }

@@ -131,20 +131,8 @@ func (s *Service) Invoke(ctx context.Context, in *InvocationRequest) (*Invocatio
 	inv := &lambdarun.Invocation{RequestID: r.ID, FunctionARN: t.arn, Payload: in.Payload, ClientContext: in.ClientContext, Tail: in.LogType == "Tail" && kind == "RequestResponse"}
 	if kind == "Event" {
 		// Lambda queues the event and answers at once; here it runs now,
-		// detached from the call, and its outcome is logged.
-		bg := context.WithoutCancel(ctx)
-		go func() {
-			res, err := s.runner.Invoke(bg, spec, inv)
-			var failed *initFailure
-			switch {
-			case errors.As(err, &failed):
-				s.logInitFailure(t.arn, inv.RequestID, failed)
-			case err != nil:
-				s.log.Warn("an Event invocation failed", "function", t.arn, "request", inv.RequestID, "error", err)
-			case res.FunctionError != "":
-				s.log.Info("an Event invocation's function failed", "function", t.arn, "request", inv.RequestID)
-			}
-		}()
+		// detached from the call, retried as Lambda retries it (async.go).
+		s.invokeAsync(ctx, t, spec, inv)
 		return &InvocationResponse{StatusCode: 202}, nil
 	}
 	res, err := s.runner.Invoke(ctx, spec, inv)
