@@ -23,6 +23,10 @@ const (
 	asyncMaxEventAge    = 6 * time.Hour
 	asyncThrottleFirst  = time.Second
 	asyncThrottleMaxGap = 5 * time.Minute
+	// asyncMaxQueued bounds the Event invocations held at once (each with
+	// its payload, up to 1 MB): beyond it Invoke answers
+	// TooManyRequestsException.
+	asyncMaxQueued = 1000
 )
 
 // asyncQueue runs Event invocations apart from their calls, retrying
@@ -36,9 +40,10 @@ type asyncQueue struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu     sync.Mutex
-	closed bool
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	closed  bool
+	pending int // invocations held, running or waiting
+	wg      sync.WaitGroup
 }
 
 func newAsyncQueue(delay time.Duration) *asyncQueue {
@@ -49,15 +54,28 @@ func newAsyncQueue(delay time.Duration) *asyncQueue {
 	return &asyncQueue{delay: delay, ctx: ctx, cancel: cancel}
 }
 
-// add counts a new invocation in, false once the queue is closed.
-func (q *asyncQueue) add() bool {
+// add counts a new invocation in: an error once the queue is closed or
+// full.
+func (q *asyncQueue) add() error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.closed {
-		return false
+		return lambdarun.ErrClosed
 	}
+	if q.pending >= asyncMaxQueued {
+		return &lambdarun.ThrottledError{Reason: lambdarun.ReasonConcurrent}
+	}
+	q.pending++
 	q.wg.Add(1)
-	return true
+	return nil
+}
+
+// done counts an invocation out.
+func (q *asyncQueue) done() {
+	q.mu.Lock()
+	q.pending--
+	q.mu.Unlock()
+	q.wg.Done()
 }
 
 // close drops the retries waiting, cuts off the attempts running, and
@@ -90,18 +108,17 @@ func (q *asyncQueue) wait(d time.Duration) bool {
 // invokeAsync runs inv detached from the call that queued it, retrying
 // as Lambda does; every retry is an InvokeRetry event of the audit trail,
 // and the outcome is logged.
-func (s *Service) invokeAsync(call context.Context, t *target, spec *lambdarun.Spec, inv *lambdarun.Invocation) {
+func (s *Service) invokeAsync(call context.Context, t *target, spec *lambdarun.Spec, inv *lambdarun.Invocation) error {
 	q := s.async
-	if !q.add() {
-		s.log.Warn("an Event invocation was dropped: the server is stopping", "function", t.arn, "request", inv.RequestID)
-		return
+	if err := q.add(); err != nil {
+		return err
 	}
 	// The call's values (its request, for the audit trail), the
 	// queue's end.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(call))
 	stop := context.AfterFunc(q.ctx, cancel)
 	go func() {
-		defer q.wg.Done()
+		defer q.done()
 		defer stop()
 		defer cancel()
 		started := time.Now()
@@ -157,6 +174,7 @@ func (s *Service) invokeAsync(call context.Context, t *target, spec *lambdarun.S
 			}
 		}
 	}()
+	return nil
 }
 
 func errorCode(err error) string {

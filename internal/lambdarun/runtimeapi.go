@@ -37,8 +37,9 @@ const (
 // emulator's own goes on serving the extensions). It serves one
 // invocation at a time, as its environment does.
 type runtimeAPI struct {
-	ln  net.Listener
-	srv *http.Server
+	ln        net.Listener
+	srv       *http.Server
+	transport *http.Transport
 
 	mu      sync.Mutex
 	id, arn string // the invocation being served
@@ -48,13 +49,13 @@ type runtimeAPI struct {
 // startRuntimeAPI serves on ln, forwarding to the emulator's Runtime API
 // at target (host:port).
 func startRuntimeAPI(ln net.Listener, target string) *runtimeAPI {
-	a := &runtimeAPI{ln: ln}
+	// The runtime's /next waits for the next event: no deadline.
+	a := &runtimeAPI{ln: ln, transport: &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 4}}
 	proxy := &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(&url.URL{Scheme: "http", Host: target})
 		},
-		// The runtime's /next waits for the next event: no deadline.
-		Transport:      &http.Transport{DisableCompression: true, MaxIdleConnsPerHost: 4},
+		Transport:      a.transport,
 		ModifyResponse: a.named,
 		ErrorLog:       log.New(io.Discard, "", 0),
 	}
@@ -108,4 +109,7 @@ func (a *runtimeAPI) named(resp *http.Response) error {
 }
 
 // close stops serving; the runtime's waiting /next is cut off.
-func (a *runtimeAPI) close() { a.srv.Close() }
+func (a *runtimeAPI) close() {
+	a.srv.Close()
+	a.transport.CloseIdleConnections()
+}
