@@ -8,6 +8,7 @@ import (
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/lambdarun"
+	"github.com/sealbox/sealbox/internal/store"
 )
 
 // Lambda's handling of an asynchronous (Event) invocation that fails, as
@@ -108,7 +109,7 @@ func (q *asyncQueue) wait(d time.Duration) bool {
 // invokeAsync runs inv detached from the call that queued it, retrying
 // as Lambda does; every retry is an InvokeRetry event of the audit trail,
 // and the outcome is logged.
-func (s *Service) invokeAsync(call context.Context, t *target, spec *lambdarun.Spec, inv *lambdarun.Invocation) error {
+func (s *Service) invokeAsync(call context.Context, ref fnRef, t *target, spec *lambdarun.Spec, inv *lambdarun.Invocation) error {
 	q := s.async
 	if err := q.add(); err != nil {
 		return err
@@ -163,11 +164,19 @@ func (s *Service) invokeAsync(call context.Context, t *target, spec *lambdarun.S
 				s.log.Warn("an Event invocation's retry was dropped: the server is stopping", "function", t.arn, "request", inv.RequestID, "attempts", attempt)
 				return
 			}
-			// The retry's event, at its own time; unrecorded, it is not
-			// run (the audit trail fails closed).
+			// The retry runs what the function (or its qualifier) is now:
+			// none, once deleted.
 			own := *sealbox.MustRequest(ctx)
 			own.Time = s.clock.Now().UTC()
 			ctx = sealbox.NewContext(ctx, &own)
+			now, err := s.retarget(ctx, ref)
+			if err != nil {
+				s.log.Warn("an Event invocation's retry was dropped: its function is gone", "function", t.arn, "request", inv.RequestID, "error", err)
+				return
+			}
+			t, spec = now, s.spec(ctx, now)
+			// The retry's event, at its own time; unrecorded, it is not
+			// run (the audit trail fails closed).
 			if err := s.recordRetry(ctx, t, inv, attempt+1, why); err != nil {
 				s.log.Warn("an Event invocation's retry was not recorded, nor run: the event is dropped", "function", t.arn, "request", inv.RequestID, "error", err)
 				return
@@ -175,6 +184,26 @@ func (s *Service) invokeAsync(call context.Context, t *target, spec *lambdarun.S
 		}
 	}()
 	return nil
+}
+
+// retarget reads what ref names now, for a retry (authorized when it was
+// queued, as Lambda's are).
+func (s *Service) retarget(ctx context.Context, ref fnRef) (*target, error) {
+	r := sealbox.MustRequest(ctx)
+	var t *target
+	err := s.view(ctx, func(tx store.Tx) error {
+		fn, err := s.loadFunction(tx, r, ref)
+		if err != nil {
+			return err
+		}
+		cfg, alias, err := resolveQualifier(tx, fn, ref.qualifier)
+		if err != nil {
+			return err
+		}
+		t = &target{fn: fn, cfg: cfg, alias: alias, arn: ref.resource()}
+		return nil
+	})
+	return t, err
 }
 
 func errorCode(err error) string {

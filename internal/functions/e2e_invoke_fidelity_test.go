@@ -274,3 +274,31 @@ func TestInvokeEventRetriesStopWithTheServer(t *testing.T) {
 		t.Errorf("%d retries recorded, want none", n)
 	}
 }
+
+// TestInvokeEventRetryOfADeletedFunction: a retry runs what the function
+// is at the time: a function deleted meanwhile is not run again.
+func TestInvokeEventRetryOfADeletedFunction(t *testing.T) {
+	s := startRunner(t, func(c *config.Config) { c.LambdaAsyncRetryDelay = 2 * time.Second })
+	c := s.Lambda()
+	exec := newRole(t, s, "orders-exec", "")
+	deploy(t, c, "orders", exec.ARN, "", map[string]string{"DB_ENDPOINT": "db"})
+	must[*lambda.InvokeOutput](t, "Invoke Event error")(c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("orders"),
+		InvocationType: types.InvocationTypeEvent, Payload: payload("error")}))
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(s.Logs.String(), "it is tried again") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the Event invocation's failure was never logged:\n%s", s.Logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	must[*lambda.DeleteFunctionOutput](t, "DeleteFunction")(c.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: aws.String("orders")}))
+	for !strings.Contains(s.Logs.String(), "retry was dropped: its function is gone") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the retry of a deleted function was not dropped:\n%s", s.Logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := len(retries(t, s)); n != 0 {
+		t.Errorf("%d retries recorded of a deleted function, want none", n)
+	}
+}

@@ -132,7 +132,7 @@ func (s *Service) Invoke(ctx context.Context, in *InvocationRequest) (*Invocatio
 	if kind == "Event" {
 		// Lambda queues the event and answers at once; here it runs now,
 		// detached from the call, retried as Lambda retries it (async.go).
-		if err := s.invokeAsync(ctx, t, spec, inv); err != nil {
+		if err := s.invokeAsync(ctx, ref, t, spec, inv); err != nil {
 			return nil, s.runError(err)
 		}
 		return &InvocationResponse{StatusCode: 202}, nil
