@@ -157,6 +157,10 @@ type Config struct {
 	// (when the server runs as root and the kernel allows, else a
 	// warning), "require" (no environment starts without) or "off".
 	LambdaPortGuard string
+	// LambdaAsyncRetryDelay is the wait before an Event invocation whose
+	// function failed is tried again (Lambda's minute; the second retry
+	// waits twice it).
+	LambdaAsyncRetryDelay time.Duration
 }
 
 // Default returns the defaults of README's one-command start.
@@ -184,9 +188,10 @@ func Default() Config {
 
 		LargeBodies: 8,
 
-		LambdaConcurrency: 32,
-		LambdaIdle:        5 * time.Minute,
-		LambdaPortGuard:   "auto",
+		LambdaConcurrency:     32,
+		LambdaIdle:            5 * time.Minute,
+		LambdaAsyncRetryDelay: time.Minute,
+		LambdaPortGuard:       "auto",
 	}
 }
 
@@ -256,6 +261,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	fs.IntVar(&c.LambdaConcurrency, "lambda-concurrency", c.LambdaConcurrency, "how many function execution environments may run at once; beyond it Invoke answers TooManyRequestsException ($SEALBOX_LAMBDA_CONCURRENCY)")
 	str(&c.LambdaPortGuard, "lambda-port-guard", "SEALBOX_LAMBDA_PORT_GUARD", `"auto", "require" or "off": netfilter rules (nftables, the server running as root) let only the server and an execution environment's own user connect to its emulator's loopback ports; auto goes without, with a warning, where they cannot be made, require refuses to start then`)
 	duration(&c.LambdaIdle, "lambda-idle", "SEALBOX_LAMBDA_IDLE", "a function execution environment unused this long is stopped")
+	duration(&c.LambdaAsyncRetryDelay, "lambda-async-retry-delay", "SEALBOX_LAMBDA_ASYNC_RETRY_DELAY", "wait before an Event invocation whose function failed is tried again (twice, the second after twice the wait; throttled ones' waits scale alike), as Lambda's minute")
 	duration(&c.SweepInterval, "sweep-interval", "SEALBOX_SWEEP_INTERVAL", "how often due key deletions and rotations run")
 	str(&c.AuditSinks, "audit-sinks", "SEALBOX_AUDIT_SINKS", `where audit events go, comma-separated: "file" (<data>/audit/*.jsonl), "store" (LookupEvents, retention), "syslog" (--audit-syslog); one taking an event is enough`)
 	days := func(p *time.Duration, name, env, usage string) {

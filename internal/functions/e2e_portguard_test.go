@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -65,7 +66,9 @@ func connectAs(t *testing.T, uid uint32, port int) string {
 }
 
 // TestEmulatorPortsRefuseOthers: a warm environment's two emulator ports
-// (its invoke port and its Runtime API) refuse every other local user (as
+// (its invoke port and its Runtime API), and the server's Runtime API in
+// front of the emulator's that its runtime is given, refuse every other
+// local user (as
 // the security review connected, with no credentials) and another
 // function's; the server still invokes it, and the function still reaches
 // the sealbox endpoint and other addresses on the host.
@@ -106,6 +109,15 @@ func TestEmulatorPortsRefuseOthers(t *testing.T) {
 	if p6 := loopbackListeners(t, "/proc/net/tcp6", v.UID); len(p6) != 0 {
 		t.Errorf("the victim's user listens on IPv6 ports %v, which the guard does not cover", p6)
 	}
+
+	// The Runtime API the runtime is given is the server's (a port of
+	// root's), not one of the emulator's.
+	_, rapiPort, _ := net.SplitHostPort(v.RuntimeAPI)
+	rp, _ := strconv.Atoi(rapiPort)
+	if rp == 0 || slices.Contains(ports, rp) || !slices.Contains(loopbackListeners(t, "/proc/net/tcp", 0), rp) {
+		t.Fatalf("the runtime was given the Runtime API %q: want a port the server listens on (the emulator's are %v)", v.RuntimeAPI, ports)
+	}
+	ports = append(ports, rp)
 
 	const stranger = 12345
 	if got := connectAs(t, stranger, l.Addr().(*net.TCPAddr).Port); got != "connected" {

@@ -62,6 +62,10 @@ func (s *Service) GetFunctionEnvironment(ctx context.Context, in *GetFunctionEnv
 		return nil, sealbox.Errorf("AccessDeniedException", "User: %s is not authorized to perform: lambda:GetFunctionEnvironment on resource: %s because the caller is not the function's execution role %s", p.ARN, ref.resource(), t.cfg.Role)
 	}
 	vars, refs, err := s.plainEnvironment(ctx, t, in.FunctionName, in.Qualifier)
+	if rf, ok := err.(*referenceFailure); ok {
+		// The role's own call: it learns what failed.
+		return nil, rf.err
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +99,7 @@ func (s *Service) plainEnvironment(ctx context.Context, t *target, name, qualifi
 		value := vars[variable]
 		refs, err := findReferences(variable, value)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, &referenceFailure{err}
 		}
 		if len(refs) == 0 {
 			continue
@@ -109,7 +113,7 @@ func (s *Service) plainEnvironment(ctx context.Context, t *target, name, qualifi
 				return nil, nil, rerr
 			}
 			if err != nil {
-				return nil, nil, err
+				return nil, nil, &referenceFailure{err}
 			}
 			b.WriteString(value[last:rf.start])
 			b.WriteString(v)
@@ -121,6 +125,13 @@ func (s *Service) plainEnvironment(ctx context.Context, t *target, name, qualifi
 	}
 	return vars, out, nil
 }
+
+// referenceFailure is plainEnvironment's error for a reference it could
+// not resolve, apart from KMS's for the environment itself: the role's
+// own GetFunctionEnvironment answers err, Invoke a failed INIT.
+type referenceFailure struct{ err error }
+
+func (e *referenceFailure) Error() string { return e.err.Error() }
 
 // sameRole reports whether the caller's role is the function's Role: the
 // same ARN, or the same role of the same account named without its path

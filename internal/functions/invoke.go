@@ -79,8 +79,11 @@ var extensionLayer = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:[0
 // by Lambda) and resolves its references as it (one
 // ResolveEnvironmentReference event each), as GetFunctionEnvironment
 // does; a role that may not decrypt is KMSAccessDeniedException and the
-// code never starts. The function's errors, a timeout and a crash are
-// answered with X-Amz-Function-Error: Unhandled and Lambda's error object.
+// code never starts. A reference that cannot be resolved is a failed INIT,
+// answered to the invoker naming nothing (initFailure). The function's
+// errors (those its runtime posts), a timeout and a crash are answered
+// with X-Amz-Function-Error: Unhandled and Lambda's error object; the
+// function's context names the ARN the call invoked.
 func (s *Service) Invoke(ctx context.Context, in *InvocationRequest) (*InvocationResponse, error) {
 	r := sealbox.MustRequest(ctx)
 	ref, err := parseFunction(r, in.FunctionName, in.Qualifier)
@@ -125,23 +128,22 @@ func (s *Service) Invoke(ctx context.Context, in *InvocationRequest) (*Invocatio
 		// write timeout, as late as the function's own plus a cold start.
 		extendAnswer(ctx, spec.Timeout+time.Minute)
 	}
-	inv := &lambdarun.Invocation{RequestID: r.ID, Payload: in.Payload, ClientContext: in.ClientContext, Tail: in.LogType == "Tail" && kind == "RequestResponse"}
+	inv := &lambdarun.Invocation{RequestID: r.ID, FunctionARN: t.arn, Payload: in.Payload, ClientContext: in.ClientContext, Tail: in.LogType == "Tail" && kind == "RequestResponse"}
 	if kind == "Event" {
 		// Lambda queues the event and answers at once; here it runs now,
-		// detached from the call, and its outcome is logged.
-		bg := context.WithoutCancel(ctx)
-		go func() {
-			res, err := s.runner.Invoke(bg, spec, inv)
-			switch {
-			case err != nil:
-				s.log.Warn("an Event invocation failed", "function", t.arn, "request", inv.RequestID, "error", err)
-			case res.FunctionError != "":
-				s.log.Info("an Event invocation's function failed", "function", t.arn, "request", inv.RequestID)
-			}
-		}()
+		// detached from the call, retried as Lambda retries it (async.go).
+		if err := s.invokeAsync(ctx, ref, t, spec, inv); err != nil {
+			return nil, s.runError(err)
+		}
 		return &InvocationResponse{StatusCode: 202}, nil
 	}
 	res, err := s.runner.Invoke(ctx, spec, inv)
+	var failed *initFailure
+	if errors.As(err, &failed) {
+		s.logInitFailure(t.arn, inv.RequestID, failed)
+		return &InvocationResponse{StatusCode: 200, FunctionError: "Unhandled", ExecutedVersion: cfg.Version,
+			Payload: initErrorPayload(inv.RequestID)}, nil
+	}
 	if err != nil {
 		return nil, s.runError(err)
 	}
@@ -150,6 +152,36 @@ func (s *Service) Invoke(ctx context.Context, in *InvocationRequest) (*Invocatio
 		out.LogResult = base64.StdEncoding.EncodeToString(res.Log[max(len(res.Log)-maxLogResult, 0):])
 	}
 	return out, nil
+}
+
+// initFailure is an INIT that failed past the role's session: a
+// reference not resolved, as the session (refused, missing, not a
+// string), or the session not readied. The invoker, who may hold no more
+// than lambda:InvokeFunction, is answered as Lambda answers a failed
+// INIT, naming nothing (initErrorPayload); what failed, which names the
+// secrets, parameters and the role, is the operator's: the server's log,
+// and the audit trail's ResolveEnvironmentReference events.
+type initFailure struct{ err error }
+
+func (e *initFailure) Error() string {
+	return "the execution environment's INIT failed: " + e.err.Error()
+}
+
+// initErrorType is the errorType of a failed INIT's answer.
+const initErrorType = "Runtime.InitError"
+
+// initErrorPayload is the error object of a failed INIT, as Lambda words
+// its own errors ("RequestId: ID Error: ...").
+func initErrorPayload(requestID string) []byte {
+	b, _ := json.Marshal(struct {
+		ErrorType    string `json:"errorType"`
+		ErrorMessage string `json:"errorMessage"`
+	}{initErrorType, "RequestId: " + requestID + " Error: INIT failed: Lambda could not prepare the function's environment variables with its execution role"})
+	return b
+}
+
+func (s *Service) logInitFailure(arn, requestID string, e *initFailure) {
+	s.log.Warn("a function's INIT failed: answered "+initErrorType, "function", arn, "request", requestID, "error", e.err.Error())
 }
 
 type answerDeadlineKey struct{}
@@ -211,18 +243,26 @@ func (s *Service) initEnvironment(ctx context.Context, req *sealbox.Request, t *
 	}
 	sess, err := s.sessions.RoleSession(ctx, cfg.Role, fn.Name)
 	if err != nil {
-		if isDenied(err) {
+		if e, ok := sealbox.AsError(err); ok && (e.Code == "AccessDenied" || e.Code == "AccessDeniedException") {
+			// Lambda's words, which name no role (STS's AccessDenied
+			// names it).
 			return nil, nil, errInvalid("The role defined for the function cannot be assumed by Lambda.")
 		}
-		return nil, nil, err
+		return nil, nil, &initFailure{err}
 	}
 	own := *req
 	own.Principal = sess.Principal
 	sctx, err := s.sessions.Prepare(sealbox.NewContext(ctx, &own))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, &initFailure{err}
 	}
+	// KMS's refusal is answered as Lambda answers it (KMSAccessDenied-
+	// Exception and its kin, with KMS's message); a reference that
+	// cannot be resolved is a failed INIT (initFailure).
 	vars, refs, err := s.plainEnvironment(sctx, t, fn.Name, cfg.Version)
+	if rf, ok := err.(*referenceFailure); ok {
+		return nil, nil, &initFailure{rf.err}
+	}
 	if err != nil {
 		return nil, nil, err
 	}

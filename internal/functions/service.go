@@ -126,6 +126,11 @@ type Config struct {
 	Agent string
 	// Logger logs what an Event invocation does; nil logs nothing.
 	Logger *slog.Logger
+	// AsyncRetryDelay is the wait before an Event invocation whose
+	// function failed is tried again (the second retry waits twice it,
+	// and a throttled one's waits are scaled alike); 0 is Lambda's
+	// minute.
+	AsyncRetryDelay time.Duration
 }
 
 // Service serves the Lambda configuration operations. Safe for concurrent
@@ -146,6 +151,7 @@ type Service struct {
 	endpoint func() string
 	agent    string
 	log      *slog.Logger
+	async    *asyncQueue
 }
 
 // New returns a Service.
@@ -155,7 +161,7 @@ func New(c Config) *Service {
 	}
 	s := &Service{store: c.Store, env: envelope.New(c.KMS, defaultKeyAlias), roles: c.Roles, clock: c.Clock, authz: c.Authorizer, params: c.Parameters,
 		secrets: c.Secrets, recorder: c.Recorder, unmask: c.UnmaskEnvironment, runner: c.Runner, sessions: c.Sessions,
-		endpoint: c.Endpoint, agent: c.Agent, log: c.Logger}
+		endpoint: c.Endpoint, agent: c.Agent, log: c.Logger, async: newAsyncQueue(c.AsyncRetryDelay)}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -1,9 +1,11 @@
 package functions
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/lambdarun"
@@ -175,5 +177,41 @@ func TestExtensionsNeedRootAnswer(t *testing.T) {
 	e, ok := sealbox.AsError(err)
 	if !ok || e.Code != "ServiceException" || !strings.Contains(e.Message, "running as root") || !strings.Contains(e.Message, "Parameters and Secrets extension") {
 		t.Fatalf("runError(ErrExtensionsNeedRoot) = %v", err)
+	}
+}
+
+// TestAsyncQueueBounded: the queue holds at most asyncMaxQueued Event
+// invocations (beyond, Lambda's throttle), takes none once closed, and
+// counts one out when it ends.
+func TestAsyncQueueBounded(t *testing.T) {
+	q := newAsyncQueue(0)
+	if q.delay != time.Minute {
+		t.Errorf("the default first wait = %v, want Lambda's minute", q.delay)
+	}
+	for i := 0; i < asyncMaxQueued; i++ {
+		if err := q.add(); err != nil {
+			t.Fatalf("add %d: %v", i, err)
+		}
+	}
+	var th *lambdarun.ThrottledError
+	if err := q.add(); !errors.As(err, &th) || th.Reason != lambdarun.ReasonConcurrent {
+		t.Fatalf("add beyond the bound: %v, want throttled", err)
+	}
+	q.done()
+	if err := q.add(); err != nil {
+		t.Fatalf("add after one ended: %v", err)
+	}
+	for i := 0; i < asyncMaxQueued; i++ {
+		q.done()
+	}
+	q.close()
+	if err := q.add(); !errors.Is(err, lambdarun.ErrClosed) {
+		t.Errorf("add after close: %v, want ErrClosed", err)
+	}
+	if got := q.scaled(5 * time.Minute); got != 5*time.Minute {
+		t.Errorf("scaled(5m) at Lambda's scale = %v", got)
+	}
+	if got := newAsyncQueue(time.Second).scaled(6 * time.Hour); got != 6*time.Minute {
+		t.Errorf("scaled(6h) with a 1 s first wait = %v, want 6m", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"log/slog"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -61,8 +62,9 @@ func listening(t *testing.T, uid int) []int {
 	return out
 }
 
-// TestRunnerGuardsPorts: as root, an environment's two emulator ports are
-// guarded in the kernel while it runs, released once it has stopped, and
+// TestRunnerGuardsPorts: as root, an environment's two emulator ports, and
+// the server's Runtime API its runtime is given, are guarded in the
+// kernel while it runs, released once it has stopped, and
 // the runner's table is gone after Close.
 func TestRunnerGuardsPorts(t *testing.T) {
 	if os.Geteuid() != 0 {
@@ -79,8 +81,15 @@ func TestRunnerGuardsPorts(t *testing.T) {
 	if len(ports) != 2 {
 		t.Fatalf("the environment's user %d listens on %v, want two ports", a.UID, ports)
 	}
-	if got := guardedPorts(t, table); !slices.Equal(got, ports) {
-		t.Errorf("guarded ports %v, want the environment's %v", got, ports)
+	_, rapi, _ := net.SplitHostPort(a.RuntimeAPI)
+	rp, _ := strconv.Atoi(rapi)
+	if rp == 0 || slices.Contains(ports, rp) {
+		t.Fatalf("the runtime was given the Runtime API %q, want the server's (the emulator's ports are %v)", a.RuntimeAPI, ports)
+	}
+	want := append(slices.Clone(ports), rp)
+	slices.Sort(want)
+	if got := guardedPorts(t, table); !slices.Equal(got, want) {
+		t.Errorf("guarded ports %v, want the environment's %v", got, want)
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for r.Environments() > 0 || len(guardedPorts(t, table)) > 0 {
@@ -149,7 +158,7 @@ func TestRunnerGuardOutlivesCloseWhileBusy(t *testing.T) {
 		invoke(t, r, spec(t, "k", &inits), `{"action":"sleep","seconds":1.5}`)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
-	for len(guardedPorts(t, table)) < 2 {
+	for len(guardedPorts(t, table)) < 3 {
 		if time.Now().After(deadline) {
 			t.Fatal("the environment's ports were never guarded")
 		}
@@ -162,8 +171,8 @@ func TestRunnerGuardOutlivesCloseWhileBusy(t *testing.T) {
 		t.Fatal("the invocation ended before Close returned: the check below would prove nothing")
 	default:
 	}
-	if got := guardedPorts(t, table); len(got) != 2 {
-		t.Errorf("after Close, a busy environment's guarded ports: %v, want its two", got)
+	if got := guardedPorts(t, table); len(got) != 3 {
+		t.Errorf("after Close, a busy environment's guarded ports: %v, want its three", got)
 	}
 	<-done
 	for {

@@ -22,6 +22,11 @@
 // or extensions left behind, each in a process group of its own) is
 // killed.
 //
+// The runtime reaches the emulator's Runtime API through the server
+// (runtimeAPI), which gives each event the ARN its invocation was invoked
+// as, and notes the errors the runtime posts: the emulator names every
+// function in one made-up account and answers an error as a result.
+//
 // Each environment is a PID namespace of its own (contain), whose first
 // process dies with the server: nothing of an environment outlives a
 // killed server. Where the kernel refuses the namespace, the next
@@ -213,7 +218,10 @@ type Extension = lambdaext.Extension
 
 // Invocation is one call of a function.
 type Invocation struct {
-	RequestID     string
+	RequestID string
+	// FunctionARN is the ARN the function was invoked as (qualified as
+	// the caller named it): the context's InvokedFunctionArn.
+	FunctionARN   string
 	Payload       []byte
 	ClientContext string // base64, as X-Amz-Client-Context carries it
 	// Tail asks for the invocation's log.
@@ -251,6 +259,8 @@ type Runner struct {
 	users    *userPool   // the environments' own, if not
 	emulator string      // the copy the code's user may execute
 	prlimit  string      // prlimit(1), to bound the bootstrap's memory; "" without
+	// envCmd is env(1), which gives the runtime runtimeAPI's address.
+	envCmd string
 	// helper is Config.Helper opened, which starts each environment as
 	// the first process of its PID namespace (lambdainit); nil without.
 	helper *os.File
@@ -349,6 +359,9 @@ func New(c Config) (*Runner, error) {
 	}
 	if p, err := exec.LookPath("prlimit"); err == nil {
 		r.prlimit = p
+	}
+	if p, err := exec.LookPath("env"); err == nil {
+		r.envCmd = p
 	}
 	if err := r.openGuard(); err != nil {
 		if c.PortGuard == PortGuardRequire {
@@ -727,6 +740,8 @@ type environment struct {
 	logs   logBuffer
 	// guarded are its ports the port guard holds for its user.
 	guarded []uint16
+	// rapi is the Runtime API its runtime is given (runtimeAPI).
+	rapi *runtimeAPI
 }
 
 // start prepares env: its folders, the code unpacked, INIT's variables,
@@ -752,12 +767,15 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 			return err
 		}
 	}
-	ports, err := freePorts(2, r.held)
+	ports, err := freePorts(3, r.held)
 	if err != nil {
 		return err
 	}
-	api, emuAddr := ports[0], ports[1]
-	if err := r.guardPorts(env, ports); err != nil {
+	api, emuAddr, runtimeAddr := ports[0], ports[1], ports[2]
+	if err := r.guardPorts(env, ports[:2]); err != nil {
+		return err
+	}
+	if err := r.serveRuntimeAPI(env, runtimeAddr, api); err != nil {
 		return err
 	}
 
@@ -805,7 +823,7 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 	}
 	envCtx, stop := context.WithCancel(context.Background())
 	env.stop = stop
-	cmd, err := r.command(envCtx, emu, api, emuAddr, task, opt, spec, vars, env.user)
+	cmd, err := r.command(envCtx, emu, api, emuAddr, runtimeAddr, task, opt, spec, vars, env.user)
 	if err != nil {
 		return err
 	}
@@ -819,7 +837,7 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 		if !r.noPIDNamespace.Swap(true) {
 			r.cfg.Logger.Warn("lambda environments start without a PID namespace of their own: what they start may outlive a killed server until its next start", "error", err)
 		}
-		if cmd, err = r.command(envCtx, emu, api, emuAddr, task, opt, spec, vars, env.user); err != nil {
+		if cmd, err = r.command(envCtx, emu, api, emuAddr, runtimeAddr, task, opt, spec, vars, env.user); err != nil {
 			return err
 		}
 		cmd.Stdout, cmd.Stderr = &env.logs, &env.logs
@@ -935,6 +953,32 @@ func (r *Runner) agentPort(env *environment) (string, error) {
 	return port, nil
 }
 
+// serveRuntimeAPI starts env's runtimeAPI on addr, in front of the
+// emulator's Runtime API at api: guarded, when the ports are, for env's
+// user to connect to and the server to answer.
+func (r *Runner) serveRuntimeAPI(env *environment, addr, api string) error {
+	if r.envCmd == "" {
+		return errors.New("env(1) not found: it gives the runtime its Runtime API")
+	}
+	if r.guard != nil && env.user != nil {
+		_, p, _ := net.SplitHostPort(addr)
+		n, err := strconv.ParseUint(p, 10, 16)
+		if err != nil {
+			return err
+		}
+		if err := r.guard.Serve(env.user.UID, uint16(n)); err != nil {
+			return err
+		}
+		env.guarded = append(env.guarded, uint16(n))
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	env.rapi = startRuntimeAPI(ln, api)
+	return nil
+}
+
 // command is the emulator's command, the one place that says how an
 // environment's processes are started: the emulator itself, or, for a
 // function with extensions, lambdaext's helper, which gives the emulator
@@ -944,12 +988,15 @@ func (r *Runner) agentPort(env *environment) (string, error) {
 // function's memory as its data limit, when prlimit is there; the
 // emulator takes its last argument, past the bootstrap, as the handler.
 // Cancelling ctx stops the emulator with SIGTERM.
-func (r *Runner) command(ctx context.Context, emu, api, emuAddr, task, opt string, spec *Spec, vars map[string]string, user *Credential) (*exec.Cmd, error) {
+func (r *Runner) command(ctx context.Context, emu, api, emuAddr, runtimeAddr, task, opt string, spec *Spec, vars map[string]string, user *Credential) (*exec.Cmd, error) {
 	rieArgs := []string{"--log-level", "error"}
 	bootstrap := []string{filepath.Join(task, "bootstrap")}
 	if r.prlimit != "" && spec.MemoryMB > 0 {
 		bootstrap = append([]string{r.prlimit, "--data=" + strconv.Itoa(spec.MemoryMB<<20), "--"}, bootstrap...)
 	}
+	// The emulator sets AWS_LAMBDA_RUNTIME_API to its own address over
+	// the function's variables: env(1) gives the runtime runtimeAPI's.
+	bootstrap = append([]string{r.envCmd, "AWS_LAMBDA_RUNTIME_API=" + runtimeAddr}, bootstrap...)
 	if spec.Handler != "" {
 		bootstrap = append(bootstrap, spec.Handler)
 	}
@@ -1073,6 +1120,9 @@ func (e *environment) shutdown(stopWait time.Duration) {
 	if e.stop != nil {
 		e.stop()
 	}
+	if e.rapi != nil {
+		e.rapi.close()
+	}
 	if e.dir != "" {
 		os.RemoveAll(e.dir)
 	}
@@ -1091,6 +1141,9 @@ func (e *environment) invoke(ctx context.Context, client *http.Client, spec *Spe
 		return false, err
 	}
 	req.Header.Set("X-Amzn-RequestId", inv.RequestID)
+	if e.rapi != nil {
+		e.rapi.begin(inv.RequestID, inv.FunctionARN)
+	}
 	if inv.ClientContext != "" {
 		req.Header.Set("X-Amz-Client-Context", inv.ClientContext)
 	}
@@ -1115,8 +1168,11 @@ func (e *environment) invoke(ctx context.Context, client *http.Client, spec *Spe
 		res.Payload = errorPayload("Sandbox.Timedout", fmt.Sprintf("RequestId: %s Error: Task timed out after %.2f seconds", inv.RequestID, spec.Timeout.Seconds()))
 		keep = false
 	case resp.StatusCode == http.StatusOK:
+		// The emulator answers the runtime's error as a result: the
+		// runtime's /error call tells them apart, not the shape (a
+		// function may return an object shaped like an error).
 		res.Payload = body
-		if isErrorObject(body) {
+		if e.rapi != nil && e.rapi.runtimeFailed(inv.RequestID) {
 			res.FunctionError = "Unhandled"
 		}
 		keep = true
@@ -1174,11 +1230,10 @@ func errorPayload(typ, msg string) []byte {
 	return b
 }
 
-// isErrorObject reports whether body is the error object a runtime posts
-// to /invocation/{id}/error: the emulator answers it as it answers a
-// result (it drops the Lambda-Runtime-Function-Error-Type header), so the
-// shape tells them apart: an object with a string errorType or
-// errorMessage and nothing but the error members.
+// isErrorObject reports whether body, the emulator's 502, is Lambda's
+// error object (an object with a string errorType or errorMessage and
+// nothing but the error members), which it answers when the runtime
+// exited; it answers nothing when the runtime failed its INIT.
 func isErrorObject(body []byte) bool {
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(body, &obj) != nil || len(obj) == 0 {

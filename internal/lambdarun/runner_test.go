@@ -25,6 +25,7 @@ type answer struct {
 	TmpDir     string `json:"tmpdir"`
 	Readable   *bool  `json:"readable"`
 	Child      int    `json:"child"`
+	RuntimeAPI string `json:"runtime_api"`
 }
 
 func newRunner(t *testing.T, c lambdarun.Config) *lambdarun.Runner {
@@ -100,7 +101,7 @@ func TestRunnerColdWarmAndStale(t *testing.T) {
 }
 
 // TestRunnerFunctionErrors: an error, a timeout and a crash are answered
-// as Lambda answers them, and the last two drop the environment.
+// as Lambda answers them, a result shaped like an error is not flagged, and the last two drop the environment.
 func TestRunnerFunctionErrors(t *testing.T) {
 	r := newRunner(t, lambdarun.Config{})
 	inits := 0
@@ -108,6 +109,11 @@ func TestRunnerFunctionErrors(t *testing.T) {
 	res, _ := invoke(t, r, s, `{"action":"error"}`)
 	if res.FunctionError != "Unhandled" || !strings.Contains(string(res.Payload), `"errorMessage":"the function failed on purpose"`) {
 		t.Errorf("error: %q %s, want Unhandled and the error object", res.FunctionError, res.Payload)
+	}
+	// A result shaped like an error is a result: the runtime did not
+	// post an error.
+	if res, _ = invoke(t, r, s, `{"action":"error-shaped"}`); res.FunctionError != "" || !strings.Contains(string(res.Payload), `"errorType":"Shaped"`) {
+		t.Errorf("a result shaped like an error: %q %s, want no FunctionError and the object", res.FunctionError, res.Payload)
 	}
 	res, _ = invoke(t, r, s, `{"action":"sleep","seconds":5}`)
 	want := `{"errorType":"Sandbox.Timedout","errorMessage":"RequestId: req-TestRunnerFunctionErrors Error: Task timed out after 2.00 seconds"}`

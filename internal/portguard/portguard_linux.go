@@ -30,9 +30,9 @@ type Guard struct {
 	mu     sync.Mutex
 	conn   *nftables.Conn
 	table  *nftables.Table
-	ports  *nftables.Set // the guarded ports
-	owners *nftables.Set // port . uid: who may connect to and listen on it
-	held   map[uint16]uint32
+	ports  *nftables.Set       // the guarded ports
+	owners *nftables.Set       // port . uid: who may connect to and listen on it
+	held   map[uint16][]uint32 // a port's owners
 	closed bool
 }
 
@@ -68,7 +68,7 @@ func New() (*Guard, error) {
 	if err != nil {
 		return nil, fmt.Errorf("portguard: %w", err)
 	}
-	g := &Guard{conn: conn, held: map[uint16]uint32{}}
+	g := &Guard{conn: conn, held: map[uint16][]uint32{}}
 	g.table = conn.AddTable(&nftables.Table{Family: nftables.TableFamilyINet, Name: tableName(os.Getpid(), start, ns)})
 	accept := nftables.ChainPolicyAccept
 	chain := conn.AddChain(&nftables.Chain{Name: "output", Table: g.table, Type: nftables.ChainTypeFilter,
@@ -179,6 +179,18 @@ func ownerKey(port uint16, uid uint32) []byte {
 // only uid's and root's sockets may connect to them, and only uid's
 // answer. Call it before the port's listener binds.
 func (g *Guard) Guard(uid uint32, ports ...uint16) error {
+	return g.guard([]uint32{uid}, ports)
+}
+
+// Serve guards ports the server (root) listens on for uid: from then on
+// only uid's and root's sockets may connect to them, and only theirs
+// answer (the server binds them before uid's processes start, so its
+// listener is the one there).
+func (g *Guard) Serve(uid uint32, ports ...uint16) error {
+	return g.guard([]uint32{uid, 0}, ports)
+}
+
+func (g *Guard) guard(uids []uint32, ports []uint16) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.closed {
@@ -190,7 +202,9 @@ func (g *Guard) Guard(uid uint32, ports ...uint16) error {
 			return fmt.Errorf("%w: %d", ErrHeld, p)
 		}
 		pk = append(pk, nftables.SetElement{Key: portKey(p)})
-		ok = append(ok, nftables.SetElement{Key: ownerKey(p, uid)})
+		for _, uid := range uids {
+			ok = append(ok, nftables.SetElement{Key: ownerKey(p, uid)})
+		}
 	}
 	if err := g.conn.SetAddElements(g.owners, ok); err != nil {
 		return err
@@ -202,7 +216,7 @@ func (g *Guard) Guard(uid uint32, ports ...uint16) error {
 		return fmt.Errorf("portguard: failed to guard ports %v: %w", ports, err)
 	}
 	for _, p := range ports {
-		g.held[p] = uid
+		g.held[p] = uids
 	}
 	return nil
 }
@@ -217,12 +231,14 @@ func (g *Guard) Release(ports ...uint16) error {
 	}
 	var pk, ok []nftables.SetElement
 	for _, p := range ports {
-		uid, held := g.held[p]
+		uids, held := g.held[p]
 		if !held {
 			continue
 		}
 		pk = append(pk, nftables.SetElement{Key: portKey(p)})
-		ok = append(ok, nftables.SetElement{Key: ownerKey(p, uid)})
+		for _, uid := range uids {
+			ok = append(ok, nftables.SetElement{Key: ownerKey(p, uid)})
+		}
 	}
 	if len(pk) == 0 {
 		return nil

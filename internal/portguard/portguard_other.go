@@ -18,6 +18,7 @@ type Guard struct{}
 func New() (*Guard, error)                     { return nil, errLinux }
 func Sweep() (int, error)                      { return 0, nil }
 func (g *Guard) Guard(uint32, ...uint16) error { return errLinux }
+func (g *Guard) Serve(uint32, ...uint16) error { return errLinux }
 func (g *Guard) Release(...uint16) error       { return nil }
 func (g *Guard) Held(uint16) bool              { return false }
 func (g *Guard) Table() string                 { return "" }

@@ -399,7 +399,8 @@ func (s *Server) unsealed(ctx context.Context, raw store.Store, opts Options) (e
 	s.runner = runner
 	s.fn = functions.New(functions.Config{Store: feed, Feed: cacheFeed, KMS: onBehalf, Clock: s.clock, Authorizer: az,
 		Parameters: s.ssm, Secrets: s.sm, Roles: s.sts, Recorder: s.audit, UnmaskEnvironment: !cfg.MaskEnvironment,
-		Runner: runner, Sessions: &roleSessions{sts: s.sts, ids: s.ids, az: az}, Endpoint: s.endpoint.get, Agent: cfg.LambdaAgent, Logger: s.log})
+		Runner: runner, Sessions: &roleSessions{sts: s.sts, ids: s.ids, az: az}, Endpoint: s.endpoint.get, Agent: cfg.LambdaAgent, Logger: s.log,
+		AsyncRetryDelay: cfg.LambdaAsyncRetryDelay})
 	s.spool = spool.New(spool.Config{Dir: cfg.BodySpoolDir, MaxFiles: cfg.LargeBodies})
 	s.router = awsapi.NewRouter(awsapi.Config{
 		AccountID: cfg.AccountID,
@@ -865,6 +866,9 @@ func (s *Server) Close() error {
 		// The goroutines write to the audit trail and the store: they
 		// end before those close, and none starts after.
 		s.bg.close()
+		if s.fn != nil {
+			s.fn.Close() // Event invocations' retries end before the runner
+		}
 		if s.runner != nil {
 			s.runner.Close()
 		}

@@ -2,7 +2,7 @@
 // provided.al2023 bootstrap built with aws-lambda-go. What it does is
 // chosen by the event's action: report its environment (and how many
 // invocations this process has served, to tell warm from cold), fail,
-// crash, outlast its timeout, try to read a file or hold memory, leave a
+// crash, return a result shaped like an error, outlast its timeout, try to read a file or hold memory, leave a
 // process behind, read a
 // secret through the Parameters and Secrets extension (with its token, or
 // a wrong one), connect to addresses (dial).
@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/sealbox/sealbox/internal/lambdarun/testfn/fnio"
 )
@@ -34,7 +35,7 @@ var (
 	kept   []byte // what "alloc" holds
 )
 
-func handle(ctx context.Context, e fnio.Event) (*fnio.Answer, error) {
+func handle(ctx context.Context, e fnio.Event) (any, error) {
 	n := served.Add(1)
 	fmt.Printf("testfn: action %q, invocation %d\n", e.Action, n)
 	// "sleep" sleeps, as may any action first (to overlap invocations).
@@ -44,6 +45,9 @@ func handle(ctx context.Context, e fnio.Event) (*fnio.Answer, error) {
 		return nil, errors.New("the function failed on purpose")
 	case "crash":
 		os.Exit(3)
+	case "error-shaped":
+		// A result, not an error, that looks like Lambda's error object.
+		return map[string]any{"errorType": "Shaped", "errorMessage": "a result shaped like an error"}, nil
 	case "alloc":
 		b := make([]byte, e.MB<<20)
 		for i := range b {
@@ -58,6 +62,10 @@ func handle(ctx context.Context, e fnio.Event) (*fnio.Answer, error) {
 		Memory: os.Getenv("AWS_LAMBDA_FUNCTION_MEMORY_SIZE"), Region: os.Getenv("AWS_REGION"),
 		Endpoint: os.Getenv("AWS_ENDPOINT_URL"), HasKey: os.Getenv("AWS_ACCESS_KEY_ID") != "",
 		HasToken: os.Getenv("AWS_SESSION_TOKEN") != "", TmpDir: os.TempDir(),
+		RuntimeAPI: os.Getenv("AWS_LAMBDA_RUNTIME_API"),
+	}
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		a.InvokedARN = lc.InvokedFunctionArn
 	}
 	if e.Action == "extension" || e.Action == "extension-bad-token" {
 		token := os.Getenv("AWS_SESSION_TOKEN")

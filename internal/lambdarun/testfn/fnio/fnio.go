@@ -32,7 +32,11 @@ type Answer struct {
 	HasKey   bool   `json:"has_key"`
 	HasToken bool   `json:"has_token"`
 	TmpDir   string `json:"tmpdir"`
-	Readable *bool  `json:"readable,omitempty"`
+	// InvokedARN is the context's InvokedFunctionArn.
+	InvokedARN string `json:"invoked_function_arn"`
+	// RuntimeAPI is the Runtime API's address the runtime was given.
+	RuntimeAPI string `json:"runtime_api"`
+	Readable   *bool  `json:"readable,omitempty"`
 	// The extension's answer: its port, HTTP status and SecretString.
 	ExtPort   string `json:"ext_port,omitempty"`
 	ExtStatus int    `json:"ext_status,omitempty"`
