@@ -98,6 +98,7 @@ func TestKilledServerLeavesNoEnvironment(t *testing.T) {
 		if err := json.Unmarshal(out.Payload, &a); err != nil || a.PID == 0 || a.Child == 0 {
 			t.Fatalf("Invoke %s answered %s (%v), want the function's and its child's ids", name, out.Payload, err)
 		}
+		lambdatest.OnHost(&a)
 		answers = append(answers, a)
 	}
 	running := workingIn(dir)

@@ -98,6 +98,7 @@ func invokeExt(t *testing.T, c *lambda.Client, name, action, secret string, seco
 	if out.FunctionError != nil || json.Unmarshal(out.Payload, &a) != nil {
 		t.Errorf("Invoke %s %s = %v %s", name, action, aws.ToString(out.FunctionError), out.Payload)
 	}
+	lambdatest.OnHost(&a)
 	return a
 }
 

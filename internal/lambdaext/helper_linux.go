@@ -54,6 +54,8 @@ func helper(args []string) error {
 	uid := fs.Int("uid", -1, "")
 	gid := fs.Int("gid", -1, "")
 	groups := fs.String("groups", "", "")
+	tmpSize := fs.Int64("tmp-size", 0, "")
+	ownProc := fs.Bool("proc", false, "")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -85,6 +87,19 @@ func helper(args []string) error {
 	if err := bindReadOnly(*opt, "/opt", unix.MS_REC); err != nil {
 		return err
 	}
+	if *tmpSize > 0 {
+		if err := ownTempDirs(*tmpSize, *uid, *gid); err != nil {
+			return err
+		}
+	}
+	// Last, once no host path is needed through the host's /proc: a
+	// procfs of the helper's PID namespace, whose processes alone it
+	// shows (the namespace's init is its 1).
+	if *ownProc {
+		if err := unix.Mount("proc", "/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+			return fmt.Errorf("failed to mount the environment's /proc: %w", err)
+		}
+	}
 
 	if *uid >= 0 {
 		if err := dropTo(*uid, *gid, *groups); err != nil {
@@ -104,6 +119,53 @@ func helper(args []string) error {
 		return fmt.Errorf("failed to execute %s: %w", argv[0], err)
 	}
 	return nil
+}
+
+// ownTempDirs mounts a fresh tmpfs of size bytes, owned by uid and gid
+// (root's if uid is -1), on each of tempDirs the host has. The working
+// folder (TaskDir), if one of them hid it, is mounted again at its path
+// in the new one, and entered again: the bootstrap and LAMBDA_TASK_ROOT
+// name it by that path.
+func ownTempDirs(size int64, uid, gid int) error {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	fd, err := unix.Open(cwd, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("failed to open %s: %w", cwd, err)
+	}
+	defer unix.Close(fd)
+	var was unix.Stat_t
+	if err := unix.Fstat(fd, &was); err != nil {
+		return err
+	}
+	opts := "mode=1777,size=" + strconv.FormatInt(size, 10)
+	if uid >= 0 {
+		opts += ",uid=" + strconv.Itoa(uid) + ",gid=" + strconv.Itoa(gid)
+	}
+	for _, dir := range tempDirs {
+		if st, err := os.Lstat(dir); err != nil || !st.IsDir() {
+			if dir == "/tmp" {
+				return fmt.Errorf("no /tmp to mount the environment's own on: %v", err)
+			}
+			continue
+		}
+		if err := unix.Mount("tmpfs", dir, "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, opts); err != nil {
+			return fmt.Errorf("failed to mount the environment's own %s: %w", dir, err)
+		}
+	}
+	var now unix.Stat_t
+	if err := unix.Stat(cwd, &now); err == nil && now.Dev == was.Dev && now.Ino == was.Ino {
+		return nil // not under a temporary folder
+	}
+	if err := os.MkdirAll(cwd, 0o755); err != nil {
+		return fmt.Errorf("failed to make %s in the environment's own temporary folder: %w", cwd, err)
+	}
+	if err := unix.Mount("/proc/self/fd/"+strconv.Itoa(fd), cwd, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+		return fmt.Errorf("failed to mount %s again: %w", cwd, err)
+	}
+	return os.Chdir(cwd)
 }
 
 // bindReadOnly mounts src on dst, read-only (a bind mount takes its flags

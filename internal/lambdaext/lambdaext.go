@@ -95,6 +95,21 @@ type Options struct {
 	// (its mode, not its folder's: it is reached through /opt); RIE is
 	// opened before the drop, so its folder may be closed to the user.
 	Credential *syscall.Credential
+	// TmpSize, if set, gives the environment temporary folders of its
+	// own, as Lambda gives each execution environment its /tmp: a fresh
+	// tmpfs of TmpSize bytes on /tmp, and one each on /var/tmp and
+	// /dev/shm where the host has them, owned by Credential's user (root
+	// without one), gone with the namespace. The host's stay as they
+	// are, out of the environment's sight. TaskDir, which may be under
+	// one of them (the runner's folder is in the system's temporary
+	// folder), stays where it is; Bootstrap must then be in TaskDir or
+	// outside them.
+	TmpSize int64
+	// OwnProc mounts a fresh procfs on /proc, which shows the processes
+	// of the helper's PID namespace: set it when the command is started
+	// as a PID namespace of its own (the runner's lambdainit), so that
+	// the environment sees its own processes only, not the host's.
+	OwnProc bool
 	// StopWait bounds how long rie may take to exit after SIGTERM (its
 	// extensions get 2 s to handle SHUTDOWN) before it is killed
 	// (default 5 s).
@@ -140,6 +155,12 @@ func Command(ctx context.Context, o Options) (*exec.Cmd, error) {
 		args = append(args, "--uid", strconv.FormatUint(uint64(c.Uid), 10), "--gid", strconv.FormatUint(uint64(c.Gid), 10),
 			"--groups", strings.Join(groups, ","))
 	}
+	if o.TmpSize > 0 {
+		args = append(args, "--tmp-size", strconv.FormatInt(o.TmpSize, 10))
+	}
+	if o.OwnProc {
+		args = append(args, "--proc")
+	}
 	args = append(args, "--", o.RIE)
 	args = append(args, o.RIEArgs...)
 	args = append(args, "--runtime-api-address", o.RuntimeAPIAddr, "--runtime-interface-emulator-address", o.EmulatorAddr, o.Bootstrap)
@@ -165,8 +186,16 @@ func (o *Options) validate() error {
 		}
 	}
 	for _, p := range []string{o.RIE, o.Bootstrap, o.TaskDir} {
-		if p == "/opt" || strings.HasPrefix(p, "/opt/") {
+		if under(p, "/opt") {
 			errs = append(errs, fmt.Errorf("%s is under /opt, which the environment's OptDir hides", p))
+		}
+	}
+	if o.TmpSize > 0 {
+		for _, dir := range tempDirs {
+			// rie is opened before the mounts; the bootstrap is run after.
+			if under(o.Bootstrap, dir) && !under(o.Bootstrap, o.TaskDir) {
+				errs = append(errs, fmt.Errorf("bootstrap %s is under %s, which the environment's own hides: put it in TaskDir", o.Bootstrap, dir))
+			}
 		}
 	}
 	seen := map[string]bool{}
@@ -186,4 +215,13 @@ func (o *Options) validate() error {
 		errs = append(errs, errors.New("RuntimeAPIAddr and EmulatorAddr are both needed"))
 	}
 	return errors.Join(errs...)
+}
+
+// tempDirs are the folders every user of a host may write in, which
+// Options.TmpSize replaces with the environment's own.
+var tempDirs = []string{"/tmp", "/var/tmp", "/dev/shm"}
+
+// under reports whether path is dir or in it.
+func under(path, dir string) bool {
+	return path == dir || strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/")
 }
