@@ -140,6 +140,7 @@ func TestEnvironmentSeesItsOwnProcesses(t *testing.T) {
 	if len(want) < 3 || !slices.Equal(a.Procs, want) {
 		t.Fatalf("the function's /proc lists %d processes %v, want its environment's %v (the host's PID namespace %s)", len(a.Procs), a.Procs, want, a.PIDNamespace)
 	}
+	t.Logf("the function's /proc: %v, /proc/1 %q", a.Procs, a.Init)
 	if other.PIDNamespace == "" || other.PIDNamespace == a.PIDNamespace {
 		t.Errorf("the two functions' PID namespaces are %q and %q, want two", other.PIDNamespace, a.PIDNamespace)
 	}
