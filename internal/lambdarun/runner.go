@@ -9,12 +9,16 @@
 // credentials) is the caller's to compute, at INIT only (Spec.Init); the
 // runner never sees a key or a policy.
 //
-// An environment whose function has extensions (Spec.Extensions: the
-// Parameters and Secrets extension is sealbox's agent) is started through
-// lambdaext, in a mount namespace of its own where /opt/extensions holds
-// them, so that the emulator starts them at INIT as Lambda does; that
-// needs the server to run as root. One without extensions is the emulator
-// started directly, which needs nothing of the server's user.
+// When the server runs as root, an environment is started through
+// lambdaext, in a mount namespace of its own: /opt/extensions holds its
+// function's extensions (Spec.Extensions: the Parameters and Secrets
+// extension is sealbox's agent), so that the emulator starts them at INIT
+// as Lambda does; /tmp, /var/tmp and /dev/shm are tmpfs of its own, of
+// the function's ephemeral storage; /proc shows its PID namespace alone.
+// Otherwise (a server not root, or a kernel that refuses the namespace)
+// an environment without extensions is the emulator started directly,
+// which needs nothing of the server's user, and shares the host's /tmp
+// and /proc; one with extensions cannot start.
 //
 // An environment is stopped as Lambda stops one: SIGTERM to the emulator,
 // which sends SHUTDOWN to the extensions and SIGTERM to the runtime; what
