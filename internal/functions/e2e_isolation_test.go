@@ -116,7 +116,7 @@ func TestEnvironmentTempIsItsOwn(t *testing.T) {
 
 // TestEnvironmentSeesItsOwnProcesses: a function's /proc lists its own
 // environment's processes and no other: exactly those the host finds in
-// its PID namespace (sealbox's init, the emulator, the bootstrap), none
+// its PID namespace (sealbox's helper as its init, the emulator, the bootstrap), none
 // of the server's nor another function's warm environment's; its
 // /proc/1 is the environment's init.
 func TestEnvironmentSeesItsOwnProcesses(t *testing.T) {
@@ -128,8 +128,8 @@ func TestEnvironmentSeesItsOwnProcesses(t *testing.T) {
 	other := invokeEvent(t, c, "other", fnio.Event{Action: "env"})
 	a := invokeEvent(t, c, "looker", fnio.Event{Action: "procs"})
 
-	if !strings.HasPrefix(a.Init, "sealbox __lambda-init ") {
-		t.Errorf("the function's /proc/1 runs %q, want the environment's init (sealbox __lambda-init)", a.Init)
+	if !strings.HasPrefix(a.Init, "sealbox __lambda-environment ") {
+		t.Errorf("the function's /proc/1 runs %q, want the environment's init (sealbox __lambda-environment)", a.Init)
 	}
 	var want []int
 	for _, p := range lambdatest.NamespaceProcesses(a.PIDNamespace) {

@@ -123,8 +123,10 @@ type Options struct {
 // its ProcessState says how it exited.
 // The caller may set the command's Stdout, Stderr (rie's log, the
 // runtime's and the extensions' output) and add to its SysProcAttr
-// (Setpgid, Pdeathsig: kept across the drop to Credential), but must keep
-// its Unshareflags and not set its Credential.
+// (Setpgid, Pdeathsig: kept across the drop to Credential; Cloneflags
+// CLONE_NEWPID, which makes the helper its PID namespace's first
+// process: it then stays, reaping, and runs rie as its child), but must
+// keep its Unshareflags and not set its Credential.
 func Command(ctx context.Context, o Options) (*exec.Cmd, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
@@ -167,6 +169,7 @@ func Command(ctx context.Context, o Options) (*exec.Cmd, error) {
 	args = append(args, o.BootstrapArgs...)
 
 	cmd := exec.CommandContext(ctx, o.Helper, args...)
+	cmd.Args[0] = "sealbox"
 	cmd.Dir = o.TaskDir
 	cmd.Env = []string{environmentVar + "=" + encodeEnvironment(o.Env)}
 	cmd.SysProcAttr = attr

@@ -26,8 +26,9 @@
 // or extensions left behind, each in a process group of its own) is
 // killed.
 //
-// Each environment is a PID namespace of its own (contain), whose first
-// process dies with the server: nothing of an environment outlives a
+// Each environment is a PID namespace of its own (contain; lambdaext's
+// helper is its own namespace's first process), whose first process dies
+// with the server: nothing of an environment outlives a
 // killed server. Where the kernel refuses the namespace, the next
 // runner's start kills what a killed one left (sweep).
 //
@@ -1027,22 +1028,27 @@ func (r *Runner) command(ctx context.Context, emu, api, emuAddr, task, opt strin
 		if user != nil {
 			o.Credential = &syscall.Credential{Uid: user.UID, Gid: user.GID, Groups: []uint32{}}
 		}
+		// A PID namespace of its own, unless the kernel refused one.
+		pidNS := !r.noPIDNamespace.Load()
 		if private {
 			o.TmpSize = int64(cmp.Or(spec.EphemeralMB, DefaultEphemeralMB)) << 20
-			// contain starts the helper in a PID namespace of its own
-			// unless the kernel refused one.
-			o.OwnProc = !r.noPIDNamespace.Load()
+			o.OwnProc = pidNS
 		}
 		c, err := lambdaext.Command(ctx, o)
 		if err != nil {
 			return nil, err
 		}
 		// The helper must start as root (it mounts, then drops to
-		// Credential): only the process group and the parent-death
-		// signal are added.
+		// Credential): only the process group, the parent-death signal
+		// and the PID namespace are added. The helper is the
+		// namespace's first process itself, which does lambdainit's
+		// work (contain) without another program's start.
 		c.SysProcAttr.Setpgid = true
 		c.SysProcAttr.Pdeathsig = syscall.SIGKILL
-		return r.contain(ctx, c), nil
+		if pidNS {
+			c.SysProcAttr.Cloneflags |= syscall.CLONE_NEWPID
+		}
+		return c, nil
 	}
 	args := append(append(rieArgs, "--runtime-api-address", api, "--runtime-interface-emulator-address", emuAddr), bootstrap...)
 	c := exec.CommandContext(ctx, emu, args...)
@@ -1054,7 +1060,9 @@ func (r *Runner) command(ctx context.Context, emu, api, emuAddr, task, opt strin
 	return r.contain(ctx, c), nil
 }
 
-// contain puts the environment c starts in a PID namespace of its own,
+// contain puts the environment c starts (the emulator itself: lambdaext's
+// helper, which command starts for the others, is its own namespace's
+// first process and does lambdainit's work) in a PID namespace of its own,
 // unless the kernel refused one before: the command becomes lambdainit
 // (the sealbox executable, Config.Helper) as the namespace's first
 // process, which runs c's program; without a helper, c's program (rie)
