@@ -40,7 +40,7 @@ var sealboxBin struct {
 // sealboxBinary builds cmd/sealbox once per test binary: the server's
 // LambdaAgent, which starts environments with extensions and runs as the
 // Parameters and Secrets extension in them (the test binary is neither).
-func sealboxBinary(t *testing.T) string {
+func sealboxBinary(t testing.TB) string {
 	t.Helper()
 	sealboxBin.Do(func() {
 		sealboxBin.dir, sealboxBin.err = os.MkdirTemp("", "sealbox-functions-bin-")
@@ -60,7 +60,7 @@ func sealboxBinary(t *testing.T) string {
 
 // startWithExtension starts a server that runs functions, and the
 // Parameters and Secrets extension as the sealbox binary.
-func startWithExtension(t *testing.T, opts ...sealtest.Option) *sealtest.Server {
+func startWithExtension(t testing.TB, opts ...sealtest.Option) *sealtest.Server {
 	t.Helper()
 	lambdatest.Emulator(t) // skips without it, before building sealbox
 	if os.Geteuid() != 0 {
@@ -98,6 +98,7 @@ func invokeExt(t *testing.T, c *lambda.Client, name, action, secret string, seco
 	if out.FunctionError != nil || json.Unmarshal(out.Payload, &a) != nil {
 		t.Errorf("Invoke %s %s = %v %s", name, action, aws.ToString(out.FunctionError), out.Payload)
 	}
+	lambdatest.OnHost(&a)
 	return a
 }
 

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/sealbox/sealbox/internal/sealtest"
 )
 
 // BenchmarkInvoke measures Invoke through aws-sdk-go-v2 against an
@@ -20,8 +22,15 @@ import (
 // from the store, checking its digest and unzipping it, rie-start-ms the
 // emulator's process up and listening, bootstrap-invoke-ms the emulator's
 // answer (the bootstrap's own start and the handler).
-func BenchmarkInvoke(b *testing.B) {
-	s := startRunner(b)
+func BenchmarkInvoke(b *testing.B) { benchmarkInvoke(b, startRunner(b)) }
+
+// BenchmarkInvokeOwnMounts is BenchmarkInvoke with the server's sealbox
+// executable (as `sealbox server` runs, and as root): each environment in
+// a mount namespace of its own, its own /tmp, /var/tmp, /dev/shm and
+// /proc, made by the helper step.
+func BenchmarkInvokeOwnMounts(b *testing.B) { benchmarkInvoke(b, startWithExtension(b)) }
+
+func benchmarkInvoke(b *testing.B, s *sealtest.Server) {
 	c := s.Lambda()
 	key := *must[*kms.CreateKeyOutput](b, "CreateKey")(s.KMS().CreateKey(ctx, &kms.CreateKeyInput{})).KeyMetadata.Arn
 	secret := must[*secretsmanager.CreateSecretOutput](b, "CreateSecret")(s.SecretsManager().CreateSecret(ctx, &secretsmanager.CreateSecretInput{

@@ -53,6 +53,7 @@ func invokeFn(t *testing.T, c *lambda.Client, in *lambda.InvokeInput) (*lambda.I
 		if err := json.Unmarshal(out.Payload, &a); err != nil {
 			t.Fatalf("Invoke answered %q: %v", out.Payload, err)
 		}
+		lambdatest.OnHost(&a)
 	}
 	return out, a
 }

@@ -213,7 +213,7 @@ func (s *Service) spec(ctx context.Context, t *target) *lambdarun.Spec {
 	spec := &lambdarun.Spec{
 		Key:   fn.ARN + "\x00" + cfg.Version + "\x00" + cfg.Change,
 		Group: fn.ARN, Name: fn.Name, Version: cfg.Version, Handler: cfg.Handler,
-		Timeout: time.Duration(cfg.Timeout) * time.Second, MemoryMB: cfg.MemorySize,
+		Timeout: time.Duration(cfg.Timeout) * time.Second, MemoryMB: cfg.MemorySize, EphemeralMB: cfg.Ephemeral,
 		Watch:      watch,
 		Reserved:   reservedConcurrency(fn.Reserved),
 		Code:       func(ctx context.Context) ([]byte, error) { return s.readCode(ctx, fn, cfg, t.arn) },

@@ -1,6 +1,9 @@
 // Package lambdaext starts AWS's Lambda Runtime Interface Emulator
-// (aws-lambda-rie) for one execution environment so that it runs the
-// given executables as the environment's external extensions.
+// (aws-lambda-rie) for one execution environment in a mount namespace of
+// its own, so that it runs the given executables as the environment's
+// external extensions and, if asked (Options.TmpSize, Options.OwnProc),
+// has /tmp, /var/tmp and /dev/shm of its own and a /proc of its PID
+// namespace.
 //
 // # What rie does (read from its source, checked by this package's tests)
 //
@@ -31,7 +34,11 @@
 // in a new mount namespace with / made private (SysProcAttr.Unshareflags
 // CLONE_NEWNS); still root, the helper bind-mounts each extension's
 // executable, read-only, on a file of the same name in OptDir/extensions,
-// then OptDir with its mounts on /opt, drops to Options.Credential if set,
+// then OptDir with its mounts on /opt; with Options.TmpSize, a tmpfs of
+// that size, owned by Options.Credential's user, on /tmp, /var/tmp and
+// /dev/shm (the working folder, TaskDir, mounted again at its path if
+// they hid it); with Options.OwnProc, a procfs on /proc, which shows the
+// helper's PID namespace; then drops to Options.Credential if set,
 // and executes rie through a descriptor it opened as root, with
 // Options.Env, which the helper itself gets encoded in one variable: the
 // function's variables (LD_PRELOAD among them, if its configuration says

@@ -95,6 +95,21 @@ type Options struct {
 	// (its mode, not its folder's: it is reached through /opt); RIE is
 	// opened before the drop, so its folder may be closed to the user.
 	Credential *syscall.Credential
+	// TmpSize, if set, gives the environment temporary folders of its
+	// own, as Lambda gives each execution environment its /tmp: a fresh
+	// tmpfs of TmpSize bytes on /tmp, and one each on /var/tmp and
+	// /dev/shm where the host has them, owned by Credential's user (root
+	// without one), gone with the namespace. The host's stay as they
+	// are, out of the environment's sight. TaskDir, which may be under
+	// one of them (the runner's folder is in the system's temporary
+	// folder), stays where it is; Bootstrap must then be in TaskDir or
+	// outside them.
+	TmpSize int64
+	// OwnProc mounts a fresh procfs on /proc, which shows the processes
+	// of the helper's PID namespace: set it when the command is started
+	// as a PID namespace of its own (the runner's lambdainit), so that
+	// the environment sees its own processes only, not the host's.
+	OwnProc bool
 	// StopWait bounds how long rie may take to exit after SIGTERM (its
 	// extensions get 2 s to handle SHUTDOWN) before it is killed
 	// (default 5 s).
@@ -108,8 +123,10 @@ type Options struct {
 // its ProcessState says how it exited.
 // The caller may set the command's Stdout, Stderr (rie's log, the
 // runtime's and the extensions' output) and add to its SysProcAttr
-// (Setpgid, Pdeathsig: kept across the drop to Credential), but must keep
-// its Unshareflags and not set its Credential.
+// (Setpgid, Pdeathsig: kept across the drop to Credential; Cloneflags
+// CLONE_NEWPID, which makes the helper its PID namespace's first
+// process: it then stays, reaping, and runs rie as its child), but must
+// keep its Unshareflags and not set its Credential.
 func Command(ctx context.Context, o Options) (*exec.Cmd, error) {
 	if err := o.validate(); err != nil {
 		return nil, err
@@ -140,12 +157,19 @@ func Command(ctx context.Context, o Options) (*exec.Cmd, error) {
 		args = append(args, "--uid", strconv.FormatUint(uint64(c.Uid), 10), "--gid", strconv.FormatUint(uint64(c.Gid), 10),
 			"--groups", strings.Join(groups, ","))
 	}
+	if o.TmpSize > 0 {
+		args = append(args, "--tmp-size", strconv.FormatInt(o.TmpSize, 10))
+	}
+	if o.OwnProc {
+		args = append(args, "--proc")
+	}
 	args = append(args, "--", o.RIE)
 	args = append(args, o.RIEArgs...)
 	args = append(args, "--runtime-api-address", o.RuntimeAPIAddr, "--runtime-interface-emulator-address", o.EmulatorAddr, o.Bootstrap)
 	args = append(args, o.BootstrapArgs...)
 
 	cmd := exec.CommandContext(ctx, o.Helper, args...)
+	cmd.Args[0] = "sealbox"
 	cmd.Dir = o.TaskDir
 	cmd.Env = []string{environmentVar + "=" + encodeEnvironment(o.Env)}
 	cmd.SysProcAttr = attr
@@ -165,8 +189,16 @@ func (o *Options) validate() error {
 		}
 	}
 	for _, p := range []string{o.RIE, o.Bootstrap, o.TaskDir} {
-		if p == "/opt" || strings.HasPrefix(p, "/opt/") {
+		if under(p, "/opt") {
 			errs = append(errs, fmt.Errorf("%s is under /opt, which the environment's OptDir hides", p))
+		}
+	}
+	if o.TmpSize > 0 {
+		for _, dir := range tempDirs {
+			// rie is opened before the mounts; the bootstrap is run after.
+			if under(o.Bootstrap, dir) && !under(o.Bootstrap, o.TaskDir) {
+				errs = append(errs, fmt.Errorf("bootstrap %s is under %s, which the environment's own hides: put it in TaskDir", o.Bootstrap, dir))
+			}
 		}
 	}
 	seen := map[string]bool{}
@@ -186,4 +218,13 @@ func (o *Options) validate() error {
 		errs = append(errs, errors.New("RuntimeAPIAddr and EmulatorAddr are both needed"))
 	}
 	return errors.Join(errs...)
+}
+
+// tempDirs are the folders every user of a host may write in, which
+// Options.TmpSize replaces with the environment's own.
+var tempDirs = []string{"/tmp", "/var/tmp", "/dev/shm"}
+
+// under reports whether path is dir or in it.
+func under(path, dir string) bool {
+	return path == dir || strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/")
 }

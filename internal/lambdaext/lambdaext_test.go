@@ -411,6 +411,12 @@ func TestCommandRefuses(t *testing.T) {
 			o.Extensions = []lambdaext.Extension{{Name: "a", Path: "/usr/bin/sealbox"}, {Name: "a", Path: "/usr/bin/sealbox"}}
 		},
 		"no runtime API address": func(o *lambdaext.Options) { o.RuntimeAPIAddr = "" },
+		"bootstrap in the /tmp its own hides": func(o *lambdaext.Options) {
+			o.TmpSize, o.Bootstrap = 512<<20, "/tmp/elsewhere/bootstrap"
+		},
+		"bootstrap in the /dev/shm its own hides": func(o *lambdaext.Options) {
+			o.TmpSize, o.TaskDir, o.Bootstrap = 512<<20, "/tmp/task", "/dev/shm/bootstrap"
+		},
 	} {
 		o := ok
 		change(&o)
@@ -418,8 +424,12 @@ func TestCommandRefuses(t *testing.T) {
 			t.Errorf("%s: Command(%+v) err = nil, want an error", name, o)
 		}
 	}
-	if _, err := lambdaext.Command(context.Background(), ok); err != nil {
-		t.Errorf("Command(%+v) = %v, want a command", ok, err)
+	inTmp := ok
+	inTmp.TmpSize, inTmp.TaskDir, inTmp.Bootstrap = 512<<20, "/tmp/env/task", "/tmp/env/task/bootstrap"
+	for _, o := range []lambdaext.Options{ok, inTmp} {
+		if _, err := lambdaext.Command(context.Background(), o); err != nil {
+			t.Errorf("Command(%+v) = %v, want a command", o, err)
+		}
 	}
 }
 

@@ -15,5 +15,8 @@
 //
 // It is a separate process, not rie itself as the namespace's first one,
 // because the first process inherits every orphan of the namespace and
-// must reap it, which rie does not.
+// must reap it, which rie does not. lambdaext's helper, which sets an
+// environment's mount namespace up as root, does the same work itself
+// (Supervise) when it is its namespace's first process, rather than
+// starting one program more.
 package lambdainit

@@ -9,12 +9,16 @@
 // credentials) is the caller's to compute, at INIT only (Spec.Init); the
 // runner never sees a key or a policy.
 //
-// An environment whose function has extensions (Spec.Extensions: the
-// Parameters and Secrets extension is sealbox's agent) is started through
-// lambdaext, in a mount namespace of its own where /opt/extensions holds
-// them, so that the emulator starts them at INIT as Lambda does; that
-// needs the server to run as root. One without extensions is the emulator
-// started directly, which needs nothing of the server's user.
+// When the server runs as root, an environment is started through
+// lambdaext, in a mount namespace of its own: /opt/extensions holds its
+// function's extensions (Spec.Extensions: the Parameters and Secrets
+// extension is sealbox's agent), so that the emulator starts them at INIT
+// as Lambda does; /tmp, /var/tmp and /dev/shm are tmpfs of its own, of
+// the function's ephemeral storage; /proc shows its PID namespace alone.
+// Otherwise (a server not root, or a kernel that refuses the namespace)
+// an environment without extensions is the emulator started directly,
+// which needs nothing of the server's user, and shares the host's /tmp
+// and /proc; one with extensions cannot start.
 //
 // An environment is stopped as Lambda stops one: SIGTERM to the emulator,
 // which sends SHUTDOWN to the extensions and SIGTERM to the runtime; what
@@ -27,8 +31,9 @@
 // as, and notes the errors the runtime posts: the emulator names every
 // function in one made-up account and answers an error as a result.
 //
-// Each environment is a PID namespace of its own (contain), whose first
-// process dies with the server: nothing of an environment outlives a
+// Each environment is a PID namespace of its own (contain; lambdaext's
+// helper is its own namespace's first process), whose first process dies
+// with the server: nothing of an environment outlives a
 // killed server. Where the kernel refuses the namespace, the next
 // runner's start kills what a killed one left (sweep).
 //
@@ -44,6 +49,7 @@ package lambdarun
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -96,6 +102,10 @@ const AgentPort = 2773
 
 // agentPortVar tells the extension (and the function) its port.
 const agentPortVar = "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"
+
+// DefaultEphemeralMB is the size of an environment's /tmp, in MB, when
+// its function says none: Lambda's default.
+const DefaultEphemeralMB = 512
 
 // InstallHint says how to install the emulator.
 const InstallHint = "go install github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
@@ -180,6 +190,10 @@ type Spec struct {
 	Timeout time.Duration
 	// MemoryMB is the function's memory size: the bootstrap's data limit.
 	MemoryMB int
+	// EphemeralMB is the function's ephemeral storage (Lambda's
+	// EphemeralStorage.Size): the size of the environment's own /tmp;
+	// 0 is Lambda's default, DefaultEphemeralMB.
+	EphemeralMB int
 	// Reserved is the function's reserved concurrency (0: no invocation
 	// runs); nil: none.
 	Reserved *int
@@ -267,6 +281,11 @@ type Runner struct {
 	// noPIDNamespace is set when the kernel refused an environment a
 	// PID namespace: the later ones start without (see contain).
 	noPIDNamespace atomic.Bool
+	// noMountNamespace is set when the kernel refused an environment
+	// without extensions a mount namespace: the later ones share the
+	// host's /tmp and /proc (warned of once: sharedWarned).
+	noMountNamespace atomic.Bool
+	sharedWarned     atomic.Bool
 	// guard keeps others off the environments' ports; nil without
 	// (noGuard says why, warned of once: guardWarned).
 	guard       *portguard.Guard
@@ -779,8 +798,19 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 		return err
 	}
 
+	// The environment's own /tmp, where it may have one; else its
+	// folder's tmp, and the host's /tmp beside it.
+	private, why := r.ownMounts()
+	if !private {
+		r.warnShared(why)
+	}
+	tmpDir := tmp
+	if private {
+		tmpDir = "/tmp"
+	}
+
 	t0 := time.Now()
-	vars, watch, err := spec.Init(ctx, Runtime{API: api, TempDir: tmp})
+	vars, watch, err := spec.Init(ctx, Runtime{API: api, TempDir: tmpDir})
 	t.Init = time.Since(t0)
 	if err != nil {
 		return err
@@ -804,8 +834,7 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 
 	t0 = time.Now()
 	vars["AWS_LAMBDA_FUNCTION_TIMEOUT"] = strconv.Itoa(int(spec.Timeout / time.Second))
-	vars["TMPDIR"] = tmp
-	vars["HOME"] = tmp
+	vars["TMPDIR"], vars["HOME"] = tmpDir, tmpDir
 	vars["LAMBDA_TASK_ROOT"] = task
 	vars["PATH"] = "/usr/local/bin:/usr/bin:/bin"
 	if spec.Handler != "" {
@@ -823,7 +852,7 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 	}
 	envCtx, stop := context.WithCancel(context.Background())
 	env.stop = stop
-	cmd, err := r.command(envCtx, emu, api, emuAddr, runtimeAddr, task, opt, spec, vars, env.user)
+	cmd, err := r.command(envCtx, emu, api, emuAddr, runtimeAddr, task, opt, spec, vars, env.user, private)
 	if err != nil {
 		return err
 	}
@@ -837,7 +866,19 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 		if !r.noPIDNamespace.Swap(true) {
 			r.cfg.Logger.Warn("lambda environments start without a PID namespace of their own: what they start may outlive a killed server until its next start", "error", err)
 		}
-		if cmd, err = r.command(envCtx, emu, api, emuAddr, runtimeAddr, task, opt, spec, vars, env.user); err != nil {
+		if cmd, err = r.command(envCtx, emu, api, emuAddr, runtimeAddr, task, opt, spec, vars, env.user, private); err != nil {
+			return err
+		}
+		cmd.Stdout, cmd.Stderr = &env.logs, &env.logs
+		err = startAndWait(cmd, env.done)
+	}
+	if err != nil && private && len(spec.Extensions) == 0 && refused(err) {
+		// No mount namespace either: the function does without one (one
+		// with extensions cannot), in the host's /tmp and /proc.
+		r.noMountNamespace.Store(true)
+		r.warnShared("the kernel refused a mount namespace: " + err.Error())
+		vars["TMPDIR"], vars["HOME"] = tmp, tmp
+		if cmd, err = r.command(envCtx, emu, api, emuAddr, runtimeAddr, task, opt, spec, vars, env.user, false); err != nil {
 			return err
 		}
 		cmd.Stdout, cmd.Stderr = &env.logs, &env.logs
@@ -921,6 +962,30 @@ func startAndWait(cmd *exec.Cmd, done chan<- struct{}) error {
 	return <-started
 }
 
+// ownMounts says whether an environment gets a mount namespace of its
+// own with its own /tmp, /var/tmp, /dev/shm and /proc (lambdaext's
+// helper makes them), and why not if not: that needs root, and the
+// sealbox executable to start the helper with.
+func (r *Runner) ownMounts() (bool, string) {
+	switch {
+	case geteuid() != 0:
+		return false, "the server does not run as root"
+	case r.helper == nil:
+		return false, "no sealbox executable to start them with"
+	case r.noMountNamespace.Load():
+		return false, "the kernel refused a mount namespace"
+	}
+	return true, ""
+}
+
+// warnShared warns, once, that environments share the host's temporary
+// folders and /proc.
+func (r *Runner) warnShared(why string) {
+	if !r.sharedWarned.Swap(true) {
+		r.cfg.Logger.Warn("lambda environments share the host's /tmp, /var/tmp, /dev/shm and /proc: a function sees the host's processes, and what one leaves in those folders another may find", "why", why)
+	}
+}
+
 // canRunExtensions says why an environment with extensions cannot start,
 // if it cannot.
 func (r *Runner) canRunExtensions() error {
@@ -980,15 +1045,18 @@ func (r *Runner) serveRuntimeAPI(env *environment, addr, api string) error {
 }
 
 // command is the emulator's command, the one place that says how an
-// environment's processes are started: the emulator itself, or, for a
-// function with extensions, lambdaext's helper, which gives the emulator
-// a mount namespace where /opt/extensions holds them. (The helper needs
-// root, so a function without extensions does without it: the server may
-// then run as any user.) The bootstrap runs under prlimit with the
+// environment's processes are started: lambdaext's helper, which gives
+// the emulator a mount namespace of its own where /opt/extensions holds
+// the function's extensions, and, when private (ownMounts), /tmp,
+// /var/tmp and /dev/shm are the environment's own tmpfs (of the
+// function's EphemeralMB) and /proc shows its PID namespace alone; or,
+// for a function without extensions where the helper cannot run (it
+// needs root), the emulator itself, which needs nothing of the server's
+// user. The bootstrap runs under prlimit with the
 // function's memory as its data limit, when prlimit is there; the
 // emulator takes its last argument, past the bootstrap, as the handler.
 // Cancelling ctx stops the emulator with SIGTERM.
-func (r *Runner) command(ctx context.Context, emu, api, emuAddr, runtimeAddr, task, opt string, spec *Spec, vars map[string]string, user *Credential) (*exec.Cmd, error) {
+func (r *Runner) command(ctx context.Context, emu, api, emuAddr, runtimeAddr, task, opt string, spec *Spec, vars map[string]string, user *Credential, private bool) (*exec.Cmd, error) {
 	rieArgs := []string{"--log-level", "error"}
 	bootstrap := []string{filepath.Join(task, "bootstrap")}
 	if r.prlimit != "" && spec.MemoryMB > 0 {
@@ -1000,23 +1068,34 @@ func (r *Runner) command(ctx context.Context, emu, api, emuAddr, runtimeAddr, ta
 	if spec.Handler != "" {
 		bootstrap = append(bootstrap, spec.Handler)
 	}
-	if len(spec.Extensions) > 0 {
+	if len(spec.Extensions) > 0 || private {
 		o := lambdaext.Options{RIE: emu, RIEArgs: rieArgs, Helper: r.cfg.Helper, Bootstrap: bootstrap[0], BootstrapArgs: bootstrap[1:],
 			TaskDir: task, OptDir: opt, Extensions: spec.Extensions, Env: environ(vars),
 			RuntimeAPIAddr: api, EmulatorAddr: emuAddr, StopWait: r.cfg.StopWait}
 		if user != nil {
 			o.Credential = &syscall.Credential{Uid: user.UID, Gid: user.GID, Groups: []uint32{}}
 		}
+		// A PID namespace of its own, unless the kernel refused one.
+		pidNS := !r.noPIDNamespace.Load()
+		if private {
+			o.TmpSize = int64(cmp.Or(spec.EphemeralMB, DefaultEphemeralMB)) << 20
+			o.OwnProc = pidNS
+		}
 		c, err := lambdaext.Command(ctx, o)
 		if err != nil {
 			return nil, err
 		}
 		// The helper must start as root (it mounts, then drops to
-		// Credential): only the process group and the parent-death
-		// signal are added.
+		// Credential): only the process group, the parent-death signal
+		// and the PID namespace are added. The helper is the
+		// namespace's first process itself, which does lambdainit's
+		// work (contain) without another program's start.
 		c.SysProcAttr.Setpgid = true
 		c.SysProcAttr.Pdeathsig = syscall.SIGKILL
-		return r.contain(ctx, c), nil
+		if pidNS {
+			c.SysProcAttr.Cloneflags |= syscall.CLONE_NEWPID
+		}
+		return c, nil
 	}
 	args := append(append(rieArgs, "--runtime-api-address", api, "--runtime-interface-emulator-address", emuAddr), bootstrap...)
 	c := exec.CommandContext(ctx, emu, args...)
@@ -1028,7 +1107,9 @@ func (r *Runner) command(ctx context.Context, emu, api, emuAddr, runtimeAddr, ta
 	return r.contain(ctx, c), nil
 }
 
-// contain puts the environment c starts in a PID namespace of its own,
+// contain puts the environment c starts (the emulator itself: lambdaext's
+// helper, which command starts for the others, is its own namespace's
+// first process and does lambdainit's work) in a PID namespace of its own,
 // unless the kernel refused one before: the command becomes lambdainit
 // (the sealbox executable, Config.Helper) as the namespace's first
 // process, which runs c's program; without a helper, c's program (rie)

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -131,9 +133,13 @@ func TestRunnerFunctionErrors(t *testing.T) {
 }
 
 // TestRunnerIsolation: the function cannot read a root-only file, and its
-// temporary folder is its environment's own.
+// temporary folder is its environment's own. A runner without the sealbox
+// executable (Config.Helper) cannot give an environment a mount namespace
+// of its own: it says once, at the first cold start, that environments
+// share the host's /tmp and /proc.
 func TestRunnerIsolation(t *testing.T) {
-	r := newRunner(t, lambdarun.Config{})
+	var logs syncBuffer
+	r := newRunner(t, lambdarun.Config{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	inits := 0
 	s := spec(t, "k", &inits)
 	_, a := invoke(t, r, s, `{"action":"env","path":"/etc/shadow"}`)
@@ -143,6 +149,28 @@ func TestRunnerIsolation(t *testing.T) {
 	if !strings.HasSuffix(a.TmpDir, "/tmp") || a.TmpDir == "/tmp" {
 		t.Errorf("TMPDIR = %q, want the environment's own", a.TmpDir)
 	}
+	invoke(t, r, spec(t, "k2", &inits), `{"action":"env"}`)
+	if n := strings.Count(logs.String(), "share the host's /tmp"); n != 1 {
+		t.Errorf("two cold starts without a mount namespace: %d warnings, want 1: %q", n, logs.String())
+	}
+}
+
+// syncBuffer is a log's buffer that a runner's goroutines may write.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // TestRunnerOneUserForAll: Config.User (--lambda-user) runs every

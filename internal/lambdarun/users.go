@@ -79,7 +79,8 @@ func (p *userPool) give(c *Credential) bool {
 	return true
 }
 
-// sharedTempDirs are the host's folders every user may write in: a
+// sharedTempDirs are the host's folders every user may write in: where
+// environments share them (no mount namespace of their own: ownMounts), a
 // function that writes /tmp/x (Lambda's own habit, its TMPDIR aside) or
 // /dev/shm/x leaves it there, to be read by the next environment given
 // its user.

@@ -10,8 +10,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
+
+	"github.com/sealbox/sealbox/internal/lambdarun/testfn/fnio"
 )
 
 // Emulator returns the path of aws-lambda-rie: $SEALBOX_LAMBDA_RIE, else
@@ -98,4 +102,67 @@ func Zip(files map[string][]byte) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// OnHost makes a's process ids (PID, Child) the host's: a function whose
+// environment has a /proc of its own reports its ids in its PID
+// namespace, which the host finds by the namespace's name and the
+// innermost id (NSpid's last). Ids of processes gone are left as they are.
+func OnHost(a *fnio.Answer) {
+	if a.PIDNamespace == "" {
+		return
+	}
+	if p := HostPID(a.PIDNamespace, a.NSPID); p != 0 {
+		a.PID = p
+	}
+	if a.ChildNSPID != 0 {
+		if p := HostPID(a.PIDNamespace, a.ChildNSPID); p != 0 {
+			a.Child = p
+		}
+	}
+}
+
+// HostPID is the host's id of the process whose id in the PID namespace
+// ns (as /proc/PID/ns/pid names it) is pid; 0 if there is none.
+func HostPID(ns string, pid int) int {
+	for _, p := range NamespaceProcesses(ns) {
+		if p.NSPID == pid {
+			return p.PID
+		}
+	}
+	return 0
+}
+
+// NamespaceProcess is a live process of a PID namespace: its id on the
+// host and in the namespace.
+type NamespaceProcess struct{ PID, NSPID int }
+
+// NamespaceProcesses lists the processes of the PID namespace ns, as the
+// host's /proc shows them.
+func NamespaceProcesses(ns string) []NamespaceProcess {
+	var out []NamespaceProcess
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if link, err := os.Readlink("/proc/" + e.Name() + "/ns/pid"); err != nil || link != ns {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/status")
+		if err != nil {
+			continue
+		}
+		for line := range strings.Lines(string(b)) {
+			if v, ok := strings.CutPrefix(line, "NSpid:"); ok {
+				if f := strings.Fields(v); len(f) > 0 {
+					if n, err := strconv.Atoi(f[len(f)-1]); err == nil {
+						out = append(out, NamespaceProcess{PID: pid, NSPID: n})
+					}
+				}
+			}
+		}
+	}
+	return out
 }

@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -63,9 +64,34 @@ func handle(ctx context.Context, e fnio.Event) (any, error) {
 		Endpoint: os.Getenv("AWS_ENDPOINT_URL"), HasKey: os.Getenv("AWS_ACCESS_KEY_ID") != "",
 		HasToken: os.Getenv("AWS_SESSION_TOKEN") != "", TmpDir: os.TempDir(),
 		RuntimeAPI: os.Getenv("AWS_LAMBDA_RUNTIME_API"),
+		NSPID:      os.Getpid(),
 	}
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		a.InvokedARN = lc.InvokedFunctionArn
+	}
+	a.PIDNamespace, _ = os.Readlink("/proc/self/ns/pid")
+	var fs syscall.Statfs_t
+	if syscall.Statfs("/tmp", &fs) == nil {
+		a.TmpBytes = fs.Blocks * uint64(fs.Bsize)
+	}
+	if e.Action == "write" {
+		// Writes e.Path, its folders first, and keeps them.
+		a.Wrote = "ok"
+		if err := os.MkdirAll(filepath.Dir(e.Path), 0o755); err != nil {
+			a.Wrote = err.Error()
+		} else if err := os.WriteFile(e.Path, []byte("written by "+a.Name), 0o644); err != nil {
+			a.Wrote = err.Error()
+		}
+	}
+	if e.Action == "procs" {
+		ents, _ := os.ReadDir("/proc")
+		for _, d := range ents {
+			if n, err := strconv.Atoi(d.Name()); err == nil {
+				a.Procs = append(a.Procs, n)
+			}
+		}
+		b, _ := os.ReadFile("/proc/1/cmdline")
+		a.Init = strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " "))
 	}
 	if e.Action == "extension" || e.Action == "extension-bad-token" {
 		token := os.Getenv("AWS_SESSION_TOKEN")
@@ -85,6 +111,7 @@ func handle(ctx context.Context, e fnio.Event) (any, error) {
 			return nil, err
 		}
 		a.Child = hostChild(c.Process.Pid)
+		a.ChildNSPID = c.Process.Pid
 	}
 	if e.Action == "dial" {
 		// Connects to each address of Dial: what the function reaches.
@@ -107,9 +134,9 @@ func handle(ctx context.Context, e fnio.Event) (any, error) {
 	return a, nil
 }
 
-// hostPID is this process's id as the host, the tests, see it, in the
-// environment's PID namespace or not: /proc is the host's (the namespace
-// has no /proc of its own), whose "self" names the reader by its id there.
+// hostPID is this process's id as its /proc sees it: the host's id when
+// /proc is the host's, whose "self" names the reader by its id there; its
+// environment's when the environment has a /proc of its own.
 func hostPID() int {
 	if s, err := os.Readlink("/proc/self"); err == nil {
 		if n, err := strconv.Atoi(s); err == nil {

@@ -20,10 +20,26 @@ type Answer struct {
 	DBEndpoint string `json:"db_endpoint"`
 	Secret     string `json:"secret"`
 	Count      int64  `json:"count"`
-	// PID is the function's process id as the host sees it (the
-	// environment may have a PID namespace of its own).
-	PID      int    `json:"pid"`
-	UID      int    `json:"uid"`
+	// PID is the function's process id as its /proc says: the host's
+	// when that is the host's /proc, else its id in its environment's
+	// PID namespace (lambdatest.OnHost makes it the host's).
+	PID int `json:"pid"`
+	// PIDNamespace names the function's PID namespace (/proc/self/ns/pid),
+	// NSPID its id there, ChildNSPID the id there of "spawn"'s child:
+	// the host finds the processes by them.
+	PIDNamespace string `json:"pid_ns"`
+	NSPID        int    `json:"ns_pid"`
+	ChildNSPID   int    `json:"child_ns_pid,omitempty"`
+	// TmpBytes is the size of the file system on /tmp.
+	TmpBytes uint64 `json:"tmp_bytes"`
+	// Wrote is what "write" came to: "ok" or the error.
+	Wrote string `json:"wrote,omitempty"`
+	// Procs are the process ids "procs" found in /proc, and Init the
+	// command line of /proc/1 (its arguments joined by spaces).
+	Procs []int  `json:"procs,omitempty"`
+	Init  string `json:"init,omitempty"`
+	UID   int    `json:"uid"`
+
 	Name     string `json:"function_name"`
 	Version  string `json:"function_version"`
 	Memory   string `json:"memory"`
