@@ -12,10 +12,10 @@ GO ?= go
 FUZZERS = \
 	FuzzDecrypt:./internal/keyring:250000x \
 	FuzzImportToken:./internal/keyring:20000x \
-	FuzzKMSRequest:./internal/server:12000x \
-	FuzzSSMRequest:./internal/server:15000x \
-	FuzzSecretsRequest:./internal/server:15000x \
-	FuzzLambdaRequest:./internal/server:40000x \
+	FuzzKMSRequest:./internal/server/optable:12000x \
+	FuzzSSMRequest:./internal/server/optable:15000x \
+	FuzzSecretsRequest:./internal/server/optable:15000x \
+	FuzzLambdaRequest:./internal/server/optable:40000x \
 	FuzzParseAuthorization:./internal/sigv4:150000x \
 	FuzzParse:./internal/iam:150000x \
 	FuzzMatch:./internal/iam/internal/pattern:25000x \
