@@ -57,6 +57,13 @@ test:
 # from its seeds and testdata/fuzz. A package's second fuzzer used to pay go
 # test's checks and link again (6-8 s for internal/server).
 #
+# The binary is built with the tag fuzzbinary, which leaves out the test
+# files marked //go:build !fuzzbinary: end-to-end tests that link the whole
+# server and the AWS SDK (internal/agent, audit, cloudtrail). go test -fuzz
+# instruments every package a test binary links, and the coverage it ships
+# for each input grows with it: those packages' fuzzing binaries were as big
+# as internal/server's, 40 s each to build here.
+#
 # The inputs a run finds go to a fuzz cache of the run's own, thrown away
 # after it: go's cache ($$GOCACHE/fuzz) outlives the clone CI runs in, grows
 # at every run, and is replayed whole before a fuzzer starts (FuzzWireCodec's
@@ -69,8 +76,8 @@ fuzz:
 		name=$${f%%:*}; rest=$${f#*:}; pkg=$${rest%%:*}; budget=$${rest#*:}; [ -z "$(FUZZTIME)" ] || budget=$(FUZZTIME); \
 		bin=$$bins/$$(echo "$$pkg" | tr ./ _-).test; \
 		if [ ! -x "$$bin" ]; then \
-			echo "$(GO) test -c -fuzz '^$$name\$$' -o $$bin $$pkg"; \
-			$(GO) test -c -fuzz "^$$name\$$" -o "$$bin" $$pkg; \
+			echo "$(GO) test -c -tags fuzzbinary -fuzz '^$$name\$$' -o $$bin $$pkg"; \
+			$(GO) test -c -tags fuzzbinary -fuzz "^$$name\$$" -o "$$bin" $$pkg; \
 		fi; \
 		importpath=$$($(GO) list $$pkg); \
 		echo "$$pkg: -fuzz '^$$name\$$' -fuzztime $$budget"; \
