@@ -1,3 +1,5 @@
+//go:build !fuzzbinary
+
 package agent_test
 
 import (

@@ -1,3 +1,5 @@
+//go:build !fuzzbinary
+
 package audit_test
 
 import (

@@ -1,3 +1,5 @@
+//go:build !fuzzbinary
+
 package cloudtrail_test
 
 // End to end: LookupEvents over a real server, after real calls made with

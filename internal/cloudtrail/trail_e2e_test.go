@@ -1,3 +1,5 @@
+//go:build !fuzzbinary
+
 package cloudtrail_test
 
 // End to end: DescribeTrails, GetTrail and GetTrailStatus of the built-in

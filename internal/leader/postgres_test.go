@@ -138,6 +138,7 @@ func count(t *testing.T, c *pgtest.Cluster, q string) int {
 }
 
 func TestOneOfThreeLeads(t *testing.T) {
+	t.Parallel() // a cluster of its own; mostly waiting out leases
 	c := pgtest.Start(t, pgtest.Options{})
 	url := c.CreateDatabase("elect", "elect-pass")
 	f := newField(t)
@@ -191,6 +192,7 @@ func TestOneOfThreeLeads(t *testing.T) {
 // administrator, a PostgreSQL restart of the backend): it stops leading,
 // and one of the candidates leads again.
 func TestTerminatedBackend(t *testing.T) {
+	t.Parallel() // a cluster of its own; mostly waiting out leases
 	c := pgtest.Start(t, pgtest.Options{})
 	url := c.CreateDatabase("elect", "elect-pass")
 	f := newField(t)
@@ -225,6 +227,7 @@ func TestTerminatedBackend(t *testing.T) {
 // TestPostgresStopped: with PostgreSQL down no one leads; when it is back,
 // one does within 10 s.
 func TestPostgresStopped(t *testing.T) {
+	t.Parallel() // a cluster of its own; mostly waiting out leases
 	c := pgtest.Start(t, pgtest.Options{})
 	url := c.CreateDatabase("elect", "elect-pass")
 	f := newField(t)
@@ -267,6 +270,7 @@ func TestPostgresStopped(t *testing.T) {
 // It must stop leading before PostgreSQL frees the lock, and another must
 // lead within 10 s.
 func TestPartitionedLeader(t *testing.T) {
+	t.Parallel() // a cluster of its own; mostly waiting out leases
 	c := pgtest.Start(t, pgtest.Options{})
 	url := c.CreateDatabase("elect", "elect-pass")
 	p := newProxy(t, fmt.Sprintf("127.0.0.1:%d", c.Port))

@@ -12,7 +12,7 @@ import (
 // the caller, answered into a recorder. It is the measure of what request
 // metrics add to every call (allocs/op must not grow).
 func BenchmarkRouter(b *testing.B) {
-	rt, _, _, _ := fuzzRouter()
+	rt := trustingRouter()
 	const body = `{"NumberOfBytes":32}`
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {

@@ -5,50 +5,10 @@ import (
 	"encoding/json"
 
 	"github.com/sealbox/sealbox/internal/audit"
-	"github.com/sealbox/sealbox/internal/awsapi"
 	"github.com/sealbox/sealbox/internal/ids"
-	"github.com/sealbox/sealbox/internal/secrets"
 	"github.com/sealbox/sealbox/internal/secrets/rotation"
 	"github.com/sealbox/sealbox/internal/webhook"
 )
-
-// secretsService is the Secrets Manager operation table (AWS JSON 1.1,
-// X-Amz-Target secretsmanager.<Op>): each served operation, whether it
-// changes state (CloudTrail's readOnly: Get*, List*, Describe*, BatchGet*,
-// ValidateResourcePolicy and GetRandomPassword are reads), and the method
-// that serves it.
-func secretsService(s *secrets.Service) *awsapi.Service {
-	return &awsapi.Service{
-		Name:          "secretsmanager",
-		EventSource:   "secretsmanager.amazonaws.com",
-		InternalError: "InternalServiceError",
-		Operations: []awsapi.Operation{
-			awsapi.Write("CreateSecret", s.CreateSecret),
-			awsapi.Read("DescribeSecret", s.DescribeSecret),
-			awsapi.Read("GetSecretValue", s.GetSecretValue),
-			awsapi.Read("BatchGetSecretValue", s.BatchGetSecretValue),
-			awsapi.Write("PutSecretValue", s.PutSecretValue),
-			awsapi.Write("UpdateSecret", s.UpdateSecret),
-			awsapi.Write("UpdateSecretVersionStage", s.UpdateSecretVersionStage),
-			awsapi.Read("ListSecrets", s.ListSecrets),
-			awsapi.Read("ListSecretVersionIds", s.ListSecretVersionIds),
-			awsapi.Write("DeleteSecret", s.DeleteSecret),
-			awsapi.Write("RestoreSecret", s.RestoreSecret),
-			awsapi.Write("TagResource", s.TagResource),
-			awsapi.Write("UntagResource", s.UntagResource),
-			awsapi.Read("GetResourcePolicy", s.GetResourcePolicy),
-			awsapi.Write("PutResourcePolicy", s.PutResourcePolicy),
-			awsapi.Write("DeleteResourcePolicy", s.DeleteResourcePolicy),
-			awsapi.Read("ValidateResourcePolicy", s.ValidateResourcePolicy),
-			awsapi.Read("GetRandomPassword", s.GetRandomPassword),
-			awsapi.Write("RotateSecret", s.RotateSecret),
-			awsapi.Write("CancelRotateSecret", s.CancelRotateSecret),
-			awsapi.Write("ReplicateSecretToRegions", s.ReplicateSecretToRegions),
-			awsapi.Write("RemoveRegionsFromReplication", s.RemoveRegionsFromReplication),
-			awsapi.Write("StopReplicationToReplica", s.StopReplicationToReplica),
-		},
-	}
-}
 
 // webhookTargets are the rotation endpoints of the --rotation-targets file,
 // by RotationLambdaARN.

@@ -4,36 +4,9 @@ import (
 	"context"
 
 	"github.com/sealbox/sealbox/internal/audit"
-	"github.com/sealbox/sealbox/internal/awsapi"
 	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/parameters"
 )
-
-// ssmService is the Parameter Store operation table (AWS JSON 1.1,
-// X-Amz-Target AmazonSSM.<Op>): each served operation, whether it changes
-// state (CloudTrail's readOnly), and the method that serves it.
-func ssmService(p *parameters.Service) *awsapi.Service {
-	return &awsapi.Service{
-		Name:          "ssm",
-		EventSource:   "ssm.amazonaws.com",
-		InternalError: "InternalServerError",
-		Operations: []awsapi.Operation{
-			awsapi.Write("PutParameter", p.PutParameter),
-			awsapi.Read("GetParameter", p.GetParameter),
-			awsapi.Read("GetParameters", p.GetParameters),
-			awsapi.Read("GetParametersByPath", p.GetParametersByPath),
-			awsapi.Read("DescribeParameters", p.DescribeParameters),
-			awsapi.Read("GetParameterHistory", p.GetParameterHistory),
-			awsapi.Write("LabelParameterVersion", p.LabelParameterVersion),
-			awsapi.Write("UnlabelParameterVersion", p.UnlabelParameterVersion),
-			awsapi.Write("DeleteParameter", p.DeleteParameter),
-			awsapi.Write("DeleteParameters", p.DeleteParameters),
-			awsapi.Write("AddTagsToResource", p.AddTagsToResource),
-			awsapi.Write("RemoveTagsFromResource", p.RemoveTagsFromResource),
-			awsapi.Read("ListTagsForResource", p.ListTagsForResource),
-		},
-	}
-}
 
 // policyNotifier records the notifications of parameter policies as audit
 // events. CloudTrail records what an AWS service does on its own to an

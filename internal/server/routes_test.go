@@ -15,6 +15,7 @@ import (
 	"github.com/sealbox/sealbox/internal/operator"
 	"github.com/sealbox/sealbox/internal/parameters"
 	"github.com/sealbox/sealbox/internal/secrets"
+	"github.com/sealbox/sealbox/internal/server/optable"
 )
 
 // TestReadOnlyAsCloudTrail keeps each operation's readOnly flag as
@@ -29,11 +30,11 @@ func TestReadOnlyAsCloudTrail(t *testing.T) {
 		"VerifyMac": true, "DeriveSharedSecret": true, "GenerateDataKeyPair": true, "GenerateDataKeyPairWithoutPlaintext": true}
 	secretsReads := map[string]bool{"BatchGetSecretValue": true, "ValidateResourcePolicy": true}
 	for _, svc := range []*awsapi.Service{
-		kmsService(&kms.Service{}),
+		optable.KMS(&kms.Service{}),
 		iamService(&iamapi.Service{}, &authz.Simulator{}),
 		stsService(&stsapi.Service{}),
-		ssmService(&parameters.Service{}),
-		secretsService(&secrets.Service{}),
+		optable.SSM(&parameters.Service{}),
+		optable.Secrets(&secrets.Service{}),
 	} {
 		for _, op := range svc.Operations {
 			want := svc.Name == "sts" || kmsReads[op.Name] || svc.Name == "secretsmanager" && secretsReads[op.Name]
@@ -53,12 +54,12 @@ func TestReadOnlyAsCloudTrail(t *testing.T) {
 // sealbox's own service alike. Register no longer checks them at start.
 func TestOperationsMatchModels(t *testing.T) {
 	for _, svc := range []*awsapi.Service{
-		kmsService(&kms.Service{}),
+		optable.KMS(&kms.Service{}),
 		iamService(&iamapi.Service{}, &authz.Simulator{}),
 		stsService(&stsapi.Service{}),
-		ssmService(&parameters.Service{}),
-		secretsService(&secrets.Service{}),
-		lambdaService(&functions.Service{}),
+		optable.SSM(&parameters.Service{}),
+		optable.Secrets(&secrets.Service{}),
+		optable.Lambda(&functions.Service{}),
 		changesService(&hub.Service{}, &operator.Service{}, &operatorAPI{}),
 		cloudtrailService(&cloudtrail.Service{}),
 	} {

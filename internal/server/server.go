@@ -44,6 +44,7 @@ import (
 	"github.com/sealbox/sealbox/internal/primitive"
 	"github.com/sealbox/sealbox/internal/secrets"
 	"github.com/sealbox/sealbox/internal/secrets/rotation"
+	"github.com/sealbox/sealbox/internal/server/optable"
 	"github.com/sealbox/sealbox/internal/sigv4"
 	"github.com/sealbox/sealbox/internal/spool"
 	"github.com/sealbox/sealbox/internal/store"
@@ -419,10 +420,10 @@ func (s *Server) unsealed(ctx context.Context, raw store.Store, opts Options) (e
 		// sealed: it is told to retry, as while the store is away.
 		Unavailable: func(err error) bool { return errors.Is(err, store.ErrUnavailable) || errors.Is(err, barrier.ErrSealed) },
 	})
-	s.router.Register(kmsService(s.kms))
-	s.router.Register(ssmService(s.ssm))
-	s.router.Register(secretsService(s.sm))
-	s.router.Register(lambdaService(s.fn))
+	s.router.Register(optable.KMS(s.kms))
+	s.router.Register(optable.SSM(s.ssm))
+	s.router.Register(optable.Secrets(s.sm))
+	s.router.Register(optable.Lambda(s.fn))
 	if s.follower != nil {
 		s.changes = hub.NewShared(s.sharedIdentity, changeFeedLength)
 	} else {

@@ -15,6 +15,7 @@ import (
 	"github.com/sealbox/sealbox/internal/awsapi"
 	"github.com/sealbox/sealbox/internal/keyring"
 	"github.com/sealbox/sealbox/internal/kms"
+	"github.com/sealbox/sealbox/internal/server/optable"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/memstore"
 )
@@ -41,7 +42,7 @@ func TestAuditInUnavailableStore(t *testing.T) {
 			rt := awsapi.NewRouter(awsapi.Config{AccountID: "123456789012", Auth: trustAll{}, Audit: failingAudit{tc.err},
 				Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 				Unavailable: func(err error) bool { return errors.Is(err, store.ErrUnavailable) }})
-			rt.Register(kmsService(kms.New(kms.Config{Store: memstore.New(), Keyring: keyring.New(nil)})))
+			rt.Register(optable.KMS(kms.New(kms.Config{Store: memstore.New(), Keyring: keyring.New(nil)})))
 			req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"NumberOfBytes":8}`))
 			req.Header.Set("X-Amz-Target", "TrentService.GenerateRandom")
 			w := httptest.NewRecorder()

@@ -1,4 +1,4 @@
-package server
+package optable
 
 import (
 	"context"
@@ -39,16 +39,16 @@ func (discard) Log(context.Context, *audit.Event) error { return nil }
 func fuzzRouter() (rt *awsapi.Router, kmsSvc, ssmSvc, smSvc *awsapi.Service) {
 	st := memstore.New()
 	k := kms.New(kms.Config{Store: st, Keyring: keyring.New(nil)})
-	kmsSvc = kmsService(k)
+	kmsSvc = KMS(k)
 	ps := parameters.New(parameters.Config{Store: st, KMS: k})
 	sm := secrets.New(secrets.Config{Store: st, KMS: k})
-	ssmSvc, smSvc = ssmService(ps), secretsService(sm)
+	ssmSvc, smSvc = SSM(ps), Secrets(sm)
 	rt = awsapi.NewRouter(awsapi.Config{AccountID: "123456789012", Auth: trustAll{}, Audit: discard{},
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	rt.Register(kmsSvc)
 	rt.Register(ssmSvc)
 	rt.Register(smSvc)
-	rt.Register(lambdaService(functions.New(functions.Config{Store: st, KMS: k, Parameters: ps, Secrets: sm})))
+	rt.Register(Lambda(functions.New(functions.Config{Store: st, KMS: k, Parameters: ps, Secrets: sm})))
 	return rt, kmsSvc, ssmSvc, smSvc
 }
 
