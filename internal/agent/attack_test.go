@@ -1,3 +1,5 @@
+//go:build !fuzzbinary
+
 package agent_test
 
 // An attacker's tests of the agent: what a local process without the
