@@ -32,6 +32,7 @@ FUZZERS = \
 	FuzzVerifyMatchesSDK:./internal/sigv4:15000x \
 	FuzzPresignQueryMatchesParseQuery:./internal/sigv4:60000x \
 	FuzzEncodeEventMatchesJSON:./internal/audit:40000x \
+	FuzzUnpackBlock:./internal/audit:40000x \
 	FuzzMatchesJSON:./internal/jsonenc:300000x \
 	FuzzWireCodec:./internal/awsapi:3000x \
 	FuzzValidRegion:./internal/awsapi:100000x \
