@@ -490,7 +490,7 @@ func startE2EAgent(t *testing.T, endpoint string, creds aws.Credentials) *e2eAge
 // answer.
 func (ag *e2eAgent) secret(t *testing.T, id string) string {
 	t.Helper()
-	req := httptest.NewRequest(http.MethodGet, "/secretsmanager/get?secretId="+id, nil)
+	req := httptest.NewRequest(http.MethodGet, "http://localhost:2773/secretsmanager/get?secretId="+id, nil)
 	req.Header.Set("X-Aws-Parameters-Secrets-Token", e2eAgentToken)
 	rec := httptest.NewRecorder()
 	ag.a.ServeHTTP(rec, req)
