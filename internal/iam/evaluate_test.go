@@ -282,6 +282,15 @@ func TestEvaluatePrincipals(t *testing.T) {
 		{`{"AWS":"AIDAALICEEXAMPLE00001"}`, alice, Allow},
 		{`{"AWS":"AROAAPPEXAMPLE0000001"}`, app, Allow},
 		{`{"AWS":["arn:aws:iam::444455556666:user/Bob","arn:aws:iam::123456789012:user/alice"]}`, alice, Allow},
+		// Pinned (identity.PinPrincipals): the ARN and the unique id it had
+		// when the policy was saved; a new user or role under the same
+		// name, or another name with the same id, is someone else.
+		{`{"AWS":"arn:aws:iam::123456789012:user/alice#AIDAALICEEXAMPLE00001"}`, alice, Allow},
+		{`{"AWS":"arn:aws:iam::123456789012:user/alice#AIDAOLDALICEEXAMPLE01"}`, alice, NoMatch},
+		{`{"AWS":"arn:aws:iam::123456789012:user/alicia#AIDAALICEEXAMPLE00001"}`, alice, NoMatch},
+		{`{"AWS":"arn:aws:iam::123456789012:role/app#AROAAPPEXAMPLE0000001"}`, app, Allow},
+		{`{"AWS":"arn:aws:iam::123456789012:role/app#AROAOLDAPPEXAMPLE0001"}`, app, NoMatch},
+		{`{"AWS":"arn:aws:iam::123456789012:user/alice#AROAAPPEXAMPLE0000001"}`, app, NoMatch},
 		{`{"Service":"lambda.amazonaws.com"}`, lamb, Allow},
 		{`{"Service":"lambda.amazonaws.com"}`, alice, NoMatch},
 		{`{"Service":"ec2.amazonaws.com"}`, lamb, NoMatch},

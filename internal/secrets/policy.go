@@ -35,8 +35,14 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *PutResourcePolicyRe
 	if block && isPublic(in.ResourcePolicy) {
 		return nil, sealbox.Errorf("PublicPolicyException", "The BlockPublicPolicy parameter is set to true, and the resource policy did not prevent broad access to the secret.")
 	}
+	var pinned string
+	if s.principals != nil {
+		if pinned, err = s.principals.PinPrincipals(ctx, in.ResourcePolicy); err != nil {
+			return nil, err
+		}
+	}
 	out, err := s.update(ctx, sec, false, func(_ store.Tx, cur *secretRecord) error {
-		cur.Policy = in.ResourcePolicy
+		cur.Policy, cur.PolicyPinned = in.ResourcePolicy, pinned
 		return nil
 	})
 	if err != nil {
@@ -52,7 +58,7 @@ func (s *Service) DeleteResourcePolicy(ctx context.Context, in *DeleteResourcePo
 		return nil, err
 	}
 	out, err := s.update(ctx, sec, false, func(_ store.Tx, cur *secretRecord) error {
-		cur.Policy = ""
+		cur.Policy, cur.PolicyPinned = "", ""
 		return nil
 	})
 	if err != nil {
