@@ -135,3 +135,16 @@ func pinnedID(tx store.Tx, account, arn string) (id string, ok bool, err error) 
 	}
 	return e.ID, true, nil
 }
+
+// PinPrincipal is the unique id a KMS grant's grantee or retiring
+// principal is bound to when the grant is made, as a policy's principals
+// are (PinPrincipals): the id of the user or role arn names now, or an id
+// that matches nobody when it names none; "" when arn is not a user or
+// role ARN of this account (an account, a role session, a service).
+func (s *Store) PinPrincipal(ctx context.Context, arn string) (id string, err error) {
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		id, _, err = pinnedID(tx, s.account, arn)
+		return err
+	})
+	return id, err
+}

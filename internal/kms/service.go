@@ -55,8 +55,11 @@ type Service struct {
 // IAM users and roles it names pinned to their unique ids, so that one
 // deleted and made again under the same name is not the one the policy
 // names, as in AWS ("" when it names none). identity.Store is one.
+// PinPrincipal does the same for a grant's grantee or retiring principal:
+// the unique id it is bound to ("" for what is not a user or role).
 type PrincipalPinner interface {
 	PinPrincipals(ctx context.Context, doc string) (string, error)
+	PinPrincipal(ctx context.Context, arn string) (string, error)
 }
 
 // pin is the pinned form of a key policy ("" without a pinner).
