@@ -3,6 +3,7 @@ package secrets
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -107,6 +108,53 @@ var restricting = map[string]bool{
 	"aws:sourceip": true, "aws:userid": true, "aws:username": true, "aws:principalservicename": true, "kms:calleraccount": true,
 }
 
+// fixedARNPrefix is an ARN pattern fixed up to its account: a wildcard
+// after it stays within one account.
+var fixedARNPrefix = regexp.MustCompile(`^arn:[^:*?]+:[^:*?]*:[^:*?]*:[0-9]{12}:`)
+
+// restricts reports whether one condition (operator op, key, values) pins
+// the caller: an equality, or a pattern fixed up to the account, on a
+// restricting key, or an address range narrower than every address. A
+// negation, Null, IfExists (the key may be absent), ForAllValues (an
+// empty set passes), a policy variable (it may equal itself) or a pattern
+// open before the account does not.
+func restricts(op, key string, raw json.RawMessage) bool {
+	if !restricting[strings.ToLower(key)] {
+		return false
+	}
+	op = strings.ToLower(op)
+	if strings.HasPrefix(op, "forallvalues:") || strings.HasSuffix(op, "ifexists") {
+		return false
+	}
+	op = strings.TrimPrefix(op, "foranyvalue:")
+	var values []string
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		values = []string{one}
+	} else if json.Unmarshal(raw, &values) != nil || len(values) == 0 {
+		return false
+	}
+	for _, v := range values {
+		if strings.Contains(v, "${") {
+			return false
+		}
+		switch op {
+		case "stringequals", "stringequalsignorecase", "arnequals":
+		case "stringlike", "arnlike":
+			if strings.ContainsAny(v, "*?") && !fixedARNPrefix.MatchString(v) {
+				return false
+			}
+		case "ipaddress":
+			if strings.HasSuffix(v, "/0") {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // isPublic reports whether a (parsed) resource policy grants broad access:
 // an Allow statement for Principal "*" (or {"AWS": "*"}, or a NotPrincipal)
 // without a condition on one of the restricting keys.
@@ -139,9 +187,9 @@ func isPublic(doc string) bool {
 			continue
 		}
 		restricted := false
-		for _, keys := range st.Condition {
-			for k := range keys {
-				restricted = restricted || restricting[strings.ToLower(k)]
+		for op, keys := range st.Condition {
+			for k, values := range keys {
+				restricted = restricted || restricts(op, k, values)
 			}
 		}
 		if !restricted {
