@@ -29,7 +29,8 @@ func kmsDenied(t *testing.T, what string, err error) {
 // by-path, history and many-at-once reads of SecureStrings, a SecureString
 // overwritten without a KeyId (it stays under its key). A key policy's deny
 // of kms:Decrypt via Secrets Manager denies even the administrator there,
-// and only there. A session policy that leaves kms:Decrypt out bounds the
+// and only there; one denying the encryption context of prod/* secrets
+// denies those only. A session policy that leaves kms:Decrypt out bounds the
 // role's own allow of it when Secrets Manager decrypts.
 func TestServicesUseKMSOnlyAsTheCaller(t *testing.T) {
 	s := sealtest.Start(t)
@@ -93,6 +94,18 @@ func TestServicesUseKMSOnlyAsTheCaller(t *testing.T) {
 	if p := must[*ssm.GetParameterOutput](t, "admin GetParameter under that key")(pm.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String("/deny-via"), WithDecryption: aws.Bool(true)})); *p.Parameter.Value != "ssm-ok" {
 		t.Fatalf("GetParameter via SSM = %q", *p.Parameter.Value)
 	}
+
+	// A key policy's deny on the encryption context Secrets Manager uses
+	// (kms:EncryptionContext:SecretARN) denies those secrets only.
+	ctxKey := must[*kms.CreateKeyOutput](t, "CreateKey deny-context")(s.KMS().CreateKey(ctx, &kms.CreateKeyInput{Policy: aws.String(`{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"},
+		{"Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"ArnLike":{"kms:EncryptionContext:SecretARN":"arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/*"}}}]}`)})).KeyMetadata
+	for _, name := range []string{"prod/db", "dev/db"} {
+		must[*secretsmanager.CreateSecretOutput](t, "CreateSecret "+name)(sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(name + "-value"), KmsKeyId: ctxKey.Arn}))
+	}
+	_, err = sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("prod/db")})
+	kmsDenied(t, "admin GetSecretValue of prod/db under a key denying its context", err)
+	must[*secretsmanager.GetSecretValueOutput](t, "admin GetSecretValue of dev/db")(sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("dev/db")}))
 
 	// A session policy without kms:Decrypt bounds the role's allow of it.
 	reader := role(t, s, "reader", `{"Version":"2012-10-17","Statement":[
