@@ -112,6 +112,9 @@ func pinStatement(st map[string]any, pin func(string) string) {
 // id of the user or role it names now, or a placeholder that matches
 // nobody; ok is false for what is not a user or role ARN of account.
 func pinnedID(tx store.Tx, account, arn string) (id string, ok bool, err error) {
+	if strings.Contains(arn, "#") { // pinned already, as written
+		return "", false, nil
+	}
 	a, perr := sealbox.ParseARN(arn)
 	if perr != nil || a.Service != "iam" || a.Region != "" || a.AccountID != account {
 		return "", false, nil
