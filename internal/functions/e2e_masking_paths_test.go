@@ -57,3 +57,27 @@ func TestMaskedOnEveryPath(t *testing.T) {
 		t.Fatalf("masked variable with no value: err = %v", err)
 	}
 }
+
+// TestKMSKeyArnOnlyAsTheCaller (sound; no test had it): a deployer allowed
+// every lambda: action and iam:PassRole but nothing in KMS can neither
+// create a function whose environment is under a customer key, nor move an
+// existing function's environment to one (with or without its variables):
+// Lambda calls KMS as the caller. The function stays as it was.
+func TestKMSKeyArnOnlyAsTheCaller(t *testing.T) {
+	s := sealtest.Start(t)
+	execRole(t, s)
+	key := must[*kms.CreateKeyOutput](t, "CreateKey")(s.KMS().CreateKey(ctx, &kms.CreateKeyInput{})).KeyMetadata
+	createFunction(t, s.Lambda(), "orders", roleARN, "", map[string]string{"DB_PASSWORD": "pw"})
+	d := lambdaAs(s, newRole(t, s, "deployer", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:*","iam:PassRole"],"Resource":"*"}]}`))
+	const refused = "Lambda was unable to configure access to your environment variables because the KMS key is invalid"
+	_, err := d.CreateFunction(ctx, &lambda.CreateFunctionInput{FunctionName: aws.String("mine"), Role: aws.String(roleARN), Runtime: types.RuntimePython312, KMSKeyArn: key.Arn,
+		Handler: aws.String("app.handler"), Code: &types.FunctionCode{ZipFile: zipOf(t, "app.py", "x")}, Environment: &types.Environment{Variables: map[string]string{"AB": "cd"}}})
+	sealtest.APIErrorContaining(t, "CreateFunction under the key", err, "InvalidParameterValueException", 400, refused)
+	for name, env := range map[string]*types.Environment{"the key alone": nil, "the key and the variables": {Variables: map[string]string{"DB_PASSWORD": masked}}} {
+		_, err = d.UpdateFunctionConfiguration(ctx, &lambda.UpdateFunctionConfigurationInput{FunctionName: aws.String("orders"), KMSKeyArn: key.Arn, Environment: env})
+		sealtest.APIErrorContaining(t, "UpdateFunctionConfiguration, "+name, err, "InvalidParameterValueException", 400, refused)
+	}
+	if g := configuration(t, s.Lambda(), "orders"); aws.ToString(g.KMSKeyArn) != "" || variables(g)["DB_PASSWORD"] != "pw" {
+		t.Fatalf("orders after the refusals: key %q, variables %v", aws.ToString(g.KMSKeyArn), variables(g))
+	}
+}
