@@ -13,7 +13,8 @@ import (
 	"github.com/sealbox/sealbox/internal/sealtest"
 )
 
-// deleteUser deletes an IAM user (with no policies) and its access keys.
+// deleteUser deletes an IAM user, its access keys and the inline policy
+// NewUser gives it.
 func deleteUser(t *testing.T, s *sealtest.Server, name string) {
 	t.Helper()
 	ic := s.IAM()
@@ -21,6 +22,8 @@ func deleteUser(t *testing.T, s *sealtest.Server, name string) {
 	for _, k := range keys.AccessKeyMetadata {
 		must[*iam.DeleteAccessKeyOutput](t, "DeleteAccessKey")(ic.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(name), AccessKeyId: k.AccessKeyId}))
 	}
+	// NewUser's inline policy, if it made one.
+	_, _ = ic.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String(name), PolicyName: aws.String("p")})
 	must[*iam.DeleteUserOutput](t, "DeleteUser")(ic.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String(name)}))
 }
 
@@ -80,4 +83,22 @@ func TestRecreatedPrincipalIsSomeoneElse(t *testing.T) {
 	if a, _, _, _ := try(again); a != nil {
 		t.Fatalf("the second bob after the policy is put again: %v", a)
 	}
+}
+
+// TestRecreatedPrincipalStillDenied: pinning only takes away. A secret's
+// policy denies carol by ARN; carol, allowed GetSecretValue by her own
+// policy, is deleted and made again with the same policy: the new carol is
+// denied too (AWS, which pins a Deny's principal as well, would let her
+// through: the safe side).
+func TestRecreatedPrincipalStillDenied(t *testing.T) {
+	s := sealtest.Start(t)
+	sm := s.SecretsManager()
+	must[*secretsmanager.CreateSecretOutput](t, "CreateSecret")(sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("s"), SecretString: aws.String("v")}))
+	s.NewUser(t, "carol", "secretsmanager:GetSecretValue")
+	must[*secretsmanager.PutResourcePolicyOutput](t, "PutResourcePolicy")(sm.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String("s"),
+		ResourcePolicy: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::123456789012:user/carol"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`)}))
+	deleteUser(t, s, "carol")
+	again := s.NewUser(t, "carol", "secretsmanager:GetSecretValue")
+	_, err := secretsmanager.NewFromConfig(s.AWSConfigAs("us-east-1", again)).GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String("s")})
+	wantDenied(t, "the second carol's GetSecretValue", err, "arn:aws:iam::123456789012:user/carol", "secretsmanager:GetSecretValue", "with an explicit deny in a resource-based policy")
 }

@@ -320,6 +320,15 @@ func TestEvaluateNotPrincipal(t *testing.T) {
 			{"a service is denied", getObject(lamb), Deny, "D"},
 		})
 	})
+	t.Run("user pinned to its unique id", func(t *testing.T) {
+		doc := stmt(`{"Sid":"D","Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::123456789012:user/alice#AIDAALICEEXAMPLE00001","arn:aws:iam::123456789012:root"]},"Action":"s3:*","Resource":"*"}`)
+		newAlice := alice
+		newAlice.UserID = "AIDANEWALICEEXAMPLE01"
+		runEvaluate(t, doc, KindResource, []evalCase{
+			{"alice is not denied", getObject(alice), NoMatch, ""},
+			{"a new alice under the same name is denied", getObject(newAlice), Deny, "D"},
+		})
+	})
 	t.Run("user listed without the account", func(t *testing.T) {
 		doc := stmt(`{"Sid":"D","Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::444455556666:user/Bob"},"Action":"s3:*","Resource":"*"}`)
 		runEvaluate(t, doc, KindResource, []evalCase{

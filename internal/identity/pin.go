@@ -20,7 +20,8 @@ const (
 
 // PinPrincipals returns the form of a resource policy (a secret's, a key's,
 // a role's trust policy) that is evaluated, as AWS keeps it: each ARN of an
-// IAM user or role of this account in a statement's Principal is pinned to
+// IAM user or role of this account in an Allow's Principal (or a Deny's
+// NotPrincipal: see pinStatement) is pinned to
 // the unique id that user or role has now ("<arn>#<id>", which the policy
 // language reads as: this ARN, and this id), so that one deleted and made
 // again under the same name is not the principal the policy names (AWS:
@@ -89,10 +90,22 @@ func PinPrincipals(tx store.Tx, account, doc string) (string, error) {
 	return strings.TrimSuffix(b.String(), "\n"), nil
 }
 
-// pinStatement replaces the AWS principals of one statement's Principal.
-// NotPrincipal is left as written.
+// pinStatement pins the AWS principals of one statement where pinning can
+// only take away: the Principal of an Allow (a new entity under the name
+// is not allowed) and the NotPrincipal of a Deny (a new entity under the
+// name is not spared). A Deny's Principal and an Allow's NotPrincipal are
+// left as written, matched by ARN: a new entity under the name is denied,
+// or not allowed, as the old one was (AWS would pin them too and let it
+// through: the safe side).
 func pinStatement(st map[string]any, pin func(string) string) {
-	p, ok := st["Principal"].(map[string]any)
+	element := ""
+	switch st["Effect"] {
+	case "Allow":
+		element = "Principal"
+	case "Deny":
+		element = "NotPrincipal"
+	}
+	p, ok := st[element].(map[string]any)
 	if !ok {
 		return
 	}
