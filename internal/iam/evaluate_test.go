@@ -282,6 +282,15 @@ func TestEvaluatePrincipals(t *testing.T) {
 		{`{"AWS":"AIDAALICEEXAMPLE00001"}`, alice, Allow},
 		{`{"AWS":"AROAAPPEXAMPLE0000001"}`, app, Allow},
 		{`{"AWS":["arn:aws:iam::444455556666:user/Bob","arn:aws:iam::123456789012:user/alice"]}`, alice, Allow},
+		// Pinned (identity.PinPrincipals): the ARN and the unique id it had
+		// when the policy was saved; a new user or role under the same
+		// name, or another name with the same id, is someone else.
+		{`{"AWS":"arn:aws:iam::123456789012:user/alice#AIDAALICEEXAMPLE00001"}`, alice, Allow},
+		{`{"AWS":"arn:aws:iam::123456789012:user/alice#AIDAOLDALICEEXAMPLE01"}`, alice, NoMatch},
+		{`{"AWS":"arn:aws:iam::123456789012:user/alicia#AIDAALICEEXAMPLE00001"}`, alice, NoMatch},
+		{`{"AWS":"arn:aws:iam::123456789012:role/app#AROAAPPEXAMPLE0000001"}`, app, Allow},
+		{`{"AWS":"arn:aws:iam::123456789012:role/app#AROAOLDAPPEXAMPLE0001"}`, app, NoMatch},
+		{`{"AWS":"arn:aws:iam::123456789012:user/alice#AROAAPPEXAMPLE0000001"}`, app, NoMatch},
 		{`{"Service":"lambda.amazonaws.com"}`, lamb, Allow},
 		{`{"Service":"lambda.amazonaws.com"}`, alice, NoMatch},
 		{`{"Service":"ec2.amazonaws.com"}`, lamb, NoMatch},
@@ -309,6 +318,15 @@ func TestEvaluateNotPrincipal(t *testing.T) {
 			{"Eve, in Bob's account, is denied", getObject(other), Deny, "D"},
 			{"alice is denied", getObject(alice), Deny, "D"},
 			{"a service is denied", getObject(lamb), Deny, "D"},
+		})
+	})
+	t.Run("user pinned to its unique id", func(t *testing.T) {
+		doc := stmt(`{"Sid":"D","Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::123456789012:user/alice#AIDAALICEEXAMPLE00001","arn:aws:iam::123456789012:root"]},"Action":"s3:*","Resource":"*"}`)
+		newAlice := alice
+		newAlice.UserID = "AIDANEWALICEEXAMPLE01"
+		runEvaluate(t, doc, KindResource, []evalCase{
+			{"alice is not denied", getObject(alice), NoMatch, ""},
+			{"a new alice under the same name is denied", getObject(newAlice), Deny, "D"},
 		})
 	})
 	t.Run("user listed without the account", func(t *testing.T) {

@@ -26,9 +26,19 @@ const (
 // MatchGrantee says how a grant's principal (its grantee or retiring
 // principal, an ARN or a service principal) names the caller c. An empty
 // principal names no one.
+//
+// A principal pinned to the unique id its user or role had when the grant
+// was made ("<arn>#<id>") names the caller only if its id matches too.
 func MatchGrantee(principal string, c *Principal) GrantMatch {
 	if principal == "" {
 		return NoGrant
+	}
+	if arn, id, ok := strings.Cut(principal, "#"); ok {
+		uid, _, _ := strings.Cut(c.UserID, ":")
+		if uid == "" || uid != id || c.Type == TypeService {
+			return NoGrant
+		}
+		principal = arn
 	}
 	if c.Type == TypeService {
 		if principal == c.Service {

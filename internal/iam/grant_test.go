@@ -32,6 +32,12 @@ func TestMatchGrantee(t *testing.T) {
 		// A role's grant does not reach a user or the role's own ARN used as a
 		// user's; a user's ARN is not a role session's.
 		{app.RoleARN, Principal{ARN: "arn:aws:iam::123456789012:user/x", AccountID: acct, Type: TypeIAMUser, RoleARN: app.RoleARN}, NoGrant},
+		// Pinned to the unique id the grantee had when the grant was made.
+		{alice.ARN + "#AIDAALICEEXAMPLE00001", alice, GrantDirect},
+		{alice.ARN + "#AIDAOLDALICEEXAMPLE01", alice, NoGrant},
+		{app.RoleARN + "#AROAAPPEXAMPLE0000001", app, GrantDirect},
+		{app.RoleARN + "#AROAOLDAPPEXAMPLE0001", app, NoGrant},
+		{"lambda.amazonaws.com#AROAAPPEXAMPLE0000001", lamb, NoGrant},
 	}
 	for _, tt := range tests {
 		if got := MatchGrantee(tt.principal, &tt.caller); got != tt.want {

@@ -67,10 +67,18 @@ type principals struct {
 	accounts []string // 12-digit account ids, from ids and :root ARNs
 	arns     []string // user, role, assumed-role and federated-user ARNs
 	ids      []string // unique ids (AIDA..., AROA...)
+	// pinned are user and role ARNs bound to the unique id the user or
+	// role had when the policy was saved ("<arn>#<id>", the form
+	// identity.PinPrincipals keeps for evaluation): they name the caller
+	// only if both its ARN and its id match, so one deleted and made again
+	// under the same name is someone else.
+	pinned   []pinnedARN
 	services []string
 	// Federated and CanonicalUser principals are accepted and never match:
 	// sealbox has no federation and no S3 canonical users.
 }
+
+type pinnedARN struct{ arn, id string }
 
 // parsePrincipals compiles a Principal or NotPrincipal value.
 func parsePrincipals(v jsonValue, kind Kind, stmt int) (*principals, *ParseError) {
@@ -139,6 +147,14 @@ func (p *principals) addAWS(s string) bool {
 	}
 	if strings.ContainsAny(s, "*? \t\r\n") {
 		return false
+	}
+	if arn, id, ok := strings.Cut(s, "#"); ok {
+		var q principals
+		if !isUniqueID(id) || !q.addAWS(arn) || len(q.arns) != 1 || !strings.Contains(arn, ":iam::") {
+			return false
+		}
+		p.pinned = append(p.pinned, pinnedARN{arn: arn, id: id})
+		return true
 	}
 	if rest, ok := strings.CutPrefix(s, "arn:"); ok {
 		parts := strings.SplitN(rest, ":", 5) // partition, service, region, account, resource
@@ -235,8 +251,11 @@ func (p *principals) match(c *Principal) principalMatch {
 			m = direct
 		}
 	}
-	if c.Type == TypeIAMUser && p.hasID(c) {
+	if c.Type == TypeIAMUser && (p.hasID(c) || p.hasPinned(c.ARN, c)) {
 		return byUser
+	}
+	if c.Type == TypeAssumedRole && c.RoleARN != "" && p.hasPinned(c.RoleARN, c) {
+		m = direct
 	}
 	if m == direct || p.any || p.hasID(c) {
 		return direct
@@ -272,6 +291,24 @@ func (p *principals) hasID(c *Principal) bool {
 	return false
 }
 
+// hasPinned reports whether the element lists arn pinned to the caller's
+// unique id (for a role session, the role's id before the colon).
+func (p *principals) hasPinned(arn string, c *Principal) bool {
+	if len(p.pinned) == 0 || arn == "" || c.UserID == "" {
+		return false
+	}
+	id := c.UserID
+	if i := strings.IndexByte(id, ':'); i >= 0 {
+		id = id[:i]
+	}
+	for _, e := range p.pinned {
+		if e.arn == arn && e.id == id {
+			return true
+		}
+	}
+	return false
+}
+
 // excludes reports whether a NotPrincipal element leaves the caller out of
 // its statement. As AWS documents, a request is checked for each identity in
 // its chain (the account, then the role, then the role session or user), and
@@ -292,9 +329,9 @@ func (p *principals) excludes(c *Principal) bool {
 	case TypeRoot:
 		return p.hasAccount(c.AccountID)
 	case TypeAssumedRole:
-		return p.hasAccount(c.AccountID) && p.hasARN(c.RoleARN) && (p.hasARN(c.ARN) || p.hasID(c))
+		return p.hasAccount(c.AccountID) && (p.hasARN(c.RoleARN) || p.hasPinned(c.RoleARN, c)) && (p.hasARN(c.ARN) || p.hasID(c))
 	default:
-		return p.hasAccount(c.AccountID) && (p.hasARN(c.ARN) || p.hasID(c))
+		return p.hasAccount(c.AccountID) && (p.hasARN(c.ARN) || p.hasID(c) || p.hasPinned(c.ARN, c))
 	}
 }
 

@@ -266,7 +266,12 @@ func (s *Store) lookupByARN(ctx context.Context, kind EntityKind, a sealbox.ARN)
 	return e, ok, err
 }
 
+// EntityByARN loads the user or role an IAM ARN names, path included.
 func (s *Store) EntityByARN(tx store.Tx, kind EntityKind, a sealbox.ARN) (*Entity, bool, error) {
+	return entityByARN(tx, kind, a)
+}
+
+func entityByARN(tx store.Tx, kind EntityKind, a sealbox.ARN) (*Entity, bool, error) {
 	rest := strings.TrimPrefix(a.Resource, string(kind))
 	i := strings.LastIndexByte(rest, '/')
 	if i < 0 {

@@ -86,7 +86,11 @@ type Entity struct {
 	Boundary string `json:"boundary,omitempty"`
 
 	// Roles only.
-	TrustPolicy        string    `json:"trustPolicy,omitempty"`
+	TrustPolicy string `json:"trustPolicy,omitempty"`
+	// TrustPinned is TrustPolicy as it is evaluated: its users and roles
+	// pinned to their unique ids when it was saved (PinPrincipals); "" when
+	// it names none, or was saved before pinning.
+	TrustPinned        string    `json:"trustPinned,omitempty"`
 	Description        string    `json:"description,omitempty"`
 	MaxSessionDuration int       `json:"maxSessionDuration,omitempty"`
 	LastUsed           time.Time `json:"lastUsed,omitzero"`
@@ -100,6 +104,15 @@ func (e *Entity) Key() string { return entityKey(e.Kind, e.Name) }
 // ARN is ARN:<partition>:iam::<account>:<kind><path><name>.
 func (e *Entity) ARN(account string) string {
 	return "arn:" + e.Partition + ":iam::" + account + ":" + string(e.Kind) + e.Path + e.Name
+}
+
+// EvaluatedTrust is the trust policy AssumeRole evaluates: the pinned
+// form when there is one.
+func (e *Entity) EvaluatedTrust() string {
+	if e.TrustPinned != "" {
+		return e.TrustPinned
+	}
+	return e.TrustPolicy
 }
 
 func (e *Entity) InlineNames() []string {

@@ -19,18 +19,40 @@ import (
 // revoked. Grants are kept on the key record.
 
 type grantRecord struct {
-	ID          string            `json:"id"`
-	Token       string            `json:"token"`
-	Name        string            `json:"name,omitempty"`
-	Created     time.Time         `json:"created"`
-	Grantee     string            `json:"grantee"`
-	Retiring    string            `json:"retiring,omitempty"`
+	ID       string    `json:"id"`
+	Token    string    `json:"token"`
+	Name     string    `json:"name,omitempty"`
+	Created  time.Time `json:"created"`
+	Grantee  string    `json:"grantee"`
+	Retiring string    `json:"retiring,omitempty"`
+	// GranteeID and RetiringID are the unique ids the grantee and the
+	// retiring principal, a user or a role, had when the grant was made
+	// (PrincipalPinner): a user or role made again under the same name is
+	// not the one the grant names. "" for other principals, and in grants
+	// made before pinning.
+	GranteeID   string            `json:"granteeId,omitempty"`
+	RetiringID  string            `json:"retiringId,omitempty"`
 	Operations  []string          `json:"operations"`
 	Constraints *GrantConstraints `json:"constraints,omitempty"`
 	Issuer      string            `json:"issuer"`
 }
 
 const maxGrantsPerKey = 50000
+
+// grantee is whom the grant allows, as the authorizer matches it: the
+// grantee's ARN, pinned to its unique id ("<arn>#<id>",
+// iam.MatchGrantee) when it has one.
+func (g *grantRecord) grantee() string { return pinned(g.Grantee, g.GranteeID) }
+
+// retiring is the retiring principal as the authorizer matches it.
+func (g *grantRecord) retiring() string { return pinned(g.Retiring, g.RetiringID) }
+
+func pinned(arn, id string) string {
+	if id == "" || arn == "" {
+		return arn
+	}
+	return arn + "#" + id
+}
 
 // allows reports whether the grant's operations and constraints allow
 // action under ec. Whom the grant allows is the authorizer's to decide
@@ -74,8 +96,8 @@ func (k *keyRecord) grantees(action string, ec map[string]string) []string {
 	var out []string
 	for i := range k.Grants {
 		g := &k.Grants[i]
-		if g.allows(action, ec) && !slices.Contains(out, g.Grantee) {
-			out = append(out, g.Grantee)
+		if g.allows(action, ec) && !slices.Contains(out, g.grantee()) {
+			out = append(out, g.grantee())
 		}
 	}
 	return out
@@ -115,6 +137,15 @@ func (s *Service) CreateGrant(ctx context.Context, in *CreateGrantRequest) (*Cre
 			cond["kms:grantconstrainttype"] = []string{"EncryptionContextSubset"}
 		}
 	}
+	var ids [2]string
+	if s.principals != nil {
+		for i, arn := range []string{in.GranteePrincipal, in.RetiringPrincipal} {
+			var err error
+			if ids[i], err = s.principals.PinPrincipal(ctx, arn); err != nil {
+				return nil, err
+			}
+		}
+	}
 	r := sealbox.MustRequest(ctx)
 	var out *CreateGrantResponse
 	err := s.store.Update(ctx, func(tx store.Tx) error {
@@ -131,7 +162,7 @@ func (s *Service) CreateGrant(ctx context.Context, in *CreateGrantRequest) (*Cre
 		if err := s.authorizeWith(ctx, "kms:CreateGrant", k, nil, cryptoConds{extra: cond}, k.creators(in)); err != nil {
 			return err
 		}
-		if out, err = s.createGrant(k, in, r); err != nil {
+		if out, err = s.createGrant(k, in, r, ids); err != nil {
 			return err
 		}
 		return saveKey(tx, k)
@@ -151,7 +182,7 @@ func (k *keyRecord) creators(in *CreateGrantRequest) []string {
 	var out []string
 	for i := range k.Grants {
 		g := &k.Grants[i]
-		if !slices.Contains(g.Operations, "CreateGrant") || slices.Contains(out, g.Grantee) {
+		if !slices.Contains(g.Operations, "CreateGrant") || slices.Contains(out, g.grantee()) {
 			continue
 		}
 		ok := stricter(in.Constraints, g.Constraints)
@@ -159,7 +190,7 @@ func (k *keyRecord) creators(in *CreateGrantRequest) []string {
 			ok = ok && slices.Contains(g.Operations, op)
 		}
 		if ok {
-			out = append(out, g.Grantee)
+			out = append(out, g.grantee())
 		}
 	}
 	return out
@@ -197,7 +228,7 @@ func includes(m, sub map[string]string) bool {
 
 // createGrant adds the grant in describes to k (or finds the grant of the
 // same name and terms), once the caller may.
-func (s *Service) createGrant(k *keyRecord, in *CreateGrantRequest, r *sealbox.Request) (*CreateGrantResponse, error) {
+func (s *Service) createGrant(k *keyRecord, in *CreateGrantRequest, r *sealbox.Request, ids [2]string) (*CreateGrantResponse, error) {
 	if k.State == statePendingDeletion {
 		return nil, errPendingDeletion(k)
 	}
@@ -209,7 +240,7 @@ func (s *Service) createGrant(k *keyRecord, in *CreateGrantRequest, r *sealbox.R
 	}
 	if in.Name != "" {
 		for _, g := range k.Grants {
-			if g.Name == in.Name && g.Grantee == in.GranteePrincipal && strings.Join(g.Operations, ",") == strings.Join(in.Operations, ",") {
+			if g.Name == in.Name && g.Grantee == in.GranteePrincipal && g.GranteeID == ids[0] && strings.Join(g.Operations, ",") == strings.Join(in.Operations, ",") {
 				return &CreateGrantResponse{GrantId: g.ID, GrantToken: g.Token}, nil
 			}
 		}
@@ -224,6 +255,8 @@ func (s *Service) createGrant(k *keyRecord, in *CreateGrantRequest, r *sealbox.R
 		Created:     s.clock.Now().UTC(),
 		Grantee:     in.GranteePrincipal,
 		Retiring:    in.RetiringPrincipal,
+		GranteeID:   ids[0],
+		RetiringID:  ids[1],
 		Operations:  in.Operations,
 		Constraints: in.Constraints,
 		Issuer:      "arn:" + r.Partition + ":iam::" + r.AccountID + ":root",
@@ -357,9 +390,9 @@ func (s *Service) RetireGrant(ctx context.Context, in *RetireGrantRequest) (*Emp
 		// delegates to the account's identity policies, a session policy
 		// bounds it and an explicit deny wins.
 		g := k.Grants[idx]
-		retirers := []string{g.Retiring}
+		retirers := []string{g.retiring()}
 		if slices.Contains(g.Operations, "RetireGrant") {
-			retirers = append(retirers, g.Grantee)
+			retirers = append(retirers, g.grantee())
 		}
 		if err := s.authorizeWith(ctx, "kms:RetireGrant", k, nil, cryptoConds{}, retirers); err != nil {
 			return err

@@ -53,6 +53,10 @@ func (s *Service) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateK
 	if err != nil {
 		return nil, err
 	}
+	pinned, err := s.pin(ctx, policy)
+	if err != nil {
+		return nil, err
+	}
 	id := newKeyID(in.MultiRegion)
 	if in.Policy != "" {
 		if err := s.checkLockout(ctx, keyARN(r, id), policy, in.BypassPolicyLockoutSafetyCheck); err != nil {
@@ -60,16 +64,17 @@ func (s *Service) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateK
 		}
 	}
 	k := &keyRecord{
-		ID:          id,
-		Region:      r.Region,
-		Partition:   r.Partition,
-		Account:     r.AccountID,
-		Description: in.Description,
-		Created:     s.clock.Now().UTC(),
-		State:       stateEnabled,
-		Manager:     managerCustomer,
-		Policy:      policy,
-		Tags:        tags,
+		ID:           id,
+		Region:       r.Region,
+		Partition:    r.Partition,
+		Account:      r.AccountID,
+		Description:  in.Description,
+		Created:      s.clock.Now().UTC(),
+		State:        stateEnabled,
+		Manager:      managerCustomer,
+		Policy:       policy,
+		PolicyPinned: pinned,
+		Tags:         tags,
 	}
 	if spec != symmetricDefault || usage != encryptDecrypt {
 		k.Spec, k.Usage = spec, usage

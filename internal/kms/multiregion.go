@@ -169,6 +169,10 @@ func (s *Service) ReplicateKey(ctx context.Context, in *ReplicateKeyRequest) (*R
 	if err != nil {
 		return nil, err
 	}
+	pinned, err := s.pin(ctx, policy)
+	if err != nil {
+		return nil, err
+	}
 	// AWS: kms:CreateKey in the replica Region, and kms:TagResource to
 	// tag it, from the caller's IAM policies.
 	if err := s.authorize(ctx, "kms:CreateKey", nil, nil, map[string][]string{"kms:multiregion": {"true"}}); err != nil {
@@ -197,7 +201,7 @@ func (s *Service) ReplicateKey(ctx context.Context, in *ReplicateKeyRequest) (*R
 		rep = &keyRecord{
 			ID: k.ID, Spec: k.Spec, Usage: k.Usage, Region: in.ReplicaRegion, Partition: k.Partition, Account: k.Account,
 			Description: in.Description, Created: s.clock.Now().UTC(), State: stateEnabled, Manager: managerCustomer,
-			Policy: policy, Tags: tags,
+			Policy: policy, PolicyPinned: pinned, Tags: tags,
 			RotationEnabled: k.RotationEnabled, RotationPeriod: k.RotationPeriod, NextRotation: k.NextRotation,
 			Materials: []materialRef{},
 		}

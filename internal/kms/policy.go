@@ -134,7 +134,11 @@ func (s *Service) PutKeyPolicy(ctx context.Context, in *PutKeyPolicyRequest) (*E
 	if err := checkPolicyName(in.PolicyName); err != nil {
 		return nil, err
 	}
-	_, err := s.update(ctx, in.KeyId, "kms:PutKeyPolicy", map[string][]string{"kms:bypasspolicylockoutsafetycheck": {strconv.FormatBool(in.BypassPolicyLockoutSafetyCheck)}}, func(_ store.Tx, k *keyRecord) error {
+	pinned, err := s.pin(ctx, in.Policy)
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.update(ctx, in.KeyId, "kms:PutKeyPolicy", map[string][]string{"kms:bypasspolicylockoutsafetycheck": {strconv.FormatBool(in.BypassPolicyLockoutSafetyCheck)}}, func(_ store.Tx, k *keyRecord) error {
 		if err := mutable(ctx, k, "kms:PutKeyPolicy"); err != nil {
 			return err
 		}
@@ -144,7 +148,7 @@ func (s *Service) PutKeyPolicy(ctx context.Context, in *PutKeyPolicyRequest) (*E
 		if err := s.checkLockout(ctx, k.arn(), in.Policy, in.BypassPolicyLockoutSafetyCheck); err != nil {
 			return err
 		}
-		k.Policy = in.Policy
+		k.Policy, k.PolicyPinned = in.Policy, pinned
 		return nil
 	})
 	return &Empty{}, err

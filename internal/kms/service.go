@@ -46,6 +46,28 @@ type Service struct {
 	rec   sealbox.Recorder   // nil: no events in other Regions (multiregion.go)
 	// notify receives what KMS does to keys on its own; nil drops it.
 	notify Notifier
+	// principals pins the users and roles a key policy names; nil: key
+	// policies are evaluated as written.
+	principals PrincipalPinner
+}
+
+// PrincipalPinner gives the form of a key policy that is evaluated: the
+// IAM users and roles it names pinned to their unique ids, so that one
+// deleted and made again under the same name is not the one the policy
+// names, as in AWS ("" when it names none). identity.Store is one.
+// PinPrincipal does the same for a grant's grantee or retiring principal:
+// the unique id it is bound to ("" for what is not a user or role).
+type PrincipalPinner interface {
+	PinPrincipals(ctx context.Context, doc string) (string, error)
+	PinPrincipal(ctx context.Context, arn string) (string, error)
+}
+
+// pin is the pinned form of a key policy ("" without a pinner).
+func (s *Service) pin(ctx context.Context, policy string) (string, error) {
+	if s.principals == nil {
+		return "", nil
+	}
+	return s.principals.PinPrincipals(ctx, policy)
 }
 
 // Config configures a Service.
@@ -63,6 +85,9 @@ type Config struct {
 	Recorder sealbox.Recorder
 	// Notifier receives the service events of RunDue; nil drops them.
 	Notifier Notifier
+	// Principals pins the users and roles a key policy names to their
+	// unique ids when it is set (nil: it is evaluated as written).
+	Principals PrincipalPinner
 }
 
 // ServiceEvent is something KMS does to a key on its own, which CloudTrail
@@ -88,7 +113,7 @@ func New(c Config) *Service {
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
 	}
-	s := &Service{store: c.Store, ring: c.Keyring, clock: c.Clock, authz: c.Authorizer, rec: c.Recorder, notify: c.Notifier}
+	s := &Service{store: c.Store, ring: c.Keyring, clock: c.Clock, authz: c.Authorizer, rec: c.Recorder, notify: c.Notifier, principals: c.Principals}
 	if c.Feed != nil {
 		s.cache = recordcache.New(c.Feed, "kms/")
 	}
@@ -124,7 +149,10 @@ type keyRecord struct {
 	DeletionDate  time.Time `json:"deletionDate,omitzero"`
 	PendingWindow int       `json:"pendingWindow,omitempty"`
 	Policy        string    `json:"policy"`
-	Tags          []Tag     `json:"tags,omitempty"`
+	// PolicyPinned is Policy as it is evaluated (PrincipalPinner); "" when
+	// it names no user or role, or was set before pinning.
+	PolicyPinned string `json:"policyPinned,omitempty"`
+	Tags         []Tag  `json:"tags,omitempty"`
 
 	RotationEnabled bool      `json:"rotationEnabled,omitempty"`
 	RotationPeriod  int       `json:"rotationPeriod,omitempty"`
@@ -397,6 +425,9 @@ func (s *Service) authorizeWith(ctx context.Context, action string, k *keyRecord
 	q := &b.Q
 	if k != nil {
 		q.Resource, q.ResourcePolicy, q.ResourcePolicyGates = k.arn(), k.Policy, true
+		if k.PolicyPinned != "" {
+			q.ResourcePolicy = k.PolicyPinned
+		}
 		if sh := k.shared; sh != nil {
 			cond["kms:keyspec"], cond["kms:keyusage"], cond["kms:keyorigin"] = sh.spec, sh.usage, sh.origin
 			cond["kms:multiregion"] = sh.multiRegion

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -121,7 +122,10 @@ func (JSONChecker) TrustAllows(ctx context.Context, trust string, caller sealbox
 	}
 	allowed := false
 	for _, st := range d.Statement {
-		if !slices.Contains(List(st.Action), action) || !slices.Contains(List(st.Principal["AWS"]), caller.ARN) {
+		principals := List(st.Principal["AWS"])
+		// A pinned principal (identity.PinPrincipals) is "<arn>#<unique id>".
+		id, _, _ := strings.Cut(caller.PrincipalID, ":")
+		if !slices.Contains(List(st.Action), action) || !slices.Contains(principals, caller.ARN) && !slices.Contains(principals, caller.ARN+"#"+id) {
 			continue
 		}
 		if st.Effect == "Deny" {

@@ -3,6 +3,7 @@ package secrets
 import (
 	"context"
 	"encoding/json"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -35,8 +36,14 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *PutResourcePolicyRe
 	if block && isPublic(in.ResourcePolicy) {
 		return nil, sealbox.Errorf("PublicPolicyException", "The BlockPublicPolicy parameter is set to true, and the resource policy did not prevent broad access to the secret.")
 	}
+	var pinned string
+	if s.principals != nil {
+		if pinned, err = s.principals.PinPrincipals(ctx, in.ResourcePolicy); err != nil {
+			return nil, err
+		}
+	}
 	out, err := s.update(ctx, sec, false, func(_ store.Tx, cur *secretRecord) error {
-		cur.Policy = in.ResourcePolicy
+		cur.Policy, cur.PolicyPinned = in.ResourcePolicy, pinned
 		return nil
 	})
 	if err != nil {
@@ -52,7 +59,7 @@ func (s *Service) DeleteResourcePolicy(ctx context.Context, in *DeleteResourcePo
 		return nil, err
 	}
 	out, err := s.update(ctx, sec, false, func(_ store.Tx, cur *secretRecord) error {
-		cur.Policy = ""
+		cur.Policy, cur.PolicyPinned = "", ""
 		return nil
 	})
 	if err != nil {
@@ -101,6 +108,53 @@ var restricting = map[string]bool{
 	"aws:sourceip": true, "aws:userid": true, "aws:username": true, "aws:principalservicename": true, "kms:calleraccount": true,
 }
 
+// fixedARNPrefix is an ARN pattern fixed up to its account: a wildcard
+// after it stays within one account.
+var fixedARNPrefix = regexp.MustCompile(`^arn:[^:*?]+:[^:*?]*:[^:*?]*:[0-9]{12}:`)
+
+// restricts reports whether one condition (operator op, key, values) pins
+// the caller: an equality, or a pattern fixed up to the account, on a
+// restricting key, or an address range narrower than every address. A
+// negation, Null, IfExists (the key may be absent), ForAllValues (an
+// empty set passes), a policy variable (it may equal itself) or a pattern
+// open before the account does not.
+func restricts(op, key string, raw json.RawMessage) bool {
+	if !restricting[strings.ToLower(key)] {
+		return false
+	}
+	op = strings.ToLower(op)
+	if strings.HasPrefix(op, "forallvalues:") || strings.HasSuffix(op, "ifexists") {
+		return false
+	}
+	op = strings.TrimPrefix(op, "foranyvalue:")
+	var values []string
+	var one string
+	if json.Unmarshal(raw, &one) == nil {
+		values = []string{one}
+	} else if json.Unmarshal(raw, &values) != nil || len(values) == 0 {
+		return false
+	}
+	for _, v := range values {
+		if strings.Contains(v, "${") {
+			return false
+		}
+		switch op {
+		case "stringequals", "stringequalsignorecase", "arnequals":
+		case "stringlike", "arnlike":
+			if strings.ContainsAny(v, "*?") && !fixedARNPrefix.MatchString(v) {
+				return false
+			}
+		case "ipaddress":
+			if strings.HasSuffix(v, "/0") {
+				return false
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // isPublic reports whether a (parsed) resource policy grants broad access:
 // an Allow statement for Principal "*" (or {"AWS": "*"}, or a NotPrincipal)
 // without a condition on one of the restricting keys.
@@ -133,9 +187,9 @@ func isPublic(doc string) bool {
 			continue
 		}
 		restricted := false
-		for _, keys := range st.Condition {
-			for k := range keys {
-				restricted = restricted || restricting[strings.ToLower(k)]
+		for op, keys := range st.Condition {
+			for k, values := range keys {
+				restricted = restricted || restricts(op, k, values)
 			}
 		}
 		if !restricted {

@@ -310,7 +310,7 @@ func (s *Service) applyReplica(tx store.Tx, prim *secretRecord, p *replicaPlan) 
 	now := s.clock.Now().UTC()
 	rep := &secretRecord{Name: prim.Name, ARN: replicaARN(prim.ARN, prim.Region, region), Region: region,
 		Partition: prim.Partition, Account: prim.Account, Description: prim.Description, KmsKeyID: st.KmsKeyID,
-		Type: prim.Type, Created: now, Changed: prim.Changed, Tags: slices.Clone(prim.Tags), Policy: prim.Policy,
+		Type: prim.Type, Created: now, Changed: prim.Changed, Tags: slices.Clone(prim.Tags), Policy: prim.Policy, PolicyPinned: prim.PolicyPinned,
 		PrimaryRegion: prim.Region}
 	if old != nil {
 		rep.Created, rep.Accessed = old.Created, old.Accessed

@@ -65,8 +65,17 @@ type Service struct {
 	authz sealbox.Authorizer
 	cache *recordcache.Cache // nil without a change feed: caches nothing
 
-	rotation *rotation.Engine
-	recorder sealbox.Recorder // nil: a batch's reads are not recorded one by one
+	rotation   *rotation.Engine
+	recorder   sealbox.Recorder // nil: a batch's reads are not recorded one by one
+	principals PrincipalPinner  // nil: resource policies are evaluated as written
+}
+
+// PrincipalPinner gives the form of a resource policy that is evaluated:
+// the IAM users and roles it names pinned to their unique ids, so that one
+// deleted and made again under the same name is not the one the policy
+// names, as in AWS ("" when it names none). identity.Store is one.
+type PrincipalPinner interface {
+	PinPrincipals(ctx context.Context, doc string) (string, error)
 }
 
 // Config configures a Service.
@@ -89,6 +98,9 @@ type Config struct {
 	// Recorder records the GetSecretValue event of each secret a
 	// BatchGetSecretValue reads, as AWS does. nil records nothing.
 	Recorder sealbox.Recorder
+	// Principals pins the users and roles a resource policy names to their
+	// unique ids when it is put (nil: it is evaluated as written).
+	Principals PrincipalPinner
 }
 
 // New returns a Service.
@@ -96,7 +108,7 @@ func New(c Config) *Service {
 	if c.Clock == nil {
 		c.Clock = clock.Real{}
 	}
-	s := &Service{store: c.Store, env: envelope.New(c.KMS, defaultKeyAlias), clock: c.Clock, authz: c.Authorizer, recorder: c.Recorder}
+	s := &Service{store: c.Store, env: envelope.New(c.KMS, defaultKeyAlias), clock: c.Clock, authz: c.Authorizer, recorder: c.Recorder, principals: c.Principals}
 	f := forRotation{s}
 	s.rotation = rotation.New(rotation.Config{Store: c.Store, Secrets: f, Clock: c.Clock, Targets: c.RotationTargets, Notifier: c.Notifier,
 		BuiltIns: map[string]rotation.Rotator{
@@ -150,22 +162,25 @@ type versionMeta struct {
 // secretRecord is a secret's stored metadata and the list of its versions,
 // oldest first.
 type secretRecord struct {
-	Name        string          `json:"name"`
-	ARN         string          `json:"arn"`
-	Region      string          `json:"region"`
-	Partition   string          `json:"partition"`
-	Account     string          `json:"account"`
-	Description string          `json:"description,omitempty"`
-	KmsKeyID    string          `json:"kmsKeyId,omitempty"` // as the caller named it; "" is alias/aws/secretsmanager
-	Type        string          `json:"type,omitempty"`
-	Created     time.Time       `json:"created"`
-	Changed     time.Time       `json:"changed"`
-	Accessed    time.Time       `json:"accessed,omitzero"`
-	Deletion    time.Time       `json:"deletion,omitzero"` // when a scheduled deletion falls due
-	Tags        []Tag           `json:"tags,omitempty"`
-	Policy      string          `json:"policy,omitempty"`
-	Versions    []versionMeta   `json:"versions,omitempty"`
-	Rotation    *rotation.State `json:"rotation,omitempty"`
+	Name        string    `json:"name"`
+	ARN         string    `json:"arn"`
+	Region      string    `json:"region"`
+	Partition   string    `json:"partition"`
+	Account     string    `json:"account"`
+	Description string    `json:"description,omitempty"`
+	KmsKeyID    string    `json:"kmsKeyId,omitempty"` // as the caller named it; "" is alias/aws/secretsmanager
+	Type        string    `json:"type,omitempty"`
+	Created     time.Time `json:"created"`
+	Changed     time.Time `json:"changed"`
+	Accessed    time.Time `json:"accessed,omitzero"`
+	Deletion    time.Time `json:"deletion,omitzero"` // when a scheduled deletion falls due
+	Tags        []Tag     `json:"tags,omitempty"`
+	Policy      string    `json:"policy,omitempty"`
+	// PolicyPinned is Policy as it is evaluated (PrincipalPinner); "" when
+	// it names no user or role, or was put before pinning.
+	PolicyPinned string          `json:"policyPinned,omitempty"`
+	Versions     []versionMeta   `json:"versions,omitempty"`
+	Rotation     *rotation.State `json:"rotation,omitempty"`
 	// Replicas are a primary's replicas in other Regions (replicate.go).
 	Replicas []replicaState `json:"replicas,omitempty"`
 	// PrimaryRegion is set on a replica: the Region of its primary.
@@ -243,6 +258,9 @@ func (s *Service) authorize(ctx context.Context, action, resource string, sec *s
 	q := &b.Q
 	if sec != nil {
 		q.Resource, q.ResourcePolicy = sec.ARN, sec.Policy
+		if sec.PolicyPinned != "" {
+			q.ResourcePolicy = sec.PolicyPinned
+		}
 		if sh := sec.shared; sh != nil {
 			cond["secretsmanager:secretid"] = sh.secretID
 			maps.Copy(cond, sh.tags)

@@ -379,7 +379,7 @@ func (s *Server) unsealed(ctx context.Context, raw store.Store, opts Options) (e
 	s.authz = az
 	s.sts = stsapi.New(s.ids, stsapi.Config{Checker: authz.Checker{A: az}})
 	s.kms = kms.New(kms.Config{Store: feed, Feed: cacheFeed, Keyring: keyring.New(cacheFeed), Clock: s.clock, Authorizer: az,
-		Recorder: s.audit, Notifier: &kmsNotifier{audit: s.audit, accountID: cfg.AccountID}})
+		Recorder: s.audit, Notifier: &kmsNotifier{audit: s.audit, accountID: cfg.AccountID}, Principals: s.ids})
 	var targets rotation.Targets
 	if path := cfg.RotationTargetsPath(); path != "" {
 		loaded, err := webhook.Load(path, os.Getenv)
@@ -390,7 +390,7 @@ func (s *Server) unsealed(ctx context.Context, raw store.Store, opts Options) (e
 	}
 	onBehalf := &onBehalfKMS{k: s.kms, rec: s.audit}
 	s.sm = secrets.New(secrets.Config{Store: feed, Feed: cacheFeed, KMS: onBehalf, Clock: s.clock, Authorizer: az,
-		RotationTargets: targets, Notifier: &rotationNotifier{audit: s.audit, accountID: cfg.AccountID}, Recorder: s.audit})
+		RotationTargets: targets, Notifier: &rotationNotifier{audit: s.audit, accountID: cfg.AccountID}, Recorder: s.audit, Principals: s.ids})
 	s.ssm = parameters.New(parameters.Config{Store: feed, Feed: cacheFeed, KMS: onBehalf, Clock: s.clock, Authorizer: az,
 		Notifier: &policyNotifier{audit: s.audit, accountID: cfg.AccountID}, Secrets: s.sm})
 	runner, err := newRunner(cfg, feed, s)

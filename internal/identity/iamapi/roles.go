@@ -33,6 +33,13 @@ func (s *Service) CreateRole(ctx context.Context, in *CreateRoleRequest) (*Creat
 	}
 	e := s.newEntity(ctx, identity.KindRole, in.RoleName, in.Path)
 	e.TrustPolicy = in.AssumeRolePolicyDocument
+	err := s.store.View(ctx, func(tx store.Tx) (err error) {
+		e.TrustPinned, err = identity.PinPrincipals(tx, s.account, e.TrustPolicy)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
 	e.Description = in.Description
 	e.MaxSessionDuration = int(in.MaxSessionDuration)
 	if e.MaxSessionDuration == 0 {
@@ -125,6 +132,9 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *UpdateAssumeRo
 			return err
 		}
 		e.TrustPolicy = in.PolicyDocument
+		if e.TrustPinned, err = identity.PinPrincipals(tx, s.account, e.TrustPolicy); err != nil {
+			return err
+		}
 		request(ctx).AddResource(identity.KindRole.ResourceType(), e.ARN(s.account))
 		return identity.SaveEntity(tx, e)
 	})

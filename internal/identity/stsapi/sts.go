@@ -166,7 +166,7 @@ func (s *Service) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*Assum
 	for _, action := range actions {
 		ok := false
 		if s.checker != nil {
-			if ok, err = s.checker.TrustAllows(tctx, role.TrustPolicy, caller, action); err != nil {
+			if ok, err = s.checker.TrustAllows(tctx, role.EvaluatedTrust(), caller, action); err != nil {
 				return nil, err
 			}
 		}
@@ -415,7 +415,7 @@ func (s *Service) ServiceMayAssume(ctx context.Context, roleARN, service string)
 		return false, err
 	}
 	tctx := identity.WithAssumeRoleRequest(ctx, &identity.TrustRequest{RoleARN: role.ARN(s.account), RoleSessionName: service})
-	return s.checker.TrustAllows(tctx, role.TrustPolicy, sealbox.Principal{Type: identity.ServicePrincipal, ARN: service}, "sts:AssumeRole")
+	return s.checker.TrustAllows(tctx, role.EvaluatedTrust(), sealbox.Principal{Type: identity.ServicePrincipal, ARN: service}, "sts:AssumeRole")
 }
 
 // sessionPolicyLimits bounds AssumeRole's session policies as STS does and
