@@ -16,6 +16,7 @@ import (
 	"github.com/sealbox/sealbox/internal/keyring"
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/server/optable"
+	"github.com/sealbox/sealbox/internal/server/optable/optabletest"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/memstore"
 )
@@ -39,7 +40,7 @@ func TestAuditInUnavailableStore(t *testing.T) {
 		{"disk full", fmt.Errorf("%w: file: no space left", audit.ErrNoSink), "The request could not be recorded in the audit log."},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rt := awsapi.NewRouter(awsapi.Config{AccountID: "123456789012", Auth: trustAll{}, Audit: failingAudit{tc.err},
+			rt := awsapi.NewRouter(awsapi.Config{AccountID: "123456789012", Auth: optabletest.TrustAll{}, Audit: failingAudit{tc.err},
 				Logger:      slog.New(slog.NewTextHandler(io.Discard, nil)),
 				Unavailable: func(err error) bool { return errors.Is(err, store.ErrUnavailable) }})
 			rt.Register(optable.KMS(kms.New(kms.Config{Store: memstore.New(), Keyring: keyring.New(nil)})))

@@ -1,56 +1,14 @@
-package optable
+package optable_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/sealbox/sealbox"
-	"github.com/sealbox/sealbox/internal/audit"
 	"github.com/sealbox/sealbox/internal/awsapi"
-	"github.com/sealbox/sealbox/internal/functions"
-	"github.com/sealbox/sealbox/internal/keyring"
-	"github.com/sealbox/sealbox/internal/kms"
-	"github.com/sealbox/sealbox/internal/parameters"
-	"github.com/sealbox/sealbox/internal/secrets"
-	"github.com/sealbox/sealbox/internal/sigv4"
-	"github.com/sealbox/sealbox/internal/store/memstore"
+	"github.com/sealbox/sealbox/internal/server/optable/optabletest"
 )
-
-// trustAll authenticates every request as the administrator: the fuzz
-// target is what comes after the signature check.
-type trustAll struct{}
-
-func (trustAll) VerifyPayload(context.Context, *http.Request, string, string) (*sigv4.Result, error) {
-	return &sigv4.Result{Principal: sealbox.Principal{Type: "Root", ARN: "arn:aws:iam::123456789012:root"}, Region: "us-east-1", Service: "kms"}, nil
-}
-
-type discard struct{}
-
-func (discard) Log(context.Context, *audit.Event) error { return nil }
-
-// fuzzRouter is the real protocol layer over real services on a memory
-// store, trusting every caller: the fuzz target is what follows the
-// signature check.
-func fuzzRouter() (rt *awsapi.Router, kmsSvc, ssmSvc, smSvc *awsapi.Service) {
-	st := memstore.New()
-	k := kms.New(kms.Config{Store: st, Keyring: keyring.New(nil)})
-	kmsSvc = KMS(k)
-	ps := parameters.New(parameters.Config{Store: st, KMS: k})
-	sm := secrets.New(secrets.Config{Store: st, KMS: k})
-	ssmSvc, smSvc = SSM(ps), Secrets(sm)
-	rt = awsapi.NewRouter(awsapi.Config{AccountID: "123456789012", Auth: trustAll{}, Audit: discard{},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	rt.Register(kmsSvc)
-	rt.Register(ssmSvc)
-	rt.Register(smSvc)
-	rt.Register(Lambda(functions.New(functions.Config{Store: st, KMS: k, Parameters: ps, Secrets: sm})))
-	return rt, kmsSvc, ssmSvc, smSvc
-}
 
 // fuzzService sends arbitrary bodies to every operation of svc: no input
 // may panic or get a 5xx.
@@ -75,7 +33,8 @@ func fuzzService(f *testing.F, rt *awsapi.Router, svc *awsapi.Service, prefix st
 
 // FuzzKMSRequest fuzzes every KMS operation.
 func FuzzKMSRequest(f *testing.F) {
-	rt, svc, _, _ := fuzzRouter()
+	r := optabletest.TrustingRouter()
+	rt, svc := r.Router, r.KMS
 	fuzzService(f, rt, svc, "TrentService.", []string{
 		`{}`, ``, `{"KeyId":"alias/aws/ssm","Plaintext":"aGVsbG8="}`,
 		`{"Description":"x","Tags":[{"TagKey":"a","TagValue":"b"}]}`,
@@ -92,7 +51,8 @@ func FuzzKMSRequest(f *testing.F) {
 
 // FuzzSSMRequest fuzzes every Parameter Store operation.
 func FuzzSSMRequest(f *testing.F) {
-	rt, _, svc, _ := fuzzRouter()
+	r := optabletest.TrustingRouter()
+	rt, svc := r.Router, r.SSM
 	fuzzService(f, rt, svc, "AmazonSSM.", []string{
 		`{}`, ``, `{"Name":"/a/b","Value":"v","Type":"String"}`, `{"Name":"/a/b","Value":"v","Type":"SecureString","Overwrite":true}`,
 		`{"Name":"/a/b:1"}`, `{"Name":"/a/b:label","WithDecryption":true}`, `{"Names":["/a","/b:3"]}`,
@@ -105,7 +65,8 @@ func FuzzSSMRequest(f *testing.F) {
 
 // FuzzSecretsRequest fuzzes every Secrets Manager operation.
 func FuzzSecretsRequest(f *testing.F) {
-	rt, _, _, svc := fuzzRouter()
+	r := optabletest.TrustingRouter()
+	rt, svc := r.Router, r.Secrets
 	fuzzService(f, rt, svc, "secretsmanager.", []string{
 		`{}`, ``, `{"Name":"db","SecretString":"s"}`, `{"Name":"db","SecretBinary":"AQ==","ClientRequestToken":"0123456789abcdef0123456789abcdef"}`,
 		`{"SecretId":"db"}`, `{"SecretId":"arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf","VersionStage":"AWSPREVIOUS"}`,
@@ -120,7 +81,7 @@ func FuzzSecretsRequest(f *testing.F) {
 // FuzzLambdaRequest fuzzes the REST-JSON path with Lambda's operations:
 // any method, request target and body; none may panic or get a 5xx.
 func FuzzLambdaRequest(f *testing.F) {
-	rt, _, _, _ := fuzzRouter()
+	rt := optabletest.TrustingRouter().Router
 	methods := []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete}
 	create := `{"FunctionName":"f","Role":"arn:aws:iam::123456789012:role/r","Runtime":"python3.12","Handler":"a.h","Code":{"ZipFile":"UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="},"Environment":{"Variables":{"A":"b","R":"{{resolve:ssm:/p}}"}}}`
 	for _, seed := range []struct {
