@@ -169,7 +169,7 @@ func (s *Service) invokeAsync(call context.Context, ref fnRef, t *target, spec *
 			own := *sealbox.MustRequest(ctx)
 			own.Time = s.clock.Now().UTC()
 			ctx = sealbox.NewContext(ctx, &own)
-			now, err := s.retarget(ctx, ref)
+			now, err := s.loadTarget(ctx, ref)
 			if err != nil {
 				s.log.Warn("an Event invocation's retry was dropped: its function is gone", "function", t.arn, "request", inv.RequestID, "error", err)
 				return
@@ -186,9 +186,10 @@ func (s *Service) invokeAsync(call context.Context, ref fnRef, t *target, spec *
 	return nil
 }
 
-// retarget reads what ref names now, for a retry (authorized when it was
-// queued, as Lambda's are).
-func (s *Service) retarget(ctx context.Context, ref fnRef) (*target, error) {
+// loadTarget reads what ref names now: the function, the configuration
+// its qualifier selects and the alias, if any. It authorizes nothing: the
+// caller has (a retry was authorized when it was queued, as Lambda's are).
+func (s *Service) loadTarget(ctx context.Context, ref fnRef) (*target, error) {
 	r := sealbox.MustRequest(ctx)
 	var t *target
 	err := s.view(ctx, func(tx store.Tx) error {

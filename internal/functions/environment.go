@@ -9,7 +9,6 @@ import (
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/parameters"
 	"github.com/sealbox/sealbox/internal/secrets"
-	"github.com/sealbox/sealbox/internal/store"
 )
 
 // GetFunctionEnvironment is sealbox's cold start (sealbox exec): a
@@ -39,19 +38,7 @@ func (s *Service) GetFunctionEnvironment(ctx context.Context, in *GetFunctionEnv
 	if !p.Temporary || p.RoleARN == "" {
 		return nil, sealbox.Errorf("AccessDeniedException", "User: %s is not authorized to perform: lambda:GetFunctionEnvironment on resource: %s because only a session of the function's execution role may get its environment", p.ARN, ref.resource())
 	}
-	var t *target
-	err = s.view(ctx, func(tx store.Tx) error {
-		fn, err := s.loadFunction(tx, r, ref)
-		if err != nil {
-			return err
-		}
-		cfg, alias, err := resolveQualifier(tx, fn, ref.qualifier)
-		if err != nil {
-			return err
-		}
-		t = &target{fn: fn, cfg: cfg, alias: alias, arn: ref.resource()}
-		return nil
-	})
+	t, err := s.loadTarget(ctx, ref)
 	if isNotFound(err) {
 		return nil, errFunctionNotFound(ref.resource())
 	}
