@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -13,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -65,7 +63,9 @@ type Agent struct {
 	cache  *cache
 	flight flight
 	m      *metrics
-	seq    atomic.Uint64 // names refreshNow calls in the flight
+	// inFlight holds a slot for each upstream fetch under way for a
+	// request (Config.MaxInFlight).
+	inFlight chan struct{}
 
 	prefetchMu   sync.Mutex
 	prefetchKeys map[string]bool // the cache keys of prefetched items
@@ -82,7 +82,7 @@ func New(cfg Config, opts Options) (*Agent, error) {
 	a := &Agent{
 		cfg: cfg, token: sha256.Sum256([]byte(cfg.Token)), feed: opts.Feed, log: opts.Logger, clock: opts.Clock,
 		feedWait: opts.FeedWait, rand: jitter, m: &metrics{}, ready: make(chan struct{}), ctx: context.Background(),
-		prefetchKeys: map[string]bool{},
+		prefetchKeys: map[string]bool{}, inFlight: make(chan struct{}, cfg.MaxInFlight),
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -410,6 +410,13 @@ func (a *Agent) get(ctx context.Context, r request) (body []byte, ue *upstreamEr
 	}
 	a.m.misses[k].Add(1)
 	fetch := func() (*entry, *upstreamError) {
+		select {
+		case a.inFlight <- struct{}{}:
+			defer func() { <-a.inFlight }()
+		default:
+			a.log.Warn("too many upstream calls in flight: refusing a miss", "service", kindNames[k], "max", cap(a.inFlight))
+			return nil, errOverload
+		}
 		start := a.cache.start()
 		e, ue := a.fetch(a.ctx, r)
 		if ue == nil && cached {
@@ -421,8 +428,11 @@ func (a *Agent) get(ctx context.Context, r request) (body []byte, ue *upstreamEr
 	source = "miss"
 	flightKey := key
 	if r.refresh {
-		// refreshNow asks the upstream now: it joins no call under way.
-		source, flightKey = "refresh", fmt.Sprintf("%d\x00%s", a.seq.Add(1), key)
+		// refreshNow skips the cache and joins no miss under way, only a
+		// refresh of the same item: concurrent refreshes share one call,
+		// so that they cannot pile up calls on a stalled upstream. A
+		// change the feed reports starts a new flight (flight.forget).
+		source, flightKey = "refresh", "r\x00"+key
 	}
 	e, ue, err := a.flight.do(ctx, flightKey, fetch)
 	if err != nil {

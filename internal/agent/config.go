@@ -4,7 +4,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +60,13 @@ type Config struct {
 	// Feed subscribes to the upstream's change feed when it has one
 	// (SEALBOX_AGENT_FEED, true).
 	Feed bool
+	// MaxInFlight bounds the upstream fetches under way for requests
+	// (SEALBOX_AGENT_MAX_IN_FLIGHT, 64): with a stalled upstream and no
+	// timeout, each distinct item asked for would otherwise hold a
+	// goroutine and its connection wait for ever. A miss past the bound
+	// is answered 429 at once (or from the cache past its TTL, as for any
+	// transient failure).
+	MaxInFlight int
 
 	envErrs []error
 }
@@ -80,6 +86,7 @@ func Default() Config {
 		RetryBase:      50 * time.Millisecond,
 		RetryCap:       5 * time.Second,
 		Feed:           true,
+		MaxInFlight:    64,
 	}
 }
 
@@ -180,10 +187,12 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	goDuration(&c.MaxStale, "max-stale", "SEALBOX_AGENT_MAX_STALE", "serve a cached value up to this long past its TTL while the upstream fails transiently; 0 never")
 	integer(&c.Attempts, "attempts", "SEALBOX_AGENT_ATTEMPTS", "upstream calls per miss on transient errors, with exponential backoff and full jitter")
 	boolean(&c.Feed, "feed", "SEALBOX_AGENT_FEED", "subscribe to the upstream's change feed (sealbox) and evict changed items at once")
+	integer(&c.MaxInFlight, "max-in-flight", "SEALBOX_AGENT_MAX_IN_FLIGHT", "most upstream fetches under way for requests; a miss past it is answered 429")
 }
 
 // LoadToken sets c.Token from the first of TokenVariables that is set,
-// reading the file a file:// value names. The token is trimmed of white
+// reading the file a file:// value names (refused if it is not ours or
+// others may read or write it). The token is trimmed of white
 // space (a header's value is: a token with spaces around it could never
 // match), and one that is empty afterwards is refused rather than skipped.
 func (c *Config) LoadToken(getenv func(string) string) error {
@@ -196,7 +205,7 @@ func (c *Config) LoadToken(getenv func(string) string) error {
 			return fmt.Errorf("$%s holds only white space: set a token (a value, or file://PATH)", name)
 		}
 		if path, ok := strings.CutPrefix(v, "file://"); ok {
-			b, err := os.ReadFile(path)
+			b, err := readTokenFile(path)
 			if err != nil {
 				return fmt.Errorf("the token file $%s names: %w", name, err)
 			}
@@ -234,6 +243,9 @@ func (c *Config) Validate() error {
 		if d.v < 0 {
 			errs = append(errs, fmt.Errorf("%s %v: want 0 or more", d.name, d.v))
 		}
+	}
+	if c.MaxInFlight < 1 {
+		errs = append(errs, fmt.Errorf("max in flight %d: want 1 or more", c.MaxInFlight))
 	}
 	if c.Attempts < 1 {
 		errs = append(errs, fmt.Errorf("attempts %d: want 1 or more", c.Attempts))

@@ -128,12 +128,29 @@ func TestToken(t *testing.T) {
 	if err := os.WriteFile(blank, []byte(" \n\t\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	open := func(name string, perm os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("shared\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, perm); err != nil { // past the umask
+			t.Fatal(err)
+		}
+		return p
+	}
 	for _, c := range []struct {
 		name string
 		env  map[string]string
 		want string
 		err  string
 	}{
+		// A token file others can read, or write, is refused, as ssh
+		// refuses such a key.
+		{"a world-readable file", map[string]string{"AWS_TOKEN": "file://" + open("world", 0o644)}, "", "permissions 0644 for " + dir + "/world are too open"},
+		{"a group-readable file", map[string]string{"AWS_TOKEN": "file://" + open("group", 0o640)}, "", "are too open"},
+		{"a group-writable file", map[string]string{"AWS_TOKEN": "file://" + open("gwrite", 0o620)}, "", "are too open"},
+		{"a file readable by its owner only", map[string]string{"AWS_TOKEN": "file://" + open("owner", 0o400)}, "shared", ""},
+		{"a directory", map[string]string{"AWS_TOKEN": "file://" + dir}, "", "not a regular file"},
 		{"AWS_TOKEN first", map[string]string{"AWS_TOKEN": "a", "AWS_SESSION_TOKEN": "b", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "c"}, "a", ""},
 		{"AWS_SESSION_TOKEN", map[string]string{"AWS_SESSION_TOKEN": "b", "AWS_CONTAINER_AUTHORIZATION_TOKEN": "c"}, "b", ""},
 		{"AWS_CONTAINER_AUTHORIZATION_TOKEN", map[string]string{"AWS_CONTAINER_AUTHORIZATION_TOKEN": "c"}, "c", ""},
@@ -159,6 +176,26 @@ func TestToken(t *testing.T) {
 				t.Fatalf("LoadToken: token %q, %v; want %q", cfg.Token, err, c.want)
 			}
 		})
+	}
+}
+
+// TestTokenFileOfAnotherUser: a token file another user owns is refused
+// even with mode 0600 (they may read it, or change it under us).
+func TestTokenFileOfAnotherUser(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("giving a file to another user needs root")
+	}
+	p := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(p, []byte("theirs"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(p, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	cfg := agent.Default()
+	err := cfg.LoadToken(func(k string) string { return map[string]string{"AWS_TOKEN": "file://" + p}[k] })
+	if err == nil || !strings.Contains(err.Error(), "is owned by uid 65534") {
+		t.Fatalf("LoadToken = %v (token %q), want a refusal for the owner", err, cfg.Token)
 	}
 }
 

@@ -75,7 +75,12 @@ var (
 	errTimeout    = &upstreamError{status: http.StatusGatewayTimeout, code: "TimeoutError", message: "Timeout", transient: true, outcome: outcomeTimeout}
 	errConnection = &upstreamError{status: http.StatusBadGateway, code: "ConnectionError", message: "Read Error", transient: true, outcome: outcomeConnection}
 	errResponse   = &upstreamError{status: http.StatusBadGateway, code: "ConnectionError", message: "Response Error", transient: true, outcome: outcomeConnection}
-	errInternal   = &upstreamError{status: http.StatusInternalServerError, code: "InternalFailure", outcome: outcomeError}
+	// errOverload answers a miss while MaxInFlight fetches are under way.
+	// The extension documents no answer for this; 429 with the code AWS
+	// services use for the same is what clients already back off on.
+	errOverload = &upstreamError{status: http.StatusTooManyRequests, code: "TooManyRequestsException",
+		message: "Too many upstream calls in flight; try again later", transient: true, outcome: outcomeError}
+	errInternal = &upstreamError{status: http.StatusInternalServerError, code: "InternalFailure", outcome: outcomeError}
 )
 
 // throttling are the codes AWS services answer when a caller goes too

@@ -28,11 +28,13 @@ Extension or aws-secretsmanager-agent:
   GET /ping                                   (200 healthy; no token)
   GET /metrics                                (Prometheus text format)
   refreshNow=true on any get skips the cache.
+  A miss past --max-in-flight upstream fetches under way is answered 429.
 
 Every request but /ping carries X-Aws-Parameters-Secrets-Token (or
 X-Vault-Token): the token the agent takes at start from the first of
 $AWS_TOKEN, $AWS_SESSION_TOKEN, $AWS_CONTAINER_AUTHORIZATION_TOKEN (a
-file://PATH value is read from PATH).
+file://PATH value is read from PATH, which must be ours and mode 0600 or
+0400: a token file others may read or write is refused).
 
 The upstream is wherever the AWS SDKs' configuration points: --endpoint,
 else $AWS_ENDPOINT_URL_SECRETS_MANAGER / $AWS_ENDPOINT_URL_SSM, else

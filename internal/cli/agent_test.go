@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -14,6 +16,22 @@ func TestAgentBlankToken(t *testing.T) {
 	code, _, errOut := runMain(t, map[string]string{"AWS_TOKEN": " \t "}, "agent", "--port", "0")
 	if code == 0 || !strings.Contains(errOut, "$AWS_TOKEN holds only white space") {
 		t.Fatalf("sealbox agent with a blank token = exit %d, %q; want a refusal", code, errOut)
+	}
+}
+
+// TestAgentOpenTokenFile: a token file others may read stops the agent
+// at start, saying why, as ssh refuses such a key.
+func TestAgentOpenTokenFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(p, []byte("shared-token"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(p, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errOut := runMain(t, map[string]string{"AWS_TOKEN": "file://" + p}, "agent", "--port", "0")
+	if code == 0 || !strings.Contains(errOut, "permissions 0644 for "+p+" are too open") || strings.Contains(errOut, "shared-token") {
+		t.Fatalf("sealbox agent with a world-readable token file = exit %d, %q; want a refusal", code, errOut)
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"crypto/subtle"
 	"encoding/base64"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +31,7 @@ type session struct {
 	sessionToken primitive.Secret
 	notices      []notice // the last few done wrote, newest last (noticesMu)
 	noticesMu    sync.Mutex
+	base         string // baseIdentity(Principal): what its count is under
 	created      time.Time
 	lastSeen     time.Time
 	api          *clients
@@ -76,8 +78,32 @@ func randomToken() string {
 // maxSessionsPerPrincipal bounds one principal's sessions: signing in
 // again and again, one principal could otherwise fill the table and push
 // everyone else's sessions out. A principal's next sign-in past it ends
-// that principal's longest idle session.
+// that principal's longest idle session. The principal counted is the
+// base identity (baseIdentity): the role, not each of its sessions.
 const maxSessionsPerPrincipal = 32
+
+// baseIdentity is what a caller's sessions are counted under: for a role
+// session (arn:aws:sts::123456789012:assumed-role/name/session) the role
+// (arn:aws:iam::123456789012:role/name; the ARN names no path), since
+// whoever may assume the role picks any session name and would otherwise
+// get 32 sessions per name; for a federated user, all of the account's
+// federated users together (its ARN does not say who federated it); for
+// any other caller, its ARN.
+func baseIdentity(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "sts" {
+		return arn
+	}
+	partition, account, res := parts[1], parts[4], parts[5]
+	switch {
+	case strings.HasPrefix(res, "assumed-role/"):
+		role, _, _ := strings.Cut(strings.TrimPrefix(res, "assumed-role/"), "/")
+		return "arn:" + partition + ":iam::" + account + ":role/" + role
+	case strings.HasPrefix(res, "federated-user/"):
+		return "arn:" + partition + ":sts::" + account + ":federated-user/"
+	}
+	return arn
+}
 
 // add keeps s and returns the cookie value naming it.
 func (ss *sessions) add(s *session) string {
@@ -86,9 +112,10 @@ func (ss *sessions) add(s *session) string {
 	s.created, s.lastSeen, s.CSRF = now, now, randomToken()
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
+	s.base = baseIdentity(s.Principal)
 	var mine [][32]byte
 	for k, v := range ss.byID {
-		if v.Principal == s.Principal && !ss.expired(v, now) {
+		if v.base == s.base && !ss.expired(v, now) {
 			mine = append(mine, k)
 		}
 	}

@@ -40,3 +40,21 @@ func TestOnePrincipalCannotPushOthersOut(t *testing.T) {
 		t.Fatalf("%d sessions, more than %d", n, ss.maxSize)
 	}
 }
+
+func TestBaseIdentity(t *testing.T) {
+	for in, want := range map[string]string{
+		"arn:aws:sts::123456789012:assumed-role/operator/alice":     "arn:aws:iam::123456789012:role/operator",
+		"arn:aws:sts::123456789012:assumed-role/operator/mallory-2": "arn:aws:iam::123456789012:role/operator",
+		"arn:aws-cn:sts::123456789012:assumed-role/ops/x":           "arn:aws-cn:iam::123456789012:role/ops",
+		"arn:aws:sts::123456789012:federated-user/bob":              "arn:aws:sts::123456789012:federated-user/",
+		"arn:aws:iam::123456789012:user/admin":                      "arn:aws:iam::123456789012:user/admin",
+		"arn:aws:iam::123456789012:root":                            "arn:aws:iam::123456789012:root",
+		// A role in another account is another base identity.
+		"arn:aws:sts::210987654321:assumed-role/operator/alice": "arn:aws:iam::210987654321:role/operator",
+		"not an arn": "not an arn",
+	} {
+		if got := baseIdentity(in); got != want {
+			t.Errorf("baseIdentity(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
