@@ -39,6 +39,18 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// needRoot skips without root, unless SEALBOX_LAMBDA_TESTS=1 (CI, root)
+// asks for these tests to run.
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		if os.Getenv("SEALBOX_LAMBDA_TESTS") == "1" {
+			t.Fatal("SEALBOX_LAMBDA_TESTS=1: the squatter tests need root, to listen as another user")
+		}
+		t.Skip("needs root, to run a listener as another user")
+	}
+}
+
 // squatterUID is a local user other than the server and its environments.
 const squatterUID = 12345
 
@@ -94,9 +106,7 @@ func squat(t *testing.T) string {
 // API, its invoke port, or the server's Runtime API for it), the runner
 // notices at once and starts the environment on other ports.
 func TestRunnerAvoidsSquattedPorts(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root, to run a listener as another user")
-	}
+	needRoot(t)
 	for i, which := range []string{"the emulator's Runtime API", "the emulator's invoke port", "the server's Runtime API"} {
 		t.Run(strconv.Itoa(i), func(t *testing.T) {
 			taken := squat(t)
@@ -133,9 +143,7 @@ func TestRunnerAvoidsSquattedPorts(t *testing.T) {
 // port another user holds, the cold start fails at once with
 // ErrPortsTaken, which names no port, and the server's log says why.
 func TestRunnerGivesUpOnSquattedPorts(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root, to run a listener as another user")
-	}
+	needRoot(t)
 	// One squatted port a try: a port is guarded until its environment
 	// has stopped, and a port another user listens on is never free.
 	taken := []string{squat(t), squat(t), squat(t)}
