@@ -507,6 +507,11 @@ func (r *Runner) Invoke(ctx context.Context, spec *Spec, inv *Invocation) (*Resu
 			if env, err = r.acquire(spec); err != nil {
 				return nil, err
 			}
+			if env.cmd != nil {
+				// Another invocation's environment, warm meanwhile.
+				res = &Result{}
+				break
+			}
 		}
 	}
 	t0 := time.Now()
