@@ -145,7 +145,12 @@ func (queryCodec) encode(w http.ResponseWriter, c *call, out any) error {
 	if err := query.Encode(&buf, c.svc.model, c.route.op.Name, c.route.out, out, c.reqID); err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", query.ContentType)
+	h := w.Header()
+	h.Set("Content-Type", query.ContentType)
+	if buf.Len() > chunkingSize {
+		// Sent with its length, as AWS sends it, not chunked (jsonCodec).
+		h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	}
 	w.Write(buf.Bytes())
 	return nil
 }

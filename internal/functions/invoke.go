@@ -382,6 +382,10 @@ func (s *Service) runError(err error) error {
 		return s.noEmulator()
 	case errors.As(err, &pkg):
 		return sealbox.Errorf("InvalidZipFileException", "Lambda could not unzip the deployment package: %v", pkg.Why)
+	case errors.Is(err, lambdarun.ErrPortsTaken):
+		// The runner logged which ports; the invoker learns nothing of
+		// the host.
+		return &sealbox.Error{Code: "ServiceException", Server: true, Message: "Lambda could not start an execution environment for the function. Try again later."}
 	case errors.Is(err, lambdarun.ErrExtensionsNeedRoot):
 		return &sealbox.Error{Code: "ServiceException", Server: true, Message: fmt.Sprintf("The function lists the Parameters and Secrets extension's layer: sealbox runs it as an external extension, in a mount namespace of the execution environment's own where /opt/extensions holds it, which only a server running as root can make (this one runs as uid %d). Run the server as root, or remove the layer.", os.Geteuid())}
 	}

@@ -180,6 +180,18 @@ func TestExtensionsNeedRootAnswer(t *testing.T) {
 	}
 }
 
+// TestPortsTakenAnswer: a cold start that met other processes on its
+// ports at every try is Lambda's ServiceException to the invoker, naming
+// nothing of the host (the runner's log names the ports).
+func TestPortsTakenAnswer(t *testing.T) {
+	s := New(Config{})
+	err := s.runError(fmt.Errorf("127.0.0.1:40000: %w", lambdarun.ErrPortsTaken))
+	e, ok := sealbox.AsError(err)
+	if !ok || e.Code != "ServiceException" || !e.Server || strings.Contains(e.Message, "127.0.0.1") || strings.Contains(e.Message, "port") {
+		t.Fatalf("runError(ErrPortsTaken) = %#v", err)
+	}
+}
+
 // TestAsyncQueueBounded: the queue holds at most asyncMaxQueued Event
 // invocations (beyond, Lambda's throttle), takes none once closed, and
 // counts one out when it ends.

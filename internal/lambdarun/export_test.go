@@ -42,3 +42,12 @@ func GuardTable(r *Runner) string {
 
 // Dir is r's folder.
 func Dir(r *Runner) string { return r.cfg.Dir }
+
+// PickPorts makes the runner choose environments' loopback ports with
+// pick, given freePorts to call, until restore.
+func PickPorts(pick func(free func(n int) ([]string, error), n int) ([]string, error)) (restore func()) {
+	pickPorts = func(n int, skip func(uint16) bool) ([]string, error) {
+		return pick(func(n int) ([]string, error) { return freePorts(n, skip) }, n)
+	}
+	return func() { pickPorts = freePorts }
+}

@@ -84,6 +84,10 @@ var (
 	ErrNoEmulator = errors.New("lambdarun: aws-lambda-rie not found")
 	// ErrClosed: the runner has been closed.
 	ErrClosed = errors.New("lambdarun: closed")
+	// ErrPortsTaken: another local process held one of the loopback
+	// ports chosen for an execution environment, at each of portTries
+	// choices.
+	ErrPortsTaken = errors.New("lambdarun: another local process held the loopback ports chosen for an execution environment")
 	// ErrExtensionsNeedRoot: a function has extensions and the server
 	// does not run as root, so an environment cannot get the mount
 	// namespace where /opt/extensions holds them.
@@ -482,9 +486,32 @@ func (r *Runner) Invoke(ctx context.Context, spec *Spec, inv *Invocation) (*Resu
 	res := &Result{}
 	if env.cmd == nil {
 		res.Cold = true
-		if err := r.start(ctx, env, spec, &res.Timings); err != nil {
+		for try := 1; ; try++ {
+			err := r.start(ctx, env, spec, &res.Timings)
+			if err == nil {
+				break
+			}
 			r.discard(env)
-			return nil, err
+			var taken *portTakenError
+			if !errors.As(err, &taken) {
+				return nil, err
+			}
+			// Another local process holds a port chosen for env (it
+			// took it between freePorts and the bind, or squats on it
+			// on purpose): other ports, in a new environment.
+			if try == portTries {
+				r.cfg.Logger.Error("lambda execution environment not started: another local process held one of its loopback ports at every try", "tries", try, "ports", taken.addrs)
+				return nil, ErrPortsTaken
+			}
+			r.cfg.Logger.Warn("another local process holds a loopback port chosen for a lambda execution environment: trying other ports", "ports", taken.addrs)
+			if env, err = r.acquire(spec); err != nil {
+				return nil, err
+			}
+			if env.cmd != nil {
+				// Another invocation's environment, warm meanwhile.
+				res = &Result{}
+				break
+			}
 		}
 	}
 	t0 := time.Now()
@@ -786,7 +813,7 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 			return err
 		}
 	}
-	ports, err := freePorts(3, r.held)
+	ports, err := pickPorts(3, r.held)
 	if err != nil {
 		return err
 	}
@@ -795,6 +822,9 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 		return err
 	}
 	if err := r.serveRuntimeAPI(env, runtimeAddr, api); err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return &portTakenError{addrs: []string{runtimeAddr}}
+		}
 		return err
 	}
 
@@ -889,8 +919,16 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 	}
 	env.cmd = cmd
 	env.invURL = "http://" + emuAddr + "/2015-03-31/functions/function/invocations"
-	if err := waitListening(ctx, emuAddr, env.done, 10*time.Second); err != nil {
-		return err
+	// Both its ports: the emulator panics when it cannot bind either
+	// (another process took one after freePorts let it go), the Runtime
+	// API's perhaps after the invoke port listens.
+	for _, addr := range []string{emuAddr, api} {
+		if err := waitListening(ctx, addr, env.done, 10*time.Second); err != nil {
+			if env.logs.find(0, "address already in use", 0) != "" {
+				return &portTakenError{addrs: []string{api, emuAddr}}
+			}
+			return err
+		}
 	}
 	t.Start = time.Since(t0)
 	r.cfg.Logger.Debug("lambda environment started", "function", spec.Group, "version", spec.Version)
@@ -1337,6 +1375,22 @@ func isErrorObject(body []byte) bool {
 	return known > 0
 }
 
+// portTries is how many choices of ports a cold start makes before it
+// gives up on ports other processes hold.
+const portTries = 3
+
+// portTakenError: another process holds one of addrs, the ports chosen
+// for an environment.
+type portTakenError struct{ addrs []string }
+
+func (e *portTakenError) Error() string {
+	return "another process holds one of the loopback ports " + strings.Join(e.addrs, ", ")
+}
+
+// pickPorts chooses an environment's loopback ports (tests make it pick
+// one another user holds).
+var pickPorts = freePorts
+
 // freePorts finds n free loopback ports, none that skip refuses.
 // (Another process may take one before the emulator binds it; the start
 // then fails.)
@@ -1367,8 +1421,21 @@ func freePorts(n int, skip func(uint16) bool) ([]string, error) {
 // waitListening waits for addr to accept connections.
 func waitListening(ctx context.Context, addr string, exited <-chan struct{}, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
+	// A dial is cut short by the emulator's exit: one to another user's
+	// listener on a guarded port is never answered (its SYN-ACK is
+	// dropped), and the emulator, which could not bind, has exited.
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-exited:
+			cancel()
+		case <-dctx.Done():
+		}
+	}()
+	var d net.Dialer
 	for delay := 500 * time.Microsecond; ; delay = min(delay*2, 20*time.Millisecond) {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
+		c, err := dialWithin(dctx, &d, addr, time.Second)
 		if err == nil {
 			c.Close()
 			return nil
@@ -1384,6 +1451,12 @@ func waitListening(ctx context.Context, addr string, exited <-chan struct{}, lim
 			return fmt.Errorf("aws-lambda-rie did not listen on %s within %v", addr, limit)
 		}
 	}
+}
+
+func dialWithin(ctx context.Context, d *net.Dialer, addr string, limit time.Duration) (net.Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	return d.DialContext(ctx, "tcp", addr)
 }
 
 // logBuffer keeps an environment's recent log lines, numbered, for Tail.

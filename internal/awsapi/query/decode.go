@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/awsapi/internal/wiretime"
 	"github.com/sealbox/sealbox/internal/awsapi/model"
 )
 
@@ -381,8 +382,8 @@ func parseTime(s string) (time.Time, bool) {
 	if t, err := http.ParseTime(s); err == nil {
 		return t.UTC(), true
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsInf(f, 0) && !math.IsNaN(f) && math.Abs(f) < 1e14 {
-		return time.UnixMilli(int64(math.Round(f * 1000))).UTC(), true
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		return wiretime.Epoch(f)
 	}
 	return time.Time{}, false
 }

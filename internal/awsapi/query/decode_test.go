@@ -238,6 +238,10 @@ func TestDecodeMalformed(t *testing.T) {
 		{sts, "AssumeRole", "RoleArn=a&DurationSeconds=9e9", "parameter DurationSeconds is invalid"},
 		{test, "Everything", "Items.item.2.Child.Size=big", "Value (big) for parameter Items.item.2.Child.Size is invalid."},
 		{test, "Everything", "When=yesterday", "Value (yesterday) for parameter When is invalid. Expected an ISO 8601 timestamp"},
+		// Past 9999-12-31T23:59:59Z, the last an ISO 8601 timestamp (what
+		// botocore sends in Query) names, as epoch seconds.
+		{test, "Everything", "When=253402300800", "Value (253402300800) for parameter When is invalid. Expected an ISO 8601 timestamp"},
+		{test, "Everything", "When=1e13", "Value (1e13) for parameter When is invalid."},
 		{test, "Everything", "Data=not+base64!", "parameter Data is invalid. Expected base64"},
 		{test, "Everything", "Ratio=NaN", "parameter Ratio is invalid"},
 		{test, "Everything", "Big=9223372036854775808", "parameter Big is invalid"},
@@ -324,5 +328,31 @@ func TestParseRequest(t *testing.T) {
 				t.Errorf("got %q %q, want %q %q", action, params.Encode(), tc.action, tc.params)
 			}
 		})
+	}
+}
+
+// TestDecodeEpochBounds: epoch seconds are read up to
+// 9999-12-31T23:59:59Z, the range of the ISO 8601 timestamps botocore
+// sends, and REST-JSON's bound alike.
+func TestDecodeEpochBounds(t *testing.T) {
+	m := testModel(t)
+	for s, want := range map[string]time.Time{
+		"253402300799":  time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+		"-62135596800":  time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		"1795428000.25": time.Date(2026, 11, 23, 10, 0, 0, 250e6, time.UTC),
+	} {
+		form, _ := url.ParseQuery("Action=Everything&Version=2020-01-01&When=" + s)
+		v, err := query.Decode(form, m, m.InputShape("Everything"))
+		if err != nil {
+			t.Fatalf("When=%s: %v", s, err)
+		}
+		b, _ := json.Marshal(v)
+		var in everythingInput
+		if err := json.Unmarshal(b, &in); err != nil {
+			t.Fatalf("binding %s: %v", b, err)
+		}
+		if in.When == nil || !in.When.Equal(want) {
+			t.Errorf("When=%s: %v, want %v", s, in.When, want)
+		}
 	}
 }

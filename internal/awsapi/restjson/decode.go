@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/awsapi/internal/wiretime"
 	"github.com/sealbox/sealbox/internal/awsapi/jsonvalue"
 	"github.com/sealbox/sealbox/internal/awsapi/model"
 )
@@ -608,7 +609,7 @@ func (d *decoder) bodyValue(sh *model.Shape, ref *model.Ref, v any, path string)
 		switch t := v.(type) {
 		case json.Number:
 			f, err := strconv.ParseFloat(string(t), 64)
-			if err != nil || math.Abs(f) >= maxEpoch {
+			if _, ok := wiretime.Epoch(f); err != nil || !ok {
 				return nil, mismatch("a timestamp")
 			}
 			return t, nil

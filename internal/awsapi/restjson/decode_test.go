@@ -260,6 +260,10 @@ func TestDecodeLenient(t *testing.T) {
 		{test, "PUT", "/v1/things/t/parts/p", "",
 			map[string]string{"X-List": ` a , "b,\"c\"" ,d`, "X-Dates": "Mon, 23 Nov 2026 10:00:00 GMT, Tue, 24 Nov 2026 10:00:00 GMT"},
 			`{"ThingId":"t","PartPath":"p","HList":["a","b,\"c\"","d"],"HDates":[1795428000,1795514400]}`},
+		// Epoch seconds up to 9999-12-31T23:59:59Z, the last botocore
+		// sends, in the body and the query.
+		{test, "PUT", "/v1/things/t/parts/p?when=253402300799", `{"Created":253402300799}`, nil,
+			`{"ThingId":"t","PartPath":"p","QWhen":253402300799,"Created":253402300799}`},
 		// Body timestamps: epoch seconds as sent, strings in any form.
 		{test, "PUT", "/v1/things/t/parts/p", `{"Created":1795428000.123,"CreatedIso":"2026-11-23T10:00:00.5Z","Nested":{"When":"Mon, 23 Nov 2026 10:00:00 GMT"}}`, nil,
 			`{"ThingId":"t","PartPath":"p","Created":1795428000.123,"CreatedIso":1795428000.5,"Nested":{"When":1795428000}}`},
@@ -348,6 +352,10 @@ func TestDecodeMalformed(t *testing.T) {
 		{test, "PUT", "/v1/things/t/parts/p?num=1&num=x", "", nil, ser, "Value (x) for query parameter num is invalid."},
 		{test, "PUT", "/v1/things/t/parts/p", `{"Created":"yesterday"}`, nil, ser, "Could not parse request body into json: Unexpected value type at 'created': expected a timestamp."},
 		{test, "PUT", "/v1/things/t/parts/p", `{"Created":1e300}`, nil, ser, "'created': expected a timestamp."},
+		// Epoch seconds past 9999-12-31T23:59:59Z, the last botocore
+		// sends (and ISO 8601 names), in the body and in the query.
+		{test, "PUT", "/v1/things/t/parts/p", `{"Created":253402300800}`, nil, ser, "'created': expected a timestamp."},
+		{test, "PUT", "/v1/things/t/parts/p?when=253402300800", "", nil, ser, "Value (253402300800) for query parameter when is invalid."},
 		{test, "PUT", "/v1/things/t/parts/p", `{"Items":[{"Child":{"Size":"x"}}]}`, nil, ser, "'items.1.member.child.size': expected a number."},
 		{test, "PUT", "/v1/texts/k", "\xff", nil, ser, "the body is not UTF-8 text."},
 		{test, "POST", "/v1/docs/d?action=send", `{"Id":1}`, nil, ser, "Unexpected value type at 'doc.id': expected a string."},

@@ -2,18 +2,14 @@ package restjson
 
 import (
 	"encoding/json"
-	"math"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/awsapi/internal/wiretime"
 	"github.com/sealbox/sealbox/internal/awsapi/model"
 )
-
-// maxEpoch bounds epoch seconds to what a time.Time in milliseconds holds
-// comfortably (the year 5138).
-const maxEpoch = 1e11
 
 // timestampFormat is a timestamp's wire form: the member's timestampFormat,
 // else its shape's, else the protocol's default for where it travels
@@ -42,8 +38,8 @@ func parseTime(s string) (time.Time, bool) {
 	if t, err := http.ParseTime(s); err == nil {
 		return t.UTC(), true
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && math.Abs(f) < maxEpoch {
-		return time.UnixMilli(int64(math.Round(f * 1000))).UTC(), true
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		return wiretime.Epoch(f)
 	}
 	return time.Time{}, false
 }
@@ -62,10 +58,10 @@ func genericTime(v any) (time.Time, bool) {
 	switch v := v.(type) {
 	case json.Number:
 		f, err := strconv.ParseFloat(string(v), 64)
-		if err != nil || math.IsNaN(f) || math.Abs(f) >= maxEpoch {
+		if err != nil {
 			return time.Time{}, false
 		}
-		return time.UnixMilli(int64(math.Round(f * 1000))).UTC(), true
+		return wiretime.Epoch(f)
 	case string:
 		return parseTime(v)
 	}
