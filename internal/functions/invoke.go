@@ -392,8 +392,10 @@ func (s *Service) runError(err error) error {
 	if _, ok := sealbox.AsError(err); ok {
 		return err
 	}
+	// The runner's own errors name the host's folders, ports and
+	// programs: the server's log has them, the invoker only Lambda's words.
 	s.log.Warn("an execution environment failed", "error", err)
-	return &sealbox.Error{Code: "ServiceException", Server: true, Message: fmt.Sprintf("sealbox could not run the function: %v", err)}
+	return &sealbox.Error{Code: "ServiceException", Server: true, Message: "Lambda could not run the function: the server met an error, which its log records."}
 }
 
 func (s *Service) noEmulator() error {

@@ -192,6 +192,23 @@ func TestPortsTakenAnswer(t *testing.T) {
 	}
 }
 
+// TestRunnerFailureNamesNothing: any other failure of the runner (its
+// errors carry the host's folders, addresses and programs) is Lambda's
+// ServiceException to the invoker, naming none of them.
+func TestRunnerFailureNamesNothing(t *testing.T) {
+	s := New(Config{})
+	err := s.runError(fmt.Errorf("starting /usr/bin/env in /tmp/sealbox-lambda-123/task: fork/exec 127.0.0.1:40000: permission denied"))
+	e, ok := sealbox.AsError(err)
+	if !ok || e.Code != "ServiceException" || !e.Server {
+		t.Fatalf("runError = %#v", err)
+	}
+	for _, leak := range []string{"/tmp", "/usr/bin", "127.0.0.1", "sealbox-lambda", "permission"} {
+		if strings.Contains(e.Message, leak) {
+			t.Errorf("the invoker's message names %q: %s", leak, e.Message)
+		}
+	}
+}
+
 // TestAsyncQueueBounded: the queue holds at most asyncMaxQueued Event
 // invocations (beyond, Lambda's throttle), takes none once closed, and
 // counts one out when it ends.
