@@ -124,7 +124,7 @@ func parsePrincipals(v jsonValue, kind Kind, stmt int, stored bool) (*principals
 
 func invalidPrincipal(kind Kind, stmt int, typ, value string) *ParseError {
 	if kind == KindKey {
-		return stmtVerbatim(stmt, msgKeyPrincipals)
+		return stmtVerbatim(stmt, MsgKeyPrincipals)
 	}
 	if typ == "" {
 		return stmtError(stmt, "Invalid principal in policy: %q", value)
