@@ -140,7 +140,7 @@ func (a *Authorizer) compile(doc string, kind iam.Kind) (_ *iam.Policy, fresh bo
 	if c, ok := a.docs.Get(key); ok {
 		return c.policy, false, c.err
 	}
-	p, err := iam.Parse(doc, kind)
+	p, err := iam.ParseStored(doc, kind)                // the policies sealbox keeps: pinned principals read
 	a.docs.Put(key, &compiled{p, err}, a.docs.Ticket()) // never outdated: see New
 	return p, true, err
 }

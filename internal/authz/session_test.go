@@ -110,6 +110,7 @@ func TestSessionPolicyBoundsGrantToTheRole(t *testing.T) {
 	encrypter := assumeWith(t, s, pipe, appARN, "encrypter", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"kms:Encrypt","Resource":"*"}]}`)
 	full := assumeWith(t, s, pipe, appARN, "full", "")
 
+	s.NewUser(t, "nobody-yet") // the key policy names someone else than the role: AWS refuses a user that does not exist
 	key := keyWithPolicy(t, s, keyPolicyFor("arn:aws:iam::123456789012:user/nobody-yet"))
 	must[*kms.CreateGrantOutput](t, "CreateGrant")(s.KMS().CreateGrant(ctx, &kms.CreateGrantInput{KeyId: key.KeyId, GranteePrincipal: aws.String(appARN),
 		Operations: []types.GrantOperation{types.GrantOperationEncrypt, types.GrantOperationDecrypt}}))

@@ -42,6 +42,7 @@ func TestHostileTextIsEscaped(t *testing.T) {
 		Type: ssmtypes.ParameterTypeString, Value: aws.String(hostile), Description: aws.String(hostile)}))
 	sealtest.Must[*secretsmanager.CreateSecretOutput](t, "CreateSecret")(s.SecretsManager().CreateSecret(ctx, &secretsmanager.CreateSecretInput{
 		Name: aws.String("x/s"), SecretString: aws.String(hostile), Description: aws.String(hostile)}))
+	s.Principals(t, "user/nobody") // the secret's policy names the user
 	sealtest.Must[*secretsmanager.PutResourcePolicyOutput](t, "PutResourcePolicy")(s.SecretsManager().PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{
 		SecretId: aws.String("x/s"), ResourcePolicy: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::123456789012:user/nobody"},"Action":"*","Resource":"*","Condition":{"StringEquals":{"aws:UserAgent":` + jsonString(hostile) + `}}}]}`)}))
 	sealtest.Must[*iam.CreatePolicyOutput](t, "CreatePolicy")(s.IAM().CreatePolicy(ctx, &iam.CreatePolicyInput{PolicyName: aws.String("hostile"),

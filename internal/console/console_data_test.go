@@ -412,6 +412,7 @@ func TestDataPageDetails(t *testing.T) {
 	schema := `{"type":"object","required":["password"],"properties":{"password":{"type":"string","minLength":16}}}`
 	sealtest.Must[*secretsmanager.TagResourceOutput](t, "TagResource")(sm.TagResource(ctx, &secretsmanager.TagResourceInput{SecretId: aws.String("app/schema"),
 		Tags: []smtypes.Tag{{Key: aws.String("sealbox:validation-schema"), Value: aws.String(schema)}}}))
+	s.Principals(t, "role/reader") // the secret's policy names the role
 	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/reader"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
 	sealtest.Must[*secretsmanager.PutResourcePolicyOutput](t, "PutResourcePolicy")(sm.PutResourcePolicy(ctx, &secretsmanager.PutResourcePolicyInput{SecretId: aws.String("app/schema"),
 		ResourcePolicy: aws.String(policy)}))

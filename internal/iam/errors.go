@@ -40,7 +40,7 @@ func (e *ParseError) Unwrap() error { return e.err }
 
 // AWS's own wording, quoted where sealbox answers the same problem. All
 // are IAM's (MalformedPolicyDocument from CreatePolicy, PutUserPolicy,
-// CreateRole, UpdateAssumeRolePolicy) except msgKeyPrincipals, which is KMS's
+// CreateRole, UpdateAssumeRolePolicy) except MsgKeyPrincipals, which is KMS's
 // (MalformedPolicyDocumentException from CreateKey and PutKeyPolicy).
 const (
 	msgSyntax             = "Syntax errors in policy."
@@ -52,7 +52,7 @@ const (
 	msgOneColon           = "Actions/Condition can contain only one colon."
 	msgResourceVendor     = "Resource vendor must be fully qualified and cannot contain regexes."
 	msgTrustResource      = "Has prohibited field Resource."
-	msgKeyPrincipals      = "Policy contains a statement with one or more invalid principals."
+	MsgKeyPrincipals      = "Policy contains a statement with one or more invalid principals."
 	// IAM's trust-policy message, verbatim with its two spaces before "and".
 	msgTrustActions = "Trust Policy statement actions can only be sts:AssumeRole, sts:AssumeRoleWithSAML,  and sts:AssumeRoleWithWebIdentity"
 )

@@ -56,6 +56,17 @@ func mustParse(t testing.TB, doc string, kind Kind) *Policy {
 	return p
 }
 
+// mustParseStored is mustParse for a policy in the form sealbox keeps,
+// whose principals may be pinned ("<arn>#<id>").
+func mustParseStored(t testing.TB, doc string, kind Kind) *Policy {
+	t.Helper()
+	p, err := ParseStored(doc, kind)
+	if err != nil {
+		t.Fatalf("ParseStored(%.100q, %v) error: %v", doc, kind, err)
+	}
+	return p
+}
+
 type evalCase struct {
 	name    string
 	req     *Request
@@ -299,7 +310,7 @@ func TestEvaluatePrincipals(t *testing.T) {
 	for _, tt := range tests {
 		name := fmt.Sprintf("%s/%s", tt.principal, tt.caller.ARN+tt.caller.Service)
 		t.Run(name, func(t *testing.T) {
-			p := mustParse(t, policyFor(tt.principal), KindResource)
+			p := mustParseStored(t, policyFor(tt.principal), KindResource)
 			if got, _ := p.Evaluate(get(tt.caller)); got != tt.want {
 				t.Errorf("Principal %s: Evaluate(%s) = %v, want %v", tt.principal, tt.caller.ARN+tt.caller.Service, got, tt.want)
 			}
@@ -324,10 +335,15 @@ func TestEvaluateNotPrincipal(t *testing.T) {
 		doc := stmt(`{"Sid":"D","Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::123456789012:user/alice#AIDAALICEEXAMPLE00001","arn:aws:iam::123456789012:root"]},"Action":"s3:*","Resource":"*"}`)
 		newAlice := alice
 		newAlice.UserID = "AIDANEWALICEEXAMPLE01"
-		runEvaluate(t, doc, KindResource, []evalCase{
+		p := mustParseStored(t, doc, KindResource)
+		for _, tt := range []evalCase{
 			{"alice is not denied", getObject(alice), NoMatch, ""},
 			{"a new alice under the same name is denied", getObject(newAlice), Deny, "D"},
-		})
+		} {
+			if got, sid := p.Evaluate(tt.req); got != tt.want || sid != tt.wantSid {
+				t.Errorf("%s: Evaluate = %v, %q; want %v, %q", tt.name, got, sid, tt.want, tt.wantSid)
+			}
+		}
 	})
 	t.Run("user listed without the account", func(t *testing.T) {
 		doc := stmt(`{"Sid":"D","Effect":"Deny","NotPrincipal":{"AWS":"arn:aws:iam::444455556666:user/Bob"},"Action":"s3:*","Resource":"*"}`)

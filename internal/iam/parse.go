@@ -99,14 +99,27 @@ type statement struct {
 // MalformedPolicyDocument message; a document over MaxPolicySize wraps
 // ErrPolicyTooLarge.
 func Parse(doc string, kind Kind) (*Policy, error) {
-	p, err := parse(doc, kind)
+	return parseAs(doc, kind, false)
+}
+
+// ParseStored compiles a policy as sealbox keeps it for evaluation: as
+// Parse, and a user or role ARN may be pinned to a unique id
+// ("<arn>#<id>", the form identity.PinPrincipals saves). Only policies
+// sealbox wrote itself are parsed so: a caller who writes that form is
+// refused by Parse, as AWS refuses any principal it does not know.
+func ParseStored(doc string, kind Kind) (*Policy, error) {
+	return parseAs(doc, kind, true)
+}
+
+func parseAs(doc string, kind Kind, stored bool) (*Policy, error) {
+	p, err := parse(doc, kind, stored)
 	if err != nil {
 		return nil, err // a non-nil *ParseError, never a typed nil
 	}
 	return p, nil
 }
 
-func parse(doc string, kind Kind) (*Policy, *ParseError) {
+func parse(doc string, kind Kind, stored bool) (*Policy, *ParseError) {
 	if kind < KindIdentity || kind > KindTrust {
 		return nil, docError("Unknown policy kind %d", kind)
 	}
@@ -167,7 +180,7 @@ func parse(doc string, kind Kind) (*Policy, *ParseError) {
 	sids := make(map[string]bool, len(list))
 	p.statements = make([]statement, 0, len(list))
 	for i := range list {
-		s, perr := parseStatement(&list[i], i+1, kind, variables)
+		s, perr := parseStatement(&list[i], i+1, kind, variables, stored)
 		if perr != nil {
 			return nil, perr
 		}
@@ -183,7 +196,7 @@ func parse(doc string, kind Kind) (*Policy, *ParseError) {
 	return p, nil
 }
 
-func parseStatement(v *jsonValue, n int, kind Kind, variables bool) (statement, *ParseError) {
+func parseStatement(v *jsonValue, n int, kind Kind, variables, stored bool) (statement, *ParseError) {
 	s := statement{span: v.span}
 	if v.kind != jsonObject {
 		return s, stmtError(n, "Statement must be an object")
@@ -214,7 +227,7 @@ func parseStatement(v *jsonValue, n int, kind Kind, variables bool) (statement, 
 			if kind == KindIdentity {
 				return s, stmtVerbatim(n, msgNoPrincipalAllowed)
 			}
-			p, err := parsePrincipals(f.value, kind, n)
+			p, err := parsePrincipals(f.value, kind, n, stored)
 			if err != nil {
 				return s, err
 			}

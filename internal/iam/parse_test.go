@@ -90,6 +90,9 @@ func TestParseErrors(t *testing.T) {
 		{"principal of an unknown type", stmt(`{"Effect":"Allow","Principal":{"Human":"alice"},"Action":"*","Resource":"*"}`), KindResource, `Invalid principal in policy: "Human":"alice"`, 1},
 		{"pinned principal with no unique id", stmt(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/bob#bob"},"Action":"*","Resource":"*"}`), KindResource, `Invalid principal in policy: "AWS":"arn:aws:iam::123456789012:user/bob#bob"`, 1},
 		{"pinned session ARN", stmt(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:sts::123456789012:assumed-role/r/s#AROAAPPEXAMPLE0000001"},"Action":"*","Resource":"*"}`), KindResource, `Invalid principal in policy: "AWS":"arn:aws:sts::123456789012:assumed-role/r/s#AROAAPPEXAMPLE0000001"`, 1},
+		{"pinned user ARN", stmt(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/bob#AIDABOBEXAMPLE0000001"},"Action":"*","Resource":"*"}`), KindResource, `Invalid principal in policy: "AWS":"arn:aws:iam::123456789012:user/bob#AIDABOBEXAMPLE0000001"`, 1},
+		{"pinned role ARN in a key policy", stmt(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/app#AROAAPPEXAMPLE0000001"},"Action":"kms:*","Resource":"*"}`), KindKey, "Policy contains a statement with one or more invalid principals.", 1},
+		{"pinned role ARN in a trust policy", stmt(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/app#AROAAPPEXAMPLE0000001"},"Action":"sts:AssumeRole"}`), KindTrust, `Invalid principal in policy: "AWS":"arn:aws:iam::123456789012:role/app#AROAAPPEXAMPLE0000001"`, 1},
 		{"principal an empty object", stmt(`{"Effect":"Allow","Principal":{},"Action":"*","Resource":"*"}`), KindResource, `Invalid principal in policy: "" in statement 1`, 1},
 		{"principal with an empty list", stmt(`{"Effect":"Allow","Principal":{"AWS":[]},"Action":"*","Resource":"*"}`), KindResource, `Invalid principal in policy: "AWS":""`, 1},
 		{"key policy principal not an ARN", stmt(`{"Effect":"Allow","Principal":{"AWS":"alice"},"Action":"kms:*","Resource":"*"}`), KindKey, "Policy contains a statement with one or more invalid principals.", 1},
@@ -116,6 +119,35 @@ func TestParseErrors(t *testing.T) {
 				t.Errorf("Parse(%.80q, %v) returned a policy with its error", tt.doc, tt.kind)
 			}
 		})
+	}
+}
+
+// The pinned form "<arn>#<id>" is sealbox's own storage form: a caller
+// who writes it is refused (above), and the copy sealbox saved is read.
+func TestParseStoredReadsPinnedPrincipals(t *testing.T) {
+	for _, tt := range []struct {
+		doc  string
+		kind Kind
+	}{
+		{stmt(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/bob#AIDABOBEXAMPLE0000001"},"Action":"*","Resource":"*"}`), KindResource},
+		{stmt(`{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::123456789012:role/app#AROAAPPEXAMPLE0000001","arn:aws:iam::123456789012:root"]},"Action":"kms:*","Resource":"*"}`), KindKey},
+		{stmt(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/app#AROAAPPEXAMPLE0000001"},"Action":"sts:AssumeRole"}`), KindTrust},
+	} {
+		if _, err := ParseStored(tt.doc, tt.kind); err != nil {
+			t.Errorf("ParseStored(%s, %v) error: %v", tt.doc, tt.kind, err)
+		}
+		if _, err := Parse(tt.doc, tt.kind); err == nil {
+			t.Errorf("Parse(%s, %v) accepted the pinned form a caller may not write", tt.doc, tt.kind)
+		}
+	}
+	// What is malformed stays malformed in the stored form.
+	for _, doc := range []string{
+		stmt(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/bob#bob"},"Action":"*","Resource":"*"}`),
+		stmt(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:sts::123456789012:assumed-role/r/s#AROAAPPEXAMPLE0000001"},"Action":"*","Resource":"*"}`),
+	} {
+		if _, err := ParseStored(doc, KindResource); err == nil {
+			t.Errorf("ParseStored(%s) accepted a malformed pinned principal", doc)
+		}
 	}
 }
 

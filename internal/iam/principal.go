@@ -80,8 +80,9 @@ type principals struct {
 
 type pinnedARN struct{ arn, id string }
 
-// parsePrincipals compiles a Principal or NotPrincipal value.
-func parsePrincipals(v jsonValue, kind Kind, stmt int) (*principals, *ParseError) {
+// parsePrincipals compiles a Principal or NotPrincipal value; stored
+// accepts the pinned form "<arn>#<id>" (ParseStored).
+func parsePrincipals(v jsonValue, kind Kind, stmt int, stored bool) (*principals, *ParseError) {
 	p := &principals{}
 	if v.kind == jsonString {
 		if v.text != "*" {
@@ -102,7 +103,7 @@ func parsePrincipals(v jsonValue, kind Kind, stmt int) (*principals, *ParseError
 			var ok bool
 			switch f.name {
 			case "AWS":
-				ok = p.addAWS(s)
+				ok = p.addAWS(s, stored)
 			case "Service":
 				ok = s != "" && !strings.ContainsAny(s, " \t\r\n")
 				if s == "*" {
@@ -123,7 +124,7 @@ func parsePrincipals(v jsonValue, kind Kind, stmt int) (*principals, *ParseError
 
 func invalidPrincipal(kind Kind, stmt int, typ, value string) *ParseError {
 	if kind == KindKey {
-		return stmtVerbatim(stmt, msgKeyPrincipals)
+		return stmtVerbatim(stmt, MsgKeyPrincipals)
 	}
 	if typ == "" {
 		return stmtError(stmt, "Invalid principal in policy: %q", value)
@@ -136,7 +137,7 @@ func invalidPrincipal(kind Kind, stmt int, typ, value string) *ParseError {
 // ARN of an account root, user, role, role session or federated user, or a
 // unique id. Wildcards are not allowed inside ARNs (AWS refuses them too:
 // use the aws:PrincipalArn condition key for patterns).
-func (p *principals) addAWS(s string) bool {
+func (p *principals) addAWS(s string, stored bool) bool {
 	if s == "*" {
 		p.any = true
 		return true
@@ -150,7 +151,7 @@ func (p *principals) addAWS(s string) bool {
 	}
 	if arn, id, ok := strings.Cut(s, "#"); ok {
 		var q principals
-		if !isUniqueID(id) || !q.addAWS(arn) || len(q.arns) != 1 || !strings.Contains(arn, ":iam::") {
+		if !stored || !isUniqueID(id) || !q.addAWS(arn, false) || len(q.arns) != 1 || !strings.Contains(arn, ":iam::") {
 			return false
 		}
 		p.pinned = append(p.pinned, pinnedARN{arn: arn, id: id})

@@ -10,8 +10,8 @@ import (
 	"github.com/sealbox/sealbox/internal/store"
 )
 
-// Placeholders pin a user or role ARN that named no entity when the policy
-// was saved. They look like unique ids (so the policy still compiles) but
+// Placeholders pin a grantee or retiring principal ARN that named no
+// entity when the grant was made (a policy naming one is refused). They look like unique ids (so the policy still compiles) but
 // hold '0', which UniqueID never makes: they match nobody.
 const (
 	unknownUserID = "AIDA00000000000000000"
@@ -26,8 +26,9 @@ const (
 // language reads as: this ARN, and this id), so that one deleted and made
 // again under the same name is not the principal the policy names (AWS:
 // "When you save the policy, AWS transforms the ARN to a unique principal
-// ID"). An ARN that names no user or role now is pinned to an id that
-// matches nobody. A user renamed since no longer matches either (AWS would
+// ID"). A policy naming (in any statement) a user or role of the account
+// that does not exist is refused with *UnknownPrincipalError, as AWS
+// refuses it. A user renamed since no longer matches either (AWS would
 // follow the id: the safe side). The text the caller wrote is what is kept and shown; the
 // pinned form is kept beside it. pinned is "" when doc names no user or
 // role of the account, or is not a JSON object (its own validation answers
@@ -52,28 +53,47 @@ func PinPrincipals(tx store.Tx, account, doc string) (string, error) {
 	if err := d.Decode(&v); err != nil {
 		return "", nil
 	}
+	var statements []map[string]any
+	switch st := v["Statement"].(type) {
+	case map[string]any:
+		statements = append(statements, st)
+	case []any:
+		for _, one := range st {
+			if m, ok := one.(map[string]any); ok {
+				statements = append(statements, m)
+			}
+		}
+	}
+	// Every principal first, whatever the statement does with it: AWS
+	// refuses a policy naming a user or role that does not exist.
+	for _, st := range statements {
+		for _, element := range []string{"Principal", "NotPrincipal"} {
+			for _, arn := range awsPrincipals(st[element]) {
+				id, ok, err := entityID(tx, account, arn)
+				if err != nil {
+					return "", err
+				}
+				if ok && id == "" {
+					return "", &UnknownPrincipalError{ARN: arn}
+				}
+			}
+		}
+	}
 	changed := false
 	var pinErr error
 	pin := func(arn string) string {
-		id, ok, err := pinnedID(tx, account, arn)
+		id, ok, err := entityID(tx, account, arn)
 		if err != nil {
 			pinErr = err
 		}
-		if ok {
+		if ok && id != "" {
 			changed = true
 			return arn + "#" + id
 		}
 		return arn
 	}
-	switch st := v["Statement"].(type) {
-	case map[string]any:
+	for _, st := range statements {
 		pinStatement(st, pin)
-	case []any:
-		for _, one := range st {
-			if m, ok := one.(map[string]any); ok {
-				pinStatement(m, pin)
-			}
-		}
 	}
 	if pinErr != nil {
 		return "", pinErr
@@ -121,10 +141,43 @@ func pinStatement(st map[string]any, pin func(string) string) {
 	}
 }
 
-// pinnedID is the unique id that stands for arn in a pinned policy: the
-// id of the user or role it names now, or a placeholder that matches
-// nobody; ok is false for what is not a user or role ARN of account.
-func pinnedID(tx store.Tx, account, arn string) (id string, ok bool, err error) {
+// UnknownPrincipalError is a policy naming a user or role of the account
+// that does not exist. AWS refuses such a policy when it is saved, each
+// service in its own words (KMS and Secrets Manager:
+// MalformedPolicyDocumentException; IAM: MalformedPolicyDocument), so the
+// caller maps it.
+type UnknownPrincipalError struct{ ARN string }
+
+func (e *UnknownPrincipalError) Error() string {
+	return "policy names " + e.ARN + ", which is no user or role"
+}
+
+// awsPrincipals are the values of the "AWS" key of a Principal or
+// NotPrincipal element.
+func awsPrincipals(element any) []string {
+	p, ok := element.(map[string]any)
+	if !ok {
+		return nil
+	}
+	switch aws := p["AWS"].(type) {
+	case string:
+		return []string{aws}
+	case []any:
+		var out []string
+		for _, one := range aws {
+			if s, ok := one.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
+	}
+	return nil
+}
+
+// entityID is the unique id of the user or role arn names now: "" with ok
+// when arn is a user or role ARN of account that names none; ok is false
+// for what is not a user or role ARN of account.
+func entityID(tx store.Tx, account, arn string) (id string, ok bool, err error) {
 	if strings.Contains(arn, "#") { // pinned already, as written
 		return "", false, nil
 	}
@@ -133,12 +186,11 @@ func pinnedID(tx store.Tx, account, arn string) (id string, ok bool, err error) 
 		return "", false, nil
 	}
 	var kind EntityKind
-	unknown := unknownUserID
 	switch {
 	case strings.HasPrefix(a.Resource, string(KindUser)+"/"):
 		kind = KindUser
 	case strings.HasPrefix(a.Resource, string(KindRole)+"/"):
-		kind, unknown = KindRole, unknownRoleID
+		kind = KindRole
 	default:
 		return "", false, nil
 	}
@@ -147,9 +199,23 @@ func pinnedID(tx store.Tx, account, arn string) (id string, ok bool, err error) 
 		return "", false, err
 	}
 	if !found {
-		return unknown, true, nil
+		return "", true, nil
 	}
 	return e.ID, true, nil
+}
+
+// pinnedID is the unique id that stands for arn in a pinned grant: the
+// id of the user or role it names now, or a placeholder that matches
+// nobody; ok is false for what is not a user or role ARN of account.
+func pinnedID(tx store.Tx, account, arn string) (id string, ok bool, err error) {
+	id, ok, err = entityID(tx, account, arn)
+	if err != nil || !ok || id != "" {
+		return id, ok, err
+	}
+	if a, _ := sealbox.ParseARN(arn); strings.HasPrefix(a.Resource, string(KindRole)+"/") {
+		return unknownRoleID, true, nil
+	}
+	return unknownUserID, true, nil
 }
 
 // PinPrincipal is the unique id a KMS grant's grantee or retiring

@@ -267,6 +267,7 @@ func TestKeyPolicy(t *testing.T) {
 	if aws.ToString(out.PolicyName) != "default" {
 		t.Fatalf("PolicyName = %v", out.PolicyName)
 	}
+	s.Principals(t, "role/deploy") // the policies below name it
 	// A policy that would lock the caller out is refused unless bypassed.
 	deployOnly := `{"Version":"2012-10-17","Statement":[{"Sid":"deploy","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:role/deploy"},"Action":["kms:Encrypt","kms:DescribeKey"],"Resource":"*"}]}`
 	_, err := c.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{KeyId: id, Policy: &deployOnly})

@@ -53,9 +53,12 @@ func (s *Service) CreateKey(ctx context.Context, in *CreateKeyRequest) (*CreateK
 	if err != nil {
 		return nil, err
 	}
-	pinned, err := s.pin(ctx, policy)
+	pinned, invalid, err := s.pin(ctx, policy)
 	if err != nil {
 		return nil, err
+	}
+	if invalid != nil {
+		return nil, invalid
 	}
 	id := newKeyID(in.MultiRegion)
 	if in.Policy != "" {

@@ -169,7 +169,7 @@ func (s *Service) ReplicateKey(ctx context.Context, in *ReplicateKeyRequest) (*R
 	if err != nil {
 		return nil, err
 	}
-	pinned, err := s.pin(ctx, policy)
+	pinned, invalid, err := s.pin(ctx, policy)
 	if err != nil {
 		return nil, err
 	}
@@ -188,6 +188,9 @@ func (s *Service) ReplicateKey(ctx context.Context, in *ReplicateKeyRequest) (*R
 		k, err := s.primaryKey(ctx, tx, in.KeyId, "kms:ReplicateKey", map[string][]string{"kms:replicaregion": {in.ReplicaRegion}})
 		if err != nil {
 			return err
+		}
+		if invalid != nil {
+			return invalid
 		}
 		if in.ReplicaRegion == k.Region || slices.Contains(k.ReplicaRegions, in.ReplicaRegion) {
 			return sealbox.Errorf("AlreadyExistsException", "Replica key %s already exists in region %s.", k.ID, in.ReplicaRegion)

@@ -134,7 +134,7 @@ func (s *Service) PutKeyPolicy(ctx context.Context, in *PutKeyPolicyRequest) (*E
 	if err := checkPolicyName(in.PolicyName); err != nil {
 		return nil, err
 	}
-	pinned, err := s.pin(ctx, in.Policy)
+	pinned, invalid, err := s.pin(ctx, in.Policy)
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +144,9 @@ func (s *Service) PutKeyPolicy(ctx context.Context, in *PutKeyPolicyRequest) (*E
 		}
 		if err := validatePolicy(in.Policy); err != nil {
 			return err
+		}
+		if invalid != nil {
+			return invalid
 		}
 		if err := s.checkLockout(ctx, k.arn(), in.Policy, in.BypassPolicyLockoutSafetyCheck); err != nil {
 			return err

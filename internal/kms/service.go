@@ -16,6 +16,8 @@ import (
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/accessquery"
 	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/iam"
+	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/keyring"
 	"github.com/sealbox/sealbox/internal/store"
 	"github.com/sealbox/sealbox/internal/store/recordcache"
@@ -62,12 +64,21 @@ type PrincipalPinner interface {
 	PinPrincipal(ctx context.Context, arn string) (string, error)
 }
 
-// pin is the pinned form of a key policy ("" without a pinner).
-func (s *Service) pin(ctx context.Context, policy string) (string, error) {
+// pin is the pinned form of a key policy ("" without a pinner). invalid
+// is the MalformedPolicyDocumentException AWS answers a policy naming a
+// user or role of the account that does not exist: the caller returns it
+// only once the request is authorized, so that whether a user exists is
+// not told to one who may not set the policy.
+func (s *Service) pin(ctx context.Context, policy string) (pinned string, invalid, err error) {
 	if s.principals == nil {
-		return "", nil
+		return "", nil, nil
 	}
-	return s.principals.PinPrincipals(ctx, policy)
+	pinned, err = s.principals.PinPrincipals(ctx, policy)
+	var unknown *identity.UnknownPrincipalError
+	if errors.As(err, &unknown) {
+		return "", sealbox.Errorf("MalformedPolicyDocumentException", "%s", iam.MsgKeyPrincipals), nil
+	}
+	return pinned, nil, err
 }
 
 // Config configures a Service.

@@ -2,6 +2,7 @@ package sealtest
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -49,4 +50,23 @@ func (s *Server) NewRole(t testing.TB, name, trust, policy, session string) Role
 		RoleArn: role.Role.Arn, RoleSessionName: aws.String(session)}))
 	return Role{ARN: *role.Role.Arn, Session: *sess.AssumedRoleUser.Arn, Creds: aws.Credentials{AccessKeyID: *sess.Credentials.AccessKeyId,
 		SecretAccessKey: *sess.Credentials.SecretAccessKey, SessionToken: *sess.Credentials.SessionToken}}
+}
+
+// Principals makes the IAM users and roles a policy is about to name
+// (AWS refuses a policy naming a user or role that does not exist): each
+// of names is "user/<name>" or "role/<name>"; a role trusts the account.
+func (s *Server) Principals(t testing.TB, names ...string) {
+	t.Helper()
+	ctx := context.Background()
+	ic := s.IAM()
+	for _, n := range names {
+		switch kind, name, _ := strings.Cut(n, "/"); kind {
+		case "user":
+			Must[*iam.CreateUserOutput](t, "CreateUser "+name)(ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(name)}))
+		case "role":
+			Must[*iam.CreateRoleOutput](t, "CreateRole "+name)(ic.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(name), AssumeRolePolicyDocument: aws.String(TrustAccount)}))
+		default:
+			t.Fatalf("Principals(%q): want user/<name> or role/<name>", n)
+		}
+	}
 }

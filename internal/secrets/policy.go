@@ -3,12 +3,14 @@ package secrets
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/iam"
+	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/store"
 )
 
@@ -38,7 +40,13 @@ func (s *Service) PutResourcePolicy(ctx context.Context, in *PutResourcePolicyRe
 	}
 	var pinned string
 	if s.principals != nil {
-		if pinned, err = s.principals.PinPrincipals(ctx, in.ResourcePolicy); err != nil {
+		pinned, err = s.principals.PinPrincipals(ctx, in.ResourcePolicy)
+		var unknown *identity.UnknownPrincipalError
+		if errors.As(err, &unknown) {
+			// AWS's answer to a user or role of the account that does not exist.
+			return nil, sealbox.Errorf("MalformedPolicyDocumentException", "This resource policy contains an unsupported principal.")
+		}
+		if err != nil {
 			return nil, err
 		}
 	}

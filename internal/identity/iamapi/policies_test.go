@@ -272,6 +272,7 @@ func TestManagedPolicies(t *testing.T) {
 
 func TestAttachQuota(t *testing.T) {
 	e := newEnv(t)
+	e.User("alice")
 	e.Role("r", trustFor("arn:aws:iam::123456789012:user/alice"), 0)
 	for i := range 11 {
 		p := must(e.IAM.CreatePolicy(e.Root, &iamapi.CreatePolicyRequest{PolicyName: fmt.Sprintf("p%d", i), PolicyDocument: allow("s3:*")}))(t, "CreatePolicy").Policy

@@ -2,7 +2,10 @@ package iamapi
 
 import (
 	"context"
+	"errors"
+	"strconv"
 
+	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/identity"
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -34,7 +37,7 @@ func (s *Service) CreateRole(ctx context.Context, in *CreateRoleRequest) (*Creat
 	e := s.newEntity(ctx, identity.KindRole, in.RoleName, in.Path)
 	e.TrustPolicy = in.AssumeRolePolicyDocument
 	err := s.store.View(ctx, func(tx store.Tx) (err error) {
-		e.TrustPinned, err = identity.PinPrincipals(tx, s.account, e.TrustPolicy)
+		e.TrustPinned, err = pinTrust(tx, s.account, e.TrustPolicy)
 		return err
 	})
 	if err != nil {
@@ -132,7 +135,7 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *UpdateAssumeRo
 			return err
 		}
 		e.TrustPolicy = in.PolicyDocument
-		if e.TrustPinned, err = identity.PinPrincipals(tx, s.account, e.TrustPolicy); err != nil {
+		if e.TrustPinned, err = pinTrust(tx, s.account, e.TrustPolicy); err != nil {
 			return err
 		}
 		request(ctx).AddResource(identity.KindRole.ResourceType(), e.ARN(s.account))
@@ -142,4 +145,16 @@ func (s *Service) UpdateAssumeRolePolicy(ctx context.Context, in *UpdateAssumeRo
 		return nil, err
 	}
 	return &Empty{}, nil
+}
+
+// pinTrust is the pinned form of a trust policy (identity.PinPrincipals);
+// one naming a user or role of the account that does not exist is
+// refused in IAM's words.
+func pinTrust(tx store.Tx, account, doc string) (string, error) {
+	pinned, err := identity.PinPrincipals(tx, account, doc)
+	var unknown *identity.UnknownPrincipalError
+	if errors.As(err, &unknown) {
+		return "", &sealbox.Error{Code: "MalformedPolicyDocument", Message: "Invalid principal in policy: " + strconv.Quote("AWS") + ":" + strconv.Quote(unknown.ARN)}
+	}
+	return pinned, err
 }

@@ -10,6 +10,8 @@ import (
 
 func TestRoles(t *testing.T) {
 	e := newEnv(t)
+	e.User("alice") // the trust policies name alice and bob: AWS refuses one naming nobody
+	e.User("bob")
 	trust := trustFor("arn:aws:iam::123456789012:user/alice")
 	out := must(e.IAM.CreateRole(e.Root, &iamapi.CreateRoleRequest{
 		RoleName: "deploy", Path: "/ci/", AssumeRolePolicyDocument: trust, Description: "CI deploys",
