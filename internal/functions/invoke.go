@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -380,6 +381,8 @@ func (s *Service) runError(err error) error {
 		return &sealbox.Error{Code: "TooManyRequestsException", Message: "Rate Exceeded.", Reason: th.Reason}
 	case errors.Is(err, lambdarun.ErrNoEmulator):
 		return s.noEmulator()
+	case errors.Is(err, lambdarun.ErrNeedsLinux):
+		return &sealbox.Error{Code: "ServiceException", Server: true, Message: "sealbox runs functions only on a Linux server (this one runs on " + runtime.GOOS + "): their runtimes are Linux programs. Every other Lambda operation works here."}
 	case errors.As(err, &pkg):
 		return sealbox.Errorf("InvalidZipFileException", "Lambda could not unzip the deployment package: %v", pkg.Why)
 	case errors.Is(err, lambdarun.ErrPortsTaken):

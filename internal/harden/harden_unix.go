@@ -20,5 +20,6 @@ func noCore() error {
 func CoreLimit() (soft, hard uint64, err error) {
 	var r unix.Rlimit
 	err = unix.Getrlimit(unix.RLIMIT_CORE, &r)
-	return r.Cur, r.Max, err
+	// The fields are int64 on FreeBSD.
+	return uint64(r.Cur), uint64(r.Max), err
 }

@@ -82,6 +82,8 @@ import (
 var (
 	// ErrNoEmulator: aws-lambda-rie is neither configured nor on PATH.
 	ErrNoEmulator = errors.New("lambdarun: aws-lambda-rie not found")
+	// ErrNeedsLinux: functions run only on a Linux server.
+	ErrNeedsLinux = errors.New("lambdarun: functions run only on Linux")
 	// ErrClosed: the runner has been closed.
 	ErrClosed = errors.New("lambdarun: closed")
 	// ErrPortsTaken: another local process held one of the loopback
@@ -425,8 +427,11 @@ func (r *Runner) openGuard() error {
 
 // Emulator returns the path of aws-lambda-rie the runner uses, copying it
 // where the code's user may execute it on first use; ErrNoEmulator if
-// there is none.
+// there is none, ErrNeedsLinux on another system.
 func (r *Runner) emulatorPath() (string, error) {
+	if !osSupported {
+		return "", ErrNeedsLinux
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.emulator != "" {
@@ -888,7 +893,7 @@ func (r *Runner) start(ctx context.Context, env *environment, spec *Spec, t *Tim
 	}
 	cmd.Stdout, cmd.Stderr = &env.logs, &env.logs
 	err = startAndWait(cmd, env.done)
-	if err != nil && cmd.SysProcAttr.Cloneflags&syscall.CLONE_NEWPID != 0 && refused(err) {
+	if err != nil && inPIDNamespace(cmd.SysProcAttr) && refused(err) {
 		// No PID namespace here (a container without CAP_SYS_ADMIN, user
 		// namespaces disabled, a helper its user may not execute): this
 		// environment and the later ones start without, as they did
@@ -1129,9 +1134,9 @@ func (r *Runner) command(ctx context.Context, emu, api, emuAddr, runtimeAddr, ta
 		// namespace's first process itself, which does lambdainit's
 		// work (contain) without another program's start.
 		c.SysProcAttr.Setpgid = true
-		c.SysProcAttr.Pdeathsig = syscall.SIGKILL
+		dieWithServer(c.SysProcAttr)
 		if pidNS {
-			c.SysProcAttr.Cloneflags |= syscall.CLONE_NEWPID
+			newPIDNamespace(c.SysProcAttr, false)
 		}
 		return c, nil
 	}
@@ -1162,13 +1167,7 @@ func (r *Runner) contain(ctx context.Context, c *exec.Cmd) *exec.Cmd {
 		return c
 	}
 	attr := *c.SysProcAttr
-	attr.Cloneflags |= syscall.CLONE_NEWPID
-	if os.Geteuid() != 0 {
-		attr.Cloneflags |= syscall.CLONE_NEWUSER
-		attr.UidMappings = []syscall.SysProcIDMap{{ContainerID: os.Geteuid(), HostID: os.Geteuid(), Size: 1}}
-		attr.GidMappings = []syscall.SysProcIDMap{{ContainerID: os.Getegid(), HostID: os.Getegid(), Size: 1}}
-		attr.Credential = nil
-	}
+	newPIDNamespace(&attr, os.Geteuid() != 0)
 	if r.helper == nil {
 		c.SysProcAttr = &attr
 		return c
@@ -1181,7 +1180,8 @@ func (r *Runner) contain(ctx context.Context, c *exec.Cmd) *exec.Cmd {
 // procAttr runs a process as user, in a process group of its own,
 // killed if the server dies.
 func procAttr(user *Credential) *syscall.SysProcAttr {
-	a := &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	a := &syscall.SysProcAttr{Setpgid: true}
+	dieWithServer(a)
 	if user != nil && os.Geteuid() == 0 {
 		a.Credential = &syscall.Credential{Uid: user.UID, Gid: user.GID, NoSetGroups: false, Groups: []uint32{}}
 	}

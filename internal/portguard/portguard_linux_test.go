@@ -8,7 +8,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"syscall"
@@ -18,6 +17,7 @@ import (
 	"github.com/google/nftables"
 
 	"github.com/sealbox/sealbox/internal/portguard"
+	"github.com/sealbox/sealbox/internal/sealtest/asuser"
 )
 
 // The test binary is its own helper, run as another user: "listen ADDR"
@@ -95,37 +95,10 @@ func needRoot(t *testing.T) {
 }
 
 // helperBinary is a copy of the test binary other users may execute.
-func helperBinary(t *testing.T) string {
-	t.Helper()
-	self, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir, err := os.MkdirTemp("", "portguard-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(self)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := filepath.Join(dir, "helper")
-	if err := os.WriteFile(p, b, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+func helperBinary(t *testing.T) string { return asuser.Executable(t) }
 
 func run(bin string, uid uint32, args string) *exec.Cmd {
-	c := exec.Command(bin)
-	c.Env = []string{"PORTGUARD_HELPER=" + args}
-	c.Dir = "/"
-	c.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uid, Gid: uid, Groups: []uint32{}}}
-	return c
+	return asuser.Command(bin, uid, "PORTGUARD_HELPER="+args)
 }
 
 // listenAs starts a listener on addr run as uid, stopped at the test's end.

@@ -2,7 +2,10 @@ package pgtest
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -40,4 +43,33 @@ func tables(t *testing.T, c *Cluster, name string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// A work folder left by a run killed during initdb is removed once it is
+// old; one a run is using now is left alone.
+func TestRemoveAbandoned(t *testing.T) {
+	root := t.TempDir()
+	old := filepath.Join(root, "0123456789abcdef.making-1")
+	fresh := filepath.Join(root, "0123456789abcdef.making-2")
+	template := filepath.Join(root, "0123456789abcdef")
+	for _, d := range []string{old, fresh, template} {
+		if err := os.MkdirAll(filepath.Join(d, "data"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	long := time.Now().Add(-time.Hour)
+	for _, d := range []string{old, template} {
+		if err := os.Chtimes(d, long, long); err != nil {
+			t.Fatal(err)
+		}
+	}
+	removeAbandoned(root, time.Now().Add(-abandonedAfter))
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("abandoned %s still there (%v)", old, err)
+	}
+	for _, d := range []string{fresh, template} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s removed: %v", d, err)
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // initdbArgs are the flags every test cluster is made with; what differs
@@ -60,6 +61,7 @@ func template(t testing.TB, bin string, cred *syscall.Credential, password strin
 	if st, ok := fi.Sys().(*syscall.Stat_t); !fi.IsDir() || !ok || int(st.Uid) != os.Geteuid() || fi.Mode().Perm()&0o022 != 0 {
 		t.Fatalf("%s is not a folder of this user's that only it may write in: remove it", root)
 	}
+	removeAbandoned(root, time.Now().Add(-abandonedAfter))
 	dir := filepath.Join(root, key)
 	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err != nil {
 		if err := makeTemplate(bin, cred, password, root, dir); err != nil {
@@ -71,6 +73,21 @@ func template(t testing.TB, bin string, cred *syscall.Credential, password strin
 	}
 	templates.dirs[key] = dir
 	return dir
+}
+
+// abandonedAfter: a template's work folder older than this was left by a
+// run killed during initdb (which takes seconds).
+const abandonedAfter = 10 * time.Minute
+
+// removeAbandoned removes the work folders under root last changed
+// before cutoff.
+func removeAbandoned(root string, cutoff time.Time) {
+	works, _ := filepath.Glob(filepath.Join(root, "*.making-*"))
+	for _, w := range works {
+		if fi, err := os.Lstat(w); err == nil && fi.IsDir() && fi.ModTime().Before(cutoff) {
+			os.RemoveAll(w)
+		}
+	}
 }
 
 // makeTemplate runs initdb (as cred, when set) in a folder of its own under
