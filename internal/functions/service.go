@@ -422,8 +422,12 @@ func errInvalidMarker() error {
 // isNotFound reports whether err is the store's ErrNotFound.
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
-// isDenied reports whether err is an authorizer's (or KMS's) refusal.
+// isDenied reports whether err is a refusal of access: the authorizer's
+// and KMS's AccessDeniedException, or IAM's and STS's AccessDenied. It
+// decides whether a refused sealbox:RevealEnvironment masks the values
+// (rather than failing the read), and how a refused role session is
+// answered; a refusal spelt either way must take the same path.
 func isDenied(err error) bool {
 	e, ok := sealbox.AsError(err)
-	return ok && e.Code == "AccessDeniedException"
+	return ok && (e.Code == "AccessDeniedException" || e.Code == "AccessDenied")
 }

@@ -1,6 +1,7 @@
 package functions
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -242,5 +243,36 @@ func TestAsyncQueueBounded(t *testing.T) {
 	}
 	if got := newAsyncQueue(time.Second).scaled(6 * time.Hour); got != 6*time.Minute {
 		t.Errorf("scaled(6h) with a 1 s first wait = %v, want 6m", got)
+	}
+}
+
+// denyingAuthorizer refuses every query with code.
+type denyingAuthorizer struct{ code string }
+
+func (d denyingAuthorizer) Authorize(context.Context, *sealbox.AccessQuery) error {
+	return &sealbox.Error{Code: d.code, Message: "User: x is not authorized"}
+}
+
+// TestRevealRefusalMasksWhateverItsCode: a refused
+// sealbox:RevealEnvironment masks the values whether the refusal is spelt
+// AccessDeniedException (the authorizer's, KMS's) or AccessDenied (IAM's,
+// STS's); before, the second failed the whole read instead.
+func TestRevealRefusalMasksWhateverItsCode(t *testing.T) {
+	env := &sealedEnv{Names: []string{"A", "B"}}
+	for _, code := range []string{"AccessDeniedException", "AccessDenied"} {
+		s := New(Config{Authorizer: denyingAuthorizer{code}})
+		got, err := s.environment(context.Background(), &functionRecord{}, &configRecord{Env: env}, "arn:aws:lambda:us-east-1:123456789012:function:f")
+		if err != nil || got == nil || got.Variables["A"] != MaskedValue || got.Variables["B"] != MaskedValue {
+			t.Errorf("environment() refused with %s = %+v, %v, want every value masked", code, got, err)
+		}
+	}
+	s := New(Config{Authorizer: denyingAuthorizer{"ThrottlingException"}})
+	if _, err := s.environment(context.Background(), &functionRecord{}, &configRecord{Env: env}, "arn:aws:lambda:us-east-1:123456789012:function:f"); err == nil {
+		t.Error("environment() with an authorizer failing otherwise = nil error, want the failure")
+	}
+	for code, want := range map[string]bool{"AccessDeniedException": true, "AccessDenied": true, "KMSAccessDeniedException": false, "ResourceNotFoundException": false} {
+		if got := isDenied(&sealbox.Error{Code: code}); got != want {
+			t.Errorf("isDenied(%s) = %v, want %v", code, got, want)
+		}
 	}
 }
