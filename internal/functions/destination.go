@@ -111,6 +111,15 @@ func (s *Service) deliver(ctx context.Context, destination string, o outcome) {
 	}
 }
 
+// maxChain is how many functions a chain of destinations may run in a
+// row (a destination whose own destination is the first, and so on):
+// Lambda's recursive loop detection stops such a loop after 16.
+const maxChain = 16
+
+// chainKey carries, in an Event invocation's context, how many
+// destinations led to it.
+type chainKey struct{}
+
 // deliverTo sends o's record to destination: whether it was, and why not.
 func (s *Service) deliverTo(ctx context.Context, destination string, o outcome) (bool, string) {
 	a, err := sealbox.ParseARN(destination)
@@ -127,6 +136,11 @@ func (s *Service) deliverTo(ctx context.Context, destination string, o outcome) 
 	if s.sessions == nil || s.runner == nil {
 		return false, "this server runs no functions"
 	}
+	depth, _ := ctx.Value(chainKey{}).(int)
+	if depth+1 >= maxChain {
+		return false, "a loop of destinations: this record would be the 16th invocation in a row"
+	}
+	ctx = context.WithValue(ctx, chainKey{}, depth+1)
 	// As Lambda does it: as the function's execution role.
 	sess, err := s.sessions.RoleSession(ctx, cfg.Role, fn.Name)
 	if err != nil {

@@ -285,3 +285,41 @@ func TestEventRetryOfAFunctionMadeAgain(t *testing.T) {
 		t.Errorf("the function made again served %d invocations, want this one alone", a.Count)
 	}
 }
+
+// TestEventInvokeDestinationLoop: two functions each the other's
+// destination stop, as Lambda's loop detection stops them, after 16
+// invocations in a row; the record that would start the 17th is not
+// delivered, and says why.
+func TestEventInvokeDestinationLoop(t *testing.T) {
+	s := startRunner(t, func(c *config.Config) { c.LambdaAsyncRetryDelay = 200 * time.Millisecond })
+	c := s.Lambda()
+	exec := newRole(t, s, "loop-exec", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:123456789012:function:*"}]}`)
+	for _, name := range []string{"ping", "pong"} {
+		deploy(t, c, name, exec.ARN, "", map[string]string{"DB_ENDPOINT": name})
+	}
+	for name, other := range map[string]string{"ping": "pong", "pong": "ping"} {
+		must[*lambda.PutFunctionEventInvokeConfigOutput](t, "PutFunctionEventInvokeConfig "+name)(c.PutFunctionEventInvokeConfig(ctx, &lambda.PutFunctionEventInvokeConfigInput{
+			FunctionName: aws.String(name), DestinationConfig: &types.DestinationConfig{OnSuccess: &types.OnSuccess{Destination: aws.String("arn:aws:lambda:us-east-1:123456789012:function:" + other)}}}))
+	}
+	queueEvent(t, c, "ping", payload("env"))
+	count := func() (delivered, refused int, why string) {
+		for _, ev := range sealtest.AuditEvents(t, s.Dir) {
+			if ev["eventName"] != "AsyncDestination" {
+				continue
+			}
+			if add, _ := ev["additionalEventData"].(map[string]any); add["delivered"] == true {
+				delivered++
+			} else {
+				refused++
+				why, _ = ev["errorMessage"].(string)
+			}
+		}
+		return
+	}
+	waitFor(t, s, "the loop stopped", func() bool { _, refused, _ := count(); return refused > 0 })
+	time.Sleep(time.Second) // a run past the stop, if any, would be in by now
+	delivered, refused, why := count()
+	if delivered != 15 || refused != 1 || !strings.Contains(why, "loop") {
+		t.Errorf("the loop: %d records delivered, %d refused (%q); want 15 delivered (16 invocations), then 1 refused for the loop", delivered, refused, why)
+	}
+}
