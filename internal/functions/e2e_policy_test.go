@@ -161,6 +161,18 @@ func TestFunctionPolicy(t *testing.T) {
 	_, err = admin.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("orders"), StatementId: aws.String("rev"),
 		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String(callerARN), RevisionId: aws.String("not-the-revision")})
 	wantError(t, "AddPermission with a stale RevisionId", err, "PreconditionFailedException", 412)
+	for name, in := range map[string]*lambda.AddPermissionInput{
+		"a Sid with a space":       {StatementId: aws.String("bad sid"), Action: aws.String("lambda:InvokeFunction"), Principal: aws.String(callerARN)},
+		"another service's action": {StatementId: aws.String("kms"), Action: aws.String("kms:Decrypt"), Principal: aws.String(callerARN)},
+		"a SourceAccount not an id": {StatementId: aws.String("acct"), Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("s3.amazonaws.com"),
+			SourceAccount: aws.String("12345")},
+		"an unknown FunctionUrlAuthType": {StatementId: aws.String("url"), Action: aws.String("lambda:InvokeFunctionUrl"), Principal: aws.String("*"),
+			FunctionUrlAuthType: types.FunctionUrlAuthType("OPEN")},
+	} {
+		in.FunctionName = aws.String("orders")
+		_, err = admin.AddPermission(ctx, in)
+		wantError(t, "AddPermission with "+name, err, "ValidationException", 400)
+	}
 	_, err = admin.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String("orders"), StatementId: aws.String("nope")})
 	wantError(t, "RemovePermission of a Sid not there", err, "ResourceNotFoundException", 404)
 	// Over 20 KB.
