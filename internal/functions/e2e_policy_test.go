@@ -1,6 +1,7 @@
 package functions_test
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -155,9 +156,11 @@ func TestFunctionPolicy(t *testing.T) {
 	_, err = admin.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("orders"), StatementId: aws.String("ghost"),
 		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("arn:aws:iam::123456789012:user/ghost")})
 	wantError(t, "AddPermission naming a user that does not exist", err, "InvalidParameterValueException", 400)
-	_, err = admin.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("orders"), StatementId: aws.String("bad"),
-		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("not-a-principal")})
-	wantError(t, "AddPermission with a malformed principal", err, "InvalidParameterValueException", 400)
+	for _, p := range []string{"not-a-principal", callerARN + "#AIDAAAAAAAAAAAAAAAAAA", "arn:aws:sts::123456789012:assumed-role/r/s", "arn:aws:s3:::bucket"} {
+		_, err = admin.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("orders"), StatementId: aws.String("bad"),
+			Action: aws.String("lambda:InvokeFunction"), Principal: aws.String(p)})
+		wantError(t, "AddPermission with the principal "+p, err, "InvalidParameterValueException", 400)
+	}
 	_, err = admin.AddPermission(ctx, &lambda.AddPermissionInput{FunctionName: aws.String("orders"), StatementId: aws.String("rev"),
 		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String(callerARN), RevisionId: aws.String("not-the-revision")})
 	wantError(t, "AddPermission with a stale RevisionId", err, "PreconditionFailedException", 412)
@@ -188,6 +191,21 @@ func TestFunctionPolicy(t *testing.T) {
 	must[*lambda.RemovePermissionOutput](t, "RemovePermission")(admin.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String("orders"),
 		StatementId: aws.String("caller"), RevisionId: pol.RevisionId}))
 	mayInvoke(t, "caller after RemovePermission", caller, "orders", "", false)
+	_, err = admin.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String("orders"), StatementId: aws.String("caller"), RevisionId: pol.RevisionId})
+	wantError(t, "RemovePermission with a stale RevisionId", err, "PreconditionFailedException", 412)
+	// The last statement removed, there is no policy.
+	pol = must[*lambda.GetPolicyOutput](t, "GetPolicy")(admin.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String("orders")}))
+	var doc struct{ Statement []struct{ Sid string } }
+	if err := json.Unmarshal([]byte(aws.ToString(pol.Policy)), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range doc.Statement {
+		must[*lambda.RemovePermissionOutput](t, "RemovePermission "+st.Sid)(admin.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String("orders"), StatementId: aws.String(st.Sid)}))
+	}
+	_, err = admin.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: aws.String("orders")})
+	wantError(t, "GetPolicy with every statement removed", err, "ResourceNotFoundException", 404)
+	_, err = admin.RemovePermission(ctx, &lambda.RemovePermissionInput{FunctionName: aws.String("orders"), StatementId: aws.String("caller")})
+	wantError(t, "RemovePermission without a policy", err, "ResourceNotFoundException", 404)
 }
 
 // TestFunctionPolicyPrincipals: a user named by a policy and deleted is
