@@ -246,6 +246,11 @@ func TestFunctionPolicyPrincipals(t *testing.T) {
 	mayInvoke(t, "a user allowed by its own policy", again, "orders", "1", true)
 	mayInvoke(t, "a user allowed by its own policy on version 1", again, "orders", "live", false)
 
+	// "*" in an organization: nobody (no caller of sealbox is in one).
+	addPermission(t, admin, &lambda.AddPermissionInput{FunctionName: aws.String("orders"), StatementId: aws.String("org"),
+		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("*"), PrincipalOrgID: aws.String("o-abcdefghij")})
+	mayInvoke(t, "anyone in an organization", again, "orders", "", false)
+
 	// "*": anyone, on the alias only.
 	addPermission(t, admin, &lambda.AddPermissionInput{FunctionName: aws.String("orders"), Qualifier: aws.String("live"), StatementId: aws.String("public"),
 		Action: aws.String("lambda:InvokeFunction"), Principal: aws.String("*")})
