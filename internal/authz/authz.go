@@ -60,9 +60,13 @@ const (
 // Authorizer decides access queries: it is the sealbox.Authorizer every
 // service asks. Safe for concurrent use.
 type Authorizer struct {
-	ids   Identities
-	clock clock.Clock
-	log   *slog.Logger
+	ids Identities
+	// account is the account served, whose resources every query names:
+	// a caller of another is foreign (iam.Facts.Foreign). "" when the
+	// identities do not say (tests).
+	account string
+	clock   clock.Clock
+	log     *slog.Logger
 
 	docs *cache.Cache[docKey, *compiled]
 	sets *cache.Cache[string, *identitySet] // see setKey
@@ -106,6 +110,9 @@ func New(ids Identities, feed store.Feed, c clock.Clock, log *slog.Logger) *Auth
 		log = slog.Default()
 	}
 	a := &Authorizer{ids: ids, clock: c, log: log}
+	if acc, ok := ids.(interface{ Account() string }); ok {
+		a.account = acc.Account()
+	}
 	a.docs = cache.New[docKey, *compiled](feed, "authz/documents", DocCacheSize)
 	a.docs.Local("content-addressed: a document's compiled form is a function of its text and kind")
 	// Made after the identity store's caches, so that the feed drops what
@@ -315,6 +322,7 @@ func (a *Authorizer) decide(ctx context.Context, r *sealbox.Request, q *sealbox.
 		return iam.Decision{}, err
 	}
 	setPrincipalTags(&req.Caller, tags)
+	f.Foreign = a.account != "" && p.AccountID != "" && p.AccountID != a.account && p.Type != identity.ServicePrincipal
 	if q.ResourcePolicy != "" {
 		kind := iam.KindResource
 		if q.ResourcePolicyGates {

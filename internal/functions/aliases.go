@@ -227,6 +227,10 @@ func (s *Service) DeleteAlias(ctx context.Context, in *DeleteAliasRequest) (*Emp
 	}
 	_, err = s.update(ctx, t.fn, "", func(_ store.Tx, f *functionRecord) error {
 		delete(f.Aliases, in.Name)
+		// The alias's policy and settings go with it: an alias made
+		// again under the name starts without them.
+		delete(f.Policies, policyKey(in.Name))
+		delete(f.EventInvoke, in.Name)
 		return nil
 	})
 	if err != nil {

@@ -16,8 +16,9 @@ import (
 // crash, a failed INIT) is tried twice more, a minute after the first
 // attempt and two minutes after the second; a throttle or a system error
 // is tried again, waiting from a second doubling to five minutes, until
-// the event is six hours old. (PutFunctionEventInvokeConfig, which
-// changes these, is not served: every function has Lambda's defaults.)
+// the event is six hours old. PutFunctionEventInvokeConfig changes the
+// number of retries (0-2) and the age (eventinvoke.go), and names where
+// the outcome's record goes (destination.go).
 const (
 	asyncRetryAttempts  = 2
 	asyncRetryDelay     = time.Minute
@@ -123,6 +124,12 @@ func (s *Service) invokeAsync(call context.Context, ref fnRef, t *target, spec *
 		defer stop()
 		defer cancel()
 		started := time.Now()
+		// The settings of the function, version or alias as the call
+		// named it, as they were when it was queued; and the function
+		// it was queued for.
+		settings := t.fn.EventInvoke[eventInvokeKey(ref.qualifier)]
+		id := t.fn.ID
+		maxAge := q.scaled(settings.maxAge())
 		functionErrors, gap := 0, q.scaled(asyncThrottleFirst)
 		for attempt := 1; ; attempt++ {
 			res, err := s.runner.Invoke(ctx, spec, inv)
@@ -134,6 +141,7 @@ func (s *Service) invokeAsync(call context.Context, ref fnRef, t *target, spec *
 				if attempt > 1 {
 					s.log.Info("an Event invocation succeeded on a retry", "function", t.arn, "request", inv.RequestID, "attempt", attempt)
 				}
+				s.deliver(ctx, settings.destination(true), outcome{t: t, inv: inv, condition: "Success", attempts: attempt, res: res})
 				return
 			case errors.Is(err, lambdarun.ErrClosed) || q.ctx.Err() != nil:
 				if q.ctx.Err() != nil {
@@ -143,19 +151,27 @@ func (s *Service) invokeAsync(call context.Context, ref fnRef, t *target, spec *
 			case err == nil || errors.As(err, &failed):
 				if failed != nil {
 					s.logInitFailure(t.arn, inv.RequestID, failed)
+					res = &lambdarun.Result{FunctionError: "Unhandled", Payload: initErrorPayload(inv.RequestID)}
 				}
 				why = "Unhandled"
 				functionErrors++
-				if functionErrors > asyncRetryAttempts {
+				wait = time.Duration(functionErrors) * q.delay
+				if functionErrors > settings.retries() {
 					s.log.Warn("an Event invocation's function failed every attempt: the event is dropped", "function", t.arn, "request", inv.RequestID, "attempts", attempt)
+					s.deliver(ctx, settings.destination(false), outcome{t: t, inv: inv, condition: "RetriesExhausted", attempts: attempt, res: res})
 					return
 				}
-				wait = time.Duration(functionErrors) * q.delay
+				if time.Since(started)+wait > maxAge {
+					s.log.Warn("an Event invocation's retry would come after its maximum age: the event is dropped", "function", t.arn, "request", inv.RequestID, "attempts", attempt)
+					s.deliver(ctx, settings.destination(false), outcome{t: t, inv: inv, condition: "EventAgeExceeded", attempts: attempt, res: res})
+					return
+				}
 			default:
 				why = errorCode(s.runError(err))
 				wait, gap = gap, min(2*gap, q.scaled(asyncThrottleMaxGap))
-				if time.Since(started)+wait > q.scaled(asyncMaxEventAge) {
+				if time.Since(started)+wait > maxAge {
 					s.log.Warn("an Event invocation was not run before its maximum age: the event is dropped", "function", t.arn, "request", inv.RequestID, "attempts", attempt, "error", err)
+					s.deliver(ctx, settings.destination(false), outcome{t: t, inv: inv, condition: "EventAgeExceeded", attempts: attempt})
 					return
 				}
 			}
@@ -172,6 +188,12 @@ func (s *Service) invokeAsync(call context.Context, ref fnRef, t *target, spec *
 			now, err := s.loadTarget(ctx, ref)
 			if err != nil {
 				s.log.Warn("an Event invocation's retry was dropped: its function is gone", "function", t.arn, "request", inv.RequestID, "error", err)
+				return
+			}
+			if now.fn.ID != id {
+				// Deleted and made again under its name: another
+				// function, which the event was not sent to.
+				s.log.Warn("an Event invocation's retry was dropped: its function was deleted and another made under its name", "function", t.arn, "request", inv.RequestID)
 				return
 			}
 			t, spec = now, s.spec(ctx, now)

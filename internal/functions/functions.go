@@ -149,7 +149,7 @@ func (s *Service) CreateFunction(ctx context.Context, in *CreateFunctionRequest)
 	}
 	now := s.clock.Now().UTC()
 	fn := &functionRecord{Name: ref.name, ARN: ref.arn, Region: r.Region, Partition: r.Partition, Account: r.AccountID,
-		Created: now, Tags: tags, NextVersion: 1}
+		Created: now, Tags: tags, NextVersion: 1, ID: ids.UUID()}
 	fn.Latest = configRecord{
 		Version: latest, Description: in.Description, Role: in.Role, Runtime: in.Runtime, Handler: in.Handler,
 		Timeout: defaultTimeout, MemorySize: defaultMemory, Architectures: archs, PackageType: pkg, Code: code,
@@ -572,6 +572,9 @@ func (s *Service) DeleteFunction(ctx context.Context, in *DeleteFunctionRequest)
 			if len(users) > 0 {
 				return sealbox.Errorf("ResourceConflictException", "Unable to delete version because the following aliases reference it: [%s]", strings.Join(users, ", "))
 			}
+			// The version's policy and settings go with it.
+			delete(f.Policies, policyKey(v))
+			delete(f.EventInvoke, v)
 			n, _ := strconv.ParseInt(v, 10, 64)
 			if err := tx.Delete(versionKey(f.Region, f.Name, n)); err != nil {
 				return err

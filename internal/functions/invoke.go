@@ -244,7 +244,7 @@ func (s *Service) initEnvironment(ctx context.Context, req *sealbox.Request, t *
 	}
 	sess, err := s.sessions.RoleSession(ctx, cfg.Role, fn.Name)
 	if err != nil {
-		if e, ok := sealbox.AsError(err); ok && (e.Code == "AccessDenied" || e.Code == "AccessDeniedException") {
+		if isDenied(err) {
 			// Lambda's words, which name no role (STS's AccessDenied
 			// names it).
 			return nil, nil, errInvalid("The role defined for the function cannot be assumed by Lambda.")

@@ -191,10 +191,12 @@ func (s *Service) access(ctx context.Context, action string, ref fnRef, extra ma
 	}
 	r.AddResource(resourceType, ref.arn)
 	var fn *functionRecord
+	var policy string
 	if t != nil {
 		fn = t.fn
+		policy = t.fn.policyFor(action, ref.qualifier)
 	}
-	if err := s.authorize(ctx, action, ref.resource(), fn, extra); err != nil {
+	if err := s.authorizeWith(ctx, action, ref.resource(), fn, policy, extra); err != nil {
 		return nil, err
 	}
 	if t == nil {

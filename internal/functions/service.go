@@ -50,6 +50,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/sealbox/sealbox"
@@ -113,6 +114,9 @@ type Config struct {
 	// value masks them unless the caller may also perform
 	// sealbox:RevealEnvironment on the function.
 	UnmaskEnvironment bool
+	// Principals pins the principals function policies name; nil pins
+	// nothing (unit tests).
+	Principals Principals
 	// Runner runs code on Invoke; nil answers that no emulator is found.
 	Runner Runner
 	// Sessions makes execution role sessions for Invoke's INIT.
@@ -136,22 +140,23 @@ type Config struct {
 // Service serves the Lambda configuration operations. Safe for concurrent
 // use.
 type Service struct {
-	store    store.Store
-	env      *envelope.Envelope // seals environments with KMS data keys, on the caller's behalf
-	roles    Roles
-	clock    clock.Clock
-	authz    sealbox.Authorizer
-	params   Parameters
-	secrets  Secrets
-	recorder sealbox.Recorder
-	unmask   bool
-	cache    *recordcache.Cache // nil without a change feed: caches nothing
-	runner   Runner
-	sessions Sessions
-	endpoint func() string
-	agent    string
-	log      *slog.Logger
-	async    *asyncQueue
+	store      store.Store
+	env        *envelope.Envelope // seals environments with KMS data keys, on the caller's behalf
+	roles      Roles
+	clock      clock.Clock
+	authz      sealbox.Authorizer
+	params     Parameters
+	secrets    Secrets
+	recorder   sealbox.Recorder
+	unmask     bool
+	cache      *recordcache.Cache // nil without a change feed: caches nothing
+	runner     Runner
+	sessions   Sessions
+	endpoint   func() string
+	agent      string
+	log        *slog.Logger
+	async      *asyncQueue
+	principals Principals
 }
 
 // New returns a Service.
@@ -161,7 +166,7 @@ func New(c Config) *Service {
 	}
 	s := &Service{store: c.Store, env: envelope.New(c.KMS, defaultKeyAlias), roles: c.Roles, clock: c.Clock, authz: c.Authorizer, params: c.Parameters,
 		secrets: c.Secrets, recorder: c.Recorder, unmask: c.UnmaskEnvironment, runner: c.Runner, sessions: c.Sessions,
-		endpoint: c.Endpoint, agent: c.Agent, log: c.Logger, async: newAsyncQueue(c.AsyncRetryDelay)}
+		endpoint: c.Endpoint, agent: c.Agent, log: c.Logger, async: newAsyncQueue(c.AsyncRetryDelay), principals: c.Principals}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -231,6 +236,32 @@ type functionRecord struct {
 	// (PutFunctionConcurrency): at most that many of its execution
 	// environments at once, 0 none; nil: no reservation.
 	Reserved *int32 `json:"reserved,omitempty"`
+	// ID tells this function from one deleted and made again under its
+	// name: an Event invocation's retry runs only the function it was
+	// queued for. "" in records made before it was kept.
+	ID string `json:"id,omitempty"`
+	// Policies are the resource-based policies (AddPermission) of the
+	// function ("") and of its versions and aliases, by qualifier.
+	Policies map[string]*policyRecord `json:"policies,omitempty"`
+	// EventInvoke are the asynchronous invocation settings
+	// (PutFunctionEventInvokeConfig) by qualifier ("$LATEST" for the
+	// unqualified function).
+	EventInvoke map[string]*eventInvokeRecord `json:"eventInvoke,omitempty"`
+}
+
+// policyFor is the policy the authorizer evaluates for action on the
+// function as qualifier names it: only a lambda: action is granted by a
+// function's policy (its Action "*" grants no sealbox: or other
+// service's action here).
+func (fn *functionRecord) policyFor(action, qualifier string) string {
+	if !strings.HasPrefix(action, "lambda:") {
+		return ""
+	}
+	p := fn.Policies[policyKey(qualifier)]
+	if p == nil {
+		return ""
+	}
+	return p.evaluated()
 }
 
 // configRecord is one version's configuration.
@@ -345,6 +376,13 @@ func (s *Service) view(ctx context.Context, fn func(tx store.Tx) error) error {
 // full IAM action, "lambda:GetFunction") on resource. fn, when known, adds
 // its tags (aws:ResourceTag/<key>); extra adds the operation's keys.
 func (s *Service) authorize(ctx context.Context, action, resource string, fn *functionRecord, extra map[string][]string) error {
+	return s.authorizeWith(ctx, action, resource, fn, "", extra)
+}
+
+// authorizeWith is authorize with the resource-based policy of the
+// function, version or alias resource names ("" for none): it may allow on
+// its own, as a secret's policy may (iam.Decide).
+func (s *Service) authorizeWith(ctx context.Context, action, resource string, fn *functionRecord, policy string, extra map[string][]string) error {
 	if s.authz == nil {
 		return nil
 	}
@@ -357,7 +395,7 @@ func (s *Service) authorize(ctx context.Context, action, resource string, fn *fu
 			sealbox.SetResourceTag(cond, "", k, v)
 		}
 	}
-	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: action, Resource: resource, Context: cond})
+	return s.authz.Authorize(ctx, &sealbox.AccessQuery{Action: action, Resource: resource, ResourcePolicy: policy, Context: cond})
 }
 
 // passRole authorizes iam:PassRole of role to Lambda, as AWS does when a
@@ -422,8 +460,12 @@ func errInvalidMarker() error {
 // isNotFound reports whether err is the store's ErrNotFound.
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
-// isDenied reports whether err is an authorizer's (or KMS's) refusal.
+// isDenied reports whether err is a refusal of access: the authorizer's
+// and KMS's AccessDeniedException, or IAM's and STS's AccessDenied. It
+// decides whether a refused sealbox:RevealEnvironment masks the values
+// (rather than failing the read), and how a refused role session is
+// answered; a refusal spelt either way must take the same path.
 func isDenied(err error) bool {
 	e, ok := sealbox.AsError(err)
-	return ok && e.Code == "AccessDeniedException"
+	return ok && (e.Code == "AccessDeniedException" || e.Code == "AccessDenied")
 }

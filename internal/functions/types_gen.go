@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/jsonenc"
 	"github.com/sealbox/sealbox/internal/spool"
 	"github.com/sealbox/sealbox/internal/wirecodec"
@@ -16,6 +17,25 @@ import (
 
 // Empty is the output of an operation whose model has none.
 type Empty struct{}
+
+type AddPermissionRequest struct {
+	FunctionName          string `json:"FunctionName,omitempty"`
+	StatementId           string `json:"StatementId,omitempty"`
+	Action                string `json:"Action,omitempty"`
+	Principal             string `json:"Principal,omitempty"`
+	SourceArn             string `json:"SourceArn,omitempty"`
+	SourceAccount         string `json:"SourceAccount,omitempty"`
+	EventSourceToken      string `json:"EventSourceToken,omitempty"`
+	Qualifier             string `json:"Qualifier,omitempty"`
+	RevisionId            string `json:"RevisionId,omitempty"`
+	PrincipalOrgID        string `json:"PrincipalOrgID,omitempty"`
+	FunctionUrlAuthType   string `json:"FunctionUrlAuthType,omitempty"`
+	InvokedViaFunctionUrl *bool  `json:"InvokedViaFunctionUrl,omitempty"`
+}
+
+type AddPermissionResponse struct {
+	Statement string `json:"Statement,omitempty"`
+}
 
 type AliasConfiguration struct {
 	AliasArn        string                     `json:"AliasArn"`
@@ -90,6 +110,11 @@ type DeleteFunctionConcurrencyRequest struct {
 	FunctionName string `json:"FunctionName,omitempty"`
 }
 
+type DeleteFunctionEventInvokeConfigRequest struct {
+	FunctionName string `json:"FunctionName,omitempty"`
+	Qualifier    string `json:"Qualifier,omitempty"`
+}
+
 type DeleteFunctionRequest struct {
 	FunctionName string `json:"FunctionName,omitempty"`
 	Qualifier    string `json:"Qualifier,omitempty"`
@@ -97,6 +122,11 @@ type DeleteFunctionRequest struct {
 
 type DeleteFunctionResponse struct {
 	StatusCode int32 `json:"StatusCode,omitempty"`
+}
+
+type DestinationConfig struct {
+	OnSuccess *OnSuccess `json:"OnSuccess,omitempty"`
+	OnFailure *OnFailure `json:"OnFailure,omitempty"`
 }
 
 type DurableConfig struct {
@@ -187,6 +217,14 @@ type FunctionConfiguration struct {
 	TenancyConfig              *TenancyConfig          `json:"TenancyConfig,omitempty"`
 }
 
+type FunctionEventInvokeConfig struct {
+	LastModified             *sealbox.Timestamp `json:"LastModified,omitempty"`
+	FunctionArn              string             `json:"FunctionArn,omitempty"`
+	MaximumRetryAttempts     *int32             `json:"MaximumRetryAttempts,omitempty"`
+	MaximumEventAgeInSeconds *int32             `json:"MaximumEventAgeInSeconds,omitempty"`
+	DestinationConfig        *DestinationConfig `json:"DestinationConfig,omitempty"`
+}
+
 type GetAliasRequest struct {
 	FunctionName string `json:"FunctionName,omitempty"`
 	Name         string `json:"Name,omitempty"`
@@ -223,6 +261,11 @@ type GetFunctionEnvironmentResponse struct {
 	References   []SealboxResolvedReference `json:"References"`
 }
 
+type GetFunctionEventInvokeConfigRequest struct {
+	FunctionName string `json:"FunctionName,omitempty"`
+	Qualifier    string `json:"Qualifier,omitempty"`
+}
+
 type GetFunctionRequest struct {
 	FunctionName string `json:"FunctionName,omitempty"`
 	Qualifier    string `json:"Qualifier,omitempty"`
@@ -234,6 +277,16 @@ type GetFunctionResponse struct {
 	Tags          map[string]string      `json:"Tags,omitempty"`
 	TagsError     *TagsError             `json:"TagsError,omitempty"`
 	Concurrency   *Concurrency           `json:"Concurrency,omitempty"`
+}
+
+type GetPolicyRequest struct {
+	FunctionName string `json:"FunctionName,omitempty"`
+	Qualifier    string `json:"Qualifier,omitempty"`
+}
+
+type GetPolicyResponse struct {
+	Policy     string `json:"Policy,omitempty"`
+	RevisionId string `json:"RevisionId,omitempty"`
 }
 
 type ImageConfig struct {
@@ -297,6 +350,17 @@ type ListAliasesResponse struct {
 	Aliases    []AliasConfiguration `json:"Aliases"`
 }
 
+type ListFunctionEventInvokeConfigsRequest struct {
+	FunctionName string `json:"FunctionName,omitempty"`
+	Marker       string `json:"Marker,omitempty"`
+	MaxItems     int32  `json:"MaxItems,omitempty"`
+}
+
+type ListFunctionEventInvokeConfigsResponse struct {
+	FunctionEventInvokeConfigs []FunctionEventInvokeConfig `json:"FunctionEventInvokeConfigs,omitempty"`
+	NextMarker                 string                      `json:"NextMarker,omitempty"`
+}
+
 type ListFunctionsRequest struct {
 	MasterRegion    string `json:"MasterRegion,omitempty"`
 	FunctionVersion string `json:"FunctionVersion,omitempty"`
@@ -335,6 +399,14 @@ type LoggingConfig struct {
 	LogGroup            string `json:"LogGroup,omitempty"`
 }
 
+type OnFailure struct {
+	Destination string `json:"Destination,omitempty"`
+}
+
+type OnSuccess struct {
+	Destination string `json:"Destination,omitempty"`
+}
+
 type PublishVersionRequest struct {
 	FunctionName string  `json:"FunctionName,omitempty"`
 	CodeSha256   string  `json:"CodeSha256,omitempty"`
@@ -346,6 +418,21 @@ type PublishVersionRequest struct {
 type PutFunctionConcurrencyRequest struct {
 	FunctionName                 string `json:"FunctionName,omitempty"`
 	ReservedConcurrentExecutions int32  `json:"ReservedConcurrentExecutions,omitempty"`
+}
+
+type PutFunctionEventInvokeConfigRequest struct {
+	FunctionName             string             `json:"FunctionName,omitempty"`
+	Qualifier                string             `json:"Qualifier,omitempty"`
+	MaximumRetryAttempts     *int32             `json:"MaximumRetryAttempts,omitempty"`
+	MaximumEventAgeInSeconds *int32             `json:"MaximumEventAgeInSeconds,omitempty"`
+	DestinationConfig        *DestinationConfig `json:"DestinationConfig,omitempty"`
+}
+
+type RemovePermissionRequest struct {
+	FunctionName string `json:"FunctionName,omitempty"`
+	StatementId  string `json:"StatementId,omitempty"`
+	Qualifier    string `json:"Qualifier,omitempty"`
+	RevisionId   string `json:"RevisionId,omitempty"`
 }
 
 type RuntimeVersionConfig struct {
@@ -447,6 +534,14 @@ type UpdateFunctionConfigurationRequest struct {
 	DurableConfig          *DurableConfig          `json:"DurableConfig,omitempty"`
 }
 
+type UpdateFunctionEventInvokeConfigRequest struct {
+	FunctionName             string             `json:"FunctionName,omitempty"`
+	Qualifier                string             `json:"Qualifier,omitempty"`
+	MaximumRetryAttempts     *int32             `json:"MaximumRetryAttempts,omitempty"`
+	MaximumEventAgeInSeconds *int32             `json:"MaximumEventAgeInSeconds,omitempty"`
+	DestinationConfig        *DestinationConfig `json:"DestinationConfig,omitempty"`
+}
+
 type VpcConfig struct {
 	SubnetIds               []string `json:"SubnetIds,omitempty"`
 	SecurityGroupIds        []string `json:"SecurityGroupIds,omitempty"`
@@ -472,6 +567,197 @@ func (x *Empty) BindValue(v map[string]any) error { return x.bindWire(v) }
 func (x *Empty) bindWire(v any) error {
 	if _, ok := v.(map[string]any); !ok {
 		return wirecodec.BindErr("an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AddPermissionRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = jsonenc.AppendString(b, x.FunctionName)
+	}
+	if x.StatementId != "" {
+		b = append(b, ",\"StatementId\":"...)
+		b = jsonenc.AppendString(b, x.StatementId)
+	}
+	if x.Action != "" {
+		b = append(b, ",\"Action\":"...)
+		b = jsonenc.AppendString(b, x.Action)
+	}
+	if x.Principal != "" {
+		b = append(b, ",\"Principal\":"...)
+		b = jsonenc.AppendString(b, x.Principal)
+	}
+	if x.SourceArn != "" {
+		b = append(b, ",\"SourceArn\":"...)
+		b = jsonenc.AppendString(b, x.SourceArn)
+	}
+	if x.SourceAccount != "" {
+		b = append(b, ",\"SourceAccount\":"...)
+		b = jsonenc.AppendString(b, x.SourceAccount)
+	}
+	if x.EventSourceToken != "" {
+		b = append(b, ",\"EventSourceToken\":"...)
+		b = jsonenc.AppendString(b, x.EventSourceToken)
+	}
+	if x.Qualifier != "" {
+		b = append(b, ",\"Qualifier\":"...)
+		b = jsonenc.AppendString(b, x.Qualifier)
+	}
+	if x.RevisionId != "" {
+		b = append(b, ",\"RevisionId\":"...)
+		b = jsonenc.AppendString(b, x.RevisionId)
+	}
+	if x.PrincipalOrgID != "" {
+		b = append(b, ",\"PrincipalOrgID\":"...)
+		b = jsonenc.AppendString(b, x.PrincipalOrgID)
+	}
+	if x.FunctionUrlAuthType != "" {
+		b = append(b, ",\"FunctionUrlAuthType\":"...)
+		b = jsonenc.AppendString(b, x.FunctionUrlAuthType)
+	}
+	if x.InvokedViaFunctionUrl != nil {
+		b = append(b, ",\"InvokedViaFunctionUrl\":"...)
+		{
+			b = strconv.AppendBool(b, (*x.InvokedViaFunctionUrl))
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AddPermissionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AddPermissionRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["StatementId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "StatementId"})
+		}
+		x.StatementId = s4
+	}
+	if mv5 := m["Action"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Action"})
+		}
+		x.Action = s6
+	}
+	if mv7 := m["Principal"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Principal"})
+		}
+		x.Principal = s8
+	}
+	if mv9 := m["SourceArn"]; mv9 != nil {
+		s10, ok := mv9.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SourceArn"})
+		}
+		x.SourceArn = s10
+	}
+	if mv11 := m["SourceAccount"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SourceAccount"})
+		}
+		x.SourceAccount = s12
+	}
+	if mv13 := m["EventSourceToken"]; mv13 != nil {
+		s14, ok := mv13.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "EventSourceToken"})
+		}
+		x.EventSourceToken = s14
+	}
+	if mv15 := m["Qualifier"]; mv15 != nil {
+		s16, ok := mv15.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Qualifier"})
+		}
+		x.Qualifier = s16
+	}
+	if mv17 := m["RevisionId"]; mv17 != nil {
+		s18, ok := mv17.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RevisionId"})
+		}
+		x.RevisionId = s18
+	}
+	if mv19 := m["PrincipalOrgID"]; mv19 != nil {
+		s20, ok := mv19.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PrincipalOrgID"})
+		}
+		x.PrincipalOrgID = s20
+	}
+	if mv21 := m["FunctionUrlAuthType"]; mv21 != nil {
+		s22, ok := mv21.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionUrlAuthType"})
+		}
+		x.FunctionUrlAuthType = s22
+	}
+	if mv23 := m["InvokedViaFunctionUrl"]; mv23 != nil {
+		ptr24 := new(bool)
+		s25, ok := mv23.(bool)
+		if !ok {
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "InvokedViaFunctionUrl"})
+		}
+		(*ptr24) = s25
+		x.InvokedViaFunctionUrl = ptr24
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AddPermissionResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Statement != "" {
+		b = append(b, ",\"Statement\":"...)
+		b = jsonenc.AppendString(b, x.Statement)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AddPermissionResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AddPermissionResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["Statement"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Statement"})
+		}
+		x.Statement = s2
 	}
 	return nil
 }
@@ -1173,6 +1459,52 @@ func (x *DeleteFunctionConcurrencyRequest) bindWire(v any) error {
 }
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteFunctionEventInvokeConfigRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = jsonenc.AppendString(b, x.FunctionName)
+	}
+	if x.Qualifier != "" {
+		b = append(b, ",\"Qualifier\":"...)
+		b = jsonenc.AppendString(b, x.Qualifier)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteFunctionEventInvokeConfigRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v)
+}
+
+func (x *DeleteFunctionEventInvokeConfigRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["Qualifier"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Qualifier"})
+		}
+		x.Qualifier = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *DeleteFunctionRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.FunctionName != "" {
@@ -1249,6 +1581,59 @@ func (x *DeleteFunctionResponse) bindWire(v any) error {
 			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "StatusCode"})
 		}
 		x.StatusCode = int32(i3)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DestinationConfig) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.OnSuccess != nil {
+		b = append(b, ",\"OnSuccess\":"...)
+		{
+			if b, err = x.OnSuccess.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.OnFailure != nil {
+		b = append(b, ",\"OnFailure\":"...)
+		{
+			if b, err = x.OnFailure.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DestinationConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DestinationConfig) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["OnSuccess"]; mv1 != nil {
+		ptr2 := new(OnSuccess)
+		if err := ptr2.bindWire(mv1); err != nil {
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "OnSuccess"})
+		}
+		x.OnSuccess = ptr2
+	}
+	if mv3 := m["OnFailure"]; mv3 != nil {
+		ptr4 := new(OnFailure)
+		if err := ptr4.bindWire(mv3); err != nil {
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "OnFailure"})
+		}
+		x.OnFailure = ptr4
 	}
 	return nil
 }
@@ -2287,6 +2672,107 @@ func (x *FunctionConfiguration) bindWire(v any) error {
 }
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *FunctionEventInvokeConfig) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.LastModified != nil {
+		b = append(b, ",\"LastModified\":"...)
+		{
+			b = wirecodec.AppendTime(b, (*x.LastModified))
+		}
+	}
+	if x.FunctionArn != "" {
+		b = append(b, ",\"FunctionArn\":"...)
+		b = jsonenc.AppendString(b, x.FunctionArn)
+	}
+	if x.MaximumRetryAttempts != nil {
+		b = append(b, ",\"MaximumRetryAttempts\":"...)
+		{
+			b = strconv.AppendInt(b, int64((*x.MaximumRetryAttempts)), 10)
+		}
+	}
+	if x.MaximumEventAgeInSeconds != nil {
+		b = append(b, ",\"MaximumEventAgeInSeconds\":"...)
+		{
+			b = strconv.AppendInt(b, int64((*x.MaximumEventAgeInSeconds)), 10)
+		}
+	}
+	if x.DestinationConfig != nil {
+		b = append(b, ",\"DestinationConfig\":"...)
+		{
+			if b, err = x.DestinationConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *FunctionEventInvokeConfig) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *FunctionEventInvokeConfig) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["LastModified"]; mv1 != nil {
+		ptr2 := new(sealbox.Timestamp)
+		n3, ok := mv1.(json.Number)
+		if !ok || ptr2.UnmarshalJSON([]byte(n3)) != nil {
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "LastModified"})
+		}
+		x.LastModified = ptr2
+	}
+	if mv4 := m["FunctionArn"]; mv4 != nil {
+		s5, ok := mv4.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionArn"})
+		}
+		x.FunctionArn = s5
+	}
+	if mv6 := m["MaximumRetryAttempts"]; mv6 != nil {
+		ptr7 := new(int32)
+		n8, ok := mv6.(json.Number)
+		if !ok {
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaximumRetryAttempts"})
+		}
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaximumRetryAttempts"})
+		}
+		(*ptr7) = int32(i9)
+		x.MaximumRetryAttempts = ptr7
+	}
+	if mv11 := m["MaximumEventAgeInSeconds"]; mv11 != nil {
+		ptr12 := new(int32)
+		n13, ok := mv11.(json.Number)
+		if !ok {
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaximumEventAgeInSeconds"})
+		}
+		i14, err15 := strconv.ParseInt(string(n13), 10, 64)
+		if err15 != nil || i14 < math.MinInt32 || i14 > math.MaxInt32 {
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaximumEventAgeInSeconds"})
+		}
+		(*ptr12) = int32(i14)
+		x.MaximumEventAgeInSeconds = ptr12
+	}
+	if mv16 := m["DestinationConfig"]; mv16 != nil {
+		ptr17 := new(DestinationConfig)
+		if err := ptr17.bindWire(mv16); err != nil {
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "DestinationConfig"})
+		}
+		x.DestinationConfig = ptr17
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetAliasRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.FunctionName != "" {
@@ -2687,6 +3173,50 @@ func (x *GetFunctionEnvironmentResponse) bindWire(v any) error {
 }
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetFunctionEventInvokeConfigRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = jsonenc.AppendString(b, x.FunctionName)
+	}
+	if x.Qualifier != "" {
+		b = append(b, ",\"Qualifier\":"...)
+		b = jsonenc.AppendString(b, x.Qualifier)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetFunctionEventInvokeConfigRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetFunctionEventInvokeConfigRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["Qualifier"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Qualifier"})
+		}
+		x.Qualifier = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *GetFunctionRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.FunctionName != "" {
@@ -2851,6 +3381,94 @@ func (x *GetFunctionResponse) bindWire(v any) error {
 			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Concurrency"})
 		}
 		x.Concurrency = ptr15
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetPolicyRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = jsonenc.AppendString(b, x.FunctionName)
+	}
+	if x.Qualifier != "" {
+		b = append(b, ",\"Qualifier\":"...)
+		b = jsonenc.AppendString(b, x.Qualifier)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetPolicyRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetPolicyRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["Qualifier"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Qualifier"})
+		}
+		x.Qualifier = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetPolicyResponse) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Policy != "" {
+		b = append(b, ",\"Policy\":"...)
+		b = jsonenc.AppendString(b, x.Policy)
+	}
+	if x.RevisionId != "" {
+		b = append(b, ",\"RevisionId\":"...)
+		b = jsonenc.AppendString(b, x.RevisionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetPolicyResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetPolicyResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["Policy"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Policy"})
+		}
+		x.Policy = s2
+	}
+	if mv3 := m["RevisionId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RevisionId"})
+		}
+		x.RevisionId = s4
 	}
 	return nil
 }
@@ -3537,6 +4155,134 @@ func (x *ListAliasesResponse) bindWire(v any) error {
 }
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListFunctionEventInvokeConfigsRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = jsonenc.AppendString(b, x.FunctionName)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = jsonenc.AppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListFunctionEventInvokeConfigsRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v)
+}
+
+func (x *ListFunctionEventInvokeConfigsRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
+		}
+		x.Marker = s4
+	}
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
+		}
+		x.MaxItems = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListFunctionEventInvokeConfigsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if len(x.FunctionEventInvokeConfigs) != 0 {
+		b = append(b, ",\"FunctionEventInvokeConfigs\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.FunctionEventInvokeConfigs {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.FunctionEventInvokeConfigs[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.NextMarker != "" {
+		b = append(b, ",\"NextMarker\":"...)
+		b = jsonenc.AppendString(b, x.NextMarker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListFunctionEventInvokeConfigsResponse) BindValue(v map[string]any) error {
+	return x.bindWire(v)
+}
+
+func (x *ListFunctionEventInvokeConfigsResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["FunctionEventInvokeConfigs"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "FunctionEventInvokeConfigs"})
+		}
+		s3 := make([]FunctionEventInvokeConfig, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "FunctionEventInvokeConfigs"}, wirecodec.Seg{Index: i4 + 1})
+			}
+		}
+		x.FunctionEventInvokeConfigs = s3
+	}
+	if mv6 := m["NextMarker"]; mv6 != nil {
+		s7, ok := mv6.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "NextMarker"})
+		}
+		x.NextMarker = s7
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListFunctionsRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.MasterRegion != "" {
@@ -3963,6 +4709,72 @@ func (x *LoggingConfig) bindWire(v any) error {
 }
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *OnFailure) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Destination != "" {
+		b = append(b, ",\"Destination\":"...)
+		b = jsonenc.AppendString(b, x.Destination)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *OnFailure) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *OnFailure) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["Destination"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Destination"})
+		}
+		x.Destination = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *OnSuccess) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Destination != "" {
+		b = append(b, ",\"Destination\":"...)
+		b = jsonenc.AppendString(b, x.Destination)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *OnSuccess) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *OnSuccess) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["Destination"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Destination"})
+		}
+		x.Destination = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *PublishVersionRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.FunctionName != "" {
@@ -4087,6 +4899,170 @@ func (x *PutFunctionConcurrencyRequest) bindWire(v any) error {
 			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "ReservedConcurrentExecutions"})
 		}
 		x.ReservedConcurrentExecutions = int32(i5)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *PutFunctionEventInvokeConfigRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = jsonenc.AppendString(b, x.FunctionName)
+	}
+	if x.Qualifier != "" {
+		b = append(b, ",\"Qualifier\":"...)
+		b = jsonenc.AppendString(b, x.Qualifier)
+	}
+	if x.MaximumRetryAttempts != nil {
+		b = append(b, ",\"MaximumRetryAttempts\":"...)
+		{
+			b = strconv.AppendInt(b, int64((*x.MaximumRetryAttempts)), 10)
+		}
+	}
+	if x.MaximumEventAgeInSeconds != nil {
+		b = append(b, ",\"MaximumEventAgeInSeconds\":"...)
+		{
+			b = strconv.AppendInt(b, int64((*x.MaximumEventAgeInSeconds)), 10)
+		}
+	}
+	if x.DestinationConfig != nil {
+		b = append(b, ",\"DestinationConfig\":"...)
+		{
+			if b, err = x.DestinationConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *PutFunctionEventInvokeConfigRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *PutFunctionEventInvokeConfigRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["Qualifier"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Qualifier"})
+		}
+		x.Qualifier = s4
+	}
+	if mv5 := m["MaximumRetryAttempts"]; mv5 != nil {
+		ptr6 := new(int32)
+		n7, ok := mv5.(json.Number)
+		if !ok {
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaximumRetryAttempts"})
+		}
+		i8, err9 := strconv.ParseInt(string(n7), 10, 64)
+		if err9 != nil || i8 < math.MinInt32 || i8 > math.MaxInt32 {
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaximumRetryAttempts"})
+		}
+		(*ptr6) = int32(i8)
+		x.MaximumRetryAttempts = ptr6
+	}
+	if mv10 := m["MaximumEventAgeInSeconds"]; mv10 != nil {
+		ptr11 := new(int32)
+		n12, ok := mv10.(json.Number)
+		if !ok {
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaximumEventAgeInSeconds"})
+		}
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaximumEventAgeInSeconds"})
+		}
+		(*ptr11) = int32(i13)
+		x.MaximumEventAgeInSeconds = ptr11
+	}
+	if mv15 := m["DestinationConfig"]; mv15 != nil {
+		ptr16 := new(DestinationConfig)
+		if err := ptr16.bindWire(mv15); err != nil {
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "DestinationConfig"})
+		}
+		x.DestinationConfig = ptr16
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RemovePermissionRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = jsonenc.AppendString(b, x.FunctionName)
+	}
+	if x.StatementId != "" {
+		b = append(b, ",\"StatementId\":"...)
+		b = jsonenc.AppendString(b, x.StatementId)
+	}
+	if x.Qualifier != "" {
+		b = append(b, ",\"Qualifier\":"...)
+		b = jsonenc.AppendString(b, x.Qualifier)
+	}
+	if x.RevisionId != "" {
+		b = append(b, ",\"RevisionId\":"...)
+		b = jsonenc.AppendString(b, x.RevisionId)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RemovePermissionRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *RemovePermissionRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["StatementId"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "StatementId"})
+		}
+		x.StatementId = s4
+	}
+	if mv5 := m["Qualifier"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Qualifier"})
+		}
+		x.Qualifier = s6
+	}
+	if mv7 := m["RevisionId"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RevisionId"})
+		}
+		x.RevisionId = s8
 	}
 	return nil
 }
@@ -5143,6 +6119,106 @@ func (x *UpdateFunctionConfigurationRequest) bindWire(v any) error {
 			return wirecodec.Wrap(err, wirecodec.Seg{Name: "DurableConfig"})
 		}
 		x.DurableConfig = ptr57
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateFunctionEventInvokeConfigRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.FunctionName != "" {
+		b = append(b, ",\"FunctionName\":"...)
+		b = jsonenc.AppendString(b, x.FunctionName)
+	}
+	if x.Qualifier != "" {
+		b = append(b, ",\"Qualifier\":"...)
+		b = jsonenc.AppendString(b, x.Qualifier)
+	}
+	if x.MaximumRetryAttempts != nil {
+		b = append(b, ",\"MaximumRetryAttempts\":"...)
+		{
+			b = strconv.AppendInt(b, int64((*x.MaximumRetryAttempts)), 10)
+		}
+	}
+	if x.MaximumEventAgeInSeconds != nil {
+		b = append(b, ",\"MaximumEventAgeInSeconds\":"...)
+		{
+			b = strconv.AppendInt(b, int64((*x.MaximumEventAgeInSeconds)), 10)
+		}
+	}
+	if x.DestinationConfig != nil {
+		b = append(b, ",\"DestinationConfig\":"...)
+		{
+			if b, err = x.DestinationConfig.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateFunctionEventInvokeConfigRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v)
+}
+
+func (x *UpdateFunctionEventInvokeConfigRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["FunctionName"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "FunctionName"})
+		}
+		x.FunctionName = s2
+	}
+	if mv3 := m["Qualifier"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Qualifier"})
+		}
+		x.Qualifier = s4
+	}
+	if mv5 := m["MaximumRetryAttempts"]; mv5 != nil {
+		ptr6 := new(int32)
+		n7, ok := mv5.(json.Number)
+		if !ok {
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaximumRetryAttempts"})
+		}
+		i8, err9 := strconv.ParseInt(string(n7), 10, 64)
+		if err9 != nil || i8 < math.MinInt32 || i8 > math.MaxInt32 {
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaximumRetryAttempts"})
+		}
+		(*ptr6) = int32(i8)
+		x.MaximumRetryAttempts = ptr6
+	}
+	if mv10 := m["MaximumEventAgeInSeconds"]; mv10 != nil {
+		ptr11 := new(int32)
+		n12, ok := mv10.(json.Number)
+		if !ok {
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaximumEventAgeInSeconds"})
+		}
+		i13, err14 := strconv.ParseInt(string(n12), 10, 64)
+		if err14 != nil || i13 < math.MinInt32 || i13 > math.MaxInt32 {
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaximumEventAgeInSeconds"})
+		}
+		(*ptr11) = int32(i13)
+		x.MaximumEventAgeInSeconds = ptr11
+	}
+	if mv15 := m["DestinationConfig"]; mv15 != nil {
+		ptr16 := new(DestinationConfig)
+		if err := ptr16.bindWire(mv15); err != nil {
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "DestinationConfig"})
+		}
+		x.DestinationConfig = ptr16
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package functions
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sealbox/sealbox"
+	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/lambdarun"
 )
 
@@ -242,5 +244,72 @@ func TestAsyncQueueBounded(t *testing.T) {
 	}
 	if got := newAsyncQueue(time.Second).scaled(6 * time.Hour); got != 6*time.Minute {
 		t.Errorf("scaled(6h) with a 1 s first wait = %v, want 6m", got)
+	}
+}
+
+// denyingAuthorizer refuses every query with code.
+type denyingAuthorizer struct{ code string }
+
+func (d denyingAuthorizer) Authorize(context.Context, *sealbox.AccessQuery) error {
+	return &sealbox.Error{Code: d.code, Message: "User: x is not authorized"}
+}
+
+// TestRevealRefusalMasksWhateverItsCode: a refused
+// sealbox:RevealEnvironment masks the values whether the refusal is spelt
+// AccessDeniedException (the authorizer's, KMS's) or AccessDenied (IAM's,
+// STS's); before, the second failed the whole read instead.
+func TestRevealRefusalMasksWhateverItsCode(t *testing.T) {
+	env := &sealedEnv{Names: []string{"A", "B"}}
+	for _, code := range []string{"AccessDeniedException", "AccessDenied"} {
+		s := New(Config{Authorizer: denyingAuthorizer{code}})
+		got, err := s.environment(context.Background(), &functionRecord{}, &configRecord{Env: env}, "arn:aws:lambda:us-east-1:123456789012:function:f")
+		if err != nil || got == nil || got.Variables["A"] != MaskedValue || got.Variables["B"] != MaskedValue {
+			t.Errorf("environment() refused with %s = %+v, %v, want every value masked", code, got, err)
+		}
+	}
+	s := New(Config{Authorizer: denyingAuthorizer{"ThrottlingException"}})
+	if _, err := s.environment(context.Background(), &functionRecord{}, &configRecord{Env: env}, "arn:aws:lambda:us-east-1:123456789012:function:f"); err == nil {
+		t.Error("environment() with an authorizer failing otherwise = nil error, want the failure")
+	}
+	for code, want := range map[string]bool{"AccessDeniedException": true, "AccessDenied": true, "KMSAccessDeniedException": false, "ResourceNotFoundException": false} {
+		if got := isDenied(&sealbox.Error{Code: code}); got != want {
+			t.Errorf("isDenied(%s) = %v, want %v", code, got, want)
+		}
+	}
+}
+
+// fixedClock is a clock stopped at one time.
+type fixedClock struct{ clock.Real }
+
+func (fixedClock) Now() time.Time { return time.Date(2026, 12, 7, 18, 16, 5, 568e6, time.UTC) }
+
+// TestInvocationRecord: the record a destination gets has the members,
+// order and values Lambda's documentation gives ("Retaining records of
+// asynchronous invocations"): the unqualified ARN named with $LATEST, the
+// payloads as JSON, a payload that is not JSON as a string, no
+// responseContext when nothing ran.
+func TestInvocationRecord(t *testing.T) {
+	s := New(Config{Clock: fixedClock{}})
+	fn := &functionRecord{ARN: "arn:aws:lambda:us-east-1:123456789012:function:orders"}
+	tgt := &target{fn: fn, cfg: &configRecord{Version: latest}, arn: fn.ARN}
+	inv := &lambdarun.Invocation{RequestID: "e4b46cbf-b738-4a2e-8880-a18cdf61200e", Payload: []byte(`{"action":"error"}`)}
+	got := string(s.record(outcome{t: tgt, inv: inv, condition: "RetriesExhausted", attempts: 3,
+		res: &lambdarun.Result{FunctionError: "Unhandled", Payload: []byte(`{"errorMessage":"failed","errorType":"errorString"}`)}}))
+	want := `{"version":"1.0","timestamp":"2026-12-07T18:16:05.568Z","requestContext":{"requestId":"e4b46cbf-b738-4a2e-8880-a18cdf61200e",` +
+		`"functionArn":"arn:aws:lambda:us-east-1:123456789012:function:orders:$LATEST","condition":"RetriesExhausted","approximateInvokeCount":3},` +
+		`"requestPayload":{"action":"error"},"responseContext":{"statusCode":200,"executedVersion":"$LATEST","functionError":"Unhandled"},` +
+		`"responsePayload":{"errorMessage":"failed","errorType":"errorString"}}`
+	if got != want {
+		t.Errorf("record =\n%s\nwant\n%s", got, want)
+	}
+	alias := &target{fn: fn, cfg: &configRecord{Version: "3"}, arn: fn.ARN + ":live"}
+	got = string(s.record(outcome{t: alias, inv: inv, condition: "Success", attempts: 1, res: &lambdarun.Result{Payload: []byte("plain text")}}))
+	if !strings.Contains(got, `"functionArn":"`+fn.ARN+`:live"`) || !strings.Contains(got, `"executedVersion":"3"}`) ||
+		!strings.Contains(got, `"responsePayload":"plain text"`) {
+		t.Errorf("record of an alias's success = %s", got)
+	}
+	got = string(s.record(outcome{t: tgt, inv: inv, condition: "EventAgeExceeded", attempts: 1}))
+	if strings.Contains(got, "responseContext") || strings.Contains(got, "responsePayload") {
+		t.Errorf("record of an event never run = %s", got)
 	}
 }

@@ -74,6 +74,10 @@ type Facts struct {
 	// Unreadable says a policy that applies to the caller could not be
 	// compiled: the request is denied.
 	Unreadable bool
+	// Foreign says the caller is a principal of another account than the
+	// resource's: then the resource policy and the caller's identity
+	// policies must both allow.
+	Foreign bool
 	// Boundary is the permissions boundary of the caller's user or role;
 	// nil for none. It bounds every allow but one from a resource policy
 	// that names the IAM user by its ARN, or the session by its own ARN.
@@ -111,7 +115,11 @@ type Facts struct {
 //     allows of 3 to 5 as session policies do, resource policies naming a
 //     role's ARN included, as in AWS; a resource policy naming the IAM user
 //     by its ARN is not bounded (AWS's "Policy evaluation logic").
-//  9. Otherwise the request is implicitly denied.
+//  9. A caller of another account than the resource's (Facts.Foreign)
+//     needs an allow of the resource policy and of its own identity
+//     policies (its root user none), as across accounts in AWS; 3 and 5
+//     alone do not allow it.
+//  10. Otherwise the request is implicitly denied.
 //
 // SCPs are not modelled. Decide does not allocate.
 func Decide(f *Facts, r *Request) Decision {
@@ -158,6 +166,18 @@ func Decide(f *Facts, r *Request) Decision {
 			return Decision{Reason: NoBoundaryAllow}
 		}
 		return Decision{Allowed: true, Reason: ResourceAllow, Sid: res.allowSid}
+	}
+	if f.Foreign && f.Grant == NoGrant {
+		// AWS: a principal of another account than the resource's needs
+		// both an allow of the resource policy (naming it or its
+		// account) and one of its own account's identity policies (its
+		// root user needs none); neither is enough alone.
+		if res.allow == noPrincipal {
+			return Decision{Reason: NoResourceAllow}
+		}
+		if !idAllow && r.Principal.Type != TypeRoot {
+			return Decision{Reason: NoIdentityAllow}
+		}
 	}
 	// What the caller's policies and the resource's would allow, before
 	// the session's bound.

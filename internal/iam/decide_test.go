@@ -16,6 +16,11 @@ const (
 	secretPolicyAccount = `{"Version":"2012-10-17","Statement":[{"Sid":"Account","Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"secretsmanager:*","Resource":"*"}]}`
 	secretPolicyLambda  = `{"Version":"2012-10-17","Statement":[{"Sid":"Lambda","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
 	secretPolicyDeny    = `{"Version":"2012-10-17","Statement":[{"Sid":"NotFromOutside","Effect":"Deny","Principal":"*","Action":"secretsmanager:*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}`
+	fnPolicyEve         = `{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"eve","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:user/Eve"},"Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:123456789012:function:orders"}]}`
+	fnPolicyEveAccount  = `{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"acct","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:123456789012:function:orders"}]}`
+	fnPolicyAlice       = `{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"alice","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/alice"},"Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:123456789012:function:orders"}]}`
+	fnPolicyAnyone      = `{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"all","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:123456789012:function:orders"}]}`
+	allowInvoke         = `{"Version":"2012-10-17","Statement":[{"Sid":"Invoke","Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"*"}]}`
 	trustDeploy         = `{"Version":"2012-10-17","Statement":[
 		{"Sid":"Lambda","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"},
 		{"Sid":"Alice","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/alice"},"Action":["sts:AssumeRole","sts:TagSession"]},
@@ -25,6 +30,7 @@ const (
 func TestDecide(t *testing.T) {
 	const secretARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf"
 	const roleARN = "arn:aws:iam::123456789012:role/deploy"
+	const fnARN = "arn:aws:lambda:us-east-1:123456789012:function:orders"
 	tests := []struct {
 		name     string
 		identity []string // KindIdentity documents
@@ -111,6 +117,28 @@ func TestDecide(t *testing.T) {
 			Decision{Reason: NoIdentityAllow}, ""},
 		{"trust policy, another account", []string{allowAssume}, trustDeploy, KindTrust, req(other, "sts:AssumeRole", roleARN),
 			Decision{Reason: NoResourceAllow}, ""},
+
+		// Across accounts: the function's policy and the caller's own
+		// identity policies must both allow; within the account the
+		// function's policy naming the caller is enough.
+		{"function policy names a user of another account, no identity policy", nil, fnPolicyEve, KindResource, req(other, "lambda:InvokeFunction", fnARN),
+			Decision{Reason: NoIdentityAllow}, ""},
+		{"function policy names a user of another account, identity allows", []string{allowInvoke}, fnPolicyEve, KindResource, req(other, "lambda:InvokeFunction", fnARN),
+			Decision{Allowed: true, Reason: ResourceAllow, Sid: "eve"}, ""},
+		{"function policy names another account, identity allows", []string{allowInvoke}, fnPolicyEveAccount, KindResource, req(other, "lambda:InvokeFunction", fnARN),
+			Decision{Allowed: true, Reason: IdentityAllow, Sid: "Invoke"}, ""},
+		{"function policy names another account, no identity policy", nil, fnPolicyEveAccount, KindResource, req(other, "lambda:InvokeFunction", fnARN),
+			Decision{Reason: NoIdentityAllow}, ""},
+		{"function policy names someone else, another account's identity allows", []string{allowInvoke}, fnPolicyAlice, KindResource, req(other, "lambda:InvokeFunction", fnARN),
+			Decision{Reason: NoResourceAllow}, ""},
+		{"no function policy, another account's identity allows", []string{allowInvoke}, "", 0, req(other, "lambda:InvokeFunction", fnARN),
+			Decision{Reason: NoResourceAllow}, ""},
+		{"function policy names anyone, another account without identity policy", nil, fnPolicyAnyone, KindResource, req(other, "lambda:InvokeFunction", fnARN),
+			Decision{Reason: NoIdentityAllow}, ""},
+		{"function policy names a user of the account, no identity policy", nil, fnPolicyAlice, KindResource, req(alice, "lambda:InvokeFunction", fnARN),
+			Decision{Allowed: true, Reason: ResourceAllow, Sid: "alice"}, ""},
+		{"function policy names anyone, a user of the account", nil, fnPolicyAnyone, KindResource, req(alice, "lambda:InvokeFunction", fnARN),
+			Decision{Allowed: true, Reason: ResourceAllow, Sid: "all"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -122,7 +150,9 @@ func TestDecide(t *testing.T) {
 			if tt.resource != "" {
 				resource = mustParse(t, tt.resource, tt.kind)
 			}
-			got := Decide(&Facts{Identity: identity, Resource: resource}, tt.req)
+			// The resources here are account 123456789012's.
+			foreign := tt.req.Principal.AccountID != "" && tt.req.Principal.AccountID != "123456789012"
+			got := Decide(&Facts{Identity: identity, Resource: resource, Foreign: foreign}, tt.req)
 			if got != tt.want {
 				t.Errorf("Decide(%d identity policies, %v policy, %s %s) = %+v, want %+v", len(identity), tt.kind, tt.req.Principal.ARN+tt.req.Principal.Service, tt.req.Action, got, tt.want)
 			}

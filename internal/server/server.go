@@ -399,7 +399,7 @@ func (s *Server) unsealed(ctx context.Context, raw store.Store, opts Options) (e
 	}
 	s.runner = runner
 	s.fn = functions.New(functions.Config{Store: feed, Feed: cacheFeed, KMS: onBehalf, Clock: s.clock, Authorizer: az,
-		Parameters: s.ssm, Secrets: s.sm, Roles: s.sts, Recorder: s.audit, UnmaskEnvironment: !cfg.MaskEnvironment,
+		Parameters: s.ssm, Secrets: s.sm, Roles: s.sts, Recorder: s.audit, Principals: s.ids, UnmaskEnvironment: !cfg.MaskEnvironment,
 		Runner: runner, Sessions: &roleSessions{sts: s.sts, ids: s.ids, az: az}, Endpoint: s.endpoint.get, Agent: cfg.LambdaAgent, Logger: s.log,
 		AsyncRetryDelay: cfg.LambdaAsyncRetryDelay})
 	s.spool = spool.New(spool.Config{Dir: cfg.BodySpoolDir, MaxFiles: cfg.LargeBodies})

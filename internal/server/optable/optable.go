@@ -181,6 +181,14 @@ func Lambda(fn *functions.Service) *awsapi.Service {
 			awsapi.Write("PutFunctionConcurrency", fn.PutFunctionConcurrency),
 			awsapi.Read("GetFunctionConcurrency", fn.GetFunctionConcurrency),
 			awsapi.Write("DeleteFunctionConcurrency", fn.DeleteFunctionConcurrency),
+			awsapi.Write("AddPermission", fn.AddPermission),
+			awsapi.Write("RemovePermission", fn.RemovePermission),
+			awsapi.Read("GetPolicy", fn.GetPolicy),
+			awsapi.Write("PutFunctionEventInvokeConfig", fn.PutFunctionEventInvokeConfig),
+			awsapi.Write("UpdateFunctionEventInvokeConfig", fn.UpdateFunctionEventInvokeConfig),
+			awsapi.Read("GetFunctionEventInvokeConfig", fn.GetFunctionEventInvokeConfig),
+			awsapi.Write("DeleteFunctionEventInvokeConfig", fn.DeleteFunctionEventInvokeConfig),
+			awsapi.Read("ListFunctionEventInvokeConfigs", fn.ListFunctionEventInvokeConfigs),
 		},
 	}
 }

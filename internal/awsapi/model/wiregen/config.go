@@ -139,7 +139,9 @@ var packages = []pkg{
 		Services: []service{{"lambda", ops(`CreateAlias CreateFunction DeleteAlias DeleteFunction GetAlias GetFunction
 			DeleteFunctionConcurrency GetFunctionConcurrency GetFunctionConfiguration GetFunctionEnvironment Invoke ListAliases ListFunctions ListTags
 			ListVersionsByFunction PublishVersion PutFunctionConcurrency TagResource UntagResource UpdateAlias UpdateFunctionCode
-			UpdateFunctionConfiguration`)}},
+			UpdateFunctionConfiguration AddPermission GetPolicy RemovePermission PutFunctionEventInvokeConfig
+			UpdateFunctionEventInvokeConfig GetFunctionEventInvokeConfig DeleteFunctionEventInvokeConfig
+			ListFunctionEventInvokeConfigs`)}},
 		Emit: map[string]string{
 			"AliasConfiguration": "AliasArn Description FunctionVersion Name RevisionId",
 			"EphemeralStorage":   "Size",
@@ -169,6 +171,16 @@ var packages = []pkg{
 			"UpdateFunctionConfigurationRequest.KMSKeyArn":                "*string",
 			"UpdateFunctionConfigurationRequest.MemorySize":               "*int32",
 			"UpdateFunctionConfigurationRequest.Timeout":                  "*int32",
+			// Unset is not 0: an update keeps what is not sent.
+			"PutFunctionEventInvokeConfigRequest.MaximumRetryAttempts":        "*int32",
+			"PutFunctionEventInvokeConfigRequest.MaximumEventAgeInSeconds":    "*int32",
+			"UpdateFunctionEventInvokeConfigRequest.MaximumRetryAttempts":     "*int32",
+			"UpdateFunctionEventInvokeConfigRequest.MaximumEventAgeInSeconds": "*int32",
+			"FunctionEventInvokeConfig.MaximumRetryAttempts":                  "*int32",
+			"FunctionEventInvokeConfig.MaximumEventAgeInSeconds":              "*int32",
+			"UpdateFunctionEventInvokeConfigRequest.DestinationConfig":        "*DestinationConfig",
+			"PutFunctionEventInvokeConfigRequest.DestinationConfig":           "*DestinationConfig",
+			"AddPermissionRequest.InvokedViaFunctionUrl":                      "*bool",
 		},
 	},
 	{

@@ -151,6 +151,14 @@ def main():
             'Qualifier': 'live', 'RevisionId': 'r3'}),
         case('lambda-RemovePermission', 'lambda', 'RemovePermission', {
             'FunctionName': 'payments', 'StatementId': 's3-invoke', 'Qualifier': 'live', 'RevisionId': 'r4'}),
+        case('lambda-PutFunctionEventInvokeConfig', 'lambda', 'PutFunctionEventInvokeConfig', {
+            'FunctionName': 'payments', 'Qualifier': 'live', 'MaximumRetryAttempts': 0, 'MaximumEventAgeInSeconds': 60,
+            'DestinationConfig': {'OnSuccess': {'Destination': ARN + '-sink'},
+                                  'OnFailure': {'Destination': 'arn:aws:sqs:us-east-1:123456789012:failed'}}}),
+        case('lambda-ListFunctionEventInvokeConfigs', 'lambda', 'ListFunctionEventInvokeConfigs', {
+            'FunctionName': 'payments', 'Marker': 'next', 'MaxItems': 5}),
+        case('lambda-DeleteFunctionEventInvokeConfig', 'lambda', 'DeleteFunctionEventInvokeConfig', {
+            'FunctionName': 'payments', 'Qualifier': '3'}),
         case('lambda-PutFunctionConcurrency', 'lambda', 'PutFunctionConcurrency', {
             'FunctionName': 'payments', 'ReservedConcurrentExecutions': 0}),
         case('lambda-Invoke', 'lambda', 'Invoke', {
