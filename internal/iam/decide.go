@@ -158,6 +158,19 @@ func Decide(f *Facts, r *Request) Decision {
 	if res.deny {
 		return Decision{Reason: ResourceDeny, Sid: res.denySid}
 	}
+	if f.Foreign && f.Grant == NoGrant {
+		// AWS: a principal of another account than the resource's needs
+		// both an allow of the resource policy (naming it or its
+		// account) and one of its own account's identity policies (its
+		// root user needs none); neither is enough alone, whoever the
+		// resource policy names (a session's own ARN included).
+		if res.allow == noPrincipal {
+			return Decision{Reason: NoResourceAllow}
+		}
+		if !idAllow && r.Principal.Type != TypeRoot {
+			return Decision{Reason: NoIdentityAllow}
+		}
+	}
 	if res.allow == bySession {
 		// sealbox bounds an allow naming the session's own ARN by the
 		// role's boundary, which AWS may not: a denial, never a false
@@ -166,18 +179,6 @@ func Decide(f *Facts, r *Request) Decision {
 			return Decision{Reason: NoBoundaryAllow}
 		}
 		return Decision{Allowed: true, Reason: ResourceAllow, Sid: res.allowSid}
-	}
-	if f.Foreign && f.Grant == NoGrant {
-		// AWS: a principal of another account than the resource's needs
-		// both an allow of the resource policy (naming it or its
-		// account) and one of its own account's identity policies (its
-		// root user needs none); neither is enough alone.
-		if res.allow == noPrincipal {
-			return Decision{Reason: NoResourceAllow}
-		}
-		if !idAllow && r.Principal.Type != TypeRoot {
-			return Decision{Reason: NoIdentityAllow}
-		}
 	}
 	// What the caller's policies and the resource's would allow, before
 	// the session's bound.

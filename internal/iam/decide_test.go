@@ -12,16 +12,17 @@ const (
 	keyPolicyDenyAll = `{"Version":"2012-10-17","Statement":[
 		{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"kms:*","Resource":"*"},
 		{"Sid":"DenyOutsideVPC","Effect":"Deny","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:SourceVpc":"vpc-1"}}}]}`
-	secretPolicyAlice   = `{"Version":"2012-10-17","Statement":[{"Sid":"Alice","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/alice"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
-	secretPolicyAccount = `{"Version":"2012-10-17","Statement":[{"Sid":"Account","Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"secretsmanager:*","Resource":"*"}]}`
-	secretPolicyLambda  = `{"Version":"2012-10-17","Statement":[{"Sid":"Lambda","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
-	secretPolicyDeny    = `{"Version":"2012-10-17","Statement":[{"Sid":"NotFromOutside","Effect":"Deny","Principal":"*","Action":"secretsmanager:*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}`
-	fnPolicyEve         = `{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"eve","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:user/Eve"},"Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:123456789012:function:orders"}]}`
-	fnPolicyEveAccount  = `{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"acct","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:123456789012:function:orders"}]}`
-	fnPolicyAlice       = `{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"alice","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/alice"},"Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:123456789012:function:orders"}]}`
-	fnPolicyAnyone      = `{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"all","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:123456789012:function:orders"}]}`
-	allowInvoke         = `{"Version":"2012-10-17","Statement":[{"Sid":"Invoke","Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"*"}]}`
-	trustDeploy         = `{"Version":"2012-10-17","Statement":[
+	secretPolicyAlice    = `{"Version":"2012-10-17","Statement":[{"Sid":"Alice","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/alice"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
+	secretPolicyAccount  = `{"Version":"2012-10-17","Statement":[{"Sid":"Account","Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"secretsmanager:*","Resource":"*"}]}`
+	secretPolicyLambda   = `{"Version":"2012-10-17","Statement":[{"Sid":"Lambda","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"secretsmanager:GetSecretValue","Resource":"*"}]}`
+	secretPolicyDeny     = `{"Version":"2012-10-17","Statement":[{"Sid":"NotFromOutside","Effect":"Deny","Principal":"*","Action":"secretsmanager:*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}]}`
+	fnPolicyEve          = `{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"eve","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:user/Eve"},"Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:123456789012:function:orders"}]}`
+	fnPolicyEveAccount   = `{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"acct","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::444455556666:root"},"Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:123456789012:function:orders"}]}`
+	fnPolicyAlice        = `{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"alice","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/alice"},"Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:123456789012:function:orders"}]}`
+	fnPolicyAuditSession = `{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"audit","Effect":"Allow","Principal":{"AWS":"arn:aws:sts::444455556666:assumed-role/cross-account-read-only-role/cross-account-audit-app"},"Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:123456789012:function:orders"}]}`
+	fnPolicyAnyone       = `{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"all","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:us-east-1:123456789012:function:orders"}]}`
+	allowInvoke          = `{"Version":"2012-10-17","Statement":[{"Sid":"Invoke","Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"*"}]}`
+	trustDeploy          = `{"Version":"2012-10-17","Statement":[
 		{"Sid":"Lambda","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"},
 		{"Sid":"Alice","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:user/alice"},"Action":["sts:AssumeRole","sts:TagSession"]},
 		{"Sid":"Account","Effect":"Allow","Principal":{"AWS":"123456789012"},"Action":"sts:AssumeRole","Condition":{"Bool":{"aws:MultiFactorAuthPresent":"true"}}}]}`
@@ -135,6 +136,10 @@ func TestDecide(t *testing.T) {
 			Decision{Reason: NoResourceAllow}, ""},
 		{"function policy names anyone, another account without identity policy", nil, fnPolicyAnyone, KindResource, req(other, "lambda:InvokeFunction", fnARN),
 			Decision{Reason: NoIdentityAllow}, ""},
+		{"function policy names a session of another account by its own ARN, no identity policy", nil, fnPolicyAuditSession, KindResource, req(audit, "lambda:InvokeFunction", fnARN),
+			Decision{Reason: NoIdentityAllow}, ""},
+		{"function policy names a session of another account by its own ARN, identity allows", []string{allowInvoke}, fnPolicyAuditSession, KindResource, req(audit, "lambda:InvokeFunction", fnARN),
+			Decision{Allowed: true, Reason: ResourceAllow, Sid: "audit"}, ""},
 		{"function policy names a user of the account, no identity policy", nil, fnPolicyAlice, KindResource, req(alice, "lambda:InvokeFunction", fnARN),
 			Decision{Allowed: true, Reason: ResourceAllow, Sid: "alice"}, ""},
 		{"function policy names anyone, a user of the account", nil, fnPolicyAnyone, KindResource, req(alice, "lambda:InvokeFunction", fnARN),
