@@ -93,13 +93,16 @@ func iamService(s *iamapi.Service, sim *authz.Simulator) *awsapi.Service {
 }
 
 // stsService is the STS operation table (AWS Query); CloudTrail marks all
-// three readOnly.
+// of them readOnly.
 func stsService(s *stsapi.Service) *awsapi.Service {
 	return &awsapi.Service{
 		Name: "sts", EventSource: "sts.amazonaws.com", InternalError: "InternalFailure",
 		Operations: []awsapi.Operation{
 			awsapi.Read("GetCallerIdentity", s.GetCallerIdentity),
 			awsapi.Read("AssumeRole", s.AssumeRole),
+			// Unsigned, as in AWS (the model's authtype "none"): the web
+			// identity token is the credential, verified by the operation.
+			awsapi.Read("AssumeRoleWithWebIdentity", s.AssumeRoleWithWebIdentity).WithoutSignature(),
 			awsapi.Read("GetSessionToken", s.GetSessionToken),
 		},
 	}

@@ -25,6 +25,9 @@ type Config struct {
 	// policies. nil: session policies must be JSON objects, and no trust
 	// policy allows anything (AssumeRole is always refused).
 	Checker identity.PolicyChecker
+	// Web verifies web identity tokens (AssumeRoleWithWebIdentity). nil:
+	// every such call is refused (IDPCommunicationError).
+	Web TokenVerifier
 }
 
 // Service serves the STS operations: GetCallerIdentity, AssumeRole and
@@ -36,11 +39,12 @@ type Service struct {
 	store   store.Store
 	account string
 	checker identity.PolicyChecker
+	web     TokenVerifier
 }
 
 // New returns the STS service over ids.
 func New(ids *identity.Store, c Config) *Service {
-	return &Service{ids: ids, store: ids.Backend(), account: ids.Account(), checker: c.Checker}
+	return &Service{ids: ids, store: ids.Backend(), account: ids.Account(), checker: c.Checker, web: c.Web}
 }
 
 const (
