@@ -263,8 +263,9 @@ func TestWebIdentityDenied(t *testing.T) {
 	if err != nil {
 		t.Fatalf("AssumeRoleWithWebIdentity with a session policy: %v", err)
 	}
+	//lint:ignore SA1019 the botocore model this server follows has PackedPolicySize, not the SDK's newer SessionTokenUtilization.
 	if out.PackedPolicySize == nil || *out.PackedPolicySize <= 0 {
-		t.Errorf("PackedPolicySize = %v, want > 0", out.PackedPolicySize)
+		t.Errorf("PackedPolicySize = %v, want > 0", out.PackedPolicySize) //lint:ignore SA1019 as above
 	}
 	c := out.Credentials
 	wide := secretsmanager.NewFromConfig(e.srv.AWSConfigAs("us-east-1", aws.Credentials{AccessKeyID: *c.AccessKeyId, SecretAccessKey: *c.SecretAccessKey, SessionToken: *c.SessionToken}))
