@@ -491,12 +491,16 @@ func (rt *Router) anonymous(r *http.Request, c *call) *sealbox.Request {
 		region = "us-east-1"
 	}
 	c.reqValue = sealbox.Request{
-		ID:              c.reqID,
-		Time:            rt.cfg.Clock.Now().UTC(),
-		Region:          region,
-		Partition:       sealbox.PartitionFor(region),
-		AccountID:       rt.cfg.AccountID,
-		Service:         c.route.svc.Name,
+		ID:        c.reqID,
+		Time:      rt.cfg.Clock.Now().UTC(),
+		Region:    region,
+		Partition: sealbox.PartitionFor(region),
+		AccountID: rt.cfg.AccountID,
+		Service:   c.route.svc.Name,
+		// CloudTrail's type for a caller it cannot name; never "" (which
+		// some IAM paths read as the account's root). The operation names
+		// the caller once it has authenticated it.
+		Principal:       sealbox.Principal{Type: "Unknown"},
 		SourceIP:        sourceIP(r),
 		UserAgent:       r.Header.Get("User-Agent"),
 		SecureTransport: r.TLS != nil,

@@ -305,6 +305,28 @@ func TestWebIdentityDenied(t *testing.T) {
 	}
 	_, err = e.assume(e.roleARN, token)
 	sealtest.APIErrorContaining(t, "provider deleted after the role was made", err, "InvalidIdentityToken", 400, "No OpenIDConnect provider found")
+
+	// Refusals are recorded too: a token never verified as an Unknown
+	// caller, one verified but not trusted as its web identity.
+	types := map[string]map[string]bool{}
+	for _, ev := range sealtest.AuditEvents(t, e.srv.Dir) {
+		if ev["eventName"] != "AssumeRoleWithWebIdentity" {
+			continue
+		}
+		code, _ := ev["errorCode"].(string)
+		ui, _ := ev["userIdentity"].(map[string]any)
+		typ, _ := ui["type"].(string)
+		if types[code] == nil {
+			types[code] = map[string]bool{}
+		}
+		types[code][typ] = true
+	}
+	if !types["InvalidIdentityToken"]["Unknown"] || !types["AccessDenied"]["WebIdentityUser"] || len(types["AccessDenied"]) != 1 {
+		t.Errorf("audited refusals by error code and userIdentity type: %v", types)
+	}
+	if auditText(t, e.srv.Dir) == "" || strings.Contains(auditText(t, e.srv.Dir), tamper(e.is.Sign(t, good))[:40]) {
+		t.Error("the audit trail is empty, or holds a token")
+	}
 }
 
 // tamper flips one bit of the token's signature.
