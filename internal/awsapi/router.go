@@ -145,6 +145,11 @@ func (rt *Router) Register(s *Service) {
 		if s.model.Operations[op.Name] == nil {
 			panic("awsapi: " + s.Name + " has no operation " + op.Name + " in its model")
 		}
+		if op.Unsigned && s.model.Operations[op.Name].AuthType != "none" {
+			// Only where AWS itself takes no signature: a mistake here
+			// would serve an operation to anyone.
+			panic("awsapi: " + s.Name + " " + op.Name + " is served unsigned but its model's authtype is not \"none\"")
+		}
 		op.bind = binderFor(op.in)
 		rte := &route{svc: s, op: op, in: s.model.InputShape(op.Name), out: s.model.OutputShape(op.Name)}
 		rte.metrics.errors = make([]atomic.Uint64, len(s.errorCodes)+1)
