@@ -52,7 +52,7 @@ type Operation struct {
 	// model's authtype "none" says AWS does (STS's
 	// AssumeRoleWithWebIdentity: its token is the credential). Its caller
 	// is no principal: the operation must authenticate the request
-	// itself. Make one with Unsigned; every other operation's signature
+	// itself. Set it with WithoutSignature (Register refuses it where the model does not say authtype "none"); every other operation's signature
 	// is checked.
 	Unsigned bool
 	// call binds the request's generic value (validated against the model)
