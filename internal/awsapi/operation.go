@@ -52,8 +52,9 @@ type Operation struct {
 	// model's authtype "none" says AWS does (STS's
 	// AssumeRoleWithWebIdentity: its token is the credential). Its caller
 	// is no principal: the operation must authenticate the request
-	// itself. Set it with WithoutSignature (Register refuses it where the model does not say authtype "none"); every other operation's signature
-	// is checked.
+	// itself. Set it with WithoutSignature; Register refuses it where the
+	// model does not say authtype "none". Every other operation's
+	// signature is checked.
 	Unsigned bool
 	// call binds the request's generic value (validated against the model)
 	// into a new input with bind and calls the service method.
