@@ -67,7 +67,7 @@ func tokenError(err error) error {
 // logged or repeated in an answer.
 func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *AssumeRoleWithWebIdentityRequest) (*AssumeRoleWithWebIdentityResponse, error) {
 	r := request(ctx)
-	if err := sessionPolicyLimitsOf(in.Policy, len(in.PolicyArns)); err != nil {
+	if err := sessionPolicyLimits(in.Policy, len(in.PolicyArns)); err != nil {
 		return nil, err
 	}
 	if in.ProviderId != "" {
@@ -269,9 +269,10 @@ func printableClaim(s string) string {
 	}, s)
 }
 
-// sessionPolicyLimitsOf bounds a session's inline policy and managed
-// policy ARNs as STS does and its model does not.
-func sessionPolicyLimitsOf(policy string, arns int) error {
+// sessionPolicyLimits bounds a session's inline Policy to
+// maxSessionPolicyLen characters and its managed PolicyArns to
+// maxSessionPolicyArn, as STS does and its model does not.
+func sessionPolicyLimits(policy string, arns int) error {
 	var v identity.ValidationErrors
 	if utf8.RuneCountInString(policy) > maxSessionPolicyLen {
 		v.Add("policy", &policy, "Member must have length less than or equal to "+strconv.Itoa(maxSessionPolicyLen))
