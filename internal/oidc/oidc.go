@@ -329,7 +329,11 @@ func (v *Verifier) keysFor(ctx context.Context, issuer, kid string) ([]jose.JSON
 	return nil, fmt.Errorf("%w: no key %q", ErrSignature, kid)
 }
 
-// usable are set's public RSA and ECDSA signing keys with key id kid (all
+// minRSABits is the smallest RSA key trusted: a weaker key an issuer
+// publishes verifies nothing.
+const minRSABits = 2048
+
+// usable are set's public RSA (of minRSABits or more) and ECDSA signing keys with key id kid (all
 // of them when kid is "").
 func usable(set *jose.JSONWebKeySet, kid string) []jose.JSONWebKey {
 	var out []jose.JSONWebKey
@@ -337,8 +341,12 @@ func usable(set *jose.JSONWebKeySet, kid string) []jose.JSONWebKey {
 		if kid != "" && k.KeyID != kid || k.Use == "enc" {
 			continue
 		}
-		switch k.Key.(type) {
-		case *rsa.PublicKey, *ecdsa.PublicKey:
+		switch pub := k.Key.(type) {
+		case *rsa.PublicKey:
+			if pub.N.BitLen() >= minRSABits {
+				out = append(out, k)
+			}
+		case *ecdsa.PublicKey:
 			out = append(out, k)
 		}
 	}

@@ -135,6 +135,16 @@ func TestVerify(t *testing.T) {
 			t.Errorf("Verify(%s) = %v, want %v", c.name, err, c.want)
 		}
 	}
+	// A 1024-bit RSA key the issuer publishes verifies nothing.
+	small, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.idp.keys.Keys = append(f.idp.keys.Keys, jose.JSONWebKey{Key: &small.PublicKey, KeyID: "small", Algorithm: "RS256"})
+	f.v = New(Config{Transport: f.idp, Clock: f.clock})
+	if _, err := f.v.Verify(ctx, sign(t, small, jose.RS256, "small", f.claims(nil)), testIssuer); !errors.Is(err, ErrSignature) {
+		t.Errorf("Verify(1024-bit RSA key) = %v, want ErrSignature", err)
+	}
 	// Within the skew, an expired token still passes.
 	if _, err := f.v.Verify(ctx, sign(t, f.rsa, jose.RS256, "r1", f.claims(map[string]any{"exp": f.clock.Now().Add(-30 * time.Second).Unix()})), testIssuer); err != nil {
 		t.Errorf("Verify(expired 30 s ago, 60 s skew) = %v", err)
