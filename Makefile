@@ -36,7 +36,9 @@ FUZZERS = \
 	FuzzMatchesJSON:./internal/jsonenc:300000x \
 	FuzzWireCodec:./internal/awsapi:3000x \
 	FuzzValidRegion:./internal/awsapi:100000x \
-	FuzzDecodeObjectNames:./internal/awsapi/jsonvalue:150000x
+	FuzzDecodeObjectNames:./internal/awsapi/jsonvalue:150000x \
+	FuzzVerify:./internal/oidc:100000x \
+	FuzzAssumeRoleWithWebIdentity:./internal/identity/stsapi:15000x
 
 .PHONY: run build test fuzz bench bench-peers generate
 

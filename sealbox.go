@@ -29,6 +29,11 @@ type Principal struct {
 	// the role (arn:aws:iam::123456789012:role/deploy) matches its sessions.
 	RoleARN     string
 	SessionName string
+	// IdentityProvider is, for a web identity caller (Type
+	// "WebIdentityUser", AssumeRoleWithWebIdentity's), the ARN of the IAM
+	// OpenID Connect provider that vouched for it: CloudTrail's
+	// identityProvider, and what a trust policy's Federated principal names.
+	IdentityProvider string
 	// Temporary marks credentials from STS (an ASIA… key with a session
 	// token), which CloudTrail shows with their session context.
 	Temporary bool

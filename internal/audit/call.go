@@ -123,6 +123,7 @@ func identity(u *UserIdentity, p sealbox.Principal, sc *SessionContext, si *Sess
 	u.AccountID = p.AccountID
 	u.AccessKeyID = p.AccessKeyID
 	u.UserName = p.UserName
+	u.IdentityProvider = p.IdentityProvider
 	if p.Temporary {
 		*sc = SessionContext{Attributes: mfaNotAuthenticated}
 		u.SessionContext = sc

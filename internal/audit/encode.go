@@ -126,6 +126,7 @@ func appendIdentity(dst []byte, u *UserIdentity) []byte {
 	dst = appendOmit(dst, `,"accessKeyId":`, u.AccessKeyID)
 	dst = appendOmit(dst, `,"userName":`, u.UserName)
 	dst = appendOmit(dst, `,"invokedBy":`, u.InvokedBy)
+	dst = appendOmit(dst, `,"identityProvider":`, u.IdentityProvider)
 	if sc := u.SessionContext; sc != nil {
 		dst = append(dst, `,"sessionContext":{`...)
 		if si := sc.SessionIssuer; si != nil {

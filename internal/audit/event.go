@@ -53,6 +53,8 @@ type UserIdentity struct {
 	AccessKeyID string `json:"accessKeyId,omitempty"`
 	UserName    string `json:"userName,omitempty"`
 	InvokedBy   string `json:"invokedBy,omitempty"`
+	// IdentityProvider is a web identity caller's provider ARN.
+	IdentityProvider string `json:"identityProvider,omitempty"`
 	// SessionContext is set for temporary credentials (assumed roles).
 	SessionContext *SessionContext `json:"sessionContext,omitempty"`
 }

@@ -345,8 +345,8 @@ func (a *Authorizer) decide(ctx context.Context, r *sealbox.Request, q *sealbox.
 // callerFacts fills in the policies of the caller p: identity and session
 // policies, and whether one of them did not compile. It returns p's tags.
 func (a *Authorizer) callerFacts(ctx context.Context, p sealbox.Principal, f *iam.Facts) (map[string]string, error) {
-	if p.Type == "Root" || p.Type == identity.ServicePrincipal {
-		return nil, nil
+	if p.Type == "Root" || p.Type == identity.ServicePrincipal || p.Type == identity.WebIdentityPrincipal {
+		return nil, nil // no policies of its own
 	}
 	set, err := a.identitySet(ctx, p)
 	if err != nil {
@@ -428,6 +428,9 @@ func (a *Authorizer) timeConditions() *timeValues {
 func iamPrincipal(p sealbox.Principal) iam.Principal {
 	if p.Type == identity.ServicePrincipal {
 		return iam.Principal{Type: iam.TypeService, Service: p.ARN}
+	}
+	if p.Type == identity.WebIdentityPrincipal {
+		return iam.Principal{Type: iam.TypeWebIdentity, Federated: p.IdentityProvider, UserID: p.PrincipalID}
 	}
 	return iam.Principal{ARN: p.ARN, AccountID: p.AccountID, Type: p.Type, UserName: p.UserName, UserID: p.PrincipalID, RoleARN: p.RoleARN}
 }

@@ -60,6 +60,9 @@ func (c Checker) TrustAllows(ctx context.Context, trustDoc string, caller sealbo
 		if len(keys) > 0 {
 			cond["aws:tagkeys"] = keys
 		}
+		for k, v := range ar.WebIdentity {
+			cond[strings.ToLower(k)] = v
+		}
 	}
 	r := sealbox.RequestFromContext(ctx)
 	if r == nil {

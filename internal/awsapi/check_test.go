@@ -2,6 +2,7 @@ package awsapi
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -47,5 +48,28 @@ func TestCheckTypesFindsAMismatchedOperation(t *testing.T) {
 	p := CheckTypes(svc)
 	if len(p) != 2 || !strings.Contains(p[0], "Encrypt output.KeyID: no such member") || !strings.Contains(p[1], "NoSuchOperation: no such operation") {
 		t.Fatalf("CheckTypes = %q, want the output's KeyID and the unknown operation", p)
+	}
+}
+
+// TestUnsignedNeedsModelSaying: Register refuses to serve unsigned an
+// operation whose model does not say AWS takes it without a signature.
+func TestUnsignedNeedsModelSaying(t *testing.T) {
+	type in struct{}
+	type out struct{}
+	fn := func(context.Context, *in) (*out, error) { return &out{}, nil }
+	register := func(op Operation) (msg string) {
+		defer func() {
+			if p := recover(); p != nil {
+				msg = fmt.Sprint(p)
+			}
+		}()
+		NewRouter(Config{}).Register(&Service{Name: "sts", Operations: []Operation{op}})
+		return ""
+	}
+	if msg := register(Read("AssumeRole", fn).WithoutSignature()); !strings.Contains(msg, "authtype") {
+		t.Errorf("Register(sts AssumeRole unsigned) panic = %q, want one about authtype", msg)
+	}
+	if msg := register(Read("AssumeRoleWithWebIdentity", fn).WithoutSignature()); msg != "" {
+		t.Errorf("Register(sts AssumeRoleWithWebIdentity unsigned) panic = %q, want none", msg)
 	}
 }

@@ -157,8 +157,16 @@ func (queryCodec) encode(w http.ResponseWriter, c *call, out any) error {
 
 // encodeError writes the Query error shape, with the Query names of the
 // errors every protocol shares (ValidationError, AccessDenied …).
+//
+// An unsigned operation's own errors keep the names its model gives them:
+// no signature was checked, so an ExpiredTokenException there is
+// AssumeRoleWithWebIdentity's expired web identity token (400), not the
+// expired signing credentials every Query service calls ExpiredToken (403).
 func (queryCodec) encodeError(w http.ResponseWriter, c *call, e *sealbox.Error) {
-	code := queryCode(e)
+	code := e.Code
+	if c.route == nil || !c.route.op.Unsigned || !declares(c.svc.model, c.route.op.Name, e.Code) {
+		code = queryCode(e)
+	}
 	query.EncodeError(w, c.model(), e.Status, code, e.Message, c.reqID, !e.Server)
 }
 
@@ -206,4 +214,18 @@ func (restCodec) encode(w http.ResponseWriter, c *call, out any) error {
 // there).
 func (restCodec) encodeError(w http.ResponseWriter, c *call, e *sealbox.Error) {
 	restjson.EncodeErrorReason(w, c.model(), e.Status, e.Code, e.Message, e.Reason, c.reqID)
+}
+
+// declares reports whether the model lists code among op's errors.
+func declares(m *model.Service, op, code string) bool {
+	o := m.Operations[op]
+	if o == nil {
+		return false
+	}
+	for _, ref := range o.Errors {
+		if sh := m.Shapes[ref.Shape]; sh != nil && sh.Error != nil && sh.Error.Code == code {
+			return true
+		}
+	}
+	return false
 }

@@ -48,6 +48,14 @@ type Operation struct {
 	// as CloudTrail records a data event (Lambda's Invoke: its answer is
 	// the function's, its log may hold anything the function printed).
 	NoResponseElements bool
+	// Unsigned serves the operation without a SigV4 signature, as the
+	// model's authtype "none" says AWS does (STS's
+	// AssumeRoleWithWebIdentity: its token is the credential). Its caller
+	// is no principal: the operation must authenticate the request
+	// itself. Set it with WithoutSignature; Register refuses it where the
+	// model does not say authtype "none". Every other operation's
+	// signature is checked.
+	Unsigned bool
 	// call binds the request's generic value (validated against the model)
 	// into a new input with bind and calls the service method.
 	call func(ctx context.Context, bind binder, in map[string]any) (any, error)
@@ -79,6 +87,12 @@ func Read[I, O any](name string, fn func(context.Context, *I) (*O, error)) Opera
 // members (NoResponseElements).
 func (op Operation) WithoutResponseElements() Operation {
 	op.NoResponseElements = true
+	return op
+}
+
+// WithoutSignature returns op served without a signature (Operation.Unsigned).
+func (op Operation) WithoutSignature() Operation {
+	op.Unsigned = true
 	return op
 }
 

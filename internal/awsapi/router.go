@@ -46,6 +46,9 @@ type Config struct {
 	Audit     Auditor
 	Logger    *slog.Logger
 	Clock     clock.Clock
+	// UnsignedRegion is the region of the calls of Unsigned operations,
+	// which no signature scopes; "" is us-east-1, STS's global endpoint's.
+	UnsignedRegion string
 	// MaxBody bounds a request body; 0 means 1 MiB (the largest AWS JSON
 	// request sealbox serves is well under it).
 	MaxBody int64
@@ -141,6 +144,11 @@ func (rt *Router) Register(s *Service) {
 		op := &s.Operations[i]
 		if s.model.Operations[op.Name] == nil {
 			panic("awsapi: " + s.Name + " has no operation " + op.Name + " in its model")
+		}
+		if op.Unsigned && s.model.Operations[op.Name].AuthType != "none" {
+			// Only where AWS itself takes no signature: a mistake here
+			// would serve an operation to anyone.
+			panic("awsapi: " + s.Name + " " + op.Name + " is served unsigned but its model's authtype is not \"none\"")
 		}
 		op.bind = binderFor(op.in)
 		rte := &route{svc: s, op: op, in: s.model.InputShape(op.Name), out: s.model.OutputShape(op.Name)}
@@ -465,6 +473,9 @@ const preallocMax = 64 << 10
 // authentication error; a failure to check it (the store that holds the
 // access keys) is the service's internal error.
 func (rt *Router) authenticate(r *http.Request, c *call) (*sealbox.Request, *sealbox.Error) {
+	if c.route.op.Unsigned {
+		return rt.anonymous(r, c), nil
+	}
 	req, err := rt.verify(r, c.bodySHA256, c.route.svc.Name, c.reqID, &c.reqValue)
 	if err == nil {
 		return req, nil
@@ -474,6 +485,32 @@ func (rt *Router) authenticate(r *http.Request, c *call) (*sealbox.Request, *sea
 		return nil, e
 	}
 	return nil, rt.unexpected(c, err)
+}
+
+// anonymous makes the Request of a call of an Unsigned operation: no
+// principal, whatever the request carries (a signature on it is neither
+// checked nor believed), the region of the server's default.
+func (rt *Router) anonymous(r *http.Request, c *call) *sealbox.Request {
+	region := rt.cfg.UnsignedRegion
+	if region == "" {
+		region = "us-east-1"
+	}
+	c.reqValue = sealbox.Request{
+		ID:        c.reqID,
+		Time:      rt.cfg.Clock.Now().UTC(),
+		Region:    region,
+		Partition: sealbox.PartitionFor(region),
+		AccountID: rt.cfg.AccountID,
+		Service:   c.route.svc.Name,
+		// CloudTrail's type for a caller it cannot name; never "" (which
+		// some IAM paths read as the account's root). The operation names
+		// the caller once it has authenticated it.
+		Principal:       sealbox.Principal{Type: "Unknown"},
+		SourceIP:        sourceIP(r),
+		UserAgent:       r.Header.Get("User-Agent"),
+		SecureTransport: r.TLS != nil,
+	}
+	return &c.reqValue
 }
 
 // Authenticate verifies the SigV4 signature of r, a request outside the
@@ -594,7 +631,7 @@ func (rt *Router) invoke(ctx context.Context, c *call, raw map[string]any) (out 
 		}
 		return nil, &sealbox.Error{Code: "ValidationException", Message: err.Error()}
 	}
-	if rt.cfg.Prepare != nil {
+	if rt.cfg.Prepare != nil && !c.route.op.Unsigned { // an unsigned call has no caller to prepare for
 		var err error
 		if ctx, err = rt.cfg.Prepare(ctx); err != nil {
 			return nil, err

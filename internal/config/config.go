@@ -118,6 +118,11 @@ type Config struct {
 	// uploads) are spooled while they are read and checked; "" is the
 	// system's temporary folder. The files are unlinked as soon as made.
 	BodySpoolDir string
+	// OIDCCAFile is a PEM file of CA certificates trusted, besides the
+	// system's roots, for the TLS of OpenID Connect issuers'
+	// discovery documents and keys (AssumeRoleWithWebIdentity): private
+	// issuers. There is no switch to trust any certificate.
+	OIDCCAFile string
 	// LargeBodies is how many such bodies may be in flight at once;
 	// beyond it a request is answered 429 with Retry-After.
 	LargeBodies int
@@ -248,6 +253,7 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	duration(&c.ConsoleIdleTimeout, "console-idle-timeout", "SEALBOX_CONSOLE_IDLE_TIMEOUT", "a console session unused this long ends")
 	duration(&c.ConsoleMaxSession, "console-max-session", "SEALBOX_CONSOLE_MAX_SESSION", "a console session ends this long after its sign-in, used or not")
 	str(&c.MetricsTokenFile, "metrics-token-file", "SEALBOX_METRICS_TOKEN_FILE", "file holding the token GET /metrics accepts as \"Authorization: Bearer <token>\" (or the token itself in $SEALBOX_METRICS_TOKEN); without one, /metrics answers only requests signed by a principal allowed sealbox:GetMetrics")
+	str(&c.OIDCCAFile, "oidc-ca-file", "SEALBOX_OIDC_CA_FILE", "PEM file of CA certificates trusted, besides the system's roots, for OpenID Connect issuers' discovery and keys (AssumeRoleWithWebIdentity from private issuers)")
 	str(&c.BodySpoolDir, "body-spool-dir", "SEALBOX_BODY_SPOOL_DIR", "folder for request bodies over 1 MiB (Lambda code uploads) while they are read and checked (default: the system's temporary folder)")
 	if v, err := strconv.Atoi(getenv("SEALBOX_LARGE_BODIES")); err == nil {
 		c.LargeBodies = v

@@ -29,8 +29,9 @@
 // The language supported: Version 2012-10-17 and 2008-10-17 (policy
 // variables only in 2012-10-17), Id, Statement as an object or a list, Sid,
 // Effect, Principal and NotPrincipal ("*", AWS accounts, users, roles, role
-// sessions, services; Federated and CanonicalUser are accepted and match
-// nothing), Action and NotAction (case-insensitive, with * and ?), Resource
+// sessions, services; Federated, an OpenID Connect provider's ARN, names
+// exactly the web identities that provider vouches for and nothing else;
+// CanonicalUser is accepted and matches nothing), Action and NotAction (case-insensitive, with * and ?), Resource
 // and NotResource (case-sensitive, matched per ARN part, with * and ?), and
 // Condition with every operator family, the IfExists suffix and the
 // ForAnyValue: and ForAllValues: set operators (package condition). Policy

@@ -11,6 +11,11 @@ const (
 	TypeIAMUser     = "IAMUser"
 	TypeAssumedRole = "AssumedRole"
 	TypeService     = "Service"
+	// TypeWebIdentity is a caller that a registered OpenID Connect
+	// provider vouches for (AssumeRoleWithWebIdentity): it has no account
+	// and no policies of its own; only a Federated principal naming its
+	// provider names it.
+	TypeWebIdentity = "WebIdentityUser"
 )
 
 // Principal is who makes a request, as the policy language sees it.
@@ -31,6 +36,10 @@ type Principal struct {
 	// UserID is the unique id: AIDA... for a user, AROA...:session for a role
 	// session (aws:userid).
 	UserID string
+	// Federated is the provider ARN of a web identity caller
+	// (arn:aws:iam::123456789012:oidc-provider/host/path), when Type is
+	// TypeWebIdentity.
+	Federated string
 	// RoleARN is the role of a role session,
 	// arn:aws:iam::123456789012:role/path/name. A resource policy naming the
 	// role matches every session of it.
@@ -74,8 +83,11 @@ type principals struct {
 	// under the same name is someone else.
 	pinned   []pinnedARN
 	services []string
-	// Federated and CanonicalUser principals are accepted and never match:
-	// sealbox has no federation and no S3 canonical users.
+	// federated are the Federated principals: OpenID Connect provider
+	// ARNs, matched exactly against a web identity caller's provider.
+	// CanonicalUser principals are accepted and never match: sealbox has
+	// no S3 canonical users.
+	federated []string
 }
 
 type pinnedARN struct{ arn, id string }
@@ -111,7 +123,10 @@ func parsePrincipals(v jsonValue, kind Kind, stmt int, stored bool) (*principals
 				} else {
 					p.services = append(p.services, s)
 				}
-			case "Federated", "CanonicalUser":
+			case "Federated":
+				ok = s != ""
+				p.federated = append(p.federated, s)
+			case "CanonicalUser":
 				ok = s != ""
 			}
 			if !ok {
@@ -230,6 +245,15 @@ func validPartition(s string) bool { return partitions[s] }
 
 // match says how the element names the caller.
 func (p *principals) match(c *Principal) principalMatch {
+	if c.Type == TypeWebIdentity {
+		// Only a Federated principal naming the caller's provider: not
+		// "*", which would let any provider of any account in, nor an
+		// account (the caller has none).
+		if p.hasFederated(c.Federated) {
+			return direct
+		}
+		return noPrincipal
+	}
 	if c.Type == TypeService {
 		if p.any {
 			return direct
@@ -320,6 +344,8 @@ func (p *principals) excludes(c *Principal) bool {
 		return true
 	}
 	switch c.Type {
+	case TypeWebIdentity:
+		return p.hasFederated(c.Federated)
 	case TypeService:
 		for _, s := range p.services {
 			if s == c.Service {
@@ -334,6 +360,15 @@ func (p *principals) excludes(c *Principal) bool {
 	default:
 		return p.hasAccount(c.AccountID) && (p.hasARN(c.ARN) || p.hasID(c) || p.hasPinned(c.ARN, c))
 	}
+}
+
+func (p *principals) hasFederated(provider string) bool {
+	for _, f := range p.federated {
+		if f == provider && provider != "" {
+			return true
+		}
+	}
+	return false
 }
 
 func (p *principals) hasAccount(id string) bool {

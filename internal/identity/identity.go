@@ -84,6 +84,11 @@ func (k PolicyKind) String() string {
 // as a trust policy's {"Service": …} names it.
 const ServicePrincipal = "Service"
 
+// WebIdentityPrincipal is the Principal.Type of a caller an IAM OpenID
+// Connect provider vouches for (AssumeRoleWithWebIdentity), as CloudTrail
+// names it; Principal.IdentityProvider is the provider's ARN.
+const WebIdentityPrincipal = "WebIdentityUser"
+
 // PolicyChecker validates documents and evaluates trust policies.
 // Implementations must be safe for concurrent use.
 type PolicyChecker interface {
@@ -167,6 +172,10 @@ type TrustRequest struct {
 	SourceIdentity  string
 	Tags            []Tag
 	DurationSeconds int
+	// WebIdentity are the condition keys a verified web identity token
+	// gives (<provider>:aud, <provider>:sub, <provider>:amr,
+	// aws:FederatedProvider), for AssumeRoleWithWebIdentity.
+	WebIdentity map[string][]string
 }
 
 type assumeRoleKey struct{}

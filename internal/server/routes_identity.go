@@ -76,6 +76,16 @@ func iamService(s *iamapi.Service, sim *authz.Simulator) *awsapi.Service {
 			awsapi.Write("PutRolePermissionsBoundary", s.PutRolePermissionsBoundary),
 			awsapi.Write("DeleteUserPermissionsBoundary", s.DeleteUserPermissionsBoundary),
 			awsapi.Write("DeleteRolePermissionsBoundary", s.DeleteRolePermissionsBoundary),
+			awsapi.Write("CreateOpenIDConnectProvider", s.CreateOpenIDConnectProvider),
+			awsapi.Read("GetOpenIDConnectProvider", s.GetOpenIDConnectProvider),
+			awsapi.Read("ListOpenIDConnectProviders", s.ListOpenIDConnectProviders),
+			awsapi.Write("DeleteOpenIDConnectProvider", s.DeleteOpenIDConnectProvider),
+			awsapi.Write("AddClientIDToOpenIDConnectProvider", s.AddClientIDToOpenIDConnectProvider),
+			awsapi.Write("RemoveClientIDFromOpenIDConnectProvider", s.RemoveClientIDFromOpenIDConnectProvider),
+			awsapi.Write("UpdateOpenIDConnectProviderThumbprint", s.UpdateOpenIDConnectProviderThumbprint),
+			awsapi.Write("TagOpenIDConnectProvider", s.TagOpenIDConnectProvider),
+			awsapi.Write("UntagOpenIDConnectProvider", s.UntagOpenIDConnectProvider),
+			awsapi.Read("ListOpenIDConnectProviderTags", s.ListOpenIDConnectProviderTags),
 			awsapi.Read("SimulatePrincipalPolicy", sim.SimulatePrincipalPolicy),
 			awsapi.Read("SimulateCustomPolicy", sim.SimulateCustomPolicy),
 		},
@@ -83,13 +93,16 @@ func iamService(s *iamapi.Service, sim *authz.Simulator) *awsapi.Service {
 }
 
 // stsService is the STS operation table (AWS Query); CloudTrail marks all
-// three readOnly.
+// of them readOnly.
 func stsService(s *stsapi.Service) *awsapi.Service {
 	return &awsapi.Service{
 		Name: "sts", EventSource: "sts.amazonaws.com", InternalError: "InternalFailure",
 		Operations: []awsapi.Operation{
 			awsapi.Read("GetCallerIdentity", s.GetCallerIdentity),
 			awsapi.Read("AssumeRole", s.AssumeRole),
+			// Unsigned, as in AWS (the model's authtype "none"): the web
+			// identity token is the credential, verified by the operation.
+			awsapi.Read("AssumeRoleWithWebIdentity", s.AssumeRoleWithWebIdentity).WithoutSignature(),
 			awsapi.Read("GetSessionToken", s.GetSessionToken),
 		},
 	}

@@ -68,3 +68,26 @@ func TestOperationsMatchModels(t *testing.T) {
 		}
 	}
 }
+
+// TestOnlyWebIdentityIsUnsigned: of every operation the server registers,
+// STS's AssumeRoleWithWebIdentity alone is served without a signature (its
+// token is the credential, as AWS's model says: authtype "none").
+func TestOnlyWebIdentityIsUnsigned(t *testing.T) {
+	for _, svc := range []*awsapi.Service{
+		optable.KMS(&kms.Service{}),
+		iamService(&iamapi.Service{}, &authz.Simulator{}),
+		stsService(&stsapi.Service{}),
+		optable.SSM(&parameters.Service{}),
+		optable.Secrets(&secrets.Service{}),
+		optable.Lambda(&functions.Service{}),
+		changesService(&hub.Service{}, &operator.Service{}, &operatorAPI{}),
+		cloudtrailService(&cloudtrail.Service{}),
+	} {
+		for _, op := range svc.Operations {
+			want := svc.Name == "sts" && op.Name == "AssumeRoleWithWebIdentity"
+			if op.Unsigned != want {
+				t.Errorf("%s %s Unsigned = %v, want %v", svc.Name, op.Name, op.Unsigned, want)
+			}
+		}
+	}
+}

@@ -39,6 +39,7 @@ import (
 	"github.com/sealbox/sealbox/internal/lambdarun"
 	"github.com/sealbox/sealbox/internal/leader"
 	"github.com/sealbox/sealbox/internal/metrics"
+	"github.com/sealbox/sealbox/internal/oidc"
 	"github.com/sealbox/sealbox/internal/operator"
 	"github.com/sealbox/sealbox/internal/parameters"
 	"github.com/sealbox/sealbox/internal/primitive"
@@ -377,7 +378,12 @@ func (s *Server) unsealed(ctx context.Context, raw store.Store, opts Options) (e
 	// after the identity store's (the feed calls them in that order).
 	az := authz.New(s.ids, cacheFeed, s.clock, s.log)
 	s.authz = az
-	s.sts = stsapi.New(s.ids, stsapi.Config{Checker: authz.Checker{A: az}})
+	issuerRoots, err := oidcRoots(cfg.OIDCCAFile)
+	if err != nil {
+		return err
+	}
+	s.sts = stsapi.New(s.ids, stsapi.Config{Checker: authz.Checker{A: az},
+		Web: oidc.New(oidc.Config{RootCAs: issuerRoots, Clock: s.clock})})
 	s.kms = kms.New(kms.Config{Store: feed, Feed: cacheFeed, Keyring: keyring.New(cacheFeed), Clock: s.clock, Authorizer: az,
 		Recorder: s.audit, Notifier: &kmsNotifier{audit: s.audit, accountID: cfg.AccountID}, Principals: s.ids})
 	var targets rotation.Targets

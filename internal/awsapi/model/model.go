@@ -54,6 +54,9 @@ type Operation struct {
 	Output *Ref     `json:"output"`
 	Errors []Ref    `json:"errors"`
 	HTTP   HTTPInfo `json:"http"`
+	// AuthType "none" says AWS serves the operation without a signature
+	// (STS's AssumeRoleWithWebIdentity).
+	AuthType string `json:"authtype"`
 }
 
 // HTTPInfo is where a REST operation lives.

@@ -37,6 +37,11 @@ type AccessKeyMetadata struct {
 	CreateDate  *sealbox.Timestamp `json:"CreateDate,omitempty"`
 }
 
+type AddClientIDToOpenIDConnectProviderRequest struct {
+	OpenIDConnectProviderArn string `json:"OpenIDConnectProviderArn,omitempty"`
+	ClientID                 string `json:"ClientID,omitempty"`
+}
+
 type AddUserToGroupRequest struct {
 	GroupName string `json:"GroupName,omitempty"`
 	UserName  string `json:"UserName,omitempty"`
@@ -88,6 +93,18 @@ type CreateGroupRequest struct {
 
 type CreateGroupResponse struct {
 	Group *Group `json:"Group"`
+}
+
+type CreateOpenIDConnectProviderRequest struct {
+	Url            string   `json:"Url,omitempty"`
+	ClientIDList   []string `json:"ClientIDList,omitempty"`
+	ThumbprintList []string `json:"ThumbprintList,omitempty"`
+	Tags           []Tag    `json:"Tags,omitempty"`
+}
+
+type CreateOpenIDConnectProviderResponse struct {
+	OpenIDConnectProviderArn string `json:"OpenIDConnectProviderArn,omitempty"`
+	Tags                     []Tag  `json:"Tags,omitempty"`
 }
 
 type CreatePolicyRequest struct {
@@ -149,6 +166,10 @@ type DeleteGroupPolicyRequest struct {
 
 type DeleteGroupRequest struct {
 	GroupName string `json:"GroupName,omitempty"`
+}
+
+type DeleteOpenIDConnectProviderRequest struct {
+	OpenIDConnectProviderArn string `json:"OpenIDConnectProviderArn,omitempty"`
 }
 
 type DeletePolicyRequest struct {
@@ -244,6 +265,18 @@ type GetGroupResponse struct {
 	Users       []User `json:"Users"`
 	IsTruncated bool   `json:"IsTruncated"`
 	Marker      string `json:"Marker,omitempty"`
+}
+
+type GetOpenIDConnectProviderRequest struct {
+	OpenIDConnectProviderArn string `json:"OpenIDConnectProviderArn,omitempty"`
+}
+
+type GetOpenIDConnectProviderResponse struct {
+	Url            string             `json:"Url,omitempty"`
+	ClientIDList   []string           `json:"ClientIDList,omitempty"`
+	ThumbprintList []string           `json:"ThumbprintList,omitempty"`
+	CreateDate     *sealbox.Timestamp `json:"CreateDate,omitempty"`
+	Tags           []Tag              `json:"Tags,omitempty"`
 }
 
 type GetPolicyRequest struct {
@@ -413,6 +446,25 @@ type ListGroupsResponse struct {
 	Marker      string  `json:"Marker,omitempty"`
 }
 
+type ListOpenIDConnectProviderTagsRequest struct {
+	OpenIDConnectProviderArn string `json:"OpenIDConnectProviderArn,omitempty"`
+	Marker                   string `json:"Marker,omitempty"`
+	MaxItems                 int32  `json:"MaxItems,omitempty"`
+}
+
+type ListOpenIDConnectProviderTagsResponse struct {
+	Tags        []Tag  `json:"Tags"`
+	IsTruncated bool   `json:"IsTruncated"`
+	Marker      string `json:"Marker,omitempty"`
+}
+
+type ListOpenIDConnectProvidersRequest struct {
+}
+
+type ListOpenIDConnectProvidersResponse struct {
+	OpenIDConnectProviderList []OpenIDConnectProviderListEntry `json:"OpenIDConnectProviderList,omitempty"`
+}
+
 type ListPoliciesRequest struct {
 	Scope             string `json:"Scope,omitempty"`
 	OnlyAttached      bool   `json:"OnlyAttached,omitempty"`
@@ -512,6 +564,10 @@ type ListUsersResponse struct {
 	Marker      string `json:"Marker,omitempty"`
 }
 
+type OpenIDConnectProviderListEntry struct {
+	Arn string `json:"Arn,omitempty"`
+}
+
 type OrganizationsDecisionDetail struct {
 	AllowedByOrganizations bool `json:"AllowedByOrganizations"`
 }
@@ -588,6 +644,11 @@ type PutUserPolicyRequest struct {
 	UserName       string `json:"UserName,omitempty"`
 	PolicyName     string `json:"PolicyName,omitempty"`
 	PolicyDocument string `json:"PolicyDocument,omitempty"`
+}
+
+type RemoveClientIDFromOpenIDConnectProviderRequest struct {
+	OpenIDConnectProviderArn string `json:"OpenIDConnectProviderArn,omitempty"`
+	ClientID                 string `json:"ClientID,omitempty"`
 }
 
 type RemoveUserFromGroupRequest struct {
@@ -675,6 +736,11 @@ type Tag struct {
 	Value string `json:"Value"`
 }
 
+type TagOpenIDConnectProviderRequest struct {
+	OpenIDConnectProviderArn string `json:"OpenIDConnectProviderArn,omitempty"`
+	Tags                     []Tag  `json:"Tags,omitempty"`
+}
+
 type TagRoleRequest struct {
 	RoleName string `json:"RoleName,omitempty"`
 	Tags     []Tag  `json:"Tags,omitempty"`
@@ -683,6 +749,11 @@ type TagRoleRequest struct {
 type TagUserRequest struct {
 	UserName string `json:"UserName,omitempty"`
 	Tags     []Tag  `json:"Tags,omitempty"`
+}
+
+type UntagOpenIDConnectProviderRequest struct {
+	OpenIDConnectProviderArn string   `json:"OpenIDConnectProviderArn,omitempty"`
+	TagKeys                  []string `json:"TagKeys,omitempty"`
 }
 
 type UntagRoleRequest struct {
@@ -704,6 +775,11 @@ type UpdateAccessKeyRequest struct {
 type UpdateAssumeRolePolicyRequest struct {
 	RoleName       string `json:"RoleName,omitempty"`
 	PolicyDocument string `json:"PolicyDocument,omitempty"`
+}
+
+type UpdateOpenIDConnectProviderThumbprintRequest struct {
+	OpenIDConnectProviderArn string   `json:"OpenIDConnectProviderArn,omitempty"`
+	ThumbprintList           []string `json:"ThumbprintList,omitempty"`
 }
 
 type UpdateRoleRequest struct {
@@ -951,6 +1027,52 @@ func (x *AccessKeyMetadata) bindWire(v any) error {
 			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "CreateDate"})
 		}
 		x.CreateDate = ptr8
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AddClientIDToOpenIDConnectProviderRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.OpenIDConnectProviderArn != "" {
+		b = append(b, ",\"OpenIDConnectProviderArn\":"...)
+		b = jsonenc.AppendString(b, x.OpenIDConnectProviderArn)
+	}
+	if x.ClientID != "" {
+		b = append(b, ",\"ClientID\":"...)
+		b = jsonenc.AppendString(b, x.ClientID)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AddClientIDToOpenIDConnectProviderRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v)
+}
+
+func (x *AddClientIDToOpenIDConnectProviderRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["OpenIDConnectProviderArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "OpenIDConnectProviderArn"})
+		}
+		x.OpenIDConnectProviderArn = s2
+	}
+	if mv3 := m["ClientID"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ClientID"})
+		}
+		x.ClientID = s4
 	}
 	return nil
 }
@@ -1447,6 +1569,198 @@ func (x *CreateGroupResponse) bindWire(v any) error {
 			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Group"})
 		}
 		x.Group = ptr2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateOpenIDConnectProviderRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.Url != "" {
+		b = append(b, ",\"Url\":"...)
+		b = jsonenc.AppendString(b, x.Url)
+	}
+	if len(x.ClientIDList) != 0 {
+		b = append(b, ",\"ClientIDList\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.ClientIDList {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = jsonenc.AppendString(b, x.ClientIDList[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.ThumbprintList) != 0 {
+		b = append(b, ",\"ThumbprintList\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.ThumbprintList {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = jsonenc.AppendString(b, x.ThumbprintList[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i3 := range x.Tags {
+				if i3 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i3]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateOpenIDConnectProviderRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateOpenIDConnectProviderRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["Url"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Url"})
+		}
+		x.Url = s2
+	}
+	if mv3 := m["ClientIDList"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ClientIDList"})
+		}
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			s8, ok := e7.(string)
+			if !ok {
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ClientIDList"}, wirecodec.Seg{Index: i6 + 1})
+			}
+			s5[i6] = s8
+		}
+		x.ClientIDList = s5
+	}
+	if mv9 := m["ThumbprintList"]; mv9 != nil {
+		l10, ok := mv9.([]any)
+		if !ok {
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ThumbprintList"})
+		}
+		s11 := make([]string, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
+				continue
+			}
+			s14, ok := e13.(string)
+			if !ok {
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ThumbprintList"}, wirecodec.Seg{Index: i12 + 1})
+			}
+			s11[i12] = s14
+		}
+		x.ThumbprintList = s11
+	}
+	if mv15 := m["Tags"]; mv15 != nil {
+		l16, ok := mv15.([]any)
+		if !ok {
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
+		}
+		s17 := make([]Tag, len(l16))
+		for i18, e19 := range l16 {
+			if e19 == nil {
+				continue
+			}
+			if err := (&s17[i18]).bindWire(e19); err != nil {
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i18 + 1})
+			}
+		}
+		x.Tags = s17
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *CreateOpenIDConnectProviderResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.OpenIDConnectProviderArn != "" {
+		b = append(b, ",\"OpenIDConnectProviderArn\":"...)
+		b = jsonenc.AppendString(b, x.OpenIDConnectProviderArn)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *CreateOpenIDConnectProviderResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *CreateOpenIDConnectProviderResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["OpenIDConnectProviderArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "OpenIDConnectProviderArn"})
+		}
+		x.OpenIDConnectProviderArn = s2
+	}
+	if mv3 := m["Tags"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
+		}
+		s5 := make([]Tag, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i6 + 1})
+			}
+		}
+		x.Tags = s5
 	}
 	return nil
 }
@@ -2092,6 +2406,39 @@ func (x *DeleteGroupRequest) bindWire(v any) error {
 			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "GroupName"})
 		}
 		x.GroupName = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *DeleteOpenIDConnectProviderRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.OpenIDConnectProviderArn != "" {
+		b = append(b, ",\"OpenIDConnectProviderArn\":"...)
+		b = jsonenc.AppendString(b, x.OpenIDConnectProviderArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *DeleteOpenIDConnectProviderRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *DeleteOpenIDConnectProviderRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["OpenIDConnectProviderArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "OpenIDConnectProviderArn"})
+		}
+		x.OpenIDConnectProviderArn = s2
 	}
 	return nil
 }
@@ -3081,6 +3428,180 @@ func (x *GetGroupResponse) bindWire(v any) error {
 			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
 		}
 		x.Marker = s11
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetOpenIDConnectProviderRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.OpenIDConnectProviderArn != "" {
+		b = append(b, ",\"OpenIDConnectProviderArn\":"...)
+		b = jsonenc.AppendString(b, x.OpenIDConnectProviderArn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetOpenIDConnectProviderRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetOpenIDConnectProviderRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["OpenIDConnectProviderArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "OpenIDConnectProviderArn"})
+		}
+		x.OpenIDConnectProviderArn = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *GetOpenIDConnectProviderResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.Url != "" {
+		b = append(b, ",\"Url\":"...)
+		b = jsonenc.AppendString(b, x.Url)
+	}
+	if len(x.ClientIDList) != 0 {
+		b = append(b, ",\"ClientIDList\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.ClientIDList {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = jsonenc.AppendString(b, x.ClientIDList[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(x.ThumbprintList) != 0 {
+		b = append(b, ",\"ThumbprintList\":"...)
+		{
+			b = append(b, '[')
+			for i2 := range x.ThumbprintList {
+				if i2 > 0 {
+					b = append(b, ',')
+				}
+				b = jsonenc.AppendString(b, x.ThumbprintList[i2])
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.CreateDate != nil {
+		b = append(b, ",\"CreateDate\":"...)
+		{
+			b = wirecodec.AppendTime(b, (*x.CreateDate))
+		}
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i3 := range x.Tags {
+				if i3 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i3]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *GetOpenIDConnectProviderResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *GetOpenIDConnectProviderResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["Url"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Url"})
+		}
+		x.Url = s2
+	}
+	if mv3 := m["ClientIDList"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ClientIDList"})
+		}
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			s8, ok := e7.(string)
+			if !ok {
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ClientIDList"}, wirecodec.Seg{Index: i6 + 1})
+			}
+			s5[i6] = s8
+		}
+		x.ClientIDList = s5
+	}
+	if mv9 := m["ThumbprintList"]; mv9 != nil {
+		l10, ok := mv9.([]any)
+		if !ok {
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ThumbprintList"})
+		}
+		s11 := make([]string, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
+				continue
+			}
+			s14, ok := e13.(string)
+			if !ok {
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ThumbprintList"}, wirecodec.Seg{Index: i12 + 1})
+			}
+			s11[i12] = s14
+		}
+		x.ThumbprintList = s11
+	}
+	if mv15 := m["CreateDate"]; mv15 != nil {
+		ptr16 := new(sealbox.Timestamp)
+		n17, ok := mv15.(json.Number)
+		if !ok || ptr16.UnmarshalJSON([]byte(n17)) != nil {
+			return wirecodec.BindErr("a value of sealbox.Timestamp", wirecodec.Seg{Name: "CreateDate"})
+		}
+		x.CreateDate = ptr16
+	}
+	if mv18 := m["Tags"]; mv18 != nil {
+		l19, ok := mv18.([]any)
+		if !ok {
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
+		}
+		s20 := make([]Tag, len(l19))
+		for i21, e22 := range l19 {
+			if e22 == nil {
+				continue
+			}
+			if err := (&s20[i21]).bindWire(e22); err != nil {
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i21 + 1})
+			}
+		}
+		x.Tags = s20
 	}
 	return nil
 }
@@ -4894,6 +5415,217 @@ func (x *ListGroupsResponse) bindWire(v any) error {
 }
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListOpenIDConnectProviderTagsRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.OpenIDConnectProviderArn != "" {
+		b = append(b, ",\"OpenIDConnectProviderArn\":"...)
+		b = jsonenc.AppendString(b, x.OpenIDConnectProviderArn)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = jsonenc.AppendString(b, x.Marker)
+	}
+	if x.MaxItems != 0 {
+		b = append(b, ",\"MaxItems\":"...)
+		b = strconv.AppendInt(b, int64(x.MaxItems), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListOpenIDConnectProviderTagsRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v)
+}
+
+func (x *ListOpenIDConnectProviderTagsRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["OpenIDConnectProviderArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "OpenIDConnectProviderArn"})
+		}
+		x.OpenIDConnectProviderArn = s2
+	}
+	if mv3 := m["Marker"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
+		}
+		x.Marker = s4
+	}
+	if mv5 := m["MaxItems"]; mv5 != nil {
+		n6, ok := mv5.(json.Number)
+		if !ok {
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "MaxItems"})
+		}
+		i7, err8 := strconv.ParseInt(string(n6), 10, 64)
+		if err8 != nil || i7 < math.MinInt32 || i7 > math.MaxInt32 {
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "MaxItems"})
+		}
+		x.MaxItems = int32(i7)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListOpenIDConnectProviderTagsResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Tags\":"...)
+		if x.Tags == nil {
+			b = append(b, "null"...)
+		} else {
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	{
+		b = append(b, ",\"IsTruncated\":"...)
+		b = strconv.AppendBool(b, x.IsTruncated)
+	}
+	if x.Marker != "" {
+		b = append(b, ",\"Marker\":"...)
+		b = jsonenc.AppendString(b, x.Marker)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListOpenIDConnectProviderTagsResponse) BindValue(v map[string]any) error {
+	return x.bindWire(v)
+}
+
+func (x *ListOpenIDConnectProviderTagsResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["Tags"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
+		}
+		s3 := make([]Tag, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i4 + 1})
+			}
+		}
+		x.Tags = s3
+	}
+	if mv6 := m["IsTruncated"]; mv6 != nil {
+		s7, ok := mv6.(bool)
+		if !ok {
+			return wirecodec.BindErr("a boolean", wirecodec.Seg{Name: "IsTruncated"})
+		}
+		x.IsTruncated = s7
+	}
+	if mv8 := m["Marker"]; mv8 != nil {
+		s9, ok := mv8.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Marker"})
+		}
+		x.Marker = s9
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListOpenIDConnectProvidersRequest) AppendJSON(b []byte) ([]byte, error) {
+	return append(b, "{}"...), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListOpenIDConnectProvidersRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListOpenIDConnectProvidersRequest) bindWire(v any) error {
+	if _, ok := v.(map[string]any); !ok {
+		return wirecodec.BindErr("an object")
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *ListOpenIDConnectProvidersResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if len(x.OpenIDConnectProviderList) != 0 {
+		b = append(b, ",\"OpenIDConnectProviderList\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.OpenIDConnectProviderList {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.OpenIDConnectProviderList[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *ListOpenIDConnectProvidersResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *ListOpenIDConnectProvidersResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["OpenIDConnectProviderList"]; mv1 != nil {
+		l2, ok := mv1.([]any)
+		if !ok {
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "OpenIDConnectProviderList"})
+		}
+		s3 := make([]OpenIDConnectProviderListEntry, len(l2))
+		for i4, e5 := range l2 {
+			if e5 == nil {
+				continue
+			}
+			if err := (&s3[i4]).bindWire(e5); err != nil {
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "OpenIDConnectProviderList"}, wirecodec.Seg{Index: i4 + 1})
+			}
+		}
+		x.OpenIDConnectProviderList = s3
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *ListPoliciesRequest) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	if x.Scope != "" {
@@ -6021,6 +6753,39 @@ func (x *ListUsersResponse) bindWire(v any) error {
 }
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *OpenIDConnectProviderListEntry) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.Arn != "" {
+		b = append(b, ",\"Arn\":"...)
+		b = jsonenc.AppendString(b, x.Arn)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *OpenIDConnectProviderListEntry) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *OpenIDConnectProviderListEntry) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["Arn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Arn"})
+		}
+		x.Arn = s2
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *OrganizationsDecisionDetail) AppendJSON(b []byte) ([]byte, error) {
 	start := len(b)
 	{
@@ -6777,6 +7542,52 @@ func (x *PutUserPolicyRequest) bindWire(v any) error {
 			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyDocument"})
 		}
 		x.PolicyDocument = s6
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *RemoveClientIDFromOpenIDConnectProviderRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.OpenIDConnectProviderArn != "" {
+		b = append(b, ",\"OpenIDConnectProviderArn\":"...)
+		b = jsonenc.AppendString(b, x.OpenIDConnectProviderArn)
+	}
+	if x.ClientID != "" {
+		b = append(b, ",\"ClientID\":"...)
+		b = jsonenc.AppendString(b, x.ClientID)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *RemoveClientIDFromOpenIDConnectProviderRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v)
+}
+
+func (x *RemoveClientIDFromOpenIDConnectProviderRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["OpenIDConnectProviderArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "OpenIDConnectProviderArn"})
+		}
+		x.OpenIDConnectProviderArn = s2
+	}
+	if mv3 := m["ClientID"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ClientID"})
+		}
+		x.ClientID = s4
 	}
 	return nil
 }
@@ -7962,6 +8773,71 @@ func (x *Tag) bindWire(v any) error {
 }
 
 // AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *TagOpenIDConnectProviderRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.OpenIDConnectProviderArn != "" {
+		b = append(b, ",\"OpenIDConnectProviderArn\":"...)
+		b = jsonenc.AppendString(b, x.OpenIDConnectProviderArn)
+	}
+	if len(x.Tags) != 0 {
+		b = append(b, ",\"Tags\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.Tags {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.Tags[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *TagOpenIDConnectProviderRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *TagOpenIDConnectProviderRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["OpenIDConnectProviderArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "OpenIDConnectProviderArn"})
+		}
+		x.OpenIDConnectProviderArn = s2
+	}
+	if mv3 := m["Tags"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "Tags"})
+		}
+		s5 := make([]Tag, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			if err := (&s5[i6]).bindWire(e7); err != nil {
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "Tags"}, wirecodec.Seg{Index: i6 + 1})
+			}
+		}
+		x.Tags = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
 func (x *TagRoleRequest) AppendJSON(b []byte) ([]byte, error) {
 	var err error
 	start := len(b)
@@ -8087,6 +8963,70 @@ func (x *TagUserRequest) bindWire(v any) error {
 			}
 		}
 		x.Tags = s5
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UntagOpenIDConnectProviderRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.OpenIDConnectProviderArn != "" {
+		b = append(b, ",\"OpenIDConnectProviderArn\":"...)
+		b = jsonenc.AppendString(b, x.OpenIDConnectProviderArn)
+	}
+	if len(x.TagKeys) != 0 {
+		b = append(b, ",\"TagKeys\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.TagKeys {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = jsonenc.AppendString(b, x.TagKeys[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UntagOpenIDConnectProviderRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *UntagOpenIDConnectProviderRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["OpenIDConnectProviderArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "OpenIDConnectProviderArn"})
+		}
+		x.OpenIDConnectProviderArn = s2
+	}
+	if mv3 := m["TagKeys"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "TagKeys"})
+		}
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			s8, ok := e7.(string)
+			if !ok {
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "TagKeys"}, wirecodec.Seg{Index: i6 + 1})
+			}
+			s5[i6] = s8
+		}
+		x.TagKeys = s5
 	}
 	return nil
 }
@@ -8314,6 +9254,72 @@ func (x *UpdateAssumeRolePolicyRequest) bindWire(v any) error {
 			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "PolicyDocument"})
 		}
 		x.PolicyDocument = s4
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *UpdateOpenIDConnectProviderThumbprintRequest) AppendJSON(b []byte) ([]byte, error) {
+	start := len(b)
+	if x.OpenIDConnectProviderArn != "" {
+		b = append(b, ",\"OpenIDConnectProviderArn\":"...)
+		b = jsonenc.AppendString(b, x.OpenIDConnectProviderArn)
+	}
+	if len(x.ThumbprintList) != 0 {
+		b = append(b, ",\"ThumbprintList\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.ThumbprintList {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				b = jsonenc.AppendString(b, x.ThumbprintList[i1])
+			}
+			b = append(b, ']')
+		}
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *UpdateOpenIDConnectProviderThumbprintRequest) BindValue(v map[string]any) error {
+	return x.bindWire(v)
+}
+
+func (x *UpdateOpenIDConnectProviderThumbprintRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["OpenIDConnectProviderArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "OpenIDConnectProviderArn"})
+		}
+		x.OpenIDConnectProviderArn = s2
+	}
+	if mv3 := m["ThumbprintList"]; mv3 != nil {
+		l4, ok := mv3.([]any)
+		if !ok {
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "ThumbprintList"})
+		}
+		s5 := make([]string, len(l4))
+		for i6, e7 := range l4 {
+			if e7 == nil {
+				continue
+			}
+			s8, ok := e7.(string)
+			if !ok {
+				return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ThumbprintList"}, wirecodec.Seg{Index: i6 + 1})
+			}
+			s5[i6] = s8
+		}
+		x.ThumbprintList = s5
 	}
 	return nil
 }

@@ -8,10 +8,8 @@ package stsapi
 import (
 	"context"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/identity"
@@ -25,6 +23,9 @@ type Config struct {
 	// policies. nil: session policies must be JSON objects, and no trust
 	// policy allows anything (AssumeRole is always refused).
 	Checker identity.PolicyChecker
+	// Web verifies web identity tokens (AssumeRoleWithWebIdentity). nil:
+	// every such call is refused (IDPCommunicationError).
+	Web TokenVerifier
 }
 
 // Service serves the STS operations: GetCallerIdentity, AssumeRole and
@@ -36,11 +37,12 @@ type Service struct {
 	store   store.Store
 	account string
 	checker identity.PolicyChecker
+	web     TokenVerifier
 }
 
 // New returns the STS service over ids.
 func New(ids *identity.Store, c Config) *Service {
-	return &Service{ids: ids, store: ids.Backend(), account: ids.Account(), checker: c.Checker}
+	return &Service{ids: ids, store: ids.Backend(), account: ids.Account(), checker: c.Checker, web: c.Web}
 }
 
 const (
@@ -80,7 +82,7 @@ func mfaUnsupported(serial, code string) error {
 // learn nothing of what exists.
 func (s *Service) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*AssumeRoleResponse, error) {
 	r := request(ctx)
-	if err := sessionPolicyLimits(in); err != nil {
+	if err := sessionPolicyLimits(in.Policy, len(in.PolicyArns)); err != nil {
 		return nil, err
 	}
 	if err := identity.UniqueTags(identity.TagsFrom(in.Tags)); err != nil {
@@ -416,20 +418,6 @@ func (s *Service) ServiceMayAssume(ctx context.Context, roleARN, service string)
 	}
 	tctx := identity.WithAssumeRoleRequest(ctx, &identity.TrustRequest{RoleARN: role.ARN(s.account), RoleSessionName: service})
 	return s.checker.TrustAllows(tctx, role.EvaluatedTrust(), sealbox.Principal{Type: identity.ServicePrincipal, ARN: service}, "sts:AssumeRole")
-}
-
-// sessionPolicyLimits bounds AssumeRole's session policies as STS does and
-// its model does not: an inline Policy of at most maxSessionPolicyLen
-// characters and at most maxSessionPolicyArn managed PolicyArns.
-func sessionPolicyLimits(in *AssumeRoleRequest) error {
-	var v identity.ValidationErrors
-	if utf8.RuneCountInString(in.Policy) > maxSessionPolicyLen {
-		v.Add("policy", &in.Policy, "Member must have length less than or equal to "+strconv.Itoa(maxSessionPolicyLen))
-	}
-	if len(in.PolicyArns) > maxSessionPolicyArn {
-		v.Add("policyArns", nil, "Member must have length less than or equal to "+strconv.Itoa(maxSessionPolicyArn))
-	}
-	return v.Err()
 }
 
 // request is sealbox.MustRequest.

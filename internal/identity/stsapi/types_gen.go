@@ -34,6 +34,26 @@ type AssumeRoleResponse struct {
 	SourceIdentity   string           `json:"SourceIdentity,omitempty"`
 }
 
+type AssumeRoleWithWebIdentityRequest struct {
+	RoleArn          string                 `json:"RoleArn,omitempty"`
+	RoleSessionName  string                 `json:"RoleSessionName,omitempty"`
+	WebIdentityToken string                 `json:"WebIdentityToken,omitempty"`
+	ProviderId       string                 `json:"ProviderId,omitempty"`
+	PolicyArns       []PolicyDescriptorType `json:"PolicyArns,omitempty"`
+	Policy           string                 `json:"Policy,omitempty"`
+	DurationSeconds  int32                  `json:"DurationSeconds,omitempty"`
+}
+
+type AssumeRoleWithWebIdentityResponse struct {
+	Credentials                 *Credentials     `json:"Credentials"`
+	SubjectFromWebIdentityToken string           `json:"SubjectFromWebIdentityToken,omitempty"`
+	AssumedRoleUser             *AssumedRoleUser `json:"AssumedRoleUser"`
+	PackedPolicySize            int32            `json:"PackedPolicySize,omitempty"`
+	Provider                    string           `json:"Provider,omitempty"`
+	Audience                    string           `json:"Audience,omitempty"`
+	SourceIdentity              string           `json:"SourceIdentity,omitempty"`
+}
+
 type AssumedRoleUser struct {
 	AssumedRoleId string `json:"AssumedRoleId"`
 	Arn           string `json:"Arn"`
@@ -397,6 +417,246 @@ func (x *AssumeRoleResponse) bindWire(v any) error {
 			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SourceIdentity"})
 		}
 		x.SourceIdentity = s10
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AssumeRoleWithWebIdentityRequest) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	if x.RoleArn != "" {
+		b = append(b, ",\"RoleArn\":"...)
+		b = jsonenc.AppendString(b, x.RoleArn)
+	}
+	if x.RoleSessionName != "" {
+		b = append(b, ",\"RoleSessionName\":"...)
+		b = jsonenc.AppendString(b, x.RoleSessionName)
+	}
+	if x.WebIdentityToken != "" {
+		b = append(b, ",\"WebIdentityToken\":"...)
+		b = jsonenc.AppendString(b, x.WebIdentityToken)
+	}
+	if x.ProviderId != "" {
+		b = append(b, ",\"ProviderId\":"...)
+		b = jsonenc.AppendString(b, x.ProviderId)
+	}
+	if len(x.PolicyArns) != 0 {
+		b = append(b, ",\"PolicyArns\":"...)
+		{
+			b = append(b, '[')
+			for i1 := range x.PolicyArns {
+				if i1 > 0 {
+					b = append(b, ',')
+				}
+				if b, err = (&x.PolicyArns[i1]).AppendJSON(b); err != nil {
+					return nil, err
+				}
+			}
+			b = append(b, ']')
+		}
+	}
+	if x.Policy != "" {
+		b = append(b, ",\"Policy\":"...)
+		b = jsonenc.AppendString(b, x.Policy)
+	}
+	if x.DurationSeconds != 0 {
+		b = append(b, ",\"DurationSeconds\":"...)
+		b = strconv.AppendInt(b, int64(x.DurationSeconds), 10)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AssumeRoleWithWebIdentityRequest) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AssumeRoleWithWebIdentityRequest) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["RoleArn"]; mv1 != nil {
+		s2, ok := mv1.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleArn"})
+		}
+		x.RoleArn = s2
+	}
+	if mv3 := m["RoleSessionName"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "RoleSessionName"})
+		}
+		x.RoleSessionName = s4
+	}
+	if mv5 := m["WebIdentityToken"]; mv5 != nil {
+		s6, ok := mv5.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "WebIdentityToken"})
+		}
+		x.WebIdentityToken = s6
+	}
+	if mv7 := m["ProviderId"]; mv7 != nil {
+		s8, ok := mv7.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "ProviderId"})
+		}
+		x.ProviderId = s8
+	}
+	if mv9 := m["PolicyArns"]; mv9 != nil {
+		l10, ok := mv9.([]any)
+		if !ok {
+			return wirecodec.BindErr("a list", wirecodec.Seg{Name: "PolicyArns"})
+		}
+		s11 := make([]PolicyDescriptorType, len(l10))
+		for i12, e13 := range l10 {
+			if e13 == nil {
+				continue
+			}
+			if err := (&s11[i12]).bindWire(e13); err != nil {
+				return wirecodec.Wrap(err, wirecodec.Seg{Name: "PolicyArns"}, wirecodec.Seg{Index: i12 + 1})
+			}
+		}
+		x.PolicyArns = s11
+	}
+	if mv14 := m["Policy"]; mv14 != nil {
+		s15, ok := mv14.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Policy"})
+		}
+		x.Policy = s15
+	}
+	if mv16 := m["DurationSeconds"]; mv16 != nil {
+		n17, ok := mv16.(json.Number)
+		if !ok {
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "DurationSeconds"})
+		}
+		i18, err19 := strconv.ParseInt(string(n17), 10, 64)
+		if err19 != nil || i18 < math.MinInt32 || i18 > math.MaxInt32 {
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "DurationSeconds"})
+		}
+		x.DurationSeconds = int32(i18)
+	}
+	return nil
+}
+
+// AppendJSON appends x as encoding/json's Marshal writes it.
+func (x *AssumeRoleWithWebIdentityResponse) AppendJSON(b []byte) ([]byte, error) {
+	var err error
+	start := len(b)
+	{
+		b = append(b, ",\"Credentials\":"...)
+		if x.Credentials == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.Credentials.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.SubjectFromWebIdentityToken != "" {
+		b = append(b, ",\"SubjectFromWebIdentityToken\":"...)
+		b = jsonenc.AppendString(b, x.SubjectFromWebIdentityToken)
+	}
+	{
+		b = append(b, ",\"AssumedRoleUser\":"...)
+		if x.AssumedRoleUser == nil {
+			b = append(b, "null"...)
+		} else {
+			if b, err = x.AssumedRoleUser.AppendJSON(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if x.PackedPolicySize != 0 {
+		b = append(b, ",\"PackedPolicySize\":"...)
+		b = strconv.AppendInt(b, int64(x.PackedPolicySize), 10)
+	}
+	if x.Provider != "" {
+		b = append(b, ",\"Provider\":"...)
+		b = jsonenc.AppendString(b, x.Provider)
+	}
+	if x.Audience != "" {
+		b = append(b, ",\"Audience\":"...)
+		b = jsonenc.AppendString(b, x.Audience)
+	}
+	if x.SourceIdentity != "" {
+		b = append(b, ",\"SourceIdentity\":"...)
+		b = jsonenc.AppendString(b, x.SourceIdentity)
+	}
+	if len(b) == start {
+		return append(b, "{}"...), nil
+	}
+	b[start] = '{'
+	return append(b, '}'), nil
+}
+
+// BindValue sets x from v, a request's generic value, as awsapi's
+// reflective binder does.
+func (x *AssumeRoleWithWebIdentityResponse) BindValue(v map[string]any) error { return x.bindWire(v) }
+
+func (x *AssumeRoleWithWebIdentityResponse) bindWire(v any) error {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return wirecodec.BindErr("an object")
+	}
+	if mv1 := m["Credentials"]; mv1 != nil {
+		ptr2 := new(Credentials)
+		if err := ptr2.bindWire(mv1); err != nil {
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "Credentials"})
+		}
+		x.Credentials = ptr2
+	}
+	if mv3 := m["SubjectFromWebIdentityToken"]; mv3 != nil {
+		s4, ok := mv3.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SubjectFromWebIdentityToken"})
+		}
+		x.SubjectFromWebIdentityToken = s4
+	}
+	if mv5 := m["AssumedRoleUser"]; mv5 != nil {
+		ptr6 := new(AssumedRoleUser)
+		if err := ptr6.bindWire(mv5); err != nil {
+			return wirecodec.Wrap(err, wirecodec.Seg{Name: "AssumedRoleUser"})
+		}
+		x.AssumedRoleUser = ptr6
+	}
+	if mv7 := m["PackedPolicySize"]; mv7 != nil {
+		n8, ok := mv7.(json.Number)
+		if !ok {
+			return wirecodec.BindErr("a number", wirecodec.Seg{Name: "PackedPolicySize"})
+		}
+		i9, err10 := strconv.ParseInt(string(n8), 10, 64)
+		if err10 != nil || i9 < math.MinInt32 || i9 > math.MaxInt32 {
+			return wirecodec.BindErr("an integer of int32's range", wirecodec.Seg{Name: "PackedPolicySize"})
+		}
+		x.PackedPolicySize = int32(i9)
+	}
+	if mv11 := m["Provider"]; mv11 != nil {
+		s12, ok := mv11.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Provider"})
+		}
+		x.Provider = s12
+	}
+	if mv13 := m["Audience"]; mv13 != nil {
+		s14, ok := mv13.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "Audience"})
+		}
+		x.Audience = s14
+	}
+	if mv15 := m["SourceIdentity"]; mv15 != nil {
+		s16, ok := mv15.(string)
+		if !ok {
+			return wirecodec.BindErr("a string", wirecodec.Seg{Name: "SourceIdentity"})
+		}
+		x.SourceIdentity = s16
 	}
 	return nil
 }

@@ -81,7 +81,7 @@ func main() {
 		t := map[string]any{"metadata": m["metadata"]}
 		ops := map[string]any{}
 		for name, o := range m["operations"].(map[string]any) {
-			op := pick(o.(map[string]any), []string{"name", "http", "input", "output", "errors"})
+			op := pick(o.(map[string]any), []string{"name", "http", "input", "output", "errors", "authtype"})
 			// An output's resultWrapper names the element that wraps a
 			// Query answer.
 			for _, k := range []string{"input", "output"} {
