@@ -221,7 +221,7 @@ func TestRESTWireErrors(t *testing.T) {
 		code, message              string
 	}{
 		{"unknown path", "GET", "/2015-03-31/nothing", "", false, 404, "UnknownOperationException", ""},
-		{"operation not served", "GET", "/2019-09-25/functions/f/event-invoke-config", "", false, 404, "UnknownOperationException", ""},
+		{"operation not served", "GET", "/2015-03-31/event-source-mappings/", "", false, 404, "UnknownOperationException", ""},
 		{"unsigned", "GET", "/2015-03-31/functions/", "", true, 403, "MissingAuthenticationTokenException", "Request is missing Authentication Token"},
 		{"body not JSON", "POST", "/2015-03-31/functions", "{not json", false, 400, "InvalidRequestContentException", ""},
 		{"label against the model", "GET", "/2015-03-31/functions/a%20b/configuration", "", false, 400, "ValidationException", "1 validation error detected: Value 'a b' at 'functionName' failed to satisfy constraint"},
