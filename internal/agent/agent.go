@@ -51,12 +51,12 @@ type Options struct {
 // change feed keeps current. Create it with New, call Start once, serve it
 // with Serve (or any http.Server). Safe for concurrent use.
 type Agent struct {
-	cfg      Config
-	token    [sha256.Size]byte // the token's SHA-256
-	sm       SecretsManager
-	ssm      ParameterStore
-	feed     Feed
-	log      *slog.Logger
+	cfg   Config
+	token [sha256.Size]byte // the token's SHA-256
+	sm    SecretsManager
+	ssm   ParameterStore
+	feed  Feed
+	log   *slog.Logger
 	// refusals writes the warnings a caller can cause at will (a bad
 	// token, a refused miss) once a minute each, with a count: a flood of
 	// requests must not flood the log.

@@ -45,7 +45,9 @@ type Options struct {
 	// API is the server's AWS API handler: every console action is a call
 	// to it.
 	API http.Handler
-	// Secure marks cookies Secure: the server serves TLS.
+	// Secure marks every cookie Secure: the server serves TLS. Without it
+	// a cookie is Secure when its request came over TLS, to a trusted
+	// proxy (clientaddr).
 	Secure bool
 	// IdleTimeout ends a session unused this long (default 15 minutes);
 	// MaxSession ends any session this long after sign-in (default 8 hours).
@@ -90,7 +92,6 @@ func New(o Options) (*Console, error) {
 		o.Logger = slog.Default()
 	}
 	c := &Console{opts: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.IdleTimeout, o.MaxSession)}
-	c.sessions.cookie = c.cookieName(sessionCookie)
 	if err := c.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -111,7 +112,7 @@ func New(o Options) (*Console, error) {
 // session's CSRF token and comes from the console's own origin.
 func (c *Console) route(pattern string, h func(w http.ResponseWriter, r *http.Request, s *session)) {
 	c.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		s := c.sessions.get(r)
+		s := c.sessions.get(r, c.cookieName(r, sessionCookie))
 		if s == nil {
 			if r.Method == http.MethodGet {
 				http.Redirect(w, r, "/console/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)

@@ -22,7 +22,7 @@ type signinData struct {
 var regionPattern = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$`)
 
 func (c *Console) signinForm(w http.ResponseWriter, r *http.Request) {
-	if c.sessions.get(r) != nil && r.URL.Query().Get("next") == "" {
+	if c.sessions.get(r, c.cookieName(r, sessionCookie)) != nil && r.URL.Query().Get("next") == "" {
 		http.Redirect(w, r, Path, http.StatusSeeOther)
 		return
 	}
@@ -33,7 +33,7 @@ func (c *Console) signinForm(w http.ResponseWriter, r *http.Request) {
 func (c *Console) renderSignin(w http.ResponseWriter, r *http.Request, status int, d *signinData, e *apiError) {
 	d.Token = randomToken()
 	d.DefaultRegion = c.opts.DefaultRegion
-	c.setCookie(w, signinCookie, d.Token, 0)
+	c.setCookie(w, r, signinCookie, d.Token, 0)
 	c.render(w, status, "signin", &view{Title: "Sign in", Data: d, Error: e})
 }
 
@@ -42,7 +42,7 @@ func (c *Console) renderSignin(w http.ResponseWriter, r *http.Request, status in
 func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	d := &signinData{Next: safeNext(r.PostFormValue("next")), AccessKeyID: strings.TrimSpace(r.PostFormValue("access_key_id")),
 		Region: strings.TrimSpace(r.PostFormValue("region"))}
-	cookie, err := r.Cookie(c.cookieName(signinCookie))
+	cookie, err := r.Cookie(c.cookieName(r, signinCookie))
 	if err != nil || !sameOrigin(r) || !sameToken(r.PostFormValue("csrf"), cookie.Value) {
 		c.renderSignin(w, r, http.StatusForbidden, d, &apiError{Status: http.StatusForbidden, Code: "Forbidden",
 			Message: "The sign-in form's security token is missing or does not match. Try again."})
@@ -74,10 +74,10 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	}
 	s.Principal, s.Account = deref(out.Arn), deref(out.Account)
 	// A browser signing in again leaves no session behind it.
-	c.sessions.remove(r)
+	c.sessions.remove(r, c.cookieName(r, sessionCookie))
 	id := c.sessions.add(s)
-	c.setCookie(w, signinCookie, "", -1)
-	c.setCookie(w, sessionCookie, id, 0)
+	c.setCookie(w, r, signinCookie, "", -1)
+	c.setCookie(w, r, sessionCookie, id, 0)
 	c.opts.Logger.Info("console sign-in", "principal", s.Principal)
 	http.Redirect(w, r, d.Next, http.StatusSeeOther)
 }
@@ -85,13 +85,13 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 // signout ends the session (a POST with its token, so that another site
 // cannot sign a user out).
 func (c *Console) signout(w http.ResponseWriter, r *http.Request) {
-	s := c.sessions.get(r)
+	s := c.sessions.get(r, c.cookieName(r, sessionCookie))
 	if s != nil && (!sameOrigin(r) || !sameToken(r.PostFormValue("csrf"), s.CSRF)) {
 		c.fail(w, r, s, http.StatusForbidden, "The form's security token is missing or does not match this session.")
 		return
 	}
-	c.sessions.remove(r)
-	c.setCookie(w, sessionCookie, "", -1)
+	c.sessions.remove(r, c.cookieName(r, sessionCookie))
+	c.setCookie(w, r, sessionCookie, "", -1)
 	http.Redirect(w, r, "/console/signin", http.StatusSeeOther)
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
 	"github.com/sealbox/sealbox/internal/cache"
 	"github.com/sealbox/sealbox/internal/changes/hub"
+	"github.com/sealbox/sealbox/internal/clientaddr"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/cloudtrail"
 	"github.com/sealbox/sealbox/internal/config"
@@ -38,6 +39,7 @@ import (
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/lambdarun"
 	"github.com/sealbox/sealbox/internal/leader"
+	"github.com/sealbox/sealbox/internal/loglimit"
 	"github.com/sealbox/sealbox/internal/metrics"
 	"github.com/sealbox/sealbox/internal/operator"
 	"github.com/sealbox/sealbox/internal/parameters"
@@ -124,6 +126,11 @@ type Server struct {
 	caches  *cache.Registry
 	router  *awsapi.Router
 	spool   *spool.Spooler
+	// clients finds each request's client through the trusted proxies
+	// (--trusted-proxies), before any handler reads r.RemoteAddr or r.TLS;
+	// refusals writes the warnings a caller can cause at will.
+	clients  *clientaddr.Resolver
+	refusals *loglimit.Limiter
 	// timed times the store's transactions for /metrics.
 	timed *timedStore
 	// barrier is the barrier over raw; with the shamir provider it starts
@@ -253,6 +260,10 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	if s.log == nil {
 		s.log = NewLogger(os.Stderr, cfg.LogLevel)
 	}
+	if s.clients, err = clientaddr.New(cfg.TrustedProxies, cfg.ForwardedHeader); err != nil {
+		return nil, err
+	}
+	s.refusals = loglimit.New(s.log, s.clock, loglimit.DefaultInterval)
 	if s.elector == nil {
 		var password string
 		if cfg.StorePasswordFile != "" {
@@ -559,7 +570,11 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET /console", page)
 	}
 	mux.Handle("/", s.gate(s.serveAPI, false))
-	return mux
+	// Every handler sees the client where net/http puts the peer: the
+	// resolved address in r.RemoteAddr, its TLS in r.TLS (clientaddr).
+	return s.clients.Handler(mux, func(r *http.Request, err error) {
+		s.refusals.Warn("refused a request whose trusted proxy's forwarding header cannot be read", "peer", r.RemoteAddr, "err", err)
+	})
 }
 
 // Caches describes the server's caches, by name.
