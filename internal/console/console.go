@@ -32,6 +32,8 @@ import (
 	"time"
 
 	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/guesslimit"
+	"github.com/sealbox/sealbox/internal/loglimit"
 )
 
 //go:embed templates/*.html
@@ -64,6 +66,10 @@ type Console struct {
 	mux      *http.ServeMux
 	sessions *sessions
 	pages    map[string]*template.Template
+	// guesses slows sign-in guessing (signin.go); refusals writes the
+	// warnings a guesser causes once a minute, with a count.
+	guesses  *guesslimit.Limiter
+	refusals *loglimit.Limiter
 }
 
 // Path is where the console is served.
@@ -91,7 +97,8 @@ func New(o Options) (*Console, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	c := &Console{opts: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.IdleTimeout, o.MaxSession)}
+	c := &Console{opts: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.IdleTimeout, o.MaxSession),
+		guesses: guesslimit.New(o.Clock), refusals: loglimit.New(o.Logger, o.Clock, loglimit.DefaultInterval)}
 	if err := c.parseTemplates(); err != nil {
 		return nil, err
 	}

@@ -1,12 +1,18 @@
 package console
 
 import (
+	"fmt"
 	"net/http"
+	"net/netip"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/sealbox/sealbox/internal/clientaddr"
+	"github.com/sealbox/sealbox/internal/guesslimit"
 	"github.com/sealbox/sealbox/internal/primitive"
 )
 
@@ -63,15 +69,28 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 			Message: "The Region must look like us-east-1."})
 		return
 	}
+	names := guessNames(r, d.AccessKeyID)
+	if wait := c.guesses.Try(names...); wait > 0 {
+		// Not checked at all: a right guess made while waiting signs no
+		// one in, so waiting cannot be skipped by guessing.
+		secs := int((wait + time.Second - 1) / time.Second)
+		c.refusals.Warn("console sign-in refused: too many failed attempts", "sourceIPAddress", clientaddr.IP(r), "accessKeyId", d.AccessKeyID)
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		c.renderSignin(w, r, http.StatusTooManyRequests, d, &apiError{Status: http.StatusTooManyRequests, Code: "TooManyAttempts",
+			Message: fmt.Sprintf("Too many failed sign-in attempts. Try again in %d s.", secs)})
+		return
+	}
 	s := &session{Region: d.Region, accessKeyID: d.AccessKeyID,
 		secret: primitive.NewSecret([]byte(secret)), sessionToken: primitive.NewSecret([]byte(token))}
 	s.api = newClients(c.opts.API, s.Region, s)
 	out, err := s.api.STS.GetCallerIdentity(withBrowser(r.Context(), r), &sts.GetCallerIdentityInput{})
 	if err != nil {
 		e := asAPIError(err)
+		c.opts.Logger.Info("console sign-in failed", "sourceIPAddress", clientaddr.IP(r), "accessKeyId", d.AccessKeyID, "code", e.Code)
 		c.renderSignin(w, r, e.Status, d, e)
 		return
 	}
+	c.guesses.Succeed(names...)
 	s.Principal, s.Account = deref(out.Arn), deref(out.Account)
 	// A browser signing in again leaves no session behind it.
 	c.sessions.remove(r, c.cookieName(r, sessionCookie))
@@ -80,6 +99,29 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	c.setCookie(w, r, sessionCookie, id, 0)
 	c.opts.Logger.Info("console sign-in", "principal", s.Principal)
 	http.Redirect(w, r, d.Next, http.StatusSeeOther)
+}
+
+// The sign-in limits. A client address (an IPv6 one's /64, which one
+// host commonly holds whole) has 5 free failures, then waits 1 s, 2 s, 4 s
+// ... up to 5 minutes; an access key id, which anyone may try from many
+// addresses, has 20 free, then waits up to a minute: enough to slow a
+// spread-out guesser, short enough that one cannot lock a key's owner out
+// for long. Failures are forgotten an hour after the last.
+var (
+	addressGuesses = guesslimit.Policy{Free: 5, Base: time.Second, Max: 5 * time.Minute, Forget: time.Hour}
+	keyGuesses     = guesslimit.Policy{Free: 20, Base: time.Second, Max: time.Minute, Forget: time.Hour}
+)
+
+// guessNames are the names a sign-in attempt counts under.
+func guessNames(r *http.Request, accessKeyID string) []guesslimit.Name {
+	addr := clientaddr.IP(r)
+	if a, err := netip.ParseAddr(addr); err == nil && a.Is6() && !a.Is4In6() {
+		addr = netip.PrefixFrom(a.WithZone(""), 64).Masked().String()
+	}
+	if len(accessKeyID) > 128 { // no key id is longer: a guesser's garbage, kept small
+		accessKeyID = accessKeyID[:128]
+	}
+	return []guesslimit.Name{{Key: "addr:" + addr, Policy: addressGuesses}, {Key: "key:" + accessKeyID, Policy: keyGuesses}}
 }
 
 // signout ends the session (a POST with its token, so that another site
