@@ -32,7 +32,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/netip"
 	"strings"
@@ -377,9 +376,15 @@ func clip(s string) string {
 // logs: r.RemoteAddr without its port, IPv4-mapped IPv6 as IPv4. Behind
 // Handler it is the resolved client's.
 func IP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr // a proxied client's, without a port
+	// net.SplitHostPort would allocate its error for a proxied client's
+	// address, which has no port.
+	host := r.RemoteAddr
+	if strings.HasPrefix(host, "[") {
+		if i := strings.LastIndex(host, "]"); i > 0 {
+			host = host[1:i]
+		}
+	} else if i := strings.IndexByte(host, ':'); i >= 0 && strings.IndexByte(host[i+1:], ':') < 0 {
+		host = host[:i]
 	}
 	return strings.TrimPrefix(host, "::ffff:")
 }

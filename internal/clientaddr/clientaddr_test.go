@@ -212,6 +212,12 @@ func TestResolveAllocations(t *testing.T) {
 	if got := testing.AllocsPerRun(100, func() { fres.Resolve(fr) }); got != 0 {
 		t.Errorf("one Forwarded hop allocates %v times, want 0", got)
 	}
+	for _, remote := range []string{"203.0.113.9", "203.0.113.9:80", "2001:db8::1", "[2001:db8::1]:80"} {
+		pr := &http.Request{RemoteAddr: remote}
+		if got := testing.AllocsPerRun(100, func() { clientaddr.IP(pr) }); got != 0 {
+			t.Errorf("IP(RemoteAddr %q) allocates %v times, want 0", remote, got)
+		}
+	}
 	none := mustNew(t, "", "")
 	if got := testing.AllocsPerRun(100, func() { none.Resolve(r) }); got != 0 {
 		t.Errorf("Resolve with no trusted proxies allocates %v times, want 0", got)
