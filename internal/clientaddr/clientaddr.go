@@ -3,7 +3,7 @@
 // operator trusts (--trusted-proxies) and never through anyone else.
 //
 // The semantics are those of chi's and Echo's "trusted ranges" real-IP
-// readers, with Vault's refusal of what cannot be read:
+// readers, refusing what cannot be read rather than guessing:
 //
 //   - A forwarding header is read only when the TCP peer is in the trusted
 //     list; from any other peer it is ignored, and the peer is the client.
