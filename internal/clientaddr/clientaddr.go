@@ -2,8 +2,9 @@
 // whether its connection was TLS, read through the reverse proxies the
 // operator trusts (--trusted-proxies) and never through anyone else.
 //
-// The semantics are those of chi's and Echo's "trusted ranges" real-IP
-// readers, refusing what cannot be read rather than guessing:
+// The semantics are those of Echo's ExtractIPFromXFFHeader with trusted
+// ranges (not chi's RealIP, which takes the left-most entry, the client's
+// to write), refusing what cannot be read rather than guessing:
 //
 //   - A forwarding header is read only when the TCP peer is in the trusted
 //     list; from any other peer it is ignored, and the peer is the client.
