@@ -58,6 +58,24 @@ type Options struct {
 	DefaultRegion string
 	Clock         clock.Clock  // nil: the real clock
 	Logger        *slog.Logger // nil: slog.Default
+	// RecordSignIn, if set, records each checked sign-in in the audit
+	// trail (CloudTrail's ConsoleLogin). A success it cannot record starts
+	// no session (fail closed); a failure it cannot record is logged.
+	RecordSignIn func(r *http.Request, a SignIn) error
+}
+
+// SignIn is one checked sign-in attempt, for Options.RecordSignIn. A
+// throttled attempt is not checked, and not recorded.
+type SignIn struct {
+	// AccessKeyID is the key id as typed when it has an access key id's
+	// form; else "" (it may be a secret pasted in the wrong field).
+	AccessKeyID string
+	// OK: the credentials were right. Principal, Account and UserID are
+	// then GetCallerIdentity's Arn, Account and UserId.
+	OK                         bool
+	Principal, Account, UserID string
+	// ErrorCode is the API's refusal of a wrong one.
+	ErrorCode string
 }
 
 // Console serves the web console.

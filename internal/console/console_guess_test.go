@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -131,5 +132,74 @@ func TestSignInGuessingOneKeyFromManyAddresses(t *testing.T) {
 	b := browserFrom(t, s, "127.0.1.100")
 	if code, _, _ := b.attempt(sealtest.SecretAccessKey); code != http.StatusSeeOther || !b.signedIn() {
 		t.Fatalf("after the key's wait: %d, want signed in", code)
+	}
+}
+
+// TestSignInsAreAudited: every checked sign-in is a ConsoleLogin event,
+// as CloudTrail records the AWS console's, with the client's address; a
+// throttled attempt is not checked and not recorded; what was typed in the
+// key id's field reaches the trail only if it has a key id's form.
+func TestSignInsAreAudited(t *testing.T) {
+	s := sealtest.Start(t)
+	guesser := browserFrom(t, s, "127.0.0.5")
+	for range 6 { // 5 checked, the 6th throttled
+		guesser.attempt("wrong")
+	}
+	s.Clock.Advance(time.Second)
+	if code, _, _ := guesser.attempt(sealtest.SecretAccessKey); code != http.StatusSeeOther {
+		t.Fatalf("the right secret after the wait: %d", code)
+	}
+	// A secret pasted into the key id's field.
+	pasted := browserFrom(t, s, "127.0.0.6")
+	pasted.get("/console/signin")
+	leaked := "wJalrXUtnFEMI/K7MDENG/bPxRfiCYPASTEDKEY0"
+	if code, _, _ := pasted.post("/console/signin", url.Values{"access_key_id": {leaked}, "secret_access_key": {"x"}, "region": {"us-east-1"}}); code/100 != 4 {
+		t.Fatalf("a secret as the key id: %d, want a refusal (4xx)", code)
+	}
+
+	s.Srv.FlushAudit()
+	var failures, successes int
+	for _, e := range sealtest.AuditEvents(t, s.Dir) {
+		if e["eventName"] != "ConsoleLogin" {
+			continue
+		}
+		id := e["userIdentity"].(map[string]any)
+		outcome := e["responseElements"].(map[string]any)["ConsoleLogin"]
+		if e["eventSource"] != "signin.amazonaws.com" || e["eventType"] != "AwsConsoleSignIn" {
+			t.Errorf("ConsoleLogin event from %v of type %v", e["eventSource"], e["eventType"])
+		}
+		switch {
+		case outcome == "Failure" && e["sourceIPAddress"] == "127.0.0.5":
+			failures++
+			if e["errorMessage"] != "Failed authentication" || id["accessKeyId"] != sealtest.AccessKeyID {
+				t.Errorf("failure event: errorMessage %v, accessKeyId %v", e["errorMessage"], id["accessKeyId"])
+			}
+		case outcome == "Failure" && e["sourceIPAddress"] == "127.0.0.6":
+			if id["accessKeyId"] != nil {
+				t.Errorf("a secret typed as the key id is recorded as accessKeyId %v", id["accessKeyId"])
+			}
+		case outcome == "Success":
+			successes++
+			if e["sourceIPAddress"] != "127.0.0.5" || id["arn"] != "arn:aws:iam::123456789012:user/admin" || id["type"] != "IAMUser" || id["userName"] != "admin" {
+				t.Errorf("success event: from %v, identity %v", e["sourceIPAddress"], id)
+			}
+		default:
+			t.Errorf("unexpected ConsoleLogin event: %v", e)
+		}
+	}
+	if failures != 5 || successes != 1 {
+		t.Errorf("ConsoleLogin events: %d failures, %d successes from the guesser; want 5 and 1 (the throttled attempt not checked)", failures, successes)
+	}
+	for _, e := range sealtest.AuditEvents(t, s.Dir) {
+		if strings.Contains(fmt.Sprint(e), "PASTEDKEY") {
+			t.Fatalf("the secret typed as a key id reached the trail: %v", e)
+		}
+	}
+	// The console's own lines (the router's debug line quotes the
+	// malformed Credential as AWS's message does: not the console's).
+	for line := range strings.SplitSeq(s.Logs.String(), "\n") {
+		if strings.Contains(line, "console sign-in") && strings.Contains(line, "PASTEDKEY") {
+			t.Fatalf("the secret typed as a key id reached the console's log line: %s", line)
+		}
 	}
 }

@@ -74,7 +74,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 		// Not checked at all: a right guess made while waiting signs no
 		// one in, so waiting cannot be skipped by guessing.
 		secs := int((wait + time.Second - 1) / time.Second)
-		c.refusals.Warn("console sign-in refused: too many failed attempts", "sourceIPAddress", clientaddr.IP(r), "accessKeyId", d.AccessKeyID)
+		c.refusals.Warn("console sign-in refused: too many failed attempts", "sourceIPAddress", clientaddr.IP(r), "accessKeyId", loggableKeyID(d.AccessKeyID))
 		w.Header().Set("Retry-After", strconv.Itoa(secs))
 		c.renderSignin(w, r, http.StatusTooManyRequests, d, &apiError{Status: http.StatusTooManyRequests, Code: "TooManyAttempts",
 			Message: fmt.Sprintf("Too many failed sign-in attempts. Try again in %d s.", secs)})
@@ -86,12 +86,25 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	out, err := s.api.STS.GetCallerIdentity(withBrowser(r.Context(), r), &sts.GetCallerIdentityInput{})
 	if err != nil {
 		e := asAPIError(err)
-		c.opts.Logger.Info("console sign-in failed", "sourceIPAddress", clientaddr.IP(r), "accessKeyId", d.AccessKeyID, "code", e.Code)
+		c.opts.Logger.Info("console sign-in failed", "sourceIPAddress", clientaddr.IP(r), "accessKeyId", loggableKeyID(d.AccessKeyID), "code", e.Code)
+		if c.opts.RecordSignIn != nil && e.Status < 500 {
+			if err := c.opts.RecordSignIn(r, SignIn{AccessKeyID: loggableKeyID(d.AccessKeyID), ErrorCode: e.Code}); err != nil {
+				c.opts.Logger.Error("failed to record a failed console sign-in", "err", err)
+			}
+		}
 		c.renderSignin(w, r, e.Status, d, e)
 		return
 	}
 	c.guesses.Succeed(names...)
 	s.Principal, s.Account = deref(out.Arn), deref(out.Account)
+	if c.opts.RecordSignIn != nil {
+		if err := c.opts.RecordSignIn(r, SignIn{AccessKeyID: d.AccessKeyID, OK: true, Principal: s.Principal, Account: s.Account, UserID: deref(out.UserId)}); err != nil {
+			c.opts.Logger.Error("failed to record a console sign-in: refusing it", "err", err)
+			c.renderSignin(w, r, http.StatusServiceUnavailable, d, &apiError{Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable",
+				Message: "The sign-in could not be recorded in the audit trail. Try again later."})
+			return
+		}
+	}
 	// A browser signing in again leaves no session behind it.
 	c.sessions.remove(r, c.cookieName(r, sessionCookie))
 	id := c.sessions.add(s)
@@ -111,6 +124,20 @@ var (
 	addressGuesses = guesslimit.Policy{Free: 5, Base: time.Second, Max: 5 * time.Minute, Forget: time.Hour}
 	keyGuesses     = guesslimit.Policy{Free: 20, Base: time.Second, Max: time.Minute, Forget: time.Hour}
 )
+
+// accessKeyIDForm is an access key id's form (AKIA… for a user's, ASIA…
+// for temporary credentials'): 20 characters, never a secret's 40.
+var accessKeyIDForm = regexp.MustCompile(`^A[KS]IA[A-Z0-9]{16}$`)
+
+// loggableKeyID is id if it looks like an access key id, else "": what a
+// user typed in the key id's field may be a secret pasted in the wrong
+// one, which must reach no log and no audit event.
+func loggableKeyID(id string) string {
+	if !accessKeyIDForm.MatchString(id) {
+		return ""
+	}
+	return id
+}
 
 // guessNames are the names a sign-in attempt counts under.
 func guessNames(r *http.Request, accessKeyID string) []guesslimit.Name {

@@ -451,7 +451,8 @@ func (s *Server) unsealed(ctx context.Context, raw store.Store, opts Options) (e
 	if cfg.Console {
 		// The console's calls go to the router as any client's do.
 		if s.console, err = console.New(console.Options{API: s.router, Secure: s.tlsConfig != nil,
-			IdleTimeout: cfg.ConsoleIdleTimeout, MaxSession: cfg.ConsoleMaxSession, Clock: s.clock, Logger: s.log}); err != nil {
+			IdleTimeout: cfg.ConsoleIdleTimeout, MaxSession: cfg.ConsoleMaxSession, Clock: s.clock, Logger: s.log,
+			RecordSignIn: s.recordSignIn}); err != nil {
 			return err
 		}
 	}
