@@ -45,6 +45,8 @@ const MaxHops = 32
 const (
 	XForwardedFor = "X-Forwarded-For"
 	Forwarded     = "Forwarded"
+
+	xForwardedProto = "X-Forwarded-Proto"
 )
 
 // ErrMalformed is Resolve's answer when a trusted proxy's header cannot be
@@ -165,7 +167,7 @@ func (res *Resolver) Resolve(r *http.Request) (addr string, secure, proxied bool
 	if res.header == Forwarded {
 		return res.forwarded(values)
 	}
-	return res.xForwardedFor(values, r.Header[http.CanonicalHeaderKey("X-Forwarded-Proto")])
+	return res.xForwardedFor(values, r.Header[xForwardedProto])
 }
 
 // xForwardedFor walks X-Forwarded-For from the right.
