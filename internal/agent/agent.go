@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 
 	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/loglimit"
 )
 
 // Options are the agent's collaborators.
@@ -50,12 +51,16 @@ type Options struct {
 // change feed keeps current. Create it with New, call Start once, serve it
 // with Serve (or any http.Server). Safe for concurrent use.
 type Agent struct {
-	cfg      Config
-	token    [sha256.Size]byte // the token's SHA-256
-	sm       SecretsManager
-	ssm      ParameterStore
-	feed     Feed
-	log      *slog.Logger
+	cfg   Config
+	token [sha256.Size]byte // the token's SHA-256
+	sm    SecretsManager
+	ssm   ParameterStore
+	feed  Feed
+	log   *slog.Logger
+	// refusals writes the warnings a caller can cause at will (a bad
+	// token, a refused miss) once a minute each, with a count: a flood of
+	// requests must not flood the log.
+	refusals *loglimit.Limiter
 	clock    clock.Clock
 	feedWait time.Duration
 	rand     func(int64) int64
@@ -93,6 +98,7 @@ func New(cfg Config, opts Options) (*Agent, error) {
 	if a.feedWait == 0 {
 		a.feedWait = 5 * time.Second
 	}
+	a.refusals = loglimit.New(a.log, a.clock, loglimit.DefaultInterval)
 	a.cache = newCache(cfg.CacheSize, a.m)
 	a.m.entries = a.cache.len
 	awsCfg := opts.AWS.Copy()
@@ -268,16 +274,16 @@ func (a *Agent) serve(w http.ResponseWriter, r *http.Request) (route string, cod
 	// the agent as its own origin, free to set headers and try tokens:
 	// its request names its own host, never a loopback one.
 	if !loopbackHost(r.Host) {
-		a.log.Warn("refused a request for a host that is not loopback", "path", path)
+		a.refusals.Warn("refused a request for a host that is not loopback", "path", path)
 		return route, text(w, http.StatusForbidden, "Bad Host")
 	}
 	// The order of aws-secretsmanager-agent: forwarding, token, method.
 	if _, ok := r.Header[headerForward]; ok {
-		a.log.Warn("refused a request with X-Forwarded-For", "path", path)
+		a.refusals.Warn("refused a request with X-Forwarded-For", "path", path)
 		return route, text(w, http.StatusBadRequest, "Forwarded")
 	}
 	if !a.tokenOK(r.Header) {
-		a.log.Warn("refused a request without the right token", "path", path)
+		a.refusals.Warn("refused a request without the right token", "path", path)
 		return route, text(w, http.StatusForbidden, "Bad Token")
 	}
 	if r.Method != http.MethodGet {
@@ -414,7 +420,7 @@ func (a *Agent) get(ctx context.Context, r request) (body []byte, ue *upstreamEr
 		case a.inFlight <- struct{}{}:
 			defer func() { <-a.inFlight }()
 		default:
-			a.log.Warn("too many upstream calls in flight: refusing a miss", "service", kindNames[k], "max", cap(a.inFlight))
+			a.refusals.Warn("too many upstream calls in flight: refusing a miss", "service", kindNames[k], "max", cap(a.inFlight))
 			return nil, errOverload
 		}
 		start := a.cache.start()

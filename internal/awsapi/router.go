@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -22,6 +21,7 @@ import (
 	"github.com/sealbox/sealbox/internal/awsapi/jsonvalue"
 	"github.com/sealbox/sealbox/internal/awsapi/model"
 	"github.com/sealbox/sealbox/internal/awsapi/restjson"
+	"github.com/sealbox/sealbox/internal/clientaddr"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/sigv4"
@@ -564,10 +564,10 @@ func (rt *Router) verify(r *http.Request, payloadSHA256, service, reqID string, 
 		AccountID: rt.cfg.AccountID,
 		Service:   service,
 		Principal: res.Principal,
-		SourceIP:  sourceIP(r),
+		SourceIP:  clientaddr.IP(r),
 		UserAgent: r.Header.Get("User-Agent"),
 
-		SecureTransport: r.TLS != nil,
+		SecureTransport: clientaddr.Secure(r),
 	}
 	return req, nil
 }
@@ -776,12 +776,4 @@ func (rt *Router) flushPending(ctx context.Context, c *call) {
 	if err := rt.cfg.Audit.(pendingAuditor).LogPending(ctx, c.pending, nil); err != nil {
 		rt.cfg.Logger.Error("audit failed for events a call recorded", "requestId", c.reqID, "err", err)
 	}
-}
-
-func sourceIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return strings.TrimPrefix(host, "::ffff:")
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sealbox/sealbox/internal/clientaddr"
 	"github.com/sealbox/sealbox/internal/primitive"
 )
 
@@ -74,6 +75,13 @@ type Config struct {
 	TLSCert      string // certificate file; with TLSKey serves HTTPS
 	TLSKey       string
 	InsecureHTTP bool // allow plain HTTP on a non-loopback address
+
+	// TrustedProxies lists the reverse proxies (comma-separated CIDRs or
+	// addresses) whose forwarding header names the client; empty trusts
+	// none. ForwardedHeader is that header: "X-Forwarded-For" (with
+	// X-Forwarded-Proto) or "Forwarded" (RFC 7239). See clientaddr.
+	TrustedProxies  string
+	ForwardedHeader string
 
 	AdminAccessKeyID     string           // preset access key of the IAM user admin (CI and tests)
 	AdminSecretAccessKey primitive.Secret // its secret, from the environment only
@@ -171,14 +179,15 @@ type Config struct {
 // Default returns the defaults of README's one-command start.
 func Default() Config {
 	return Config{
-		Listen:        "127.0.0.1:8777",
-		DataDir:       "sealbox-data",
-		AccountID:     "123456789012",
-		Store:         "bolt:",
-		RootKey:       "file",
-		TLS:           "off",
-		LogLevel:      "info",
-		SweepInterval: time.Minute,
+		Listen:          "127.0.0.1:8777",
+		DataDir:         "sealbox-data",
+		AccountID:       "123456789012",
+		Store:           "bolt:",
+		RootKey:         "file",
+		TLS:             "off",
+		ForwardedHeader: "X-Forwarded-For",
+		LogLevel:        "info",
+		SweepInterval:   time.Minute,
 
 		AuditSinks:          "file,store",
 		AuditMinFree:        64 << 20,
@@ -245,6 +254,8 @@ func (c *Config) Bind(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.TLSCert, "tls-cert", "SEALBOX_TLS_CERT", "TLS certificate file (PEM)")
 	str(&c.TLSKey, "tls-key", "SEALBOX_TLS_KEY", "TLS private key file (PEM)")
 	boolean(&c.InsecureHTTP, "insecure-http", "SEALBOX_INSECURE_HTTP", "allow plain HTTP on a non-loopback address")
+	str(&c.TrustedProxies, "trusted-proxies", "SEALBOX_TRUSTED_PROXIES", "reverse proxies whose forwarding header names the client (aws:SourceIp, aws:SecureTransport, the audit trail's sourceIPAddress, the console), comma-separated CIDRs or addresses; empty trusts no header from anyone")
+	str(&c.ForwardedHeader, "forwarded-header", "SEALBOX_FORWARDED_HEADER", `the header --trusted-proxies write: "X-Forwarded-For" (with X-Forwarded-Proto) or "Forwarded" (RFC 7239); the other is ignored`)
 	str(&c.LogLevel, "log-level", "SEALBOX_LOG_LEVEL", "debug, info, warn or error")
 	str(&c.RotationTargets, "rotation-targets", "SEALBOX_ROTATION_TARGETS", "JSON file registering the HTTPS rotation endpoints by RotationLambdaARN (relative: in the data folder)")
 	boolean(&c.AuditFsync, "audit-fsync", "SEALBOX_AUDIT_FSYNC", "fsync every audit event before answering")
@@ -380,6 +391,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Console && (c.ConsoleIdleTimeout <= 0 || c.ConsoleMaxSession <= 0) {
 		errs = append(errs, errors.New("--console-idle-timeout and --console-max-session must be positive"))
+	}
+	if _, err := clientaddr.New(c.TrustedProxies, c.ForwardedHeader); err != nil {
+		errs = append(errs, fmt.Errorf("--trusted-proxies/--forwarded-header: %w", err))
 	}
 	if c.LargeBodies < 1 {
 		errs = append(errs, errors.New("--large-bodies must be at least 1"))

@@ -317,3 +317,27 @@ func TestPKCS11PINOnlyFromEnvironment(t *testing.T) {
 		t.Errorf("printing the Config shows the PIN")
 	}
 }
+
+func TestTrustedProxiesFlags(t *testing.T) {
+	c := Default()
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	c.Bind(fs, func(k string) string {
+		return map[string]string{"SEALBOX_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.1"}[k]
+	})
+	if err := fs.Parse([]string{"--forwarded-header", "Forwarded"}); err != nil {
+		t.Fatal(err)
+	}
+	if c.TrustedProxies != "10.0.0.0/8, 192.0.2.1" || c.ForwardedHeader != "Forwarded" {
+		t.Fatalf("--trusted-proxies %q, --forwarded-header %q", c.TrustedProxies, c.ForwardedHeader)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Validate() = %v", err)
+	}
+	for _, bad := range []struct{ proxies, header string }{{"10.0.0.0/33", ""}, {"proxy.example", ""}, {"10.0.0.0/8", "X-Real-IP"}} {
+		c := Default()
+		c.TrustedProxies, c.ForwardedHeader = bad.proxies, bad.header
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "--trusted-proxies") {
+			t.Errorf("--trusted-proxies %q --forwarded-header %q: Validate() = %v, want an error naming the flag", bad.proxies, bad.header, err)
+		}
+	}
+}

@@ -32,6 +32,8 @@ import (
 	"time"
 
 	"github.com/sealbox/sealbox/internal/clock"
+	"github.com/sealbox/sealbox/internal/guesslimit"
+	"github.com/sealbox/sealbox/internal/loglimit"
 )
 
 //go:embed templates/*.html
@@ -45,7 +47,9 @@ type Options struct {
 	// API is the server's AWS API handler: every console action is a call
 	// to it.
 	API http.Handler
-	// Secure marks cookies Secure: the server serves TLS.
+	// Secure marks every cookie Secure: the server serves TLS. Without it
+	// a cookie is Secure when its request came over TLS, to a trusted
+	// proxy (clientaddr).
 	Secure bool
 	// IdleTimeout ends a session unused this long (default 15 minutes);
 	// MaxSession ends any session this long after sign-in (default 8 hours).
@@ -54,6 +58,24 @@ type Options struct {
 	DefaultRegion string
 	Clock         clock.Clock  // nil: the real clock
 	Logger        *slog.Logger // nil: slog.Default
+	// RecordSignIn, if set, records each checked sign-in in the audit
+	// trail (CloudTrail's ConsoleLogin). A success it cannot record starts
+	// no session (fail closed); a failure it cannot record is logged.
+	RecordSignIn func(r *http.Request, a SignIn) error
+}
+
+// SignIn is one checked sign-in attempt, for Options.RecordSignIn. A
+// throttled attempt is not checked, and not recorded.
+type SignIn struct {
+	// AccessKeyID is the key id as typed when it has an access key id's
+	// form; else "" (it may be a secret pasted in the wrong field).
+	AccessKeyID string
+	// OK: the credentials were right. Principal, Account and UserID are
+	// then GetCallerIdentity's Arn, Account and UserId.
+	OK                         bool
+	Principal, Account, UserID string
+	// ErrorCode is the API's refusal of a wrong one.
+	ErrorCode string
 }
 
 // Console serves the web console.
@@ -62,6 +84,10 @@ type Console struct {
 	mux      *http.ServeMux
 	sessions *sessions
 	pages    map[string]*template.Template
+	// guesses slows sign-in guessing (signin.go); refusals writes the
+	// warnings a guesser causes once a minute, with a count.
+	guesses  *guesslimit.Limiter
+	refusals *loglimit.Limiter
 }
 
 // Path is where the console is served.
@@ -89,8 +115,8 @@ func New(o Options) (*Console, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	c := &Console{opts: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.IdleTimeout, o.MaxSession)}
-	c.sessions.cookie = c.cookieName(sessionCookie)
+	c := &Console{opts: o, mux: http.NewServeMux(), sessions: newSessions(o.Clock, o.IdleTimeout, o.MaxSession),
+		guesses: guesslimit.New(o.Clock), refusals: loglimit.New(o.Logger, o.Clock, loglimit.DefaultInterval)}
 	if err := c.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -111,7 +137,7 @@ func New(o Options) (*Console, error) {
 // session's CSRF token and comes from the console's own origin.
 func (c *Console) route(pattern string, h func(w http.ResponseWriter, r *http.Request, s *session)) {
 	c.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		s := c.sessions.get(r)
+		s := c.sessions.get(r, c.cookieName(r, sessionCookie))
 		if s == nil {
 			if r.Method == http.MethodGet {
 				http.Redirect(w, r, "/console/signin?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
+	"github.com/sealbox/sealbox/internal/clientaddr"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/primitive"
 )
@@ -53,7 +54,6 @@ type sessions struct {
 	mu      sync.Mutex
 	byID    map[[32]byte]*session // by the SHA-256 of the cookie's value
 	maxSize int
-	cookie  string // the session cookie's name (Console.cookieName)
 }
 
 const (
@@ -65,7 +65,7 @@ const (
 )
 
 func newSessions(c clock.Clock, idle, maxAge time.Duration) *sessions {
-	return &sessions{clock: c, idle: idle, maxAge: maxAge, byID: map[[32]byte]*session{}, maxSize: 10000, cookie: sessionCookie}
+	return &sessions{clock: c, idle: idle, maxAge: maxAge, byID: map[[32]byte]*session{}, maxSize: 10000}
 }
 
 // randomToken is 32 random bytes, URL-safe.
@@ -163,8 +163,8 @@ func (ss *sessions) pruneLocked(now time.Time) {
 
 // get returns the live session the request's cookie names, and notes its
 // use; nil when there is none or it has expired (it is then forgotten).
-func (ss *sessions) get(r *http.Request) *session {
-	c, err := r.Cookie(ss.cookie)
+func (ss *sessions) get(r *http.Request, cookie string) *session {
+	c, err := r.Cookie(cookie)
 	if err != nil || c.Value == "" {
 		return nil
 	}
@@ -185,8 +185,8 @@ func (ss *sessions) get(r *http.Request) *session {
 }
 
 // remove forgets the request's session.
-func (ss *sessions) remove(r *http.Request) {
-	if c, err := r.Cookie(ss.cookie); err == nil {
+func (ss *sessions) remove(r *http.Request, cookie string) {
+	if c, err := r.Cookie(cookie); err == nil {
 		ss.mu.Lock()
 		delete(ss.byID, sha256.Sum256([]byte(c.Value)))
 		ss.mu.Unlock()
@@ -229,24 +229,29 @@ func sameToken(got, want string) bool {
 	return want != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
 }
 
-// cookieName is the name a console cookie goes by. Under TLS it has the
-// __Host- prefix: a browser then takes it only from this origin, Secure,
-// for Path=/ and without Domain, so that a neighbour (another host under
-// the same site, or a plain-HTTP page of this one) cannot plant its own
-// session there for the console's pages to use (cookie tossing), nor
-// shadow the real one with a more specific path.
-func (c *Console) cookieName(name string) string {
-	if c.opts.Secure {
+// secure reports whether r's cookies are Secure: the server serves TLS,
+// or r's client connected over TLS (to a trusted proxy: clientaddr).
+func (c *Console) secure(r *http.Request) bool { return c.opts.Secure || clientaddr.Secure(r) }
+
+// cookieName is the name a console cookie goes by for r. Over TLS it has
+// the __Host- prefix: a browser then takes it only from this origin,
+// Secure, for Path=/ and without Domain, so that a neighbour (another host
+// under the same site, or a plain-HTTP page of this one) cannot plant its
+// own session there for the console's pages to use (cookie tossing), nor
+// shadow the real one with a more specific path. A request over TLS reads
+// only the __Host- cookie, so one planted over plain HTTP goes unread.
+func (c *Console) cookieName(r *http.Request, name string) string {
+	if c.secure(r) {
 		return "__Host-" + name
 	}
 	return name
 }
 
-func (c *Console) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
-	path := cookiePath
-	if c.opts.Secure {
+func (c *Console) setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
+	path, secure := cookiePath, c.secure(r)
+	if secure {
 		path = "/" // as __Host- requires; the API answers no cookie
 	}
-	http.SetCookie(w, &http.Cookie{Name: c.cookieName(name), Value: value, Path: path, MaxAge: maxAge,
-		HttpOnly: true, Secure: c.opts.Secure, SameSite: http.SameSiteStrictMode})
+	http.SetCookie(w, &http.Cookie{Name: c.cookieName(r, name), Value: value, Path: path, MaxAge: maxAge,
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 }

@@ -27,13 +27,13 @@ func TestOnePrincipalCannotPushOthersOut(t *testing.T) {
 		mallory = append(mallory, ss.add(&session{Principal: "arn:aws:iam::123456789012:user/mallory"}))
 		clk.Advance(time.Second)
 	}
-	if ss.get(cookie(admin)) == nil {
+	if ss.get(cookie(admin), sessionCookie) == nil {
 		t.Fatal("mallory's sign-ins ended admin's session")
 	}
-	if ss.get(cookie(mallory[0])) != nil {
+	if ss.get(cookie(mallory[0]), sessionCookie) != nil {
 		t.Fatal("mallory's first session outlived her later ones")
 	}
-	if ss.get(cookie(mallory[len(mallory)-1])) == nil {
+	if ss.get(cookie(mallory[len(mallory)-1]), sessionCookie) == nil {
 		t.Fatal("mallory's last session ended")
 	}
 	if n := len(ss.byID); n > ss.maxSize {

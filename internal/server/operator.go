@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"path/filepath"
 	"strconv"
@@ -22,6 +21,7 @@ import (
 	"github.com/sealbox/sealbox/internal/awsapi"
 	"github.com/sealbox/sealbox/internal/barrier"
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
+	"github.com/sealbox/sealbox/internal/clientaddr"
 	"github.com/sealbox/sealbox/internal/functions"
 	"github.com/sealbox/sealbox/internal/ids"
 )
@@ -533,10 +533,6 @@ func (s *Server) answerStatus(w http.ResponseWriter, ctx context.Context) {
 // operatorEvent is the audit event of an operator's unsigned call: the
 // caller is not known (the shares are the credential), its address is.
 func (s *Server) operatorEvent(r *http.Request, name string, readOnly bool) *audit.Event {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
 	req := &sealbox.Request{
 		ID:        ids.UUID(),
 		Time:      s.clock.Now().UTC(),
@@ -544,7 +540,7 @@ func (s *Server) operatorEvent(r *http.Request, name string, readOnly bool) *aud
 		Partition: "aws",
 		AccountID: s.cfg.AccountID,
 		Principal: sealbox.Principal{Type: "Unknown", AccountID: s.cfg.AccountID},
-		SourceIP:  ip,
+		SourceIP:  clientaddr.IP(r),
 		UserAgent: r.UserAgent(),
 	}
 	e := audit.CallEvent(req, "sealbox", name, readOnly)

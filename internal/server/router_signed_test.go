@@ -17,6 +17,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+
+	"github.com/sealbox/sealbox/internal/clientaddr"
 )
 
 // The router's whole path for a signed call, below net/http: the real
@@ -211,5 +213,46 @@ func TestRouterAllocations(t *testing.T) {
 				t.Errorf("a signed %s through the router allocates %v times, want at most %v", tc.name, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestTrustedProxyAllocations: a signed call through a trusted proxy (one
+// X-Forwarded-For hop, X-Forwarded-Proto) allocates no more than the same
+// call straight to the router; with no trusted proxy the resolver is not
+// in the path at all.
+func TestTrustedProxyAllocations(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts mean nothing under the race detector")
+	}
+	f := newSvcFixture(t)
+	f.secret(t, "allocs/secret")
+	direct := f.signed(t, "secretsmanager", "secretsmanager.GetSecretValue", `{"SecretId":"allocs/secret"}`)
+	proxied := *direct
+	proxied.header = direct.header.Clone()
+	proxied.header.Set("X-Forwarded-For", "203.0.113.9")
+	proxied.header.Set("X-Forwarded-Proto", "https")
+
+	res, err := clientaddr.New("127.0.0.1/32", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	through := res.Handler(f.s.router, nil)
+	serve := func(h http.Handler, sc *signedCall) {
+		w := &sink{h: http.Header{}}
+		h.ServeHTTP(w, sc.request())
+		if w.status != http.StatusOK {
+			t.Fatalf("status %d", w.status)
+		}
+	}
+	serve(f.s.router, direct)
+	serve(through, &proxied)
+	want := testing.AllocsPerRun(300, func() { serve(f.s.router, direct) })
+	got := testing.AllocsPerRun(300, func() { serve(through, &proxied) })
+	t.Logf("straight to the router: %v allocations; through the resolver, one hop: %v", want, got)
+	if got > want {
+		t.Errorf("a call through a trusted proxy allocates %v times, the same call straight %v: the resolver allocates", got, want)
+	}
+	if none, _ := clientaddr.New("", ""); none.Handler(f.s.router, nil) != http.Handler(f.s.router) {
+		t.Error("with no trusted proxy the resolver wraps the router, want the router itself")
 	}
 }

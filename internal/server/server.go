@@ -26,6 +26,7 @@ import (
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
 	"github.com/sealbox/sealbox/internal/cache"
 	"github.com/sealbox/sealbox/internal/changes/hub"
+	"github.com/sealbox/sealbox/internal/clientaddr"
 	"github.com/sealbox/sealbox/internal/clock"
 	"github.com/sealbox/sealbox/internal/cloudtrail"
 	"github.com/sealbox/sealbox/internal/config"
@@ -38,6 +39,7 @@ import (
 	"github.com/sealbox/sealbox/internal/kms"
 	"github.com/sealbox/sealbox/internal/lambdarun"
 	"github.com/sealbox/sealbox/internal/leader"
+	"github.com/sealbox/sealbox/internal/loglimit"
 	"github.com/sealbox/sealbox/internal/metrics"
 	"github.com/sealbox/sealbox/internal/oidc"
 	"github.com/sealbox/sealbox/internal/operator"
@@ -125,6 +127,11 @@ type Server struct {
 	caches  *cache.Registry
 	router  *awsapi.Router
 	spool   *spool.Spooler
+	// clients finds each request's client through the trusted proxies
+	// (--trusted-proxies), before any handler reads r.RemoteAddr or r.TLS;
+	// refusals writes the warnings a caller can cause at will.
+	clients  *clientaddr.Resolver
+	refusals *loglimit.Limiter
 	// timed times the store's transactions for /metrics.
 	timed *timedStore
 	// barrier is the barrier over raw; with the shamir provider it starts
@@ -254,6 +261,10 @@ func Open(ctx context.Context, cfg config.Config, opts Options) (srv *Server, er
 	if s.log == nil {
 		s.log = NewLogger(os.Stderr, cfg.LogLevel)
 	}
+	if s.clients, err = clientaddr.New(cfg.TrustedProxies, cfg.ForwardedHeader); err != nil {
+		return nil, err
+	}
+	s.refusals = loglimit.New(s.log, s.clock, loglimit.DefaultInterval)
 	if s.elector == nil {
 		var password string
 		if cfg.StorePasswordFile != "" {
@@ -446,7 +457,8 @@ func (s *Server) unsealed(ctx context.Context, raw store.Store, opts Options) (e
 	if cfg.Console {
 		// The console's calls go to the router as any client's do.
 		if s.console, err = console.New(console.Options{API: s.router, Secure: s.tlsConfig != nil,
-			IdleTimeout: cfg.ConsoleIdleTimeout, MaxSession: cfg.ConsoleMaxSession, Clock: s.clock, Logger: s.log}); err != nil {
+			IdleTimeout: cfg.ConsoleIdleTimeout, MaxSession: cfg.ConsoleMaxSession, Clock: s.clock, Logger: s.log,
+			RecordSignIn: s.recordSignIn}); err != nil {
 			return err
 		}
 	}
@@ -565,7 +577,11 @@ func (s *Server) Handler() http.Handler {
 		mux.Handle("GET /console", page)
 	}
 	mux.Handle("/", s.gate(s.serveAPI, false))
-	return mux
+	// Every handler sees the client where net/http puts the peer: the
+	// resolved address in r.RemoteAddr, its TLS in r.TLS (clientaddr).
+	return s.clients.Handler(mux, func(r *http.Request, err error) {
+		s.refusals.Warn("refused a request whose trusted proxy's forwarding header cannot be read", "peer", r.RemoteAddr, "err", err)
+	})
 }
 
 // Caches describes the server's caches, by name.
