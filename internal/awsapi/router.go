@@ -506,9 +506,9 @@ func (rt *Router) anonymous(r *http.Request, c *call) *sealbox.Request {
 		// some IAM paths read as the account's root). The operation names
 		// the caller once it has authenticated it.
 		Principal:       sealbox.Principal{Type: "Unknown"},
-		SourceIP:        sourceIP(r),
+		SourceIP:        clientaddr.IP(r),
 		UserAgent:       r.Header.Get("User-Agent"),
-		SecureTransport: r.TLS != nil,
+		SecureTransport: clientaddr.Secure(r),
 	}
 	return &c.reqValue
 }
