@@ -97,23 +97,9 @@ func (s *Service) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*Assum
 	}
 	denied := identity.AccessDenied("User: %s is not authorized to perform: sts:AssumeRole on resource: %s", caller.ARN, in.RoleArn)
 
-	a, err := sealbox.ParseARN(in.RoleArn)
-	if err != nil || a.Service != "iam" || a.Region != "" || !strings.HasPrefix(a.Resource, "role/") {
-		return nil, identity.ValidationError("Request ARN is invalid")
-	}
-	var role *identity.Entity
-	err = s.store.View(ctx, func(tx store.Tx) error {
-		e, ok, err := s.ids.EntityByARN(tx, identity.KindRole, a)
-		if ok {
-			role = e
-		}
-		return err
-	})
+	role, err := s.loadRole(ctx, in.RoleArn, denied)
 	if err != nil {
 		return nil, err
-	}
-	if role == nil || a.AccountID != s.account {
-		return nil, denied
 	}
 
 	duration := int(in.DurationSeconds)
@@ -125,24 +111,9 @@ func (s *Service) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*Assum
 		return nil, err
 	}
 
-	var policyArns []string
-	for _, pa := range in.PolicyArns {
-		if _, err := parsePolicyARN(pa.Arn); err != nil {
-			return nil, identity.ValidationError("Invalid ARN %s in policyArns.", pa.Arn)
-		}
-		policyArns = append(policyArns, pa.Arn)
-	}
-	if in.Policy != "" {
-		if err := identity.ValidateDocument(s.checker, in.Policy, identity.IdentityPolicy); err != nil {
-			return nil, err
-		}
-	}
-	packed := 0
-	if in.Policy != "" || len(policyArns) > 0 || len(tags) > 0 {
-		packed = packedSize(in.Policy, policyArns, tags)
-		if packed > 100 {
-			return nil, sealbox.Errorf("PackedPolicyTooLarge", "Packed size of the session policy and tags is %d%% of the allowed size.", packed)
-		}
+	policyArns, packed, err := s.sessionPolicies(in.Policy, in.PolicyArns, tags)
+	if err != nil {
+		return nil, err
 	}
 
 	// The trust policy must allow sts:AssumeRole, and sts:TagSession for
@@ -185,25 +156,9 @@ func (s *Service) AssumeRole(ctx context.Context, in *AssumeRoleRequest) (*Assum
 	}
 
 	t := s.ids.Now()
-	sess := &identity.SessionRecord{
-		ID:             ids.AccessKeyID("ASIA"),
-		Secret:         identity.NewSecret(),
-		Token:          identity.NewSessionToken(),
-		Created:        t,
-		Expires:        t.Add(time.Duration(duration) * time.Second),
-		Kind:           string(identity.KindRole),
-		Partition:      role.Partition,
-		Name:           role.Name,
-		UID:            role.ID,
-		Path:           role.Path,
-		SessionName:    in.RoleSessionName,
-		Policy:         in.Policy,
-		PolicyArns:     policyArns,
-		Tags:           tags,
-		TransitiveTags: transitive,
-		SourceIdentity: in.SourceIdentity,
-		ExternalID:     in.ExternalId,
-	}
+	sess := newRoleSession(role, t, duration, in.RoleSessionName, in.Policy, policyArns)
+	sess.Tags, sess.TransitiveTags = tags, transitive
+	sess.SourceIdentity, sess.ExternalID = in.SourceIdentity, in.ExternalId
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		cur, err := identity.LoadEntity(tx, identity.KindRole, role.Name)
 		if identity.IsNotFound(err) || (err == nil && cur.ID != role.ID) {
@@ -354,6 +309,74 @@ func credentialsOut(sess *identity.SessionRecord) *Credentials {
 		SecretAccessKey: string(sess.Secret.Bytes()),
 		SessionToken:    string(sess.Token.Bytes()),
 		Expiration:      sealbox.At(sess.Expires),
+	}
+}
+
+// loadRole is the role roleARN names, of this account; denied when there
+// is none (an ARN that is not a role's is a ValidationError).
+func (s *Service) loadRole(ctx context.Context, roleARN string, denied error) (*identity.Entity, error) {
+	a, err := sealbox.ParseARN(roleARN)
+	if err != nil || a.Service != "iam" || a.Region != "" || !strings.HasPrefix(a.Resource, "role/") {
+		return nil, identity.ValidationError("Request ARN is invalid")
+	}
+	var role *identity.Entity
+	err = s.store.View(ctx, func(tx store.Tx) error {
+		e, ok, err := s.ids.EntityByARN(tx, identity.KindRole, a)
+		if ok {
+			role = e
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if role == nil || a.AccountID != s.account {
+		return nil, denied
+	}
+	return role, nil
+}
+
+// sessionPolicies checks a role session's policy and managed policy ARNs
+// and answers the ARNs and the packed size of them with tags, as STS
+// refuses it over 100%.
+func (s *Service) sessionPolicies(policy string, arns []PolicyDescriptorType, tags []identity.Tag) (policyArns []string, packed int, err error) {
+	for _, pa := range arns {
+		if _, err := parsePolicyARN(pa.Arn); err != nil {
+			return nil, 0, identity.ValidationError("Invalid ARN %s in policyArns.", pa.Arn)
+		}
+		policyArns = append(policyArns, pa.Arn)
+	}
+	if policy != "" {
+		if err := identity.ValidateDocument(s.checker, policy, identity.IdentityPolicy); err != nil {
+			return nil, 0, err
+		}
+	}
+	if policy != "" || len(policyArns) > 0 || len(tags) > 0 {
+		packed = packedSize(policy, policyArns, tags)
+		if packed > 100 {
+			return nil, 0, sealbox.Errorf("PackedPolicyTooLarge", "Packed size of the session policy and tags is %d%% of the allowed size.", packed)
+		}
+	}
+	return policyArns, packed, nil
+}
+
+// newRoleSession is a new session of role, made at t, lasting duration
+// seconds.
+func newRoleSession(role *identity.Entity, t time.Time, duration int, name, policy string, policyArns []string) *identity.SessionRecord {
+	return &identity.SessionRecord{
+		ID:          ids.AccessKeyID("ASIA"),
+		Secret:      identity.NewSecret(),
+		Token:       identity.NewSessionToken(),
+		Created:     t,
+		Expires:     t.Add(time.Duration(duration) * time.Second),
+		Kind:        string(identity.KindRole),
+		Partition:   role.Partition,
+		Name:        role.Name,
+		UID:         role.ID,
+		Path:        role.Path,
+		SessionName: name,
+		Policy:      policy,
+		PolicyArns:  policyArns,
 	}
 }
 

@@ -6,12 +6,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/identity"
-	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/oidc"
 	"github.com/sealbox/sealbox/internal/store"
 )
@@ -127,43 +125,14 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *AssumeRoleW
 	r.Principal = caller // the call's audit event names who asked
 	denied := identity.AccessDenied("Not authorized to perform sts:AssumeRoleWithWebIdentity")
 
-	a, err := sealbox.ParseARN(in.RoleArn)
-	if err != nil || a.Service != "iam" || a.Region != "" || !strings.HasPrefix(a.Resource, "role/") {
-		return nil, identity.ValidationError("Request ARN is invalid")
-	}
-	var role *identity.Entity
-	err = s.store.View(ctx, func(tx store.Tx) error {
-		e, ok, err := s.ids.EntityByARN(tx, identity.KindRole, a)
-		if ok {
-			role = e
-		}
-		return err
-	})
+	role, err := s.loadRole(ctx, in.RoleArn, denied)
 	if err != nil {
 		return nil, err
 	}
-	if role == nil || a.AccountID != s.account {
-		return nil, denied
-	}
 
-	var policyArns []string
-	for _, pa := range in.PolicyArns {
-		if _, err := parsePolicyARN(pa.Arn); err != nil {
-			return nil, identity.ValidationError("Invalid ARN %s in policyArns.", pa.Arn)
-		}
-		policyArns = append(policyArns, pa.Arn)
-	}
-	if in.Policy != "" {
-		if err := identity.ValidateDocument(s.checker, in.Policy, identity.IdentityPolicy); err != nil {
-			return nil, err
-		}
-	}
-	packed := 0
-	if in.Policy != "" || len(policyArns) > 0 {
-		packed = packedSize(in.Policy, policyArns, nil)
-		if packed > 100 {
-			return nil, sealbox.Errorf("PackedPolicyTooLarge", "Packed size of the session policy and tags is %d%% of the allowed size.", packed)
-		}
+	policyArns, packed, err := s.sessionPolicies(in.Policy, in.PolicyArns, nil)
+	if err != nil {
+		return nil, err
 	}
 
 	duration := int(in.DurationSeconds)
@@ -198,21 +167,7 @@ func (s *Service) AssumeRoleWithWebIdentity(ctx context.Context, in *AssumeRoleW
 	}
 
 	t := s.ids.Now()
-	sess := &identity.SessionRecord{
-		ID:          ids.AccessKeyID("ASIA"),
-		Secret:      identity.NewSecret(),
-		Token:       identity.NewSessionToken(),
-		Created:     t,
-		Expires:     t.Add(time.Duration(duration) * time.Second),
-		Kind:        string(identity.KindRole),
-		Partition:   role.Partition,
-		Name:        role.Name,
-		UID:         role.ID,
-		Path:        role.Path,
-		SessionName: in.RoleSessionName,
-		Policy:      in.Policy,
-		PolicyArns:  policyArns,
-	}
+	sess := newRoleSession(role, t, duration, in.RoleSessionName, in.Policy, policyArns)
 	err = s.store.Update(ctx, func(tx store.Tx) error {
 		cur, err := identity.LoadEntity(tx, identity.KindRole, role.Name)
 		if identity.IsNotFound(err) || (err == nil && cur.ID != role.ID) {
