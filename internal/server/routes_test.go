@@ -31,8 +31,8 @@ func TestReadOnlyAsCloudTrail(t *testing.T) {
 	secretsReads := map[string]bool{"BatchGetSecretValue": true, "ValidateResourcePolicy": true}
 	for _, svc := range []*awsapi.Service{
 		optable.KMS(&kms.Service{}),
-		iamService(&iamapi.Service{}, &authz.Simulator{}),
-		stsService(&stsapi.Service{}),
+		optable.IAM(&iamapi.Service{}, &authz.Simulator{}),
+		optable.STS(&stsapi.Service{}),
 		optable.SSM(&parameters.Service{}),
 		optable.Secrets(&secrets.Service{}),
 	} {
@@ -55,13 +55,13 @@ func TestReadOnlyAsCloudTrail(t *testing.T) {
 func TestOperationsMatchModels(t *testing.T) {
 	for _, svc := range []*awsapi.Service{
 		optable.KMS(&kms.Service{}),
-		iamService(&iamapi.Service{}, &authz.Simulator{}),
-		stsService(&stsapi.Service{}),
+		optable.IAM(&iamapi.Service{}, &authz.Simulator{}),
+		optable.STS(&stsapi.Service{}),
 		optable.SSM(&parameters.Service{}),
 		optable.Secrets(&secrets.Service{}),
 		optable.Lambda(&functions.Service{}),
 		changesService(&hub.Service{}, &operator.Service{}, &operatorAPI{}),
-		cloudtrailService(&cloudtrail.Service{}),
+		optable.CloudTrail(&cloudtrail.Service{}),
 	} {
 		if problems := awsapi.CheckTypes(svc); len(problems) > 0 {
 			t.Errorf("awsapi.CheckTypes(%s) = %q, want none", svc.Name, problems)
