@@ -1,3 +1,5 @@
+//go:build !fuzzbinary
+
 package console_test
 
 // An attacker's tests of the console: what a page, a link, a planted cookie
