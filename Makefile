@@ -21,8 +21,10 @@ FUZZERS = \
 	FuzzCloudTrailRequest:./internal/server/optable:30000x \
 	FuzzPinPrincipals:./internal/server/optable:60000x \
 	FuzzConsole:./internal/console:15000x \
-	FuzzUnzip:./internal/lambdarun:1000x \
+	FuzzUnzip:./internal/lambdarun:3000x \
+	FuzzRuntimeAPI:./internal/lambdarun:20000x \
 	FuzzVerify:./internal/webhook:100000x \
+	FuzzUnsignedEndpoints:./internal/server:15000x \
 	FuzzParseAuthorization:./internal/sigv4:150000x \
 	FuzzParse:./internal/iam:150000x \
 	FuzzMatch:./internal/iam/internal/pattern:25000x \
