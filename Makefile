@@ -16,6 +16,15 @@ FUZZERS = \
 	FuzzSSMRequest:./internal/server/optable:15000x \
 	FuzzSecretsRequest:./internal/server/optable:15000x \
 	FuzzLambdaRequest:./internal/server/optable:40000x \
+	FuzzIAMRequest:./internal/server/optable:30000x \
+	FuzzSTSRequest:./internal/server/optable:25000x \
+	FuzzCloudTrailRequest:./internal/server/optable:30000x \
+	FuzzPinPrincipals:./internal/server/optable:60000x \
+	FuzzConsole:./internal/console:15000x \
+	FuzzUnzip:./internal/lambdarun:3000x \
+	FuzzRuntimeAPI:./internal/lambdarun:20000x \
+	FuzzVerify:./internal/webhook:100000x \
+	FuzzUnsignedEndpoints:./internal/server:15000x \
 	FuzzParseAuthorization:./internal/sigv4:150000x \
 	FuzzParse:./internal/iam:150000x \
 	FuzzMatch:./internal/iam/internal/pattern:25000x \
@@ -62,7 +71,8 @@ test:
 #
 # The binary is built with the tag fuzzbinary, which leaves out the test
 # files marked //go:build !fuzzbinary: end-to-end tests that link the whole
-# server and the AWS SDK (internal/agent, audit, cloudtrail). go test -fuzz
+# server and the AWS SDK (internal/agent, audit, cloudtrail, console: the
+# console's fuzzer drives it over optabletest's trusting router instead). go test -fuzz
 # instruments every package a test binary links, and the coverage it ships
 # for each input grows with it: those packages' fuzzing binaries were as big
 # as internal/server's, 40 s each to build here.

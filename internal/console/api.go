@@ -130,10 +130,15 @@ type apiError struct {
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
 // asAPIError turns an SDK error into what the page shows. The message is
-// AWS's own (the server puts no secret in one).
+// AWS's own (the server puts no secret in one). An *apiError the console
+// made itself (a parameter that is not there) is shown as it is, not as
+// a failed call.
 func asAPIError(err error) *apiError {
 	if err == nil {
 		return nil
+	}
+	if own, ok := err.(*apiError); ok {
+		return own
 	}
 	out := &apiError{Status: http.StatusInternalServerError, Code: "InternalError", Message: "the call failed"}
 	var ae smithy.APIError

@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"time"
 
@@ -124,12 +125,26 @@ func New(o Options) (*Console, error) {
 	if err != nil {
 		return nil, err
 	}
-	c.mux.Handle("GET /console/static/", http.StripPrefix("/console/static/", http.FileServerFS(static)))
+	c.mux.Handle("GET /console/static/", http.StripPrefix("/console/static/", staticFiles(static)))
 	c.mux.HandleFunc("GET /console/signin", c.signinForm)
 	c.mux.HandleFunc("POST /console/signin", c.signin)
 	c.mux.HandleFunc("POST /console/signout", c.signout)
 	c.routes()
 	return c, nil
+}
+
+// staticFiles serves the console's own files. A name no file can have
+// (not UTF-8) is not found: http.FileServerFS answers the error Open gives
+// for it with a 500 (FuzzConsole found GET /console/static/%B3 did).
+func staticFiles(fsys fs.FS) http.Handler {
+	files := http.FileServerFS(fsys)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if name := strings.TrimPrefix(path.Clean("/"+r.URL.Path), "/"); name != "" && !fs.ValidPath(name) {
+			http.NotFound(w, r)
+			return
+		}
+		files.ServeHTTP(w, r)
+	})
 }
 
 // route registers a page that needs a session. Each is called with the

@@ -1,3 +1,5 @@
+//go:build !fuzzbinary
+
 package console_test
 
 // An attacker's tests of the console: what a page, a link, a planted cookie
@@ -430,4 +432,29 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestStaticNameNotUTF8IsNotFound: a static file name that is no UTF-8
+// (GET /console/static/%B3) is not found, as any other missing file; the
+// file server answered it 500 (FuzzConsole found it).
+func TestStaticNameNotUTF8IsNotFound(t *testing.T) {
+	s := sealtest.Start(t)
+	for _, p := range []string{"/console/static/%B3", "/console/static/%B30", "/console/static/a/%FF%FE/b.js", "/console/static/nope.js"} {
+		resp, err := s.HTTPClient().Get(s.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", p, resp.StatusCode)
+		}
+	}
+	resp, err := s.HTTPClient().Get(s.URL + "/console/static/console.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("GET /console/static/console.js = %d, want 200", resp.StatusCode)
+	}
 }

@@ -1,3 +1,5 @@
+//go:build !fuzzbinary
+
 package console_test
 
 import (
@@ -455,5 +457,18 @@ func TestSecretSearchAndPages(t *testing.T) {
 	code, body = b.get(strings.ReplaceAll(n[1], "&amp;", "&"))
 	if code != 200 || len(rows.FindAllString(body, -1)) != 11 || next.MatchString(body) {
 		t.Fatalf("second page: %d, %d rows\n%s", code, len(rows.FindAllString(body, -1)), body)
+	}
+}
+
+// TestParameterMissingIsNotFound: the page of a parameter that does not
+// exist says so with a 404 and the console's message; it used to answer
+// 500 "InternalError: the call failed" (FuzzConsole found it), hiding why.
+func TestParameterMissingIsNotFound(t *testing.T) {
+	s := sealtest.Start(t)
+	b := newBrowser(t, s)
+	b.signIn(s.NewUser(t, "reader", "ssm:*"))
+	code, body := b.get("/console/parameters/view?name=" + url.QueryEscape("/no/such/parameter"))
+	if code != http.StatusNotFound || !strings.Contains(body, "ParameterNotFound") || !strings.Contains(body, "No parameter is named /no/such/parameter.") {
+		t.Fatalf("a missing parameter's page: %d\n%s", code, body)
 	}
 }

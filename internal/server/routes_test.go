@@ -31,8 +31,8 @@ func TestReadOnlyAsCloudTrail(t *testing.T) {
 	secretsReads := map[string]bool{"BatchGetSecretValue": true, "ValidateResourcePolicy": true}
 	for _, svc := range []*awsapi.Service{
 		optable.KMS(&kms.Service{}),
-		iamService(&iamapi.Service{}, &authz.Simulator{}),
-		stsService(&stsapi.Service{}),
+		optable.IAM(&iamapi.Service{}, &authz.Simulator{}),
+		optable.STS(&stsapi.Service{}),
 		optable.SSM(&parameters.Service{}),
 		optable.Secrets(&secrets.Service{}),
 	} {
@@ -48,21 +48,27 @@ func TestReadOnlyAsCloudTrail(t *testing.T) {
 	}
 }
 
+// everyService is every operation table the server registers, over
+// zero services (the tables only name the methods).
+func everyService() []*awsapi.Service {
+	return []*awsapi.Service{
+		optable.KMS(&kms.Service{}),
+		optable.IAM(&iamapi.Service{}, &authz.Simulator{}),
+		optable.STS(&stsapi.Service{}),
+		optable.SSM(&parameters.Service{}),
+		optable.Secrets(&secrets.Service{}),
+		optable.Lambda(&functions.Service{}),
+		changesService(&hub.Service{}, &operator.Service{}, &operatorAPI{}),
+		optable.CloudTrail(&cloudtrail.Service{}),
+	}
+}
+
 // TestOperationsMatchModels holds the Go types of every operation the
 // server registers to its service's model (awsapi.CheckTypes): the
 // generated wire types and the hand-written ones of CloudTrail and
 // sealbox's own service alike. Register no longer checks them at start.
 func TestOperationsMatchModels(t *testing.T) {
-	for _, svc := range []*awsapi.Service{
-		optable.KMS(&kms.Service{}),
-		iamService(&iamapi.Service{}, &authz.Simulator{}),
-		stsService(&stsapi.Service{}),
-		optable.SSM(&parameters.Service{}),
-		optable.Secrets(&secrets.Service{}),
-		optable.Lambda(&functions.Service{}),
-		changesService(&hub.Service{}, &operator.Service{}, &operatorAPI{}),
-		cloudtrailService(&cloudtrail.Service{}),
-	} {
+	for _, svc := range everyService() {
 		if problems := awsapi.CheckTypes(svc); len(problems) > 0 {
 			t.Errorf("awsapi.CheckTypes(%s) = %q, want none", svc.Name, problems)
 		}
@@ -73,16 +79,7 @@ func TestOperationsMatchModels(t *testing.T) {
 // STS's AssumeRoleWithWebIdentity alone is served without a signature (its
 // token is the credential, as AWS's model says: authtype "none").
 func TestOnlyWebIdentityIsUnsigned(t *testing.T) {
-	for _, svc := range []*awsapi.Service{
-		optable.KMS(&kms.Service{}),
-		iamService(&iamapi.Service{}, &authz.Simulator{}),
-		stsService(&stsapi.Service{}),
-		optable.SSM(&parameters.Service{}),
-		optable.Secrets(&secrets.Service{}),
-		optable.Lambda(&functions.Service{}),
-		changesService(&hub.Service{}, &operator.Service{}, &operatorAPI{}),
-		cloudtrailService(&cloudtrail.Service{}),
-	} {
+	for _, svc := range everyService() {
 		for _, op := range svc.Operations {
 			want := svc.Name == "sts" && op.Name == "AssumeRoleWithWebIdentity"
 			if op.Unsigned != want {

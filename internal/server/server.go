@@ -449,9 +449,9 @@ func (s *Server) unsealed(ctx context.Context, raw store.Store, opts Options) (e
 	s.operator = operator.New(operator.Config{Barrier: b, Authorizer: az, NewProvider: s.rekeyProvider, Clock: s.clock,
 		Logger: s.log, Go: func(fn func()) { s.bg.start(jobRewrap, fn) }, RewrapEnded: s.recordRewrap})
 	s.router.Register(changesService(hub.NewService(s.changes, s.sm, s.ssm), s.operator, &operatorAPI{s}))
-	s.router.Register(iamService(iamapi.New(s.ids, iamapi.Config{Checker: authz.Checker{A: az}, Authorizer: az}), &authz.Simulator{A: az, ID: s.ids}))
-	s.router.Register(stsService(s.sts))
-	s.router.Register(cloudtrailService(cloudtrail.New(cloudtrail.Config{Events: s.trailEvents(), Authorizer: az,
+	s.router.Register(optable.IAM(iamapi.New(s.ids, iamapi.Config{Checker: authz.Checker{A: az}, Authorizer: az}), &authz.Simulator{A: az, ID: s.ids}))
+	s.router.Register(optable.STS(s.sts))
+	s.router.Register(optable.CloudTrail(cloudtrail.New(cloudtrail.Config{Events: s.trailEvents(), Authorizer: az,
 		Trail: trailStatus{s}, AccountID: cfg.AccountID, HomeRegion: homeRegion})))
 
 	if cfg.Console {

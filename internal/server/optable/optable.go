@@ -1,10 +1,11 @@
 // Package optable holds the operation tables of the services sealbox
-// serves over AWS JSON 1.1 and REST-JSON (KMS, Parameter Store, Secrets
-// Manager, Lambda): each operation's name, whether it changes state, and
-// the method that serves it. internal/server registers them; they live
-// apart from it so that their fuzzers (fuzz_test.go) build a small
-// fuzzing binary: go test -fuzz instruments every package the test
-// binary links, and the coverage it ships for each input grows with it.
+// serves over AWS JSON 1.1, AWS Query and REST-JSON (KMS, Parameter Store,
+// Secrets Manager, Lambda, IAM, STS, CloudTrail): each operation's name,
+// whether it changes state, and the method that serves it.
+// internal/server registers them; they live apart from it so that their
+// fuzzers (fuzz_test.go) build a small fuzzing binary: go test -fuzz
+// instruments every package the test binary links, and the coverage it
+// ships for each input grows with it.
 package optable
 
 import (

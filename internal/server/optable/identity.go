@@ -1,4 +1,4 @@
-package server
+package optable
 
 import (
 	"github.com/sealbox/sealbox/internal/authz"
@@ -7,8 +7,10 @@ import (
 	"github.com/sealbox/sealbox/internal/identity/stsapi"
 )
 
-// iamService is the IAM operation table (AWS Query).
-func iamService(s *iamapi.Service, sim *authz.Simulator) *awsapi.Service {
+// IAM is the IAM operation table (AWS Query, Action=<Op>): each served
+// operation, whether it changes state (CloudTrail's readOnly: Get*, List*
+// and Simulate* are reads), and the method that serves it.
+func IAM(s *iamapi.Service, sim *authz.Simulator) *awsapi.Service {
 	return &awsapi.Service{
 		Name: "iam", EventSource: "iam.amazonaws.com", InternalError: "ServiceFailure",
 		Operations: []awsapi.Operation{
@@ -92,9 +94,9 @@ func iamService(s *iamapi.Service, sim *authz.Simulator) *awsapi.Service {
 	}
 }
 
-// stsService is the STS operation table (AWS Query); CloudTrail marks all
+// STS is the STS operation table (AWS Query); CloudTrail marks all
 // of them readOnly.
-func stsService(s *stsapi.Service) *awsapi.Service {
+func STS(s *stsapi.Service) *awsapi.Service {
 	return &awsapi.Service{
 		Name: "sts", EventSource: "sts.amazonaws.com", InternalError: "InternalFailure",
 		Operations: []awsapi.Operation{
