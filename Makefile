@@ -47,7 +47,8 @@ FUZZERS = \
 	FuzzValidRegion:./internal/awsapi:100000x \
 	FuzzDecodeObjectNames:./internal/awsapi/jsonvalue:150000x \
 	FuzzVerify:./internal/oidc:100000x \
-	FuzzAssumeRoleWithWebIdentity:./internal/identity/stsapi:15000x
+	FuzzAssumeRoleWithWebIdentity:./internal/identity/stsapi:15000x \
+	FuzzResolve:./internal/clientaddr:150000x
 
 .PHONY: run build test fuzz bench bench-peers generate
 
