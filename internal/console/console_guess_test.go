@@ -1,3 +1,5 @@
+//go:build !fuzzbinary
+
 package console_test
 
 import (
