@@ -133,12 +133,21 @@ func fillWire(r *rand.Rand, v reflect.Value, depth int, special bool) {
 			return
 		}
 		m := reflect.MakeMap(t)
+		// Two keys that differ only in invalid UTF-8 encode alike (each
+		// bad byte as U+FFFD, as encoding/json does): one JSON object
+		// with a member named twice, which the strict decoder refuses as
+		// AWS does. A client's map cannot hold both either.
+		names := map[string]bool{}
 		for range 1 + r.IntN(4) {
 			e := reflect.New(t.Elem()).Elem()
 			if depth <= 4 {
 				fillWire(r, e, depth+1, special)
 			}
-			m.SetMapIndex(reflect.ValueOf(wireString(r)), e)
+			k := wireString(r)
+			if name := string([]rune(k)); !names[name] {
+				names[name] = true
+				m.SetMapIndex(reflect.ValueOf(k), e)
+			}
 		}
 		v.Set(m)
 	case reflect.Struct:
