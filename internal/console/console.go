@@ -71,10 +71,9 @@ type SignIn struct {
 	// AccessKeyID is the key id as typed when it has an access key id's
 	// form; else "" (it may be a secret pasted in the wrong field).
 	AccessKeyID string
-	// OK: the credentials were right. Principal, Account and UserID are
-	// then GetCallerIdentity's Arn, Account and UserId.
-	OK                         bool
-	Principal, Account, UserID string
+	// OK: the credentials were right (the recorder finds the key's
+	// principal as the signature check does).
+	OK bool
 	// ErrorCode is the API's refusal of a wrong one.
 	ErrorCode string
 }

@@ -98,7 +98,7 @@ func (c *Console) signin(w http.ResponseWriter, r *http.Request) {
 	c.guesses.Succeed(names...)
 	s.Principal, s.Account = deref(out.Arn), deref(out.Account)
 	if c.opts.RecordSignIn != nil {
-		if err := c.opts.RecordSignIn(r, SignIn{AccessKeyID: d.AccessKeyID, OK: true, Principal: s.Principal, Account: s.Account, UserID: deref(out.UserId)}); err != nil {
+		if err := c.opts.RecordSignIn(r, SignIn{AccessKeyID: d.AccessKeyID, OK: true}); err != nil {
 			c.opts.Logger.Error("failed to record a console sign-in: refusing it", "err", err)
 			c.renderSignin(w, r, http.StatusServiceUnavailable, d, &apiError{Status: http.StatusServiceUnavailable, Code: "ServiceUnavailable",
 				Message: "The sign-in could not be recorded in the audit trail. Try again later."})

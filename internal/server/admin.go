@@ -8,7 +8,6 @@ import (
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/audit"
 	"github.com/sealbox/sealbox/internal/identity"
-	"github.com/sealbox/sealbox/internal/ids"
 	"github.com/sealbox/sealbox/internal/primitive"
 )
 
@@ -105,17 +104,7 @@ func (s *Server) RootAccessKeys(ctx context.Context) ([]string, error) {
 // adminEvent is the audit event of an IAM change made by a sealbox command
 // on the data folder, as who.
 func (s *Server) adminEvent(userAgent, name string, who sealbox.Principal) *audit.Event {
-	req := &sealbox.Request{
-		ID:        ids.UUID(),
-		Time:      s.clock.Now().UTC(),
-		Region:    homeRegion,
-		Partition: "aws",
-		AccountID: s.cfg.AccountID,
-		Principal: who,
-		SourceIP:  "127.0.0.1",
-		UserAgent: userAgent,
-	}
-	e := audit.CallEvent(req, "iam.amazonaws.com", name, false)
+	e := audit.CallEvent(s.serverRequest(who, "127.0.0.1", userAgent), "iam.amazonaws.com", name, false)
 	e.RequestParameters = map[string]any{}
 	return e
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"net/http"
-	"strings"
 
 	"github.com/sealbox/sealbox"
 	"github.com/sealbox/sealbox/internal/audit"
@@ -16,24 +15,24 @@ import (
 // AWS console's: eventSource signin.amazonaws.com, eventName ConsoleLogin,
 // eventType AwsConsoleSignIn, responseElements {"ConsoleLogin": "Success"
 // or "Failure"}, and errorMessage "Failed authentication" for a failure.
-// The address is the resolved client's (clientaddr).
+// A success names the key's principal as every call's event does (the
+// identity store's, as the signature check found it); the address is the
+// resolved client's (clientaddr).
 func (s *Server) recordSignIn(r *http.Request, a console.SignIn) error {
-	req := &sealbox.Request{
-		ID:        ids.UUID(),
-		Time:      s.clock.Now().UTC(),
-		Region:    homeRegion,
-		Partition: "aws",
-		AccountID: s.cfg.AccountID,
-		SourceIP:  clientaddr.IP(r),
-		UserAgent: r.UserAgent(),
+	ctx := context.WithoutCancel(r.Context())
+	who := sealbox.Principal{Type: "IAMUser", AccountID: s.cfg.AccountID, AccessKeyID: a.AccessKeyID}
+	if a.OK {
+		k, err := s.ids.LookupAccessKey(ctx, a.AccessKeyID)
+		if err != nil {
+			return err // gone since it signed: no session without its event
+		}
+		who = k.Principal
 	}
-	e := audit.CallEvent(req, "signin.amazonaws.com", "ConsoleLogin", false)
+	e := audit.CallEvent(s.serverRequest(who, clientaddr.IP(r), r.UserAgent()), "signin.amazonaws.com", "ConsoleLogin", false)
 	e.EventType = "AwsConsoleSignIn"
-	e.UserIdentity = audit.UserIdentity{Type: "IAMUser", AccountID: s.cfg.AccountID, AccessKeyID: a.AccessKeyID}
 	outcome := "Failure"
 	if a.OK {
 		outcome = "Success"
-		e.UserIdentity = signInIdentity(a)
 	} else {
 		e.ErrorMessage = "Failed authentication"
 	}
@@ -43,25 +42,21 @@ func (s *Server) recordSignIn(r *http.Request, a console.SignIn) error {
 		scheme = "https"
 	}
 	e.AdditionalData = map[string]any{"LoginTo": scheme + "://" + r.Host + console.Path, "MobileVersion": "No", "MFAUsed": "No"}
-	return s.audit.Log(context.WithoutCancel(r.Context()), e)
+	return s.audit.Log(ctx, e)
 }
 
-// signInIdentity is the userIdentity of a principal that signed in, from
-// what GetCallerIdentity told of it.
-func signInIdentity(a console.SignIn) audit.UserIdentity {
-	u := audit.UserIdentity{PrincipalID: a.UserID, ARN: a.Principal, AccountID: a.Account, AccessKeyID: a.AccessKeyID}
-	_, resource, _ := strings.Cut(a.Principal, ":"+a.Account+":")
-	switch {
-	case resource == "root":
-		u.Type = "Root"
-	case strings.HasPrefix(resource, "user/"):
-		u.Type, u.UserName = "IAMUser", resource[strings.LastIndexByte(resource, '/')+1:]
-	case strings.HasPrefix(resource, "assumed-role/"):
-		u.Type = "AssumedRole"
-	case strings.HasPrefix(resource, "federated-user/"):
-		u.Type = "FederatedUser"
-	default:
-		u.Type = "Unknown"
+// serverRequest is the Request of an event the server records outside an
+// API call (an operator's call, a console sign-in, a command's change):
+// its own id and time, the home region, who and from where.
+func (s *Server) serverRequest(who sealbox.Principal, sourceIP, userAgent string) *sealbox.Request {
+	return &sealbox.Request{
+		ID:        ids.UUID(),
+		Time:      s.clock.Now().UTC(),
+		Region:    homeRegion,
+		Partition: "aws",
+		AccountID: s.cfg.AccountID,
+		Principal: who,
+		SourceIP:  sourceIP,
+		UserAgent: userAgent,
 	}
-	return u
 }

@@ -23,7 +23,6 @@ import (
 	"github.com/sealbox/sealbox/internal/barrier/rootkey"
 	"github.com/sealbox/sealbox/internal/clientaddr"
 	"github.com/sealbox/sealbox/internal/functions"
-	"github.com/sealbox/sealbox/internal/ids"
 )
 
 // The operator's endpoints: a server started with --root-key shamir is
@@ -533,17 +532,8 @@ func (s *Server) answerStatus(w http.ResponseWriter, ctx context.Context) {
 // operatorEvent is the audit event of an operator's unsigned call: the
 // caller is not known (the shares are the credential), its address is.
 func (s *Server) operatorEvent(r *http.Request, name string, readOnly bool) *audit.Event {
-	req := &sealbox.Request{
-		ID:        ids.UUID(),
-		Time:      s.clock.Now().UTC(),
-		Region:    homeRegion,
-		Partition: "aws",
-		AccountID: s.cfg.AccountID,
-		Principal: sealbox.Principal{Type: "Unknown", AccountID: s.cfg.AccountID},
-		SourceIP:  clientaddr.IP(r),
-		UserAgent: r.UserAgent(),
-	}
-	e := audit.CallEvent(req, "sealbox", name, readOnly)
+	who := sealbox.Principal{Type: "Unknown", AccountID: s.cfg.AccountID}
+	e := audit.CallEvent(s.serverRequest(who, clientaddr.IP(r), r.UserAgent()), "sealbox", name, readOnly)
 	e.RequestParameters = map[string]any{}
 	return e
 }
