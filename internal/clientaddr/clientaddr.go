@@ -192,16 +192,18 @@ func (res *Resolver) xForwardedFor(values, protos []string) (string, bool, bool,
 	if client == "" {
 		return "", false, false, fmt.Errorf("%w: an empty X-Forwarded-For", ErrMalformed)
 	}
-	// Every hop the proxies describe was TLS, or the client's was not
-	// known to be.
-	secure := len(protos) > 0
+	// Every hop the proxies describe was TLS, and at least one is
+	// described; else the client's was not known to be.
+	secure, named := true, false
 	eachFromRight(protos, func(p string) (bool, error) {
+		named = true
 		if !strings.EqualFold(strings.TrimSpace(p), "https") {
 			secure = false
 			return true, nil
 		}
 		return false, nil
 	})
+	secure = secure && named
 	return client, secure, true, nil
 }
 

@@ -76,6 +76,8 @@ func TestResolve(t *testing.T) {
 		{name: "http through a TLS proxy hop", peer: "10.0.0.2:80", tls: true, headers: []string{xff, "203.0.113.9", xfp, "http"}, want: "203.0.113.9"},
 		{name: "no proto through a TLS proxy hop", peer: "10.0.0.2:80", tls: true, headers: []string{xff, "203.0.113.9"}, want: "203.0.113.9"},
 		{name: "one http hop in the chain", peer: "10.0.0.2:80", headers: []string{xff, "203.0.113.9", xfp, "http, https"}, want: "203.0.113.9"},
+		{name: "empty proto is not TLS", peer: "10.0.0.2:80", tls: true, headers: []string{xff, "203.0.113.9", xfp, ""}, want: "203.0.113.9"},
+		{name: "proto of commas only is not TLS", peer: "10.0.0.2:80", headers: []string{xff, "203.0.113.9", xfp, " , "}, want: "203.0.113.9"},
 		{name: "garbage proto", peer: "10.0.0.2:80", headers: []string{xff, "203.0.113.9", xfp, "https\x00"}, want: "203.0.113.9"},
 		// Malformed where it must be read: refused, never guessed.
 		{name: "garbage client", peer: "10.0.0.2:80", headers: []string{xff, "garbage"}, bad: true},
