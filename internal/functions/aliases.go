@@ -229,7 +229,7 @@ func (s *Service) DeleteAlias(ctx context.Context, in *DeleteAliasRequest) (*Emp
 		delete(f.Aliases, in.Name)
 		// The alias's policy and settings go with it: an alias made
 		// again under the name starts without them.
-		delete(f.Policies, policyKey(in.Name))
+		delete(f.Policies, in.Name)
 		delete(f.EventInvoke, in.Name)
 		return nil
 	})

@@ -573,7 +573,7 @@ func (s *Service) DeleteFunction(ctx context.Context, in *DeleteFunctionRequest)
 				return sealbox.Errorf("ResourceConflictException", "Unable to delete version because the following aliases reference it: [%s]", strings.Join(users, ", "))
 			}
 			// The version's policy and settings go with it.
-			delete(f.Policies, policyKey(v))
+			delete(f.Policies, v)
 			delete(f.EventInvoke, v)
 			n, _ := strconv.ParseInt(v, 10, 64)
 			if err := tx.Delete(versionKey(f.Region, f.Name, n)); err != nil {

@@ -117,10 +117,6 @@ func (s *Service) pin(ctx context.Context, st policyStatement) (string, error) {
 	return string(d.Statement[0]), nil
 }
 
-// policyKey is the key of the policy of qualifier in
-// functionRecord.Policies: "" for the function itself.
-func policyKey(qualifier string) string { return qualifier }
-
 var (
 	accountID        = regexp.MustCompile(`^[0-9]{12}$`)
 	iamPrincipalARN  = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:iam::[0-9]{12}:(root|user/[\w+=,.@/-]+|role/[\w+=,.@/-]+)$`)
@@ -208,7 +204,7 @@ func (s *Service) AddPermission(ctx context.Context, in *AddPermissionRequest) (
 	}
 	st := policyStatement{Sid: in.StatementId, Effect: "Allow", Principal: principal, Action: action,
 		Resource: ref.resource(), Condition: statementConditions(in)}
-	key := policyKey(ref.qualifier)
+	key := ref.qualifier
 	// Pinned outside the write: the identity store is not read inside
 	// the function's transaction.
 	pinned, err := s.pin(ctx, st)
@@ -276,7 +272,7 @@ func (s *Service) RemovePermission(ctx context.Context, in *RemovePermissionRequ
 	if err != nil {
 		return nil, err
 	}
-	key := policyKey(ref.qualifier)
+	key := ref.qualifier
 	if t.fn.Policies[key] == nil {
 		return nil, sealbox.Errorf("ResourceNotFoundException", "No policy is associated with the given resource.")
 	}
@@ -327,7 +323,7 @@ func (s *Service) GetPolicy(ctx context.Context, in *GetPolicyRequest) (*GetPoli
 	if err != nil {
 		return nil, err
 	}
-	p := t.fn.Policies[policyKey(ref.qualifier)]
+	p := t.fn.Policies[ref.qualifier]
 	if p == nil {
 		return nil, sealbox.Errorf("ResourceNotFoundException", "The resource you requested does not exist.")
 	}

@@ -257,7 +257,7 @@ func (fn *functionRecord) policyFor(action, qualifier string) string {
 	if !strings.HasPrefix(action, "lambda:") {
 		return ""
 	}
-	p := fn.Policies[policyKey(qualifier)]
+	p := fn.Policies[qualifier]
 	if p == nil {
 		return ""
 	}
