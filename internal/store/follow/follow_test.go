@@ -196,6 +196,10 @@ func TestFollowDelivers(t *testing.T) {
 	log.add(2, "v/b")
 	h.hear(3)
 	h.check([]string{"a", "b"}, []string{"2:a", "3:mine", "4:b"})
+	// The follower moves its seq on after the hub has heard the commit.
+	for deadline := time.Now().Add(5 * time.Second); h.f.Seq() != 4 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	if h.restarts[0] != 1 || h.f.Seq() != 4 {
 		t.Fatalf("restarts %v, seq %d; want [1], 4", h.restarts, h.f.Seq())
 	}
